@@ -1,0 +1,39 @@
+# Xinqiao: `make run` sets up and starts the whole system on SQLite with demo data;
+# `make test` runs the suite (TEST_DATABASE_URL=postgresql+psycopg://… for PostgreSQL).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi:app
+
+.PHONY: setup run test test-postgres lint translations bench e2e
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+setup: $(BIN)/.installed translations
+
+translations: $(BIN)/.installed
+	$(BIN)/pybabel compile -q -d translations
+
+run: setup
+	$(BIN)/flask db upgrade
+	$(BIN)/flask campus seed-demo
+	@echo "Xinqiao is at http://127.0.0.1:5000/  (stop with Ctrl-C)"
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+test: setup
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: setup
+	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/xinqiao_test} \
+	  $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: setup
+	$(BIN)/python -m bench

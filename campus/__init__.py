@@ -1,0 +1,126 @@
+"""The campus kernel: structure, people, roles and scopes, sign-in, audit, and the app factory."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, render_template, session
+from flask_babel import format_datetime
+from flask_login import current_user
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from campus.extensions import babel, csrf, db, limiter, login_manager, talisman
+from config import BASE_DIR, CONFIGS
+
+# Domain packages in the order of the chain; each exposes `views.init_app(app)`.
+DOMAINS: tuple[str, ...] = ("campus",)
+
+CSP = {
+    "default-src": "'self'",
+    "img-src": ["'self'", "data:"],
+    "style-src": "'self'",
+    "script-src": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+    "base-uri": "'self'",
+}
+
+
+def create_app(config_name: str | None = None, **overrides) -> Flask:
+    """Build the application; `config_name` defaults to $XINQIAO_CONFIG or development."""
+    config_name = config_name or os.environ.get("XINQIAO_CONFIG", "development")
+    config_class = CONFIGS[config_name]
+    if hasattr(config_class, "validate"):
+        config_class.validate()
+    app = Flask(
+        __name__,
+        template_folder=str(BASE_DIR / "templates"),
+        static_folder=str(BASE_DIR / "static"),
+        instance_path=str(BASE_DIR / "instance"),
+    )
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    os.makedirs(app.instance_path, exist_ok=True)
+    _init_extensions(app)
+    _init_templates(app)
+    _init_errors(app)
+    for domain in DOMAINS:
+        importlib.import_module(f"{domain}.views").init_app(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    Migrate(
+        app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True, compare_type=True
+    )
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "campus.login"
+    login_manager.session_protection = None  # our server-side sessions do this job
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
+    limiter.init_app(app)
+    talisman.init_app(
+        app,
+        force_https=app.config["TALISMAN_FORCE_HTTPS"],
+        content_security_policy=CSP,
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        strict_transport_security=app.config["TALISMAN_FORCE_HTTPS"],
+        referrer_policy="same-origin",
+    )
+
+
+def _select_locale() -> str:
+    chosen = session.get("lang")
+    if chosen in ("zh_CN", "en"):
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale:
+        return current_user.locale
+    return "zh_CN"
+
+
+def _select_timezone() -> str:
+    from flask import current_app
+
+    return current_app.config["DISPLAY_TIMEZONE"]
+
+
+def _init_templates(app: Flask) -> None:
+    from campus import nav
+
+    zone = ZoneInfo(app.config["DISPLAY_TIMEZONE"])
+
+    @app.template_filter("localtime")
+    def localtime(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+        """Show a naive-UTC database time in the institution's zone."""
+        if value is None:
+            return ""
+        return format_datetime(value.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone), fmt)
+
+    @app.context_processor
+    def inject_navigation() -> dict:
+        entries = nav.entries_for(app, current_user) if current_user.is_authenticated else []
+        return {"nav_entries": entries, "current_locale": _select_locale()}
+
+
+def _init_errors(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return render_template("errors.html", code=400, error=error), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return render_template("errors.html", code=error.code, error=error), error.code
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError):
+        # A database outage must give a clean page, never a traceback; the pool recovers on its own.
+        db.session.rollback()
+        app.logger.error("database unavailable: %s", error)
+        return render_template("errors.html", code=503, error=None), 503

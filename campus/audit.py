@@ -1,0 +1,101 @@
+"""The audit trail: who read or changed which sensitive record, when, from where, and why.
+
+Rows are append-only (the ORM refuses updates and deletes; PostgreSQL also has a trigger). A read of
+sensitive data commits its audit row *before* the data is rendered: if the row cannot be written the
+request fails and nothing sensitive leaves the server.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from flask import g, has_request_context, request
+from sqlalchemy import DateTime, ForeignKey, Index, String, event
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from campus import clock
+from campus.extensions import db
+from campus.models import User
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        Index("ix_audit_event_student_at", "student_id", "at"),
+        Index("ix_audit_event_actor_at", "actor_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=clock.now, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    actor_roles: Mapped[str | None] = mapped_column(String(200))
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"))
+    student_id: Mapped[int | None] = mapped_column(ForeignKey("student.id"))
+    record_type: Mapped[str] = mapped_column(String(50))
+    record_id: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(50))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    outcome: Mapped[str] = mapped_column(String(20), default="ok")
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(String(500))
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_audit_rewrites(session: Session, _ctx, _instances) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEvent):
+            raise PermissionError("audit rows are append-only")
+
+
+def request_id() -> str | None:
+    """A per-request id (from a proxy's X-Request-ID when present) tying audit rows together."""
+    if not has_request_context():
+        return None
+    if "request_id" not in g:
+        g.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+    return g.request_id
+
+
+def record(
+    session: Session,
+    *,
+    actor: User | None,
+    action: str,
+    record_type: str,
+    record_id: object | None = None,
+    student_id: int | None = None,
+    institution_id: int | None = None,
+    reason: str | None = None,
+    outcome: str = "ok",
+    detail: str | None = None,
+) -> AuditEvent:
+    """Add an audit row to the current unit of work and flush it so a failure surfaces now."""
+    row = AuditEvent(
+        at=clock.now(),
+        actor_id=actor.id if actor else None,
+        actor_roles=",".join(actor.role_names) if actor else None,
+        institution_id=institution_id
+        if institution_id is not None
+        else (actor.institution_id if actor else None),
+        student_id=student_id,
+        record_type=record_type,
+        record_id=None if record_id is None else str(record_id),
+        action=action,
+        reason=reason,
+        outcome=outcome,
+        request_id=request_id(),
+        ip=request.remote_addr if has_request_context() else None,
+        detail=detail,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def record_read(session: Session, **kwargs) -> AuditEvent:
+    """Audit a sensitive read and commit it before the caller returns any data."""
+    row = record(session, action=kwargs.pop("action", "read"), **kwargs)
+    session.commit()
+    return row

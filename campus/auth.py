@@ -1,0 +1,128 @@
+"""Sign-in rules: password hashing, server-side sessions, idle timeout.
+
+The session cookie carries only a random token naming a `UserSession` row. Logging out or going idle
+ends that row, so a copied cookie stops working too; signing in always issues a fresh token.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campus import audit, clock
+from campus.models import Institution, User, UserSession
+
+_hasher = PasswordHasher()
+# Verifying against this keeps the time of a failed sign-in the same whether the account exists.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+# Writing last_seen_at on every request would make every page a write; a minute is precise enough.
+_TOUCH_EVERY = timedelta(minutes=1)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(user: User | None, password: str) -> bool:
+    stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
+    try:
+        ok = _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return ok and user is not None and user.password_hash is not None
+
+
+def find_account(session: Session, institution_code: str, login: str) -> User | None:
+    return session.scalar(
+        select(User)
+        .join(Institution, Institution.id == User.institution_id)
+        .where(Institution.code == institution_code.strip().upper(), User.login == login.strip())
+    )
+
+
+def authenticate(session: Session, institution_code: str, login: str, password: str) -> User | None:
+    """The account if the credentials match an active one; every attempt is audited."""
+    user = find_account(session, institution_code, login)
+    ok = verify_password(user, password) and user is not None and user.active
+    audit.record(
+        session,
+        actor=user,
+        action="sign_in",
+        record_type="user",
+        record_id=user.id if user else None,
+        outcome="ok" if ok else "denied",
+        detail=None if user else f"unknown account {institution_code}/{login}"[:500],
+    )
+    if ok and _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    session.commit()
+    return user if ok else None
+
+
+def start_session(session: Session, user: User, ip: str | None) -> UserSession:
+    row = UserSession(
+        token=secrets.token_urlsafe(32),
+        user_id=user.id,
+        created_at=clock.now(),
+        last_seen_at=clock.now(),
+        ip=ip,
+    )
+    session.add(row)
+    session.commit()
+    user.session_token = row.token
+    return row
+
+
+def load_session_user(session: Session, token: str, idle_minutes: int) -> User | None:
+    """The user behind a live session token; ends the session if it has been idle too long."""
+    row = session.scalar(select(UserSession).where(UserSession.token == token))
+    if row is None or row.ended_at is not None:
+        return None
+    now = clock.now()
+    if now - row.last_seen_at > timedelta(minutes=idle_minutes):
+        row.ended_at = now
+        session.commit()
+        return None
+    if now - row.last_seen_at > _TOUCH_EVERY:
+        row.last_seen_at = now
+        session.commit()
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    user.session_token = row.token
+    return user
+
+
+def end_session(session: Session, token: str | None) -> None:
+    if not token:
+        return
+    row = session.scalar(select(UserSession).where(UserSession.token == token))
+    if row is not None and row.ended_at is None:
+        row.ended_at = clock.now()
+        session.commit()
+
+
+def change_password(session: Session, user: User, new_password: str) -> None:
+    user.password_hash = hash_password(new_password)
+    user.must_change_password = False
+    audit.record(
+        session, actor=user, action="change_password", record_type="user", record_id=user.id
+    )
+    session.commit()
+
+
+def issue_one_time_password(session: Session, admin: User, user: User) -> str:
+    """A random first-login password the administrator hands over; it must be changed at once."""
+    password = secrets.token_urlsafe(9)
+    user.password_hash = hash_password(password)
+    user.must_change_password = True
+    audit.record(
+        session, actor=admin, action="reset_password", record_type="user", record_id=user.id
+    )
+    session.commit()
+    return password

@@ -1,0 +1,107 @@
+"""`flask campus …`: create an administrator, import a roster, seed and list the demo."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from campus import clock, demo, roster
+from campus.auth import hash_password
+from campus.extensions import db
+from campus.models import Institution, Role, RoleAssignment, User
+
+campus_cli = AppGroup("campus", help="Campus structure, people and demo data.")
+
+
+@campus_cli.command("create-institution")
+@click.argument("code")
+@click.argument("name")
+def create_institution(code: str, name: str) -> None:
+    db.session.add(Institution(code=code.upper(), name=name))
+    db.session.commit()
+    click.echo(f"institution {code.upper()} created")
+
+
+@campus_cli.command("create-admin")
+@click.argument("institution_code")
+@click.argument("login")
+@click.option("--name", default="Administrator")
+@click.password_option()
+def create_admin(institution_code: str, login: str, name: str, password: str) -> None:
+    """Create an administrator who must change the password at first sign-in."""
+    institution = db.session.scalar(
+        select(Institution).where(Institution.code == institution_code.upper())
+    )
+    if institution is None:
+        raise click.ClickException(f"no institution {institution_code}")
+    user = User(
+        institution_id=institution.id,
+        login=login,
+        name=name,
+        password_hash=hash_password(password),
+        must_change_password=True,
+    )
+    user.roles.append(RoleAssignment(role=Role.ADMIN, institution_id=institution.id))
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"administrator {login} created for {institution.code}")
+
+
+@campus_cli.command("import-roster")
+@click.argument("institution_code")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--create-units", is_flag=True, help="Create departments, classes and dorms.")
+@click.option("--clean-rows-only", is_flag=True, help="Import the clean rows even if some are bad.")
+def import_roster(
+    institution_code: str, path: Path, create_units: bool, clean_rows_only: bool
+) -> None:
+    institution = db.session.scalar(
+        select(Institution).where(Institution.code == institution_code.upper())
+    )
+    if institution is None:
+        raise click.ClickException(f"no institution {institution_code}")
+    try:
+        frame = roster.read_table(path.name, path.read_bytes())
+    except roster.RosterFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    report = roster.import_roster(
+        db.session,
+        institution,
+        None,
+        frame,
+        create_units=create_units,
+        clean_rows_only=clean_rows_only,
+        today=clock.now().date(),
+    )
+    for error in report.errors:
+        click.echo(f"line {error.line} ({error.student_number}): {error.reason}", err=True)
+    if not report.imported:
+        click.echo(f"{len(report.errors)} problem(s) found; nothing imported.", err=True)
+        sys.exit(2)
+    click.echo(
+        f"imported: {report.created} created, {report.updated} updated, "
+        f"{len(report.errors)} row problem(s) skipped"
+    )
+
+
+@campus_cli.command("seed-demo")
+@click.option("--students", default=2000, show_default=True)
+def seed_demo(students: int) -> None:
+    """Create the demo university (skipped if it exists) and print the demo logins."""
+    logins = demo.seed(db.session, students=students, today=clock.now().date())
+    _print_logins(logins)
+
+
+@campus_cli.command("demo-logins")
+def demo_logins() -> None:
+    _print_logins(demo.demo_logins(db.session))
+
+
+def _print_logins(logins: list[demo.DemoLogin]) -> None:
+    click.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
+    for entry in logins:
+        click.echo(f"  {entry.role:<36} institution {entry.institution:<6} login {entry.login}")

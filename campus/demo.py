@@ -1,0 +1,327 @@
+"""A realistic demo university: departments, classes, dorms, ~2,000 students, staff in every role.
+
+Demo accounts share one password so a newcomer can try every role; each domain then adds its own
+demo data through its `demo.seed(session, institution)`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campus.auth import hash_password
+from campus.models import (
+    ClassGroup,
+    Department,
+    DormBuilding,
+    DormRoom,
+    Hospital,
+    Institution,
+    Role,
+    RoleAssignment,
+    Student,
+    User,
+)
+
+DEMO_PASSWORD = "xinqiao-demo"  # noqa: S105 - printed for newcomers on purpose
+DEMO_CODE = "XJU"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁"
+    "谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈"
+)
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红娥玲芬燕彬鹏浩宇晨欣怡子涵梓萱雨轩"
+DEPARTMENTS = (
+    "计算机学院",
+    "数学与统计学院",
+    "外国语学院",
+    "经济管理学院",
+    "土木工程学院",
+    "医学院",
+)
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    role: str
+    institution: str
+    login: str
+
+
+def _name(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+
+
+def _staff(
+    session: Session,
+    institution: Institution,
+    login: str,
+    name: str,
+    password_hash: str,
+    *assignments: RoleAssignment,
+) -> User:
+    user = User(
+        institution_id=institution.id,
+        login=login,
+        name=name,
+        password_hash=password_hash,
+        must_change_password=False,
+        email=f"{login}@{institution.code.lower()}.example.edu.cn",
+    )
+    user.roles.extend(assignments)
+    session.add(user)
+    return user
+
+
+def seed(session: Session, students: int = 2000, today: date | None = None) -> list[DemoLogin]:
+    """Create the demo university unless it exists; returns the demo logins to print."""
+    today = today or date.today()
+    if session.scalar(select(Institution).where(Institution.code == DEMO_CODE)):
+        return demo_logins(session)
+    rng = random.Random(20260901)
+    password_hash = hash_password(DEMO_PASSWORD)  # hashed once: argon2 is slow on purpose
+    province = Institution(code="HUNAN", name="湖南省教育厅 (Province office)", kind="province")
+    uni = Institution(
+        code=DEMO_CODE, name="湘江大学 Xiangjiang University", on_duty_phone="0731-8888-0000"
+    )
+    other = Institution(code="LSU", name="麓山学院 Lushan College", on_duty_phone="0731-8666-0000")
+    session.add_all([province, uni, other])
+    session.flush()
+    rooms = _dorms(session, uni, buildings=6, rooms_per_building=90)
+    classes = _classes(session, uni, today.year)
+    _students(session, uni, classes, rooms, students, rng, password_hash, today)
+    _demo_staff(session, uni, classes, rooms, password_hash)
+    _other_institution(session, other, rng, password_hash, today)
+    _staff(
+        session,
+        province,
+        "auditor",
+        "省厅审计员",
+        password_hash,
+        RoleAssignment(role=Role.PROVINCE_AUDITOR, institution_id=province.id),
+    )
+    session.flush()
+    from campus import DOMAINS
+
+    for domain in DOMAINS[1:]:
+        if importlib.util.find_spec(f"{domain}.demo") is not None:
+            importlib.import_module(f"{domain}.demo").seed(session, uni)
+    session.commit()
+    return demo_logins(session)
+
+
+def _dorms(session: Session, uni: Institution, buildings: int, rooms_per_building: int):
+    rooms = []
+    for b in range(1, buildings + 1):
+        building = DormBuilding(institution_id=uni.id, name=f"{b}栋")
+        session.add(building)
+        for r in range(rooms_per_building):
+            rooms.append(DormRoom(building=building, number=f"{100 * (r // 30 + 1) + r % 30 + 1}"))
+    session.add_all(rooms)
+    return rooms
+
+
+def _classes(session: Session, uni: Institution, year: int) -> list[ClassGroup]:
+    classes = []
+    for name in DEPARTMENTS:
+        department = Department(institution=uni, name=name)
+        session.add(department)
+        for grade in (year, year - 1):
+            for n in (1, 2):
+                classes.append(
+                    ClassGroup(
+                        department=department, grade=grade, name=f"{name[:2]}{grade % 100}{n:02d}班"
+                    )
+                )
+    session.add_all(classes)
+    session.flush()
+    return classes
+
+
+def _students(session, uni, classes, rooms, count, rng, password_hash, today) -> None:
+    for i in range(count):
+        group = classes[i % len(classes)]
+        age = 18 if group.grade == today.year else 19
+        birth = date(today.year - age, 1, 1) + timedelta(days=rng.randrange(0, 365))
+        number = f"{group.grade}{i + 1:05d}"
+        user = User(
+            institution_id=uni.id,
+            login=number,
+            name=_name(rng),
+            password_hash=password_hash,
+            must_change_password=False,
+        )
+        user.roles.append(RoleAssignment(role=Role.STUDENT, institution_id=uni.id))
+        session.add(
+            Student(
+                institution_id=uni.id,
+                student_number=number,
+                name=user.name,
+                user=user,
+                gender=rng.choice("MF"),
+                birth_date=birth,
+                department=group.department,
+                class_group=group,
+                room=rooms[i // 4 % len(rooms)],
+                guardian_name=_name(rng),
+                guardian_phone=f"139{rng.randrange(10**7, 10**8)}",
+            )
+        )
+    session.flush()
+
+
+def _demo_staff(session, uni, classes, rooms, password_hash) -> None:
+    hospital = Hospital(
+        institution_id=uni.id,
+        name="湖南省脑科医院 Hunan Brain Hospital",
+        department="心理科",
+        green_channel_contact="0731-8500-0000",
+    )
+    session.add(hospital)
+    session.flush()
+    inst = uni.id
+    _staff(
+        session,
+        uni,
+        "admin",
+        "系统管理员",
+        password_hash,
+        RoleAssignment(role=Role.ADMIN, institution_id=inst),
+    )
+    _staff(
+        session,
+        uni,
+        "director",
+        "中心主任",
+        password_hash,
+        RoleAssignment(role=Role.DIRECTOR, institution_id=inst),
+    )
+    for n in (1, 2):
+        _staff(
+            session,
+            uni,
+            f"sc0{n}",
+            f"专职心理教师{n}",
+            password_hash,
+            RoleAssignment(role=Role.SCHOOL_COUNSELLOR, institution_id=inst),
+        )
+    _staff(
+        session,
+        uni,
+        "liaison",
+        "医院联络员",
+        password_hash,
+        RoleAssignment(role=Role.HOSPITAL_LIAISON, institution_id=inst, hospital_id=hospital.id),
+    )
+    departments = sorted({c.department for c in classes}, key=lambda d: d.id)
+    for n, department in enumerate(departments, start=1):
+        _staff(
+            session,
+            uni,
+            f"dc{n:02d}",
+            f"{department.name}辅导员",
+            password_hash,
+            RoleAssignment(
+                role=Role.DEPT_COUNSELLOR, institution_id=inst, department_id=department.id
+            ),
+        )
+        _staff(
+            session,
+            uni,
+            f"dl{n:02d}",
+            f"{department.name}分管领导",
+            password_hash,
+            RoleAssignment(role=Role.DEPT_LEADER, institution_id=inst, department_id=department.id),
+        )
+    # Committee members and dorm informants are students with an extra role.
+    for group in classes:
+        member = session.scalar(
+            select(Student).where(Student.class_id == group.id).order_by(Student.student_number)
+        )
+        member.user.roles.append(
+            RoleAssignment(role=Role.CLASS_COMMITTEE, institution_id=inst, class_id=group.id)
+        )
+    for room in rooms[:200]:
+        head = session.scalar(
+            select(Student).where(Student.room_id == room.id).order_by(Student.student_number)
+        )
+        if head is not None:
+            head.user.roles.append(
+                RoleAssignment(role=Role.DORM_INFORMANT, institution_id=inst, room_id=room.id)
+            )
+
+
+def _other_institution(session, other, rng, password_hash, today) -> None:
+    """A second, small school so every scope test and demo shows two institutions apart."""
+    department = Department(institution=other, name="文学院")
+    group = ClassGroup(department=department, grade=today.year, name="文学2601班")
+    session.add_all([department, group])
+    for i in range(40):
+        number = f"L{today.year}{i + 1:04d}"
+        user = User(
+            institution_id=other.id,
+            login=number,
+            name=_name(rng),
+            password_hash=password_hash,
+            must_change_password=False,
+        )
+        user.roles.append(RoleAssignment(role=Role.STUDENT, institution_id=other.id))
+        session.add(
+            Student(
+                institution_id=other.id,
+                student_number=number,
+                name=user.name,
+                user=user,
+                gender=rng.choice("MF"),
+                birth_date=date(today.year - 18, 6, 1),
+                department=department,
+                class_group=group,
+            )
+        )
+    _staff(
+        session,
+        other,
+        "admin",
+        "麓山管理员",
+        password_hash,
+        RoleAssignment(role=Role.ADMIN, institution_id=other.id),
+    )
+    session.flush()
+
+
+def demo_logins(session: Session) -> list[DemoLogin]:
+    """The logins to print: one per role, with real numbers for the student-held roles."""
+
+    def holder(role: Role) -> str:
+        login = session.scalar(
+            select(User.login)
+            .join(RoleAssignment)
+            .join(Institution)
+            .where(Institution.code == DEMO_CODE, RoleAssignment.role == role)
+            .order_by(User.id)
+        )
+        return login or "-"
+
+    freshman = session.scalar(
+        select(Student.student_number)
+        .join(Institution, Institution.id == Student.institution_id)
+        .where(Institution.code == DEMO_CODE)
+        .order_by(Student.student_number.desc())
+    )
+    return [
+        DemoLogin("administrator", DEMO_CODE, "admin"),
+        DemoLogin("centre director", DEMO_CODE, "director"),
+        DemoLogin("school counsellor", DEMO_CODE, "sc01"),
+        DemoLogin("department counsellor", DEMO_CODE, "dc01"),
+        DemoLogin("department leader", DEMO_CODE, "dl01"),
+        DemoLogin("class psychology committee member", DEMO_CODE, holder(Role.CLASS_COMMITTEE)),
+        DemoLogin("dorm informant", DEMO_CODE, holder(Role.DORM_INFORMANT)),
+        DemoLogin("hospital liaison", DEMO_CODE, "liaison"),
+        DemoLogin("student", DEMO_CODE, freshman or "-"),
+        DemoLogin("province auditor", "HUNAN", "auditor"),
+    ]

@@ -1,0 +1,102 @@
+"""Forms of the campus kernel: sign-in, passwords, structure, users, roster import."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
+
+from campus.models import Role
+
+
+class LoginForm(FlaskForm):
+    institution = StringField(_l("Institution code"), validators=[DataRequired(), Length(max=32)])
+    login = StringField(_l("Student or staff number"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    submit = SubmitField(_l("Sign in"))
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=10, max=200)])
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new", message=_l("The two passwords differ."))],
+    )
+    submit = SubmitField(_l("Change password"))
+
+    def validate_new(self, field) -> None:
+        if field.data == self.current.data:
+            raise ValidationError(_l("The new password must differ from the current one."))
+
+
+class DepartmentForm(FlaskForm):
+    name = StringField(_l("Department name"), validators=[DataRequired(), Length(max=200)])
+    submit = SubmitField(_l("Add department"))
+
+
+class ClassForm(FlaskForm):
+    department_id = SelectField(_l("Department"), coerce=int, validators=[DataRequired()])
+    name = StringField(_l("Class name"), validators=[DataRequired(), Length(max=200)])
+    grade = SelectField(_l("Grade (year of entry)"), coerce=int, validators=[DataRequired()])
+    submit = SubmitField(_l("Add class"))
+
+
+class StaffForm(FlaskForm):
+    login = StringField(_l("Staff number"), validators=[DataRequired(), Length(max=64)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    email = StringField(_l("Email"), validators=[Optional(), Length(max=200)])
+    submit = SubmitField(_l("Add staff member"))
+
+
+ROLE_LABELS = {
+    Role.STUDENT: _l("Student"),
+    Role.DORM_INFORMANT: _l("Dorm informant"),
+    Role.CLASS_COMMITTEE: _l("Class psychology committee member"),
+    Role.DEPT_COUNSELLOR: _l("Department counsellor"),
+    Role.DEPT_LEADER: _l("Department leader"),
+    Role.SCHOOL_COUNSELLOR: _l("School counsellor"),
+    Role.DIRECTOR: _l("Centre director"),
+    Role.HOSPITAL_LIAISON: _l("Hospital liaison"),
+    Role.ADMIN: _l("Administrator"),
+    Role.PROVINCE_AUDITOR: _l("Province auditor"),
+}
+
+
+class RoleAssignmentForm(FlaskForm):
+    role = SelectField(
+        _l("Role"),
+        choices=[
+            (r.value, label)
+            for r, label in ROLE_LABELS.items()
+            if r not in (Role.STUDENT, Role.PROVINCE_AUDITOR)
+        ],
+        validators=[DataRequired()],
+    )
+    scope_id = SelectField(_l("Scope"), coerce=int, validators=[Optional()], validate_choice=False)
+    submit = SubmitField(_l("Assign role"))
+
+
+class RosterImportForm(FlaskForm):
+    file = FileField(
+        _l("Roster file (CSV or XLSX)"),
+        validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Only CSV or XLSX files."))],
+    )
+    clean_rows_only = BooleanField(_l("Import only the clean rows if some rows are bad"))
+    submit = SubmitField(_l("Check and import"))
+
+
+class BreakGlassForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why do you need this record now?"), validators=[DataRequired(), Length(min=10, max=500)]
+    )
+    submit = SubmitField(_l("Open the record (logged)"))

@@ -1,0 +1,299 @@
+"""The campus: institutions, their units, people and the roles they hold.
+
+Roles are assignments with a scope (a counsellor *of department X*), so one person can hold
+several and every authorization question is answered from this table, never from a flag on the user.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campus import clock
+from campus.extensions import db
+
+
+class Role(enum.StrEnum):
+    """Every role the product knows, with the scope each is held over (see `ROLE_SCOPE`)."""
+
+    STUDENT = "student"
+    DORM_INFORMANT = "dorm_informant"
+    CLASS_COMMITTEE = "class_committee"
+    DEPT_COUNSELLOR = "dept_counsellor"
+    DEPT_LEADER = "dept_leader"
+    SCHOOL_COUNSELLOR = "school_counsellor"
+    DIRECTOR = "director"
+    HOSPITAL_LIAISON = "hospital_liaison"
+    ADMIN = "admin"
+    PROVINCE_AUDITOR = "province_auditor"
+
+
+class ScopeKind(enum.StrEnum):
+    SELF = "self"
+    ROOM = "room"
+    CLASS = "class"
+    DEPARTMENT = "department"
+    INSTITUTION = "institution"
+    HOSPITAL = "hospital"
+    PROVINCE = "province"
+
+
+ROLE_SCOPE: dict[Role, ScopeKind] = {
+    Role.STUDENT: ScopeKind.SELF,
+    Role.DORM_INFORMANT: ScopeKind.ROOM,
+    Role.CLASS_COMMITTEE: ScopeKind.CLASS,
+    Role.DEPT_COUNSELLOR: ScopeKind.DEPARTMENT,
+    Role.DEPT_LEADER: ScopeKind.DEPARTMENT,
+    Role.SCHOOL_COUNSELLOR: ScopeKind.INSTITUTION,
+    Role.DIRECTOR: ScopeKind.INSTITUTION,
+    Role.HOSPITAL_LIAISON: ScopeKind.HOSPITAL,
+    Role.ADMIN: ScopeKind.INSTITUTION,
+    Role.PROVINCE_AUDITOR: ScopeKind.PROVINCE,
+}
+
+
+class EnrolmentStatus(enum.StrEnum):
+    ENROLLED = "enrolled"
+    ON_LEAVE = "on_leave"
+    GRADUATED = "graduated"
+    WITHDRAWN = "withdrawn"
+
+
+class Institution(db.Model):
+    __tablename__ = "institution"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # "university" for a school; "province" for the provincial office that audits them.
+    kind: Mapped[str] = mapped_column(String(20), default="university")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    on_duty_phone: Mapped[str | None] = mapped_column(String(40))
+
+    departments: Mapped[list[Department]] = relationship(back_populates="institution")
+
+
+class Department(db.Model):
+    __tablename__ = "department"
+    __table_args__ = (UniqueConstraint("institution_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+    institution: Mapped[Institution] = relationship(back_populates="departments")
+    classes: Mapped[list[ClassGroup]] = relationship(back_populates="department")
+
+
+class ClassGroup(db.Model):
+    """A class (班级): the unit of the class psychology committee member."""
+
+    __tablename__ = "class_group"
+    __table_args__ = (UniqueConstraint("department_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    grade: Mapped[int] = mapped_column(index=True)
+
+    department: Mapped[Department] = relationship(back_populates="classes")
+
+
+class DormBuilding(db.Model):
+    __tablename__ = "dorm_building"
+    __table_args__ = (UniqueConstraint("institution_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class DormRoom(db.Model):
+    __tablename__ = "dorm_room"
+    __table_args__ = (UniqueConstraint("building_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("dorm_building.id"), index=True)
+    number: Mapped[str] = mapped_column(String(20))
+
+    building: Mapped[DormBuilding] = relationship()
+
+    @property
+    def label(self) -> str:
+        return f"{self.building.name}-{self.number}"
+
+
+class Hospital(db.Model):
+    """A partner hospital of an institution; part of the campus so liaison roles can be scoped."""
+
+    __tablename__ = "hospital"
+    __table_args__ = (UniqueConstraint("institution_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    department: Mapped[str | None] = mapped_column(String(200))
+    green_channel_contact: Mapped[str | None] = mapped_column(String(200))
+
+
+class User(UserMixin, db.Model):
+    """An account. Students and staff sign in with institution + number + password."""
+
+    __tablename__ = "user_account"
+    __table_args__ = (UniqueConstraint("institution_id", "login"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    login: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    locale: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+    institution: Mapped[Institution] = relationship()
+    roles: Mapped[list[RoleAssignment]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+    student: Mapped[Student | None] = relationship(back_populates="user")
+
+    # Set by the session loader: Flask-Login's id is the server-side session token, so a
+    # logout or idle timeout ends the session even if someone kept the cookie.
+    session_token = None  # not a column: set per request
+
+    def get_id(self) -> str | None:
+        return self.session_token
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.active
+
+    def has_role(self, *roles: Role) -> bool:
+        return any(assignment.role in roles for assignment in self.roles)
+
+    def assignments(self, *roles: Role) -> list[RoleAssignment]:
+        return [a for a in self.roles if a.role in roles]
+
+    @property
+    def role_names(self) -> list[str]:
+        return sorted({a.role.value for a in self.roles})
+
+
+class RoleAssignment(db.Model):
+    """One role held over one scope; exactly the scope column that `ROLE_SCOPE` names is set."""
+
+    __tablename__ = "role_assignment"
+    __table_args__ = (
+        UniqueConstraint(
+            "user_id",
+            "role",
+            "department_id",
+            "class_id",
+            "room_id",
+            "hospital_id",
+            name="uq_role_assignment_scope",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    role: Mapped[Role] = mapped_column(db.Enum(Role, native_enum=False, length=32))
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    class_id: Mapped[int | None] = mapped_column(ForeignKey("class_group.id"))
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("dorm_room.id"))
+    hospital_id: Mapped[int | None] = mapped_column(ForeignKey("hospital.id"))
+
+    user: Mapped[User] = relationship(back_populates="roles")
+    department: Mapped[Department | None] = relationship()
+    class_group: Mapped[ClassGroup | None] = relationship()
+    room: Mapped[DormRoom | None] = relationship()
+    hospital: Mapped[Hospital | None] = relationship()
+
+
+class Student(db.Model):
+    __tablename__ = "student"
+    __table_args__ = (
+        UniqueConstraint("institution_id", "student_number"),
+        Index("ix_student_scope", "institution_id", "department_id", "class_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), unique=True)
+    student_number: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100))
+    gender: Mapped[str] = mapped_column(String(10))
+    birth_date: Mapped[date] = mapped_column(Date)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("class_group.id"), index=True)
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("dorm_room.id"), index=True)
+    guardian_name: Mapped[str | None] = mapped_column(String(100))
+    guardian_phone: Mapped[str | None] = mapped_column(String(40))
+    enrolment_status: Mapped[EnrolmentStatus] = mapped_column(
+        db.Enum(EnrolmentStatus, native_enum=False, length=20), default=EnrolmentStatus.ENROLLED
+    )
+
+    institution: Mapped[Institution] = relationship()
+    user: Mapped[User | None] = relationship(back_populates="student")
+    department: Mapped[Department] = relationship()
+    class_group: Mapped[ClassGroup] = relationship()
+    room: Mapped[DormRoom | None] = relationship()
+
+    def is_minor(self, today: date) -> bool:
+        """Under 18 on `today`: guardian consent is needed for screening."""
+        had_birthday = (today.month, today.day) >= (self.birth_date.month, self.birth_date.day)
+        return today.year - self.birth_date.year - (0 if had_birthday else 1) < 18
+
+
+class Caseload(db.Model):
+    """A school counsellor's caseload: whose full record they may open without break-glass."""
+
+    __tablename__ = "caseload"
+    __table_args__ = (UniqueConstraint("counsellor_id", "student_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    counsellor_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), index=True)
+    since: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+
+class BreakGlassGrant(db.Model):
+    """Time-limited access to a record outside one's caseload, always with a reason."""
+
+    __tablename__ = "break_glass_grant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    granted_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class UserSession(db.Model):
+    """Server-side session: the cookie carries only `token`; it ends at logout or idle timeout."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ip: Mapped[str | None] = mapped_column(String(64))

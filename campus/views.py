@@ -1,0 +1,453 @@
+"""Sign-in, language, home and the administrator's structure, user and roster pages."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from campus import audit, auth, clock, nav, roster
+from campus.extensions import db, limiter, login_manager
+from campus.forms import (
+    ROLE_LABELS,
+    BreakGlassForm,
+    ChangePasswordForm,
+    ClassForm,
+    DepartmentForm,
+    LoginForm,
+    RoleAssignmentForm,
+    RosterImportForm,
+    StaffForm,
+)
+from campus.models import (
+    ROLE_SCOPE,
+    ClassGroup,
+    Department,
+    DormBuilding,
+    DormRoom,
+    Hospital,
+    Institution,
+    Role,
+    RoleAssignment,
+    ScopeKind,
+    Student,
+    User,
+)
+from campus.permissions import require_roles
+from campus.scope import Capability, get_student, grant_break_glass, student_filter
+
+bp = Blueprint("campus", __name__)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.jinja_env.globals["role_labels"] = ROLE_LABELS
+    staff = set(Role) - {Role.STUDENT, Role.HOSPITAL_LIAISON, Role.PROVINCE_AUDITOR}
+    nav.register(app, lambda: _("My students"), "campus.students", staff - {Role.ADMIN}, order=20)
+    nav.register(app, lambda: _("Structure"), "campus.structure", {Role.ADMIN}, order=80)
+    nav.register(app, lambda: _("Users"), "campus.users", {Role.ADMIN}, order=81)
+    nav.register(app, lambda: _("Roster import"), "campus.roster_import", {Role.ADMIN}, order=82)
+    from campus.cli import campus_cli
+
+    app.cli.add_command(campus_cli)
+
+
+@login_manager.user_loader
+def _load_user(token: str) -> User | None:
+    return auth.load_session_user(db.session, token, current_app.config["SESSION_IDLE_MINUTES"])
+
+
+@bp.before_app_request
+def _force_password_change():
+    allowed = {"campus.change_password", "campus.logout", "campus.set_language", "static"}
+    if (
+        current_user.is_authenticated
+        and current_user.must_change_password
+        and request.endpoint not in allowed
+    ):
+        return redirect(url_for("campus.change_password"))
+    return None
+
+
+def _login_key() -> str:
+    """Throttle by account, so spreading guesses over many addresses does not help."""
+    form = request.form
+    return f"login:{form.get('institution', '').upper()}:{form.get('login', '')}"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"],
+    key_func=_login_key,
+    methods=["POST"],
+    error_message=_l("Too many sign-in attempts. Wait a minute."),
+)
+@limiter.limit("30 per minute", methods=["POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = auth.authenticate(
+            db.session, form.institution.data, form.login.data, form.password.data
+        )
+        if user is None:
+            flash(_("Institution, number or password is wrong."), "error")
+            return render_template("campus/login.html", form=form), 401
+        lang = session.get("lang")
+        session.clear()  # rotate: nothing from the anonymous session survives sign-in
+        if lang:
+            session["lang"] = lang
+        auth.start_session(db.session, user, request.remote_addr)
+        login_user(user)
+        return redirect(url_for("campus.home"))
+    return render_template("campus/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    auth.end_session(db.session, current_user.session_token)
+    logout_user()
+    session.clear()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("campus.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not auth.verify_password(current_user, form.current.data):
+            form.current.errors.append(_("The current password is wrong."))
+        else:
+            auth.change_password(db.session, current_user, form.new.data)
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("campus.home"))
+    return render_template("campus/change_password.html", form=form)
+
+
+@bp.route("/language/<code>", methods=["POST"])
+def set_language(code: str):
+    if code not in current_app.config["LANGUAGES"]:
+        abort(404)
+    session["lang"] = code
+    if current_user.is_authenticated:
+        current_user.locale = code
+        db.session.commit()
+    target = request.form.get("next", "")
+    return redirect(
+        target if target.startswith("/") and not target.startswith("//") else url_for("campus.home")
+    )
+
+
+@bp.route("/")
+def home():
+    if not current_user.is_authenticated:
+        return redirect(url_for("campus.login"))
+    entries = nav.entries_for(current_app, current_user)
+    return render_template("campus/home.html", entries=entries)
+
+
+@bp.route("/students")
+@login_required
+@require_roles(*(set(Role) - {Role.STUDENT, Role.HOSPITAL_LIAISON, Role.PROVINCE_AUDITOR}))
+def students():
+    query = request.args.get("q", "").strip()[:50]
+    page = max(request.args.get("page", 1, type=int), 1)
+    stmt = select(Student).where(student_filter(current_user, Capability.ROSTER))
+    if query:
+        stmt = stmt.where((Student.name.contains(query)) | (Student.student_number == query))
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    size = current_app.config["PAGE_SIZE"]
+    rows = db.session.scalars(
+        stmt.order_by(Student.student_number).limit(size).offset((page - 1) * size)
+    ).all()
+    return render_template(
+        "campus/students.html", students=rows, total=total, page=page, size=size, q=query
+    )
+
+
+@bp.route("/students/<int:student_id>/break-glass", methods=["GET", "POST"])
+@login_required
+@require_roles(Role.SCHOOL_COUNSELLOR)
+def break_glass(student_id: int):
+    student = get_student(
+        db.session, current_user, student_id, Capability.WARNING, action="break_glass_form"
+    )
+    form = BreakGlassForm()
+    if form.validate_on_submit():
+        grant_break_glass(
+            db.session,
+            current_user,
+            student,
+            form.reason.data,
+            current_app.config["BREAK_GLASS_MINUTES"],
+        )
+        flash(
+            _(
+                "Access granted for %(minutes)s minutes and logged.",
+                minutes=current_app.config["BREAK_GLASS_MINUTES"],
+            ),
+            "warning",
+        )
+        return redirect(request.args.get("next") or url_for("campus.students"))
+    return render_template("campus/break_glass.html", form=form, student=student)
+
+
+# --- administration -------------------------------------------------------------------------
+
+
+def _admin_institution() -> Institution:
+    assignments = current_user.assignments(Role.ADMIN)
+    if not assignments:
+        abort(403)
+    return db.session.get(Institution, assignments[0].institution_id)
+
+
+@bp.route("/admin/structure", methods=["GET", "POST"])
+@login_required
+@require_roles(Role.ADMIN)
+def structure():
+    institution = _admin_institution()
+    departments = db.session.scalars(
+        select(Department)
+        .where(Department.institution_id == institution.id)
+        .order_by(Department.name)
+    ).all()
+    dept_form = DepartmentForm(prefix="dept")
+    class_form = ClassForm(prefix="cls")
+    class_form.department_id.choices = [(d.id, d.name) for d in departments]
+    year = clock.now().year
+    class_form.grade.choices = [(y, str(y)) for y in range(year, year - 8, -1)]
+    if dept_form.submit.data and dept_form.validate_on_submit():
+        _add_unique(Department(institution_id=institution.id, name=dept_form.name.data.strip()))
+        return redirect(url_for("campus.structure"))
+    if class_form.submit.data and class_form.validate_on_submit():
+        _add_unique(
+            ClassGroup(
+                department_id=class_form.department_id.data,
+                name=class_form.name.data.strip(),
+                grade=class_form.grade.data,
+            )
+        )
+        return redirect(url_for("campus.structure"))
+    counts = dict(
+        db.session.execute(
+            select(Student.class_id, func.count())
+            .where(Student.institution_id == institution.id)
+            .group_by(Student.class_id)
+        ).all()
+    )
+    return render_template(
+        "campus/structure.html",
+        institution=institution,
+        departments=departments,
+        dept_form=dept_form,
+        class_form=class_form,
+        counts=counts,
+    )
+
+
+def _add_unique(obj) -> None:
+    db.session.add(obj)
+    try:
+        db.session.commit()
+        flash(_("Saved."), "success")
+    except IntegrityError:
+        db.session.rollback()
+        flash(_("That name already exists."), "error")
+
+
+@bp.route("/admin/users", methods=["GET", "POST"])
+@login_required
+@require_roles(Role.ADMIN)
+def users():
+    institution = _admin_institution()
+    form = StaffForm()
+    if form.validate_on_submit():
+        _add_unique(
+            User(
+                institution_id=institution.id,
+                login=form.login.data.strip(),
+                name=form.name.data.strip(),
+                email=form.email.data or None,
+            )
+        )
+        return redirect(url_for("campus.users"))
+    staff = db.session.scalars(
+        select(User)
+        .where(User.institution_id == institution.id, User.student == None)  # noqa: E711
+        .order_by(User.login)
+    ).all()
+    return render_template("campus/users.html", users=staff, form=form)
+
+
+def _scope_choices(institution: Institution, kind: ScopeKind) -> list[tuple[int, str]]:
+    if kind is ScopeKind.DEPARTMENT:
+        rows = db.session.scalars(
+            select(Department)
+            .where(Department.institution_id == institution.id)
+            .order_by(Department.name)
+        )
+        return [(d.id, d.name) for d in rows]
+    if kind is ScopeKind.CLASS:
+        rows = db.session.scalars(
+            select(ClassGroup)
+            .join(Department)
+            .where(Department.institution_id == institution.id)
+            .order_by(ClassGroup.name)
+        )
+        return [(c.id, f"{c.department.name} / {c.name}") for c in rows]
+    if kind is ScopeKind.ROOM:
+        rows = db.session.scalars(
+            select(DormRoom)
+            .join(DormBuilding)
+            .where(DormBuilding.institution_id == institution.id)
+            .order_by(DormRoom.id)
+        )
+        return [(r.id, r.label) for r in rows]
+    if kind is ScopeKind.HOSPITAL:
+        rows = db.session.scalars(select(Hospital).where(Hospital.institution_id == institution.id))
+        return [(h.id, h.name) for h in rows]
+    return [(institution.id, institution.name)]
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@login_required
+@require_roles(Role.ADMIN)
+def user_detail(user_id: int):
+    institution = _admin_institution()
+    user = db.session.scalar(
+        select(User).where(User.id == user_id, User.institution_id == institution.id)
+    )
+    if user is None:
+        abort(404)
+    form = RoleAssignmentForm()
+    role = Role(form.role.data) if form.role.data else Role.DEPT_COUNSELLOR
+    form.scope_id.choices = _scope_choices(institution, ROLE_SCOPE[role])
+    if form.validate_on_submit():
+        error = _assign_role(institution, user, role, form.scope_id.data)
+        flash(error or _("Role assigned."), "error" if error else "success")
+        return redirect(url_for("campus.user_detail", user_id=user.id))
+    scopes = {
+        kind: _scope_choices(institution, kind)
+        for kind in (ScopeKind.DEPARTMENT, ScopeKind.CLASS, ScopeKind.ROOM, ScopeKind.HOSPITAL)
+    }
+    return render_template(
+        "campus/user_detail.html", user=user, form=form, scopes=scopes, role_scope=ROLE_SCOPE
+    )
+
+
+def _assign_role(institution: Institution, user: User, role: Role, scope_id: int | None):
+    kind = ROLE_SCOPE[role]
+    valid = {choice for choice, _label in _scope_choices(institution, kind)}
+    if kind is not ScopeKind.INSTITUTION and scope_id not in valid:
+        return _("Choose a scope that belongs to your institution.")
+    column = {
+        ScopeKind.DEPARTMENT: "department_id",
+        ScopeKind.CLASS: "class_id",
+        ScopeKind.ROOM: "room_id",
+        ScopeKind.HOSPITAL: "hospital_id",
+    }.get(kind)
+    assignment = RoleAssignment(user=user, role=role, institution_id=institution.id)
+    if column:
+        setattr(assignment, column, scope_id)
+    try:
+        audit.record(
+            db.session,
+            actor=current_user,
+            action="assign_role",
+            record_type="user",
+            record_id=user.id,
+            detail=f"{role.value} {column}={scope_id}",
+        )
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return _("That role is already assigned.")
+    return None
+
+
+@bp.route("/admin/users/<int:user_id>/roles/<int:assignment_id>/remove", methods=["POST"])
+@login_required
+@require_roles(Role.ADMIN)
+def remove_role(user_id: int, assignment_id: int):
+    institution = _admin_institution()
+    assignment = db.session.scalar(
+        select(RoleAssignment).where(
+            RoleAssignment.id == assignment_id,
+            RoleAssignment.user_id == user_id,
+            RoleAssignment.institution_id == institution.id,
+        )
+    )
+    if assignment is None:
+        abort(404)
+    db.session.delete(assignment)
+    audit.record(
+        db.session,
+        actor=current_user,
+        action="remove_role",
+        record_type="user",
+        record_id=user_id,
+        detail=assignment.role.value,
+    )
+    db.session.commit()
+    flash(_("Role removed."), "success")
+    return redirect(url_for("campus.user_detail", user_id=user_id))
+
+
+@bp.route("/admin/users/<int:user_id>/password", methods=["POST"])
+@login_required
+@require_roles(Role.ADMIN)
+def reset_password(user_id: int):
+    institution = _admin_institution()
+    user = db.session.scalar(
+        select(User).where(User.id == user_id, User.institution_id == institution.id)
+    )
+    if user is None:
+        abort(404)
+    password = auth.issue_one_time_password(db.session, current_user, user)
+    return render_template("campus/one_time_password.html", user=user, password=password)
+
+
+@bp.route("/admin/roster", methods=["GET", "POST"])
+@login_required
+@require_roles(Role.ADMIN)
+def roster_import():
+    institution = _admin_institution()
+    form = RosterImportForm()
+    report = None
+    file_error = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            frame = roster.read_table(upload.filename, upload.read())
+            report = roster.import_roster(
+                db.session,
+                institution,
+                current_user,
+                frame,
+                create_units=request.form.get("create_units") == "y",
+                clean_rows_only=form.clean_rows_only.data,
+                today=clock.now().date(),
+            )
+        except roster.RosterFileError as exc:
+            file_error = str(exc)
+    status = 422 if file_error or (report and not report.imported) else 200
+    return render_template(
+        "campus/roster_import.html", form=form, report=report, file_error=file_error
+    ), status

@@ -1,0 +1,115 @@
+"""Configuration classes, read from environment variables.
+
+`create_app` picks a class by the `XINQIAO_CONFIG` variable (development, test, production); every
+setting that differs between machines comes from the environment so one image serves every host.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(name, default)
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    SECRET_KEY = _env("SECRET_KEY", "dev-only-not-secret")
+    SQLALCHEMY_DATABASE_URI = _env(
+        "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'xinqiao.sqlite3'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # Institution's zone for display; the database stores naive UTC.
+    DISPLAY_TIMEZONE = _env("DISPLAY_TIMEZONE", "Asia/Shanghai")
+
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    LANGUAGES = ("zh_CN", "en")
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+
+    # Sign-in and session hardening.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 30)
+    REMEMBER_COOKIE_DURATION = 0
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    PASSWORD_MIN_LENGTH = 10
+    BREAK_GLASS_MINUTES = _env_int("BREAK_GLASS_MINUTES", 60)
+
+    # Rate limits: memory:// is per process; use redis:// when more than one worker serves.
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "5 per minute")
+    TALISMAN_FORCE_HTTPS = _env_bool("FORCE_HTTPS", False)
+
+    # Crisis resources shown to a student after a safety answer.
+    CRISIS_HOTLINE = _env("CRISIS_HOTLINE", "400-161-9995")
+    CRISIS_HOTLINE_NAME = _env("CRISIS_HOTLINE_NAME", "24-hour psychological assistance hotline")
+    CENTRE_ON_DUTY_PHONE = _env("CENTRE_ON_DUTY_PHONE", "0731-8888-0000")
+
+    # Mail: the outbox is delivered by the scheduler with retries.
+    MAIL_SERVER = _env("MAIL_SERVER", "localhost")
+    MAIL_PORT = _env_int("MAIL_PORT", 25)
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
+    MAIL_USERNAME = _env("MAIL_USERNAME")
+    MAIL_PASSWORD = _env("MAIL_PASSWORD")
+    MAIL_SENDER = _env("MAIL_SENDER", "xinqiao@localhost")
+    MAIL_ENABLED = _env_bool("MAIL_ENABLED", False)
+
+    SCHEDULER_ENABLED = _env_bool("SCHEDULER_ENABLED", False)
+    SCHEDULER_SWEEP_SECONDS = _env_int("SCHEDULER_SWEEP_SECONDS", 60)
+
+    # Province view: groups smaller than this are suppressed.
+    SMALL_GROUP_THRESHOLD = _env_int("SMALL_GROUP_THRESHOLD", 10)
+    PAGE_SIZE = 25
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"  # noqa: S105 - tests only
+    SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL", "sqlite:///:memory:")
+    WTF_CSRF_ENABLED = _env_bool("TEST_CSRF", False)
+    SERVER_NAME = "localhost"
+    SCHEDULER_ENABLED = False
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+    TALISMAN_FORCE_HTTPS = _env_bool("FORCE_HTTPS", True)
+
+    @classmethod
+    def validate(cls) -> None:
+        """Refuse to start production with the development secret or the embedded database."""
+        if not os.environ.get("SECRET_KEY"):
+            raise RuntimeError("SECRET_KEY must be set in production")
+        if not os.environ.get("DATABASE_URL"):
+            raise RuntimeError("DATABASE_URL must be set in production")
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+    "production": ProductionConfig,
+}

@@ -1,0 +1,159 @@
+"""Roster import validates the whole file, reports every bad row, and never half-imports."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+
+from campus import roster
+from campus.extensions import db
+from campus.models import ClassGroup, DormBuilding, DormRoom, Role, Student, User
+
+HEADER = "student_number,name,gender,birth_date,department,class,grade,dorm_building,room\n"
+GOOD = (
+    "2026001,张三,男,2007-05-01,计算机学院,计科2601班,2026,1栋,101\n"
+    "2026002,李四,女,2007-06-02,计算机学院,计科2601班,2026,1栋,102\n"
+)
+TODAY = date(2026, 9, 14)
+
+
+@pytest.fixture
+def school(campus):
+    inst = campus.institution("XJU")
+    dept = campus.department(inst, "计算机学院")
+    campus.class_group(dept, "计科2601班")
+    building = DormBuilding(institution_id=inst.id, name="1栋")
+    db.session.add_all([DormRoom(building=building, number=n) for n in ("101", "102")])
+    admin = campus.staff(inst, Role.ADMIN, login="admin")
+    campus.commit()
+    return inst, admin
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _frame(text: str) -> pd.DataFrame:
+    return roster.read_table("roster.csv", text.encode("utf-8"))
+
+
+def test_clean_file_imports_students_with_accounts_and_units(school):
+    inst, admin = school
+    report = roster.import_roster(
+        db.session, inst, admin, _frame(HEADER + GOOD), create_units=True, today=TODAY
+    )
+    assert report.imported and report.created == 2 and not report.errors
+    student = db.session.scalar(select(Student).where(Student.student_number == "2026001"))
+    assert student.room.label == "1栋-101" and student.gender == "M"
+    assert student.user.has_role(Role.STUDENT) and student.user.password_hash is None
+
+
+def test_reimport_updates_instead_of_duplicating(school):
+    inst, admin = school
+    roster.import_roster(
+        db.session, inst, admin, _frame(HEADER + GOOD), create_units=True, today=TODAY
+    )
+    changed = GOOD.replace("张三", "张三丰")
+    report = roster.import_roster(
+        db.session, inst, admin, _frame(HEADER + changed), create_units=True, today=TODAY
+    )
+    assert report.updated == 2 and report.created == 0
+    assert _count(Student) == 2
+    assert (
+        db.session.scalar(select(Student.name).where(Student.student_number == "2026001"))
+        == "张三丰"
+    )
+
+
+def test_broken_file_reports_every_bad_row_and_imports_nothing(school):
+    inst, admin = school
+    broken = (
+        HEADER
+        + GOOD
+        + (
+            "2026003,王五,男,2007-13-45,计算机学院,计科2601班,2026,,\n"  # bad date
+            "2026004,赵六,女,2007-01-01,计算机学院,不存在班,2026,,\n"  # unknown class
+            "2026001,重复,女,2007-01-01,计算机学院,计科2601班,2026,,\n"  # duplicate number
+            "2026005,钱七,X,2007-01-01,计算机学院,计科2601班,twenty,,\n"  # gender and grade
+        )
+    )
+    users_before = _count(User)
+    report = roster.import_roster(
+        db.session, inst, admin, _frame(broken), create_units=False, today=TODAY
+    )
+    assert not report.imported
+    by_line: dict[int, list[str]] = {}
+    for error in report.errors:
+        by_line.setdefault(error.line, []).append(error.reason)
+    assert set(by_line) == {2, 4, 5, 6, 7}
+    assert any("birth_date" in r for r in by_line[4])
+    assert any("unknown class" in r for r in by_line[5])
+    assert any("also on line(s) 6" in r for r in by_line[2])
+    assert any("also on line(s) 2" in r for r in by_line[6])
+    assert any("gender" in r for r in by_line[7]) and any("grade" in r for r in by_line[7])
+    assert _count(Student) == 0 and _count(User) == users_before
+
+
+def test_clean_rows_only_imports_the_good_rows_when_asked(school):
+    inst, admin = school
+    text = HEADER + GOOD + "2026003,王五,男,not-a-date,计算机学院,计科2601班,2026,,\n"
+    report = roster.import_roster(
+        db.session, inst, admin, _frame(text), create_units=True, clean_rows_only=True, today=TODAY
+    )
+    assert report.imported and report.created == 2 and len(report.errors) == 1
+    assert _count(Student) == 2
+
+
+def test_class_of_another_department_is_refused_even_when_creating_units(school):
+    inst, admin = school
+    text = HEADER + "2026009,孙八,男,2007-01-01,数学学院,计科2601班,2026,,\n"
+    report = roster.import_roster(
+        db.session, inst, admin, _frame(text), create_units=True, today=TODAY
+    )
+    assert not report.imported and "belongs to 计算机学院" in report.errors[0].reason
+    assert _count(ClassGroup) == 1
+
+
+def test_wrong_file_type_and_missing_columns_are_clear_errors():
+    with pytest.raises(roster.RosterFileError, match="CSV or XLSX"):
+        roster.read_table("roster.pdf", b"%PDF-1.4")
+    with pytest.raises(roster.RosterFileError, match="Missing columns: gender"):
+        roster.read_table("roster.csv", b"student_number,name,birth_date,department,class,grade\n")
+
+
+def test_xlsx_roster_is_read_like_csv(school):
+    inst, admin = school
+    buffer = io.BytesIO()
+    pd.read_csv(io.StringIO(HEADER + GOOD), dtype=str).to_excel(buffer, index=False)
+    frame = roster.read_table("roster.xlsx", buffer.getvalue())
+    report = roster.import_roster(db.session, inst, admin, frame, create_units=True, today=TODAY)
+    assert report.created == 2
+
+
+def test_upload_page_shows_every_problem_and_imports_nothing(login, school):
+    _inst, admin = school
+    client = login(admin)
+    bad = HEADER + "2026003,王五,男,2007-13-45,计算机学院,不存在班,2026,,\n"
+    response = client.post(
+        "/admin/roster",
+        data={"file": (io.BytesIO(bad.encode()), "roster.csv")},
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "2007-13-45" in page and "不存在班" in page
+    assert _count(Student) == 0
+
+
+def test_cli_import_exits_non_zero_on_a_broken_file(app, school, tmp_path):
+    path = tmp_path / "roster.csv"
+    path.write_text(
+        HEADER + "2026003,王五,男,2007-13-45,计算机学院,计科2601班,2026,,\n", encoding="utf-8"
+    )
+    result = app.test_cli_runner().invoke(args=["campus", "import-roster", "XJU", str(path)])
+    assert result.exit_code == 2
+    assert "line 2" in result.output and "nothing imported" in result.output

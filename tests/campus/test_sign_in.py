@@ -1,0 +1,130 @@
+"""Sign-in: sessions that really end, throttling, CSRF, first-login password change, headers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from campus import clock
+from campus.audit import AuditEvent
+from campus.extensions import db, limiter
+from campus.models import Role
+from tests.conftest import PASSWORD, sign_in
+
+
+@pytest.fixture
+def counsellor(campus):
+    inst = campus.institution("XJU")
+    user = campus.staff(
+        inst, Role.DEPT_COUNSELLOR, login="dc01", department=campus.department(inst)
+    )
+    campus.commit()
+    return user
+
+
+def test_wrong_password_is_refused_and_audited(client, counsellor):
+    response = client.post(
+        "/login", data={"institution": "XJU", "login": "dc01", "password": "wrong-password"}
+    )
+    assert response.status_code == 401
+    assert "wrong" in response.get_data(as_text=True).lower() or "错误" in response.get_data(
+        as_text=True
+    )
+    row = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "sign_in"))
+    assert row.outcome == "denied" and row.actor_id == counsellor.id
+
+
+def test_sign_in_with_institution_code_in_lower_case_works(client, counsellor):
+    response = client.post(
+        "/login", data={"institution": "xju", "login": "dc01", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+
+
+def test_logout_ends_the_session_even_for_a_copied_cookie(app, counsellor):
+    client = app.test_client()
+    assert sign_in(client, counsellor).status_code == 302
+    cookie = client.get_cookie("session")
+    assert client.get("/students").status_code == 200
+    client.post("/logout")
+    replay = app.test_client()
+    replay.set_cookie("session", cookie.value, domain=cookie.domain)
+    assert replay.get("/students").status_code == 302  # back to sign-in
+
+
+def test_idle_session_expires(client, counsellor, app):
+    sign_in(client, counsellor)
+    assert client.get("/students").status_code == 200
+    clock.advance(timedelta(minutes=app.config["SESSION_IDLE_MINUTES"] + 1))
+    assert client.get("/students").status_code == 302
+
+
+def test_sign_in_rotates_the_session(client, counsellor):
+    client.get("/login")
+    with client.session_transaction() as s:
+        s["planted"] = "by an attacker"
+    sign_in(client, counsellor)
+    with client.session_transaction() as s:
+        assert "planted" not in s
+
+
+def test_login_is_throttled_per_account(app, counsellor):
+    limiter.enabled = True
+    limiter.reset()
+    client = app.test_client()
+    try:
+        codes = [
+            client.post(
+                "/login", data={"institution": "XJU", "login": "dc01", "password": f"guess-{i}"}
+            ).status_code
+            for i in range(7)
+        ]
+        assert codes[:5] == [401] * 5 and codes[5] == 429
+        # The right password is refused too while the account is throttled.
+        assert sign_in(client, counsellor).status_code == 429
+    finally:
+        limiter.enabled = False
+        limiter.reset()
+
+
+def test_form_without_csrf_token_is_rejected(app, counsellor):
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        client = app.test_client()
+        response = client.post(
+            "/login", data={"institution": "XJU", "login": "dc01", "password": PASSWORD}
+        )
+        assert response.status_code == 400
+        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "sign_in")) is None
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_first_sign_in_requires_a_password_change(client, counsellor):
+    counsellor.must_change_password = True
+    db.session.commit()
+    sign_in(client, counsellor)
+    assert client.get("/students").headers["Location"].endswith("/password")
+    response = client.post(
+        "/password",
+        data={"current": PASSWORD, "new": "a-new-long-password", "confirm": "a-new-long-password"},
+    )
+    assert response.status_code == 302
+    assert client.get("/students").status_code == 200
+
+
+def test_security_headers_and_cookie_flags(client, counsellor):
+    response = sign_in(client, counsellor)
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_language_switch_shows_english_then_chinese(client, counsellor):
+    assert "登录" in client.get("/login").get_data(as_text=True)
+    client.post("/language/en", data={"next": "/login"})
+    assert "Sign in" in client.get("/login").get_data(as_text=True)
