@@ -1,0 +1,226 @@
+"""Early warning and intervention tables: signals, warnings, their timeline, deadlines and tasks.
+
+A signal is one piece of evidence and is never edited; a warning is the one open case per student
+that signals attach to. Deadlines are rows, not timers, so a restart loses nothing and the sweep is
+one indexed query for what is due.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campus import clock
+from campus.extensions import db
+from campus.models import Student
+
+
+class SignalSource(enum.StrEnum):
+    SCREENING = "screening"
+    CONCERN_REPORT = "concern_report"
+    WEEKLY_REPORT = "weekly_report"
+    ACADEMIC = "academic"
+    LIFE_EVENT = "life_event"
+    SELF_REFERRAL = "self_referral"
+    COUNSELLOR = "counsellor"
+    HOSPITAL = "hospital"
+    TRAJECTORY = "trajectory"
+
+
+class OwnerTier(enum.IntEnum):
+    """Tiers of the response network, lowest first: escalation moves one step up."""
+
+    DORM = 1
+    CLASS = 2
+    DEPARTMENT = 3
+    SCHOOL = 4
+    LEADERSHIP = 5
+
+
+class WarningStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Signal(db.Model):
+    __tablename__ = "signal"
+    __table_args__ = (Index("ix_signal_student_observed", "student_id", "observed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"))
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    source: Mapped[SignalSource] = mapped_column(
+        db.Enum(SignalSource, native_enum=False, length=20)
+    )
+    # Level the policy implied for this signal alone when it was recorded (0 none … 3 red).
+    implied_level: Mapped[int] = mapped_column(Integer)
+    policy_version: Mapped[str] = mapped_column(String(40))
+    instrument: Mapped[str | None] = mapped_column(String(20))
+    total: Mapped[float | None] = mapped_column(Float)
+    flags: Mapped[str] = mapped_column(String(500), default="")  # ";"-joined
+    explicit_level: Mapped[int | None] = mapped_column(Integer)
+    # Short evidence summary shown to department staff; never answers or clinical notes.
+    label: Mapped[str] = mapped_column(String(300))
+    evidence_type: Mapped[str | None] = mapped_column(String(40))  # e.g. "screening_result"
+    evidence_id: Mapped[int | None] = mapped_column(Integer)
+    observed_at: Mapped[datetime] = mapped_column(DateTime)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)  # None: red, never lapses
+    warning_id: Mapped[int | None] = mapped_column(ForeignKey("warning.id"), index=True)
+
+    student: Mapped[Student] = relationship()
+
+    @property
+    def flag_set(self) -> frozenset[str]:
+        return frozenset(f for f in self.flags.split(";") if f)
+
+
+class Warning(db.Model):
+    """The one open case per student (partial unique index), with its level, owner and deadlines."""
+
+    __tablename__ = "warning"
+    __table_args__ = (
+        Index(
+            "uq_warning_one_open_per_student",
+            "student_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+        Index("ix_warning_queue", "institution_id", "status", "level", "opened_at"),
+        Index("ix_warning_department", "department_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"))
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
+    # Copied from the student so the queue filters without a join; refreshed on roster changes.
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
+    status: Mapped[WarningStatus] = mapped_column(
+        db.Enum(WarningStatus, native_enum=False, length=10), default=WarningStatus.OPEN
+    )
+    level: Mapped[int] = mapped_column(Integer)  # effective level (after any override)
+    computed_level: Mapped[int] = mapped_column(Integer)  # what the policy says
+    reason: Mapped[str] = mapped_column(String(500))  # "red: PHQ-9 item 9 = 2 in …"
+    policy_version: Mapped[str] = mapped_column(String(40))
+    override_level: Mapped[int | None] = mapped_column(Integer)
+    override_reason: Mapped[str | None] = mapped_column(String(500))
+    override_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    override_at: Mapped[datetime | None] = mapped_column(DateTime)
+    owner_tier: Mapped[int] = mapped_column(Integer)  # OwnerTier
+    owner_since: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    assigned_counsellor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    opened_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_contact_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    close_outcome: Mapped[str | None] = mapped_column(String(500))
+    review_date: Mapped[date | None] = mapped_column(Date)
+    # Optimistic locking: a stale edit raises StaleDataError instead of overwriting.
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    student: Mapped[Student] = relationship()
+    signals: Mapped[list[Signal]] = relationship(order_by=Signal.observed_at)
+    events: Mapped[list[WarningEvent]] = relationship(
+        back_populates="warning", order_by="WarningEvent.at"
+    )
+    deadlines: Mapped[list[Deadline]] = relationship(
+        back_populates="warning", order_by="Deadline.due_at"
+    )
+
+
+class WarningEvent(db.Model):
+    """The warning's timeline: level changes, overrides, actions, escalations, closure."""
+
+    __tablename__ = "warning_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    warning_id: Mapped[int] = mapped_column(ForeignKey("warning.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # opened, signal_attached, level_changed, override, acknowledged, contact, guardian_notified,
+    # assessment, peer_watch_assigned, follow_up_scheduled, escalated, closed, reopened
+    kind: Mapped[str] = mapped_column(String(30))
+    from_level: Mapped[int | None] = mapped_column(Integer)
+    to_level: Mapped[int | None] = mapped_column(Integer)
+    from_tier: Mapped[int | None] = mapped_column(Integer)
+    to_tier: Mapped[int | None] = mapped_column(Integer)
+    method: Mapped[str | None] = mapped_column(String(30))  # phone, in person, message, …
+    outcome: Mapped[str | None] = mapped_column(String(200))
+    # Free text for staff at department level and above; never shown to class or dorm tiers.
+    note: Mapped[str | None] = mapped_column(Text)
+    signal_id: Mapped[int | None] = mapped_column(ForeignKey("signal.id"))
+
+    warning: Mapped[Warning] = relationship(back_populates="events")
+
+
+class Deadline(db.Model):
+    """One response deadline of a warning; the escalation sweep reads only this table's index."""
+
+    __tablename__ = "deadline"
+    __table_args__ = (
+        Index(
+            "ix_deadline_due",
+            "due_at",
+            sqlite_where=text("met_at IS NULL AND escalated_at IS NULL"),
+            postgresql_where=text("met_at IS NULL AND escalated_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    warning_id: Mapped[int] = mapped_column(ForeignKey("warning.id"), index=True)
+    # acknowledge, assessment, guardian_notified, peer_watch, contact, check_in, follow_up
+    kind: Mapped[str] = mapped_column(String(30))
+    tier: Mapped[int] = mapped_column(Integer)  # owner tier responsible when it was set
+    due_at: Mapped[datetime] = mapped_column(DateTime)
+    met_at: Mapped[datetime | None] = mapped_column(DateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    warning: Mapped[Warning] = relationship(back_populates="deadlines")
+
+
+class Task(db.Model):
+    """Work addressed to a tier or a person: peer watch, check-ins, follow-ups, plan items.
+
+    `text` is written for its addressee: tasks for class and dorm tiers carry no clinical detail.
+    """
+
+    __tablename__ = "task"
+    __table_args__ = (Index("ix_task_open_due", "done_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    student_id: Mapped[int | None] = mapped_column(ForeignKey("student.id"), index=True)
+    warning_id: Mapped[int | None] = mapped_column(ForeignKey("warning.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    text: Mapped[str] = mapped_column(String(500))
+    # Addressed to exactly one of: a user, a class, a room, a department.
+    assignee_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    assignee_class_id: Mapped[int | None] = mapped_column(ForeignKey("class_group.id"), index=True)
+    assignee_room_id: Mapped[int | None] = mapped_column(ForeignKey("dorm_room.id"), index=True)
+    assignee_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    due_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    done_note: Mapped[str | None] = mapped_column(String(500))
+
+    student: Mapped[Student | None] = relationship()
