@@ -11,6 +11,7 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -229,3 +231,136 @@ class Task(db.Model):
     done_note: Mapped[str | None] = mapped_column(String(500))
 
     student: Mapped[Student | None] = relationship()
+
+
+class PolicyStatus(enum.StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    RETIRED = "retired"
+
+
+class PolicyVersion(db.Model):
+    """A stored triage policy of one institution; exactly one is active, its version is on every
+    decision. The YAML text is kept verbatim so a past decision can be re-read under its policy."""
+
+    __tablename__ = "policy_version"
+    __table_args__ = (
+        UniqueConstraint("institution_id", "version"),
+        Index(
+            "uq_policy_one_active",
+            "institution_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    version: Mapped[str] = mapped_column(String(40))
+    yaml_text: Mapped[str] = mapped_column(Text)
+    status: Mapped[PolicyStatus] = mapped_column(
+        db.Enum(PolicyStatus, native_enum=False, length=10), default=PolicyStatus.DRAFT
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    activated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    activated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class ConcernCategory(enum.StrEnum):
+    LOW_MOOD = "low_mood"
+    ISOLATION = "isolation"
+    SLEEP = "sleep"
+    CONFLICT = "conflict"
+    SUICIDAL_TALK = "suicidal_talk"
+    SELF_HARM = "self_harm"
+    CRISIS_BEHAVIOUR = "crisis_behaviour"
+    OTHER = "other"
+
+
+class WeeklyReport(db.Model):
+    """A class's or a dorm room's report for one ISO week; a zero report says all is well.
+
+    Exactly one of class_id / room_id is set. The unique constraints make a double submit (or two
+    reporters of one unit) fail instead of counting twice; NULLs never collide in either database.
+    """
+
+    __tablename__ = "weekly_report"
+    __table_args__ = (
+        UniqueConstraint("class_id", "week_start", name="uq_weekly_report_class_week"),
+        UniqueConstraint("room_id", "week_start", name="uq_weekly_report_room_week"),
+        Index("ix_weekly_report_institution_week", "institution_id", "week_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
+    class_id: Mapped[int | None] = mapped_column(ForeignKey("class_group.id"))
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("dorm_room.id"))
+    week_start: Mapped[date] = mapped_column(Date)  # the Monday of the ISO week
+    zero_report: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str | None] = mapped_column(String(1000))  # non-clinical observations
+    filed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    filed_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+
+class ConcernReport(db.Model):
+    """A peer's ad-hoc concern about one student; it becomes a signal of source concern_report."""
+
+    __tablename__ = "concern_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), index=True)
+    category: Mapped[ConcernCategory] = mapped_column(
+        db.Enum(ConcernCategory, native_enum=False, length=20)
+    )
+    text: Mapped[str] = mapped_column(String(2000))
+    filed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    filed_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    # Which of the filer's units it was filed through ("class" or "room"), for their own history.
+    via: Mapped[str] = mapped_column(String(10))
+
+    student: Mapped[Student] = relationship()
+
+
+class AcademicRecord(db.Model):
+    """One student's registrar data for one term; re-importing a term updates it in place."""
+
+    __tablename__ = "academic_record"
+    __table_args__ = (UniqueConstraint("student_id", "term"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), index=True)
+    term: Mapped[str] = mapped_column(String(20))
+    failed_credits: Mapped[float] = mapped_column(Float)
+    academic_warning: Mapped[bool] = mapped_column(Boolean)
+    absence_rate: Mapped[float] = mapped_column(Float)  # 0..1
+    imported_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class LifeEventKind(enum.StrEnum):
+    BEREAVEMENT = "bereavement"
+    FAMILY_CHANGE = "family_change"
+    FINANCIAL_HARDSHIP = "financial_hardship"
+    DISCIPLINARY_ACTION = "disciplinary_action"
+    INTERPERSONAL_ISOLATION = "interpersonal_isolation"
+
+
+class LifeEvent(db.Model):
+    """A life event entered by department staff; it becomes a signal of source life_event."""
+
+    __tablename__ = "life_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), index=True)
+    kind: Mapped[LifeEventKind] = mapped_column(
+        db.Enum(LifeEventKind, native_enum=False, length=30)
+    )
+    occurred_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(String(1000))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)

@@ -1,0 +1,110 @@
+"""Recording signals: warnings open, rise and explain themselves; the hand-off from screening."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from campus import clock
+from campus.extensions import db
+from warning import services
+from warning.models import Signal, SignalSource, Warning, WarningEvent
+from warning.policy import Level
+
+SCREENED_AT = datetime(2026, 9, 12, 3, 0)
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_safety_answer_opens_red_warning_in_the_same_transaction(unit):
+    signal = services.hand_off_screening_result(
+        db.session,
+        student=unit.student,
+        instrument="phq9",
+        total=12,
+        flags="phq9_item9;safety",
+        observed_at=SCREENED_AT,
+        campaign_name="2026 freshman intake",
+        result_id=7,
+    )
+    warning = db.session.scalar(select(Warning))
+    assert signal.implied_level == Level.RED and signal.expires_at is None
+    assert warning.level == Level.RED and signal.warning_id == warning.id
+    assert warning.reason == ("red: PHQ-9 safety item positive in 2026 freshman intake, 2026-09-12")
+    assert warning.policy_version == signal.policy_version == "default-2026.1"
+    db.session.rollback()
+    assert (_count(Signal), _count(Warning), _count(WarningEvent)) == (0, 0, 0)
+
+
+def test_screening_result_below_every_cut_off_records_nothing(unit):
+    result = services.hand_off_screening_result(
+        db.session,
+        student=unit.student,
+        instrument="phq9",
+        total=3,
+        flags=[],
+        observed_at=SCREENED_AT,
+        campaign_name="2026 freshman intake",
+        result_id=8,
+    )
+    assert result is None
+    assert _count(Signal) == 0
+
+
+def test_new_signal_raises_open_warning_and_writes_the_history(unit):
+    services.hand_off_screening_result(
+        db.session,
+        student=unit.student,
+        instrument="phq9",
+        total=7,
+        flags=[],
+        observed_at=SCREENED_AT,
+        campaign_name="2026 freshman intake",
+        result_id=1,
+        band="mild",
+    )
+    services.record_signal(
+        db.session,
+        student=unit.student,
+        source=SignalSource.SCREENING,
+        observed_at=clock.now(),
+        label="GAD-7 moderate in the retest",
+        instrument="gad7",
+        total=12,
+    )
+    db.session.commit()
+    warnings = db.session.scalars(select(Warning)).all()
+    assert len(warnings) == 1 and warnings[0].level == Level.YELLOW
+    kinds = [e.kind for e in warnings[0].events]
+    assert kinds == ["opened", "signal_attached", "signal_attached", "level_changed"]
+    assert warnings[0].reason == "yellow: GAD-7 moderate in the retest"
+
+
+def test_milder_signal_never_lowers_an_open_warning(unit):
+    for total, label in ((15, "PHQ-9 moderate"), (6, "PHQ-9 mild")):
+        services.record_signal(
+            db.session,
+            student=unit.student,
+            source="screening",
+            observed_at=clock.now(),
+            label=label,
+            instrument="phq9",
+            total=total,
+        )
+    assert db.session.scalar(select(Warning)).level == Level.YELLOW
+
+
+def test_a_signal_implying_nothing_opens_no_warning(unit):
+    services.record_signal(
+        db.session,
+        student=unit.student,
+        source="screening",
+        observed_at=clock.now(),
+        label="PHQ-9 minimal",
+        instrument="phq9",
+        total=2,
+    )
+    assert _count(Warning) == 0 and _count(Signal) == 1

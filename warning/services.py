@@ -1,0 +1,518 @@
+"""Signals and warnings: recording evidence, re-triaging a student, overrides, the active policy.
+
+The rules of how a warning's level moves:
+
+- A new signal re-triages its student with the institution's active policy. It opens the one open
+  warning when the level is blue or above, attaches itself, and raises the level when the policy
+  says higher. It never lowers an open warning: a level only goes down through the expiry re-triage
+  (``retriage``, run daily) or a counsellor's override, so a fresh but milder signal can never hide
+  an earlier, still-active concern between sweeps.
+- The expiry re-triage lowers blue and yellow levels whose signals lapsed, but never below blue
+  (an open warning is closed by a school counsellor, not by the calendar) and never lowers red:
+  red never lapses by itself.
+- Every level change writes a WarningEvent and calls ``warning.response.plan_response`` so the
+  response network sets owners and deadlines.
+
+Nothing here commits unless its docstring says so: callers commit the evidence (answers, scores,
+reports) together with the signal, so a failure leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from campus import audit
+from campus.models import Role, Student, User
+from warning import response
+from warning.models import (
+    OwnerTier,
+    PolicyStatus,
+    PolicyVersion,
+    Signal,
+    SignalSource,
+    Warning,
+    WarningEvent,
+    WarningStatus,
+)
+from warning.policy import (
+    Level,
+    Override,
+    Policy,
+    SignalEvidence,
+    Triage,
+    default_policy,
+    implied_level,
+    policy_from_yaml_text,
+    triage,
+)
+
+INSTRUMENT_NAMES = {
+    "phq9": "PHQ-9",
+    "gad7": "GAD-7",
+    "phq2": "PHQ-2",
+    "gad2": "GAD-2",
+    "asq": "ASQ",
+    "k10": "K10",
+    "k6": "K6",
+    "dass21": "DASS-21",
+    "upi": "UPI",
+    "scl90": "SCL-90",
+    "cssrs": "C-SSRS",
+}
+# Flags that mean a safety answer; the label then says so instead of naming a band.
+SAFETY_FLAGS = frozenset({"safety", "phq9_item9", "upi_item25", "asq_acute", "asq_positive"})
+REASON_LENGTH = 500
+
+
+class OverrideError(ValueError):
+    """An override the actor may not make, or without a reason; the message says why."""
+
+
+# --------------------------------------------------------------------------------------------------
+# The active policy
+# --------------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=32)
+def _parsed(yaml_text: str) -> Policy:
+    return policy_from_yaml_text(yaml_text)
+
+
+def active_policy(session: Session, institution_id: int) -> Policy:
+    """The institution's active stored policy, or the shipped default when none was activated."""
+    text = session.scalar(
+        select(PolicyVersion.yaml_text).where(
+            PolicyVersion.institution_id == institution_id,
+            PolicyVersion.status == PolicyStatus.ACTIVE,
+        )
+    )
+    return default_policy() if text is None else _parsed(text)
+
+
+# --------------------------------------------------------------------------------------------------
+# Recording signals
+# --------------------------------------------------------------------------------------------------
+
+
+def record_signal(
+    session: Session,
+    *,
+    student: Student,
+    source: SignalSource | str,
+    observed_at: datetime,
+    label: str,
+    instrument: str | None = None,
+    total: float | None = None,
+    flags: Iterable[str] = (),
+    explicit_level: Level | int | None = None,
+    evidence_type: str | None = None,
+    evidence_id: int | None = None,
+    recorded_by: User | None = None,
+    now: datetime | None = None,
+) -> Signal:
+    """Add one piece of evidence and re-triage its student; does not commit.
+
+    The signal stores the level the active policy implies for it alone, the policy version and its
+    expiry (None for red: it never lapses). The student's open warning is opened or raised in the
+    same unit of work, so the caller's commit writes evidence, signal and warning together.
+    """
+    from campus import clock
+
+    now = now or clock.now()
+    policy = active_policy(session, student.institution_id)
+    source = SignalSource(source)
+    flag_set = frozenset(f.strip() for f in flags if f and f.strip())
+    explicit = None if explicit_level is None else Level(int(explicit_level))
+    level = implied_level(
+        policy,
+        SignalEvidence(
+            id=0,
+            source=source.value,
+            observed_at=observed_at,
+            instrument=instrument,
+            total=total,
+            flags=flag_set,
+            explicit_level=explicit,
+            label=label,
+        ),
+    )
+    lifetime = policy.expiry(level) if level > Level.NONE else None
+    signal = Signal(
+        student_id=student.id,
+        institution_id=student.institution_id,
+        source=source,
+        implied_level=int(level),
+        policy_version=policy.version,
+        instrument=instrument,
+        total=total,
+        flags=";".join(sorted(flag_set)),
+        explicit_level=None if explicit is None else int(explicit),
+        label=label[:300],
+        evidence_type=evidence_type,
+        evidence_id=evidence_id,
+        observed_at=observed_at,
+        recorded_at=now,
+        recorded_by_id=recorded_by.id if recorded_by else None,
+        expires_at=_expiry(level, observed_at, lifetime),
+    )
+    session.add(signal)
+    session.flush()
+    retriage_student(session, student, now, policy=policy, new_signal=signal, actor=recorded_by)
+    return signal
+
+
+def _expiry(level: Level, observed_at: datetime, lifetime) -> datetime | None:
+    if level == Level.NONE:
+        return observed_at  # implies nothing, so it is never active
+    return None if lifetime is None else observed_at + lifetime
+
+
+def hand_off_screening_result(
+    session: Session,
+    *,
+    student: Student,
+    instrument: str,
+    total: float | None,
+    flags: Iterable[str] | str,
+    observed_at: datetime,
+    campaign_name: str,
+    result_id: int,
+    band: str | None = None,
+) -> Signal | None:
+    """The one hand-off from screening: a scored result becomes a signal, or nothing.
+
+    Returns None (and records nothing) when the result implies no level. ``flags`` may be a list or
+    a ";"-joined text. The label names the instrument, the band or the safety item, the campaign
+    and the date, but never the answers: department staff read it.
+    """
+    if isinstance(flags, str):
+        flags = [f for f in flags.split(";") if f]
+    flag_set = frozenset(flags)
+    policy = active_policy(session, student.institution_id)
+    evidence = SignalEvidence(
+        id=0,
+        source=SignalSource.SCREENING.value,
+        observed_at=observed_at,
+        instrument=instrument,
+        total=total,
+        flags=flag_set,
+    )
+    if implied_level(policy, evidence) == Level.NONE:
+        return None
+    return record_signal(
+        session,
+        student=student,
+        source=SignalSource.SCREENING,
+        observed_at=observed_at,
+        label=screening_label(instrument, flag_set, band, campaign_name, observed_at),
+        instrument=instrument,
+        total=total,
+        flags=flag_set,
+        evidence_type="screening_result",
+        evidence_id=result_id,
+    )
+
+
+def screening_label(
+    instrument: str, flags: frozenset[str], band: str | None, campaign: str, observed_at: datetime
+) -> str:
+    """The label shown to staff, e.g. "PHQ-9 safety item positive in …, 2026-09-12"; no answers."""
+    name = INSTRUMENT_NAMES.get(instrument, instrument.upper())
+    if flags & SAFETY_FLAGS:
+        finding = f"{name} safety item positive"
+    elif band:
+        finding = f"{name} {band}"
+    else:
+        finding = f"{name} above the screening cut-off"
+    return f"{finding} in {campaign}, {observed_at:%Y-%m-%d}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Re-triage of one student
+# --------------------------------------------------------------------------------------------------
+
+
+def open_warning(session: Session, student_id: int) -> Warning | None:
+    """The student's open warning, if any (there is at most one)."""
+    return session.scalar(
+        select(Warning).where(
+            Warning.student_id == student_id, Warning.status == WarningStatus.OPEN
+        )
+    )
+
+
+def evidence_of(signal: Signal) -> SignalEvidence:
+    """The policy's view of a stored signal."""
+    return SignalEvidence(
+        id=signal.id,
+        source=SignalSource(signal.source).value,
+        observed_at=signal.observed_at,
+        instrument=signal.instrument,
+        total=signal.total,
+        flags=signal.flag_set,
+        explicit_level=None if signal.explicit_level is None else Level(signal.explicit_level),
+        label=signal.label,
+    )
+
+
+def last_closed_at(session: Session, student_id: int) -> datetime | None:
+    """When the student's last warning was closed: signals observed before it are resolved."""
+    return session.scalar(
+        select(func.max(Warning.closed_at)).where(
+            Warning.student_id == student_id, Warning.status == WarningStatus.CLOSED
+        )
+    )
+
+
+def current_triage(
+    session: Session, student: Student, now: datetime, policy: Policy | None = None
+) -> Triage:
+    """The student's level and its reasons now, honouring an override on the open warning."""
+    policy = policy or active_policy(session, student.institution_id)
+    warning = open_warning(session, student.id)
+    signals = session.scalars(select(Signal).where(Signal.student_id == student.id))
+    return triage(
+        policy,
+        [evidence_of(s) for s in signals],
+        now,
+        closed_before=last_closed_at(session, student.id),
+        override=_override_of(warning),
+    )
+
+
+def _override_of(warning: Warning | None) -> Override | None:
+    if warning is None or warning.override_level is None:
+        return None
+    return Override(
+        level=Level(warning.override_level),
+        reason=warning.override_reason or "-",
+        by_user_id=warning.override_by_id or 0,
+        at=warning.override_at,
+    )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a re-triage did to the student's warning."""
+
+    warning: Warning | None
+    opened: bool = False
+    previous_level: int | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.warning is not None and (
+            self.opened or self.previous_level != self.warning.level
+        )
+
+
+def retriage_student(
+    session: Session,
+    student: Student,
+    now: datetime,
+    *,
+    policy: Policy | None = None,
+    new_signal: Signal | None = None,
+    may_lower: bool = False,
+    actor: User | None = None,
+) -> Outcome:
+    """Bring the student's open warning in line with the policy (see the module's rules)."""
+    tri = current_triage(session, student, now, policy)
+    warning = open_warning(session, student.id)
+    if warning is None:
+        if tri.level == Level.NONE:
+            return Outcome(None)
+        warning, created = _open(session, student, tri, now, actor)
+        if created:
+            _attach(session, warning, new_signal, actor, now)
+            response.plan_response(session, warning, None, now)
+            return Outcome(warning, opened=True)
+    return _apply(session, warning, tri, now, actor, new_signal, may_lower)
+
+
+def _open(
+    session: Session, student: Student, tri: Triage, now: datetime, actor: User | None
+) -> tuple[Warning, bool]:
+    """Open the student's warning; a concurrent opener wins the unique index and we join it."""
+    warning = Warning(
+        student_id=student.id,
+        institution_id=student.institution_id,
+        department_id=student.department_id,
+        level=int(tri.level),
+        computed_level=int(tri.computed_level),
+        reason=reason_text(tri),
+        policy_version=tri.policy_version,
+        owner_tier=int(OwnerTier.DORM),  # plan_response sets the real owner
+        owner_since=now,
+        opened_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(warning)
+            session.flush()
+    except IntegrityError:
+        existing = open_warning(session, student.id)
+        if existing is None:
+            raise
+        return existing, False
+    session.add(
+        WarningEvent(
+            warning_id=warning.id,
+            at=now,
+            actor_id=actor.id if actor else None,
+            kind="opened",
+            to_level=warning.level,
+            outcome=warning.reason[:200],
+        )
+    )
+    return warning, True
+
+
+def _apply(
+    session: Session,
+    warning: Warning,
+    tri: Triage,
+    now: datetime,
+    actor: User | None,
+    new_signal: Signal | None,
+    may_lower: bool,
+) -> Outcome:
+    previous = warning.level
+    target = int(tri.level)
+    if not may_lower:
+        target = max(target, previous)
+    elif previous == Level.RED and not tri.overridden:
+        target = Level.RED  # red never lapses by itself
+    target = max(target, int(Level.BLUE))  # open until a school counsellor closes it
+    warning.computed_level = int(tri.computed_level)
+    warning.policy_version = tri.policy_version
+    if target == tri.level:
+        warning.reason = reason_text(tri)
+    _attach(session, warning, new_signal, actor, now)
+    if target != previous:
+        warning.level = target
+        session.add(
+            WarningEvent(
+                warning_id=warning.id,
+                at=now,
+                actor_id=actor.id if actor else None,
+                kind="level_changed",
+                from_level=previous,
+                to_level=target,
+                outcome=warning.reason[:200],
+                signal_id=new_signal.id if new_signal else None,
+            )
+        )
+        response.plan_response(session, warning, previous, now)
+    return Outcome(warning, previous_level=previous)
+
+
+def _attach(
+    session: Session,
+    warning: Warning,
+    signal: Signal | None,
+    actor: User | None,
+    now: datetime,
+) -> None:
+    if signal is None:
+        return
+    signal.warning_id = warning.id
+    session.add(
+        WarningEvent(
+            warning_id=warning.id,
+            at=now,
+            actor_id=actor.id if actor else None,
+            kind="signal_attached",
+            to_level=signal.implied_level,
+            outcome=signal.label[:200],
+            signal_id=signal.id,
+        )
+    )
+
+
+def reason_text(tri: Triage) -> str:
+    """The warning's one-line "why": the first deciding reason, and how many more there are."""
+    if not tri.reasons:
+        return f"{tri.level.code}: no active signal"
+    text = tri.reasons[0].text
+    if len(tri.reasons) > 1:
+        text = f"{text} (+{len(tri.reasons) - 1} more)"
+    return text[:REASON_LENGTH]
+
+
+# --------------------------------------------------------------------------------------------------
+# Counsellor judgement and override
+# --------------------------------------------------------------------------------------------------
+
+RAISERS = (Role.DEPT_COUNSELLOR, Role.DEPT_LEADER, Role.SCHOOL_COUNSELLOR, Role.DIRECTOR)
+LOWERERS = (Role.SCHOOL_COUNSELLOR, Role.DIRECTOR)
+
+
+def may_override(user: User, warning: Warning, level: int) -> bool:
+    """Department staff may raise a level; only the school centre may lower one (red included)."""
+    if level > warning.level:
+        return user.has_role(*RAISERS)
+    return user.has_role(*LOWERERS)
+
+
+def override_level(
+    session: Session,
+    *,
+    warning: Warning,
+    actor: User,
+    level: int,
+    reason: str,
+    now: datetime,
+) -> Warning:
+    """Set the warning's level by hand with a reason; audited and on the timeline. Commits.
+
+    The override holds until newer evidence decides a higher level (the policy lapses it then).
+    """
+    reason = (reason or "").strip()
+    if len(reason) < 10:
+        raise OverrideError("An override needs a reason of at least 10 characters.")
+    if level not in (Level.BLUE, Level.YELLOW, Level.RED):
+        raise OverrideError("Choose blue, yellow or red; to end a warning, close it.")
+    if level == warning.level:
+        raise OverrideError("The warning is already at that level.")
+    if not may_override(actor, warning, level):
+        raise OverrideError("Only a school counsellor may lower a warning's level.")
+    previous = warning.level
+    warning.override_level = level
+    warning.override_reason = reason[:500]
+    warning.override_by_id = actor.id
+    warning.override_at = now
+    warning.level = level
+    warning.reason = reason_text(current_triage(session, warning.student, now))
+    session.add(
+        WarningEvent(
+            warning_id=warning.id,
+            at=now,
+            actor_id=actor.id,
+            kind="override",
+            from_level=previous,
+            to_level=level,
+            note=reason,
+        )
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="override_level",
+        record_type="warning",
+        record_id=warning.id,
+        student_id=warning.student_id,
+        institution_id=warning.institution_id,
+        reason=reason[:500],
+        detail=f"{Level(previous).code} -> {Level(level).code}",
+    )
+    response.plan_response(session, warning, previous, now)
+    session.commit()
+    return warning
