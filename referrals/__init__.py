@@ -1,0 +1,1 @@
+"""Recovery: hospital referrals, leave and return-to-school plans, referral closure metrics."""

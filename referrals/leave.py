@@ -1,0 +1,357 @@
+"""Leave of absence (休学) and return to school (复学): the gates a return must pass, the plan,
+the 1/3/6-month follow-ups, and the rule that the case closes only when all of it is done.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campus import audit
+from campus.models import EnrolmentStatus, Institution, Role, RoleAssignment, Student, User
+from campus.scope import Capability, student_filter
+from referrals.models import (
+    LeaveOfAbsence,
+    LeaveReason,
+    LeaveStatus,
+    PlanSection,
+    ReturnAssessment,
+    ReturnFollowUp,
+    ReturnPlanItem,
+)
+from referrals.services import ReferralError
+from warning.models import Task
+
+FOLLOW_UP_MONTHS = (1, 3, 6)
+# Who may own a plan item: the people around the student, never the student themselves.
+OWNER_ROLES = (
+    Role.DEPT_COUNSELLOR,
+    Role.CLASS_COMMITTEE,
+    Role.DORM_INFORMANT,
+    Role.SCHOOL_COUNSELLOR,
+)
+
+
+class LeaveError(ReferralError):
+    pass
+
+
+@dataclass(frozen=True)
+class NewLeave:
+    start_date: date
+    expected_return_date: date
+    reason_category: LeaveReason
+
+
+def leave_clause(user: User):
+    """Leaves whose student `user` may see clinically (join LeaveOfAbsence to Student first)."""
+    return student_filter(user, Capability.CLINICAL)
+
+
+def load_leave(session: Session, user: User, leave_id: int) -> LeaveOfAbsence | None:
+    """The leave if its student is in `user`'s clinical scope; the read is audited either way."""
+    leave = session.scalar(
+        select(LeaveOfAbsence)
+        .join(Student, Student.id == LeaveOfAbsence.student_id)
+        .where(LeaveOfAbsence.id == leave_id, leave_clause(user))
+    )
+    audit.record_read(
+        session,
+        actor=user,
+        action="leave_read",
+        record_type="leave",
+        record_id=leave_id,
+        student_id=leave.student_id if leave else None,
+        outcome="ok" if leave else "denied",
+    )
+    return leave
+
+
+def start_leave(
+    session: Session, user: User, student: Student, data: NewLeave, now: datetime
+) -> LeaveOfAbsence:
+    """Record a leave and mark the student on leave; one open leave per student. Commits."""
+    if data.expected_return_date <= data.start_date:
+        raise LeaveError("The expected return must come after the start of the leave.")
+    open_leave = session.scalar(
+        select(LeaveOfAbsence.id).where(
+            LeaveOfAbsence.student_id == student.id,
+            LeaveOfAbsence.status != LeaveStatus.CLOSED,
+        )
+    )
+    if open_leave is not None:
+        raise LeaveError("This student already has an open leave.")
+    leave = LeaveOfAbsence(
+        institution_id=student.institution_id,
+        student_id=student.id,
+        start_date=data.start_date,
+        expected_return_date=data.expected_return_date,
+        reason_category=data.reason_category,
+        status=LeaveStatus.ON_LEAVE,
+        created_by_id=user.id,
+        created_at=now,
+    )
+    session.add(leave)
+    student.enrolment_status = EnrolmentStatus.ON_LEAVE
+    session.flush()
+    _audit(session, user, leave, "leave_started")
+    session.commit()
+    return leave
+
+
+def record_statement(
+    session: Session,
+    user: User,
+    leave: LeaveOfAbsence,
+    received_on: date,
+    hospital: str,
+    summary: str,
+    today: date,
+) -> None:
+    """Record the hospital's statement the return is decided on. Commits."""
+    _require_status(leave, LeaveStatus.ON_LEAVE)
+    if received_on > today:
+        raise LeaveError("The statement cannot be received in the future.")
+    if not hospital.strip() or not summary.strip():
+        raise LeaveError("Give the hospital and a summary of its statement.")
+    leave.statement_received_on = received_on
+    leave.statement_hospital = hospital.strip()
+    leave.statement_summary = summary.strip()
+    _audit(session, user, leave, "return_statement_recorded")
+    session.commit()
+
+
+def record_assessment(
+    session: Session,
+    user: User,
+    leave: LeaveOfAbsence,
+    outcome: ReturnAssessment,
+    note: str,
+    now: datetime,
+) -> None:
+    """The centre's return assessment, by a school counsellor. Commits."""
+    _require_status(leave, LeaveStatus.ON_LEAVE)
+    if not user.has_role(Role.SCHOOL_COUNSELLOR):
+        raise PermissionError("only a school counsellor assesses a return")
+    leave.assessment_outcome = outcome
+    leave.assessment_by_id = user.id
+    leave.assessment_at = now
+    leave.assessment_note = note.strip() or None
+    _audit(session, user, leave, "return_assessed", outcome.value)
+    session.commit()
+
+
+def approve_return(
+    session: Session, user: User, leave: LeaveOfAbsence, returned_on: date
+) -> list[ReturnFollowUp]:
+    """Approve the return: needs the statement and a "fit to return" assessment. Commits.
+
+    The student is enrolled again and follow-ups are scheduled 1, 3 and 6 months after
+    `returned_on`, each a task for the approving school counsellor.
+    """
+    _require_status(leave, LeaveStatus.ON_LEAVE)
+    if leave.statement_received_on is None:
+        raise LeaveError("The return needs the hospital's statement first.")
+    if leave.assessment_outcome is not ReturnAssessment.FIT_TO_RETURN:
+        raise LeaveError('The return needs a centre assessment of "fit to return" first.')
+    if returned_on < leave.start_date:
+        raise LeaveError("The return cannot come before the leave started.")
+    leave.status = LeaveStatus.RETURNED
+    leave.returned_on = returned_on
+    leave.return_approved_by_id = user.id
+    leave.student.enrolment_status = EnrolmentStatus.ENROLLED
+    follow_ups = [_follow_up(session, user, leave, months) for months in FOLLOW_UP_MONTHS]
+    _audit(session, user, leave, "return_approved", returned_on.isoformat())
+    session.commit()
+    return follow_ups
+
+
+def _follow_up(session: Session, user: User, leave: LeaveOfAbsence, months: int) -> ReturnFollowUp:
+    due = add_months(leave.returned_on, months)
+    task = _task(
+        session,
+        leave,
+        user.id,
+        "return_follow_up",
+        due,
+        user,
+        f"Follow-up {months} month(s) after return to school: {leave.student.name}",
+    )
+    follow_up = ReturnFollowUp(leave_id=leave.id, months=months, due_date=due, task=task)
+    session.add(follow_up)
+    return follow_up
+
+
+def add_months(start: date, months: int) -> date:
+    """The same day `months` later, or the month's last day when it is shorter (31 Jan → 28 Feb)."""
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def owner_choices(session: Session, student: Student) -> list[User]:
+    """People who may own a plan item: the student's department counsellor, class committee,
+    dorm informant, and the school counsellors — their scope covers the student."""
+    scope = (
+        (
+            (RoleAssignment.role == Role.DEPT_COUNSELLOR)
+            & (RoleAssignment.department_id == student.department_id)
+        )
+        | (
+            (RoleAssignment.role == Role.CLASS_COMMITTEE)
+            & (RoleAssignment.class_id == student.class_id)
+        )
+        | (
+            (RoleAssignment.role == Role.DORM_INFORMANT)
+            & (RoleAssignment.room_id == student.room_id)
+        )
+        | (RoleAssignment.role == Role.SCHOOL_COUNSELLOR)
+    )
+    return list(
+        session.scalars(
+            select(User)
+            .join(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(
+                RoleAssignment.institution_id == student.institution_id,
+                User.id != student.user_id,
+                User.active.is_(True),
+                scope,
+            )
+            .distinct()
+            .order_by(User.name)
+        )
+    )
+
+
+def add_plan_item(
+    session: Session,
+    user: User,
+    leave: LeaveOfAbsence,
+    section: PlanSection,
+    text: str,
+    owner_id: int,
+    due: date,
+) -> ReturnPlanItem:
+    """Add a plan item and the owner's task (its text is all the owner sees). Commits."""
+    if leave.status is LeaveStatus.CLOSED:
+        raise LeaveError("This case is closed.")
+    if not text.strip():
+        raise LeaveError("Say what is to be done.")
+    owner = next((u for u in owner_choices(session, leave.student) if u.id == owner_id), None)
+    if owner is None:
+        raise LeaveError("Choose an owner from the people around this student.")
+    task = _task(
+        session,
+        leave,
+        owner.id,
+        "return_plan",
+        due,
+        user,
+        f"Return-to-school support for {leave.student.name}: {text.strip()}",
+    )
+    item = ReturnPlanItem(
+        leave_id=leave.id,
+        section=section,
+        text=text.strip(),
+        owner_id=owner.id,
+        due_date=due,
+        task=task,
+    )
+    session.add(item)
+    _audit(session, user, leave, "return_plan_item_added", section.value)
+    session.commit()
+    return item
+
+
+def _task(
+    session: Session,
+    leave: LeaveOfAbsence,
+    assignee_id: int,
+    kind: str,
+    due: date,
+    creator: User,
+    text: str,
+) -> Task:
+    task = Task(
+        institution_id=leave.institution_id,
+        student_id=leave.student_id,
+        kind=kind,
+        text=text[:500],
+        assignee_user_id=assignee_id,
+        due_at=_end_of_day_utc(session, leave.institution_id, due),
+        created_by_id=creator.id,
+    )
+    session.add(task)
+    return task
+
+
+def _end_of_day_utc(session: Session, institution_id: int, day: date) -> datetime:
+    zone = ZoneInfo(session.get(Institution, institution_id).timezone)
+    local = datetime.combine(day, time(23, 59), tzinfo=zone)
+    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def complete_task(
+    session: Session, user: User, leave: LeaveOfAbsence, task: Task, note: str, now: datetime
+) -> None:
+    """Mark a plan item or follow-up done, by its owner or a school counsellor. Commits."""
+    mine = {i.task_id for i in leave.plan_items} | {f.task_id for f in leave.follow_ups}
+    if task.id not in mine:
+        raise LeaveError("This task is not part of this case.")
+    if task.assignee_user_id != user.id and not user.has_role(Role.SCHOOL_COUNSELLOR):
+        raise PermissionError("not your task")
+    if task.done_at is not None:
+        raise LeaveError("This is already done.")
+    task.done_at = now
+    task.done_by_id = user.id
+    task.done_note = note.strip()[:500] or None
+    _audit(session, user, leave, "return_task_done", task.kind)
+    session.commit()
+
+
+def outstanding(leave: LeaveOfAbsence) -> list[Task]:
+    """Plan items and follow-ups not yet done: what still stands between the case and closure."""
+    tasks = [i.task for i in leave.plan_items] + [f.task for f in leave.follow_ups]
+    return [t for t in tasks if t.done_at is None]
+
+
+def close_case(session: Session, user: User, leave: LeaveOfAbsence, now: datetime) -> None:
+    """Close the return case; refused while any plan item or follow-up is open. Commits."""
+    _require_status(leave, LeaveStatus.RETURNED)
+    if not leave.follow_ups:
+        raise LeaveError("Follow-ups are scheduled when the return is approved.")
+    remaining = outstanding(leave)
+    if remaining:
+        raise LeaveError(
+            f"The case cannot close yet: {len(remaining)} plan item(s) or follow-up(s) are open."
+        )
+    leave.status = LeaveStatus.CLOSED
+    leave.closed_at = now
+    leave.closed_by_id = user.id
+    _audit(session, user, leave, "return_case_closed")
+    session.commit()
+
+
+def _require_status(leave: LeaveOfAbsence, status: LeaveStatus) -> None:
+    if leave.status is not status:
+        raise LeaveError(f"This step needs the case to be {status.value.replace('_', ' ')}.")
+
+
+def _audit(
+    session: Session, user: User, leave: LeaveOfAbsence, action: str, detail: str | None = None
+) -> None:
+    audit.record(
+        session,
+        actor=user,
+        action=action,
+        record_type="leave",
+        record_id=leave.id,
+        student_id=leave.student_id,
+        institution_id=leave.institution_id,
+        detail=detail,
+    )

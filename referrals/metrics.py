@@ -1,0 +1,172 @@
+"""The closure audit: how many referrals that were due to close did close, and how fast.
+
+Definitions (also written on the page):
+
+- A referral is **due to close** in a period when it was sent to a hospital (drafts never count)
+  and its expected closure date — the day it was sent plus `expected_closure_days` (90 by
+  default) — falls within the period. Dates are UTC calendar dates, the period's last day included.
+- It is **closed** when, before the end of the period, it reached "closed" or ended with a
+  documented refusal ("declined") or a withdrawal. "Lost to follow-up" is not closed: that is the
+  failure the audit is meant to show.
+- **Closure rate** = closed ÷ due to close. With nothing due the rate is shown as "—", not 0 %.
+- **Days to closure** = from being sent to being closed, over the closed referrals; the median and
+  90th percentile use linear interpolation between the nearest ranks.
+- **Stalled**: not ended, with no update for `stalled_days` (14) or more, as of now.
+- **Overdue**: not ended and past its expected closure date, as of now.
+
+All arithmetic is done on a DataFrame of referral rows with vectorised pandas operations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campus.models import Department, Hospital, Student, User
+from campus.scope import Capability, student_filter
+from referrals.models import Referral, ReferralStatus
+from referrals.services import OPEN, ReferralSettings
+from referrals.states import CLOSED_LOOP
+
+COLUMNS = ["due", "closed", "closure_rate", "median_days", "p90_days", "stalled", "overdue"]
+DRILL_COLUMNS = [
+    "id",
+    "student_number",
+    "student_name",
+    "department",
+    "hospital",
+    "status",
+    "sent_at",
+    "expected_closure",
+    "ended_at",
+    "stalled",
+    "overdue",
+]
+
+
+@dataclass(frozen=True)
+class Period:
+    """Calendar days `first` to `last`, both included."""
+
+    first: date
+    last: date
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first, datetime.min.time())
+
+    @property
+    def end(self) -> datetime:
+        return datetime.combine(self.last + timedelta(days=1), datetime.min.time())
+
+
+def referral_frame(session: Session, user: User, institution_id: int) -> pd.DataFrame:
+    """Each referral of the institution whose student `user` may see (roster scope), one row."""
+    stmt = (
+        select(
+            Referral.id,
+            Referral.status,
+            Referral.sent_at,
+            Referral.ended_at,
+            Referral.last_transition_at,
+            Referral.department_id,
+            Department.name.label("department"),
+            Referral.hospital_id,
+            Hospital.name.label("hospital"),
+            Student.student_number,
+            Student.name.label("student_name"),
+        )
+        .join(Student, Student.id == Referral.student_id)
+        .join(Department, Department.id == Referral.department_id)
+        .join(Hospital, Hospital.id == Referral.hospital_id)
+        .where(Referral.institution_id == institution_id, student_filter(user, Capability.ROSTER))
+        .order_by(Referral.id)
+    )
+    rows = session.execute(stmt).all()
+    frame = pd.DataFrame(rows, columns=list(stmt.selected_columns.keys()))
+    frame["status"] = frame["status"].map(lambda s: ReferralStatus(s).value)
+    for column in ("sent_at", "ended_at", "last_transition_at"):
+        frame[column] = pd.to_datetime(frame[column])
+    return frame
+
+
+def annotate(
+    frame: pd.DataFrame, period: Period, now: datetime, settings: ReferralSettings
+) -> pd.DataFrame:
+    """Add the audit's per-referral facts: expected closure, due, closed, days, stalled, overdue."""
+    out = frame.copy()
+    out["expected_closure"] = out["sent_at"] + pd.Timedelta(days=settings.expected_closure_days)
+    out["due"] = out["expected_closure"].between(
+        pd.Timestamp(period.start), pd.Timestamp(period.end), inclusive="left"
+    )
+    closed_loop = out["status"].isin([s.value for s in CLOSED_LOOP])
+    out["closed"] = out["due"] & closed_loop & (out["ended_at"] < pd.Timestamp(period.end))
+    out["days"] = ((out["ended_at"] - out["sent_at"]).dt.total_seconds() / 86_400).where(
+        out["closed"]
+    )
+    is_open = out["status"].isin([s.value for s in OPEN])
+    stalled_before = pd.Timestamp(now - timedelta(days=settings.stalled_days))
+    out["stalled"] = is_open & (out["last_transition_at"] <= stalled_before)
+    out["overdue"] = (
+        is_open & out["sent_at"].notna() & (out["expected_closure"] <= pd.Timestamp(now))
+    )
+    out["month"] = out["expected_closure"].dt.strftime("%Y-%m")
+    return out
+
+
+def summarise(annotated: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """Closure figures over the referrals due in the period, overall (`by` None) or per group."""
+    due = annotated[annotated["due"]]
+    keys = [by] if by else (lambda _: "all")
+    grouped = due.groupby(keys, sort=True)
+    table = pd.DataFrame(
+        {
+            "due": grouped.size(),
+            "closed": grouped["closed"].sum(),
+            "median_days": grouped["days"].median(),
+            "p90_days": grouped["days"].quantile(0.9),
+            "stalled": grouped["stalled"].sum(),
+            "overdue": grouped["overdue"].sum(),
+        }
+    )
+    if table.empty and by is None:
+        table = pd.DataFrame(
+            {c: [0] for c in ("due", "closed", "stalled", "overdue")}, index=["all"]
+        )
+        table["median_days"] = float("nan")
+        table["p90_days"] = float("nan")
+    table["closure_rate"] = (table["closed"] / table["due"].where(table["due"] > 0)).astype(float)
+    return table[COLUMNS]
+
+
+def snapshot(annotated: pd.DataFrame) -> dict[str, int]:
+    """Referrals stalled and overdue right now, whatever their period."""
+    return {
+        "stalled": int(annotated["stalled"].sum()),
+        "overdue": int(annotated["overdue"].sum()),
+    }
+
+
+def drill_down(
+    annotated: pd.DataFrame,
+    *,
+    which: str = "due",
+    department_id: int | None = None,
+    hospital_id: int | None = None,
+    month: str | None = None,
+) -> pd.DataFrame:
+    """The referral rows behind a figure: `which` is due, closed, stalled or overdue."""
+    if which not in ("due", "closed", "stalled", "overdue"):
+        raise ValueError(f"unknown list: {which}")
+    mask = annotated[which].astype(bool)
+    if department_id is not None:
+        mask &= annotated["department_id"] == department_id
+    if hospital_id is not None:
+        mask &= annotated["hospital_id"] == hospital_id
+    if month:
+        mask &= annotated["month"] == month
+    return annotated.loc[mask, DRILL_COLUMNS]

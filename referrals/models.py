@@ -1,0 +1,238 @@
+"""Recovery tables: referrals and their transitions, leaves of absence, return plans, follow-ups.
+
+A referral's history is its transitions (who moved it, from where to where, when); its status and
+`last_transition_at` are kept on the row so lists and sweeps need no aggregate. Plan items and
+follow-ups are carried by `warning.models.Task` rows, so each owner sees them among their tasks and
+"done" has exactly one source.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campus import clock
+from campus.extensions import db
+from campus.models import Hospital, Student, User
+from warning.models import Task
+
+
+class ReferralStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SENT = "sent"
+    APPOINTMENT_BOOKED = "appointment_booked"
+    ASSESSED = "assessed"
+    IN_TREATMENT = "in_treatment"
+    DISCHARGED = "discharged"
+    CLOSED = "closed"
+    DECLINED = "declined"
+    LOST_TO_FOLLOW_UP = "lost_to_follow_up"
+    WITHDRAWN = "withdrawn"
+
+
+class AssessmentOutcome(enum.StrEnum):
+    NO_DISORDER = "no_disorder"
+    OUTPATIENT = "outpatient"
+    INPATIENT = "inpatient"
+
+
+class Urgency(enum.StrEnum):
+    ROUTINE = "routine"
+    URGENT = "urgent"
+    EMERGENCY = "emergency"
+
+
+class ConsentBy(enum.StrEnum):
+    STUDENT = "student"
+    GUARDIAN = "guardian"
+
+
+class Referral(db.Model):
+    __tablename__ = "referral"
+    __table_args__ = (
+        Index("ix_referral_hospital_status", "hospital_id", "status"),
+        Index("ix_referral_institution_status", "institution_id", "status", "last_transition_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), index=True)
+    warning_id: Mapped[int | None] = mapped_column(ForeignKey("warning.id"), index=True)
+    hospital_id: Mapped[int] = mapped_column(ForeignKey("hospital.id"))
+    # Copied from the student when sent, so closure metrics group by department without history.
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    reason: Mapped[str] = mapped_column(Text)
+    screening_summary: Mapped[str | None] = mapped_column(Text)
+    # Counsellor-only working note: never disclosed to the hospital.
+    internal_note: Mapped[str | None] = mapped_column(Text)
+    urgency: Mapped[Urgency] = mapped_column(db.Enum(Urgency, native_enum=False, length=20))
+    green_channel: Mapped[bool] = mapped_column(Boolean, default=False)
+    # ";"-joined keys of `referrals.disclosure.DISCLOSABLE`: exactly what the hospital may see.
+    disclosed_fields: Mapped[str] = mapped_column(String(300))
+    consent_by: Mapped[ConsentBy] = mapped_column(db.Enum(ConsentBy, native_enum=False, length=10))
+    consent_name: Mapped[str] = mapped_column(String(100))
+    consent_method: Mapped[str] = mapped_column(String(30))
+    consent_at: Mapped[datetime] = mapped_column(DateTime)
+    consent_recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+
+    status: Mapped[ReferralStatus] = mapped_column(
+        db.Enum(ReferralStatus, native_enum=False, length=20), default=ReferralStatus.DRAFT
+    )
+    last_transition_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)  # reached a terminal state
+    # Green channel: the appointment must be booked by this time, else the sweep escalates once.
+    booking_due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    appointment_at: Mapped[datetime | None] = mapped_column(DateTime)
+    outcome: Mapped[AssessmentOutcome | None] = mapped_column(
+        db.Enum(AssessmentOutcome, native_enum=False, length=20)
+    )
+    declined_by: Mapped[ConsentBy | None] = mapped_column(
+        db.Enum(ConsentBy, native_enum=False, length=10)
+    )
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    student: Mapped[Student] = relationship()
+    hospital: Mapped[Hospital] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    transitions: Mapped[list[ReferralTransition]] = relationship(
+        back_populates="referral", order_by="ReferralTransition.id"
+    )
+
+    @property
+    def disclosed(self) -> frozenset[str]:
+        return frozenset(f for f in self.disclosed_fields.split(";") if f)
+
+
+class ReferralTransition(db.Model):
+    """One state change of a referral: never edited, the referral's timeline."""
+
+    __tablename__ = "referral_transition"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id"), index=True)
+    from_status: Mapped[ReferralStatus | None] = mapped_column(
+        db.Enum(ReferralStatus, native_enum=False, length=20)
+    )
+    to_status: Mapped[ReferralStatus] = mapped_column(
+        db.Enum(ReferralStatus, native_enum=False, length=20)
+    )
+    by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    by_role: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    note: Mapped[str | None] = mapped_column(String(1000))
+
+    referral: Mapped[Referral] = relationship(back_populates="transitions")
+    by: Mapped[User] = relationship()
+
+
+class LeaveReason(enum.StrEnum):
+    """Deliberately coarse: the category is seen by administrators, clinical detail is not."""
+
+    MENTAL_HEALTH = "mental_health"
+    PHYSICAL_HEALTH = "physical_health"
+    OTHER = "other"
+
+
+class LeaveStatus(enum.StrEnum):
+    ON_LEAVE = "on_leave"
+    RETURNED = "returned"
+    CLOSED = "closed"
+
+
+class ReturnAssessment(enum.StrEnum):
+    FIT_TO_RETURN = "fit_to_return"
+    NOT_YET = "not_yet"
+
+
+class PlanSection(enum.StrEnum):
+    ACADEMIC = "academic"
+    PSYCHOLOGICAL = "psychological"
+    DAILY_LIFE = "daily_life"
+
+
+class LeaveOfAbsence(db.Model):
+    """A leave (休学) and the return (复学) that ends it, with what the return was decided on."""
+
+    __tablename__ = "leave_of_absence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), index=True)
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"))
+    start_date: Mapped[date] = mapped_column(Date)
+    expected_return_date: Mapped[date] = mapped_column(Date)
+    reason_category: Mapped[LeaveReason] = mapped_column(
+        db.Enum(LeaveReason, native_enum=False, length=20)
+    )
+    status: Mapped[LeaveStatus] = mapped_column(
+        db.Enum(LeaveStatus, native_enum=False, length=10), default=LeaveStatus.ON_LEAVE
+    )
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    # Hospital statement: clinical, shown only with CLINICAL capability.
+    statement_received_on: Mapped[date | None] = mapped_column(Date)
+    statement_hospital: Mapped[str | None] = mapped_column(String(200))
+    statement_summary: Mapped[str | None] = mapped_column(Text)
+    assessment_outcome: Mapped[ReturnAssessment | None] = mapped_column(
+        db.Enum(ReturnAssessment, native_enum=False, length=20)
+    )
+    assessment_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    assessment_at: Mapped[datetime | None] = mapped_column(DateTime)
+    assessment_note: Mapped[str | None] = mapped_column(Text)
+    returned_on: Mapped[date | None] = mapped_column(Date)
+    return_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    student: Mapped[Student] = relationship()
+    plan_items: Mapped[list[ReturnPlanItem]] = relationship(
+        back_populates="leave", order_by="ReturnPlanItem.id"
+    )
+    follow_ups: Mapped[list[ReturnFollowUp]] = relationship(
+        back_populates="leave", order_by="ReturnFollowUp.months"
+    )
+
+
+class ReturnPlanItem(db.Model):
+    """One item of the return-to-school plan (复学方案); its owner works it as a Task."""
+
+    __tablename__ = "return_plan_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    leave_id: Mapped[int] = mapped_column(ForeignKey("leave_of_absence.id"), index=True)
+    section: Mapped[PlanSection] = mapped_column(db.Enum(PlanSection, native_enum=False, length=20))
+    text: Mapped[str] = mapped_column(String(300))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    due_date: Mapped[date] = mapped_column(Date)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"))
+
+    leave: Mapped[LeaveOfAbsence] = relationship(back_populates="plan_items")
+    owner: Mapped[User] = relationship()
+    task: Mapped[Task] = relationship()
+
+
+class ReturnFollowUp(db.Model):
+    """A post-return follow-up (1, 3, 6 months), scheduled from the return date."""
+
+    __tablename__ = "return_follow_up"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    leave_id: Mapped[int] = mapped_column(ForeignKey("leave_of_absence.id"), index=True)
+    months: Mapped[int] = mapped_column(Integer)
+    due_date: Mapped[date] = mapped_column(Date)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"))
+
+    leave: Mapped[LeaveOfAbsence] = relationship(back_populates="follow_ups")
+    task: Mapped[Task] = relationship()

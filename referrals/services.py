@@ -1,0 +1,464 @@
+"""Referral rules: creating a referral from a warning, moving it through its states, who may see
+and move it, stalled detection, the green-channel sweep, and hospital signals for the warning stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from campus import audit
+from campus.models import Caseload, Hospital, Role, RoleAssignment, Student, User
+from campus.notifications import notify
+from campus.scope import Capability, capability_for, student_filter
+from referrals import disclosure, states
+from referrals.models import (
+    AssessmentOutcome,
+    ConsentBy,
+    Referral,
+    ReferralStatus,
+    ReferralTransition,
+    Urgency,
+)
+from referrals.states import Actor
+from warning.models import Warning
+from warning.services import record_signal
+
+S = ReferralStatus
+# Not yet ended: a draft left alone is as lost as a sent referral nobody follows.
+OPEN = frozenset({S.DRAFT}) | states.ACTIVE
+
+
+@dataclass(frozen=True)
+class ReferralSettings:
+    """Deadlines of the recovery stage; each can be set in the app config (REFERRAL_…)."""
+
+    stalled_days: int = 14
+    green_channel_booking_hours: int = 24
+    expected_closure_days: int = 90
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> ReferralSettings:
+        return cls(
+            stalled_days=int(config.get("REFERRAL_STALLED_DAYS", cls.stalled_days)),
+            green_channel_booking_hours=int(
+                config.get("REFERRAL_GREEN_CHANNEL_HOURS", cls.green_channel_booking_hours)
+            ),
+            expected_closure_days=int(
+                config.get("REFERRAL_EXPECTED_CLOSURE_DAYS", cls.expected_closure_days)
+            ),
+        )
+
+
+class ReferralError(ValueError):
+    """A request the rules refuse; the message is shown to the user and nothing is written."""
+
+
+class InvalidTransition(ReferralError):
+    pass
+
+
+class ConcurrentUpdate(ReferralError):
+    """Someone else changed the referral since the form was loaded."""
+
+
+@dataclass(frozen=True)
+class NewReferral:
+    hospital_id: int
+    reason: str
+    urgency: Urgency
+    green_channel: bool
+    disclosed_fields: list[str]
+    consent_by: ConsentBy
+    consent_name: str
+    consent_method: str
+    consent_at: datetime
+    screening_summary: str | None = None
+    internal_note: str | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a transition carries besides its target; which parts are required depends on it."""
+
+    target: ReferralStatus
+    expected_version: int
+    note: str | None = None
+    outcome: AssessmentOutcome | None = None
+    appointment_at: datetime | None = None
+    declined_by: ConsentBy | None = None
+
+
+# --- scope ------------------------------------------------------------------------------------
+
+
+def counsellor_clause(user: User) -> ColumnElement[bool]:
+    """Referrals whose student `user` may see clinically (join Referral to Student first)."""
+    return student_filter(user, Capability.CLINICAL)
+
+
+def liaison_clause(user: User) -> ColumnElement[bool]:
+    """Referrals sent to a hospital `user` is liaison for; drafts never reach the hospital."""
+    hospital_ids = [a.hospital_id for a in user.assignments(Role.HOSPITAL_LIAISON) if a.hospital_id]
+    institution_ids = [a.institution_id for a in user.assignments(Role.HOSPITAL_LIAISON)]
+    return and_(
+        Referral.hospital_id.in_(hospital_ids),
+        Referral.institution_id.in_(institution_ids),
+        Referral.status != S.DRAFT,
+    )
+
+
+def actor_for(session: Session, user: User, referral: Referral) -> Actor | None:
+    """The role in which `user` may move `referral`, or None."""
+    if user.has_role(Role.SCHOOL_COUNSELLOR) and (
+        capability_for(session, user, referral.student) is Capability.CLINICAL
+    ):
+        return Actor.COUNSELLOR
+    if referral.status != S.DRAFT and any(
+        a.hospital_id == referral.hospital_id and a.institution_id == referral.institution_id
+        for a in user.assignments(Role.HOSPITAL_LIAISON)
+    ):
+        return Actor.LIAISON
+    return None
+
+
+def load_for_counsellor(session: Session, user: User, referral_id: int) -> Referral | None:
+    """The referral if its student is in `user`'s clinical scope, auditing the read either way."""
+    referral = session.scalar(
+        select(Referral)
+        .join(Student, Student.id == Referral.student_id)
+        .where(Referral.id == referral_id, counsellor_clause(user))
+    )
+    _audit_open(session, user, referral_id, referral, "referral_read")
+    return referral
+
+
+def load_for_liaison(session: Session, user: User, referral_id: int) -> Referral | None:
+    """The referral if it was sent to `user`'s hospital; each view is an audited disclosure."""
+    referral = session.scalar(
+        select(Referral)
+        .join(Student, Student.id == Referral.student_id)
+        .where(Referral.id == referral_id, liaison_clause(user))
+    )
+    _audit_open(session, user, referral_id, referral, "referral_disclosed")
+    return referral
+
+
+def _audit_open(
+    session: Session, user: User, referral_id: int, referral: Referral | None, action: str
+) -> None:
+    audit.record_read(
+        session,
+        actor=user,
+        action=action,
+        record_type="referral",
+        record_id=referral_id,
+        student_id=referral.student_id if referral else None,
+        institution_id=referral.institution_id if referral else None,
+        outcome="ok" if referral else "denied",
+        detail=";".join(sorted(referral.disclosed))
+        if referral and action.endswith("disclosed")
+        else None,
+    )
+
+
+# --- creating and moving ----------------------------------------------------------------------
+
+
+def warning_for_referral(session: Session, user: User, warning_id: int) -> Warning | None:
+    """The warning a counsellor may refer from: its student must be in their clinical scope."""
+    if not user.has_role(Role.SCHOOL_COUNSELLOR):
+        return None
+    return session.scalar(
+        select(Warning)
+        .join(Student, Student.id == Warning.student_id)
+        .where(Warning.id == warning_id, counsellor_clause(user))
+    )
+
+
+def create_referral(
+    session: Session, counsellor: User, warning: Warning, data: NewReferral, now: datetime
+) -> Referral:
+    """A draft referral from `warning`, with consent and disclosure recorded; commits.
+
+    The student joins the counsellor's caseload, so a break-glass referral stays in their care.
+    """
+    student = warning.student
+    hospital = session.get(Hospital, data.hospital_id)
+    if hospital is None or hospital.institution_id != student.institution_id:
+        raise ReferralError("Choose one of your institution's partner hospitals.")
+    if not data.reason.strip():
+        raise ReferralError("A referral needs a reason.")
+    if data.consent_at > now:
+        raise ReferralError("Consent cannot be dated in the future.")
+    referral = Referral(
+        institution_id=student.institution_id,
+        student_id=student.id,
+        warning_id=warning.id,
+        hospital_id=hospital.id,
+        department_id=student.department_id,
+        created_by_id=counsellor.id,
+        created_at=now,
+        reason=data.reason.strip(),
+        screening_summary=(data.screening_summary or "").strip() or None,
+        internal_note=(data.internal_note or "").strip() or None,
+        urgency=data.urgency,
+        green_channel=data.green_channel,
+        disclosed_fields=disclosure.validate_fields(data.disclosed_fields),
+        consent_by=data.consent_by,
+        consent_name=data.consent_name.strip(),
+        consent_method=data.consent_method,
+        consent_at=data.consent_at,
+        consent_recorded_by_id=counsellor.id,
+        status=S.DRAFT,
+        last_transition_at=now,
+    )
+    session.add(referral)
+    session.flush()
+    session.add(
+        ReferralTransition(
+            referral_id=referral.id,
+            from_status=None,
+            to_status=S.DRAFT,
+            by_id=counsellor.id,
+            by_role=Actor.COUNSELLOR.value,
+            at=now,
+        )
+    )
+    _join_caseload(session, counsellor, student, now)
+    _audit_change(session, counsellor, referral, "referral_created", None)
+    session.commit()
+    return referral
+
+
+def _join_caseload(session: Session, counsellor: User, student: Student, now: datetime) -> None:
+    exists = session.scalar(
+        select(Caseload.id).where(
+            Caseload.counsellor_id == counsellor.id, Caseload.student_id == student.id
+        )
+    )
+    if exists is None:
+        session.add(Caseload(counsellor_id=counsellor.id, student_id=student.id, since=now))
+
+
+def transition(
+    session: Session,
+    user: User,
+    referral: Referral,
+    change: Change,
+    now: datetime,
+    settings: ReferralSettings,
+) -> ReferralTransition:
+    """Move `referral` to `change.target` if the state machine and `user`'s role allow it; commits.
+
+    Raises PermissionError when `user` may not make this move, InvalidTransition when the move does
+    not exist or lacks what it needs, ConcurrentUpdate when the referral changed meanwhile; in each
+    case nothing is written.
+    """
+    actor = actor_for(session, user, referral)
+    if actor is None:
+        raise PermissionError("not your referral")
+    outcome = change.outcome if change.target is S.ASSESSED else referral.outcome
+    move = states.allowed(referral.status, change.target, outcome)
+    if move is None:
+        raise InvalidTransition(
+            f"A referral cannot go from {referral.status.value} to {change.target.value}."
+        )
+    if actor not in move.actors:
+        raise PermissionError(f"{actor.value} may not make this move")
+    if referral.version != change.expected_version:
+        raise ConcurrentUpdate("Someone else updated this referral; reload it and try again.")
+    _check_requirements(change)
+    step = _apply(session, user, actor, referral, change, now, settings)
+    try:
+        session.commit()
+    except StaleDataError as error:
+        session.rollback()
+        raise ConcurrentUpdate(
+            "Someone else updated this referral; reload it and try again."
+        ) from error
+    return step
+
+
+def _check_requirements(change: Change) -> None:
+    note = (change.note or "").strip()
+    if change.target is S.APPOINTMENT_BOOKED and change.appointment_at is None:
+        raise InvalidTransition("Give the appointment date and time.")
+    if change.target is S.ASSESSED and change.outcome is None:
+        raise InvalidTransition("Give the assessment outcome.")
+    if change.target is S.DECLINED and (change.declined_by is None or not note):
+        raise InvalidTransition("Record who refused (student or guardian) and why.")
+    if change.target in (S.LOST_TO_FOLLOW_UP, S.WITHDRAWN) and not note:
+        raise InvalidTransition("Say why in the note.")
+
+
+def _apply(
+    session: Session,
+    user: User,
+    actor: Actor,
+    referral: Referral,
+    change: Change,
+    now: datetime,
+    settings: ReferralSettings,
+) -> ReferralTransition:
+    previous = referral.status
+    target = change.target
+    if target is S.SENT:
+        referral.sent_at = now
+        referral.department_id = referral.student.department_id
+        if referral.green_channel:
+            referral.booking_due_at = now + timedelta(hours=settings.green_channel_booking_hours)
+    if target is S.APPOINTMENT_BOOKED:
+        referral.appointment_at = change.appointment_at
+    if target is S.ASSESSED:
+        referral.outcome = change.outcome
+    if target is S.DECLINED:
+        referral.declined_by = change.declined_by
+    if target in states.TERMINAL:
+        referral.ended_at = now
+    referral.status = target
+    referral.last_transition_at = now
+    step = ReferralTransition(
+        referral_id=referral.id,
+        from_status=previous,
+        to_status=target,
+        by_id=user.id,
+        by_role=actor.value,
+        at=now,
+        note=(change.note or "").strip()[:1000] or None,
+    )
+    session.add(step)
+    _audit_change(session, user, referral, "referral_transition", f"{previous}->{target}")
+    flag = _hospital_flag(target, change.outcome)
+    if flag is not None:
+        hand_to_warning_stage(session, user, referral, flag, now)
+    return step
+
+
+def _hospital_flag(target: ReferralStatus, outcome: AssessmentOutcome | None) -> str | None:
+    if target is S.ASSESSED and outcome is AssessmentOutcome.INPATIENT:
+        return "hospital:severe_disorder"
+    if target is S.DISCHARGED:
+        return "hospital:recent_discharge"
+    return None
+
+
+def _audit_change(
+    session: Session, user: User, referral: Referral, action: str, detail: str | None
+) -> None:
+    audit.record(
+        session,
+        actor=user,
+        action=action,
+        record_type="referral",
+        record_id=referral.id,
+        student_id=referral.student_id,
+        institution_id=referral.institution_id,
+        detail=detail,
+    )
+
+
+# --- the warning stage ------------------------------------------------------------------------
+
+HOSPITAL_LABELS = {
+    "hospital:severe_disorder": "Hospital reported a severe disorder (inpatient care)",
+    "hospital:recent_discharge": "Hospital reported a recent discharge",
+}
+
+
+def hand_to_warning_stage(
+    session: Session, user: User, referral: Referral, flag: str, observed_at: datetime
+) -> None:
+    """Give the warning stage a hospital signal (red by the default policy) in this unit of work."""
+    record_signal(
+        session,
+        student=referral.student,
+        source="hospital",
+        flags={flag},
+        observed_at=observed_at,
+        label=HOSPITAL_LABELS[flag],
+        evidence_type="referral",
+        evidence_id=referral.id,
+        recorded_by=user,
+        now=observed_at,
+    )
+
+
+def _responsible_users(session: Session, referral: Referral) -> set[int]:
+    """The centre directors of the institution, the referring counsellor and the caseload's."""
+    directors = session.scalars(
+        select(RoleAssignment.user_id).where(
+            RoleAssignment.role == Role.DIRECTOR,
+            RoleAssignment.institution_id == referral.institution_id,
+        )
+    )
+    caseload = session.scalars(
+        select(Caseload.counsellor_id).where(Caseload.student_id == referral.student_id)
+    )
+    return {referral.created_by_id, *directors, *caseload}
+
+
+# --- stalled and overdue ----------------------------------------------------------------------
+
+
+def stalled_clause(now: datetime, settings: ReferralSettings) -> ColumnElement[bool]:
+    """Open referrals with no transition for `stalled_days` or more."""
+    return and_(
+        Referral.status.in_(OPEN),
+        Referral.last_transition_at <= now - timedelta(days=settings.stalled_days),
+    )
+
+
+def stalled_since(referral: Referral, settings: ReferralSettings) -> datetime | None:
+    """When an open referral becomes (or became) stalled; None once it has ended."""
+    if referral.status not in OPEN:
+        return None
+    return referral.last_transition_at + timedelta(days=settings.stalled_days)
+
+
+def is_stalled(referral: Referral, now: datetime, settings: ReferralSettings) -> bool:
+    since = stalled_since(referral, settings)
+    return since is not None and since <= now
+
+
+# --- green channel ----------------------------------------------------------------------------
+
+
+def sweep_green_channel(session: Session, now: datetime, settings: ReferralSettings) -> int:
+    """Escalate, once, each green-channel referral not booked by its deadline; commits.
+
+    The director(s) and the school counsellors of the case are notified; `escalated_at` records
+    it, so a rerun (or a restart) never notifies twice.
+    """
+    overdue = session.scalars(
+        select(Referral).where(
+            Referral.green_channel.is_(True),
+            Referral.status == S.SENT,
+            Referral.booking_due_at <= now,
+            Referral.escalated_at.is_(None),
+        )
+    ).all()
+    for referral in overdue:
+        referral.escalated_at = now
+        notify(
+            session,
+            _responsible_users(session, referral),
+            f"Green-channel referral #{referral.id} has no appointment booked by its deadline.",
+            f"/referrals/{referral.id}",
+        )
+        audit.record(
+            session,
+            actor=None,
+            action="green_channel_escalated",
+            record_type="referral",
+            record_id=referral.id,
+            student_id=referral.student_id,
+            institution_id=referral.institution_id,
+        )
+    session.commit()
+    return len(overdue)
