@@ -1,0 +1,303 @@
+"""Screening campaigns: validation, the cohort each targets, live coverage and reminders.
+
+Assignments are materialised when a campaign is saved (one row per student in the cohort), so
+"who is due" is a plain indexed query and a roster change can be re-synced explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from campus import audit, notifications
+from campus.models import ClassGroup, Department, EnrolmentStatus, Institution, Student, User
+from campus.scope import Capability, student_filter
+from screening.instruments import list_instruments
+from screening.models import (
+    Campaign,
+    CampaignAssignment,
+    status_expression,
+)
+from screening.scoring import load_instrument
+
+
+class CampaignError(ValueError):
+    """A campaign definition that cannot be saved; `problems` lists every reason."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class CampaignSpec:
+    """What an administrator fills in; times are naive UTC."""
+
+    name: str
+    instruments: list[str]
+    opens_at: datetime
+    closes_at: datetime
+    grades: list[int] = field(default_factory=list)
+    department_ids: list[int] = field(default_factory=list)
+    class_ids: list[int] = field(default_factory=list)
+    consent_text_zh: str = ""
+    consent_text_en: str = ""
+    reminder_every_days: int = 3
+
+
+@dataclass
+class Coverage:
+    due: int = 0
+    started: int = 0
+    completed: int = 0
+    expired: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.due + self.started + self.completed + self.expired
+
+    @property
+    def percent_completed(self) -> float:
+        return round(100 * self.completed / self.total, 1) if self.total else 0.0
+
+
+def validate_spec(
+    session: Session, institution: Institution, spec: CampaignSpec, licensed_dir: Path | None
+) -> list[str]:
+    """Every reason `spec` cannot be saved (empty when it can)."""
+    problems = []
+    if not spec.name.strip():
+        problems.append("Give the campaign a name.")
+    if spec.closes_at <= spec.opens_at:
+        problems.append("The window must close after it opens.")
+    problems.extend(instrument_problems(spec.instruments, licensed_dir))
+    problems.extend(_cohort_problems(session, institution, spec))
+    return problems
+
+
+def instrument_problems(codes: Sequence[str], licensed_dir: Path | None) -> list[str]:
+    """Unknown, repeated or unusable instrument codes; at least one is required."""
+    if not codes:
+        return ["Choose at least one instrument."]
+    known = set(list_instruments())
+    problems = [f"Unknown instrument '{code}'." for code in codes if code not in known]
+    if len(set(codes)) != len(codes):
+        problems.append("Each instrument can appear only once.")
+    for code in dict.fromkeys(c for c in codes if c in known):
+        if load_instrument(code).licensed and not _licensed_text_loaded(code, licensed_dir):
+            problems.append(
+                f"The item text of '{code}' is licensed and has not been loaded "
+                f"(flask screening load-licensed-text {code} <file>)."
+            )
+    return problems
+
+
+def _licensed_text_loaded(code: str, licensed_dir: Path | None) -> bool:
+    return licensed_dir is not None and (licensed_dir / f"{code}.yaml").is_file()
+
+
+def _cohort_problems(session: Session, institution: Institution, spec: CampaignSpec) -> list[str]:
+    departments = set(
+        session.scalars(select(Department.id).where(Department.institution_id == institution.id))
+    )
+    classes = set(
+        session.scalars(
+            select(ClassGroup.id)
+            .join(Department)
+            .where(Department.institution_id == institution.id)
+        )
+    )
+    problems = []
+    if set(spec.department_ids) - departments:
+        problems.append("A chosen department does not belong to this institution.")
+    if set(spec.class_ids) - classes:
+        problems.append("A chosen class does not belong to this institution.")
+    return problems
+
+
+def save_campaign(
+    session: Session,
+    institution: Institution,
+    actor: User,
+    spec: CampaignSpec,
+    *,
+    campaign: Campaign | None = None,
+    licensed_dir: Path | None = None,
+) -> Campaign:
+    """Create or update a campaign and sync its assignments, in one transaction."""
+    problems = validate_spec(session, institution, spec, licensed_dir)
+    if problems:
+        raise CampaignError(problems)
+    if campaign is None:
+        campaign = Campaign(institution_id=institution.id, created_by_id=actor.id)
+        session.add(campaign)
+    campaign.name = spec.name.strip()
+    campaign.instruments = list(spec.instruments)
+    campaign.grades = sorted(set(spec.grades))
+    campaign.department_ids = sorted(set(spec.department_ids))
+    campaign.class_ids = sorted(set(spec.class_ids))
+    campaign.opens_at, campaign.closes_at = spec.opens_at, spec.closes_at
+    campaign.consent_text_zh = spec.consent_text_zh.strip()
+    campaign.consent_text_en = spec.consent_text_en.strip()
+    campaign.reminder_every_days = spec.reminder_every_days
+    session.flush()
+    added, removed = sync_assignments(session, campaign)
+    audit.record(
+        session,
+        actor=actor,
+        action="save_campaign",
+        record_type="campaign",
+        record_id=campaign.id,
+        institution_id=institution.id,
+        detail=f"instruments={','.join(campaign.instruments)} added={added} removed={removed}",
+    )
+    session.commit()
+    return campaign
+
+
+def cohort_query(campaign: Campaign):
+    """Enrolled students of the campaign's institution matching every cohort dimension."""
+    stmt = (
+        select(Student.id)
+        .join(ClassGroup, Student.class_id == ClassGroup.id)
+        .where(
+            Student.institution_id == campaign.institution_id,
+            Student.enrolment_status == EnrolmentStatus.ENROLLED,
+        )
+    )
+    if campaign.grades:
+        stmt = stmt.where(ClassGroup.grade.in_(campaign.grades))
+    if campaign.department_ids:
+        stmt = stmt.where(Student.department_id.in_(campaign.department_ids))
+    if campaign.class_ids:
+        stmt = stmt.where(Student.class_id.in_(campaign.class_ids))
+    return stmt
+
+
+def sync_assignments(session: Session, campaign: Campaign) -> tuple[int, int]:
+    """Add assignments for students now in the cohort; drop untouched ones no longer in it.
+
+    Assignments already started or completed are kept even if the student left the cohort:
+    their consent and answers must not disappear because the cohort was edited.
+    """
+    wanted = set(session.scalars(cohort_query(campaign)))
+    have = dict(
+        session.execute(
+            select(CampaignAssignment.student_id, CampaignAssignment.id).where(
+                CampaignAssignment.campaign_id == campaign.id
+            )
+        ).all()
+    )
+    new = sorted(wanted - have.keys())
+    if new:
+        session.execute(
+            insert(CampaignAssignment),
+            [{"campaign_id": campaign.id, "student_id": s} for s in new],
+        )
+    stale = [have[s] for s in have.keys() - wanted]
+    removed = 0
+    if stale:
+        removed = session.execute(
+            delete(CampaignAssignment).where(
+                CampaignAssignment.id.in_(stale), CampaignAssignment.started_at.is_(None)
+            )
+        ).rowcount
+    return len(new), removed
+
+
+def coverage(session: Session, campaign: Campaign, viewer: User, now: datetime) -> Coverage:
+    """Live counts by status over the students `viewer` may see."""
+    status = status_expression(now)
+    rows = session.execute(
+        _assignment_rows(campaign, viewer).with_only_columns(status, func.count()).group_by(status)
+    ).all()
+    return Coverage(**{s: n for s, n in rows})
+
+
+def coverage_by_department(
+    session: Session, campaign: Campaign, viewer: User, now: datetime
+) -> list[tuple[str, Coverage]]:
+    """Counts by status per department, departments by name."""
+    status = status_expression(now)
+    rows = session.execute(
+        _assignment_rows(campaign, viewer)
+        .join(Department, Student.department_id == Department.id)
+        .with_only_columns(Department.name, status, func.count())
+        .group_by(Department.name, status)
+        .order_by(Department.name)
+    ).all()
+    by_department: dict[str, Coverage] = {}
+    for name, state, count in rows:
+        setattr(by_department.setdefault(name, Coverage()), state, count)
+    return list(by_department.items())
+
+
+def _assignment_rows(campaign: Campaign, viewer: User):
+    return (
+        select(CampaignAssignment.id)
+        .join(Campaign, CampaignAssignment.campaign_id == Campaign.id)
+        .join(Student, CampaignAssignment.student_id == Student.id)
+        .where(
+            CampaignAssignment.campaign_id == campaign.id,
+            student_filter(viewer, Capability.ROSTER),
+        )
+    )
+
+
+def send_reminders(session: Session, campaign: Campaign, now: datetime) -> int:
+    """Notify students who still owe this open campaign, at most once per reminder interval.
+
+    Idempotent: a student reminded today (or within `reminder_every_days`) is skipped, so a
+    re-run sweep or a restarted scheduler never sends twice. Caller commits.
+    """
+    if campaign.reminder_every_days <= 0 or not campaign.is_open(now):
+        return 0
+    cutoff = datetime.combine(now.date(), datetime.min.time()) - timedelta(
+        days=campaign.reminder_every_days - 1
+    )
+    due = session.execute(
+        select(CampaignAssignment, Student.user_id)
+        .join(Student, CampaignAssignment.student_id == Student.id)
+        .where(
+            CampaignAssignment.campaign_id == campaign.id,
+            CampaignAssignment.completed_at.is_(None),
+            Student.user_id.is_not(None),
+            Student.enrolment_status == EnrolmentStatus.ENROLLED,
+            (CampaignAssignment.last_reminded_at.is_(None))
+            | (CampaignAssignment.last_reminded_at < cutoff),
+        )
+    ).all()
+    for assignment, _user_id in due:
+        assignment.last_reminded_at = now
+    notifications.notify(
+        session,
+        [user_id for _a, user_id in due],
+        f"请完成心理健康筛查「{campaign.name}」/ Please complete the screening “{campaign.name}”",
+        "/screening/mine",
+    )
+    return len(due)
+
+
+def reminder_sweep(session: Session, now: datetime) -> int:
+    """The scheduler's sweep: reminders for every open campaign, committed together."""
+    campaigns = session.scalars(
+        select(Campaign).where(Campaign.opens_at <= now, Campaign.closes_at > now)
+    ).all()
+    sent = sum(send_reminders(session, campaign, now) for campaign in campaigns)
+    session.commit()
+    return sent
+
+
+def campaigns_for(session: Session, institution_ids: Sequence[int]) -> list[Campaign]:
+    return list(
+        session.scalars(
+            select(Campaign)
+            .where(Campaign.institution_id.in_(institution_ids))
+            .order_by(Campaign.opens_at.desc())
+        )
+    )

@@ -1,0 +1,90 @@
+"""Forms of the prevention stage: campaigns, consent, the instrument page, results import."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+
+class CampaignForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    instruments = StringField(
+        _l("Instruments, in the order students take them"),
+        validators=[DataRequired(), Length(max=200)],
+    )
+    grades = SelectMultipleField(_l("Grades (none chosen: all)"), coerce=int)
+    department_ids = SelectMultipleField(_l("Departments (none chosen: all)"), coerce=int)
+    class_ids = SelectMultipleField(_l("Classes (none chosen: all)"), coerce=int)
+    opens_at = DateTimeLocalField(_l("Opens"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
+    closes_at = DateTimeLocalField(
+        _l("Closes"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
+    )
+    consent_text_zh = TextAreaField(
+        _l("Consent text (Chinese)"), validators=[Optional(), Length(max=5000)]
+    )
+    consent_text_en = TextAreaField(
+        _l("Consent text (English)"), validators=[Optional(), Length(max=5000)]
+    )
+    reminder_every_days = IntegerField(
+        _l("Remind students every N days (0: never)"),
+        default=3,
+        validators=[Optional(), NumberRange(min=0, max=30)],
+    )
+    submit = SubmitField(_l("Save campaign"))
+
+    def validate_closes_at(self, field) -> None:
+        if self.opens_at.data and field.data and field.data <= self.opens_at.data:
+            raise ValidationError(_l("The window must close after it opens."))
+
+    def instrument_codes(self) -> list[str]:
+        raw = (self.instruments.data or "").replace("，", ",").replace(" ", ",")
+        return [code.strip().lower() for code in raw.split(",") if code.strip()]
+
+
+class ConsentForm(FlaskForm):
+    informed = BooleanField(
+        _l("I have read the information above and agree to take part in this screening.")
+    )
+    sensitive_data = BooleanField(
+        _l(
+            "I agree that my answers, which are sensitive health data, are processed by the "
+            "mental health centre as described above."
+        )
+    )
+    guardian_name = StringField(_l("Guardian's name"), validators=[Optional(), Length(max=100)])
+    guardian_relationship = StringField(
+        _l("Guardian's relationship to you"), validators=[Optional(), Length(max=50)]
+    )
+    guardian_agrees = BooleanField(
+        _l("My guardian has read the information above and agrees that I take part.")
+    )
+    submit = SubmitField(_l("Agree and start"))
+
+
+class InstrumentPageForm(FlaskForm):
+    """Only CSRF and the submission token: the radio groups are rendered from the instrument."""
+
+    token = HiddenField()
+
+
+class ResultsImportForm(FlaskForm):
+    instrument = SelectField(_l("Instrument"), validators=[DataRequired()])
+    file = FileField(
+        _l("Results file (CSV or XLSX)"),
+        validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Only CSV or XLSX files."))],
+    )
+    clean_rows_only = BooleanField(_l("Import only the clean rows if some rows are bad"))
+    submit = SubmitField(_l("Check and import"))

@@ -1,0 +1,359 @@
+"""The student's intake: consent first, one instrument at a time, drafts kept, one submit.
+
+Submitting stores the answers, the score and the hand-off to the warning stage in a single
+transaction: a safety answer is either recorded together with its warning or not at all, in which
+case the draft answers are still there to submit again.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from campus.models import Student, User
+from screening import trajectories
+from screening.instruments import Instrument
+from screening.models import (
+    Campaign,
+    CampaignAssignment,
+    Consent,
+    InstrumentResponse,
+    ResultSource,
+    ScreeningResult,
+)
+from screening.scoring import (
+    SAFETY,
+    ScoreResult,
+    load_instrument,
+    missing_message,
+    score,
+    validate_answers,
+)
+
+log = logging.getLogger(__name__)
+_WHOLE = re.compile(r"^-?\d+$")
+
+
+class ConsentError(ValueError):
+    """Consent is incomplete; `problems` names every missing agreement or field."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class AnswersRejected(ValueError):
+    """Answers that cannot be saved or submitted; `messages` name each item."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__(" ".join(messages))
+        self.messages = messages
+
+
+class SubmissionFailed(RuntimeError):
+    """Storing or handing off a result failed; nothing was written and the draft is kept."""
+
+
+@dataclass(frozen=True)
+class Scores:
+    """What a result keeps of a scoring, from the single-response or the vectorised scorer."""
+
+    total: float | None
+    subscales: Mapping[str, float | None]
+    band: str | None
+    flags: frozenset[str]
+
+    @classmethod
+    def of(cls, scored: ScoreResult) -> Scores:
+        band = scored.band.code if scored.band else None
+        return cls(scored.total, dict(scored.subscales), band, scored.flags)
+
+
+@dataclass(frozen=True)
+class ConsentAnswers:
+    informed: bool
+    sensitive_data: bool
+    guardian_name: str = ""
+    guardian_relationship: str = ""
+    guardian_agrees: bool = False
+
+
+def instrument(code: str, licensed_dir: Path | None = None) -> Instrument:
+    """The instrument with the institution's licensed item text when it has been loaded."""
+    if licensed_dir is not None and (licensed_dir / f"{code}.yaml").is_file():
+        return load_instrument(code, override_dir=licensed_dir)
+    return load_instrument(code)
+
+
+def own_assignments(session: Session, user: User) -> list[CampaignAssignment]:
+    """The signed-in student's assignments in campaigns that have opened, newest first."""
+    return list(
+        session.scalars(
+            select(CampaignAssignment)
+            .join(Student, CampaignAssignment.student_id == Student.id)
+            .join(Campaign, CampaignAssignment.campaign_id == Campaign.id)
+            .where(Student.user_id == user.id)
+            .order_by(Campaign.opens_at.desc())
+        )
+    )
+
+
+def own_assignment(session: Session, user: User, assignment_id: int) -> CampaignAssignment | None:
+    """The assignment if it belongs to `user`'s student record; None for any other id."""
+    return session.scalar(
+        select(CampaignAssignment)
+        .join(Student, CampaignAssignment.student_id == Student.id)
+        .where(CampaignAssignment.id == assignment_id, Student.user_id == user.id)
+    )
+
+
+def give_consent(
+    session: Session,
+    assignment: CampaignAssignment,
+    answers: ConsentAnswers,
+    *,
+    text: str,
+    locale: str,
+    ip: str | None,
+    now: datetime,
+) -> Consent:
+    """Record consent and start the assignment; a minor also needs the guardian's consent."""
+    if assignment.consent is not None:
+        return assignment.consent
+    minor = assignment.student.is_minor(now.date())
+    problems = consent_problems(answers, minor)
+    if problems:
+        raise ConsentError(problems)
+    consent = Consent(
+        assignment=assignment,
+        student_id=assignment.student_id,
+        informed=True,
+        sensitive_data=True,
+        consent_text=text,
+        locale=locale,
+        minor=minor,
+        guardian_name=answers.guardian_name.strip() or None if minor else None,
+        guardian_relationship=answers.guardian_relationship.strip() or None if minor else None,
+        agreed_at=now,
+        ip=ip,
+    )
+    session.add(consent)
+    assignment.started_at = assignment.started_at or now
+    session.commit()
+    return consent
+
+
+def consent_problems(answers: ConsentAnswers, minor: bool) -> list[str]:
+    problems = []
+    if not answers.informed:
+        problems.append("informed")
+    if not answers.sensitive_data:
+        problems.append("sensitive_data")
+    if minor:
+        if not answers.guardian_name.strip():
+            problems.append("guardian_name")
+        if not answers.guardian_relationship.strip():
+            problems.append("guardian_relationship")
+        if not answers.guardian_agrees:
+            problems.append("guardian_agrees")
+    return problems
+
+
+def parse_answers(inst: Instrument, form: Mapping[str, str]) -> dict[int, object]:
+    """Item answers from form fields `item_<n>`; whole numbers become ints, blanks are skipped.
+
+    Anything else (text, an unknown item) is kept as given so validation can name it.
+    """
+    answers: dict[int, object] = {}
+    for key, raw in form.items():
+        if not key.startswith("item_"):
+            continue
+        number = key.removeprefix("item_")
+        item = int(number) if number.isdigit() else number
+        value = raw.strip()
+        if value:
+            answers[item] = int(value) if _WHOLE.match(value) else value
+    return answers
+
+
+def save_draft(
+    session: Session,
+    assignment: CampaignAssignment,
+    inst: Instrument,
+    answers: Mapping[int, object],
+    *,
+    locale: str,
+    now: datetime,
+) -> InstrumentResponse:
+    """Keep the answers given so far; a forged or out-of-range value rejects the whole save."""
+    missing = {missing_message(n, locale) for n in inst.item_numbers}
+    bad = [m for m in validate_answers(inst, answers, locale) if m not in missing]
+    if bad:
+        raise AnswersRejected(bad)
+    draft = draft_for(session, assignment, inst.code)
+    if draft is None:
+        draft = InstrumentResponse(assignment_id=assignment.id, instrument=inst.code)
+        session.add(draft)
+    draft.answers = {str(k): int(v) for k, v in sorted(answers.items())}
+    draft.updated_at = now
+    session.commit()
+    return draft
+
+
+def draft_for(
+    session: Session, assignment: CampaignAssignment, code: str
+) -> InstrumentResponse | None:
+    return session.scalar(
+        select(InstrumentResponse).where(
+            InstrumentResponse.assignment_id == assignment.id, InstrumentResponse.instrument == code
+        )
+    )
+
+
+def result_for(
+    session: Session, assignment: CampaignAssignment, code: str
+) -> ScreeningResult | None:
+    return session.scalar(
+        select(ScreeningResult).where(
+            ScreeningResult.assignment_id == assignment.id, ScreeningResult.instrument == code
+        )
+    )
+
+
+def next_instrument(session: Session, assignment: CampaignAssignment) -> str | None:
+    """The first instrument of the campaign without a result, in the campaign's order."""
+    done = set(
+        session.scalars(
+            select(ScreeningResult.instrument).where(ScreeningResult.assignment_id == assignment.id)
+        )
+    )
+    return next((c for c in assignment.campaign.instruments if c not in done), None)
+
+
+def submit(
+    session: Session,
+    assignment: CampaignAssignment,
+    inst: Instrument,
+    answers: Mapping[int, object],
+    *,
+    token: str | None,
+    locale: str,
+    now: datetime,
+) -> ScreeningResult:
+    """Score and store one instrument and hand it to the warning stage, all or nothing.
+
+    The answers are saved as a draft first (committed; a forged value rejects them unsaved), so
+    whatever happens next they are not lost; incomplete answers stay a draft and are rejected.
+    A repeat of a submission that already succeeded returns the stored result unchanged.
+    """
+    existing = result_for(session, assignment, inst.code)
+    if existing is not None:
+        return existing
+    save_draft(session, assignment, inst, answers, locale=locale, now=now)
+    messages = validate_answers(inst, answers, locale)
+    if messages:
+        raise AnswersRejected(messages)
+    try:
+        result = _store(session, assignment, inst, answers, token=token, now=now)
+        session.commit()
+    except IntegrityError:
+        # A concurrent identical submit won the unique constraint: that one is the result.
+        session.rollback()
+        return result_for(session, assignment, inst.code)
+    except Exception as exc:
+        session.rollback()
+        log.exception("screening submission failed for assignment %s", assignment.id)
+        raise SubmissionFailed(str(exc)) from exc
+    return result
+
+
+def _store(
+    session: Session,
+    assignment: CampaignAssignment,
+    inst: Instrument,
+    answers: Mapping[int, object],
+    *,
+    token: str | None,
+    now: datetime,
+) -> ScreeningResult:
+    result = new_result(
+        assignment,
+        inst,
+        {n: int(v) for n, v in answers.items()},
+        Scores.of(score(inst, answers)),
+        now,
+        source=ResultSource.ONLINE,
+    )
+    result.submission_token = token
+    session.add(result)
+    session.flush()  # the unique constraint fires here, before anything is handed off
+    draft = draft_for(session, assignment, inst.code)
+    if draft is not None:
+        session.delete(draft)
+    if next_instrument(session, assignment) is None:
+        assignment.completed_at = now
+    hand_off(session, assignment.student, result)
+    return result
+
+
+def new_result(
+    assignment: CampaignAssignment,
+    inst: Instrument,
+    answers: Mapping[int, int],
+    scores: Scores,
+    now: datetime,
+    *,
+    source: ResultSource,
+    recorded_by: User | None = None,
+) -> ScreeningResult:
+    """A result row (not yet added to the session)."""
+    return ScreeningResult(
+        assignment_id=assignment.id,
+        campaign_id=assignment.campaign_id,
+        student_id=assignment.student_id,
+        institution_id=assignment.campaign.institution_id,
+        instrument=inst.code,
+        instrument_version=inst.version,
+        answers={str(k): v for k, v in sorted(answers.items())},
+        total=scores.total,
+        subscales=dict(scores.subscales),
+        band=scores.band,
+        flags=";".join(sorted(scores.flags)),
+        source=source,
+        completed_at=now,
+        recorded_by_id=recorded_by.id if recorded_by else None,
+    )
+
+
+def hand_off(session: Session, student: Student, result: ScreeningResult) -> None:
+    """Give the result to the warning stage and check the trajectory, in the caller's transaction.
+
+    Imported here so prevention's models load without the warning stage; a failing hand-off
+    raises, so a result is never stored without its warning.
+    """
+    from warning import services as warning_services
+
+    warning_services.hand_off_screening_result(
+        session,
+        student=student,
+        instrument=result.instrument,
+        total=result.total,
+        flags=result.flags,
+        observed_at=result.completed_at,
+        campaign_name=result.campaign.name,
+        result_id=result.id,
+        band=result.band,
+    )
+    trajectories.check_reliable_change(session, student, result)
+
+
+def has_safety_flag(result: ScreeningResult) -> bool:
+    return SAFETY in result.flag_set

@@ -1,0 +1,231 @@
+"""Bulk import of screening results (paper forms, another system's export) from CSV or XLSX.
+
+Like the roster import: the whole file is validated first and every bad row is reported with its
+line and reason; nothing is imported while a row is bad unless the caller asks for the clean rows
+only. Rows are scored with the vectorised scorer (the same code as `flask screening score-file`)
+and each result is handed to the warning stage exactly like an online one, in one transaction.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campus import audit
+from campus.models import Student, User
+from campus.scope import Capability, student_filter
+from screening.bulk_scoring import item_columns, score_frame
+from screening.instruments import Instrument
+from screening.intake import Scores, hand_off, new_result, next_instrument
+from screening.models import Campaign, CampaignAssignment, ResultSource, ScreeningResult
+from screening.scoring import AnswerError
+
+MAX_ROWS = 100_000
+
+
+class ResultsFileError(ValueError):
+    """The file as a whole cannot be used (wrong type, unreadable, missing columns, empty)."""
+
+
+@dataclass
+class RowError:
+    line: int  # as a person sees the file: the header is line 1
+    student_number: str
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    imported_count: int = 0
+    imported: bool = False
+
+    @property
+    def bad_lines(self) -> set[int]:
+        return {e.line for e in self.errors}
+
+
+def read_table(filename: str, payload: bytes) -> pd.DataFrame:
+    """Read CSV or XLSX as text cells; anything else is refused with a clear reason."""
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if suffix not in ("csv", "xlsx"):
+        raise ResultsFileError("Only CSV or XLSX files can be imported.")
+    try:
+        if suffix == "csv":
+            frame = pd.read_csv(
+                io.BytesIO(payload), dtype=str, keep_default_na=False, encoding="utf-8-sig"
+            )
+        else:
+            frame = pd.read_excel(io.BytesIO(payload), dtype=str, engine="openpyxl").fillna("")
+    except (
+        UnicodeDecodeError,
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+        ValueError,
+        KeyError,
+        OSError,
+    ) as exc:
+        raise ResultsFileError(f"The file could not be read as {suffix.upper()}: {exc}") from exc
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    if "student_number" not in frame.columns:
+        raise ResultsFileError("Missing column: student_number.")
+    if frame.empty:
+        raise ResultsFileError("The file has no rows.")
+    if len(frame) > MAX_ROWS:
+        raise ResultsFileError(f"At most {MAX_ROWS} rows can be imported at once.")
+    frame = frame.reset_index(drop=True)
+    frame["student_number"] = frame["student_number"].astype(str).str.strip()
+    return frame
+
+
+def import_results(
+    session: Session,
+    campaign: Campaign,
+    inst: Instrument,
+    frame: pd.DataFrame,
+    *,
+    actor: User | None,
+    now: datetime,
+    clean_rows_only: bool = False,
+) -> ImportReport:
+    """Validate the whole frame; store every row, the clean rows if asked, or nothing."""
+    if inst.code not in campaign.instruments:
+        raise ResultsFileError(f"{inst.abbreviation} is not part of the campaign {campaign.name}.")
+    try:
+        columns = item_columns(inst, frame)
+    except AnswerError as exc:
+        raise ResultsFileError(str(exc)) from exc
+    report = ImportReport(rows=len(frame))
+    scored = score_frame(inst, frame[columns])
+    assignments = _assignments(session, campaign, frame["student_number"], actor)
+    done = _already_scored(session, campaign, inst)
+    report.errors = _row_errors(frame, scored, assignments, done)
+    if report.errors and not clean_rows_only:
+        return report
+    for index in frame.index:
+        if _line(index) in report.bad_lines:
+            continue
+        assignment = assignments[frame.at[index, "student_number"]]
+        answers = _answers(inst, frame.loc[index, columns])
+        _store(session, assignment, inst, answers, _scores(inst, scored.loc[index]), actor, now)
+        report.imported_count += 1
+    audit.record(
+        session,
+        actor=actor,
+        action="import_results",
+        record_type="campaign",
+        record_id=campaign.id,
+        institution_id=campaign.institution_id,
+        detail=f"{inst.code} rows={report.rows} imported={report.imported_count} "
+        f"skipped={len(report.bad_lines)}",
+    )
+    session.commit()
+    report.imported = True
+    return report
+
+
+def _line(index: int) -> int:
+    return int(index) + 2
+
+
+def _assignments(
+    session: Session, campaign: Campaign, numbers: pd.Series, actor: User | None
+) -> dict[str, CampaignAssignment]:
+    stmt = (
+        select(Student.student_number, CampaignAssignment)
+        .join(CampaignAssignment, CampaignAssignment.student_id == Student.id)
+        .where(
+            CampaignAssignment.campaign_id == campaign.id,
+            Student.institution_id == campaign.institution_id,
+            Student.student_number.in_(set(numbers)),
+        )
+    )
+    if actor is not None:
+        stmt = stmt.where(student_filter(actor, Capability.ROSTER))
+    return dict(session.execute(stmt).all())
+
+
+def _already_scored(session: Session, campaign: Campaign, inst: Instrument) -> set[int]:
+    return set(
+        session.scalars(
+            select(ScreeningResult.assignment_id).where(
+                ScreeningResult.campaign_id == campaign.id, ScreeningResult.instrument == inst.code
+            )
+        )
+    )
+
+
+def _row_errors(
+    frame: pd.DataFrame,
+    scored: pd.DataFrame,
+    assignments: dict[str, CampaignAssignment],
+    done: set[int],
+) -> list[RowError]:
+    numbers = frame["student_number"]
+    repeated = numbers[numbers.duplicated(keep=False) & (numbers != "")]
+    errors = []
+    for index, number in numbers.items():
+        reasons = []
+        if not number:
+            reasons.append("student_number is empty")
+        elif number not in assignments:
+            reasons.append(f"student {number} is not in this campaign's cohort")
+        elif assignments[number].id in done:
+            reasons.append(f"student {number} already has a result for this instrument")
+        if index in repeated.index:
+            others = [_line(i) for i in repeated.index[repeated == number] if i != index]
+            reasons.append(f"student_number {number} also on line(s) {', '.join(map(str, others))}")
+        if scored.at[index, "error"]:
+            reasons.append(scored.at[index, "error"])
+        errors.extend(RowError(_line(index), number, r) for r in reasons)
+    return errors
+
+
+def _answers(inst: Instrument, cells: pd.Series) -> dict[int, int]:
+    """A clean row's answers; blank cells (optional items) are left out."""
+    return {
+        number: int(float(raw))
+        for number, raw in zip(inst.item_numbers, cells, strict=True)
+        if str(raw).strip()
+    }
+
+
+def _scores(inst: Instrument, row: pd.Series) -> Scores:
+    """The vectorised scorer's output for one row, with its NaNs and blanks as None."""
+    return Scores(
+        total=_number(row["total"]),
+        subscales={s.code: _number(row[s.code]) for s in inst.subscales},
+        band=row["band"] if isinstance(row["band"], str) and row["band"] else None,
+        flags=frozenset(f for f in str(row["flags"]).split(";") if f),
+    )
+
+
+def _number(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _store(
+    session: Session,
+    assignment: CampaignAssignment,
+    inst: Instrument,
+    answers: dict[int, int],
+    scores: Scores,
+    actor: User | None,
+    now: datetime,
+) -> ScreeningResult:
+    result = new_result(
+        assignment, inst, answers, scores, now, source=ResultSource.IMPORT, recorded_by=actor
+    )
+    session.add(result)
+    session.flush()
+    assignment.started_at = assignment.started_at or now
+    if next_instrument(session, assignment) is None:
+        assignment.completed_at = now
+    hand_off(session, assignment.student, result)
+    return result

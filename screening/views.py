@@ -1,0 +1,482 @@
+"""Prevention pages: the student's intake, campaign administration, results import, results view."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from campus import audit, clock, nav, scheduler
+from campus.extensions import db
+from campus.models import ClassGroup, Department, Institution, Role
+from campus.permissions import require_roles
+from campus.scope import Capability, get_student, institution_ids
+from screening import campaigns, intake, results_import, trajectories
+from screening.forms import CampaignForm, ConsentForm, InstrumentPageForm, ResultsImportForm
+from screening.instruments import list_instruments
+from screening.models import AssignmentStatus, Campaign, CampaignAssignment, ScreeningResult
+
+bp = Blueprint("screening", __name__, url_prefix="/screening")
+CAMPAIGN_ROLES = (Role.ADMIN, Role.SCHOOL_COUNSELLOR)
+
+
+def init_app(app: Flask) -> None:
+    from screening.cli import screening_cli
+    from screening.import_cli import campaign_cli
+
+    app.register_blueprint(bp)
+    app.cli.add_command(screening_cli)
+    app.cli.add_command(campaign_cli)
+    nav.register(app, lambda: _("My screenings"), "screening.mine", {Role.STUDENT}, order=10)
+    nav.register(app, lambda: _("Campaigns"), "screening.campaign_list", set(CAMPAIGN_ROLES), 30)
+    scheduler.register_sweep(app, "screening.reminders", campaigns.reminder_sweep)
+
+
+def _locale() -> str:
+    return str(get_locale() or "zh_CN")
+
+
+def _licensed_dir() -> Path:
+    return Path(current_app.instance_path) / "instruments"
+
+
+# --- the student's intake ---------------------------------------------------------------------
+
+
+def _own(assignment_id: int) -> CampaignAssignment:
+    """The signed-in student's assignment, open now; a forged id is 404 like a missing one."""
+    assignment = intake.own_assignment(db.session, current_user, assignment_id)
+    if assignment is None:
+        abort(404)
+    return assignment
+
+
+def _require_open(assignment: CampaignAssignment):
+    """A page explaining why the assignment cannot be worked on now, or None if it can."""
+    now = clock.now()
+    if assignment.campaign.is_open(now) or assignment.completed_at is not None:
+        return None
+    return render_template("screening/closed.html", assignment=assignment, now=now), 409
+
+
+@bp.route("/mine")
+@login_required
+@require_roles(Role.STUDENT)
+def mine():
+    now = clock.now()
+    rows = [
+        a for a in intake.own_assignments(db.session, current_user) if a.campaign.opens_at <= now
+    ]
+    return render_template("screening/mine.html", assignments=rows, now=now)
+
+
+@bp.route("/a/<int:assignment_id>")
+@login_required
+@require_roles(Role.STUDENT)
+def resume(assignment_id: int):
+    """Send the student to wherever they left off."""
+    assignment = _own(assignment_id)
+    if (closed := _require_open(assignment)) is not None:
+        return closed
+    if assignment.consent is None:
+        return redirect(url_for(".consent", assignment_id=assignment.id))
+    code = intake.next_instrument(db.session, assignment)
+    if code is None:
+        return render_template("screening/finished.html", assignment=assignment)
+    return redirect(url_for(".take", assignment_id=assignment.id, code=code))
+
+
+@bp.route("/a/<int:assignment_id>/consent", methods=["GET", "POST"])
+@login_required
+@require_roles(Role.STUDENT)
+def consent(assignment_id: int):
+    assignment = _own(assignment_id)
+    if (closed := _require_open(assignment)) is not None:
+        return closed
+    if assignment.consent is not None:
+        return redirect(url_for(".resume", assignment_id=assignment.id))
+    now = clock.now()
+    minor = assignment.student.is_minor(now.date())
+    text = assignment.campaign.consent_text(_locale()) or _default_consent_text()
+    form = ConsentForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            intake.give_consent(
+                db.session,
+                assignment,
+                _consent_answers(form),
+                text=text,
+                locale=_locale(),
+                ip=request.remote_addr,
+                now=now,
+            )
+            return redirect(url_for(".resume", assignment_id=assignment.id))
+        except intake.ConsentError as exc:
+            _consent_errors(form, exc.problems)
+            status = 422
+    return render_template(
+        "screening/consent.html", assignment=assignment, form=form, minor=minor, text=text
+    ), status
+
+
+def _consent_answers(form: ConsentForm) -> intake.ConsentAnswers:
+    return intake.ConsentAnswers(
+        informed=form.informed.data,
+        sensitive_data=form.sensitive_data.data,
+        guardian_name=form.guardian_name.data or "",
+        guardian_relationship=form.guardian_relationship.data or "",
+        guardian_agrees=form.guardian_agrees.data,
+    )
+
+
+def _consent_errors(form: ConsentForm, problems: list[str]) -> None:
+    messages = {
+        "informed": _("Please confirm that you agree to take part."),
+        "sensitive_data": _("Please agree separately to the processing of sensitive data."),
+        "guardian_name": _("You are under 18: please give your guardian's name."),
+        "guardian_relationship": _("Please give your guardian's relationship to you."),
+        "guardian_agrees": _("You are under 18: your guardian must agree too."),
+    }
+    for problem in problems:
+        getattr(form, problem).errors.append(messages[problem])
+
+
+def _default_consent_text() -> str:
+    return _(
+        "This screening helps the university's mental health centre offer support early. Your "
+        "answers are confidential: only the centre's professional staff see them, and they are "
+        "used only to offer you help. If your answers suggest you may be at risk, a counsellor "
+        "will contact you. You may stop at any time and continue later."
+    )
+
+
+@bp.route("/a/<int:assignment_id>/i/<code>", methods=["GET", "POST"])
+@login_required
+@require_roles(Role.STUDENT)
+def take(assignment_id: int, code: str):
+    assignment = _own(assignment_id)
+    if code not in assignment.campaign.instruments:
+        abort(404)
+    if intake.result_for(db.session, assignment, code) is not None:
+        return redirect(url_for(".feedback", assignment_id=assignment.id, code=code))
+    if (closed := _require_open(assignment)) is not None:
+        return closed
+    if assignment.consent is None:
+        flash(_("Please read and agree to the consent first."), "error")
+        return redirect(url_for(".consent", assignment_id=assignment.id))
+    inst = intake.instrument(code, _licensed_dir())
+    form = InstrumentPageForm()
+    if form.validate_on_submit():
+        return _post_answers(assignment, inst, form)
+    draft = intake.draft_for(db.session, assignment, code)
+    form.token.data = secrets.token_urlsafe(24)
+    return _render_page(assignment, inst, form, draft.answer_map() if draft else {}, [])
+
+
+def _post_answers(assignment: CampaignAssignment, inst, form: InstrumentPageForm):
+    answers = intake.parse_answers(inst, request.form)
+    now = clock.now()
+    try:
+        if request.form.get("action") == "save":
+            intake.save_draft(db.session, assignment, inst, answers, locale=_locale(), now=now)
+            flash(_("Your answers are saved. You can continue later."), "success")
+            return redirect(url_for(".mine"))
+        intake.submit(
+            db.session,
+            assignment,
+            inst,
+            answers,
+            token=form.token.data,
+            locale=_locale(),
+            now=now,
+        )
+    except intake.AnswersRejected as exc:
+        return _render_page(assignment, inst, form, answers, exc.messages), 422
+    except intake.SubmissionFailed:
+        flash(
+            _("Your answers are kept, but they could not be submitted. Please try again."), "error"
+        )
+        return _render_page(assignment, inst, form, answers, []), 503
+    return redirect(url_for(".feedback", assignment_id=assignment.id, code=inst.code))
+
+
+def _render_page(assignment, inst, form, answers: dict, messages: list[str]):
+    codes = assignment.campaign.instruments
+    return render_template(
+        "screening/instrument.html",
+        assignment=assignment,
+        inst=inst,
+        form=form,
+        answers=answers,
+        messages=messages,
+        locale=_locale(),
+        position=codes.index(inst.code) + 1,
+        count=len(codes),
+    )
+
+
+@bp.route("/a/<int:assignment_id>/i/<code>/done")
+@login_required
+@require_roles(Role.STUDENT)
+def feedback(assignment_id: int, code: str):
+    """Supportive feedback; crisis resources first after a safety answer; never the level."""
+    assignment = _own(assignment_id)
+    result = intake.result_for(db.session, assignment, code)
+    if result is None:
+        abort(404)
+    audit.record_read(
+        db.session,
+        actor=current_user,
+        action="read_own_feedback",
+        record_type="screening_result",
+        record_id=result.id,
+        student_id=assignment.student_id,
+        institution_id=result.institution_id,
+    )
+    inst = intake.instrument(code, _licensed_dir())
+    return render_template(
+        "screening/feedback.html",
+        assignment=assignment,
+        result=result,
+        inst=inst,
+        locale=_locale(),
+        safety=intake.has_safety_flag(result),
+        elevated=_elevated(result),
+        next_code=intake.next_instrument(db.session, assignment),
+        on_duty=assignment.campaign.institution.on_duty_phone
+        or current_app.config["CENTRE_ON_DUTY_PHONE"],
+    )
+
+
+def _elevated(result: ScreeningResult) -> bool:
+    """Whether to say "a counsellor will get in touch": any band above the mild ones."""
+    return result.band not in (None, "minimal", "mild", "negative", "normal") or bool(
+        result.flag_set - {"safety"}
+    )
+
+
+# --- campaign administration ------------------------------------------------------------------
+
+
+def _staff_institutions() -> list[int]:
+    return institution_ids(current_user, *CAMPAIGN_ROLES)
+
+
+def _campaign(campaign_id: int) -> Campaign:
+    campaign = db.session.scalar(
+        select(Campaign).where(
+            Campaign.id == campaign_id, Campaign.institution_id.in_(_staff_institutions())
+        )
+    )
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
+@bp.route("/campaigns")
+@login_required
+@require_roles(*CAMPAIGN_ROLES)
+def campaign_list():
+    now = clock.now()
+    rows = [
+        (c, campaigns.coverage(db.session, c, current_user, now))
+        for c in campaigns.campaigns_for(db.session, _staff_institutions())
+    ]
+    return render_template("screening/campaigns.html", rows=rows, now=now)
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+@login_required
+@require_roles(*CAMPAIGN_ROLES)
+def campaign_new():
+    institution = db.session.get(Institution, _staff_institutions()[0])
+    return _edit_campaign(institution, None)
+
+
+@bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
+@login_required
+@require_roles(*CAMPAIGN_ROLES)
+def campaign_edit(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    return _edit_campaign(campaign.institution, campaign)
+
+
+def _edit_campaign(institution: Institution, campaign: Campaign | None):
+    form = CampaignForm(obj=_form_data(campaign) if campaign else None)
+    _cohort_choices(form, institution)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            saved = campaigns.save_campaign(
+                db.session,
+                institution,
+                current_user,
+                _spec(form),
+                campaign=campaign,
+                licensed_dir=_licensed_dir(),
+            )
+            flash(_("Campaign saved."), "success")
+            return redirect(url_for(".campaign_detail", campaign_id=saved.id))
+        except campaigns.CampaignError as exc:
+            db.session.rollback()
+            form.instruments.errors = list(form.instruments.errors) + exc.problems
+    if form.is_submitted():
+        status = 422
+    return render_template(
+        "screening/campaign_form.html",
+        form=form,
+        campaign=campaign,
+        known=list_instruments(),
+    ), status
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+
+
+def _to_utc(local: datetime) -> datetime:
+    return local.replace(tzinfo=_zone()).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def _to_local(utc: datetime) -> datetime:
+    return utc.replace(tzinfo=ZoneInfo("UTC")).astimezone(_zone()).replace(tzinfo=None)
+
+
+def _form_data(campaign: Campaign):
+    class Data:
+        name = campaign.name
+        instruments = ", ".join(campaign.instruments)
+        grades = campaign.grades
+        department_ids = campaign.department_ids
+        class_ids = campaign.class_ids
+        opens_at = _to_local(campaign.opens_at)
+        closes_at = _to_local(campaign.closes_at)
+        consent_text_zh = campaign.consent_text_zh
+        consent_text_en = campaign.consent_text_en
+        reminder_every_days = campaign.reminder_every_days
+
+    return Data()
+
+
+def _cohort_choices(form: CampaignForm, institution: Institution) -> None:
+    classes = db.session.scalars(
+        select(ClassGroup)
+        .join(Department)
+        .where(Department.institution_id == institution.id)
+        .order_by(ClassGroup.grade.desc(), ClassGroup.name)
+    ).all()
+    form.grades.choices = [(g, str(g)) for g in sorted({c.grade for c in classes}, reverse=True)]
+    departments = sorted({c.department for c in classes}, key=lambda d: d.name)
+    form.department_ids.choices = [(d.id, d.name) for d in departments]
+    form.class_ids.choices = [(c.id, f"{c.department.name} / {c.name}") for c in classes]
+
+
+def _spec(form: CampaignForm) -> campaigns.CampaignSpec:
+    return campaigns.CampaignSpec(
+        name=form.name.data,
+        instruments=form.instrument_codes(),
+        opens_at=_to_utc(form.opens_at.data),
+        closes_at=_to_utc(form.closes_at.data),
+        grades=form.grades.data or [],
+        department_ids=form.department_ids.data or [],
+        class_ids=form.class_ids.data or [],
+        consent_text_zh=form.consent_text_zh.data or "",
+        consent_text_en=form.consent_text_en.data or "",
+        reminder_every_days=form.reminder_every_days.data or 0,
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>")
+@login_required
+@require_roles(*CAMPAIGN_ROLES)
+def campaign_detail(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    now = clock.now()
+    return render_template(
+        "screening/campaign_detail.html",
+        campaign=campaign,
+        total=campaigns.coverage(db.session, campaign, current_user, now),
+        departments=campaigns.coverage_by_department(db.session, campaign, current_user, now),
+        statuses=list(AssignmentStatus),
+        now=now,
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/import", methods=["GET", "POST"])
+@login_required
+@require_roles(*CAMPAIGN_ROLES)
+def campaign_import(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    form = ResultsImportForm()
+    form.instrument.choices = [(c, c) for c in campaign.instruments]
+    report, file_error = None, None
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            frame = results_import.read_table(upload.filename, upload.read())
+            report = results_import.import_results(
+                db.session,
+                campaign,
+                intake.instrument(form.instrument.data, _licensed_dir()),
+                frame,
+                actor=current_user,
+                now=clock.now(),
+                clean_rows_only=form.clean_rows_only.data,
+            )
+        except results_import.ResultsFileError as exc:
+            db.session.rollback()
+            file_error = str(exc)
+    status = 422 if file_error or (report and not report.imported) else 200
+    return render_template(
+        "screening/import.html", campaign=campaign, form=form, report=report, file_error=file_error
+    ), status
+
+
+# --- a student's results, for clinical staff --------------------------------------------------
+
+
+@bp.route("/students/<int:student_id>/results")
+@login_required
+@require_roles(Role.SCHOOL_COUNSELLOR, Role.DIRECTOR)
+def student_results(student_id: int):
+    """Answers, scores and trajectories: clinical, so caseload or break-glass only, audited."""
+    student = get_student(
+        db.session,
+        current_user,
+        student_id,
+        Capability.CLINICAL,
+        action="read_screening_results",
+        record_type="screening_result",
+    )
+    results = db.session.scalars(
+        select(ScreeningResult)
+        .where(ScreeningResult.student_id == student.id)
+        .order_by(ScreeningResult.completed_at.desc())
+    ).all()
+    codes = sorted({r.instrument for r in results})
+    return render_template(
+        "screening/student_results.html",
+        student=student,
+        results=results,
+        trajectories={c: trajectories.trajectory(db.session, student.id, c) for c in codes},
+        instruments={c: intake.instrument(c, _licensed_dir()) for c in codes},
+        locale=_locale(),
+    )
