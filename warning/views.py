@@ -2,13 +2,498 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from campus import audit, clock, nav
+from campus.extensions import db
+from campus.models import Role
+from campus.permissions import require_roles
+from campus.scheduler import register_sweep
+from campus.scope import Capability, capability_for, get_student
+from warning import academic, queue, reports, retriage, services
+from warning.forms import (
+    CONCERN_LABELS,
+    AcademicImportForm,
+    ConcernReportForm,
+    JudgementForm,
+    LifeEventForm,
+    OverrideForm,
+    PolicyDraftForm,
+    WeeklyReportForm,
+)
+from warning.models import PolicyStatus, PolicyVersion, SignalSource
+from warning.policy import PolicyError
 
 bp = Blueprint("warning", __name__, url_prefix="/warnings")
+
+QUEUE_ROLES = (
+    Role.DEPT_COUNSELLOR,
+    Role.DEPT_LEADER,
+    Role.SCHOOL_COUNSELLOR,
+    Role.DIRECTOR,
+    Role.ADMIN,
+)
+DEPARTMENT_STAFF = (Role.DEPT_COUNSELLOR, Role.DEPT_LEADER, Role.SCHOOL_COUNSELLOR, Role.DIRECTOR)
 
 
 def init_app(app: Flask) -> None:
     from warning import response_views
+    from warning.cli import warning_cli
 
     app.register_blueprint(bp)
     response_views.init_app(app)
+    app.cli.add_command(warning_cli)
+    register_sweep(app, "warning.expiry", retriage.expiry_sweep)
+    nav.register(app, lambda: _("Warnings"), "warning.queue", set(QUEUE_ROLES), order=10)
+    nav.register(app, lambda: _("My class"), "warning.my_class", {Role.CLASS_COMMITTEE}, order=11)
+    nav.register(app, lambda: _("My dorm"), "warning.my_dorm", {Role.DORM_INFORMANT}, order=12)
+    nav.register(app, lambda: _("Triage policy"), "warning.policy", {Role.ADMIN}, order=83)
+    nav.register(
+        app, lambda: _("Academic data import"), "warning.academic_import", {Role.ADMIN}, order=84
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Queue and student page
+# --------------------------------------------------------------------------------------------------
+
+
+def _int_arg(name: str, low: int = 1, high: int = 10_000) -> int | None:
+    value = request.args.get(name, type=int)
+    return value if value is not None and low <= value <= high else None
+
+
+@bp.route("/", endpoint="queue")
+@require_roles(*QUEUE_ROLES)
+def queue_page():
+    flt = queue.QueueFilter(
+        level=_int_arg("level", 1, 3),
+        department_id=_int_arg("department", 1, 2**31),
+        status=request.args.get("status", "open"),
+        overdue=request.args.get("overdue") == "1",
+        sort=request.args.get("sort", "level")
+        if request.args.get("sort") in queue.SORTS
+        else "level",
+        page=_int_arg("page") or 1,
+    )
+    audit.record_read(
+        db.session,
+        actor=current_user,
+        action="list",
+        record_type="warning_queue",
+        detail=f"level={flt.level} department={flt.department_id} status={flt.status} "
+        f"overdue={flt.overdue} sort={flt.sort} page={flt.page}",
+    )
+    page = queue.queue(db.session, current_user, flt, clock.now())
+    return render_template(
+        "warning/queue.html",
+        page=page,
+        flt=flt,
+        departments=queue.departments(db.session, current_user),
+        page_size=queue.PAGE_SIZE,
+        sorts=queue.SORTS,
+    )
+
+
+@bp.route("/students/<int:student_id>")
+@require_roles(*QUEUE_ROLES)
+def student(student_id: int):
+    found = get_student(
+        db.session, current_user, student_id, Capability.WARNING, record_type="warning"
+    )
+    capability = capability_for(db.session, current_user, found)
+    warning = services.open_warning(db.session, found.id)
+    return render_template(
+        "warning/student.html",
+        student=found,
+        warning=warning,
+        clinical=capability is Capability.CLINICAL,
+        timeline=queue.timeline(db.session, found),
+        warnings=queue.warnings_of(db.session, found),
+        override_form=OverrideForm(version=warning.version if warning else ""),
+        judgement_form=JudgementForm(),
+        life_event_form=LifeEventForm(),
+        may_act=current_user.has_role(*DEPARTMENT_STAFF),
+        now=clock.now(),
+        event_labels=_event_labels(),
+        level_names=_level_names(),
+    )
+
+
+def _level_names() -> dict[int, str]:
+    return {0: _("None"), 1: _("Blue"), 2: _("Yellow"), 3: _("Red")}
+
+
+def _event_labels() -> dict[str, str]:
+    return {
+        "opened": _("Warning opened"),
+        "level_changed": _("Level changed"),
+        "override": _("Level overridden"),
+        "acknowledged": _("Acknowledged"),
+        "contact": _("Contact"),
+        "guardian_notified": _("Guardian notified"),
+        "assessment": _("Assessment"),
+        "peer_watch_assigned": _("Peer watch arranged"),
+        "follow_up_scheduled": _("Follow-up scheduled"),
+        "escalated": _("Escalated"),
+        "closed": _("Closed"),
+        "reopened": _("Reopened"),
+    }
+
+
+@bp.route("/students/<int:student_id>/override", methods=["POST"])
+@require_roles(*DEPARTMENT_STAFF)
+def override(student_id: int):
+    found = get_student(db.session, current_user, student_id, Capability.WARNING, action="override")
+    warning = services.open_warning(db.session, found.id)
+    form = OverrideForm()
+    if warning is None:
+        abort(404)
+    if form.validate_on_submit():
+        if form.version.data and form.version.data != str(warning.version):
+            abort(409, _("The warning changed while you were reading it. Reload and try again."))
+        try:
+            services.override_level(
+                db.session,
+                warning=warning,
+                actor=current_user,
+                level=int(form.level.data),
+                reason=form.reason.data,
+                now=clock.now(),
+            )
+        except services.OverrideError as exc:
+            db.session.rollback()
+            flash(_(str(exc)), "error")
+        else:
+            flash(_("The level was overridden."), "success")
+    else:
+        flash(_("An override needs a level and a reason of at least 10 characters."), "error")
+    return redirect(url_for("warning.student", student_id=found.id))
+
+
+@bp.route("/students/<int:student_id>/judgement", methods=["POST"])
+@require_roles(*DEPARTMENT_STAFF)
+def judgement(student_id: int):
+    """A counsellor's own judgement is a new signal with an explicit level (never an edit)."""
+    found = get_student(
+        db.session, current_user, student_id, Capability.WARNING, action="judgement"
+    )
+    form = JudgementForm()
+    if form.validate_on_submit():
+        services.record_signal(
+            db.session,
+            student=found,
+            source=SignalSource.COUNSELLOR,
+            observed_at=clock.now(),
+            label=_("Counsellor judgement: %(text)s", text=form.label.data.strip())[:300],
+            explicit_level=int(form.level.data),
+            recorded_by=current_user,
+        )
+        db.session.commit()
+        flash(_("Your judgement was recorded."), "success")
+    else:
+        flash(_("A judgement needs a level and an observation."), "error")
+    return redirect(url_for("warning.student", student_id=found.id))
+
+
+@bp.route("/students/<int:student_id>/life-event", methods=["POST"])
+@require_roles(*DEPARTMENT_STAFF)
+def life_event(student_id: int):
+    found = get_student(
+        db.session, current_user, student_id, Capability.WARNING, action="life_event"
+    )
+    form = LifeEventForm()
+    if form.validate_on_submit() and form.occurred_on.data <= clock.now().date():
+        academic.record_life_event(
+            db.session,
+            student=found,
+            kind=form.kind.data,
+            occurred_on=form.occurred_on.data,
+            note=form.note.data,
+            actor=current_user,
+            now=clock.now(),
+        )
+        flash(_("The life event was recorded."), "success")
+    else:
+        flash(_("A life event needs a kind and a date that is not in the future."), "error")
+    return redirect(url_for("warning.student", student_id=found.id))
+
+
+# --------------------------------------------------------------------------------------------------
+# Class and dorm tiers
+# --------------------------------------------------------------------------------------------------
+
+
+def _my_units(kind: str):
+    units = [u for u in reports.units_of(db.session, current_user) if u.kind == kind]
+    if len(units) == 1:
+        return redirect(url_for("warning.unit", kind=kind, unit_id=units[0].id))
+    return render_template("warning/my_units.html", units=units, kind=kind)
+
+
+@bp.route("/my-class")
+@require_roles(Role.CLASS_COMMITTEE)
+def my_class():
+    return _my_units("class")
+
+
+@bp.route("/my-dorm")
+@require_roles(Role.DORM_INFORMANT)
+def my_dorm():
+    return _my_units("room")
+
+
+def _unit_or_404(kind: str, unit_id: int) -> reports.ReportingUnit:
+    unit = reports.unit_of(db.session, current_user, kind, unit_id)
+    if unit is None:
+        abort(404)
+    return unit
+
+
+def _concern_form(unit: reports.ReportingUnit) -> ConcernReportForm:
+    form = ConcernReportForm()
+    form.student_id.choices = [
+        (s.id, s.name) for s in reports.roster(db.session, current_user, unit)
+    ]
+    return form
+
+
+@bp.route("/units/<any(class, room):kind>/<int:unit_id>")
+@require_roles(Role.CLASS_COMMITTEE, Role.DORM_INFORMANT)
+def unit(kind: str, unit_id: int, weekly_form=None, concern_form=None):
+    found = _unit_or_404(kind, unit_id)
+    week = reports.week_start(clock.now().date())
+    return render_template(
+        "warning/unit.html",
+        unit=found,
+        week=week,
+        roster=reports.roster(db.session, current_user, found),
+        this_week=reports.this_weeks_report(db.session, found, week),
+        filed=reports.filed_by(db.session, current_user, found),
+        weekly_form=weekly_form or WeeklyReportForm(formdata=None),
+        concern_form=concern_form or _concern_form(found),
+        concern_labels=CONCERN_LABELS,
+    )
+
+
+@bp.route("/units/<any(class, room):kind>/<int:unit_id>/zero-report", methods=["POST"])
+@require_roles(Role.CLASS_COMMITTEE, Role.DORM_INFORMANT)
+def zero_report(kind: str, unit_id: int):
+    found = _unit_or_404(kind, unit_id)
+    _file_weekly(found, zero=True, note=None)
+    return redirect(url_for("warning.unit", kind=kind, unit_id=unit_id))
+
+
+@bp.route("/units/<any(class, room):kind>/<int:unit_id>/weekly-report", methods=["POST"])
+@require_roles(Role.CLASS_COMMITTEE, Role.DORM_INFORMANT)
+def weekly_report(kind: str, unit_id: int):
+    found = _unit_or_404(kind, unit_id)
+    form = WeeklyReportForm()
+    if not form.validate_on_submit():
+        return unit(kind, unit_id, weekly_form=form), 400
+    _file_weekly(found, zero=False, note=form.note.data)
+    return redirect(url_for("warning.unit", kind=kind, unit_id=unit_id))
+
+
+def _file_weekly(found: reports.ReportingUnit, *, zero: bool, note: str | None) -> None:
+    try:
+        reports.file_weekly_report(
+            db.session,
+            user=current_user,
+            unit=found,
+            week=reports.week_start(clock.now().date()),
+            zero_report=zero,
+            note=note,
+            now=clock.now(),
+        )
+    except reports.ReportError as exc:
+        flash(_(str(exc)), "error")
+    else:
+        flash(_("Thank you. This week's report is filed."), "success")
+
+
+@bp.route("/units/<any(class, room):kind>/<int:unit_id>/concern", methods=["POST"])
+@require_roles(Role.CLASS_COMMITTEE, Role.DORM_INFORMANT)
+def concern(kind: str, unit_id: int):
+    found = _unit_or_404(kind, unit_id)
+    student_id = request.form.get("student_id", type=int)
+    target = (
+        reports.roster_student(db.session, current_user, found, student_id)
+        if student_id is not None
+        else None
+    )
+    if student_id is not None and target is None:
+        abort(404)
+    form = _concern_form(found)
+    if not form.validate_on_submit():
+        return unit(kind, unit_id, concern_form=form), 400
+    reports.file_concern_report(
+        db.session,
+        user=current_user,
+        unit=found,
+        student=target,
+        category=form.category.data,
+        text=form.text.data,
+        now=clock.now(),
+    )
+    flash(
+        _("Thank you. Your concern was passed on to the department, who will follow up."),
+        "success",
+    )
+    return redirect(url_for("warning.unit", kind=kind, unit_id=unit_id))
+
+
+# --------------------------------------------------------------------------------------------------
+# Administrator: academic import, triage policy
+# --------------------------------------------------------------------------------------------------
+
+
+@bp.route("/academic-import", methods=["GET", "POST"])
+@require_roles(Role.ADMIN)
+def academic_import():
+    form = AcademicImportForm()
+    result, file_error = None, None
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            frame = academic.read_academic_table(upload.filename, upload.read())
+        except academic.AcademicFileError as exc:
+            file_error = str(exc)
+        else:
+            result = academic.import_academic(
+                db.session,
+                current_user.institution,
+                current_user,
+                frame,
+                thresholds=academic.AcademicThresholds(
+                    **current_app.config.get("WARNING_ACADEMIC_THRESHOLDS", {})
+                ),
+                now=clock.now(),
+            )
+    status = 400 if file_error or (result and not result.imported) else 200
+    return render_template(
+        "warning/academic_import.html", form=form, result=result, file_error=file_error
+    ), status
+
+
+def _institution_id() -> int:
+    return current_user.institution_id
+
+
+def _version_or_404(version_id: int) -> PolicyVersion:
+    found = db.session.scalar(
+        select(PolicyVersion).where(
+            PolicyVersion.id == version_id, PolicyVersion.institution_id == _institution_id()
+        )
+    )
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.route("/policy", methods=["GET", "POST"])
+@require_roles(Role.ADMIN)
+def policy():
+    form = PolicyDraftForm()
+    errors: list[str] = []
+    if form.validate_on_submit():
+        try:
+            draft = retriage.save_draft(
+                db.session,
+                institution_id=_institution_id(),
+                yaml_text=form.yaml_text.data,
+                actor=current_user,
+            )
+        except retriage.PolicyVersionError as exc:
+            errors = exc.errors
+        else:
+            flash(_("Draft saved."), "success")
+            return redirect(url_for("warning.policy_version", version_id=draft.id))
+    elif request.method == "GET":
+        form.yaml_text.data = retriage.default_yaml()
+    active = services.active_policy(db.session, _institution_id())
+    return render_template(
+        "warning/policy.html",
+        form=form,
+        errors=errors,
+        versions=retriage.versions(db.session, _institution_id()),
+        active=active,
+    ), (400 if errors or form.errors else 200)
+
+
+@bp.route("/policy/<int:version_id>", methods=["GET", "POST"])
+@require_roles(Role.ADMIN)
+def policy_version(version_id: int):
+    version = _version_or_404(version_id)
+    form = PolicyDraftForm(obj=version)
+    errors: list[str] = []
+    if form.validate_on_submit():
+        try:
+            retriage.save_draft(
+                db.session,
+                institution_id=_institution_id(),
+                yaml_text=form.yaml_text.data,
+                actor=current_user,
+                draft=version,
+            )
+        except retriage.PolicyVersionError as exc:
+            db.session.rollback()
+            errors = exc.errors
+        else:
+            flash(_("Draft saved."), "success")
+            return redirect(url_for("warning.policy_version", version_id=version.id))
+    return render_template(
+        "warning/policy_version.html", version=version, form=form, errors=errors, moves=None
+    ), (400 if errors or form.errors else 200)
+
+
+@bp.route("/policy/<int:version_id>/simulate", methods=["POST"])
+@require_roles(Role.ADMIN)
+def policy_simulate(version_id: int):
+    version = _version_or_404(version_id)
+    try:
+        draft = retriage.policy_of(version)
+    except PolicyError as exc:
+        abort(400, "; ".join(exc.errors))
+    moves = retriage.simulate(
+        db.session, institution_id=_institution_id(), draft=draft, now=clock.now()
+    )
+    db.session.rollback()  # a simulation writes nothing, whatever happened above
+    return render_template(
+        "warning/policy_version.html",
+        version=version,
+        form=PolicyDraftForm(obj=version, formdata=None),
+        errors=[],
+        moves=moves,
+    )
+
+
+@bp.route("/policy/<int:version_id>/activate", methods=["POST"])
+@require_roles(Role.ADMIN)
+def policy_activate(version_id: int):
+    version = _version_or_404(version_id)
+    if version.status != PolicyStatus.DRAFT:
+        flash(_("Only a draft can be activated."), "error")
+    else:
+        retriage.activate(db.session, draft=version, actor=current_user, now=clock.now())
+        flash(
+            _(
+                "Policy %(version)s is active. Run a re-triage to apply it now.",
+                version=version.version,
+            ),
+            "success",
+        )
+    return redirect(url_for("warning.policy_version", version_id=version.id))

@@ -1,0 +1,284 @@
+"""Academic data from the registrar and life events from department staff, as key-group signals.
+
+Registrar files are validated whole, like the roster: every bad row is reported with its line and
+reason and nothing is imported while any row is bad. A term's record that crosses a threshold makes
+the student a member of the key group "academic difficulty" (one signal per record, so re-importing
+the same file adds no duplicate evidence).
+
+Life events map to key groups as the brief names them: bereavement and family change are "family
+change", interpersonal isolation is itself a key group. Decision where the brief is silent:
+financial hardship and disciplinary action are not key groups; they are blue "watch and support"
+signals by the policy's life-event rule, and do not raise a screening level.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campus import audit
+from campus.models import Institution, Student, User
+from warning import services
+from warning.models import AcademicRecord, LifeEvent, LifeEventKind, Signal, SignalSource
+
+COLUMNS = ("student_number", "term", "failed_credits", "academic_warning", "absence_rate")
+YES = {"yes", "y", "true", "1", "是"}
+MAX_ROWS = 100_000
+NO = {"no", "n", "false", "0", "否", ""}
+
+
+@dataclass(frozen=True)
+class AcademicThresholds:
+    """When a term's record means academic difficulty (any one suffices). Overridable in config
+    as WARNING_ACADEMIC_THRESHOLDS = {"failed_credits": …, "absence_rate": …}."""
+
+    failed_credits: float = 10.0
+    absence_rate: float = 0.2
+    academic_warning: bool = True
+
+
+LIFE_EVENT_FLAGS: dict[LifeEventKind, str] = {
+    LifeEventKind.BEREAVEMENT: "key_group:family_change",
+    LifeEventKind.FAMILY_CHANGE: "key_group:family_change",
+    LifeEventKind.INTERPERSONAL_ISOLATION: "key_group:interpersonal_isolation",
+    LifeEventKind.FINANCIAL_HARDSHIP: "life:financial_hardship",
+    LifeEventKind.DISCIPLINARY_ACTION: "life:disciplinary_action",
+}
+
+
+class AcademicFileError(ValueError):
+    """The file as a whole cannot be read (wrong type, missing columns, empty)."""
+
+
+@dataclass
+class RowError:
+    line: int
+    student_number: str
+    reason: str
+
+
+@dataclass
+class AcademicImport:
+    rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    imported: bool = False
+    records: int = 0
+    signals: int = 0
+
+
+def read_academic_table(filename: str, payload: bytes) -> pd.DataFrame:
+    """The registrar's CSV/XLSX as stripped strings; AcademicFileError if it cannot be used."""
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if suffix not in ("csv", "xlsx"):
+        raise AcademicFileError("Only CSV or XLSX files can be imported.")
+    try:
+        if suffix == "csv":
+            frame = pd.read_csv(
+                io.BytesIO(payload), dtype=str, keep_default_na=False, encoding="utf-8-sig"
+            )
+        else:
+            frame = pd.read_excel(io.BytesIO(payload), dtype=str, engine="openpyxl").fillna("")
+    except (UnicodeDecodeError, pd.errors.ParserError, ValueError, KeyError, OSError) as exc:
+        raise AcademicFileError(f"The file could not be read as {suffix.upper()}: {exc}") from exc
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    missing = [c for c in COLUMNS if c not in frame.columns]
+    if missing:
+        raise AcademicFileError(f"Missing columns: {', '.join(missing)}.")
+    if frame.empty:
+        raise AcademicFileError("The file has no rows.")
+    if len(frame) > MAX_ROWS:
+        raise AcademicFileError(f"At most {MAX_ROWS} rows can be imported at once.")
+    return (
+        frame[list(COLUMNS)].apply(lambda col: col.astype(str).str.strip()).reset_index(drop=True)
+    )
+
+
+def _absence(raw: str) -> float | None:
+    """0.15, 15% or 15 (percent) → 0.15; None when it is not a rate."""
+    text = raw.rstrip("%").strip()
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if raw.endswith("%") or value > 1:
+        value /= 100
+    return value if 0 <= value <= 1 else None
+
+
+def _row_problems(row: pd.Series, students: dict[str, Student]) -> list[str]:
+    problems = [f"{c} is empty" for c in ("student_number", "term") if not row[c]]
+    if row["student_number"] and row["student_number"] not in students:
+        problems.append(f"unknown student_number {row['student_number']}")
+    try:
+        if not 0 <= float(row["failed_credits"] or "x") <= 300:
+            problems.append(f"failed_credits '{row['failed_credits']}' is out of range")
+    except ValueError:
+        problems.append(f"failed_credits '{row['failed_credits']}' is not a number")
+    if row["academic_warning"].lower() not in YES | NO:
+        problems.append(f"academic_warning '{row['academic_warning']}' is not yes or no")
+    if _absence(row["absence_rate"]) is None:
+        problems.append(f"absence_rate '{row['absence_rate']}' is not between 0 and 1 (or 0–100%)")
+    if len(row["term"]) > 20:
+        problems.append("term is longer than 20 characters")
+    return problems
+
+
+def import_academic(
+    session: Session,
+    institution: Institution,
+    actor: User | None,
+    frame: pd.DataFrame,
+    *,
+    thresholds: AcademicThresholds,
+    now: datetime,
+) -> AcademicImport:
+    """Validate the whole frame; write records and key-group signals for all of it, or nothing.
+
+    Commits when everything is valid. Students are matched within ``institution`` only.
+    """
+    report = AcademicImport(rows=len(frame))
+    students = {
+        s.student_number: s
+        for s in session.scalars(select(Student).where(Student.institution_id == institution.id))
+    }
+    keys = frame["student_number"] + "\x00" + frame["term"]
+    duplicated = set(keys[keys.duplicated()])
+    for index, row in frame.iterrows():
+        problems = _row_problems(row, students)
+        if keys[index] in duplicated:
+            problems.append(f"{row['student_number']} / {row['term']} appears more than once")
+        report.errors.extend(RowError(int(index) + 2, row["student_number"], p) for p in problems)
+    if report.errors:
+        return report
+    for _, row in frame.iterrows():
+        _store(session, students[row["student_number"]], row, actor, thresholds, now, report)
+    audit.record(
+        session,
+        actor=actor,
+        action="import_academic",
+        record_type="academic_record",
+        institution_id=institution.id,
+        detail=f"rows={report.rows} signals={report.signals}",
+    )
+    session.commit()
+    report.imported = True
+    return report
+
+
+def _store(
+    session: Session,
+    student: Student,
+    row: pd.Series,
+    actor: User | None,
+    thresholds: AcademicThresholds,
+    now: datetime,
+    report: AcademicImport,
+) -> None:
+    record = session.scalar(
+        select(AcademicRecord).where(
+            AcademicRecord.student_id == student.id, AcademicRecord.term == row["term"]
+        )
+    ) or AcademicRecord(student_id=student.id, institution_id=student.institution_id)
+    record.term = row["term"]
+    record.failed_credits = float(row["failed_credits"])
+    record.academic_warning = row["academic_warning"].lower() in YES
+    record.absence_rate = _absence(row["absence_rate"])
+    record.imported_at = now
+    record.imported_by_id = actor.id if actor else None
+    session.add(record)
+    session.flush()
+    report.records += 1
+    reasons = difficulty_reasons(record, thresholds)
+    if reasons and not _already_signalled(session, record):
+        services.record_signal(
+            session,
+            student=student,
+            source=SignalSource.ACADEMIC,
+            observed_at=now,
+            label=f"Academic difficulty in {record.term}: {', '.join(reasons)}",
+            flags=["key_group:academic_difficulty"],
+            evidence_type="academic_record",
+            evidence_id=record.id,
+            recorded_by=actor,
+            now=now,
+        )
+        report.signals += 1
+
+
+def difficulty_reasons(record: AcademicRecord, thresholds: AcademicThresholds) -> list[str]:
+    """Which thresholds the record crosses, in words; empty when it shows no difficulty."""
+    reasons = []
+    if record.failed_credits >= thresholds.failed_credits:
+        reasons.append(f"{record.failed_credits:g} failed credits")
+    if thresholds.academic_warning and record.academic_warning:
+        reasons.append("academic warning")
+    if record.absence_rate >= thresholds.absence_rate:
+        reasons.append(f"absence {record.absence_rate:.0%}")
+    return reasons
+
+
+def _already_signalled(session: Session, record: AcademicRecord) -> bool:
+    return (
+        session.scalar(
+            select(Signal.id).where(
+                Signal.evidence_type == "academic_record", Signal.evidence_id == record.id
+            )
+        )
+        is not None
+    )
+
+
+def record_life_event(
+    session: Session,
+    *,
+    student: Student,
+    kind: LifeEventKind | str,
+    occurred_on: date,
+    note: str | None,
+    actor: User,
+    now: datetime,
+) -> LifeEvent:
+    """Record a life event and its signal (key group where it is one). Commits.
+
+    The caller has checked that ``actor`` may see the student at WARNING capability.
+    """
+    kind = LifeEventKind(kind)
+    event = LifeEvent(
+        institution_id=student.institution_id,
+        student_id=student.id,
+        kind=kind,
+        occurred_on=occurred_on,
+        note=(note or "").strip()[:1000] or None,
+        recorded_by_id=actor.id,
+        recorded_at=now,
+    )
+    session.add(event)
+    session.flush()
+    services.record_signal(
+        session,
+        student=student,
+        source=SignalSource.LIFE_EVENT,
+        observed_at=datetime.combine(min(occurred_on, now.date()), datetime.min.time()),
+        label=f"Life event: {kind.value.replace('_', ' ')}, {occurred_on:%Y-%m-%d}",
+        flags=[LIFE_EVENT_FLAGS[kind], f"life_event:{kind.value}"],
+        evidence_type="life_event",
+        evidence_id=event.id,
+        recorded_by=actor,
+        now=now,
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="record_life_event",
+        record_type="life_event",
+        record_id=event.id,
+        student_id=student.id,
+        institution_id=student.institution_id,
+    )
+    session.commit()
+    return event

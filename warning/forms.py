@@ -1,0 +1,93 @@
+"""Forms of the early-warning pages: reports, life events, judgement, override, imports, policy."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import DateField, HiddenField, SelectField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from warning.models import ConcernCategory, LifeEventKind
+
+CONCERN_LABELS = {
+    ConcernCategory.LOW_MOOD: _l("Low mood"),
+    ConcernCategory.ISOLATION: _l("Isolation, keeps to themselves"),
+    ConcernCategory.SLEEP: _l("Sleep problems"),
+    ConcernCategory.CONFLICT: _l("Conflict with others"),
+    ConcernCategory.SUICIDAL_TALK: _l("Talks about suicide or not wanting to live"),
+    ConcernCategory.SELF_HARM: _l("Self-harm"),
+    ConcernCategory.CRISIS_BEHAVIOUR: _l("Crisis behaviour (danger now)"),
+    ConcernCategory.OTHER: _l("Other"),
+}
+LIFE_EVENT_LABELS = {
+    LifeEventKind.BEREAVEMENT: _l("Bereavement"),
+    LifeEventKind.FAMILY_CHANGE: _l("Family change (divorce, illness, …)"),
+    LifeEventKind.FINANCIAL_HARDSHIP: _l("Financial hardship"),
+    LifeEventKind.DISCIPLINARY_ACTION: _l("Disciplinary action"),
+    LifeEventKind.INTERPERSONAL_ISOLATION: _l("Interpersonal isolation"),
+}
+LEVEL_CHOICES = [("1", _l("Blue")), ("2", _l("Yellow")), ("3", _l("Red"))]
+
+
+class WeeklyReportForm(FlaskForm):
+    note = TextAreaField(
+        _l("What did you notice this week? (no diagnoses, just what you saw)"),
+        validators=[DataRequired(), Length(max=1000)],
+    )
+    submit = SubmitField(_l("File this week's report"))
+
+
+class ConcernReportForm(FlaskForm):
+    student_id = SelectField(_l("Student"), coerce=int, validators=[DataRequired()])
+    category = SelectField(
+        _l("What worries you"),
+        choices=[(c.value, label) for c, label in CONCERN_LABELS.items()],
+        validators=[DataRequired()],
+    )
+    text = TextAreaField(
+        _l("What happened, in your words"), validators=[DataRequired(), Length(max=2000)]
+    )
+    submit = SubmitField(_l("Send concern report"))
+
+
+class LifeEventForm(FlaskForm):
+    kind = SelectField(
+        _l("Life event"),
+        choices=[(k.value, label) for k, label in LIFE_EVENT_LABELS.items()],
+        validators=[DataRequired()],
+    )
+    occurred_on = DateField(_l("When it happened"), validators=[DataRequired()])
+    note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=1000)])
+    submit = SubmitField(_l("Record life event"))
+
+
+class JudgementForm(FlaskForm):
+    level = SelectField(_l("Level you judge"), choices=LEVEL_CHOICES, validators=[DataRequired()])
+    label = TextAreaField(
+        _l("Your observation (shown to department staff)"),
+        validators=[DataRequired(), Length(min=5, max=300)],
+    )
+    submit = SubmitField(_l("Record judgement"))
+
+
+class OverrideForm(FlaskForm):
+    level = SelectField(_l("New level"), choices=LEVEL_CHOICES, validators=[DataRequired()])
+    reason = TextAreaField(
+        _l("Reason for the override"), validators=[DataRequired(), Length(min=10, max=500)]
+    )
+    version = HiddenField()
+    submit = SubmitField(_l("Override level"))
+
+
+class AcademicImportForm(FlaskForm):
+    file = FileField(
+        _l("Registrar file (CSV or XLSX)"),
+        validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Only CSV or XLSX files."))],
+    )
+    submit = SubmitField(_l("Check and import"))
+
+
+class PolicyDraftForm(FlaskForm):
+    yaml_text = TextAreaField(_l("Policy (YAML)"), validators=[DataRequired(), Length(max=100_000)])
+    submit = SubmitField(_l("Save draft"))

@@ -1,0 +1,105 @@
+"""The counsellor's queue and a student's timeline, always through the viewer's WARNING scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from campus.models import Department, Student, User
+from campus.scope import Capability, student_filter
+from warning.models import Deadline, Signal, Warning, WarningEvent, WarningStatus
+
+PAGE_SIZE = 25
+# Allow-listed sort keys: the query never sorts by a column named in the request.
+SORTS = {
+    "level": (Warning.level.desc(), Warning.opened_at.asc()),
+    "opened": (Warning.opened_at.desc(),),
+    "oldest": (Warning.opened_at.asc(),),
+    "name": (Student.name.asc(),),
+}
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    level: int | None = None
+    department_id: int | None = None
+    status: str = WarningStatus.OPEN.value
+    overdue: bool = False
+    sort: str = "level"
+    page: int = 1
+
+
+@dataclass
+class QueuePage:
+    rows: list[tuple[Warning, Student, str, bool]] = field(default_factory=list)
+    total: int = 0
+
+
+def _overdue(now: datetime):
+    return exists().where(
+        Deadline.warning_id == Warning.id, Deadline.due_at < now, Deadline.met_at.is_(None)
+    )
+
+
+def queue(session: Session, user: User, flt: QueueFilter, now: datetime) -> QueuePage:
+    """One page of warnings the viewer may see, red first by default; each row says why."""
+    query = (
+        select(Warning, Student, Department.name, _overdue(now).label("overdue"))
+        .join(Student, Student.id == Warning.student_id)
+        .join(Department, Department.id == Warning.department_id)
+        .where(student_filter(user, Capability.WARNING))
+    )
+    if flt.status in (WarningStatus.OPEN.value, WarningStatus.CLOSED.value):
+        query = query.where(Warning.status == flt.status)
+    if flt.level is not None:
+        query = query.where(Warning.level == flt.level)
+    if flt.department_id is not None:
+        query = query.where(Warning.department_id == flt.department_id)
+    if flt.overdue:
+        query = query.where(_overdue(now))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    order = SORTS.get(flt.sort, SORTS["level"])
+    rows = session.execute(
+        query.order_by(*order, Warning.id).limit(PAGE_SIZE).offset((flt.page - 1) * PAGE_SIZE)
+    ).all()
+    return QueuePage([tuple(r) for r in rows], total or 0)
+
+
+def departments(session: Session, user: User) -> list[Department]:
+    """Departments the viewer has warnings in scope for (for the filter)."""
+    ids = select(Student.department_id).where(student_filter(user, Capability.WARNING))
+    return list(
+        session.scalars(select(Department).where(Department.id.in_(ids)).order_by(Department.name))
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # "signal" or a WarningEvent kind
+    signal: Signal | None = None
+    event: WarningEvent | None = None
+
+
+def timeline(session: Session, student: Student) -> list[TimelineEntry]:
+    """Signals and warning events of a student (already authorised), newest first."""
+    signals = session.scalars(select(Signal).where(Signal.student_id == student.id)).all()
+    events = session.scalars(
+        select(WarningEvent)
+        .join(Warning, Warning.id == WarningEvent.warning_id)
+        .where(Warning.student_id == student.id, WarningEvent.kind != "signal_attached")
+    ).all()
+    entries = [TimelineEntry(s.observed_at, "signal", signal=s) for s in signals]
+    entries += [TimelineEntry(e.at, e.kind, event=e) for e in events]
+    return sorted(entries, key=lambda e: e.at, reverse=True)
+
+
+def warnings_of(session: Session, student: Student) -> list[Warning]:
+    return list(
+        session.scalars(
+            select(Warning).where(Warning.student_id == student.id).order_by(Warning.opened_at)
+        )
+    )

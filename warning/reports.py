@@ -1,0 +1,241 @@
+"""Reports from the class and dorm tiers: weekly reports (zero reports) and concern reports.
+
+A class psychology committee member reports for their class, a dorm informant for their room. They
+see their own roster and what they filed, never levels or signals. A concern report becomes a
+signal (the policy makes suicidal talk, self-harm and crisis behaviour red at once); a weekly report
+is about the unit, not a student, so it creates no signal: concerns about a person go in a concern
+report. A zero report counts as the week's report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from campus.models import ClassGroup, DormRoom, Role, RoleAssignment, Student, User
+from campus.scope import Capability, student_filter
+from warning import services
+from warning.models import ConcernCategory, ConcernReport, SignalSource, WeeklyReport
+
+
+class ReportError(ValueError):
+    """A report that cannot be filed (already filed this week, empty note); the message says why."""
+
+
+def week_start(day: date) -> date:
+    """The Monday of ``day``'s ISO week: the week a weekly report is for."""
+    return day - timedelta(days=day.weekday())
+
+
+@dataclass(frozen=True)
+class ReportingUnit:
+    """A class or a room the user reports for."""
+
+    kind: str  # "class" or "room"
+    id: int
+    institution_id: int
+    label: str
+
+
+def units_of(session: Session, user: User) -> list[ReportingUnit]:
+    """The classes and rooms ``user`` reports for, from their role assignments."""
+    units = []
+    for a in user.assignments(Role.CLASS_COMMITTEE):
+        group = session.get(ClassGroup, a.class_id)
+        units.append(ReportingUnit("class", group.id, a.institution_id, group.name))
+    for a in user.assignments(Role.DORM_INFORMANT):
+        room = session.get(DormRoom, a.room_id)
+        units.append(ReportingUnit("room", room.id, a.institution_id, room.label))
+    return units
+
+
+def unit_of(session: Session, user: User, kind: str, unit_id: int) -> ReportingUnit | None:
+    """The unit if ``user`` reports for it; None for a forged or foreign id."""
+    return next((u for u in units_of(session, user) if (u.kind, u.id) == (kind, unit_id)), None)
+
+
+def _unit_clause(unit: ReportingUnit):
+    return Student.class_id == unit.id if unit.kind == "class" else Student.room_id == unit.id
+
+
+def roster(session: Session, user: User, unit: ReportingUnit) -> list[Student]:
+    """The unit's students (names only are shown), through the viewer's roster scope."""
+    return list(
+        session.scalars(
+            select(Student)
+            .where(_unit_clause(unit), student_filter(user, Capability.ROSTER))
+            .order_by(Student.name)
+        )
+    )
+
+
+def roster_student(
+    session: Session, user: User, unit: ReportingUnit, student_id: int
+) -> Student | None:
+    """One student of the unit, or None when the id is outside it (the view answers 404)."""
+    return session.scalar(
+        select(Student).where(
+            Student.id == student_id,
+            _unit_clause(unit),
+            student_filter(user, Capability.ROSTER),
+        )
+    )
+
+
+def file_weekly_report(
+    session: Session,
+    *,
+    user: User,
+    unit: ReportingUnit,
+    week: date,
+    zero_report: bool,
+    note: str | None,
+    now: datetime,
+) -> WeeklyReport:
+    """File the unit's report for ``week`` (a Monday); once per unit and week. Commits."""
+    note = (note or "").strip() or None
+    if not zero_report and note is None:
+        raise ReportError("Write what you noticed, or file a zero report if all is well.")
+    report = WeeklyReport(
+        institution_id=unit.institution_id,
+        class_id=unit.id if unit.kind == "class" else None,
+        room_id=unit.id if unit.kind == "room" else None,
+        week_start=week,
+        zero_report=zero_report,
+        note=None if zero_report else note,
+        filed_by_id=user.id,
+        filed_at=now,
+    )
+    session.add(report)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ReportError("This week's report for this unit has already been filed.") from None
+    return report
+
+
+def file_concern_report(
+    session: Session,
+    *,
+    user: User,
+    unit: ReportingUnit,
+    student: Student,
+    category: ConcernCategory | str,
+    text: str,
+    now: datetime,
+) -> ConcernReport:
+    """File a concern about a student of the unit; it becomes a signal in the same commit."""
+    text = (text or "").strip()
+    if not text:
+        raise ReportError("Describe what you noticed.")
+    category = ConcernCategory(category)
+    report = ConcernReport(
+        institution_id=student.institution_id,
+        student_id=student.id,
+        category=category,
+        text=text[:2000],
+        filed_by_id=user.id,
+        filed_at=now,
+        via=unit.kind,
+    )
+    session.add(report)
+    session.flush()
+    services.record_signal(
+        session,
+        student=student,
+        source=SignalSource.CONCERN_REPORT,
+        observed_at=now,
+        label=f"{'Class' if unit.kind == 'class' else 'Dorm'} concern report: "
+        f"{category.value.replace('_', ' ')}, {now:%Y-%m-%d}",
+        flags=[f"concern:{category.value}"],
+        evidence_type="concern_report",
+        evidence_id=report.id,
+        recorded_by=user,
+        now=now,
+    )
+    session.commit()
+    return report
+
+
+def filed_by(session: Session, user: User, unit: ReportingUnit) -> dict[str, list]:
+    """What ``user`` filed for the unit: weekly reports and concern reports, newest first."""
+    column = WeeklyReport.class_id if unit.kind == "class" else WeeklyReport.room_id
+    weekly = session.scalars(
+        select(WeeklyReport)
+        .where(WeeklyReport.filed_by_id == user.id, column == unit.id)
+        .order_by(WeeklyReport.week_start.desc())
+        .limit(20)
+    ).all()
+    concerns = session.scalars(
+        select(ConcernReport)
+        .join(Student, Student.id == ConcernReport.student_id)
+        .where(
+            ConcernReport.filed_by_id == user.id,
+            ConcernReport.via == unit.kind,
+            _unit_clause(unit),
+            student_filter(user, Capability.ROSTER),
+        )
+        .order_by(ConcernReport.filed_at.desc())
+        .limit(50)
+    ).all()
+    return {"weekly": list(weekly), "concerns": list(concerns)}
+
+
+def this_weeks_report(session: Session, unit: ReportingUnit, week: date) -> WeeklyReport | None:
+    column = WeeklyReport.class_id if unit.kind == "class" else WeeklyReport.room_id
+    return session.scalar(
+        select(WeeklyReport).where(column == unit.id, WeeklyReport.week_start == week)
+    )
+
+
+@dataclass(frozen=True)
+class WeeklyReportStatus:
+    """Which reporting units of an institution have and have not reported for a week (ids)."""
+
+    week: date
+    classes_reported: list[int]
+    classes_missing: list[int]
+    rooms_reported: list[int]
+    rooms_missing: list[int]
+
+
+def weekly_report_status(session: Session, institution_id: int, week: date) -> WeeklyReportStatus:
+    """Reported and missing units for ``week`` (any day of it).
+
+    A unit is expected to report only when someone holds its reporting role (a class committee
+    member, a dorm informant): a room without an informant cannot report, so it is not "missing".
+    """
+    week = week_start(week)
+    reported = session.execute(
+        select(WeeklyReport.class_id, WeeklyReport.room_id).where(
+            WeeklyReport.institution_id == institution_id, WeeklyReport.week_start == week
+        )
+    ).all()
+    classes_done = {c for c, _ in reported if c is not None}
+    rooms_done = {r for _, r in reported if r is not None}
+    classes = _expected(session, institution_id, RoleAssignment.class_id, Role.CLASS_COMMITTEE)
+    rooms = _expected(session, institution_id, RoleAssignment.room_id, Role.DORM_INFORMANT)
+    return WeeklyReportStatus(
+        week=week,
+        classes_reported=sorted(classes_done),
+        classes_missing=sorted(classes - classes_done),
+        rooms_reported=sorted(rooms_done),
+        rooms_missing=sorted(rooms - rooms_done),
+    )
+
+
+def _expected(session: Session, institution_id: int, column, role: Role) -> set[int]:
+    return set(
+        session.scalars(
+            select(column).where(
+                RoleAssignment.institution_id == institution_id,
+                RoleAssignment.role == role,
+                column.is_not(None),
+            )
+        )
+    )

@@ -1,0 +1,252 @@
+"""Batch re-triage and policy versions: re-level a whole institution, simulate a draft, activate it.
+
+The batch engine (``batch_triage``) finds, in one pass over all signals, the students whose level
+differs from what their warning says; only those are re-triaged one by one (``services``), so the
+warnings get the same reasons and timeline as a signal would give them. The daily expiry sweep is
+this re-triage: it lowers lapsed blue and yellow levels, never red.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from campus import audit
+from campus.models import Department, EnrolmentStatus, Institution, Student, User
+from warning import batch_triage, services
+from warning.models import PolicyStatus, PolicyVersion, Signal, Warning, WarningStatus
+from warning.policy import Level, Policy, PolicyError, default_policy, policy_from_yaml_text
+
+
+def signals_frame(session: Session, institution_id: int) -> pd.DataFrame:
+    """All signals of an institution's students as the batch engine's columns (one query)."""
+    rows = session.execute(
+        select(
+            Signal.student_id,
+            Signal.id.label("signal_id"),
+            Signal.source,
+            Signal.observed_at,
+            Signal.instrument,
+            Signal.total,
+            Signal.flags,
+            Signal.explicit_level,
+        )
+        .join(Student, Student.id == Signal.student_id)
+        .where(Student.institution_id == institution_id)
+    ).all()
+    frame = pd.DataFrame(rows, columns=list(batch_triage.REQUIRED_COLUMNS))
+    frame["source"] = frame["source"].map(lambda s: getattr(s, "value", s))
+    frame["explicit_level"] = frame["explicit_level"].astype("Float64")
+    return frame
+
+
+def closed_before(session: Session, institution_id: int) -> pd.Series:
+    """Each student's last warning closure (signals observed before it are resolved)."""
+    rows = session.execute(
+        select(Warning.student_id, func.max(Warning.closed_at))
+        .where(Warning.institution_id == institution_id, Warning.status == WarningStatus.CLOSED)
+        .group_by(Warning.student_id)
+    ).all()
+    return pd.Series({sid: at for sid, at in rows}, dtype="datetime64[ns]")
+
+
+def retriage(session: Session, now: datetime, institution_id: int | None = None) -> int:
+    """Re-triage every student of one institution (or all); returns how many warnings changed.
+
+    Does not commit; the CLI and the sweep do.
+    """
+    ids = (
+        [institution_id]
+        if institution_id is not None
+        else list(session.scalars(select(Institution.id).where(Institution.kind == "university")))
+    )
+    return sum(_retriage_institution(session, now, i) for i in ids)
+
+
+def _retriage_institution(session: Session, now: datetime, institution_id: int) -> int:
+    policy = services.active_policy(session, institution_id)
+    frame = signals_frame(session, institution_id)
+    levels = (
+        batch_triage.triage_frame(policy, frame, now, closed_before(session, institution_id))[
+            "level"
+        ]
+        if not frame.empty
+        else pd.Series(dtype="int64")
+    )
+    open_levels = dict(
+        session.execute(
+            select(Warning.student_id, Warning.computed_level).where(
+                Warning.institution_id == institution_id, Warning.status == WarningStatus.OPEN
+            )
+        ).all()
+    )
+    candidates = {sid for sid, lvl in open_levels.items() if int(levels.get(sid, 0)) != lvl}
+    candidates |= {int(sid) for sid, lvl in levels.items() if lvl > 0 and sid not in open_levels}
+    changed = 0
+    for student_id in sorted(candidates):
+        student = session.get(Student, student_id)
+        outcome = services.retriage_student(session, student, now, policy=policy, may_lower=True)
+        changed += outcome.changed
+    return changed
+
+
+def expiry_sweep(session: Session, now: datetime) -> int:
+    """The daily sweep: lapsed blue/yellow signals lower their warnings. Commits."""
+    changed = retriage(session, now)
+    session.commit()
+    return changed
+
+
+# --------------------------------------------------------------------------------------------------
+# Policy versions
+# --------------------------------------------------------------------------------------------------
+
+
+class PolicyVersionError(ValueError):
+    """A draft that cannot be saved or activated; ``errors`` lists every problem."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(errors))
+
+
+def versions(session: Session, institution_id: int) -> list[PolicyVersion]:
+    return list(
+        session.scalars(
+            select(PolicyVersion)
+            .where(PolicyVersion.institution_id == institution_id)
+            .order_by(PolicyVersion.created_at.desc(), PolicyVersion.id.desc())
+        )
+    )
+
+
+def default_yaml() -> str:
+    from warning.policy import DEFAULT_POLICY_PATH
+
+    return DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
+
+
+def save_draft(
+    session: Session,
+    *,
+    institution_id: int,
+    yaml_text: str,
+    actor: User,
+    draft: PolicyVersion | None = None,
+) -> PolicyVersion:
+    """Validate and store a draft (new, or replacing an existing draft's text). Commits.
+
+    Raises PolicyVersionError listing every problem; nothing is stored then.
+    """
+    try:
+        policy = policy_from_yaml_text(yaml_text)
+    except PolicyError as exc:
+        raise PolicyVersionError(list(exc.errors)) from None
+    clash = session.scalar(
+        select(PolicyVersion).where(
+            PolicyVersion.institution_id == institution_id,
+            PolicyVersion.version == policy.version,
+        )
+    )
+    if clash is not None and clash is not draft:
+        raise PolicyVersionError([f"version {policy.version!r} exists already; give a new version"])
+    if draft is not None and draft.status != PolicyStatus.DRAFT:
+        raise PolicyVersionError(["only a draft can be edited; save a new version"])
+    draft = draft or PolicyVersion(institution_id=institution_id, created_by_id=actor.id)
+    draft.version = policy.version
+    draft.yaml_text = yaml_text
+    session.add(draft)
+    session.commit()
+    return draft
+
+
+def policy_of(version: PolicyVersion) -> Policy:
+    return policy_from_yaml_text(version.yaml_text)
+
+
+def activate(
+    session: Session, *, draft: PolicyVersion, actor: User, now: datetime
+) -> PolicyVersion:
+    """Make a draft the institution's policy (the previous one retires), audited. Commits.
+
+    Existing warnings are re-levelled by the next re-triage (run `flask warning retriage` or wait
+    for the daily sweep), so activation itself stays a quick, reviewable step.
+    """
+    if draft.status != PolicyStatus.DRAFT:
+        raise PolicyVersionError(["only a draft can be activated"])
+    policy_of(draft)  # re-validated: the text may predate a stricter engine
+    current = session.scalar(
+        select(PolicyVersion).where(
+            PolicyVersion.institution_id == draft.institution_id,
+            PolicyVersion.status == PolicyStatus.ACTIVE,
+        )
+    )
+    if current is not None:
+        current.status = PolicyStatus.RETIRED
+        session.flush()
+    draft.status = PolicyStatus.ACTIVE
+    draft.activated_at = now
+    draft.activated_by_id = actor.id
+    audit.record(
+        session,
+        actor=actor,
+        action="activate_policy",
+        record_type="policy_version",
+        record_id=draft.id,
+        institution_id=draft.institution_id,
+        detail=f"{current.version if current else default_policy().version} -> {draft.version}",
+    )
+    session.commit()
+    return draft
+
+
+@dataclass(frozen=True)
+class Move:
+    department: str
+    from_level: Level
+    to_level: Level
+    students: int
+
+
+def simulate(session: Session, *, institution_id: int, draft: Policy, now: datetime) -> list[Move]:
+    """How many enrolled students would change level under ``draft``, per department; no writes."""
+    students = pd.DataFrame(
+        session.execute(
+            select(Student.id, Student.department_id).where(
+                Student.institution_id == institution_id,
+                Student.enrolment_status == EnrolmentStatus.ENROLLED,
+            )
+        ).all(),
+        columns=["student_id", "department_id"],
+    )
+    frame = signals_frame(session, institution_id)
+    if frame.empty or students.empty:
+        return []
+    counts = batch_triage.simulate(
+        services.active_policy(session, institution_id),
+        draft,
+        frame,
+        students,
+        now,
+        closed_before(session, institution_id),
+    )
+    names = dict(
+        session.execute(
+            select(Department.id, Department.name).where(
+                Department.institution_id == institution_id
+            )
+        ).all()
+    )
+    return [
+        Move(
+            names.get(row.department_id, "?"),
+            Level.from_code(row.from_level),
+            Level.from_code(row.to_level),
+            int(row.students),
+        )
+        for row in counts.itertuples()
+    ]
