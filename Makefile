@@ -21,8 +21,10 @@ translations: $(BIN)/.installed
 run: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask campus seed-demo
-	@echo "Xinqiao is at http://127.0.0.1:5000/  (stop with Ctrl-C)"
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	@echo "Xinqiao is at http://127.0.0.1:5000/  (stop with Ctrl-C; the scheduler stops with it)"
+	$(BIN)/flask scheduler run & SCHEDULER=$$!; \
+	  trap 'kill $$SCHEDULER 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)

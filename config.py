@@ -73,9 +73,14 @@ class Config:
     MAIL_PASSWORD = _env("MAIL_PASSWORD")
     MAIL_SENDER = _env("MAIL_SENDER", "xinqiao@localhost")
     MAIL_ENABLED = _env_bool("MAIL_ENABLED", False)
+    MAIL_TIMEOUT_SECONDS = _env_int("MAIL_TIMEOUT_SECONDS", 20)
+    # Links in mail point here (e.g. https://xinqiao.example.edu.cn); mail never carries details.
+    MAIL_LINK_BASE = _env("MAIL_LINK_BASE", "http://127.0.0.1:5000")
 
     SCHEDULER_ENABLED = _env_bool("SCHEDULER_ENABLED", False)
     SCHEDULER_SWEEP_SECONDS = _env_int("SCHEDULER_SWEEP_SECONDS", 60)
+    # The leader lease outlives a few missed ticks, so a slow sweep does not hand over leadership.
+    SCHEDULER_LEASE_SECONDS = _env_int("SCHEDULER_LEASE_SECONDS", 180)
 
     # Province view: groups smaller than this are suppressed.
     SMALL_GROUP_THRESHOLD = _env_int("SMALL_GROUP_THRESHOLD", 10)

@@ -1,18 +1,32 @@
-"""Notifications: an in-app inbox for every user.
+"""Notifications: an in-app inbox for every user, and the same note by email through an outbox.
 
-Content is minimum necessary ("a warning in your department needs attention"), never scores.
+Content is minimum necessary ("a warning in your department needs attention"), never scores,
+levels or names: email leaves our control. The mail row is written in the caller's transaction,
+so a notification and its email exist together or not at all; the "notifications.deliver" sweep
+sends pending rows over SMTP with retries, so a mail outage delays mail but loses none.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+import smtplib
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from email.message import EmailMessage
 
-from sqlalchemy import DateTime, ForeignKey, Index, String
+from flask import current_app
+from flask_babel import force_locale, gettext
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from campus import clock
 from campus.extensions import db
+from campus.models import User
+
+
+def N_(message: str) -> str:
+    """Mark a message for the catalog without translating it: it is stored, then translated for
+    each reader when shown (the inbox) or sent (the mail, in the recipient's language)."""
+    return message
 
 
 class Notification(db.Model):
@@ -27,7 +41,214 @@ class Notification(db.Model):
     read_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+class MailStatus:
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by one deliverer until `claimed_until`
+    SENT = "sent"
+    FAILED = "failed"  # the server refused the address for good
+
+
+class OutboxMail(db.Model):
+    """One email to send; the deliverer claims it with a conditional update so it goes out once."""
+
+    __tablename__ = "outbox_mail"
+    __table_args__ = (Index("ix_outbox_mail_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notification.id"))
+    recipient: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(String(2000))
+    status: Mapped[str] = mapped_column(String(10), default=MailStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+# A claim outlives any single SMTP conversation; a deliverer that died mid-send is retried after.
+CLAIM_SECONDS = 300
+MAX_BACKOFF_SECONDS = 3600
+BATCH_SIZE = 50
+
+
 def notify(session: Session, user_ids: Iterable[int], text: str, link: str | None = None) -> None:
-    """Queue a notification for each user in the caller's transaction (no commit)."""
-    for user_id in sorted(set(user_ids)):
-        session.add(Notification(user_id=user_id, text=text, link=link, created_at=clock.now()))
+    """Queue an inbox note (and an email to users with an address) in the caller's transaction.
+
+    `text` is an English source message marked with `N_`; it must not name the student or carry
+    any level, score or note. Nothing is committed here.
+    """
+    ids = sorted(set(user_ids))
+    if not ids:
+        return
+    now = clock.now()
+    users = session.scalars(select(User).where(User.id.in_(ids), User.active.is_(True))).all()
+    for user in users:
+        note = Notification(user_id=user.id, text=text, link=link, created_at=now)
+        session.add(note)
+        if user.email:
+            session.flush()
+            session.add(_mail_for(user, note, now))
+
+
+def _mail_for(user: User, note: Notification, now: datetime) -> OutboxMail:
+    locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(locale):
+        subject = gettext("Xinqiao: you have a new notification")
+        body = "\n\n".join(
+            [
+                gettext(note.text),
+                gettext("Sign in to Xinqiao to see it: %(link)s", link=_absolute(note.link)),
+            ]
+        )
+    return OutboxMail(
+        notification_id=note.id,
+        recipient=user.email,
+        subject=subject,
+        body=body,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+def _absolute(link: str | None) -> str:
+    base = (current_app.config.get("MAIL_LINK_BASE") or "").rstrip("/")
+    return f"{base}{link or '/inbox'}"
+
+
+def unread_count(session: Session, user_id: int) -> int:
+    return session.scalar(
+        select(func.count(Notification.id)).where(
+            Notification.user_id == user_id, Notification.read_at.is_(None)
+        )
+    )
+
+
+def mark_read(session: Session, user_id: int, notification_id: int | None = None) -> int:
+    """Mark one (or, with no id, every) unread note of `user_id` read; commits. Returns how many."""
+    stmt = update(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)
+    )
+    if notification_id is not None:
+        stmt = stmt.where(Notification.id == notification_id)
+    count = session.execute(stmt.values(read_at=clock.now())).rowcount
+    session.commit()
+    return count
+
+
+# --------------------------------------------------------------------------------------------------
+# Delivery
+# --------------------------------------------------------------------------------------------------
+
+Sender = Callable[[OutboxMail], None]
+
+
+def deliver_outbox(session: Session, now: datetime, send: Sender | None = None) -> int:
+    """Send the mail that is due; returns how many went out. Commits per message.
+
+    Each row is claimed with a conditional UPDATE before sending and marked sent right after, so
+    two deliverers never send one mail twice; a failure puts it back with exponential backoff.
+    """
+    send = send or smtp_sender()
+    due = session.scalars(
+        select(OutboxMail.id)
+        .where(
+            or_(
+                (OutboxMail.status == MailStatus.PENDING) & (OutboxMail.next_attempt_at <= now),
+                (OutboxMail.status == MailStatus.SENDING) & (OutboxMail.claimed_until < now),
+            )
+        )
+        .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
+        .limit(BATCH_SIZE)
+    ).all()
+    session.commit()
+    return sum(_deliver_one(session, mail_id, now, send) for mail_id in due)
+
+
+def _deliver_one(session: Session, mail_id: int, now: datetime, send: Sender) -> int:
+    if not _claim(session, mail_id, now):
+        return 0
+    mail = session.get(OutboxMail, mail_id, populate_existing=True)
+    try:
+        send(mail)
+    except smtplib.SMTPRecipientsRefused as error:
+        _give_up(mail, error)
+        session.commit()
+        return 0
+    except (OSError, smtplib.SMTPException) as error:
+        _retry_later(mail, now, error)
+        session.commit()
+        return 0
+    mail.status = MailStatus.SENT
+    mail.sent_at = now
+    mail.claimed_until = None
+    session.commit()
+    return 1
+
+
+def _claim(session: Session, mail_id: int, now: datetime) -> bool:
+    claimed = session.execute(
+        update(OutboxMail)
+        .where(
+            OutboxMail.id == mail_id,
+            or_(
+                OutboxMail.status == MailStatus.PENDING,
+                (OutboxMail.status == MailStatus.SENDING) & (OutboxMail.claimed_until < now),
+            ),
+        )
+        .values(status=MailStatus.SENDING, claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.commit()
+    return claimed == 1
+
+
+def _retry_later(mail: OutboxMail, now: datetime, error: Exception) -> None:
+    mail.attempts += 1
+    mail.status = MailStatus.PENDING
+    mail.claimed_until = None
+    mail.next_attempt_at = now + timedelta(seconds=backoff_seconds(mail.attempts))
+    mail.last_error = f"{type(error).__name__}: {error}"[:300]
+
+
+def _give_up(mail: OutboxMail, error: Exception) -> None:
+    mail.attempts += 1
+    mail.status = MailStatus.FAILED
+    mail.claimed_until = None
+    mail.last_error = f"{type(error).__name__}: {error}"[:300]
+
+
+def backoff_seconds(attempts: int) -> int:
+    """1, 2, 4 … minutes after each failure, at most an hour: an outage is retried forever."""
+    return min(60 * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS)
+
+
+def smtp_sender() -> Sender:
+    """Send through the configured SMTP server (MAIL_* settings), one connection per mail."""
+    config = current_app.config
+
+    def send(mail: OutboxMail) -> None:
+        message = EmailMessage()
+        message["From"] = config["MAIL_SENDER"]
+        message["To"] = mail.recipient
+        message["Subject"] = mail.subject
+        message.set_content(mail.body)
+        with smtplib.SMTP(
+            config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT_SECONDS"]
+        ) as smtp:
+            if config["MAIL_USE_TLS"]:
+                smtp.starttls()
+            if config["MAIL_USERNAME"]:
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+            smtp.send_message(message)
+
+    return send
+
+
+def deliver_sweep(session: Session, now: datetime) -> int:
+    """The "notifications.deliver" sweep: does nothing while MAIL_ENABLED is off."""
+    if not current_app.config["MAIL_ENABLED"]:
+        return 0
+    return deliver_outbox(session, now)

@@ -1,18 +1,45 @@
 """Periodic sweeps, registered by the domains, run by exactly one scheduler process.
 
 Domains register plain functions `sweep(session, now) -> int` (how many things they acted on);
-the runner (APScheduler, with a leader lock in the database) calls each in its own transaction.
+the runner calls each in its own transaction. Any number of `flask scheduler run` processes may
+start, on any host: each tick, only the holder of the leader lease (a row in `scheduler_lease`,
+taken and renewed with a conditional UPDATE, so it works on SQLite and PostgreSQL alike) runs
+the sweeps; when the leader dies its lease expires and another takes over. Sweeps only look for
+rows that are due, so a scheduler stopped for an hour catches up on its first tick.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import socket
+import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from flask import Flask
-from sqlalchemy.orm import Session
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import DateTime, String, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from campus import clock
+from campus.extensions import db
 
 Sweep = Callable[[Session, datetime], int]
+LEASE_NAME = "sweeps"
+log = logging.getLogger(__name__)
+
+
+class SchedulerLease(db.Model):
+    """Who leads the sweeps until when; one row per lease name."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120))
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 def register_sweep(app: Flask, name: str, sweep: Sweep) -> None:
@@ -21,3 +48,113 @@ def register_sweep(app: Flask, name: str, sweep: Sweep) -> None:
 
 def registered_sweeps(app: Flask) -> dict[str, Sweep]:
     return dict(app.extensions.get("xinqiao_sweeps", {}))
+
+
+def new_holder_id() -> str:
+    """Unique per process start: host, pid and a random part (pids repeat across hosts)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def acquire_lease(session: Session, holder: str, now: datetime, seconds: int) -> bool:
+    """Take or renew the leader lease for `holder`; False while another holder's lease runs."""
+    expires = now + timedelta(seconds=seconds)
+    taken = session.execute(
+        update(SchedulerLease)
+        .where(
+            SchedulerLease.name == LEASE_NAME,
+            or_(SchedulerLease.holder == holder, SchedulerLease.expires_at < now),
+        )
+        .values(holder=holder, expires_at=expires)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if taken:
+        session.commit()
+        return True
+    try:
+        session.add(SchedulerLease(name=LEASE_NAME, holder=holder, expires_at=expires))
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # the row exists and someone else holds it
+        return False
+    return True
+
+
+def release_lease(session: Session, holder: str) -> None:
+    """Give the lease up at shutdown so a standby takes over at its next tick, not after expiry."""
+    session.execute(
+        update(SchedulerLease)
+        .where(SchedulerLease.name == LEASE_NAME, SchedulerLease.holder == holder)
+        .values(expires_at=datetime(1970, 1, 1))
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+
+
+def run_sweeps(app: Flask, session: Session, now: datetime | None = None) -> dict[str, int]:
+    """Run every registered sweep once, each in its own transaction; a failing one is logged and
+    rolled back without stopping the others (its rows stay due, so the next tick retries)."""
+    results: dict[str, int] = {}
+    for name, sweep in sorted(registered_sweeps(app).items()):
+        try:
+            results[name] = sweep(session, now or clock.now())
+            session.commit()
+        except Exception:
+            session.rollback()
+            log.exception("sweep %s failed", name)
+            results[name] = -1
+    return results
+
+
+def tick(app: Flask, holder: str) -> dict[str, int] | None:
+    """One scheduler tick: run the sweeps if this process leads; None if another one does."""
+    with app.app_context():
+        try:
+            seconds = app.config["SCHEDULER_LEASE_SECONDS"]
+            if not acquire_lease(db.session, holder, clock.now(), seconds):
+                return None
+            return run_sweeps(app, db.session)
+        finally:
+            db.session.remove()
+
+
+def run_forever(app: Flask) -> None:
+    """Block, ticking every SCHEDULER_SWEEP_SECONDS until interrupted; releases the lease then."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    holder = new_holder_id()
+    scheduler = BlockingScheduler(timezone="UTC")
+    scheduler.add_job(
+        tick,
+        "interval",
+        args=(app, holder),
+        seconds=app.config["SCHEDULER_SWEEP_SECONDS"],
+        next_run_time=datetime.now().astimezone(),
+        max_instances=1,
+        coalesce=True,
+    )
+    log.info("scheduler %s starting", holder)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        with app.app_context():
+            release_lease(db.session, holder)
+
+
+scheduler_cli = AppGroup("scheduler", help="The sweeps that escalate deadlines and send mail.")
+
+
+@scheduler_cli.command("run")
+def run_command() -> None:
+    """Run the scheduler in this process (start one or more; only the leader sweeps)."""
+    logging.basicConfig(level=logging.INFO)
+    run_forever(current_app._get_current_object())
+
+
+@scheduler_cli.command("run-once")
+def run_once_command() -> None:
+    """Run every sweep once now, whoever leads (sweeps are safe to run concurrently)."""
+    results = run_sweeps(current_app._get_current_object(), db.session)
+    for name, count in results.items():
+        click.echo(f"{name}: {'failed' if count < 0 else count}")

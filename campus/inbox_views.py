@@ -1,0 +1,71 @@
+"""The inbox: every user's notifications, newest first, with the unread count in the nav."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from campus import nav, notifications
+from campus.extensions import db
+from campus.models import Role
+from campus.notifications import Notification
+
+bp = Blueprint("inbox", __name__, url_prefix="/inbox")
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    nav.register(app, _inbox_label, "inbox.index", set(Role), order=90)
+
+
+def _inbox_label() -> str:
+    unread = notifications.unread_count(db.session, current_user.id)
+    return _("Inbox (%(count)s)", count=unread) if unread else _("Inbox")
+
+
+@bp.route("/")
+@login_required
+def index():
+    page = max(request.args.get("page", 1, type=int), 1)
+    size = current_app.config["PAGE_SIZE"]
+    mine = Notification.user_id == current_user.id
+    total = db.session.scalar(select(func.count(Notification.id)).where(mine))
+    rows = db.session.scalars(
+        select(Notification)
+        .where(mine)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .offset((page - 1) * size)
+        .limit(size)
+    ).all()
+    return render_template("response/inbox.html", notes=rows, page=page, size=size, total=total)
+
+
+@bp.route("/<int:note_id>/read", methods=["POST"])
+@login_required
+def read(note_id: int):
+    """Mark one note read and follow its link (a note of someone else: 404)."""
+    note = db.session.scalar(
+        select(Notification).where(
+            Notification.id == note_id, Notification.user_id == current_user.id
+        )
+    )
+    if note is None:
+        abort(404)
+    notifications.mark_read(db.session, current_user.id, note_id)
+    return redirect(_safe_link(note.link) or url_for("inbox.index"))
+
+
+@bp.route("/read-all", methods=["POST"])
+@login_required
+def read_all():
+    notifications.mark_read(db.session, current_user.id)
+    return redirect(url_for("inbox.index"))
+
+
+def _safe_link(link: str | None) -> str | None:
+    """Only our own paths: a stored link never sends anyone off-site."""
+    if link and link.startswith("/") and not link.startswith("//"):
+        return link
+    return None

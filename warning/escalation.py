@@ -1,0 +1,249 @@
+"""Escalation: a missed deadline moves the warning one tier up and tells the new owner.
+
+Deadlines are rows, so the sweep is one indexed query for what is due (`ix_deadline_due`). Each
+deadline is claimed with a conditional UPDATE (`escalated_at IS NULL`) and, on PostgreSQL, locked
+with SKIP LOCKED, so two sweeps at once, or one run twice, escalate every deadline exactly once.
+An escalation creates the same deadline for the next tier with a fresh window, so an ignored
+escalation keeps climbing (dorm → class → department → school → school leadership).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from campus import audit
+from campus.models import ClassGroup, DormRoom, Institution, Role, RoleAssignment, Student, User
+from campus.notifications import N_, notify
+from warning import reports, response
+from warning.models import (
+    Deadline,
+    OwnerTier,
+    Task,
+    Warning,
+    WarningEvent,
+    WarningStatus,
+)
+
+BATCH_SIZE = 500
+# A follow-up found missing by the safety-net sweep is never due sooner than this.
+FOLLOW_UP_GRACE = timedelta(days=1)
+# Weekly reports for a week are due by Monday noon (institution time) of the week after.
+REPORT_GRACE = timedelta(hours=12)
+
+
+def _open_deadline():
+    return (
+        Deadline.met_at.is_(None),
+        Deadline.escalated_at.is_(None),
+        Deadline.superseded_at.is_(None),
+    )
+
+
+def sweep_deadlines(session: Session, now: datetime) -> int:
+    """Escalate every deadline due by `now` exactly once; returns how many were escalated."""
+    due = session.scalars(
+        select(Deadline)
+        .where(Deadline.due_at <= now, *_open_deadline())
+        .order_by(Deadline.due_at)
+        .limit(BATCH_SIZE)
+        .with_for_update(skip_locked=True)
+    ).all()
+    return sum(_escalate_deadline(session, deadline, now) for deadline in due)
+
+
+def _escalate_deadline(session: Session, deadline: Deadline, now: datetime) -> int:
+    try:
+        with session.begin_nested():
+            claimed = session.execute(
+                update(Deadline)
+                .where(Deadline.id == deadline.id, *_open_deadline())
+                .values(escalated_at=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if not claimed:
+                return 0  # another sweep took it, or someone met it meanwhile
+            warning = session.get(Warning, deadline.warning_id)
+            to_tier = min(deadline.tier + 1, int(OwnerTier.LEADERSHIP))
+            escalate(session, warning, deadline.tier, to_tier, now, missed=deadline.kind)
+            response.add_deadline(
+                session,
+                warning,
+                deadline.kind,
+                to_tier,
+                now + response.window_for(warning.level, deadline.kind),
+            )
+    except StaleDataError:
+        # Someone changed the warning under us: the savepoint is undone and the deadline stays
+        # due, so the next sweep escalates it against the fresh state.
+        return 0
+    return 1
+
+
+def escalate(
+    session: Session,
+    warning: Warning,
+    from_tier: int,
+    to_tier: int,
+    now: datetime,
+    *,
+    missed: str | None = None,
+    actor: User | None = None,
+    note: str | None = None,
+) -> None:
+    """Raise the warning's owner to at least `to_tier`, put it on the timeline and the audit
+    trail, and tell the people of `to_tier` (minimum necessary text)."""
+    if to_tier > warning.owner_tier:
+        warning.owner_tier = to_tier
+        warning.owner_since = now
+    session.add(
+        WarningEvent(
+            warning_id=warning.id,
+            at=now,
+            actor_id=actor.id if actor else None,
+            kind="escalated",
+            from_tier=from_tier,
+            to_tier=to_tier,
+            outcome=f"missed {missed}" if missed else "manual",
+            note=note,
+        )
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="warning.escalate",
+        record_type="warning",
+        record_id=warning.id,
+        student_id=warning.student_id,
+        institution_id=warning.institution_id,
+        detail=f"tier {from_tier} -> {to_tier}" + (f", missed {missed}" if missed else ""),
+    )
+    response.notify_tier(session, warning, to_tier)
+    session.flush()
+
+
+# --------------------------------------------------------------------------------------------------
+# Follow-ups by cadence
+# --------------------------------------------------------------------------------------------------
+
+
+def sweep_follow_ups(session: Session, now: datetime) -> int:
+    """Give every open warning that owes nothing a follow-up at its level's cadence.
+
+    Actions plan the next follow-up as they happen; this is the safety net for warnings whose
+    first response was completed without a contact being logged.
+    """
+    owes_something = exists().where(Deadline.warning_id == Warning.id, *_open_deadline())
+    idle = session.scalars(
+        select(Warning)
+        .where(Warning.status == WarningStatus.OPEN, ~owes_something)
+        .limit(BATCH_SIZE)
+    ).all()
+    for warning in idle:
+        base = warning.last_contact_at or warning.owner_since
+        due = max(base + response.policy_for(warning.level).follow_up_every, now + FOLLOW_UP_GRACE)
+        response.plan_follow_up(session, warning, due, now)
+    return len(idle)
+
+
+# --------------------------------------------------------------------------------------------------
+# Missing weekly class and dorm reports
+# --------------------------------------------------------------------------------------------------
+
+REPORT_MISSING_TEXT = {
+    "class": N_("Class %(unit)s has not filed its weekly report for the week of %(week)s"),
+    "room": N_("Dorm room %(unit)s has not filed its weekly report for the week of %(week)s"),
+}
+
+
+def report_week_due(now: datetime, zone: str) -> tuple[date, datetime]:
+    """The latest week whose report is already due at `now`: (its Monday, due time in UTC)."""
+    local = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(zone))
+    this_monday = local.date() - timedelta(days=local.weekday())
+    for monday in (this_monday, this_monday - timedelta(days=7)):
+        week = monday - timedelta(days=7)
+        due_local = datetime.combine(monday, time(0), ZoneInfo(zone)) + REPORT_GRACE
+        due = due_local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+        if due <= now:
+            return week, due
+    raise AssertionError("unreachable: last week's report is always due by now")
+
+
+def sweep_missing_reports(session: Session, now: datetime) -> int:
+    """Escalate to the department every class and room with a reporter that has not filed its
+    weekly report by the deadline; each missing report is escalated once (a department task)."""
+    escalated = 0
+    for institution in session.scalars(select(Institution).where(Institution.kind == "university")):
+        week, due = report_week_due(now, institution.timezone)
+        for kind, unit_id, label, department_id in _units_without_report(
+            session, institution.id, week
+        ):
+            escalated += _escalate_missing_report(
+                session, institution.id, kind, unit_id, label, department_id, week, due
+            )
+    return escalated
+
+
+def _units_without_report(session: Session, institution_id: int, week: date):
+    """(kind, unit id, label, department id) for each reporting unit that missed `week`; a room's
+    students may belong to several departments, and each of them hears about it."""
+    status = reports.weekly_report_status(session, institution_id, week)
+    for group in session.scalars(
+        select(ClassGroup).where(ClassGroup.id.in_(status.classes_missing)).order_by(ClassGroup.id)
+    ):
+        yield "class", group.id, group.name, group.department_id
+    rooms = session.execute(
+        select(DormRoom.id, Student.department_id)
+        .join(Student, Student.room_id == DormRoom.id)
+        .where(DormRoom.id.in_(status.rooms_missing))
+        .distinct()
+        .order_by(DormRoom.id, Student.department_id)
+    ).all()
+    for room_id, department_id in rooms:
+        yield "room", room_id, session.get(DormRoom, room_id).label, department_id
+
+
+def _escalate_missing_report(
+    session: Session,
+    institution_id: int,
+    kind: str,
+    unit_id: int,
+    label: str,
+    department_id: int,
+    week: date,
+    due: datetime,
+) -> int:
+    text = REPORT_MISSING_TEXT[kind] % {"unit": label, "week": week.isoformat()}
+    already = session.scalar(
+        select(Task.id).where(
+            Task.kind == "report_missing",
+            Task.assignee_department_id == department_id,
+            Task.due_at == due,
+            Task.text == text,
+        )
+    )
+    if already is not None:
+        return 0
+    session.add(
+        Task(
+            institution_id=institution_id,
+            kind="report_missing",
+            text=text,
+            assignee_department_id=department_id,
+            due_at=due,
+            created_at=due,
+        )
+    )
+    counsellors = session.scalars(
+        select(RoleAssignment.user_id).where(
+            RoleAssignment.role.in_((Role.DEPT_COUNSELLOR, Role.DEPT_LEADER)),
+            RoleAssignment.department_id == department_id,
+        )
+    )
+    notify(session, counsellors, N_("A weekly report in your department is missing"), "/tasks")
+    session.flush()
+    return 1
