@@ -274,8 +274,8 @@ def transition(
     if referral.version != change.expected_version:
         raise ConcurrentUpdate("Someone else updated this referral; reload it and try again.")
     _check_requirements(change)
-    step = _apply(session, user, actor, referral, change, now, settings)
     try:
+        step = _apply(session, user, actor, referral, change, now, settings)
         session.commit()
     except StaleDataError as error:
         session.rollback()
