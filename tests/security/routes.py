@@ -1,0 +1,105 @@
+"""The expected allow/deny table for every route, and how to fill its URL parameters.
+
+Every endpoint in the app must have an entry: a new route without one fails
+`test_every_route_has_an_entry_in_the_access_table`, so access is decided on purpose, not by default.
+"""
+
+from __future__ import annotations
+
+from werkzeug.routing import Rule
+
+from campus.models import Role
+
+ALL_SIGNED_IN = frozenset(Role)
+PUBLIC = "public"  # anyone, signed in or not
+WARNING_STAFF = frozenset(
+    {Role.DEPT_COUNSELLOR, Role.DEPT_LEADER, Role.SCHOOL_COUNSELLOR, Role.DIRECTOR}
+)
+ADMIN = frozenset({Role.ADMIN})
+ROSTER_VIEWERS = ALL_SIGNED_IN - {Role.STUDENT, Role.HOSPITAL_LIAISON, Role.PROVINCE_AUDITOR}
+
+ACCESS: dict[str, frozenset[Role] | str] = {
+    "static": PUBLIC,
+    "campus.login": PUBLIC,
+    "campus.set_language": PUBLIC,
+    "campus.home": ALL_SIGNED_IN,
+    "campus.logout": ALL_SIGNED_IN,
+    "campus.change_password": ALL_SIGNED_IN,
+    "campus.students": ROSTER_VIEWERS,
+    "campus.break_glass": frozenset({Role.SCHOOL_COUNSELLOR}),
+    "campus.structure": ADMIN,
+    "campus.users": ADMIN,
+    "campus.user_detail": ADMIN,
+    "campus.remove_role": ADMIN,
+    "campus.reset_password": ADMIN,
+    "campus.roster_import": ADMIN,
+    # The inbox note belongs to the class committee member; anyone else's id is a 404.
+    "inbox.index": ALL_SIGNED_IN,
+    "inbox.read": frozenset({Role.CLASS_COMMITTEE}),
+    "inbox.read_all": ALL_SIGNED_IN,
+    "response.act": WARNING_STAFF,
+    "response.tasks": ALL_SIGNED_IN,
+    # The task is addressed to the student's class.
+    "response.task_done": frozenset({Role.CLASS_COMMITTEE}),
+    "screening.mine": frozenset({Role.STUDENT}),
+    "screening.resume": frozenset({Role.STUDENT}),
+    "screening.consent": frozenset({Role.STUDENT}),
+    "screening.take": frozenset({Role.STUDENT}),
+    "screening.feedback": frozenset({Role.STUDENT}),
+    "screening.campaign_list": frozenset({Role.ADMIN, Role.SCHOOL_COUNSELLOR}),
+    "screening.campaign_new": frozenset({Role.ADMIN, Role.SCHOOL_COUNSELLOR}),
+    "screening.campaign_edit": frozenset({Role.ADMIN, Role.SCHOOL_COUNSELLOR}),
+    "screening.campaign_detail": frozenset({Role.ADMIN, Role.SCHOOL_COUNSELLOR}),
+    "screening.campaign_import": frozenset({Role.ADMIN, Role.SCHOOL_COUNSELLOR}),
+    "screening.student_results": frozenset({Role.SCHOOL_COUNSELLOR, Role.DIRECTOR}),
+    "warning.queue": WARNING_STAFF | ADMIN,
+    "warning.student": WARNING_STAFF | ADMIN,
+    "warning.override": WARNING_STAFF,
+    "warning.judgement": WARNING_STAFF,
+    "warning.life_event": WARNING_STAFF,
+    "warning.my_class": frozenset({Role.CLASS_COMMITTEE}),
+    "warning.my_dorm": frozenset({Role.DORM_INFORMANT}),
+    # Unit routes are filled with the student's class (kind=class).
+    "warning.unit": frozenset({Role.CLASS_COMMITTEE}),
+    "warning.zero_report": frozenset({Role.CLASS_COMMITTEE}),
+    "warning.weekly_report": frozenset({Role.CLASS_COMMITTEE}),
+    "warning.concern": frozenset({Role.CLASS_COMMITTEE}),
+    "warning.academic_import": ADMIN,
+    "warning.policy": ADMIN,
+    "warning.policy_version": ADMIN,
+    "warning.policy_simulate": ADMIN,
+    "warning.policy_activate": ADMIN,
+}
+
+# Parameters whose value depends on the endpoint; everything else comes from `World.ids`.
+ENDPOINT_PARAMS: dict[str, dict[str, object]] = {
+    "campus.remove_role": {"assignment_id": "role_assignment_id"},
+    "campus.set_language": {"code": "en"},
+    "static": {"filename": "app.css"},
+    "screening.take": {"code": "phq9"},
+    "screening.feedback": {"code": "phq9"},
+    "response.act": {"name": "acknowledge"},
+}
+FIXED_PARAMS: dict[str, object] = {"kind": "class"}
+PARAM_IDS = {"assignment_id": "screening_assignment_id", "unit_id": "class_id"}
+
+
+def url_for_rule(rule: Rule, ids: dict[str, int]) -> str:
+    """The rule's URL with every parameter set to an existing object of the security world."""
+    values: dict[str, object] = {}
+    overrides = ENDPOINT_PARAMS.get(rule.endpoint, {})
+    for name in rule.arguments:
+        if name in overrides:
+            value = overrides[name]
+            values[name] = ids[value] if isinstance(value, str) and value in ids else value
+        elif name in FIXED_PARAMS:
+            values[name] = FIXED_PARAMS[name]
+        else:
+            key = PARAM_IDS.get(name, name)
+            assert key in ids, f"{rule.endpoint}: no fixture value for URL parameter {name!r}"
+            values[name] = ids[key]
+    return rule.build(values, append_unknown=False)[1]
+
+
+def method_for(rule: Rule) -> str:
+    return "GET" if "GET" in rule.methods else "POST"
