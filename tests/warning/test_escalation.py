@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the `network` fixture is imported from response_helpers
 """Escalation: each default deadline escalates at the right moment, once, one tier up."""
 
 from __future__ import annotations

@@ -1,0 +1,236 @@
+# ruff: noqa: F811 - the `network` fixture is imported from response_helpers
+"""Actions on a warning: who may do what, optimistic locking, closure, class and dorm tasks."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from campus import clock
+from campus.audit import AuditEvent
+from campus.extensions import db
+from campus.models import Role
+from warning import actions
+from warning.models import Task, Warning, WarningEvent
+
+from .response_helpers import (  # noqa: F401
+    LEVEL_WORDS,
+    events,
+    network,
+    open_deadlines,
+    open_warning,
+)
+
+RED, YELLOW, BLUE = 3, 2, 1
+
+
+def _all_events(warning) -> int:
+    return db.session.scalar(
+        select(func.count(WarningEvent.id)).where(WarningEvent.warning_id == warning.id)
+    )
+
+
+def test_two_concurrent_updates_one_wins_and_the_other_is_told(network):
+    warning = open_warning(network.student, RED)
+    version = warning.version
+    with Session(db.engine) as first, Session(db.engine) as second:
+        mine = first.get(Warning, warning.id)
+        theirs = second.get(Warning, warning.id)
+        counsellor = first.merge(network.dept_counsellor)
+        centre = second.merge(network.school_counsellor)
+        actions.acknowledge(first, counsellor, mine, version, clock.now())
+        with pytest.raises(actions.StaleWarning):
+            actions.record_assessment(
+                second, centre, theirs, version, clock.now(), outcome="Moderate risk"
+            )
+    db.session.expire_all()
+    assert events(warning, "acknowledged") == 1
+    assert events(warning, "assessment") == 0
+    assert "assessment" in open_deadlines(warning)
+
+
+def test_stale_form_gets_409_with_a_clear_message_and_writes_nothing(login, network):
+    warning = open_warning(network.student, YELLOW)
+    client = login(network.dept_counsellor)
+    url = f"/warnings/{warning.id}/actions/contact"
+    data = {"contact-version": warning.version, "contact-method": "phone", "contact-outcome": "ok"}
+    assert client.post(url, data=data).status_code == 302
+    before = _all_events(warning)
+    response = client.post(url, data={**data, "contact-outcome": "second try"})
+    assert response.status_code == 409
+    assert b"Someone else updated this warning first" in response.data
+    assert _all_events(warning) == before
+
+
+def test_contact_meets_the_deadline_writes_the_timeline_and_the_audit_trail(network):
+    warning = open_warning(network.student, YELLOW)
+    actions.log_contact(
+        db.session,
+        network.dept_counsellor,
+        warning,
+        warning.version,
+        clock.now(),
+        method="in_person",
+        outcome="Met in the office",
+        note="Sleeping badly",
+    )
+    assert "contact" not in open_deadlines(warning)
+    assert events(warning, "contact") == 1
+    audited = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "warning.contact"))
+    assert audited.student_id == network.student.id
+
+
+def test_counsellor_of_another_department_cannot_reach_the_warning(login, network):
+    warning = open_warning(network.student, YELLOW)
+    client = login(network.other_counsellor)
+    response = client.post(
+        f"/warnings/{warning.id}/actions/acknowledge", data={"acknowledge-version": 1}
+    )
+    assert response.status_code == 404
+    assert events(warning, "acknowledged") == 0
+
+
+def test_only_a_school_counsellor_may_close(login, network):
+    warning = open_warning(network.student, YELLOW)
+    client = login(network.dept_counsellor)
+    response = client.post(
+        f"/warnings/{warning.id}/actions/close",
+        data={
+            "close-version": warning.version,
+            "close-outcome": "Doing well again, no concerns",
+            "close-review_date": "2026-12-01",
+        },
+    )
+    assert response.status_code == 403
+    assert db.session.get(Warning, warning.id).status == "open"
+
+
+def test_closing_ends_deadlines_and_tasks_and_a_new_signal_opens_a_new_warning(login, network):
+    warning = open_warning(network.student, RED)
+    client = login(network.school_counsellor)
+    response = client.post(
+        f"/warnings/{warning.id}/actions/close",
+        data={
+            "close-version": warning.version,
+            "close-outcome": "Assessed, stable, outpatient care arranged",
+            "close-review_date": "2026-12-01",
+        },
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    closed = db.session.get(Warning, warning.id)
+    assert closed.status == "closed" and closed.review_date == date(2026, 12, 1)
+    assert open_deadlines(closed) == {}
+    open_tasks = db.session.scalar(
+        select(func.count(Task.id)).where(Task.warning_id == warning.id, Task.done_at.is_(None))
+    )
+    assert open_tasks == 0
+    again = open_warning(network.student, BLUE)
+    assert again.id != warning.id
+
+
+def test_closing_with_a_past_review_date_is_refused_and_writes_nothing(login, network):
+    warning = open_warning(network.student, YELLOW)
+    client = login(network.school_counsellor)
+    response = client.post(
+        f"/warnings/{warning.id}/actions/close",
+        data={
+            "close-version": warning.version,
+            "close-outcome": "Doing well again, no concerns",
+            "close-review_date": "2026-01-01",
+        },
+    )
+    assert response.status_code == 400
+    assert b"review date must be in the future" in response.data
+    assert db.session.get(Warning, warning.id).status == "open"
+    assert "contact" in open_deadlines(warning)
+
+
+def test_malformed_form_is_refused_with_an_error(login, network):
+    warning = open_warning(network.student, YELLOW)
+    client = login(network.dept_counsellor)
+    response = client.post(
+        f"/warnings/{warning.id}/actions/contact",
+        data={"contact-version": "x", "contact-method": "telepathy"},
+    )
+    assert response.status_code == 400
+    assert events(warning, "contact") == 0
+
+
+def test_peer_watch_task_is_visible_to_the_class_committee_without_level_or_score(login, network):
+    warning = open_warning(network.student, RED)
+    client = login(network.class_committee)
+    page = client.get("/tasks")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Please keep company with 张三 this week" in html
+    for word in LEVEL_WORDS:
+        assert word not in html
+    assert warning.reason not in html
+
+
+def test_dorm_informant_completes_the_peer_watch_and_meets_the_deadline(login, network):
+    warning = open_warning(network.student, RED)
+    task = db.session.scalar(
+        select(Task).where(Task.warning_id == warning.id, Task.assignee_room_id.is_not(None))
+    )
+    client = login(network.dorm_informant)
+    response = client.post(f"/tasks/{task.id}/done", data={"note": "We eat together"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert "peer_watch" not in open_deadlines(warning)
+    again = client.post(f"/tasks/{task.id}/done", data={"note": "twice"})
+    assert again.status_code == 302
+    assert db.session.get(Task, task.id).done_note == "We eat together"
+
+
+def test_a_task_of_another_room_cannot_be_completed(login, network, campus):
+    warning = open_warning(network.student, RED)
+    task = db.session.scalar(
+        select(Task).where(Task.warning_id == warning.id, Task.assignee_room_id.is_not(None))
+    )
+    other_room = campus.room(network.institution, "303")
+    stranger = campus.staff(network.institution, Role.DORM_INFORMANT, room=other_room)
+    campus.commit()
+    client = login(stranger)
+    assert client.post(f"/tasks/{task.id}/done", data={}).status_code == 404
+    assert db.session.get(Task, task.id).done_at is None
+
+
+def test_department_counsellor_sees_own_deadlines_in_the_task_list(login, network):
+    open_warning(network.student, YELLOW)
+    open_warning(network.other_student, YELLOW)
+    html = login(network.dept_counsellor).get("/tasks").get_data(as_text=True)
+    assert "张三" in html and "Contact the student" in html
+    assert "李四" not in html
+
+
+def test_follow_up_later_than_the_cadence_is_refused(network):
+    warning = open_warning(network.student, YELLOW)
+    with pytest.raises(actions.InvalidAction):
+        actions.schedule_follow_up(
+            db.session,
+            network.dept_counsellor,
+            warning,
+            warning.version,
+            clock.now(),
+            due_at=clock.now() + timedelta(days=30),
+        )
+    assert events(warning, "follow_up_scheduled") == 0
+
+
+def test_manual_escalation_moves_one_tier_up_and_notifies(network):
+    warning = open_warning(network.student, YELLOW)
+    actions.escalate_manually(
+        db.session,
+        network.dept_counsellor,
+        warning,
+        warning.version,
+        clock.now(),
+        reason="Student stopped answering, family worried",
+    )
+    assert warning.owner_tier == 4
+    assert events(warning, "escalated") == 1
