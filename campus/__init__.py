@@ -19,7 +19,7 @@ from campus.extensions import babel, csrf, db, limiter, login_manager, talisman
 from config import BASE_DIR, CONFIGS
 
 # Domain packages in the order of the chain; each exposes `views.init_app(app)`.
-DOMAINS: tuple[str, ...] = ("campus", "screening", "warning")
+DOMAINS: tuple[str, ...] = ("campus", "screening", "warning", "referrals", "oversight")
 
 CSP = {
     "default-src": "'self'",

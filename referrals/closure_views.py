@@ -1,0 +1,126 @@
+"""The closure audit for administrators and the centre director: figures, drill-down, export."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Response, abort, render_template, request
+from flask_login import current_user, login_required
+
+from campus import audit, clock
+from campus.extensions import db
+from campus.models import Role
+from campus.permissions import require_roles
+from referrals import export, metrics
+from referrals.forms import STATUS_LABELS, PeriodForm
+from referrals.views import bp, settings
+
+AUDITORS = (Role.ADMIN, Role.DIRECTOR)
+
+
+def _institution_id() -> int:
+    return current_user.assignments(*AUDITORS)[0].institution_id
+
+
+def _period() -> metrics.Period:
+    """The period from the query string; the last 12 months up to today by default."""
+    form = PeriodForm(request.args)
+    today = clock.now().date()
+    if request.args and form.validate() and form.first.data <= form.last.data:
+        return metrics.Period(form.first.data, form.last.data)
+    return metrics.Period(date(today.year - 1, today.month, 1), today)
+
+
+def _annotated(period: metrics.Period):
+    frame = metrics.referral_frame(db.session, current_user, _institution_id())
+    return metrics.annotate(frame, period, clock.now(), settings())
+
+
+@bp.route("/referrals/closure")
+@login_required
+@require_roles(*AUDITORS)
+def closure():
+    period = _period()
+    annotated = _annotated(period)
+    form = PeriodForm(data={"first": period.first, "last": period.last})
+    return render_template(
+        "referrals/closure.html",
+        form=form,
+        period=period,
+        overall=metrics.summarise(annotated).iloc[0],
+        by_department=_with_ids(annotated, "department", "department_id"),
+        by_hospital=_with_ids(annotated, "hospital", "hospital_id"),
+        by_month=metrics.summarise(annotated, "month"),
+        now_counts=metrics.snapshot(annotated),
+        settings=settings(),
+    )
+
+
+def _with_ids(annotated, name: str, id_column: str):
+    """Per-group figures keyed by (id, name) so each row links to its drill-down."""
+    table = metrics.summarise(annotated, id_column)
+    names = annotated.drop_duplicates(id_column).set_index(id_column)[name]
+    return [(group_id, names[group_id], row) for group_id, row in table.iterrows()]
+
+
+def _drill_rows():
+    period = _period()
+    which = request.args.get("which", "due")
+    try:
+        rows = metrics.drill_down(
+            _annotated(period),
+            which=which,
+            department_id=request.args.get("department_id", type=int),
+            hospital_id=request.args.get("hospital_id", type=int),
+            month=request.args.get("month") or None,
+        )
+    except ValueError:
+        abort(400)
+    return period, which, rows
+
+
+def _audit(action: str, rows, period: metrics.Period) -> None:
+    filters = "&".join(f"{k}={v}" for k, v in sorted(request.args.items()))
+    audit.record_read(
+        db.session,
+        actor=current_user,
+        action=action,
+        record_type="referral_closure",
+        detail=f"rows={len(rows)} period={period.first}..{period.last} {filters}"[:500],
+    )
+
+
+@bp.route("/referrals/closure/list")
+@login_required
+@require_roles(*AUDITORS)
+def closure_list():
+    period, which, rows = _drill_rows()
+    _audit("closure_drill_down", rows, period)
+    return render_template(
+        "referrals/closure_list.html",
+        rows=rows.to_dict("records"),
+        which=which,
+        period=period,
+        status_labels=STATUS_LABELS,
+        args=request.args.to_dict(),
+    )
+
+
+@bp.route("/referrals/closure/export.<fmt>")
+@login_required
+@require_roles(*AUDITORS)
+def closure_export(fmt: str):
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    period, which, rows = _drill_rows()
+    _audit(f"closure_export_{fmt}", rows, period)
+    body = export.to_csv(rows) if fmt == "csv" else export.to_xlsx(rows)
+    mimetype = (
+        "text/csv; charset=utf-8"
+        if fmt == "csv"
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    name = f"referrals-{which}-{period.first}-{period.last}.{fmt}"
+    return Response(
+        body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}"}
+    )

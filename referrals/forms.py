@@ -1,0 +1,193 @@
+"""Forms of the recovery stage: hospitals, referrals and their moves, leave and return, audit."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from referrals.disclosure import DEFAULT_DISCLOSED, DISCLOSABLE
+from referrals.models import (
+    AssessmentOutcome,
+    ConsentBy,
+    LeaveReason,
+    PlanSection,
+    ReferralStatus,
+    ReturnAssessment,
+    Urgency,
+)
+
+URGENCY_LABELS = {
+    Urgency.ROUTINE: _l("Routine"),
+    Urgency.URGENT: _l("Urgent"),
+    Urgency.EMERGENCY: _l("Emergency"),
+}
+OUTCOME_LABELS = {
+    AssessmentOutcome.NO_DISORDER: _l("No disorder"),
+    AssessmentOutcome.OUTPATIENT: _l("Outpatient treatment"),
+    AssessmentOutcome.INPATIENT: _l("Inpatient treatment"),
+}
+CONSENT_LABELS = {ConsentBy.STUDENT: _l("The student"), ConsentBy.GUARDIAN: _l("A guardian")}
+CONSENT_METHODS = [
+    ("written", _l("Signed in writing")),
+    ("in_person", _l("Verbally, in person")),
+    ("phone", _l("By phone")),
+    ("electronic", _l("Electronically")),
+]
+REASON_LABELS = {
+    LeaveReason.MENTAL_HEALTH: _l("Mental health"),
+    LeaveReason.PHYSICAL_HEALTH: _l("Physical health"),
+    LeaveReason.OTHER: _l("Other"),
+}
+SECTION_LABELS = {
+    PlanSection.ACADEMIC: _l("Academic adjustments"),
+    PlanSection.PSYCHOLOGICAL: _l("Psychological support"),
+    PlanSection.DAILY_LIFE: _l("Daily-life care"),
+}
+ASSESSMENT_LABELS = {
+    ReturnAssessment.FIT_TO_RETURN: _l("Fit to return"),
+    ReturnAssessment.NOT_YET: _l("Not yet"),
+}
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class HospitalForm(FlaskForm):
+    name = StringField(_l("Hospital name"), validators=[DataRequired(), Length(max=200)])
+    department = StringField(_l("Department (e.g. psychiatry)"), validators=[Length(max=200)])
+    green_channel_contact = StringField(_l("Green-channel contact"), validators=[Length(max=200)])
+    submit = SubmitField(_l("Add hospital"))
+
+
+class ReferralForm(FlaskForm):
+    hospital_id = SelectField(_l("Hospital"), coerce=int, validators=[InputRequired()])
+    reason = TextAreaField(_l("Reason for referral"), validators=[DataRequired(), Length(max=2000)])
+    urgency = SelectField(
+        _l("Urgency"), choices=[(u.value, label) for u, label in URGENCY_LABELS.items()]
+    )
+    green_channel = BooleanField(_l("Green channel (urgent appointment through the hospital)"))
+    disclosed_fields = MultiCheckboxField(
+        _l("Fields disclosed to the hospital"),
+        choices=[(key, item.label) for key, item in DISCLOSABLE.items()],
+        default=list(DEFAULT_DISCLOSED),
+    )
+    screening_summary = TextAreaField(
+        _l("Screening summary (only sent if ticked above)"), validators=[Length(max=2000)]
+    )
+    internal_note = TextAreaField(
+        _l("Internal note (never sent to the hospital)"), validators=[Length(max=2000)]
+    )
+    consent_by = SelectField(
+        _l("Consent given by"), choices=[(c.value, label) for c, label in CONSENT_LABELS.items()]
+    )
+    consent_name = StringField(
+        _l("Name of the person consenting"), validators=[DataRequired(), Length(max=100)]
+    )
+    consent_method = SelectField(_l("How consent was given"), choices=CONSENT_METHODS)
+    consent_at = DateTimeLocalField(
+        _l("When consent was given"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
+    )
+    submit = SubmitField(_l("Save referral as draft"))
+
+
+class TransitionForm(FlaskForm):
+    """One form per move (prefixed by its target); which fields a move needs the service checks."""
+
+    version = HiddenField(validators=[InputRequired()])
+    note = TextAreaField(_l("Note"), validators=[Length(max=1000)])
+    appointment_at = DateTimeLocalField(
+        _l("Appointment date and time"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+    outcome = SelectField(
+        _l("Assessment outcome"),
+        choices=[("", "—")] + [(o.value, label) for o, label in OUTCOME_LABELS.items()],
+        validators=[Optional()],
+    )
+    declined_by = SelectField(
+        _l("Refused by"),
+        choices=[("", "—")] + [(c.value, label) for c, label in CONSENT_LABELS.items()],
+        validators=[Optional()],
+    )
+
+
+class LeaveForm(FlaskForm):
+    student_number = StringField(_l("Student number"), validators=[DataRequired(), Length(max=32)])
+    start_date = DateField(_l("Leave starts"), validators=[DataRequired()])
+    expected_return_date = DateField(_l("Expected return"), validators=[DataRequired()])
+    reason_category = SelectField(
+        _l("Reason category"), choices=[(r.value, label) for r, label in REASON_LABELS.items()]
+    )
+    submit = SubmitField(_l("Record leave"))
+
+
+class StatementForm(FlaskForm):
+    received_on = DateField(_l("Statement received on"), validators=[DataRequired()])
+    hospital = StringField(_l("Issuing hospital"), validators=[DataRequired(), Length(max=200)])
+    summary = TextAreaField(
+        _l("Summary of the statement"), validators=[DataRequired(), Length(max=4000)]
+    )
+    submit = SubmitField(_l("Record statement"))
+
+
+class AssessmentForm(FlaskForm):
+    outcome = SelectField(
+        _l("Centre assessment"),
+        choices=[(a.value, label) for a, label in ASSESSMENT_LABELS.items()],
+    )
+    note = TextAreaField(_l("Assessment note"), validators=[Length(max=4000)])
+    submit = SubmitField(_l("Record assessment"))
+
+
+class ApproveReturnForm(FlaskForm):
+    returned_on = DateField(_l("Return date"), validators=[DataRequired()])
+    submit = SubmitField(_l("Approve return"))
+
+
+class PlanItemForm(FlaskForm):
+    section = SelectField(
+        _l("Section"), choices=[(s.value, label) for s, label in SECTION_LABELS.items()]
+    )
+    text = StringField(
+        _l("What is to be done (the owner sees this; no clinical detail)"),
+        validators=[DataRequired(), Length(max=300)],
+    )
+    owner_id = SelectField(_l("Owner"), coerce=int, validators=[InputRequired()])
+    due_date = DateField(_l("Due date"), validators=[DataRequired()])
+    submit = SubmitField(_l("Add plan item"))
+
+
+class PeriodForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter: nothing is written
+
+    first = DateField(_l("From"), validators=[DataRequired()])
+    last = DateField(_l("To"), validators=[DataRequired()])
+
+
+STATUS_LABELS = {
+    ReferralStatus.DRAFT: _l("Draft"),
+    ReferralStatus.SENT: _l("Sent"),
+    ReferralStatus.APPOINTMENT_BOOKED: _l("Appointment booked"),
+    ReferralStatus.ASSESSED: _l("Assessed"),
+    ReferralStatus.IN_TREATMENT: _l("In treatment"),
+    ReferralStatus.DISCHARGED: _l("Discharged"),
+    ReferralStatus.CLOSED: _l("Closed"),
+    ReferralStatus.DECLINED: _l("Declined"),
+    ReferralStatus.LOST_TO_FOLLOW_UP: _l("Lost to follow-up"),
+    ReferralStatus.WITHDRAWN: _l("Withdrawn"),
+}

@@ -1,0 +1,236 @@
+"""Leave of absence and return-to-school pages, for school counsellors and the centre director."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from campus import clock
+from campus.extensions import db
+from campus.models import Role, Student
+from campus.permissions import require_roles
+from campus.scope import Capability, student_filter
+from referrals import leave as leave_rules
+from referrals.forms import (
+    ASSESSMENT_LABELS,
+    REASON_LABELS,
+    SECTION_LABELS,
+    ApproveReturnForm,
+    AssessmentForm,
+    LeaveForm,
+    PlanItemForm,
+    StatementForm,
+)
+from referrals.models import LeaveOfAbsence, LeaveReason, PlanSection, ReturnAssessment
+from referrals.views import CLINICAL_READERS, bp
+from warning.models import Task
+
+
+@bp.route("/referrals/leave", methods=["GET", "POST"])
+@login_required
+@require_roles(*CLINICAL_READERS)
+def leaves():
+    form = LeaveForm()
+    if form.validate_on_submit():
+        if not current_user.has_role(Role.SCHOOL_COUNSELLOR):
+            abort(403)
+        student = db.session.scalar(
+            select(Student).where(
+                Student.student_number == form.student_number.data.strip(),
+                student_filter(current_user, Capability.CLINICAL),
+            )
+        )
+        if student is None:
+            form.student_number.errors.append(
+                _("No student with this number on your caseload (use break-glass if needed).")
+            )
+        else:
+            return _start(form, student)
+    rows = db.session.scalars(
+        select(LeaveOfAbsence)
+        .join(Student, Student.id == LeaveOfAbsence.student_id)
+        .where(leave_rules.leave_clause(current_user))
+        .order_by(LeaveOfAbsence.start_date.desc())
+        .limit(500)
+    ).all()
+    return render_template(
+        "referrals/leaves.html", leaves=rows, form=form, reason_labels=REASON_LABELS
+    )
+
+
+def _start(form: LeaveForm, student: Student):
+    data = leave_rules.NewLeave(
+        start_date=form.start_date.data,
+        expected_return_date=form.expected_return_date.data,
+        reason_category=LeaveReason(form.reason_category.data),
+    )
+    try:
+        leave = leave_rules.start_leave(db.session, current_user, student, data, clock.now())
+    except leave_rules.LeaveError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("referrals.leaves"))
+    return redirect(url_for("referrals.leave_detail", leave_id=leave.id))
+
+
+def _load(leave_id: int) -> LeaveOfAbsence:
+    leave = leave_rules.load_leave(db.session, current_user, leave_id)
+    if leave is None:
+        abort(404)
+    return leave
+
+
+@bp.route("/referrals/leave/<int:leave_id>")
+@login_required
+@require_roles(*CLINICAL_READERS)
+def leave_detail(leave_id: int):
+    leave = _load(leave_id)
+    plan_form = PlanItemForm(prefix="plan")
+    plan_form.owner_id.choices = _owner_choices(leave)
+    return render_template(
+        "referrals/leave_detail.html",
+        leave=leave,
+        statement_form=StatementForm(prefix="st"),
+        assessment_form=AssessmentForm(prefix="as"),
+        approve_form=ApproveReturnForm(prefix="ap"),
+        plan_form=plan_form,
+        outstanding=leave_rules.outstanding(leave),
+        reason_labels=REASON_LABELS,
+        section_labels=SECTION_LABELS,
+        assessment_labels=ASSESSMENT_LABELS,
+    )
+
+
+def _owner_choices(leave: LeaveOfAbsence) -> list[tuple[int, str]]:
+    return [(u.id, u.name) for u in leave_rules.owner_choices(db.session, leave.student)]
+
+
+def _act(leave_id: int, action) -> object:
+    """Run one counsellor action on a leave; a refused step is shown, never half-written."""
+    leave = _load(leave_id)
+    if not current_user.has_role(Role.SCHOOL_COUNSELLOR):
+        abort(403)
+    try:
+        message = action(leave)
+    except leave_rules.LeaveError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    except PermissionError:
+        db.session.rollback()
+        abort(403)
+    else:
+        if message:
+            flash(message, "success")
+    return redirect(url_for("referrals.leave_detail", leave_id=leave_id))
+
+
+def _invalid(form) -> None:
+    errors = [e for field in form for e in field.errors]
+    raise leave_rules.LeaveError("; ".join(str(e) for e in errors) or _("Check the form."))
+
+
+@bp.route("/referrals/leave/<int:leave_id>/statement", methods=["POST"])
+@login_required
+@require_roles(Role.SCHOOL_COUNSELLOR)
+def leave_statement(leave_id: int):
+    def action(leave):
+        form = StatementForm(prefix="st")
+        if not form.validate_on_submit():
+            _invalid(form)
+        leave_rules.record_statement(
+            db.session,
+            current_user,
+            leave,
+            form.received_on.data,
+            form.hospital.data,
+            form.summary.data,
+            clock.now().date(),
+        )
+        return _("Hospital statement recorded.")
+
+    return _act(leave_id, action)
+
+
+@bp.route("/referrals/leave/<int:leave_id>/assessment", methods=["POST"])
+@login_required
+@require_roles(Role.SCHOOL_COUNSELLOR)
+def leave_assessment(leave_id: int):
+    def action(leave):
+        form = AssessmentForm(prefix="as")
+        if not form.validate_on_submit():
+            _invalid(form)
+        leave_rules.record_assessment(
+            db.session,
+            current_user,
+            leave,
+            ReturnAssessment(form.outcome.data),
+            form.note.data or "",
+            clock.now(),
+        )
+        return _("Centre assessment recorded.")
+
+    return _act(leave_id, action)
+
+
+@bp.route("/referrals/leave/<int:leave_id>/approve", methods=["POST"])
+@login_required
+@require_roles(Role.SCHOOL_COUNSELLOR)
+def leave_approve(leave_id: int):
+    def action(leave):
+        form = ApproveReturnForm(prefix="ap")
+        if not form.validate_on_submit():
+            _invalid(form)
+        leave_rules.approve_return(db.session, current_user, leave, form.returned_on.data)
+        return _("Return approved; follow-ups at 1, 3 and 6 months are scheduled.")
+
+    return _act(leave_id, action)
+
+
+@bp.route("/referrals/leave/<int:leave_id>/plan", methods=["POST"])
+@login_required
+@require_roles(Role.SCHOOL_COUNSELLOR)
+def leave_plan_item(leave_id: int):
+    def action(leave):
+        form = PlanItemForm(prefix="plan")
+        form.owner_id.choices = _owner_choices(leave)
+        if not form.validate_on_submit():
+            _invalid(form)
+        leave_rules.add_plan_item(
+            db.session,
+            current_user,
+            leave,
+            PlanSection(form.section.data),
+            form.text.data,
+            form.owner_id.data,
+            form.due_date.data,
+        )
+        return _("Plan item added; its owner sees it among their tasks.")
+
+    return _act(leave_id, action)
+
+
+@bp.route("/referrals/leave/<int:leave_id>/tasks/<int:task_id>/done", methods=["POST"])
+@login_required
+@require_roles(Role.SCHOOL_COUNSELLOR)
+def leave_task_done(leave_id: int, task_id: int):
+    def action(leave):
+        task = db.session.get(Task, task_id)
+        if task is None:
+            abort(404)
+        leave_rules.complete_task(db.session, current_user, leave, task, "", clock.now())
+        return _("Marked done.")
+
+    return _act(leave_id, action)
+
+
+@bp.route("/referrals/leave/<int:leave_id>/close", methods=["POST"])
+@login_required
+@require_roles(Role.SCHOOL_COUNSELLOR)
+def leave_close(leave_id: int):
+    def action(leave):
+        leave_rules.close_case(db.session, current_user, leave, clock.now())
+        return _("Return case closed.")
+
+    return _act(leave_id, action)

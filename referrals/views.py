@@ -1,0 +1,332 @@
+"""Recovery pages: referrals for school counsellors, the hospital liaison's view, partner hospitals.
+
+Leave/return pages are in `leave_views`, the closure audit in `closure_views`; all share `bp`.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from campus import audit, clock, nav
+from campus.extensions import db
+from campus.models import Hospital, Role, Student
+from campus.permissions import require_roles
+from campus.scheduler import register_sweep
+from referrals import services, states
+from referrals.disclosure import disclosed_view
+from referrals.forms import (
+    CONSENT_LABELS,
+    OUTCOME_LABELS,
+    STATUS_LABELS,
+    URGENCY_LABELS,
+    HospitalForm,
+    ReferralForm,
+    TransitionForm,
+)
+from referrals.models import AssessmentOutcome, ConsentBy, Referral, ReferralStatus, Urgency
+from referrals.services import Change, NewReferral, ReferralSettings
+
+bp = Blueprint("referrals", __name__)
+
+CLINICAL_READERS = (Role.SCHOOL_COUNSELLOR, Role.DIRECTOR)
+
+
+def init_app(app: Flask) -> None:
+    from referrals import closure_views, leave_views  # noqa: F401 - their routes live on `bp`
+    from referrals.cli import referrals_cli
+
+    app.register_blueprint(bp)
+    app.cli.add_command(referrals_cli)
+    app.jinja_env.globals.update(
+        referral_status_labels=STATUS_LABELS,
+        urgency_labels=URGENCY_LABELS,
+        outcome_labels=OUTCOME_LABELS,
+        consent_labels=CONSENT_LABELS,
+    )
+    readers = set(CLINICAL_READERS)
+    nav.register(app, lambda: _("Referrals"), "referrals.index", readers, order=40)
+    nav.register(app, lambda: _("Leave and return"), "referrals.leaves", readers, order=41)
+    liaison = {Role.HOSPITAL_LIAISON}
+    nav.register(app, lambda: _("Hospital referrals"), "referrals.liaison_index", liaison, 40)
+    auditors = {Role.ADMIN, Role.DIRECTOR}
+    nav.register(app, lambda: _("Referral closure"), "referrals.closure", auditors, order=70)
+    nav.register(app, lambda: _("Hospitals"), "referrals.hospitals", {Role.ADMIN}, order=83)
+    register_sweep(
+        app,
+        "referrals.green_channel",
+        lambda session, now: services.sweep_green_channel(
+            session, now, ReferralSettings.from_config(app.config)
+        ),
+    )
+
+
+def settings() -> ReferralSettings:
+    return ReferralSettings.from_config(current_app.config)
+
+
+# --- school counsellors and the director ------------------------------------------------------
+
+
+@bp.route("/referrals/")
+@login_required
+@require_roles(*CLINICAL_READERS)
+def index():
+    rows = db.session.scalars(
+        select(Referral)
+        .join(Student, Student.id == Referral.student_id)
+        .where(services.counsellor_clause(current_user))
+        .order_by(Referral.last_transition_at.desc())
+        .limit(500)
+    ).all()
+    audit.record_read(
+        db.session,
+        actor=current_user,
+        action="referral_list",
+        record_type="referral",
+        detail=f"rows={len(rows)}",
+    )
+    now = clock.now()
+    stalled = {r.id for r in rows if services.is_stalled(r, now, settings())}
+    return render_template("referrals/index.html", referrals=rows, stalled=stalled)
+
+
+@bp.route("/referrals/new/<int:warning_id>", methods=["GET", "POST"])
+@login_required
+@require_roles(Role.SCHOOL_COUNSELLOR)
+def new(warning_id: int):
+    warning = services.warning_for_referral(db.session, current_user, warning_id)
+    if warning is None:
+        audit.record_read(
+            db.session,
+            actor=current_user,
+            action="referral_create_form",
+            record_type="warning",
+            record_id=warning_id,
+            outcome="denied",
+        )
+        abort(404)
+    form = ReferralForm()
+    form.hospital_id.choices = [
+        (h.id, h.name)
+        for h in db.session.scalars(
+            select(Hospital)
+            .where(Hospital.institution_id == warning.institution_id)
+            .order_by(Hospital.name)
+        )
+    ]
+    if form.validate_on_submit():
+        try:
+            referral = services.create_referral(
+                db.session, current_user, warning, _new_referral(form), clock.now()
+            )
+        except ValueError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            flash(_("Referral saved as a draft. Send it when ready."), "success")
+            return redirect(url_for("referrals.detail", referral_id=referral.id))
+    return render_template("referrals/new.html", form=form, warning=warning)
+
+
+def _new_referral(form: ReferralForm) -> NewReferral:
+    return NewReferral(
+        hospital_id=form.hospital_id.data,
+        reason=form.reason.data,
+        urgency=Urgency(form.urgency.data),
+        green_channel=form.green_channel.data,
+        disclosed_fields=form.disclosed_fields.data or [],
+        consent_by=ConsentBy(form.consent_by.data),
+        consent_name=form.consent_name.data,
+        consent_method=form.consent_method.data,
+        consent_at=form.consent_at.data,
+        screening_summary=form.screening_summary.data,
+        internal_note=form.internal_note.data,
+    )
+
+
+@bp.route("/referrals/<int:referral_id>")
+@login_required
+@require_roles(*CLINICAL_READERS)
+def detail(referral_id: int):
+    referral = services.load_for_counsellor(db.session, current_user, referral_id)
+    if referral is None:
+        abort(404)
+    actor = services.actor_for(db.session, current_user, referral)
+    moves = states.next_states(referral.status, referral.outcome, actor) if actor else []
+    return render_template(
+        "referrals/detail.html",
+        referral=referral,
+        moves=moves,
+        forms=move_forms(referral, moves),
+        disclosed=disclosed_view(referral),
+        stalled_since=services.stalled_since(referral, settings()),
+        now=clock.now(),
+    )
+
+
+@bp.route("/referrals/<int:referral_id>/move", methods=["POST"])
+@login_required
+@require_roles(Role.SCHOOL_COUNSELLOR)
+def move(referral_id: int):
+    referral = services.load_for_counsellor(db.session, current_user, referral_id)
+    if referral is None:
+        abort(404)
+    return _move(referral, "referrals.detail")
+
+
+def move_forms(referral: Referral, moves: list[ReferralStatus]) -> dict:
+    return {t: TransitionForm(prefix=t.value, version=referral.version) for t in moves}
+
+
+def _move(referral: Referral, back: str):
+    try:
+        target = ReferralStatus(request.args.get("target", ""))
+    except ValueError:
+        abort(400)
+    form = TransitionForm(prefix=target.value)
+    if not form.validate_on_submit() or not form.version.data.isdigit():
+        abort(400)
+    try:
+        change = Change(
+            target=target,
+            expected_version=int(form.version.data),
+            note=form.note.data,
+            outcome=AssessmentOutcome(form.outcome.data) if form.outcome.data else None,
+            appointment_at=form.appointment_at.data,
+            declined_by=ConsentBy(form.declined_by.data) if form.declined_by.data else None,
+        )
+    except ValueError:
+        abort(400)
+    try:
+        services.transition(db.session, current_user, referral, change, clock.now(), settings())
+    except PermissionError:
+        db.session.rollback()
+        abort(403)
+    except services.ConcurrentUpdate as error:
+        db.session.rollback()
+        abort(409, description=str(error))
+    except services.ReferralError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(_("Referral updated."), "success")
+    return redirect(url_for(back, referral_id=referral.id))
+
+
+# --- the hospital liaison ----------------------------------------------------------------------
+
+
+@bp.route("/hospital/referrals/")
+@login_required
+@require_roles(Role.HOSPITAL_LIAISON)
+def liaison_index():
+    rows = db.session.scalars(
+        select(Referral)
+        .join(Student, Student.id == Referral.student_id)
+        .where(services.liaison_clause(current_user))
+        .order_by(Referral.green_channel.desc(), Referral.sent_at.desc())
+        .limit(500)
+    ).all()
+    audit.record_read(
+        db.session,
+        actor=current_user,
+        action="referral_disclosed_list",
+        record_type="referral",
+        detail=f"rows={len(rows)}",
+    )
+    return render_template(
+        "referrals/liaison_index.html", referrals=[_liaison_card(r) for r in rows]
+    )
+
+
+@bp.route("/hospital/referrals/<int:referral_id>")
+@login_required
+@require_roles(Role.HOSPITAL_LIAISON)
+def liaison_detail(referral_id: int):
+    referral = services.load_for_liaison(db.session, current_user, referral_id)
+    if referral is None:
+        abort(404)
+    moves = states.next_states(referral.status, referral.outcome, states.Actor.LIAISON)
+    return render_template(
+        "referrals/liaison_detail.html",
+        card=_liaison_card(referral),
+        moves=moves,
+        forms=move_forms(referral, moves),
+    )
+
+
+@bp.route("/hospital/referrals/<int:referral_id>/move", methods=["POST"])
+@login_required
+@require_roles(Role.HOSPITAL_LIAISON)
+def liaison_move(referral_id: int):
+    referral = services.load_for_liaison(db.session, current_user, referral_id)
+    if referral is None:
+        abort(404)
+    return _move(referral, "referrals.liaison_detail")
+
+
+def _liaison_card(referral: Referral) -> dict:
+    """Everything a liaison page may show: logistics plus the disclosed fields, nothing else."""
+    fields = disclosed_view(referral)
+    return {
+        "id": referral.id,
+        "version": referral.version,
+        "status": referral.status,
+        "urgency": referral.urgency,
+        "green_channel": referral.green_channel,
+        "sent_at": referral.sent_at,
+        "booking_due_at": referral.booking_due_at,
+        "appointment_at": referral.appointment_at,
+        "outcome": referral.outcome,
+        "consent_by": referral.consent_by,
+        "consent_at": referral.consent_at,
+        "fields": fields,
+        "name": referral.student.name if "name" in referral.disclosed else None,
+        "history": [(t.to_status, t.at) for t in referral.transitions if t.from_status],
+    }
+
+
+# --- partner hospitals -------------------------------------------------------------------------
+
+
+@bp.route("/admin/hospitals", methods=["GET", "POST"])
+@login_required
+@require_roles(Role.ADMIN)
+def hospitals():
+    institution_id = current_user.assignments(Role.ADMIN)[0].institution_id
+    form = HospitalForm()
+    if form.validate_on_submit():
+        db.session.add(
+            Hospital(
+                institution_id=institution_id,
+                name=form.name.data.strip(),
+                department=form.department.data.strip() or None,
+                green_channel_contact=form.green_channel_contact.data.strip() or None,
+            )
+        )
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            form.name.errors.append(_("A hospital with this name already exists."))
+        else:
+            flash(_("Hospital added."), "success")
+            return redirect(url_for("referrals.hospitals"))
+    rows = db.session.scalars(
+        select(Hospital).where(Hospital.institution_id == institution_id).order_by(Hospital.name)
+    ).all()
+    return render_template("referrals/hospitals.html", hospitals=rows, form=form)
