@@ -69,6 +69,7 @@ INSTRUMENT_NAMES = {
 # Flags that mean a safety answer; the label then says so instead of naming a band.
 SAFETY_FLAGS = frozenset({"safety", "phq9_item9", "upi_item25", "asq_acute", "asq_positive"})
 REASON_LENGTH = 500
+LAPSED_REASON = "blue: every signal has lapsed; open until a school counsellor closes it"
 
 
 class OverrideError(ValueError):
@@ -390,11 +391,13 @@ def _apply(
         target = max(target, previous)
     elif previous == Level.RED and not tri.overridden:
         target = Level.RED  # red never lapses by itself
-    target = max(target, int(Level.BLUE))  # open until a school counsellor closes it
     warning.computed_level = int(tri.computed_level)
     warning.policy_version = tri.policy_version
-    if target == tri.level:
+    if target < Level.BLUE:
+        warning.reason = LAPSED_REASON
+    elif target == tri.level:
         warning.reason = reason_text(tri)
+    target = max(target, int(Level.BLUE))  # open until a school counsellor closes it
     _attach(session, warning, new_signal, actor, now)
     if target != previous:
         warning.level = target

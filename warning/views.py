@@ -383,7 +383,8 @@ def academic_import():
                 ),
                 now=clock.now(),
             )
-    status = 400 if file_error or (result and not result.imported) else 200
+    failed = file_error or form.errors or (result and not result.imported)
+    status = 400 if failed else 200
     return render_template(
         "warning/academic_import.html", form=form, result=result, file_error=file_error
     ), status

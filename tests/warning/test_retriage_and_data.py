@@ -1,0 +1,187 @@
+"""Academic import, life events, batch re-triage with expiry, policy drafts and simulation."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from campus import clock
+from campus.audit import AuditEvent
+from campus.extensions import db
+from campus.models import Role
+from warning import retriage, services
+from warning.models import AcademicRecord, PolicyVersion, Signal, Warning, WarningEvent
+from warning.policy import Level
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _phq9(student, total, label):
+    services.record_signal(
+        db.session,
+        student=student,
+        source="screening",
+        observed_at=clock.now(),
+        label=label,
+        instrument="phq9",
+        total=total,
+    )
+    db.session.commit()
+
+
+def _upload(client, text: str, name: str = "grades.csv"):
+    return client.post(
+        "/warnings/academic-import",
+        data={"file": (io.BytesIO(text.encode()), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def test_academic_import_with_a_bad_row_reports_it_and_imports_nothing(campus, unit, login):
+    admin = campus.staff(unit.institution, Role.ADMIN)
+    campus.commit()
+    number = unit.student.student_number
+    bad = (
+        "student_number,term,failed_credits,academic_warning,absence_rate\n"
+        f"{number},2025-2,12,yes,10%\n"
+        "NOBODY,2025-2,abc,maybe,150%\n"
+    )
+    response = _upload(login(admin), bad)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "unknown student_number NOBODY" in page and "is not a number" in page
+    assert (_count(AcademicRecord), _count(Signal)) == (0, 0)
+
+
+def test_wrong_file_type_is_refused(campus, unit, login):
+    admin = campus.staff(unit.institution, Role.ADMIN)
+    campus.commit()
+    response = _upload(login(admin), "hello", name="grades.txt")
+    assert response.status_code == 400 and _count(AcademicRecord) == 0
+
+
+def test_academic_difficulty_is_a_key_group_that_raises_a_screening_level(campus, unit, login):
+    admin = campus.staff(unit.institution, Role.ADMIN)
+    campus.commit()
+    _phq9(unit.student, 7, "PHQ-9 mild in the intake")
+    good = (
+        "student_number,term,failed_credits,academic_warning,absence_rate\n"
+        f"{unit.student.student_number},2025-2,12,no,0.05\n"
+    )
+    assert _upload(login(admin), good).status_code == 200
+    _upload(login(admin), good)  # the same file again adds no second signal
+    signals = db.session.scalars(select(Signal).where(Signal.source == "academic")).all()
+    assert len(signals) == 1 and signals[0].flags == "key_group:academic_difficulty"
+    warning = db.session.scalar(select(Warning))
+    assert warning.level == Level.YELLOW and "raised from blue by a key group" in warning.reason
+
+
+def test_bereavement_entered_by_the_department_counsellor_is_a_family_change_signal(
+    campus, unit, login
+):
+    counsellor = campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=unit.department)
+    campus.commit()
+    response = login(counsellor).post(
+        f"/warnings/students/{unit.student.id}/life-event",
+        data={"kind": "bereavement", "occurred_on": "2026-09-01", "note": ""},
+    )
+    assert response.status_code == 302
+    signal = db.session.scalar(select(Signal))
+    assert "key_group:family_change" in signal.flag_set
+    assert db.session.scalar(select(Warning)).level == Level.BLUE
+
+
+def test_retriage_lowers_an_expired_yellow_and_never_lowers_red(campus, unit):
+    red_student = campus.student(unit.group, name="Red Student")
+    campus.commit()
+    _phq9(unit.student, 12, "PHQ-9 moderate in the intake")
+    _phq9(unit.student, 6, "PHQ-9 mild in the retest")
+    clock.advance(timedelta(days=100))
+    _phq9(unit.student, 6, "PHQ-9 mild in the third round")
+    services.record_signal(
+        db.session,
+        student=red_student,
+        source="concern_report",
+        observed_at=clock.now(),
+        label="Dorm concern report: self harm",
+        flags=["concern:self_harm"],
+    )
+    db.session.commit()
+    clock.advance(timedelta(days=85))  # the yellow (180 days) is gone, the last blue is live
+    changed = retriage.retriage(db.session, clock.now(), unit.institution.id)
+    db.session.commit()
+    yellow = db.session.scalar(select(Warning).where(Warning.student_id == unit.student.id))
+    red = db.session.scalar(select(Warning).where(Warning.student_id == red_student.id))
+    assert changed == 1
+    assert yellow.level == Level.BLUE and "third round" in yellow.reason
+    assert red.level == Level.RED
+    lowered = db.session.scalar(select(WarningEvent).where(WarningEvent.kind == "level_changed"))
+    assert (lowered.from_level, lowered.to_level) == (Level.YELLOW, Level.BLUE)
+
+
+def test_expiry_sweep_is_registered(app):
+    from campus.scheduler import registered_sweeps
+
+    assert registered_sweeps(app)["warning.expiry"] is retriage.expiry_sweep
+
+
+def _draft_text(version: str, phq9_moderate_min: int) -> str:
+    text = retriage.default_yaml().replace('version: "default-2026.1"', f'version: "{version}"')
+    return text.replace(
+        "{instrument: phq9, total_min: 10, total_max: 19}",
+        f"{{instrument: phq9, total_min: {phq9_moderate_min}, total_max: 19}}",
+    )
+
+
+def test_simulation_counts_moves_per_department_and_writes_nothing(campus, unit, login):
+    admin = campus.staff(unit.institution, Role.ADMIN)
+    campus.commit()
+    _phq9(unit.student, 12, "PHQ-9 moderate in the intake")
+    client = login(admin)
+    saved = client.post("/warnings/policy", data={"yaml_text": _draft_text("strict-1", 13)})
+    assert saved.status_code == 302
+    draft = db.session.scalar(select(PolicyVersion))
+    before = [_count(m) for m in (Signal, Warning, WarningEvent, PolicyVersion, AuditEvent)]
+    page = client.post(f"/warnings/policy/{draft.id}/simulate").get_data(as_text=True)
+    assert "<td>Computing</td><td>yellow</td><td>none</td><td>1</td>" in page
+    after = [_count(m) for m in (Signal, Warning, WarningEvent, PolicyVersion, AuditEvent)]
+    assert after == before
+    assert db.session.scalar(select(Warning)).level == Level.YELLOW
+
+
+def test_invalid_draft_shows_every_problem_and_saves_nothing(campus, unit, login):
+    admin = campus.staff(unit.institution, Role.ADMIN)
+    campus.commit()
+    response = login(admin).post(
+        "/warnings/policy", data={"yaml_text": "version: 1\nrules: []\nbogus: true\n"}
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "bogus" in page and "version" in page
+    assert _count(PolicyVersion) == 0
+
+
+def test_activating_a_draft_is_audited_and_new_signals_record_its_version(campus, unit, login):
+    admin = campus.staff(unit.institution, Role.ADMIN)
+    campus.commit()
+    client = login(admin)
+    client.post("/warnings/policy", data={"yaml_text": _draft_text("strict-1", 13)})
+    draft = db.session.scalar(select(PolicyVersion))
+    client.post(f"/warnings/policy/{draft.id}/activate")
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "activate_policy"))
+    _phq9(unit.student, 12, "PHQ-9 moderate in the intake")
+    signal = db.session.scalar(select(Signal))
+    assert signal.policy_version == "strict-1" and signal.implied_level == Level.NONE
+
+
+def test_when_every_signal_lapses_the_warning_stays_open_at_blue_and_says_why(campus, unit):
+    _phq9(unit.student, 12, "PHQ-9 moderate in the intake")
+    clock.advance(timedelta(days=200))
+    retriage.retriage(db.session, clock.now(), unit.institution.id)
+    db.session.commit()
+    warning = db.session.scalar(select(Warning))
+    assert warning.status == "open" and warning.level == Level.BLUE
+    assert warning.reason == services.LAPSED_REASON
