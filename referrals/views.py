@@ -314,8 +314,8 @@ def hospitals():
             Hospital(
                 institution_id=institution_id,
                 name=form.name.data.strip(),
-                department=form.department.data.strip() or None,
-                green_channel_contact=form.green_channel_contact.data.strip() or None,
+                department=(form.department.data or "").strip() or None,
+                green_channel_contact=(form.green_channel_contact.data or "").strip() or None,
             )
         )
         try:

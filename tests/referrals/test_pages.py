@@ -1,0 +1,203 @@
+"""What people see: the liaison only ever sees their hospital's referrals and the ticked fields;
+counsellors refer from a warning; every disclosure and drill-down is audited."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import openpyxl
+from sqlalchemy import select
+
+from campus import clock
+from campus.audit import AuditEvent
+from campus.extensions import db
+from referrals.models import Referral, ReferralStatus
+from tests.referrals.conftest import new_referral, referral_in, walk
+
+S = ReferralStatus
+CANARIES = {
+    "internal_note": "CANARY-INTERNAL-NOTE",
+    "screening_summary": "CANARY-SCREENING",
+}
+
+
+def _canary_referral(world):
+    world.student.guardian_phone = "CANARY-GUARDIAN-PHONE"
+    world.student.student_number = "CANARY-NUMBER"
+    db.session.commit()
+    referral = new_referral(
+        world,
+        internal_note=CANARIES["internal_note"],
+        screening_summary=CANARIES["screening_summary"],
+        disclosed_fields=["name", "gender", "referral_reason"],
+    )
+    return walk(world, referral, [S.SENT])
+
+
+def test_liaison_sees_only_disclosed_fields_never_canaries(world, login):
+    referral = _canary_referral(world)
+    client = login(world.liaison)
+    listing = client.get("/hospital/referrals/").get_data(as_text=True)
+    page = client.get(f"/hospital/referrals/{referral.id}").get_data(as_text=True)
+    for html in (listing, page):
+        assert "Li Lei" in html
+        for canary in (*CANARIES.values(), "CANARY-GUARDIAN-PHONE", "CANARY-NUMBER"):
+            assert canary not in html
+        assert "PHQ-9" not in html  # the warning's reason and level never reach the hospital
+    assert "Persistent low mood" in page
+
+
+def test_liaison_cannot_list_or_open_another_hospitals_referral(world, login):
+    referral = _canary_referral(world)
+    client = login(world.other_liaison)
+    assert "Li Lei" not in client.get("/hospital/referrals/").get_data(as_text=True)
+    assert client.get(f"/hospital/referrals/{referral.id}").status_code == 404
+    response = client.post(
+        f"/hospital/referrals/{referral.id}/move?target=appointment_booked",
+        data={"appointment_booked-version": referral.version},
+    )
+    assert response.status_code == 404
+    denied = db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.outcome == "denied", AuditEvent.actor_id == world.other_liaison.id
+        )
+    ).all()
+    assert {d.record_id for d in denied} == {str(referral.id)}
+    assert db.session.get(Referral, referral.id).status is S.SENT
+
+
+def test_liaison_never_sees_a_draft(world, login):
+    referral = new_referral(world)
+    client = login(world.liaison)
+    assert client.get(f"/hospital/referrals/{referral.id}").status_code == 404
+
+
+def test_each_liaison_view_is_an_audited_disclosure(world, login):
+    referral = _canary_referral(world)
+    client = login(world.liaison)
+    client.get(f"/hospital/referrals/{referral.id}")
+    client.get(f"/hospital/referrals/{referral.id}")
+    rows = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "referral_disclosed")
+    ).all()
+    assert len(rows) == 2
+    assert rows[0].detail == "gender;name;referral_reason"
+    assert rows[0].student_id == world.student.id
+
+
+def test_liaison_books_an_appointment_through_the_page(world, login):
+    referral = _canary_referral(world)
+    client = login(world.liaison)
+    response = client.post(
+        f"/hospital/referrals/{referral.id}/move?target=appointment_booked",
+        data={
+            "appointment_booked-version": referral.version,
+            "appointment_booked-appointment_at": "2026-09-15T09:30",
+        },
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Referral, referral.id).status is S.APPOINTMENT_BOOKED
+
+
+def test_liaison_cannot_close_a_referral_it_may_not(world, login):
+    referral = _canary_referral(world)
+    client = login(world.liaison)
+    response = client.post(
+        f"/hospital/referrals/{referral.id}/move?target=withdrawn",
+        data={"withdrawn-version": referral.version, "withdrawn-note": "x"},
+    )
+    assert response.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Referral, referral.id).status is S.SENT
+
+
+def test_stale_version_on_the_page_gets_409(world, login):
+    referral = _canary_referral(world)
+    client = login(world.counsellor)
+    response = client.post(
+        f"/referrals/{referral.id}/move?target=withdrawn",
+        data={"withdrawn-version": referral.version - 1, "withdrawn-note": "x"},
+    )
+    assert response.status_code == 409
+
+
+def test_counsellor_refers_from_a_warning_through_the_form(world, login):
+    client = login(world.counsellor)
+    assert client.get(f"/referrals/new/{world.warning.id}").status_code == 200
+    response = client.post(
+        f"/referrals/new/{world.warning.id}",
+        data={
+            "hospital_id": world.hospital.id,
+            "reason": "Needs psychiatric assessment",
+            "urgency": "urgent",
+            "green_channel": "y",
+            "disclosed_fields": ["name", "gender"],
+            "consent_by": "guardian",
+            "consent_name": "Li Dad",
+            "consent_method": "phone",
+            "consent_at": "2026-09-13T10:00",
+        },
+    )
+    assert response.status_code == 302
+    referral = db.session.scalar(select(Referral))
+    assert referral.green_channel and referral.disclosed == {"name", "gender"}
+    assert referral.status is S.DRAFT
+
+
+def test_malformed_referral_form_writes_nothing(world, login):
+    client = login(world.counsellor)
+    response = client.post(
+        f"/referrals/new/{world.warning.id}",
+        data={"hospital_id": world.hospital.id, "reason": "", "consent_at": "yesterday"},
+    )
+    assert response.status_code == 200
+    assert db.session.scalars(select(Referral)).all() == []
+
+
+def test_department_counsellor_cannot_open_the_referral_pages(world, login):
+    client = login(world.dept_counsellor)
+    assert client.get("/referrals/").status_code == 403
+    assert client.get(f"/referrals/new/{world.warning.id}").status_code == 403
+
+
+def test_counsellor_list_marks_stalled_referrals(world, login):
+    referral_in(world, S.SENT)
+    clock.advance(timedelta(days=14))
+    html = login(world.counsellor).get("/referrals/").get_data(as_text=True)
+    assert "Stalled" in html
+
+
+def test_admin_adds_a_hospital(world, login):
+    client = login(world.admin)
+    response = client.post(
+        "/admin/hospitals", data={"name": "Xiangya Second", "department": "Psychiatry"}
+    )
+    assert response.status_code == 302
+    assert "Xiangya Second" in client.get("/admin/hospitals").get_data(as_text=True)
+    duplicate = client.post("/admin/hospitals", data={"name": "Xiangya Second"})
+    assert duplicate.status_code == 200 and "already exists" in duplicate.get_data(as_text=True)
+
+
+def test_closure_export_neutralises_formulas_and_is_audited(world, login):
+    world.student.name = '=HYPERLINK("x")'
+    db.session.commit()
+    referral_in(world, S.SENT)
+    clock.advance(timedelta(days=100))  # past the expected closure: overdue
+    client = login(world.admin)
+    assert client.get("/referrals/closure").status_code == 200
+    args = "which=overdue&first=2026-01-01&last=2027-12-31"
+    csv_text = client.get(f"/referrals/closure/export.csv?{args}").get_data(as_text=True)
+    assert "'=HYPERLINK" in csv_text
+    xlsx = client.get(f"/referrals/closure/export.xlsx?{args}").get_data()
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx)).active
+    assert sheet.cell(row=2, column=3).value.startswith("'=")
+    exports = db.session.scalars(
+        select(AuditEvent.detail).where(AuditEvent.action.like("closure_export%"))
+    ).all()
+    assert len(exports) == 2 and all(d.startswith("rows=1 ") for d in exports)
+    assert client.get(f"/referrals/closure/list?{args}").status_code == 200
+    assert db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "closure_drill_down")
+    ).detail.startswith("rows=1 ")
