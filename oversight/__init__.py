@@ -1,0 +1,1 @@
+"""Oversight: KPIs per institution, department and month, the province view, and exports."""

@@ -1,0 +1,92 @@
+"""Charts as server-side SVG: no JavaScript, no network, no inline styles (the CSP forbids them).
+
+Colours are SVG presentation attributes, which the style-src policy does not cover. Each chart has
+a <title> and <desc> for screen readers; the page shows the same numbers in a table next to it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from xml.sax.saxutils import escape
+
+from markupsafe import Markup
+
+COLOURS = {"red": "#b3261e", "yellow": "#e0a800", "blue": "#1f5fa8", "bar": "#2f6f8f"}
+WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 260, 48, 40, 16
+
+
+def _svg(key: str, title: str, desc: str, body: list[str], height: int = HEIGHT) -> Markup:
+    # Every piece of text in `body` went through `escape`, so the whole is safe markup.
+    return Markup(  # noqa: S704
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'aria-labelledby="{key}-t {key}-d" focusable="false">'
+        f'<title id="{key}-t">{escape(title)}</title>'
+        f'<desc id="{key}-d">{escape(desc)}</desc>{"".join(body)}</svg>'
+    )
+
+
+def _nice_max(value: float) -> float:
+    if value <= 0:
+        return 1
+    magnitude = 10 ** math.floor(math.log10(value))
+    return math.ceil(value / magnitude) * magnitude
+
+
+def stacked_bars(
+    key: str, title: str, labels: Sequence[str], series: dict[str, Sequence[int]], desc: str
+) -> Markup:
+    """Vertical bars per label, stacked by series (e.g. warnings per month by level)."""
+    totals = [sum(values[i] for values in series.values()) for i in range(len(labels))]
+    top = _nice_max(max(totals, default=0))
+    plot_h = HEIGHT - BOTTOM - TOP
+    slot = (WIDTH - LEFT) / max(len(labels), 1)
+    axis_y = TOP + plot_h
+    body = [
+        f'<line x1="{LEFT}" y1="{axis_y}" x2="{WIDTH}" y2="{axis_y}" stroke="#5b6878"/>',
+        f'<text x="{LEFT - 6}" y="{TOP + 4}" text-anchor="end" font-size="11">{top:g}</text>',
+        f'<text x="{LEFT - 6}" y="{TOP + plot_h}" text-anchor="end" font-size="11">0</text>',
+    ]
+    for i, label in enumerate(labels):
+        x, y = LEFT + i * slot + slot * 0.15, TOP + plot_h
+        for name, values in series.items():
+            h = plot_h * values[i] / top
+            y -= h
+            fill = COLOURS.get(name, COLOURS["bar"])
+            body.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}" '
+                f'fill="{fill}"><title>{escape(label)} {escape(name)}: {values[i]}</title></rect>'
+            )
+        body.append(
+            f'<text x="{x + slot * 0.35:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
+            f'font-size="11">{escape(label)}</text>'
+        )
+    return _svg(key, title, desc, body)
+
+
+def percent_bars(
+    key: str, title: str, labels: Sequence[str], values: Sequence[float], desc: str
+) -> Markup:
+    """Horizontal bars of rates in 0..1; a missing rate (NaN) is drawn as "—", not as 0."""
+    row_h = 28
+    height = TOP + row_h * max(len(labels), 1) + 8
+    label_w = 180
+    plot_w = WIDTH - label_w - 60
+    body = []
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        y = TOP + i * row_h
+        body.append(
+            f'<text x="{label_w - 6}" y="{y + 17}" text-anchor="end" font-size="12">'
+            f"{escape(label)}</text>"
+        )
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            shown = "—"
+        else:
+            shown = f"{value:.0%}"
+            w = plot_w * max(0.0, min(1.0, value))
+            body.append(
+                f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="18" '
+                f'fill="{COLOURS["bar"]}"/>'
+            )
+        body.append(f'<text x="{label_w + plot_w + 8}" y="{y + 17}" font-size="12">{shown}</text>')
+    return _svg(key, title, desc, body, height)

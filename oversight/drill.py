@@ -1,0 +1,131 @@
+"""Drill-downs: the students and warnings behind a dashboard figure, for roles that may see them.
+
+Every list is queried through `campus.scope.student_filter`, so a viewer sees only the students
+their roles admit (administrators and directors of their own institution); the view audits each
+list it returns. The province auditor never reaches this module: its filter admits nobody.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from campus.models import Department, Student, User
+from campus.scope import Capability, student_filter
+from oversight.kpis import LEVEL_NAMES, View
+from referrals import metrics
+from referrals.services import ReferralSettings
+from screening.models import Campaign, CampaignAssignment
+from warning.models import Warning, WarningEvent
+
+LEVEL_OF = {name: level for level, name in LEVEL_NAMES.items()}
+LISTS = ("warned", "red", "yellow", "blue", "uncontacted", "unscreened", "stalled")
+
+
+class UnknownList(ValueError):
+    """A drill-down that does not exist (a forged list name)."""
+
+
+def drill_down(
+    session: Session,
+    user: User,
+    which: str,
+    view: View,
+    now: datetime,
+    settings: ReferralSettings,
+) -> pd.DataFrame:
+    """The rows behind one figure of `view` (one institution, optional department/month)."""
+    if which in ("warned", "red", "yellow", "blue", "uncontacted"):
+        return _warnings(session, user, which, view)
+    if which == "unscreened":
+        return _unscreened(session, user, view)
+    if which == "stalled":
+        return _stalled(session, user, view, now, settings)
+    raise UnknownList(which)
+
+
+def _warnings(session: Session, user: User, which: str, view: View) -> pd.DataFrame:
+    stmt = (
+        select(
+            Student.student_number,
+            Student.name.label("student_name"),
+            Department.name.label("department"),
+            Warning.level,
+            Warning.status,
+            Warning.opened_at,
+            Warning.last_contact_at,
+        )
+        .join(Student, Student.id == Warning.student_id)
+        .join(Department, Department.id == Warning.department_id)
+        .where(
+            Warning.institution_id.in_(view.institution_ids),
+            Warning.opened_at >= view.start,
+            Warning.opened_at < view.end,
+            student_filter(user, Capability.WARNING),
+        )
+        .order_by(Warning.opened_at, Warning.id)
+    )
+    if view.department_id is not None:
+        stmt = stmt.where(Warning.department_id == view.department_id)
+    if which in LEVEL_OF:
+        stmt = stmt.where(Warning.level == LEVEL_OF[which])
+    if which == "uncontacted":
+        contacted = select(WarningEvent.id).where(
+            WarningEvent.warning_id == Warning.id, WarningEvent.kind == "contact"
+        )
+        stmt = stmt.where(~contacted.exists())
+    frame = _frame(session, stmt)
+    frame["level"] = frame["level"].map(LEVEL_NAMES)
+    frame["status"] = frame["status"].map(lambda s: getattr(s, "value", s))
+    return frame
+
+
+def _unscreened(session: Session, user: User, view: View) -> pd.DataFrame:
+    stmt = (
+        select(
+            Student.student_number,
+            Student.name.label("student_name"),
+            Department.name.label("department"),
+            Campaign.name.label("campaign"),
+            Campaign.closes_at,
+            CampaignAssignment.started_at,
+        )
+        .join(Campaign, Campaign.id == CampaignAssignment.campaign_id)
+        .join(Student, Student.id == CampaignAssignment.student_id)
+        .join(Department, Department.id == Student.department_id)
+        .where(
+            and_(
+                Campaign.institution_id.in_(view.institution_ids),
+                Campaign.opens_at >= view.start,
+                Campaign.opens_at < view.end,
+                CampaignAssignment.completed_at.is_(None),
+                student_filter(user, Capability.ROSTER),
+            )
+        )
+        .order_by(Campaign.name, Student.student_number)
+    )
+    if view.department_id is not None:
+        stmt = stmt.where(Student.department_id == view.department_id)
+    return _frame(session, stmt)
+
+
+def _stalled(
+    session: Session, user: User, view: View, now: datetime, settings: ReferralSettings
+) -> pd.DataFrame:
+    """Stalled referrals, through the referral stage's own closure-audit drill-down."""
+    frames = []
+    for institution_id in view.institution_ids:
+        frame = metrics.referral_frame(session, user, institution_id)
+        period = metrics.Period(view.first_month, view.end.date())
+        annotated = metrics.annotate(frame, period, now, settings)
+        frames.append(
+            metrics.drill_down(annotated, which="stalled", department_id=view.department_id)
+        )
+    return pd.concat(frames, ignore_index=True).drop(columns=["id"])
+
+
+def _frame(session: Session, stmt) -> pd.DataFrame:
+    return pd.DataFrame(session.execute(stmt).all(), columns=list(stmt.selected_columns.keys()))

@@ -1,0 +1,55 @@
+"""The dashboard filter: read from the query string, so a filtered view is a link one can share."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import Optional, Regexp, ValidationError
+
+from oversight.kpis import month_of
+
+MONTH = Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Use the form YYYY-MM, e.g. 2026-09."))
+
+
+class FilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    institution = SelectField(_l("Institution"), coerce=int, validators=[Optional()])
+    department = SelectField(_l("Department"), coerce=int, validators=[Optional()])
+    month_from = StringField(_l("From month"), validators=[Optional(), MONTH])
+    month_to = StringField(_l("To month"), validators=[Optional(), MONTH])
+    by = SelectField(
+        _l("Group by"),
+        choices=[
+            ("department", _l("Department")),
+            ("month", _l("Month")),
+            ("institution", _l("Institution")),
+        ],
+        default="department",
+    )
+
+    def validate_month_to(self, field) -> None:
+        if field.data and self.month_from.data and not self.month_from.errors:
+            if month_of(field.data) < month_of(self.month_from.data):
+                raise ValidationError(_l("The last month cannot be before the first."))
+            if _months_between(self.month_from.data, field.data) > 36:
+                raise ValidationError(_l("Choose at most 36 months."))
+
+
+class ProvinceFilterForm(FilterForm):
+    """Institutions side by side: no institution or department choice, no department rows."""
+
+    institution = None
+    department = None
+    by = SelectField(
+        _l("Group by"),
+        choices=[("institution", _l("Institution")), ("month", _l("Month"))],
+        default="institution",
+    )
+
+
+def _months_between(first: str, last: str) -> int:
+    a, b = month_of(first), month_of(last)
+    return (b.year - a.year) * 12 + b.month - a.month + 1

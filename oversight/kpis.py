@@ -1,0 +1,750 @@
+"""The oversight KPIs: what each figure counts, and its computation as SQL aggregates + pandas.
+
+Every KPI is a function `(session, view, now) -> pandas.DataFrame` with one row per group of the
+view (institution, department or month, `View.by`) and the figure's numerator, denominator and
+rate. Counting happens in the database (GROUP BY); pandas only joins the counts to the full list of
+groups, so an empty month or a department with nothing in it is a row whose rate is NaN ("—"),
+never a missing row and never 0 %. No KPI loops over rows in Python.
+
+Each frame carries a `students` column: how many students the group's figure is about. The
+province view suppresses a group when it is below the small-group threshold.
+
+The written definitions shown on the page live in `DEFINITIONS`, next to the code they describe.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, and_, case, distinct, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from campus.models import (
+    ClassGroup,
+    Department,
+    EnrolmentStatus,
+    Institution,
+    Role,
+    RoleAssignment,
+    Student,
+)
+from referrals import metrics
+from referrals.models import Referral
+from referrals.services import OPEN, ReferralSettings
+from screening.models import Campaign, CampaignAssignment
+from warning.models import Deadline, Warning, WarningEvent, WeeklyReport
+from warning.response import BLUE, RED, RESPONSE_POLICY, YELLOW
+
+BY = ("institution", "department", "month")
+LEVELS = (RED, YELLOW, BLUE)
+LEVEL_NAMES = {RED: "red", YELLOW: "yellow", BLUE: "blue"}
+# The national guideline: at least one full-time counsellor per 4,000 students, and never fewer
+# than two in a school.
+STUDENTS_PER_COUNSELLOR = 4000
+MINIMUM_COUNSELLORS = 2
+ON_ROLL = (EnrolmentStatus.ENROLLED, EnrolmentStatus.ON_LEAVE)
+
+
+@dataclass(frozen=True)
+class View:
+    """Which groups a dashboard shows: institutions, an optional department, a month range."""
+
+    institution_ids: tuple[int, ...]
+    first_month: date  # first day of the first month shown
+    last_month: date  # first day of the last month shown (included)
+    by: str = "department"
+    department_id: int | None = None
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first_month, datetime.min.time())
+
+    @property
+    def end(self) -> datetime:
+        """The first instant after the last month."""
+        return datetime.combine(_next_month(self.last_month), datetime.min.time())
+
+    @property
+    def months(self) -> list[str]:
+        months, month = [], self.first_month
+        while month <= self.last_month:
+            months.append(month.strftime("%Y-%m"))
+            month = _next_month(month)
+        return months
+
+    def grouped(self, by: str) -> View:
+        return View(self.institution_ids, self.first_month, self.last_month, by, self.department_id)
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def month_of(text: str) -> date:
+    """'2026-09' -> 2026-09-01; ValueError for anything else."""
+    parsed = datetime.strptime(text, "%Y-%m")
+    return date(parsed.year, parsed.month, 1)
+
+
+# --- groups --------------------------------------------------------------------------------------
+
+
+def _month(session: Session, column) -> ColumnElement[str]:
+    """'YYYY-MM' of a timestamp column, in the database's own dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(column, "YYYY-MM")
+    return func.strftime("%Y-%m", column)
+
+
+def _group_keys(session: Session, view: View, institution_col, department_col, when_col) -> list:
+    keys = [institution_col.label("institution_id")]
+    if view.by == "department":
+        keys.append(department_col.label("department_id"))
+    elif view.by == "month":
+        keys.append(_month(session, when_col).label("month"))
+    return keys
+
+
+def _key_names(view: View) -> list[str]:
+    return {
+        "institution": ["institution_id"],
+        "department": ["institution_id", "department_id"],
+        "month": ["institution_id", "month"],
+    }[view.by]
+
+
+def groups(session: Session, view: View) -> pd.DataFrame:
+    """Every group of the view, with its display names, whether or not it has any data."""
+    institutions = pd.DataFrame(
+        session.execute(
+            select(Institution.id.label("institution_id"), Institution.name.label("institution"))
+            .where(Institution.id.in_(view.institution_ids))
+            .order_by(Institution.name)
+        ).all(),
+        columns=["institution_id", "institution"],
+    )
+    if view.by == "department":
+        stmt = select(
+            Department.institution_id, Department.id.label("department_id"), Department.name
+        ).where(Department.institution_id.in_(view.institution_ids))
+        if view.department_id is not None:
+            stmt = stmt.where(Department.id == view.department_id)
+        departments = pd.DataFrame(
+            session.execute(stmt.order_by(Department.name)).all(),
+            columns=["institution_id", "department_id", "department"],
+        )
+        return institutions.merge(departments, on="institution_id")
+    if view.by == "month":
+        months = pd.DataFrame({"month": view.months})
+        return institutions.merge(months, how="cross")
+    return institutions
+
+
+def _frame(session: Session, stmt, view: View, counts: list[str]) -> pd.DataFrame:
+    """Run a GROUP BY statement and join its counts onto every group of the view (0 if absent)."""
+    found = pd.DataFrame(session.execute(stmt).all(), columns=list(stmt.selected_columns.keys()))
+    keys = _key_names(view)
+    out = groups(session, view).merge(found, on=keys, how="left")
+    out[counts] = out[counts].astype(float).fillna(0).astype(int)
+    return out
+
+
+def ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """numerator ÷ denominator, NaN where the denominator is 0: shown as "—", never as 0 %."""
+    return (numerator / denominator.where(denominator > 0)).astype(float)
+
+
+def _department_clause(view: View, column) -> ColumnElement[bool]:
+    return column == view.department_id if view.department_id is not None else true()
+
+
+# --- enrolment (the denominator of several KPIs) --------------------------------------------------
+
+
+def enrolment(session: Session, view: View) -> pd.DataFrame:
+    """Students on the roll (enrolled or on leave) per group; a month group counts today's roll."""
+    keys = [Student.institution_id.label("institution_id")]
+    if view.by == "department":
+        keys.append(Student.department_id.label("department_id"))
+    stmt = (
+        select(*keys, func.count(Student.id).label("enrolled"))
+        .where(
+            Student.institution_id.in_(view.institution_ids),
+            Student.enrolment_status.in_(ON_ROLL),
+            _department_clause(view, Student.department_id),
+        )
+        .group_by(*keys)
+    )
+    found = pd.DataFrame(session.execute(stmt).all(), columns=list(stmt.selected_columns.keys()))
+    out = groups(session, view).merge(found, on=[k.name for k in keys], how="left")
+    out["enrolled"] = out["enrolled"].astype(float).fillna(0).astype(int)
+    return out
+
+
+# --- screening coverage ---------------------------------------------------------------------------
+
+
+def screening_coverage(session: Session, view: View, now: datetime) -> pd.DataFrame:
+    """Screened ÷ enrolled in the cohorts of campaigns that opened in the period."""
+    keys = _group_keys(
+        session, view, Campaign.institution_id, Student.department_id, Campaign.opens_at
+    )
+    stmt = (
+        select(
+            *keys,
+            func.count(distinct(CampaignAssignment.student_id)).label("cohort"),
+            func.count(
+                distinct(
+                    case(
+                        (
+                            CampaignAssignment.completed_at.is_not(None),
+                            CampaignAssignment.student_id,
+                        )
+                    )
+                )
+            ).label("screened"),
+        )
+        .select_from(CampaignAssignment)
+        .join(Campaign, Campaign.id == CampaignAssignment.campaign_id)
+        .join(Student, Student.id == CampaignAssignment.student_id)
+        .where(
+            Campaign.institution_id.in_(view.institution_ids),
+            Campaign.opens_at >= view.start,
+            Campaign.opens_at < view.end,
+            _department_clause(view, Student.department_id),
+        )
+        .group_by(*keys)
+    )
+    out = _frame(session, stmt, view, ["cohort", "screened"])
+    out["not_screened"] = out["cohort"] - out["screened"]
+    out["coverage"] = ratio(out["screened"], out["cohort"])
+    out["students"] = out["cohort"]
+    return out
+
+
+# --- service coverage -----------------------------------------------------------------------------
+
+
+def service_coverage(session: Session, view: View, now: datetime) -> pd.DataFrame:
+    """Warned students with at least one recorded contact ÷ students with a warning opened."""
+    contacted = (
+        select(WarningEvent.id)
+        .where(WarningEvent.warning_id == Warning.id, WarningEvent.kind == "contact")
+        .exists()
+    )
+    keys = _group_keys(
+        session, view, Warning.institution_id, Warning.department_id, Warning.opened_at
+    )
+    stmt = (
+        select(
+            *keys,
+            func.count(distinct(Warning.student_id)).label("warned"),
+            func.count(distinct(case((contacted, Warning.student_id)))).label("contacted"),
+        )
+        .where(
+            Warning.institution_id.in_(view.institution_ids),
+            Warning.opened_at >= view.start,
+            Warning.opened_at < view.end,
+            _department_clause(view, Warning.department_id),
+        )
+        .group_by(*keys)
+    )
+    out = _frame(session, stmt, view, ["warned", "contacted"])
+    out["not_contacted"] = out["warned"] - out["contacted"]
+    out["coverage"] = ratio(out["contacted"], out["warned"])
+    out["students"] = out["warned"]
+    return out
+
+
+# --- full-time counsellor ratio -------------------------------------------------------------------
+
+
+def counsellor_ratio(session: Session, view: View, now: datetime) -> pd.DataFrame:
+    """Full-time counsellors (school counsellor role holders) against 1 : 4000 and at least two.
+
+    Per institution only: staffing is a school's, not a department's or a month's, figure.
+    """
+    per_institution = view.grouped("institution")
+    stmt = (
+        select(
+            RoleAssignment.institution_id.label("institution_id"),
+            func.count(distinct(RoleAssignment.user_id)).label("counsellors"),
+        )
+        .where(
+            RoleAssignment.institution_id.in_(view.institution_ids),
+            RoleAssignment.role == Role.SCHOOL_COUNSELLOR,
+        )
+        .group_by(RoleAssignment.institution_id)
+    )
+    out = _frame(session, stmt, per_institution, ["counsellors"])
+    out["enrolled"] = enrolment(session, per_institution)["enrolled"]
+    out["needed"] = compliant_minimum(out["enrolled"])
+    out["students_per_counsellor"] = ratio(out["enrolled"], out["counsellors"])
+    out["ratio_met"] = out["counsellors"] * STUDENTS_PER_COUNSELLOR >= out["enrolled"]
+    out["two_met"] = out["counsellors"] >= MINIMUM_COUNSELLORS
+    out["compliant"] = out["ratio_met"] & out["two_met"]
+    out["students"] = out["enrolled"]
+    return out
+
+
+def compliant_minimum(enrolled: pd.Series) -> pd.Series:
+    """Counsellors a school needs: one per 4,000 students (rounded up), never fewer than two."""
+    per_ratio = enrolled.map(lambda n: math.ceil(n / STUDENTS_PER_COUNSELLOR))
+    return per_ratio.clip(lower=MINIMUM_COUNSELLORS).astype(int)
+
+
+# --- crisis incidents -----------------------------------------------------------------------------
+
+
+def crisis_rate(session: Session, view: View, now: datetime) -> pd.DataFrame:
+    """Red warnings opened in the period per 10,000 students on the roll."""
+    keys = _group_keys(
+        session, view, Warning.institution_id, Warning.department_id, Warning.opened_at
+    )
+    stmt = (
+        select(*keys, func.count(Warning.id).label("incidents"))
+        .where(
+            Warning.institution_id.in_(view.institution_ids),
+            Warning.level == RED,
+            Warning.opened_at >= view.start,
+            Warning.opened_at < view.end,
+            _department_clause(view, Warning.department_id),
+        )
+        .group_by(*keys)
+    )
+    out = _frame(session, stmt, view, ["incidents"])
+    out = out.merge(_roll(session, view), on=_enrolment_keys(view), how="left")
+    out["per_10000"] = ratio(out["incidents"] * 10_000, out["enrolled"])
+    out["students"] = out["enrolled"]
+    return out
+
+
+def _enrolment_keys(view: View) -> list[str]:
+    return ["institution_id", "department_id"] if view.by == "department" else ["institution_id"]
+
+
+def _roll(session: Session, view: View) -> pd.DataFrame:
+    """Students on the roll keyed by institution (and department): one row per key."""
+    keyed = view if view.by == "department" else view.grouped("institution")
+    return enrolment(session, keyed)[[*_enrolment_keys(view), "enrolled"]]
+
+
+# --- warnings by level ----------------------------------------------------------------------------
+
+
+def warnings_by_level(session: Session, view: View, now: datetime) -> pd.DataFrame:
+    """Warnings opened in the period, by their (effective) level."""
+    keys = _group_keys(
+        session, view, Warning.institution_id, Warning.department_id, Warning.opened_at
+    )
+    counts = [
+        func.count(case((Warning.level == level, Warning.id))).label(LEVEL_NAMES[level])
+        for level in LEVELS
+    ]
+    stmt = (
+        select(*keys, *counts, func.count(distinct(Warning.student_id)).label("students"))
+        .where(
+            Warning.institution_id.in_(view.institution_ids),
+            Warning.opened_at >= view.start,
+            Warning.opened_at < view.end,
+            _department_clause(view, Warning.department_id),
+        )
+        .group_by(*keys)
+    )
+    out = _frame(session, stmt, view, [*LEVEL_NAMES.values(), "students"])
+    out["total"] = out[list(LEVEL_NAMES.values())].sum(axis=1)
+    return out
+
+
+# --- response-deadline compliance -----------------------------------------------------------------
+
+
+def _deadline_level() -> ColumnElement[int]:
+    """The level a deadline belongs to: its kind's level in the response policy (a red
+    acknowledgement stays a red deadline after a downgrade); follow-ups take the warning's level."""
+    first_response = {
+        rule.kind: level for level, policy in RESPONSE_POLICY.items() for rule in policy.deadlines
+    }
+    return case(
+        *[(Deadline.kind == kind, level) for kind, level in first_response.items()],
+        else_=Warning.level,
+    )
+
+
+def deadline_compliance(session: Session, view: View, now: datetime) -> pd.DataFrame:
+    """Deadlines met on time ÷ deadlines that fell due in the period (and before now), per level.
+
+    A superseded deadline (the level changed or the warning closed first) was never owed and is
+    left out; one met late or escalated counts as missed.
+    """
+    level = _deadline_level().label("level")
+    keys = _group_keys(
+        session, view, Warning.institution_id, Warning.department_id, Deadline.due_at
+    )
+    on_time = and_(Deadline.met_at.is_not(None), Deadline.met_at <= Deadline.due_at)
+    stmt = (
+        select(
+            *keys,
+            level,
+            func.count(Deadline.id).label("due"),
+            func.count(case((on_time, Deadline.id))).label("met"),
+            func.count(distinct(Warning.student_id)).label("students"),
+        )
+        .select_from(Deadline)
+        .join(Warning, Warning.id == Deadline.warning_id)
+        .where(
+            Warning.institution_id.in_(view.institution_ids),
+            Deadline.superseded_at.is_(None),
+            Deadline.due_at >= view.start,
+            Deadline.due_at < min(view.end, now),
+            _department_clause(view, Warning.department_id),
+        )
+        .group_by(*keys, level)
+    )
+    found = pd.DataFrame(session.execute(stmt).all(), columns=list(stmt.selected_columns.keys()))
+    frame = groups(session, view).merge(pd.DataFrame({"level": list(LEVELS)}), how="cross")
+    out = frame.merge(found, on=[*_key_names(view), "level"], how="left")
+    out[["due", "met", "students"]] = (
+        out[["due", "met", "students"]].astype(float).fillna(0).astype(int)
+    )
+    out["level_name"] = out["level"].map(LEVEL_NAMES)
+    out["compliance"] = ratio(out["met"], out["due"])
+    return out
+
+
+# --- referrals ------------------------------------------------------------------------------------
+
+
+def referral_closure(
+    session: Session, view: View, now: datetime, settings: ReferralSettings
+) -> pd.DataFrame:
+    """The closure audit of `referrals.metrics` per group, plus referrals stalled right now.
+
+    Only the rows that can matter are read: referrals whose expected closure can fall in the
+    period, and referrals still open (for "stalled"). No identities are selected.
+    """
+    sent_from = view.start - timedelta(days=settings.expected_closure_days)
+    sent_to = view.end - timedelta(days=settings.expected_closure_days)
+    stmt = select(
+        Referral.id,
+        Referral.institution_id,
+        Referral.student_id,
+        Referral.status,
+        Referral.sent_at,
+        Referral.ended_at,
+        Referral.last_transition_at,
+        Referral.department_id,
+        Referral.hospital_id,
+    ).where(
+        Referral.institution_id.in_(view.institution_ids),
+        or_(
+            and_(Referral.sent_at >= sent_from, Referral.sent_at < sent_to),
+            Referral.status.in_(OPEN),
+        ),
+        _department_clause(view, Referral.department_id),
+    )
+    frame = pd.DataFrame(session.execute(stmt).all(), columns=list(stmt.selected_columns.keys()))
+    frame["status"] = frame["status"].map(lambda s: getattr(s, "value", s))
+    for column in ("sent_at", "ended_at", "last_transition_at"):
+        frame[column] = pd.to_datetime(frame[column])
+    annotated = metrics.annotate(
+        frame, metrics.Period(view.first_month, _last_day(view)), now, settings
+    )
+    return _closure_by_group(session, view, annotated)
+
+
+def _last_day(view: View) -> date:
+    return _next_month(view.last_month) - timedelta(days=1)
+
+
+def _closure_by_group(session: Session, view: View, annotated: pd.DataFrame) -> pd.DataFrame:
+    keys = _key_names(view)
+    annotated = annotated.assign(
+        group=annotated[keys].astype(str).agg("|".join, axis=1) if len(annotated) else ""
+    )
+    table = metrics.summarise(annotated, by="group").drop(columns=["stalled", "overdue"])
+    due = annotated[annotated["due"]]
+    table["students"] = due.groupby("group")["student_id"].nunique()
+    now_open = annotated.groupby("group")[["stalled", "overdue"]].sum()
+    table = table.join(now_open, how="outer").reset_index(names="group")
+    out = groups(session, view)
+    out["group"] = out[keys].astype(str).agg("|".join, axis=1)
+    out = out.merge(table, on="group", how="left").drop(columns=["group"])
+    counts = ["due", "closed", "students", "stalled", "overdue"]
+    out[counts] = out[counts].astype(float).fillna(0).astype(int)
+    out["closure_rate"] = ratio(out["closed"], out["due"])
+    return out
+
+
+# --- weekly reports -------------------------------------------------------------------------------
+
+
+def _mondays(view: View, now: datetime) -> pd.DataFrame:
+    """Every ISO week (its Monday) starting in the period and already begun by `now`."""
+    first = view.first_month + timedelta(days=(7 - view.first_month.weekday()) % 7)
+    weeks = pd.date_range(first, _last_day(view), freq="7D")
+    weeks = weeks[weeks <= pd.Timestamp(now)]
+    return pd.DataFrame({"week_start": weeks.date, "month": weeks.strftime("%Y-%m")})
+
+
+def report_compliance(session: Session, view: View, now: datetime) -> pd.DataFrame:
+    """Weeks reported ÷ weeks expected, for classes and for dorm rooms.
+
+    A unit is expected to report when someone holds its reporting role today (a class committee
+    member, a dorm informant), as the warning stage's own reminder rule says. Weeks expected =
+    expected units × Mondays in the period up to now. Dorm rooms belong to no department, so in
+    the department view only classes are counted.
+    """
+    units = _reporting_units(session, view)
+    weeks = _mondays(view, now)
+    expected = units.merge(weeks, how="cross")
+    reported = _reported_weeks(session, view)
+    expected = expected.merge(reported, on=["kind", "unit_id", "week_start"], how="left")
+    expected["reported"] = expected["reported"].eq(True)
+    keys = _key_names(view)
+    counts = expected.pivot_table(
+        index=keys, columns="kind", values="reported", aggfunc=["size", "sum"], fill_value=0
+    )
+    counts.columns = [f"{'expected' if f == 'size' else 'reported'}_{k}" for f, k in counts.columns]
+    out = groups(session, view).merge(counts.reset_index(), on=keys, how="left")
+    for column in ("expected_class", "reported_class", "expected_room", "reported_room"):
+        out[column] = out[column].fillna(0).astype(int) if column in out else 0
+    out["class_compliance"] = ratio(out["reported_class"], out["expected_class"])
+    out["room_compliance"] = ratio(out["reported_room"], out["expected_room"])
+    out["students"] = out.merge(_roll(session, view), on=_enrolment_keys(view), how="left")[
+        "enrolled"
+    ].to_numpy()
+    return out
+
+
+def _reporting_units(session: Session, view: View) -> pd.DataFrame:
+    classes = (
+        select(
+            RoleAssignment.institution_id,
+            ClassGroup.department_id,
+            RoleAssignment.class_id.label("unit_id"),
+        )
+        .join(ClassGroup, ClassGroup.id == RoleAssignment.class_id)
+        .where(RoleAssignment.role == Role.CLASS_COMMITTEE)
+    )
+    rooms = select(
+        RoleAssignment.institution_id,
+        None,
+        RoleAssignment.room_id.label("unit_id"),
+    ).where(RoleAssignment.role == Role.DORM_INFORMANT)
+    frames = []
+    for kind, stmt in (("class", classes), ("room", rooms)):
+        stmt = stmt.where(RoleAssignment.institution_id.in_(view.institution_ids)).distinct()
+        frame = pd.DataFrame(
+            session.execute(stmt).all(), columns=["institution_id", "department_id", "unit_id"]
+        )
+        frames.append(frame.assign(kind=kind))
+    units = pd.concat(frames, ignore_index=True)
+    if view.by == "department":
+        units = units[units["kind"] == "class"]
+        if view.department_id is not None:
+            units = units[units["department_id"] == view.department_id]
+    return units
+
+
+def _reported_weeks(session: Session, view: View) -> pd.DataFrame:
+    stmt = select(WeeklyReport.class_id, WeeklyReport.room_id, WeeklyReport.week_start).where(
+        WeeklyReport.institution_id.in_(view.institution_ids),
+        WeeklyReport.week_start >= view.first_month,
+        WeeklyReport.week_start <= _last_day(view),
+    )
+    frame = pd.DataFrame(session.execute(stmt).all(), columns=["class_id", "room_id", "week_start"])
+    frame["kind"] = frame["class_id"].notna().map({True: "class", False: "room"})
+    frame["unit_id"] = frame["class_id"].fillna(frame["room_id"]).astype("Int64")
+    frame["reported"] = True
+    return frame[["kind", "unit_id", "week_start", "reported"]].drop_duplicates()
+
+
+# --- the catalogue --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One dashboard table: its computation, its columns and its written definition."""
+
+    key: str
+    title: object
+    definition: object
+    compute: Callable[..., pd.DataFrame]
+    columns: tuple[tuple[str, object, str], ...]  # (column, label, format)
+    groupings: tuple[str, ...] = BY
+    drill: dict[str, str] = field(default_factory=dict)  # column -> drill-down list
+    needs_settings: bool = False
+
+
+KPIS: tuple[Kpi, ...] = (
+    Kpi(
+        "screening",
+        _l("Screening coverage"),
+        _l(
+            "Screened ÷ enrolled in the cohort. Cohort: the students assigned to screening "
+            "campaigns that opened in the period (each student once). Screened: those who "
+            "completed every instrument of the campaign. Month: the month the campaign opened."
+        ),
+        screening_coverage,
+        (
+            ("cohort", _l("In cohort"), "int"),
+            ("screened", _l("Screened"), "int"),
+            ("not_screened", _l("Not screened"), "int"),
+            ("coverage", _l("Coverage"), "pct"),
+        ),
+        drill={"not_screened": "unscreened"},
+    ),
+    Kpi(
+        "service",
+        _l("Service coverage"),
+        _l(
+            "Warned students with at least one contact ÷ warned students. Warned: students with "
+            "a warning opened in the period (any level). Contact: a contact recorded on that "
+            "warning's follow-up log, at any time so far. Month: the month the warning opened."
+        ),
+        service_coverage,
+        (
+            ("warned", _l("Warned students"), "int"),
+            ("contacted", _l("Contacted"), "int"),
+            ("not_contacted", _l("Not contacted"), "int"),
+            ("coverage", _l("Coverage"), "pct"),
+        ),
+        drill={"warned": "warned", "not_contacted": "uncontacted"},
+    ),
+    Kpi(
+        "staffing",
+        _l("Full-time counsellors"),
+        _l(
+            "Full-time counsellors: people holding the school counsellor role at the institution "
+            "today. Students: on the roll today (enrolled or on leave). Compliant when there is "
+            "at least one counsellor per 4,000 students and at least two in the school."
+        ),
+        counsellor_ratio,
+        (
+            ("enrolled", _l("Students"), "int"),
+            ("counsellors", _l("Counsellors"), "int"),
+            ("needed", _l("Needed"), "int"),
+            ("students_per_counsellor", _l("Students per counsellor"), "num"),
+            ("ratio_met", _l("1 : 4000 met"), "bool"),
+            ("two_met", _l("At least two"), "bool"),
+            ("compliant", _l("Compliant"), "bool"),
+        ),
+        groupings=("institution",),
+    ),
+    Kpi(
+        "crisis",
+        _l("Crisis incidents"),
+        _l(
+            "Red warnings opened in the period per 10,000 students on the roll today (enrolled "
+            "or on leave). A warning counts in the month it opened if its level is red now."
+        ),
+        crisis_rate,
+        (
+            ("incidents", _l("Red warnings"), "int"),
+            ("enrolled", _l("Students"), "int"),
+            ("per_10000", _l("Per 10,000"), "num"),
+        ),
+        drill={"incidents": "red"},
+    ),
+    Kpi(
+        "levels",
+        _l("Warnings by level"),
+        _l(
+            "Warnings opened in the period, by their level now (an override counts). Month: the "
+            "month the warning opened."
+        ),
+        warnings_by_level,
+        (
+            ("red", _l("Red"), "int"),
+            ("yellow", _l("Yellow"), "int"),
+            ("blue", _l("Blue"), "int"),
+            ("total", _l("Total"), "int"),
+        ),
+        drill={"red": "red", "yellow": "yellow", "blue": "blue", "total": "warned"},
+    ),
+    Kpi(
+        "deadlines",
+        _l("Response-deadline compliance"),
+        _l(
+            "Deadlines met on time ÷ deadlines that fell due in the period, per level. Due: the "
+            "deadline's time is in the period and already past. Met on time: done no later than "
+            "its due time; late or escalated counts as missed. Deadlines no longer owed (the "
+            "level changed or the warning closed first) are left out. A first-response deadline "
+            "belongs to the level that set it; follow-ups to the warning's level now."
+        ),
+        deadline_compliance,
+        (
+            ("level_name", _l("Level"), "level"),
+            ("due", _l("Due"), "int"),
+            ("met", _l("Met on time"), "int"),
+            ("compliance", _l("Compliance"), "pct"),
+        ),
+    ),
+    Kpi(
+        "referrals",
+        _l("Referral closure"),
+        _l(
+            "Closure rate = referrals closed ÷ referrals due to close in the period. Due to "
+            "close: sent to a hospital, with the expected closure date (sent + 90 days) in the "
+            "period. Closed: reached closed, declined (documented) or withdrawn before the end "
+            "of the period; lost to follow-up is not closed. Days to closure: from sent to "
+            "closed, median and 90th percentile. Stalled: open with no update for 14 days or "
+            "more, now. Overdue: open and past the expected closure date, now."
+        ),
+        referral_closure,
+        (
+            ("due", _l("Due to close"), "int"),
+            ("closed", _l("Closed"), "int"),
+            ("closure_rate", _l("Closure rate"), "pct"),
+            ("median_days", _l("Median days"), "num"),
+            ("p90_days", _l("90th percentile days"), "num"),
+            ("stalled", _l("Stalled now"), "int"),
+            ("overdue", _l("Overdue now"), "int"),
+        ),
+        drill={"stalled": "stalled"},
+        needs_settings=True,
+    ),
+    Kpi(
+        "reports",
+        _l("Weekly-report compliance"),
+        _l(
+            "Weeks reported ÷ weeks expected, for classes and for dorm rooms. Expected: every "
+            "class and room that has a reporter (class committee member, dorm informant) today, "
+            "for each week whose Monday is in the period and not in the future. A zero report "
+            "counts. Rooms belong to no department, so the department view counts classes only."
+        ),
+        report_compliance,
+        (
+            ("expected_class", _l("Class weeks expected"), "int"),
+            ("reported_class", _l("Class weeks reported"), "int"),
+            ("class_compliance", _l("Classes"), "pct"),
+            ("expected_room", _l("Room weeks expected"), "int"),
+            ("reported_room", _l("Room weeks reported"), "int"),
+            ("room_compliance", _l("Rooms"), "pct"),
+        ),
+    ),
+)
+BY_KEY = {kpi.key: kpi for kpi in KPIS}
+
+
+def compute(
+    session: Session,
+    kpi: Kpi,
+    view: View,
+    now: datetime,
+    settings: ReferralSettings | None = None,
+) -> pd.DataFrame:
+    """One KPI table for `view` (grouped as the KPI allows)."""
+    if view.by not in kpi.groupings:
+        view = view.grouped(kpi.groupings[0])
+    if kpi.needs_settings:
+        out = kpi.compute(session, view, now, settings or ReferralSettings())
+    else:
+        out = kpi.compute(session, view, now)
+    return out

@@ -1,0 +1,284 @@
+"""Oversight pages: the administrator's dashboard with drill-downs, the province view, exports.
+
+Thin: parse the filter, authorize, call `kpis` / `drill`, render or export. Administrators and
+directors see their own institutions and may open the lists behind a figure (audited); the
+province auditor sees every university side by side, aggregates only, small groups suppressed,
+with no link or export that reaches a student.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from campus import audit, clock, nav
+from campus.extensions import db
+from campus.models import Department, Institution, Role
+from campus.permissions import require_roles
+from campus.scope import institution_ids
+from oversight import charts, drill, exports, kpis, tables
+from oversight.forms import FilterForm, ProvinceFilterForm
+from referrals.services import ReferralSettings
+
+bp = Blueprint("oversight", __name__, url_prefix="/oversight")
+
+DASHBOARD_ROLES = (Role.ADMIN, Role.DIRECTOR)
+DEFAULT_MONTHS = 6
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    nav.register(app, lambda: _("Oversight"), "oversight.dashboard", set(DASHBOARD_ROLES), order=80)
+    nav.register(
+        app, lambda: _("Province view"), "oversight.province", {Role.PROVINCE_AUDITOR}, order=80
+    )
+
+
+# --- filters -------------------------------------------------------------------------------------
+
+
+def _default_months() -> tuple[date, date]:
+    today = clock.now().date()
+    last = date(today.year, today.month, 1)
+    first = last
+    for _step in range(DEFAULT_MONTHS - 1):
+        first = date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
+    return first, last
+
+
+def _months(form) -> tuple[date, date]:
+    first, last = _default_months()
+    if form.month_from.data:
+        first = kpis.month_of(form.month_from.data)
+    if form.month_to.data:
+        last = kpis.month_of(form.month_to.data)
+    return first, max(first, last)
+
+
+def _dashboard_view(form: FilterForm) -> kpis.View:
+    """The view an administrator asked for, within the institutions they administer (404 else)."""
+    allowed = institution_ids(current_user, *DASHBOARD_ROLES)
+    institutions = db.session.execute(
+        select(Institution.id, Institution.name).where(Institution.id.in_(allowed))
+    ).all()
+    form.institution.choices = [(i.id, i.name) for i in institutions]
+    institution_id = form.institution.data or allowed[0]
+    if institution_id not in allowed:
+        abort(404)
+    departments = db.session.execute(
+        select(Department.id, Department.name)
+        .where(Department.institution_id == institution_id)
+        .order_by(Department.name)
+    ).all()
+    form.department.choices = [(0, _("All departments"))] + [(d.id, d.name) for d in departments]
+    department_id = form.department.data or None
+    if department_id is not None and department_id not in {d.id for d in departments}:
+        abort(404)
+    first, last = _months(form)
+    by = form.by.data if form.by.data in kpis.BY else "department"
+    return kpis.View((institution_id,), first, last, by, department_id)
+
+
+def _province_view(form: ProvinceFilterForm) -> kpis.View:
+    universities = db.session.scalars(
+        select(Institution.id).where(Institution.kind == "university")
+    ).all()
+    first, last = _months(form)
+    by = form.by.data if form.by.data in ("institution", "month") else "institution"
+    return kpis.View(tuple(universities), first, last, by)
+
+
+def _valid(form) -> None:
+    if not form.validate():
+        messages = [e for errors in form.errors.values() for e in errors]
+        abort(400, description=" ".join(str(m) for m in messages))
+
+
+def _settings() -> ReferralSettings:
+    return ReferralSettings.from_config(current_app.config)
+
+
+def _kpi(key: str) -> kpis.Kpi:
+    kpi = kpis.BY_KEY.get(key)
+    if kpi is None:
+        abort(404)
+    return kpi
+
+
+def _tables(view: kpis.View, *, threshold: int | None, drill_links: bool) -> list[tables.Table]:
+    now = clock.now()
+    return [
+        tables.build(
+            kpi,
+            kpis.compute(db.session, kpi, view, now, _settings()),
+            view.by,
+            threshold=threshold,
+            drill=drill_links,
+        )
+        for kpi in kpis.KPIS
+    ]
+
+
+# --- administrator dashboard ---------------------------------------------------------------------
+
+
+@bp.route("/", endpoint="dashboard")
+@require_roles(*DASHBOARD_ROLES)
+def dashboard():
+    form = FilterForm(formdata=request.args)
+    view = _dashboard_view(form)
+    _valid(form)
+    shown = _tables(view, threshold=None, drill_links=True)
+    return render_template(
+        "oversight/dashboard.html",
+        form=form,
+        view=view,
+        tables=shown,
+        charts=_charts(view),
+        export_args=_export_args(form),
+        province=False,
+    )
+
+
+@bp.route("/export/<kpi_key>.<fmt>", endpoint="export")
+@require_roles(*DASHBOARD_ROLES)
+def export(kpi_key: str, fmt: str):
+    kpi = _kpi(kpi_key)
+    form = FilterForm(formdata=request.args)
+    view = _dashboard_view(form)
+    _valid(form)
+    frame = kpis.compute(db.session, kpi, view, clock.now(), _settings())
+    table = tables.build(kpi, frame, view.by).frame()
+    return _send(table, fmt, f"{kpi.key}-{view.by}", institution_id=view.institution_ids[0])
+
+
+@bp.route("/drill/<which>", endpoint="drill")
+@bp.route("/drill/<which>.<fmt>", endpoint="drill_export")
+@require_roles(*DASHBOARD_ROLES)
+def drill_down(which: str, fmt: str | None = None):
+    """The students or warnings behind one figure; every list opened is audited with its size."""
+    if which not in drill.LISTS:
+        abort(404)
+    form = FilterForm(formdata=request.args)
+    view = _dashboard_view(form)
+    _valid(form)
+    month = request.args.get("month")
+    if month:
+        try:
+            first = kpis.month_of(month)
+        except ValueError:
+            abort(400, description=_("Use the form YYYY-MM, e.g. 2026-09."))
+        view = kpis.View(view.institution_ids, first, first, view.by, view.department_id)
+    rows = drill.drill_down(db.session, current_user, which, view, clock.now(), _settings())
+    if fmt is not None:
+        return _send(rows, fmt, f"drill-{which}", institution_id=view.institution_ids[0])
+    audit.record_read(
+        db.session,
+        actor=current_user,
+        action="drill_down",
+        record_type=f"oversight.{which}",
+        institution_id=view.institution_ids[0],
+        detail=f"rows={len(rows)} {request.query_string.decode()[:400]}",
+    )
+    return render_template(
+        "oversight/drill.html",
+        which=which,
+        view=view,
+        headers=list(rows.columns),
+        rows=rows.astype(object).where(rows.notna(), "").to_dict("records"),
+        month=month,
+        export_args=request.args.to_dict(),
+    )
+
+
+# --- province ------------------------------------------------------------------------------------
+
+
+def _threshold() -> int:
+    return int(current_app.config["SMALL_GROUP_THRESHOLD"])
+
+
+@bp.route("/province", endpoint="province")
+@require_roles(Role.PROVINCE_AUDITOR)
+def province():
+    form = ProvinceFilterForm(formdata=request.args)
+    _valid(form)
+    view = _province_view(form)
+    shown = _tables(view, threshold=_threshold(), drill_links=False)
+    return render_template(
+        "oversight/dashboard.html",
+        form=form,
+        view=view,
+        tables=shown,
+        charts={},
+        export_args=_export_args(form),
+        province=True,
+        threshold=_threshold(),
+    )
+
+
+@bp.route("/province/export/<kpi_key>.<fmt>", endpoint="province_export")
+@require_roles(Role.PROVINCE_AUDITOR)
+def province_export(kpi_key: str, fmt: str):
+    kpi = _kpi(kpi_key)
+    form = ProvinceFilterForm(formdata=request.args)
+    _valid(form)
+    view = _province_view(form)
+    frame = kpis.compute(db.session, kpi, view, clock.now(), _settings())
+    table = tables.build(kpi, frame, view.by, threshold=_threshold()).frame()
+    return _send(table, fmt, f"province-{kpi.key}-{view.by}", institution_id=None)
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _export_args(form) -> dict:
+    return {k: v for k, v in request.args.items() if k in form._fields and v}
+
+
+def _send(frame, fmt: str, name: str, *, institution_id: int | None) -> Response:
+    """An export file, after committing its audit row (what, how many rows, which filter)."""
+    if fmt not in exports.MEDIA_TYPES:
+        abort(404)
+    body = exports.render(frame, fmt, name)
+    audit.record_read(
+        db.session,
+        actor=current_user,
+        action="export",
+        record_type=f"oversight.{name}",
+        institution_id=institution_id,
+        detail=f"rows={len(frame)} format={fmt} {request.query_string.decode()[:380]}",
+    )
+    response = Response(body, mimetype=exports.MEDIA_TYPES[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+def _charts(view: kpis.View) -> dict:
+    """Level mix per month and response compliance per level, for one institution."""
+    now = clock.now()
+    monthly = view.grouped("month")
+    levels = kpis.warnings_by_level(db.session, monthly, now)
+    institution_level = view.grouped("institution")
+    deadlines = kpis.deadline_compliance(db.session, institution_level, now)
+    names = {"red": _("Red"), "yellow": _("Yellow"), "blue": _("Blue")}
+    return {
+        "levels": charts.stacked_bars(
+            "levels",
+            _("Warnings opened per month, by level"),
+            levels["month"].tolist(),
+            {name: levels[name].tolist() for name in ("red", "yellow", "blue")},
+            _("Stacked bars: red, yellow and blue warnings opened in each month."),
+        ),
+        "deadlines": charts.percent_bars(
+            "deadlines",
+            _("Response deadlines met on time"),
+            [names[n] for n in deadlines["level_name"]],
+            deadlines["compliance"].tolist(),
+            _("Share of deadlines met on time for each level; a dash means none fell due."),
+        ),
+    }

@@ -1,0 +1,201 @@
+"""Oversight fixtures: two universities with hand-countable screening, warnings, deadlines,
+referrals and weekly reports in September 2026 (the clock is frozen at 2026-09-14 02:00 UTC)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import pytest
+
+from campus.extensions import db
+from campus.models import Institution, Role, Student, User
+from referrals.models import ConsentBy, Referral, ReferralStatus, Urgency
+from screening.models import Campaign, CampaignAssignment
+from warning.models import Deadline, Warning, WarningEvent, WeeklyReport
+
+SEPT = datetime(2026, 9, 1)
+
+
+@dataclass
+class University:
+    institution: Institution
+    students: list[Student] = field(default_factory=list)
+    warnings: list[Warning] = field(default_factory=list)
+    referrals: list[Referral] = field(default_factory=list)
+    admin: User | None = None
+    director: User | None = None
+
+
+@dataclass
+class World:
+    xju: University
+    hnu: University
+    province: User
+    province_office: Institution
+    dept_counsellor: User
+
+
+def add_warning(student: Student, level: int, opened_at: datetime, **extra) -> Warning:
+    warning = Warning(
+        student_id=student.id,
+        institution_id=student.institution_id,
+        department_id=student.department_id,
+        level=level,
+        computed_level=level,
+        reason="test",
+        policy_version="test",
+        owner_tier=3,
+        opened_at=opened_at,
+        **extra,
+    )
+    db.session.add(warning)
+    db.session.flush()
+    return warning
+
+
+def add_referral(student: Student, hospital, by: User, sent_at, status, **extra) -> Referral:
+    referral = Referral(
+        institution_id=student.institution_id,
+        student_id=student.id,
+        hospital_id=hospital.id,
+        department_id=student.department_id,
+        created_by_id=by.id,
+        created_at=sent_at,
+        reason="assessment needed",
+        urgency=Urgency.ROUTINE,
+        disclosed_fields="name",
+        consent_by=ConsentBy.STUDENT,
+        consent_name=student.name,
+        consent_method="written",
+        consent_at=sent_at,
+        consent_recorded_by_id=by.id,
+        status=status,
+        sent_at=sent_at,
+        last_transition_at=extra.pop("last_transition_at", sent_at),
+        **extra,
+    )
+    db.session.add(referral)
+    db.session.flush()
+    return referral
+
+
+@pytest.fixture
+def world(campus) -> World:
+    """XJU: Computing (3 students) and Maths (1 student); HNU: one department of 2 students.
+
+    XJU, September 2026:
+    - campaign "2026 intake" opened 09-01: all 4 assigned, 3 completed (Maths' one among them);
+    - warnings: red for S1 (contacted), yellow for S2 (no contact), both opened in September;
+      blue for S3 opened in August;
+    - deadlines of S1's red warning: acknowledge met on time, assessment met late, one superseded,
+      one due after now; S2's yellow contact deadline missed;
+    - referrals: S1's sent 06-10 closed 07-20 (40 days), S2's sent 06-20 and untouched since;
+    - a class committee member and a dorm informant; the class reported the week of 09-07 only.
+    """
+    xju = University(campus.institution("XJU", "Xiangjiang University"))
+    computing = campus.department(xju.institution, "Computing")
+    maths = campus.department(xju.institution, "Maths")
+    group = campus.class_group(computing, "CS-1")
+    maths_group = campus.class_group(maths, "MA-1")
+    room = campus.room(xju.institution, "101")
+    hospital = campus.hospital(xju.institution, "Brain Hospital")
+    xju.students = [
+        campus.student(group, room, name="Li Hua", number="XJU001"),
+        campus.student(group, room, name="Wang Fang", number="XJU002"),
+        campus.student(group, name="Zhang Wei", number="XJU003"),
+        campus.student(maths_group, name="Chen Jing", number="XJU004"),
+    ]
+    xju.admin = campus.staff(xju.institution, Role.ADMIN)
+    xju.director = campus.staff(xju.institution, Role.DIRECTOR)
+    campus.staff(xju.institution, Role.SCHOOL_COUNSELLOR)
+    committee = campus.staff(xju.institution, Role.CLASS_COMMITTEE, group=group)
+    campus.staff(xju.institution, Role.DORM_INFORMANT, room=room)
+    dept_counsellor = campus.staff(xju.institution, Role.DEPT_COUNSELLOR, department=computing)
+
+    campaign = Campaign(
+        institution_id=xju.institution.id,
+        name="2026 intake",
+        instruments=["PHQ-9"],
+        opens_at=datetime(2026, 9, 1),
+        closes_at=datetime(2026, 9, 30),
+    )
+    db.session.add(campaign)
+    db.session.flush()
+    for student, done in zip(xju.students, [True, False, True, True], strict=True):
+        db.session.add(
+            CampaignAssignment(
+                campaign_id=campaign.id,
+                student_id=student.id,
+                completed_at=datetime(2026, 9, 5) if done else None,
+            )
+        )
+
+    s1, s2, s3, _s4 = xju.students
+    red = add_warning(s1, 3, datetime(2026, 9, 2, 8))
+    yellow = add_warning(s2, 2, datetime(2026, 9, 3, 8))
+    xju.warnings = [red, yellow, add_warning(s3, 1, datetime(2026, 8, 20))]
+    db.session.add(WarningEvent(warning_id=red.id, kind="contact", at=datetime(2026, 9, 2, 9)))
+    db.session.add_all(
+        [
+            Deadline(
+                warning_id=red.id,
+                kind="acknowledge",
+                tier=4,
+                due_at=datetime(2026, 9, 2, 9),
+                met_at=datetime(2026, 9, 2, 8, 30),
+            ),
+            Deadline(
+                warning_id=red.id,
+                kind="assessment",
+                tier=4,
+                due_at=datetime(2026, 9, 3, 8),
+                met_at=datetime(2026, 9, 3, 10),
+            ),
+            Deadline(
+                warning_id=red.id,
+                kind="peer_watch",
+                tier=2,
+                due_at=datetime(2026, 9, 3, 8),
+                superseded_at=datetime(2026, 9, 2, 12),
+            ),
+            Deadline(warning_id=red.id, kind="follow_up", tier=4, due_at=datetime(2026, 9, 20, 8)),
+            Deadline(warning_id=yellow.id, kind="contact", tier=3, due_at=datetime(2026, 9, 6, 8)),
+        ]
+    )
+    xju.referrals = [
+        add_referral(
+            s1,
+            hospital,
+            xju.director,
+            datetime(2026, 6, 10),
+            ReferralStatus.CLOSED,
+            ended_at=datetime(2026, 7, 20),
+            last_transition_at=datetime(2026, 7, 20),
+        ),
+        add_referral(s2, hospital, xju.director, datetime(2026, 6, 20), ReferralStatus.SENT),
+    ]
+    db.session.add(
+        WeeklyReport(
+            institution_id=xju.institution.id,
+            class_id=group.id,
+            week_start=date(2026, 9, 7),
+            zero_report=True,
+            filed_by_id=committee.id,
+        )
+    )
+
+    hnu = University(campus.institution("HNU", "Hunan Normal University"))
+    hnu_dept = campus.department(hnu.institution, "History")
+    hnu_group = campus.class_group(hnu_dept, "HI-1")
+    hnu.students = [
+        campus.student(hnu_group, name="Zhao Lei", number="HNU001"),
+        campus.student(hnu_group, name="Sun Mei", number="HNU002"),
+    ]
+    hnu.admin = campus.staff(hnu.institution, Role.ADMIN)
+    hnu.warnings = [add_warning(hnu.students[0], 3, datetime(2026, 9, 4))]
+
+    office = campus.institution("HNPRO", "Hunan Education Department", kind="province")
+    province = campus.staff(office, Role.PROVINCE_AUDITOR)
+    campus.commit()
+    return World(xju, hnu, province, office, dept_counsellor)

@@ -1,0 +1,192 @@
+"""KPI values on the `world` fixture, worked out by hand (arithmetic in the comments)."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import insert
+
+from campus import clock
+from campus.extensions import db
+from campus.models import Role, Student
+from oversight import kpis, tables
+from referrals.services import ReferralSettings
+
+SEPT = date(2026, 9, 1)
+
+
+def view(world, by="department", first=SEPT, last=SEPT, department_id=None):
+    return kpis.View((world.xju.institution.id,), first, last, by, department_id)
+
+
+def row(frame: pd.DataFrame, **where) -> dict:
+    mask = pd.Series(True, index=frame.index)
+    for column, value in where.items():
+        mask &= frame[column] == value
+    (found,) = frame[mask].to_dict("records")
+    return found
+
+
+def compute(key, v):
+    return kpis.compute(db.session, kpis.BY_KEY[key], v, clock.now(), ReferralSettings())
+
+
+def test_screening_coverage_counts_completed_students_of_the_cohort(world):
+    out = compute("screening", view(world))
+    # Computing: S1, S2, S3 assigned, S1 and S3 completed -> 2 / 3 = 66.7 %
+    computing = row(out, department="Computing")
+    assert (computing["cohort"], computing["screened"]) == (3, 2)
+    assert computing["coverage"] == 2 / 3
+    # Maths: S4 assigned and completed -> 1 / 1
+    assert row(out, department="Maths")["coverage"] == 1.0
+    # The institution as a whole: 3 / 4 = 75 %
+    assert compute("screening", view(world, "institution"))["coverage"].tolist() == [0.75]
+
+
+def test_service_coverage_is_contacted_warned_students_over_warned_students(world):
+    out = compute("service", view(world, "institution"))
+    # Opened in September: S1 (red, contacted) and S2 (yellow, no contact); S3's is August's.
+    # 1 contacted / 2 warned = 50 %
+    assert row(out, institution="Xiangjiang University")["warned"] == 2
+    assert out["coverage"].tolist() == [0.5]
+
+
+def test_crisis_rate_is_red_warnings_per_10000_students_on_the_roll(world):
+    out = compute("crisis", view(world, "institution"))
+    # 1 red warning opened in September, 4 students on the roll: 1 * 10000 / 4 = 2500
+    assert out["incidents"].tolist() == [1]
+    assert out["per_10000"].tolist() == [2500.0]
+
+
+def test_warnings_by_level_per_month(world):
+    out = compute("levels", view(world, "month", first=date(2026, 8, 1)))
+    # August: S3's blue. September: S1's red and S2's yellow.
+    august, september = row(out, month="2026-08"), row(out, month="2026-09")
+    assert (august["red"], august["yellow"], august["blue"]) == (0, 0, 1)
+    assert (september["red"], september["yellow"], september["blue"], september["total"]) == (
+        1,
+        1,
+        0,
+        2,
+    )
+
+
+def test_deadline_compliance_per_level_leaves_out_superseded_and_future_deadlines(world):
+    out = compute("deadlines", view(world, "institution"))
+    # Red: acknowledge met on time, assessment met late; peer watch superseded (not owed) and
+    # the follow-up due 09-20 is after now (09-14): 1 met / 2 due = 50 %.
+    red = row(out, level_name="red")
+    assert (red["due"], red["met"], red["compliance"]) == (2, 1, 0.5)
+    # Yellow: the contact due 09-06 was never made: 0 / 1 = 0 %, shown as 0 %, not "—".
+    assert row(out, level_name="yellow")["compliance"] == 0.0
+    # Blue: nothing fell due: 0 / 0 -> no rate at all ("—").
+    assert math.isnan(row(out, level_name="blue")["compliance"])
+
+
+def test_referral_closure_rate_days_and_stalled(world):
+    out = compute("referrals", view(world, "institution"))
+    # Expected closure = sent + 90 days: 06-10 -> 09-08 and 06-20 -> 09-18, both in September.
+    # S1's closed on 07-20 after 40 days; S2's is still "sent": 1 closed / 2 due = 50 %.
+    # S2's has had no update since 06-20, more than 14 days before now: stalled.
+    xju = row(out, institution="Xiangjiang University")
+    assert (xju["due"], xju["closed"], xju["closure_rate"]) == (2, 1, 0.5)
+    assert xju["median_days"] == 40.0
+    assert xju["p90_days"] == 40.0
+    assert xju["stalled"] == 1
+
+
+def test_weekly_report_compliance_counts_mondays_up_to_now(world):
+    out = compute("reports", view(world, "institution"))
+    # Mondays of September up to now (09-14 02:00): 09-07 and 09-14 -> 2 weeks per unit.
+    # The class reported for 09-07 only: 1 / 2. The room never reported: 0 / 2.
+    xju = row(out, institution="Xiangjiang University")
+    assert (xju["expected_class"], xju["reported_class"]) == (2, 1)
+    assert xju["class_compliance"] == 0.5
+    assert (xju["expected_room"], xju["room_compliance"]) == (2, 0.0)
+
+
+def test_an_empty_period_shows_dashes_not_zero_percent(world, app):
+    # January 2026 has no campaign, no warning, no deadline and no referral due: each of these
+    # rates has a zero denominator and must read "—", never 0 %.
+    january = date(2026, 1, 1)
+    for key in ("screening", "service", "deadlines", "referrals"):
+        kpi = kpis.BY_KEY[key]
+        out = compute(key, view(world, "month", january, january))
+        with app.test_request_context():
+            table = tables.build(kpi, out, "month")
+        assert table.rows, key
+        percents = [
+            cell.value
+            for row_ in table.rows
+            for cell, (_c, _l, fmt) in zip(row_[-len(kpi.columns) :], kpi.columns, strict=True)
+            if fmt == "pct"
+        ]
+        assert percents and all(v == "—" for v in percents), key
+
+
+def test_a_department_with_nothing_in_it_is_a_row_with_dashes(world, campus):
+    campus.department(world.xju.institution, "Physics")
+    campus.commit()
+    out = compute("service", view(world))
+    physics = row(out, department="Physics")
+    assert physics["warned"] == 0 and math.isnan(physics["coverage"])
+
+
+def _bulk_students(world, count: int) -> None:
+    institution = world.xju.institution
+    department_id = world.xju.students[0].department_id
+    class_id = world.xju.students[0].class_id
+    db.session.execute(
+        insert(Student),
+        [
+            {
+                "institution_id": institution.id,
+                "student_number": f"BULK{i:05d}",
+                "name": f"Bulk {i}",
+                "gender": "F",
+                "birth_date": date(2007, 1, 1),
+                "department_id": department_id,
+                "class_id": class_id,
+            }
+            for i in range(count)
+        ],
+    )
+    db.session.commit()
+
+
+def test_4000_students_with_one_counsellor_meet_the_ratio_but_not_the_minimum_of_two(world):
+    _bulk_students(world, 4000 - 4)  # the fixture already has 4 students: 4000 in all
+    xju = compute("staffing", view(world, "institution")).iloc[0]
+    # 1 counsellor * 4000 >= 4000 students: ratio met; 1 < 2: the minimum is not.
+    assert (xju["enrolled"], xju["counsellors"]) == (4000, 1)
+    assert bool(xju["ratio_met"]) and not bool(xju["two_met"]) and not bool(xju["compliant"])
+    assert xju["needed"] == 2
+
+
+def test_4001_students_need_two_counsellors_and_two_are_compliant(world, campus):
+    _bulk_students(world, 4001 - 4)
+    campus.staff(world.xju.institution, Role.SCHOOL_COUNSELLOR)
+    campus.commit()
+    xju = compute("staffing", view(world, "institution")).iloc[0]
+    # 2 * 4000 = 8000 >= 4001, and 2 >= 2: compliant; ceil(4001 / 4000) = 2 needed.
+    assert bool(xju["ratio_met"]) and bool(xju["two_met"]) and bool(xju["compliant"])
+    assert xju["needed"] == 2
+
+
+def test_4001_students_with_one_counsellor_miss_the_ratio(world):
+    _bulk_students(world, 4001 - 4)
+    xju = compute("staffing", view(world, "institution")).iloc[0]
+    # 1 * 4000 < 4001
+    assert not bool(xju["ratio_met"])
+
+
+def test_a_school_without_counsellors_has_no_students_per_counsellor_figure(world, app):
+    hnu = kpis.View((world.hnu.institution.id,), SEPT, SEPT, "institution")
+    out = kpis.compute(db.session, kpis.BY_KEY["staffing"], hnu, clock.now())
+    assert out["counsellors"].tolist() == [0]
+    assert math.isnan(out["students_per_counsellor"].iloc[0])
+    with app.test_request_context():
+        table = tables.build(kpis.BY_KEY["staffing"], out, "institution")
+    assert "—" in [cell.value for cell in table.rows[0]]
