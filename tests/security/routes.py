@@ -16,6 +16,9 @@ WARNING_STAFF = frozenset(
     {Role.DEPT_COUNSELLOR, Role.DEPT_LEADER, Role.SCHOOL_COUNSELLOR, Role.DIRECTOR}
 )
 ADMIN = frozenset({Role.ADMIN})
+SCHOOL_COUNSELLOR = frozenset({Role.SCHOOL_COUNSELLOR})
+CLINICAL_READERS = frozenset({Role.SCHOOL_COUNSELLOR, Role.DIRECTOR})
+DASHBOARD = frozenset({Role.ADMIN, Role.DIRECTOR})
 ROSTER_VIEWERS = ALL_SIGNED_IN - {Role.STUDENT, Role.HOSPITAL_LIAISON, Role.PROVINCE_AUDITOR}
 
 ACCESS: dict[str, frozenset[Role] | str] = {
@@ -69,6 +72,32 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "warning.policy_version": ADMIN,
     "warning.policy_simulate": ADMIN,
     "warning.policy_activate": ADMIN,
+    "referrals.index": CLINICAL_READERS,
+    "referrals.new": SCHOOL_COUNSELLOR,
+    "referrals.detail": CLINICAL_READERS,
+    "referrals.move": SCHOOL_COUNSELLOR,
+    # The referral went to another hospital than the liaison's: the liaison may list, not open.
+    "referrals.liaison_index": frozenset({Role.HOSPITAL_LIAISON}),
+    "referrals.liaison_detail": frozenset(),
+    "referrals.liaison_move": frozenset(),
+    "referrals.hospitals": ADMIN,
+    "referrals.closure": DASHBOARD,
+    "referrals.closure_list": DASHBOARD,
+    "referrals.closure_export": DASHBOARD,
+    "referrals.leaves": CLINICAL_READERS,
+    "referrals.leave_detail": CLINICAL_READERS,
+    "referrals.leave_statement": SCHOOL_COUNSELLOR,
+    "referrals.leave_assessment": SCHOOL_COUNSELLOR,
+    "referrals.leave_approve": SCHOOL_COUNSELLOR,
+    "referrals.leave_plan_item": SCHOOL_COUNSELLOR,
+    "referrals.leave_task_done": SCHOOL_COUNSELLOR,
+    "referrals.leave_close": SCHOOL_COUNSELLOR,
+    "oversight.dashboard": DASHBOARD,
+    "oversight.export": DASHBOARD,
+    "oversight.drill": DASHBOARD,
+    "oversight.drill_export": DASHBOARD,
+    "oversight.province": frozenset({Role.PROVINCE_AUDITOR}),
+    "oversight.province_export": frozenset({Role.PROVINCE_AUDITOR}),
 }
 
 # Parameters whose value depends on the endpoint; everything else comes from `World.ids`.
@@ -79,8 +108,13 @@ ENDPOINT_PARAMS: dict[str, dict[str, object]] = {
     "screening.take": {"code": "phq9"},
     "screening.feedback": {"code": "phq9"},
     "response.act": {"name": "acknowledge"},
+    "oversight.drill": {"which": "red"},
+    "oversight.drill_export": {"which": "red", "fmt": "csv"},
+    "oversight.export": {"fmt": "csv"},
+    "oversight.province_export": {"fmt": "csv"},
+    "referrals.closure_export": {"fmt": "csv"},
 }
-FIXED_PARAMS: dict[str, object] = {"kind": "class"}
+FIXED_PARAMS: dict[str, object] = {"kind": "class", "kpi_key": "screening"}
 PARAM_IDS = {"assignment_id": "screening_assignment_id", "unit_id": "class_id"}
 
 
