@@ -1,0 +1,128 @@
+"""Demo early-warning data: concern and weekly reports, academic records and life events, so the
+queue shows red, yellow and blue warnings with their reasons."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campus import clock
+from campus.models import Institution, Role, RoleAssignment, Student, User
+from warning import academic, reports
+from warning.models import ConcernCategory, LifeEventKind, SignalSource
+from warning.services import record_signal
+
+CONCERNS = (ConcernCategory.SUICIDAL_TALK, ConcernCategory.LOW_MOOD, ConcernCategory.ISOLATION)
+
+
+def seed(session: Session, institution: Institution) -> None:
+    """Add the domain's demo data to ``institution`` (idempotent enough: skips if signals exist)."""
+    from warning.models import Signal
+
+    if session.scalar(select(Signal.id).where(Signal.institution_id == institution.id).limit(1)):
+        return
+    now = clock.now()
+    students = list(
+        session.scalars(
+            select(Student).where(Student.institution_id == institution.id).order_by(Student.id)
+        ).all()[:40]
+    )
+    if len(students) < 12:
+        return
+    _concerns(session, institution, students, now)
+    _screenings(session, students[4:10], now)
+    for student, kind in zip(
+        students[10:12],
+        (LifeEventKind.BEREAVEMENT, LifeEventKind.INTERPERSONAL_ISOLATION),
+        strict=True,
+    ):
+        record_signal(
+            session,
+            student=student,
+            source=SignalSource.LIFE_EVENT,
+            observed_at=now - timedelta(days=5),
+            label=f"Life event: {kind.value.replace('_', ' ')}",
+            flags=[academic.LIFE_EVENT_FLAGS[kind], f"life_event:{kind.value}"],
+        )
+    record_signal(
+        session,
+        student=students[6],
+        source=SignalSource.ACADEMIC,
+        observed_at=now - timedelta(days=20),
+        label="Academic difficulty in 2025-2026-2: 14 failed credits, academic warning",
+        flags=["key_group:academic_difficulty"],
+    )
+    session.commit()
+    _weekly(session, institution, now)
+
+
+def _concerns(session: Session, institution: Institution, students: list[Student], now) -> None:
+    committee = session.scalar(
+        select(User)
+        .join(RoleAssignment)
+        .where(
+            RoleAssignment.institution_id == institution.id,
+            RoleAssignment.role == Role.CLASS_COMMITTEE,
+        )
+    )
+    for student, category in zip(students[:3], CONCERNS, strict=False):
+        record_signal(
+            session,
+            student=student,
+            source=SignalSource.CONCERN_REPORT,
+            observed_at=now - timedelta(days=1),
+            label=f"Class concern report: {category.value.replace('_', ' ')}",
+            flags=[f"concern:{category.value}"],
+            recorded_by=committee,
+        )
+
+
+def _screenings(session: Session, students: list[Student], now) -> None:
+    for student, (instrument, total, band) in zip(
+        students,
+        (
+            ("phq9", 22, "severe"),
+            ("phq9", 14, "moderate"),
+            ("gad7", 12, "moderate"),
+            ("phq9", 7, "mild"),
+            ("gad7", 6, "mild"),
+            ("phq9", 8, "mild"),
+        ),
+        strict=False,
+    ):
+        record_signal(
+            session,
+            student=student,
+            source=SignalSource.SCREENING,
+            observed_at=now - timedelta(days=2),
+            label=f"{instrument.upper()} {band} in the demo freshman intake",
+            instrument=instrument,
+            total=total,
+        )
+
+
+def _weekly(session: Session, institution: Institution, now) -> None:
+    """Zero reports from half the reporters, so the missing-report view has both kinds."""
+    week = reports.week_start(now.date())
+    reporters = (
+        session.scalars(
+            select(User)
+            .join(RoleAssignment)
+            .where(
+                RoleAssignment.institution_id == institution.id,
+                RoleAssignment.role.in_((Role.CLASS_COMMITTEE, Role.DORM_INFORMANT)),
+            )
+        )
+        .unique()
+        .all()
+    )
+    for user in reporters[::2]:
+        for unit in reports.units_of(session, user)[:1]:
+            try:
+                reports.file_weekly_report(
+                    session, user=user, unit=unit, week=week, zero_report=True, note=None, now=now
+                )
+            except reports.ReportError:
+                continue
