@@ -1,0 +1,175 @@
+"""Campaigns: validation, who is targeted, live status counts, reminders, admin pages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from campus import clock
+from campus.extensions import db
+from campus.notifications import Notification
+from screening import campaigns
+from screening.models import CampaignAssignment
+from tests.conftest import sign_in
+
+
+def _assigned(campaign) -> set[int]:
+    return set(
+        db.session.scalars(
+            select(CampaignAssignment.student_id).where(
+                CampaignAssignment.campaign_id == campaign.id
+            )
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("instruments", "opens", "closes", "problem"),
+    [
+        ((), 0, 5, "Choose at least one instrument."),
+        (("phq99",), 0, 5, "Unknown instrument 'phq99'."),
+        (("phq9", "phq9"), 0, 5, "Each instrument can appear only once."),
+        (("phq9",), 5, 5, "The window must close after it opens."),
+        (("upi",), 0, 5, "The item text of 'upi' is licensed and has not been loaded"),
+    ],
+)
+def test_campaign_with_a_bad_definition_is_refused_and_nothing_saved(
+    school, make_campaign, instruments, opens, closes, problem
+):
+    now = clock.now()
+    with pytest.raises(campaigns.CampaignError) as refused:
+        make_campaign(
+            instruments=instruments,
+            opens=now + timedelta(days=opens),
+            closes=now + timedelta(days=closes),
+        )
+    assert any(p.startswith(problem) for p in refused.value.problems)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(CampaignAssignment)) == 0
+
+
+def test_campaign_targets_the_enrolled_students_of_its_grade_and_departments(school, make_campaign):
+    all_freshmen = make_campaign("all freshmen", grades=(2026,))
+    computing_freshmen = make_campaign(
+        "computing freshmen", grades=(2026,), departments=(school.computing,)
+    )
+    assert _assigned(all_freshmen) == {
+        school.student.id,
+        school.minor.id,
+        school.classmate.id,
+        school.mathematician.id,
+    }
+    assert _assigned(computing_freshmen) == {
+        school.student.id,
+        school.minor.id,
+        school.classmate.id,
+    }
+
+
+def test_statuses_move_from_due_to_started_to_completed_and_coverage_counts_them(
+    school, make_campaign
+):
+    campaign = make_campaign()
+    assignments = {
+        a.student_id: a
+        for a in db.session.scalars(
+            select(CampaignAssignment).where(CampaignAssignment.campaign_id == campaign.id)
+        )
+    }
+    assignments[school.student.id].started_at = clock.now()
+    assignments[school.minor.id].started_at = clock.now()
+    assignments[school.minor.id].completed_at = clock.now()
+    db.session.commit()
+    cover = campaigns.coverage(db.session, campaign, school.admin, clock.now())
+    assert (cover.due, cover.started, cover.completed, cover.expired) == (2, 1, 1, 0)
+    by_department = dict(
+        campaigns.coverage_by_department(db.session, campaign, school.admin, clock.now())
+    )
+    assert by_department["Computing"].completed == 1 and by_department["Mathematics"].due == 1
+
+    after_window = campaign.closes_at + timedelta(minutes=1)
+    late = campaigns.coverage(db.session, campaign, school.admin, after_window)
+    assert (late.due, late.started, late.completed, late.expired) == (0, 0, 1, 3)
+
+
+def test_reminders_go_to_students_who_still_owe_and_never_twice_the_same_day(school, make_campaign):
+    campaign = make_campaign(reminder_every_days=2)
+    assert campaigns.send_reminders(db.session, campaign, clock.now()) == 4
+    db.session.commit()
+    assert campaigns.send_reminders(db.session, campaign, clock.now() + timedelta(hours=3)) == 0
+    assert campaigns.send_reminders(db.session, campaign, clock.now() + timedelta(days=1)) == 0
+    assert campaigns.send_reminders(db.session, campaign, clock.now() + timedelta(days=2)) == 4
+    db.session.commit()
+    texts = db.session.scalars(
+        select(Notification.text).where(Notification.user_id == school.student.user_id)
+    ).all()
+    assert len(texts) == 2 and "2026 freshman intake" in texts[0]
+
+
+def test_admin_creates_a_campaign_in_the_browser_and_sees_its_coverage(client, school):
+    sign_in(client, school.admin)
+    response = client.post(
+        "/screening/campaigns/new",
+        data={
+            "name": "2026 freshman intake",
+            "instruments": "literacy, phq9, gad7, asq",
+            "grades": ["2026"],
+            "opens_at": "2026-09-13T08:00",
+            "closes_at": "2026-10-13T08:00",
+            "reminder_every_days": "3",
+        },
+    )
+    assert response.status_code == 302, response.data[:2000]
+    detail = client.get(response.headers["Location"])
+    assert b"0 of 4 students completed" in detail.data
+    listing = client.get("/screening/campaigns")
+    assert b"2026 freshman intake" in listing.data
+
+
+def test_campaign_form_names_unknown_instruments_and_a_reversed_window(client, school):
+    sign_in(client, school.admin)
+    response = client.post(
+        "/screening/campaigns/new",
+        data={
+            "name": "bad",
+            "instruments": "phq9, nosuch",
+            "opens_at": "2026-09-20T08:00",
+            "closes_at": "2026-09-13T08:00",
+        },
+    )
+    assert response.status_code == 422
+    assert b"The window must close after it opens." in response.data
+
+
+def test_campaign_pages_are_closed_to_students_and_department_counsellors(
+    client, school, campus, make_campaign
+):
+    campaign = make_campaign()
+    from campus.models import Role
+
+    dept = campus.staff(school.institution, Role.DEPT_COUNSELLOR, department=school.computing)
+    campus.commit()
+    sign_in(client, school.student.user)
+    assert client.get(f"/screening/campaigns/{campaign.id}").status_code == 403
+    client.post("/logout")
+    sign_in(client, dept)
+    assert client.get("/screening/campaigns").status_code == 403
+
+
+def test_window_in_local_time_is_stored_in_utc(client, school):
+    sign_in(client, school.admin)
+    client.post(
+        "/screening/campaigns/new",
+        data={
+            "name": "utc",
+            "instruments": "phq9",
+            "opens_at": "2026-09-14T08:00",
+            "closes_at": "2026-09-20T08:00",
+        },
+    )
+    from screening.models import Campaign
+
+    campaign = db.session.scalar(select(Campaign).where(Campaign.name == "utc"))
+    assert campaign.opens_at == datetime(2026, 9, 14, 0, 0)

@@ -1,0 +1,256 @@
+"""The student's intake through the browser: consent, one instrument per page, one submit."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from campus.extensions import db
+from screening.models import InstrumentResponse, ScreeningResult
+from tests.conftest import sign_in
+from warning.models import Signal, Warning
+
+PHQ9_CALM = {f"item_{n}": "0" for n in range(1, 10)}
+GAD7_CALM = {f"item_{n}": "0" for n in range(1, 8)}
+ASQ_NO = {f"item_{n}": "0" for n in range(1, 5)}
+
+
+def _literacy_answers() -> dict[str, str]:
+    from screening.scoring import load_instrument
+
+    inst = load_instrument("literacy")
+    return {f"item_{i.number}": str(i.correct) for i in inst.items}
+
+
+def _assignment(campaign, student):
+    from screening.models import CampaignAssignment
+
+    return db.session.scalar(
+        select(CampaignAssignment).where(
+            CampaignAssignment.campaign_id == campaign.id,
+            CampaignAssignment.student_id == student.id,
+        )
+    )
+
+
+def _results(assignment) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(ScreeningResult)
+        .where(ScreeningResult.assignment_id == assignment.id)
+    )
+
+
+def _consent(client, assignment, **extra):
+    data = {"informed": "y", "sensitive_data": "y", **extra}
+    return client.post(f"/screening/a/{assignment.id}/consent", data=data)
+
+
+def _post(client, assignment, code, answers, action="submit", token="page-1"):  # noqa: S107
+    return client.post(
+        f"/screening/a/{assignment.id}/i/{code}", data={**answers, "action": action, "token": token}
+    )
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+def test_student_completes_the_freshman_campaign_in_the_browser(
+    client, school, make_campaign, language
+):
+    campaign = make_campaign(instruments=("literacy", "phq9", "gad7", "asq"))
+    assignment = _assignment(campaign, school.student)
+    sign_in(client, school.student.user)
+    client.post(f"/language/{language}", data={"next": "/"})
+    mine = client.get("/screening/mine")
+    assert campaign.name.encode() in mine.data
+    start = client.get(f"/screening/a/{assignment.id}", follow_redirects=True)
+    assert start.status_code == 200
+    assert _consent(client, assignment).status_code == 302
+
+    page = client.get(f"/screening/a/{assignment.id}/i/literacy")
+    expected_title = "心理健康知识小测" if language == "zh_CN" else "Mental health literacy check"
+    assert expected_title in page.get_data(as_text=True)
+    done = _post(client, assignment, "literacy", _literacy_answers(), token="a")
+    feedback = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "10" in feedback and "phq9" in feedback  # the score, the key, and onward to PHQ-9
+    for code, answers in (("phq9", PHQ9_CALM), ("gad7", GAD7_CALM), ("asq", ASQ_NO)):
+        assert _post(client, assignment, code, answers, token=code).status_code == 302
+    finished = client.get(f"/screening/a/{assignment.id}")
+    assert finished.status_code == 200
+    db.session.refresh(assignment)
+    assert assignment.completed_at is not None and _results(assignment) == 4
+
+
+def test_an_instrument_cannot_be_opened_before_consent(client, school, make_campaign):
+    assignment = _assignment(make_campaign(), school.student)
+    sign_in(client, school.student.user)
+    response = client.get(f"/screening/a/{assignment.id}/i/phq9")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/consent")
+    assert _post(client, assignment, "phq9", PHQ9_CALM).status_code == 302
+    assert _results(assignment) == 0
+
+
+def test_sensitive_data_consent_is_separate_and_required(client, school, make_campaign):
+    assignment = _assignment(make_campaign(), school.student)
+    sign_in(client, school.student.user)
+    client.post("/language/en", data={"next": "/"})
+    response = client.post(f"/screening/a/{assignment.id}/consent", data={"informed": "y"})
+    assert response.status_code == 422
+    assert b"Please agree separately to the processing of sensitive data." in response.data
+    db.session.refresh(assignment)
+    assert assignment.consent is None and assignment.started_at is None
+
+
+def test_a_minor_needs_guardian_consent(client, school, make_campaign):
+    assignment = _assignment(make_campaign(), school.minor)
+    sign_in(client, school.minor.user)
+    client.post("/language/en", data={"next": "/"})
+    refused = _consent(client, assignment)
+    assert refused.status_code == 422
+    assert b"your guardian must agree too" in refused.data
+    accepted = _consent(
+        client,
+        assignment,
+        guardian_name="Wang Fang",
+        guardian_relationship="Mother",
+        guardian_agrees="y",
+    )
+    assert accepted.status_code == 302
+    db.session.refresh(assignment)
+    assert assignment.consent.minor and assignment.consent.guardian_name == "Wang Fang"
+
+
+@pytest.mark.parametrize(
+    ("language", "message"), [("en", "Please answer item 4."), ("zh_CN", "请回答第 4 题。")]
+)
+def test_a_missing_answer_is_named_and_the_other_answers_are_kept(
+    client, school, make_campaign, language, message
+):
+    assignment = _assignment(make_campaign(), school.student)
+    sign_in(client, school.student.user)
+    client.post(f"/language/{language}", data={"next": "/"})
+    _consent(client, assignment)
+    answers = {k: v for k, v in PHQ9_CALM.items() if k != "item_4"}
+    response = _post(client, assignment, "phq9", answers)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert _results(assignment) == 0
+    draft = db.session.scalar(select(InstrumentResponse))
+    assert draft.answer_map() == {n: 0 for n in (1, 2, 3, 5, 6, 7, 8, 9)}
+
+
+def test_a_forged_option_value_is_rejected_and_nothing_is_saved(client, school, make_campaign):
+    assignment = _assignment(make_campaign(), school.student)
+    sign_in(client, school.student.user)
+    client.post("/language/en", data={"next": "/"})
+    _consent(client, assignment)
+    response = _post(client, assignment, "phq9", {**PHQ9_CALM, "item_9": "7"})
+    assert response.status_code == 422
+    assert b"Item 9: 7 is not one of the allowed answers (0, 1, 2, 3)." in response.data
+    assert _results(assignment) == 0
+    assert db.session.scalar(select(func.count()).select_from(InstrumentResponse)) == 0
+
+
+def test_save_and_continue_later_keeps_answers_for_resuming(client, school, make_campaign):
+    assignment = _assignment(make_campaign(), school.student)
+    sign_in(client, school.student.user)
+    _consent(client, assignment)
+    saved = _post(client, assignment, "phq9", {"item_1": "2", "item_2": "1"}, action="save")
+    assert saved.status_code == 302
+    resumed = client.get(f"/screening/a/{assignment.id}", follow_redirects=True)
+    html = resumed.get_data(as_text=True)
+    assert 'name="item_1" value="2" checked' in html and 'name="item_2" value="1" checked' in html
+
+
+def test_another_students_assignment_id_is_not_found(client, school, make_campaign):
+    theirs = _assignment(make_campaign(), school.classmate)
+    sign_in(client, school.student.user)
+    assert client.get(f"/screening/a/{theirs.id}/consent").status_code == 404
+    assert _post(client, theirs, "phq9", PHQ9_CALM).status_code == 404
+    assert client.get(f"/screening/a/{theirs.id}/i/phq9/done").status_code == 404
+
+
+def test_a_double_submit_creates_exactly_one_result(client, school, make_campaign):
+    assignment = _assignment(make_campaign(instruments=("phq9", "gad7")), school.student)
+    sign_in(client, school.student.user)
+    _consent(client, assignment)
+    first = _post(client, assignment, "phq9", PHQ9_CALM, token="same")
+    second = _post(client, assignment, "phq9", {**PHQ9_CALM, "item_1": "3"}, token="same")
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    assert _results(assignment) == 1
+    assert db.session.scalar(select(ScreeningResult.total)) == 0
+
+
+def test_a_safety_answer_shows_crisis_resources_and_commits_a_red_warning(
+    client, school, make_campaign
+):
+    assignment = _assignment(make_campaign(instruments=("phq9", "gad7")), school.student)
+    sign_in(client, school.student.user)
+    client.post("/language/en", data={"next": "/"})
+    _consent(client, assignment)
+    done = _post(client, assignment, "phq9", {**PHQ9_CALM, "item_9": "1"})
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "400-161-9995" in page and "0731-1234-5678" in page
+    assert "a counsellor from the mental health centre will get in touch" in page.lower()
+    assert 'class="level' not in page and "Minimal depression" not in page
+    assert f"/screening/a/{assignment.id}/i/gad7" in page
+    db.session.expire_all()
+    result = db.session.scalar(select(ScreeningResult))
+    signal = db.session.scalar(select(Signal).where(Signal.evidence_id == result.id))
+    assert "safety" in result.flag_set and signal.implied_level == 3
+    warning = db.session.scalar(select(Warning).where(Warning.student_id == school.student.id))
+    assert warning.level == 3
+
+
+def test_a_failing_hand_off_writes_no_result_and_keeps_the_draft(
+    client, school, make_campaign, monkeypatch
+):
+    from warning import services
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("warning stage unavailable")
+
+    monkeypatch.setattr(services, "hand_off_screening_result", broken)
+    assignment = _assignment(make_campaign(), school.student)
+    sign_in(client, school.student.user)
+    client.post("/language/en", data={"next": "/"})
+    _consent(client, assignment)
+    response = _post(client, assignment, "phq9", {**PHQ9_CALM, "item_9": "2"})
+    assert response.status_code == 503
+    assert b"Your answers are kept" in response.data
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(ScreeningResult)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Signal)) == 0
+    draft = db.session.scalar(select(InstrumentResponse))
+    assert draft.answer_map()[9] == 2
+    assert _assignment_completed(assignment) is None
+
+
+def _assignment_completed(assignment):
+    db.session.refresh(assignment)
+    return assignment.completed_at
+
+
+def test_the_literacy_feedback_shows_the_answer_key_and_explanations(client, school, make_campaign):
+    assignment = _assignment(make_campaign(instruments=("literacy",)), school.student)
+    sign_in(client, school.student.user)
+    client.post("/language/en", data={"next": "/"})
+    _consent(client, assignment)
+    wrong_first = {**_literacy_answers(), "item_1": "0"}
+    done = _post(client, assignment, "literacy", wrong_first)
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "You answered 9 of 10 questions correctly" in page
+    assert "The correct answer:" in page and "cognitive behaviour therapy" in page
+
+
+def test_a_closed_campaign_cannot_be_started(client, school, make_campaign):
+    from datetime import timedelta
+
+    from campus import clock
+
+    campaign = make_campaign(
+        opens=clock.now() - timedelta(days=20), closes=clock.now() - timedelta(days=1)
+    )
+    assignment = _assignment(campaign, school.student)
+    sign_in(client, school.student.user)
+    assert client.get(f"/screening/a/{assignment.id}/consent").status_code == 409

@@ -1,0 +1,175 @@
+"""Bulk import of paper results, trajectories across rounds, and who may read answers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from campus import clock
+from campus.extensions import db
+from campus.models import Caseload, Role
+from screening import results_import
+from screening.models import CampaignAssignment, ScreeningResult
+from screening.scoring import load_instrument
+from screening.trajectories import trajectory
+from tests.conftest import sign_in
+from warning.models import Signal
+
+HEADER = "student_number," + ",".join(f"q{n}" for n in range(1, 11)) + "\n"
+
+
+def _row(number: str, answers: list[int | str]) -> str:
+    return number + "," + ",".join(map(str, answers)) + "\n"
+
+
+def _import(campaign, text: str, actor, clean_rows_only: bool = False):
+    frame = results_import.read_table("paper.csv", text.encode("utf-8"))
+    return results_import.import_results(
+        db.session,
+        campaign,
+        load_instrument("phq9"),
+        frame,
+        actor=actor,
+        now=clock.now(),
+        clean_rows_only=clean_rows_only,
+    )
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_a_clean_paper_file_is_scored_and_handed_to_the_warning_stage(school, make_campaign):
+    campaign = make_campaign()
+    text = HEADER + _row(school.student.student_number, [2] * 8 + [0, ""])
+    text += _row(school.minor.student_number, [0] * 8 + [1, 0])
+    report = _import(campaign, text, school.admin)
+    assert report.imported and report.imported_count == 2
+    totals = dict(
+        db.session.execute(select(ScreeningResult.student_id, ScreeningResult.total)).all()
+    )
+    assert totals == {school.student.id: 16, school.minor.id: 1}
+    assert _count(Signal) == 2  # moderately severe (yellow) and the safety item (red)
+
+
+def test_a_broken_file_reports_every_bad_row_and_imports_nothing(school, make_campaign):
+    campaign = make_campaign()
+    text = HEADER
+    text += _row(school.student.student_number, [0] * 10)
+    text += _row(school.minor.student_number, [0] * 8 + [7, 0])
+    text += _row("NOBODY", [0] * 10)
+    text += _row(school.senior.student_number, [0] * 10)
+    text += _row(school.student.student_number, [0] * 7 + ["", 0, 0])
+    report = _import(campaign, text, school.admin)
+    assert not report.imported
+    reasons = {(e.line, e.reason) for e in report.errors}
+    assert (3, "Item 9: 7 is not one of the allowed answers (0, 1, 2, 3).") in reasons
+    assert (4, "student NOBODY is not in this campaign's cohort") in reasons
+    assert (
+        5,
+        f"student {school.senior.student_number} is not in this campaign's cohort",
+    ) in reasons
+    assert any(line == 6 and "Please answer item 8." in r for line, r in reasons)
+    assert any(line == 2 and "also on line(s) 6" in r for line, r in reasons)
+    assert _count(ScreeningResult) == 0 and _count(Signal) == 0
+
+
+def test_clean_rows_only_imports_the_good_rows_and_skips_the_bad(school, make_campaign):
+    campaign = make_campaign()
+    text = HEADER + _row(school.student.student_number, [0] * 10)
+    text += _row("NOBODY", [0] * 10)
+    report = _import(campaign, text, school.admin, clean_rows_only=True)
+    assert report.imported and report.imported_count == 1 and _count(ScreeningResult) == 1
+
+
+def test_a_file_with_the_wrong_columns_is_refused_whole(school, make_campaign):
+    campaign = make_campaign()
+    with pytest.raises(results_import.ResultsFileError, match="q1 to q10"):
+        _import(campaign, "student_number,q1,q2\nX,0,0\n", school.admin)
+    with pytest.raises(results_import.ResultsFileError, match="Only CSV or XLSX"):
+        results_import.read_table("paper.pdf", b"%PDF")
+
+
+def test_admin_imports_results_through_the_web_page(client, school, make_campaign):
+    import io
+
+    campaign = make_campaign()
+    sign_in(client, school.admin)
+    client.post("/language/en", data={"next": "/"})
+    text = HEADER + _row("NOBODY", [0] * 10)
+    response = client.post(
+        f"/screening/campaigns/{campaign.id}/import",
+        data={"instrument": "phq9", "file": (io.BytesIO(text.encode()), "paper.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert b"Nothing was imported" in response.data and b"NOBODY" in response.data
+
+
+def test_a_reliable_worsening_between_rounds_is_recorded_as_a_signal(school, make_campaign):
+    spring = make_campaign(
+        "2026 spring",
+        opens=clock.now() - timedelta(days=200),
+        closes=clock.now() - timedelta(days=150),
+    )
+    _import(spring, HEADER + _row(school.student.student_number, [0] * 9 + [0]), school.admin)
+    autumn = make_campaign("2026 autumn")
+    clock.advance(timedelta(hours=1))
+    worse = [1, 1, 1, 1, 1, 1, 0, 0, 0, 0]  # 0 -> 6: the PHQ-9 reliable-change criterion
+    _import(autumn, HEADER + _row(school.student.student_number, worse), school.admin)
+    signal = db.session.scalar(select(Signal).where(Signal.source == "trajectory"))
+    assert signal is not None and "reliable_worsening" in signal.flag_set
+    points = trajectory(db.session, school.student.id, "phq9")
+    assert [p.total for p in points] == [0, 6]
+    assert [p.reliable_worsening for p in points] == [False, True]
+
+
+def test_a_change_below_the_criterion_is_not_a_signal(school, make_campaign):
+    spring = make_campaign(
+        "2026 spring",
+        opens=clock.now() - timedelta(days=200),
+        closes=clock.now() - timedelta(days=150),
+    )
+    _import(spring, HEADER + _row(school.student.student_number, [0] * 10), school.admin)
+    autumn = make_campaign("2026 autumn")
+    clock.advance(timedelta(hours=1))
+    _import(autumn, HEADER + _row(school.student.student_number, [1] * 5 + [0] * 5), school.admin)
+    assert db.session.scalar(select(Signal).where(Signal.source == "trajectory")) is None
+
+
+def test_answers_are_shown_only_to_the_caseload_counsellor_and_audited(
+    client, school, make_campaign
+):
+    from campus.audit import AuditEvent
+
+    campaign = make_campaign()
+    _import(campaign, HEADER + _row(school.student.student_number, [1] * 10), school.admin)
+    url = f"/screening/students/{school.student.id}/results"
+    sign_in(client, school.classmate.user)  # a classmate who is the class committee member
+    assert client.get(url).status_code == 403
+    client.post("/logout")
+    sign_in(client, school.counsellor)
+    assert client.get(url).status_code == 404  # not on the caseload
+    db.session.add(Caseload(counsellor_id=school.counsellor.id, student_id=school.student.id))
+    db.session.commit()
+    page = client.get(url)
+    assert page.status_code == 200 and b"PHQ-9" in page.data
+    audited = db.session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.action == "read_screening_results", AuditEvent.outcome == "ok")
+    )
+    assert audited == 1
+
+
+def test_another_student_cannot_read_a_students_feedback(client, school, make_campaign):
+    campaign = make_campaign()
+    _import(campaign, HEADER + _row(school.student.student_number, [1] * 10), school.admin)
+    assignment = db.session.scalar(
+        select(CampaignAssignment).where(CampaignAssignment.student_id == school.student.id)
+    )
+    sign_in(client, school.minor.user)
+    assert client.get(f"/screening/a/{assignment.id}/i/phq9/done").status_code == 404
+    assert school.committee.has_role(Role.CLASS_COMMITTEE)
