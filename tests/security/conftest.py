@@ -181,6 +181,7 @@ def _add_clinical_records(world: World, hospital_id: int) -> None:
         expected_return_date=clock.now().date() + timedelta(days=180),
         reason_category=LeaveReason.MENTAL_HEALTH,
         created_by_id=counsellor.id,
+        statement_received_on=clock.now().date(),
         statement_hospital="Xiangya Second Hospital",
         statement_summary=CANARIES["hospital_statement"],
         assessment_note=CANARIES["return_assessment"],
