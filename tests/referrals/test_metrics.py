@@ -1,6 +1,7 @@
 """The closure audit on a fixture small enough to work out by hand.
 
-Period 2026-09-01..2026-09-30, expected closure = sent + 90 days, now = 2026-10-15, stalled = 14 days.
+Period 2026-09-01..2026-09-30, expected closure = sent + 90 days, now = 2026-10-15,
+stalled = 14 days.
 
 | ref | dept | hosp | sent  | expected | status        | ended | days | due? | closed?            |
 |-----|------|------|-------|----------|---------------|-------|------|------|--------------------|

@@ -1,0 +1,178 @@
+"""Leave and return: the return's gates, the plan as owners' tasks, follow-ups at 1/3/6 months,
+and closure refused until everything is done."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from campus import clock
+from campus.extensions import db
+from campus.models import EnrolmentStatus, Role
+from referrals import leave as rules
+from referrals.models import LeaveReason, LeaveStatus, PlanSection, ReturnAssessment
+from warning.models import Task
+
+
+def _leave(world):
+    data = rules.NewLeave(date(2026, 9, 1), date(2027, 1, 31), LeaveReason.MENTAL_HEALTH)
+    return rules.start_leave(db.session, world.counsellor, world.student, data, clock.now())
+
+
+def _ready(world, leave, outcome=ReturnAssessment.FIT_TO_RETURN):
+    rules.record_statement(
+        db.session,
+        world.counsellor,
+        leave,
+        date(2026, 9, 10),
+        "Brain Hospital",
+        "CANARY-STATEMENT stable on treatment",
+        clock.now().date(),
+    )
+    rules.record_assessment(db.session, world.counsellor, leave, outcome, "", clock.now())
+
+
+def test_leave_marks_the_student_on_leave(world):
+    _leave(world)
+    assert world.student.enrolment_status is EnrolmentStatus.ON_LEAVE
+
+
+def test_leave_returning_before_it_starts_is_refused(world):
+    data = rules.NewLeave(date(2026, 9, 1), date(2026, 8, 1), LeaveReason.OTHER)
+    with pytest.raises(rules.LeaveError):
+        rules.start_leave(db.session, world.counsellor, world.student, data, clock.now())
+    db.session.rollback()
+    assert world.student.enrolment_status is EnrolmentStatus.ENROLLED
+
+
+def test_return_needs_the_hospital_statement(world):
+    leave = _leave(world)
+    rules.record_assessment(
+        db.session, world.counsellor, leave, ReturnAssessment.FIT_TO_RETURN, "", clock.now()
+    )
+    with pytest.raises(rules.LeaveError, match="statement"):
+        rules.approve_return(db.session, world.counsellor, leave, date(2027, 2, 1))
+    assert leave.status is LeaveStatus.ON_LEAVE
+
+
+def test_return_needs_a_fit_to_return_assessment(world):
+    leave = _leave(world)
+    _ready(world, leave, ReturnAssessment.NOT_YET)
+    with pytest.raises(rules.LeaveError, match="assessment"):
+        rules.approve_return(db.session, world.counsellor, leave, date(2027, 2, 1))
+    db.session.rollback()
+    assert db.session.scalars(select(Task)).all() == []
+
+
+def test_approved_return_schedules_follow_ups_at_1_3_and_6_months(world):
+    leave = _leave(world)
+    _ready(world, leave)
+    rules.approve_return(db.session, world.counsellor, leave, date(2027, 1, 31))
+    assert [(f.months, f.due_date) for f in leave.follow_ups] == [
+        (1, date(2027, 2, 28)),
+        (3, date(2027, 4, 30)),
+        (6, date(2027, 7, 31)),
+    ]
+    assert {f.task.assignee_user_id for f in leave.follow_ups} == {world.counsellor.id}
+    assert world.student.enrolment_status is EnrolmentStatus.ENROLLED
+
+
+def test_plan_item_becomes_a_non_clinical_task_for_its_owner(world):
+    leave = _leave(world)
+    _ready(world, leave)
+    item = rules.add_plan_item(
+        db.session,
+        world.counsellor,
+        leave,
+        PlanSection.DAILY_LIFE,
+        "Invite to evening walks",
+        world.informant.id,
+        date(2027, 2, 15),
+    )
+    task = db.session.scalar(select(Task).where(Task.assignee_user_id == world.informant.id))
+    assert task.id == item.task_id and "Invite to evening walks" in task.text
+    assert "CANARY-STATEMENT" not in task.text
+
+
+def test_plan_item_owner_must_be_someone_around_the_student(world, campus):
+    stranger_dept = campus.department(world.institution, "Law")
+    stranger = campus.staff(world.institution, Role.DEPT_COUNSELLOR, department=stranger_dept)
+    campus.commit()
+    leave = _leave(world)
+    with pytest.raises(rules.LeaveError, match="owner"):
+        rules.add_plan_item(
+            db.session,
+            world.counsellor,
+            leave,
+            PlanSection.ACADEMIC,
+            "Exam delay",
+            stranger.id,
+            date(2027, 2, 1),
+        )
+    db.session.rollback()
+    assert db.session.scalars(select(Task)).all() == []
+
+
+def test_case_closes_only_when_plan_items_and_follow_ups_are_done(world):
+    leave = _leave(world)
+    _ready(world, leave)
+    item = rules.add_plan_item(
+        db.session,
+        world.counsellor,
+        leave,
+        PlanSection.ACADEMIC,
+        "Deferred exams",
+        world.dept_counsellor.id,
+        date(2027, 2, 15),
+    )
+    rules.approve_return(db.session, world.counsellor, leave, date(2027, 2, 1))
+    for follow_up in leave.follow_ups:
+        rules.complete_task(db.session, world.counsellor, leave, follow_up.task, "", clock.now())
+    with pytest.raises(rules.LeaveError, match="1 plan item"):
+        rules.close_case(db.session, world.counsellor, leave, clock.now())
+    assert leave.status is LeaveStatus.RETURNED
+    rules.complete_task(db.session, world.dept_counsellor, leave, item.task, "done", clock.now())
+    rules.close_case(db.session, world.counsellor, leave, clock.now())
+    assert leave.status is LeaveStatus.CLOSED
+
+
+def test_case_cannot_close_with_follow_ups_open(world):
+    leave = _leave(world)
+    _ready(world, leave)
+    rules.approve_return(db.session, world.counsellor, leave, date(2027, 2, 1))
+    with pytest.raises(rules.LeaveError, match="3 plan item"):
+        rules.close_case(db.session, world.counsellor, leave, clock.now())
+
+
+def test_someone_else_cannot_tick_an_owners_task(world):
+    leave = _leave(world)
+    item = rules.add_plan_item(
+        db.session,
+        world.counsellor,
+        leave,
+        PlanSection.DAILY_LIFE,
+        "Company at meals",
+        world.informant.id,
+        date(2027, 2, 1),
+    )
+    with pytest.raises(PermissionError):
+        rules.complete_task(db.session, world.committee, leave, item.task, "", clock.now())
+
+
+def test_close_refused_on_the_page_with_a_clear_message(world, login):
+    leave = _leave(world)
+    _ready(world, leave)
+    rules.approve_return(db.session, world.counsellor, leave, date(2027, 2, 1))
+    client = login(world.counsellor)
+    page = client.post(f"/referrals/leave/{leave.id}/close", follow_redirects=True)
+    assert "cannot close yet" in page.get_data(as_text=True)
+    assert "CANARY-STATEMENT" in page.get_data(as_text=True)  # clinical reader sees it
+
+
+def test_leave_page_of_a_student_outside_the_caseload_is_404(world, login, campus):
+    leave = _leave(world)
+    other = campus.staff(world.institution, Role.SCHOOL_COUNSELLOR)
+    campus.commit()
+    assert login(other).get(f"/referrals/leave/{leave.id}").status_code == 404
