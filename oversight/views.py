@@ -75,6 +75,7 @@ def _dashboard_view(form: FilterForm) -> kpis.View:
         .order_by(Department.name)
     ).all()
     form.department.choices = [(0, _("All departments"))] + [(d.id, d.name) for d in departments]
+    _valid(form)
     department_id = form.department.data or None
     if department_id is not None and department_id not in {d.id for d in departments}:
         abort(404)
@@ -92,10 +93,32 @@ def _province_view(form: ProvinceFilterForm) -> kpis.View:
     return kpis.View(tuple(universities), first, last, by)
 
 
+class InvalidFilter(Exception):
+    """The filter did not validate: the page is shown again with the field errors (400)."""
+
+    def __init__(self, form) -> None:
+        super().__init__("invalid filter")
+        self.form = form
+
+
+@bp.errorhandler(InvalidFilter)
+def invalid_filter(error: InvalidFilter):
+    province_form = isinstance(error.form, ProvinceFilterForm)
+    return render_template(
+        "oversight/dashboard.html",
+        form=error.form,
+        view=None,
+        tables=[],
+        charts={},
+        export_args={},
+        province=province_form,
+        threshold=_threshold(),
+    ), 400
+
+
 def _valid(form) -> None:
     if not form.validate():
-        messages = [e for errors in form.errors.values() for e in errors]
-        abort(400, description=" ".join(str(m) for m in messages))
+        raise InvalidFilter(form)
 
 
 def _settings() -> ReferralSettings:
@@ -131,7 +154,6 @@ def _tables(view: kpis.View, *, threshold: int | None, drill_links: bool) -> lis
 def dashboard():
     form = FilterForm(formdata=request.args)
     view = _dashboard_view(form)
-    _valid(form)
     shown = _tables(view, threshold=None, drill_links=True)
     return render_template(
         "oversight/dashboard.html",
@@ -150,7 +172,6 @@ def export(kpi_key: str, fmt: str):
     kpi = _kpi(kpi_key)
     form = FilterForm(formdata=request.args)
     view = _dashboard_view(form)
-    _valid(form)
     frame = kpis.compute(db.session, kpi, view, clock.now(), _settings())
     table = tables.build(kpi, frame, view.by).frame()
     return _send(table, fmt, f"{kpi.key}-{view.by}", institution_id=view.institution_ids[0])
@@ -165,7 +186,6 @@ def drill_down(which: str, fmt: str | None = None):
         abort(404)
     form = FilterForm(formdata=request.args)
     view = _dashboard_view(form)
-    _valid(form)
     month = request.args.get("month")
     if month:
         try:

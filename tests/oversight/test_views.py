@@ -1,0 +1,175 @@
+"""Dashboards, drill-downs, province view and exports, as each role would use them."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from campus.audit import AuditEvent
+from campus.extensions import db
+from oversight import exports
+
+SEPT = {"month_from": "2026-09", "month_to": "2026-09"}
+HOSTILE = ["=1+2", "+SUM(A1)", "-2+3", "@cmd", "\tTAB", "\rCR"]
+
+
+def audit_rows(action: str) -> list[AuditEvent]:
+    return db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
+
+
+def test_admin_sees_every_kpi_with_its_definition(world, login):
+    client = login(world.xju.admin)
+    page = client.get("/oversight/", query_string=SEPT)
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    for title in (
+        "Screening coverage",
+        "Service coverage",
+        "Full-time counsellors",
+        "Crisis incidents",
+        "Response-deadline compliance",
+        "Referral closure",
+        "Weekly-report compliance",
+        "Definition:",
+        "<svg",
+        "<title",
+    ):
+        assert title in body
+    assert "style=" not in body and "<script" not in body
+
+
+def test_a_malformed_month_is_a_clear_400(world, login):
+    client = login(world.xju.admin)
+    response = client.get("/oversight/", query_string={"month_from": "2026-13"})
+    assert response.status_code == 400
+    assert "YYYY-MM" in response.get_data(as_text=True)
+
+
+def test_admin_cannot_open_another_institution(world, login):
+    client = login(world.xju.admin)
+    forged = {"institution": world.hnu.institution.id}
+    assert client.get("/oversight/", query_string=forged).status_code == 404
+    assert client.get("/oversight/drill/red", query_string=forged).status_code == 404
+    assert client.get("/oversight/export/crisis.csv", query_string=forged).status_code == 404
+
+
+@pytest.mark.parametrize("role", ["dept_counsellor", "province"])
+def test_other_roles_may_not_open_the_dashboard(world, login, role):
+    client = login(getattr(world, role))
+    assert client.get("/oversight/").status_code == 403
+    assert client.get("/oversight/drill/red").status_code == 403
+    assert client.get("/oversight/export/crisis.csv").status_code == 403
+
+
+def test_admin_may_not_open_the_province_view(world, login):
+    assert login(world.xju.admin).get("/oversight/province").status_code == 403
+
+
+def test_drill_down_lists_the_students_behind_a_figure_and_is_audited(world, login):
+    client = login(world.xju.admin)
+    page = client.get("/oversight/drill/red", query_string=SEPT)
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Li Hua" in body and "Wang Fang" not in body  # only the red one
+    (row,) = audit_rows("drill_down")
+    assert row.actor_id == world.xju.admin.id and "rows=1" in row.detail
+
+
+def test_uncontacted_drill_down_shows_only_the_student_nobody_contacted(world, login):
+    body = login(world.xju.director).get("/oversight/drill/uncontacted", query_string=SEPT)
+    text = body.get_data(as_text=True)
+    assert "Wang Fang" in text and "Li Hua" not in text
+
+
+def test_a_forged_drill_down_list_is_404(world, login):
+    assert login(world.xju.admin).get("/oversight/drill/passwords").status_code == 404
+
+
+def test_export_writes_an_audit_row_with_the_row_count(world, login):
+    client = login(world.xju.admin)
+    response = client.get("/oversight/export/service.csv", query_string=SEPT)
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(rows[0]) == 2 + 4  # institution, department + the four figures
+    assert len(rows) == 3  # header + Computing + Maths
+    (event,) = audit_rows("export")
+    assert "rows=2" in event.detail and "format=csv" in event.detail
+
+
+def test_an_unknown_export_format_is_404_and_not_audited(world, login):
+    client = login(world.xju.admin)
+    assert client.get("/oversight/export/service.pdf").status_code == 404
+    assert client.get("/oversight/export/nothing.csv").status_code == 404
+    assert audit_rows("export") == []
+
+
+def test_csv_neutralises_every_formula_start():
+    import pandas as pd
+
+    frame = pd.DataFrame({"text": HOSTILE + ["plain"], "n": [-1, 0, 1, 2, 3, 4, 5]})
+    parsed = list(csv.reader(io.StringIO(exports.to_csv(frame).decode("utf-8-sig"), newline="")))
+    assert [r[0] for r in parsed[1:]] == ["'" + v for v in HOSTILE] + ["plain"]
+    assert parsed[1][1] == "-1"  # a number stays a number
+
+
+def test_xlsx_neutralises_every_formula_start():
+    import pandas as pd
+
+    frame = pd.DataFrame({"=HEADER": HOSTILE, "n": range(6)})
+    sheet = openpyxl.load_workbook(io.BytesIO(exports.to_xlsx(frame))).active
+    assert sheet["A1"].value == "'=HEADER"
+    values = [sheet.cell(row=i, column=1) for i in range(2, 8)]
+    # XML reads a carriage return back as a newline; what matters is the leading quote.
+    assert [c.value for c in values][:5] == ["'" + v for v in HOSTILE[:5]]
+    assert values[5].value.startswith("'") and values[5].value.endswith("CR")
+    assert all(c.data_type == "s" for c in values)  # text, never a formula
+
+
+def test_drill_down_export_of_a_hostile_name_is_inert_in_csv_and_xlsx(world, login):
+    world.xju.students[0].name = '=HYPERLINK("http://evil","x")'
+    db.session.commit()
+    client = login(world.xju.admin)
+    text = client.get("/oversight/drill/red.csv", query_string=SEPT).get_data(as_text=True)
+    assert "'=HYPERLINK" in text
+    data = client.get("/oversight/drill/red.xlsx", query_string=SEPT).data
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    names = [c.value for c in sheet["B"]]
+    assert '\'=HYPERLINK("http://evil","x")' in names
+    assert [e.detail.split()[0] for e in audit_rows("export")] == ["rows=1", "rows=1"]
+
+
+def test_province_sees_institutions_side_by_side_without_identities(world, login):
+    client = login(world.province)
+    body = client.get("/oversight/province", query_string=SEPT).get_data(as_text=True)
+    assert "Xiangjiang University" in body and "Hunan Normal University" in body
+    assert "/oversight/drill" not in body
+    for student in world.xju.students + world.hnu.students:
+        assert student.name not in body and student.student_number not in body
+
+
+def test_province_suppresses_groups_below_the_threshold(world, login, app):
+    # XJU has 4 students on the roll, HNU 2: with threshold 4, XJU shows, HNU is "< 4".
+    app.config["SMALL_GROUP_THRESHOLD"] = 4
+    try:
+        client = login(world.province)
+        response = client.get("/oversight/province/export/crisis.csv", query_string=SEPT)
+        rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+        by_name = {r[0]: r[1:] for r in rows[1:]}
+        assert by_name["Xiangjiang University"] == ["1", "4", "2500.0"]
+        assert by_name["Hunan Normal University"] == ["< 4", "< 4", "< 4"]
+        # Threshold 3 (= 4 - 1 would still hide HNU); threshold 2 is exactly HNU's size: shown.
+        app.config["SMALL_GROUP_THRESHOLD"] = 2
+        response = client.get("/oversight/province/export/crisis.csv", query_string=SEPT)
+        rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+        assert {r[0]: r[1:] for r in rows[1:]}["Hunan Normal University"] == ["1", "2", "5000.0"]
+        app.config["SMALL_GROUP_THRESHOLD"] = 3
+        response = client.get("/oversight/province/export/crisis.csv", query_string=SEPT)
+        rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+        assert {r[0]: r[1:] for r in rows[1:]}["Hunan Normal University"][0] == "< 3"
+    finally:
+        app.config["SMALL_GROUP_THRESHOLD"] = 10
+    assert len(audit_rows("export")) == 3
