@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -75,6 +76,20 @@ class Scores:
     def of(cls, scored: ScoreResult) -> Scores:
         band = scored.band.code if scored.band else None
         return cls(scored.total, dict(scored.subscales), band, scored.flags)
+
+    @classmethod
+    def of_row(cls, inst: Instrument, row: pd.Series) -> Scores:
+        """One row of `bulk_scoring.score_frame`'s output, with its NaNs and blanks as None."""
+        return cls(
+            total=_number(row["total"]),
+            subscales={s.code: _number(row[s.code]) for s in inst.subscales},
+            band=row["band"] if isinstance(row["band"], str) and row["band"] else None,
+            flags=frozenset(f for f in str(row["flags"]).split(";") if f),
+        )
+
+
+def _number(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
 
 
 @dataclass(frozen=True)

@@ -113,7 +113,9 @@ def import_results(
             continue
         assignment = assignments[frame.at[index, "student_number"]]
         answers = _answers(inst, frame.loc[index, columns])
-        _store(session, assignment, inst, answers, _scores(inst, scored.loc[index]), actor, now)
+        _store(
+            session, assignment, inst, answers, Scores.of_row(inst, scored.loc[index]), actor, now
+        )
         report.imported_count += 1
     audit.record(
         session,
@@ -194,20 +196,6 @@ def _answers(inst: Instrument, cells: pd.Series) -> dict[int, int]:
         for number, raw in zip(inst.item_numbers, cells, strict=True)
         if str(raw).strip()
     }
-
-
-def _scores(inst: Instrument, row: pd.Series) -> Scores:
-    """The vectorised scorer's output for one row, with its NaNs and blanks as None."""
-    return Scores(
-        total=_number(row["total"]),
-        subscales={s.code: _number(row[s.code]) for s in inst.subscales},
-        band=row["band"] if isinstance(row["band"], str) and row["band"] else None,
-        flags=frozenset(f for f in str(row["flags"]).split(";") if f),
-    )
-
-
-def _number(value: object) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)
 
 
 def _store(

@@ -254,3 +254,23 @@ def test_a_closed_campaign_cannot_be_started(client, school, make_campaign):
     assignment = _assignment(campaign, school.student)
     sign_in(client, school.student.user)
     assert client.get(f"/screening/a/{assignment.id}/consent").status_code == 409
+
+
+def test_a_student_completes_the_demo_freshman_intake(client, school):
+    from screening import demo
+    from screening.models import Campaign
+
+    demo.seed(db.session, school.institution)
+    db.session.commit()
+    campaign = db.session.scalar(select(Campaign).where(Campaign.name == "2026 freshman intake"))
+    assert campaign.instruments == ["literacy", "phq9", "gad7", "asq"]
+    assignment = _assignment(campaign, school.student)
+    sign_in(client, school.student.user)
+    _consent(client, assignment)
+    answers = {"literacy": _literacy_answers(), "phq9": PHQ9_CALM, "gad7": GAD7_CALM}
+    for code in campaign.instruments:
+        assert (
+            _post(client, assignment, code, answers.get(code, ASQ_NO), token=code).status_code
+            == 302
+        )
+    assert _assignment_completed(assignment) is not None
