@@ -28,7 +28,7 @@ def _inbox_label() -> str:
 @bp.route("/")
 @login_required
 def index():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = min(max(request.args.get("page", 1, type=int), 1), 100_000)
     size = current_app.config["PAGE_SIZE"]
     mine = Notification.user_id == current_user.id
     total = db.session.scalar(select(func.count(Notification.id)).where(mine))

@@ -167,7 +167,7 @@ def home():
 @require_roles(*(set(Role) - {Role.STUDENT, Role.HOSPITAL_LIAISON, Role.PROVINCE_AUDITOR}))
 def students():
     query = request.args.get("q", "").strip()[:50]
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = min(max(request.args.get("page", 1, type=int), 1), 100_000)
     stmt = select(Student).where(student_filter(current_user, Capability.ROSTER))
     if query:
         stmt = stmt.where((Student.name.contains(query)) | (Student.student_number == query))

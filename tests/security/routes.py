@@ -1,7 +1,7 @@
 """The expected allow/deny table for every route, and how to fill its URL parameters.
 
 Every endpoint in the app must have an entry: a new route without one fails
-`test_every_route_has_an_entry_in_the_access_table`, so access is decided on purpose, not by default.
+`test_every_route_has_an_entry_in_the_access_table`, so access is decided on purpose.
 """
 
 from __future__ import annotations
