@@ -1,0 +1,117 @@
+"""Demo referrals and a return-to-school case, for students the warning demo has warned."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campus import clock
+from campus.models import Hospital, Institution, Role, RoleAssignment, User
+from referrals import leave as leave_rules
+from referrals import services
+from referrals.models import (
+    AssessmentOutcome,
+    ConsentBy,
+    LeaveReason,
+    PlanSection,
+    ReferralStatus,
+    ReturnAssessment,
+    Urgency,
+)
+from warning.models import Warning
+
+S = ReferralStatus
+
+
+def seed(session: Session, institution: Institution) -> None:
+    """A green-channel referral past its booking deadline, a stalled one, one in inpatient
+    treatment, one closed after "no disorder", and a leave with a return plan."""
+    warnings = session.scalars(
+        select(Warning).where(Warning.institution_id == institution.id).order_by(Warning.id)
+    ).all()
+    hospital = session.scalar(select(Hospital).where(Hospital.institution_id == institution.id))
+    counsellor = _holder(session, institution, Role.SCHOOL_COUNSELLOR)
+    liaison = _holder(session, institution, Role.HOSPITAL_LIAISON)
+    if len(warnings) < 4 or None in (hospital, counsellor, liaison):
+        return
+    now = clock.now()
+    settings = services.ReferralSettings()
+    plans = [
+        (True, 1, [S.SENT], None),
+        (False, 20, [S.SENT], None),
+        (False, 10, [S.SENT, S.APPOINTMENT_BOOKED, S.ASSESSED, S.IN_TREATMENT], "inpatient"),
+        (False, 40, [S.SENT, S.APPOINTMENT_BOOKED, S.ASSESSED, S.CLOSED], "no_disorder"),
+    ]
+    referrals = []
+    for warning, (green, days_ago, path, outcome) in zip(warnings, plans, strict=False):
+        start = now - timedelta(days=days_ago, hours=6)
+        referral = services.create_referral(
+            session, counsellor, warning, _new(hospital.id, green, start), start
+        )
+        for n, target in enumerate(path):
+            by = (
+                liaison
+                if target in (S.APPOINTMENT_BOOKED, S.ASSESSED, S.IN_TREATMENT)
+                else counsellor
+            )
+            change = services.Change(
+                target=target,
+                expected_version=referral.version,
+                appointment_at=start + timedelta(days=2),
+                outcome=AssessmentOutcome(outcome) if outcome else None,
+            )
+            services.transition(session, by, referral, change, start + timedelta(hours=n), settings)
+        referrals.append(referral)
+    _leave(session, counsellor, referrals[2], now)
+
+
+def _new(hospital_id: int, green: bool, at) -> services.NewReferral:
+    return services.NewReferral(
+        hospital_id=hospital_id,
+        reason="持续情绪低落，需专科评估 Persistent low mood; specialist assessment needed",
+        urgency=Urgency.EMERGENCY if green else Urgency.URGENT,
+        green_channel=green,
+        disclosed_fields=["name", "gender", "birth_date", "referral_reason"],
+        consent_by=ConsentBy.GUARDIAN,
+        consent_name="家长",
+        consent_method="phone",
+        consent_at=at,
+    )
+
+
+def _leave(session: Session, counsellor: User, referral, now) -> None:
+    student = referral.student
+    data = leave_rules.NewLeave(
+        (now - timedelta(days=5)).date(),
+        (now + timedelta(days=120)).date(),
+        LeaveReason.MENTAL_HEALTH,
+    )
+    leave = leave_rules.start_leave(session, counsellor, student, data, now)
+    leave.referral_id = referral.id
+    owners = leave_rules.owner_choices(session, student)
+    for section, text in (
+        (PlanSection.ACADEMIC, "缓考与课程调整 Deferred exams and lighter course load"),
+        (PlanSection.PSYCHOLOGICAL, "每两周心理咨询 Counselling every two weeks"),
+        (PlanSection.DAILY_LIFE, "室友陪伴与关注 Roommates keep company at meals"),
+    ):
+        leave_rules.add_plan_item(
+            session,
+            counsellor,
+            leave,
+            section,
+            text,
+            owners[0].id,
+            (now + timedelta(days=130)).date(),
+        )
+    leave_rules.record_assessment(session, counsellor, leave, ReturnAssessment.NOT_YET, "", now)
+
+
+def _holder(session: Session, institution: Institution, role: Role) -> User | None:
+    return session.scalar(
+        select(User)
+        .join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(RoleAssignment.role == role, RoleAssignment.institution_id == institution.id)
+        .order_by(User.login)
+    )
