@@ -1,0 +1,1 @@
+"""Benchmarks: each module has `run(args) -> dict`; none runs as part of the test suite."""
