@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import traceback
 from pathlib import Path
 
@@ -30,12 +31,25 @@ def _section(name: str, args) -> str:
             return f"### {name}\n\nNot run: bench/{name}.py does not exist yet.\n"
         raise
     try:
-        result = module.run(args)
+        result = module.run(_args_for(module, args))
     except Exception:  # one failing benchmark must not lose the others' figures
         return f"### {name}\n\n**Failed:**\n\n```\n{traceback.format_exc()[-3000:]}\n```\n"
-    if "figures" not in result:  # bench_dashboard may return its own Markdown
-        return result.get("markdown", f"### {name}\n\n{result}\n")
+    if "figures" not in result:  # bench_dashboard reports in its own shape
+        return f"### {name}\n\n```\n{json.dumps(result, indent=2, default=str)[:6000]}\n```\n"
     return markdown(result["title"], result["figures"], result.get("notes", []))
+
+
+def _args_for(module, args: argparse.Namespace) -> argparse.Namespace:
+    """bench_dashboard has its own options (see its --help): give it its defaults."""
+    if module.__name__ != "bench.bench_dashboard":
+        return args
+    return argparse.Namespace(
+        **vars(args),
+        database_url=module.DEFAULT_URL,
+        repeat=3 if args.quick else 10,
+        rebuild=False,
+        explain=True,
+    )
 
 
 def main(argv=None) -> None:
