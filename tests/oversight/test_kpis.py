@@ -190,3 +190,21 @@ def test_a_school_without_counsellors_has_no_students_per_counsellor_figure(worl
     with app.test_request_context():
         table = tables.build(kpis.BY_KEY["staffing"], out, "institution")
     assert "—" in [cell.value for cell in table.rows[0]]
+
+
+def test_referral_closure_matches_the_referral_stage(world):
+    from referrals import metrics
+
+    # The referral stage's own pandas closure audit, over the same referrals and period.
+    frame = metrics.referral_frame(db.session, world.xju.director, world.xju.institution.id)
+    period = metrics.Period(date(2026, 9, 1), date(2026, 9, 30))
+    theirs = metrics.summarise(metrics.annotate(frame, period, clock.now(), ReferralSettings()))
+    ours = compute("referrals", view(world, "institution")).iloc[0]
+    for column in ("due", "closed", "closure_rate", "median_days", "p90_days"):
+        assert ours[column] == theirs[column].iloc[0], column
+    assert (
+        ours["stalled"]
+        == metrics.snapshot(metrics.annotate(frame, period, clock.now(), ReferralSettings()))[
+            "stalled"
+        ]
+    )

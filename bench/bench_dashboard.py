@@ -1,0 +1,239 @@
+"""Dashboard benchmark: the oversight KPIs over 1,000,000 warnings and 1,000,000 referrals.
+
+    .venv/bin/python -m bench.bench_dashboard [--database-url URL] [--repeat 10] [--rebuild]
+
+Fills a dedicated PostgreSQL database (default xinqiao_bench_dashboard) with generate_series
+INSERT ... SELECT, then times what the pages compute: every KPI table of the administrator
+dashboard (one institution, 12 months, by department or month) and of the province view (all
+institutions side by side), reporting p50/p95 and the EXPLAIN ANALYZE plan of each statement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from datetime import date, datetime
+
+import psycopg
+from sqlalchemy import event, text
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/xinqiao_bench_dashboard"
+INSTITUTIONS, DEPARTMENTS_EACH, STUDENTS = 10, 20, 200_000
+WARNINGS = REFERRALS = 1_000_000
+NOW = datetime(2026, 9, 14, 2, 0)
+
+FILL = [
+    """INSERT INTO institution (id, code, name, kind, timezone)
+       SELECT i, 'U' || i, 'University ' || i, 'university', 'Asia/Shanghai'
+       FROM generate_series(1, :inst) i""",
+    """INSERT INTO department (id, institution_id, name)
+       SELECT d, (d - 1) / :deps + 1, 'Department ' || d
+       FROM generate_series(1, :inst * :deps) d""",
+    """INSERT INTO class_group (id, department_id, name, grade)
+       SELECT d, d, 'Class ' || d, 2026 FROM generate_series(1, :inst * :deps) d""",
+    """INSERT INTO hospital (id, institution_id, name)
+       SELECT i, i, 'Hospital ' || i FROM generate_series(1, :inst) i""",
+    """INSERT INTO user_account (id, institution_id, login, name, must_change_password, active,
+                                 created_at)
+       SELECT i, i, 'staff' || i, 'Staff ' || i, false, true, now()
+       FROM generate_series(1, :inst) i""",
+    """INSERT INTO role_assignment (user_id, role, institution_id, class_id)
+       SELECT i, 'SCHOOL_COUNSELLOR', i, NULL FROM generate_series(1, :inst) i
+       UNION ALL
+       SELECT (d - 1) / :deps + 1, 'CLASS_COMMITTEE', (d - 1) / :deps + 1, d
+       FROM generate_series(1, :inst * :deps) d""",
+    """INSERT INTO student (id, institution_id, student_number, name, gender, birth_date,
+                            department_id, class_id, enrolment_status)
+       SELECT s, ((s - 1) % (:inst * :deps)) / :deps + 1, 'N' || s, 'Student ' || s, 'F',
+              DATE '2007-01-01', (s - 1) % (:inst * :deps) + 1, (s - 1) % (:inst * :deps) + 1,
+              'ENROLLED'
+       FROM generate_series(1, :students) s""",
+    # Four years of warnings; one in five of the newest per student is still open.
+    """INSERT INTO warning (id, student_id, institution_id, department_id, status, level,
+                            computed_level, reason, policy_version, owner_tier, owner_since,
+                            opened_at, last_contact_at, closed_at, version)
+       SELECT w, s, ((s - 1) % (:inst * :deps)) / :deps + 1, (s - 1) % (:inst * :deps) + 1,
+              CASE WHEN w > :warnings - :students AND w % 5 = 0 THEN 'OPEN' ELSE 'CLOSED' END,
+              1 + w % 3, 1 + w % 3, 'bench', 'bench', 3, t, t, NULL,
+              CASE WHEN w > :warnings - :students AND w % 5 = 0 THEN NULL
+                   ELSE t + interval '30 days' END,
+              1
+       FROM (SELECT w, (w - 1) % :students + 1 AS s,
+                    TIMESTAMP '2022-09-14' + (w * interval '126 seconds') AS t
+             FROM generate_series(1, :warnings) w) g""",
+    """INSERT INTO warning_event (warning_id, at, kind)
+       SELECT w, TIMESTAMP '2022-09-14' + (w * interval '126 seconds') + interval '1 day',
+              'contact'
+       FROM generate_series(1, :warnings) w WHERE w % 4 <> 0""",
+    """INSERT INTO deadline (warning_id, kind, tier, due_at, met_at)
+       SELECT w, CASE 1 + w % 3 WHEN 3 THEN 'acknowledge' WHEN 2 THEN 'contact'
+                 ELSE 'check_in' END, 3,
+              TIMESTAMP '2022-09-14' + (w * interval '126 seconds') + interval '3 days',
+              CASE WHEN w % 7 <> 0
+                   THEN TIMESTAMP '2022-09-14' + (w * interval '126 seconds') + interval '1 day'
+              END
+       FROM generate_series(1, :warnings) w""",
+    """INSERT INTO referral (id, institution_id, student_id, hospital_id, department_id,
+                             created_by_id, created_at, reason, urgency, green_channel,
+                             disclosed_fields, consent_by, consent_name, consent_method,
+                             consent_at, consent_recorded_by_id, status, last_transition_at,
+                             sent_at, ended_at, version)
+       SELECT r, i, s, i, d, i, t, 'bench', 'ROUTINE', false, 'name', 'STUDENT', 'x', 'written',
+              t, i,
+              CASE WHEN r % 33 = 0 THEN 'SENT' WHEN r % 11 = 0 THEN 'LOST_TO_FOLLOW_UP'
+                   ELSE 'CLOSED' END,
+              CASE WHEN r % 33 = 0 THEN t ELSE t + (r % 80) * interval '1 day' END,
+              t,
+              CASE WHEN r % 33 = 0 THEN NULL ELSE t + (r % 80) * interval '1 day' END,
+              1
+       FROM (SELECT r, (r - 1) % :students + 1 AS s,
+                    ((r - 1) % :students) % (:inst * :deps) + 1 AS d,
+                    (((r - 1) % :students) % (:inst * :deps)) / :deps + 1 AS i,
+                    TIMESTAMP '2022-09-14' + (r * interval '126 seconds') AS t
+             FROM generate_series(1, :referrals) r) g""",
+    """INSERT INTO screening_campaign (id, institution_id, name, instruments, grades,
+                                      department_ids, class_ids, opens_at, closes_at,
+                                      consent_text_zh, consent_text_en, reminder_every_days,
+                                      created_at)
+       SELECT i, i, '2026 intake', '["PHQ-9"]', '[]', '[]', '[]', TIMESTAMP '2026-09-01',
+              TIMESTAMP '2026-09-30', '', '', 3, now()
+       FROM generate_series(1, :inst) i""",
+    """INSERT INTO screening_assignment (campaign_id, student_id, created_at, completed_at)
+       SELECT ((s - 1) % (:inst * :deps)) / :deps + 1, s, now(),
+              CASE WHEN s % 10 <> 0 THEN TIMESTAMP '2026-09-05' END
+       FROM generate_series(1, :students) s""",
+    """INSERT INTO weekly_report (institution_id, class_id, week_start, zero_report,
+                                 filed_by_id, filed_at)
+       SELECT (c - 1) / :deps + 1, c, DATE '2025-09-01' + 7 * k, true, (c - 1) / :deps + 1, now()
+       FROM generate_series(1, :inst * :deps) c, generate_series(0, 53) k WHERE (c + k) % 9 <> 0""",
+]
+
+
+def _ensure_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    admin = url.replace("postgresql+psycopg", "postgresql").rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _fill(db) -> dict[str, float]:
+    params = {
+        "inst": INSTITUTIONS,
+        "deps": DEPARTMENTS_EACH,
+        "students": STUDENTS,
+        "warnings": WARNINGS,
+        "referrals": REFERRALS,
+    }
+    timings = {}
+    db.drop_all()
+    db.create_all()
+    with db.engine.begin() as conn:
+        for statement in FILL:
+            started = time.perf_counter()
+            conn.execute(text(statement), params)
+            timings[statement.split()[2]] = round(time.perf_counter() - started, 1)
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+    return timings
+
+
+def _populated(db) -> bool:
+    with db.engine.connect() as conn:
+        try:
+            return conn.execute(text("SELECT count(*) FROM warning")).scalar() >= WARNINGS
+        except Exception:  # noqa: BLE001 - no schema yet
+            return False
+
+
+def _dashboard_once(app, db, view, threshold) -> float:
+    from oversight import kpis, tables
+
+    started = time.perf_counter()
+    with app.test_request_context():
+        for kpi in kpis.KPIS:
+            frame = kpis.compute(db.session, kpi, view, NOW)
+            tables.build(kpi, frame, view.by, threshold=threshold)
+    db.session.rollback()
+    return time.perf_counter() - started
+
+
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"p50_s": round(statistics.median(ordered), 3), "p95_s": round(p95, 3)}
+
+
+def _plans(app, db, view) -> list[dict]:
+    """EXPLAIN ANALYZE of every statement one dashboard computation runs."""
+    from oversight import kpis
+
+    captured: list[tuple[str, object]] = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _many):
+        captured.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        with app.test_request_context():
+            for kpi in kpis.KPIS:
+                kpis.compute(db.session, kpi, view, NOW)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+    plans = []
+    raw = db.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        for statement, parameters in captured:
+            cursor.execute("EXPLAIN (ANALYZE, COSTS OFF) " + statement, parameters)
+            plan = [row[0] for row in cursor.fetchall()]
+            plans.append({"sql": " ".join(statement.split())[:300], "plan": plan})
+        raw.rollback()
+    finally:
+        raw.close()
+    return plans
+
+
+def run(args) -> dict:
+    from campus import clock, create_app
+    from campus.extensions import db
+    from oversight import kpis
+
+    _ensure_database(args.database_url)
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=args.database_url)
+    clock.set_now(NOW)
+    result: dict = {"warnings": WARNINGS, "referrals": REFERRALS, "students": STUDENTS}
+    with app.app_context():
+        if args.rebuild or not _populated(db):
+            result["fill_seconds"] = _fill(db)
+        year = (date(2025, 10, 1), date(2026, 9, 1))
+        views = {
+            "admin_dashboard_by_department": (kpis.View((1,), *year, "department"), None),
+            "admin_dashboard_by_month": (kpis.View((1,), *year, "month"), None),
+            "province_by_institution": (
+                kpis.View(tuple(range(1, INSTITUTIONS + 1)), *year, "institution"),
+                10,
+            ),
+        }
+        for name, (view, threshold) in views.items():
+            _dashboard_once(app, db, view, threshold)  # warm the cache
+            samples = [_dashboard_once(app, db, view, threshold) for _ in range(args.repeat)]
+            result[name] = _percentiles(samples)
+        if args.explain:
+            result["plans"] = _plans(app, db, views["province_by_institution"][0])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--explain", action="store_true")
+    print(json.dumps(run(parser.parse_args()), indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
