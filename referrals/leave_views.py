@@ -72,6 +72,7 @@ def _start(form: LeaveForm, student: Student):
         db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for("referrals.leaves"))
+    flash(_("Leave recorded for %(name)s.", name=student.name), "success")
     return redirect(url_for("referrals.leave_detail", leave_id=leave.id))
 
 

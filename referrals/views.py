@@ -5,6 +5,9 @@ Leave/return pages are in `leave_views`, the closure audit in `closure_views`; a
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from flask import (
     Blueprint,
     Flask,
@@ -76,6 +79,14 @@ def init_app(app: Flask) -> None:
 
 def settings() -> ReferralSettings:
     return ReferralSettings.from_config(current_app.config)
+
+
+def utc_from_local(moment: datetime | None) -> datetime | None:
+    """A form's local date-time (the institution's zone) as the naive UTC the database stores."""
+    if moment is None:
+        return None
+    zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+    return moment.replace(tzinfo=zone).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
 # --- school counsellors and the director ------------------------------------------------------
@@ -152,7 +163,7 @@ def _new_referral(form: ReferralForm) -> NewReferral:
         consent_by=ConsentBy(form.consent_by.data),
         consent_name=form.consent_name.data,
         consent_method=form.consent_method.data,
-        consent_at=form.consent_at.data,
+        consent_at=utc_from_local(form.consent_at.data),
         screening_summary=form.screening_summary.data,
         internal_note=form.internal_note.data,
     )
@@ -206,7 +217,7 @@ def _move(referral: Referral, back: str):
             expected_version=int(form.version.data),
             note=form.note.data,
             outcome=AssessmentOutcome(form.outcome.data) if form.outcome.data else None,
-            appointment_at=form.appointment_at.data,
+            appointment_at=utc_from_local(form.appointment_at.data),
             declined_by=ConsentBy(form.declined_by.data) if form.declined_by.data else None,
         )
     except ValueError:
