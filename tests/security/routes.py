@@ -25,6 +25,7 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "static": PUBLIC,
     "campus.login": PUBLIC,
     "campus.set_language": PUBLIC,
+    "health.healthz": PUBLIC,
     "campus.home": ALL_SIGNED_IN,
     "campus.logout": ALL_SIGNED_IN,
     "campus.change_password": ALL_SIGNED_IN,

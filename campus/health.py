@@ -1,0 +1,25 @@
+"""`/healthz` for load balancers and the deploy checks: is this worker up and can it reach the
+database? No sign-in and nothing about anyone, so it is safe to expose to the balancer."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, jsonify
+from sqlalchemy import text
+
+from campus.extensions import db, limiter
+
+bp = Blueprint("health", __name__)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+
+@bp.route("/healthz")
+@limiter.exempt
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    finally:
+        db.session.remove()
+    return jsonify(status="ok")
