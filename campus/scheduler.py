@@ -111,8 +111,11 @@ def tick(app: Flask, holder: str) -> dict[str, int] | None:
         try:
             seconds = app.config["SCHEDULER_LEASE_SECONDS"]
             if not acquire_lease(db.session, holder, clock.now(), seconds):
+                log.info("scheduler %s: standby, another process leads", holder)
                 return None
-            return run_sweeps(app, db.session)
+            results = run_sweeps(app, db.session)
+            log.info("scheduler %s: leader, swept %s", holder, results)
+            return results
         finally:
             db.session.remove()
 
