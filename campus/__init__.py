@@ -7,7 +7,7 @@ import os
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, render_template, session
+from flask import Flask, g, render_template, session
 from flask_babel import format_datetime
 from flask_login import current_user
 from flask_migrate import Migrate
@@ -116,11 +116,20 @@ def _init_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if error.code >= 500:
+            _as_signed_out()
         return render_template("errors.html", code=error.code, error=error), error.code
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError):
         # A database outage must give a clean page, never a traceback; the pool recovers on its own.
         db.session.rollback()
+        _as_signed_out()
         app.logger.error("database unavailable: %s", error)
         return render_template("errors.html", code=503, error=None), 503
+
+
+def _as_signed_out() -> None:
+    """Render a server-error page as to a signed-out visitor: the user's expired attributes
+    would need the database, which may be what failed (the page would then be a bare 500)."""
+    g._login_user = login_manager.anonymous_user()

@@ -115,6 +115,8 @@ class StudentIntake(HttpUser):
         text = response.text or ""
         if "Traceback" in text:
             log_event("traceback", self.login, code, response.status_code)
+        if response.status_code >= 500 and "/static/app.css" not in text:
+            log_event("bare_error", self.login, code, response.status_code)  # not our page
         log_event("fail", self.login, code, response.status_code)
         response.failure(f"status {response.status_code}")
 
