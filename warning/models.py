@@ -100,8 +100,9 @@ class Warning(db.Model):
             "uq_warning_one_open_per_student",
             "student_id",
             unique=True,
-            sqlite_where=text("status = 'open'"),
-            postgresql_where=text("status = 'open'"),
+            # Non-native enums store the member *name*; derive it so the predicate cannot drift.
+            sqlite_where=text(f"status = '{WarningStatus.OPEN.name}'"),
+            postgresql_where=text(f"status = '{WarningStatus.OPEN.name}'"),
         ),
         Index("ix_warning_queue", "institution_id", "status", "level", "opened_at"),
         Index("ix_warning_department", "department_id", "status"),
@@ -250,8 +251,8 @@ class PolicyVersion(db.Model):
             "uq_policy_one_active",
             "institution_id",
             unique=True,
-            sqlite_where=text("status = 'active'"),
-            postgresql_where=text("status = 'active'"),
+            sqlite_where=text(f"status = '{PolicyStatus.ACTIVE.name}'"),
+            postgresql_where=text(f"status = '{PolicyStatus.ACTIVE.name}'"),
         ),
     )
 
