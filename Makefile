@@ -4,8 +4,10 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi:app
+# The development settings (embedded SQLite) unless the caller chose others.
+export XINQIAO_CONFIG ?= development
 
-.PHONY: setup run test test-postgres lint translations bench e2e
+.PHONY: setup run test test-postgres lint translations messages bench e2e
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m venv $(VENV)
@@ -17,6 +19,13 @@ setup: $(BIN)/.installed translations
 
 translations: $(BIN)/.installed
 	$(BIN)/pybabel compile -d translations --statistics
+
+# Re-extract every UI string (N_ marks notification texts translated when shown) into the template
+# and merge it into the catalogs; then translate what is new in translations/*/LC_MESSAGES/*.po.
+messages: $(BIN)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ -o translations/messages.pot \
+	  --ignore-dirs='.venv tests bench' .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
 run: setup
 	$(BIN)/flask db upgrade

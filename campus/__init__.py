@@ -33,8 +33,12 @@ CSP = {
 
 
 def create_app(config_name: str | None = None, **overrides) -> Flask:
-    """Build the application; `config_name` defaults to $XINQIAO_CONFIG or development."""
-    config_name = config_name or os.environ.get("XINQIAO_CONFIG", "development")
+    """Build the application; `config_name` defaults to $XINQIAO_CONFIG, else production.
+
+    Production is the default so a server started without the variable fails closed (it refuses to
+    run without SECRET_KEY and DATABASE_URL) instead of running with the development secret.
+    """
+    config_name = config_name or os.environ.get("XINQIAO_CONFIG", "production")
     config_class = CONFIGS[config_name]
     if hasattr(config_class, "validate"):
         config_class.validate()

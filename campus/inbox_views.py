@@ -54,7 +54,7 @@ def read(note_id: int):
     if note is None:
         abort(404)
     notifications.mark_read(db.session, current_user.id, note_id)
-    return redirect(_safe_link(note.link) or url_for("inbox.index"))
+    return redirect(nav.local_path(note.link) or url_for("inbox.index"))
 
 
 @bp.route("/read-all", methods=["POST"])
@@ -62,10 +62,3 @@ def read(note_id: int):
 def read_all():
     notifications.mark_read(db.session, current_user.id)
     return redirect(url_for("inbox.index"))
-
-
-def _safe_link(link: str | None) -> str | None:
-    """Only our own paths: a stored link never sends anyone off-site."""
-    if link and link.startswith("/") and not link.startswith("//"):
-        return link
-    return None

@@ -149,10 +149,7 @@ def set_language(code: str):
     if current_user.is_authenticated:
         current_user.locale = code
         db.session.commit()
-    target = request.form.get("next", "")
-    return redirect(
-        target if target.startswith("/") and not target.startswith("//") else url_for("campus.home")
-    )
+    return redirect(nav.local_path(request.form.get("next")) or url_for("campus.home"))
 
 
 @bp.route("/")
@@ -205,7 +202,7 @@ def break_glass(student_id: int):
             ),
             "warning",
         )
-        return redirect(request.args.get("next") or url_for("campus.students"))
+        return redirect(nav.local_path(request.args.get("next")) or url_for("campus.students"))
     return render_template("campus/break_glass.html", form=form, student=student)
 
 
@@ -447,7 +444,7 @@ def roster_import():
                 today=clock.now().date(),
             )
         except roster.RosterFileError as exc:
-            file_error = str(exc)
+            file_error = _(str(exc))
     status = 422 if file_error or (report and not report.imported) else 200
     return render_template(
         "campus/roster_import.html", form=form, report=report, file_error=file_error

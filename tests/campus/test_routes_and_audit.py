@@ -82,3 +82,21 @@ def test_audit_rows_cannot_be_rewritten(app, campus):
     with pytest.raises(PermissionError):
         db.session.commit()
     db.session.rollback()
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example"])
+def test_next_parameters_never_redirect_off_site(client, campus, target):
+    inst = campus.institution("AAA")
+    campus.staff(inst, Role.ADMIN)
+    campus.commit()
+    response = client.post("/language/en", data={"next": target})
+    assert response.headers["Location"] in ("/", "http://localhost/")
+
+
+def test_a_server_without_explicit_configuration_refuses_to_start(monkeypatch):
+    from campus import create_app
+
+    monkeypatch.delenv("XINQIAO_CONFIG", raising=False)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app()
