@@ -28,6 +28,7 @@ from campus.models import (
     Student,
     User,
 )
+from campus.notifications import N_
 
 REQUIRED_COLUMNS = (
     "student_number",
@@ -79,7 +80,7 @@ def read_table(filename: str, payload: bytes) -> pd.DataFrame:
         elif suffix == "xlsx":
             frame = pd.read_excel(io.BytesIO(payload), dtype=str, engine="openpyxl").fillna("")
         else:
-            raise RosterFileError("Only CSV or XLSX files can be imported.")
+            raise RosterFileError(N_("Only CSV or XLSX files can be imported."))
     except (UnicodeDecodeError, pd.errors.ParserError, ValueError, KeyError, OSError) as exc:
         if isinstance(exc, RosterFileError):
             raise
@@ -89,7 +90,7 @@ def read_table(filename: str, payload: bytes) -> pd.DataFrame:
     if missing:
         raise RosterFileError(f"Missing columns: {', '.join(missing)}.")
     if frame.empty:
-        raise RosterFileError("The file has no rows.")
+        raise RosterFileError(N_("The file has no rows."))
     if len(frame) > MAX_ROWS:
         raise RosterFileError(f"At most {MAX_ROWS} rows can be imported at once.")
     for column in OPTIONAL_COLUMNS:

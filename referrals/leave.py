@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from campus import audit
 from campus.models import EnrolmentStatus, Institution, Role, RoleAssignment, Student, User
+from campus.notifications import N_
 from campus.scope import Capability, student_filter
 from referrals.models import (
     LeaveOfAbsence,
@@ -77,7 +78,7 @@ def start_leave(
 ) -> LeaveOfAbsence:
     """Record a leave and mark the student on leave; one open leave per student. Commits."""
     if data.expected_return_date <= data.start_date:
-        raise LeaveError("The expected return must come after the start of the leave.")
+        raise LeaveError(N_("The expected return must come after the start of the leave."))
     open_leave = session.scalar(
         select(LeaveOfAbsence.id).where(
             LeaveOfAbsence.student_id == student.id,
@@ -85,7 +86,7 @@ def start_leave(
         )
     )
     if open_leave is not None:
-        raise LeaveError("This student already has an open leave.")
+        raise LeaveError(N_("This student already has an open leave."))
     leave = LeaveOfAbsence(
         institution_id=student.institution_id,
         student_id=student.id,
@@ -116,9 +117,9 @@ def record_statement(
     """Record the hospital's statement the return is decided on. Commits."""
     _require_status(leave, LeaveStatus.ON_LEAVE)
     if received_on > today:
-        raise LeaveError("The statement cannot be received in the future.")
+        raise LeaveError(N_("The statement cannot be received in the future."))
     if not hospital.strip() or not summary.strip():
-        raise LeaveError("Give the hospital and a summary of its statement.")
+        raise LeaveError(N_("Give the hospital and a summary of its statement."))
     leave.statement_received_on = received_on
     leave.statement_hospital = hospital.strip()
     leave.statement_summary = summary.strip()
@@ -156,11 +157,11 @@ def approve_return(
     """
     _require_status(leave, LeaveStatus.ON_LEAVE)
     if leave.statement_received_on is None:
-        raise LeaveError("The return needs the hospital's statement first.")
+        raise LeaveError(N_("The return needs the hospital's statement first."))
     if leave.assessment_outcome is not ReturnAssessment.FIT_TO_RETURN:
-        raise LeaveError('The return needs a centre assessment of "fit to return" first.')
+        raise LeaveError(N_('The return needs a centre assessment of "fit to return" first.'))
     if returned_on < leave.start_date:
-        raise LeaveError("The return cannot come before the leave started.")
+        raise LeaveError(N_("The return cannot come before the leave started."))
     leave.status = LeaveStatus.RETURNED
     leave.returned_on = returned_on
     leave.return_approved_by_id = user.id
@@ -239,12 +240,12 @@ def add_plan_item(
 ) -> ReturnPlanItem:
     """Add a plan item and the owner's task (its text is all the owner sees). Commits."""
     if leave.status is LeaveStatus.CLOSED:
-        raise LeaveError("This case is closed.")
+        raise LeaveError(N_("This case is closed."))
     if not text.strip():
-        raise LeaveError("Say what is to be done.")
+        raise LeaveError(N_("Say what is to be done."))
     owner = next((u for u in owner_choices(session, leave.student) if u.id == owner_id), None)
     if owner is None:
-        raise LeaveError("Choose an owner from the people around this student.")
+        raise LeaveError(N_("Choose an owner from the people around this student."))
     task = _task(
         session,
         leave,
@@ -302,11 +303,11 @@ def complete_task(
     """Mark a plan item or follow-up done, by its owner or a school counsellor. Commits."""
     mine = {i.task_id for i in leave.plan_items} | {f.task_id for f in leave.follow_ups}
     if task.id not in mine:
-        raise LeaveError("This task is not part of this case.")
+        raise LeaveError(N_("This task is not part of this case."))
     if task.assignee_user_id != user.id and not user.has_role(Role.SCHOOL_COUNSELLOR):
         raise PermissionError("not your task")
     if task.done_at is not None:
-        raise LeaveError("This is already done.")
+        raise LeaveError(N_("This is already done."))
     task.done_at = now
     task.done_by_id = user.id
     task.done_note = note.strip()[:500] or None
@@ -324,7 +325,7 @@ def close_case(session: Session, user: User, leave: LeaveOfAbsence, now: datetim
     """Close the return case; refused while any plan item or follow-up is open. Commits."""
     _require_status(leave, LeaveStatus.RETURNED)
     if not leave.follow_ups:
-        raise LeaveError("Follow-ups are scheduled when the return is approved.")
+        raise LeaveError(N_("Follow-ups are scheduled when the return is approved."))
     remaining = outstanding(leave)
     if remaining:
         raise LeaveError(

@@ -70,7 +70,7 @@ def _start(form: LeaveForm, student: Student):
         leave = leave_rules.start_leave(db.session, current_user, student, data, clock.now())
     except leave_rules.LeaveError as error:
         db.session.rollback()
-        flash(str(error), "error")
+        flash(_(str(error)), "error")
         return redirect(url_for("referrals.leaves"))
     flash(_("Leave recorded for %(name)s.", name=student.name), "success")
     return redirect(url_for("referrals.leave_detail", leave_id=leave.id))
@@ -117,7 +117,7 @@ def _act(leave_id: int, action) -> object:
         message = action(leave)
     except leave_rules.LeaveError as error:
         db.session.rollback()
-        flash(str(error), "error")
+        flash(_(str(error)), "error")
     except PermissionError:
         db.session.rollback()
         abort(403)

@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from campus import audit
 from campus.models import Caseload, Hospital, Role, RoleAssignment, Student, User
-from campus.notifications import notify
+from campus.notifications import N_, notify
 from campus.scope import Capability, capability_for, student_filter
 from referrals import disclosure, states
 from referrals.models import (
@@ -191,11 +191,11 @@ def create_referral(
     student = warning.student
     hospital = session.get(Hospital, data.hospital_id)
     if hospital is None or hospital.institution_id != student.institution_id:
-        raise ReferralError("Choose one of your institution's partner hospitals.")
+        raise ReferralError(N_("Choose one of your institution's partner hospitals."))
     if not data.reason.strip():
-        raise ReferralError("A referral needs a reason.")
+        raise ReferralError(N_("A referral needs a reason."))
     if data.consent_at > now:
-        raise ReferralError("Consent cannot be dated in the future.")
+        raise ReferralError(N_("Consent cannot be dated in the future."))
     referral = Referral(
         institution_id=student.institution_id,
         student_id=student.id,
@@ -272,7 +272,7 @@ def transition(
     if actor not in move.actors:
         raise PermissionError(f"{actor.value} may not make this move")
     if referral.version != change.expected_version:
-        raise ConcurrentUpdate("Someone else updated this referral; reload it and try again.")
+        raise ConcurrentUpdate(N_("Someone else updated this referral; reload it and try again."))
     _check_requirements(change)
     try:
         step = _apply(session, user, actor, referral, change, now, settings)
@@ -280,7 +280,7 @@ def transition(
     except StaleDataError as error:
         session.rollback()
         raise ConcurrentUpdate(
-            "Someone else updated this referral; reload it and try again."
+            N_("Someone else updated this referral; reload it and try again.")
         ) from error
     return step
 
@@ -288,13 +288,13 @@ def transition(
 def _check_requirements(change: Change) -> None:
     note = (change.note or "").strip()
     if change.target is S.APPOINTMENT_BOOKED and change.appointment_at is None:
-        raise InvalidTransition("Give the appointment date and time.")
+        raise InvalidTransition(N_("Give the appointment date and time."))
     if change.target is S.ASSESSED and change.outcome is None:
-        raise InvalidTransition("Give the assessment outcome.")
+        raise InvalidTransition(N_("Give the assessment outcome."))
     if change.target is S.DECLINED and (change.declined_by is None or not note):
-        raise InvalidTransition("Record who refused (student or guardian) and why.")
+        raise InvalidTransition(N_("Record who refused (student or guardian) and why."))
     if change.target in (S.LOST_TO_FOLLOW_UP, S.WITHDRAWN) and not note:
-        raise InvalidTransition("Say why in the note.")
+        raise InvalidTransition(N_("Say why in the note."))
 
 
 def _apply(
@@ -448,7 +448,7 @@ def sweep_green_channel(session: Session, now: datetime, settings: ReferralSetti
         notify(
             session,
             _responsible_users(session, referral),
-            f"Green-channel referral #{referral.id} has no appointment booked by its deadline.",
+            N_("A green-channel referral has no appointment booked by its deadline."),
             f"/referrals/{referral.id}",
         )
         audit.record(

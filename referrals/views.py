@@ -146,7 +146,7 @@ def new(warning_id: int):
             )
         except ValueError as error:
             db.session.rollback()
-            flash(str(error), "error")
+            flash(_(str(error)), "error")
         else:
             flash(_("Referral saved as a draft. Send it when ready."), "success")
             return redirect(url_for("referrals.detail", referral_id=referral.id))
@@ -229,10 +229,10 @@ def _move(referral: Referral, back: str):
         abort(403)
     except services.ConcurrentUpdate as error:
         db.session.rollback()
-        abort(409, description=str(error))
+        abort(409, description=_(str(error)))
     except services.ReferralError as error:
         db.session.rollback()
-        flash(str(error), "error")
+        flash(_(str(error)), "error")
     else:
         flash(_("Referral updated."), "success")
     return redirect(url_for(back, referral_id=referral.id))

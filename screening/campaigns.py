@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from campus import audit, notifications
 from campus.models import ClassGroup, Department, EnrolmentStatus, Institution, Student, User
+from campus.notifications import N_
 from campus.scope import Capability, student_filter
 from screening.instruments import list_instruments
 from screening.models import (
@@ -72,9 +73,9 @@ def validate_spec(
     """Every reason `spec` cannot be saved (empty when it can)."""
     problems = []
     if not spec.name.strip():
-        problems.append("Give the campaign a name.")
+        problems.append(N_("Give the campaign a name."))
     if spec.closes_at <= spec.opens_at:
-        problems.append("The window must close after it opens.")
+        problems.append(N_("The window must close after it opens."))
     problems.extend(instrument_problems(spec.instruments, licensed_dir))
     problems.extend(_cohort_problems(session, institution, spec))
     return problems
@@ -83,11 +84,11 @@ def validate_spec(
 def instrument_problems(codes: Sequence[str], licensed_dir: Path | None) -> list[str]:
     """Unknown, repeated or unusable instrument codes; at least one is required."""
     if not codes:
-        return ["Choose at least one instrument."]
+        return [N_("Choose at least one instrument.")]
     known = set(list_instruments())
     problems = [f"Unknown instrument '{code}'." for code in codes if code not in known]
     if len(set(codes)) != len(codes):
-        problems.append("Each instrument can appear only once.")
+        problems.append(N_("Each instrument can appear only once."))
     for code in dict.fromkeys(c for c in codes if c in known):
         if load_instrument(code).licensed and not _licensed_text_loaded(code, licensed_dir):
             problems.append(
@@ -114,9 +115,9 @@ def _cohort_problems(session: Session, institution: Institution, spec: CampaignS
     )
     problems = []
     if set(spec.department_ids) - departments:
-        problems.append("A chosen department does not belong to this institution.")
+        problems.append(N_("A chosen department does not belong to this institution."))
     if set(spec.class_ids) - classes:
-        problems.append("A chosen class does not belong to this institution.")
+        problems.append(N_("A chosen class does not belong to this institution."))
     return problems
 
 

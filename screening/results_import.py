@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from campus import audit
 from campus.models import Student, User
+from campus.notifications import N_
 from campus.scope import Capability, student_filter
 from screening.bulk_scoring import item_columns, score_frame
 from screening.instruments import Instrument
@@ -55,7 +56,7 @@ def read_table(filename: str, payload: bytes) -> pd.DataFrame:
     """Read CSV or XLSX as text cells; anything else is refused with a clear reason."""
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if suffix not in ("csv", "xlsx"):
-        raise ResultsFileError("Only CSV or XLSX files can be imported.")
+        raise ResultsFileError(N_("Only CSV or XLSX files can be imported."))
     try:
         if suffix == "csv":
             frame = pd.read_csv(
@@ -74,9 +75,9 @@ def read_table(filename: str, payload: bytes) -> pd.DataFrame:
         raise ResultsFileError(f"The file could not be read as {suffix.upper()}: {exc}") from exc
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     if "student_number" not in frame.columns:
-        raise ResultsFileError("Missing column: student_number.")
+        raise ResultsFileError(N_("Missing column: student_number."))
     if frame.empty:
-        raise ResultsFileError("The file has no rows.")
+        raise ResultsFileError(N_("The file has no rows."))
     if len(frame) > MAX_ROWS:
         raise ResultsFileError(f"At most {MAX_ROWS} rows can be imported at once.")
     frame = frame.reset_index(drop=True)

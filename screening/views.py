@@ -337,7 +337,7 @@ def _edit_campaign(institution: Institution, campaign: Campaign | None):
             return redirect(url_for(".campaign_detail", campaign_id=saved.id))
         except campaigns.CampaignError as exc:
             db.session.rollback()
-            form.instruments.errors = list(form.instruments.errors) + exc.problems
+            form.instruments.errors = list(form.instruments.errors) + [_(p) for p in exc.problems]
     if form.is_submitted():
         status = 422
     return render_template(
@@ -443,7 +443,7 @@ def campaign_import(campaign_id: int):
             )
         except results_import.ResultsFileError as exc:
             db.session.rollback()
-            file_error = str(exc)
+            file_error = _(str(exc))
     status = 422 if file_error or (report and not report.imported) else 200
     return render_template(
         "screening/import.html", campaign=campaign, form=form, report=report, file_error=file_error

@@ -33,6 +33,9 @@ from campus.models import (
 )
 
 PASSWORD = "correct-horse-battery"
+# Fixture users read the source language, so tests assert the English text they were written
+# with; tests/test_translations.py covers the Chinese default (a user with no locale of their own).
+FIXTURE_LOCALE = "en"
 _PASSWORD_HASH = hash_password(PASSWORD)
 
 
@@ -160,6 +163,7 @@ class Campus:
             name=name or f"Student {n}",
             password_hash=_PASSWORD_HASH,
             must_change_password=False,
+            locale=FIXTURE_LOCALE,
         )
         user.roles.append(
             RoleAssignment(role=Role.STUDENT, institution_id=department.institution_id)
@@ -204,6 +208,7 @@ class Campus:
                 password_hash=_PASSWORD_HASH,
                 must_change_password=False,
                 email=email,
+                locale=FIXTURE_LOCALE,
             )
             self.session.add(user)
         user.roles.append(

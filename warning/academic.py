@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from campus import audit
 from campus.models import Institution, Student, User
+from campus.notifications import N_
 from warning import services
 from warning.models import AcademicRecord, LifeEvent, LifeEventKind, Signal, SignalSource
 
@@ -75,7 +76,7 @@ def read_academic_table(filename: str, payload: bytes) -> pd.DataFrame:
     """The registrar's CSV/XLSX as stripped strings; AcademicFileError if it cannot be used."""
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if suffix not in ("csv", "xlsx"):
-        raise AcademicFileError("Only CSV or XLSX files can be imported.")
+        raise AcademicFileError(N_("Only CSV or XLSX files can be imported."))
     try:
         if suffix == "csv":
             frame = pd.read_csv(
@@ -90,7 +91,7 @@ def read_academic_table(filename: str, payload: bytes) -> pd.DataFrame:
     if missing:
         raise AcademicFileError(f"Missing columns: {', '.join(missing)}.")
     if frame.empty:
-        raise AcademicFileError("The file has no rows.")
+        raise AcademicFileError(N_("The file has no rows."))
     if len(frame) > MAX_ROWS:
         raise AcademicFileError(f"At most {MAX_ROWS} rows can be imported at once.")
     return (

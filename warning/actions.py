@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from campus import audit
 from campus.models import Role, Student, User
+from campus.notifications import N_
 from campus.scope import Capability, student_filter
 from warning import escalation, response
 from warning.models import OwnerTier, Task, Warning, WarningEvent, WarningStatus
@@ -86,7 +87,7 @@ def _unit_of_work(
     if not may_act(actor, warning, ALLOWED[action]):
         raise ActionNotAllowed(action)
     if warning.status != WarningStatus.OPEN:
-        raise InvalidAction("This warning is closed.")
+        raise InvalidAction(N_("This warning is closed."))
     if warning.version != expected_version:
         raise StaleWarning()
     try:
@@ -142,9 +143,9 @@ def log_contact(
     """A contact with the student; it also counts as acknowledgement and plans the next follow-up
     at the level's cadence."""
     if method not in CONTACT_METHODS:
-        raise InvalidAction("Choose how the student was contacted.")
+        raise InvalidAction(N_("Choose how the student was contacted."))
     if not outcome.strip():
-        raise InvalidAction("Say what came of the contact.")
+        raise InvalidAction(N_("Say what came of the contact."))
 
     def work() -> None:
         warning.last_contact_at = now
@@ -177,7 +178,7 @@ def notify_guardian(
     note: str | None = None,
 ) -> Warning:
     if method not in CONTACT_METHODS:
-        raise InvalidAction("Choose how the guardian was told.")
+        raise InvalidAction(N_("Choose how the guardian was told."))
 
     def work() -> None:
         response.meet(session, warning, ["guardian_notified"], now)
@@ -206,7 +207,7 @@ def record_assessment(
 ) -> Warning:
     """The school counsellor's professional assessment (its note is clinical: school only)."""
     if not outcome.strip():
-        raise InvalidAction("Give the assessment's outcome.")
+        raise InvalidAction(N_("Give the assessment's outcome."))
 
     def work() -> None:
         warning.last_contact_at = now
@@ -237,7 +238,7 @@ def assign_peer_watch(
     """Ask the student's class committee and dorm informant to keep company with the student;
     the tasks name the student and nothing else."""
     if due_at <= now:
-        raise InvalidAction("The peer watch must end in the future.")
+        raise InvalidAction(N_("The peer watch must end in the future."))
 
     def work() -> None:
         response.add_peer_tasks(session, warning, "peer_watch", due_at, created_by=actor)
@@ -261,7 +262,7 @@ def schedule_follow_up(
     """Set the next follow-up sooner than the cadence, never later (the cadence is the floor)."""
     every = response.policy_for(warning.level).follow_up_every
     if not now < due_at <= now + every:
-        raise InvalidAction("Choose a follow-up date within the level's follow-up cadence.")
+        raise InvalidAction(N_("Choose a follow-up date within the level's follow-up cadence."))
 
     def work() -> None:
         response.plan_follow_up(session, warning, due_at, now)
@@ -289,7 +290,7 @@ def change_level(
     if not may_act(actor, warning, ALLOWED["level"]):
         raise ActionNotAllowed("level")
     if warning.status != WarningStatus.OPEN:
-        raise InvalidAction("This warning is closed.")
+        raise InvalidAction(N_("This warning is closed."))
     if warning.version != expected_version:
         raise StaleWarning()
     try:
@@ -311,9 +312,9 @@ def escalate_manually(
     reason: str,
 ) -> Warning:
     if len(reason.strip()) < 10:
-        raise InvalidAction("Say why you escalate (at least 10 characters).")
+        raise InvalidAction(N_("Say why you escalate (at least 10 characters)."))
     if warning.owner_tier >= OwnerTier.LEADERSHIP:
-        raise InvalidAction("This warning is already with school leadership.")
+        raise InvalidAction(N_("This warning is already with school leadership."))
 
     def work() -> None:
         escalation.escalate(
@@ -342,9 +343,9 @@ def close(
     """解除预警: a school counsellor ends the warning with an outcome and a review date; what was
     still owed ends with it. A later signal opens a new warning."""
     if len(outcome.strip()) < 10:
-        raise InvalidAction("Describe the outcome (at least 10 characters).")
+        raise InvalidAction(N_("Describe the outcome (at least 10 characters)."))
     if review_date <= now.date():
-        raise InvalidAction("The review date must be in the future.")
+        raise InvalidAction(N_("The review date must be in the future."))
 
     def work() -> None:
         response.supersede_open(session, warning, now)

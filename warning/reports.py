@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campus.models import ClassGroup, DormRoom, Role, RoleAssignment, Student, User
+from campus.notifications import N_
 from campus.scope import Capability, student_filter
 from warning import services
 from warning.models import ConcernCategory, ConcernReport, SignalSource, WeeklyReport
@@ -99,7 +100,7 @@ def file_weekly_report(
     """File the unit's report for ``week`` (a Monday); once per unit and week. Commits."""
     note = (note or "").strip() or None
     if not zero_report and note is None:
-        raise ReportError("Write what you noticed, or file a zero report if all is well.")
+        raise ReportError(N_("Write what you noticed, or file a zero report if all is well."))
     report = WeeklyReport(
         institution_id=unit.institution_id,
         class_id=unit.id if unit.kind == "class" else None,
@@ -115,7 +116,7 @@ def file_weekly_report(
         session.commit()
     except IntegrityError:
         session.rollback()
-        raise ReportError("This week's report for this unit has already been filed.") from None
+        raise ReportError(N_("This week's report for this unit has already been filed.")) from None
     return report
 
 
@@ -132,7 +133,7 @@ def file_concern_report(
     """File a concern about a student of the unit; it becomes a signal in the same commit."""
     text = (text or "").strip()
     if not text:
-        raise ReportError("Describe what you noticed.")
+        raise ReportError(N_("Describe what you noticed."))
     category = ConcernCategory(category)
     report = ConcernReport(
         institution_id=student.institution_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -89,10 +90,25 @@ def deadline_label(kind: str) -> str:
 
 
 def task_text(task: Task) -> str:
-    """A peer task in the reader's language; other tasks as written."""
+    """A peer or missing-report task in the reader's language; other tasks as written."""
     if task.kind in response.PEER_TASK_TEXT and task.student is not None:
         return _(response.PEER_TASK_TEXT[task.kind], name=task.student.name)
+    if task.kind == "report_missing":
+        return _missing_report_text(task.text)
     return task.text
+
+
+def _missing_report_text(text: str) -> str:
+    """A missing-report task keeps its English text (the sweep's once-only check compares it), so
+    its unit and week are read back from it to show the message in the reader's language."""
+    for template in escalation.REPORT_MISSING_TEXT.values():
+        pattern = re.escape(template)
+        pattern = pattern.replace(re.escape("%(unit)s"), "(?P<unit>.+)")
+        pattern = pattern.replace(re.escape("%(week)s"), r"(?P<week>\d{4}-\d{2}-\d{2})")
+        match = re.fullmatch(pattern, text)
+        if match:
+            return _(template, **match.groupdict())
+    return text
 
 
 # --------------------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from campus import audit
 from campus.models import Role, Student, User
+from campus.notifications import N_
 from warning import response
 from warning.models import (
     OwnerTier,
@@ -480,13 +481,13 @@ def override_level(
     """
     reason = (reason or "").strip()
     if len(reason) < 10:
-        raise OverrideError("An override needs a reason of at least 10 characters.")
+        raise OverrideError(N_("An override needs a reason of at least 10 characters."))
     if level not in (Level.BLUE, Level.YELLOW, Level.RED):
-        raise OverrideError("Choose blue, yellow or red; to end a warning, close it.")
+        raise OverrideError(N_("Choose blue, yellow or red; to end a warning, close it."))
     if level == warning.level:
-        raise OverrideError("The warning is already at that level.")
+        raise OverrideError(N_("The warning is already at that level."))
     if not may_override(actor, warning, level):
-        raise OverrideError("Only a school counsellor may lower a warning's level.")
+        raise OverrideError(N_("Only a school counsellor may lower a warning's level."))
     previous = warning.level
     warning.override_level = level
     warning.override_reason = reason[:500]

@@ -14,6 +14,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -149,7 +150,7 @@ def _event_labels() -> dict[str, str]:
         "peer_watch_assigned": _("Peer watch arranged"),
         "follow_up_scheduled": _("Follow-up scheduled"),
         "escalated": _("Escalated"),
-        "closed": _("Closed"),
+        "closed": pgettext("warning", "Closed"),
         "reopened": _("Reopened"),
     }
 
@@ -371,7 +372,7 @@ def academic_import():
         try:
             frame = academic.read_academic_table(upload.filename, upload.read())
         except academic.AcademicFileError as exc:
-            file_error = str(exc)
+            file_error = _(str(exc))
         else:
             result = academic.import_academic(
                 db.session,
