@@ -342,6 +342,47 @@ def _policy_from_mapping(data: Any) -> Policy:
     )
 
 
+# Evidence that must always be red, whatever an administrator writes: a safety answer, an acute
+# ASQ and a peer's report of suicidal talk, self-harm or crisis behaviour (the brief's red row).
+# A policy that lets one of them grade lower would silently stop crisis warnings.
+MUST_BE_RED: tuple[tuple[str, str, frozenset[str]], ...] = (
+    ("a screening safety item (flag safety)", "screening", frozenset({"safety"})),
+    ("an acute ASQ positive (flag asq_acute)", "screening", frozenset({"asq_acute"})),
+    *(
+        (f"a concern report of {flag.split(':')[1]} (flag {flag})", "concern_report", {flag})
+        for flag in ("concern:suicidal_talk", "concern:self_harm", "concern:crisis_behaviour")
+    ),
+)
+
+
+def institution_policy_from_yaml_text(text: str) -> Policy:
+    """A policy an institution may store and run: valid, and grading every crisis red.
+
+    The engine itself accepts any well-formed policy (tests exercise partial ones); only what an
+    administrator saves, simulates or activates must pass the safety check.
+    """
+    policy = policy_from_yaml_text(text)
+    problems = safety_problems(policy)
+    if problems:
+        raise PolicyError(problems)
+    return policy
+
+
+def safety_problems(policy: Policy) -> list[str]:
+    """Why ``policy`` would let a crisis go unflagged or lapse; empty when it is safe."""
+    problems = [
+        f"rules: {what} must grade red; add a red rule for it"
+        for what, source, flags in MUST_BE_RED
+        if implied_level(
+            policy, SignalEvidence(0, source, datetime(2000, 1, 1), flags=frozenset(flags))
+        )
+        != Level.RED
+    ]
+    if policy.expiry_days.get(Level.RED) is not None:
+        problems.append("expiry_days.red: must be null; red never lapses by itself")
+    return problems
+
+
 def _reject_unknown(
     data: Mapping[str, Any], allowed: frozenset[str], where: str, problems: list[str]
 ) -> None:

@@ -19,7 +19,13 @@ from campus import audit
 from campus.models import Department, EnrolmentStatus, Institution, Student, User
 from warning import batch_triage, services
 from warning.models import PolicyStatus, PolicyVersion, Signal, Warning, WarningStatus
-from warning.policy import Level, Policy, PolicyError, default_policy, policy_from_yaml_text
+from warning.policy import (
+    Level,
+    Policy,
+    PolicyError,
+    default_policy,
+    institution_policy_from_yaml_text,
+)
 
 
 def signals_frame(session: Session, institution_id: int) -> pd.DataFrame:
@@ -143,7 +149,7 @@ def save_draft(
     Raises PolicyVersionError listing every problem; nothing is stored then.
     """
     try:
-        policy = policy_from_yaml_text(yaml_text)
+        policy = institution_policy_from_yaml_text(yaml_text)
     except PolicyError as exc:
         raise PolicyVersionError(list(exc.errors)) from None
     clash = session.scalar(
@@ -165,7 +171,8 @@ def save_draft(
 
 
 def policy_of(version: PolicyVersion) -> Policy:
-    return policy_from_yaml_text(version.yaml_text)
+    """The stored version as a policy, safety-checked; PolicyError if it is not fit to run."""
+    return institution_policy_from_yaml_text(version.yaml_text)
 
 
 def activate(
@@ -178,7 +185,10 @@ def activate(
     """
     if draft.status != PolicyStatus.DRAFT:
         raise PolicyVersionError(["only a draft can be activated"])
-    policy_of(draft)  # re-validated: the text may predate a stricter engine
+    try:
+        policy_of(draft)  # re-validated: the text may predate a stricter engine
+    except PolicyError as exc:
+        raise PolicyVersionError(list(exc.errors)) from None
     current = session.scalar(
         select(PolicyVersion).where(
             PolicyVersion.institution_id == draft.institution_id,

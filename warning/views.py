@@ -489,8 +489,16 @@ def policy_activate(version_id: int):
     version = _version_or_404(version_id)
     if version.status != PolicyStatus.DRAFT:
         flash(_("Only a draft can be activated."), "error")
-    else:
+        return redirect(url_for("warning.policy_version", version_id=version.id))
+    try:
         retriage.activate(db.session, draft=version, actor=current_user, now=clock.now())
+    except retriage.PolicyVersionError as exc:
+        db.session.rollback()
+        flash(
+            _("This draft cannot be activated: %(problems)s", problems="; ".join(exc.errors)),
+            "error",
+        )
+    else:
         flash(
             _(
                 "Policy %(version)s is active. Run a re-triage to apply it now.",

@@ -19,7 +19,7 @@ def _variant_policy():
     mapping = POLICY.to_mapping()
     mapping["version"] = "variant"
     mapping["key_group_raise"] = 2
-    mapping["expiry_days"] = {"blue": 30, "yellow": 60, "red": 365}
+    mapping["expiry_days"] = {"blue": 30, "yellow": 60, "red": None}  # red never lapses
     mapping["aggregate_rules"][0]["when"].update(concern_reports_min=3, within_days=10)
     return load_policy(mapping)
 
