@@ -147,7 +147,7 @@ def test_simulation_counts_moves_per_department_and_writes_nothing(campus, unit,
     draft = db.session.scalar(select(PolicyVersion))
     before = [_count(m) for m in (Signal, Warning, WarningEvent, PolicyVersion, AuditEvent)]
     page = client.post(f"/warnings/policy/{draft.id}/simulate").get_data(as_text=True)
-    assert "<td>Computing</td><td>yellow</td><td>none</td><td>1</td>" in page
+    assert "<td>Computing</td><td>Yellow</td><td>None</td><td>1</td>" in page
     after = [_count(m) for m in (Signal, Warning, WarningEvent, PolicyVersion, AuditEvent)]
     assert after == before
     assert db.session.scalar(select(Warning)).level == Level.YELLOW
