@@ -31,8 +31,10 @@ from sqlalchemy.orm import Session
 from campus import audit
 from campus.models import Role, Student, User
 from campus.notifications import N_
-from warning import response
+from campus.scope import Capability
+from warning import queue, response
 from warning.models import (
+    ConcernReport,
     OwnerTier,
     PolicyStatus,
     PolicyVersion,
@@ -41,6 +43,7 @@ from warning.models import (
     Warning,
     WarningEvent,
     WarningStatus,
+    WeeklyReport,
 )
 from warning.policy import (
     Level,
@@ -520,3 +523,83 @@ def override_level(
     response.plan_response(session, warning, previous, now)
     session.commit()
     return warning
+
+
+# --------------------------------------------------------------------------------------------------
+# A student's timeline as a viewer may read it
+# --------------------------------------------------------------------------------------------------
+
+# Event kinds whose free-text note is clinical, readable only with Capability.CLINICAL (school
+# counsellors for their caseload or under break-glass, the centre director). The professional
+# assessment's note is a counselling note. Contact, guardian, escalation and override notes are the
+# follow-up log department staff work from, so they stay visible at Capability.WARNING.
+CLINICAL_NOTE_KINDS = frozenset({"assessment"})
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """One timeline line holding only what the viewer may read (the template shows all of it)."""
+
+    at: datetime
+    kind: str  # "signal" or a WarningEvent kind
+    signal: Signal | None = None
+    from_level: int | None = None
+    to_level: int | None = None
+    outcome: str | None = None
+    note: str | None = None
+    # A peer's own words behind a concern or weekly-report signal (department staff and up).
+    report_text: str | None = None
+
+
+def student_timeline(
+    session: Session, student: Student, capability: Capability | None
+) -> list[TimelineItem]:
+    """The student's signals and warning events (newest first) for a viewer at ``capability``.
+
+    The caller has authorised and audited the read at Capability.WARNING; below it nothing is
+    returned. Clinical notes are dropped here, in the data, not in the template.
+    """
+    if capability is None or capability < Capability.WARNING:
+        return []
+    entries = queue.timeline(session, student)
+    texts = _report_texts(session, [e.signal for e in entries if e.signal is not None])
+    items = []
+    for entry in entries:
+        if entry.signal is not None:
+            items.append(
+                TimelineItem(
+                    entry.at, "signal", signal=entry.signal, report_text=texts.get(entry.signal.id)
+                )
+            )
+            continue
+        event = entry.event
+        clinical_note = event.kind in CLINICAL_NOTE_KINDS
+        items.append(
+            TimelineItem(
+                entry.at,
+                event.kind,
+                from_level=event.from_level,
+                to_level=event.to_level,
+                outcome=event.outcome,
+                note=None if clinical_note and capability < Capability.CLINICAL else event.note,
+            )
+        )
+    return items
+
+
+def _report_texts(session: Session, signals: list[Signal]) -> dict[int, str]:
+    """The free text of the concern and weekly reports behind ``signals``, by signal id."""
+    sources = {"concern_report": ConcernReport.text, "weekly_report": WeeklyReport.note}
+    texts: dict[int, str] = {}
+    for kind, column in sources.items():
+        wanted = [s for s in signals if s.evidence_type == kind]
+        if not wanted:
+            continue
+        model = column.class_
+        found = dict(
+            session.execute(
+                select(model.id, column).where(model.id.in_({s.evidence_id for s in wanted}))
+            ).all()
+        )
+        texts |= {s.id: found[s.evidence_id] for s in wanted if found.get(s.evidence_id)}
+    return texts

@@ -122,7 +122,7 @@ def student(student_id: int):
         student=found,
         warning=warning,
         clinical=capability is Capability.CLINICAL,
-        timeline=queue.timeline(db.session, found),
+        timeline=services.student_timeline(db.session, found, capability),
         warnings=queue.warnings_of(db.session, found),
         override_form=OverrideForm(version=warning.version if warning else ""),
         judgement_form=JudgementForm(),
