@@ -8,9 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from campus.models import Institution
 
 _frozen: datetime | None = None
+FALLBACK_ZONE = "Asia/Shanghai"
 
 
 def now() -> datetime:
@@ -40,3 +46,33 @@ def frozen_at(moment: datetime) -> Iterator[None]:
         yield
     finally:
         set_now(previous)
+
+
+# Local time: the rules that speak of "today", "this week" or a calendar date mean the
+# institution's calendar, not UTC's (00:00-08:00 in Shanghai is still yesterday in UTC).
+
+
+def institution_zone(institution: Institution | None) -> ZoneInfo:
+    """The institution's time zone; the app's DISPLAY_TIMEZONE when it names none."""
+    name = getattr(institution, "timezone", None)
+    if not name:
+        from flask import current_app, has_app_context
+
+        name = current_app.config["DISPLAY_TIMEZONE"] if has_app_context() else FALLBACK_ZONE
+    return ZoneInfo(name)
+
+
+def to_local(moment: datetime, zone: ZoneInfo) -> datetime:
+    """A naive UTC moment as an aware local time in ``zone``."""
+    return moment.replace(tzinfo=UTC).astimezone(zone)
+
+
+def to_utc(local: datetime, zone: ZoneInfo) -> datetime:
+    """A local wall-clock time in ``zone`` (naive or aware) as naive UTC, as stored."""
+    aware = local if local.tzinfo is not None else local.replace(tzinfo=zone)
+    return aware.astimezone(UTC).replace(tzinfo=None)
+
+
+def local_date(moment: datetime, zone: ZoneInfo) -> date:
+    """The calendar date in ``zone`` at the naive UTC ``moment``."""
+    return to_local(moment, zone).date()

@@ -5,7 +5,14 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import DateField, HiddenField, SelectField, SubmitField, TextAreaField
+from wtforms import (
+    DateField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from warning.models import ConcernCategory, LifeEventKind
@@ -34,6 +41,9 @@ class WeeklyReportForm(FlaskForm):
     note = TextAreaField(
         _l("What did you notice this week? (no diagnoses, just what you saw)"),
         validators=[DataRequired(), Length(max=1000)],
+    )
+    students = SelectMultipleField(
+        _l("Anyone you are worried about (optional)"), coerce=int, validators=[Optional()]
     )
     submit = SubmitField(_l("File this week's report"))
 

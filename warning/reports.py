@@ -2,13 +2,15 @@
 
 A class psychology committee member reports for their class, a dorm informant for their room. They
 see their own roster and what they filed, never levels or signals. A concern report becomes a
-signal (the policy makes suicidal talk, self-harm and crisis behaviour red at once); a weekly report
-is about the unit, not a student, so it creates no signal: concerns about a person go in a concern
-report. A zero report counts as the week's report.
+signal (the policy makes suicidal talk, self-harm and crisis behaviour red at once). A weekly report
+is about the unit; a reporter who is worried about someone names them in it, and each named student
+gets a ``weekly_report`` signal in the same commit, so the note reaches the department on that
+student's timeline instead of sitting unread. A zero report counts as the week's report.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -96,11 +98,18 @@ def file_weekly_report(
     zero_report: bool,
     note: str | None,
     now: datetime,
+    students: Sequence[Student] = (),
 ) -> WeeklyReport:
-    """File the unit's report for ``week`` (a Monday); once per unit and week. Commits."""
+    """File the unit's report for ``week`` (a Monday); once per unit and week. Commits.
+
+    Each of ``students`` (already checked to be in the unit) becomes a weekly-report signal in the
+    same commit; a double submit fails on the unique week and writes neither report nor signals.
+    """
     note = (note or "").strip() or None
     if not zero_report and note is None:
         raise ReportError(N_("Write what you noticed, or file a zero report if all is well."))
+    if zero_report and students:
+        raise ReportError(N_("A zero report names no one; describe what worries you instead."))
     report = WeeklyReport(
         institution_id=unit.institution_id,
         class_id=unit.id if unit.kind == "class" else None,
@@ -113,10 +122,24 @@ def file_weekly_report(
     )
     session.add(report)
     try:
-        session.commit()
+        session.flush()
     except IntegrityError:
         session.rollback()
         raise ReportError(N_("This week's report for this unit has already been filed.")) from None
+    for student in {s.id: s for s in students}.values():
+        services.record_signal(
+            session,
+            student=student,
+            source=SignalSource.WEEKLY_REPORT,
+            observed_at=now,
+            label=f"{'Class' if unit.kind == 'class' else 'Dorm'} weekly report names this "
+            f"student, week of {week:%Y-%m-%d}",
+            evidence_type="weekly_report",
+            evidence_id=report.id,
+            recorded_by=user,
+            now=now,
+        )
+    session.commit()
     return report
 
 

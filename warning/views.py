@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from campus import audit, clock, nav
 from campus.extensions import db
-from campus.models import Role
+from campus.models import Institution, Role
 from campus.permissions import require_roles
 from campus.scheduler import register_sweep
 from campus.scope import Capability, capability_for, get_student
@@ -272,11 +272,23 @@ def _concern_form(unit: reports.ReportingUnit) -> ConcernReportForm:
     return form
 
 
+def _weekly_form(unit: reports.ReportingUnit, **kwargs) -> WeeklyReportForm:
+    form = WeeklyReportForm(**kwargs)
+    form.students.choices = [(s.id, s.name) for s in reports.roster(db.session, current_user, unit)]
+    return form
+
+
+def _this_week(unit: reports.ReportingUnit):
+    """The unit's reporting week by the institution's calendar, not UTC's."""
+    zone = clock.institution_zone(db.session.get(Institution, unit.institution_id))
+    return reports.week_start(clock.local_date(clock.now(), zone))
+
+
 @bp.route("/units/<any(class, room):kind>/<int:unit_id>")
 @require_roles(Role.CLASS_COMMITTEE, Role.DORM_INFORMANT)
 def unit(kind: str, unit_id: int, weekly_form=None, concern_form=None):
     found = _unit_or_404(kind, unit_id)
-    week = reports.week_start(clock.now().date())
+    week = _this_week(found)
     return render_template(
         "warning/unit.html",
         unit=found,
@@ -284,7 +296,7 @@ def unit(kind: str, unit_id: int, weekly_form=None, concern_form=None):
         roster=reports.roster(db.session, current_user, found),
         this_week=reports.this_weeks_report(db.session, found, week),
         filed=reports.filed_by(db.session, current_user, found),
-        weekly_form=weekly_form or WeeklyReportForm(formdata=None),
+        weekly_form=weekly_form or _weekly_form(found, formdata=None),
         concern_form=concern_form or _concern_form(found),
         concern_labels=CONCERN_LABELS,
     )
@@ -294,7 +306,7 @@ def unit(kind: str, unit_id: int, weekly_form=None, concern_form=None):
 @require_roles(Role.CLASS_COMMITTEE, Role.DORM_INFORMANT)
 def zero_report(kind: str, unit_id: int):
     found = _unit_or_404(kind, unit_id)
-    _file_weekly(found, zero=True, note=None)
+    _file_weekly(found, zero=True, note=None, students=[])
     return redirect(url_for("warning.unit", kind=kind, unit_id=unit_id))
 
 
@@ -302,23 +314,26 @@ def zero_report(kind: str, unit_id: int):
 @require_roles(Role.CLASS_COMMITTEE, Role.DORM_INFORMANT)
 def weekly_report(kind: str, unit_id: int):
     found = _unit_or_404(kind, unit_id)
-    form = WeeklyReportForm()
+    form = _weekly_form(found)
     if not form.validate_on_submit():
         return unit(kind, unit_id, weekly_form=form), 400
-    _file_weekly(found, zero=False, note=form.note.data)
+    # The choices are the unit's roster, so every named id was checked against it by the form.
+    named = [reports.roster_student(db.session, current_user, found, i) for i in form.students.data]
+    _file_weekly(found, zero=False, note=form.note.data, students=named)
     return redirect(url_for("warning.unit", kind=kind, unit_id=unit_id))
 
 
-def _file_weekly(found: reports.ReportingUnit, *, zero: bool, note: str | None) -> None:
+def _file_weekly(found: reports.ReportingUnit, *, zero: bool, note: str | None, students) -> None:
     try:
         reports.file_weekly_report(
             db.session,
             user=current_user,
             unit=found,
-            week=reports.week_start(clock.now().date()),
+            week=_this_week(found),
             zero_report=zero,
             note=note,
             now=clock.now(),
+            students=students,
         )
     except reports.ReportError as exc:
         flash(_(str(exc)), "error")

@@ -1,0 +1,89 @@
+"""What class and dorm reporters write reaches the department, and only the department."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+
+from campus import clock
+from campus.extensions import db
+from campus.models import Role
+from warning.models import Signal, SignalSource, Warning, WeeklyReport
+from warning.policy import Level
+
+NOTE = "She gave her things away to her roommates this week"
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_a_weekly_report_naming_a_student_reaches_the_department_counsellor(campus, unit, login):
+    informant = campus.staff(unit.institution, Role.DORM_INFORMANT, room=unit.room)
+    counsellor = campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=unit.department)
+    campus.commit()
+    response = login(informant).post(
+        f"/warnings/units/room/{unit.room.id}/weekly-report",
+        data={"note": NOTE, "students": [unit.student.id]},
+    )
+    assert response.status_code == 302
+    signal = db.session.scalar(select(Signal))
+    assert signal.source == SignalSource.WEEKLY_REPORT and signal.student_id == unit.student.id
+    assert db.session.scalar(select(Warning.level)) == Level.BLUE
+    page = login(counsellor).get(f"/warnings/students/{unit.student.id}").get_data(as_text=True)
+    assert NOTE in page
+
+
+def test_a_weekly_report_naming_someone_outside_the_room_is_refused_and_writes_nothing(
+    campus, unit, login
+):
+    informant = campus.staff(unit.institution, Role.DORM_INFORMANT, room=unit.room)
+    stranger = campus.student(unit.group, campus.room(unit.institution, "909"), name="Zhao Lei")
+    campus.commit()
+    response = login(informant).post(
+        f"/warnings/units/room/{unit.room.id}/weekly-report",
+        data={"note": NOTE, "students": [stranger.id]},
+    )
+    assert response.status_code == 400
+    assert _count(WeeklyReport) == 0 and _count(Signal) == 0
+
+
+def test_a_weekly_report_naming_no_one_still_counts_and_raises_no_warning(campus, unit, login):
+    committee = campus.staff(unit.institution, Role.CLASS_COMMITTEE, group=unit.group)
+    campus.commit()
+    response = login(committee).post(
+        f"/warnings/units/class/{unit.group.id}/weekly-report", data={"note": "Exams are close"}
+    )
+    assert response.status_code == 302
+    assert _count(WeeklyReport) == 1 and _count(Signal) == 0
+
+
+def test_concern_report_text_is_shown_to_department_staff_but_never_to_other_reporters(
+    campus, unit, login
+):
+    committee = campus.staff(unit.institution, Role.CLASS_COMMITTEE, group=unit.group)
+    informant = campus.staff(unit.institution, Role.DORM_INFORMANT, room=unit.room)
+    leader = campus.staff(unit.institution, Role.DEPT_LEADER, department=unit.department)
+    campus.commit()
+    text = "He wrote a goodbye message in the class group chat"
+    login(committee).post(
+        f"/warnings/units/class/{unit.group.id}/concern",
+        data={"student_id": unit.student.id, "category": "low_mood", "text": text},
+    )
+    leader_page = login(leader).get(f"/warnings/students/{unit.student.id}")
+    assert text in leader_page.get_data(as_text=True)
+    dorm = login(informant)
+    assert text not in dorm.get(f"/warnings/units/room/{unit.room.id}").get_data(as_text=True)
+    assert dorm.get(f"/warnings/students/{unit.student.id}").status_code in (403, 404)
+
+
+def test_a_report_filed_at_1am_monday_in_shanghai_counts_for_the_new_week(campus, unit, login):
+    informant = campus.staff(unit.institution, Role.DORM_INFORMANT, room=unit.room)
+    campus.commit()
+    clock.set_now(datetime(2026, 9, 13, 17, 0))  # Sunday 17:00 UTC = Monday 01:00 in Shanghai
+    client = login(informant)
+    page = client.get(f"/warnings/units/room/{unit.room.id}").get_data(as_text=True)
+    assert "2026-09-14" in page
+    client.post(f"/warnings/units/room/{unit.room.id}/zero-report")
+    assert db.session.scalar(select(WeeklyReport.week_start)) == date(2026, 9, 14)
