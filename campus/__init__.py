@@ -12,7 +12,7 @@ from flask_babel import format_datetime
 from flask_login import current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from campus.extensions import babel, csrf, db, limiter, login_manager, talisman
@@ -124,13 +124,26 @@ def _init_errors(app: Flask) -> None:
             _as_signed_out()
         return render_template("errors.html", code=error.code, error=error), error.code
 
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs first and the dropped
+    # connection of a restarted database cannot turn a finished response into a bare 500.
+    app.teardown_appcontext(lambda _exc: _discard_session(app))
+
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError):
         # A database outage must give a clean page, never a traceback; the pool recovers on its own.
-        db.session.rollback()
+        _discard_session(app)
         _as_signed_out()
         app.logger.error("database unavailable: %s", error)
         return render_template("errors.html", code=503, error=None), 503
+
+
+def _discard_session(app: Flask) -> None:
+    """End the request's session even when its connection is already gone (a database restart)."""
+    try:
+        db.session.remove()
+    except DBAPIError:
+        db.session.registry.clear()
+        app.logger.warning("database connection lost; session discarded")
 
 
 def _as_signed_out() -> None:

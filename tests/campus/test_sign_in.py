@@ -128,3 +128,13 @@ def test_language_switch_shows_english_then_chinese(client, counsellor):
     assert "登录" in client.get("/login").get_data(as_text=True)
     client.post("/language/en", data={"next": "/login"})
     assert "Sign in" in client.get("/login").get_data(as_text=True)
+
+
+def test_a_hash_made_with_older_parameters_is_upgraded_at_sign_in(client, counsellor):
+    from argon2 import PasswordHasher
+
+    counsellor.password_hash = PasswordHasher(time_cost=3, memory_cost=65536).hash(PASSWORD)
+    db.session.commit()
+    assert sign_in(client, counsellor).status_code == 302
+    db.session.refresh(counsellor)
+    assert "m=19456,t=2,p=1" in counsellor.password_hash
