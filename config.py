@@ -62,7 +62,8 @@ class Config:
 
     # Crisis resources shown to a student after a safety answer.
     CRISIS_HOTLINE = _env("CRISIS_HOTLINE", "400-161-9995")
-    CRISIS_HOTLINE_NAME = _env("CRISIS_HOTLINE_NAME", "24-hour psychological assistance hotline")
+    # Empty: the page shows its own translated label for the hotline.
+    CRISIS_HOTLINE_NAME = _env("CRISIS_HOTLINE_NAME", "")
     CENTRE_ON_DUTY_PHONE = _env("CENTRE_ON_DUTY_PHONE", "0731-8888-0000")
 
     # Mail: the outbox is delivered by the scheduler with retries.

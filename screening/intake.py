@@ -3,6 +3,11 @@
 Submitting stores the answers, the score and the hand-off to the warning stage in a single
 transaction: a safety answer is either recorded together with its warning or not at all, in which
 case the draft answers are still there to submit again.
+
+A safety answer must never wait for a complete submit: whenever answers are kept without a result
+(a saved draft, an incomplete submit, a submit after the window closed, a failed hand-off) or
+arrive after a result without one, the safety flag is handed to the warning stage in the same
+commit, once per assignment and instrument.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from screening.scoring import (
     missing_message,
     score,
     validate_answers,
+    value_problem,
 )
 
 log = logging.getLogger(__name__)
@@ -52,15 +58,31 @@ class ConsentError(ValueError):
 
 
 class AnswersRejected(ValueError):
-    """Answers that cannot be saved or submitted; `messages` name each item."""
+    """Answers that cannot be saved or submitted; `messages` name each item.
 
-    def __init__(self, messages: list[str]) -> None:
+    `safety` is true when the answers that were kept carry a safety answer, so the page shows
+    crisis resources beside the messages.
+    """
+
+    def __init__(self, messages: list[str], *, safety: bool = False) -> None:
         super().__init__(" ".join(messages))
         self.messages = messages
+        self.safety = safety
 
 
 class SubmissionFailed(RuntimeError):
     """Storing or handing off a result failed; nothing was written and the draft is kept."""
+
+
+class WindowClosed(RuntimeError):
+    """The campaign's window closed before this submit; the answers were kept as a draft.
+
+    `safety` is true when they carry a safety answer, whose warning was raised with them.
+    """
+
+    def __init__(self, *, safety: bool) -> None:
+        super().__init__("the screening window has closed")
+        self.safety = safety
 
 
 @dataclass(frozen=True)
@@ -208,7 +230,27 @@ def save_draft(
     locale: str,
     now: datetime,
 ) -> InstrumentResponse:
-    """Keep the answers given so far; a forged or out-of-range value rejects the whole save."""
+    """Keep the answers given so far, with the warning a safety answer among them raises.
+
+    A forged or out-of-range value rejects the whole save. The draft and its safety signal commit
+    together; if the hand-off fails neither is written and `SubmissionFailed` says so.
+    """
+    draft = _write_draft(session, assignment, inst, answers, locale=locale, now=now)
+    _signal_draft_safety(session, assignment, inst, draft, now)
+    _commit_or_fail(session, assignment)
+    return draft
+
+
+def _write_draft(
+    session: Session,
+    assignment: CampaignAssignment,
+    inst: Instrument,
+    answers: Mapping[int, object],
+    *,
+    locale: str,
+    now: datetime,
+) -> InstrumentResponse:
+    """The draft holding `answers`, flushed but not committed; forged values raise first."""
     missing = {missing_message(n, locale) for n in inst.item_numbers}
     bad = [m for m in validate_answers(inst, answers, locale) if m not in missing]
     if bad:
@@ -219,8 +261,73 @@ def save_draft(
         session.add(draft)
     draft.answers = {str(k): int(v) for k, v in sorted(answers.items())}
     draft.updated_at = now
-    session.commit()
+    session.flush()
     return draft
+
+
+def safety_flags(inst: Instrument, answers: Mapping[int, object]) -> frozenset[str]:
+    """The flags of `answers` (valid values, complete or not) when they include a safety answer.
+
+    The scoring engine evaluates safety items on whatever was answered, so an unfinished page
+    still reports them; empty when no safety answer was given.
+    """
+    flags = score(inst, answers).flags
+    return flags if SAFETY in flags else frozenset()
+
+
+def _signal_draft_safety(
+    session: Session,
+    assignment: CampaignAssignment,
+    inst: Instrument,
+    draft: InstrumentResponse,
+    now: datetime,
+) -> None:
+    """Hand a safety answer in the draft to the warning stage once, in the caller's unit of work."""
+    flags = safety_flags(inst, draft.answer_map())
+    if not flags or draft.safety_signal_id is not None:
+        return
+    signal = _safety_signal(session, assignment, inst, flags, "instrument_response", draft.id, now)
+    draft.safety_signal_id = signal.id
+
+
+def _safety_signal(
+    session: Session,
+    assignment: CampaignAssignment,
+    inst: Instrument,
+    flags: frozenset[str],
+    evidence_type: str,
+    evidence_id: int,
+    now: datetime,
+):
+    """A red-implying signal for a safety answer that has no scored result of its own (yet).
+
+    Imported here, like `hand_off`, so prevention's models load without the warning stage.
+    """
+    from warning import services as warning_services
+
+    return warning_services.record_signal(
+        session,
+        student=assignment.student,
+        source="screening",
+        flags=flags,
+        observed_at=now,
+        label=warning_services.screening_label(
+            inst.code, flags, None, assignment.campaign.name, now
+        ),
+        instrument=inst.code,
+        evidence_type=evidence_type,
+        evidence_id=evidence_id,
+        now=now,
+    )
+
+
+def _commit_or_fail(session: Session, assignment: CampaignAssignment) -> None:
+    try:
+        session.commit()
+    except Exception as exc:
+        session.rollback()
+        log.exception("saving screening answers failed for assignment %s", assignment.id)
+        raise SubmissionFailed(str(exc)) from exc
 
 
 def draft_for(
@@ -266,16 +373,24 @@ def submit(
     """Score and store one instrument and hand it to the warning stage, all or nothing.
 
     The answers are saved as a draft first (committed; a forged value rejects them unsaved), so
-    whatever happens next they are not lost; incomplete answers stay a draft and are rejected.
-    A repeat of a submission that already succeeded returns the stored result unchanged.
+    whatever happens next they are not lost; incomplete answers stay a draft and are rejected,
+    with the warning a safety answer among them raises. After the window closed the answers are
+    only kept (`WindowClosed`). A repeat of a submission that already succeeded returns the stored
+    result; if it adds a safety answer the stored result lacks, that raises its warning once.
     """
     existing = result_for(session, assignment, inst.code)
     if existing is not None:
-        return existing
-    save_draft(session, assignment, inst, answers, locale=locale, now=now)
+        return _resubmitted(session, assignment, inst, existing, answers, locale=locale, now=now)
+    draft = _write_draft(session, assignment, inst, answers, locale=locale, now=now)
     messages = validate_answers(inst, answers, locale)
-    if messages:
-        raise AnswersRejected(messages)
+    if messages or not assignment.campaign.is_open(now):
+        _signal_draft_safety(session, assignment, inst, draft, now)
+        _commit_or_fail(session, assignment)
+        safety = draft.safety_signal_id is not None
+        if not assignment.campaign.is_open(now):
+            raise WindowClosed(safety=safety)
+        raise AnswersRejected(messages, safety=safety)
+    session.commit()
     try:
         result = _store(session, assignment, inst, answers, token=token, now=now)
         session.commit()
@@ -286,7 +401,57 @@ def submit(
     except Exception as exc:
         session.rollback()
         log.exception("screening submission failed for assignment %s", assignment.id)
+        _signal_after_failure(session, assignment, inst, now)
         raise SubmissionFailed(str(exc)) from exc
+    return result
+
+
+def _signal_after_failure(
+    session: Session, assignment: CampaignAssignment, inst: Instrument, now: datetime
+) -> None:
+    """After a failed submit, still raise the warning for a safety answer in the kept draft.
+
+    Best effort: if the warning stage itself is down this fails too, and is logged.
+    """
+    draft = draft_for(session, assignment, inst.code)
+    if draft is None:
+        return
+    try:
+        _signal_draft_safety(session, assignment, inst, draft, now)
+        session.commit()
+    except Exception:
+        session.rollback()
+        log.exception("no safety signal for the kept draft of assignment %s", assignment.id)
+
+
+def _resubmitted(
+    session: Session,
+    assignment: CampaignAssignment,
+    inst: Instrument,
+    result: ScreeningResult,
+    answers: Mapping[int, object],
+    *,
+    locale: str,
+    now: datetime,
+) -> ScreeningResult:
+    """The stored result, after raising the warning for a safety answer only these answers carry.
+
+    The scored result never changes; answers that add a safety answer are kept beside it as the
+    signal's evidence, once. Forged or incomplete answers add nothing but are not an error: the
+    instrument was already submitted.
+    """
+    if result.safety_signal_id is not None or SAFETY in result.flag_set:
+        return result
+    if any(value_problem(item, answers.get(item.number), locale) for item in inst.items):
+        return result
+    given = {k: int(v) for k, v in answers.items() if k in inst.item_numbers}
+    flags = safety_flags(inst, given)
+    if not flags:
+        return result
+    signal = _safety_signal(session, assignment, inst, flags, "screening_result", result.id, now)
+    result.resubmitted_answers = {str(k): v for k, v in sorted(given.items())}
+    result.safety_signal_id = signal.id
+    _commit_or_fail(session, assignment)
     return result
 
 
@@ -312,6 +477,9 @@ def _store(
     session.flush()  # the unique constraint fires here, before anything is handed off
     draft = draft_for(session, assignment, inst.code)
     if draft is not None:
+        # A safety answer already signalled from the draft stays this instrument's one early
+        # signal, so a later re-submission does not raise it again.
+        result.safety_signal_id = draft.safety_signal_id
         session.delete(draft)
     if next_instrument(session, assignment) is None:
         assignment.completed_at = now
@@ -371,4 +539,13 @@ def hand_off(session: Session, student: Student, result: ScreeningResult) -> Non
 
 
 def has_safety_flag(result: ScreeningResult) -> bool:
-    return SAFETY in result.flag_set
+    """Whether the student gave a safety answer on this instrument, when submitting or later."""
+    return SAFETY in result.flag_set or result.safety_signal_id is not None
+
+
+def elevated(result: ScreeningResult) -> bool:
+    """Whether to tell the student "a counsellor will get in touch": any band above the mild
+    ones, or any flag other than the safety flag (which gets the crisis resources instead)."""
+    return result.band not in (None, "minimal", "mild", "negative", "normal") or bool(
+        result.flag_set - {SAFETY}
+    )

@@ -144,6 +144,9 @@ class InstrumentResponse(db.Model):
     instrument: Mapped[str] = mapped_column(String(20))
     answers: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)  # item number -> value
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    # The warning-stage signal a safety answer in these unsubmitted answers raised; set once, so
+    # saving the same page again never raises a second one.
+    safety_signal_id: Mapped[int | None] = mapped_column(Integer)
 
     def answer_map(self) -> dict[int, int]:
         return {int(k): v for k, v in self.answers.items()}
@@ -173,7 +176,11 @@ class ScreeningResult(db.Model):
     source: Mapped[ResultSource] = mapped_column(
         db.Enum(ResultSource, native_enum=False, length=10), default=ResultSource.ONLINE
     )
-    submission_token: Mapped[str | None] = mapped_column(String(64))
+    submission_token: Mapped[str | None] = mapped_column(String(64))  # the page that submitted
+    # A later submission of this instrument that added a safety answer: its answers (the scored
+    # ones stay as first submitted) and the signal it raised, set once.
+    resubmitted_answers: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    safety_signal_id: Mapped[int | None] = mapped_column(Integer)
     completed_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 

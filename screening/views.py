@@ -73,7 +73,7 @@ def _require_open(assignment: CampaignAssignment):
     now = clock.now()
     if assignment.campaign.is_open(now) or assignment.completed_at is not None:
         return None
-    return render_template("screening/closed.html", assignment=assignment, now=now), 409
+    return _closed_page(assignment, now), 409
 
 
 @bp.route("/mine")
@@ -175,6 +175,11 @@ def take(assignment_id: int, code: str):
     assignment = _own(assignment_id)
     if code not in assignment.campaign.instruments:
         abort(404)
+    form = InstrumentPageForm()
+    # Answers posted after consent always reach the intake, even after a result or after the
+    # window closed: a safety answer among them must raise its warning.
+    if assignment.consent is not None and form.validate_on_submit():
+        return _post_answers(assignment, intake.instrument(code, _licensed_dir()), form)
     if intake.result_for(db.session, assignment, code) is not None:
         return redirect(url_for(".feedback", assignment_id=assignment.id, code=code))
     if (closed := _require_open(assignment)) is not None:
@@ -183,9 +188,6 @@ def take(assignment_id: int, code: str):
         flash(_("Please read and agree to the consent first."), "error")
         return redirect(url_for(".consent", assignment_id=assignment.id))
     inst = intake.instrument(code, _licensed_dir())
-    form = InstrumentPageForm()
-    if form.validate_on_submit():
-        return _post_answers(assignment, inst, form)
     draft = intake.draft_for(db.session, assignment, code)
     form.token.data = secrets.token_urlsafe(24)
     return _render_page(assignment, inst, form, draft.answer_map() if draft else {}, [])
@@ -194,12 +196,11 @@ def take(assignment_id: int, code: str):
 def _post_answers(assignment: CampaignAssignment, inst, form: InstrumentPageForm):
     answers = intake.parse_answers(inst, request.form)
     now = clock.now()
+    saving = request.form.get("action") == "save" and assignment.campaign.is_open(now)
     try:
-        if request.form.get("action") == "save":
-            intake.save_draft(db.session, assignment, inst, answers, locale=_locale(), now=now)
-            flash(_("Your answers are saved. You can continue later."), "success")
-            return redirect(url_for(".mine"))
-        intake.submit(
+        if saving and intake.result_for(db.session, assignment, inst.code) is None:
+            return _saved(assignment, inst, answers, now)
+        result = intake.submit(
             db.session,
             assignment,
             inst,
@@ -209,16 +210,59 @@ def _post_answers(assignment: CampaignAssignment, inst, form: InstrumentPageForm
             now=now,
         )
     except intake.AnswersRejected as exc:
-        return _render_page(assignment, inst, form, answers, exc.messages), 422
+        return _render_page(assignment, inst, form, answers, exc.messages, exc.safety), 422
+    except intake.WindowClosed as exc:
+        return _closed_page(assignment, now, safety=exc.safety), 409
     except intake.SubmissionFailed:
         flash(
             _("Your answers are kept, but they could not be submitted. Please try again."), "error"
         )
         return _render_page(assignment, inst, form, answers, []), 503
+    if result.submission_token != form.token.data:
+        flash(_("You had already submitted this part; your first answers are kept."), "info")
     return redirect(url_for(".feedback", assignment_id=assignment.id, code=inst.code))
 
 
-def _render_page(assignment, inst, form, answers: dict, messages: list[str]):
+def _saved(assignment: CampaignAssignment, inst, answers: dict, now: datetime):
+    """Keep the draft; a safety answer in it leads to the crisis resources, not the list."""
+    draft = intake.save_draft(db.session, assignment, inst, answers, locale=_locale(), now=now)
+    flash(_("Your answers are saved. You can continue later."), "success")
+    if draft.safety_signal_id is not None:
+        return redirect(url_for(".support", assignment_id=assignment.id, code=inst.code))
+    return redirect(url_for(".mine"))
+
+
+def _closed_page(assignment: CampaignAssignment, now: datetime, *, safety: bool = False):
+    return render_template(
+        "screening/closed.html",
+        assignment=assignment,
+        now=now,
+        safety=safety,
+        on_duty=_on_duty(assignment),
+    )
+
+
+def _on_duty(assignment: CampaignAssignment) -> str:
+    """The centre's on-duty phone shown beside the crisis hotline."""
+    return (
+        assignment.campaign.institution.on_duty_phone or current_app.config["CENTRE_ON_DUTY_PHONE"]
+    )
+
+
+@bp.route("/a/<int:assignment_id>/i/<code>/support")
+@login_required
+@require_roles(Role.STUDENT)
+def support(assignment_id: int, code: str):
+    """Crisis resources after answers with a safety answer were saved, then the way back."""
+    assignment = _own(assignment_id)
+    if code not in assignment.campaign.instruments:
+        abort(404)
+    return render_template(
+        "screening/crisis.html", assignment=assignment, code=code, on_duty=_on_duty(assignment)
+    )
+
+
+def _render_page(assignment, inst, form, answers: dict, messages: list[str], safety=False):
     codes = assignment.campaign.instruments
     return render_template(
         "screening/instrument.html",
@@ -230,6 +274,8 @@ def _render_page(assignment, inst, form, answers: dict, messages: list[str]):
         locale=_locale(),
         position=codes.index(inst.code) + 1,
         count=len(codes),
+        safety=safety,
+        on_duty=_on_duty(assignment),
     )
 
 
@@ -259,17 +305,9 @@ def feedback(assignment_id: int, code: str):
         inst=inst,
         locale=_locale(),
         safety=intake.has_safety_flag(result),
-        elevated=_elevated(result),
+        elevated=intake.elevated(result),
         next_code=intake.next_instrument(db.session, assignment),
-        on_duty=assignment.campaign.institution.on_duty_phone
-        or current_app.config["CENTRE_ON_DUTY_PHONE"],
-    )
-
-
-def _elevated(result: ScreeningResult) -> bool:
-    """Whether to say "a counsellor will get in touch": any band above the mild ones."""
-    return result.band not in (None, "minimal", "mild", "negative", "normal") or bool(
-        result.flag_set - {"safety"}
+        on_duty=_on_duty(assignment),
     )
 
 

@@ -169,7 +169,9 @@ def test_another_students_assignment_id_is_not_found(client, school, make_campai
     assert client.get(f"/screening/a/{theirs.id}/i/phq9/done").status_code == 404
 
 
-def test_a_double_submit_creates_exactly_one_result(client, school, make_campaign):
+def test_a_double_submit_creates_exactly_one_result_and_keeps_the_first_answers(
+    client, school, make_campaign
+):
     assignment = _assignment(make_campaign(instruments=("phq9", "gad7")), school.student)
     sign_in(client, school.student.user)
     _consent(client, assignment)
@@ -202,7 +204,7 @@ def test_a_safety_answer_shows_crisis_resources_and_commits_a_red_warning(
     assert warning.level == 3
 
 
-def test_a_failing_hand_off_writes_no_result_and_keeps_the_draft(
+def test_a_failing_hand_off_writes_no_result_but_keeps_the_draft_and_its_red_warning(
     client, school, make_campaign, monkeypatch
 ):
     from warning import services
@@ -220,9 +222,11 @@ def test_a_failing_hand_off_writes_no_result_and_keeps_the_draft(
     assert b"Your answers are kept" in response.data
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(ScreeningResult)) == 0
-    assert db.session.scalar(select(func.count()).select_from(Signal)) == 0
     draft = db.session.scalar(select(InstrumentResponse))
     assert draft.answer_map()[9] == 2
+    signal = db.session.scalar(select(Signal))
+    assert (signal.evidence_type, signal.evidence_id) == ("instrument_response", draft.id)
+    assert signal.implied_level == 3
     assert _assignment_completed(assignment) is None
 
 

@@ -1,0 +1,208 @@
+"""A safety answer raises its red warning whenever it reaches us, not only on a complete submit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from campus import clock
+from campus.extensions import db
+from screening.models import CampaignAssignment, InstrumentResponse, ScreeningResult
+from tests.conftest import sign_in
+from warning.models import Signal, Warning
+
+PHQ9_CALM = {f"item_{n}": "0" for n in range(1, 10)}
+HOTLINE = "400-161-9995"
+ON_DUTY = "0731-1234-5678"
+
+
+def _assignment(campaign, student) -> CampaignAssignment:
+    return db.session.scalar(
+        select(CampaignAssignment).where(
+            CampaignAssignment.campaign_id == campaign.id,
+            CampaignAssignment.student_id == student.id,
+        )
+    )
+
+
+def _start(client, school, campaign) -> CampaignAssignment:
+    assignment = _assignment(campaign, school.student)
+    sign_in(client, school.student.user)
+    client.post("/language/en", data={"next": "/"})
+    client.post(
+        f"/screening/a/{assignment.id}/consent", data={"informed": "y", "sensitive_data": "y"}
+    )
+    return assignment
+
+
+def _post(client, assignment, answers, action="submit", token="page-1"):  # noqa: S107
+    return client.post(
+        f"/screening/a/{assignment.id}/i/phq9", data={**answers, "action": action, "token": token}
+    )
+
+
+def _signals() -> list[Signal]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(Signal).order_by(Signal.id)))
+
+
+def _red_warning(student) -> bool:
+    warning = db.session.scalar(select(Warning).where(Warning.student_id == student.id))
+    return warning is not None and warning.level == 3
+
+
+def test_a_safety_answer_saved_for_later_raises_a_red_warning_with_the_draft(
+    client, school, make_campaign
+):
+    assignment = _start(client, school, make_campaign())
+    saved = _post(client, assignment, {"item_1": "1", "item_9": "3"}, action="save")
+    assert saved.status_code == 302 and saved.headers["Location"].endswith("/i/phq9/support")
+    page = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert HOTLINE in page and ON_DUTY in page
+    assert "24-hour psychological assistance hotline" in page
+    assert f"/screening/a/{assignment.id}/i/phq9" in page  # the way back to the questions
+    [signal] = _signals()
+    draft = db.session.scalar(select(InstrumentResponse))
+    assert draft.answer_map() == {1: 1, 9: 3} and draft.safety_signal_id == signal.id
+    assert (signal.evidence_type, signal.evidence_id, signal.implied_level) == (
+        "instrument_response",
+        draft.id,
+        3,
+    )
+    assert "PHQ-9 safety item positive" in signal.label and "3" not in signal.label.split(",")[0]
+    assert _red_warning(school.student)
+
+
+def test_saving_a_calm_draft_goes_back_to_the_list_without_a_signal(client, school, make_campaign):
+    assignment = _start(client, school, make_campaign())
+    saved = _post(client, assignment, {"item_1": "2", "item_9": "0"}, action="save")
+    assert saved.headers["Location"].endswith("/screening/mine")
+    assert _signals() == []
+
+
+def test_saving_the_same_safety_answer_again_raises_one_signal(client, school, make_campaign):
+    assignment = _start(client, school, make_campaign())
+    for value in ("2", "3", "1"):
+        assert _post(client, assignment, {"item_9": value}, action="save").status_code == 302
+    assert len(_signals()) == 1
+
+
+def test_an_incomplete_submit_with_a_safety_answer_shows_crisis_resources_and_a_red_warning(
+    client, school, make_campaign
+):
+    assignment = _start(client, school, make_campaign())
+    response = _post(client, assignment, {"item_1": "1", "item_9": "2"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Please answer item 2." in page
+    assert HOTLINE in page and ON_DUTY in page and 'role="alert"' in page
+    [signal] = _signals()
+    assert signal.evidence_type == "instrument_response" and signal.implied_level == 3
+    assert db.session.scalar(select(func.count()).select_from(ScreeningResult)) == 0
+    assert _red_warning(school.student)
+
+
+def test_an_incomplete_submit_without_a_safety_answer_shows_no_crisis_resources(
+    client, school, make_campaign
+):
+    assignment = _start(client, school, make_campaign())
+    response = _post(client, assignment, {"item_1": "1", "item_9": "0"})
+    assert response.status_code == 422
+    assert 'class="card crisis"' not in response.get_data(as_text=True)
+    assert _signals() == []
+
+
+def test_completing_a_signalled_draft_keeps_one_early_signal_beside_the_result(
+    client, school, make_campaign
+):
+    assignment = _start(client, school, make_campaign())
+    _post(client, assignment, {"item_9": "2"}, action="save")
+    done = _post(client, assignment, {**PHQ9_CALM, "item_9": "2"})
+    assert client.get(done.headers["Location"]).status_code == 200
+    early, scored = _signals()
+    result = db.session.scalar(select(ScreeningResult))
+    assert result.safety_signal_id == early.id
+    assert (scored.evidence_type, scored.evidence_id) == ("screening_result", result.id)
+    assert db.session.scalar(select(func.count()).select_from(InstrumentResponse)) == 0
+    _post(client, assignment, {**PHQ9_CALM, "item_9": "3"}, token="page-2")
+    assert len(_signals()) == 2
+
+
+def test_a_safety_answer_posted_after_the_window_closed_is_kept_with_its_red_warning(
+    client, school, make_campaign
+):
+    assignment = _start(client, school, make_campaign(closes=clock.now() + timedelta(minutes=5)))
+    clock.advance(timedelta(minutes=10))
+    response = _post(client, assignment, {**PHQ9_CALM, "item_9": "2"})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "This screening closed on" in page and HOTLINE in page and ON_DUTY in page
+    [signal] = _signals()
+    assert signal.implied_level == 3 and _red_warning(school.student)
+    assert db.session.scalar(select(InstrumentResponse)).answer_map()[9] == 2
+    assert db.session.scalar(select(func.count()).select_from(ScreeningResult)) == 0
+
+
+def test_a_calm_post_after_the_window_closed_shows_the_closed_page_without_a_signal(
+    client, school, make_campaign
+):
+    assignment = _start(client, school, make_campaign(closes=clock.now() + timedelta(minutes=5)))
+    clock.advance(timedelta(minutes=10))
+    response = _post(client, assignment, {"item_1": "1"}, action="save")
+    assert response.status_code == 409
+    assert 'class="card crisis"' not in response.get_data(as_text=True)
+    assert _signals() == []
+
+
+def test_a_resubmission_that_adds_a_safety_answer_raises_one_red_warning(
+    client, school, make_campaign
+):
+    assignment = _start(client, school, make_campaign(instruments=("phq9", "gad7")))
+    first = _post(client, assignment, PHQ9_CALM, token="page-1")
+    assert _signals() == [] and not _red_warning(school.student)
+    again = _post(client, assignment, {**PHQ9_CALM, "item_9": "2"}, token="page-2")
+    assert again.headers["Location"] == first.headers["Location"]
+    feedback = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert HOTLINE in feedback and "You had already submitted this part" in feedback
+    [signal] = _signals()
+    result = db.session.scalar(select(ScreeningResult))
+    assert result.total == 0 and result.answer_map()[9] == 0  # the scored result is unchanged
+    assert result.resubmitted_answers["9"] == 2 and result.safety_signal_id == signal.id
+    assert (signal.evidence_type, signal.evidence_id) == ("screening_result", result.id)
+    assert _red_warning(school.student)
+    _post(client, assignment, {**PHQ9_CALM, "item_9": "3"}, token="page-3")
+    assert len(_signals()) == 1
+
+
+def test_a_resubmission_with_a_forged_value_changes_nothing(client, school, make_campaign):
+    assignment = _start(client, school, make_campaign())
+    _post(client, assignment, PHQ9_CALM)
+    again = _post(client, assignment, {**PHQ9_CALM, "item_9": "2", "item_1": "9"}, token="x")
+    assert again.status_code == 302
+    assert _signals() == []
+    assert db.session.scalar(select(ScreeningResult)).resubmitted_answers is None
+
+
+def test_a_retried_submit_of_the_same_page_says_nothing_about_earlier_answers(
+    client, school, make_campaign
+):
+    assignment = _start(client, school, make_campaign())
+    first = _post(client, assignment, PHQ9_CALM, token="same")
+    client.get(first.headers["Location"])
+    retry = _post(client, assignment, PHQ9_CALM, token="same")
+    page = client.get(retry.headers["Location"]).get_data(as_text=True)
+    assert "You had already submitted this part" not in page
+
+
+def test_a_configured_crisis_hotline_name_is_shown_as_given(app, client, school, make_campaign):
+    app.config["CRISIS_HOTLINE_NAME"] = "Hunan 24h line"
+    assignment = _start(client, school, make_campaign())
+    saved = _post(client, assignment, {"item_9": "1"}, action="save")
+    assert "Hunan 24h line" in client.get(saved.headers["Location"]).get_data(as_text=True)
+
+
+def test_another_students_support_page_is_not_found(client, school, make_campaign):
+    theirs = _assignment(make_campaign(), school.classmate)
+    sign_in(client, school.student.user)
+    assert client.get(f"/screening/a/{theirs.id}/i/phq9/support").status_code == 404
