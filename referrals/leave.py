@@ -7,12 +7,11 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campus import audit
+from campus import audit, clock
 from campus.models import EnrolmentStatus, Institution, Role, RoleAssignment, Student, User
 from campus.notifications import N_
 from campus.scope import Capability, student_filter
@@ -229,6 +228,26 @@ def owner_choices(session: Session, student: Student) -> list[User]:
     )
 
 
+# A class committee member or dorm informant sees only a fixed, non-clinical request per section:
+# the counsellor's own words may carry clinical detail that peers must never read.
+PEER_TASK_TEXT = {
+    PlanSection.ACADEMIC: "Please help {name} catch up with classes after returning to school.",
+    PlanSection.PSYCHOLOGICAL: "Please keep company with {name} after returning to school, and "
+    "tell the department counsellor if you are worried.",
+    PlanSection.DAILY_LIFE: "Please help {name} settle back into daily life after returning "
+    "to school.",
+}
+STAFF_ROLES = (Role.DEPT_COUNSELLOR, Role.DEPT_LEADER, Role.SCHOOL_COUNSELLOR, Role.DIRECTOR)
+
+
+def _owner_text(owner: User, leave: LeaveOfAbsence, section: PlanSection, text: str) -> str:
+    """What the owner's task says: the plan's words for staff, fixed wording for peers."""
+    name = leave.student.name
+    if not owner.has_role(*STAFF_ROLES):
+        return PEER_TASK_TEXT[section].format(name=name)
+    return f"Return-to-school support for {name}: {text.strip()}"
+
+
 def add_plan_item(
     session: Session,
     user: User,
@@ -247,13 +266,7 @@ def add_plan_item(
     if owner is None:
         raise LeaveError(N_("Choose an owner from the people around this student."))
     task = _task(
-        session,
-        leave,
-        owner.id,
-        "return_plan",
-        due,
-        user,
-        f"Return-to-school support for {leave.student.name}: {text.strip()}",
+        session, leave, owner.id, "return_plan", due, user, _owner_text(owner, leave, section, text)
     )
     item = ReturnPlanItem(
         leave_id=leave.id,
@@ -292,9 +305,15 @@ def _task(
 
 
 def _end_of_day_utc(session: Session, institution_id: int, day: date) -> datetime:
-    zone = ZoneInfo(session.get(Institution, institution_id).timezone)
-    local = datetime.combine(day, time(23, 59), tzinfo=zone)
-    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    zone = clock.institution_zone(session.get(Institution, institution_id))
+    return clock.to_utc(datetime.combine(day, time(23, 59)), zone)
+
+
+def local_today(session: Session, leave: LeaveOfAbsence, now: datetime) -> date:
+    """Today by the institution's calendar, for the rules that compare calendar dates."""
+    return clock.local_date(
+        now, clock.institution_zone(session.get(Institution, leave.institution_id))
+    )
 
 
 def complete_task(

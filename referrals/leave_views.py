@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from campus import clock
+from campus import audit, clock
 from campus.extensions import db
 from campus.models import Role, Student
 from campus.permissions import require_roles
@@ -55,6 +55,13 @@ def leaves():
         .order_by(LeaveOfAbsence.start_date.desc())
         .limit(500)
     ).all()
+    audit.record_read(
+        db.session,
+        actor=current_user,
+        action="leave_list",
+        record_type="leave_of_absence",
+        detail=f"rows={len(rows)}",
+    )
     return render_template(
         "referrals/leaves.html", leaves=rows, form=form, reason_labels=REASON_LABELS
     )
@@ -147,7 +154,7 @@ def leave_statement(leave_id: int):
             form.received_on.data,
             form.hospital.data,
             form.summary.data,
-            clock.now().date(),
+            leave_rules.local_today(db.session, leave, clock.now()),
         )
         return _("Hospital statement recorded.")
 

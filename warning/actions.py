@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from campus import audit
-from campus.models import Role, Student, User
+from campus import audit, clock
+from campus.models import Institution, Role, Student, User
 from campus.notifications import N_
 from campus.scope import Capability, student_filter
 from warning import escalation, response
@@ -344,7 +344,8 @@ def close(
     still owed ends with it. A later signal opens a new warning."""
     if len(outcome.strip()) < 10:
         raise InvalidAction(N_("Describe the outcome (at least 10 characters)."))
-    if review_date <= now.date():
+    zone = clock.institution_zone(session.get(Institution, warning.institution_id))
+    if review_date <= clock.local_date(now, zone):
         raise InvalidAction(N_("The review date must be in the future."))
 
     def work() -> None:

@@ -3,12 +3,13 @@ and closure refused until everything is done."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import select
 
 from campus import clock
+from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.models import EnrolmentStatus, Role
 from referrals import leave as rules
@@ -79,7 +80,7 @@ def test_approved_return_schedules_follow_ups_at_1_3_and_6_months(world):
     assert world.student.enrolment_status is EnrolmentStatus.ENROLLED
 
 
-def test_plan_item_becomes_a_non_clinical_task_for_its_owner(world):
+def test_plan_item_for_a_dorm_informant_carries_fixed_non_clinical_wording(world):
     leave = _leave(world)
     _ready(world, leave)
     item = rules.add_plan_item(
@@ -87,13 +88,31 @@ def test_plan_item_becomes_a_non_clinical_task_for_its_owner(world):
         world.counsellor,
         leave,
         PlanSection.DAILY_LIFE,
-        "Invite to evening walks",
+        "Watch for relapse of the eating disorder at meals",
         world.informant.id,
         date(2027, 2, 15),
     )
     task = db.session.scalar(select(Task).where(Task.assignee_user_id == world.informant.id))
-    assert task.id == item.task_id and "Invite to evening walks" in task.text
-    assert "CANARY-STATEMENT" not in task.text
+    assert task.id == item.task_id
+    assert task.text == rules.PEER_TASK_TEXT[PlanSection.DAILY_LIFE].format(name=world.student.name)
+    assert "eating disorder" not in task.text and "CANARY-STATEMENT" not in task.text
+    assert item.text == "Watch for relapse of the eating disorder at meals"
+
+
+def test_plan_item_for_a_school_counsellor_keeps_the_plan_wording(world):
+    leave = _leave(world)
+    _ready(world, leave)
+    rules.add_plan_item(
+        db.session,
+        world.counsellor,
+        leave,
+        PlanSection.PSYCHOLOGICAL,
+        "Weekly session at the centre",
+        world.counsellor.id,
+        date(2027, 2, 15),
+    )
+    task = db.session.scalar(select(Task).where(Task.kind == "return_plan"))
+    assert "Weekly session at the centre" in task.text
 
 
 def test_plan_item_owner_must_be_someone_around_the_student(world, campus):
@@ -176,3 +195,28 @@ def test_leave_page_of_a_student_outside_the_caseload_is_404(world, login, campu
     other = campus.staff(world.institution, Role.SCHOOL_COUNSELLOR)
     campus.commit()
     assert login(other).get(f"/referrals/leave/{leave.id}").status_code == 404
+
+
+def test_the_leave_list_is_an_audited_read(world, login):
+    _leave(world)
+    page = login(world.counsellor).get("/referrals/leave").get_data(as_text=True)
+    assert world.student.name in page
+    detail = db.session.scalar(select(AuditEvent.detail).where(AuditEvent.action == "leave_list"))
+    assert detail == "rows=1"
+
+
+def test_a_statement_received_today_in_shanghai_is_accepted_before_utc_midnight(world, login):
+    """At 01:00 on 15 September in Shanghai it is still 14 September in UTC."""
+    leave = _leave(world)
+    clock.set_now(datetime(2026, 9, 14, 17, 0))
+    assert rules.local_today(db.session, leave, clock.now()) == date(2026, 9, 15)
+    login(world.counsellor).post(
+        f"/referrals/leave/{leave.id}/statement",
+        data={
+            "st-received_on": "2026-09-15",
+            "st-hospital": "Brain Hospital",
+            "st-summary": "Stable on treatment",
+        },
+    )
+    db.session.expire_all()
+    assert db.session.get(type(leave), leave.id).statement_received_on == date(2026, 9, 15)
