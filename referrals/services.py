@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -435,16 +435,43 @@ def sweep_green_channel(session: Session, now: datetime, settings: ReferralSetti
     The director(s) and the school counsellors of the case are notified; `escalated_at` records
     it, so a rerun (or a restart) never notifies twice.
     """
-    overdue = session.scalars(
-        select(Referral).where(
-            Referral.green_channel.is_(True),
-            Referral.status == S.SENT,
-            Referral.booking_due_at <= now,
-            Referral.escalated_at.is_(None),
+    return escalate_green_channel(session, overdue_green_channel(session, now), now)
+
+
+def overdue_green_channel(session: Session, now: datetime) -> list[int]:
+    """Ids of green-channel referrals past their booking deadline and not yet escalated."""
+    return list(
+        session.scalars(
+            select(Referral.id).where(
+                Referral.green_channel.is_(True),
+                Referral.status == S.SENT,
+                Referral.booking_due_at <= now,
+                Referral.escalated_at.is_(None),
+            )
         )
-    ).all()
-    for referral in overdue:
-        referral.escalated_at = now
+    )
+
+
+def escalate_green_channel(session: Session, referral_ids: list[int], now: datetime) -> int:
+    """Claim and escalate each of ``referral_ids``; returns how many this call escalated. Commits.
+
+    Each referral is claimed by a conditional UPDATE (``escalated_at IS NULL``): of two sweeps that
+    read the same overdue list, only the one whose UPDATE changes the row notifies; the other's
+    UPDATE matches no row (PostgreSQL makes it wait for the winner's commit, then re-checks). The
+    claim is not a user's edit, so it leaves the referral's version alone.
+    """
+    escalated = 0
+    for referral_id in referral_ids:
+        claimed = session.execute(
+            update(Referral)
+            .where(Referral.id == referral_id, Referral.escalated_at.is_(None))
+            .values(escalated_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not claimed:
+            continue
+        escalated += 1
+        referral = session.get(Referral, referral_id, populate_existing=True)
         notify(
             session,
             _responsible_users(session, referral),
@@ -461,4 +488,4 @@ def sweep_green_channel(session: Session, now: datetime, settings: ReferralSetti
             institution_id=referral.institution_id,
         )
     session.commit()
-    return len(overdue)
+    return escalated

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from campus import clock
 from campus.audit import AuditEvent
@@ -163,7 +164,7 @@ def test_ended_referral_is_never_stalled(world):
 def _escalation_notices(user_id: int) -> list[str]:
     return db.session.scalars(
         select(Notification.text).where(
-            Notification.user_id == user_id, Notification.text.contains("Green-channel")
+            Notification.user_id == user_id, Notification.text.contains("green-channel")
         )
     ).all()
 
@@ -185,6 +186,26 @@ def test_green_channel_referral_not_booked_in_24_hours_escalates_once(world):
     assert db.session.scalar(
         select(AuditEvent).where(AuditEvent.action == "green_channel_escalated")
     ).record_id == str(referral.id)
+
+
+def test_two_concurrent_green_channel_sweeps_notify_once(world):
+    """Both sweeps read the overdue referral before either claims it; only one notifies."""
+    referral = referral_in(world, S.SENT, green_channel=True)
+    due = clock.now() + timedelta(hours=24)
+    with Session(db.engine) as first, Session(db.engine) as second:
+        first_list = services.overdue_green_channel(first, due)
+        second_list = services.overdue_green_channel(second, due)
+        second.rollback()  # end the read so SQLite lets the first sweep write
+        assert first_list == second_list == [referral.id]
+        assert services.escalate_green_channel(first, first_list, due) == 1
+        assert services.escalate_green_channel(second, second_list, due) == 0
+    assert len(_escalation_notices(world.director.id)) == 1
+    assert (
+        db.session.scalar(
+            select(func.count()).where(AuditEvent.action == "green_channel_escalated")
+        )
+        == 1
+    )
 
 
 def test_green_channel_booked_in_time_does_not_escalate(world):
