@@ -20,6 +20,10 @@ def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _env_float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
 def _env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None:
@@ -82,6 +86,19 @@ class Config:
     SCHEDULER_SWEEP_SECONDS = _env_int("SCHEDULER_SWEEP_SECONDS", 60)
     # The leader lease outlives a few missed ticks, so a slow sweep does not hand over leadership.
     SCHEDULER_LEASE_SECONDS = _env_int("SCHEDULER_LEASE_SECONDS", 180)
+
+    # Early warning: when a registrar record means academic difficulty (any one suffices).
+    WARNING_ACADEMIC_THRESHOLDS: dict = {
+        "failed_credits": _env_float("WARNING_ACADEMIC_FAILED_CREDITS", 10.0),
+        "absence_rate": _env_float("WARNING_ACADEMIC_ABSENCE_RATE", 0.2),
+        "academic_warning": _env_bool("WARNING_ACADEMIC_WARNING_COUNTS", True),
+    }
+
+    # Recovery: a referral without an update this long is stalled; a green-channel referral must
+    # be booked within its hours; closure is expected within its days.
+    REFERRAL_STALLED_DAYS = _env_int("REFERRAL_STALLED_DAYS", 14)
+    REFERRAL_GREEN_CHANNEL_HOURS = _env_int("REFERRAL_GREEN_CHANNEL_HOURS", 24)
+    REFERRAL_EXPECTED_CLOSURE_DAYS = _env_int("REFERRAL_EXPECTED_CLOSURE_DAYS", 90)
 
     # Province view: groups smaller than this are suppressed.
     SMALL_GROUP_THRESHOLD = _env_int("SMALL_GROUP_THRESHOLD", 10)

@@ -16,6 +16,7 @@ from campus import audit
 from campus.models import Caseload, Hospital, Role, RoleAssignment, Student, User
 from campus.notifications import N_, notify
 from campus.scope import Capability, capability_for, student_filter
+from config import Config
 from referrals import disclosure, states
 from referrals.models import (
     AssessmentOutcome,
@@ -36,22 +37,19 @@ OPEN = frozenset({S.DRAFT}) | states.ACTIVE
 
 @dataclass(frozen=True)
 class ReferralSettings:
-    """Deadlines of the recovery stage; each can be set in the app config (REFERRAL_…)."""
+    """Deadlines of the recovery stage, from the app config (REFERRAL_…); the defaults are
+    config.py's, for callers without an app (batch metrics, demo data)."""
 
-    stalled_days: int = 14
-    green_channel_booking_hours: int = 24
-    expected_closure_days: int = 90
+    stalled_days: int = Config.REFERRAL_STALLED_DAYS
+    green_channel_booking_hours: int = Config.REFERRAL_GREEN_CHANNEL_HOURS
+    expected_closure_days: int = Config.REFERRAL_EXPECTED_CLOSURE_DAYS
 
     @classmethod
     def from_config(cls, config: Mapping) -> ReferralSettings:
         return cls(
-            stalled_days=int(config.get("REFERRAL_STALLED_DAYS", cls.stalled_days)),
-            green_channel_booking_hours=int(
-                config.get("REFERRAL_GREEN_CHANNEL_HOURS", cls.green_channel_booking_hours)
-            ),
-            expected_closure_days=int(
-                config.get("REFERRAL_EXPECTED_CLOSURE_DAYS", cls.expected_closure_days)
-            ),
+            stalled_days=int(config["REFERRAL_STALLED_DAYS"]),
+            green_channel_booking_hours=int(config["REFERRAL_GREEN_CHANNEL_HOURS"]),
+            expected_closure_days=int(config["REFERRAL_EXPECTED_CLOSURE_DAYS"]),
         )
 
 

@@ -395,7 +395,7 @@ def academic_import():
                 current_user,
                 frame,
                 thresholds=academic.AcademicThresholds(
-                    **current_app.config.get("WARNING_ACADEMIC_THRESHOLDS", {})
+                    **current_app.config["WARNING_ACADEMIC_THRESHOLDS"]
                 ),
                 now=clock.now(),
             )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -224,7 +225,9 @@ def test_routine_referral_has_no_booking_deadline(world):
 
 def test_green_channel_deadline_is_configurable(world):
     referral = new_referral(world, green_channel=True)
-    settings = services.ReferralSettings.from_config({"REFERRAL_GREEN_CHANNEL_HOURS": "6"})
+    settings = services.ReferralSettings.from_config(
+        {**current_app.config, "REFERRAL_GREEN_CHANNEL_HOURS": "6"}
+    )
     change = services.Change(target=S.SENT, expected_version=referral.version)
     services.transition(db.session, world.counsellor, referral, change, clock.now(), settings)
     assert referral.booking_due_at == clock.now() + timedelta(hours=6)
