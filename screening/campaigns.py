@@ -275,10 +275,12 @@ def send_reminders(session: Session, campaign: Campaign, now: datetime) -> int:
     ).all()
     for assignment, _user_id in due:
         assignment.last_reminded_at = now
+    # One stored message id, translated for each reader when shown: a sweep has no reader's
+    # language, and the campaign's name stays out so nothing user-typed is formatted into it.
     notifications.notify(
         session,
         [user_id for _a, user_id in due],
-        f"请完成心理健康筛查「{campaign.name}」/ Please complete the screening “{campaign.name}”",
+        N_("Please complete your mental health screening: it is waiting in My screenings."),
         "/screening/mine",
     )
     return len(due)

@@ -105,7 +105,7 @@ def test_reminders_go_to_students_who_still_owe_and_never_twice_the_same_day(sch
     texts = db.session.scalars(
         select(Notification.text).where(Notification.user_id == school.student.user_id)
     ).all()
-    assert len(texts) == 2 and "2026 freshman intake" in texts[0]
+    assert len(texts) == 2 and texts[0].startswith("Please complete your mental health screening")
 
 
 def test_admin_creates_a_campaign_in_the_browser_and_sees_its_coverage(client, school):
