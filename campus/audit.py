@@ -70,8 +70,12 @@ def record(
     reason: str | None = None,
     outcome: str = "ok",
     detail: str | None = None,
+    flush: bool = True,
 ) -> AuditEvent:
-    """Add an audit row to the current unit of work and flush it so a failure surfaces now."""
+    """Add an audit row to the current unit of work and flush it so a failure surfaces now.
+
+    A batch writer (the escalation sweep) passes `flush=False` and flushes once for the batch.
+    """
     row = AuditEvent(
         at=clock.now(),
         actor_id=actor.id if actor else None,
@@ -90,7 +94,8 @@ def record(
         detail=detail,
     )
     session.add(row)
-    session.flush()
+    if flush:
+        session.flush()
     return row
 
 

@@ -80,37 +80,73 @@ def notify(session: Session, user_ids: Iterable[int], text: str, link: str | Non
     `text` is an English source message marked with `N_`; it must not name the student or carry
     any level, score or note. Nothing is committed here.
     """
-    ids = sorted(set(user_ids))
-    if not ids:
+    notify_many(session, [(user_ids, text, link)])
+
+
+def notify_many(session: Session, notes: Iterable[tuple[Iterable[int], str, str | None]]) -> None:
+    """`notify` for many notes at once, e.g. a sweep telling the owners of 500 escalations.
+
+    Each `(user_ids, text, link)` gives every active user among `user_ids` one inbox note (and a
+    mail when they have an address), exactly as `notify` would; the recipients are read in one
+    query and the rows written in one flush, so the cost does not grow a round trip per person.
+    """
+    wanted = [(sorted(set(ids)), text, link) for ids, text, link in notes]
+    everyone = {user_id for ids, _text, _link in wanted for user_id in ids}
+    if not everyone:
         return
+    users = {
+        user.id: user
+        for user in session.scalars(
+            select(User).where(User.id.in_(everyone), User.active.is_(True))
+        )
+    }
     now = clock.now()
-    users = session.scalars(select(User).where(User.id.in_(ids), User.active.is_(True))).all()
-    for user in users:
-        note = Notification(user_id=user.id, text=text, link=link, created_at=now)
-        session.add(note)
-        if user.email:
-            session.flush()
-            session.add(_mail_for(user, note, now))
+    mailed: list[tuple[User, Notification]] = []
+    for ids, text, link in wanted:
+        for user in (users[i] for i in ids if i in users):
+            note = Notification(user_id=user.id, text=text, link=link, created_at=now)
+            session.add(note)
+            if user.email:
+                mailed.append((user, note))
+    if not mailed:
+        return
+    session.flush()  # the mails point at their notes' ids
+    render = _MailRenderer()
+    session.add_all(render.mail(user, note, now) for user, note in mailed)
 
 
-def _mail_for(user: User, note: Notification, now: datetime) -> OutboxMail:
-    locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+class _MailRenderer:
+    """Subject and body per (locale, text, link), rendered once however many people get them."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, str, str | None], tuple[str, str]] = {}
+
+    def mail(self, user: User, note: Notification, now: datetime) -> OutboxMail:
+        locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+        key = (locale, note.text, note.link)
+        if key not in self._cache:
+            self._cache[key] = _render(locale, note.text, note.link)
+        subject, body = self._cache[key]
+        return OutboxMail(
+            notification_id=note.id,
+            recipient=user.email,
+            subject=subject,
+            body=body,
+            next_attempt_at=now,
+            created_at=now,
+        )
+
+
+def _render(locale: str, text: str, link: str | None) -> tuple[str, str]:
     with force_locale(locale):
         subject = gettext("Xinqiao: you have a new notification")
         body = "\n\n".join(
             [
-                gettext(note.text),
-                gettext("Sign in to Xinqiao to see it: %(link)s", link=_absolute(note.link)),
+                gettext(text),
+                gettext("Sign in to Xinqiao to see it: %(link)s", link=_absolute(link)),
             ]
         )
-    return OutboxMail(
-        notification_id=note.id,
-        recipient=user.email,
-        subject=subject,
-        body=body,
-        next_attempt_at=now,
-        created_at=now,
-    )
+    return subject, body
 
 
 def _absolute(link: str | None) -> str:

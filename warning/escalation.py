@@ -9,12 +9,15 @@ escalation keeps climbing (dorm → class → department → school → school l
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from campus import audit
 from campus.models import ClassGroup, DormRoom, Institution, Role, RoleAssignment, Student, User
@@ -30,6 +33,8 @@ from warning.models import (
 )
 
 BATCH_SIZE = 500
+# One tick's share of a backlog; the rest is picked up at the next tick.
+SWEEP_BUDGET = timedelta(seconds=45)
 # A follow-up found missing by the safety-net sweep is never due sooner than this.
 FOLLOW_UP_GRACE = timedelta(days=1)
 # Weekly reports for a week are due by Monday noon (institution time) of the week after.
@@ -45,7 +50,29 @@ def _open_deadline():
 
 
 def sweep_deadlines(session: Session, now: datetime) -> int:
-    """Escalate every deadline due by `now` exactly once; returns how many were escalated."""
+    """Escalate every deadline due by `now` exactly once; returns how many were escalated.
+
+    Works in batches of `BATCH_SIZE`, committing each, until nothing is due or `SWEEP_BUDGET` has
+    passed: after downtime the backlog is caught up in one tick (a hundred thousand deadlines in
+    minutes), while each transaction stays short and the tick ends well within the leader lease.
+    """
+    started = time.monotonic()
+    escalated = 0
+    while True:
+        claimed, count = escalate_due_batch(session, now)
+        escalated += count
+        if claimed < BATCH_SIZE or time.monotonic() - started > SWEEP_BUDGET.total_seconds():
+            return escalated
+        session.commit()
+
+
+def escalate_due_batch(session: Session, now: datetime) -> tuple[int, int]:
+    """Escalate up to `BATCH_SIZE` due deadlines in the caller's transaction (nothing committed).
+
+    Returns (deadlines looked at, deadlines escalated). The whole batch costs a fixed number of
+    statements: the due rows, one claiming UPDATE, the warnings and students, one owner lookup
+    per tier, and one flush that writes every event, audit row, deadline, task and notification.
+    """
     due = session.scalars(
         select(Deadline)
         .where(Deadline.due_at <= now, *_open_deadline())
@@ -53,35 +80,94 @@ def sweep_deadlines(session: Session, now: datetime) -> int:
         .limit(BATCH_SIZE)
         .with_for_update(skip_locked=True)
     ).all()
-    return sum(_escalate_deadline(session, deadline, now) for deadline in due)
+    if not due:
+        return 0, 0
+    claimed = _claim(session, [deadline.id for deadline in due], now)
+    deadlines = [deadline for deadline in due if deadline.id in claimed]
+    if deadlines:
+        warnings = _lock_warnings(session, {deadline.warning_id for deadline in deadlines})
+        response.students_of(session, warnings.values())  # add_deadline's peer tasks read them
+        _escalate_deadlines(session, deadlines, warnings, now)
+    return len(due), len(deadlines)
 
 
-def _escalate_deadline(session: Session, deadline: Deadline, now: datetime) -> int:
-    try:
-        with session.begin_nested():
-            claimed = session.execute(
-                update(Deadline)
-                .where(Deadline.id == deadline.id, *_open_deadline())
-                .values(escalated_at=now)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if not claimed:
-                return 0  # another sweep took it, or someone met it meanwhile
-            warning = session.get(Warning, deadline.warning_id)
-            to_tier = min(deadline.tier + 1, int(OwnerTier.LEADERSHIP))
-            escalate(session, warning, deadline.tier, to_tier, now, missed=deadline.kind)
-            response.add_deadline(
-                session,
-                warning,
-                deadline.kind,
-                to_tier,
-                now + response.window_for(warning.level, deadline.kind),
-            )
-    except StaleDataError:
-        # Someone changed the warning under us: the savepoint is undone and the deadline stays
-        # due, so the next sweep escalates it against the fresh state.
-        return 0
-    return 1
+def _claim(session: Session, ids: list[int], now: datetime) -> set[int]:
+    """Mark the deadlines escalated, but only those still open: a deadline met or escalated by
+    someone else since it was read is left alone (on PostgreSQL the rows are locked already)."""
+    return set(
+        session.scalars(
+            update(Deadline)
+            .where(Deadline.id.in_(ids), *_open_deadline())
+            .values(escalated_at=now)
+            .returning(Deadline.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+
+
+def _lock_warnings(session: Session, ids: set[int]) -> dict[int, Warning]:
+    """The warnings of the claimed deadlines, fresh and locked until commit, in id order (so two
+    sweeps never wait on each other in a cycle): a concurrent edit waits for the batch instead
+    of being overwritten, and the batch sees the warning as it is now."""
+    rows = session.scalars(
+        select(Warning)
+        .where(Warning.id.in_(ids))
+        .order_by(Warning.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {warning.id: warning for warning in rows}
+
+
+def _escalate_deadlines(
+    session: Session, deadlines: list[Deadline], warnings: dict[int, Warning], now: datetime
+) -> None:
+    steps = []
+    for deadline in deadlines:
+        warning = warnings[deadline.warning_id]
+        to_tier = min(deadline.tier + 1, int(OwnerTier.LEADERSHIP))
+        steps.append(Escalation(warning, deadline.tier, to_tier, missed=deadline.kind))
+        response.add_deadline(
+            session,
+            warning,
+            deadline.kind,
+            to_tier,
+            now + response.window_for(warning.level, deadline.kind),
+        )
+    _raise_owners(session, steps, now)
+    record_escalations(session, steps, now)
+
+
+def _raise_owners(session: Session, steps: list[Escalation], now: datetime) -> None:
+    """Raise each warning's owner to the highest tier its escalations reach, with one UPDATE per
+    tier instead of one per warning; the version moves on so an edit begun before the sweep is
+    refused as concurrent. The loaded objects are brought in line without becoming dirty."""
+    highest: dict[int, int] = {}
+    for step in steps:
+        if step.to_tier > step.warning.owner_tier:
+            highest[step.warning.id] = max(step.to_tier, highest.get(step.warning.id, 0))
+    warnings = {step.warning.id: step.warning for step in steps}
+    for tier in sorted(set(highest.values())):
+        ids = [warning_id for warning_id, to in highest.items() if to == tier]
+        session.execute(
+            update(Warning)
+            .where(Warning.id.in_(ids))
+            .values(owner_tier=tier, owner_since=now, version=Warning.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        for warning_id in ids:
+            warning = warnings[warning_id]
+            set_committed_value(warning, "owner_tier", tier)
+            set_committed_value(warning, "owner_since", now)
+            set_committed_value(warning, "version", warning.version + 1)
+
+
+@dataclass(frozen=True)
+class Escalation:
+    warning: Warning
+    from_tier: int
+    to_tier: int
+    missed: str | None = None  # the deadline's kind; None for a manual escalation
 
 
 def escalate(
@@ -97,32 +183,51 @@ def escalate(
 ) -> None:
     """Raise the warning's owner to at least `to_tier`, put it on the timeline and the audit
     trail, and tell the people of `to_tier` (minimum necessary text)."""
-    if to_tier > warning.owner_tier:
-        warning.owner_tier = to_tier
-        warning.owner_since = now
-    session.add(
-        WarningEvent(
-            warning_id=warning.id,
-            at=now,
-            actor_id=actor.id if actor else None,
-            kind="escalated",
-            from_tier=from_tier,
-            to_tier=to_tier,
-            outcome=f"missed {missed}" if missed else "manual",
-            note=note,
+    record_escalations(
+        session, [Escalation(warning, from_tier, to_tier, missed)], now, actor=actor, note=note
+    )
+
+
+def record_escalations(
+    session: Session,
+    steps: list[Escalation],
+    now: datetime,
+    *,
+    actor: User | None = None,
+    note: str | None = None,
+) -> None:
+    """`escalate` for a batch: every owner raised, event and audit row added, and the new owners
+    told, with one owner lookup per tier and a single flush."""
+    for step in steps:
+        warning = step.warning
+        if step.to_tier > warning.owner_tier:
+            warning.owner_tier = step.to_tier
+            warning.owner_since = now
+        session.add(
+            WarningEvent(
+                warning_id=warning.id,
+                at=now,
+                actor_id=actor.id if actor else None,
+                kind="escalated",
+                from_tier=step.from_tier,
+                to_tier=step.to_tier,
+                outcome=f"missed {step.missed}" if step.missed else "manual",
+                note=note,
+            )
         )
-    )
-    audit.record(
-        session,
-        actor=actor,
-        action="warning.escalate",
-        record_type="warning",
-        record_id=warning.id,
-        student_id=warning.student_id,
-        institution_id=warning.institution_id,
-        detail=f"tier {from_tier} -> {to_tier}" + (f", missed {missed}" if missed else ""),
-    )
-    response.notify_tier(session, warning, to_tier)
+        audit.record(
+            session,
+            actor=actor,
+            action="warning.escalate",
+            record_type="warning",
+            record_id=warning.id,
+            student_id=warning.student_id,
+            institution_id=warning.institution_id,
+            detail=f"tier {step.from_tier} -> {step.to_tier}"
+            + (f", missed {step.missed}" if step.missed else ""),
+            flush=False,
+        )
+    response.notify_tiers(session, [(step.warning, step.to_tier) for step in steps])
     session.flush()
 
 
@@ -166,7 +271,7 @@ def report_week_due(now: datetime, zone: str) -> tuple[date, datetime]:
     this_monday = local.date() - timedelta(days=local.weekday())
     for monday in (this_monday, this_monday - timedelta(days=7)):
         week = monday - timedelta(days=7)
-        due_local = datetime.combine(monday, time(0), ZoneInfo(zone)) + REPORT_GRACE
+        due_local = datetime.combine(monday, clock_time(0), ZoneInfo(zone)) + REPORT_GRACE
         due = due_local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
         if due <= now:
             return week, due

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from campus.models import Role, RoleAssignment, Student, User
-from campus.notifications import N_, notify
+from campus.notifications import N_, notify, notify_many
 from warning.models import Deadline, OwnerTier, Task, Warning
 
 RED, YELLOW, BLUE = 3, 2, 1
@@ -192,36 +192,106 @@ def owners(
     session: Session, warning: Warning, tier: OwnerTier | int, *, leaders_only: bool = False
 ) -> list[int]:
     """The users who hold `tier` for this warning's student, by role assignment."""
-    student = session.get(Student, warning.student_id)
+    return owners_many(session, [warning], tier, leaders_only=leaders_only)[warning.id]
+
+
+def owners_many(
+    session: Session,
+    warnings: Iterable[Warning],
+    tier: OwnerTier | int,
+    *,
+    leaders_only: bool = False,
+) -> dict[int, list[int]]:
+    """`owners` for many warnings: warning id -> sorted user ids, in two queries whatever the
+    number of warnings (their students, then the role assignments of every unit involved)."""
+    warnings = list(warnings)
     tier = OwnerTier(tier)
-    query = select(RoleAssignment.user_id).where(
-        RoleAssignment.institution_id == warning.institution_id
-    )
-    if tier is OwnerTier.DORM:
-        if student.room_id is None:
-            return []
-        query = query.where(
-            RoleAssignment.role == Role.DORM_INFORMANT, RoleAssignment.room_id == student.room_id
+    unit = _unit_of(session, warnings, tier)
+    leaders = leaders_only and tier is OwnerTier.DEPARTMENT
+    roles = (Role.DEPT_LEADER,) if leaders else _TIER_ROLES[tier]
+    wanted = {key for key in unit.values() if key is not None}
+    holders: dict[tuple[int, int | None], set[int]] = {key: set() for key in wanted}
+    if wanted:
+        column = getattr(RoleAssignment, _TIER_COLUMN[tier]) if tier in _TIER_COLUMN else None
+        query = select(
+            RoleAssignment.user_id, RoleAssignment.institution_id, *_present(column)
+        ).where(
+            RoleAssignment.role.in_(roles),
+            RoleAssignment.institution_id.in_({institution for institution, _ in wanted}),
         )
-    elif tier is OwnerTier.CLASS:
-        query = query.where(
-            RoleAssignment.role == Role.CLASS_COMMITTEE,
-            RoleAssignment.class_id == student.class_id,
-        )
-    elif tier is OwnerTier.DEPARTMENT:
-        roles = (Role.DEPT_LEADER,) if leaders_only else (Role.DEPT_COUNSELLOR, Role.DEPT_LEADER)
-        query = query.where(
-            RoleAssignment.role.in_(roles), RoleAssignment.department_id == warning.department_id
-        )
-    elif tier is OwnerTier.SCHOOL:
-        query = query.where(RoleAssignment.role == Role.SCHOOL_COUNSELLOR)
-    else:
-        query = query.where(RoleAssignment.role == Role.DIRECTOR)
-    return sorted(set(session.scalars(query)))
+        if column is not None:
+            query = query.where(column.in_({value for _, value in wanted}))
+        for user_id, institution_id, *value in session.execute(query):
+            key = (institution_id, value[0] if value else None)
+            if key in holders:
+                holders[key].add(user_id)
+    return {
+        warning.id: sorted(holders.get(unit[warning.id], ())) if unit[warning.id] else []
+        for warning in warnings
+    }
+
+
+# Who holds each tier, and the column of the role assignment that names the student's unit
+# (school and leadership tiers hold the whole institution).
+_TIER_ROLES: dict[OwnerTier, tuple[Role, ...]] = {
+    OwnerTier.DORM: (Role.DORM_INFORMANT,),
+    OwnerTier.CLASS: (Role.CLASS_COMMITTEE,),
+    OwnerTier.DEPARTMENT: (Role.DEPT_COUNSELLOR, Role.DEPT_LEADER),
+    OwnerTier.SCHOOL: (Role.SCHOOL_COUNSELLOR,),
+    OwnerTier.LEADERSHIP: (Role.DIRECTOR,),
+}
+_TIER_COLUMN = {
+    OwnerTier.DORM: "room_id",
+    OwnerTier.CLASS: "class_id",
+    OwnerTier.DEPARTMENT: "department_id",
+}
+
+
+def _unit_of(
+    session: Session, warnings: list[Warning], tier: OwnerTier
+) -> dict[int, tuple[int, int | None] | None]:
+    """warning id -> (institution, unit id) whose holders own `tier`; None when the student has
+    no such unit (no dorm room)."""
+    if tier is OwnerTier.DEPARTMENT:
+        return {w.id: (w.institution_id, w.department_id) for w in warnings}
+    if tier not in (OwnerTier.DORM, OwnerTier.CLASS):
+        return {w.id: (w.institution_id, None) for w in warnings}
+    students = students_of(session, warnings)
+    unit = {}
+    for w in warnings:
+        value = getattr(students[w.student_id], _TIER_COLUMN[tier])
+        unit[w.id] = None if value is None else (w.institution_id, value)
+    return unit
+
+
+def _present(column) -> list:
+    return [] if column is None else [column]
+
+
+def students_of(session: Session, warnings: Iterable[Warning]) -> dict[int, Student]:
+    """The warnings' students by id, in one query; they stay in the session's identity map, so
+    a later `session.get(Student, id)` in the same unit of work costs no round trip."""
+    ids = {w.student_id for w in warnings}
+    return {s.id: s for s in session.scalars(select(Student).where(Student.id.in_(ids)))}
 
 
 def notify_tier(session: Session, warning: Warning, tier: OwnerTier | int) -> None:
-    notify(session, owners(session, warning, tier), NOTIFICATION_TEXT[OwnerTier(tier)], TASKS_LINK)
+    notify_tiers(session, [(warning, tier)])
+
+
+def notify_tiers(session: Session, pairs: Iterable[tuple[Warning, OwnerTier | int]]) -> None:
+    """Tell the holders of each (warning, tier) that the warning needs them, in one batch:
+    one owner lookup per tier and one write of every note."""
+    by_tier: dict[OwnerTier, list[Warning]] = {}
+    order = []
+    for warning, tier in pairs:
+        by_tier.setdefault(OwnerTier(tier), []).append(warning)
+        order.append((warning, OwnerTier(tier)))
+    found = {tier: owners_many(session, ws, tier) for tier, ws in by_tier.items()}
+    notify_many(
+        session,
+        [(found[tier][w.id], NOTIFICATION_TEXT[tier], TASKS_LINK) for w, tier in order],
+    )
 
 
 def meet(session: Session, warning: Warning, kinds: Iterable[str], now: datetime) -> int:
