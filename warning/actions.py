@@ -281,7 +281,9 @@ def change_level(
     level: int,
     reason: str,
 ) -> Warning:
-    """Override the level through the early-warning service (it audits, replans and commits).
+    """The one way a person overrides a level: checks the actor's scope (`may_act`), state and
+    version, then the early-warning service applies the override rules (who may raise or lower),
+    audits, replans and commits.
 
     Its `OverrideError` (a ValueError) reaches the caller with its message.
     """

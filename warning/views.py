@@ -24,7 +24,7 @@ from campus.models import Institution, Role
 from campus.permissions import require_roles
 from campus.scheduler import register_sweep
 from campus.scope import Capability, capability_for, get_student
-from warning import academic, queue, reports, retriage, services
+from warning import academic, actions, queue, reports, retriage, services
 from warning.forms import (
     CONCERN_LABELS,
     AcademicImportForm,
@@ -164,18 +164,22 @@ def override(student_id: int):
     if warning is None:
         abort(404)
     if form.validate_on_submit():
-        if form.version.data and form.version.data != str(warning.version):
-            abort(409, _("The warning changed while you were reading it. Reload and try again."))
+        seen = int(form.version.data) if (form.version.data or "").isdigit() else warning.version
         try:
-            services.override_level(
+            actions.change_level(
                 db.session,
-                warning=warning,
-                actor=current_user,
+                current_user,
+                warning,
+                seen,
+                clock.now(),
                 level=int(form.level.data),
                 reason=form.reason.data,
-                now=clock.now(),
             )
-        except services.OverrideError as exc:
+        except actions.ActionNotAllowed:
+            abort(403)
+        except actions.StaleWarning:
+            abort(409, _("The warning changed while you were reading it. Reload and try again."))
+        except (services.OverrideError, actions.InvalidAction) as exc:
             db.session.rollback()
             flash(_(str(exc)), "error")
         else:

@@ -1,0 +1,77 @@
+"""The override form goes through the one override service, which checks the actor's scope."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from campus import clock
+from campus.extensions import db
+from campus.models import Role
+from warning import services
+from warning.models import Warning
+from warning.policy import Level
+
+
+def _yellow_warning(student) -> Warning:
+    services.record_signal(
+        db.session,
+        student=student,
+        source="screening",
+        observed_at=clock.now(),
+        label="PHQ-9 moderate in the intake",
+        instrument="phq9",
+        total=12,
+    )
+    db.session.commit()
+    return db.session.scalar(select(Warning))
+
+
+def _override(client, student, warning, level: int):
+    return client.post(
+        f"/warnings/students/{student.id}/override",
+        data={
+            "level": str(level),
+            "reason": "Talked of a plan at the dorm",
+            "version": warning.version,
+        },
+    )
+
+
+def test_department_counsellor_raises_a_level_in_own_department(campus, unit, login):
+    counsellor = campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=unit.department)
+    campus.commit()
+    warning = _yellow_warning(unit.student)
+    assert _override(login(counsellor), unit.student, warning, 3).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Warning, warning.id).level == Level.RED
+
+
+def test_a_counsellor_of_another_department_cannot_override_through_an_admin_role(
+    campus, unit, login
+):
+    """Admin gives sight of the whole school, not the right to act on another department."""
+    other = campus.department(unit.institution, "Law")
+    counsellor = campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=other)
+    campus.staff(unit.institution, Role.ADMIN, user=counsellor)
+    campus.commit()
+    warning = _yellow_warning(unit.student)
+    assert _override(login(counsellor), unit.student, warning, 3).status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Warning, warning.id).level == Level.YELLOW
+    assert db.session.get(Warning, warning.id).override_level is None
+
+
+def test_an_override_on_a_stale_version_is_refused_with_409(campus, unit, login):
+    counsellor = campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=unit.department)
+    campus.commit()
+    warning = _yellow_warning(unit.student)
+    client = login(counsellor)
+    response = client.post(
+        f"/warnings/students/{unit.student.id}/override",
+        data={
+            "level": "3",
+            "reason": "Talked of a plan at the dorm",
+            "version": warning.version - 1,
+        },
+    )
+    assert response.status_code == 409
