@@ -131,8 +131,10 @@ class World:
 
 def sign_in(page: Page, institution: str, login: str, locale: str) -> None:
     page.goto("/login")
-    if locale == "en" and page.locator("html").get_attribute("lang") != "en":
+    wanted = "zh-CN" if locale == "zh_CN" else "en"
+    if page.locator("html").get_attribute("lang") != wanted:
         page.locator("header .tools form").first.locator("button").click()
+        page.wait_for_selector(f"html[lang='{wanted}']")
     page.fill("#institution", institution)
     page.fill("#login", login)
     page.fill("#password", PASSWORD)
@@ -207,6 +209,8 @@ def _seed(world: World) -> World:
         "liaison": campus.staff(inst, Role.HOSPITAL_LIAISON, login="hl01", hospital=hospital),
         "admin": campus.staff(inst, Role.ADMIN, login="admin"),
     }
+    for user in {*people.values(), *(s.user for s in (student, committee_student))}:
+        user.locale = world.locale  # each person's saved language preference
     campus.session.add(Caseload(counsellor_id=counsellor.id, student_id=student.id))
     campus.commit()
     campaign = campaigns.save_campaign(
