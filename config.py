@@ -63,6 +63,10 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "5 per minute")
     TALISMAN_FORCE_HTTPS = _env_bool("FORCE_HTTPS", False)
+    # How many reverse proxies (nginx, a load balancer) stand in front of the app: their
+    # X-Forwarded-For/Proto/Host are trusted that many hops deep, so throttling and the audit trail
+    # see the student's address, not the proxy's. 0 (the default) trusts none.
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
 
     # Crisis resources shown to a student after a safety answer.
     CRISIS_HOTLINE = _env("CRISIS_HOTLINE", "400-161-9995")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import uuid
 from collections.abc import Callable
@@ -136,6 +137,9 @@ def run_forever(app: Flask) -> None:
         coalesce=True,
     )
     log.info("scheduler %s starting", holder)
+    # systemd and container runtimes stop a service with SIGTERM: turn it into a clean exit so the
+    # lease is released at once and a standby takes over without waiting for it to expire.
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

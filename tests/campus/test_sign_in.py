@@ -138,3 +138,18 @@ def test_a_hash_made_with_older_parameters_is_upgraded_at_sign_in(client, counse
     assert sign_in(client, counsellor).status_code == 302
     db.session.refresh(counsellor)
     assert "m=19456,t=2,p=1" in counsellor.password_hash
+
+
+def test_behind_a_trusted_proxy_the_audit_trail_records_the_students_address(counsellor):
+    from campus import create_app
+
+    proxied = create_app("test", SQLALCHEMY_DATABASE_URI=db.engine.url, TRUSTED_PROXIES=1)
+    with proxied.test_client() as client:
+        client.post(
+            "/login",
+            data={"institution": "XJU", "login": "dc01", "password": PASSWORD},
+            headers={"X-Forwarded-For": "10.1.2.3"},
+            environ_base={"REMOTE_ADDR": "127.0.0.1"},
+        )
+    row = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "sign_in"))
+    assert row.ip == "10.1.2.3"
