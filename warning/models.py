@@ -104,7 +104,20 @@ class Warning(db.Model):
             sqlite_where=text(f"status = '{WarningStatus.OPEN.name}'"),
             postgresql_where=text(f"status = '{WarningStatus.OPEN.name}'"),
         ),
-        Index("ix_warning_queue", "institution_id", "status", "level", "opened_at"),
+        # The counsellor queue's default order (red first, oldest first) read straight off the
+        # index, so a page is the first 25 entries, not a sort of every open warning.
+        # The student id rides along (PostgreSQL) so the queue's total is an index-only count.
+        Index(
+            "ix_warning_queue",
+            "institution_id",
+            "status",
+            text("level DESC"),
+            "opened_at",
+            "id",
+            postgresql_include=["student_id"],
+        ),
+        # A student's warnings (timeline, student page) without a scan of every warning.
+        Index("ix_warning_student", "student_id"),
         Index("ix_warning_department", "department_id", "status"),
     )
 

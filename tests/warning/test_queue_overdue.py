@@ -1,0 +1,53 @@
+"""The queue's "overdue" mark and filter, computed for the page's rows only."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from campus import clock
+from campus.extensions import db
+from campus.models import Role
+from warning import queue, services
+
+
+def _signal(student, total: int) -> None:
+    services.record_signal(
+        db.session,
+        student=student,
+        source="screening",
+        observed_at=clock.now(),
+        label="PHQ-9 in the intake",
+        instrument="phq9",
+        total=total,
+    )
+    db.session.commit()
+
+
+def test_queue_marks_overdue_only_the_warning_whose_deadline_passed_unmet(campus, unit):
+    """Red's one-hour acknowledgement has passed; yellow's 72-hour contact is not due yet."""
+    red_student = campus.student(unit.group, name="Wang Fang")
+    viewer = campus.staff(unit.institution, Role.SCHOOL_COUNSELLOR)
+    campus.commit()
+    _signal(unit.student, 15)
+    _signal(red_student, 22)
+    later = clock.now() + timedelta(hours=2)
+    page = queue.queue(db.session, viewer, queue.QueueFilter(), later)
+    assert page.total == 2
+    assert [(student.name, overdue) for _w, student, _d, overdue in page.rows] == [
+        ("Wang Fang", True),
+        ("Li Hua", False),
+    ]
+    only_overdue = queue.queue(db.session, viewer, queue.QueueFilter(overdue=True), later)
+    assert only_overdue.total == 1
+    assert [student.id for _w, student, _d, _o in only_overdue.rows] == [red_student.id]
+
+
+def test_queue_total_counts_every_page_not_just_the_first(campus, unit):
+    viewer = campus.staff(unit.institution, Role.SCHOOL_COUNSELLOR)
+    students = [campus.student(unit.group, name=f"学生{i}") for i in range(queue.PAGE_SIZE + 2)]
+    campus.commit()
+    for student in students:
+        _signal(student, 12)
+    second = queue.queue(db.session, viewer, queue.QueueFilter(page=2), clock.now())
+    assert second.total == queue.PAGE_SIZE + 2
+    assert len(second.rows) == 2
