@@ -34,9 +34,15 @@ def _nice_max(value: float) -> float:
 
 
 def stacked_bars(
-    key: str, title: str, labels: Sequence[str], series: dict[str, Sequence[int]], desc: str
+    key: str,
+    title: str,
+    labels: Sequence[str],
+    series: dict[str, Sequence[int]],
+    desc: str,
+    names: dict[str, str] | None = None,
 ) -> Markup:
-    """Vertical bars per label, stacked by series (e.g. warnings per month by level)."""
+    """Vertical bars per label, stacked by series (e.g. warnings per month by level); `names`
+    gives each series' name for the reader, its key picks the colour."""
     totals = [sum(values[i] for values in series.values()) for i in range(len(labels))]
     top = _nice_max(max(totals, default=0))
     plot_h = HEIGHT - BOTTOM - TOP
@@ -55,7 +61,8 @@ def stacked_bars(
             fill = COLOURS.get(name, COLOURS["bar"])
             body.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}" '
-                f'fill="{fill}"><title>{escape(label)} {escape(name)}: {values[i]}</title></rect>'
+                f'fill="{fill}"><title>{escape(label)} {escape((names or {}).get(name, name))}: '
+                f"{values[i]}</title></rect>"
             )
         body.append(
             f'<text x="{x + slot * 0.35:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '

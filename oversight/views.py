@@ -293,6 +293,7 @@ def _charts(view: kpis.View) -> dict:
             levels["month"].tolist(),
             {name: levels[name].tolist() for name in ("red", "yellow", "blue")},
             _("Stacked bars: red, yellow and blue warnings opened in each month."),
+            names,
         ),
         "deadlines": charts.percent_bars(
             "deadlines",

@@ -180,7 +180,7 @@ def _follow_up(session: Session, user: User, leave: LeaveOfAbsence, months: int)
         "return_follow_up",
         due,
         user,
-        f"Follow-up {months} month(s) after return to school: {leave.student.name}",
+        FOLLOW_UP_TASK_TEXT % {"months": months, "name": leave.student.name},
     )
     follow_up = ReturnFollowUp(leave_id=leave.id, months=months, due_date=due, task=task)
     session.add(follow_up)
@@ -230,13 +230,22 @@ def owner_choices(session: Session, student: Student) -> list[User]:
 
 # A class committee member or dorm informant sees only a fixed, non-clinical request per section:
 # the counsellor's own words may carry clinical detail that peers must never read.
+# Task texts are stored in English and shown in the reader's language (`N_` puts them in the
+# catalog; the task list reads the values back out of the stored text).
 PEER_TASK_TEXT = {
-    PlanSection.ACADEMIC: "Please help {name} catch up with classes after returning to school.",
-    PlanSection.PSYCHOLOGICAL: "Please keep company with {name} after returning to school, and "
-    "tell the department counsellor if you are worried.",
-    PlanSection.DAILY_LIFE: "Please help {name} settle back into daily life after returning "
-    "to school.",
+    PlanSection.ACADEMIC: N_(
+        "Please help %(name)s catch up with classes after returning to school."
+    ),
+    PlanSection.PSYCHOLOGICAL: N_(
+        "Please keep company with %(name)s after returning to school, and "
+        "tell the department counsellor if you are worried."
+    ),
+    PlanSection.DAILY_LIFE: N_(
+        "Please help %(name)s settle back into daily life after returning to school."
+    ),
 }
+STAFF_TASK_TEXT = N_("Return-to-school support for %(name)s: %(text)s")
+FOLLOW_UP_TASK_TEXT = N_("Follow-up %(months)s month(s) after return to school: %(name)s")
 STAFF_ROLES = (Role.DEPT_COUNSELLOR, Role.DEPT_LEADER, Role.SCHOOL_COUNSELLOR, Role.DIRECTOR)
 
 
@@ -244,8 +253,8 @@ def _owner_text(owner: User, leave: LeaveOfAbsence, section: PlanSection, text: 
     """What the owner's task says: the plan's words for staff, fixed wording for peers."""
     name = leave.student.name
     if not owner.has_role(*STAFF_ROLES):
-        return PEER_TASK_TEXT[section].format(name=name)
-    return f"Return-to-school support for {name}: {text.strip()}"
+        return PEER_TASK_TEXT[section] % {"name": name}
+    return STAFF_TASK_TEXT % {"name": name, "text": text.strip()}
 
 
 def add_plan_item(

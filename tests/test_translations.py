@@ -247,3 +247,36 @@ def test_missing_weekly_report_task_reads_in_the_department_counsellors_language
     _assert_chinese(client.get("/tasks").get_data(as_text=True), chinese, english)
     _in_english(client)
     _assert_english(client.get("/tasks").get_data(as_text=True), english, chinese)
+
+
+@pytest.mark.parametrize(
+    ("kind", "stored", "chinese"),
+    [
+        (
+            "return_plan",
+            "Please help Li Hua catch up with classes after returning to school.",
+            "请帮助Li Hua在复学后跟上课程进度。",
+        ),
+        (
+            "return_plan",
+            "Return-to-school support for Li Hua: Deferred exams",
+            "Li Hua的复学支持：Deferred exams",
+        ),
+        (
+            "return_follow_up",
+            "Follow-up 3 month(s) after return to school: Li Hua",
+            "复学后 3 个月随访：Li Hua",
+        ),
+    ],
+)
+def test_return_plan_tasks_stored_in_english_read_in_chinese(app, kind, stored, chinese):
+    from flask_babel import force_locale
+
+    from warning.models import Task
+    from warning.response_views import task_text
+
+    task = Task(kind=kind, text=stored)
+    with app.test_request_context():
+        assert task_text(task) == chinese
+        with force_locale("en"):
+            assert task_text(task) == stored

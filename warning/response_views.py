@@ -24,6 +24,7 @@ from campus import audit, clock, inbox_views, nav, notifications, scheduler
 from campus.extensions import db
 from campus.models import Caseload, Role, Student
 from campus.scope import Capability, student_filter
+from referrals import leave
 from warning import actions, escalation, response
 from warning.models import Deadline, OwnerTier, Task, Warning, WarningStatus
 from warning.response_forms import ACTION_FORMS, TaskDoneForm
@@ -93,19 +94,23 @@ def task_text(task: Task) -> str:
     """A peer or missing-report task in the reader's language; other tasks as written."""
     if task.kind in response.PEER_TASK_TEXT and task.student is not None:
         return _(response.PEER_TASK_TEXT[task.kind], name=task.student.name)
-    if task.kind == "report_missing":
-        return _missing_report_text(task.text)
-    return task.text
+    return _stored_text(task.text, _STORED_TEXTS.get(task.kind, ()))
 
 
-def _missing_report_text(text: str) -> str:
-    """A missing-report task keeps its English text (the sweep's once-only check compares it), so
-    its unit and week are read back from it to show the message in the reader's language."""
-    for template in escalation.REPORT_MISSING_TEXT.values():
-        pattern = re.escape(template)
-        pattern = pattern.replace(re.escape("%(unit)s"), "(?P<unit>.+)")
-        pattern = pattern.replace(re.escape("%(week)s"), r"(?P<week>\d{4}-\d{2}-\d{2})")
-        match = re.fullmatch(pattern, text)
+# Tasks whose English text is stored (the missing-report sweep's once-only check compares it);
+# the values are read back out of it to show the text in the reader's language.
+_STORED_TEXTS = {
+    "report_missing": tuple(escalation.REPORT_MISSING_TEXT.values()),
+    "return_plan": (*leave.PEER_TASK_TEXT.values(), leave.STAFF_TASK_TEXT),
+    "return_follow_up": (leave.FOLLOW_UP_TASK_TEXT,),
+}
+_PLACEHOLDER = re.compile(r"%\\\(([a-z_]+)\\\)s")
+
+
+def _stored_text(text: str, templates: tuple[str, ...]) -> str:
+    for template in templates:
+        pattern = _PLACEHOLDER.sub(r"(?P<\1>.+?)", re.escape(template))
+        match = re.fullmatch(pattern, text, flags=re.S)
         if match:
             return _(template, **match.groupdict())
     return text
