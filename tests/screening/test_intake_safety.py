@@ -60,7 +60,7 @@ def test_a_safety_answer_saved_for_later_raises_a_red_warning_with_the_draft(
     assert saved.status_code == 302 and saved.headers["Location"].endswith("/i/phq9/support")
     page = client.get(saved.headers["Location"]).get_data(as_text=True)
     assert HOTLINE in page and ON_DUTY in page
-    assert "24-hour psychological assistance hotline" in page
+    assert "24-hour psychological assistance hotline" in page and '<h1 id="crisis-title">' in page
     assert f"/screening/a/{assignment.id}/i/phq9" in page  # the way back to the questions
     [signal] = _signals()
     draft = db.session.scalar(select(InstrumentResponse))
