@@ -32,6 +32,17 @@ def _seed(session, students: int, warnings: int) -> int:
         RoleAssignment(role=Role.DEPT_COUNSELLOR, institution_id=inst.id, department_id=dept.id)
     )
     session.add(user)
+    # The tier the bench's escalations reach: each one notifies both, inbox and mail.
+    for n in (1, 2):
+        centre = User(
+            institution=inst,
+            login=f"sc{n}",
+            name=f"Centre {n}",
+            email=f"sc{n}@bench.test",
+            password_hash=hash_password("x"),
+        )
+        centre.roles.append(RoleAssignment(role=Role.SCHOOL_COUNSELLOR, institution_id=inst.id))
+        session.add(centre)
     session.commit()
     p = {"i": inst.id, "d": dept.id, "c": group.id, "n": students, "w": warnings, "now": NOW}
     statements = [
@@ -49,11 +60,14 @@ def _seed(session, students: int, warnings: int) -> int:
            SELECT id, 'contact', 3, :now - INTERVAL '1 hour',
                CASE WHEN status = 'OPEN' THEN NULL ELSE :now END
            FROM warning""",
-        "ANALYZE",
     ]
     for sql in statements:
         session.execute(text(sql), p)
         session.commit()
+    # As autovacuum would after a bulk load: statistics, and the visibility map index-only
+    # scans rely on.
+    with session.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
     return user.id
 
 
@@ -74,7 +88,7 @@ def run(args) -> dict:
     from campus.extensions import db
     from campus.models import User
     from warning import queue
-    from warning.escalation import _open_deadline, sweep_deadlines
+    from warning.escalation import _open_deadline, escalate_due_batch, sweep_deadlines
     from warning.models import Deadline
 
     students, warnings = (2_000, 20_000) if args.quick else (100_000, 1_000_000)
@@ -98,13 +112,20 @@ def run(args) -> dict:
         due_times = _timed(lambda: session.scalar(due_all), REPEATS)
         base_times = _timed(lambda: session.execute(text("SELECT count(*) FROM deadline")), 5)
         user = session.get(User, user_id)
-        flt = queue.QueueFilter()
-        queue_times = _timed(lambda: queue.queue(session, user, flt, NOW), REPEATS)
+        queue_times = _timed(lambda: queue.queue(session, user, queue.QueueFilter(), NOW), REPEATS)
+        every = queue.QueueFilter(status="all")
+        all_times = _timed(lambda: queue.queue(session, user, every, NOW), REPEATS)
         session.rollback()
         start = time.perf_counter()
-        escalated = sweep_deadlines(session, NOW)
+        _, first = escalate_due_batch(session, NOW)
         session.commit()
-        sweep_batch = time.perf_counter() - start
+        one_batch = time.perf_counter() - start
+        start = time.perf_counter()
+        rest, ticks = 0, 0
+        while swept := sweep_deadlines(session, NOW):  # one call per scheduler tick
+            session.commit()
+            rest, ticks = rest + swept, ticks + 1
+        catch_up = time.perf_counter() - start
     baseline = statistics.median(base_times)
     figures = [
         Figure(
@@ -134,11 +155,38 @@ def run(args) -> dict:
             baseline,
             "seq count(*) of deadline",
         ),
-        Figure(f"one sweep batch: {escalated} escalations committed", sweep_batch, "s", "—", None),
+        Figure(
+            f"counsellor queue page, status 'all' ({warnings:,} warnings, p95 of {REPEATS})",
+            p95(all_times),
+            "s",
+            "< 1 s",
+            p95(all_times) < 1.0,
+            baseline,
+            "seq count(*) of deadline",
+        ),
+        Figure(f"one sweep batch: {first} escalations committed", one_batch, "s", "—", None),
+        Figure(
+            f"escalation rate, one batch of {first}",
+            first / one_batch,
+            "/s",
+            "—",
+            None,
+        ),
+        Figure(
+            f"catch-up: the other {rest:,} due deadlines escalated ({ticks} sweep calls)",
+            catch_up,
+            "s",
+            "minutes, not hours",
+            catch_up < 600,
+        ),
+        Figure("escalation rate, catch-up", rest / catch_up if catch_up else 0.0, "/s", "—", None),
     ]
     notes = [
         f"{warnings:,} warnings ({students:,} open, each with one due deadline), "
-        f"{warnings:,} deadlines; seeded in {seeded:.0f} s.",
+        f"{warnings:,} deadlines; seeded in {seeded:.0f} s. Each escalation writes its event, "
+        "audit row, next-tier deadline and a note + mail to each of the 2 school counsellors.",
+        "Before the batched sweep (run of 2026-11-26 15:11): one batch of 500 took 52.7 s "
+        "(9.5 escalations/s; 100k would take ~3 hours, and the sweep did 500 per 60 s tick).",
         "EXPLAIN of the sweep's due-query (the partial index `ix_deadline_due` is used when it "
         "says so below):\n\n```\n" + plan + "\n```",
     ]

@@ -55,6 +55,14 @@ class Referral(db.Model):
     __table_args__ = (
         Index("ix_referral_hospital_status", "hospital_id", "status"),
         Index("ix_referral_institution_status", "institution_id", "status", "last_transition_at"),
+        # The KPI dashboard's closure figures: an institution's referrals sent in a period, read
+        # from the index alone on PostgreSQL (every column the aggregates need is included).
+        Index(
+            "ix_referral_kpi",
+            "institution_id",
+            "sent_at",
+            postgresql_include=["department_id", "student_id", "status", "ended_at"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -119,6 +119,14 @@ class Warning(db.Model):
         # A student's warnings (timeline, student page) without a scan of every warning.
         Index("ix_warning_student", "student_id"),
         Index("ix_warning_department", "department_id", "status"),
+        # The KPI dashboard: an institution's warnings opened in a period, index-only on
+        # PostgreSQL (the columns the counts group and count by are included).
+        Index(
+            "ix_warning_kpi",
+            "institution_id",
+            "opened_at",
+            postgresql_include=["id", "department_id", "level", "student_id"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -166,6 +174,16 @@ class WarningEvent(db.Model):
     """The warning's timeline: level changes, overrides, actions, escalations, closure."""
 
     __tablename__ = "warning_event"
+    __table_args__ = (
+        # Service coverage asks, per warning, "was there a contact?": a small partial index
+        # answers it without reading the rest of the timeline.
+        Index(
+            "ix_warning_event_contact",
+            "warning_id",
+            sqlite_where=text("kind = 'contact'"),
+            postgresql_where=text("kind = 'contact'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     warning_id: Mapped[int] = mapped_column(ForeignKey("warning.id"), index=True)
@@ -199,6 +217,13 @@ class Deadline(db.Model):
             postgresql_where=text(
                 "met_at IS NULL AND escalated_at IS NULL AND superseded_at IS NULL"
             ),
+        ),
+        # Deadline compliance on the KPI dashboard: the deadlines due in a period, with what
+        # the count needs included (PostgreSQL).
+        Index(
+            "ix_deadline_due_kpi",
+            "due_at",
+            postgresql_include=["warning_id", "kind", "met_at", "superseded_at"],
         ),
     )
 
