@@ -7,7 +7,7 @@ export FLASK_APP := wsgi:app
 # The development settings (embedded SQLite) unless the caller chose others.
 export XINQIAO_CONFIG ?= development
 
-.PHONY: setup run test test-postgres lint translations messages bench e2e
+.PHONY: setup run test test-postgres lint translations messages bench screenshots
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m venv $(VENV)
@@ -45,6 +45,9 @@ test-postgres: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+screenshots: setup
+	XINQIAO_SCREENSHOTS=docs/screenshots $(BIN)/pytest -m e2e $(PYTEST_ARGS)
 
 bench: setup
 	$(BIN)/python -m bench
