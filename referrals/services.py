@@ -27,6 +27,7 @@ from referrals.models import (
     Urgency,
 )
 from referrals.states import Actor
+from warning import labels
 from warning.models import Warning
 from warning.services import record_signal
 
@@ -363,11 +364,6 @@ def _audit_change(
 
 # --- the warning stage ------------------------------------------------------------------------
 
-HOSPITAL_LABELS = {
-    "hospital:severe_disorder": "Hospital reported a severe disorder (inpatient care)",
-    "hospital:recent_discharge": "Hospital reported a recent discharge",
-}
-
 
 def hand_to_warning_stage(
     session: Session, user: User, referral: Referral, flag: str, observed_at: datetime
@@ -379,7 +375,7 @@ def hand_to_warning_stage(
         source="hospital",
         flags={flag},
         observed_at=observed_at,
-        label=HOSPITAL_LABELS[flag],
+        label=labels.hospital(flag),
         evidence_type="referral",
         evidence_id=referral.id,
         recorded_by=user,

@@ -101,6 +101,7 @@ def check_reliable_change(session: Session, student: Student, result: ScreeningR
     before = previous_result(session, result)
     if before is None or not is_reliable_worsening(before, result):
         return False
+    from warning import labels
     from warning import services as warning_services
 
     warning_services.record_signal(
@@ -110,9 +111,10 @@ def check_reliable_change(session: Session, student: Student, result: ScreeningR
         flags={RELIABLE_WORSENING},
         instrument=result.instrument,
         total=result.total,
-        label=(
-            f"{load_instrument(result.instrument).abbreviation} reliably worse: "
-            f"{before.total:g} → {result.total:g} ({before.campaign.name} → {result.campaign.name})"
+        label=labels.reliable_worsening(
+            load_instrument(result.instrument).abbreviation,
+            before.campaign.name,
+            result.campaign.name,
         ),
         observed_at=result.completed_at,
         evidence_type="screening_result",

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from campus import audit
 from campus.models import Institution, Student, User
 from campus.notifications import N_
-from warning import services
+from warning import labels, services
 from warning.models import AcademicRecord, LifeEvent, LifeEventKind, Signal, SignalSource
 
 COLUMNS = ("student_number", "term", "failed_credits", "academic_warning", "absence_rate")
@@ -201,7 +201,7 @@ def _store(
             student=student,
             source=SignalSource.ACADEMIC,
             observed_at=now,
-            label=f"Academic difficulty in {record.term}: {', '.join(reasons)}",
+            label=labels.academic_difficulty(record.term, reasons),
             flags=["key_group:academic_difficulty"],
             evidence_type="academic_record",
             evidence_id=record.id,
@@ -211,15 +211,17 @@ def _store(
         report.signals += 1
 
 
-def difficulty_reasons(record: AcademicRecord, thresholds: AcademicThresholds) -> list[str]:
-    """Which thresholds the record crosses, in words; empty when it shows no difficulty."""
+def difficulty_reasons(
+    record: AcademicRecord, thresholds: AcademicThresholds
+) -> list[labels.Label]:
+    """Which thresholds the record crosses, as labels; empty when it shows no difficulty."""
     reasons = []
     if record.failed_credits >= thresholds.failed_credits:
-        reasons.append(f"{record.failed_credits:g} failed credits")
+        reasons.append(labels.failed_credits(record.failed_credits))
     if thresholds.academic_warning and record.academic_warning:
-        reasons.append("academic warning")
+        reasons.append(labels.academic_warning())
     if record.absence_rate >= thresholds.absence_rate:
-        reasons.append(f"absence {record.absence_rate:.0%}")
+        reasons.append(labels.absence(record.absence_rate))
     return reasons
 
 
@@ -265,7 +267,7 @@ def record_life_event(
         student=student,
         source=SignalSource.LIFE_EVENT,
         observed_at=datetime.combine(min(occurred_on, now.date()), datetime.min.time()),
-        label=f"Life event: {kind.value.replace('_', ' ')}, {occurred_on:%Y-%m-%d}",
+        label=labels.life_event(kind.value, occurred_on),
         flags=[LIFE_EVENT_FLAGS[kind], f"life_event:{kind.value}"],
         evidence_type="life_event",
         evidence_id=event.id,

@@ -11,6 +11,7 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     DateTime,
@@ -76,6 +77,10 @@ class Signal(db.Model):
     explicit_level: Mapped[int | None] = mapped_column(Integer)
     # Short evidence summary shown to department staff; never answers or clinical notes.
     label: Mapped[str] = mapped_column(String(300))
+    # The label as a message id and its parameters, translated for each viewer (warning.labels);
+    # NULL on rows recorded before labels had ids: those show the English ``label``.
+    label_key: Mapped[str | None] = mapped_column(String(200))
+    label_params: Mapped[dict | None] = mapped_column(JSON)
     evidence_type: Mapped[str | None] = mapped_column(String(40))  # e.g. "screening_result"
     evidence_id: Mapped[int | None] = mapped_column(Integer)
     observed_at: Mapped[datetime] = mapped_column(DateTime)
@@ -140,6 +145,10 @@ class Warning(db.Model):
     level: Mapped[int] = mapped_column(Integer)  # effective level (after any override)
     computed_level: Mapped[int] = mapped_column(Integer)  # what the policy says
     reason: Mapped[str] = mapped_column(String(500))  # "red: PHQ-9 item 9 = 2 in …"
+    # ``reason`` as a message id and parameters for the viewer's language (warning.labels);
+    # NULL on older rows and where the English was cut short: then ``reason`` is shown.
+    reason_key: Mapped[str | None] = mapped_column(String(200))
+    reason_params: Mapped[dict | None] = mapped_column(JSON)
     policy_version: Mapped[str] = mapped_column(String(40))
     override_level: Mapped[int | None] = mapped_column(Integer)
     override_reason: Mapped[str | None] = mapped_column(String(500))
@@ -198,6 +207,9 @@ class WarningEvent(db.Model):
     to_tier: Mapped[int | None] = mapped_column(Integer)
     method: Mapped[str | None] = mapped_column(String(30))  # phone, in person, message, …
     outcome: Mapped[str | None] = mapped_column(String(200))
+    # A reason or label ``outcome`` as a message id and parameters (warning.labels), when it is one.
+    outcome_key: Mapped[str | None] = mapped_column(String(200))
+    outcome_params: Mapped[dict | None] = mapped_column(JSON)
     # Free text for staff at department level and above; never shown to class or dorm tiers.
     note: Mapped[str | None] = mapped_column(Text)
     signal_id: Mapped[int | None] = mapped_column(ForeignKey("signal.id"))

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from campus.models import ClassGroup, DormRoom, Role, RoleAssignment, Student, User
 from campus.notifications import N_
 from campus.scope import Capability, student_filter
-from warning import services
+from warning import labels, services
 from warning.models import ConcernCategory, ConcernReport, SignalSource, WeeklyReport
 
 
@@ -132,8 +132,7 @@ def file_weekly_report(
             student=student,
             source=SignalSource.WEEKLY_REPORT,
             observed_at=now,
-            label=f"{'Class' if unit.kind == 'class' else 'Dorm'} weekly report names this "
-            f"student, week of {week:%Y-%m-%d}",
+            label=labels.weekly_report(unit.kind, week),
             evidence_type="weekly_report",
             evidence_id=report.id,
             recorded_by=user,
@@ -174,8 +173,7 @@ def file_concern_report(
         student=student,
         source=SignalSource.CONCERN_REPORT,
         observed_at=now,
-        label=f"{'Class' if unit.kind == 'class' else 'Dorm'} concern report: "
-        f"{category.value.replace('_', ' ')}, {now:%Y-%m-%d}",
+        label=labels.concern_report(unit.kind, category.value, now),
         flags=[f"concern:{category.value}"],
         evidence_type="concern_report",
         evidence_id=report.id,

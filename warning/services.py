@@ -32,7 +32,8 @@ from campus import audit
 from campus.models import Role, Student, User
 from campus.notifications import N_
 from campus.scope import Capability
-from warning import queue, response
+from warning import labels, queue, response
+from warning.labels import Label
 from warning.models import (
     ConcernReport,
     OwnerTier,
@@ -49,6 +50,7 @@ from warning.policy import (
     Level,
     Override,
     Policy,
+    Reason,
     SignalEvidence,
     Triage,
     default_policy,
@@ -73,7 +75,7 @@ INSTRUMENT_NAMES = {
 # Flags that mean a safety answer; the label then says so instead of naming a band.
 SAFETY_FLAGS = frozenset({"safety", "phq9_item9", "upi_item25", "asq_acute", "asq_positive"})
 REASON_LENGTH = 500
-LAPSED_REASON = "blue: every signal has lapsed; open until a school counsellor closes it"
+LAPSED_REASON = labels.LAPSED.english()
 
 
 class OverrideError(ValueError):
@@ -112,7 +114,7 @@ def record_signal(
     student: Student,
     source: SignalSource | str,
     observed_at: datetime,
-    label: str,
+    label: str | Label,
     instrument: str | None = None,
     total: float | None = None,
     flags: Iterable[str] = (),
@@ -127,8 +129,13 @@ def record_signal(
     The signal stores the level the active policy implies for it alone, the policy version and its
     expiry (None for red: it never lapses). The student's open warning is opened or raised in the
     same unit of work, so the caller's commit writes evidence, signal and warning together.
+    A ``Label`` is stored as English text and as a message id shown in each viewer's language;
+    a plain text label (older callers) is shown as it is.
     """
     from campus import clock
+
+    keyed = label if isinstance(label, Label) else None
+    label = keyed.english() if keyed else label
 
     now = now or clock.now()
     policy = active_policy(session, student.institution_id)
@@ -160,6 +167,8 @@ def record_signal(
         flags=";".join(sorted(flag_set)),
         explicit_level=None if explicit is None else int(explicit),
         label=label[:300],
+        label_key=keyed.key if keyed else None,
+        label_params=keyed.params if keyed else None,
         evidence_type=evidence_type,
         evidence_id=evidence_id,
         observed_at=observed_at,
@@ -227,16 +236,15 @@ def hand_off_screening_result(
 
 def screening_label(
     instrument: str, flags: frozenset[str], band: str | None, campaign: str, observed_at: datetime
-) -> str:
+) -> Label:
     """The label shown to staff, e.g. "PHQ-9 safety item positive in …, 2026-09-12"; no answers."""
-    name = INSTRUMENT_NAMES.get(instrument, instrument.upper())
-    if flags & SAFETY_FLAGS:
-        finding = f"{name} safety item positive"
-    elif band:
-        finding = f"{name} {band}"
-    else:
-        finding = f"{name} above the screening cut-off"
-    return f"{finding} in {campaign}, {observed_at:%Y-%m-%d}"
+    return labels.screening(
+        INSTRUMENT_NAMES.get(instrument, instrument.upper()),
+        safety=bool(flags & SAFETY_FLAGS),
+        band=band,
+        campaign=campaign,
+        observed_at=observed_at,
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -352,12 +360,12 @@ def _open(
         department_id=student.department_id,
         level=int(tri.level),
         computed_level=int(tri.computed_level),
-        reason=reason_text(tri),
         policy_version=tri.policy_version,
         owner_tier=int(OwnerTier.DORM),  # plan_response sets the real owner
         owner_since=now,
         opened_at=now,
     )
+    _set_reason(warning, reason_text(tri), reason_label(session, tri, warning))
     try:
         with session.begin_nested():
             session.add(warning)
@@ -375,6 +383,8 @@ def _open(
             kind="opened",
             to_level=warning.level,
             outcome=warning.reason[:200],
+            outcome_key=warning.reason_key,
+            outcome_params=warning.reason_params,
         )
     )
     return warning, True
@@ -398,9 +408,9 @@ def _apply(
     warning.computed_level = int(tri.computed_level)
     warning.policy_version = tri.policy_version
     if target < Level.BLUE:
-        warning.reason = LAPSED_REASON
+        _set_reason(warning, LAPSED_REASON, labels.LAPSED)
     elif target == tri.level:
-        warning.reason = reason_text(tri)
+        _set_reason(warning, reason_text(tri), reason_label(session, tri, warning))
     target = max(target, int(Level.BLUE))  # open until a school counsellor closes it
     _attach(session, warning, new_signal, actor, now)
     if target != previous:
@@ -414,6 +424,8 @@ def _apply(
                 from_level=previous,
                 to_level=target,
                 outcome=warning.reason[:200],
+                outcome_key=warning.reason_key,
+                outcome_params=warning.reason_params,
                 signal_id=new_signal.id if new_signal else None,
             )
         )
@@ -439,6 +451,8 @@ def _attach(
             kind="signal_attached",
             to_level=signal.implied_level,
             outcome=signal.label[:200],
+            outcome_key=signal.label_key,
+            outcome_params=signal.label_params,
             signal_id=signal.id,
         )
     )
@@ -452,6 +466,98 @@ def reason_text(tri: Triage) -> str:
     if len(tri.reasons) > 1:
         text = f"{text} (+{len(tri.reasons) - 1} more)"
     return text[:REASON_LENGTH]
+
+
+def _set_reason(warning: Warning, text: str, label: Label | None) -> None:
+    """Store the English reason, and its message id only when it says exactly the same thing:
+    a reason the policy worded differently (or that was cut short) is shown in English."""
+    warning.reason = text
+    same = label is not None and label.english() == text
+    warning.reason_key = label.key if same else None
+    warning.reason_params = label.params if same else None
+
+
+def reason_label(session: Session, tri: Triage, warning: Warning | None) -> Label | None:
+    """``reason_text`` as a message id and parameters; None for a reason it cannot word."""
+    level = labels.level_word(tri.level.code)
+    if not tri.reasons:
+        return Label(labels.NO_SIGNAL_REASON, {"level": level})
+    first = _reason_of(session, tri, tri.reasons[0], warning)
+    return None if first is None else labels.with_more(first, len(tri.reasons) - 1)
+
+
+def _reason_of(
+    session: Session, tri: Triage, reason: Reason, warning: Warning | None
+) -> Label | None:
+    level = labels.level_word(reason.level.code)
+    key = reason.text_key
+    if key.startswith("triage.rule.") or key == "triage.explicit_level":
+        return Label(
+            labels.DIRECT_REASON, {"level": level, "label": _signal_param(session, reason)}
+        )
+    if key == "triage.key_group":
+        label = _signal_param(session, reason)
+        return Label(labels.KEY_GROUP_REASON, {"level": level, "label": label})
+    if key == "triage.key_group_raise":
+        return _raised_reason(session, reason, level)
+    if key.startswith("triage.aggregate."):
+        return _aggregate_reason(session, reason, level, key.removeprefix("triage.aggregate."))
+    if key in ("triage.override", "triage.override_lapsed") and warning is not None:
+        return _override_reason(tri, key, level, warning)
+    return None
+
+
+def _signal_param(session: Session, reason: Reason) -> dict | str:
+    signal = session.get(Signal, reason.signal_ids[0])
+    return labels.stored_label(signal.label_key, signal.label_params) or signal.label
+
+
+def _raised_reason(session: Session, reason: Reason, level: dict) -> Label:
+    signal = session.get(Signal, reason.signal_ids[0])
+    policy = active_policy(session, signal.institution_id)
+    graded = implied_level(policy, evidence_of(signal))
+    return Label(
+        labels.RAISED_REASON,
+        {
+            "level": level,
+            "label": _signal_param(session, reason),
+            "from_level": labels.level_word(graded.code),
+        },
+    )
+
+
+def _aggregate_reason(session: Session, reason: Reason, level: dict, rule_key: str) -> Label | None:
+    signals = [session.get(Signal, i) for i in reason.signal_ids]
+    policy = active_policy(session, signals[0].institution_id)
+    rule = next((r for r in policy.aggregate_rules if r.key == rule_key), None)
+    if rule is None:
+        return None
+    members = [labels.stored_label(s.label_key, s.label_params) or s.label for s in signals]
+    return Label(
+        labels.AGGREGATE_REASON,
+        {
+            "level": level,
+            "count": len(signals),
+            "days": rule.within_days,
+            "labels": labels.joined(members, "; "),
+        },
+    )
+
+
+def _override_reason(tri: Triage, key: str, level: dict, warning: Warning) -> Label | None:
+    if warning.override_at is None:
+        return None
+    template = labels.OVERRIDE_REASON if key == "triage.override" else labels.OVERRIDE_LAPSED_REASON
+    return Label(
+        template,
+        {
+            "level": level,
+            "user": warning.override_by_id or 0,
+            "date": labels.day(warning.override_at),
+            "reason": warning.override_reason or "-",
+            "computed": labels.level_word(tri.computed_level.code),
+        },
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -497,7 +603,8 @@ def override_level(
     warning.override_by_id = actor.id
     warning.override_at = now
     warning.level = level
-    warning.reason = reason_text(current_triage(session, warning.student, now))
+    tri = current_triage(session, warning.student, now)
+    _set_reason(warning, reason_text(tri), reason_label(session, tri, warning))
     session.add(
         WarningEvent(
             warning_id=warning.id,
@@ -546,6 +653,8 @@ class TimelineItem:
     from_level: int | None = None
     to_level: int | None = None
     outcome: str | None = None
+    outcome_key: str | None = None
+    outcome_params: dict | None = None
     note: str | None = None
     # A peer's own words behind a concern or weekly-report signal (department staff and up).
     report_text: str | None = None
@@ -581,6 +690,8 @@ def student_timeline(
                 from_level=event.from_level,
                 to_level=event.to_level,
                 outcome=event.outcome,
+                outcome_key=event.outcome_key,
+                outcome_params=event.outcome_params,
                 note=None if clinical_note and capability < Capability.CLINICAL else event.note,
             )
         )

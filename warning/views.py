@@ -24,7 +24,7 @@ from campus.models import Institution, Role
 from campus.permissions import require_roles
 from campus.scheduler import register_sweep
 from campus.scope import Capability, capability_for, get_student
-from warning import academic, actions, queue, reports, retriage, services
+from warning import academic, actions, labels, queue, reports, retriage, services
 from warning.forms import (
     CONCERN_LABELS,
     AcademicImportForm,
@@ -55,6 +55,8 @@ def init_app(app: Flask) -> None:
     from warning.cli import warning_cli
 
     app.register_blueprint(bp)
+    # Reasons and signal labels are stored as message ids: every template shows them through this.
+    app.add_template_global(labels.render, "labelled")
     response_views.init_app(app)
     app.cli.add_command(warning_cli)
     register_sweep(app, "warning.expiry", retriage.expiry_sweep)
@@ -203,7 +205,7 @@ def judgement(student_id: int):
             student=found,
             source=SignalSource.COUNSELLOR,
             observed_at=clock.now(),
-            label=_("Counsellor judgement: %(text)s", text=form.label.data.strip())[:300],
+            label=labels.judgement(form.label.data.strip()),
             explicit_level=int(form.level.data),
             recorded_by=current_user,
         )

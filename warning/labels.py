@@ -1,0 +1,250 @@
+"""Signal labels and warning reasons as message ids with parameters, translated when shown.
+
+A label is stored twice: as English text (``Signal.label``, ``Warning.reason``) for the audit
+trail, exports and the policy engine, and as a Babel message id plus JSON parameters so each
+viewer reads it in their own language. Rows stored before the ids existed keep their English text.
+
+Parameters are JSON values: text and numbers are shown as they are (campaign names, dates,
+instrument abbreviations); ``{"word": msgid}`` is a word translated for the viewer (levels,
+concern categories, life events, bands); ``{"key": …, "params": …}`` is a nested label (the signal
+behind a reason); ``{"list": [...], "sep": …}`` joins several values. Labels never carry scores:
+department staff read them, and totals are shown only to clinical viewers, from the signal row.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import gettext
+
+from campus.notifications import N_
+
+log = logging.getLogger(__name__)
+
+Params = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Label:
+    """A message id with its parameters; ``english()`` is the text stored next to it."""
+
+    key: str
+    params: Params = field(default_factory=dict)
+
+    def english(self) -> str:
+        return _render(self.key, self.params, _identity)
+
+    def as_param(self) -> Params:
+        """This label nested as another label's parameter."""
+        return {"key": self.key, "params": self.params}
+
+
+def word(msgid: str) -> Params:
+    """A parameter translated for the viewer; ``msgid`` must be marked with N_ somewhere."""
+    return {"word": msgid}
+
+
+def joined(items: Sequence[Any], sep: str) -> Params:
+    return {"list": list(items), "sep": sep}
+
+
+def day(when: date | datetime) -> str:
+    """Dates in labels are ISO (2026-09-12): the same in both languages and unambiguous."""
+    return f"{when:%Y-%m-%d}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Words
+# --------------------------------------------------------------------------------------------------
+
+LEVEL_WORDS = {"none": N_("none"), "blue": N_("blue"), "yellow": N_("yellow"), "red": N_("red")}
+CONCERN_WORDS = {
+    "low_mood": N_("low mood"),
+    "isolation": N_("isolation"),
+    "sleep": N_("sleep"),
+    "conflict": N_("conflict"),
+    "suicidal_talk": N_("suicidal talk"),
+    "self_harm": N_("self harm"),
+    "crisis_behaviour": N_("crisis behaviour"),
+    "other": N_("other"),
+}
+LIFE_EVENT_WORDS = {
+    "bereavement": N_("bereavement"),
+    "family_change": N_("family change"),
+    "financial_hardship": N_("financial hardship"),
+    "disciplinary_action": N_("disciplinary action"),
+    "interpersonal_isolation": N_("interpersonal isolation"),
+}
+
+
+def level_word(code: str) -> Params:
+    return word(LEVEL_WORDS.get(code, code))
+
+
+# --------------------------------------------------------------------------------------------------
+# Signal labels
+# --------------------------------------------------------------------------------------------------
+
+
+def screening(
+    instrument: str, *, safety: bool, band: str | None, campaign: str, observed_at: datetime
+) -> Label:
+    """ "PHQ-9 safety item positive in 2026 freshman intake, 2026-09-12"; never the answers."""
+    params: Params = {"instrument": instrument, "campaign": campaign, "date": day(observed_at)}
+    if safety:
+        return Label(N_("%(instrument)s safety item positive in %(campaign)s, %(date)s"), params)
+    if band:
+        return Label(
+            N_("%(instrument)s %(band)s in %(campaign)s, %(date)s"), params | {"band": word(band)}
+        )
+    return Label(N_("%(instrument)s above the screening cut-off in %(campaign)s, %(date)s"), params)
+
+
+def weekly_report(unit_kind: str, week_start: date) -> Label:
+    key = (
+        N_("Class weekly report names this student, week of %(date)s")
+        if unit_kind == "class"
+        else N_("Dorm weekly report names this student, week of %(date)s")
+    )
+    return Label(key, {"date": day(week_start)})
+
+
+def concern_report(unit_kind: str, category: str, filed_at: datetime) -> Label:
+    key = (
+        N_("Class concern report: %(category)s, %(date)s")
+        if unit_kind == "class"
+        else N_("Dorm concern report: %(category)s, %(date)s")
+    )
+    return Label(key, {"category": word(CONCERN_WORDS[category]), "date": day(filed_at)})
+
+
+def failed_credits(credits: float) -> Label:
+    return Label(N_("%(credits)s failed credits"), {"credits": f"{credits:g}"})
+
+
+def academic_warning() -> Label:
+    return Label(N_("academic warning"))
+
+
+def absence(rate: float) -> Label:
+    return Label(N_("absence %(rate)s"), {"rate": f"{rate:.0%}"})
+
+
+def academic_difficulty(term: str, reasons: Sequence[Label]) -> Label:
+    return Label(
+        N_("Academic difficulty in %(term)s: %(reasons)s"),
+        {"term": term, "reasons": joined([r.as_param() for r in reasons], ", ")},
+    )
+
+
+def life_event(kind: str, occurred_on: date) -> Label:
+    return Label(
+        N_("Life event: %(kind)s, %(date)s"),
+        {"kind": word(LIFE_EVENT_WORDS[kind]), "date": day(occurred_on)},
+    )
+
+
+HOSPITAL = {
+    "hospital:severe_disorder": N_("Hospital reported a severe disorder (inpatient care)"),
+    "hospital:recent_discharge": N_("Hospital reported a recent discharge"),
+}
+
+
+def hospital(flag: str) -> Label:
+    return Label(HOSPITAL[flag])
+
+
+def reliable_worsening(instrument: str, from_campaign: str, to_campaign: str) -> Label:
+    """No totals: the label is read by department staff; clinical viewers see the scores."""
+    return Label(
+        N_("%(instrument)s reliably worse: %(before)s → %(after)s"),
+        {"instrument": instrument, "before": from_campaign, "after": to_campaign},
+    )
+
+
+def judgement(text: str) -> Label:
+    return Label(N_("Counsellor judgement: %(text)s"), {"text": text})
+
+
+# --------------------------------------------------------------------------------------------------
+# Warning reasons
+# --------------------------------------------------------------------------------------------------
+
+DIRECT_REASON = N_("%(level)s: %(label)s")
+AGGREGATE_REASON = N_("%(level)s: %(count)s concern reports within %(days)s days (%(labels)s)")
+RAISED_REASON = N_("%(level)s: %(label)s (raised from %(from_level)s by a key group)")
+KEY_GROUP_REASON = N_("%(level)s: key group, %(label)s")
+OVERRIDE_REASON = N_(
+    "%(level)s: override by user %(user)s on %(date)s: %(reason)s (computed: %(computed)s)"
+)
+OVERRIDE_LAPSED_REASON = N_(
+    "%(level)s: override by user %(user)s on %(date)s: %(reason)s "
+    "(lapsed: newer evidence is %(computed)s)"
+)
+NO_SIGNAL_REASON = N_("%(level)s: no active signal")
+MORE_REASON = N_("%(reason)s (+%(more)s more)")
+LAPSED = Label(N_("blue: every signal has lapsed; open until a school counsellor closes it"))
+
+
+def stored_label(key: str | None, params: Params | None) -> Params | str | None:
+    """A stored signal label as a reason's parameter, or None when the signal predates keys."""
+    return None if key is None else {"key": key, "params": params or {}}
+
+
+def with_more(reason: Label, more: int) -> Label:
+    if more <= 0:
+        return reason
+    return Label(MORE_REASON, {"reason": reason.as_param(), "more": more})
+
+
+# --------------------------------------------------------------------------------------------------
+# Rendering
+# --------------------------------------------------------------------------------------------------
+
+
+def render(key: str | None, params: Mapping[str, Any] | None, fallback: str = "") -> str:
+    """The label in the viewer's language; ``fallback`` (the stored English) when there is no key.
+
+    A catalog entry whose placeholders do not match is logged and shown in English rather than
+    breaking the page a counsellor needs.
+    """
+    if not key:
+        return fallback
+    try:
+        return _render(key, params or {}, gettext)
+    except (KeyError, ValueError, TypeError):
+        log.warning("label %r does not render in this language; showing English", key)
+        try:
+            return _render(key, params or {}, _identity)
+        except (KeyError, ValueError, TypeError):
+            return fallback
+
+
+def english(key: str, params: Mapping[str, Any]) -> str:
+    """The English text of a stored key and parameters (what ``label``/``reason`` store)."""
+    return _render(key, params, _identity)
+
+
+def _identity(msgid: str) -> str:
+    return msgid
+
+
+def _render(key: str, params: Mapping[str, Any], translate: Callable[[str], str]) -> str:
+    values = {name: _value(value, translate) for name, value in params.items()}
+    return translate(key) % values if values else translate(key)
+
+
+def _value(value: Any, translate: Callable[[str], str]) -> Any:
+    if not isinstance(value, Mapping):
+        return value
+    if "word" in value:
+        return translate(value["word"])
+    if "key" in value:
+        return _render(value["key"], value.get("params") or {}, translate)
+    if "list" in value:
+        return value.get("sep", ", ").join(str(_value(v, translate)) for v in value["list"])
+    raise ValueError(f"unknown label parameter {value!r}")
