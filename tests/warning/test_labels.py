@@ -1,0 +1,132 @@
+"""Warning reasons and signal labels read in the viewer's language, for new and older rows alike,
+and never show scores to department staff."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from campus.extensions import db
+from campus.models import Role
+from warning import labels, reports, services
+from warning.models import ConcernCategory, Signal, SignalSource, Warning
+from warning.reports import ReportingUnit
+
+SCREENED_AT = datetime(2026, 9, 12, 3, 0)
+ENGLISH_REASON = "red: PHQ-9 safety item positive in 2026 freshman intake, 2026-09-12"
+
+
+def _safety_answer(unit) -> Warning:
+    services.hand_off_screening_result(
+        db.session,
+        student=unit.student,
+        instrument="phq9",
+        total=12,
+        flags="phq9_item9;safety",
+        observed_at=SCREENED_AT,
+        campaign_name="2026 freshman intake",
+        result_id=7,
+    )
+    db.session.commit()
+    return db.session.scalar(select(Warning))
+
+
+def _chinese_counsellor(campus, unit):
+    counsellor = campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=unit.department)
+    counsellor.locale = "zh_CN"
+    campus.commit()
+    return counsellor
+
+
+def _page(client, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_red_safety_reason_reads_in_chinese_then_in_english_after_switching(unit, campus, login):
+    warning = _safety_answer(unit)
+    client = login(_chinese_counsellor(campus, unit))
+
+    queue = _page(client, "/warnings/")
+    assert "红色：PHQ-9 安全条目阳性（2026 freshman intake，2026-09-12）" in queue
+    assert "safety item positive" not in queue and "red:" not in queue
+
+    client.post("/language/en", data={"next": "/"})
+    assert ENGLISH_REASON in _page(client, "/warnings/")
+    assert warning.reason == ENGLISH_REASON  # the stored English is unchanged
+
+
+def test_student_page_timeline_and_signal_read_in_chinese(unit, campus, login):
+    _safety_answer(unit)
+    client = login(_chinese_counsellor(campus, unit))
+
+    page = _page(client, f"/warnings/students/{unit.student.id}")
+
+    assert page.count("PHQ-9 安全条目阳性") >= 3  # reason, signal, timeline entries
+    assert "safety item positive" not in page
+
+
+def test_warning_recorded_before_label_keys_shows_its_stored_english(unit, campus, login):
+    warning = _safety_answer(unit)
+    signal = db.session.scalar(select(Signal))
+    warning.reason, warning.reason_key, warning.reason_params = (
+        "red: legacy reason text",
+        None,
+        None,
+    )
+    signal.label, signal.label_key, signal.label_params = "legacy signal label", None, None
+    db.session.commit()
+    client = login(_chinese_counsellor(campus, unit))
+
+    assert "red: legacy reason text" in _page(client, "/warnings/")
+    assert "legacy signal label" in _page(client, f"/warnings/students/{unit.student.id}")
+
+
+def test_concern_report_reason_names_the_category_in_the_viewers_language(unit, campus, login):
+    informant = campus.staff(unit.institution, Role.DORM_INFORMANT, room=unit.room)
+    campus.commit()
+    reports.file_concern_report(
+        db.session,
+        user=informant,
+        unit=ReportingUnit("room", unit.room.id, unit.institution.id, unit.room.label),
+        student=unit.student,
+        category=ConcernCategory.SUICIDAL_TALK,
+        text="Said he wants to disappear.",
+        now=SCREENED_AT,
+    )
+    warning = db.session.scalar(select(Warning))
+    assert warning.reason == "red: Dorm concern report: suicidal talk, 2026-09-12"
+    client = login(_chinese_counsellor(campus, unit))
+
+    assert "红色：宿舍异常情况报告：谈论自杀，2026-09-12" in _page(client, "/warnings/")
+
+
+def test_reliable_worsening_label_carries_no_scores_for_department_staff(unit, campus, login):
+    services.record_signal(
+        db.session,
+        student=unit.student,
+        source=SignalSource.TRAJECTORY,
+        observed_at=SCREENED_AT,
+        label=labels.reliable_worsening("PHQ-9", "2025 intake", "2026 spring round"),
+        instrument="phq9",
+        total=23,
+        flags={"reliable_worsening"},
+        explicit_level=2,
+    )
+    db.session.commit()
+    counsellor = campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=unit.department)
+    campus.commit()
+
+    page = _page(login(counsellor), f"/warnings/students/{unit.student.id}")
+
+    assert "PHQ-9 reliably worse: 2025 intake → 2026 spring round" in page
+    assert "23" not in page
+
+
+def test_a_mistranslated_label_falls_back_to_english_instead_of_breaking_the_page(app):
+    with app.test_request_context():
+        shown = labels.render("%(missing)s and %(instrument)s", {"instrument": "PHQ-9"}, "old")
+        assert shown == "old"
+        assert labels.render(None, None, "stored English") == "stored English"
