@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from campus.extensions import db
 from campus.models import Role
-from warning import labels, reports, services
+from warning import academic, labels, reports, services
 from warning.models import ConcernCategory, Signal, SignalSource, Warning
 from warning.reports import ReportingUnit
 
@@ -130,3 +130,31 @@ def test_a_mistranslated_label_falls_back_to_english_instead_of_breaking_the_pag
         shown = labels.render("%(missing)s and %(instrument)s", {"instrument": "PHQ-9"}, "old")
         assert shown == "old"
         assert labels.render(None, None, "stored English") == "stored English"
+
+
+def test_reason_raised_by_a_key_group_reads_in_chinese(unit, campus, login):
+    services.hand_off_screening_result(
+        db.session,
+        student=unit.student,
+        instrument="phq9",
+        total=7,
+        flags="",
+        observed_at=SCREENED_AT,
+        campaign_name="2026 freshman intake",
+        result_id=8,
+        band="mild",
+    )
+    academic.record_life_event(
+        db.session,
+        student=unit.student,
+        kind="family_change",
+        occurred_on=SCREENED_AT.date(),
+        note=None,
+        actor=campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=unit.department),
+        now=SCREENED_AT,
+    )
+    warning = db.session.scalar(select(Warning))
+    assert "raised from blue by a key group" in warning.reason
+    client = login(_chinese_counsellor(campus, unit))
+
+    assert "因属重点关注群体，由蓝色上调" in _page(client, "/warnings/")
