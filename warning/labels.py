@@ -80,6 +80,30 @@ LIFE_EVENT_WORDS = {
     "interpersonal_isolation": N_("interpersonal isolation"),
 }
 
+# Severity bands by their code in the instrument definitions (the band's own long label is
+# instrument-specific, e.g. "mild depression"; the short word reads in any label).
+BAND_WORDS = {
+    "minimal": N_("minimal"),
+    "mild": N_("mild"),
+    "moderate": N_("moderate"),
+    "moderately_severe": N_("moderately severe"),
+    "severe": N_("severe"),
+    "extremely_severe": N_("extremely severe"),
+    "normal": N_("normal"),
+    "low": N_("low distress"),
+    "high": N_("high distress"),
+    "very_high": N_("very high distress"),
+    "no_serious_distress": N_("no serious distress"),
+    "serious_distress": N_("serious distress"),
+    "negative": N_("negative"),
+    "positive": N_("positive"),
+    "non_acute_positive": N_("non-acute positive"),
+    "acute_positive": N_("acute positive"),
+    "class_I": N_("class I"),
+    "class_II": N_("class II"),
+    "class_III": N_("class III"),
+}
+
 
 def level_word(code: str) -> Params:
     return word(LEVEL_WORDS.get(code, code))
@@ -99,7 +123,8 @@ def screening(
         return Label(N_("%(instrument)s safety item positive in %(campaign)s, %(date)s"), params)
     if band:
         return Label(
-            N_("%(instrument)s %(band)s in %(campaign)s, %(date)s"), params | {"band": word(band)}
+            N_("%(instrument)s %(band)s in %(campaign)s, %(date)s"),
+            params | {"band": word(BAND_WORDS.get(band, band))},
         )
     return Label(N_("%(instrument)s above the screening cut-off in %(campaign)s, %(date)s"), params)
 
