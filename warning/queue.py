@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from campus.models import Department, Student, User
@@ -38,10 +38,14 @@ class QueuePage:
     total: int = 0
 
 
+def _missed(now: datetime):
+    """A deadline that passed and whose work is still not done. An escalated deadline stays
+    missed until the work is done; a superseded one (level changed, warning closed) never is."""
+    return and_(Deadline.due_at < now, Deadline.met_at.is_(None), Deadline.superseded_at.is_(None))
+
+
 def _overdue(now: datetime):
-    return exists().where(
-        Deadline.warning_id == Warning.id, Deadline.due_at < now, Deadline.met_at.is_(None)
-    )
+    return exists().where(Deadline.warning_id == Warning.id, _missed(now))
 
 
 def queue(session: Session, user: User, flt: QueueFilter, now: datetime) -> QueuePage:
@@ -85,7 +89,7 @@ def _filtered(query, user: User, flt: QueueFilter, now: datetime):
 
 
 def _overdue_among(session: Session, warning_ids: list[int], now: datetime) -> set[int]:
-    """Which of these warnings have a deadline past due and not met."""
+    """Which of these warnings have a missed deadline (see `_missed`)."""
     if not warning_ids:
         return set()
     return set(
@@ -93,8 +97,7 @@ def _overdue_among(session: Session, warning_ids: list[int], now: datetime) -> s
             select(Deadline.warning_id)
             .where(
                 Deadline.warning_id.in_(warning_ids),
-                Deadline.due_at < now,
-                Deadline.met_at.is_(None),
+                _missed(now),
             )
             .distinct()
         )

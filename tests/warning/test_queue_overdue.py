@@ -51,3 +51,22 @@ def test_queue_total_counts_every_page_not_just_the_first(campus, unit):
     second = queue.queue(db.session, viewer, queue.QueueFilter(page=2), clock.now())
     assert second.total == queue.PAGE_SIZE + 2
     assert len(second.rows) == 2
+
+
+def test_a_closed_warnings_dropped_deadlines_are_not_overdue(campus, unit):
+    """Closing supersedes the open deadlines: the closed warning must not read as overdue."""
+    from warning.models import Deadline, Warning, WarningStatus
+
+    viewer = campus.staff(unit.institution, Role.SCHOOL_COUNSELLOR)
+    campus.commit()
+    _signal(unit.student, 22)
+    warning = db.session.query(Warning).one()
+    now = clock.now()
+    for deadline in db.session.query(Deadline).filter_by(warning_id=warning.id):
+        deadline.superseded_at = now
+    warning.status = WarningStatus.CLOSED
+    db.session.commit()
+    later = now + timedelta(days=3)
+    closed = queue.queue(db.session, viewer, queue.QueueFilter(status="closed"), later)
+    assert [overdue for _w, _s, _d, overdue in closed.rows] == [False]
+    assert queue.queue(db.session, viewer, queue.QueueFilter(overdue=True), later).total == 0
