@@ -139,7 +139,7 @@ def run_forever(app: Flask) -> None:
     log.info("scheduler %s starting", holder)
     # systemd and container runtimes stop a service with SIGTERM: turn it into a clean exit so the
     # lease is released at once and a standby takes over without waiting for it to expire.
-    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
+    signal.signal(signal.SIGTERM, lambda *_: _stop(scheduler))
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
@@ -147,6 +147,12 @@ def run_forever(app: Flask) -> None:
     finally:
         with app.app_context():
             release_lease(db.session, holder)
+
+
+def _stop(scheduler) -> None:
+    """Stop once, however many SIGTERMs arrive (a supervisor and a shell may both send one)."""
+    if scheduler.running:
+        scheduler.shutdown(wait=False)
 
 
 scheduler_cli = AppGroup("scheduler", help="The sweeps that escalate deadlines and send mail.")
