@@ -7,7 +7,6 @@ clean rows only. Re-importing a file updates students by number instead of dupli
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -28,7 +27,8 @@ from campus.models import (
     Student,
     User,
 )
-from campus.notifications import N_
+from campus.spreadsheets import RowError
+from campus.spreadsheets import read_table as read_spreadsheet
 
 REQUIRED_COLUMNS = (
     "student_number",
@@ -41,18 +41,10 @@ REQUIRED_COLUMNS = (
 )
 OPTIONAL_COLUMNS = ("dorm_building", "room", "guardian_name", "guardian_phone", "enrolment_status")
 GENDERS = {"男": "M", "女": "F", "m": "M", "f": "F", "male": "M", "female": "F"}
-MAX_ROWS = 100_000
 
 
 class RosterFileError(ValueError):
     """The file as a whole cannot be read (wrong type, missing columns, empty)."""
-
-
-@dataclass
-class RowError:
-    line: int  # the line in the file as a person sees it: header is line 1
-    student_number: str
-    reason: str
 
 
 @dataclass
@@ -70,33 +62,12 @@ class ImportReport:
 
 
 def read_table(filename: str, payload: bytes) -> pd.DataFrame:
-    """Read CSV or XLSX into strings; anything else is refused with a clear reason."""
-    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    try:
-        if suffix == "csv":
-            frame = pd.read_csv(
-                io.BytesIO(payload), dtype=str, keep_default_na=False, encoding="utf-8-sig"
-            )
-        elif suffix == "xlsx":
-            frame = pd.read_excel(io.BytesIO(payload), dtype=str, engine="openpyxl").fillna("")
-        else:
-            raise RosterFileError(N_("Only CSV or XLSX files can be imported."))
-    except (UnicodeDecodeError, pd.errors.ParserError, ValueError, KeyError, OSError) as exc:
-        if isinstance(exc, RosterFileError):
-            raise
-        raise RosterFileError(f"The file could not be read as {suffix.upper()}: {exc}") from exc
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
-    if missing:
-        raise RosterFileError(f"Missing columns: {', '.join(missing)}.")
-    if frame.empty:
-        raise RosterFileError(N_("The file has no rows."))
-    if len(frame) > MAX_ROWS:
-        raise RosterFileError(f"At most {MAX_ROWS} rows can be imported at once.")
+    """The roster as text cells, with every optional column present (empty when not given)."""
+    frame = read_spreadsheet(filename, payload, required=REQUIRED_COLUMNS, error=RosterFileError)
     for column in OPTIONAL_COLUMNS:
         if column not in frame.columns:
             frame[column] = ""
-    return frame.apply(lambda col: col.astype(str).str.strip())
+    return frame
 
 
 @dataclass

@@ -1,4 +1,7 @@
-"""CSV and XLSX exports that a spreadsheet cannot turn into formulas: the one implementation.
+"""CSV and XLSX in and out: the one reader of imported files and the one formula-safe writer.
+
+Imports (roster, paper screenings, registrar data) are read here as text cells, so every import
+refuses the same wrong files with the same clear reasons before its own row checks run.
 
 A cell starting with = + - @, a tab or a carriage return is read by spreadsheet programs as a
 formula (or a DDE call): such text is prefixed with a single quote in both formats. Numbers stay
@@ -10,9 +13,63 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 from openpyxl import Workbook
+
+from campus.notifications import N_
+
+MAX_IMPORT_ROWS = 100_000
+
+
+@dataclass
+class RowError:
+    """One bad row of an imported file; `line` as a person sees the file (the header is line 1)."""
+
+    line: int
+    student_number: str
+    reason: str
+
+
+def read_table(
+    filename: str, payload: bytes, *, required: Sequence[str], error: type[ValueError]
+) -> pd.DataFrame:
+    """CSV or XLSX as stripped text cells under lower-case column names.
+
+    A file that cannot be used as a whole (wrong type, unreadable, missing columns, empty, too
+    large) raises the caller's `error` class with a reason a person can act on.
+    """
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if suffix not in ("csv", "xlsx"):
+        raise error(N_("Only CSV or XLSX files can be imported."))
+    try:
+        if suffix == "csv":
+            frame = pd.read_csv(
+                io.BytesIO(payload), dtype=str, keep_default_na=False, encoding="utf-8-sig"
+            )
+        else:
+            frame = pd.read_excel(io.BytesIO(payload), dtype=str, engine="openpyxl").fillna("")
+    except (
+        UnicodeDecodeError,
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+        ValueError,
+        KeyError,
+        OSError,
+    ) as exc:
+        raise error(f"The file could not be read as {suffix.upper()}: {exc}") from exc
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise error(f"Missing columns: {', '.join(missing)}.")
+    if frame.empty:
+        raise error(N_("The file has no rows."))
+    if len(frame) > MAX_IMPORT_ROWS:
+        raise error(f"At most {MAX_IMPORT_ROWS} rows can be imported at once.")
+    return frame.reset_index(drop=True).apply(lambda col: col.astype(str).str.strip())
+
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MEDIA_TYPES = {

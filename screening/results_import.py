@@ -8,7 +8,6 @@ and each result is handed to the warning stage exactly like an online one, in on
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,26 +17,18 @@ from sqlalchemy.orm import Session
 
 from campus import audit
 from campus.models import Student, User
-from campus.notifications import N_
 from campus.scope import Capability, student_filter
+from campus.spreadsheets import RowError
+from campus.spreadsheets import read_table as read_spreadsheet
 from screening.bulk_scoring import item_columns, score_frame
 from screening.instruments import Instrument
 from screening.intake import Scores, hand_off, new_result, next_instrument
 from screening.models import Campaign, CampaignAssignment, ResultSource, ScreeningResult
 from screening.scoring import AnswerError
 
-MAX_ROWS = 100_000
-
 
 class ResultsFileError(ValueError):
     """The file as a whole cannot be used (wrong type, unreadable, missing columns, empty)."""
-
-
-@dataclass
-class RowError:
-    line: int  # as a person sees the file: the header is line 1
-    student_number: str
-    reason: str
 
 
 @dataclass
@@ -53,36 +44,8 @@ class ImportReport:
 
 
 def read_table(filename: str, payload: bytes) -> pd.DataFrame:
-    """Read CSV or XLSX as text cells; anything else is refused with a clear reason."""
-    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if suffix not in ("csv", "xlsx"):
-        raise ResultsFileError(N_("Only CSV or XLSX files can be imported."))
-    try:
-        if suffix == "csv":
-            frame = pd.read_csv(
-                io.BytesIO(payload), dtype=str, keep_default_na=False, encoding="utf-8-sig"
-            )
-        else:
-            frame = pd.read_excel(io.BytesIO(payload), dtype=str, engine="openpyxl").fillna("")
-    except (
-        UnicodeDecodeError,
-        pd.errors.ParserError,
-        pd.errors.EmptyDataError,
-        ValueError,
-        KeyError,
-        OSError,
-    ) as exc:
-        raise ResultsFileError(f"The file could not be read as {suffix.upper()}: {exc}") from exc
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    if "student_number" not in frame.columns:
-        raise ResultsFileError(N_("Missing column: student_number."))
-    if frame.empty:
-        raise ResultsFileError(N_("The file has no rows."))
-    if len(frame) > MAX_ROWS:
-        raise ResultsFileError(f"At most {MAX_ROWS} rows can be imported at once.")
-    frame = frame.reset_index(drop=True)
-    frame["student_number"] = frame["student_number"].astype(str).str.strip()
-    return frame
+    """The file as text cells; the item columns are checked against the instrument later."""
+    return read_spreadsheet(filename, payload, required=("student_number",), error=ResultsFileError)
 
 
 def import_results(

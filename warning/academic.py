@@ -13,7 +13,6 @@ signals by the policy's life-event rule, and do not raise a screening level.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -23,13 +22,13 @@ from sqlalchemy.orm import Session
 
 from campus import audit
 from campus.models import Institution, Student, User
-from campus.notifications import N_
+from campus.spreadsheets import RowError
+from campus.spreadsheets import read_table as read_spreadsheet
 from warning import labels, services
 from warning.models import AcademicRecord, LifeEvent, LifeEventKind, Signal, SignalSource
 
 COLUMNS = ("student_number", "term", "failed_credits", "academic_warning", "absence_rate")
 YES = {"yes", "y", "true", "1", "是"}
-MAX_ROWS = 100_000
 NO = {"no", "n", "false", "0", "否", ""}
 
 
@@ -57,13 +56,6 @@ class AcademicFileError(ValueError):
 
 
 @dataclass
-class RowError:
-    line: int
-    student_number: str
-    reason: str
-
-
-@dataclass
 class AcademicImport:
     rows: int = 0
     errors: list[RowError] = field(default_factory=list)
@@ -73,30 +65,9 @@ class AcademicImport:
 
 
 def read_academic_table(filename: str, payload: bytes) -> pd.DataFrame:
-    """The registrar's CSV/XLSX as stripped strings; AcademicFileError if it cannot be used."""
-    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if suffix not in ("csv", "xlsx"):
-        raise AcademicFileError(N_("Only CSV or XLSX files can be imported."))
-    try:
-        if suffix == "csv":
-            frame = pd.read_csv(
-                io.BytesIO(payload), dtype=str, keep_default_na=False, encoding="utf-8-sig"
-            )
-        else:
-            frame = pd.read_excel(io.BytesIO(payload), dtype=str, engine="openpyxl").fillna("")
-    except (UnicodeDecodeError, pd.errors.ParserError, ValueError, KeyError, OSError) as exc:
-        raise AcademicFileError(f"The file could not be read as {suffix.upper()}: {exc}") from exc
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    missing = [c for c in COLUMNS if c not in frame.columns]
-    if missing:
-        raise AcademicFileError(f"Missing columns: {', '.join(missing)}.")
-    if frame.empty:
-        raise AcademicFileError(N_("The file has no rows."))
-    if len(frame) > MAX_ROWS:
-        raise AcademicFileError(f"At most {MAX_ROWS} rows can be imported at once.")
-    return (
-        frame[list(COLUMNS)].apply(lambda col: col.astype(str).str.strip()).reset_index(drop=True)
-    )
+    """The registrar's CSV/XLSX as stripped strings, only the columns the import reads."""
+    frame = read_spreadsheet(filename, payload, required=COLUMNS, error=AcademicFileError)
+    return frame[list(COLUMNS)]
 
 
 def _absence(raw: str) -> float | None:
