@@ -20,7 +20,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from campus import audit, auth, clock, health, nav, notifications, roster  # noqa: F401 - models
+from campus import audit, auth, clock, health, inbox_views, nav, notifications, roster, scheduler
 from campus.extensions import db, limiter, login_manager
 from campus.forms import (
     ROLE_LABELS,
@@ -64,7 +64,10 @@ def init_app(app: Flask) -> None:
     from campus.cli import campus_cli
 
     app.cli.add_command(campus_cli)
+    app.cli.add_command(scheduler.scheduler_cli)
+    scheduler.register_sweep(app, "notifications.deliver", notifications.deliver_sweep)
     health.init_app(app)
+    inbox_views.init_app(app)
 
 
 @login_manager.user_loader

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import false, or_, select
 
-from campus import audit, clock, inbox_views, nav, notifications, scheduler
+from campus import audit, clock, nav, scheduler
 from campus.extensions import db
 from campus.models import Caseload, Role, Student
 from campus.scope import Capability, student_filter
@@ -45,17 +45,14 @@ RENDERED_ACTIONS = tuple(ACTION_FORMS)
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    inbox_views.init_app(app)
     nav.register(app, lambda: _("Tasks"), "response.tasks", TASK_ROLES, order=15)
     app.jinja_env.globals["warning_action_forms"] = warning_action_forms
     app.jinja_env.globals["task_text"] = task_text
     app.jinja_env.globals["tier_label"] = tier_label
     app.jinja_env.globals["deadline_label"] = deadline_label
-    app.cli.add_command(scheduler.scheduler_cli)
     scheduler.register_sweep(app, "warning.escalation", escalation.sweep_deadlines)
     scheduler.register_sweep(app, "warning.follow_ups", escalation.sweep_follow_ups)
     scheduler.register_sweep(app, "warning.missing_reports", escalation.sweep_missing_reports)
-    scheduler.register_sweep(app, "notifications.deliver", notifications.deliver_sweep)
 
 
 def warning_action_forms(warning: Warning) -> list[tuple[str, object]]:
