@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from campus import clock
 from campus.extensions import babel, csrf, db, limiter, login_manager, talisman
 from config import BASE_DIR, CONFIGS
 
@@ -109,7 +110,7 @@ def _init_templates(app: Flask) -> None:
         """Show a naive-UTC database time in the institution's zone."""
         if value is None:
             return ""
-        return format_datetime(value.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone), fmt)
+        return format_datetime(clock.to_local(value, zone), fmt)
 
     @app.context_processor
     def inject_navigation() -> dict:

@@ -6,7 +6,6 @@ Leave/return pages are in `leave_views`, the closure audit in `closure_views`; a
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -85,8 +84,7 @@ def utc_from_local(moment: datetime | None) -> datetime | None:
     """A form's local date-time (the institution's zone) as the naive UTC the database stores."""
     if moment is None:
         return None
-    zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
-    return moment.replace(tzinfo=zone).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    return clock.to_utc(moment, clock.institution_zone(None))
 
 
 # --- school counsellors and the director ------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -386,16 +385,13 @@ def _edit_campaign(institution: Institution, campaign: Campaign | None):
     ), status
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
-
-
 def _to_utc(local: datetime) -> datetime:
-    return local.replace(tzinfo=_zone()).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    return clock.to_utc(local, clock.institution_zone(None))
 
 
 def _to_local(utc: datetime) -> datetime:
-    return utc.replace(tzinfo=ZoneInfo("UTC")).astimezone(_zone()).replace(tzinfo=None)
+    """Naive local wall-clock time, as the form's datetime-local field wants it."""
+    return clock.to_local(utc, clock.institution_zone(None)).replace(tzinfo=None)
 
 
 def _form_data(campaign: Campaign):

@@ -19,7 +19,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from campus import audit
+from campus import audit, clock
 from campus.models import ClassGroup, DormRoom, Institution, Role, RoleAssignment, Student, User
 from campus.notifications import N_, notify
 from warning import reports, response
@@ -268,12 +268,11 @@ REPORT_MISSING_TEXT = {
 
 def report_week_due(now: datetime, zone: str) -> tuple[date, datetime]:
     """The latest week whose report is already due at `now`: (its Monday, due time in UTC)."""
-    local = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(zone))
-    this_monday = local.date() - timedelta(days=local.weekday())
+    today = clock.local_date(now, ZoneInfo(zone))
+    this_monday = today - timedelta(days=today.weekday())
     for monday in (this_monday, this_monday - timedelta(days=7)):
         week = monday - timedelta(days=7)
-        due_local = datetime.combine(monday, clock_time(0), ZoneInfo(zone)) + REPORT_GRACE
-        due = due_local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+        due = clock.to_utc(datetime.combine(monday, clock_time(0)) + REPORT_GRACE, ZoneInfo(zone))
         if due <= now:
             return week, due
     raise AssertionError("unreachable: last week's report is always due by now")

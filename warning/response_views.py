@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
     Flask,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -139,8 +137,7 @@ def _warning_or_404(warning_id: int) -> Warning:
 
 
 def _local_to_utc(value: datetime) -> datetime:
-    zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
-    return value.replace(tzinfo=zone).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    return clock.to_utc(value, clock.institution_zone(None))
 
 
 def _perform(name: str, form, warning: Warning, now: datetime) -> None:
@@ -274,10 +271,9 @@ def _bucket(due_at: datetime, now: datetime, end_of_today: datetime) -> str:
 
 
 def _end_of_today(now: datetime) -> datetime:
-    zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
-    local = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
-    midnight = datetime.combine(local.date() + timedelta(days=1), time(0), zone)
-    return midnight.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    zone = clock.institution_zone(None)
+    midnight = datetime.combine(clock.local_date(now, zone) + timedelta(days=1), time(0))
+    return clock.to_utc(midnight, zone)
 
 
 @bp.route("/tasks")
