@@ -165,26 +165,40 @@ def add_deadline(
 def add_peer_tasks(
     session: Session, warning: Warning, kind: str, due_at: datetime, created_by: User | None
 ) -> list[Task]:
-    """Tasks for the class committee and the dorm informant, worded without clinical detail."""
+    """Tasks for the class committee and the dorm informant, worded without clinical detail.
+
+    An addressee who already has this open task for the warning keeps that one, extended to the
+    later due date, so asking twice never lists the same request twice.
+    """
     student = session.get(Student, warning.student_id)
     text = PEER_TASK_TEXT[kind] % {"name": student.name}
     addressees = [{"assignee_class_id": student.class_id}]
     if student.room_id is not None:
         addressees.append({"assignee_room_id": student.room_id})
-    tasks = [
-        Task(
-            institution_id=warning.institution_id,
-            student_id=student.id,
-            warning_id=warning.id,
-            kind=kind,
-            text=text,
-            due_at=due_at,
-            created_by_id=created_by.id if created_by else None,
-            **addressee,
+    open_tasks = session.scalars(
+        select(Task).where(Task.warning_id == warning.id, Task.kind == kind, Task.done_at.is_(None))
+    ).all()
+    tasks = []
+    for addressee in addressees:
+        task = next(
+            (t for t in open_tasks if all(getattr(t, k) == v for k, v in addressee.items())),
+            None,
         )
-        for addressee in addressees
-    ]
-    session.add_all(tasks)
+        if task is None:
+            task = Task(
+                institution_id=warning.institution_id,
+                student_id=student.id,
+                warning_id=warning.id,
+                kind=kind,
+                text=text,
+                due_at=due_at,
+                created_by_id=created_by.id if created_by else None,
+                **addressee,
+            )
+            session.add(task)
+        else:
+            task.due_at = max(task.due_at, due_at)
+        tasks.append(task)
     return tasks
 
 

@@ -234,3 +234,20 @@ def test_manual_escalation_moves_one_tier_up_and_notifies(network):
     )
     assert warning.owner_tier == 4
     assert events(warning, "escalated") == 1
+
+
+def test_asking_for_peer_watch_twice_lists_one_task_per_addressee(network):
+    """A red warning already asks class and dorm to keep company; the counsellor's request
+    extends that task instead of adding a second, identical one."""
+    warning, counsellor = open_warning(network.student, RED), network.school_counsellor
+    later = clock.now() + timedelta(days=7)
+    actions.assign_peer_watch(
+        db.session, counsellor, warning, warning.version, clock.now(), due_at=later
+    )
+    db.session.commit()
+    tasks = db.session.scalars(
+        select(Task).where(Task.warning_id == warning.id, Task.kind == "peer_watch")
+    ).all()
+    addressees = [(t.assignee_class_id, t.assignee_room_id) for t in tasks]
+    assert len(addressees) == len(set(addressees)) == 2
+    assert all(t.due_at == later for t in tasks)
