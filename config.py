@@ -104,8 +104,13 @@ class Config:
     REFERRAL_GREEN_CHANNEL_HOURS = _env_int("REFERRAL_GREEN_CHANNEL_HOURS", 24)
     REFERRAL_EXPECTED_CLOSURE_DAYS = _env_int("REFERRAL_EXPECTED_CLOSURE_DAYS", 90)
 
-    # Province view: groups smaller than this are suppressed.
+    # Province view: groups smaller than this are suppressed. Its figures come from snapshots the
+    # scheduler recomputes every REFRESH minutes; one older than MAX_AGE (scheduler stopped) is
+    # recomputed when asked for; a period nobody has opened for KEEP days is no longer kept.
     SMALL_GROUP_THRESHOLD = _env_int("SMALL_GROUP_THRESHOLD", 10)
+    PROVINCE_REFRESH_MINUTES = _env_int("PROVINCE_REFRESH_MINUTES", 15)
+    PROVINCE_MAX_AGE_MINUTES = _env_int("PROVINCE_MAX_AGE_MINUTES", 60)
+    PROVINCE_KEEP_DAYS = _env_int("PROVINCE_KEEP_DAYS", 30)
     PAGE_SIZE = 25
 
 

@@ -85,6 +85,15 @@ def _next_month(day: date) -> date:
     return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
+def default_period(today: date, months: int = 6) -> tuple[date, date]:
+    """The months a dashboard shows unless asked otherwise: the last `months`, this one included."""
+    last = date(today.year, today.month, 1)
+    first = last
+    for _step in range(months - 1):
+        first = date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
+    return first, last
+
+
 def month_of(text: str) -> date:
     """'2026-09' -> 2026-09-01; ValueError for anything else."""
     parsed = datetime.strptime(text, "%Y-%m")

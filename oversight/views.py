@@ -8,26 +8,26 @@ with no link or export that reaches a student.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
+import pandas as pd
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from campus import audit, clock, nav
+from campus import audit, clock, nav, scheduler
 from campus.extensions import db
 from campus.models import Department, Institution, Role
 from campus.permissions import require_roles
 from campus.scope import institution_ids
-from oversight import charts, drill, exports, kpis, tables
+from oversight import charts, drill, exports, kpis, snapshots, tables
 from oversight.forms import FilterForm, ProvinceFilterForm
 from referrals.services import ReferralSettings
 
 bp = Blueprint("oversight", __name__, url_prefix="/oversight")
 
 DASHBOARD_ROLES = (Role.ADMIN, Role.DIRECTOR)
-DEFAULT_MONTHS = 6
 
 
 def init_app(app: Flask) -> None:
@@ -36,22 +36,20 @@ def init_app(app: Flask) -> None:
     nav.register(
         app, lambda: _("Province view"), "oversight.province", {Role.PROVINCE_AUDITOR}, order=80
     )
+    scheduler.register_sweep(
+        app,
+        "oversight.province_snapshots",
+        lambda session, now: snapshots.refresh_sweep(
+            session, now, snapshots.SnapshotSettings.from_config(app.config)
+        ),
+    )
 
 
 # --- filters -------------------------------------------------------------------------------------
 
 
-def _default_months() -> tuple[date, date]:
-    today = clock.now().date()
-    last = date(today.year, today.month, 1)
-    first = last
-    for _step in range(DEFAULT_MONTHS - 1):
-        first = date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
-    return first, last
-
-
 def _months(form) -> tuple[date, date]:
-    first, last = _default_months()
+    first, last = kpis.default_period(clock.now().date())
     if form.month_from.data:
         first = kpis.month_of(form.month_from.data)
     if form.month_to.data:
@@ -84,13 +82,15 @@ def _dashboard_view(form: FilterForm) -> kpis.View:
     return kpis.View((institution_id,), first, last, by, department_id)
 
 
-def _province_view(form: ProvinceFilterForm) -> kpis.View:
-    universities = db.session.scalars(
-        select(Institution.id).where(Institution.kind == "university")
-    ).all()
+def _province_snapshot(form: ProvinceFilterForm) -> snapshots.Snapshot:
+    """The province tables for the period asked for, from the snapshot the scheduler keeps."""
+    _valid(form)
     first, last = _months(form)
-    by = form.by.data if form.by.data in ("institution", "month") else "institution"
-    return kpis.View(tuple(universities), first, last, by)
+    by = form.by.data if form.by.data in snapshots.PROVINCE_GROUPINGS else "institution"
+    settings = snapshots.SnapshotSettings.from_config(current_app.config)
+    snapshot = snapshots.snapshot_for(db.session, first, last, by, clock.now(), settings)
+    db.session.commit()
+    return snapshot
 
 
 class InvalidFilter(Exception):
@@ -132,18 +132,9 @@ def _kpi(key: str) -> kpis.Kpi:
     return kpi
 
 
-def _tables(view: kpis.View, *, threshold: int | None, drill_links: bool) -> list[tables.Table]:
+def _frames(view: kpis.View) -> dict[str, pd.DataFrame]:
     now = clock.now()
-    return [
-        tables.build(
-            kpi,
-            kpis.compute(db.session, kpi, view, now, _settings()),
-            view.by,
-            threshold=threshold,
-            drill=drill_links,
-        )
-        for kpi in kpis.KPIS
-    ]
+    return {kpi.key: kpis.compute(db.session, kpi, view, now, _settings()) for kpi in kpis.KPIS}
 
 
 # --- administrator dashboard ---------------------------------------------------------------------
@@ -154,13 +145,14 @@ def _tables(view: kpis.View, *, threshold: int | None, drill_links: bool) -> lis
 def dashboard():
     form = FilterForm(formdata=request.args)
     view = _dashboard_view(form)
-    shown = _tables(view, threshold=None, drill_links=True)
+    frames = _frames(view)
+    shown = [tables.build(kpi, frames[kpi.key], view.by, drill=True) for kpi in kpis.KPIS]
     return render_template(
         "oversight/dashboard.html",
         form=form,
         view=view,
         tables=shown,
-        charts=_charts(view),
+        charts=_charts(view, frames),
         export_args=_export_args(form),
         province=False,
     )
@@ -226,18 +218,22 @@ def _threshold() -> int:
 @require_roles(Role.PROVINCE_AUDITOR)
 def province():
     form = ProvinceFilterForm(formdata=request.args)
-    _valid(form)
-    view = _province_view(form)
-    shown = _tables(view, threshold=_threshold(), drill_links=False)
+    snapshot = _province_snapshot(form)
+    shown = [
+        tables.build(kpi, snapshot.frames[kpi.key], snapshot.view.by, threshold=_threshold())
+        for kpi in kpis.KPIS
+    ]
     return render_template(
         "oversight/dashboard.html",
         form=form,
-        view=view,
+        view=snapshot.view,
         tables=shown,
         charts={},
         export_args=_export_args(form),
         province=True,
         threshold=_threshold(),
+        as_of=snapshot.computed_at,
+        refresh_minutes=current_app.config["PROVINCE_REFRESH_MINUTES"],
     )
 
 
@@ -246,11 +242,12 @@ def province():
 def province_export(kpi_key: str, fmt: str):
     kpi = _kpi(kpi_key)
     form = ProvinceFilterForm(formdata=request.args)
-    _valid(form)
-    view = _province_view(form)
-    frame = kpis.compute(db.session, kpi, view, clock.now(), _settings())
-    table = tables.build(kpi, frame, view.by, threshold=_threshold()).frame()
-    return _send(table, fmt, f"province-{kpi.key}-{view.by}", institution_id=None)
+    snapshot = _province_snapshot(form)
+    by = snapshot.view.by
+    table = tables.build(kpi, snapshot.frames[kpi.key], by, threshold=_threshold()).frame()
+    return _send(
+        table, fmt, f"province-{kpi.key}-{by}", institution_id=None, as_of=snapshot.computed_at
+    )
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -260,8 +257,11 @@ def _export_args(form) -> dict:
     return {k: v for k, v in request.args.items() if k in form._fields and v}
 
 
-def _send(frame, fmt: str, name: str, *, institution_id: int | None) -> Response:
-    """An export file, after committing its audit row (what, how many rows, which filter)."""
+def _send(
+    frame, fmt: str, name: str, *, institution_id: int | None, as_of: datetime | None = None
+) -> Response:
+    """An export file, after committing its audit row (what, how many rows, which filter and,
+    for a snapshot, which one)."""
     if fmt not in exports.MEDIA_TYPES:
         abort(404)
     body = exports.render(frame, fmt, name)
@@ -271,20 +271,31 @@ def _send(frame, fmt: str, name: str, *, institution_id: int | None) -> Response
         action="export",
         record_type=f"oversight.{name}",
         institution_id=institution_id,
-        detail=f"rows={len(frame)} format={fmt} {request.query_string.decode()[:380]}",
+        detail=(
+            f"rows={len(frame)} format={fmt}"
+            + (f" as_of={as_of:%Y-%m-%dT%H:%M}" if as_of else "")
+            + f" {request.query_string.decode()[:360]}"
+        ),
     )
     response = Response(body, mimetype=exports.MEDIA_TYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
 
 
-def _charts(view: kpis.View) -> dict:
-    """Level mix per month and response compliance per level, for one institution."""
-    now = clock.now()
-    monthly = view.grouped("month")
-    levels = kpis.warnings_by_level(db.session, monthly, now)
-    institution_level = view.grouped("institution")
-    deadlines = kpis.deadline_compliance(db.session, institution_level, now)
+def _charts(view: kpis.View, frames: dict[str, pd.DataFrame]) -> dict:
+    """Level mix per month and response compliance per level, for one institution; drawn from
+    the tables already computed where they hold the figures (deadline counts add up)."""
+    if view.by == "month":
+        levels = frames["levels"]
+    else:
+        levels = kpis.warnings_by_level(db.session, view.grouped("month"), clock.now())
+    deadlines = (
+        frames["deadlines"]
+        .groupby("level_name", sort=False)[["due", "met"]]
+        .sum()
+        .reindex(list(kpis.LEVEL_NAMES.values()), fill_value=0)
+    )
+    deadlines["compliance"] = kpis.ratio(deadlines["met"], deadlines["due"])
     names = {"red": _("Red"), "yellow": _("Yellow"), "blue": _("Blue")}
     return {
         "levels": charts.stacked_bars(
@@ -298,7 +309,7 @@ def _charts(view: kpis.View) -> dict:
         "deadlines": charts.percent_bars(
             "deadlines",
             _("Response deadlines met on time"),
-            [names[n] for n in deadlines["level_name"]],
+            [names[n] for n in deadlines.index],
             deadlines["compliance"].tolist(),
             _("Share of deadlines met on time for each level; a dash means none fell due."),
         ),

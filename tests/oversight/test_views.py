@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import openpyxl
 import pytest
@@ -173,3 +174,14 @@ def test_province_suppresses_groups_below_the_threshold(world, login, app):
     finally:
         app.config["SMALL_GROUP_THRESHOLD"] = 10
     assert len(audit_rows("export")) == 3
+
+
+@pytest.mark.parametrize("by", ["department", "month", "institution"])
+def test_compliance_chart_shows_the_institution_rates_whatever_the_grouping(world, login, by):
+    """Red 1 of 2 met = 50 %, yellow 0 of 1 = 0 %, blue none due = "—" (see test_kpis)."""
+    client = login(world.xju.admin)
+    body = client.get("/oversight/", query_string={**SEPT, "by": by}).get_data(as_text=True)
+    chart = body[body.index("Response deadlines met on time") :]
+    chart = chart[: chart.index("</svg>")]
+    shown = re.findall(r'font-size="12">([^<]+)</text>', chart)
+    assert shown == ["Red", "50%", "Yellow", "0%", "Blue", "—"]
