@@ -15,7 +15,7 @@ import json
 import re
 import statistics
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import psycopg
 from sqlalchemy import event, text
@@ -160,6 +160,7 @@ def _match_models(db) -> list[str]:
     """Create every index the models declare that a reused database lacks (and drop retired
     ones), then refresh statistics; returns the indexes created."""
     created = []
+    db.create_all()  # tables added since the database was filled (e.g. province_snapshot)
     with db.engine.begin() as conn:
         for name in RETIRED_INDEXES:
             conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
@@ -169,9 +170,26 @@ def _match_models(db) -> list[str]:
                 if index.name not in existing:
                     index.create(conn)
                     created.append(index.name)
+        _advance_sequences(conn, db)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
     return created
+
+
+def _advance_sequences(conn, db) -> None:
+    """The fill gives explicit ids; move each id sequence past them so the app can insert."""
+    for table in db.metadata.sorted_tables:
+        if "id" not in table.c:
+            continue
+        sequence = conn.execute(
+            text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name}
+        ).scalar()
+        filled = conn.execute(text(f'SELECT max(id) FROM "{table.name}"')).scalar()
+        if sequence and filled:
+            conn.execute(
+                text(f'SELECT setval(:s, (SELECT max(id) FROM "{table.name}"), true)'),
+                {"s": sequence},
+            )
 
 
 def _dashboard_once(app, db, view, threshold, per_kpi: dict[str, list[float]]) -> float:
@@ -224,10 +242,118 @@ def _plans(app, db, view) -> list[dict]:
     return plans
 
 
+PASSWORD = "bench-password"  # noqa: S105 - a throwaway account in the benchmark's own database
+PROVINCE_ID = INSTITUTIONS + 1
+
+
+def _page_users(db) -> None:
+    """An administrator of institution 1 and a province auditor, to load the pages as they do."""
+    from campus.auth import hash_password
+    from campus.models import Institution, Role, RoleAssignment, User
+
+    if db.session.get(Institution, PROVINCE_ID) is None:
+        db.session.add(
+            Institution(id=PROVINCE_ID, code="PROV", name="Province office", kind="province")
+        )
+    for login, institution, role in (
+        ("bench-admin", 1, Role.ADMIN),
+        ("bench-auditor", PROVINCE_ID, Role.PROVINCE_AUDITOR),
+    ):
+        if db.session.query(User).filter_by(login=login).first() is None:
+            user = User(
+                institution_id=institution,
+                login=login,
+                name=login,
+                password_hash=hash_password(PASSWORD),
+                must_change_password=False,
+                locale="en",
+            )
+            user.roles.append(RoleAssignment(role=role, institution_id=institution))
+            db.session.add(user)
+    db.session.commit()
+
+
+def _signed_in(app, institution_code: str, login: str):
+    client = app.test_client()
+    response = client.post(
+        "/login", data={"institution": institution_code, "login": login, "password": PASSWORD}
+    )
+    assert response.status_code == 302, response.status_code
+    return client
+
+
+def _page_seconds(client, url: str) -> float:
+    started = time.perf_counter()
+    response = client.get(url)
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 200, (url, response.status_code)
+    return elapsed
+
+
+def _pages(app, db, repeat: int) -> tuple[list[Figure], list[str]]:
+    """The pages as their users load them (sign-in, query, tables, charts, template)."""
+    from oversight.models import ProvinceSnapshot
+
+    with app.app_context():
+        _page_users(db)
+        db.session.execute(ProvinceSnapshot.__table__.delete())
+        db.session.commit()
+    period = "month_from=2025-10&month_to=2026-09"
+    admin = _signed_in(app, "U1", "bench-admin")
+    auditor = _signed_in(app, "PROV", "bench-auditor")
+    pages = {
+        "one institution: dashboard page, 12 months by department": (
+            admin,
+            f"/oversight/?{period}&by=department",
+        ),
+        "province: page from its snapshot, 12 months by institution": (
+            auditor,
+            f"/oversight/province?{period}&by=institution",
+        ),
+        "province: page from its snapshot, 12 months by month": (
+            auditor,
+            f"/oversight/province?{period}&by=month",
+        ),
+    }
+    figures, notes = [], []
+    for name, (client, url) in pages.items():
+        # A province period nobody asked for before is computed by its first request.
+        first = _page_seconds(client, url)
+        samples = [_page_seconds(client, url) for _ in range(repeat)]
+        p95 = _percentiles(samples)["p95_s"]
+        figures.append(Figure(f"{name} (p95 of {repeat})", p95, "s", "< 1 s", p95 < 1.0))
+        notes.append(f"{name}: first load {first:.2f} s")
+    from campus import clock
+    from oversight import snapshots
+
+    started = time.perf_counter()
+    clock.set_now(NOW + timedelta(minutes=15))
+    settings = snapshots.SnapshotSettings.from_config(app.config)
+    with app.app_context():
+        refreshed = snapshots.refresh_sweep(db.session, clock.now(), settings)
+        db.session.commit()
+    clock.set_now(NOW)
+    figures.append(
+        Figure(
+            f"province: refresh sweep ({refreshed} snapshots: 2 asked for above + the default "
+            "period by institution and by month), off the page",
+            time.perf_counter() - started,
+            "s",
+            "within a scheduler tick",
+            None,
+        )
+    )
+    return figures, notes
+
+
 VIEWS = {
     "one institution, 12 months by department": ("department", (1,), None),
     "one institution, 12 months by month": ("month", (1,), None),
-    "province: 10 institutions side by side": ("institution", tuple(range(1, 11)), 10),
+    "province, computed live (the refresh sweep's work; the page reads its snapshot)": (
+        "institution",
+        tuple(range(1, 11)),
+        10,
+    ),
 }
 
 
@@ -264,8 +390,8 @@ def run(args) -> dict:
                     f"{name}: every KPI table (p95 of {args.repeat})",
                     p95,
                     "s",
-                    "< 1 s",
-                    p95 < 1.0,
+                    "— (off the page)" if threshold else "< 1 s",
+                    None if threshold else p95 < 1.0,
                     baseline,
                     "seq count(*) of warning",
                 )
@@ -277,6 +403,11 @@ def run(args) -> dict:
             )
         if args.explain:
             notes.append(_index_use(_plans(app, db, kpis.View((1,), *year, "department"))))
+    # Outside the app context above: each page request must get its own (Flask-Login keeps the
+    # signed-in user on the app context's `g`).
+    page_figures, page_notes = _pages(app, db, args.repeat)
+    figures += page_figures
+    notes += page_notes
     return {
         "title": "KPI dashboard at 1M warnings / 1M referrals (PostgreSQL)",
         "figures": figures,
