@@ -13,6 +13,10 @@ from campus.scope import Capability, institution_ids, student_filter
 from warning.models import Deadline, Signal, Warning, WarningEvent, WarningStatus
 
 PAGE_SIZE = 25
+# The total is counted exactly up to this many warnings (or up to the page shown, if further);
+# beyond it the page says "more than N". Counting a million warnings of a whole school's history
+# to print one number cost a second a page and told a counsellor nothing the word "more" does not.
+COUNT_CAP = 1000
 # Allow-listed sort keys: the query never sorts by a column named in the request.
 SORTS = {
     "level": (Warning.level.desc(), Warning.opened_at.asc()),
@@ -36,6 +40,7 @@ class QueueFilter:
 class QueuePage:
     rows: list[tuple[Warning, Student, str, bool]] = field(default_factory=list)
     total: int = 0
+    more: bool = False  # there are more than `total` warnings: the count stopped at its cap
 
 
 def _missed(now: datetime):
@@ -52,11 +57,12 @@ def queue(session: Session, user: User, flt: QueueFilter, now: datetime) -> Queu
     """One page of warnings the viewer may see, red first by default; each row says why.
 
     Cost stays flat at a million warnings: the total is a count over the narrow filtered join
-    (no display columns), the page is read in the order of `ix_warning_queue`, and "overdue" is
-    looked up for the page's rows only.
+    (no display columns) that stops at its cap, the page is read in the order of
+    `ix_warning_queue`, and "overdue" is looked up for the page's rows only.
     """
-    narrow = _filtered(select(Warning.id), user, flt, now)
-    total = session.scalar(select(func.count()).select_from(narrow.subquery()))
+    cap = max(COUNT_CAP, flt.page * PAGE_SIZE)
+    narrow = _filtered(select(Warning.id), user, flt, now).limit(cap + 1)
+    total = session.scalar(select(func.count()).select_from(narrow.subquery())) or 0
     order = SORTS.get(flt.sort, SORTS["level"])
     rows = session.execute(
         _filtered(select(Warning, Student, Department.name), user, flt, now)
@@ -66,7 +72,8 @@ def queue(session: Session, user: User, flt: QueueFilter, now: datetime) -> Queu
         .offset((flt.page - 1) * PAGE_SIZE)
     ).all()
     overdue = _overdue_among(session, [warning.id for warning, _, _ in rows], now)
-    return QueuePage([(w, s, d, w.id in overdue) for w, s, d in rows], total or 0)
+    shown = [(w, s, d, w.id in overdue) for w, s, d in rows]
+    return QueuePage(shown, min(total, cap), more=total > cap)
 
 
 def _filtered(query, user: User, flt: QueueFilter, now: datetime):

@@ -70,3 +70,26 @@ def test_a_closed_warnings_dropped_deadlines_are_not_overdue(campus, unit):
     closed = queue.queue(db.session, viewer, queue.QueueFilter(status="closed"), later)
     assert [overdue for _w, _s, _d, overdue in closed.rows] == [False]
     assert queue.queue(db.session, viewer, queue.QueueFilter(overdue=True), later).total == 0
+
+
+def test_a_long_history_says_more_than_n_and_still_pages_to_the_end(
+    campus, unit, login, monkeypatch
+):
+    """Past the count's cap the pager says "more than", and Next keeps going to the last row."""
+    monkeypatch.setattr(queue, "PAGE_SIZE", 2)
+    monkeypatch.setattr(queue, "COUNT_CAP", 3)
+    viewer = campus.staff(unit.institution, Role.SCHOOL_COUNSELLOR)
+    students = [campus.student(unit.group, name=f"Student {i}") for i in range(5)]
+    campus.commit()
+    for student in students:
+        _signal(student, 12)
+    client = login(viewer)
+
+    first = client.get("/warnings/", query_string={"status": "all"}).get_data(as_text=True)
+    assert "Page 1 of more than 2 · more than 3 in all" in first
+    assert "page=2" in first
+    last = client.get("/warnings/", query_string={"status": "all", "page": 3})
+    body = last.get_data(as_text=True)
+    assert "Page 3 of 3 · 5 in all" in body
+    assert "page=4" not in body
+    assert body.count("Student ") == 1
