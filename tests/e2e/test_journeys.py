@@ -281,38 +281,3 @@ def test_administrator_sees_the_kpis_move_and_exports_them(world: World):
     page.goto("/referrals/closure")
     expect(page.locator("main")).to_contain_text(world.hospital)
     world.shot(page, "4-referral-closure")
-
-
-def _sign_in_again(world: World, who: str, path: str) -> Page:
-    """Weeks later the old session has timed out: sign in afresh and open `path`."""
-    page = world.page_for(who)
-    page.goto(path)
-    return page
-
-
-def _student_id(live_app: Flask, world: World) -> int:
-    with live_app.app_context():
-        student_id = db.session.get(Warning, world.warning_id).student_id
-        db.session.remove()
-    return student_id
-
-
-def _move(page: Page, target: str, fields: dict[str, str] | None = None) -> None:
-    """Use the referral's move form towards `target` and see the new state saved."""
-    form = page.locator(f"form.move[action*='target={target}']")
-    for selector, value in (fields or {}).items():
-        target_field = form.locator(selector)
-        if target_field.evaluate("e => e.tagName") == "SELECT":
-            target_field.select_option(value)
-        else:
-            target_field.fill(value)
-    form.locator("button[type=submit]").click()
-    expect(page.locator("main .flash.error")).to_have_count(0)
-    expect(page.locator(f"form.move[action*='target={target}']")).to_have_count(0)
-
-
-def _submit(page: Page, form_selector: str) -> None:
-    """Submit the first form matching `form_selector`; the page must come back without an error."""
-    with page.expect_navigation():
-        page.locator(form_selector).first.locator("[type=submit]").click()
-    expect(page.locator("main .flash.error, main p.error")).to_have_count(0)
