@@ -40,6 +40,13 @@ def sweep(app) -> int:
     return done
 
 
+def stored_periods() -> set[tuple[str, str, str]]:
+    return {
+        (s.by, s.first_month.isoformat(), s.last_month.isoformat())
+        for s in db.session.scalars(select(ProvinceSnapshot))
+    }
+
+
 def test_page_says_how_old_its_figures_are(world, login):
     body = login(world.province).get("/oversight/province", query_string=SEPT).get_data(True)
     # 02:00 UTC is 10:00 in Shanghai, the display zone.
@@ -107,22 +114,14 @@ def test_the_sweep_keeps_the_default_period_and_forgets_unviewed_ones(world, log
     client.get("/oversight/province", query_string={"month_from": "2026-01", "month_to": "2026-03"})
     db.session.expire_all()
     assert sweep(app) == 2  # the default six months, by institution and by month
-    periods = {
-        (s.by, s.first_month.isoformat(), s.last_month.isoformat())
-        for s in db.session.scalars(select(ProvinceSnapshot))
-    }
-    assert periods == {
+    assert stored_periods() == {
         ("institution", "2026-01-01", "2026-03-01"),
         ("institution", "2026-04-01", "2026-09-01"),
         ("month", "2026-04-01", "2026-09-01"),
     }
     clock.advance(timedelta(days=31))  # October now: a new default period, nobody looked since
     sweep(app)
-    periods = {
-        (s.by, s.first_month.isoformat(), s.last_month.isoformat())
-        for s in db.session.scalars(select(ProvinceSnapshot))
-    }
-    assert periods == {
+    assert stored_periods() == {
         ("institution", "2026-05-01", "2026-10-01"),
         ("month", "2026-05-01", "2026-10-01"),
     }
