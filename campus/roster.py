@@ -27,7 +27,8 @@ from campus.models import (
     Student,
     User,
 )
-from campus.spreadsheets import RowError
+from campus.notifications import N_
+from campus.spreadsheets import ImportFileError, Message, RowError
 from campus.spreadsheets import read_table as read_spreadsheet
 
 REQUIRED_COLUMNS = (
@@ -43,7 +44,7 @@ OPTIONAL_COLUMNS = ("dorm_building", "room", "guardian_name", "guardian_phone", 
 GENDERS = {"男": "M", "女": "F", "m": "M", "f": "F", "male": "M", "female": "F"}
 
 
-class RosterFileError(ValueError):
+class RosterFileError(ImportFileError):
     """The file as a whole cannot be read (wrong type, missing columns, empty)."""
 
 
@@ -108,45 +109,73 @@ def _load_units(session: Session, institution: Institution) -> _Units:
     return _Units(departments, classes, class_department, buildings, rooms)
 
 
-def _row_errors(row: pd.Series, units: _Units, create_units: bool, today: date) -> list[str]:
-    reasons: list[str] = []
-    for column in REQUIRED_COLUMNS:
-        if not row[column]:
-            reasons.append(f"{column} is empty")
+def _row_errors(row: pd.Series, units: _Units, create_units: bool, today: date) -> list[Message]:
+    reasons = [
+        Message(N_("%(column)s is empty"), column=column)
+        for column in REQUIRED_COLUMNS
+        if not row[column]
+    ]
     if row["gender"] and row["gender"].lower() not in GENDERS:
-        reasons.append(f"gender '{row['gender']}' is not one of 男/女/M/F")
+        reasons.append(
+            Message(N_("gender '%(value)s' is not one of 男/女/M/F"), value=row["gender"])
+        )
     birth = pd.to_datetime(row["birth_date"], format="%Y-%m-%d", errors="coerce")
     if row["birth_date"] and pd.isna(birth):
-        reasons.append(f"birth_date '{row['birth_date']}' is not a date (YYYY-MM-DD)")
+        reasons.append(
+            Message(
+                N_("birth_date '%(value)s' is not a date (YYYY-MM-DD)"), value=row["birth_date"]
+            )
+        )
     elif not pd.isna(birth) and not (date(1900, 1, 1) <= birth.date() <= today):
-        reasons.append(f"birth_date '{row['birth_date']}' is out of range")
+        reasons.append(
+            Message(N_("birth_date '%(value)s' is out of range"), value=row["birth_date"])
+        )
     if row["grade"] and not (row["grade"].isdigit() and 1990 <= int(row["grade"]) <= 2100):
-        reasons.append(f"grade '{row['grade']}' is not a year of entry")
+        reasons.append(Message(N_("grade '%(value)s' is not a year of entry"), value=row["grade"]))
     status = row["enrolment_status"] or EnrolmentStatus.ENROLLED.value
     if status not in {s.value for s in EnrolmentStatus}:
-        reasons.append(f"enrolment_status '{status}' is unknown")
+        reasons.append(Message(N_("enrolment_status '%(value)s' is unknown"), value=status))
     if bool(row["dorm_building"]) != bool(row["room"]):
-        reasons.append("dorm_building and room must be given together")
+        reasons.append(Message(N_("dorm_building and room must be given together")))
     reasons.extend(_unit_errors(row, units, create_units))
     return reasons
 
 
-def _unit_errors(row: pd.Series, units: _Units, create_units: bool) -> list[str]:
+def _unit_errors(row: pd.Series, units: _Units, create_units: bool) -> list[Message]:
     department, class_name = row["department"], row["class"]
     if not department or not class_name:
         return []
     elsewhere = units.class_department.get(class_name, set()) - {department}
     if elsewhere and (department, class_name) not in units.classes:
-        return [f"class '{class_name}' belongs to {', '.join(sorted(elsewhere))}, not {department}"]
+        return [
+            Message(
+                N_("class '%(class_name)s' belongs to %(elsewhere)s, not %(department)s"),
+                class_name=class_name,
+                elsewhere=", ".join(sorted(elsewhere)),
+                department=department,
+            )
+        ]
     if create_units:
         return []
     reasons = []
     if department not in units.departments:
-        reasons.append(f"unknown department '{department}'")
+        reasons.append(Message(N_("unknown department '%(department)s'"), department=department))
     elif (department, class_name) not in units.classes:
-        reasons.append(f"unknown class '{class_name}' in {department}")
+        reasons.append(
+            Message(
+                N_("unknown class '%(class_name)s' in %(department)s"),
+                class_name=class_name,
+                department=department,
+            )
+        )
     if row["dorm_building"] and (row["dorm_building"], row["room"]) not in units.rooms:
-        reasons.append(f"unknown dorm room {row['dorm_building']}-{row['room']}")
+        reasons.append(
+            Message(
+                N_("unknown dorm room %(building)s-%(room)s"),
+                building=row["dorm_building"],
+                room=row["room"],
+            )
+        )
     return reasons
 
 
@@ -172,8 +201,11 @@ def validate(
                 if i != index
             ]
             reasons.append(
-                f"student_number {row['student_number']} also on line(s) "
-                f"{', '.join(map(str, others))}"
+                Message(
+                    N_("student_number %(number)s also on line(s) %(lines)s"),
+                    number=row["student_number"],
+                    lines=", ".join(map(str, others)),
+                )
             )
         errors.extend(RowError(line, row["student_number"], r) for r in reasons)
     return errors

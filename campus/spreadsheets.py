@@ -1,7 +1,8 @@
 """CSV and XLSX in and out: the one reader of imported files and the one formula-safe writer.
 
 Imports (roster, paper screenings, registrar data) are read here as text cells, so every import
-refuses the same wrong files with the same clear reasons before its own row checks run.
+refuses the same wrong files with the same clear reasons before its own row checks run. Reasons are
+`Message`s: English for the command line, in the viewer's language on the import pages.
 
 A cell starting with = + - @, a tab or a carriage return is read by spreadsheet programs as a
 formula (or a DDE call): such text is prefixed with a single quote in both formats. Numbers stay
@@ -17,11 +18,50 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
+from flask import has_request_context
+from flask_babel import gettext
 from openpyxl import Workbook
 
 from campus.notifications import N_
 
 MAX_IMPORT_ROWS = 100_000
+
+
+class Message(str):
+    """English text that keeps its message id and values, so a page can show it translated.
+
+    It is the English text itself: what the command line prints, logs keep and joins concatenate,
+    since it is often made outside a request. Values (cells of a file, settings of a policy) are
+    shown as given; a value that is itself a Message is translated with the text around it.
+    """
+
+    key: str
+    params: dict[str, object]
+
+    def __new__(cls, key: str, /, **params: object) -> Message:
+        message = super().__new__(cls, key % params if params else key)
+        message.key, message.params = key, params
+        return message
+
+    def shown(self) -> str:
+        """The text in the viewer's language during a request; English outside one."""
+        if not has_request_context():
+            return str(self)
+        values = {n: v.shown() if isinstance(v, Message) else v for n, v in self.params.items()}
+        return gettext(self.key, **values)
+
+
+def shown(text: str) -> str:
+    """A Message in the viewer's language; other text (made without a message id) as it is."""
+    return text.shown() if isinstance(text, Message) else text
+
+
+class ImportFileError(ValueError):
+    """A file that cannot be imported as a whole. Pages show `str(error)`, so it reads in the
+    viewer's language there and in English on the command line."""
+
+    def __str__(self) -> str:
+        return shown(self.args[0])
 
 
 @dataclass
@@ -30,11 +70,14 @@ class RowError:
 
     line: int
     student_number: str
-    reason: str
+    reason: str  # English; a Message when it can also be shown in the viewer's language
+
+    def shown_reason(self) -> str:
+        return shown(self.reason)
 
 
 def read_table(
-    filename: str, payload: bytes, *, required: Sequence[str], error: type[ValueError]
+    filename: str, payload: bytes, *, required: Sequence[str], error: type[ImportFileError]
 ) -> pd.DataFrame:
     """CSV or XLSX as stripped text cells under lower-case column names.
 
@@ -43,7 +86,7 @@ def read_table(
     """
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if suffix not in ("csv", "xlsx"):
-        raise error(N_("Only CSV or XLSX files can be imported."))
+        raise error(Message(N_("Only CSV or XLSX files can be imported.")))
     try:
         if suffix == "csv":
             frame = pd.read_csv(
@@ -59,15 +102,23 @@ def read_table(
         KeyError,
         OSError,
     ) as exc:
-        raise error(f"The file could not be read as {suffix.upper()}: {exc}") from exc
+        raise error(
+            Message(
+                N_("The file could not be read as %(format)s: %(detail)s"),
+                format=suffix.upper(),
+                detail=str(exc),
+            )
+        ) from exc
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     missing = [c for c in required if c not in frame.columns]
     if missing:
-        raise error(f"Missing columns: {', '.join(missing)}.")
+        raise error(Message(N_("Missing columns: %(columns)s."), columns=", ".join(missing)))
     if frame.empty:
-        raise error(N_("The file has no rows."))
+        raise error(Message(N_("The file has no rows.")))
     if len(frame) > MAX_IMPORT_ROWS:
-        raise error(f"At most {MAX_IMPORT_ROWS} rows can be imported at once.")
+        raise error(
+            Message(N_("At most %(limit)s rows can be imported at once."), limit=MAX_IMPORT_ROWS)
+        )
     return frame.reset_index(drop=True).apply(lambda col: col.astype(str).str.strip())
 
 

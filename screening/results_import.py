@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from campus import audit
 from campus.models import Student, User
+from campus.notifications import N_
 from campus.scope import Capability, student_filter
-from campus.spreadsheets import RowError
+from campus.spreadsheets import ImportFileError, Message, RowError
 from campus.spreadsheets import read_table as read_spreadsheet
 from screening.bulk_scoring import item_columns, score_frame
 from screening.instruments import Instrument
@@ -27,7 +28,7 @@ from screening.models import Campaign, CampaignAssignment, ResultSource, Screeni
 from screening.scoring import AnswerError
 
 
-class ResultsFileError(ValueError):
+class ResultsFileError(ImportFileError):
     """The file as a whole cannot be used (wrong type, unreadable, missing columns, empty)."""
 
 
@@ -60,7 +61,13 @@ def import_results(
 ) -> ImportReport:
     """Validate the whole frame; store every row, the clean rows if asked, or nothing."""
     if inst.code not in campaign.instruments:
-        raise ResultsFileError(f"{inst.abbreviation} is not part of the campaign {campaign.name}.")
+        raise ResultsFileError(
+            Message(
+                N_("%(instrument)s is not part of the campaign %(campaign)s."),
+                instrument=inst.abbreviation,
+                campaign=campaign.name,
+            )
+        )
     try:
         columns = item_columns(inst, frame)
     except AnswerError as exc:
@@ -137,17 +144,31 @@ def _row_errors(
     repeated = numbers[numbers.duplicated(keep=False) & (numbers != "")]
     errors = []
     for index, number in numbers.items():
-        reasons = []
+        reasons: list[str] = []
         if not number:
-            reasons.append("student_number is empty")
+            reasons.append(Message(N_("%(column)s is empty"), column="student_number"))
         elif number not in assignments:
-            reasons.append(f"student {number} is not in this campaign's cohort")
+            reasons.append(
+                Message(N_("student %(number)s is not in this campaign's cohort"), number=number)
+            )
         elif assignments[number].id in done:
-            reasons.append(f"student {number} already has a result for this instrument")
+            reasons.append(
+                Message(
+                    N_("student %(number)s already has a result for this instrument"),
+                    number=number,
+                )
+            )
         if index in repeated.index:
             others = [_line(i) for i in repeated.index[repeated == number] if i != index]
-            reasons.append(f"student_number {number} also on line(s) {', '.join(map(str, others))}")
+            reasons.append(
+                Message(
+                    N_("student_number %(number)s also on line(s) %(lines)s"),
+                    number=number,
+                    lines=", ".join(map(str, others)),
+                )
+            )
         if scored.at[index, "error"]:
+            # The scoring engine words answer problems itself, in English here.
             reasons.append(scored.at[index, "error"])
         errors.extend(RowError(_line(index), number, r) for r in reasons)
     return errors

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from campus import audit
 from campus.models import Institution, Student, User
-from campus.spreadsheets import RowError
+from campus.notifications import N_
+from campus.spreadsheets import ImportFileError, Message, RowError
 from campus.spreadsheets import read_table as read_spreadsheet
 from warning import labels, services
 from warning.models import AcademicRecord, LifeEvent, LifeEventKind, Signal, SignalSource
@@ -51,7 +52,7 @@ LIFE_EVENT_FLAGS: dict[LifeEventKind, str] = {
 }
 
 
-class AcademicFileError(ValueError):
+class AcademicFileError(ImportFileError):
     """The file as a whole cannot be read (wrong type, missing columns, empty)."""
 
 
@@ -82,21 +83,39 @@ def _absence(raw: str) -> float | None:
     return value if 0 <= value <= 1 else None
 
 
-def _row_problems(row: pd.Series, students: dict[str, Student]) -> list[str]:
-    problems = [f"{c} is empty" for c in ("student_number", "term") if not row[c]]
+def _row_problems(row: pd.Series, students: dict[str, Student]) -> list[Message]:
+    problems = [
+        Message(N_("%(column)s is empty"), column=c)
+        for c in ("student_number", "term")
+        if not row[c]
+    ]
     if row["student_number"] and row["student_number"] not in students:
-        problems.append(f"unknown student_number {row['student_number']}")
+        problems.append(
+            Message(N_("unknown student_number %(number)s"), number=row["student_number"])
+        )
+    credits = row["failed_credits"]
     try:
-        if not 0 <= float(row["failed_credits"] or "x") <= 300:
-            problems.append(f"failed_credits '{row['failed_credits']}' is out of range")
+        if not 0 <= float(credits or "x") <= 300:
+            problems.append(
+                Message(N_("failed_credits '%(value)s' is out of range"), value=credits)
+            )
     except ValueError:
-        problems.append(f"failed_credits '{row['failed_credits']}' is not a number")
+        problems.append(Message(N_("failed_credits '%(value)s' is not a number"), value=credits))
     if row["academic_warning"].lower() not in YES | NO:
-        problems.append(f"academic_warning '{row['academic_warning']}' is not yes or no")
+        problems.append(
+            Message(
+                N_("academic_warning '%(value)s' is not yes or no"), value=row["academic_warning"]
+            )
+        )
     if _absence(row["absence_rate"]) is None:
-        problems.append(f"absence_rate '{row['absence_rate']}' is not between 0 and 1 (or 0–100%)")
+        problems.append(
+            Message(
+                N_("absence_rate '%(value)s' is not between 0 and 1 (or 0–100%%)"),
+                value=row["absence_rate"],
+            )
+        )
     if len(row["term"]) > 20:
-        problems.append("term is longer than 20 characters")
+        problems.append(Message(N_("term is longer than 20 characters")))
     return problems
 
 
@@ -123,7 +142,13 @@ def import_academic(
     for index, row in frame.iterrows():
         problems = _row_problems(row, students)
         if keys[index] in duplicated:
-            problems.append(f"{row['student_number']} / {row['term']} appears more than once")
+            problems.append(
+                Message(
+                    N_("%(number)s / %(term)s appears more than once"),
+                    number=row["student_number"],
+                    term=row["term"],
+                )
+            )
         report.errors.extend(RowError(int(index) + 2, row["student_number"], p) for p in problems)
     if report.errors:
         return report

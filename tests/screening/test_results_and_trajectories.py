@@ -108,6 +108,36 @@ def test_admin_imports_results_through_the_web_page(client, school, make_campaig
     assert b"Nothing was imported" in response.data and b"NOBODY" in response.data
 
 
+@pytest.mark.parametrize(
+    ("locale", "shown", "hidden"),
+    [
+        ("zh_CN", "学号 NOBODY 的学生不在本次筛查活动的筛查对象中", "cohort"),
+        ("en", "student NOBODY is not in this campaign's cohort", "筛查对象"),
+    ],
+)
+def test_results_import_page_shows_bad_rows_in_the_viewers_language(
+    client, school, make_campaign, locale, shown, hidden
+):
+    import html
+    import io
+
+    campaign = make_campaign()
+    school.admin.locale = locale
+    db.session.commit()
+    sign_in(client, school.admin)
+    response = client.post(
+        f"/screening/campaigns/{campaign.id}/import",
+        data={
+            "instrument": "phq9",
+            "file": (io.BytesIO((HEADER + _row("NOBODY", [0] * 10)).encode()), "paper.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert shown in page and hidden not in page
+
+
 def test_a_reliable_worsening_between_rounds_is_recorded_as_a_signal(school, make_campaign):
     spring = make_campaign(
         "2026 spring",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import io
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from campus import clock
@@ -55,6 +57,38 @@ def test_academic_import_with_a_bad_row_reports_it_and_imports_nothing(campus, u
     assert response.status_code == 400
     assert "unknown student_number NOBODY" in page and "is not a number" in page
     assert (_count(AcademicRecord), _count(Signal)) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("locale", "shown", "hidden"),
+    [
+        (
+            "zh_CN",
+            ("学号 NOBODY 不存在", "failed_credits“abc”不是数字", "（或 0–100%）"),
+            ("unknown student_number", "is not a number"),
+        ),
+        (
+            "en",
+            ("unknown student_number NOBODY", "failed_credits 'abc' is not a number", "0–100%)"),
+            ("不存在", "不是数字"),
+        ),
+    ],
+)
+def test_academic_import_problems_read_in_the_viewers_language(
+    campus, unit, login, locale, shown, hidden
+):
+    admin = campus.staff(unit.institution, Role.ADMIN)
+    admin.locale = locale
+    campus.commit()
+    bad = (
+        "student_number,term,failed_credits,academic_warning,absence_rate\n"
+        "NOBODY,2025-2,abc,no,150%\n"
+    )
+    page = html.unescape(_upload(login(admin), bad).get_data(as_text=True))
+    for phrase in shown:
+        assert phrase in page
+    for phrase in hidden:
+        assert phrase not in page
 
 
 def test_wrong_file_type_is_refused(campus, unit, login):

@@ -1,0 +1,122 @@
+"""Why a roster file or row is refused reads in the viewer's language; the file's values as typed.
+
+The reasons are built outside any request (the command line imports too), so they keep their
+message id and values and are translated when the import page shows them.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+
+import pytest
+
+from campus.models import Role
+
+HEADER = "student_number,name,gender,birth_date,department,class,grade,dorm_building,room\n"
+BAD_ROWS = (
+    "2026003,王五,男,2007-13-45,计算机学院,不存在班,2026,,\n"
+    "2026004,赵六,女,2007-01-01,计算机学院,计科2601班,2026,,\n"
+    "2026004,钱七,女,2007-02-01,计算机学院,计科2601班,2026,,\n"
+)
+MISSING_GENDER = (
+    "student_number,name,birth_date,department,class,grade\n2026003,王五,2007-01-01,a,b,2026\n"
+)
+
+
+@pytest.fixture
+def admin(campus):
+    inst = campus.institution("XJU")
+    campus.class_group(campus.department(inst, "计算机学院"), "计科2601班")
+    user = campus.staff(inst, Role.ADMIN)
+    campus.commit()
+    return user
+
+
+def _upload(client, text: str) -> tuple[int, str]:
+    response = client.post(
+        "/admin/roster",
+        data={"file": (io.BytesIO(text.encode()), "roster.csv")},
+        content_type="multipart/form-data",
+    )
+    return response.status_code, html.unescape(response.get_data(as_text=True))
+
+
+def _as(login, admin, locale: str):
+    admin.locale = locale
+    return login(admin)
+
+
+@pytest.mark.parametrize(
+    ("locale", "shown", "hidden"),
+    [
+        (
+            "zh_CN",
+            (
+                "birth_date“2007-13-45”不是有效日期（格式应为 YYYY-MM-DD）",
+                "计算机学院没有班级“不存在班”",
+                "学号 2026004 在第 4 行重复出现",
+            ),
+            ("is not a date", "unknown class", "also on line"),
+        ),
+        (
+            "en",
+            (
+                "birth_date '2007-13-45' is not a date (YYYY-MM-DD)",
+                "unknown class '不存在班' in 计算机学院",
+                "student_number 2026004 also on line(s) 4",
+            ),
+            ("不是有效日期", "没有班级", "重复出现"),
+        ),
+    ],
+)
+def test_bad_roster_rows_read_in_the_viewers_language(login, admin, locale, shown, hidden):
+    status, page = _upload(_as(login, admin, locale), HEADER + BAD_ROWS)
+    assert status == 422
+    for phrase in shown:
+        assert phrase in page
+    for phrase in hidden:
+        assert phrase not in page
+
+
+@pytest.mark.parametrize(
+    ("locale", "shown", "hidden"),
+    [
+        ("zh_CN", "缺少列：gender。", "Missing columns"),
+        ("en", "Missing columns: gender.", "缺少列"),
+    ],
+)
+def test_a_file_without_a_required_column_is_refused_in_the_viewers_language(
+    login, admin, locale, shown, hidden
+):
+    status, page = _upload(_as(login, admin, locale), MISSING_GENDER)
+    assert status == 422
+    assert shown in page and hidden not in page
+
+
+def test_values_from_the_file_are_shown_as_typed_never_translated_and_escaped(login, admin):
+    # "Red" is also a catalog entry (红色): as a class name it must stay "Red".
+    rows = (
+        "2026003,王五,男,2007-01-01,计算机学院,Red,2026,,\n"
+        "2026004,赵六,女,2007-01-01,计算机学院,<b>CS</b>,2026,,\n"
+    )
+    response = _as(login, admin, "zh_CN").post(
+        "/admin/roster",
+        data={"file": (io.BytesIO((HEADER + rows).encode()), "roster.csv")},
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert "计算机学院没有班级“Red”" in page
+    assert "计算机学院没有班级“&lt;b&gt;CS&lt;/b&gt;”" in page and "<b>CS</b>" not in page
+
+
+def test_the_command_line_reports_in_english_whatever_the_default_language(app, admin, tmp_path):
+    """Operators read the CLI; the institution's Chinese default is for the pages."""
+    rows, columns = tmp_path / "rows.csv", tmp_path / "columns.csv"
+    rows.write_text(HEADER + BAD_ROWS, encoding="utf-8")
+    columns.write_text(MISSING_GENDER, encoding="utf-8")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["campus", "import-roster", "XJU", str(rows)])
+    assert "line 2 (2026003): unknown class '不存在班' in 计算机学院" in result.output
+    result = runner.invoke(args=["campus", "import-roster", "XJU", str(columns)])
+    assert result.exit_code != 0 and "Missing columns: gender." in result.output
