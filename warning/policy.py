@@ -3,7 +3,7 @@
 Every threshold lives in a versioned YAML policy (``policies/default.yaml``) so that changing a
 cut-off is a reviewed configuration change, not a code change, and every decision records the policy
 version that made it. Nothing here touches Flask or the database: callers pass plain evidence and
-a clock.
+a clock. A draft's problems are Messages: English text that the policy page shows translated.
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import yaml
+
+from campus.notifications import N_
+from campus.spreadsheets import Message
 
 SOURCES = (
     "screening",
@@ -253,7 +256,7 @@ class Triage:
 class PolicyError(ValueError):
     """A policy draft is invalid; ``errors`` lists every problem so a form can show them all."""
 
-    def __init__(self, errors: Sequence[str]) -> None:
+    def __init__(self, errors: Sequence[Message]) -> None:
         self.errors = tuple(errors)
         super().__init__("invalid triage policy:\n" + "\n".join(f"- {e}" for e in self.errors))
 
@@ -302,7 +305,7 @@ def policy_from_yaml_text(text: str) -> Policy:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise PolicyError([f"not valid YAML: {exc}"]) from None
+        raise PolicyError([Message(N_("not valid YAML: %(detail)s"), detail=str(exc))]) from None
     return _policy_from_mapping(data)
 
 
@@ -313,13 +316,13 @@ def default_policy() -> Policy:
 
 
 def _policy_from_mapping(data: Any) -> Policy:
-    problems: list[str] = []
+    problems: list[Message] = []
     if not isinstance(data, Mapping):
-        raise PolicyError(["the policy must be a mapping of settings"])
+        raise PolicyError([Message(N_("the policy must be a mapping of settings"))])
     _reject_unknown(data, _TOP_KEYS, "policy", problems)
     version = data.get("version")
     if not isinstance(version, str) or not version.strip():
-        problems.append('version: required, a text (quote numbers: "2026.1")')
+        problems.append(Message(N_('version: required, a text (quote numbers: "2026.1")')))
     rules = _parse_list(data.get("rules"), "rules", _parse_rule, problems, required=True)
     aggregates = _parse_list(
         data.get("aggregate_rules", []), "aggregate_rules", _parse_aggregate, problems
@@ -345,13 +348,12 @@ def _policy_from_mapping(data: Any) -> Policy:
 # Evidence that must always be red, whatever an administrator writes: a safety answer, an acute
 # ASQ and a peer's report of suicidal talk, self-harm or crisis behaviour (the brief's red row).
 # A policy that lets one of them grade lower would silently stop crisis warnings.
-MUST_BE_RED: tuple[tuple[str, str, frozenset[str]], ...] = (
-    ("a screening safety item (flag safety)", "screening", frozenset({"safety"})),
-    ("an acute ASQ positive (flag asq_acute)", "screening", frozenset({"asq_acute"})),
-    *(
-        (f"a concern report of {flag.split(':')[1]} (flag {flag})", "concern_report", {flag})
-        for flag in ("concern:suicidal_talk", "concern:self_harm", "concern:crisis_behaviour")
-    ),
+MUST_BE_RED: tuple[tuple[str, str, str], ...] = (
+    (N_("a screening safety item"), "screening", "safety"),
+    (N_("an acute ASQ positive"), "screening", "asq_acute"),
+    (N_("a concern report of suicidal talk"), "concern_report", "concern:suicidal_talk"),
+    (N_("a concern report of self-harm"), "concern_report", "concern:self_harm"),
+    (N_("a concern report of crisis behaviour"), "concern_report", "concern:crisis_behaviour"),
 )
 
 
@@ -368,69 +370,92 @@ def institution_policy_from_yaml_text(text: str) -> Policy:
     return policy
 
 
-def safety_problems(policy: Policy) -> list[str]:
+def safety_problems(policy: Policy) -> list[Message]:
     """Why ``policy`` would let a crisis go unflagged or lapse; empty when it is safe."""
     problems = [
-        f"rules: {what} must grade red; add a red rule for it"
-        for what, source, flags in MUST_BE_RED
+        Message(
+            N_("rules: %(evidence)s (flag %(flag)s) must grade red; add a red rule for it"),
+            evidence=Message(what),
+            flag=flag,
+        )
+        for what, source, flag in MUST_BE_RED
         if implied_level(
-            policy, SignalEvidence(0, source, datetime(2000, 1, 1), flags=frozenset(flags))
+            policy, SignalEvidence(0, source, datetime(2000, 1, 1), flags=frozenset({flag}))
         )
         != Level.RED
     ]
     if policy.expiry_days.get(Level.RED) is not None:
-        problems.append("expiry_days.red: must be null; red never lapses by itself")
+        problems.append(Message(N_("expiry_days.red: must be null; red never lapses by itself")))
     return problems
 
 
 def _reject_unknown(
-    data: Mapping[str, Any], allowed: frozenset[str], where: str, problems: list[str]
+    data: Mapping[str, Any], allowed: frozenset[str], where: str, problems: list[Message]
 ) -> None:
     for key in data:
         if key not in allowed:
             problems.append(
-                f"{where}: unknown setting {key!r} (expected one of {', '.join(sorted(allowed))})"
+                Message(
+                    N_("%(where)s: unknown setting %(setting)s (expected one of %(allowed)s)"),
+                    where=where,
+                    setting=repr(key),
+                    allowed=", ".join(sorted(allowed)),
+                )
             )
 
 
-def _reject_duplicate_keys(rules: Iterable[Rule | ConcernRule], problems: list[str]) -> None:
+def _reject_duplicate_keys(rules: Iterable[Rule | ConcernRule], problems: list[Message]) -> None:
     seen: set[str] = set()
     for rule in rules:
         if rule.key in seen:
-            problems.append(f"rule key {rule.key!r} is used twice; keys name explanations")
+            problems.append(
+                Message(
+                    N_("rule key %(rule)s is used twice; keys name explanations"),
+                    rule=repr(rule.key),
+                )
+            )
         seen.add(rule.key)
 
 
 def _parse_list(
     value: Any,
     where: str,
-    parse_item: Callable[[Any, str, list[str]], Any],
-    problems: list[str],
+    parse_item: Callable[[Any, str, list[Message]], Any],
+    problems: list[Message],
     required: bool = False,
 ) -> list[Any]:
     if value is None and not required:
         return []
     if not isinstance(value, list) or (required and not value):
-        problems.append(f"{where}: required, a non-empty list" if required else f"{where}: a list")
+        key = N_("%(where)s: required, a non-empty list") if required else N_("%(where)s: a list")
+        problems.append(Message(key, where=where))
         return []
     parsed = [parse_item(item, f"{where}[{i}]", problems) for i, item in enumerate(value)]
     return [p for p in parsed if p is not None]
 
 
-def _parse_level(value: Any, where: str, problems: list[str]) -> Level | None:
+def _parse_level(value: Any, where: str, problems: list[Message]) -> Level | None:
     try:
         level = Level.from_code(value) if isinstance(value, str) else None
     except ValueError:
         level = None
     if level is None or level == Level.NONE:
-        problems.append(f"{where}: unknown level {value!r} (expected blue, yellow or red)")
+        problems.append(
+            Message(
+                N_("%(where)s: unknown level %(value)s (expected blue, yellow or red)"),
+                where=where,
+                value=repr(value),
+            )
+        )
         return None
     return level
 
 
-def _parse_rule(value: Any, where: str, problems: list[str]) -> Rule | None:
+def _parse_rule(value: Any, where: str, problems: list[Message]) -> Rule | None:
     if not isinstance(value, Mapping):
-        problems.append(f"{where}: a rule must be a mapping with level and when")
+        problems.append(
+            Message(N_("%(where)s: a rule must be a mapping with level and when"), where=where)
+        )
         return None
     _reject_unknown(value, _RULE_KEYS, where, problems)
     level = _parse_level(value.get("level"), f"{where}.level", problems)
@@ -446,9 +471,9 @@ def _derived_key(when: Condition) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(when.to_mapping().items()))
 
 
-def _parse_condition(value: Any, where: str, problems: list[str]) -> Condition | None:
+def _parse_condition(value: Any, where: str, problems: list[Message]) -> Condition | None:
     if not isinstance(value, Mapping) or not value:
-        problems.append(f"{where}: required, a mapping of conditions")
+        problems.append(Message(N_("%(where)s: required, a mapping of conditions"), where=where))
         return None
     count = len(problems)
     _reject_unknown(value, _CONDITION_KEYS, where, problems)
@@ -461,17 +486,34 @@ def _parse_condition(value: Any, where: str, problems: list[str]) -> Condition |
     low = _parse_number(value.get("total_min"), f"{where}.total_min", problems)
     high = _parse_number(value.get("total_max"), f"{where}.total_max", problems)
     if (low is not None or high is not None) and texts["instrument"] is None:
-        problems.append(f"{where}: total_min/total_max need an instrument; totals differ by scale")
+        problems.append(
+            Message(
+                N_("%(where)s: total_min/total_max need an instrument; totals differ by scale"),
+                where=where,
+            )
+        )
     if low is not None and high is not None and low > high:
-        problems.append(f"{where}: total_min {low} is above total_max {high}")
+        problems.append(
+            Message(
+                N_("%(where)s: total_min %(low)s is above total_max %(high)s"),
+                where=where,
+                low=low,
+                high=high,
+            )
+        )
     if len(problems) > count:
         return None
     return Condition(any_flag=any_flag, sources=sources, total_min=low, total_max=high, **texts)
 
 
-def _parse_aggregate(value: Any, where: str, problems: list[str]) -> ConcernRule | None:
+def _parse_aggregate(value: Any, where: str, problems: list[Message]) -> ConcernRule | None:
     if not isinstance(value, Mapping) or not isinstance(value.get("when"), Mapping):
-        problems.append(f"{where}: an aggregate rule must be a mapping with level and when")
+        problems.append(
+            Message(
+                N_("%(where)s: an aggregate rule must be a mapping with level and when"),
+                where=where,
+            )
+        )
         return None
     _reject_unknown(value, _RULE_KEYS, where, problems)
     when = value["when"]
@@ -490,9 +532,11 @@ def _parse_aggregate(value: Any, where: str, problems: list[str]) -> ConcernRule
     return ConcernRule(str(key), level, reports, days, sources)
 
 
-def _parse_expiry(value: Any, problems: list[str]) -> dict[Level, int | None]:
+def _parse_expiry(value: Any, problems: list[Message]) -> dict[Level, int | None]:
     if not isinstance(value, Mapping):
-        problems.append("expiry_days: required, days for blue, yellow and red (null = never)")
+        problems.append(
+            Message(N_("expiry_days: required, days for blue, yellow and red (null = never)"))
+        )
         return {}
     _reject_unknown(
         value, frozenset(level.code for level in _EXPIRING_LEVELS), "expiry_days", problems
@@ -501,7 +545,11 @@ def _parse_expiry(value: Any, problems: list[str]) -> dict[Level, int | None]:
     for level in _EXPIRING_LEVELS:
         where = f"expiry_days.{level.code}"
         if level.code not in value:
-            problems.append(f"{where}: required (a number of days, or null for never)")
+            problems.append(
+                Message(
+                    N_("%(where)s: required (a number of days, or null for never)"), where=where
+                )
+            )
         elif value[level.code] is None:
             expiry[level] = None
         else:
@@ -509,66 +557,95 @@ def _parse_expiry(value: Any, problems: list[str]) -> dict[Level, int | None]:
     return expiry
 
 
-def _parse_days(value: Any, where: str, problems: list[str]) -> int | None:
+def _parse_days(value: Any, where: str, problems: list[Message]) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool) and value < 0:
-        problems.append(f"{where}: negative day count {value}; must be at least 1")
+        problems.append(
+            Message(
+                N_("%(where)s: negative day count %(value)s; must be at least 1"),
+                where=where,
+                value=value,
+            )
+        )
         return None
     return _parse_int(value, where, problems, 1)
 
 
 def _parse_int(
-    value: Any, where: str, problems: list[str], minimum: int, maximum: int | None = None
+    value: Any, where: str, problems: list[Message], minimum: int, maximum: int | None = None
 ) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
-        problems.append(f"{where}: required, a whole number")
+        problems.append(Message(N_("%(where)s: required, a whole number"), where=where))
         return None
     if value < minimum or (maximum is not None and value > maximum):
-        bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
-        problems.append(f"{where}: {value} is out of range; must be {bound}")
+        problems.append(_out_of_range(where, value, minimum, maximum))
         return None
     return value
 
 
-def _parse_number(value: Any, where: str, problems: list[str]) -> float | None:
+def _out_of_range(where: str, value: int, minimum: int, maximum: int | None) -> Message:
+    if maximum is None:
+        return Message(
+            N_("%(where)s: %(value)s is out of range; must be at least %(minimum)s"),
+            where=where,
+            value=value,
+            minimum=minimum,
+        )
+    return Message(
+        N_("%(where)s: %(value)s is out of range; must be between %(minimum)s and %(maximum)s"),
+        where=where,
+        value=value,
+        minimum=minimum,
+        maximum=maximum,
+    )
+
+
+def _parse_number(value: Any, where: str, problems: list[Message]) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        problems.append(f"{where}: a number")
+        problems.append(Message(N_("%(where)s: a number"), where=where))
         return None
     return float(value)
 
 
-def _parse_text(value: Any, where: str, problems: list[str]) -> str | None:
+def _parse_text(value: Any, where: str, problems: list[Message]) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value:
-        problems.append(f"{where}: a non-empty text")
+        problems.append(Message(N_("%(where)s: a non-empty text"), where=where))
         return None
     return value
 
 
-def _parse_texts(value: Any, where: str, problems: list[str]) -> tuple[str, ...]:
+def _parse_texts(value: Any, where: str, problems: list[Message]) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        problems.append(f"{where}: a non-empty list of texts")
+        problems.append(Message(N_("%(where)s: a non-empty list of texts"), where=where))
         return ()
     return tuple(value)
 
 
 def _parse_sources(
-    value: Any, where: str, problems: list[str], required: bool = True
+    value: Any, where: str, problems: list[Message], required: bool = True
 ) -> tuple[str, ...]:
     if value is None and not required:
         return ()
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not items:
-        problems.append(f"{where}: required, a source or a list of sources")
+        problems.append(
+            Message(N_("%(where)s: required, a source or a list of sources"), where=where)
+        )
         return ()
     unknown = [s for s in items if s not in SOURCES]
     if unknown:
         problems.append(
-            f"{where}: unknown source {unknown!r} (expected some of {', '.join(SOURCES)})"
+            Message(
+                N_("%(where)s: unknown source %(unknown)s (expected some of %(sources)s)"),
+                where=where,
+                unknown=repr(unknown),
+                sources=", ".join(SOURCES),
+            )
         )
         return ()
     return tuple(items)

@@ -1,0 +1,83 @@
+"""The problems of a triage policy draft read in the administrator's language on the policy page.
+
+Settings and values from the YAML (paths such as ``rules[0].level``, levels, flags) are shown as
+written: they are what the administrator has to type.
+"""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+
+from campus.models import Role
+from warning import retriage
+
+BROKEN = "version: 1\nrules:\n  - {level: purple, when: {flag: safety}}\n"
+WITHOUT_SAFETY_RULE = retriage.default_yaml().replace(
+    "  - {key: safety_item, level: red, when: {flag: safety}}\n", ""
+)
+
+
+def _post_draft(campus, unit, login, locale: str, yaml_text: str) -> str:
+    admin = campus.staff(unit.institution, Role.ADMIN)
+    admin.locale = locale
+    campus.commit()
+    response = login(admin).post("/warnings/policy", data={"yaml_text": yaml_text})
+    assert response.status_code == 400
+    return html.unescape(response.get_data(as_text=True))
+
+
+@pytest.mark.parametrize(
+    ("locale", "shown", "hidden"),
+    [
+        (
+            "zh_CN",
+            (
+                'version：必填，须为文本（数字请加引号，如 "2026.1"）',
+                "rules[0].level：未知级别 'purple'（应为 blue、yellow 或 red）",
+                "expiry_days：必填，分别给出 blue、yellow、red 的天数（null 表示永不失效）",
+            ),
+            ("required, a text", "unknown level", "days for blue"),
+        ),
+        (
+            "en",
+            (
+                'version: required, a text (quote numbers: "2026.1")',
+                "rules[0].level: unknown level 'purple' (expected blue, yellow or red)",
+                "expiry_days: required, days for blue, yellow and red (null = never)",
+            ),
+            ("必填", "未知级别", "永不失效"),
+        ),
+    ],
+)
+def test_every_problem_of_a_broken_draft_reads_in_the_admins_language(
+    campus, unit, login, locale, shown, hidden
+):
+    page = _post_draft(campus, unit, login, locale, BROKEN)
+    for phrase in shown:
+        assert phrase in page
+    for phrase in hidden:
+        assert phrase not in page
+
+
+@pytest.mark.parametrize(
+    ("locale", "shown", "hidden"),
+    [
+        (
+            "zh_CN",
+            "rules：筛查安全条目阳性（标记 safety）必须定为红色预警；请为其添加一条红色规则",
+            "must grade red",
+        ),
+        (
+            "en",
+            "rules: a screening safety item (flag safety) must grade red; add a red rule for it",
+            "必须定为红色预警",
+        ),
+    ],
+)
+def test_a_draft_that_would_miss_a_crisis_is_refused_in_the_admins_language(
+    campus, unit, login, locale, shown, hidden
+):
+    page = _post_draft(campus, unit, login, locale, WITHOUT_SAFETY_RULE)
+    assert shown in page and hidden not in page
