@@ -109,13 +109,13 @@ class Warning(db.Model):
             sqlite_where=text(f"status = '{WarningStatus.OPEN.name}'"),
             postgresql_where=text(f"status = '{WarningStatus.OPEN.name}'"),
         ),
-        # The counsellor queue's default order (red first, oldest first) read straight off the
-        # index, so a page is the first 25 entries, not a sort of every open warning.
+        # The counsellor queue's default order (open first, red first, oldest first) read straight
+        # off the index, so a page is the first 25 entries, not a sort of every warning.
         # The student id rides along (PostgreSQL) so the queue's total is an index-only count.
         Index(
             "ix_warning_queue",
             "institution_id",
-            "status",
+            text("status DESC"),
             text("level DESC"),
             "opened_at",
             "id",

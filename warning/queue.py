@@ -18,8 +18,10 @@ PAGE_SIZE = 25
 # to print one number cost a second a page and told a counsellor nothing the word "more" does not.
 COUNT_CAP = 1000
 # Allow-listed sort keys: the query never sorts by a column named in the request.
+# "level" lists open warnings before closed ones when both are shown: the stored status names sort
+# 'OPEN' after 'CLOSED', so descending puts them first, in the order of `ix_warning_queue`.
 SORTS = {
-    "level": (Warning.level.desc(), Warning.opened_at.asc()),
+    "level": (Warning.status.desc(), Warning.level.desc(), Warning.opened_at.asc()),
     "opened": (Warning.opened_at.desc(),),
     "oldest": (Warning.opened_at.asc(),),
     "name": (Student.name.asc(),),

@@ -93,3 +93,24 @@ def test_a_long_history_says_more_than_n_and_still_pages_to_the_end(
     assert "Page 3 of 3 · 5 in all" in body
     assert "page=4" not in body
     assert body.count("Student ") == 1
+
+
+def test_all_warnings_list_the_open_ones_before_the_closed_ones(campus, unit):
+    """Red first applies within open and within closed: a closed red is history, so an open
+    lower-level warning comes before it."""
+    from warning.models import Warning, WarningStatus
+
+    viewer = campus.staff(unit.institution, Role.SCHOOL_COUNSELLOR)
+    later_student = campus.student(unit.group, name="Zhao Lei")
+    campus.commit()
+    _signal(unit.student, 22)
+    closed = db.session.query(Warning).one()
+    closed.status = WarningStatus.CLOSED
+    db.session.commit()
+    _signal(later_student, 12)
+    page = queue.queue(db.session, viewer, queue.QueueFilter(status="all"), clock.now())
+    listed = [
+        (student.name, warning.status, warning.level) for warning, student, _d, _o in page.rows
+    ]
+    assert [name for name, _status, _level in listed] == ["Zhao Lei", unit.student.name]
+    assert listed[0][1] == WarningStatus.OPEN and listed[0][2] < listed[1][2]
