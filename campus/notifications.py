@@ -23,12 +23,6 @@ from campus.extensions import db
 from campus.models import User
 
 
-def N_(message: str) -> str:
-    """Mark a message for the catalog without translating it: it is stored, then translated for
-    each reader when shown (the inbox) or sent (the mail, in the recipient's language)."""
-    return message
-
-
 class Notification(db.Model):
     __tablename__ = "notification"
     __table_args__ = (Index("ix_notification_user_unread", "user_id", "read_at"),)

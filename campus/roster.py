@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import audit
+from campus.i18n import N_, Message
 from campus.models import (
     ClassGroup,
     Department,
@@ -27,8 +28,7 @@ from campus.models import (
     Student,
     User,
 )
-from campus.notifications import N_
-from campus.spreadsheets import ImportFileError, Message, RowError
+from campus.spreadsheets import ImportFileError, RowError
 from campus.spreadsheets import read_table as read_spreadsheet
 
 REQUIRED_COLUMNS = (

@@ -18,42 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
-from flask import has_request_context
-from flask_babel import gettext
 from openpyxl import Workbook
 
-from campus.notifications import N_
+from campus.i18n import N_, Message, shown
 
 MAX_IMPORT_ROWS = 100_000
-
-
-class Message(str):
-    """English text that keeps its message id and values, so a page can show it translated.
-
-    It is the English text itself: what the command line prints, logs keep and joins concatenate,
-    since it is often made outside a request. Values (cells of a file, settings of a policy) are
-    shown as given; a value that is itself a Message is translated with the text around it.
-    """
-
-    key: str
-    params: dict[str, object]
-
-    def __new__(cls, key: str, /, **params: object) -> Message:
-        message = super().__new__(cls, key % params if params else key)
-        message.key, message.params = key, params
-        return message
-
-    def shown(self) -> str:
-        """The text in the viewer's language during a request; English outside one."""
-        if not has_request_context():
-            return str(self)
-        values = {n: v.shown() if isinstance(v, Message) else v for n, v in self.params.items()}
-        return gettext(self.key, **values)
-
-
-def shown(text: str) -> str:
-    """A Message in the viewer's language; other text (made without a message id) as it is."""
-    return text.shown() if isinstance(text, Message) else text
 
 
 class ImportFileError(ValueError):

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import audit, clock
+from campus.i18n import N_
 from campus.models import EnrolmentStatus, Institution, Role, RoleAssignment, Student, User
-from campus.notifications import N_
 from campus.scope import Capability, student_filter
 from referrals.models import (
     LeaveOfAbsence,

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from campus import audit
+from campus.i18n import N_
 from campus.models import Caseload, Hospital, Role, RoleAssignment, Student, User
-from campus.notifications import N_, notify
+from campus.notifications import notify
 from campus.scope import Capability, capability_for, student_filter
 from config import Config
 from referrals import disclosure, states

@@ -15,8 +15,8 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from campus import audit, notifications
+from campus.i18n import N_
 from campus.models import ClassGroup, Department, EnrolmentStatus, Institution, Student, User
-from campus.notifications import N_
 from campus.scope import Capability, student_filter
 from screening.instruments import list_instruments
 from screening.models import (

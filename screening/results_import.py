@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import audit
+from campus.i18n import N_, Message
 from campus.models import Student, User
-from campus.notifications import N_
 from campus.scope import Capability, student_filter
-from campus.spreadsheets import ImportFileError, Message, RowError
+from campus.spreadsheets import ImportFileError, RowError
 from campus.spreadsheets import read_table as read_spreadsheet
 from screening.bulk_scoring import item_columns, score_frame
 from screening.instruments import Instrument

@@ -21,9 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import audit
+from campus.i18n import N_, Message
 from campus.models import Institution, Student, User
-from campus.notifications import N_
-from campus.spreadsheets import ImportFileError, Message, RowError
+from campus.spreadsheets import ImportFileError, RowError
 from campus.spreadsheets import read_table as read_spreadsheet
 from warning import labels, services
 from warning.models import AcademicRecord, LifeEvent, LifeEventKind, Signal, SignalSource

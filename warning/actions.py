@@ -18,8 +18,8 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from campus import audit, clock
+from campus.i18n import N_
 from campus.models import Institution, Role, Student, User
-from campus.notifications import N_
 from campus.scope import Capability, student_filter
 from warning import escalation, response
 from warning.models import OwnerTier, Task, Warning, WarningEvent, WarningStatus

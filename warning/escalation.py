@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from campus import audit, clock
+from campus.i18n import N_
 from campus.models import ClassGroup, DormRoom, Institution, Role, RoleAssignment, Student, User
-from campus.notifications import N_, notify
+from campus.notifications import notify
 from warning import reports, response
 from warning.models import (
     Deadline,

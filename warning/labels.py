@@ -21,7 +21,7 @@ from typing import Any
 
 from flask_babel import gettext
 
-from campus.notifications import N_
+from campus.i18n import N_
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from campus.notifications import N_
-from campus.spreadsheets import Message
+from campus.i18n import N_, Message
 
 SOURCES = (
     "screening",

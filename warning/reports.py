@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from campus.i18n import N_
 from campus.models import ClassGroup, DormRoom, Role, RoleAssignment, Student, User
-from campus.notifications import N_
 from campus.scope import Capability, student_filter
 from warning import labels, services
 from warning.models import ConcernCategory, ConcernReport, SignalSource, WeeklyReport

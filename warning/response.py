@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from campus.i18n import N_
 from campus.models import Role, RoleAssignment, Student, User
-from campus.notifications import N_, notify, notify_many
+from campus.notifications import notify, notify_many
 from warning.models import Deadline, OwnerTier, Task, Warning
 
 RED, YELLOW, BLUE = 3, 2, 1

@@ -29,8 +29,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campus import audit
+from campus.i18n import N_
 from campus.models import Role, Student, User
-from campus.notifications import N_
 from campus.scope import Capability
 from warning import labels, queue, response
 from warning.labels import Label

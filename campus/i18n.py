@@ -1,0 +1,46 @@
+"""Messages made outside a request and translated when a person reads them.
+
+Notifications, warning reasons and import errors are often written by a sweep, a CLI or a service
+with no viewer yet; each reader sees them in their own language later. `N_` marks such a text for
+the catalog; `Message` also carries the values to fill in.
+"""
+
+from __future__ import annotations
+
+from flask import has_request_context
+from flask_babel import gettext
+
+
+def N_(message: str) -> str:
+    """Mark a message for the catalog without translating it: it is stored, then translated for
+    each reader when shown (the inbox) or sent (the mail, in the recipient's language)."""
+    return message
+
+
+class Message(str):
+    """English text that keeps its message id and values, so a page can show it translated.
+
+    It is the English text itself: what the command line prints, logs keep and joins concatenate,
+    since it is often made outside a request. Values (cells of a file, settings of a policy) are
+    shown as given; a value that is itself a Message is translated with the text around it.
+    """
+
+    key: str
+    params: dict[str, object]
+
+    def __new__(cls, key: str, /, **params: object) -> Message:
+        message = super().__new__(cls, key % params if params else key)
+        message.key, message.params = key, params
+        return message
+
+    def shown(self) -> str:
+        """The text in the viewer's language during a request; English outside one."""
+        if not has_request_context():
+            return str(self)
+        values = {n: v.shown() if isinstance(v, Message) else v for n, v in self.params.items()}
+        return gettext(self.key, **values)
+
+
+def shown(text: str) -> str:
+    """A Message in the viewer's language; other text (made without a message id) as it is."""
+    return text.shown() if isinstance(text, Message) else text
