@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campus import audit
+from campus.i18n import N_, Message
 from campus.models import Department, EnrolmentStatus, Institution, Student, User
 from warning import batch_triage, services
 from warning.models import PolicyStatus, PolicyVersion, Signal, Warning, WarningStatus
@@ -159,9 +160,16 @@ def save_draft(
         )
     )
     if clash is not None and clash is not draft:
-        raise PolicyVersionError([f"version {policy.version!r} exists already; give a new version"])
+        raise PolicyVersionError(
+            [
+                Message(
+                    N_("Version %(version)s exists already; give a new version."),
+                    version=policy.version,
+                )
+            ]
+        )
     if draft is not None and draft.status != PolicyStatus.DRAFT:
-        raise PolicyVersionError(["only a draft can be edited; save a new version"])
+        raise PolicyVersionError([Message(N_("Only a draft can be edited; save a new version."))])
     draft = draft or PolicyVersion(institution_id=institution_id, created_by_id=actor.id)
     draft.version = policy.version
     draft.yaml_text = yaml_text
@@ -184,7 +192,7 @@ def activate(
     for the daily sweep), so activation itself stays a quick, reviewable step.
     """
     if draft.status != PolicyStatus.DRAFT:
-        raise PolicyVersionError(["only a draft can be activated"])
+        raise PolicyVersionError([Message(N_("Only a draft can be activated."))])
     try:
         policy_of(draft)  # re-validated: the text may predate a stricter engine
     except PolicyError as exc:

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from campus import audit, clock, nav
 from campus.extensions import db
+from campus.i18n import shown
 from campus.models import Institution, Role
 from campus.permissions import require_roles
 from campus.scheduler import register_sweep
@@ -490,7 +491,7 @@ def policy_simulate(version_id: int):
     try:
         draft = retriage.policy_of(version)
     except PolicyError as exc:
-        abort(400, "; ".join(exc.errors))
+        abort(400, "; ".join(shown(e) for e in exc.errors))
     moves = retriage.simulate(
         db.session, institution_id=_institution_id(), draft=draft, now=clock.now()
     )
@@ -516,7 +517,10 @@ def policy_activate(version_id: int):
     except retriage.PolicyVersionError as exc:
         db.session.rollback()
         flash(
-            _("This draft cannot be activated: %(problems)s", problems="; ".join(exc.errors)),
+            _(
+                "This draft cannot be activated: %(problems)s",
+                problems="; ".join(shown(e) for e in exc.errors),
+            ),
             "error",
         )
     else:

@@ -81,3 +81,21 @@ def test_a_draft_that_would_miss_a_crisis_is_refused_in_the_admins_language(
 ):
     page = _post_draft(campus, unit, login, locale, WITHOUT_SAFETY_RULE)
     assert shown in page and hidden not in page
+
+
+@pytest.mark.parametrize(
+    ("locale", "shown"),
+    [("zh_CN", "已存在；请填写新的版本号"), ("en", "exists already; give a new version")],
+)
+def test_saving_a_version_twice_is_refused_in_the_admins_language(
+    campus, unit, login, locale, shown
+):
+    admin = campus.staff(unit.institution, Role.ADMIN)
+    admin.locale = locale
+    campus.commit()
+    client = login(admin)
+    first = client.post("/warnings/policy", data={"yaml_text": retriage.default_yaml()})
+    assert first.status_code == 302
+    again = client.post("/warnings/policy", data={"yaml_text": retriage.default_yaml()})
+    assert again.status_code == 400
+    assert shown in html.unescape(again.get_data(as_text=True))
