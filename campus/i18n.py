@@ -8,7 +8,14 @@ the catalog; `Message` also carries the values to fill in.
 from __future__ import annotations
 
 from flask import has_request_context
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
+
+
+def viewer_locale() -> str:
+    """The reader's locale code ("zh_CN", "en"); English outside a request (the command line)."""
+    if not has_request_context():
+        return "en"
+    return str(get_locale() or "zh_CN")
 
 
 def N_(message: str) -> str:
@@ -37,10 +44,11 @@ class Message(str):
         """The text in the viewer's language during a request; English outside one."""
         if not has_request_context():
             return str(self)
-        values = {n: v.shown() if isinstance(v, Message) else v for n, v in self.params.items()}
+        values = {n: shown(v) if isinstance(v, str) else v for n, v in self.params.items()}
         return gettext(self.key, **values)
 
 
 def shown(text: str) -> str:
-    """A Message in the viewer's language; other text (made without a message id) as it is."""
-    return text.shown() if isinstance(text, Message) else text
+    """Text that knows its translations (a Message, or any str with a `shown()`) in the viewer's
+    language; other text (made without a message id) as it is."""
+    return text.shown() if hasattr(text, "shown") else text

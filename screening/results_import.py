@@ -8,6 +8,7 @@ and each result is handed to the warning stage exactly like an online one, in on
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import audit
-from campus.i18n import N_, Message
+from campus.i18n import N_, Message, viewer_locale
 from campus.models import Student, User
 from campus.scope import Capability, student_filter
 from campus.spreadsheets import ImportFileError, RowError
@@ -25,7 +26,7 @@ from screening.bulk_scoring import item_columns, score_frame
 from screening.instruments import Instrument
 from screening.intake import Scores, hand_off, new_result, next_instrument
 from screening.models import Campaign, CampaignAssignment, ResultSource, ScreeningResult
-from screening.scoring import AnswerError
+from screening.scoring import AnswerError, validate_answers
 
 
 class ResultsFileError(ImportFileError):
@@ -70,13 +71,23 @@ def import_results(
         )
     try:
         columns = item_columns(inst, frame)
-    except AnswerError as exc:
-        raise ResultsFileError(str(exc)) from exc
+    except AnswerError:
+        raise ResultsFileError(
+            Message(
+                N_(
+                    "%(instrument)s needs one column per item, in order: q1 to q%(count)s "
+                    "(or 1 to %(count)s). Columns in the file: %(found)s."
+                ),
+                instrument=inst.abbreviation,
+                count=len(inst.items),
+                found=", ".join(str(c) for c in frame.columns),
+            )
+        ) from None
     report = ImportReport(rows=len(frame))
     scored = score_frame(inst, frame[columns])
     assignments = _assignments(session, campaign, frame["student_number"], actor)
     done = _already_scored(session, campaign, inst)
-    report.errors = _row_errors(frame, scored, assignments, done)
+    report.errors = _row_errors(frame, inst, columns, scored, assignments, done)
     if report.errors and not clean_rows_only:
         return report
     for index in frame.index:
@@ -134,8 +145,35 @@ def _already_scored(session: Session, campaign: Campaign, inst: Instrument) -> s
     )
 
 
+class AnswerProblems(str):
+    """A row's bad answers in the scoring engine's own words, which it gives in both languages:
+    English as text (the command line), the viewer's language when a page shows it."""
+
+    def __new__(cls, inst: Instrument, answers: dict[int, object]) -> AnswerProblems:
+        text = super().__new__(cls, " ".join(validate_answers(inst, answers, "en")))
+        text.inst, text.answers = inst, answers
+        return text
+
+    def shown(self) -> str:
+        return " ".join(validate_answers(self.inst, self.answers, viewer_locale()))
+
+
+def _given(inst: Instrument, cells: pd.Series) -> dict[int, object]:
+    """The row's answers as the scorer reads them: numbers where a cell holds one, the text
+    otherwise; a blank cell is an unanswered item."""
+    text = cells.astype("string").str.strip()
+    numbers = pd.to_numeric(text, errors="coerce")
+    return {
+        number: float(value) if pd.notna(value) and math.isfinite(value) else raw
+        for number, raw, value in zip(inst.item_numbers, text, numbers, strict=True)
+        if pd.notna(raw) and raw != ""
+    }
+
+
 def _row_errors(
     frame: pd.DataFrame,
+    inst: Instrument,
+    columns: list,
     scored: pd.DataFrame,
     assignments: dict[str, CampaignAssignment],
     done: set[int],
@@ -168,8 +206,8 @@ def _row_errors(
                 )
             )
         if scored.at[index, "error"]:
-            # The scoring engine words answer problems itself, in English here.
-            reasons.append(scored.at[index, "error"])
+            problems = AnswerProblems(inst, _given(inst, frame.loc[index, columns]))
+            reasons.append(problems or scored.at[index, "error"])
         errors.extend(RowError(_line(index), number, r) for r in reasons)
     return errors
 

@@ -92,6 +92,43 @@ def test_a_file_with_the_wrong_columns_is_refused_whole(school, make_campaign):
         results_import.read_table("paper.pdf", b"%PDF")
 
 
+@pytest.mark.parametrize(
+    ("locale", "shown"),
+    [
+        (
+            "zh_CN",
+            "PHQ-9 每个条目需要一列，按顺序为 q1 至 q10（或 1 至 10）。"
+            "文件中的列：student_number, q1, q2。",
+        ),
+        (
+            "en",
+            "PHQ-9 needs one column per item, in order: q1 to q10 (or 1 to 10). "
+            "Columns in the file: student_number, q1, q2.",
+        ),
+    ],
+)
+def test_a_file_with_the_wrong_columns_says_so_in_the_viewers_language(
+    client, school, make_campaign, locale, shown
+):
+    import html
+    import io
+
+    campaign = make_campaign()
+    school.admin.locale = locale
+    db.session.commit()
+    sign_in(client, school.admin)
+    response = client.post(
+        f"/screening/campaigns/{campaign.id}/import",
+        data={
+            "instrument": "phq9",
+            "file": (io.BytesIO(b"student_number,q1,q2\nX,0,0\n"), "p.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert shown in html.unescape(response.get_data(as_text=True))
+    assert _count(ScreeningResult) == 0
+
+
 def test_admin_imports_results_through_the_web_page(client, school, make_campaign):
     import io
 
@@ -111,8 +148,22 @@ def test_admin_imports_results_through_the_web_page(client, school, make_campaig
 @pytest.mark.parametrize(
     ("locale", "shown", "hidden"),
     [
-        ("zh_CN", "学号 NOBODY 的学生不在本次筛查活动的筛查对象中", "cohort"),
-        ("en", "student NOBODY is not in this campaign's cohort", "筛查对象"),
+        (
+            "zh_CN",
+            [
+                "学号 NOBODY 的学生不在本次筛查活动的筛查对象中",
+                "第 9 题：7 不是可选的答案（0, 1, 2, 3）。",
+            ],
+            ["cohort", "allowed answers"],
+        ),
+        (
+            "en",
+            [
+                "student NOBODY is not in this campaign's cohort",
+                "Item 9: 7 is not one of the allowed answers (0, 1, 2, 3).",
+            ],
+            ["筛查对象", "可选的答案"],
+        ),
     ],
 )
 def test_results_import_page_shows_bad_rows_in_the_viewers_language(
@@ -125,17 +176,19 @@ def test_results_import_page_shows_bad_rows_in_the_viewers_language(
     school.admin.locale = locale
     db.session.commit()
     sign_in(client, school.admin)
+    text = HEADER + _row("NOBODY", [0] * 10) + _row(school.student.student_number, [0] * 8 + [7, 0])
     response = client.post(
         f"/screening/campaigns/{campaign.id}/import",
         data={
             "instrument": "phq9",
-            "file": (io.BytesIO((HEADER + _row("NOBODY", [0] * 10)).encode()), "paper.csv"),
+            "file": (io.BytesIO(text.encode()), "paper.csv"),
         },
         content_type="multipart/form-data",
     )
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 422
-    assert shown in page and hidden not in page
+    assert all(phrase in page for phrase in shown)
+    assert not any(phrase in page for phrase in hidden)
 
 
 def test_a_reliable_worsening_between_rounds_is_recorded_as_a_signal(school, make_campaign):
