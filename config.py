@@ -39,6 +39,8 @@ class Config:
         "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'xinqiao.sqlite3'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # A streaming replica for the oversight aggregates (campus.replica); empty: the primary.
+    DATABASE_REPLICA_URL = _env("DATABASE_REPLICA_URL", "")
     # Institution's zone for display; the database stores naive UTC.
     DISPLAY_TIMEZONE = _env("DISPLAY_TIMEZONE", "Asia/Shanghai")
 

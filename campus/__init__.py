@@ -12,11 +12,12 @@ from flask_babel import format_datetime
 from flask_login import current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from campus import clock
+from campus import clock, replica
 from campus.extensions import babel, csrf, db, limiter, login_manager, talisman
 from config import BASE_DIR, CONFIGS
 
@@ -65,6 +66,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
+    replica.configure(app)
     db.init_app(app)
     Migrate(
         app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True, compare_type=True
@@ -131,7 +133,7 @@ def _init_errors(app: Flask) -> None:
 
     # Registered after Flask-SQLAlchemy's own teardown, so it runs first and the dropped
     # connection of a restarted database cannot turn a finished response into a bare 500.
-    app.teardown_appcontext(lambda _exc: _discard_session(app))
+    app.teardown_appcontext(lambda exc: _end_session(app, exc))
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError):
@@ -140,6 +142,33 @@ def _init_errors(app: Flask) -> None:
         _as_signed_out()
         app.logger.error("database unavailable: %s", error)
         return render_template("errors.html", code=503, error=None), 503
+
+
+def _end_session(app: Flask, exc: BaseException | None) -> None:
+    """End the request's session: what it left unflushed or uncommitted is discarded."""
+    if exc is None:
+        _commit_if_nothing_written()
+    _discard_session(app)
+
+
+def _commit_if_nothing_written() -> None:
+    """On PostgreSQL, end a transaction that wrote nothing with COMMIT, not ROLLBACK.
+
+    Both leave the database as it was, but psycopg forgets its prepared statements at every
+    rollback, so PostgreSQL would plan each statement of every page afresh (most of its CPU on a
+    screening day). A transaction with changes still pending or written is left to be rolled back;
+    one without a transaction id has written nothing.
+    """
+    session = db.session()
+    if db.engine.dialect.name != "postgresql" or not session.in_transaction():
+        return
+    if session.new or session.dirty or session.deleted:
+        return
+    try:
+        if session.scalar(text("SELECT pg_current_xact_id_if_assigned() IS NULL")):
+            session.commit()
+    except DBAPIError:
+        pass  # a lost connection: `_discard_session` copes with it
 
 
 def _discard_session(app: Flask) -> None:

@@ -72,26 +72,39 @@ def province_view(session: Session, first: date, last: date, by: str) -> kpis.Vi
 
 
 def snapshot_for(
-    session: Session, first: date, last: date, by: str, now: datetime, settings: SnapshotSettings
+    session: Session,
+    first: date,
+    last: date,
+    by: str,
+    now: datetime,
+    settings: SnapshotSettings,
+    *,
+    reader: Session | None = None,
 ) -> Snapshot:
     """The province tables for a period: the stored snapshot, or a new one if there is none or
-    the one stored is older than the maximum age. The caller commits."""
+    the one stored is older than the maximum age. `reader` (default: `session`) runs the KPI
+    aggregates, e.g. on a read replica; the snapshot is written through `session`, which the
+    caller commits."""
     row = _find(session, by, first, last)
     if row is None or row.computed_at < now - settings.max_age:
-        row = _store(session, province_view(session, first, last, by), now, settings)
+        view = province_view(session, first, last, by)
+        row = _store(session, view, now, settings, reader or session)
     if row.requested_at < now - TOUCH_AFTER:
         row.requested_at = now
     return _decode(session, row)
 
 
-def refresh_sweep(session: Session, now: datetime, settings: SnapshotSettings) -> int:
+def refresh_sweep(
+    session: Session, now: datetime, settings: SnapshotSettings, *, reader: Session | None = None
+) -> int:
     """Recompute the default period and every period looked at lately once it is REFRESH old;
     forget periods nobody opened for KEEP. Returns how many snapshots were computed."""
+    reader = reader or session
     first, last = kpis.default_period(now.date())
     computed = 0
     for by in PROVINCE_GROUPINGS:
         if _find(session, by, first, last) is None:
-            _store(session, province_view(session, first, last, by), now, settings)
+            _store(session, province_view(session, first, last, by), now, settings, reader)
             computed += 1
     session.execute(
         delete(ProvinceSnapshot).where(
@@ -106,13 +119,8 @@ def refresh_sweep(session: Session, now: datetime, settings: SnapshotSettings) -
         .limit(REFRESH_BATCH)
     ).all()
     for row in due:
-        _fill(
-            session,
-            row,
-            province_view(session, row.first_month, row.last_month, row.by),
-            now,
-            settings,
-        )
+        view = province_view(session, row.first_month, row.last_month, row.by)
+        _fill(reader, row, view, now, settings)
     session.flush()
     return computed + len(due)
 
@@ -131,14 +139,14 @@ def _find(session: Session, by: str, first: date, last: date) -> ProvinceSnapsho
 
 
 def _fill(
-    session: Session,
+    reader: Session,
     row: ProvinceSnapshot,
     view: kpis.View,
     now: datetime,
     settings: SnapshotSettings,
 ) -> None:
     frames = {
-        kpi.key: kpis.compute(session, kpi, view, now, settings.referrals).to_json(
+        kpi.key: kpis.compute(reader, kpi, view, now, settings.referrals).to_json(
             orient="split", index=False
         )
         for kpi in kpis.KPIS
@@ -148,7 +156,11 @@ def _fill(
 
 
 def _store(
-    session: Session, view: kpis.View, now: datetime, settings: SnapshotSettings
+    session: Session,
+    view: kpis.View,
+    now: datetime,
+    settings: SnapshotSettings,
+    reader: Session,
 ) -> ProvinceSnapshot:
     """Compute and save the period's snapshot (a new row, or the existing one updated). Two
     requests computing the same new period at once both succeed: the second uses the first's row."""
@@ -157,14 +169,14 @@ def _store(
         row = ProvinceSnapshot(
             by=view.by, first_month=view.first_month, last_month=view.last_month, requested_at=now
         )
-        _fill(session, row, view, now, settings)
+        _fill(reader, row, view, now, settings)
         try:
             with session.begin_nested():
                 session.add(row)
         except IntegrityError:
             return _find(session, view.by, view.first_month, view.last_month)
         return row
-    _fill(session, row, view, now, settings)
+    _fill(reader, row, view, now, settings)
     return row
 
 

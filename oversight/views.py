@@ -20,6 +20,7 @@ from campus import audit, clock, nav, scheduler
 from campus.extensions import db
 from campus.models import Department, Institution, Role
 from campus.permissions import require_roles
+from campus.replica import aggregate_session
 from campus.scope import institution_ids
 from oversight import charts, drill, exports, kpis, snapshots, tables
 from oversight.forms import FilterForm, ProvinceFilterForm
@@ -40,7 +41,10 @@ def init_app(app: Flask) -> None:
         app,
         "oversight.province_snapshots",
         lambda session, now: snapshots.refresh_sweep(
-            session, now, snapshots.SnapshotSettings.from_config(app.config)
+            session,
+            now,
+            snapshots.SnapshotSettings.from_config(app.config),
+            reader=aggregate_session(),
         ),
     )
 
@@ -88,7 +92,9 @@ def _province_snapshot(form: ProvinceFilterForm) -> snapshots.Snapshot:
     first, last = _months(form)
     by = form.by.data if form.by.data in snapshots.PROVINCE_GROUPINGS else "institution"
     settings = snapshots.SnapshotSettings.from_config(current_app.config)
-    snapshot = snapshots.snapshot_for(db.session, first, last, by, clock.now(), settings)
+    snapshot = snapshots.snapshot_for(
+        db.session, first, last, by, clock.now(), settings, reader=aggregate_session()
+    )
     db.session.commit()
     return snapshot
 
@@ -134,7 +140,8 @@ def _kpi(key: str) -> kpis.Kpi:
 
 def _frames(view: kpis.View) -> dict[str, pd.DataFrame]:
     now = clock.now()
-    return {kpi.key: kpis.compute(db.session, kpi, view, now, _settings()) for kpi in kpis.KPIS}
+    reader = aggregate_session()
+    return {kpi.key: kpis.compute(reader, kpi, view, now, _settings()) for kpi in kpis.KPIS}
 
 
 # --- administrator dashboard ---------------------------------------------------------------------
@@ -164,7 +171,7 @@ def export(kpi_key: str, fmt: str):
     kpi = _kpi(kpi_key)
     form = FilterForm(formdata=request.args)
     view = _dashboard_view(form)
-    frame = kpis.compute(db.session, kpi, view, clock.now(), _settings())
+    frame = kpis.compute(aggregate_session(), kpi, view, clock.now(), _settings())
     table = tables.build(kpi, frame, view.by).frame()
     return _send(table, fmt, f"{kpi.key}-{view.by}", institution_id=view.institution_ids[0])
 
@@ -185,7 +192,9 @@ def drill_down(which: str, fmt: str | None = None):
         except ValueError:
             abort(400, description=_("Use the form YYYY-MM, e.g. 2026-09."))
         view = kpis.View(view.institution_ids, first, first, view.by, view.department_id)
-    rows = drill.drill_down(db.session, current_user, which, view, clock.now(), _settings())
+    rows = drill.drill_down(
+        aggregate_session(), current_user, which, view, clock.now(), _settings()
+    )
     if fmt is not None:
         return _send(rows, fmt, f"drill-{which}", institution_id=view.institution_ids[0])
     audit.record_read(
@@ -288,7 +297,7 @@ def _charts(view: kpis.View, frames: dict[str, pd.DataFrame]) -> dict:
     if view.by == "month":
         levels = frames["levels"]
     else:
-        levels = kpis.warnings_by_level(db.session, view.grouped("month"), clock.now())
+        levels = kpis.warnings_by_level(aggregate_session(), view.grouped("month"), clock.now())
     deadlines = (
         frames["deadlines"]
         .groupby("level_name", sort=False)[["due", "met"]]
