@@ -12,7 +12,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from campus import audit, clock
 from campus.models import Institution, User, UserSession
@@ -41,15 +41,21 @@ def verify_password(user: User | None, password: str) -> bool:
 
 
 def find_account(session: Session, institution_code: str, login: str) -> User | None:
+    """The account with its roles, which the sign-in's audit row names, in one statement."""
     return session.scalar(
         select(User)
         .join(Institution, Institution.id == User.institution_id)
         .where(Institution.code == institution_code.strip().upper(), User.login == login.strip())
+        .options(joinedload(User.roles))
     )
 
 
-def authenticate(session: Session, institution_code: str, login: str, password: str) -> User | None:
-    """The account if the credentials match an active one; every attempt is audited."""
+def sign_in(
+    session: Session, institution_code: str, login: str, password: str, ip: str | None
+) -> User | None:
+    """The account if the credentials match an active one, signed in to a fresh server-side
+    session (`user.session_token`). Every attempt is audited; the audit row and the new session
+    commit together."""
     user = find_account(session, institution_code, login)
     ok = verify_password(user, password) and user is not None and user.active
     audit.record(
@@ -61,31 +67,26 @@ def authenticate(session: Session, institution_code: str, login: str, password: 
         outcome="ok" if ok else "denied",
         detail=None if user else f"unknown account {institution_code}/{login}"[:500],
     )
-    if ok and _hasher.check_needs_rehash(user.password_hash):
+    if not ok:
+        session.commit()
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    token = secrets.token_urlsafe(32)
+    now = clock.now()
+    session.add(UserSession(token=token, user_id=user.id, created_at=now, last_seen_at=now, ip=ip))
     session.commit()
-    return user if ok else None
-
-
-def start_session(session: Session, user: User, ip: str | None) -> UserSession:
-    row = UserSession(
-        token=secrets.token_urlsafe(32),
-        user_id=user.id,
-        created_at=clock.now(),
-        last_seen_at=clock.now(),
-        ip=ip,
-    )
-    session.add(row)
-    session.commit()
-    user.session_token = row.token
-    return row
+    user.session_token = token
+    return user
 
 
 def load_session_user(session: Session, token: str, idle_minutes: int) -> User | None:
-    """The user behind a live session token; ends the session if it has been idle too long."""
-    row = session.scalar(select(UserSession).where(UserSession.token == token))
-    if row is None or row.ended_at is not None:
+    """The user behind a live session token; ends the session once it has been idle for more
+    than `idle_minutes` since its last recorded visit (visits are recorded once a minute)."""
+    found = _live_session(session, token)
+    if found is None:
         return None
+    user, row = found
     now = clock.now()
     if now - row.last_seen_at > timedelta(minutes=idle_minutes):
         row.ended_at = now
@@ -94,11 +95,26 @@ def load_session_user(session: Session, token: str, idle_minutes: int) -> User |
     if now - row.last_seen_at > _TOUCH_EVERY:
         row.last_seen_at = now
         session.commit()
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
+        user, row = _live_session(session, token)  # the commit expired both: read them again
+    if not user.active:
         return None
     user.session_token = row.token
     return user
+
+
+def _live_session(session: Session, token: str) -> tuple[User, UserSession] | None:
+    """The session row of `token` unless it has ended, with its user and the user's roles: every
+    page needs all three, so they come in one statement."""
+    return (
+        session.execute(
+            select(User, UserSession)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(UserSession.token == token, UserSession.ended_at.is_(None))
+            .options(joinedload(User.roles))
+        )
+        .unique()
+        .first()
+    )
 
 
 def end_session(session: Session, token: str | None) -> None:

@@ -104,8 +104,12 @@ def _login_key() -> str:
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = auth.authenticate(
-            db.session, form.institution.data, form.login.data, form.password.data
+        user = auth.sign_in(
+            db.session,
+            form.institution.data,
+            form.login.data,
+            form.password.data,
+            request.remote_addr,
         )
         if user is None:
             flash(_("Institution, number or password is wrong."), "error")
@@ -114,7 +118,6 @@ def login():
         session.clear()  # rotate: nothing from the anonymous session survives sign-in
         if lang:
             session["lang"] = lang
-        auth.start_session(db.session, user, request.remote_addr)
         login_user(user)
         return redirect(url_for("campus.home"))
     return render_template("campus/login.html", form=form)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db, limiter
-from campus.models import Role
+from campus.models import Role, UserSession
 from tests.conftest import PASSWORD, sign_in
 
 
@@ -153,3 +153,43 @@ def test_behind_a_trusted_proxy_the_audit_trail_records_the_students_address(cou
         )
     row = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "sign_in"))
     assert row.ip == "10.1.2.3"
+
+
+def test_a_session_idle_for_exactly_the_idle_minutes_still_works(client, counsellor, app):
+    sign_in(client, counsellor)
+    clock.advance(timedelta(minutes=app.config["SESSION_IDLE_MINUTES"]))
+    assert client.get("/students").status_code == 200
+
+
+def test_a_session_idle_one_second_longer_has_ended_for_good(client, counsellor, app):
+    sign_in(client, counsellor)
+    clock.advance(timedelta(minutes=app.config["SESSION_IDLE_MINUTES"], seconds=1))
+    assert client.get("/students").status_code == 302
+    assert db.session.scalar(select(UserSession)).ended_at == clock.now()
+
+
+def test_a_visit_within_the_idle_minutes_keeps_the_session_going(client, counsellor, app):
+    sign_in(client, counsellor)
+    for _visit in range(4):  # two hours in all, never idle for the whole timeout
+        clock.advance(timedelta(minutes=app.config["SESSION_IDLE_MINUTES"] - 1))
+        assert client.get("/students").status_code == 200
+
+
+def test_a_page_reads_the_session_and_its_user_with_every_role_in_one_statement(
+    client, counsellor, campus
+):
+    campus.staff(counsellor.institution, Role.DIRECTOR, user=counsellor)
+    campus.commit()
+    sign_in(client, counsellor)
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/students").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    tables = ("user_session", "user_account", "role_assignment")
+    assert len([s for s in seen if any(table in s for table in tables)]) == 1
