@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -21,7 +31,10 @@ def init_app(app: Flask) -> None:
 
 
 def _inbox_label() -> str:
-    unread = notifications.unread_count(db.session, current_user.id)
+    # Counted once per request: the home page shows the entry twice (navigation and tiles).
+    if "unread_notes" not in g:
+        g.unread_notes = notifications.unread_count(db.session, current_user.id)
+    unread = g.unread_notes
     return _("Inbox (%(count)s)", count=unread) if unread else _("Inbox")
 
 
