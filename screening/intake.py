@@ -20,9 +20,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from campus.models import Student, User
 from screening import trajectories
@@ -139,6 +139,7 @@ def own_assignments(session: Session, user: User) -> list[CampaignAssignment]:
             .join(Campaign, CampaignAssignment.campaign_id == Campaign.id)
             .where(Student.user_id == user.id)
             .order_by(Campaign.opens_at.desc())
+            .options(contains_eager(CampaignAssignment.campaign))
         )
     )
 
@@ -146,9 +147,30 @@ def own_assignments(session: Session, user: User) -> list[CampaignAssignment]:
 def own_assignment(session: Session, user: User, assignment_id: int) -> CampaignAssignment | None:
     """The assignment if it belongs to `user`'s student record; None for any other id."""
     return session.scalar(
-        select(CampaignAssignment)
-        .join(Student, CampaignAssignment.student_id == Student.id)
-        .where(CampaignAssignment.id == assignment_id, Student.user_id == user.id)
+        _with_context(
+            select(CampaignAssignment)
+            .join(Student, CampaignAssignment.student_id == Student.id)
+            .where(CampaignAssignment.id == assignment_id, Student.user_id == user.id)
+            .options(contains_eager(CampaignAssignment.student))
+        )
+    )
+
+
+def _with_context(stmt: Select) -> Select:
+    """`stmt` loading, in the same statement, what every intake page and submission reads of an
+    assignment: its campaign and the campaign's institution (the on-duty phone), the consent."""
+    return stmt.options(
+        joinedload(CampaignAssignment.campaign).joinedload(Campaign.institution),
+        joinedload(CampaignAssignment.consent),
+    )
+
+
+def _reload(session: Session, assignment_id: int) -> CampaignAssignment:
+    """The assignment and its context again after a commit expired them, in one statement."""
+    return session.scalar(
+        _with_context(select(CampaignAssignment))
+        .where(CampaignAssignment.id == assignment_id)
+        .options(joinedload(CampaignAssignment.student))
     )
 
 
@@ -390,9 +412,20 @@ def submit(
         if not assignment.campaign.is_open(now):
             raise WindowClosed(safety=safety)
         raise AnswersRejected(messages, safety=safety)
+    assignment_id, draft_id, early_signal_id = assignment.id, draft.id, draft.safety_signal_id
     session.commit()
+    assignment = _reload(session, assignment_id)
     try:
-        result = _store(session, assignment, inst, answers, token=token, now=now)
+        result = _store(
+            session,
+            assignment,
+            inst,
+            answers,
+            draft_id=draft_id,
+            early_signal_id=early_signal_id,
+            token=token,
+            now=now,
+        )
         session.commit()
     except IntegrityError:
         # A concurrent identical submit won the unique constraint: that one is the result.
@@ -461,9 +494,16 @@ def _store(
     inst: Instrument,
     answers: Mapping[int, object],
     *,
+    draft_id: int,
+    early_signal_id: int | None,
     token: str | None,
     now: datetime,
 ) -> ScreeningResult:
+    """The result in place of its committed draft, handed off, in the caller's transaction.
+
+    A safety answer already signalled from the draft (`early_signal_id`) stays this instrument's
+    one early signal, so a later re-submission does not raise it again.
+    """
     result = new_result(
         assignment,
         inst,
@@ -473,14 +513,15 @@ def _store(
         source=ResultSource.ONLINE,
     )
     result.submission_token = token
+    result.safety_signal_id = early_signal_id
     session.add(result)
     session.flush()  # the unique constraint fires here, before anything is handed off
-    draft = draft_for(session, assignment, inst.code)
-    if draft is not None:
-        # A safety answer already signalled from the draft stays this instrument's one early
-        # signal, so a later re-submission does not raise it again.
-        result.safety_signal_id = draft.safety_signal_id
-        session.delete(draft)
+    # By id: the commit before expired the draft, and deleting the object would read it again.
+    session.execute(
+        delete(InstrumentResponse)
+        .where(InstrumentResponse.id == draft_id)
+        .execution_options(synchronize_session=False)
+    )
     if next_instrument(session, assignment) is None:
         assignment.completed_at = now
     hand_off(session, assignment.student, result)

@@ -127,7 +127,7 @@ def consent(assignment_id: int):
                 ip=request.remote_addr,
                 now=now,
             )
-            return redirect(url_for(".resume", assignment_id=assignment.id))
+            return redirect(url_for(".resume", assignment_id=assignment_id))
         except intake.ConsentError as exc:
             _consent_errors(form, exc.problems)
             status = 422
@@ -194,6 +194,7 @@ def take(assignment_id: int, code: str):
 
 def _post_answers(assignment: CampaignAssignment, inst, form: InstrumentPageForm):
     answers = intake.parse_answers(inst, request.form)
+    assignment_id = assignment.id  # the submission's commits expire `assignment`
     now = clock.now()
     saving = request.form.get("action") == "save" and assignment.campaign.is_open(now)
     try:
@@ -219,15 +220,16 @@ def _post_answers(assignment: CampaignAssignment, inst, form: InstrumentPageForm
         return _render_page(assignment, inst, form, answers, []), 503
     if result.submission_token != form.token.data:
         flash(_("You had already submitted this part; your first answers are kept."), "info")
-    return redirect(url_for(".feedback", assignment_id=assignment.id, code=inst.code))
+    return redirect(url_for(".feedback", assignment_id=assignment_id, code=inst.code))
 
 
 def _saved(assignment: CampaignAssignment, inst, answers: dict, now: datetime):
     """Keep the draft; a safety answer in it leads to the crisis resources, not the list."""
+    assignment_id = assignment.id  # saving commits, which expires `assignment`
     draft = intake.save_draft(db.session, assignment, inst, answers, locale=_locale(), now=now)
     flash(_("Your answers are saved. You can continue later."), "success")
     if draft.safety_signal_id is not None:
-        return redirect(url_for(".support", assignment_id=assignment.id, code=inst.code))
+        return redirect(url_for(".support", assignment_id=assignment_id, code=inst.code))
     return redirect(url_for(".mine"))
 
 
@@ -287,7 +289,7 @@ def feedback(assignment_id: int, code: str):
     result = intake.result_for(db.session, assignment, code)
     if result is None:
         abort(404)
-    audit.record_read(
+    audit.record(
         db.session,
         actor=current_user,
         action="read_own_feedback",
@@ -297,7 +299,7 @@ def feedback(assignment_id: int, code: str):
         institution_id=result.institution_id,
     )
     inst = intake.instrument(code, _licensed_dir())
-    return render_template(
+    page = render_template(
         "screening/feedback.html",
         assignment=assignment,
         result=result,
@@ -308,6 +310,10 @@ def feedback(assignment_id: int, code: str):
         next_code=intake.next_instrument(db.session, assignment),
         on_duty=_on_duty(assignment),
     )
+    # The audit row is committed before the page leaves the server (`audit.record_read`'s rule);
+    # rendering first spares re-reading everything the commit expires.
+    db.session.commit()
+    return page
 
 
 # --- campaign administration ------------------------------------------------------------------

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
+from campus.audit import AuditEvent
 from campus.extensions import db
 from screening.models import InstrumentResponse, ScreeningResult
 from tests.conftest import sign_in
@@ -278,3 +281,57 @@ def test_a_student_completes_the_demo_freshman_intake(client, school):
             == 302
         )
     assert _assignment_completed(assignment) is not None
+
+
+def test_my_screenings_costs_as_many_statements_for_three_campaigns_as_for_one(
+    client, school, make_campaign
+):
+    make_campaign("2026 freshman intake")
+    sign_in(client, school.student.user)
+    one = _statements(client, "/screening/mine")
+    make_campaign("2026 winter round")
+    make_campaign("2026 spring round")
+    three = _statements(client, "/screening/mine")
+    assert b"2026 spring round" in client.get("/screening/mine").data
+    assert three == one
+
+
+def _statements(client, path: str) -> int:
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return len(seen)
+
+
+def test_ones_feedback_is_shown_only_once_its_read_is_stored_in_the_audit_trail(
+    client, school, make_campaign, monkeypatch
+):
+    assignment = _assignment(make_campaign(instruments=("literacy",)), school.student)
+    sign_in(client, school.student.user)
+    _consent(client, assignment)
+    feedback = _post(client, assignment, "literacy", _literacy_answers()).headers["Location"]
+    assert b"You answered 10 of" in client.get(feedback).data
+    reads = (
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            AuditEvent.action == "read_own_feedback", AuditEvent.actor_id == school.student.user_id
+        )
+    )
+    assert db.session.scalar(reads) == 1
+
+    def refused(_session) -> None:
+        raise OperationalError("COMMIT", {}, Exception("could not write to file: disk full"))
+
+    monkeypatch.setattr(Session, "commit", refused)
+    response = client.get(feedback)
+    monkeypatch.undo()
+    assert response.status_code == 503 and b"You answered" not in response.data
+    assert db.session.scalar(reads) == 1
