@@ -95,7 +95,10 @@ def load_session_user(session: Session, token: str, idle_minutes: int) -> User |
     if now - row.last_seen_at > _TOUCH_EVERY:
         row.last_seen_at = now
         session.commit()
-        user, row = _live_session(session, token)  # the commit expired both: read them again
+        found = _live_session(session, token)  # the commit expired both: read them again
+        if found is None:  # signed out elsewhere in the meantime
+            return None
+        user, row = found
     if not user.active:
         return None
     user.session_token = row.token
