@@ -97,9 +97,12 @@ class StudentIntake(HttpUser):
             location = self._instrument(found.group(1), location, safety)
 
     def _get(self, url: str, name: str):
+        """Fetch a page, then read it for the think time before acting on it: the pacing is per
+        page, as a person's is (locust's own wait_time only runs between whole tasks)."""
         with self.client.get(url, name=name, catch_response=True) as response:
             self._check(response, (200,), "")
-            return response
+        self.wait()
+        return response
 
     def _post(self, url: str, data: dict, name: str, code: str = ""):
         with self.client.post(
