@@ -100,6 +100,8 @@ class World:
     student_name: str = ""
     student_number: str = ""
     logins: dict[str, str] = field(default_factory=dict)
+    # Who signs in at another institution than the university (the province auditor).
+    institution_of: dict[str, str] = field(default_factory=dict)
     hospital: str = ""
     campaign_id: int = 0
     assignment_id: int = 0
@@ -120,7 +122,8 @@ class World:
         context.set_default_timeout(15_000)
         self.contexts.append(context)
         page = context.new_page()
-        sign_in(page, self.institution, self.logins[who], self.locale)
+        institution = self.institution_of.get(who, self.institution)
+        sign_in(page, institution, self.logins[who], self.locale)
         return page
 
     def shot(self, page: Page, name: str) -> None:
@@ -212,6 +215,11 @@ def _seed(world: World) -> World:
         "dorm": campus.staff(inst, Role.DORM_INFORMANT, login="dorm01", room=room),
         "liaison": campus.staff(inst, Role.HOSPITAL_LIAISON, login="hl01", hospital=hospital),
         "admin": campus.staff(inst, Role.ADMIN, login="admin"),
+        "province": campus.staff(
+            campus.institution("HNPRO", "湖南省教育厅", kind="province"),
+            Role.PROVINCE_AUDITOR,
+            login="auditor",
+        ),
     }
     for user in {*people.values(), *(s.user for s in (student, committee_student))}:
         user.locale = world.locale  # each person's saved language preference
@@ -233,6 +241,7 @@ def _seed(world: World) -> World:
     )
     world.student_name, world.student_number = name, student.student_number
     world.logins = {role: user.login for role, user in people.items()}
+    world.institution_of = {"province": "HNPRO"}
     world.hospital = hospital.name
     world.campaign_id = campaign.id
     return world

@@ -281,3 +281,16 @@ def test_administrator_sees_the_kpis_move_and_exports_them(world: World):
     page.goto("/referrals/closure")
     expect(page.locator("main")).to_contain_text(world.hospital)
     world.shot(page, "4-referral-closure")
+
+
+def test_province_auditor_sees_the_university_in_aggregate_with_the_figures_age(world: World):
+    """Three students are fewer than the small-group threshold: every figure reads "< 10"."""
+    page = world.page_for("province")
+    page.goto("/oversight/province")
+    main = page.locator("main")
+    expect(main).to_contain_text("湘江大学")
+    expect(page.locator("#as-of")).to_be_visible()
+    expect(page.locator("#kpi-crisis tbody")).to_contain_text("< 10")
+    expect(page.locator("main a[href*='/drill']")).to_have_count(0)
+    assert world.student_name not in main.inner_text()
+    world.shot(page, "4-province-view")
