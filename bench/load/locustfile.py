@@ -125,6 +125,8 @@ class StudentIntake(HttpUser):
 
     def _sign_in(self) -> bool:
         page = self._get("/login", "GET /login")
+        if page.status_code != 200:
+            return False  # a browser shows the error page; there is no form to post
         data = {
             "csrf_token": _csrf(page.text or ""),
             "institution": self.institution,
@@ -140,6 +142,8 @@ class StudentIntake(HttpUser):
 
     def _consent(self, assignment: str) -> str | None:
         page = self._get(f"{assignment}/consent", "GET consent")
+        if page.status_code != 200:
+            return None
         data = {"csrf_token": _csrf(page.text or ""), "informed": "y", "sensitive_data": "y"}
         if self._post(f"{assignment}/consent", data, "POST consent").status_code != 302:
             return None
@@ -156,6 +160,8 @@ class StudentIntake(HttpUser):
         path = url.split("://", 1)[-1]
         path = path[path.index("/") :] if "://" in url else url
         page = self._get(path, "GET instrument")
+        if page.status_code != 200:
+            return None  # no form came back (e.g. the database was restarting): nothing to post
         html = page.text or ""
         data = {"csrf_token": _csrf(html), "action": "submit"}
         token = TOKEN.search(html)
