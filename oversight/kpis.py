@@ -817,3 +817,10 @@ def compute(
     else:
         out = kpi.compute(session, view, now)
     return out
+
+
+def compute_all(
+    session: Session, view: View, now: datetime, settings: ReferralSettings | None = None
+) -> dict[str, pd.DataFrame]:
+    """Every KPI table of a dashboard for `view`, by KPI key."""
+    return {kpi.key: compute(session, kpi, view, now, settings) for kpi in KPIS}

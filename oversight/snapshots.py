@@ -65,10 +65,15 @@ class Snapshot:
 
 def province_view(session: Session, first: date, last: date, by: str) -> kpis.View:
     """Every university of the province, side by side, for the period."""
-    universities = session.scalars(
-        select(Institution.id).where(Institution.kind == "university").order_by(Institution.id)
-    ).all()
-    return kpis.View(tuple(universities), first, last, by)
+    return kpis.View(_universities(session), first, last, by)
+
+
+def _universities(session: Session) -> tuple[int, ...]:
+    return tuple(
+        session.scalars(
+            select(Institution.id).where(Institution.kind == "university").order_by(Institution.id)
+        )
+    )
 
 
 def snapshot_for(
@@ -91,7 +96,7 @@ def snapshot_for(
         row = _store(session, view, now, settings, reader or session)
     if row.requested_at < now - TOUCH_AFTER:
         row.requested_at = now
-    return _decode(session, row)
+    return _decode(row)
 
 
 def refresh_sweep(
@@ -118,8 +123,9 @@ def refresh_sweep(
         .order_by(ProvinceSnapshot.computed_at)
         .limit(REFRESH_BATCH)
     ).all()
+    universities = _universities(session)
     for row in due:
-        view = province_view(session, row.first_month, row.last_month, row.by)
+        view = kpis.View(universities, row.first_month, row.last_month, row.by)
         _fill(reader, row, view, now, settings)
     session.flush()
     return computed + len(due)
@@ -145,13 +151,10 @@ def _fill(
     now: datetime,
     settings: SnapshotSettings,
 ) -> None:
-    frames = {
-        kpi.key: kpis.compute(reader, kpi, view, now, settings.referrals).to_json(
-            orient="split", index=False
-        )
-        for kpi in kpis.KPIS
-    }
-    row.frames = json.dumps(frames)
+    frames = kpis.compute_all(reader, view, now, settings.referrals)
+    row.frames = json.dumps(
+        {key: frame.to_json(orient="split", index=False) for key, frame in frames.items()}
+    )
     row.computed_at = now
 
 
@@ -180,10 +183,13 @@ def _store(
     return row
 
 
-def _decode(session: Session, row: ProvinceSnapshot) -> Snapshot:
-    view = province_view(session, row.first_month, row.last_month, row.by)
+def _decode(row: ProvinceSnapshot) -> Snapshot:
+    """The stored tables; the view names the institutions they were computed for."""
     frames = {
         key: pd.read_json(StringIO(payload), orient="split", dtype=False, convert_dates=False)
         for key, payload in json.loads(row.frames).items()
     }
-    return Snapshot(view, row.computed_at, frames)
+    institutions = tuple(int(i) for i in pd.unique(frames[kpis.KPIS[0].key]["institution_id"]))
+    return Snapshot(
+        kpis.View(institutions, row.first_month, row.last_month, row.by), row.computed_at, frames
+    )

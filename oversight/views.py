@@ -138,12 +138,6 @@ def _kpi(key: str) -> kpis.Kpi:
     return kpi
 
 
-def _frames(view: kpis.View) -> dict[str, pd.DataFrame]:
-    now = clock.now()
-    reader = aggregate_session()
-    return {kpi.key: kpis.compute(reader, kpi, view, now, _settings()) for kpi in kpis.KPIS}
-
-
 # --- administrator dashboard ---------------------------------------------------------------------
 
 
@@ -152,7 +146,7 @@ def _frames(view: kpis.View) -> dict[str, pd.DataFrame]:
 def dashboard():
     form = FilterForm(formdata=request.args)
     view = _dashboard_view(form)
-    frames = _frames(view)
+    frames = kpis.compute_all(aggregate_session(), view, clock.now(), _settings())
     shown = [tables.build(kpi, frames[kpi.key], view.by, drill=True) for kpi in kpis.KPIS]
     return render_template(
         "oversight/dashboard.html",
