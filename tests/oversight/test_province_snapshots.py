@@ -141,3 +141,20 @@ def test_an_export_is_audited_with_the_snapshot_it_came_from(world, login):
     client.get("/oversight/province/export/levels.csv", query_string=SEPT)
     (row,) = audit_rows("export")
     assert "as_of=2026-09-14T02:00" in row.detail and row.detail.startswith("rows=2 ")
+
+
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        ({"month_from": "2026-13"}, "Use the form YYYY-MM"),
+        ({"month_from": "2026-09", "month_to": "2026-01"}, "cannot be before the first"),
+        ({"month_from": "2023-01", "month_to": "2026-09"}, "at most 36 months"),
+    ],
+)
+def test_a_bad_period_is_a_clear_400_and_computes_nothing(world, login, query, said):
+    client = login(world.province)
+    page = client.get("/oversight/province", query_string=query)
+    assert page.status_code == 400 and said in page.get_data(as_text=True)
+    export = client.get("/oversight/province/export/crisis.csv", query_string=query)
+    assert export.status_code == 400
+    assert stored_periods() == set()
