@@ -17,9 +17,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from campus import clock, replica
+from campus import clean_input, clock, replica
 from campus.extensions import babel, csrf, db, limiter, login_manager, talisman
-from campus.text import CleanRequest
 from config import BASE_DIR, CONFIGS
 
 # Domain packages in the order of the chain; each exposes `views.init_app(app)`.
@@ -52,7 +51,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         static_folder=str(BASE_DIR / "static"),
         instance_path=str(BASE_DIR / "instance"),
     )
-    app.request_class = CleanRequest
+    clean_input.init_app(app)
     app.config.from_object(config_class)
     app.config.update(overrides)
     if app.config["TRUSTED_PROXIES"]:

@@ -22,8 +22,8 @@ import pandas as pd
 from flask import current_app
 from openpyxl import Workbook
 
+from campus.clean_input import without_controls
 from campus.i18n import N_, Message, shown
-from campus.text import without_controls
 
 # An XLSX is a zip: its declared sizes are checked before anything is decompressed. Python's
 # zipfile never inflates an entry past its declared size (it stops with a CRC error), so a file
@@ -67,7 +67,7 @@ def read_table(
     A file that cannot be used as a whole (wrong type, unreadable, a zip bomb, missing columns,
     empty, more rows than the `kind` of import allows in IMPORT_MAX_ROWS) raises the caller's
     `error` class with a reason a person can act on; no more rows than the limit are parsed.
-    Control characters are removed from every cell, as from every form (campus.text).
+    Control characters are removed from every cell, as from every form (campus.clean_input).
     """
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if suffix not in ("csv", "xlsx"):

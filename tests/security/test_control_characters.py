@@ -90,3 +90,10 @@ def test_control_characters_pasted_into_a_name_are_not_stored(app, client, world
     assert response.status_code == 200
     user = db.session.scalars(db.select(User).filter_by(login="T9001")).one()
     assert user.name == "Li Lei"
+
+
+def test_a_nul_in_a_url_path_names_no_page(app, client, world):
+    assert sign_in(client, world.users[Role.STUDENT]).status_code == 302
+    assignment = world.ids["screening_assignment_id"]
+    assert client.get(f"/screening/a/{assignment}/i/phq9/done").status_code == 200
+    assert client.get(f"/screening/a/{assignment}/i/ph%00q9/done").status_code == 404

@@ -2,7 +2,8 @@
 
 One rule for everything a person sends, applied where it arrives: every query-string and form
 value of every request (so WTForms forms, the intake's item fields and `request.args` filters all
-get clean text), and every cell of an imported CSV or XLSX file (campus.spreadsheets).
+get clean text), and every cell of an imported CSV or XLSX file (campus.spreadsheets). A URL whose
+path carries one names no page: 404.
 
 The characters are removed, not refused: NUL and the other C0 controls are invisible, nobody types
 them, and they come from pasting out of a word processor or PDF (a vertical tab for a line break)
@@ -16,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from flask import Request
+from flask import Flask, Request, abort
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -43,3 +44,14 @@ class CleanRequest(Request):
     """The app's request: `args` and `form` are parsed into `CleanParameters`."""
 
     parameter_storage_class = CleanParameters
+
+
+def init_app(app: Flask) -> None:
+    """Every request of `app` is a `CleanRequest`; a control character in its path is a 404."""
+    app.request_class = CleanRequest
+
+    @app.url_value_preprocessor
+    def refuse_controls_in_path(endpoint: str | None, values: dict | None) -> None:
+        texts = [v for v in (values or {}).values() if isinstance(v, str)]
+        if any(CONTROL_CHARACTERS.search(v) for v in texts):
+            abort(404)
