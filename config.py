@@ -115,6 +115,15 @@ class Config:
     PROVINCE_KEEP_DAYS = _env_int("PROVINCE_KEEP_DAYS", 30)
     PAGE_SIZE = 25
 
+    # Uploads: a larger request body is refused with a 413 page before it is read; each import
+    # refuses a file with more data rows than its limit (campus.spreadsheets) and imports nothing.
+    MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_MB", 10) * 1024 * 1024
+    IMPORT_MAX_ROWS: dict = {
+        "roster": _env_int("ROSTER_IMPORT_MAX_ROWS", 50_000),
+        "screening_results": _env_int("RESULTS_IMPORT_MAX_ROWS", 50_000),
+        "academic": _env_int("ACADEMIC_IMPORT_MAX_ROWS", 100_000),
+    }
+
 
 class DevelopmentConfig(Config):
     DEBUG = False

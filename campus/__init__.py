@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from campus import clock, replica
+from campus import clean_input, clock, replica
 from campus.extensions import babel, csrf, db, limiter, login_manager, talisman
 from config import BASE_DIR, CONFIGS
 
@@ -51,6 +51,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         static_folder=str(BASE_DIR / "static"),
         instance_path=str(BASE_DIR / "instance"),
     )
+    clean_input.init_app(app)
     app.config.from_object(config_class)
     app.config.update(overrides)
     if app.config["TRUSTED_PROXIES"]:

@@ -80,6 +80,7 @@ class RoleAssignmentForm(FlaskForm):
             for r, label in ROLE_LABELS.items()
             if r not in (Role.STUDENT, Role.PROVINCE_AUDITOR)
         ],
+        coerce=Role,  # an unknown role is a field error, not a ValueError in the view
         validators=[DataRequired()],
     )
     scope_id = SelectField(_l("Scope"), coerce=int, validators=[Optional()], validate_choice=False)

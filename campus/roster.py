@@ -64,7 +64,9 @@ class ImportReport:
 
 def read_table(filename: str, payload: bytes) -> pd.DataFrame:
     """The roster as text cells, with every optional column present (empty when not given)."""
-    frame = read_spreadsheet(filename, payload, required=REQUIRED_COLUMNS, error=RosterFileError)
+    frame = read_spreadsheet(
+        filename, payload, required=REQUIRED_COLUMNS, error=RosterFileError, kind="roster"
+    )
     for column in OPTIONAL_COLUMNS:
         if column not in frame.columns:
             frame[column] = ""

@@ -14,15 +14,24 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
+from flask import current_app
 from openpyxl import Workbook
 
+from campus.clean_input import without_controls
 from campus.i18n import N_, Message, shown
 
-MAX_IMPORT_ROWS = 100_000
+# An XLSX is a zip: its declared sizes are checked before anything is decompressed. Python's
+# zipfile never inflates an entry past its declared size (it stops with a CRC error), so a file
+# that lies about its sizes is refused as unreadable instead of expanding.
+XLSX_MAX_ENTRIES = 500
+XLSX_MAX_UNCOMPRESSED = 100 * 1024 * 1024
+XLSX_MAX_RATIO = 100  # real sheets compress about 10:1; zip bombs by thousands to one
+XLSX_RATIO_FROM = 1024 * 1024  # tiny entries can compress far better than that, harmlessly
 
 
 class ImportFileError(ValueError):
@@ -46,49 +55,104 @@ class RowError:
 
 
 def read_table(
-    filename: str, payload: bytes, *, required: Sequence[str], error: type[ImportFileError]
+    filename: str,
+    payload: bytes,
+    *,
+    required: Sequence[str],
+    error: type[ImportFileError],
+    kind: str,
 ) -> pd.DataFrame:
     """CSV or XLSX as stripped text cells under lower-case column names.
 
-    A file that cannot be used as a whole (wrong type, unreadable, missing columns, empty, too
-    large) raises the caller's `error` class with a reason a person can act on.
+    A file that cannot be used as a whole (wrong type, unreadable, a zip bomb, missing columns,
+    empty, more rows than the `kind` of import allows in IMPORT_MAX_ROWS) raises the caller's
+    `error` class with a reason a person can act on; no more rows than the limit are parsed.
+    Control characters are removed from every cell, as from every form (campus.clean_input).
     """
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if suffix not in ("csv", "xlsx"):
         raise error(Message(N_("Only CSV or XLSX files can be imported.")))
-    try:
-        if suffix == "csv":
-            frame = pd.read_csv(
-                io.BytesIO(payload), dtype=str, keep_default_na=False, encoding="utf-8-sig"
-            )
-        else:
-            frame = pd.read_excel(io.BytesIO(payload), dtype=str, engine="openpyxl").fillna("")
-    except (
-        UnicodeDecodeError,
-        pd.errors.ParserError,
-        pd.errors.EmptyDataError,
-        ValueError,
-        KeyError,
-        OSError,
-    ) as exc:
-        raise error(
-            Message(
-                N_("The file could not be read as %(format)s: %(detail)s"),
-                format=suffix.upper(),
-                detail=str(exc),
-            )
-        ) from exc
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    limit = current_app.config["IMPORT_MAX_ROWS"][kind]
+    if suffix == "csv":
+        frame = _read_csv(payload, limit + 1, error)
+    else:
+        frame = _read_xlsx(payload, limit + 1, error)
+    frame.columns = [without_controls(str(c)).strip().lower() for c in frame.columns]
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise error(Message(N_("Missing columns: %(columns)s."), columns=", ".join(missing)))
     if frame.empty:
         raise error(Message(N_("The file has no rows.")))
-    if len(frame) > MAX_IMPORT_ROWS:
+    if len(frame) > limit:
+        raise error(Message(N_("At most %(limit)s rows can be imported at once."), limit=limit))
+    return frame.reset_index(drop=True).apply(
+        lambda col: col.astype(str).map(without_controls).str.strip()
+    )
+
+
+def _read_csv(payload: bytes, nrows: int, error: type[ImportFileError]) -> pd.DataFrame:
+    try:
+        text = payload.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
         raise error(
-            Message(N_("At most %(limit)s rows can be imported at once."), limit=MAX_IMPORT_ROWS)
+            Message(N_('The CSV file is not UTF-8 text. Save it as "CSV UTF-8" and try again.'))
+        ) from exc
+    try:
+        return pd.read_csv(
+            io.StringIO(without_controls(text)), dtype=str, keep_default_na=False, nrows=nrows
         )
-    return frame.reset_index(drop=True).apply(lambda col: col.astype(str).str.strip())
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise error(
+            Message(
+                N_("The file could not be read as %(format)s: %(detail)s"),
+                format="CSV",
+                detail=str(exc),
+            )
+        ) from exc
+
+
+def _read_xlsx(payload: bytes, nrows: int, error: type[ImportFileError]) -> pd.DataFrame:
+    """The first sheet, after the archive passed `_check_xlsx_archive`; read-only and streaming
+    (pandas opens it with openpyxl's read_only mode), stopping after `nrows` rows."""
+    _check_xlsx_archive(payload, error)
+    try:
+        frame = pd.read_excel(io.BytesIO(payload), dtype=str, engine="openpyxl", nrows=nrows)
+    except Exception as exc:  # whatever the parser trips on, the person's file is at fault
+        raise error(_unreadable_xlsx()) from exc
+    return frame.fillna("")
+
+
+def _check_xlsx_archive(payload: bytes, error: type[ImportFileError]) -> None:
+    """Refuse what is not a zip, or a zip that would expand beyond what a real sheet does."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+        raise error(_unreadable_xlsx()) from exc
+    total = sum(entry.file_size for entry in entries)
+    too_compressed = any(
+        entry.file_size > XLSX_RATIO_FROM
+        and entry.file_size > XLSX_MAX_RATIO * max(entry.compress_size, 1)
+        for entry in entries
+    )
+    if len(entries) > XLSX_MAX_ENTRIES or total > XLSX_MAX_UNCOMPRESSED or too_compressed:
+        raise error(
+            Message(
+                N_(
+                    "The XLSX file expands to far more data than a spreadsheet holds, so it was "
+                    "not opened. Save the sheet again from Excel or WPS, or export it as CSV."
+                )
+            )
+        )
+
+
+def _unreadable_xlsx() -> Message:
+    return Message(
+        N_(
+            "The file is not a readable XLSX workbook (it may be damaged or another format "
+            "renamed to .xlsx). Open it in Excel or WPS, save it as .xlsx and try again."
+        )
+    )
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -47,7 +47,13 @@ class ImportReport:
 
 def read_table(filename: str, payload: bytes) -> pd.DataFrame:
     """The file as text cells; the item columns are checked against the instrument later."""
-    return read_spreadsheet(filename, payload, required=("student_number",), error=ResultsFileError)
+    return read_spreadsheet(
+        filename,
+        payload,
+        required=("student_number",),
+        error=ResultsFileError,
+        kind="screening_results",
+    )
 
 
 def import_results(

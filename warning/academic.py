@@ -67,7 +67,9 @@ class AcademicImport:
 
 def read_academic_table(filename: str, payload: bytes) -> pd.DataFrame:
     """The registrar's CSV/XLSX as stripped strings, only the columns the import reads."""
-    frame = read_spreadsheet(filename, payload, required=COLUMNS, error=AcademicFileError)
+    frame = read_spreadsheet(
+        filename, payload, required=COLUMNS, error=AcademicFileError, kind="academic"
+    )
     return frame[list(COLUMNS)]
 
 

@@ -118,7 +118,7 @@ def test_class_of_another_department_is_refused_even_when_creating_units(school)
     assert _count(ClassGroup) == 1
 
 
-def test_wrong_file_type_and_missing_columns_are_clear_errors():
+def test_wrong_file_type_and_missing_columns_are_clear_errors(app):
     with pytest.raises(roster.RosterFileError, match="CSV or XLSX"):
         roster.read_table("roster.pdf", b"%PDF-1.4")
     with pytest.raises(roster.RosterFileError, match="Missing columns: gender"):
