@@ -48,6 +48,7 @@ from campus.models import (
     User,
 )
 from campus.permissions import require_roles
+from campus.redirects import safe_next
 from campus.scope import Capability, get_student, grant_break_glass, student_filter
 
 bp = Blueprint("campus", __name__)
@@ -155,7 +156,7 @@ def set_language(code: str):
     if current_user.is_authenticated:
         current_user.locale = code
         db.session.commit()
-    return redirect(nav.local_path(request.form.get("next")) or url_for("campus.home"))
+    return redirect(safe_next(request.form.get("next")) or url_for("campus.home"))
 
 
 @bp.route("/")
@@ -208,7 +209,7 @@ def break_glass(student_id: int):
             ),
             "warning",
         )
-        return redirect(nav.local_path(request.args.get("next")) or url_for("campus.students"))
+        return redirect(safe_next(request.args.get("next")) or url_for("campus.students"))
     return render_template("campus/break_glass.html", form=form, student=student)
 
 
