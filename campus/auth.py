@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
 from campus import audit, clock
@@ -72,12 +72,29 @@ def sign_in(
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    token = secrets.token_urlsafe(32)
-    now = clock.now()
-    session.add(UserSession(token=token, user_id=user.id, created_at=now, last_seen_at=now, ip=ip))
+    token = _start_session(session, user, ip)
     session.commit()
     user.session_token = token
     return user
+
+
+def _start_session(session: Session, user: User, ip: str | None) -> str:
+    """Add a fresh server-side session for `user` to the unit of work; returns its token."""
+    token = secrets.token_urlsafe(32)
+    now = clock.now()
+    session.add(UserSession(token=token, user_id=user.id, created_at=now, last_seen_at=now, ip=ip))
+    return token
+
+
+def _end_all_sessions(session: Session, user_id: int) -> None:
+    """End every live session of the user in the unit of work: a cookie copied before a
+    password change or reset must not outlive it."""
+    session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+        .values(ended_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def load_session_user(session: Session, token: str, idle_minutes: int) -> User | None:
@@ -129,20 +146,29 @@ def end_session(session: Session, token: str | None) -> None:
         session.commit()
 
 
-def change_password(session: Session, user: User, new_password: str) -> None:
+def change_password(session: Session, user: User, new_password: str, ip: str | None) -> None:
+    """Set the user's own new password and end every session of theirs, the current one replaced
+    by a fresh one (`user.session_token`): whoever held another session, or a copy of this one's
+    cookie, must sign in again with the new password."""
     user.password_hash = hash_password(new_password)
     user.must_change_password = False
+    _end_all_sessions(session, user.id)
+    token = _start_session(session, user, ip)
     audit.record(
         session, actor=user, action="change_password", record_type="user", record_id=user.id
     )
     session.commit()
+    user.session_token = token
 
 
 def issue_one_time_password(session: Session, admin: User, user: User) -> str:
-    """A random first-login password the administrator hands over; it must be changed at once."""
+    """A random first-login password the administrator hands over; it must be changed at once.
+    Every session of the user ends: a reset is what an administrator does when an account may
+    be in someone else's hands."""
     password = secrets.token_urlsafe(9)
     user.password_hash = hash_password(password)
     user.must_change_password = True
+    _end_all_sessions(session, user.id)
     audit.record(
         session, actor=admin, action="reset_password", record_type="user", record_id=user.id
     )

@@ -115,6 +115,8 @@ def login():
         if user is None:
             flash(_("Institution, number or password is wrong."), "error")
             return render_template("campus/login.html", form=form), 401
+        if current_user.is_authenticated:  # the session this browser had is replaced, not kept
+            auth.end_session(db.session, current_user.session_token)
         lang = session.get("lang")
         session.clear()  # rotate: nothing from the anonymous session survives sign-in
         if lang:
@@ -142,7 +144,9 @@ def change_password():
         if not auth.verify_password(current_user, form.current.data):
             form.current.errors.append(_("The current password is wrong."))
         else:
-            auth.change_password(db.session, current_user, form.new.data)
+            user = current_user._get_current_object()
+            auth.change_password(db.session, user, form.new.data, request.remote_addr)
+            login_user(user)  # the cookie now names the fresh session
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("campus.home"))
     return render_template("campus/change_password.html", form=form)

@@ -1,0 +1,70 @@
+"""Sessions that end with a password change, a reset or a new sign-in on the same browser."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+
+from campus.models import Role
+from tests.conftest import PASSWORD, sign_in
+
+NEW_PASSWORD = "a-new-long-password"
+
+
+@pytest.fixture
+def counsellor(campus):
+    inst = campus.institution("XJU")
+    user = campus.staff(
+        inst, Role.DEPT_COUNSELLOR, login="dc01", department=campus.department(inst)
+    )
+    campus.commit()
+    return user
+
+
+def _signed_in(client: FlaskClient) -> bool:
+    return client.get("/students").status_code == 200
+
+
+def _sent_to_sign_in(client: FlaskClient) -> bool:
+    response = client.get("/students")
+    return response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_changing_the_password_signs_out_every_other_session(app, counsellor):
+    here, elsewhere = app.test_client(), app.test_client()
+    sign_in(here, counsellor)
+    sign_in(elsewhere, counsellor)
+    copied = here.get_cookie("session").value
+    data = {"current": PASSWORD, "new": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    assert here.post("/password", data=data).status_code == 302
+    assert _signed_in(here)
+    assert _sent_to_sign_in(elsewhere)
+    replay = app.test_client()
+    replay.set_cookie("session", copied)
+    assert _sent_to_sign_in(replay)  # the current session was rotated, not kept
+
+
+def test_a_one_time_password_from_the_administrator_ends_every_session_of_the_user(
+    app, campus, counsellor
+):
+    admin = campus.staff(counsellor.institution, Role.ADMIN)
+    campus.commit()
+    laptop, phone, office = app.test_client(), app.test_client(), app.test_client()
+    sign_in(laptop, counsellor)
+    sign_in(phone, counsellor)
+    sign_in(office, admin)
+    assert office.post(f"/admin/users/{counsellor.id}/password").status_code == 200
+    assert _sent_to_sign_in(laptop)
+    assert _sent_to_sign_in(phone)
+
+
+def test_signing_in_again_ends_the_browsers_earlier_session(app, campus, counsellor):
+    other = campus.staff(counsellor.institution, Role.DIRECTOR)
+    campus.commit()
+    client = app.test_client()
+    sign_in(client, counsellor)
+    earlier = client.get_cookie("session").value
+    assert sign_in(client, other).status_code == 302
+    replay = app.test_client()
+    replay.set_cookie("session", earlier)
+    assert _sent_to_sign_in(replay)
