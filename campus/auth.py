@@ -40,12 +40,19 @@ def verify_password(user: User | None, password: str) -> bool:
     return ok and user is not None and user.password_hash is not None
 
 
+def account_key(institution_code: str, login: str) -> tuple[str, str]:
+    """The (institution code, login) an account is looked up by. Sign-in and its per-account
+    throttle both go through it, so every spelling that reaches an account counts against it."""
+    return institution_code.strip().upper(), login.strip()
+
+
 def find_account(session: Session, institution_code: str, login: str) -> User | None:
     """The account with its roles, which the sign-in's audit row names, in one statement."""
+    code, login = account_key(institution_code, login)
     return session.scalar(
         select(User)
         .join(Institution, Institution.id == User.institution_id)
-        .where(Institution.code == institution_code.strip().upper(), User.login == login.strip())
+        .where(Institution.code == code, User.login == login)
         .options(joinedload(User.roles))
     )
 

@@ -89,9 +89,11 @@ def _force_password_change():
 
 
 def _login_key() -> str:
-    """Throttle by account, so spreading guesses over many addresses does not help."""
+    """Throttle by account, so spreading guesses over many addresses does not help; the account
+    is named as sign-in finds it, so padding or recasing the fields gives no fresh tries."""
     form = request.form
-    return f"login:{form.get('institution', '').upper()}:{form.get('login', '')}"
+    code, login = auth.account_key(form.get("institution", ""), form.get("login", ""))
+    return f"login:{code}:{login}"
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -1,10 +1,12 @@
-"""Sessions that end with a password change, a reset or a new sign-in on the same browser."""
+"""The per-account sign-in limit, and sessions that end with a password change, a reset or a new
+sign-in on the same browser."""
 
 from __future__ import annotations
 
 import pytest
 from flask.testing import FlaskClient
 
+from campus.extensions import limiter
 from campus.models import Role
 from tests.conftest import PASSWORD, sign_in
 
@@ -21,6 +23,20 @@ def counsellor(campus):
     return user
 
 
+@pytest.fixture
+def throttled(app):
+    limiter.enabled = True
+    limiter.reset()
+    yield
+    limiter.enabled = False
+    limiter.reset()
+
+
+def _try(client: FlaskClient, institution: str, login: str, password: str) -> int:
+    data = {"institution": institution, "login": login, "password": password}
+    return client.post("/login", data=data).status_code
+
+
 def _signed_in(client: FlaskClient) -> bool:
     return client.get("/students").status_code == 200
 
@@ -28,6 +44,17 @@ def _signed_in(client: FlaskClient) -> bool:
 def _sent_to_sign_in(client: FlaskClient) -> bool:
     response = client.get("/students")
     return response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.mark.usefixtures("throttled")
+def test_padded_or_recased_spellings_of_an_account_share_one_sign_in_limit(app, counsellor):
+    client = app.test_client()
+    spellings = [("XJU", " dc01"), ("xju", "dc01 "), (" XJU", "dc01"), ("XJU\t", "\tdc01 ")]
+    spellings.append(("Xju", "dc01"))
+    assert [_try(client, code, login, "guess") for code, login in spellings] == [401] * 5
+    assert _try(client, " xju ", "  dc01  ", PASSWORD) == 429
+    assert _try(client, "XJU", "dc01", PASSWORD) == 429
+    assert _sent_to_sign_in(client)
 
 
 def test_changing_the_password_signs_out_every_other_session(app, counsellor):
@@ -68,3 +95,4 @@ def test_signing_in_again_ends_the_browsers_earlier_session(app, campus, counsel
     replay = app.test_client()
     replay.set_cookie("session", earlier)
     assert _sent_to_sign_in(replay)
+
