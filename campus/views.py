@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Flask,
+    Response,
     abort,
     current_app,
     flash,
@@ -86,6 +87,16 @@ def _force_password_change():
     ):
         return redirect(url_for("campus.change_password"))
     return None
+
+
+@bp.after_app_request
+def _no_store(response: Response) -> Response:
+    """Pages show answers, scores, notes, referrals, one-time passwords and exports: none may be
+    kept by a browser or proxy cache for the next person at a shared computer. Static assets
+    hold nothing personal and stay cacheable."""
+    if request.endpoint != "static":
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _login_key() -> str:

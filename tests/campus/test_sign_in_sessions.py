@@ -1,5 +1,5 @@
-"""The per-account sign-in limit, and sessions that end with a password change, a reset or a new
-sign-in on the same browser."""
+"""The per-account sign-in limit, sessions that end with a password change, a reset or a new
+sign-in on the same browser, and pages that no cache keeps."""
 
 from __future__ import annotations
 
@@ -96,3 +96,22 @@ def test_signing_in_again_ends_the_browsers_earlier_session(app, campus, counsel
     replay.set_cookie("session", earlier)
     assert _sent_to_sign_in(replay)
 
+
+def test_signed_in_pages_exports_and_one_time_passwords_are_never_cached(app, campus, counsellor):
+    admin = campus.staff(counsellor.institution, Role.ADMIN)
+    campus.commit()
+    client = app.test_client()
+    sign_in(client, counsellor)
+    assert client.get("/students").headers["Cache-Control"] == "no-store"
+    office = app.test_client()
+    sign_in(office, admin)
+    export = office.get("/referrals/closure/export.csv?first=2026-01-01&last=2026-12-31")
+    assert export.status_code == 200 and export.headers["Cache-Control"] == "no-store"
+    response = office.post(f"/admin/users/{counsellor.id}/password")
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_static_assets_stay_cacheable(client):
+    response = client.get("/static/app.css")
+    assert response.status_code == 200
+    assert "no-store" not in response.headers.get("Cache-Control", "")
