@@ -149,7 +149,16 @@ def logout():
     return redirect(url_for("campus.login"))
 
 
+def _password_key() -> str:
+    """Throttle guesses at the current password by account, like sign-in: a borrowed or stolen
+    session must not become a way to find the password out and keep the account."""
+    return f"password:{getattr(current_user, 'id', None)}"
+
+
 @bp.route("/password", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=_password_key, methods=["POST"]
+)
 @login_required
 def change_password():
     form = ChangePasswordForm()

@@ -115,3 +115,17 @@ def test_static_assets_stay_cacheable(client):
     response = client.get("/static/app.css")
     assert response.status_code == 200
     assert "no-store" not in response.headers.get("Cache-Control", "")
+
+
+@pytest.mark.usefixtures("throttled")
+def test_guesses_at_the_current_password_are_limited_like_sign_in(app, counsellor):
+    client = app.test_client()
+    sign_in(client, counsellor)
+    data = {"new": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    codes = [
+        client.post("/password", data={**data, "current": f"guess-{i}"}).status_code
+        for i in range(5)
+    ]
+    assert codes == [200] * 5
+    assert client.post("/password", data={**data, "current": PASSWORD}).status_code == 429
+    assert sign_in(app.test_client(), counsellor).status_code == 302  # the old one still works
