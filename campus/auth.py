@@ -40,10 +40,16 @@ def verify_password(user: User | None, password: str) -> bool:
     return ok and user is not None and user.password_hash is not None
 
 
-def account_key(institution_code: str, login: str) -> tuple[str, str]:
-    """The (institution code, login) an account is looked up by. Sign-in and its per-account
-    throttle both go through it, so every spelling that reaches an account counts against it."""
-    return institution_code.strip().upper(), login.strip()
+def institution_code(code: str) -> str:
+    """An institution code as it is stored and looked up: trimmed, upper case."""
+    return code.strip().upper()
+
+
+def account_key(code: str, login: str) -> tuple[str, str]:
+    """The (institution code, login) an account is stored and looked up by. Sign-in and its
+    per-account throttle both go through it, so every spelling that reaches an account counts
+    against it."""
+    return institution_code(code), login.strip()
 
 
 def find_account(session: Session, institution_code: str, login: str) -> User | None:
