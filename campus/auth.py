@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from campus import audit, clock
@@ -64,11 +64,17 @@ def find_account(session: Session, institution_code: str, login: str) -> User | 
 
 
 def sign_in(
-    session: Session, institution_code: str, login: str, password: str, ip: str | None
+    session: Session,
+    institution_code: str,
+    login: str,
+    password: str,
+    ip: str | None,
+    replacing: str | None = None,
 ) -> User | None:
     """The account if the credentials match an active one, signed in to a fresh server-side
-    session (`user.session_token`). Every attempt is audited; the audit row and the new session
-    commit together."""
+    session (`user.session_token`) that ends the browser's earlier one (token `replacing`), so
+    a copy of the old cookie stops working. Every attempt is audited; the audit row and the
+    session changes commit together."""
     user = find_account(session, institution_code, login)
     ok = verify_password(user, password) and user is not None and user.active
     audit.record(
@@ -85,6 +91,8 @@ def sign_in(
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    if replacing:
+        _end_sessions(session, UserSession.token == replacing)
     token = _start_session(session, user, ip)
     session.commit()
     user.session_token = token
@@ -99,12 +107,12 @@ def _start_session(session: Session, user: User, ip: str | None) -> str:
     return token
 
 
-def _end_all_sessions(session: Session, user_id: int) -> None:
-    """End every live session of the user in the unit of work: a cookie copied before a
-    password change or reset must not outlive it."""
+def _end_sessions(session: Session, which: ColumnElement[bool]) -> None:
+    """End the live sessions `which` selects in the unit of work, e.g. every one of a user
+    whose password changed: a cookie copied before must not outlive the change."""
     session.execute(
         update(UserSession)
-        .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+        .where(which, UserSession.ended_at.is_(None))
         .values(ended_at=clock.now())
         .execution_options(synchronize_session=False)
     )
@@ -165,7 +173,7 @@ def change_password(session: Session, user: User, new_password: str, ip: str | N
     cookie, must sign in again with the new password."""
     user.password_hash = hash_password(new_password)
     user.must_change_password = False
-    _end_all_sessions(session, user.id)
+    _end_sessions(session, UserSession.user_id == user.id)
     token = _start_session(session, user, ip)
     audit.record(
         session, actor=user, action="change_password", record_type="user", record_id=user.id
@@ -181,7 +189,7 @@ def issue_one_time_password(session: Session, admin: User, user: User) -> str:
     password = secrets.token_urlsafe(9)
     user.password_hash = hash_password(password)
     user.must_change_password = True
-    _end_all_sessions(session, user.id)
+    _end_sessions(session, UserSession.user_id == user.id)
     audit.record(
         session, actor=admin, action="reset_password", record_type="user", record_id=user.id
     )

@@ -124,12 +124,11 @@ def login():
             form.login.data,
             form.password.data,
             request.remote_addr,
+            replacing=current_user.session_token if current_user.is_authenticated else None,
         )
         if user is None:
             flash(_("Institution, number or password is wrong."), "error")
             return render_template("campus/login.html", form=form), 401
-        if current_user.is_authenticated:  # the session this browser had is replaced, not kept
-            auth.end_session(db.session, current_user.session_token)
         lang = session.get("lang")
         session.clear()  # rotate: nothing from the anonymous session survives sign-in
         if lang:

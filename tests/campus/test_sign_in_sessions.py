@@ -97,6 +97,17 @@ def test_signing_in_again_ends_the_browsers_earlier_session(app, campus, counsel
     assert _sent_to_sign_in(replay)
 
 
+def test_signing_in_again_as_the_same_user_keeps_the_new_session(app, counsellor):
+    client = app.test_client()
+    sign_in(client, counsellor)
+    earlier = client.get_cookie("session").value
+    assert sign_in(client, counsellor).status_code == 302
+    assert _signed_in(client)
+    replay = app.test_client()
+    replay.set_cookie("session", earlier)
+    assert _sent_to_sign_in(replay)
+
+
 def test_signed_in_pages_exports_and_one_time_passwords_are_never_cached(app, campus, counsellor):
     admin = campus.staff(counsellor.institution, Role.ADMIN)
     campus.commit()
