@@ -40,7 +40,7 @@ def verify_password(user: User | None, password: str) -> bool:
     return ok and user is not None and user.password_hash is not None
 
 
-def institution_code(code: str) -> str:
+def normal_institution_code(code: str) -> str:
     """An institution code as it is stored and looked up: trimmed, upper case."""
     return code.strip().upper()
 
@@ -49,7 +49,7 @@ def account_key(code: str, login: str) -> tuple[str, str]:
     """The (institution code, login) an account is stored and looked up by. Sign-in and its
     per-account throttle both go through it, so every spelling that reaches an account counts
     against it."""
-    return institution_code(code), login.strip()
+    return normal_institution_code(code), login.strip()
 
 
 def find_account(session: Session, institution_code: str, login: str) -> User | None:

@@ -20,7 +20,7 @@ campus_cli = AppGroup("campus", help="Campus structure, people and demo data.")
 @click.argument("code")
 @click.argument("name")
 def create_institution(code: str, name: str) -> None:
-    code = auth.institution_code(code)
+    code = auth.normal_institution_code(code)
     db.session.add(Institution(code=code, name=name))
     db.session.commit()
     click.echo(f"institution {code} created")
@@ -58,9 +58,8 @@ def create_admin(institution_code: str, login: str, name: str, password: str) ->
 def import_roster(
     institution_code: str, path: Path, create_units: bool, clean_rows_only: bool
 ) -> None:
-    institution = db.session.scalar(
-        select(Institution).where(Institution.code == auth.institution_code(institution_code))
-    )
+    code = auth.normal_institution_code(institution_code)
+    institution = db.session.scalar(select(Institution).where(Institution.code == code))
     if institution is None:
         raise click.ClickException(f"no institution {institution_code}")
     try:
