@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from campus import audit, clock
@@ -40,22 +40,41 @@ def verify_password(user: User | None, password: str) -> bool:
     return ok and user is not None and user.password_hash is not None
 
 
+def normal_institution_code(code: str) -> str:
+    """An institution code as it is stored and looked up: trimmed, upper case."""
+    return code.strip().upper()
+
+
+def account_key(code: str, login: str) -> tuple[str, str]:
+    """The (institution code, login) an account is stored and looked up by. Sign-in and its
+    per-account throttle both go through it, so every spelling that reaches an account counts
+    against it."""
+    return normal_institution_code(code), login.strip()
+
+
 def find_account(session: Session, institution_code: str, login: str) -> User | None:
     """The account with its roles, which the sign-in's audit row names, in one statement."""
+    code, login = account_key(institution_code, login)
     return session.scalar(
         select(User)
         .join(Institution, Institution.id == User.institution_id)
-        .where(Institution.code == institution_code.strip().upper(), User.login == login.strip())
+        .where(Institution.code == code, User.login == login)
         .options(joinedload(User.roles))
     )
 
 
 def sign_in(
-    session: Session, institution_code: str, login: str, password: str, ip: str | None
+    session: Session,
+    institution_code: str,
+    login: str,
+    password: str,
+    ip: str | None,
+    replacing: str | None = None,
 ) -> User | None:
     """The account if the credentials match an active one, signed in to a fresh server-side
-    session (`user.session_token`). Every attempt is audited; the audit row and the new session
-    commit together."""
+    session (`user.session_token`) that ends the browser's earlier one (token `replacing`), so
+    a copy of the old cookie stops working. Every attempt is audited; the audit row and the
+    session changes commit together."""
     user = find_account(session, institution_code, login)
     ok = verify_password(user, password) and user is not None and user.active
     audit.record(
@@ -72,12 +91,31 @@ def sign_in(
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    token = secrets.token_urlsafe(32)
-    now = clock.now()
-    session.add(UserSession(token=token, user_id=user.id, created_at=now, last_seen_at=now, ip=ip))
+    if replacing:
+        _end_sessions(session, UserSession.token == replacing)
+    token = _start_session(session, user, ip)
     session.commit()
     user.session_token = token
     return user
+
+
+def _start_session(session: Session, user: User, ip: str | None) -> str:
+    """Add a fresh server-side session for `user` to the unit of work; returns its token."""
+    token = secrets.token_urlsafe(32)
+    now = clock.now()
+    session.add(UserSession(token=token, user_id=user.id, created_at=now, last_seen_at=now, ip=ip))
+    return token
+
+
+def _end_sessions(session: Session, which: ColumnElement[bool]) -> None:
+    """End the live sessions `which` selects in the unit of work, e.g. every one of a user
+    whose password changed: a cookie copied before must not outlive the change."""
+    session.execute(
+        update(UserSession)
+        .where(which, UserSession.ended_at.is_(None))
+        .values(ended_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def load_session_user(session: Session, token: str, idle_minutes: int) -> User | None:
@@ -129,20 +167,29 @@ def end_session(session: Session, token: str | None) -> None:
         session.commit()
 
 
-def change_password(session: Session, user: User, new_password: str) -> None:
+def change_password(session: Session, user: User, new_password: str, ip: str | None) -> None:
+    """Set the user's own new password and end every session of theirs, the current one replaced
+    by a fresh one (`user.session_token`): whoever held another session, or a copy of this one's
+    cookie, must sign in again with the new password."""
     user.password_hash = hash_password(new_password)
     user.must_change_password = False
+    _end_sessions(session, UserSession.user_id == user.id)
+    token = _start_session(session, user, ip)
     audit.record(
         session, actor=user, action="change_password", record_type="user", record_id=user.id
     )
     session.commit()
+    user.session_token = token
 
 
 def issue_one_time_password(session: Session, admin: User, user: User) -> str:
-    """A random first-login password the administrator hands over; it must be changed at once."""
+    """A random first-login password the administrator hands over; it must be changed at once.
+    Every session of the user ends: a reset is what an administrator does when an account may
+    be in someone else's hands."""
     password = secrets.token_urlsafe(9)
     user.password_hash = hash_password(password)
     user.must_change_password = True
+    _end_sessions(session, UserSession.user_id == user.id)
     audit.record(
         session, actor=admin, action="reset_password", record_type="user", record_id=user.id
     )

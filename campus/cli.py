@@ -9,8 +9,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from campus import clock, demo, roster
-from campus.auth import hash_password
+from campus import auth, clock, demo, roster
 from campus.extensions import db
 from campus.models import Institution, Role, RoleAssignment, User
 
@@ -21,9 +20,10 @@ campus_cli = AppGroup("campus", help="Campus structure, people and demo data.")
 @click.argument("code")
 @click.argument("name")
 def create_institution(code: str, name: str) -> None:
-    db.session.add(Institution(code=code.upper(), name=name))
+    code = auth.normal_institution_code(code)
+    db.session.add(Institution(code=code, name=name))
     db.session.commit()
-    click.echo(f"institution {code.upper()} created")
+    click.echo(f"institution {code} created")
 
 
 @campus_cli.command("create-admin")
@@ -33,16 +33,15 @@ def create_institution(code: str, name: str) -> None:
 @click.password_option()
 def create_admin(institution_code: str, login: str, name: str, password: str) -> None:
     """Create an administrator who must change the password at first sign-in."""
-    institution = db.session.scalar(
-        select(Institution).where(Institution.code == institution_code.upper())
-    )
+    code, login = auth.account_key(institution_code, login)
+    institution = db.session.scalar(select(Institution).where(Institution.code == code))
     if institution is None:
         raise click.ClickException(f"no institution {institution_code}")
     user = User(
         institution_id=institution.id,
         login=login,
         name=name,
-        password_hash=hash_password(password),
+        password_hash=auth.hash_password(password),
         must_change_password=True,
     )
     user.roles.append(RoleAssignment(role=Role.ADMIN, institution_id=institution.id))
@@ -59,9 +58,8 @@ def create_admin(institution_code: str, login: str, name: str, password: str) ->
 def import_roster(
     institution_code: str, path: Path, create_units: bool, clean_rows_only: bool
 ) -> None:
-    institution = db.session.scalar(
-        select(Institution).where(Institution.code == institution_code.upper())
-    )
+    code = auth.normal_institution_code(institution_code)
+    institution = db.session.scalar(select(Institution).where(Institution.code == code))
     if institution is None:
         raise click.ClickException(f"no institution {institution_code}")
     try:

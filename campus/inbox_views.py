@@ -21,6 +21,7 @@ from campus import nav, notifications
 from campus.extensions import db
 from campus.models import Role
 from campus.notifications import Notification
+from campus.redirects import safe_next
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 
@@ -67,7 +68,7 @@ def read(note_id: int):
     if note is None:
         abort(404)
     notifications.mark_read(db.session, current_user.id, note_id)
-    return redirect(nav.local_path(note.link) or url_for("inbox.index"))
+    return redirect(safe_next(note.link) or url_for("inbox.index"))
 
 
 @bp.route("/read-all", methods=["POST"])

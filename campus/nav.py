@@ -33,11 +33,3 @@ def entries_for(app: Flask, user: User) -> list[NavEntry]:
     held = {a.role for a in user.roles}
     entries = [e for e in app.extensions.get("xinqiao_nav", []) if e.roles & held]
     return sorted(entries, key=lambda e: (e.order, e.endpoint))
-
-
-def local_path(target: str | None) -> str | None:
-    """`target` if it is a path on this site, else None: a `next` or stored link never sends
-    anyone off-site (`//host` and `/\\host` are other sites to a browser)."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return None

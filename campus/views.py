@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Flask,
+    Response,
     abort,
     current_app,
     flash,
@@ -48,6 +49,7 @@ from campus.models import (
     User,
 )
 from campus.permissions import require_roles
+from campus.redirects import safe_next
 from campus.scope import Capability, get_student, grant_break_glass, student_filter
 
 bp = Blueprint("campus", __name__)
@@ -87,10 +89,22 @@ def _force_password_change():
     return None
 
 
+@bp.after_app_request
+def _no_store(response: Response) -> Response:
+    """Pages show answers, scores, notes, referrals, one-time passwords and exports: none may be
+    kept by a browser or proxy cache for the next person at a shared computer. Static assets
+    hold nothing personal and stay cacheable."""
+    if request.endpoint != "static":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _login_key() -> str:
-    """Throttle by account, so spreading guesses over many addresses does not help."""
+    """Throttle by account, so spreading guesses over many addresses does not help; the account
+    is named as sign-in finds it, so padding or recasing the fields gives no fresh tries."""
     form = request.form
-    return f"login:{form.get('institution', '').upper()}:{form.get('login', '')}"
+    code, login = auth.account_key(form.get("institution", ""), form.get("login", ""))
+    return f"login:{code}:{login}"
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -110,6 +124,7 @@ def login():
             form.login.data,
             form.password.data,
             request.remote_addr,
+            replacing=current_user.session_token if current_user.is_authenticated else None,
         )
         if user is None:
             flash(_("Institution, number or password is wrong."), "error")
@@ -133,7 +148,16 @@ def logout():
     return redirect(url_for("campus.login"))
 
 
+def _password_key() -> str:
+    """Throttle guesses at the current password by account, like sign-in: a borrowed or stolen
+    session must not become a way to find the password out and keep the account."""
+    return f"password:{getattr(current_user, 'id', None)}"
+
+
 @bp.route("/password", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=_password_key, methods=["POST"]
+)
 @login_required
 def change_password():
     form = ChangePasswordForm()
@@ -141,7 +165,9 @@ def change_password():
         if not auth.verify_password(current_user, form.current.data):
             form.current.errors.append(_("The current password is wrong."))
         else:
-            auth.change_password(db.session, current_user, form.new.data)
+            user = current_user._get_current_object()
+            auth.change_password(db.session, user, form.new.data, request.remote_addr)
+            login_user(user)  # the cookie now names the fresh session
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("campus.home"))
     return render_template("campus/change_password.html", form=form)
@@ -155,7 +181,7 @@ def set_language(code: str):
     if current_user.is_authenticated:
         current_user.locale = code
         db.session.commit()
-    return redirect(nav.local_path(request.form.get("next")) or url_for("campus.home"))
+    return redirect(safe_next(request.form.get("next")) or url_for("campus.home"))
 
 
 @bp.route("/")
@@ -208,7 +234,7 @@ def break_glass(student_id: int):
             ),
             "warning",
         )
-        return redirect(nav.local_path(request.args.get("next")) or url_for("campus.students"))
+        return redirect(safe_next(request.args.get("next")) or url_for("campus.students"))
     return render_template("campus/break_glass.html", form=form, student=student)
 
 
