@@ -32,6 +32,7 @@ from warning.models import (
     WarningEvent,
     WarningStatus,
 )
+from warning.response_policy import active_response_policies
 
 BATCH_SIZE = 500
 # One tick's share of a backlog (the lease is 180 s); the rest is picked up at the next tick.
@@ -125,17 +126,14 @@ def _escalate_deadlines(
     session: Session, deadlines: list[Deadline], warnings: dict[int, Warning], now: datetime
 ) -> None:
     steps = []
+    policies = active_response_policies(session, {w.institution_id for w in warnings.values()})
     for deadline in deadlines:
         warning = warnings[deadline.warning_id]
+        policy = policies[warning.institution_id]
         to_tier = min(deadline.tier + 1, int(OwnerTier.LEADERSHIP))
         steps.append(Escalation(warning, deadline.tier, to_tier, missed=deadline.kind))
-        response.add_deadline(
-            session,
-            warning,
-            deadline.kind,
-            to_tier,
-            now + response.window_for(warning.level, deadline.kind),
-        )
+        window = policy.for_level(warning.level).window(deadline.kind)
+        response.add_deadline(session, warning, deadline.kind, to_tier, now + window, policy)
     _raise_owners(session, steps, now)
     record_escalations(session, steps, now)
 
@@ -250,9 +248,11 @@ def sweep_follow_ups(session: Session, now: datetime) -> int:
         .where(Warning.status == WarningStatus.OPEN, ~owes_something)
         .limit(BATCH_SIZE)
     ).all()
+    policies = active_response_policies(session, {w.institution_id for w in idle})
     for warning in idle:
         base = warning.last_contact_at or warning.owner_since
-        due = max(base + response.policy_for(warning.level).follow_up_every, now + FOLLOW_UP_GRACE)
+        every = policies[warning.institution_id].for_level(warning.level).follow_up_every
+        due = max(base + every, now + FOLLOW_UP_GRACE)
         response.plan_follow_up(session, warning, due, now)
     return len(idle)
 
