@@ -20,8 +20,10 @@ from sqlalchemy.orm import Session
 from campus import audit
 from campus.i18n import N_, Message
 from campus.models import Department, EnrolmentStatus, Institution, Student, User
-from warning import batch_triage, services
+from warning import batch_triage, escalation, response_policy, services
 from warning.models import (
+    Deadline,
+    OwnerTier,
     PolicyKind,
     PolicyStatus,
     PolicyVersion,
@@ -304,13 +306,7 @@ def simulate(session: Session, *, institution_id: int, draft: Policy, now: datet
         now,
         closed_before(session, institution_id),
     )
-    names = dict(
-        session.execute(
-            select(Department.id, Department.name).where(
-                Department.institution_id == institution_id
-            )
-        ).all()
-    )
+    names = _department_names(session, institution_id)
     return [
         Move(
             names.get(row.department_id, "?"),
@@ -320,3 +316,64 @@ def simulate(session: Session, *, institution_id: int, draft: Policy, now: datet
         )
         for row in counts.itertuples()
     ]
+
+
+@dataclass(frozen=True)
+class ResponseMove:
+    """What a response policy draft changes for one department's open warnings at one level."""
+
+    department: str
+    level: Level
+    warnings: int
+    owner_from: OwnerTier
+    owner_to: OwnerTier
+    deadlines_changed: int
+
+
+def simulate_response(
+    session: Session, *, institution_id: int, draft: ResponsePolicy
+) -> list[ResponseMove]:
+    """Per department and level, the open warnings whose owner tier the draft changes and the open
+    deadlines whose window it changes (they would be set so from activation on); no writes."""
+    active = response_policy.active_response_policy(session, institution_id)
+    open_warning = (Warning.institution_id == institution_id, Warning.status == WarningStatus.OPEN)
+    warnings = session.execute(
+        select(Warning.department_id, Warning.level, func.count(Warning.id))
+        .where(*open_warning)
+        .group_by(Warning.department_id, Warning.level)
+    ).all()
+    changed: dict[tuple[int, int], int] = {}
+    for department_id, level, kind, count in session.execute(
+        select(Warning.department_id, Warning.level, Deadline.kind, func.count(Deadline.id))
+        .join(Warning, Warning.id == Deadline.warning_id)
+        .where(*open_warning, *escalation.open_deadline())
+        .group_by(Warning.department_id, Warning.level, Deadline.kind)
+    ):
+        if active.for_level(level).window(kind) != draft.for_level(level).window(kind):
+            changed[department_id, level] = changed.get((department_id, level), 0) + count
+    names = _department_names(session, institution_id)
+    moves = [
+        ResponseMove(
+            names.get(department_id, "?"),
+            Level(level),
+            count,
+            active.for_level(level).owner,
+            draft.for_level(level).owner,
+            changed.get((department_id, level), 0),
+        )
+        for department_id, level, count in warnings
+    ]
+    return sorted(
+        (m for m in moves if m.owner_from != m.owner_to or m.deadlines_changed),
+        key=lambda m: (m.department, -m.level),
+    )
+
+
+def _department_names(session: Session, institution_id: int) -> dict[int, str]:
+    return dict(
+        session.execute(
+            select(Department.id, Department.name).where(
+                Department.institution_id == institution_id
+            )
+        ).all()
+    )
