@@ -7,6 +7,7 @@ deadline names the version that set it.
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -171,3 +172,20 @@ def test_simulation_shows_owner_and_window_changes_per_department_and_writes_not
         OwnerTier.DEPARTMENT
     )
     assert draft.status == PolicyStatus.DRAFT
+
+
+def test_a_chinese_administrator_reads_the_response_draft_problems_in_chinese(
+    network, campus, login
+):
+    admin = campus.staff(network.institution, Role.ADMIN)
+    admin.locale = "zh_CN"
+    campus.commit()
+    text = DEFAULT.replace("kind: contact,", "kind: phone_call,").replace(
+        "    owner: class\n", "    owner: headmaster\n"
+    )
+    response = login(admin).post("/warnings/response-policy", data={"yaml_text": text})
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400 and "预警响应策略" in page
+    assert "levels.yellow.deadlines[0].kind：未知的处置时限类型 'phone_call'" in page
+    assert "levels.blue.owner：未知的责任层级 'headmaster'" in page
+    assert "unknown tier" not in page and "unknown deadline" not in page
