@@ -415,6 +415,22 @@ def reject_unknown(
             )
 
 
+def parse_choice(value: Any, choices: Sequence[str], where: str, problems: list[Message]) -> Any:
+    """``value`` if it is one of ``choices`` (names an engine knows); None and a problem naming
+    them otherwise."""
+    if isinstance(value, str) and value in choices:
+        return value
+    problems.append(
+        Message(
+            N_("%(where)s: unknown value %(value)s (expected one of %(allowed)s)"),
+            where=where,
+            value=repr(value),
+            allowed=", ".join(choices),
+        )
+    )
+    return None
+
+
 def _reject_duplicate_keys(rules: Iterable[Rule | ConcernRule], problems: list[Message]) -> None:
     seen: set[str] = set()
     for rule in rules:

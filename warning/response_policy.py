@@ -24,6 +24,7 @@ from warning.models import OwnerTier, PolicyKind, PolicyStatus, PolicyVersion
 from warning.policy import (
     Level,
     PolicyError,
+    parse_choice,
     parse_int,
     parse_list,
     parse_version,
@@ -47,6 +48,7 @@ _LEVEL_KEYS = frozenset(
     {"owner", "deadlines", "follow_up_days", "notify", "notify_department_leader"}
 )
 _DEADLINE_KEYS = frozenset({"kind", "within_hours", "tier"})
+_TIER_NAMES = tuple(tier.name.lower() for tier in OwnerTier)
 MAX_WINDOW_HOURS = 24 * 90
 MAX_FOLLOW_UP_DAYS = 365
 
@@ -195,16 +197,7 @@ def _parse_deadline(value: Any, where: str, problems: list[Message]) -> Deadline
         return None
     count = len(problems)
     reject_unknown(value, _DEADLINE_KEYS, where, problems)
-    kind = value.get("kind")
-    if kind not in DEADLINE_KINDS:
-        problems.append(
-            Message(
-                N_("%(where)s.kind: unknown deadline %(value)s (expected one of %(kinds)s)"),
-                where=where,
-                value=repr(kind),
-                kinds=", ".join(DEADLINE_KINDS),
-            )
-        )
+    kind = parse_choice(value.get("kind"), DEADLINE_KINDS, f"{where}.kind", problems)
     hours = parse_int(
         value.get("within_hours"), f"{where}.within_hours", problems, 1, MAX_WINDOW_HOURS
     )
@@ -215,14 +208,5 @@ def _parse_deadline(value: Any, where: str, problems: list[Message]) -> Deadline
 
 
 def _parse_tier(value: Any, where: str, problems: list[Message]) -> OwnerTier | None:
-    tier = OwnerTier.__members__.get(value.upper()) if isinstance(value, str) else None
-    if tier is None:
-        problems.append(
-            Message(
-                N_("%(where)s: unknown tier %(value)s (expected one of %(tiers)s)"),
-                where=where,
-                value=repr(value),
-                tiers=", ".join(t.name.lower() for t in OwnerTier),
-            )
-        )
-    return tier
+    name = parse_choice(value, _TIER_NAMES, where, problems)
+    return None if name is None else OwnerTier[name.upper()]

@@ -186,6 +186,6 @@ def test_a_chinese_administrator_reads_the_response_draft_problems_in_chinese(
     response = login(admin).post("/warnings/response-policy", data={"yaml_text": text})
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 400 and "预警响应策略" in page
-    assert "levels.yellow.deadlines[0].kind：未知的处置时限类型 'phone_call'" in page
-    assert "levels.blue.owner：未知的责任层级 'headmaster'" in page
-    assert "unknown tier" not in page and "unknown deadline" not in page
+    assert "levels.yellow.deadlines[0].kind：未知取值 'phone_call'" in page
+    assert "levels.blue.owner：未知取值 'headmaster'（应为以下之一：dorm, class," in page
+    assert "unknown value" not in page
