@@ -50,14 +50,9 @@ NOTIFICATION_TEXT = {
 
 
 def policy_for(level: int) -> LevelResponse:
-    """The shipped default's response at `level`; with a warning at hand, `level_response` gives
-    its institution's."""
+    """The shipped default's response at `level`; a warning's own institution may differ:
+    `active_response_policy(session, warning.institution_id).for_level(warning.level)`."""
     return default_response_policy().for_level(level)
-
-
-def level_response(session: Session, warning: Warning) -> LevelResponse:
-    """What the warning's level owes under its institution's active response policy."""
-    return active_response_policy(session, warning.institution_id).for_level(warning.level)
 
 
 def first_response_levels() -> dict[str, Level]:

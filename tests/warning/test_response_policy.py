@@ -16,8 +16,8 @@ from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.models import Role
-from warning import retriage
-from warning.escalation import sweep_deadlines
+from warning import response, retriage
+from warning.escalation import sweep_deadlines, sweep_follow_ups
 from warning.models import Deadline, OwnerTier, PolicyKind, PolicyStatus, PolicyVersion, Warning
 from warning.policy import Level
 from warning.response_policy import default_response_policy
@@ -189,3 +189,19 @@ def test_a_chinese_administrator_reads_the_response_draft_problems_in_chinese(
     assert "levels.yellow.deadlines[0].kind：未知取值 'phone_call'" in page
     assert "levels.blue.owner：未知取值 'headmaster'（应为以下之一：dorm, class," in page
     assert "unknown value" not in page
+
+
+def test_the_follow_up_sweep_uses_the_campus_cadence(network, campus, login):
+    admin = campus.staff(network.institution, Role.ADMIN)
+    campus.commit()
+    text = _campus_scheme("weekly-yellow", YELLOW_CONTACT).replace(
+        "    follow_up_days: 14\n", "    follow_up_days: 10\n"
+    )
+    _activate(login(admin), text)
+    warning = open_warning(network.student, Level.YELLOW)
+    response.meet(db.session, warning, ["contact"], clock.now())
+    assert sweep_follow_ups(db.session, clock.now()) == 1
+    db.session.commit()
+    follow_up = open_deadlines(warning)["follow_up"]
+    assert follow_up.due_at == warning.owner_since + timedelta(days=10)
+    assert follow_up.response_policy_version == "weekly-yellow"
