@@ -38,11 +38,12 @@ from referrals.services import OPEN, ReferralSettings, stalled_clause
 from referrals.states import CLOSED_LOOP
 from screening.models import Campaign, CampaignAssignment
 from warning.models import Deadline, Warning, WarningEvent, WeeklyReport
-from warning.response import BLUE, RED, RESPONSE_POLICY, YELLOW
+from warning.policy import Level
+from warning.response import first_response_levels
 
 BY = ("institution", "department", "month")
-LEVELS = (RED, YELLOW, BLUE)
-LEVEL_NAMES = {RED: "red", YELLOW: "yellow", BLUE: "blue"}
+LEVELS = (Level.RED, Level.YELLOW, Level.BLUE)
+LEVEL_NAMES = {level: level.code for level in LEVELS}
 # The national guideline: at least one full-time counsellor per 4,000 students, and never fewer
 # than two in a school.
 STUDENTS_PER_COUNSELLOR = 4000
@@ -319,7 +320,7 @@ def crisis_rate(session: Session, view: View, now: datetime) -> pd.DataFrame:
         select(*keys, func.count(Warning.id).label("incidents"))
         .where(
             Warning.institution_id.in_(view.institution_ids),
-            Warning.level == RED,
+            Warning.level == Level.RED,
             Warning.opened_at >= view.start,
             Warning.opened_at < view.end,
             _department_clause(view, Warning.department_id),
@@ -376,11 +377,8 @@ def warnings_by_level(session: Session, view: View, now: datetime) -> pd.DataFra
 def _deadline_level() -> ColumnElement[int]:
     """The level a deadline belongs to: its kind's level in the response policy (a red
     acknowledgement stays a red deadline after a downgrade); follow-ups take the warning's level."""
-    first_response = {
-        rule.kind: level for level, policy in RESPONSE_POLICY.items() for rule in policy.deadlines
-    }
     return case(
-        *[(Deadline.kind == kind, level) for kind, level in first_response.items()],
+        *[(Deadline.kind == kind, int(level)) for kind, level in first_response_levels().items()],
         else_=Warning.level,
     )
 

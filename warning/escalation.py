@@ -32,6 +32,7 @@ from warning.models import (
     WarningEvent,
     WarningStatus,
 )
+from warning.response_policy import active_response_policies
 
 BATCH_SIZE = 500
 # One tick's share of a backlog (the lease is 180 s); the rest is picked up at the next tick.
@@ -42,7 +43,8 @@ FOLLOW_UP_GRACE = timedelta(days=1)
 REPORT_GRACE = timedelta(hours=12)
 
 
-def _open_deadline():
+def open_deadline() -> tuple:
+    """The clauses of a deadline still owed: not met, escalated or superseded."""
     return (
         Deadline.met_at.is_(None),
         Deadline.escalated_at.is_(None),
@@ -77,7 +79,7 @@ def escalate_due_batch(session: Session, now: datetime) -> tuple[int, int]:
     """
     due = session.scalars(
         select(Deadline)
-        .where(Deadline.due_at <= now, *_open_deadline())
+        .where(Deadline.due_at <= now, *open_deadline())
         .order_by(Deadline.due_at)
         .limit(BATCH_SIZE)
         .with_for_update(skip_locked=True)
@@ -99,7 +101,7 @@ def _claim(session: Session, ids: list[int], now: datetime) -> set[int]:
     return set(
         session.scalars(
             update(Deadline)
-            .where(Deadline.id.in_(ids), *_open_deadline())
+            .where(Deadline.id.in_(ids), *open_deadline())
             .values(escalated_at=now)
             .returning(Deadline.id)
             .execution_options(synchronize_session=False)
@@ -125,17 +127,14 @@ def _escalate_deadlines(
     session: Session, deadlines: list[Deadline], warnings: dict[int, Warning], now: datetime
 ) -> None:
     steps = []
+    policies = active_response_policies(session, {w.institution_id for w in warnings.values()})
     for deadline in deadlines:
         warning = warnings[deadline.warning_id]
+        policy = policies[warning.institution_id]
         to_tier = min(deadline.tier + 1, int(OwnerTier.LEADERSHIP))
         steps.append(Escalation(warning, deadline.tier, to_tier, missed=deadline.kind))
-        response.add_deadline(
-            session,
-            warning,
-            deadline.kind,
-            to_tier,
-            now + response.window_for(warning.level, deadline.kind),
-        )
+        window = policy.for_level(warning.level).window(deadline.kind)
+        response.add_deadline(session, warning, deadline.kind, to_tier, now + window, policy)
     _raise_owners(session, steps, now)
     record_escalations(session, steps, now)
 
@@ -244,15 +243,17 @@ def sweep_follow_ups(session: Session, now: datetime) -> int:
     Actions plan the next follow-up as they happen; this is the safety net for warnings whose
     first response was completed without a contact being logged.
     """
-    owes_something = exists().where(Deadline.warning_id == Warning.id, *_open_deadline())
+    owes_something = exists().where(Deadline.warning_id == Warning.id, *open_deadline())
     idle = session.scalars(
         select(Warning)
         .where(Warning.status == WarningStatus.OPEN, ~owes_something)
         .limit(BATCH_SIZE)
     ).all()
+    policies = active_response_policies(session, {w.institution_id for w in idle})
     for warning in idle:
         base = warning.last_contact_at or warning.owner_since
-        due = max(base + response.policy_for(warning.level).follow_up_every, now + FOLLOW_UP_GRACE)
+        every = policies[warning.institution_id].for_level(warning.level).follow_up_every
+        due = max(base + every, now + FOLLOW_UP_GRACE)
         response.plan_follow_up(session, warning, due, now)
     return len(idle)
 

@@ -250,6 +250,9 @@ class Deadline(db.Model):
     # No longer owed: the level changed or the warning closed. Neither met nor missed, so the
     # sweep skips it and compliance figures leave it out.
     superseded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The response policy version whose window set `due_at`; null for deadlines set before
+    # response policies were versioned.
+    response_policy_version: Mapped[str | None] = mapped_column(String(40))
 
     warning: Mapped[Warning] = relationship(back_populates="deadlines")
 
@@ -290,16 +293,25 @@ class PolicyStatus(enum.StrEnum):
     RETIRED = "retired"
 
 
+class PolicyKind(enum.StrEnum):
+    """What a stored policy decides: warning levels, or who responds to them by when."""
+
+    TRIAGE = "triage"
+    RESPONSE = "response"
+
+
 class PolicyVersion(db.Model):
-    """A stored triage policy of one institution; exactly one is active, its version is on every
-    decision. The YAML text is kept verbatim so a past decision can be re-read under its policy."""
+    """A stored triage or response policy of one institution; exactly one of each kind is active,
+    its version is on every decision (triage) or deadline (response). The YAML text is kept
+    verbatim so a past decision can be re-read under its policy."""
 
     __tablename__ = "policy_version"
     __table_args__ = (
-        UniqueConstraint("institution_id", "version"),
+        UniqueConstraint("institution_id", "kind", "version"),
         Index(
             "uq_policy_one_active",
             "institution_id",
+            "kind",
             unique=True,
             sqlite_where=text(f"status = '{PolicyStatus.ACTIVE.name}'"),
             postgresql_where=text(f"status = '{PolicyStatus.ACTIVE.name}'"),
@@ -308,6 +320,11 @@ class PolicyVersion(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    kind: Mapped[PolicyKind] = mapped_column(
+        db.Enum(PolicyKind, native_enum=False, length=10),
+        default=PolicyKind.TRIAGE,
+        server_default=PolicyKind.TRIAGE.name,
+    )
     version: Mapped[str] = mapped_column(String(40))
     yaml_text: Mapped[str] = mapped_column(Text)
     status: Mapped[PolicyStatus] = mapped_column(

@@ -253,11 +253,12 @@ class Triage:
 
 
 class PolicyError(ValueError):
-    """A policy draft is invalid; ``errors`` lists every problem so a form can show them all."""
+    """A policy draft (triage or response) is invalid; ``errors`` lists every problem so a form
+    can show them all."""
 
     def __init__(self, errors: Sequence[Message]) -> None:
         self.errors = tuple(errors)
-        super().__init__("invalid triage policy:\n" + "\n".join(f"- {e}" for e in self.errors))
+        super().__init__("invalid policy:\n" + "\n".join(f"- {e}" for e in self.errors))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -301,11 +302,24 @@ def load_policy(path_or_mapping: str | Path | Mapping[str, Any]) -> Policy:
 
 def policy_from_yaml_text(text: str) -> Policy:
     """A policy from YAML text (an administrator's draft); PolicyError lists every problem."""
+    return _policy_from_mapping(yaml_data(text))
+
+
+def yaml_data(text: str) -> Any:
+    """The parsed YAML of a policy draft (triage or response); PolicyError if it is not YAML."""
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise PolicyError([Message(N_("not valid YAML: %(detail)s"), detail=str(exc))]) from None
-    return _policy_from_mapping(data)
+
+
+def parse_version(data: Mapping[str, Any], problems: list[Message]) -> str:
+    """The ``version`` every policy file carries; recorded on what the policy decides."""
+    version = data.get("version")
+    if not isinstance(version, str) or not version.strip():
+        problems.append(Message(N_('version: required, a text (quote numbers: "2026.1")')))
+        return ""
+    return version
 
 
 @cache
@@ -318,17 +332,15 @@ def _policy_from_mapping(data: Any) -> Policy:
     problems: list[Message] = []
     if not isinstance(data, Mapping):
         raise PolicyError([Message(N_("the policy must be a mapping of settings"))])
-    _reject_unknown(data, _TOP_KEYS, "policy", problems)
-    version = data.get("version")
-    if not isinstance(version, str) or not version.strip():
-        problems.append(Message(N_('version: required, a text (quote numbers: "2026.1")')))
-    rules = _parse_list(data.get("rules"), "rules", _parse_rule, problems, required=True)
-    aggregates = _parse_list(
+    reject_unknown(data, _TOP_KEYS, "policy", problems)
+    version = parse_version(data, problems)
+    rules = parse_list(data.get("rules"), "rules", _parse_rule, problems, required=True)
+    aggregates = parse_list(
         data.get("aggregate_rules", []), "aggregate_rules", _parse_aggregate, problems
     )
     _reject_duplicate_keys([*rules, *aggregates], problems)
     key_group_when = _parse_condition(data.get("key_group_when"), "key_group_when", problems)
-    key_group_raise = _parse_int(data.get("key_group_raise", 1), "key_group_raise", problems, 0, 3)
+    key_group_raise = parse_int(data.get("key_group_raise", 1), "key_group_raise", problems, 0, 3)
     raise_sources = _parse_sources(data.get("raise_sources"), "raise_sources", problems)
     expiry = _parse_expiry(data.get("expiry_days"), problems)
     if problems:
@@ -388,7 +400,7 @@ def safety_problems(policy: Policy) -> list[Message]:
     return problems
 
 
-def _reject_unknown(
+def reject_unknown(
     data: Mapping[str, Any], allowed: frozenset[str], where: str, problems: list[Message]
 ) -> None:
     for key in data:
@@ -401,6 +413,22 @@ def _reject_unknown(
                     allowed=", ".join(sorted(allowed)),
                 )
             )
+
+
+def parse_choice(value: Any, choices: Sequence[str], where: str, problems: list[Message]) -> Any:
+    """``value`` if it is one of ``choices`` (names an engine knows); None and a problem naming
+    them otherwise."""
+    if isinstance(value, str) and value in choices:
+        return value
+    problems.append(
+        Message(
+            N_("%(where)s: unknown value %(value)s (expected one of %(allowed)s)"),
+            where=where,
+            value=repr(value),
+            allowed=", ".join(choices),
+        )
+    )
+    return None
 
 
 def _reject_duplicate_keys(rules: Iterable[Rule | ConcernRule], problems: list[Message]) -> None:
@@ -416,7 +444,7 @@ def _reject_duplicate_keys(rules: Iterable[Rule | ConcernRule], problems: list[M
         seen.add(rule.key)
 
 
-def _parse_list(
+def parse_list(
     value: Any,
     where: str,
     parse_item: Callable[[Any, str, list[Message]], Any],
@@ -433,7 +461,7 @@ def _parse_list(
     return [p for p in parsed if p is not None]
 
 
-def _parse_level(value: Any, where: str, problems: list[Message]) -> Level | None:
+def parse_level(value: Any, where: str, problems: list[Message]) -> Level | None:
     try:
         level = Level.from_code(value) if isinstance(value, str) else None
     except ValueError:
@@ -456,8 +484,8 @@ def _parse_rule(value: Any, where: str, problems: list[Message]) -> Rule | None:
             Message(N_("%(where)s: a rule must be a mapping with level and when"), where=where)
         )
         return None
-    _reject_unknown(value, _RULE_KEYS, where, problems)
-    level = _parse_level(value.get("level"), f"{where}.level", problems)
+    reject_unknown(value, _RULE_KEYS, where, problems)
+    level = parse_level(value.get("level"), f"{where}.level", problems)
     when = _parse_condition(value.get("when"), f"{where}.when", problems)
     if level is None or when is None:
         return None
@@ -475,7 +503,7 @@ def _parse_condition(value: Any, where: str, problems: list[Message]) -> Conditi
         problems.append(Message(N_("%(where)s: required, a mapping of conditions"), where=where))
         return None
     count = len(problems)
-    _reject_unknown(value, _CONDITION_KEYS, where, problems)
+    reject_unknown(value, _CONDITION_KEYS, where, problems)
     texts = {
         name: _parse_text(value.get(name), f"{where}.{name}", problems)
         for name in ("flag", "flag_prefix", "without_flag", "instrument")
@@ -514,11 +542,11 @@ def _parse_aggregate(value: Any, where: str, problems: list[Message]) -> Concern
             )
         )
         return None
-    _reject_unknown(value, _RULE_KEYS, where, problems)
+    reject_unknown(value, _RULE_KEYS, where, problems)
     when = value["when"]
-    _reject_unknown(when, _AGGREGATE_KEYS, f"{where}.when", problems)
-    level = _parse_level(value.get("level"), f"{where}.level", problems)
-    reports = _parse_int(
+    reject_unknown(when, _AGGREGATE_KEYS, f"{where}.when", problems)
+    level = parse_level(value.get("level"), f"{where}.level", problems)
+    reports = parse_int(
         when.get("concern_reports_min"), f"{where}.when.concern_reports_min", problems, 1
     )
     days = _parse_days(when.get("within_days"), f"{where}.when.within_days", problems)
@@ -537,7 +565,7 @@ def _parse_expiry(value: Any, problems: list[Message]) -> dict[Level, int | None
             Message(N_("expiry_days: required, days for blue, yellow and red (null = never)"))
         )
         return {}
-    _reject_unknown(
+    reject_unknown(
         value, frozenset(level.code for level in _EXPIRING_LEVELS), "expiry_days", problems
     )
     expiry: dict[Level, int | None] = {}
@@ -566,10 +594,10 @@ def _parse_days(value: Any, where: str, problems: list[Message]) -> int | None:
             )
         )
         return None
-    return _parse_int(value, where, problems, 1)
+    return parse_int(value, where, problems, 1)
 
 
-def _parse_int(
+def parse_int(
     value: Any, where: str, problems: list[Message], minimum: int, maximum: int | None = None
 ) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):

@@ -1,16 +1,16 @@
 """The response network: who owns a warning at each level, what is owed by when, who is told.
 
-`RESPONSE_POLICY` is the brief's default table as data: per level the owner tier, the first-response
-deadlines (kind, window, tier that owes it), the follow-up cadence and who is notified. A level
-change supersedes what the old level owed and plans what the new one owes; the escalation sweep
-(`warning.escalation`) acts on what is missed.
+What each level owes (owner tier, first-response deadlines, follow-up cadence, who is notified) is
+the institution's active response policy (``warning.response_policy``, a versioned YAML file). A
+level change supersedes what the old level owed and plans what the new one owes, each deadline
+naming the policy version that set it; the escalation sweep (``warning.escalation``) acts on what
+is missed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -19,56 +19,18 @@ from campus.i18n import N_
 from campus.models import Role, RoleAssignment, Student, User
 from campus.notifications import notify, notify_many
 from warning.models import Deadline, OwnerTier, Task, Warning
+from warning.policy import Level
+from warning.response_policy import (
+    LevelResponse,
+    ResponsePolicy,
+    active_response_policy,
+    default_response_policy,
+)
 
-RED, YELLOW, BLUE = 3, 2, 1
 TASKS_LINK = "/tasks"
+# Read by warning.response_views until its access rules move to `Level` (issue #14); remove then.
+RED = Level.RED
 
-
-@dataclass(frozen=True)
-class DeadlineRule:
-    kind: str
-    within: timedelta
-    tier: OwnerTier  # the tier that owes it
-
-
-@dataclass(frozen=True)
-class LevelResponse:
-    owner: OwnerTier
-    deadlines: tuple[DeadlineRule, ...]
-    follow_up_every: timedelta
-    notify_tiers: tuple[OwnerTier, ...]
-    # Red also tells the department leader; the school centre owns the case.
-    notify_department_leader: bool = False
-
-
-RESPONSE_POLICY: dict[int, LevelResponse] = {
-    RED: LevelResponse(
-        owner=OwnerTier.SCHOOL,
-        deadlines=(
-            DeadlineRule("acknowledge", timedelta(hours=1), OwnerTier.SCHOOL),
-            DeadlineRule("assessment", timedelta(hours=24), OwnerTier.SCHOOL),
-            # The department counsellor calls the family the same day.
-            DeadlineRule("guardian_notified", timedelta(hours=24), OwnerTier.DEPARTMENT),
-            # Class and dorm confirm the peer watch is in place.
-            DeadlineRule("peer_watch", timedelta(hours=24), OwnerTier.CLASS),
-        ),
-        follow_up_every=timedelta(days=7),
-        notify_tiers=(OwnerTier.SCHOOL,),
-        notify_department_leader=True,
-    ),
-    YELLOW: LevelResponse(
-        owner=OwnerTier.DEPARTMENT,
-        deadlines=(DeadlineRule("contact", timedelta(hours=72), OwnerTier.DEPARTMENT),),
-        follow_up_every=timedelta(days=14),
-        notify_tiers=(OwnerTier.DEPARTMENT,),
-    ),
-    BLUE: LevelResponse(
-        owner=OwnerTier.CLASS,
-        deadlines=(DeadlineRule("check_in", timedelta(days=7), OwnerTier.CLASS),),
-        follow_up_every=timedelta(days=30),
-        notify_tiers=(OwnerTier.CLASS, OwnerTier.DORM),
-    ),
-}
 
 # Deadlines the class and dorm tiers meet by completing a task; the task text is all they see.
 PEER_TASK_TEXT = {
@@ -88,16 +50,14 @@ NOTIFICATION_TEXT = {
 
 
 def policy_for(level: int) -> LevelResponse:
-    return RESPONSE_POLICY[max(BLUE, min(RED, level))]
+    """The shipped default's response at `level`; a warning's own institution may differ:
+    `active_response_policy(session, warning.institution_id).for_level(warning.level)`."""
+    return default_response_policy().for_level(level)
 
 
-def window_for(level: int, kind: str) -> timedelta:
-    """How long a deadline of `kind` gives at `level` (follow-ups: the level's cadence)."""
-    response = policy_for(level)
-    for rule in response.deadlines:
-        if rule.kind == kind:
-            return rule.within
-    return response.follow_up_every
+def first_response_levels() -> dict[str, Level]:
+    """Each first-response deadline kind of the default policy and the level that owes it."""
+    return default_response_policy().first_response_levels()
 
 
 def plan_response(
@@ -111,14 +71,15 @@ def plan_response(
     if previous_level is not None and warning.level == previous_level:
         return
     session.flush()  # the warning needs its id
-    response = policy_for(warning.level)
+    policy = active_response_policy(session, warning.institution_id)
+    response = policy.for_level(warning.level)
     raised = previous_level is None or warning.level > previous_level
     owner = int(response.owner)
     warning.owner_tier = max(owner, warning.owner_tier or 0) if raised else owner
     warning.owner_since = now
     supersede_open(session, warning, now)
     for rule in response.deadlines:
-        add_deadline(session, warning, rule.kind, rule.tier, now + rule.within)
+        add_deadline(session, warning, rule.kind, rule.tier, now + rule.within, policy)
     for tier in response.notify_tiers:
         notify_tier(session, warning, tier)
     if response.notify_department_leader:
@@ -153,10 +114,22 @@ def supersede_open(session: Session, warning: Warning, now: datetime) -> None:
 
 
 def add_deadline(
-    session: Session, warning: Warning, kind: str, tier: OwnerTier | int, due_at: datetime
+    session: Session,
+    warning: Warning,
+    kind: str,
+    tier: OwnerTier | int,
+    due_at: datetime,
+    policy: ResponsePolicy,
 ) -> Deadline:
-    """A deadline owed by `tier`; class-tier ones also become tasks for the class and the room."""
-    deadline = Deadline(warning_id=warning.id, kind=kind, tier=int(tier), due_at=due_at)
+    """A deadline owed by `tier`, due at the window `policy` gives it and naming its version;
+    class-tier ones also become tasks for the class and the room."""
+    deadline = Deadline(
+        warning_id=warning.id,
+        kind=kind,
+        tier=int(tier),
+        due_at=due_at,
+        response_policy_version=policy.version,
+    )
     session.add(deadline)
     if int(tier) <= OwnerTier.CLASS and kind in PEER_TASK_TEXT:
         add_peer_tasks(session, warning, kind, due_at, created_by=None)
@@ -346,4 +319,6 @@ def plan_follow_up(session: Session, warning: Warning, due_at: datetime, now: da
         .values(done_at=now)
         .execution_options(synchronize_session=False)
     )
-    return add_deadline(session, warning, "follow_up", policy_for(warning.level).owner, due_at)
+    policy = active_response_policy(session, warning.institution_id)
+    owner = policy.for_level(warning.level).owner
+    return add_deadline(session, warning, "follow_up", owner, due_at, policy)

@@ -1,4 +1,5 @@
-"""Batch re-triage and policy versions: re-level a whole institution, simulate a draft, activate it.
+"""Batch re-triage and policy versions: re-level a whole institution; save, simulate and activate
+a triage or response policy draft.
 
 The batch engine (``batch_triage``) finds, in one pass over all signals, the students whose level
 differs from what their warning says; only those are re-triaged one by one (``services``), so the
@@ -8,6 +9,7 @@ this re-triage: it lowers lapsed blue and yellow levels, never red.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,14 +20,30 @@ from sqlalchemy.orm import Session
 from campus import audit
 from campus.i18n import N_, Message
 from campus.models import Department, EnrolmentStatus, Institution, Student, User
-from warning import batch_triage, services
-from warning.models import PolicyStatus, PolicyVersion, Signal, Warning, WarningStatus
+from warning import batch_triage, escalation, response_policy, services
+from warning.models import (
+    Deadline,
+    OwnerTier,
+    PolicyKind,
+    PolicyStatus,
+    PolicyVersion,
+    Signal,
+    Warning,
+    WarningStatus,
+)
 from warning.policy import (
+    DEFAULT_POLICY_PATH,
     Level,
     Policy,
     PolicyError,
     default_policy,
     institution_policy_from_yaml_text,
+)
+from warning.response_policy import (
+    ResponsePolicy,
+    default_response_policy,
+    default_response_yaml,
+    response_policy_from_yaml_text,
 )
 
 
@@ -121,20 +139,50 @@ class PolicyVersionError(ValueError):
         super().__init__("; ".join(errors))
 
 
-def versions(session: Session, institution_id: int) -> list[PolicyVersion]:
+@dataclass(frozen=True)
+class _Kind:
+    """How one kind of stored policy is read: the institution-safe parser and the shipped text."""
+
+    parse: Callable[[str], Policy | ResponsePolicy]
+    default_yaml: Callable[[], str]
+    default_version: Callable[[], str]
+
+
+# Triage and response policies share one store, one draft -> simulate -> activate path.
+_KINDS = {
+    PolicyKind.TRIAGE: _Kind(
+        institution_policy_from_yaml_text,
+        lambda: DEFAULT_POLICY_PATH.read_text(encoding="utf-8"),
+        lambda: default_policy().version,
+    ),
+    PolicyKind.RESPONSE: _Kind(
+        response_policy_from_yaml_text,
+        default_response_yaml,
+        lambda: default_response_policy().version,
+    ),
+}
+
+
+def _kind_of(version: PolicyVersion) -> _Kind:
+    # A version not yet flushed has no kind; the column's default is triage.
+    return _KINDS[version.kind or PolicyKind.TRIAGE]
+
+
+def versions(
+    session: Session, institution_id: int, kind: PolicyKind = PolicyKind.TRIAGE
+) -> list[PolicyVersion]:
     return list(
         session.scalars(
             select(PolicyVersion)
-            .where(PolicyVersion.institution_id == institution_id)
+            .where(PolicyVersion.institution_id == institution_id, PolicyVersion.kind == kind)
             .order_by(PolicyVersion.created_at.desc(), PolicyVersion.id.desc())
         )
     )
 
 
-def default_yaml() -> str:
-    from warning.policy import DEFAULT_POLICY_PATH
-
-    return DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
+def default_yaml(kind: PolicyKind = PolicyKind.TRIAGE) -> str:
+    """The shipped policy text of `kind`, the starting point of a new draft."""
+    return _KINDS[kind].default_yaml()
 
 
 def save_draft(
@@ -144,18 +192,21 @@ def save_draft(
     yaml_text: str,
     actor: User,
     draft: PolicyVersion | None = None,
+    kind: PolicyKind = PolicyKind.TRIAGE,
 ) -> PolicyVersion:
-    """Validate and store a draft (new, or replacing an existing draft's text). Commits.
+    """Validate and store a draft of `kind` (new, or replacing an existing draft's text). Commits.
 
     Raises PolicyVersionError listing every problem; nothing is stored then.
     """
+    kind = draft.kind if draft is not None else kind
     try:
-        policy = institution_policy_from_yaml_text(yaml_text)
+        policy = _KINDS[kind].parse(yaml_text)
     except PolicyError as exc:
         raise PolicyVersionError(list(exc.errors)) from None
     clash = session.scalar(
         select(PolicyVersion).where(
             PolicyVersion.institution_id == institution_id,
+            PolicyVersion.kind == kind,
             PolicyVersion.version == policy.version,
         )
     )
@@ -170,7 +221,7 @@ def save_draft(
         )
     if draft is not None and draft.status != PolicyStatus.DRAFT:
         raise PolicyVersionError([Message(N_("Only a draft can be edited; save a new version."))])
-    draft = draft or PolicyVersion(institution_id=institution_id, created_by_id=actor.id)
+    draft = draft or PolicyVersion(institution_id=institution_id, kind=kind, created_by_id=actor.id)
     draft.version = policy.version
     draft.yaml_text = yaml_text
     session.add(draft)
@@ -178,9 +229,10 @@ def save_draft(
     return draft
 
 
-def policy_of(version: PolicyVersion) -> Policy:
-    """The stored version as a policy, safety-checked; PolicyError if it is not fit to run."""
-    return institution_policy_from_yaml_text(version.yaml_text)
+def policy_of(version: PolicyVersion) -> Policy | ResponsePolicy:
+    """The stored version as a policy of its kind, safety-checked; PolicyError if it is not fit
+    to run."""
+    return _kind_of(version).parse(version.yaml_text)
 
 
 def activate(
@@ -200,6 +252,7 @@ def activate(
     current = session.scalar(
         select(PolicyVersion).where(
             PolicyVersion.institution_id == draft.institution_id,
+            PolicyVersion.kind == draft.kind,
             PolicyVersion.status == PolicyStatus.ACTIVE,
         )
     )
@@ -216,7 +269,8 @@ def activate(
         record_type="policy_version",
         record_id=draft.id,
         institution_id=draft.institution_id,
-        detail=f"{current.version if current else default_policy().version} -> {draft.version}",
+        detail=f"{current.version if current else _kind_of(draft).default_version()} -> "
+        f"{draft.version}",
     )
     session.commit()
     return draft
@@ -252,13 +306,7 @@ def simulate(session: Session, *, institution_id: int, draft: Policy, now: datet
         now,
         closed_before(session, institution_id),
     )
-    names = dict(
-        session.execute(
-            select(Department.id, Department.name).where(
-                Department.institution_id == institution_id
-            )
-        ).all()
-    )
+    names = _department_names(session, institution_id)
     return [
         Move(
             names.get(row.department_id, "?"),
@@ -268,3 +316,64 @@ def simulate(session: Session, *, institution_id: int, draft: Policy, now: datet
         )
         for row in counts.itertuples()
     ]
+
+
+@dataclass(frozen=True)
+class ResponseMove:
+    """What a response policy draft changes for one department's open warnings at one level."""
+
+    department: str
+    level: Level
+    warnings: int
+    owner_from: OwnerTier
+    owner_to: OwnerTier
+    deadlines_changed: int
+
+
+def simulate_response(
+    session: Session, *, institution_id: int, draft: ResponsePolicy
+) -> list[ResponseMove]:
+    """Per department and level, the open warnings whose owner tier the draft changes and the open
+    deadlines whose window it changes (they would be set so from activation on); no writes."""
+    active = response_policy.active_response_policy(session, institution_id)
+    open_warning = (Warning.institution_id == institution_id, Warning.status == WarningStatus.OPEN)
+    warnings = session.execute(
+        select(Warning.department_id, Warning.level, func.count(Warning.id))
+        .where(*open_warning)
+        .group_by(Warning.department_id, Warning.level)
+    ).all()
+    changed: dict[tuple[int, int], int] = {}
+    for department_id, level, kind, count in session.execute(
+        select(Warning.department_id, Warning.level, Deadline.kind, func.count(Deadline.id))
+        .join(Warning, Warning.id == Deadline.warning_id)
+        .where(*open_warning, *escalation.open_deadline())
+        .group_by(Warning.department_id, Warning.level, Deadline.kind)
+    ):
+        if active.for_level(level).window(kind) != draft.for_level(level).window(kind):
+            changed[department_id, level] = changed.get((department_id, level), 0) + count
+    names = _department_names(session, institution_id)
+    moves = [
+        ResponseMove(
+            names.get(department_id, "?"),
+            Level(level),
+            count,
+            active.for_level(level).owner,
+            draft.for_level(level).owner,
+            changed.get((department_id, level), 0),
+        )
+        for department_id, level, count in warnings
+    ]
+    return sorted(
+        (m for m in moves if m.owner_from != m.owner_to or m.deadlines_changed),
+        key=lambda m: (m.department, -m.level),
+    )
+
+
+def _department_names(session: Session, institution_id: int) -> dict[int, str]:
+    return dict(
+        session.execute(
+            select(Department.id, Department.name).where(
+                Department.institution_id == institution_id
+            )
+        ).all()
+    )

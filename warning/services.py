@@ -37,6 +37,7 @@ from warning.labels import Label
 from warning.models import (
     ConcernReport,
     OwnerTier,
+    PolicyKind,
     PolicyStatus,
     PolicyVersion,
     Signal,
@@ -97,6 +98,7 @@ def active_policy(session: Session, institution_id: int) -> Policy:
     text = session.scalar(
         select(PolicyVersion.yaml_text).where(
             PolicyVersion.institution_id == institution_id,
+            PolicyVersion.kind == PolicyKind.TRIAGE,
             PolicyVersion.status == PolicyStatus.ACTIVE,
         )
     )

@@ -25,7 +25,15 @@ from campus.models import Institution, Role
 from campus.permissions import require_roles
 from campus.scheduler import register_sweep
 from campus.scope import Capability, capability_for, get_student
-from warning import academic, actions, labels, queue, reports, retriage, services
+from warning import (
+    academic,
+    actions,
+    labels,
+    queue,
+    reports,
+    retriage,
+    services,
+)
 from warning.forms import (
     CONCERN_LABELS,
     AcademicImportForm,
@@ -36,8 +44,9 @@ from warning.forms import (
     PolicyDraftForm,
     WeeklyReportForm,
 )
-from warning.models import PolicyStatus, PolicyVersion, SignalSource
+from warning.models import PolicyKind, PolicyStatus, PolicyVersion, SignalSource
 from warning.policy import PolicyError
+from warning.response_policy import active_response_policy
 
 bp = Blueprint("warning", __name__, url_prefix="/warnings")
 
@@ -65,6 +74,9 @@ def init_app(app: Flask) -> None:
     nav.register(app, lambda: _("My class"), "warning.my_class", {Role.CLASS_COMMITTEE}, order=11)
     nav.register(app, lambda: _("My dorm"), "warning.my_dorm", {Role.DORM_INFORMANT}, order=12)
     nav.register(app, lambda: _("Triage policy"), "warning.policy", {Role.ADMIN}, order=83)
+    nav.register(
+        app, lambda: _("Response policy"), "warning.response_policy", {Role.ADMIN}, order=83
+    )
     nav.register(
         app, lambda: _("Academic data import"), "warning.academic_import", {Role.ADMIN}, order=84
     )
@@ -428,9 +440,38 @@ def _version_or_404(version_id: int) -> PolicyVersion:
     return found
 
 
+# Each kind of policy: its index page and what the pages call it (one draft -> simulate ->
+# activate path for both).
+_POLICY_PAGES = {
+    PolicyKind.TRIAGE: "warning.policy",
+    PolicyKind.RESPONSE: "warning.response_policy",
+}
+
+
+def _policy_title(kind: PolicyKind) -> str:
+    return _("Triage policy") if kind is PolicyKind.TRIAGE else _("Response policy")
+
+
+def _active_version(kind: PolicyKind) -> str:
+    if kind is PolicyKind.TRIAGE:
+        return services.active_policy(db.session, _institution_id()).version
+    return active_response_policy(db.session, _institution_id()).version
+
+
 @bp.route("/policy", methods=["GET", "POST"])
 @require_roles(Role.ADMIN)
 def policy():
+    return _policy_index(PolicyKind.TRIAGE)
+
+
+@bp.route("/response-policy", methods=["GET", "POST"])
+@require_roles(Role.ADMIN)
+def response_policy():
+    return _policy_index(PolicyKind.RESPONSE)
+
+
+def _policy_index(kind: PolicyKind):
+    """The versions of one kind of policy and a new draft, started from the shipped text."""
     form = PolicyDraftForm()
     errors: list[str] = []
     if form.validate_on_submit():
@@ -440,6 +481,7 @@ def policy():
                 institution_id=_institution_id(),
                 yaml_text=form.yaml_text.data,
                 actor=current_user,
+                kind=kind,
             )
         except retriage.PolicyVersionError as exc:
             errors = exc.errors
@@ -447,15 +489,26 @@ def policy():
             flash(_("Draft saved."), "success")
             return redirect(url_for("warning.policy_version", version_id=draft.id))
     elif request.method == "GET":
-        form.yaml_text.data = retriage.default_yaml()
-    active = services.active_policy(db.session, _institution_id())
+        form.yaml_text.data = retriage.default_yaml(kind)
     return render_template(
         "warning/policy.html",
         form=form,
         errors=errors,
-        versions=retriage.versions(db.session, _institution_id()),
-        active=active,
+        versions=retriage.versions(db.session, _institution_id(), kind),
+        active_version=_active_version(kind),
+        title=_policy_title(kind),
     ), (400 if errors or form.errors else 200)
+
+
+def _render_version(version: PolicyVersion, form: PolicyDraftForm, **simulation) -> str:
+    return render_template(
+        "warning/policy_version.html",
+        version=version,
+        form=form,
+        title=_policy_title(version.kind),
+        index=_POLICY_PAGES[version.kind],
+        **{"errors": [], "moves": None, "response_moves": None, **simulation},
+    )
 
 
 @bp.route("/policy/<int:version_id>", methods=["GET", "POST"])
@@ -479,9 +532,7 @@ def policy_version(version_id: int):
         else:
             flash(_("Draft saved."), "success")
             return redirect(url_for("warning.policy_version", version_id=version.id))
-    return render_template(
-        "warning/policy_version.html", version=version, form=form, errors=errors, moves=None
-    ), (400 if errors or form.errors else 200)
+    return _render_version(version, form, errors=errors), (400 if errors or form.errors else 200)
 
 
 @bp.route("/policy/<int:version_id>/simulate", methods=["POST"])
@@ -492,17 +543,20 @@ def policy_simulate(version_id: int):
         draft = retriage.policy_of(version)
     except PolicyError as exc:
         abort(400, "; ".join(shown(e) for e in exc.errors))
-    moves = retriage.simulate(
-        db.session, institution_id=_institution_id(), draft=draft, now=clock.now()
-    )
+    if version.kind is PolicyKind.RESPONSE:
+        simulation = {
+            "response_moves": retriage.simulate_response(
+                db.session, institution_id=_institution_id(), draft=draft
+            )
+        }
+    else:
+        simulation = {
+            "moves": retriage.simulate(
+                db.session, institution_id=_institution_id(), draft=draft, now=clock.now()
+            )
+        }
     db.session.rollback()  # a simulation writes nothing, whatever happened above
-    return render_template(
-        "warning/policy_version.html",
-        version=version,
-        form=PolicyDraftForm(obj=version, formdata=None),
-        errors=[],
-        moves=moves,
-    )
+    return _render_version(version, PolicyDraftForm(obj=version, formdata=None), **simulation)
 
 
 @bp.route("/policy/<int:version_id>/activate", methods=["POST"])
@@ -524,11 +578,16 @@ def policy_activate(version_id: int):
             "error",
         )
     else:
-        flash(
-            _(
-                "Policy %(version)s is active. Run a re-triage to apply it now.",
-                version=version.version,
-            ),
-            "success",
-        )
+        flash(_activated(version), "success")
     return redirect(url_for("warning.policy_version", version_id=version.id))
+
+
+def _activated(version: PolicyVersion) -> str:
+    if version.kind is PolicyKind.RESPONSE:
+        return _(
+            "Response policy %(version)s is active. Deadlines set from now on follow it.",
+            version=version.version,
+        )
+    return _(
+        "Policy %(version)s is active. Run a re-triage to apply it now.", version=version.version
+    )

@@ -71,6 +71,7 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "warning.concern": frozenset({Role.CLASS_COMMITTEE}),
     "warning.academic_import": ADMIN,
     "warning.policy": ADMIN,
+    "warning.response_policy": ADMIN,
     "warning.policy_version": ADMIN,
     "warning.policy_simulate": ADMIN,
     "warning.policy_activate": ADMIN,

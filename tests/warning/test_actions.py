@@ -15,6 +15,7 @@ from campus.extensions import db
 from campus.models import Role
 from warning import actions
 from warning.models import Task, Warning, WarningEvent
+from warning.policy import Level
 
 from .response_helpers import (  # noqa: F401
     LEVEL_WORDS,
@@ -24,8 +25,6 @@ from .response_helpers import (  # noqa: F401
     open_warning,
 )
 
-RED, YELLOW, BLUE = 3, 2, 1
-
 
 def _all_events(warning) -> int:
     return db.session.scalar(
@@ -34,7 +33,7 @@ def _all_events(warning) -> int:
 
 
 def test_two_concurrent_updates_one_wins_and_the_other_is_told(network):
-    warning = open_warning(network.student, RED)
+    warning = open_warning(network.student, Level.RED)
     version = warning.version
     with Session(db.engine) as first, Session(db.engine) as second:
         mine = first.get(Warning, warning.id)
@@ -53,7 +52,7 @@ def test_two_concurrent_updates_one_wins_and_the_other_is_told(network):
 
 
 def test_stale_form_gets_409_with_a_clear_message_and_writes_nothing(login, network):
-    warning = open_warning(network.student, YELLOW)
+    warning = open_warning(network.student, Level.YELLOW)
     client = login(network.dept_counsellor)
     url = f"/warnings/{warning.id}/actions/contact"
     data = {"contact-version": warning.version, "contact-method": "phone", "contact-outcome": "ok"}
@@ -66,7 +65,7 @@ def test_stale_form_gets_409_with_a_clear_message_and_writes_nothing(login, netw
 
 
 def test_contact_meets_the_deadline_writes_the_timeline_and_the_audit_trail(network):
-    warning = open_warning(network.student, YELLOW)
+    warning = open_warning(network.student, Level.YELLOW)
     actions.log_contact(
         db.session,
         network.dept_counsellor,
@@ -84,7 +83,7 @@ def test_contact_meets_the_deadline_writes_the_timeline_and_the_audit_trail(netw
 
 
 def test_counsellor_of_another_department_cannot_reach_the_warning(login, network):
-    warning = open_warning(network.student, YELLOW)
+    warning = open_warning(network.student, Level.YELLOW)
     client = login(network.other_counsellor)
     response = client.post(
         f"/warnings/{warning.id}/actions/acknowledge", data={"acknowledge-version": 1}
@@ -94,7 +93,7 @@ def test_counsellor_of_another_department_cannot_reach_the_warning(login, networ
 
 
 def test_only_a_school_counsellor_may_close(login, network):
-    warning = open_warning(network.student, YELLOW)
+    warning = open_warning(network.student, Level.YELLOW)
     client = login(network.dept_counsellor)
     response = client.post(
         f"/warnings/{warning.id}/actions/close",
@@ -109,7 +108,7 @@ def test_only_a_school_counsellor_may_close(login, network):
 
 
 def test_closing_ends_deadlines_and_tasks_and_a_new_signal_opens_a_new_warning(login, network):
-    warning = open_warning(network.student, RED)
+    warning = open_warning(network.student, Level.RED)
     client = login(network.school_counsellor)
     response = client.post(
         f"/warnings/{warning.id}/actions/close",
@@ -128,12 +127,12 @@ def test_closing_ends_deadlines_and_tasks_and_a_new_signal_opens_a_new_warning(l
         select(func.count(Task.id)).where(Task.warning_id == warning.id, Task.done_at.is_(None))
     )
     assert open_tasks == 0
-    again = open_warning(network.student, BLUE)
+    again = open_warning(network.student, Level.BLUE)
     assert again.id != warning.id
 
 
 def test_closing_with_a_past_review_date_is_refused_and_writes_nothing(login, network):
-    warning = open_warning(network.student, YELLOW)
+    warning = open_warning(network.student, Level.YELLOW)
     client = login(network.school_counsellor)
     response = client.post(
         f"/warnings/{warning.id}/actions/close",
@@ -150,7 +149,7 @@ def test_closing_with_a_past_review_date_is_refused_and_writes_nothing(login, ne
 
 
 def test_malformed_form_is_refused_with_an_error(login, network):
-    warning = open_warning(network.student, YELLOW)
+    warning = open_warning(network.student, Level.YELLOW)
     client = login(network.dept_counsellor)
     response = client.post(
         f"/warnings/{warning.id}/actions/contact",
@@ -161,7 +160,7 @@ def test_malformed_form_is_refused_with_an_error(login, network):
 
 
 def test_peer_watch_task_is_visible_to_the_class_committee_without_level_or_score(login, network):
-    warning = open_warning(network.student, RED)
+    warning = open_warning(network.student, Level.RED)
     client = login(network.class_committee)
     page = client.get("/tasks")
     html = page.get_data(as_text=True)
@@ -173,7 +172,7 @@ def test_peer_watch_task_is_visible_to_the_class_committee_without_level_or_scor
 
 
 def test_dorm_informant_completes_the_peer_watch_and_meets_the_deadline(login, network):
-    warning = open_warning(network.student, RED)
+    warning = open_warning(network.student, Level.RED)
     task = db.session.scalar(
         select(Task).where(Task.warning_id == warning.id, Task.assignee_room_id.is_not(None))
     )
@@ -188,7 +187,7 @@ def test_dorm_informant_completes_the_peer_watch_and_meets_the_deadline(login, n
 
 
 def test_a_task_of_another_room_cannot_be_completed(login, network, campus):
-    warning = open_warning(network.student, RED)
+    warning = open_warning(network.student, Level.RED)
     task = db.session.scalar(
         select(Task).where(Task.warning_id == warning.id, Task.assignee_room_id.is_not(None))
     )
@@ -201,15 +200,15 @@ def test_a_task_of_another_room_cannot_be_completed(login, network, campus):
 
 
 def test_department_counsellor_sees_own_deadlines_in_the_task_list(login, network):
-    open_warning(network.student, YELLOW)
-    open_warning(network.other_student, YELLOW)
+    open_warning(network.student, Level.YELLOW)
+    open_warning(network.other_student, Level.YELLOW)
     html = login(network.dept_counsellor).get("/tasks").get_data(as_text=True)
     assert "张三" in html and "Contact the student" in html
     assert "李四" not in html
 
 
 def test_follow_up_later_than_the_cadence_is_refused(network):
-    warning = open_warning(network.student, YELLOW)
+    warning = open_warning(network.student, Level.YELLOW)
     with pytest.raises(actions.InvalidAction):
         actions.schedule_follow_up(
             db.session,
@@ -223,7 +222,7 @@ def test_follow_up_later_than_the_cadence_is_refused(network):
 
 
 def test_manual_escalation_moves_one_tier_up_and_notifies(network):
-    warning = open_warning(network.student, YELLOW)
+    warning = open_warning(network.student, Level.YELLOW)
     actions.escalate_manually(
         db.session,
         network.dept_counsellor,
@@ -239,7 +238,7 @@ def test_manual_escalation_moves_one_tier_up_and_notifies(network):
 def test_asking_for_peer_watch_twice_lists_one_task_per_addressee(network):
     """A red warning already asks class and dorm to keep company; the counsellor's request
     extends that task instead of adding a second, identical one."""
-    warning, counsellor = open_warning(network.student, RED), network.school_counsellor
+    warning, counsellor = open_warning(network.student, Level.RED), network.school_counsellor
     later = clock.now() + timedelta(days=7)
     actions.assign_peer_watch(
         db.session, counsellor, warning, warning.version, clock.now(), due_at=later

@@ -14,10 +14,9 @@ from campus.extensions import db
 from campus.notifications import Notification
 from warning.escalation import sweep_deadlines, sweep_follow_ups, sweep_missing_reports
 from warning.models import OwnerTier, Task, Warning, WeeklyReport
+from warning.policy import Level
 
 from .response_helpers import events, network, open_deadlines, open_warning  # noqa: F401
-
-RED, YELLOW, BLUE = 3, 2, 1
 
 
 def _sweep_at(delta: timedelta, start) -> int:
@@ -35,7 +34,7 @@ def _notified(user) -> int:
 
 def test_red_acknowledgement_escalates_to_leadership_after_one_hour_not_before(network):
     start = clock.now()
-    warning = open_warning(network.student, RED)
+    warning = open_warning(network.student, Level.RED)
     assert _sweep_at(timedelta(minutes=59), start) == 0
     assert _sweep_at(timedelta(minutes=61), start) == 1
     db.session.refresh(warning)
@@ -49,7 +48,7 @@ def test_red_acknowledgement_escalates_to_leadership_after_one_hour_not_before(n
 
 def test_yellow_contact_escalates_from_department_to_school_after_72_hours(network):
     start = clock.now()
-    warning = open_warning(network.student, YELLOW)
+    warning = open_warning(network.student, Level.YELLOW)
     assert warning.owner_tier == OwnerTier.DEPARTMENT
     assert _sweep_at(timedelta(hours=71), start) == 0
     assert _sweep_at(timedelta(hours=73), start) == 1
@@ -62,7 +61,7 @@ def test_yellow_contact_escalates_from_department_to_school_after_72_hours(netwo
 
 def test_blue_check_in_escalates_from_class_to_department_after_7_days(network):
     start = clock.now()
-    warning = open_warning(network.student, BLUE)
+    warning = open_warning(network.student, Level.BLUE)
     assert warning.owner_tier == OwnerTier.CLASS
     assert _sweep_at(timedelta(days=6), start) == 0
     assert _sweep_at(timedelta(days=8), start) == 1
@@ -73,7 +72,7 @@ def test_blue_check_in_escalates_from_class_to_department_after_7_days(network):
 
 def test_an_ignored_escalation_keeps_climbing(network):
     start = clock.now()
-    warning = open_warning(network.student, BLUE)
+    warning = open_warning(network.student, Level.BLUE)
     _sweep_at(timedelta(days=8), start)  # class -> department
     _sweep_at(timedelta(days=16), start)  # department -> school
     db.session.refresh(warning)
@@ -83,7 +82,7 @@ def test_an_ignored_escalation_keeps_climbing(network):
 
 def test_a_met_deadline_never_escalates(network):
     start = clock.now()
-    warning = open_warning(network.student, YELLOW)
+    warning = open_warning(network.student, Level.YELLOW)
     from warning import actions
 
     actions.log_contact(
@@ -101,8 +100,8 @@ def test_a_met_deadline_never_escalates(network):
 
 def test_two_sweeps_at_once_escalate_each_deadline_once(app, network):
     start = clock.now()
-    warnings = [open_warning(network.student, RED)]
-    warnings.append(open_warning(network.other_student, YELLOW))
+    warnings = [open_warning(network.student, Level.RED)]
+    warnings.append(open_warning(network.other_student, Level.YELLOW))
     clock.set_now(start + timedelta(days=4))
     barrier = threading.Barrier(2)
     counts: list[int] = []
@@ -129,9 +128,9 @@ def test_level_rise_supersedes_what_the_lower_level_owed(network):
     start = clock.now()
     from warning.response import plan_response
 
-    warning = open_warning(network.student, YELLOW)
-    warning.level = RED
-    plan_response(db.session, warning, YELLOW, start)
+    warning = open_warning(network.student, Level.YELLOW)
+    warning.level = Level.RED
+    plan_response(db.session, warning, Level.YELLOW, start)
     db.session.commit()
     assert "contact" not in open_deadlines(warning)
     assert set(open_deadlines(warning)) == {
@@ -147,7 +146,7 @@ def test_follow_up_falls_due_by_cadence_after_a_contact_and_escalates_when_misse
     start = clock.now()
     from warning import actions
 
-    warning = open_warning(network.student, YELLOW)
+    warning = open_warning(network.student, Level.YELLOW)
     actions.log_contact(
         db.session,
         network.dept_counsellor,
@@ -165,7 +164,7 @@ def test_follow_up_falls_due_by_cadence_after_a_contact_and_escalates_when_misse
 
 def test_follow_up_sweep_gives_an_idle_warning_its_next_follow_up_once(network):
     start = clock.now()
-    warning = open_warning(network.student, BLUE)
+    warning = open_warning(network.student, Level.BLUE)
     assert sweep_follow_ups(db.session, start) == 0  # still owes its check-in
     task = db.session.scalar(select(Task).where(Task.warning_id == warning.id))
     from warning import actions
@@ -210,7 +209,7 @@ def test_closed_warning_deadlines_never_escalate(network):
     start = clock.now()
     from warning import actions
 
-    warning = open_warning(network.student, RED)
+    warning = open_warning(network.student, Level.RED)
     actions.close(
         db.session,
         network.school_counsellor,

@@ -1,0 +1,207 @@
+# ruff: noqa: F811 - the `network` fixture is imported from response_helpers
+"""The response policy: a versioned YAML per institution that sets owners and deadline windows.
+
+A campus with other windows or owners changes a file: saved as a draft, simulated, activated; every
+deadline names the version that set it.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from campus import clock
+from campus.audit import AuditEvent
+from campus.extensions import db
+from campus.models import Role
+from warning import response, retriage
+from warning.escalation import sweep_deadlines, sweep_follow_ups
+from warning.models import Deadline, OwnerTier, PolicyKind, PolicyStatus, PolicyVersion, Warning
+from warning.policy import Level
+from warning.response_policy import default_response_policy
+
+from .response_helpers import network, open_deadlines, open_warning  # noqa: F401
+
+DEFAULT = retriage.default_yaml(PolicyKind.RESPONSE)
+DEFAULT_VERSION = 'version: "response-default-2026.1"'
+YELLOW_CONTACT = "{kind: contact, within_hours: 72, tier: department}"
+
+
+def _campus_scheme(version: str, yellow_contact: str, yellow_owner: str = "department") -> str:
+    """The default text with another version and yellow row, as a campus would edit it."""
+    assert DEFAULT_VERSION in DEFAULT and YELLOW_CONTACT in DEFAULT
+    text = DEFAULT.replace(DEFAULT_VERSION, f'version: "{version}"')
+    text = text.replace(YELLOW_CONTACT, yellow_contact)
+    return text.replace("  yellow:\n    owner: department", f"  yellow:\n    owner: {yellow_owner}")
+
+
+def _activate(client, text: str) -> PolicyVersion:
+    saved = client.post("/warnings/response-policy", data={"yaml_text": text})
+    assert saved.status_code == 302
+    draft = db.session.scalar(
+        select(PolicyVersion).where(PolicyVersion.kind == PolicyKind.RESPONSE)
+    )
+    client.post(f"/warnings/policy/{draft.id}/activate", follow_redirects=True)
+    db.session.expire_all()
+    return draft
+
+
+def test_the_default_response_policy_is_the_brief_table():
+    policy = default_response_policy()
+    red, yellow, blue = (policy.for_level(level) for level in (Level.RED, Level.YELLOW, Level.BLUE))
+    assert red.owner == OwnerTier.SCHOOL and red.notify_department_leader
+    assert [(r.kind, r.within, r.tier) for r in red.deadlines] == [
+        ("acknowledge", timedelta(hours=1), OwnerTier.SCHOOL),
+        ("assessment", timedelta(hours=24), OwnerTier.SCHOOL),
+        ("guardian_notified", timedelta(hours=24), OwnerTier.DEPARTMENT),
+        ("peer_watch", timedelta(hours=24), OwnerTier.CLASS),
+    ]
+    assert yellow.window("contact") == timedelta(hours=72) and yellow.owner == OwnerTier.DEPARTMENT
+    assert blue.window("check_in") == timedelta(days=7) and blue.owner == OwnerTier.CLASS
+    cadences = [r.follow_up_every for r in (red, yellow, blue)]
+    assert cadences == [timedelta(days=7), timedelta(days=14), timedelta(days=30)]
+
+
+def test_every_deadline_names_the_response_policy_version_that_set_it(network):
+    warning = open_warning(network.student, Level.RED)
+    versions = {d.response_policy_version for d in open_deadlines(warning).values()}
+    assert versions == {"response-default-2026.1"}
+
+
+def test_a_campus_with_a_48_hour_yellow_contact_is_a_yaml_change_only(network, campus, login):
+    admin = campus.staff(network.institution, Role.ADMIN)
+    other = campus.institution("HZU")
+    other_student = campus.student(campus.class_group(campus.department(other)), campus.room(other))
+    campus.commit()
+    text = _campus_scheme("campus-48h", "{kind: contact, within_hours: 48, tier: department}")
+    _activate(login(admin), text)
+
+    warning = open_warning(network.student, Level.YELLOW)
+    contact = open_deadlines(warning)["contact"]
+    assert contact.due_at == clock.now() + timedelta(hours=48)
+    assert contact.response_policy_version == "campus-48h"
+    elsewhere = open_deadlines(open_warning(other_student, Level.YELLOW))["contact"]
+    assert elsewhere.due_at == clock.now() + timedelta(hours=72)
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "activate_policy"))
+
+
+def test_a_missed_deadline_escalates_with_the_campus_window_and_version(network, campus, login):
+    admin = campus.staff(network.institution, Role.ADMIN)
+    campus.commit()
+    text = _campus_scheme("campus-48h", "{kind: contact, within_hours: 48, tier: department}")
+    _activate(login(admin), text)
+    start = clock.now()
+    warning = open_warning(network.student, Level.YELLOW)
+    clock.set_now(start + timedelta(hours=48))
+    assert sweep_deadlines(db.session, clock.now()) == 1
+    db.session.commit()
+    escalated = open_deadlines(warning)["contact"]
+    assert escalated.tier == OwnerTier.SCHOOL
+    assert escalated.due_at == start + timedelta(hours=96)
+    assert escalated.response_policy_version == "campus-48h"
+
+
+def test_activating_a_response_policy_leaves_the_triage_policy_active(network, campus, login):
+    admin = campus.staff(network.institution, Role.ADMIN)
+    campus.commit()
+    client = login(admin)
+    triage = retriage.default_yaml().replace('"default-2026.1"', '"triage-1"')
+    assert client.post("/warnings/policy", data={"yaml_text": triage}).status_code == 302
+    triage_draft = db.session.scalar(select(PolicyVersion))
+    client.post(f"/warnings/policy/{triage_draft.id}/activate", follow_redirects=True)
+    response_draft = _activate(client, _campus_scheme("response-1", YELLOW_CONTACT))
+    assert triage_draft.status == PolicyStatus.ACTIVE
+    assert response_draft.status == PolicyStatus.ACTIVE
+    triage_page = client.get("/warnings/policy").get_data(as_text=True)
+    assert "triage-1" in triage_page and "response-1" not in triage_page
+    response_page = client.get("/warnings/response-policy").get_data(as_text=True)
+    assert "response-1" in response_page and "triage-1" not in response_page
+
+
+def test_an_invalid_response_draft_shows_every_problem_and_saves_nothing(network, campus, login):
+    admin = campus.staff(network.institution, Role.ADMIN)
+    campus.commit()
+    text = DEFAULT.replace("tier: school}", "tier: headmaster}").replace(
+        "kind: contact,", "kind: phone_call,"
+    )
+    response = login(admin).post("/warnings/response-policy", data={"yaml_text": text})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "headmaster" in page and "phone_call" in page
+    assert db.session.scalar(select(func.count()).select_from(PolicyVersion)) == 0
+
+
+def test_a_response_draft_needs_all_three_levels(network, campus, login):
+    admin = campus.staff(network.institution, Role.ADMIN)
+    campus.commit()
+    text = DEFAULT[: DEFAULT.index("  blue:")]
+    response = login(admin).post("/warnings/response-policy", data={"yaml_text": text})
+    assert response.status_code == 400 and "levels.blue" in response.get_data(as_text=True)
+
+
+def test_simulation_shows_owner_and_window_changes_per_department_and_writes_nothing(
+    network, campus, login
+):
+    admin = campus.staff(network.institution, Role.ADMIN)
+    campus.commit()
+    open_warning(network.student, Level.YELLOW)
+    open_warning(network.other_student, Level.BLUE)
+    client = login(admin)
+    text = _campus_scheme(
+        "centre-48h", "{kind: contact, within_hours: 48, tier: school}", yellow_owner="school"
+    )
+    client.post("/warnings/response-policy", data={"yaml_text": text})
+    draft = db.session.scalar(select(PolicyVersion))
+    deadlines = db.session.scalar(select(func.count(Deadline.id)))
+
+    page = client.post(f"/warnings/policy/{draft.id}/simulate").get_data(as_text=True)
+
+    assert "<td>Computing</td>" in page and "<td>History</td>" not in page
+    moves = retriage.simulate_response(
+        db.session, institution_id=network.institution.id, draft=retriage.policy_of(draft)
+    )
+    assert moves == [
+        retriage.ResponseMove(
+            "Computing", Level.YELLOW, 1, OwnerTier.DEPARTMENT, OwnerTier.SCHOOL, 1
+        )
+    ]
+    assert db.session.scalar(select(func.count(Deadline.id))) == deadlines
+    assert db.session.scalar(select(Warning).where(Warning.level == Level.YELLOW)).owner_tier == (
+        OwnerTier.DEPARTMENT
+    )
+    assert draft.status == PolicyStatus.DRAFT
+
+
+def test_a_chinese_administrator_reads_the_response_draft_problems_in_chinese(
+    network, campus, login
+):
+    admin = campus.staff(network.institution, Role.ADMIN)
+    admin.locale = "zh_CN"
+    campus.commit()
+    text = DEFAULT.replace("kind: contact,", "kind: phone_call,").replace(
+        "    owner: class\n", "    owner: headmaster\n"
+    )
+    response = login(admin).post("/warnings/response-policy", data={"yaml_text": text})
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400 and "预警响应策略" in page
+    assert "levels.yellow.deadlines[0].kind：未知取值 'phone_call'" in page
+    assert "levels.blue.owner：未知取值 'headmaster'（应为以下之一：dorm, class," in page
+    assert "unknown value" not in page
+
+
+def test_the_follow_up_sweep_uses_the_campus_cadence(network, campus, login):
+    admin = campus.staff(network.institution, Role.ADMIN)
+    campus.commit()
+    text = _campus_scheme("weekly-yellow", YELLOW_CONTACT).replace(
+        "    follow_up_days: 14\n", "    follow_up_days: 10\n"
+    )
+    _activate(login(admin), text)
+    warning = open_warning(network.student, Level.YELLOW)
+    response.meet(db.session, warning, ["contact"], clock.now())
+    assert sweep_follow_ups(db.session, clock.now()) == 1
+    db.session.commit()
+    follow_up = open_deadlines(warning)["follow_up"]
+    assert follow_up.due_at == warning.owner_since + timedelta(days=10)
+    assert follow_up.response_policy_version == "weekly-yellow"

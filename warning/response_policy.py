@@ -1,0 +1,212 @@
+"""The response policy as data: per warning level, the owner tier, the first-response deadlines,
+the follow-up cadence and who is told.
+
+It is a versioned YAML file beside the triage policy (``policies/response_default.yaml``), read with
+the triage policy's YAML and validation helpers and stored, simulated and activated per institution
+the same way, so a campus with other windows or owners changes a file, not code. Every deadline
+records the version whose window set it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campus.i18n import N_, Message
+from warning.models import OwnerTier, PolicyKind, PolicyStatus, PolicyVersion
+from warning.policy import (
+    Level,
+    PolicyError,
+    parse_choice,
+    parse_int,
+    parse_list,
+    parse_version,
+    reject_unknown,
+    yaml_data,
+)
+
+DEFAULT_RESPONSE_POLICY_PATH = Path(__file__).parent / "policies" / "response_default.yaml"
+# What the intervention actions know how to meet; a policy may use any of them at any level.
+DEADLINE_KINDS = (
+    "acknowledge",
+    "assessment",
+    "guardian_notified",
+    "peer_watch",
+    "contact",
+    "check_in",
+)
+LEVELS = (Level.RED, Level.YELLOW, Level.BLUE)
+_TOP_KEYS = frozenset({"version", "levels"})
+_LEVEL_KEYS = frozenset(
+    {"owner", "deadlines", "follow_up_days", "notify", "notify_department_leader"}
+)
+_DEADLINE_KEYS = frozenset({"kind", "within_hours", "tier"})
+_TIER_NAMES = tuple(tier.name.lower() for tier in OwnerTier)
+MAX_WINDOW_HOURS = 24 * 90
+MAX_FOLLOW_UP_DAYS = 365
+
+
+@dataclass(frozen=True)
+class DeadlineRule:
+    kind: str
+    within: timedelta
+    tier: OwnerTier  # the tier that owes it
+
+
+@dataclass(frozen=True)
+class LevelResponse:
+    owner: OwnerTier
+    deadlines: tuple[DeadlineRule, ...]
+    follow_up_every: timedelta
+    notify_tiers: tuple[OwnerTier, ...]
+    # Red also tells the department leader; the school centre owns the case.
+    notify_department_leader: bool = False
+
+    def window(self, kind: str) -> timedelta:
+        """How long a deadline of `kind` gives (follow-ups and unknown kinds: the cadence)."""
+        return next((r.within for r in self.deadlines if r.kind == kind), self.follow_up_every)
+
+
+@dataclass(frozen=True)
+class ResponsePolicy:
+    """A complete, validated response policy; one response for each of red, yellow and blue."""
+
+    version: str
+    levels: Mapping[Level, LevelResponse] = field(hash=False)
+
+    def for_level(self, level: int) -> LevelResponse:
+        """The response owed at `level`; levels outside blue..red take the nearest one."""
+        return self.levels[Level(max(Level.BLUE, min(Level.RED, level)))]
+
+    def first_response_levels(self) -> dict[str, Level]:
+        """Each first-response deadline kind and the (highest) level whose response owes it."""
+        return {rule.kind: level for level in LEVELS[::-1] for rule in self.levels[level].deadlines}
+
+
+def response_policy_from_yaml_text(text: str) -> ResponsePolicy:
+    """A response policy from YAML text (a file or an administrator's draft); PolicyError lists
+    every problem."""
+    data = yaml_data(text)
+    if not isinstance(data, Mapping):
+        raise PolicyError([Message(N_("the policy must be a mapping of settings"))])
+    problems: list[Message] = []
+    reject_unknown(data, _TOP_KEYS, "policy", problems)
+    version = parse_version(data, problems)
+    levels = data.get("levels")
+    if not isinstance(levels, Mapping):
+        problems.append(Message(N_("levels: required, a response for red, yellow and blue")))
+        levels = {}
+    reject_unknown(levels, frozenset(level.code for level in LEVELS), "levels", problems)
+    parsed = {level: _parse_level_response(levels, level, problems) for level in LEVELS}
+    if problems:
+        raise PolicyError(problems)
+    return ResponsePolicy(version=version, levels=parsed)
+
+
+@cache
+def default_response_policy() -> ResponsePolicy:
+    """The shipped default (the brief's table), parsed once per process."""
+    return response_policy_from_yaml_text(default_response_yaml())
+
+
+def default_response_yaml() -> str:
+    return DEFAULT_RESPONSE_POLICY_PATH.read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=32)
+def _parsed(yaml_text: str) -> ResponsePolicy:
+    return response_policy_from_yaml_text(yaml_text)
+
+
+def active_response_policies(
+    session: Session, institution_ids: set[int]
+) -> dict[int, ResponsePolicy]:
+    """Each institution's active response policy (the default where none was activated), in one
+    query whatever the number of institutions."""
+    stored = dict(
+        session.execute(
+            select(PolicyVersion.institution_id, PolicyVersion.yaml_text).where(
+                PolicyVersion.institution_id.in_(institution_ids),
+                PolicyVersion.kind == PolicyKind.RESPONSE,
+                PolicyVersion.status == PolicyStatus.ACTIVE,
+            )
+        ).all()
+    )
+    return {
+        i: _parsed(stored[i]) if i in stored else default_response_policy() for i in institution_ids
+    }
+
+
+def active_response_policy(session: Session, institution_id: int) -> ResponsePolicy:
+    """The institution's active response policy, or the shipped default."""
+    return active_response_policies(session, {institution_id})[institution_id]
+
+
+def _parse_level_response(
+    levels: Mapping[str, Any], level: Level, problems: list[Message]
+) -> LevelResponse | None:
+    where = f"levels.{level.code}"
+    value = levels.get(level.code)
+    if not isinstance(value, Mapping):
+        problems.append(
+            Message(N_("%(where)s: required, a mapping with owner and deadlines"), where=where)
+        )
+        return None
+    count = len(problems)
+    reject_unknown(value, _LEVEL_KEYS, where, problems)
+    owner = _parse_tier(value.get("owner"), f"{where}.owner", problems)
+    deadlines = parse_list(
+        value.get("deadlines"), f"{where}.deadlines", _parse_deadline, problems, required=True
+    )
+    kinds = [rule.kind for rule in deadlines]
+    for kind in sorted({k for k in kinds if kinds.count(k) > 1}):
+        problems.append(
+            Message(N_("%(where)s: deadline %(kind)s is listed twice"), where=where, kind=kind)
+        )
+    days = parse_int(
+        value.get("follow_up_days"), f"{where}.follow_up_days", problems, 1, MAX_FOLLOW_UP_DAYS
+    )
+    notify = parse_list(
+        value.get("notify"), f"{where}.notify", _parse_tier, problems, required=True
+    )
+    leader = value.get("notify_department_leader", False)
+    if not isinstance(leader, bool):
+        problems.append(
+            Message(N_("%(where)s: true or false"), where=f"{where}.notify_department_leader")
+        )
+    if len(problems) > count or owner is None or days is None:
+        return None
+    return LevelResponse(owner, tuple(deadlines), timedelta(days=days), tuple(notify), leader)
+
+
+def _parse_deadline(value: Any, where: str, problems: list[Message]) -> DeadlineRule | None:
+    if not isinstance(value, Mapping):
+        problems.append(
+            Message(
+                N_("%(where)s: a deadline must be a mapping with kind, within_hours and tier"),
+                where=where,
+            )
+        )
+        return None
+    count = len(problems)
+    reject_unknown(value, _DEADLINE_KEYS, where, problems)
+    kind = parse_choice(value.get("kind"), DEADLINE_KINDS, f"{where}.kind", problems)
+    hours = parse_int(
+        value.get("within_hours"), f"{where}.within_hours", problems, 1, MAX_WINDOW_HOURS
+    )
+    tier = _parse_tier(value.get("tier"), f"{where}.tier", problems)
+    if len(problems) > count or hours is None or tier is None:
+        return None
+    return DeadlineRule(kind, timedelta(hours=hours), tier)
+
+
+def _parse_tier(value: Any, where: str, problems: list[Message]) -> OwnerTier | None:
+    name = parse_choice(value, _TIER_NAMES, where, problems)
+    return None if name is None else OwnerTier[name.upper()]
