@@ -24,7 +24,8 @@ from referrals.forms import (
     StatementForm,
 )
 from referrals.models import LeaveOfAbsence, LeaveReason, PlanSection, ReturnAssessment
-from referrals.views import CLINICAL_READERS, bp
+from referrals.permissions import CLINICAL_READERS
+from referrals.views import bp
 from warning.models import Task
 
 
