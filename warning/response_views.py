@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -23,9 +22,9 @@ from flask_login import current_user, login_required
 from campus import audit, clock, nav, scheduler
 from campus.access import load_or_404
 from campus.extensions import db
+from campus.i18n import shown
 from campus.scope import Capability, student_filter
-from referrals import leave
-from warning import actions, escalation, permissions, response
+from warning import actions, escalation, permissions, task_texts
 from warning.models import OwnerTier, Task, Warning, WarningStatus
 from warning.response_forms import ACTION_FORMS, TaskDoneForm, VersionedForm
 
@@ -80,29 +79,8 @@ def deadline_label(kind: str) -> str:
 
 
 def task_text(task: Task) -> str:
-    """A peer or missing-report task in the reader's language; other tasks as written."""
-    if task.kind in response.PEER_TASK_TEXT and task.student is not None:
-        return _(response.PEER_TASK_TEXT[task.kind], name=task.student.name)
-    return _stored_text(task.text, _STORED_TEXTS.get(task.kind, ()))
-
-
-# Tasks whose English text is stored (the missing-report sweep's once-only check compares it);
-# the values are read back out of it to show the text in the reader's language.
-_STORED_TEXTS = {
-    "report_missing": tuple(escalation.REPORT_MISSING_TEXT.values()),
-    "return_plan": (*leave.PEER_TASK_TEXT.values(), leave.STAFF_TASK_TEXT),
-    "return_follow_up": (leave.FOLLOW_UP_TASK_TEXT,),
-}
-_PLACEHOLDER = re.compile(r"%\\\(([a-z_]+)\\\)s")
-
-
-def _stored_text(text: str, templates: tuple[str, ...]) -> str:
-    for template in templates:
-        pattern = _PLACEHOLDER.sub(r"(?P<\1>.+?)", re.escape(template))
-        match = re.fullmatch(pattern, text, flags=re.S)
-        if match:
-            return _(template, **match.groupdict())
-    return text
+    """The task's text in the reader's language (as written when it has no message id)."""
+    return shown(task_texts.task_message(task))
 
 
 # --------------------------------------------------------------------------------------------------
