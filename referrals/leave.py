@@ -28,13 +28,6 @@ from referrals.services import ReferralError
 from warning.models import Task
 
 FOLLOW_UP_MONTHS = (1, 3, 6)
-# Who may own a plan item: the people around the student, never the student themselves.
-OWNER_ROLES = (
-    Role.DEPT_COUNSELLOR,
-    Role.CLASS_COMMITTEE,
-    Role.DORM_INFORMANT,
-    Role.SCHOOL_COUNSELLOR,
-)
 
 
 class LeaveError(ReferralError):
@@ -51,25 +44,6 @@ class NewLeave:
 def leave_clause(user: User):
     """Leaves whose student `user` may see clinically (join LeaveOfAbsence to Student first)."""
     return student_filter(user, Capability.CLINICAL)
-
-
-def load_leave(session: Session, user: User, leave_id: int) -> LeaveOfAbsence | None:
-    """The leave if its student is in `user`'s clinical scope; the read is audited either way."""
-    leave = session.scalar(
-        select(LeaveOfAbsence)
-        .join(Student, Student.id == LeaveOfAbsence.student_id)
-        .where(LeaveOfAbsence.id == leave_id, leave_clause(user))
-    )
-    audit.record_read(
-        session,
-        actor=user,
-        action="leave_read",
-        record_type="leave",
-        record_id=leave_id,
-        student_id=leave.student_id if leave else None,
-        outcome="ok" if leave else "denied",
-    )
-    return leave
 
 
 def start_leave(
