@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import audit, clock
-from campus.i18n import N_
+from campus.i18n import N_, Message
 from campus.models import EnrolmentStatus, Institution, Role, RoleAssignment, Student, User
 from campus.scope import Capability, student_filter
 from referrals.models import (
@@ -28,13 +28,6 @@ from referrals.services import ReferralError
 from warning.models import Task
 
 FOLLOW_UP_MONTHS = (1, 3, 6)
-# Who may own a plan item: the people around the student, never the student themselves.
-OWNER_ROLES = (
-    Role.DEPT_COUNSELLOR,
-    Role.CLASS_COMMITTEE,
-    Role.DORM_INFORMANT,
-    Role.SCHOOL_COUNSELLOR,
-)
 
 
 class LeaveError(ReferralError):
@@ -51,25 +44,6 @@ class NewLeave:
 def leave_clause(user: User):
     """Leaves whose student `user` may see clinically (join LeaveOfAbsence to Student first)."""
     return student_filter(user, Capability.CLINICAL)
-
-
-def load_leave(session: Session, user: User, leave_id: int) -> LeaveOfAbsence | None:
-    """The leave if its student is in `user`'s clinical scope; the read is audited either way."""
-    leave = session.scalar(
-        select(LeaveOfAbsence)
-        .join(Student, Student.id == LeaveOfAbsence.student_id)
-        .where(LeaveOfAbsence.id == leave_id, leave_clause(user))
-    )
-    audit.record_read(
-        session,
-        actor=user,
-        action="leave_read",
-        record_type="leave",
-        record_id=leave_id,
-        student_id=leave.student_id if leave else None,
-        outcome="ok" if leave else "denied",
-    )
-    return leave
 
 
 def start_leave(
@@ -180,7 +154,7 @@ def _follow_up(session: Session, user: User, leave: LeaveOfAbsence, months: int)
         "return_follow_up",
         due,
         user,
-        FOLLOW_UP_TASK_TEXT % {"months": months, "name": leave.student.name},
+        Message(FOLLOW_UP_TASK_TEXT, months=months, name=leave.student.name),
     )
     follow_up = ReturnFollowUp(leave_id=leave.id, months=months, due_date=due, task=task)
     session.add(follow_up)
@@ -230,8 +204,8 @@ def owner_choices(session: Session, student: Student) -> list[User]:
 
 # A class committee member or dorm informant sees only a fixed, non-clinical request per section:
 # the counsellor's own words may carry clinical detail that peers must never read.
-# Task texts are stored in English and shown in the reader's language (`N_` puts them in the
-# catalog; the task list reads the values back out of the stored text).
+# Task texts are stored in English with their message id and values, and shown in the reader's
+# language (`N_` puts them in the catalog).
 PEER_TASK_TEXT = {
     PlanSection.ACADEMIC: N_(
         "Please help %(name)s catch up with classes after returning to school."
@@ -249,12 +223,12 @@ FOLLOW_UP_TASK_TEXT = N_("Follow-up %(months)s month(s) after return to school: 
 STAFF_ROLES = (Role.DEPT_COUNSELLOR, Role.DEPT_LEADER, Role.SCHOOL_COUNSELLOR, Role.DIRECTOR)
 
 
-def _owner_text(owner: User, leave: LeaveOfAbsence, section: PlanSection, text: str) -> str:
+def _owner_text(owner: User, leave: LeaveOfAbsence, section: PlanSection, text: str) -> Message:
     """What the owner's task says: the plan's words for staff, fixed wording for peers."""
     name = leave.student.name
     if not owner.has_role(*STAFF_ROLES):
-        return PEER_TASK_TEXT[section] % {"name": name}
-    return STAFF_TASK_TEXT % {"name": name, "text": text.strip()}
+        return Message(PEER_TASK_TEXT[section], name=name)
+    return Message(STAFF_TASK_TEXT, name=name, text=text.strip())
 
 
 def add_plan_item(
@@ -298,13 +272,15 @@ def _task(
     kind: str,
     due: date,
     creator: User,
-    text: str,
+    text: Message,
 ) -> Task:
     task = Task(
         institution_id=leave.institution_id,
         student_id=leave.student_id,
         kind=kind,
         text=text[:500],
+        text_key=text.key,
+        text_params=text.params,
         assignee_user_id=assignee_id,
         due_at=_end_of_day_utc(session, leave.institution_id, due),
         created_by_id=creator.id,

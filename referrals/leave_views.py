@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from campus import audit, clock
+from campus.access import load_or_404
 from campus.extensions import db
 from campus.models import Role, Student
 from campus.permissions import require_roles
@@ -24,7 +25,8 @@ from referrals.forms import (
     StatementForm,
 )
 from referrals.models import LeaveOfAbsence, LeaveReason, PlanSection, ReturnAssessment
-from referrals.views import CLINICAL_READERS, bp
+from referrals.permissions import CLINICAL_READERS
+from referrals.views import bp
 from warning.models import Task
 
 
@@ -84,10 +86,17 @@ def _start(form: LeaveForm, student: Student):
 
 
 def _load(leave_id: int) -> LeaveOfAbsence:
-    leave = leave_rules.load_leave(db.session, current_user, leave_id)
-    if leave is None:
-        abort(404)
-    return leave
+    """The leave if its student is in the viewer's clinical scope; every read is audited."""
+    return load_or_404(
+        db.session,
+        current_user,
+        LeaveOfAbsence,
+        leave_id,
+        leave_rules.leave_clause(current_user),
+        action="leave_read",
+        record_type="leave",
+        audit_read=True,
+    )
 
 
 @bp.route("/referrals/leave/<int:leave_id>")

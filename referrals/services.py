@@ -1,5 +1,6 @@
-"""Referral rules: creating a referral from a warning, moving it through its states, who may see
-and move it, stalled detection, the green-channel sweep, and hospital signals for the warning stage.
+"""Referral rules: creating a referral from a warning, moving it through its states, stalled
+detection, the green-channel sweep, and hospital signals for the warning stage (who may see and
+move a referral is in `referrals.permissions`).
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ from campus import audit
 from campus.i18n import N_
 from campus.models import Caseload, Hospital, Role, RoleAssignment, Student, User
 from campus.notifications import notify
-from campus.scope import Capability, capability_for, student_filter
 from config import Config
-from referrals import disclosure, states
+from referrals import disclosure, permissions, states
 from referrals.models import (
     AssessmentOutcome,
     ConsentBy,
@@ -94,91 +94,7 @@ class Change:
     declined_by: ConsentBy | None = None
 
 
-# --- scope ------------------------------------------------------------------------------------
-
-
-def counsellor_clause(user: User) -> ColumnElement[bool]:
-    """Referrals whose student `user` may see clinically (join Referral to Student first)."""
-    return student_filter(user, Capability.CLINICAL)
-
-
-def liaison_clause(user: User) -> ColumnElement[bool]:
-    """Referrals sent to a hospital `user` is liaison for; drafts never reach the hospital."""
-    hospital_ids = [a.hospital_id for a in user.assignments(Role.HOSPITAL_LIAISON) if a.hospital_id]
-    institution_ids = [a.institution_id for a in user.assignments(Role.HOSPITAL_LIAISON)]
-    return and_(
-        Referral.hospital_id.in_(hospital_ids),
-        Referral.institution_id.in_(institution_ids),
-        Referral.status != S.DRAFT,
-    )
-
-
-def actor_for(session: Session, user: User, referral: Referral) -> Actor | None:
-    """The role in which `user` may move `referral`, or None."""
-    if user.has_role(Role.SCHOOL_COUNSELLOR) and (
-        capability_for(session, user, referral.student) is Capability.CLINICAL
-    ):
-        return Actor.COUNSELLOR
-    if referral.status != S.DRAFT and any(
-        a.hospital_id == referral.hospital_id and a.institution_id == referral.institution_id
-        for a in user.assignments(Role.HOSPITAL_LIAISON)
-    ):
-        return Actor.LIAISON
-    return None
-
-
-def load_for_counsellor(session: Session, user: User, referral_id: int) -> Referral | None:
-    """The referral if its student is in `user`'s clinical scope, auditing the read either way."""
-    referral = session.scalar(
-        select(Referral)
-        .join(Student, Student.id == Referral.student_id)
-        .where(Referral.id == referral_id, counsellor_clause(user))
-    )
-    _audit_open(session, user, referral_id, referral, "referral_read")
-    return referral
-
-
-def load_for_liaison(session: Session, user: User, referral_id: int) -> Referral | None:
-    """The referral if it was sent to `user`'s hospital; each view is an audited disclosure."""
-    referral = session.scalar(
-        select(Referral)
-        .join(Student, Student.id == Referral.student_id)
-        .where(Referral.id == referral_id, liaison_clause(user))
-    )
-    _audit_open(session, user, referral_id, referral, "referral_disclosed")
-    return referral
-
-
-def _audit_open(
-    session: Session, user: User, referral_id: int, referral: Referral | None, action: str
-) -> None:
-    audit.record_read(
-        session,
-        actor=user,
-        action=action,
-        record_type="referral",
-        record_id=referral_id,
-        student_id=referral.student_id if referral else None,
-        institution_id=referral.institution_id if referral else None,
-        outcome="ok" if referral else "denied",
-        detail=";".join(sorted(referral.disclosed))
-        if referral and action.endswith("disclosed")
-        else None,
-    )
-
-
 # --- creating and moving ----------------------------------------------------------------------
-
-
-def warning_for_referral(session: Session, user: User, warning_id: int) -> Warning | None:
-    """The warning a counsellor may refer from: its student must be in their clinical scope."""
-    if not user.has_role(Role.SCHOOL_COUNSELLOR):
-        return None
-    return session.scalar(
-        select(Warning)
-        .join(Student, Student.id == Warning.student_id)
-        .where(Warning.id == warning_id, counsellor_clause(user))
-    )
 
 
 def create_referral(
@@ -260,7 +176,7 @@ def transition(
     not exist or lacks what it needs, ConcurrentUpdate when the referral changed meanwhile; in each
     case nothing is written.
     """
-    actor = actor_for(session, user, referral)
+    actor = permissions.actor_for(session, user, referral)
     if actor is None:
         raise PermissionError("not your referral")
     outcome = change.outcome if change.target is S.ASSESSED else referral.outcome

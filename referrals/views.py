@@ -24,11 +24,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from campus import audit, clock, nav
+from campus.access import load_or_404
 from campus.extensions import db
 from campus.models import Hospital, Role, Student
 from campus.permissions import require_roles
 from campus.scheduler import register_sweep
-from referrals import services, states
+from referrals import permissions, services, states
 from referrals.disclosure import disclosed_view
 from referrals.forms import (
     CONSENT_LABELS,
@@ -40,11 +41,11 @@ from referrals.forms import (
     TransitionForm,
 )
 from referrals.models import AssessmentOutcome, ConsentBy, Referral, ReferralStatus, Urgency
+from referrals.permissions import CLINICAL_READERS
 from referrals.services import Change, NewReferral, ReferralSettings
+from warning.models import Warning
 
 bp = Blueprint("referrals", __name__)
-
-CLINICAL_READERS = (Role.SCHOOL_COUNSELLOR, Role.DIRECTOR)
 
 
 def init_app(app: Flask) -> None:
@@ -76,6 +77,36 @@ def init_app(app: Flask) -> None:
     )
 
 
+def _counsellors_referral(referral_id: int) -> Referral:
+    """The referral if its student is in the viewer's clinical scope; every read is audited."""
+    return load_or_404(
+        db.session,
+        current_user,
+        Referral,
+        referral_id,
+        permissions.counsellor_clause(current_user),
+        action="referral_read",
+        record_type="referral",
+        audit_read=True,
+    )
+
+
+def _liaisons_referral(referral_id: int) -> Referral:
+    """The referral if it was sent to the viewer's hospital; each view is an audited disclosure
+    naming the fields disclosed."""
+    return load_or_404(
+        db.session,
+        current_user,
+        Referral,
+        referral_id,
+        permissions.liaison_clause(current_user),
+        action="referral_disclosed",
+        record_type="referral",
+        audit_read=True,
+        read_detail=lambda referral: ";".join(sorted(referral.disclosed)),
+    )
+
+
 def settings() -> ReferralSettings:
     return ReferralSettings.from_config(current_app.config)
 
@@ -97,7 +128,7 @@ def index():
     rows = db.session.scalars(
         select(Referral)
         .join(Student, Student.id == Referral.student_id)
-        .where(services.counsellor_clause(current_user))
+        .where(permissions.counsellor_clause(current_user))
         .order_by(Referral.last_transition_at.desc())
         .limit(500)
     ).all()
@@ -117,17 +148,15 @@ def index():
 @login_required
 @require_roles(Role.SCHOOL_COUNSELLOR)
 def new(warning_id: int):
-    warning = services.warning_for_referral(db.session, current_user, warning_id)
-    if warning is None:
-        audit.record_read(
-            db.session,
-            actor=current_user,
-            action="referral_create_form",
-            record_type="warning",
-            record_id=warning_id,
-            outcome="denied",
-        )
-        abort(404)
+    warning = load_or_404(
+        db.session,
+        current_user,
+        Warning,
+        warning_id,
+        permissions.referable_clause(current_user),
+        action="referral_create_form",
+        record_type="warning",
+    )
     form = ReferralForm()
     form.hospital_id.choices = [
         (h.id, h.name)
@@ -171,10 +200,8 @@ def _new_referral(form: ReferralForm) -> NewReferral:
 @login_required
 @require_roles(*CLINICAL_READERS)
 def detail(referral_id: int):
-    referral = services.load_for_counsellor(db.session, current_user, referral_id)
-    if referral is None:
-        abort(404)
-    actor = services.actor_for(db.session, current_user, referral)
+    referral = _counsellors_referral(referral_id)
+    actor = permissions.actor_for(db.session, current_user, referral)
     moves = states.next_states(referral.status, referral.outcome, actor) if actor else []
     return render_template(
         "referrals/detail.html",
@@ -191,9 +218,7 @@ def detail(referral_id: int):
 @login_required
 @require_roles(Role.SCHOOL_COUNSELLOR)
 def move(referral_id: int):
-    referral = services.load_for_counsellor(db.session, current_user, referral_id)
-    if referral is None:
-        abort(404)
+    referral = _counsellors_referral(referral_id)
     return _move(referral, "referrals.detail")
 
 
@@ -246,7 +271,7 @@ def liaison_index():
     rows = db.session.scalars(
         select(Referral)
         .join(Student, Student.id == Referral.student_id)
-        .where(services.liaison_clause(current_user))
+        .where(permissions.liaison_clause(current_user))
         .order_by(Referral.green_channel.desc(), Referral.sent_at.desc())
         .limit(500)
     ).all()
@@ -266,9 +291,7 @@ def liaison_index():
 @login_required
 @require_roles(Role.HOSPITAL_LIAISON)
 def liaison_detail(referral_id: int):
-    referral = services.load_for_liaison(db.session, current_user, referral_id)
-    if referral is None:
-        abort(404)
+    referral = _liaisons_referral(referral_id)
     moves = states.next_states(referral.status, referral.outcome, states.Actor.LIAISON)
     return render_template(
         "referrals/liaison_detail.html",
@@ -282,9 +305,7 @@ def liaison_detail(referral_id: int):
 @login_required
 @require_roles(Role.HOSPITAL_LIAISON)
 def liaison_move(referral_id: int):
-    referral = services.load_for_liaison(db.session, current_user, referral_id)
-    if referral is None:
-        abort(404)
+    referral = _liaisons_referral(referral_id)
     return _move(referral, "referrals.liaison_detail")
 
 

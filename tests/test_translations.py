@@ -24,6 +24,8 @@ from campus import clock
 from campus.extensions import db
 from campus.models import Role
 from config import BASE_DIR
+from referrals import leave
+from referrals.models import PlanSection
 from screening import campaigns
 from screening.models import CampaignAssignment
 from tests.conftest import sign_in
@@ -250,32 +252,36 @@ def test_missing_weekly_report_task_reads_in_the_department_counsellors_language
 
 
 @pytest.mark.parametrize(
-    ("kind", "stored", "chinese"),
+    ("kind", "stored", "message", "chinese"),
     [
         (
             "return_plan",
             "Please help Li Hua catch up with classes after returning to school.",
+            (leave.PEER_TASK_TEXT[PlanSection.ACADEMIC], {"name": "Li Hua"}),
             "请帮助Li Hua在复学后跟上课程进度。",
         ),
         (
             "return_plan",
             "Return-to-school support for Li Hua: Deferred exams",
+            (leave.STAFF_TASK_TEXT, {"name": "Li Hua", "text": "Deferred exams"}),
             "Li Hua的复学支持：Deferred exams",
         ),
         (
             "return_follow_up",
             "Follow-up 3 month(s) after return to school: Li Hua",
+            (leave.FOLLOW_UP_TASK_TEXT, {"months": 3, "name": "Li Hua"}),
             "复学后 3 个月随访：Li Hua",
         ),
     ],
 )
-def test_return_plan_tasks_stored_in_english_read_in_chinese(app, kind, stored, chinese):
+def test_return_plan_tasks_stored_in_english_read_in_chinese(app, kind, stored, message, chinese):
     from flask_babel import force_locale
 
     from warning.models import Task
     from warning.response_views import task_text
 
-    task = Task(kind=kind, text=stored)
+    key, params = message
+    task = Task(kind=kind, text=stored, text_key=key, text_params=params)
     with app.test_request_context():
         assert task_text(task) == chinese
         with force_locale("en"):

@@ -21,8 +21,8 @@ from campus import audit, clock
 from campus.i18n import N_
 from campus.models import Institution, Role, Student, User
 from campus.scope import Capability, student_filter
-from warning import escalation, response
-from warning.models import OwnerTier, Task, Warning, WarningEvent, WarningStatus
+from warning import escalation, permissions, response
+from warning.models import Deadline, OwnerTier, Task, Warning, WarningEvent, WarningStatus
 
 
 class StaleWarning(Exception):
@@ -37,42 +37,7 @@ class InvalidAction(ValueError):
     """The action's input breaks a rule; the message says which (shown to the user)."""
 
 
-DEPARTMENT_ROLES = (Role.DEPT_COUNSELLOR, Role.DEPT_LEADER)
-SCHOOL_ROLES = (Role.SCHOOL_COUNSELLOR, Role.DIRECTOR)
 CONTACT_METHODS = ("phone", "in_person", "message", "video")
-
-
-def may_act(actor: User, warning: Warning, roles: tuple[Role, ...]) -> bool:
-    """Department roles act on their own department's warnings; school roles on their school's."""
-    for assignment in actor.roles:
-        if assignment.role not in roles or assignment.institution_id != warning.institution_id:
-            continue
-        if assignment.role in DEPARTMENT_ROLES:
-            if assignment.department_id == warning.department_id:
-                return True
-        else:
-            return True
-    return False
-
-
-STAFF = DEPARTMENT_ROLES + SCHOOL_ROLES
-ALLOWED: dict[str, tuple[Role, ...]] = {
-    "acknowledge": STAFF,
-    "contact": STAFF,
-    "guardian": STAFF,
-    "assessment": (Role.SCHOOL_COUNSELLOR,),
-    "peer_watch": STAFF,
-    "follow_up": STAFF,
-    "level": STAFF,
-    "escalate": STAFF,
-    "close": (Role.SCHOOL_COUNSELLOR,),
-}
-
-
-def allowed_actions(actor: User, warning: Warning) -> list[str]:
-    if warning.status != WarningStatus.OPEN:
-        return []
-    return [name for name, roles in ALLOWED.items() if may_act(actor, warning, roles)]
 
 
 def _unit_of_work(
@@ -82,9 +47,12 @@ def _unit_of_work(
     expected_version: int,
     action: str,
     work: Callable[[], None],
+    *,
+    audited_by_work: bool = False,
 ) -> Warning:
-    """Check role, state and version, run `work`, bump the version, audit and commit."""
-    if not may_act(actor, warning, ALLOWED[action]):
+    """Check role, state and version, run `work`, bump the version, audit (unless `work` writes
+    its own, richer audit row) and commit."""
+    if not permissions.can_act_on(actor, warning, action):
         raise ActionNotAllowed(action)
     if warning.status != WarningStatus.OPEN:
         raise InvalidAction(N_("This warning is closed."))
@@ -94,15 +62,16 @@ def _unit_of_work(
         work()
         # Every action changes the warning, so a racing action on the same version loses.
         flag_modified(warning, "owner_tier")
-        audit.record(
-            session,
-            actor=actor,
-            action=f"warning.{action}",
-            record_type="warning",
-            record_id=warning.id,
-            student_id=warning.student_id,
-            institution_id=warning.institution_id,
-        )
+        if not audited_by_work:
+            audit.record(
+                session,
+                actor=actor,
+                action=f"warning.{action}",
+                record_type="warning",
+                record_id=warning.id,
+                student_id=warning.student_id,
+                institution_id=warning.institution_id,
+            )
         session.commit()
     except StaleDataError:
         session.rollback()
@@ -281,27 +250,23 @@ def change_level(
     level: int,
     reason: str,
 ) -> Warning:
-    """The one way a person overrides a level: checks the actor's scope (`may_act`), state and
-    version, then the early-warning service applies the override rules (who may raise or lower),
-    audits, replans and commits.
+    """The one way a person overrides a level, in the same unit of work as every other action:
+    scope, state and version first, then the early-warning service's override rules (who may
+    raise or lower, a reason), then the override itself and the commit.
 
     Its `OverrideError` (a ValueError) reaches the caller with its message.
     """
     from warning import services
 
-    if not may_act(actor, warning, ALLOWED["level"]):
-        raise ActionNotAllowed("level")
-    if warning.status != WarningStatus.OPEN:
-        raise InvalidAction(N_("This warning is closed."))
-    if warning.version != expected_version:
-        raise StaleWarning()
-    try:
-        return services.override_level(
-            session, warning=warning, actor=actor, level=level, reason=reason, now=now
+    def work() -> None:
+        allowed = services.check_override(actor, warning, level, reason)
+        services.do_override_level(
+            session, warning=warning, actor=actor, level=level, reason=allowed, now=now
         )
-    except StaleDataError:
-        session.rollback()
-        raise StaleWarning() from None
+
+    return _unit_of_work(
+        session, actor, warning, expected_version, "level", work, audited_by_work=True
+    )
 
 
 def escalate_manually(
@@ -371,34 +336,12 @@ class TaskAlreadyDone(Exception):
     """The task was completed before (a double submit or a second reporter)."""
 
 
-def task_addressed_to(actor: User, task: Task) -> bool:
-    def holds(role: Role, **scope) -> bool:
-        return any(
-            a.role == role
-            and a.institution_id == task.institution_id
-            and all(getattr(a, k) == v for k, v in scope.items())
-            for a in actor.roles
-        )
-
-    if task.assignee_user_id is not None:
-        return task.assignee_user_id == actor.id
-    if task.assignee_class_id is not None:
-        return holds(Role.CLASS_COMMITTEE, class_id=task.assignee_class_id)
-    if task.assignee_room_id is not None:
-        return holds(Role.DORM_INFORMANT, room_id=task.assignee_room_id)
-    if task.assignee_department_id is not None:
-        return any(
-            holds(role, department_id=task.assignee_department_id) for role in DEPARTMENT_ROLES
-        )
-    return False
-
-
 def complete_task(
     session: Session, actor: User, task: Task, now: datetime, *, note: str | None = None
 ) -> Task:
     """Mark a task done with a short non-clinical note; a peer task meets the warning's deadline
     of the same kind (the check-in, the peer watch) and, for a check-in, plans the next one."""
-    if not task_addressed_to(actor, task):
+    if not permissions.can_complete_task(actor, task):
         raise ActionNotAllowed("task")
     claimed = session.execute(
         update(Task)
@@ -447,7 +390,7 @@ def open_tasks_query(actor: User, *, include_done: bool = False):
             clauses.append(Task.assignee_class_id == a.class_id)
         elif a.role == Role.DORM_INFORMANT:
             clauses.append(Task.assignee_room_id == a.room_id)
-        elif a.role in DEPARTMENT_ROLES:
+        elif a.role in permissions.DEPARTMENT_ROLES:
             clauses.append(Task.assignee_department_id == a.department_id)
     institutions = sorted({a.institution_id for a in actor.roles})
     return (
@@ -461,3 +404,23 @@ def open_tasks_query(actor: User, *, include_done: bool = False):
         )
         .order_by(Task.due_at)
     )
+
+
+def open_deadlines(session: Session, actor: User) -> list[tuple[Deadline, Warning, Student]]:
+    """The open deadlines of open warnings `actor` works from (see
+    `permissions.deadline_clause`), inside their WARNING scope, soonest first."""
+    return session.execute(
+        select(Deadline, Warning, Student)
+        .join(Warning, Warning.id == Deadline.warning_id)
+        .join(Student, Student.id == Warning.student_id)
+        .where(
+            Deadline.met_at.is_(None),
+            Deadline.escalated_at.is_(None),
+            Deadline.superseded_at.is_(None),
+            Warning.status == WarningStatus.OPEN,
+            student_filter(actor, Capability.WARNING),
+            permissions.deadline_clause(actor),
+        )
+        .order_by(Deadline.due_at)
+        .limit(500)
+    ).all()

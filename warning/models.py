@@ -261,6 +261,8 @@ class Task(db.Model):
     """Work addressed to a tier or a person: peer watch, check-ins, follow-ups, plan items.
 
     `text` is written for its addressee: tasks for class and dorm tiers carry no clinical detail.
+    It is the English text; `text_key` and `text_params`, when set, are its message id and values,
+    so each reader sees it in their own language (as a warning's reason does).
     """
 
     __tablename__ = "task"
@@ -272,6 +274,8 @@ class Task(db.Model):
     warning_id: Mapped[int | None] = mapped_column(ForeignKey("warning.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30))
     text: Mapped[str] = mapped_column(String(500))
+    text_key: Mapped[str | None] = mapped_column(String(200))
+    text_params: Mapped[dict | None] = mapped_column(JSON)
     # Addressed to exactly one of: a user, a class, a room, a department.
     assignee_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     assignee_class_id: Mapped[int | None] = mapped_column(ForeignKey("class_group.id"), index=True)

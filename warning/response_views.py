@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -16,34 +18,25 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import false, or_, select
 
 from campus import audit, clock, nav, scheduler
+from campus.access import load_or_404
 from campus.extensions import db
-from campus.models import Caseload, Role, Student
+from campus.i18n import shown
 from campus.scope import Capability, student_filter
-from referrals import leave
-from warning import actions, escalation, response
-from warning.models import Deadline, OwnerTier, Task, Warning, WarningStatus
-from warning.response_forms import ACTION_FORMS, TaskDoneForm
+from warning import actions, escalation, permissions, task_texts
+from warning.models import OwnerTier, Task, Warning, WarningStatus
+from warning.response_forms import ACTION_FORMS, TaskDoneForm, VersionedForm
 
 bp = Blueprint("response", __name__)
 
-TASK_ROLES = {
-    Role.DORM_INFORMANT,
-    Role.CLASS_COMMITTEE,
-    Role.DEPT_COUNSELLOR,
-    Role.DEPT_LEADER,
-    Role.SCHOOL_COUNSELLOR,
-    Role.DIRECTOR,
-}
 # The student page has its own level override form; the others are rendered by _actions.html.
 RENDERED_ACTIONS = tuple(ACTION_FORMS)
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    nav.register(app, lambda: _("Tasks"), "response.tasks", TASK_ROLES, order=15)
+    nav.register(app, lambda: _("Tasks"), "response.tasks", set(permissions.TASK_ROLES), order=15)
     app.jinja_env.globals["warning_action_forms"] = warning_action_forms
     app.jinja_env.globals["task_text"] = task_text
     app.jinja_env.globals["tier_label"] = tier_label
@@ -55,7 +48,7 @@ def init_app(app: Flask) -> None:
 
 def warning_action_forms(warning: Warning) -> list[tuple[str, object]]:
     """The action forms the signed-in user may use on `warning`, each carrying its version."""
-    allowed = actions.allowed_actions(current_user, warning)
+    allowed = permissions.allowed_actions(current_user, warning)
     return [
         (name, ACTION_FORMS[name](formdata=None, prefix=name, version=warning.version))
         for name in RENDERED_ACTIONS
@@ -86,29 +79,8 @@ def deadline_label(kind: str) -> str:
 
 
 def task_text(task: Task) -> str:
-    """A peer or missing-report task in the reader's language; other tasks as written."""
-    if task.kind in response.PEER_TASK_TEXT and task.student is not None:
-        return _(response.PEER_TASK_TEXT[task.kind], name=task.student.name)
-    return _stored_text(task.text, _STORED_TEXTS.get(task.kind, ()))
-
-
-# Tasks whose English text is stored (the missing-report sweep's once-only check compares it);
-# the values are read back out of it to show the text in the reader's language.
-_STORED_TEXTS = {
-    "report_missing": tuple(escalation.REPORT_MISSING_TEXT.values()),
-    "return_plan": (*leave.PEER_TASK_TEXT.values(), leave.STAFF_TASK_TEXT),
-    "return_follow_up": (leave.FOLLOW_UP_TASK_TEXT,),
-}
-_PLACEHOLDER = re.compile(r"%\\\(([a-z_]+)\\\)s")
-
-
-def _stored_text(text: str, templates: tuple[str, ...]) -> str:
-    for template in templates:
-        pattern = _PLACEHOLDER.sub(r"(?P<\1>.+?)", re.escape(template))
-        match = re.fullmatch(pattern, text, flags=re.S)
-        if match:
-            return _(template, **match.groupdict())
-    return text
+    """The task's text in the reader's language (as written when it has no message id)."""
+    return shown(task_texts.task_message(task))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -118,81 +90,90 @@ def _stored_text(text: str, templates: tuple[str, ...]) -> str:
 
 def _warning_or_404(warning_id: int) -> Warning:
     """The warning if its student is in the viewer's WARNING scope; 404 (audited) otherwise."""
-    warning = db.session.scalar(
-        select(Warning)
-        .join(Student, Student.id == Warning.student_id)
-        .where(Warning.id == warning_id, student_filter(current_user, Capability.WARNING))
+    return load_or_404(
+        db.session,
+        current_user,
+        Warning,
+        warning_id,
+        student_filter(current_user, Capability.WARNING),
+        action="act",
+        record_type="warning",
     )
-    if warning is None:
-        audit.record_read(
-            db.session,
-            actor=current_user,
-            action="act",
-            record_type="warning",
-            record_id=warning_id,
-            outcome="denied",
-        )
-        abort(404)
-    return warning
 
 
 def _local_to_utc(value: datetime) -> datetime:
     return clock.to_utc(value, clock.institution_zone(None))
 
 
-def _perform(name: str, form, warning: Warning, now: datetime) -> None:
-    session, actor, version = db.session, current_user, form.version.data
-    if name == "acknowledge":
-        actions.acknowledge(session, actor, warning, version, now)
-    elif name == "contact":
-        actions.log_contact(
-            session,
-            actor,
-            warning,
-            version,
-            now,
-            method=form.method.data,
-            outcome=form.outcome.data,
-            note=form.note.data,
-        )
-    elif name == "guardian":
-        actions.notify_guardian(
-            session, actor, warning, version, now, method=form.method.data, note=form.note.data
-        )
-    elif name == "assessment":
-        actions.record_assessment(
-            session, actor, warning, version, now, outcome=form.outcome.data, note=form.note.data
-        )
-    elif name == "peer_watch":
-        due = now + timedelta(days=form.days.data)
-        actions.assign_peer_watch(session, actor, warning, version, now, due_at=due)
-    elif name == "follow_up":
-        due = _local_to_utc(form.due_at.data)
-        actions.schedule_follow_up(session, actor, warning, version, now, due_at=due)
-    elif name == "escalate":
-        actions.escalate_manually(session, actor, warning, version, now, reason=form.reason.data)
-    elif name == "close":
-        actions.close(
-            session,
-            actor,
-            warning,
-            version,
-            now,
-            outcome=form.outcome.data,
-            review_date=form.review_date.data,
-        )
+@dataclass(frozen=True)
+class ActionView:
+    """An action's page: its form, the action it runs, and what the action takes from the form
+    (besides the actor, the warning, its version as seen and "now")."""
+
+    form: type[VersionedForm]
+    run: Callable[..., Warning]
+    fields: Callable[[Any, datetime], dict[str, object]] = lambda form, now: {}
+
+
+ACTIONS: dict[str, ActionView] = {
+    "acknowledge": ActionView(ACTION_FORMS["acknowledge"], actions.acknowledge),
+    "contact": ActionView(
+        ACTION_FORMS["contact"],
+        actions.log_contact,
+        lambda form, now: {
+            "method": form.method.data,
+            "outcome": form.outcome.data,
+            "note": form.note.data,
+        },
+    ),
+    "guardian": ActionView(
+        ACTION_FORMS["guardian"],
+        actions.notify_guardian,
+        lambda form, now: {"method": form.method.data, "note": form.note.data},
+    ),
+    "assessment": ActionView(
+        ACTION_FORMS["assessment"],
+        actions.record_assessment,
+        lambda form, now: {"outcome": form.outcome.data, "note": form.note.data},
+    ),
+    "peer_watch": ActionView(
+        ACTION_FORMS["peer_watch"],
+        actions.assign_peer_watch,
+        lambda form, now: {"due_at": now + timedelta(days=form.days.data)},
+    ),
+    "follow_up": ActionView(
+        ACTION_FORMS["follow_up"],
+        actions.schedule_follow_up,
+        lambda form, now: {"due_at": _local_to_utc(form.due_at.data)},
+    ),
+    "escalate": ActionView(
+        ACTION_FORMS["escalate"],
+        actions.escalate_manually,
+        lambda form, now: {"reason": form.reason.data},
+    ),
+    "close": ActionView(
+        ACTION_FORMS["close"],
+        actions.close,
+        lambda form, now: {"outcome": form.outcome.data, "review_date": form.review_date.data},
+    ),
+}
+
+
+def _perform(name: str, form: VersionedForm, warning: Warning, now: datetime) -> None:
+    view = ACTIONS[name]
+    view.run(db.session, current_user, warning, form.version.data, now, **view.fields(form, now))
 
 
 @bp.route("/warnings/<int:warning_id>/actions/<name>", methods=["GET", "POST"])
 @login_required
 def act(warning_id: int, name: str):
     """One action on a warning; GET shows its form alone (also the fallback without scripts)."""
-    if name not in ACTION_FORMS:
+    if name not in ACTIONS:
         abort(404)
     warning = _warning_or_404(warning_id)
-    if name not in actions.allowed_actions(current_user, warning):
+    if name not in permissions.allowed_actions(current_user, warning):
         abort(403 if warning.status == WarningStatus.OPEN else 409)
-    form = ACTION_FORMS[name](prefix=name, version=warning.version)
+    form = ACTIONS[name].form(prefix=name, version=warning.version)
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
         return _action_page(warning, name, form), status
@@ -223,47 +204,6 @@ def _action_page(warning: Warning, name: str, form, message: str | None = None):
 # --------------------------------------------------------------------------------------------------
 
 
-def _deadline_scope(user):
-    """Which open deadlines each role works from, inside its WARNING scope."""
-    clauses = []
-    if user.has_role(Role.DEPT_COUNSELLOR, Role.DEPT_LEADER):
-        clauses.append(
-            Warning.department_id.in_(
-                [a.department_id for a in user.assignments(Role.DEPT_COUNSELLOR, Role.DEPT_LEADER)]
-            )
-        )
-    if user.has_role(Role.SCHOOL_COUNSELLOR):
-        caseload = select(Caseload.student_id).where(Caseload.counsellor_id == user.id)
-        clauses.append(
-            or_(
-                Warning.level == response.RED,
-                Deadline.tier >= OwnerTier.SCHOOL,
-                Warning.student_id.in_(caseload),
-            )
-        )
-    if user.has_role(Role.DIRECTOR):
-        clauses.append(Deadline.tier >= OwnerTier.LEADERSHIP)
-    return or_(*clauses) if clauses else false()
-
-
-def _open_deadlines(user) -> list[tuple[Deadline, Warning, Student]]:
-    return db.session.execute(
-        select(Deadline, Warning, Student)
-        .join(Warning, Warning.id == Deadline.warning_id)
-        .join(Student, Student.id == Warning.student_id)
-        .where(
-            Deadline.met_at.is_(None),
-            Deadline.escalated_at.is_(None),
-            Deadline.superseded_at.is_(None),
-            Warning.status == WarningStatus.OPEN,
-            student_filter(user, Capability.WARNING),
-            _deadline_scope(user),
-        )
-        .order_by(Deadline.due_at)
-        .limit(500)
-    ).all()
-
-
 def _bucket(due_at: datetime, now: datetime, end_of_today: datetime) -> str:
     if due_at < now:
         return "overdue"
@@ -284,7 +224,7 @@ def tasks():
     now = clock.now()
     end = _end_of_today(now)
     task_rows = db.session.scalars(actions.open_tasks_query(current_user).limit(500)).all()
-    deadline_rows = _open_deadlines(current_user)
+    deadline_rows = actions.open_deadlines(db.session, current_user)
     if deadline_rows:
         audit.record_read(
             db.session,

@@ -30,9 +30,10 @@ from sqlalchemy.orm import Session
 
 from campus import audit
 from campus.i18n import N_
-from campus.models import Role, Student, User
+from campus.models import Student, User
 from campus.scope import Capability
-from warning import labels, queue, response
+from screening import vocabulary
+from warning import labels, permissions, queue, response
 from warning.labels import Label
 from warning.models import (
     ConcernReport,
@@ -60,21 +61,6 @@ from warning.policy import (
     triage,
 )
 
-INSTRUMENT_NAMES = {
-    "phq9": "PHQ-9",
-    "gad7": "GAD-7",
-    "phq2": "PHQ-2",
-    "gad2": "GAD-2",
-    "asq": "ASQ",
-    "k10": "K10",
-    "k6": "K6",
-    "dass21": "DASS-21",
-    "upi": "UPI",
-    "scl90": "SCL-90",
-    "cssrs": "C-SSRS",
-}
-# Flags that mean a safety answer; the label then says so instead of naming a band.
-SAFETY_FLAGS = frozenset({"safety", "phq9_item9", "upi_item25", "asq_acute", "asq_positive"})
 REASON_LENGTH = 500
 LAPSED_REASON = labels.LAPSED.english()
 
@@ -241,8 +227,8 @@ def screening_label(
 ) -> Label:
     """The label shown to staff, e.g. "PHQ-9 safety item positive in …, 2026-09-12"; no answers."""
     return labels.screening(
-        INSTRUMENT_NAMES.get(instrument, instrument.upper()),
-        safety=bool(flags & SAFETY_FLAGS),
+        vocabulary.instrument_abbreviation(instrument),
+        safety=vocabulary.has_safety_flag(flags),
         band=band,
         campaign=campaign,
         observed_at=observed_at,
@@ -566,15 +552,20 @@ def _override_reason(tri: Triage, key: str, level: dict, warning: Warning) -> La
 # Counsellor judgement and override
 # --------------------------------------------------------------------------------------------------
 
-RAISERS = (Role.DEPT_COUNSELLOR, Role.DEPT_LEADER, Role.SCHOOL_COUNSELLOR, Role.DIRECTOR)
-LOWERERS = (Role.SCHOOL_COUNSELLOR, Role.DIRECTOR)
 
-
-def may_override(user: User, warning: Warning, level: int) -> bool:
-    """Department staff may raise a level; only the school centre may lower one (red included)."""
-    if level > warning.level:
-        return user.has_role(*RAISERS)
-    return user.has_role(*LOWERERS)
+def check_override(actor: User, warning: Warning, level: int, reason: str) -> str:
+    """The override's reason, cleaned, if `actor` may set `warning` to `level`; raises
+    `OverrideError` saying why not otherwise. Writes nothing."""
+    reason = (reason or "").strip()
+    if len(reason) < 10:
+        raise OverrideError(N_("An override needs a reason of at least 10 characters."))
+    if level not in (Level.BLUE, Level.YELLOW, Level.RED):
+        raise OverrideError(N_("Choose blue, yellow or red; to end a warning, close it."))
+    if level == warning.level:
+        raise OverrideError(N_("The warning is already at that level."))
+    if not permissions.can_override_level(actor, warning, level):
+        raise OverrideError(N_("Only a school counsellor may lower a warning's level."))
+    return reason
 
 
 def override_level(
@@ -590,15 +581,17 @@ def override_level(
 
     The override holds until newer evidence decides a higher level (the policy lapses it then).
     """
-    reason = (reason or "").strip()
-    if len(reason) < 10:
-        raise OverrideError(N_("An override needs a reason of at least 10 characters."))
-    if level not in (Level.BLUE, Level.YELLOW, Level.RED):
-        raise OverrideError(N_("Choose blue, yellow or red; to end a warning, close it."))
-    if level == warning.level:
-        raise OverrideError(N_("The warning is already at that level."))
-    if not may_override(actor, warning, level):
-        raise OverrideError(N_("Only a school counsellor may lower a warning's level."))
+    reason = check_override(actor, warning, level, reason)
+    do_override_level(session, warning=warning, actor=actor, level=level, reason=reason, now=now)
+    session.commit()
+    return warning
+
+
+def do_override_level(
+    session: Session, *, warning: Warning, actor: User, level: int, reason: str, now: datetime
+) -> None:
+    """Apply an override `check_override` allowed: level, reason, timeline, audit and the response
+    plan, in the caller's unit of work (does not commit)."""
     previous = warning.level
     warning.override_level = level
     warning.override_reason = reason[:500]
@@ -630,8 +623,6 @@ def override_level(
         detail=f"{Level(previous).code} -> {Level(level).code}",
     )
     response.plan_response(session, warning, previous, now)
-    session.commit()
-    return warning
 
 
 # --------------------------------------------------------------------------------------------------

@@ -80,6 +80,17 @@ def test_approved_return_schedules_follow_ups_at_1_3_and_6_months(world):
     assert world.student.enrolment_status is EnrolmentStatus.ENROLLED
 
 
+def test_follow_up_tasks_keep_their_message_and_values_to_be_read_in_any_language(world):
+    leave = _leave(world)
+    _ready(world, leave)
+    rules.approve_return(db.session, world.counsellor, leave, date(2027, 1, 31))
+    tasks = [f.task for f in leave.follow_ups]
+    assert {t.text_key for t in tasks} == {rules.FOLLOW_UP_TASK_TEXT}
+    assert [t.text_params for t in tasks] == [
+        {"months": months, "name": world.student.name} for months in (1, 3, 6)
+    ]
+
+
 def test_plan_item_for_a_dorm_informant_carries_fixed_non_clinical_wording(world):
     leave = _leave(world)
     _ready(world, leave)

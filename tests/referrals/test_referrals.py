@@ -13,13 +13,13 @@ from sqlalchemy.orm import Session
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
-from campus.models import BreakGlassGrant, Caseload, Role
+from campus.models import BreakGlassGrant, Caseload, Role, Student
 from campus.notifications import Notification
-from referrals import services
+from referrals import permissions, services
 from referrals.models import AssessmentOutcome, Referral, ReferralStatus, ReferralTransition
 from referrals.services import ConcurrentUpdate, InvalidTransition, ReferralError
 from tests.referrals.conftest import SETTINGS, new_referral, referral_in, step, walk
-from warning.models import Signal
+from warning.models import Signal, Warning
 
 S = ReferralStatus
 
@@ -103,7 +103,7 @@ def test_referral_under_break_glass_puts_the_student_on_the_counsellors_caseload
         )
     )
     campus.commit()
-    warning = services.warning_for_referral(db.session, other, world.warning.id)
+    warning = _referable(other, world.warning.id)
     assert warning is not None
     world.counsellor = other
     new_referral(world)
@@ -116,10 +116,8 @@ def test_referral_under_break_glass_puts_the_student_on_the_counsellors_caseload
 def test_counsellor_without_clinical_access_cannot_refer_from_the_warning(world, campus):
     stranger = campus.staff(world.institution, Role.SCHOOL_COUNSELLOR)
     campus.commit()
-    assert services.warning_for_referral(db.session, stranger, world.warning.id) is None
-    assert (
-        services.warning_for_referral(db.session, world.dept_counsellor, world.warning.id) is None
-    )
+    assert _referable(stranger, world.warning.id) is None
+    assert _referable(world.dept_counsellor, world.warning.id) is None
 
 
 def test_referral_to_another_institutions_hospital_is_refused(world, campus):
@@ -244,3 +242,12 @@ def test_every_transition_is_audited_with_its_actor(world):
     ]
     assert all(r.student_id == world.student.id for r in rows)
     assert referral.status is S.APPOINTMENT_BOOKED
+
+
+def _referable(user, warning_id: int) -> Warning | None:
+    """The warning `user` may refer from, through the clause the referral form loads it with."""
+    return db.session.scalar(
+        select(Warning)
+        .join(Student, Student.id == Warning.student_id)
+        .where(Warning.id == warning_id, permissions.referable_clause(user))
+    )

@@ -145,3 +145,35 @@ def test_only_a_school_counsellor_lowers_red(campus, unit, two_departments, logi
         now=clock.now() + timedelta(hours=1),
     )
     assert warning.level == Level.YELLOW and warning.computed_level == Level.RED
+
+
+def test_a_level_change_has_one_rule_a_department_counsellor_raises_only_their_departments(
+    campus, unit, two_departments
+):
+    """The service applies the same scoped rule as the warning page: another department's
+    counsellor may not raise a warning outside their department."""
+    maths, _other = two_departments
+    yellow = campus.student(campus.class_group(maths, "M-2"), name="Zhao Lei")
+    computing = campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=unit.department)
+    campus.commit()
+    _signal(yellow)
+    mine = db.session.scalar(select(Warning).where(Warning.student_id == unit.student.id))
+    theirs = db.session.scalar(select(Warning).where(Warning.student_id == yellow.id))
+    services.override_level(
+        db.session,
+        warning=mine,
+        actor=computing,
+        level=Level.RED,
+        reason="told me of a plan last night",
+        now=clock.now(),
+    )
+    with pytest.raises(services.OverrideError):
+        services.override_level(
+            db.session,
+            warning=theirs,
+            actor=computing,
+            level=Level.RED,
+            reason="heard about it from a friend",
+            now=clock.now(),
+        )
+    assert mine.level == Level.RED and theirs.level == Level.YELLOW

@@ -1,0 +1,65 @@
+"""One scoped loader for every kind of student record: load it inside the viewer's scope, or 404
+and audit the denial.
+
+A forged or out-of-scope id gives the same 404 as a missing one, so ids cannot be probed; each
+domain passes the scope clause that decides who may see its records (`campus.scope.student_filter`
+for most, a domain's own clause for, say, a hospital liaison's referrals).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import abort
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
+
+from campus import audit
+from campus.models import Student, User
+
+Record = TypeVar("Record", bound=Any)
+
+
+def load_or_404(
+    session: Session,
+    user: User,
+    model: type[Record],
+    record_id: int,
+    scope: ColumnElement[bool],
+    *,
+    action: str,
+    record_type: str,
+    audit_read: bool = False,
+    read_detail: Callable[[Record], str | None] | None = None,
+) -> Record:
+    """The `model` row `record_id` whose student matches `scope` (a clause on `Student` and the
+    model); 404 otherwise, the denial audited. With `audit_read` a successful read is audited
+    too (with `read_detail` of the record), committed before the record is returned."""
+    record = session.scalar(
+        select(model)
+        .join(Student, Student.id == model.student_id)
+        .where(model.id == record_id, scope)
+    )
+    if record is None:
+        audit.record_read(
+            session,
+            actor=user,
+            action=action,
+            record_type=record_type,
+            record_id=record_id,
+            outcome="denied",
+        )
+        abort(404)
+    if audit_read:
+        audit.record_read(
+            session,
+            actor=user,
+            action=action,
+            record_type=record_type,
+            record_id=record_id,
+            student_id=record.student_id,
+            institution_id=record.institution_id,
+            detail=read_detail(record) if read_detail else None,
+        )
+    return record

@@ -1,0 +1,57 @@
+"""Who may see and move referrals: the role sets and the scope clauses named for each decision.
+
+Views and services ask here; none keeps its own list of roles.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, and_, false
+from sqlalchemy.orm import Session
+
+from campus.models import Role, User
+from campus.scope import Capability, capability_for, student_filter
+from referrals.models import Referral, ReferralStatus
+from referrals.states import Actor
+
+# Who reads referrals and leaves: the school counsellors (their clinical scope) and the director.
+CLINICAL_READERS = frozenset({Role.SCHOOL_COUNSELLOR, Role.DIRECTOR})
+
+
+def can_refer(user: User) -> bool:
+    """Whether `user` may write referrals at all (school counsellors; the student must also be in
+    their clinical scope, see `referable_clause`)."""
+    return user.has_role(Role.SCHOOL_COUNSELLOR)
+
+
+def counsellor_clause(user: User) -> ColumnElement[bool]:
+    """Referrals whose student `user` may see clinically (join Referral to Student first)."""
+    return student_filter(user, Capability.CLINICAL)
+
+
+def referable_clause(user: User) -> ColumnElement[bool]:
+    """Warnings `user` may refer from (join Warning to Student first): a school counsellor's,
+    for students in their clinical scope."""
+    return counsellor_clause(user) if can_refer(user) else false()
+
+
+def liaison_clause(user: User) -> ColumnElement[bool]:
+    """Referrals sent to a hospital `user` is liaison for; drafts never reach the hospital."""
+    hospital_ids = [a.hospital_id for a in user.assignments(Role.HOSPITAL_LIAISON) if a.hospital_id]
+    institution_ids = [a.institution_id for a in user.assignments(Role.HOSPITAL_LIAISON)]
+    return and_(
+        Referral.hospital_id.in_(hospital_ids),
+        Referral.institution_id.in_(institution_ids),
+        Referral.status != ReferralStatus.DRAFT,
+    )
+
+
+def actor_for(session: Session, user: User, referral: Referral) -> Actor | None:
+    """The role in which `user` may move `referral`, or None."""
+    if can_refer(user) and capability_for(session, user, referral.student) is Capability.CLINICAL:
+        return Actor.COUNSELLOR
+    if referral.status != ReferralStatus.DRAFT and any(
+        a.hospital_id == referral.hospital_id and a.institution_id == referral.institution_id
+        for a in user.assignments(Role.HOSPITAL_LIAISON)
+    ):
+        return Actor.LIAISON
+    return None

@@ -1,0 +1,115 @@
+"""Who may do what with a warning and its tasks: the role sets and the predicates named for each
+decision. Views and services ask here; none keeps its own list of roles.
+
+Data scope still comes from `campus.scope`; these predicates decide the acts inside it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, false, or_, select
+
+from campus.models import Caseload, Role, User
+from warning import response
+from warning.models import Deadline, OwnerTier, Task, Warning, WarningStatus
+
+DEPARTMENT_ROLES = frozenset({Role.DEPT_COUNSELLOR, Role.DEPT_LEADER})
+SCHOOL_ROLES = frozenset({Role.SCHOOL_COUNSELLOR, Role.DIRECTOR})
+STAFF_ROLES = DEPARTMENT_ROLES | SCHOOL_ROLES
+# Everyone who may be handed a task: staff, and the class and dorm tiers who keep company.
+TASK_ROLES = STAFF_ROLES | {Role.DORM_INFORMANT, Role.CLASS_COMMITTEE}
+
+# Who may take each action on an open warning (inside their scope, see `holds_for`).
+ACTION_ROLES: dict[str, frozenset[Role]] = {
+    "acknowledge": STAFF_ROLES,
+    "contact": STAFF_ROLES,
+    "guardian": STAFF_ROLES,
+    "assessment": frozenset({Role.SCHOOL_COUNSELLOR}),
+    "peer_watch": STAFF_ROLES,
+    "follow_up": STAFF_ROLES,
+    "level": STAFF_ROLES,
+    "escalate": STAFF_ROLES,
+    "close": frozenset({Role.SCHOOL_COUNSELLOR}),
+}
+# Department staff may raise a level; only the school centre may lower one (red included).
+LEVEL_RAISERS = STAFF_ROLES
+LEVEL_LOWERERS = SCHOOL_ROLES
+
+
+def holds_for(actor: User, warning: Warning, roles: frozenset[Role]) -> bool:
+    """Whether `actor` holds one of `roles` over the warning: department roles for their own
+    department's warnings, school roles for their school's."""
+    for assignment in actor.roles:
+        if assignment.role not in roles or assignment.institution_id != warning.institution_id:
+            continue
+        if assignment.role not in DEPARTMENT_ROLES:
+            return True
+        if assignment.department_id == warning.department_id:
+            return True
+    return False
+
+
+def can_act_on(actor: User, warning: Warning, action: str) -> bool:
+    """Whether `actor`'s role and scope allow `action` on `warning` (its state is checked apart,
+    so a closed warning answers "closed", not "forbidden")."""
+    return holds_for(actor, warning, ACTION_ROLES[action])
+
+
+def allowed_actions(actor: User, warning: Warning) -> list[str]:
+    """The actions `actor` may take on `warning` now: none once it is closed."""
+    if warning.status != WarningStatus.OPEN:
+        return []
+    return [name for name in ACTION_ROLES if can_act_on(actor, warning, name)]
+
+
+def can_override_level(actor: User, warning: Warning, level: int) -> bool:
+    """Whether `actor` may move `warning` to `level`: raising needs department or school staff in
+    scope, lowering the school centre."""
+    roles = LEVEL_RAISERS if level > warning.level else LEVEL_LOWERERS
+    return holds_for(actor, warning, roles)
+
+
+def can_complete_task(actor: User, task: Task) -> bool:
+    """Whether the task is addressed to `actor`: by name, or through the class, room or
+    department they hold a role for in the task's institution."""
+
+    def holds(role: Role, **scope: int) -> bool:
+        return any(
+            a.role == role
+            and a.institution_id == task.institution_id
+            and all(getattr(a, k) == v for k, v in scope.items())
+            for a in actor.roles
+        )
+
+    if task.assignee_user_id is not None:
+        return task.assignee_user_id == actor.id
+    if task.assignee_class_id is not None:
+        return holds(Role.CLASS_COMMITTEE, class_id=task.assignee_class_id)
+    if task.assignee_room_id is not None:
+        return holds(Role.DORM_INFORMANT, room_id=task.assignee_room_id)
+    if task.assignee_department_id is not None:
+        return any(
+            holds(role, department_id=task.assignee_department_id) for role in DEPARTMENT_ROLES
+        )
+    return False
+
+
+def deadline_clause(user: User) -> ColumnElement[bool]:
+    """Which open deadlines each role works from (join Deadline to Warning first): department
+    staff their departments', school counsellors red, school-tier and caseload ones, the director
+    leadership-tier ones. Data scope is added by the caller's `student_filter`."""
+    clauses: list[ColumnElement[bool]] = []
+    departments = [a.department_id for a in user.assignments(*DEPARTMENT_ROLES)]
+    if departments:
+        clauses.append(Warning.department_id.in_(departments))
+    if user.has_role(Role.SCHOOL_COUNSELLOR):
+        caseload = select(Caseload.student_id).where(Caseload.counsellor_id == user.id)
+        clauses.append(
+            or_(
+                Warning.level == response.RED,
+                Deadline.tier >= OwnerTier.SCHOOL,
+                Warning.student_id.in_(caseload),
+            )
+        )
+    if user.has_role(Role.DIRECTOR):
+        clauses.append(Deadline.tier >= OwnerTier.LEADERSHIP)
+    return or_(*clauses) if clauses else false()
