@@ -130,7 +130,7 @@ def log_contact(
             outcome=outcome.strip()[:200],
             note=(note or "").strip() or None,
         )
-        every = response.policy_for(warning.level).follow_up_every
+        every = response.follow_up_every(session, warning)
         response.plan_follow_up(session, warning, now + every, now)
 
     return _unit_of_work(session, actor, warning, expected_version, "contact", work)
@@ -229,7 +229,7 @@ def schedule_follow_up(
     due_at: datetime,
 ) -> Warning:
     """Set the next follow-up sooner than the cadence, never later (the cadence is the floor)."""
-    every = response.policy_for(warning.level).follow_up_every
+    every = response.follow_up_every(session, warning)
     if not now < due_at <= now + every:
         raise InvalidAction(N_("Choose a follow-up date within the level's follow-up cadence."))
 
@@ -376,7 +376,7 @@ def _complete_peer_work(
         return
     _event(session, warning, actor, "task_done", now, outcome=task.kind)
     if task.kind in ("check_in", "follow_up"):
-        every = response.policy_for(warning.level).follow_up_every
+        every = response.follow_up_every(session, warning)
         response.plan_follow_up(session, warning, now + every, now)
 
 

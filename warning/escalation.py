@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from campus import audit, clock
-from campus.i18n import N_
+from campus.i18n import N_, Message
 from campus.models import ClassGroup, DormRoom, Institution, Role, RoleAssignment, Student, User
 from campus.notifications import notify
 from warning import reports, response
@@ -324,7 +324,7 @@ def _escalate_missing_report(
     week: date,
     due: datetime,
 ) -> int:
-    text = REPORT_MISSING_TEXT[kind] % {"unit": label, "week": week.isoformat()}
+    text = Message(REPORT_MISSING_TEXT[kind], unit=label, week=week.isoformat())
     already = session.scalar(
         select(Task.id).where(
             Task.kind == "report_missing",
@@ -340,6 +340,8 @@ def _escalate_missing_report(
             institution_id=institution_id,
             kind="report_missing",
             text=text,
+            text_key=text.key,
+            text_params=text.params,
             assignee_department_id=department_id,
             due_at=due,
             created_at=due,

@@ -9,8 +9,8 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, false, or_, select
 
 from campus.models import Caseload, Role, User
-from warning import response
 from warning.models import Deadline, OwnerTier, Task, Warning, WarningStatus
+from warning.policy import Level
 
 DEPARTMENT_ROLES = frozenset({Role.DEPT_COUNSELLOR, Role.DEPT_LEADER})
 SCHOOL_ROLES = frozenset({Role.SCHOOL_COUNSELLOR, Role.DIRECTOR})
@@ -105,7 +105,7 @@ def deadline_clause(user: User) -> ColumnElement[bool]:
         caseload = select(Caseload.student_id).where(Caseload.counsellor_id == user.id)
         clauses.append(
             or_(
-                Warning.level == response.RED,
+                Warning.level == Level.RED,
                 Deadline.tier >= OwnerTier.SCHOOL,
                 Warning.student_id.in_(caseload),
             )

@@ -10,7 +10,7 @@ is missed.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -21,15 +21,12 @@ from campus.notifications import notify, notify_many
 from warning.models import Deadline, OwnerTier, Task, Warning
 from warning.policy import Level
 from warning.response_policy import (
-    LevelResponse,
     ResponsePolicy,
     active_response_policy,
     default_response_policy,
 )
 
 TASKS_LINK = "/tasks"
-# Read by warning.response_views until its access rules move to `Level` (issue #14); remove then.
-RED = Level.RED
 
 
 # Deadlines the class and dorm tiers meet by completing a task; the task text is all they see.
@@ -49,10 +46,10 @@ NOTIFICATION_TEXT = {
 }
 
 
-def policy_for(level: int) -> LevelResponse:
-    """The shipped default's response at `level`; a warning's own institution may differ:
-    `active_response_policy(session, warning.institution_id).for_level(warning.level)`."""
-    return default_response_policy().for_level(level)
+def follow_up_every(session: Session, warning: Warning) -> timedelta:
+    """The follow-up cadence of `warning`'s level under its own institution's active policy."""
+    policy = active_response_policy(session, warning.institution_id)
+    return policy.for_level(warning.level).follow_up_every
 
 
 def first_response_levels() -> dict[str, Level]:

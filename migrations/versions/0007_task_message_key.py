@@ -5,8 +5,8 @@ Revision ID: 0007_task_message_key
 Revises: 0006
 Create Date: 2026-12-04 18:40:00
 
-The return-to-school tasks written before this revision are backfilled from their English text
-when it matches the wording of the time; other rows keep no key and are shown as stored.
+The return-to-school and missing-report tasks written before this revision are backfilled from
+their English text when it matches the wording of the time; other rows keep no key and are shown as stored.
 """
 
 import re
@@ -30,6 +30,11 @@ _TEMPLATES = {
         "Return-to-school support for %(name)s: %(text)s",
     ),
     "return_follow_up": ("Follow-up %(months)s month(s) after return to school: %(name)s",),
+    # warning/escalation.py
+    "report_missing": (
+        "Class %(unit)s has not filed its weekly report for the week of %(week)s",
+        "Dorm room %(unit)s has not filed its weekly report for the week of %(week)s",
+    ),
 }
 _PLACEHOLDER = re.compile(r"%\\\(([a-z_]+)\\\)s")
 
