@@ -160,3 +160,25 @@ def test_the_sweep_finds_nothing_after_the_intake_stored_safety_answers(app, sch
     assert run_sweeps(app, db.session)[SWEEP] == 0
     assert _count(Signal) == signals
     assert not db.session.scalar(select(AuditEvent).where(AuditEvent.action == safety.RECOVERED))
+
+
+def test_a_safety_resubmission_while_the_warning_stage_fails_stores_nothing_and_says_so(
+    app, school, make_campaign, monkeypatch
+):
+    from warning import services
+
+    assignment = _consented(school, make_campaign)
+    inst = intake.instrument("phq9")
+    intake.submit(db.session, assignment, inst, CALM, token="p1", locale="en", now=clock.now())
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("warning stage unavailable")
+
+    monkeypatch.setattr(services, "record_signal", broken)
+    assignment = intake.own_assignment(db.session, school.student.user, assignment.id)
+    with pytest.raises(intake.SubmissionFailed):
+        intake.submit(
+            db.session, assignment, inst, {**CALM, 9: 3}, token="p2", locale="en", now=clock.now()
+        )
+    db.session.expire_all()
+    assert db.session.scalar(select(ScreeningResult.resubmitted_answers)) is None
