@@ -2,13 +2,17 @@
 
 a. a gunicorn worker is killed with SIGKILL in the middle of a submission load;
 b. the machine's PostgreSQL is restarted once under load (it is shared: the outage is short);
-c. the scheduler is killed with SIGKILL mid-sweep over thousands of due deadlines and restarted.
+c. the scheduler is killed with SIGKILL mid-sweep over thousands of due deadlines and restarted;
+d. a worker is killed with SIGKILL inside a safety submission, every time at the point where the
+   answers are written and their red signal is not yet, then the student resubmits.
 Each prints PASS or FAIL with its numbers; the run fails (exit status 1) if any of them fails.
+`--scenario` (repeatable: worker, postgres, scheduler, window) runs only those.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -18,7 +22,7 @@ import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from bench.load import harness, verify
 from bench.results import Figure
@@ -26,6 +30,7 @@ from bench.results import Figure
 INTAKE_DB = "xinqiao_bench_faults"
 SCHEDULER_DB = "xinqiao_bench_sched"
 RECOVERY_SECONDS = 90
+WINDOW_KILLS = 30
 PG_RESTART = ["pg_ctlcluster", "--skip-systemctl-redirect", "15", "main", "restart"]
 
 
@@ -35,17 +40,25 @@ def _sizes(quick: bool) -> dict:
     return {"users": 50, "run_time": 45, "students": 4_000, "deadlines": 5_000}
 
 
+SCENARIOS = ("worker", "postgres", "scheduler", "window")
+
+
 def run(args) -> dict:
     size = _sizes(args.quick)
+    chosen = getattr(args, "scenario", None) or SCENARIOS
     workdir = Path(tempfile.mkdtemp(prefix="xinqiao_bench_faults_"))
     url = harness.recreate_database(INTAKE_DB)
-    harness.seed_intake(url, size["students"])
+    harness.seed_intake(url, size["students"] + WINDOW_KILLS)
     half = size["students"] // 2
-    outcomes = [
-        _worker_killed(url, size, workdir / "worker", first=1, count=half),
-        _database_restarted(url, size, workdir / "postgres", first=half + 1, count=half),
-        _scheduler_killed(size["deadlines"], workdir / "scheduler"),
-    ]
+    scenarios = {
+        "worker": lambda: _worker_killed(url, size, workdir / "worker", first=1, count=half),
+        "postgres": lambda: _database_restarted(
+            url, size, workdir / "postgres", first=half + 1, count=half
+        ),
+        "scheduler": lambda: _scheduler_killed(size["deadlines"], workdir / "scheduler"),
+        "window": lambda: _killed_in_window(url, workdir / "window", first=size["students"] + 1),
+    }
+    outcomes = [scenarios[name]() for name in SCENARIOS if name in chosen]
     figures = [figure for outcome in outcomes for figure in outcome["figures"]]
     notes = [note for outcome in outcomes for note in outcome["notes"]]
     failed = [o["name"] for o in outcomes if not o["passed"]]
@@ -53,7 +66,8 @@ def run(args) -> dict:
         print(("PASS" if outcome["passed"] else "FAIL") + f": {outcome['name']}", flush=True)
     notes.append(f"Logs of this run: {workdir}.")
     return {
-        "title": "Fault tests (gunicorn worker SIGKILL, PostgreSQL restart, scheduler SIGKILL)",
+        "title": "Fault tests (gunicorn worker SIGKILL, PostgreSQL restart, scheduler SIGKILL, "
+        "worker SIGKILL in the safety submission window)",
         "figures": figures,
         "notes": notes,
         "failed": failed,
@@ -402,6 +416,228 @@ SELECT
 """
 
 
+# --- d. a worker killed inside a safety submission ---------------------------------------------
+
+
+def _killed_in_window(url: str, workdir: Path, *, first: int) -> dict:
+    """WINDOW_KILLS students each submit PHQ-9 with item 9 = 2 while the bench holds a SHARE lock
+    on `signal`: the worker's transaction has written the answers and blocks on its red signal,
+    where the old two-commit submit had already committed them as a draft. That worker is killed
+    (found by its database connection's port), the lock released, the student's stored answers
+    checked at once, and then the student submits again as after any error page."""
+    workdir.mkdir(parents=True)
+    engine = create_engine(url)
+    kills: list[dict] = []
+    try:
+        with harness.gunicorn("wsgi:app", url, workdir / "gunicorn.log") as server:
+            for number in range(first, first + WINDOW_KILLS):
+                kills.append(_kill_one_safety_submit(server, engine, f"S{number:06d}"))
+    finally:
+        engine.dispose()
+    killed = sum(k["killed"] for k in kills)
+    unwarned = sum(k["unwarned"] for k in kills)
+    kept = sum(k["kept"] for k in kills)
+    resubmitted = sum(k["resubmitted"] for k in kills)
+    final, sweep = _stored_safety_without_red_warning(url)
+    passed = (
+        killed >= WINDOW_KILLS and unwarned == final == sweep == 0 and resubmitted == WINDOW_KILLS
+    )
+    return {
+        "name": "worker SIGKILL in the safety submission window",
+        "passed": passed,
+        "figures": [
+            Figure(
+                "d. window kill: kills in the window",
+                killed,
+                "",
+                f">= {WINDOW_KILLS}",
+                killed >= WINDOW_KILLS,
+            ),
+            Figure(
+                "d. window kill: safety answers without an open red warning",
+                unwarned + final,
+                "",
+                "0",
+                unwarned + final == 0,
+            ),
+        ],
+        "notes": [
+            f"d. **{'PASS' if passed else 'FAIL'}** — {WINDOW_KILLS} students each submitted "
+            "PHQ-9 with item 9 = 2 while the bench held `LOCK TABLE signal IN SHARE MODE`; the "
+            f"worker waiting there on its red signal was found and SIGKILLed {killed} times; "
+            f"right after each kill, safety answers stored without an open red warning: "
+            f"{unwarned} (answers left stored by the killed request: {kept}; the rest were lost "
+            f"with their warning, uncommitted); the student then submitted again: {resubmitted} "
+            f"stored with their red warning. At the end, safety answers (drafts and results) "
+            f"without an open red warning: {final}; left for the safety sweep to raise: {sweep}."
+        ],
+    }
+
+
+def _kill_one_safety_submit(server, engine, login: str) -> dict:
+    """One student's safety submission killed in the window, checked, then submitted again."""
+    import threading
+
+    import psutil
+    import requests
+
+    browser = requests.Session()
+    page_url = _open_phq9(browser, server.base, login)
+    with engine.connect() as lock:
+        lock.execute(text("LOCK TABLE signal IN SHARE MODE"))
+        posting = threading.Thread(target=_post_safety_answers, args=(browser, page_url))
+        posting.start()
+        port = _backend_waiting_on_signal(engine)
+        victim = _worker_on_port(server.workers(), port, psutil) if port else None
+        if victim:
+            os.kill(victim, signal.SIGKILL)
+        lock.rollback()
+    posting.join(timeout=60)
+    if port:
+        _wait_backend_gone(engine, port)
+    unwarned, kept = _student_safety_state(engine, login)
+    resubmitted = _post_safety_answers(browser, page_url)
+    return {
+        "killed": victim is not None,
+        "unwarned": unwarned,
+        "kept": kept,
+        "resubmitted": resubmitted,
+    }
+
+
+def _open_phq9(browser, base: str, login: str) -> str:
+    """Sign in, consent and return the PHQ-9 page's address."""
+    page = browser.get(f"{base}/login", timeout=30)
+    data = {
+        "csrf_token": _csrf(page.text),
+        "institution": harness.INSTITUTION,
+        "login": login,
+        "password": harness.PASSWORD,
+    }
+    browser.post(f"{base}/login", data=data, timeout=30)
+    mine = browser.get(f"{base}/screening/mine", timeout=30).text
+    assignment = f"{base}/screening/a/" + re.search(r'href="/screening/a/(\d+)"', mine).group(1)
+    consent = browser.get(f"{assignment}/consent", timeout=30)
+    data = {"csrf_token": _csrf(consent.text), "informed": "y", "sensitive_data": "y"}
+    browser.post(f"{assignment}/consent", data=data, timeout=30)
+    return f"{assignment}/i/phq9"
+
+
+def _post_safety_answers(browser, page_url: str) -> bool:
+    """Fetch the page and submit it with item 9 = 2; whether the feedback page was the answer.
+    A request cut off by the kill is the error page a student would see."""
+    import requests
+
+    try:
+        page = browser.get(page_url, timeout=60).text
+        data = {f"item_{n}": "0" for n in range(1, 10)}
+        data.update(item_9="2", action="submit", csrf_token=_csrf(page))
+        data["token"] = re.search(r'name="token"[^>]*value="([^"]*)"', page).group(1)
+        done = browser.post(page_url, data=data, timeout=60, allow_redirects=False)
+    except requests.RequestException:
+        return False
+    return done.status_code == 302 and done.headers["Location"].endswith("/done")
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    return found.group(1) if found else ""
+
+
+def _backend_waiting_on_signal(engine, timeout: float = 30) -> int | None:
+    """The client port of the app's connection waiting for the lock on `signal`, if one comes."""
+    end = time.monotonic() + timeout
+    with engine.connect() as conn:
+        while time.monotonic() < end:
+            port = conn.execute(text(_WAITING_ON_SIGNAL), {"db": INTAKE_DB}).scalar()
+            conn.rollback()
+            if port:
+                return int(port)
+            time.sleep(0.05)
+    return None
+
+
+_WAITING_ON_SIGNAL = """
+SELECT client_port FROM pg_stat_activity
+WHERE datname = :db AND wait_event_type = 'Lock' AND query ILIKE 'INSERT INTO signal%'
+LIMIT 1
+"""
+
+
+def _worker_on_port(workers: list[int], port: int, psutil) -> int | None:
+    for pid in workers:
+        if any(c.laddr and c.laddr.port == port for c in psutil.Process(pid).net_connections()):
+            return pid
+    return None
+
+
+def _wait_backend_gone(engine, port: int, timeout: float = 30) -> None:
+    """The killed worker's transaction ends (rolled back) once its backend sees the socket gone."""
+    end = time.monotonic() + timeout
+    with engine.connect() as conn:
+        while time.monotonic() < end:
+            sql = "SELECT count(*) FROM pg_stat_activity WHERE client_port = :p"
+            if not conn.execute(text(sql), {"p": port}).scalar_one():
+                return
+            conn.rollback()
+            time.sleep(0.05)
+
+
+def _student_safety_state(engine, login: str) -> tuple[int, int]:
+    """(stored PHQ-9 safety answers without an open red warning, stored PHQ-9 answers) of one
+    student: a draft or result with item 9 answered 1 or more."""
+    with engine.connect() as conn:
+        row = conn.execute(text(_STUDENT_SAFETY), {"login": login}).one()
+    return int(row.unwarned), int(row.kept)
+
+
+_STUDENT_SAFETY = """
+WITH answers AS (
+  SELECT a.student_id, d.answers FROM screening_draft d
+    JOIN screening_assignment a ON a.id = d.assignment_id WHERE d.instrument = 'phq9'
+  UNION ALL
+  SELECT r.student_id, r.answers FROM screening_result r WHERE r.instrument = 'phq9'),
+mine AS (
+  SELECT x.student_id, (x.answers ->> '9')::int >= 1 AS safety FROM answers x
+    JOIN student s ON s.id = x.student_id WHERE s.student_number = :login)
+SELECT
+  count(*) FILTER (WHERE safety AND NOT EXISTS (
+    SELECT 1 FROM warning w WHERE w.student_id = mine.student_id AND w.status = 'OPEN'
+      AND w.level = 3)) AS unwarned,
+  count(*) AS kept
+FROM mine
+"""
+
+
+def _stored_safety_without_red_warning(url: str) -> tuple[int, int]:
+    """(stored safety answers, drafts and results alike as the scoring engine sees them, whose
+    student has no open red warning; those the safety sweep would have to raise)."""
+    from bench import pg
+    from campus.extensions import db
+    from screening import intake, safety
+    from screening.models import CampaignAssignment, InstrumentResponse, ScreeningResult
+    from warning.services import open_warning
+
+    app = pg.app_with_schema(url)
+    with app.app_context():
+        session = db.session
+        drafts = session.execute(
+            select(InstrumentResponse, CampaignAssignment.student_id).join(
+                CampaignAssignment, CampaignAssignment.id == InstrumentResponse.assignment_id
+            )
+        ).all()
+        flagged = [
+            student_id
+            for draft, student_id in drafts
+            if intake.safety_flags(intake.instrument(draft.instrument), draft.answer_map())
+        ]
+        results = session.scalars(select(ScreeningResult)).all()
+        flagged += [r.student_id for r in results if intake.has_safety_flag(r)]
+        warnings = {s: open_warning(session, s) for s in set(flagged)}
+        unwarned = sum(1 for s in flagged if warnings[s] is None or warnings[s].level != 3)
+        return unwarned, len(safety.unsignalled(session))
+
+
 # --- shared ------------------------------------------------------------------------------------
 
 
@@ -446,6 +682,7 @@ if __name__ == "__main__":
 
     parser = argparse.ArgumentParser(prog="python -m bench.faults", description=__doc__)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--scenario", choices=SCENARIOS, action="append")
     result = run(parser.parse_args())
     for note in result["notes"]:
         print(note)

@@ -1,28 +1,36 @@
 """The student's intake: consent first, one instrument at a time, drafts kept, one submit.
 
-Submitting stores the answers, the score and the hand-off to the warning stage in a single
-transaction: a safety answer is either recorded together with its warning or not at all, in which
-case the draft answers are still there to submit again.
+Submitting writes the answers, the score and the hand-off to the warning stage in one commit:
+the first commit that stores a safety answer, in any form, also stores its red signal and warning.
+A worker killed before that commit loses the answers and their warning together; the student sees
+an error and submits again. If the hand-off fails, a savepoint undoes the result alone and the
+answers are committed as a draft with the signal of their safety answer.
 
 A safety answer must never wait for a complete submit: whenever answers are kept without a result
 (a saved draft, an incomplete submit, a submit after the window closed, a failed hand-off) or
 arrive after a result without one, the safety flag is handed to the warning stage in the same
-commit, once per assignment and instrument.
+commit, once per assignment and instrument. `screening.safety` sweeps for any that slipped past.
+
+Two tabs (or a retried request) may write the same instrument at once: the loser's write conflicts
+(the draft it read was replaced, or the result exists) and it runs again once from what the winner
+committed, which makes it a re-submission.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 from sqlalchemy import Select, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, joinedload
+from sqlalchemy.orm.exc import StaleDataError
 
 from campus.models import Student, User
 from screening import trajectories
@@ -47,6 +55,9 @@ from screening.scoring import (
 
 log = logging.getLogger(__name__)
 _WHOLE = re.compile(r"^-?\d+$")
+# What a concurrent write of the same assignment and instrument makes ours raise at flush.
+_CONFLICTS = (IntegrityError, StaleDataError)
+T = TypeVar("T")
 
 
 class ConsentError(ValueError):
@@ -71,7 +82,11 @@ class AnswersRejected(ValueError):
 
 
 class SubmissionFailed(RuntimeError):
-    """Storing or handing off a result failed; nothing was written and the draft is kept."""
+    """Storing or handing off a result failed; no result was written.
+
+    The answers are kept as a draft, with the signal of a safety answer among them, unless the
+    database itself failed: then nothing was written and the page still holds them to submit again.
+    """
 
 
 class WindowClosed(RuntimeError):
@@ -206,7 +221,16 @@ def give_consent(
     )
     session.add(consent)
     assignment.started_at = assignment.started_at or now
-    session.commit()
+    assignment_id = assignment.id
+    try:
+        session.commit()
+    except IntegrityError:
+        # Another tab's consent committed first (one per assignment): that one stands.
+        session.rollback()
+        stored = session.scalar(select(Consent).where(Consent.assignment_id == assignment_id))
+        if stored is None:
+            raise
+        return stored
     return consent
 
 
@@ -257,10 +281,13 @@ def save_draft(
     A forged or out-of-range value rejects the whole save. The draft and its safety signal commit
     together; if the hand-off fails neither is written and `SubmissionFailed` says so.
     """
-    draft = _write_draft(session, assignment, inst, answers, locale=locale, now=now)
-    _signal_draft_safety(session, assignment, inst, draft, now)
-    _commit_or_fail(session, assignment)
-    return draft
+
+    def save(assignment: CampaignAssignment) -> InstrumentResponse:
+        draft = _write_draft(session, assignment, inst, answers, locale=locale, now=now)
+        _commit_draft(session, assignment, inst, draft, now)
+        return draft
+
+    return _once_more_after_conflict(session, assignment, save)
 
 
 def _write_draft(
@@ -308,11 +335,11 @@ def _signal_draft_safety(
     flags = safety_flags(inst, draft.answer_map())
     if not flags or draft.safety_signal_id is not None:
         return
-    signal = _safety_signal(session, assignment, inst, flags, "instrument_response", draft.id, now)
+    signal = safety_signal(session, assignment, inst, flags, "instrument_response", draft.id, now)
     draft.safety_signal_id = signal.id
 
 
-def _safety_signal(
+def safety_signal(
     session: Session,
     assignment: CampaignAssignment,
     inst: Instrument,
@@ -321,7 +348,8 @@ def _safety_signal(
     evidence_id: int,
     now: datetime,
 ):
-    """A red-implying signal for a safety answer that has no scored result of its own (yet).
+    """A red-implying signal for a safety answer that has no scored result of its own (yet),
+    for intake and for the sweep that raises one a stored answer lacks.
 
     Imported here, like `hand_off`, so prevention's models load without the warning stage.
     """
@@ -343,12 +371,56 @@ def _safety_signal(
     )
 
 
-def _commit_or_fail(session: Session, assignment: CampaignAssignment) -> None:
+def _commit_draft(
+    session: Session,
+    assignment: CampaignAssignment,
+    inst: Instrument,
+    draft: InstrumentResponse,
+    now: datetime,
+) -> bool:
+    """Commit the draft with the signal of a safety answer in it; True when it has one."""
+
+    def signal() -> bool:
+        _signal_draft_safety(session, assignment, inst, draft, now)
+        return draft.safety_signal_id is not None
+
+    return _commit_or_fail(session, assignment, signal)
+
+
+def _commit_or_fail(session: Session, assignment: CampaignAssignment, write: Callable[[], T]) -> T:
+    """`write()` and commit what it added, or write nothing and raise `SubmissionFailed`: when
+    `write` records a safety answer's signal, the answer is never stored without it."""
+    assignment_id = assignment.id
     try:
+        written = write()
         session.commit()
     except Exception as exc:
         session.rollback()
-        log.exception("saving screening answers failed for assignment %s", assignment.id)
+        log.exception("saving screening answers failed for assignment %s", assignment_id)
+        raise SubmissionFailed(str(exc)) from exc
+    return written
+
+
+def _once_more_after_conflict(
+    session: Session,
+    assignment: CampaignAssignment,
+    write: Callable[[CampaignAssignment], T],
+) -> T:
+    """`write(assignment)`, run once more from fresh reads if a concurrent write of the same
+    instrument (another tab, a retried request) made it conflict, so the student sees what that
+    write left (a re-submission, an updated draft) instead of an error; a second conflict fails
+    like any storage error."""
+    assignment_id = assignment.id
+    try:
+        return write(assignment)
+    except _CONFLICTS:
+        session.rollback()
+        log.info("concurrent write to assignment %s; writing again after it", assignment_id)
+    try:
+        return write(_reload(session, assignment_id))
+    except _CONFLICTS as exc:
+        session.rollback()
+        log.exception("concurrent writes to assignment %s kept conflicting", assignment_id)
         raise SubmissionFailed(str(exc)) from exc
 
 
@@ -392,69 +464,55 @@ def submit(
     locale: str,
     now: datetime,
 ) -> ScreeningResult:
-    """Score and store one instrument and hand it to the warning stage, all or nothing.
+    """Score and store one instrument and hand it to the warning stage, in one commit.
 
-    The answers are saved as a draft first (committed; a forged value rejects them unsaved), so
-    whatever happens next they are not lost; incomplete answers stay a draft and are rejected,
-    with the warning a safety answer among them raises. After the window closed the answers are
-    only kept (`WindowClosed`). A repeat of a submission that already succeeded returns the stored
-    result; if it adds a safety answer the stored result lacks, that raises its warning once.
+    A forged value rejects the answers unsaved; incomplete answers are kept as a draft and
+    rejected, with the warning a safety answer among them raises. After the window closed the
+    answers are only kept (`WindowClosed`). If the hand-off fails they are kept as a draft with
+    the warning of their safety answer (`SubmissionFailed`). A repeat of a submission that already
+    succeeded, or one that lost the race to another tab, returns the stored result; if it adds a
+    safety answer the stored result lacks, that raises its warning once.
     """
+
+    def attempt(assignment: CampaignAssignment) -> ScreeningResult:
+        return _submit_once(session, assignment, inst, answers, token=token, locale=locale, now=now)
+
+    return _once_more_after_conflict(session, assignment, attempt)
+
+
+def _submit_once(
+    session: Session,
+    assignment: CampaignAssignment,
+    inst: Instrument,
+    answers: Mapping[int, object],
+    *,
+    token: str | None,
+    locale: str,
+    now: datetime,
+) -> ScreeningResult:
     existing = result_for(session, assignment, inst.code)
     if existing is not None:
         return _resubmitted(session, assignment, inst, existing, answers, locale=locale, now=now)
     draft = _write_draft(session, assignment, inst, answers, locale=locale, now=now)
     messages = validate_answers(inst, answers, locale)
-    if messages or not assignment.campaign.is_open(now):
-        _signal_draft_safety(session, assignment, inst, draft, now)
-        _commit_or_fail(session, assignment)
-        safety = draft.safety_signal_id is not None
-        if not assignment.campaign.is_open(now):
+    is_open = assignment.campaign.is_open(now)
+    if messages or not is_open:
+        safety = _commit_draft(session, assignment, inst, draft, now)
+        if not is_open:
             raise WindowClosed(safety=safety)
         raise AnswersRejected(messages, safety=safety)
-    assignment_id, draft_id, early_signal_id = assignment.id, draft.id, draft.safety_signal_id
-    session.commit()
-    assignment = _reload(session, assignment_id)
     try:
-        result = _store(
-            session,
-            assignment,
-            inst,
-            answers,
-            draft_id=draft_id,
-            early_signal_id=early_signal_id,
-            token=token,
-            now=now,
-        )
-        session.commit()
-    except IntegrityError:
-        # A concurrent identical submit won the unique constraint: that one is the result.
-        session.rollback()
-        return result_for(session, assignment, inst.code)
+        # The savepoint undoes a failed hand-off alone: the draft written above is then
+        # committed with its own signal instead of the result.
+        with session.begin_nested():
+            result = _store(session, assignment, inst, answers, draft=draft, token=token, now=now)
+    except _CONFLICTS:
+        raise
     except Exception as exc:
-        session.rollback()
         log.exception("screening submission failed for assignment %s", assignment.id)
-        _signal_after_failure(session, assignment, inst, now)
+        _commit_draft(session, assignment, inst, draft, now)
         raise SubmissionFailed(str(exc)) from exc
-    return result
-
-
-def _signal_after_failure(
-    session: Session, assignment: CampaignAssignment, inst: Instrument, now: datetime
-) -> None:
-    """After a failed submit, still raise the warning for a safety answer in the kept draft.
-
-    Best effort: if the warning stage itself is down this fails too, and is logged.
-    """
-    draft = draft_for(session, assignment, inst.code)
-    if draft is None:
-        return
-    try:
-        _signal_draft_safety(session, assignment, inst, draft, now)
-        session.commit()
-    except Exception:
-        session.rollback()
-        log.exception("no safety signal for the kept draft of assignment %s", assignment.id)
+    return _commit_or_fail(session, assignment, lambda: result)
 
 
 def _resubmitted(
@@ -481,10 +539,13 @@ def _resubmitted(
     flags = safety_flags(inst, given)
     if not flags:
         return result
-    signal = _safety_signal(session, assignment, inst, flags, "screening_result", result.id, now)
-    result.resubmitted_answers = {str(k): v for k, v in sorted(given.items())}
-    result.safety_signal_id = signal.id
-    _commit_or_fail(session, assignment)
+
+    def keep_with_signal() -> None:
+        signal = safety_signal(session, assignment, inst, flags, "screening_result", result.id, now)
+        result.resubmitted_answers = {str(k): v for k, v in sorted(given.items())}
+        result.safety_signal_id = signal.id
+
+    _commit_or_fail(session, assignment, keep_with_signal)
     return result
 
 
@@ -494,15 +555,14 @@ def _store(
     inst: Instrument,
     answers: Mapping[int, object],
     *,
-    draft_id: int,
-    early_signal_id: int | None,
+    draft: InstrumentResponse,
     token: str | None,
     now: datetime,
 ) -> ScreeningResult:
-    """The result in place of its committed draft, handed off, in the caller's transaction.
+    """The result in place of its draft, handed off, in the caller's transaction.
 
-    A safety answer already signalled from the draft (`early_signal_id`) stays this instrument's
-    one early signal, so a later re-submission does not raise it again.
+    A safety answer already signalled from a saved draft (`draft.safety_signal_id`) stays this
+    instrument's one early signal, so a later re-submission does not raise it again.
     """
     result = new_result(
         assignment,
@@ -513,13 +573,13 @@ def _store(
         source=ResultSource.ONLINE,
     )
     result.submission_token = token
-    result.safety_signal_id = early_signal_id
+    result.safety_signal_id = draft.safety_signal_id
     session.add(result)
     session.flush()  # the unique constraint fires here, before anything is handed off
-    # By id: the commit before expired the draft, and deleting the object would read it again.
+    # By id, so a failed hand-off's savepoint rollback leaves the session's draft as it was.
     session.execute(
         delete(InstrumentResponse)
-        .where(InstrumentResponse.id == draft_id)
+        .where(InstrumentResponse.id == draft.id)
         .execution_options(synchronize_session=False)
     )
     if next_instrument(session, assignment) is None:

@@ -14,6 +14,7 @@ from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campus import audit
@@ -89,6 +90,28 @@ def import_results(
                 found=", ".join(str(c) for c in frame.columns),
             )
         ) from None
+    try:
+        return _validate_and_store(
+            session, campaign, inst, frame, columns, actor, now, clean_rows_only
+        )
+    except IntegrityError:
+        # A result stored meanwhile (the student online, another import) took one of the rows:
+        # validate again, so the report names that row like any student already scored.
+        session.rollback()
+    return _validate_and_store(session, campaign, inst, frame, columns, actor, now, clean_rows_only)
+
+
+def _validate_and_store(
+    session: Session,
+    campaign: Campaign,
+    inst: Instrument,
+    frame: pd.DataFrame,
+    columns: list,
+    actor: User | None,
+    now: datetime,
+    clean_rows_only: bool,
+) -> ImportReport:
+    """Every row checked, then every clean row stored and handed off in one commit (or none)."""
     report = ImportReport(rows=len(frame))
     scored = score_frame(inst, frame[columns])
     assignments = _assignments(session, campaign, frame["student_number"], actor)

@@ -31,6 +31,7 @@ from screening import campaigns, intake, results_import, trajectories
 from screening.forms import CampaignForm, ConsentForm, InstrumentPageForm, ResultsImportForm
 from screening.instruments import list_instruments
 from screening.models import AssignmentStatus, Campaign, CampaignAssignment, ScreeningResult
+from screening.safety import sweep_unsignalled_safety
 
 bp = Blueprint("screening", __name__, url_prefix="/screening")
 CAMPAIGN_ROLES = (Role.ADMIN, Role.SCHOOL_COUNSELLOR)
@@ -46,6 +47,7 @@ def init_app(app: Flask) -> None:
     nav.register(app, lambda: _("My screenings"), "screening.mine", {Role.STUDENT}, order=10)
     nav.register(app, lambda: _("Campaigns"), "screening.campaign_list", set(CAMPAIGN_ROLES), 30)
     scheduler.register_sweep(app, "screening.reminders", campaigns.reminder_sweep)
+    scheduler.register_sweep(app, "screening.unsignalled_safety", sweep_unsignalled_safety)
 
 
 def _locale() -> str:

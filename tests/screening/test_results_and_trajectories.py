@@ -256,3 +256,38 @@ def test_another_student_cannot_read_a_students_feedback(client, school, make_ca
     sign_in(client, school.minor.user)
     assert client.get(f"/screening/a/{assignment.id}/i/phq9/done").status_code == 404
     assert school.committee.has_role(Role.CLASS_COMMITTEE)
+
+
+def test_a_student_submitting_online_while_their_paper_row_is_imported_is_reported_not_a_crash(
+    school, make_campaign, monkeypatch
+):
+    from sqlalchemy.orm import Session
+
+    from screening import intake
+
+    campaign = make_campaign()
+    assignment_id = db.session.scalar(
+        select(CampaignAssignment.id).where(CampaignAssignment.student_id == school.student.id)
+    )
+    already_scored = results_import._already_scored
+
+    def then_the_student_submits_online(*args):
+        done = already_scored(*args)
+        monkeypatch.setattr(results_import, "_already_scored", already_scored)
+        with Session(db.engine) as online:
+            assignment = intake.own_assignment(online, school.student.user, assignment_id)
+            answers = {n: 0 for n in range(1, 10)}
+            inst = load_instrument("phq9")
+            intake.submit(
+                online, assignment, inst, answers, token="t", locale="en", now=clock.now()
+            )
+        return done
+
+    monkeypatch.setattr(results_import, "_already_scored", then_the_student_submits_online)
+    text = HEADER + _row(school.student.student_number, [2] * 8 + [0, ""])
+    text += _row(school.minor.student_number, [0] * 8 + [1, 0])
+    report = _import(campaign, text, school.admin)
+    assert not report.imported
+    assert [e.line for e in report.errors] == [2]
+    assert "already has a result" in str(report.errors[0].reason)
+    assert _count(ScreeningResult) == 1
