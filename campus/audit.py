@@ -8,10 +8,11 @@ request fails and nothing sensitive leaves the server.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 
 from flask import g, has_request_context, request
-from sqlalchemy import DateTime, ForeignKey, Index, String, event
+from sqlalchemy import DateTime, ForeignKey, Index, String, event, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from campus import clock
@@ -77,21 +78,9 @@ def record(
     A batch writer (the escalation sweep) passes `flush=False` and flushes once for the batch.
     """
     row = AuditEvent(
-        at=clock.now(),
-        actor_id=actor.id if actor else None,
-        actor_roles=",".join(actor.role_names) if actor else None,
-        institution_id=institution_id
-        if institution_id is not None
-        else (actor.institution_id if actor else None),
+        **_values(actor, action, record_type, institution_id, reason, outcome, detail),
         student_id=student_id,
-        record_type=record_type,
         record_id=None if record_id is None else str(record_id),
-        action=action,
-        reason=reason,
-        outcome=outcome,
-        request_id=request_id(),
-        ip=request.remote_addr if has_request_context() else None,
-        detail=detail,
     )
     session.add(row)
     if flush:
@@ -104,3 +93,55 @@ def record_read(session: Session, **kwargs) -> AuditEvent:
     row = record(session, action=kwargs.pop("action", "read"), **kwargs)
     session.commit()
     return row
+
+
+def record_list_read(
+    session: Session,
+    *,
+    actor: User | None,
+    action: str,
+    record_type: str,
+    student_ids: Iterable[int | None],
+    institution_id: int | None = None,
+    detail: str | None = None,
+) -> int:
+    """Audit a list of students' records shown at once, committed before the list is returned.
+
+    One row per student shown, like a single read, so "who has seen this student's records" is
+    the same indexed query (`student_id`, `at`) whatever page showed them; the rows go in one
+    executemany INSERT sharing the request id. An empty list still leaves one row, without a
+    student, saying it was opened. Returns how many rows were written.
+    """
+    shown = list(dict.fromkeys(int(s) for s in student_ids if s is not None))
+    base = _values(actor, action, record_type, institution_id, None, "ok", detail)
+    rows = [{**base, "student_id": s} for s in shown] or [{**base, "student_id": None}]
+    session.execute(insert(AuditEvent), rows)
+    session.commit()
+    return len(rows)
+
+
+def _values(
+    actor: User | None,
+    action: str,
+    record_type: str,
+    institution_id: int | None,
+    reason: str | None,
+    outcome: str,
+    detail: str | None,
+) -> dict:
+    """The columns every audit row fills the same way: when, who, where from, what happened."""
+    return {
+        "at": clock.now(),
+        "actor_id": actor.id if actor else None,
+        "actor_roles": ",".join(actor.role_names) if actor else None,
+        "institution_id": institution_id
+        if institution_id is not None
+        else (actor.institution_id if actor else None),
+        "record_type": record_type,
+        "action": action,
+        "reason": reason,
+        "outcome": outcome,
+        "request_id": request_id(),
+        "ip": request.remote_addr if has_request_context() else None,
+        "detail": detail,
+    }
