@@ -1,6 +1,8 @@
 """The audit trail: who read or changed which sensitive record, when, from where, and why.
 
-Rows are append-only (the ORM refuses updates and deletes; PostgreSQL also has a trigger). A read of
+Rows are append-only: the ORM refuses updates and deletes of loaded rows, and the database refuses
+every UPDATE and DELETE (bulk ORM statements, raw SQL) with triggers, on PostgreSQL and SQLite
+alike; nothing in the application deletes audit rows. A read of
 sensitive data commits its audit row *before* the data is rendered: if the row cannot be written the
 request fails and nothing sensitive leaves the server.
 """
@@ -12,7 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from flask import g, has_request_context, request
-from sqlalchemy import DateTime, ForeignKey, Index, String, event, insert
+from sqlalchemy import DDL, DateTime, ForeignKey, Index, String, event, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from campus import clock
@@ -41,6 +43,27 @@ class AuditEvent(db.Model):
     request_id: Mapped[str | None] = mapped_column(String(64))
     ip: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(String(500))
+
+
+# The same guard migrations install (0001 on PostgreSQL, 0005 on SQLite), for `create_all`.
+APPEND_ONLY_DDL = {
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$ "
+        "BEGIN RAISE EXCEPTION 'audit_event rows are append-only'; END; $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER audit_event_no_rewrite BEFORE UPDATE OR DELETE ON audit_event "
+        "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()",
+    ],
+    "sqlite": [
+        f"CREATE TRIGGER audit_event_no_{verb.lower()} BEFORE {verb} ON audit_event "
+        "BEGIN SELECT RAISE(ABORT, 'audit_event rows are append-only'); END"
+        for verb in ("UPDATE", "DELETE")
+    ],
+}
+for _dialect, _statements in APPEND_ONLY_DDL.items():
+    for _statement in _statements:
+        event.listen(
+            AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect)
+        )
 
 
 @event.listens_for(Session, "before_flush")
