@@ -1,6 +1,8 @@
 """The audit trail: who read or changed which sensitive record, when, from where, and why.
 
-Rows are append-only (the ORM refuses updates and deletes; PostgreSQL also has a trigger). A read of
+Rows are append-only: the ORM refuses updates and deletes of loaded rows, and the database refuses
+every UPDATE and DELETE (bulk ORM statements, raw SQL) with triggers, on PostgreSQL and SQLite
+alike; nothing in the application deletes audit rows. A read of
 sensitive data commits its audit row *before* the data is rendered: if the row cannot be written the
 request fails and nothing sensitive leaves the server.
 """
@@ -8,10 +10,11 @@ request fails and nothing sensitive leaves the server.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 
 from flask import g, has_request_context, request
-from sqlalchemy import DateTime, ForeignKey, Index, String, event
+from sqlalchemy import DDL, DateTime, ForeignKey, Index, String, event, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from campus import clock
@@ -40,6 +43,27 @@ class AuditEvent(db.Model):
     request_id: Mapped[str | None] = mapped_column(String(64))
     ip: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(String(500))
+
+
+# The same guard migrations install (0001 on PostgreSQL, 0005 on SQLite), for `create_all`.
+APPEND_ONLY_DDL = {
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$ "
+        "BEGIN RAISE EXCEPTION 'audit_event rows are append-only'; END; $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER audit_event_no_rewrite BEFORE UPDATE OR DELETE ON audit_event "
+        "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()",
+    ],
+    "sqlite": [
+        f"CREATE TRIGGER audit_event_no_{verb.lower()} BEFORE {verb} ON audit_event "
+        "BEGIN SELECT RAISE(ABORT, 'audit_event rows are append-only'); END"
+        for verb in ("UPDATE", "DELETE")
+    ],
+}
+for _dialect, _statements in APPEND_ONLY_DDL.items():
+    for _statement in _statements:
+        event.listen(
+            AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect)
+        )
 
 
 @event.listens_for(Session, "before_flush")
@@ -77,21 +101,9 @@ def record(
     A batch writer (the escalation sweep) passes `flush=False` and flushes once for the batch.
     """
     row = AuditEvent(
-        at=clock.now(),
-        actor_id=actor.id if actor else None,
-        actor_roles=",".join(actor.role_names) if actor else None,
-        institution_id=institution_id
-        if institution_id is not None
-        else (actor.institution_id if actor else None),
+        **_values(actor, action, record_type, institution_id, reason, outcome, detail),
         student_id=student_id,
-        record_type=record_type,
         record_id=None if record_id is None else str(record_id),
-        action=action,
-        reason=reason,
-        outcome=outcome,
-        request_id=request_id(),
-        ip=request.remote_addr if has_request_context() else None,
-        detail=detail,
     )
     session.add(row)
     if flush:
@@ -104,3 +116,55 @@ def record_read(session: Session, **kwargs) -> AuditEvent:
     row = record(session, action=kwargs.pop("action", "read"), **kwargs)
     session.commit()
     return row
+
+
+def record_list_read(
+    session: Session,
+    *,
+    actor: User | None,
+    action: str,
+    record_type: str,
+    student_ids: Iterable[int | None],
+    institution_id: int | None = None,
+    detail: str | None = None,
+) -> int:
+    """Audit a list of students' records shown at once, committed before the list is returned.
+
+    One row per student shown, like a single read, so "who has seen this student's records" is
+    the same indexed query (`student_id`, `at`) whatever page showed them; the rows go in one
+    executemany INSERT sharing the request id. An empty list still leaves one row, without a
+    student, saying it was opened. Returns how many rows were written.
+    """
+    shown = list(dict.fromkeys(int(s) for s in student_ids if s is not None))
+    base = _values(actor, action, record_type, institution_id, None, "ok", detail)
+    rows = [{**base, "student_id": s} for s in shown] or [{**base, "student_id": None}]
+    session.execute(insert(AuditEvent), rows)
+    session.commit()
+    return len(rows)
+
+
+def _values(
+    actor: User | None,
+    action: str,
+    record_type: str,
+    institution_id: int | None,
+    reason: str | None,
+    outcome: str,
+    detail: str | None,
+) -> dict:
+    """The columns every audit row fills the same way: when, who, where from, what happened."""
+    return {
+        "at": clock.now(),
+        "actor_id": actor.id if actor else None,
+        "actor_roles": ",".join(actor.role_names) if actor else None,
+        "institution_id": institution_id
+        if institution_id is not None
+        else (actor.institution_id if actor else None),
+        "record_type": record_type,
+        "action": action,
+        "reason": reason,
+        "outcome": outcome,
+        "request_id": request_id(),
+        "ip": request.remote_addr if has_request_context() else None,
+        "detail": detail,
+    }

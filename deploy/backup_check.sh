@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Prove a backup restores: dump DATABASE_URL with pg_dump (custom format), restore it into a fresh
-# database, compare row counts table by table, and run the app against the copy (/healthz, and
-# the administrator's sign-in page). Exits non-zero on any difference.
+# Prove a backup restores: dump DATABASE_URL with pg_dump (custom format) from one exported
+# snapshot, count every table's rows in that same snapshot, restore the dump into a fresh
+# database, compare its row counts with the snapshot's, and run the app against the copy
+# (/healthz, and the sign-in page). Exits non-zero on any difference. Safe on a live primary:
+# writes that land while the dump runs are in neither the dump nor the counts.
 #
 #   DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/xinqiao deploy/backup_check.sh
 #
-# Keeps the dump in $BACKUP_DIR (default /tmp); drops the scratch database at the end.
+# Keeps the dump (mode 600) in a new private directory (mode 700) under $BACKUP_DIR (default
+# $TMPDIR or /tmp) and prints its path; drops the scratch database at the end.
 set -euo pipefail
+umask 077
 cd "$(dirname "$0")/.."
 
 : "${DATABASE_URL:?set DATABASE_URL to the database to back up}"
@@ -14,28 +18,49 @@ libpq_url="${DATABASE_URL/postgresql+psycopg:/postgresql:}"
 base="${libpq_url%/*}"
 source_db="${libpq_url##*/}"
 restore_db="${source_db}_restore_check"
-dump="${BACKUP_DIR:-/tmp}/${source_db}-$(date -u +%Y%m%dT%H%M%SZ).dump"
+workdir="$(mktemp -d "${BACKUP_DIR:-${TMPDIR:-/tmp}}/xinqiao-backup.XXXXXX")"
+dump="${workdir}/${source_db}-$(date -u +%Y%m%dT%H%M%SZ).dump"
 
-echo "== dump ${source_db} -> ${dump}"
-pg_dump --format=custom --no-owner --file="$dump" "$libpq_url"
-ls -l "$dump"
+# Every table's row count, in whatever snapshot the surrounding transaction reads.
+COUNTS_SQL="SELECT table_name, (xpath('/row/n/text()', query_to_xml(format(
+    'SELECT count(*) AS n FROM %I.%I', table_schema, table_name), false, true, '')))[1]::text
+  FROM information_schema.tables
+  WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1;"
+
+echo "== export a snapshot of ${source_db} (held open until the dump is taken)"
+coproc SNAPSHOT { psql -qAtX -v ON_ERROR_STOP=1 "$libpq_url"; }
+snapshot_pid="$SNAPSHOT_PID"
+echo "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT pg_export_snapshot();" >&"${SNAPSHOT[1]}"
+read -r -t 60 snapshot <&"${SNAPSHOT[0]}"
+echo "snapshot ${snapshot}"
+
+echo "== row counts inside the snapshot"
+psql -qAtX -v ON_ERROR_STOP=1 -F ' ' "$libpq_url" >"$workdir/snapshot.counts" <<SQL
+BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+SET TRANSACTION SNAPSHOT '${snapshot}';
+${COUNTS_SQL}
+COMMIT;
+SQL
+
+echo "== dump the snapshot -> ${dump}"
+pg_dump --format=custom --no-owner --snapshot="$snapshot" --file="$dump" "$libpq_url"
+echo "COMMIT;" >&"${SNAPSHOT[1]}"
+exec {SNAPSHOT[1]}>&-
+wait "$snapshot_pid"
+chmod 600 "$dump"
+ls -ld "$workdir" "$dump"
 
 echo "== restore into a fresh database ${restore_db}"
 psql -q "$base/postgres" -c "DROP DATABASE IF EXISTS ${restore_db}" -c "CREATE DATABASE ${restore_db}"
 trap 'psql -q "$base/postgres" -c "DROP DATABASE IF EXISTS ${restore_db}"' EXIT
 pg_restore --no-owner --exit-on-error --dbname="$base/$restore_db" "$dump"
 
-echo "== row counts, source vs restored"
-counts() {
-  psql -At "$1" -c "SELECT table_name FROM information_schema.tables
-                    WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1" |
-    while read -r table; do
-      echo "$table $(psql -At "$1" -c "SELECT count(*) FROM \"$table\"")"
-    done
-}
-diff <(counts "$libpq_url") <(counts "$base/$restore_db") >/dev/null || {
-  echo "row counts differ"; diff <(counts "$libpq_url") <(counts "$base/$restore_db"); exit 1; }
-counts "$base/$restore_db" | awk '{ printf "%-32s %8s\n", $1, $2; n += $2 } END { print n " rows in " NR " tables: identical" }'
+echo "== row counts, snapshot vs restored"
+psql -qAtX -v ON_ERROR_STOP=1 -F ' ' "$base/$restore_db" -c "$COUNTS_SQL" >"$workdir/restored.counts"
+diff "$workdir/snapshot.counts" "$workdir/restored.counts" || { echo "row counts differ"; exit 1; }
+awk '{ printf "%-32s %8s\n", $1, $2; n += $2 } END { print n " rows in " NR " tables: identical" }' \
+  "$workdir/restored.counts"
+rm "$workdir/snapshot.counts" "$workdir/restored.counts"
 
 echo "== smoke test: the app on the restored copy"
 DATABASE_URL="${DATABASE_URL%/*}/${restore_db}" XINQIAO_CONFIG=production \
@@ -57,4 +82,4 @@ print(f"/healthz -> {health.status_code} {health.get_json()}")
 print(f"/login -> {login.status_code}; institutions {institutions}; {users} user accounts")
 assert health.status_code == 200 and login.status_code == 200 and users > 0
 PY
-echo "== backup restores: OK"
+echo "== backup restores: OK (dump kept: ${dump})"

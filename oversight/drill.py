@@ -37,7 +37,10 @@ def drill_down(
     now: datetime,
     settings: ReferralSettings,
 ) -> pd.DataFrame:
-    """The rows behind one figure of `view` (one institution, optional department/month)."""
+    """The rows behind one figure of `view` (one institution, optional department/month).
+
+    The `student_id` column names the students for the audit trail; `shown` takes it off.
+    """
     if which in ("warned", "red", "yellow", "blue", "uncontacted"):
         return _warnings(session, user, which, view)
     if which == "unscreened":
@@ -47,9 +50,15 @@ def drill_down(
     raise UnknownList(which)
 
 
+def shown(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[int]]:
+    """The columns a reader sees, and the ids of the students in them for the audit row."""
+    return frame.drop(columns=["student_id"]), [int(s) for s in frame["student_id"]]
+
+
 def _warnings(session: Session, user: User, which: str, view: View) -> pd.DataFrame:
     stmt = (
         select(
+            Student.id.label("student_id"),
             Student.student_number,
             Student.name.label("student_name"),
             Department.name.label("department"),
@@ -86,6 +95,7 @@ def _warnings(session: Session, user: User, which: str, view: View) -> pd.DataFr
 def _unscreened(session: Session, user: User, view: View) -> pd.DataFrame:
     stmt = (
         select(
+            Student.id.label("student_id"),
             Student.student_number,
             Student.name.label("student_name"),
             Department.name.label("department"),

@@ -174,7 +174,8 @@ def export(kpi_key: str, fmt: str):
 @bp.route("/drill/<which>.<fmt>", endpoint="drill_export")
 @require_roles(*DASHBOARD_ROLES)
 def drill_down(which: str, fmt: str | None = None):
-    """The students or warnings behind one figure; every list opened is audited with its size."""
+    """The students or warnings behind one figure; every list opened is audited, one row per
+    student shown."""
     if which not in drill.LISTS:
         abort(404)
     form = FilterForm(formdata=request.args)
@@ -186,16 +187,23 @@ def drill_down(which: str, fmt: str | None = None):
         except ValueError:
             abort(400, description=_("Use the form YYYY-MM, e.g. 2026-09."))
         view = kpis.View(view.institution_ids, first, first, view.by, view.department_id)
-    rows = drill.drill_down(
-        aggregate_session(), current_user, which, view, clock.now(), _settings()
+    rows, students = drill.shown(
+        drill.drill_down(aggregate_session(), current_user, which, view, clock.now(), _settings())
     )
     if fmt is not None:
-        return _send(rows, fmt, f"drill-{which}", institution_id=view.institution_ids[0])
-    audit.record_read(
+        return _send(
+            rows,
+            fmt,
+            f"drill-{which}",
+            institution_id=view.institution_ids[0],
+            student_ids=students,
+        )
+    audit.record_list_read(
         db.session,
         actor=current_user,
         action="drill_down",
         record_type=f"oversight.{which}",
+        student_ids=students,
         institution_id=view.institution_ids[0],
         detail=f"rows={len(rows)} {request.query_string.decode()[:400]}",
     )
@@ -261,25 +269,35 @@ def _export_args(form) -> dict:
 
 
 def _send(
-    frame, fmt: str, name: str, *, institution_id: int | None, as_of: datetime | None = None
+    frame,
+    fmt: str,
+    name: str,
+    *,
+    institution_id: int | None,
+    as_of: datetime | None = None,
+    student_ids: list[int] | None = None,
 ) -> Response:
     """An export file, after committing its audit row (what, how many rows, which filter and,
-    for a snapshot, which one)."""
+    for a snapshot, which one); a list of students is audited one row per student in it."""
     if fmt not in exports.MEDIA_TYPES:
         abort(404)
     body = exports.render(frame, fmt, name)
-    audit.record_read(
-        db.session,
-        actor=current_user,
-        action="export",
-        record_type=f"oversight.{name}",
-        institution_id=institution_id,
-        detail=(
-            f"rows={len(frame)} format={fmt}"
-            + (f" as_of={as_of:%Y-%m-%dT%H:%M}" if as_of else "")
-            + f" {request.query_string.decode()[:360]}"
-        ),
+    detail = (
+        f"rows={len(frame)} format={fmt}"
+        + (f" as_of={as_of:%Y-%m-%dT%H:%M}" if as_of else "")
+        + f" {request.query_string.decode()[:360]}"
     )
+    fields = {"actor": current_user, "action": "export", "record_type": f"oversight.{name}"}
+    if student_ids is None:
+        audit.record_read(db.session, **fields, institution_id=institution_id, detail=detail)
+    else:
+        audit.record_list_read(
+            db.session,
+            **fields,
+            student_ids=student_ids,
+            institution_id=institution_id,
+            detail=detail,
+        )
     response = Response(body, mimetype=exports.MEDIA_TYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response

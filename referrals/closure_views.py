@@ -80,12 +80,14 @@ def _drill_rows():
 
 
 def _audit(action: str, rows, period: metrics.Period) -> None:
+    """One audit row per student whose referral the list or file shows."""
     filters = "&".join(f"{k}={v}" for k, v in sorted(request.args.items()))
-    audit.record_read(
+    audit.record_list_read(
         db.session,
         actor=current_user,
         action=action,
         record_type="referral_closure",
+        student_ids=[int(s) for s in rows["student_id"]],
         detail=f"rows={len(rows)} period={period.first}..{period.last} {filters}"[:500],
     )
 
@@ -114,7 +116,8 @@ def closure_export(fmt: str):
         abort(404)
     period, which, rows = _drill_rows()
     _audit(f"closure_export_{fmt}", rows, period)
-    body = export.to_csv(rows) if fmt == "csv" else export.to_xlsx(rows)
+    shown = rows.drop(columns=["student_id"])
+    body = export.to_csv(shown) if fmt == "csv" else export.to_xlsx(shown)
     mimetype = (
         "text/csv; charset=utf-8"
         if fmt == "csv"

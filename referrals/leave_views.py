@@ -57,11 +57,12 @@ def leaves():
         .order_by(LeaveOfAbsence.start_date.desc())
         .limit(500)
     ).all()
-    audit.record_read(
+    audit.record_list_read(
         db.session,
         actor=current_user,
         action="leave_list",
         record_type="leave_of_absence",
+        student_ids=[r.student_id for r in rows],
         detail=f"rows={len(rows)}",
     )
     return render_template(

@@ -35,6 +35,7 @@ from referrals.states import CLOSED_LOOP
 COLUMNS = ["due", "closed", "closure_rate", "median_days", "p90_days", "stalled", "overdue"]
 DRILL_COLUMNS = [
     "id",
+    "student_id",
     "student_number",
     "student_name",
     "department",
@@ -69,6 +70,7 @@ def referral_frame(session: Session, user: User, institution_id: int) -> pd.Data
     stmt = (
         select(
             Referral.id,
+            Referral.student_id,
             Referral.status,
             Referral.sent_at,
             Referral.ended_at,

@@ -132,11 +132,12 @@ def index():
         .order_by(Referral.last_transition_at.desc())
         .limit(500)
     ).all()
-    audit.record_read(
+    audit.record_list_read(
         db.session,
         actor=current_user,
         action="referral_list",
         record_type="referral",
+        student_ids=[r.student_id for r in rows],
         detail=f"rows={len(rows)}",
     )
     now = clock.now()
@@ -275,11 +276,12 @@ def liaison_index():
         .order_by(Referral.green_channel.desc(), Referral.sent_at.desc())
         .limit(500)
     ).all()
-    audit.record_read(
+    audit.record_list_read(
         db.session,
         actor=current_user,
         action="referral_disclosed_list",
         record_type="referral",
+        student_ids=[r.student_id for r in rows],
         detail=f"rows={len(rows)}",
     )
     return render_template(

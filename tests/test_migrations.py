@@ -10,6 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy.exc import DBAPIError
 
 from campus import create_app
 from campus.extensions import db
@@ -65,3 +66,24 @@ def test_migrations_build_the_schema_of_the_models(fresh_database_url):
         db.engine.dispose()
     assert expression_indexes <= built
     assert [d for d in differences if not _is_about(d, expression_indexes)] == []
+
+
+def test_migrated_audit_rows_cannot_be_rewritten(fresh_database_url):
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=fresh_database_url)
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO audit_event (at, record_type, action, outcome) "
+                    "VALUES (CURRENT_TIMESTAMP, 'note', 'read', 'ok')"
+                )
+            )
+            conn.commit()
+            for statement in ("UPDATE audit_event SET outcome = 'x'", "DELETE FROM audit_event"):
+                with pytest.raises(DBAPIError, match="append-only"):
+                    conn.execute(text(statement))
+                conn.rollback()
+            kept = conn.execute(text("SELECT outcome FROM audit_event")).scalars().all()
+        db.engine.dispose()
+    assert kept == ["ok"]

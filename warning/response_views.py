@@ -226,11 +226,12 @@ def tasks():
     task_rows = db.session.scalars(actions.open_tasks_query(current_user).limit(500)).all()
     deadline_rows = actions.open_deadlines(db.session, current_user)
     if deadline_rows:
-        audit.record_read(
+        audit.record_list_read(
             db.session,
             actor=current_user,
             action="list",
             record_type="deadline",
+            student_ids=[student.id for _, _, student in deadline_rows],
             detail=f"{len(deadline_rows)} open deadlines",
         )
     buckets = {key: {"tasks": [], "deadlines": []} for key in ("overdue", "today", "upcoming")}

@@ -105,16 +105,10 @@ def queue_page():
         else "level",
         page=_int_arg("page") or 1,
     )
-    audit.record_read(
-        db.session,
-        actor=current_user,
-        action="list",
-        record_type="warning_queue",
-        detail=f"level={flt.level} department={flt.department_id} status={flt.status} "
-        f"overdue={flt.overdue} sort={flt.sort} page={flt.page}",
-    )
     page = queue.queue(db.session, current_user, flt, clock.now())
-    return render_template(
+    # Rendered before the audit commit (which expires the page's rows) and returned only after
+    # it: the rule of `audit.record_read`, without re-reading every row.
+    body = render_template(
         "warning/queue.html",
         page=page,
         flt=flt,
@@ -122,6 +116,16 @@ def queue_page():
         page_size=queue.PAGE_SIZE,
         sorts=queue.SORTS,
     )
+    audit.record_list_read(
+        db.session,
+        actor=current_user,
+        action="list",
+        record_type="warning_queue",
+        student_ids=[student.id for _, student, _, _ in page.rows],
+        detail=f"level={flt.level} department={flt.department_id} status={flt.status} "
+        f"overdue={flt.overdue} sort={flt.sort} page={flt.page}",
+    )
+    return body
 
 
 @bp.route("/students/<int:student_id>")

@@ -78,6 +78,35 @@ def test_drill_down_lists_the_students_behind_a_figure_and_is_audited(world, log
     assert "Li Hua" in body and "Wang Fang" not in body  # only the red one
     (row,) = audit_rows("drill_down")
     assert row.actor_id == world.xju.admin.id and "rows=1" in row.detail
+    assert row.student_id == world.xju.students[0].id
+
+
+def test_a_drill_down_audit_names_each_student_shown(world, login):
+    client = login(world.xju.director)
+    body = client.get("/oversight/drill/warned", query_string=SEPT).get_data(as_text=True)
+    assert "Li Hua" in body and "Wang Fang" in body
+    rows = audit_rows("drill_down")
+    assert sorted(r.student_id for r in rows) == sorted(s.id for s in world.xju.students[:2])
+    assert {(r.actor_id, r.record_type, r.request_id) for r in rows} == {
+        (world.xju.director.id, "oversight.warned", rows[0].request_id)
+    }
+
+
+def test_an_empty_drill_down_is_still_audited_once(world, login):
+    client = login(world.xju.admin)
+    client.get(
+        "/oversight/drill/red", query_string={"month_from": "2026-01", "month_to": "2026-01"}
+    )
+    (row,) = audit_rows("drill_down")
+    assert row.student_id is None and "rows=0" in row.detail
+
+
+def test_a_drill_down_export_audit_names_each_student_in_the_file(world, login):
+    client = login(world.xju.admin)
+    text = client.get("/oversight/drill/unscreened.csv", query_string=SEPT).get_data(as_text=True)
+    assert "Wang Fang" in text and "student_id" not in text
+    (row,) = audit_rows("export")
+    assert row.student_id == world.xju.students[1].id and "rows=1" in row.detail
 
 
 def test_uncontacted_drill_down_shows_only_the_student_nobody_contacted(world, login):
@@ -140,7 +169,9 @@ def test_drill_down_export_of_a_hostile_name_is_inert_in_csv_and_xlsx(world, log
     sheet = openpyxl.load_workbook(io.BytesIO(data)).active
     names = [c.value for c in sheet["B"]]
     assert '\'=HYPERLINK("http://evil","x")' in names
-    assert [e.detail.split()[0] for e in audit_rows("export")] == ["rows=1", "rows=1"]
+    exports_audited = audit_rows("export")
+    assert [e.detail.split()[0] for e in exports_audited] == ["rows=1", "rows=1"]
+    assert {e.student_id for e in exports_audited} == {world.xju.students[0].id}
 
 
 def test_province_sees_institutions_side_by_side_without_identities(world, login):

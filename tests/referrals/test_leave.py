@@ -212,8 +212,8 @@ def test_the_leave_list_is_an_audited_read(world, login):
     _leave(world)
     page = login(world.counsellor).get("/referrals/leave").get_data(as_text=True)
     assert world.student.name in page
-    detail = db.session.scalar(select(AuditEvent.detail).where(AuditEvent.action == "leave_list"))
-    assert detail == "rows=1"
+    (row,) = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "leave_list")).all()
+    assert row.detail == "rows=1" and row.student_id == world.student.id
 
 
 def test_a_statement_received_today_in_shanghai_is_accepted_before_utc_midnight(world, login):

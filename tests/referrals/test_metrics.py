@@ -43,6 +43,7 @@ def _row(rid, dept, hosp, sent, status, ended=None, updated=None):
     last = T(f"2026-{updated} 08:00") if updated else (ended_at if ended else sent_at)
     return {
         "id": rid,
+        "student_id": 100 + rid,
         "status": status,
         "sent_at": sent_at,
         "ended_at": ended_at,

@@ -7,6 +7,7 @@ import io
 from datetime import timedelta
 
 import openpyxl
+import pytest
 from sqlalchemy import select
 
 from campus import clock
@@ -46,6 +47,20 @@ def test_liaison_sees_only_disclosed_fields_never_canaries(world, login):
             assert canary not in html
         assert "PHQ-9" not in html  # the warning's reason and level never reach the hospital
     assert "Persistent low mood" in page
+
+
+@pytest.mark.parametrize(
+    ("reader", "path", "action"),
+    [
+        ("counsellor", "/referrals/", "referral_list"),
+        ("liaison", "/hospital/referrals/", "referral_disclosed_list"),
+    ],
+)
+def test_a_referral_list_audit_names_the_student_shown(world, login, reader, path, action):
+    referral_in(world, S.SENT)
+    assert "Li Lei" in login(getattr(world, reader)).get(path).get_data(as_text=True)
+    (row,) = db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
+    assert row.student_id == world.student.id and row.detail == "rows=1"
 
 
 def test_liaison_cannot_list_or_open_another_hospitals_referral(world, login):
@@ -193,11 +208,14 @@ def test_closure_export_neutralises_formulas_and_is_audited(world, login):
     xlsx = client.get(f"/referrals/closure/export.xlsx?{args}").get_data()
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx)).active
     assert sheet.cell(row=2, column=3).value.startswith("'=")
+    assert "student_id" not in csv_text
     exports = db.session.scalars(
-        select(AuditEvent.detail).where(AuditEvent.action.like("closure_export%"))
+        select(AuditEvent).where(AuditEvent.action.like("closure_export%"))
     ).all()
-    assert len(exports) == 2 and all(d.startswith("rows=1 ") for d in exports)
+    assert len(exports) == 2 and all(e.detail.startswith("rows=1 ") for e in exports)
+    assert {e.student_id for e in exports} == {world.student.id}
     assert client.get(f"/referrals/closure/list?{args}").status_code == 200
-    assert db.session.scalar(
+    (listed,) = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "closure_drill_down")
-    ).detail.startswith("rows=1 ")
+    ).all()
+    assert listed.detail.startswith("rows=1 ") and listed.student_id == world.student.id

@@ -205,6 +205,10 @@ def test_department_counsellor_sees_own_deadlines_in_the_task_list(login, networ
     html = login(network.dept_counsellor).get("/tasks").get_data(as_text=True)
     assert "张三" in html and "Contact the student" in html
     assert "李四" not in html
+    audited = db.session.scalars(
+        select(AuditEvent.student_id).where(AuditEvent.record_type == "deadline")
+    ).all()
+    assert audited == [network.student.id]
 
 
 def test_follow_up_later_than_the_cadence_is_refused(network):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
-from campus.models import Caseload, Role
+from campus.models import Caseload, Role, Student
 from warning import services
 from warning.models import Warning, WarningEvent
 from warning.policy import Level
@@ -58,8 +58,16 @@ def test_queue_shows_only_warnings_in_the_viewers_scope_and_is_audited(
     page = login(viewer).get("/warnings/").get_data(as_text=True)
     assert {name for name in ("Li Hua", "Wang Fang") if name in page} == seen
     assert "PHQ-9 moderate in the intake" in page
-    audit = db.session.scalar(select(AuditEvent).where(AuditEvent.record_type == "warning_queue"))
-    assert audit.actor_id == viewer.id
+    audits = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.record_type == "warning_queue")
+    ).all()
+    assert {a.actor_id for a in audits} == {viewer.id}
+    named = db.session.scalars(
+        select(Student.name)
+        .join(AuditEvent, AuditEvent.student_id == Student.id)
+        .where(AuditEvent.record_type == "warning_queue")
+    ).all()
+    assert sorted(named) == sorted(seen)
 
 
 def test_queue_lists_red_first_and_filters_by_level(campus, unit, two_departments, login):
