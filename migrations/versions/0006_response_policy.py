@@ -1,8 +1,8 @@
 """warning: response policies stored beside triage policies (policy_version.kind); every deadline
 names the response policy version that set it
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0006_response_policy
+Revises: 0005_sqlite_audit_triggers
 Create Date: 2026-12-04 18:30:00
 
 """
@@ -10,8 +10,8 @@ Create Date: 2026-12-04 18:30:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0006_response_policy"
+down_revision = "0005_sqlite_audit_triggers"
 branch_labels = None
 depends_on = None
 

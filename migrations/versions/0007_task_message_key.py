@@ -2,7 +2,7 @@
 shows it in the reader's language without reading values back out of the English
 
 Revision ID: 0007_task_message_key
-Revises: 0006
+Revises: 0006_response_policy
 Create Date: 2026-12-04 18:40:00
 
 The return-to-school and missing-report tasks written before this revision are backfilled from
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_task_message_key"
-down_revision = "0006"
+down_revision = "0006_response_policy"
 branch_labels = None
 depends_on = None
 
