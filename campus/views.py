@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import (
     Blueprint,
     Flask,
@@ -9,6 +11,8 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -19,9 +23,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
-from campus import audit, auth, clock, health, inbox_views, nav, notifications, roster, scheduler
+from campus import admin, auth, clock, health, inbox_views, nav, notifications, roster, scheduler
 from campus.extensions import db, limiter, login_manager
 from campus.forms import (
     ROLE_LABELS,
@@ -36,14 +39,8 @@ from campus.forms import (
 )
 from campus.models import (
     ROLE_SCOPE,
-    ClassGroup,
-    Department,
-    DormBuilding,
-    DormRoom,
-    Hospital,
     Institution,
     Role,
-    RoleAssignment,
     ScopeKind,
     Student,
     User,
@@ -240,12 +237,46 @@ def break_glass(student_id: int):
 
 # --- administration -------------------------------------------------------------------------
 
+# The institution an administrator of several has chosen to act for, kept across their pages.
+_ACTING_FOR = "admin_institution"
+
 
 def _admin_institution() -> Institution:
-    assignments = current_user.assignments(Role.ADMIN)
-    if not assignments:
+    """The institution the administrator acts for: their only one, or the one they chose (an
+    `institution` query argument, remembered in the session). An administrator of several
+    institutions who has not chosen gets the choice, never a guess."""
+    choices = admin.administered_institutions(db.session, current_user)
+    if not choices:
         abort(403)
-    return db.session.get(Institution, assignments[0].institution_id)
+    if len(choices) == 1:
+        return choices[0]
+    wanted = request.args.get("institution", type=int) or session.get(_ACTING_FOR)
+    for institution in choices:
+        if institution.id == wanted:
+            session[_ACTING_FOR] = institution.id
+            g.acting_for = institution  # the admin pages say whom they act for, and offer a change
+            return institution
+    if request.method == "GET":
+        abort(_institution_choice(choices, request.endpoint, request.view_args))
+    # A form sent without a chosen institution is not carried out: choose, then start again.
+    abort(_institution_choice(choices, "campus.users", {}, status=409))
+
+
+def _institution_choice(
+    choices: list[Institution], endpoint: str, args: dict, status: int = 200
+) -> Response:
+    """The page offering each of `choices`, linking to `endpoint` for that institution."""
+    links = [(i, url_for(endpoint, **args, institution=i.id)) for i in choices]
+    page = render_template("campus/choose_institution.html", links=links)
+    return make_response(page, status)
+
+
+@bp.route("/admin/institution")
+@login_required
+@require_roles(Role.ADMIN)
+def choose_institution():
+    choices = admin.administered_institutions(db.session, current_user)
+    return _institution_choice(choices, "campus.users", {})
 
 
 @bp.route("/admin/structure", methods=["GET", "POST"])
@@ -253,53 +284,37 @@ def _admin_institution() -> Institution:
 @require_roles(Role.ADMIN)
 def structure():
     institution = _admin_institution()
-    departments = db.session.scalars(
-        select(Department)
-        .where(Department.institution_id == institution.id)
-        .order_by(Department.name)
-    ).all()
+    departments = admin.departments(db.session, institution)
     dept_form = DepartmentForm(prefix="dept")
     class_form = ClassForm(prefix="cls")
     class_form.department_id.choices = [(d.id, d.name) for d in departments]
     year = clock.now().year
     class_form.grade.choices = [(y, str(y)) for y in range(year, year - 8, -1)]
     if dept_form.submit.data and dept_form.validate_on_submit():
-        _add_unique(Department(institution_id=institution.id, name=dept_form.name.data.strip()))
+        _saved(admin.create_department, institution, dept_form.name.data)
         return redirect(url_for("campus.structure"))
     if class_form.submit.data and class_form.validate_on_submit():
-        _add_unique(
-            ClassGroup(
-                department_id=class_form.department_id.data,
-                name=class_form.name.data.strip(),
-                grade=class_form.grade.data,
-            )
-        )
+        data = class_form.data
+        _saved(admin.create_class, institution, data["department_id"], data["name"], data["grade"])
         return redirect(url_for("campus.structure"))
-    counts = dict(
-        db.session.execute(
-            select(Student.class_id, func.count())
-            .where(Student.institution_id == institution.id)
-            .group_by(Student.class_id)
-        ).all()
-    )
     return render_template(
         "campus/structure.html",
         institution=institution,
         departments=departments,
         dept_form=dept_form,
         class_form=class_form,
-        counts=counts,
+        counts=admin.students_per_class(db.session, institution),
     )
 
 
-def _add_unique(obj) -> None:
-    db.session.add(obj)
+def _saved(create: Callable[..., object], institution: Institution, *args: object) -> None:
+    """Run an `admin.create_*` write and say how it went."""
     try:
-        db.session.commit()
+        create(db.session, current_user, institution, *args)
+    except admin.AdminError as error:
+        flash(error.message.shown(), "error")
+    else:
         flash(_("Saved."), "success")
-    except IntegrityError:
-        db.session.rollback()
-        flash(_("That name already exists."), "error")
 
 
 @bp.route("/admin/users", methods=["GET", "POST"])
@@ -309,51 +324,10 @@ def users():
     institution = _admin_institution()
     form = StaffForm()
     if form.validate_on_submit():
-        _add_unique(
-            User(
-                institution_id=institution.id,
-                login=form.login.data.strip(),
-                name=form.name.data.strip(),
-                email=form.email.data or None,
-            )
-        )
+        _saved(admin.create_staff, institution, form.login.data, form.name.data, form.email.data)
         return redirect(url_for("campus.users"))
-    staff = db.session.scalars(
-        select(User)
-        .where(User.institution_id == institution.id, User.student == None)  # noqa: E711
-        .order_by(User.login)
-    ).all()
+    staff = admin.staff_accounts(db.session, institution)
     return render_template("campus/users.html", users=staff, form=form)
-
-
-def _scope_choices(institution: Institution, kind: ScopeKind) -> list[tuple[int, str]]:
-    if kind is ScopeKind.DEPARTMENT:
-        rows = db.session.scalars(
-            select(Department)
-            .where(Department.institution_id == institution.id)
-            .order_by(Department.name)
-        )
-        return [(d.id, d.name) for d in rows]
-    if kind is ScopeKind.CLASS:
-        rows = db.session.scalars(
-            select(ClassGroup)
-            .join(Department)
-            .where(Department.institution_id == institution.id)
-            .order_by(ClassGroup.name)
-        )
-        return [(c.id, f"{c.department.name} / {c.name}") for c in rows]
-    if kind is ScopeKind.ROOM:
-        rows = db.session.scalars(
-            select(DormRoom)
-            .join(DormBuilding)
-            .where(DormBuilding.institution_id == institution.id)
-            .order_by(DormRoom.id)
-        )
-        return [(r.id, r.label) for r in rows]
-    if kind is ScopeKind.HOSPITAL:
-        rows = db.session.scalars(select(Hospital).where(Hospital.institution_id == institution.id))
-        return [(h.id, h.name) for h in rows]
-    return [(institution.id, institution.name)]
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
@@ -361,20 +335,20 @@ def _scope_choices(institution: Institution, kind: ScopeKind) -> list[tuple[int,
 @require_roles(Role.ADMIN)
 def user_detail(user_id: int):
     institution = _admin_institution()
-    user = db.session.scalar(
-        select(User).where(User.id == user_id, User.institution_id == institution.id)
-    )
-    if user is None:
-        abort(404)
+    user = admin.find_user(db.session, institution, user_id) or abort(404)
     form = RoleAssignmentForm()
     role = Role(form.role.data) if form.role.data else Role.DEPT_COUNSELLOR
-    form.scope_id.choices = _scope_choices(institution, ROLE_SCOPE[role])
+    form.scope_id.choices = admin.scope_choices(db.session, institution, ROLE_SCOPE[role])
     if form.validate_on_submit():
-        error = _assign_role(institution, user, role, form.scope_id.data)
-        flash(error or _("Role assigned."), "error" if error else "success")
+        try:
+            admin.assign_role(db.session, current_user, institution, user, role, form.scope_id.data)
+        except admin.AdminError as error:
+            flash(error.message.shown(), "error")
+        else:
+            flash(_("Role assigned."), "success")
         return redirect(url_for("campus.user_detail", user_id=user.id))
     scopes = {
-        kind: _scope_choices(institution, kind)
+        kind: admin.scope_choices(db.session, institution, kind)
         for kind in (ScopeKind.DEPARTMENT, ScopeKind.CLASS, ScopeKind.ROOM, ScopeKind.HOSPITAL)
     }
     return render_template(
@@ -382,60 +356,13 @@ def user_detail(user_id: int):
     )
 
 
-def _assign_role(institution: Institution, user: User, role: Role, scope_id: int | None):
-    kind = ROLE_SCOPE[role]
-    valid = {choice for choice, _label in _scope_choices(institution, kind)}
-    if kind is not ScopeKind.INSTITUTION and scope_id not in valid:
-        return _("Choose a scope that belongs to your institution.")
-    column = {
-        ScopeKind.DEPARTMENT: "department_id",
-        ScopeKind.CLASS: "class_id",
-        ScopeKind.ROOM: "room_id",
-        ScopeKind.HOSPITAL: "hospital_id",
-    }.get(kind)
-    assignment = RoleAssignment(user=user, role=role, institution_id=institution.id)
-    if column:
-        setattr(assignment, column, scope_id)
-    try:
-        audit.record(
-            db.session,
-            actor=current_user,
-            action="assign_role",
-            record_type="user",
-            record_id=user.id,
-            detail=f"{role.value} {column}={scope_id}",
-        )
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        return _("That role is already assigned.")
-    return None
-
-
 @bp.route("/admin/users/<int:user_id>/roles/<int:assignment_id>/remove", methods=["POST"])
 @login_required
 @require_roles(Role.ADMIN)
 def remove_role(user_id: int, assignment_id: int):
     institution = _admin_institution()
-    assignment = db.session.scalar(
-        select(RoleAssignment).where(
-            RoleAssignment.id == assignment_id,
-            RoleAssignment.user_id == user_id,
-            RoleAssignment.institution_id == institution.id,
-        )
-    )
-    if assignment is None:
-        abort(404)
-    db.session.delete(assignment)
-    audit.record(
-        db.session,
-        actor=current_user,
-        action="remove_role",
-        record_type="user",
-        record_id=user_id,
-        detail=assignment.role.value,
-    )
-    db.session.commit()
+    assignment = admin.find_assignment(db.session, institution, user_id, assignment_id)
+    admin.remove_role(db.session, current_user, institution, assignment or abort(404))
     flash(_("Role removed."), "success")
     return redirect(url_for("campus.user_detail", user_id=user_id))
 
@@ -445,11 +372,7 @@ def remove_role(user_id: int, assignment_id: int):
 @require_roles(Role.ADMIN)
 def reset_password(user_id: int):
     institution = _admin_institution()
-    user = db.session.scalar(
-        select(User).where(User.id == user_id, User.institution_id == institution.id)
-    )
-    if user is None:
-        abort(404)
+    user = admin.find_user(db.session, institution, user_id) or abort(404)
     password = auth.issue_one_time_password(db.session, current_user, user)
     return render_template("campus/one_time_password.html", user=user, password=password)
 

@@ -97,8 +97,11 @@ def test_province_auditor_reaches_no_student_page_export_or_identity(world, app,
             continue
         method = "GET" if "GET" in rule.methods else "POST"
         for url in _urls(rule, candidates):
-            response = client.open(url, method=method, query_string={"month_from": "2026-09"})
-            body = _text(response)
+            # Closed at once: a static file's response holds the file open until then.
+            with client.open(
+                url, method=method, query_string={"month_from": "2026-09"}
+            ) as response:
+                body = _text(response)
             leaked = [value for value in identities if value in body]
             assert not leaked, f"{method} {url} shows {leaked}"
             if rule.endpoint in MAY_ANSWER:

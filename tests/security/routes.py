@@ -37,6 +37,7 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "campus.remove_role": ADMIN,
     "campus.reset_password": ADMIN,
     "campus.roster_import": ADMIN,
+    "campus.choose_institution": ADMIN,
     # The inbox note belongs to the class committee member; anyone else's id is a 404.
     "inbox.index": ALL_SIGNED_IN,
     "inbox.read": frozenset({Role.CLASS_COMMITTEE}),

@@ -1,0 +1,311 @@
+"""Administration of an institution: its structure units, staff accounts and role assignments.
+
+Plain functions over a session with explicit arguments, so the rules (which scope an administrator
+may grant, what is audited) live in one place and the admin pages only parse and render. A write
+validates first (`check_*`) and then makes its change (`do_*`) with its audit row, committing one
+unit of work. Password resets belong to `campus.auth.issue_one_time_password`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from campus import audit
+from campus.i18n import N_, Message
+from campus.models import (
+    ROLE_SCOPE,
+    ClassGroup,
+    Department,
+    DormBuilding,
+    DormRoom,
+    Hospital,
+    Institution,
+    Role,
+    RoleAssignment,
+    ScopeKind,
+    Student,
+    User,
+)
+
+# The one column of `RoleAssignment` that holds each kind of scope; institution roles set none.
+SCOPE_COLUMN: dict[ScopeKind, str] = {
+    ScopeKind.DEPARTMENT: "department_id",
+    ScopeKind.CLASS: "class_id",
+    ScopeKind.ROOM: "room_id",
+    ScopeKind.HOSPITAL: "hospital_id",
+}
+
+
+class AdminError(Exception):
+    """A change the administrator asked for that cannot be made; `message` says why."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# --- reads -----------------------------------------------------------------------------------
+
+
+def administered_institutions(session: Session, admin: User) -> list[Institution]:
+    """Every institution `admin` holds the administrator role in, by name."""
+    ids = {a.institution_id for a in admin.assignments(Role.ADMIN)}
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            select(Institution).where(Institution.id.in_(ids)).order_by(Institution.name)
+        )
+    )
+
+
+def departments(session: Session, institution: Institution) -> list[Department]:
+    return list(
+        session.scalars(
+            select(Department)
+            .where(Department.institution_id == institution.id)
+            .order_by(Department.name)
+        )
+    )
+
+
+def students_per_class(session: Session, institution: Institution) -> dict[int, int]:
+    """How many students each class of `institution` has (classes without any are absent)."""
+    rows = session.execute(
+        select(Student.class_id, func.count())
+        .where(Student.institution_id == institution.id)
+        .group_by(Student.class_id)
+    )
+    return dict(rows.tuples().all())
+
+
+def staff_accounts(session: Session, institution: Institution) -> list[User]:
+    """The accounts of `institution` that are not students', by staff number."""
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.institution_id == institution.id, ~User.student.has())
+            .order_by(User.login)
+        )
+    )
+
+
+def find_user(session: Session, institution: Institution, user_id: int) -> User | None:
+    """The account `user_id` if it belongs to `institution`; None for a forged or foreign id."""
+    return session.scalar(
+        select(User).where(User.id == user_id, User.institution_id == institution.id)
+    )
+
+
+def find_assignment(
+    session: Session, institution: Institution, user_id: int, assignment_id: int
+) -> RoleAssignment | None:
+    """The role `assignment_id` of user `user_id` held in `institution`, or None."""
+    return session.scalar(
+        select(RoleAssignment).where(
+            RoleAssignment.id == assignment_id,
+            RoleAssignment.user_id == user_id,
+            RoleAssignment.institution_id == institution.id,
+        )
+    )
+
+
+def scope_choices(
+    session: Session, institution: Institution, kind: ScopeKind
+) -> list[tuple[int, str]]:
+    """The scopes of `kind` in `institution` a role may be held over, as (id, label)."""
+    if kind is ScopeKind.DEPARTMENT:
+        return [(d.id, d.name) for d in departments(session, institution)]
+    if kind is ScopeKind.CLASS:
+        classes = session.scalars(
+            select(ClassGroup)
+            .join(Department)
+            .where(Department.institution_id == institution.id)
+            .order_by(ClassGroup.name)
+        )
+        return [(c.id, f"{c.department.name} / {c.name}") for c in classes]
+    if kind is ScopeKind.ROOM:
+        rooms = session.scalars(
+            select(DormRoom)
+            .join(DormBuilding)
+            .where(DormBuilding.institution_id == institution.id)
+            .order_by(DormRoom.id)
+        )
+        return [(r.id, r.label) for r in rooms]
+    if kind is ScopeKind.HOSPITAL:
+        hospitals = session.scalars(
+            select(Hospital).where(Hospital.institution_id == institution.id)
+        )
+        return [(h.id, h.name) for h in hospitals]
+    return [(institution.id, institution.name)]
+
+
+# --- structure and accounts ------------------------------------------------------------------
+
+
+def create_department(
+    session: Session, admin: User, institution: Institution, name: str
+) -> Department:
+    department = Department(institution_id=institution.id, name=name.strip())
+    _add_unique(session, admin, institution, department, "department")
+    return department
+
+
+def check_class_department(
+    session: Session, institution: Institution, department_id: int
+) -> Department:
+    """The department a new class goes into, which must be one of `institution`'s."""
+    department = session.get(Department, department_id)
+    if department is None or department.institution_id != institution.id:
+        raise AdminError(Message(N_("A chosen department does not belong to this institution.")))
+    return department
+
+
+def create_class(
+    session: Session,
+    admin: User,
+    institution: Institution,
+    department_id: int,
+    name: str,
+    grade: int,
+) -> ClassGroup:
+    department = check_class_department(session, institution, department_id)
+    group = ClassGroup(department_id=department.id, name=name.strip(), grade=grade)
+    _add_unique(session, admin, institution, group, "class_group")
+    return group
+
+
+def create_staff(
+    session: Session,
+    admin: User,
+    institution: Institution,
+    login: str,
+    name: str,
+    email: str | None,
+) -> User:
+    """A staff account without roles or password; the administrator issues both next."""
+    user = User(
+        institution_id=institution.id, login=login.strip(), name=name.strip(), email=email or None
+    )
+    _add_unique(session, admin, institution, user, "user")
+    return user
+
+
+def _add_unique(
+    session: Session,
+    admin: User,
+    institution: Institution,
+    record: Department | ClassGroup | User,
+    record_type: str,
+) -> None:
+    """Add `record` with its audit row in one commit; a name already taken is an AdminError."""
+    session.add(record)
+    try:
+        session.flush()
+        audit.record(
+            session,
+            actor=admin,
+            action=f"create_{record_type}",
+            record_type=record_type,
+            record_id=record.id,
+            institution_id=institution.id,
+        )
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise AdminError(Message(N_("That name already exists."))) from None
+
+
+# --- roles -----------------------------------------------------------------------------------
+
+
+def check_assign_role(
+    session: Session, institution: Institution, user: User, role: Role, scope_id: int | None
+) -> int | None:
+    """The scope id the new assignment is held over (None for an institution role).
+
+    The scope must be one of `institution`'s, and the user must not already hold the role there:
+    the database cannot tell duplicate institution roles apart, as all their scope columns are null.
+    """
+    kind = ROLE_SCOPE[role]
+    column = SCOPE_COLUMN.get(kind)
+    if column is None:
+        scope_id = None
+    elif scope_id not in {choice for choice, _label in scope_choices(session, institution, kind)}:
+        raise AdminError(Message(N_("Choose a scope that belongs to your institution.")))
+    held = select(RoleAssignment.id).where(
+        RoleAssignment.user_id == user.id,
+        RoleAssignment.role == role,
+        RoleAssignment.institution_id == institution.id,
+        *(
+            getattr(RoleAssignment, name) == scope_id
+            if name == column
+            else getattr(RoleAssignment, name).is_(None)
+            for name in SCOPE_COLUMN.values()
+        ),
+    )
+    if session.scalar(held) is not None:
+        raise AdminError(Message(N_("That role is already assigned.")))
+    return scope_id
+
+
+def do_assign_role(
+    session: Session,
+    admin: User,
+    institution: Institution,
+    user: User,
+    role: Role,
+    scope_id: int | None,
+) -> RoleAssignment:
+    """Grant `role` over the checked scope, audited, in one commit."""
+    column = SCOPE_COLUMN.get(ROLE_SCOPE[role])
+    assignment = RoleAssignment(user=user, role=role, institution_id=institution.id)
+    if column:
+        setattr(assignment, column, scope_id)
+    session.add(assignment)
+    try:
+        audit.record(
+            session,
+            actor=admin,
+            action="assign_role",
+            record_type="user",
+            record_id=user.id,
+            institution_id=institution.id,
+            detail=f"{role.value} {column}={scope_id}",
+        )
+        session.commit()
+    except IntegrityError:  # the same assignment made at the same moment elsewhere
+        session.rollback()
+        raise AdminError(Message(N_("That role is already assigned."))) from None
+    return assignment
+
+
+def assign_role(
+    session: Session,
+    admin: User,
+    institution: Institution,
+    user: User,
+    role: Role,
+    scope_id: int | None,
+) -> RoleAssignment:
+    scope_id = check_assign_role(session, institution, user, role, scope_id)
+    return do_assign_role(session, admin, institution, user, role, scope_id)
+
+
+def remove_role(
+    session: Session, admin: User, institution: Institution, assignment: RoleAssignment
+) -> None:
+    """End `assignment` (found with `find_assignment`), audited, in one commit."""
+    session.delete(assignment)
+    audit.record(
+        session,
+        actor=admin,
+        action="remove_role",
+        record_type="user",
+        record_id=assignment.user_id,
+        institution_id=institution.id,
+        detail=assignment.role.value,
+    )
+    session.commit()

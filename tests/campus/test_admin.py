@@ -1,0 +1,115 @@
+"""Administration: which institution an administrator acts for, and the writes they make there."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from campus import admin
+from campus.audit import AuditEvent
+from campus.extensions import db
+from campus.models import Department, Role, RoleAssignment, User
+
+
+@pytest.fixture
+def admin_of_two(campus):
+    """An administrator of AAA who also administers BBB, and a counsellor of each."""
+    a = campus.institution("AAA", name="Alpha University")
+    b = campus.institution("BBB", name="Beta University")
+    boss = campus.staff(a, Role.ADMIN, login="boss")
+    campus.staff(b, Role.ADMIN, user=boss)
+    staff_a = campus.staff(a, Role.DEPT_COUNSELLOR, login="alice", department=campus.department(a))
+    staff_b = campus.staff(b, Role.DEPT_COUNSELLOR, login="bob", department=campus.department(b))
+    campus.commit()
+    return boss, staff_a, staff_b
+
+
+def test_admin_of_two_institutions_is_asked_which_one_not_shown_the_first(login, admin_of_two):
+    boss, _staff_a, _staff_b = admin_of_two
+    page = login(boss).get("/admin/users").get_data(as_text=True)
+    assert "Alpha University" in page and "Beta University" in page
+    assert "alice" not in page and "bob" not in page
+
+
+def test_chosen_institution_is_remembered_and_the_other_ones_users_are_404(login, admin_of_two):
+    boss, staff_a, staff_b = admin_of_two
+    client = login(boss)
+    a_id = staff_a.institution_id
+    assert "alice" in client.get(f"/admin/users?institution={a_id}").get_data(as_text=True)
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert "alice" in page and "bob" not in page
+    assert client.get(f"/admin/users/{staff_b.id}").status_code == 404
+    assignment = staff_b.roles[0]
+    assert client.post(f"/admin/users/{staff_b.id}/roles/{assignment.id}/remove").status_code == 404
+    assert client.post(f"/admin/users/{staff_b.id}/password").status_code == 404
+    db.session.expire_all()
+    assert db.session.get(RoleAssignment, assignment.id) is not None
+
+
+def test_admin_of_two_can_change_to_the_other_institution(login, admin_of_two):
+    boss, staff_a, staff_b = admin_of_two
+    client = login(boss)
+    client.get(f"/admin/users?institution={staff_a.institution_id}")
+    page = client.get(f"/admin/users?institution={staff_b.institution_id}").get_data(as_text=True)
+    assert "bob" in page and "alice" not in page
+    assert client.get(f"/admin/users/{staff_b.id}").status_code == 200
+    assert client.get(f"/admin/users/{staff_a.id}").status_code == 404
+
+
+def test_a_form_sent_before_choosing_an_institution_changes_nothing(login, admin_of_two):
+    boss, _staff_a, _staff_b = admin_of_two
+    client = login(boss)
+    response = client.post("/admin/users", data={"login": "carol", "name": "Carol"})
+    assert response.status_code == 409
+    assert "Beta University" in response.get_data(as_text=True)
+    assert db.session.scalar(select(User).where(User.login == "carol")) is None
+
+
+def test_an_institution_role_cannot_be_assigned_twice(login, campus):
+    inst = campus.institution()
+    boss = campus.staff(inst, Role.ADMIN)
+    director = campus.staff(inst, Role.DIRECTOR)
+    campus.commit()
+    client = login(boss)
+    response = client.post(
+        f"/admin/users/{director.id}", data={"role": "director"}, follow_redirects=True
+    )
+    assert "That role is already assigned." in response.get_data(as_text=True)
+    held = select(func.count()).where(RoleAssignment.user_id == director.id)
+    assert db.session.scalar(held) == 1
+
+
+def test_adding_a_department_is_audited(login, campus):
+    inst = campus.institution()
+    boss = campus.staff(inst, Role.ADMIN)
+    campus.commit()
+    login(boss).post("/admin/structure", data={"dept-name": "Physics", "dept-submit": "y"})
+    department = db.session.scalar(select(Department).where(Department.name == "Physics"))
+    audited = db.session.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action == "create_department", AuditEvent.actor_id == boss.id
+        )
+    )
+    assert audited.record_id == str(department.id)
+    assert audited.institution_id == inst.id
+
+
+def test_a_class_goes_only_into_a_department_of_the_institution(campus):
+    a, b = campus.institution("AAA"), campus.institution("BBB")
+    boss = campus.staff(a, Role.ADMIN)
+    foreign = campus.department(b)
+    campus.commit()
+    with pytest.raises(admin.AdminError):
+        admin.create_class(db.session, boss, a, foreign.id, "C1", 2026)
+    assert foreign.classes == []
+
+
+def test_assigning_a_role_records_who_granted_it_in_which_institution(campus):
+    a, b = campus.institution("AAA"), campus.institution("BBB")
+    boss = campus.staff(a, Role.ADMIN)
+    campus.staff(b, Role.ADMIN, user=boss)
+    target = campus.staff(b, Role.DORM_INFORMANT, room=campus.room(b))
+    campus.commit()
+    admin.assign_role(db.session, boss, b, target, Role.DIRECTOR, None)
+    row = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "assign_role"))
+    assert (row.actor_id, row.institution_id, row.record_id) == (boss.id, b.id, str(target.id))
