@@ -19,6 +19,7 @@ from datetime import datetime
 import openpyxl
 import pytest
 
+from campus.extensions import db
 from campus.models import Role
 from tests.oversight.conftest import add_warning
 from warning.models import WarningStatus
@@ -39,8 +40,8 @@ PERIODS = [(JUL, SEP), (JUL, AUG), (AUG, SEP), (JUL, JUL), (AUG, AUG), (SEP, SEP
 
 
 @pytest.fixture
-def auditor(campus, login):
-    """The province auditor, signed in; the university's red warnings are in place."""
+def province(campus):
+    """The province auditor; the university's red warnings are in place."""
     big = campus.institution("BIG", NAME)
     group = campus.class_group(campus.department(big))
     students = iter([campus.student(group) for _ in range(30)])
@@ -50,6 +51,12 @@ def auditor(campus, login):
             add_warning(student, 3, opened_at, status=WarningStatus.CLOSED)
     province = campus.staff(campus.institution("PRO", kind="province"), Role.PROVINCE_AUDITOR)
     campus.commit()
+    return province
+
+
+@pytest.fixture
+def auditor(province, login):
+    """The province auditor, signed in."""
     return login(province)
 
 
@@ -181,3 +188,17 @@ def test_a_rate_never_gives_back_a_count(auditor):
     for month in (JUL, SEP):
         rate, students = float(rows[month]["Per 10,000"]), int(rows[month]["Students"])
         assert round(rate * students / 10_000) == int(rows[month]["Red warnings"]) != RAW[month]
+
+
+@pytest.mark.parametrize(
+    ("locale", "said"),
+    [
+        ("en", ["How small numbers are protected", "rounded to a multiple of 5", "overlapping"]),
+        ("zh_CN", ["小数字保护规则", "舍入为 5 的倍数", "相互重叠的期间相减"]),
+    ],
+)
+def test_the_page_writes_the_rule_and_why_in_the_readers_language(province, login, locale, said):
+    province.locale = locale
+    db.session.commit()
+    body = login(province).get("/oversight/province").get_data(as_text=True)
+    assert all(text in body for text in said), said
