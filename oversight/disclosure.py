@@ -47,7 +47,8 @@ RATES = {
 }
 # (kpi, statistic column) -> the count it is computed over.
 STATISTICS_OVER = {("referrals", "median_days"): "closed", ("referrals", "p90_days"): "closed"}
-UNPROTECTED_FORMATS = {"bool", "level"}  # yes/no against a standard, a level's name
+# Yes/no against a standard and a level's name are no counts: shown unless the group is small.
+UNPROTECTED_FORMATS = {"bool", "level"}
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def protect(
     out = dict(record)
     if record["students"] < protection.threshold:
         for column, fmt in columns:
-            if fmt not in UNPROTECTED_FORMATS:
+            if fmt != "level":
                 out[column] = protection.mark
         return out
     institution_id = int(record["institution_id"])

@@ -21,6 +21,7 @@ import pytest
 
 from campus.extensions import db
 from campus.models import Role
+from oversight import disclosure
 from tests.oversight.conftest import add_warning
 from warning.models import WarningStatus
 
@@ -202,3 +203,19 @@ def test_the_page_writes_the_rule_and_why_in_the_readers_language(province, logi
     db.session.commit()
     body = login(province).get("/oversight/province").get_data(as_text=True)
     assert all(text in body for text in said), said
+
+
+def test_a_count_is_rounded_to_five_at_most_four_away_and_always_the_same_way():
+    protection = disclosure.Protection(THRESHOLD, "secret")
+    shown = {value: protection.count(value, 1) for value in range(THRESHOLD, 200)}
+    assert all(r % BASE == 0 and abs(r - v) < BASE for v, r in shown.items())
+    assert shown == {value: protection.count(value, 1) for value in range(THRESHOLD, 200)}
+    assert {r > v for v, r in shown.items() if v % BASE} == {True, False}
+    assert [protection.count(v, 1) for v in (0, 1, 9)] == [0, MARK, MARK]
+
+
+def test_a_small_school_shows_no_staffing_figure(world, login):
+    """Every figure of a group under the threshold is hidden, yes/no answers included."""
+    client = login(world.province)
+    rows = {r["Institution"]: r for r in page_tables(client, "institution", SEP, SEP)["staffing"]}
+    assert set(rows["Xiangjiang University"].values()) == {"Xiangjiang University", MARK}
