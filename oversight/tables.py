@@ -1,7 +1,8 @@
 """KPI frames turned into the tables a page and an export show: formatted, suppressed, linked.
 
-Rates with no denominator show "—". In the province view a group about fewer students than the
-small-group threshold shows "< N" in every figure, and no cell links to a drill-down.
+Rates with no denominator show "—". In the province view every figure is protected as
+`oversight.disclosure` says (small counts "< N", the rest rounded), and no cell links to a
+drill-down.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 from flask_babel import gettext as _
 
+from oversight.disclosure import Protection, protect
 from oversight.kpis import Kpi
 
 DASH = "—"
@@ -63,20 +65,22 @@ def build(
     frame: pd.DataFrame,
     by: str,
     *,
-    threshold: int | None = None,
+    protection: Protection | None = None,
     drill: bool = False,
 ) -> Table:
-    """Format `frame`; `threshold` suppresses small groups (province), `drill` adds links."""
+    """Format `frame`; `protection` applies disclosure control (province), `drill` adds links."""
     by = by if by in kpi.groupings else kpi.groupings[0]
     keys = _key_headers(by)
     headers = [label for _key, label in keys] + [str(label) for _c, label, _f in kpi.columns]
+    formats = [(column, fmt) for column, _label, fmt in kpi.columns]
     rows = []
     for record in frame.to_dict("records"):
-        small = threshold is not None and record["students"] < threshold
+        if protection is not None:
+            record = protect(kpi.key, formats, record, protection)
         row = [Cell(record[key]) for key, _label in keys]
         for column, _label, fmt in kpi.columns:
-            if small and fmt != "level":
-                row.append(Cell(f"< {threshold}"))
+            if protection is not None and record[column] == protection.mark:
+                row.append(Cell(protection.mark))
                 continue
             value = _format(record[column], fmt)
             link = None

@@ -2,8 +2,8 @@
 
 Thin: parse the filter, authorize, call `kpis` / `drill`, render or export. Administrators and
 directors see their own institutions and may open the lists behind a figure (audited); the
-province auditor sees every university side by side, aggregates only, small groups suppressed,
-with no link or export that reaches a student.
+province auditor sees every university side by side, aggregates only, under disclosure control
+(`oversight.disclosure`), with no link or export that reaches a student.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from campus.models import Department, Institution, Role
 from campus.permissions import require_roles
 from campus.replica import aggregate_session
 from campus.scope import institution_ids
-from oversight import charts, drill, exports, kpis, snapshots, tables
+from oversight import charts, disclosure, drill, exports, kpis, snapshots, tables
 from oversight.forms import FilterForm, ProvinceFilterForm
 from referrals.services import ReferralSettings
 
@@ -119,6 +119,7 @@ def invalid_filter(error: InvalidFilter):
         export_args={},
         province=province_form,
         threshold=_threshold(),
+        rounding_base=disclosure.ROUNDING_BASE,
     ), 400
 
 
@@ -225,13 +226,19 @@ def _threshold() -> int:
     return int(current_app.config["SMALL_GROUP_THRESHOLD"])
 
 
+def _protection() -> disclosure.Protection:
+    """Disclosure control for the province tables, its rounding keyed with the app's secret."""
+    return disclosure.Protection(_threshold(), current_app.config["SECRET_KEY"])
+
+
 @bp.route("/province", endpoint="province")
 @require_roles(Role.PROVINCE_AUDITOR)
 def province():
     form = ProvinceFilterForm(formdata=request.args)
     snapshot = _province_snapshot(form)
+    protection = _protection()
     shown = [
-        tables.build(kpi, snapshot.frames[kpi.key], snapshot.view.by, threshold=_threshold())
+        tables.build(kpi, snapshot.frames[kpi.key], snapshot.view.by, protection=protection)
         for kpi in kpis.KPIS
     ]
     return render_template(
@@ -243,6 +250,7 @@ def province():
         export_args=_export_args(form),
         province=True,
         threshold=_threshold(),
+        rounding_base=disclosure.ROUNDING_BASE,
         as_of=snapshot.computed_at,
         refresh_minutes=current_app.config["PROVINCE_REFRESH_MINUTES"],
     )
@@ -255,7 +263,8 @@ def province_export(kpi_key: str, fmt: str):
     form = ProvinceFilterForm(formdata=request.args)
     snapshot = _province_snapshot(form)
     by = snapshot.view.by
-    table = tables.build(kpi, snapshot.frames[kpi.key], by, threshold=_threshold()).frame()
+    protection = _protection()
+    table = tables.build(kpi, snapshot.frames[kpi.key], by, protection=protection).frame()
     return _send(
         table, fmt, f"province-{kpi.key}-{by}", institution_id=None, as_of=snapshot.computed_at
     )

@@ -185,26 +185,28 @@ def test_province_sees_institutions_side_by_side_without_identities(world, login
 
 def test_province_suppresses_groups_below_the_threshold(world, login, app):
     # XJU has 4 students on the roll, HNU 2: with threshold 4, XJU shows, HNU is "< 4".
+    # Each has one red warning: a count below the threshold is hidden even in a shown group.
     app.config["SMALL_GROUP_THRESHOLD"] = 4
     try:
         client = login(world.province)
-        response = client.get("/oversight/province/export/crisis.csv", query_string=SEPT)
-        rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-        by_name = {r[0]: r[1:] for r in rows[1:]}
-        assert by_name["Xiangjiang University"] == ["1", "4", "2500.0"]
-        assert by_name["Hunan Normal University"] == ["< 4", "< 4", "< 4"]
+
+        def crisis(name: str) -> list[str]:
+            response = client.get("/oversight/province/export/crisis.csv", query_string=SEPT)
+            rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+            return {r[0]: r[1:] for r in rows[1:]}[name]
+
+        incidents, enrolled, rate = crisis("Xiangjiang University")
+        assert (incidents, rate) == ("< 4", "< 4") and enrolled in {"0", "5"}
+        assert crisis("Hunan Normal University") == ["< 4", "< 4", "< 4"]
         # Threshold 3 (= 4 - 1 would still hide HNU); threshold 2 is exactly HNU's size: shown.
         app.config["SMALL_GROUP_THRESHOLD"] = 2
-        response = client.get("/oversight/province/export/crisis.csv", query_string=SEPT)
-        rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-        assert {r[0]: r[1:] for r in rows[1:]}["Hunan Normal University"] == ["1", "2", "5000.0"]
+        incidents, enrolled, rate = crisis("Hunan Normal University")
+        assert (incidents, rate) == ("< 2", "< 2") and enrolled in {"0", "5"}
         app.config["SMALL_GROUP_THRESHOLD"] = 3
-        response = client.get("/oversight/province/export/crisis.csv", query_string=SEPT)
-        rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-        assert {r[0]: r[1:] for r in rows[1:]}["Hunan Normal University"][0] == "< 3"
+        assert crisis("Hunan Normal University") == ["< 3", "< 3", "< 3"]
     finally:
         app.config["SMALL_GROUP_THRESHOLD"] = 10
-    assert len(audit_rows("export")) == 3
+    assert len(audit_rows("export")) == 4
 
 
 @pytest.mark.parametrize("by", ["department", "month", "institution"])
