@@ -18,7 +18,7 @@ def viewer_locale() -> str:
     return str(get_locale() or "zh_CN")
 
 
-def N_(message: str) -> str:
+def N_(message: str) -> str:  # noqa: N802 -- the gettext convention extractors look for
     """Mark a message for the catalog without translating it: it is stored, then translated for
     each reader when shown (the inbox) or sent (the mail, in the recipient's language)."""
     return message

@@ -19,7 +19,7 @@ from oversight.kpis import LEVEL_NAMES, View
 from referrals import metrics
 from referrals.services import ReferralSettings
 from screening.models import Campaign, CampaignAssignment
-from warning.models import Warning, WarningEvent
+from warning.models import EarlyWarning, WarningEvent
 
 LEVEL_OF = {name: level for level, name in LEVEL_NAMES.items()}
 LISTS = ("warned", "red", "yellow", "blue", "uncontacted", "unscreened", "stalled")
@@ -62,28 +62,28 @@ def _warnings(session: Session, user: User, which: str, view: View) -> pd.DataFr
             Student.student_number,
             Student.name.label("student_name"),
             Department.name.label("department"),
-            Warning.level,
-            Warning.status,
-            Warning.opened_at,
-            Warning.last_contact_at,
+            EarlyWarning.level,
+            EarlyWarning.status,
+            EarlyWarning.opened_at,
+            EarlyWarning.last_contact_at,
         )
-        .join(Student, Student.id == Warning.student_id)
-        .join(Department, Department.id == Warning.department_id)
+        .join(Student, Student.id == EarlyWarning.student_id)
+        .join(Department, Department.id == EarlyWarning.department_id)
         .where(
-            Warning.institution_id.in_(view.institution_ids),
-            Warning.opened_at >= view.start,
-            Warning.opened_at < view.end,
+            EarlyWarning.institution_id.in_(view.institution_ids),
+            EarlyWarning.opened_at >= view.start,
+            EarlyWarning.opened_at < view.end,
             student_filter(user, Capability.WARNING),
         )
-        .order_by(Warning.opened_at, Warning.id)
+        .order_by(EarlyWarning.opened_at, EarlyWarning.id)
     )
     if view.department_id is not None:
-        stmt = stmt.where(Warning.department_id == view.department_id)
+        stmt = stmt.where(EarlyWarning.department_id == view.department_id)
     if which in LEVEL_OF:
-        stmt = stmt.where(Warning.level == LEVEL_OF[which])
+        stmt = stmt.where(EarlyWarning.level == LEVEL_OF[which])
     if which == "uncontacted":
         contacted = select(WarningEvent.id).where(
-            WarningEvent.warning_id == Warning.id, WarningEvent.kind == "contact"
+            WarningEvent.warning_id == EarlyWarning.id, WarningEvent.kind == "contact"
         )
         stmt = stmt.where(~contacted.exists())
     frame = _frame(session, stmt)

@@ -37,7 +37,7 @@ from referrals.models import Referral
 from referrals.services import OPEN, ReferralSettings, stalled_clause
 from referrals.states import CLOSED_LOOP
 from screening.models import Campaign, CampaignAssignment
-from warning.models import Deadline, Warning, WarningEvent, WeeklyReport
+from warning.models import Deadline, EarlyWarning, WarningEvent, WeeklyReport
 from warning.policy import Level
 from warning.response import first_response_levels
 
@@ -244,23 +244,27 @@ def service_coverage(session: Session, view: View, now: datetime) -> pd.DataFram
     """Warned students with at least one recorded contact ÷ students with a warning opened."""
     contacted = (
         select(WarningEvent.id)
-        .where(WarningEvent.warning_id == Warning.id, WarningEvent.kind == "contact")
+        .where(WarningEvent.warning_id == EarlyWarning.id, WarningEvent.kind == "contact")
         .exists()
     )
     keys = _group_keys(
-        session, view, Warning.institution_id, Warning.department_id, Warning.opened_at
+        session,
+        view,
+        EarlyWarning.institution_id,
+        EarlyWarning.department_id,
+        EarlyWarning.opened_at,
     )
     stmt = (
         select(
             *keys,
-            func.count(distinct(Warning.student_id)).label("warned"),
-            func.count(distinct(case((contacted, Warning.student_id)))).label("contacted"),
+            func.count(distinct(EarlyWarning.student_id)).label("warned"),
+            func.count(distinct(case((contacted, EarlyWarning.student_id)))).label("contacted"),
         )
         .where(
-            Warning.institution_id.in_(view.institution_ids),
-            Warning.opened_at >= view.start,
-            Warning.opened_at < view.end,
-            _department_clause(view, Warning.department_id),
+            EarlyWarning.institution_id.in_(view.institution_ids),
+            EarlyWarning.opened_at >= view.start,
+            EarlyWarning.opened_at < view.end,
+            _department_clause(view, EarlyWarning.department_id),
         )
         .group_by(*keys)
     )
@@ -314,16 +318,20 @@ def compliant_minimum(enrolled: pd.Series) -> pd.Series:
 def crisis_rate(session: Session, view: View, now: datetime) -> pd.DataFrame:
     """Red warnings opened in the period per 10,000 students on the roll."""
     keys = _group_keys(
-        session, view, Warning.institution_id, Warning.department_id, Warning.opened_at
+        session,
+        view,
+        EarlyWarning.institution_id,
+        EarlyWarning.department_id,
+        EarlyWarning.opened_at,
     )
     stmt = (
-        select(*keys, func.count(Warning.id).label("incidents"))
+        select(*keys, func.count(EarlyWarning.id).label("incidents"))
         .where(
-            Warning.institution_id.in_(view.institution_ids),
-            Warning.level == Level.RED,
-            Warning.opened_at >= view.start,
-            Warning.opened_at < view.end,
-            _department_clause(view, Warning.department_id),
+            EarlyWarning.institution_id.in_(view.institution_ids),
+            EarlyWarning.level == Level.RED,
+            EarlyWarning.opened_at >= view.start,
+            EarlyWarning.opened_at < view.end,
+            _department_clause(view, EarlyWarning.department_id),
         )
         .group_by(*keys)
     )
@@ -350,19 +358,23 @@ def _roll(session: Session, view: View) -> pd.DataFrame:
 def warnings_by_level(session: Session, view: View, now: datetime) -> pd.DataFrame:
     """Warnings opened in the period, by their (effective) level."""
     keys = _group_keys(
-        session, view, Warning.institution_id, Warning.department_id, Warning.opened_at
+        session,
+        view,
+        EarlyWarning.institution_id,
+        EarlyWarning.department_id,
+        EarlyWarning.opened_at,
     )
     counts = [
-        func.count(case((Warning.level == level, Warning.id))).label(LEVEL_NAMES[level])
+        func.count(case((EarlyWarning.level == level, EarlyWarning.id))).label(LEVEL_NAMES[level])
         for level in LEVELS
     ]
     stmt = (
-        select(*keys, *counts, func.count(distinct(Warning.student_id)).label("students"))
+        select(*keys, *counts, func.count(distinct(EarlyWarning.student_id)).label("students"))
         .where(
-            Warning.institution_id.in_(view.institution_ids),
-            Warning.opened_at >= view.start,
-            Warning.opened_at < view.end,
-            _department_clause(view, Warning.department_id),
+            EarlyWarning.institution_id.in_(view.institution_ids),
+            EarlyWarning.opened_at >= view.start,
+            EarlyWarning.opened_at < view.end,
+            _department_clause(view, EarlyWarning.department_id),
         )
         .group_by(*keys)
     )
@@ -379,7 +391,7 @@ def _deadline_level() -> ColumnElement[int]:
     acknowledgement stays a red deadline after a downgrade); follow-ups take the warning's level."""
     return case(
         *[(Deadline.kind == kind, int(level)) for kind, level in first_response_levels().items()],
-        else_=Warning.level,
+        else_=EarlyWarning.level,
     )
 
 
@@ -391,7 +403,7 @@ def deadline_compliance(session: Session, view: View, now: datetime) -> pd.DataF
     """
     level = _deadline_level().label("level")
     keys = _group_keys(
-        session, view, Warning.institution_id, Warning.department_id, Deadline.due_at
+        session, view, EarlyWarning.institution_id, EarlyWarning.department_id, Deadline.due_at
     )
     on_time = and_(Deadline.met_at.is_not(None), Deadline.met_at <= Deadline.due_at)
     stmt = (
@@ -400,16 +412,16 @@ def deadline_compliance(session: Session, view: View, now: datetime) -> pd.DataF
             level,
             func.count(Deadline.id).label("due"),
             func.count(case((on_time, Deadline.id))).label("met"),
-            func.count(distinct(Warning.student_id)).label("students"),
+            func.count(distinct(EarlyWarning.student_id)).label("students"),
         )
         .select_from(Deadline)
-        .join(Warning, Warning.id == Deadline.warning_id)
+        .join(EarlyWarning, EarlyWarning.id == Deadline.warning_id)
         .where(
-            Warning.institution_id.in_(view.institution_ids),
+            EarlyWarning.institution_id.in_(view.institution_ids),
             Deadline.superseded_at.is_(None),
             Deadline.due_at >= view.start,
             Deadline.due_at < min(view.end, now),
-            _department_clause(view, Warning.department_id),
+            _department_clause(view, EarlyWarning.department_id),
         )
         .group_by(*keys, level)
     )

@@ -20,7 +20,7 @@ from referrals.models import (
     ReturnAssessment,
     Urgency,
 )
-from warning.models import Warning
+from warning.models import EarlyWarning
 
 S = ReferralStatus
 
@@ -29,7 +29,9 @@ def seed(session: Session, institution: Institution) -> None:
     """A green-channel referral past its booking deadline, a stalled one, one in inpatient
     treatment, one closed after "no disorder", and a leave with a return plan."""
     warnings = session.scalars(
-        select(Warning).where(Warning.institution_id == institution.id).order_by(Warning.id)
+        select(EarlyWarning)
+        .where(EarlyWarning.institution_id == institution.id)
+        .order_by(EarlyWarning.id)
     ).all()
     hospital = session.scalar(select(Hospital).where(Hospital.institution_id == institution.id))
     counsellor = _holder(session, institution, Role.SCHOOL_COUNSELLOR)

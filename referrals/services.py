@@ -29,7 +29,7 @@ from referrals.models import (
 )
 from referrals.states import Actor
 from warning import labels
-from warning.models import Warning
+from warning.models import EarlyWarning
 from warning.services import record_signal
 
 S = ReferralStatus
@@ -98,7 +98,7 @@ class Change:
 
 
 def create_referral(
-    session: Session, counsellor: User, warning: Warning, data: NewReferral, now: datetime
+    session: Session, counsellor: User, warning: EarlyWarning, data: NewReferral, now: datetime
 ) -> Referral:
     """A draft referral from `warning`, with consent and disclosure recorded; commits.
 

@@ -43,7 +43,7 @@ from referrals.forms import (
 from referrals.models import AssessmentOutcome, ConsentBy, Referral, ReferralStatus, Urgency
 from referrals.permissions import CLINICAL_READERS
 from referrals.services import Change, NewReferral, ReferralSettings
-from warning.models import Warning
+from warning.models import EarlyWarning
 
 bp = Blueprint("referrals", __name__)
 
@@ -152,7 +152,7 @@ def new(warning_id: int):
     warning = load_or_404(
         db.session,
         current_user,
-        Warning,
+        EarlyWarning,
         warning_id,
         permissions.referable_clause(current_user),
         action="referral_create_form",

@@ -38,7 +38,8 @@ def test_backup_check_restores_the_database_and_keeps_a_private_dump(app, campus
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "identical" in done.stdout and "backup restores: OK" in done.stdout
+    assert "identical" in done.stdout
+    assert "backup restores: OK" in done.stdout
     (dump,) = tmp_path.glob("xinqiao-backup.*/*.dump")
     assert stat.S_IMODE(dump.stat().st_mode) == 0o600
     assert stat.S_IMODE(dump.parent.stat().st_mode) == 0o700

@@ -95,14 +95,12 @@ def _row_problems(row: pd.Series, students: dict[str, Student]) -> list[Message]
         problems.append(
             Message(N_("unknown student_number %(number)s"), number=row["student_number"])
         )
-    credits = row["failed_credits"]
+    failed = row["failed_credits"]
     try:
-        if not 0 <= float(credits or "x") <= 300:
-            problems.append(
-                Message(N_("failed_credits '%(value)s' is out of range"), value=credits)
-            )
+        if not 0 <= float(failed or "x") <= 300:
+            problems.append(Message(N_("failed_credits '%(value)s' is out of range"), value=failed))
     except ValueError:
-        problems.append(Message(N_("failed_credits '%(value)s' is not a number"), value=credits))
+        problems.append(Message(N_("failed_credits '%(value)s' is not a number"), value=failed))
     if row["academic_warning"].lower() not in YES | NO:
         problems.append(
             Message(

@@ -22,7 +22,7 @@ from campus.i18n import N_
 from campus.models import Institution, Role, Student, User
 from campus.scope import Capability, student_filter
 from warning import escalation, permissions, response
-from warning.models import Deadline, OwnerTier, Task, Warning, WarningEvent, WarningStatus
+from warning.models import Deadline, EarlyWarning, OwnerTier, Task, WarningEvent, WarningStatus
 
 
 class StaleWarning(Exception):
@@ -43,13 +43,13 @@ CONTACT_METHODS = ("phone", "in_person", "message", "video")
 def _unit_of_work(
     session: Session,
     actor: User,
-    warning: Warning,
+    warning: EarlyWarning,
     expected_version: int,
     action: str,
     work: Callable[[], None],
     *,
     audited_by_work: bool = False,
-) -> Warning:
+) -> EarlyWarning:
     """Check role, state and version, run `work`, bump the version, audit (unless `work` writes
     its own, richer audit row) and commit."""
     if not permissions.can_act_on(actor, warning, action):
@@ -82,13 +82,15 @@ def _unit_of_work(
     return warning
 
 
-def _event(session: Session, warning: Warning, actor: User, kind: str, now: datetime, **fields):
+def _event(
+    session: Session, warning: EarlyWarning, actor: User, kind: str, now: datetime, **fields
+):
     session.add(WarningEvent(warning_id=warning.id, at=now, actor_id=actor.id, kind=kind, **fields))
 
 
 def acknowledge(
-    session: Session, actor: User, warning: Warning, expected_version: int, now: datetime
-) -> Warning:
+    session: Session, actor: User, warning: EarlyWarning, expected_version: int, now: datetime
+) -> EarlyWarning:
     def work() -> None:
         if warning.acknowledged_at is None:
             warning.acknowledged_at = now
@@ -101,14 +103,14 @@ def acknowledge(
 def log_contact(
     session: Session,
     actor: User,
-    warning: Warning,
+    warning: EarlyWarning,
     expected_version: int,
     now: datetime,
     *,
     method: str,
     outcome: str,
     note: str | None = None,
-) -> Warning:
+) -> EarlyWarning:
     """A contact with the student; it also counts as acknowledgement and plans the next follow-up
     at the level's cadence."""
     if method not in CONTACT_METHODS:
@@ -139,13 +141,13 @@ def log_contact(
 def notify_guardian(
     session: Session,
     actor: User,
-    warning: Warning,
+    warning: EarlyWarning,
     expected_version: int,
     now: datetime,
     *,
     method: str,
     note: str | None = None,
-) -> Warning:
+) -> EarlyWarning:
     if method not in CONTACT_METHODS:
         raise InvalidAction(N_("Choose how the guardian was told."))
 
@@ -167,13 +169,13 @@ def notify_guardian(
 def record_assessment(
     session: Session,
     actor: User,
-    warning: Warning,
+    warning: EarlyWarning,
     expected_version: int,
     now: datetime,
     *,
     outcome: str,
     note: str | None = None,
-) -> Warning:
+) -> EarlyWarning:
     """The school counsellor's professional assessment (its note is clinical: school only)."""
     if not outcome.strip():
         raise InvalidAction(N_("Give the assessment's outcome."))
@@ -198,12 +200,12 @@ def record_assessment(
 def assign_peer_watch(
     session: Session,
     actor: User,
-    warning: Warning,
+    warning: EarlyWarning,
     expected_version: int,
     now: datetime,
     *,
     due_at: datetime,
-) -> Warning:
+) -> EarlyWarning:
     """Ask the student's class committee and dorm informant to keep company with the student;
     the tasks name the student and nothing else."""
     if due_at <= now:
@@ -222,12 +224,12 @@ def assign_peer_watch(
 def schedule_follow_up(
     session: Session,
     actor: User,
-    warning: Warning,
+    warning: EarlyWarning,
     expected_version: int,
     now: datetime,
     *,
     due_at: datetime,
-) -> Warning:
+) -> EarlyWarning:
     """Set the next follow-up sooner than the cadence, never later (the cadence is the floor)."""
     every = response.follow_up_every(session, warning)
     if not now < due_at <= now + every:
@@ -243,13 +245,13 @@ def schedule_follow_up(
 def change_level(
     session: Session,
     actor: User,
-    warning: Warning,
+    warning: EarlyWarning,
     expected_version: int,
     now: datetime,
     *,
     level: int,
     reason: str,
-) -> Warning:
+) -> EarlyWarning:
     """The one way a person overrides a level, in the same unit of work as every other action:
     scope, state and version first, then the early-warning service's override rules (who may
     raise or lower, a reason), then the override itself and the commit.
@@ -272,12 +274,12 @@ def change_level(
 def escalate_manually(
     session: Session,
     actor: User,
-    warning: Warning,
+    warning: EarlyWarning,
     expected_version: int,
     now: datetime,
     *,
     reason: str,
-) -> Warning:
+) -> EarlyWarning:
     if len(reason.strip()) < 10:
         raise InvalidAction(N_("Say why you escalate (at least 10 characters)."))
     if warning.owner_tier >= OwnerTier.LEADERSHIP:
@@ -300,13 +302,13 @@ def escalate_manually(
 def close(
     session: Session,
     actor: User,
-    warning: Warning,
+    warning: EarlyWarning,
     expected_version: int,
     now: datetime,
     *,
     outcome: str,
     review_date: date,
-) -> Warning:
+) -> EarlyWarning:
     """解除预警: a school counsellor ends the warning with an outcome and a review date; what was
     still owed ends with it. A later signal opens a new warning."""
     if len(outcome.strip()) < 10:
@@ -352,7 +354,7 @@ def complete_task(
     if not claimed:
         session.rollback()
         raise TaskAlreadyDone()
-    warning = session.get(Warning, task.warning_id) if task.warning_id else None
+    warning = session.get(EarlyWarning, task.warning_id) if task.warning_id else None
     if warning is not None and warning.status == WarningStatus.OPEN:
         _complete_peer_work(session, actor, warning, task, now)
     audit.record(
@@ -370,7 +372,7 @@ def complete_task(
 
 
 def _complete_peer_work(
-    session: Session, actor: User, warning: Warning, task: Task, now: datetime
+    session: Session, actor: User, warning: EarlyWarning, task: Task, now: datetime
 ) -> None:
     if not response.meet(session, warning, [task.kind], now):
         return
@@ -406,18 +408,18 @@ def open_tasks_query(actor: User, *, include_done: bool = False):
     )
 
 
-def open_deadlines(session: Session, actor: User) -> list[tuple[Deadline, Warning, Student]]:
+def open_deadlines(session: Session, actor: User) -> list[tuple[Deadline, EarlyWarning, Student]]:
     """The open deadlines of open warnings `actor` works from (see
     `permissions.deadline_clause`), inside their WARNING scope, soonest first."""
     return session.execute(
-        select(Deadline, Warning, Student)
-        .join(Warning, Warning.id == Deadline.warning_id)
-        .join(Student, Student.id == Warning.student_id)
+        select(Deadline, EarlyWarning, Student)
+        .join(EarlyWarning, EarlyWarning.id == Deadline.warning_id)
+        .join(Student, Student.id == EarlyWarning.student_id)
         .where(
             Deadline.met_at.is_(None),
             Deadline.escalated_at.is_(None),
             Deadline.superseded_at.is_(None),
-            Warning.status == WarningStatus.OPEN,
+            EarlyWarning.status == WarningStatus.OPEN,
             student_filter(actor, Capability.WARNING),
             permissions.deadline_clause(actor),
         )

@@ -26,9 +26,9 @@ from campus.notifications import notify
 from warning import reports, response
 from warning.models import (
     Deadline,
+    EarlyWarning,
     OwnerTier,
     Task,
-    Warning,
     WarningEvent,
     WarningStatus,
 )
@@ -109,14 +109,14 @@ def _claim(session: Session, ids: list[int], now: datetime) -> set[int]:
     )
 
 
-def _lock_warnings(session: Session, ids: set[int]) -> dict[int, Warning]:
+def _lock_warnings(session: Session, ids: set[int]) -> dict[int, EarlyWarning]:
     """The warnings of the claimed deadlines, fresh and locked until commit, in id order (so two
     sweeps never wait on each other in a cycle): a concurrent edit waits for the batch instead
     of being overwritten, and the batch sees the warning as it is now."""
     rows = session.scalars(
-        select(Warning)
-        .where(Warning.id.in_(ids))
-        .order_by(Warning.id)
+        select(EarlyWarning)
+        .where(EarlyWarning.id.in_(ids))
+        .order_by(EarlyWarning.id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
@@ -124,7 +124,7 @@ def _lock_warnings(session: Session, ids: set[int]) -> dict[int, Warning]:
 
 
 def _escalate_deadlines(
-    session: Session, deadlines: list[Deadline], warnings: dict[int, Warning], now: datetime
+    session: Session, deadlines: list[Deadline], warnings: dict[int, EarlyWarning], now: datetime
 ) -> None:
     steps = []
     policies = active_response_policies(session, {w.institution_id for w in warnings.values()})
@@ -151,9 +151,9 @@ def _raise_owners(session: Session, steps: list[Escalation], now: datetime) -> N
     for tier in sorted(set(highest.values())):
         ids = [warning_id for warning_id, to in highest.items() if to == tier]
         session.execute(
-            update(Warning)
-            .where(Warning.id.in_(ids))
-            .values(owner_tier=tier, owner_since=now, version=Warning.version + 1)
+            update(EarlyWarning)
+            .where(EarlyWarning.id.in_(ids))
+            .values(owner_tier=tier, owner_since=now, version=EarlyWarning.version + 1)
             .execution_options(synchronize_session=False)
         )
         for warning_id in ids:
@@ -165,7 +165,7 @@ def _raise_owners(session: Session, steps: list[Escalation], now: datetime) -> N
 
 @dataclass(frozen=True)
 class Escalation:
-    warning: Warning
+    warning: EarlyWarning
     from_tier: int
     to_tier: int
     missed: str | None = None  # the deadline's kind; None for a manual escalation
@@ -173,7 +173,7 @@ class Escalation:
 
 def escalate(
     session: Session,
-    warning: Warning,
+    warning: EarlyWarning,
     from_tier: int,
     to_tier: int,
     now: datetime,
@@ -243,10 +243,10 @@ def sweep_follow_ups(session: Session, now: datetime) -> int:
     Actions plan the next follow-up as they happen; this is the safety net for warnings whose
     first response was completed without a contact being logged.
     """
-    owes_something = exists().where(Deadline.warning_id == Warning.id, *open_deadline())
+    owes_something = exists().where(Deadline.warning_id == EarlyWarning.id, *open_deadline())
     idle = session.scalars(
-        select(Warning)
-        .where(Warning.status == WarningStatus.OPEN, ~owes_something)
+        select(EarlyWarning)
+        .where(EarlyWarning.status == WarningStatus.OPEN, ~owes_something)
         .limit(BATCH_SIZE)
     ).all()
     policies = active_response_policies(session, {w.institution_id for w in idle})

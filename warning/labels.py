@@ -147,8 +147,8 @@ def concern_report(unit_kind: str, category: str, filed_at: datetime) -> Label:
     return Label(key, {"category": word(CONCERN_WORDS[category]), "date": day(filed_at)})
 
 
-def failed_credits(credits: float) -> Label:
-    return Label(N_("%(credits)s failed credits"), {"credits": f"{credits:g}"})
+def failed_credits(count: float) -> Label:
+    return Label(N_("%(credits)s failed credits"), {"credits": f"{count:g}"})
 
 
 def academic_warning() -> Label:

@@ -96,7 +96,7 @@ class Signal(db.Model):
         return frozenset(f for f in self.flags.split(";") if f)
 
 
-class Warning(db.Model):
+class EarlyWarning(db.Model):
     """The one open case per student (partial unique index), with its level, owner and deadlines."""
 
     __tablename__ = "warning"
@@ -214,7 +214,7 @@ class WarningEvent(db.Model):
     note: Mapped[str | None] = mapped_column(Text)
     signal_id: Mapped[int | None] = mapped_column(ForeignKey("signal.id"))
 
-    warning: Mapped[Warning] = relationship(back_populates="events")
+    warning: Mapped[EarlyWarning] = relationship(back_populates="events")
 
 
 class Deadline(db.Model):
@@ -254,7 +254,7 @@ class Deadline(db.Model):
     # response policies were versioned.
     response_policy_version: Mapped[str | None] = mapped_column(String(40))
 
-    warning: Mapped[Warning] = relationship(back_populates="deadlines")
+    warning: Mapped[EarlyWarning] = relationship(back_populates="deadlines")
 
 
 class Task(db.Model):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, false, or_, select
 
 from campus.models import Caseload, Role, User
-from warning.models import Deadline, OwnerTier, Task, Warning, WarningStatus
+from warning.models import Deadline, EarlyWarning, OwnerTier, Task, WarningStatus
 from warning.policy import Level
 
 DEPARTMENT_ROLES = frozenset({Role.DEPT_COUNSELLOR, Role.DEPT_LEADER})
@@ -35,7 +35,7 @@ LEVEL_RAISERS = STAFF_ROLES
 LEVEL_LOWERERS = SCHOOL_ROLES
 
 
-def holds_for(actor: User, warning: Warning, roles: frozenset[Role]) -> bool:
+def holds_for(actor: User, warning: EarlyWarning, roles: frozenset[Role]) -> bool:
     """Whether `actor` holds one of `roles` over the warning: department roles for their own
     department's warnings, school roles for their school's."""
     for assignment in actor.roles:
@@ -48,20 +48,20 @@ def holds_for(actor: User, warning: Warning, roles: frozenset[Role]) -> bool:
     return False
 
 
-def can_act_on(actor: User, warning: Warning, action: str) -> bool:
+def can_act_on(actor: User, warning: EarlyWarning, action: str) -> bool:
     """Whether `actor`'s role and scope allow `action` on `warning` (its state is checked apart,
     so a closed warning answers "closed", not "forbidden")."""
     return holds_for(actor, warning, ACTION_ROLES[action])
 
 
-def allowed_actions(actor: User, warning: Warning) -> list[str]:
+def allowed_actions(actor: User, warning: EarlyWarning) -> list[str]:
     """The actions `actor` may take on `warning` now: none once it is closed."""
     if warning.status != WarningStatus.OPEN:
         return []
     return [name for name in ACTION_ROLES if can_act_on(actor, warning, name)]
 
 
-def can_override_level(actor: User, warning: Warning, level: int) -> bool:
+def can_override_level(actor: User, warning: EarlyWarning, level: int) -> bool:
     """Whether `actor` may move `warning` to `level`: raising needs department or school staff in
     scope, lowering the school centre."""
     roles = LEVEL_RAISERS if level > warning.level else LEVEL_LOWERERS
@@ -100,14 +100,14 @@ def deadline_clause(user: User) -> ColumnElement[bool]:
     clauses: list[ColumnElement[bool]] = []
     departments = [a.department_id for a in user.assignments(*DEPARTMENT_ROLES)]
     if departments:
-        clauses.append(Warning.department_id.in_(departments))
+        clauses.append(EarlyWarning.department_id.in_(departments))
     if user.has_role(Role.SCHOOL_COUNSELLOR):
         caseload = select(Caseload.student_id).where(Caseload.counsellor_id == user.id)
         clauses.append(
             or_(
-                Warning.level == Level.RED,
+                EarlyWarning.level == Level.RED,
                 Deadline.tier >= OwnerTier.SCHOOL,
-                Warning.student_id.in_(caseload),
+                EarlyWarning.student_id.in_(caseload),
             )
         )
     if user.has_role(Role.DIRECTOR):

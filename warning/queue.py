@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from campus.models import Department, Student, User
 from campus.scope import Capability, institution_ids, student_filter
-from warning.models import Deadline, Signal, Warning, WarningEvent, WarningStatus
+from warning.models import Deadline, EarlyWarning, Signal, WarningEvent, WarningStatus
 
 PAGE_SIZE = 25
 # The total is counted exactly up to this many warnings (or up to the page shown, if further);
@@ -21,9 +21,9 @@ COUNT_CAP = 1000
 # "level" lists open warnings before closed ones when both are shown: the stored status names sort
 # 'OPEN' after 'CLOSED', so descending puts them first, in the order of `ix_warning_queue`.
 SORTS = {
-    "level": (Warning.status.desc(), Warning.level.desc(), Warning.opened_at.asc()),
-    "opened": (Warning.opened_at.desc(),),
-    "oldest": (Warning.opened_at.asc(),),
+    "level": (EarlyWarning.status.desc(), EarlyWarning.level.desc(), EarlyWarning.opened_at.asc()),
+    "opened": (EarlyWarning.opened_at.desc(),),
+    "oldest": (EarlyWarning.opened_at.asc(),),
     "name": (Student.name.asc(),),
 }
 
@@ -40,7 +40,7 @@ class QueueFilter:
 
 @dataclass
 class QueuePage:
-    rows: list[tuple[Warning, Student, str, bool]] = field(default_factory=list)
+    rows: list[tuple[EarlyWarning, Student, str, bool]] = field(default_factory=list)
     total: int = 0
     more: bool = False  # there are more than `total` warnings: the count stopped at its cap
 
@@ -52,7 +52,7 @@ def _missed(now: datetime):
 
 
 def _overdue(now: datetime):
-    return exists().where(Deadline.warning_id == Warning.id, _missed(now))
+    return exists().where(Deadline.warning_id == EarlyWarning.id, _missed(now))
 
 
 def queue(session: Session, user: User, flt: QueueFilter, now: datetime) -> QueuePage:
@@ -63,13 +63,13 @@ def queue(session: Session, user: User, flt: QueueFilter, now: datetime) -> Queu
     `ix_warning_queue`, and "overdue" is looked up for the page's rows only.
     """
     cap = max(COUNT_CAP, flt.page * PAGE_SIZE)
-    narrow = _filtered(select(Warning.id), user, flt, now).limit(cap + 1)
+    narrow = _filtered(select(EarlyWarning.id), user, flt, now).limit(cap + 1)
     total = session.scalar(select(func.count()).select_from(narrow.subquery())) or 0
     order = SORTS.get(flt.sort, SORTS["level"])
     rows = session.execute(
-        _filtered(select(Warning, Student, Department.name), user, flt, now)
-        .join(Department, Department.id == Warning.department_id)
-        .order_by(*order, Warning.id)
+        _filtered(select(EarlyWarning, Student, Department.name), user, flt, now)
+        .join(Department, Department.id == EarlyWarning.department_id)
+        .order_by(*order, EarlyWarning.id)
         .limit(PAGE_SIZE)
         .offset((flt.page - 1) * PAGE_SIZE)
     ).all()
@@ -80,18 +80,18 @@ def queue(session: Session, user: User, flt: QueueFilter, now: datetime) -> Queu
 
 def _filtered(query, user: User, flt: QueueFilter, now: datetime):
     """`query` joined to the student and narrowed to the viewer's scope and the filter."""
-    query = query.join(Student, Student.id == Warning.student_id).where(
+    query = query.join(Student, Student.id == EarlyWarning.student_id).where(
         student_filter(user, Capability.WARNING),
         # Implied by the scope (a warning is in its student's institution); stated on the
         # warning too so the planner can walk ix_warning_queue in the page's order.
-        Warning.institution_id.in_(institution_ids(user)),
+        EarlyWarning.institution_id.in_(institution_ids(user)),
     )
     if flt.status in (WarningStatus.OPEN.value, WarningStatus.CLOSED.value):
-        query = query.where(Warning.status == flt.status)
+        query = query.where(EarlyWarning.status == flt.status)
     if flt.level is not None:
-        query = query.where(Warning.level == flt.level)
+        query = query.where(EarlyWarning.level == flt.level)
     if flt.department_id is not None:
-        query = query.where(Warning.department_id == flt.department_id)
+        query = query.where(EarlyWarning.department_id == flt.department_id)
     if flt.overdue:
         query = query.where(_overdue(now))
     return query
@@ -134,17 +134,19 @@ def timeline(session: Session, student: Student) -> list[TimelineEntry]:
     signals = session.scalars(select(Signal).where(Signal.student_id == student.id)).all()
     events = session.scalars(
         select(WarningEvent)
-        .join(Warning, Warning.id == WarningEvent.warning_id)
-        .where(Warning.student_id == student.id, WarningEvent.kind != "signal_attached")
+        .join(EarlyWarning, EarlyWarning.id == WarningEvent.warning_id)
+        .where(EarlyWarning.student_id == student.id, WarningEvent.kind != "signal_attached")
     ).all()
     entries = [TimelineEntry(s.observed_at, "signal", signal=s) for s in signals]
     entries += [TimelineEntry(e.at, e.kind, event=e) for e in events]
     return sorted(entries, key=lambda e: e.at, reverse=True)
 
 
-def warnings_of(session: Session, student: Student) -> list[Warning]:
+def warnings_of(session: Session, student: Student) -> list[EarlyWarning]:
     return list(
         session.scalars(
-            select(Warning).where(Warning.student_id == student.id).order_by(Warning.opened_at)
+            select(EarlyWarning)
+            .where(EarlyWarning.student_id == student.id)
+            .order_by(EarlyWarning.opened_at)
         )
     )

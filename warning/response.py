@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from campus.i18n import N_
 from campus.models import Role, RoleAssignment, Student, User
 from campus.notifications import notify, notify_many
-from warning.models import Deadline, OwnerTier, Task, Warning
+from warning.models import Deadline, EarlyWarning, OwnerTier, Task
 from warning.policy import Level
 from warning.response_policy import (
     ResponsePolicy,
@@ -46,7 +46,7 @@ NOTIFICATION_TEXT = {
 }
 
 
-def follow_up_every(session: Session, warning: Warning) -> timedelta:
+def follow_up_every(session: Session, warning: EarlyWarning) -> timedelta:
     """The follow-up cadence of `warning`'s level under its own institution's active policy."""
     policy = active_response_policy(session, warning.institution_id)
     return policy.for_level(warning.level).follow_up_every
@@ -58,7 +58,7 @@ def first_response_levels() -> dict[str, Level]:
 
 
 def plan_response(
-    session: Session, warning: Warning, previous_level: int | None, now: datetime
+    session: Session, warning: EarlyWarning, previous_level: int | None, now: datetime
 ) -> None:
     """Set the owner and deadlines for a warning whose level was just set or changed.
 
@@ -88,7 +88,7 @@ def plan_response(
         )
 
 
-def supersede_open(session: Session, warning: Warning, now: datetime) -> None:
+def supersede_open(session: Session, warning: EarlyWarning, now: datetime) -> None:
     """End what is still owed on `warning` (level change or closure): deadlines and peer tasks."""
     session.execute(
         update(Deadline)
@@ -112,7 +112,7 @@ def supersede_open(session: Session, warning: Warning, now: datetime) -> None:
 
 def add_deadline(
     session: Session,
-    warning: Warning,
+    warning: EarlyWarning,
     kind: str,
     tier: OwnerTier | int,
     due_at: datetime,
@@ -134,7 +134,7 @@ def add_deadline(
 
 
 def add_peer_tasks(
-    session: Session, warning: Warning, kind: str, due_at: datetime, created_by: User | None
+    session: Session, warning: EarlyWarning, kind: str, due_at: datetime, created_by: User | None
 ) -> list[Task]:
     """Tasks for the class committee and the dorm informant, worded without clinical detail.
 
@@ -174,7 +174,7 @@ def add_peer_tasks(
 
 
 def owners(
-    session: Session, warning: Warning, tier: OwnerTier | int, *, leaders_only: bool = False
+    session: Session, warning: EarlyWarning, tier: OwnerTier | int, *, leaders_only: bool = False
 ) -> list[int]:
     """The users who hold `tier` for this warning's student, by role assignment."""
     return owners_many(session, [warning], tier, leaders_only=leaders_only)[warning.id]
@@ -182,7 +182,7 @@ def owners(
 
 def owners_many(
     session: Session,
-    warnings: Iterable[Warning],
+    warnings: Iterable[EarlyWarning],
     tier: OwnerTier | int,
     *,
     leaders_only: bool = False,
@@ -233,7 +233,7 @@ _TIER_COLUMN = {
 
 
 def _unit_of(
-    session: Session, warnings: list[Warning], tier: OwnerTier
+    session: Session, warnings: list[EarlyWarning], tier: OwnerTier
 ) -> dict[int, tuple[int, int | None] | None]:
     """warning id -> (institution, unit id) whose holders own `tier`; None when the student has
     no such unit (no dorm room)."""
@@ -253,21 +253,21 @@ def _present(column) -> list:
     return [] if column is None else [column]
 
 
-def students_of(session: Session, warnings: Iterable[Warning]) -> dict[int, Student]:
+def students_of(session: Session, warnings: Iterable[EarlyWarning]) -> dict[int, Student]:
     """The warnings' students by id, in one query; they stay in the session's identity map, so
     a later `session.get(Student, id)` in the same unit of work costs no round trip."""
     ids = {w.student_id for w in warnings}
     return {s.id: s for s in session.scalars(select(Student).where(Student.id.in_(ids)))}
 
 
-def notify_tier(session: Session, warning: Warning, tier: OwnerTier | int) -> None:
+def notify_tier(session: Session, warning: EarlyWarning, tier: OwnerTier | int) -> None:
     notify_tiers(session, [(warning, tier)])
 
 
-def notify_tiers(session: Session, pairs: Iterable[tuple[Warning, OwnerTier | int]]) -> None:
+def notify_tiers(session: Session, pairs: Iterable[tuple[EarlyWarning, OwnerTier | int]]) -> None:
     """Tell the holders of each (warning, tier) that the warning needs them, in one batch:
     one owner lookup per tier and one write of every note."""
-    by_tier: dict[OwnerTier, list[Warning]] = {}
+    by_tier: dict[OwnerTier, list[EarlyWarning]] = {}
     order = []
     for warning, tier in pairs:
         by_tier.setdefault(OwnerTier(tier), []).append(warning)
@@ -279,7 +279,7 @@ def notify_tiers(session: Session, pairs: Iterable[tuple[Warning, OwnerTier | in
     )
 
 
-def meet(session: Session, warning: Warning, kinds: Iterable[str], now: datetime) -> int:
+def meet(session: Session, warning: EarlyWarning, kinds: Iterable[str], now: datetime) -> int:
     """Mark the warning's open deadlines of `kinds` met; returns how many."""
     return session.execute(
         update(Deadline)
@@ -295,7 +295,9 @@ def meet(session: Session, warning: Warning, kinds: Iterable[str], now: datetime
     ).rowcount
 
 
-def plan_follow_up(session: Session, warning: Warning, due_at: datetime, now: datetime) -> Deadline:
+def plan_follow_up(
+    session: Session, warning: EarlyWarning, due_at: datetime, now: datetime
+) -> Deadline:
     """Replace the warning's pending follow-up with one due at `due_at`, owed by the tier that
     owns the level's routine follow-up (class for blue, department for yellow, school for red)."""
     session.execute(

@@ -25,7 +25,7 @@ from campus.extensions import db
 from campus.i18n import shown
 from campus.scope import Capability, student_filter
 from warning import actions, escalation, permissions, task_texts
-from warning.models import OwnerTier, Task, Warning, WarningStatus
+from warning.models import EarlyWarning, OwnerTier, Task, WarningStatus
 from warning.response_forms import ACTION_FORMS, TaskDoneForm, VersionedForm
 
 bp = Blueprint("response", __name__)
@@ -46,7 +46,7 @@ def init_app(app: Flask) -> None:
     scheduler.register_sweep(app, "warning.missing_reports", escalation.sweep_missing_reports)
 
 
-def warning_action_forms(warning: Warning) -> list[tuple[str, object]]:
+def warning_action_forms(warning: EarlyWarning) -> list[tuple[str, object]]:
     """The action forms the signed-in user may use on `warning`, each carrying its version."""
     allowed = permissions.allowed_actions(current_user, warning)
     return [
@@ -88,12 +88,12 @@ def task_text(task: Task) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
-def _warning_or_404(warning_id: int) -> Warning:
+def _warning_or_404(warning_id: int) -> EarlyWarning:
     """The warning if its student is in the viewer's WARNING scope; 404 (audited) otherwise."""
     return load_or_404(
         db.session,
         current_user,
-        Warning,
+        EarlyWarning,
         warning_id,
         student_filter(current_user, Capability.WARNING),
         action="act",
@@ -111,7 +111,7 @@ class ActionView:
     (besides the actor, the warning, its version as seen and "now")."""
 
     form: type[VersionedForm]
-    run: Callable[..., Warning]
+    run: Callable[..., EarlyWarning]
     fields: Callable[[Any, datetime], dict[str, object]] = lambda form, now: {}
 
 
@@ -159,7 +159,7 @@ ACTIONS: dict[str, ActionView] = {
 }
 
 
-def _perform(name: str, form: VersionedForm, warning: Warning, now: datetime) -> None:
+def _perform(name: str, form: VersionedForm, warning: EarlyWarning, now: datetime) -> None:
     view = ACTIONS[name]
     view.run(db.session, current_user, warning, form.version.data, now, **view.fields(form, now))
 
@@ -193,7 +193,7 @@ def act(warning_id: int, name: str):
     return redirect(url_for("warning.student", student_id=warning.student_id))
 
 
-def _action_page(warning: Warning, name: str, form, message: str | None = None):
+def _action_page(warning: EarlyWarning, name: str, form, message: str | None = None):
     return render_template(
         "response/action.html", warning=warning, name=name, form=form, message=message
     )

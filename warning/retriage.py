@@ -23,12 +23,12 @@ from campus.models import Department, EnrolmentStatus, Institution, Student, Use
 from warning import batch_triage, escalation, response_policy, services
 from warning.models import (
     Deadline,
+    EarlyWarning,
     OwnerTier,
     PolicyKind,
     PolicyStatus,
     PolicyVersion,
     Signal,
-    Warning,
     WarningStatus,
 )
 from warning.policy import (
@@ -72,9 +72,12 @@ def signals_frame(session: Session, institution_id: int) -> pd.DataFrame:
 def closed_before(session: Session, institution_id: int) -> pd.Series:
     """Each student's last warning closure (signals observed before it are resolved)."""
     rows = session.execute(
-        select(Warning.student_id, func.max(Warning.closed_at))
-        .where(Warning.institution_id == institution_id, Warning.status == WarningStatus.CLOSED)
-        .group_by(Warning.student_id)
+        select(EarlyWarning.student_id, func.max(EarlyWarning.closed_at))
+        .where(
+            EarlyWarning.institution_id == institution_id,
+            EarlyWarning.status == WarningStatus.CLOSED,
+        )
+        .group_by(EarlyWarning.student_id)
     ).all()
     return pd.Series({sid: at for sid, at in rows}, dtype="datetime64[ns]")
 
@@ -104,8 +107,9 @@ def _retriage_institution(session: Session, now: datetime, institution_id: int) 
     )
     open_levels = dict(
         session.execute(
-            select(Warning.student_id, Warning.computed_level).where(
-                Warning.institution_id == institution_id, Warning.status == WarningStatus.OPEN
+            select(EarlyWarning.student_id, EarlyWarning.computed_level).where(
+                EarlyWarning.institution_id == institution_id,
+                EarlyWarning.status == WarningStatus.OPEN,
             )
         ).all()
     )
@@ -336,18 +340,23 @@ def simulate_response(
     """Per department and level, the open warnings whose owner tier the draft changes and the open
     deadlines whose window it changes (they would be set so from activation on); no writes."""
     active = response_policy.active_response_policy(session, institution_id)
-    open_warning = (Warning.institution_id == institution_id, Warning.status == WarningStatus.OPEN)
+    open_warning = (
+        EarlyWarning.institution_id == institution_id,
+        EarlyWarning.status == WarningStatus.OPEN,
+    )
     warnings = session.execute(
-        select(Warning.department_id, Warning.level, func.count(Warning.id))
+        select(EarlyWarning.department_id, EarlyWarning.level, func.count(EarlyWarning.id))
         .where(*open_warning)
-        .group_by(Warning.department_id, Warning.level)
+        .group_by(EarlyWarning.department_id, EarlyWarning.level)
     ).all()
     changed: dict[tuple[int, int], int] = {}
     for department_id, level, kind, count in session.execute(
-        select(Warning.department_id, Warning.level, Deadline.kind, func.count(Deadline.id))
-        .join(Warning, Warning.id == Deadline.warning_id)
+        select(
+            EarlyWarning.department_id, EarlyWarning.level, Deadline.kind, func.count(Deadline.id)
+        )
+        .join(EarlyWarning, EarlyWarning.id == Deadline.warning_id)
         .where(*open_warning, *escalation.open_deadline())
-        .group_by(Warning.department_id, Warning.level, Deadline.kind)
+        .group_by(EarlyWarning.department_id, EarlyWarning.level, Deadline.kind)
     ):
         if active.for_level(level).window(kind) != draft.for_level(level).window(kind):
             changed[department_id, level] = changed.get((department_id, level), 0) + count

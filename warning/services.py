@@ -37,13 +37,13 @@ from warning import labels, permissions, queue, response
 from warning.labels import Label
 from warning.models import (
     ConcernReport,
+    EarlyWarning,
     OwnerTier,
     PolicyKind,
     PolicyStatus,
     PolicyVersion,
     Signal,
     SignalSource,
-    Warning,
     WarningEvent,
     WarningStatus,
     WeeklyReport,
@@ -240,11 +240,11 @@ def screening_label(
 # --------------------------------------------------------------------------------------------------
 
 
-def open_warning(session: Session, student_id: int) -> Warning | None:
+def open_warning(session: Session, student_id: int) -> EarlyWarning | None:
     """The student's open warning, if any (there is at most one)."""
     return session.scalar(
-        select(Warning).where(
-            Warning.student_id == student_id, Warning.status == WarningStatus.OPEN
+        select(EarlyWarning).where(
+            EarlyWarning.student_id == student_id, EarlyWarning.status == WarningStatus.OPEN
         )
     )
 
@@ -266,8 +266,8 @@ def evidence_of(signal: Signal) -> SignalEvidence:
 def last_closed_at(session: Session, student_id: int) -> datetime | None:
     """When the student's last warning was closed: signals observed before it are resolved."""
     return session.scalar(
-        select(func.max(Warning.closed_at)).where(
-            Warning.student_id == student_id, Warning.status == WarningStatus.CLOSED
+        select(func.max(EarlyWarning.closed_at)).where(
+            EarlyWarning.student_id == student_id, EarlyWarning.status == WarningStatus.CLOSED
         )
     )
 
@@ -288,7 +288,7 @@ def current_triage(
     )
 
 
-def _override_of(warning: Warning | None) -> Override | None:
+def _override_of(warning: EarlyWarning | None) -> Override | None:
     if warning is None or warning.override_level is None:
         return None
     return Override(
@@ -303,7 +303,7 @@ def _override_of(warning: Warning | None) -> Override | None:
 class Outcome:
     """What a re-triage did to the student's warning."""
 
-    warning: Warning | None
+    warning: EarlyWarning | None
     opened: bool = False
     previous_level: int | None = None
 
@@ -340,9 +340,9 @@ def retriage_student(
 
 def _open(
     session: Session, student: Student, tri: Triage, now: datetime, actor: User | None
-) -> tuple[Warning, bool]:
+) -> tuple[EarlyWarning, bool]:
     """Open the student's warning; a concurrent opener wins the unique index and we join it."""
-    warning = Warning(
+    warning = EarlyWarning(
         student_id=student.id,
         institution_id=student.institution_id,
         department_id=student.department_id,
@@ -380,7 +380,7 @@ def _open(
 
 def _apply(
     session: Session,
-    warning: Warning,
+    warning: EarlyWarning,
     tri: Triage,
     now: datetime,
     actor: User | None,
@@ -423,7 +423,7 @@ def _apply(
 
 def _attach(
     session: Session,
-    warning: Warning,
+    warning: EarlyWarning,
     signal: Signal | None,
     actor: User | None,
     now: datetime,
@@ -456,7 +456,7 @@ def reason_text(tri: Triage) -> str:
     return text[:REASON_LENGTH]
 
 
-def _set_reason(warning: Warning, text: str, label: Label | None) -> None:
+def _set_reason(warning: EarlyWarning, text: str, label: Label | None) -> None:
     """Store the English reason, and its message id only when it says exactly the same thing:
     a reason the policy worded differently (or that was cut short) is shown in English."""
     warning.reason = text
@@ -465,7 +465,7 @@ def _set_reason(warning: Warning, text: str, label: Label | None) -> None:
     warning.reason_params = label.params if same else None
 
 
-def reason_label(session: Session, tri: Triage, warning: Warning | None) -> Label | None:
+def reason_label(session: Session, tri: Triage, warning: EarlyWarning | None) -> Label | None:
     """``reason_text`` as a message id and parameters; None for a reason it cannot word."""
     level = labels.level_word(tri.level.code)
     if not tri.reasons:
@@ -475,7 +475,7 @@ def reason_label(session: Session, tri: Triage, warning: Warning | None) -> Labe
 
 
 def _reason_of(
-    session: Session, tri: Triage, reason: Reason, warning: Warning | None
+    session: Session, tri: Triage, reason: Reason, warning: EarlyWarning | None
 ) -> Label | None:
     level = labels.level_word(reason.level.code)
     key = reason.text_key
@@ -532,7 +532,7 @@ def _aggregate_reason(session: Session, reason: Reason, level: dict, rule_key: s
     )
 
 
-def _override_reason(tri: Triage, key: str, level: dict, warning: Warning) -> Label | None:
+def _override_reason(tri: Triage, key: str, level: dict, warning: EarlyWarning) -> Label | None:
     if warning.override_at is None:
         return None
     template = labels.OVERRIDE_REASON if key == "triage.override" else labels.OVERRIDE_LAPSED_REASON
@@ -553,7 +553,7 @@ def _override_reason(tri: Triage, key: str, level: dict, warning: Warning) -> La
 # --------------------------------------------------------------------------------------------------
 
 
-def check_override(actor: User, warning: Warning, level: int, reason: str) -> str:
+def check_override(actor: User, warning: EarlyWarning, level: int, reason: str) -> str:
     """The override's reason, cleaned, if `actor` may set `warning` to `level`; raises
     `OverrideError` saying why not otherwise. Writes nothing."""
     reason = (reason or "").strip()
@@ -571,12 +571,12 @@ def check_override(actor: User, warning: Warning, level: int, reason: str) -> st
 def override_level(
     session: Session,
     *,
-    warning: Warning,
+    warning: EarlyWarning,
     actor: User,
     level: int,
     reason: str,
     now: datetime,
-) -> Warning:
+) -> EarlyWarning:
     """Set the warning's level by hand with a reason; audited and on the timeline. Commits.
 
     The override holds until newer evidence decides a higher level (the policy lapses it then).
@@ -588,7 +588,7 @@ def override_level(
 
 
 def do_override_level(
-    session: Session, *, warning: Warning, actor: User, level: int, reason: str, now: datetime
+    session: Session, *, warning: EarlyWarning, actor: User, level: int, reason: str, now: datetime
 ) -> None:
     """Apply an override `check_override` allowed: level, reason, timeline, audit and the response
     plan, in the caller's unit of work (does not commit)."""

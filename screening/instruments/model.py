@@ -29,7 +29,7 @@ class UnknownInstrument(LookupError):
 class Text:
     """A text in every supported locale."""
 
-    zh_CN: str
+    zh_CN: str  # noqa: N815 -- the locale code, as the instrument YAML files spell it
     en: str
 
     def get(self, locale: str) -> str:

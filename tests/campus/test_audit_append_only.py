@@ -31,7 +31,6 @@ def row(app) -> AuditEvent:
 def test_a_bulk_orm_rewrite_of_audit_rows_is_refused_and_changes_nothing(row, statement):
     with pytest.raises(DBAPIError, match="append-only"):
         db.session.execute(statement)
-        db.session.commit()
     db.session.rollback()
     assert db.session.execute(select(AuditEvent.id, AuditEvent.detail)).all() == [(row.id, "kept")]
 

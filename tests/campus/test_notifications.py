@@ -126,7 +126,8 @@ def test_inbox_lists_notes_counts_unread_in_the_nav_and_marks_read(login, people
     assert "Inbox (1)" in page
     note = db.session.scalar(select(Notification).where(Notification.user_id == user.id))
     response = client.post(f"/inbox/{note.id}/read")
-    assert response.status_code == 302 and response.location.endswith("/tasks")
+    assert response.status_code == 302
+    assert response.location.endswith("/tasks")
     assert "Inbox (1)" not in client.get("/inbox/").get_data(as_text=True)
 
 

@@ -46,10 +46,14 @@ def test_clean_file_imports_students_with_accounts_and_units(school):
     report = roster.import_roster(
         db.session, inst, admin, _frame(HEADER + GOOD), create_units=True, today=TODAY
     )
-    assert report.imported and report.created == 2 and not report.errors
+    assert report.imported
+    assert report.created == 2
+    assert not report.errors
     student = db.session.scalar(select(Student).where(Student.student_number == "2026001"))
-    assert student.room.label == "1栋-101" and student.gender == "M"
-    assert student.user.has_role(Role.STUDENT) and student.user.password_hash is None
+    assert student.room.label == "1栋-101"
+    assert student.gender == "M"
+    assert student.user.has_role(Role.STUDENT)
+    assert student.user.password_hash is None
 
 
 def test_reimport_updates_instead_of_duplicating(school):
@@ -61,7 +65,8 @@ def test_reimport_updates_instead_of_duplicating(school):
     report = roster.import_roster(
         db.session, inst, admin, _frame(HEADER + changed), create_units=True, today=TODAY
     )
-    assert report.updated == 2 and report.created == 0
+    assert report.updated == 2
+    assert report.created == 0
     assert _count(Student) == 2
     assert (
         db.session.scalar(select(Student.name).where(Student.student_number == "2026001"))
@@ -94,8 +99,10 @@ def test_broken_file_reports_every_bad_row_and_imports_nothing(school):
     assert any("unknown class" in r for r in by_line[5])
     assert any("also on line(s) 6" in r for r in by_line[2])
     assert any("also on line(s) 2" in r for r in by_line[6])
-    assert any("gender" in r for r in by_line[7]) and any("grade" in r for r in by_line[7])
-    assert _count(Student) == 0 and _count(User) == users_before
+    assert any("gender" in r for r in by_line[7])
+    assert any("grade" in r for r in by_line[7])
+    assert _count(Student) == 0
+    assert _count(User) == users_before
 
 
 def test_clean_rows_only_imports_the_good_rows_when_asked(school):
@@ -104,7 +111,9 @@ def test_clean_rows_only_imports_the_good_rows_when_asked(school):
     report = roster.import_roster(
         db.session, inst, admin, _frame(text), create_units=True, clean_rows_only=True, today=TODAY
     )
-    assert report.imported and report.created == 2 and len(report.errors) == 1
+    assert report.imported
+    assert report.created == 2
+    assert len(report.errors) == 1
     assert _count(Student) == 2
 
 
@@ -114,7 +123,8 @@ def test_class_of_another_department_is_refused_even_when_creating_units(school)
     report = roster.import_roster(
         db.session, inst, admin, _frame(text), create_units=True, today=TODAY
     )
-    assert not report.imported and "belongs to 计算机学院" in report.errors[0].reason
+    assert not report.imported
+    assert "belongs to 计算机学院" in report.errors[0].reason
     assert _count(ClassGroup) == 1
 
 
@@ -145,7 +155,8 @@ def test_upload_page_shows_every_problem_and_imports_nothing(login, school):
     )
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "2007-13-45" in page and "不存在班" in page
+    assert "2007-13-45" in page
+    assert "不存在班" in page
     assert _count(Student) == 0
 
 
@@ -156,4 +167,5 @@ def test_cli_import_exits_non_zero_on_a_broken_file(app, school, tmp_path):
     )
     result = app.test_cli_runner().invoke(args=["campus", "import-roster", "XJU", str(path)])
     assert result.exit_code == 2
-    assert "line 2" in result.output and "nothing imported" in result.output
+    assert "line 2" in result.output
+    assert "nothing imported" in result.output

@@ -58,7 +58,8 @@ def test_non_admin_gets_403_on_admin_pages(login, two_admins):
 def test_anonymous_is_sent_to_sign_in(client, two_admins):
     for url in ("/students", "/admin/users"):
         response = client.get(url)
-        assert response.status_code == 302 and "/login" in response.headers["Location"]
+        assert response.status_code == 302
+        assert "/login" in response.headers["Location"]
 
 
 def test_break_glass_on_a_forged_student_id_is_404_and_audited_as_denied(login, campus):

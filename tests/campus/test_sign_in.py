@@ -33,7 +33,8 @@ def test_wrong_password_is_refused_and_audited(client, counsellor):
         as_text=True
     )
     row = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "sign_in"))
-    assert row.outcome == "denied" and row.actor_id == counsellor.id
+    assert row.outcome == "denied"
+    assert row.actor_id == counsellor.id
 
 
 def test_sign_in_with_institution_code_in_lower_case_works(client, counsellor):
@@ -81,7 +82,8 @@ def test_login_is_throttled_per_account(app, counsellor):
             ).status_code
             for i in range(7)
         ]
-        assert codes[:5] == [401] * 5 and codes[5] == 429
+        assert codes[:5] == [401] * 5
+        assert codes[5] == 429
         # The right password is refused too while the account is throttled.
         assert sign_in(client, counsellor).status_code == 429
     finally:
@@ -121,7 +123,8 @@ def test_security_headers_and_cookie_flags(client, counsellor):
     assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     cookie = response.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
 
 
 def test_language_switch_shows_english_then_chinese(client, counsellor):

@@ -117,13 +117,15 @@ def test_signed_in_pages_exports_and_one_time_passwords_are_never_cached(app, ca
     office = app.test_client()
     sign_in(office, admin)
     export = office.get("/referrals/closure/export.csv?first=2026-01-01&last=2026-12-31")
-    assert export.status_code == 200 and export.headers["Cache-Control"] == "no-store"
+    assert export.status_code == 200
+    assert export.headers["Cache-Control"] == "no-store"
     response = office.post(f"/admin/users/{counsellor.id}/password")
     assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_static_assets_stay_cacheable(client):
     response = client.get("/static/app.css")
+    response.close()  # a static file is streamed from disk
     assert response.status_code == 200
     assert "no-store" not in response.headers.get("Cache-Control", "")
 

@@ -11,6 +11,8 @@ from datetime import date
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from campus import roster
 from campus.extensions import db
@@ -46,10 +48,13 @@ def _xlsx(text: str) -> bytes:
 
 
 def _post_roster(client, name: str, payload: bytes):
+    # Encoded in memory: the test client would spool a large body to a temporary file it
+    # never closes when the app refuses the body unread.
+    boundary, body = encode_multipart(
+        {"file": FileStorage(io.BytesIO(payload), name), "create_units": "y"}
+    )
     return client.post(
-        "/admin/roster",
-        data={"file": (io.BytesIO(payload), name), "create_units": "y"},
-        content_type="multipart/form-data",
+        "/admin/roster", data=body, content_type=f"multipart/form-data; boundary={boundary}"
     )
 
 

@@ -24,7 +24,7 @@ from campus.models import Student
 from referrals.models import Referral, ReferralStatus
 from screening.models import CampaignAssignment
 from tests.e2e.conftest import PHONE, World, kpi_rows
-from warning.models import Task, Warning, WarningStatus
+from warning.models import EarlyWarning, Task, WarningStatus
 
 pytestmark = pytest.mark.e2e
 
@@ -83,10 +83,11 @@ def test_freshman_answering_item_9_several_days_sees_crisis_resources_at_once(
             .where(Student.student_number == world.student_number)
         )
         warning = db.session.scalar(
-            select(Warning).where(Warning.student_id == assignment.student_id)
+            select(EarlyWarning).where(EarlyWarning.student_id == assignment.student_id)
         )
         assert assignment.completed_at is not None
-        assert warning.level == 3 and warning.status == WarningStatus.OPEN
+        assert warning.level == 3
+        assert warning.status == WarningStatus.OPEN
         world.assignment_id, world.warning_id = assignment.id, warning.id
         db.session.remove()
 
@@ -119,7 +120,7 @@ def test_counsellor_works_the_red_warning_and_the_class_committee_sees_only_the_
     assert committee.locator("main .level").count() == 0
     world.shot(committee, "2-committee-tasks-phone")
     with live_app.app_context():
-        warning = db.session.get(Warning, world.warning_id)
+        warning = db.session.get(EarlyWarning, world.warning_id)
         assert warning.acknowledged_at is not None
         tasks = db.session.scalars(select(Task).where(Task.warning_id == warning.id)).all()
         assert tasks, "the peer watch creates tasks for class and dorm"
@@ -216,8 +217,9 @@ def test_green_channel_referral_leave_and_return_are_followed_until_closed(
     )
     with live_app.app_context():
         referral = db.session.get(Referral, world.referral_id)
-        warning = db.session.get(Warning, world.warning_id)
-        assert referral.status == ReferralStatus.CLOSED and referral.green_channel
+        warning = db.session.get(EarlyWarning, world.warning_id)
+        assert referral.status == ReferralStatus.CLOSED
+        assert referral.green_channel
         assert warning.status == WarningStatus.CLOSED
         db.session.remove()
 
@@ -231,7 +233,7 @@ def _sign_in_again(world: World, who: str, path: str) -> Page:
 
 def _student_id(live_app: Flask, world: World) -> int:
     with live_app.app_context():
-        student_id = db.session.get(Warning, world.warning_id).student_id
+        student_id = db.session.get(EarlyWarning, world.warning_id).student_id
         db.session.remove()
     return student_id
 
@@ -268,7 +270,8 @@ def test_administrator_sees_the_kpis_move_and_exports_them(world: World):
     assert (before["crisis"][2], after["crisis"][2]) == ("0", "1")
     assert before["referrals"][2:5] == ["0", "0", "—"]
     assert after["referrals"][2:5] == ["1", "1", "100.0%"]
-    assert before["screening"][3] == "0" and after["screening"][3] == "1"
+    assert before["screening"][3] == "0"
+    assert after["screening"][3] == "1"
 
     with page.expect_download() as download:
         page.locator("#kpi-referrals a[href*='.csv']").click()

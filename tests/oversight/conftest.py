@@ -12,7 +12,7 @@ from campus.extensions import db
 from campus.models import Institution, Role, Student, User
 from referrals.models import ConsentBy, Referral, ReferralStatus, Urgency
 from screening.models import Campaign, CampaignAssignment
-from warning.models import Deadline, Warning, WarningEvent, WeeklyReport
+from warning.models import Deadline, EarlyWarning, WarningEvent, WeeklyReport
 
 SEPT = datetime(2026, 9, 1)
 
@@ -21,7 +21,7 @@ SEPT = datetime(2026, 9, 1)
 class University:
     institution: Institution
     students: list[Student] = field(default_factory=list)
-    warnings: list[Warning] = field(default_factory=list)
+    warnings: list[EarlyWarning] = field(default_factory=list)
     referrals: list[Referral] = field(default_factory=list)
     admin: User | None = None
     director: User | None = None
@@ -36,8 +36,8 @@ class World:
     dept_counsellor: User
 
 
-def add_warning(student: Student, level: int, opened_at: datetime, **extra) -> Warning:
-    warning = Warning(
+def add_warning(student: Student, level: int, opened_at: datetime, **extra) -> EarlyWarning:
+    warning = EarlyWarning(
         student_id=student.id,
         institution_id=student.institution_id,
         department_id=student.department_id,

@@ -19,7 +19,7 @@ from campus.models import ClassGroup, DormRoom, RoleAssignment, Student
 from oversight import drill, kpis
 from referrals.models import LeaveOfAbsence, Referral
 from screening.models import Campaign, CampaignAssignment
-from warning.models import PolicyVersion, Task, Warning
+from warning.models import EarlyWarning, PolicyVersion, Task
 
 # Pages about the auditor themselves or aggregates only.
 MAY_ANSWER = {
@@ -47,7 +47,7 @@ def _ids(model) -> list[int]:
 def _candidates() -> dict[str, list[object]]:
     return {
         "student_id": _ids(Student),
-        "warning_id": _ids(Warning),
+        "warning_id": _ids(EarlyWarning),
         "referral_id": _ids(Referral),
         "campaign_id": _ids(Campaign),
         "assignment_id": sorted(set(_ids(CampaignAssignment)) | set(_ids(RoleAssignment))),

@@ -14,7 +14,7 @@ from campus.models import Caseload, Hospital, Role, Student, User
 from referrals import services
 from referrals.models import AssessmentOutcome, ConsentBy, Referral, ReferralStatus, Urgency
 from referrals.services import Change, NewReferral, ReferralSettings
-from warning.models import Warning
+from warning.models import EarlyWarning
 
 S = ReferralStatus
 SETTINGS = ReferralSettings()
@@ -25,7 +25,7 @@ class World:
     institution: object
     department: object
     student: Student
-    warning: Warning
+    warning: EarlyWarning
     hospital: Hospital
     other_hospital: Hospital
     counsellor: User
@@ -38,8 +38,8 @@ class World:
     informant: User
 
 
-def make_warning(student: Student) -> Warning:
-    warning = Warning(
+def make_warning(student: Student) -> EarlyWarning:
+    warning = EarlyWarning(
         student_id=student.id,
         institution_id=student.institution_id,
         department_id=student.department_id,

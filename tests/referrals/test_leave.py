@@ -106,7 +106,8 @@ def test_plan_item_for_a_dorm_informant_carries_fixed_non_clinical_wording(world
     task = db.session.scalar(select(Task).where(Task.assignee_user_id == world.informant.id))
     assert task.id == item.task_id
     assert task.text == rules.PEER_TASK_TEXT[PlanSection.DAILY_LIFE] % {"name": world.student.name}
-    assert "eating disorder" not in task.text and "CANARY-STATEMENT" not in task.text
+    assert "eating disorder" not in task.text
+    assert "CANARY-STATEMENT" not in task.text
     assert item.text == "Watch for relapse of the eating disorder at meals"
 
 
@@ -213,7 +214,8 @@ def test_the_leave_list_is_an_audited_read(world, login):
     page = login(world.counsellor).get("/referrals/leave").get_data(as_text=True)
     assert world.student.name in page
     (row,) = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "leave_list")).all()
-    assert row.detail == "rows=1" and row.student_id == world.student.id
+    assert row.detail == "rows=1"
+    assert row.student_id == world.student.id
 
 
 def test_a_statement_received_today_in_shanghai_is_accepted_before_utc_midnight(world, login):

@@ -90,7 +90,8 @@ def test_closure_by_department(annotated):
     assert a["closure_rate"] == pytest.approx(0.75)
     assert (a["median_days"], a["p90_days"]) == (pytest.approx(20), pytest.approx(28))
     assert (b["due"], b["closed"], b["stalled"], b["overdue"]) == (2, 0, 1, 1)
-    assert b["closure_rate"] == 0 and math.isnan(b["median_days"])
+    assert b["closure_rate"] == 0
+    assert math.isnan(b["median_days"])
 
 
 def test_closure_by_hospital_and_month(annotated):
@@ -98,7 +99,8 @@ def test_closure_by_hospital_and_month(annotated):
     assert (h1["due"], h1["closed"]) == (3, 2)
     assert (h1["median_days"], h1["p90_days"]) == (pytest.approx(20), pytest.approx(28))
     months = metrics.summarise(annotated, "month")
-    assert list(months.index) == ["2026-09"] and months.loc["2026-09", "due"] == 6
+    assert list(months.index) == ["2026-09"]
+    assert months.loc["2026-09", "due"] == 6
 
 
 def test_stalled_and_overdue_right_now(annotated):
@@ -121,7 +123,8 @@ def test_empty_period_has_no_rate_instead_of_dividing_by_zero(annotated):
     )
     overall = metrics.summarise(empty).iloc[0]
     assert (overall["due"], overall["closed"]) == (0, 0)
-    assert math.isnan(overall["closure_rate"]) and math.isnan(overall["median_days"])
+    assert math.isnan(overall["closure_rate"])
+    assert math.isnan(overall["median_days"])
     assert metrics.summarise(empty, "department").empty
 
 

@@ -60,7 +60,8 @@ def test_a_referral_list_audit_names_the_student_shown(world, login, reader, pat
     referral_in(world, S.SENT)
     assert "Li Lei" in login(getattr(world, reader)).get(path).get_data(as_text=True)
     (row,) = db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
-    assert row.student_id == world.student.id and row.detail == "rows=1"
+    assert row.student_id == world.student.id
+    assert row.detail == "rows=1"
 
 
 def test_liaison_cannot_list_or_open_another_hospitals_referral(world, login):
@@ -157,7 +158,8 @@ def test_counsellor_refers_from_a_warning_through_the_form(world, login):
     )
     assert response.status_code == 302
     referral = db.session.scalar(select(Referral))
-    assert referral.green_channel and referral.disclosed == {"name", "gender"}
+    assert referral.green_channel
+    assert referral.disclosed == {"name", "gender"}
     assert referral.status is S.DRAFT
 
 
@@ -192,7 +194,8 @@ def test_admin_adds_a_hospital(world, login):
     assert response.status_code == 302
     assert "Xiangya Second" in client.get("/admin/hospitals").get_data(as_text=True)
     duplicate = client.post("/admin/hospitals", data={"name": "Xiangya Second"})
-    assert duplicate.status_code == 200 and "already exists" in duplicate.get_data(as_text=True)
+    assert duplicate.status_code == 200
+    assert "already exists" in duplicate.get_data(as_text=True)
 
 
 def test_closure_export_neutralises_formulas_and_is_audited(world, login):
@@ -212,10 +215,12 @@ def test_closure_export_neutralises_formulas_and_is_audited(world, login):
     exports = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action.like("closure_export%"))
     ).all()
-    assert len(exports) == 2 and all(e.detail.startswith("rows=1 ") for e in exports)
+    assert len(exports) == 2
+    assert all(e.detail.startswith("rows=1 ") for e in exports)
     assert {e.student_id for e in exports} == {world.student.id}
     assert client.get(f"/referrals/closure/list?{args}").status_code == 200
     (listed,) = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "closure_drill_down")
     ).all()
-    assert listed.detail.startswith("rows=1 ") and listed.student_id == world.student.id
+    assert listed.detail.startswith("rows=1 ")
+    assert listed.student_id == world.student.id

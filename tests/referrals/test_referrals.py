@@ -19,7 +19,7 @@ from referrals import permissions, services
 from referrals.models import AssessmentOutcome, Referral, ReferralStatus, ReferralTransition
 from referrals.services import ConcurrentUpdate, InvalidTransition, ReferralError
 from tests.referrals.conftest import SETTINGS, new_referral, referral_in, step, walk
-from warning.models import Signal, Warning
+from warning.models import EarlyWarning, Signal
 
 S = ReferralStatus
 
@@ -130,7 +130,7 @@ def test_referral_to_another_institutions_hospital_is_refused(world, campus):
 
 
 def test_an_undisclosable_field_is_refused(world):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not disclosable: warning_level"):
         new_referral(world, disclosed_fields=["name", "warning_level"])
     db.session.rollback()
     assert db.session.scalars(select(Referral)).all() == []
@@ -146,9 +146,11 @@ def test_referral_is_stalled_after_14_days_without_update_not_13(world):
         ).all()
 
     clock.set_now(sent + timedelta(days=13, hours=23, minutes=59))
-    assert stalled_ids() == [] and not services.is_stalled(referral, clock.now(), SETTINGS)
+    assert stalled_ids() == []
+    assert not services.is_stalled(referral, clock.now(), SETTINGS)
     clock.set_now(sent + timedelta(days=14))
-    assert stalled_ids() == [referral.id] and services.is_stalled(referral, clock.now(), SETTINGS)
+    assert stalled_ids() == [referral.id]
+    assert services.is_stalled(referral, clock.now(), SETTINGS)
     assert services.stalled_since(referral, SETTINGS) == sent + timedelta(days=14)
     step(world, referral, S.APPOINTMENT_BOOKED, appointment_at=clock.now())
     assert stalled_ids() == []
@@ -244,10 +246,10 @@ def test_every_transition_is_audited_with_its_actor(world):
     assert referral.status is S.APPOINTMENT_BOOKED
 
 
-def _referable(user, warning_id: int) -> Warning | None:
+def _referable(user, warning_id: int) -> EarlyWarning | None:
     """The warning `user` may refer from, through the clause the referral form loads it with."""
     return db.session.scalar(
-        select(Warning)
-        .join(Student, Student.id == Warning.student_id)
-        .where(Warning.id == warning_id, permissions.referable_clause(user))
+        select(EarlyWarning)
+        .join(Student, Student.id == EarlyWarning.student_id)
+        .where(EarlyWarning.id == warning_id, permissions.referable_clause(user))
     )

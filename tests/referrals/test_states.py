@@ -111,5 +111,6 @@ def test_referral_transition_table(world, source, outcome, target, who):
         clock.advance(timedelta(minutes=5))
         made = step(world, referral, target, by=people[who[0]], **EXTRAS.get(target, {}))
         assert (made.from_status, made.to_status) == (source, target)
-        assert made.by_id == people[who[0]].id and made.at == clock.now()
+        assert made.by_id == people[who[0]].id
+        assert made.at == clock.now()
         assert db.session.get(Referral, referral.id).last_transition_at == clock.now()

@@ -87,7 +87,8 @@ def test_statuses_move_from_due_to_started_to_completed_and_coverage_counts_them
     by_department = dict(
         campaigns.coverage_by_department(db.session, campaign, school.admin, clock.now())
     )
-    assert by_department["Computing"].completed == 1 and by_department["Mathematics"].due == 1
+    assert by_department["Computing"].completed == 1
+    assert by_department["Mathematics"].due == 1
 
     after_window = campaign.closes_at + timedelta(minutes=1)
     late = campaigns.coverage(db.session, campaign, school.admin, after_window)
@@ -105,7 +106,8 @@ def test_reminders_go_to_students_who_still_owe_and_never_twice_the_same_day(sch
     texts = db.session.scalars(
         select(Notification.text).where(Notification.user_id == school.student.user_id)
     ).all()
-    assert len(texts) == 2 and texts[0].startswith("Please complete your mental health screening")
+    assert len(texts) == 2
+    assert texts[0].startswith("Please complete your mental health screening")
 
 
 def test_admin_creates_a_campaign_in_the_browser_and_sees_its_coverage(client, school):

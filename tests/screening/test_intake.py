@@ -11,7 +11,7 @@ from campus.audit import AuditEvent
 from campus.extensions import db
 from screening.models import InstrumentResponse, ScreeningResult
 from tests.conftest import sign_in
-from warning.models import Signal, Warning
+from warning.models import EarlyWarning, Signal
 
 PHQ9_CALM = {f"item_{n}": "0" for n in range(1, 10)}
 GAD7_CALM = {f"item_{n}": "0" for n in range(1, 8)}
@@ -74,20 +74,23 @@ def test_student_completes_the_freshman_campaign_in_the_browser(
     assert expected_title in page.get_data(as_text=True)
     done = _post(client, assignment, "literacy", _literacy_answers(), token="a")
     feedback = client.get(done.headers["Location"]).get_data(as_text=True)
-    assert "10" in feedback and "phq9" in feedback  # the score, the key, and onward to PHQ-9
+    assert "10" in feedback
+    assert "phq9" in feedback
     for code, answers in (("phq9", PHQ9_CALM), ("gad7", GAD7_CALM), ("asq", ASQ_NO)):
         assert _post(client, assignment, code, answers, token=code).status_code == 302
     finished = client.get(f"/screening/a/{assignment.id}")
     assert finished.status_code == 200
     db.session.refresh(assignment)
-    assert assignment.completed_at is not None and _results(assignment) == 4
+    assert assignment.completed_at is not None
+    assert _results(assignment) == 4
 
 
 def test_an_instrument_cannot_be_opened_before_consent(client, school, make_campaign):
     assignment = _assignment(make_campaign(), school.student)
     sign_in(client, school.student.user)
     response = client.get(f"/screening/a/{assignment.id}/i/phq9")
-    assert response.status_code == 302 and response.headers["Location"].endswith("/consent")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/consent")
     assert _post(client, assignment, "phq9", PHQ9_CALM).status_code == 302
     assert _results(assignment) == 0
 
@@ -100,7 +103,8 @@ def test_sensitive_data_consent_is_separate_and_required(client, school, make_ca
     assert response.status_code == 422
     assert b"Please agree separately to the processing of sensitive data." in response.data
     db.session.refresh(assignment)
-    assert assignment.consent is None and assignment.started_at is None
+    assert assignment.consent is None
+    assert assignment.started_at is None
 
 
 def test_a_minor_needs_guardian_consent(client, school, make_campaign):
@@ -119,7 +123,8 @@ def test_a_minor_needs_guardian_consent(client, school, make_campaign):
     )
     assert accepted.status_code == 302
     db.session.refresh(assignment)
-    assert assignment.consent.minor and assignment.consent.guardian_name == "Wang Fang"
+    assert assignment.consent.minor
+    assert assignment.consent.guardian_name == "Wang Fang"
 
 
 @pytest.mark.parametrize(
@@ -161,7 +166,8 @@ def test_save_and_continue_later_keeps_answers_for_resuming(client, school, make
     assert saved.status_code == 302
     resumed = client.get(f"/screening/a/{assignment.id}", follow_redirects=True)
     html = resumed.get_data(as_text=True)
-    assert 'name="item_1" value="2" checked' in html and 'name="item_2" value="1" checked' in html
+    assert 'name="item_1" value="2" checked' in html
+    assert 'name="item_2" value="1" checked' in html
 
 
 def test_another_students_assignment_id_is_not_found(client, school, make_campaign):
@@ -195,15 +201,20 @@ def test_a_safety_answer_shows_crisis_resources_and_commits_a_red_warning(
     _consent(client, assignment)
     done = _post(client, assignment, "phq9", {**PHQ9_CALM, "item_9": "1"})
     page = client.get(done.headers["Location"]).get_data(as_text=True)
-    assert "400-161-9995" in page and "0731-1234-5678" in page
+    assert "400-161-9995" in page
+    assert "0731-1234-5678" in page
     assert "a counsellor from the mental health centre will get in touch" in page.lower()
-    assert 'class="level' not in page and "Minimal depression" not in page
+    assert 'class="level' not in page
+    assert "Minimal depression" not in page
     assert f"/screening/a/{assignment.id}/i/gad7" in page
     db.session.expire_all()
     result = db.session.scalar(select(ScreeningResult))
     signal = db.session.scalar(select(Signal).where(Signal.evidence_id == result.id))
-    assert "safety" in result.flag_set and signal.implied_level == 3
-    warning = db.session.scalar(select(Warning).where(Warning.student_id == school.student.id))
+    assert "safety" in result.flag_set
+    assert signal.implied_level == 3
+    warning = db.session.scalar(
+        select(EarlyWarning).where(EarlyWarning.student_id == school.student.id)
+    )
     assert warning.level == 3
 
 
@@ -247,7 +258,8 @@ def test_the_literacy_feedback_shows_the_answer_key_and_explanations(client, sch
     done = _post(client, assignment, "literacy", wrong_first)
     page = client.get(done.headers["Location"]).get_data(as_text=True)
     assert "You answered 9 of 10 questions correctly" in page
-    assert "The correct answer:" in page and "cognitive behaviour therapy" in page
+    assert "The correct answer:" in page
+    assert "cognitive behaviour therapy" in page
 
 
 def test_a_closed_campaign_cannot_be_started(client, school, make_campaign):
@@ -333,5 +345,6 @@ def test_ones_feedback_is_shown_only_once_its_read_is_stored_in_the_audit_trail(
     monkeypatch.setattr(Session, "commit", refused)
     response = client.get(feedback)
     monkeypatch.undo()
-    assert response.status_code == 503 and b"You answered" not in response.data
+    assert response.status_code == 503
+    assert b"You answered" not in response.data
     assert db.session.scalar(reads) == 1

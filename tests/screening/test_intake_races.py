@@ -94,7 +94,8 @@ def test_the_tab_that_loses_a_double_submit_sees_the_already_submitted_page(
     assert ALREADY in client.get(response.headers["Location"]).get_data(as_text=True)
     db.session.expire_all()
     [result] = db.session.scalars(select(ScreeningResult))
-    assert result.submission_token == "tab-a" and result.total == 0
+    assert result.submission_token == "tab-a"
+    assert result.total == 0
     assert db.session.scalar(select(func.count()).select_from(InstrumentResponse)) == 0
 
 

@@ -10,7 +10,7 @@ from campus import clock
 from campus.extensions import db
 from screening.models import CampaignAssignment, InstrumentResponse, ScreeningResult
 from tests.conftest import sign_in
-from warning.models import Signal, Warning
+from warning.models import EarlyWarning, Signal
 
 PHQ9_CALM = {f"item_{n}": "0" for n in range(1, 10)}
 HOTLINE = "400-161-9995"
@@ -48,7 +48,7 @@ def _signals() -> list[Signal]:
 
 
 def _red_warning(student) -> bool:
-    warning = db.session.scalar(select(Warning).where(Warning.student_id == student.id))
+    warning = db.session.scalar(select(EarlyWarning).where(EarlyWarning.student_id == student.id))
     return warning is not None and warning.level == 3
 
 
@@ -57,20 +57,25 @@ def test_a_safety_answer_saved_for_later_raises_a_red_warning_with_the_draft(
 ):
     assignment = _start(client, school, make_campaign())
     saved = _post(client, assignment, {"item_1": "1", "item_9": "3"}, action="save")
-    assert saved.status_code == 302 and saved.headers["Location"].endswith("/i/phq9/support")
+    assert saved.status_code == 302
+    assert saved.headers["Location"].endswith("/i/phq9/support")
     page = client.get(saved.headers["Location"]).get_data(as_text=True)
-    assert HOTLINE in page and ON_DUTY in page
-    assert "24-hour psychological assistance hotline" in page and '<h1 id="crisis-title">' in page
+    assert HOTLINE in page
+    assert ON_DUTY in page
+    assert "24-hour psychological assistance hotline" in page
+    assert '<h1 id="crisis-title">' in page
     assert f"/screening/a/{assignment.id}/i/phq9" in page  # the way back to the questions
     [signal] = _signals()
     draft = db.session.scalar(select(InstrumentResponse))
-    assert draft.answer_map() == {1: 1, 9: 3} and draft.safety_signal_id == signal.id
+    assert draft.answer_map() == {1: 1, 9: 3}
+    assert draft.safety_signal_id == signal.id
     assert (signal.evidence_type, signal.evidence_id, signal.implied_level) == (
         "instrument_response",
         draft.id,
         3,
     )
-    assert "PHQ-9 safety item positive" in signal.label and "3" not in signal.label.split(",")[0]
+    assert "PHQ-9 safety item positive" in signal.label
+    assert "3" not in signal.label.split(",")[0]
     assert _red_warning(school.student)
 
 
@@ -96,9 +101,12 @@ def test_an_incomplete_submit_with_a_safety_answer_shows_crisis_resources_and_a_
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "Please answer item 2." in page
-    assert HOTLINE in page and ON_DUTY in page and 'role="alert"' in page
+    assert HOTLINE in page
+    assert ON_DUTY in page
+    assert 'role="alert"' in page
     [signal] = _signals()
-    assert signal.evidence_type == "instrument_response" and signal.implied_level == 3
+    assert signal.evidence_type == "instrument_response"
+    assert signal.implied_level == 3
     assert db.session.scalar(select(func.count()).select_from(ScreeningResult)) == 0
     assert _red_warning(school.student)
 
@@ -137,9 +145,12 @@ def test_a_safety_answer_posted_after_the_window_closed_is_kept_with_its_red_war
     response = _post(client, assignment, {**PHQ9_CALM, "item_9": "2"})
     assert response.status_code == 409
     page = response.get_data(as_text=True)
-    assert "This screening closed on" in page and HOTLINE in page and ON_DUTY in page
+    assert "This screening closed on" in page
+    assert HOTLINE in page
+    assert ON_DUTY in page
     [signal] = _signals()
-    assert signal.implied_level == 3 and _red_warning(school.student)
+    assert signal.implied_level == 3
+    assert _red_warning(school.student)
     assert db.session.scalar(select(InstrumentResponse)).answer_map()[9] == 2
     assert db.session.scalar(select(func.count()).select_from(ScreeningResult)) == 0
 
@@ -160,15 +171,19 @@ def test_a_resubmission_that_adds_a_safety_answer_raises_one_red_warning(
 ):
     assignment = _start(client, school, make_campaign(instruments=("phq9", "gad7")))
     first = _post(client, assignment, PHQ9_CALM, token="page-1")
-    assert _signals() == [] and not _red_warning(school.student)
+    assert _signals() == []
+    assert not _red_warning(school.student)
     again = _post(client, assignment, {**PHQ9_CALM, "item_9": "2"}, token="page-2")
     assert again.headers["Location"] == first.headers["Location"]
     feedback = client.get(again.headers["Location"]).get_data(as_text=True)
-    assert HOTLINE in feedback and "You had already submitted this part" in feedback
+    assert HOTLINE in feedback
+    assert "You had already submitted this part" in feedback
     [signal] = _signals()
     result = db.session.scalar(select(ScreeningResult))
-    assert result.total == 0 and result.answer_map()[9] == 0  # the scored result is unchanged
-    assert result.resubmitted_answers["9"] == 2 and result.safety_signal_id == signal.id
+    assert result.total == 0
+    assert result.answer_map()[9] == 0
+    assert result.resubmitted_answers["9"] == 2
+    assert result.safety_signal_id == signal.id
     assert (signal.evidence_type, signal.evidence_id) == ("screening_result", result.id)
     assert _red_warning(school.student)
     _post(client, assignment, {**PHQ9_CALM, "item_9": "3"}, token="page-3")

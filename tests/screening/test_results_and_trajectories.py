@@ -46,7 +46,8 @@ def test_a_clean_paper_file_is_scored_and_handed_to_the_warning_stage(school, ma
     text = HEADER + _row(school.student.student_number, [2] * 8 + [0, ""])
     text += _row(school.minor.student_number, [0] * 8 + [1, 0])
     report = _import(campaign, text, school.admin)
-    assert report.imported and report.imported_count == 2
+    assert report.imported
+    assert report.imported_count == 2
     totals = dict(
         db.session.execute(select(ScreeningResult.student_id, ScreeningResult.total)).all()
     )
@@ -73,7 +74,8 @@ def test_a_broken_file_reports_every_bad_row_and_imports_nothing(school, make_ca
     ) in reasons
     assert any(line == 6 and "Please answer item 8." in r for line, r in reasons)
     assert any(line == 2 and "also on line(s) 6" in r for line, r in reasons)
-    assert _count(ScreeningResult) == 0 and _count(Signal) == 0
+    assert _count(ScreeningResult) == 0
+    assert _count(Signal) == 0
 
 
 def test_clean_rows_only_imports_the_good_rows_and_skips_the_bad(school, make_campaign):
@@ -81,7 +83,9 @@ def test_clean_rows_only_imports_the_good_rows_and_skips_the_bad(school, make_ca
     text = HEADER + _row(school.student.student_number, [0] * 10)
     text += _row("NOBODY", [0] * 10)
     report = _import(campaign, text, school.admin, clean_rows_only=True)
-    assert report.imported and report.imported_count == 1 and _count(ScreeningResult) == 1
+    assert report.imported
+    assert report.imported_count == 1
+    assert _count(ScreeningResult) == 1
 
 
 def test_a_file_with_the_wrong_columns_is_refused_whole(school, make_campaign):
@@ -142,7 +146,8 @@ def test_admin_imports_results_through_the_web_page(client, school, make_campaig
         content_type="multipart/form-data",
     )
     assert response.status_code == 422
-    assert b"Nothing was imported" in response.data and b"NOBODY" in response.data
+    assert b"Nothing was imported" in response.data
+    assert b"NOBODY" in response.data
 
 
 @pytest.mark.parametrize(
@@ -203,7 +208,8 @@ def test_a_reliable_worsening_between_rounds_is_recorded_as_a_signal(school, mak
     worse = [1, 1, 1, 1, 1, 1, 0, 0, 0, 0]  # 0 -> 6: the PHQ-9 reliable-change criterion
     _import(autumn, HEADER + _row(school.student.student_number, worse), school.admin)
     signal = db.session.scalar(select(Signal).where(Signal.source == "trajectory"))
-    assert signal is not None and "reliable_worsening" in signal.flag_set
+    assert signal is not None
+    assert "reliable_worsening" in signal.flag_set
     points = trajectory(db.session, school.student.id, "phq9")
     assert [p.total for p in points] == [0, 6]
     assert [p.reliable_worsening for p in points] == [False, True]
@@ -238,7 +244,8 @@ def test_answers_are_shown_only_to_the_caseload_counsellor_and_audited(
     db.session.add(Caseload(counsellor_id=school.counsellor.id, student_id=school.student.id))
     db.session.commit()
     page = client.get(url)
-    assert page.status_code == 200 and b"PHQ-9" in page.data
+    assert page.status_code == 200
+    assert b"PHQ-9" in page.data
     audited = db.session.scalar(
         select(func.count())
         .select_from(AuditEvent)

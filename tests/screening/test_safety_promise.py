@@ -17,7 +17,7 @@ from campus.scheduler import run_sweeps
 from screening import intake, safety
 from screening.models import CampaignAssignment, InstrumentResponse, ResultSource, ScreeningResult
 from screening.scoring import score
-from warning.models import Signal, Warning, WarningStatus
+from warning.models import EarlyWarning, Signal, WarningStatus
 
 CALM = {n: 0 for n in range(1, 10)}
 SWEEP = "screening.unsignalled_safety"
@@ -49,11 +49,11 @@ def _open_red_warning(student_id: int) -> bool:
     return (
         db.session.scalar(
             select(func.count())
-            .select_from(Warning)
+            .select_from(EarlyWarning)
             .where(
-                Warning.student_id == student_id,
-                Warning.status == WarningStatus.OPEN,
-                Warning.level == 3,
+                EarlyWarning.student_id == student_id,
+                EarlyWarning.status == WarningStatus.OPEN,
+                EarlyWarning.level == 3,
             )
         )
         == 1

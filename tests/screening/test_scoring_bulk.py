@@ -55,7 +55,9 @@ def assert_row_matches_single_scorer(instrument: Instrument, answers: dict, row:
         expected = score(instrument, answers)
     except AnswerError:
         assert row["error"]
-        assert pd.isna(row["total"]) and pd.isna(row["band"]) and pd.isna(row["complete"])
+        assert pd.isna(row["total"])
+        assert pd.isna(row["band"])
+        assert pd.isna(row["complete"])
         return
     assert _value(row["total"]) == expected.total
     for code, value in expected.subscales.items():

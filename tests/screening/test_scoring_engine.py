@@ -52,7 +52,7 @@ def test_out_of_range_answer_is_rejected_naming_the_item() -> None:
 
 
 def test_answer_error_is_a_value_error_carrying_the_item_number() -> None:
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises(AnswerError) as caught:
         score("phq9", ALL_ZERO_PHQ9 | {7: -1})
     assert caught.value.item == 7
 
@@ -172,7 +172,8 @@ def test_licensed_instruments_ship_no_item_text() -> None:
 def test_free_instruments_carry_text_in_both_languages() -> None:
     for code in SHIPPED - {"upi", "scl90"}:
         for item in load_instrument(code).items:
-            assert item.text.zh_CN and item.text.en, (code, item.number)
+            assert item.text.zh_CN, (code, item.number)
+            assert item.text.en, (code, item.number)
 
 
 def test_instruments_are_cached_and_frozen() -> None:

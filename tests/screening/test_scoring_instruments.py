@@ -89,7 +89,8 @@ def test_phq9_difficulty_item_is_recorded_but_not_added() -> None:
     without = score("phq9", {n: 1 for n in range(1, 10)})
     with_difficulty = score("phq9", {n: 1 for n in range(1, 10)} | {10: 3})
     assert without.total == with_difficulty.total == 9
-    assert without.complete and with_difficulty.complete
+    assert without.complete
+    assert with_difficulty.complete
 
 
 def test_phq9_total_is_withheld_when_any_symptom_item_is_missing() -> None:
@@ -337,7 +338,8 @@ def test_literacy_quiz_has_a_key_and_explanation_in_both_languages_for_every_que
     assert 8 <= len(quiz.items) <= 10
     for item in quiz.items:
         assert item.correct in item.options.values
-        assert item.explanation.zh_CN and item.explanation.en
+        assert item.explanation.zh_CN
+        assert item.explanation.en
 
 
 # --- ASQ ------------------------------------------------------------------------------------------

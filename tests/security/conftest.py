@@ -22,7 +22,7 @@ from referrals.models import (
 )
 from screening import campaigns, intake
 from screening.models import ScreeningResult
-from warning.models import PolicyStatus, PolicyVersion, Task, Warning, WarningEvent
+from warning.models import EarlyWarning, PolicyStatus, PolicyVersion, Task, WarningEvent
 from warning.policy import DEFAULT_POLICY_PATH
 
 # Each sensitive field gets its own canary so a leak names the field that leaked.
@@ -129,7 +129,7 @@ def _add_clinical_records(world: World, hospital_id: int) -> None:
     session = db.session
     student, counsellor = world.student, world.users[Role.SCHOOL_COUNSELLOR]
     session.get(ScreeningResult, world.ids["result_id"]).total = float(CANARIES["score"])
-    warning = session.query(Warning).filter_by(student_id=student.id).one()
+    warning = session.query(EarlyWarning).filter_by(student_id=student.id).one()
     warning.reason = f"red: {CANARIES['warning_reason']}"
     for signal in warning.signals:
         signal.label = CANARIES["signal"]

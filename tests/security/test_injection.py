@@ -15,7 +15,7 @@ from referrals.models import LeaveOfAbsence, Referral
 from screening.models import Campaign
 from tests.conftest import sign_in
 from tests.security.crawl import crawl, start_urls
-from warning.models import ConcernReport, Task, Warning, WarningEvent
+from warning.models import ConcernReport, EarlyWarning, Task, WarningEvent
 
 PAYLOADS = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')
 FORMULA_STARTS = ("=", "+", "-", "@")
@@ -25,7 +25,7 @@ def _store_payloads(world) -> None:
     """Every free-text field a person can type into, with one of the two payloads."""
     session = db.session
     student = session.get(Student, world.ids["student_id"])
-    warning = session.get(Warning, world.ids["warning_id"])
+    warning = session.get(EarlyWarning, world.ids["warning_id"])
     fields = [
         (student, "name"),
         (student, "guardian_name"),

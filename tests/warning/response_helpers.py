@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from campus import clock
 from campus.extensions import db
 from campus.models import ClassGroup, Department, DormRoom, Institution, Role, Student, User
-from warning.models import Deadline, Warning, WarningEvent
+from warning.models import Deadline, EarlyWarning, WarningEvent
 from warning.response import plan_response
 
 LEVEL_WORDS = ("red", "yellow", "blue", "Red", "Yellow", "Blue", "PHQ", "score")
@@ -66,10 +66,10 @@ def network(campus) -> Network:
     return net
 
 
-def open_warning(student: Student, level: int, now: datetime | None = None) -> Warning:
+def open_warning(student: Student, level: int, now: datetime | None = None) -> EarlyWarning:
     """An open warning at `level` with its response planned, committed."""
     now = now or clock.now()
-    warning = Warning(
+    warning = EarlyWarning(
         student_id=student.id,
         institution_id=student.institution_id,
         department_id=student.department_id,
@@ -88,7 +88,7 @@ def open_warning(student: Student, level: int, now: datetime | None = None) -> W
     return warning
 
 
-def open_deadlines(warning: Warning) -> dict[str, Deadline]:
+def open_deadlines(warning: EarlyWarning) -> dict[str, Deadline]:
     rows = db.session.scalars(
         select(Deadline).where(
             Deadline.warning_id == warning.id,
@@ -100,7 +100,7 @@ def open_deadlines(warning: Warning) -> dict[str, Deadline]:
     return {d.kind: d for d in rows}
 
 
-def events(warning: Warning, kind: str) -> int:
+def events(warning: EarlyWarning, kind: str) -> int:
     return db.session.scalar(
         select(func.count(WarningEvent.id)).where(
             WarningEvent.warning_id == warning.id, WarningEvent.kind == kind

@@ -14,7 +14,7 @@ from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.models import Role
 from warning import actions
-from warning.models import Task, Warning, WarningEvent
+from warning.models import EarlyWarning, Task, WarningEvent
 from warning.policy import Level
 
 from .response_helpers import (  # noqa: F401
@@ -36,8 +36,8 @@ def test_two_concurrent_updates_one_wins_and_the_other_is_told(network):
     warning = open_warning(network.student, Level.RED)
     version = warning.version
     with Session(db.engine) as first, Session(db.engine) as second:
-        mine = first.get(Warning, warning.id)
-        theirs = second.get(Warning, warning.id)
+        mine = first.get(EarlyWarning, warning.id)
+        theirs = second.get(EarlyWarning, warning.id)
         counsellor = first.merge(network.dept_counsellor)
         centre = second.merge(network.school_counsellor)
         actions.acknowledge(first, counsellor, mine, version, clock.now())
@@ -104,7 +104,7 @@ def test_only_a_school_counsellor_may_close(login, network):
         },
     )
     assert response.status_code == 403
-    assert db.session.get(Warning, warning.id).status == "open"
+    assert db.session.get(EarlyWarning, warning.id).status == "open"
 
 
 def test_closing_ends_deadlines_and_tasks_and_a_new_signal_opens_a_new_warning(login, network):
@@ -120,8 +120,9 @@ def test_closing_ends_deadlines_and_tasks_and_a_new_signal_opens_a_new_warning(l
     )
     assert response.status_code == 302
     db.session.expire_all()
-    closed = db.session.get(Warning, warning.id)
-    assert closed.status == "closed" and closed.review_date == date(2026, 12, 1)
+    closed = db.session.get(EarlyWarning, warning.id)
+    assert closed.status == "closed"
+    assert closed.review_date == date(2026, 12, 1)
     assert open_deadlines(closed) == {}
     open_tasks = db.session.scalar(
         select(func.count(Task.id)).where(Task.warning_id == warning.id, Task.done_at.is_(None))
@@ -144,7 +145,7 @@ def test_closing_with_a_past_review_date_is_refused_and_writes_nothing(login, ne
     )
     assert response.status_code == 400
     assert b"review date must be in the future" in response.data
-    assert db.session.get(Warning, warning.id).status == "open"
+    assert db.session.get(EarlyWarning, warning.id).status == "open"
     assert "contact" in open_deadlines(warning)
 
 
@@ -203,7 +204,8 @@ def test_department_counsellor_sees_own_deadlines_in_the_task_list(login, networ
     open_warning(network.student, Level.YELLOW)
     open_warning(network.other_student, Level.YELLOW)
     html = login(network.dept_counsellor).get("/tasks").get_data(as_text=True)
-    assert "张三" in html and "Contact the student" in html
+    assert "张三" in html
+    assert "Contact the student" in html
     assert "李四" not in html
     audited = db.session.scalars(
         select(AuditEvent.student_id).where(AuditEvent.record_type == "deadline")

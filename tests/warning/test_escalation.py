@@ -13,7 +13,7 @@ from campus import clock
 from campus.extensions import db
 from campus.notifications import Notification
 from warning.escalation import sweep_deadlines, sweep_follow_ups, sweep_missing_reports
-from warning.models import OwnerTier, Task, Warning, WeeklyReport
+from warning.models import EarlyWarning, OwnerTier, Task, WeeklyReport
 from warning.policy import Level
 
 from .response_helpers import events, network, open_deadlines, open_warning  # noqa: F401
@@ -220,4 +220,4 @@ def test_closed_warning_deadlines_never_escalate(network):
         review_date=date(2026, 12, 1),
     )
     assert _sweep_at(timedelta(days=3), start) == 0
-    assert db.session.get(Warning, warning.id).status == "closed"
+    assert db.session.get(EarlyWarning, warning.id).status == "closed"

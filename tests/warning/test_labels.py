@@ -10,14 +10,14 @@ from sqlalchemy import select
 from campus.extensions import db
 from campus.models import Role
 from warning import academic, labels, reports, services
-from warning.models import ConcernCategory, Signal, SignalSource, Warning
+from warning.models import ConcernCategory, EarlyWarning, Signal, SignalSource
 from warning.reports import ReportingUnit
 
 SCREENED_AT = datetime(2026, 9, 12, 3, 0)
 ENGLISH_REASON = "red: PHQ-9 safety item positive in 2026 freshman intake, 2026-09-12"
 
 
-def _safety_answer(unit) -> Warning:
+def _safety_answer(unit) -> EarlyWarning:
     services.hand_off_screening_result(
         db.session,
         student=unit.student,
@@ -29,7 +29,7 @@ def _safety_answer(unit) -> Warning:
         result_id=7,
     )
     db.session.commit()
-    return db.session.scalar(select(Warning))
+    return db.session.scalar(select(EarlyWarning))
 
 
 def _chinese_counsellor(campus, unit):
@@ -51,7 +51,8 @@ def test_red_safety_reason_reads_in_chinese_then_in_english_after_switching(unit
 
     queue = _page(client, "/warnings/")
     assert "红色：PHQ-9 安全条目阳性（2026 freshman intake，2026-09-12）" in queue
-    assert "safety item positive" not in queue and "red:" not in queue
+    assert "safety item positive" not in queue
+    assert "red:" not in queue
 
     client.post("/language/en", data={"next": "/"})
     assert ENGLISH_REASON in _page(client, "/warnings/")
@@ -96,7 +97,7 @@ def test_concern_report_reason_names_the_category_in_the_viewers_language(unit, 
         text="Said he wants to disappear.",
         now=SCREENED_AT,
     )
-    warning = db.session.scalar(select(Warning))
+    warning = db.session.scalar(select(EarlyWarning))
     assert warning.reason == "red: Dorm concern report: suicidal talk, 2026-09-12"
     client = login(_chinese_counsellor(campus, unit))
 
@@ -153,7 +154,7 @@ def test_reason_raised_by_a_key_group_reads_in_chinese(unit, campus, login):
         actor=campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=unit.department),
         now=SCREENED_AT,
     )
-    warning = db.session.scalar(select(Warning))
+    warning = db.session.scalar(select(EarlyWarning))
     assert "raised from blue by a key group" in warning.reason
     client = login(_chinese_counsellor(campus, unit))
 

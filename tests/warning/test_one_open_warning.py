@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from campus.extensions import db
-from warning.models import OwnerTier, PolicyStatus, PolicyVersion, Warning, WarningStatus
+from warning.models import EarlyWarning, OwnerTier, PolicyStatus, PolicyVersion, WarningStatus
 
 
-def _warning(student, status=WarningStatus.OPEN) -> Warning:
-    return Warning(
+def _warning(student, status=WarningStatus.OPEN) -> EarlyWarning:
+    return EarlyWarning(
         student_id=student.id,
         institution_id=student.institution_id,
         department_id=student.department_id,

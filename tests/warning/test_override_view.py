@@ -8,11 +8,11 @@ from campus import clock
 from campus.extensions import db
 from campus.models import Role
 from warning import services
-from warning.models import Warning
+from warning.models import EarlyWarning
 from warning.policy import Level
 
 
-def _yellow_warning(student) -> Warning:
+def _yellow_warning(student) -> EarlyWarning:
     services.record_signal(
         db.session,
         student=student,
@@ -23,7 +23,7 @@ def _yellow_warning(student) -> Warning:
         total=12,
     )
     db.session.commit()
-    return db.session.scalar(select(Warning))
+    return db.session.scalar(select(EarlyWarning))
 
 
 def _override(client, student, warning, level: int):
@@ -43,7 +43,7 @@ def test_department_counsellor_raises_a_level_in_own_department(campus, unit, lo
     warning = _yellow_warning(unit.student)
     assert _override(login(counsellor), unit.student, warning, 3).status_code == 302
     db.session.expire_all()
-    assert db.session.get(Warning, warning.id).level == Level.RED
+    assert db.session.get(EarlyWarning, warning.id).level == Level.RED
 
 
 def test_a_counsellor_of_another_department_cannot_override_through_an_admin_role(
@@ -57,8 +57,8 @@ def test_a_counsellor_of_another_department_cannot_override_through_an_admin_rol
     warning = _yellow_warning(unit.student)
     assert _override(login(counsellor), unit.student, warning, 3).status_code == 403
     db.session.expire_all()
-    assert db.session.get(Warning, warning.id).level == Level.YELLOW
-    assert db.session.get(Warning, warning.id).override_level is None
+    assert db.session.get(EarlyWarning, warning.id).level == Level.YELLOW
+    assert db.session.get(EarlyWarning, warning.id).override_level is None
 
 
 def test_an_override_on_a_stale_version_is_refused_with_409(campus, unit, login):

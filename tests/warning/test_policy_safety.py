@@ -9,7 +9,7 @@ from campus import clock
 from campus.extensions import db
 from campus.models import Role
 from warning import retriage, services
-from warning.models import PolicyStatus, PolicyVersion, Warning
+from warning.models import EarlyWarning, PolicyStatus, PolicyVersion
 from warning.policy import Level
 
 SAFE = retriage.default_yaml().replace('version: "default-2026.1"', 'version: "unsafe-1"')
@@ -70,7 +70,7 @@ def test_an_unsafe_draft_stored_earlier_cannot_be_activated_and_item_9_stays_red
         flags=["safety", "phq9_item9"],
     )
     db.session.commit()
-    assert db.session.scalar(select(Warning.level)) == Level.RED
+    assert db.session.scalar(select(EarlyWarning.level)) == Level.RED
 
 
 def test_the_shipped_default_policy_passes_the_safety_check():

@@ -12,7 +12,7 @@ from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.models import Caseload, Role, Student
 from warning import services
-from warning.models import Warning, WarningEvent
+from warning.models import EarlyWarning, WarningEvent
 from warning.policy import Level
 
 
@@ -77,7 +77,8 @@ def test_queue_lists_red_first_and_filters_by_level(campus, unit, two_department
     page = client.get("/warnings/").get_data(as_text=True)
     assert page.index("Wang Fang") < page.index("Li Hua")
     only_yellow = client.get("/warnings/?level=2&sort=bogus").get_data(as_text=True)
-    assert "Li Hua" in only_yellow and "Wang Fang" not in only_yellow
+    assert "Li Hua" in only_yellow
+    assert "Wang Fang" not in only_yellow
 
 
 @pytest.mark.parametrize("role", [Role.STUDENT, Role.CLASS_COMMITTEE, Role.DORM_INFORMANT])
@@ -107,7 +108,8 @@ def test_student_page_shows_scores_only_with_clinical_access(campus, unit, two_d
     campus.commit()
     client = login(dept)
     page = client.get(f"/warnings/students/{unit.student.id}").get_data(as_text=True)
-    assert "PHQ-9 moderate in the intake" in page and "phq9 = 15" not in page
+    assert "PHQ-9 moderate in the intake" in page
+    assert "phq9 = 15" not in page
     client.post("/logout")
     page = login(school).get(f"/warnings/students/{unit.student.id}").get_data(as_text=True)
     assert "phq9 = 15" in page
@@ -125,14 +127,18 @@ def test_department_counsellor_may_raise_but_not_lower_and_the_override_is_audit
     client = login(dept)
     url = f"/warnings/students/{unit.student.id}/override"
     client.post(url, data={"level": "1", "reason": "seems much better now"})
-    warning = db.session.scalar(select(Warning).where(Warning.student_id == unit.student.id))
+    warning = db.session.scalar(
+        select(EarlyWarning).where(EarlyWarning.student_id == unit.student.id)
+    )
     db.session.refresh(warning)
     assert warning.level == Level.YELLOW
     client.post(url, data={"level": "3", "reason": "told me of a plan last night"})
     db.session.refresh(warning)
-    assert warning.level == Level.RED and warning.override_reason == "told me of a plan last night"
+    assert warning.level == Level.RED
+    assert warning.override_reason == "told me of a plan last night"
     audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "override_level"))
-    assert audit.student_id == unit.student.id and audit.reason == "told me of a plan last night"
+    assert audit.student_id == unit.student.id
+    assert audit.reason == "told me of a plan last night"
     event = db.session.scalar(select(WarningEvent).where(WarningEvent.kind == "override"))
     assert (event.from_level, event.to_level) == (Level.YELLOW, Level.RED)
     page = client.get(f"/warnings/students/{unit.student.id}").get_data(as_text=True)
@@ -143,7 +149,7 @@ def test_only_a_school_counsellor_lowers_red(campus, unit, two_departments, logi
     _maths, other = two_departments
     school = campus.staff(unit.institution, Role.SCHOOL_COUNSELLOR)
     campus.commit()
-    warning = db.session.scalar(select(Warning).where(Warning.student_id == other.id))
+    warning = db.session.scalar(select(EarlyWarning).where(EarlyWarning.student_id == other.id))
     services.override_level(
         db.session,
         warning=warning,
@@ -152,7 +158,8 @@ def test_only_a_school_counsellor_lowers_red(campus, unit, two_departments, logi
         reason="assessed today, no plan, safety plan agreed",
         now=clock.now() + timedelta(hours=1),
     )
-    assert warning.level == Level.YELLOW and warning.computed_level == Level.RED
+    assert warning.level == Level.YELLOW
+    assert warning.computed_level == Level.RED
 
 
 def test_a_level_change_has_one_rule_a_department_counsellor_raises_only_their_departments(
@@ -165,8 +172,8 @@ def test_a_level_change_has_one_rule_a_department_counsellor_raises_only_their_d
     computing = campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=unit.department)
     campus.commit()
     _signal(yellow)
-    mine = db.session.scalar(select(Warning).where(Warning.student_id == unit.student.id))
-    theirs = db.session.scalar(select(Warning).where(Warning.student_id == yellow.id))
+    mine = db.session.scalar(select(EarlyWarning).where(EarlyWarning.student_id == unit.student.id))
+    theirs = db.session.scalar(select(EarlyWarning).where(EarlyWarning.student_id == yellow.id))
     services.override_level(
         db.session,
         warning=mine,
@@ -184,4 +191,5 @@ def test_a_level_change_has_one_rule_a_department_counsellor_raises_only_their_d
             reason="heard about it from a friend",
             now=clock.now(),
         )
-    assert mine.level == Level.RED and theirs.level == Level.YELLOW
+    assert mine.level == Level.RED
+    assert theirs.level == Level.YELLOW

@@ -55,12 +55,12 @@ def test_queue_total_counts_every_page_not_just_the_first(campus, unit):
 
 def test_a_closed_warnings_dropped_deadlines_are_not_overdue(campus, unit):
     """Closing supersedes the open deadlines: the closed warning must not read as overdue."""
-    from warning.models import Deadline, Warning, WarningStatus
+    from warning.models import Deadline, EarlyWarning, WarningStatus
 
     viewer = campus.staff(unit.institution, Role.SCHOOL_COUNSELLOR)
     campus.commit()
     _signal(unit.student, 22)
-    warning = db.session.query(Warning).one()
+    warning = db.session.query(EarlyWarning).one()
     now = clock.now()
     for deadline in db.session.query(Deadline).filter_by(warning_id=warning.id):
         deadline.superseded_at = now
@@ -98,13 +98,13 @@ def test_a_long_history_says_more_than_n_and_still_pages_to_the_end(
 def test_all_warnings_list_the_open_ones_before_the_closed_ones(campus, unit):
     """Red first applies within open and within closed: a closed red is history, so an open
     lower-level warning comes before it."""
-    from warning.models import Warning, WarningStatus
+    from warning.models import EarlyWarning, WarningStatus
 
     viewer = campus.staff(unit.institution, Role.SCHOOL_COUNSELLOR)
     later_student = campus.student(unit.group, name="Zhao Lei")
     campus.commit()
     _signal(unit.student, 22)
-    closed = db.session.query(Warning).one()
+    closed = db.session.query(EarlyWarning).one()
     closed.status = WarningStatus.CLOSED
     db.session.commit()
     _signal(later_student, 12)
@@ -113,4 +113,5 @@ def test_all_warnings_list_the_open_ones_before_the_closed_ones(campus, unit):
         (student.name, warning.status, warning.level) for warning, student, _d, _o in page.rows
     ]
     assert [name for name, _status, _level in listed] == ["Zhao Lei", unit.student.name]
-    assert listed[0][1] == WarningStatus.OPEN and listed[0][2] < listed[1][2]
+    assert listed[0][1] == WarningStatus.OPEN
+    assert listed[0][2] < listed[1][2]

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from campus import clock
 from campus.extensions import db
 from campus.models import Role
-from warning.models import Signal, SignalSource, Warning, WeeklyReport
+from warning.models import EarlyWarning, Signal, SignalSource, WeeklyReport
 from warning.policy import Level
 
 NOTE = "She gave her things away to her roommates this week"
@@ -29,8 +29,9 @@ def test_a_weekly_report_naming_a_student_reaches_the_department_counsellor(camp
     )
     assert response.status_code == 302
     signal = db.session.scalar(select(Signal))
-    assert signal.source == SignalSource.WEEKLY_REPORT and signal.student_id == unit.student.id
-    assert db.session.scalar(select(Warning.level)) == Level.BLUE
+    assert signal.source == SignalSource.WEEKLY_REPORT
+    assert signal.student_id == unit.student.id
+    assert db.session.scalar(select(EarlyWarning.level)) == Level.BLUE
     page = login(counsellor).get(f"/warnings/students/{unit.student.id}").get_data(as_text=True)
     assert NOTE in page
 
@@ -46,7 +47,8 @@ def test_a_weekly_report_naming_someone_outside_the_room_is_refused_and_writes_n
         data={"note": NOTE, "students": [stranger.id]},
     )
     assert response.status_code == 400
-    assert _count(WeeklyReport) == 0 and _count(Signal) == 0
+    assert _count(WeeklyReport) == 0
+    assert _count(Signal) == 0
 
 
 def test_a_weekly_report_naming_no_one_still_counts_and_raises_no_warning(campus, unit, login):
@@ -56,7 +58,8 @@ def test_a_weekly_report_naming_no_one_still_counts_and_raises_no_warning(campus
         f"/warnings/units/class/{unit.group.id}/weekly-report", data={"note": "Exams are close"}
     )
     assert response.status_code == 302
-    assert _count(WeeklyReport) == 1 and _count(Signal) == 0
+    assert _count(WeeklyReport) == 1
+    assert _count(Signal) == 0
 
 
 def test_concern_report_text_is_shown_to_department_staff_but_never_to_other_reporters(

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from campus.extensions import db
 from campus.models import Role
-from warning.models import ConcernReport, Signal, Warning, WeeklyReport
+from warning.models import ConcernReport, EarlyWarning, Signal, WeeklyReport
 from warning.policy import Level
 from warning.reports import week_start, weekly_report_status
 
@@ -24,12 +24,14 @@ def test_suicidal_talk_concern_report_creates_red_warning_at_once(campus, unit, 
         data={"student_id": unit.student.id, "category": "suicidal_talk", "text": "Said goodbye"},
     )
     assert response.status_code == 302
-    warning = db.session.scalar(select(Warning))
-    assert warning.level == Level.RED and warning.student_id == unit.student.id
+    warning = db.session.scalar(select(EarlyWarning))
+    assert warning.level == Level.RED
+    assert warning.student_id == unit.student.id
     assert "concern report: suicidal talk" in warning.reason
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "passed on to the department" in page
-    assert 'class="level' not in page and "Red" not in page
+    assert 'class="level' not in page
+    assert "Red" not in page
 
 
 def test_zero_report_creates_no_warning_but_counts_as_the_weeks_report(campus, unit, login):
@@ -39,9 +41,11 @@ def test_zero_report_creates_no_warning_but_counts_as_the_weeks_report(campus, u
     campus.commit()
     client = login(informant)
     assert client.post(f"/warnings/units/room/{unit.room.id}/zero-report").status_code == 302
-    assert _count(Warning) == 0 and _count(Signal) == 0
+    assert _count(EarlyWarning) == 0
+    assert _count(Signal) == 0
     status = weekly_report_status(db.session, unit.institution.id, week_start(_today()))
-    assert status.rooms_reported == [unit.room.id] and status.rooms_missing == [other.id]
+    assert status.rooms_reported == [unit.room.id]
+    assert status.rooms_missing == [other.id]
 
 
 def test_double_zero_report_is_refused_and_counted_once(campus, unit, login):
@@ -71,7 +75,7 @@ def test_concern_report_about_a_student_outside_the_unit_is_404_and_writes_nothi
     assert response.status_code == 404
     forged_unit = client.post(f"/warnings/units/class/{other_class.id}/zero-report")
     assert forged_unit.status_code == 404
-    assert (_count(ConcernReport), _count(Signal), _count(Warning), _count(WeeklyReport)) == (
+    assert (_count(ConcernReport), _count(Signal), _count(EarlyWarning), _count(WeeklyReport)) == (
         0,
         0,
         0,
@@ -85,7 +89,8 @@ def test_unit_page_shows_only_own_roster_and_never_levels(campus, unit, login):
     campus.commit()
     client = login(informant)
     page = client.get("/warnings/my-dorm", follow_redirects=True).get_data(as_text=True)
-    assert "Li Hua" in page and "Zhang Wei" not in page
+    assert "Li Hua" in page
+    assert "Zhang Wei" not in page
     assert client.get("/warnings/").status_code == 403
     assert client.get(f"/warnings/students/{unit.student.id}").status_code == 403
     assert elsewhere.id
@@ -99,7 +104,8 @@ def test_malformed_concern_report_gets_an_error_and_writes_nothing(campus, unit,
         data={"student_id": unit.student.id, "category": "not-a-category", "text": ""},
     )
     assert response.status_code == 400
-    assert _count(ConcernReport) == 0 and _count(Signal) == 0
+    assert _count(ConcernReport) == 0
+    assert _count(Signal) == 0
 
 
 def _today():

@@ -18,7 +18,14 @@ from campus.extensions import db
 from campus.models import Role
 from warning import response, retriage
 from warning.escalation import sweep_deadlines, sweep_follow_ups
-from warning.models import Deadline, OwnerTier, PolicyKind, PolicyStatus, PolicyVersion, Warning
+from warning.models import (
+    Deadline,
+    EarlyWarning,
+    OwnerTier,
+    PolicyKind,
+    PolicyStatus,
+    PolicyVersion,
+)
 from warning.policy import Level
 from warning.response_policy import default_response_policy
 
@@ -31,7 +38,8 @@ YELLOW_CONTACT = "{kind: contact, within_hours: 72, tier: department}"
 
 def _campus_scheme(version: str, yellow_contact: str, yellow_owner: str = "department") -> str:
     """The default text with another version and yellow row, as a campus would edit it."""
-    assert DEFAULT_VERSION in DEFAULT and YELLOW_CONTACT in DEFAULT
+    assert DEFAULT_VERSION in DEFAULT
+    assert YELLOW_CONTACT in DEFAULT
     text = DEFAULT.replace(DEFAULT_VERSION, f'version: "{version}"')
     text = text.replace(YELLOW_CONTACT, yellow_contact)
     return text.replace("  yellow:\n    owner: department", f"  yellow:\n    owner: {yellow_owner}")
@@ -51,15 +59,18 @@ def _activate(client, text: str) -> PolicyVersion:
 def test_the_default_response_policy_is_the_brief_table():
     policy = default_response_policy()
     red, yellow, blue = (policy.for_level(level) for level in (Level.RED, Level.YELLOW, Level.BLUE))
-    assert red.owner == OwnerTier.SCHOOL and red.notify_department_leader
+    assert red.owner == OwnerTier.SCHOOL
+    assert red.notify_department_leader
     assert [(r.kind, r.within, r.tier) for r in red.deadlines] == [
         ("acknowledge", timedelta(hours=1), OwnerTier.SCHOOL),
         ("assessment", timedelta(hours=24), OwnerTier.SCHOOL),
         ("guardian_notified", timedelta(hours=24), OwnerTier.DEPARTMENT),
         ("peer_watch", timedelta(hours=24), OwnerTier.CLASS),
     ]
-    assert yellow.window("contact") == timedelta(hours=72) and yellow.owner == OwnerTier.DEPARTMENT
-    assert blue.window("check_in") == timedelta(days=7) and blue.owner == OwnerTier.CLASS
+    assert yellow.window("contact") == timedelta(hours=72)
+    assert yellow.owner == OwnerTier.DEPARTMENT
+    assert blue.window("check_in") == timedelta(days=7)
+    assert blue.owner == OwnerTier.CLASS
     cadences = [r.follow_up_every for r in (red, yellow, blue)]
     assert cadences == [timedelta(days=7), timedelta(days=14), timedelta(days=30)]
 
@@ -115,9 +126,11 @@ def test_activating_a_response_policy_leaves_the_triage_policy_active(network, c
     assert triage_draft.status == PolicyStatus.ACTIVE
     assert response_draft.status == PolicyStatus.ACTIVE
     triage_page = client.get("/warnings/policy").get_data(as_text=True)
-    assert "triage-1" in triage_page and "response-1" not in triage_page
+    assert "triage-1" in triage_page
+    assert "response-1" not in triage_page
     response_page = client.get("/warnings/response-policy").get_data(as_text=True)
-    assert "response-1" in response_page and "triage-1" not in response_page
+    assert "response-1" in response_page
+    assert "triage-1" not in response_page
 
 
 def test_an_invalid_response_draft_shows_every_problem_and_saves_nothing(network, campus, login):
@@ -129,7 +142,8 @@ def test_an_invalid_response_draft_shows_every_problem_and_saves_nothing(network
     response = login(admin).post("/warnings/response-policy", data={"yaml_text": text})
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert "headmaster" in page and "phone_call" in page
+    assert "headmaster" in page
+    assert "phone_call" in page
     assert db.session.scalar(select(func.count()).select_from(PolicyVersion)) == 0
 
 
@@ -138,7 +152,8 @@ def test_a_response_draft_needs_all_three_levels(network, campus, login):
     campus.commit()
     text = DEFAULT[: DEFAULT.index("  blue:")]
     response = login(admin).post("/warnings/response-policy", data={"yaml_text": text})
-    assert response.status_code == 400 and "levels.blue" in response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "levels.blue" in response.get_data(as_text=True)
 
 
 def test_simulation_shows_owner_and_window_changes_per_department_and_writes_nothing(
@@ -158,7 +173,8 @@ def test_simulation_shows_owner_and_window_changes_per_department_and_writes_not
 
     page = client.post(f"/warnings/policy/{draft.id}/simulate").get_data(as_text=True)
 
-    assert "<td>Computing</td>" in page and "<td>History</td>" not in page
+    assert "<td>Computing</td>" in page
+    assert "<td>History</td>" not in page
     moves = retriage.simulate_response(
         db.session, institution_id=network.institution.id, draft=retriage.policy_of(draft)
     )
@@ -168,9 +184,9 @@ def test_simulation_shows_owner_and_window_changes_per_department_and_writes_not
         )
     ]
     assert db.session.scalar(select(func.count(Deadline.id))) == deadlines
-    assert db.session.scalar(select(Warning).where(Warning.level == Level.YELLOW)).owner_tier == (
-        OwnerTier.DEPARTMENT
-    )
+    assert db.session.scalar(
+        select(EarlyWarning).where(EarlyWarning.level == Level.YELLOW)
+    ).owner_tier == (OwnerTier.DEPARTMENT)
     assert draft.status == PolicyStatus.DRAFT
 
 
@@ -185,7 +201,8 @@ def test_a_chinese_administrator_reads_the_response_draft_problems_in_chinese(
     )
     response = login(admin).post("/warnings/response-policy", data={"yaml_text": text})
     page = html.unescape(response.get_data(as_text=True))
-    assert response.status_code == 400 and "预警响应策略" in page
+    assert response.status_code == 400
+    assert "预警响应策略" in page
     assert "levels.yellow.deadlines[0].kind：未知取值 'phone_call'" in page
     assert "levels.blue.owner：未知取值 'headmaster'（应为以下之一：dorm, class," in page
     assert "unknown value" not in page

@@ -14,7 +14,7 @@ from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.models import Role
 from warning import retriage, services
-from warning.models import AcademicRecord, PolicyVersion, Signal, Warning, WarningEvent
+from warning.models import AcademicRecord, EarlyWarning, PolicyVersion, Signal, WarningEvent
 from warning.policy import Level
 
 
@@ -55,7 +55,8 @@ def test_academic_import_with_a_bad_row_reports_it_and_imports_nothing(campus, u
     response = _upload(login(admin), bad)
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert "unknown student_number NOBODY" in page and "is not a number" in page
+    assert "unknown student_number NOBODY" in page
+    assert "is not a number" in page
     assert (_count(AcademicRecord), _count(Signal)) == (0, 0)
 
 
@@ -95,7 +96,8 @@ def test_wrong_file_type_is_refused(campus, unit, login):
     admin = campus.staff(unit.institution, Role.ADMIN)
     campus.commit()
     response = _upload(login(admin), "hello", name="grades.txt")
-    assert response.status_code == 400 and _count(AcademicRecord) == 0
+    assert response.status_code == 400
+    assert _count(AcademicRecord) == 0
 
 
 def test_academic_difficulty_is_a_key_group_that_raises_a_screening_level(campus, unit, login):
@@ -109,9 +111,11 @@ def test_academic_difficulty_is_a_key_group_that_raises_a_screening_level(campus
     assert _upload(login(admin), good).status_code == 200
     _upload(login(admin), good)  # the same file again adds no second signal
     signals = db.session.scalars(select(Signal).where(Signal.source == "academic")).all()
-    assert len(signals) == 1 and signals[0].flags == "key_group:academic_difficulty"
-    warning = db.session.scalar(select(Warning))
-    assert warning.level == Level.YELLOW and "raised from blue by a key group" in warning.reason
+    assert len(signals) == 1
+    assert signals[0].flags == "key_group:academic_difficulty"
+    warning = db.session.scalar(select(EarlyWarning))
+    assert warning.level == Level.YELLOW
+    assert "raised from blue by a key group" in warning.reason
 
 
 def test_bereavement_entered_by_the_department_counsellor_is_a_family_change_signal(
@@ -126,7 +130,7 @@ def test_bereavement_entered_by_the_department_counsellor_is_a_family_change_sig
     assert response.status_code == 302
     signal = db.session.scalar(select(Signal))
     assert "key_group:family_change" in signal.flag_set
-    assert db.session.scalar(select(Warning)).level == Level.BLUE
+    assert db.session.scalar(select(EarlyWarning)).level == Level.BLUE
 
 
 def test_retriage_lowers_an_expired_yellow_and_never_lowers_red(campus, unit):
@@ -148,10 +152,13 @@ def test_retriage_lowers_an_expired_yellow_and_never_lowers_red(campus, unit):
     clock.advance(timedelta(days=85))  # the yellow (180 days) is gone, the last blue is live
     changed = retriage.retriage(db.session, clock.now(), unit.institution.id)
     db.session.commit()
-    yellow = db.session.scalar(select(Warning).where(Warning.student_id == unit.student.id))
-    red = db.session.scalar(select(Warning).where(Warning.student_id == red_student.id))
+    yellow = db.session.scalar(
+        select(EarlyWarning).where(EarlyWarning.student_id == unit.student.id)
+    )
+    red = db.session.scalar(select(EarlyWarning).where(EarlyWarning.student_id == red_student.id))
     assert changed == 1
-    assert yellow.level == Level.BLUE and "third round" in yellow.reason
+    assert yellow.level == Level.BLUE
+    assert "third round" in yellow.reason
     assert red.level == Level.RED
     lowered = db.session.scalar(select(WarningEvent).where(WarningEvent.kind == "level_changed"))
     assert (lowered.from_level, lowered.to_level) == (Level.YELLOW, Level.BLUE)
@@ -179,9 +186,10 @@ def test_simulation_counts_moves_per_department_and_writes_nothing(campus, unit,
     saved = client.post("/warnings/policy", data={"yaml_text": _draft_text("strict-1", 13)})
     assert saved.status_code == 302
     draft = db.session.scalar(select(PolicyVersion))
-    before = [_count(m) for m in (Signal, Warning, WarningEvent, PolicyVersion, AuditEvent)]
+    before = [_count(m) for m in (Signal, EarlyWarning, WarningEvent, PolicyVersion, AuditEvent)]
     response = client.post(f"/warnings/policy/{draft.id}/simulate")
-    assert response.status_code == 200 and "<td>Computing</td>" in response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<td>Computing</td>" in response.get_data(as_text=True)
     # What moves is asserted on data; the page words are translated.
     moves = retriage.simulate(
         db.session,
@@ -191,9 +199,9 @@ def test_simulation_counts_moves_per_department_and_writes_nothing(campus, unit,
     )
     db.session.rollback()
     assert moves == [retriage.Move("Computing", Level.YELLOW, Level.NONE, 1)]
-    after = [_count(m) for m in (Signal, Warning, WarningEvent, PolicyVersion, AuditEvent)]
+    after = [_count(m) for m in (Signal, EarlyWarning, WarningEvent, PolicyVersion, AuditEvent)]
     assert after == before
-    assert db.session.scalar(select(Warning)).level == Level.YELLOW
+    assert db.session.scalar(select(EarlyWarning)).level == Level.YELLOW
 
 
 def test_invalid_draft_shows_every_problem_and_saves_nothing(campus, unit, login):
@@ -203,7 +211,9 @@ def test_invalid_draft_shows_every_problem_and_saves_nothing(campus, unit, login
         "/warnings/policy", data={"yaml_text": "version: 1\nrules: []\nbogus: true\n"}
     )
     page = response.get_data(as_text=True)
-    assert response.status_code == 400 and "bogus" in page and "version" in page
+    assert response.status_code == 400
+    assert "bogus" in page
+    assert "version" in page
     assert _count(PolicyVersion) == 0
 
 
@@ -217,7 +227,8 @@ def test_activating_a_draft_is_audited_and_new_signals_record_its_version(campus
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "activate_policy"))
     _phq9(unit.student, 12, "PHQ-9 moderate in the intake")
     signal = db.session.scalar(select(Signal))
-    assert signal.policy_version == "strict-1" and signal.implied_level == Level.NONE
+    assert signal.policy_version == "strict-1"
+    assert signal.implied_level == Level.NONE
 
 
 def test_when_every_signal_lapses_the_warning_stays_open_at_blue_and_says_why(campus, unit):
@@ -225,6 +236,7 @@ def test_when_every_signal_lapses_the_warning_stays_open_at_blue_and_says_why(ca
     clock.advance(timedelta(days=200))
     retriage.retriage(db.session, clock.now(), unit.institution.id)
     db.session.commit()
-    warning = db.session.scalar(select(Warning))
-    assert warning.status == "open" and warning.level == Level.BLUE
+    warning = db.session.scalar(select(EarlyWarning))
+    assert warning.status == "open"
+    assert warning.level == Level.BLUE
     assert warning.reason == services.LAPSED_REASON

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from campus import clock
 from campus.extensions import db
 from warning import services
-from warning.models import Signal, SignalSource, Warning, WarningEvent
+from warning.models import EarlyWarning, Signal, SignalSource, WarningEvent
 from warning.policy import Level
 
 SCREENED_AT = datetime(2026, 9, 12, 3, 0)
@@ -30,13 +30,15 @@ def test_safety_answer_opens_red_warning_in_the_same_transaction(unit):
         campaign_name="2026 freshman intake",
         result_id=7,
     )
-    warning = db.session.scalar(select(Warning))
-    assert signal.implied_level == Level.RED and signal.expires_at is None
-    assert warning.level == Level.RED and signal.warning_id == warning.id
+    warning = db.session.scalar(select(EarlyWarning))
+    assert signal.implied_level == Level.RED
+    assert signal.expires_at is None
+    assert warning.level == Level.RED
+    assert signal.warning_id == warning.id
     assert warning.reason == ("red: PHQ-9 safety item positive in 2026 freshman intake, 2026-09-12")
     assert warning.policy_version == signal.policy_version == "default-2026.1"
     db.session.rollback()
-    assert (_count(Signal), _count(Warning), _count(WarningEvent)) == (0, 0, 0)
+    assert (_count(Signal), _count(EarlyWarning), _count(WarningEvent)) == (0, 0, 0)
 
 
 def test_screening_result_below_every_cut_off_records_nothing(unit):
@@ -76,8 +78,9 @@ def test_new_signal_raises_open_warning_and_writes_the_history(unit):
         total=12,
     )
     db.session.commit()
-    warnings = db.session.scalars(select(Warning)).all()
-    assert len(warnings) == 1 and warnings[0].level == Level.YELLOW
+    warnings = db.session.scalars(select(EarlyWarning)).all()
+    assert len(warnings) == 1
+    assert warnings[0].level == Level.YELLOW
     kinds = [e.kind for e in warnings[0].events]
     assert kinds == ["opened", "signal_attached", "signal_attached", "level_changed"]
     assert warnings[0].reason == "yellow: GAD-7 moderate in the retest"
@@ -94,7 +97,7 @@ def test_milder_signal_never_lowers_an_open_warning(unit):
             instrument="phq9",
             total=total,
         )
-    assert db.session.scalar(select(Warning)).level == Level.YELLOW
+    assert db.session.scalar(select(EarlyWarning)).level == Level.YELLOW
 
 
 def test_a_signal_implying_nothing_opens_no_warning(unit):
@@ -107,4 +110,5 @@ def test_a_signal_implying_nothing_opens_no_warning(unit):
         instrument="phq9",
         total=2,
     )
-    assert _count(Warning) == 0 and _count(Signal) == 1
+    assert _count(EarlyWarning) == 0
+    assert _count(Signal) == 1
