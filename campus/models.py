@@ -179,7 +179,7 @@ class User(UserMixin, Model):
         return self.session_token
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         return self.active
 
     def has_role(self, *roles: Role) -> bool:
