@@ -179,8 +179,8 @@ def referral_row(
     student: Student,
     hospital: Hospital,
     by: User,
-    status: ReferralStatus,
     sent_at: datetime,
+    status: ReferralStatus,
     **fields: Any,
 ) -> Referral:
     """A referral row with a past history written directly (flushed), for counts over months the
