@@ -214,6 +214,16 @@ def tasks():
     end = _end_of_today(now)
     task_rows = db.session.scalars(actions.open_tasks_query(current_user).limit(500)).all()
     deadline_rows = actions.open_deadlines(db.session, current_user)
+    buckets = {key: {"tasks": [], "deadlines": []} for key in ("overdue", "today", "upcoming")}
+    for task in task_rows:
+        buckets[_bucket(task.due_at, now, end)]["tasks"].append(task)
+    for row in deadline_rows:
+        buckets[_bucket(row[0].due_at, now, end)]["deadlines"].append(row)
+    # Rendered before the audit commit, which would expire every row and re-read each one (N+1),
+    # and returned only after it, as `audit.record_read` requires.
+    body = render_template(
+        "response/tasks.html", buckets=buckets, done_form=TaskDoneForm(formdata=None)
+    )
     if deadline_rows:
         audit.record_list_read(
             db.session,
@@ -223,14 +233,7 @@ def tasks():
             student_ids=[student.id for _, _, student in deadline_rows],
             detail=f"{len(deadline_rows)} open deadlines",
         )
-    buckets = {key: {"tasks": [], "deadlines": []} for key in ("overdue", "today", "upcoming")}
-    for task in task_rows:
-        buckets[_bucket(task.due_at, now, end)]["tasks"].append(task)
-    for row in deadline_rows:
-        buckets[_bucket(row[0].due_at, now, end)]["deadlines"].append(row)
-    return render_template(
-        "response/tasks.html", buckets=buckets, done_form=TaskDoneForm(formdata=None)
-    )
+    return body
 
 
 @bp.route("/<int:task_id>/done", methods=["POST"])

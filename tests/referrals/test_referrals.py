@@ -18,7 +18,8 @@ from campus.notifications import Notification
 from referrals import permissions, services
 from referrals.models import AssessmentOutcome, Referral, ReferralStatus, ReferralTransition
 from referrals.services import ConcurrentUpdate, InvalidTransition, ReferralError
-from tests.referrals.conftest import SETTINGS, new_referral, referral_in, step, walk
+from tests.factories import SETTINGS
+from tests.referrals.conftest import new_referral, referral_in, step, walk
 from warning.models import EarlyWarning, Signal
 
 S = ReferralStatus
