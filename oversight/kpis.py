@@ -125,6 +125,7 @@ class Grouping:
 WARNINGS_OPENED = Grouping(
     EarlyWarning.institution_id, EarlyWarning.department_id, EarlyWarning.opened_at
 )
+CAMPAIGNS_OPENED = Grouping(Campaign.institution_id, Student.department_id, Campaign.opens_at)
 
 
 def _group_keys(session: Session, view: View, grouping: Grouping) -> list:
@@ -255,7 +256,7 @@ def screening_coverage(session: Session, view: View, now: datetime) -> pd.DataFr
     out = _count_by_group(
         session,
         view,
-        Grouping(Campaign.institution_id, Student.department_id, Campaign.opens_at),
+        CAMPAIGNS_OPENED,
         [
             func.count(distinct(CampaignAssignment.student_id)).label("cohort"),
             func.count(distinct(completed)).label("screened"),
