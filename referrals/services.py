@@ -267,14 +267,12 @@ def _hospital_flag(target: ReferralStatus, outcome: AssessmentOutcome | None) ->
 def _audit_change(
     session: Session, user: User, referral: Referral, action: str, detail: str | None
 ) -> None:
-    audit.record(
+    audit.record_on(
         session,
+        referral,
         actor=user,
         action=action,
         record_type="referral",
-        record_id=referral.id,
-        student_id=referral.student_id,
-        institution_id=referral.institution_id,
         detail=detail,
     )
 
@@ -389,14 +387,12 @@ def escalate_green_channel(session: Session, referral_ids: list[int], now: datet
             N_("A green-channel referral has no appointment booked by its deadline."),
             f"/referrals/{referral.id}",
         )
-        audit.record(
+        audit.record_on(
             session,
+            referral,
             actor=None,
             action="green_channel_escalated",
             record_type="referral",
-            record_id=referral.id,
-            student_id=referral.student_id,
-            institution_id=referral.institution_id,
         )
     session.commit()
     return escalated

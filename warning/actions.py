@@ -63,14 +63,12 @@ def _unit_of_work(
         # Every action changes the warning, so a racing action on the same version loses.
         flag_modified(warning, "owner_tier")
         if not audited_by_work:
-            audit.record(
+            audit.record_on(
                 session,
+                warning,
                 actor=actor,
                 action=f"warning.{action}",
                 record_type="warning",
-                record_id=warning.id,
-                student_id=warning.student_id,
-                institution_id=warning.institution_id,
             )
         session.commit()
     except StaleDataError:
@@ -85,7 +83,7 @@ def _unit_of_work(
 def _event(
     session: Session, warning: EarlyWarning, actor: User, kind: str, now: datetime, **fields
 ):
-    session.add(WarningEvent(warning_id=warning.id, at=now, actor_id=actor.id, kind=kind, **fields))
+    session.add(WarningEvent.of(warning, actor, kind, now, **fields))
 
 
 def acknowledge(
@@ -357,14 +355,12 @@ def complete_task(
     warning = session.get(EarlyWarning, task.warning_id) if task.warning_id else None
     if warning is not None and warning.status == WarningStatus.OPEN:
         _complete_peer_work(session, actor, warning, task, now)
-    audit.record(
+    audit.record_on(
         session,
+        task,
         actor=actor,
         action="task.done",
         record_type="task",
-        record_id=task.id,
-        student_id=task.student_id,
-        institution_id=task.institution_id,
     )
     session.commit()
     session.refresh(task)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -28,7 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campus import clock
 from campus.extensions import Model, db
-from campus.models import Student
+from campus.models import Student, User
 
 
 class SignalSource(enum.StrEnum):
@@ -215,6 +216,19 @@ class WarningEvent(Model):
     signal_id: Mapped[int | None] = mapped_column(ForeignKey("signal.id"))
 
     warning: Mapped[EarlyWarning] = relationship(back_populates="events")
+
+    @classmethod
+    def of(
+        cls, warning: EarlyWarning, actor: User | None, kind: str, now: datetime, **fields: Any
+    ) -> WarningEvent:
+        """A timeline entry of `warning`: what `actor` (None for the system) did at `now`."""
+        return cls(
+            warning_id=warning.id,
+            at=now,
+            actor_id=actor.id if actor else None,
+            kind=kind,
+            **fields,
+        )
 
 
 class Deadline(Model):
