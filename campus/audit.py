@@ -18,11 +18,11 @@ from sqlalchemy import DDL, DateTime, ForeignKey, Index, String, event, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from campus import clock
-from campus.extensions import db
+from campus.extensions import Model
 from campus.models import User
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     __tablename__ = "audit_event"
     __table_args__ = (
         Index("ix_audit_event_student_at", "student_id", "at"),
