@@ -30,6 +30,7 @@ def register(app: Flask) -> None:
         urgency_labels=URGENCY_LABELS,
         outcome_labels=OUTCOME_LABELS,
         consent_labels=CONSENT_LABELS,
+        referral_panel=views.referral_panel,
     )
     _register_nav(app)
     scheduler.register_sweep(

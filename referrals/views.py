@@ -5,6 +5,7 @@ Leave/return pages are in `leave_views`, the closure audit in `closure_views`; a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import (
@@ -28,7 +29,7 @@ from campus.extensions import db
 from campus.models import Hospital, Role, Student
 from campus.permissions import require_roles
 from referrals import permissions, services, states
-from referrals.disclosure import disclosed_view
+from referrals.disclosure import disclosed_view, referrer_contact
 from referrals.forms import (
     HospitalForm,
     ReferralForm,
@@ -72,6 +73,36 @@ def _liaisons_referral(referral_id: int) -> Referral:
         audit_read=True,
         read_detail=lambda referral: ";".join(sorted(referral.disclosed)),
     )
+
+
+@dataclass(frozen=True)
+class ReferralPanel:
+    """What the warning page says about referring its student, for the signed-in user."""
+
+    referral: Referral | None = None
+    may_refer: bool = False
+    needs_break_glass: bool = False
+
+
+def referral_panel(warning: EarlyWarning) -> ReferralPanel:
+    """The open referral (audited as read) when there is one the viewer may read, else whether
+    they may refer in one click or must first open the record through break-glass."""
+    referral = services.open_referral(db.session, current_user, warning.student_id)
+    if referral is not None:
+        audit.record_read(
+            db.session,
+            actor=current_user,
+            action="referral_status_read",
+            record_type="referral",
+            record_id=referral.id,
+            student_id=referral.student_id,
+            institution_id=referral.institution_id,
+        )
+        return ReferralPanel(referral=referral)
+    if not permissions.can_refer(current_user):
+        return ReferralPanel()
+    may_refer = permissions.may_refer_student(db.session, current_user, warning.student)
+    return ReferralPanel(may_refer=may_refer, needs_break_glass=not may_refer)
 
 
 def settings() -> ReferralSettings:
@@ -259,6 +290,7 @@ def liaison_detail(referral_id: int):
     return render_template(
         "referrals/liaison_detail.html",
         card=_liaison_card(referral),
+        referrer=referrer_contact(referral),
         moves=moves,
         forms=move_forms(referral, moves),
     )

@@ -21,7 +21,7 @@ from campus import audit, clock
 from campus.i18n import N_
 from campus.models import Institution, Role, Student, User
 from campus.scope import Capability, student_filter
-from warning import escalation, permissions, response
+from warning import caseload, escalation, permissions, response
 from warning.models import Deadline, EarlyWarning, OwnerTier, Task, WarningEvent, WarningStatus
 
 
@@ -94,6 +94,7 @@ def acknowledge(
             warning.acknowledged_at = now
         response.meet(session, warning, ["acknowledge"], now)
         _event(session, warning, actor, "acknowledged", now)
+        caseload.take_on(session, actor, warning, now)
 
     return _unit_of_work(session, actor, warning, expected_version, "acknowledge", work)
 
@@ -132,6 +133,7 @@ def log_contact(
         )
         every = response.follow_up_every(session, warning)
         response.plan_follow_up(session, warning, now + every, now)
+        caseload.take_on(session, actor, warning, now)
 
     return _unit_of_work(session, actor, warning, expected_version, "contact", work)
 
@@ -191,6 +193,7 @@ def record_assessment(
             outcome=outcome.strip()[:200],
             note=(note or "").strip() or None,
         )
+        caseload.take_on(session, actor, warning, now)
 
     return _unit_of_work(session, actor, warning, expected_version, "assessment", work)
 

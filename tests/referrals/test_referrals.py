@@ -166,7 +166,8 @@ def test_ended_referral_is_never_stalled(world):
 def _escalation_notices(user_id: int) -> list[str]:
     return db.session.scalars(
         select(Notification.text).where(
-            Notification.user_id == user_id, Notification.text.contains("green-channel")
+            Notification.user_id == user_id,
+            Notification.text.contains("no appointment booked by its deadline"),
         )
     ).all()
 
