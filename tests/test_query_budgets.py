@@ -73,7 +73,8 @@ def _grow(campus, school: Campus, count: int) -> None:
 # timeline stands for every timeline.
 BUDGETS = {
     ("counsellor", "/warnings/"): 7,
-    ("counsellor", "timeline"): 16,
+    # 18: the open referral panel reads the referral and audits that read (issue #15 item 7).
+    ("counsellor", "timeline"): 18,
     ("counsellor", "/"): 2,
     ("counsellor", "/tasks"): 5,
     ("committee", "/tasks"): 4,
