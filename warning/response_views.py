@@ -42,6 +42,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["tier_label"] = tier_label
     app.jinja_env.globals["deadline_label"] = deadline_label
     app.jinja_env.globals["chore_label"] = chore_label
+    app.jinja_env.globals["notice_due"] = notice_due
     scheduler.register_sweep(app, "warning.escalation", escalation.sweep_deadlines)
     scheduler.register_sweep(app, "warning.follow_ups", escalation.sweep_follow_ups)
     scheduler.register_sweep(app, "warning.missing_reports", escalation.sweep_missing_reports)
@@ -81,6 +82,11 @@ def deadline_label(kind: str) -> str:
 
 def chore_label(kind: str) -> str:
     return {"report_missing": _("Missing weekly reports")}.get(kind, kind)
+
+
+def notice_due(detail: dict) -> datetime | None:
+    """The deadline an inbox note's detail names (stored as ISO text in its JSON), or None."""
+    return datetime.fromisoformat(detail["due_at"]) if detail.get("due_at") else None
 
 
 def task_text(task: Task) -> str:
