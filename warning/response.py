@@ -183,13 +183,6 @@ def add_peer_tasks(
     return tasks
 
 
-def owners(
-    session: Session, warning: EarlyWarning, tier: OwnerTier | int, *, leaders_only: bool = False
-) -> list[int]:
-    """The users who hold `tier` for this warning's student, by role assignment."""
-    return owners_many(session, [warning], tier, leaders_only=leaders_only)[warning.id]
-
-
 def owners_many(
     session: Session,
     warnings: Iterable[EarlyWarning],
@@ -197,8 +190,9 @@ def owners_many(
     *,
     leaders_only: bool = False,
 ) -> dict[int, list[int]]:
-    """`owners` for many warnings: warning id -> sorted user ids, in two queries whatever the
-    number of warnings (their students, then the role assignments of every unit involved)."""
+    """The users who hold `tier` for each warning's student, by role assignment: warning id ->
+    sorted user ids, in two queries whatever the number of warnings (their students, then the
+    role assignments of every unit involved)."""
     warnings = list(warnings)
     tier = OwnerTier(tier)
     unit = _unit_of(session, warnings, tier)
