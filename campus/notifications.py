@@ -20,11 +20,11 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.types import JSON
 
 from campus import clock
-from campus.extensions import db
+from campus.extensions import Model
 from campus.models import User
 
 
-class Notification(db.Model):
+class Notification(Model):
     __tablename__ = "notification"
     __table_args__ = (Index("ix_notification_user_unread", "user_id", "read_at"),)
 
@@ -46,7 +46,7 @@ class MailStatus:
     FAILED = "failed"  # the server refused the address for good
 
 
-class OutboxMail(db.Model):
+class OutboxMail(Model):
     """One email to send; the deliverer claims it with a conditional update so it goes out once."""
 
     __tablename__ = "outbox_mail"

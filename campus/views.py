@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 from flask import (
     Blueprint,
-    Flask,
     Response,
     abort,
     current_app,
@@ -24,10 +23,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
-from campus import admin, auth, clock, health, inbox_views, nav, notifications, roster, scheduler
+from campus import admin, auth, clock, nav, roster
 from campus.extensions import db, limiter, login_manager
 from campus.forms import (
-    ROLE_LABELS,
     BreakGlassForm,
     ChangePasswordForm,
     ClassForm,
@@ -50,23 +48,6 @@ from campus.redirects import safe_next
 from campus.scope import Capability, get_student, grant_break_glass, student_filter
 
 bp = Blueprint("campus", __name__)
-
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
-    app.jinja_env.globals["role_labels"] = ROLE_LABELS
-    staff = set(Role) - {Role.STUDENT, Role.HOSPITAL_LIAISON, Role.PROVINCE_AUDITOR}
-    nav.register(app, lambda: _("My students"), "campus.students", staff - {Role.ADMIN}, order=20)
-    nav.register(app, lambda: _("Structure"), "campus.structure", {Role.ADMIN}, order=80)
-    nav.register(app, lambda: _("Users"), "campus.users", {Role.ADMIN}, order=81)
-    nav.register(app, lambda: _("Roster import"), "campus.roster_import", {Role.ADMIN}, order=82)
-    from campus.cli import campus_cli
-
-    app.cli.add_command(campus_cli)
-    app.cli.add_command(scheduler.scheduler_cli)
-    scheduler.register_sweep(app, "notifications.deliver", notifications.deliver_sweep)
-    health.init_app(app)
-    inbox_views.init_app(app)
 
 
 @login_manager.user_loader
@@ -190,7 +171,6 @@ def home():
 
 
 @bp.route("/students")
-@login_required
 @require_roles(*(set(Role) - {Role.STUDENT, Role.HOSPITAL_LIAISON, Role.PROVINCE_AUDITOR}))
 def students():
     query = request.args.get("q", "").strip()[:50]
@@ -209,7 +189,6 @@ def students():
 
 
 @bp.route("/students/<int:student_id>/break-glass", methods=["GET", "POST"])
-@login_required
 @require_roles(Role.SCHOOL_COUNSELLOR)
 def break_glass(student_id: int):
     student = get_student(
@@ -272,7 +251,6 @@ def _institution_choice(
 
 
 @bp.route("/admin/institution")
-@login_required
 @require_roles(Role.ADMIN)
 def choose_institution():
     choices = admin.administered_institutions(db.session, current_user)
@@ -280,7 +258,6 @@ def choose_institution():
 
 
 @bp.route("/admin/structure", methods=["GET", "POST"])
-@login_required
 @require_roles(Role.ADMIN)
 def structure():
     institution = _admin_institution()
@@ -318,7 +295,6 @@ def _saved(create: Callable[..., object], institution: Institution, *args: objec
 
 
 @bp.route("/admin/users", methods=["GET", "POST"])
-@login_required
 @require_roles(Role.ADMIN)
 def users():
     institution = _admin_institution()
@@ -331,7 +307,6 @@ def users():
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
-@login_required
 @require_roles(Role.ADMIN)
 def user_detail(user_id: int):
     institution = _admin_institution()
@@ -357,7 +332,6 @@ def user_detail(user_id: int):
 
 
 @bp.route("/admin/users/<int:user_id>/roles/<int:assignment_id>/remove", methods=["POST"])
-@login_required
 @require_roles(Role.ADMIN)
 def remove_role(user_id: int, assignment_id: int):
     institution = _admin_institution()
@@ -368,7 +342,6 @@ def remove_role(user_id: int, assignment_id: int):
 
 
 @bp.route("/admin/users/<int:user_id>/password", methods=["POST"])
-@login_required
 @require_roles(Role.ADMIN)
 def reset_password(user_id: int):
     institution = _admin_institution()
@@ -378,7 +351,6 @@ def reset_password(user_id: int):
 
 
 @bp.route("/admin/roster", methods=["GET", "POST"])
-@login_required
 @require_roles(Role.ADMIN)
 def roster_import():
     institution = _admin_institution()
