@@ -9,7 +9,7 @@ sends pending rows over SMTP with retries, so a mail outage delays mail but lose
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
@@ -17,6 +17,7 @@ from flask import current_app
 from flask_babel import force_locale, gettext
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.types import JSON
 
 from campus import clock
 from campus.extensions import Model
@@ -31,6 +32,9 @@ class Notification(Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     text: Mapped[str] = mapped_column(String(300))
     link: Mapped[str | None] = mapped_column(String(300))
+    # In the app only, for a reader whose scope covers the student: the neutral `text` is what
+    # leaves it (mail). Shaped by the domain that wrote it (the warning domain's notices).
+    detail: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     read_at: Mapped[datetime | None] = mapped_column(DateTime)
 
@@ -77,15 +81,22 @@ def notify(session: Session, user_ids: Iterable[int], text: str, link: str | Non
     notify_many(session, [(user_ids, text, link)])
 
 
-def notify_many(session: Session, notes: Iterable[tuple[Iterable[int], str, str | None]]) -> None:
+Note = (
+    tuple[Iterable[int], str, str | None]
+    | tuple[Iterable[int], str, str | None, Mapping[int, dict]]
+)
+
+
+def notify_many(session: Session, notes: Iterable[Note]) -> None:
     """`notify` for many notes at once, e.g. a sweep telling the owners of 500 escalations.
 
     Each `(user_ids, text, link)` gives every active user among `user_ids` one inbox note (and a
     mail when they have an address), exactly as `notify` would; the recipients are read in one
     query and the rows written in one flush, so the cost does not grow a round trip per person.
+    A fourth item, user id -> detail, adds that in-app detail to those users' notes.
     """
-    wanted = [(sorted(set(ids)), text, link) for ids, text, link in notes]
-    everyone = {user_id for ids, _text, _link in wanted for user_id in ids}
+    wanted = [(sorted(set(ids)), text, link, *rest) for ids, text, link, *rest in notes]
+    everyone = {user_id for ids, *_ in wanted for user_id in ids}
     if not everyone:
         return
     users = {
@@ -96,9 +107,12 @@ def notify_many(session: Session, notes: Iterable[tuple[Iterable[int], str, str 
     }
     now = clock.now()
     mailed: list[tuple[User, Notification]] = []
-    for ids, text, link in wanted:
+    for ids, text, link, *rest in wanted:
+        details = rest[0] if rest else {}
         for user in (users[i] for i in ids if i in users):
-            note = Notification(user_id=user.id, text=text, link=link, created_at=now)
+            note = Notification(
+                user_id=user.id, text=text, link=link, detail=details.get(user.id), created_at=now
+            )
             session.add(note)
             if user.email:
                 mailed.append((user, note))

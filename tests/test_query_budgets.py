@@ -72,7 +72,8 @@ def _grow(campus, school: Campus, count: int) -> None:
 # Each page a signed-in person opens most, with the statements it may take; the first student's
 # timeline stands for every timeline.
 BUDGETS = {
-    ("counsellor", "/warnings/"): 7,
+    # Unacknowledged reds first (their count and rows), then the rest; next deadlines grouped.
+    ("counsellor", "/warnings/"): 10,
     # 18: the open referral panel reads the referral and audits that read (issue #15 item 7).
     ("counsellor", "timeline"): 18,
     ("counsellor", "/"): 2,

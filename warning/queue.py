@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, not_, select
 from sqlalchemy.orm import Session
 
 from campus.models import Department, Student, User
 from campus.scope import Capability, institution_ids, student_filter
 from warning.models import Deadline, EarlyWarning, Signal, WarningEvent, WarningStatus
+from warning.policy import Level
 
 PAGE_SIZE = 25
 # The total is counted exactly up to this many warnings (or up to the page shown, if further);
@@ -19,7 +20,8 @@ PAGE_SIZE = 25
 COUNT_CAP = 1000
 # Allow-listed sort keys: the query never sorts by a column named in the request.
 # "level" lists open warnings before closed ones when both are shown: the stored status names sort
-# 'OPEN' after 'CLOSED', so descending puts them first, in the order of `ix_warning_queue`.
+# 'OPEN' after 'CLOSED', so descending puts them first, in the order of `ix_warning_queue`. Under
+# "level" the open reds nobody has acknowledged come before all of it (see `queue`).
 SORTS = {
     "level": (EarlyWarning.status.desc(), EarlyWarning.level.desc(), EarlyWarning.opened_at.asc()),
     "opened": (EarlyWarning.opened_at.desc(),),
@@ -43,6 +45,7 @@ class QueuePage:
     rows: list[tuple[EarlyWarning, Student, str, bool]] = field(default_factory=list)
     total: int = 0
     more: bool = False  # there are more than `total` warnings: the count stopped at its cap
+    next_due: dict[int, datetime] = field(default_factory=dict)  # warning id -> next deadline
 
 
 def _missed(now: datetime):
@@ -55,27 +58,71 @@ def _overdue(now: datetime):
     return exists().where(Deadline.warning_id == EarlyWarning.id, _missed(now))
 
 
+def _unacknowledged_red():
+    """An open red warning no one has acknowledged: the case a counsellor must see first."""
+    return and_(
+        EarlyWarning.status == WarningStatus.OPEN,
+        EarlyWarning.level == Level.RED,
+        EarlyWarning.acknowledged_at.is_(None),
+    )
+
+
 def queue(session: Session, user: User, flt: QueueFilter, now: datetime) -> QueuePage:
     """One page of warnings the viewer may see, red first by default; each row says why.
 
+    By default the unacknowledged open reds lead, newest first (the one that arrived a minute
+    ago is the one whose hour is running), then everything else by level, oldest first.
+
     Cost stays flat at a million warnings: the total is a count over the narrow filtered join
-    (no display columns) that stops at its cap, the page is read in the order of
-    `ix_warning_queue`, and "overdue" is looked up for the page's rows only.
+    (no display columns) that stops at its cap, each part of the page is read in the order of
+    `ix_warning_queue`, and "overdue" and the next deadline are looked up for the page's rows only.
     """
     cap = max(COUNT_CAP, flt.page * PAGE_SIZE)
     narrow = _filtered(select(EarlyWarning.id), user, flt, now).limit(cap + 1)
     total = session.scalar(select(func.count()).select_from(narrow.subquery())) or 0
-    order = SORTS.get(flt.sort, SORTS["level"])
-    rows = session.execute(
-        _filtered(select(EarlyWarning, Student, Department.name), user, flt, now)
-        .join(Department, Department.id == EarlyWarning.department_id)
-        .order_by(*order, EarlyWarning.id)
-        .limit(PAGE_SIZE)
-        .offset((flt.page - 1) * PAGE_SIZE)
-    ).all()
-    overdue = _overdue_among(session, [warning.id for warning, _, _ in rows], now)
+    rows = _page_rows(session, user, flt, now)
+    ids = [warning.id for warning, _, _ in rows]
+    overdue = _overdue_among(session, ids, now)
     shown = [(w, s, d, w.id in overdue) for w, s, d in rows]
-    return QueuePage(shown, min(total, cap), more=total > cap)
+    return QueuePage(shown, min(total, cap), more=total > cap, next_due=_next_due(session, ids))
+
+
+def _page_rows(session: Session, user: User, flt: QueueFilter, now: datetime) -> list:
+    """The page's (warning, student, department name) rows: under "level", the unacknowledged
+    reds first and then the rest, each part walked in index order (no sort of every warning)."""
+    offset = (flt.page - 1) * PAGE_SIZE
+    if flt.sort not in SORTS or flt.sort == "level":
+        first = _display(user, flt, now).where(_unacknowledged_red())
+        leading = session.scalar(
+            select(func.count()).select_from(
+                first.with_only_columns(EarlyWarning.id).limit(offset + PAGE_SIZE).subquery()
+            )
+        )
+        rows = session.execute(
+            first.order_by(EarlyWarning.opened_at.desc(), EarlyWarning.id.desc())
+            .limit(PAGE_SIZE)
+            .offset(offset)
+        ).all()
+        rest = _display(user, flt, now).where(not_(_unacknowledged_red()))
+        return rows + _ordered(session, rest, SORTS["level"], max(offset - leading, 0), len(rows))
+    return _ordered(session, _display(user, flt, now), SORTS[flt.sort], offset, 0)
+
+
+def _display(user: User, flt: QueueFilter, now: datetime):
+    return _filtered(select(EarlyWarning, Student, Department.name), user, flt, now).join(
+        Department, Department.id == EarlyWarning.department_id
+    )
+
+
+def _ordered(session: Session, query, order: tuple, offset: int, taken: int) -> list:
+    """What is left of the page after `taken` rows, from `query` in `order` from `offset`."""
+    if taken >= PAGE_SIZE:
+        return []
+    return list(
+        session.execute(
+            query.order_by(*order, EarlyWarning.id).limit(PAGE_SIZE - taken).offset(offset)
+        ).all()
+    )
 
 
 def _filtered(query, user: User, flt: QueueFilter, now: datetime):
@@ -111,6 +158,24 @@ def _overdue_among(session: Session, warning_ids: list[int], now: datetime) -> s
             .distinct()
         )
     )
+
+
+def _next_due(session: Session, warning_ids: list[int]) -> dict[int, datetime]:
+    """Each warning's soonest deadline still owed (met, escalated or superseded ones are done
+    with), in one grouped query over the page's rows."""
+    if not warning_ids:
+        return {}
+    owed = session.execute(
+        select(Deadline.warning_id, func.min(Deadline.due_at))
+        .where(
+            Deadline.warning_id.in_(warning_ids),
+            Deadline.met_at.is_(None),
+            Deadline.escalated_at.is_(None),
+            Deadline.superseded_at.is_(None),
+        )
+        .group_by(Deadline.warning_id)
+    )
+    return dict(owed.all())
 
 
 def departments(session: Session, user: User) -> list[Department]:

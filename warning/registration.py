@@ -32,6 +32,8 @@ def _register_template_globals(app: Flask) -> None:
     app.jinja_env.globals["task_text"] = response_views.task_text
     app.jinja_env.globals["tier_label"] = response_views.tier_label
     app.jinja_env.globals["deadline_label"] = response_views.deadline_label
+    app.jinja_env.globals["chore_label"] = response_views.chore_label
+    app.jinja_env.globals["notice_due"] = response_views.notice_due
 
 
 def _register_nav(app: Flask) -> None:

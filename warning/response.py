@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 
 from campus.i18n import N_
 from campus.models import Role, RoleAssignment, Student, User
-from campus.notifications import notify, notify_many
+from campus.notifications import notify_many
+from campus.scope import Capability, student_filter
 from warning.models import Deadline, EarlyWarning, OwnerTier, Task
 from warning.policy import Level
 from warning.response_policy import (
+    LevelResponse,
     ResponsePolicy,
     active_response_policy,
     default_response_policy,
@@ -36,7 +38,8 @@ PEER_TASK_TEXT = {
     "follow_up": N_("Please check in with %(name)s again and see how they are"),
 }
 
-# What each tier reads in its inbox and mail: never the student, the level or a score.
+# What each tier reads in its inbox and mail: never the student, the level or a score. In the
+# app, a reader whose scope covers the student at WARNING also gets a `notice_detail`.
 NOTIFICATION_TEXT = {
     OwnerTier.DORM: N_("You have a new task"),
     OwnerTier.CLASS: N_("You have a new task"),
@@ -77,15 +80,22 @@ def plan_response(
     supersede_open(session, warning, now)
     for rule in response.deadlines:
         add_deadline(session, warning, rule.kind, rule.tier, now + rule.within, policy)
-    for tier in response.notify_tiers:
-        notify_tier(session, warning, tier)
-    if response.notify_department_leader:
-        notify(
-            session,
-            owners(session, warning, OwnerTier.DEPARTMENT, leaders_only=True),
-            NOTIFICATION_TEXT[OwnerTier.DEPARTMENT],
-            TASKS_LINK,
-        )
+    told = told_tiers(response)
+    notify_tiers(session, [(warning, tier) for tier in told])
+    if response.notify_department_leader and OwnerTier.DEPARTMENT not in told:
+        notify_tiers(session, [(warning, OwnerTier.DEPARTMENT)], leaders_only=True)
+
+
+def told_tiers(response: LevelResponse) -> list[OwnerTier]:
+    """The tiers told of a level: those the policy names, and every staff tier that owes one of
+    its first-response deadlines (red's guardian call is the department counsellor's, so the
+    department hears of a red the moment it is set, not when the deadline escalates)."""
+    told = [OwnerTier(tier) for tier in response.notify_tiers]
+    for rule in response.deadlines:
+        tier = OwnerTier(rule.tier)
+        if tier >= OwnerTier.DEPARTMENT and tier not in told:
+            told.append(tier)
+    return told
 
 
 def supersede_open(session: Session, warning: EarlyWarning, now: datetime) -> None:
@@ -188,13 +198,6 @@ def add_peer_tasks(
     return tasks
 
 
-def owners(
-    session: Session, warning: EarlyWarning, tier: OwnerTier | int, *, leaders_only: bool = False
-) -> list[int]:
-    """The users who hold `tier` for this warning's student, by role assignment."""
-    return owners_many(session, [warning], tier, leaders_only=leaders_only)[warning.id]
-
-
 def owners_many(
     session: Session,
     warnings: Iterable[EarlyWarning],
@@ -202,8 +205,9 @@ def owners_many(
     *,
     leaders_only: bool = False,
 ) -> dict[int, list[int]]:
-    """`owners` for many warnings: warning id -> sorted user ids, in two queries whatever the
-    number of warnings (their students, then the role assignments of every unit involved)."""
+    """The users who hold `tier` for each warning's student, by role assignment: warning id ->
+    sorted user ids, in two queries whatever the number of warnings (their students, then the
+    role assignments of every unit involved)."""
     warnings = list(warnings)
     tier = OwnerTier(tier)
     unit = _unit_of(session, warnings, tier)
@@ -279,19 +283,99 @@ def notify_tier(session: Session, warning: EarlyWarning, tier: OwnerTier | int) 
     notify_tiers(session, [(warning, tier)])
 
 
-def notify_tiers(session: Session, pairs: Iterable[tuple[EarlyWarning, OwnerTier | int]]) -> None:
+def notify_tiers(
+    session: Session,
+    pairs: Iterable[tuple[EarlyWarning, OwnerTier | int]],
+    *,
+    leaders_only: bool = False,
+) -> None:
     """Tell the holders of each (warning, tier) that the warning needs them, in one batch:
-    one owner lookup per tier and one write of every note."""
+    one owner lookup per tier and one write of every note. Staff tiers whose scope covers the
+    student get the in-app detail (who, level, what is due); the mail stays neutral."""
     by_tier: dict[OwnerTier, list[EarlyWarning]] = {}
     order = []
     for warning, tier in pairs:
         by_tier.setdefault(OwnerTier(tier), []).append(warning)
         order.append((warning, OwnerTier(tier)))
-    found = {tier: owners_many(session, ws, tier) for tier, ws in by_tier.items()}
+    found = {
+        tier: owners_many(session, ws, tier, leaders_only=leaders_only)
+        for tier, ws in by_tier.items()
+    }
+    staff = [(w, found[tier][w.id], tier) for w, tier in order if tier >= OwnerTier.DEPARTMENT]
+    details = notice_details(session, staff)
     notify_many(
         session,
-        [(found[tier][w.id], NOTIFICATION_TEXT[tier], TASKS_LINK) for w, tier in order],
+        [
+            (found[tier][w.id], NOTIFICATION_TEXT[tier], TASKS_LINK, details.get((w.id, tier), {}))
+            for w, tier in order
+        ],
     )
+
+
+def notice_details(
+    session: Session, notes: list[tuple[EarlyWarning, list[int], OwnerTier]]
+) -> dict[tuple[int, OwnerTier], dict[int, dict]]:
+    """(warning id, tier) -> recipient id -> the in-app detail of that note, for the recipients
+    whose WARNING scope covers the warning's student; one query per distinct recipient and one
+    for the deadlines, whatever the number of warnings."""
+    if not notes:
+        return {}
+    students = students_of(session, [w for w, _ids, _tier in notes])
+    seen = _in_warning_scope(session, notes)
+    due = _soonest_owed(session, [w.id for w, _ids, _tier in notes])
+    details: dict[tuple[int, OwnerTier], dict[int, dict]] = {}
+    for warning, ids, tier in notes:
+        deadline = due.get((warning.id, tier)) or due.get((warning.id, None))
+        detail = {
+            "student_id": warning.student_id,
+            "name": students[warning.student_id].name,
+            "level": warning.level,
+            "due_kind": deadline.kind if deadline else None,
+            "due_at": deadline.due_at.isoformat() if deadline else None,
+        }
+        entitled = [i for i in ids if warning.student_id in seen.get(i, set())]
+        details[(warning.id, tier)] = {i: detail for i in entitled}
+    return details
+
+
+def _in_warning_scope(
+    session: Session, notes: list[tuple[EarlyWarning, list[int], OwnerTier]]
+) -> dict[int, set[int]]:
+    """Recipient id -> which of the notes' students they may see at WARNING (`campus.scope`)."""
+    wanted: dict[int, set[int]] = {}
+    for warning, ids, _tier in notes:
+        for user_id in ids:
+            wanted.setdefault(user_id, set()).add(warning.student_id)
+    seen = {}
+    for user in session.scalars(select(User).where(User.id.in_(wanted))):
+        seen[user.id] = set(
+            session.scalars(
+                select(Student.id).where(
+                    Student.id.in_(wanted[user.id]), student_filter(user, Capability.WARNING)
+                )
+            )
+        )
+    return seen
+
+
+def _soonest_owed(
+    session: Session, warning_ids: list[int]
+) -> dict[tuple[int, OwnerTier | None], Deadline]:
+    """(warning id, tier) -> that tier's soonest open deadline; (warning id, None) -> anyone's."""
+    soonest: dict[tuple[int, OwnerTier | None], Deadline] = {}
+    for deadline in session.scalars(
+        select(Deadline)
+        .where(
+            Deadline.warning_id.in_(warning_ids),
+            Deadline.met_at.is_(None),
+            Deadline.escalated_at.is_(None),
+            Deadline.superseded_at.is_(None),
+        )
+        .order_by(Deadline.due_at.desc(), Deadline.id.desc())
+    ):
+        soonest[(deadline.warning_id, OwnerTier(deadline.tier))] = deadline
+        soonest[(deadline.warning_id, None)] = deadline
+    return soonest
 
 
 def meet(session: Session, warning: EarlyWarning, kinds: Iterable[str], now: datetime) -> int:

@@ -23,7 +23,7 @@ from campus.access import load_or_404
 from campus.extensions import db
 from campus.i18n import shown
 from campus.scope import Capability, student_filter
-from warning import actions, permissions, task_texts
+from warning import actions, permissions, task_list, task_texts
 from warning.models import EarlyWarning, OwnerTier, Task, WarningStatus
 from warning.response_forms import ACTION_FORMS, TaskDoneForm, VersionedForm
 
@@ -65,6 +65,15 @@ def deadline_label(kind: str) -> str:
         "check_in": _("Check in with the student"),
         "follow_up": _("Follow-up contact"),
     }.get(kind, kind)
+
+
+def chore_label(kind: str) -> str:
+    return {"report_missing": _("Missing weekly reports")}.get(kind, kind)
+
+
+def notice_due(detail: dict) -> datetime | None:
+    """The deadline an inbox note's detail names (stored as ISO text in its JSON), or None."""
+    return datetime.fromisoformat(detail["due_at"]) if detail.get("due_at") else None
 
 
 def task_text(task: Task) -> str:
@@ -193,12 +202,6 @@ def _action_page(warning: EarlyWarning, name: str, form, message: str | None = N
 # --------------------------------------------------------------------------------------------------
 
 
-def _bucket(due_at: datetime, now: datetime, end_of_today: datetime) -> str:
-    if due_at < now:
-        return "overdue"
-    return "today" if due_at < end_of_today else "upcoming"
-
-
 def _end_of_today(now: datetime) -> datetime:
     zone = clock.institution_zone(None)
     midnight = datetime.combine(clock.local_date(now, zone) + timedelta(days=1), time(0))
@@ -208,21 +211,18 @@ def _end_of_today(now: datetime) -> datetime:
 @bp.route("")
 @login_required
 def tasks():
-    """What is overdue, due today and upcoming: tasks for everyone, deadlines for staff who may
-    see warnings (class and dorm tiers see only names and task text)."""
+    """What is overdue, due today and upcoming, most urgent first (see `task_list`): tasks for
+    everyone, deadlines for staff who may see warnings (class and dorm tiers see only names and
+    task text), then the repetitive chores collapsed by kind."""
     now = clock.now()
     end = _end_of_today(now)
     task_rows = db.session.scalars(actions.open_tasks_query(current_user).limit(500)).all()
     deadline_rows = actions.open_deadlines(db.session, current_user)
-    buckets = {key: {"tasks": [], "deadlines": []} for key in ("overdue", "today", "upcoming")}
-    for task in task_rows:
-        buckets[_bucket(task.due_at, now, end)]["tasks"].append(task)
-    for row in deadline_rows:
-        buckets[_bucket(row[0].due_at, now, end)]["deadlines"].append(row)
+    listed = task_list.build(task_rows, deadline_rows, now, end)
     # Rendered before the audit commit, which would expire every row and re-read each one (N+1),
     # and returned only after it, as `audit.record_read` requires.
     body = render_template(
-        "response/tasks.html", buckets=buckets, done_form=TaskDoneForm(formdata=None)
+        "response/tasks.html", listed=listed, now=now, done_form=TaskDoneForm(formdata=None)
     )
     if deadline_rows:
         audit.record_list_read(

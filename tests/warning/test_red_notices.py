@@ -1,0 +1,105 @@
+"""Who hears of a red warning, and what the inbox may say that the mail may not."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from campus import clock
+from campus.extensions import db
+from campus.models import Role
+from campus.notifications import Notification, OutboxMail
+from warning import services
+from warning.models import EarlyWarning
+
+
+def _signal(student, total: int) -> None:
+    services.record_signal(
+        db.session,
+        student=student,
+        source="screening",
+        observed_at=clock.now(),
+        label="PHQ-9 in the intake",
+        instrument="phq9",
+        total=total,
+    )
+    db.session.commit()
+
+
+def _staff(campus, unit):
+    """Everyone with a stake in Li Hua's department, each with a mail address."""
+    people = {
+        "counsellor": campus.staff(
+            unit.institution, Role.DEPT_COUNSELLOR, department=unit.department, email="c@x.test"
+        ),
+        "leader": campus.staff(
+            unit.institution, Role.DEPT_LEADER, department=unit.department, email="l@x.test"
+        ),
+        "centre": campus.staff(unit.institution, Role.SCHOOL_COUNSELLOR, email="s@x.test"),
+        "committee": campus.staff(
+            unit.institution, Role.CLASS_COMMITTEE, group=unit.group, email="k@x.test"
+        ),
+    }
+    elsewhere = campus.department(unit.institution, "Maths")
+    people["other counsellor"] = campus.staff(
+        unit.institution, Role.DEPT_COUNSELLOR, department=elsewhere, email="o@x.test"
+    )
+    campus.commit()
+    return people
+
+
+def _notes(user) -> list[Notification]:
+    return list(db.session.scalars(select(Notification).where(Notification.user_id == user.id)))
+
+
+def test_a_new_red_tells_the_department_counsellor_once_alongside_the_leader_and_centre(
+    campus, unit
+):
+    people = _staff(campus, unit)
+    _signal(unit.student, 22)
+    told = {name: len(_notes(user)) for name, user in people.items()}
+    assert told == {
+        "counsellor": 1,
+        "leader": 1,
+        "centre": 1,
+        "committee": 0,
+        "other counsellor": 0,
+    }
+
+
+def test_a_raise_to_red_tells_the_department_counsellor_again(campus, unit):
+    people = _staff(campus, unit)
+    _signal(unit.student, 15)
+    assert [n.detail["level"] for n in _notes(people["counsellor"])] == [2]
+    _signal(unit.student, 22)
+    assert db.session.scalar(select(EarlyWarning.level)) == 3
+    assert [n.detail["level"] for n in _notes(people["counsellor"])] == [2, 3]
+
+
+def test_the_inbox_names_student_level_and_deadline_but_the_mail_does_not(campus, unit, login):
+    people = _staff(campus, unit)
+    _signal(unit.student, 22)
+    inbox = login(people["counsellor"]).get("/inbox/").get_data(as_text=True)
+    assert "Li Hua" in inbox
+    assert f'href="/warnings/students/{unit.student.id}"' in inbox
+    assert 'class="level red"' in inbox
+    assert "Notify the guardian due 2026-09-15 10:00" in inbox  # 24 hours, Beijing time
+    centre = login(people["centre"]).get("/inbox/").get_data(as_text=True)
+    assert "Acknowledge due 2026-09-14 11:00" in centre
+    mails = db.session.scalars(select(OutboxMail)).all()
+    assert {m.recipient for m in mails} == {"c@x.test", "l@x.test", "s@x.test"}
+    for mail in mails:
+        assert "Li Hua" not in mail.body
+        assert unit.student.student_number not in mail.body
+        assert "red" not in mail.body.lower()
+        assert "/tasks" in mail.body
+
+
+def test_a_class_committee_notice_names_no_student_and_no_level(campus, unit, login):
+    people = _staff(campus, unit)
+    _signal(unit.student, 8)  # blue: the class and the dorm are told
+    (note,) = _notes(people["committee"])
+    assert note.detail is None
+    inbox = login(people["committee"]).get("/inbox/").get_data(as_text=True)
+    assert "You have a new task" in inbox
+    assert "Li Hua" not in inbox
+    assert "level" not in inbox

@@ -1,0 +1,81 @@
+"""/tasks puts the most urgent work first and folds the weekly missing-report chores away."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from types import SimpleNamespace
+
+from campus import clock
+from campus.extensions import db
+from campus.i18n import Message
+from campus.models import Role
+from warning import escalation, services, task_list
+from warning.models import Task
+
+
+def _red(student) -> None:
+    services.record_signal(
+        db.session,
+        student=student,
+        source="screening",
+        observed_at=clock.now(),
+        label="PHQ-9 item 9",
+        instrument="phq9",
+        total=22,
+    )
+    db.session.commit()
+
+
+def _missing_reports(unit, count: int) -> None:
+    """`count` classes' weekly reports missed last week, each a task for the department."""
+    for number in range(count):
+        text = Message(
+            escalation.REPORT_MISSING_TEXT["class"], unit=f"CS-{number:02}", week="2026-09-07"
+        )
+        db.session.add(
+            Task(
+                institution_id=unit.institution.id,
+                kind="report_missing",
+                text=text,
+                text_key=text.key,
+                text_params=text.params,
+                assignee_department_id=unit.department.id,
+                due_at=clock.now() - timedelta(days=1, minutes=number),
+            )
+        )
+    db.session.commit()
+
+
+def test_a_red_deadline_comes_before_forty_collapsed_missing_report_chores(campus, unit, login):
+    counsellor = campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=unit.department)
+    campus.commit()
+    _missing_reports(unit, 40)
+    _red(unit.student)
+    page = login(counsellor).get("/tasks").get_data(as_text=True)
+    chores = page.index('<details class="chore-group">')
+    assert page.index(unit.student.name) < chores
+    assert "Notify the guardian" in page[:chores]
+    assert '<span class="count">40</span>' in page[chores:]
+    assert page[chores:].count("has not filed its weekly report") == 40
+    assert "has not filed its weekly report" not in page[:chores]
+
+
+def _entry(due_at, level=None, kind="plan_item", task_id=1):
+    if level is None:
+        return SimpleNamespace(due_at=due_at, kind=kind, id=task_id)
+    return (SimpleNamespace(due_at=due_at), SimpleNamespace(level=level), SimpleNamespace())
+
+
+def test_entries_sort_overdue_then_soonest_then_higher_level():
+    now = clock.now()
+    end_of_day = now + timedelta(hours=12)
+    soon, later = now + timedelta(minutes=30), now + timedelta(hours=3)
+    yellow_soon, red_soon = _entry(soon, level=2), _entry(soon, level=3)
+    red_later, overdue_task = _entry(later, level=3), _entry(now - timedelta(days=2))
+    chore = _entry(now - timedelta(days=3), kind="report_missing")
+    listed = task_list.build(
+        [overdue_task, chore], [red_later, yellow_soon, red_soon], now, end_of_day
+    )
+    assert [e.task for e in listed.buckets["overdue"]] == [overdue_task]
+    assert [e.deadline for e in listed.buckets["today"]] == [red_soon, yellow_soon, red_later]
+    assert [(g.kind, g.tasks) for g in listed.chores] == [("report_missing", [chore])]

@@ -1,0 +1,73 @@
+"""The /tasks list in the order a counsellor should work it.
+
+Overdue first, then due soonest, then the higher level; a warning's deadline and a task due at
+the same minute sit together. Repetitive chores (the weekly missing-report tasks) are one row per
+kind with a count, so forty of them cannot push a red acknowledgement down the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from campus.models import Student
+from warning.models import Deadline, EarlyWarning, Task
+
+# Task kinds that recur by the dozen and need no one's judgement first: listed collapsed.
+CHORE_KINDS = ("report_missing",)
+BUCKETS = ("overdue", "today", "upcoming")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the list: a task addressed to the reader, or a deadline of a warning."""
+
+    due_at: datetime
+    level: int = 0  # a task shows no level (class and dorm tiers read them); it sorts last
+    task: Task | None = None
+    deadline: tuple[Deadline, EarlyWarning, Student] | None = None
+
+
+@dataclass
+class ChoreGroup:
+    kind: str
+    tasks: list[Task] = field(default_factory=list)
+
+    @property
+    def due_at(self) -> datetime:
+        return self.tasks[0].due_at
+
+
+@dataclass
+class TaskList:
+    buckets: dict[str, list[Entry]]
+    chores: list[ChoreGroup]
+
+
+def bucket_of(due_at: datetime, now: datetime, end_of_today: datetime) -> str:
+    if due_at < now:
+        return "overdue"
+    return "today" if due_at < end_of_today else "upcoming"
+
+
+def build(
+    tasks: Iterable[Task],
+    deadlines: Iterable[tuple[Deadline, EarlyWarning, Student]],
+    now: datetime,
+    end_of_today: datetime,
+) -> TaskList:
+    """Tasks and deadlines merged by urgency into overdue/today/upcoming, chores set aside."""
+    entries = [Entry(row[0].due_at, row[1].level, deadline=row) for row in deadlines]
+    chores: dict[str, ChoreGroup] = {}
+    for task in tasks:
+        if task.kind in CHORE_KINDS:
+            chores.setdefault(task.kind, ChoreGroup(task.kind)).tasks.append(task)
+        else:
+            entries.append(Entry(task.due_at, task=task))
+    buckets: dict[str, list[Entry]] = {key: [] for key in BUCKETS}
+    for entry in sorted(entries, key=lambda e: (e.due_at, -e.level)):
+        buckets[bucket_of(entry.due_at, now, end_of_today)].append(entry)
+    for group in chores.values():
+        group.tasks.sort(key=lambda t: (t.due_at, t.id))
+    return TaskList(buckets, sorted(chores.values(), key=lambda g: g.due_at))
