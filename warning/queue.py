@@ -93,16 +93,21 @@ def _page_rows(session: Session, user: User, flt: QueueFilter, now: datetime) ->
     offset = (flt.page - 1) * PAGE_SIZE
     if flt.sort not in SORTS or flt.sort == "level":
         first = _display(user, flt, now).where(_unacknowledged_red())
-        leading = session.scalar(
-            select(func.count()).select_from(
-                first.with_only_columns(EarlyWarning.id).limit(offset + PAGE_SIZE).subquery()
+        leading = (
+            session.scalar(
+                select(func.count()).select_from(
+                    first.with_only_columns(EarlyWarning.id).limit(offset + PAGE_SIZE).subquery()
+                )
             )
+            or 0
         )
-        rows = session.execute(
-            first.order_by(EarlyWarning.opened_at.desc(), EarlyWarning.id.desc())
-            .limit(PAGE_SIZE)
-            .offset(offset)
-        ).all()
+        rows = list(
+            session.execute(
+                first.order_by(EarlyWarning.opened_at.desc(), EarlyWarning.id.desc())
+                .limit(PAGE_SIZE)
+                .offset(offset)
+            ).all()
+        )
         rest = _display(user, flt, now).where(not_(_unacknowledged_red()))
         return rows + _ordered(session, rest, SORTS["level"], max(offset - leading, 0), len(rows))
     return _ordered(session, _display(user, flt, now), SORTS[flt.sort], offset, 0)
@@ -175,7 +180,7 @@ def _next_due(session: Session, warning_ids: list[int]) -> dict[int, datetime]:
         )
         .group_by(Deadline.warning_id)
     )
-    return dict(owed.all())
+    return {warning_id: due for warning_id, due in owed}
 
 
 def departments(session: Session, user: User) -> list[Department]:
