@@ -67,6 +67,9 @@ def init_app(app: Flask) -> None:
     scheduler.register_sweep(app, "notifications.deliver", notifications.deliver_sweep)
     health.init_app(app)
     inbox_views.init_app(app)
+    from campus import channel_views  # here: it uses this module's `_admin_institution`
+
+    channel_views.init_app(app)
 
 
 @login_manager.user_loader
