@@ -45,6 +45,7 @@ test-postgres: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 screenshots: setup
 	XINQIAO_SCREENSHOTS=docs/screenshots $(BIN)/pytest -m e2e $(PYTEST_ARGS)

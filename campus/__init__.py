@@ -21,7 +21,8 @@ from campus import clean_input, clock, replica
 from campus.extensions import babel, csrf, db, limiter, login_manager, talisman
 from config import BASE_DIR, CONFIGS
 
-# Domain packages in the order of the chain; each exposes `views.init_app(app)`.
+# Domain packages in the order of the chain; each declares what it adds to the app in
+# `<domain>/registration.py`, whose `register(app)` is called here and nowhere else.
 DOMAINS: tuple[str, ...] = ("campus", "screening", "warning", "referrals", "oversight")
 
 CSP = {
@@ -62,7 +63,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     _init_templates(app)
     _init_errors(app)
     for domain in DOMAINS:
-        importlib.import_module(f"{domain}.views").init_app(app)
+        importlib.import_module(f"{domain}.registration").register(app)
     return app
 
 

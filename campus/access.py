@@ -42,14 +42,7 @@ def load_or_404(
         .where(model.id == record_id, scope)
     )
     if record is None:
-        audit.record_read(
-            session,
-            actor=user,
-            action=action,
-            record_type=record_type,
-            record_id=record_id,
-            outcome="denied",
-        )
+        audit.record_denied(session, user, action, record_type, record_id)
         abort(404)
     if audit_read:
         audit.record_read(

@@ -12,17 +12,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from flask import g, has_request_context, request
 from sqlalchemy import DDL, DateTime, ForeignKey, Index, String, event, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from campus import clock
-from campus.extensions import db
+from campus.extensions import Model
 from campus.models import User
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     __tablename__ = "audit_event"
     __table_args__ = (
         Index("ix_audit_event_student_at", "student_id", "at"),
@@ -111,11 +112,46 @@ def record(
     return row
 
 
+def record_on(
+    session: Session, target: Any, *, actor: User | None, action: str, record_type: str, **details
+) -> AuditEvent:
+    """Audit an action on one student's record (a warning, task, referral, leave…).
+
+    The row's record id, student and institution are taken from the record itself, so a caller
+    cannot file the row under another student or school.
+    """
+    return record(
+        session,
+        actor=actor,
+        action=action,
+        record_type=record_type,
+        record_id=target.id,
+        student_id=target.student_id,
+        institution_id=target.institution_id,
+        **details,
+    )
+
+
 def record_read(session: Session, **kwargs) -> AuditEvent:
     """Audit a sensitive read and commit it before the caller returns any data."""
     row = record(session, action=kwargs.pop("action", "read"), **kwargs)
     session.commit()
     return row
+
+
+def record_denied(
+    session: Session, actor: User | None, action: str, record_type: str, record_id: object
+) -> AuditEvent:
+    """Audit a read refused because the record is missing or out of the actor's scope, committed
+    before the caller answers 404: probing for ids leaves a trail."""
+    return record_read(
+        session,
+        actor=actor,
+        action=action,
+        record_type=record_type,
+        record_id=record_id,
+        outcome="denied",
+    )
 
 
 def record_list_read(

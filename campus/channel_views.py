@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -10,22 +10,15 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
-from campus import channels, nav
+from campus import acting_for, channels
 from campus.extensions import db
 from campus.forms import ROLE_LABELS
 from campus.models import NotificationChannel, Role
 from campus.permissions import require_roles
-from campus.views import _admin_institution
 
 bp = Blueprint("channels", __name__, url_prefix="/admin/channels")
 
 KIND_LABELS = {kind: _l(adapter.label) for kind, adapter in channels.ADAPTERS.items()}
-
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
-    app.jinja_env.globals["channel_kind_labels"] = KIND_LABELS
-    nav.register(app, lambda: _("Notification channels"), "channels.index", {Role.ADMIN}, 84)
 
 
 class ChannelForm(FlaskForm):
@@ -44,7 +37,7 @@ class ChannelForm(FlaskForm):
 @login_required
 @require_roles(Role.ADMIN)
 def index():
-    institution = _admin_institution()
+    institution = acting_for.admin_institution()
     form = ChannelForm()
     if form.validate_on_submit():
         try:
@@ -76,7 +69,9 @@ def index():
 
 def _own_channel(channel_id: int) -> NotificationChannel:
     """The channel of the institution the administrator acts for; any other id is a 404."""
-    return channels.find_channel(db.session, _admin_institution(), channel_id) or abort(404)
+    return channels.find_channel(db.session, acting_for.admin_institution(), channel_id) or abort(
+        404
+    )
 
 
 @bp.route("/<int:channel_id>/disable", methods=["POST"])

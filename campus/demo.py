@@ -148,31 +148,42 @@ def _students(session, uni, classes, rooms, count, rng, password_hash, today) ->
         group = classes[i % len(classes)]
         age = 18 if group.grade == today.year else 19
         birth = date(today.year - age, 1, 1) + timedelta(days=rng.randrange(0, 365))
-        number = f"{group.grade}{i + 1:05d}"
-        user = User(
-            institution_id=uni.id,
-            login=number,
-            name=_name(rng),
-            password_hash=password_hash,
-            must_change_password=False,
-        )
-        user.roles.append(RoleAssignment(role=Role.STUDENT, institution_id=uni.id))
-        session.add(
-            Student(
-                institution_id=uni.id,
-                student_number=number,
-                name=user.name,
-                user=user,
-                gender=rng.choice("MF"),
-                birth_date=birth,
-                department=group.department,
-                class_group=group,
-                room=rooms[i // 4 % len(rooms)],
-                guardian_name=_name(rng),
-                guardian_phone=f"139{rng.randrange(10**7, 10**8)}",
-            )
-        )
+        student = _student(session, uni, f"{group.grade}{i + 1:05d}", group, rng, password_hash)
+        student.birth_date = birth
+        student.room = rooms[i // 4 % len(rooms)]
+        student.guardian_name = _name(rng)
+        student.guardian_phone = f"139{rng.randrange(10**7, 10**8)}"
     session.flush()
+
+
+def _student(
+    session: Session,
+    institution: Institution,
+    number: str,
+    group: ClassGroup,
+    rng: random.Random,
+    password_hash: str,
+) -> Student:
+    """A demo student of `group` who signs in with their student number."""
+    user = User(
+        institution_id=institution.id,
+        login=number,
+        name=_name(rng),
+        password_hash=password_hash,
+        must_change_password=False,
+    )
+    user.roles.append(RoleAssignment(role=Role.STUDENT, institution_id=institution.id))
+    student = Student(
+        institution_id=institution.id,
+        student_number=number,
+        name=user.name,
+        user=user,
+        gender=rng.choice("MF"),
+        department=group.department,
+        class_group=group,
+    )
+    session.add(student)
+    return student
 
 
 def _demo_staff(session, uni, classes, rooms, password_hash) -> None:
@@ -262,27 +273,8 @@ def _other_institution(session, other, rng, password_hash, today) -> None:
     group = ClassGroup(department=department, grade=today.year, name="文学2601班")
     session.add_all([department, group])
     for i in range(40):
-        number = f"L{today.year}{i + 1:04d}"
-        user = User(
-            institution_id=other.id,
-            login=number,
-            name=_name(rng),
-            password_hash=password_hash,
-            must_change_password=False,
-        )
-        user.roles.append(RoleAssignment(role=Role.STUDENT, institution_id=other.id))
-        session.add(
-            Student(
-                institution_id=other.id,
-                student_number=number,
-                name=user.name,
-                user=user,
-                gender=rng.choice("MF"),
-                birth_date=date(today.year - 18, 6, 1),
-                department=department,
-                class_group=group,
-            )
-        )
+        student = _student(session, other, f"L{today.year}{i + 1:04d}", group, rng, password_hash)
+        student.birth_date = date(today.year - 18, 6, 1)
     _staff(
         session,
         other,

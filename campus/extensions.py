@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -10,7 +12,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 # Stable constraint names so Alembic migrations are reproducible on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -26,7 +28,24 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+if TYPE_CHECKING:
+
+    class RequestSession(scoped_session[Session], Session):
+        """`db.session` as the type checker sees it: the request's registry (`remove()`) that
+        proxies every `Session` method, so it is passed to services that take a `Session`."""
+
+    class _Database(SQLAlchemy):
+        # Flask-SQLAlchemy declares the bare registry, which no `Session` parameter accepts.
+        session: RequestSession  # type: ignore[assignment]
+
+    # `db.Model` is made at runtime from `Base`'s bases and body (same metadata and registry), so
+    # models declared on it type-check as `Base` subclasses.
+    Model = Base
+
+
+db = cast("_Database", SQLAlchemy(model_class=Base))
+if not TYPE_CHECKING:
+    Model = db.Model
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()

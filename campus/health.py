@@ -3,19 +3,15 @@ database? No sign-in and nothing about anyone, so it is safe to expose to the ba
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, jsonify
+from flask import Blueprint, jsonify
 from sqlalchemy import text
 
 from campus.extensions import db, limiter
 
-bp = Blueprint("health", __name__)
+bp = Blueprint("health", __name__, url_prefix="/healthz")
 
 
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
-
-
-@bp.route("/healthz")
+@bp.route("")
 @limiter.exempt
 def healthz():
     try:

@@ -45,7 +45,7 @@ class Message(str):
         if not has_request_context():
             return str(self)
         values = {n: shown(v) if isinstance(v, str) else v for n, v in self.params.items()}
-        return gettext(self.key, **values)
+        return str(gettext(self.key, **values))
 
 
 def shown(text: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    Flask,
     abort,
     current_app,
     g,
@@ -17,21 +16,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from campus import nav, notifications
+from campus import notifications
 from campus.extensions import db
-from campus.models import Role
 from campus.notifications import Notification
 from campus.redirects import safe_next
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 
 
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
-    nav.register(app, _inbox_label, "inbox.index", set(Role), order=90)
-
-
-def _inbox_label() -> str:
+def nav_label() -> str:
+    """The inbox entry's label with the unread count, so a new note is seen from any page."""
     # Counted once per request: the home page shows the entry twice (navigation and tiles).
     if "unread_notes" not in g:
         g.unread_notes = notifications.unread_count(db.session, current_user.id)

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campus import clock
-from campus.extensions import db
+from campus.extensions import Model, db
 
 
 class Role(enum.StrEnum):
@@ -71,7 +71,7 @@ class EnrolmentStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-class Institution(db.Model):
+class Institution(Model):
     __tablename__ = "institution"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -85,7 +85,7 @@ class Institution(db.Model):
     departments: Mapped[list[Department]] = relationship(back_populates="institution")
 
 
-class Department(db.Model):
+class Department(Model):
     __tablename__ = "department"
     __table_args__ = (UniqueConstraint("institution_id", "name"),)
 
@@ -97,7 +97,7 @@ class Department(db.Model):
     classes: Mapped[list[ClassGroup]] = relationship(back_populates="department")
 
 
-class ClassGroup(db.Model):
+class ClassGroup(Model):
     """A class (班级): the unit of the class psychology committee member."""
 
     __tablename__ = "class_group"
@@ -111,7 +111,7 @@ class ClassGroup(db.Model):
     department: Mapped[Department] = relationship(back_populates="classes")
 
 
-class DormBuilding(db.Model):
+class DormBuilding(Model):
     __tablename__ = "dorm_building"
     __table_args__ = (UniqueConstraint("institution_id", "name"),)
 
@@ -120,7 +120,7 @@ class DormBuilding(db.Model):
     name: Mapped[str] = mapped_column(String(100))
 
 
-class DormRoom(db.Model):
+class DormRoom(Model):
     __tablename__ = "dorm_room"
     __table_args__ = (UniqueConstraint("building_id", "number"),)
 
@@ -135,7 +135,7 @@ class DormRoom(db.Model):
         return f"{self.building.name}-{self.number}"
 
 
-class Hospital(db.Model):
+class Hospital(Model):
     """A partner hospital of an institution; part of the campus so liaison roles can be scoped."""
 
     __tablename__ = "hospital"
@@ -148,7 +148,7 @@ class Hospital(db.Model):
     green_channel_contact: Mapped[str | None] = mapped_column(String(200))
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """An account. Students and staff sign in with institution + number + password."""
 
     __tablename__ = "user_account"
@@ -179,7 +179,7 @@ class User(UserMixin, db.Model):
         return self.session_token
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         return self.active
 
     def has_role(self, *roles: Role) -> bool:
@@ -193,7 +193,7 @@ class User(UserMixin, db.Model):
         return sorted({a.role.value for a in self.roles})
 
 
-class RoleAssignment(db.Model):
+class RoleAssignment(Model):
     """One role held over one scope; exactly the scope column that `ROLE_SCOPE` names is set."""
 
     __tablename__ = "role_assignment"
@@ -225,7 +225,7 @@ class RoleAssignment(db.Model):
     hospital: Mapped[Hospital | None] = relationship()
 
 
-class Student(db.Model):
+class Student(Model):
     __tablename__ = "student"
     __table_args__ = (
         UniqueConstraint("institution_id", "student_number"),
@@ -260,7 +260,7 @@ class Student(db.Model):
         return today.year - self.birth_date.year - (0 if had_birthday else 1) < 18
 
 
-class Caseload(db.Model):
+class Caseload(Model):
     """A school counsellor's caseload: whose full record they may open without break-glass."""
 
     __tablename__ = "caseload"
@@ -272,7 +272,7 @@ class Caseload(db.Model):
     since: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
 
 
-class BreakGlassGrant(db.Model):
+class BreakGlassGrant(Model):
     """Time-limited access to a record outside one's caseload, always with a reason."""
 
     __tablename__ = "break_glass_grant"
@@ -285,7 +285,7 @@ class BreakGlassGrant(db.Model):
     expires_at: Mapped[datetime] = mapped_column(DateTime)
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """Server-side session: the cookie carries only `token`; it ends at logout or idle timeout."""
 
     __tablename__ = "user_session"
@@ -299,7 +299,7 @@ class UserSession(db.Model):
     ip: Mapped[str | None] = mapped_column(String(64))
 
 
-class NotificationChannel(db.Model):
+class NotificationChannel(Model):
     """Where an institution's notes also go outside the app: a WeCom or DingTalk group robot, or
     an SMS gateway (kinds in `campus.channels.ADAPTERS`), for one role or (role empty) for all.
 

@@ -33,11 +33,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from campus import channels, clock
-from campus.extensions import db
+from campus.extensions import Model
 from campus.models import NotificationChannel, User
 
 
-class Notification(db.Model):
+class Notification(Model):
     __tablename__ = "notification"
     __table_args__ = (Index("ix_notification_user_unread", "user_id", "read_at"),)
 
@@ -56,7 +56,7 @@ class MailStatus:
     FAILED = "failed"  # the server refused the address for good
 
 
-class OutboxMail(db.Model):
+class OutboxMail(Model):
     """One email, or with `channel_id` one channel message (`recipient` is then the SMS phone, if
     any, and `body` the text), to send; the deliverer claims it with a conditional update so it
     goes out once."""

@@ -1,4 +1,7 @@
-"""Route guards by role. Data scope is enforced separately, in the queries (`campus.scope`)."""
+"""Route guards by role. Data scope is enforced separately, in the queries (`campus.scope`).
+
+`require_roles` implies sign-in, so a view guarded by it needs no `login_required` as well.
+"""
 
 from __future__ import annotations
 

@@ -39,4 +39,5 @@ def aggregate_session() -> Session:
         return db.session
     if "replica_session" not in g:
         g.replica_session = Session(db.engines[REPLICA])
-    return g.replica_session
+    session: Session = g.replica_session
+    return session

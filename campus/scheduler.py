@@ -26,14 +26,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from campus import clock
-from campus.extensions import db
+from campus.extensions import Model, db
 
 Sweep = Callable[[Session, datetime], int]
 LEASE_NAME = "sweeps"
 log = logging.getLogger(__name__)
 
 
-class SchedulerLease(db.Model):
+class SchedulerLease(Model):
     """Who leads the sweeps until when; one row per lease name."""
 
     __tablename__ = "scheduler_lease"

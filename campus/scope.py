@@ -110,14 +110,7 @@ def get_student(
         select(Student).where(Student.id == student_id, student_filter(user, need))
     )
     if student is None:
-        audit.record_read(
-            session,
-            actor=user,
-            action=action,
-            record_type=record_type,
-            record_id=student_id,
-            outcome="denied",
-        )
+        audit.record_denied(session, user, action, record_type, student_id)
         abort(404)
     if need >= Capability.WARNING:
         audit.record_read(

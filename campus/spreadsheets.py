@@ -189,6 +189,7 @@ def to_csv(frame: pd.DataFrame) -> bytes:
 def to_xlsx(frame: pd.DataFrame, title: str = "export") -> bytes:
     workbook = Workbook()
     sheet = workbook.active
+    assert sheet is not None  # a new workbook always has its one sheet
     sheet.title = title[:31]
     header, rows = _cells(frame)
     sheet.append(header)

@@ -6,13 +6,10 @@ from collections.abc import Callable
 
 from flask import (
     Blueprint,
-    Flask,
     Response,
     abort,
     current_app,
     flash,
-    g,
-    make_response,
     redirect,
     render_template,
     request,
@@ -24,10 +21,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
-from campus import admin, auth, clock, health, inbox_views, nav, notifications, roster, scheduler
+from campus import acting_for, admin, auth, clock, nav, roster
 from campus.extensions import db, limiter, login_manager
 from campus.forms import (
-    ROLE_LABELS,
     BreakGlassForm,
     ChangePasswordForm,
     ClassForm,
@@ -50,26 +46,6 @@ from campus.redirects import safe_next
 from campus.scope import Capability, get_student, grant_break_glass, student_filter
 
 bp = Blueprint("campus", __name__)
-
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
-    app.jinja_env.globals["role_labels"] = ROLE_LABELS
-    staff = set(Role) - {Role.STUDENT, Role.HOSPITAL_LIAISON, Role.PROVINCE_AUDITOR}
-    nav.register(app, lambda: _("My students"), "campus.students", staff - {Role.ADMIN}, order=20)
-    nav.register(app, lambda: _("Structure"), "campus.structure", {Role.ADMIN}, order=80)
-    nav.register(app, lambda: _("Users"), "campus.users", {Role.ADMIN}, order=81)
-    nav.register(app, lambda: _("Roster import"), "campus.roster_import", {Role.ADMIN}, order=82)
-    from campus.cli import campus_cli
-
-    app.cli.add_command(campus_cli)
-    app.cli.add_command(scheduler.scheduler_cli)
-    scheduler.register_sweep(app, "notifications.deliver", notifications.deliver_sweep)
-    health.init_app(app)
-    inbox_views.init_app(app)
-    from campus import channel_views  # here: it uses this module's `_admin_institution`
-
-    channel_views.init_app(app)
 
 
 @login_manager.user_loader
@@ -193,7 +169,6 @@ def home():
 
 
 @bp.route("/students")
-@login_required
 @require_roles(*(set(Role) - {Role.STUDENT, Role.HOSPITAL_LIAISON, Role.PROVINCE_AUDITOR}))
 def students():
     query = request.args.get("q", "").strip()[:50]
@@ -212,7 +187,6 @@ def students():
 
 
 @bp.route("/students/<int:student_id>/break-glass", methods=["GET", "POST"])
-@login_required
 @require_roles(Role.SCHOOL_COUNSELLOR)
 def break_glass(student_id: int):
     student = get_student(
@@ -240,53 +214,18 @@ def break_glass(student_id: int):
 
 # --- administration -------------------------------------------------------------------------
 
-# The institution an administrator of several has chosen to act for, kept across their pages.
-_ACTING_FOR = "admin_institution"
-
-
-def _admin_institution() -> Institution:
-    """The institution the administrator acts for: their only one, or the one they chose (an
-    `institution` query argument, remembered in the session). An administrator of several
-    institutions who has not chosen gets the choice, never a guess."""
-    choices = admin.administered_institutions(db.session, current_user)
-    if not choices:
-        abort(403)
-    if len(choices) == 1:
-        return choices[0]
-    wanted = request.args.get("institution", type=int) or session.get(_ACTING_FOR)
-    for institution in choices:
-        if institution.id == wanted:
-            session[_ACTING_FOR] = institution.id
-            g.acting_for = institution  # the admin pages say whom they act for, and offer a change
-            return institution
-    if request.method == "GET":
-        abort(_institution_choice(choices, request.endpoint, request.view_args))
-    # A form sent without a chosen institution is not carried out: choose, then start again.
-    abort(_institution_choice(choices, "campus.users", {}, status=409))
-
-
-def _institution_choice(
-    choices: list[Institution], endpoint: str, args: dict, status: int = 200
-) -> Response:
-    """The page offering each of `choices`, linking to `endpoint` for that institution."""
-    links = [(i, url_for(endpoint, **args, institution=i.id)) for i in choices]
-    page = render_template("campus/choose_institution.html", links=links)
-    return make_response(page, status)
-
 
 @bp.route("/admin/institution")
-@login_required
 @require_roles(Role.ADMIN)
 def choose_institution():
     choices = admin.administered_institutions(db.session, current_user)
-    return _institution_choice(choices, "campus.users", {})
+    return acting_for.institution_choice(choices, "campus.users", {})
 
 
 @bp.route("/admin/structure", methods=["GET", "POST"])
-@login_required
 @require_roles(Role.ADMIN)
 def structure():
-    institution = _admin_institution()
+    institution = acting_for.admin_institution()
     departments = admin.departments(db.session, institution)
     dept_form = DepartmentForm(prefix="dept")
     class_form = ClassForm(prefix="cls")
@@ -321,10 +260,9 @@ def _saved(create: Callable[..., object], institution: Institution, *args: objec
 
 
 @bp.route("/admin/users", methods=["GET", "POST"])
-@login_required
 @require_roles(Role.ADMIN)
 def users():
-    institution = _admin_institution()
+    institution = acting_for.admin_institution()
     form = StaffForm()
     if form.validate_on_submit():
         _saved(admin.create_staff, institution, form.login.data, form.name.data, form.email.data)
@@ -334,10 +272,9 @@ def users():
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
-@login_required
 @require_roles(Role.ADMIN)
 def user_detail(user_id: int):
-    institution = _admin_institution()
+    institution = acting_for.admin_institution()
     user = admin.find_user(db.session, institution, user_id) or abort(404)
     form = RoleAssignmentForm()
     role = Role(form.role.data) if form.role.data else Role.DEPT_COUNSELLOR
@@ -360,10 +297,9 @@ def user_detail(user_id: int):
 
 
 @bp.route("/admin/users/<int:user_id>/roles/<int:assignment_id>/remove", methods=["POST"])
-@login_required
 @require_roles(Role.ADMIN)
 def remove_role(user_id: int, assignment_id: int):
-    institution = _admin_institution()
+    institution = acting_for.admin_institution()
     assignment = admin.find_assignment(db.session, institution, user_id, assignment_id)
     admin.remove_role(db.session, current_user, institution, assignment or abort(404))
     flash(_("Role removed."), "success")
@@ -371,20 +307,18 @@ def remove_role(user_id: int, assignment_id: int):
 
 
 @bp.route("/admin/users/<int:user_id>/password", methods=["POST"])
-@login_required
 @require_roles(Role.ADMIN)
 def reset_password(user_id: int):
-    institution = _admin_institution()
+    institution = acting_for.admin_institution()
     user = admin.find_user(db.session, institution, user_id) or abort(404)
     password = auth.issue_one_time_password(db.session, current_user, user)
     return render_template("campus/one_time_password.html", user=user, password=password)
 
 
 @bp.route("/admin/roster", methods=["GET", "POST"])
-@login_required
 @require_roles(Role.ADMIN)
 def roster_import():
-    institution = _admin_institution()
+    institution = acting_for.admin_institution()
     form = RosterImportForm()
     report = None
     file_error = None

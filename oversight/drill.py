@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus.models import Department, Student, User
 from campus.scope import Capability, student_filter
-from oversight.kpis import LEVEL_NAMES, View
+from oversight.kpis import CAMPAIGNS_OPENED, LEVEL_NAMES, WARNINGS_OPENED, View, in_view
 from referrals import metrics
 from referrals.services import ReferralSettings
 from screening.models import Campaign, CampaignAssignment
@@ -23,6 +23,13 @@ from warning.models import EarlyWarning, WarningEvent
 
 LEVEL_OF = {name: level for level, name in LEVEL_NAMES.items()}
 LISTS = ("warned", "red", "yellow", "blue", "uncontacted", "unscreened", "stalled")
+# Who each row is about, the first columns of every list (`student_id` only for the audit row).
+WHO = (
+    Student.id.label("student_id"),
+    Student.student_number,
+    Student.name.label("student_name"),
+    Department.name.label("department"),
+)
 
 
 class UnknownList(ValueError):
@@ -58,10 +65,7 @@ def shown(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[int]]:
 def _warnings(session: Session, user: User, which: str, view: View) -> pd.DataFrame:
     stmt = (
         select(
-            Student.id.label("student_id"),
-            Student.student_number,
-            Student.name.label("student_name"),
-            Department.name.label("department"),
+            *WHO,
             EarlyWarning.level,
             EarlyWarning.status,
             EarlyWarning.opened_at,
@@ -69,16 +73,9 @@ def _warnings(session: Session, user: User, which: str, view: View) -> pd.DataFr
         )
         .join(Student, Student.id == EarlyWarning.student_id)
         .join(Department, Department.id == EarlyWarning.department_id)
-        .where(
-            EarlyWarning.institution_id.in_(view.institution_ids),
-            EarlyWarning.opened_at >= view.start,
-            EarlyWarning.opened_at < view.end,
-            student_filter(user, Capability.WARNING),
-        )
+        .where(in_view(view, WARNINGS_OPENED), student_filter(user, Capability.WARNING))
         .order_by(EarlyWarning.opened_at, EarlyWarning.id)
     )
-    if view.department_id is not None:
-        stmt = stmt.where(EarlyWarning.department_id == view.department_id)
     if which in LEVEL_OF:
         stmt = stmt.where(EarlyWarning.level == LEVEL_OF[which])
     if which == "uncontacted":
@@ -95,10 +92,7 @@ def _warnings(session: Session, user: User, which: str, view: View) -> pd.DataFr
 def _unscreened(session: Session, user: User, view: View) -> pd.DataFrame:
     stmt = (
         select(
-            Student.id.label("student_id"),
-            Student.student_number,
-            Student.name.label("student_name"),
-            Department.name.label("department"),
+            *WHO,
             Campaign.name.label("campaign"),
             Campaign.closes_at,
             CampaignAssignment.started_at,
@@ -107,18 +101,12 @@ def _unscreened(session: Session, user: User, view: View) -> pd.DataFrame:
         .join(Student, Student.id == CampaignAssignment.student_id)
         .join(Department, Department.id == Student.department_id)
         .where(
-            and_(
-                Campaign.institution_id.in_(view.institution_ids),
-                Campaign.opens_at >= view.start,
-                Campaign.opens_at < view.end,
-                CampaignAssignment.completed_at.is_(None),
-                student_filter(user, Capability.ROSTER),
-            )
+            in_view(view, CAMPAIGNS_OPENED),
+            CampaignAssignment.completed_at.is_(None),
+            student_filter(user, Capability.ROSTER),
         )
         .order_by(Campaign.name, Student.student_number)
     )
-    if view.department_id is not None:
-        stmt = stmt.where(Student.department_id == view.department_id)
     return _frame(session, stmt)
 
 

@@ -18,11 +18,12 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import pandas as pd
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, case, distinct, func, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, join
 
 from campus.models import (
     ClassGroup,
@@ -111,13 +112,41 @@ def _month(session: Session, column) -> ColumnElement[str]:
     return func.strftime("%Y-%m", column)
 
 
-def _group_keys(session: Session, view: View, institution_col, department_col, when_col) -> list:
-    keys = [institution_col.label("institution_id")]
+@dataclass(frozen=True)
+class Grouping:
+    """The columns that place a KPI's rows: institution, department, and the moment that puts a
+    row in a month (and in the period)."""
+
+    institution: Any
+    department: Any
+    when: Any
+
+
+WARNINGS_OPENED = Grouping(
+    EarlyWarning.institution_id, EarlyWarning.department_id, EarlyWarning.opened_at
+)
+CAMPAIGNS_OPENED = Grouping(Campaign.institution_id, Student.department_id, Campaign.opens_at)
+
+
+def _group_keys(session: Session, view: View, grouping: Grouping) -> list:
+    keys = [grouping.institution.label("institution_id")]
     if view.by == "department":
-        keys.append(department_col.label("department_id"))
+        keys.append(grouping.department.label("department_id"))
     elif view.by == "month":
-        keys.append(_month(session, when_col).label("month"))
+        keys.append(_month(session, grouping.when).label("month"))
     return keys
+
+
+def in_view(view: View, grouping: Grouping, until: datetime | None = None) -> ColumnElement[bool]:
+    """Rows of the view's institutions (and department) whose moment falls in the period, and
+    before `until` when that comes first."""
+    end = view.end if until is None else min(view.end, until)
+    return and_(
+        grouping.institution.in_(view.institution_ids),
+        grouping.when >= view.start,
+        grouping.when < end,
+        _department_clause(view, grouping.department),
+    )
 
 
 def _key_names(view: View) -> list[str]:
@@ -155,13 +184,39 @@ def groups(session: Session, view: View) -> pd.DataFrame:
     return institutions
 
 
-def _frame(session: Session, stmt, view: View, counts: list[str]) -> pd.DataFrame:
-    """Run a GROUP BY statement and join its counts onto every group of the view (0 if absent)."""
-    found = pd.DataFrame(session.execute(stmt).all(), columns=list(stmt.selected_columns.keys()))
-    keys = _key_names(view)
-    out = groups(session, view).merge(found, on=keys, how="left")
+def _aggregate(
+    session: Session, keys: list, columns: list, *where: Any, source: Any = None
+) -> pd.DataFrame:
+    """The GROUP BY skeleton every KPI shares: `columns` aggregated per group key, in the database,
+    over the rows of `source` (a table or join) that meet `where`."""
+    stmt = select(*keys, *columns)
+    if source is not None:
+        stmt = stmt.select_from(source)
+    stmt = stmt.where(*where).group_by(*keys)
+    return pd.DataFrame(session.execute(stmt).all(), columns=list(stmt.selected_columns.keys()))
+
+
+def _onto_groups(
+    session: Session, view: View, found: pd.DataFrame, counts: list[str], on: list[str]
+) -> pd.DataFrame:
+    """Join counts onto every group of the view: a group with no rows counts 0, not missing."""
+    out = groups(session, view).merge(found, on=on, how="left")
     out[counts] = out[counts].astype(float).fillna(0).astype(int)
     return out
+
+
+def _count_by_group(
+    session: Session,
+    view: View,
+    grouping: Grouping,
+    columns: list,
+    *where: Any,
+    source: Any = None,
+) -> pd.DataFrame:
+    """Count `columns` per group over the rows placed in the view by `grouping` (and `where`)."""
+    keys = _group_keys(session, view, grouping)
+    found = _aggregate(session, keys, columns, in_view(view, grouping), *where, source=source)
+    return _onto_groups(session, view, found, [c.name for c in columns], _key_names(view))
 
 
 def ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
@@ -181,19 +236,15 @@ def enrolment(session: Session, view: View) -> pd.DataFrame:
     keys = [Student.institution_id.label("institution_id")]
     if view.by == "department":
         keys.append(Student.department_id.label("department_id"))
-    stmt = (
-        select(*keys, func.count(Student.id).label("enrolled"))
-        .where(
-            Student.institution_id.in_(view.institution_ids),
-            Student.enrolment_status.in_(ON_ROLL),
-            _department_clause(view, Student.department_id),
-        )
-        .group_by(*keys)
+    found = _aggregate(
+        session,
+        keys,
+        [func.count(Student.id).label("enrolled")],
+        Student.institution_id.in_(view.institution_ids),
+        Student.enrolment_status.in_(ON_ROLL),
+        _department_clause(view, Student.department_id),
     )
-    found = pd.DataFrame(session.execute(stmt).all(), columns=list(stmt.selected_columns.keys()))
-    out = groups(session, view).merge(found, on=[k.name for k in keys], how="left")
-    out["enrolled"] = out["enrolled"].astype(float).fillna(0).astype(int)
-    return out
+    return _onto_groups(session, view, found, ["enrolled"], [k.name for k in keys])
 
 
 # --- screening coverage ---------------------------------------------------------------------------
@@ -201,36 +252,19 @@ def enrolment(session: Session, view: View) -> pd.DataFrame:
 
 def screening_coverage(session: Session, view: View, now: datetime) -> pd.DataFrame:
     """Screened ÷ enrolled in the cohorts of campaigns that opened in the period."""
-    keys = _group_keys(
-        session, view, Campaign.institution_id, Student.department_id, Campaign.opens_at
-    )
-    stmt = (
-        select(
-            *keys,
+    completed = case((CampaignAssignment.completed_at.is_not(None), CampaignAssignment.student_id))
+    out = _count_by_group(
+        session,
+        view,
+        CAMPAIGNS_OPENED,
+        [
             func.count(distinct(CampaignAssignment.student_id)).label("cohort"),
-            func.count(
-                distinct(
-                    case(
-                        (
-                            CampaignAssignment.completed_at.is_not(None),
-                            CampaignAssignment.student_id,
-                        )
-                    )
-                )
-            ).label("screened"),
-        )
-        .select_from(CampaignAssignment)
-        .join(Campaign, Campaign.id == CampaignAssignment.campaign_id)
-        .join(Student, Student.id == CampaignAssignment.student_id)
-        .where(
-            Campaign.institution_id.in_(view.institution_ids),
-            Campaign.opens_at >= view.start,
-            Campaign.opens_at < view.end,
-            _department_clause(view, Student.department_id),
-        )
-        .group_by(*keys)
+            func.count(distinct(completed)).label("screened"),
+        ],
+        source=join(
+            CampaignAssignment, Campaign, Campaign.id == CampaignAssignment.campaign_id
+        ).join(Student, Student.id == CampaignAssignment.student_id),
     )
-    out = _frame(session, stmt, view, ["cohort", "screened"])
     out["not_screened"] = out["cohort"] - out["screened"]
     out["coverage"] = ratio(out["screened"], out["cohort"])
     out["students"] = out["cohort"]
@@ -247,28 +281,15 @@ def service_coverage(session: Session, view: View, now: datetime) -> pd.DataFram
         .where(WarningEvent.warning_id == EarlyWarning.id, WarningEvent.kind == "contact")
         .exists()
     )
-    keys = _group_keys(
+    out = _count_by_group(
         session,
         view,
-        EarlyWarning.institution_id,
-        EarlyWarning.department_id,
-        EarlyWarning.opened_at,
-    )
-    stmt = (
-        select(
-            *keys,
+        WARNINGS_OPENED,
+        [
             func.count(distinct(EarlyWarning.student_id)).label("warned"),
             func.count(distinct(case((contacted, EarlyWarning.student_id)))).label("contacted"),
-        )
-        .where(
-            EarlyWarning.institution_id.in_(view.institution_ids),
-            EarlyWarning.opened_at >= view.start,
-            EarlyWarning.opened_at < view.end,
-            _department_clause(view, EarlyWarning.department_id),
-        )
-        .group_by(*keys)
+        ],
     )
-    out = _frame(session, stmt, view, ["warned", "contacted"])
     out["not_contacted"] = out["warned"] - out["contacted"]
     out["coverage"] = ratio(out["contacted"], out["warned"])
     out["students"] = out["warned"]
@@ -284,18 +305,15 @@ def counsellor_ratio(session: Session, view: View, now: datetime) -> pd.DataFram
     Per institution only: staffing is a school's, not a department's or a month's, figure.
     """
     per_institution = view.grouped("institution")
-    stmt = (
-        select(
-            RoleAssignment.institution_id.label("institution_id"),
-            func.count(distinct(RoleAssignment.user_id)).label("counsellors"),
-        )
-        .where(
-            RoleAssignment.institution_id.in_(view.institution_ids),
-            RoleAssignment.role == Role.SCHOOL_COUNSELLOR,
-        )
-        .group_by(RoleAssignment.institution_id)
+    keys = [RoleAssignment.institution_id.label("institution_id")]
+    found = _aggregate(
+        session,
+        keys,
+        [func.count(distinct(RoleAssignment.user_id)).label("counsellors")],
+        RoleAssignment.institution_id.in_(view.institution_ids),
+        RoleAssignment.role == Role.SCHOOL_COUNSELLOR,
     )
-    out = _frame(session, stmt, per_institution, ["counsellors"])
+    out = _onto_groups(session, per_institution, found, ["counsellors"], ["institution_id"])
     out["enrolled"] = enrolment(session, per_institution)["enrolled"]
     out["needed"] = compliant_minimum(out["enrolled"])
     out["students_per_counsellor"] = ratio(out["enrolled"], out["counsellors"])
@@ -317,25 +335,13 @@ def compliant_minimum(enrolled: pd.Series) -> pd.Series:
 
 def crisis_rate(session: Session, view: View, now: datetime) -> pd.DataFrame:
     """Red warnings opened in the period per 10,000 students on the roll."""
-    keys = _group_keys(
+    out = _count_by_group(
         session,
         view,
-        EarlyWarning.institution_id,
-        EarlyWarning.department_id,
-        EarlyWarning.opened_at,
+        WARNINGS_OPENED,
+        [func.count(EarlyWarning.id).label("incidents")],
+        EarlyWarning.level == Level.RED,
     )
-    stmt = (
-        select(*keys, func.count(EarlyWarning.id).label("incidents"))
-        .where(
-            EarlyWarning.institution_id.in_(view.institution_ids),
-            EarlyWarning.level == Level.RED,
-            EarlyWarning.opened_at >= view.start,
-            EarlyWarning.opened_at < view.end,
-            _department_clause(view, EarlyWarning.department_id),
-        )
-        .group_by(*keys)
-    )
-    out = _frame(session, stmt, view, ["incidents"])
     out = out.merge(_roll(session, view), on=_enrolment_keys(view), how="left")
     out["per_10000"] = ratio(out["incidents"] * 10_000, out["enrolled"])
     out["students"] = out["enrolled"]
@@ -357,28 +363,12 @@ def _roll(session: Session, view: View) -> pd.DataFrame:
 
 def warnings_by_level(session: Session, view: View, now: datetime) -> pd.DataFrame:
     """Warnings opened in the period, by their (effective) level."""
-    keys = _group_keys(
-        session,
-        view,
-        EarlyWarning.institution_id,
-        EarlyWarning.department_id,
-        EarlyWarning.opened_at,
-    )
     counts = [
         func.count(case((EarlyWarning.level == level, EarlyWarning.id))).label(LEVEL_NAMES[level])
         for level in LEVELS
     ]
-    stmt = (
-        select(*keys, *counts, func.count(distinct(EarlyWarning.student_id)).label("students"))
-        .where(
-            EarlyWarning.institution_id.in_(view.institution_ids),
-            EarlyWarning.opened_at >= view.start,
-            EarlyWarning.opened_at < view.end,
-            _department_clause(view, EarlyWarning.department_id),
-        )
-        .group_by(*keys)
-    )
-    out = _frame(session, stmt, view, [*LEVEL_NAMES.values(), "students"])
+    students = func.count(distinct(EarlyWarning.student_id)).label("students")
+    out = _count_by_group(session, view, WARNINGS_OPENED, [*counts, students])
     out["total"] = out[list(LEVEL_NAMES.values())].sum(axis=1)
     return out
 
@@ -402,30 +392,20 @@ def deadline_compliance(session: Session, view: View, now: datetime) -> pd.DataF
     left out; one met late or escalated counts as missed.
     """
     level = _deadline_level().label("level")
-    keys = _group_keys(
-        session, view, EarlyWarning.institution_id, EarlyWarning.department_id, Deadline.due_at
-    )
+    grouping = Grouping(EarlyWarning.institution_id, EarlyWarning.department_id, Deadline.due_at)
     on_time = and_(Deadline.met_at.is_not(None), Deadline.met_at <= Deadline.due_at)
-    stmt = (
-        select(
-            *keys,
-            level,
+    found = _aggregate(
+        session,
+        [*_group_keys(session, view, grouping), level],
+        [
             func.count(Deadline.id).label("due"),
             func.count(case((on_time, Deadline.id))).label("met"),
             func.count(distinct(EarlyWarning.student_id)).label("students"),
-        )
-        .select_from(Deadline)
-        .join(EarlyWarning, EarlyWarning.id == Deadline.warning_id)
-        .where(
-            EarlyWarning.institution_id.in_(view.institution_ids),
-            Deadline.superseded_at.is_(None),
-            Deadline.due_at >= view.start,
-            Deadline.due_at < min(view.end, now),
-            _department_clause(view, EarlyWarning.department_id),
-        )
-        .group_by(*keys, level)
+        ],
+        in_view(view, grouping, until=now),
+        Deadline.superseded_at.is_(None),
+        source=join(Deadline, EarlyWarning, EarlyWarning.id == Deadline.warning_id),
     )
-    found = pd.DataFrame(session.execute(stmt).all(), columns=list(stmt.selected_columns.keys()))
     frame = groups(session, view).merge(pd.DataFrame({"level": list(LEVELS)}), how="cross")
     out = frame.merge(found, on=[*_key_names(view), "level"], how="left")
     out[["due", "met", "students"]] = (
@@ -451,7 +431,9 @@ def referral_closure(
     holds the two to the same numbers. No identities are selected.
     """
     expected = _expected_closure(session, settings)
-    keys = _group_keys(session, view, Referral.institution_id, Referral.department_id, expected)
+    keys = _group_keys(
+        session, view, Grouping(Referral.institution_id, Referral.department_id, expected)
+    )
     found = _closure_counts(session, view, settings, keys, expected)
     found = found.merge(
         _closure_days(session, view, settings, keys), on=_key_names(view), how="left"
@@ -495,17 +477,12 @@ def _days_to_closure(session: Session):
 
 
 def _closure_counts(session, view, settings, keys, expected) -> pd.DataFrame:
-    stmt = (
-        select(
-            *keys,
-            func.count(Referral.id).label("due"),
-            func.count(case((_closed_clause(view), Referral.id))).label("closed"),
-            func.count(distinct(Referral.student_id)).label("students"),
-        )
-        .where(_due_clause(view, settings))
-        .group_by(*keys)
-    )
-    return pd.DataFrame(session.execute(stmt).all(), columns=list(stmt.selected_columns.keys()))
+    counts = [
+        func.count(Referral.id).label("due"),
+        func.count(case((_closed_clause(view), Referral.id))).label("closed"),
+        func.count(distinct(Referral.student_id)).label("students"),
+    ]
+    return _aggregate(session, keys, counts, _due_clause(view, settings))
 
 
 def _closure_days(session, view, settings, keys) -> pd.DataFrame:
@@ -514,18 +491,11 @@ def _closure_days(session, view, settings, keys) -> pd.DataFrame:
     names = _key_names(view)
     if session.get_bind().dialect.name == "postgresql":
         closed_days = case((_closed_clause(view), days))  # NULLs are left out of percentile_cont
-        stmt = (
-            select(
-                *keys,
-                func.percentile_cont(0.5).within_group(closed_days).label("median_days"),
-                func.percentile_cont(0.9).within_group(closed_days).label("p90_days"),
-            )
-            .where(_due_clause(view, settings))
-            .group_by(*keys)
-        )
-        return pd.DataFrame(
-            session.execute(stmt).all(), columns=[*names, "median_days", "p90_days"]
-        )
+        percentiles = [
+            func.percentile_cont(0.5).within_group(closed_days).label("median_days"),
+            func.percentile_cont(0.9).within_group(closed_days).label("p90_days"),
+        ]
+        return _aggregate(session, keys, percentiles, _due_clause(view, settings))
     stmt = select(*keys, days.label("days")).where(
         _due_clause(view, settings), _closed_clause(view)
     )
@@ -540,20 +510,18 @@ def _closure_days(session, view, settings, keys) -> pd.DataFrame:
 def _open_now(session, view, now, settings, keys, expected) -> pd.DataFrame:
     """Referrals stalled and overdue right now, grouped like the rest (month: expected closure)."""
     overdue = and_(Referral.sent_at.is_not(None), expected <= now)
-    stmt = (
-        select(
-            *keys,
-            func.count(case((stalled_clause(now, settings), Referral.id))).label("stalled"),
-            func.count(case((overdue, Referral.id))).label("overdue"),
-        )
-        .where(
-            Referral.institution_id.in_(view.institution_ids),
-            Referral.status.in_(OPEN),
-            _department_clause(view, Referral.department_id),
-        )
-        .group_by(*keys)
+    counts = [
+        func.count(case((stalled_clause(now, settings), Referral.id))).label("stalled"),
+        func.count(case((overdue, Referral.id))).label("overdue"),
+    ]
+    return _aggregate(
+        session,
+        keys,
+        counts,
+        Referral.institution_id.in_(view.institution_ids),
+        Referral.status.in_(OPEN),
+        _department_clause(view, Referral.department_id),
     )
-    return pd.DataFrame(session.execute(stmt).all(), columns=list(stmt.selected_columns.keys()))
 
 
 def _last_day(view: View) -> date:

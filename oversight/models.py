@@ -7,10 +7,10 @@ from datetime import date, datetime
 from sqlalchemy import Date, DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from campus.extensions import db
+from campus.extensions import Model
 
 
-class ProvinceSnapshot(db.Model):
+class ProvinceSnapshot(Model):
     """Every KPI table of the province view for one period and grouping, as of `computed_at`.
 
     Stored before small-group suppression (the threshold applies when the table is shown), and

@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pandas as pd
-from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from campus import audit, clock, nav, scheduler
+from campus import audit, clock
 from campus.extensions import db
 from campus.models import Department, Institution, Role
 from campus.permissions import require_roles
@@ -29,24 +29,6 @@ from referrals.services import ReferralSettings
 bp = Blueprint("oversight", __name__, url_prefix="/oversight")
 
 DASHBOARD_ROLES = (Role.ADMIN, Role.DIRECTOR)
-
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
-    nav.register(app, lambda: _("Oversight"), "oversight.dashboard", set(DASHBOARD_ROLES), order=80)
-    nav.register(
-        app, lambda: _("Province view"), "oversight.province", {Role.PROVINCE_AUDITOR}, order=80
-    )
-    scheduler.register_sweep(
-        app,
-        "oversight.province_snapshots",
-        lambda session, now: snapshots.refresh_sweep(
-            session,
-            now,
-            snapshots.SnapshotSettings.from_config(app.config),
-            reader=aggregate_session(),
-        ),
-    )
 
 
 # --- filters -------------------------------------------------------------------------------------

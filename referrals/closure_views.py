@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, abort, render_template, request
-from flask_login import current_user, login_required
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_login import current_user
 
 from campus import audit, clock
 from campus.extensions import db
@@ -13,8 +13,9 @@ from campus.models import Role
 from campus.permissions import require_roles
 from referrals import export, metrics
 from referrals.forms import STATUS_LABELS, PeriodForm
-from referrals.views import bp, settings
+from referrals.services import ReferralSettings
 
+bp = Blueprint("closure", __name__, url_prefix="/referrals/closure")
 AUDITORS = (Role.ADMIN, Role.DIRECTOR)
 
 
@@ -31,13 +32,16 @@ def _period() -> metrics.Period:
     return metrics.Period(date(today.year - 1, today.month, 1), today)
 
 
+def _settings() -> ReferralSettings:
+    return ReferralSettings.from_config(current_app.config)
+
+
 def _annotated(period: metrics.Period):
     frame = metrics.referral_frame(db.session, current_user, _institution_id())
-    return metrics.annotate(frame, period, clock.now(), settings())
+    return metrics.annotate(frame, period, clock.now(), _settings())
 
 
-@bp.route("/referrals/closure")
-@login_required
+@bp.route("", endpoint="index")
 @require_roles(*AUDITORS)
 def closure():
     period = _period()
@@ -52,7 +56,7 @@ def closure():
         by_hospital=_with_ids(annotated, "hospital", "hospital_id"),
         by_month=metrics.summarise(annotated, "month"),
         now_counts=metrics.snapshot(annotated),
-        settings=settings(),
+        settings=_settings(),
     )
 
 
@@ -92,8 +96,7 @@ def _audit(action: str, rows, period: metrics.Period) -> None:
     )
 
 
-@bp.route("/referrals/closure/list")
-@login_required
+@bp.route("/list", endpoint="list")
 @require_roles(*AUDITORS)
 def closure_list():
     period, which, rows = _drill_rows()
@@ -108,8 +111,7 @@ def closure_list():
     )
 
 
-@bp.route("/referrals/closure/export.<fmt>")
-@login_required
+@bp.route("/export.<fmt>", endpoint="export")
 @require_roles(*AUDITORS)
 def closure_export(fmt: str):
     if fmt not in ("csv", "xlsx"):

@@ -46,6 +46,14 @@ def disclosed_view(referral: Referral) -> list[tuple[object, str]]:
     ]
 
 
+def referrer_contact(referral: Referral) -> tuple[str, str | None]:
+    """Who referred the student and the counselling centre's phone, for the hospital to call
+    back. This is staff contact, not student data, so it is outside the per-referral allow-list
+    and always shown."""
+    counsellor = referral.created_by
+    return counsellor.name, counsellor.institution.on_duty_phone
+
+
 def validate_fields(keys: list[str]) -> str:
     """The ";"-joined allow-listed keys; raises ValueError on anything outside the allow-list."""
     unknown = sorted(set(keys) - DISCLOSABLE.keys())

@@ -350,13 +350,11 @@ def _require_status(leave: LeaveOfAbsence, status: LeaveStatus) -> None:
 def _audit(
     session: Session, user: User, leave: LeaveOfAbsence, action: str, detail: str | None = None
 ) -> None:
-    audit.record(
+    audit.record_on(
         session,
+        leave,
         actor=user,
         action=action,
         record_type="leave",
-        record_id=leave.id,
-        student_id=leave.student_id,
-        institution_id=leave.institution_id,
         detail=detail,
     )

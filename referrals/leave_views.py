@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
 from campus import audit, clock
@@ -26,14 +26,14 @@ from referrals.forms import (
 )
 from referrals.models import LeaveOfAbsence, LeaveReason, PlanSection, ReturnAssessment
 from referrals.permissions import CLINICAL_READERS
-from referrals.views import bp
 from warning.models import Task
 
+bp = Blueprint("leave", __name__, url_prefix="/referrals/leave")
 
-@bp.route("/referrals/leave", methods=["GET", "POST"])
-@login_required
+
+@bp.route("", methods=["GET", "POST"])
 @require_roles(*CLINICAL_READERS)
-def leaves():
+def index():
     form = LeaveForm()
     if form.validate_on_submit():
         if not current_user.has_role(Role.SCHOOL_COUNSELLOR):
@@ -81,9 +81,9 @@ def _start(form: LeaveForm, student: Student):
     except leave_rules.LeaveError as error:
         db.session.rollback()
         flash(_(str(error)), "error")
-        return redirect(url_for("referrals.leaves"))
+        return redirect(url_for("leave.index"))
     flash(_("Leave recorded for %(name)s.", name=student.name), "success")
-    return redirect(url_for("referrals.leave_detail", leave_id=leave.id))
+    return redirect(url_for("leave.detail", leave_id=leave.id))
 
 
 def _load(leave_id: int) -> LeaveOfAbsence:
@@ -100,10 +100,9 @@ def _load(leave_id: int) -> LeaveOfAbsence:
     )
 
 
-@bp.route("/referrals/leave/<int:leave_id>")
-@login_required
+@bp.route("/<int:leave_id>")
 @require_roles(*CLINICAL_READERS)
-def leave_detail(leave_id: int):
+def detail(leave_id: int):
     leave = _load(leave_id)
     plan_form = PlanItemForm(prefix="plan")
     plan_form.owner_id.choices = _owner_choices(leave)
@@ -141,7 +140,7 @@ def _act(leave_id: int, action) -> object:
     else:
         if message:
             flash(message, "success")
-    return redirect(url_for("referrals.leave_detail", leave_id=leave_id))
+    return redirect(url_for("leave.detail", leave_id=leave_id))
 
 
 def _invalid(form) -> None:
@@ -149,10 +148,9 @@ def _invalid(form) -> None:
     raise leave_rules.LeaveError("; ".join(str(e) for e in errors) or _("Check the form."))
 
 
-@bp.route("/referrals/leave/<int:leave_id>/statement", methods=["POST"])
-@login_required
+@bp.route("/<int:leave_id>/statement", methods=["POST"])
 @require_roles(Role.SCHOOL_COUNSELLOR)
-def leave_statement(leave_id: int):
+def statement(leave_id: int):
     def action(leave):
         form = StatementForm(prefix="st")
         if not form.validate_on_submit():
@@ -171,10 +169,9 @@ def leave_statement(leave_id: int):
     return _act(leave_id, action)
 
 
-@bp.route("/referrals/leave/<int:leave_id>/assessment", methods=["POST"])
-@login_required
+@bp.route("/<int:leave_id>/assessment", methods=["POST"])
 @require_roles(Role.SCHOOL_COUNSELLOR)
-def leave_assessment(leave_id: int):
+def assessment(leave_id: int):
     def action(leave):
         form = AssessmentForm(prefix="as")
         if not form.validate_on_submit():
@@ -192,10 +189,9 @@ def leave_assessment(leave_id: int):
     return _act(leave_id, action)
 
 
-@bp.route("/referrals/leave/<int:leave_id>/approve", methods=["POST"])
-@login_required
+@bp.route("/<int:leave_id>/approve", methods=["POST"])
 @require_roles(Role.SCHOOL_COUNSELLOR)
-def leave_approve(leave_id: int):
+def approve(leave_id: int):
     def action(leave):
         form = ApproveReturnForm(prefix="ap")
         if not form.validate_on_submit():
@@ -206,10 +202,9 @@ def leave_approve(leave_id: int):
     return _act(leave_id, action)
 
 
-@bp.route("/referrals/leave/<int:leave_id>/plan", methods=["POST"])
-@login_required
+@bp.route("/<int:leave_id>/plan", methods=["POST"])
 @require_roles(Role.SCHOOL_COUNSELLOR)
-def leave_plan_item(leave_id: int):
+def plan_item(leave_id: int):
     def action(leave):
         form = PlanItemForm(prefix="plan")
         form.owner_id.choices = _owner_choices(leave)
@@ -229,10 +224,9 @@ def leave_plan_item(leave_id: int):
     return _act(leave_id, action)
 
 
-@bp.route("/referrals/leave/<int:leave_id>/tasks/<int:task_id>/done", methods=["POST"])
-@login_required
+@bp.route("/<int:leave_id>/tasks/<int:task_id>/done", methods=["POST"])
 @require_roles(Role.SCHOOL_COUNSELLOR)
-def leave_task_done(leave_id: int, task_id: int):
+def task_done(leave_id: int, task_id: int):
     def action(leave):
         task = db.session.get(Task, task_id)
         if task is None:
@@ -243,10 +237,9 @@ def leave_task_done(leave_id: int, task_id: int):
     return _act(leave_id, action)
 
 
-@bp.route("/referrals/leave/<int:leave_id>/close", methods=["POST"])
-@login_required
+@bp.route("/<int:leave_id>/close", methods=["POST"])
 @require_roles(Role.SCHOOL_COUNSELLOR)
-def leave_close(leave_id: int):
+def close(leave_id: int):
     def action(leave):
         leave_rules.close_case(db.session, current_user, leave, clock.now())
         return _("Return case closed.")

@@ -15,7 +15,7 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, Stri
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campus import clock
-from campus.extensions import db
+from campus.extensions import Model, db
 from campus.models import Hospital, Student, User
 from warning.models import Task
 
@@ -50,7 +50,7 @@ class ConsentBy(enum.StrEnum):
     GUARDIAN = "guardian"
 
 
-class Referral(db.Model):
+class Referral(Model):
     __tablename__ = "referral"
     __table_args__ = (
         Index("ix_referral_hospital_status", "hospital_id", "status"),
@@ -120,7 +120,7 @@ class Referral(db.Model):
         return frozenset(f for f in self.disclosed_fields.split(";") if f)
 
 
-class ReferralTransition(db.Model):
+class ReferralTransition(Model):
     """One state change of a referral: never edited, the referral's timeline."""
 
     __tablename__ = "referral_transition"
@@ -167,7 +167,7 @@ class PlanSection(enum.StrEnum):
     DAILY_LIFE = "daily_life"
 
 
-class LeaveOfAbsence(db.Model):
+class LeaveOfAbsence(Model):
     """A leave (休学) and the return (复学) that ends it, with what the return was decided on."""
 
     __tablename__ = "leave_of_absence"
@@ -213,7 +213,7 @@ class LeaveOfAbsence(db.Model):
     )
 
 
-class ReturnPlanItem(db.Model):
+class ReturnPlanItem(Model):
     """One item of the return-to-school plan (复学方案); its owner works it as a Task."""
 
     __tablename__ = "return_plan_item"
@@ -231,7 +231,7 @@ class ReturnPlanItem(db.Model):
     task: Mapped[Task] = relationship()
 
 
-class ReturnFollowUp(db.Model):
+class ReturnFollowUp(Model):
     """A post-return follow-up (1, 3, 6 months), scheduled from the return date."""
 
     __tablename__ = "return_follow_up"

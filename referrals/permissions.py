@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, and_, false
 from sqlalchemy.orm import Session
 
-from campus.models import Role, User
+from campus.models import Role, Student, User
 from campus.scope import Capability, capability_for, student_filter
 from referrals.models import Referral, ReferralStatus
 from referrals.states import Actor
@@ -34,6 +34,12 @@ def referable_clause(user: User) -> ColumnElement[bool]:
     return counsellor_clause(user) if can_refer(user) else false()
 
 
+def may_refer_student(session: Session, user: User, student: Student) -> bool:
+    """Whether `user` may refer `student` in one click: a school counsellor with the student in
+    their clinical scope (their caseload, e.g. from taking up the warning, or a break-glass)."""
+    return can_refer(user) and capability_for(session, user, student) is Capability.CLINICAL
+
+
 def liaison_clause(user: User) -> ColumnElement[bool]:
     """Referrals sent to a hospital `user` is liaison for; drafts never reach the hospital."""
     hospital_ids = [a.hospital_id for a in user.assignments(Role.HOSPITAL_LIAISON) if a.hospital_id]
@@ -47,7 +53,7 @@ def liaison_clause(user: User) -> ColumnElement[bool]:
 
 def actor_for(session: Session, user: User, referral: Referral) -> Actor | None:
     """The role in which `user` may move `referral`, or None."""
-    if can_refer(user) and capability_for(session, user, referral.student) is Capability.CLINICAL:
+    if may_refer_student(session, user, referral.student):
         return Actor.COUNSELLOR
     if referral.status != ReferralStatus.DRAFT and any(
         a.hospital_id == referral.hospital_id and a.institution_id == referral.institution_id

@@ -28,7 +28,7 @@ from referrals.models import (
     Urgency,
 )
 from referrals.states import Actor
-from warning import labels
+from warning import caseload, labels
 from warning.models import EarlyWarning
 from warning.services import record_signal
 
@@ -146,20 +146,10 @@ def create_referral(
             at=now,
         )
     )
-    _join_caseload(session, counsellor, student, now)
+    caseload.join(session, counsellor, student, now)
     _audit_change(session, counsellor, referral, "referral_created", None)
     session.commit()
     return referral
-
-
-def _join_caseload(session: Session, counsellor: User, student: Student, now: datetime) -> None:
-    exists = session.scalar(
-        select(Caseload.id).where(
-            Caseload.counsellor_id == counsellor.id, Caseload.student_id == student.id
-        )
-    )
-    if exists is None:
-        session.add(Caseload(counsellor_id=counsellor.id, student_id=student.id, since=now))
 
 
 def transition(
@@ -250,10 +240,64 @@ def _apply(
     )
     session.add(step)
     _audit_change(session, user, referral, "referral_transition", f"{previous}->{target}")
+    _tell_the_other_side(session, referral, target)
     flag = _hospital_flag(target, change.outcome)
     if flag is not None:
         hand_to_warning_stage(session, user, referral, flag, now)
     return step
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Who hears of a move and what they read: the hospital's liaisons of a referral that
+    arrives, the referring counsellor of what the hospital did."""
+
+    to_liaisons: bool
+    text: str
+    green_channel_text: str | None = None
+
+
+NOTICES: dict[ReferralStatus, Notice] = {
+    S.SENT: Notice(
+        to_liaisons=True,
+        text=N_("A new referral has arrived for your hospital."),
+        green_channel_text=N_(
+            "Urgent: a green-channel referral has arrived for your hospital. Please book an "
+            "appointment now."
+        ),
+    ),
+    S.APPOINTMENT_BOOKED: Notice(
+        to_liaisons=False, text=N_("The hospital has booked an appointment for your referral.")
+    ),
+    S.ASSESSED: Notice(
+        to_liaisons=False, text=N_("The hospital has recorded its assessment for your referral.")
+    ),
+}
+
+
+def _tell_the_other_side(session: Session, referral: Referral, target: ReferralStatus) -> None:
+    """Queue the notice of `target` (see `NOTICES`) in this unit of work; it names no student."""
+    notice = NOTICES.get(target)
+    if notice is None:
+        return
+    if not notice.to_liaisons:
+        notify(session, [referral.created_by_id], notice.text, f"/referrals/{referral.id}")
+        return
+    text = (referral.green_channel and notice.green_channel_text) or notice.text
+    notify(session, _liaisons_of(session, referral), text, f"/hospital/referrals/{referral.id}")
+
+
+def _liaisons_of(session: Session, referral: Referral) -> list[int]:
+    """The liaisons of the hospital `referral` is addressed to, in its institution."""
+    return list(
+        session.scalars(
+            select(RoleAssignment.user_id).where(
+                RoleAssignment.role == Role.HOSPITAL_LIAISON,
+                RoleAssignment.hospital_id == referral.hospital_id,
+                RoleAssignment.institution_id == referral.institution_id,
+            )
+        )
+    )
 
 
 def _hospital_flag(target: ReferralStatus, outcome: AssessmentOutcome | None) -> str | None:
@@ -267,14 +311,12 @@ def _hospital_flag(target: ReferralStatus, outcome: AssessmentOutcome | None) ->
 def _audit_change(
     session: Session, user: User, referral: Referral, action: str, detail: str | None
 ) -> None:
-    audit.record(
+    audit.record_on(
         session,
+        referral,
         actor=user,
         action=action,
         record_type="referral",
-        record_id=referral.id,
-        student_id=referral.student_id,
-        institution_id=referral.institution_id,
         detail=detail,
     )
 
@@ -312,6 +354,22 @@ def _responsible_users(session: Session, referral: Referral) -> set[int]:
         select(Caseload.counsellor_id).where(Caseload.student_id == referral.student_id)
     )
     return {referral.created_by_id, *directors, *caseload}
+
+
+def open_referral(session: Session, user: User, student_id: int) -> Referral | None:
+    """The student's most recent referral still under way, if `user` may read referrals of the
+    student (see `permissions.counsellor_clause`); None otherwise."""
+    return session.scalar(
+        select(Referral)
+        .join(Student, Student.id == Referral.student_id)
+        .where(
+            Referral.student_id == student_id,
+            Referral.status.in_(OPEN),
+            permissions.counsellor_clause(user),
+        )
+        .order_by(Referral.created_at.desc(), Referral.id.desc())
+        .limit(1)
+    )
 
 
 # --- stalled and overdue ----------------------------------------------------------------------
@@ -389,14 +447,12 @@ def escalate_green_channel(session: Session, referral_ids: list[int], now: datet
             N_("A green-channel referral has no appointment booked by its deadline."),
             f"/referrals/{referral.id}",
         )
-        audit.record(
+        audit.record_on(
             session,
+            referral,
             actor=None,
             action="green_channel_escalated",
             record_type="referral",
-            record_id=referral.id,
-            student_id=referral.student_id,
-            institution_id=referral.institution_id,
         )
     session.commit()
     return escalated

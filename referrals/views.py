@@ -5,11 +5,11 @@ Leave/return pages are in `leave_views`, the closure audit in `closure_views`; a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import (
     Blueprint,
-    Flask,
     abort,
     current_app,
     flash,
@@ -19,23 +19,18 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from campus import audit, clock, nav
+from campus import audit, clock
 from campus.access import load_or_404
 from campus.extensions import db
 from campus.models import Hospital, Role, Student
 from campus.permissions import require_roles
-from campus.scheduler import register_sweep
 from referrals import permissions, services, states
-from referrals.disclosure import disclosed_view
+from referrals.disclosure import disclosed_view, referrer_contact
 from referrals.forms import (
-    CONSENT_LABELS,
-    OUTCOME_LABELS,
-    STATUS_LABELS,
-    URGENCY_LABELS,
     HospitalForm,
     ReferralForm,
     TransitionForm,
@@ -45,36 +40,9 @@ from referrals.permissions import CLINICAL_READERS
 from referrals.services import Change, NewReferral, ReferralSettings
 from warning.models import EarlyWarning
 
-bp = Blueprint("referrals", __name__)
-
-
-def init_app(app: Flask) -> None:
-    from referrals import closure_views, leave_views  # noqa: F401 - their routes live on `bp`
-    from referrals.cli import referrals_cli
-
-    app.register_blueprint(bp)
-    app.cli.add_command(referrals_cli)
-    app.jinja_env.globals.update(
-        referral_status_labels=STATUS_LABELS,
-        urgency_labels=URGENCY_LABELS,
-        outcome_labels=OUTCOME_LABELS,
-        consent_labels=CONSENT_LABELS,
-    )
-    readers = set(CLINICAL_READERS)
-    nav.register(app, lambda: _("Referrals"), "referrals.index", readers, order=40)
-    nav.register(app, lambda: _("Leave and return"), "referrals.leaves", readers, order=41)
-    liaison = {Role.HOSPITAL_LIAISON}
-    nav.register(app, lambda: _("Hospital referrals"), "referrals.liaison_index", liaison, 40)
-    auditors = {Role.ADMIN, Role.DIRECTOR}
-    nav.register(app, lambda: _("Referral closure"), "referrals.closure", auditors, order=70)
-    nav.register(app, lambda: _("Hospitals"), "referrals.hospitals", {Role.ADMIN}, order=83)
-    register_sweep(
-        app,
-        "referrals.green_channel",
-        lambda session, now: services.sweep_green_channel(
-            session, now, ReferralSettings.from_config(app.config)
-        ),
-    )
+bp = Blueprint("referrals", __name__, url_prefix="/referrals")
+liaison_bp = Blueprint("liaison", __name__, url_prefix="/hospital/referrals")
+hospitals_bp = Blueprint("hospitals", __name__, url_prefix="/admin/hospitals")
 
 
 def _counsellors_referral(referral_id: int) -> Referral:
@@ -107,6 +75,36 @@ def _liaisons_referral(referral_id: int) -> Referral:
     )
 
 
+@dataclass(frozen=True)
+class ReferralPanel:
+    """What the warning page says about referring its student, for the signed-in user."""
+
+    referral: Referral | None = None
+    may_refer: bool = False
+    needs_break_glass: bool = False
+
+
+def referral_panel(warning: EarlyWarning) -> ReferralPanel:
+    """The open referral (audited as read) when there is one the viewer may read, else whether
+    they may refer in one click or must first open the record through break-glass."""
+    referral = services.open_referral(db.session, current_user, warning.student_id)
+    if referral is not None:
+        audit.record_read(
+            db.session,
+            actor=current_user,
+            action="referral_status_read",
+            record_type="referral",
+            record_id=referral.id,
+            student_id=referral.student_id,
+            institution_id=referral.institution_id,
+        )
+        return ReferralPanel(referral=referral)
+    if not permissions.can_refer(current_user):
+        return ReferralPanel()
+    may_refer = permissions.may_refer_student(db.session, current_user, warning.student)
+    return ReferralPanel(may_refer=may_refer, needs_break_glass=not may_refer)
+
+
 def settings() -> ReferralSettings:
     return ReferralSettings.from_config(current_app.config)
 
@@ -121,8 +119,7 @@ def utc_from_local(moment: datetime | None) -> datetime | None:
 # --- school counsellors and the director ------------------------------------------------------
 
 
-@bp.route("/referrals/")
-@login_required
+@bp.route("/")
 @require_roles(*CLINICAL_READERS)
 def index():
     rows = db.session.scalars(
@@ -145,8 +142,7 @@ def index():
     return render_template("referrals/index.html", referrals=rows, stalled=stalled)
 
 
-@bp.route("/referrals/new/<int:warning_id>", methods=["GET", "POST"])
-@login_required
+@bp.route("/new/<int:warning_id>", methods=["GET", "POST"])
 @require_roles(Role.SCHOOL_COUNSELLOR)
 def new(warning_id: int):
     warning = load_or_404(
@@ -197,8 +193,7 @@ def _new_referral(form: ReferralForm) -> NewReferral:
     )
 
 
-@bp.route("/referrals/<int:referral_id>")
-@login_required
+@bp.route("/<int:referral_id>")
 @require_roles(*CLINICAL_READERS)
 def detail(referral_id: int):
     referral = _counsellors_referral(referral_id)
@@ -215,8 +210,7 @@ def detail(referral_id: int):
     )
 
 
-@bp.route("/referrals/<int:referral_id>/move", methods=["POST"])
-@login_required
+@bp.route("/<int:referral_id>/move", methods=["POST"])
 @require_roles(Role.SCHOOL_COUNSELLOR)
 def move(referral_id: int):
     referral = _counsellors_referral(referral_id)
@@ -265,8 +259,7 @@ def _move(referral: Referral, back: str):
 # --- the hospital liaison ----------------------------------------------------------------------
 
 
-@bp.route("/hospital/referrals/")
-@login_required
+@liaison_bp.route("/", endpoint="index")
 @require_roles(Role.HOSPITAL_LIAISON)
 def liaison_index():
     rows = db.session.scalars(
@@ -289,8 +282,7 @@ def liaison_index():
     )
 
 
-@bp.route("/hospital/referrals/<int:referral_id>")
-@login_required
+@liaison_bp.route("/<int:referral_id>", endpoint="detail")
 @require_roles(Role.HOSPITAL_LIAISON)
 def liaison_detail(referral_id: int):
     referral = _liaisons_referral(referral_id)
@@ -298,17 +290,17 @@ def liaison_detail(referral_id: int):
     return render_template(
         "referrals/liaison_detail.html",
         card=_liaison_card(referral),
+        referrer=referrer_contact(referral),
         moves=moves,
         forms=move_forms(referral, moves),
     )
 
 
-@bp.route("/hospital/referrals/<int:referral_id>/move", methods=["POST"])
-@login_required
+@liaison_bp.route("/<int:referral_id>/move", methods=["POST"], endpoint="move")
 @require_roles(Role.HOSPITAL_LIAISON)
 def liaison_move(referral_id: int):
     referral = _liaisons_referral(referral_id)
-    return _move(referral, "referrals.liaison_detail")
+    return _move(referral, "liaison.detail")
 
 
 def _liaison_card(referral: Referral) -> dict:
@@ -335,8 +327,7 @@ def _liaison_card(referral: Referral) -> dict:
 # --- partner hospitals -------------------------------------------------------------------------
 
 
-@bp.route("/admin/hospitals", methods=["GET", "POST"])
-@login_required
+@hospitals_bp.route("", methods=["GET", "POST"], endpoint="index")
 @require_roles(Role.ADMIN)
 def hospitals():
     institution_id = current_user.assignments(Role.ADMIN)[0].institution_id
@@ -357,7 +348,7 @@ def hospitals():
             form.name.errors.append(_("A hospital with this name already exists."))
         else:
             flash(_("Hospital added."), "success")
-            return redirect(url_for("referrals.hospitals"))
+            return redirect(url_for("hospitals.index"))
     rows = db.session.scalars(
         select(Hospital).where(Hospital.institution_id == institution_id).order_by(Hospital.name)
     ).all()

@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campus import clock
-from campus.extensions import db
+from campus.extensions import Model, db
 from campus.models import Institution, Student
 
 
@@ -43,7 +43,7 @@ class ResultSource(enum.StrEnum):
     IMPORT = "import"  # paper forms or another system's export
 
 
-class Campaign(db.Model):
+class Campaign(Model):
     """A screening round: instruments in order, the cohort it targets and its window (UTC)."""
 
     __tablename__ = "screening_campaign"
@@ -74,7 +74,7 @@ class Campaign(db.Model):
         return self.consent_text_zh if locale.startswith("zh") else self.consent_text_en
 
 
-class CampaignAssignment(db.Model):
+class CampaignAssignment(Model):
     """One student due to complete one campaign."""
 
     __tablename__ = "screening_assignment"
@@ -112,7 +112,7 @@ def status_expression(now: datetime):
     )
 
 
-class Consent(db.Model):
+class Consent(Model):
     """What the student (and, for a minor, the guardian) agreed to, when and from where."""
 
     __tablename__ = "screening_consent"
@@ -133,7 +133,7 @@ class Consent(db.Model):
     assignment: Mapped[CampaignAssignment] = relationship(back_populates="consent")
 
 
-class InstrumentResponse(db.Model):
+class InstrumentResponse(Model):
     """Answers saved so far on one instrument page, so a student can stop and resume."""
 
     __tablename__ = "screening_draft"
@@ -152,7 +152,7 @@ class InstrumentResponse(db.Model):
         return {int(k): v for k, v in self.answers.items()}
 
 
-class ScreeningResult(db.Model):
+class ScreeningResult(Model):
     """One scored instrument of one assignment; never two (unique constraint)."""
 
     __tablename__ = "screening_result"

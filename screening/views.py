@@ -8,7 +8,6 @@ from pathlib import Path
 
 from flask import (
     Blueprint,
-    Flask,
     abort,
     current_app,
     flash,
@@ -19,10 +18,10 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
-from campus import audit, clock, nav, scheduler
+from campus import audit, clock
 from campus.extensions import db
 from campus.models import ClassGroup, Department, Institution, Role
 from campus.permissions import require_roles
@@ -31,23 +30,9 @@ from screening import campaigns, intake, results_import, trajectories
 from screening.forms import CampaignForm, ConsentForm, InstrumentPageForm, ResultsImportForm
 from screening.instruments import list_instruments
 from screening.models import AssignmentStatus, Campaign, CampaignAssignment, ScreeningResult
-from screening.safety import sweep_unsignalled_safety
 
 bp = Blueprint("screening", __name__, url_prefix="/screening")
 CAMPAIGN_ROLES = (Role.ADMIN, Role.SCHOOL_COUNSELLOR)
-
-
-def init_app(app: Flask) -> None:
-    from screening.cli import screening_cli
-    from screening.import_cli import campaign_cli
-
-    app.register_blueprint(bp)
-    app.cli.add_command(screening_cli)
-    app.cli.add_command(campaign_cli)
-    nav.register(app, lambda: _("My screenings"), "screening.mine", {Role.STUDENT}, order=10)
-    nav.register(app, lambda: _("Campaigns"), "screening.campaign_list", set(CAMPAIGN_ROLES), 30)
-    scheduler.register_sweep(app, "screening.reminders", campaigns.reminder_sweep)
-    scheduler.register_sweep(app, "screening.unsignalled_safety", sweep_unsignalled_safety)
 
 
 def _locale() -> str:
@@ -78,7 +63,6 @@ def _require_open(assignment: CampaignAssignment):
 
 
 @bp.route("/mine")
-@login_required
 @require_roles(Role.STUDENT)
 def mine():
     now = clock.now()
@@ -89,7 +73,6 @@ def mine():
 
 
 @bp.route("/a/<int:assignment_id>")
-@login_required
 @require_roles(Role.STUDENT)
 def resume(assignment_id: int):
     """Send the student to wherever they left off."""
@@ -105,7 +88,6 @@ def resume(assignment_id: int):
 
 
 @bp.route("/a/<int:assignment_id>/consent", methods=["GET", "POST"])
-@login_required
 @require_roles(Role.STUDENT)
 def consent(assignment_id: int):
     assignment = _own(assignment_id)
@@ -170,7 +152,6 @@ def _default_consent_text() -> str:
 
 
 @bp.route("/a/<int:assignment_id>/i/<code>", methods=["GET", "POST"])
-@login_required
 @require_roles(Role.STUDENT)
 def take(assignment_id: int, code: str):
     assignment = _own(assignment_id)
@@ -253,7 +234,6 @@ def _on_duty(assignment: CampaignAssignment) -> str:
 
 
 @bp.route("/a/<int:assignment_id>/i/<code>/support")
-@login_required
 @require_roles(Role.STUDENT)
 def support(assignment_id: int, code: str):
     """Crisis resources after answers with a safety answer were saved, then the way back."""
@@ -283,7 +263,6 @@ def _render_page(assignment, inst, form, answers: dict, messages: list[str], saf
 
 
 @bp.route("/a/<int:assignment_id>/i/<code>/done")
-@login_required
 @require_roles(Role.STUDENT)
 def feedback(assignment_id: int, code: str):
     """Supportive feedback; crisis resources first after a safety answer; never the level."""
@@ -337,7 +316,6 @@ def _campaign(campaign_id: int) -> Campaign:
 
 
 @bp.route("/campaigns")
-@login_required
 @require_roles(*CAMPAIGN_ROLES)
 def campaign_list():
     now = clock.now()
@@ -349,7 +327,6 @@ def campaign_list():
 
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])
-@login_required
 @require_roles(*CAMPAIGN_ROLES)
 def campaign_new():
     institution = db.session.get(Institution, _staff_institutions()[0])
@@ -357,7 +334,6 @@ def campaign_new():
 
 
 @bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
-@login_required
 @require_roles(*CAMPAIGN_ROLES)
 def campaign_edit(campaign_id: int):
     campaign = _campaign(campaign_id)
@@ -447,7 +423,6 @@ def _spec(form: CampaignForm) -> campaigns.CampaignSpec:
 
 
 @bp.route("/campaigns/<int:campaign_id>")
-@login_required
 @require_roles(*CAMPAIGN_ROLES)
 def campaign_detail(campaign_id: int):
     campaign = _campaign(campaign_id)
@@ -463,7 +438,6 @@ def campaign_detail(campaign_id: int):
 
 
 @bp.route("/campaigns/<int:campaign_id>/import", methods=["GET", "POST"])
-@login_required
 @require_roles(*CAMPAIGN_ROLES)
 def campaign_import(campaign_id: int):
     campaign = _campaign(campaign_id)
@@ -496,7 +470,6 @@ def campaign_import(campaign_id: int):
 
 
 @bp.route("/students/<int:student_id>/results")
-@login_required
 @require_roles(Role.SCHOOL_COUNSELLOR, Role.DIRECTOR)
 def student_results(student_id: int):
     """Answers, scores and trajectories: clinical, so caseload or break-glass only, audited."""

@@ -7,14 +7,17 @@ The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL poi
 from __future__ import annotations
 
 import os
+import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import pytest
 from flask import Flask, g
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from campus import clock, create_app
 from campus.auth import hash_password
@@ -97,6 +100,46 @@ def _empty_tables() -> None:
                     table.create(conn)
                 else:
                     conn.execute(table.delete())
+
+
+# Transaction bookkeeping the ORM and the test app emit around real work; not a query a page makes.
+_NOISE = re.compile(r"^\s*(SAVEPOINT|RELEASE|ROLLBACK TO)\b", re.IGNORECASE)
+
+
+@dataclass
+class CountedQueries:
+    """The statements sent while a `count_queries()` block ran, in order."""
+
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app: Flask) -> Callable[[], AbstractContextManager[CountedQueries]]:
+    """Count the SQL statements run inside a block, so a test can hold a page to a budget.
+
+    `with count_queries() as counted: client.get(...)`, then `counted.count`; savepoints are left
+    out because they measure the test's transaction handling, not what the page asks for.
+    """
+
+    @contextmanager
+    def _count() -> Iterator[CountedQueries]:
+        counted = CountedQueries()
+
+        def _before(_conn, _cursor, statement: str, *_args) -> None:
+            if not _NOISE.match(statement):
+                counted.statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", _before)
+        try:
+            yield counted
+        finally:
+            event.remove(db.engine, "before_cursor_execute", _before)
+
+    return _count
 
 
 @pytest.fixture

@@ -270,14 +270,8 @@ def record_life_event(
         recorded_by=actor,
         now=now,
     )
-    audit.record(
-        session,
-        actor=actor,
-        action="record_life_event",
-        record_type="life_event",
-        record_id=event.id,
-        student_id=student.id,
-        institution_id=student.institution_id,
+    audit.record_on(
+        session, event, actor=actor, action="record_life_event", record_type="life_event"
     )
     session.commit()
     return event

@@ -21,7 +21,7 @@ from campus import audit, clock
 from campus.i18n import N_
 from campus.models import Institution, Role, Student, User
 from campus.scope import Capability, student_filter
-from warning import escalation, permissions, response
+from warning import caseload, escalation, permissions, response
 from warning.models import Deadline, EarlyWarning, OwnerTier, Task, WarningEvent, WarningStatus
 
 
@@ -63,14 +63,12 @@ def _unit_of_work(
         # Every action changes the warning, so a racing action on the same version loses.
         flag_modified(warning, "owner_tier")
         if not audited_by_work:
-            audit.record(
+            audit.record_on(
                 session,
+                warning,
                 actor=actor,
                 action=f"warning.{action}",
                 record_type="warning",
-                record_id=warning.id,
-                student_id=warning.student_id,
-                institution_id=warning.institution_id,
             )
         session.commit()
     except StaleDataError:
@@ -85,7 +83,7 @@ def _unit_of_work(
 def _event(
     session: Session, warning: EarlyWarning, actor: User, kind: str, now: datetime, **fields
 ):
-    session.add(WarningEvent(warning_id=warning.id, at=now, actor_id=actor.id, kind=kind, **fields))
+    session.add(WarningEvent.of(warning, actor, kind, now, **fields))
 
 
 def acknowledge(
@@ -96,6 +94,7 @@ def acknowledge(
             warning.acknowledged_at = now
         response.meet(session, warning, ["acknowledge"], now)
         _event(session, warning, actor, "acknowledged", now)
+        caseload.take_on(session, actor, warning, now)
 
     return _unit_of_work(session, actor, warning, expected_version, "acknowledge", work)
 
@@ -134,6 +133,7 @@ def log_contact(
         )
         every = response.follow_up_every(session, warning)
         response.plan_follow_up(session, warning, now + every, now)
+        caseload.take_on(session, actor, warning, now)
 
     return _unit_of_work(session, actor, warning, expected_version, "contact", work)
 
@@ -193,6 +193,7 @@ def record_assessment(
             outcome=outcome.strip()[:200],
             note=(note or "").strip() or None,
         )
+        caseload.take_on(session, actor, warning, now)
 
     return _unit_of_work(session, actor, warning, expected_version, "assessment", work)
 
@@ -357,14 +358,12 @@ def complete_task(
     warning = session.get(EarlyWarning, task.warning_id) if task.warning_id else None
     if warning is not None and warning.status == WarningStatus.OPEN:
         _complete_peer_work(session, actor, warning, task, now)
-    audit.record(
+    audit.record_on(
         session,
+        task,
         actor=actor,
         action="task.done",
         record_type="task",
-        record_id=task.id,
-        student_id=task.student_id,
-        institution_id=task.institution_id,
     )
     session.commit()
     session.refresh(task)

@@ -205,25 +205,23 @@ def record_escalations(
             warning.owner_tier = step.to_tier
             warning.owner_since = now
         session.add(
-            WarningEvent(
-                warning_id=warning.id,
-                at=now,
-                actor_id=actor.id if actor else None,
-                kind="escalated",
+            WarningEvent.of(
+                warning,
+                actor,
+                "escalated",
+                now,
                 from_tier=step.from_tier,
                 to_tier=step.to_tier,
                 outcome=f"missed {step.missed}" if step.missed else "manual",
                 note=note,
             )
         )
-        audit.record(
+        audit.record_on(
             session,
+            warning,
             actor=actor,
             action="warning.escalate",
             record_type="warning",
-            record_id=warning.id,
-            student_id=warning.student_id,
-            institution_id=warning.institution_id,
             detail=f"tier {step.from_tier} -> {step.to_tier}"
             + (f", missed {step.missed}" if step.missed else ""),
             flush=False,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -27,8 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campus import clock
-from campus.extensions import db
-from campus.models import Student
+from campus.extensions import Model, db
+from campus.models import Student, User
 
 
 class SignalSource(enum.StrEnum):
@@ -58,7 +59,7 @@ class WarningStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
-class Signal(db.Model):
+class Signal(Model):
     __tablename__ = "signal"
     __table_args__ = (Index("ix_signal_student_observed", "student_id", "observed_at"),)
 
@@ -96,7 +97,7 @@ class Signal(db.Model):
         return frozenset(f for f in self.flags.split(";") if f)
 
 
-class EarlyWarning(db.Model):
+class EarlyWarning(Model):
     """The one open case per student (partial unique index), with its level, owner and deadlines."""
 
     __tablename__ = "warning"
@@ -179,7 +180,7 @@ class EarlyWarning(db.Model):
     )
 
 
-class WarningEvent(db.Model):
+class WarningEvent(Model):
     """The warning's timeline: level changes, overrides, actions, escalations, closure."""
 
     __tablename__ = "warning_event"
@@ -216,8 +217,21 @@ class WarningEvent(db.Model):
 
     warning: Mapped[EarlyWarning] = relationship(back_populates="events")
 
+    @classmethod
+    def of(
+        cls, warning: EarlyWarning, actor: User | None, kind: str, now: datetime, **fields: Any
+    ) -> WarningEvent:
+        """A timeline entry of `warning`: what `actor` (None for the system) did at `now`."""
+        return cls(
+            warning_id=warning.id,
+            at=now,
+            actor_id=actor.id if actor else None,
+            kind=kind,
+            **fields,
+        )
 
-class Deadline(db.Model):
+
+class Deadline(Model):
     """One response deadline of a warning; the escalation sweep reads only this table's index."""
 
     __tablename__ = "deadline"
@@ -257,7 +271,7 @@ class Deadline(db.Model):
     warning: Mapped[EarlyWarning] = relationship(back_populates="deadlines")
 
 
-class Task(db.Model):
+class Task(Model):
     """Work addressed to a tier or a person: peer watch, check-ins, follow-ups, plan items.
 
     `text` is written for its addressee: tasks for class and dorm tiers carry no clinical detail.
@@ -304,7 +318,7 @@ class PolicyKind(enum.StrEnum):
     RESPONSE = "response"
 
 
-class PolicyVersion(db.Model):
+class PolicyVersion(Model):
     """A stored triage or response policy of one institution; exactly one of each kind is active,
     its version is on every decision (triage) or deadline (response). The YAML text is kept
     verbatim so a past decision can be re-read under its policy."""
@@ -351,7 +365,7 @@ class ConcernCategory(enum.StrEnum):
     OTHER = "other"
 
 
-class WeeklyReport(db.Model):
+class WeeklyReport(Model):
     """A class's or a dorm room's report for one ISO week; a zero report says all is well.
 
     Exactly one of class_id / room_id is set. The unique constraints make a double submit (or two
@@ -376,7 +390,7 @@ class WeeklyReport(db.Model):
     filed_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
 
 
-class ConcernReport(db.Model):
+class ConcernReport(Model):
     """A peer's ad-hoc concern about one student; it becomes a signal of source concern_report."""
 
     __tablename__ = "concern_report"
@@ -396,7 +410,7 @@ class ConcernReport(db.Model):
     student: Mapped[Student] = relationship()
 
 
-class AcademicRecord(db.Model):
+class AcademicRecord(Model):
     """One student's registrar data for one term; re-importing a term updates it in place."""
 
     __tablename__ = "academic_record"
@@ -421,7 +435,7 @@ class LifeEventKind(enum.StrEnum):
     INTERPERSONAL_ISOLATION = "interpersonal_isolation"
 
 
-class LifeEvent(db.Model):
+class LifeEvent(Model):
     """A life event entered by department staff; it becomes a signal of source life_event."""
 
     __tablename__ = "life_event"

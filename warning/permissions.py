@@ -61,6 +61,15 @@ def allowed_actions(actor: User, warning: EarlyWarning) -> list[str]:
     return [name for name in ACTION_ROLES if can_act_on(actor, warning, name)]
 
 
+def joins_caseload(actor: User, warning: EarlyWarning) -> bool:
+    """Whether acting on `warning` puts its student on `actor`'s caseload: a school counsellor of
+    the warning's school who takes up a red or yellow warning owns the case from then on, so the
+    student's full record (and a referral) needs no break-glass."""
+    return warning.level >= Level.YELLOW and holds_for(
+        actor, warning, frozenset({Role.SCHOOL_COUNSELLOR})
+    )
+
+
 def can_override_level(actor: User, warning: EarlyWarning, level: int) -> bool:
     """Whether `actor` may move `warning` to `level`: raising needs department or school staff in
     scope, lowering the school centre."""

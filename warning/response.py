@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.orm import Session
 
 from campus.i18n import N_
@@ -90,24 +90,39 @@ def plan_response(
 
 def supersede_open(session: Session, warning: EarlyWarning, now: datetime) -> None:
     """End what is still owed on `warning` (level change or closure): deadlines and peer tasks."""
+    _supersede(session, warning, now)
+    session.expire(warning, ["deadlines"])
+
+
+def _still_owed(warning: EarlyWarning) -> ColumnElement[bool]:
+    """The deadlines of `warning` neither met, escalated nor superseded."""
+    return and_(
+        Deadline.warning_id == warning.id,
+        Deadline.met_at.is_(None),
+        Deadline.escalated_at.is_(None),
+        Deadline.superseded_at.is_(None),
+    )
+
+
+def _supersede(
+    session: Session, warning: EarlyWarning, now: datetime, kind: str | None = None
+) -> None:
+    """Supersede the deadlines still owed on `warning` and close its open tasks (of `kind` only,
+    when given): the work is no longer owed, which is not the same as done on time."""
+    deadlines = [_still_owed(warning)]
+    tasks = [Task.warning_id == warning.id, Task.done_at.is_(None)]
+    if kind is not None:
+        deadlines.append(Deadline.kind == kind)
+        tasks.append(Task.kind == kind)
     session.execute(
         update(Deadline)
-        .where(
-            Deadline.warning_id == warning.id,
-            Deadline.met_at.is_(None),
-            Deadline.escalated_at.is_(None),
-            Deadline.superseded_at.is_(None),
-        )
+        .where(*deadlines)
         .values(superseded_at=now)
         .execution_options(synchronize_session=False)
     )
     session.execute(
-        update(Task)
-        .where(Task.warning_id == warning.id, Task.done_at.is_(None))
-        .values(done_at=now)
-        .execution_options(synchronize_session=False)
+        update(Task).where(*tasks).values(done_at=now).execution_options(synchronize_session=False)
     )
-    session.expire(warning, ["deadlines"])
 
 
 def add_deadline(
@@ -283,13 +298,7 @@ def meet(session: Session, warning: EarlyWarning, kinds: Iterable[str], now: dat
     """Mark the warning's open deadlines of `kinds` met; returns how many."""
     return session.execute(
         update(Deadline)
-        .where(
-            Deadline.warning_id == warning.id,
-            Deadline.kind.in_(list(kinds)),
-            Deadline.met_at.is_(None),
-            Deadline.escalated_at.is_(None),
-            Deadline.superseded_at.is_(None),
-        )
+        .where(_still_owed(warning), Deadline.kind.in_(list(kinds)))
         .values(met_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -300,24 +309,7 @@ def plan_follow_up(
 ) -> Deadline:
     """Replace the warning's pending follow-up with one due at `due_at`, owed by the tier that
     owns the level's routine follow-up (class for blue, department for yellow, school for red)."""
-    session.execute(
-        update(Deadline)
-        .where(
-            Deadline.warning_id == warning.id,
-            Deadline.kind == "follow_up",
-            Deadline.met_at.is_(None),
-            Deadline.escalated_at.is_(None),
-            Deadline.superseded_at.is_(None),
-        )
-        .values(superseded_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.execute(
-        update(Task)
-        .where(Task.warning_id == warning.id, Task.kind == "follow_up", Task.done_at.is_(None))
-        .values(done_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    _supersede(session, warning, now, kind="follow_up")
     policy = active_response_policy(session, warning.institution_id)
     owner = policy.for_level(warning.level).owner
     return add_deadline(session, warning, "follow_up", owner, due_at, policy)

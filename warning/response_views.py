@@ -9,7 +9,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Flask,
     abort,
     flash,
     redirect,
@@ -19,31 +18,21 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from campus import audit, clock, nav, scheduler
+from campus import audit, clock
 from campus.access import load_or_404
 from campus.extensions import db
 from campus.i18n import shown
 from campus.scope import Capability, student_filter
-from warning import actions, escalation, permissions, task_texts
+from warning import actions, permissions, task_texts
 from warning.models import EarlyWarning, OwnerTier, Task, WarningStatus
 from warning.response_forms import ACTION_FORMS, TaskDoneForm, VersionedForm
 
-bp = Blueprint("response", __name__)
+# Tasks live under /tasks; the actions on one warning sit under that warning's URL.
+bp = Blueprint("response", __name__, url_prefix="/tasks")
+actions_bp = Blueprint("actions", __name__, url_prefix="/warnings/<int:warning_id>/actions")
 
 # The student page has its own level override form; the others are rendered by _actions.html.
 RENDERED_ACTIONS = tuple(ACTION_FORMS)
-
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
-    nav.register(app, lambda: _("Tasks"), "response.tasks", set(permissions.TASK_ROLES), order=15)
-    app.jinja_env.globals["warning_action_forms"] = warning_action_forms
-    app.jinja_env.globals["task_text"] = task_text
-    app.jinja_env.globals["tier_label"] = tier_label
-    app.jinja_env.globals["deadline_label"] = deadline_label
-    scheduler.register_sweep(app, "warning.escalation", escalation.sweep_deadlines)
-    scheduler.register_sweep(app, "warning.follow_ups", escalation.sweep_follow_ups)
-    scheduler.register_sweep(app, "warning.missing_reports", escalation.sweep_missing_reports)
 
 
 def warning_action_forms(warning: EarlyWarning) -> list[tuple[str, object]]:
@@ -164,7 +153,7 @@ def _perform(name: str, form: VersionedForm, warning: EarlyWarning, now: datetim
     view.run(db.session, current_user, warning, form.version.data, now, **view.fields(form, now))
 
 
-@bp.route("/warnings/<int:warning_id>/actions/<name>", methods=["GET", "POST"])
+@actions_bp.route("/<name>", methods=["GET", "POST"])
 @login_required
 def act(warning_id: int, name: str):
     """One action on a warning; GET shows its form alone (also the fallback without scripts)."""
@@ -216,7 +205,7 @@ def _end_of_today(now: datetime) -> datetime:
     return clock.to_utc(midnight, zone)
 
 
-@bp.route("/tasks")
+@bp.route("")
 @login_required
 def tasks():
     """What is overdue, due today and upcoming: tasks for everyone, deadlines for staff who may
@@ -225,6 +214,16 @@ def tasks():
     end = _end_of_today(now)
     task_rows = db.session.scalars(actions.open_tasks_query(current_user).limit(500)).all()
     deadline_rows = actions.open_deadlines(db.session, current_user)
+    buckets = {key: {"tasks": [], "deadlines": []} for key in ("overdue", "today", "upcoming")}
+    for task in task_rows:
+        buckets[_bucket(task.due_at, now, end)]["tasks"].append(task)
+    for row in deadline_rows:
+        buckets[_bucket(row[0].due_at, now, end)]["deadlines"].append(row)
+    # Rendered before the audit commit, which would expire every row and re-read each one (N+1),
+    # and returned only after it, as `audit.record_read` requires.
+    body = render_template(
+        "response/tasks.html", buckets=buckets, done_form=TaskDoneForm(formdata=None)
+    )
     if deadline_rows:
         audit.record_list_read(
             db.session,
@@ -234,17 +233,10 @@ def tasks():
             student_ids=[student.id for _, _, student in deadline_rows],
             detail=f"{len(deadline_rows)} open deadlines",
         )
-    buckets = {key: {"tasks": [], "deadlines": []} for key in ("overdue", "today", "upcoming")}
-    for task in task_rows:
-        buckets[_bucket(task.due_at, now, end)]["tasks"].append(task)
-    for row in deadline_rows:
-        buckets[_bucket(row[0].due_at, now, end)]["deadlines"].append(row)
-    return render_template(
-        "response/tasks.html", buckets=buckets, done_form=TaskDoneForm(formdata=None)
-    )
+    return body
 
 
-@bp.route("/tasks/<int:task_id>/done", methods=["POST"])
+@bp.route("/<int:task_id>/done", methods=["POST"])
 @login_required
 def task_done(task_id: int):
     task = db.session.scalar(

@@ -364,11 +364,11 @@ def _open(
             raise
         return existing, False
     session.add(
-        WarningEvent(
-            warning_id=warning.id,
-            at=now,
-            actor_id=actor.id if actor else None,
-            kind="opened",
+        WarningEvent.of(
+            warning,
+            actor,
+            "opened",
+            now,
             to_level=warning.level,
             outcome=warning.reason[:200],
             outcome_key=warning.reason_key,
@@ -404,11 +404,11 @@ def _apply(
     if target != previous:
         warning.level = target
         session.add(
-            WarningEvent(
-                warning_id=warning.id,
-                at=now,
-                actor_id=actor.id if actor else None,
-                kind="level_changed",
+            WarningEvent.of(
+                warning,
+                actor,
+                "level_changed",
+                now,
                 from_level=previous,
                 to_level=target,
                 outcome=warning.reason[:200],
@@ -432,11 +432,11 @@ def _attach(
         return
     signal.warning_id = warning.id
     session.add(
-        WarningEvent(
-            warning_id=warning.id,
-            at=now,
-            actor_id=actor.id if actor else None,
-            kind="signal_attached",
+        WarningEvent.of(
+            warning,
+            actor,
+            "signal_attached",
+            now,
             to_level=signal.implied_level,
             outcome=signal.label[:200],
             outcome_key=signal.label_key,
@@ -601,24 +601,22 @@ def do_override_level(
     tri = current_triage(session, warning.student, now)
     _set_reason(warning, reason_text(tri), reason_label(session, tri, warning))
     session.add(
-        WarningEvent(
-            warning_id=warning.id,
-            at=now,
-            actor_id=actor.id,
-            kind="override",
+        WarningEvent.of(
+            warning,
+            actor,
+            "override",
+            now,
             from_level=previous,
             to_level=level,
             note=reason,
         )
     )
-    audit.record(
+    audit.record_on(
         session,
+        warning,
         actor=actor,
         action="override_level",
         record_type="warning",
-        record_id=warning.id,
-        student_id=warning.student_id,
-        institution_id=warning.institution_id,
         reason=reason[:500],
         detail=f"{Level(previous).code} -> {Level(level).code}",
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    Flask,
     abort,
     current_app,
     flash,
@@ -18,12 +17,11 @@ from flask_babel import pgettext
 from flask_login import current_user
 from sqlalchemy import select
 
-from campus import audit, clock, nav
+from campus import audit, clock
 from campus.extensions import db
 from campus.i18n import shown
 from campus.models import Institution, Role
 from campus.permissions import require_roles
-from campus.scheduler import register_sweep
 from campus.scope import Capability, capability_for, get_student
 from warning import (
     academic,
@@ -58,28 +56,6 @@ QUEUE_ROLES = (
     Role.ADMIN,
 )
 DEPARTMENT_STAFF = (Role.DEPT_COUNSELLOR, Role.DEPT_LEADER, Role.SCHOOL_COUNSELLOR, Role.DIRECTOR)
-
-
-def init_app(app: Flask) -> None:
-    from warning import response_views
-    from warning.cli import warning_cli
-
-    app.register_blueprint(bp)
-    # Reasons and signal labels are stored as message ids: every template shows them through this.
-    app.add_template_global(labels.render, "labelled")
-    response_views.init_app(app)
-    app.cli.add_command(warning_cli)
-    register_sweep(app, "warning.expiry", retriage.expiry_sweep)
-    nav.register(app, lambda: _("Warnings"), "warning.queue", set(QUEUE_ROLES), order=10)
-    nav.register(app, lambda: _("My class"), "warning.my_class", {Role.CLASS_COMMITTEE}, order=11)
-    nav.register(app, lambda: _("My dorm"), "warning.my_dorm", {Role.DORM_INFORMANT}, order=12)
-    nav.register(app, lambda: _("Triage policy"), "warning.policy", {Role.ADMIN}, order=83)
-    nav.register(
-        app, lambda: _("Response policy"), "warning.response_policy", {Role.ADMIN}, order=83
-    )
-    nav.register(
-        app, lambda: _("Academic data import"), "warning.academic_import", {Role.ADMIN}, order=84
-    )
 
 
 # --------------------------------------------------------------------------------------------------

@@ -10,9 +10,10 @@ import pytest
 
 from campus.extensions import db
 from campus.models import Institution, Role, Student, User
-from referrals.models import ConsentBy, Referral, ReferralStatus, Urgency
+from referrals.models import Referral, ReferralStatus
 from screening.models import Campaign, CampaignAssignment
-from warning.models import Deadline, EarlyWarning, WarningEvent, WeeklyReport
+from tests.factories import open_warning, referral_row
+from warning.models import Deadline, EarlyWarning, OwnerTier, WarningEvent, WeeklyReport
 
 SEPT = datetime(2026, 9, 1)
 
@@ -37,47 +38,16 @@ class World:
 
 
 def add_warning(student: Student, level: int, opened_at: datetime, **extra) -> EarlyWarning:
-    warning = EarlyWarning(
-        student_id=student.id,
-        institution_id=student.institution_id,
-        department_id=student.department_id,
-        level=level,
-        computed_level=level,
+    """A warning alone (no response planned), so each KPI counts only what the docstring lists."""
+    return open_warning(
+        student,
+        level,
+        opened_at,
+        planned=False,
         reason="test",
-        policy_version="test",
-        owner_tier=3,
-        opened_at=opened_at,
+        owner_tier=OwnerTier.DEPARTMENT,
         **extra,
     )
-    db.session.add(warning)
-    db.session.flush()
-    return warning
-
-
-def add_referral(student: Student, hospital, by: User, sent_at, status, **extra) -> Referral:
-    referral = Referral(
-        institution_id=student.institution_id,
-        student_id=student.id,
-        hospital_id=hospital.id,
-        department_id=student.department_id,
-        created_by_id=by.id,
-        created_at=sent_at,
-        reason="assessment needed",
-        urgency=Urgency.ROUTINE,
-        disclosed_fields="name",
-        consent_by=ConsentBy.STUDENT,
-        consent_name=student.name,
-        consent_method="written",
-        consent_at=sent_at,
-        consent_recorded_by_id=by.id,
-        status=status,
-        sent_at=sent_at,
-        last_transition_at=extra.pop("last_transition_at", sent_at),
-        **extra,
-    )
-    db.session.add(referral)
-    db.session.flush()
-    return referral
 
 
 @pytest.fixture
@@ -164,7 +134,7 @@ def world(campus) -> World:
         ]
     )
     xju.referrals = [
-        add_referral(
+        referral_row(
             s1,
             hospital,
             xju.director,
@@ -173,7 +143,7 @@ def world(campus) -> World:
             ended_at=datetime(2026, 7, 20),
             last_transition_at=datetime(2026, 7, 20),
         ),
-        add_referral(s2, hospital, xju.director, datetime(2026, 6, 20), ReferralStatus.SENT),
+        referral_row(s2, hospital, xju.director, datetime(2026, 6, 20), ReferralStatus.SENT),
     ]
     db.session.add(
         WeeklyReport(

@@ -18,7 +18,8 @@ from campus.notifications import Notification
 from referrals import permissions, services
 from referrals.models import AssessmentOutcome, Referral, ReferralStatus, ReferralTransition
 from referrals.services import ConcurrentUpdate, InvalidTransition, ReferralError
-from tests.referrals.conftest import SETTINGS, new_referral, referral_in, step, walk
+from tests.factories import SETTINGS
+from tests.referrals.conftest import new_referral, referral_in, step, walk
 from warning.models import EarlyWarning, Signal
 
 S = ReferralStatus
@@ -165,7 +166,8 @@ def test_ended_referral_is_never_stalled(world):
 def _escalation_notices(user_id: int) -> list[str]:
     return db.session.scalars(
         select(Notification.text).where(
-            Notification.user_id == user_id, Notification.text.contains("green-channel")
+            Notification.user_id == user_id,
+            Notification.text.contains("no appointment booked by its deadline"),
         )
     ).all()
 

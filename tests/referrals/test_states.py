@@ -21,7 +21,8 @@ from referrals.models import (
     ReferralTransition,
 )
 from referrals.services import InvalidTransition
-from tests.referrals.conftest import WHEN, referral_in, step
+from tests.factories import APPOINTMENT_AT as WHEN
+from tests.referrals.conftest import referral_in, step
 
 S = ReferralStatus
 O = AssessmentOutcome  # noqa: E741

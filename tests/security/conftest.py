@@ -10,18 +10,17 @@ import pytest
 
 from campus import clock
 from campus.extensions import db
-from campus.models import Caseload, Role, Student, User
+from campus.models import Caseload, Hospital, Role, Student, User
 from campus.notifications import Notification
 from referrals.models import (
-    ConsentBy,
     LeaveOfAbsence,
     LeaveReason,
-    Referral,
     ReferralStatus,
     Urgency,
 )
 from screening import campaigns, intake
 from screening.models import ScreeningResult
+from tests.factories import referral_row
 from warning.models import EarlyWarning, PolicyStatus, PolicyVersion, Task, WarningEvent
 from warning.policy import DEFAULT_POLICY_PATH
 
@@ -151,27 +150,20 @@ def _add_clinical_records(world: World, hospital_id: int) -> None:
         assignee_class_id=student.class_id,
         due_at=clock.now() + timedelta(days=7),
     )
-    referral = Referral(
-        institution_id=student.institution_id,
-        student_id=student.id,
+    referral = referral_row(
+        student,
+        session.get(Hospital, hospital_id),
+        counsellor,
+        clock.now(),
+        ReferralStatus.SENT,
         warning_id=warning.id,
-        hospital_id=hospital_id,
-        department_id=student.department_id,
-        created_by_id=counsellor.id,
         reason=CANARIES["referral_reason"],
         screening_summary=CANARIES["referral_summary"],
         internal_note=CANARIES["referral_internal"],
         urgency=Urgency.URGENT,
         disclosed_fields="reason",
-        consent_by=ConsentBy.STUDENT,
-        consent_name=student.name,
-        consent_method="written",
-        consent_at=clock.now(),
-        consent_recorded_by_id=counsellor.id,
-        status=ReferralStatus.SENT,
-        sent_at=clock.now(),
     )
-    session.add_all([task, referral])
+    session.add(task)
     session.flush()
     leave = LeaveOfAbsence(
         institution_id=student.institution_id,

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the `network` fixture is imported from response_helpers
 """Actions on a warning: who may do what, optimistic locking, closure, class and dorm tasks."""
 
 from __future__ import annotations
@@ -13,16 +12,15 @@ from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.models import Role
+from tests.factories import open_warning
 from warning import actions
 from warning.models import EarlyWarning, Task, WarningEvent
 from warning.policy import Level
 
-from .response_helpers import (  # noqa: F401
+from .response_helpers import (
     LEVEL_WORDS,
     events,
-    network,
     open_deadlines,
-    open_warning,
 )
 
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the `network` fixture is imported from response_helpers
 """Escalation: each default deadline escalates at the right moment, once, one tier up."""
 
 from __future__ import annotations
@@ -12,11 +11,12 @@ from sqlalchemy.orm import Session
 from campus import clock
 from campus.extensions import db
 from campus.notifications import Notification
+from tests.factories import open_warning
 from warning.escalation import sweep_deadlines, sweep_follow_ups, sweep_missing_reports
 from warning.models import EarlyWarning, OwnerTier, Task, WeeklyReport
 from warning.policy import Level
 
-from .response_helpers import events, network, open_deadlines, open_warning  # noqa: F401
+from .response_helpers import events, open_deadlines
 
 
 def _sweep_at(delta: timedelta, start) -> int:

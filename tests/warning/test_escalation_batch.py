@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the `network` fixture is imported from response_helpers
 """The escalation sweep at volume: a backlog is caught up in one tick, every escalation of a
 batch reaches its own student's people, and a batch costs the same statements however large."""
 
@@ -12,11 +11,12 @@ from sqlalchemy import event, select
 from campus import clock
 from campus.extensions import db
 from campus.notifications import Notification, OutboxMail
+from tests.factories import open_warning
 from warning import actions, escalation
 from warning.escalation import sweep_deadlines
 from warning.models import OwnerTier
 
-from .response_helpers import events, network, open_deadlines, open_warning  # noqa: F401
+from .response_helpers import events, open_deadlines
 
 YELLOW, BLUE = 2, 1
 

@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from campus import clock
 from campus.extensions import db
 from campus.models import Role
-from warning import services
+from tests.factories import phq9_signal
 from warning.models import EarlyWarning
 from warning.policy import Level
-
-
-def _yellow_warning(student) -> EarlyWarning:
-    services.record_signal(
-        db.session,
-        student=student,
-        source="screening",
-        observed_at=clock.now(),
-        label="PHQ-9 moderate in the intake",
-        instrument="phq9",
-        total=12,
-    )
-    db.session.commit()
-    return db.session.scalar(select(EarlyWarning))
 
 
 def _override(client, student, warning, level: int):
@@ -40,7 +23,7 @@ def _override(client, student, warning, level: int):
 def test_department_counsellor_raises_a_level_in_own_department(campus, unit, login):
     counsellor = campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=unit.department)
     campus.commit()
-    warning = _yellow_warning(unit.student)
+    warning = phq9_signal(unit.student, 12, "PHQ-9 moderate in the intake")
     assert _override(login(counsellor), unit.student, warning, 3).status_code == 302
     db.session.expire_all()
     assert db.session.get(EarlyWarning, warning.id).level == Level.RED
@@ -54,7 +37,7 @@ def test_a_counsellor_of_another_department_cannot_override_through_an_admin_rol
     counsellor = campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=other)
     campus.staff(unit.institution, Role.ADMIN, user=counsellor)
     campus.commit()
-    warning = _yellow_warning(unit.student)
+    warning = phq9_signal(unit.student, 12, "PHQ-9 moderate in the intake")
     assert _override(login(counsellor), unit.student, warning, 3).status_code == 403
     db.session.expire_all()
     assert db.session.get(EarlyWarning, warning.id).level == Level.YELLOW
@@ -64,7 +47,7 @@ def test_a_counsellor_of_another_department_cannot_override_through_an_admin_rol
 def test_an_override_on_a_stale_version_is_refused_with_409(campus, unit, login):
     counsellor = campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=unit.department)
     campus.commit()
-    warning = _yellow_warning(unit.student)
+    warning = phq9_signal(unit.student, 12, "PHQ-9 moderate in the intake")
     client = login(counsellor)
     response = client.post(
         f"/warnings/students/{unit.student.id}/override",

@@ -7,20 +7,8 @@ from datetime import timedelta
 from campus import clock
 from campus.extensions import db
 from campus.models import Role
-from warning import queue, services
-
-
-def _signal(student, total: int) -> None:
-    services.record_signal(
-        db.session,
-        student=student,
-        source="screening",
-        observed_at=clock.now(),
-        label="PHQ-9 in the intake",
-        instrument="phq9",
-        total=total,
-    )
-    db.session.commit()
+from tests.factories import phq9_signal
+from warning import queue
 
 
 def test_queue_marks_overdue_only_the_warning_whose_deadline_passed_unmet(campus, unit):
@@ -28,8 +16,8 @@ def test_queue_marks_overdue_only_the_warning_whose_deadline_passed_unmet(campus
     red_student = campus.student(unit.group, name="Wang Fang")
     viewer = campus.staff(unit.institution, Role.SCHOOL_COUNSELLOR)
     campus.commit()
-    _signal(unit.student, 15)
-    _signal(red_student, 22)
+    phq9_signal(unit.student, 15)
+    phq9_signal(red_student, 22)
     later = clock.now() + timedelta(hours=2)
     page = queue.queue(db.session, viewer, queue.QueueFilter(), later)
     assert page.total == 2
@@ -47,7 +35,7 @@ def test_queue_total_counts_every_page_not_just_the_first(campus, unit):
     students = [campus.student(unit.group, name=f"学生{i}") for i in range(queue.PAGE_SIZE + 2)]
     campus.commit()
     for student in students:
-        _signal(student, 12)
+        phq9_signal(student, 12)
     second = queue.queue(db.session, viewer, queue.QueueFilter(page=2), clock.now())
     assert second.total == queue.PAGE_SIZE + 2
     assert len(second.rows) == 2
@@ -59,7 +47,7 @@ def test_a_closed_warnings_dropped_deadlines_are_not_overdue(campus, unit):
 
     viewer = campus.staff(unit.institution, Role.SCHOOL_COUNSELLOR)
     campus.commit()
-    _signal(unit.student, 22)
+    phq9_signal(unit.student, 22)
     warning = db.session.query(EarlyWarning).one()
     now = clock.now()
     for deadline in db.session.query(Deadline).filter_by(warning_id=warning.id):
@@ -82,7 +70,7 @@ def test_a_long_history_says_more_than_n_and_still_pages_to_the_end(
     students = [campus.student(unit.group, name=f"Student {i}") for i in range(5)]
     campus.commit()
     for student in students:
-        _signal(student, 12)
+        phq9_signal(student, 12)
     client = login(viewer)
 
     first = client.get("/warnings/", query_string={"status": "all"}).get_data(as_text=True)
@@ -103,11 +91,11 @@ def test_all_warnings_list_the_open_ones_before_the_closed_ones(campus, unit):
     viewer = campus.staff(unit.institution, Role.SCHOOL_COUNSELLOR)
     later_student = campus.student(unit.group, name="Zhao Lei")
     campus.commit()
-    _signal(unit.student, 22)
+    phq9_signal(unit.student, 22)
     closed = db.session.query(EarlyWarning).one()
     closed.status = WarningStatus.CLOSED
     db.session.commit()
-    _signal(later_student, 12)
+    phq9_signal(later_student, 12)
     page = queue.queue(db.session, viewer, queue.QueueFilter(status="all"), clock.now())
     listed = [
         (student.name, warning.status, warning.level) for warning, student, _d, _o in page.rows

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the `network` fixture is imported from response_helpers
 """The response policy: a versioned YAML per institution that sets owners and deadline windows.
 
 A campus with other windows or owners changes a file: saved as a draft, simulated, activated; every
@@ -16,6 +15,7 @@ from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.models import Role
+from tests.factories import open_warning
 from warning import response, retriage
 from warning.escalation import sweep_deadlines, sweep_follow_ups
 from warning.models import (
@@ -29,7 +29,7 @@ from warning.models import (
 from warning.policy import Level
 from warning.response_policy import default_response_policy
 
-from .response_helpers import network, open_deadlines, open_warning  # noqa: F401
+from .response_helpers import open_deadlines
 
 DEFAULT = retriage.default_yaml(PolicyKind.RESPONSE)
 DEFAULT_VERSION = 'version: "response-default-2026.1"'

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the `network` fixture is imported from response_helpers
 """The scheduler: one leader across processes, catch-up after downtime, run-once for ops."""
 
 from __future__ import annotations
@@ -9,9 +8,10 @@ from sqlalchemy.orm import Session
 
 from campus import clock, scheduler
 from campus.extensions import db
+from tests.factories import open_warning
 from warning.models import OwnerTier
 
-from .response_helpers import events, network, open_warning  # noqa: F401
+from .response_helpers import events
 
 RED, YELLOW = 3, 2
 

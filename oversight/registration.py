@@ -1,0 +1,31 @@
+"""The oversight domain's pages, navigation entries and sweep, declared in one place."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import gettext as _
+
+from campus import nav, scheduler
+from campus.models import Role
+from campus.replica import aggregate_session
+from oversight import snapshots, views
+
+
+def register(app: Flask) -> None:
+    """Register the dashboard and province view, their nav entries and the snapshot sweep."""
+    app.register_blueprint(views.bp)
+    dashboard = set(views.DASHBOARD_ROLES)
+    nav.register(app, lambda: _("Oversight"), "oversight.dashboard", dashboard, order=80)
+    nav.register(
+        app, lambda: _("Province view"), "oversight.province", {Role.PROVINCE_AUDITOR}, order=80
+    )
+    scheduler.register_sweep(
+        app,
+        "oversight.province_snapshots",
+        lambda session, now: snapshots.refresh_sweep(
+            session,
+            now,
+            snapshots.SnapshotSettings.from_config(app.config),
+            reader=aggregate_session(),
+        ),
+    )

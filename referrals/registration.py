@@ -1,0 +1,53 @@
+"""The referrals domain's pages, commands, navigation entries and sweep, declared in one place."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import gettext as _
+
+from campus import nav, scheduler
+from campus.models import Role
+from referrals import closure_views, leave_views, services, views
+from referrals.cli import referrals_cli
+from referrals.forms import CONSENT_LABELS, OUTCOME_LABELS, STATUS_LABELS, URGENCY_LABELS
+from referrals.permissions import CLINICAL_READERS
+from referrals.services import ReferralSettings
+
+
+def register(app: Flask) -> None:
+    """Register referrals, the liaison's and hospitals' pages, leave, closure, CLI and sweep."""
+    for blueprint in (
+        views.bp,
+        views.liaison_bp,
+        views.hospitals_bp,
+        leave_views.bp,
+        closure_views.bp,
+    ):
+        app.register_blueprint(blueprint)
+    app.cli.add_command(referrals_cli)
+    app.jinja_env.globals.update(
+        referral_status_labels=STATUS_LABELS,
+        urgency_labels=URGENCY_LABELS,
+        outcome_labels=OUTCOME_LABELS,
+        consent_labels=CONSENT_LABELS,
+        referral_panel=views.referral_panel,
+    )
+    _register_nav(app)
+    scheduler.register_sweep(
+        app,
+        "referrals.green_channel",
+        lambda session, now: services.sweep_green_channel(
+            session, now, ReferralSettings.from_config(app.config)
+        ),
+    )
+
+
+def _register_nav(app: Flask) -> None:
+    readers = set(CLINICAL_READERS)
+    liaison = {Role.HOSPITAL_LIAISON}
+    nav.register(app, lambda: _("Referrals"), "referrals.index", readers, order=40)
+    nav.register(app, lambda: _("Leave and return"), "leave.index", readers, order=41)
+    nav.register(app, lambda: _("Hospital referrals"), "liaison.index", liaison, order=40)
+    auditors = set(closure_views.AUDITORS)
+    nav.register(app, lambda: _("Referral closure"), "closure.index", auditors, order=70)
+    nav.register(app, lambda: _("Hospitals"), "hospitals.index", {Role.ADMIN}, order=83)

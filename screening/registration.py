@@ -1,0 +1,25 @@
+"""The screening domain's pages, commands, navigation entries and sweeps, declared in one place."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import gettext as _
+
+from campus import nav, scheduler
+from campus.models import Role
+from screening import campaigns, views
+from screening.cli import screening_cli
+from screening.import_cli import campaign_cli
+from screening.safety import sweep_unsignalled_safety
+
+
+def register(app: Flask) -> None:
+    """Register the student's screenings, the campaign pages, CLI groups and sweeps."""
+    app.register_blueprint(views.bp)
+    app.cli.add_command(screening_cli)
+    app.cli.add_command(campaign_cli)
+    campaigners = set(views.CAMPAIGN_ROLES)
+    nav.register(app, lambda: _("My screenings"), "screening.mine", {Role.STUDENT}, order=10)
+    nav.register(app, lambda: _("Campaigns"), "screening.campaign_list", campaigners, order=30)
+    scheduler.register_sweep(app, "screening.reminders", campaigns.reminder_sweep)
+    scheduler.register_sweep(app, "screening.unsignalled_safety", sweep_unsignalled_safety)

@@ -1,0 +1,74 @@
+"""Hospital and counsellor hear from each other: the liaison is told when a referral arrives
+(urgently for the green channel), the referring counsellor when the hospital books or assesses,
+and the liaison's page says who referred the student and how to call the centre back."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from campus.extensions import db
+from campus.notifications import Notification
+from referrals.models import ReferralStatus
+from tests.referrals.conftest import referral_in
+
+S = ReferralStatus
+
+
+def _notes(user) -> list[tuple[str, str]]:
+    return db.session.execute(
+        select(Notification.text, Notification.link)
+        .where(Notification.user_id == user.id)
+        .order_by(Notification.id)
+    ).all()
+
+
+def test_liaison_is_told_when_a_referral_arrives_and_no_other_hospital_is(world):
+    referral = referral_in(world, S.SENT)
+    assert _notes(world.liaison) == [
+        ("A new referral has arrived for your hospital.", f"/hospital/referrals/{referral.id}")
+    ]
+    assert _notes(world.other_liaison) == []
+
+
+def test_a_green_channel_referral_reaches_the_liaison_as_urgent(world):
+    referral_in(world, S.SENT, green_channel=True)
+    [(text, _link)] = _notes(world.liaison)
+    assert text.startswith("Urgent: a green-channel referral has arrived")
+
+
+def test_a_draft_tells_the_hospital_nothing(world):
+    referral_in(world, S.DRAFT)
+    assert _notes(world.liaison) == []
+
+
+def test_referring_counsellor_hears_when_the_hospital_books_and_assesses(world):
+    referral = referral_in(world, S.ASSESSED)
+    link = f"/referrals/{referral.id}"
+    assert _notes(world.counsellor) == [
+        ("The hospital has booked an appointment for your referral.", link),
+        ("The hospital has recorded its assessment for your referral.", link),
+    ]
+
+
+def test_notices_name_no_student(world):
+    referral_in(world, S.ASSESSED, green_channel=True)
+    texts = db.session.scalars(select(Notification.text)).all()
+    assert texts
+    assert all(world.student.name not in text for text in texts)
+
+
+def test_liaison_sees_the_referring_counsellor_and_the_centres_phone(world, login):
+    world.institution.on_duty_phone = "0731-8888-0000"
+    referral = referral_in(world, S.SENT, disclosed_fields=["referral_reason"])
+    page = login(world.liaison).get(f"/hospital/referrals/{referral.id}").get_data(as_text=True)
+    assert "Referring counsellor" in page
+    assert world.counsellor.name in page
+    assert "0731-8888-0000" in page
+
+
+def test_liaison_reads_the_arrival_notice_in_chinese(world, login):
+    world.liaison.locale = "zh_CN"
+    referral_in(world, S.SENT, green_channel=True)
+    page = login(world.liaison).get("/inbox/").get_data(as_text=True)
+    assert "绿色通道" in page
+    assert "Urgent" not in page

@@ -1,0 +1,103 @@
+"""The busiest pages hold to a query budget, and the budget does not grow with the data (no N+1).
+
+Each page is measured on a small realistic campus, then again after the data doubles: the count
+must be the measured budget both times. A budget that has to rise is a reviewed change here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+
+from campus import clock
+from campus.extensions import db
+from campus.models import Caseload, ClassGroup, Hospital, Institution, Role, Student, User
+from referrals.models import ReferralStatus
+from tests.factories import phq9_signal, referral_in
+from warning.policy import Level
+
+# PHQ-9 totals the default policy reads as blue, yellow and red, in that order of students.
+TOTALS = {Level.BLUE: 6, Level.YELLOW: 12, Level.RED: 22}
+STUDENTS = 30
+
+
+@dataclass
+class Campus:
+    institution: Institution
+    group: ClassGroup
+    hospital: Hospital
+    counsellor: User
+    director: User
+    committee: User
+    students: list[Student] = field(default_factory=list)
+
+
+@pytest.fixture
+def school(campus) -> Campus:
+    inst = campus.institution("XJU")
+    dept = campus.department(inst, "Computing")
+    group = campus.class_group(dept, "CS-1")
+    school = Campus(
+        institution=inst,
+        group=group,
+        hospital=campus.hospital(inst, "Brain Hospital"),
+        counsellor=campus.staff(inst, Role.SCHOOL_COUNSELLOR),
+        director=campus.staff(inst, Role.DIRECTOR),
+        committee=campus.staff(inst, Role.CLASS_COMMITTEE, group=group),
+    )
+    campus.commit()
+    return school
+
+
+def _grow(campus, school: Campus, count: int) -> None:
+    """Add `count` students, a third each at blue, yellow and red (with deadlines and tasks
+    planned), every red one referred and sent, and two signals more for the first student."""
+    levels = list(TOTALS)
+    for n in range(count):
+        student = campus.student(school.group, campus.room(school.institution))
+        db.session.add(Caseload(counsellor_id=school.counsellor.id, student_id=student.id))
+        campus.commit()
+        level = levels[n % len(levels)]
+        warning = phq9_signal(student, TOTALS[level])
+        if level is Level.RED:
+            referral_in(ReferralStatus.SENT, warning, school.counsellor, school.hospital)
+        school.students.append(student)
+    for total in (7, 13):
+        clock.advance(timedelta(minutes=5))
+        phq9_signal(school.students[0], total)
+
+
+# Each page a signed-in person opens most, with the statements it may take; the first student's
+# timeline stands for every timeline.
+BUDGETS = {
+    ("counsellor", "/warnings/"): 7,
+    ("counsellor", "timeline"): 16,
+    ("counsellor", "/"): 2,
+    ("counsellor", "/tasks"): 5,
+    ("committee", "/tasks"): 4,
+    ("director", "/oversight/"): 41,
+}
+
+
+def _counts(school: Campus, login, count_queries) -> dict[tuple[str, str], int]:
+    """Statements each page in BUDGETS takes, measured on a second visit (the first warms up)."""
+    counts = {}
+    for who, page in BUDGETS:
+        client = login(getattr(school, who))
+        url = f"/warnings/students/{school.students[0].id}" if page == "timeline" else page
+        assert client.get(url).status_code == 200
+        with count_queries() as counted:
+            assert client.get(url).status_code == 200
+        counts[who, page] = counted.count
+    return counts
+
+
+def test_busiest_pages_hold_their_query_budget_as_the_data_doubles(
+    campus, school, login, count_queries
+):
+    _grow(campus, school, STUDENTS)
+    assert _counts(school, login, count_queries) == BUDGETS
+    _grow(campus, school, STUDENTS)
+    assert _counts(school, login, count_queries) == BUDGETS

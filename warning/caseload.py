@@ -1,0 +1,48 @@
+"""Who owns a case: the school counsellor who takes up a red or yellow warning has its student on
+their caseload, so the full record and a referral are one click away, not a break-glass.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campus import audit
+from campus.models import Caseload, Student, User
+from warning import permissions
+from warning.models import EarlyWarning
+
+
+def join(session: Session, counsellor: User, student: Student, now: datetime) -> bool:
+    """Put `student` on `counsellor`'s caseload in this unit of work; False if already there."""
+    exists = session.scalar(
+        select(Caseload.id).where(
+            Caseload.counsellor_id == counsellor.id, Caseload.student_id == student.id
+        )
+    )
+    if exists is not None:
+        return False
+    session.add(Caseload(counsellor_id=counsellor.id, student_id=student.id, since=now))
+    return True
+
+
+def take_on(session: Session, actor: User, warning: EarlyWarning, now: datetime) -> None:
+    """When `actor` acts on `warning` as its school counsellor (see `permissions.joins_caseload`),
+    make them its assigned counsellor if it has none and put the student on their caseload; the
+    caseload change is audited, since it opens the student's clinical record to them."""
+    if not permissions.joins_caseload(actor, warning):
+        return
+    if warning.assigned_counsellor_id is None:
+        warning.assigned_counsellor_id = actor.id
+    if join(session, actor, warning.student, now):
+        audit.record(
+            session,
+            actor=actor,
+            action="caseload_joined",
+            record_type="warning",
+            record_id=warning.id,
+            student_id=warning.student_id,
+            institution_id=warning.institution_id,
+        )

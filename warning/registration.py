@@ -1,0 +1,45 @@
+"""The warning domain's pages, commands, navigation entries and sweeps, declared in one place."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import gettext as _
+
+from campus import nav, scheduler
+from campus.models import Role
+from warning import escalation, labels, permissions, response_views, retriage, views
+from warning.cli import warning_cli
+
+
+def register(app: Flask) -> None:
+    """Register the queue, the student page, actions and tasks, the policy pages and sweeps."""
+    app.register_blueprint(views.bp)
+    app.register_blueprint(response_views.bp)
+    app.register_blueprint(response_views.actions_bp)
+    app.cli.add_command(warning_cli)
+    _register_template_globals(app)
+    _register_nav(app)
+    scheduler.register_sweep(app, "warning.expiry", retriage.expiry_sweep)
+    scheduler.register_sweep(app, "warning.escalation", escalation.sweep_deadlines)
+    scheduler.register_sweep(app, "warning.follow_ups", escalation.sweep_follow_ups)
+    scheduler.register_sweep(app, "warning.missing_reports", escalation.sweep_missing_reports)
+
+
+def _register_template_globals(app: Flask) -> None:
+    # Reasons and signal labels are stored as message ids: every template shows them through this.
+    app.add_template_global(labels.render, "labelled")
+    app.jinja_env.globals["warning_action_forms"] = response_views.warning_action_forms
+    app.jinja_env.globals["task_text"] = response_views.task_text
+    app.jinja_env.globals["tier_label"] = response_views.tier_label
+    app.jinja_env.globals["deadline_label"] = response_views.deadline_label
+
+
+def _register_nav(app: Flask) -> None:
+    admin = {Role.ADMIN}
+    nav.register(app, lambda: _("Warnings"), "warning.queue", set(views.QUEUE_ROLES), order=10)
+    nav.register(app, lambda: _("My class"), "warning.my_class", {Role.CLASS_COMMITTEE}, order=11)
+    nav.register(app, lambda: _("My dorm"), "warning.my_dorm", {Role.DORM_INFORMANT}, order=12)
+    nav.register(app, lambda: _("Tasks"), "response.tasks", set(permissions.TASK_ROLES), order=15)
+    nav.register(app, lambda: _("Triage policy"), "warning.policy", admin, order=83)
+    nav.register(app, lambda: _("Response policy"), "warning.response_policy", admin, order=83)
+    nav.register(app, lambda: _("Academic data import"), "warning.academic_import", admin, 84)
