@@ -87,6 +87,16 @@ class Config:
     MAIL_TIMEOUT_SECONDS = _env_int("MAIL_TIMEOUT_SECONDS", 20)
     # Links in mail point here (e.g. https://xinqiao.example.edu.cn); mail never carries details.
     MAIL_LINK_BASE = _env("MAIL_LINK_BASE", "http://127.0.0.1:5000")
+    # Chat robots and the SMS gateway (campus.channels): the same outbox, given up on after
+    # CHANNEL_MAX_ATTEMPTS failures (mail is retried until it goes).
+    CHANNEL_TIMEOUT_SECONDS = _env_int("CHANNEL_TIMEOUT_SECONDS", 10)
+    CHANNEL_MAX_ATTEMPTS = _env_int("CHANNEL_MAX_ATTEMPTS", 8)
+    # The SMS gateway's JSON body: "{phone}" and "{text}" in its values are filled in; the
+    # channel's secret is sent in this header.
+    SMS_GATEWAY_BODY_TEMPLATE = _env(
+        "SMS_GATEWAY_BODY_TEMPLATE", '{"phone": "{phone}", "text": "{text}"}'
+    )
+    SMS_GATEWAY_AUTH_HEADER = _env("SMS_GATEWAY_AUTH_HEADER", "Authorization")
 
     SCHEDULER_ENABLED = _env_bool("SCHEDULER_ENABLED", False)
     SCHEDULER_SWEEP_SECONDS = _env_int("SCHEDULER_SWEEP_SECONDS", 60)

@@ -297,3 +297,26 @@ class UserSession(Model):
     last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
     ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class NotificationChannel(Model):
+    """Where an institution's notes also go outside the app: a WeCom or DingTalk group robot, or
+    an SMS gateway (kinds in `campus.channels.ADAPTERS`), for one role or (role empty) for all.
+
+    `target_url` and `secret` are credentials (a robot's webhook key is in its URL): pages show
+    them masked, never in full.
+    """
+
+    __tablename__ = "notification_channel"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    role: Mapped[Role | None] = mapped_column(db.Enum(Role, native_enum=False, length=32))
+    kind: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(100))
+    target_url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str | None] = mapped_column(String(200))
+    # The SMS gateway's recipient, e.g. the duty counsellor's mobile; robots post to their group.
+    phone: Mapped[str | None] = mapped_column(String(40))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)

@@ -1,9 +1,12 @@
-"""Notifications: an in-app inbox for every user, and the same note by email through an outbox.
+"""Notifications: an in-app inbox for every user, and the same note by email and through the
+institution's chat robots and SMS gateway (`campus.channels`), all through one outbox.
 
 Content is minimum necessary ("a warning in your department needs attention"), never scores,
-levels or names: email leaves our control. The mail row is written in the caller's transaction,
-so a notification and its email exist together or not at all; the "notifications.deliver" sweep
-sends pending rows over SMTP with retries, so a mail outage delays mail but loses none.
+levels or names: email leaves our control, and a channel gets less still ("you have something new",
+a link). The outbox rows are written in the caller's transaction, so a notification and its
+messages exist together or not at all; the "notifications.deliver" sweep sends pending rows with
+retries, so an outage delays a message but loses none (a channel's is given up after
+CHANNEL_MAX_ATTEMPTS failures).
 """
 
 from __future__ import annotations
@@ -15,13 +18,24 @@ from email.message import EmailMessage
 
 from flask import current_app
 from flask_babel import force_locale, gettext
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, func, or_, select, update
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.types import JSON
 
-from campus import clock
+from campus import channels, clock
 from campus.extensions import Model
-from campus.models import User
+from campus.models import NotificationChannel, User
 
 
 class Notification(Model):
@@ -47,13 +61,16 @@ class MailStatus:
 
 
 class OutboxMail(Model):
-    """One email to send; the deliverer claims it with a conditional update so it goes out once."""
+    """One email, or with `channel_id` one channel message (`recipient` is then the SMS phone, if
+    any, and `body` the text), to send; the deliverer claims it with a conditional update so it
+    goes out once."""
 
     __tablename__ = "outbox_mail"
     __table_args__ = (Index("ix_outbox_mail_due", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     notification_id: Mapped[int | None] = mapped_column(ForeignKey("notification.id"))
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("notification_channel.id"))
     recipient: Mapped[str] = mapped_column(String(200))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(String(2000))
@@ -106,7 +123,7 @@ def notify_many(session: Session, notes: Iterable[Note]) -> None:
         )
     }
     now = clock.now()
-    mailed: list[tuple[User, Notification]] = []
+    noted: list[tuple[User, Notification]] = []
     for ids, text, link, *rest in wanted:
         details = rest[0] if rest else {}
         for user in (users[i] for i in ids if i in users):
@@ -114,13 +131,52 @@ def notify_many(session: Session, notes: Iterable[Note]) -> None:
                 user_id=user.id, text=text, link=link, detail=details.get(user.id), created_at=now
             )
             session.add(note)
-            if user.email:
-                mailed.append((user, note))
+            noted.append((user, note))
+    session.add_all(_channel_messages(session, noted, now))
+    mailed = [(user, note) for user, note in noted if user.email]
     if not mailed:
         return
     session.flush()  # the mails point at their notes' ids
     render = _MailRenderer()
     session.add_all(render.mail(user, note, now) for user, note in mailed)
+
+
+def _channel_messages(
+    session: Session, noted: list[tuple[User, Notification]], now: datetime
+) -> list[OutboxMail]:
+    """One outbox row per channel and distinct text: a group robot told about one note for ten
+    of its members posts once. The text is the recipient's language's "something new" + link."""
+    routes = channels.channels_by_user(session, {user.id for user, _note in noted})
+    texts: dict[tuple[str, str | None], str] = {}
+    rows: dict[tuple[int, str], OutboxMail] = {}
+    for user, note in noted:
+        for channel in routes.get(user.id, []):
+            key = (_locale_of(user), note.link)
+            if key not in texts:
+                texts[key] = _channel_text(*key)
+            body = texts[key]
+            rows.setdefault((channel.id, body), _channel_row(channel, body, now))
+    return list(rows.values())
+
+
+def _channel_row(channel: NotificationChannel, body: str, now: datetime) -> OutboxMail:
+    return OutboxMail(
+        channel_id=channel.id,
+        recipient=channel.phone or "",
+        subject="",
+        body=body,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+def _channel_text(locale: str, link: str | None) -> str:
+    with force_locale(locale):
+        return gettext(channels.CHANNEL_TEXT, link=_absolute(link))
+
+
+def _locale_of(user: User) -> str:
+    return user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 class _MailRenderer:
@@ -130,7 +186,7 @@ class _MailRenderer:
         self._cache: dict[tuple[str, str, str | None], tuple[str, str]] = {}
 
     def mail(self, user: User, note: Notification, now: datetime) -> OutboxMail:
-        locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+        locale = _locale_of(user)
         key = (locale, note.text, note.link)
         if key not in self._cache:
             self._cache[key] = _render(locale, note.text, note.link)
@@ -189,11 +245,18 @@ def mark_read(session: Session, user_id: int, notification_id: int | None = None
 Sender = Callable[[OutboxMail], None]
 
 
-def deliver_outbox(session: Session, now: datetime, send: Sender | None = None) -> int:
-    """Send the mail that is due; returns how many went out. Commits per message.
+class ChannelDisabled(Exception):
+    """The row's channel was turned off after the row was queued: it is not sent."""
+
+
+def deliver_outbox(
+    session: Session, now: datetime, send: Sender | None = None, *, mail: bool = True
+) -> int:
+    """Send the messages that are due (with `mail` off, channel messages only); returns how many
+    went out. Commits per message. `send` replaces SMTP for the mail rows.
 
     Each row is claimed with a conditional UPDATE before sending and marked sent right after, so
-    two deliverers never send one mail twice; a failure puts it back with exponential backoff.
+    two deliverers never send one message twice; a failure puts it back with exponential backoff.
     """
     send = send or smtp_sender()
     due = session.scalars(
@@ -202,7 +265,8 @@ def deliver_outbox(session: Session, now: datetime, send: Sender | None = None) 
             or_(
                 (OutboxMail.status == MailStatus.PENDING) & (OutboxMail.next_attempt_at <= now),
                 (OutboxMail.status == MailStatus.SENDING) & (OutboxMail.claimed_until < now),
-            )
+            ),
+            true() if mail else OutboxMail.channel_id.is_not(None),
         )
         .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
         .limit(BATCH_SIZE)
@@ -216,12 +280,12 @@ def _deliver_one(session: Session, mail_id: int, now: datetime, send: Sender) ->
         return 0
     mail = session.get(OutboxMail, mail_id, populate_existing=True)
     try:
-        send(mail)
-    except smtplib.SMTPRecipientsRefused as error:
+        _sender_for(session, mail, send)(mail)
+    except (smtplib.SMTPRecipientsRefused, ChannelDisabled) as error:
         _give_up(mail, error)
         session.commit()
         return 0
-    except (OSError, smtplib.SMTPException) as error:
+    except (OSError, smtplib.SMTPException, channels.DeliveryFailed) as error:
         _retry_later(mail, now, error)
         session.commit()
         return 0
@@ -249,7 +313,20 @@ def _claim(session: Session, mail_id: int, now: datetime) -> bool:
     return claimed == 1
 
 
+def _sender_for(session: Session, row: OutboxMail, send_mail: Sender) -> Sender:
+    """The row's channel adapter's `send`, or `send_mail` for an email."""
+    if row.channel_id is None:
+        return send_mail
+    channel = session.get(NotificationChannel, row.channel_id)
+    if not channel.enabled:
+        raise ChannelDisabled(f"channel {channel.id} is disabled")
+    return channels.adapter_for(channel, current_app.config).send
+
+
 def _retry_later(mail: OutboxMail, now: datetime, error: Exception) -> None:
+    if mail.channel_id is not None and mail.attempts + 1 >= _channel_max_attempts():
+        _give_up(mail, error)  # a chat robot's message is stale long before mail would be
+        return
     mail.attempts += 1
     mail.status = MailStatus.PENDING
     mail.claimed_until = None
@@ -262,6 +339,10 @@ def _give_up(mail: OutboxMail, error: Exception) -> None:
     mail.status = MailStatus.FAILED
     mail.claimed_until = None
     mail.last_error = f"{type(error).__name__}: {error}"[:300]
+
+
+def _channel_max_attempts() -> int:
+    return current_app.config["CHANNEL_MAX_ATTEMPTS"]
 
 
 def backoff_seconds(attempts: int) -> int:
@@ -292,7 +373,5 @@ def smtp_sender() -> Sender:
 
 
 def deliver_sweep(session: Session, now: datetime) -> int:
-    """The "notifications.deliver" sweep: does nothing while MAIL_ENABLED is off."""
-    if not current_app.config["MAIL_ENABLED"]:
-        return 0
-    return deliver_outbox(session, now)
+    """The "notifications.deliver" sweep: channel messages always, mail while MAIL_ENABLED is on."""
+    return deliver_outbox(session, now, mail=current_app.config["MAIL_ENABLED"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import gettext as _
 
-from campus import health, inbox_views, nav, notifications, scheduler, views
+from campus import channel_views, health, inbox_views, nav, notifications, scheduler, views
 from campus.cli import campus_cli
 from campus.forms import ROLE_LABELS
 from campus.models import Role
@@ -18,7 +18,9 @@ def register(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(inbox_views.bp)
+    app.register_blueprint(channel_views.bp)
     app.jinja_env.globals["role_labels"] = ROLE_LABELS
+    app.jinja_env.globals["channel_kind_labels"] = channel_views.KIND_LABELS
     app.cli.add_command(campus_cli)
     app.cli.add_command(scheduler.scheduler_cli)
     nav.register(
@@ -27,5 +29,6 @@ def register(app: Flask) -> None:
     nav.register(app, lambda: _("Structure"), "campus.structure", {Role.ADMIN}, order=80)
     nav.register(app, lambda: _("Users"), "campus.users", {Role.ADMIN}, order=81)
     nav.register(app, lambda: _("Roster import"), "campus.roster_import", {Role.ADMIN}, order=82)
+    nav.register(app, lambda: _("Notification channels"), "channels.index", {Role.ADMIN}, 84)
     nav.register(app, inbox_views.nav_label, "inbox.index", set(Role), order=90)
     scheduler.register_sweep(app, "notifications.deliver", notifications.deliver_sweep)

@@ -10,8 +10,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
-    make_response,
     redirect,
     render_template,
     request,
@@ -23,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
-from campus import admin, auth, clock, nav, roster
+from campus import acting_for, admin, auth, clock, nav, roster
 from campus.extensions import db, limiter, login_manager
 from campus.forms import (
     BreakGlassForm,
@@ -216,51 +214,18 @@ def break_glass(student_id: int):
 
 # --- administration -------------------------------------------------------------------------
 
-# The institution an administrator of several has chosen to act for, kept across their pages.
-_ACTING_FOR = "admin_institution"
-
-
-def _admin_institution() -> Institution:
-    """The institution the administrator acts for: their only one, or the one they chose (an
-    `institution` query argument, remembered in the session). An administrator of several
-    institutions who has not chosen gets the choice, never a guess."""
-    choices = admin.administered_institutions(db.session, current_user)
-    if not choices:
-        abort(403)
-    if len(choices) == 1:
-        return choices[0]
-    wanted = request.args.get("institution", type=int) or session.get(_ACTING_FOR)
-    for institution in choices:
-        if institution.id == wanted:
-            session[_ACTING_FOR] = institution.id
-            g.acting_for = institution  # the admin pages say whom they act for, and offer a change
-            return institution
-    if request.method == "GET":
-        abort(_institution_choice(choices, request.endpoint, request.view_args))
-    # A form sent without a chosen institution is not carried out: choose, then start again.
-    abort(_institution_choice(choices, "campus.users", {}, status=409))
-
-
-def _institution_choice(
-    choices: list[Institution], endpoint: str, args: dict, status: int = 200
-) -> Response:
-    """The page offering each of `choices`, linking to `endpoint` for that institution."""
-    links = [(i, url_for(endpoint, **args, institution=i.id)) for i in choices]
-    page = render_template("campus/choose_institution.html", links=links)
-    return make_response(page, status)
-
 
 @bp.route("/admin/institution")
 @require_roles(Role.ADMIN)
 def choose_institution():
     choices = admin.administered_institutions(db.session, current_user)
-    return _institution_choice(choices, "campus.users", {})
+    return acting_for.institution_choice(choices, "campus.users", {})
 
 
 @bp.route("/admin/structure", methods=["GET", "POST"])
 @require_roles(Role.ADMIN)
 def structure():
-    institution = _admin_institution()
+    institution = acting_for.admin_institution()
     departments = admin.departments(db.session, institution)
     dept_form = DepartmentForm(prefix="dept")
     class_form = ClassForm(prefix="cls")
@@ -297,7 +262,7 @@ def _saved(create: Callable[..., object], institution: Institution, *args: objec
 @bp.route("/admin/users", methods=["GET", "POST"])
 @require_roles(Role.ADMIN)
 def users():
-    institution = _admin_institution()
+    institution = acting_for.admin_institution()
     form = StaffForm()
     if form.validate_on_submit():
         _saved(admin.create_staff, institution, form.login.data, form.name.data, form.email.data)
@@ -309,7 +274,7 @@ def users():
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
 @require_roles(Role.ADMIN)
 def user_detail(user_id: int):
-    institution = _admin_institution()
+    institution = acting_for.admin_institution()
     user = admin.find_user(db.session, institution, user_id) or abort(404)
     form = RoleAssignmentForm()
     role = Role(form.role.data) if form.role.data else Role.DEPT_COUNSELLOR
@@ -334,7 +299,7 @@ def user_detail(user_id: int):
 @bp.route("/admin/users/<int:user_id>/roles/<int:assignment_id>/remove", methods=["POST"])
 @require_roles(Role.ADMIN)
 def remove_role(user_id: int, assignment_id: int):
-    institution = _admin_institution()
+    institution = acting_for.admin_institution()
     assignment = admin.find_assignment(db.session, institution, user_id, assignment_id)
     admin.remove_role(db.session, current_user, institution, assignment or abort(404))
     flash(_("Role removed."), "success")
@@ -344,7 +309,7 @@ def remove_role(user_id: int, assignment_id: int):
 @bp.route("/admin/users/<int:user_id>/password", methods=["POST"])
 @require_roles(Role.ADMIN)
 def reset_password(user_id: int):
-    institution = _admin_institution()
+    institution = acting_for.admin_institution()
     user = admin.find_user(db.session, institution, user_id) or abort(404)
     password = auth.issue_one_time_password(db.session, current_user, user)
     return render_template("campus/one_time_password.html", user=user, password=password)
@@ -353,7 +318,7 @@ def reset_password(user_id: int):
 @bp.route("/admin/roster", methods=["GET", "POST"])
 @require_roles(Role.ADMIN)
 def roster_import():
-    institution = _admin_institution()
+    institution = acting_for.admin_institution()
     form = RosterImportForm()
     report = None
     file_error = None

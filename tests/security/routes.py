@@ -38,6 +38,11 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "campus.reset_password": ADMIN,
     "campus.roster_import": ADMIN,
     "campus.choose_institution": ADMIN,
+    # The security world has no channel: the administrator gets a 404, everyone else a 403.
+    "channels.index": ADMIN,
+    "channels.disable": ADMIN,
+    "channels.enable": ADMIN,
+    "channels.send_test": ADMIN,
     # The inbox note belongs to the class committee member; anyone else's id is a 404.
     "inbox.index": ALL_SIGNED_IN,
     "inbox.read": frozenset({Role.CLASS_COMMITTEE}),
@@ -118,6 +123,9 @@ ENDPOINT_PARAMS: dict[str, dict[str, object]] = {
     "oversight.export": {"fmt": "csv"},
     "oversight.province_export": {"fmt": "csv"},
     "closure.export": {"fmt": "csv"},
+    "channels.disable": {"channel_id": 1},
+    "channels.enable": {"channel_id": 1},
+    "channels.send_test": {"channel_id": 1},
 }
 FIXED_PARAMS: dict[str, object] = {"kind": "class", "kpi_key": "screening"}
 PARAM_IDS = {"assignment_id": "screening_assignment_id", "unit_id": "class_id"}

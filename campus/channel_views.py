@@ -1,0 +1,108 @@
+"""The administrator's notification channels page: add, turn off or on, and test a channel."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Optional
+
+from campus import acting_for, channels
+from campus.extensions import db
+from campus.forms import ROLE_LABELS
+from campus.models import NotificationChannel, Role
+from campus.permissions import require_roles
+
+bp = Blueprint("channels", __name__, url_prefix="/admin/channels")
+
+KIND_LABELS = {kind: _l(adapter.label) for kind, adapter in channels.ADAPTERS.items()}
+
+
+class ChannelForm(FlaskForm):
+    label = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    kind = SelectField(_l("Kind"), choices=list(KIND_LABELS.items()))
+    role = SelectField(_l("Who it is for"), choices=[("", _l("Every role")), *ROLE_LABELS.items()])
+    target_url = StringField(
+        _l("Webhook or gateway address"), validators=[DataRequired(), Length(max=500)]
+    )
+    secret = PasswordField(_l("Secret (optional)"), validators=[Optional(), Length(max=200)])
+    phone = StringField(_l("Phone (SMS only)"), validators=[Optional(), Length(max=40)])
+    submit = SubmitField(_l("Add channel"))
+
+
+@bp.route("/", methods=["GET", "POST"])
+@login_required
+@require_roles(Role.ADMIN)
+def index():
+    institution = acting_for.admin_institution()
+    form = ChannelForm()
+    if form.validate_on_submit():
+        try:
+            channels.add_channel(
+                db.session,
+                current_user,
+                institution,
+                kind=form.kind.data,
+                role=Role(form.role.data) if form.role.data else None,
+                label=(form.label.data or "").strip(),
+                target_url=(form.target_url.data or "").strip(),
+                secret=form.secret.data,
+                phone=(form.phone.data or "").strip(),
+            )
+        except channels.ChannelError as error:
+            flash(error.message.shown(), "error")
+        else:
+            flash(_("Channel added."), "success")
+            return redirect(url_for("channels.index"))
+    rows = channels.institution_channels(db.session, institution)
+    return render_template(
+        "campus/channels.html",
+        channels=rows,
+        form=form,
+        masked_url=channels.masked_url,
+        masked_secret=channels.masked_secret,
+    )
+
+
+def _own_channel(channel_id: int) -> NotificationChannel:
+    """The channel of the institution the administrator acts for; any other id is a 404."""
+    return channels.find_channel(db.session, acting_for.admin_institution(), channel_id) or abort(
+        404
+    )
+
+
+@bp.route("/<int:channel_id>/disable", methods=["POST"])
+@login_required
+@require_roles(Role.ADMIN)
+def disable(channel_id: int):
+    channels.set_enabled(db.session, current_user, _own_channel(channel_id), False)
+    flash(_("Channel turned off: nothing more is sent to it."), "success")
+    return redirect(url_for("channels.index"))
+
+
+@bp.route("/<int:channel_id>/enable", methods=["POST"])
+@login_required
+@require_roles(Role.ADMIN)
+def enable(channel_id: int):
+    channels.set_enabled(db.session, current_user, _own_channel(channel_id), True)
+    flash(_("Channel turned on."), "success")
+    return redirect(url_for("channels.index"))
+
+
+@bp.route("/<int:channel_id>/test", methods=["POST"])
+@login_required
+@require_roles(Role.ADMIN)
+def send_test(channel_id: int):
+    """Send a test message now: the administrator learns at once whether the address works."""
+    channel = _own_channel(channel_id)
+    try:
+        channels.send_test(channel, current_app.config, _(channels.TEST_TEXT))
+    except (OSError, channels.DeliveryFailed) as error:
+        current_app.logger.warning("channel %s test failed: %s", channel.id, error)
+        flash(_("The test message was not accepted: %(error)s", error=str(error)), "error")
+    else:
+        flash(_("Test message sent."), "success")
+    return redirect(url_for("channels.index"))
