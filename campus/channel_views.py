@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
@@ -34,7 +34,6 @@ class ChannelForm(FlaskForm):
 
 
 @bp.route("/", methods=["GET", "POST"])
-@login_required
 @require_roles(Role.ADMIN)
 def index():
     institution = acting_for.admin_institution()
@@ -75,7 +74,6 @@ def _own_channel(channel_id: int) -> NotificationChannel:
 
 
 @bp.route("/<int:channel_id>/disable", methods=["POST"])
-@login_required
 @require_roles(Role.ADMIN)
 def disable(channel_id: int):
     channels.set_enabled(db.session, current_user, _own_channel(channel_id), False)
@@ -84,7 +82,6 @@ def disable(channel_id: int):
 
 
 @bp.route("/<int:channel_id>/enable", methods=["POST"])
-@login_required
 @require_roles(Role.ADMIN)
 def enable(channel_id: int):
     channels.set_enabled(db.session, current_user, _own_channel(channel_id), True)
@@ -93,7 +90,6 @@ def enable(channel_id: int):
 
 
 @bp.route("/<int:channel_id>/test", methods=["POST"])
-@login_required
 @require_roles(Role.ADMIN)
 def send_test(channel_id: int):
     """Send a test message now: the administrator learns at once whether the address works."""
