@@ -44,6 +44,7 @@ from warning.forms import (
 )
 from warning.models import PolicyKind, PolicyStatus, PolicyVersion, SignalSource
 from warning.policy import PolicyError
+from warning.response_forms import CONTACT_OUTCOMES
 from warning.response_policy import active_response_policy
 
 bp = Blueprint("warning", __name__, url_prefix="/warnings")
@@ -106,7 +107,9 @@ def queue_page():
 
 @bp.route("/students/<int:student_id>")
 @require_roles(*QUEUE_ROLES)
-def student(student_id: int):
+def student(student_id: int, refused=None):
+    """The student's warning page; `refused` is an action form sent back with its errors (see
+    `response_views.act`)."""
     found = get_student(
         db.session, current_user, student_id, Capability.WARNING, record_type="warning"
     )
@@ -123,6 +126,8 @@ def student(student_id: int):
         judgement_form=JudgementForm(),
         life_event_form=LifeEventForm(),
         may_act=current_user.has_role(*DEPARTMENT_STAFF),
+        refused_action=refused,
+        contact_outcomes=CONTACT_OUTCOMES,
         now=clock.now(),
         event_labels=_event_labels(),
         level_names=_level_names(),
@@ -264,16 +269,21 @@ def _unit_or_404(kind: str, unit_id: int) -> reports.ReportingUnit:
 
 
 def _concern_form(unit: reports.ReportingUnit) -> ConcernReportForm:
+    """The concern form over the unit's roster: a sent id outside it is refused as not a choice."""
     form = ConcernReportForm()
     form.student_id.choices = [
-        (s.id, s.name) for s in reports.roster(db.session, current_user, unit)
+        (s.id, f"{s.name} · {s.student_number}")
+        for s in reports.roster(db.session, current_user, unit)
     ]
     return form
 
 
 def _weekly_form(unit: reports.ReportingUnit, **kwargs) -> WeeklyReportForm:
     form = WeeklyReportForm(**kwargs)
-    form.students.choices = [(s.id, s.name) for s in reports.roster(db.session, current_user, unit)]
+    form.students.choices = [
+        (s.id, f"{s.name} · {s.student_number}")
+        for s in reports.roster(db.session, current_user, unit)
+    ]
     return form
 
 
@@ -344,14 +354,6 @@ def _file_weekly(found: reports.ReportingUnit, *, zero: bool, note: str | None, 
 @require_roles(Role.CLASS_COMMITTEE, Role.DORM_INFORMANT)
 def concern(kind: str, unit_id: int):
     found = _unit_or_404(kind, unit_id)
-    student_id = request.form.get("student_id", type=int)
-    target = (
-        reports.roster_student(db.session, current_user, found, student_id)
-        if student_id is not None
-        else None
-    )
-    if student_id is not None and target is None:
-        abort(404)
     form = _concern_form(found)
     if not form.validate_on_submit():
         return unit(kind, unit_id, concern_form=form), 400
@@ -359,7 +361,7 @@ def concern(kind: str, unit_id: int):
         db.session,
         user=current_user,
         unit=found,
-        student=target,
+        student=reports.roster_student(db.session, current_user, found, form.student_id.data),
         category=form.category.data,
         text=form.text.data,
         now=clock.now(),
