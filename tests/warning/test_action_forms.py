@@ -31,6 +31,13 @@ def test_contact_without_an_outcome_comes_back_on_the_students_page_and_writes_n
     assert "contact" in open_deadlines(warning)
 
 
+def test_the_action_page_without_scripts_shows_no_version_field(login, network):
+    warning = open_warning(network.student, Level.YELLOW)
+    page = login(network.dept_counsellor).get(f"/warnings/{warning.id}/actions/contact")
+    assert page.status_code == 200
+    assert "Version" not in page.get_data(as_text=True)
+
+
 def test_contact_outcome_is_a_choice_stored_as_its_code_and_shown_as_its_label(login, network):
     warning = open_warning(network.student, Level.YELLOW)
     client = login(network.dept_counsellor)
