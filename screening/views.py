@@ -394,7 +394,7 @@ def _cohort_choices(form: CampaignForm, institution: Institution, chosen: list[s
     then the institution's grades, departments and classes."""
     locale = _locale()
     codes = [*chosen, *(code for code in list_instruments() if code not in chosen)]
-    form.instruments.choices = [(code, load_instrument(code).name.get(locale)) for code in codes]
+    form.instruments.choices = [(code, _instrument_label(code, locale)) for code in codes]
     classes = db.session.scalars(
         select(ClassGroup)
         .join(Department)
@@ -405,6 +405,15 @@ def _cohort_choices(form: CampaignForm, institution: Institution, chosen: list[s
     departments = sorted({c.department for c in classes}, key=lambda d: d.name)
     form.department_ids.choices = [(d.id, d.name) for d in departments]
     form.class_ids.choices = [(c.id, f"{c.department.name} / {c.name}") for c in classes]
+
+
+def _instrument_label(code: str, locale: str) -> str:
+    """The instrument's name; one whose licensed item text is not loaded says so before it is
+    ticked (saving would refuse it)."""
+    name = load_instrument(code).name.get(locale)
+    if campaigns.instrument_problems([code], _licensed_dir()):
+        return _("%(name)s (licensed item text not loaded yet)", name=name)
+    return name
 
 
 def _spec(form: CampaignForm) -> campaigns.CampaignSpec:

@@ -21,6 +21,7 @@ def test_the_form_asks_for_a_campaign_name_and_ticks_instruments_by_name(client,
     assert 'type="checkbox" value="phq9"' in page or 'value="phq9" type="checkbox"' in page
     assert "<select multiple" not in page
     assert "Codes separated by commas" not in page
+    assert "大学生人格问卷（UPI）（尚未载入授权题目）" in page
 
 
 def test_a_campaign_is_created_from_ticked_instruments_and_a_ticked_cohort(client, school):
