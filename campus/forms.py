@@ -9,13 +9,22 @@ from wtforms import (
     BooleanField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from campus.models import Role
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice as tick-boxes: usable on a phone, unlike a Ctrl-click list."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 class LoginForm(FlaskForm):

@@ -10,14 +10,13 @@ from wtforms import (
     DateTimeLocalField,
     HiddenField,
     SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from campus.forms import MultiCheckboxField
 from referrals.disclosure import DEFAULT_DISCLOSED, DISCLOSABLE
 from referrals.models import (
     AssessmentOutcome,
@@ -60,11 +59,6 @@ ASSESSMENT_LABELS = {
     ReturnAssessment.FIT_TO_RETURN: _l("Fit to return"),
     ReturnAssessment.NOT_YET: _l("Not yet"),
 }
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class HospitalForm(FlaskForm):
@@ -123,6 +117,57 @@ class TransitionForm(FlaskForm):
         choices=[("", "—")] + [(c.value, label) for c, label in CONSENT_LABELS.items()],
         validators=[Optional()],
     )
+
+
+class ConfirmedTransitionForm(TransitionForm):
+    """A move that cannot be undone: the page says what will happen, the server wants it ticked."""
+
+    confirm = BooleanField(
+        _l("I have read what will happen and want to go ahead"),
+        validators=[DataRequired(_l("Tick the box to confirm this step."))],
+    )
+
+
+# The button of each move, a plain verb for what it does.
+MOVE_VERBS = {
+    ReferralStatus.SENT: _l("Send referral"),
+    ReferralStatus.APPOINTMENT_BOOKED: _l("Record the appointment"),
+    ReferralStatus.ASSESSED: _l("Record the assessment"),
+    ReferralStatus.IN_TREATMENT: _l("Record the start of treatment"),
+    ReferralStatus.DISCHARGED: _l("Record the discharge"),
+    ReferralStatus.CLOSED: _l("Close referral"),
+    ReferralStatus.DECLINED: _l("Record the refusal"),
+    ReferralStatus.LOST_TO_FOLLOW_UP: _l("Mark as lost to follow-up"),
+    ReferralStatus.WITHDRAWN: _l("Withdraw referral"),
+}
+# What a move that cannot be undone does, said before it is confirmed: sending hands personal
+# data to the hospital; the final states end the referral. %(hospital)s and %(fields)s are the
+# referral's hospital and the fields ticked for disclosure.
+MOVE_CONSEQUENCES = {
+    ReferralStatus.SENT: _l(
+        "Sending passes the student's %(fields)s to the liaison of %(hospital)s. What is sent "
+        "cannot be called back; afterwards you can only withdraw the referral."
+    ),
+    ReferralStatus.CLOSED: _l("Closing ends this referral for good: it can no longer be updated."),
+    ReferralStatus.DECLINED: _l(
+        "Recording the refusal ends this referral for good: it can no longer be updated. Say in "
+        "the note who refused and why."
+    ),
+    ReferralStatus.LOST_TO_FOLLOW_UP: _l(
+        "Marking the referral lost to follow-up ends it for good: it can no longer be updated, "
+        "and it counts as an open loop in the referral closure audit."
+    ),
+    ReferralStatus.WITHDRAWN: _l(
+        "Withdrawing ends this referral for good: it can no longer be updated. To refer the "
+        "student again, start a new referral."
+    ),
+}
+
+
+def transition_form(target: ReferralStatus, **kwargs) -> TransitionForm:
+    """The form of the move to `target`: confirmed when the move cannot be undone."""
+    form_class = ConfirmedTransitionForm if target in MOVE_CONSEQUENCES else TransitionForm
+    return form_class(prefix=target.value, **kwargs)
 
 
 class LeaveForm(FlaskForm):

@@ -5,6 +5,7 @@ Leave/return pages are in `leave_views`, the closure audit in `closure_views`; a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -31,9 +33,12 @@ from campus.permissions import require_roles
 from referrals import permissions, services, states
 from referrals.disclosure import disclosed_view, referrer_contact
 from referrals.forms import (
+    MOVE_CONSEQUENCES,
+    MOVE_VERBS,
     HospitalForm,
     ReferralForm,
     TransitionForm,
+    transition_form,
 )
 from referrals.models import AssessmentOutcome, ConsentBy, Referral, ReferralStatus, Urgency
 from referrals.permissions import CLINICAL_READERS
@@ -193,18 +198,33 @@ def _new_referral(form: ReferralForm) -> NewReferral:
     )
 
 
+@dataclass(frozen=True)
+class RefusedMove:
+    """A move whose form was refused: shown again on the referral's page as it was filled in,
+    with each field's error and, for a refusal by the rules, the reason."""
+
+    target: ReferralStatus
+    form: TransitionForm
+    message: str | None = None
+
+
 @bp.route("/<int:referral_id>")
 @require_roles(*CLINICAL_READERS)
 def detail(referral_id: int):
-    referral = _counsellors_referral(referral_id)
-    actor = permissions.actor_for(db.session, current_user, referral)
-    moves = states.next_states(referral.status, referral.outcome, actor) if actor else []
+    return _detail_page(_counsellors_referral(referral_id))
+
+
+def _detail_page(referral: Referral, refused: RefusedMove | None = None) -> str:
+    moves = _open_moves(referral)
+    disclosed = disclosed_view(referral)
     return render_template(
         "referrals/detail.html",
         referral=referral,
         moves=moves,
-        forms=move_forms(referral, moves),
-        disclosed=disclosed_view(referral),
+        forms=move_forms(referral, moves, refused),
+        move_texts=move_texts(referral.hospital.name, [str(label) for label, _ in disclosed]),
+        refused=refused,
+        disclosed=disclosed,
         stalled_since=services.stalled_since(referral, settings()),
         now=clock.now(),
     )
@@ -214,21 +234,52 @@ def detail(referral_id: int):
 @require_roles(Role.SCHOOL_COUNSELLOR)
 def move(referral_id: int):
     referral = _counsellors_referral(referral_id)
-    return _move(referral, "referrals.detail")
+    return _move(referral, "referrals.detail", _detail_page)
 
 
-def move_forms(referral: Referral, moves: list[ReferralStatus]) -> dict:
-    return {t: TransitionForm(prefix=t.value, version=referral.version) for t in moves}
+def move_forms(
+    referral: Referral, moves: list[ReferralStatus], refused: RefusedMove | None = None
+) -> dict:
+    return {
+        t: refused.form
+        if refused is not None and refused.target is t
+        else transition_form(t, version=referral.version)
+        for t in moves
+    }
 
 
-def _move(referral: Referral, back: str):
+def _open_moves(referral: Referral) -> list[ReferralStatus]:
+    actor = permissions.actor_for(db.session, current_user, referral)
+    return states.next_states(referral.status, referral.outcome, actor) if actor else []
+
+
+def move_texts(hospital: str, fields: list[str]) -> dict[ReferralStatus, tuple[str, str | None]]:
+    """Each move's button verb and, for a move that cannot be undone, what it will do."""
+    listed = pgettext("list separator", ", ").join(str(f) for f in fields)
+    return {
+        target: (
+            str(verb),
+            str(MOVE_CONSEQUENCES[target]) % {"hospital": hospital, "fields": listed}
+            if target in MOVE_CONSEQUENCES
+            else None,
+        )
+        for target, verb in MOVE_VERBS.items()
+    }
+
+
+def _move(referral: Referral, back: str, page: Callable[..., str]):
+    """Make the move the form asks for; a refused form comes back on `page` with its errors."""
     try:
         target = ReferralStatus(request.args.get("target", ""))
     except ValueError:
         abort(400)
-    form = TransitionForm(prefix=target.value)
-    if not form.validate_on_submit() or not form.version.data.isdigit():
+    form = transition_form(target)
+    if not form.version.data or not form.version.data.isdigit():
         abort(400)
+    if not form.validate_on_submit():
+        if target not in _open_moves(referral):
+            abort(403)  # nothing to correct: the move is not the viewer's to make
+        return page(referral, RefusedMove(target, form)), 400
     try:
         change = Change(
             target=target,
@@ -250,9 +301,8 @@ def _move(referral: Referral, back: str):
         abort(409, description=_(str(error)))
     except services.ReferralError as error:
         db.session.rollback()
-        flash(_(str(error)), "error")
-    else:
-        flash(_("Referral updated."), "success")
+        return page(referral, RefusedMove(target, form, _(str(error)))), 400
+    flash(_("Referral updated."), "success")
     return redirect(url_for(back, referral_id=referral.id))
 
 
@@ -285,14 +335,19 @@ def liaison_index():
 @liaison_bp.route("/<int:referral_id>", endpoint="detail")
 @require_roles(Role.HOSPITAL_LIAISON)
 def liaison_detail(referral_id: int):
-    referral = _liaisons_referral(referral_id)
+    return _liaison_page(_liaisons_referral(referral_id))
+
+
+def _liaison_page(referral: Referral, refused: RefusedMove | None = None) -> str:
     moves = states.next_states(referral.status, referral.outcome, states.Actor.LIAISON)
     return render_template(
         "referrals/liaison_detail.html",
         card=_liaison_card(referral),
         referrer=referrer_contact(referral),
         moves=moves,
-        forms=move_forms(referral, moves),
+        forms=move_forms(referral, moves, refused),
+        move_texts=move_texts(referral.hospital.name, []),
+        refused=refused,
     )
 
 
@@ -300,7 +355,7 @@ def liaison_detail(referral_id: int):
 @require_roles(Role.HOSPITAL_LIAISON)
 def liaison_move(referral_id: int):
     referral = _liaisons_referral(referral_id)
-    return _move(referral, "liaison.detail")
+    return _move(referral, "liaison.detail", _liaison_page)
 
 
 def _liaison_card(referral: Referral) -> dict:

@@ -11,23 +11,34 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from campus.forms import MultiCheckboxField
 
 
 class CampaignForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    instruments = StringField(
-        _l("Instruments, in the order students take them"),
-        validators=[DataRequired(), Length(max=200)],
+    """A screening campaign; the view sets the choices (instruments by name, the institution's
+    grades, departments and classes), all as tick-boxes a phone can use."""
+
+    name = StringField(_l("Campaign name"), validators=[DataRequired(), Length(max=200)])
+    instruments = MultiCheckboxField(
+        _l("Instruments"),
+        validators=[InputRequired(_l("Tick at least one instrument."))],
     )
-    grades = SelectMultipleField(_l("Grades (none chosen: all)"), coerce=int)
-    department_ids = SelectMultipleField(_l("Departments (none chosen: all)"), coerce=int)
-    class_ids = SelectMultipleField(_l("Classes (none chosen: all)"), coerce=int)
+    grades = MultiCheckboxField(_l("Grades (none ticked: all)"), coerce=int)
+    department_ids = MultiCheckboxField(_l("Departments (none ticked: all)"), coerce=int)
+    class_ids = MultiCheckboxField(_l("Classes (none ticked: all)"), coerce=int)
     opens_at = DateTimeLocalField(_l("Opens"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     closes_at = DateTimeLocalField(
         _l("Closes"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
@@ -48,10 +59,6 @@ class CampaignForm(FlaskForm):
     def validate_closes_at(self, field) -> None:
         if self.opens_at.data and field.data and field.data <= self.opens_at.data:
             raise ValidationError(_l("The window must close after it opens."))
-
-    def instrument_codes(self) -> list[str]:
-        raw = (self.instruments.data or "").replace("，", ",").replace(" ", ",")
-        return [code.strip().lower() for code in raw.split(",") if code.strip()]
 
 
 class ConsentForm(FlaskForm):

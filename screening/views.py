@@ -28,7 +28,7 @@ from campus.permissions import require_roles
 from campus.scope import Capability, get_student, institution_ids
 from screening import campaigns, intake, results_import, trajectories
 from screening.forms import CampaignForm, ConsentForm, InstrumentPageForm, ResultsImportForm
-from screening.instruments import list_instruments
+from screening.instruments import list_instruments, load_instrument
 from screening.models import AssignmentStatus, Campaign, CampaignAssignment, ScreeningResult
 
 bp = Blueprint("screening", __name__, url_prefix="/screening")
@@ -342,7 +342,7 @@ def campaign_edit(campaign_id: int):
 
 def _edit_campaign(institution: Institution, campaign: Campaign | None):
     form = CampaignForm(obj=_form_data(campaign) if campaign else None)
-    _cohort_choices(form, institution)
+    _cohort_choices(form, institution, campaign.instruments if campaign else [])
     status = 200
     if form.validate_on_submit():
         try:
@@ -361,12 +361,7 @@ def _edit_campaign(institution: Institution, campaign: Campaign | None):
             form.instruments.errors = list(form.instruments.errors) + [_(p) for p in exc.problems]
     if form.is_submitted():
         status = 422
-    return render_template(
-        "screening/campaign_form.html",
-        form=form,
-        campaign=campaign,
-        known=list_instruments(),
-    ), status
+    return render_template("screening/campaign_form.html", form=form, campaign=campaign), status
 
 
 def _to_utc(local: datetime) -> datetime:
@@ -381,7 +376,7 @@ def _to_local(utc: datetime) -> datetime:
 def _form_data(campaign: Campaign):
     class Data:
         name = campaign.name
-        instruments = ", ".join(campaign.instruments)
+        instruments = campaign.instruments
         grades = campaign.grades
         department_ids = campaign.department_ids
         class_ids = campaign.class_ids
@@ -394,7 +389,12 @@ def _form_data(campaign: Campaign):
     return Data()
 
 
-def _cohort_choices(form: CampaignForm, institution: Institution) -> None:
+def _cohort_choices(form: CampaignForm, institution: Institution, chosen: list[str]) -> None:
+    """Instruments by their names (the campaign's own first, in the order students take them),
+    then the institution's grades, departments and classes."""
+    locale = _locale()
+    codes = [*chosen, *(code for code in list_instruments() if code not in chosen)]
+    form.instruments.choices = [(code, _instrument_label(code, locale)) for code in codes]
     classes = db.session.scalars(
         select(ClassGroup)
         .join(Department)
@@ -407,10 +407,19 @@ def _cohort_choices(form: CampaignForm, institution: Institution) -> None:
     form.class_ids.choices = [(c.id, f"{c.department.name} / {c.name}") for c in classes]
 
 
+def _instrument_label(code: str, locale: str) -> str:
+    """The instrument's name; one whose licensed item text is not loaded says so before it is
+    ticked (saving would refuse it)."""
+    name = load_instrument(code).name.get(locale)
+    if campaigns.instrument_problems([code], _licensed_dir()):
+        return _("%(name)s (licensed item text not loaded yet)", name=name)
+    return name
+
+
 def _spec(form: CampaignForm) -> campaigns.CampaignSpec:
     return campaigns.CampaignSpec(
         name=form.name.data,
-        instruments=form.instrument_codes(),
+        instruments=form.instruments.data or [],
         opens_at=_to_utc(form.opens_at.data),
         closes_at=_to_utc(form.closes_at.data),
         grades=form.grades.data or [],

@@ -8,13 +8,14 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     DateField,
     HiddenField,
+    RadioField,
     SelectField,
-    SelectMultipleField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from campus.forms import MultiCheckboxField
 from warning.models import ConcernCategory, LifeEventKind
 
 CONCERN_LABELS = {
@@ -42,14 +43,28 @@ class WeeklyReportForm(FlaskForm):
         _l("What did you notice this week? (no diagnoses, just what you saw)"),
         validators=[DataRequired(), Length(max=1000)],
     )
-    students = SelectMultipleField(
+    students = MultiCheckboxField(
         _l("Anyone you are worried about (optional)"), coerce=int, validators=[Optional()]
     )
     submit = SubmitField(_l("File this week's report"))
 
 
+class RosterChoiceField(RadioField):
+    """One student of the reporter's own list (the view sets the choices). Any other id, a
+    forged one included, is refused in words that say nothing about that student."""
+
+    def pre_validate(self, form) -> None:
+        if self.data is not None and self.data not in {choice[0] for choice in self.choices or []}:
+            raise ValidationError(_l("Choose a student from your list."))
+
+
 class ConcernReportForm(FlaskForm):
-    student_id = SelectField(_l("Student"), coerce=int, validators=[DataRequired()])
+    # No student is chosen in advance: a report about the wrong person must never be one tap away.
+    student_id = RosterChoiceField(
+        _l("Who are you worried about?"),
+        coerce=int,
+        validators=[InputRequired(_l("Choose the student you are worried about."))],
+    )
     category = SelectField(
         _l("What worries you"),
         choices=[(c.value, label) for c, label in CONCERN_LABELS.items()],

@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     DateTimeLocalField,
     IntegerField,
+    RadioField,
     SelectField,
     StringField,
     SubmitField,
@@ -22,10 +24,21 @@ METHOD_CHOICES = [
     ("message", _l("Message")),
     ("video", _l("Video call")),
 ]
+# What came of a contact, stored as its code and shown as its label.
+CONTACT_OUTCOMES = {
+    "reached": _l("Reached the student"),
+    "no_answer": _l("No answer"),
+    "declined": _l("The student declined to talk"),
+    "message_left": _l("Left a message"),
+    "rescheduled": _l("Agreed another time"),
+}
 
 
 class VersionedForm(FlaskForm):
-    version = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1)])
+    # No label: the version is the page's, never a question put to the person filling it in.
+    version = IntegerField(
+        "", widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1)]
+    )
 
 
 class AcknowledgeForm(VersionedForm):
@@ -34,7 +47,11 @@ class AcknowledgeForm(VersionedForm):
 
 class ContactForm(VersionedForm):
     method = SelectField(_l("How"), choices=METHOD_CHOICES, validators=[DataRequired()])
-    outcome = StringField(_l("Outcome"), validators=[DataRequired(), Length(max=200)])
+    outcome = RadioField(
+        _l("Outcome"),
+        choices=list(CONTACT_OUTCOMES.items()),
+        validators=[InputRequired(_l("Choose what came of the contact."))],
+    )
     note = TextAreaField(
         _l("Note (department and school staff only)"), validators=[Optional(), Length(max=2000)]
     )
@@ -77,8 +94,21 @@ class EscalateForm(VersionedForm):
 
 
 class CloseForm(VersionedForm):
+    """解除预警 is final: the form says what will happen and the server refuses it unconfirmed."""
+
+    consequence = _l(
+        "Closing the warning ends it: the student leaves the warning queue and everyone's task "
+        "lists, and the deadlines and tasks still open end now. Only a new signal opens a new "
+        "warning."
+    )
     outcome = TextAreaField(_l("Outcome"), validators=[DataRequired(), Length(min=10, max=500)])
     review_date = DateField(_l("Review date"), validators=[DataRequired()])
+    confirm = BooleanField(
+        _l("I have read the above and mean to close this warning"),
+        validators=[
+            DataRequired(_l("Tick the box to confirm that you mean to close the warning."))
+        ],
+    )
     submit = SubmitField(_l("Close warning"))
 
 

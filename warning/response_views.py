@@ -10,6 +10,7 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -35,11 +36,29 @@ actions_bp = Blueprint("actions", __name__, url_prefix="/warnings/<int:warning_i
 RENDERED_ACTIONS = tuple(ACTION_FORMS)
 
 
-def warning_action_forms(warning: EarlyWarning) -> list[tuple[str, object]]:
-    """The action forms the signed-in user may use on `warning`, each carrying its version."""
+@dataclass(frozen=True)
+class RefusedAction:
+    """An action whose form was refused: shown again open on the student's page, with what was
+    typed, each field's error and, for a refusal by the rules, the reason."""
+
+    name: str
+    form: VersionedForm
+    message: str | None = None
+
+
+def warning_action_forms(
+    warning: EarlyWarning, refused: RefusedAction | None = None
+) -> list[tuple[str, object]]:
+    """The action forms the signed-in user may use on `warning`, each carrying its version (the
+    refused one as it was sent)."""
     allowed = permissions.allowed_actions(current_user, warning)
     return [
-        (name, ACTION_FORMS[name](formdata=None, prefix=name, version=warning.version))
+        (
+            name,
+            refused.form
+            if refused is not None and refused.name == name
+            else ACTION_FORMS[name](formdata=None, prefix=name, version=warning.version),
+        )
         for name in RENDERED_ACTIONS
         if name in allowed
     ]
@@ -172,9 +191,10 @@ def act(warning_id: int, name: str):
     if name not in permissions.allowed_actions(current_user, warning):
         abort(403 if warning.status == WarningStatus.OPEN else 409)
     form = ACTIONS[name].form(prefix=name, version=warning.version)
-    if not form.validate_on_submit():
-        status = 400 if form.is_submitted() else 200
-        return _action_page(warning, name, form), status
+    if not form.is_submitted():
+        return render_template("response/action.html", warning=warning, name=name, form=form)
+    if not form.validate():
+        return _refused(warning, RefusedAction(name, form)), 400
     try:
         _perform(name, form, warning, clock.now())
     except actions.StaleWarning:
@@ -182,19 +202,20 @@ def act(warning_id: int, name: str):
             "Someone else updated this warning first. Nothing was saved: reload the student's "
             "page to see their change, then try again."
         )
-        return _action_page(warning, name, form, message), 409
+        return _refused(warning, RefusedAction(name, form, message)), 409
     except actions.ActionNotAllowed:
         abort(403)
     except ValueError as error:  # InvalidAction, the early-warning OverrideError
-        return _action_page(warning, name, form, _(str(error))), 400
+        return _refused(warning, RefusedAction(name, form, _(str(error)))), 400
     flash(_("Saved."), "success")
     return redirect(url_for("warning.student", student_id=warning.student_id))
 
 
-def _action_page(warning: EarlyWarning, name: str, form, message: str | None = None):
-    return render_template(
-        "response/action.html", warning=warning, name=name, form=form, message=message
-    )
+def _refused(warning: EarlyWarning, refused: RefusedAction):
+    """The student's page again with the refused form open where it was filled in. The page is
+    the `warning.student` view's (looked up by endpoint: view modules do not import each other),
+    so it is rendered, scoped and audited exactly as when first read."""
+    return current_app.view_functions["warning.student"](warning.student_id, refused=refused)
 
 
 # --------------------------------------------------------------------------------------------------

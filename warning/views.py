@@ -44,6 +44,7 @@ from warning.forms import (
 )
 from warning.models import PolicyKind, PolicyStatus, PolicyVersion, SignalSource
 from warning.policy import PolicyError
+from warning.response_forms import CONTACT_OUTCOMES
 from warning.response_policy import active_response_policy
 
 bp = Blueprint("warning", __name__, url_prefix="/warnings")
@@ -106,7 +107,9 @@ def queue_page():
 
 @bp.route("/students/<int:student_id>")
 @require_roles(*QUEUE_ROLES)
-def student(student_id: int):
+def student(student_id: int, refused=None, bound: dict | None = None):
+    """The student's warning page; `refused` is an action form sent back with its errors (see
+    `response_views.act`), `bound` this page's own forms sent back with theirs (by name)."""
     found = get_student(
         db.session, current_user, student_id, Capability.WARNING, record_type="warning"
     )
@@ -119,14 +122,24 @@ def student(student_id: int):
         clinical=capability is Capability.CLINICAL,
         timeline=services.student_timeline(db.session, found, capability),
         warnings=queue.warnings_of(db.session, found),
-        override_form=OverrideForm(version=warning.version if warning else ""),
-        judgement_form=JudgementForm(),
-        life_event_form=LifeEventForm(),
+        **_page_forms(warning, bound or {}),
         may_act=current_user.has_role(*DEPARTMENT_STAFF),
+        refused_action=refused,
+        contact_outcomes=CONTACT_OUTCOMES,
         now=clock.now(),
         event_labels=_event_labels(),
         level_names=_level_names(),
     )
+
+
+def _page_forms(warning, bound: dict) -> dict:
+    """The page's own forms, empty unless one comes back with what was typed and its errors."""
+    return {
+        "override_form": bound.get("override")
+        or OverrideForm(formdata=None, version=warning.version if warning else ""),
+        "judgement_form": bound.get("judgement") or JudgementForm(formdata=None),
+        "life_event_form": bound.get("life_event") or LifeEventForm(formdata=None),
+    }
 
 
 def _level_names() -> dict[int, str]:
@@ -176,12 +189,11 @@ def override(student_id: int):
             abort(409, _("The warning changed while you were reading it. Reload and try again."))
         except (services.OverrideError, actions.InvalidAction) as exc:
             db.session.rollback()
-            flash(_(str(exc)), "error")
+            form.level.errors = [*form.level.errors, _(str(exc))]
         else:
             flash(_("The level was overridden."), "success")
-    else:
-        flash(_("An override needs a level and a reason of at least 10 characters."), "error")
-    return redirect(url_for("warning.student", student_id=found.id))
+            return redirect(url_for("warning.student", student_id=found.id))
+    return student(found.id, bound={"override": form}), 400
 
 
 @bp.route("/students/<int:student_id>/judgement", methods=["POST"])
@@ -204,9 +216,8 @@ def judgement(student_id: int):
         )
         db.session.commit()
         flash(_("Your judgement was recorded."), "success")
-    else:
-        flash(_("A judgement needs a level and an observation."), "error")
-    return redirect(url_for("warning.student", student_id=found.id))
+        return redirect(url_for("warning.student", student_id=found.id))
+    return student(found.id, bound={"judgement": form}), 400
 
 
 @bp.route("/students/<int:student_id>/life-event", methods=["POST"])
@@ -216,19 +227,21 @@ def life_event(student_id: int):
         db.session, current_user, student_id, Capability.WARNING, action="life_event"
     )
     form = LifeEventForm()
-    if form.validate_on_submit() and form.occurred_on.data <= clock.now().date():
-        academic.record_life_event(
-            db.session,
-            student=found,
-            kind=form.kind.data,
-            occurred_on=form.occurred_on.data,
-            note=form.note.data,
-            actor=current_user,
-            now=clock.now(),
-        )
-        flash(_("The life event was recorded."), "success")
-    else:
-        flash(_("A life event needs a kind and a date that is not in the future."), "error")
+    if not form.validate_on_submit():
+        return student(found.id, bound={"life_event": form}), 400
+    if form.occurred_on.data > clock.now().date():
+        form.occurred_on.errors = [_("The date cannot be in the future.")]
+        return student(found.id, bound={"life_event": form}), 400
+    academic.record_life_event(
+        db.session,
+        student=found,
+        kind=form.kind.data,
+        occurred_on=form.occurred_on.data,
+        note=form.note.data,
+        actor=current_user,
+        now=clock.now(),
+    )
+    flash(_("The life event was recorded."), "success")
     return redirect(url_for("warning.student", student_id=found.id))
 
 
@@ -264,16 +277,21 @@ def _unit_or_404(kind: str, unit_id: int) -> reports.ReportingUnit:
 
 
 def _concern_form(unit: reports.ReportingUnit) -> ConcernReportForm:
+    """The concern form over the unit's roster: a sent id outside it is refused as not a choice."""
     form = ConcernReportForm()
     form.student_id.choices = [
-        (s.id, s.name) for s in reports.roster(db.session, current_user, unit)
+        (s.id, f"{s.name} · {s.student_number}")
+        for s in reports.roster(db.session, current_user, unit)
     ]
     return form
 
 
 def _weekly_form(unit: reports.ReportingUnit, **kwargs) -> WeeklyReportForm:
     form = WeeklyReportForm(**kwargs)
-    form.students.choices = [(s.id, s.name) for s in reports.roster(db.session, current_user, unit)]
+    form.students.choices = [
+        (s.id, f"{s.name} · {s.student_number}")
+        for s in reports.roster(db.session, current_user, unit)
+    ]
     return form
 
 
@@ -344,14 +362,6 @@ def _file_weekly(found: reports.ReportingUnit, *, zero: bool, note: str | None, 
 @require_roles(Role.CLASS_COMMITTEE, Role.DORM_INFORMANT)
 def concern(kind: str, unit_id: int):
     found = _unit_or_404(kind, unit_id)
-    student_id = request.form.get("student_id", type=int)
-    target = (
-        reports.roster_student(db.session, current_user, found, student_id)
-        if student_id is not None
-        else None
-    )
-    if student_id is not None and target is None:
-        abort(404)
     form = _concern_form(found)
     if not form.validate_on_submit():
         return unit(kind, unit_id, concern_form=form), 400
@@ -359,7 +369,7 @@ def concern(kind: str, unit_id: int):
         db.session,
         user=current_user,
         unit=found,
-        student=target,
+        student=reports.roster_student(db.session, current_user, found, form.student_id.data),
         category=form.category.data,
         text=form.text.data,
         now=clock.now(),

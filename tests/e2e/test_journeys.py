@@ -15,7 +15,7 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
 from campus import clock
@@ -106,7 +106,7 @@ def test_counsellor_works_the_red_warning_and_the_class_committee_sees_only_the_
     first.locator("a").first.click()
 
     _act(page, "acknowledge")
-    _act(page, "contact", {"#contact-method": "in_person", "#contact-outcome": "Met at the centre"})
+    _act(page, "contact", {"#contact-method": "in_person", "input[value=reached]": "check"})
     _act(page, "guardian", {"#guardian-method": "phone"})
     _act(page, "peer_watch", {"#peer_watch-days": "7"})
     world.shot(page, "2-student-page")
@@ -129,18 +129,25 @@ def test_counsellor_works_the_red_warning_and_the_class_committee_sees_only_the_
 
 def _act(page: Page, name: str, fields: dict[str, str] | None = None) -> None:
     """Open one action of the student page, fill it, submit it, and see it saved."""
-    form = page.locator(f"form[action$='/actions/{name}']")
-    details = page.locator(f"details:has(form[action$='/actions/{name}'])")
+    form = page.locator(f"form[action*='/actions/{name}']")
+    details = page.locator(f"details:has(form[action*='/actions/{name}'])")
     if details.get_attribute("open") is None:
         details.locator("summary").click()
-    for selector, value in (fields or {}).items():
+    _fill(form, fields or {})
+    form.locator("[type=submit]").click()
+    expect(page.locator("main .flash.success")).to_be_visible()
+
+
+def _fill(form: Locator, fields: dict[str, str]) -> None:
+    """Fill each field; a radio button or tick-box is given the value "check"."""
+    for selector, value in fields.items():
         target = form.locator(selector)
-        if target.evaluate("e => e.tagName") == "SELECT":
+        if value == "check":
+            target.check()
+        elif target.evaluate("e => e.tagName") == "SELECT":
             target.select_option(value)
         else:
             target.fill(value)
-    form.locator("[type=submit]").click()
-    expect(page.locator("main .flash.success")).to_be_visible()
 
 
 def test_green_channel_referral_leave_and_return_are_followed_until_closed(
@@ -159,7 +166,7 @@ def test_green_channel_referral_leave_and_return_are_followed_until_closed(
     counsellor.locator("main form [type=submit]").click()
     expect(counsellor).to_have_url(re.compile(r"/referrals/\d+$"))
     world.referral_id = int(counsellor.url.rsplit("/", 1)[1])
-    _move(counsellor, "sent")
+    _move(counsellor, "sent", {"#sent-confirm": "check"})
     world.shot(counsellor, "3-referral-counsellor")
 
     liaison = world.page_for("liaison")
@@ -205,16 +212,9 @@ def test_green_channel_referral_leave_and_return_are_followed_until_closed(
     _submit(counsellor, "form[action$='/close']")
 
     counsellor.goto(f"/referrals/{world.referral_id}")
-    _move(counsellor, "closed")
+    _move(counsellor, "closed", {"#closed-confirm": "check"})
     counsellor.goto(f"/warnings/students/{_student_id(live_app, world)}")
-    _act(
-        counsellor,
-        "close",
-        {
-            "#close-outcome": "Recovered; back at school with support",
-            "#close-review_date": "2027-09-01",
-        },
-    )
+    _close_through_the_confirmation(world, counsellor)
     with live_app.app_context():
         referral = db.session.get(Referral, world.referral_id)
         warning = db.session.get(EarlyWarning, world.warning_id)
@@ -222,6 +222,27 @@ def test_green_channel_referral_leave_and_return_are_followed_until_closed(
         assert referral.green_channel
         assert warning.status == WarningStatus.CLOSED
         db.session.remove()
+
+
+def _close_through_the_confirmation(world: World, page: Page) -> None:
+    """解除预警 says what it will do; unticked, it comes back on the same page with the reason."""
+    fields = {
+        "#close-outcome": "Recovered; back at school with support",
+        "#close-review_date": "2027-09-01",
+    }
+    form = page.locator("form[action*='/actions/close']")
+    page.locator("details#action-close summary").click()
+    expect(form.locator(".consequence")).to_be_visible()
+    expect(form.locator("button.danger")).to_be_visible()
+    world.shot(page, "6-close-warning-confirmation")
+    _fill(form, fields)
+    form.locator("[type=submit]").click()
+    refused = page.locator("form[action*='/actions/close']")
+    expect(refused.locator("#close-confirm-err")).to_be_visible()
+    expect(refused.locator("#close-outcome")).to_have_value(fields["#close-outcome"])
+    world.shot(page, "6-close-warning-unconfirmed")
+    _act(page, "close", {"#close-confirm": "check"})
+    world.shot(page, "6-close-warning-done")
 
 
 def _sign_in_again(world: World, who: str, path: str) -> Page:
@@ -241,12 +262,7 @@ def _student_id(live_app: Flask, world: World) -> int:
 def _move(page: Page, target: str, fields: dict[str, str] | None = None) -> None:
     """Use the referral's move form towards `target` and see the new state saved."""
     form = page.locator(f"form.move[action*='target={target}']")
-    for selector, value in (fields or {}).items():
-        target_field = form.locator(selector)
-        if target_field.evaluate("e => e.tagName") == "SELECT":
-            target_field.select_option(value)
-        else:
-            target_field.fill(value)
+    _fill(form, fields or {})
     form.locator("button[type=submit]").click()
     expect(page.locator("main .flash.error")).to_have_count(0)
     expect(page.locator(f"form.move[action*='target={target}']")).to_have_count(0)

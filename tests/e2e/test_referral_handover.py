@@ -61,7 +61,7 @@ def test_counsellor_takes_up_a_red_warning_refers_in_one_click_and_the_hospital_
     counsellor.locator("main form [type=submit]").click()
     expect(counsellor).to_have_url(re.compile(r"/referrals/\d+$"))
     referral_id = int(counsellor.url.rsplit("/", 1)[1])
-    _move(counsellor, "sent")
+    _move(counsellor, "sent", {"#sent-confirm": "check"})
 
     counsellor.goto(f"/warnings/students/{student_id}")
     status = counsellor.locator("main .referral-status")

@@ -134,7 +134,11 @@ def test_stale_version_on_the_page_gets_409(world, login):
     client = login(world.counsellor)
     response = client.post(
         f"/referrals/{referral.id}/move?target=withdrawn",
-        data={"withdrawn-version": referral.version - 1, "withdrawn-note": "x"},
+        data={
+            "withdrawn-version": referral.version - 1,
+            "withdrawn-note": "x",
+            "withdrawn-confirm": "y",
+        },
     )
     assert response.status_code == 409
 

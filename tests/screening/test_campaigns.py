@@ -116,7 +116,7 @@ def test_admin_creates_a_campaign_in_the_browser_and_sees_its_coverage(client, s
         "/screening/campaigns/new",
         data={
             "name": "2026 freshman intake",
-            "instruments": "literacy, phq9, gad7, asq",
+            "instruments": ["literacy", "phq9", "gad7", "asq"],
             "grades": ["2026"],
             "opens_at": "2026-09-13T08:00",
             "closes_at": "2026-10-13T08:00",
@@ -136,7 +136,7 @@ def test_campaign_form_names_unknown_instruments_and_a_reversed_window(client, s
         "/screening/campaigns/new",
         data={
             "name": "bad",
-            "instruments": "phq9, nosuch",
+            "instruments": ["phq9", "nosuch"],
             "opens_at": "2026-09-20T08:00",
             "closes_at": "2026-09-13T08:00",
         },
@@ -166,7 +166,7 @@ def test_window_in_local_time_is_stored_in_utc(client, school):
         "/screening/campaigns/new",
         data={
             "name": "utc",
-            "instruments": "phq9",
+            "instruments": ["phq9"],
             "opens_at": "2026-09-14T08:00",
             "closes_at": "2026-09-20T08:00",
         },

@@ -53,10 +53,14 @@ def test_stale_form_gets_409_with_a_clear_message_and_writes_nothing(login, netw
     warning = open_warning(network.student, Level.YELLOW)
     client = login(network.dept_counsellor)
     url = f"/warnings/{warning.id}/actions/contact"
-    data = {"contact-version": warning.version, "contact-method": "phone", "contact-outcome": "ok"}
+    data = {
+        "contact-version": warning.version,
+        "contact-method": "phone",
+        "contact-outcome": "reached",
+    }
     assert client.post(url, data=data).status_code == 302
     before = _all_events(warning)
-    response = client.post(url, data={**data, "contact-outcome": "second try"})
+    response = client.post(url, data={**data, "contact-outcome": "no_answer"})
     assert response.status_code == 409
     assert b"Someone else updated this warning first" in response.data
     assert _all_events(warning) == before
@@ -99,6 +103,7 @@ def test_only_a_school_counsellor_may_close(login, network):
             "close-version": warning.version,
             "close-outcome": "Doing well again, no concerns",
             "close-review_date": "2026-12-01",
+            "close-confirm": "y",
         },
     )
     assert response.status_code == 403
@@ -114,6 +119,7 @@ def test_closing_ends_deadlines_and_tasks_and_a_new_signal_opens_a_new_warning(l
             "close-version": warning.version,
             "close-outcome": "Assessed, stable, outpatient care arranged",
             "close-review_date": "2026-12-01",
+            "close-confirm": "y",
         },
     )
     assert response.status_code == 302
@@ -139,6 +145,7 @@ def test_closing_with_a_past_review_date_is_refused_and_writes_nothing(login, ne
             "close-version": warning.version,
             "close-outcome": "Doing well again, no concerns",
             "close-review_date": "2026-01-01",
+            "close-confirm": "y",
         },
     )
     assert response.status_code == 400

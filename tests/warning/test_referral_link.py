@@ -67,7 +67,7 @@ def test_contact_on_a_yellow_warning_puts_the_student_on_the_caseload(campus, un
         data={
             "contact-version": warning.version,
             "contact-method": "phone",
-            "contact-outcome": "Agreed to come to the centre",
+            "contact-outcome": "reached",
         },
     )
     assert response.status_code == 302

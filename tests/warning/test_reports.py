@@ -60,7 +60,7 @@ def test_double_zero_report_is_refused_and_counted_once(campus, unit, login):
     assert _count(WeeklyReport) == 1
 
 
-def test_concern_report_about_a_student_outside_the_unit_is_404_and_writes_nothing(
+def test_concern_report_about_a_student_outside_the_unit_is_refused_and_writes_nothing(
     campus, unit, login
 ):
     committee = campus.staff(unit.institution, Role.CLASS_COMMITTEE, group=unit.group)
@@ -72,7 +72,9 @@ def test_concern_report_about_a_student_outside_the_unit_is_404_and_writes_nothi
         f"/warnings/units/class/{unit.group.id}/concern",
         data={"student_id": outsider.id, "category": "self_harm", "text": "x"},
     )
-    assert response.status_code == 404
+    assert response.status_code == 400
+    assert "Choose a student from your list." in response.get_data(as_text=True)
+    assert "Outsider" not in response.get_data(as_text=True)
     forged_unit = client.post(f"/warnings/units/class/{other_class.id}/zero-report")
     assert forged_unit.status_code == 404
     assert (_count(ConcernReport), _count(Signal), _count(EarlyWarning), _count(WeeklyReport)) == (

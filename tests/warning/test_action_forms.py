@@ -1,0 +1,106 @@
+"""Action forms as a counsellor meets them: refused input comes back inline on the student's page,
+contact outcomes are choices, and closing a warning (解除预警) needs an explicit confirmation."""
+
+from __future__ import annotations
+
+from campus.extensions import db
+from tests.factories import open_warning
+from warning.models import EarlyWarning, WarningEvent
+from warning.policy import Level
+
+from .response_helpers import events, open_deadlines
+
+
+def test_contact_without_an_outcome_comes_back_on_the_students_page_and_writes_nothing(
+    login, network
+):
+    warning = open_warning(network.student, Level.YELLOW)
+    client = login(network.dept_counsellor)
+    response = client.post(
+        f"/warnings/{warning.id}/actions/contact",
+        data={"contact-version": warning.version, "contact-method": "phone"},
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Choose what came of the contact." in page
+    assert network.student.name in page
+    assert "Timeline" in page
+    assert '<details class="action" id="action-contact" open>' in page
+    assert ">Version<" not in page
+    assert events(warning, "contact") == 0
+    assert "contact" in open_deadlines(warning)
+
+
+def test_the_action_page_without_scripts_shows_no_version_field(login, network):
+    warning = open_warning(network.student, Level.YELLOW)
+    page = login(network.dept_counsellor).get(f"/warnings/{warning.id}/actions/contact")
+    assert page.status_code == 200
+    assert "Version" not in page.get_data(as_text=True)
+
+
+def test_contact_outcome_is_a_choice_stored_as_its_code_and_shown_as_its_label(login, network):
+    warning = open_warning(network.student, Level.YELLOW)
+    client = login(network.dept_counsellor)
+    form = client.get(f"/warnings/students/{network.student.id}").get_data(as_text=True)
+    assert 'type="radio"' in form
+    assert 'value="no_answer"' in form
+    response = client.post(
+        f"/warnings/{warning.id}/actions/contact",
+        data={
+            "contact-version": warning.version,
+            "contact-method": "phone",
+            "contact-outcome": "no_answer",
+        },
+    )
+    assert response.status_code == 302
+    stored = db.session.query(WarningEvent).filter_by(warning_id=warning.id, kind="contact").one()
+    assert stored.outcome == "no_answer"
+    client.post("/language/zh_CN", data={"next": "/"})
+    shown = client.get(f"/warnings/students/{network.student.id}").get_data(as_text=True)
+    assert "未接通" in shown
+
+
+def test_contact_outcome_outside_the_choices_is_refused(login, network):
+    warning = open_warning(network.student, Level.YELLOW)
+    response = login(network.dept_counsellor).post(
+        f"/warnings/{warning.id}/actions/contact",
+        data={
+            "contact-version": warning.version,
+            "contact-method": "phone",
+            "contact-outcome": "anything at all",
+        },
+    )
+    assert response.status_code == 400
+    assert events(warning, "contact") == 0
+
+
+def test_closing_a_warning_unconfirmed_is_refused_inline_and_writes_nothing(login, network):
+    warning = open_warning(network.student, Level.RED)
+    client = login(network.school_counsellor)
+    response = client.post(
+        f"/warnings/{warning.id}/actions/close",
+        data={
+            "close-version": warning.version,
+            "close-outcome": "Assessed, stable, outpatient care arranged",
+            "close-review_date": "2026-12-01",
+        },
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Tick the box to confirm that you mean to close the warning." in page
+    assert "the student leaves the warning queue" in page
+    assert "Assessed, stable, outpatient care arranged" in page  # what was typed is kept
+    db.session.expire_all()
+    assert db.session.get(EarlyWarning, warning.id).status == "open"
+    assert events(warning, "closed") == 0
+    assert open_deadlines(warning)
+
+
+def test_the_close_form_says_what_will_happen_and_uses_a_warning_colour(login, network):
+    open_warning(network.student, Level.RED)
+    client = login(network.school_counsellor)
+    client.post("/language/zh_CN", data={"next": "/"})
+    page = client.get(f"/warnings/students/{network.student.id}").get_data(as_text=True)
+    assert 'class="action final"' in page
+    assert "解除预警后" in page
+    assert 'class="danger"' in page

@@ -1,0 +1,42 @@
+"""The student page's own forms (override, judgement, life event): a refused one comes back on the
+page with what was typed and the reason next to the field, and nothing is written."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from campus.extensions import db
+from campus.models import Role
+from tests.factories import phq9_signal
+from warning.models import EarlyWarning, Signal
+
+
+def test_an_override_without_a_reason_comes_back_inline_and_changes_nothing(campus, unit, login):
+    counsellor = campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=unit.department)
+    campus.commit()
+    warning = phq9_signal(unit.student, 12, "PHQ-9 moderate in the intake")
+    response = login(counsellor).post(
+        f"/warnings/students/{unit.student.id}/override",
+        data={"level": "3", "reason": "short", "version": warning.version},
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'id="reason-err"' in page
+    assert "short</textarea>" in page
+    db.session.expire_all()
+    assert db.session.get(EarlyWarning, warning.id).override_level is None
+
+
+def test_a_life_event_dated_in_the_future_is_refused_next_to_the_date(campus, unit, login):
+    counsellor = campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=unit.department)
+    campus.commit()
+    response = login(counsellor).post(
+        f"/warnings/students/{unit.student.id}/life-event",
+        data={"kind": "bereavement", "occurred_on": "2027-01-01", "note": "Grandmother"},
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'id="occurred_on-err"' in page
+    assert "The date cannot be in the future." in page
+    assert "Grandmother</textarea>" in page
+    assert db.session.scalar(select(func.count(Signal.id))) == 0
