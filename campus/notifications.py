@@ -198,15 +198,15 @@ def notify_digest(
     text: str,
     link: str | None,
     items: list[dict],
-) -> int:
+) -> None:
     """Gather repetitive chores into one note per recipient and `key` (chore, unit, day).
 
     Each item is ``{"text": N_ message, "params": {...}}``, rendered in the reader's language.
     The note's detail lists them (``{"digest": key, "items": [...]}``); the inbox shows it as
     one line with a count that opens to the list, and the mail only says `text`. A recipient who
     already has the key's note gets the new items added to it (and sees it unread again), with no
-    second note and no second mail; items already listed change nothing. Returns how many notes
-    were written or changed. Nothing is committed here.
+    second note and no second mail; items already listed change nothing. Nothing is committed
+    here.
     """
     ids = sorted(set(user_ids))
     existing = {
@@ -217,18 +217,15 @@ def notify_digest(
             )
         )
     }
-    changed = 0
     for note in existing.values():
         listed = list((note.detail or {}).get("items", []))
         added = [item for item in items if item not in listed]
         if added:
             note.detail = {"digest": key, "items": listed + added}
             note.read_at = None
-            changed += 1
     new = [i for i in ids if i not in existing]
     detail = {"digest": key, "items": list(items)}
     _queue(session, [_Spec(new, text, link, dict.fromkeys(new, detail), digest_key=key)])
-    return changed + len(new)
 
 
 def _channel_messages(
