@@ -1,15 +1,17 @@
-"""`flask campus …`: create an administrator, import a roster, seed and list the demo."""
+"""`flask campus …`: create an institution and an administrator, set the go-live day, import a
+roster, seed and list the demo."""
 
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from campus import auth, clock, demo, roster
+from campus import audit, auth, clock, demo, roster
 from campus.extensions import db
 from campus.models import Institution, Role, RoleAssignment, User
 
@@ -24,6 +26,33 @@ def create_institution(code: str, name: str) -> None:
     db.session.add(Institution(code=code, name=name))
     db.session.commit()
     click.echo(f"institution {code} created")
+
+
+@campus_cli.command("go-live")
+@click.argument("institution_code")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+def go_live(institution_code: str, day: datetime) -> None:
+    """Set the day the institution went (or goes) live, e.g. when it moves from another system.
+
+    Weekly reports are owed from the first week whose Monday is on or after it; the default is
+    the moment the institution was created.
+    """
+    code = auth.normal_institution_code(institution_code)
+    institution = db.session.scalar(select(Institution).where(Institution.code == code))
+    if institution is None:
+        raise click.ClickException(f"no institution {institution_code}")
+    institution.live_since = clock.to_utc(day, clock.institution_zone(institution))
+    audit.record(
+        db.session,
+        actor=None,
+        action="institution.go_live",
+        record_type="institution",
+        record_id=institution.id,
+        institution_id=institution.id,
+        detail=day.date().isoformat(),
+    )
+    db.session.commit()
+    click.echo(f"{institution.code} live since {day.date().isoformat()} ({institution.timezone})")
 
 
 @campus_cli.command("create-admin")

@@ -1,4 +1,5 @@
-"""The inbox: every user's notifications, newest first, with the unread count in the nav."""
+"""The inbox: every user's notifications, unread urgent ones first, then newest first, with the
+unread count in the nav."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 
 from campus import notifications
 from campus.extensions import db
@@ -33,6 +34,12 @@ def nav_label() -> str:
     return _("Inbox (%(count)s)", count=unread) if unread else _("Inbox")
 
 
+def _urgent_first():
+    """Unread urgent notes (a red warning, a deadline missed) first; once read, a note takes its
+    place by date among the rest."""
+    return case((and_(Notification.urgent, Notification.read_at.is_(None)), 0), else_=1)
+
+
 @bp.route("/")
 @login_required
 def index():
@@ -43,7 +50,7 @@ def index():
     rows = db.session.scalars(
         select(Notification)
         .where(mine)
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .order_by(_urgent_first(), Notification.created_at.desc(), Notification.id.desc())
         .offset((page - 1) * size)
         .limit(size)
     ).all()

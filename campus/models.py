@@ -81,6 +81,9 @@ class Institution(Model):
     kind: Mapped[str] = mapped_column(String(20), default="university")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     on_duty_phone: Mapped[str | None] = mapped_column(String(40))
+    # When the institution started using Xinqiao: no weekly report is owed for a week before it,
+    # so the first scheduler tick does not escalate the months before anyone could report.
+    live_since: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
 
     departments: Mapped[list[Department]] = relationship(back_populates="institution")
 
@@ -217,6 +220,8 @@ class RoleAssignment(Model):
     class_id: Mapped[int | None] = mapped_column(ForeignKey("class_group.id"))
     room_id: Mapped[int | None] = mapped_column(ForeignKey("dorm_room.id"))
     hospital_id: Mapped[int | None] = mapped_column(ForeignKey("hospital.id"))
+    # When the role was given: a class or room owes weekly reports from its reporter's first week.
+    since: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
 
     user: Mapped[User] = relationship(back_populates="roles")
     department: Mapped[Department | None] = relationship()

@@ -13,17 +13,20 @@ from __future__ import annotations
 
 import smtplib
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from flask import current_app
 from flask_babel import force_locale, gettext
 from sqlalchemy import (
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     String,
+    UniqueConstraint,
     func,
     or_,
     select,
@@ -40,7 +43,10 @@ from campus.models import NotificationChannel, User
 
 class Notification(Model):
     __tablename__ = "notification"
-    __table_args__ = (Index("ix_notification_user_unread", "user_id", "read_at"),)
+    __table_args__ = (
+        Index("ix_notification_user_unread", "user_id", "read_at"),
+        UniqueConstraint("user_id", "digest_key", name="uq_notification_digest"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
@@ -51,6 +57,11 @@ class Notification(Model):
     detail: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     read_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Listed first in the inbox while unread: a red warning, a deadline missed.
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A digest (`notify_digest`) gathers a day's repetitive chores of one unit into one note;
+    # its key names the chore, unit and day, so a second sweep that day updates the same note.
+    digest_key: Mapped[str | None] = mapped_column(String(120))
 
 
 class MailStatus:
@@ -89,18 +100,27 @@ MAX_BACKOFF_SECONDS = 3600
 BATCH_SIZE = 50
 
 
-def notify(session: Session, user_ids: Iterable[int], text: str, link: str | None = None) -> None:
+def notify(
+    session: Session,
+    user_ids: Iterable[int],
+    text: str,
+    link: str | None = None,
+    *,
+    urgent: bool = False,
+) -> None:
     """Queue an inbox note (and an email to users with an address) in the caller's transaction.
 
     `text` is an English source message marked with `N_`; it must not name the student or carry
-    any level, score or note. Nothing is committed here.
+    any level, score or note. An `urgent` note (a deadline missed, a red warning) heads the inbox
+    until it is read. Nothing is committed here.
     """
-    notify_many(session, [(user_ids, text, link)])
+    notify_many(session, [(user_ids, text, link, {}, urgent)])
 
 
 Note = (
     tuple[Iterable[int], str, str | None]
     | tuple[Iterable[int], str, str | None, Mapping[int, dict]]
+    | tuple[Iterable[int], str, str | None, Mapping[int, dict], bool]
 )
 
 
@@ -110,10 +130,35 @@ def notify_many(session: Session, notes: Iterable[Note]) -> None:
     Each `(user_ids, text, link)` gives every active user among `user_ids` one inbox note (and a
     mail when they have an address), exactly as `notify` would; the recipients are read in one
     query and the rows written in one flush, so the cost does not grow a round trip per person.
-    A fourth item, user id -> detail, adds that in-app detail to those users' notes.
+    A fourth item, user id -> detail, adds that in-app detail to those users' notes; a fifth,
+    True, makes the note urgent.
     """
-    wanted = [(sorted(set(ids)), text, link, *rest) for ids, text, link, *rest in notes]
-    everyone = {user_id for ids, *_ in wanted for user_id in ids}
+    _queue(session, [_spec(*note) for note in notes])
+
+
+@dataclass(frozen=True)
+class _Spec:
+    user_ids: list[int]
+    text: str
+    link: str | None
+    details: Mapping[int, dict]
+    urgent: bool = False
+    digest_key: str | None = None
+
+
+def _spec(
+    ids: Iterable[int],
+    text: str,
+    link: str | None,
+    details: Mapping[int, dict] | None = None,
+    urgent: bool = False,
+) -> _Spec:
+    return _Spec(sorted(set(ids)), text, link, details or {}, urgent)
+
+
+def _queue(session: Session, wanted: list[_Spec]) -> None:
+    """Write each spec's note for its active recipients, with their channel messages and mails."""
+    everyone = {user_id for spec in wanted for user_id in spec.user_ids}
     if not everyone:
         return
     users = {
@@ -124,11 +169,16 @@ def notify_many(session: Session, notes: Iterable[Note]) -> None:
     }
     now = clock.now()
     noted: list[tuple[User, Notification]] = []
-    for ids, text, link, *rest in wanted:
-        details = rest[0] if rest else {}
-        for user in (users[i] for i in ids if i in users):
+    for spec in wanted:
+        for user in (users[i] for i in spec.user_ids if i in users):
             note = Notification(
-                user_id=user.id, text=text, link=link, detail=details.get(user.id), created_at=now
+                user_id=user.id,
+                text=spec.text,
+                link=spec.link,
+                detail=spec.details.get(user.id),
+                urgent=spec.urgent,
+                digest_key=spec.digest_key,
+                created_at=now,
             )
             session.add(note)
             noted.append((user, note))
@@ -139,6 +189,43 @@ def notify_many(session: Session, notes: Iterable[Note]) -> None:
     session.flush()  # the mails point at their notes' ids
     render = _MailRenderer()
     session.add_all(render.mail(user, note, now) for user, note in mailed)
+
+
+def notify_digest(
+    session: Session,
+    user_ids: Iterable[int],
+    key: str,
+    text: str,
+    link: str | None,
+    items: list[dict],
+) -> None:
+    """Gather repetitive chores into one note per recipient and `key` (chore, unit, day).
+
+    Each item is ``{"text": N_ message, "params": {...}}``, rendered in the reader's language.
+    The note's detail lists them (``{"digest": key, "items": [...]}``); the inbox shows it as
+    one line with a count that opens to the list, and the mail only says `text`. A recipient who
+    already has the key's note gets the new items added to it (and sees it unread again), with no
+    second note and no second mail; items already listed change nothing. Nothing is committed
+    here.
+    """
+    ids = sorted(set(user_ids))
+    existing = {
+        note.user_id: note
+        for note in session.scalars(
+            select(Notification).where(
+                Notification.digest_key == key, Notification.user_id.in_(ids)
+            )
+        )
+    }
+    for note in existing.values():
+        listed = list((note.detail or {}).get("items", []))
+        added = [item for item in items if item not in listed]
+        if added:
+            note.detail = {"digest": key, "items": listed + added}
+            note.read_at = None
+    new = [i for i in ids if i not in existing]
+    detail = {"digest": key, "items": list(items)}
+    _queue(session, [_Spec(new, text, link, dict.fromkeys(new, detail), digest_key=key)])
 
 
 def _channel_messages(

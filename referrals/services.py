@@ -284,7 +284,13 @@ def _tell_the_other_side(session: Session, referral: Referral, target: ReferralS
         notify(session, [referral.created_by_id], notice.text, f"/referrals/{referral.id}")
         return
     text = (referral.green_channel and notice.green_channel_text) or notice.text
-    notify(session, _liaisons_of(session, referral), text, f"/hospital/referrals/{referral.id}")
+    notify(
+        session,
+        _liaisons_of(session, referral),
+        text,
+        f"/hospital/referrals/{referral.id}",
+        urgent=referral.green_channel,
+    )
 
 
 def _liaisons_of(session: Session, referral: Referral) -> list[int]:
@@ -446,6 +452,7 @@ def escalate_green_channel(session: Session, referral_ids: list[int], now: datet
             _responsible_users(session, referral),
             N_("A green-channel referral has no appointment booked by its deadline."),
             f"/referrals/{referral.id}",
+            urgent=True,
         )
         audit.record_on(
             session,

@@ -12,7 +12,7 @@ from typing import Any
 
 from campus import clock
 from campus.extensions import db
-from campus.models import Hospital, Student, User
+from campus.models import Hospital, Institution, Role, Student, User
 from referrals import services as referrals
 from referrals.models import AssessmentOutcome, ConsentBy, Referral, ReferralStatus, Urgency
 from referrals.services import Change, NewReferral, ReferralSettings
@@ -25,6 +25,17 @@ S = ReferralStatus
 SETTINGS = ReferralSettings()
 # When a hospital appointment booked by `referral_in` takes place.
 APPOINTMENT_AT = datetime(2026, 9, 20, 9, 0)
+# A Monday three weeks before the frozen test clock (2026-09-14): the term's first week.
+TERM_START = datetime(2026, 8, 24)
+
+
+def went_live(moment: datetime, institution: Institution, *reporters: User) -> None:
+    """Backdate the institution's go-live and its reporters' appointments to ``moment``, so the
+    weekly reports of the weeks since then are owed (a new institution or reporter owes none)."""
+    institution.live_since = moment
+    for reporter in reporters:
+        for assignment in reporter.assignments(Role.CLASS_COMMITTEE, Role.DORM_INFORMANT):
+            assignment.since = moment
 
 
 def signal(

@@ -29,6 +29,7 @@ from referrals.models import PlanSection
 from screening import campaigns
 from screening.models import CampaignAssignment
 from tests.conftest import sign_in
+from tests.factories import TERM_START, went_live
 from warning import services
 
 TRANSLATIONS = BASE_DIR / "translations"
@@ -236,9 +237,10 @@ def test_missing_weekly_report_task_reads_in_the_department_counsellors_language
     inst = campus.institution("XJU")
     department = campus.department(inst, "Computing")
     group = campus.class_group(department, "CS-2026-1")
-    campus.staff(inst, Role.CLASS_COMMITTEE, group=group)
+    committee = campus.staff(inst, Role.CLASS_COMMITTEE, group=group)
     counsellor = campus.staff(inst, Role.DEPT_COUNSELLOR, department=department)
     counsellor.locale = None
+    went_live(TERM_START, inst, committee)
     campus.commit()
     clock.set_now(clock.now() + timedelta(days=2))
     assert sweep_missing_reports(db.session, clock.now()) >= 1

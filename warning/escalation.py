@@ -22,7 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from campus import audit, clock
 from campus.i18n import N_, Message
 from campus.models import ClassGroup, DormRoom, Institution, Role, RoleAssignment, Student, User
-from campus.notifications import notify
+from campus.notifications import notify_digest
 from warning import reports, response
 from warning.models import (
     Deadline,
@@ -226,7 +226,8 @@ def record_escalations(
             + (f", missed {step.missed}" if step.missed else ""),
             flush=False,
         )
-    response.notify_tiers(session, [(step.warning, step.to_tier) for step in steps])
+    # An escalation means a deadline was missed (or someone judged it urgent): it heads the inbox.
+    response.notify_tiers(session, [(step.warning, step.to_tier) for step in steps], urgent=True)
     session.flush()
 
 
@@ -264,6 +265,7 @@ REPORT_MISSING_TEXT = {
     "class": N_("Class %(unit)s has not filed its weekly report for the week of %(week)s"),
     "room": N_("Dorm room %(unit)s has not filed its weekly report for the week of %(week)s"),
 }
+REPORT_DIGEST_TEXT = N_("Weekly reports are missing in your department")
 
 
 def report_week_due(now: datetime, zone: str) -> tuple[date, datetime]:
@@ -280,27 +282,37 @@ def report_week_due(now: datetime, zone: str) -> tuple[date, datetime]:
 
 def sweep_missing_reports(session: Session, now: datetime) -> int:
     """Escalate to the department every class and room with a reporter that has not filed its
-    weekly report by the deadline; each missing report is escalated once (a department task)."""
+    weekly report by the deadline; each missing report is escalated once (a department task).
+
+    The department's counsellors and leaders hear of a day's missing reports in one digest note
+    naming the classes and rooms, not one note per unit."""
     escalated = 0
     for institution in session.scalars(select(Institution).where(Institution.kind == "university")):
         week, due = report_week_due(now, institution.timezone)
-        for kind, unit_id, label, department_id in _units_without_report(
-            session, institution.id, week
-        ):
-            escalated += _escalate_missing_report(
-                session, institution.id, kind, unit_id, label, department_id, week, due
-            )
+        missing: dict[int, list[dict]] = {}
+        for kind, label, department_id in _units_without_report(session, institution.id, week):
+            if _add_missing_report_task(
+                session, institution.id, kind, label, department_id, week, due
+            ):
+                params = {"unit": label, "week": week.isoformat()}
+                item = {"text": REPORT_MISSING_TEXT[kind], "params": params}
+                missing.setdefault(department_id, []).append(item)
+        today = clock.local_date(now, ZoneInfo(institution.timezone))
+        for department_id, items in missing.items():
+            _send_missing_report_digest(session, department_id, items, today)
+            escalated += len(items)
+    session.flush()
     return escalated
 
 
 def _units_without_report(session: Session, institution_id: int, week: date):
-    """(kind, unit id, label, department id) for each reporting unit that missed `week`; a room's
+    """(kind, label, department id) for each reporting unit that missed `week`; a room's
     students may belong to several departments, and each of them hears about it."""
     status = reports.weekly_report_status(session, institution_id, week)
     for group in session.scalars(
         select(ClassGroup).where(ClassGroup.id.in_(status.classes_missing)).order_by(ClassGroup.id)
     ):
-        yield "class", group.id, group.name, group.department_id
+        yield "class", group.name, group.department_id
     rooms = session.execute(
         select(DormRoom.id, Student.department_id)
         .join(Student, Student.room_id == DormRoom.id)
@@ -309,19 +321,19 @@ def _units_without_report(session: Session, institution_id: int, week: date):
         .order_by(DormRoom.id, Student.department_id)
     ).all()
     for room_id, department_id in rooms:
-        yield "room", room_id, session.get(DormRoom, room_id).label, department_id
+        yield "room", session.get(DormRoom, room_id).label, department_id
 
 
-def _escalate_missing_report(
+def _add_missing_report_task(
     session: Session,
     institution_id: int,
     kind: str,
-    unit_id: int,
     label: str,
     department_id: int,
     week: date,
     due: datetime,
-) -> int:
+) -> bool:
+    """The department's task for one missing report, unless it has it already (False then)."""
     text = Message(REPORT_MISSING_TEXT[kind], unit=label, week=week.isoformat())
     already = session.scalar(
         select(Task.id).where(
@@ -332,7 +344,7 @@ def _escalate_missing_report(
         )
     )
     if already is not None:
-        return 0
+        return False
     session.add(
         Task(
             institution_id=institution_id,
@@ -345,12 +357,20 @@ def _escalate_missing_report(
             created_at=due,
         )
     )
-    counsellors = session.scalars(
+    return True
+
+
+def _send_missing_report_digest(
+    session: Session, department_id: int, items: list[dict], today: date
+) -> None:
+    """One note per counsellor and leader of the department and day, listing the units."""
+    staff = session.scalars(
         select(RoleAssignment.user_id).where(
             RoleAssignment.role.in_((Role.DEPT_COUNSELLOR, Role.DEPT_LEADER)),
             RoleAssignment.department_id == department_id,
         )
     )
-    notify(session, counsellors, N_("A weekly report in your department is missing"), "/tasks")
-    session.flush()
-    return 1
+    key = f"report_missing:department:{department_id}:{today.isoformat()}"
+    classes_first = REPORT_MISSING_TEXT["class"]
+    items = sorted(items, key=lambda item: (item["text"] != classes_first, item["params"]["unit"]))
+    notify_digest(session, staff, key, REPORT_DIGEST_TEXT, "/tasks", items)

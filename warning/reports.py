@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from campus import clock
 from campus.i18n import N_
-from campus.models import ClassGroup, DormRoom, Role, RoleAssignment, Student, User
+from campus.models import ClassGroup, DormRoom, Institution, Role, RoleAssignment, Student, User
 from campus.scope import Capability, student_filter
 from warning import labels, services
 from warning.models import ConcernCategory, ConcernReport, SignalSource, WeeklyReport
@@ -231,6 +232,8 @@ def weekly_report_status(session: Session, institution_id: int, week: date) -> W
 
     A unit is expected to report only when someone holds its reporting role (a class committee
     member, a dorm informant): a room without an informant cannot report, so it is not "missing".
+    Nor is a unit whose reporter was appointed after the week's Monday, or any unit for a week
+    whose Monday came before the institution went live: no one could have reported then.
     """
     week = week_start(week)
     reported = session.execute(
@@ -240,8 +243,12 @@ def weekly_report_status(session: Session, institution_id: int, week: date) -> W
     ).all()
     classes_done = {c for c, _ in reported if c is not None}
     rooms_done = {r for _, r in reported if r is not None}
-    classes = _expected(session, institution_id, RoleAssignment.class_id, Role.CLASS_COMMITTEE)
-    rooms = _expected(session, institution_id, RoleAssignment.room_id, Role.DORM_INFORMANT)
+    cutoff = _reporting_cutoff(session.get_one(Institution, institution_id), week)
+    if cutoff is None:
+        classes, rooms = set(), set()
+    else:
+        classes = _expected(session, institution_id, cutoff, Role.CLASS_COMMITTEE)
+        rooms = _expected(session, institution_id, cutoff, Role.DORM_INFORMANT)
     return WeeklyReportStatus(
         week=week,
         classes_reported=sorted(classes_done),
@@ -251,12 +258,25 @@ def weekly_report_status(session: Session, institution_id: int, week: date) -> W
     )
 
 
-def _expected(session: Session, institution_id: int, column, role: Role) -> set[int]:
+def _reporting_cutoff(institution: Institution, week: date) -> datetime | None:
+    """The end of ``week``'s Monday (institution time, as naive UTC): a reporter appointed before
+    it owes that week's report. None when the institution went live after it: nothing is owed."""
+    zone = clock.institution_zone(institution)
+    cutoff = clock.to_utc(datetime.combine(week + timedelta(days=1), time(0)), zone)
+    return cutoff if institution.live_since < cutoff else None
+
+
+def _expected(
+    session: Session, institution_id: int, appointed_before: datetime, role: Role
+) -> set[int]:
+    """The classes (or rooms) with a holder of ``role`` appointed before ``appointed_before``."""
+    column = RoleAssignment.class_id if role == Role.CLASS_COMMITTEE else RoleAssignment.room_id
     return set(
         session.scalars(
             select(column).where(
                 RoleAssignment.institution_id == institution_id,
                 RoleAssignment.role == role,
+                RoleAssignment.since < appointed_before,
                 column.is_not(None),
             )
         )

@@ -288,10 +288,12 @@ def notify_tiers(
     pairs: Iterable[tuple[EarlyWarning, OwnerTier | int]],
     *,
     leaders_only: bool = False,
+    urgent: bool = False,
 ) -> None:
     """Tell the holders of each (warning, tier) that the warning needs them, in one batch:
     one owner lookup per tier and one write of every note. Staff tiers whose scope covers the
-    student get the in-app detail (who, level, what is due); the mail stays neutral."""
+    student get the in-app detail (who, level, what is due); the mail stays neutral. A note about
+    a red warning, or an `urgent` one (a deadline missed), heads the inbox until read."""
     by_tier: dict[OwnerTier, list[EarlyWarning]] = {}
     order = []
     for warning, tier in pairs:
@@ -306,7 +308,13 @@ def notify_tiers(
     notify_many(
         session,
         [
-            (found[tier][w.id], NOTIFICATION_TEXT[tier], TASKS_LINK, details.get((w.id, tier), {}))
+            (
+                found[tier][w.id],
+                NOTIFICATION_TEXT[tier],
+                TASKS_LINK,
+                details.get((w.id, tier), {}),
+                urgent or w.level == Level.RED,
+            )
             for w, tier in order
         ],
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from campus.models import ClassGroup, Department, DormRoom, Institution, Role, Student, User
+from tests.factories import TERM_START, went_live
 
 
 @dataclass
@@ -75,5 +76,7 @@ def network(campus) -> Network:
         other_counsellor=campus.staff(inst, Role.DEPT_COUNSELLOR, department=other_dept),
         other_student=other_student,
     )
+    # In use since the start of term: the reporters owe the reports of the weeks before today.
+    went_live(TERM_START, inst, net.dorm_informant, net.class_committee)
     campus.commit()
     return net
