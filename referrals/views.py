@@ -337,6 +337,7 @@ def hospitals():
             Hospital(
                 institution_id=institution_id,
                 name=form.name.data.strip(),
+                name_en=(form.name_en.data or "").strip() or None,
                 department=(form.department.data or "").strip() or None,
                 green_channel_contact=(form.green_channel_contact.data or "").strip() or None,
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
@@ -20,7 +21,8 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 
 class CampaignForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(_lp("campaign", "Name"), validators=[DataRequired(), Length(max=200)])
+    name_en = StringField(_l("Name in English (optional)"), validators=[Length(max=200)])
     instruments = StringField(
         _l("Instruments, in the order students take them"),
         validators=[DataRequired(), Length(max=200)],

@@ -26,7 +26,7 @@ from campus.extensions import db
 from campus.models import ClassGroup, Department, Institution, Role
 from campus.permissions import require_roles
 from campus.scope import Capability, get_student, institution_ids
-from screening import campaigns, intake, results_import, trajectories
+from screening import campaigns, intake, results_import, trajectories, vocabulary
 from screening.forms import CampaignForm, ConsentForm, InstrumentPageForm, ResultsImportForm
 from screening.instruments import list_instruments
 from screening.models import AssignmentStatus, Campaign, CampaignAssignment, ScreeningResult
@@ -410,6 +410,7 @@ def _cohort_choices(form: CampaignForm, institution: Institution) -> None:
 def _spec(form: CampaignForm) -> campaigns.CampaignSpec:
     return campaigns.CampaignSpec(
         name=form.name.data,
+        name_en=form.name_en.data or "",
         instruments=form.instrument_codes(),
         opens_at=_to_utc(form.opens_at.data),
         closes_at=_to_utc(form.closes_at.data),
@@ -442,7 +443,7 @@ def campaign_detail(campaign_id: int):
 def campaign_import(campaign_id: int):
     campaign = _campaign(campaign_id)
     form = ResultsImportForm()
-    form.instrument.choices = [(c, c) for c in campaign.instruments]
+    form.instrument.choices = [(c, vocabulary.instrument_name(c)) for c in campaign.instruments]
     report, file_error = None, None
     if form.validate_on_submit():
         upload = form.file.data
