@@ -17,6 +17,9 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional, Validati
 
 from campus.models import Role
 
+# A student's gender as stored (the roster's 男/女 or M/F), in words.
+GENDER_LABELS = {"M": _l("Male"), "F": _l("Female")}
+
 
 class LoginForm(FlaskForm):
     institution = StringField(_l("Institution code"), validators=[DataRequired(), Length(max=32)])

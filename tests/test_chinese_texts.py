@@ -16,8 +16,10 @@ from sqlalchemy import select
 from campus import clock
 from campus.extensions import db
 from campus.models import Hospital, Role
+from referrals.models import ReferralStatus
 from screening import campaigns
 from screening.models import Campaign
+from tests import factories
 from tests.conftest import sign_in
 from warning import labels, services
 
@@ -153,3 +155,28 @@ def test_policy_version_and_flags_read_as_words(app):
         assert labels.flag_names("concern:self_harm") == "异常情况报告：自伤"
     with app.test_request_context(), force_locale("en"):
         assert labels.policy_name("default-2026.1") == "Triage policy (2026, version 1)"
+
+
+def test_hospital_liaison_reads_gender_and_consent_method_in_words(client, campus, school):
+    inst, student, _admin, counsellor = school
+    student.gender = "F"
+    hospital = campus.hospital(inst, "湖南省脑科医院")
+    liaison = campus.staff(inst, Role.HOSPITAL_LIAISON, hospital=hospital)
+    liaison.locale = None
+    campus.commit()
+    referral = factories.referral_in(
+        ReferralStatus.SENT,
+        factories.open_warning(student),
+        counsellor,
+        hospital,
+        consent_method="in_person",
+    )
+    sign_in(client, liaison)
+    page = client.get(f"/hospital/referrals/{referral.id}").get_data(as_text=True)
+    assert "<dd>女</dd>" in page
+    assert "<dd>F</dd>" not in page
+    client.post("/logout")
+    sign_in(client, counsellor)
+    page = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    assert "当面口头同意" in page
+    assert "in_person" not in page

@@ -43,7 +43,7 @@ ALLOWED = {
 # that explain a file's layout must show them as they are.
 FILE_FORMAT = {
     *roster.REQUIRED_COLUMNS, *roster.OPTIONAL_COLUMNS, *academic.COLUMNS,
-    "q1", "q2", "yes", "no", "M", "F", "YYYY-MM-DD",
+    "q1", "q2",
 }  # fmt: skip
 # Text that is data, not language: email addresses, student numbers, logins, phone numbers.
 DATA = re.compile(
