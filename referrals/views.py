@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from campus import audit, clock
 from campus.access import load_or_404
 from campus.extensions import db
+from campus.i18n import shown_name
 from campus.models import Hospital, Role, Student
 from campus.permissions import require_roles
 from referrals import permissions, services, states
@@ -156,7 +157,7 @@ def new(warning_id: int):
     )
     form = ReferralForm()
     form.hospital_id.choices = [
-        (h.id, h.name)
+        (h.id, shown_name(h))
         for h in db.session.scalars(
             select(Hospital)
             .where(Hospital.institution_id == warning.institution_id)

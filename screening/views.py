@@ -381,6 +381,7 @@ def _to_local(utc: datetime) -> datetime:
 def _form_data(campaign: Campaign):
     class Data:
         name = campaign.name
+        name_en = campaign.name_en
         instruments = ", ".join(campaign.instruments)
         grades = campaign.grades
         department_ids = campaign.department_ids

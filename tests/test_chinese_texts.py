@@ -180,3 +180,11 @@ def test_hospital_liaison_reads_gender_and_consent_method_in_words(client, campu
     page = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
     assert "当面口头同意" in page
     assert "in_person" not in page
+
+
+def test_editing_a_campaign_keeps_its_english_name_in_the_form(client, school):
+    campaign = _campaign(school, name="2026级新生心理普查", name_en="2026 freshman intake")
+    db.session.commit()
+    sign_in(client, school[2])
+    page = client.get(f"/screening/campaigns/{campaign.id}/edit").get_data(as_text=True)
+    assert 'value="2026 freshman intake"' in page
