@@ -23,9 +23,10 @@ translations: $(BIN)/.installed
 # Re-extract every UI string (N_ marks notification texts translated when shown) into the template
 # and merge it into the catalogs; then translate what is new in translations/*/LC_MESSAGES/*.po.
 messages: $(BIN)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ -o translations/messages.pot \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ \
+	  -k pgettext:1c,2 -k _lp:1c,2 -k lazy_pgettext:1c,2 -k npgettext:1c,2,3 -o translations/messages.pot \
 	  --ignore-dirs='.venv tests bench' .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
 
 run: setup
 	$(BIN)/flask db upgrade

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campus import audit
-from campus.i18n import N_, Message
+from campus.i18n import N_, Message, shown_name
 from campus.models import (
     ROLE_SCOPE,
     ClassGroup,
@@ -138,8 +138,8 @@ def scope_choices(
         hospitals = session.scalars(
             select(Hospital).where(Hospital.institution_id == institution.id)
         )
-        return [(h.id, h.name) for h in hospitals]
-    return [(institution.id, institution.name)]
+        return [(h.id, shown_name(h)) for h in hospitals]
+    return [(institution.id, shown_name(institution))]
 
 
 # --- structure and accounts ------------------------------------------------------------------

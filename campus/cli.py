@@ -21,9 +21,11 @@ campus_cli = AppGroup("campus", help="Campus structure, people and demo data.")
 @campus_cli.command("create-institution")
 @click.argument("code")
 @click.argument("name")
-def create_institution(code: str, name: str) -> None:
+@click.option("--name-en", default=None, help="The English name, for readers of the English UI.")
+def create_institution(code: str, name: str, name_en: str | None) -> None:
+    """Create an institution named NAME (its Chinese name) that signs in with CODE."""
     code = auth.normal_institution_code(code)
-    db.session.add(Institution(code=code, name=name))
+    db.session.add(Institution(code=code, name=name, name_en=name_en))
     db.session.commit()
     click.echo(f"institution {code} created")
 

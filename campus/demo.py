@@ -85,11 +85,21 @@ def seed(session: Session, students: int = 2000, today: date | None = None) -> l
         return demo_logins(session)
     rng = random.Random(20260901)
     password_hash = hash_password(DEMO_PASSWORD)  # hashed once: argon2 is slow on purpose
-    province = Institution(code="HUNAN", name="湖南省教育厅 (Province office)", kind="province")
-    uni = Institution(
-        code=DEMO_CODE, name="湘江大学 Xiangjiang University", on_duty_phone="0731-8888-0000"
+    province = Institution(
+        code="HUNAN",
+        name="湖南省教育厅",
+        name_en="Hunan Provincial Department of Education",
+        kind="province",
     )
-    other = Institution(code="LSU", name="麓山学院 Lushan College", on_duty_phone="0731-8666-0000")
+    uni = Institution(
+        code=DEMO_CODE,
+        name="湘江大学",
+        name_en="Xiangjiang University",
+        on_duty_phone="0731-8888-0000",
+    )
+    other = Institution(
+        code="LSU", name="麓山学院", name_en="Lushan College", on_duty_phone="0731-8666-0000"
+    )
     session.add_all([province, uni, other])
     session.flush()
     rooms = _dorms(session, uni, buildings=6, rooms_per_building=90)
@@ -189,7 +199,8 @@ def _student(
 def _demo_staff(session, uni, classes, rooms, password_hash) -> None:
     hospital = Hospital(
         institution_id=uni.id,
-        name="湖南省脑科医院 Hunan Brain Hospital",
+        name="湖南省脑科医院",
+        name_en="Hunan Brain Hospital",
         department="心理科",
         green_channel_contact="0731-8500-0000",
     )

@@ -19,6 +19,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from campus.models import Role
 
+# A student's gender as stored (the roster's 男/女 or M/F), in words.
+GENDER_LABELS = {"M": _l("Male"), "F": _l("Female")}
+
 
 class MultiCheckboxField(SelectMultipleField):
     """A multiple choice as tick-boxes: usable on a phone, unlike a Ctrl-click list."""

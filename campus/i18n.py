@@ -7,8 +7,11 @@ the catalog; `Message` also carries the values to fill in.
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 from flask import has_request_context
 from flask_babel import get_locale, gettext
+from sqlalchemy import ColumnElement, func
 
 
 def viewer_locale() -> str:
@@ -52,3 +55,24 @@ def shown(text: str) -> str:
     """Text that knows its translations (a Message, or any str with a `shown()`) in the viewer's
     language; other text (made without a message id) as it is."""
     return text.shown() if hasattr(text, "shown") else text
+
+
+class Named(Protocol):
+    """A record with a name in two languages (campus.models.BilingualName)."""
+
+    def name_in(self, locale: str) -> str: ...
+
+
+def shown_name(record: Named) -> str:
+    """An institution's, hospital's or campaign's name in the viewer's language; the
+    `shown_name` template filter."""
+    return record.name_in(viewer_locale())
+
+
+def name_column(model: Any) -> ColumnElement[str]:
+    """A bilingual name as SQL, for queries that select names rather than records (lists, KPI
+    groups, choices): the English form for English readers when there is one, else the Chinese."""
+    if viewer_locale().startswith("en"):
+        return func.coalesce(model.name_en, model.name)
+    chinese: ColumnElement[str] = model.name
+    return chinese

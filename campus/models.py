@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -64,6 +65,26 @@ ROLE_SCOPE: dict[Role, ScopeKind] = {
 }
 
 
+def name_for(name: str, name_en: str | None, locale: str) -> str:
+    """The name to show a reader of `locale`: the English form to English readers, the Chinese
+    one to everyone else, each falling back to the other when only one was entered."""
+    if locale.startswith("en"):
+        return name_en or name
+    return name or name_en or ""
+
+
+class BilingualName:
+    """A name people enter for others to read (an institution, a hospital, a campaign): the
+    Chinese form in `name`, the English one in `name_en` (optional), shown by reader's locale."""
+
+    if TYPE_CHECKING:
+        name: Mapped[str]  # each table declares its own `name` (unique per institution or not)
+    name_en: Mapped[str | None] = mapped_column(String(200))
+
+    def name_in(self, locale: str) -> str:
+        return name_for(self.name, self.name_en, locale)
+
+
 class EnrolmentStatus(enum.StrEnum):
     ENROLLED = "enrolled"
     ON_LEAVE = "on_leave"
@@ -71,7 +92,7 @@ class EnrolmentStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-class Institution(Model):
+class Institution(BilingualName, Model):
     __tablename__ = "institution"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -138,7 +159,7 @@ class DormRoom(Model):
         return f"{self.building.name}-{self.number}"
 
 
-class Hospital(Model):
+class Hospital(BilingualName, Model):
     """A partner hospital of an institution; part of the campus so liaison roles can be scoped."""
 
     __tablename__ = "hospital"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import gettext as _
 
-from campus import channel_views, health, inbox_views, nav, notifications, scheduler, views
+from campus import channel_views, health, i18n, inbox_views, nav, notifications, scheduler, views
 from campus.cli import campus_cli
 from campus.forms import ROLE_LABELS
 from campus.models import Role
@@ -21,6 +21,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(channel_views.bp)
     app.jinja_env.globals["role_labels"] = ROLE_LABELS
     app.jinja_env.globals["channel_kind_labels"] = channel_views.KIND_LABELS
+    app.jinja_env.filters["shown_name"] = i18n.shown_name
     app.cli.add_command(campus_cli)
     app.cli.add_command(scheduler.scheduler_cli)
     nav.register(

@@ -10,9 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campus.i18n import name_column
 from campus.models import Department, Student, User
 from campus.scope import Capability, student_filter
 from oversight.kpis import CAMPAIGNS_OPENED, LEVEL_NAMES, WARNINGS_OPENED, View, in_view
@@ -22,7 +24,17 @@ from screening.models import Campaign, CampaignAssignment
 from warning.models import EarlyWarning, WarningEvent
 
 LEVEL_OF = {name: level for level, name in LEVEL_NAMES.items()}
-LISTS = ("warned", "red", "yellow", "blue", "uncontacted", "unscreened", "stalled")
+# Each list by its name in the address, with the title a reader sees.
+LIST_TITLES = {
+    "warned": _l("Students with a warning"),
+    "red": _l("Students with a red warning"),
+    "yellow": _l("Students with a yellow warning"),
+    "blue": _l("Students with a blue warning"),
+    "uncontacted": _l("Warned students not yet contacted"),
+    "unscreened": _l("Students not yet screened"),
+    "stalled": _l("Stalled referrals"),
+}
+LISTS = tuple(LIST_TITLES)
 # Who each row is about, the first columns of every list (`student_id` only for the audit row).
 WHO = (
     Student.id.label("student_id"),
@@ -93,7 +105,7 @@ def _unscreened(session: Session, user: User, view: View) -> pd.DataFrame:
     stmt = (
         select(
             *WHO,
-            Campaign.name.label("campaign"),
+            name_column(Campaign).label("campaign"),
             Campaign.closes_at,
             CampaignAssignment.started_at,
         )

@@ -25,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, case, distinct, func, select, true
 from sqlalchemy.orm import Session, join
 
+from campus.i18n import name_column
 from campus.models import (
     ClassGroup,
     Department,
@@ -161,7 +162,10 @@ def groups(session: Session, view: View) -> pd.DataFrame:
     """Every group of the view, with its display names, whether or not it has any data."""
     institutions = pd.DataFrame(
         session.execute(
-            select(Institution.id.label("institution_id"), Institution.name.label("institution"))
+            select(
+                Institution.id.label("institution_id"),
+                name_column(Institution).label("institution"),
+            )
             .where(Institution.id.in_(view.institution_ids))
             .order_by(Institution.name)
         ).all(),

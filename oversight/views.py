@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from campus import audit, clock
 from campus.extensions import db
+from campus.i18n import name_column
 from campus.models import Department, Institution, Role
 from campus.permissions import require_roles
 from campus.replica import aggregate_session
@@ -47,7 +48,9 @@ def _dashboard_view(form: FilterForm) -> kpis.View:
     """The view an administrator asked for, within the institutions they administer (404 else)."""
     allowed = institution_ids(current_user, *DASHBOARD_ROLES)
     institutions = db.session.execute(
-        select(Institution.id, Institution.name).where(Institution.id.in_(allowed))
+        select(Institution.id, name_column(Institution).label("name")).where(
+            Institution.id.in_(allowed)
+        )
     ).all()
     form.institution.choices = [(i.id, i.name) for i in institutions]
     institution_id = form.institution.data or allowed[0]
@@ -193,6 +196,7 @@ def drill_down(which: str, fmt: str | None = None):
     return render_template(
         "oversight/drill.html",
         which=which,
+        list_title=drill.LIST_TITLES[which],
         view=view,
         headers=list(rows.columns),
         rows=rows.astype(object).where(rows.notna(), "").to_dict("records"),

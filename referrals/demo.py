@@ -72,7 +72,7 @@ def seed(session: Session, institution: Institution) -> None:
 def _new(hospital_id: int, green: bool, at) -> services.NewReferral:
     return services.NewReferral(
         hospital_id=hospital_id,
-        reason="持续情绪低落，需专科评估 Persistent low mood; specialist assessment needed",
+        reason="持续情绪低落，需专科评估",
         urgency=Urgency.EMERGENCY if green else Urgency.URGENT,
         green_channel=green,
         disclosed_fields=["name", "gender", "birth_date", "referral_reason"],
@@ -94,9 +94,9 @@ def _leave(session: Session, counsellor: User, referral, now) -> None:
     leave.referral_id = referral.id
     owners = leave_rules.owner_choices(session, student)
     for section, text in (
-        (PlanSection.ACADEMIC, "缓考与课程调整 Deferred exams and lighter course load"),
-        (PlanSection.PSYCHOLOGICAL, "每两周心理咨询 Counselling every two weeks"),
-        (PlanSection.DAILY_LIFE, "室友陪伴与关注 Roommates keep company at meals"),
+        (PlanSection.ACADEMIC, "缓考与课程调整，适当减轻课业负担"),
+        (PlanSection.PSYCHOLOGICAL, "每两周一次心理咨询"),
+        (PlanSection.DAILY_LIFE, "室友陪同就餐，日常多关注"),
     ):
         leave_rules.add_plan_item(
             session,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from campus.forms import GENDER_LABELS
 from referrals.models import Referral
 
 
@@ -22,7 +23,7 @@ class Disclosable:
 
 DISCLOSABLE: dict[str, Disclosable] = {
     "name": Disclosable(_l("Name"), lambda r: r.student.name),
-    "gender": Disclosable(_l("Gender"), lambda r: r.student.gender),
+    "gender": Disclosable(_l("Gender"), lambda r: _gender(r.student.gender)),
     "birth_date": Disclosable(_l("Birth date"), lambda r: r.student.birth_date.isoformat()),
     "student_number": Disclosable(_l("Student number"), lambda r: r.student.student_number),
     "department": Disclosable(_l("Department"), lambda r: r.student.department.name),
@@ -34,7 +35,13 @@ DISCLOSABLE: dict[str, Disclosable] = {
     "screening_summary": Disclosable(_l("Screening summary"), lambda r: r.screening_summary or ""),
 }
 
+
 # Minimum necessary for a hospital to register and see the student; the rest is ticked on purpose.
+def _gender(code: str | None) -> str:
+    """The gender in words (男/女): the stored M/F is a code."""
+    return str(GENDER_LABELS.get(code or "", code or ""))
+
+
 DEFAULT_DISCLOSED: tuple[str, ...] = ("name", "gender", "birth_date", "referral_reason")
 
 

@@ -63,6 +63,7 @@ ASSESSMENT_LABELS = {
 
 class HospitalForm(FlaskForm):
     name = StringField(_l("Hospital name"), validators=[DataRequired(), Length(max=200)])
+    name_en = StringField(_l("Name in English (optional)"), validators=[Length(max=200)])
     department = StringField(_l("Department (e.g. psychiatry)"), validators=[Length(max=200)])
     green_channel_contact = StringField(_l("Green-channel contact"), validators=[Length(max=200)])
     submit = SubmitField(_l("Add hospital"))

@@ -26,6 +26,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campus.i18n import name_column
 from campus.models import Department, Hospital, Student, User
 from campus.scope import Capability, student_filter
 from referrals.models import Referral, ReferralStatus
@@ -78,7 +79,7 @@ def referral_frame(session: Session, user: User, institution_id: int) -> pd.Data
             Referral.department_id,
             Department.name.label("department"),
             Referral.hospital_id,
-            Hospital.name.label("hospital"),
+            name_column(Hospital).label("hospital"),
             Student.student_number,
             Student.name.label("student_name"),
         )

@@ -9,7 +9,13 @@ from campus import nav, scheduler
 from campus.models import Role
 from referrals import closure_views, leave_views, services, views
 from referrals.cli import referrals_cli
-from referrals.forms import CONSENT_LABELS, OUTCOME_LABELS, STATUS_LABELS, URGENCY_LABELS
+from referrals.forms import (
+    CONSENT_LABELS,
+    CONSENT_METHODS,
+    OUTCOME_LABELS,
+    STATUS_LABELS,
+    URGENCY_LABELS,
+)
 from referrals.permissions import CLINICAL_READERS
 from referrals.services import ReferralSettings
 
@@ -30,6 +36,7 @@ def register(app: Flask) -> None:
         urgency_labels=URGENCY_LABELS,
         outcome_labels=OUTCOME_LABELS,
         consent_labels=CONSENT_LABELS,
+        consent_method_labels=dict(CONSENT_METHODS),
         referral_panel=views.referral_panel,
     )
     _register_nav(app)

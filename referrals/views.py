@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from campus import audit, clock
 from campus.access import load_or_404
 from campus.extensions import db
+from campus.i18n import shown_name
 from campus.models import Hospital, Role, Student
 from campus.permissions import require_roles
 from referrals import permissions, services, states
@@ -161,7 +162,7 @@ def new(warning_id: int):
     )
     form = ReferralForm()
     form.hospital_id.choices = [
-        (h.id, h.name)
+        (h.id, shown_name(h))
         for h in db.session.scalars(
             select(Hospital)
             .where(Hospital.institution_id == warning.institution_id)
@@ -392,6 +393,7 @@ def hospitals():
             Hospital(
                 institution_id=institution_id,
                 name=form.name.data.strip(),
+                name_en=(form.name_en.data or "").strip() or None,
                 department=(form.department.data or "").strip() or None,
                 green_channel_contact=(form.green_channel_contact.data or "").strip() or None,
             )

@@ -43,6 +43,7 @@ class CampaignSpec:
     instruments: list[str]
     opens_at: datetime
     closes_at: datetime
+    name_en: str = ""  # optional: English readers see `name` until it is given
     grades: list[int] = field(default_factory=list)
     department_ids: list[int] = field(default_factory=list)
     class_ids: list[int] = field(default_factory=list)
@@ -138,6 +139,7 @@ def save_campaign(
         campaign = Campaign(institution_id=institution.id, created_by_id=actor.id)
         session.add(campaign)
     campaign.name = spec.name.strip()
+    campaign.name_en = spec.name_en.strip() or None
     campaign.instruments = list(spec.instruments)
     campaign.grades = sorted(set(spec.grades))
     campaign.department_ids = sorted(set(spec.department_ids))

@@ -46,7 +46,7 @@ def seed(session: Session, institution: Institution) -> None:
         session,
         institution,
         admin,
-        f"{now.year} freshman intake",
+        (f"{now.year}级新生心理健康普查", f"{now.year} freshman intake"),
         FRESHMAN_INSTRUMENTS,
         now.year,
         now - timedelta(days=3),
@@ -56,7 +56,7 @@ def seed(session: Session, institution: Institution) -> None:
         session,
         institution,
         admin,
-        f"{now.year} sophomore follow-up screening",
+        (f"{now.year - 1}级学生心理健康复查", f"{now.year} sophomore follow-up screening"),
         FOLLOW_UP_INSTRUMENTS,
         now.year - 1,
         now - timedelta(days=40),
@@ -67,14 +67,16 @@ def seed(session: Session, institution: Institution) -> None:
 
 
 def _campaign(
-    session, institution, admin, name, instruments, grade, opens, closes, departments=None
+    session, institution, admin, names, instruments, grade, opens, closes, departments=None
 ) -> Campaign:
+    """A campaign named `names` (Chinese, English) for `grade`, open from `opens` to `closes`."""
     department_ids = sorted(
         session.scalars(select(Department.id).where(Department.institution_id == institution.id))
     )[:departments]
     campaign = Campaign(
         institution_id=institution.id,
-        name=name,
+        name=names[0],
+        name_en=names[1],
         instruments=instruments,
         grades=[grade],
         department_ids=department_ids if departments else [],

@@ -32,6 +32,7 @@ class CampaignForm(FlaskForm):
     grades, departments and classes), all as tick-boxes a phone can use."""
 
     name = StringField(_l("Campaign name"), validators=[DataRequired(), Length(max=200)])
+    name_en = StringField(_l("Name in English (optional)"), validators=[Length(max=200)])
     instruments = MultiCheckboxField(
         _l("Instruments"),
         validators=[InputRequired(_l("Tick at least one instrument."))],

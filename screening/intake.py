@@ -353,6 +353,7 @@ def safety_signal(
 
     Imported here, like `hand_off`, so prevention's models load without the warning stage.
     """
+    from warning import labels
     from warning import services as warning_services
 
     return warning_services.record_signal(
@@ -362,7 +363,7 @@ def safety_signal(
         flags=flags,
         observed_at=now,
         label=warning_services.screening_label(
-            inst.code, flags, None, assignment.campaign.name, now
+            inst.code, flags, None, labels.name_of(assignment.campaign), now
         ),
         instrument=inst.code,
         evidence_type=evidence_type,
@@ -623,6 +624,7 @@ def hand_off(session: Session, student: Student, result: ScreeningResult) -> Non
     Imported here so prevention's models load without the warning stage; a failing hand-off
     raises, so a result is never stored without its warning.
     """
+    from warning import labels
     from warning import services as warning_services
 
     warning_services.hand_off_screening_result(
@@ -632,7 +634,7 @@ def hand_off(session: Session, student: Student, result: ScreeningResult) -> Non
         total=result.total,
         flags=result.flags,
         observed_at=result.completed_at,
-        campaign_name=result.campaign.name,
+        campaign_name=labels.name_of(result.campaign),
         result_id=result.id,
         band=result.band,
     )

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campus import clock
 from campus.extensions import Model, db
-from campus.models import Institution, Student
+from campus.models import BilingualName, Institution, Student
 
 
 class AssignmentStatus(enum.StrEnum):
@@ -43,7 +43,7 @@ class ResultSource(enum.StrEnum):
     IMPORT = "import"  # paper forms or another system's export
 
 
-class Campaign(Model):
+class Campaign(BilingualName, Model):
     """A screening round: instruments in order, the cohort it targets and its window (UTC)."""
 
     __tablename__ = "screening_campaign"

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from campus import nav, scheduler
 from campus.models import Role
-from screening import campaigns, views
+from screening import campaigns, views, vocabulary
 from screening.cli import screening_cli
 from screening.import_cli import campaign_cli
 from screening.safety import sweep_unsignalled_safety
@@ -16,6 +16,7 @@ from screening.safety import sweep_unsignalled_safety
 def register(app: Flask) -> None:
     """Register the student's screenings, the campaign pages, CLI groups and sweeps."""
     app.register_blueprint(views.bp)
+    app.add_template_global(vocabulary.instrument_names, "instrument_names")
     app.cli.add_command(screening_cli)
     app.cli.add_command(campaign_cli)
     campaigners = set(views.CAMPAIGN_ROLES)

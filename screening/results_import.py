@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campus import audit
-from campus.i18n import N_, Message, viewer_locale
+from campus.i18n import N_, Message, shown_name, viewer_locale
 from campus.models import Student, User
 from campus.scope import Capability, student_filter
 from campus.spreadsheets import ImportFileError, RowError
@@ -73,7 +73,7 @@ def import_results(
             Message(
                 N_("%(instrument)s is not part of the campaign %(campaign)s."),
                 instrument=inst.abbreviation,
-                campaign=campaign.name,
+                campaign=shown_name(campaign),
             )
         )
     try:

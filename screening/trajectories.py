@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campus.i18n import name_column
 from campus.models import Student, User
 from campus.scope import Capability, student_filter
 from screening.models import Campaign, ScreeningResult
@@ -47,7 +48,7 @@ def trajectory(
     loaded the student through `campus.scope.get_student` (which audits the read) may omit it.
     """
     stmt = (
-        select(ScreeningResult, Campaign.name)
+        select(ScreeningResult, name_column(Campaign))
         .join(Campaign, ScreeningResult.campaign_id == Campaign.id)
         .join(Student, ScreeningResult.student_id == Student.id)
         .where(ScreeningResult.student_id == student_id, ScreeningResult.instrument == instrument)
@@ -113,8 +114,8 @@ def check_reliable_change(session: Session, student: Student, result: ScreeningR
         total=result.total,
         label=labels.reliable_worsening(
             load_instrument(result.instrument).abbreviation,
-            before.campaign.name,
-            result.campaign.name,
+            labels.name_of(before.campaign),
+            labels.name_of(result.campaign),
         ),
         observed_at=result.completed_at,
         evidence_type="screening_result",

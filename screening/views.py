@@ -26,7 +26,7 @@ from campus.extensions import db
 from campus.models import ClassGroup, Department, Institution, Role
 from campus.permissions import require_roles
 from campus.scope import Capability, get_student, institution_ids
-from screening import campaigns, intake, results_import, trajectories
+from screening import campaigns, intake, results_import, trajectories, vocabulary
 from screening.forms import CampaignForm, ConsentForm, InstrumentPageForm, ResultsImportForm
 from screening.instruments import list_instruments, load_instrument
 from screening.models import AssignmentStatus, Campaign, CampaignAssignment, ScreeningResult
@@ -376,6 +376,7 @@ def _to_local(utc: datetime) -> datetime:
 def _form_data(campaign: Campaign):
     class Data:
         name = campaign.name
+        name_en = campaign.name_en
         instruments = campaign.instruments
         grades = campaign.grades
         department_ids = campaign.department_ids
@@ -419,6 +420,7 @@ def _instrument_label(code: str, locale: str) -> str:
 def _spec(form: CampaignForm) -> campaigns.CampaignSpec:
     return campaigns.CampaignSpec(
         name=form.name.data,
+        name_en=form.name_en.data or "",
         instruments=form.instruments.data or [],
         opens_at=_to_utc(form.opens_at.data),
         closes_at=_to_utc(form.closes_at.data),
@@ -451,7 +453,7 @@ def campaign_detail(campaign_id: int):
 def campaign_import(campaign_id: int):
     campaign = _campaign(campaign_id)
     form = ResultsImportForm()
-    form.instrument.choices = [(c, c) for c in campaign.instruments]
+    form.instrument.choices = [(c, vocabulary.instrument_name(c)) for c in campaign.instruments]
     report, file_error = None, None
     if form.validate_on_submit():
         upload = form.file.data

@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 
+from flask_babel import pgettext
+
+from campus.i18n import viewer_locale
 from screening.instruments import UnknownInstrument, list_instruments, load_instrument
 from screening.scoring import SAFETY
 
@@ -19,6 +22,20 @@ def instrument_abbreviation(code: str) -> str:
         return load_instrument(code).abbreviation
     except UnknownInstrument:
         return code.upper()
+
+
+def instrument_name(code: str) -> str:
+    """The instrument's full name in the viewer's language ("患者健康问卷抑郁量表（PHQ-9）"): the
+    code ("phq9") names a definition file, not something a person reads."""
+    try:
+        return load_instrument(code).name.get(viewer_locale())
+    except UnknownInstrument:
+        return code.upper()
+
+
+def instrument_names(codes: Iterable[str]) -> str:
+    """Several instruments' names, in order, as one text."""
+    return pgettext("list separator", ", ").join(instrument_name(c) for c in codes)
 
 
 @lru_cache(maxsize=1)

@@ -97,7 +97,8 @@ def test_message_template_is_up_to_date_with_the_code(tmp_path, monkeypatch):
     monkeypatch.chdir(BASE_DIR)  # the same command, from the same place, as `make messages`
     CommandLineInterface().run(
         ["pybabel", "-q", "extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext"]
-        + ["-k", "N_", "-o", str(fresh), "--ignore-dirs=.venv tests bench", "."]
+        + ["-k", "N_", "-k", "pgettext:1c,2", "-k", "_lp:1c,2", "-k", "lazy_pgettext:1c,2"]
+        + ["-k", "npgettext:1c,2,3", "-o", str(fresh), "--ignore-dirs=.venv tests bench", "."]
     )
     in_code, in_template = _keys(_read(fresh)), _keys(_read(POT))
     assert in_code - in_template == set(), f"new UI strings not in the catalog: {FIX}"

@@ -10,18 +10,25 @@ from sqlalchemy.orm import Session
 
 from campus import clock
 from campus.models import Institution, Role, RoleAssignment, Student, User
-from warning import academic, reports
+from screening import vocabulary
+from warning import academic, labels, reports
 from warning.models import ConcernCategory, LifeEventKind, SignalSource
 from warning.services import record_signal
 
+# The round these demo screening signals came from, named in both languages like a real one.
+DEMO_CAMPAIGN = {"name": "演示新生普查", "name_en": "the demo freshman intake"}
 CONCERNS = (ConcernCategory.SUICIDAL_TALK, ConcernCategory.LOW_MOOD, ConcernCategory.ISOLATION)
 
 
 def seed(session: Session, institution: Institution) -> None:
-    """Add the domain's demo data to ``institution`` (idempotent enough: skips if signals exist)."""
+    """Add the domain's demo data to ``institution``; skipped once its concern reports exist (the
+    screening demo's results are signals too, so their presence says nothing about ours)."""
     from warning.models import Signal
 
-    if session.scalar(select(Signal.id).where(Signal.institution_id == institution.id).limit(1)):
+    ours = select(Signal.id).where(
+        Signal.institution_id == institution.id, Signal.source == SignalSource.CONCERN_REPORT
+    )
+    if session.scalar(ours.limit(1)):
         return
     now = clock.now()
     students = list(
@@ -43,7 +50,7 @@ def seed(session: Session, institution: Institution) -> None:
             student=student,
             source=SignalSource.LIFE_EVENT,
             observed_at=now - timedelta(days=5),
-            label=f"Life event: {kind.value.replace('_', ' ')}",
+            label=labels.life_event(kind.value, (now - timedelta(days=5)).date()),
             flags=[academic.LIFE_EVENT_FLAGS[kind], f"life_event:{kind.value}"],
         )
     record_signal(
@@ -51,7 +58,9 @@ def seed(session: Session, institution: Institution) -> None:
         student=students[6],
         source=SignalSource.ACADEMIC,
         observed_at=now - timedelta(days=20),
-        label="Academic difficulty in 2025-2026-2: 14 failed credits, academic warning",
+        label=labels.academic_difficulty(
+            "2025-2026-2", [labels.failed_credits(14), labels.academic_warning()]
+        ),
         flags=["key_group:academic_difficulty"],
     )
     session.commit()
@@ -73,7 +82,7 @@ def _concerns(session: Session, institution: Institution, students: list[Student
             student=student,
             source=SignalSource.CONCERN_REPORT,
             observed_at=now - timedelta(days=1),
-            label=f"Class concern report: {category.value.replace('_', ' ')}",
+            label=labels.concern_report("class", category.value, now - timedelta(days=1)),
             flags=[f"concern:{category.value}"],
             recorded_by=committee,
         )
@@ -97,7 +106,13 @@ def _screenings(session: Session, students: list[Student], now) -> None:
             student=student,
             source=SignalSource.SCREENING,
             observed_at=now - timedelta(days=2),
-            label=f"{instrument.upper()} {band} in the demo freshman intake",
+            label=labels.screening(
+                vocabulary.instrument_abbreviation(instrument),
+                safety=False,
+                band=band,
+                campaign=DEMO_CAMPAIGN,
+                observed_at=now - timedelta(days=2),
+            ),
             instrument=instrument,
             total=total,
         )

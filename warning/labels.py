@@ -4,8 +4,9 @@ A label is stored twice: as English text (``Signal.label``, ``Warning.reason``) 
 trail, exports and the policy engine, and as a Babel message id plus JSON parameters so each
 viewer reads it in their own language. Rows stored before the ids existed keep their English text.
 
-Parameters are JSON values: text and numbers are shown as they are (campaign names, dates,
-instrument abbreviations); ``{"word": msgid}`` is a word translated for the viewer (levels,
+Parameters are JSON values: text and numbers are shown as they are (dates, instrument
+abbreviations); ``{"name": …, "name_en": …}`` is a name people entered in two languages (a
+campaign's), shown in the viewer's; ``{"word": msgid}`` is a word translated for the viewer (levels,
 concern categories, life events, bands); ``{"key": …, "params": …}`` is a nested label (the signal
 behind a reason); ``{"list": [...], "sep": …}`` joins several values. Labels never carry scores:
 department staff read them, and totals are shown only to clinical viewers, from the signal row.
@@ -14,14 +15,16 @@ department staff read them, and totals are shown only to clinical viewers, from 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import gettext, pgettext
 
-from campus.i18n import N_
+from campus.i18n import N_, viewer_locale
+from campus.models import BilingualName, name_for
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,11 @@ class Label:
 def word(msgid: str) -> Params:
     """A parameter translated for the viewer; ``msgid`` must be marked with N_ somewhere."""
     return {"word": msgid}
+
+
+def name_of(record: BilingualName) -> Params:
+    """A campaign's (or any bilingual record's) name as a parameter, in the viewer's language."""
+    return {"name": record.name, "name_en": record.name_en}
 
 
 def joined(items: Sequence[Any], sep: str) -> Params:
@@ -105,6 +113,57 @@ BAND_WORDS = {
 }
 
 
+# Flags a signal carries, by their code: what the evidence says, as a clinical viewer reads it.
+FLAG_WORDS = {
+    "safety": N_("safety answer"),
+    "phq9_item9": N_("PHQ-9 item 9 (thoughts of death or self-harm)"),
+    "asq_acute": N_("ASQ acute positive"),
+    "asq_positive": N_("ASQ positive"),
+    "phq2_positive": N_("PHQ-2 positive"),
+    "gad2_positive": N_("GAD-2 positive"),
+    "k6_serious_distress": N_("K6 serious distress"),
+    "scl90_item15": N_("SCL-90 item 15 (thoughts of ending one's life)"),
+    "scl90_positive": N_("SCL-90 screen positive"),
+    "upi_item25": N_("UPI item 25 (thoughts of death)"),
+    "upi_class_I": N_("UPI class I"),
+    "upi_class_II": N_("UPI class II"),
+    "upi_class_III": N_("UPI class III"),
+    "reliable_worsening": N_("reliably worse than the previous round"),
+    "hospital:severe_disorder": N_("hospital: severe disorder"),
+    "hospital:recent_discharge": N_("hospital: recent discharge"),
+}
+KEY_GROUP_WORDS = {
+    "academic_difficulty": N_("academic difficulty"),
+    "family_change": N_("family change"),
+    "interpersonal_isolation": N_("interpersonal isolation"),
+}
+# Flags made of a kind and a value ("concern:self_harm"): the words for each kind's values.
+_FLAG_KINDS = {
+    "concern": (N_("concern report: %(what)s"), CONCERN_WORDS),
+    "life_event": (N_("life event: %(what)s"), LIFE_EVENT_WORDS),
+    "life": (N_("life event: %(what)s"), LIFE_EVENT_WORDS),
+    "key_group": (N_("key group: %(what)s"), KEY_GROUP_WORDS),
+}
+
+
+def flag_names(flags: str | None) -> str:
+    """A signal's ";"-joined flags as words in the viewer's language ("safety answer, PHQ-9
+    item 9 (…)"); a flag with no words yet is shown as it is rather than hidden."""
+    return pgettext("list separator", ", ").join(
+        _flag_name(f) for f in (flags or "").split(";") if f
+    )
+
+
+def _flag_name(flag: str) -> str:
+    if flag in FLAG_WORDS:
+        return gettext(FLAG_WORDS[flag])
+    kind, _sep, value = flag.partition(":")
+    if kind in _FLAG_KINDS and value in _FLAG_KINDS[kind][1]:
+        key, words = _FLAG_KINDS[kind]
+        return gettext(key, what=gettext(words[value]))
+    return flag
+
+
 def level_word(code: str) -> Params:
     return word(LEVEL_WORDS.get(code, code))
 
@@ -115,7 +174,12 @@ def level_word(code: str) -> Params:
 
 
 def screening(
-    instrument: str, *, safety: bool, band: str | None, campaign: str, observed_at: datetime
+    instrument: str,
+    *,
+    safety: bool,
+    band: str | None,
+    campaign: str | Params,
+    observed_at: datetime,
 ) -> Label:
     """ "PHQ-9 safety item positive in 2026 freshman intake, 2026-09-12"; never the answers."""
     params: Params = {"instrument": instrument, "campaign": campaign, "date": day(observed_at)}
@@ -183,7 +247,9 @@ def hospital(flag: str) -> Label:
     return Label(HOSPITAL[flag])
 
 
-def reliable_worsening(instrument: str, from_campaign: str, to_campaign: str) -> Label:
+def reliable_worsening(
+    instrument: str, from_campaign: str | Params, to_campaign: str | Params
+) -> Label:
     """No totals: the label is read by department staff; clinical viewers see the scores."""
     return Label(
         N_("%(instrument)s reliably worse: %(before)s → %(after)s"),
@@ -224,6 +290,29 @@ def with_more(reason: Label, more: int) -> Label:
     if more <= 0:
         return reason
     return Label(MORE_REASON, {"reason": reason.as_param(), "more": more})
+
+
+# --------------------------------------------------------------------------------------------------
+# Policy versions
+# --------------------------------------------------------------------------------------------------
+
+# A version id ends in <year>.<number> by convention ("default-2026.1", "response-default-2026.1").
+_VERSION = re.compile(r"(?P<year>\d{4})\.(?P<number>\d+)$")
+
+
+def policy_name(version: str, kind: str = "triage") -> str:
+    """A policy version as people say it, "Triage policy (2026, version 1)": the version id is
+    a code the policy file carries, read by the engine, not by a counsellor."""
+    title = gettext("Triage policy") if kind == "triage" else gettext("Response policy")
+    found = _VERSION.search(version)
+    if found is None:
+        return gettext("%(policy)s (version %(version)s)", policy=title, version=version)
+    return gettext(
+        "%(policy)s (%(year)s, version %(number)s)",
+        policy=title,
+        year=found["year"],
+        number=int(found["number"]),
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -268,6 +357,9 @@ def _value(value: Any, translate: Callable[[str], str]) -> Any:
         return value
     if "word" in value:
         return translate(value["word"])
+    if "name" in value:
+        locale = "en" if translate is _identity else viewer_locale()
+        return name_for(value["name"], value.get("name_en"), locale)
     if "key" in value:
         return _render(value["key"], value.get("params") or {}, translate)
     if "list" in value:

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from campus import nav, scheduler
 from campus.models import Role
+from screening import vocabulary
 from warning import escalation, labels, permissions, response_views, retriage, views
 from warning.cli import warning_cli
 
@@ -28,6 +29,9 @@ def register(app: Flask) -> None:
 def _register_template_globals(app: Flask) -> None:
     # Reasons and signal labels are stored as message ids: every template shows them through this.
     app.add_template_global(labels.render, "labelled")
+    app.add_template_global(labels.policy_name, "policy_name")
+    app.add_template_global(labels.flag_names, "flag_names")
+    app.add_template_global(vocabulary.instrument_abbreviation, "instrument_abbreviation")
     app.jinja_env.globals["warning_action_forms"] = response_views.warning_action_forms
     app.jinja_env.globals["task_text"] = response_views.task_text
     app.jinja_env.globals["tier_label"] = response_views.tier_label

@@ -184,7 +184,7 @@ def hand_off_screening_result(
     total: float | None,
     flags: Iterable[str] | str,
     observed_at: datetime,
-    campaign_name: str,
+    campaign_name: str | labels.Params,
     result_id: int,
     band: str | None = None,
 ) -> Signal | None:
@@ -223,7 +223,11 @@ def hand_off_screening_result(
 
 
 def screening_label(
-    instrument: str, flags: frozenset[str], band: str | None, campaign: str, observed_at: datetime
+    instrument: str,
+    flags: frozenset[str],
+    band: str | None,
+    campaign: str | labels.Params,
+    observed_at: datetime,
 ) -> Label:
     """The label shown to staff, e.g. "PHQ-9 safety item positive in …, 2026-09-12"; no answers."""
     return labels.screening(

@@ -443,9 +443,12 @@ def _policy_title(kind: PolicyKind) -> str:
 
 
 def _active_version(kind: PolicyKind) -> str:
+    """The policy in force, by its name (the version id is a code)."""
     if kind is PolicyKind.TRIAGE:
-        return services.active_policy(db.session, _institution_id()).version
-    return active_response_policy(db.session, _institution_id()).version
+        version = services.active_policy(db.session, _institution_id()).version
+    else:
+        version = active_response_policy(db.session, _institution_id()).version
+    return labels.policy_name(version, kind)
 
 
 @bp.route("/policy", methods=["GET", "POST"])
@@ -575,9 +578,10 @@ def policy_activate(version_id: int):
 def _activated(version: PolicyVersion) -> str:
     if version.kind is PolicyKind.RESPONSE:
         return _(
-            "Response policy %(version)s is active. Deadlines set from now on follow it.",
-            version=version.version,
+            "%(policy)s is active. Deadlines set from now on follow it.",
+            policy=labels.policy_name(version.version, version.kind),
         )
     return _(
-        "Policy %(version)s is active. Run a re-triage to apply it now.", version=version.version
+        "%(policy)s is active. Run a re-triage to apply it now.",
+        policy=labels.policy_name(version.version, version.kind),
     )

@@ -281,7 +281,7 @@ def test_a_student_completes_the_demo_freshman_intake(client, school):
 
     demo.seed(db.session, school.institution)
     db.session.commit()
-    campaign = db.session.scalar(select(Campaign).where(Campaign.name == "2026 freshman intake"))
+    campaign = db.session.scalar(select(Campaign).where(Campaign.name_en == "2026 freshman intake"))
     assert campaign.instruments == ["literacy", "phq9", "gad7", "asq"]
     assignment = _assignment(campaign, school.student)
     sign_in(client, school.student.user)

@@ -109,10 +109,10 @@ def test_student_page_shows_scores_only_with_clinical_access(campus, unit, two_d
     client = login(dept)
     page = client.get(f"/warnings/students/{unit.student.id}").get_data(as_text=True)
     assert "PHQ-9 moderate in the intake" in page
-    assert "phq9 = 15" not in page
+    assert "PHQ-9 = 15" not in page
     client.post("/logout")
     page = login(school).get(f"/warnings/students/{unit.student.id}").get_data(as_text=True)
-    assert "phq9 = 15" in page
+    assert "PHQ-9 = 15" in page
     reads = db.session.scalars(
         select(AuditEvent).where(AuditEvent.record_type == "warning", AuditEvent.outcome == "ok")
     ).all()

@@ -1,0 +1,154 @@
+"""Every role's Chinese interface reads Chinese: no English text and no raw codes on any page.
+
+Signs in to the demo university as each demo role (no language of their own, so the Chinese
+default applies), follows every same-origin link from the home page and the navigation, and
+collects the visible text of each page. A Latin word that is not on the short allowlist below is
+either an untranslated string, a code shown instead of its label (`in_person`, `phq9`, `red`), or a
+name stored only in English; each such page and text is reported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from html.parser import HTMLParser
+from urllib.parse import urldefrag, urlsplit
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from campus import clock, demo, roster
+from campus.extensions import db
+from campus.models import Institution, User
+from warning import academic
+
+# Latin text a Chinese page may show, each for a reason:
+ALLOWED = {
+    # instrument and scale names are written this way in Chinese publications too
+    "PHQ-9", "PHQ-2", "GAD-7", "GAD-2", "SCL-90", "UPI", "K10", "K6", "ASQ", "DASS-21", "C-SSRS",
+    "MHLS",
+    # an author name kept in the Chinese title of the scale ("Kessler 心理困扰量表")
+    "Kessler",
+    # file formats and the KPI abbreviation, as Chinese offices write them
+    "CSV", "XLSX", "Excel", "PDF", "KPI", "YAML",
+    # the product's own name next to 心桥, and the chat tools named by their brands
+    "Xinqiao", "WeCom", "DingTalk", "SMS",
+    # the demo institutions' codes, which people type to sign in
+    "XJU", "LSU", "HUNAN",
+    # the language switch names the other language in that language
+    "English",
+    # the time standard and the chat robots' address, as Chinese admin pages write them
+    "UTC", "Webhook",
+}  # fmt: skip
+# The importers read English column headers and these values exactly as written, so the pages
+# that explain a file's layout must show them as they are.
+FILE_FORMAT = {
+    *roster.REQUIRED_COLUMNS, *roster.OPTIONAL_COLUMNS, *academic.COLUMNS,
+    "q1", "q2",
+}  # fmt: skip
+# Text that is data, not language: email addresses, student numbers, logins, phone numbers.
+DATA = re.compile(
+    r"[\w.+-]+@[\w.-]+"  # email addresses
+    r"|\bL?\d{4,}\b"  # student numbers (the second school's start with L), years
+    r"|\b(?:admin|director|sc0\d|dc0\d|dl0\d|liaison|auditor)\b"  # demo logins, shown as data
+)
+LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*")
+# Links that change state or send a file rather than show a page.
+SKIP = re.compile(r"logout|export|download|\.csv|\.xlsx|\.pdf|/language/|/static/", re.IGNORECASE)
+# Not read as text: code, and a text area's content, which is what a person typed (a policy's YAML).
+HIDDEN = ("script", "style", "template", "textarea")
+MAX_PAGES = 120  # per role: enough for every kind of page, bounded so the test stays quick
+
+
+class _VisibleText(HTMLParser):
+    """The text a reader sees: element text, titles, placeholders, labels and button values."""
+
+    SHOWN_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.texts: list[str] = []
+        self.links: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag in HIDDEN:
+            self._hidden += 1
+        if tag == "a" and values.get("href"):
+            self.links.append(values["href"] or "")
+        self.texts.extend(v for k, v in attrs if k in self.SHOWN_ATTRIBUTES and v)
+        if tag in ("button", "input") and values.get("type") in ("submit", "button"):
+            self.texts.append(values.get("value") or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in HIDDEN:
+            self._hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden and data.strip():
+            self.texts.append(data.strip())
+
+
+def _foreign_words(text: str) -> list[str]:
+    words = (w.strip(".-") for w in LATIN_WORD.findall(DATA.sub(" ", text)))
+    return [w for w in words if w not in ALLOWED and w not in FILE_FORMAT]
+
+
+def _crawl(client: FlaskClient) -> dict[str, list[str]]:
+    """Visit every page reachable from the home page; each page's offending texts by URL."""
+    seen, queue, offences = {"/"}, deque(["/"]), {}
+    while queue and len(seen) <= MAX_PAGES:
+        url = queue.popleft()
+        response = client.get(url)
+        if response.status_code != 200 or response.mimetype != "text/html":
+            continue
+        parser = _VisibleText()
+        parser.feed(response.get_data(as_text=True))
+        bad = [t for t in parser.texts if _foreign_words(t)]
+        if bad:
+            offences[url] = bad
+        for href in parser.links:
+            link = urldefrag(href).url
+            parts = urlsplit(link)
+            if parts.scheme or parts.netloc or not link.startswith("/") or SKIP.search(link):
+                continue
+            if link not in seen:
+                seen.add(link)
+                queue.append(link)
+    return offences
+
+
+@pytest.fixture
+def demo_university(app):
+    """The demo university, small: every role and every kind of record, few students."""
+    logins = demo.seed(db.session, students=480, today=clock.now().date())
+    db.session.commit()
+    return logins
+
+
+def test_every_role_sees_only_chinese_on_every_page_it_can_reach(demo_university, client):
+    report = []
+    for entry in demo_university:
+        institution = db.session.scalar(
+            select(Institution).where(Institution.code == entry.institution)
+        )
+        user = db.session.scalar(
+            select(User).where(User.institution_id == institution.id, User.login == entry.login)
+        )
+        assert user is not None, entry
+        assert user.locale is None, "demo users read the institution's default language"
+        response = client.post(
+            "/login",
+            data={
+                "institution": entry.institution,
+                "login": entry.login,
+                "password": demo.DEMO_PASSWORD,
+            },
+        )
+        assert response.status_code == 302, (entry, response.data[:300])
+        for url, texts in _crawl(client).items():
+            report.append(f"{entry.role} {url}: " + " | ".join(texts[:8]))
+        client.post("/logout")
+    assert report == [], "English or codes on Chinese pages:\n" + "\n".join(report)
