@@ -62,6 +62,15 @@ def institution_zone(institution: Institution | None) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+def viewer_zone() -> ZoneInfo:
+    """The zone of the signed-in reader's institution (the app's DISPLAY_TIMEZONE otherwise):
+    what a person reads, or types as a local time, is in their own institution's zone."""
+    from flask_login import current_user
+
+    user = current_user if current_user and current_user.is_authenticated else None
+    return institution_zone(user.institution if user is not None else None)
+
+
 def to_local(moment: datetime, zone: ZoneInfo) -> datetime:
     """A naive UTC moment as an aware local time in ``zone``."""
     return moment.replace(tzinfo=UTC).astimezone(zone)

@@ -370,12 +370,12 @@ def _edit_campaign(institution: Institution, campaign: Campaign | None):
 
 
 def _to_utc(local: datetime) -> datetime:
-    return clock.to_utc(local, clock.institution_zone(None))
+    return clock.to_utc(local, clock.viewer_zone())
 
 
 def _to_local(utc: datetime) -> datetime:
     """Naive local wall-clock time, as the form's datetime-local field wants it."""
-    return clock.to_local(utc, clock.institution_zone(None)).replace(tzinfo=None)
+    return clock.to_local(utc, clock.viewer_zone()).replace(tzinfo=None)
 
 
 def _form_data(campaign: Campaign):
