@@ -96,7 +96,7 @@ def consent(assignment_id: int):
     if assignment.consent is not None:
         return redirect(url_for(".resume", assignment_id=assignment.id))
     now = clock.now()
-    minor = assignment.student.is_minor(now.date())
+    minor = assignment.student.is_minor(assignment.campaign.local_today(now))
     text = assignment.campaign.consent_text(_locale()) or _default_consent_text()
     who_sees = visibility.lines()
     form = ConsentForm()

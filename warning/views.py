@@ -216,7 +216,8 @@ def life_event(student_id: int):
         db.session, current_user, student_id, Capability.WARNING, action="life_event"
     )
     form = LifeEventForm()
-    if form.validate_on_submit() and form.occurred_on.data <= clock.now().date():
+    today = clock.local_date(clock.now(), clock.institution_zone(found.institution))
+    if form.validate_on_submit() and form.occurred_on.data <= today:
         academic.record_life_event(
             db.session,
             student=found,
