@@ -118,7 +118,7 @@ def _stalled(
     frames = []
     for institution_id in view.institution_ids:
         frame = metrics.referral_frame(session, user, institution_id)
-        period = metrics.Period(view.first_month, view.end.date())
+        period = metrics.Period(view.first_month, view.last_day)
         zone = clock.institution_zone(session.get(Institution, institution_id))
         annotated = metrics.annotate(frame, period, now, settings, zone)
         frames.append(

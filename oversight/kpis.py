@@ -79,6 +79,11 @@ class View:
         return datetime.combine(_next_month(self.last_month), datetime.min.time()) - self.utc_offset
 
     @property
+    def last_day(self) -> date:
+        """The last calendar day of the last month (local)."""
+        return _next_month(self.last_month) - timedelta(days=1)
+
+    @property
     def months(self) -> list[str]:
         months, month = [], self.first_month
         while month <= self.last_month:
@@ -542,17 +547,13 @@ def _open_now(session, view, now, settings, keys, expected) -> pd.DataFrame:
     )
 
 
-def _last_day(view: View) -> date:
-    return _next_month(view.last_month) - timedelta(days=1)
-
-
 # --- weekly reports -------------------------------------------------------------------------------
 
 
 def _mondays(view: View, now: datetime) -> pd.DataFrame:
     """Every ISO week (its Monday) starting in the period and already begun by `now`."""
     first = view.first_month + timedelta(days=(7 - view.first_month.weekday()) % 7)
-    weeks = pd.date_range(first, _last_day(view), freq="7D")
+    weeks = pd.date_range(first, view.last_day, freq="7D")
     weeks = weeks[weeks <= pd.Timestamp(now)]
     return pd.DataFrame({"week_start": weeks.date, "month": weeks.strftime("%Y-%m")})
 
@@ -621,7 +622,7 @@ def _reported_weeks(session: Session, view: View) -> pd.DataFrame:
     stmt = select(WeeklyReport.class_id, WeeklyReport.room_id, WeeklyReport.week_start).where(
         WeeklyReport.institution_id.in_(view.institution_ids),
         WeeklyReport.week_start >= view.first_month,
-        WeeklyReport.week_start <= _last_day(view),
+        WeeklyReport.week_start <= view.last_day,
     )
     frame = pd.DataFrame(session.execute(stmt).all(), columns=["class_id", "room_id", "week_start"])
     frame["kind"] = frame["class_id"].notna().map({True: "class", False: "room"})
