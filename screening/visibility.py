@@ -48,7 +48,10 @@ class Audience:
 
     @property
     def never(self) -> tuple[Seen, ...]:
-        """The sensitive kinds this audience does not see, said out loud to the student."""
+        """The sensitive kinds this audience does not see, said out loud to the student. Nothing
+        is promised of a hospital: the centre may choose to share a screening summary with it."""
+        if Seen.REFERRAL in self.seen:
+            return ()
         answers = {Seen.ANSWERS, Seen.CASELOAD_ANSWERS}
         missing = [] if answers & set(self.seen) else [Seen.ANSWERS]
         return tuple(missing + ([] if Seen.WARNING in self.seen else [Seen.WARNING]))

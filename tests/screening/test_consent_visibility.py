@@ -13,6 +13,7 @@ from campus import clock
 from campus.extensions import db
 from campus.models import Caseload, Role, Student, User
 from campus.scope import Capability, student_filter
+from referrals.disclosure import DISCLOSABLE
 from referrals.models import Referral
 from referrals.permissions import liaison_clause
 from screening import visibility
@@ -134,3 +135,9 @@ def test_the_consent_record_keeps_the_statement_the_student_agreed_to(world, cli
     stored = db.session.scalar(select(Consent.consent_text))
     assert "院系辅导员、院系分管领导" in stored
     assert "关于自伤或自杀想法的题目的作答需要关注" in stored
+
+
+def test_nothing_is_promised_of_a_hospital_that_may_be_sent_a_screening_summary():
+    assert "screening_summary" in DISCLOSABLE
+    (hospital,) = [a for a in visibility.audiences() if Role.HOSPITAL_LIAISON in a.roles]
+    assert hospital.never == ()
