@@ -104,6 +104,7 @@ def _select_timezone() -> str:
 def _init_templates(app: Flask) -> None:
     from campus import nav
 
+    app.before_request(clock.remember_viewer_zone)
     app.add_template_filter(clock_display.local_time, "localtime")
     app.add_template_filter(clock_display.local_date, "local_date")
     app.add_template_test(clock_display.is_moment, "moment")
