@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import importlib
 import os
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask, g, render_template, session
-from flask_babel import format_datetime
 from flask_login import current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError
@@ -18,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from campus import clean_input, clock, replica
+from campus import local_time as clock_display
 from campus.extensions import babel, csrf, db, limiter, login_manager, talisman
 from config import BASE_DIR, CONFIGS
 
@@ -99,22 +97,17 @@ def _select_locale() -> str:
 
 
 def _select_timezone() -> str:
-    from flask import current_app
-
-    return current_app.config["DISPLAY_TIMEZONE"]
+    """Flask-Babel's zone for the request: the reader's institution's (see `clock.viewer_zone`)."""
+    return clock.viewer_zone().key
 
 
 def _init_templates(app: Flask) -> None:
     from campus import nav
 
-    zone = ZoneInfo(app.config["DISPLAY_TIMEZONE"])
-
-    @app.template_filter("localtime")
-    def localtime(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
-        """Show a naive-UTC database time in the institution's zone."""
-        if value is None:
-            return ""
-        return format_datetime(clock.to_local(value, zone), fmt)
+    app.before_request(clock.remember_viewer_zone)
+    app.add_template_filter(clock_display.local_time, "localtime")
+    app.add_template_filter(clock_display.local_date, "local_date")
+    app.add_template_test(clock_display.is_moment, "moment")
 
     @app.context_processor
     def inject_navigation() -> dict:

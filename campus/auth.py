@@ -144,14 +144,15 @@ def load_session_user(session: Session, token: str, idle_minutes: int) -> User |
 
 
 def _live_session(session: Session, token: str) -> tuple[User, UserSession] | None:
-    """The session row of `token` unless it has ended, with its user and the user's roles: every
-    page needs all three, so they come in one statement."""
+    """The session row of `token` unless it has ended, with its user, the user's roles and
+    institution (whose zone every time on the page is shown in): every page needs them all, so
+    they come in one statement."""
     return (
         session.execute(
             select(User, UserSession)
             .join(UserSession, UserSession.user_id == User.id)
             .where(UserSession.token == token, UserSession.ended_at.is_(None))
-            .options(joinedload(User.roles))
+            .options(joinedload(User.roles), joinedload(User.institution))
         )
         .unique()
         .first()

@@ -62,6 +62,31 @@ def institution_zone(institution: Institution | None) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+def viewer_zone() -> ZoneInfo:
+    """The zone of the signed-in reader's institution (the app's DISPLAY_TIMEZONE otherwise):
+    what a person reads, or types as a local time, is in their own institution's zone.
+
+    Kept for the request once known (`remember_viewer_zone` runs before each request, while the
+    signed-in user is freshly loaded with their institution), so a page that commits midway does
+    not reload the user just to show a time."""
+    from flask import g, has_request_context
+    from flask_login import current_user
+
+    if has_request_context() and "viewer_zone" in g:
+        remembered: ZoneInfo = g.viewer_zone
+        return remembered
+    user = current_user if current_user and current_user.is_authenticated else None
+    zone = institution_zone(user.institution if user is not None else None)
+    if has_request_context():
+        g.viewer_zone = zone
+    return zone
+
+
+def remember_viewer_zone() -> None:
+    """Before each request: learn the reader's zone (see `viewer_zone`)."""
+    viewer_zone()
+
+
 def to_local(moment: datetime, zone: ZoneInfo) -> datetime:
     """A naive UTC moment as an aware local time in ``zone``."""
     return moment.replace(tzinfo=UTC).astimezone(zone)

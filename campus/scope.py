@@ -44,15 +44,38 @@ ROLE_CAPABILITY: dict[Role, Capability | None] = {
 }
 
 
+class Unit(enum.StrEnum):
+    """The part of the institution a role's assignment reaches."""
+
+    ROOM = "room"
+    CLASS = "class"
+    DEPARTMENT = "department"
+    INSTITUTION = "institution"
+
+
+# Which of the student's units must match the assignment's; every other role: the institution.
+ROLE_UNIT: dict[Role, Unit] = {
+    Role.DORM_INFORMANT: Unit.ROOM,
+    Role.CLASS_COMMITTEE: Unit.CLASS,
+    Role.DEPT_COUNSELLOR: Unit.DEPARTMENT,
+    Role.DEPT_LEADER: Unit.DEPARTMENT,
+}
+_UNIT_COLUMNS = {
+    Unit.ROOM: (Student.room_id, "room_id"),
+    Unit.CLASS: (Student.class_id, "class_id"),
+    Unit.DEPARTMENT: (Student.department_id, "department_id"),
+}
+# Roles that also see answers and scores of the students on their caseload or under break-glass.
+CASELOAD_ROLES = frozenset({Role.SCHOOL_COUNSELLOR})
+
+
 def _assignment_clause(role: Role, assignment) -> ColumnElement[bool]:
     institution = Student.institution_id == assignment.institution_id
-    if role is Role.DORM_INFORMANT:
-        return and_(institution, Student.room_id == assignment.room_id)
-    if role is Role.CLASS_COMMITTEE:
-        return and_(institution, Student.class_id == assignment.class_id)
-    if role in (Role.DEPT_COUNSELLOR, Role.DEPT_LEADER):
-        return and_(institution, Student.department_id == assignment.department_id)
-    return institution
+    unit = ROLE_UNIT.get(role, Unit.INSTITUTION)
+    if unit is Unit.INSTITUTION:
+        return institution
+    column, attribute = _UNIT_COLUMNS[unit]
+    return and_(institution, column == getattr(assignment, attribute))
 
 
 def student_filter(user: User, need: Capability = Capability.ROSTER) -> ColumnElement[bool]:
@@ -62,7 +85,7 @@ def student_filter(user: User, need: Capability = Capability.ROSTER) -> ColumnEl
         granted = ROLE_CAPABILITY.get(assignment.role)
         if granted is not None and granted >= need:
             clauses.append(_assignment_clause(assignment.role, assignment))
-    if need is Capability.CLINICAL and user.has_role(Role.SCHOOL_COUNSELLOR):
+    if need is Capability.CLINICAL and user.has_role(*CASELOAD_ROLES):
         clauses.append(Student.id.in_(_caseload_and_grants(user)))
     if not clauses:
         return false()
@@ -70,7 +93,7 @@ def student_filter(user: User, need: Capability = Capability.ROSTER) -> ColumnEl
 
 
 def _caseload_and_grants(user: User):
-    institution_ids = [a.institution_id for a in user.assignments(Role.SCHOOL_COUNSELLOR)]
+    institution_ids = [a.institution_id for a in user.assignments(*CASELOAD_ROLES)]
     caseload = select(Caseload.student_id).where(Caseload.counsellor_id == user.id)
     grants = select(BreakGlassGrant.student_id).where(
         BreakGlassGrant.user_id == user.id, BreakGlassGrant.expires_at > clock.now()

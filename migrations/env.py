@@ -9,7 +9,7 @@ from flask import current_app
 config = context.config
 
 # Alembic's own logging, without silencing the app's loggers: migrations also run inside a live
-# process (the test suite, `flask db upgrade` next to the scheduler), whose loggers must keep working.
+# process (the test suite, `flask db upgrade`), whose loggers must keep working.
 fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 

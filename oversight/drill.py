@@ -14,8 +14,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campus import clock
 from campus.i18n import name_column
-from campus.models import Department, Student, User
+from campus.models import Department, Institution, Student, User
 from campus.scope import Capability, student_filter
 from oversight.kpis import CAMPAIGNS_OPENED, LEVEL_NAMES, WARNINGS_OPENED, View, in_view
 from referrals import metrics
@@ -129,8 +130,9 @@ def _stalled(
     frames = []
     for institution_id in view.institution_ids:
         frame = metrics.referral_frame(session, user, institution_id)
-        period = metrics.Period(view.first_month, view.end.date())
-        annotated = metrics.annotate(frame, period, now, settings)
+        period = metrics.Period(view.first_month, view.last_day)
+        zone = clock.institution_zone(session.get(Institution, institution_id))
+        annotated = metrics.annotate(frame, period, now, settings, zone)
         frames.append(
             metrics.drill_down(annotated, which="stalled", department_id=view.department_id)
         )

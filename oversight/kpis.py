@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from flask_babel import lazy_gettext as _l
@@ -55,22 +56,33 @@ ON_ROLL = (EnrolmentStatus.ENROLLED, EnrolmentStatus.ON_LEAVE)
 
 @dataclass(frozen=True)
 class View:
-    """Which groups a dashboard shows: institutions, an optional department, a month range."""
+    """Which groups a dashboard shows: institutions, an optional department, a month range.
+
+    Months are the institution's calendar months: `utc_offset` is its zone's offset from UTC
+    (Chinese universities keep one offset all year, +8 hours), so a warning opened at 00:30 on
+    1 March in Shanghai counts in March although it is still February in UTC."""
 
     institution_ids: tuple[int, ...]
     first_month: date  # first day of the first month shown
     last_month: date  # first day of the last month shown (included)
     by: str = "department"
     department_id: int | None = None
+    utc_offset: timedelta = timedelta(0)
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.first_month, datetime.min.time())
+        """Local midnight of the first day, as the naive UTC instant the database stores."""
+        return datetime.combine(self.first_month, datetime.min.time()) - self.utc_offset
 
     @property
     def end(self) -> datetime:
-        """The first instant after the last month."""
-        return datetime.combine(_next_month(self.last_month), datetime.min.time())
+        """The first instant after the last month (naive UTC)."""
+        return datetime.combine(_next_month(self.last_month), datetime.min.time()) - self.utc_offset
+
+    @property
+    def last_day(self) -> date:
+        """The last calendar day of the last month (local)."""
+        return _next_month(self.last_month) - timedelta(days=1)
 
     @property
     def months(self) -> list[str]:
@@ -81,11 +93,20 @@ class View:
         return months
 
     def grouped(self, by: str) -> View:
-        return View(self.institution_ids, self.first_month, self.last_month, by, self.department_id)
+        return replace(self, by=by)
+
+    def months_of(self, first: date, last: date) -> View:
+        """The same view over other months."""
+        return replace(self, first_month=first, last_month=last)
 
 
 def _next_month(day: date) -> date:
     return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def offset_of(zone: ZoneInfo, today: date) -> timedelta:
+    """The zone's offset from UTC on `today`, for `View.utc_offset`."""
+    return zone.utcoffset(datetime.combine(today, datetime.min.time())) or timedelta(0)
 
 
 def default_period(today: date, months: int = 6) -> tuple[date, date]:
@@ -106,11 +127,13 @@ def month_of(text: str) -> date:
 # --- groups --------------------------------------------------------------------------------------
 
 
-def _month(session: Session, column) -> ColumnElement[str]:
-    """'YYYY-MM' of a timestamp column, in the database's own dialect."""
+def _month(session: Session, column, offset: timedelta) -> ColumnElement[str]:
+    """'YYYY-MM' of a naive UTC timestamp column on the local calendar (`offset` from UTC), in
+    the database's own dialect."""
+    minutes = int(offset.total_seconds() // 60)
     if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(column, "YYYY-MM")
-    return func.strftime("%Y-%m", column)
+        return func.to_char(column + func.make_interval(0, 0, 0, 0, 0, minutes), "YYYY-MM")
+    return func.strftime("%Y-%m", column, f"{minutes:+d} minutes")
 
 
 @dataclass(frozen=True)
@@ -134,7 +157,7 @@ def _group_keys(session: Session, view: View, grouping: Grouping) -> list:
     if view.by == "department":
         keys.append(grouping.department.label("department_id"))
     elif view.by == "month":
-        keys.append(_month(session, grouping.when).label("month"))
+        keys.append(_month(session, grouping.when, view.utc_offset).label("month"))
     return keys
 
 
@@ -528,17 +551,13 @@ def _open_now(session, view, now, settings, keys, expected) -> pd.DataFrame:
     )
 
 
-def _last_day(view: View) -> date:
-    return _next_month(view.last_month) - timedelta(days=1)
-
-
 # --- weekly reports -------------------------------------------------------------------------------
 
 
 def _mondays(view: View, now: datetime) -> pd.DataFrame:
     """Every ISO week (its Monday) starting in the period and already begun by `now`."""
     first = view.first_month + timedelta(days=(7 - view.first_month.weekday()) % 7)
-    weeks = pd.date_range(first, _last_day(view), freq="7D")
+    weeks = pd.date_range(first, view.last_day, freq="7D")
     weeks = weeks[weeks <= pd.Timestamp(now)]
     return pd.DataFrame({"week_start": weeks.date, "month": weeks.strftime("%Y-%m")})
 
@@ -607,7 +626,7 @@ def _reported_weeks(session: Session, view: View) -> pd.DataFrame:
     stmt = select(WeeklyReport.class_id, WeeklyReport.room_id, WeeklyReport.week_start).where(
         WeeklyReport.institution_id.in_(view.institution_ids),
         WeeklyReport.week_start >= view.first_month,
-        WeeklyReport.week_start <= _last_day(view),
+        WeeklyReport.week_start <= view.last_day,
     )
     frame = pd.DataFrame(session.execute(stmt).all(), columns=["class_id", "room_id", "week_start"])
     frame["kind"] = frame["class_id"].notna().map({True: "class", False: "room"})

@@ -24,6 +24,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from campus import clock
 from campus.models import Institution
 from oversight import kpis
 from oversight.models import ProvinceSnapshot
@@ -64,8 +65,10 @@ class Snapshot:
 
 
 def province_view(session: Session, first: date, last: date, by: str) -> kpis.View:
-    """Every university of the province, side by side, for the period."""
-    return kpis.View(_universities(session), first, last, by)
+    """Every university of the province, side by side, for the period, on the province's
+    calendar (the app's DISPLAY_TIMEZONE)."""
+    offset = kpis.offset_of(clock.institution_zone(None), first)
+    return kpis.View(_universities(session), first, last, by, utc_offset=offset)
 
 
 def _universities(session: Session) -> tuple[int, ...]:
@@ -105,7 +108,7 @@ def refresh_sweep(
     """Recompute the default period and every period looked at lately once it is REFRESH old;
     forget periods nobody opened for KEEP. Returns how many snapshots were computed."""
     reader = reader or session
-    first, last = kpis.default_period(now.date())
+    first, last = kpis.default_period(clock.local_date(now, clock.institution_zone(None)))
     computed = 0
     for by in PROVINCE_GROUPINGS:
         if _find(session, by, first, last) is None:
@@ -123,9 +126,8 @@ def refresh_sweep(
         .order_by(ProvinceSnapshot.computed_at)
         .limit(REFRESH_BATCH)
     ).all()
-    universities = _universities(session)
     for row in due:
-        view = kpis.View(universities, row.first_month, row.last_month, row.by)
+        view = province_view(session, row.first_month, row.last_month, row.by)
         _fill(reader, row, view, now, settings)
     session.flush()
     return computed + len(due)

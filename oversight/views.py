@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from campus import audit, clock
+from campus import audit, clock, local_time
 from campus.extensions import db
 from campus.i18n import name_column
 from campus.models import Department, Institution, Role
@@ -36,7 +36,7 @@ DASHBOARD_ROLES = (Role.ADMIN, Role.DIRECTOR)
 
 
 def _months(form) -> tuple[date, date]:
-    first, last = kpis.default_period(clock.now().date())
+    first, last = kpis.default_period(local_time.local_day(clock.now()))
     if form.month_from.data:
         first = kpis.month_of(form.month_from.data)
     if form.month_to.data:
@@ -68,7 +68,9 @@ def _dashboard_view(form: FilterForm) -> kpis.View:
         abort(404)
     first, last = _months(form)
     by = form.by.data if form.by.data in kpis.BY else "department"
-    return kpis.View((institution_id,), first, last, by, department_id)
+    zone = clock.institution_zone(db.session.get(Institution, institution_id))
+    offset = kpis.offset_of(zone, clock.local_date(clock.now(), zone))
+    return kpis.View((institution_id,), first, last, by, department_id, offset)
 
 
 def _province_snapshot(form: ProvinceFilterForm) -> snapshots.Snapshot:
@@ -172,7 +174,7 @@ def drill_down(which: str, fmt: str | None = None):
             first = kpis.month_of(month)
         except ValueError:
             abort(400, description=_("Use the form YYYY-MM, e.g. 2026-09."))
-        view = kpis.View(view.institution_ids, first, first, view.by, view.department_id)
+        view = view.months_of(first, first)
     rows, students = drill.shown(
         drill.drill_down(aggregate_session(), current_user, which, view, clock.now(), _settings())
     )
@@ -276,7 +278,7 @@ def _send(
     for a snapshot, which one); a list of students is audited one row per student in it."""
     if fmt not in exports.MEDIA_TYPES:
         abort(404)
-    body = exports.render(frame, fmt, name)
+    body = exports.render(local_time.localise_frame(frame, clock.viewer_zone()), fmt, name)
     detail = (
         f"rows={len(frame)} format={fmt}"
         + (f" as_of={as_of:%Y-%m-%dT%H:%M}" if as_of else "")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_login import current_user
 
-from campus import audit, clock
+from campus import audit, clock, local_time
 from campus.extensions import db
-from campus.models import Role
+from campus.models import Institution, Role
 from campus.permissions import require_roles
 from referrals import export, metrics
 from referrals.forms import STATUS_LABELS, PeriodForm
@@ -26,10 +27,15 @@ def _institution_id() -> int:
 def _period() -> metrics.Period:
     """The period from the query string; the last 12 months up to today by default."""
     form = PeriodForm(request.args)
-    today = clock.now().date()
+    today = clock.local_date(clock.now(), _zone())
     if request.args and form.validate() and form.first.data <= form.last.data:
         return metrics.Period(form.first.data, form.last.data)
     return metrics.Period(date(today.year - 1, today.month, 1), today)
+
+
+def _zone() -> ZoneInfo:
+    """The audited institution's zone: its calendar decides which day a referral falls on."""
+    return clock.institution_zone(db.session.get(Institution, _institution_id()))
 
 
 def _settings() -> ReferralSettings:
@@ -38,7 +44,7 @@ def _settings() -> ReferralSettings:
 
 def _annotated(period: metrics.Period):
     frame = metrics.referral_frame(db.session, current_user, _institution_id())
-    return metrics.annotate(frame, period, clock.now(), _settings())
+    return metrics.annotate(frame, period, clock.now(), _settings(), _zone())
 
 
 @bp.route("", endpoint="index")
@@ -57,6 +63,7 @@ def closure():
         by_month=metrics.summarise(annotated, "month"),
         now_counts=metrics.snapshot(annotated),
         settings=_settings(),
+        zone=_zone().key,
     )
 
 
@@ -118,7 +125,7 @@ def closure_export(fmt: str):
         abort(404)
     period, which, rows = _drill_rows()
     _audit(f"closure_export_{fmt}", rows, period)
-    shown = rows.drop(columns=["student_id"])
+    shown = local_time.localise_frame(rows.drop(columns=["student_id"]), _zone())
     body = export.to_csv(shown) if fmt == "csv" else export.to_xlsx(shown)
     mimetype = (
         "text/csv; charset=utf-8"

@@ -4,7 +4,8 @@ Definitions (also written on the page):
 
 - A referral is **due to close** in a period when it was sent to a hospital (drafts never count)
   and its expected closure date — the day it was sent plus `expected_closure_days` (90 by
-  default) — falls within the period. Dates are UTC calendar dates, the period's last day included.
+  default) — falls within the period. Dates are calendar dates in the institution's zone (a
+  referral sent at 23:30 in Shanghai was sent that day, not the next), the last day included.
 - It is **closed** when, before the end of the period, it reached "closed" or ended with a
   documented refusal ("declined") or a withdrawal. "Lost to follow-up" is not closed: that is the
   failure the audit is meant to show.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import select
@@ -52,7 +54,8 @@ DRILL_COLUMNS = [
 
 @dataclass(frozen=True)
 class Period:
-    """Calendar days `first` to `last`, both included."""
+    """Local calendar days `first` to `last`, both included; `start` and `end` are local
+    midnights (naive, in the institution's zone)."""
 
     first: date
     last: date
@@ -97,17 +100,31 @@ def referral_frame(session: Session, user: User, institution_id: int) -> pd.Data
     return frame
 
 
+def _local(moments: pd.Series, zone: ZoneInfo) -> pd.Series:
+    """Naive UTC times as naive wall-clock times in `zone`, to compare with local calendar days."""
+    return moments.dt.tz_localize("UTC").dt.tz_convert(zone).dt.tz_localize(None)
+
+
 def annotate(
-    frame: pd.DataFrame, period: Period, now: datetime, settings: ReferralSettings
+    frame: pd.DataFrame,
+    period: Period,
+    now: datetime,
+    settings: ReferralSettings,
+    zone: ZoneInfo,
 ) -> pd.DataFrame:
-    """Add the audit's per-referral facts: expected closure, due, closed, days, stalled, overdue."""
+    """Add the audit's per-referral facts: expected closure, due, closed, days, stalled, overdue.
+
+    Times stay UTC; which day or month a referral falls in is read on the institution's
+    calendar (`zone`)."""
     out = frame.copy()
     out["expected_closure"] = out["sent_at"] + pd.Timedelta(days=settings.expected_closure_days)
-    out["due"] = out["expected_closure"].between(
+    expected_local = _local(out["expected_closure"], zone)
+    out["due"] = expected_local.between(
         pd.Timestamp(period.start), pd.Timestamp(period.end), inclusive="left"
     )
     closed_loop = out["status"].isin([s.value for s in CLOSED_LOOP])
-    out["closed"] = out["due"] & closed_loop & (out["ended_at"] < pd.Timestamp(period.end))
+    ended_local = _local(out["ended_at"], zone)
+    out["closed"] = out["due"] & closed_loop & (ended_local < pd.Timestamp(period.end))
     out["days"] = ((out["ended_at"] - out["sent_at"]).dt.total_seconds() / 86_400).where(
         out["closed"]
     )
@@ -117,7 +134,7 @@ def annotate(
     out["overdue"] = (
         is_open & out["sent_at"].notna() & (out["expected_closure"] <= pd.Timestamp(now))
     )
-    out["month"] = out["expected_closure"].dt.strftime("%Y-%m")
+    out["month"] = expected_local.dt.strftime("%Y-%m")
     return out
 
 

@@ -15,6 +15,8 @@ from referrals.states import Actor
 
 # Who reads referrals and leaves: the school counsellors (their clinical scope) and the director.
 CLINICAL_READERS = frozenset({Role.SCHOOL_COUNSELLOR, Role.DIRECTOR})
+# Who reads, at a hospital, the referrals sent there: only the fields the counsellor disclosed.
+HOSPITAL_ROLES = frozenset({Role.HOSPITAL_LIAISON})
 
 
 def can_refer(user: User) -> bool:
@@ -42,8 +44,8 @@ def may_refer_student(session: Session, user: User, student: Student) -> bool:
 
 def liaison_clause(user: User) -> ColumnElement[bool]:
     """Referrals sent to a hospital `user` is liaison for; drafts never reach the hospital."""
-    hospital_ids = [a.hospital_id for a in user.assignments(Role.HOSPITAL_LIAISON) if a.hospital_id]
-    institution_ids = [a.institution_id for a in user.assignments(Role.HOSPITAL_LIAISON)]
+    hospital_ids = [a.hospital_id for a in user.assignments(*HOSPITAL_ROLES) if a.hospital_id]
+    institution_ids = [a.institution_id for a in user.assignments(*HOSPITAL_ROLES)]
     return and_(
         Referral.hospital_id.in_(hospital_ids),
         Referral.institution_id.in_(institution_ids),
@@ -57,7 +59,7 @@ def actor_for(session: Session, user: User, referral: Referral) -> Actor | None:
         return Actor.COUNSELLOR
     if referral.status != ReferralStatus.DRAFT and any(
         a.hospital_id == referral.hospital_id and a.institution_id == referral.institution_id
-        for a in user.assignments(Role.HOSPITAL_LIAISON)
+        for a in user.assignments(*HOSPITAL_ROLES)
     ):
         return Actor.LIAISON
     return None

@@ -119,7 +119,7 @@ def utc_from_local(moment: datetime | None) -> datetime | None:
     """A form's local date-time (the institution's zone) as the naive UTC the database stores."""
     if moment is None:
         return None
-    return clock.to_utc(moment, clock.institution_zone(None))
+    return clock.to_utc(moment, clock.viewer_zone())
 
 
 # --- school counsellors and the director ------------------------------------------------------

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from campus import audit, notifications
+from campus import audit, clock, notifications
 from campus.i18n import N_
 from campus.models import ClassGroup, Department, EnrolmentStatus, Institution, Student, User
 from campus.scope import Capability, student_filter
@@ -260,9 +260,10 @@ def send_reminders(session: Session, campaign: Campaign, now: datetime) -> int:
     """
     if campaign.reminder_every_days <= 0 or not campaign.is_open(now):
         return 0
-    cutoff = datetime.combine(now.date(), datetime.min.time()) - timedelta(
-        days=campaign.reminder_every_days - 1
-    )
+    # "Reminded today" means today on the institution's calendar: local midnight, stored as UTC.
+    zone = clock.institution_zone(campaign.institution)
+    midnight = clock.to_utc(datetime.combine(campaign.local_today(now), datetime.min.time()), zone)
+    cutoff = midnight - timedelta(days=campaign.reminder_every_days - 1)
     due = session.execute(
         select(CampaignAssignment, Student.user_id)
         .join(Student, CampaignAssignment.student_id == Student.id)

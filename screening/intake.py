@@ -202,7 +202,7 @@ def give_consent(
     """Record consent and start the assignment; a minor also needs the guardian's consent."""
     if assignment.consent is not None:
         return assignment.consent
-    minor = assignment.student.is_minor(now.date())
+    minor = assignment.student.is_minor(assignment.campaign.local_today(now))
     problems = consent_problems(answers, minor)
     if problems:
         raise ConsentError(problems)

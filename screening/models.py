@@ -9,7 +9,7 @@ store a second one.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
@@ -69,6 +69,10 @@ class Campaign(BilingualName, Model):
 
     def is_open(self, now: datetime) -> bool:
         return self.opens_at <= now < self.closes_at
+
+    def local_today(self, now: datetime) -> date:
+        """The institution's calendar date at `now`: birthdays and "today" are local days."""
+        return clock.local_date(now, clock.institution_zone(self.institution))
 
     def consent_text(self, locale: str) -> str:
         return self.consent_text_zh if locale.startswith("zh") else self.consent_text_en

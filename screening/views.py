@@ -26,7 +26,7 @@ from campus.extensions import db
 from campus.models import ClassGroup, Department, Institution, Role
 from campus.permissions import require_roles
 from campus.scope import Capability, get_student, institution_ids
-from screening import campaigns, intake, results_import, trajectories, vocabulary
+from screening import campaigns, intake, results_import, trajectories, visibility, vocabulary
 from screening.forms import CampaignForm, ConsentForm, InstrumentPageForm, ResultsImportForm
 from screening.instruments import list_instruments, load_instrument
 from screening.models import AssignmentStatus, Campaign, CampaignAssignment, ScreeningResult
@@ -96,8 +96,9 @@ def consent(assignment_id: int):
     if assignment.consent is not None:
         return redirect(url_for(".resume", assignment_id=assignment.id))
     now = clock.now()
-    minor = assignment.student.is_minor(now.date())
+    minor = assignment.student.is_minor(assignment.campaign.local_today(now))
     text = assignment.campaign.consent_text(_locale()) or _default_consent_text()
+    who_sees = visibility.lines()
     form = ConsentForm()
     status = 200
     if form.validate_on_submit():
@@ -106,7 +107,7 @@ def consent(assignment_id: int):
                 db.session,
                 assignment,
                 _consent_answers(form),
-                text=text,
+                text=f"{text}\n\n{visibility.as_text(who_sees)}",
                 locale=_locale(),
                 ip=request.remote_addr,
                 now=now,
@@ -116,7 +117,12 @@ def consent(assignment_id: int):
             _consent_errors(form, exc.problems)
             status = 422
     return render_template(
-        "screening/consent.html", assignment=assignment, form=form, minor=minor, text=text
+        "screening/consent.html",
+        assignment=assignment,
+        form=form,
+        minor=minor,
+        text=text,
+        who_sees=who_sees,
     ), status
 
 
@@ -145,9 +151,9 @@ def _consent_errors(form: ConsentForm, problems: list[str]) -> None:
 def _default_consent_text() -> str:
     return _(
         "This screening helps the university's mental health centre offer support early. Your "
-        "answers are confidential: only the centre's professional staff see them, and they are "
-        "used only to offer you help. If your answers suggest you may be at risk, a counsellor "
-        "will contact you. You may stop at any time and continue later."
+        "answers are used only to offer you help; below is exactly who sees what. If your "
+        "answers suggest you may be at risk, a counsellor will contact you. You may stop at any "
+        "time and continue later."
     )
 
 
@@ -365,12 +371,12 @@ def _edit_campaign(institution: Institution, campaign: Campaign | None):
 
 
 def _to_utc(local: datetime) -> datetime:
-    return clock.to_utc(local, clock.institution_zone(None))
+    return clock.to_utc(local, clock.viewer_zone())
 
 
 def _to_local(utc: datetime) -> datetime:
     """Naive local wall-clock time, as the form's datetime-local field wants it."""
-    return clock.to_local(utc, clock.institution_zone(None)).replace(tzinfo=None)
+    return clock.to_local(utc, clock.viewer_zone()).replace(tzinfo=None)
 
 
 def _form_data(campaign: Campaign):

@@ -23,6 +23,7 @@ from typing import Any
 
 from flask_babel import gettext, pgettext
 
+from campus import clock
 from campus.i18n import N_, viewer_locale
 from campus.models import BilingualName, name_for
 
@@ -61,7 +62,11 @@ def joined(items: Sequence[Any], sep: str) -> Params:
 
 
 def day(when: date | datetime) -> str:
-    """Dates in labels are ISO (2026-09-12): the same in both languages and unambiguous."""
+    """Dates in labels are ISO (2026-09-12): the same in both languages and unambiguous. A stored
+    (naive UTC) time is dated on the local calendar: a screening finished at 00:30 in Shanghai
+    is dated that day, not the day before as in UTC."""
+    if isinstance(when, datetime):
+        when = clock.local_date(when, clock.institution_zone(None))
     return f"{when:%Y-%m-%d}"
 
 

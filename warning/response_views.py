@@ -119,7 +119,7 @@ def _warning_or_404(warning_id: int) -> EarlyWarning:
 
 
 def _local_to_utc(value: datetime) -> datetime:
-    return clock.to_utc(value, clock.institution_zone(None))
+    return clock.to_utc(value, clock.viewer_zone())
 
 
 @dataclass(frozen=True)
@@ -224,7 +224,7 @@ def _refused(warning: EarlyWarning, refused: RefusedAction):
 
 
 def _end_of_today(now: datetime) -> datetime:
-    zone = clock.institution_zone(None)
+    zone = clock.viewer_zone()
     midnight = datetime.combine(clock.local_date(now, zone) + timedelta(days=1), time(0))
     return clock.to_utc(midnight, zone)
 

@@ -229,7 +229,8 @@ def life_event(student_id: int):
     form = LifeEventForm()
     if not form.validate_on_submit():
         return student(found.id, bound={"life_event": form}), 400
-    if form.occurred_on.data > clock.now().date():
+    today = clock.local_date(clock.now(), clock.institution_zone(found.institution))
+    if form.occurred_on.data > today:
         form.occurred_on.errors = [_("The date cannot be in the future.")]
         return student(found.id, bound={"life_event": form}), 400
     academic.record_life_event(

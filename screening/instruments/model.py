@@ -183,7 +183,10 @@ class Instrument:
     code: str
     version: str
     abbreviation: str
-    name: Text
+    name: Text  # the clinical name with its abbreviation, for staff
+    # What the student reads as the page's title: neutral ("心情问卷"), because a title such as
+    # "suicide risk screening" alarms and primes the very answers it asks for.
+    student_title: Text
     instructions: Text
     source: Mapping[str, str]
     licensed: bool

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import insert
@@ -13,12 +14,15 @@ from campus.extensions import db
 from campus.models import Role, Student
 from oversight import kpis, tables
 from referrals.services import ReferralSettings
+from tests.oversight.conftest import add_warning
 
 SEPT = date(2026, 9, 1)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+EIGHT_HOURS = timedelta(hours=8)  # months are Shanghai calendar months
 
 
 def view(world, by="department", first=SEPT, last=SEPT, department_id=None):
-    return kpis.View((world.xju.institution.id,), first, last, by, department_id)
+    return kpis.View((world.xju.institution.id,), first, last, by, department_id, EIGHT_HOURS)
 
 
 def row(frame: pd.DataFrame, **where) -> dict:
@@ -204,13 +208,18 @@ def test_referral_closure_matches_the_referral_stage(world):
     # The referral stage's own pandas closure audit, over the same referrals and period.
     frame = metrics.referral_frame(db.session, world.xju.director, world.xju.institution.id)
     period = metrics.Period(date(2026, 9, 1), date(2026, 9, 30))
-    theirs = metrics.summarise(metrics.annotate(frame, period, clock.now(), ReferralSettings()))
+    annotated = metrics.annotate(frame, period, clock.now(), ReferralSettings(), SHANGHAI)
+    theirs = metrics.summarise(annotated)
     ours = compute("referrals", view(world, "institution")).iloc[0]
     for column in ("due", "closed", "closure_rate", "median_days", "p90_days"):
         assert ours[column] == theirs[column].iloc[0], column
-    assert (
-        ours["stalled"]
-        == metrics.snapshot(metrics.annotate(frame, period, clock.now(), ReferralSettings()))[
-            "stalled"
-        ]
-    )
+    assert ours["stalled"] == metrics.snapshot(annotated)["stalled"]
+
+
+def test_a_warning_opened_after_local_midnight_counts_in_the_local_month(world):
+    """00:30 on 1 September in Shanghai is 16:30 on 31 August in UTC: a September warning."""
+    add_warning(world.xju.students[3], 3, datetime(2026, 8, 31, 16, 30))
+    db.session.commit()
+    by_month = compute("crisis", view(world, "month", first=date(2026, 8, 1)))
+    assert row(by_month, month="2026-09")["incidents"] == 2
+    assert row(by_month, month="2026-08")["incidents"] == 0

@@ -232,3 +232,25 @@ def test_compliance_chart_shows_the_institution_rates_whatever_the_grouping(worl
     chart = chart[: chart.index("</svg>")]
     shown = re.findall(r'font-size="12">([^<]+)</text>', chart)
     assert shown == ["Red", "50%", "Yellow", "0%", "Blue", "—"]
+
+
+def test_drill_down_times_read_in_the_institutions_zone_to_the_minute(world, login):
+    """S1's red warning was opened at 08:00 UTC on 2 September: 16:00 in Shanghai."""
+    body = login(world.xju.admin).get("/oversight/drill/red", query_string=SEPT).get_data(True)
+    assert "2026-09-02 16:00" in body
+    assert "08:00:00" not in body
+
+
+def test_times_follow_the_viewers_institution_zone(world, login):
+    world.xju.institution.timezone = "Asia/Kolkata"  # UTC+5:30
+    db.session.commit()
+    body = login(world.xju.admin).get("/oversight/drill/red", query_string=SEPT).get_data(True)
+    assert "2026-09-02 13:30" in body
+
+
+def test_drill_export_says_which_zone_its_times_are_in(world, login):
+    client = login(world.xju.admin)
+    text = client.get("/oversight/drill/red.csv", query_string=SEPT).get_data(as_text=True)
+    header, first = list(csv.reader(io.StringIO(text)))[:2]
+    assert "opened_at (Asia/Shanghai)" in header
+    assert first[header.index("opened_at (Asia/Shanghai)")] == "2026-09-02 16:00"

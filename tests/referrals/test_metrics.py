@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -33,6 +34,7 @@ from referrals import metrics
 from referrals.services import ReferralSettings
 
 NOW = datetime(2026, 10, 15, 12, 0)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 SEPTEMBER = metrics.Period(date(2026, 9, 1), date(2026, 9, 30))
 T = pd.Timestamp
 
@@ -71,7 +73,7 @@ def annotated():
             _row(7, "B", "H1", None, "draft", updated="10-10"),
         ]
     )
-    return metrics.annotate(frame, SEPTEMBER, NOW, ReferralSettings())
+    return metrics.annotate(frame, SEPTEMBER, NOW, ReferralSettings(), SHANGHAI)
 
 
 def test_overall_closure_rate_median_and_p90_match_the_hand_count(annotated):
@@ -119,7 +121,11 @@ def test_empty_period_has_no_rate_instead_of_dividing_by_zero(annotated):
         columns=["expected_closure", "due", "closed", "days", "stalled", "overdue", "month"]
     )
     empty = metrics.annotate(
-        frame, metrics.Period(date(2025, 1, 1), date(2025, 1, 31)), NOW, ReferralSettings()
+        frame,
+        metrics.Period(date(2025, 1, 1), date(2025, 1, 31)),
+        NOW,
+        ReferralSettings(),
+        SHANGHAI,
     )
     overall = metrics.summarise(empty).iloc[0]
     assert (overall["due"], overall["closed"]) == (0, 0)
@@ -132,3 +138,23 @@ def test_closure_page_renders_with_no_referrals_at_all(world, login):
     response = login(world.director).get("/referrals/closure?first=2026-09-01&last=2026-09-30")
     assert response.status_code == 200
     assert "—" in response.get_data(as_text=True)
+
+
+def test_a_referral_due_just_after_local_midnight_falls_on_that_local_day():
+    """Sent 00:30 on 3 June in Shanghai (16:30 on 2 June in UTC): due 00:30 on 1 September in
+    Shanghai, so it is due in September although UTC still says 31 August."""
+    frame = pd.DataFrame([_row(1, "A", "H1", "06-02", "sent")])
+    frame["sent_at"] = frame["last_transition_at"] = T("2026-06-02 16:30")
+    annotated = metrics.annotate(frame, SEPTEMBER, NOW, ReferralSettings(), SHANGHAI)
+    assert annotated["due"].tolist() == [True]
+    assert annotated["month"].tolist() == ["2026-09"]
+
+
+def test_a_referral_due_at_half_past_midnight_on_1_october_is_not_due_in_september():
+    """Due 00:30 on 1 October in Shanghai (16:30 on 30 September in UTC): October's, not
+    September's."""
+    frame = pd.DataFrame([_row(1, "A", "H1", "07-02", "sent")])
+    frame["sent_at"] = frame["last_transition_at"] = T("2026-07-02 16:30")
+    october = metrics.Period(date(2026, 10, 1), date(2026, 10, 31))
+    assert not metrics.annotate(frame, SEPTEMBER, NOW, ReferralSettings(), SHANGHAI)["due"].any()
+    assert metrics.annotate(frame, october, NOW, ReferralSettings(), SHANGHAI)["due"].all()

@@ -228,3 +228,9 @@ def test_closure_export_neutralises_formulas_and_is_audited(world, login):
     ).all()
     assert listed.detail.startswith("rows=1 ")
     assert listed.student_id == world.student.id
+
+
+def test_closure_page_names_the_institutions_calendar_not_utc(world, login):
+    body = login(world.director).get("/referrals/closure").get_data(as_text=True)
+    assert "calendar days in Asia/Shanghai" in body
+    assert "UTC" not in body

@@ -175,3 +175,14 @@ def test_window_in_local_time_is_stored_in_utc(client, school):
 
     campaign = db.session.scalar(select(Campaign).where(Campaign.name == "utc"))
     assert campaign.opens_at == datetime(2026, 9, 14, 0, 0)
+
+
+def test_reminders_count_days_on_the_local_calendar(school, make_campaign):
+    """Daily reminders: one at 07:00 in Shanghai (23:00 UTC the day before) and the next at
+    09:00 the same local day is the same day, however UTC counts it."""
+    campaign = make_campaign(reminder_every_days=1)
+    seven_local = datetime(2026, 9, 14, 23, 0)  # 07:00 on 15 September in Shanghai
+    assert campaigns.send_reminders(db.session, campaign, seven_local) == 4
+    db.session.commit()
+    assert campaigns.send_reminders(db.session, campaign, seven_local + timedelta(hours=2)) == 0
+    assert campaigns.send_reminders(db.session, campaign, seven_local + timedelta(hours=18)) == 4

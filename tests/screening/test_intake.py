@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
 from screening.models import InstrumentResponse, ScreeningResult
@@ -348,3 +351,19 @@ def test_ones_feedback_is_shown_only_once_its_read_is_stored_in_the_audit_trail(
     assert response.status_code == 503
     assert b"You answered" not in response.data
     assert db.session.scalar(reads) == 1
+
+
+def test_a_student_turning_18_just_after_local_midnight_needs_no_guardian(
+    client, school, make_campaign
+):
+    """Born 15 September 2008: at 00:30 on 15 September 2026 in Shanghai (16:30 UTC on the 14th)
+    the student is 18."""
+    school.minor.birth_date = date(2008, 9, 15)
+    db.session.commit()
+    assignment = _assignment(make_campaign(), school.minor)
+    clock.set_now(datetime(2026, 9, 14, 16, 30))
+    sign_in(client, school.minor.user)
+    client.post("/language/en", data={"next": "/"})
+    assert _consent(client, assignment).status_code == 302
+    db.session.refresh(assignment)
+    assert not assignment.consent.minor

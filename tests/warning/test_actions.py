@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -261,3 +261,20 @@ def test_asking_for_peer_watch_twice_lists_one_task_per_addressee(network):
     addressees = [(t.assignee_class_id, t.assignee_room_id) for t in tasks]
     assert len(addressees) == len(set(addressees)) == 2
     assert all(t.due_at == later for t in tasks)
+
+
+def test_a_scheduled_follow_up_reads_in_local_time_on_the_timeline(login, network):
+    """Clock at 02:00 UTC on 14 September; a follow-up at 12:15 UTC on 20 September is 20:15 in
+    Shanghai and the timeline says so, to the minute."""
+    warning = open_warning(network.student, Level.YELLOW)
+    actions.schedule_follow_up(
+        db.session,
+        network.dept_counsellor,
+        warning,
+        warning.version,
+        clock.now(),
+        due_at=datetime(2026, 9, 20, 12, 15),
+    )
+    html = login(network.dept_counsellor).get(f"/warnings/students/{network.student.id}").text
+    assert "2026-09-20 20:15" in html
+    assert "2026-09-20T12:15" not in html

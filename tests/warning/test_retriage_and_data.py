@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -240,3 +240,18 @@ def test_when_every_signal_lapses_the_warning_stays_open_at_blue_and_says_why(ca
     assert warning.status == "open"
     assert warning.level == Level.BLUE
     assert warning.reason == services.LAPSED_REASON
+
+
+def test_a_life_event_of_this_local_morning_is_accepted_before_utc_reaches_that_day(
+    campus, unit, login
+):
+    """07:30 on 15 September in Shanghai is 23:30 on the 14th in UTC: "today" is the 15th."""
+    counsellor = campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=unit.department)
+    campus.commit()
+    clock.set_now(clock.to_utc(datetime(2026, 9, 15, 7, 30), clock.institution_zone(None)))
+    response = login(counsellor).post(
+        f"/warnings/students/{unit.student.id}/life-event",
+        data={"kind": "bereavement", "occurred_on": "2026-09-15", "note": ""},
+    )
+    assert response.status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(Signal)) == 1

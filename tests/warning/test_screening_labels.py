@@ -30,3 +30,10 @@ def test_screening_label_says_safety_item_for_every_declared_safety_flag(
 def test_screening_label_names_an_unknown_instrument_in_capitals():
     label = services.screening_label("phq15", frozenset(), None, "Intake", WHEN)
     assert label.english() == "PHQ15 above the screening cut-off in Intake, 2026-09-12"
+
+
+def test_a_screening_finished_after_local_midnight_is_dated_that_local_day():
+    """00:30 on 12 September in Shanghai is 16:30 on 11 September in UTC."""
+    late = datetime(2026, 9, 11, 16, 30)
+    label = services.screening_label("phq9", frozenset({"phq9_item9"}), None, "Intake", late)
+    assert label.english() == "PHQ-9 safety item positive in Intake, 2026-09-12"

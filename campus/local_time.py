@@ -1,0 +1,77 @@
+"""The one way a person reads a time: in their institution's zone, to the minute.
+
+Stored times are naive UTC (`campus.clock`). Pages show them through the Jinja filters
+`localtime` (date and time) and `local_date` (the local calendar date), exports through
+`localise_frame`; all use the reader's institution's zone (`clock.viewer_zone`, which is also
+Flask-Babel's zone for the request), so a page and its export never disagree about a day.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from flask_babel import format_datetime
+
+from campus import clock
+
+MINUTES = "yyyy-MM-dd HH:mm"
+DAY = "yyyy-MM-dd"
+
+
+def _moment(value: Any) -> date | None:
+    """A naive UTC datetime, or None for nothing (None, NaN, NaT, an empty cell). ISO text is
+    read too: a warning event keeps the follow-up time it scheduled as its outcome text."""
+    if isinstance(value, str) and value:
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if value is None or value == "" or (not isinstance(value, date) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else cast(datetime, value.to_pydatetime())
+    return value if isinstance(value, date) else None
+
+
+def is_moment(value: Any) -> bool:
+    """Jinja test: a stored time (datetime or pandas Timestamp), not a plain date or text."""
+    return isinstance(value, datetime) and not pd.isna(value)
+
+
+def local_time(value: Any, fmt: str = MINUTES) -> str:
+    """A naive-UTC time as the reader's local wall-clock time, to the minute; "" for nothing."""
+    moment = _moment(value)
+    if not isinstance(moment, datetime):
+        return local_date(moment)
+    return str(format_datetime(moment, fmt))
+
+
+def local_date(value: Any) -> str:
+    """The local calendar date of a naive-UTC time (a plain `date` is already one)."""
+    moment = _moment(value)
+    if moment is None:
+        return ""
+    if not isinstance(moment, datetime):
+        return moment.isoformat()
+    return str(format_datetime(moment, DAY))
+
+
+def localise_frame(frame: pd.DataFrame, zone: ZoneInfo) -> pd.DataFrame:
+    """An export's time columns as local 'YYYY-MM-DD HH:MM' text, headed with the zone's name
+    (e.g. `sent_at (Asia/Shanghai)`), so a spreadsheet reader knows which clock they are read on."""
+    out = frame.copy()
+    renames = {}
+    for column in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[column]):
+            local = out[column].dt.tz_localize("UTC").dt.tz_convert(zone)
+            out[column] = local.dt.strftime("%Y-%m-%d %H:%M").where(local.notna(), "")
+            renames[column] = f"{column} ({zone.key})"
+    return out.rename(columns=renames)
+
+
+def local_day(moment: datetime) -> date:
+    """The reader's local calendar date at a naive UTC moment ("today" on a page)."""
+    return clock.local_date(moment, clock.viewer_zone())
