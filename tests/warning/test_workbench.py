@@ -31,7 +31,8 @@ def test_counsellor_sees_own_departments_unacknowledged_reds_and_the_queue_shows
     assert "The earliest is due in 1 hour." in home
     queue = client.get(_link(home, "red warning awaits")).get_data(as_text=True)
     assert "1 in all" in queue
-    assert network.student.name in queue and network.other_student.name not in queue
+    assert network.student.name in queue
+    assert network.other_student.name not in queue
 
 
 def test_a_missed_deadline_leads_the_workbench_and_links_to_the_overdue_queue(network, login):
