@@ -1,6 +1,7 @@
 """Summary cards above the dashboard's tables: a few headline figures for the whole view and how
-each moved since the period before. Each is summed from a KPI table (`kpis.KPIS`), so a card and
-its table always agree; the definitions are the tables'."""
+each moved since the period before. Each is the total of a KPI table (`kpis.KPIS`) as the page
+shows it, so a card and its table always agree; the definitions are the tables'. The period
+before is computed grouped the same way, so the two figures count the same things."""
 
 from __future__ import annotations
 
@@ -55,7 +56,8 @@ class Card:
         return round(self.value - self.before, 1)
 
 
-def _figure(frame: pd.DataFrame, headline: Headline) -> float | None:
+def figure(frame: pd.DataFrame, headline: Headline) -> float | None:
+    """The headline's figure over every row of a KPI table: a rate in percent, or a count."""
     total = float(frame[list(headline.numerator)].fillna(0).to_numpy().sum()) if len(frame) else 0.0
     if not headline.denominator:
         return total
@@ -67,16 +69,16 @@ def _figure(frame: pd.DataFrame, headline: Headline) -> float | None:
 
 def cards(
     session: Session,
-    view: kpis.View,
+    frames: dict[str, pd.DataFrame],
     before: kpis.View,
     now: datetime,
     settings: ReferralSettings,
 ) -> list[Card]:
-    """One card per headline for `view`, with the same figure for the period `before`."""
+    """One card per headline from the tables shown (`frames`), with the same figure for the
+    period `before` (only the headline tables are computed again)."""
     shown = []
     for headline in HEADLINES:
         kpi = kpis.BY_KEY[headline.kpi_key]
-        current = kpis.compute(session, kpi, view.grouped("institution"), now, settings)
-        earlier = kpis.compute(session, kpi, before.grouped("institution"), now, settings)
-        shown.append(Card(headline, _figure(current, headline), _figure(earlier, headline)))
+        earlier = kpis.compute(session, kpi, before, now, settings)
+        shown.append(Card(headline, figure(frames[kpi.key], headline), figure(earlier, headline)))
     return shown

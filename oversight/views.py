@@ -193,7 +193,7 @@ def dashboard():
         form=form,
         view=view,
         before=before,
-        cards=headlines.cards(aggregate_session(), view, before, clock.now(), _settings()),
+        cards=headlines.cards(aggregate_session(), frames, before, clock.now(), _settings()),
         tables=shown,
         charts=_charts(view, frames),
         export_args=_export_args(form),

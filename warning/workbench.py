@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from campus import clock
 from campus.models import User
 from campus.workbench import Item, Urgency
-from warning import actions, queue, reports
+from warning import actions, permissions, queue, reports
 from warning.models import Deadline, EarlyWarning, Task, WeeklyReport
 from warning.policy import Level
 from warning.task_list import CHORE_KINDS
@@ -85,13 +85,18 @@ def task_counts(session: Session, user: User, now: datetime, end_of_today: datet
             _count_where(chore),
         )
     ).one()
-    deadline_row = session.execute(
-        actions.open_deadlines_query(user)
-        .order_by(None)
-        .with_only_columns(
-            _count_where(Deadline.due_at < end_of_today), _count_where(Deadline.due_at < now)
+    deadline_row: tuple = (0, 0)
+    if user.has_role(*permissions.STAFF_ROLES):  # no one else works from deadlines
+        deadline_row = tuple(
+            session.execute(
+                actions.open_deadlines_query(user)
+                .order_by(None)
+                .with_only_columns(
+                    _count_where(Deadline.due_at < end_of_today),
+                    _count_where(Deadline.due_at < now),
+                )
+            ).one()
         )
-    ).one()
     return TaskCounts(
         due_today=(task_row[0] or 0) + (deadline_row[0] or 0),
         overdue=(task_row[1] or 0) + (deadline_row[1] or 0),
