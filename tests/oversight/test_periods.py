@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from campus.models import Role
+from tests.factories import phq9_signal
 
 
 @pytest.fixture
@@ -57,3 +58,33 @@ def test_headline_cards_come_before_the_tables_and_tables_fold(admin, login):
     assert html.index('id="card-screening"') < html.index('id="kpi-screening"')
     assert '<details class="card kpi-table" id="kpi-screening">' in html
     assert "Autumn term: September to January." in html
+
+
+def test_a_card_shows_the_figure_and_its_change_from_the_period_before(campus, login):
+    inst = campus.institution("XJU")
+    group = campus.class_group(campus.department(inst, "Computing"), "CS-1")
+    student = campus.student(group)
+    admin = campus.staff(inst, Role.ADMIN)
+    campus.commit()
+    phq9_signal(student, 22)  # a red warning opened in September 2026
+
+    html = login(admin).get("/oversight/?period=month:2026-09").get_data(as_text=True)
+
+    card = html[html.index('id="card-crisis"') :]
+    card = card[: card.index("</li>")]
+    assert '<strong class="figure">1</strong>' in card
+    assert "+1" in card
+    later = login(admin).get("/oversight/?period=month:2026-10").get_data(as_text=True)
+    card = later[later.index('id="card-crisis"') :]
+    assert "−1" in card[: card.index("</li>")]
+
+
+def test_director_home_shows_this_term_at_a_glance_linking_to_the_dashboard_for_the_term(
+    campus, login
+):
+    inst = campus.institution("XJU")
+    director = campus.staff(inst, Role.DIRECTOR)
+    campus.commit()
+    home = login(director).get("/").get_data(as_text=True)
+    assert "This term at a glance: Autumn term 2026–2027" in home
+    assert 'href="/oversight/?period=term:2026-autumn"' in home
