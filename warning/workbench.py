@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask import url_for
-from flask_babel import format_timedelta, ngettext
+from flask_babel import format_datetime, format_timedelta, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
@@ -135,9 +135,10 @@ def _end_of_today(now: datetime) -> datetime:
 def when_due(due: datetime, now: datetime) -> str:
     """The soonest deadline in words relative to now, e.g. due in 40 minutes, or 2 hours ago."""
     when = format_timedelta(due - now, add_direction=True)
+    time = format_datetime(clock.to_local(due, clock.institution_zone(None)), "MM-dd HH:mm")
     if due >= now:
-        return _("The earliest is due %(when)s.", when=when)
-    return _("The earliest was due %(when)s.", when=when)
+        return _("The earliest is due %(when)s (%(time)s).", when=when, time=time)
+    return _("The earliest was due %(when)s (%(time)s).", when=when, time=time)
 
 
 def staff_items(session: Session, user: User, now: datetime) -> list[Item]:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from campus.models import Role
@@ -88,3 +90,13 @@ def test_director_home_shows_this_term_at_a_glance_linking_to_the_dashboard_for_
     home = login(director).get("/").get_data(as_text=True)
     assert "This term at a glance: Autumn term 2026–2027" in home
     assert 'href="/oversight/?period=term:2026-autumn"' in home
+
+
+def test_a_cards_link_opens_its_table_for_the_same_period(admin, login):
+    client = login(admin)
+    html = client.get("/oversight/?period=term:2026-autumn").get_data(as_text=True)
+    href = re.search(r'id="card-crisis">\s*<a href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert "period=term" in href
+    opened = client.get(href).get_data(as_text=True)
+    assert '<details class="card kpi-table" id="kpi-crisis" open>' in opened
+    assert '<details class="card kpi-table" id="kpi-screening">' in opened

@@ -28,7 +28,7 @@ def test_counsellor_sees_own_departments_unacknowledged_reds_and_the_queue_shows
     home = client.get("/").get_data(as_text=True)
 
     assert "1 red warning awaits acknowledgement" in home
-    assert "The earliest is due in 1 hour." in home
+    assert "The earliest is due in 1 hour (09-14 11:00)." in home
     queue = client.get(_link(home, "red warning awaits")).get_data(as_text=True)
     assert "1 in all" in queue
     assert network.student.name in queue
@@ -42,7 +42,7 @@ def test_a_missed_deadline_leads_the_workbench_and_links_to_the_overdue_queue(ne
 
     home = client.get("/").get_data(as_text=True)
 
-    assert "The earliest was due 1 hour ago." in home
+    assert "The earliest was due 1 hour ago (09-14 11:00)." in home
     assert home.index("1 warning has a missed deadline") < home.index("task due today or overdue")
     overdue = client.get(_link(home, "warning has a missed deadline")).get_data(as_text=True)
     assert "1 in all" in overdue
