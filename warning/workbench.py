@@ -69,6 +69,7 @@ def overdue_warnings(session: Session, user: User, now: datetime) -> int:
 class TaskCounts:
     due_today: int  # tasks and deadlines on the task list under "overdue" and "due today"
     overdue: int
+    upcoming: int  # the rest of the list, under "upcoming"
     reports_missing: int  # open missing-report chores
 
 
@@ -82,10 +83,11 @@ def task_counts(session: Session, user: User, now: datetime, end_of_today: datet
         .with_only_columns(
             _count_where(and_(~chore, Task.due_at < end_of_today)),
             _count_where(and_(~chore, Task.due_at < now)),
+            _count_where(and_(~chore, Task.due_at >= end_of_today)),
             _count_where(chore),
         )
     ).one()
-    deadline_row: tuple = (0, 0)
+    deadline_row: tuple = (0, 0, 0)
     if user.has_role(*permissions.STAFF_ROLES):  # no one else works from deadlines
         deadline_row = tuple(
             session.execute(
@@ -94,13 +96,15 @@ def task_counts(session: Session, user: User, now: datetime, end_of_today: datet
                 .with_only_columns(
                     _count_where(Deadline.due_at < end_of_today),
                     _count_where(Deadline.due_at < now),
+                    _count_where(Deadline.due_at >= end_of_today),
                 )
             ).one()
         )
     return TaskCounts(
         due_today=(task_row[0] or 0) + (deadline_row[0] or 0),
         overdue=(task_row[1] or 0) + (deadline_row[1] or 0),
-        reports_missing=task_row[2] or 0,
+        upcoming=(task_row[2] or 0) + (deadline_row[2] or 0),
+        reports_missing=task_row[3] or 0,
     )
 
 
@@ -197,6 +201,12 @@ def task_items(session: Session, user: User, now: datetime) -> list[Item]:
         )
         urgency = Urgency.OVERDUE if counts.overdue else Urgency.TODAY
         items.append(Item(counts.due_today, text, url_for("response.tasks"), urgency, detail))
+    if counts.upcoming:
+        text = ngettext(
+            "%(num)s task coming up later", "%(num)s tasks coming up later", counts.upcoming
+        )
+        url = url_for("response.tasks", _anchor="h-upcoming")
+        items.append(Item(counts.upcoming, text, url, Urgency.THIS_WEEK))
     if counts.reports_missing:
         text = ngettext(
             "Weekly report missing: %(num)s class or dorm room",

@@ -84,6 +84,7 @@ def test_class_committee_files_the_weekly_report_from_the_workbench_on_a_phone(
     report = page.locator("main .workbench-item", has_text="本周班级心理周报尚未提交")
     expect(report).to_contain_text("零报告")
     expect(page.locator("main")).not_to_contain_text("红色")  # never a level for the class tier
+    expect(page.locator("main .workbench-item", has_text="近期待办")).to_be_visible()
     red_this_morning.shot(page, "6-workbench-committee-phone")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     report.locator("a").click()
