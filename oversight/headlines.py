@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from oversight import kpis
+from oversight.disclosure import Protection
 from referrals.services import ReferralSettings
 
 
@@ -39,11 +40,17 @@ HEADLINES = (
 )
 
 
+# The province-wide figures are rounded under this key, as an institution's are under its id.
+PROVINCE_KEY = 0
+
+
 @dataclass(frozen=True)
 class Card:
     headline: Headline
-    value: float | None  # a percentage or a count; None when there was nothing to count
-    before: float | None
+    # A percentage or a count; None when there was nothing to count; in the province view the
+    # mark ("< 10") when the figure is too small to publish.
+    value: float | str | None
+    before: float | str | None
 
     @property
     def is_rate(self) -> bool:
@@ -51,7 +58,7 @@ class Card:
 
     @property
     def change(self) -> float | None:
-        if self.value is None or self.before is None:
+        if not isinstance(self.value, float) or not isinstance(self.before, float):
             return None
         return round(self.value - self.before, 1)
 
@@ -65,6 +72,42 @@ def figure(frame: pd.DataFrame, headline: Headline) -> float | None:
         float(frame[list(headline.denominator)].fillna(0).to_numpy().sum()) if len(frame) else 0.0
     )
     return round(100 * total / base, 1) if base else None
+
+
+def protected_figure(
+    frame: pd.DataFrame, headline: Headline, protection: Protection
+) -> float | str | None:
+    """The province-wide figure as it may be published: its counts summed over the
+    institutions, then hidden when small or randomly rounded (as a total is in the tables),
+    and a rate worked out from the rounded counts only; all hidden when the figure is about
+    fewer students than the threshold."""
+    if len(frame) and int(frame["students"].fillna(0).sum()) < protection.threshold:
+        return protection.mark
+    top = protection.count(_total(frame, headline.numerator), PROVINCE_KEY)
+    if not headline.denominator:
+        return top if isinstance(top, str) else float(top)
+    bottom = protection.count(_total(frame, headline.denominator), PROVINCE_KEY)
+    if isinstance(top, str) or isinstance(bottom, str):
+        return protection.mark
+    return round(100 * top / bottom, 1) if bottom else None
+
+
+def _total(frame: pd.DataFrame, columns: tuple[str, ...]) -> int:
+    return int(frame[list(columns)].fillna(0).to_numpy().sum()) if len(frame) else 0
+
+
+def province_cards(
+    frames: dict[str, pd.DataFrame], earlier: dict[str, pd.DataFrame], protection: Protection
+) -> list[Card]:
+    """The headline cards of the province view, from two snapshots' tables, protected."""
+    return [
+        Card(
+            headline,
+            protected_figure(frames[headline.kpi_key], headline, protection),
+            protected_figure(earlier[headline.kpi_key], headline, protection),
+        )
+        for headline in HEADLINES
+    ]
 
 
 def cards(

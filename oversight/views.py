@@ -128,6 +128,10 @@ def _province_snapshot(form: ProvinceFilterForm) -> snapshots.Snapshot:
     """The province tables for the period asked for, from the snapshot the scheduler keeps."""
     _valid(form)
     first, last = _months(form)
+    return _snapshot(form, first, last)
+
+
+def _snapshot(form: ProvinceFilterForm, first: date, last: date) -> snapshots.Snapshot:
     by = form.by.data if form.by.data in snapshots.PROVINCE_GROUPINGS else "institution"
     settings = snapshots.SnapshotSettings.from_config(current_app.config)
     snapshot = snapshots.snapshot_for(
@@ -282,10 +286,14 @@ def province():
         tables.build(kpi, snapshot.frames[kpi.key], snapshot.view.by, protection=protection)
         for kpi in kpis.KPIS
     ]
+    before = _before(form, snapshot.view)
+    earlier = _snapshot(form, before.first_month, before.last_month)
     return render_template(
         "oversight/dashboard.html",
         form=form,
         view=snapshot.view,
+        before=before,
+        cards=headlines.province_cards(snapshot.frames, earlier.frames, protection),
         tables=shown,
         charts={},
         export_args=_export_args(form),

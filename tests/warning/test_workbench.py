@@ -83,6 +83,8 @@ def test_other_departments_counsellor_has_nothing_to_do(network, login):
 def test_class_committee_sees_the_peer_watch_task_of_a_red_without_any_level(network, login):
     phq9_signal(network.student, 22)
     home = login(network.class_committee).get("/").get_data(as_text=True)
-    tasks = re.search(r'<a href="(/tasks[^"]*)">(\d+) tasks? (due today or overdue|coming up)', home)
+    tasks = re.search(
+        r'<a href="(/tasks[^"]*)">(\d+) tasks? (due today or overdue|coming up)', home
+    )
     assert tasks, "the class's peer-watch task is on the workbench"
     assert "red" not in home.lower()
