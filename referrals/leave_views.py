@@ -68,7 +68,7 @@ def index():
         action="leave_list",
         record_type="leave_of_absence",
         student_ids=[r.student_id for r in rows],
-        detail=f"rows={len(rows)} follow_ups_due={due_only}",
+        detail=f"rows={len(rows)}" + (" follow_ups_due" if due_only else ""),
     )
     return render_template(
         "referrals/leaves.html",

@@ -138,7 +138,7 @@ def index():
         action="referral_list",
         record_type="referral",
         student_ids=[r.student_id for r in rows],
-        detail=f"rows={len(rows)} stalled_only={stalled_only}",
+        detail=f"rows={len(rows)}" + (" stalled_only" if stalled_only else ""),
     )
     stalled = {r.id for r in rows if services.is_stalled(r, now, settings())}
     return render_template(
