@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
-from campus import acting_for, admin, auth, clock, nav, roster
+from campus import acting_for, admin, auth, clock, roster, workbench
 from campus.extensions import db, limiter, login_manager
 from campus.forms import (
     BreakGlassForm,
@@ -164,8 +164,18 @@ def set_language(code: str):
 def home():
     if not current_user.is_authenticated:
         return redirect(url_for("campus.login"))
-    entries = nav.entries_for(current_app, current_user)
-    return render_template("campus/home.html", entries=entries)
+    items = workbench.items_for(current_app, db.session, current_user, clock.now())
+    return render_template("campus/home.html", items=items, on_duty=_students_on_duty_phone())
+
+
+def _students_on_duty_phone() -> str | None:
+    """For a student, the centre's on-duty phone to show under "Where to get help"."""
+    held = current_user.assignments(Role.STUDENT)
+    if not held:
+        return None
+    institution = db.session.get(Institution, held[0].institution_id)
+    on_duty = institution.on_duty_phone if institution else None
+    return on_duty or current_app.config["CENTRE_ON_DUTY_PHONE"]
 
 
 @bp.route("/students")

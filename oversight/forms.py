@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import Optional, Regexp, ValidationError
 
+from oversight import periods
 from oversight.kpis import month_of
 
 MONTH = Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Use the form YYYY-MM, e.g. 2026-09."))
@@ -18,6 +19,9 @@ class FilterForm(FlaskForm):
 
     institution = SelectField(_l("Institution"), coerce=int, validators=[Optional()])
     department = SelectField(_l("Department"), coerce=int, validators=[Optional()])
+    # A month, a term or a school year (see `oversight.periods`); choices are set by the view.
+    period = SelectField(_l("Period"), validators=[Optional()], validate_choice=False)
+    # Typed months: links made before the period picker keep working, as do the drill-downs.
     month_from = StringField(_l("From month"), validators=[Optional(), MONTH])
     month_to = StringField(_l("To month"), validators=[Optional(), MONTH])
     by = SelectField(
@@ -29,6 +33,15 @@ class FilterForm(FlaskForm):
         ],
         default="department",
     )
+
+    def validate_period(self, field) -> None:
+        if field.data:
+            try:
+                periods.parse(field.data)
+            except ValueError as error:
+                raise ValidationError(
+                    _l("Choose a month, term or school year from the list.")
+                ) from error
 
     def validate_month_to(self, field) -> None:
         if field.data and self.month_from.data and not self.month_from.errors:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Flask
 from flask_babel import gettext as _
 
-from campus import nav, scheduler
+from campus import nav, scheduler, workbench
 from campus.models import Role
 from campus.replica import aggregate_session
 from oversight import snapshots, views
+from oversight import workbench as oversight_workbench
 
 
 def register(app: Flask) -> None:
@@ -19,6 +22,10 @@ def register(app: Flask) -> None:
     nav.register(
         app, lambda: _("Province view"), "oversight.province", {Role.PROVINCE_AUDITOR}, order=80
     )
+    glance = partial(oversight_workbench.dashboard_items, roles=views.DASHBOARD_ROLES)
+    workbench.register(app, glance, dashboard, order=80)
+    auditor = {Role.PROVINCE_AUDITOR}
+    workbench.register(app, oversight_workbench.province_items, auditor, order=80)
     scheduler.register_sweep(
         app,
         "oversight.province_snapshots",

@@ -23,7 +23,17 @@ from campus.models import Department, Institution, Role
 from campus.permissions import require_roles
 from campus.replica import aggregate_session
 from campus.scope import institution_ids
-from oversight import charts, disclosure, drill, exports, kpis, snapshots, tables
+from oversight import (
+    charts,
+    disclosure,
+    drill,
+    exports,
+    headlines,
+    kpis,
+    periods,
+    snapshots,
+    tables,
+)
 from oversight.forms import FilterForm, ProvinceFilterForm
 from referrals.services import ReferralSettings
 
@@ -35,13 +45,59 @@ DASHBOARD_ROLES = (Role.ADMIN, Role.DIRECTOR)
 # --- filters -------------------------------------------------------------------------------------
 
 
+def _chosen_period(form) -> periods.Period | None:
+    """The month, term or school year picked; an old `?month=YYYY-MM` link is that month.
+    None when months were typed (old links) or nothing was chosen."""
+    form.period.choices = _period_choices()
+    if form.month_from.data or form.month_to.data:
+        return None
+    if form.period.data:
+        return periods.parse(form.period.data)
+    if month := request.args.get("month"):
+        try:
+            return periods.month(kpis.month_of(month))
+        except ValueError:
+            abort(400, description=_("Use the form YYYY-MM, e.g. 2026-09."))
+    return None
+
+
+def _period_choices() -> dict[str, list[tuple[str, str]]]:
+    """The picker's options grouped as 月 / 学期 / 学年 (WTForms optgroups), newest first."""
+    offered = periods.choices(local_time.local_day(clock.now()))
+    names = {"month": _("Month"), "term": _("Term"), "year": _("School year")}
+    choices = {_("Last six months"): [("", _("The last six months"))]}
+    choices.update(
+        {names[kind]: [(p.key, p.label()) for p in found] for kind, found in offered.items()}
+    )
+    return choices
+
+
 def _months(form) -> tuple[date, date]:
+    chosen = _chosen_period(form)
+    if chosen is not None:
+        return chosen.first, chosen.last
     first, last = kpis.default_period(local_time.local_day(clock.now()))
     if form.month_from.data:
         first = kpis.month_of(form.month_from.data)
     if form.month_to.data:
         last = kpis.month_of(form.month_to.data)
     return first, max(first, last)
+
+
+def _before(form, view: kpis.View) -> kpis.View:
+    """The period the headline cards compare with: the term before a term, the month before a
+    month, else as many months just before."""
+    chosen = _chosen_period(form)
+    if chosen is not None:
+        earlier = periods.previous(chosen)
+        first, last = earlier.first, earlier.last
+    else:
+        length = len(view.months)
+        first, last = (
+            periods.shift(view.first_month, -length),
+            periods.shift(view.last_month, -length),
+        )
+    return kpis.View(view.institution_ids, first, last, view.by, view.department_id)
 
 
 def _dashboard_view(form: FilterForm) -> kpis.View:
@@ -77,6 +133,10 @@ def _province_snapshot(form: ProvinceFilterForm) -> snapshots.Snapshot:
     """The province tables for the period asked for, from the snapshot the scheduler keeps."""
     _valid(form)
     first, last = _months(form)
+    return _snapshot(form, first, last)
+
+
+def _snapshot(form: ProvinceFilterForm, first: date, last: date) -> snapshots.Snapshot:
     by = form.by.data if form.by.data in snapshots.PROVINCE_GROUPINGS else "institution"
     settings = snapshots.SnapshotSettings.from_config(current_app.config)
     snapshot = snapshots.snapshot_for(
@@ -136,10 +196,13 @@ def dashboard():
     view = _dashboard_view(form)
     frames = kpis.compute_all(aggregate_session(), view, clock.now(), _settings())
     shown = [tables.build(kpi, frames[kpi.key], view.by, drill=True) for kpi in kpis.KPIS]
+    before = _before(form, view)
     return render_template(
         "oversight/dashboard.html",
         form=form,
         view=view,
+        before=before,
+        cards=headlines.cards(aggregate_session(), frames, before, clock.now(), _settings()),
         tables=shown,
         charts=_charts(view, frames),
         export_args=_export_args(form),
@@ -229,10 +292,14 @@ def province():
         tables.build(kpi, snapshot.frames[kpi.key], snapshot.view.by, protection=protection)
         for kpi in kpis.KPIS
     ]
+    before = _before(form, snapshot.view)
+    earlier = _snapshot(form, before.first_month, before.last_month)
     return render_template(
         "oversight/dashboard.html",
         form=form,
         view=snapshot.view,
+        before=before,
+        cards=headlines.province_cards(snapshot.frames, earlier.frames, protection),
         tables=shown,
         charts={},
         export_args=_export_args(form),

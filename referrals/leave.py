@@ -46,6 +46,16 @@ def leave_clause(user: User):
     return student_filter(user, Capability.CLINICAL)
 
 
+def follow_up_due_clause(today: date):
+    """Leaves with a post-return follow-up due by `today` and not yet done."""
+    due = (
+        select(ReturnFollowUp.leave_id)
+        .join(Task, Task.id == ReturnFollowUp.task_id)
+        .where(ReturnFollowUp.due_date <= today, Task.done_at.is_(None))
+    )
+    return LeaveOfAbsence.id.in_(due)
+
+
 def start_leave(
     session: Session, user: User, student: Student, data: NewLeave, now: datetime
 ) -> LeaveOfAbsence:

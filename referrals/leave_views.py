@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from campus import audit, clock
 from campus.access import load_or_404
@@ -50,10 +50,15 @@ def index():
             )
         else:
             return _start(form, student)
+    due_only = request.args.get("follow_ups") == "due"
+    today = clock.local_date(clock.now(), clock.institution_zone(None))
     rows = db.session.scalars(
         select(LeaveOfAbsence)
         .join(Student, Student.id == LeaveOfAbsence.student_id)
-        .where(leave_rules.leave_clause(current_user))
+        .where(
+            leave_rules.leave_clause(current_user),
+            leave_rules.follow_up_due_clause(today) if due_only else true(),
+        )
         .order_by(LeaveOfAbsence.start_date.desc())
         .limit(500)
     ).all()
@@ -63,10 +68,14 @@ def index():
         action="leave_list",
         record_type="leave_of_absence",
         student_ids=[r.student_id for r in rows],
-        detail=f"rows={len(rows)}",
+        detail=f"rows={len(rows)}" + (" follow_ups_due" if due_only else ""),
     )
     return render_template(
-        "referrals/leaves.html", leaves=rows, form=form, reason_labels=REASON_LABELS
+        "referrals/leaves.html",
+        leaves=rows,
+        form=form,
+        reason_labels=REASON_LABELS,
+        due_only=due_only,
     )
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import gettext as _
 
-from campus import nav, scheduler
+from campus import nav, scheduler, workbench
 from campus.models import Role
 from referrals import closure_views, leave_views, services, views
+from referrals import workbench as referrals_workbench
 from referrals.cli import referrals_cli
 from referrals.forms import (
     CONSENT_LABELS,
@@ -40,6 +41,9 @@ def register(app: Flask) -> None:
         referral_panel=views.referral_panel,
     )
     _register_nav(app)
+    workbench.register(app, referrals_workbench.centre_items, set(CLINICAL_READERS), order=40)
+    liaison = {Role.HOSPITAL_LIAISON}
+    workbench.register(app, referrals_workbench.liaison_items, liaison, order=40)
     scheduler.register_sweep(
         app,
         "referrals.green_channel",

@@ -22,7 +22,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.exc import IntegrityError
 
 from campus import audit, clock
@@ -128,24 +128,28 @@ def utc_from_local(moment: datetime | None) -> datetime | None:
 @bp.route("/")
 @require_roles(*CLINICAL_READERS)
 def index():
-    rows = db.session.scalars(
+    now = clock.now()
+    stalled_only = request.args.get("stalled") == "1"
+    query = (
         select(Referral)
         .join(Student, Student.id == Referral.student_id)
         .where(permissions.counsellor_clause(current_user))
-        .order_by(Referral.last_transition_at.desc())
-        .limit(500)
-    ).all()
+    )
+    if stalled_only:
+        query = query.where(services.stalled_clause(now, settings()))
+    rows = db.session.scalars(query.order_by(Referral.last_transition_at.desc()).limit(500)).all()
     audit.record_list_read(
         db.session,
         actor=current_user,
         action="referral_list",
         record_type="referral",
         student_ids=[r.student_id for r in rows],
-        detail=f"rows={len(rows)}",
+        detail=f"rows={len(rows)}" + (" stalled_only" if stalled_only else ""),
     )
-    now = clock.now()
     stalled = {r.id for r in rows if services.is_stalled(r, now, settings())}
-    return render_template("referrals/index.html", referrals=rows, stalled=stalled)
+    return render_template(
+        "referrals/index.html", referrals=rows, stalled=stalled, stalled_only=stalled_only
+    )
 
 
 @bp.route("/new/<int:warning_id>", methods=["GET", "POST"])
@@ -313,10 +317,14 @@ def _move(referral: Referral, back: str, page: Callable[..., str]):
 @liaison_bp.route("/", endpoint="index")
 @require_roles(Role.HOSPITAL_LIAISON)
 def liaison_index():
+    new_only = request.args.get("status") == ReferralStatus.SENT.value
     rows = db.session.scalars(
         select(Referral)
         .join(Student, Student.id == Referral.student_id)
-        .where(permissions.liaison_clause(current_user))
+        .where(
+            permissions.liaison_clause(current_user),
+            Referral.status == ReferralStatus.SENT if new_only else true(),
+        )
         .order_by(Referral.green_channel.desc(), Referral.sent_at.desc())
         .limit(500)
     ).all()
@@ -329,7 +337,9 @@ def liaison_index():
         detail=f"rows={len(rows)}",
     )
     return render_template(
-        "referrals/liaison_index.html", referrals=[_liaison_card(r) for r in rows]
+        "referrals/liaison_index.html",
+        referrals=[_liaison_card(r) for r in rows],
+        new_only=new_only,
     )
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import gettext as _
 
-from campus import nav, scheduler
+from campus import nav, scheduler, workbench
 from campus.models import Role
 from screening import campaigns, views, vocabulary
+from screening import workbench as screening_workbench
 from screening.cli import screening_cli
 from screening.import_cli import campaign_cli
 from screening.safety import sweep_unsignalled_safety
@@ -22,5 +23,7 @@ def register(app: Flask) -> None:
     campaigners = set(views.CAMPAIGN_ROLES)
     nav.register(app, lambda: _("My screenings"), "screening.mine", {Role.STUDENT}, order=10)
     nav.register(app, lambda: _("Campaigns"), "screening.campaign_list", campaigners, order=30)
+    workbench.register(app, screening_workbench.student_items, {Role.STUDENT}, order=10)
+    workbench.register(app, screening_workbench.campaign_items, campaigners, order=30)
     scheduler.register_sweep(app, "screening.reminders", campaigns.reminder_sweep)
     scheduler.register_sweep(app, "screening.unsignalled_safety", sweep_unsignalled_safety)

@@ -76,10 +76,18 @@ BUDGETS = {
     ("counsellor", "/warnings/"): 10,
     # 18: the open referral panel reads the referral and audits that read (issue #15 item 7).
     ("counsellor", "timeline"): 18,
-    ("counsellor", "/"): 2,
+    # The workbench (issue #15 item 16): the user and the unread count, then one counting query
+    # per item kind the role has (reds and yellows together; tasks; deadlines; stalled referrals;
+    # follow-ups due; campaigns), whatever the number of warnings, tasks or referrals.
+    ("counsellor", "/"): 9,
+    # Only this week's reports and the task list; class members work from no deadline.
+    ("committee", "/"): 4,
+    # As the counsellor's, plus this term's glance: deadlines and screening KPI tables (4).
+    ("director", "/"): 12,
     ("counsellor", "/tasks"): 5,
     ("committee", "/tasks"): 4,
-    ("director", "/oversight/"): 41,
+    # 41 for the tables and charts, 28 for the headline tables again for the period before.
+    ("director", "/oversight/"): 69,
 }
 
 

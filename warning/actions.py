@@ -407,10 +407,10 @@ def open_tasks_query(actor: User, *, include_done: bool = False):
     )
 
 
-def open_deadlines(session: Session, actor: User) -> list[tuple[Deadline, EarlyWarning, Student]]:
+def open_deadlines_query(actor: User):
     """The open deadlines of open warnings `actor` works from (see
     `permissions.deadline_clause`), inside their WARNING scope, soonest first."""
-    return session.execute(
+    return (
         select(Deadline, EarlyWarning, Student)
         .join(EarlyWarning, EarlyWarning.id == Deadline.warning_id)
         .join(Student, Student.id == EarlyWarning.student_id)
@@ -423,5 +423,9 @@ def open_deadlines(session: Session, actor: User) -> list[tuple[Deadline, EarlyW
             permissions.deadline_clause(actor),
         )
         .order_by(Deadline.due_at)
-        .limit(500)
-    ).all()
+    )
+
+
+def open_deadlines(session: Session, actor: User) -> list[tuple[Deadline, EarlyWarning, Student]]:
+    """The first 500 rows of `open_deadlines_query`: what the task list shows."""
+    return session.execute(open_deadlines_query(actor).limit(500)).all()

@@ -36,6 +36,7 @@ class QueueFilter:
     department_id: int | None = None
     status: str = WarningStatus.OPEN.value
     overdue: bool = False
+    unacknowledged: bool = False
     sort: str = "level"
     page: int = 1
 
@@ -78,7 +79,7 @@ def queue(session: Session, user: User, flt: QueueFilter, now: datetime) -> Queu
     `ix_warning_queue`, and "overdue" and the next deadline are looked up for the page's rows only.
     """
     cap = max(COUNT_CAP, flt.page * PAGE_SIZE)
-    narrow = _filtered(select(EarlyWarning.id), user, flt, now).limit(cap + 1)
+    narrow = filtered(select(EarlyWarning.id), user, flt, now).limit(cap + 1)
     total = session.scalar(select(func.count()).select_from(narrow.subquery())) or 0
     rows = _page_rows(session, user, flt, now)
     ids = [warning.id for warning, _, _ in rows]
@@ -114,7 +115,7 @@ def _page_rows(session: Session, user: User, flt: QueueFilter, now: datetime) ->
 
 
 def _display(user: User, flt: QueueFilter, now: datetime):
-    return _filtered(select(EarlyWarning, Student, Department.name), user, flt, now).join(
+    return filtered(select(EarlyWarning, Student, Department.name), user, flt, now).join(
         Department, Department.id == EarlyWarning.department_id
     )
 
@@ -130,7 +131,7 @@ def _ordered(session: Session, query, order: tuple, offset: int, taken: int) -> 
     )
 
 
-def _filtered(query, user: User, flt: QueueFilter, now: datetime):
+def filtered(query, user: User, flt: QueueFilter, now: datetime):
     """`query` joined to the student and narrowed to the viewer's scope and the filter."""
     query = query.join(Student, Student.id == EarlyWarning.student_id).where(
         student_filter(user, Capability.WARNING),
@@ -146,6 +147,8 @@ def _filtered(query, user: User, flt: QueueFilter, now: datetime):
         query = query.where(EarlyWarning.department_id == flt.department_id)
     if flt.overdue:
         query = query.where(_overdue(now))
+    if flt.unacknowledged:
+        query = query.where(EarlyWarning.acknowledged_at.is_(None))
     return query
 
 

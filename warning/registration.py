@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import gettext as _
 
-from campus import nav, scheduler
+from campus import nav, scheduler, workbench
 from campus.models import Role
 from screening import vocabulary
 from warning import escalation, labels, permissions, response_views, retriage, views
+from warning import workbench as warning_workbench
 from warning.cli import warning_cli
 
 
@@ -20,6 +21,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(warning_cli)
     _register_template_globals(app)
     _register_nav(app)
+    _register_workbench(app)
     scheduler.register_sweep(app, "warning.expiry", retriage.expiry_sweep)
     scheduler.register_sweep(app, "warning.escalation", escalation.sweep_deadlines)
     scheduler.register_sweep(app, "warning.follow_ups", escalation.sweep_follow_ups)
@@ -49,3 +51,10 @@ def _register_nav(app: Flask) -> None:
     nav.register(app, lambda: _("Triage policy"), "warning.policy", admin, order=83)
     nav.register(app, lambda: _("Response policy"), "warning.response_policy", admin, order=83)
     nav.register(app, lambda: _("Academic data import"), "warning.academic_import", admin, 84)
+
+
+def _register_workbench(app: Flask) -> None:
+    reporters = {Role.CLASS_COMMITTEE, Role.DORM_INFORMANT}
+    workbench.register(app, warning_workbench.staff_items, set(views.QUEUE_ROLES), order=10)
+    workbench.register(app, warning_workbench.task_items, set(permissions.TASK_ROLES), order=15)
+    workbench.register(app, warning_workbench.reporter_items, reporters, order=12)

@@ -77,6 +77,7 @@ def queue_page():
         department_id=_int_arg("department", 1, 2**31),
         status=request.args.get("status", "open"),
         overdue=request.args.get("overdue") == "1",
+        unacknowledged=request.args.get("unacknowledged") == "1",
         sort=request.args.get("sort", "level")
         if request.args.get("sort") in queue.SORTS
         else "level",
@@ -100,7 +101,8 @@ def queue_page():
         record_type="warning_queue",
         student_ids=[student.id for _, student, _, _ in page.rows],
         detail=f"level={flt.level} department={flt.department_id} status={flt.status} "
-        f"overdue={flt.overdue} sort={flt.sort} page={flt.page}",
+        f"overdue={flt.overdue} unacknowledged={flt.unacknowledged} "
+        f"sort={flt.sort} page={flt.page}",
     )
     return body
 

@@ -132,6 +132,7 @@ def test_the_sweep_keeps_the_default_period_and_forgets_unviewed_ones(world, log
     assert sweep(app) == 2  # the default six months, by institution and by month
     assert stored_periods() == {
         ("institution", "2026-01-01", "2026-03-01"),
+        ("institution", "2025-10-01", "2025-12-01"),  # the period before, for the cards
         ("institution", "2026-04-01", "2026-09-01"),
         ("month", "2026-04-01", "2026-09-01"),
     }
@@ -149,7 +150,7 @@ def test_asking_twice_keeps_one_snapshot_per_period(world, login):
         assert client.get("/oversight/province", query_string=SEPT).status_code == 200
         assert client.get("/oversight/province/export/levels.xlsx", query_string=SEPT)
     count = db.session.scalar(select(func.count()).select_from(ProvinceSnapshot))
-    assert count == 1
+    assert count == 2  # the period and the one before it, which the headline cards compare with
 
 
 def test_an_export_is_audited_with_the_snapshot_it_came_from(world, login):

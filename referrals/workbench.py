@@ -1,0 +1,85 @@
+"""What the recovery domain puts on the workbench: new referrals for a hospital liaison, stalled
+referrals and return-to-school follow-ups due for the centre, counted with the lists' clauses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app, url_for
+from flask_babel import ngettext
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from campus import clock
+from campus.models import Student, User
+from campus.workbench import Item, Urgency
+from referrals import leave, permissions, services
+from referrals.models import LeaveOfAbsence, Referral, ReferralStatus
+from referrals.services import ReferralSettings
+
+
+def new_for_liaison(session: Session, user: User) -> int:
+    """Referrals sent to the liaison's hospital with no appointment booked yet."""
+    return _count(
+        select(Referral.id)
+        .join(Student, Student.id == Referral.student_id)
+        .where(permissions.liaison_clause(user), Referral.status == ReferralStatus.SENT)
+    )(session)
+
+
+def stalled(session: Session, user: User, now: datetime, settings: ReferralSettings) -> int:
+    """Open referrals in the viewer's clinical scope with no update for `stalled_days`."""
+    return _count(
+        select(Referral.id)
+        .join(Student, Student.id == Referral.student_id)
+        .where(permissions.counsellor_clause(user), services.stalled_clause(now, settings))
+    )(session)
+
+
+def follow_ups_due(session: Session, user: User, now: datetime) -> int:
+    """Students back at school whose 1-, 3- or 6-month follow-up is due today or earlier."""
+    today = clock.local_date(now, clock.institution_zone(None))
+    return _count(
+        select(LeaveOfAbsence.id)
+        .join(Student, Student.id == LeaveOfAbsence.student_id)
+        .where(leave.leave_clause(user), leave.follow_up_due_clause(today))
+    )(session)
+
+
+def _count(query):
+    return lambda session: session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
+def liaison_items(session: Session, user: User, now: datetime) -> list[Item]:
+    count = new_for_liaison(session, user)
+    if not count:
+        return []
+    text = ngettext(
+        "%(num)s new referral from the university",
+        "%(num)s new referrals from the university",
+        count,
+    )
+    return [
+        Item(count, text, url_for("liaison.index", status=ReferralStatus.SENT.value), Urgency.TODAY)
+    ]
+
+
+def centre_items(session: Session, user: User, now: datetime) -> list[Item]:
+    settings = ReferralSettings.from_config(current_app.config)
+    items = []
+    if count := follow_ups_due(session, user, now):
+        text = ngettext(
+            "%(num)s student due for a return-to-school follow-up",
+            "%(num)s students due for a return-to-school follow-up",
+            count,
+        )
+        items.append(Item(count, text, url_for("leave.index", follow_ups="due"), Urgency.TODAY))
+    if count := stalled(session, user, now, settings):
+        text = ngettext(
+            "%(num)s referral stalled (no update for %(days)s days)",
+            "%(num)s referrals stalled (no update for %(days)s days)",
+            count,
+            days=settings.stalled_days,
+        )
+        items.append(Item(count, text, url_for("referrals.index", stalled=1), Urgency.THIS_WEEK))
+    return items

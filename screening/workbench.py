@@ -1,0 +1,96 @@
+"""What the screening domain puts on the workbench: a student's own screening to do (or done),
+and the coverage of the open campaigns a staff member set up, from the campaign pages' counts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from campus.models import Student, User
+from campus.scope import Capability, student_filter
+from campus.workbench import Item, Urgency
+from screening import intake
+from screening.campaigns import Coverage
+from screening.models import AssignmentStatus, Campaign, CampaignAssignment, status_expression
+
+TO_DO = (AssignmentStatus.DUE, AssignmentStatus.STARTED)
+
+
+def own_statuses(session: Session, user: User, now: datetime) -> list[AssignmentStatus]:
+    """The status of each of the student's screenings in campaigns that have opened (as on
+    "My screenings")."""
+    return [
+        a.status(now) for a in intake.own_assignments(session, user) if a.campaign.opens_at <= now
+    ]
+
+
+def student_items(session: Session, user: User, now: datetime) -> list[Item]:
+    """The student's screening to do, or that it is done; nothing when none was ever due."""
+    statuses = own_statuses(session, user, now)
+    to_do = sum(1 for s in statuses if s in TO_DO)
+    url = url_for("screening.mine")
+    if to_do:
+        text = ngettext(
+            "You have %(num)s screening to complete",
+            "You have %(num)s screenings to complete",
+            to_do,
+        )
+        detail = _("It takes about ten minutes; your progress is saved as you go.")
+        return [Item(to_do, text, url, Urgency.TODAY, detail)]
+    if AssignmentStatus.COMPLETED in statuses:
+        return [Item(0, _("Your screening is completed. Thank you."), url, Urgency.INFO)]
+    return []
+
+
+def open_campaign_coverage(
+    session: Session, user: User, now: datetime
+) -> list[tuple[Campaign, Coverage]]:
+    """Coverage of the open campaigns `user` set up, over the students they may see (the counts
+    of the campaign page), in two queries however many campaigns and students."""
+    status = status_expression(now)
+    rows = session.execute(
+        select(Campaign.id, status, func.count(CampaignAssignment.id))
+        .join(CampaignAssignment, CampaignAssignment.campaign_id == Campaign.id)
+        .join(Student, CampaignAssignment.student_id == Student.id)
+        .where(
+            Campaign.created_by_id == user.id,
+            Campaign.opens_at <= now,
+            Campaign.closes_at > now,
+            student_filter(user, Capability.ROSTER),
+        )
+        .group_by(Campaign.id, status)
+    ).all()
+    if not rows:
+        return []
+    covers: dict[int, Coverage] = {}
+    for campaign_id, state, count in rows:
+        setattr(covers.setdefault(campaign_id, Coverage()), state, count)
+    found = session.scalars(
+        select(Campaign).where(Campaign.id.in_(covers)).order_by(Campaign.closes_at, Campaign.id)
+    )
+    return [(campaign, covers[campaign.id]) for campaign in found]
+
+
+def campaign_items(session: Session, user: User, now: datetime) -> list[Item]:
+    """One line per open campaign the viewer owns: how far its cohort has got."""
+    items = []
+    for campaign, cover in open_campaign_coverage(session, user, now):
+        text = _(
+            "%(name)s: %(pct)s%% of the cohort screened",
+            name=campaign.name,
+            pct=cover.percent_completed,
+        )
+        detail = _(
+            "%(done)s of %(total)s students completed (%(pct)s%%).",
+            done=cover.completed,
+            total=cover.total,
+            pct=cover.percent_completed,
+        )
+        url = url_for("screening.campaign_detail", campaign_id=campaign.id)
+        items.append(Item(cover.completed, text, url, Urgency.INFO, detail))
+    return items

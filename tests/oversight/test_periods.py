@@ -1,0 +1,102 @@
+"""The dashboard's period picker: months, terms (autumn Sep–Jan, spring Feb–Jul) and school years
+(Sep–Aug), the old typed-month links, and the headline cards' comparison period."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from campus.models import Role
+from tests.factories import phq9_signal
+
+
+@pytest.fixture
+def admin(campus):
+    inst = campus.institution("XJU")
+    campus.department(inst, "Computing")
+    user = campus.staff(inst, Role.ADMIN)
+    campus.commit()
+    return user
+
+
+@pytest.mark.parametrize(
+    ("period", "shown", "compared"),
+    [
+        ("term:2026-autumn", "2026-09 to 2027-01", "2026-02 to 2026-07"),
+        ("term:2027-spring", "2027-02 to 2027-07", "2026-09 to 2027-01"),
+        ("year:2026", "2026-09 to 2027-08", "2025-09 to 2026-08"),
+        ("month:2026-09", "2026-09 to 2026-09", "2026-08 to 2026-08"),
+    ],
+)
+def test_a_picked_period_shows_its_months_and_compares_with_the_one_before(
+    admin, login, period, shown, compared
+):
+    page = login(admin).get("/oversight/", query_string={"period": period})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert f"Period: {shown}." in html
+    assert f"Change compared with {compared}." in html
+
+
+def test_old_month_links_keep_working(admin, login):
+    client = login(admin)
+    assert "Period: 2026-03 to 2026-05." in client.get(
+        "/oversight/?month_from=2026-03&month_to=2026-05"
+    ).get_data(as_text=True)
+    assert "Period: 2026-07 to 2026-07." in client.get("/oversight/?month=2026-07").get_data(
+        as_text=True
+    )
+
+
+def test_a_forged_period_is_a_clear_400(admin, login):
+    page = login(admin).get("/oversight/", query_string={"period": "term:2026-winter"})
+    assert page.status_code == 400
+    assert "Choose a month, term or school year from the list." in page.get_data(as_text=True)
+
+
+def test_headline_cards_come_before_the_tables_and_tables_fold(admin, login):
+    html = login(admin).get("/oversight/").get_data(as_text=True)
+    assert html.index('id="card-screening"') < html.index('id="kpi-screening"')
+    assert '<details class="card kpi-table" id="kpi-screening">' in html
+    assert "Autumn term: September to January." in html
+
+
+def test_a_card_shows_the_figure_and_its_change_from_the_period_before(campus, login):
+    inst = campus.institution("XJU")
+    group = campus.class_group(campus.department(inst, "Computing"), "CS-1")
+    student = campus.student(group)
+    admin = campus.staff(inst, Role.ADMIN)
+    campus.commit()
+    phq9_signal(student, 22)  # a red warning opened in September 2026
+
+    html = login(admin).get("/oversight/?period=month:2026-09").get_data(as_text=True)
+
+    card = html[html.index('id="card-crisis"') :]
+    card = card[: card.index("</li>")]
+    assert '<strong class="figure">1</strong>' in card
+    assert "+1" in card
+    later = login(admin).get("/oversight/?period=month:2026-10").get_data(as_text=True)
+    card = later[later.index('id="card-crisis"') :]
+    assert "−1" in card[: card.index("</li>")]
+
+
+def test_director_home_shows_this_term_at_a_glance_linking_to_the_dashboard_for_the_term(
+    campus, login
+):
+    inst = campus.institution("XJU")
+    director = campus.staff(inst, Role.DIRECTOR)
+    campus.commit()
+    home = login(director).get("/").get_data(as_text=True)
+    assert "This term at a glance: Autumn term 2026–2027" in home
+    assert 'href="/oversight/?period=term:2026-autumn"' in home
+
+
+def test_a_cards_link_opens_its_table_for_the_same_period(admin, login):
+    client = login(admin)
+    html = client.get("/oversight/?period=term:2026-autumn").get_data(as_text=True)
+    href = re.search(r'id="card-crisis">\s*<a href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert "period=term" in href
+    opened = client.get(href).get_data(as_text=True)
+    assert '<details class="card kpi-table" id="kpi-crisis" open>' in opened
+    assert '<details class="card kpi-table" id="kpi-screening">' in opened

@@ -1,0 +1,90 @@
+"""The home page as a workbench for the warning tiers: each count links to a list showing the
+same number, scoped as that list is."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from campus import clock
+from campus.extensions import db
+from tests.factories import phq9_signal
+
+
+def _link(html: str, text: str) -> str:
+    """The href of the workbench item whose sentence contains `text`."""
+    match = re.search(r'<a href="([^"]+)">[^<]*' + re.escape(text), html)
+    assert match, f"no item {text!r} in the workbench"
+    return match.group(1).replace("&amp;", "&")
+
+
+def test_counsellor_sees_own_departments_unacknowledged_reds_and_the_queue_shows_as_many(
+    network, login
+):
+    phq9_signal(network.student, 22)
+    phq9_signal(network.other_student, 22)  # another department: not this counsellor's
+    client = login(network.dept_counsellor)
+
+    home = client.get("/").get_data(as_text=True)
+
+    assert "1 red warning awaits acknowledgement" in home
+    assert "The earliest is due in 1 hour (09-14 11:00)." in home
+    queue = client.get(_link(home, "red warning awaits")).get_data(as_text=True)
+    assert "1 in all" in queue
+    assert network.student.name in queue
+    assert network.other_student.name not in queue
+
+
+def test_a_missed_deadline_leads_the_workbench_and_links_to_the_overdue_queue(network, login):
+    phq9_signal(network.student, 22)
+    clock.advance(timedelta(hours=2))
+    client = login(network.dept_counsellor)
+
+    home = client.get("/").get_data(as_text=True)
+
+    assert "The earliest was due 1 hour ago (09-14 11:00)." in home
+    assert home.index("1 warning has a missed deadline") < home.index("task due today or overdue")
+    overdue = client.get(_link(home, "warning has a missed deadline")).get_data(as_text=True)
+    assert "1 in all" in overdue
+
+
+def test_acknowledged_yellow_leaves_the_workbench(network, login):
+    warning = phq9_signal(network.student, 12)
+    client = login(network.dept_counsellor)
+    assert "1 yellow warning not yet acknowledged" in client.get("/").get_data(as_text=True)
+
+    warning.acknowledged_at = clock.now()
+    db.session.commit()
+
+    assert "yellow warning" not in client.get("/").get_data(as_text=True)
+
+
+def test_class_committee_sees_this_weeks_report_until_it_is_filed(network, login):
+    client = login(network.class_committee)
+    home = client.get("/").get_data(as_text=True)
+    assert "This week&#39;s class report is not filed yet" in home
+
+    unit = client.get(_link(home, "This week&#39;s class report"), follow_redirects=True)
+    assert network.group.name in unit.get_data(as_text=True)
+    path = f"/warnings/units/class/{network.group.id}/zero-report"
+    assert client.post(path, follow_redirects=True).status_code == 200
+
+    home = client.get("/").get_data(as_text=True)
+    assert "class report" not in home
+    assert "Nothing to do today." in home
+
+
+def test_other_departments_counsellor_has_nothing_to_do(network, login):
+    phq9_signal(network.student, 22)
+    home = login(network.other_counsellor).get("/").get_data(as_text=True)
+    assert "Nothing to do today." in home
+
+
+def test_class_committee_sees_the_peer_watch_task_of_a_red_without_any_level(network, login):
+    phq9_signal(network.student, 22)
+    home = login(network.class_committee).get("/").get_data(as_text=True)
+    tasks = re.search(
+        r'<a href="(/tasks[^"]*)">(\d+) tasks? (due today or overdue|coming up)', home
+    )
+    assert tasks, "the class's peer-watch task is on the workbench"
+    assert "red" not in home.lower()

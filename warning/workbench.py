@@ -1,0 +1,237 @@
+"""What the warning domain puts on each role's workbench (the home page), counted with the same
+scoped queries as the lists the items link to: the queue, the task list, the class and dorm pages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from flask import url_for
+from flask_babel import format_datetime, format_timedelta, ngettext
+from flask_babel import gettext as _
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from campus import clock
+from campus.models import User
+from campus.workbench import Item, Urgency
+from warning import actions, permissions, queue, reports
+from warning.models import Deadline, EarlyWarning, Task, WeeklyReport
+from warning.policy import Level
+from warning.task_list import CHORE_KINDS
+
+# --- counts (plain functions over a session) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unacknowledged:
+    level: Level
+    count: int
+    earliest_due: datetime | None  # the soonest deadline still owed among them
+
+
+def unacknowledged(session: Session, user: User, now: datetime) -> list[Unacknowledged]:
+    """Open red and yellow warnings in the viewer's queue that nobody has acknowledged yet, per
+    level, with the soonest deadline still owed: the queue filtered `unacknowledged=1`."""
+    owed = and_(
+        Deadline.warning_id == EarlyWarning.id,
+        Deadline.met_at.is_(None),
+        Deadline.escalated_at.is_(None),
+        Deadline.superseded_at.is_(None),
+    )
+    rows = session.execute(
+        queue.filtered(
+            select(
+                EarlyWarning.level,
+                func.count(EarlyWarning.id.distinct()),
+                func.min(Deadline.due_at),
+            ),
+            user,
+            queue.QueueFilter(unacknowledged=True),
+            now,
+        )
+        .outerjoin(Deadline, owed)
+        .where(EarlyWarning.level.in_((Level.RED, Level.YELLOW)))
+        .group_by(EarlyWarning.level)
+    ).all()
+    found = [Unacknowledged(Level(level), count, due) for level, count, due in rows]
+    return sorted(found, key=lambda u: -u.level)
+
+
+def overdue_warnings(session: Session, user: User, now: datetime) -> int:
+    """Open warnings in the viewer's queue with a missed deadline (the queue with `overdue=1`)."""
+    narrow = queue.filtered(select(EarlyWarning.id), user, queue.QueueFilter(overdue=True), now)
+    return session.scalar(select(func.count()).select_from(narrow.subquery())) or 0
+
+
+@dataclass(frozen=True)
+class TaskCounts:
+    due_today: int  # tasks and deadlines on the task list under "overdue" and "due today"
+    overdue: int
+    upcoming: int  # the rest of the list, under "upcoming"
+    reports_missing: int  # open missing-report chores
+
+
+def task_counts(session: Session, user: User, now: datetime, end_of_today: datetime) -> TaskCounts:
+    """What the viewer's task list shows as overdue or due today, and its missing-report chores,
+    from the same queries as the list (`open_tasks_query`, `open_deadlines_query`)."""
+    chore = Task.kind.in_(CHORE_KINDS)
+    task_row = session.execute(
+        actions.open_tasks_query(user)
+        .order_by(None)
+        .with_only_columns(
+            _count_where(and_(~chore, Task.due_at < end_of_today)),
+            _count_where(and_(~chore, Task.due_at < now)),
+            _count_where(and_(~chore, Task.due_at >= end_of_today)),
+            _count_where(chore),
+        )
+    ).one()
+    deadline_row: tuple = (0, 0, 0)
+    if user.has_role(*permissions.STAFF_ROLES):  # no one else works from deadlines
+        deadline_row = tuple(
+            session.execute(
+                actions.open_deadlines_query(user)
+                .order_by(None)
+                .with_only_columns(
+                    _count_where(Deadline.due_at < end_of_today),
+                    _count_where(Deadline.due_at < now),
+                    _count_where(Deadline.due_at >= end_of_today),
+                )
+            ).one()
+        )
+    return TaskCounts(
+        due_today=(task_row[0] or 0) + (deadline_row[0] or 0),
+        overdue=(task_row[1] or 0) + (deadline_row[1] or 0),
+        upcoming=(task_row[2] or 0) + (deadline_row[2] or 0),
+        reports_missing=task_row[3] or 0,
+    )
+
+
+def _count_where(condition):
+    return func.sum(case((condition, 1), else_=0))
+
+
+def units_not_reported(session: Session, user: User, week: date) -> list[reports.ReportingUnit]:
+    """The classes and rooms the viewer reports for that have no weekly report for `week`."""
+    units = reports.units_of(session, user)
+    if not units:
+        return []
+    filed = session.execute(
+        select(WeeklyReport.class_id, WeeklyReport.room_id).where(
+            WeeklyReport.week_start == reports.week_start(week),
+            WeeklyReport.institution_id.in_({u.institution_id for u in units}),
+        )
+    ).all()
+    done = {("class", c) for c, _ in filed if c} | {("room", r) for _, r in filed if r}
+    return [u for u in units if (u.kind, u.id) not in done]
+
+
+# --- items (in a request: translated text and links) -------------------------------------------
+
+
+def _end_of_today(now: datetime) -> datetime:
+    zone = clock.institution_zone(None)
+    midnight = datetime.combine(clock.local_date(now, zone) + timedelta(days=1), time(0))
+    return clock.to_utc(midnight, zone)
+
+
+def when_due(due: datetime, now: datetime) -> str:
+    """The soonest deadline in words relative to now, e.g. due in 40 minutes, or 2 hours ago."""
+    when = format_timedelta(due - now, add_direction=True)
+    time = format_datetime(clock.to_local(due, clock.institution_zone(None)), "MM-dd HH:mm")
+    if due >= now:
+        return _("The earliest is due %(when)s (%(time)s).", when=when, time=time)
+    return _("The earliest was due %(when)s (%(time)s).", when=when, time=time)
+
+
+def staff_items(session: Session, user: User, now: datetime) -> list[Item]:
+    """Unacknowledged reds and yellows, overdue warnings (queue roles)."""
+    items = []
+    for found in unacknowledged(session, user, now):
+        red = found.level == Level.RED
+        text = (
+            ngettext(
+                "%(num)s red warning awaits acknowledgement",
+                "%(num)s red warnings await acknowledgement",
+                found.count,
+            )
+            if red
+            else ngettext(
+                "%(num)s yellow warning not yet acknowledged",
+                "%(num)s yellow warnings not yet acknowledged",
+                found.count,
+            )
+        )
+        late = found.earliest_due is not None and found.earliest_due < now
+        items.append(
+            Item(
+                found.count,
+                text,
+                url_for("warning.queue", level=int(found.level), unacknowledged=1),
+                Urgency.OVERDUE if late else (Urgency.NOW if red else Urgency.TODAY),
+                when_due(found.earliest_due, now) if found.earliest_due else "",
+            )
+        )
+    overdue = overdue_warnings(session, user, now)
+    if overdue:
+        text = ngettext(
+            "%(num)s warning has a missed deadline",
+            "%(num)s warnings have a missed deadline",
+            overdue,
+        )
+        items.append(Item(overdue, text, url_for("warning.queue", overdue=1), Urgency.OVERDUE))
+    return items
+
+
+def task_items(session: Session, user: User, now: datetime) -> list[Item]:
+    """Tasks and deadlines due today or overdue; missing weekly reports escalated to the viewer."""
+    counts = task_counts(session, user, now, _end_of_today(now))
+    items = []
+    if counts.due_today:
+        text = ngettext(
+            "%(num)s task due today or overdue",
+            "%(num)s tasks due today or overdue",
+            counts.due_today,
+        )
+        detail = (
+            ngettext("%(num)s of them is overdue.", "%(num)s of them are overdue.", counts.overdue)
+            if counts.overdue
+            else ""
+        )
+        urgency = Urgency.OVERDUE if counts.overdue else Urgency.TODAY
+        items.append(Item(counts.due_today, text, url_for("response.tasks"), urgency, detail))
+    if counts.upcoming:
+        text = ngettext(
+            "%(num)s task coming up later", "%(num)s tasks coming up later", counts.upcoming
+        )
+        url = url_for("response.tasks", _anchor="h-upcoming")
+        items.append(Item(counts.upcoming, text, url, Urgency.THIS_WEEK))
+    if counts.reports_missing:
+        text = ngettext(
+            "Weekly report missing: %(num)s class or dorm room",
+            "Weekly reports missing: %(num)s classes and dorm rooms",
+            counts.reports_missing,
+        )
+        url = url_for("response.tasks", _anchor="h-chores")
+        items.append(Item(counts.reports_missing, text, url, Urgency.THIS_WEEK))
+    return items
+
+
+def reporter_items(session: Session, user: User, now: datetime) -> list[Item]:
+    """This week's class or dorm report, for the class committee member and dorm informant."""
+    zone = clock.institution_zone(None)
+    missing = units_not_reported(session, user, clock.local_date(now, zone))
+    items = []
+    for kind, endpoint in (("class", "warning.my_class"), ("room", "warning.my_dorm")):
+        units = [u for u in missing if u.kind == kind]
+        if not units:
+            continue
+        text = (
+            _("This week's class report is not filed yet")
+            if kind == "class"
+            else _("This week's dorm report is not filed yet")
+        )
+        detail = _("A zero report is enough when all is well.")
+        items.append(Item(len(units), text, url_for(endpoint), Urgency.THIS_WEEK, detail))
+    return items
