@@ -45,14 +45,12 @@ def load_or_404(
         audit.record_denied(session, user, action, record_type, record_id)
         abort(404)
     if audit_read:
-        audit.record_read(
+        audit.record_read_on(
             session,
+            record,
             actor=user,
             action=action,
             record_type=record_type,
-            record_id=record_id,
-            student_id=record.student_id,
-            institution_id=record.institution_id,
             detail=read_detail(record) if read_detail else None,
         )
     return record

@@ -89,14 +89,12 @@ def referral_panel(warning: EarlyWarning) -> ReferralPanel:
     they may refer in one click or must first open the record through break-glass."""
     referral = services.open_referral(db.session, current_user, warning.student_id)
     if referral is not None:
-        audit.record_read(
+        audit.record_read_on(
             db.session,
+            referral,
             actor=current_user,
             action="referral_status_read",
             record_type="referral",
-            record_id=referral.id,
-            student_id=referral.student_id,
-            institution_id=referral.institution_id,
         )
         return ReferralPanel(referral=referral)
     if not permissions.can_refer(current_user):

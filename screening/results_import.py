@@ -128,13 +128,12 @@ def _validate_and_store(
             session, assignment, inst, answers, Scores.of_row(inst, scored.loc[index]), actor, now
         )
         report.imported_count += 1
-    audit.record(
+    audit.record_on(
         session,
+        campaign,
         actor=actor,
         action="import_results",
         record_type="campaign",
-        record_id=campaign.id,
-        institution_id=campaign.institution_id,
         detail=f"{inst.code} rows={report.rows} imported={report.imported_count} "
         f"skipped={len(report.bad_lines)}",
     )
