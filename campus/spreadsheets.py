@@ -16,7 +16,7 @@ import csv
 import io
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 from flask import current_app
@@ -52,6 +52,21 @@ class RowError:
 
     def shown_reason(self) -> str:
         return shown(self.reason)
+
+
+@dataclass
+class ImportReport:
+    """What an import of a file found and did, for its page: the rows read, the bad ones, and
+    whether anything was written. Each import adds its own counts."""
+
+    rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    imported: bool = False
+
+    @property
+    def bad_lines(self) -> set[int]:
+        """The lines with at least one error (a row can have several)."""
+        return {e.line for e in self.errors}
 
 
 def read_table(

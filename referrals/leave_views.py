@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from campus import audit, clock
-from campus.access import load_or_404
+from campus import clock
+from campus.access import list_in_scope, load_or_404
 from campus.extensions import db
 from campus.models import Role, Student
 from campus.permissions import require_roles
@@ -50,20 +50,14 @@ def index():
             )
         else:
             return _start(form, student)
-    rows = db.session.scalars(
-        select(LeaveOfAbsence)
-        .join(Student, Student.id == LeaveOfAbsence.student_id)
-        .where(leave_rules.leave_clause(current_user))
-        .order_by(LeaveOfAbsence.start_date.desc())
-        .limit(500)
-    ).all()
-    audit.record_list_read(
+    rows = list_in_scope(
         db.session,
-        actor=current_user,
+        current_user,
+        LeaveOfAbsence,
+        leave_rules.leave_clause(current_user),
+        (LeaveOfAbsence.start_date.desc(),),
         action="leave_list",
         record_type="leave_of_absence",
-        student_ids=[r.student_id for r in rows],
-        detail=f"rows={len(rows)}",
     )
     return render_template(
         "referrals/leaves.html", leaves=rows, form=form, reason_labels=REASON_LABELS

@@ -24,9 +24,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from campus import audit, clock
-from campus.access import load_or_404
+from campus.access import list_in_scope, load_or_404
 from campus.extensions import db
-from campus.models import Hospital, Role, Student
+from campus.models import Hospital, Role
 from campus.permissions import require_roles
 from referrals import permissions, services, states
 from referrals.disclosure import disclosed_view, referrer_contact
@@ -120,20 +120,14 @@ def utc_from_local(moment: datetime | None) -> datetime | None:
 @bp.route("/")
 @require_roles(*CLINICAL_READERS)
 def index():
-    rows = db.session.scalars(
-        select(Referral)
-        .join(Student, Student.id == Referral.student_id)
-        .where(permissions.counsellor_clause(current_user))
-        .order_by(Referral.last_transition_at.desc())
-        .limit(500)
-    ).all()
-    audit.record_list_read(
+    rows = list_in_scope(
         db.session,
-        actor=current_user,
+        current_user,
+        Referral,
+        permissions.counsellor_clause(current_user),
+        (Referral.last_transition_at.desc(),),
         action="referral_list",
         record_type="referral",
-        student_ids=[r.student_id for r in rows],
-        detail=f"rows={len(rows)}",
     )
     now = clock.now()
     stalled = {r.id for r in rows if services.is_stalled(r, now, settings())}
@@ -260,20 +254,14 @@ def _move(referral: Referral, back: str):
 @liaison_bp.route("/", endpoint="index")
 @require_roles(Role.HOSPITAL_LIAISON)
 def liaison_index():
-    rows = db.session.scalars(
-        select(Referral)
-        .join(Student, Student.id == Referral.student_id)
-        .where(permissions.liaison_clause(current_user))
-        .order_by(Referral.green_channel.desc(), Referral.sent_at.desc())
-        .limit(500)
-    ).all()
-    audit.record_list_read(
+    rows = list_in_scope(
         db.session,
-        actor=current_user,
+        current_user,
+        Referral,
+        permissions.liaison_clause(current_user),
+        (Referral.green_channel.desc(), Referral.sent_at.desc()),
         action="referral_disclosed_list",
         record_type="referral",
-        student_ids=[r.student_id for r in rows],
-        detail=f"rows={len(rows)}",
     )
     return render_template(
         "referrals/liaison_index.html", referrals=[_liaison_card(r) for r in rows]

@@ -9,7 +9,7 @@ and each result is handed to the warning stage exactly like an online one, in on
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
@@ -21,7 +21,7 @@ from campus import audit
 from campus.i18n import N_, Message, viewer_locale
 from campus.models import Student, User
 from campus.scope import Capability, student_filter
-from campus.spreadsheets import ImportFileError, RowError
+from campus.spreadsheets import ImportFileError, ImportReport, RowError
 from campus.spreadsheets import read_table as read_spreadsheet
 from screening.bulk_scoring import item_columns, score_frame
 from screening.instruments import Instrument
@@ -35,15 +35,8 @@ class ResultsFileError(ImportFileError):
 
 
 @dataclass
-class ImportReport:
-    rows: int = 0
-    errors: list[RowError] = field(default_factory=list)
+class ResultsImport(ImportReport):
     imported_count: int = 0
-    imported: bool = False
-
-    @property
-    def bad_lines(self) -> set[int]:
-        return {e.line for e in self.errors}
 
 
 def read_table(filename: str, payload: bytes) -> pd.DataFrame:
@@ -66,7 +59,7 @@ def import_results(
     actor: User | None,
     now: datetime,
     clean_rows_only: bool = False,
-) -> ImportReport:
+) -> ResultsImport:
     """Validate the whole frame; store every row, the clean rows if asked, or nothing."""
     if inst.code not in campaign.instruments:
         raise ResultsFileError(
@@ -110,9 +103,9 @@ def _validate_and_store(
     actor: User | None,
     now: datetime,
     clean_rows_only: bool,
-) -> ImportReport:
+) -> ResultsImport:
     """Every row checked, then every clean row stored and handed off in one commit (or none)."""
-    report = ImportReport(rows=len(frame))
+    report = ResultsImport(rows=len(frame))
     scored = score_frame(inst, frame[columns])
     assignments = _assignments(session, campaign, frame["student_number"], actor)
     done = _already_scored(session, campaign, inst)

@@ -13,7 +13,7 @@ signals by the policy's life-event rule, and do not raise a screening level.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import pandas as pd
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from campus import audit
 from campus.i18n import N_, Message
 from campus.models import Institution, Student, User
-from campus.spreadsheets import ImportFileError, RowError
+from campus.spreadsheets import ImportFileError, ImportReport, RowError
 from campus.spreadsheets import read_table as read_spreadsheet
 from warning import labels, services
 from warning.models import AcademicRecord, LifeEvent, LifeEventKind, Signal, SignalSource
@@ -57,10 +57,7 @@ class AcademicFileError(ImportFileError):
 
 
 @dataclass
-class AcademicImport:
-    rows: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    imported: bool = False
+class AcademicImport(ImportReport):
     records: int = 0
     signals: int = 0
 
