@@ -14,7 +14,6 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campus import audit
 from campus.i18n import N_, Message
 from campus.models import (
     ClassGroup,
@@ -28,7 +27,7 @@ from campus.models import (
     Student,
     User,
 )
-from campus.spreadsheets import ImportFileError, ImportReport, RowError
+from campus.spreadsheets import ImportFileError, ImportReport, RowError, commit_import
 from campus.spreadsheets import read_table as read_spreadsheet
 
 REQUIRED_COLUMNS = (
@@ -50,6 +49,9 @@ class RosterFileError(ImportFileError):
 
 @dataclass
 class RosterImport(ImportReport):
+    audit_action = "import_roster"
+    audit_record_type = "roster"
+
     created: int = 0
     updated: int = 0
     units_created: list[str] = field(default_factory=list)
@@ -234,18 +236,11 @@ def import_roster(
     }
     for _, row in clean.iterrows():
         _upsert_student(session, institution, row, units, existing, report)
-    audit.record(
-        session,
-        actor=actor,
-        action="import_roster",
-        record_type="roster",
-        institution_id=institution.id,
-        detail=f"rows={report.rows} created={report.created} updated={report.updated} "
-        f"skipped={len(bad_lines)}",
+    counts = (
+        f"rows={report.rows} created={report.created} updated={report.updated} "
+        f"skipped={len(bad_lines)}"
     )
-    session.commit()
-    report.imported = True
-    return report
+    return commit_import(session, report, actor, institution.id, counts)
 
 
 def _unit(

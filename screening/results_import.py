@@ -17,11 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campus import audit
 from campus.i18n import N_, Message, viewer_locale
 from campus.models import Student, User
 from campus.scope import Capability, student_filter
-from campus.spreadsheets import ImportFileError, ImportReport, RowError
+from campus.spreadsheets import ImportFileError, ImportReport, RowError, commit_import
 from campus.spreadsheets import read_table as read_spreadsheet
 from screening.bulk_scoring import item_columns, score_frame
 from screening.instruments import Instrument
@@ -36,6 +35,9 @@ class ResultsFileError(ImportFileError):
 
 @dataclass
 class ResultsImport(ImportReport):
+    audit_action = "import_results"
+    audit_record_type = "campaign"
+
     imported_count: int = 0
 
 
@@ -121,18 +123,11 @@ def _validate_and_store(
             session, assignment, inst, answers, Scores.of_row(inst, scored.loc[index]), actor, now
         )
         report.imported_count += 1
-    audit.record_on(
-        session,
-        campaign,
-        actor=actor,
-        action="import_results",
-        record_type="campaign",
-        detail=f"{inst.code} rows={report.rows} imported={report.imported_count} "
-        f"skipped={len(report.bad_lines)}",
+    counts = (
+        f"{inst.code} rows={report.rows} imported={report.imported_count} "
+        f"skipped={len(report.bad_lines)}"
     )
-    session.commit()
-    report.imported = True
-    return report
+    return commit_import(session, report, actor, campaign.institution_id, counts, campaign.id)
 
 
 def _line(index: int) -> int:
