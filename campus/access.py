@@ -45,14 +45,47 @@ def load_or_404(
         audit.record_denied(session, user, action, record_type, record_id)
         abort(404)
     if audit_read:
-        audit.record_read(
+        audit.record_read_on(
             session,
+            record,
             actor=user,
             action=action,
             record_type=record_type,
-            record_id=record_id,
-            student_id=record.student_id,
-            institution_id=record.institution_id,
             detail=read_detail(record) if read_detail else None,
         )
     return record
+
+
+def list_in_scope(
+    session: Session,
+    user: User,
+    model: type[Record],
+    scope: ColumnElement[bool],
+    order_by: tuple[Any, ...],
+    *,
+    action: str,
+    record_type: str,
+    filter_note: str = "",
+    limit: int = 500,
+) -> list[Record]:
+    """Up to `limit` rows of `model` whose student matches `scope` (as in `load_or_404`), in
+    `order_by` order; the list is audited, one row a student shown, and committed before the rows
+    are returned. `filter_note` names a filter the reader chose, for the audit row."""
+    rows = list(
+        session.scalars(
+            select(model)
+            .join(Student, Student.id == model.student_id)
+            .where(scope)
+            .order_by(*order_by)
+            .limit(limit)
+        )
+    )
+    audit.record_list_read(
+        session,
+        actor=user,
+        action=action,
+        record_type=record_type,
+        student_ids=[r.student_id for r in rows],
+        detail=f"rows={len(rows)}" + (f" {filter_note}" if filter_note else ""),
+    )
+    return rows

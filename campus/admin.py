@@ -266,13 +266,12 @@ def do_assign_role(
         setattr(assignment, column, scope_id)
     session.add(assignment)
     try:
-        audit.record(
+        audit.record_on(
             session,
+            user,
             actor=admin,
             action="assign_role",
             record_type="user",
-            record_id=user.id,
-            institution_id=institution.id,
             detail=f"{role.value} {column}={scope_id}",
         )
         session.commit()

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from campus import clock
 from campus.extensions import Model
-from campus.models import User
+from campus.models import Student, User
 
 
 class AuditEvent(Model):
@@ -115,7 +115,8 @@ def record(
 def record_on(
     session: Session, target: Any, *, actor: User | None, action: str, record_type: str, **details
 ) -> AuditEvent:
-    """Audit an action on one student's record (a warning, task, referral, leave…).
+    """Audit an action on one record: a student's (a warning, task, referral, leave…), a student
+    themselves, or an institution's (a campaign, policy version, channel, account…).
 
     The row's record id, student and institution are taken from the record itself, so a caller
     cannot file the row under another student or school.
@@ -126,10 +127,26 @@ def record_on(
         action=action,
         record_type=record_type,
         record_id=target.id,
-        student_id=target.student_id,
+        student_id=_student_of(target),
         institution_id=target.institution_id,
         **details,
     )
+
+
+def _student_of(target: Any) -> int | None:
+    """The student a record is about: the student themselves, the record's student, or none for
+    an institution's record."""
+    if isinstance(target, Student):
+        return target.id
+    return getattr(target, "student_id", None)
+
+
+def record_read_on(session: Session, target: Any, **kwargs) -> AuditEvent:
+    """Audit a sensitive read of `target` (as `record_on` files it) and commit it before the
+    caller returns any data."""
+    row = record_on(session, target, **kwargs)
+    session.commit()
+    return row
 
 
 def record_read(session: Session, **kwargs) -> AuditEvent:

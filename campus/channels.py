@@ -294,13 +294,12 @@ def set_enabled(session: Session, actor: User, channel: NotificationChannel, ena
 
 
 def _audit(session: Session, actor: User, action: str, channel: NotificationChannel) -> None:
-    audit.record(
+    audit.record_on(
         session,
+        channel,
         actor=actor,
         action=action,
         record_type="notification_channel",
-        record_id=channel.id,
-        institution_id=channel.institution_id,
         detail=channel.kind,
     )
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     PasswordField,
@@ -17,6 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from campus.fields import spreadsheet_file
 from campus.models import Role
 
 # A student's gender as stored (the roster's 男/女 or M/F), in words.
@@ -100,10 +100,7 @@ class RoleAssignmentForm(FlaskForm):
 
 
 class RosterImportForm(FlaskForm):
-    file = FileField(
-        _l("Roster file (CSV or XLSX)"),
-        validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Only CSV or XLSX files."))],
-    )
+    file = spreadsheet_file(_l("Roster file (CSV or XLSX)"))
     clean_rows_only = BooleanField(_l("Import only the clean rows if some rows are bad"))
     submit = SubmitField(_l("Check and import"))
 

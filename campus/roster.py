@@ -14,7 +14,6 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campus import audit
 from campus.i18n import N_, Message
 from campus.models import (
     ClassGroup,
@@ -28,7 +27,7 @@ from campus.models import (
     Student,
     User,
 )
-from campus.spreadsheets import ImportFileError, RowError
+from campus.spreadsheets import ImportFileError, ImportReport, RowError, commit_import
 from campus.spreadsheets import read_table as read_spreadsheet
 
 REQUIRED_COLUMNS = (
@@ -49,17 +48,17 @@ class RosterFileError(ImportFileError):
 
 
 @dataclass
-class ImportReport:
-    rows: int = 0
-    errors: list[RowError] = field(default_factory=list)
+class RosterImport(ImportReport):
+    audit_action = "import_roster"
+    audit_record_type = "roster"
+
     created: int = 0
     updated: int = 0
     units_created: list[str] = field(default_factory=list)
-    imported: bool = False
 
     @property
     def clean_rows(self) -> int:
-        return self.rows - len({e.line for e in self.errors})
+        return self.rows - len(self.bad_lines)
 
 
 def read_table(filename: str, payload: bytes) -> pd.DataFrame:
@@ -222,9 +221,9 @@ def import_roster(
     create_units: bool = False,
     clean_rows_only: bool = False,
     today: date,
-) -> ImportReport:
+) -> RosterImport:
     """Validate the whole frame; write all of it, the clean rows if asked, or nothing."""
-    report = ImportReport(rows=len(frame))
+    report = RosterImport(rows=len(frame))
     report.errors = validate(session, institution, frame, create_units=create_units, today=today)
     if report.errors and not clean_rows_only:
         return report
@@ -237,22 +236,15 @@ def import_roster(
     }
     for _, row in clean.iterrows():
         _upsert_student(session, institution, row, units, existing, report)
-    audit.record(
-        session,
-        actor=actor,
-        action="import_roster",
-        record_type="roster",
-        institution_id=institution.id,
-        detail=f"rows={report.rows} created={report.created} updated={report.updated} "
-        f"skipped={len(bad_lines)}",
+    counts = (
+        f"rows={report.rows} created={report.created} updated={report.updated} "
+        f"skipped={len(bad_lines)}"
     )
-    session.commit()
-    report.imported = True
-    return report
+    return commit_import(session, report, actor, institution.id, counts)
 
 
 def _unit(
-    session: Session, institution: Institution, row: pd.Series, units: _Units, report: ImportReport
+    session: Session, institution: Institution, row: pd.Series, units: _Units, report: RosterImport
 ) -> tuple[Department, ClassGroup, DormRoom | None]:
     department = units.departments.get(row["department"])
     if department is None:
@@ -288,7 +280,7 @@ def _upsert_student(
     row: pd.Series,
     units: _Units,
     existing: dict[str, Student],
-    report: ImportReport,
+    report: RosterImport,
 ) -> None:
     department, group, room = _unit(session, institution, row, units, report)
     student = existing.get(row["student_number"])

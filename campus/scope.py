@@ -136,15 +136,7 @@ def get_student(
         audit.record_denied(session, user, action, record_type, student_id)
         abort(404)
     if need >= Capability.WARNING:
-        audit.record_read(
-            session,
-            actor=user,
-            action=action,
-            record_type=record_type,
-            record_id=student.id,
-            student_id=student.id,
-            institution_id=student.institution_id,
-        )
+        audit.record_read_on(session, student, actor=user, action=action, record_type=record_type)
     return student
 
 
@@ -167,15 +159,8 @@ def grant_break_glass(
         expires_at=clock.now() + timedelta(minutes=minutes),
     )
     session.add(grant)
-    audit.record(
-        session,
-        actor=user,
-        action="break_glass",
-        record_type="student",
-        record_id=student.id,
-        student_id=student.id,
-        institution_id=student.institution_id,
-        reason=reason,
+    audit.record_on(
+        session, student, actor=user, action="break_glass", record_type="student", reason=reason
     )
     session.commit()
     return grant

@@ -16,14 +16,18 @@ import csv
 import io
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import ClassVar, TypeVar
 
 import pandas as pd
 from flask import current_app
 from openpyxl import Workbook
+from sqlalchemy.orm import Session
 
+from campus import audit
 from campus.clean_input import without_controls
 from campus.i18n import N_, Message, shown
+from campus.models import User
 
 # An XLSX is a zip: its declared sizes are checked before anything is decompressed. Python's
 # zipfile never inflates an entry past its declared size (it stops with a CRC error), so a file
@@ -52,6 +56,51 @@ class RowError:
 
     def shown_reason(self) -> str:
         return shown(self.reason)
+
+
+@dataclass
+class ImportReport:
+    """What an import of a file found and did, for its page: the rows read, the bad ones, and
+    whether anything was written. Each import adds its own counts, and names its audit row."""
+
+    audit_action: ClassVar[str]
+    audit_record_type: ClassVar[str]
+
+    rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    imported: bool = False
+
+    @property
+    def bad_lines(self) -> set[int]:
+        """The lines with at least one error (a row can have several)."""
+        return {e.line for e in self.errors}
+
+
+Report = TypeVar("Report", bound=ImportReport)
+
+
+def commit_import(
+    session: Session,
+    report: Report,
+    actor: User | None,
+    institution_id: int,
+    detail: str,
+    record_id: int | None = None,
+) -> Report:
+    """Commit an import's rows together with its audit row (what was imported, by whom, with the
+    counts in `detail`); the report then says it was imported."""
+    audit.record(
+        session,
+        actor=actor,
+        action=report.audit_action,
+        record_type=report.audit_record_type,
+        record_id=record_id,
+        institution_id=institution_id,
+        detail=detail,
+    )
+    session.commit()
+    report.imported = True
+    return report
 
 
 def read_table(

@@ -16,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from campus.fields import labelled_choices
 from campus.forms import MultiCheckboxField
 from referrals.disclosure import DEFAULT_DISCLOSED, DISCLOSABLE
 from referrals.models import (
@@ -72,9 +73,7 @@ class HospitalForm(FlaskForm):
 class ReferralForm(FlaskForm):
     hospital_id = SelectField(_l("Hospital"), coerce=int, validators=[InputRequired()])
     reason = TextAreaField(_l("Reason for referral"), validators=[DataRequired(), Length(max=2000)])
-    urgency = SelectField(
-        _l("Urgency"), choices=[(u.value, label) for u, label in URGENCY_LABELS.items()]
-    )
+    urgency = SelectField(_l("Urgency"), choices=labelled_choices(URGENCY_LABELS))
     green_channel = BooleanField(_l("Green channel (urgent appointment through the hospital)"))
     disclosed_fields = MultiCheckboxField(
         _l("Fields disclosed to the hospital"),
@@ -87,9 +86,7 @@ class ReferralForm(FlaskForm):
     internal_note = TextAreaField(
         _l("Internal note (never sent to the hospital)"), validators=[Length(max=2000)]
     )
-    consent_by = SelectField(
-        _l("Consent given by"), choices=[(c.value, label) for c, label in CONSENT_LABELS.items()]
-    )
+    consent_by = SelectField(_l("Consent given by"), choices=labelled_choices(CONSENT_LABELS))
     consent_name = StringField(
         _l("Name of the person consenting"), validators=[DataRequired(), Length(max=100)]
     )
@@ -110,12 +107,12 @@ class TransitionForm(FlaskForm):
     )
     outcome = SelectField(
         _l("Assessment outcome"),
-        choices=[("", "—")] + [(o.value, label) for o, label in OUTCOME_LABELS.items()],
+        choices=[("", "—"), *labelled_choices(OUTCOME_LABELS)],
         validators=[Optional()],
     )
     declined_by = SelectField(
         _l("Refused by"),
-        choices=[("", "—")] + [(c.value, label) for c, label in CONSENT_LABELS.items()],
+        choices=[("", "—"), *labelled_choices(CONSENT_LABELS)],
         validators=[Optional()],
     )
 
@@ -175,9 +172,7 @@ class LeaveForm(FlaskForm):
     student_number = StringField(_l("Student number"), validators=[DataRequired(), Length(max=32)])
     start_date = DateField(_l("Leave starts"), validators=[DataRequired()])
     expected_return_date = DateField(_l("Expected return"), validators=[DataRequired()])
-    reason_category = SelectField(
-        _l("Reason category"), choices=[(r.value, label) for r, label in REASON_LABELS.items()]
-    )
+    reason_category = SelectField(_l("Reason category"), choices=labelled_choices(REASON_LABELS))
     submit = SubmitField(_l("Record leave"))
 
 
@@ -191,10 +186,7 @@ class StatementForm(FlaskForm):
 
 
 class AssessmentForm(FlaskForm):
-    outcome = SelectField(
-        _l("Centre assessment"),
-        choices=[(a.value, label) for a, label in ASSESSMENT_LABELS.items()],
-    )
+    outcome = SelectField(_l("Centre assessment"), choices=labelled_choices(ASSESSMENT_LABELS))
     note = TextAreaField(_l("Assessment note"), validators=[Length(max=4000)])
     submit = SubmitField(_l("Record assessment"))
 
@@ -205,9 +197,7 @@ class ApproveReturnForm(FlaskForm):
 
 
 class PlanItemForm(FlaskForm):
-    section = SelectField(
-        _l("Section"), choices=[(s.value, label) for s, label in SECTION_LABELS.items()]
-    )
+    section = SelectField(_l("Section"), choices=labelled_choices(SECTION_LABELS))
     text = StringField(
         _l("What is to be done (the owner sees this; no clinical detail)"),
         validators=[DataRequired(), Length(max=300)],

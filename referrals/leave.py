@@ -1,5 +1,8 @@
 """Leave of absence (休学) and return to school (复学): the gates a return must pass, the plan,
 the 1/3/6-month follow-ups, and the rule that the case closes only when all of it is done.
+
+Each step is `check_<step>` (raises `LeaveError` or `PermissionError`, writes nothing), then
+`do_<step>` (writes, does not commit), then one commit in the public function.
 """
 
 from __future__ import annotations
@@ -60,6 +63,14 @@ def start_leave(
     session: Session, user: User, student: Student, data: NewLeave, now: datetime
 ) -> LeaveOfAbsence:
     """Record a leave and mark the student on leave; one open leave per student. Commits."""
+    check_start_leave(session, student, data)
+    leave = do_start_leave(session, user, student, data, now)
+    session.commit()
+    return leave
+
+
+def check_start_leave(session: Session, student: Student, data: NewLeave) -> None:
+    """Raises `LeaveError` unless the dates are in order and the student has no open leave."""
     if data.expected_return_date <= data.start_date:
         raise LeaveError(N_("The expected return must come after the start of the leave."))
     open_leave = session.scalar(
@@ -70,6 +81,12 @@ def start_leave(
     )
     if open_leave is not None:
         raise LeaveError(N_("This student already has an open leave."))
+
+
+def do_start_leave(
+    session: Session, user: User, student: Student, data: NewLeave, now: datetime
+) -> LeaveOfAbsence:
+    """Write the leave `check_start_leave` allowed, in the caller's unit of work."""
     leave = LeaveOfAbsence(
         institution_id=student.institution_id,
         student_id=student.id,
@@ -84,7 +101,6 @@ def start_leave(
     student.enrolment_status = EnrolmentStatus.ON_LEAVE
     session.flush()
     _audit(session, user, leave, "leave_started")
-    session.commit()
     return leave
 
 
@@ -98,16 +114,36 @@ def record_statement(
     today: date,
 ) -> None:
     """Record the hospital's statement the return is decided on. Commits."""
+    check_statement(leave, received_on, hospital, summary, today)
+    do_record_statement(session, user, leave, received_on, hospital, summary)
+    session.commit()
+
+
+def check_statement(
+    leave: LeaveOfAbsence, received_on: date, hospital: str, summary: str, today: date
+) -> None:
+    """Raises `LeaveError` unless the leave is on and the statement is complete and not dated
+    after `today`."""
     _require_status(leave, LeaveStatus.ON_LEAVE)
     if received_on > today:
         raise LeaveError(N_("The statement cannot be received in the future."))
     if not hospital.strip() or not summary.strip():
         raise LeaveError(N_("Give the hospital and a summary of its statement."))
+
+
+def do_record_statement(
+    session: Session,
+    user: User,
+    leave: LeaveOfAbsence,
+    received_on: date,
+    hospital: str,
+    summary: str,
+) -> None:
+    """Write the statement `check_statement` allowed, in the caller's unit of work."""
     leave.statement_received_on = received_on
     leave.statement_hospital = hospital.strip()
     leave.statement_summary = summary.strip()
     _audit(session, user, leave, "return_statement_recorded")
-    session.commit()
 
 
 def record_assessment(
@@ -119,15 +155,33 @@ def record_assessment(
     now: datetime,
 ) -> None:
     """The centre's return assessment, by a school counsellor. Commits."""
+    check_assessment(user, leave)
+    do_record_assessment(session, user, leave, outcome, note, now)
+    session.commit()
+
+
+def check_assessment(user: User, leave: LeaveOfAbsence) -> None:
+    """Raises `LeaveError` unless the leave is on, `PermissionError` unless `user` is a school
+    counsellor."""
     _require_status(leave, LeaveStatus.ON_LEAVE)
     if not user.has_role(Role.SCHOOL_COUNSELLOR):
         raise PermissionError("only a school counsellor assesses a return")
+
+
+def do_record_assessment(
+    session: Session,
+    user: User,
+    leave: LeaveOfAbsence,
+    outcome: ReturnAssessment,
+    note: str,
+    now: datetime,
+) -> None:
+    """Write the assessment `check_assessment` allowed, in the caller's unit of work."""
     leave.assessment_outcome = outcome
     leave.assessment_by_id = user.id
     leave.assessment_at = now
     leave.assessment_note = note.strip() or None
     _audit(session, user, leave, "return_assessed", outcome.value)
-    session.commit()
 
 
 def approve_return(
@@ -138,6 +192,15 @@ def approve_return(
     The student is enrolled again and follow-ups are scheduled 1, 3 and 6 months after
     `returned_on`, each a task for the approving school counsellor.
     """
+    check_return(leave, returned_on)
+    follow_ups = do_approve_return(session, user, leave, returned_on)
+    session.commit()
+    return follow_ups
+
+
+def check_return(leave: LeaveOfAbsence, returned_on: date) -> None:
+    """Raises `LeaveError` unless the leave is on, has the hospital's statement and a "fit to
+    return" assessment, and `returned_on` is not before it started."""
     _require_status(leave, LeaveStatus.ON_LEAVE)
     if leave.statement_received_on is None:
         raise LeaveError(N_("The return needs the hospital's statement first."))
@@ -145,13 +208,18 @@ def approve_return(
         raise LeaveError(N_('The return needs a centre assessment of "fit to return" first.'))
     if returned_on < leave.start_date:
         raise LeaveError(N_("The return cannot come before the leave started."))
+
+
+def do_approve_return(
+    session: Session, user: User, leave: LeaveOfAbsence, returned_on: date
+) -> list[ReturnFollowUp]:
+    """Write the return `check_return` allowed and its follow-ups, in the caller's unit of work."""
     leave.status = LeaveStatus.RETURNED
     leave.returned_on = returned_on
     leave.return_approved_by_id = user.id
     leave.student.enrolment_status = EnrolmentStatus.ENROLLED
     follow_ups = [_follow_up(session, user, leave, months) for months in FOLLOW_UP_MONTHS]
     _audit(session, user, leave, "return_approved", returned_on.isoformat())
-    session.commit()
     return follow_ups
 
 
@@ -251,6 +319,15 @@ def add_plan_item(
     due: date,
 ) -> ReturnPlanItem:
     """Add a plan item and the owner's task (its text is all the owner sees). Commits."""
+    owner = check_plan_item(session, leave, text, owner_id)
+    item = do_add_plan_item(session, user, leave, section, text, owner, due)
+    session.commit()
+    return item
+
+
+def check_plan_item(session: Session, leave: LeaveOfAbsence, text: str, owner_id: int) -> User:
+    """The item's owner, if the case is open, the item says what is to be done and its owner is
+    one of the people around the student; raises `LeaveError` otherwise. Writes nothing."""
     if leave.status is LeaveStatus.CLOSED:
         raise LeaveError(N_("This case is closed."))
     if not text.strip():
@@ -258,6 +335,20 @@ def add_plan_item(
     owner = next((u for u in owner_choices(session, leave.student) if u.id == owner_id), None)
     if owner is None:
         raise LeaveError(N_("Choose an owner from the people around this student."))
+    return owner
+
+
+def do_add_plan_item(
+    session: Session,
+    user: User,
+    leave: LeaveOfAbsence,
+    section: PlanSection,
+    text: str,
+    owner: User,
+    due: date,
+) -> ReturnPlanItem:
+    """Write the item `check_plan_item` allowed and its owner's task, in the caller's unit of
+    work."""
     task = _task(
         session, leave, owner.id, "return_plan", due, user, _owner_text(owner, leave, section, text)
     )
@@ -271,7 +362,6 @@ def add_plan_item(
     )
     session.add(item)
     _audit(session, user, leave, "return_plan_item_added", section.value)
-    session.commit()
     return item
 
 
@@ -315,6 +405,14 @@ def complete_task(
     session: Session, user: User, leave: LeaveOfAbsence, task: Task, note: str, now: datetime
 ) -> None:
     """Mark a plan item or follow-up done, by its owner or a school counsellor. Commits."""
+    check_task_done(user, leave, task)
+    do_complete_task(session, user, leave, task, note, now)
+    session.commit()
+
+
+def check_task_done(user: User, leave: LeaveOfAbsence, task: Task) -> None:
+    """Raises `LeaveError` unless `task` belongs to this case and is still open,
+    `PermissionError` unless `user` owns it or is a school counsellor."""
     mine = {i.task_id for i in leave.plan_items} | {f.task_id for f in leave.follow_ups}
     if task.id not in mine:
         raise LeaveError(N_("This task is not part of this case."))
@@ -322,11 +420,16 @@ def complete_task(
         raise PermissionError("not your task")
     if task.done_at is not None:
         raise LeaveError(N_("This is already done."))
+
+
+def do_complete_task(
+    session: Session, user: User, leave: LeaveOfAbsence, task: Task, note: str, now: datetime
+) -> None:
+    """Write the completion `check_task_done` allowed, in the caller's unit of work."""
     task.done_at = now
     task.done_by_id = user.id
     task.done_note = note.strip()[:500] or None
     _audit(session, user, leave, "return_task_done", task.kind)
-    session.commit()
 
 
 def outstanding(leave: LeaveOfAbsence) -> list[Task]:
@@ -337,6 +440,14 @@ def outstanding(leave: LeaveOfAbsence) -> list[Task]:
 
 def close_case(session: Session, user: User, leave: LeaveOfAbsence, now: datetime) -> None:
     """Close the return case; refused while any plan item or follow-up is open. Commits."""
+    check_close_case(leave)
+    do_close_case(session, user, leave, now)
+    session.commit()
+
+
+def check_close_case(leave: LeaveOfAbsence) -> None:
+    """Raises `LeaveError` unless the student has returned and every plan item and follow-up is
+    done."""
     _require_status(leave, LeaveStatus.RETURNED)
     if not leave.follow_ups:
         raise LeaveError(N_("Follow-ups are scheduled when the return is approved."))
@@ -345,11 +456,14 @@ def close_case(session: Session, user: User, leave: LeaveOfAbsence, now: datetim
         raise LeaveError(
             f"The case cannot close yet: {len(remaining)} plan item(s) or follow-up(s) are open."
         )
+
+
+def do_close_case(session: Session, user: User, leave: LeaveOfAbsence, now: datetime) -> None:
+    """Close the case `check_close_case` allowed, in the caller's unit of work."""
     leave.status = LeaveStatus.CLOSED
     leave.closed_at = now
     leave.closed_by_id = user.id
     _audit(session, user, leave, "return_case_closed")
-    session.commit()
 
 
 def _require_status(leave: LeaveOfAbsence, status: LeaveStatus) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select, true
+from sqlalchemy import and_, select, true
 
-from campus import audit, clock
-from campus.access import load_or_404
+from campus import clock
+from campus.access import list_in_scope, load_or_404
 from campus.extensions import db
 from campus.models import Role, Student
 from campus.permissions import require_roles
@@ -52,23 +52,18 @@ def index():
             return _start(form, student)
     due_only = request.args.get("follow_ups") == "due"
     today = clock.local_date(clock.now(), clock.institution_zone(None))
-    rows = db.session.scalars(
-        select(LeaveOfAbsence)
-        .join(Student, Student.id == LeaveOfAbsence.student_id)
-        .where(
+    rows = list_in_scope(
+        db.session,
+        current_user,
+        LeaveOfAbsence,
+        and_(
             leave_rules.leave_clause(current_user),
             leave_rules.follow_up_due_clause(today) if due_only else true(),
-        )
-        .order_by(LeaveOfAbsence.start_date.desc())
-        .limit(500)
-    ).all()
-    audit.record_list_read(
-        db.session,
-        actor=current_user,
+        ),
+        (LeaveOfAbsence.start_date.desc(),),
         action="leave_list",
         record_type="leave_of_absence",
-        student_ids=[r.student_id for r in rows],
-        detail=f"rows={len(rows)}" + (" follow_ups_due" if due_only else ""),
+        filter_note="follow_ups_due" if due_only else "",
     )
     return render_template(
         "referrals/leaves.html",

@@ -1,6 +1,9 @@
 """Referral rules: creating a referral from a warning, moving it through its states, stalled
 detection, the green-channel sweep, and hospital signals for the warning stage (who may see and
 move a referral is in `referrals.permissions`).
+
+Creating and moving are each `check_*` (raises, writes nothing) then `do_*` (writes in the
+caller's unit of work) under one commit, as `warning.actions` are.
 """
 
 from __future__ import annotations
@@ -104,14 +107,38 @@ def create_referral(
 
     The student joins the counsellor's caseload, so a break-glass referral stays in their care.
     """
-    student = warning.student
+    hospital = check_new_referral(session, warning, data, now)
+    referral = do_create_referral(session, counsellor, warning, hospital, data, now)
+    session.commit()
+    return referral
+
+
+def check_new_referral(
+    session: Session, warning: EarlyWarning, data: NewReferral, now: datetime
+) -> Hospital:
+    """The partner hospital `data` names, if the referral may be made; raises `ReferralError`
+    saying why not otherwise. Writes nothing."""
     hospital = session.get(Hospital, data.hospital_id)
-    if hospital is None or hospital.institution_id != student.institution_id:
+    if hospital is None or hospital.institution_id != warning.student.institution_id:
         raise ReferralError(N_("Choose one of your institution's partner hospitals."))
     if not data.reason.strip():
         raise ReferralError(N_("A referral needs a reason."))
     if data.consent_at > now:
         raise ReferralError(N_("Consent cannot be dated in the future."))
+    return hospital
+
+
+def do_create_referral(
+    session: Session,
+    counsellor: User,
+    warning: EarlyWarning,
+    hospital: Hospital,
+    data: NewReferral,
+    now: datetime,
+) -> Referral:
+    """Write the draft `check_new_referral` allowed, its first transition, the caseload and the
+    audit row, in the caller's unit of work (does not commit)."""
+    student = warning.student
     referral = Referral(
         institution_id=student.institution_id,
         student_id=student.id,
@@ -148,7 +175,6 @@ def create_referral(
     )
     caseload.join(session, counsellor, student, now)
     _audit_change(session, counsellor, referral, "referral_created", None)
-    session.commit()
     return referral
 
 
@@ -166,6 +192,22 @@ def transition(
     not exist or lacks what it needs, ConcurrentUpdate when the referral changed meanwhile; in each
     case nothing is written.
     """
+    actor = check_transition(session, user, referral, change)
+    try:
+        step = do_transition(session, user, actor, referral, change, now, settings)
+        session.commit()
+    except StaleDataError as error:
+        session.rollback()
+        raise ConcurrentUpdate(
+            N_("Someone else updated this referral; reload it and try again.")
+        ) from error
+    return step
+
+
+def check_transition(session: Session, user: User, referral: Referral, change: Change) -> Actor:
+    """The side `user` acts for, if the state machine lets that side make `change` on this
+    version of `referral` with what the move needs; raises `PermissionError`, `InvalidTransition`
+    or `ConcurrentUpdate` otherwise. Writes nothing."""
     actor = permissions.actor_for(session, user, referral)
     if actor is None:
         raise PermissionError("not your referral")
@@ -180,15 +222,7 @@ def transition(
     if referral.version != change.expected_version:
         raise ConcurrentUpdate(N_("Someone else updated this referral; reload it and try again."))
     _check_requirements(change)
-    try:
-        step = _apply(session, user, actor, referral, change, now, settings)
-        session.commit()
-    except StaleDataError as error:
-        session.rollback()
-        raise ConcurrentUpdate(
-            N_("Someone else updated this referral; reload it and try again.")
-        ) from error
-    return step
+    return actor
 
 
 def _check_requirements(change: Change) -> None:
@@ -203,7 +237,7 @@ def _check_requirements(change: Change) -> None:
         raise InvalidTransition(N_("Say why in the note."))
 
 
-def _apply(
+def do_transition(
     session: Session,
     user: User,
     actor: Actor,
@@ -212,6 +246,9 @@ def _apply(
     now: datetime,
     settings: ReferralSettings,
 ) -> ReferralTransition:
+    """Make the move `check_transition` allowed: the referral's fields, the transition row, the
+    audit row, the other side's notice and any hospital signal, in the caller's unit of work
+    (does not commit)."""
     previous = referral.status
     target = change.target
     if target is S.SENT:

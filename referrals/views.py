@@ -22,14 +22,14 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from flask_login import current_user
-from sqlalchemy import select, true
+from sqlalchemy import and_, select, true
 from sqlalchemy.exc import IntegrityError
 
 from campus import audit, clock
-from campus.access import load_or_404
+from campus.access import list_in_scope, load_or_404
 from campus.extensions import db
 from campus.i18n import shown_name
-from campus.models import Hospital, Role, Student
+from campus.models import Hospital, Role
 from campus.permissions import require_roles
 from referrals import permissions, services, states
 from referrals.disclosure import disclosed_view, referrer_contact
@@ -95,14 +95,12 @@ def referral_panel(warning: EarlyWarning) -> ReferralPanel:
     they may refer in one click or must first open the record through break-glass."""
     referral = services.open_referral(db.session, current_user, warning.student_id)
     if referral is not None:
-        audit.record_read(
+        audit.record_read_on(
             db.session,
+            referral,
             actor=current_user,
             action="referral_status_read",
             record_type="referral",
-            record_id=referral.id,
-            student_id=referral.student_id,
-            institution_id=referral.institution_id,
         )
         return ReferralPanel(referral=referral)
     if not permissions.can_refer(current_user):
@@ -130,21 +128,18 @@ def utc_from_local(moment: datetime | None) -> datetime | None:
 def index():
     now = clock.now()
     stalled_only = request.args.get("stalled") == "1"
-    query = (
-        select(Referral)
-        .join(Student, Student.id == Referral.student_id)
-        .where(permissions.counsellor_clause(current_user))
-    )
-    if stalled_only:
-        query = query.where(services.stalled_clause(now, settings()))
-    rows = db.session.scalars(query.order_by(Referral.last_transition_at.desc()).limit(500)).all()
-    audit.record_list_read(
+    rows = list_in_scope(
         db.session,
-        actor=current_user,
+        current_user,
+        Referral,
+        and_(
+            permissions.counsellor_clause(current_user),
+            services.stalled_clause(now, settings()) if stalled_only else true(),
+        ),
+        (Referral.last_transition_at.desc(),),
         action="referral_list",
         record_type="referral",
-        student_ids=[r.student_id for r in rows],
-        detail=f"rows={len(rows)}" + (" stalled_only" if stalled_only else ""),
+        filter_note="stalled_only" if stalled_only else "",
     )
     stalled = {r.id for r in rows if services.is_stalled(r, now, settings())}
     return render_template(
@@ -318,23 +313,17 @@ def _move(referral: Referral, back: str, page: Callable[..., str]):
 @require_roles(Role.HOSPITAL_LIAISON)
 def liaison_index():
     new_only = request.args.get("status") == ReferralStatus.SENT.value
-    rows = db.session.scalars(
-        select(Referral)
-        .join(Student, Student.id == Referral.student_id)
-        .where(
+    rows = list_in_scope(
+        db.session,
+        current_user,
+        Referral,
+        and_(
             permissions.liaison_clause(current_user),
             Referral.status == ReferralStatus.SENT if new_only else true(),
-        )
-        .order_by(Referral.green_channel.desc(), Referral.sent_at.desc())
-        .limit(500)
-    ).all()
-    audit.record_list_read(
-        db.session,
-        actor=current_user,
+        ),
+        (Referral.green_channel.desc(), Referral.sent_at.desc()),
         action="referral_disclosed_list",
         record_type="referral",
-        student_ids=[r.student_id for r in rows],
-        detail=f"rows={len(rows)}",
     )
     return render_template(
         "referrals/liaison_index.html",

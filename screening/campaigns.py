@@ -150,13 +150,12 @@ def save_campaign(
     campaign.reminder_every_days = spec.reminder_every_days
     session.flush()
     added, removed = sync_assignments(session, campaign)
-    audit.record(
+    audit.record_on(
         session,
+        campaign,
         actor=actor,
         action="save_campaign",
         record_type="campaign",
-        record_id=campaign.id,
-        institution_id=institution.id,
         detail=f"instruments={','.join(campaign.instruments)} added={added} removed={removed}",
     )
     session.commit()

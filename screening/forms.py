@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -24,6 +23,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from campus.fields import spreadsheet_file
 from campus.forms import MultiCheckboxField
 
 
@@ -90,9 +90,6 @@ class InstrumentPageForm(FlaskForm):
 
 class ResultsImportForm(FlaskForm):
     instrument = SelectField(_l("Instrument"), validators=[DataRequired()])
-    file = FileField(
-        _l("Results file (CSV or XLSX)"),
-        validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Only CSV or XLSX files."))],
-    )
+    file = spreadsheet_file(_l("Results file (CSV or XLSX)"))
     clean_rows_only = BooleanField(_l("Import only the clean rows if some rows are bad"))
     submit = SubmitField(_l("Check and import"))

@@ -9,7 +9,7 @@ and each result is handed to the warning stage exactly like an online one, in on
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
@@ -17,11 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campus import audit
 from campus.i18n import N_, Message, shown_name, viewer_locale
 from campus.models import Student, User
 from campus.scope import Capability, student_filter
-from campus.spreadsheets import ImportFileError, RowError
+from campus.spreadsheets import ImportFileError, ImportReport, RowError, commit_import
 from campus.spreadsheets import read_table as read_spreadsheet
 from screening.bulk_scoring import item_columns, score_frame
 from screening.instruments import Instrument
@@ -35,15 +34,11 @@ class ResultsFileError(ImportFileError):
 
 
 @dataclass
-class ImportReport:
-    rows: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    imported_count: int = 0
-    imported: bool = False
+class ResultsImport(ImportReport):
+    audit_action = "import_results"
+    audit_record_type = "campaign"
 
-    @property
-    def bad_lines(self) -> set[int]:
-        return {e.line for e in self.errors}
+    imported_count: int = 0
 
 
 def read_table(filename: str, payload: bytes) -> pd.DataFrame:
@@ -66,7 +61,7 @@ def import_results(
     actor: User | None,
     now: datetime,
     clean_rows_only: bool = False,
-) -> ImportReport:
+) -> ResultsImport:
     """Validate the whole frame; store every row, the clean rows if asked, or nothing."""
     if inst.code not in campaign.instruments:
         raise ResultsFileError(
@@ -110,9 +105,9 @@ def _validate_and_store(
     actor: User | None,
     now: datetime,
     clean_rows_only: bool,
-) -> ImportReport:
+) -> ResultsImport:
     """Every row checked, then every clean row stored and handed off in one commit (or none)."""
-    report = ImportReport(rows=len(frame))
+    report = ResultsImport(rows=len(frame))
     scored = score_frame(inst, frame[columns])
     assignments = _assignments(session, campaign, frame["student_number"], actor)
     done = _already_scored(session, campaign, inst)
@@ -128,19 +123,11 @@ def _validate_and_store(
             session, assignment, inst, answers, Scores.of_row(inst, scored.loc[index]), actor, now
         )
         report.imported_count += 1
-    audit.record(
-        session,
-        actor=actor,
-        action="import_results",
-        record_type="campaign",
-        record_id=campaign.id,
-        institution_id=campaign.institution_id,
-        detail=f"{inst.code} rows={report.rows} imported={report.imported_count} "
-        f"skipped={len(report.bad_lines)}",
+    counts = (
+        f"{inst.code} rows={report.rows} imported={report.imported_count} "
+        f"skipped={len(report.bad_lines)}"
     )
-    session.commit()
-    report.imported = True
-    return report
+    return commit_import(session, report, actor, campaign.institution_id, counts, campaign.id)
 
 
 def _line(index: int) -> int:

@@ -276,14 +276,12 @@ def feedback(assignment_id: int, code: str):
     result = intake.result_for(db.session, assignment, code)
     if result is None:
         abort(404)
-    audit.record(
+    audit.record_on(
         db.session,
+        result,
         actor=current_user,
         action="read_own_feedback",
         record_type="screening_result",
-        record_id=result.id,
-        student_id=assignment.student_id,
-        institution_id=result.institution_id,
     )
     inst = intake.instrument(code, _licensed_dir())
     page = render_template(

@@ -13,7 +13,7 @@ signals by the policy's life-event rule, and do not raise a screening level.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import pandas as pd
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from campus import audit
 from campus.i18n import N_, Message
 from campus.models import Institution, Student, User
-from campus.spreadsheets import ImportFileError, RowError
+from campus.spreadsheets import ImportFileError, ImportReport, RowError, commit_import
 from campus.spreadsheets import read_table as read_spreadsheet
 from warning import labels, services
 from warning.models import AcademicRecord, LifeEvent, LifeEventKind, Signal, SignalSource
@@ -57,10 +57,10 @@ class AcademicFileError(ImportFileError):
 
 
 @dataclass
-class AcademicImport:
-    rows: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    imported: bool = False
+class AcademicImport(ImportReport):
+    audit_action = "import_academic"
+    audit_record_type = "academic_record"
+
     records: int = 0
     signals: int = 0
 
@@ -154,17 +154,8 @@ def import_academic(
         return report
     for _, row in frame.iterrows():
         _store(session, students[row["student_number"]], row, actor, thresholds, now, report)
-    audit.record(
-        session,
-        actor=actor,
-        action="import_academic",
-        record_type="academic_record",
-        institution_id=institution.id,
-        detail=f"rows={report.rows} signals={report.signals}",
-    )
-    session.commit()
-    report.imported = True
-    return report
+    counts = f"rows={report.rows} signals={report.signals}"
+    return commit_import(session, report, actor, institution.id, counts)
 
 
 def _store(

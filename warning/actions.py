@@ -5,6 +5,10 @@ Every action takes the warning's version as the actor saw it: if someone else ch
 meanwhile the action raises `StaleWarning` and writes nothing (the version column makes a racing
 commit fail too). Each action meets the matching deadline, writes a timeline event and an audit
 row, and commits its unit of work.
+
+Each action is written in two halves, as zulip's actions are: `check_<action>` raises the domain
+error (`InvalidAction`) and writes nothing; `do_<action>` writes, inside `_unit_of_work`, which
+first makes the checks every action shares (`check_can_act`) and commits once at the end.
 """
 
 from __future__ import annotations
@@ -50,14 +54,10 @@ def _unit_of_work(
     *,
     audited_by_work: bool = False,
 ) -> EarlyWarning:
-    """Check role, state and version, run `work`, bump the version, audit (unless `work` writes
-    its own, richer audit row) and commit."""
-    if not permissions.can_act_on(actor, warning, action):
-        raise ActionNotAllowed(action)
-    if warning.status != WarningStatus.OPEN:
-        raise InvalidAction(N_("This warning is closed."))
-    if warning.version != expected_version:
-        raise StaleWarning()
+    """Check role, state and version (`check_can_act`), run `work` (the action's `do_*`), bump the
+    version, audit (unless `work` writes its own, richer audit row) and commit; on any failure roll
+    back, so an action writes all of its work or none of it."""
+    check_can_act(actor, warning, expected_version, action)
     try:
         work()
         # Every action changes the warning, so a racing action on the same version loses.
@@ -80,6 +80,18 @@ def _unit_of_work(
     return warning
 
 
+def check_can_act(actor: User, warning: EarlyWarning, expected_version: int, action: str) -> None:
+    """What every action checks first: `actor`'s role for `action`, an open warning, and the
+    version `actor` saw. Raises `ActionNotAllowed`, `InvalidAction` or `StaleWarning`; writes
+    nothing."""
+    if not permissions.can_act_on(actor, warning, action):
+        raise ActionNotAllowed(action)
+    if warning.status != WarningStatus.OPEN:
+        raise InvalidAction(N_("This warning is closed."))
+    if warning.version != expected_version:
+        raise StaleWarning()
+
+
 def _event(
     session: Session, warning: EarlyWarning, actor: User, kind: str, now: datetime, **fields
 ):
@@ -89,14 +101,24 @@ def _event(
 def acknowledge(
     session: Session, actor: User, warning: EarlyWarning, expected_version: int, now: datetime
 ) -> EarlyWarning:
-    def work() -> None:
-        if warning.acknowledged_at is None:
-            warning.acknowledged_at = now
-        response.meet(session, warning, ["acknowledge"], now)
-        _event(session, warning, actor, "acknowledged", now)
-        caseload.take_on(session, actor, warning, now)
+    """Acknowledge the warning: only the checks every action makes (`check_can_act`). Commits."""
+    return _unit_of_work(
+        session,
+        actor,
+        warning,
+        expected_version,
+        "acknowledge",
+        lambda: do_acknowledge(session, actor, warning, now),
+    )
 
-    return _unit_of_work(session, actor, warning, expected_version, "acknowledge", work)
+
+def do_acknowledge(session: Session, actor: User, warning: EarlyWarning, now: datetime) -> None:
+    """Write an acknowledgement in the caller's unit of work (does not commit)."""
+    if warning.acknowledged_at is None:
+        warning.acknowledged_at = now
+    response.meet(session, warning, ["acknowledge"], now)
+    _event(session, warning, actor, "acknowledged", now)
+    caseload.take_on(session, actor, warning, now)
 
 
 def log_contact(
@@ -111,31 +133,52 @@ def log_contact(
     note: str | None = None,
 ) -> EarlyWarning:
     """A contact with the student; it also counts as acknowledgement and plans the next follow-up
-    at the level's cadence."""
+    at the level's cadence. Commits."""
+    check_contact(method, outcome)
+    return _unit_of_work(
+        session,
+        actor,
+        warning,
+        expected_version,
+        "contact",
+        lambda: do_log_contact(session, actor, warning, now, method, outcome, note),
+    )
+
+
+def check_contact(method: str, outcome: str) -> None:
+    """Raises `InvalidAction` unless the contact says how it was made and what came of it."""
     if method not in CONTACT_METHODS:
         raise InvalidAction(N_("Choose how the student was contacted."))
     if not outcome.strip():
         raise InvalidAction(N_("Say what came of the contact."))
 
-    def work() -> None:
-        warning.last_contact_at = now
-        warning.acknowledged_at = warning.acknowledged_at or now
-        response.meet(session, warning, ["acknowledge", "contact", "follow_up"], now)
-        _event(
-            session,
-            warning,
-            actor,
-            "contact",
-            now,
-            method=method,
-            outcome=outcome.strip()[:200],
-            note=(note or "").strip() or None,
-        )
-        every = response.follow_up_every(session, warning)
-        response.plan_follow_up(session, warning, now + every, now)
-        caseload.take_on(session, actor, warning, now)
 
-    return _unit_of_work(session, actor, warning, expected_version, "contact", work)
+def do_log_contact(
+    session: Session,
+    actor: User,
+    warning: EarlyWarning,
+    now: datetime,
+    method: str,
+    outcome: str,
+    note: str | None,
+) -> None:
+    """Write a contact `check_contact` allowed, in the caller's unit of work (does not commit)."""
+    warning.last_contact_at = now
+    warning.acknowledged_at = warning.acknowledged_at or now
+    response.meet(session, warning, ["acknowledge", "contact", "follow_up"], now)
+    _event(
+        session,
+        warning,
+        actor,
+        "contact",
+        now,
+        method=method,
+        outcome=outcome.strip()[:200],
+        note=(note or "").strip() or None,
+    )
+    every = response.follow_up_every(session, warning)
+    response.plan_follow_up(session, warning, now + every, now)
+    caseload.take_on(session, actor, warning, now)
 
 
 def notify_guardian(
@@ -148,22 +191,43 @@ def notify_guardian(
     method: str,
     note: str | None = None,
 ) -> EarlyWarning:
+    """Record that the guardian was told, and how. Commits."""
+    check_guardian(method)
+    return _unit_of_work(
+        session,
+        actor,
+        warning,
+        expected_version,
+        "guardian",
+        lambda: do_notify_guardian(session, actor, warning, now, method, note),
+    )
+
+
+def check_guardian(method: str) -> None:
+    """Raises `InvalidAction` unless the notice says how the guardian was told."""
     if method not in CONTACT_METHODS:
         raise InvalidAction(N_("Choose how the guardian was told."))
 
-    def work() -> None:
-        response.meet(session, warning, ["guardian_notified"], now)
-        _event(
-            session,
-            warning,
-            actor,
-            "guardian_notified",
-            now,
-            method=method,
-            note=(note or "").strip() or None,
-        )
 
-    return _unit_of_work(session, actor, warning, expected_version, "guardian", work)
+def do_notify_guardian(
+    session: Session,
+    actor: User,
+    warning: EarlyWarning,
+    now: datetime,
+    method: str,
+    note: str | None,
+) -> None:
+    """Write the guardian's notice `check_guardian` allowed, in the caller's unit of work."""
+    response.meet(session, warning, ["guardian_notified"], now)
+    _event(
+        session,
+        warning,
+        actor,
+        "guardian_notified",
+        now,
+        method=method,
+        note=(note or "").strip() or None,
+    )
 
 
 def record_assessment(
@@ -176,26 +240,47 @@ def record_assessment(
     outcome: str,
     note: str | None = None,
 ) -> EarlyWarning:
-    """The school counsellor's professional assessment (its note is clinical: school only)."""
+    """The school counsellor's professional assessment (its note is clinical: school only).
+    Commits."""
+    check_assessment(outcome)
+    return _unit_of_work(
+        session,
+        actor,
+        warning,
+        expected_version,
+        "assessment",
+        lambda: do_record_assessment(session, actor, warning, now, outcome, note),
+    )
+
+
+def check_assessment(outcome: str) -> None:
+    """Raises `InvalidAction` unless the assessment has an outcome."""
     if not outcome.strip():
         raise InvalidAction(N_("Give the assessment's outcome."))
 
-    def work() -> None:
-        warning.last_contact_at = now
-        warning.acknowledged_at = warning.acknowledged_at or now
-        response.meet(session, warning, ["acknowledge", "assessment"], now)
-        _event(
-            session,
-            warning,
-            actor,
-            "assessment",
-            now,
-            outcome=outcome.strip()[:200],
-            note=(note or "").strip() or None,
-        )
-        caseload.take_on(session, actor, warning, now)
 
-    return _unit_of_work(session, actor, warning, expected_version, "assessment", work)
+def do_record_assessment(
+    session: Session,
+    actor: User,
+    warning: EarlyWarning,
+    now: datetime,
+    outcome: str,
+    note: str | None,
+) -> None:
+    """Write an assessment `check_assessment` allowed, in the caller's unit of work."""
+    warning.last_contact_at = now
+    warning.acknowledged_at = warning.acknowledged_at or now
+    response.meet(session, warning, ["acknowledge", "assessment"], now)
+    _event(
+        session,
+        warning,
+        actor,
+        "assessment",
+        now,
+        outcome=outcome.strip()[:200],
+        note=(note or "").strip() or None,
+    )
+    caseload.take_on(session, actor, warning, now)
 
 
 def assign_peer_watch(
@@ -208,18 +293,34 @@ def assign_peer_watch(
     due_at: datetime,
 ) -> EarlyWarning:
     """Ask the student's class committee and dorm informant to keep company with the student;
-    the tasks name the student and nothing else."""
+    the tasks name the student and nothing else. Commits."""
+    check_peer_watch(now, due_at)
+    return _unit_of_work(
+        session,
+        actor,
+        warning,
+        expected_version,
+        "peer_watch",
+        lambda: do_assign_peer_watch(session, actor, warning, now, due_at),
+    )
+
+
+def check_peer_watch(now: datetime, due_at: datetime) -> None:
+    """Raises `InvalidAction` unless the peer watch ends in the future."""
     if due_at <= now:
         raise InvalidAction(N_("The peer watch must end in the future."))
 
-    def work() -> None:
-        response.add_peer_tasks(session, warning, "peer_watch", due_at, created_by=actor)
-        response.meet(session, warning, ["peer_watch"], now)
-        _event(session, warning, actor, "peer_watch_assigned", now)
-        response.notify_tier(session, warning, OwnerTier.CLASS)
-        response.notify_tier(session, warning, OwnerTier.DORM)
 
-    return _unit_of_work(session, actor, warning, expected_version, "peer_watch", work)
+def do_assign_peer_watch(
+    session: Session, actor: User, warning: EarlyWarning, now: datetime, due_at: datetime
+) -> None:
+    """Write the peer tasks `check_peer_watch` allowed and tell their tiers, in the caller's unit
+    of work."""
+    response.add_peer_tasks(session, warning, "peer_watch", due_at, created_by=actor)
+    response.meet(session, warning, ["peer_watch"], now)
+    _event(session, warning, actor, "peer_watch_assigned", now)
+    response.notify_tier(session, warning, OwnerTier.CLASS)
+    response.notify_tier(session, warning, OwnerTier.DORM)
 
 
 def schedule_follow_up(
@@ -231,16 +332,35 @@ def schedule_follow_up(
     *,
     due_at: datetime,
 ) -> EarlyWarning:
-    """Set the next follow-up sooner than the cadence, never later (the cadence is the floor)."""
+    """Set the next follow-up sooner than the cadence, never later (the cadence is the floor).
+    Commits."""
+    check_follow_up(session, warning, now, due_at)
+    return _unit_of_work(
+        session,
+        actor,
+        warning,
+        expected_version,
+        "follow_up",
+        lambda: do_schedule_follow_up(session, actor, warning, now, due_at),
+    )
+
+
+def check_follow_up(
+    session: Session, warning: EarlyWarning, now: datetime, due_at: datetime
+) -> None:
+    """Raises `InvalidAction` unless `due_at` falls within the level's follow-up cadence from
+    `now`. Reads the response policy; writes nothing."""
     every = response.follow_up_every(session, warning)
     if not now < due_at <= now + every:
         raise InvalidAction(N_("Choose a follow-up date within the level's follow-up cadence."))
 
-    def work() -> None:
-        response.plan_follow_up(session, warning, due_at, now)
-        _event(session, warning, actor, "follow_up_scheduled", now, outcome=due_at.isoformat())
 
-    return _unit_of_work(session, actor, warning, expected_version, "follow_up", work)
+def do_schedule_follow_up(
+    session: Session, actor: User, warning: EarlyWarning, now: datetime, due_at: datetime
+) -> None:
+    """Write the follow-up date `check_follow_up` allowed, in the caller's unit of work."""
+    response.plan_follow_up(session, warning, due_at, now)
+    _event(session, warning, actor, "follow_up_scheduled", now, outcome=due_at.isoformat())
 
 
 def change_level(
@@ -281,23 +401,39 @@ def escalate_manually(
     *,
     reason: str,
 ) -> EarlyWarning:
+    """Hand the warning one tier up, with a reason. Commits."""
+    check_escalation(warning, reason)
+    return _unit_of_work(
+        session,
+        actor,
+        warning,
+        expected_version,
+        "escalate",
+        lambda: do_escalate_manually(session, actor, warning, now, reason),
+    )
+
+
+def check_escalation(warning: EarlyWarning, reason: str) -> None:
+    """Raises `InvalidAction` unless the escalation says why and there is a tier above."""
     if len(reason.strip()) < 10:
         raise InvalidAction(N_("Say why you escalate (at least 10 characters)."))
     if warning.owner_tier >= OwnerTier.LEADERSHIP:
         raise InvalidAction(N_("This warning is already with school leadership."))
 
-    def work() -> None:
-        escalation.escalate(
-            session,
-            warning,
-            warning.owner_tier,
-            warning.owner_tier + 1,
-            now,
-            actor=actor,
-            note=reason.strip(),
-        )
 
-    return _unit_of_work(session, actor, warning, expected_version, "escalate", work)
+def do_escalate_manually(
+    session: Session, actor: User, warning: EarlyWarning, now: datetime, reason: str
+) -> None:
+    """Write the escalation `check_escalation` allowed, in the caller's unit of work."""
+    escalation.escalate(
+        session,
+        warning,
+        warning.owner_tier,
+        warning.owner_tier + 1,
+        now,
+        actor=actor,
+        note=reason.strip(),
+    )
 
 
 def close(
@@ -311,23 +447,47 @@ def close(
     review_date: date,
 ) -> EarlyWarning:
     """解除预警: a school counsellor ends the warning with an outcome and a review date; what was
-    still owed ends with it. A later signal opens a new warning."""
+    still owed ends with it. A later signal opens a new warning. Commits."""
+    check_close(session, warning, now, outcome, review_date)
+    return _unit_of_work(
+        session,
+        actor,
+        warning,
+        expected_version,
+        "close",
+        lambda: do_close(session, actor, warning, now, outcome, review_date),
+    )
+
+
+def check_close(
+    session: Session, warning: EarlyWarning, now: datetime, outcome: str, review_date: date
+) -> None:
+    """Raises `InvalidAction` unless the closure describes its outcome and sets a review date
+    after today in the institution's calendar."""
     if len(outcome.strip()) < 10:
         raise InvalidAction(N_("Describe the outcome (at least 10 characters)."))
     zone = clock.institution_zone(session.get(Institution, warning.institution_id))
     if review_date <= clock.local_date(now, zone):
         raise InvalidAction(N_("The review date must be in the future."))
 
-    def work() -> None:
-        response.supersede_open(session, warning, now)
-        warning.status = WarningStatus.CLOSED
-        warning.closed_at = now
-        warning.closed_by_id = actor.id
-        warning.close_outcome = outcome.strip()[:500]
-        warning.review_date = review_date
-        _event(session, warning, actor, "closed", now, outcome=outcome.strip()[:200])
 
-    return _unit_of_work(session, actor, warning, expected_version, "close", work)
+def do_close(
+    session: Session,
+    actor: User,
+    warning: EarlyWarning,
+    now: datetime,
+    outcome: str,
+    review_date: date,
+) -> None:
+    """Close the warning as `check_close` allowed, ending what was owed, in the caller's unit of
+    work."""
+    response.supersede_open(session, warning, now)
+    warning.status = WarningStatus.CLOSED
+    warning.closed_at = now
+    warning.closed_by_id = actor.id
+    warning.close_outcome = outcome.strip()[:500]
+    warning.review_date = review_date
+    _event(session, warning, actor, "closed", now, outcome=outcome.strip()[:200])
 
 
 # --------------------------------------------------------------------------------------------------

@@ -37,12 +37,6 @@ def take_on(session: Session, actor: User, warning: EarlyWarning, now: datetime)
     if warning.assigned_counsellor_id is None:
         warning.assigned_counsellor_id = actor.id
     if join(session, actor, warning.student, now):
-        audit.record(
-            session,
-            actor=actor,
-            action="caseload_joined",
-            record_type="warning",
-            record_id=warning.id,
-            student_id=warning.student_id,
-            institution_id=warning.institution_id,
+        audit.record_on(
+            session, warning, actor=actor, action="caseload_joined", record_type="warning"
         )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     DateField,
     HiddenField,
@@ -15,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from campus.fields import labelled_choices, spreadsheet_file
 from campus.forms import MultiCheckboxField
 from warning.models import ConcernCategory, LifeEventKind
 
@@ -79,7 +79,7 @@ class ConcernReportForm(FlaskForm):
 class LifeEventForm(FlaskForm):
     kind = SelectField(
         _l("Life event"),
-        choices=[(k.value, label) for k, label in LIFE_EVENT_LABELS.items()],
+        choices=labelled_choices(LIFE_EVENT_LABELS),
         validators=[DataRequired()],
     )
     occurred_on = DateField(_l("When it happened"), validators=[DataRequired()])
@@ -106,10 +106,7 @@ class OverrideForm(FlaskForm):
 
 
 class AcademicImportForm(FlaskForm):
-    file = FileField(
-        _l("Registrar file (CSV or XLSX)"),
-        validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Only CSV or XLSX files."))],
-    )
+    file = spreadsheet_file(_l("Registrar file (CSV or XLSX)"))
     submit = SubmitField(_l("Check and import"))
 
 

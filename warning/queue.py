@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from campus.models import Department, Student, User
 from campus.scope import Capability, institution_ids, student_filter
-from warning.models import Deadline, EarlyWarning, Signal, WarningEvent, WarningStatus
+from warning.models import Deadline, EarlyWarning, WarningStatus
 from warning.policy import Level
 
 PAGE_SIZE = 25
@@ -192,27 +192,6 @@ def departments(session: Session, user: User) -> list[Department]:
     return list(
         session.scalars(select(Department).where(Department.id.in_(ids)).order_by(Department.name))
     )
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    at: datetime
-    kind: str  # "signal" or a WarningEvent kind
-    signal: Signal | None = None
-    event: WarningEvent | None = None
-
-
-def timeline(session: Session, student: Student) -> list[TimelineEntry]:
-    """Signals and warning events of a student (already authorised), newest first."""
-    signals = session.scalars(select(Signal).where(Signal.student_id == student.id)).all()
-    events = session.scalars(
-        select(WarningEvent)
-        .join(EarlyWarning, EarlyWarning.id == WarningEvent.warning_id)
-        .where(EarlyWarning.student_id == student.id, WarningEvent.kind != "signal_attached")
-    ).all()
-    entries = [TimelineEntry(s.observed_at, "signal", signal=s) for s in signals]
-    entries += [TimelineEntry(e.at, e.kind, event=e) for e in events]
-    return sorted(entries, key=lambda e: e.at, reverse=True)
 
 
 def warnings_of(session: Session, student: Student) -> list[EarlyWarning]:

@@ -266,13 +266,12 @@ def activate(
     draft.status = PolicyStatus.ACTIVE
     draft.activated_at = now
     draft.activated_by_id = actor.id
-    audit.record(
+    audit.record_on(
         session,
+        draft,
         actor=actor,
         action="activate_policy",
         record_type="policy_version",
-        record_id=draft.id,
-        institution_id=draft.institution_id,
         detail=f"{current.version if current else _kind_of(draft).default_version()} -> "
         f"{draft.version}",
     )

@@ -33,7 +33,7 @@ from campus.i18n import N_
 from campus.models import Student, User
 from campus.scope import Capability
 from screening import vocabulary
-from warning import labels, permissions, queue, response
+from warning import labels, permissions, response
 from warning.labels import Label
 from warning.models import (
     ConcernReport,
@@ -665,32 +665,34 @@ def student_timeline(
     """
     if capability is None or capability < Capability.WARNING:
         return []
-    entries = queue.timeline(session, student)
-    texts = _report_texts(session, [e.signal for e in entries if e.signal is not None])
-    items = []
-    for entry in entries:
-        if entry.signal is not None:
-            items.append(
-                TimelineItem(
-                    entry.at, "signal", signal=entry.signal, report_text=texts.get(entry.signal.id)
-                )
-            )
-            continue
-        event = entry.event
-        clinical_note = event.kind in CLINICAL_NOTE_KINDS
-        items.append(
-            TimelineItem(
-                entry.at,
-                event.kind,
-                from_level=event.from_level,
-                to_level=event.to_level,
-                outcome=event.outcome,
-                outcome_key=event.outcome_key,
-                outcome_params=event.outcome_params,
-                note=None if clinical_note and capability < Capability.CLINICAL else event.note,
-            )
-        )
-    return items
+    signals = session.scalars(select(Signal).where(Signal.student_id == student.id)).all()
+    events = session.scalars(
+        select(WarningEvent)
+        .join(EarlyWarning, EarlyWarning.id == WarningEvent.warning_id)
+        .where(EarlyWarning.student_id == student.id, WarningEvent.kind != "signal_attached")
+    ).all()
+    texts = _report_texts(session, list(signals))
+    items = [
+        TimelineItem(s.observed_at, "signal", signal=s, report_text=texts.get(s.id))
+        for s in signals
+    ]
+    items += [_event_item(event, capability) for event in events]
+    return sorted(items, key=lambda item: item.at, reverse=True)
+
+
+def _event_item(event: WarningEvent, capability: Capability) -> TimelineItem:
+    """A warning event's timeline line; a clinical note only for a CLINICAL reader."""
+    clinical_note = event.kind in CLINICAL_NOTE_KINDS
+    return TimelineItem(
+        event.at,
+        event.kind,
+        from_level=event.from_level,
+        to_level=event.to_level,
+        outcome=event.outcome,
+        outcome_key=event.outcome_key,
+        outcome_params=event.outcome_params,
+        note=None if clinical_note and capability < Capability.CLINICAL else event.note,
+    )
 
 
 def _report_texts(session: Session, signals: list[Signal]) -> dict[int, str]:

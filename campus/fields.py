@@ -1,0 +1,28 @@
+"""Form field declarations every domain makes the same way, named once (the kernel's, like
+`campus.spreadsheets` whose files the upload field takes)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import TypeVar
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+
+Member = TypeVar("Member", bound=enum.Enum)
+Label = TypeVar("Label")
+
+
+def spreadsheet_file(label: str) -> FileField:
+    """A required upload of a CSV or XLSX file, the two kinds `campus.spreadsheets` reads."""
+    return FileField(
+        label,
+        validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Only CSV or XLSX files."))],
+    )
+
+
+def labelled_choices(labels: Mapping[Member, Label]) -> list[tuple[str, Label]]:
+    """A select's choices from a vocabulary's label map: the stored value, the shown label, in the
+    map's order."""
+    return [(member.value, label) for member, label in labels.items()]
