@@ -86,9 +86,10 @@ def sign_in(
         outcome="ok" if ok else "denied",
         detail=None if user else f"unknown account {institution_code}/{login}"[:500],
     )
-    if not ok:
+    if user is None or not ok:
         session.commit()
         return None
+    assert user.password_hash is not None  # `verify_password` admits no account without one
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     if replacing:
@@ -154,6 +155,7 @@ def _live_session(session: Session, token: str) -> tuple[User, UserSession] | No
             .options(joinedload(User.roles))
         )
         .unique()
+        .tuples()  # the typed view of the same rows
         .first()
     )
 

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
+    Field,
     PasswordField,
     SelectField,
     StringField,
@@ -16,6 +17,21 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from campus.models import Role
+
+
+def filled(field: StringField) -> str:
+    """The text of a field whose `DataRequired` has passed: after `validate_on_submit` it is
+    never None, which the type of `field.data` (None before any input) cannot say."""
+    if field.data is None:
+        raise ValueError(f"{field.name} was read before validation")
+    return field.data
+
+
+def add_error(field: Field, message: str) -> None:
+    """Show `message` under `field` after validation, as a check that needed the database."""
+    # WTForms types `errors` as a sequence (a tuple before validation); by now it is a list.
+    assert isinstance(field.errors, list)
+    field.errors.append(message)
 
 
 class LoginForm(FlaskForm):
@@ -34,7 +50,7 @@ class ChangePasswordForm(FlaskForm):
     )
     submit = SubmitField(_l("Change password"))
 
-    def validate_new(self, field) -> None:
+    def validate_new(self, field: PasswordField) -> None:
         if field.data == self.current.data:
             raise ValidationError(_l("The new password must differ from the current one."))
 

@@ -12,6 +12,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -35,7 +36,7 @@ def nav_label() -> str:
 
 @bp.route("/")
 @login_required
-def index():
+def index() -> ResponseReturnValue:
     page = min(max(request.args.get("page", 1, type=int), 1), 100_000)
     size = current_app.config["PAGE_SIZE"]
     mine = Notification.user_id == current_user.id
@@ -52,7 +53,7 @@ def index():
 
 @bp.route("/<int:note_id>/read", methods=["POST"])
 @login_required
-def read(note_id: int):
+def read(note_id: int) -> ResponseReturnValue:
     """Mark one note read and follow its link (a note of someone else: 404)."""
     note = db.session.scalar(
         select(Notification).where(
@@ -67,6 +68,6 @@ def read(note_id: int):
 
 @bp.route("/read-all", methods=["POST"])
 @login_required
-def read_all():
+def read_all() -> ResponseReturnValue:
     notifications.mark_read(db.session, current_user.id)
     return redirect(url_for("inbox.index"))
