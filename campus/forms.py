@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol, TypeVar
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -18,10 +20,19 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional, Validati
 
 from campus.models import Role
 
+_T_co = TypeVar("_T_co", covariant=True)
 
-def filled(field: StringField) -> str:
-    """The text of a field whose `DataRequired` has passed: after `validate_on_submit` it is
-    never None, which the type of `field.data` (None before any input) cannot say."""
+
+class _Input(Protocol[_T_co]):
+    name: str
+
+    @property
+    def data(self) -> _T_co | None: ...
+
+
+def filled(field: _Input[_T_co]) -> _T_co:
+    """The value of a field whose `DataRequired` (or `InputRequired`) has passed: after
+    validation it is never None, which the type of `field.data` (None before input) cannot say."""
     if field.data is None:
         raise ValueError(f"{field.name} was read before validation")
     return field.data

@@ -9,7 +9,7 @@ row, and commits its unit of work.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import false, or_, select, true, update
@@ -18,6 +18,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from campus import audit, clock
+from campus.extensions import rows_changed
 from campus.i18n import N_
 from campus.models import Institution, Role, Student, User
 from campus.scope import Capability, student_filter
@@ -346,12 +347,13 @@ def complete_task(
     of the same kind (the check-in, the peer watch) and, for a check-in, plans the next one."""
     if not permissions.can_complete_task(actor, task):
         raise ActionNotAllowed("task")
-    claimed = session.execute(
+    claimed = rows_changed(
+        session,
         update(Task)
         .where(Task.id == task.id, Task.done_at.is_(None))
         .values(done_at=now, done_by_id=actor.id, done_note=(note or "").strip()[:500] or None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     if not claimed:
         session.rollback()
         raise TaskAlreadyDone()
@@ -407,21 +409,27 @@ def open_tasks_query(actor: User, *, include_done: bool = False):
     )
 
 
-def open_deadlines(session: Session, actor: User) -> list[tuple[Deadline, EarlyWarning, Student]]:
+def open_deadlines(
+    session: Session, actor: User
+) -> Sequence[tuple[Deadline, EarlyWarning, Student]]:
     """The open deadlines of open warnings `actor` works from (see
     `permissions.deadline_clause`), inside their WARNING scope, soonest first."""
-    return session.execute(
-        select(Deadline, EarlyWarning, Student)
-        .join(EarlyWarning, EarlyWarning.id == Deadline.warning_id)
-        .join(Student, Student.id == EarlyWarning.student_id)
-        .where(
-            Deadline.met_at.is_(None),
-            Deadline.escalated_at.is_(None),
-            Deadline.superseded_at.is_(None),
-            EarlyWarning.status == WarningStatus.OPEN,
-            student_filter(actor, Capability.WARNING),
-            permissions.deadline_clause(actor),
+    return (
+        session.execute(
+            select(Deadline, EarlyWarning, Student)
+            .join(EarlyWarning, EarlyWarning.id == Deadline.warning_id)
+            .join(Student, Student.id == EarlyWarning.student_id)
+            .where(
+                Deadline.met_at.is_(None),
+                Deadline.escalated_at.is_(None),
+                Deadline.superseded_at.is_(None),
+                EarlyWarning.status == WarningStatus.OPEN,
+                student_filter(actor, Capability.WARNING),
+                permissions.deadline_clause(actor),
+            )
+            .order_by(Deadline.due_at)
+            .limit(500)
         )
-        .order_by(Deadline.due_at)
-        .limit(500)
-    ).all()
+        .tuples()
+        .all()
+    )

@@ -309,7 +309,7 @@ def _units_without_report(session: Session, institution_id: int, week: date):
         .order_by(DormRoom.id, Student.department_id)
     ).all()
     for room_id, department_id in rooms:
-        yield "room", room_id, session.get(DormRoom, room_id).label, department_id
+        yield "room", room_id, session.get_one(DormRoom, room_id).label, department_id
 
 
 def _escalate_missing_report(
