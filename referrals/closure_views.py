@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from campus import audit, clock
 from campus.extensions import db
+from campus.forms import filled
 from campus.models import Role
 from campus.permissions import require_roles
 from referrals import export, metrics
@@ -27,8 +28,8 @@ def _period() -> metrics.Period:
     """The period from the query string; the last 12 months up to today by default."""
     form = PeriodForm(request.args)
     today = clock.now().date()
-    if request.args and form.validate() and form.first.data <= form.last.data:
-        return metrics.Period(form.first.data, form.last.data)
+    if request.args and form.validate() and filled(form.first) <= filled(form.last):
+        return metrics.Period(filled(form.first), filled(form.last))
     return metrics.Period(date(today.year - 1, today.month, 1), today)
 
 

@@ -16,7 +16,7 @@ from referrals.models import Referral
 
 @dataclass(frozen=True)
 class Disclosable:
-    label: object  # a lazy translation
+    label: str  # a lazy translation (`_l`)
     value: Callable[[Referral], str]
 
 
