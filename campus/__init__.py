@@ -34,7 +34,7 @@ CSP = {
 }
 
 
-def create_app(config_name: str | None = None, **overrides) -> Flask:
+def create_app(config_name: str | None = None, **overrides: object) -> Flask:
     """Build the application; `config_name` defaults to $XINQIAO_CONFIG, else production.
 
     Production is the default so a server started without the variable fails closed (it refuses to
@@ -55,7 +55,8 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.config.update(overrides)
     if app.config["TRUSTED_PROXIES"]:
         hops = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        # Werkzeug's documented way to add middleware; the checker takes `wsgi_app` for a method.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     os.makedirs(app.instance_path, exist_ok=True)
     _init_extensions(app)
     _init_templates(app)
@@ -88,7 +89,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _select_locale() -> str:
-    chosen = session.get("lang")
+    chosen: str | None = session.get("lang")
     if chosen in ("zh_CN", "en"):
         return chosen
     if current_user and current_user.is_authenticated and current_user.locale:
@@ -110,18 +111,20 @@ def _init_templates(app: Flask) -> None:
     app.add_template_test(clock_display.is_moment, "moment")
 
     @app.context_processor
-    def inject_navigation() -> dict:
+    def inject_navigation() -> dict[str, object]:
         entries = nav.entries_for(app, current_user) if current_user.is_authenticated else []
         return {"nav_entries": entries, "current_locale": _select_locale()}
 
 
 def _init_errors(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError):
+    def csrf_error(error: CSRFError) -> tuple[str, int]:
         return render_template("errors.html", code=400, error=error), 400
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
+    def http_error(error: HTTPException) -> tuple[str, int]:
+        # Flask returns a code-less exception (routing's internal redirects) before any handler.
+        assert error.code is not None
         if error.code >= 500:
             _as_signed_out()
         return render_template("errors.html", code=error.code, error=error), error.code
@@ -131,7 +134,7 @@ def _init_errors(app: Flask) -> None:
     app.teardown_appcontext(lambda exc: _end_session(app, exc))
 
     @app.errorhandler(OperationalError)
-    def database_unavailable(error: OperationalError):
+    def database_unavailable(error: OperationalError) -> tuple[str, int]:
         # A database outage must give a clean page, never a traceback; the pool recovers on its own.
         _discard_session(app)
         _as_signed_out()

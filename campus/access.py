@@ -36,7 +36,7 @@ def load_or_404(
     """The `model` row `record_id` whose student matches `scope` (a clause on `Student` and the
     model); 404 otherwise, the denial audited. With `audit_read` a successful read is audited
     too (with `read_detail` of the record), committed before the record is returned."""
-    record = session.scalar(
+    record: Record | None = session.scalar(
         select(model)
         .join(Student, Student.id == model.student_id)
         .where(model.id == record_id, scope)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from flask import g, has_request_context, request
 from sqlalchemy import DDL, DateTime, ForeignKey, Index, String, event, insert
@@ -63,12 +63,15 @@ APPEND_ONLY_DDL = {
 for _dialect, _statements in APPEND_ONLY_DDL.items():
     for _statement in _statements:
         event.listen(
-            AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect)
+            AuditEvent.__table__,
+            "after_create",
+            # SQLAlchemy's `DDL` constructor is unannotated (so, to the checker, untyped).
+            DDL(_statement).execute_if(dialect=_dialect),  # type: ignore[no-untyped-call]
         )
 
 
 @event.listens_for(Session, "before_flush")
-def _refuse_audit_rewrites(session: Session, _ctx, _instances) -> None:
+def _refuse_audit_rewrites(session: Session, _ctx: object, _instances: object) -> None:
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditEvent):
             raise PermissionError("audit rows are append-only")
@@ -80,7 +83,38 @@ def request_id() -> str | None:
         return None
     if "request_id" not in g:
         g.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
-    return g.request_id
+    return str(g.request_id)
+
+
+class Details(TypedDict, total=False):
+    """What `record_on` passes on to `record` as given: the rest comes from the record."""
+
+    reason: str | None
+    outcome: str
+    detail: str | None
+    flush: bool
+
+
+class Who(TypedDict):
+    """Who did what to which kind of record: the start of every audit row, for a caller that
+    hands it to `record_read` or `record_list_read`."""
+
+    actor: User | None
+    action: str
+    record_type: str
+
+
+class Read(TypedDict):
+    """The arguments of `record_read` besides `action`: those of `record` but the session."""
+
+    actor: User | None
+    record_type: str
+    record_id: NotRequired[object | None]
+    student_id: NotRequired[int | None]
+    institution_id: NotRequired[int | None]
+    reason: NotRequired[str | None]
+    outcome: NotRequired[str]
+    detail: NotRequired[str | None]
 
 
 def record(
@@ -113,7 +147,13 @@ def record(
 
 
 def record_on(
-    session: Session, target: Any, *, actor: User | None, action: str, record_type: str, **details
+    session: Session,
+    target: Any,
+    *,
+    actor: User | None,
+    action: str,
+    record_type: str,
+    **details: Unpack[Details],
 ) -> AuditEvent:
     """Audit an action on one record: a student's (a warning, task, referral, leave…), a student
     themselves, or an institution's (a campaign, policy version, channel, account…).
@@ -141,17 +181,25 @@ def _student_of(target: Any) -> int | None:
     return getattr(target, "student_id", None)
 
 
-def record_read_on(session: Session, target: Any, **kwargs) -> AuditEvent:
+def record_read_on(
+    session: Session,
+    target: Any,
+    *,
+    actor: User | None,
+    action: str,
+    record_type: str,
+    **details: Unpack[Details],
+) -> AuditEvent:
     """Audit a sensitive read of `target` (as `record_on` files it) and commit it before the
     caller returns any data."""
-    row = record_on(session, target, **kwargs)
+    row = record_on(session, target, actor=actor, action=action, record_type=record_type, **details)
     session.commit()
     return row
 
 
-def record_read(session: Session, **kwargs) -> AuditEvent:
+def record_read(session: Session, *, action: str = "read", **kwargs: Unpack[Read]) -> AuditEvent:
     """Audit a sensitive read and commit it before the caller returns any data."""
-    row = record(session, action=kwargs.pop("action", "read"), **kwargs)
+    row = record(session, action=action, **kwargs)
     session.commit()
     return row
 
@@ -204,7 +252,7 @@ def _values(
     reason: str | None,
     outcome: str,
     detail: str | None,
-) -> dict:
+) -> dict[str, object]:
     """The columns every audit row fills the same way: when, who, where from, what happened."""
     return {
         "at": clock.now(),

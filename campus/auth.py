@@ -86,9 +86,10 @@ def sign_in(
         outcome="ok" if ok else "denied",
         detail=None if user else f"unknown account {institution_code}/{login}"[:500],
     )
-    if not ok:
+    if user is None or not ok:
         session.commit()
         return None
+    assert user.password_hash is not None  # `verify_password` admits no account without one
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     if replacing:
@@ -155,6 +156,7 @@ def _live_session(session: Session, token: str) -> tuple[User, UserSession] | No
             .options(joinedload(User.roles), joinedload(User.institution))
         )
         .unique()
+        .tuples()  # the typed view of the same rows
         .first()
     )
 

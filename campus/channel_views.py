@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -35,7 +36,7 @@ class ChannelForm(FlaskForm):
 
 @bp.route("/", methods=["GET", "POST"])
 @require_roles(Role.ADMIN)
-def index():
+def index() -> ResponseReturnValue:
     institution = acting_for.admin_institution()
     form = ChannelForm()
     if form.validate_on_submit():
@@ -75,7 +76,7 @@ def _own_channel(channel_id: int) -> NotificationChannel:
 
 @bp.route("/<int:channel_id>/disable", methods=["POST"])
 @require_roles(Role.ADMIN)
-def disable(channel_id: int):
+def disable(channel_id: int) -> ResponseReturnValue:
     channels.set_enabled(db.session, current_user, _own_channel(channel_id), False)
     flash(_("Channel turned off: nothing more is sent to it."), "success")
     return redirect(url_for("channels.index"))
@@ -83,7 +84,7 @@ def disable(channel_id: int):
 
 @bp.route("/<int:channel_id>/enable", methods=["POST"])
 @require_roles(Role.ADMIN)
-def enable(channel_id: int):
+def enable(channel_id: int) -> ResponseReturnValue:
     channels.set_enabled(db.session, current_user, _own_channel(channel_id), True)
     flash(_("Channel turned on."), "success")
     return redirect(url_for("channels.index"))
@@ -91,7 +92,7 @@ def enable(channel_id: int):
 
 @bp.route("/<int:channel_id>/test", methods=["POST"])
 @require_roles(Role.ADMIN)
-def send_test(channel_id: int):
+def send_test(channel_id: int) -> ResponseReturnValue:
     """Send a test message now: the administrator learns at once whether the address works."""
     channel = _own_channel(channel_id)
     try:

@@ -15,7 +15,7 @@ XLSX cannot hold the others, so letting them in would fail later, on save or on 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from flask import Flask, Request, abort
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
@@ -32,12 +32,18 @@ def _clean(value: object) -> object:
     return without_controls(value) if isinstance(value, str) else value
 
 
-class CleanParameters(ImmutableMultiDict):
+class CleanParameters(ImmutableMultiDict[str, object]):
     """Query-string and form values without control characters (uploaded files untouched)."""
 
-    def __init__(self, mapping: MultiDict | dict | Iterable | None = None) -> None:
+    def __init__(
+        self,
+        mapping: MultiDict[str, object]
+        | Mapping[str, object]
+        | Iterable[tuple[str, object]]
+        | None = None,
+    ) -> None:
         pairs = MultiDict(mapping).items(multi=True) if mapping is not None else ()
-        super().__init__([(_clean(key), _clean(value)) for key, value in pairs])
+        super().__init__([(without_controls(key), _clean(value)) for key, value in pairs])
 
 
 class CleanRequest(Request):
@@ -51,7 +57,7 @@ def init_app(app: Flask) -> None:
     app.request_class = CleanRequest
 
     @app.url_value_preprocessor
-    def refuse_controls_in_path(endpoint: str | None, values: dict | None) -> None:
+    def refuse_controls_in_path(endpoint: str | None, values: dict[str, object] | None) -> None:
         texts = [v for v in (values or {}).values() if isinstance(v, str)]
         if any(CONTROL_CHARACTERS.search(v) for v in texts):
             abort(404)

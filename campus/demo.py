@@ -125,7 +125,9 @@ def seed(session: Session, students: int = 2000, today: date | None = None) -> l
     return demo_logins(session)
 
 
-def _dorms(session: Session, uni: Institution, buildings: int, rooms_per_building: int):
+def _dorms(
+    session: Session, uni: Institution, buildings: int, rooms_per_building: int
+) -> list[DormRoom]:
     rooms = []
     for b in range(1, buildings + 1):
         building = DormBuilding(institution_id=uni.id, name=f"{b}栋")
@@ -153,7 +155,16 @@ def _classes(session: Session, uni: Institution, year: int) -> list[ClassGroup]:
     return classes
 
 
-def _students(session, uni, classes, rooms, count, rng, password_hash, today) -> None:
+def _students(
+    session: Session,
+    uni: Institution,
+    classes: list[ClassGroup],
+    rooms: list[DormRoom],
+    count: int,
+    rng: random.Random,
+    password_hash: str,
+    today: date,
+) -> None:
     for i in range(count):
         group = classes[i % len(classes)]
         age = 18 if group.grade == today.year else 19
@@ -196,7 +207,13 @@ def _student(
     return student
 
 
-def _demo_staff(session, uni, classes, rooms, password_hash) -> None:
+def _demo_staff(
+    session: Session,
+    uni: Institution,
+    classes: list[ClassGroup],
+    rooms: list[DormRoom],
+    password_hash: str,
+) -> None:
     hospital = Hospital(
         institution_id=uni.id,
         name="湖南省脑科医院",
@@ -265,6 +282,9 @@ def _demo_staff(session, uni, classes, rooms, password_hash) -> None:
         member = session.scalar(
             select(Student).where(Student.class_id == group.id).order_by(Student.student_number)
         )
+        # `_students` filled every class, and gave every student an account.
+        assert member is not None
+        assert member.user is not None
         member.user.roles.append(
             RoleAssignment(role=Role.CLASS_COMMITTEE, institution_id=inst, class_id=group.id)
         )
@@ -273,12 +293,15 @@ def _demo_staff(session, uni, classes, rooms, password_hash) -> None:
             select(Student).where(Student.room_id == room.id).order_by(Student.student_number)
         )
         if head is not None:
+            assert head.user is not None  # `_students` gave every student an account
             head.user.roles.append(
                 RoleAssignment(role=Role.DORM_INFORMANT, institution_id=inst, room_id=room.id)
             )
 
 
-def _other_institution(session, other, rng, password_hash, today) -> None:
+def _other_institution(
+    session: Session, other: Institution, rng: random.Random, password_hash: str, today: date
+) -> None:
     """A second, small school so every scope test and demo shows two institutions apart."""
     department = Department(institution=other, name="文学院")
     group = ClassGroup(department=department, grade=today.year, name="文学2601班")

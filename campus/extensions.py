@@ -11,8 +11,9 @@ from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import CursorResult, MetaData
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
+from sqlalchemy.sql.dml import UpdateBase
 
 # Stable constraint names so Alembic migrations are reproducible on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
     Model = Base
 
 
-db = cast("_Database", SQLAlchemy(model_class=Base))
+db: _Database = cast("_Database", SQLAlchemy(model_class=Base))
 if not TYPE_CHECKING:
     Model = db.Model
 login_manager = LoginManager()
@@ -51,3 +52,14 @@ csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 talisman = Talisman()
+
+
+def rows_changed(session: Session, statement: UpdateBase) -> int:
+    """Run an UPDATE or DELETE and return how many rows it matched.
+
+    `Session.execute` is typed to return a `Result`; a statement without RETURNING gives a
+    `CursorResult`, the one that counts rows, so every conditional claim reads the count here.
+    """
+    result = session.execute(statement)
+    assert isinstance(result, CursorResult)  # an UPDATE or DELETE without RETURNING
+    return result.rowcount

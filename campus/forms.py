@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Protocol, TypeVar
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    Field,
     PasswordField,
     SelectField,
     SelectMultipleField,
@@ -30,6 +33,31 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class _Input(Protocol[_T_co]):
+    name: str
+
+    @property
+    def data(self) -> _T_co | None: ...
+
+
+def filled(field: _Input[_T_co]) -> _T_co:
+    """The value of a field whose `DataRequired` (or `InputRequired`) has passed: after
+    validation it is never None, which the type of `field.data` (None before input) cannot say."""
+    if field.data is None:
+        raise ValueError(f"{field.name} was read before validation")
+    return field.data
+
+
+def add_error(field: Field, message: str) -> None:
+    """Show `message` under `field` after validation, as a check that needed the database."""
+    # WTForms types `errors` as a sequence (a tuple before validation); by now it is a list.
+    assert isinstance(field.errors, list)
+    field.errors.append(message)
+
+
 class LoginForm(FlaskForm):
     institution = StringField(_l("Institution code"), validators=[DataRequired(), Length(max=32)])
     login = StringField(_l("Student or staff number"), validators=[DataRequired(), Length(max=64)])
@@ -46,7 +74,7 @@ class ChangePasswordForm(FlaskForm):
     )
     submit = SubmitField(_l("Change password"))
 
-    def validate_new(self, field) -> None:
+    def validate_new(self, field: PasswordField) -> None:
         if field.data == self.current.data:
             raise ValidationError(_l("The new password must differ from the current one."))
 

@@ -3,7 +3,7 @@ database? No sign-in and nothing about anyone, so it is safe to expose to the ba
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify
 from sqlalchemy import text
 
 from campus.extensions import db, limiter
@@ -13,7 +13,7 @@ bp = Blueprint("health", __name__, url_prefix="/healthz")
 
 @bp.route("")
 @limiter.exempt
-def healthz():
+def healthz() -> Response:
     try:
         db.session.execute(text("SELECT 1"))
     finally:

@@ -13,9 +13,10 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 
 from campus import notifications
 from campus.extensions import db
@@ -34,7 +35,7 @@ def nav_label() -> str:
     return _("Inbox (%(count)s)", count=unread) if unread else _("Inbox")
 
 
-def _urgent_first():
+def _urgent_first() -> ColumnElement[int]:
     """Unread urgent notes (a red warning, a deadline missed) first; once read, a note takes its
     place by date among the rest."""
     return case((and_(Notification.urgent, Notification.read_at.is_(None)), 0), else_=1)
@@ -42,7 +43,7 @@ def _urgent_first():
 
 @bp.route("/")
 @login_required
-def index():
+def index() -> ResponseReturnValue:
     page = min(max(request.args.get("page", 1, type=int), 1), 100_000)
     size = current_app.config["PAGE_SIZE"]
     mine = Notification.user_id == current_user.id
@@ -59,7 +60,7 @@ def index():
 
 @bp.route("/<int:note_id>/read", methods=["POST"])
 @login_required
-def read(note_id: int):
+def read(note_id: int) -> ResponseReturnValue:
     """Mark one note read and follow its link (a note of someone else: 404)."""
     note = db.session.scalar(
         select(Notification).where(
@@ -74,6 +75,6 @@ def read(note_id: int):
 
 @bp.route("/read-all", methods=["POST"])
 @login_required
-def read_all():
+def read_all() -> ResponseReturnValue:
     notifications.mark_read(db.session, current_user.id)
     return redirect(url_for("inbox.index"))

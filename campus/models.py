@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -196,8 +196,9 @@ class User(UserMixin, Model):
     student: Mapped[Student | None] = relationship(back_populates="user")
 
     # Set by the session loader: Flask-Login's id is the server-side session token, so a
-    # logout or idle timeout ends the session even if someone kept the cookie.
-    session_token = None  # not a column: set per request
+    # logout or idle timeout ends the session even if someone kept the cookie. Not a column (so
+    # typed by a cast: the ORM reads every class annotation as a mapped column).
+    session_token = cast("str | None", None)
 
     def get_id(self) -> str | None:
         return self.session_token

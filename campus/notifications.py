@@ -37,7 +37,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.types import JSON
 
 from campus import channels, clock
-from campus.extensions import Model
+from campus.extensions import Model, rows_changed
 from campus.models import NotificationChannel, User
 
 
@@ -54,7 +54,7 @@ class Notification(Model):
     link: Mapped[str | None] = mapped_column(String(300))
     # In the app only, for a reader whose scope covers the student: the neutral `text` is what
     # leaves it (mail). Shaped by the domain that wrote it (the warning domain's notices).
-    detail: Mapped[dict | None] = mapped_column(JSON)
+    detail: Mapped[dict[str, object] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     read_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Listed first in the inbox while unread: a red warning, a deadline missed.
@@ -119,8 +119,8 @@ def notify(
 
 Note = (
     tuple[Iterable[int], str, str | None]
-    | tuple[Iterable[int], str, str | None, Mapping[int, dict]]
-    | tuple[Iterable[int], str, str | None, Mapping[int, dict], bool]
+    | tuple[Iterable[int], str, str | None, Mapping[int, dict[str, object]]]
+    | tuple[Iterable[int], str, str | None, Mapping[int, dict[str, object]], bool]
 )
 
 
@@ -141,7 +141,7 @@ class _Spec:
     user_ids: list[int]
     text: str
     link: str | None
-    details: Mapping[int, dict]
+    details: Mapping[int, dict[str, object]]
     urgent: bool = False
     digest_key: str | None = None
 
@@ -150,7 +150,7 @@ def _spec(
     ids: Iterable[int],
     text: str,
     link: str | None,
-    details: Mapping[int, dict] | None = None,
+    details: Mapping[int, dict[str, object]] | None = None,
     urgent: bool = False,
 ) -> _Spec:
     return _Spec(sorted(set(ids)), text, link, details or {}, urgent)
@@ -197,7 +197,7 @@ def notify_digest(
     key: str,
     text: str,
     link: str | None,
-    items: list[dict],
+    items: list[dict[str, object]],
 ) -> None:
     """Gather repetitive chores into one note per recipient and `key` (chore, unit, day).
 
@@ -218,13 +218,14 @@ def notify_digest(
         )
     }
     for note in existing.values():
-        listed = list((note.detail or {}).get("items", []))
+        previous = (note.detail or {}).get("items", [])
+        listed: list[dict[str, object]] = list(previous) if isinstance(previous, list) else []
         added = [item for item in items if item not in listed]
         if added:
             note.detail = {"digest": key, "items": listed + added}
             note.read_at = None
     new = [i for i in ids if i not in existing]
-    detail = {"digest": key, "items": list(items)}
+    detail: dict[str, object] = {"digest": key, "items": list(items)}
     _queue(session, [_Spec(new, text, link, dict.fromkeys(new, detail), digest_key=key)])
 
 
@@ -306,10 +307,13 @@ def _absolute(link: str | None) -> str:
 
 
 def unread_count(session: Session, user_id: int) -> int:
-    return session.scalar(
-        select(func.count(Notification.id)).where(
-            Notification.user_id == user_id, Notification.read_at.is_(None)
+    return (
+        session.scalar(
+            select(func.count(Notification.id)).where(
+                Notification.user_id == user_id, Notification.read_at.is_(None)
+            )
         )
+        or 0
     )
 
 
@@ -320,7 +324,7 @@ def mark_read(session: Session, user_id: int, notification_id: int | None = None
     )
     if notification_id is not None:
         stmt = stmt.where(Notification.id == notification_id)
-    count = session.execute(stmt.values(read_at=clock.now())).rowcount
+    count = rows_changed(session, stmt.values(read_at=clock.now()))
     session.commit()
     return count
 
@@ -365,7 +369,8 @@ def deliver_outbox(
 def _deliver_one(session: Session, mail_id: int, now: datetime, send: Sender) -> int:
     if not _claim(session, mail_id, now):
         return 0
-    mail = session.get(OutboxMail, mail_id, populate_existing=True)
+    # The claim above just matched the row, and outbox rows are never deleted.
+    mail = session.get_one(OutboxMail, mail_id, populate_existing=True)
     try:
         _sender_for(session, mail, send)(mail)
     except (smtplib.SMTPRecipientsRefused, ChannelDisabled) as error:
@@ -384,7 +389,8 @@ def _deliver_one(session: Session, mail_id: int, now: datetime, send: Sender) ->
 
 
 def _claim(session: Session, mail_id: int, now: datetime) -> bool:
-    claimed = session.execute(
+    claimed = rows_changed(
+        session,
         update(OutboxMail)
         .where(
             OutboxMail.id == mail_id,
@@ -394,8 +400,8 @@ def _claim(session: Session, mail_id: int, now: datetime) -> bool:
             ),
         )
         .values(status=MailStatus.SENDING, claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     session.commit()
     return claimed == 1
 
@@ -404,7 +410,7 @@ def _sender_for(session: Session, row: OutboxMail, send_mail: Sender) -> Sender:
     """The row's channel adapter's `send`, or `send_mail` for an email."""
     if row.channel_id is None:
         return send_mail
-    channel = session.get(NotificationChannel, row.channel_id)
+    channel = session.get_one(NotificationChannel, row.channel_id)  # a foreign key
     if not channel.enabled:
         raise ChannelDisabled(f"channel {channel.id} is disabled")
     return channels.adapter_for(channel, current_app.config).send
@@ -429,12 +435,13 @@ def _give_up(mail: OutboxMail, error: Exception) -> None:
 
 
 def _channel_max_attempts() -> int:
-    return current_app.config["CHANNEL_MAX_ATTEMPTS"]
+    return int(current_app.config["CHANNEL_MAX_ATTEMPTS"])
 
 
 def backoff_seconds(attempts: int) -> int:
     """1, 2, 4 … minutes after each failure, at most an hour: an outage is retried forever."""
-    return min(60 * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS)
+    # `int ** int` is typed `Any` (a negative power is a float); `attempts` is at least 1.
+    return min(60 * int(2 ** (attempts - 1)), MAX_BACKOFF_SECONDS)
 
 
 def smtp_sender() -> Sender:

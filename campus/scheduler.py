@@ -17,6 +17,7 @@ import socket
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask, current_app
@@ -26,7 +27,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from campus import clock
-from campus.extensions import Model, db
+from campus.extensions import Model, db, rows_changed
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.blocking import BlockingScheduler
 
 Sweep = Callable[[Session, datetime], int]
 LEASE_NAME = "sweeps"
@@ -59,15 +63,16 @@ def new_holder_id() -> str:
 def acquire_lease(session: Session, holder: str, now: datetime, seconds: int) -> bool:
     """Take or renew the leader lease for `holder`; False while another holder's lease runs."""
     expires = now + timedelta(seconds=seconds)
-    taken = session.execute(
+    taken = rows_changed(
+        session,
         update(SchedulerLease)
         .where(
             SchedulerLease.name == LEASE_NAME,
             or_(SchedulerLease.holder == holder, SchedulerLease.expires_at < now),
         )
         .values(holder=holder, expires_at=expires)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     if taken:
         session.commit()
         return True
@@ -149,7 +154,7 @@ def run_forever(app: Flask) -> None:
             release_lease(db.session, holder)
 
 
-def _stop(scheduler) -> None:
+def _stop(scheduler: BlockingScheduler) -> None:
     """Stop once, however many SIGTERMs arrive (a supervisor and a shell may both send one)."""
     if scheduler.running:
         scheduler.shutdown(wait=False)
@@ -162,12 +167,14 @@ scheduler_cli = AppGroup("scheduler", help="The sweeps that escalate deadlines a
 def run_command() -> None:
     """Run the scheduler in this process (start one or more; only the leader sweeps)."""
     logging.basicConfig(level=logging.INFO)
-    run_forever(current_app._get_current_object())
+    # The app itself, not the proxy: the scheduler's threads run outside this command's context.
+    run_forever(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 @scheduler_cli.command("run-once")
 def run_once_command() -> None:
     """Run every sweep once now, whoever leads (sweeps are safe to run concurrently)."""
-    results = run_sweeps(current_app._get_current_object(), db.session)
+    # Flask types `current_app` as the app, though it is the proxy that has this method.
+    results = run_sweeps(current_app._get_current_object(), db.session)  # type: ignore[attr-defined]
     for name, count in results.items():
         click.echo(f"{name}: {'failed' if count < 0 else count}")

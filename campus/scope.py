@@ -16,11 +16,11 @@ import enum
 from datetime import timedelta
 
 from flask import abort
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from campus import audit, clock
-from campus.models import BreakGlassGrant, Caseload, Role, Student, User
+from campus.models import BreakGlassGrant, Caseload, Role, RoleAssignment, Student, User
 
 
 class Capability(enum.IntEnum):
@@ -69,7 +69,7 @@ _UNIT_COLUMNS = {
 CASELOAD_ROLES = frozenset({Role.SCHOOL_COUNSELLOR})
 
 
-def _assignment_clause(role: Role, assignment) -> ColumnElement[bool]:
+def _assignment_clause(role: Role, assignment: RoleAssignment) -> ColumnElement[bool]:
     institution = Student.institution_id == assignment.institution_id
     unit = ROLE_UNIT.get(role, Unit.INSTITUTION)
     if unit is Unit.INSTITUTION:
@@ -92,7 +92,7 @@ def student_filter(user: User, need: Capability = Capability.ROSTER) -> ColumnEl
     return or_(*clauses) if len(clauses) > 1 else clauses[0]
 
 
-def _caseload_and_grants(user: User):
+def _caseload_and_grants(user: User) -> Select[tuple[int]]:
     institution_ids = [a.institution_id for a in user.assignments(*CASELOAD_ROLES)]
     caseload = select(Caseload.student_id).where(Caseload.counsellor_id == user.id)
     grants = select(BreakGlassGrant.student_id).where(

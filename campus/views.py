@@ -16,6 +16,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -32,6 +33,8 @@ from campus.forms import (
     RoleAssignmentForm,
     RosterImportForm,
     StaffForm,
+    add_error,
+    filled,
 )
 from campus.models import (
     ROLE_SCOPE,
@@ -54,7 +57,7 @@ def _load_user(token: str) -> User | None:
 
 
 @bp.before_app_request
-def _force_password_change():
+def _force_password_change() -> ResponseReturnValue | None:
     allowed = {"campus.change_password", "campus.logout", "campus.set_language", "static"}
     if (
         current_user.is_authenticated
@@ -91,14 +94,14 @@ def _login_key() -> str:
     error_message=_l("Too many sign-in attempts. Wait a minute."),
 )
 @limiter.limit("30 per minute", methods=["POST"])
-def login():
+def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
         user = auth.sign_in(
             db.session,
-            form.institution.data,
-            form.login.data,
-            form.password.data,
+            filled(form.institution),
+            filled(form.login),
+            filled(form.password),
             request.remote_addr,
             replacing=current_user.session_token if current_user.is_authenticated else None,
         )
@@ -116,7 +119,7 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 @login_required
-def logout():
+def logout() -> ResponseReturnValue:
     auth.end_session(db.session, current_user.session_token)
     logout_user()
     session.clear()
@@ -135,14 +138,14 @@ def _password_key() -> str:
     lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=_password_key, methods=["POST"]
 )
 @login_required
-def change_password():
+def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        if not auth.verify_password(current_user, form.current.data):
-            form.current.errors.append(_("The current password is wrong."))
+        if not auth.verify_password(current_user, filled(form.current)):
+            add_error(form.current, _("The current password is wrong."))
         else:
             user = current_user._get_current_object()
-            auth.change_password(db.session, user, form.new.data, request.remote_addr)
+            auth.change_password(db.session, user, filled(form.new), request.remote_addr)
             login_user(user)  # the cookie now names the fresh session
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("campus.home"))
@@ -150,7 +153,7 @@ def change_password():
 
 
 @bp.route("/language/<code>", methods=["POST"])
-def set_language(code: str):
+def set_language(code: str) -> ResponseReturnValue:
     if code not in current_app.config["LANGUAGES"]:
         abort(404)
     session["lang"] = code
@@ -161,7 +164,7 @@ def set_language(code: str):
 
 
 @bp.route("/")
-def home():
+def home() -> ResponseReturnValue:
     if not current_user.is_authenticated:
         return redirect(url_for("campus.login"))
     items = workbench.items_for(current_app, db.session, current_user, clock.now())
@@ -180,7 +183,7 @@ def _students_on_duty_phone() -> str | None:
 
 @bp.route("/students")
 @require_roles(*(set(Role) - {Role.STUDENT, Role.HOSPITAL_LIAISON, Role.PROVINCE_AUDITOR}))
-def students():
+def students() -> ResponseReturnValue:
     query = request.args.get("q", "").strip()[:50]
     page = min(max(request.args.get("page", 1, type=int), 1), 100_000)
     stmt = select(Student).where(student_filter(current_user, Capability.ROSTER))
@@ -198,7 +201,7 @@ def students():
 
 @bp.route("/students/<int:student_id>/break-glass", methods=["GET", "POST"])
 @require_roles(Role.SCHOOL_COUNSELLOR)
-def break_glass(student_id: int):
+def break_glass(student_id: int) -> ResponseReturnValue:
     student = get_student(
         db.session, current_user, student_id, Capability.WARNING, action="break_glass_form"
     )
@@ -208,7 +211,7 @@ def break_glass(student_id: int):
             db.session,
             current_user,
             student,
-            form.reason.data,
+            filled(form.reason),
             current_app.config["BREAK_GLASS_MINUTES"],
         )
         flash(
@@ -227,14 +230,14 @@ def break_glass(student_id: int):
 
 @bp.route("/admin/institution")
 @require_roles(Role.ADMIN)
-def choose_institution():
+def choose_institution() -> ResponseReturnValue:
     choices = admin.administered_institutions(db.session, current_user)
     return acting_for.institution_choice(choices, "campus.users", {})
 
 
 @bp.route("/admin/structure", methods=["GET", "POST"])
 @require_roles(Role.ADMIN)
-def structure():
+def structure() -> ResponseReturnValue:
     institution = acting_for.admin_institution()
     departments = admin.departments(db.session, institution)
     dept_form = DepartmentForm(prefix="dept")
@@ -271,7 +274,7 @@ def _saved(create: Callable[..., object], institution: Institution, *args: objec
 
 @bp.route("/admin/users", methods=["GET", "POST"])
 @require_roles(Role.ADMIN)
-def users():
+def users() -> ResponseReturnValue:
     institution = acting_for.admin_institution()
     form = StaffForm()
     if form.validate_on_submit():
@@ -283,7 +286,7 @@ def users():
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
 @require_roles(Role.ADMIN)
-def user_detail(user_id: int):
+def user_detail(user_id: int) -> ResponseReturnValue:
     institution = acting_for.admin_institution()
     user = admin.find_user(db.session, institution, user_id) or abort(404)
     form = RoleAssignmentForm()
@@ -308,7 +311,7 @@ def user_detail(user_id: int):
 
 @bp.route("/admin/users/<int:user_id>/roles/<int:assignment_id>/remove", methods=["POST"])
 @require_roles(Role.ADMIN)
-def remove_role(user_id: int, assignment_id: int):
+def remove_role(user_id: int, assignment_id: int) -> ResponseReturnValue:
     institution = acting_for.admin_institution()
     assignment = admin.find_assignment(db.session, institution, user_id, assignment_id)
     admin.remove_role(db.session, current_user, institution, assignment or abort(404))
@@ -318,7 +321,7 @@ def remove_role(user_id: int, assignment_id: int):
 
 @bp.route("/admin/users/<int:user_id>/password", methods=["POST"])
 @require_roles(Role.ADMIN)
-def reset_password(user_id: int):
+def reset_password(user_id: int) -> ResponseReturnValue:
     institution = acting_for.admin_institution()
     user = admin.find_user(db.session, institution, user_id) or abort(404)
     password = auth.issue_one_time_password(db.session, current_user, user)
@@ -327,7 +330,7 @@ def reset_password(user_id: int):
 
 @bp.route("/admin/roster", methods=["GET", "POST"])
 @require_roles(Role.ADMIN)
-def roster_import():
+def roster_import() -> ResponseReturnValue:
     institution = acting_for.admin_institution()
     form = RosterImportForm()
     report = None

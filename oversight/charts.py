@@ -53,6 +53,7 @@ def stacked_bars(
         f'<text x="{LEFT - 6}" y="{TOP + 4}" text-anchor="end" font-size="11">{top:g}</text>',
         f'<text x="{LEFT - 6}" y="{TOP + plot_h}" text-anchor="end" font-size="11">0</text>',
     ]
+    y: float  # bars stack up from the axis in fractions of a pixel
     for i, label in enumerate(labels):
         x, y = LEFT + i * slot + slot * 0.15, TOP + plot_h
         for name, values in series.items():

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, case, distinct, func, select, true
+from sqlalchemy import ColumnElement, and_, case, distinct, func, null, select, true
 from sqlalchemy.orm import Session, join
 
 from campus.i18n import name_column
@@ -604,7 +604,7 @@ def _reporting_units(session: Session, view: View) -> pd.DataFrame:
     )
     rooms = select(
         RoleAssignment.institution_id,
-        None,
+        null(),  # a room has no department
         RoleAssignment.room_id.label("unit_id"),
     ).where(RoleAssignment.role == Role.DORM_INFORMANT)
     frames = []

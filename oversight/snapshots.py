@@ -178,8 +178,10 @@ def _store(
         try:
             with session.begin_nested():
                 session.add(row)
-        except IntegrityError:
-            return _find(session, view.by, view.first_month, view.last_month)
+        except IntegrityError:  # another request stored the same view first: that one is kept
+            found = _find(session, view.by, view.first_month, view.last_month)
+            assert found is not None  # the unique key refused ours because this row exists
+            return found
         return row
     _fill(reader, row, view, now, settings)
     return row

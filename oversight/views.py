@@ -351,7 +351,11 @@ def _send(
         + (f" as_of={as_of:%Y-%m-%dT%H:%M}" if as_of else "")
         + f" {request.query_string.decode()[:360]}"
     )
-    fields = {"actor": current_user, "action": "export", "record_type": f"oversight.{name}"}
+    fields: audit.Who = {
+        "actor": current_user,
+        "action": "export",
+        "record_type": f"oversight.{name}",
+    }
     if student_ids is None:
         audit.record_read(db.session, **fields, institution_id=institution_id, detail=detail)
     else:

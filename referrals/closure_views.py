@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from campus import audit, clock, local_time
 from campus.extensions import db
+from campus.forms import filled
 from campus.models import Institution, Role
 from campus.permissions import require_roles
 from referrals import export, metrics
@@ -28,8 +29,8 @@ def _period() -> metrics.Period:
     """The period from the query string; the last 12 months up to today by default."""
     form = PeriodForm(request.args)
     today = clock.local_date(clock.now(), _zone())
-    if request.args and form.validate() and form.first.data <= form.last.data:
-        return metrics.Period(form.first.data, form.last.data)
+    if request.args and form.validate() and filled(form.first) <= filled(form.last):
+        return metrics.Period(filled(form.first), filled(form.last))
     return metrics.Period(date(today.year - 1, today.month, 1), today)
 
 

@@ -36,7 +36,7 @@ def seed(session: Session, institution: Institution) -> None:
     hospital = session.scalar(select(Hospital).where(Hospital.institution_id == institution.id))
     counsellor = _holder(session, institution, Role.SCHOOL_COUNSELLOR)
     liaison = _holder(session, institution, Role.HOSPITAL_LIAISON)
-    if len(warnings) < 4 or None in (hospital, counsellor, liaison):
+    if len(warnings) < 4 or hospital is None or counsellor is None or liaison is None:
         return
     now = clock.now()
     settings = services.ReferralSettings()

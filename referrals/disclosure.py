@@ -17,7 +17,7 @@ from referrals.models import Referral
 
 @dataclass(frozen=True)
 class Disclosable:
-    label: object  # a lazy translation
+    label: str  # a lazy translation (`_l`)
     value: Callable[[Referral], str]
 
 

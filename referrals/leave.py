@@ -224,6 +224,7 @@ def do_approve_return(
 
 
 def _follow_up(session: Session, user: User, leave: LeaveOfAbsence, months: int) -> ReturnFollowUp:
+    assert leave.returned_on is not None  # `approve_return` sets it before the follow-ups
     due = add_months(leave.returned_on, months)
     task = _task(
         session,

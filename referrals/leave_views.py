@@ -10,6 +10,7 @@ from sqlalchemy import and_, select, true
 from campus import clock
 from campus.access import list_in_scope, load_or_404
 from campus.extensions import db
+from campus.forms import add_error, filled
 from campus.models import Role, Student
 from campus.permissions import require_roles
 from campus.scope import Capability, student_filter
@@ -40,13 +41,14 @@ def index():
             abort(403)
         student = db.session.scalar(
             select(Student).where(
-                Student.student_number == form.student_number.data.strip(),
+                Student.student_number == filled(form.student_number).strip(),
                 student_filter(current_user, Capability.CLINICAL),
             )
         )
         if student is None:
-            form.student_number.errors.append(
-                _("No student with this number on your caseload (use break-glass if needed).")
+            add_error(
+                form.student_number,
+                _("No student with this number on your caseload (use break-glass if needed)."),
             )
         else:
             return _start(form, student)
@@ -76,8 +78,8 @@ def index():
 
 def _start(form: LeaveForm, student: Student):
     data = leave_rules.NewLeave(
-        start_date=form.start_date.data,
-        expected_return_date=form.expected_return_date.data,
+        start_date=filled(form.start_date),
+        expected_return_date=filled(form.expected_return_date),
         reason_category=LeaveReason(form.reason_category.data),
     )
     try:
@@ -163,9 +165,9 @@ def statement(leave_id: int):
             db.session,
             current_user,
             leave,
-            form.received_on.data,
-            form.hospital.data,
-            form.summary.data,
+            filled(form.received_on),
+            filled(form.hospital),
+            filled(form.summary),
             leave_rules.local_today(db.session, leave, clock.now()),
         )
         return _("Hospital statement recorded.")
@@ -200,7 +202,7 @@ def approve(leave_id: int):
         form = ApproveReturnForm(prefix="ap")
         if not form.validate_on_submit():
             _invalid(form)
-        leave_rules.approve_return(db.session, current_user, leave, form.returned_on.data)
+        leave_rules.approve_return(db.session, current_user, leave, filled(form.returned_on))
         return _("Return approved; follow-ups at 1, 3 and 6 months are scheduled.")
 
     return _act(leave_id, action)
@@ -219,9 +221,9 @@ def plan_item(leave_id: int):
             current_user,
             leave,
             PlanSection(form.section.data),
-            form.text.data,
+            filled(form.text),
             form.owner_id.data,
-            form.due_date.data,
+            filled(form.due_date),
         )
         return _("Plan item added; its owner sees it among their tasks.")
 

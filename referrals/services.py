@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from campus import audit
+from campus.extensions import rows_changed
 from campus.i18n import N_
 from campus.models import Caseload, Hospital, Role, RoleAssignment, Student, User
 from campus.notifications import notify
@@ -474,16 +475,18 @@ def escalate_green_channel(session: Session, referral_ids: list[int], now: datet
     """
     escalated = 0
     for referral_id in referral_ids:
-        claimed = session.execute(
+        claimed = rows_changed(
+            session,
             update(Referral)
             .where(Referral.id == referral_id, Referral.escalated_at.is_(None))
             .values(escalated_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
         if not claimed:
             continue
         escalated += 1
-        referral = session.get(Referral, referral_id, populate_existing=True)
+        # The claim just matched the row; referrals are never deleted.
+        referral = session.get_one(Referral, referral_id, populate_existing=True)
         notify(
             session,
             _responsible_users(session, referral),

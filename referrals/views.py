@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import overload
 
 from flask import (
     Blueprint,
@@ -28,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from campus import audit, clock
 from campus.access import list_in_scope, load_or_404
 from campus.extensions import db
+from campus.forms import add_error, filled
 from campus.i18n import shown_name
 from campus.models import Hospital, Role
 from campus.permissions import require_roles
@@ -113,6 +115,10 @@ def settings() -> ReferralSettings:
     return ReferralSettings.from_config(current_app.config)
 
 
+@overload
+def utc_from_local(moment: datetime) -> datetime: ...
+@overload
+def utc_from_local(moment: None) -> None: ...
 def utc_from_local(moment: datetime | None) -> datetime | None:
     """A form's local date-time (the institution's zone) as the naive UTC the database stores."""
     if moment is None:
@@ -185,14 +191,14 @@ def new(warning_id: int):
 def _new_referral(form: ReferralForm) -> NewReferral:
     return NewReferral(
         hospital_id=form.hospital_id.data,
-        reason=form.reason.data,
+        reason=filled(form.reason),
         urgency=Urgency(form.urgency.data),
         green_channel=form.green_channel.data,
         disclosed_fields=form.disclosed_fields.data or [],
         consent_by=ConsentBy(form.consent_by.data),
-        consent_name=form.consent_name.data,
+        consent_name=filled(form.consent_name),
         consent_method=form.consent_method.data,
-        consent_at=utc_from_local(form.consent_at.data),
+        consent_at=utc_from_local(filled(form.consent_at)),
         screening_summary=form.screening_summary.data,
         internal_note=form.internal_note.data,
     )
@@ -283,7 +289,7 @@ def _move(referral: Referral, back: str, page: Callable[..., str]):
     try:
         change = Change(
             target=target,
-            expected_version=int(form.version.data),
+            expected_version=int(filled(form.version)),
             note=form.note.data,
             outcome=AssessmentOutcome(form.outcome.data) if form.outcome.data else None,
             appointment_at=utc_from_local(form.appointment_at.data),
@@ -391,7 +397,7 @@ def hospitals():
         db.session.add(
             Hospital(
                 institution_id=institution_id,
-                name=form.name.data.strip(),
+                name=filled(form.name).strip(),
                 name_en=(form.name_en.data or "").strip() or None,
                 department=(form.department.data or "").strip() or None,
                 green_channel_contact=(form.green_channel_contact.data or "").strip() or None,
@@ -401,7 +407,7 @@ def hospitals():
             db.session.commit()
         except IntegrityError:
             db.session.rollback()
-            form.name.errors.append(_("A hospital with this name already exists."))
+            add_error(form.name, _("A hospital with this name already exists."))
         else:
             flash(_("Hospital added."), "success")
             return redirect(url_for("hospitals.index"))

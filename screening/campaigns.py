@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from campus import audit, clock, notifications
+from campus.extensions import rows_changed
 from campus.i18n import N_
 from campus.models import ClassGroup, Department, EnrolmentStatus, Institution, Student, User
 from campus.scope import Capability, student_filter
@@ -193,7 +194,9 @@ def sync_assignments(session: Session, campaign: Campaign) -> tuple[int, int]:
             select(CampaignAssignment.student_id, CampaignAssignment.id).where(
                 CampaignAssignment.campaign_id == campaign.id
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     new = sorted(wanted - have.keys())
     if new:
@@ -204,11 +207,12 @@ def sync_assignments(session: Session, campaign: Campaign) -> tuple[int, int]:
     stale = [have[s] for s in have.keys() - wanted]
     removed = 0
     if stale:
-        removed = session.execute(
+        removed = rows_changed(
+            session,
             delete(CampaignAssignment).where(
                 CampaignAssignment.id.in_(stale), CampaignAssignment.started_at.is_(None)
-            )
-        ).rowcount
+            ),
+        )
     return len(new), removed
 
 

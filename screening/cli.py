@@ -44,6 +44,7 @@ def score_command(instrument: str, answers: tuple[str, ...]) -> None:
     except AnswerError as exc:
         _fail(str(exc))
     shown = result.to_dict()
+    keys: tuple[str, ...]
     keys = ("instrument", "version", "total", "subscales", "band", "subscale_bands", "flags")
     keys += ("flag_items", "safety_items", "complete", "missing_items")
     click.echo(json.dumps({k: shown[k] for k in keys}, ensure_ascii=False, indent=2))

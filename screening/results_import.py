@@ -148,7 +148,7 @@ def _assignments(
     )
     if actor is not None:
         stmt = stmt.where(student_filter(actor, Capability.ROSTER))
-    return dict(session.execute(stmt).all())
+    return dict(session.execute(stmt).tuples().all())
 
 
 def _already_scored(session: Session, campaign: Campaign, inst: Instrument) -> set[int]:
@@ -164,6 +164,9 @@ def _already_scored(session: Session, campaign: Campaign, inst: Instrument) -> s
 class AnswerProblems(str):
     """A row's bad answers in the scoring engine's own words, which it gives in both languages:
     English as text (the command line), the viewer's language when a page shows it."""
+
+    inst: Instrument
+    answers: dict[int, object]
 
     def __new__(cls, inst: Instrument, answers: dict[int, object]) -> AnswerProblems:
         text = super().__new__(cls, " ".join(validate_answers(inst, answers, "en")))
@@ -196,7 +199,7 @@ def _row_errors(
 ) -> list[RowError]:
     numbers = frame["student_number"]
     repeated = numbers[numbers.duplicated(keep=False) & (numbers != "")]
-    errors = []
+    errors: list[RowError] = []
     for index, number in numbers.items():
         reasons: list[str] = []
         if not number:

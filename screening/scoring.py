@@ -211,7 +211,7 @@ def value_problem(item: Item, raw: Any, locale: str = "en") -> str | None:
 def shown_value(raw: Any) -> str:
     """How a rejected answer is quoted back: numbers plainly (2.0 as 2), anything else quoted."""
     if isinstance(raw, numbers.Real) and not isinstance(raw, bool):
-        return str(int(raw)) if _is_whole(raw) else str(raw)
+        return str(round(raw)) if _is_whole(raw) else str(raw)  # whole: `round` is `int`
     return repr(raw)
 
 
@@ -306,6 +306,7 @@ def _apply(inst: Instrument, rule: Rule, given: Mapping[int, int]) -> Score | No
     if rule.name == "none" or any(n not in given for n in rule.items):
         return None
     if rule.name == "count":
+        assert rule.counted is not None  # the parser requires it of a count rule
         return sum(1 for n in rule.items if rule.counted.contains(given[n]))
     if rule.name == "correct_count":
         return sum(1 for n in rule.items if given[n] == inst.item(n).correct)
@@ -332,8 +333,8 @@ def _holds(condition: Condition, state: _State) -> tuple[bool, frozenset[int]]:
             return state.total is not None and value.contains(state.total), frozenset()
         case SubscaleCount(codes, value, count):
             scores = (state.subscales.get(code) for code in codes)
-            hits = sum(1 for s in scores if s is not None and value.contains(s))
-            return count.contains(hits), frozenset()
+            within = sum(1 for s in scores if s is not None and value.contains(s))
+            return count.contains(within), frozenset()
         case FlagRaised(name):
             return name in state.flags, state.flags.get(name, frozenset())
         case AnyOf(parts):

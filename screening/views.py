@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from campus import audit, clock
 from campus.extensions import db
+from campus.forms import filled
 from campus.models import ClassGroup, Department, Institution, Role
 from campus.permissions import require_roles
 from campus.scope import Capability, get_student, institution_ids
@@ -333,7 +334,8 @@ def campaign_list():
 @bp.route("/campaigns/new", methods=["GET", "POST"])
 @require_roles(*CAMPAIGN_ROLES)
 def campaign_new():
-    institution = db.session.get(Institution, _staff_institutions()[0])
+    # The user's own assignment names it: a foreign key.
+    institution = db.session.get_one(Institution, _staff_institutions()[0])
     return _edit_campaign(institution, None)
 
 
@@ -423,11 +425,11 @@ def _instrument_label(code: str, locale: str) -> str:
 
 def _spec(form: CampaignForm) -> campaigns.CampaignSpec:
     return campaigns.CampaignSpec(
-        name=form.name.data,
+        name=filled(form.name),
         name_en=form.name_en.data or "",
         instruments=form.instruments.data or [],
-        opens_at=_to_utc(form.opens_at.data),
-        closes_at=_to_utc(form.closes_at.data),
+        opens_at=_to_utc(filled(form.opens_at)),
+        closes_at=_to_utc(filled(form.closes_at)),
         grades=form.grades.data or [],
         department_ids=form.department_ids.data or [],
         class_ids=form.class_ids.data or [],

@@ -175,7 +175,9 @@ def _store(
     record.term = row["term"]
     record.failed_credits = float(row["failed_credits"])
     record.academic_warning = row["academic_warning"].lower() in YES
-    record.absence_rate = _absence(row["absence_rate"])
+    absence = _absence(row["absence_rate"])
+    assert absence is not None  # a row whose rate is not one was refused before it is stored
+    record.absence_rate = absence
     record.imported_at = now
     record.imported_by_id = actor.id if actor else None
     session.add(record)

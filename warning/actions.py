@@ -13,15 +13,16 @@ first makes the checks every action shares (`check_can_act`) and commits once at
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import false, or_, select, true, update
+from sqlalchemy import Select, false, or_, select, true, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from campus import audit, clock
+from campus.extensions import rows_changed
 from campus.i18n import N_
 from campus.models import Institution, Role, Student, User
 from campus.scope import Capability, student_filter
@@ -506,12 +507,13 @@ def complete_task(
     of the same kind (the check-in, the peer watch) and, for a check-in, plans the next one."""
     if not permissions.can_complete_task(actor, task):
         raise ActionNotAllowed("task")
-    claimed = session.execute(
+    claimed = rows_changed(
+        session,
         update(Task)
         .where(Task.id == task.id, Task.done_at.is_(None))
         .values(done_at=now, done_by_id=actor.id, done_note=(note or "").strip()[:500] or None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     if not claimed:
         session.rollback()
         raise TaskAlreadyDone()
@@ -567,7 +569,7 @@ def open_tasks_query(actor: User, *, include_done: bool = False):
     )
 
 
-def open_deadlines_query(actor: User):
+def open_deadlines_query(actor: User) -> Select[tuple[Deadline, EarlyWarning, Student]]:
     """The open deadlines of open warnings `actor` works from (see
     `permissions.deadline_clause`), inside their WARNING scope, soonest first."""
     return (
@@ -586,6 +588,8 @@ def open_deadlines_query(actor: User):
     )
 
 
-def open_deadlines(session: Session, actor: User) -> list[tuple[Deadline, EarlyWarning, Student]]:
+def open_deadlines(
+    session: Session, actor: User
+) -> Sequence[tuple[Deadline, EarlyWarning, Student]]:
     """The first 500 rows of `open_deadlines_query`: what the task list shows."""
-    return session.execute(open_deadlines_query(actor).limit(500)).all()
+    return session.execute(open_deadlines_query(actor).limit(500)).tuples().all()

@@ -12,6 +12,7 @@ import itertools
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -33,19 +34,22 @@ _DAY_NS = 86_400 * 10**9
 _NOT_CLOSED = np.iinfo(np.int64).min  # the int64 view of NaT: earlier than any observation
 
 
+_Value = TypeVar("_Value", bound=Hashable)
+
+
 @dataclass(frozen=True)
-class _Factor:
+class _Factor(Generic[_Value]):
     """A text column as integer codes into its distinct values (-1 for missing)."""
 
     codes: np.ndarray
-    uniques: tuple[Hashable, ...]
+    uniques: tuple[_Value, ...]
 
     @classmethod
-    def of(cls, column: pd.Series, parse: Callable[[str], Hashable] = str) -> _Factor:
+    def of(cls, column: pd.Series, parse: Callable[[str], _Value]) -> _Factor[_Value]:
         codes, uniques = pd.factorize(column, use_na_sentinel=True)
         return cls(codes, tuple(parse(u) for u in uniques))
 
-    def mask(self, predicate: Callable[[Hashable], bool]) -> np.ndarray:
+    def mask(self, predicate: Callable[[_Value], bool]) -> np.ndarray:
         """Rows whose value satisfies ``predicate``, asking it once per distinct value."""
         hits = np.fromiter((predicate(u) for u in self.uniques), bool, len(self.uniques))
         return np.append(hits, False)[self.codes]  # code -1 (missing) picks the final False
@@ -58,9 +62,9 @@ class _Signals:
     students: pd.Index
     student: np.ndarray
     signal_id: np.ndarray
-    source: _Factor
-    instrument: _Factor
-    flags: _Factor
+    source: _Factor[str]
+    instrument: _Factor[str]
+    flags: _Factor[frozenset[str]]
     total: np.ndarray
     explicit: np.ndarray
     observed: np.ndarray  # int64 nanoseconds
@@ -172,8 +176,8 @@ def _signals(frame: pd.DataFrame, closed_before: pd.Series | None) -> _Signals:
         students=pd.Index(students, name="student_id"),
         student=student,
         signal_id=frame["signal_id"].to_numpy(np.int64),
-        source=_Factor.of(frame["source"]),
-        instrument=_Factor.of(frame["instrument"]),
+        source=_Factor.of(frame["source"], str),
+        instrument=_Factor.of(frame["instrument"], str),
         flags=_Factor.of(frame["flags"].fillna(""), _parse_flags),
         total=pd.to_numeric(frame["total"]).to_numpy(np.float64, na_value=np.nan),
         explicit=_explicit_levels(frame["explicit_level"]),

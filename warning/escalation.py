@@ -321,7 +321,7 @@ def _units_without_report(session: Session, institution_id: int, week: date):
         .order_by(DormRoom.id, Student.department_id)
     ).all()
     for room_id, department_id in rooms:
-        yield "room", session.get(DormRoom, room_id).label, department_id
+        yield "room", session.get_one(DormRoom, room_id).label, department_id
 
 
 def _add_missing_report_task(

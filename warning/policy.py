@@ -345,6 +345,9 @@ def _policy_from_mapping(data: Any) -> Policy:
     expiry = _parse_expiry(data.get("expiry_days"), problems)
     if problems:
         raise PolicyError(problems)
+    # A parser gives None only with a problem, refused above.
+    assert key_group_when is not None
+    assert key_group_raise is not None
     return Policy(
         version=version,
         rules=tuple(rules),

@@ -49,10 +49,10 @@ def units_of(session: Session, user: User) -> list[ReportingUnit]:
     """The classes and rooms ``user`` reports for, from their role assignments."""
     units = []
     for a in user.assignments(Role.CLASS_COMMITTEE):
-        group = session.get(ClassGroup, a.class_id)
+        group = session.get_one(ClassGroup, a.class_id)  # a class committee's scope is its class
         units.append(ReportingUnit("class", group.id, a.institution_id, group.name))
     for a in user.assignments(Role.DORM_INFORMANT):
-        room = session.get(DormRoom, a.room_id)
+        room = session.get_one(DormRoom, a.room_id)  # a dorm informant's scope is their room
         units.append(ReportingUnit("room", room.id, a.institution_id, room.label))
     return units
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.orm import Session
 
+from campus.extensions import rows_changed
 from campus.i18n import N_
 from campus.models import Role, RoleAssignment, Student, User
 from campus.notifications import notify_many
@@ -166,7 +167,7 @@ def add_peer_tasks(
     An addressee who already has this open task for the warning keeps that one, extended to the
     later due date, so asking twice never lists the same request twice.
     """
-    student = session.get(Student, warning.student_id)
+    student = session.get_one(Student, warning.student_id)  # a foreign key
     text = PEER_TASK_TEXT[kind] % {"name": student.name}
     addressees = [{"assignee_class_id": student.class_id}]
     if student.room_id is not None:
@@ -230,7 +231,7 @@ def owners_many(
             if key in holders:
                 holders[key].add(user_id)
     return {
-        warning.id: sorted(holders.get(unit[warning.id], ())) if unit[warning.id] else []
+        warning.id: sorted(holders.get(place, ())) if (place := unit[warning.id]) else []
         for warning in warnings
     }
 
@@ -388,12 +389,13 @@ def _soonest_owed(
 
 def meet(session: Session, warning: EarlyWarning, kinds: Iterable[str], now: datetime) -> int:
     """Mark the warning's open deadlines of `kinds` met; returns how many."""
-    return session.execute(
+    return rows_changed(
+        session,
         update(Deadline)
         .where(_still_owed(warning), Deadline.kind.in_(list(kinds)))
         .values(met_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
 
 
 def plan_follow_up(

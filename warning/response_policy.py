@@ -107,7 +107,10 @@ def response_policy_from_yaml_text(text: str) -> ResponsePolicy:
     parsed = {level: _parse_level_response(levels, level, problems) for level in LEVELS}
     if problems:
         raise PolicyError(problems)
-    return ResponsePolicy(version=version, levels=parsed)
+    # A level's parser gives None only with a problem, refused above: every level is here.
+    complete = {level: response for level, response in parsed.items() if response is not None}
+    assert len(complete) == len(LEVELS)
+    return ResponsePolicy(version=version, levels=complete)
 
 
 @cache
@@ -137,7 +140,9 @@ def active_response_policies(
                 PolicyVersion.kind == PolicyKind.RESPONSE,
                 PolicyVersion.status == PolicyStatus.ACTIVE,
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     return {
         i: _parsed(stored[i]) if i in stored else default_response_policy() for i in institution_ids

@@ -111,13 +111,15 @@ def _retriage_institution(session: Session, now: datetime, institution_id: int) 
                 EarlyWarning.institution_id == institution_id,
                 EarlyWarning.status == WarningStatus.OPEN,
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     candidates = {sid for sid, lvl in open_levels.items() if int(levels.get(sid, 0)) != lvl}
     candidates |= {int(sid) for sid, lvl in levels.items() if lvl > 0 and sid not in open_levels}
     changed = 0
     for student_id in sorted(candidates):
-        student = session.get(Student, student_id)
+        student = session.get_one(Student, student_id)  # from its warnings and signals
         outcome = services.retriage_student(session, student, now, policy=policy, may_lower=True)
         changed += outcome.changed
     return changed
@@ -383,5 +385,7 @@ def _department_names(session: Session, institution_id: int) -> dict[int, str]:
             select(Department.id, Department.name).where(
                 Department.institution_id == institution_id
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )

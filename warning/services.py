@@ -123,7 +123,7 @@ def record_signal(
     from campus import clock
 
     keyed = label if isinstance(label, Label) else None
-    label = keyed.english() if keyed else label
+    label = label.english() if isinstance(label, Label) else label
 
     now = now or clock.now()
     policy = active_policy(session, student.institution_id)
@@ -295,6 +295,7 @@ def current_triage(
 def _override_of(warning: EarlyWarning | None) -> Override | None:
     if warning is None or warning.override_level is None:
         return None
+    assert warning.override_at is not None  # set with the level (`do_override_level`)
     return Override(
         level=Level(warning.override_level),
         reason=warning.override_reason or "-",
@@ -464,9 +465,9 @@ def _set_reason(warning: EarlyWarning, text: str, label: Label | None) -> None:
     """Store the English reason, and its message id only when it says exactly the same thing:
     a reason the policy worded differently (or that was cut short) is shown in English."""
     warning.reason = text
-    same = label is not None and label.english() == text
-    warning.reason_key = label.key if same else None
-    warning.reason_params = label.params if same else None
+    same = label if label is not None and label.english() == text else None
+    warning.reason_key = same.key if same else None
+    warning.reason_params = same.params if same else None
 
 
 def reason_label(session: Session, tri: Triage, warning: EarlyWarning | None) -> Label | None:
@@ -500,12 +501,12 @@ def _reason_of(
 
 
 def _signal_param(session: Session, reason: Reason) -> dict | str:
-    signal = session.get(Signal, reason.signal_ids[0])
+    signal = session.get_one(Signal, reason.signal_ids[0])  # the student's own evidence
     return labels.stored_label(signal.label_key, signal.label_params) or signal.label
 
 
 def _raised_reason(session: Session, reason: Reason, level: dict) -> Label:
-    signal = session.get(Signal, reason.signal_ids[0])
+    signal = session.get_one(Signal, reason.signal_ids[0])  # the student's own evidence
     policy = active_policy(session, signal.institution_id)
     graded = implied_level(policy, evidence_of(signal))
     return Label(
@@ -519,7 +520,7 @@ def _raised_reason(session: Session, reason: Reason, level: dict) -> Label:
 
 
 def _aggregate_reason(session: Session, reason: Reason, level: dict, rule_key: str) -> Label | None:
-    signals = [session.get(Signal, i) for i in reason.signal_ids]
+    signals = [session.get_one(Signal, i) for i in reason.signal_ids]  # the student's evidence
     policy = active_policy(session, signals[0].institution_id)
     rule = next((r for r in policy.aggregate_rules if r.key == rule_key), None)
     if rule is None:
@@ -704,10 +705,12 @@ def _report_texts(session: Session, signals: list[Signal]) -> dict[int, str]:
         if not wanted:
             continue
         model = column.class_
-        found = dict(
+        found: dict[int | None, str | None] = dict(
             session.execute(
                 select(model.id, column).where(model.id.in_({s.evidence_id for s in wanted}))
-            ).all()
+            )
+            .tuples()
+            .all()
         )
-        texts |= {s.id: found[s.evidence_id] for s in wanted if found.get(s.evidence_id)}
+        texts |= {s.id: text for s in wanted if (text := found.get(s.evidence_id))}
     return texts

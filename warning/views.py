@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from campus import audit, clock
 from campus.extensions import db
+from campus.forms import filled
 from campus.i18n import shown
 from campus.models import Institution, Role
 from campus.permissions import require_roles
@@ -45,7 +46,7 @@ from warning.forms import (
 from warning.models import PolicyKind, PolicyStatus, PolicyVersion, SignalSource
 from warning.policy import PolicyError
 from warning.response_forms import CONTACT_OUTCOMES
-from warning.response_policy import active_response_policy
+from warning.response_policy import ResponsePolicy, active_response_policy
 
 bp = Blueprint("warning", __name__, url_prefix="/warnings")
 
@@ -174,7 +175,7 @@ def override(student_id: int):
     if warning is None:
         abort(404)
     if form.validate_on_submit():
-        seen = int(form.version.data) if (form.version.data or "").isdigit() else warning.version
+        seen = int(text) if (text := form.version.data or "").isdigit() else warning.version
         try:
             actions.change_level(
                 db.session,
@@ -183,7 +184,7 @@ def override(student_id: int):
                 seen,
                 clock.now(),
                 level=int(form.level.data),
-                reason=form.reason.data,
+                reason=filled(form.reason),
             )
         except actions.ActionNotAllowed:
             abort(403)
@@ -212,7 +213,7 @@ def judgement(student_id: int):
             student=found,
             source=SignalSource.COUNSELLOR,
             observed_at=clock.now(),
-            label=labels.judgement(form.label.data.strip()),
+            label=labels.judgement(filled(form.label).strip()),
             explicit_level=int(form.level.data),
             recorded_by=current_user,
         )
@@ -232,14 +233,14 @@ def life_event(student_id: int):
     if not form.validate_on_submit():
         return student(found.id, bound={"life_event": form}), 400
     today = clock.local_date(clock.now(), clock.institution_zone(found.institution))
-    if form.occurred_on.data > today:
+    if filled(form.occurred_on) > today:
         form.occurred_on.errors = [_("The date cannot be in the future.")]
         return student(found.id, bound={"life_event": form}), 400
     academic.record_life_event(
         db.session,
         student=found,
         kind=form.kind.data,
-        occurred_on=form.occurred_on.data,
+        occurred_on=filled(form.occurred_on),
         note=form.note.data,
         actor=current_user,
         now=clock.now(),
@@ -338,7 +339,9 @@ def weekly_report(kind: str, unit_id: int):
     if not form.validate_on_submit():
         return unit(kind, unit_id, weekly_form=form), 400
     # The choices are the unit's roster, so every named id was checked against it by the form.
-    named = [reports.roster_student(db.session, current_user, found, i) for i in form.students.data]
+    named = [
+        reports.roster_student(db.session, current_user, found, i) for i in form.students.data or []
+    ]
     _file_weekly(found, zero=False, note=form.note.data, students=named)
     return redirect(url_for("warning.unit", kind=kind, unit_id=unit_id))
 
@@ -368,13 +371,16 @@ def concern(kind: str, unit_id: int):
     form = _concern_form(found)
     if not form.validate_on_submit():
         return unit(kind, unit_id, concern_form=form), 400
+    target = reports.roster_student(db.session, current_user, found, form.student_id.data)
+    # The form's required choice of the unit's roster refused a missing or foreign student.
+    assert target is not None
     reports.file_concern_report(
         db.session,
         user=current_user,
         unit=found,
-        student=reports.roster_student(db.session, current_user, found, form.student_id.data),
+        student=target,
         category=form.category.data,
-        text=form.text.data,
+        text=filled(form.text),
         now=clock.now(),
     )
     flash(
@@ -475,7 +481,7 @@ def _policy_index(kind: PolicyKind):
             draft = retriage.save_draft(
                 db.session,
                 institution_id=_institution_id(),
-                yaml_text=form.yaml_text.data,
+                yaml_text=filled(form.yaml_text),
                 actor=current_user,
                 kind=kind,
             )
@@ -518,7 +524,7 @@ def policy_version(version_id: int):
             retriage.save_draft(
                 db.session,
                 institution_id=_institution_id(),
-                yaml_text=form.yaml_text.data,
+                yaml_text=filled(form.yaml_text),
                 actor=current_user,
                 draft=version,
             )
@@ -539,7 +545,8 @@ def policy_simulate(version_id: int):
         draft = retriage.policy_of(version)
     except PolicyError as exc:
         abort(400, "; ".join(shown(e) for e in exc.errors))
-    if version.kind is PolicyKind.RESPONSE:
+    simulation: dict[str, object]
+    if isinstance(draft, ResponsePolicy):  # a version of kind RESPONSE
         simulation = {
             "response_moves": retriage.simulate_response(
                 db.session, institution_id=_institution_id(), draft=draft

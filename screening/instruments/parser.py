@@ -284,13 +284,10 @@ class _Parser:
         return bands
 
     def check_no_overlap(self, bands: list[Band], where: str) -> None:
-        ordered = sorted(
-            bands, key=lambda b: b.value.min if b.value.min is not None else float("-inf")
-        )
-        for lower, upper in zip(ordered, ordered[1:], strict=False):
-            if lower.value.max is None or (
-                upper.value.min is not None and upper.value.min <= lower.value.max
-            ):
+        ranges = [(b, b.value) for b in bands if b.value is not None]  # the caller's: all ranged
+        ordered = sorted(ranges, key=lambda p: p[1].min if p[1].min is not None else float("-inf"))
+        for (lower, low), (upper, high) in zip(ordered, ordered[1:], strict=False):
+            if low.max is None or (high.min is not None and high.min <= low.max):
                 raise self.fail(where, f"bands {lower.code!r} and {upper.code!r} overlap")
 
     def band(self, raw: Any, where: str) -> Band:
@@ -395,8 +392,8 @@ class _References:
             case _ if items_only:
                 raise self.parser.fail(where, "may only test answers to other items")
             case SubscaleCount(subscales):
-                if bad := sorted(set(subscales) - self.subscales):
-                    raise self.parser.fail(where, f"unknown subscales {bad}")
+                if unknown := sorted(set(subscales) - self.subscales):
+                    raise self.parser.fail(where, f"unknown subscales {unknown}")
             case FlagRaised(name) if name not in flags:
                 raise self.parser.fail(where, f"flag {name!r} is not defined earlier")
 
