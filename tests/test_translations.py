@@ -73,16 +73,28 @@ def test_every_message_of_the_template_has_a_chinese_translation_with_the_same_p
     for message in template:
         if not message.id:
             continue
-        if message.context:
-            translated = compiled.pgettext(message.context, message.id)
-        else:
-            translated = compiled.gettext(message.id)
-        if translated == message.id and not zh.get(message.id, message.context).string:
-            untranslated.append(message.id)
-        elif sorted(PLACEHOLDER.findall(message.id)) != sorted(PLACEHOLDER.findall(translated)):
-            mismatched.append((message.id, translated))
+        english, translated = _english_and_chinese(compiled, message)
+        if translated == english and not any(_forms(zh.get(message.id, message.context).string)):
+            untranslated.append(english)
+        elif sorted(PLACEHOLDER.findall(english)) != sorted(PLACEHOLDER.findall(translated)):
+            mismatched.append((english, translated))
     assert untranslated == [], f"untranslated strings: {FIX}"
     assert mismatched == [], "placeholders differ between the English text and its translation"
+
+
+def _english_and_chinese(compiled: GNUTranslations, message) -> tuple[str, str]:
+    """The English text and its Chinese; for a plural (ngettext) the English plural, since
+    Chinese has one form for every count."""
+    if isinstance(message.id, tuple):
+        singular, plural = message.id
+        return plural, compiled.ngettext(singular, plural, 2)
+    if message.context:
+        return message.id, compiled.pgettext(message.context, message.id)
+    return message.id, compiled.gettext(message.id)
+
+
+def _forms(string: str | tuple[str, ...]) -> tuple[str, ...]:
+    return string if isinstance(string, tuple) else (string,)
 
 
 def test_chinese_catalog_has_no_fuzzy_or_leftover_entries():
