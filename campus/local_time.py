@@ -13,9 +13,11 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pandas as pd
+from babel.dates import get_timezone_name
 from flask_babel import format_datetime
 
 from campus import clock
+from campus.i18n import viewer_locale
 
 MINUTES = "yyyy-MM-dd HH:mm"
 DAY = "yyyy-MM-dd"
@@ -75,3 +77,8 @@ def localise_frame(frame: pd.DataFrame, zone: ZoneInfo) -> pd.DataFrame:
 def local_day(moment: datetime) -> date:
     """The reader's local calendar date at a naive UTC moment ("today" on a page)."""
     return clock.local_date(moment, clock.viewer_zone())
+
+
+def zone_name(zone: ZoneInfo) -> str:
+    """A zone as a reader names it ("中国时间", "China Time"), never its database key."""
+    return get_timezone_name(zone, locale=viewer_locale())

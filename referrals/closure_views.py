@@ -64,7 +64,7 @@ def closure():
         by_month=metrics.summarise(annotated, "month"),
         now_counts=metrics.snapshot(annotated),
         settings=_settings(),
-        zone=_zone().key,
+        zone=local_time.zone_name(_zone()),
     )
 
 
