@@ -57,6 +57,7 @@ def _candidates() -> dict[str, list[object]]:
         "version_id": _ids(PolicyVersion),
         "note_id": [1, 2],
         "channel_id": [1, 2],
+        "entry_id": [1, 2],
         "unit_id": sorted(set(_ids(ClassGroup)) | set(_ids(DormRoom))),
         "kind": ["class", "room"],
         "code": ["phq9"],
