@@ -21,7 +21,7 @@ from campus import audit, clock
 from campus.i18n import N_
 from campus.models import Institution, Role, Student, User
 from campus.scope import Capability, student_filter
-from warning import caseload, escalation, permissions, response
+from warning import caseload, escalation, permissions, reports, response
 from warning.models import Deadline, EarlyWarning, OwnerTier, Task, WarningEvent, WarningStatus
 
 
@@ -95,6 +95,7 @@ def acknowledge(
         response.meet(session, warning, ["acknowledge"], now)
         _event(session, warning, actor, "acknowledged", now)
         caseload.take_on(session, actor, warning, now)
+        reports.mark_followed_up(session, warning, now)
 
     return _unit_of_work(session, actor, warning, expected_version, "acknowledge", work)
 
@@ -134,6 +135,7 @@ def log_contact(
         every = response.follow_up_every(session, warning)
         response.plan_follow_up(session, warning, now + every, now)
         caseload.take_on(session, actor, warning, now)
+        reports.mark_followed_up(session, warning, now)
 
     return _unit_of_work(session, actor, warning, expected_version, "contact", work)
 
@@ -194,6 +196,7 @@ def record_assessment(
             note=(note or "").strip() or None,
         )
         caseload.take_on(session, actor, warning, now)
+        reports.mark_followed_up(session, warning, now)
 
     return _unit_of_work(session, actor, warning, expected_version, "assessment", work)
 
@@ -326,6 +329,7 @@ def close(
         warning.close_outcome = outcome.strip()[:500]
         warning.review_date = review_date
         _event(session, warning, actor, "closed", now, outcome=outcome.strip()[:200])
+        reports.mark_followed_up(session, warning, now)
 
     return _unit_of_work(session, actor, warning, expected_version, "close", work)
 
