@@ -6,6 +6,7 @@ from flask import Flask
 from flask_babel import gettext as _
 
 from campus import (
+    account_views,
     channel_views,
     health,
     inbox_views,
@@ -29,6 +30,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(inbox_views.bp)
     app.register_blueprint(channel_views.bp)
     app.register_blueprint(staffing_views.bp)
+    app.register_blueprint(account_views.bp)
     app.jinja_env.globals["role_labels"] = ROLE_LABELS
     app.jinja_env.globals["channel_kind_labels"] = channel_views.KIND_LABELS
     app.cli.add_command(campus_cli)

@@ -29,6 +29,8 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "campus.home": ALL_SIGNED_IN,
     "campus.logout": ALL_SIGNED_IN,
     "campus.change_password": ALL_SIGNED_IN,
+    "account.index": ALL_SIGNED_IN,
+    "campus.set_phone": ADMIN,
     "campus.students": ROSTER_VIEWERS,
     "campus.break_glass": frozenset({Role.SCHOOL_COUNSELLOR}),
     "campus.structure": ADMIN,
