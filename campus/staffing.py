@@ -27,13 +27,15 @@ class StaffingError(Exception):
 
 
 def entries(session: Session, institution: Institution) -> list[StaffingEntry]:
-    """The institution's register: those still in post first, then by start date, newest first."""
+    """The institution's register: those still in post first, full-time before part-time, then
+    by start date, newest first."""
     return list(
         session.scalars(
             select(StaffingEntry)
             .where(StaffingEntry.institution_id == institution.id)
             .order_by(
                 StaffingEntry.ends_on.is_not(None),
+                StaffingEntry.post,
                 StaffingEntry.starts_on.desc(),
                 StaffingEntry.id.desc(),
             )
