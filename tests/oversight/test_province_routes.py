@@ -27,6 +27,7 @@ MAY_ANSWER = {
     "campus.login",
     "campus.home",
     "campus.change_password",
+    "account.index",  # their own account: name and number, nothing of a student
     "campus.set_language",
     "inbox.index",
     "inbox.read_all",
