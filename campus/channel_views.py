@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField, SubmitField
@@ -23,7 +24,10 @@ KIND_LABELS = {kind: _l(adapter.label) for kind, adapter in channels.ADAPTERS.it
 
 
 class ChannelForm(FlaskForm):
-    label = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    # A channel's name, not a person's (姓名): the catalog tells them apart by context.
+    label = StringField(
+        lazy_pgettext("channel", "Name"), validators=[DataRequired(), Length(max=100)]
+    )
     kind = SelectField(_l("Kind"), choices=list(KIND_LABELS.items()))
     role = SelectField(_l("Who it is for"), choices=[("", _l("Every role")), *ROLE_LABELS.items()])
     target_url = StringField(

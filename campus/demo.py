@@ -25,6 +25,8 @@ from campus.models import (
     Institution,
     Role,
     RoleAssignment,
+    StaffingEntry,
+    StaffPost,
     Student,
     User,
 )
@@ -240,7 +242,7 @@ def _demo_staff(
         password_hash,
         RoleAssignment(role=Role.DIRECTOR, institution_id=inst),
     )
-    for n in (1, 2):
+    teachers = [
         _staff(
             session,
             uni,
@@ -249,6 +251,11 @@ def _demo_staff(
             password_hash,
             RoleAssignment(role=Role.SCHOOL_COUNSELLOR, institution_id=inst),
         )
+        for n in (1, 2)
+    ]
+    for n, teacher in enumerate(teachers, start=1):
+        teacher.phone = f"0731-8888-010{n}"
+    _staffing_register(session, uni, teachers)
     _staff(
         session,
         uni,
@@ -297,6 +304,39 @@ def _demo_staff(
             head.user.roles.append(
                 RoleAssignment(role=Role.DORM_INFORMANT, institution_id=inst, room_id=room.id)
             )
+
+
+def _staffing_register(session: Session, uni: Institution, teachers: list[User]) -> None:
+    """The centre's teachers: the two full-time ones with accounts, one who left last summer and
+    a part-time teacher without an account (neither counts towards the 1 : 4000 ratio today)."""
+    session.flush()
+    session.add_all(
+        [
+            *(
+                StaffingEntry(
+                    institution_id=uni.id,
+                    user_id=teacher.id,
+                    person_name=teacher.name,
+                    post=StaffPost.FULL_TIME,
+                    starts_on=date(2021, 9, 1),
+                )
+                for teacher in teachers
+            ),
+            StaffingEntry(
+                institution_id=uni.id,
+                person_name="周老师",
+                post=StaffPost.FULL_TIME,
+                starts_on=date(2019, 9, 1),
+                ends_on=date(2025, 7, 31),
+            ),
+            StaffingEntry(
+                institution_id=uni.id,
+                person_name="吴老师",
+                post=StaffPost.PART_TIME,
+                starts_on=date(2023, 3, 1),
+            ),
+        ]
+    )
 
 
 def _other_institution(

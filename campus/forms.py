@@ -138,3 +138,10 @@ class BreakGlassForm(FlaskForm):
         _l("Why do you need this record now?"), validators=[DataRequired(), Length(min=10, max=500)]
     )
     submit = SubmitField(_l("Open the record (logged)"))
+
+
+class PhoneForm(FlaskForm):
+    """A staff member's work phone, on their own account page or by the administrator."""
+
+    phone = StringField(_l("Work phone"), validators=[Optional(), Length(max=40)])
+    submit = SubmitField(_l("Save phone"))

@@ -188,6 +188,9 @@ class User(UserMixin, Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    # A staff member's work phone, e.g. for a hospital to call the referring counsellor back;
+    # never shown to students or peers.
+    phone: Mapped[str | None] = mapped_column(String(40))
 
     institution: Mapped[Institution] = relationship()
     roles: Mapped[list[RoleAssignment]] = relationship(
@@ -347,3 +350,30 @@ class NotificationChannel(Model):
     phone: Mapped[str | None] = mapped_column(String(40))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+
+class StaffPost(enum.StrEnum):
+    FULL_TIME = "full_time"  # 专职心理健康教育教师
+    PART_TIME = "part_time"  # 兼职
+
+
+class StaffingEntry(Model):
+    """One person's post in the institution's mental-health teacher register (心理健康教育教师).
+
+    The national staffing ratio counts full-time teachers from this register, not role holders: a
+    department counsellor (辅导员) is not one, and a teacher may have no account at all. `ends_on`
+    is the last day in post (inclusive); empty while they are still in post.
+    """
+
+    __tablename__ = "staffing_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    person_name: Mapped[str] = mapped_column(String(100))
+    post: Mapped[StaffPost] = mapped_column(db.Enum(StaffPost, native_enum=False, length=20))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+    user: Mapped[User | None] = relationship()

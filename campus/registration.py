@@ -5,7 +5,18 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import gettext as _
 
-from campus import channel_views, health, i18n, inbox_views, nav, notifications, scheduler, views
+from campus import (
+    account_views,
+    channel_views,
+    health,
+    i18n,
+    inbox_views,
+    nav,
+    notifications,
+    scheduler,
+    staffing_views,
+    views,
+)
 from campus.cli import campus_cli
 from campus.forms import ROLE_LABELS
 from campus.models import Role
@@ -19,6 +30,8 @@ def register(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(inbox_views.bp)
     app.register_blueprint(channel_views.bp)
+    app.register_blueprint(staffing_views.bp)
+    app.register_blueprint(account_views.bp)
     app.jinja_env.globals["role_labels"] = ROLE_LABELS
     app.jinja_env.globals["channel_kind_labels"] = channel_views.KIND_LABELS
     app.jinja_env.filters["shown_name"] = i18n.shown_name
@@ -31,5 +44,6 @@ def register(app: Flask) -> None:
     nav.register(app, lambda: _("Users"), "campus.users", {Role.ADMIN}, order=81)
     nav.register(app, lambda: _("Roster import"), "campus.roster_import", {Role.ADMIN}, order=82)
     nav.register(app, lambda: _("Notification channels"), "channels.index", {Role.ADMIN}, 84)
+    nav.register(app, lambda: _("Staffing register"), "staffing.index", {Role.ADMIN}, order=85)
     nav.register(app, inbox_views.nav_label, "inbox.index", set(Role), order=90)
     scheduler.register_sweep(app, "notifications.deliver", notifications.deliver_sweep)

@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
-from campus import acting_for, admin, auth, clock, roster, workbench
+from campus import acting_for, admin, auth, clock, profile, roster, workbench
 from campus.extensions import db, limiter, login_manager
 from campus.forms import (
     BreakGlassForm,
@@ -30,6 +30,7 @@ from campus.forms import (
     ClassForm,
     DepartmentForm,
     LoginForm,
+    PhoneForm,
     RoleAssignmentForm,
     RosterImportForm,
     StaffForm,
@@ -305,7 +306,13 @@ def user_detail(user_id: int) -> ResponseReturnValue:
         for kind in (ScopeKind.DEPARTMENT, ScopeKind.CLASS, ScopeKind.ROOM, ScopeKind.HOSPITAL)
     }
     return render_template(
-        "campus/user_detail.html", user=user, form=form, scopes=scopes, role_scope=ROLE_SCOPE
+        "campus/user_detail.html",
+        user=user,
+        form=form,
+        scopes=scopes,
+        role_scope=ROLE_SCOPE,
+        phone_form=PhoneForm(formdata=None, data={"phone": user.phone}),
+        has_work_phone=profile.has_work_phone(user),
     )
 
 
@@ -326,6 +333,24 @@ def reset_password(user_id: int) -> ResponseReturnValue:
     user = admin.find_user(db.session, institution, user_id) or abort(404)
     password = auth.issue_one_time_password(db.session, current_user, user)
     return render_template("campus/one_time_password.html", user=user, password=password)
+
+
+@bp.route("/admin/users/<int:user_id>/phone", methods=["POST"])
+@require_roles(Role.ADMIN)
+def set_phone(user_id: int) -> ResponseReturnValue:
+    institution = acting_for.admin_institution()
+    user = admin.find_user(db.session, institution, user_id) or abort(404)
+    form = PhoneForm()
+    if not form.validate_on_submit():
+        flash(_("The phone number is too long."), "error")
+        return redirect(url_for("campus.user_detail", user_id=user.id))
+    try:
+        profile.set_phone(db.session, current_user, user, form.phone.data)
+    except profile.ProfileError as error:
+        flash(error.message.shown(), "error")
+    else:
+        flash(_("Work phone saved."), "success")
+    return redirect(url_for("campus.user_detail", user_id=user.id))
 
 
 @bp.route("/admin/roster", methods=["GET", "POST"])

@@ -33,12 +33,12 @@ import math
 from dataclasses import dataclass
 
 ROUNDING_BASE = 5
-STAFF_COUNTS = {("staffing", "counsellors"), ("staffing", "needed")}  # staff, not students
+STAFF_COUNTS = {("staffing", "teachers"), ("staffing", "needed")}  # staff, not students
 # (kpi, rate column) -> (numerator, denominator, scale): rates are recomputed from rounded counts.
 RATES = {
     ("screening", "coverage"): ("screened", "cohort", 1),
     ("service", "coverage"): ("contacted", "warned", 1),
-    ("staffing", "students_per_counsellor"): ("enrolled", "counsellors", 1),
+    ("staffing", "students_per_teacher"): ("enrolled", "teachers", 1),
     ("crisis", "per_10000"): ("incidents", "enrolled", 10_000),
     ("deadlines", "compliance"): ("met", "due", 1),
     ("referrals", "closure_rate"): ("closed", "due", 1),

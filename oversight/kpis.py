@@ -26,6 +26,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, case, distinct, func, null, select, true
 from sqlalchemy.orm import Session, join
 
+from campus import staffing
 from campus.i18n import name_column
 from campus.models import (
     ClassGroup,
@@ -34,6 +35,7 @@ from campus.models import (
     Institution,
     Role,
     RoleAssignment,
+    StaffingEntry,
     Student,
 )
 from referrals.models import Referral
@@ -47,10 +49,10 @@ from warning.response import first_response_levels
 BY = ("institution", "department", "month")
 LEVELS = (Level.RED, Level.YELLOW, Level.BLUE)
 LEVEL_NAMES = {level: level.code for level in LEVELS}
-# The national guideline: at least one full-time counsellor per 4,000 students, and never fewer
-# than two in a school.
-STUDENTS_PER_COUNSELLOR = 4000
-MINIMUM_COUNSELLORS = 2
+# The national requirement: full-time mental-health teachers at no less than 1 : 4000 of students,
+# and at least two in every school (专项行动计划 2023—2025).
+STUDENTS_PER_TEACHER = 4000
+MINIMUM_TEACHERS = 2
 ON_ROLL = (EnrolmentStatus.ENROLLED, EnrolmentStatus.ON_LEAVE)
 
 
@@ -323,38 +325,41 @@ def service_coverage(session: Session, view: View, now: datetime) -> pd.DataFram
     return out
 
 
-# --- full-time counsellor ratio -------------------------------------------------------------------
+# --- full-time mental-health teachers per student -------------------------------------------------
 
 
-def counsellor_ratio(session: Session, view: View, now: datetime) -> pd.DataFrame:
-    """Full-time counsellors (school counsellor role holders) against 1 : 4000 and at least two.
+def teacher_ratio(session: Session, view: View, now: datetime) -> pd.DataFrame:
+    """Full-time mental-health teachers in post on the period's last day (today, if that is
+    sooner) from the staffing register, against 1 : 4000 and at least two per school.
 
-    Per institution only: staffing is a school's, not a department's or a month's, figure.
+    Per institution only: staffing is a school's, not a department's or a month's, figure. A
+    headcount on one day, because the requirement is about the teachers a school has: one whose
+    post ended mid-period no longer counts; part-time teachers and department counsellors never do.
     """
     per_institution = view.grouped("institution")
-    keys = [RoleAssignment.institution_id.label("institution_id")]
+    as_of = min(view.last_day, (now + view.utc_offset).date())
     found = _aggregate(
         session,
-        keys,
-        [func.count(distinct(RoleAssignment.user_id)).label("counsellors")],
-        RoleAssignment.institution_id.in_(view.institution_ids),
-        RoleAssignment.role == Role.SCHOOL_COUNSELLOR,
+        [StaffingEntry.institution_id.label("institution_id")],
+        [func.count(StaffingEntry.id).label("teachers")],
+        StaffingEntry.institution_id.in_(view.institution_ids),
+        staffing.full_time_on(as_of),
     )
-    out = _onto_groups(session, per_institution, found, ["counsellors"], ["institution_id"])
+    out = _onto_groups(session, per_institution, found, ["teachers"], ["institution_id"])
     out["enrolled"] = enrolment(session, per_institution)["enrolled"]
     out["needed"] = compliant_minimum(out["enrolled"])
-    out["students_per_counsellor"] = ratio(out["enrolled"], out["counsellors"])
-    out["ratio_met"] = out["counsellors"] * STUDENTS_PER_COUNSELLOR >= out["enrolled"]
-    out["two_met"] = out["counsellors"] >= MINIMUM_COUNSELLORS
+    out["students_per_teacher"] = ratio(out["enrolled"], out["teachers"])
+    out["ratio_met"] = out["teachers"] * STUDENTS_PER_TEACHER >= out["enrolled"]
+    out["two_met"] = out["teachers"] >= MINIMUM_TEACHERS
     out["compliant"] = out["ratio_met"] & out["two_met"]
     out["students"] = out["enrolled"]
     return out
 
 
 def compliant_minimum(enrolled: pd.Series) -> pd.Series:
-    """Counsellors a school needs: one per 4,000 students (rounded up), never fewer than two."""
-    per_ratio = enrolled.map(lambda n: math.ceil(n / STUDENTS_PER_COUNSELLOR))
-    return per_ratio.clip(lower=MINIMUM_COUNSELLORS).astype(int)
+    """Full-time teachers a school needs: one per 4,000 students (rounded up), at least two."""
+    per_ratio = enrolled.map(lambda n: math.ceil(n / STUDENTS_PER_TEACHER))
+    return per_ratio.clip(lower=MINIMUM_TEACHERS).astype(int)
 
 
 # --- crisis incidents -----------------------------------------------------------------------------
@@ -689,18 +694,24 @@ KPIS: tuple[Kpi, ...] = (
     ),
     Kpi(
         "staffing",
-        _l("Full-time counsellors"),
+        _l("Full-time mental-health teachers"),
         _l(
-            "Full-time counsellors: people holding the school counsellor role at the institution "
-            "today. Students: on the roll today (enrolled or on leave). Compliant when there is "
-            "at least one counsellor per 4,000 students and at least two in the school."
+            "Full-time mental-health teachers in post on the last day of the period (today, if "
+            "sooner), from the staffing register; part-time teachers and department counsellors "
+            "are not counted. Students: on the roll today (enrolled or on leave). Compliant when "
+            "there is at least one full-time teacher per 4,000 students and at least two in the "
+            'school, as the national requirement says: "Universities shall staff full-time '
+            "mental-health teachers at a teacher-student ratio of no less than 1:4000, and at "
+            'least 2 in every school" (Ministry of Education and 16 other departments, Special '
+            "Action Plan for Comprehensively Strengthening and Improving Student Mental Health "
+            "Work in the New Era, 2023–2025)."
         ),
-        counsellor_ratio,
+        teacher_ratio,
         (
             ("enrolled", _l("Students"), "int"),
-            ("counsellors", _l("Counsellors"), "int"),
+            ("teachers", _l("Full-time teachers"), "int"),
             ("needed", _l("Needed"), "int"),
-            ("students_per_counsellor", _l("Students per counsellor"), "num"),
+            ("students_per_teacher", _l("Students per full-time teacher"), "num"),
             ("ratio_met", _l("1 : 4000 met"), "bool"),
             ("two_met", _l("At least two"), "bool"),
             ("compliant", _l("Compliant"), "bool"),

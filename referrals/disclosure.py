@@ -53,12 +53,21 @@ def disclosed_view(referral: Referral) -> list[tuple[object, str]]:
     ]
 
 
-def referrer_contact(referral: Referral) -> tuple[str, str | None]:
-    """Who referred the student and the counselling centre's phone, for the hospital to call
-    back. This is staff contact, not student data, so it is outside the per-referral allow-list
-    and always shown."""
+@dataclass(frozen=True)
+class ReferrerContact:
+    """Whom the hospital calls back: the referring counsellor (name, work phone) and the centre."""
+
+    name: str
+    phone: str | None
+    centre_phone: str | None
+
+
+def referrer_contact(referral: Referral) -> ReferrerContact:
+    """Who referred the student, their work phone and the counselling centre's phone, for the
+    hospital to call back. This is staff contact, not student data, so it is outside the
+    per-referral allow-list and always shown to the liaison (and to no student or peer)."""
     counsellor = referral.created_by
-    return counsellor.name, counsellor.institution.on_duty_phone
+    return ReferrerContact(counsellor.name, counsellor.phone, counsellor.institution.on_duty_phone)
 
 
 def validate_fields(keys: list[str]) -> str:

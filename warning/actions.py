@@ -26,7 +26,7 @@ from campus.extensions import rows_changed
 from campus.i18n import N_
 from campus.models import Institution, Role, Student, User
 from campus.scope import Capability, student_filter
-from warning import caseload, escalation, permissions, response
+from warning import caseload, escalation, permissions, reports, response
 from warning.models import Deadline, EarlyWarning, OwnerTier, Task, WarningEvent, WarningStatus
 
 
@@ -120,6 +120,7 @@ def do_acknowledge(session: Session, actor: User, warning: EarlyWarning, now: da
     response.meet(session, warning, ["acknowledge"], now)
     _event(session, warning, actor, "acknowledged", now)
     caseload.take_on(session, actor, warning, now)
+    reports.mark_followed_up(session, warning, now)
 
 
 def log_contact(
@@ -180,6 +181,7 @@ def do_log_contact(
     every = response.follow_up_every(session, warning)
     response.plan_follow_up(session, warning, now + every, now)
     caseload.take_on(session, actor, warning, now)
+    reports.mark_followed_up(session, warning, now)
 
 
 def notify_guardian(
@@ -282,6 +284,7 @@ def do_record_assessment(
         note=(note or "").strip() or None,
     )
     caseload.take_on(session, actor, warning, now)
+    reports.mark_followed_up(session, warning, now)
 
 
 def assign_peer_watch(
@@ -489,6 +492,7 @@ def do_close(
     warning.close_outcome = outcome.strip()[:500]
     warning.review_date = review_date
     _event(session, warning, actor, "closed", now, outcome=outcome.strip()[:200])
+    reports.mark_followed_up(session, warning, now)
 
 
 # --------------------------------------------------------------------------------------------------

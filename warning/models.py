@@ -406,6 +406,9 @@ class ConcernReport(Model):
     filed_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     # Which of the filer's units it was filed through ("class" or "room"), for their own history.
     via: Mapped[str] = mapped_column(String(10))
+    # When staff first acted on the warning the report fed after it was filed (the reporter is
+    # told, without detail); empty until then. See `warning.reports.mark_followed_up`.
+    followed_up_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     student: Mapped[Student] = relationship()
 

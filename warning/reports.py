@@ -6,6 +6,12 @@ signal (the policy makes suicidal talk, self-harm and crisis behaviour red at on
 is about the unit; a reporter who is worried about someone names them in it, and each named student
 gets a ``weekly_report`` signal in the same commit, so the note reaches the department on that
 student's timeline instead of sitting unread. A zero report counts as the week's report.
+
+The loop is closed for whoever filed a concern report: an inbox note at once that it was received,
+and another when it has been followed up, which is when a staff member first acts on the warning
+it fed after it was filed: acknowledges the warning, records a contact or an assessment, or
+closes it. A peer's check-in is not a teacher's follow-up and does not count. Neither note (nor
+the reporter's list) says who acted, how, the level or anything they found.
 """
 
 from __future__ import annotations
@@ -21,9 +27,20 @@ from sqlalchemy.orm import Session
 from campus import clock
 from campus.i18n import N_
 from campus.models import ClassGroup, DormRoom, Institution, Role, RoleAssignment, Student, User
+from campus.notifications import notify_many
 from campus.scope import Capability, student_filter
 from warning import labels, services
-from warning.models import ConcernCategory, ConcernReport, SignalSource, WeeklyReport
+from warning.models import (
+    ConcernCategory,
+    ConcernReport,
+    EarlyWarning,
+    Signal,
+    SignalSource,
+    WeeklyReport,
+)
+
+RECEIVED_TEXT = N_("The concern you reported has been received. Thank you for your care.")
+FOLLOWED_UP_TEXT = N_("The concern you reported has been followed up by a teacher.")
 
 
 class ReportError(ValueError):
@@ -181,8 +198,38 @@ def file_concern_report(
         recorded_by=user,
         now=now,
     )
+    notify_many(session, [([user.id], RECEIVED_TEXT, unit_link(unit.kind, unit.id))])
     session.commit()
     return report
+
+
+def unit_link(kind: str, unit_id: int) -> str:
+    """The reporter's page of the unit, where their reports and their state are listed."""
+    return f"/warnings/units/{kind}/{unit_id}"
+
+
+def mark_followed_up(session: Session, warning: EarlyWarning, now: datetime) -> None:
+    """A staff member acted on `warning`: the concern reports that fed it and were filed before
+    now become followed up, and each reporter is told once per unit, without any detail. Part of
+    the caller's unit of work; commits nothing."""
+    fed = select(Signal.evidence_id).where(
+        Signal.warning_id == warning.id, Signal.evidence_type == "concern_report"
+    )
+    reports = session.scalars(
+        select(ConcernReport).where(
+            ConcernReport.id.in_(fed),
+            ConcernReport.followed_up_at.is_(None),
+            ConcernReport.filed_at <= now,
+        )
+    ).all()
+    units: set[tuple[int, str]] = set()
+    for report in reports:
+        report.followed_up_at = now
+        student = report.student
+        unit_id = student.class_id if report.via == "class" else student.room_id
+        if unit_id is not None:
+            units.add((report.filed_by_id, unit_link(report.via, unit_id)))
+    notify_many(session, [([reporter], FOLLOWED_UP_TEXT, link) for reporter, link in sorted(units)])
 
 
 def filed_by(session: Session, user: User, unit: ReportingUnit) -> dict[str, list]:

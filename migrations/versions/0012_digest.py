@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_digest"
-down_revision = "0010_bilingual_names"
+down_revision = "0011_loop_staffing_phone"
 branch_labels = None
 depends_on = None
 

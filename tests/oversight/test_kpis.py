@@ -11,7 +11,7 @@ from sqlalchemy import insert
 
 from campus import clock
 from campus.extensions import db
-from campus.models import Role, Student
+from campus.models import StaffingEntry, StaffPost, Student
 from oversight import kpis, tables
 from referrals.services import ReferralSettings
 from tests.oversight.conftest import add_warning
@@ -162,21 +162,36 @@ def _bulk_students(world, count: int) -> None:
     db.session.commit()
 
 
-def test_4000_students_with_one_counsellor_meet_the_ratio_but_not_the_minimum_of_two(world):
+def _teacher(world, starts=date(2025, 9, 1), ends=None, post=StaffPost.FULL_TIME, **extra):
+    db.session.add(
+        StaffingEntry(
+            institution_id=world.xju.institution.id,
+            person_name=extra.get("name", "Teacher"),
+            user_id=extra.get("user_id"),
+            post=post,
+            starts_on=starts,
+            ends_on=ends,
+        )
+    )
+    db.session.commit()
+
+
+def test_exactly_4000_students_with_one_full_time_teacher_meet_the_ratio_not_the_two(world):
     _bulk_students(world, 4000 - 4)  # the fixture already has 4 students: 4000 in all
+    _teacher(world)
     xju = compute("staffing", view(world, "institution")).iloc[0]
-    # 1 counsellor * 4000 >= 4000 students: ratio met; 1 < 2: the minimum is not.
-    assert (xju["enrolled"], xju["counsellors"]) == (4000, 1)
+    # 1 teacher * 4000 >= 4000 students: ratio met; 1 < 2: the minimum is not.
+    assert (xju["enrolled"], xju["teachers"]) == (4000, 1)
     assert bool(xju["ratio_met"])
     assert not bool(xju["two_met"])
     assert not bool(xju["compliant"])
     assert xju["needed"] == 2
 
 
-def test_4001_students_need_two_counsellors_and_two_are_compliant(world, campus):
+def test_4001_students_need_two_full_time_teachers_and_two_are_compliant(world):
     _bulk_students(world, 4001 - 4)
-    campus.staff(world.xju.institution, Role.SCHOOL_COUNSELLOR)
-    campus.commit()
+    _teacher(world, name="Teacher A")
+    _teacher(world, name="Teacher B")
     xju = compute("staffing", view(world, "institution")).iloc[0]
     # 2 * 4000 = 8000 >= 4001, and 2 >= 2: compliant; ceil(4001 / 4000) = 2 needed.
     assert bool(xju["ratio_met"])
@@ -185,18 +200,51 @@ def test_4001_students_need_two_counsellors_and_two_are_compliant(world, campus)
     assert xju["needed"] == 2
 
 
-def test_4001_students_with_one_counsellor_miss_the_ratio(world):
+def test_4001_students_with_one_full_time_teacher_miss_the_ratio(world):
     _bulk_students(world, 4001 - 4)
+    _teacher(world)
     xju = compute("staffing", view(world, "institution")).iloc[0]
     # 1 * 4000 < 4001
     assert not bool(xju["ratio_met"])
 
 
-def test_a_school_without_counsellors_has_no_students_per_counsellor_figure(world, app):
+def test_department_counsellors_and_school_counsellor_roles_are_not_teachers(world):
+    """The fixture has a school counsellor and a department counsellor but an empty register."""
+    assert compute("staffing", view(world, "institution"))["teachers"].tolist() == [0]
+
+
+def test_part_time_teachers_are_not_counted(world):
+    _teacher(world, post=StaffPost.PART_TIME)
+    _teacher(world, post=StaffPost.PART_TIME)
+    assert compute("staffing", view(world, "institution"))["teachers"].tolist() == [0]
+
+
+SUMMER = {"first": date(2026, 7, 1), "last": date(2026, 8, 1)}  # ends 08-31, before "now"
+
+
+def test_a_teacher_whose_post_ended_mid_period_is_not_counted_at_its_end(world):
+    _teacher(world, name="Left in July", ends=date(2026, 7, 15))
+    _teacher(world, name="Left on the last day", ends=date(2026, 8, 31))
+    _teacher(world, name="Starts in September", starts=date(2026, 9, 1))
+    _teacher(world, name="Started mid-period", starts=date(2026, 8, 31))
+    out = compute("staffing", view(world, "institution", **SUMMER))
+    # In post on 08-31: the one who left that day (last day included) and the one who started.
+    assert out["teachers"].tolist() == [2]
+
+
+def test_a_period_not_over_yet_counts_who_is_in_post_today(world):
+    # "Now" is 2026-09-14: a post ending 09-10 is over, one starting 09-20 has not begun.
+    _teacher(world, name="Left", ends=date(2026, 9, 10))
+    _teacher(world, name="Not yet", starts=date(2026, 9, 20))
+    _teacher(world, name="Here")
+    assert compute("staffing", view(world, "institution"))["teachers"].tolist() == [1]
+
+
+def test_a_school_without_teachers_has_no_students_per_teacher_figure(world, app):
     hnu = kpis.View((world.hnu.institution.id,), SEPT, SEPT, "institution")
     out = kpis.compute(db.session, kpis.BY_KEY["staffing"], hnu, clock.now())
-    assert out["counsellors"].tolist() == [0]
-    assert math.isnan(out["students_per_counsellor"].iloc[0])
+    assert out["teachers"].tolist() == [0]
+    assert math.isnan(out["students_per_teacher"].iloc[0])
     with app.test_request_context():
         table = tables.build(kpis.BY_KEY["staffing"], out, "institution")
     assert "—" in [cell.value for cell in table.rows[0]]

@@ -27,6 +27,7 @@ MAY_ANSWER = {
     "campus.login",
     "campus.home",
     "campus.change_password",
+    "account.index",  # their own account: name and number, nothing of a student
     "campus.set_language",
     "inbox.index",
     "inbox.read_all",
@@ -57,6 +58,7 @@ def _candidates() -> dict[str, list[object]]:
         "version_id": _ids(PolicyVersion),
         "note_id": [1, 2],
         "channel_id": [1, 2],
+        "entry_id": [1, 2],
         "unit_id": sorted(set(_ids(ClassGroup)) | set(_ids(DormRoom))),
         "kind": ["class", "room"],
         "code": ["phq9"],

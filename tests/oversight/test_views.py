@@ -30,7 +30,7 @@ def test_admin_sees_every_kpi_with_its_definition(world, login):
     for title in (
         "Screening coverage",
         "Service coverage",
-        "Full-time counsellors",
+        "Full-time mental-health teachers",
         "Crisis incidents",
         "Response-deadline compliance",
         "Referral closure",

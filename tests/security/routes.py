@@ -29,6 +29,8 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "campus.home": ALL_SIGNED_IN,
     "campus.logout": ALL_SIGNED_IN,
     "campus.change_password": ALL_SIGNED_IN,
+    "account.index": ALL_SIGNED_IN,
+    "campus.set_phone": ADMIN,
     "campus.students": ROSTER_VIEWERS,
     "campus.break_glass": frozenset({Role.SCHOOL_COUNSELLOR}),
     "campus.structure": ADMIN,
@@ -43,6 +45,9 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "channels.disable": ADMIN,
     "channels.enable": ADMIN,
     "channels.send_test": ADMIN,
+    # The security world has no staffing entry: the administrator's end is a 404.
+    "staffing.index": ADMIN,
+    "staffing.end": ADMIN,
     # The inbox note belongs to the class committee member; anyone else's id is a 404.
     "inbox.index": ALL_SIGNED_IN,
     "inbox.read": frozenset({Role.CLASS_COMMITTEE}),
@@ -126,6 +131,7 @@ ENDPOINT_PARAMS: dict[str, dict[str, object]] = {
     "channels.disable": {"channel_id": 1},
     "channels.enable": {"channel_id": 1},
     "channels.send_test": {"channel_id": 1},
+    "staffing.end": {"entry_id": 1},
 }
 FIXED_PARAMS: dict[str, object] = {"kind": "class", "kpi_key": "screening"}
 PARAM_IDS = {"assignment_id": "screening_assignment_id", "unit_id": "class_id"}

@@ -1,0 +1,126 @@
+"""The register of mental-health teachers (心理健康教育教师): who holds a full-time or part-time
+post, from when to when.
+
+The national requirement counts full-time teachers per student (专职, at least one per 4,000
+students and two per school); the oversight KPI reads this register for it. An entry is never
+deleted: a teacher who leaves gets an end date, so a past period still counts who was in post.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import Session
+
+from campus import audit
+from campus.i18n import N_, Message
+from campus.models import Institution, StaffingEntry, StaffPost, User
+
+
+class StaffingError(Exception):
+    """An entry the administrator asked for that cannot be written; `message` says why."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def entries(session: Session, institution: Institution) -> list[StaffingEntry]:
+    """The institution's register: those still in post first, full-time before part-time, then
+    by start date, newest first."""
+    return list(
+        session.scalars(
+            select(StaffingEntry)
+            .where(StaffingEntry.institution_id == institution.id)
+            .order_by(
+                StaffingEntry.ends_on.is_not(None),
+                StaffingEntry.post,
+                StaffingEntry.starts_on.desc(),
+                StaffingEntry.id.desc(),
+            )
+        )
+    )
+
+
+def find_entry(session: Session, institution: Institution, entry_id: int) -> StaffingEntry | None:
+    """The entry if it belongs to `institution`; None for a foreign or missing id."""
+    return session.scalar(
+        select(StaffingEntry).where(
+            StaffingEntry.id == entry_id, StaffingEntry.institution_id == institution.id
+        )
+    )
+
+
+def add_entry(
+    session: Session,
+    actor: User,
+    institution: Institution,
+    *,
+    person_name: str,
+    user: User | None,
+    post: StaffPost,
+    starts_on: date | None,
+    ends_on: date | None = None,
+) -> StaffingEntry:
+    """Check, then add the entry with its audit row; commits. A linked account must be one of the
+    institution's, and gives the name when none is typed."""
+    if user is not None and user.institution_id != institution.id:
+        raise StaffingError(Message(N_("Choose an account of this institution.")))
+    name = (person_name or "").strip() or (user.name if user else "")
+    if not name:
+        raise StaffingError(Message(N_("Give the teacher's name or link their account.")))
+    if starts_on is None:
+        raise StaffingError(Message(N_("Give the first day in post.")))
+    _check_dates(starts_on, ends_on)
+    entry = StaffingEntry(
+        institution_id=institution.id,
+        user_id=user.id if user else None,
+        person_name=name[:100],
+        post=post,
+        starts_on=starts_on,
+        ends_on=ends_on,
+    )
+    session.add(entry)
+    session.flush()
+    _audit(session, actor, "staffing_added", entry)
+    session.commit()
+    return entry
+
+
+def end_entry(session: Session, actor: User, entry: StaffingEntry, ends_on: date | None) -> None:
+    """Record the last day in post; commits. An entry already ended keeps its end date."""
+    if entry.ends_on is not None:
+        raise StaffingError(Message(N_("This post has already ended.")))
+    if ends_on is None:
+        raise StaffingError(Message(N_("Give the last day in post.")))
+    _check_dates(entry.starts_on, ends_on)
+    entry.ends_on = ends_on
+    _audit(session, actor, "staffing_ended", entry)
+    session.commit()
+
+
+def _check_dates(starts_on: date, ends_on: date | None) -> None:
+    if ends_on is not None and ends_on < starts_on:
+        raise StaffingError(Message(N_("The last day in post cannot be before the first.")))
+
+
+def full_time_on(day: date) -> ColumnElement[bool]:
+    """Entries of a full-time teacher in post on `day` (first and last day included)."""
+    return and_(
+        StaffingEntry.post == StaffPost.FULL_TIME,
+        StaffingEntry.starts_on <= day,
+        or_(StaffingEntry.ends_on.is_(None), StaffingEntry.ends_on >= day),
+    )
+
+
+def _audit(session: Session, actor: User, action: str, entry: StaffingEntry) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        record_type="staffing_entry",
+        record_id=entry.id,
+        institution_id=entry.institution_id,
+        detail=entry.post.value,
+    )

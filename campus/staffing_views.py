@@ -1,0 +1,96 @@
+"""The administrator's staffing register page: add a mental-health teacher's post, end one."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Optional
+
+from campus import acting_for, admin, staffing
+from campus.extensions import db
+from campus.models import Role, StaffingEntry, StaffPost
+from campus.permissions import require_roles
+
+bp = Blueprint("staffing", __name__, url_prefix="/admin/staffing")
+
+POST_LABELS = {
+    StaffPost.FULL_TIME: _l("Full-time mental-health teacher"),
+    StaffPost.PART_TIME: _l("Part-time mental-health teacher"),
+}
+
+
+class StaffingForm(FlaskForm):
+    person_name = StringField(_l("Name"), validators=[Optional(), Length(max=100)])
+    user_id = SelectField(_l("Account (optional)"), coerce=int, validators=[Optional()])
+    post = SelectField(_l("Post"), choices=list(POST_LABELS.items()), coerce=StaffPost)
+    starts_on = DateField(_l("First day in post"), validators=[DataRequired()])
+    ends_on = DateField(_l("Last day in post (optional)"), validators=[Optional()])
+    submit = SubmitField(_l("Add to the register"))
+
+
+class EndPostForm(FlaskForm):
+    ends_on = DateField(_l("Last day in post"), validators=[DataRequired()])
+    submit = SubmitField(_l("End post"))
+
+
+@bp.route("/", methods=["GET", "POST"])
+@require_roles(Role.ADMIN)
+def index() -> ResponseReturnValue:
+    institution = acting_for.admin_institution()
+    form = StaffingForm()
+    staff = admin.staff_accounts(db.session, institution)
+    accounts = [(u.id, f"{u.name} ({u.login})") for u in staff]
+    form.user_id.choices = [(0, _("No account")), *accounts]
+    if form.validate_on_submit():
+        user = admin.find_user(db.session, institution, form.user_id.data or 0)
+        try:
+            staffing.add_entry(
+                db.session,
+                current_user,
+                institution,
+                person_name=form.person_name.data or "",
+                user=user,
+                post=form.post.data,
+                starts_on=form.starts_on.data,
+                ends_on=form.ends_on.data,
+            )
+        except staffing.StaffingError as error:
+            flash(error.message.shown(), "error")
+        else:
+            flash(_("Added to the staffing register."), "success")
+            return redirect(url_for("staffing.index"))
+    return render_template(
+        "campus/staffing.html",
+        entries=staffing.entries(db.session, institution),
+        form=form,
+        end_form=EndPostForm(formdata=None),
+        post_labels=POST_LABELS,
+    )
+
+
+def _own_entry(entry_id: int) -> StaffingEntry:
+    """The entry of the institution the administrator acts for; any other id is a 404."""
+    entry = staffing.find_entry(db.session, acting_for.admin_institution(), entry_id)
+    return entry or abort(404)
+
+
+@bp.route("/<int:entry_id>/end", methods=["POST"])
+@require_roles(Role.ADMIN)
+def end(entry_id: int) -> ResponseReturnValue:
+    entry = _own_entry(entry_id)
+    form = EndPostForm()
+    if not form.validate_on_submit():
+        flash(_("Give the last day in post."), "error")
+        return redirect(url_for("staffing.index"))
+    try:
+        staffing.end_entry(db.session, current_user, entry, form.ends_on.data)
+    except staffing.StaffingError as error:
+        flash(error.message.shown(), "error")
+    else:
+        flash(_("Post ended."), "success")
+    return redirect(url_for("staffing.index"))
