@@ -81,16 +81,19 @@ def _own_channel(channel_id: int) -> NotificationChannel:
 @bp.route("/<int:channel_id>/disable", methods=["POST"])
 @require_roles(Role.ADMIN)
 def disable(channel_id: int) -> ResponseReturnValue:
-    channels.set_enabled(db.session, current_user, _own_channel(channel_id), False)
-    flash(_("Channel turned off: nothing more is sent to it."), "success")
-    return redirect(url_for("channels.index"))
+    return _switch(channel_id, False, _("Channel turned off: nothing more is sent to it."))
 
 
 @bp.route("/<int:channel_id>/enable", methods=["POST"])
 @require_roles(Role.ADMIN)
 def enable(channel_id: int) -> ResponseReturnValue:
-    channels.set_enabled(db.session, current_user, _own_channel(channel_id), True)
-    flash(_("Channel turned on."), "success")
+    return _switch(channel_id, True, _("Channel turned on."))
+
+
+def _switch(channel_id: int, enabled: bool, done: str) -> ResponseReturnValue:
+    """Turn one of the institution's channels on or off and say so on the channel list."""
+    channels.set_enabled(db.session, current_user, _own_channel(channel_id), enabled)
+    flash(done, "success")
     return redirect(url_for("channels.index"))
 
 

@@ -20,7 +20,16 @@ from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from campus import audit, clock
-from campus.models import BreakGlassGrant, Caseload, Role, RoleAssignment, Student, User
+from campus.models import (
+    ROLE_SCOPE,
+    BreakGlassGrant,
+    Caseload,
+    Role,
+    RoleAssignment,
+    ScopeKind,
+    Student,
+    User,
+)
 
 
 class Capability(enum.IntEnum):
@@ -44,26 +53,12 @@ ROLE_CAPABILITY: dict[Role, Capability | None] = {
 }
 
 
-class Unit(enum.StrEnum):
-    """The part of the institution a role's assignment reaches."""
-
-    ROOM = "room"
-    CLASS = "class"
-    DEPARTMENT = "department"
-    INSTITUTION = "institution"
-
-
-# Which of the student's units must match the assignment's; every other role: the institution.
-ROLE_UNIT: dict[Role, Unit] = {
-    Role.DORM_INFORMANT: Unit.ROOM,
-    Role.CLASS_COMMITTEE: Unit.CLASS,
-    Role.DEPT_COUNSELLOR: Unit.DEPARTMENT,
-    Role.DEPT_LEADER: Unit.DEPARTMENT,
-}
-_UNIT_COLUMNS = {
-    Unit.ROOM: (Student.room_id, "room_id"),
-    Unit.CLASS: (Student.class_id, "class_id"),
-    Unit.DEPARTMENT: (Student.department_id, "department_id"),
+# The student's column that must match the assignment's, by the scope its role is held over
+# (`ROLE_SCOPE`); a role held over any other scope reaches the whole institution.
+_SCOPE_COLUMNS = {
+    ScopeKind.ROOM: (Student.room_id, "room_id"),
+    ScopeKind.CLASS: (Student.class_id, "class_id"),
+    ScopeKind.DEPARTMENT: (Student.department_id, "department_id"),
 }
 # Roles that also see answers and scores of the students on their caseload or under break-glass.
 CASELOAD_ROLES = frozenset({Role.SCHOOL_COUNSELLOR})
@@ -71,10 +66,10 @@ CASELOAD_ROLES = frozenset({Role.SCHOOL_COUNSELLOR})
 
 def _assignment_clause(role: Role, assignment: RoleAssignment) -> ColumnElement[bool]:
     institution = Student.institution_id == assignment.institution_id
-    unit = ROLE_UNIT.get(role, Unit.INSTITUTION)
-    if unit is Unit.INSTITUTION:
+    unit = _SCOPE_COLUMNS.get(ROLE_SCOPE[role])
+    if unit is None:
         return institution
-    column, attribute = _UNIT_COLUMNS[unit]
+    column, attribute = unit
     return and_(institution, column == getattr(assignment, attribute))
 
 

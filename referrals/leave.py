@@ -375,13 +375,11 @@ def _task(
     creator: User,
     text: Message,
 ) -> Task:
-    task = Task(
+    task = Task.saying(
+        text,
         institution_id=leave.institution_id,
         student_id=leave.student_id,
         kind=kind,
-        text=text[:500],
-        text_key=text.key,
-        text_params=text.params,
         assignee_user_id=assignee_id,
         due_at=_end_of_day_utc(session, leave.institution_id, due),
         created_by_id=creator.id,

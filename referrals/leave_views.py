@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import and_, select, true
 
 from campus import clock
@@ -149,7 +152,13 @@ def _act(leave_id: int, action) -> object:
     return redirect(url_for("leave.detail", leave_id=leave_id))
 
 
-def _invalid(form) -> None:
+SubmittedForm = TypeVar("SubmittedForm", bound=FlaskForm)
+
+
+def _validated(form: SubmittedForm) -> SubmittedForm:
+    """The submitted form, or a `LeaveError` naming every field's error (shown by `_act`)."""
+    if form.validate_on_submit():
+        return form
     errors = [e for field in form for e in field.errors]
     raise leave_rules.LeaveError("; ".join(str(e) for e in errors) or _("Check the form."))
 
@@ -158,9 +167,7 @@ def _invalid(form) -> None:
 @require_roles(Role.SCHOOL_COUNSELLOR)
 def statement(leave_id: int):
     def action(leave):
-        form = StatementForm(prefix="st")
-        if not form.validate_on_submit():
-            _invalid(form)
+        form = _validated(StatementForm(prefix="st"))
         leave_rules.record_statement(
             db.session,
             current_user,
@@ -179,9 +186,7 @@ def statement(leave_id: int):
 @require_roles(Role.SCHOOL_COUNSELLOR)
 def assessment(leave_id: int):
     def action(leave):
-        form = AssessmentForm(prefix="as")
-        if not form.validate_on_submit():
-            _invalid(form)
+        form = _validated(AssessmentForm(prefix="as"))
         leave_rules.record_assessment(
             db.session,
             current_user,
@@ -199,9 +204,7 @@ def assessment(leave_id: int):
 @require_roles(Role.SCHOOL_COUNSELLOR)
 def approve(leave_id: int):
     def action(leave):
-        form = ApproveReturnForm(prefix="ap")
-        if not form.validate_on_submit():
-            _invalid(form)
+        form = _validated(ApproveReturnForm(prefix="ap"))
         leave_rules.approve_return(db.session, current_user, leave, filled(form.returned_on))
         return _("Return approved; follow-ups at 1, 3 and 6 months are scheduled.")
 
@@ -214,8 +217,7 @@ def plan_item(leave_id: int):
     def action(leave):
         form = PlanItemForm(prefix="plan")
         form.owner_id.choices = _owner_choices(leave)
-        if not form.validate_on_submit():
-            _invalid(form)
+        _validated(form)
         leave_rules.add_plan_item(
             db.session,
             current_user,

@@ -19,8 +19,8 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
 
 from campus.forms import ROLE_LABELS
-from campus.models import Role
-from campus.scope import CASELOAD_ROLES, ROLE_CAPABILITY, ROLE_UNIT, Capability, Unit
+from campus.models import ROLE_SCOPE, Role, ScopeKind
+from campus.scope import CASELOAD_ROLES, ROLE_CAPABILITY, Capability
 from referrals.disclosure import DEFAULT_DISCLOSED, DISCLOSABLE
 from referrals.permissions import HOSPITAL_ROLES
 from warning.permissions import STAFF_ROLES, TASK_ROLES
@@ -43,7 +43,7 @@ class Audience:
     """Roles that see the same things of the same students."""
 
     roles: tuple[Role, ...]
-    unit: Unit | None  # which students: those of the role's room, class, department, school
+    unit: ScopeKind | None  # which students: those of the role's room, class, department, school
     seen: tuple[Seen, ...]
 
     @property
@@ -76,16 +76,16 @@ def seen_by(role: Role) -> tuple[Seen, ...]:
     return tuple(seen)
 
 
-def unit_of(role: Role) -> Unit | None:
+def unit_of(role: Role) -> ScopeKind | None:
     """Whose records the role reaches; None for roles that see no roster at all."""
     if ROLE_CAPABILITY[role] is None:
         return None
-    return ROLE_UNIT.get(role, Unit.INSTITUTION)
+    return ROLE_SCOPE[role]
 
 
 def audiences() -> list[Audience]:
     """Every staff role, grouped where they see the same, in the order of the roles."""
-    grouped: dict[tuple[Unit | None, tuple[Seen, ...]], list[Role]] = {}
+    grouped: dict[tuple[ScopeKind | None, tuple[Seen, ...]], list[Role]] = {}
     for role in Role:
         if role is not Role.STUDENT:
             grouped.setdefault((unit_of(role), seen_by(role)), []).append(role)
@@ -95,10 +95,10 @@ def audiences() -> list[Audience]:
 # --- what the student reads ---------------------------------------------------------------------
 
 UNIT_LABELS = {
-    Unit.ROOM: _l("only for students of their own dorm room"),
-    Unit.CLASS: _l("only for students of their own class"),
-    Unit.DEPARTMENT: _l("only for students of their own department"),
-    Unit.INSTITUTION: _l("for every student of the university"),
+    ScopeKind.ROOM: _l("only for students of their own dorm room"),
+    ScopeKind.CLASS: _l("only for students of their own class"),
+    ScopeKind.DEPARTMENT: _l("only for students of their own department"),
+    ScopeKind.INSTITUTION: _l("for every student of the university"),
 }
 SEEN_LABELS = {
     Seen.ROSTER: _l("your name, student number, class and dorm room"),

@@ -99,6 +99,34 @@ def _event(
     session.add(WarningEvent.of(warning, actor, kind, now, **fields))
 
 
+def _saw_student(
+    session: Session,
+    actor: User,
+    warning: EarlyWarning,
+    now: datetime,
+    kind: str,
+    steps: list[str],
+    outcome: str,
+    note: str | None,
+    **fields,
+) -> None:
+    """What a contact and an assessment both write: having seen the student acknowledges the
+    warning, meets its `steps` and logs the event with what came of it."""
+    warning.last_contact_at = now
+    warning.acknowledged_at = warning.acknowledged_at or now
+    response.meet(session, warning, steps, now)
+    _event(
+        session,
+        warning,
+        actor,
+        kind,
+        now,
+        outcome=outcome.strip()[:200],
+        note=(note or "").strip() or None,
+        **fields,
+    )
+
+
 def acknowledge(
     session: Session, actor: User, warning: EarlyWarning, expected_version: int, now: datetime
 ) -> EarlyWarning:
@@ -165,18 +193,16 @@ def do_log_contact(
     note: str | None,
 ) -> None:
     """Write a contact `check_contact` allowed, in the caller's unit of work (does not commit)."""
-    warning.last_contact_at = now
-    warning.acknowledged_at = warning.acknowledged_at or now
-    response.meet(session, warning, ["acknowledge", "contact", "follow_up"], now)
-    _event(
+    _saw_student(
         session,
-        warning,
         actor,
-        "contact",
+        warning,
         now,
+        "contact",
+        ["acknowledge", "contact", "follow_up"],
+        outcome,
+        note,
         method=method,
-        outcome=outcome.strip()[:200],
-        note=(note or "").strip() or None,
     )
     every = response.follow_up_every(session, warning)
     response.plan_follow_up(session, warning, now + every, now)
@@ -271,17 +297,8 @@ def do_record_assessment(
     note: str | None,
 ) -> None:
     """Write an assessment `check_assessment` allowed, in the caller's unit of work."""
-    warning.last_contact_at = now
-    warning.acknowledged_at = warning.acknowledged_at or now
-    response.meet(session, warning, ["acknowledge", "assessment"], now)
-    _event(
-        session,
-        warning,
-        actor,
-        "assessment",
-        now,
-        outcome=outcome.strip()[:200],
-        note=(note or "").strip() or None,
+    _saw_student(
+        session, actor, warning, now, "assessment", ["acknowledge", "assessment"], outcome, note
     )
     caseload.take_on(session, actor, warning, now)
     reports.mark_followed_up(session, warning, now)

@@ -346,12 +346,10 @@ def _add_missing_report_task(
     if already is not None:
         return False
     session.add(
-        Task(
+        Task.saying(
+            text,
             institution_id=institution_id,
             kind="report_missing",
-            text=text,
-            text_key=text.key,
-            text_params=text.params,
             assignee_department_id=department_id,
             due_at=due,
             created_at=due,

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campus import clock
 from campus.extensions import Model, db
+from campus.i18n import Message
 from campus.models import Student, User
 
 
@@ -303,6 +304,12 @@ class Task(Model):
     done_note: Mapped[str | None] = mapped_column(String(500))
 
     student: Mapped[Student | None] = relationship()
+
+    @classmethod
+    def saying(cls, text: Message, **fields: Any) -> Task:
+        """A task whose text is `text`, kept with its message id and values so that each reader
+        sees it in their own language."""
+        return cls(text=text[:500], text_key=text.key, text_params=text.params, **fields)
 
 
 class PolicyStatus(enum.StrEnum):
