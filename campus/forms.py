@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
+    IntegerField,
     PasswordField,
     SelectField,
     SelectMultipleField,
@@ -14,7 +15,14 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from campus.models import Role
@@ -103,6 +111,14 @@ class RosterImportForm(FlaskForm):
     file = FileField(
         _l("Roster file (CSV or XLSX)"),
         validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Only CSV or XLSX files."))],
+    )
+    grade = IntegerField(
+        _l("Year of entry for rows without one"),
+        validators=[Optional(), NumberRange(1990, 2100)],
+        description=_l(
+            "Only needed when the file has no grade column and the class names and student "
+            "numbers do not show the year of entry."
+        ),
     )
     clean_rows_only = BooleanField(_l("Import only the clean rows if some rows are bad"))
     submit = SubmitField(_l("Check and import"))

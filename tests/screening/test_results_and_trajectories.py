@@ -73,7 +73,7 @@ def test_a_broken_file_reports_every_bad_row_and_imports_nothing(school, make_ca
         f"student {school.senior.student_number} is not in this campaign's cohort",
     ) in reasons
     assert any(line == 6 and "Please answer item 8." in r for line, r in reasons)
-    assert any(line == 2 and "also on line(s) 6" in r for line, r in reasons)
+    assert any(line == 2 and "also on row(s) 6" in r for line, r in reasons)
     assert _count(ScreeningResult) == 0
     assert _count(Signal) == 0
 
