@@ -356,7 +356,7 @@ def validate(
     """Every problem of every row, formula cells included, each named by row and column."""
     units = _load_units(session, institution)
     frame = table.frame
-    errors = table.cell_errors()
+    errors: list[RowError] = []
     numbers = frame["student_number"]
     duplicated = numbers[numbers.duplicated(keep=False) & (numbers != "")]
     for index, row in frame.iterrows():
@@ -379,7 +379,7 @@ def validate(
                 )
             )
         errors.extend(RowError(line, row["student_number"], r, table.header(c)) for c, r in reasons)
-    return sorted(errors, key=lambda e: e.line)
+    return sorted(table.cell_errors() + table.without_formula_cells(errors), key=lambda e: e.line)
 
 
 def import_roster(

@@ -128,6 +128,10 @@ class Table:
             for line, column in self.formulas
         ]
 
+    def without_formula_cells(self, errors: list[RowError]) -> list[RowError]:
+        """`errors` less those about a formula cell's emptied text: the formula is the reason."""
+        return [e for e in errors if (e.line, e.column) not in set(self.formulas)]
+
     def unused_notes(self) -> list[Message]:
         return [Message(N_("Column 「%(column)s」 was not used."), column=c) for c in self.unused]
 

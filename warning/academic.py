@@ -161,7 +161,6 @@ def import_academic(
     """
     frame = table.frame
     report = AcademicImport(rows=len(frame), unused=table.unused_notes())
-    report.errors = table.cell_errors()
     students = {
         s.student_number: s
         for s in session.scalars(select(Student).where(Student.institution_id == institution.id))
@@ -187,6 +186,7 @@ def import_academic(
         report.errors.extend(
             RowError(int(index) + 2, row["student_number"], p, table.header(c)) for c, p in problems
         )
+    report.errors = table.cell_errors() + table.without_formula_cells(report.errors)
     if report.errors:
         report.errors.sort(key=lambda e: e.line)
         return report
