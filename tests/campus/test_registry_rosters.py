@@ -282,3 +282,32 @@ def test_a_header_is_matched_once_and_a_weaker_synonym_is_named_unused(app):
     )
     assert table.frame.loc[0, "class"] == "计科1班"
     assert table.unused == ["专业"]
+
+
+def test_the_command_line_takes_the_grade_once_for_the_import(app, school, tmp_path):
+    path = tmp_path / "名单.csv"
+    text = HEADER + ROWS.replace(",2026,", ",,").replace("计科2601班", "计科2501班")
+    path.write_bytes(text.encode("gbk"))
+    runner = app.test_cli_runner()
+    asked = runner.invoke(args=["campus", "import-roster", "XJU", str(path), "--create-units"])
+    assert asked.exit_code == 2
+    assert "rows 2, 3 have no grade and none can be derived; give --grade." in asked.output
+    done = runner.invoke(
+        args=["campus", "import-roster", "XJU", str(path), "--create-units", "--grade", "2025"]
+    )
+    assert done.exit_code == 0, done.output
+    assert "Column 「籍贯」 was not used." in done.output
+    assert _students() == 2
+
+
+def test_registrar_and_paper_result_templates_are_offered_to_fill_in(school, login):
+    client = login(school[1])
+    sheet = load_workbook(io.BytesIO(client.get("/warnings/academic-import/template.xlsx").data))
+    headers = [c.value for c in sheet.active[1]]
+    assert headers == ["学号", "学期", "不及格学分", "学业预警", "缺勤率"]
+    (rule,) = sheet.active.data_validations.dataValidation
+    assert rule.formula1 == '"是,否"'
+    assert client.get("/warnings/academic-import/template.pdf").status_code == 404
+    paper = results_import.template(load_instrument("phq9"))
+    table = results_import.read_table("phq9.xlsx", paper.xlsx())
+    assert table.frame.iloc[0].tolist() == ["2026001", *["0"] * 10]
