@@ -4,6 +4,10 @@ Imports (roster, paper screenings, registrar data) are read here as text cells, 
 refuses the same wrong files with the same clear reasons before its own row checks run. Reasons are
 `Message`s: English for the command line, in the viewer's language on the import pages.
 
+Files come as a Chinese registry writes them: headers in Chinese (HEADER_SYNONYMS), CSV in UTF-8 or
+GBK/GB18030 (ENCODINGS, detected), XLSX with formula cells (reported, never read), rows numbered as
+Excel shows them. The blank files each import offers to fill in are `ImportTemplate`s.
+
 A cell starting with = + - @, a tab or a carriage return is read by spreadsheet programs as a
 formula (or a DDE call): such text is prefixed with a single quote in both formats. Numbers stay
 numbers (a negative number is not text and cannot carry a formula). Every export of the system
@@ -182,7 +186,7 @@ def read_table(
         columns=names,
         dtype=str,
     )
-    frame = frame[[n for n in names if n is not None and not n.startswith("\x00")]]
+    frame = frame[[n for n in names if not n.startswith("\x00")]]
     spots = _formula_spots(frame, formulas, names, headers, text_columns)
     return Table(frame, headers, unused, spots)
 
@@ -227,7 +231,7 @@ def _formula_spots(
     starting like one; formula cells are emptied so no other check reads their text."""
     spots = set()
     for line, position in formulas:
-        name = names[position]
+        name = names[position] if position < len(names) else ""
         if name in frame.columns:
             spots.add((line, headers.get(name, name)))
             frame.at[line - 2, name] = ""
@@ -281,7 +285,8 @@ def _read_csv(
         reader = csv.reader(io.StringIO(without_controls(text)))
         lines = iter(reader)
         header = [c.strip() for c in next(lines, [])]
-        rows = _clean_rows(((reader.line_num, cells) for cells in lines), nrows)
+        # Excel numbers records, not physical lines (a quoted cell may hold a line break).
+        rows = _clean_rows(enumerate(lines, start=2), nrows)
     except csv.Error as exc:
         raise error(
             Message(

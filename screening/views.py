@@ -484,14 +484,14 @@ def campaign_import(campaign_id: int):
     ), status
 
 
-@bp.route("/campaigns/<int:campaign_id>/import/<instrument>.<fmt>")
+@bp.route("/campaigns/<int:campaign_id>/import/<code>.<fmt>")
 @require_roles(*CAMPAIGN_ROLES)
-def results_template(campaign_id: int, instrument: str, fmt: str):
+def results_template(campaign_id: int, code: str, fmt: str):
     """The paper results of one of the campaign's instruments to fill in (CSV or XLSX)."""
     campaign = _campaign(campaign_id)
-    if instrument not in campaign.instruments:
+    if code not in campaign.instruments:
         abort(404)
-    inst = intake.instrument(instrument, _licensed_dir())
+    inst = intake.instrument(code, _licensed_dir())
     name = _("%(instrument)s results template", instrument=inst.abbreviation)
     return send_template(results_import.template(inst), fmt, name)
 

@@ -128,7 +128,7 @@ ENDPOINT_PARAMS: dict[str, dict[str, object]] = {
     "closure.export": {"fmt": "csv"},
     "campus.roster_template": {"fmt": "csv"},
     "warning.academic_template": {"fmt": "csv"},
-    "screening.results_template": {"fmt": "csv", "instrument": "phq9"},
+    "screening.results_template": {"fmt": "csv", "code": "phq9"},
     "channels.disable": {"channel_id": 1},
     "channels.enable": {"channel_id": 1},
     "channels.send_test": {"channel_id": 1},
