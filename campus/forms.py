@@ -116,8 +116,8 @@ class RosterImportForm(FlaskForm):
         _l("Year of entry for rows without one"),
         validators=[Optional(), NumberRange(1990, 2100)],
         description=_l(
-            "Only needed when the file has no grade column and the class names and student "
-            "numbers do not show the year of entry."
+            "Only needed when rows have no grade and neither their class names nor their "
+            "student numbers show the year of entry; used for those rows only."
         ),
     )
     clean_rows_only = BooleanField(_l("Import only the clean rows if some rows are bad"))
