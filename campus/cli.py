@@ -86,8 +86,13 @@ def create_admin(institution_code: str, login: str, name: str, password: str) ->
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--create-units", is_flag=True, help="Create departments, classes and dorms.")
 @click.option("--clean-rows-only", is_flag=True, help="Import the clean rows even if some are bad.")
+@click.option(
+    "--grade",
+    type=click.IntRange(1990, 2100),
+    help="Year of entry for rows whose grade neither the file nor its class names show.",
+)
 def import_roster(
-    institution_code: str, path: Path, create_units: bool, clean_rows_only: bool
+    institution_code: str, path: Path, create_units: bool, clean_rows_only: bool, grade: int | None
 ) -> None:
     code = auth.normal_institution_code(institution_code)
     institution = db.session.scalar(select(Institution).where(Institution.code == code))
@@ -104,10 +109,16 @@ def import_roster(
         frame,
         create_units=create_units,
         clean_rows_only=clean_rows_only,
+        grade=grade,
         today=clock.now().date(),
     )
+    for note in report.unused:
+        click.echo(note, err=True)
     for error in report.errors:
-        click.echo(f"line {error.line} ({error.student_number}): {error.reason}", err=True)
+        click.echo(f"{error.where()}: {error.reason}", err=True)
+    if report.grade_missing:
+        rows = ", ".join(map(str, report.grade_missing))
+        click.echo(f"rows {rows} have no grade and none can be derived; give --grade.", err=True)
     if not report.imported:
         click.echo(f"{len(report.errors)} problem(s) found; nothing imported.", err=True)
         sys.exit(2)

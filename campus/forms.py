@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     Field,
+    IntegerField,
     PasswordField,
     SelectField,
     SelectMultipleField,
@@ -16,7 +17,14 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from campus.fields import spreadsheet_file
@@ -129,6 +137,14 @@ class RoleAssignmentForm(FlaskForm):
 
 class RosterImportForm(FlaskForm):
     file = spreadsheet_file(_l("Roster file (CSV or XLSX)"))
+    grade = IntegerField(
+        _l("Year of entry for rows without one"),
+        validators=[Optional(), NumberRange(1990, 2100)],
+        description=_l(
+            "Only needed when rows have no grade and neither their class names nor their "
+            "student numbers show the year of entry; used for those rows only."
+        ),
+    )
     clean_rows_only = BooleanField(_l("Import only the clean rows if some rows are bad"))
     submit = SubmitField(_l("Check and import"))
 

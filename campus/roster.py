@@ -7,8 +7,10 @@ clean rows only. Re-importing a file updates students by number instead of dupli
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Literal
 
 import pandas as pd
 from sqlalchemy import select
@@ -27,20 +29,65 @@ from campus.models import (
     Student,
     User,
 )
-from campus.spreadsheets import ImportFileError, ImportReport, RowError, commit_import
+from campus.spreadsheets import (
+    ImportFileError,
+    ImportReport,
+    ImportTemplate,
+    RowError,
+    Table,
+    commit_import,
+)
 from campus.spreadsheets import read_table as read_spreadsheet
 
-REQUIRED_COLUMNS = (
+REQUIRED_COLUMNS = ("student_number", "name", "gender", "birth_date", "department", "class")
+OPTIONAL_COLUMNS = (
+    "grade",
+    "dorm",
+    "dorm_building",
+    "room",
+    "guardian_name",
+    "guardian_phone",
+    "enrolment_status",
+)
+# Columns of names and words: a cell there starting with = + - @ is a formula, never a value.
+TEXT_COLUMNS = (
     "student_number",
     "name",
     "gender",
-    "birth_date",
     "department",
     "class",
-    "grade",
+    "dorm",
+    "dorm_building",
+    "room",
+    "guardian_name",
+    "enrolment_status",
 )
-OPTIONAL_COLUMNS = ("dorm_building", "room", "guardian_name", "guardian_phone", "enrolment_status")
-GENDERS = {"男": "M", "女": "F", "m": "M", "f": "F", "male": "M", "female": "F"}
+GENDERS = {
+    "男": "M",
+    "女": "F",
+    "男性": "M",
+    "女性": "F",
+    "m": "M",
+    "f": "F",
+    "male": "M",
+    "female": "F",
+}
+STATUSES = {
+    **{s.value: s for s in EnrolmentStatus},
+    "在读": EnrolmentStatus.ENROLLED,
+    "在籍": EnrolmentStatus.ENROLLED,
+    "在校": EnrolmentStatus.ENROLLED,
+    "休学": EnrolmentStatus.ON_LEAVE,
+    "毕业": EnrolmentStatus.GRADUATED,
+    "已毕业": EnrolmentStatus.GRADUATED,
+    "退学": EnrolmentStatus.WITHDRAWN,
+    "已退学": EnrolmentStatus.WITHDRAWN,
+}
+DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?|(\d{4})(\d{2})(\d{2})")
+# 东2栋-410, 东2栋410室, 12-305: the building is everything before the room's digits.
+DORM = re.compile(r"(?P<building>.*\D)[\s\-－—_/]*(?P<room>\d{2,4}[A-Za-z]?)室?")
+MOBILE = re.compile(r"(\+?86)?1[3-9]\d{9}")
+LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}(-\d{1,6})?")
 
 
 class RosterFileError(ImportFileError):
@@ -55,21 +102,91 @@ class RosterImport(ImportReport):
     created: int = 0
     updated: int = 0
     units_created: list[str] = field(default_factory=list)
+    grade_missing: list[int] = field(default_factory=list)
 
     @property
     def clean_rows(self) -> int:
         return self.rows - len(self.bad_lines)
 
 
-def read_table(filename: str, payload: bytes) -> pd.DataFrame:
+def read_table(filename: str, payload: bytes) -> Table:
     """The roster as text cells, with every optional column present (empty when not given)."""
-    frame = read_spreadsheet(
-        filename, payload, required=REQUIRED_COLUMNS, error=RosterFileError, kind="roster"
+    table = read_spreadsheet(
+        filename,
+        payload,
+        required=REQUIRED_COLUMNS,
+        optional=OPTIONAL_COLUMNS,
+        text_columns=TEXT_COLUMNS,
+        error=RosterFileError,
+        kind="roster",
     )
     for column in OPTIONAL_COLUMNS:
-        if column not in frame.columns:
-            frame[column] = ""
-    return frame
+        if column not in table.frame.columns:
+            table.frame[column] = ""
+    return table
+
+
+def parse_date(text: str) -> date | None | Literal[False]:
+    """2007-05-01, 2007/5/1, 2007.5.1, 2007年5月1日 or 20070501 as a date; False when it has a
+    date's shape but is no day of the calendar (2005-02-30); None when it is no date at all."""
+    match = DATE.fullmatch(text)
+    if match is None:
+        return None
+    year, month, day = (int(g) for g in match.groups() if g is not None)
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return False
+
+
+def split_dorm(text: str) -> tuple[str, str] | None:
+    """A combined dorm cell (东2栋-410, 东2栋410室) as (building, room); None without a room."""
+    match = DORM.fullmatch(text.strip())
+    if match is None:
+        return None
+    building = match["building"].rstrip(" -－—_/")
+    return (building, match["room"]) if building else None
+
+
+def derive_grade(class_name: str, student_number: str, today: date) -> int | None:
+    """The year of entry the class name (2026级, 计科2601班) and student number (2026001…) both
+    point to; None when they point nowhere or to different years."""
+    plausible = range(today.year - 12, today.year + 2)
+    years = {int(y) for y in re.findall(r"(?<!\d)(\d{4})(?!\d)", class_name)}
+    found = {y for y in years if y in plausible}
+    if not found:
+        found = {2000 + int(y) for y in re.findall(r"(?<!\d)(\d{2})(?:\d{2}|级)(?!\d)", class_name)}
+    from_number = re.match(r"(20\d{2})", student_number)
+    if from_number:
+        found.add(int(from_number[1]))
+    found &= set(plausible)
+    return found.pop() if len(found) == 1 else None
+
+
+def _is_phone(text: str) -> bool:
+    compact = re.sub(r"[\s()（）]", "", text)
+    return bool(MOBILE.fullmatch(compact) or LANDLINE.fullmatch(compact))
+
+
+def prepare(table: Table, grade: int | None, today: date) -> list[int]:
+    """Fill what the file implies: building and room from a combined dorm column, the grade
+    from this import's answer or, where unambiguous, the class name and student number.
+    Returns the rows whose grade is still unknown."""
+    frame = table.frame
+    for index in frame.index[(frame["dorm"] != "") & (frame["dorm_building"] == "")]:
+        parts = split_dorm(frame.at[index, "dorm"])
+        if parts:
+            frame.at[index, "dorm_building"], frame.at[index, "room"] = parts
+    missing = []
+    for index in frame.index[frame["grade"] == ""]:
+        found = grade or derive_grade(
+            frame.at[index, "class"], frame.at[index, "student_number"], today
+        )
+        if found:
+            frame.at[index, "grade"] = str(found)
+        else:
+            missing.append(int(index) + 2)
+    return missing
 
 
 @dataclass
@@ -110,71 +227,124 @@ def _load_units(session: Session, institution: Institution) -> _Units:
     return _Units(departments, classes, class_department, buildings, rooms)
 
 
-def _row_errors(row: pd.Series, units: _Units, create_units: bool, today: date) -> list[Message]:
+def _row_errors(
+    row: pd.Series, units: _Units, create_units: bool, today: date
+) -> list[tuple[str, Message]]:
+    """(column, reason) for every problem of one row."""
     reasons = [
-        Message(N_("%(column)s is empty"), column=column)
+        (column, Message(N_("required, but the cell is empty")))
         for column in REQUIRED_COLUMNS
         if not row[column]
     ]
     if row["gender"] and row["gender"].lower() not in GENDERS:
         reasons.append(
-            Message(N_("gender '%(value)s' is not one of 男/女/M/F"), value=row["gender"])
-        )
-    birth = pd.to_datetime(row["birth_date"], format="%Y-%m-%d", errors="coerce")
-    if row["birth_date"] and pd.isna(birth):
-        reasons.append(
-            Message(
-                N_("birth_date '%(value)s' is not a date (YYYY-MM-DD)"), value=row["birth_date"]
+            (
+                "gender",
+                Message(N_("'%(value)s' is not 男 or 女 (or M/F)"), value=row["gender"]),
             )
         )
-    elif not pd.isna(birth) and not (date(1900, 1, 1) <= birth.date() <= today):
-        reasons.append(
-            Message(N_("birth_date '%(value)s' is out of range"), value=row["birth_date"])
-        )
+    reasons.extend(("birth_date", r) for r in _birth_errors(row["birth_date"], today))
     if row["grade"] and not (row["grade"].isdigit() and 1990 <= int(row["grade"]) <= 2100):
-        reasons.append(Message(N_("grade '%(value)s' is not a year of entry"), value=row["grade"]))
+        reasons.append(
+            ("grade", Message(N_("'%(value)s' is not a year of entry"), value=row["grade"]))
+        )
     status = row["enrolment_status"] or EnrolmentStatus.ENROLLED.value
-    if status not in {s.value for s in EnrolmentStatus}:
-        reasons.append(Message(N_("enrolment_status '%(value)s' is unknown"), value=status))
-    if bool(row["dorm_building"]) != bool(row["room"]):
-        reasons.append(Message(N_("dorm_building and room must be given together")))
+    if status.lower() not in STATUSES:
+        reasons.append(
+            (
+                "enrolment_status",
+                Message(
+                    N_("'%(value)s' is not an enrolment status (在读/休学/毕业/退学)"),
+                    value=status,
+                ),
+            )
+        )
+    if row["guardian_phone"] and not _is_phone(row["guardian_phone"]):
+        reasons.append(
+            (
+                "guardian_phone",
+                Message(
+                    N_("'%(value)s' is not a phone number (a mobile or an area code and number)"),
+                    value=row["guardian_phone"],
+                ),
+            )
+        )
+    if row["dorm"] and not row["dorm_building"]:
+        reasons.append(
+            (
+                "dorm",
+                Message(
+                    N_("'%(value)s' names no room (write it as 东2栋-410 or 东2栋410室)"),
+                    value=row["dorm"],
+                ),
+            )
+        )
+    elif bool(row["dorm_building"]) != bool(row["room"]):
+        reasons.append(("dorm_building", Message(N_("building and room must be given together"))))
     reasons.extend(_unit_errors(row, units, create_units))
     return reasons
 
 
-def _unit_errors(row: pd.Series, units: _Units, create_units: bool) -> list[Message]:
+def _birth_errors(text: str, today: date) -> list[Message]:
+    if not text:
+        return []
+    birth = parse_date(text)
+    if birth is None:
+        return [Message(N_("'%(value)s' is not a date (YYYY-MM-DD)"), value=text)]
+    if birth is False:
+        return [Message(N_("'%(value)s' is not a day of the calendar"), value=text)]
+    if not date(1900, 1, 1) <= birth <= today:
+        return [Message(N_("'%(value)s' is out of range"), value=text)]
+    return []
+
+
+def _unit_errors(row: pd.Series, units: _Units, create_units: bool) -> list[tuple[str, Message]]:
     department, class_name = row["department"], row["class"]
     if not department or not class_name:
         return []
     elsewhere = units.class_department.get(class_name, set()) - {department}
     if elsewhere and (department, class_name) not in units.classes:
         return [
-            Message(
-                N_("class '%(class_name)s' belongs to %(elsewhere)s, not %(department)s"),
-                class_name=class_name,
-                elsewhere=", ".join(sorted(elsewhere)),
-                department=department,
+            (
+                "class",
+                Message(
+                    N_("class '%(class_name)s' belongs to %(elsewhere)s, not %(department)s"),
+                    class_name=class_name,
+                    elsewhere=", ".join(sorted(elsewhere)),
+                    department=department,
+                ),
             )
         ]
     if create_units:
         return []
     reasons = []
     if department not in units.departments:
-        reasons.append(Message(N_("unknown department '%(department)s'"), department=department))
+        reasons.append(
+            (
+                "department",
+                Message(N_("unknown department '%(department)s'"), department=department),
+            )
+        )
     elif (department, class_name) not in units.classes:
         reasons.append(
-            Message(
-                N_("unknown class '%(class_name)s' in %(department)s"),
-                class_name=class_name,
-                department=department,
+            (
+                "class",
+                Message(
+                    N_("unknown class '%(class_name)s' in %(department)s"),
+                    class_name=class_name,
+                    department=department,
+                ),
             )
         )
     if row["dorm_building"] and (row["dorm_building"], row["room"]) not in units.rooms:
         reasons.append(
-            Message(
-                N_("unknown dorm room %(building)s-%(room)s"),
-                building=row["dorm_building"],
-                room=row["room"],
+            (
+                "dorm" if row["dorm"] else "dorm_building",
+                Message(
+                    N_("unknown dorm room %(building)s-%(room)s"),
+                    building=row["dorm_building"],
+                    room=row["room"],
+                ),
             )
         )
     return reasons
@@ -183,12 +353,14 @@ def _unit_errors(row: pd.Series, units: _Units, create_units: bool) -> list[Mess
 def validate(
     session: Session,
     institution: Institution,
-    frame: pd.DataFrame,
+    table: Table,
     *,
     create_units: bool,
     today: date,
 ) -> list[RowError]:
+    """Every problem of every row, formula cells included, each named by row and column."""
     units = _load_units(session, institution)
+    frame = table.frame
     errors: list[RowError] = []
     numbers = frame["student_number"]
     duplicated = numbers[numbers.duplicated(keep=False) & (numbers != "")]
@@ -202,30 +374,40 @@ def validate(
                 if i != index
             ]
             reasons.append(
-                Message(
-                    N_("student_number %(number)s also on line(s) %(lines)s"),
-                    number=row["student_number"],
-                    lines=", ".join(map(str, others)),
+                (
+                    "student_number",
+                    Message(
+                        N_("student number %(number)s is also on row(s) %(lines)s"),
+                        number=row["student_number"],
+                        lines=", ".join(map(str, others)),
+                    ),
                 )
             )
-        errors.extend(RowError(line, row["student_number"], r) for r in reasons)
-    return errors
+        errors.extend(RowError(line, row["student_number"], r, table.header(c)) for c, r in reasons)
+    return sorted(table.cell_errors() + table.without_formula_cells(errors), key=lambda e: e.line)
 
 
 def import_roster(
     session: Session,
     institution: Institution,
     actor: User | None,
-    frame: pd.DataFrame,
+    table: Table,
     *,
     create_units: bool = False,
     clean_rows_only: bool = False,
+    grade: int | None = None,
     today: date,
 ) -> RosterImport:
-    """Validate the whole frame; write all of it, the clean rows if asked, or nothing."""
-    report = RosterImport(rows=len(frame))
-    report.errors = validate(session, institution, frame, create_units=create_units, today=today)
-    if report.errors and not clean_rows_only:
+    """Validate the whole file; write all of it, the clean rows if asked, or nothing.
+
+    `grade` is this import's answer for rows without a year of entry that neither the class name
+    nor the student number gives unambiguously; while such rows remain nothing is written (the
+    question is asked once for the file, never guessed per row)."""
+    frame = table.frame
+    report = RosterImport(rows=len(frame), unused=table.unused_notes())
+    report.grade_missing = prepare(table, grade, today)
+    report.errors = validate(session, institution, table, create_units=create_units, today=today)
+    if report.grade_missing or (report.errors and not clean_rows_only):
         return report
     bad_lines = {e.line for e in report.errors}
     clean = frame[[int(i) + 2 not in bad_lines for i in frame.index]]
@@ -304,10 +486,45 @@ def _upsert_student(
             student.user.name = row["name"]
     student.name = row["name"]
     student.gender = GENDERS[row["gender"].lower()]
-    student.birth_date = date.fromisoformat(row["birth_date"])
+    birth = parse_date(row["birth_date"])
+    assert birth, "only rows whose birth date validated are written"
+    student.birth_date = birth
     student.department = department
     student.class_group = group
     student.room = room
     student.guardian_name = row["guardian_name"] or None
     student.guardian_phone = row["guardian_phone"] or None
-    student.enrolment_status = EnrolmentStatus(row["enrolment_status"] or "enrolled")
+    student.enrolment_status = STATUSES[(row["enrolment_status"] or "enrolled").lower()]
+
+
+TEMPLATE = ImportTemplate(
+    headers=(
+        "学号",
+        "姓名",
+        "性别",
+        "出生日期",
+        "院系",
+        "班级",
+        "年级",
+        "宿舍",
+        "监护人姓名",
+        "监护人电话",
+        "学籍状态",
+    ),
+    example=(
+        "2026001",
+        "张三",
+        "男",
+        "2008-03-15",
+        "计算机学院",
+        "计科2601班",
+        "2026",
+        "东2栋-410",
+        "张建国",
+        "13800138000",
+        "在读",
+    ),
+    choices={"性别": ("男", "女"), "学籍状态": ("在读", "休学", "毕业", "退学")},
+    title="学生名单",
+)
+"""The roster as the import page offers it to fill in."""

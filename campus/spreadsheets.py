@@ -4,6 +4,10 @@ Imports (roster, paper screenings, registrar data) are read here as text cells, 
 refuses the same wrong files with the same clear reasons before its own row checks run. Reasons are
 `Message`s: English for the command line, in the viewer's language on the import pages.
 
+Files come as a Chinese registry writes them: headers in Chinese (HEADER_SYNONYMS), CSV in UTF-8 or
+GBK/GB18030 (ENCODINGS, detected), XLSX with formula cells (reported, never read), rows numbered as
+Excel shows them. The blank files each import offers to fill in are `ImportTemplate`s.
+
 A cell starting with = + - @, a tab or a carriage return is read by spreadsheet programs as a
 formula (or a DDE call): such text is prefixed with a single quote in both formats. Numbers stay
 numbers (a negative number is not text and cannot carry a formula). Every export of the system
@@ -15,13 +19,17 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from typing import ClassVar, TypeVar
 
 import pandas as pd
-from flask import current_app
-from openpyxl import Workbook
+from flask import Response, abort, current_app, send_file
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy.orm import Session
 
 from campus import audit
@@ -48,14 +56,92 @@ class ImportFileError(ValueError):
 
 @dataclass
 class RowError:
-    """One bad row of an imported file; `line` as a person sees the file (the header is line 1)."""
+    """One bad cell or row of an imported file: `line` is the row number Excel shows (the header
+    is row 1), `column` the header as the file writes it (empty when the whole row is meant)."""
 
     line: int
     student_number: str
     reason: str  # English; a Message when it can also be shown in the viewer's language
+    column: str = ""
 
     def shown_reason(self) -> str:
         return shown(self.reason)
+
+    def where(self) -> str:
+        """Row, column and student as the command line names them."""
+        column = f", column {self.column}" if self.column else ""
+        return f"line {self.line}{column} ({self.student_number})"
+
+
+HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "student_number": ("学号", "学生学号", "student number", "student_no"),
+    "name": ("姓名", "学生姓名"),
+    "gender": ("性别",),
+    "birth_date": ("出生日期", "出生年月日", "生日"),
+    "department": ("院系", "学院", "所在院系", "所在学院"),
+    "class": ("班级", "专业班级", "行政班", "专业"),
+    "grade": ("年级", "入学年份", "入学年级"),
+    "dorm": ("宿舍", "寝室", "宿舍号", "寝室号"),
+    "dorm_building": ("楼栋", "宿舍楼", "楼号"),
+    "room": ("房间号", "房间", "房号"),
+    "guardian_name": ("监护人", "监护人姓名", "家长姓名", "家长"),
+    "guardian_phone": ("监护人电话", "家长电话", "联系电话", "监护人联系电话", "家长联系电话"),
+    "enrolment_status": ("学籍状态", "学籍"),
+    "term": ("学期",),
+    "failed_credits": ("不及格学分", "挂科学分", "未通过学分"),
+    "academic_warning": ("学业预警", "学业警示"),
+    "absence_rate": ("缺勤率", "缺课率"),
+}
+"""Each column the imports read, with the headers registries write for it, in order of
+preference: a file with both 班级 and 专业 is read by 班级, and 专业 is named as unused."""
+
+ENCODINGS = ("UTF-8", "GB18030")
+"""CSV encodings tried in order, both strict. UTF-8 (with or without a byte-order mark) cannot be
+mistaken for anything else; GB18030 is a superset of GBK and GB2312, which Excel and WPS in China
+write for "CSV (逗号分隔)". Nothing is guessed beyond them: a wrong guess would import every
+Chinese name garbled without a single error."""
+
+
+@dataclass
+class Table:
+    """An imported file as text cells under canonical column names, with what the reader saw.
+
+    `frame` keeps the Excel row number minus 2 as its index (blank rows are dropped, not
+    renumbered); `headers` maps each canonical column to the header as written; `unused` lists
+    the file's headers no column reads; `formulas` the cells holding a formula."""
+
+    frame: pd.DataFrame
+    headers: dict[str, str]
+    unused: list[str]
+    formulas: list[tuple[int, str]]
+
+    def header(self, column: str) -> str:
+        """The file's own header for `column` (the canonical name when the file has none)."""
+        return self.headers.get(column, column)
+
+    def cell_errors(self, key: str = "student_number") -> list[RowError]:
+        """A reason for every formula cell: it is reported, never read as its value or as empty."""
+        return [
+            RowError(
+                line,
+                str(self.frame.at[line - 2, key]) if key in self.frame.columns else "",
+                Message(
+                    N_(
+                        "the cell holds a formula or starts with =, +, - or @; type the value "
+                        "itself as text"
+                    )
+                ),
+                column,
+            )
+            for line, column in self.formulas
+        ]
+
+    def without_formula_cells(self, errors: list[RowError]) -> list[RowError]:
+        """`errors` less those about a formula cell's emptied text: the formula is the reason."""
+        return [e for e in errors if (e.line, e.column) not in set(self.formulas)]
+
+    def unused_notes(self) -> list[Message]:
+        return [Message(N_("Column 「%(column)s」 was not used."), column=c) for c in self.unused]
 
 
 @dataclass
@@ -69,6 +155,8 @@ class ImportReport:
     rows: int = 0
     errors: list[RowError] = field(default_factory=list)
     imported: bool = False
+    # Columns of the file that no field reads (「籍贯」), named on the report page.
+    unused: list[Message] = field(default_factory=list)
 
     @property
     def bad_lines(self) -> set[int]:
@@ -110,47 +198,147 @@ def read_table(
     required: Sequence[str],
     error: type[ImportFileError],
     kind: str,
-) -> pd.DataFrame:
-    """CSV or XLSX as stripped text cells under lower-case column names.
+    optional: Sequence[str] = (),
+    text_columns: Sequence[str] = (),
+    keep_unknown: bool = False,
+) -> Table:
+    """CSV or XLSX as stripped text cells under canonical column names.
 
+    Headers are matched in English or by HEADER_SYNONYMS; CSV encodings are detected (ENCODINGS).
     A file that cannot be used as a whole (wrong type, unreadable, a zip bomb, missing columns,
     empty, more rows than the `kind` of import allows in IMPORT_MAX_ROWS) raises the caller's
     `error` class with a reason a person can act on; no more rows than the limit are parsed.
-    Control characters are removed from every cell, as from every form (campus.clean_input).
+    Formula cells (XLSX) and cells of `text_columns` starting with = + - @ are listed in
+    `Table.formulas`. Columns other than `required` and `optional` are dropped and listed as
+    unused, unless `keep_unknown` (the importer decides which it reads). Control characters are
+    removed from every cell, as from every form (campus.clean_input).
     """
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if suffix not in ("csv", "xlsx"):
         raise error(Message(N_("Only CSV or XLSX files can be imported.")))
     limit = current_app.config["IMPORT_MAX_ROWS"][kind]
     if suffix == "csv":
-        frame = _read_csv(payload, limit + 1, error)
+        header, rows, formulas = _read_csv(payload, limit + 1, error)
     else:
-        frame = _read_xlsx(payload, limit + 1, error)
-    frame.columns = [without_controls(str(c)).strip().lower() for c in frame.columns]
-    missing = [c for c in required if c not in frame.columns]
+        header, rows, formulas = _read_xlsx(payload, limit + 1, error)
+    names, headers, unused = _canonical(header, (*required, *optional), keep_unknown)
+    missing = [c for c in required if c not in headers]
     if missing:
-        raise error(Message(N_("Missing columns: %(columns)s."), columns=", ".join(missing)))
-    if frame.empty:
+        named = [f"{HEADER_SYNONYMS[c][0]} ({c})" if c in HEADER_SYNONYMS else c for c in missing]
+        raise error(Message(N_("Missing columns: %(columns)s."), columns=", ".join(named)))
+    if not rows:
         raise error(Message(N_("The file has no rows.")))
-    if len(frame) > limit:
+    if len(rows) > limit:
         raise error(Message(N_("At most %(limit)s rows can be imported at once."), limit=limit))
-    return frame.reset_index(drop=True).apply(
-        lambda col: col.astype(str).map(without_controls).str.strip()
+    width = len(names)
+    frame = pd.DataFrame(
+        [(cells + [""] * width)[:width] for cells in rows.values()],
+        index=[line - 2 for line in rows],
+        columns=names,
+        dtype=str,
+    )
+    frame = frame[[n for n in names if not n.startswith("\x00")]]
+    spots = _formula_spots(frame, formulas, names, headers, text_columns)
+    return Table(frame, headers, unused, spots)
+
+
+def _canonical(
+    header: list[str], known: Sequence[str], keep_unknown: bool
+) -> tuple[list[str], dict[str, str], list[str]]:
+    """Each header's canonical name ("\x00…" for a column not read), the written header of each
+    canonical column, and the headers not read."""
+    lookup = {c: (c, 0) for c in known}
+    for column in known:
+        for rank, synonym in enumerate(HEADER_SYNONYMS.get(column, ()), start=1):
+            lookup[synonym.lower()] = (column, rank)
+    best: dict[str, tuple[int, int]] = {}
+    for position, written in enumerate(header):
+        column, rank = lookup.get(written.lower(), ("", 0))
+        if column and (column not in best or rank < best[column][1]):
+            best[column] = (position, rank)
+    chosen = {position: column for column, (position, _) in best.items()}
+    names, unused = [], []
+    for position, written in enumerate(header):
+        if position in chosen:
+            names.append(chosen[position])
+        elif keep_unknown and written and written.lower() not in lookup:
+            names.append(written.lower())
+        else:
+            names.append(f"\x00{position}")
+            if written:
+                unused.append(written)
+    headers = {column: header[position] for column, (position, _) in best.items()}
+    return names, headers, unused
+
+
+def _formula_spots(
+    frame: pd.DataFrame,
+    formulas: set[tuple[int, int]],
+    names: list[str],
+    headers: dict[str, str],
+    text_columns: Sequence[str],
+) -> list[tuple[int, str]]:
+    """(row, written header) of every formula cell of a read column and of every text cell
+    starting like one; formula cells are emptied so no other check reads their text."""
+    spots = set()
+    for line, position in formulas:
+        name = names[position] if position < len(names) else ""
+        if name in frame.columns:
+            spots.add((line, headers.get(name, name)))
+            frame.at[line - 2, name] = ""
+    for column in text_columns:
+        if column in frame.columns:
+            starts = frame[column].str.startswith(FORMULA_START[:4])
+            for index in frame.index[starts]:
+                spots.add((int(index) + 2, headers.get(column, column)))
+    order = {h: i for i, h in enumerate(headers.get(n, n) for n in names)}
+    return sorted(spots, key=lambda spot: (spot[0], order.get(spot[1], 0)))
+
+
+Rows = dict[int, list[str]]
+
+
+def _clean_rows(raw: Iterable[tuple[int, list[str]]], nrows: int) -> Rows:
+    """Non-blank rows by Excel row number, cells stripped and without control characters."""
+    rows: Rows = {}
+    for line, cells in raw:
+        clean = [without_controls(c).strip() for c in cells]
+        if any(clean):
+            rows[line] = clean
+            if len(rows) >= nrows:
+                break
+    return rows
+
+
+def decode_csv(payload: bytes, error: type[ImportFileError]) -> str:
+    """The CSV's text in the first of ENCODINGS that reads it whole."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return payload.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise error(
+        Message(
+            N_(
+                "The CSV file could not be read as %(encodings)s text. In Excel or WPS choose "
+                'Save As, pick "CSV UTF-8 (Comma delimited)", and import that file.'
+            ),
+            encodings=" / ".join(ENCODINGS),
+        )
     )
 
 
-def _read_csv(payload: bytes, nrows: int, error: type[ImportFileError]) -> pd.DataFrame:
+def _read_csv(
+    payload: bytes, nrows: int, error: type[ImportFileError]
+) -> tuple[list[str], Rows, set[tuple[int, int]]]:
+    text = decode_csv(payload, error)
     try:
-        text = payload.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise error(
-            Message(N_('The CSV file is not UTF-8 text. Save it as "CSV UTF-8" and try again.'))
-        ) from exc
-    try:
-        return pd.read_csv(
-            io.StringIO(without_controls(text)), dtype=str, keep_default_na=False, nrows=nrows
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        reader = csv.reader(io.StringIO(without_controls(text)))
+        lines = iter(reader)
+        header = [c.strip() for c in next(lines, [])]
+        # Excel numbers records, not physical lines (a quoted cell may hold a line break).
+        rows = _clean_rows(enumerate(lines, start=2), nrows)
+    except csv.Error as exc:
         raise error(
             Message(
                 N_("The file could not be read as %(format)s: %(detail)s"),
@@ -158,17 +346,48 @@ def _read_csv(payload: bytes, nrows: int, error: type[ImportFileError]) -> pd.Da
                 detail=str(exc),
             )
         ) from exc
+    return header, rows, set()
 
 
-def _read_xlsx(payload: bytes, nrows: int, error: type[ImportFileError]) -> pd.DataFrame:
-    """The first sheet, after the archive passed `_check_xlsx_archive`; read-only and streaming
-    (pandas opens it with openpyxl's read_only mode), stopping after `nrows` rows."""
+def _text(value: object) -> str:
+    """An XLSX cell as the text a person sees: dates as YYYY-MM-DD, whole numbers without .0."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_xlsx(
+    payload: bytes, nrows: int, error: type[ImportFileError]
+) -> tuple[list[str], Rows, set[tuple[int, int]]]:
+    """The first sheet, after the archive passed `_check_xlsx_archive`; read-only and streaming,
+    stopping after `nrows` rows. Formula cells are noted, never read as their cached value."""
     _check_xlsx_archive(payload, error)
+    formulas: set[tuple[int, int]] = set()
+
+    def cells() -> Iterator[tuple[int, list[str]]]:
+        for row in sheet.iter_rows(min_row=2):
+            line = int(next((c.row for c in row if getattr(c, "row", None)), 0) or 0)
+            for position, cell in enumerate(row):
+                if cell.data_type == "f":
+                    formulas.add((line, position))
+            yield line, [_text(c.value) for c in row]
+
     try:
-        frame = pd.read_excel(io.BytesIO(payload), dtype=str, engine="openpyxl", nrows=nrows)
+        workbook = load_workbook(io.BytesIO(payload), read_only=True, data_only=False)
+        sheet = workbook.worksheets[0]
+        header = [_text(v).strip() for v in next(sheet.iter_rows(max_row=1, values_only=True), ())]
+        rows = _clean_rows(cells(), nrows)
+        workbook.close()
     except Exception as exc:  # whatever the parser trips on, the person's file is at fault
         raise error(_unreadable_xlsx()) from exc
-    return frame.fillna("")
+    header = [without_controls(h) for h in header]
+    return header, rows, {(line, p) for line, p in formulas if line in rows}
 
 
 def _check_xlsx_archive(payload: bytes, error: type[ImportFileError]) -> None:
@@ -256,3 +475,65 @@ def render(frame: pd.DataFrame, fmt: str, title: str) -> bytes:
     if fmt == "xlsx":
         return to_xlsx(frame, title)
     raise ValueError(f"unknown export format: {fmt}")
+
+
+@dataclass(frozen=True)
+class ImportTemplate:
+    """A blank file to fill in for one import: Chinese headers as a registry writes them, one
+    example row, and the accepted words of a column as a drop-down (XLSX)."""
+
+    headers: tuple[str, ...]
+    example: tuple[str, ...]
+    choices: dict[str, tuple[str, ...]]
+    title: str
+
+    def csv(self) -> bytes:
+        """UTF-8 with a byte-order mark, which Excel and WPS open with the Chinese intact."""
+        return to_csv(pd.DataFrame([list(self.example)], columns=list(self.headers)))
+
+    def xlsx(self) -> bytes:
+        """Header in bold, the example row, every column as text (student numbers keep their
+        leading zeros), and a drop-down on each column with a closed list of words."""
+        workbook = Workbook()
+        sheet = workbook.active
+        assert sheet is not None  # a new workbook always has its one sheet
+        sheet.title = self.title[:31]
+        sheet.append(list(self.headers))
+        sheet.append(list(self.example))
+        for position, header in enumerate(self.headers, start=1):
+            letter = get_column_letter(position)
+            sheet.column_dimensions[letter].width = max(12, 2 * len(header) + 4)
+            sheet.cell(row=1, column=position).font = Font(bold=True)
+            sheet.cell(row=2, column=position).number_format = "@"
+            if header in self.choices:
+                rule = DataValidation(
+                    type="list",
+                    formula1='"' + ",".join(self.choices[header]) + '"',
+                    allow_blank=True,
+                    showErrorMessage=True,
+                )
+                rule.add(f"{letter}2:{letter}5000")
+                sheet.add_data_validation(rule)
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return buffer.getvalue()
+
+    def render(self, fmt: str) -> bytes:
+        """The template as `fmt` ("csv" or "xlsx"); ValueError for any other format."""
+        if fmt == "csv":
+            return self.csv()
+        if fmt == "xlsx":
+            return self.xlsx()
+        raise ValueError(f"unknown template format: {fmt}")
+
+
+def send_template(template: ImportTemplate, fmt: str, name: str) -> Response:
+    """The template as a download named `name`.`fmt`; 404 for a format there is none of."""
+    if fmt not in MEDIA_TYPES:
+        abort(404)
+    return send_file(
+        io.BytesIO(template.render(fmt)),
+        mimetype=MEDIA_TYPES[fmt],
+        as_attachment=True,
+        download_name=f"{name}.{fmt}",
+    )

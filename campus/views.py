@@ -48,6 +48,7 @@ from campus.models import (
 from campus.permissions import require_roles
 from campus.redirects import safe_next
 from campus.scope import Capability, get_student, grant_break_glass, student_filter
+from campus.spreadsheets import send_template
 
 bp = Blueprint("campus", __name__)
 
@@ -371,11 +372,19 @@ def roster_import() -> ResponseReturnValue:
                 frame,
                 create_units=request.form.get("create_units") == "y",
                 clean_rows_only=form.clean_rows_only.data,
+                grade=form.grade.data,
                 today=clock.now().date(),
             )
         except roster.RosterFileError as exc:
             file_error = _(str(exc))
-    status = 422 if file_error or (report and not report.imported) else 200
+    failed = file_error or form.errors or (report and not report.imported)
     return render_template(
         "campus/roster_import.html", form=form, report=report, file_error=file_error
-    ), status
+    ), (422 if failed else 200)
+
+
+@bp.route("/admin/roster/template.<fmt>")
+@require_roles(Role.ADMIN)
+def roster_template(fmt: str) -> ResponseReturnValue:
+    """The roster to fill in, with Chinese headers and an example row (CSV or XLSX)."""
+    return send_template(roster.TEMPLATE, fmt, _("roster template"))

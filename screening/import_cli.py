@@ -47,7 +47,7 @@ def import_results_command(
     except (results_import.ResultsFileError, UnknownInstrument) as exc:
         raise click.ClickException(str(exc)) from exc
     for error in report.errors:
-        click.echo(f"line {error.line} ({error.student_number}): {error.reason}", err=True)
+        click.echo(f"{error.where()}: {error.reason}", err=True)
     if not report.imported:
         raise click.ClickException(f"{len(report.bad_lines)} bad row(s); nothing was imported")
     click.echo(f"imported {report.imported_count} of {report.rows} rows")

@@ -20,7 +20,14 @@ from sqlalchemy.orm import Session
 from campus.i18n import N_, Message, shown_name, viewer_locale
 from campus.models import Student, User
 from campus.scope import Capability, student_filter
-from campus.spreadsheets import ImportFileError, ImportReport, RowError, commit_import
+from campus.spreadsheets import (
+    ImportFileError,
+    ImportReport,
+    ImportTemplate,
+    RowError,
+    Table,
+    commit_import,
+)
 from campus.spreadsheets import read_table as read_spreadsheet
 from screening.bulk_scoring import item_columns, score_frame
 from screening.instruments import Instrument
@@ -41,12 +48,15 @@ class ResultsImport(ImportReport):
     imported_count: int = 0
 
 
-def read_table(filename: str, payload: bytes) -> pd.DataFrame:
-    """The file as text cells; the item columns are checked against the instrument later."""
+def read_table(filename: str, payload: bytes) -> Table:
+    """The file as text cells (学号 or student_number, then the items); the item columns are
+    checked against the instrument later."""
     return read_spreadsheet(
         filename,
         payload,
         required=("student_number",),
+        text_columns=("student_number",),
+        keep_unknown=True,
         error=ResultsFileError,
         kind="screening_results",
     )
@@ -56,13 +66,14 @@ def import_results(
     session: Session,
     campaign: Campaign,
     inst: Instrument,
-    frame: pd.DataFrame,
+    table: Table,
     *,
     actor: User | None,
     now: datetime,
     clean_rows_only: bool = False,
 ) -> ResultsImport:
-    """Validate the whole frame; store every row, the clean rows if asked, or nothing."""
+    """Validate the whole file; store every row, the clean rows if asked, or nothing."""
+    frame = table.frame
     if inst.code not in campaign.instruments:
         raise ResultsFileError(
             Message(
@@ -87,31 +98,40 @@ def import_results(
         ) from None
     try:
         return _validate_and_store(
-            session, campaign, inst, frame, columns, actor, now, clean_rows_only
+            session, campaign, inst, table, columns, actor, now, clean_rows_only
         )
     except IntegrityError:
         # A result stored meanwhile (the student online, another import) took one of the rows:
         # validate again, so the report names that row like any student already scored.
         session.rollback()
-    return _validate_and_store(session, campaign, inst, frame, columns, actor, now, clean_rows_only)
+    return _validate_and_store(session, campaign, inst, table, columns, actor, now, clean_rows_only)
 
 
 def _validate_and_store(
     session: Session,
     campaign: Campaign,
     inst: Instrument,
-    frame: pd.DataFrame,
+    table: Table,
     columns: list,
     actor: User | None,
     now: datetime,
     clean_rows_only: bool,
 ) -> ResultsImport:
     """Every row checked, then every clean row stored and handed off in one commit (or none)."""
+    frame = table.frame
     report = ResultsImport(rows=len(frame))
+    report.unused = [
+        Message(N_("Column 「%(column)s」 was not used."), column=str(c))
+        for c in frame.columns
+        if c != "student_number" and c not in columns
+    ]
     scored = score_frame(inst, frame[columns])
     assignments = _assignments(session, campaign, frame["student_number"], actor)
     done = _already_scored(session, campaign, inst)
-    report.errors = _row_errors(frame, inst, columns, scored, assignments, done)
+    report.errors = table.cell_errors() + _row_errors(
+        frame, inst, columns, scored, assignments, done
+    )
+    report.errors.sort(key=lambda e: e.line)
     if report.errors and not clean_rows_only:
         return report
     for index in frame.index:
@@ -219,7 +239,7 @@ def _row_errors(
             others = [_line(i) for i in repeated.index[repeated == number] if i != index]
             reasons.append(
                 Message(
-                    N_("student_number %(number)s also on line(s) %(lines)s"),
+                    N_("student number %(number)s is also on row(s) %(lines)s"),
                     number=number,
                     lines=", ".join(map(str, others)),
                 )
@@ -259,3 +279,14 @@ def _store(
         assignment.completed_at = now
     hand_off(session, assignment.student, result)
     return result
+
+
+def template(inst: Instrument) -> ImportTemplate:
+    """The paper results of `inst` to fill in: 学号, then one column per item, answered with the
+    option values (the example row answers every item with its lowest value)."""
+    return ImportTemplate(
+        headers=("学号", *(str(n) for n in inst.item_numbers)),
+        example=("2026001", *(str(item.options.low) for item in inst.items)),
+        choices={},
+        title=inst.abbreviation,
+    )

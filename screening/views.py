@@ -27,6 +27,7 @@ from campus.forms import filled
 from campus.models import ClassGroup, Department, Institution, Role
 from campus.permissions import require_roles
 from campus.scope import Capability, get_student, institution_ids
+from campus.spreadsheets import send_template
 from screening import campaigns, intake, results_import, trajectories, visibility, vocabulary
 from screening.forms import CampaignForm, ConsentForm, InstrumentPageForm, ResultsImportForm
 from screening.instruments import list_instruments, load_instrument
@@ -481,6 +482,18 @@ def campaign_import(campaign_id: int):
     return render_template(
         "screening/import.html", campaign=campaign, form=form, report=report, file_error=file_error
     ), status
+
+
+@bp.route("/campaigns/<int:campaign_id>/import/<code>.<fmt>")
+@require_roles(*CAMPAIGN_ROLES)
+def results_template(campaign_id: int, code: str, fmt: str):
+    """The paper results of one of the campaign's instruments to fill in (CSV or XLSX)."""
+    campaign = _campaign(campaign_id)
+    if code not in campaign.instruments:
+        abort(404)
+    inst = intake.instrument(code, _licensed_dir())
+    name = _("%(instrument)s results template", instrument=inst.abbreviation)
+    return send_template(results_import.template(inst), fmt, name)
 
 
 # --- a student's results, for clinical staff --------------------------------------------------

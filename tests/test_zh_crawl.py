@@ -32,6 +32,8 @@ ALLOWED = {
     "Kessler",
     # file formats and the KPI abbreviation, as Chinese offices write them
     "CSV", "XLSX", "Excel", "PDF", "KPI", "YAML",
+    # text encodings, as Excel's and WPS's Save As dialogs name them
+    "UTF-8", "GBK", "GB18030",
     # the product's own name next to 心桥, and the chat tools named by their brands
     "Xinqiao", "WeCom", "DingTalk", "SMS",
     # the demo institutions' codes, which people type to sign in

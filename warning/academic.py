@@ -23,7 +23,14 @@ from sqlalchemy.orm import Session
 from campus import audit
 from campus.i18n import N_, Message
 from campus.models import Institution, Student, User
-from campus.spreadsheets import ImportFileError, ImportReport, RowError, commit_import
+from campus.spreadsheets import (
+    ImportFileError,
+    ImportReport,
+    ImportTemplate,
+    RowError,
+    Table,
+    commit_import,
+)
 from campus.spreadsheets import read_table as read_spreadsheet
 from warning import labels, services
 from warning.models import AcademicRecord, LifeEvent, LifeEventKind, Signal, SignalSource
@@ -65,12 +72,17 @@ class AcademicImport(ImportReport):
     signals: int = 0
 
 
-def read_academic_table(filename: str, payload: bytes) -> pd.DataFrame:
-    """The registrar's CSV/XLSX as stripped strings, only the columns the import reads."""
-    frame = read_spreadsheet(
-        filename, payload, required=COLUMNS, error=AcademicFileError, kind="academic"
+def read_academic_table(filename: str, payload: bytes) -> Table:
+    """The registrar's CSV/XLSX (学号, 学期, 不及格学分, 学业预警, 缺勤率 or the English headers)
+    as stripped strings, only the columns the import reads."""
+    return read_spreadsheet(
+        filename,
+        payload,
+        required=COLUMNS,
+        text_columns=("student_number", "term"),
+        error=AcademicFileError,
+        kind="academic",
     )
-    return frame[list(COLUMNS)]
 
 
 def _absence(raw: str) -> float | None:
@@ -85,37 +97,58 @@ def _absence(raw: str) -> float | None:
     return value if 0 <= value <= 1 else None
 
 
-def _row_problems(row: pd.Series, students: dict[str, Student]) -> list[Message]:
+def _row_problems(row: pd.Series, students: dict[str, Student]) -> list[tuple[str, Message]]:
+    """(column, reason) for every problem of one row."""
     problems = [
-        Message(N_("%(column)s is empty"), column=c)
+        (c, Message(N_("required, but the cell is empty")))
         for c in ("student_number", "term")
         if not row[c]
     ]
     if row["student_number"] and row["student_number"] not in students:
         problems.append(
-            Message(N_("unknown student_number %(number)s"), number=row["student_number"])
+            (
+                "student_number",
+                Message(N_("unknown student_number %(number)s"), number=row["student_number"]),
+            )
         )
     failed = row["failed_credits"]
     try:
         if not 0 <= float(failed or "x") <= 300:
-            problems.append(Message(N_("failed_credits '%(value)s' is out of range"), value=failed))
+            problems.append(
+                (
+                    "failed_credits",
+                    Message(N_("failed_credits '%(value)s' is out of range"), value=failed),
+                )
+            )
     except ValueError:
-        problems.append(Message(N_("failed_credits '%(value)s' is not a number"), value=failed))
+        problems.append(
+            (
+                "failed_credits",
+                Message(N_("failed_credits '%(value)s' is not a number"), value=failed),
+            )
+        )
     if row["academic_warning"].lower() not in YES | NO:
         problems.append(
-            Message(
-                N_("academic_warning '%(value)s' is not yes or no"), value=row["academic_warning"]
+            (
+                "academic_warning",
+                Message(
+                    N_("academic_warning '%(value)s' is not yes or no"),
+                    value=row["academic_warning"],
+                ),
             )
         )
     if _absence(row["absence_rate"]) is None:
         problems.append(
-            Message(
-                N_("absence_rate '%(value)s' is not between 0 and 1 (or 0–100%%)"),
-                value=row["absence_rate"],
+            (
+                "absence_rate",
+                Message(
+                    N_("absence_rate '%(value)s' is not between 0 and 1 (or 0–100%%)"),
+                    value=row["absence_rate"],
+                ),
             )
         )
     if len(row["term"]) > 20:
-        problems.append(Message(N_("term is longer than 20 characters")))
+        problems.append(("term", Message(N_("term is longer than 20 characters"))))
     return problems
 
 
@@ -123,16 +156,17 @@ def import_academic(
     session: Session,
     institution: Institution,
     actor: User | None,
-    frame: pd.DataFrame,
+    table: Table,
     *,
     thresholds: AcademicThresholds,
     now: datetime,
 ) -> AcademicImport:
-    """Validate the whole frame; write records and key-group signals for all of it, or nothing.
+    """Validate the whole file; write records and key-group signals for all of it, or nothing.
 
     Commits when everything is valid. Students are matched within ``institution`` only.
     """
-    report = AcademicImport(rows=len(frame))
+    frame = table.frame
+    report = AcademicImport(rows=len(frame), unused=table.unused_notes())
     students = {
         s.student_number: s
         for s in session.scalars(select(Student).where(Student.institution_id == institution.id))
@@ -143,14 +177,24 @@ def import_academic(
         problems = _row_problems(row, students)
         if keys[index] in duplicated:
             problems.append(
-                Message(
-                    N_("%(number)s / %(term)s appears more than once"),
-                    number=row["student_number"],
-                    term=row["term"],
+                (
+                    "term",
+                    Message(
+                        N_("%(number)s / %(term)s is also on row(s) %(lines)s"),
+                        number=row["student_number"],
+                        term=row["term"],
+                        lines=", ".join(
+                            str(int(i) + 2) for i in frame.index[keys == keys[index]] if i != index
+                        ),
+                    ),
                 )
             )
-        report.errors.extend(RowError(int(index) + 2, row["student_number"], p) for p in problems)
+        report.errors.extend(
+            RowError(int(index) + 2, row["student_number"], p, table.header(c)) for c, p in problems
+        )
+    report.errors = table.cell_errors() + table.without_formula_cells(report.errors)
     if report.errors:
+        report.errors.sort(key=lambda e: e.line)
         return report
     for _, row in frame.iterrows():
         _store(session, students[row["student_number"]], row, actor, thresholds, now, report)
@@ -268,3 +312,12 @@ def record_life_event(
     )
     session.commit()
     return event
+
+
+TEMPLATE = ImportTemplate(
+    headers=("学号", "学期", "不及格学分", "学业预警", "缺勤率"),
+    example=("2026001", "2026-2027-1", "6", "否", "5%"),
+    choices={"学业预警": ("是", "否")},
+    title="学业数据",
+)
+"""The registrar's file as the import page offers it to fill in."""

@@ -24,6 +24,7 @@ from campus.i18n import shown
 from campus.models import Institution, Role
 from campus.permissions import require_roles
 from campus.scope import Capability, capability_for, get_student
+from campus.spreadsheets import send_template
 from warning import (
     academic,
     actions,
@@ -422,6 +423,13 @@ def academic_import():
     return render_template(
         "warning/academic_import.html", form=form, result=result, file_error=file_error
     ), status
+
+
+@bp.route("/academic-import/template.<fmt>")
+@require_roles(Role.ADMIN)
+def academic_template(fmt: str):
+    """The registrar's file to fill in, with Chinese headers and an example row."""
+    return send_template(academic.TEMPLATE, fmt, _("academic data template"))
 
 
 def _institution_id() -> int:

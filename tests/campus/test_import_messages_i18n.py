@@ -53,20 +53,20 @@ def _as(login, admin, locale: str):
         (
             "zh_CN",
             (
-                "birth_date“2007-13-45”不是有效日期（格式应为 YYYY-MM-DD）",
+                "“2007-13-45”不是实际存在的日期",
                 "计算机学院没有班级“不存在班”",
-                "学号 2026004 在第 4 行重复出现",
+                "学号 2026004 与第 4 行重复",
             ),
-            ("is not a date", "unknown class", "also on line"),
+            ("is not a day", "unknown class", "also on row"),
         ),
         (
             "en",
             (
-                "birth_date '2007-13-45' is not a date (YYYY-MM-DD)",
+                "'2007-13-45' is not a day of the calendar",
                 "unknown class '不存在班' in 计算机学院",
-                "student_number 2026004 also on line(s) 4",
+                "student number 2026004 is also on row(s) 4",
             ),
-            ("不是有效日期", "没有班级", "重复出现"),
+            ("实际存在", "没有班级", "重复"),
         ),
     ],
 )
@@ -82,8 +82,8 @@ def test_bad_roster_rows_read_in_the_viewers_language(login, admin, locale, show
 @pytest.mark.parametrize(
     ("locale", "shown", "hidden"),
     [
-        ("zh_CN", "缺少列：gender。", "Missing columns"),
-        ("en", "Missing columns: gender.", "缺少列"),
+        ("zh_CN", "缺少列：性别 (gender)。", "Missing columns"),
+        ("en", "Missing columns: 性别 (gender).", "缺少列"),
     ],
 )
 def test_a_file_without_a_required_column_is_refused_in_the_viewers_language(
@@ -119,7 +119,7 @@ def test_the_command_line_reports_in_english_whatever_the_default_language(app, 
     columns.write_text(MISSING_GENDER, encoding="utf-8")
     runner = app.test_cli_runner()
     result = runner.invoke(args=["campus", "import-roster", "XJU", str(rows)])
-    assert "line 2 (2026003): unknown class '不存在班' in 计算机学院" in result.output
+    assert "line 2, column class (2026003): unknown class '不存在班' in 计算机学院" in result.output
     result = runner.invoke(args=["campus", "import-roster", "XJU", str(columns)])
     assert result.exit_code != 0
-    assert "Missing columns: gender." in result.output
+    assert "Missing columns: 性别 (gender)." in result.output

@@ -121,10 +121,14 @@ def test_a_workbook_without_a_sheet_is_a_clear_message(app, admin, login):
     assert "not a readable XLSX workbook" in response.get_data(as_text=True)
 
 
-def test_a_csv_that_is_not_utf8_says_how_to_save_it(app, admin, login):
-    response = _post_roster(login(admin), "roster.csv", (HEADER + ROWS).encode("gbk"))
+def test_a_csv_in_neither_utf8_nor_gbk_names_both_and_says_how_to_save_it(app, admin, login):
+    # Bytes 0x80 and 0xFF stand alone in no UTF-8 or GB18030 text (a UTF-16 or binary file).
+    response = _post_roster(login(admin), "roster.csv", (HEADER + ROWS).encode() + b"\x80\xff\n")
+    page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "Save it as &#34;CSV UTF-8&#34;" in response.get_data(as_text=True)
+    assert "UTF-8 / GB18030" in page
+    assert "CSV UTF-8 (Comma delimited)" in page
+    assert _students() == 0
 
 
 def test_control_characters_in_csv_cells_are_removed_before_import(app, admin):

@@ -73,7 +73,7 @@ def test_a_broken_file_reports_every_bad_row_and_imports_nothing(school, make_ca
         f"student {school.senior.student_number} is not in this campaign's cohort",
     ) in reasons
     assert any(line == 6 and "Please answer item 8." in r for line, r in reasons)
-    assert any(line == 2 and "also on line(s) 6" in r for line, r in reasons)
+    assert any(line == 2 and "also on row(s) 6" in r for line, r in reasons)
     assert _count(ScreeningResult) == 0
     assert _count(Signal) == 0
 
@@ -298,3 +298,20 @@ def test_a_student_submitting_online_while_their_paper_row_is_imported_is_report
     assert [e.line for e in report.errors] == [2]
     assert "already has a result" in str(report.errors[0].reason)
     assert _count(ScreeningResult) == 1
+
+
+def test_the_import_page_offers_a_paper_template_per_instrument_of_the_campaign(
+    client, school, make_campaign
+):
+    import io
+
+    from openpyxl import load_workbook
+
+    campaign = make_campaign(instruments=("phq9",))
+    sign_in(client, school.admin)
+    page = client.get(f"/screening/campaigns/{campaign.id}/import").get_data(as_text=True)
+    assert f"/screening/campaigns/{campaign.id}/import/phq9.xlsx" in page
+    download = client.get(f"/screening/campaigns/{campaign.id}/import/phq9.xlsx")
+    sheet = load_workbook(io.BytesIO(download.data)).active
+    assert [c.value for c in sheet[1]] == ["学号", *map(str, range(1, 11))]
+    assert client.get(f"/screening/campaigns/{campaign.id}/import/gad7.csv").status_code == 404
