@@ -298,3 +298,14 @@ def test_a_student_submitting_online_while_their_paper_row_is_imported_is_report
     assert [e.line for e in report.errors] == [2]
     assert "already has a result" in str(report.errors[0].reason)
     assert _count(ScreeningResult) == 1
+
+
+def test_each_answer_on_the_results_page_follows_a_chinese_colon(client, school, make_campaign):
+    campaign = make_campaign()
+    _import(campaign, HEADER + _row(school.student.student_number, [1] * 10), school.admin)
+    db.session.add(Caseload(counsellor_id=school.counsellor.id, student_id=school.student.id))
+    school.counsellor.locale = "zh_CN"
+    db.session.commit()
+    sign_in(client, school.counsellor)
+    page = client.get(f"/screening/students/{school.student.id}/results").get_data(as_text=True)
+    assert "做事时提不起劲或没有兴趣：1" in page
