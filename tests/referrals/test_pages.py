@@ -246,3 +246,12 @@ def test_referral_page_punctuates_consent_and_disclosures_in_chinese(world, logi
     assert "姓名：Li Lei" in page
     liaison_page = login(world.liaison).get(f"/hospital/referrals/{referral.id}")
     assert "学生本人，" in liaison_page.get_data(as_text=True)
+
+
+def test_liaison_sees_a_passed_green_channel_booking_deadline_marked_overdue(world, login):
+    referral = referral_in(world, S.SENT, green_channel=True)
+    client = login(world.liaison)
+    assert "overdue" not in client.get(f"/hospital/referrals/{referral.id}").get_data(as_text=True)
+    clock.advance(timedelta(days=2))
+    page = login(world.liaison).get(f"/hospital/referrals/{referral.id}").get_data(as_text=True)
+    assert '<strong class="error">overdue</strong>' in page
