@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from babel.dates import get_timezone_name
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import get_locale
 from flask_login import current_user
 
 from campus import audit, clock, local_time
@@ -63,7 +65,8 @@ def closure():
         by_month=metrics.summarise(annotated, "month"),
         now_counts=metrics.snapshot(annotated),
         settings=_settings(),
-        zone=_zone().key,
+        # The zone by its name in the viewer's language (中国时间), not its tz code (Asia/Shanghai).
+        zone=get_timezone_name(_zone(), locale=get_locale()),
     )
 
 
