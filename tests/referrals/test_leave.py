@@ -253,3 +253,11 @@ def test_leave_page_punctuates_the_statement_and_plan_in_chinese(world, login):
     page = login(world.counsellor).get(f"/referrals/leave/{leave.id}").get_data(as_text=True)
     assert "Brain Hospital，2026-09-10" in page
     assert f"{world.counsellor.name}，期限 2027-02-15" in page
+
+
+def test_reassessment_form_opens_on_the_outcome_on_record(world, login):
+    leave = _leave(world)
+    _ready(world, leave, outcome=ReturnAssessment.NOT_YET)
+    db.session.commit()
+    page = login(world.counsellor).get(f"/referrals/leave/{leave.id}").get_data(as_text=True)
+    assert '<option selected value="not_yet">' in page
