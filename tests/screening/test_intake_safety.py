@@ -210,8 +210,11 @@ def test_a_retried_submit_of_the_same_page_says_nothing_about_earlier_answers(
     assert "You had already submitted this part" not in page
 
 
-def test_a_configured_crisis_hotline_name_is_shown_as_given(app, client, school, make_campaign):
-    app.config["CRISIS_HOTLINE_NAME"] = "Hunan 24h line"
+def test_a_configured_crisis_hotline_name_is_shown_as_given(
+    app, client, school, make_campaign, monkeypatch
+):
+    # Restored afterwards: the app is shared, and later pages (the zh-CN crawl) must not see it.
+    monkeypatch.setitem(app.config, "CRISIS_HOTLINE_NAME", "Hunan 24h line")
     assignment = _start(client, school, make_campaign())
     saved = _post(client, assignment, {"item_9": "1"}, action="save")
     assert "Hunan 24h line" in client.get(saved.headers["Location"]).get_data(as_text=True)
