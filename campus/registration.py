@@ -37,9 +37,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["shown_name"] = i18n.shown_name
     app.cli.add_command(campus_cli)
     app.cli.add_command(scheduler.scheduler_cli)
-    nav.register(
-        app, lambda: _("My students"), "campus.students", ROSTER_VIEWERS - {Role.ADMIN}, 20
-    )
+    nav.register(app, views.roster_title, "campus.students", ROSTER_VIEWERS - {Role.ADMIN}, 20)
     nav.register(app, lambda: _("Structure"), "campus.structure", {Role.ADMIN}, order=80)
     nav.register(app, lambda: _("Users"), "campus.users", {Role.ADMIN}, order=81)
     nav.register(app, lambda: _("Roster import"), "campus.roster_import", {Role.ADMIN}, order=82)

@@ -183,6 +183,17 @@ def _students_on_duty_phone() -> str | None:
     return on_duty or current_app.config["CENTRE_ON_DUTY_PHONE"]
 
 
+PEER_ROLES = frozenset({Role.STUDENT, Role.CLASS_COMMITTEE, Role.DORM_INFORMANT})
+
+
+def roster_title() -> str:
+    """The roster page's name for the signed-in user. Peers are students themselves: the people on
+    their list are their classmates and roommates, not "their students"."""
+    if {a.role for a in current_user.roles} <= PEER_ROLES:
+        return _("My classmates")
+    return _("My students")
+
+
 @bp.route("/students")
 @require_roles(*(set(Role) - {Role.STUDENT, Role.HOSPITAL_LIAISON, Role.PROVINCE_AUDITOR}))
 def students() -> ResponseReturnValue:
@@ -197,7 +208,13 @@ def students() -> ResponseReturnValue:
         stmt.order_by(Student.student_number).limit(size).offset((page - 1) * size)
     ).all()
     return render_template(
-        "campus/students.html", students=rows, total=total, page=page, size=size, q=query
+        "campus/students.html",
+        title=roster_title(),
+        students=rows,
+        total=total,
+        page=page,
+        size=size,
+        q=query,
     )
 
 

@@ -47,7 +47,8 @@ def dashboard_items(
     term = this_term(now)
     figures = glance(aggregate_session(), institution_ids(user, *roles)[0], term, now)
     detail = " · ".join(
-        f"{h.label}: {'—' if value is None else f'{value:.1f}%'}" for h, value in figures
+        _("%(label)s: %(value)s", label=h.label, value="—" if value is None else f"{value:.1f}%")
+        for h, value in figures
     )
     text = _("This term at a glance: %(term)s", term=term.label())
     url = url_for("oversight.dashboard", period=term.key)

@@ -119,7 +119,7 @@ def detail(leave_id: int):
         "referrals/leave_detail.html",
         leave=leave,
         statement_form=StatementForm(prefix="st"),
-        assessment_form=AssessmentForm(prefix="as"),
+        assessment_form=_assessment_form(leave),
         approve_form=ApproveReturnForm(prefix="ap"),
         plan_form=plan_form,
         outstanding=leave_rules.outstanding(leave),
@@ -127,6 +127,13 @@ def detail(leave_id: int):
         section_labels=SECTION_LABELS,
         assessment_labels=ASSESSMENT_LABELS,
     )
+
+
+def _assessment_form(leave: LeaveOfAbsence) -> AssessmentForm:
+    """Opens on the outcome on record, so a counsellor re-assessing starts from what stands rather
+    than from "fit to return" beside a recorded "not yet fit"."""
+    recorded = leave.assessment_outcome.value if leave.assessment_outcome else None
+    return AssessmentForm(prefix="as", data={"outcome": recorded} if recorded else None)
 
 
 def _owner_choices(leave: LeaveOfAbsence) -> list[tuple[int, str]]:

@@ -375,6 +375,10 @@ def _liaison_card(referral: Referral) -> dict:
         "green_channel": referral.green_channel,
         "sent_at": referral.sent_at,
         "booking_due_at": referral.booking_due_at,
+        # The liaison books the appointment: a passed deadline must stand out on their page too.
+        "booking_overdue": referral.status == ReferralStatus.SENT
+        and referral.booking_due_at is not None
+        and referral.booking_due_at <= clock.now(),
         "appointment_at": referral.appointment_at,
         "outcome": referral.outcome,
         "consent_by": referral.consent_by,

@@ -357,6 +357,12 @@ def _render(key: str, params: Mapping[str, Any], translate: Callable[[str], str]
     return translate(key) % values if values else translate(key)
 
 
+def _separator(sep: str, translate: Callable[[str], str]) -> str:
+    """The stored separator is English (", "); Chinese lists join with 、 or ；, so it is translated
+    when shown like every other part of a label."""
+    return sep if translate is _identity else pgettext("list separator", sep)
+
+
 def _value(value: Any, translate: Callable[[str], str]) -> Any:
     if not isinstance(value, Mapping):
         return value
@@ -368,5 +374,7 @@ def _value(value: Any, translate: Callable[[str], str]) -> Any:
     if "key" in value:
         return _render(value["key"], value.get("params") or {}, translate)
     if "list" in value:
-        return value.get("sep", ", ").join(str(_value(v, translate)) for v in value["list"])
+        return _separator(value.get("sep", ", "), translate).join(
+            str(_value(v, translate)) for v in value["list"]
+        )
     raise ValueError(f"unknown label parameter {value!r}")

@@ -100,3 +100,13 @@ def test_a_cards_link_opens_its_table_for_the_same_period(admin, login):
     opened = client.get(href).get_data(as_text=True)
     assert '<details class="card kpi-table" id="kpi-crisis" open>' in opened
     assert '<details class="card kpi-table" id="kpi-screening">' in opened
+
+
+def test_director_home_figures_read_with_chinese_punctuation(campus, login):
+    inst = campus.institution("XJU")
+    director = campus.staff(inst, Role.DIRECTOR)
+    director.locale = "zh_CN"
+    campus.commit()
+    home = login(director).get("/").get_data(as_text=True)
+    assert "筛查覆盖率：—" in home
+    assert "筛查覆盖率: " not in home

@@ -233,3 +233,31 @@ def test_a_statement_received_today_in_shanghai_is_accepted_before_utc_midnight(
     )
     db.session.expire_all()
     assert db.session.get(type(leave), leave.id).statement_received_on == date(2026, 9, 15)
+
+
+def test_leave_page_punctuates_the_statement_and_plan_in_chinese(world, login):
+    leave = _leave(world)
+    _ready(world, leave)
+    rules.add_plan_item(
+        db.session,
+        world.counsellor,
+        leave,
+        PlanSection.PSYCHOLOGICAL,
+        "每周到中心咨询一次",
+        world.counsellor.id,
+        date(2027, 2, 15),
+    )
+    db.session.commit()
+    world.counsellor.locale = "zh_CN"
+    db.session.commit()
+    page = login(world.counsellor).get(f"/referrals/leave/{leave.id}").get_data(as_text=True)
+    assert "Brain Hospital，2026-09-10" in page
+    assert f"{world.counsellor.name}，期限 2027-02-15" in page
+
+
+def test_reassessment_form_opens_on_the_outcome_on_record(world, login):
+    leave = _leave(world)
+    _ready(world, leave, outcome=ReturnAssessment.NOT_YET)
+    db.session.commit()
+    page = login(world.counsellor).get(f"/referrals/leave/{leave.id}").get_data(as_text=True)
+    assert '<option selected value="not_yet">' in page

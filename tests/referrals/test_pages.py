@@ -234,3 +234,24 @@ def test_closure_page_names_the_institutions_calendar_not_utc(world, login):
     body = login(world.director).get("/referrals/closure").get_data(as_text=True)
     assert "calendar days in China Time" in body
     assert "UTC" not in body
+
+
+def test_referral_page_punctuates_consent_and_disclosures_in_chinese(world, login):
+    referral = walk(world, new_referral(world, disclosed_fields=["name"]), [S.SENT])
+    world.counsellor.locale = "zh_CN"
+    world.liaison.locale = "zh_CN"
+    db.session.commit()
+    page = login(world.counsellor).get(f"/referrals/{referral.id}").get_data(as_text=True)
+    assert "学生本人：Li Lei，书面签字，" in page
+    assert "姓名：Li Lei" in page
+    liaison_page = login(world.liaison).get(f"/hospital/referrals/{referral.id}")
+    assert "学生本人，" in liaison_page.get_data(as_text=True)
+
+
+def test_liaison_sees_a_passed_green_channel_booking_deadline_marked_overdue(world, login):
+    referral = referral_in(world, S.SENT, green_channel=True)
+    client = login(world.liaison)
+    assert "overdue" not in client.get(f"/hospital/referrals/{referral.id}").get_data(as_text=True)
+    clock.advance(timedelta(days=2))
+    page = login(world.liaison).get(f"/hospital/referrals/{referral.id}").get_data(as_text=True)
+    assert '<strong class="error">overdue</strong>' in page

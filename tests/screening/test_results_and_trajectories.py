@@ -315,3 +315,14 @@ def test_the_import_page_offers_a_paper_template_per_instrument_of_the_campaign(
     sheet = load_workbook(io.BytesIO(download.data)).active
     assert [c.value for c in sheet[1]] == ["学号", *map(str, range(1, 11))]
     assert client.get(f"/screening/campaigns/{campaign.id}/import/gad7.csv").status_code == 404
+
+
+def test_each_answer_on_the_results_page_follows_a_chinese_colon(client, school, make_campaign):
+    campaign = make_campaign()
+    _import(campaign, HEADER + _row(school.student.student_number, [1] * 10), school.admin)
+    db.session.add(Caseload(counsellor_id=school.counsellor.id, student_id=school.student.id))
+    school.counsellor.locale = "zh_CN"
+    db.session.commit()
+    sign_in(client, school.counsellor)
+    page = client.get(f"/screening/students/{school.student.id}/results").get_data(as_text=True)
+    assert "做事时提不起劲或没有兴趣：1" in page

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from campus.extensions import db
@@ -159,3 +160,14 @@ def test_reason_raised_by_a_key_group_reads_in_chinese(unit, campus, login):
     client = login(_chinese_counsellor(campus, unit))
 
     assert "因属重点关注群体，由蓝色上调" in _page(client, "/warnings/")
+
+
+def test_academic_reasons_are_joined_with_the_chinese_list_mark(app):
+    label = labels.academic_difficulty(
+        "2025-2026-2", [labels.failed_credits(14), labels.academic_warning()]
+    )
+    with app.test_request_context(), force_locale("zh_CN"):
+        chinese = labels.render(label.key, label.params)
+    assert chinese == "2025-2026-2 学业困难：不及格 14 学分、学业预警"
+    english = "Academic difficulty in 2025-2026-2: 14 failed credits, academic warning"
+    assert label.english() == english
