@@ -39,7 +39,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(scheduler.scheduler_cli)
     nav.register(app, views.roster_title, "campus.students", ROSTER_VIEWERS - {Role.ADMIN}, 20)
     nav.register(app, lambda: _("Structure"), "campus.structure", {Role.ADMIN}, order=80)
-    nav.register(app, lambda: _("Users"), "campus.users", {Role.ADMIN}, order=81)
+    nav.register(app, lambda: _("Staff accounts"), "campus.users", {Role.ADMIN}, order=81)
     nav.register(app, lambda: _("Roster import"), "campus.roster_import", {Role.ADMIN}, order=82)
     nav.register(app, lambda: _("Notification channels"), "channels.index", {Role.ADMIN}, 84)
     nav.register(app, lambda: _("Staffing register"), "staffing.index", {Role.ADMIN}, order=85)

@@ -19,6 +19,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
@@ -170,7 +171,9 @@ def home() -> ResponseReturnValue:
     if not current_user.is_authenticated:
         return redirect(url_for("campus.login"))
     items = workbench.items_for(current_app, db.session, current_user, clock.now())
-    return render_template("campus/home.html", items=items, on_duty=_students_on_duty_phone())
+    return render_template(
+        "campus/home.html", items=items, on_duty=_students_on_duty_phone(), title=home_title()
+    )
 
 
 def _students_on_duty_phone() -> str | None:
@@ -186,10 +189,21 @@ def _students_on_duty_phone() -> str | None:
 PEER_ROLES = frozenset({Role.STUDENT, Role.CLASS_COMMITTEE, Role.DORM_INFORMANT})
 
 
+def home_title() -> str:
+    """A student's home page is their own page; "workbench" is a word for staff at work."""
+    if _only_peer_roles():
+        return pgettext("home page", "Home")
+    return _("Workbench")
+
+
+def _only_peer_roles() -> bool:
+    return {a.role for a in current_user.roles} <= PEER_ROLES
+
+
 def roster_title() -> str:
     """The roster page's name for the signed-in user. Peers are students themselves: the people on
     their list are their classmates and roommates, not "their students"."""
-    if {a.role for a in current_user.roles} <= PEER_ROLES:
+    if _only_peer_roles():
         return _("My classmates")
     return _("My students")
 

@@ -47,7 +47,7 @@ def red_this_morning(world: World, live_app: Flask) -> World:
 def test_student_sees_the_screening_to_do_and_where_to_get_help_on_a_phone(world: World):
     page = world.page_for("student", PHONE)
     page.goto("/")
-    expect(page.locator("main h1")).to_have_text("工作台")
+    expect(page.locator("main h1")).to_have_text("首页")
     item = page.locator("main .workbench-item").first
     expect(item).to_contain_text("你有 1 项心理测评待完成")
     expect(item).to_contain_text("答题进度会自动保存")

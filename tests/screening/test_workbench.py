@@ -60,3 +60,11 @@ def test_campaign_owner_sees_its_coverage_as_the_campaign_page_does(school, make
     assert "Where to get help" not in home  # the students' panel
     detail = client.get(f"/screening/campaigns/{campaign.id}").get_data(as_text=True)
     assert "1 of 4 students completed (25.0%)." in detail
+
+
+def test_a_students_home_page_is_their_home_and_a_counsellors_is_their_workbench(school, login):
+    student_home = login(school.student.user).get("/").get_data(as_text=True)
+    assert "<h1>Home</h1>" in student_home
+    assert "Workbench" not in student_home
+    staff_home = login(school.counsellor).get("/").get_data(as_text=True)
+    assert "<h1>Workbench</h1>" in staff_home
