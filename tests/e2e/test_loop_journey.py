@@ -36,7 +36,7 @@ def test_a_committee_member_hears_the_concern_was_received_then_followed_up(
 ):
     committee = world.page_for("committee", PHONE)
     committee.goto("/warnings/my-class")
-    committee.select_option("#student_id", label="王明")
+    committee.locator("ul#student_id").get_by_label("王明", exact=False).check()
     committee.select_option("#category", "low_mood")
     committee.fill("#text", "这周几乎没去上课，室友说他晚上睡不着")
     committee.locator("form[action$='/concern'] [type=submit]").click()
@@ -50,7 +50,11 @@ def test_a_committee_member_hears_the_concern_was_received_then_followed_up(
     _act(
         counsellor,
         "contact",
-        {"#contact-method": "in_person", "#contact-outcome": "面谈，睡眠差，约下周复查"},
+        {
+            "#contact-method": "in_person",
+            "input[value=reached]": "check",
+            "#contact-note": "面谈，睡眠差，约下周复查",
+        },
     )
 
     committee.goto("/inbox/")
@@ -81,7 +85,7 @@ def test_admin_keeps_the_staffing_register_and_the_ratio_counts_full_time_teache
     expect(rows.filter(has_text="吴老师")).to_contain_text("兼职心理健康教育教师")
     world.shot(admin, "11-staffing-register")
 
-    admin.goto("/oversight/")
+    admin.goto("/oversight/?open=staffing")
     staffing = admin.locator("#kpi-staffing")
     expect(staffing).to_contain_text("专职心理健康教育教师配备")
     expect(staffing).to_contain_text("高校按师生比例不低于1:4000配备专职心理健康教育教师")
