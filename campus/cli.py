@@ -110,7 +110,7 @@ def import_roster(
         create_units=create_units,
         clean_rows_only=clean_rows_only,
         grade=grade,
-        today=clock.now().date(),
+        today=clock.local_date(clock.now(), clock.institution_zone(institution)),
     )
     for note in report.unused:
         click.echo(note, err=True)

@@ -404,7 +404,7 @@ def roster_import() -> ResponseReturnValue:
                 create_units=request.form.get("create_units") == "y",
                 clean_rows_only=form.clean_rows_only.data,
                 grade=form.grade.data,
-                today=clock.now().date(),
+                today=clock.local_date(clock.now(), clock.institution_zone(institution)),
             )
         except roster.RosterFileError as exc:
             file_error = _(str(exc))
