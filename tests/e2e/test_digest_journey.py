@@ -18,10 +18,11 @@ from sqlalchemy import select
 from campus import clock
 from campus.extensions import db
 from campus.models import Department, Institution, Role, Student
+from tests import factories
 from tests.conftest import Campus
 from tests.e2e.conftest import PHONE, World
 from tests.factories import TERM_START, went_live
-from warning import escalation, services
+from warning import escalation
 
 pytestmark = pytest.mark.e2e
 
@@ -50,15 +51,7 @@ def monday(world: World, live_app: Flask) -> World:
         went_live(TERM_START, inst, *members)
         campus.commit()
         student = db.session.scalar(select(Student).where(Student.student_number == "2026001"))
-        services.record_signal(
-            db.session,
-            student=student,
-            source="screening",
-            observed_at=clock.now(),
-            label="PHQ-9 item 9",
-            instrument="phq9",
-            total=22,
-        )
+        factories.phq9_signal(student, 22, label="PHQ-9 item 9")
         clock.advance(timedelta(hours=3))  # 13:00 in Changsha: last week's reports are overdue
         escalation.sweep_missing_reports(db.session, clock.now())
         db.session.commit()

@@ -17,9 +17,10 @@ from campus import clock
 from campus.extensions import db
 from campus.i18n import Message
 from campus.models import ClassGroup, Department, User
+from tests import factories
 from tests.conftest import Campus
 from tests.e2e.conftest import World
-from warning import actions, escalation, services
+from warning import actions, escalation
 from warning.models import EarlyWarning, Task
 
 pytestmark = pytest.mark.e2e
@@ -29,17 +30,9 @@ NOT_ACKNOWLEDGED = {"zh_CN": "未确认接收", "en": "Not acknowledged"}
 
 
 def _red(student) -> EarlyWarning:
-    services.record_signal(
-        db.session,
-        student=student,
-        source="screening",
-        observed_at=clock.now(),
-        label="PHQ-9 item 9",
-        instrument="phq9",
-        total=22,
-    )
-    db.session.commit()
-    return db.session.scalar(select(EarlyWarning).where(EarlyWarning.student_id == student.id))
+    warning = factories.phq9_signal(student, 22, label="PHQ-9 item 9")
+    assert warning is not None
+    return warning
 
 
 def _missing_reports(department: Department, count: int) -> None:

@@ -12,12 +12,11 @@ from flask import Flask
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from campus import clock
 from campus.extensions import db
 from campus.models import ClassGroup
+from tests import factories
 from tests.conftest import Campus
 from tests.e2e.conftest import PHONE, World
-from warning import services
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("world", ["zh_CN"], indirect=True)]
 
@@ -30,16 +29,7 @@ def red_this_morning(world: World, live_app: Flask) -> World:
     with live_app.app_context():
         group = db.session.scalar(select(ClassGroup).where(ClassGroup.name == "CS2601"))
         student = Campus().student(group, name=NEW_RED, number="N1")
-        services.record_signal(
-            db.session,
-            student=student,
-            source="screening",
-            observed_at=clock.now(),
-            label="PHQ-9 item 9",
-            instrument="phq9",
-            total=22,
-        )
-        db.session.commit()
+        factories.phq9_signal(student, 22, label="PHQ-9 item 9")
         db.session.remove()
     return world
 

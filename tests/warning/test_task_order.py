@@ -9,21 +9,13 @@ from campus import clock
 from campus.extensions import db
 from campus.i18n import Message
 from campus.models import Role
-from warning import escalation, services, task_list
+from tests import factories
+from warning import escalation, task_list
 from warning.models import Task
 
 
 def _red(student) -> None:
-    services.record_signal(
-        db.session,
-        student=student,
-        source="screening",
-        observed_at=clock.now(),
-        label="PHQ-9 item 9",
-        instrument="phq9",
-        total=22,
-    )
-    db.session.commit()
+    factories.phq9_signal(student, 22, label="PHQ-9 item 9")
 
 
 def _missing_reports(unit, count: int) -> None:
