@@ -200,7 +200,7 @@ def test_students_screening_pages_and_questions_follow_the_chosen_language(clien
     assignment = _phq9_assignment(school)
     sign_in(client, school[1].user)
     consent_url = f"/screening/a/{assignment.id}/consent"
-    chinese = ("我的筛查", "开始之前", "同意并开始")
+    chinese = ("我的心理测评", "开始之前", "同意并开始")
     english = ("My screenings", "Before you start", "Agree and start")
     pages = client.get("/screening/mine").get_data(as_text=True) + client.get(consent_url).get_data(
         as_text=True
