@@ -6,6 +6,7 @@ from typing import TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import and_, select, true
@@ -167,7 +168,9 @@ def _validated(form: SubmittedForm) -> SubmittedForm:
     if form.validate_on_submit():
         return form
     errors = [e for field in form for e in field.errors]
-    raise leave_rules.LeaveError("; ".join(str(e) for e in errors) or _("Check the form."))
+    raise leave_rules.LeaveError(
+        pgettext("list separator", "; ").join(str(e) for e in errors) or _("Check the form.")
+    )
 
 
 @bp.route("/<int:leave_id>/statement", methods=["POST"])

@@ -261,3 +261,15 @@ def test_reassessment_form_opens_on_the_outcome_on_record(world, login):
     db.session.commit()
     page = login(world.counsellor).get(f"/referrals/leave/{leave.id}").get_data(as_text=True)
     assert '<option selected value="not_yet">' in page
+
+
+def test_an_empty_statement_names_every_missing_field_joined_in_chinese(world, login):
+    leave = _leave(world)
+    world.counsellor.locale = "zh_CN"
+    db.session.commit()
+    page = login(world.counsellor).post(
+        f"/referrals/leave/{leave.id}/statement", data={}, follow_redirects=True
+    )
+    text = page.get_data(as_text=True)
+    assert "；" in text
+    assert "; " not in text.split("<main", 1)[1]
