@@ -552,7 +552,7 @@ def policy_simulate(version_id: int):
     try:
         draft = retriage.policy_of(version)
     except PolicyError as exc:
-        abort(400, "; ".join(shown(e) for e in exc.errors))
+        abort(400, pgettext("list separator", "; ").join(shown(e) for e in exc.errors))
     simulation: dict[str, object]
     if isinstance(draft, ResponsePolicy):  # a version of kind RESPONSE
         simulation = {
@@ -584,7 +584,7 @@ def policy_activate(version_id: int):
         flash(
             _(
                 "This draft cannot be activated: %(problems)s",
-                problems="; ".join(shown(e) for e in exc.errors),
+                problems=pgettext("list separator", "; ").join(shown(e) for e in exc.errors),
             ),
             "error",
         )
