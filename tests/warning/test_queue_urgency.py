@@ -4,34 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from campus import clock
 from campus.extensions import db
 from campus.models import Role
-from warning import actions, queue, services
-from warning.models import EarlyWarning
-
-
-def _signal(student, total: int) -> EarlyWarning:
-    services.record_signal(
-        db.session,
-        student=student,
-        source="screening",
-        observed_at=clock.now(),
-        label="PHQ-9 in the intake",
-        instrument="phq9",
-        total=total,
-    )
-    db.session.commit()
-    return db.session.scalar(select(EarlyWarning).where(EarlyWarning.student_id == student.id))
+from tests import factories
+from warning import actions, queue
 
 
 def _reds_a_day_apart(campus, unit, names):
     """One red warning per name, each opened a day after the one before."""
     warnings = []
     for name in names:
-        warnings.append(_signal(campus.student(unit.group, name=name), 22))
+        warnings.append(factories.phq9_signal(campus.student(unit.group, name=name), 22))
         clock.advance(timedelta(days=1))
     return warnings
 
@@ -44,7 +28,7 @@ def test_the_newest_unacknowledged_red_leads_the_queue_even_behind_a_full_page(c
     for warning in older:
         actions.acknowledge(db.session, counsellor, warning, warning.version, clock.now())
     _reds_a_day_apart(campus, unit, ["Unacknowledged Early", "Unacknowledged Late"])
-    _signal(unit.student, 12)
+    factories.phq9_signal(unit.student, 12)
     first = queue.queue(db.session, counsellor, queue.QueueFilter(), clock.now())
     names = [student.name for _w, student, _d, _o in first.rows]
     assert names[:3] == ["Unacknowledged Late", "Unacknowledged Early", "Student 00"]
@@ -59,8 +43,8 @@ def test_the_newest_unacknowledged_red_leads_the_queue_even_behind_a_full_page(c
 def test_queue_shows_acknowledgement_owner_next_deadline_and_last_contact(campus, unit, login):
     counsellor = campus.staff(unit.institution, Role.SCHOOL_COUNSELLOR)
     campus.commit()
-    _signal(campus.student(unit.group, name="Wang Fang"), 22)
-    yellow = _signal(unit.student, 15)
+    factories.phq9_signal(campus.student(unit.group, name="Wang Fang"), 22)
+    yellow = factories.phq9_signal(unit.student, 15)
     actions.log_contact(
         db.session, counsellor, yellow, yellow.version, clock.now(), method="phone", outcome="ok"
     )

@@ -4,25 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from campus import clock
 from campus.extensions import db
 from campus.models import Role
 from campus.notifications import Notification, OutboxMail
-from warning import services
+from tests import factories
 from warning.models import EarlyWarning
-
-
-def _signal(student, total: int) -> None:
-    services.record_signal(
-        db.session,
-        student=student,
-        source="screening",
-        observed_at=clock.now(),
-        label="PHQ-9 in the intake",
-        instrument="phq9",
-        total=total,
-    )
-    db.session.commit()
 
 
 def _staff(campus, unit):
@@ -55,7 +41,7 @@ def test_a_new_red_tells_the_department_counsellor_once_alongside_the_leader_and
     campus, unit
 ):
     people = _staff(campus, unit)
-    _signal(unit.student, 22)
+    factories.phq9_signal(unit.student, 22)
     told = {name: len(_notes(user)) for name, user in people.items()}
     assert told == {
         "counsellor": 1,
@@ -68,16 +54,16 @@ def test_a_new_red_tells_the_department_counsellor_once_alongside_the_leader_and
 
 def test_a_raise_to_red_tells_the_department_counsellor_again(campus, unit):
     people = _staff(campus, unit)
-    _signal(unit.student, 15)
+    factories.phq9_signal(unit.student, 15)
     assert [n.detail["level"] for n in _notes(people["counsellor"])] == [2]
-    _signal(unit.student, 22)
+    factories.phq9_signal(unit.student, 22)
     assert db.session.scalar(select(EarlyWarning.level)) == 3
     assert [n.detail["level"] for n in _notes(people["counsellor"])] == [2, 3]
 
 
 def test_the_inbox_names_student_level_and_deadline_but_the_mail_does_not(campus, unit, login):
     people = _staff(campus, unit)
-    _signal(unit.student, 22)
+    factories.phq9_signal(unit.student, 22)
     inbox = login(people["counsellor"]).get("/inbox/").get_data(as_text=True)
     assert "Li Hua" in inbox
     assert f'href="/warnings/students/{unit.student.id}"' in inbox
@@ -96,7 +82,7 @@ def test_the_inbox_names_student_level_and_deadline_but_the_mail_does_not(campus
 
 def test_a_class_committee_notice_names_no_student_and_no_level(campus, unit, login):
     people = _staff(campus, unit)
-    _signal(unit.student, 8)  # blue: the class and the dorm are told
+    factories.phq9_signal(unit.student, 8)  # blue: the class and the dorm are told
     (note,) = _notes(people["committee"])
     assert note.detail is None
     inbox = login(people["committee"]).get("/inbox/").get_data(as_text=True)
