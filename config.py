@@ -59,6 +59,12 @@ class Config:
     PASSWORD_MIN_LENGTH = 10
     BREAK_GLASS_MINUTES = _env_int("BREAK_GLASS_MINUTES", 60)
 
+    # Clinical free text is stored encrypted (campus.encryption) with these Fernet keys, newest
+    # first: a file of one key per line, or a comma-separated list. Development and tests derive
+    # one from SECRET_KEY; production refuses to start without one (docs/deploy.md, "Keys").
+    FIELD_ENCRYPTION_KEY_FILE = _env("FIELD_ENCRYPTION_KEY_FILE", "")
+    FIELD_ENCRYPTION_KEYS = _env("FIELD_ENCRYPTION_KEYS", "")
+
     # Rate limits: memory:// is per process; use redis:// when more than one worker serves.
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
@@ -159,6 +165,13 @@ class ProductionConfig(Config):
             raise RuntimeError("SECRET_KEY must be set in production")
         if not os.environ.get("DATABASE_URL"):
             raise RuntimeError("DATABASE_URL must be set in production")
+        if not (
+            os.environ.get("FIELD_ENCRYPTION_KEY_FILE") or os.environ.get("FIELD_ENCRYPTION_KEYS")
+        ):
+            raise RuntimeError(
+                "FIELD_ENCRYPTION_KEY_FILE (or FIELD_ENCRYPTION_KEYS) must be set in production: "
+                "clinical notes are encrypted with it; `flask campus new-encryption-key` makes one"
+            )
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from campus import clean_input, clock, replica
+from campus import clean_input, clock, encryption, replica
 from campus import local_time as clock_display
 from campus.extensions import babel, csrf, db, limiter, login_manager, talisman
 from config import BASE_DIR, CONFIGS
@@ -63,6 +63,7 @@ def create_app(config_name: str | None = None, **overrides: object) -> Flask:
     _init_errors(app)
     for domain in DOMAINS:
         importlib.import_module(f"{domain}.registration").register(app)
+    encryption.init_app(app)
     return app
 
 

@@ -1,5 +1,5 @@
 """`flask campus …`: create an institution and an administrator, set the go-live day, import a
-roster, seed and list the demo."""
+roster, seed and list the demo, make and rotate the field-encryption keys."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from campus import audit, auth, clock, demo, roster
+from campus import audit, auth, clock, demo, encryption, roster
 from campus.extensions import db
 from campus.models import Institution, Role, RoleAssignment, User
 
@@ -145,3 +145,30 @@ def _print_logins(logins: list[demo.DemoLogin]) -> None:
     click.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
     for entry in logins:
         click.echo(f"  {entry.role:<36} institution {entry.institution:<6} login {entry.login}")
+
+
+@campus_cli.command("new-encryption-key")
+def new_encryption_key() -> None:
+    """Print a new field-encryption key, for the key file (docs/deploy.md, "Keys")."""
+    click.echo(encryption.new_key())
+
+
+@campus_cli.command("rotate-keys")
+@click.option("--batch", default=500, show_default=True, help="Rows re-encrypted per commit.")
+def rotate_keys(batch: int) -> None:
+    """Re-encrypt every clinical field with the newest key (the first in the key file).
+
+    Run it after putting the new key in front of the old one on every host; the app keeps serving
+    meanwhile. Interrupted, it is simply run again. Only then remove the old key.
+    """
+    counts = encryption.rotate_all(db.session, batch=batch)
+    audit.record(
+        db.session,
+        actor=None,
+        action="rotate_keys",
+        record_type="encryption",
+        detail=" ".join(f"{name}={n}" for name, n in counts.items())[:500],
+    )
+    db.session.commit()
+    for name, n in counts.items():
+        click.echo(f"{name:<40} {n:>8} re-encrypted")

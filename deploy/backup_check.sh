@@ -5,7 +5,8 @@
 # (/healthz, and the sign-in page). Exits non-zero on any difference. Safe on a live primary:
 # writes that land while the dump runs are in neither the dump nor the counts.
 #
-#   DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/xinqiao deploy/backup_check.sh
+#   DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/xinqiao \
+#   FIELD_ENCRYPTION_KEY_FILE=/etc/xinqiao/field-keys deploy/backup_check.sh
 #
 # Keeps the dump (mode 600) in a new private directory (mode 700) under $BACKUP_DIR (default
 # $TMPDIR or /tmp) and prints its path; drops the scratch database at the end.
@@ -14,6 +15,11 @@ umask 077
 cd "$(dirname "$0")/.."
 
 : "${DATABASE_URL:?set DATABASE_URL to the database to back up}"
+# The smoke test reads the copy as production does: with the keys its clinical fields were written with.
+: "${FIELD_ENCRYPTION_KEY_FILE:=}" "${FIELD_ENCRYPTION_KEYS:=}"
+[ -n "${FIELD_ENCRYPTION_KEY_FILE}${FIELD_ENCRYPTION_KEYS}" ] \
+  || { echo "set FIELD_ENCRYPTION_KEY_FILE (or FIELD_ENCRYPTION_KEYS) as on the app hosts" >&2; exit 2; }
+export FIELD_ENCRYPTION_KEY_FILE FIELD_ENCRYPTION_KEYS
 libpq_url="${DATABASE_URL/postgresql+psycopg:/postgresql:}"
 base="${libpq_url%/*}"
 source_db="${libpq_url##*/}"

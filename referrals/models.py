@@ -11,10 +11,11 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campus import clock
+from campus.encryption import EncryptedText
 from campus.extensions import Model, db
 from campus.models import Hospital, Student, User
 from warning.models import Task
@@ -74,10 +75,10 @@ class Referral(Model):
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
-    reason: Mapped[str] = mapped_column(Text)
-    screening_summary: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(EncryptedText)
+    screening_summary: Mapped[str | None] = mapped_column(EncryptedText)
     # Counsellor-only working note: never disclosed to the hospital.
-    internal_note: Mapped[str | None] = mapped_column(Text)
+    internal_note: Mapped[str | None] = mapped_column(EncryptedText)
     urgency: Mapped[Urgency] = mapped_column(db.Enum(Urgency, native_enum=False, length=20))
     green_channel: Mapped[bool] = mapped_column(Boolean, default=False)
     # ";"-joined keys of `referrals.disclosure.DISCLOSABLE`: exactly what the hospital may see.
@@ -136,7 +137,7 @@ class ReferralTransition(Model):
     by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     by_role: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
-    note: Mapped[str | None] = mapped_column(String(1000))
+    note: Mapped[str | None] = mapped_column(EncryptedText)
 
     referral: Mapped[Referral] = relationship(back_populates="transitions")
     by: Mapped[User] = relationship()
@@ -189,13 +190,13 @@ class LeaveOfAbsence(Model):
     # Hospital statement: clinical, shown only with CLINICAL capability.
     statement_received_on: Mapped[date | None] = mapped_column(Date)
     statement_hospital: Mapped[str | None] = mapped_column(String(200))
-    statement_summary: Mapped[str | None] = mapped_column(Text)
+    statement_summary: Mapped[str | None] = mapped_column(EncryptedText)
     assessment_outcome: Mapped[ReturnAssessment | None] = mapped_column(
         db.Enum(ReturnAssessment, native_enum=False, length=20)
     )
     assessment_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     assessment_at: Mapped[datetime | None] = mapped_column(DateTime)
-    assessment_note: Mapped[str | None] = mapped_column(Text)
+    assessment_note: Mapped[str | None] = mapped_column(EncryptedText)
     returned_on: Mapped[date | None] = mapped_column(Date)
     return_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import make_url
 
 from campus import audit
+from campus.encryption import derived_key
 from campus.extensions import db
 from campus.models import Role
 
@@ -32,7 +33,12 @@ def test_backup_check_restores_the_database_and_keeps_a_private_dump(app, campus
     url = make_url(URL).render_as_string(hide_password=False)
     done = subprocess.run(  # noqa: S603 - our own script at a fixed path
         [str(SCRIPT)],
-        env={**os.environ, "DATABASE_URL": url, "BACKUP_DIR": str(tmp_path)},
+        env={
+            **os.environ,
+            "DATABASE_URL": url,
+            "BACKUP_DIR": str(tmp_path),
+            "FIELD_ENCRYPTION_KEYS": derived_key(app.config["SECRET_KEY"]),
+        },
         capture_output=True,
         text=True,
         check=False,

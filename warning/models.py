@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campus import clock
+from campus.encryption import EncryptedText
 from campus.extensions import Model, db
 from campus.i18n import Message
 from campus.models import Student, User
@@ -213,7 +214,7 @@ class WarningEvent(Model):
     outcome_key: Mapped[str | None] = mapped_column(String(200))
     outcome_params: Mapped[dict | None] = mapped_column(JSON)
     # Free text for staff at department level and above; never shown to class or dorm tiers.
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(EncryptedText)
     signal_id: Mapped[int | None] = mapped_column(ForeignKey("signal.id"))
 
     warning: Mapped[EarlyWarning] = relationship(back_populates="events")
@@ -408,7 +409,7 @@ class ConcernReport(Model):
     category: Mapped[ConcernCategory] = mapped_column(
         db.Enum(ConcernCategory, native_enum=False, length=20)
     )
-    text: Mapped[str] = mapped_column(String(2000))
+    text: Mapped[str] = mapped_column(EncryptedText)  # form limit: 2,000 characters
     filed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     filed_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     # Which of the filer's units it was filed through ("class" or "room"), for their own history.
@@ -457,6 +458,6 @@ class LifeEvent(Model):
         db.Enum(LifeEventKind, native_enum=False, length=30)
     )
     occurred_on: Mapped[date] = mapped_column(Date)
-    note: Mapped[str | None] = mapped_column(String(1000))
+    note: Mapped[str | None] = mapped_column(EncryptedText)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)

@@ -1,0 +1,6 @@
+from collections.abc import Iterable
+
+class URLFetcher:
+    def __init__(
+        self, *, timeout: int = ..., allowed_protocols: Iterable[str] | None = ...
+    ) -> None: ...
