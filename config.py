@@ -131,6 +131,17 @@ class Config:
     PROVINCE_KEEP_DAYS = _env_int("PROVINCE_KEEP_DAYS", 30)
     PAGE_SIZE = 25
 
+    # Export rights per role (campus.export_rights): none, aggregates, deidentified or identified;
+    # a role not named exports nothing. EXPORT_TIER_<ROLE> overrides one, e.g. EXPORT_TIER_ADMIN.
+    EXPORT_TIERS: dict = {
+        role: (_env(f"EXPORT_TIER_{role.upper()}", default) or default).strip().lower()
+        for role, default in {
+            "director": "identified",
+            "admin": "deidentified",
+            "province_auditor": "aggregates",
+        }.items()
+    }
+
     # Uploads: a larger request body is refused with a 413 page before it is read; each import
     # refuses a file with more data rows than its limit (campus.spreadsheets) and imports nothing.
     MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_MB", 10) * 1024 * 1024

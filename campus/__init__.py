@@ -11,7 +11,7 @@ from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import Forbidden, HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from campus import clean_input, clock, encryption, replica
@@ -117,6 +117,11 @@ def _init_templates(app: Flask) -> None:
         return {"nav_entries": entries, "current_locale": _select_locale()}
 
 
+# Werkzeug's own English descriptions: a page shows ours instead, and shows a description only
+# where the code gave one (e.g. why an export was refused).
+_DEFAULTS = {403: Forbidden.description}
+
+
 def _init_errors(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
@@ -128,7 +133,10 @@ def _init_errors(app: Flask) -> None:
         assert error.code is not None
         if error.code >= 500:
             _as_signed_out()
-        return render_template("errors.html", code=error.code, error=error), error.code
+        page = render_template(
+            "errors.html", code=error.code, error=error, default_descriptions=_DEFAULTS
+        )
+        return page, error.code
 
     # Registered after Flask-SQLAlchemy's own teardown, so it runs first and the dropped
     # connection of a restarted database cannot turn a finished response into a bare 500.

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from campus import (
     account_views,
     channel_views,
+    export_rights,
     health,
     i18n,
     inbox_views,
@@ -26,6 +27,7 @@ ROSTER_VIEWERS = set(Role) - {Role.STUDENT, Role.HOSPITAL_LIAISON, Role.PROVINCE
 
 def register(app: Flask) -> None:
     """Register the kernel's pages, commands, navigation entries and sweep on `app`."""
+    export_rights.check_config(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(inbox_views.bp)
@@ -35,6 +37,8 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["role_labels"] = ROLE_LABELS
     app.jinja_env.globals["channel_kind_labels"] = channel_views.KIND_LABELS
     app.jinja_env.filters["shown_name"] = i18n.shown_name
+    app.jinja_env.globals["export_notice"] = export_rights.tier_notice
+    app.jinja_env.globals["may_export_rows"] = export_rights.may_export_rows
     app.cli.add_command(campus_cli)
     app.cli.add_command(scheduler.scheduler_cli)
     nav.register(app, views.roster_title, "campus.students", ROSTER_VIEWERS - {Role.ADMIN}, 20)

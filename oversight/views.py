@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from campus import audit, clock, local_time
+from campus import audit, clock, export_rights, local_time
 from campus.extensions import db
 from campus.i18n import name_column
 from campus.models import Department, Institution, Role
@@ -216,9 +216,12 @@ def export(kpi_key: str, fmt: str):
     kpi = _kpi(kpi_key)
     form = FilterForm(formdata=request.args)
     view = _dashboard_view(form)
+    tier = export_rights.aggregates_for(current_user)
     frame = kpis.compute(aggregate_session(), kpi, view, clock.now(), _settings())
     table = tables.build(kpi, frame, view.by).frame()
-    return _send(table, fmt, f"{kpi.key}-{view.by}", institution_id=view.institution_ids[0])
+    return _send(
+        table, fmt, f"{kpi.key}-{view.by}", tier=tier, institution_id=view.institution_ids[0]
+    )
 
 
 @bp.route("/drill/<which>", endpoint="drill")
@@ -238,14 +241,17 @@ def drill_down(which: str, fmt: str | None = None):
         except ValueError:
             abort(400, description=_("Use the form YYYY-MM, e.g. 2026-09."))
         view = view.months_of(first, first)
-    rows, students = drill.shown(
-        drill.drill_down(aggregate_session(), current_user, which, view, clock.now(), _settings())
+    frame = drill.drill_down(
+        aggregate_session(), current_user, which, view, clock.now(), _settings()
     )
+    rows, students = drill.shown(frame)
     if fmt is not None:
+        exported, tier = export_rights.student_rows_for(current_user, frame)
         return _send(
-            rows,
+            exported,
             fmt,
             f"drill-{which}",
+            tier=tier,
             institution_id=view.institution_ids[0],
             student_ids=students,
         )
@@ -319,9 +325,15 @@ def province_export(kpi_key: str, fmt: str):
     snapshot = _province_snapshot(form)
     by = snapshot.view.by
     protection = _protection()
+    tier = export_rights.aggregates_for(current_user)
     table = tables.build(kpi, snapshot.frames[kpi.key], by, protection=protection).frame()
     return _send(
-        table, fmt, f"province-{kpi.key}-{by}", institution_id=None, as_of=snapshot.computed_at
+        table,
+        fmt,
+        f"province-{kpi.key}-{by}",
+        tier=tier,
+        institution_id=None,
+        as_of=snapshot.computed_at,
     )
 
 
@@ -337,17 +349,19 @@ def _send(
     fmt: str,
     name: str,
     *,
+    tier: export_rights.ExportTier,
     institution_id: int | None,
     as_of: datetime | None = None,
     student_ids: list[int] | None = None,
 ) -> Response:
-    """An export file, after committing its audit row (what, how many rows, which filter and,
-    for a snapshot, which one); a list of students is audited one row per student in it."""
+    """An export file, after committing its audit row (the export tier that shaped it, how many
+    rows, which filter and, for a snapshot, which one); a list of students is audited one row per
+    student in it."""
     if fmt not in exports.MEDIA_TYPES:
         abort(404)
     body = exports.render(local_time.localise_frame(frame, clock.viewer_zone()), fmt, name)
     detail = (
-        f"rows={len(frame)} format={fmt}"
+        f"tier={tier.name.lower()} rows={len(frame)} format={fmt}"
         + (f" as_of={as_of:%Y-%m-%dT%H:%M}" if as_of else "")
         + f" {request.query_string.decode()[:360]}"
     )

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_login import current_user
 
-from campus import audit, clock, local_time
+from campus import audit, clock, export_rights, local_time
 from campus.extensions import db
 from campus.forms import filled
 from campus.models import Institution, Role
@@ -91,9 +91,14 @@ def _drill_rows():
     return period, which, rows
 
 
-def _audit(action: str, rows, period: metrics.Period) -> None:
-    """One audit row per student whose referral the list or file shows."""
+def _audit(
+    action: str, rows, period: metrics.Period, tier: export_rights.ExportTier | None = None
+) -> None:
+    """One audit row per student whose referral the list or file shows (a file: with the export
+    tier that shaped it)."""
     filters = "&".join(f"{k}={v}" for k, v in sorted(request.args.items()))
+    if tier is not None:
+        filters = f"tier={tier.name.lower()} {filters}"
     audit.record_list_read(
         db.session,
         actor=current_user,
@@ -125,8 +130,9 @@ def closure_export(fmt: str):
     if fmt not in ("csv", "xlsx"):
         abort(404)
     period, which, rows = _drill_rows()
-    _audit(f"closure_export_{fmt}", rows, period)
-    shown = local_time.localise_frame(rows.drop(columns=["student_id"]), _zone())
+    exported, tier = export_rights.student_rows_for(current_user, rows)
+    _audit(f"closure_export_{fmt}", rows, period, tier=tier)
+    shown = local_time.localise_frame(exported, _zone())
     body = export.to_csv(shown) if fmt == "csv" else export.to_xlsx(shown)
     mimetype = (
         "text/csv; charset=utf-8"

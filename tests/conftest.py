@@ -301,6 +301,13 @@ def sign_in(client: FlaskClient, user: User, password: str = PASSWORD):
 
 
 @pytest.fixture
+def names_exported(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An institution that lets its administrators export lists with names (identified rows),
+    for tests about what such a file holds; by default theirs are de-identified."""
+    monkeypatch.setitem(app.config["EXPORT_TIERS"], "admin", "identified")
+
+
+@pytest.fixture
 def login(client: FlaskClient):
     """Sign `user` in on the shared test client."""
 

@@ -158,7 +158,7 @@ def test_an_export_is_audited_with_the_snapshot_it_came_from(world, login):
     client.get("/oversight/province/export/levels.csv", query_string=SEPT)
     (row,) = audit_rows("export")
     assert "as_of=2026-09-14T02:00" in row.detail
-    assert row.detail.startswith("rows=2 ")
+    assert row.detail.startswith("tier=aggregates rows=2 ")
 
 
 @pytest.mark.parametrize(

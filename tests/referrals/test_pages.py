@@ -202,7 +202,7 @@ def test_admin_adds_a_hospital(world, login):
     assert "already exists" in duplicate.get_data(as_text=True)
 
 
-def test_closure_export_neutralises_formulas_and_is_audited(world, login):
+def test_closure_export_neutralises_formulas_and_is_audited(world, login, names_exported):
     world.student.name = '=HYPERLINK("x")'
     db.session.commit()
     referral_in(world, S.SENT)
@@ -228,6 +228,25 @@ def test_closure_export_neutralises_formulas_and_is_audited(world, login):
     ).all()
     assert listed.detail.startswith("rows=1 ")
     assert listed.student_id == world.student.id
+
+
+def test_an_administrators_closure_export_names_no_student_and_no_referral(world, login):
+    referral_in(world, S.SENT)
+    clock.advance(timedelta(days=100))
+    client = login(world.admin)
+    args = "which=overdue&first=2026-01-01&last=2027-12-31"
+    page = client.get(f"/referrals/closure/list?{args}").get_data(as_text=True)
+    assert "names and student numbers are replaced by a code" in page
+    csv_text = client.get(f"/referrals/closure/export.csv?{args}").get_data(as_text=True)
+    header, row = (line.split(",") for line in csv_text.lstrip("\ufeff").splitlines()[:2])
+    assert header[:3] == ["pseudonym", "department", "hospital"]  # no referral number either
+    assert world.student.name not in row
+    assert world.student.student_number not in row
+    assert row[0].startswith("P")
+    (export,) = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "closure_export_csv")
+    ).all()
+    assert "tier=deidentified" in export.detail
 
 
 def test_closure_page_names_the_institutions_calendar_not_utc(world, login):
