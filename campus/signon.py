@@ -239,20 +239,26 @@ class _TimedSession(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
 
-def cas_client(config: SignOn, service_url: str, timeout: float) -> CASClientV2:
+def cas_client(config: SignOn, service_url: str, http: requests.Session) -> CASClientV2:
+    """python-cas's client for the institution's server, calling it through `http` (which the
+    caller closes)."""
     return CASClient(
         version=config.cas_version or 3,
         service_url=service_url,
         server_url=config.server_url,
-        session=_TimedSession(timeout),
+        session=http,
     )
+
+
+def cas_login_url(config: SignOn, service_url: str) -> str:
+    with requests.Session() as unused:  # building the address calls nobody
+        return cas_client(config, service_url, unused).get_login_url()
 
 
 def cas_identity(config: SignOn, service_url: str, ticket: str, timeout: float) -> str:
     """The login the CAS server confirms `ticket` for (the user, or the configured attribute)."""
-    client = cas_client(config, service_url, timeout)
-    with protocol_errors("invalid_ticket"):
-        user, attributes, _pgtiou = client.verify_ticket(ticket)
+    with _TimedSession(timeout) as http, protocol_errors("invalid_ticket"):
+        user, attributes, _pgtiou = cas_client(config, service_url, http).verify_ticket(ticket)
     if not user:
         raise SignOnFailed("invalid_ticket")
     if config.identity_attribute:
@@ -331,8 +337,8 @@ def connection_report(config: SignOn, timeout: float) -> tuple[bool, Message]:
     discovery document (whose issuer must be the one configured)."""
     try:
         if config.protocol is SignOnProtocol.CAS:
-            with protocol_errors("unreachable"):
-                page = _TimedSession(timeout).get(config.server_url + "login")
+            with _TimedSession(timeout) as http, protocol_errors("unreachable"):
+                page = http.get(config.server_url + "login")
             if page.status_code != 200:
                 return False, Message(
                     N_("The CAS server answered, but its login page gave error %(status)s."),
@@ -410,7 +416,8 @@ def logout_url(config: SignOn, id_token: str | None, return_to: str, timeout: fl
     """Where the browser goes to end its campus sign-on too: the CAS server's logout (with the
     page to come back to), or the provider's end-session endpoint with the ID token as hint."""
     if config.protocol is SignOnProtocol.CAS:
-        return cas_client(config, return_to, timeout).get_logout_url(return_to)
+        with requests.Session() as unused:  # building the address calls nobody
+            return cas_client(config, return_to, unused).get_logout_url(return_to)
     with protocol_errors("unreachable"):
         made = oidc_client(config, timeout).create_logout_url(
             post_logout_redirect_uri=return_to, id_token_hint=id_token

@@ -57,8 +57,7 @@ def start(code: str) -> ResponseReturnValue:
     """Off to the campus service's own sign-in page."""
     institution, config = _configured(code)
     if config.protocol is SignOnProtocol.CAS:
-        client = signon.cas_client(config, _cas_service(institution), _timeout())
-        return redirect(client.get_login_url())
+        return redirect(signon.cas_login_url(config, _cas_service(institution)))
     try:
         with signon.protocol_errors("unreachable"):
             return signon.oidc_client(config, _timeout()).authorize_redirect(
