@@ -311,3 +311,178 @@ def test_with_local_passwords_off_the_password_form_goes_and_a_right_password_is
     assert response.status_code == 401
     row = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "sign_in"))
     assert (row.outcome, row.detail) == ("denied", "local passwords are off")
+
+
+# --- the administrator's page ------------------------------------------------------------------
+
+CAS_FORM = {
+    "protocol": "cas",
+    "enabled": "y",
+    "server_url": "https://cas.xju.edu.cn/cas",
+    "cas_version": "3",
+    "identity_attribute": "",
+    "local_passwords": "y",
+}
+
+
+@pytest.fixture
+def admin(campus, university):
+    user = campus.staff(university[0], Role.ADMIN, login="admin")
+    user.locale = None  # the institution's default: Chinese
+    campus.commit()
+    return user
+
+
+def test_administrator_sets_up_cas_and_it_is_audited(client, login, admin, university):
+    login(admin)
+
+    response = client.post("/admin/sign-on", data=CAS_FORM)
+
+    assert response.status_code == 302
+    config = db.session.scalar(select(SignOn))
+    assert (config.protocol, config.server_url, config.cas_version) == (
+        SignOnProtocol.CAS,
+        "https://cas.xju.edu.cn/cas/",
+        3,
+    )
+    assert config.institution_id == university[0].id
+    row = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "configure_sign_on"))
+    assert (row.actor_id, row.institution_id) == (admin.id, university[0].id)
+    page = client.get("/admin/sign-on").get_data(as_text=True)
+    assert "统一身份认证已开启" in page
+    assert "http://localhost/login/campus/XJU/cas" in page
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"server_url": "cas.xju.edu.cn"}, "以 https:// 开头"),
+        ({"server_url": "javascript:alert(1)"}, "以 https:// 开头"),
+        ({"protocol": "oidc"}, "需要填写客户端 ID"),
+        (
+            {"protocol": "oidc", "client_id": "xinqiao", "client_secret_env": "my secret"},
+            "只能由字母、数字和下划线组成",
+        ),
+        ({"enabled": "", "local_passwords": ""}, "否则将无人能够登录"),
+        ({"protocol": "saml"}, "必填"),  # a forged choice reads as none made
+    ],
+)
+def test_settings_that_could_sign_nobody_in_are_refused_and_nothing_is_saved(
+    client, login, admin, change, says
+):
+    login(admin)
+    form = {k: v for k, v in {**CAS_FORM, **change}.items() if v}
+
+    response = client.post("/admin/sign-on", data=form)
+
+    assert response.status_code == 422
+    assert says in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(SignOn)) == 0
+
+
+def test_the_secret_is_named_not_stored(client, login, admin):
+    login(admin)
+    form = {
+        **CAS_FORM,
+        "protocol": "oidc",
+        "client_id": "xinqiao",
+        "client_secret_env": "XJU_OIDC_SECRET",
+    }
+
+    assert client.post("/admin/sign-on", data=form).status_code == 302
+    config = db.session.scalar(select(SignOn))
+    assert (config.client_id, config.client_secret_env) == ("xinqiao", "XJU_OIDC_SECRET")
+    assert config.server_url == "https://cas.xju.edu.cn/cas"  # an issuer is kept as entered
+
+
+def test_only_an_administrator_configures_sign_on(client, login, university):
+    login(university[2])
+    assert client.get("/admin/sign-on").status_code == 403
+    assert client.post("/admin/sign-on", data=CAS_FORM).status_code == 403
+
+
+def test_an_administrator_configures_only_their_own_institution(client, login, campus, university):
+    other = campus.institution("LSU")
+    lsu_admin = campus.staff(other, Role.ADMIN, login="lsu-admin")
+    campus.commit()
+    login(lsu_admin)
+
+    client.post("/admin/sign-on", data=CAS_FORM)
+
+    assert db.session.scalar(select(SignOn.institution_id)) == other.id
+
+
+def test_testing_the_connection_says_whether_the_cas_server_answered(
+    client, login, admin, university, cas_server, idp_down_url
+):
+    login(admin)
+    _configure(university[0], cas_server.url)
+
+    answered = client.post("/admin/sign-on/test", follow_redirects=True)
+
+    assert "CAS 服务器响应正常" in answered.get_data(as_text=True)
+    db.session.scalar(select(SignOn)).server_url = idp_down_url + "cas/"
+    db.session.commit()
+    silent = client.post("/admin/sign-on/test", follow_redirects=True)
+    assert "统一身份认证服务没有响应" in silent.get_data(as_text=True)
+    outcomes = db.session.scalars(
+        select(AuditEvent.outcome)
+        .where(AuditEvent.action == "test_sign_on")
+        .order_by(AuditEvent.id)
+    ).all()
+    assert outcomes == ["ok", "failed"]
+
+
+def test_testing_the_connection_before_saving_says_save_first(client, login, admin):
+    login(admin)
+    response = client.post("/admin/sign-on/test", follow_redirects=True)
+    assert "请先保存设置" in response.get_data(as_text=True)
+
+
+# --- OpenID Connect failures that need no provider ---------------------------------------------
+
+
+def _configure_oidc(inst, issuer):
+    db.session.add(
+        SignOn(
+            institution_id=inst.id,
+            protocol=SignOnProtocol.OIDC,
+            server_url=issuer,
+            client_id="xinqiao",
+            client_secret_env="XJU_OIDC_SECRET",
+        )
+    )
+    db.session.commit()
+
+
+def test_an_openid_provider_that_is_down_gives_a_clear_page(client, university, idp_down_url):
+    _configure_oidc(university[0], idp_down_url.rstrip("/"))
+
+    response = client.get("/login/campus/XJU")
+
+    assert response.status_code == 502
+    assert "统一身份认证服务没有响应" in response.get_data(as_text=True)
+    assert [r.detail for r in _sign_on_rows("denied")] == ["oidc: unreachable ConnectionError"]
+
+
+def test_a_callback_with_a_state_this_browser_never_sent_is_refused(
+    client, university, idp_down_url
+):
+    _configure_oidc(university[0], idp_down_url.rstrip("/"))
+
+    response = client.get("/login/campus/XJU/oidc?code=abc&state=forged")
+
+    assert response.status_code == 400
+    assert "本次登录不是从本页面发起的" in response.get_data(as_text=True)
+    assert [r.detail for r in _sign_on_rows("denied")] == ["oidc: state MismatchingStateError"]
+    assert client.get("/").status_code == 302
+
+
+def test_a_provider_that_refuses_says_so(client, university, idp_down_url):
+    _configure_oidc(university[0], idp_down_url.rstrip("/"))
+
+    response = client.get("/login/campus/XJU/oidc?error=access_denied&state=x")
+
+    assert response.status_code == 400
+    assert "统一身份认证未完成登录" in response.get_data(as_text=True)
+    assert [r.detail for r in _sign_on_rows("denied")] == ["oidc: refused access_denied"]
