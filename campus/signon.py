@@ -268,7 +268,8 @@ def cas_identity(config: SignOn, service_url: str, ticket: str, timeout: float) 
 
 def cas_logged_out_ticket(logout_request: str) -> str | None:
     """The service ticket a CAS single-logout request (a SAML LogoutRequest) names."""
-    found = SingleLogoutMixin.get_saml_slos(logout_request)
+    # As bytes: lxml refuses a str that declares its own encoding, as a CAS server's may.
+    found = SingleLogoutMixin.get_saml_slos(logout_request.encode())
     if not found:
         return None
     text = found[0].text

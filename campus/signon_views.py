@@ -31,7 +31,9 @@ from campus.models import Institution, Role, SignOn, SignOnProtocol, User
 from campus.permissions import require_roles
 from campus.signon import SignOnFailed
 
-bp = Blueprint("signon", __name__)
+bp = Blueprint("signon", __name__, url_prefix="/login/campus")
+# The administrator's settings, under the admin pages' addresses.
+admin_bp = Blueprint("signon_admin", __name__, url_prefix="/admin/sign-on")
 
 # The same per-address ceiling as the password form: a callback costs a call to the campus
 # service, which must not become a way to flood it through us.
@@ -51,7 +53,7 @@ def _configured(code: str) -> tuple[Institution, SignOn]:
     return institution, config
 
 
-@bp.get("/login/campus/<code>")
+@bp.get("/<code>")
 @limiter.limit(_PER_ADDRESS)
 def start(code: str) -> ResponseReturnValue:
     """Off to the campus service's own sign-in page."""
@@ -72,7 +74,7 @@ def _cas_service(institution: Institution) -> str:
     return url_for("signon.cas_callback", code=institution.code, _external=True)
 
 
-@bp.get("/login/campus/<code>/cas")
+@bp.get("/<code>/cas")
 @limiter.limit(_PER_ADDRESS)
 def cas_callback(code: str) -> ResponseReturnValue:
     institution, config = _configured(code)
@@ -95,7 +97,7 @@ def cas_callback(code: str) -> ResponseReturnValue:
 # it cannot carry our CSRF token, and it needs none, since all it can do is end the session
 # started with the ticket it names (a secret only the CAS server and that browser ever held).
 # Only this POST is exempt; the callback's GET beside it is an ordinary view.
-@bp.post("/login/campus/<code>/cas")
+@bp.post("/<code>/cas")
 @csrf.exempt
 def cas_single_logout(code: str) -> ResponseReturnValue:
     institution = signon.institution_by_code(db.session, code) or abort(404)
@@ -106,7 +108,7 @@ def cas_single_logout(code: str) -> ResponseReturnValue:
     return "", 200
 
 
-@bp.get("/login/campus/<code>/oidc")
+@bp.get("/<code>/oidc")
 @limiter.limit(_PER_ADDRESS)
 def oidc_callback(code: str) -> ResponseReturnValue:
     institution, config = _configured(code)
@@ -182,7 +184,7 @@ def _refused(institution: Institution, protocol: str, failure: SignOnFailed) -> 
 # --- the administrator's settings ------------------------------------------------------------
 
 
-@bp.route("/admin/sign-on", methods=["GET", "POST"])
+@admin_bp.route("", methods=["GET", "POST"])
 @require_roles(Role.ADMIN)
 def settings() -> ResponseReturnValue:
     institution = acting_for.admin_institution()
@@ -197,7 +199,7 @@ def settings() -> ResponseReturnValue:
             status = 422
         else:
             flash(_("Sign-on settings saved."), "success")
-            return redirect(url_for("signon.settings"))
+            return redirect(url_for("signon_admin.settings"))
     elif form.is_submitted():
         status = 422
     return render_template(
@@ -241,7 +243,7 @@ def _settings_of(form: SignOnForm) -> signon.Settings:
     )
 
 
-@bp.post("/admin/sign-on/test")
+@admin_bp.post("/test")
 @require_roles(Role.ADMIN)
 def test_connection() -> ResponseReturnValue:
     """Ask the saved campus service whether it answers, and say so in plain words."""
@@ -249,8 +251,8 @@ def test_connection() -> ResponseReturnValue:
     config = signon.sign_on_of(db.session, institution)
     if config is None:
         flash(_("Save the settings first, then test them."), "error")
-        return redirect(url_for("signon.settings"))
+        return redirect(url_for("signon_admin.settings"))
     answered, message = signon.connection_report(config, _timeout())
     signon.record_connection_test(db.session, current_user, config, answered)
     flash(message.shown(), "success" if answered else "error")
-    return redirect(url_for("signon.settings"))
+    return redirect(url_for("signon_admin.settings"))

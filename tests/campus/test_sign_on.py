@@ -206,6 +206,7 @@ def test_a_cas_server_whose_certificate_does_not_verify_is_not_trusted(
 
 def _logout_request(ticket: str) -> str:
     return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
         '<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
         'xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="LR-1" Version="2.0" '
         'IssueInstant="2026-09-14T02:00:00Z"><saml:NameID>@NOT_USED@</saml:NameID>'
