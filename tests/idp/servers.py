@@ -9,6 +9,7 @@ server starts and nothing can take it in between. Start them through the fixture
 
 from __future__ import annotations
 
+import ctypes
 import datetime
 import ipaddress
 import os
@@ -41,6 +42,18 @@ class ServerFailed(RuntimeError):
 
 class LoginFailed(AssertionError):
     """The provider's login form did not sign the person in (wrong password, unknown user)."""
+
+
+# prctl from the C library, looked up here: the child may only make the call, not load anything.
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM the server if the test process dies without stopping
+    it (killed by a timeout, say), so no test IdP outlives the run."""
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def loopback_socket() -> socket.socket:
@@ -94,15 +107,20 @@ class ServerProcess:
     def run_once(self, *args: str) -> None:
         """Run a setup command (e.g. Django's migrate) in the server's environment, or fail."""
         with self.log_path.open("ab") as log:
-            done = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
-                [sys.executable, *args],
-                cwd=HERE,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                timeout=STARTUP_SECONDS,
-                check=False,
-            )
+            try:
+                done = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
+                    [sys.executable, *args],
+                    cwd=HERE,
+                    env=self.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    timeout=STARTUP_SECONDS,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired:
+                raise ServerFailed(
+                    f"{self.name}: {' '.join(args)} timed out\n{self.log()}"
+                ) from None
         if done.returncode != 0:
             raise ServerFailed(f"{self.name}: {' '.join(args)} failed\n{self.log()}")
 
@@ -143,6 +161,7 @@ class ServerProcess:
                 stderr=subprocess.STDOUT,
                 pass_fds=(fd,),
                 start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
         # gunicorn has its own copy of the listening socket; once it is gone, the port is closed.
         self._sock.close()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import lxml.html
 import pytest
 import requests
 from authlib.common.security import generate_token
@@ -80,6 +81,24 @@ def test_cas_login_form_redirects_to_the_service_with_a_ticket(
     redirect = cas_server.login(new_session(), SERVICE, "zhangsan", "pw-zhangsan")
 
     assert redirect.startswith("http://127.0.0.1:5999/login/cas?next=%2Fstudents&ticket=ST-")
+
+
+def _off_machine_links(page: requests.Response) -> list[str]:
+    document = lxml.html.fromstring(page.text, base_url=page.url)
+    return [
+        link
+        for _, _, link, _ in document.iterlinks()
+        if urlsplit(link).hostname not in ("127.0.0.1", "localhost")
+    ]
+
+
+def test_cas_login_page_loads_nothing_from_off_the_machine(cas_server: CasServer) -> None:
+    """A browser journey through the CAS page must not reach for a CDN (mama-cas's own does)."""
+    page = requests.get(cas_server.url + "login", params={"service": SERVICE}, timeout=10)
+
+    assert page.status_code == 200
+    assert "password" in page.text
+    assert _off_machine_links(page) == []
 
 
 def test_cas_wrong_password_is_refused_on_the_login_form(
