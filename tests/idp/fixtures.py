@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.idp.servers import CasServer, loopback_socket, self_signed_certificate
+from tests.idp.servers import CasServer, OidcProvider, loopback_socket, self_signed_certificate
 
 
 @pytest.fixture(scope="session")
@@ -65,3 +65,12 @@ def idp_silent_url() -> Iterator[str]:
     sock.listen(16)
     yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
     sock.close()
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcProvider]:
+    """Authlib's OpenID Connect provider over http on a free loopback port (see `OidcProvider`)."""
+    provider = OidcProvider(tmp_path_factory.mktemp("oidc"))
+    provider.start()
+    yield provider
+    provider.stop()

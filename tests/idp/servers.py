@@ -9,6 +9,7 @@ server starts and nothing can take it in between. Start them through the fixture
 
 from __future__ import annotations
 
+import ctypes
 import datetime
 import ipaddress
 import os
@@ -41,6 +42,18 @@ class ServerFailed(RuntimeError):
 
 class LoginFailed(AssertionError):
     """The provider's login form did not sign the person in (wrong password, unknown user)."""
+
+
+# prctl from the C library, looked up here: the child may only make the call, not load anything.
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM the server if the test process dies without stopping
+    it (killed by a timeout, say), so no test IdP outlives the run."""
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def loopback_socket() -> socket.socket:
@@ -94,15 +107,20 @@ class ServerProcess:
     def run_once(self, *args: str) -> None:
         """Run a setup command (e.g. Django's migrate) in the server's environment, or fail."""
         with self.log_path.open("ab") as log:
-            done = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
-                [sys.executable, *args],
-                cwd=HERE,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                timeout=STARTUP_SECONDS,
-                check=False,
-            )
+            try:
+                done = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
+                    [sys.executable, *args],
+                    cwd=HERE,
+                    env=self.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    timeout=STARTUP_SECONDS,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired:
+                raise ServerFailed(
+                    f"{self.name}: {' '.join(args)} timed out\n{self.log()}"
+                ) from None
         if done.returncode != 0:
             raise ServerFailed(f"{self.name}: {' '.join(args)} failed\n{self.log()}")
 
@@ -143,6 +161,7 @@ class ServerProcess:
                 stderr=subprocess.STDOUT,
                 pass_fds=(fd,),
                 start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
         # gunicorn has its own copy of the listening socket; once it is gone, the port is closed.
         self._sock.close()
@@ -348,3 +367,86 @@ class CasServer:
             timeout=30,
             verify=self.process.verify,
         )
+
+
+class OidcProvider:
+    """Authlib's OpenID Connect provider with `.issuer` = http://127.0.0.1:PORT.
+
+    Discovery at `.issuer + "/.well-known/openid-configuration"`; authorization code flow only,
+    PKCE (S256) and a nonce required, id_tokens signed RS256 (key in /jwks, `kid` in the header),
+    /userinfo, and RP-initiated logout at the `end_session_endpoint` (/logout).
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.process = ServerProcess(
+            "oidc",
+            "oidc_app.app:application",
+            data_dir,
+            # Authlib refuses plain http unless told; this provider listens on loopback only.
+            env={"AUTHLIB_INSECURE_TRANSPORT": "1"},
+        )
+        self.issuer = self.process.base_url
+        self.discovery_url = self.issuer + "/.well-known/openid-configuration"
+        self.end_session_endpoint = self.issuer + "/logout"
+
+    def start(self) -> OidcProvider:
+        self.process.start("/_admin/ready")
+        return self
+
+    def stop(self) -> None:
+        self.process.stop()
+
+    def register_client(
+        self,
+        redirect_uris: list[str] | tuple[str, ...],
+        post_logout_redirect_uris: list[str] | tuple[str, ...] = (),
+        token_endpoint_auth_method: str = "client_secret_basic",  # noqa: S107 - a method name
+    ) -> tuple[str, str]:
+        """A new confidential client; returns (client_id, client_secret)."""
+        answer = self.process.admin_post(
+            "/_admin/clients",
+            {
+                "redirect_uris": list(redirect_uris),
+                "post_logout_redirect_uris": list(post_logout_redirect_uris),
+                "token_endpoint_auth_method": token_endpoint_auth_method,
+            },
+        )
+        return answer["client_id"], answer["client_secret"]
+
+    def add_user(self, sub: str, password: str, **claims: Any) -> None:
+        """Create (or replace) a user who signs in as `sub`; `claims` go into the id_token and
+        /userinfo whatever the scope (e.g. preferred_username, name, student_number)."""
+        self.process.admin_post(
+            "/_admin/users", {"sub": sub, "password": password, "claims": claims}
+        )
+
+    def login(
+        self, session: requests.Session, authorize_url: str, username: str, password: str
+    ) -> str:
+        """Follow `authorize_url` (the application's redirect), post the provider's login form;
+        return the callback URL the browser is sent to (`redirect_uri?code=…&state=…`, or
+        `?error=…` when the provider refuses the request). A session already signed in at the
+        provider gets the callback without the form.
+        """
+        page = session.get(authorize_url, allow_redirects=False, timeout=10)
+        if page.is_redirect:
+            return page.headers["Location"]
+        answer = submit_login_form(session, page, {"username": username, "password": password})
+        if not answer.is_redirect:
+            raise LoginFailed(f"OIDC did not sign {username} in: {login_page_errors(answer)}")
+        return answer.headers["Location"]
+
+    def logout(self, session: requests.Session, end_session_url: str) -> requests.Response:
+        """Follow an RP-initiated logout URL (the application's redirect to `/logout?…`).
+
+        With a valid `id_token_hint` the provider signs out at once and redirects to the
+        registered `post_logout_redirect_uri` (the returned response is that 302); without one it
+        asks for confirmation, which this helper gives by posting the form.
+        """
+        answer = session.get(end_session_url, allow_redirects=False, timeout=10)
+        if answer.status_code == 200 and "<form" in answer.text:
+            document = lxml.html.fromstring(answer.text, base_url=answer.url)
+            action = urljoin(answer.url, document.forms[0].get("action") or answer.url)
+            answer = session.post(action, allow_redirects=False, timeout=10)
+        return answer

@@ -35,6 +35,8 @@ MIDDLEWARE = [
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Our copy of mama-cas's base page (no CDN) comes before the one in its package.
+        "DIRS": [Path(__file__).resolve().parent / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -72,5 +74,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"mama_cas": {"handlers": ["console"], "level": "INFO"}},
+    "loggers": {
+        "mama_cas": {"handlers": ["console"], "level": "INFO"},
+        # A failing request's traceback goes to the server's log, which a failed fixture shows.
+        "django.request": {"handlers": ["console"], "level": "ERROR"},
+    },
 }
