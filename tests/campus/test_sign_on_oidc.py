@@ -77,7 +77,8 @@ def test_student_signs_in_through_openid_by_the_student_number_claim(
     start = client.get("/login/campus/XJU")
     asked = parse_qs(urlsplit(start.location).query)
     assert asked["code_challenge_method"] == ["S256"]
-    assert asked["nonce"] and asked["state"]
+    assert asked["nonce"]
+    assert asked["state"]
     with requests.Session() as browser:
         back = urlsplit(oidc_provider.login(browser, start.location, "u-li", PROVIDER_PASSWORD))
     with client:
