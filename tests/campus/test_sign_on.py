@@ -10,7 +10,7 @@ import requests
 from sqlalchemy import func, select
 
 from campus.audit import AuditEvent
-from campus.extensions import db
+from campus.extensions import db, limiter
 from campus.models import Role, SignOn, SignOnProtocol, User, UserSession
 from tests.conftest import PASSWORD, sign_in
 
@@ -487,3 +487,20 @@ def test_a_provider_that_refuses_says_so(client, university, idp_down_url):
     assert response.status_code == 400
     assert "统一身份认证未完成登录" in response.get_data(as_text=True)
     assert [r.detail for r in _sign_on_rows("denied")] == ["oidc: refused access_denied"]
+
+
+def test_sign_on_callbacks_are_throttled_per_address_like_the_password_form(
+    app, client, university, cas_server
+):
+    _configure(university[0], cas_server.url)
+    limiter.enabled = True
+    limiter.reset()
+    try:
+        answers = [
+            client.get(f"/login/campus/XJU/cas?ticket=ST-{n}-forged").status_code for n in range(31)
+        ]
+    finally:
+        limiter.enabled = False
+        limiter.reset()
+    assert answers[:30] == [400] * 30
+    assert answers[30] == 429
