@@ -71,6 +71,8 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "5 per minute")
     TALISMAN_FORCE_HTTPS = _env_bool("FORCE_HTTPS", False)
+    # Campus sign-on (CAS, OpenID Connect): every call to the campus service gives up after this.
+    SIGN_ON_TIMEOUT_SECONDS = _env_int("SIGN_ON_TIMEOUT_SECONDS", 5)
     # How many reverse proxies (nginx, a load balancer) stand in front of the app: their
     # X-Forwarded-For/Proto/Host are trusted that many hops deep, so throttling and the audit trail
     # see the student's address, not the proxy's. 0 (the default) trusts none.

@@ -59,7 +59,7 @@ def find_account(session: Session, institution_code: str, login: str) -> User | 
         select(User)
         .join(Institution, Institution.id == User.institution_id)
         .where(Institution.code == code, User.login == login)
-        .options(joinedload(User.roles))
+        .options(joinedload(User.roles), joinedload(User.institution))
     )
 
 
@@ -74,9 +74,13 @@ def sign_in(
     """The account if the credentials match an active one, signed in to a fresh server-side
     session (`user.session_token`) that ends the browser's earlier one (token `replacing`), so
     a copy of the old cookie stops working. Every attempt is audited; the audit row and the
-    session changes commit together."""
+    session changes commit together. An institution that has switched local passwords off
+    (it signs its people in through the campus sign-on) accepts none, right or wrong."""
     user = find_account(session, institution_code, login)
     ok = verify_password(user, password) and user is not None and user.active
+    detail = None if user else f"unknown account {institution_code}/{login}"[:500]
+    if user is not None and not user.institution.local_passwords:
+        ok, detail = False, "local passwords are off"
     audit.record(
         session,
         actor=user,
@@ -84,7 +88,7 @@ def sign_in(
         record_type="user",
         record_id=user.id if user else None,
         outcome="ok" if ok else "denied",
-        detail=None if user else f"unknown account {institution_code}/{login}"[:500],
+        detail=detail,
     )
     if user is None or not ok:
         session.commit()
@@ -100,11 +104,86 @@ def sign_in(
     return user
 
 
-def _start_session(session: Session, user: User, ip: str | None) -> str:
+def sign_in_from_campus(
+    session: Session,
+    user: User,
+    protocol: str,
+    ip: str | None,
+    ticket: str | None = None,
+    replacing: str | None = None,
+) -> User:
+    """Sign `user` in as the campus sign-on (`protocol`, "cas" or "oidc") vouched for them: the
+    same fresh server-side session, rotation and audit row as a password sign-in. `ticket` is the
+    CAS service ticket a single-logout request will name."""
+    audit.record(
+        session,
+        actor=user,
+        action="sign_in",
+        record_type="user",
+        record_id=user.id,
+        detail=f"campus sign-on ({protocol})",
+    )
+    if replacing:
+        _end_sessions(session, UserSession.token == replacing)
+    token = _start_session(session, user, ip, signed_in_with=protocol, ticket=ticket)
+    session.commit()
+    user.session_token = token
+    return user
+
+
+def ticket_seen(session: Session, ticket: str) -> bool:
+    """Whether a session was ever started with this CAS ticket: a ticket is good for one."""
+    started = select(UserSession.id).where(UserSession.sign_on_ticket == ticket)
+    return session.scalar(started) is not None
+
+
+def end_ticket_sessions(session: Session, institution: Institution, ticket: str) -> int:
+    """End the live session a CAS single logout names by its ticket (only one of `institution`'s
+    people), audited; how many ended."""
+    of_institution = select(User.id).where(User.institution_id == institution.id)
+    rows = session.scalars(
+        select(UserSession).where(
+            UserSession.sign_on_ticket == ticket,
+            UserSession.ended_at.is_(None),
+            UserSession.user_id.in_(of_institution),
+        )
+    ).all()
+    for row in rows:
+        row.ended_at = clock.now()
+        audit.record(
+            session,
+            actor=None,
+            action="single_logout",
+            record_type="user",
+            record_id=row.user_id,
+            institution_id=institution.id,
+            detail="ended by the CAS server",
+        )
+    session.commit()
+    return len(rows)
+
+
+def _start_session(
+    session: Session,
+    user: User,
+    ip: str | None,
+    signed_in_with: str = "password",
+    ticket: str | None = None,
+) -> str:
     """Add a fresh server-side session for `user` to the unit of work; returns its token."""
     token = secrets.token_urlsafe(32)
     now = clock.now()
-    session.add(UserSession(token=token, user_id=user.id, created_at=now, last_seen_at=now, ip=ip))
+    session.add(
+        UserSession(
+            token=token,
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+            ip=ip,
+            signed_in_with=signed_in_with,
+            sign_on_ticket=ticket,
+        )
+    )
     return token
 
 

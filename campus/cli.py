@@ -57,6 +57,31 @@ def go_live(institution_code: str, day: datetime) -> None:
     click.echo(f"{institution.code} live since {day.date().isoformat()} ({institution.timezone})")
 
 
+@campus_cli.command("local-passwords")
+@click.argument("institution_code")
+@click.argument("state", type=click.Choice(["on", "off"]))
+def local_passwords(institution_code: str, state: str) -> None:
+    """Allow (on) or refuse (off) Xinqiao passwords at the institution: the way back in for its
+    administrator when its campus sign-on is off or misconfigured and passwords were switched
+    off on the sign-on page."""
+    code = auth.normal_institution_code(institution_code)
+    institution = db.session.scalar(select(Institution).where(Institution.code == code))
+    if institution is None:
+        raise click.ClickException(f"no institution {institution_code}")
+    institution.local_passwords = state == "on"
+    audit.record(
+        db.session,
+        actor=None,
+        action="institution.local_passwords",
+        record_type="institution",
+        record_id=institution.id,
+        institution_id=institution.id,
+        detail=state,
+    )
+    db.session.commit()
+    click.echo(f"{institution.code}: local passwords {state}")
+
+
 @campus_cli.command("create-admin")
 @click.argument("institution_code")
 @click.argument("login")

@@ -28,7 +28,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from campus.fields import spreadsheet_file
-from campus.models import Role
+from campus.models import Role, SignOnProtocol
 
 # A student's gender as stored (the roster's 男/女 or M/F), in words.
 GENDER_LABELS = {"M": _l("Male"), "F": _l("Female")}
@@ -161,3 +161,51 @@ class PhoneForm(FlaskForm):
 
     phone = StringField(_l("Work phone"), validators=[Optional(), Length(max=40)])
     submit = SubmitField(_l("Save phone"))
+
+
+SIGN_ON_PROTOCOL_LABELS = {
+    SignOnProtocol.CAS: _l("CAS (central authentication service)"),
+    SignOnProtocol.OIDC: _l("OpenID Connect"),
+}
+
+
+class SignOnForm(FlaskForm):
+    """An institution's campus sign-on; which fields are required depends on the protocol
+    (`campus.signon.check_settings`)."""
+
+    protocol = SelectField(
+        _l("Protocol"),
+        choices=[(p.value, label) for p, label in SIGN_ON_PROTOCOL_LABELS.items()],
+        coerce=SignOnProtocol,
+        validators=[DataRequired()],
+    )
+    enabled = BooleanField(_l("Offer the campus sign-on on the sign-in page"))
+    server_url = StringField(
+        _l("Server address (CAS) or issuer (OpenID Connect)"),
+        validators=[DataRequired(), Length(max=500)],
+        description=_l("As the IT office gives it, starting with https://"),
+    )
+    cas_version = SelectField(
+        _l("CAS version"), choices=[(3, "3.0"), (2, "2.0")], coerce=int, validators=[Optional()]
+    )
+    identity_attribute = StringField(
+        _l("Attribute or claim that holds the staff or student number"),
+        validators=[Optional(), Length(max=100)],
+        description=_l(
+            "Leave empty to use the CAS user name, or the OpenID preferred_username claim."
+        ),
+    )
+    client_id = StringField(
+        _l("Client ID (OpenID Connect)"), validators=[Optional(), Length(max=200)]
+    )
+    client_secret_env = StringField(
+        _l("Environment variable holding the client secret (OpenID Connect)"),
+        validators=[Optional(), Length(max=100)],
+        description=_l(
+            "The secret itself is never entered here: the server's operator sets this "
+            "variable on the server."
+        ),
+    )
+    idp_enforces_mfa = BooleanField(_l("The campus sign-on itself asks for a second factor"))
+    local_passwords = BooleanField(_l("People may also sign in with a Xinqiao password"))
+    submit = SubmitField(_l("Save sign-on settings"))

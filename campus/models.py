@@ -105,6 +105,10 @@ class Institution(BilingualName, Model):
     # When the institution started using Xinqiao: no weekly report is owed for a week before it,
     # so the first scheduler tick does not escalate the months before anyone could report.
     live_since: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    # Whether its people may sign in with a Xinqiao password; off where the campus sign-on
+    # (`SignOn`) is the only way in. `flask campus local-passwords CODE on` is the way back in
+    # should the campus service be misconfigured.
+    local_passwords: Mapped[bool] = mapped_column(Boolean, default=True)
 
     departments: Mapped[list[Department]] = relationship(back_populates="institution")
 
@@ -327,6 +331,46 @@ class UserSession(Model):
     last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
     ip: Mapped[str | None] = mapped_column(String(64))
+    # How the user signed in: "password", or the campus sign-on's protocol ("cas", "oidc").
+    signed_in_with: Mapped[str] = mapped_column(String(10), default="password")
+    # The CAS service ticket this session was started with: the CAS server's single-logout
+    # request names it, and it is never accepted twice.
+    sign_on_ticket: Mapped[str | None] = mapped_column(String(256), index=True)
+
+
+class SignOnProtocol(enum.StrEnum):
+    CAS = "cas"
+    OIDC = "oidc"
+
+
+class SignOn(Model):
+    """An institution's campus sign-on (统一身份认证): its CAS server or OpenID provider.
+
+    The OpenID client secret is never stored here: `client_secret_env` names the environment
+    variable of the server that holds it.
+    """
+
+    __tablename__ = "sign_on"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), unique=True)
+    protocol: Mapped[SignOnProtocol] = mapped_column(
+        db.Enum(SignOnProtocol, native_enum=False, length=10)
+    )
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The CAS server's base URL (…/cas/) or the OpenID issuer.
+    server_url: Mapped[str] = mapped_column(String(500))
+    cas_version: Mapped[int | None]
+    # The CAS attribute or OpenID claim that holds the login (or student number); empty: the
+    # CAS user, or `preferred_username`.
+    identity_attribute: Mapped[str | None] = mapped_column(String(100))
+    client_id: Mapped[str | None] = mapped_column(String(200))
+    client_secret_env: Mapped[str | None] = mapped_column(String(100))
+    # The campus service asks for a second factor itself (read by two-factor sign-in).
+    idp_enforces_mfa: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+    institution: Mapped[Institution] = relationship()
 
 
 class NotificationChannel(Model):

@@ -15,6 +15,7 @@ from campus import (
     nav,
     notifications,
     scheduler,
+    signon_views,
     staffing_views,
     views,
 )
@@ -34,6 +35,8 @@ def register(app: Flask) -> None:
     app.register_blueprint(channel_views.bp)
     app.register_blueprint(staffing_views.bp)
     app.register_blueprint(account_views.bp)
+    app.register_blueprint(signon_views.bp)
+    app.register_blueprint(signon_views.admin_bp)
     app.jinja_env.globals["role_labels"] = ROLE_LABELS
     app.jinja_env.globals["channel_kind_labels"] = channel_views.KIND_LABELS
     app.jinja_env.filters["shown_name"] = i18n.shown_name
@@ -45,6 +48,7 @@ def register(app: Flask) -> None:
     nav.register(app, lambda: _("Structure"), "campus.structure", {Role.ADMIN}, order=80)
     nav.register(app, lambda: _("Staff accounts"), "campus.users", {Role.ADMIN}, order=81)
     nav.register(app, lambda: _("Roster import"), "campus.roster_import", {Role.ADMIN}, order=82)
+    nav.register(app, lambda: _("Campus sign-on"), "signon_admin.settings", {Role.ADMIN}, order=83)
     nav.register(app, lambda: _("Notification channels"), "channels.index", {Role.ADMIN}, 84)
     nav.register(app, lambda: _("Staffing register"), "staffing.index", {Role.ADMIN}, order=85)
     nav.register(app, inbox_views.nav_label, "inbox.index", set(Role), order=90)

@@ -23,7 +23,17 @@ from flask_babel import pgettext
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
-from campus import acting_for, admin, auth, clock, profile, roster, workbench
+from campus import (
+    acting_for,
+    admin,
+    auth,
+    clock,
+    profile,
+    roster,
+    signon,
+    signon_views,
+    workbench,
+)
 from campus.extensions import db, limiter, login_manager
 from campus.forms import (
     BreakGlassForm,
@@ -99,6 +109,9 @@ def _login_key() -> str:
 @limiter.limit("30 per minute", methods=["POST"])
 def login() -> ResponseReturnValue:
     form = LoginForm()
+    institution = _login_institution()
+    if institution is not None and not form.is_submitted():
+        form.institution.data = institution.code
     if form.validate_on_submit():
         user = auth.sign_in(
             db.session,
@@ -110,24 +123,70 @@ def login() -> ResponseReturnValue:
         )
         if user is None:
             flash(_("Institution, number or password is wrong."), "error")
-            return render_template("campus/login.html", form=form), 401
-        lang = session.get("lang")
-        session.clear()  # rotate: nothing from the anonymous session survives sign-in
-        if lang:
-            session["lang"] = lang
-        login_user(user)
+            return _login_page(form, institution), 401
+        signon_views.start_browser_session(user)
         return redirect(url_for("campus.home"))
-    return render_template("campus/login.html", form=form)
+    return _login_page(form, institution)
+
+
+def _login_institution() -> Institution | None:
+    """The institution the sign-in page is for: named in the link (`?institution=XJU`, the
+    address a campus puts on its portal), else the only university this server serves."""
+    code = request.args.get("institution", "").strip()[:32]
+    if code:
+        return signon.institution_by_code(db.session, code)
+    return signon.only_university(db.session)
+
+
+def _login_page(form: LoginForm, institution: Institution | None) -> str:
+    """The password form where the institution allows passwords, and the campus sign-on's link
+    where it has one switched on."""
+    sign_on_link = None
+    if institution is not None and signon.enabled_sign_on(db.session, institution):
+        sign_on_link = url_for("signon.start", code=institution.code)
+    return render_template(
+        "campus/login.html",
+        form=form,
+        sign_on_link=sign_on_link,
+        passwords=institution is None or institution.local_passwords,
+    )
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> ResponseReturnValue:
+    protocol = session.get("signed_in_with")
+    id_token = session.get("id_token")
+    institution = current_user.institution
     auth.end_session(db.session, current_user.session_token)
     logout_user()
     session.clear()
     flash(_("You have signed out."), "info")
-    return redirect(url_for("campus.login"))
+    leave_through = _campus_logout(institution, protocol, id_token)
+    if leave_through is None:
+        return redirect(url_for("campus.login"))
+    # A page, not a redirect: the browser follows a redirect after a form only to our own
+    # origin (CSP form-action 'self'); a refresh from a page is an ordinary navigation.
+    return render_template("campus/signing_out.html", leave_through=leave_through)
+
+
+def _campus_logout(institution: Institution, protocol: object, id_token: object) -> str | None:
+    """Where the browser ends its campus sign-on too, for a session the campus sign-on started
+    (None otherwise, or when the campus service cannot be reached)."""
+    config = signon.enabled_sign_on(db.session, institution)
+    if config is None or protocol != config.protocol.value:
+        return None
+    return_to = url_for("campus.login", institution=institution.code, _external=True)
+    try:
+        return signon.logout_url(
+            config,
+            id_token if isinstance(id_token, str) else None,
+            return_to,
+            float(current_app.config["SIGN_ON_TIMEOUT_SECONDS"]),
+        )
+    except signon.SignOnFailed:
+        flash(_("The campus sign-on could not be reached: you may still be signed in there."))
+        return None
 
 
 def _password_key() -> str:

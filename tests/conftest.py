@@ -35,6 +35,9 @@ from campus.models import (
     User,
 )
 
+# Real CAS and OpenID servers for the sign-on tests, started only by a test that asks for them.
+pytest_plugins = ["tests.idp.fixtures"]
+
 PASSWORD = "correct-horse-battery"
 # Fixture users read the source language, so tests assert the English text they were written
 # with; tests/test_translations.py covers the Chinese default (a user with no locale of their own).

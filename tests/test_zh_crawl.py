@@ -42,6 +42,8 @@ ALLOWED = {
     "English",
     # the time standard and the chat robots' address, as Chinese admin pages write them
     "UTC", "Webhook",
+    # the sign-on protocols and their terms, as campus IT offices and their vendors write them
+    "CAS", "OpenID", "Connect", "ID", "preferred_username",
 }  # fmt: skip
 # The importers read English column headers and these values exactly as written, so the pages
 # that explain a file's layout must show them as they are.
@@ -52,6 +54,7 @@ FILE_FORMAT = {
 # Text that is data, not language: email addresses, student numbers, logins, phone numbers.
 DATA = re.compile(
     r"[\w.+-]+@[\w.-]+"  # email addresses
+    r"|https?://\S*"  # web addresses (the sign-on's addresses for the IT office)
     r"|\bL?\d{4,}\b"  # student numbers (the second school's start with L), years
     r"|\b(?:admin|director|sc0\d|dc0\d|dl0\d|liaison|auditor)\b"  # demo logins, shown as data
 )

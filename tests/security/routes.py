@@ -26,6 +26,13 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "campus.login": PUBLIC,
     "campus.set_language": PUBLIC,
     "health.healthz": PUBLIC,
+    # The campus sign-on's way out and back in, and the CAS server's single logout.
+    "signon.start": PUBLIC,
+    "signon.cas_callback": PUBLIC,
+    "signon.cas_single_logout": PUBLIC,
+    "signon.oidc_callback": PUBLIC,
+    "signon_admin.settings": ADMIN,
+    "signon_admin.test_connection": ADMIN,
     "campus.home": ALL_SIGNED_IN,
     "campus.logout": ALL_SIGNED_IN,
     "campus.change_password": ALL_SIGNED_IN,
@@ -138,6 +145,10 @@ ENDPOINT_PARAMS: dict[str, dict[str, object]] = {
     "channels.enable": {"channel_id": 1},
     "channels.send_test": {"channel_id": 1},
     "staffing.end": {"entry_id": 1},
+    "signon.start": {"code": "XJU"},
+    "signon.cas_callback": {"code": "XJU"},
+    "signon.cas_single_logout": {"code": "XJU"},
+    "signon.oidc_callback": {"code": "XJU"},
 }
 FIXED_PARAMS: dict[str, object] = {"kind": "class", "kpi_key": "screening"}
 PARAM_IDS = {"assignment_id": "screening_assignment_id", "unit_id": "class_id"}

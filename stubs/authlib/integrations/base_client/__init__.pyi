@@ -1,0 +1,3 @@
+from authlib.integrations.flask_client import OAuthError
+
+class MismatchingStateError(OAuthError): ...
