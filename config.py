@@ -87,6 +87,8 @@ class Config:
     MAIL_TIMEOUT_SECONDS = _env_int("MAIL_TIMEOUT_SECONDS", 20)
     # Links in mail point here (e.g. https://xinqiao.example.edu.cn); mail never carries details.
     MAIL_LINK_BASE = _env("MAIL_LINK_BASE", "http://127.0.0.1:5000")
+    # A password reset link (sent only while MAIL_ENABLED) works this long, and once.
+    PASSWORD_RESET_MINUTES = _env_int("PASSWORD_RESET_MINUTES", 60)
     # The address printed on activation slips for students to type (e.g.
     # https://xinqiao.example.edu.cn); empty: the address the issuer's own browser used.
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "")

@@ -193,3 +193,9 @@ class CodeSignInForm(FlaskForm):
     login = StringField(_l("Student number"), validators=[DataRequired(), Length(max=64)])
     code = StringField(_l("Activation code"), validators=[DataRequired(), Length(max=40)])
     submit = SubmitField(_l("Sign in for the first time"))
+
+
+class ResetRequestForm(FlaskForm):
+    institution = StringField(_l("Institution code"), validators=[DataRequired(), Length(max=32)])
+    login = StringField(_l("Student or staff number"), validators=[DataRequired(), Length(max=64)])
+    submit = SubmitField(_l("Send me a link"))

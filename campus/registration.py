@@ -15,6 +15,7 @@ from campus import (
     inbox_views,
     nav,
     notifications,
+    password_reset_views,
     scheduler,
     staffing_views,
     views,
@@ -36,6 +37,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(account_views.bp)
     app.register_blueprint(activation_views.bp)
     app.register_blueprint(activation_views.first_sign_in_bp)
+    app.register_blueprint(password_reset_views.bp)
     app.jinja_env.globals["role_labels"] = ROLE_LABELS
     app.jinja_env.globals["channel_kind_labels"] = channel_views.KIND_LABELS
     app.jinja_env.filters["shown_name"] = i18n.shown_name
