@@ -127,8 +127,8 @@ def _slip_texts() -> dict[str, str]:
         "valid": _("Valid through"),
         "address": _("Sign in at"),
         "steps": _(
-            "Open the address, choose “First sign-in”, enter the institution code, your student "
-            "number and this code, then choose your own password. The code works only once."
+            "Open the address, enter the institution code, your student number and this code, "
+            "then choose your own password. The code works only once."
         ),
         "keep": _("Keep this slip to yourself: whoever has the code can open your account."),
     }

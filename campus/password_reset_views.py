@@ -81,8 +81,6 @@ def choose(token: str) -> ResponseReturnValue:
         if lang:
             session["lang"] = lang
         login_user(user)
-        flash(
-            _("Your new password is set. Every other session of yours has been ended."), "success"
-        )
+        flash(_("Your new password is set; every other session of yours has ended."), "success")
         return redirect(url_for("campus.home"))
     return render_template("campus/password_reset_link.html", form=form)

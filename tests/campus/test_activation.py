@@ -120,7 +120,7 @@ def test_a_code_signs_the_student_in_once_straight_into_choosing_a_password(app,
     # The code is spent: a second use fails, and the chosen password is the way in now.
     again = _activate(app.test_client(), "202601", codes["202601"])
     assert again.status_code == 401
-    assert "already been used" in again.get_data(as_text=True)
+    assert "此激活码已使用过" in again.get_data(as_text=True)  # a visitor reads Chinese
     fresh = app.test_client()
     assert (
         fresh.post(
@@ -136,7 +136,7 @@ def test_a_code_is_spent_at_sign_in_even_if_no_password_was_chosen(app, login, s
     sessions = db.session.scalar(select(func.count()).select_from(UserSession))
     again = _activate(app.test_client(), "202602", codes["202602"])
     assert again.status_code == 401
-    assert "already been used" in again.get_data(as_text=True)
+    assert "此激活码已使用过" in again.get_data(as_text=True)  # a visitor reads Chinese
     assert db.session.scalar(select(func.count()).select_from(UserSession)) == sessions
     denied = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "activate", AuditEvent.outcome == "denied")
@@ -153,7 +153,7 @@ def test_a_code_works_until_the_last_minute_of_its_last_day_and_not_after(app, l
     student = app.test_client()
     late = _activate(student, "202602", codes["202602"])
     assert late.status_code == 401
-    assert "This activation code expired on 2026-09-28" in late.get_data(as_text=True)
+    assert "此激活码已于 2026-09-28 过期" in late.get_data(as_text=True)
     assert student.get("/").headers["Location"].endswith("/login")  # no session
     row = db.session.scalar(
         select(AuditEvent).where(AuditEvent.action == "activate", AuditEvent.outcome == "denied")
@@ -168,7 +168,7 @@ def test_issuing_again_replaces_the_unused_codes(app, login, school):
     second = _codes(_issue(client, school["freshmen"]))
     old = _activate(app.test_client(), "202603", first["202603"])
     assert old.status_code == 401
-    assert "A newer activation code has been issued" in old.get_data(as_text=True)
+    assert "已为您重新发放了激活码" in old.get_data(as_text=True)
     assert _activate(app.test_client(), "202603", second["202603"]).status_code == 302
 
 
@@ -177,7 +177,7 @@ def test_a_wrong_code_and_an_unknown_account_get_the_same_answer_and_no_session(
     wrong = _activate(app.test_client(), "202601", "ABCD-EFGH-JKMN")
     unknown = _activate(app.test_client(), "999999", "ABCD-EFGH-JKMN")
     assert wrong.status_code == unknown.status_code == 401
-    message = "Institution, number or activation code is wrong."
+    message = "学校代码、学号或激活码有误。"
     assert message in wrong.get_data(as_text=True)
     assert message in unknown.get_data(as_text=True)
     rows = db.session.scalars(
