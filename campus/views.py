@@ -155,7 +155,10 @@ def change_password() -> ResponseReturnValue:
         else:
             auth.change_password(db.session, user, filled(form.new), request.remote_addr)
             login_user(user)  # the cookie now names the fresh session
-            flash(_("Your password has been changed."), "success")
+            flash(
+                _("Your password is set.") if first else _("Your password has been changed."),
+                "success",
+            )
             return redirect(url_for("campus.home"))
     return render_template("campus/change_password.html", form=form, first=first)
 
