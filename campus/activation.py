@@ -18,7 +18,7 @@ from datetime import datetime, time, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ColumnElement, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from campus import audit, auth, clock
 from campus.extensions import rows_changed
@@ -301,6 +301,11 @@ def recent_batches(session: Session, issuer: User, limit: int = 20) -> list[Acti
             )
             .order_by(ActivationBatch.issued_at.desc(), ActivationBatch.id.desc())
             .limit(limit)
+            .options(  # the list names the issuer and the cohort of each batch
+                joinedload(ActivationBatch.issued_by),
+                joinedload(ActivationBatch.department),
+                joinedload(ActivationBatch.class_group).joinedload(ClassGroup.department),
+            )
         )
     )
 

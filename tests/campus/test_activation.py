@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from campus import activation, clock
 from campus.audit import AuditEvent
-from campus.extensions import db
+from campus.extensions import db, limiter
 from campus.models import ActivationBatch, ActivationCode, Role, UserSession
 
 CODE = re.compile(r'class="code">([A-Z0-9-]{14})<')
@@ -271,3 +271,35 @@ def test_sign_in_page_offers_the_first_sign_in(client, school):
     page = client.get("/login").get_data(as_text=True)
     assert 'href="/activate"' in page
     assert client.get("/activate").status_code == 200
+
+
+def test_first_sign_in_is_throttled_per_account_like_sign_in(app, login, school):
+    codes = _codes(_issue(login(school["admin"]), school["freshmen"]))
+    limiter.enabled = True
+    limiter.reset()
+    client = app.test_client()
+    try:
+        tries = [
+            client.post(
+                "/activate",
+                data={"institution": " xju", "login": "202601 ", "code": f"WRONG-CODE-{i:02d}"},
+            ).status_code
+            for i in range(6)
+        ]
+        assert tries == [401] * 5 + [429]
+        # The right code is refused too while the account is throttled, and stays unused.
+        assert _activate(client, "202601", codes["202601"]).status_code == 429
+        assert db.session.scalar(select(func.count()).select_from(UserSession)) == 1  # admin's
+    finally:
+        limiter.enabled = False
+        limiter.reset()
+
+
+def test_recent_batches_show_the_cohorts_in_reach_without_their_codes(app, login, school):
+    _issue(login(school["admin"]), school["other"])
+    client = login(school["counsellor"])
+    codes = _codes(_issue(client, school["freshmen"]))
+    page = client.get("/activation").get_data(as_text=True)
+    assert "Computing, class CS2601 (grade 2026)" in page
+    assert "HI2601" not in page  # another department's batch
+    assert not any(code in page for code in codes.values())
