@@ -26,6 +26,12 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "campus.login": PUBLIC,
     "campus.set_language": PUBLIC,
     "health.healthz": PUBLIC,
+    # A freshman's first sign-in with a code, and a forgotten password: before any sign-in.
+    "first_sign_in.index": PUBLIC,
+    "password_reset.index": PUBLIC,
+    "password_reset.choose": PUBLIC,
+    # Activation slips: the administrator, and the department counsellor for own classes.
+    "activation.index": frozenset({Role.ADMIN, Role.DEPT_COUNSELLOR}),
     "campus.home": ALL_SIGNED_IN,
     "campus.logout": ALL_SIGNED_IN,
     "campus.change_password": ALL_SIGNED_IN,
@@ -138,6 +144,7 @@ ENDPOINT_PARAMS: dict[str, dict[str, object]] = {
     "channels.enable": {"channel_id": 1},
     "channels.send_test": {"channel_id": 1},
     "staffing.end": {"entry_id": 1},
+    "password_reset.choose": {"token": "not-a-reset-token"},
 }
 FIXED_PARAMS: dict[str, object] = {"kind": "class", "kpi_key": "screening"}
 PARAM_IDS = {"assignment_id": "screening_assignment_id", "unit_id": "class_id"}
