@@ -95,6 +95,11 @@ class Config:
     MAIL_TIMEOUT_SECONDS = _env_int("MAIL_TIMEOUT_SECONDS", 20)
     # Links in mail point here (e.g. https://xinqiao.example.edu.cn); mail never carries details.
     MAIL_LINK_BASE = _env("MAIL_LINK_BASE", "http://127.0.0.1:5000")
+    # A password reset link (sent only while MAIL_ENABLED) works this long, and once.
+    PASSWORD_RESET_MINUTES = _env_int("PASSWORD_RESET_MINUTES", 60)
+    # The address printed on activation slips for students to type (e.g.
+    # https://xinqiao.example.edu.cn); empty: the address the issuer's own browser used.
+    PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "")
     # Chat robots and the SMS gateway (campus.channels): the same outbox, given up on after
     # CHANNEL_MAX_ATTEMPTS failures (mail is retried until it goes).
     CHANNEL_TIMEOUT_SECONDS = _env_int("CHANNEL_TIMEOUT_SECONDS", 10)

@@ -96,9 +96,7 @@ def sign_in(
     assert user.password_hash is not None  # `verify_password` admits no account without one
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    if replacing:
-        _end_sessions(session, UserSession.token == replacing)
-    token = _start_session(session, user, ip)
+    token = start_session(session, user, ip, replacing)
     session.commit()
     user.session_token = token
     return user
@@ -161,6 +159,14 @@ def end_ticket_sessions(session: Session, institution: Institution, ticket: str)
         )
     session.commit()
     return len(rows)
+
+
+def start_session(session: Session, user: User, ip: str | None, replacing: str | None) -> str:
+    """Add a fresh server-side session for `user` to the unit of work, ending the browser's
+    earlier one (token `replacing`); returns the new token."""
+    if replacing:
+        _end_sessions(session, UserSession.token == replacing)
+    return _start_session(session, user, ip)
 
 
 def _start_session(

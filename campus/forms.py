@@ -209,3 +209,41 @@ class SignOnForm(FlaskForm):
     idp_enforces_mfa = BooleanField(_l("The campus sign-on itself asks for a second factor"))
     local_passwords = BooleanField(_l("People may also sign in with a Xinqiao password"))
     submit = SubmitField(_l("Save sign-on settings"))
+
+
+class FirstPasswordForm(FlaskForm):
+    """The password a person chooses after signing in with an activation code: they have none
+    yet, so there is no current one to ask for."""
+
+    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=10, max=200)])
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new", message=_l("The two passwords differ."))],
+    )
+    submit = SubmitField(_l("Set my password"))
+
+
+class ActivationBatchForm(FlaskForm):
+    # The choices are the issuer's cohorts; a value outside them is answered with a 404 by the
+    # view (a forged cohort), not a form error.
+    cohort = SelectField(_l("Students"), validators=[DataRequired()], validate_choice=False)
+    valid_days = IntegerField(
+        _l("Codes valid for (days)"),
+        default=14,
+        validators=[DataRequired(), NumberRange(1, 60)],
+        description=_l("From 1 to 60 days; a code works until the end of its last day."),
+    )
+    submit = SubmitField(_l("Issue codes and print slips"))
+
+
+class CodeSignInForm(FlaskForm):
+    institution = StringField(_l("Institution code"), validators=[DataRequired(), Length(max=32)])
+    login = StringField(_l("Student number"), validators=[DataRequired(), Length(max=64)])
+    code = StringField(_l("Activation code"), validators=[DataRequired(), Length(max=40)])
+    submit = SubmitField(_l("Sign in for the first time"))
+
+
+class ResetRequestForm(FlaskForm):
+    institution = StringField(_l("Institution code"), validators=[DataRequired(), Length(max=32)])
+    login = StringField(_l("Student or staff number"), validators=[DataRequired(), Length(max=64)])
+    submit = SubmitField(_l("Send me a link"))

@@ -421,3 +421,46 @@ class StaffingEntry(Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
 
     user: Mapped[User | None] = relationship()
+
+
+class ActivationBatch(Model):
+    """One printing of activation slips: who issued codes for which cohort, when, and how many.
+
+    The cohort is a class (`class_id`), a department's grade (`department_id` + `grade`) or the
+    institution's whole grade (`grade` alone). The codes themselves are shown once and kept only
+    hashed, in `ActivationCode`.
+    """
+
+    __tablename__ = "activation_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    issued_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    issued_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    class_id: Mapped[int | None] = mapped_column(ForeignKey("class_group.id"))
+    grade: Mapped[int] = mapped_column()
+    valid_days: Mapped[int] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    issued_count: Mapped[int] = mapped_column(default=0)
+    # Students of the cohort left out because they already have a password.
+    skipped_count: Mapped[int] = mapped_column(default=0)
+
+    issued_by: Mapped[User] = relationship()
+    department: Mapped[Department | None] = relationship()
+    class_group: Mapped[ClassGroup | None] = relationship()
+
+
+class ActivationCode(Model):
+    """A one-time code for a first sign-in: argon2-hashed, expiring, used once. A newer batch
+    replaces a student's unused code (`replaced_at`)."""
+
+    __tablename__ = "activation_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("activation_batch.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    replaced_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -7,6 +7,8 @@ from flask_babel import gettext as _
 
 from campus import (
     account_views,
+    activation,
+    activation_views,
     channel_views,
     export_rights,
     health,
@@ -14,6 +16,7 @@ from campus import (
     inbox_views,
     nav,
     notifications,
+    password_reset_views,
     scheduler,
     signon_views,
     staffing_views,
@@ -37,6 +40,9 @@ def register(app: Flask) -> None:
     app.register_blueprint(account_views.bp)
     app.register_blueprint(signon_views.bp)
     app.register_blueprint(signon_views.admin_bp)
+    app.register_blueprint(activation_views.bp)
+    app.register_blueprint(activation_views.first_sign_in_bp)
+    app.register_blueprint(password_reset_views.bp)
     app.jinja_env.globals["role_labels"] = ROLE_LABELS
     app.jinja_env.globals["channel_kind_labels"] = channel_views.KIND_LABELS
     app.jinja_env.filters["shown_name"] = i18n.shown_name
@@ -48,7 +54,10 @@ def register(app: Flask) -> None:
     nav.register(app, lambda: _("Structure"), "campus.structure", {Role.ADMIN}, order=80)
     nav.register(app, lambda: _("Staff accounts"), "campus.users", {Role.ADMIN}, order=81)
     nav.register(app, lambda: _("Roster import"), "campus.roster_import", {Role.ADMIN}, order=82)
-    nav.register(app, lambda: _("Campus sign-on"), "signon_admin.settings", {Role.ADMIN}, order=83)
+    nav.register(app, lambda: _("Campus sign-on"), "signon_admin.settings", {Role.ADMIN}, order=86)
+    nav.register(
+        app, lambda: _("Activation slips"), "activation.index", set(activation.ISSUER_ROLES), 83
+    )
     nav.register(app, lambda: _("Notification channels"), "channels.index", {Role.ADMIN}, 84)
     nav.register(app, lambda: _("Staffing register"), "staffing.index", {Role.ADMIN}, order=85)
     nav.register(app, inbox_views.nav_label, "inbox.index", set(Role), order=90)

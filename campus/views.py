@@ -40,6 +40,7 @@ from campus.forms import (
     ChangePasswordForm,
     ClassForm,
     DepartmentForm,
+    FirstPasswordForm,
     LoginForm,
     PhoneForm,
     RoleAssignmentForm,
@@ -201,17 +202,24 @@ def _password_key() -> str:
 )
 @login_required
 def change_password() -> ResponseReturnValue:
-    form = ChangePasswordForm()
+    user = current_user._get_current_object()
+    # Signed in with an activation code: there is no password yet to confirm.
+    first = user.password_hash is None
+    form = FirstPasswordForm() if first else ChangePasswordForm()
     if form.validate_on_submit():
-        if not auth.verify_password(current_user, filled(form.current)):
+        if isinstance(form, ChangePasswordForm) and not auth.verify_password(
+            user, filled(form.current)
+        ):
             add_error(form.current, _("The current password is wrong."))
         else:
-            user = current_user._get_current_object()
             auth.change_password(db.session, user, filled(form.new), request.remote_addr)
             login_user(user)  # the cookie now names the fresh session
-            flash(_("Your password has been changed."), "success")
+            flash(
+                _("Your password is set.") if first else _("Your password has been changed."),
+                "success",
+            )
             return redirect(url_for("campus.home"))
-    return render_template("campus/change_password.html", form=form)
+    return render_template("campus/change_password.html", form=form, first=first)
 
 
 @bp.route("/language/<code>", methods=["POST"])

@@ -35,6 +35,10 @@ MAY_ANSWER = {
     "oversight.province",
     "oversight.province_export",
     "health.healthz",  # public database probe: says "ok", names no one
+    # public pages of a first sign-in and a forgotten password: forms, naming no one
+    "first_sign_in.index",
+    "password_reset.index",
+    "password_reset.choose",
 }
 # Signing out would end the crawl; it shows nothing.
 SKIP = {"campus.logout"}
@@ -67,6 +71,7 @@ def _candidates() -> dict[str, list[object]]:
         "fmt": ["csv", "xlsx"],
         "kpi_key": [kpi.key for kpi in kpis.KPIS],
         "filename": ["app.css"],
+        "token": ["not-a-reset-token"],
     }
 
 

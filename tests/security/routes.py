@@ -33,6 +33,12 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "signon.oidc_callback": PUBLIC,
     "signon_admin.settings": ADMIN,
     "signon_admin.test_connection": ADMIN,
+    # A freshman's first sign-in with a code, and a forgotten password: before any sign-in.
+    "first_sign_in.index": PUBLIC,
+    "password_reset.index": PUBLIC,
+    "password_reset.choose": PUBLIC,
+    # Activation slips: the administrator, and the department counsellor for own classes.
+    "activation.index": frozenset({Role.ADMIN, Role.DEPT_COUNSELLOR}),
     "campus.home": ALL_SIGNED_IN,
     "campus.logout": ALL_SIGNED_IN,
     "campus.change_password": ALL_SIGNED_IN,
@@ -149,6 +155,7 @@ ENDPOINT_PARAMS: dict[str, dict[str, object]] = {
     "signon.cas_callback": {"code": "XJU"},
     "signon.cas_single_logout": {"code": "XJU"},
     "signon.oidc_callback": {"code": "XJU"},
+    "password_reset.choose": {"token": "not-a-reset-token"},
 }
 FIXED_PARAMS: dict[str, object] = {"kind": "class", "kpi_key": "screening"}
 PARAM_IDS = {"assignment_id": "screening_assignment_id", "unit_id": "class_id"}

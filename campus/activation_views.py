@@ -1,0 +1,187 @@
+"""Activation slips (issue a batch, print it once) and the first sign-in with a code."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user
+from sqlalchemy import select
+
+from campus import activation, auth, clock
+from campus.activation import Cohort, CohortKind
+from campus.extensions import db, limiter
+from campus.forms import ActivationBatchForm, CodeSignInForm, filled
+from campus.i18n import viewer_locale
+from campus.models import ActivationBatch, Institution
+from campus.permissions import require_roles
+
+bp = Blueprint("activation", __name__, url_prefix="/activation")
+first_sign_in_bp = Blueprint("first_sign_in", __name__, url_prefix="/activate")
+
+
+def cohort_label(cohort: Cohort) -> str:
+    """A cohort in words: 计算机学院 CS2601（2026级）, 计算机学院 2026级, 全校 2026级."""
+    if cohort.kind is CohortKind.CLASS:
+        return _(
+            "%(department)s, class %(name)s (grade %(grade)s)",
+            department=cohort.department_name,
+            name=cohort.class_name,
+            grade=cohort.grade,
+        )
+    if cohort.kind is CohortKind.DEPARTMENT:
+        return _(
+            "%(department)s, all of grade %(grade)s",
+            department=cohort.department_name,
+            grade=cohort.grade,
+        )
+    return _("Whole institution, grade %(grade)s", grade=cohort.grade)
+
+
+def batch_label(batch: ActivationBatch) -> str:
+    if batch.class_group is not None:
+        return _(
+            "%(department)s, class %(name)s (grade %(grade)s)",
+            department=batch.class_group.department.name,
+            name=batch.class_group.name,
+            grade=batch.grade,
+        )
+    if batch.department is not None:
+        return _(
+            "%(department)s, all of grade %(grade)s",
+            department=batch.department.name,
+            grade=batch.grade,
+        )
+    return _("Whole institution, grade %(grade)s", grade=batch.grade)
+
+
+@bp.route("", methods=["GET", "POST"])
+@require_roles(*activation.ISSUER_ROLES)
+def index() -> ResponseReturnValue:
+    cohorts = activation.cohorts_for(db.session, current_user)
+    form = ActivationBatchForm()
+    form.cohort.choices = [(c.token, cohort_label(c)) for c in cohorts]
+    if form.validate_on_submit():
+        cohort = activation.find_cohort(db.session, current_user, filled(form.cohort))
+        if cohort is None:
+            abort(404)  # a cohort outside the issuer's reach, as if it did not exist
+        issued = activation.issue_batch(
+            db.session, current_user, cohort, filled(form.valid_days), clock.now()
+        )
+        return _print_page(issued, cohort)
+    return render_template(
+        "campus/activation.html",
+        form=form,
+        batches=activation.recent_batches(db.session, current_user),
+        batch_label=batch_label,
+    ), (422 if form.errors else 200)
+
+
+def _print_page(issued: activation.IssuedBatch, cohort: Cohort) -> ResponseReturnValue:
+    """The slips, shown this once: the page is the answer to the issuing POST (and the app
+    sends every page `no-store`), so the codes cannot be opened again later."""
+    batch = issued.batch
+    institution = db.session.get_one(Institution, batch.institution_id)
+    last_day = clock.local_date(
+        batch.expires_at - timedelta(seconds=1), clock.institution_zone(institution)
+    )
+    with force_locale("zh_CN"):
+        chinese = _slip_texts()
+    english = _slip_texts() if viewer_locale().startswith("en") else None
+    base = current_app.config["PUBLIC_BASE_URL"] or request.host_url
+    return render_template(
+        "campus/activation_slips.html",
+        issued=issued,
+        batch=batch,
+        label=cohort_label(cohort),
+        institution=institution,
+        last_day=last_day.isoformat(),
+        address=base.rstrip("/") + url_for("first_sign_in.index"),
+        chinese=chinese,
+        english=english,
+    )
+
+
+def _slip_texts() -> dict[str, str]:
+    """A slip's words in the current language (every slip is in Chinese; English is added for
+    an issuer who reads English)."""
+    return {
+        "title": _("Xinqiao account activation"),
+        "institution": _("Institution code"),
+        "name": _("Name"),
+        "login": _("Student number"),
+        "code": _("Activation code"),
+        "valid": _("Valid through"),
+        "address": _("Sign in at"),
+        "steps": _(
+            "Open the address, enter the institution code, your student number and this code, "
+            "then choose your own password. The code works only once."
+        ),
+        "keep": _("Keep this slip to yourself: whoever has the code can open your account."),
+    }
+
+
+def _activation_key() -> str:
+    """Throttle by account, as sign-in does (`auth.account_key`)."""
+    form = request.form
+    code, login = auth.account_key(form.get("institution", ""), form.get("login", ""))
+    return f"activate:{code}:{login}"
+
+
+@first_sign_in_bp.route("", methods=["GET", "POST"], endpoint="index")
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"],
+    key_func=_activation_key,
+    methods=["POST"],
+    error_message=_l("Too many sign-in attempts. Wait a minute."),
+)
+@limiter.limit("30 per minute", methods=["POST"])
+def first_sign_in() -> ResponseReturnValue:
+    form = CodeSignInForm()
+    if form.validate_on_submit():
+        try:
+            user = activation.sign_in_with_code(
+                db.session,
+                filled(form.institution),
+                filled(form.login),
+                filled(form.code),
+                request.remote_addr,
+                replacing=current_user.session_token if current_user.is_authenticated else None,
+            )
+        except activation.ActivationRefused as refused:
+            expired_on = ""
+            if refused.expired_at is not None:
+                zone = clock.institution_zone(_institution(filled(form.institution)))
+                expired_on = clock.local_date(
+                    refused.expired_at - timedelta(seconds=1), zone
+                ).isoformat()
+            message = activation.refusal_message(refused, expired_on).shown()
+            return render_template("campus/first_sign_in.html", form=form, refusal=message), 401
+        lang = session.get("lang")
+        session.clear()  # rotate: nothing from the anonymous session survives sign-in
+        if lang:
+            session["lang"] = lang
+        login_user(user)
+        return redirect(url_for("campus.change_password"))
+    return render_template("campus/first_sign_in.html", form=form, refusal=None), (
+        422 if form.errors else 200
+    )
+
+
+def _institution(code: str) -> Institution | None:
+    return db.session.scalar(
+        select(Institution).where(Institution.code == auth.normal_institution_code(code))
+    )
