@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from alembic.script import ScriptDirectory
+from flask import current_app
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import select, text
 
@@ -133,7 +135,8 @@ def test_the_migration_encrypts_existing_notes_and_the_downgrade_restores_them(
 ):
     app = create_app("test", SQLALCHEMY_DATABASE_URI=fresh_database_url)
     with app.app_context():
-        upgrade(revision="0012_digest")
+        before = _revision_before("0020_encrypted_notes")
+        upgrade(revision=before)
         campus = Campus()  # the tables it fills are the same before and after
         institution = campus.institution()
         student = campus.student(campus.class_group(campus.department(institution)))
@@ -153,7 +156,7 @@ def test_the_migration_encrypts_existing_notes_and_the_downgrade_restores_them(
         assert encryption.decrypt(stored) == NOTE
         db.session.rollback()
 
-        downgrade(revision="0012_digest")
+        downgrade(revision=before)
         assert _stored(db.session, "warning_event", "note") == [NOTE]
         db.session.rollback()
         db.session.remove()
@@ -167,3 +170,10 @@ def test_the_rotate_command_reports_and_audits_what_it_re_encrypted(app, campus)
     assert "warning_event.note" in result.output
     row = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "rotate_keys")).one()
     assert "warning_event.note=2" in row.detail
+
+
+def _revision_before(revision: str) -> str:
+    """The migration `revision` follows, as the chain now stands."""
+    migrate = current_app.extensions["migrate"]
+    script = ScriptDirectory.from_config(migrate.migrate.get_config())
+    return str(script.get_revision(revision).down_revision)
