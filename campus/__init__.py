@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import Forbidden, HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from campus import clean_input, clock, encryption, replica
+from campus import clean_input, clock, encryption, export_rights, replica
 from campus import local_time as clock_display
 from campus.extensions import babel, csrf, db, limiter, login_manager, talisman
 from config import BASE_DIR, CONFIGS
@@ -53,6 +53,7 @@ def create_app(config_name: str | None = None, **overrides: object) -> Flask:
     clean_input.init_app(app)
     app.config.from_object(config_class)
     app.config.update(overrides)
+    export_rights.check_config(app)
     if app.config["TRUSTED_PROXIES"]:
         hops = app.config["TRUSTED_PROXIES"]
         # Werkzeug's documented way to add middleware; the checker takes `wsgi_app` for a method.
