@@ -58,6 +58,17 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     PASSWORD_MIN_LENGTH = 10
     BREAK_GLASS_MINUTES = _env_int("BREAK_GLASS_MINUTES", 60)
+    # Two-factor sign-in (campus.mfa): the roles that must use an authenticator app unless their
+    # institution's administrator chose otherwise; how long the step between password and code
+    # may take; the Fernet key(s) that encrypt the stored secrets, comma-separated, newest first
+    # (empty: derived from SECRET_KEY, which production refuses).
+    MFA_REQUIRED_ROLES = tuple(
+        r.strip()
+        for r in (_env("MFA_REQUIRED_ROLES", "school_counsellor,director,admin") or "").split(",")
+        if r.strip()
+    )
+    MFA_PENDING_MINUTES = _env_int("MFA_PENDING_MINUTES", 5)
+    MFA_SECRET_KEY = _env("MFA_SECRET_KEY", "")
 
     # Rate limits: memory:// is per process; use redis:// when more than one worker serves.
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
@@ -159,6 +170,18 @@ class ProductionConfig(Config):
             raise RuntimeError("SECRET_KEY must be set in production")
         if not os.environ.get("DATABASE_URL"):
             raise RuntimeError("DATABASE_URL must be set in production")
+        if not os.environ.get("MFA_SECRET_KEY"):
+            raise RuntimeError(
+                "MFA_SECRET_KEY must be set in production (a Fernet key: python -c "
+                '"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")'
+            )
+        from cryptography.fernet import Fernet
+
+        for key in os.environ["MFA_SECRET_KEY"].split(","):
+            try:
+                Fernet(key.strip())
+            except ValueError as error:
+                raise RuntimeError("MFA_SECRET_KEY is not a Fernet key") from error
 
 
 CONFIGS: dict[str, type[Config]] = {
