@@ -11,6 +11,7 @@ from campus import (
     health,
     i18n,
     inbox_views,
+    mfa_views,
     nav,
     notifications,
     scheduler,
@@ -32,6 +33,9 @@ def register(app: Flask) -> None:
     app.register_blueprint(channel_views.bp)
     app.register_blueprint(staffing_views.bp)
     app.register_blueprint(account_views.bp)
+    app.register_blueprint(mfa_views.second_step)
+    app.register_blueprint(mfa_views.two_factor)
+    app.register_blueprint(mfa_views.two_factor_admin)
     app.jinja_env.globals["role_labels"] = ROLE_LABELS
     app.jinja_env.globals["channel_kind_labels"] = channel_views.KIND_LABELS
     app.jinja_env.filters["shown_name"] = i18n.shown_name
@@ -41,6 +45,9 @@ def register(app: Flask) -> None:
     nav.register(app, lambda: _("Structure"), "campus.structure", {Role.ADMIN}, order=80)
     nav.register(app, lambda: _("Staff accounts"), "campus.users", {Role.ADMIN}, order=81)
     nav.register(app, lambda: _("Roster import"), "campus.roster_import", {Role.ADMIN}, order=82)
+    nav.register(
+        app, lambda: _("Two-factor sign-in"), "two_factor_admin.settings", {Role.ADMIN}, order=83
+    )
     nav.register(app, lambda: _("Notification channels"), "channels.index", {Role.ADMIN}, 84)
     nav.register(app, lambda: _("Staffing register"), "staffing.index", {Role.ADMIN}, order=85)
     nav.register(app, inbox_views.nav_label, "inbox.index", set(Role), order=90)

@@ -18,12 +18,11 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
-from campus import acting_for, admin, auth, clock, profile, roster, workbench
+from campus import acting_for, admin, auth, clock, mfa, profile, roster, workbench
 from campus.extensions import db, limiter, login_manager
 from campus.forms import (
     BreakGlassForm,
@@ -49,6 +48,7 @@ from campus.models import (
 from campus.permissions import require_roles
 from campus.redirects import safe_next
 from campus.scope import Capability, get_student, grant_break_glass, student_filter
+from campus.sign_in_steps import PENDING, account_guesses, fresh_browser_session
 from campus.spreadsheets import send_template
 
 bp = Blueprint("campus", __name__)
@@ -61,7 +61,13 @@ def _load_user(token: str) -> User | None:
 
 @bp.before_app_request
 def _force_password_change() -> ResponseReturnValue | None:
-    allowed = {"campus.change_password", "campus.logout", "campus.set_language", "static"}
+    allowed = {
+        "campus.change_password",
+        "campus.logout",
+        "campus.set_language",
+        "static",
+        "two_factor.recovery_codes",  # shown once, right after setting an app up: first
+    }
     if (
         current_user.is_authenticated
         and current_user.must_change_password
@@ -81,40 +87,35 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-def _login_key() -> str:
-    """Throttle by account, so spreading guesses over many addresses does not help; the account
-    is named as sign-in finds it, so padding or recasing the fields gives no fresh tries."""
-    form = request.form
-    code, login = auth.account_key(form.get("institution", ""), form.get("login", ""))
-    return f"login:{code}:{login}"
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_RATE_LIMIT"],
-    key_func=_login_key,
-    methods=["POST"],
-    error_message=_l("Too many sign-in attempts. Wait a minute."),
-)
+@account_guesses
 @limiter.limit("30 per minute", methods=["POST"])
 def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
-        user = auth.sign_in(
-            db.session,
-            filled(form.institution),
-            filled(form.login),
-            filled(form.password),
-            request.remote_addr,
-            replacing=current_user.session_token if current_user.is_authenticated else None,
+        user = auth.authenticate(
+            db.session, filled(form.institution), filled(form.login), filled(form.password)
         )
         if user is None:
             flash(_("Institution, number or password is wrong."), "error")
             return render_template("campus/login.html", form=form), 401
-        lang = session.get("lang")
-        session.clear()  # rotate: nothing from the anonymous session survives sign-in
-        if lang:
-            session["lang"] = lang
+        # Campus sign-on passes whether its identity provider enforces MFA; a password does not.
+        step = mfa.second_step(db.session, user, idp_enforces_mfa=False)
+        if step is not None:
+            pending = mfa.begin(db.session, user, step, filled(form.institution), clock.now())
+            if current_user.is_authenticated:  # whoever was signed in here is no longer
+                auth.end_session(db.session, current_user.session_token)
+            fresh_browser_session()
+            session[PENDING] = pending.as_cookie()
+            endpoint = "second_step.code" if step is mfa.SecondStep.VERIFY else "second_step.enrol"
+            return redirect(url_for(endpoint))
+        auth.start_session(
+            db.session,
+            user,
+            request.remote_addr,
+            replacing=current_user.session_token if current_user.is_authenticated else None,
+        )
+        fresh_browser_session()
         login_user(user)
         return redirect(url_for("campus.home"))
     return render_template("campus/login.html", form=form)
@@ -345,6 +346,8 @@ def user_detail(user_id: int) -> ResponseReturnValue:
         role_scope=ROLE_SCOPE,
         phone_form=PhoneForm(formdata=None, data={"phone": user.phone}),
         has_work_phone=profile.has_work_phone(user),
+        two_factor=mfa.enrolment_of(db.session, user),
+        two_factor_required=mfa.required_for(db.session, user, idp_enforces_mfa=False),
     )
 
 
