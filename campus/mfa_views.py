@@ -20,6 +20,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
 
@@ -284,7 +285,9 @@ def settings() -> ResponseReturnValue:
         "campus/mfa/settings.html",
         form=form,
         required=required,
-        recommended=[ROLE_LABELS[role] for role in ROLE_LABELS if role in mfa.default_roles()],
+        recommended=pgettext("list separator", ", ").join(
+            str(label) for role, label in ROLE_LABELS.items() if role in mfa.default_roles()
+        ),
     ), (422 if form.errors else 200)
 
 
@@ -307,8 +310,7 @@ def reset(user_id: int) -> ResponseReturnValue:
         mfa.reset(db.session, current_user, user)
         flash(
             _(
-                "Two-factor sign-in of %(name)s was reset and their sessions ended. They set "
-                "up an app again at their next sign-in.",
+                "Two-factor sign-in of %(name)s was reset and their sessions ended.",
                 name=user.name,
             ),
             "success",

@@ -34,6 +34,9 @@ def school(campus):
 
 
 def _password(client, user, password=PASSWORD):
+    """The first step; the pages before the session starts in English, as the user reads."""
+    with client.session_transaction() as browser:
+        browser["lang"] = "en"
     return client.post(
         "/login", data={"institution": "XJU", "login": user.login, "password": password}
     )
@@ -260,12 +263,10 @@ def test_anyone_may_turn_it_on_from_their_account(client, login, school):
 
 def test_the_administrator_chooses_the_roles_per_institution(client, school):
     _signed_in(client, school["admin"])
-    forged = client.post("/admin/two-factor", data={"roles": ["superuser"], "submit": "save"})
+    forged = client.post("/admin/two-factor", data={"roles": ["superuser"], "submit": "1"})
     assert forged.status_code == 422
     assert _audit("mfa_policy") == []
-    response = client.post(
-        "/admin/two-factor", data={"roles": ["dept_counsellor"], "submit": "save"}
-    )
+    response = client.post("/admin/two-factor", data={"roles": ["dept_counsellor"], "submit": "1"})
     assert response.status_code == 302
     row = _audit("mfa_policy")[-1]
     assert (row.actor_id, row.detail) == (school["admin"].id, "dept_counsellor")
@@ -277,7 +278,7 @@ def test_the_administrator_chooses_the_roles_per_institution(client, school):
 
 def test_the_settings_page_warns_when_no_role_must_use_an_app(client, school):
     _signed_in(client, school["admin"])
-    client.post("/admin/two-factor", data={"submit": "save"})
+    client.post("/admin/two-factor", data={"submit": "1"})
     page = _text(client.get("/admin/two-factor"))
     assert "Two-factor sign-in is off for every role" in page
 
