@@ -64,7 +64,8 @@ rm "$workdir/snapshot.counts" "$workdir/restored.counts"
 
 echo "== smoke test: the app on the restored copy"
 DATABASE_URL="${DATABASE_URL%/*}/${restore_db}" XINQIAO_CONFIG=production \
-  SECRET_KEY="${SECRET_KEY:-backup-check-only}" FORCE_HTTPS=0 .venv/bin/python - <<'PY'
+  SECRET_KEY="${SECRET_KEY:-backup-check-only}" FORCE_HTTPS=0 \
+  MFA_SECRET_KEY="${MFA_SECRET_KEY:-bvF0w8qWRuNOwlVRVm2Uq9ef5fnsdXdIGKpGrz9QKlw=}" .venv/bin/python - <<'PY'
 from sqlalchemy import func, select
 
 from campus import create_app
