@@ -382,3 +382,23 @@ def test_production_refuses_to_start_without_its_own_secret_key(monkeypatch):
     monkeypatch.setenv("MFA_SECRET_KEY", "not-a-fernet-key")
     with pytest.raises(RuntimeError, match="not a Fernet key"):
         ProductionConfig.validate()
+
+
+def test_a_code_typed_in_full_width_digits_by_a_chinese_input_method_works(client, school):
+    counsellor = school["counsellor"]
+    secret, _ = _enrolled(counsellor)
+    _password(client, counsellor)
+    full_width = "".join(chr(ord(d) + 0xFEE0) for d in mfa.code_at(secret, clock.now()))
+    code = f"{full_width[:3]}\u3000{full_width[3:]}"  # with the ideographic space such IMEs type
+    assert client.post("/login/code", data={"code": code}).status_code == 302
+
+
+def test_a_malformed_code_gets_a_clear_error_and_no_session(client, school):
+    counsellor = school["counsellor"]
+    _enrolled(counsellor)
+    _password(client, counsellor)
+    for typed in ("", "x" * 41, "١٢٣٤٥٦", "<script>", "12345678901"):
+        response = client.post("/login/code", data={"code": typed})
+        assert response.status_code in (200, 401), typed
+        assert 'class="error"' in _text(response), typed
+    assert _sessions(counsellor) == 0
