@@ -58,6 +58,15 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     PASSWORD_MIN_LENGTH = 10
     BREAK_GLASS_MINUTES = _env_int("BREAK_GLASS_MINUTES", 60)
+    # Two-factor sign-in (campus.mfa): the roles that must use an authenticator app unless their
+    # institution's administrator chose otherwise; how long the step between password and code
+    # may take. The apps' secrets are encrypted with the field-encryption keys below.
+    MFA_REQUIRED_ROLES = tuple(
+        r.strip()
+        for r in (_env("MFA_REQUIRED_ROLES", "school_counsellor,director,admin") or "").split(",")
+        if r.strip()
+    )
+    MFA_PENDING_MINUTES = _env_int("MFA_PENDING_MINUTES", 5)
 
     # Clinical free text is stored encrypted (campus.encryption) with these Fernet keys, newest
     # first: a file of one key per line, or a comma-separated list. Development and tests derive

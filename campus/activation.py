@@ -348,9 +348,7 @@ def sign_in_with_code(
             matched.expires_at if refusal is Refusal.EXPIRED and matched else None,
         )
     user.must_change_password = True
-    token = auth.start_session(session, user, ip, replacing)
-    session.commit()
-    user.session_token = token
+    auth.start_session(session, user, ip, replacing, detail="activation code")
     return user
 
 

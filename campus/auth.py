@@ -63,43 +63,72 @@ def find_account(session: Session, institution_code: str, login: str) -> User | 
     )
 
 
-def sign_in(
-    session: Session,
-    institution_code: str,
-    login: str,
-    password: str,
-    ip: str | None,
-    replacing: str | None = None,
-) -> User | None:
-    """The account if the credentials match an active one, signed in to a fresh server-side
-    session (`user.session_token`) that ends the browser's earlier one (token `replacing`), so
-    a copy of the old cookie stops working. Every attempt is audited; the audit row and the
-    session changes commit together. An institution that has switched local passwords off
-    (it signs its people in through the campus sign-on) accepts none, right or wrong."""
+def authenticate(session: Session, institution_code: str, login: str, password: str) -> User | None:
+    """The account if the credentials match an active one. A refusal is audited and committed
+    here; a success is not audited yet: what it leads to (a session, or the second step of a
+    two-factor sign-in) is written by `start_session` or by `campus.mfa`. An institution that
+    has switched local passwords off (it signs its people in through the campus sign-on) accepts
+    none, right or wrong."""
     user = find_account(session, institution_code, login)
     ok = verify_password(user, password) and user is not None and user.active
     detail = None if user else f"unknown account {institution_code}/{login}"[:500]
     if user is not None and not user.institution.local_passwords:
         ok, detail = False, "local passwords are off"
-    audit.record(
-        session,
-        actor=user,
-        action="sign_in",
-        record_type="user",
-        record_id=user.id if user else None,
-        outcome="ok" if ok else "denied",
-        detail=detail,
-    )
     if user is None or not ok:
+        audit.record(
+            session,
+            actor=user,
+            action="sign_in",
+            record_type="user",
+            record_id=user.id if user else None,
+            outcome="denied",
+            detail=detail,
+        )
         session.commit()
         return None
     assert user.password_hash is not None  # `verify_password` admits no account without one
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    token = start_session(session, user, ip, replacing)
+    return user
+
+
+def start_session(
+    session: Session,
+    user: User,
+    ip: str | None,
+    replacing: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """Sign `user` in to a fresh server-side session (`user.session_token`) that ends the
+    browser's earlier one (token `replacing`), so a copy of the old cookie stops working. The
+    audit row of the sign-in (`detail`: how the second factor was given, if one was) and the
+    session changes commit together."""
+    audit.record(
+        session,
+        actor=user,
+        action="sign_in",
+        record_type="user",
+        record_id=user.id,
+        detail=detail,
+    )
+    if replacing:
+        _end_sessions(session, UserSession.token == replacing)
+    token = _start_session(session, user, ip)
     session.commit()
     user.session_token = token
-    return user
+
+
+def matches_hash(stored: str, secret: str) -> bool:
+    """Whether `secret` is the one `stored` (an argon2 hash of `hash_password`) was made from."""
+    try:
+        return _hasher.verify(stored, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def end_all_sessions(session: Session, user: User) -> None:
+    """End every live session of `user` in the unit of work (an administrator's reset)."""
+    _end_sessions(session, UserSession.user_id == user.id)
 
 
 def sign_in_from_campus(
@@ -159,14 +188,6 @@ def end_ticket_sessions(session: Session, institution: Institution, ticket: str)
         )
     session.commit()
     return len(rows)
-
-
-def start_session(session: Session, user: User, ip: str | None, replacing: str | None) -> str:
-    """Add a fresh server-side session for `user` to the unit of work, ending the browser's
-    earlier one (token `replacing`); returns the new token."""
-    if replacing:
-        _end_sessions(session, UserSession.token == replacing)
-    return _start_session(session, user, ip)
 
 
 def _start_session(

@@ -170,6 +170,10 @@ def _print_logins(logins: list[demo.DemoLogin]) -> None:
     click.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
     for entry in logins:
         click.echo(f"  {entry.role:<36} institution {entry.institution:<6} login {entry.login}")
+    click.echo(
+        "Two-factor sign-in is off for the demo institutions; an administrator turns it on "
+        "under Two-factor sign-in (/admin/two-factor)."
+    )
 
 
 @campus_cli.command("new-encryption-key")

@@ -23,6 +23,7 @@ from campus.models import (
     DormRoom,
     Hospital,
     Institution,
+    MfaPolicy,
     Role,
     RoleAssignment,
     StaffingEntry,
@@ -104,6 +105,11 @@ def seed(session: Session, students: int = 2000, today: date | None = None) -> l
     )
     session.add_all([province, uni, other])
     session.flush()
+    # Two-factor sign-in is off in the demo, so every demo login works with the shared password;
+    # the administrator's settings page says so in a banner (see `campus.mfa`).
+    session.add_all(
+        MfaPolicy(institution_id=i.id, required_roles="") for i in (province, uni, other)
+    )
     rooms = _dorms(session, uni, buildings=6, rooms_per_building=90)
     classes = _classes(session, uni, today.year)
     _students(session, uni, classes, rooms, students, rng, password_hash, today)

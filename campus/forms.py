@@ -247,3 +247,44 @@ class ResetRequestForm(FlaskForm):
     institution = StringField(_l("Institution code"), validators=[DataRequired(), Length(max=32)])
     login = StringField(_l("Student or staff number"), validators=[DataRequired(), Length(max=64)])
     submit = SubmitField(_l("Send me a link"))
+
+
+class SecondFactorForm(FlaskForm):
+    """The second step of sign-in: a code from the app, or one of the recovery codes."""
+
+    code = StringField(
+        _l("Code from your authenticator app, or a recovery code"),
+        validators=[DataRequired(), Length(max=40)],
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"},
+    )
+    submit = SubmitField(_l("Continue"))
+
+
+class AppCodeForm(FlaskForm):
+    """A six-digit code from the app: to confirm a new set-up, or to get new recovery codes."""
+
+    code = StringField(
+        _l("Six-digit code from the app"),
+        validators=[DataRequired(), Length(max=20)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+    submit = SubmitField(_l("Confirm"))
+
+
+class RecoveryCodesSavedForm(FlaskForm):
+    saved = BooleanField(
+        _l("I have saved these recovery codes somewhere safe"),
+        validators=[DataRequired(message=_l("Tick the box once you have saved the codes."))],
+    )
+    submit = SubmitField(_l("Continue"))
+
+
+class MfaPolicyForm(FlaskForm):
+    roles = MultiCheckboxField(
+        _l("Roles that must sign in with an authenticator app"),
+        choices=[
+            (r.value, label) for r, label in ROLE_LABELS.items() if r is not Role.PROVINCE_AUDITOR
+        ],
+        validators=[Optional()],
+    )
+    submit = SubmitField(_l("Save"))

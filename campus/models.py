@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, cast
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -23,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campus import clock
+from campus.encryption import EncryptedText
 from campus.extensions import Model, db
 
 
@@ -371,6 +373,51 @@ class SignOn(Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
 
     institution: Mapped[Institution] = relationship()
+
+
+class TotpEnrolment(Model):
+    """A user's second factor: the authenticator app's secret, encrypted at rest with the
+    field-encryption keys (`campus.encryption`), saved only once a code made from it was typed
+    back. `last_used_step` is the time step of the last code accepted: no code of that step or
+    before counts again."""
+
+    __tablename__ = "totp_enrolment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), unique=True)
+    secret: Mapped[str] = mapped_column(EncryptedText)
+    enrolled_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    last_used_step: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class RecoveryCode(Model):
+    """One of a user's single-use recovery codes, stored as an argon2 hash only."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class MfaPolicy(Model):
+    """An institution's own choice of the roles that must sign in with a second factor; without
+    a row, the configured default (MFA_REQUIRED_ROLES) applies. `required_roles` holds role
+    values separated by commas; empty means no role must."""
+
+    __tablename__ = "mfa_policy"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), unique=True)
+    required_roles: Mapped[str] = mapped_column(String(400), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return frozenset(Role(value) for value in self.required_roles.split(",") if value)
 
 
 class NotificationChannel(Model):

@@ -14,6 +14,7 @@ from campus import (
     health,
     i18n,
     inbox_views,
+    mfa_views,
     nav,
     notifications,
     password_reset_views,
@@ -42,6 +43,9 @@ def register(app: Flask) -> None:
     app.register_blueprint(activation_views.bp)
     app.register_blueprint(activation_views.first_sign_in_bp)
     app.register_blueprint(password_reset_views.bp)
+    app.register_blueprint(mfa_views.second_step)
+    app.register_blueprint(mfa_views.two_factor)
+    app.register_blueprint(mfa_views.two_factor_admin)
     app.jinja_env.globals["role_labels"] = ROLE_LABELS
     app.jinja_env.globals["channel_kind_labels"] = channel_views.KIND_LABELS
     app.jinja_env.filters["shown_name"] = i18n.shown_name
@@ -56,6 +60,9 @@ def register(app: Flask) -> None:
     nav.register(app, lambda: _("Campus sign-on"), "signon_admin.settings", {Role.ADMIN}, order=86)
     nav.register(
         app, lambda: _("Activation slips"), "activation.index", set(activation.ISSUER_ROLES), 83
+    )
+    nav.register(
+        app, lambda: _("Two-factor sign-in"), "two_factor_admin.settings", {Role.ADMIN}, order=87
     )
     nav.register(app, lambda: _("Notification channels"), "channels.index", {Role.ADMIN}, 84)
     nav.register(app, lambda: _("Staffing register"), "staffing.index", {Role.ADMIN}, order=85)

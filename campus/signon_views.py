@@ -24,11 +24,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
-from campus import acting_for, auth, signon
+from campus import acting_for, auth, mfa, signon
 from campus.extensions import csrf, db, limiter
 from campus.forms import SignOnForm, filled
 from campus.models import Institution, Role, SignOn, SignOnProtocol, User
 from campus.permissions import require_roles
+from campus.sign_in_steps import await_second_step, fresh_browser_session
 from campus.signon import SignOnFailed
 
 bp = Blueprint("signon", __name__, url_prefix="/login/campus")
@@ -140,7 +141,16 @@ def _signed_in(
     user: User, protocol: SignOnProtocol, ticket: str | None = None, id_token: str | None = None
 ) -> ResponseReturnValue:
     """Start the session as a password sign-in does; remember which protocol started it (the
-    sign-out ends the campus session too) and, for OpenID, the ID token the sign-out hints with."""
+    sign-out ends the campus session too) and, for OpenID, the ID token the sign-out hints with.
+
+    Where the user must give a second factor and the institution has not declared that its
+    identity provider asks for one, the second step comes first; the session it then starts is
+    Xinqiao's alone (a sign-out does not end the campus one)."""
+    config = signon.enabled_sign_on(db.session, user.institution)
+    enforced = config is not None and config.idp_enforces_mfa
+    step = mfa.second_step(db.session, user, idp_enforces_mfa=enforced)
+    if step is not None:
+        return await_second_step(user, step, user.institution.code)
     auth.sign_in_from_campus(
         db.session,
         user,
@@ -149,21 +159,12 @@ def _signed_in(
         ticket=ticket,
         replacing=current_user.session_token if current_user.is_authenticated else None,
     )
-    start_browser_session(user)
+    fresh_browser_session()
+    login_user(user)
     session["signed_in_with"] = protocol.value
     if id_token:
         session["id_token"] = id_token
     return redirect(url_for("campus.home"))
-
-
-def start_browser_session(user: User) -> None:
-    """Rotate the browser's session at sign-in: nothing from the anonymous session survives but
-    the language chosen; then name the user's fresh server-side session in it."""
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
-    login_user(user)
 
 
 _STATUS = {"unknown_user": 403, "unreachable": 502, "certificate": 502, "not_configured": 404}

@@ -18,7 +18,6 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
@@ -28,10 +27,10 @@ from campus import (
     admin,
     auth,
     clock,
+    mfa,
     profile,
     roster,
     signon,
-    signon_views,
     workbench,
 )
 from campus.extensions import db, limiter, login_manager
@@ -60,6 +59,7 @@ from campus.models import (
 from campus.permissions import require_roles
 from campus.redirects import safe_next
 from campus.scope import Capability, get_student, grant_break_glass, student_filter
+from campus.sign_in_steps import account_guesses, await_second_step, fresh_browser_session
 from campus.spreadsheets import send_template
 
 bp = Blueprint("campus", __name__)
@@ -72,7 +72,13 @@ def _load_user(token: str) -> User | None:
 
 @bp.before_app_request
 def _force_password_change() -> ResponseReturnValue | None:
-    allowed = {"campus.change_password", "campus.logout", "campus.set_language", "static"}
+    allowed = {
+        "campus.change_password",
+        "campus.logout",
+        "campus.set_language",
+        "static",
+        "two_factor.recovery_codes",  # shown once, right after setting an app up: first
+    }
     if (
         current_user.is_authenticated
         and current_user.must_change_password
@@ -92,21 +98,8 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-def _login_key() -> str:
-    """Throttle by account, so spreading guesses over many addresses does not help; the account
-    is named as sign-in finds it, so padding or recasing the fields gives no fresh tries."""
-    form = request.form
-    code, login = auth.account_key(form.get("institution", ""), form.get("login", ""))
-    return f"login:{code}:{login}"
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_RATE_LIMIT"],
-    key_func=_login_key,
-    methods=["POST"],
-    error_message=_l("Too many sign-in attempts. Wait a minute."),
-)
+@account_guesses
 @limiter.limit("30 per minute", methods=["POST"])
 def login() -> ResponseReturnValue:
     form = LoginForm()
@@ -114,18 +107,24 @@ def login() -> ResponseReturnValue:
     if institution is not None and not form.is_submitted():
         form.institution.data = institution.code
     if form.validate_on_submit():
-        user = auth.sign_in(
-            db.session,
-            filled(form.institution),
-            filled(form.login),
-            filled(form.password),
-            request.remote_addr,
-            replacing=current_user.session_token if current_user.is_authenticated else None,
+        user = auth.authenticate(
+            db.session, filled(form.institution), filled(form.login), filled(form.password)
         )
         if user is None:
             flash(_("Institution, number or password is wrong."), "error")
             return _login_page(form, institution), 401
-        signon_views.start_browser_session(user)
+        # Campus sign-on passes whether its identity provider enforces MFA; a password does not.
+        step = mfa.second_step(db.session, user, idp_enforces_mfa=False)
+        if step is not None:
+            return await_second_step(user, step, filled(form.institution))
+        auth.start_session(
+            db.session,
+            user,
+            request.remote_addr,
+            replacing=current_user.session_token if current_user.is_authenticated else None,
+        )
+        fresh_browser_session()
+        login_user(user)
         return redirect(url_for("campus.home"))
     return _login_page(form, institution)
 
@@ -412,6 +411,8 @@ def user_detail(user_id: int) -> ResponseReturnValue:
         role_scope=ROLE_SCOPE,
         phone_form=PhoneForm(formdata=None, data={"phone": user.phone}),
         has_work_phone=profile.has_work_phone(user),
+        two_factor=mfa.enrolment_of(db.session, user),
+        two_factor_required=mfa.required_for(db.session, user, idp_enforces_mfa=False),
     )
 
 

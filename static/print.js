@@ -1,4 +1,6 @@
-// The print button of the activation slips: opens the browser's print dialog (A4, see app.css).
-document.querySelectorAll("#print-slips").forEach((button) => {
+// Print buttons (the activation slips, the recovery codes): shown only where scripts run (else the
+// browser's own print command does the same), and no inline handler, which the pages' CSP forbids.
+document.querySelectorAll("#print-slips, button[data-print]").forEach((button) => {
+  button.hidden = false;
   button.addEventListener("click", () => window.print());
 });

@@ -29,6 +29,7 @@ from campus.models import (
     DormRoom,
     Hospital,
     Institution,
+    MfaPolicy,
     Role,
     RoleAssignment,
     Student,
@@ -173,10 +174,23 @@ class Campus:
         self._n += 1
         return self._n
 
-    def institution(self, code: str = "XJU", name: str | None = None, kind: str = "university"):
+    def institution(
+        self,
+        code: str = "XJU",
+        name: str | None = None,
+        kind: str = "university",
+        *,
+        mfa: bool = False,
+    ):
+        """An institution; two-factor sign-in is off there unless `mfa`, when the configured
+        default (MFA_REQUIRED_ROLES) applies, so the tests of everything else sign in with a
+        password alone (tests/campus/test_two_factor.py tests the second step)."""
         inst = Institution(code=code, name=name or f"{code} University", kind=kind)
         self.session.add(inst)
         self.session.flush()
+        if not mfa:
+            self.session.add(MfaPolicy(institution_id=inst.id, required_roles=""))
+            self.session.flush()
         return inst
 
     def department(self, institution: Institution, name: str = "Computing") -> Department:

@@ -57,6 +57,7 @@ DATA = re.compile(
     r"|https?://\S*"  # web addresses (the sign-on's addresses for the IT office)
     r"|\bL?\d{4,}\b"  # student numbers (the second school's start with L), years
     r"|\b(?:admin|director|sc0\d|dc0\d|dl0\d|liaison|auditor)\b"  # demo logins, shown as data
+    r"|\b(?:[A-Z2-7]{4} ){7}[A-Z2-7]{4}\b"  # an authenticator app's key, to type in groups of four
 )
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*")
 # Links that change state or send a file rather than show a page.

@@ -152,6 +152,8 @@ def app_env(url: str) -> dict[str, str]:
         **os.environ,
         "XINQIAO_CONFIG": "production",
         "SECRET_KEY": "bench-load-secret-not-used-elsewhere",
+        # A field-encryption key for the bench only: production refuses to start without one.
+        "FIELD_ENCRYPTION_KEYS": "bvF0w8qWRuNOwlVRVm2Uq9ef5fnsdXdIGKpGrz9QKlw=",
         "DATABASE_URL": url,
         "SESSION_COOKIE_SECURE": "0",
         "FORCE_HTTPS": "0",

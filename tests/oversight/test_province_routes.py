@@ -28,6 +28,12 @@ MAY_ANSWER = {
     "campus.home",
     "campus.change_password",
     "account.index",  # their own account: name and number, nothing of a student
+    # Sign-in's second step (back to sign-in when none waits) and their own two-factor set-up.
+    "second_step.code",
+    "second_step.enrol",
+    "two_factor.index",
+    "two_factor.recovery_codes",
+    "two_factor.regenerate",
     "campus.set_language",
     "inbox.index",
     "inbox.read_all",

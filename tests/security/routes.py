@@ -43,6 +43,15 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "campus.logout": ALL_SIGNED_IN,
     "campus.change_password": ALL_SIGNED_IN,
     "account.index": ALL_SIGNED_IN,
+    # Sign-in's second step: without a sign-in waiting for it, back to the sign-in page.
+    "second_step.code": PUBLIC,
+    "second_step.enrol": PUBLIC,
+    "two_factor.index": ALL_SIGNED_IN,
+    "two_factor.recovery_codes": ALL_SIGNED_IN,
+    "two_factor.regenerate": ALL_SIGNED_IN,
+    "two_factor_admin.settings": ADMIN,
+    # The security world's users have no app set up: the administrator is sent back to the user.
+    "two_factor_admin.reset": ADMIN,
     "campus.set_phone": ADMIN,
     "campus.students": ROSTER_VIEWERS,
     "campus.break_glass": frozenset({Role.SCHOOL_COUNSELLOR}),

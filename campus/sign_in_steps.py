@@ -1,0 +1,62 @@
+"""What the steps of sign-in share: one throttle for every guess at an account's secrets
+(passwords at sign-in and codes at its second step count together, per account, so alternating
+between them gives no fresh tries), and the rotation of the browser's session at each step."""
+
+from __future__ import annotations
+
+from flask import current_app, redirect, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from campus import auth, clock, mfa
+from campus.extensions import db, limiter
+from campus.models import User
+
+# The Flask session key of a sign-in waiting for its second factor (`campus.mfa.Pending`).
+PENDING = "mfa_pending"
+
+
+def account_key() -> str:
+    """The account a request guesses at: the one named on the sign-in form, or the one whose
+    sign-in waits for its code (never a name the code form sends: that would be a fresh key).
+    The account is named as sign-in finds it, so padding or recasing gives no fresh tries."""
+    if request.endpoint == "campus.login":
+        code, login = auth.account_key(
+            request.form.get("institution", ""), request.form.get("login", "")
+        )
+        return f"login:{code}:{login}"
+    pending = mfa.read_pending(session.get(PENDING))
+    if pending is None:
+        return "login:-:-"
+    return f"login:{pending.institution_code}:{pending.login}"
+
+
+account_guesses = limiter.shared_limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"],
+    scope="sign-in",
+    key_func=account_key,
+    methods=["POST"],
+    error_message=_l("Too many sign-in attempts. Wait a minute."),
+)
+
+
+def fresh_browser_session() -> None:
+    """Rotate the browser's session at each step of sign-in: nothing from before survives it
+    but the chosen language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
+def await_second_step(user: User, step: mfa.SecondStep, institution_code: str) -> Response:
+    """A sign-in whose first factor (a password, or the campus sign-on) was right and which now
+    waits for `step`: no session yet; whoever was signed in in this browser is signed out."""
+    pending = mfa.begin(db.session, user, step, institution_code, clock.now())
+    if current_user.is_authenticated:
+        auth.end_session(db.session, current_user.session_token)
+    fresh_browser_session()
+    session[PENDING] = pending.as_cookie()
+    endpoint = "second_step.code" if step is mfa.SecondStep.VERIFY else "second_step.enrol"
+    return redirect(url_for(endpoint))
