@@ -338,6 +338,15 @@ def check_live(assignment: RoleAssignment, now: datetime) -> None:
         raise AdminError(Message(N_("This role has already ended.")))
 
 
+def check_end(admin: User, assignment: RoleAssignment, now: datetime) -> None:
+    """`assignment` may be ended by `admin` now: it still works, and it is not the
+    administrator's own administrator role (another administrator ends that, so no one locks
+    the institution out by a slip)."""
+    check_live(assignment, now)
+    if assignment.role is Role.ADMIN and assignment.user_id == admin.id:
+        raise AdminError(Message(N_("Another administrator must end your own administrator role.")))
+
+
 def set_until(
     session: Session,
     admin: User,
@@ -345,9 +354,12 @@ def set_until(
     assignment: RoleAssignment,
     until: date | None,
 ) -> None:
-    """Change the last day of a working assignment (None: no end), audited, in one commit."""
+    """Change the last day of a working assignment (None: no end), audited, in one commit.
+    A student's own role lasts as long as their enrolment and takes no last day."""
     now = clock.now()
     check_live(assignment, now)
+    if assignment.role is Role.STUDENT:
+        raise AdminError(Message(N_("A student's own role takes no last day.")))
     check_until(institution, until, now)
     assignment.until = until
     assignment.ends_at = end_moment(institution, until) if until else None
@@ -392,7 +404,7 @@ def remove_role(
 ) -> None:
     """End `assignment` (found with `find_any_assignment`) at once, audited, in one commit."""
     now = clock.now()
-    check_live(assignment, now)
+    check_end(admin, assignment, now)
     do_end_role(session, admin, institution, assignment, RoleEnd.REMOVED, now)
     session.commit()
 

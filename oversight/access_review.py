@@ -258,6 +258,10 @@ def end(
 ) -> None:
     """End `assignment` at once as the review's decision, kept in the holder's history."""
     check_decide(session, review, assignment, now)
+    try:
+        admin.check_end(actor, assignment, now)
+    except admin.AdminError as error:
+        raise ReviewError(error.message) from None
     admin.do_end_role(session, actor, institution, assignment, RoleEnd.REVIEW, now)
     _decide(session, actor, review, assignment, ReviewOutcome.ENDED, now)
     _commit(session)

@@ -75,6 +75,7 @@ def test_an_expired_committee_member_loses_the_roster_the_minute_after_their_las
     client = login(committee.member)
     assert "Li Hua" in client.get("/students").get_data(as_text=True)
     assert _roster(committee.member) == ["Li Hua"]
+    assert "(last day 2026-09-20)" in client.get("/").get_data(as_text=True)
 
     clock.set_now(NEXT_MINUTE)
     assert client.get("/students").status_code == 403
@@ -247,3 +248,27 @@ def test_the_holder_and_the_administrator_are_told_once_before_the_last_day(comm
         assert note.text == "Roles end soon"
         (item,) = note.detail["items"]
         assert item["params"] == {"name": committee.member.name, "until": "2026-09-20"}
+
+
+def test_an_administrator_cannot_end_their_own_administrator_role(committee, login):
+    client = login(committee.boss)
+    (own,) = committee.boss.roles
+    page = client.post(
+        f"/admin/users/{committee.boss.id}/roles/{own.id}/remove", follow_redirects=True
+    ).get_data(as_text=True)
+    assert "Another administrator must end your own administrator role." in page
+    db.session.expire_all()
+    assert own.ends_at is None
+
+
+def test_a_students_own_role_takes_no_last_day(committee, login):
+    client = login(committee.boss)
+    (own,) = committee.student.user.roles
+    page = client.post(
+        f"/admin/users/{committee.student.user.id}/roles/{own.id}/until",
+        data={"until": "2027-07-15"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "A student&#39;s own role takes no last day." in page
+    db.session.expire_all()
+    assert own.until is None

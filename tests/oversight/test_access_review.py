@@ -217,3 +217,15 @@ def test_after_the_deadline_the_home_page_names_the_unreviewed_roles(staff, logi
     assert f"{staff.wang.name}: Class psychology committee member" in home
     assert f"{staff.boss.name}: Administrator" in home
     assert staff.zhang.name not in home
+
+
+def test_the_administrator_cannot_end_their_own_administrator_role_in_the_review(staff, login):
+    client = login(staff.boss)
+    review = _open(client)
+    own = _role(staff.boss, Role.ADMIN)
+    page = client.post(
+        f"/admin/access-review/{review.id}/roles/{own.id}/end", follow_redirects=True
+    ).get_data(as_text=True)
+    assert "Another administrator must end your own administrator role." in page
+    assert _role(staff.boss, Role.ADMIN).ends_at is None
+    assert db.session.scalar(select(func.count()).select_from(AccessReviewDecision)) == 0
