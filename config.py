@@ -157,6 +157,10 @@ class Config:
             "province_auditor": "aggregates",
         }.items()
     }
+    # Access that ends: the holder of a role with an end date and the administrators are told this
+    # many days before its last day; a termly access review is due this many days after it opens.
+    ROLE_END_NOTICE_DAYS = _env_int("ROLE_END_NOTICE_DAYS", 14)
+    ACCESS_REVIEW_DAYS = _env_int("ACCESS_REVIEW_DAYS", 30)
 
     # Uploads: a larger request body is refused with a 413 page before it is read; each import
     # refuses a file with more data rows than its limit (campus.spreadsheets) and imports nothing.

@@ -8,14 +8,17 @@ unit of work. Password resets belong to `campus.auth.issue_one_time_password`.
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campus import audit
+from campus import audit, clock
 from campus.i18n import N_, Message, shown_name
 from campus.models import (
     ROLE_SCOPE,
+    WITH_ENDED_ROLES,
     ClassGroup,
     Department,
     DormBuilding,
@@ -24,10 +27,12 @@ from campus.models import (
     Institution,
     Role,
     RoleAssignment,
+    RoleEnd,
     ScopeKind,
     Student,
     User,
 )
+from campus.notifications import notify_digest
 
 # The one column of `RoleAssignment` that holds each kind of scope; institution roles set none.
 SCOPE_COLUMN: dict[ScopeKind, str] = {
@@ -96,19 +101,6 @@ def find_user(session: Session, institution: Institution, user_id: int) -> User 
     """The account `user_id` if it belongs to `institution`; None for a forged or foreign id."""
     return session.scalar(
         select(User).where(User.id == user_id, User.institution_id == institution.id)
-    )
-
-
-def find_assignment(
-    session: Session, institution: Institution, user_id: int, assignment_id: int
-) -> RoleAssignment | None:
-    """The role `assignment_id` of user `user_id` held in `institution`, or None."""
-    return session.scalar(
-        select(RoleAssignment).where(
-            RoleAssignment.id == assignment_id,
-            RoleAssignment.user_id == user_id,
-            RoleAssignment.institution_id == institution.id,
-        )
     )
 
 
@@ -221,14 +213,38 @@ def _add_unique(
 # --- roles -----------------------------------------------------------------------------------
 
 
+def end_moment(institution: Institution, until: date) -> datetime:
+    """When a role whose last day is `until` stops working: the next midnight in the
+    institution's zone, as naive UTC. The role works through its whole last day there."""
+    zone = clock.institution_zone(institution)
+    return clock.to_utc(datetime.combine(until + timedelta(days=1), time(0)), zone)
+
+
+def local_today(institution: Institution, now: datetime) -> date:
+    return clock.local_date(now, clock.institution_zone(institution))
+
+
+def check_until(institution: Institution, until: date | None, now: datetime) -> None:
+    """An end date may be today or later; an earlier one would end the role in the past."""
+    if until is not None and until < local_today(institution, now):
+        raise AdminError(Message(N_("The last day cannot be in the past.")))
+
+
 def check_assign_role(
-    session: Session, institution: Institution, user: User, role: Role, scope_id: int | None
+    session: Session,
+    institution: Institution,
+    user: User,
+    role: Role,
+    scope_id: int | None,
+    until: date | None = None,
 ) -> int | None:
     """The scope id the new assignment is held over (None for an institution role).
 
-    The scope must be one of `institution`'s, and the user must not already hold the role there:
-    the database cannot tell duplicate institution roles apart, as all their scope columns are null.
+    The scope must be one of `institution`'s, the last day not in the past, and the user must not
+    already hold the role there: the database cannot tell duplicate institution roles apart, as all
+    their scope columns are null. A role that has ended may be given again.
     """
+    check_until(institution, until, clock.now())
     kind = ROLE_SCOPE[role]
     column = SCOPE_COLUMN.get(kind)
     if column is None:
@@ -258,10 +274,18 @@ def do_assign_role(
     user: User,
     role: Role,
     scope_id: int | None,
+    until: date | None = None,
 ) -> RoleAssignment:
-    """Grant `role` over the checked scope, audited, in one commit."""
+    """Grant `role` over the checked scope (through `until` if given), audited, in one commit."""
     column = SCOPE_COLUMN.get(ROLE_SCOPE[role])
-    assignment = RoleAssignment(user=user, role=role, institution_id=institution.id)
+    assignment = RoleAssignment(
+        user=user,
+        role=role,
+        institution_id=institution.id,
+        given_by_id=admin.id,
+        until=until,
+        ends_at=end_moment(institution, until) if until else None,
+    )
     if column:
         setattr(assignment, column, scope_id)
     session.add(assignment)
@@ -272,7 +296,7 @@ def do_assign_role(
             actor=admin,
             action="assign_role",
             record_type="user",
-            detail=f"{role.value} {column}={scope_id}",
+            detail=f"{role.value} {column}={scope_id} until={until}",
         )
         session.commit()
     except IntegrityError:  # the same assignment made at the same moment elsewhere
@@ -288,16 +312,82 @@ def assign_role(
     user: User,
     role: Role,
     scope_id: int | None,
+    until: date | None = None,
 ) -> RoleAssignment:
-    scope_id = check_assign_role(session, institution, user, role, scope_id)
-    return do_assign_role(session, admin, institution, user, role, scope_id)
+    scope_id = check_assign_role(session, institution, user, role, scope_id, until)
+    return do_assign_role(session, admin, institution, user, role, scope_id, until)
 
 
-def remove_role(
-    session: Session, admin: User, institution: Institution, assignment: RoleAssignment
+def find_any_assignment(
+    session: Session, institution: Institution, assignment_id: int
+) -> RoleAssignment | None:
+    """Assignment `assignment_id` of `institution`, working or ended (so a second click on an
+    ended one can be told so), or None for a forged or foreign id."""
+    return session.scalar(
+        select(RoleAssignment)
+        .where(
+            RoleAssignment.id == assignment_id,
+            RoleAssignment.institution_id == institution.id,
+        )
+        .execution_options(**{WITH_ENDED_ROLES: True})
+    )
+
+
+def check_live(assignment: RoleAssignment, now: datetime) -> None:
+    if not assignment.live_at(now):
+        raise AdminError(Message(N_("This role has already ended.")))
+
+
+def check_end(admin: User, assignment: RoleAssignment, now: datetime) -> None:
+    """`assignment` may be ended by `admin` now: it still works, and it is not the
+    administrator's own administrator role (another administrator ends that, so no one locks
+    the institution out by a slip)."""
+    check_live(assignment, now)
+    if assignment.role is Role.ADMIN and assignment.user_id == admin.id:
+        raise AdminError(Message(N_("Another administrator must end your own administrator role.")))
+
+
+def set_until(
+    session: Session,
+    admin: User,
+    institution: Institution,
+    assignment: RoleAssignment,
+    until: date | None,
 ) -> None:
-    """End `assignment` (found with `find_assignment`), audited, in one commit."""
-    session.delete(assignment)
+    """Change the last day of a working assignment (None: no end), audited, in one commit.
+    A student's own role lasts as long as their enrolment and takes no last day."""
+    now = clock.now()
+    check_live(assignment, now)
+    if assignment.role is Role.STUDENT:
+        raise AdminError(Message(N_("A student's own role takes no last day.")))
+    check_until(institution, until, now)
+    assignment.until = until
+    assignment.ends_at = end_moment(institution, until) if until else None
+    assignment.end_notice_sent_at = None  # a new last day earns its own notice
+    audit.record(
+        session,
+        actor=admin,
+        action="set_role_end",
+        record_type="user",
+        record_id=assignment.user_id,
+        institution_id=institution.id,
+        detail=f"{assignment.role.value} #{assignment.id} until={until}",
+    )
+    session.commit()
+
+
+def do_end_role(
+    session: Session,
+    admin: User,
+    institution: Institution,
+    assignment: RoleAssignment,
+    reason: RoleEnd,
+    now: datetime,
+) -> None:
+    """End `assignment` now, kept as history with who ended it and why; audited, not committed."""
+    assignment.ends_at = now
+    assignment.ended_by_id = admin.id
+    assignment.end_reason = reason
     audit.record(
         session,
         actor=admin,
@@ -305,6 +395,83 @@ def remove_role(
         record_type="user",
         record_id=assignment.user_id,
         institution_id=institution.id,
-        detail=assignment.role.value,
+        detail=f"{assignment.role.value} #{assignment.id} {reason.value}",
     )
+
+
+def remove_role(
+    session: Session, admin: User, institution: Institution, assignment: RoleAssignment
+) -> None:
+    """End `assignment` (found with `find_any_assignment`) at once, audited, in one commit."""
+    now = clock.now()
+    check_end(admin, assignment, now)
+    do_end_role(session, admin, institution, assignment, RoleEnd.REMOVED, now)
     session.commit()
+
+
+def role_history(session: Session, user: User) -> list[RoleAssignment]:
+    """Every assignment `user` has held, working or ended, newest first."""
+    return list(
+        session.scalars(
+            select(RoleAssignment)
+            .where(RoleAssignment.user_id == user.id)
+            .order_by(RoleAssignment.since.desc(), RoleAssignment.id.desc())
+            .execution_options(**{WITH_ENDED_ROLES: True})
+        )
+    )
+
+
+# The note the holder and the administrators get as an end date nears, one per person and day.
+ROLE_ENDING_TEXT = N_("Roles end soon")
+ROLE_ENDING_ITEMS: dict[Role, str] = {
+    Role.DORM_INFORMANT: N_("%(name)s: dorm informant, last day %(until)s"),
+    Role.CLASS_COMMITTEE: N_("%(name)s: class psychology committee member, last day %(until)s"),
+    Role.DEPT_COUNSELLOR: N_("%(name)s: department counsellor, last day %(until)s"),
+    Role.DEPT_LEADER: N_("%(name)s: department leader, last day %(until)s"),
+    Role.SCHOOL_COUNSELLOR: N_("%(name)s: school counsellor, last day %(until)s"),
+    Role.DIRECTOR: N_("%(name)s: centre director, last day %(until)s"),
+    Role.HOSPITAL_LIAISON: N_("%(name)s: hospital liaison, last day %(until)s"),
+    Role.ADMIN: N_("%(name)s: administrator, last day %(until)s"),
+    Role.PROVINCE_AUDITOR: N_("%(name)s: province auditor, last day %(until)s"),
+}
+
+
+def notify_roles_ending(session: Session, now: datetime, days: int) -> int:
+    """Tell each holder of a role whose last day is within `days` days, and the administrators
+    of its institution, once per end date (a digest per person and day); how many were told of."""
+    due = list(
+        session.scalars(
+            select(RoleAssignment)
+            .join(User, User.id == RoleAssignment.user_id)
+            .where(
+                RoleAssignment.until.is_not(None),
+                RoleAssignment.end_notice_sent_at.is_(None),
+                RoleAssignment.ends_at <= now + timedelta(days=days),
+            )
+            .order_by(RoleAssignment.institution_id, User.name, RoleAssignment.id)
+        )
+    )
+    # (recipient, their local day) -> (the page to open, what to list): the holder opens their
+    # home page, an administrator the staff accounts.
+    by_recipient: dict[tuple[int, date], tuple[str, list[dict[str, object]]]] = {}
+    for assignment in due:
+        today = local_today(assignment.user.institution, now)
+        item: dict[str, object] = {
+            "text": ROLE_ENDING_ITEMS.get(assignment.role, ROLE_ENDING_ITEMS[Role.ADMIN]),
+            "params": {"name": assignment.user.name, "until": str(assignment.until)},
+        }
+        admins = session.scalars(
+            select(RoleAssignment.user_id).where(
+                RoleAssignment.role == Role.ADMIN,
+                RoleAssignment.institution_id == assignment.institution_id,
+            )
+        )
+        for user_id in sorted(set(admins) - {assignment.user_id}):
+            by_recipient.setdefault((user_id, today), ("/admin/users", []))[1].append(item)
+        by_recipient.setdefault((assignment.user_id, today), ("/", []))[1].append(item)
+        assignment.end_notice_sent_at = now
+    for (user_id, today), (link, items) in by_recipient.items():
+        key = f"role_ending:{user_id}:{today.isoformat()}"
+        notify_digest(session, [user_id], key, ROLE_ENDING_TEXT, link, items)
+    session.commit()
+    return len(due)

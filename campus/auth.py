@@ -260,6 +260,8 @@ def _live_session(session: Session, token: str) -> tuple[User, UserSession] | No
             .join(UserSession, UserSession.user_id == User.id)
             .where(UserSession.token == token, UserSession.ended_at.is_(None))
             .options(joinedload(User.roles), joinedload(User.institution))
+            # Roles read afresh on every request: one that ended a minute ago no longer works.
+            .execution_options(populate_existing=True)
         )
         .unique()
         .tuples()  # the typed view of the same rows

@@ -372,7 +372,7 @@ def demo_logins(session: Session) -> list[DemoLogin]:
     def holder(role: Role) -> str:
         login = session.scalar(
             select(User.login)
-            .join(RoleAssignment)
+            .join(User.roles)
             .join(Institution)
             .where(Institution.code == DEMO_CODE, RoleAssignment.role == role)
             .order_by(User.id)

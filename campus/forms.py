@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     Field,
     IntegerField,
     PasswordField,
@@ -132,7 +133,22 @@ class RoleAssignmentForm(FlaskForm):
         validators=[DataRequired()],
     )
     scope_id = SelectField(_l("Scope"), coerce=int, validators=[Optional()], validate_choice=False)
+    until = DateField(
+        _l("Last day"),
+        validators=[Optional()],
+        description=_l(
+            "Optional: the role works through this day, then ends by itself (e.g. a committee "
+            "member's school year)."
+        ),
+    )
     submit = SubmitField(_l("Assign role"))
+
+
+class RoleUntilForm(FlaskForm):
+    """The last day of a role being held; empty: no end date."""
+
+    until = DateField(_l("Last day"), validators=[Optional()])
+    submit = SubmitField(_l("Save last day"))
 
 
 class RosterImportForm(FlaskForm):

@@ -20,8 +20,18 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
+    event,
+    or_,
+    text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import (
+    Mapped,
+    ORMExecuteState,
+    Session,
+    mapped_column,
+    relationship,
+    with_loader_criteria,
+)
 
 from campus import clock
 from campus.encryption import EncryptedText
@@ -199,8 +209,9 @@ class User(UserMixin, Model):
     phone: Mapped[str | None] = mapped_column(String(40))
 
     institution: Mapped[Institution] = relationship()
+    # Only the assignments working now (see `_only_live_roles`); ended ones are the history.
     roles: Mapped[list[RoleAssignment]] = relationship(
-        back_populates="user", cascade="all, delete-orphan"
+        back_populates="user", cascade="all, delete-orphan", foreign_keys="RoleAssignment.user_id"
     )
     student: Mapped[Student | None] = relationship(back_populates="user")
 
@@ -227,19 +238,37 @@ class User(UserMixin, Model):
         return sorted({a.role.value for a in self.roles})
 
 
+class RoleEnd(enum.StrEnum):
+    """Why an assignment ended before (or without) its last day; none: its end date passed."""
+
+    REMOVED = "removed"  # an administrator removed it on the user's page
+    REVIEW = "review"  # an administrator ended it in the termly access review
+
+
 class RoleAssignment(Model):
-    """One role held over one scope; exactly the scope column that `ROLE_SCOPE` names is set."""
+    """One role held over one scope; exactly the scope column that `ROLE_SCOPE` names is set.
+
+    An assignment works from `since` until `ends_at`. Every ORM read of this table sees only the
+    working ones (`_only_live_roles`), so an ended role stops working at once everywhere: route
+    guards, scopes, recipients, weekly-report duties, navigation. Ended rows are kept: they are
+    the user's history, read with ``execution_options(with_ended_roles=True)``.
+    """
 
     __tablename__ = "role_assignment"
     __table_args__ = (
-        UniqueConstraint(
+        # One open-ended assignment per role and scope; a role can be given again once its
+        # last holding has ended. Dated ones are held to the same by `admin.check_assign_role`.
+        Index(
+            "uq_role_assignment_open",
             "user_id",
             "role",
             "department_id",
             "class_id",
             "room_id",
             "hospital_id",
-            name="uq_role_assignment_scope",
+            unique=True,
+            sqlite_where=text("ends_at IS NULL"),
+            postgresql_where=text("ends_at IS NULL"),
         ),
     )
 
@@ -253,12 +282,50 @@ class RoleAssignment(Model):
     hospital_id: Mapped[int | None] = mapped_column(ForeignKey("hospital.id"))
     # When the role was given: a class or room owes weekly reports from its reporter's first week.
     since: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    given_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The last day the role works, a date of the institution's calendar (None: until removed).
+    until: Mapped[date | None] = mapped_column(Date)
+    # The moment it stops working (naive UTC): the midnight after `until` in the institution's
+    # zone, or when an administrator ended it.
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    end_reason: Mapped[RoleEnd | None] = mapped_column(
+        db.Enum(RoleEnd, native_enum=False, length=16)
+    )
+    # When the holder and the administrators were told the end is near (once per end date).
+    end_notice_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
-    user: Mapped[User] = relationship(back_populates="roles")
+    user: Mapped[User] = relationship(back_populates="roles", foreign_keys=[user_id])
+    given_by: Mapped[User | None] = relationship(foreign_keys=[given_by_id])
+    ended_by: Mapped[User | None] = relationship(foreign_keys=[ended_by_id])
     department: Mapped[Department | None] = relationship()
     class_group: Mapped[ClassGroup | None] = relationship()
     room: Mapped[DormRoom | None] = relationship()
     hospital: Mapped[Hospital | None] = relationship()
+
+    def live_at(self, moment: datetime) -> bool:
+        return self.ends_at is None or self.ends_at > moment
+
+
+# The execution option that lets a read see ended assignments too (history, review, duties).
+WITH_ENDED_ROLES = "with_ended_roles"
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _only_live_roles(state: ORMExecuteState) -> None:
+    """Every ORM SELECT that touches `RoleAssignment` (as entity, column, join, subquery or
+    relationship load) sees only the assignments working at `clock.now()`, unless it asks for
+    `WITH_ENDED_ROLES`: the one place where an ended role stops counting."""
+    if not state.is_select or state.execution_options.get(WITH_ENDED_ROLES):
+        return
+    now = clock.now()
+    state.statement = state.statement.options(
+        with_loader_criteria(
+            RoleAssignment,
+            lambda cls: or_(cls.ends_at.is_(None), cls.ends_at > now),
+            include_aliases=True,
+        )
+    )
 
 
 class Student(Model):
@@ -511,3 +578,43 @@ class ActivationCode(Model):
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     used_at: Mapped[datetime | None] = mapped_column(DateTime)
     replaced_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ReviewOutcome(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    ENDED = "ended"
+
+
+class AccessReview(Model):
+    """One term's access review of an institution: an administrator opens it, and by `deadline`
+    (a local date) confirms or ends every staff assignment given before it opened."""
+
+    __tablename__ = "access_review"
+    __table_args__ = (UniqueConstraint("institution_id", "term_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    term_key: Mapped[str] = mapped_column(String(24))  # `oversight.periods` key: term:2026-autumn
+    opened_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    opened_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    deadline: Mapped[date] = mapped_column(Date)
+
+    opened_by: Mapped[User] = relationship()
+
+
+class AccessReviewDecision(Model):
+    """What the review decided for one assignment, when and by whom."""
+
+    __tablename__ = "access_review_decision"
+    __table_args__ = (UniqueConstraint("review_id", "assignment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("access_review.id"), index=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("role_assignment.id"), index=True)
+    outcome: Mapped[ReviewOutcome] = mapped_column(
+        db.Enum(ReviewOutcome, native_enum=False, length=16)
+    )
+    reviewed_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    reviewed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+
+    reviewed_by: Mapped[User] = relationship()

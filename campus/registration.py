@@ -9,6 +9,7 @@ from campus import (
     account_views,
     activation,
     activation_views,
+    admin,
     channel_views,
     export_rights,
     health,
@@ -68,3 +69,10 @@ def register(app: Flask) -> None:
     nav.register(app, lambda: _("Staffing register"), "staffing.index", {Role.ADMIN}, order=85)
     nav.register(app, inbox_views.nav_label, "inbox.index", set(Role), order=90)
     scheduler.register_sweep(app, "notifications.deliver", notifications.deliver_sweep)
+    scheduler.register_sweep(
+        app,
+        "notifications.roles_ending",
+        lambda session, now: admin.notify_roles_ending(
+            session, now, app.config["ROLE_END_NOTICE_DAYS"]
+        ),
+    )

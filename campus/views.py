@@ -43,6 +43,7 @@ from campus.forms import (
     LoginForm,
     PhoneForm,
     RoleAssignmentForm,
+    RoleUntilForm,
     RosterImportForm,
     StaffForm,
     add_error,
@@ -52,6 +53,7 @@ from campus.models import (
     ROLE_SCOPE,
     Institution,
     Role,
+    RoleAssignment,
     ScopeKind,
     Student,
     User,
@@ -393,7 +395,15 @@ def user_detail(user_id: int) -> ResponseReturnValue:
     form.scope_id.choices = admin.scope_choices(db.session, institution, ROLE_SCOPE[role])
     if form.validate_on_submit():
         try:
-            admin.assign_role(db.session, current_user, institution, user, role, form.scope_id.data)
+            admin.assign_role(
+                db.session,
+                current_user,
+                institution,
+                user,
+                role,
+                form.scope_id.data,
+                form.until.data,
+            )
         except admin.AdminError as error:
             flash(error.message.shown(), "error")
         else:
@@ -403,10 +413,15 @@ def user_detail(user_id: int) -> ResponseReturnValue:
         kind: admin.scope_choices(db.session, institution, kind)
         for kind in (ScopeKind.DEPARTMENT, ScopeKind.CLASS, ScopeKind.ROOM, ScopeKind.HOSPITAL)
     }
+    now = clock.now()
+    history = admin.role_history(db.session, user)
     return render_template(
         "campus/user_detail.html",
         user=user,
         form=form,
+        current=[a for a in history if a.live_at(now)],
+        past=[a for a in history if not a.live_at(now)],
+        today=admin.local_today(institution, now),
         scopes=scopes,
         role_scope=ROLE_SCOPE,
         phone_form=PhoneForm(formdata=None, data={"phone": user.phone}),
@@ -420,10 +435,41 @@ def user_detail(user_id: int) -> ResponseReturnValue:
 @require_roles(Role.ADMIN)
 def remove_role(user_id: int, assignment_id: int) -> ResponseReturnValue:
     institution = acting_for.admin_institution()
-    assignment = admin.find_assignment(db.session, institution, user_id, assignment_id)
-    admin.remove_role(db.session, current_user, institution, assignment or abort(404))
-    flash(_("Role removed."), "success")
+    assignment = _assignment_of(institution, user_id, assignment_id)
+    try:
+        admin.remove_role(db.session, current_user, institution, assignment)
+    except admin.AdminError as error:
+        flash(error.message.shown(), "error")
+    else:
+        flash(_("Role removed."), "success")
     return redirect(url_for("campus.user_detail", user_id=user_id))
+
+
+@bp.route("/admin/users/<int:user_id>/roles/<int:assignment_id>/until", methods=["POST"])
+@require_roles(Role.ADMIN)
+def role_until(user_id: int, assignment_id: int) -> ResponseReturnValue:
+    institution = acting_for.admin_institution()
+    assignment = _assignment_of(institution, user_id, assignment_id)
+    form = RoleUntilForm()
+    if not form.validate_on_submit():
+        flash(_("Enter the last day as a date, e.g. 2027-07-15."), "error")
+        return redirect(url_for("campus.user_detail", user_id=user_id))
+    try:
+        admin.set_until(db.session, current_user, institution, assignment, form.until.data)
+    except admin.AdminError as error:
+        flash(error.message.shown(), "error")
+    else:
+        flash(_("Last day saved."), "success")
+    return redirect(url_for("campus.user_detail", user_id=user_id))
+
+
+def _assignment_of(institution: Institution, user_id: int, assignment_id: int) -> RoleAssignment:
+    """Assignment `assignment_id` of user `user_id` in the administrator's institution, working or
+    ended; 404 for a forged id, another user's or another institution's."""
+    assignment = admin.find_any_assignment(db.session, institution, assignment_id)
+    if assignment is None or assignment.user_id != user_id:
+        abort(404)
+    return assignment
 
 
 @bp.route("/admin/users/<int:user_id>/password", methods=["POST"])

@@ -10,13 +10,16 @@ from flask_babel import gettext as _
 from campus import nav, scheduler, workbench
 from campus.models import Role
 from campus.replica import aggregate_session
-from oversight import snapshots, views
+from oversight import access_views, snapshots, views
 from oversight import workbench as oversight_workbench
 
 
 def register(app: Flask) -> None:
     """Register the dashboard and province view, their nav entries and the snapshot sweep."""
     app.register_blueprint(views.bp)
+    app.register_blueprint(access_views.bp)
+    nav.register(app, lambda: _("Access review"), "access_review.index", {Role.ADMIN}, order=83)
+    workbench.register(app, oversight_workbench.access_review_items, {Role.ADMIN}, order=70)
     dashboard = set(views.DASHBOARD_ROLES)
     nav.register(app, lambda: _("Oversight"), "oversight.dashboard", dashboard, order=80)
     nav.register(

@@ -8,14 +8,16 @@ from datetime import datetime
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from sqlalchemy.orm import Session
 
-from campus import clock
+from campus import admin, clock
+from campus.forms import ROLE_LABELS
 from campus.models import Role, User
 from campus.replica import aggregate_session
 from campus.scope import institution_ids
 from campus.workbench import Item, Urgency
-from oversight import headlines, kpis, periods
+from oversight import access_review, headlines, kpis, periods
 from referrals.services import ReferralSettings
 
 # The two figures a director or administrator looks at first each morning.
@@ -60,3 +62,39 @@ def province_items(session: Session, user: User, now: datetime) -> list[Item]:
     term = this_term(now)
     text = _("Institutions side by side this term: %(term)s", term=term.label())
     return [Item(0, text, url_for("oversight.province", period=term.key), Urgency.INFO)]
+
+
+# How many of the unreviewed assignments an overdue review names on the home page.
+OVERDUE_NAMED = 5
+
+
+def access_review_items(session: Session, user: User, now: datetime) -> list[Item]:
+    """The latest access review of each institution the user administers, while anything in it
+    is unreviewed: how many and by when; once the deadline has passed, who and which roles."""
+    found = []
+    for institution in admin.administered_institutions(session, user):
+        review = access_review.latest_review(session, institution.id)
+        if review is None:
+            continue
+        count = access_review.pending_count(session, review)
+        if not count:
+            continue
+        url = url_for("access_review.index", institution=institution.id)
+        deadline = review.deadline.isoformat()
+        if not access_review.overdue(review, admin.local_today(institution, now)):
+            text = _("%(count)s roles to review (due %(deadline)s)", count=count, deadline=deadline)
+            found.append(Item(count, text, url, Urgency.THIS_WEEK))
+            continue
+        late = access_review.pending(session, review, limit=OVERDUE_NAMED)
+        named = pgettext("list separator", "; ").join(
+            _("%(name)s: %(role)s", name=a.user.name, role=ROLE_LABELS[a.role]) for a in late
+        )
+        if count > len(late):
+            named = _("%(names)s and %(more)s more", names=named, more=count - len(late))
+        text = _(
+            "%(count)s roles not reviewed by the deadline (%(deadline)s)",
+            count=count,
+            deadline=deadline,
+        )
+        found.append(Item(count, text, url, Urgency.OVERDUE, named))
+    return found

@@ -39,7 +39,7 @@ def seed(session: Session, institution: Institution) -> None:
     now = clock.now()
     admin = session.scalar(
         select(User)
-        .join(RoleAssignment)
+        .join(User.roles)
         .where(RoleAssignment.role == Role.ADMIN, RoleAssignment.institution_id == institution.id)
     )
     _campaign(

@@ -19,7 +19,7 @@ from flask import Flask, g
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
 
-from campus import clock, create_app
+from campus import admin, clock, create_app
 from campus.auth import hash_password
 from campus.extensions import db, limiter
 from campus.models import (
@@ -274,8 +274,10 @@ class Campus:
         hospital: Hospital | None = None,
         user: User | None = None,
         email: str | None = None,
+        until: date | None = None,
     ) -> User:
-        """A user holding `role` over the given scope (or an extra role for `user`)."""
+        """A user holding `role` over the given scope (or an extra role for `user`), through
+        `until` (its last day) when given."""
         if user is None:
             n = self._next()
             user = User(
@@ -296,6 +298,8 @@ class Campus:
                 class_id=group.id if group else None,
                 room_id=room.id if room else None,
                 hospital_id=hospital.id if hospital else None,
+                until=until,
+                ends_at=admin.end_moment(institution, until) if until else None,
             )
         )
         self.session.flush()

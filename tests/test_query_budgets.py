@@ -74,8 +74,9 @@ def _grow(campus, school: Campus, count: int) -> None:
 BUDGETS = {
     # Unacknowledged reds first (their count and rows), then the rest; next deadlines grouped.
     ("counsellor", "/warnings/"): 10,
-    # 18: the open referral panel reads the referral and audits that read (issue #15 item 7).
-    ("counsellor", "timeline"): 18,
+    # The open referral panel reads the referral and audits that read (issue #15 item 7); the
+    # user reloaded after that commit brings their working roles along (17, from 18).
+    ("counsellor", "timeline"): 17,
     # The workbench (issue #15 item 16): the user and the unread count, then one counting query
     # per item kind the role has (reds and yellows together; tasks; deadlines; stalled referrals;
     # follow-ups due; campaigns), whatever the number of warnings, tasks or referrals.

@@ -70,7 +70,7 @@ def seed(session: Session, institution: Institution) -> None:
 def _concerns(session: Session, institution: Institution, students: list[Student], now) -> None:
     committee = session.scalar(
         select(User)
-        .join(RoleAssignment)
+        .join(User.roles)
         .where(
             RoleAssignment.institution_id == institution.id,
             RoleAssignment.role == Role.CLASS_COMMITTEE,
@@ -124,7 +124,7 @@ def _weekly(session: Session, institution: Institution, now) -> None:
     reporters = (
         session.scalars(
             select(User)
-            .join(RoleAssignment)
+            .join(User.roles)
             .where(
                 RoleAssignment.institution_id == institution.id,
                 RoleAssignment.role.in_((Role.CLASS_COMMITTEE, Role.DORM_INFORMANT)),

@@ -20,13 +20,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campus import clock
 from campus.i18n import N_
-from campus.models import ClassGroup, DormRoom, Institution, Role, RoleAssignment, Student, User
+from campus.models import (
+    WITH_ENDED_ROLES,
+    ClassGroup,
+    DormRoom,
+    Institution,
+    Role,
+    RoleAssignment,
+    Student,
+    User,
+)
 from campus.notifications import notify_many
 from campus.scope import Capability, student_filter
 from warning import labels, services
@@ -279,8 +288,10 @@ def weekly_report_status(session: Session, institution_id: int, week: date) -> W
 
     A unit is expected to report only when someone holds its reporting role (a class committee
     member, a dorm informant): a room without an informant cannot report, so it is not "missing".
-    Nor is a unit whose reporter was appointed after the week's Monday, or any unit for a week
-    whose Monday came before the institution went live: no one could have reported then.
+    Nor is a unit whose reporter was appointed after the week's Monday, or whose reporter's role
+    ended before the week was out (the week after their last one owes nothing: the unit has no
+    reporter), or any unit for a week whose Monday came before the institution went live: no one
+    could have reported then.
     """
     week = week_start(week)
     reported = session.execute(
@@ -290,12 +301,15 @@ def weekly_report_status(session: Session, institution_id: int, week: date) -> W
     ).all()
     classes_done = {c for c, _ in reported if c is not None}
     rooms_done = {r for _, r in reported if r is not None}
-    cutoff = _reporting_cutoff(session.get_one(Institution, institution_id), week)
+    institution = session.get_one(Institution, institution_id)
+    cutoff = _reporting_cutoff(institution, week)
     if cutoff is None:
         classes, rooms = set(), set()
     else:
-        classes = _expected(session, institution_id, cutoff, Role.CLASS_COMMITTEE)
-        rooms = _expected(session, institution_id, cutoff, Role.DORM_INFORMANT)
+        zone = clock.institution_zone(institution)
+        week_end = clock.to_utc(datetime.combine(week + timedelta(days=7), time(0)), zone)
+        classes = _expected(session, institution_id, cutoff, week_end, Role.CLASS_COMMITTEE)
+        rooms = _expected(session, institution_id, cutoff, week_end, Role.DORM_INFORMANT)
     return WeeklyReportStatus(
         week=week,
         classes_reported=sorted(classes_done),
@@ -314,17 +328,26 @@ def _reporting_cutoff(institution: Institution, week: date) -> datetime | None:
 
 
 def _expected(
-    session: Session, institution_id: int, appointed_before: datetime, role: Role
+    session: Session,
+    institution_id: int,
+    appointed_before: datetime,
+    week_end: datetime,
+    role: Role,
 ) -> set[int]:
-    """The classes (or rooms) with a holder of ``role`` appointed before ``appointed_before``."""
+    """The classes (or rooms) with a holder of ``role`` appointed before ``appointed_before``
+    whose role still worked at ``week_end``. A past week is judged by who held the role then, so
+    ended assignments are read too."""
     column = RoleAssignment.class_id if role == Role.CLASS_COMMITTEE else RoleAssignment.room_id
     return set(
         session.scalars(
-            select(column).where(
+            select(column)
+            .where(
                 RoleAssignment.institution_id == institution_id,
                 RoleAssignment.role == role,
                 RoleAssignment.since < appointed_before,
+                or_(RoleAssignment.ends_at.is_(None), RoleAssignment.ends_at >= week_end),
                 column.is_not(None),
             )
+            .execution_options(**{WITH_ENDED_ROLES: True})
         )
     )

@@ -15,7 +15,7 @@ import openpyxl
 from sqlalchemy import select
 
 from campus.extensions import db
-from campus.models import ClassGroup, DormRoom, RoleAssignment, Student
+from campus.models import AccessReview, ClassGroup, DormRoom, RoleAssignment, Student
 from oversight import drill, kpis
 from referrals.models import LeaveOfAbsence, Referral
 from screening.models import Campaign, CampaignAssignment
@@ -61,6 +61,7 @@ def _candidates() -> dict[str, list[object]]:
         "warning_id": _ids(EarlyWarning),
         "referral_id": _ids(Referral),
         "campaign_id": _ids(Campaign),
+        "review_id": _ids(AccessReview),
         "assignment_id": sorted(set(_ids(CampaignAssignment)) | set(_ids(RoleAssignment))),
         "user_id": db.session.scalars(select(Student.user_id)).all(),
         "leave_id": _ids(LeaveOfAbsence),

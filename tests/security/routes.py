@@ -59,6 +59,13 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "campus.users": ADMIN,
     "campus.user_detail": ADMIN,
     "campus.remove_role": ADMIN,
+    "campus.role_until": ADMIN,
+    # The security world has no access review: the administrator's review id is a 404.
+    "access_review.index": ADMIN,
+    "access_review.open_review": ADMIN,
+    "access_review.confirm": ADMIN,
+    "access_review.end": ADMIN,
+    "access_review.confirm_person": ADMIN,
     "campus.reset_password": ADMIN,
     "campus.roster_import": ADMIN,
     "campus.roster_template": ADMIN,
@@ -142,6 +149,10 @@ ACCESS: dict[str, frozenset[Role] | str] = {
 # Parameters whose value depends on the endpoint; everything else comes from `World.ids`.
 ENDPOINT_PARAMS: dict[str, dict[str, object]] = {
     "campus.remove_role": {"assignment_id": "role_assignment_id"},
+    "campus.role_until": {"assignment_id": "role_assignment_id"},
+    "access_review.confirm": {"review_id": 1, "assignment_id": "role_assignment_id"},
+    "access_review.end": {"review_id": 1, "assignment_id": "role_assignment_id"},
+    "access_review.confirm_person": {"review_id": 1},
     "campus.set_language": {"code": "en"},
     "static": {"filename": "app.css"},
     "screening.take": {"code": "phq9"},
