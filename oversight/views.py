@@ -267,6 +267,8 @@ def drill_down(which: str, fmt: str | None = None):
         rows=rows.astype(object).where(rows.notna(), "").to_dict("records"),
         month=month,
         export_args=request.args.to_dict(),
+        # The rows are the viewer's own scope (student_filter), so each name opens its file.
+        file_ids=students,
     )
 
 
