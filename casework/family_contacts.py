@@ -74,8 +74,10 @@ def call_scripts() -> tuple[CallScript, ...]:
         CallScript(
             key=entry["key"],
             title=dict(entry["title"]),
+            # YAML folds a long text's lines with a space; Chinese runs on without one.
             summary={
-                k: " ".join(v.split()) if k == "en" else v for k, v in entry["summary"].items()
+                k: ("" if k == "zh_CN" else " ").join(v.split())
+                for k, v in entry["summary"].items()
             },
             channel=ContactChannel(entry["channel"]),
             agreements=tuple(entry.get("agreements", ())),

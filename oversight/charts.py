@@ -130,10 +130,13 @@ def trend_line(
     every = max(1, math.ceil(len(labels) / 10))
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         x = LEFT + 8 + i * slot
-        if i % every == 0 or i == len(labels) - 1:
+        last = i == len(labels) - 1
+        if i % every == 0 or last:
+            # The last date ends at the right edge instead of running off it.
+            anchor = "end" if last and i else "middle"
             body.append(
-                f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
-                f'font-size="10">{escape(label)}</text>'
+                f'<text x="{x + (8 if anchor == "end" else 0):.1f}" y="{HEIGHT - BOTTOM + 16}" '
+                f'text-anchor="{anchor}" font-size="10">{escape(label)}</text>'
             )
         if value is None:
             points.append((x, math.nan))
