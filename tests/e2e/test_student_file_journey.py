@@ -55,10 +55,16 @@ def history(world: World, live_app: Flask) -> World:
         zh = world.locale == "zh_CN"
         for year, (phq9, gad7) in zip((2024, 2025), ((3, 2), (4, 3)), strict=True):
             for month, extra in ((3, 0), (10, 1)):
-                name = f"{year}年{'春季' if month == 3 else '秋季'}普查" if zh else f"{year}-{month}"
+                name = (
+                    f"{year}年{'春季' if month == 3 else '秋季'}普查" if zh else f"{year}-{month}"
+                )
                 opens = datetime(year, month, 5)
-                screened(student, campaign(institution, name, opens), opens, phq9=phq9 + extra, gad7=gad7)
-        spring = campaign(institution, "2026年春季复查" if zh else "2026 spring", datetime(2026, 3, 5))
+                screened(
+                    student, campaign(institution, name, opens), opens, phq9=phq9 + extra, gad7=gad7
+                )
+        spring = campaign(
+            institution, "2026年春季复查" if zh else "2026 spring", datetime(2026, 3, 5)
+        )
         screened(student, spring, datetime(2026, 3, 6), phq9=13, gad7=9)
         student.guardian_name = "李母" if zh else "Mrs Li"
         db.session.commit()
