@@ -293,6 +293,8 @@ def province():
     shown = [
         tables.build(kpi, snapshot.frames[kpi.key], snapshot.view.by, protection=protection)
         for kpi in kpis.KPIS
+        # A snapshot taken before a KPI existed has no table for it.
+        if kpi.key in snapshot.frames
     ]
     before = _before(form, snapshot.view)
     earlier = _snapshot(form, before.first_month, before.last_month)

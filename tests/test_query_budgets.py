@@ -125,8 +125,9 @@ BUDGETS = {
     ("director", "/"): 13,
     ("counsellor", "/tasks"): 5,
     ("committee", "/tasks"): 4,
-    # 41 for the tables and charts, 28 for the headline tables again for the period before.
-    ("director", "/oversight/"): 69,
+    # 41 for the tables and charts, 28 for the headline tables again for the period before,
+    # and 3 for the family-contact KPI (issue #17) in both periods.
+    ("director", "/oversight/"): 72,
 }
 
 
