@@ -21,6 +21,7 @@ from campus.local_time import local_date
 from campus.models import Student, User
 from campus.scope import Capability
 from casework import family_contacts
+from casework.file_forms import CHANNEL_LABELS, DIRECTION_LABELS, OUTCOME_LABELS
 from casework.file_permissions import can_log_family_contact
 from casework.student_file import Section, register_section
 from oversight.charts import trend_line
@@ -34,6 +35,8 @@ from warning import services as warning_services
 from warning.labels import BAND_WORDS
 
 Data = Mapping[str, Any]
+# Timeline entries the file page shows (the newest); the PDF and the warning page show them all.
+TIMELINE_ON_PAGE = 40
 
 
 def load_warnings(session: Session, viewer: User, student: Student, capability: Capability) -> Data:
@@ -45,12 +48,19 @@ def load_warnings(session: Session, viewer: User, student: Student, capability: 
         "timeline": warning_services.student_timeline(session, student, capability),
         "clinical": capability is Capability.CLINICAL,
         "now": clock.now(),
+        "on_page": TIMELINE_ON_PAGE,
     }
 
 
 def load_family(session: Session, viewer: User, student: Student, capability: Capability) -> Data:
     contacts = family_contacts.contacts_of(session, student)
     return {
+        # The vocabularies' words once per page, not once per entry.
+        "words": {
+            "direction": {k: str(v) for k, v in DIRECTION_LABELS.items()},
+            "channel": {k: str(v) for k, v in CHANNEL_LABELS.items()},
+            "outcome": {k: str(v) for k, v in OUTCOME_LABELS.items()},
+        },
         "contacts": contacts,
         "corrected": family_contacts.corrected_ids(contacts),
         "may_log": can_log_family_contact(viewer, student),

@@ -20,11 +20,8 @@ def _register_student_file(app: Flask) -> None:
     from campus import workbench
     from casework import file_sections, file_views, file_workbench
     from casework.file_forms import (
-        CHANNEL_LABELS,
-        DIRECTION_LABELS,
         ENROLMENT_LABELS,
         GENDER_LABELS,
-        OUTCOME_LABELS,
         agreement_words,
     )
     from casework.file_permissions import FAMILY_FIGURE_ROLES, may_open_file
@@ -35,9 +32,6 @@ def _register_student_file(app: Flask) -> None:
     app.jinja_env.globals.update(
         may_open_file=lambda student: may_open_file(current_user, student),
         band_word=file_sections.band_word,
-        family_direction_labels=DIRECTION_LABELS,
-        family_channel_labels=CHANNEL_LABELS,
-        family_outcome_labels=OUTCOME_LABELS,
         agreement_words=agreement_words,
         gender_labels=GENDER_LABELS,
         enrolment_labels=ENROLMENT_LABELS,

@@ -92,3 +92,16 @@ def test_my_students_links_a_name_to_the_file_only_for_those_who_may_open_it(wor
     href = f'href="/casework/students/{world.student.id}"'
     assert href in login(world.dept_counsellor).get("/students").get_data(as_text=True)
     assert href not in login(world.class_committee).get("/students").get_data(as_text=True)
+
+
+def test_the_page_shows_the_latest_timeline_entries_and_links_to_the_whole_timeline(
+    world, login, monkeypatch
+):
+    from casework import file_sections
+
+    monkeypatch.setattr(file_sections, "TIMELINE_ON_PAGE", 1)
+    phq9_signal(world.student, 13)  # a signal and the warning it opened: two entries
+    html = _file(login, world.dept_counsellor, world.student).get_data(as_text=True)
+    assert html.count("<time>") == 1
+    assert "The latest 1 of 2 entries." in html
+    assert f"/warnings/students/{world.student.id}#timeline-h" in html
