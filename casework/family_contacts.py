@@ -197,8 +197,10 @@ def log_family_contact(
         first = session.scalar(
             select(FamilyContact).where(FamilyContact.submission_token == data.submission_token)
         )
-        if first is None or first.student_id != student.id:
+        if first is None:
             raise
+        if first.student_id != student.id:
+            raise FamilyContactError(N_("This form was already used. Reload the page.")) from None
         return first, False
     return entry, True
 

@@ -148,3 +148,14 @@ def test_the_month_figure_counts_key_students_whose_family_was_contacted(world, 
     listed = client.get("/casework/family/this-month").get_data(as_text=True)
     assert listed.index("王五") < listed.index("张三")  # not yet contacted first
     assert "赵六" not in listed
+
+
+def test_a_used_form_sent_again_for_another_student_is_refused(world, campus, login):
+    classmate = campus.student(world.group, name="王五")
+    campus.commit()
+    client = login(world.dept_counsellor)
+    client.post(_url(world.student), data=_form())
+    response = client.post(_url(classmate), data=_form())
+    assert response.status_code == 400
+    assert "already used" in response.get_data(as_text=True)
+    assert _count() == 1
