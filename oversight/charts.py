@@ -98,3 +98,69 @@ def percent_bars(
             )
         body.append(f'<text x="{label_w + plot_w + 8}" y="{y + 17}" font-size="12">{shown}</text>')
     return _svg(key, title, desc, body, height)
+
+
+def trend_line(
+    key: str,
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    desc: str,
+    *,
+    marked: Sequence[bool] = (),
+    marked_name: str = "",
+    top: float | None = None,
+) -> Markup:
+    """One score over time (a student's results on one instrument, oldest first): a line through
+    the points, points in `marked` (a reliable worsening) drawn larger in red and named
+    `marked_name` in their tooltip. A missing value leaves a gap. `top` is the scale's maximum
+    (the instrument's highest score), else the data's."""
+    known = [v for v in values if v is not None]
+    top = top or _nice_max(max(known, default=0))
+    plot_h = HEIGHT - BOTTOM - TOP
+    slot = (WIDTH - LEFT - 16) / max(len(values) - 1, 1)
+    axis_y = TOP + plot_h
+    body = [
+        f'<line x1="{LEFT}" y1="{axis_y}" x2="{WIDTH}" y2="{axis_y}" stroke="#5b6878"/>',
+        f'<text x="{LEFT - 6}" y="{TOP + 4}" text-anchor="end" font-size="11">{top:g}</text>',
+        f'<text x="{LEFT - 6}" y="{TOP + plot_h}" text-anchor="end" font-size="11">0</text>',
+    ]
+    points: list[tuple[float, float]] = []
+    # At most about ten dates under the axis, however long the history.
+    every = max(1, math.ceil(len(labels) / 10))
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        x = LEFT + 8 + i * slot
+        last = i == len(labels) - 1
+        if i % every == 0 or last:
+            # The last date ends at the right edge instead of running off it.
+            anchor = "end" if last and i else "middle"
+            body.append(
+                f'<text x="{x + (8 if anchor == "end" else 0):.1f}" y="{HEIGHT - BOTTOM + 16}" '
+                f'text-anchor="{anchor}" font-size="10">{escape(label)}</text>'
+            )
+        if value is None:
+            points.append((x, math.nan))
+            continue
+        points.append((x, TOP + plot_h * (1 - min(value, top) / top)))
+    run: list[str] = []
+    for x, y in [*points, (0.0, math.nan)]:
+        if math.isnan(y):
+            if len(run) > 1:
+                body.append(
+                    f'<polyline points="{" ".join(run)}" fill="none" '
+                    f'stroke="{COLOURS["bar"]}" stroke-width="2"/>'
+                )
+            run = []
+        else:
+            run.append(f"{x:.1f},{y:.1f}")
+    flags = list(marked) + [False] * (len(values) - len(marked))
+    for (x, y), label, value, flag in zip(points, labels, values, flags, strict=True):
+        if value is None:
+            continue
+        fill, radius = (COLOURS["red"], 6) if flag else (COLOURS["bar"], 3.5)
+        note = f" · {escape(marked_name)}" if flag else ""
+        body.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius}" fill="{fill}">'
+            f"<title>{escape(label)}: {value:g}{note}</title></circle>"
+        )
+    return _svg(key, title, desc, body)

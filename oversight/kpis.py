@@ -38,6 +38,7 @@ from campus.models import (
     StaffingEntry,
     Student,
 )
+from casework.models import FamilyContact
 from referrals.models import Referral
 from referrals.services import OPEN, ReferralSettings, stalled_clause
 from referrals.states import CLOSED_LOOP
@@ -322,6 +323,38 @@ def service_coverage(session: Session, view: View, now: datetime) -> pd.DataFram
     out["not_contacted"] = out["warned"] - out["contacted"]
     out["coverage"] = ratio(out["contacted"], out["warned"])
     out["students"] = out["warned"]
+    return out
+
+
+# --- family contact for key students ------------------------------------------------------------
+
+
+def family_contact(session: Session, view: View, now: datetime) -> pd.DataFrame:
+    """Key students (a red or yellow warning opened in the period) whose family was contacted
+    since the warning opened ÷ key students."""
+    contacted = (
+        select(FamilyContact.id)
+        .where(
+            FamilyContact.student_id == EarlyWarning.student_id,
+            FamilyContact.at >= EarlyWarning.opened_at,
+        )
+        .exists()
+    )
+    out = _count_by_group(
+        session,
+        view,
+        WARNINGS_OPENED,
+        [
+            func.count(distinct(EarlyWarning.student_id)).label("key_students"),
+            func.count(distinct(case((contacted, EarlyWarning.student_id)))).label(
+                "family_contacted"
+            ),
+        ],
+        EarlyWarning.level >= Level.YELLOW,
+    )
+    out["family_not_contacted"] = out["key_students"] - out["family_contacted"]
+    out["coverage"] = ratio(out["family_contacted"], out["key_students"])
+    out["students"] = out["key_students"]
     return out
 
 
@@ -691,6 +724,23 @@ KPIS: tuple[Kpi, ...] = (
             ("coverage", _l("Coverage"), "pct"),
         ),
         drill={"warned": "warned", "not_contacted": "uncontacted"},
+    ),
+    Kpi(
+        "family",
+        _l("Family contact for key students"),
+        _l(
+            "Key students whose family was contacted ÷ key students. Key students: students with "
+            "a warning opened in the period whose level is red or yellow now. Contacted: an entry "
+            "in the family-contact log (家校沟通) since the warning opened, whether or not the "
+            "guardian was reached. Month: the month the warning opened."
+        ),
+        family_contact,
+        (
+            ("key_students", _l("Key students"), "int"),
+            ("family_contacted", _l("Family contacted"), "int"),
+            ("family_not_contacted", _l("Family not contacted"), "int"),
+            ("coverage", _l("Coverage"), "pct"),
+        ),
     ),
     Kpi(
         "staffing",

@@ -273,6 +273,8 @@ def drill_down(which: str, fmt: str | None = None):
         rows=rows.astype(object).where(rows.notna(), "").to_dict("records"),
         month=month,
         export_args=request.args.to_dict(),
+        # The rows are the viewer's own scope (student_filter), so each name opens its file.
+        file_ids=students,
     )
 
 
@@ -297,6 +299,8 @@ def province():
     shown = [
         tables.build(kpi, snapshot.frames[kpi.key], snapshot.view.by, protection=protection)
         for kpi in kpis.KPIS
+        # A snapshot taken before a KPI existed has no table for it.
+        if kpi.key in snapshot.frames
     ]
     before = _before(form, snapshot.view)
     earlier = _snapshot(form, before.first_month, before.last_month)

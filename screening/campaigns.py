@@ -51,6 +51,7 @@ class CampaignSpec:
     consent_text_zh: str = ""
     consent_text_en: str = ""
     reminder_every_days: int = 3
+    students_see_report: bool = False  # students may download their own report (casework)
 
 
 @dataclass
@@ -149,6 +150,7 @@ def save_campaign(
     campaign.consent_text_zh = spec.consent_text_zh.strip()
     campaign.consent_text_en = spec.consent_text_en.strip()
     campaign.reminder_every_days = spec.reminder_every_days
+    campaign.students_see_report = spec.students_see_report
     session.flush()
     added, removed = sync_assignments(session, campaign)
     audit.record_on(

@@ -55,6 +55,9 @@ class CampaignForm(FlaskForm):
         default=3,
         validators=[Optional(), NumberRange(min=0, max=30)],
     )
+    students_see_report = BooleanField(
+        _l("Students may download their own screening report (neutral wording, no answers)")
+    )
     submit = SubmitField(_l("Save campaign"))
 
     def validate_closes_at(self, field) -> None:

@@ -62,6 +62,8 @@ class Campaign(BilingualName, Model):
     consent_text_zh: Mapped[str] = mapped_column(Text, default="")
     consent_text_en: Mapped[str] = mapped_column(Text, default="")
     reminder_every_days: Mapped[int] = mapped_column(Integer, default=3)  # 0: no reminders
+    # Whether a student may download their own individual screening report (neutral wording).
+    students_see_report: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
 

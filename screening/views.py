@@ -393,6 +393,7 @@ def _form_data(campaign: Campaign):
         consent_text_zh = campaign.consent_text_zh
         consent_text_en = campaign.consent_text_en
         reminder_every_days = campaign.reminder_every_days
+        students_see_report = campaign.students_see_report
 
     return Data()
 
@@ -437,6 +438,7 @@ def _spec(form: CampaignForm) -> campaigns.CampaignSpec:
         consent_text_zh=form.consent_text_zh.data or "",
         consent_text_en=form.consent_text_en.data or "",
         reminder_every_days=form.reminder_every_days.data or 0,
+        students_see_report=bool(form.students_see_report.data),
     )
 
 

@@ -7,14 +7,19 @@ must be the measured budget both times. A budget that has to rise is a reviewed 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from campus import clock
 from campus.extensions import db
 from campus.models import Caseload, ClassGroup, Hospital, Institution, Role, Student, User
+from casework.family_contacts import NewFamilyContact, log_family_contact
+from casework.models import ContactChannel, ContactDirection, ContactOutcome
 from referrals.models import ReferralStatus
+from screening.models import Campaign
+from tests.casework.conftest import campaign, screened
 from tests.factories import phq9_signal, referral_in
 from warning.policy import Level
 
@@ -67,6 +72,35 @@ def _grow(campus, school: Campus, count: int) -> None:
     for total in (7, 13):
         clock.advance(timedelta(minutes=5))
         phq9_signal(school.students[0], total)
+    _more_history(school)
+
+
+def _more_history(school: Campus) -> None:
+    """Another screening round (two instruments) and a family contact for the first student, so
+    the file's count is measured on a longer history each time."""
+    first = school.students[0]
+    rounds = db.session.scalar(select(func.count(Campaign.id))) or 0
+    opens = datetime(2024, 3, 1) + timedelta(days=60 * rounds)
+    screened(first, campaign(school.institution, f"Round {rounds}", opens), opens, phq9=5, gad7=4)
+    log_family_contact(
+        db.session,
+        school.counsellor,
+        first,
+        NewFamilyContact(
+            at=clock.now(),
+            direction=ContactDirection.WE_CALLED,
+            guardian_name="Guardian",
+            guardian_relation="",
+            channel=ContactChannel.PHONE,
+            summary="Talked about the week.",
+            outcome=ContactOutcome.REACHED,
+            agreements=(),
+            other_agreement="",
+            follow_up_on=None,
+            submission_token=f"budget-{rounds}",
+        ),
+        clock.now(),
+    )
 
 
 # Each page a signed-in person opens most, with the statements it may take; the first student's
@@ -77,18 +111,24 @@ BUDGETS = {
     # The open referral panel reads the referral and audits that read (issue #15 item 7); the
     # user reloaded after that commit brings their working roles along (17, from 18).
     ("counsellor", "timeline"): 17,
+    # The student file (issue #17): the student, the CLINICAL check, each section's reads
+    # (warnings, family contacts, screening: results and one trajectory per instrument,
+    # referrals and leave), the audit row; however long the history.
+    ("counsellor", "file"): 20,
     # The workbench (issue #15 item 16): the user and the unread count, then one counting query
     # per item kind the role has (reds and yellows together; tasks; deadlines; stalled referrals;
     # follow-ups due; campaigns), whatever the number of warnings, tasks or referrals.
     ("counsellor", "/"): 9,
     # Only this week's reports and the task list; class members work from no deadline.
     ("committee", "/"): 4,
-    # As the counsellor's, plus this term's glance: deadlines and screening KPI tables (4).
-    ("director", "/"): 12,
+    # As the counsellor's, plus this term's glance: deadlines and screening KPI tables (4), and
+    # the month's key students whose family was contacted (1, casework).
+    ("director", "/"): 13,
     ("counsellor", "/tasks"): 5,
     ("committee", "/tasks"): 4,
-    # 41 for the tables and charts, 28 for the headline tables again for the period before.
-    ("director", "/oversight/"): 69,
+    # 41 for the tables and charts, 28 for the headline tables again for the period before,
+    # and 3 for the family-contact KPI (issue #17) in both periods.
+    ("director", "/oversight/"): 72,
 }
 
 
@@ -97,7 +137,11 @@ def _counts(school: Campus, login, count_queries) -> dict[tuple[str, str], int]:
     counts = {}
     for who, page in BUDGETS:
         client = login(getattr(school, who))
-        url = f"/warnings/students/{school.students[0].id}" if page == "timeline" else page
+        first = school.students[0].id
+        url = {
+            "timeline": f"/warnings/students/{first}",
+            "file": f"/casework/students/{first}",
+        }.get(page, page)
         assert client.get(url).status_code == 200
         with count_queries() as counted:
             assert client.get(url).status_code == 200

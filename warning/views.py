@@ -129,10 +129,7 @@ def student(student_id: int, refused=None, bound: dict | None = None):
         **_page_forms(warning, bound or {}),
         may_act=current_user.has_role(*DEPARTMENT_STAFF),
         refused_action=refused,
-        contact_outcomes=CONTACT_OUTCOMES,
         now=clock.now(),
-        event_labels=_event_labels(),
-        level_names=_level_names(),
     )
 
 
@@ -143,6 +140,16 @@ def _page_forms(warning, bound: dict) -> dict:
         or OverrideForm(formdata=None, version=warning.version if warning else ""),
         "judgement_form": bound.get("judgement") or JudgementForm(formdata=None),
         "life_event_form": bound.get("life_event") or LifeEventForm(formdata=None),
+    }
+
+
+def timeline_words() -> dict:
+    """The words of a timeline (event kinds, levels, contact outcomes): `warning/_timeline.html`
+    reads them wherever it is included (this page, the student file)."""
+    return {
+        "event_labels": _event_labels(),
+        "level_names": _level_names(),
+        "contact_outcomes": CONTACT_OUTCOMES,
     }
 
 

@@ -52,3 +52,18 @@ def test_a_campaign_without_a_ticked_instrument_is_refused_and_not_saved(client,
     assert response.status_code == 422
     assert "Tick at least one instrument." in response.get_data(as_text=True)
     assert db.session.scalar(select(Campaign).where(Campaign.name == "nothing to take")) is None
+
+
+def test_an_administrator_lets_students_download_their_report_and_the_edit_form_keeps_it(
+    client, school
+):
+    sign_in(client, school.admin)
+    data = {"name": "Spring", "instruments": ["phq9"], "grades": ["2026"], **WINDOW}
+    client.post("/screening/campaigns/new", data=data | {"students_see_report": "y"})
+    campaign = db.session.scalar(select(Campaign).where(Campaign.name == "Spring"))
+    assert campaign.students_see_report is True
+    edit = client.get(f"/screening/campaigns/{campaign.id}/edit").get_data(as_text=True)
+    assert 'checked id="students_see_report"' in edit
+    client.post(f"/screening/campaigns/{campaign.id}/edit", data=data)
+    db.session.refresh(campaign)
+    assert campaign.students_see_report is False

@@ -138,6 +138,17 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "leave.plan_item": SCHOOL_COUNSELLOR,
     "leave.task_done": SCHOOL_COUNSELLOR,
     "leave.close": SCHOOL_COUNSELLOR,
+    # The student file (casework): class and dorm tiers pass the guard and get the 404 of a
+    # student out of their (WARNING) scope.
+    "casework_file.page": WARNING_STAFF | ADMIN,
+    "casework_file.pdf": WARNING_STAFF | ADMIN,
+    "casework_file.new_family_contact": frozenset(
+        {Role.DEPT_COUNSELLOR, Role.SCHOOL_COUNSELLOR, Role.DIRECTOR}
+    ),
+    "casework_file.screening_report_pdf": CLINICAL_READERS,
+    "family.this_month": frozenset({Role.DEPT_COUNSELLOR, Role.DEPT_LEADER, Role.DIRECTOR}),
+    # The security world's campaign does not let students download the report: a 404.
+    "my_reports.own_report": frozenset({Role.STUDENT}),
     "oversight.dashboard": DASHBOARD,
     "oversight.export": DASHBOARD,
     "oversight.drill": DASHBOARD,

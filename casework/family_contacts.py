@@ -1,0 +1,310 @@
+"""Contacts with a student's family (家校沟通): the append-only log, its call scripts, the
+follow-up it plans and the month's figure of key students whose guardians were reached.
+
+Logging is `check_family_contact` (raises `FamilyContactError` or `PermissionError`, writes
+nothing), then `do_log_family_contact` (writes, does not commit), then one commit in
+`log_family_contact`. An entry is never edited: a correction is a new entry that names the one it
+corrects, and the file shows the old one as corrected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from campus import audit, clock
+from campus.i18n import N_, Message, viewer_locale
+from campus.models import Institution, Student, User
+from campus.scope import Capability, student_filter
+from casework.file_permissions import can_log_family_contact
+from casework.models import ContactChannel, ContactDirection, ContactOutcome, FamilyContact
+from warning.models import EarlyWarning, Task, WarningStatus
+from warning.policy import Level
+
+# What a family may agree to in a contact (issue #17 section 4); their words are in
+# `casework.file_forms.AGREEMENT_LABELS`.
+AGREEMENTS = (
+    "informed_consent",  # 家长知情同意
+    "accompany_to_hospital",  # 同意陪同就医
+    "take_home",  # 同意接回家
+    "leave_arrangement",  # 同意休学/复学安排
+    "refused_cooperation",  # 拒绝配合
+)
+FOLLOW_UP_TASK_TEXT = N_("Follow up with the family of %(name)s (agreed in a family contact)")
+FOLLOW_UP_KIND = "family_follow_up"
+# Key students for the month's figure: an open warning at yellow or red.
+KEY_LEVEL = Level.YELLOW
+SCRIPTS_FILE = Path(__file__).with_name("call_scripts.yaml")
+
+
+class FamilyContactError(ValueError):
+    """A family contact that cannot be logged as given; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class CallScript:
+    """A usual call: the summary it starts from, in each language, and what it suggests."""
+
+    key: str
+    title: dict[str, str]
+    summary: dict[str, str]
+    channel: ContactChannel
+    agreements: tuple[str, ...]
+
+    def title_for(self, locale: str) -> str:
+        return self.title["zh_CN" if locale.startswith("zh") else "en"]
+
+    def summary_for(self, locale: str) -> str:
+        return self.summary["zh_CN" if locale.startswith("zh") else "en"]
+
+
+@lru_cache(maxsize=1)
+def call_scripts() -> tuple[CallScript, ...]:
+    """The call scripts of `call_scripts.yaml`, in the file's order."""
+    data = yaml.safe_load(SCRIPTS_FILE.read_text(encoding="utf-8"))
+    scripts = tuple(
+        CallScript(
+            key=entry["key"],
+            title=dict(entry["title"]),
+            # YAML folds a long text's lines with a space; Chinese runs on without one.
+            summary={
+                k: ("" if k == "zh_CN" else " ").join(v.split())
+                for k, v in entry["summary"].items()
+            },
+            channel=ContactChannel(entry["channel"]),
+            agreements=tuple(entry.get("agreements", ())),
+        )
+        for entry in data["scripts"]
+    )
+    unknown = {a for s in scripts for a in s.agreements} - set(AGREEMENTS)
+    if unknown:
+        raise ValueError(f"call_scripts.yaml names unknown agreements: {sorted(unknown)}")
+    return scripts
+
+
+def call_script(key: str | None) -> CallScript | None:
+    return next((s for s in call_scripts() if s.key == key), None)
+
+
+@dataclass(frozen=True)
+class NewFamilyContact:
+    """A contact as the form gives it; `at` is the institution's local wall-clock time."""
+
+    at: datetime
+    direction: ContactDirection
+    guardian_name: str
+    guardian_relation: str
+    channel: ContactChannel
+    summary: str
+    outcome: ContactOutcome
+    agreements: Sequence[str]
+    other_agreement: str
+    follow_up_on: date | None
+    submission_token: str
+    corrects_id: int | None = None
+
+
+def _zone(session: Session, student: Student):
+    return clock.institution_zone(session.get(Institution, student.institution_id))
+
+
+def check_family_contact(
+    session: Session, actor: User, student: Student, data: NewFamilyContact, now: datetime
+) -> datetime:
+    """Raise unless `actor` may log `data` for `student`; return when it happened, in UTC."""
+    if not can_log_family_contact(actor, student):
+        raise PermissionError("not a family-contact writer for this student")
+    at = clock.to_utc(data.at, _zone(session, student))
+    if at > now:
+        raise FamilyContactError(N_("A contact cannot be logged before it has happened."))
+    if data.follow_up_on is not None and data.follow_up_on < data.at.date():
+        raise FamilyContactError(N_("The follow-up date cannot come before the contact."))
+    if not set(data.agreements) <= set(AGREEMENTS):
+        raise FamilyContactError(N_("Choose the agreements from the list."))
+    if not data.summary.strip() or not data.guardian_name.strip():
+        raise FamilyContactError(N_("Say whom you spoke with and what was said."))
+    if data.corrects_id is not None:
+        corrected = session.get(FamilyContact, data.corrects_id)
+        if corrected is None or corrected.student_id != student.id:
+            raise FamilyContactError(N_("The entry to correct is not in this student's log."))
+    return at
+
+
+def do_log_family_contact(
+    session: Session, actor: User, student: Student, data: NewFamilyContact, at: datetime
+) -> FamilyContact:
+    """Add the entry, its follow-up task for the author (when a date is set) and the audit row;
+    no commit."""
+    task = None
+    if data.follow_up_on is not None:
+        due = clock.to_utc(
+            datetime.combine(data.follow_up_on, time(23, 59)), _zone(session, student)
+        )
+        task = Task.saying(
+            Message(FOLLOW_UP_TASK_TEXT, name=student.name),
+            institution_id=student.institution_id,
+            student_id=student.id,
+            kind=FOLLOW_UP_KIND,
+            assignee_user_id=actor.id,
+            due_at=due,
+            created_by_id=actor.id,
+        )
+        session.add(task)
+        session.flush()
+    entry = FamilyContact(
+        institution_id=student.institution_id,
+        student_id=student.id,
+        at=at,
+        author_id=actor.id,
+        direction=data.direction,
+        guardian_name=data.guardian_name.strip(),
+        guardian_relation=data.guardian_relation.strip(),
+        channel=data.channel,
+        summary=data.summary.strip(),
+        outcome=data.outcome,
+        agreements=[a for a in AGREEMENTS if a in set(data.agreements)],
+        other_agreement=data.other_agreement.strip(),
+        follow_up_on=data.follow_up_on,
+        follow_up_task_id=task.id if task else None,
+        corrects_id=data.corrects_id,
+        submission_token=data.submission_token,
+    )
+    session.add(entry)
+    session.flush()
+    audit.record_on(session, entry, actor=actor, action="create", record_type="family_contact")
+    return entry
+
+
+def log_family_contact(
+    session: Session, actor: User, student: Student, data: NewFamilyContact, now: datetime
+) -> tuple[FamilyContact, bool]:
+    """Log the contact once: the entry and whether this call created it. A second submit of the
+    same form (same token) writes nothing and returns the first entry."""
+    at = check_family_contact(session, actor, student, data, now)
+    try:
+        entry = do_log_family_contact(session, actor, student, data, at)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        first = session.scalar(
+            select(FamilyContact).where(FamilyContact.submission_token == data.submission_token)
+        )
+        if first is None:
+            raise
+        if first.student_id != student.id:
+            raise FamilyContactError(N_("This form was already used. Reload the page.")) from None
+        return first, False
+    return entry, True
+
+
+def contacts_of(session: Session, student: Student) -> list[FamilyContact]:
+    """The student's log, newest contact first (the caller has authorised the read)."""
+    return list(
+        session.scalars(
+            select(FamilyContact)
+            .where(FamilyContact.student_id == student.id)
+            .order_by(FamilyContact.at.desc(), FamilyContact.id.desc())
+        )
+    )
+
+
+def corrected_ids(contacts: Sequence[FamilyContact]) -> set[int]:
+    """Entries a later entry corrects: shown struck through, kept."""
+    return {c.corrects_id for c in contacts if c.corrects_id is not None}
+
+
+def month_bounds(now: datetime, zone) -> tuple[datetime, datetime]:
+    """The institution's current calendar month as UTC bounds [start, end)."""
+    today = clock.local_date(now, zone)
+    first = today.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return (
+        clock.to_utc(datetime.combine(first, time()), zone),
+        clock.to_utc(datetime.combine(following, time()), zone),
+    )
+
+
+@dataclass(frozen=True)
+class MonthFigure:
+    """Key students (open red or yellow warning) in the viewer's scope, and how many of them had
+    their family contacted this month."""
+
+    key_students: int
+    contacted: int
+
+
+def key_students_contacted(session: Session, user: User, now: datetime) -> MonthFigure:
+    """The month's figure for `user`'s scope, in one query."""
+    start, end = month_bounds(now, clock.viewer_zone())
+    contacted = (
+        select(FamilyContact.id)
+        .where(
+            FamilyContact.student_id == EarlyWarning.student_id,
+            FamilyContact.at >= start,
+            FamilyContact.at < end,
+        )
+        .exists()
+    )
+    row = session.execute(
+        select(
+            func.count(EarlyWarning.id),
+            func.count(EarlyWarning.id).filter(contacted),
+        )
+        .join(Student, Student.id == EarlyWarning.student_id)
+        .where(
+            EarlyWarning.status == WarningStatus.OPEN,
+            EarlyWarning.level >= KEY_LEVEL,
+            student_filter(user, Capability.WARNING),
+        )
+    ).one()
+    return MonthFigure(key_students=row[0], contacted=row[1])
+
+
+def viewer_scripts() -> list[tuple[str, str]]:
+    """(key, title) of each call script in the reader's language."""
+    locale = viewer_locale()
+    return [(s.key, s.title_for(locale)) for s in call_scripts()]
+
+
+@dataclass(frozen=True)
+class KeyStudent:
+    """A key student of the month's figure and their family's latest contact this month."""
+
+    student: Student
+    level: int
+    contacted_at: datetime | None
+
+
+def key_students_this_month(session: Session, user: User, now: datetime) -> list[KeyStudent]:
+    """The students the figure counts (at most 500), not yet contacted first, then by level."""
+    start, end = month_bounds(now, clock.viewer_zone())
+    latest = (
+        select(func.max(FamilyContact.at))
+        .where(
+            FamilyContact.student_id == EarlyWarning.student_id,
+            FamilyContact.at >= start,
+            FamilyContact.at < end,
+        )
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(Student, EarlyWarning.level, latest)
+        .join(EarlyWarning, EarlyWarning.student_id == Student.id)
+        .where(
+            EarlyWarning.status == WarningStatus.OPEN,
+            EarlyWarning.level >= KEY_LEVEL,
+            student_filter(user, Capability.WARNING),
+        )
+        .order_by(EarlyWarning.level.desc(), Student.student_number)
+        .limit(500)
+    ).tuples()
+    found = [KeyStudent(student, level, at) for student, level, at in rows]
+    return sorted(found, key=lambda k: k.contacted_at is not None)

@@ -1,0 +1,99 @@
+"""Forms and words of the student file and the family-contact log."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    DateTimeLocalField,
+    HiddenField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+
+from campus.fields import labelled_choices
+from campus.forms import MultiCheckboxField
+from campus.models import EnrolmentStatus
+from casework.family_contacts import AGREEMENTS
+from casework.models import ContactChannel, ContactDirection, ContactOutcome
+
+DIRECTION_LABELS = {
+    ContactDirection.WE_CALLED: _l("We contacted the guardian"),
+    ContactDirection.GUARDIAN_CALLED: _l("The guardian contacted us"),
+    ContactDirection.MET: _l("Met in person"),
+}
+CHANNEL_LABELS = {
+    ContactChannel.PHONE: _l("Phone"),
+    ContactChannel.IN_PERSON: _l("In person"),
+    ContactChannel.WECHAT: _l("WeChat"),
+    ContactChannel.SMS: _l("Text message"),
+    ContactChannel.VIDEO: _l("Video call"),
+}
+OUTCOME_LABELS = {
+    ContactOutcome.REACHED: _l("Reached"),
+    ContactOutcome.NOT_REACHED: _l("Not reached"),
+    ContactOutcome.REFUSED: _l("Refused to talk"),
+}
+AGREEMENT_LABELS = {
+    "informed_consent": _l("Guardian informed and consents"),
+    "accompany_to_hospital": _l("Agrees to accompany the student to hospital"),
+    "take_home": _l("Agrees to take the student home"),
+    "leave_arrangement": _l("Agrees to the leave or return arrangements"),
+    "refused_cooperation": _l("Refuses to cooperate"),
+}
+assert tuple(AGREEMENT_LABELS) == AGREEMENTS, "every agreement needs its words, in order"
+
+
+class FamilyContactForm(FlaskForm):
+    """One contact with a guardian. `token` is issued with the blank form: submitting the same
+    form twice stores one entry."""
+
+    token = HiddenField(
+        validators=[InputRequired(), Regexp(r"^[0-9a-f]{32}$", message=_l("Reload the form."))]
+    )
+    corrects = HiddenField(validators=[Optional(), Regexp(r"^\d{1,9}$")])
+    at = DateTimeLocalField(
+        _l("When"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[DataRequired(_l("Give the date and time of the contact."))],
+    )
+    direction = SelectField(_l("Who contacted whom"), choices=labelled_choices(DIRECTION_LABELS))
+    guardian_name = StringField(
+        _l("Guardian's name"),
+        validators=[DataRequired(_l("Give the guardian's name.")), Length(max=100)],
+    )
+    guardian_relation = StringField(
+        _l("Relation to the student (e.g. mother)"), validators=[Optional(), Length(max=50)]
+    )
+    channel = SelectField(_l("Channel"), choices=labelled_choices(CHANNEL_LABELS))
+    summary = TextAreaField(
+        _l("What was said"),
+        validators=[DataRequired(_l("Write what was said.")), Length(max=4000)],
+    )
+    outcome = SelectField(_l("Outcome"), choices=labelled_choices(OUTCOME_LABELS))
+    agreements = MultiCheckboxField(
+        _l("Agreements"), choices=list(AGREEMENT_LABELS.items()), validators=[Optional()]
+    )
+    other_agreement = StringField(_l("Other agreement"), validators=[Optional(), Length(max=200)])
+    follow_up_on = DateField(_l("Follow up on (optional)"), validators=[Optional()])
+    submit = SubmitField(_l("Save the contact"))
+
+
+GENDER_LABELS = {"M": _l("Male"), "F": _l("Female")}
+ENROLMENT_LABELS = {
+    EnrolmentStatus.ENROLLED: _l("Enrolled"),
+    EnrolmentStatus.ON_LEAVE: _l("On leave"),
+    EnrolmentStatus.GRADUATED: _l("Graduated"),
+    EnrolmentStatus.WITHDRAWN: _l("Withdrawn"),
+}
+
+
+def agreement_words(agreements: list[str], other: str) -> str:
+    """An entry's agreements in the reader's words, the free "other" one last."""
+    words = [str(AGREEMENT_LABELS[a]) for a in agreements if a in AGREEMENT_LABELS]
+    return pgettext("list separator", ", ").join(words + ([other] if other else []))

@@ -1,0 +1,285 @@
+"""The student file's pages: the file, its PDF, the family-contact form, the month's key students
+and the individual screening report (for staff, and for the student when the campaign allows it).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from campus import audit, clock
+from campus.documents import pdf_download
+from campus.extensions import db
+from campus.forms import filled
+from campus.i18n import viewer_locale
+from campus.models import Institution, Role, Student
+from campus.permissions import require_roles
+from campus.scope import Capability, student_filter
+from casework import family_contacts, screening_report, student_file
+from casework.file_forms import FamilyContactForm
+from casework.file_permissions import FAMILY_FIGURE_ROLES, FILE_ROLES, can_log_family_contact
+from casework.models import ContactChannel, ContactDirection, ContactOutcome, FamilyContact
+from screening.models import Campaign
+
+bp = Blueprint("casework_file", __name__, url_prefix="/casework/students")
+family_bp = Blueprint("family", __name__, url_prefix="/casework/family")
+reports_bp = Blueprint("my_reports", __name__, url_prefix="/casework/my-reports")
+
+# Class and dorm tiers are let through the guard so that their attempt is a 404 with an audit row
+# (like a forged id), not a 403 that would confirm the student exists.
+FILE_GUARD = (*FILE_ROLES, Role.CLASS_COMMITTEE, Role.DORM_INFORMANT)
+
+
+def _file_student(student_id: int, action: str) -> tuple[Student, Capability]:
+    """The student if the viewer may open the file (WARNING scope) and the viewer's capability;
+    404 otherwise, the denial audited."""
+    student = db.session.scalar(
+        select(Student).where(
+            Student.id == student_id, student_filter(current_user, Capability.WARNING)
+        )
+    )
+    if student is None:
+        audit.record_denied(db.session, current_user, action, "student_file", student_id)
+        abort(404)
+    clinical = db.session.scalar(
+        select(Student.id).where(
+            Student.id == student.id, student_filter(current_user, Capability.CLINICAL)
+        )
+    )
+    return student, Capability.CLINICAL if clinical is not None else Capability.WARNING
+
+
+def _age(student: Student) -> int:
+    today = clock.local_date(clock.now(), clock.viewer_zone())
+    born = student.birth_date
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def _context(student: Student, capability: Capability) -> dict:
+    shown = student_file.load(current_app, db.session, current_user, student, capability)
+    return {
+        "student": student,
+        "capability": capability,
+        "clinical": capability is Capability.CLINICAL,
+        "shown": shown,
+        "hidden": [s.title() for s in student_file.hidden_for(current_app, capability)],
+        "age": _age(student),
+        "may_break_glass": capability < Capability.CLINICAL
+        and current_user.has_role(Role.SCHOOL_COUNSELLOR),
+    }
+
+
+@bp.route("/<int:student_id>")
+@require_roles(*FILE_GUARD)
+def page(student_id: int) -> ResponseReturnValue:
+    """The student's file: every section the viewer's capability allows; one audit row."""
+    student, capability = _file_student(student_id, "read_file")
+    context = _context(student, capability)
+    # Rendered before the audit commit (which expires the rows) and returned only after it.
+    body = render_template("casework/file/page.html", printing=False, **context)
+    audit.record_read_on(
+        db.session,
+        student,
+        actor=current_user,
+        action="read_file",
+        record_type="student_file",
+        detail=student_file.audit_detail(context["shown"], capability),
+    )
+    return body
+
+
+@bp.route("/<int:student_id>/file.pdf")
+@require_roles(*FILE_GUARD)
+def pdf(student_id: int) -> ResponseReturnValue:
+    """The file as a printed document: only what the viewer may see, marked confidential."""
+    student, capability = _file_student(student_id, "print")
+    context = _context(student, capability)
+    return pdf_download(
+        db.session,
+        student,
+        actor=current_user,
+        document="student_file",
+        filename=_(
+            "Student file %(number)s %(name)s.pdf", number=student.student_number, name=student.name
+        ),
+        template="casework/file/document.html",
+        printing=True,
+        institution=db.session.get(Institution, student.institution_id),
+        generated_by=current_user,
+        generated_at=clock.now(),
+        **context,
+    )
+
+
+# --- family contacts ----------------------------------------------------------------------------
+
+
+def _blank_form(student: Student) -> FamilyContactForm:
+    """A new form with its one-time token, prefilled from a call script or the entry corrected."""
+    form = FamilyContactForm(formdata=None)
+    form.token.data = uuid.uuid4().hex
+    form.at.data = clock.to_local(clock.now(), clock.viewer_zone()).replace(second=0, microsecond=0)
+    form.guardian_name.data = student.guardian_name or ""
+    form.direction.data = ContactDirection.WE_CALLED.value
+    form.outcome.data = ContactOutcome.REACHED.value
+    script = family_contacts.call_script(request.args.get("script"))
+    if script is not None:
+        form.summary.data = script.summary_for(viewer_locale())
+        form.channel.data = script.channel.value
+        form.agreements.data = list(script.agreements)
+    corrected = _corrected_entry(student, request.args.get("corrects", type=int))
+    if corrected is not None:
+        form.corrects.data = str(corrected.id)
+        form.at.data = clock.to_local(corrected.at, clock.viewer_zone())
+        form.direction.data = corrected.direction.value
+        form.guardian_name.data = corrected.guardian_name
+        form.guardian_relation.data = corrected.guardian_relation
+        form.channel.data = corrected.channel.value
+        form.summary.data = corrected.summary
+        form.outcome.data = corrected.outcome.value
+        form.agreements.data = list(corrected.agreements)
+        form.other_agreement.data = corrected.other_agreement
+    return form
+
+
+def _corrected_entry(student: Student, entry_id: int | None) -> FamilyContact | None:
+    if entry_id is None:
+        return None
+    entry = db.session.get(FamilyContact, entry_id)
+    return entry if entry is not None and entry.student_id == student.id else None
+
+
+def _new_contact(form: FamilyContactForm) -> family_contacts.NewFamilyContact:
+    return family_contacts.NewFamilyContact(
+        at=filled(form.at),
+        direction=ContactDirection(form.direction.data),
+        guardian_name=filled(form.guardian_name),
+        guardian_relation=form.guardian_relation.data or "",
+        channel=ContactChannel(form.channel.data),
+        summary=filled(form.summary),
+        outcome=ContactOutcome(form.outcome.data),
+        agreements=tuple(form.agreements.data or ()),
+        other_agreement=form.other_agreement.data or "",
+        follow_up_on=form.follow_up_on.data,
+        submission_token=filled(form.token),
+        corrects_id=int(form.corrects.data) if form.corrects.data else None,
+    )
+
+
+@bp.route("/<int:student_id>/family-contacts/new", methods=["GET", "POST"])
+@require_roles(Role.DEPT_COUNSELLOR, Role.SCHOOL_COUNSELLOR, Role.DIRECTOR)
+def new_family_contact(student_id: int) -> ResponseReturnValue:
+    student, _capability = _file_student(student_id, "family_contact_form")
+    if not can_log_family_contact(current_user, student):
+        abort(403)
+    form = FamilyContactForm() if request.method == "POST" else _blank_form(student)
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                _entry, created = family_contacts.log_family_contact(
+                    db.session, current_user, student, _new_contact(form), clock.now()
+                )
+            except family_contacts.FamilyContactError as error:
+                form.form_errors.append(_(str(error)))
+            else:
+                flash(
+                    _("Family contact saved.") if created else _("This contact was already saved."),
+                    "info",
+                )
+                return redirect(url_for("casework_file.page", student_id=student.id) + "#family")
+        status = 400
+    return (
+        render_template(
+            "casework/family/form.html",
+            form=form,
+            student=student,
+            scripts=family_contacts.viewer_scripts(),
+            correcting=form.corrects.data,
+        ),
+        status,
+    )
+
+
+@family_bp.route("/this-month")
+@require_roles(*FAMILY_FIGURE_ROLES)
+def this_month() -> ResponseReturnValue:
+    """Key students in the viewer's scope and whether their family was contacted this month."""
+    rows = family_contacts.key_students_this_month(db.session, current_user, clock.now())
+    body = render_template("casework/family/this_month.html", rows=rows)
+    audit.record_list_read(
+        db.session,
+        actor=current_user,
+        action="list",
+        record_type="family_contact_month",
+        student_ids=[row.student.id for row in rows],
+        detail=f"rows={len(rows)}",
+    )
+    return body
+
+
+# --- the individual screening report -----------------------------------------------------------
+
+
+@bp.route("/<int:student_id>/screening-report/<int:campaign_id>.pdf")
+@require_roles(Role.SCHOOL_COUNSELLOR, Role.DIRECTOR)
+def screening_report_pdf(student_id: int, campaign_id: int) -> ResponseReturnValue:
+    """A student's individual report of one screening round, for the centre (CLINICAL)."""
+    student, capability = _file_student(student_id, "print")
+    if capability < Capability.CLINICAL:
+        audit.record_denied(db.session, current_user, "print", "screening_report", student_id)
+        abort(404)
+    return _report_download(student, campaign_id)
+
+
+@reports_bp.route("/<int:campaign_id>.pdf")
+@require_roles(Role.STUDENT)
+def own_report(campaign_id: int) -> ResponseReturnValue:
+    """The student's own report of a round, only where the campaign lets students see it."""
+    student = db.session.scalar(select(Student).where(Student.user_id == current_user.id))
+    if student is None:
+        abort(404)
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None or not campaign.students_see_report:
+        audit.record_denied(db.session, current_user, "print", "screening_report", campaign_id)
+        abort(404)
+    return _report_download(student, campaign_id)
+
+
+def _report_download(student: Student, campaign_id: int) -> ResponseReturnValue:
+    report = screening_report.report_of(db.session, student, campaign_id, viewer_locale())
+    if report is None:
+        audit.record_denied(db.session, current_user, "print", "screening_report", campaign_id)
+        abort(404)
+    institution = db.session.get(Institution, student.institution_id)
+    on_duty = (institution.on_duty_phone if institution else None) or current_app.config[
+        "CENTRE_ON_DUTY_PHONE"
+    ]
+    return pdf_download(
+        db.session,
+        student,
+        actor=current_user,
+        document="screening_report",
+        filename=_("Screening report %(name)s.pdf", name=student.name),
+        template="casework/file/screening_report.html",
+        report=report,
+        student=student,
+        on_duty=on_duty,
+        institution=institution,
+        generated_by=current_user,
+        generated_at=clock.now(),
+    )

@@ -1,0 +1,161 @@
+"""Family contacts (家校沟通): logged by the people who call families, append-only, once per
+form, never in the future; a follow-up date becomes the author's task; the month's figure."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sqlalchemy import func, select
+
+from campus.audit import AuditEvent
+from campus.extensions import db
+from casework.models import FamilyContact
+from tests.factories import phq9_signal
+from warning.models import Task
+
+TOKEN = "0123456789abcdef0123456789abcdef"
+
+
+def _url(student) -> str:
+    return f"/casework/students/{student.id}/family-contacts/new"
+
+
+def _form(**changes) -> dict:
+    data = {
+        "token": TOKEN,
+        "at": "2026-09-14T09:30",  # the frozen clock is 10:00 in Beijing
+        "direction": "we_called",
+        "guardian_name": "张父",
+        "guardian_relation": "父亲",
+        "channel": "phone",
+        "summary": "告知预警情况，家长表示会多关心学生。",
+        "outcome": "reached",
+        "agreements": ["informed_consent"],
+        "other_agreement": "",
+        "follow_up_on": "",
+    }
+    return data | changes
+
+
+def _count() -> int:
+    return db.session.scalar(select(func.count(FamilyContact.id)))
+
+
+def test_a_department_counsellor_logs_a_call_and_the_file_shows_it(world, login):
+    client = login(world.dept_counsellor)
+    response = client.post(_url(world.student), data=_form())
+    assert response.status_code == 302
+    entry = db.session.scalars(select(FamilyContact)).one()
+    assert (entry.author_id, entry.agreements) == (world.dept_counsellor.id, ["informed_consent"])
+    html = client.get(f"/casework/students/{world.student.id}").get_data(as_text=True)
+    assert "告知预警情况" in html
+    assert "张父（父亲）" in html
+    audit = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.record_type == "family_contact")
+    ).one()
+    assert (audit.action, audit.student_id) == ("create", world.student.id)
+
+
+def test_the_form_starts_from_a_call_script_and_the_guardian_on_file(world, login):
+    html = (
+        login(world.dept_counsellor)
+        .get(_url(world.student) + "?script=hospital_accompaniment")
+        .get_data(as_text=True)
+    )
+    assert "green-channel arrangement" in html  # the script's summary, in the reader's English
+    assert 'value="张父"' in html
+    assert re.search(r'<input checked[^>]*value="accompany_to_hospital"', html)
+
+
+def test_a_contact_in_the_future_is_refused_and_nothing_is_written(world, login):
+    response = login(world.dept_counsellor).post(
+        _url(world.student), data=_form(at="2026-09-14T11:30")
+    )
+    assert response.status_code == 400
+    assert "before it has happened" in response.get_data(as_text=True)
+    assert _count() == 0
+
+
+def test_a_double_submit_stores_one_entry(world, login):
+    client = login(world.dept_counsellor)
+    first = client.post(_url(world.student), data=_form())
+    second = client.post(_url(world.student), data=_form())
+    assert first.status_code == second.status_code == 302
+    assert _count() == 1
+    assert "already saved" in client.get(second.location).get_data(as_text=True)
+
+
+def test_a_forged_or_out_of_scope_student_is_404_and_writes_nothing(world, login):
+    client = login(world.dept_counsellor)
+    assert client.post(_url(world.other_student), data=_form()).status_code == 404
+    assert (
+        client.post("/casework/students/999999/family-contacts/new", data=_form()).status_code
+        == 404
+    )
+    assert _count() == 0
+
+
+def test_a_department_leader_reads_the_log_but_does_not_write_it(world, login):
+    client = login(world.dept_leader)
+    assert client.post(_url(world.student), data=_form()).status_code == 403
+    html = client.get(f"/casework/students/{world.student.id}").get_data(as_text=True)
+    assert 'id="family"' in html
+    assert "Log a family contact" not in html
+    assert _count() == 0
+
+
+def test_a_follow_up_date_becomes_a_task_for_the_author(world, login):
+    client = login(world.dept_counsellor)
+    client.post(_url(world.student), data=_form(follow_up_on="2026-09-20"))
+    task = db.session.scalars(select(Task)).one()
+    assert task.assignee_user_id == world.dept_counsellor.id
+    assert task.due_at.date() == date(2026, 9, 20)
+    assert "Follow up with the family of 张三" in client.get("/tasks").get_data(as_text=True)
+
+
+def test_a_correction_is_a_new_entry_and_the_old_one_is_kept_marked(world, login):
+    client = login(world.dept_counsellor)
+    client.post(_url(world.student), data=_form())
+    first = db.session.scalars(select(FamilyContact)).one()
+    form = client.get(_url(world.student) + f"?corrects={first.id}").get_data(as_text=True)
+    assert "correcting an earlier entry" in form
+    client.post(
+        _url(world.student),
+        data=_form(
+            token="f" * 32,
+            corrects=str(first.id),
+            summary="更正：家长未接听。",
+            outcome="not_reached",
+        ),
+    )
+    assert _count() == 2
+    html = client.get(f"/casework/students/{world.student.id}").get_data(as_text=True)
+    assert 'class="corrected"' in html
+    assert "更正：家长未接听。" in html
+
+
+def test_the_month_figure_counts_key_students_whose_family_was_contacted(world, campus, login):
+    phq9_signal(world.student, 13)  # yellow
+    second = campus.student(world.group, name="王五")
+    campus.commit()
+    phq9_signal(second, 22)  # red
+    phq9_signal(campus.student(world.group, name="赵六"), 6)  # blue: not a key student
+    client = login(world.dept_counsellor)
+    client.post(_url(world.student), data=_form())
+    home = client.get("/").get_data(as_text=True)
+    assert "Families contacted this month: 1 of 2 key students" in home
+    listed = client.get("/casework/family/this-month").get_data(as_text=True)
+    assert listed.index("王五") < listed.index("张三")  # not yet contacted first
+    assert "赵六" not in listed
+
+
+def test_a_used_form_sent_again_for_another_student_is_refused(world, campus, login):
+    classmate = campus.student(world.group, name="王五")
+    campus.commit()
+    client = login(world.dept_counsellor)
+    client.post(_url(world.student), data=_form())
+    response = client.post(_url(classmate), data=_form())
+    assert response.status_code == 400
+    assert "already used" in response.get_data(as_text=True)
+    assert _count() == 1
