@@ -279,6 +279,24 @@ def rules_for(institution_code: str, rules_dir: str | None) -> RuleSet:
     return default_rules()
 
 
+def check_dir(rules_dir: str | None) -> None:
+    """Parse every institution's rule set in `rules_dir` now, so a bad file stops the app from
+    starting instead of failing a student's submission later; `InterviewRulesError` names the
+    file and every problem."""
+    if not rules_dir:
+        return
+    for path in sorted(Path(rules_dir).glob("*.yaml")):
+        try:
+            _parsed(path.read_text(encoding="utf-8"))
+        except InterviewRulesError as exc:
+            raise InterviewRulesError(
+                [
+                    Message(N_("In %(file)s: %(problem)s"), file=path.name, problem=p)
+                    for p in exc.problems
+                ]
+            ) from None
+
+
 def stored(text: str) -> RuleSet:
     """A rule set a campaign recorded (already validated when first used)."""
     return _parsed(text)

@@ -20,10 +20,20 @@ def _register_interviews(app: Flask) -> None:
 
     from campus import nav, scheduler, workbench
     from campus.models import Role
-    from casework import interview_permissions, interview_views, interview_workbench, interviews
+    from casework import (
+        interview_permissions,
+        interview_rules,
+        interview_views,
+        interview_workbench,
+        interviews,
+    )
 
+    # An institution's own rule set is checked at start-up: a bad file must not fail a
+    # student's screening submission later.
+    interview_rules.check_dir(app.config.get("INTERVIEW_RULES_DIR"))
     app.register_blueprint(interview_views.bp)
     app.add_template_global(interview_views.campaign_coverage, "interview_coverage")
+    app.add_template_global(interview_views.can_open_list, "can_open_interviews")
     app.jinja_env.globals["interview_conclusions"] = interviews.CONCLUSION_WORDS
     staff = set(interview_permissions.LIST_ROLES)
     nav.register(app, lambda: _("Interviews"), "interviews.index", staff, order=20)

@@ -195,3 +195,11 @@ def test_an_institutions_own_rule_set_is_used_and_pinned(world, tmp_path, app, m
     assert entry.student_id == world.classmate.id
     assert entry.rule_set_version == "xju-2026"
     assert entry.due_at == made.closes_at + timedelta(days=7)
+
+
+def test_a_bad_institution_rule_file_stops_the_app_at_start_up(tmp_path):
+    from campus import create_app
+
+    (tmp_path / "XJU.yaml").write_text("version: x\nrules:\n  - {name: a, when: {flag: nope}}\n")
+    with pytest.raises(InterviewRulesError, match=r"In XJU.yaml: Rule a: no instrument declares"):
+        create_app("test", INTERVIEW_RULES_DIR=str(tmp_path))
