@@ -374,3 +374,37 @@ def test_an_entry_done_is_not_reassigned(world, listed):
     with pytest.raises(interviews.InterviewError):
         interviews.assign(db.session, world.director, [yellow], world.counsellor, clock.now())
     assert db.session.get(InterviewEntry, yellow.id).state == InterviewState.UNREACHABLE
+
+
+def test_the_oversight_kpi_counts_interviews_per_department(client, world, listed):
+    from datetime import date as day
+    from datetime import timedelta as delta
+
+    from oversight import kpis
+
+    made, yellow, red = listed
+    _scheduled(world, yellow)
+    interviews.record_outcome(
+        db.session,
+        world.counsellor,
+        yellow,
+        yellow.version,
+        clock.now(),
+        interviews.Outcome(attendance="attended", conclusion="no_concern"),
+    )
+    view = kpis.View(
+        (world.institution.id,),
+        day(2026, 9, 1),
+        day(2026, 9, 1),
+        "department",
+        None,
+        delta(hours=8),
+    )
+    out = kpis.compute(db.session, kpis.BY_KEY["interviews"], view, clock.now())
+    figures = {r["department"]: r for r in out.to_dict("records")}
+    assert (figures["Computing"]["to_interview"], figures["Computing"]["interviewed"]) == (1, 1)
+    assert figures["Computing"]["on_time_rate"] == 1.0
+    assert (figures["Mathematics"]["to_interview"], figures["Mathematics"]["interviewed"]) == (1, 0)
+    sign_in(client, world.director)
+    html = client.get("/oversight/?month_from=2026-09&month_to=2026-09").get_data(as_text=True)
+    assert "Post-screening interview coverage" in html
