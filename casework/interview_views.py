@@ -336,3 +336,8 @@ def mine():
 def campaign_coverage(campaign: Campaign):
     """The campaign page's interview figures (a template global): aggregates only."""
     return interviews.coverage_by_department(db.session, campaign, clock.now())
+
+
+def can_open_list() -> bool:
+    """Whether the signed-in person may open the interview list (a template global)."""
+    return any(a.role in permissions.LIST_ROLES for a in current_user.roles)
