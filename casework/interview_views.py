@@ -166,7 +166,7 @@ def assign():
     form.interviewer.choices = [(form.interviewer.data or "", "")]
     back = redirect(url_for(".index", campaign=campaign_id) if campaign else url_for(".index"))
     if not form.validate_on_submit():
-        flash(_("Nothing was assigned: choose an interviewer."), "error")
+        flash(_("Nothing was assigned: choose the students and an interviewer."), "error")
         return back
     interviewer = _interviewer(form.interviewer.data)
     entries = _chosen_entries(form, campaign)
@@ -201,7 +201,7 @@ def _chosen_entries(form: AssignForm, campaign: Campaign | None) -> list[Intervi
         if len(found) != len(set(ticked)):
             abort(404)
         return found
-    if form.department.data:
+    if form.department.data and form.department.data.isdigit():
         return list(
             db.session.scalars(
                 stmt.where(

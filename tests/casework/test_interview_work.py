@@ -408,3 +408,25 @@ def test_the_oversight_kpi_counts_interviews_per_department(client, world, liste
     sign_in(client, world.director)
     html = client.get("/oversight/?month_from=2026-09&month_to=2026-09").get_data(as_text=True)
     assert "Post-screening interview coverage" in html
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        {"department": "abc"},
+        {"entries": "abc"},
+        {"interviewer": "abc"},
+        {"interviewer": "99999"},
+    ],
+)
+def test_a_forged_assignment_form_assigns_nobody_and_says_why(client, world, listed, forged):
+    made, yellow, red = listed
+    sign_in(client, world.director)
+    data = {"campaign": made.id, "interviewer": world.counsellor.id, "department": ""} | forged
+    response = client.post("/interviews/assign", data=data)
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Nothing was assigned" in page
+    db.session.expire_all()
+    assert yellow.interviewer_id is None
+    assert red.interviewer_id is None
