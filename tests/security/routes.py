@@ -115,6 +115,14 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "oversight.drill_export": DASHBOARD,
     "oversight.province": frozenset({Role.PROVINCE_AUDITOR}),
     "oversight.province_export": frozenset({Role.PROVINCE_AUDITOR}),
+    # Post-screening interviews (casework/interview_views.py). The security world has no entry:
+    # an allowed role's entry pages are a 404.
+    "interviews.index": CLINICAL_READERS | {Role.DEPT_COUNSELLOR},
+    "interviews.assign": CLINICAL_READERS,
+    "interviews.detail": CLINICAL_READERS | {Role.DEPT_COUNSELLOR},
+    "interviews.schedule": CLINICAL_READERS | {Role.DEPT_COUNSELLOR},
+    "interviews.outcome": CLINICAL_READERS | {Role.DEPT_COUNSELLOR},
+    "interviews.mine": frozenset({Role.STUDENT}),
 }
 
 # Parameters whose value depends on the endpoint; everything else comes from `World.ids`.
@@ -138,6 +146,9 @@ ENDPOINT_PARAMS: dict[str, dict[str, object]] = {
     "channels.enable": {"channel_id": 1},
     "channels.send_test": {"channel_id": 1},
     "staffing.end": {"entry_id": 1},
+    "interviews.detail": {"entry_id": 99999},
+    "interviews.schedule": {"entry_id": 99999},
+    "interviews.outcome": {"entry_id": 99999},
 }
 FIXED_PARAMS: dict[str, object] = {"kind": "class", "kpi_key": "screening"}
 PARAM_IDS = {"assignment_id": "screening_assignment_id", "unit_id": "class_id"}
