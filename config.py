@@ -92,6 +92,9 @@ class Config:
     # Empty: the page shows its own translated label for the hotline.
     CRISIS_HOTLINE_NAME = _env("CRISIS_HOTLINE_NAME", "")
     CENTRE_ON_DUTY_PHONE = _env("CENTRE_ON_DUTY_PHONE", "0731-8888-0000")
+    # Post-screening interview rules of one institution: <dir>/<institution code>.yaml replaces
+    # casework/interview_rules/default.yaml for that institution (casework/interview_rules.py).
+    INTERVIEW_RULES_DIR = _env("INTERVIEW_RULES_DIR")
 
     # Mail: the outbox is delivered by the scheduler with retries.
     MAIL_SERVER = _env("MAIL_SERVER", "localhost")

@@ -38,7 +38,7 @@ from campus.models import (
     StaffingEntry,
     Student,
 )
-from casework.models import FamilyContact
+from casework.models import FamilyContact, InterviewEntry, InterviewState
 from referrals.models import Referral
 from referrals.services import OPEN, ReferralSettings, stalled_clause
 from referrals.states import CLOSED_LOOP
@@ -298,6 +298,36 @@ def screening_coverage(session: Session, view: View, now: datetime) -> pd.DataFr
     out["not_screened"] = out["cohort"] - out["screened"]
     out["coverage"] = ratio(out["screened"], out["cohort"])
     out["students"] = out["cohort"]
+    return out
+
+
+# --- post-screening interviews --------------------------------------------------------------------
+
+INTERVIEWS_LISTED = Grouping(
+    Campaign.institution_id, InterviewEntry.department_id, Campaign.opens_at
+)
+
+
+def interview_coverage(session: Session, view: View, now: datetime) -> pd.DataFrame:
+    """Students interviewed (on time) ÷ students on the interview lists of campaigns that
+    opened in the period."""
+    done = InterviewEntry.state == InterviewState.DONE
+    on_time = and_(done, InterviewEntry.held_at <= InterviewEntry.due_at)
+    out = _count_by_group(
+        session,
+        view,
+        INTERVIEWS_LISTED,
+        [
+            func.count(InterviewEntry.id).label("to_interview"),
+            func.count(case((done, InterviewEntry.id))).label("interviewed"),
+            func.count(case((on_time, InterviewEntry.id))).label("on_time"),
+            func.count(case((InterviewEntry.no_shows > 0, InterviewEntry.id))).label("no_shows"),
+        ],
+        source=join(InterviewEntry, Campaign, Campaign.id == InterviewEntry.campaign_id),
+    )
+    out["coverage"] = ratio(out["interviewed"], out["to_interview"])
+    out["on_time_rate"] = ratio(out["on_time"], out["to_interview"])
+    out["students"] = out["to_interview"]
     return out
 
 
@@ -707,6 +737,27 @@ KPIS: tuple[Kpi, ...] = (
             ("coverage", _l("Coverage"), "pct"),
         ),
         drill={"not_screened": "unscreened"},
+    ),
+    Kpi(
+        "interviews",
+        _l("Post-screening interview coverage"),
+        _l(
+            "Interviewed ÷ students on the interview lists of screening campaigns that opened in "
+            "the period (each student once per campaign, picked by the campaign's interview "
+            "rules). Interviewed: the outcome is recorded; on time: held no later than the "
+            "entry's deadline (14 days after the campaign closed, or a safety answer's red "
+            "deadline). No-shows: students who missed an invitation at least once. Month: the "
+            "month the campaign opened."
+        ),
+        interview_coverage,
+        (
+            ("to_interview", _l("To interview"), "int"),
+            ("interviewed", _l("Interviewed"), "int"),
+            ("on_time", _l("On time"), "int"),
+            ("no_shows", _l("No-shows"), "int"),
+            ("coverage", _l("Coverage"), "pct"),
+            ("on_time_rate", _l("On time"), "pct"),
+        ),
     ),
     Kpi(
         "service",

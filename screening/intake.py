@@ -353,10 +353,11 @@ def safety_signal(
 
     Imported here, like `hand_off`, so prevention's models load without the warning stage.
     """
+    from casework import interviews
     from warning import labels
     from warning import services as warning_services
 
-    return warning_services.record_signal(
+    signal = warning_services.record_signal(
         session,
         student=assignment.student,
         source="screening",
@@ -370,6 +371,9 @@ def safety_signal(
         evidence_id=evidence_id,
         now=now,
     )
+    # The interview list learns of the safety answer in the same commit as its red warning.
+    interviews.consider_safety(session, assignment.campaign, assignment.student, inst.code, signal)
+    return signal
 
 
 def _commit_draft(
@@ -621,13 +625,14 @@ def new_result(
 def hand_off(session: Session, student: Student, result: ScreeningResult) -> None:
     """Give the result to the warning stage and check the trajectory, in the caller's transaction.
 
-    Imported here so prevention's models load without the warning stage; a failing hand-off
-    raises, so a result is never stored without its warning.
+    Imported here so prevention's models load without the warning stage and casework; a failing
+    hand-off raises, so a result is never stored without its warning and its interview entry.
     """
+    from casework import interviews
     from warning import labels
     from warning import services as warning_services
 
-    warning_services.hand_off_screening_result(
+    signal = warning_services.hand_off_screening_result(
         session,
         student=student,
         instrument=result.instrument,
@@ -638,6 +643,8 @@ def hand_off(session: Session, student: Student, result: ScreeningResult) -> Non
         result_id=result.id,
         band=result.band,
     )
+    # The interview list is written with the result: the campaign's rules pick the student now.
+    interviews.consider_result(session, result, signal)
     trajectories.check_reliable_change(session, student, result)
 
 

@@ -117,8 +117,9 @@ BUDGETS = {
     ("counsellor", "file"): 20,
     # The workbench (issue #15 item 16): the user and the unread count, then one counting query
     # per item kind the role has (reds and yellows together; tasks; deadlines; stalled referrals;
-    # follow-ups due; campaigns), whatever the number of warnings, tasks or referrals.
-    ("counsellor", "/"): 9,
+    # follow-ups due; campaigns; post-screening interviews: to hold, to assign and overdue in
+    # one), whatever the number of warnings, tasks, referrals or interviews.
+    ("counsellor", "/"): 10,
     # Only this week's reports and the task list; class members work from no deadline.
     ("committee", "/"): 4,
     # As the counsellor's, plus this term's glance: deadlines and screening KPI tables (4), and
@@ -126,9 +127,10 @@ BUDGETS = {
     ("director", "/"): 13,
     ("counsellor", "/tasks"): 5,
     ("committee", "/tasks"): 4,
-    # 41 for the tables and charts, 28 for the headline tables again for the period before,
-    # and 3 for the family-contact KPI (issue #17) in both periods.
-    ("director", "/oversight/"): 72,
+    # 44 for the tables and charts (the post-screening interview table: its groups and one
+    # count), 28 for the headline tables again for the period before, and 3 for the
+    # family-contact KPI (issue #17) in both periods.
+    ("director", "/oversight/"): 75,
 }
 
 

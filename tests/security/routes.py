@@ -155,6 +155,14 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "oversight.drill_export": DASHBOARD,
     "oversight.province": frozenset({Role.PROVINCE_AUDITOR}),
     "oversight.province_export": frozenset({Role.PROVINCE_AUDITOR}),
+    # Post-screening interviews (casework/interview_views.py). The security world has no entry:
+    # an allowed role's entry pages are a 404.
+    "interviews.index": CLINICAL_READERS | {Role.DEPT_COUNSELLOR},
+    "interviews.assign": CLINICAL_READERS,
+    "interviews.detail": CLINICAL_READERS | {Role.DEPT_COUNSELLOR},
+    "interviews.schedule": CLINICAL_READERS | {Role.DEPT_COUNSELLOR},
+    "interviews.outcome": CLINICAL_READERS | {Role.DEPT_COUNSELLOR},
+    "interviews.mine": frozenset({Role.STUDENT}),
 }
 
 # Parameters whose value depends on the endpoint; everything else comes from `World.ids`.
@@ -187,6 +195,9 @@ ENDPOINT_PARAMS: dict[str, dict[str, object]] = {
     "signon.cas_single_logout": {"code": "XJU"},
     "signon.oidc_callback": {"code": "XJU"},
     "password_reset.choose": {"token": "not-a-reset-token"},
+    "interviews.detail": {"entry_id": 99999},
+    "interviews.schedule": {"entry_id": 99999},
+    "interviews.outcome": {"entry_id": 99999},
 }
 FIXED_PARAMS: dict[str, object] = {"kind": "class", "kpi_key": "screening"}
 PARAM_IDS = {"assignment_id": "screening_assignment_id", "unit_id": "class_id"}

@@ -1,0 +1,663 @@
+"""Post-screening interviews (筛查后约谈): the list a campaign's rules pick, assignment, the
+invitation, the outcome, reminders and escalation, and the coverage figures.
+
+The list is written in the transaction that stores the result qualifying a student (online intake
+and paper import both hand results to `consider_result`; a safety answer kept in a draft hands its
+signal to `consider_safety`): one entry per student and campaign, whatever the number of results,
+recording every rule met. The campaign's first qualifying result pins the rule set (its version
+and text) in an `InterviewRound`, so later results of the campaign are judged by the same rules.
+
+Each step is written in two halves, as the warning actions are: `check_*` raises `InterviewError`
+with a message a person can act on and writes nothing; `do_*` writes without committing; the
+public function commits once, or rolls all of it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import current_app, has_app_context
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from campus import audit, clock, notifications
+from campus.i18n import N_
+from campus.models import Department, Institution, Role, RoleAssignment, Student, User
+from casework import interview_permissions as permissions
+from casework import interview_rules
+from casework.interview_rules import Finding, Rule, RuleSet
+from casework.models import InterviewEntry, InterviewRound, InterviewState
+from screening.models import Campaign, ScreeningResult
+from warning import labels
+from warning.models import Deadline, EarlyWarning, Signal, WarningStatus
+from warning.policy import Level
+
+OPEN_STATES = (InterviewState.TO_ASSIGN, InterviewState.ASSIGNED, InterviewState.SCHEDULED)
+CONCLUSIONS = ("no_concern", "watch", "follow_up", "refer")
+LEVEL_DECISIONS = ("confirm", "lower", "raise")
+NEXT_STEPS = ("none", "follow_up", "refer")
+ATTENDANCE = ("attended", "no_show", "unreachable")
+PLACE_LENGTH = 200
+STUDENT_PAGE = "/interviews/mine"
+
+
+class InterviewError(ValueError):
+    """A step that breaks a rule; the message (an `N_` text or a `Message`) says which."""
+
+
+class StaleInterview(Exception):
+    """Someone else changed the entry first; nothing was written."""
+
+
+# --------------------------------------------------------------------------------------------------
+# The list, built as results arrive
+# --------------------------------------------------------------------------------------------------
+
+
+def consider_result(session: Session, result: ScreeningResult, signal: Signal | None) -> None:
+    """List the result's student when the campaign's rules pick the result; in the caller's
+    transaction (the one storing the result), idempotent per student and campaign."""
+    finding = Finding(
+        instrument=result.instrument,
+        band=result.band,
+        flags=result.flag_set,
+        level=signal.implied_level if signal is not None else int(Level.NONE),
+    )
+    _consider(session, result.campaign, result.student, finding, result.completed_at)
+
+
+def consider_safety(
+    session: Session, campaign: Campaign, student: Student, instrument: str, signal: Signal
+) -> None:
+    """List a student whose safety answer was kept before any result (a saved draft, a late or
+    failed submit): the answer's red signal is evidence enough, in the same transaction."""
+    finding = Finding(instrument, None, signal.flag_set, signal.implied_level)
+    _consider(session, campaign, student, finding, signal.observed_at)
+
+
+def _consider(
+    session: Session, campaign: Campaign, student: Student, finding: Finding, now: datetime
+) -> None:
+    rules = round_rules(session, campaign)
+    matched = rules.matched(finding)
+    if not matched:
+        return
+    entry = session.scalar(
+        select(InterviewEntry).where(
+            InterviewEntry.campaign_id == campaign.id, InterviewEntry.student_id == student.id
+        )
+    )
+    due_at, from_warning = _deadline(session, campaign, student, rules, matched)
+    if entry is None:
+        entry = InterviewEntry(
+            campaign_id=campaign.id,
+            student_id=student.id,
+            institution_id=campaign.institution_id,
+            department_id=student.department_id,
+            rule_set_version=rules.version,
+            reasons=[],
+            tier=interview_rules.tier_of(matched),
+            due_at=due_at,
+            due_from_warning=from_warning,
+            created_at=now,
+        )
+        session.add(entry)
+    elif from_warning and due_at < entry.due_at:
+        entry.due_at, entry.due_from_warning = due_at, True
+    known = {r["rule"] for r in entry.reasons}
+    added = [
+        {"rule": rule.name, "key": label.key, "params": label.params, "tier": rule.tier}
+        for rule in matched
+        if rule.name not in known
+        for label in [rule.reason(finding)]
+    ]
+    if added:
+        entry.reasons = [*entry.reasons, *added]
+        entry.tier = (
+            "department" if all(r["tier"] == "department" for r in entry.reasons) else ("school")
+        )
+    session.flush()
+
+
+def round_rules(session: Session, campaign: Campaign) -> RuleSet:
+    """The rule set `campaign` is judged by: pinned at its first qualifying result, the
+    institution's own (or the default) until then."""
+    pinned = session.scalar(select(InterviewRound).where(InterviewRound.campaign_id == campaign.id))
+    if pinned is not None:
+        return interview_rules.stored(pinned.rule_set_text)
+    rules = institution_rules(campaign.institution)
+    session.add(
+        InterviewRound(
+            campaign_id=campaign.id,
+            institution_id=campaign.institution_id,
+            rule_set_version=rules.version,
+            rule_set_text=rules.text,
+            created_at=clock.now(),
+        )
+    )
+    return rules
+
+
+def institution_rules(institution: Institution) -> RuleSet:
+    rules_dir = current_app.config.get("INTERVIEW_RULES_DIR") if has_app_context() else None
+    return interview_rules.rules_for(institution.code, rules_dir)
+
+
+def _deadline(
+    session: Session,
+    campaign: Campaign,
+    student: Student,
+    rules: RuleSet,
+    matched: list[Rule],
+) -> tuple[datetime, bool]:
+    """The campaign's deadline, or the open warning's when a rule met keeps it (a safety
+    answer keeps its red deadline)."""
+    campaign_due = campaign.closes_at + timedelta(days=rules.deadline_days)
+    if not any(rule.deadline == "warning" for rule in matched):
+        return campaign_due, False
+    warning_due = session.scalar(
+        select(func.min(Deadline.due_at))
+        .join(EarlyWarning, Deadline.warning_id == EarlyWarning.id)
+        .where(
+            EarlyWarning.student_id == student.id,
+            EarlyWarning.status == WarningStatus.OPEN,
+            Deadline.kind == rules.warning_deadline_kind,
+            Deadline.superseded_at.is_(None),
+        )
+    )
+    if warning_due is None:
+        return campaign_due, False
+    return warning_due, True
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading the list
+# --------------------------------------------------------------------------------------------------
+
+
+def reasons_shown(entry: InterviewEntry) -> list[str]:
+    """The rules met, in the viewer's language."""
+    return [labels.render(r["key"], r.get("params")) for r in entry.reasons]
+
+
+def interviewer_choices(
+    session: Session, institution_id: int
+) -> list[tuple[User, Role, int | None]]:
+    """Everyone who may be handed an entry of the institution: school counsellors, and department
+    counsellors (for the department-tier entries of their own department)."""
+    rows = session.execute(
+        select(User, RoleAssignment.role, RoleAssignment.department_id)
+        .join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(
+            RoleAssignment.institution_id == institution_id,
+            RoleAssignment.role.in_([Role.SCHOOL_COUNSELLOR, Role.DEPT_COUNSELLOR]),
+            User.active.is_(True),
+        )
+        .order_by(RoleAssignment.role.desc(), User.name)
+    ).all()
+    return [(user, role, department) for user, role, department in rows]
+
+
+# --------------------------------------------------------------------------------------------------
+# Assignment
+# --------------------------------------------------------------------------------------------------
+
+
+def check_assign(actor: User, entries: Sequence[InterviewEntry], interviewer: User | None) -> User:
+    """The interviewer, if `actor` may hand every one of `entries` to them; raises otherwise."""
+    if interviewer is None:
+        raise InterviewError(N_("Choose an interviewer."))
+    if not entries:
+        raise InterviewError(N_("Choose at least one student on the list."))
+    for entry in entries:
+        if not permissions.can_assign(actor, entry.institution_id):
+            raise InterviewError(N_("Only the centre director or a school counsellor assigns."))
+        if not entry.open:
+            raise InterviewError(N_("An interview already closed cannot be reassigned."))
+        if not permissions.may_interview(interviewer, entry):
+            raise InterviewError(
+                N_(
+                    "A department counsellor may only interview students of their own "
+                    "department whose reasons are all department tier; choose a school "
+                    "counsellor."
+                )
+            )
+    return interviewer
+
+
+def do_assign(
+    session: Session,
+    actor: User,
+    entries: Sequence[InterviewEntry],
+    interviewer: User,
+    now: datetime,
+) -> None:
+    for entry in entries:
+        entry.interviewer_id = interviewer.id
+        entry.assigned_at, entry.assigned_by_id = now, actor.id
+        if entry.state == InterviewState.TO_ASSIGN:
+            entry.state = InterviewState.ASSIGNED
+        audit.record_on(
+            session,
+            entry,
+            actor=actor,
+            action="interview.assign",
+            record_type="interview",
+            detail=f"interviewer={interviewer.id}",
+        )
+    notifications.notify(
+        session,
+        [interviewer.id],
+        N_("You have post-screening interviews to hold: see the interview list."),
+        "/interviews?mine=1",
+    )
+
+
+def assign(
+    session: Session,
+    actor: User,
+    entries: Sequence[InterviewEntry],
+    interviewer: User | None,
+    now: datetime,
+) -> int:
+    """Hand `entries` to `interviewer` and tell them, in one commit; how many were assigned."""
+    chosen = check_assign(actor, entries, interviewer)
+    _commit(session, lambda: do_assign(session, actor, entries, chosen, now))
+    return len(entries)
+
+
+# --------------------------------------------------------------------------------------------------
+# The invitation
+# --------------------------------------------------------------------------------------------------
+
+
+def check_schedule(
+    actor: User, entry: InterviewEntry, when: datetime | None, place: str, now: datetime
+) -> str:
+    """The place, cleaned, if `actor` may invite the student for `when` there; raises otherwise."""
+    if not permissions.can_conduct(actor, entry):
+        raise InterviewError(N_("Only the interviewer or the centre director may invite."))
+    if not entry.open or entry.interviewer_id is None:
+        raise InterviewError(N_("Assign an interviewer before inviting the student."))
+    if when is None or when <= now:
+        raise InterviewError(N_("Choose a time in the future."))
+    place = (place or "").strip()
+    if not place or len(place) > PLACE_LENGTH:
+        raise InterviewError(N_("Say where the conversation takes place (at most 200 characters)."))
+    return place
+
+
+def do_schedule(
+    session: Session, actor: User, entry: InterviewEntry, when: datetime, place: str, now: datetime
+) -> None:
+    changed = entry.state == InterviewState.SCHEDULED
+    entry.scheduled_for, entry.place, entry.invited_at = when, place, now
+    entry.state = InterviewState.SCHEDULED
+    audit.record_on(
+        session,
+        entry,
+        actor=actor,
+        action="interview.reschedule" if changed else "interview.invite",
+        record_type="interview",
+    )
+    # Neutral words only: never the reason, a score or a level. The time and place are on the
+    # student's page the note links to.
+    text = (
+        N_("The time or place of your conversation with the mental health centre has changed.")
+        if changed
+        else N_("The mental health centre invites you to a conversation. See the time and place.")
+    )
+    if entry.student.user_id is not None:
+        notifications.notify(session, [entry.student.user_id], text, STUDENT_PAGE)
+
+
+def schedule(
+    session: Session,
+    actor: User,
+    entry: InterviewEntry,
+    expected_version: int,
+    now: datetime,
+    *,
+    when: datetime | None,
+    place: str,
+) -> None:
+    """Invite the student (or move the invitation) and tell them; commits."""
+    _same_version(entry, expected_version)
+    cleaned = check_schedule(actor, entry, when, place, now)
+    assert when is not None  # check_schedule refuses a missing time
+    _commit(session, lambda: do_schedule(session, actor, entry, when, cleaned, now))
+
+
+# --------------------------------------------------------------------------------------------------
+# The outcome
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the interviewer records; `level` is the warning level chosen to lower or raise to."""
+
+    attendance: str
+    conclusion: str = ""
+    level_decision: str = "confirm"
+    level: int | None = None
+    reason: str = ""
+    next_step: str = "none"
+    follow_up_on: date | None = None
+
+
+def check_outcome(
+    session: Session, actor: User, entry: InterviewEntry, outcome: Outcome
+) -> EarlyWarning | None:
+    """The student's open warning (when the outcome changes it), if the outcome may be recorded;
+    raises `InterviewError` (or the warning service's `OverrideError`) otherwise."""
+    from warning import permissions as warning_permissions
+    from warning import services as warning_services
+
+    if not permissions.can_conduct(actor, entry):
+        raise InterviewError(N_("Only the interviewer or the centre director records the outcome."))
+    if not entry.open or entry.interviewer_id is None:
+        raise InterviewError(N_("This interview is not open."))
+    if outcome.attendance not in ATTENDANCE:
+        raise InterviewError(N_("Say whether the student came."))
+    if outcome.attendance != "attended":
+        return None
+    if outcome.conclusion not in CONCLUSIONS:
+        raise InterviewError(N_("Choose the interview's conclusion."))
+    if outcome.level_decision not in LEVEL_DECISIONS:
+        raise InterviewError(N_("Say whether the warning level is confirmed, lowered or raised."))
+    if outcome.next_step not in NEXT_STEPS:
+        raise InterviewError(N_("Choose the next step."))
+    if outcome.next_step == "follow_up" and outcome.follow_up_on is None:
+        raise InterviewError(N_("Give the follow-up date."))
+    warning = warning_services.open_warning(session, entry.student_id)
+    if outcome.level_decision == "confirm":
+        return warning
+    if warning is None:
+        raise InterviewError(
+            N_("The student has no open warning: confirm, or open one from the student's page.")
+        )
+    if outcome.level is None:
+        raise InterviewError(N_("Choose the level to set."))
+    if outcome.level_decision == "lower" and outcome.level >= warning.level:
+        raise InterviewError(N_("To lower the level, choose one below the current level."))
+    if outcome.level_decision == "raise" and outcome.level <= warning.level:
+        raise InterviewError(N_("To raise the level, choose one above the current level."))
+    if not warning_permissions.can_act_on(actor, warning, "level"):
+        raise InterviewError(N_("You may not change this student's warning level."))
+    warning_services.check_override(actor, warning, outcome.level, outcome.reason)
+    return warning
+
+
+def do_record_outcome(
+    session: Session,
+    actor: User,
+    entry: InterviewEntry,
+    outcome: Outcome,
+    warning: EarlyWarning | None,
+    now: datetime,
+) -> None:
+    """Write the outcome `check_outcome` allowed; a level change goes through the warning
+    service (timeline, audit, response plan) in the same unit of work."""
+    from warning import actions as warning_actions
+    from warning import services as warning_services
+
+    if outcome.attendance == "no_show":
+        entry.no_shows += 1
+        entry.state = InterviewState.ASSIGNED
+        entry.scheduled_for = None
+        _audit(session, actor, entry, "interview.no_show")
+        return
+    if outcome.attendance == "unreachable":
+        entry.state = InterviewState.UNREACHABLE
+        entry.closed_at, entry.closed_by_id = now, actor.id
+        _audit(session, actor, entry, "interview.unreachable")
+        return
+    entry.held_at = now
+    entry.conclusion = outcome.conclusion
+    entry.level_decision = outcome.level_decision
+    entry.level_before = warning.level if warning else None
+    entry.level_reason = outcome.reason.strip()[:500] or None
+    if warning is not None and outcome.level_decision != "confirm":
+        assert outcome.level is not None  # check_outcome requires it
+        warning_services.do_override_level(
+            session,
+            warning=warning,
+            actor=actor,
+            level=outcome.level,
+            reason=outcome.reason,
+            now=now,
+        )
+    entry.level_after = warning.level if warning else None
+    entry.next_step = outcome.next_step
+    if outcome.next_step == "follow_up" and outcome.follow_up_on is not None:
+        entry.follow_up_on = outcome.follow_up_on
+        if warning is not None:
+            due = _local_morning(entry, outcome.follow_up_on)
+            try:
+                warning_actions.check_follow_up(session, warning, now, due)
+            except warning_actions.InvalidAction as exc:
+                raise InterviewError(str(exc)) from None
+            warning_actions.do_schedule_follow_up(session, actor, warning, now, due)
+    entry.state = InterviewState.DONE
+    entry.closed_at, entry.closed_by_id = now, actor.id
+    _audit(
+        session,
+        actor,
+        entry,
+        "interview.outcome",
+        f"conclusion={entry.conclusion} level={entry.level_decision} "
+        f"{entry.level_before}->{entry.level_after} next={entry.next_step}",
+    )
+
+
+def record_outcome(
+    session: Session,
+    actor: User,
+    entry: InterviewEntry,
+    expected_version: int,
+    now: datetime,
+    outcome: Outcome,
+) -> None:
+    """Record what came of the interview (and the level decision) in one commit."""
+    _same_version(entry, expected_version)
+    warning = check_outcome(session, actor, entry, outcome)
+    _commit(session, lambda: do_record_outcome(session, actor, entry, outcome, warning, now))
+
+
+def _local_morning(entry: InterviewEntry, day: date) -> datetime:
+    """09:00 on `day` in the institution's zone, as naive UTC."""
+    zone = clock.institution_zone(entry.student.institution)
+    return clock.to_utc(datetime.combine(day, datetime.min.time()) + timedelta(hours=9), zone)
+
+
+def _audit(
+    session: Session, actor: User, entry: InterviewEntry, action: str, detail: str | None = None
+) -> None:
+    audit.record_on(
+        session, entry, actor=actor, action=action, record_type="interview", detail=detail
+    )
+
+
+def _same_version(entry: InterviewEntry, expected_version: int) -> None:
+    if entry.version != expected_version:
+        raise StaleInterview()
+
+
+def _commit(session: Session, work) -> None:
+    try:
+        work()
+        session.commit()
+    except StaleDataError:
+        session.rollback()
+        raise StaleInterview() from None
+    except Exception:
+        session.rollback()
+        raise
+
+
+# --------------------------------------------------------------------------------------------------
+# Reminders and escalation (scheduler sweeps)
+# --------------------------------------------------------------------------------------------------
+
+
+def _directors(session: Session, institution_id: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(RoleAssignment.user_id).where(
+                RoleAssignment.institution_id == institution_id,
+                RoleAssignment.role == Role.DIRECTOR,
+            )
+        )
+    )
+
+
+def _item(entry: InterviewEntry, text: str) -> dict[str, object]:
+    return {
+        "text": text,
+        "params": {"student": entry.student.name, "date": labels.day(entry.due_at)},
+    }
+
+
+def reminder_sweep(session: Session, now: datetime) -> int:
+    """Remind each interviewer (the director, while nobody is assigned) of entries due within
+    the rule set's reminder days, once per entry, gathered into one note a day. Commits."""
+    reminded = 0
+    today = clock.local_date(now, clock.institution_zone(None))
+    for pinned in session.scalars(select(InterviewRound)):
+        rules = interview_rules.stored(pinned.rule_set_text)
+        if rules.reminder_days <= 0:
+            continue
+        due = session.scalars(
+            select(InterviewEntry).where(
+                InterviewEntry.campaign_id == pinned.campaign_id,
+                InterviewEntry.state.in_(OPEN_STATES),
+                InterviewEntry.reminded_at.is_(None),
+                InterviewEntry.due_at > now,
+                InterviewEntry.due_at <= now + timedelta(days=rules.reminder_days),
+            )
+        ).all()
+        for entry in due:
+            recipients = (
+                [entry.interviewer_id]
+                if entry.interviewer_id is not None
+                else _directors(session, entry.institution_id)
+            )
+            for user_id in recipients:
+                notifications.notify_digest(
+                    session,
+                    [user_id],
+                    f"interview_due:user:{user_id}:{today}",
+                    N_("Post-screening interviews are due soon."),
+                    "/interviews?mine=1" if entry.interviewer_id else "/interviews",
+                    [_item(entry, N_("%(student)s: interview due %(date)s"))],
+                )
+            entry.reminded_at = now
+            reminded += 1
+    session.commit()
+    return reminded
+
+
+def escalation_sweep(session: Session, now: datetime) -> int:
+    """Tell the centre director of every entry whose deadline passed without an interview, once
+    per entry, gathered into one note a day per institution. Commits."""
+    overdue = session.scalars(
+        select(InterviewEntry).where(
+            InterviewEntry.state.in_(OPEN_STATES),
+            InterviewEntry.escalated_at.is_(None),
+            InterviewEntry.due_at <= now,
+        )
+    ).all()
+    for entry in overdue:
+        notifications.notify_digest(
+            session,
+            _directors(session, entry.institution_id),
+            f"interview_overdue:institution:{entry.institution_id}:"
+            f"{clock.local_date(now, clock.institution_zone(None))}",
+            N_("Post-screening interviews missed their deadline."),
+            "/interviews?overdue=1",
+            [_item(entry, N_("%(student)s: interview was due %(date)s"))],
+        )
+        entry.escalated_at = now
+    session.commit()
+    return len(overdue)
+
+
+# --------------------------------------------------------------------------------------------------
+# Coverage
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class InterviewCoverage:
+    to_interview: int = 0
+    interviewed: int = 0
+    on_time: int = 0
+    no_shows: int = 0
+    unreachable: int = 0
+    overdue: int = 0
+    conclusions: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def percent_interviewed(self) -> float:
+        return round(100 * self.interviewed / self.to_interview, 1) if self.to_interview else 0.0
+
+
+def coverage_by_department(
+    session: Session, campaign: Campaign, now: datetime
+) -> tuple[InterviewCoverage, list[tuple[str, InterviewCoverage]]]:
+    """The campaign's interview figures, overall and per department (departments by name):
+    aggregates only, the same for every reader who may see the campaign."""
+
+    def counted(condition) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    rows = session.execute(
+        select(
+            Department.name,
+            InterviewEntry.state,
+            InterviewEntry.conclusion,
+            func.count(),
+            counted(InterviewEntry.held_at <= InterviewEntry.due_at),
+            counted(InterviewEntry.no_shows > 0),
+            counted(InterviewEntry.due_at <= now),
+        )
+        .join(Department, Department.id == InterviewEntry.department_id)
+        .where(InterviewEntry.campaign_id == campaign.id)
+        .group_by(Department.name, InterviewEntry.state, InterviewEntry.conclusion)
+        .order_by(Department.name)
+    ).all()
+    total = InterviewCoverage()
+    departments: dict[str, InterviewCoverage] = {}
+    for name, state, conclusion, count, on_time, no_show, past_due in rows:
+        for figures in (total, departments.setdefault(name, InterviewCoverage())):
+            figures.to_interview += count
+            figures.no_shows += int(no_show or 0)
+            if state == InterviewState.DONE:
+                figures.interviewed += count
+                figures.on_time += int(on_time or 0)
+                figures.conclusions[conclusion] = figures.conclusions.get(conclusion, 0) + count
+            elif state == InterviewState.UNREACHABLE:
+                figures.unreachable += count
+            else:
+                figures.overdue += int(past_due or 0)
+    return total, list(departments.items())
+
+
+CONCLUSION_WORDS = {
+    "no_concern": N_("no concern"),
+    "watch": N_("watch"),
+    "follow_up": N_("follow-up"),
+    "refer": N_("refer"),
+}
+STATE_WORDS = {
+    InterviewState.TO_ASSIGN: N_("to assign"),
+    InterviewState.ASSIGNED: N_("assigned"),
+    InterviewState.SCHEDULED: N_("invited"),
+    InterviewState.DONE: N_("interviewed"),
+    InterviewState.UNREACHABLE: N_("unreachable"),
+}

@@ -1,0 +1,126 @@
+"""A school after a screening campaign, for the interview-list tests: two departments, their
+students, the centre's director and school counsellor, each department's counsellor, and a
+campaign (saved directly, so licensed instruments need no loaded item text)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from campus import clock
+from campus.extensions import db
+from campus.models import Department, Institution, Role, Student, User
+from casework.models import InterviewEntry
+from screening import campaigns, intake
+from screening.models import Campaign, CampaignAssignment, ScreeningResult
+from screening.scoring import load_instrument
+
+
+@dataclass
+class World:
+    institution: Institution
+    computing: Department
+    maths: Department
+    student: Student
+    classmate: Student
+    mathematician: Student
+    director: User
+    counsellor: User
+    computing_counsellor: User
+    maths_counsellor: User
+    admin: User
+
+
+def build(campus) -> World:
+    inst = campus.institution("XJU")
+    computing = campus.department(inst, "Computing")
+    maths = campus.department(inst, "Mathematics")
+    cs = campus.class_group(computing, "CS2601")
+    ma = campus.class_group(maths, "MA2601")
+    world = World(
+        institution=inst,
+        computing=computing,
+        maths=maths,
+        student=campus.student(cs, name="Wang Fang"),
+        classmate=campus.student(cs, name="Li Lei"),
+        mathematician=campus.student(ma, name="Zhao Min"),
+        director=campus.staff(inst, Role.DIRECTOR, login="director"),
+        counsellor=campus.staff(inst, Role.SCHOOL_COUNSELLOR, login="sc01"),
+        computing_counsellor=campus.staff(inst, Role.DEPT_COUNSELLOR, department=computing),
+        maths_counsellor=campus.staff(inst, Role.DEPT_COUNSELLOR, department=maths),
+        admin=campus.staff(inst, Role.ADMIN, login="admin"),
+    )
+    campus.commit()
+    return world
+
+
+def campaign(world: World, *instruments: str, closes_in_days: int = 7) -> Campaign:
+    """A campaign open since yesterday, its cohort every enrolled student."""
+    now = clock.now()
+    made = Campaign(
+        institution_id=world.institution.id,
+        name=f"Intake {'+'.join(instruments)}",
+        instruments=list(instruments),
+        opens_at=now - timedelta(days=1),
+        closes_at=now + timedelta(days=closes_in_days),
+    )
+    db.session.add(made)
+    db.session.flush()
+    campaigns.sync_assignments(db.session, made)
+    db.session.commit()
+    return made
+
+
+def assignment(made: Campaign, student: Student) -> CampaignAssignment:
+    return db.session.scalars(
+        select(CampaignAssignment).where(
+            CampaignAssignment.campaign_id == made.id, CampaignAssignment.student_id == student.id
+        )
+    ).one()
+
+
+def submit(made: Campaign, student: Student, code: str, answers: Mapping[int, int]):
+    """The student submits `code` with `answers` (every other item at its lowest value)."""
+    inst = load_instrument(code)
+    full = {item.number: item.options.low for item in inst.items} | dict(answers)
+    return intake.submit(
+        db.session,
+        assignment(made, student),
+        inst,
+        full,
+        token=f"{code}-{student.id}",
+        locale="en",
+        now=clock.now(),
+    )
+
+
+def phq9_total(total: int, item9: int = 0) -> dict[int, int]:
+    """PHQ-9 answers adding up to `total`, item 9 as given."""
+    answers: dict[int, int] = {9: item9}
+    left = total - item9
+    for item in range(1, 9):
+        answers[item] = min(3, left)
+        left -= answers[item]
+    assert left == 0
+    return answers
+
+
+def entries(made: Campaign | None = None) -> list[InterviewEntry]:
+    stmt = select(InterviewEntry).order_by(InterviewEntry.id)
+    if made is not None:
+        stmt = stmt.where(InterviewEntry.campaign_id == made.id)
+    return list(db.session.scalars(stmt))
+
+
+def results(made: Campaign) -> int:
+    return len(
+        db.session.scalars(
+            select(ScreeningResult.id).where(ScreeningResult.campaign_id == made.id)
+        ).all()
+    )
+
+
+NOW = datetime(2026, 9, 14, 2, 0)

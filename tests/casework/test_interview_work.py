@@ -1,0 +1,432 @@
+"""Working the interview list: who sees it, assignment, the invitation, the outcome and its level
+decision, reminders and escalation, and the coverage figures."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from campus import clock
+from campus.audit import AuditEvent
+from campus.extensions import db
+from campus.notifications import Notification
+from casework import interviews
+from casework.models import InterviewEntry, InterviewState
+from tests.casework import interview_world as w
+from tests.conftest import sign_in
+from warning import services as warnings
+from warning.models import WarningEvent
+from warning.policy import Level
+
+
+@pytest.fixture
+def world(campus) -> w.World:
+    return w.build(campus)
+
+
+@pytest.fixture
+def listed(world):
+    """A campaign whose results listed Wang Fang (yellow) and Zhao Min (red)."""
+    made = w.campaign(world, "phq9")
+    w.submit(made, world.student, "phq9", w.phq9_total(12))
+    w.submit(made, world.mathematician, "phq9", w.phq9_total(22))
+    by_student = {e.student_id: e for e in w.entries(made)}
+    return made, by_student[world.student.id], by_student[world.mathematician.id]
+
+
+def _notes(user) -> list[Notification]:
+    return list(db.session.scalars(select(Notification).where(Notification.user_id == user.id)))
+
+
+def _assign(client, made, entry_ids, interviewer, department=""):
+    return client.post(
+        "/interviews/assign",
+        data={
+            "campaign": made.id,
+            "entries": entry_ids,
+            "department": department,
+            "interviewer": interviewer.id,
+        },
+    )
+
+
+def test_the_director_sees_the_whole_list_and_the_read_is_audited(client, world, listed):
+    made, yellow, red = listed
+    sign_in(client, world.director)
+    page = client.get(f"/interviews?campaign={made.id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Wang Fang" in html
+    assert "Zhao Min" in html
+    assert "PHQ-9 result at yellow level" in html
+    audited = set(
+        db.session.scalars(
+            select(AuditEvent.student_id).where(AuditEvent.action == "interview_list_read")
+        )
+    )
+    assert audited == {world.student.id, world.mathematician.id}
+
+
+def test_a_department_counsellor_sees_only_entries_assigned_to_them(client, world, listed):
+    made, yellow, red = listed
+    sign_in(client, world.computing_counsellor)
+    assert "Wang Fang" not in client.get("/interviews").get_data(as_text=True)
+    interviews.assign(db.session, world.director, [yellow], world.computing_counsellor, clock.now())
+    html = client.get("/interviews").get_data(as_text=True)
+    assert "Wang Fang" in html
+    assert "Zhao Min" not in html
+
+
+def test_a_forged_entry_id_is_a_404_and_leaves_an_audit_row(client, world, listed):
+    made, yellow, red = listed
+    interviews.assign(db.session, world.director, [yellow], world.computing_counsellor, clock.now())
+    sign_in(client, world.maths_counsellor)
+    assert client.get(f"/interviews/{yellow.id}").status_code == 404
+    assert client.get("/interviews/99999").status_code == 404
+    denied = db.session.scalars(
+        select(AuditEvent.record_id).where(
+            AuditEvent.action == "interview_read", AuditEvent.outcome == "denied"
+        )
+    ).all()
+    assert sorted(denied) == sorted([str(yellow.id), "99999"])
+
+
+@pytest.mark.parametrize("role", ["student", "admin"])
+def test_students_and_administrators_cannot_open_the_list(client, world, listed, role):
+    sign_in(client, world.student.user if role == "student" else world.admin)
+    assert client.get("/interviews").status_code == 403
+
+
+def test_the_director_assigns_a_department_in_bulk_and_the_interviewer_is_told(
+    client, world, listed
+):
+    made, yellow, red = listed
+    sign_in(client, world.director)
+    response = _assign(client, made, [], world.counsellor, department=str(world.maths.id))
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert red.interviewer_id == world.counsellor.id
+    assert red.state == InterviewState.ASSIGNED
+    assert yellow.interviewer_id is None  # another department
+    assert [n.text for n in _notes(world.counsellor) if "interview" in n.text] == [
+        "You have post-screening interviews to hold: see the interview list."
+    ]
+
+
+def test_a_school_tier_entry_cannot_go_to_a_department_counsellor(client, world, listed):
+    made, yellow, red = listed
+    sign_in(client, world.director)
+    response = _assign(client, made, [yellow.id, red.id], world.maths_counsellor)
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Nothing was assigned" in page
+    db.session.expire_all()
+    assert yellow.interviewer_id is None
+    assert red.interviewer_id is None
+
+
+def test_a_forged_entry_in_a_bulk_assignment_is_a_404(client, world, listed):
+    made, yellow, red = listed
+    sign_in(client, world.director)
+    assert _assign(client, made, [yellow.id, 99999], world.counsellor).status_code == 404
+    db.session.expire_all()
+    assert yellow.interviewer_id is None
+
+
+def _invite(client, entry, when="2026-09-16T10:00", place="Room 203, Student Centre"):
+    return client.post(
+        f"/interviews/{entry.id}/schedule",
+        data={"version": entry.version, "when": when, "place": place},
+    )
+
+
+def test_the_student_is_invited_in_neutral_words_and_sees_time_and_place(client, world, listed):
+    made, yellow, red = listed
+    interviews.assign(db.session, world.director, [yellow], world.counsellor, clock.now())
+    sign_in(client, world.counsellor)
+    assert _invite(client, yellow).status_code == 302
+    (note,) = _notes(world.student.user)
+    assert note.text == (
+        "The mental health centre invites you to a conversation. See the time and place."
+    )
+    assert note.link == "/interviews/mine"
+    client.post("/logout")
+    sign_in(client, world.student.user)
+    html = client.get("/interviews/mine").get_data(as_text=True)
+    assert "Room 203, Student Centre" in html
+    assert "2026-09-16 10:00" in html  # shown in the institution's zone, as typed
+    for never in ("yellow", "PHQ", "level", "score"):
+        assert never not in html
+
+
+def test_moving_the_invitation_tells_the_student_again(client, world, listed):
+    made, yellow, red = listed
+    interviews.assign(db.session, world.director, [yellow], world.counsellor, clock.now())
+    sign_in(client, world.counsellor)
+    _invite(client, yellow)
+    db.session.refresh(yellow)
+    assert _invite(client, yellow, place="Room 105").status_code == 302
+    texts = [n.text for n in _notes(world.student.user)]
+    assert texts[-1].startswith("The time or place of your conversation")
+    db.session.refresh(yellow)
+    assert yellow.place == "Room 105"
+
+
+@pytest.mark.parametrize(
+    ("when", "place"), [("2026-09-13T10:00", "Room 1"), ("2026-09-16T10:00", " "), ("", "Room 1")]
+)
+def test_a_past_time_or_no_place_is_refused_and_nothing_is_sent(client, world, listed, when, place):
+    made, yellow, red = listed
+    interviews.assign(db.session, world.director, [yellow], world.counsellor, clock.now())
+    sign_in(client, world.counsellor)
+    assert _invite(client, yellow, when=when, place=place).status_code == 422
+    assert _notes(world.student.user) == []
+    db.session.refresh(yellow)
+    assert yellow.state == InterviewState.ASSIGNED
+
+
+def _scheduled(world, entry, interviewer=None):
+    interviews.assign(
+        db.session, world.director, [entry], interviewer or world.counsellor, clock.now()
+    )
+    interviews.schedule(
+        db.session,
+        interviewer or world.counsellor,
+        entry,
+        entry.version,
+        clock.now(),
+        when=clock.now() + timedelta(days=1),
+        place="Room 203",
+    )
+
+
+def _outcome(client, entry, **fields):
+    data = {"version": entry.version, "attendance": "attended"} | fields
+    return client.post(f"/interviews/{entry.id}/outcome", data=data)
+
+
+def test_a_follow_up_outcome_lowers_yellow_to_blue_with_its_reason(client, world, listed):
+    made, yellow, red = listed
+    _scheduled(world, yellow)
+    clock.advance(timedelta(days=1))
+    sign_in(client, world.counsellor)
+    response = _outcome(
+        client,
+        yellow,
+        conclusion="follow_up",
+        level_decision="lower",
+        level="1",
+        reason="Low mood after exams; sleeping well again, supportive roommates.",
+        next_step="follow_up",
+        follow_up_on="2026-09-25",
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    warning = warnings.open_warning(db.session, world.student.id)
+    assert warning.level == Level.BLUE
+    event = db.session.scalars(
+        select(WarningEvent).where(
+            WarningEvent.warning_id == warning.id, WarningEvent.kind == "override"
+        )
+    ).one()
+    assert (event.from_level, event.to_level) == (Level.YELLOW, Level.BLUE)
+    assert event.note.startswith("Low mood after exams")
+    assert yellow.state == InterviewState.DONE
+    assert yellow.on_time()
+    assert (yellow.level_before, yellow.level_after) == (Level.YELLOW, Level.BLUE)
+    assert yellow.follow_up_on == date(2026, 9, 25)
+
+
+def test_lowering_without_a_reason_is_refused_and_writes_nothing(client, world, listed):
+    made, yellow, red = listed
+    _scheduled(world, yellow)
+    sign_in(client, world.counsellor)
+    response = _outcome(
+        client, yellow, conclusion="watch", level_decision="lower", level="1", reason="ok"
+    )
+    assert response.status_code == 422
+    assert "reason of at least 10 characters" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert warnings.open_warning(db.session, world.student.id).level == Level.YELLOW
+    assert yellow.state == InterviewState.SCHEDULED
+    assert yellow.conclusion is None
+
+
+def test_a_department_counsellor_may_raise_but_not_lower(client, world, listed):
+    made, yellow, red = listed
+    _scheduled(world, yellow, world.computing_counsellor)
+    sign_in(client, world.computing_counsellor)
+    reason = "Talked about hopelessness at length; needs the centre now."
+    lowered = _outcome(
+        client, yellow, conclusion="watch", level_decision="lower", level="1", reason=reason
+    )
+    assert lowered.status_code == 422
+    db.session.refresh(yellow)
+    raised = _outcome(
+        client,
+        yellow,
+        conclusion="refer",
+        level_decision="raise",
+        level="3",
+        reason=reason,
+        next_step="refer",
+    )
+    assert raised.status_code == 302  # on to the referral page (a school counsellor's)
+    db.session.expire_all()
+    assert warnings.open_warning(db.session, world.student.id).level == Level.RED
+
+
+def test_a_no_show_goes_back_to_be_rescheduled_and_counts(client, world, listed):
+    made, yellow, red = listed
+    _scheduled(world, yellow)
+    sign_in(client, world.counsellor)
+    assert _outcome(client, yellow, attendance="no_show").status_code == 302
+    db.session.expire_all()
+    assert yellow.state == InterviewState.ASSIGNED
+    assert yellow.no_shows == 1
+    total, _departments = interviews.coverage_by_department(db.session, made, clock.now())
+    assert total.no_shows == 1
+    assert total.interviewed == 0
+
+
+def test_a_stale_form_is_refused_with_409(client, world, listed):
+    made, yellow, red = listed
+    _scheduled(world, yellow)
+    sign_in(client, world.counsellor)
+    stale = {"version": yellow.version - 1, "attendance": "no_show"}
+    assert client.post(f"/interviews/{yellow.id}/outcome", data=stale).status_code == 409
+
+
+def test_the_interviewer_is_reminded_before_the_deadline_and_the_director_told_when_missed(
+    world, listed
+):
+    made, yellow, red = listed
+    interviews.assign(db.session, world.director, [yellow], world.counsellor, clock.now())
+    assert interviews.reminder_sweep(db.session, clock.now()) == 0  # weeks to go
+    clock.set_now(yellow.due_at - timedelta(days=2))
+    assert interviews.reminder_sweep(db.session, clock.now()) == 2  # Wang Fang's, Zhao Min's
+    assert interviews.reminder_sweep(db.session, clock.now()) == 0  # once
+    (reminder,) = [n for n in _notes(world.counsellor) if n.digest_key]
+    assert reminder.text == "Post-screening interviews are due soon."
+    assert [i["params"]["student"] for i in reminder.detail["items"]] == ["Wang Fang"]
+    # Nobody was assigned to Zhao Min: the director hears of it.
+    (director_note,) = [n for n in _notes(world.director) if n.digest_key]
+    assert director_note.detail["items"][0]["params"]["student"] == "Zhao Min"
+    clock.set_now(yellow.due_at + timedelta(minutes=1))
+    assert interviews.escalation_sweep(db.session, clock.now()) == 2
+    assert interviews.escalation_sweep(db.session, clock.now()) == 0
+    overdue = [n for n in _notes(world.director) if n.text.endswith("missed their deadline.")]
+    assert len(overdue) == 1  # one digest for both
+    assert len(overdue[0].detail["items"]) == 2
+
+
+def test_coverage_counts_per_department_and_shows_on_the_campaign_page(client, world, listed):
+    made, yellow, red = listed
+    _scheduled(world, yellow)
+    clock.advance(timedelta(days=1))
+    interviews.record_outcome(
+        db.session,
+        world.counsellor,
+        yellow,
+        yellow.version,
+        clock.now(),
+        interviews.Outcome(attendance="attended", conclusion="watch"),
+    )
+    clock.set_now(red.due_at + timedelta(hours=1))
+    total, by_department = interviews.coverage_by_department(db.session, made, clock.now())
+    assert (total.to_interview, total.interviewed, total.on_time, total.overdue) == (2, 1, 1, 1)
+    assert total.conclusions == {"watch": 1}
+    figures = dict(by_department)
+    assert figures["Computing"].interviewed == 1
+    assert figures["Mathematics"].overdue == 1
+    sign_in(client, world.counsellor)
+    html = client.get(f"/screening/campaigns/{made.id}").get_data(as_text=True)
+    assert "Post-screening interviews" in html
+    assert "1 of 2 students on the interview list interviewed (50.0%), 1 on time." in html
+
+
+def test_the_entry_page_shows_the_reasons_and_is_audited(client, world, listed):
+    made, yellow, red = listed
+    sign_in(client, world.counsellor)
+    page = client.get(f"/interviews/{yellow.id}")
+    assert page.status_code == 200
+    assert "PHQ-9 result at yellow level" in page.get_data(as_text=True)
+    assert db.session.scalars(
+        select(AuditEvent.student_id).where(
+            AuditEvent.action == "interview_read", AuditEvent.outcome == "ok"
+        )
+    ).all() == [world.student.id]
+
+
+def test_an_entry_done_is_not_reassigned(world, listed):
+    made, yellow, red = listed
+    _scheduled(world, yellow)
+    interviews.record_outcome(
+        db.session,
+        world.counsellor,
+        yellow,
+        yellow.version,
+        clock.now(),
+        interviews.Outcome(attendance="unreachable"),
+    )
+    with pytest.raises(interviews.InterviewError):
+        interviews.assign(db.session, world.director, [yellow], world.counsellor, clock.now())
+    assert db.session.get(InterviewEntry, yellow.id).state == InterviewState.UNREACHABLE
+
+
+def test_the_oversight_kpi_counts_interviews_per_department(client, world, listed):
+    from datetime import date as day
+    from datetime import timedelta as delta
+
+    from oversight import kpis
+
+    made, yellow, red = listed
+    _scheduled(world, yellow)
+    interviews.record_outcome(
+        db.session,
+        world.counsellor,
+        yellow,
+        yellow.version,
+        clock.now(),
+        interviews.Outcome(attendance="attended", conclusion="no_concern"),
+    )
+    view = kpis.View(
+        (world.institution.id,),
+        day(2026, 9, 1),
+        day(2026, 9, 1),
+        "department",
+        None,
+        delta(hours=8),
+    )
+    out = kpis.compute(db.session, kpis.BY_KEY["interviews"], view, clock.now())
+    figures = {r["department"]: r for r in out.to_dict("records")}
+    assert (figures["Computing"]["to_interview"], figures["Computing"]["interviewed"]) == (1, 1)
+    assert figures["Computing"]["on_time_rate"] == 1.0
+    assert (figures["Mathematics"]["to_interview"], figures["Mathematics"]["interviewed"]) == (1, 0)
+    sign_in(client, world.director)
+    html = client.get("/oversight/?month_from=2026-09&month_to=2026-09").get_data(as_text=True)
+    assert "Post-screening interview coverage" in html
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        {"department": "abc"},
+        {"entries": "abc"},
+        {"interviewer": "abc"},
+        {"interviewer": "99999"},
+    ],
+)
+def test_a_forged_assignment_form_assigns_nobody_and_says_why(client, world, listed, forged):
+    made, yellow, red = listed
+    sign_in(client, world.director)
+    data = {"campaign": made.id, "interviewer": world.counsellor.id, "department": ""} | forged
+    response = client.post("/interviews/assign", data=data)
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Nothing was assigned" in page
+    db.session.expire_all()
+    assert yellow.interviewer_id is None
+    assert red.interviewer_id is None
