@@ -48,7 +48,7 @@ def test_a_counsellor_opens_the_record_of_a_red_warning_with_its_first_entry(app
     page = client.get(f"/crisis/{record.id}").get_data(as_text=True)
     assert "Entry 1" in page
     assert "Found by roommates at 08:20" in page
-    assert "Taken to hospital (湖南省脑科医院)" in page
+    assert "Taken to hospital (湖南省脑科医院)" in page  # the hospital named with its action
     assert "Written by" in page
     assert world.counsellor.name in page
     # 08:30 in Changsha is 00:30 UTC.
