@@ -414,7 +414,10 @@ def signature(document_id: int):
 def attach_scan(document_id: int):
     document = _document_or_404(document_id)
     form = ScanForm()
-    if form.validate():
+    if document.signed_on is None:
+        # The scan comes with the signature: say so above the unsigned copy's own form.
+        flash(_("Record the signature first."), "error")
+    elif form.validate():
         try:
             stored = _scan_upload(form)
             assert stored is not None  # FileRequired passed
