@@ -399,8 +399,11 @@ def signature(document_id: int):
                 scan=_scan_upload(form),
                 scan_folder=scans.folder(current_app),
             )
-        except (crisis.CrisisError, scans.ScanError) as error:
+        except scans.ScanError as error:
             add_error(form.scan, shown(str(error)))
+        except crisis.CrisisError as error:
+            # Said above the table: a copy signed meanwhile no longer shows this form.
+            flash(shown(str(error)), "error")
         else:
             flash(_("The copy is recorded as signed."), "success")
             return redirect(
