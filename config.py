@@ -7,6 +7,7 @@ setting that differs between machines comes from the environment so one image se
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -173,6 +174,10 @@ class Config:
         "screening_results": _env_int("RESULTS_IMPORT_MAX_ROWS", 50_000),
         "academic": _env_int("ACADEMIC_IMPORT_MAX_ROWS", 100_000),
     }
+    # Signed scans of crisis hand-over documents (casework.scans): kept outside the web root, in
+    # this folder (empty: the instance folder's crisis_scans), each at most this large.
+    CRISIS_SCAN_DIR = _env("CRISIS_SCAN_DIR", "")
+    CRISIS_SCAN_MAX_MB = _env_float("CRISIS_SCAN_MAX_MB", 5.0)
 
 
 class DevelopmentConfig(Config):
@@ -186,6 +191,8 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = _env_bool("TEST_CSRF", False)
     SERVER_NAME = "localhost"
     SCHEDULER_ENABLED = False
+    # Scans uploaded by tests go to a scratch folder, never the work tree's instance folder.
+    CRISIS_SCAN_DIR = str(Path(tempfile.gettempdir()) / "xinqiao-test-scans")
 
 
 class ProductionConfig(Config):

@@ -71,7 +71,7 @@ def seed(session: Session, institution: Institution) -> None:
 def _first(session: Session, institution: Institution, role: Role, **scope: int) -> User | None:
     return session.scalar(
         select(User)
-        .join(RoleAssignment)
+        .join(User.roles)
         .where(
             RoleAssignment.role == role,
             RoleAssignment.institution_id == institution.id,

@@ -7,7 +7,9 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
+    DDL,
     JSON,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -16,8 +18,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from campus import clock
 from campus.encryption import EncryptedText
@@ -178,3 +181,179 @@ class InterviewEntry(Model):
 
     def on_time(self) -> bool:
         return self.held_at is not None and self.held_at <= self.due_at
+
+
+# --- Crisis records (危机事件记录), hand-over documents, contagion (issue #17 section 3) ---
+
+
+class CrisisAction(enum.StrEnum):
+    """What was done on the scene; an entry ticks any of them."""
+
+    ACCOMPANIED = "accompanied"
+    HOSPITAL = "hospital"
+    POLICE = "police_110"
+    AMBULANCE = "ambulance_120"
+    GUARDIAN_INFORMED = "guardian_informed"
+    GUARDIAN_ARRIVED = "guardian_arrived"
+    HANDED_OVER = "handed_over"
+
+
+class CrisisRecord(Model):
+    """The crisis record of one red warning: a header; what happened is in its entries."""
+
+    __tablename__ = "crisis_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), index=True)
+    warning_id: Mapped[int] = mapped_column(ForeignKey("warning.id"), unique=True)
+    opened_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    opened_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+
+    student: Mapped[Student] = relationship()
+    entries: Mapped[list[CrisisEntry]] = relationship(
+        order_by="CrisisEntry.created_at, CrisisEntry.id", viewonly=True
+    )
+
+
+class CrisisEntry(Model):
+    """One account added to a crisis record, never changed: a correction is a new entry that
+    names the one it corrects. The database refuses every UPDATE of these rows (a trigger, as
+    for the audit trail); the ORM refuses updates and deletes of loaded rows."""
+
+    __tablename__ = "crisis_entry"
+    __table_args__ = (
+        # A form sent twice (a double click, a reload) carries the same token: one entry.
+        UniqueConstraint("record_id", "submission", name="uq_crisis_entry_submission"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("crisis_record.id"), index=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime)  # naive UTC
+    place: Mapped[str] = mapped_column(String(200))
+    narrative: Mapped[str] = mapped_column(Text)
+    present: Mapped[str | None] = mapped_column(String(500))
+    actions: Mapped[list[str]] = mapped_column(JSON, default=list)  # CrisisAction values
+    hospital: Mapped[str | None] = mapped_column(String(200))
+    handed_over_at: Mapped[datetime | None] = mapped_column(DateTime)
+    handed_over_to: Mapped[str | None] = mapped_column(String(100))
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("crisis_entry.id"))
+    submission: Mapped[str] = mapped_column(String(40))
+    author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+
+# The same guard migration 0019 installs, for `create_all`: no UPDATE of an entry, ever.
+# (Deleting stays possible for the retention schedule's purge; the application never deletes.)
+CRISIS_ENTRY_DDL = {
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION crisis_entry_append_only() RETURNS trigger AS $$ "
+        "BEGIN RAISE EXCEPTION 'crisis_entry rows are append-only'; END; $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER crisis_entry_no_update BEFORE UPDATE ON crisis_entry "
+        "FOR EACH ROW EXECUTE FUNCTION crisis_entry_append_only()",
+    ],
+    "sqlite": [
+        "CREATE TRIGGER crisis_entry_no_update BEFORE UPDATE ON crisis_entry "
+        "BEGIN SELECT RAISE(ABORT, 'crisis_entry rows are append-only'); END"
+    ],
+}
+for _dialect, _statements in CRISIS_ENTRY_DDL.items():
+    for _statement in _statements:
+        event.listen(
+            CrisisEntry.__table__,
+            "after_create",
+            DDL(_statement).execute_if(dialect=_dialect),
+        )
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_entry_rewrites(session: Session, _ctx: object, _instances: object) -> None:
+    for obj in session.deleted:
+        if isinstance(obj, CrisisEntry):
+            raise PermissionError("crisis entries are append-only")
+    for obj in session.dirty:
+        if isinstance(obj, CrisisEntry) and session.is_modified(obj):
+            raise PermissionError("crisis entries are append-only")
+
+
+class CrisisDocumentKind(enum.StrEnum):
+    GUARDIAN_NOTICE = "guardian_notice"  # 家长知情告知书
+    SAFETY_PLEDGE = "safety_pledge"  # 安全承诺书 (where the centre uses it)
+
+
+class CrisisDocument(Model):
+    """One generated copy of a hand-over document, tracked from unsigned to signed, with the
+    signed scan when one was uploaded (stored outside the web root, see `casework.scans`)."""
+
+    __tablename__ = "crisis_document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("crisis_record.id"), index=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"))
+    kind: Mapped[CrisisDocumentKind] = mapped_column(
+        db.Enum(CrisisDocumentKind, native_enum=False, length=20)
+    )
+    generated_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    generated_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    signed_on: Mapped[date | None] = mapped_column(Date)
+    signed_by_name: Mapped[str | None] = mapped_column(String(100))
+    signed_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    signed_recorded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    scan_file: Mapped[str | None] = mapped_column(String(80))  # random name in the scan folder
+    scan_type: Mapped[str | None] = mapped_column(String(40))  # its media type
+    scan_size: Mapped[int | None] = mapped_column(Integer)
+    scan_uploaded_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    record: Mapped[CrisisRecord] = relationship()
+
+
+class ContagionRelation(enum.StrEnum):
+    ROOMMATE = "roommate"
+    CLASSMATE = "classmate"
+    WITNESS = "witness"
+    FRIEND = "friend"
+    OTHER = "other"
+
+
+class ContagionFollowUp(Model):
+    """A student affected by a crisis nearby (a roommate, a classmate, a witness): their check-in
+    task and their place on the follow-up list until a counsellor clears them or escalates."""
+
+    __tablename__ = "contagion_follow_up"
+    __table_args__ = (UniqueConstraint("record_id", "student_id", name="uq_contagion_student"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("crisis_record.id"), index=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), index=True)  # the affected
+    relation: Mapped[ContagionRelation] = mapped_column(
+        db.Enum(ContagionRelation, native_enum=False, length=20)
+    )
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
+    added_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    # "cleared" or "escalated"; empty while the student is on the list.
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    note: Mapped[str | None] = mapped_column(String(500))
+    signal_id: Mapped[int | None] = mapped_column(ForeignKey("signal.id"))
+
+    student: Mapped[Student] = relationship()
+    record: Mapped[CrisisRecord] = relationship()
+
+
+class CrisisSettings(Model):
+    """An institution's crisis settings; no row means the defaults."""
+
+    __tablename__ = "crisis_settings"
+
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), primary_key=True)
+    # Whether the centre asks for a 安全承诺书 at hand-over (default on; see docs/architecture.md
+    # on why a centre may turn it off).
+    safety_pledge: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

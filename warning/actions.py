@@ -28,6 +28,7 @@ from campus.models import Institution, Role, Student, User
 from campus.scope import Capability, student_filter
 from warning import caseload, escalation, permissions, reports, response
 from warning.models import Deadline, EarlyWarning, OwnerTier, Task, WarningEvent, WarningStatus
+from warning.policy import Level
 
 
 class StaleWarning(Exception):
@@ -484,12 +485,30 @@ def check_close(
     session: Session, warning: EarlyWarning, now: datetime, outcome: str, review_date: date
 ) -> None:
     """Raises `InvalidAction` unless the closure describes its outcome and sets a review date
-    after today in the institution's calendar."""
+    after today in the institution's calendar, and, for a red warning, a school counsellor's
+    professional assessment is on its timeline."""
     if len(outcome.strip()) < 10:
         raise InvalidAction(N_("Describe the outcome (at least 10 characters)."))
+    if warning.level >= Level.RED and not _assessed(session, warning):
+        raise InvalidAction(
+            N_(
+                "A red warning can be closed only after a professional assessment is recorded: "
+                "record the assessment first."
+            )
+        )
     zone = clock.institution_zone(session.get(Institution, warning.institution_id))
     if review_date <= clock.local_date(now, zone):
         raise InvalidAction(N_("The review date must be in the future."))
+
+
+def _assessed(session: Session, warning: EarlyWarning) -> bool:
+    """Whether a professional assessment is on the warning's timeline."""
+    found = session.scalar(
+        select(WarningEvent.id)
+        .where(WarningEvent.warning_id == warning.id, WarningEvent.kind == "assessment")
+        .limit(1)
+    )
+    return found is not None
 
 
 def do_close(

@@ -3,7 +3,7 @@ referral's reason, screening summary, internal note and transition notes, the ho
 return assessment; encryption_key_check, the value start-up decrypts to prove it has the right key
 
 Revision ID: 0020_encrypted_notes
-Revises: 0018_interviews
+Revises: 0019_crisis
 Create Date: 2026-12-05 00:30:00
 
 The columns become TEXT (a token is longer than its text) and every existing value is encrypted
@@ -17,7 +17,7 @@ from alembic import op
 from campus import encryption
 
 revision = "0020_encrypted_notes"
-down_revision = "0018_interviews"
+down_revision = "0019_crisis"
 branch_labels = None
 depends_on = None
 

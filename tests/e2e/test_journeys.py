@@ -108,6 +108,8 @@ def test_counsellor_works_the_red_warning_and_the_class_committee_sees_only_the_
     _act(page, "acknowledge")
     _act(page, "contact", {"#contact-method": "in_person", "input[value=reached]": "check"})
     _act(page, "guardian", {"#guardian-method": "phone"})
+    # The professional assessment a red warning needs before it can be closed (last journey).
+    _act(page, "assessment", {"#assessment-outcome": "High risk; referred to hospital"})
     _act(page, "peer_watch", {"#peer_watch-days": "7"})
     world.shot(page, "2-student-page")
 

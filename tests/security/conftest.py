@@ -12,6 +12,14 @@ from campus import clock
 from campus.extensions import db
 from campus.models import Caseload, Hospital, Role, Student, User
 from campus.notifications import Notification
+from casework.models import (
+    ContagionFollowUp,
+    ContagionRelation,
+    CrisisDocument,
+    CrisisDocumentKind,
+    CrisisEntry,
+    CrisisRecord,
+)
 from referrals.models import (
     LeaveOfAbsence,
     LeaveReason,
@@ -35,6 +43,7 @@ CANARIES = {
     "referral_internal": "CANARY-REFERRAL-INTERNAL-a2f7",
     "hospital_statement": "CANARY-STATEMENT-e6b3",
     "return_assessment": "CANARY-ASSESSMENT-4c8a",
+    "crisis_narrative": "CANARY-CRISIS-NARRATIVE-1f3e",
 }
 
 
@@ -188,6 +197,7 @@ def _add_clinical_records(world: World, hospital_id: int) -> None:
     note = Notification(user_id=world.users[Role.CLASS_COMMITTEE].id, text="A task for you")
     session.add_all([leave, draft, note])
     session.flush()
+    world.ids.update(_add_crisis_record(world, warning, counsellor))
     world.ids.update(
         warning_id=warning.id,
         task_id=task.id,
@@ -196,3 +206,50 @@ def _add_clinical_records(world: World, hospital_id: int) -> None:
         version_id=draft.id,
         note_id=note.id,
     )
+
+
+def _add_crisis_record(world: World, warning: EarlyWarning, counsellor: User) -> dict[str, int]:
+    """A crisis record on the red warning, with one entry, a guardian notice and a follow-up."""
+    session = db.session
+    student = world.student
+    record = CrisisRecord(
+        institution_id=student.institution_id,
+        student_id=student.id,
+        warning_id=warning.id,
+        opened_by_id=counsellor.id,
+    )
+    session.add(record)
+    session.flush()
+    document = CrisisDocument(
+        record_id=record.id,
+        institution_id=student.institution_id,
+        student_id=student.id,
+        kind=CrisisDocumentKind.GUARDIAN_NOTICE,
+        generated_by_id=counsellor.id,
+    )
+    follow_up = ContagionFollowUp(
+        record_id=record.id,
+        institution_id=student.institution_id,
+        student_id=student.id,
+        relation=ContagionRelation.WITNESS,
+        added_by_id=counsellor.id,
+    )
+    session.add_all(
+        [
+            CrisisEntry(
+                record_id=record.id,
+                institution_id=student.institution_id,
+                student_id=student.id,
+                occurred_at=clock.now() - timedelta(hours=2),
+                place="Dorm 101",
+                narrative=CANARIES["crisis_narrative"],
+                actions=["accompanied"],
+                submission="security-world",
+                author_id=counsellor.id,
+            ),
+            document,
+            follow_up,
+        ]
+    )
+    session.flush()
+    return {"record_id": record.id, "document_id": document.id, "follow_up_id": follow_up.id}

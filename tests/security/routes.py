@@ -19,6 +19,8 @@ ADMIN = frozenset({Role.ADMIN})
 SCHOOL_COUNSELLOR = frozenset({Role.SCHOOL_COUNSELLOR})
 CLINICAL_READERS = frozenset({Role.SCHOOL_COUNSELLOR, Role.DIRECTOR})
 DASHBOARD = frozenset({Role.ADMIN, Role.DIRECTOR})
+# Crisis records: the clinical readers and the department counsellor on the scene.
+CRISIS = frozenset({Role.SCHOOL_COUNSELLOR, Role.DIRECTOR, Role.DEPT_COUNSELLOR})
 ROSTER_VIEWERS = ALL_SIGNED_IN - {Role.STUDENT, Role.HOSPITAL_LIAISON, Role.PROVINCE_AUDITOR}
 
 ACCESS: dict[str, frozenset[Role] | str] = {
@@ -163,6 +165,20 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "interviews.schedule": CLINICAL_READERS | {Role.DEPT_COUNSELLOR},
     "interviews.outcome": CLINICAL_READERS | {Role.DEPT_COUNSELLOR},
     "interviews.mine": frozenset({Role.STUDENT}),
+    "crisis.for_warning": CRISIS,
+    "crisis.record": CRISIS,
+    "crisis.add_entry": CRISIS,
+    "crisis.generate": CRISIS,
+    "crisis.document_pdf": CRISIS,
+    "crisis.signature": CRISIS,
+    "crisis.attach_scan": CRISIS,
+    # The security world's notice has no scan: a 404 for its readers.
+    "crisis.scan": CRISIS,
+    "crisis.add_contagion": CRISIS,
+    "crisis.follow_ups": CRISIS,
+    "crisis.clear": CRISIS,
+    "crisis.escalate": CRISIS,
+    "crisis.settings": DASHBOARD,
 }
 
 # Parameters whose value depends on the endpoint; everything else comes from `World.ids`.

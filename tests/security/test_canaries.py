@@ -41,7 +41,7 @@ def test_the_crawl_finds_the_canaries_where_they_belong(app, client, world):
     sign_in(client, world.users[role])
     text = "".join(p.text for p in crawl(client, start_urls(app, role, world.ids)))
     seen = {field for field, canary in CANARIES.items() if canary in text}
-    assert {"counsellor_note", "referral_reason", "hospital_statement"} <= seen
+    assert {"counsellor_note", "referral_reason", "hospital_statement", "crisis_narrative"} <= seen
 
 
 # A school counsellor's assessment note is a counselling note: school centre only.

@@ -110,8 +110,61 @@ def test_only_a_school_counsellor_may_close(login, network):
     assert db.session.get(EarlyWarning, warning.id).status == "open"
 
 
+def _close_form(warning) -> dict:
+    return {
+        "close-version": warning.version,
+        "close-outcome": "Assessed, stable, outpatient care arranged",
+        "close-review_date": "2026-12-01",
+        "close-confirm": "y",
+    }
+
+
+def test_a_red_warning_closes_only_after_a_professional_assessment(login, network):
+    warning = open_warning(network.student, Level.RED)
+    client = login(network.school_counsellor)
+    response = client.post(f"/warnings/{warning.id}/actions/close", data=_close_form(warning))
+    assert response.status_code == 400
+    assert (
+        b"A red warning can be closed only after a professional assessment is recorded"
+        in response.data
+    )
+    assert db.session.get(EarlyWarning, warning.id).status == "open"
+    assert events(warning, "closed") == 0
+    # A contact is not an assessment; the school counsellor's assessment is.
+    actions.log_contact(
+        db.session,
+        network.school_counsellor,
+        warning,
+        warning.version,
+        clock.now(),
+        method="phone",
+        outcome="reached",
+    )
+    refused = client.post(f"/warnings/{warning.id}/actions/close", data=_close_form(warning))
+    assert refused.status_code == 400
+    actions.record_assessment(
+        db.session,
+        network.school_counsellor,
+        warning,
+        warning.version,
+        clock.now(),
+        outcome="Stable, outpatient care arranged",
+    )
+    response = client.post(f"/warnings/{warning.id}/actions/close", data=_close_form(warning))
+    assert response.status_code == 302
+    assert db.session.get(EarlyWarning, warning.id).status == "closed"
+
+
 def test_closing_ends_deadlines_and_tasks_and_a_new_signal_opens_a_new_warning(login, network):
     warning = open_warning(network.student, Level.RED)
+    actions.record_assessment(
+        db.session,
+        network.school_counsellor,
+        warning,
+        warning.version,
+        clock.now(),
+        outcome="Stable, outpatient care arranged",
+    )
     client = login(network.school_counsellor)
     response = client.post(
         f"/warnings/{warning.id}/actions/close",

@@ -210,6 +210,10 @@ def test_closed_warning_deadlines_never_escalate(network):
     from warning import actions
 
     warning = open_warning(network.student, Level.RED)
+    # A red warning closes only once assessed.
+    actions.record_assessment(
+        db.session, network.school_counsellor, warning, warning.version, start, outcome="No risk"
+    )
     actions.close(
         db.session,
         network.school_counsellor,

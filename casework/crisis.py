@@ -1,0 +1,369 @@
+"""Crisis records (危机事件记录) on red warnings and their hand-over documents.
+
+A record belongs to one red warning and is opened with its first entry; later entries are
+appended, never changed (a correction is a new entry naming the one it corrects). Documents
+(家长知情告知书, and 安全承诺书 where the centre uses it) are generated from the record as tracked
+copies that go from unsigned to signed, with the signed scan attached when one is uploaded.
+
+As elsewhere: `check_*` raises `CrisisError` with a message a person can act on and writes
+nothing; the public function writes, audits and commits once, or rolls back all of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from campus import audit, clock
+from campus.extensions import rows_changed
+from campus.i18n import N_, Message
+from campus.models import Institution, User
+from casework import scans
+from casework.models import (
+    CrisisAction,
+    CrisisDocument,
+    CrisisDocumentKind,
+    CrisisEntry,
+    CrisisRecord,
+    CrisisSettings,
+)
+from warning.models import EarlyWarning, WarningStatus
+from warning.policy import Level
+
+
+class CrisisError(ValueError):
+    """The input breaks a rule of crisis records; the message says which (shown to the user)."""
+
+
+class AlreadySaved(Exception):
+    """The same form was sent twice (a double click, a reload): the first one was kept."""
+
+
+@dataclass(frozen=True)
+class EntryInput:
+    """One account of what happened, as the form gave it (times already in naive UTC)."""
+
+    occurred_at: datetime
+    place: str
+    narrative: str
+    submission: str
+    present: str | None = None
+    actions: list[str] = field(default_factory=list)
+    hospital: str | None = None
+    handed_over_at: datetime | None = None
+    handed_over_to: str | None = None
+    corrects_id: int | None = None
+
+
+def record_of(session: Session, warning_id: int) -> CrisisRecord | None:
+    """The crisis record of the warning, if one was opened."""
+    return session.scalar(select(CrisisRecord).where(CrisisRecord.warning_id == warning_id))
+
+
+def check_new_record(session: Session, warning: EarlyWarning) -> None:
+    """Raises `CrisisError` unless `warning` is an open red warning without a crisis record."""
+    if warning.status != WarningStatus.OPEN:
+        raise CrisisError(Message(N_("This warning is closed.")))
+    if warning.level < Level.RED:
+        raise CrisisError(
+            Message(
+                N_(
+                    "A crisis record belongs to a red warning. Raise the level to red on the "
+                    "warning page first, with your reason."
+                )
+            )
+        )
+    if record_of(session, warning.id) is not None:
+        raise AlreadySaved()
+
+
+def check_entry(
+    session: Session, record: CrisisRecord | None, entry: EntryInput, now: datetime
+) -> None:
+    """Raises `CrisisError` unless the entry says when (not in the future), where and what
+    happened, names the hospital when one was involved and the hand-over when there was one,
+    and corrects (if at all) an entry of the same record."""
+    if entry.occurred_at > now:
+        raise CrisisError(Message(N_("When it happened cannot be in the future.")))
+    if not entry.place.strip() or not entry.narrative.strip():
+        raise CrisisError(Message(N_("Say where it happened and what happened.")))
+    unknown = set(entry.actions) - {a.value for a in CrisisAction}
+    if unknown:
+        raise CrisisError(Message(N_("Choose what was done from the list.")))
+    if CrisisAction.HOSPITAL in entry.actions and not (entry.hospital or "").strip():
+        raise CrisisError(Message(N_("Name the hospital the student was taken to.")))
+    handed = CrisisAction.HANDED_OVER in entry.actions
+    if handed and (entry.handed_over_at is None or not (entry.handed_over_to or "").strip()):
+        raise CrisisError(Message(N_("Give the time of the hand-over and who took the student.")))
+    if entry.handed_over_at is not None:
+        if entry.handed_over_at > now:
+            raise CrisisError(Message(N_("The hand-over cannot be in the future.")))
+        if entry.handed_over_at < entry.occurred_at:
+            raise CrisisError(Message(N_("The hand-over cannot come before what happened.")))
+    if entry.corrects_id is not None:
+        earlier = session.get(CrisisEntry, entry.corrects_id)
+        if record is None or earlier is None or earlier.record_id != record.id:
+            raise CrisisError(Message(N_("Choose an earlier entry of this record to correct.")))
+
+
+def open_record(
+    session: Session, actor: User, warning: EarlyWarning, entry: EntryInput, now: datetime
+) -> CrisisRecord:
+    """Open the crisis record of a red warning with its first entry; audits and commits.
+    Raises `CrisisError`, or `AlreadySaved` when the warning already has its record."""
+    check_new_record(session, warning)
+    check_entry(session, None, entry, now)
+    record = CrisisRecord(
+        institution_id=warning.institution_id,
+        student_id=warning.student_id,
+        warning_id=warning.id,
+        opened_at=now,
+        opened_by_id=actor.id,
+    )
+    session.add(record)
+    try:
+        session.flush()
+        _add_entry(session, actor, record, entry, now)
+        audit.record_on(session, record, actor=actor, action="crisis.open", record_type="crisis")
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise AlreadySaved() from None
+    return record
+
+
+def append_entry(
+    session: Session, actor: User, record: CrisisRecord, entry: EntryInput, now: datetime
+) -> CrisisEntry:
+    """Add an entry to `record`; audits and commits. Raises `CrisisError`, or `AlreadySaved` for
+    a form sent twice."""
+    check_entry(session, record, entry, now)
+    try:
+        added = _add_entry(session, actor, record, entry, now)
+        audit.record_on(
+            session, added, actor=actor, action="crisis.entry", record_type="crisis_entry"
+        )
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise AlreadySaved() from None
+    return added
+
+
+def _add_entry(
+    session: Session, actor: User, record: CrisisRecord, entry: EntryInput, now: datetime
+) -> CrisisEntry:
+    def text(value: str | None, limit: int) -> str | None:
+        return (value or "").strip()[:limit] or None
+
+    added = CrisisEntry(
+        record_id=record.id,
+        institution_id=record.institution_id,
+        student_id=record.student_id,
+        occurred_at=entry.occurred_at,
+        place=entry.place.strip()[:200],
+        narrative=entry.narrative.strip(),
+        present=text(entry.present, 500),
+        actions=[a.value for a in CrisisAction if a.value in entry.actions],
+        hospital=text(entry.hospital, 200),
+        handed_over_at=entry.handed_over_at,
+        handed_over_to=text(entry.handed_over_to, 100),
+        corrects_id=entry.corrects_id,
+        submission=entry.submission[:40],
+        author_id=actor.id,
+        created_at=now,
+    )
+    session.add(added)
+    session.flush()
+    return added
+
+
+# --------------------------------------------------------------------------------------------------
+# Hand-over documents
+# --------------------------------------------------------------------------------------------------
+
+
+def uses_safety_pledge(session: Session, institution_id: int) -> bool:
+    """Whether the institution asks for a 安全承诺书 at hand-over (default: yes)."""
+    settings = session.get(CrisisSettings, institution_id)
+    return True if settings is None else settings.safety_pledge
+
+
+def set_safety_pledge(
+    session: Session, actor: User, institution_id: int, used: bool, now: datetime
+) -> None:
+    """Turn the safety pledge on or off for the institution; audits and commits."""
+    settings = session.get(CrisisSettings, institution_id)
+    if settings is None:
+        settings = CrisisSettings(institution_id=institution_id)
+        session.add(settings)
+    settings.safety_pledge = used
+    settings.updated_at = now
+    settings.updated_by_id = actor.id
+    audit.record(
+        session,
+        actor=actor,
+        action="crisis.settings",
+        record_type="crisis_settings",
+        record_id=institution_id,
+        institution_id=institution_id,
+        detail=f"safety_pledge={used}",
+    )
+    session.commit()
+
+
+def document_kinds(session: Session, institution_id: int) -> list[CrisisDocumentKind]:
+    """The documents the institution hands over at a crisis."""
+    kinds = [CrisisDocumentKind.GUARDIAN_NOTICE]
+    if uses_safety_pledge(session, institution_id):
+        kinds.append(CrisisDocumentKind.SAFETY_PLEDGE)
+    return kinds
+
+
+def generate_document(
+    session: Session, actor: User, record: CrisisRecord, kind: str, now: datetime
+) -> CrisisDocument:
+    """A new tracked copy of a hand-over document, unsigned; audits and commits."""
+    if kind not in document_kinds(session, record.institution_id):
+        raise CrisisError(Message(N_("This institution does not use that document.")))
+    document = CrisisDocument(
+        record_id=record.id,
+        institution_id=record.institution_id,
+        student_id=record.student_id,
+        kind=CrisisDocumentKind(kind),
+        generated_at=now,
+        generated_by_id=actor.id,
+    )
+    session.add(document)
+    session.flush()
+    audit.record_on(session, document, actor=actor, action="generate", record_type=f"crisis_{kind}")
+    session.commit()
+    return document
+
+
+def check_signature(
+    session: Session, document: CrisisDocument, signed_on: date, signer: str, now: datetime
+) -> None:
+    """Raises `CrisisError` unless the signature names its signer and a date between the
+    copy's generation and today (the institution's calendar), on a copy not yet signed."""
+    if document.signed_on is not None:
+        raise CrisisError(Message(N_("This copy is already recorded as signed.")))
+    if not signer.strip():
+        raise CrisisError(Message(N_("Say who signed.")))
+    zone = clock.institution_zone(session.get(Institution, document.institution_id))
+    if signed_on > clock.local_date(now, zone):
+        raise CrisisError(Message(N_("The date of signing cannot be in the future.")))
+    if signed_on < clock.local_date(document.generated_at, zone):
+        raise CrisisError(Message(N_("The copy cannot be signed before it was printed.")))
+
+
+def record_signature(
+    session: Session,
+    actor: User,
+    document: CrisisDocument,
+    now: datetime,
+    *,
+    signed_on: date,
+    signer: str,
+    scan: scans.StoredScan | None,
+    scan_folder: Path,
+) -> CrisisDocument:
+    """Mark the copy signed (and attach its scan); audits and commits. A copy signed meanwhile
+    by someone else raises `CrisisError` and the new scan is not kept."""
+    try:
+        check_signature(session, document, signed_on, signer, now)
+        values: dict[str, object] = {
+            "signed_on": signed_on,
+            "signed_by_name": signer.strip()[:100],
+            "signed_recorded_by_id": actor.id,
+            "signed_recorded_at": now,
+        }
+        if scan is not None:
+            values |= _scan_values(scan, now)
+        claimed = rows_changed(
+            session,
+            update(CrisisDocument)
+            .where(CrisisDocument.id == document.id, CrisisDocument.signed_on.is_(None))
+            .values(**values)
+            .execution_options(synchronize_session=False),
+        )
+        if not claimed:
+            raise CrisisError(Message(N_("This copy is already recorded as signed.")))
+        audit.record_on(
+            session,
+            document,
+            actor=actor,
+            action="signed",
+            record_type=f"crisis_{document.kind.value}",
+            detail="with scan" if scan else None,
+        )
+        session.commit()
+    except Exception:
+        session.rollback()
+        if scan is not None:
+            scans.discard(scan_folder, scan.name)
+        raise
+    session.refresh(document)
+    return document
+
+
+def attach_scan(
+    session: Session,
+    actor: User,
+    document: CrisisDocument,
+    now: datetime,
+    *,
+    scan: scans.StoredScan,
+    scan_folder: Path,
+) -> CrisisDocument:
+    """Attach the scan of a copy already recorded as signed and without one; audits, commits."""
+    try:
+        if document.signed_on is None:
+            raise CrisisError(Message(N_("Record the signature first.")))
+        claimed = rows_changed(
+            session,
+            update(CrisisDocument)
+            .where(CrisisDocument.id == document.id, CrisisDocument.scan_file.is_(None))
+            .values(**_scan_values(scan, now))
+            .execution_options(synchronize_session=False),
+        )
+        if not claimed:
+            raise CrisisError(Message(N_("This copy already has its scan.")))
+        audit.record_on(
+            session,
+            document,
+            actor=actor,
+            action="scan",
+            record_type=f"crisis_{document.kind.value}",
+        )
+        session.commit()
+    except Exception:
+        session.rollback()
+        scans.discard(scan_folder, scan.name)
+        raise
+    session.refresh(document)
+    return document
+
+
+def _scan_values(scan: scans.StoredScan, now: datetime) -> dict[str, object]:
+    return {
+        "scan_file": scan.name,
+        "scan_type": scan.media_type,
+        "scan_size": scan.size,
+        "scan_uploaded_at": now,
+    }
+
+
+def documents_of(session: Session, record: CrisisRecord) -> list[CrisisDocument]:
+    return list(
+        session.scalars(
+            select(CrisisDocument)
+            .where(CrisisDocument.record_id == record.id)
+            .order_by(CrisisDocument.generated_at, CrisisDocument.id)
+        )
+    )

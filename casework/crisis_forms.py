@@ -1,0 +1,137 @@
+"""Forms of crisis records, their documents and the contagion follow-up."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from campus.fields import labelled_choices
+from campus.forms import MultiCheckboxField
+from casework.models import ContagionRelation, CrisisAction, CrisisDocumentKind
+
+ACTION_LABELS = {
+    CrisisAction.ACCOMPANIED: _l("Accompanied by staff"),
+    CrisisAction.HOSPITAL: _l("Taken to hospital"),
+    CrisisAction.POLICE: _l("Police called (110)"),
+    CrisisAction.AMBULANCE: _l("Ambulance called (120)"),
+    CrisisAction.GUARDIAN_INFORMED: _l("Guardian informed"),
+    CrisisAction.GUARDIAN_ARRIVED: _l("Guardian arrived"),
+    CrisisAction.HANDED_OVER: _l("Handed over to the family"),
+}
+DOCUMENT_LABELS = {
+    CrisisDocumentKind.GUARDIAN_NOTICE: _l("Guardian informed notice"),
+    CrisisDocumentKind.SAFETY_PLEDGE: _l("Safety pledge"),
+}
+RELATION_LABELS = {
+    ContagionRelation.ROOMMATE: _l("Roommate"),
+    ContagionRelation.CLASSMATE: _l("Classmate"),
+    ContagionRelation.WITNESS: _l("Witness"),
+    ContagionRelation.FRIEND: _l("Friend"),
+    ContagionRelation.OTHER: _l("Other"),
+}
+# The relations a counsellor gives students found by number (roommates and classmates are
+# offered by name, their relation known).
+NUMBER_RELATIONS = {
+    relation: label
+    for relation, label in RELATION_LABELS.items()
+    if relation not in (ContagionRelation.ROOMMATE, ContagionRelation.CLASSMATE)
+}
+LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
+
+
+class EntryForm(FlaskForm):
+    """One account of what happened; times are the institution's local time."""
+
+    # A token per form shown: the same form sent twice is one entry (see CrisisEntry).
+    submission = HiddenField(validators=[DataRequired(), Length(max=40)])
+    occurred_at = DateTimeLocalField(
+        _l("When it happened"), format=LOCAL_MINUTE, validators=[DataRequired()]
+    )
+    place = StringField(_l("Where"), validators=[DataRequired(), Length(max=200)])
+    narrative = TextAreaField(_l("What happened"), validators=[DataRequired(), Length(max=4000)])
+    present = StringField(_l("Who was present"), validators=[Optional(), Length(max=500)])
+    actions = MultiCheckboxField(
+        _l("What was done"), choices=labelled_choices(ACTION_LABELS), validators=[Optional()]
+    )
+    hospital = StringField(
+        _l("Hospital (if taken to one)"), validators=[Optional(), Length(max=200)]
+    )
+    handed_over_at = DateTimeLocalField(
+        _l("Handed over to the family at"), format=LOCAL_MINUTE, validators=[Optional()]
+    )
+    handed_over_to = StringField(
+        _l("Handed over to (name and relation)"), validators=[Optional(), Length(max=100)]
+    )
+    corrects = SelectField(_l("Corrects an earlier entry"), coerce=int, default=0)
+    submit = SubmitField(_l("Add to the record"))
+
+
+class GenerateDocumentForm(FlaskForm):
+    kind = SelectField(_l("Document"), validators=[DataRequired()])
+    submit = SubmitField(_l("Generate a copy"))
+
+
+class SignatureForm(FlaskForm):
+    signed_on = DateField(_l("Signed on"), validators=[DataRequired()])
+    signed_by = StringField(_l("Signed by"), validators=[DataRequired(), Length(max=100)])
+    scan = FileField(_l("Signed scan (PDF, JPEG or PNG; optional)"))
+    submit = SubmitField(_l("Record the signature"))
+
+
+class ScanForm(FlaskForm):
+    scan = FileField(_l("Signed scan (PDF, JPEG or PNG)"), validators=[FileRequired()])
+    submit = SubmitField(_l("Attach the scan"))
+
+
+class ContagionForm(FlaskForm):
+    roommates = MultiCheckboxField(_l("Roommates"), coerce=int, validators=[Optional()])
+    classmates = MultiCheckboxField(_l("Classmates"), coerce=int, validators=[Optional()])
+    numbers = TextAreaField(
+        _l("Other students by student number"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("One or more student numbers, separated by spaces, commas or lines."),
+    )
+    relation = SelectField(
+        _l("Their relation to the student"),
+        choices=labelled_choices(NUMBER_RELATIONS),
+        default=ContagionRelation.WITNESS.value,
+    )
+    submit = SubmitField(_l("List for follow-up"))
+
+
+class ClearForm(FlaskForm):
+    note = TextAreaField(
+        _l("How is the student?"), validators=[DataRequired(), Length(min=4, max=500)]
+    )
+    submit = SubmitField(_l("Clear from the list"))
+
+
+class EscalateForm(FlaskForm):
+    note = TextAreaField(
+        _l("Why this student needs a warning"), validators=[DataRequired(), Length(min=4, max=500)]
+    )
+    level = RadioField(
+        _l("Level"),
+        choices=[("1", _l("blue")), ("2", _l("yellow")), ("3", _l("red"))],
+        default="2",
+        validators=[InputRequired()],
+    )
+    submit = SubmitField(_l("Escalate to a warning"))
+
+
+class SettingsForm(FlaskForm):
+    safety_pledge = BooleanField(_l("The centre asks for a safety pledge at hand-over"))
+    submit = SubmitField(_l("Save"))
