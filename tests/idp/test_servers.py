@@ -261,6 +261,40 @@ def test_cas_server_behind_a_self_signed_certificate_is_refused_by_default(
     assert client.verify_ticket(ticket)[:2] == ("zhengshi", {"name": "郑十"})
 
 
+def test_oidc_provider_behind_a_self_signed_certificate_is_refused_by_default(
+    oidc_provider_tls: OidcProvider, new_session: Callable[[], requests.Session]
+) -> None:
+    assert oidc_provider_tls.issuer.startswith("https://127.0.0.1:")
+    app = Flask("relying_party_tls")
+    oauth = OAuth(app)
+    oauth.register(
+        "campus_idp",
+        client_id="unused",
+        client_secret="unused",
+        server_metadata_url=oidc_provider_tls.discovery_url,
+    )
+    with app.app_context(), pytest.raises(requests.exceptions.SSLError):
+        oauth.campus_idp.load_server_metadata()
+
+    # Trusting its certificate, a client reads it and signs in as with any provider.
+    # (verify= on the call: requests lets REQUESTS_CA_BUNDLE override a session's .verify)
+    trusting = new_session()
+    metadata = trusting.get(
+        oidc_provider_tls.discovery_url, timeout=10, verify=oidc_provider_tls.ca_file
+    ).json()
+    assert metadata["issuer"] == oidc_provider_tls.issuer
+    client_id, _ = oidc_provider_tls.register_client([REDIRECT])
+    oidc_provider_tls.add_user("tlsuser", "pw-tlsuser")
+    with OAuth2Session(
+        client_id, scope="openid", redirect_uri=REDIRECT, code_challenge_method="S256"
+    ) as rp:
+        url, _ = rp.create_authorization_url(
+            metadata["authorization_endpoint"], code_verifier=generate_token(48), nonce="n-tls"
+        )
+    callback = oidc_provider_tls.login(trusting, url, "tlsuser", "pw-tlsuser")
+    assert callback.startswith(REDIRECT + "?code=")
+
+
 def test_idp_down_refuses_connections(idp_down_url: str) -> None:
     with pytest.raises(requests.exceptions.ConnectionError):
         requests.get(idp_down_url + "cas/login", timeout=5)
