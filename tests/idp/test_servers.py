@@ -179,6 +179,15 @@ def test_cas_ticket_is_only_valid_for_the_service_it_was_issued_for(
     assert other.verify_ticket(ticket)[0] is None
 
 
+def test_cas_refuses_a_service_off_loopback(
+    cas_server: CasServer, new_session: Callable[[], requests.Session]
+) -> None:
+    cas_server.add_user("liuyi", "pw-liuyi")
+
+    with pytest.raises(LoginFailed, match="403 Forbidden"):
+        cas_server.login(new_session(), "http://portal.example.edu/login", "liuyi", "pw-liuyi")
+
+
 def test_cas_single_sign_on_session_gives_a_second_ticket_without_the_form(
     cas_server: CasServer,
     new_session: Callable[[], requests.Session],
