@@ -74,3 +74,17 @@ def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcProv
     provider.start()
     yield provider
     provider.stop()
+
+
+@pytest.fixture(scope="session")
+def oidc_provider_tls(
+    tmp_path_factory: pytest.TempPathFactory, idp_certificate: tuple[Path, Path]
+) -> Iterator[OidcProvider]:
+    """A second OpenID provider, over https with the self-signed certificate no client trusts.
+
+    `.issuer` starts with https://; `.ca_file` is the certificate, for a test that trusts it.
+    """
+    provider = OidcProvider(tmp_path_factory.mktemp("oidc-tls"), tls=idp_certificate)
+    provider.start()
+    yield provider
+    provider.stop()

@@ -377,15 +377,17 @@ class OidcProvider:
     /userinfo, and RP-initiated logout at the `end_session_endpoint` (/logout).
     """
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, tls: tuple[Path, Path] | None = None) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.process = ServerProcess(
             "oidc",
             "oidc_app.app:application",
             data_dir,
+            tls=tls,
             # Authlib refuses plain http unless told; this provider listens on loopback only.
-            env={"AUTHLIB_INSECURE_TRANSPORT": "1"},
+            env={} if tls else {"AUTHLIB_INSECURE_TRANSPORT": "1"},
         )
+        self.ca_file: str | None = str(tls[0]) if tls else None
         self.issuer = self.process.base_url
         self.discovery_url = self.issuer + "/.well-known/openid-configuration"
         self.end_session_endpoint = self.issuer + "/logout"
@@ -429,10 +431,14 @@ class OidcProvider:
         `?error=…` when the provider refuses the request). A session already signed in at the
         provider gets the callback without the form.
         """
-        page = session.get(authorize_url, allow_redirects=False, timeout=10)
+        page = session.get(
+            authorize_url, allow_redirects=False, timeout=10, verify=self.process.verify
+        )
         if page.is_redirect:
             return page.headers["Location"]
-        answer = submit_login_form(session, page, {"username": username, "password": password})
+        answer = submit_login_form(
+            session, page, {"username": username, "password": password}, self.process.verify
+        )
         if not answer.is_redirect:
             raise LoginFailed(f"OIDC did not sign {username} in: {login_page_errors(answer)}")
         return answer.headers["Location"]
@@ -444,9 +450,10 @@ class OidcProvider:
         registered `post_logout_redirect_uri` (the returned response is that 302); without one it
         asks for confirmation, which this helper gives by posting the form.
         """
-        answer = session.get(end_session_url, allow_redirects=False, timeout=10)
+        verify = self.process.verify
+        answer = session.get(end_session_url, allow_redirects=False, timeout=10, verify=verify)
         if answer.status_code == 200 and "<form" in answer.text:
             document = lxml.html.fromstring(answer.text, base_url=answer.url)
             action = urljoin(answer.url, document.forms[0].get("action") or answer.url)
-            answer = session.post(action, allow_redirects=False, timeout=10)
+            answer = session.post(action, allow_redirects=False, timeout=10, verify=verify)
         return answer

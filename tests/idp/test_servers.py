@@ -179,6 +179,15 @@ def test_cas_ticket_is_only_valid_for_the_service_it_was_issued_for(
     assert other.verify_ticket(ticket)[0] is None
 
 
+def test_cas_refuses_a_service_off_loopback(
+    cas_server: CasServer, new_session: Callable[[], requests.Session]
+) -> None:
+    cas_server.add_user("liuyi", "pw-liuyi")
+
+    with pytest.raises(LoginFailed, match="403 Forbidden"):
+        cas_server.login(new_session(), "http://portal.example.edu/login", "liuyi", "pw-liuyi")
+
+
 def test_cas_single_sign_on_session_gives_a_second_ticket_without_the_form(
     cas_server: CasServer,
     new_session: Callable[[], requests.Session],
@@ -259,6 +268,40 @@ def test_cas_server_behind_a_self_signed_certificate_is_refused_by_default(
         session=new_session(),
     )
     assert client.verify_ticket(ticket)[:2] == ("zhengshi", {"name": "郑十"})
+
+
+def test_oidc_provider_behind_a_self_signed_certificate_is_refused_by_default(
+    oidc_provider_tls: OidcProvider, new_session: Callable[[], requests.Session]
+) -> None:
+    assert oidc_provider_tls.issuer.startswith("https://127.0.0.1:")
+    app = Flask("relying_party_tls")
+    oauth = OAuth(app)
+    oauth.register(
+        "campus_idp",
+        client_id="unused",
+        client_secret="unused",
+        server_metadata_url=oidc_provider_tls.discovery_url,
+    )
+    with app.app_context(), pytest.raises(requests.exceptions.SSLError):
+        oauth.campus_idp.load_server_metadata()
+
+    # Trusting its certificate, a client reads it and signs in as with any provider.
+    # (verify= on the call: requests lets REQUESTS_CA_BUNDLE override a session's .verify)
+    trusting = new_session()
+    metadata = trusting.get(
+        oidc_provider_tls.discovery_url, timeout=10, verify=oidc_provider_tls.ca_file
+    ).json()
+    assert metadata["issuer"] == oidc_provider_tls.issuer
+    client_id, _ = oidc_provider_tls.register_client([REDIRECT])
+    oidc_provider_tls.add_user("tlsuser", "pw-tlsuser")
+    with OAuth2Session(
+        client_id, scope="openid", redirect_uri=REDIRECT, code_challenge_method="S256"
+    ) as rp:
+        url, _ = rp.create_authorization_url(
+            metadata["authorization_endpoint"], code_verifier=generate_token(48), nonce="n-tls"
+        )
+    callback = oidc_provider_tls.login(trusting, url, "tlsuser", "pw-tlsuser")
+    assert callback.startswith(REDIRECT + "?code=")
 
 
 def test_idp_down_refuses_connections(idp_down_url: str) -> None:
