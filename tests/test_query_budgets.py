@@ -122,9 +122,9 @@ BUDGETS = {
     ("counsellor", "/"): 10,
     # Only this week's reports and the task list; class members work from no deadline.
     ("committee", "/"): 4,
-    # As the counsellor's, plus this term's glance: deadlines and screening KPI tables (4), and
-    # the month's key students whose family was contacted (1, casework).
-    ("director", "/"): 13,
+    # As the counsellor's, plus this term's glance: deadlines and screening KPI tables (4), the
+    # month's key students whose family was contacted (1) and the interview list's count (1).
+    ("director", "/"): 14,
     ("counsellor", "/tasks"): 5,
     ("committee", "/tasks"): 4,
     # 44 for the tables and charts (the post-screening interview table: its groups and one
