@@ -5,12 +5,15 @@ from __future__ import annotations
 from flask import Flask
 from flask_login import current_user
 
+from casework import file_casework_sections
+
 
 def register(app: Flask) -> None:
     """Register casework's blueprints, navigation and sweeps."""
     _register_student_file(app)
     _register_interviews(app)
     _register_crisis(app)
+    file_casework_sections.register(app)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -66,6 +69,7 @@ def _register_interviews(app: Flask) -> None:
     app.add_template_global(interview_views.campaign_coverage, "interview_coverage")
     app.add_template_global(interview_views.can_open_list, "can_open_interviews")
     app.jinja_env.globals["interview_conclusions"] = interviews.CONCLUSION_WORDS
+    app.jinja_env.globals["interview_states"] = interviews.STATE_WORDS
     staff = set(interview_permissions.LIST_ROLES)
     nav.register(app, lambda: _("Interviews"), "interviews.index", staff, order=20)
     nav.register(app, lambda: _("My conversations"), "interviews.mine", {Role.STUDENT}, order=11)

@@ -49,7 +49,9 @@ def test_caseload_counsellor_sees_every_section_with_trends_and_reliable_worseni
     assert row.student_id == world.student.id
     assert row.actor_id == world.school_counsellor.id
     assert row.action == "read_file"
-    assert row.detail == "capability=CLINICAL sections=warnings,family,screening,referrals"
+    assert row.detail == (
+        "capability=CLINICAL sections=warnings,family,screening,referrals,interviews,crises"
+    )
 
 
 def test_department_counsellor_sees_level_and_family_but_no_scores_or_answers(world, login):

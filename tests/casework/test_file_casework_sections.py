@@ -1,0 +1,46 @@
+"""The student file lists the centre's casework on the student — post-screening interviews and
+crisis records — for the school counsellor and the director, linked to their own pages; the
+department counsellor's file names the sections without showing them."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from casework.models import CrisisRecord, InterviewEntry
+from tests.casework import interview_world
+from tests.casework.crisis_world import ENTRY, crisis_world
+from tests.conftest import sign_in
+
+
+def _page(app: Flask, user, student) -> str:
+    client = app.test_client()
+    assert sign_in(client, user).status_code == 302
+    response = client.get(f"/casework/students/{student.id}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_the_file_lists_the_crisis_record_for_the_counsellor_not_the_department(app, campus):
+    world = crisis_world(campus)
+    client = app.test_client()
+    sign_in(client, world.counsellor)
+    assert client.post(f"/crisis/warnings/{world.warning.id}", data=ENTRY).status_code == 302
+    record = CrisisRecord.query.one()
+    counsellor_view = _page(app, world.counsellor, world.student)
+    assert 'id="crises"' in counsellor_view
+    assert f"/crisis/{record.id}" in counsellor_view
+    department_view = _page(app, world.dept_counsellor, world.student)
+    assert 'id="crises"' not in department_view
+    assert f"/crisis/{record.id}" not in department_view
+
+
+def test_the_file_lists_the_students_interview_with_its_state(app, campus):
+    world = interview_world.build(campus)
+    made = interview_world.campaign(world, "phq9")
+    interview_world.submit(made, world.student, "phq9", interview_world.phq9_total(12))
+    (entry,) = InterviewEntry.query.all()
+    html = _page(app, world.director, world.student)
+    assert 'id="interviews"' in html
+    assert f"/interviews/{entry.id}" in html
+    assert "to assign" in html
+    assert 'id="interviews"' not in _page(app, world.computing_counsellor, world.student)
