@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from datetime import timedelta
 
 import pytest
@@ -19,23 +18,7 @@ from campus.notifications import (
     deliver_outbox,
     notify,
 )
-
-
-class Collect:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], str]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-        self.messages.append((list(envelope.rcpt_tos), envelope.content.decode()))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.mail import Collect, free_port
 
 
 @pytest.fixture
@@ -57,7 +40,7 @@ def _count(model, *where) -> int:
 
 def test_mail_server_down_then_up_delivers_every_notification_exactly_once(app, people):
     with_mail, without_mail = people
-    port = _free_port()
+    port = free_port()
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_TIMEOUT_SECONDS=2)
     notify(
         db.session,

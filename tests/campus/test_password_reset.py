@@ -6,7 +6,6 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import socket
 from datetime import timedelta
 
 import pytest
@@ -19,31 +18,15 @@ from campus.extensions import db
 from campus.models import Role, UserSession
 from campus.notifications import OutboxMail, deliver_outbox
 from tests.conftest import PASSWORD, sign_in
+from tests.mail import Collect, free_port
 
 LINK = re.compile(r"(http://localhost/password/reset/[A-Za-z0-9_.\-]+)")
-
-
-class Collect:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], str]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-        self.messages.append((list(envelope.rcpt_tos), envelope.content.decode()))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
 def smtp(app):
     handler = Collect()
-    port = _free_port()
+    port = free_port()
     server = Controller(handler, hostname="127.0.0.1", port=port)
     server.start()
     app.config.update(
