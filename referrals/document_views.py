@@ -3,7 +3,7 @@ liaison, and the return-to-school assessment opinion (复学评估意见书)."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, flash, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -12,11 +12,12 @@ from campus import clock
 from campus.access import load_or_404
 from campus.documents import pdf_download
 from campus.extensions import db
-from campus.models import Institution, Role
+from campus.models import Institution, Role, User
 from campus.permissions import require_roles
+from referrals import leave as leave_rules
 from referrals import permissions
-from referrals.documents import referral_form
-from referrals.models import Referral
+from referrals.documents import referral_form, return_opinion
+from referrals.models import LeaveOfAbsence, Referral
 from referrals.permissions import CLINICAL_READERS
 
 bp = Blueprint("referral_documents", __name__)
@@ -65,6 +66,38 @@ def _referral_form_download(referral: Referral) -> ResponseReturnValue:
         template="documents/referral_form.html",
         form=form,
         institution=db.session.get(Institution, referral.institution_id),
+        generated_by=current_user,
+        generated_at=clock.now(),
+    )
+
+
+@bp.route("/referrals/leave/<int:leave_id>/return-opinion.pdf")
+@require_roles(*CLINICAL_READERS)
+def return_opinion_pdf(leave_id: int) -> ResponseReturnValue:
+    """The return-to-school assessment opinion, once the centre has assessed the return."""
+    leave = load_or_404(
+        db.session,
+        current_user,
+        LeaveOfAbsence,
+        leave_id,
+        leave_rules.leave_clause(current_user),
+        action="print",
+        record_type="return_opinion",
+    )
+    assessor = db.session.get(User, leave.assessment_by_id) if leave.assessment_by_id else None
+    opinion = return_opinion(leave, assessor.name if assessor else "")
+    if opinion is None:
+        flash(_("The opinion can be printed once the centre has assessed the return."), "error")
+        return redirect(url_for("leave.detail", leave_id=leave.id))
+    return pdf_download(
+        db.session,
+        leave,
+        actor=current_user,
+        document="return_opinion",
+        filename=_("Return-to-school assessment opinion %(name)s.pdf", name=opinion.student_name),
+        template="documents/return_opinion.html",
+        opinion=opinion,
+        institution=db.session.get(Institution, leave.institution_id),
         generated_by=current_user,
         generated_at=clock.now(),
     )
