@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext, pgettext
+from markupsafe import Markup
 from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session, contains_eager
 
@@ -22,6 +23,7 @@ from campus.scope import institution_ids
 from casework import interview_permissions as permissions
 from casework import interviews
 from casework.models import InterviewEntry
+from oversight.charts import percent_bars
 from screening.instruments import UnknownInstrument
 from screening.models import Campaign, CampaignAssignment, ScreeningResult
 from screening.scoring import load_instrument
@@ -76,6 +78,16 @@ class InstrumentFigures:
     screened: int
     previous_screened: int | None
     bands: list[BandFigure]
+
+    def chart(self, key: str) -> Markup:
+        """The bands' shares as horizontal bars (inline SVG: the renderer fetches nothing)."""
+        return percent_bars(
+            key,
+            self.name,
+            [b.label for b in self.bands],
+            [b.percent / 100 for b in self.bands],
+            desc=self.name,
+        )
 
 
 @dataclass(frozen=True)

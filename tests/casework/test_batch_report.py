@@ -93,6 +93,7 @@ def test_the_directors_department_report_has_coverage_bands_last_year_and_names(
         "+50.0",  # moderate: 0% last year, 50% now
         "-50.0",  # minimal: 100% last year, 50% now
         "王芳",  # on the interview list
+        "50%",  # the bands' bar chart
     ):
         assert words in text, words
     assert "赵敏" not in text  # another department
