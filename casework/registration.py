@@ -60,12 +60,15 @@ def _register_interviews(app: Flask) -> None:
         interview_views,
         interview_workbench,
         interviews,
+        report_views,
     )
 
     # An institution's own rule set is checked at start-up: a bad file must not fail a
     # student's screening submission later.
     interview_rules.check_dir(app.config.get("INTERVIEW_RULES_DIR"))
     app.register_blueprint(interview_views.bp)
+    app.register_blueprint(report_views.bp)
+    app.add_template_global(report_views.batch_report_links, "batch_report_links")
     app.add_template_global(interview_views.campaign_coverage, "interview_coverage")
     app.add_template_global(interview_views.can_open_list, "can_open_interviews")
     app.jinja_env.globals["interview_conclusions"] = interviews.CONCLUSION_WORDS

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from campus import nav, scheduler, workbench
 from campus.models import Role
-from referrals import closure_views, leave_views, services, views
+from referrals import closure_views, document_views, leave_views, services, views
 from referrals import workbench as referrals_workbench
 from referrals.cli import referrals_cli
 from referrals.forms import (
@@ -29,6 +29,7 @@ def register(app: Flask) -> None:
         views.hospitals_bp,
         leave_views.bp,
         closure_views.bp,
+        document_views.bp,
     ):
         app.register_blueprint(blueprint)
     app.cli.add_command(referrals_cli)

@@ -1,0 +1,103 @@
+"""Printed recovery documents: the referral form (转介单) for the centre and the hospital's
+liaison, and the return-to-school assessment opinion (复学评估意见书)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from campus import clock
+from campus.access import load_or_404
+from campus.documents import pdf_download
+from campus.extensions import db
+from campus.models import Institution, Role, User
+from campus.permissions import require_roles
+from referrals import leave as leave_rules
+from referrals import permissions
+from referrals.documents import referral_form, return_opinion
+from referrals.models import LeaveOfAbsence, Referral
+from referrals.permissions import CLINICAL_READERS
+
+bp = Blueprint("referral_documents", __name__)
+
+
+@bp.route("/referrals/<int:referral_id>/referral-form.pdf")
+@require_roles(*CLINICAL_READERS)
+def referral_form_pdf(referral_id: int) -> ResponseReturnValue:
+    """The referral form, for a reader with the student in their clinical scope."""
+    referral = load_or_404(
+        db.session,
+        current_user,
+        Referral,
+        referral_id,
+        permissions.counsellor_clause(current_user),
+        action="print",
+        record_type="referral_form",
+    )
+    return _referral_form_download(referral)
+
+
+@bp.route("/hospital/referrals/<int:referral_id>/referral-form.pdf")
+@require_roles(Role.HOSPITAL_LIAISON)
+def liaison_referral_form_pdf(referral_id: int) -> ResponseReturnValue:
+    """The same form for the liaison of the hospital it was sent to (never a draft)."""
+    referral = load_or_404(
+        db.session,
+        current_user,
+        Referral,
+        referral_id,
+        permissions.liaison_clause(current_user),
+        action="print",
+        record_type="referral_form",
+    )
+    return _referral_form_download(referral)
+
+
+def _referral_form_download(referral: Referral) -> ResponseReturnValue:
+    form = referral_form(referral)
+    return pdf_download(
+        db.session,
+        referral,
+        actor=current_user,
+        document="referral_form",
+        filename=_("Referral form %(number)s.pdf", number=referral.id),
+        template="documents/referral_form.html",
+        form=form,
+        institution=db.session.get(Institution, referral.institution_id),
+        generated_by=current_user,
+        generated_at=clock.now(),
+    )
+
+
+@bp.route("/referrals/leave/<int:leave_id>/return-opinion.pdf")
+@require_roles(*CLINICAL_READERS)
+def return_opinion_pdf(leave_id: int) -> ResponseReturnValue:
+    """The return-to-school assessment opinion, once the centre has assessed the return."""
+    leave = load_or_404(
+        db.session,
+        current_user,
+        LeaveOfAbsence,
+        leave_id,
+        leave_rules.leave_clause(current_user),
+        action="print",
+        record_type="return_opinion",
+    )
+    assessor = db.session.get(User, leave.assessment_by_id) if leave.assessment_by_id else None
+    opinion = return_opinion(leave, assessor.name if assessor else "")
+    if opinion is None:
+        flash(_("The opinion can be printed once the centre has assessed the return."), "error")
+        return redirect(url_for("leave.detail", leave_id=leave.id))
+    return pdf_download(
+        db.session,
+        leave,
+        actor=current_user,
+        document="return_opinion",
+        filename=_("Return-to-school assessment opinion %(name)s.pdf", name=opinion.student_name),
+        template="documents/return_opinion.html",
+        opinion=opinion,
+        institution=db.session.get(Institution, leave.institution_id),
+        generated_by=current_user,
+        generated_at=clock.now(),
+    )

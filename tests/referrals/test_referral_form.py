@@ -1,0 +1,160 @@
+"""The printed referral form (转介单): the disclosed fields and nothing else, for the centre and the
+hospital's liaison, every generation audited."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from campus.audit import AuditEvent
+from campus.extensions import db
+from referrals.models import ReferralStatus
+from tests.pdf import needs_poppler, pdf_info, pdf_text
+from tests.referrals.conftest import new_referral, referral_in
+
+pytestmark = needs_poppler
+
+
+def _chinese(world):
+    """The world in Chinese: names, the hospital, the readers' language, a counsellor's phone."""
+    world.institution.name = "湘江示范大学"
+    world.hospital.name = "湖南省脑科医院"
+    world.student.name = "李雷"
+    world.student.guardian_name = "李父"
+    world.student.guardian_phone = "13912345678"
+    world.counsellor.name = "王老师"
+    world.counsellor.phone = "0731-88880001"
+    for user in (world.counsellor, world.director, world.liaison, world.other_liaison):
+        user.locale = "zh_CN"
+    db.session.commit()
+
+
+def _sent(world, **overrides):
+    referral = referral_in(
+        world,
+        ReferralStatus.SENT,
+        reason="持续情绪低落两月，需专科评估",
+        screening_summary="PHQ-9 得分 17",
+        green_channel=True,
+        **overrides,
+    )
+    db.session.commit()
+    return referral
+
+
+def _prints(referral_id) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "print",
+                AuditEvent.record_type == "referral_form",
+                AuditEvent.record_id == str(referral_id),
+                AuditEvent.outcome == "ok",
+            )
+        )
+    )
+
+
+def test_the_referral_form_holds_the_disclosed_fields_the_referrer_and_signature_lines(
+    world, login
+):
+    _chinese(world)
+    referral = _sent(world)
+    client = login(world.counsellor)
+    page = client.get(f"/referrals/{referral.id}")
+    assert f"/referrals/{referral.id}/referral-form.pdf".encode() in page.data
+    response = client.get(f"/referrals/{referral.id}/referral-form.pdf")
+    assert response.mimetype == "application/pdf"
+    text = pdf_text(response.data)
+    for words in (
+        "湘江示范大学",
+        "转介单",
+        "湖南省脑科医院",
+        "李雷",
+        "持续情绪低落两月，需专科评估",
+        "王老师",
+        "0731-88880001",
+        "绿色通道",
+        "转出单位",
+        "接收医院",
+        "保密",
+    ):
+        assert words in text, words
+    assert "(A4)" in pdf_info(response.data)
+    (row,) = _prints(referral.id)
+    assert (row.student_id, row.actor_id) == (world.student.id, world.counsellor.id)
+
+
+def test_an_undisclosed_score_or_guardian_phone_never_reaches_the_form(world, login):
+    _chinese(world)
+    referral = _sent(world)
+    text = pdf_text(login(world.counsellor).get(f"/referrals/{referral.id}/referral-form.pdf").data)
+    assert "17" not in text.replace(str(referral.id), "")
+    assert "PHQ-9" not in text
+    assert "13912345678" not in text
+    assert "李父" not in text
+
+
+def test_a_ticked_guardian_contact_and_screening_summary_are_printed(world, login):
+    _chinese(world)
+    referral = _sent(
+        world,
+        disclosed_fields=["name", "guardian_contact", "screening_summary", "referral_reason"],
+    )
+    text = pdf_text(login(world.counsellor).get(f"/referrals/{referral.id}/referral-form.pdf").data)
+    for words in ("李父 13912345678", "PHQ-9 得分 17", "监护人联系方式"):
+        assert words in text, words
+
+
+def test_the_hospitals_liaison_prints_the_same_disclosed_form(world, login):
+    _chinese(world)
+    referral = _sent(world)
+    client = login(world.liaison)
+    page = client.get(f"/hospital/referrals/{referral.id}")
+    assert f"/hospital/referrals/{referral.id}/referral-form.pdf".encode() in page.data
+    text = pdf_text(client.get(f"/hospital/referrals/{referral.id}/referral-form.pdf").data)
+    assert "李雷" in text
+    assert "王老师" in text
+    assert "13912345678" not in text
+    assert "PHQ-9" not in text
+    (row,) = _prints(referral.id)
+    assert row.actor_id == world.liaison.id
+
+
+def test_an_english_reader_gets_the_form_in_english(world, login):
+    referral = _sent(world)
+    text = pdf_text(login(world.counsellor).get(f"/referrals/{referral.id}/referral-form.pdf").data)
+    for words in ("Referral form", "Receiving hospital", "Referring unit", "Li Lei"):
+        assert words in text, words
+
+
+def _denied(referral_id) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.record_type == "referral_form",
+                AuditEvent.record_id == str(referral_id),
+                AuditEvent.outcome == "denied",
+            )
+        )
+    )
+
+
+def test_another_hospitals_liaison_a_draft_and_a_forged_id_get_404_and_an_audit_row(world, login):
+    sent = _sent(world)
+    draft = new_referral(world)
+    client = login(world.other_liaison)
+    assert client.get(f"/hospital/referrals/{sent.id}/referral-form.pdf").status_code == 404
+    assert _denied(sent.id)
+    client = login(world.liaison)
+    assert client.get(f"/hospital/referrals/{draft.id}/referral-form.pdf").status_code == 404
+    assert client.get("/hospital/referrals/999999/referral-form.pdf").status_code == 404
+    assert _denied(999999)
+    assert not _prints(sent.id)
+    assert not _prints(draft.id)
+
+
+def test_a_department_counsellor_cannot_print_the_referral_form(world, login):
+    referral = _sent(world)
+    response = login(world.dept_counsellor).get(f"/referrals/{referral.id}/referral-form.pdf")
+    assert response.status_code in (403, 404)
+    assert not _prints(referral.id)
