@@ -20,10 +20,12 @@ from referrals.documents import referral_form, return_opinion
 from referrals.models import LeaveOfAbsence, Referral
 from referrals.permissions import CLINICAL_READERS
 
-bp = Blueprint("referral_documents", __name__)
+bp = Blueprint("referral_documents", __name__, url_prefix="/referrals")
+# The liaison's copy sits under the liaison's own pages.
+liaison_bp = Blueprint("liaison_documents", __name__, url_prefix="/hospital/referrals")
 
 
-@bp.route("/referrals/<int:referral_id>/referral-form.pdf")
+@bp.route("/<int:referral_id>/referral-form.pdf")
 @require_roles(*CLINICAL_READERS)
 def referral_form_pdf(referral_id: int) -> ResponseReturnValue:
     """The referral form, for a reader with the student in their clinical scope."""
@@ -39,7 +41,7 @@ def referral_form_pdf(referral_id: int) -> ResponseReturnValue:
     return _referral_form_download(referral)
 
 
-@bp.route("/hospital/referrals/<int:referral_id>/referral-form.pdf")
+@liaison_bp.route("/<int:referral_id>/referral-form.pdf")
 @require_roles(Role.HOSPITAL_LIAISON)
 def liaison_referral_form_pdf(referral_id: int) -> ResponseReturnValue:
     """The same form for the liaison of the hospital it was sent to (never a draft)."""
@@ -71,7 +73,7 @@ def _referral_form_download(referral: Referral) -> ResponseReturnValue:
     )
 
 
-@bp.route("/referrals/leave/<int:leave_id>/return-opinion.pdf")
+@bp.route("/leave/<int:leave_id>/return-opinion.pdf")
 @require_roles(*CLINICAL_READERS)
 def return_opinion_pdf(leave_id: int) -> ResponseReturnValue:
     """The return-to-school assessment opinion, once the centre has assessed the return."""

@@ -30,6 +30,7 @@ def register(app: Flask) -> None:
         leave_views.bp,
         closure_views.bp,
         document_views.bp,
+        document_views.liaison_bp,
     ):
         app.register_blueprint(blueprint)
     app.cli.add_command(referrals_cli)

@@ -20,7 +20,15 @@ def test_every_blueprint_but_the_root_pages_declares_its_url_prefix(app):
 def test_referrals_registration_alone_adds_its_pages_command_navigation_and_sweep():
     bare = Flask(__name__)
     importlib.import_module("referrals.registration").register(bare)
-    assert set(bare.blueprints) == {"referrals", "liaison", "hospitals", "leave", "closure"}
+    assert set(bare.blueprints) == {
+        "referrals",
+        "liaison",
+        "hospitals",
+        "leave",
+        "closure",
+        "referral_documents",
+        "liaison_documents",
+    }
     assert "referrals" in bare.cli.commands
     assert {e.endpoint for e in bare.extensions["xinqiao_nav"]} == {
         "referrals.index",

@@ -183,7 +183,7 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     # world's referral went to another hospital than the liaison's; its leave has no assessment
     # yet, so the opinion's readers are sent back to the leave with a message.
     "referral_documents.referral_form_pdf": CLINICAL_READERS,
-    "referral_documents.liaison_referral_form_pdf": frozenset(),
+    "liaison_documents.liaison_referral_form_pdf": frozenset(),
     "referral_documents.return_opinion_pdf": CLINICAL_READERS,
     # The whole campaign's report; a department counsellor may print only their department's.
     "batch_reports.batch_report_pdf": frozenset(
