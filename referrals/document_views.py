@@ -29,35 +29,28 @@ liaison_bp = Blueprint("liaison_documents", __name__, url_prefix="/hospital/refe
 @require_roles(*CLINICAL_READERS)
 def referral_form_pdf(referral_id: int) -> ResponseReturnValue:
     """The referral form, for a reader with the student in their clinical scope."""
-    referral = load_or_404(
-        db.session,
-        current_user,
-        Referral,
-        referral_id,
-        permissions.counsellor_clause(current_user),
-        action="print",
-        record_type="referral_form",
-    )
-    return _referral_form_download(referral)
+    return _referral_form_download(referral_id, permissions.counsellor_clause(current_user))
 
 
 @liaison_bp.route("/<int:referral_id>/referral-form.pdf")
 @require_roles(Role.HOSPITAL_LIAISON)
 def liaison_referral_form_pdf(referral_id: int) -> ResponseReturnValue:
     """The same form for the liaison of the hospital it was sent to (never a draft)."""
+    return _referral_form_download(referral_id, permissions.liaison_clause(current_user))
+
+
+def _referral_form_download(referral_id: int, scope) -> ResponseReturnValue:
+    """The form of the referral `referral_id` if `scope` (the reader's clause) reaches it, else a
+    404 with an audit row."""
     referral = load_or_404(
         db.session,
         current_user,
         Referral,
         referral_id,
-        permissions.liaison_clause(current_user),
+        scope,
         action="print",
         record_type="referral_form",
     )
-    return _referral_form_download(referral)
-
-
-def _referral_form_download(referral: Referral) -> ResponseReturnValue:
     form = referral_form(referral)
     return pdf_download(
         db.session,
