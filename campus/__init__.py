@@ -21,7 +21,15 @@ from config import BASE_DIR, CONFIGS
 
 # Domain packages in the order of the chain; each declares what it adds to the app in
 # `<domain>/registration.py`, whose `register(app)` is called here and nowhere else.
-DOMAINS: tuple[str, ...] = ("campus", "screening", "warning", "referrals", "casework", "oversight")
+DOMAINS: tuple[str, ...] = (
+    "campus",
+    "screening",
+    "warning",
+    "referrals",
+    "casework",
+    "appointments",
+    "oversight",
+)
 
 CSP = {
     "default-src": "'self'",

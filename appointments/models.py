@@ -1,0 +1,119 @@
+"""Appointment tables: bookable slots and the appointments booked into them.
+
+A slot is one bookable time of one counsellor, made from the counsellor's weekly availability when
+booking opens (or added by hand). An appointment is one student's claim on a slot; the database,
+not Python, keeps two live appointments out of one slot (`uq_appointment_live_slot`), so a lost
+race is an IntegrityError the booking code turns into "taken, here are the next free times".
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campus import clock
+from campus.extensions import Model, db
+from campus.models import Student, User
+
+
+class SessionKind(enum.StrEnum):
+    """Which kind of session a slot offers and an appointment is for."""
+
+    FIRST_VISIT = "first_visit"
+    FOLLOW_UP = "follow_up"
+    GROUP = "group"
+
+
+class SlotState(enum.StrEnum):
+    OPEN = "open"  # bookable (when no live appointment holds it)
+    WITHDRAWN = "withdrawn"  # taken off by the counsellor or an exception; never bookable
+
+
+class AppointmentState(enum.StrEnum):
+    """Booked until the session's outcome is recorded or it is cancelled.
+
+    The live states hold their slot; a cancelled appointment frees it for the waitlist."""
+
+    BOOKED = "booked"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"  # by the student within the limit, or by the centre
+    LATE_CANCELLED = "late_cancelled"  # by the student after the limit: recorded, slot freed
+
+
+LIVE_STATES = (AppointmentState.BOOKED, AppointmentState.ATTENDED, AppointmentState.NO_SHOW)
+# Enum columns store the member's name, as everywhere in Xinqiao.
+_LIVE_SQL = "state IN ({})".format(", ".join(f"'{state.name}'" for state in LIVE_STATES))
+
+
+class Slot(Model):
+    """One bookable time of one counsellor, in UTC, in one room."""
+
+    __tablename__ = "appointment_slot"
+    __table_args__ = (
+        # A counsellor is never offered twice at one start time.
+        Index("uq_slot_counsellor_start", "counsellor_id", "starts_at", unique=True),
+        Index("ix_slot_institution_start", "institution_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
+    counsellor_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    starts_at: Mapped[datetime] = mapped_column(DateTime)
+    ends_at: Mapped[datetime] = mapped_column(DateTime)
+    room: Mapped[str] = mapped_column(String(100), default="")
+    kind: Mapped[SessionKind] = mapped_column(db.Enum(SessionKind, native_enum=False, length=20))
+    # Group sessions take more than one student; a one-to-one slot has capacity 1.
+    capacity: Mapped[int] = mapped_column(Integer, default=1)
+    state: Mapped[SlotState] = mapped_column(
+        db.Enum(SlotState, native_enum=False, length=20), default=SlotState.OPEN
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+    counsellor: Mapped[User] = relationship()
+
+
+class Appointment(Model):
+    """One student's booking of a slot, and — once held — its outcome."""
+
+    __tablename__ = "appointment"
+    __table_args__ = (
+        # Two students can never hold the same one-to-one slot: one live appointment per slot
+        # and seat. A one-to-one slot has seat 1 only; a group slot's seats are 1..capacity.
+        Index(
+            "uq_appointment_live_slot",
+            "slot_id",
+            "seat",
+            unique=True,
+            sqlite_where=text(_LIVE_SQL),
+            postgresql_where=text(_LIVE_SQL),
+        ),
+        Index("ix_appointment_student", "student_id", "state"),
+        Index("ix_appointment_counsellor_start", "counsellor_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
+    slot_id: Mapped[int] = mapped_column(ForeignKey("appointment_slot.id"))
+    seat: Mapped[int] = mapped_column(Integer, default=1)
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"))
+    # Copied from the slot so a counsellor's day and the figures need no join.
+    counsellor_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    starts_at: Mapped[datetime] = mapped_column(DateTime)
+    kind: Mapped[SessionKind] = mapped_column(db.Enum(SessionKind, native_enum=False, length=20))
+    state: Mapped[AppointmentState] = mapped_column(
+        db.Enum(AppointmentState, native_enum=False, length=20), default=AppointmentState.BOOKED
+    )
+    # Who booked: the student themself, or staff on their behalf.
+    booked_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    booked_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The form's one-time token: a double submit books once.
+    submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    slot: Mapped[Slot] = relationship()
+    student: Mapped[Student] = relationship()
+    counsellor: Mapped[User] = relationship(foreign_keys=[counsellor_id])
