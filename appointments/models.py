@@ -11,12 +11,33 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, text
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campus import clock
 from campus.extensions import Model, db
 from campus.models import Student, User
+
+
+class CounsellorProfile(Model):
+    """What the centre needs to know of one counsellor beyond their account: the gender students
+    may ask for, whether they are a trainee whose notes a supervisor co-signs, and their working
+    time (full-time equivalent), which the clinical-load figure divides by."""
+
+    __tablename__ = "counsellor_profile"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), unique=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    gender: Mapped[str] = mapped_column(
+        String(10), default=""
+    )  # "M", "F" as Student.gender; "" unsaid
+    is_trainee: Mapped[bool] = mapped_column(Boolean, default=False)
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    fte: Mapped[float] = mapped_column(Float, default=1.0)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    supervisor: Mapped[User | None] = relationship(foreign_keys=[supervisor_id])
 
 
 class SessionKind(enum.StrEnum):

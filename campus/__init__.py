@@ -29,6 +29,7 @@ DOMAINS: tuple[str, ...] = (
     "casework",
     "appointments",
     "oversight",
+    "privacy",
 )
 
 CSP = {

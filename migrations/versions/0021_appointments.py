@@ -19,6 +19,35 @@ depends_on = None
 
 def upgrade():
     op.create_table(
+        "counsellor_profile",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("institution_id", sa.Integer(), nullable=False),
+        sa.Column("gender", sa.String(length=10), nullable=False),
+        sa.Column("is_trainee", sa.Boolean(), nullable=False),
+        sa.Column("supervisor_id", sa.Integer(), nullable=True),
+        sa.Column("fte", sa.Float(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["institution_id"],
+            ["institution.id"],
+            name=op.f("fk_counsellor_profile_institution_id_institution"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["supervisor_id"],
+            ["user_account.id"],
+            name=op.f("fk_counsellor_profile_supervisor_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user_account.id"], name=op.f("fk_counsellor_profile_user_id_user_account")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_counsellor_profile")),
+        sa.UniqueConstraint("user_id", name=op.f("uq_counsellor_profile_user_id")),
+    )
+    with op.batch_alter_table("counsellor_profile", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_counsellor_profile_institution_id"), ["institution_id"], unique=False
+        )
+    op.create_table(
         "appointment_slot",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("institution_id", sa.Integer(), nullable=False),
@@ -160,3 +189,6 @@ def downgrade():
         batch_op.drop_index("ix_slot_institution_start")
 
     op.drop_table("appointment_slot")
+    with op.batch_alter_table("counsellor_profile", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_counsellor_profile_institution_id"))
+    op.drop_table("counsellor_profile")
