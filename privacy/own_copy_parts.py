@@ -1,0 +1,267 @@
+"""The parts of a student's own copy that the chain's domains hold: consents and questionnaires
+(screening), what each round's results mean (casework's individual report), concern reports the
+student wrote (warning), conversations they were invited to (casework) and appointments they
+booked (appointments).
+
+Each loader reads only the student's own rows, by the student's id, and turns them into words
+the student already saw; the columns it leaves out are the staff-only list of
+docs/architecture.md. A domain that grows (appointments' pre-check, the consent withdrawals) can
+register its own `PartSource` from its `registration.py` instead of adding here.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from appointments.models import Appointment, AppointmentState, SessionKind
+from campus.i18n import shown_name
+from campus.models import Student, User
+from casework import screening_report
+from casework.models import InterviewEntry
+from privacy.own_copy import Answer, CopyContext, Entry, Fact, PartSource, register_part
+from screening import intake
+from screening.instruments import Instrument, UnknownInstrument
+from screening.models import Campaign, CampaignAssignment, Consent, ScreeningResult
+from warning.forms import CONCERN_LABELS
+from warning.models import ConcernReport
+
+
+def _yes(flag: bool) -> str:
+    return _("Yes") if flag else _("No")
+
+
+def consents(context: CopyContext) -> list[Entry]:
+    """Each consent as given: the text exactly as shown, when, what was agreed, the guardian."""
+    rows = context.session.execute(
+        select(Consent, Campaign)
+        .join(CampaignAssignment, CampaignAssignment.id == Consent.assignment_id)
+        .join(Campaign, Campaign.id == CampaignAssignment.campaign_id)
+        .where(Consent.student_id == context.student.id)
+        .order_by(Consent.agreed_at, Consent.id)
+    ).tuples()
+    entries = []
+    for consent, campaign in rows:
+        facts = [
+            Fact("screening", _("Screening"), shown_name(campaign)),
+            Fact("agreed_at", _("Agreed on"), consent.agreed_at),
+            Fact("informed", _("Informed consent"), _yes(consent.informed)),
+            Fact("sensitive_data", _("Consent to sensitive data"), _yes(consent.sensitive_data)),
+            Fact("text", _("Text as shown"), consent.consent_text),
+        ]
+        if consent.minor:
+            facts.append(Fact("guardian", _("Guardian who agreed"), consent.guardian_name))
+        entries.append(Entry(shown_name(campaign), tuple(facts)))
+    return entries
+
+
+def _instrument(code: str, context: CopyContext) -> Instrument | None:
+    try:
+        return intake.instrument(code, context.licensed_dir)
+    except UnknownInstrument:
+        return None
+
+
+def _answers(result: ScreeningResult, inst: Instrument, locale: str) -> tuple[Answer, ...]:
+    """Each answered question with the chosen option's words; a value the definition no longer
+    has (an old version) is given as its number rather than dropped."""
+    answers = []
+    for number, value in sorted(result.answer_map().items()):
+        if not 1 <= number <= len(inst.items):
+            continue
+        item = inst.item(number)
+        chosen = next((o.label.get(locale) for o in item.options.options if o.value == value), None)
+        answers.append(Answer(number, item.text.get(locale), chosen or str(value)))
+    return tuple(answers)
+
+
+def questionnaires(context: CopyContext) -> list[Entry]:
+    """Each questionnaire submitted: its neutral title, the round, when, every question in the
+    reader's language with the answer chosen. Never the total, band, flags or clinical name."""
+    rows = context.session.execute(
+        select(ScreeningResult, Campaign)
+        .join(Campaign, Campaign.id == ScreeningResult.campaign_id)
+        .where(ScreeningResult.student_id == context.student.id)
+        .order_by(ScreeningResult.completed_at, ScreeningResult.id)
+    ).tuples()
+    entries = []
+    for result, campaign in rows:
+        inst = _instrument(result.instrument, context)
+        title = inst.student_title.get(context.locale) if inst else result.instrument
+        facts = (
+            Fact("questionnaire", _("Questionnaire"), title),
+            Fact("screening", _("Screening"), shown_name(campaign)),
+            Fact("completed_at", _("Completed"), result.completed_at),
+        )
+        answers = _answers(result, inst, context.locale) if inst else ()
+        entries.append(Entry(title, facts, answers))
+    return entries
+
+
+def results(context: CopyContext) -> list[Entry]:
+    """What each questionnaire's result means, in the words of the student's individual report
+    (`casework.screening_report`): usual range, some signs of stress, a counsellor will talk
+    with you. The same words the student read after answering; never a level or a score."""
+    campaign_ids = context.session.scalars(
+        select(ScreeningResult.campaign_id)
+        .where(ScreeningResult.student_id == context.student.id)
+        .group_by(ScreeningResult.campaign_id)
+        .order_by(ScreeningResult.campaign_id)
+    ).all()
+    entries = []
+    for campaign_id in campaign_ids:
+        report = screening_report.report_of(
+            context.session, context.student, campaign_id, context.locale
+        )
+        if report is None:
+            continue
+        for line in report.lines:
+            facts = (
+                Fact("questionnaire", _("Questionnaire"), line.title),
+                Fact("screening", _("Screening"), shown_name(report.campaign)),
+                Fact("completed_at", _("Completed"), line.completed_at),
+                Fact("meaning", _("What it means"), line.words),
+            )
+            entries.append(Entry(line.title, facts))
+    return entries
+
+
+def concern_reports_written(context: CopyContext) -> list[Entry]:
+    """Concern reports the student filed as a class or dorm reporter: their own words, about
+    whom, when, and whether staff followed up (as the reporter is told)."""
+    user_id = context.student.user_id
+    if user_id is None:
+        return []
+    rows = context.session.execute(
+        select(ConcernReport, Student.name)
+        .join(Student, Student.id == ConcernReport.student_id)
+        .where(ConcernReport.filed_by_id == user_id)
+        .order_by(ConcernReport.filed_at, ConcernReport.id)
+    ).tuples()
+    return [
+        Entry(
+            str(CONCERN_LABELS[report.category]),
+            (
+                Fact("about", _("About"), about),
+                Fact("category", _("Concern"), str(CONCERN_LABELS[report.category])),
+                Fact("text", _("What you wrote"), report.text),
+                Fact("filed_at", _("Filed"), report.filed_at),
+                Fact("followed_up", _("Followed up"), _yes(report.followed_up_at is not None)),
+            ),
+        )
+        for report, about in rows
+    ]
+
+
+def interviews(context: CopyContext) -> list[Entry]:
+    """Conversations after a screening the student was invited to: time, place, with whom and
+    whether it took place. Not why they were invited, nor what was concluded."""
+    rows = context.session.execute(
+        select(InterviewEntry, User.name)
+        .outerjoin(User, User.id == InterviewEntry.interviewer_id)
+        .where(
+            InterviewEntry.student_id == context.student.id,
+            InterviewEntry.invited_at.is_not(None),
+        )
+        .order_by(InterviewEntry.scheduled_for, InterviewEntry.id)
+    ).tuples()
+    return [
+        Entry(
+            _("Conversation with the mental health centre"),
+            (
+                Fact("scheduled_for", _("Time"), entry.scheduled_for),
+                Fact("place", _("Place"), entry.place),
+                Fact("with", _("With"), interviewer),
+                Fact("held", _("Took place"), _yes(entry.held_at is not None)),
+            ),
+        )
+        for entry, interviewer in rows
+    ]
+
+
+APPOINTMENT_STATE_WORDS = {
+    AppointmentState.BOOKED: lambda: _("booked"),
+    AppointmentState.ATTENDED: lambda: _("attended"),
+    AppointmentState.NO_SHOW: lambda: _("missed"),
+    AppointmentState.CANCELLED: lambda: _("cancelled"),
+    AppointmentState.LATE_CANCELLED: lambda: _("cancelled late"),
+}
+SESSION_KIND_WORDS = {
+    SessionKind.FIRST_VISIT: lambda: _("first visit"),
+    SessionKind.FOLLOW_UP: lambda: _("follow-up visit"),
+    SessionKind.GROUP: lambda: _("group session"),
+}
+
+
+def appointments(context: CopyContext) -> list[Entry]:
+    """Counselling appointments the student booked (or staff booked for them): when, with whom,
+    what kind and what became of it. Never a session note."""
+    rows = context.session.execute(
+        select(Appointment, User.name)
+        .join(User, User.id == Appointment.counsellor_id)
+        .where(Appointment.student_id == context.student.id)
+        .order_by(Appointment.starts_at, Appointment.id)
+    ).tuples()
+    return [
+        Entry(
+            _("Counselling appointment"),
+            (
+                Fact("starts_at", _("Time"), appointment.starts_at),
+                Fact("counsellor", _("Counsellor"), counsellor),
+                Fact("kind", _("Kind"), SESSION_KIND_WORDS[appointment.kind]()),
+                Fact("state", _("State"), APPOINTMENT_STATE_WORDS[appointment.state]()),
+                Fact("booked_at", _("Booked"), appointment.booked_at),
+            ),
+        )
+        for appointment, counsellor in rows
+    ]
+
+
+def register(app: Flask) -> None:
+    """Declare the parts above, in the order the copy reads."""
+    for part in (
+        PartSource(
+            "consents",
+            lambda: _("Consents you gave"),
+            10,
+            consents,
+            lambda: _("You have not given any consent in Xinqiao."),
+        ),
+        PartSource(
+            "questionnaires",
+            lambda: _("Your answers"),
+            20,
+            questionnaires,
+            lambda: _("You have not submitted any questionnaire."),
+        ),
+        PartSource(
+            "results",
+            lambda: _("What your results mean"),
+            30,
+            results,
+            lambda: _("No results yet."),
+        ),
+        PartSource(
+            "concern_reports",
+            lambda: _("Concern reports you wrote"),
+            40,
+            concern_reports_written,
+            lambda: _("You have not written any concern report."),
+        ),
+        PartSource(
+            "interviews",
+            lambda: _("Conversations you were invited to"),
+            50,
+            interviews,
+            lambda: _("You have not been invited to a conversation."),
+        ),
+        PartSource(
+            "appointments",
+            lambda: _("Counselling appointments"),
+            60,
+            appointments,
+            lambda: _("You have not booked a counselling appointment."),
+        ),
+    ):
+        register_part(app, part)

@@ -1,0 +1,403 @@
+"""A student's own copy: the student downloads what they gave and were told (answers with their
+questions, consents, results in the report's words, their own concern reports, invitations,
+appointments) as a PDF and a JSON file — never a level, a score, a note or what others reported —
+and staff produce the same for a request received on paper, with its reference audited."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from appointments.models import Appointment, AppointmentState, SessionKind, Slot
+from campus import clock
+from campus.audit import AuditEvent
+from campus.extensions import db
+from campus.models import Role
+from campus.notifications import Notification
+from casework.models import FamilyContact, InterviewEntry, InterviewState
+from screening.models import Campaign, CampaignAssignment, Consent, ScreeningResult
+from screening.scoring import load_instrument
+from tests.factories import open_warning
+from tests.pdf import needs_poppler, pdf_text
+from warning.models import ConcernCategory, ConcernReport, WarningEvent
+
+CONSENT_TEXT = "本次普查仅用于心理健康服务，你的回答只有心理中心可以查看。"
+# Texts only staff may read: none of them may appear in the student's copy.
+STAFF_ONLY = {
+    "warning note": "辅导员记录：宿舍矛盾，需持续关注",
+    "peer report": "室友说他最近常常整夜不睡",
+    "interview reason": "约谈结论：建议转介医院",
+    "family contact": "家长说家里最近有变故",
+    "warning reason": "PHQ-9 = 21",
+    "band": "中度抑郁",
+    "clinical name": "患者健康问卷",
+}
+# The student's answers to PHQ-9, item by item: a total of 11 (moderate), no safety answer.
+ANSWERS = {"1": 2, "2": 1, "3": 1, "4": 2, "5": 1, "6": 1, "7": 1, "8": 2, "9": 0}
+
+
+@pytest.fixture
+def world(campus):
+    """A student who consented and answered PHQ-9 in the intake, booked an appointment, was
+    invited to a conversation and — as class committee member — reported a classmate; plus
+    everything staff hold about them."""
+    inst = campus.institution("XJU", "湘江大学")
+    dept = campus.department(inst, "计算机学院")
+    group = campus.class_group(dept, "CS2601")
+    room = campus.room(inst, "305")
+    student = campus.student(group, room, name="李晓雨", number="2026001")
+    classmate = campus.student(group, name="王明", number="2026002")
+    other_school = campus.institution("OTH", "别的大学")
+    stranger = campus.student(
+        campus.class_group(campus.department(other_school, "数学"), "M1"), name="赵外校"
+    )
+    committee = campus.staff(inst, Role.CLASS_COMMITTEE, group=group, user=student.user)
+    peer = campus.staff(inst, Role.DORM_INFORMANT, room=room)
+    counsellor = campus.staff(inst, Role.SCHOOL_COUNSELLOR)
+    director = campus.staff(inst, Role.DIRECTOR)
+    counsellor.name, director.name = "周老师", "刘主任"
+    campus.commit()
+    student.user.locale = "zh_CN"
+    director.locale = "zh_CN"
+
+    intake = Campaign(
+        institution_id=inst.id,
+        name="2026级新生心理普查",
+        instruments=["phq9"],
+        opens_at=datetime(2026, 9, 1),
+        closes_at=datetime(2026, 9, 20),
+    )
+    db.session.add(intake)
+    db.session.flush()
+    assignment = CampaignAssignment(
+        campaign_id=intake.id,
+        student_id=student.id,
+        started_at=datetime(2026, 9, 2, 1),
+        completed_at=datetime(2026, 9, 2, 2),
+    )
+    db.session.add(assignment)
+    db.session.flush()
+    db.session.add_all(
+        [
+            Consent(
+                assignment_id=assignment.id,
+                student_id=student.id,
+                informed=True,
+                sensitive_data=True,
+                consent_text=CONSENT_TEXT,
+                locale="zh_CN",
+                agreed_at=datetime(2026, 9, 2, 1),
+            ),
+            ScreeningResult(
+                assignment_id=assignment.id,
+                campaign_id=intake.id,
+                student_id=student.id,
+                institution_id=inst.id,
+                instrument="phq9",
+                instrument_version=load_instrument("phq9").version,
+                answers=ANSWERS,
+                total=11,
+                band="moderate",
+                completed_at=datetime(2026, 9, 2, 2),
+            ),
+        ]
+    )
+    warning = open_warning(student)
+    db.session.add(
+        WarningEvent.of(
+            warning, counsellor, "contact", datetime(2026, 9, 10), note=STAFF_ONLY["warning note"]
+        )
+    )
+    db.session.add_all(
+        [
+            ConcernReport(
+                institution_id=inst.id,
+                student_id=student.id,
+                category=ConcernCategory.SLEEP,
+                text=STAFF_ONLY["peer report"],
+                filed_by_id=peer.id,
+                via="room",
+            ),
+            ConcernReport(
+                institution_id=inst.id,
+                student_id=classmate.id,
+                category=ConcernCategory.LOW_MOOD,
+                text="王明这周一直不来上课，我有点担心。",
+                filed_by_id=student.user.id,
+                via="class",
+                filed_at=datetime(2026, 9, 8, 3),
+            ),
+            InterviewEntry(
+                campaign_id=intake.id,
+                student_id=student.id,
+                institution_id=inst.id,
+                department_id=dept.id,
+                rule_set_version="default-1",
+                reasons=[{"key": "yellow result"}],
+                tier="school",
+                state=InterviewState.DONE,
+                due_at=datetime(2026, 9, 30),
+                interviewer_id=counsellor.id,
+                scheduled_for=datetime(2026, 9, 12, 6),
+                place="心理中心302室",
+                invited_at=datetime(2026, 9, 10),
+                held_at=datetime(2026, 9, 12, 6),
+                conclusion="refer",
+                level_reason=STAFF_ONLY["interview reason"],
+            ),
+            FamilyContact(
+                institution_id=inst.id,
+                student_id=student.id,
+                at=datetime(2026, 9, 11),
+                author_id=counsellor.id,
+                direction="we_called",
+                guardian_name="李父",
+                channel="phone",
+                summary=STAFF_ONLY["family contact"],
+                outcome="reached",
+                submission_token="t" * 32,
+            ),
+        ]
+    )
+    slot = Slot(
+        institution_id=inst.id,
+        counsellor_id=counsellor.id,
+        starts_at=datetime(2026, 9, 16, 6),
+        ends_at=datetime(2026, 9, 16, 7),
+        room="咨询室1",
+        kind=SessionKind.FIRST_VISIT,
+    )
+    db.session.add(slot)
+    db.session.flush()
+    db.session.add(
+        Appointment(
+            institution_id=inst.id,
+            slot_id=slot.id,
+            student_id=student.id,
+            counsellor_id=counsellor.id,
+            starts_at=slot.starts_at,
+            kind=SessionKind.FIRST_VISIT,
+            state=AppointmentState.BOOKED,
+            booked_by_id=student.user.id,
+        )
+    )
+    db.session.commit()
+
+    class World:
+        pass
+
+    w = World()
+    w.institution, w.student, w.classmate, w.stranger = inst, student, classmate, stranger
+    w.committee, w.counsellor, w.director = committee, counsellor, director
+    return w
+
+
+def _audit(action: str) -> list[AuditEvent]:
+    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+def _notices_to(student) -> list[Notification]:
+    return list(
+        db.session.scalars(select(Notification).where(Notification.user_id == student.user_id))
+    )
+
+
+def _json(response) -> dict:
+    assert response.status_code == 200, response.status_code
+    assert response.mimetype == "application/json"
+    return json.loads(response.data.decode("utf-8"))
+
+
+@needs_poppler
+def test_the_students_pdf_holds_their_answers_with_the_questions_and_nothing_staff_only(
+    world, login
+):
+    client = login(world.student.user)
+    page = client.get("/privacy/my-copy").get_data(as_text=True)
+    assert "/privacy/my-copy.pdf" in page
+    assert "/privacy/my-copy.json" in page
+    assert "可以向心理中心了解" in page  # says what is left out and whom to ask
+
+    response = client.get("/privacy/my-copy.pdf")
+    assert response.mimetype == "application/pdf"
+    text = pdf_text(response.data)
+    flat = "".join(text.split())  # table cells wrap their lines
+    phq9 = load_instrument("phq9")
+    first_question = phq9.item(1).text.zh_CN
+    for words in (
+        "李晓雨",
+        "2026001",
+        "CS2601",
+        "305",
+        "心情问卷",
+        CONSENT_TEXT[:12],
+        first_question[:10],
+        phq9.item(1).options.options[2].label.zh_CN,  # the answer chosen: value 2
+        "王明这周一直不来上课",
+        "心理中心302室",
+        "周老师",
+        "已预约",
+    ):
+        assert words in flat, words
+    for what, words in STAFF_ONLY.items():
+        assert words not in flat, what
+    (row,) = _audit("download_own_copy")
+    assert (row.student_id, row.actor_id, row.detail) == (
+        world.student.id,
+        world.student.user.id,
+        "format=pdf",
+    )
+
+
+def test_the_students_json_is_machine_readable_and_leaves_out_staff_only_content(world, login):
+    response = login(world.student.user).get("/privacy/my-copy.json")
+    raw = response.data.decode("utf-8")
+    assert "李晓雨" in raw  # UTF-8 as written, not \\u escapes
+    copy = _json(response)
+    assert copy["schema"] == "xinqiao.own-copy/1"
+    assert copy["time_zone"] == "Asia/Shanghai"
+    assert copy["generated_at"] == "2026-09-14T10:00:00+08:00"
+    assert copy["profile"]["student_number"] == "2026001"
+    (answered,) = copy["parts"]["questionnaires"]["records"]
+    assert answered["questionnaire"] == "心情问卷"
+    assert answered["completed_at"] == "2026-09-02T10:00:00+08:00"
+    assert [a["number"] for a in answered["answers"]] == list(range(1, 10))
+    assert answered["answers"][0]["question"] == load_instrument("phq9").item(1).text.zh_CN
+    (result,) = copy["parts"]["results"]["records"]
+    assert "心理中心" in result["meaning"]
+    (consent,) = copy["parts"]["consents"]["records"]
+    assert consent["text"] == CONSENT_TEXT
+    (appointment,) = copy["parts"]["appointments"]["records"]
+    assert (appointment["counsellor"], appointment["starts_at"]) == (
+        "周老师",
+        "2026-09-16T14:00:00+08:00",
+    )
+    (written,) = copy["parts"]["concern_reports"]["records"]
+    assert written["about"] == "王明"
+    (invited,) = copy["parts"]["interviews"]["records"]
+    assert set(invited) == {"heading", "scheduled_for", "place", "with", "held"}
+    for what, words in STAFF_ONLY.items():
+        assert words not in raw, what
+    for key in ("total", "band", "level", "flags", "score", "conclusion"):
+        assert f'"{key}"' not in raw, key
+    assert list(copy) == sorted(copy)  # stable keys
+    (row,) = _audit("download_own_copy")
+    assert row.detail == "format=json"
+
+
+def test_a_student_gets_only_their_own_copy(world, login):
+    client = login(world.student.user)
+    copy = _json(client.get("/privacy/my-copy.json"))
+    assert copy["profile"]["name"] == "李晓雨"
+    # No address names another student: the staff route is refused to a student outright.
+    assert client.get(f"/privacy/copy-requests/{world.classmate.id}").status_code == 403
+    assert client.get("/privacy/my-copy.csv").status_code == 404
+    assert _audit("produce_own_copy") == []
+
+
+def test_a_classmates_copy_holds_nothing_of_the_student(world, login):
+    copy = _json(login(world.classmate.user).get("/privacy/my-copy.json"))
+    raw = json.dumps(copy, ensure_ascii=False)
+    assert copy["profile"]["name"] == "王明"
+    assert "李晓雨" not in raw
+    assert CONSENT_TEXT not in raw
+    assert all(not part["records"] for part in copy["parts"].values())
+
+
+def _request(**changes: str) -> dict[str, str]:
+    return {
+        "received_on": "2026-09-11",
+        "verified_by": "in_person",
+        "reference": "心理中心〔2026〕第17号",
+        "fmt": "json",
+        "language": "zh_CN",
+    } | changes
+
+
+def test_the_director_answers_a_paper_request_with_its_reference_and_the_student_is_told(
+    world, login
+):
+    client = login(world.director)
+    file_page = client.get(f"/casework/students/{world.student.id}").get_data(as_text=True)
+    assert f"/privacy/copy-requests/{world.student.id}" in file_page
+    form = client.get(f"/privacy/copy-requests/{world.student.id}")
+    assert "李晓雨" in form.get_data(as_text=True)
+
+    copy = _json(client.post(f"/privacy/copy-requests/{world.student.id}", data=_request()))
+    assert copy["profile"]["name"] == "李晓雨"
+    assert STAFF_ONLY["warning note"] not in json.dumps(copy, ensure_ascii=False)
+    (row,) = _audit("produce_own_copy")
+    assert (row.student_id, row.actor_id) == (world.student.id, world.director.id)
+    assert row.reason == "received=2026-09-11 verified=in_person reference=心理中心〔2026〕第17号"
+    (notice,) = _notices_to(world.student)
+    assert notice.link == "/privacy/my-copy"
+    assert "李晓雨" not in notice.text
+
+
+@needs_poppler
+def test_the_paper_request_copy_prints_in_the_language_chosen(world, login):
+    response = login(world.director).post(
+        f"/privacy/copy-requests/{world.student.id}", data=_request(fmt="pdf", language="en")
+    )
+    text = pdf_text(response.data)
+    assert "Your mood lately" in text
+    assert load_instrument("phq9").item(1).text.en[:20] in text
+    assert STAFF_ONLY["warning note"] not in text
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"received_on": "2026-09-20"}, "不能是将来"),
+        ({"received_on": "9月11日"}, "不是有效的日期"),
+        ({"reference": "   "}, "必填"),
+        ({"verified_by": "phoned"}, "不是有效的选择"),
+        ({"fmt": "xlsx"}, "不是有效的选择"),
+    ],
+)
+def test_a_bad_paper_request_is_refused_with_a_message_and_writes_nothing(
+    world, login, changes, message
+):
+    response = login(world.director).post(
+        f"/privacy/copy-requests/{world.student.id}", data=_request(**changes)
+    )
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    assert message in response.get_data(as_text=True)
+    assert _audit("produce_own_copy") == []
+    assert _notices_to(world.student) == []
+
+
+def test_a_forged_student_id_is_a_404_with_an_audited_denial(world, login):
+    client = login(world.director)
+    for student_id in (world.stranger.id, 999_999):
+        response = client.post(f"/privacy/copy-requests/{student_id}", data=_request())
+        assert response.status_code == 404
+    denied = _audit("produce_own_copy")
+    assert [(r.outcome, r.record_id) for r in denied] == [
+        ("denied", str(world.stranger.id)),
+        ("denied", "999999"),
+    ]
+    assert _notices_to(world.student) == []
+
+
+def test_only_the_director_answers_paper_requests(world, login):
+    client = login(world.counsellor)
+    assert client.get(f"/privacy/copy-requests/{world.student.id}").status_code == 403
+    page = client.get(f"/casework/students/{world.student.id}").get_data(as_text=True)
+    assert "/privacy/copy-requests/" not in page
+
+
+def test_the_students_menu_leads_to_my_data(world, login):
+    home = login(world.student.user).get("/").get_data(as_text=True)
+    assert "/privacy/my-copy" in home
+    assert "我的数据" in home
+
+
+def test_the_copy_is_dated_now_in_the_institutions_zone(world, login):
+    clock.advance(timedelta(hours=15))  # past midnight in Changsha
+    copy = _json(login(world.student.user).get("/privacy/my-copy.json"))
+    assert copy["generated_at"] == "2026-09-15T01:00:00+08:00"
