@@ -165,6 +165,10 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "interviews.schedule": CLINICAL_READERS | {Role.DEPT_COUNSELLOR},
     "interviews.outcome": CLINICAL_READERS | {Role.DEPT_COUNSELLOR},
     "interviews.mine": frozenset({Role.STUDENT}),
+    # A student's own copy (privacy): only the student's own; a paper request, the director.
+    "own_copy.my_copy": frozenset({Role.STUDENT}),
+    "own_copy.my_copy_file": frozenset({Role.STUDENT}),
+    "own_copy.paper_request": frozenset({Role.DIRECTOR}),
     "crisis.for_warning": CRISIS,
     "crisis.record": CRISIS,
     "crisis.add_entry": CRISIS,
@@ -209,6 +213,7 @@ ENDPOINT_PARAMS: dict[str, dict[str, object]] = {
     "oversight.export": {"fmt": "csv"},
     "oversight.province_export": {"fmt": "csv"},
     "closure.export": {"fmt": "csv"},
+    "own_copy.my_copy_file": {"fmt": "json"},
     "campus.roster_template": {"fmt": "csv"},
     "warning.academic_template": {"fmt": "csv"},
     "screening.results_template": {"fmt": "csv", "code": "phq9"},
