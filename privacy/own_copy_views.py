@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -21,7 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from campus import audit, clock
+from campus import audit, clock, local_time
 from campus.documents import PDF_TYPE, render_pdf
 from campus.extensions import db
 from campus.forms import filled
@@ -64,6 +65,7 @@ def _send(student: Student, copy: own_copy.OwnCopy, fmt: str, *, generated_by: U
         pdf = render_pdf(
             "privacy/own_copy_document.html",
             copy=copy,
+            zone_words=local_time.zone_name(ZoneInfo(copy.zone)),
             institution=student.institution,
             generated_by=generated_by,
             generated_at=copy.generated_at,
