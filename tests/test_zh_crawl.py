@@ -31,7 +31,7 @@ ALLOWED = {
     # an author name kept in the Chinese title of the scale ("Kessler 心理困扰量表")
     "Kessler",
     # file formats and the KPI abbreviation, as Chinese offices write them
-    "CSV", "XLSX", "Excel", "PDF", "KPI", "YAML",
+    "CSV", "XLSX", "Excel", "PDF", "KPI", "YAML", "JSON",
     # text encodings, as Excel's and WPS's Save As dialogs name them
     "UTF-8", "GBK", "GB18030",
     # the product's own name next to 心桥, and the chat tools named by their brands
