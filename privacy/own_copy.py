@@ -165,7 +165,7 @@ def gather(
         student_number=student.student_number,
         locale=locale,
         zone=zone.key,
-        generated_at=clock.now(),
+        generated_at=clock.now().replace(microsecond=0),
         profile=profile_of(student),
         parts=parts,
     )
@@ -197,7 +197,7 @@ def as_json(copy: OwnCopy) -> str:
         "schema": SCHEMA,
         "generated_at": _json_value(copy.generated_at, copy),
         "time_zone": copy.zone,
-        "language": copy.locale,
+        "language": copy.locale.replace("_", "-"),  # a BCP 47 tag: zh-Hans-CN, en
         "institution": copy.institution,
         "profile": {f.key: _json_value(f.value, copy) for f in copy.profile},
         "parts": {

@@ -128,9 +128,11 @@ def paper_request(student_id: int) -> ResponseReturnValue:
     """The request's reference, then the copy: audited with the reference, the student told."""
     student = _requested_student(student_id)
     form = PaperRequestForm()
+    today = clock.local_date(clock.now(), clock.viewer_zone())
     if not form.is_submitted():
-        form.language.data = student.user.locale if student.user and student.user.locale else None
-        form.language.data = form.language.data or "zh_CN"
+        form.received_on.data = today
+        saved = student.user.locale if student.user else None
+        form.language.data = "en" if saved and saved.startswith("en") else "zh_CN"
     if form.validate_on_submit():
         request = own_copy.PaperRequest(
             received_on=filled(form.received_on),
@@ -147,7 +149,7 @@ def paper_request(student_id: int) -> ResponseReturnValue:
                 actor=current_user,
                 fmt=fmt,
                 notice_link=url_for("own_copy.my_copy"),
-                today=clock.local_date(clock.now(), clock.viewer_zone()),
+                today=today,
             )
         except own_copy.CopyRequestError as problem:
             form.form_errors.append(str(problem))

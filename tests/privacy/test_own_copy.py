@@ -259,6 +259,7 @@ def test_the_students_json_is_machine_readable_and_leaves_out_staff_only_content
     copy = _json(response)
     assert copy["schema"] == "xinqiao.own-copy/1"
     assert copy["time_zone"] == "Asia/Shanghai"
+    assert copy["language"].startswith("zh-")  # a BCP 47 tag
     assert copy["generated_at"] == "2026-09-14T10:00:00+08:00"
     assert copy["profile"]["student_number"] == "2026001"
     (answered,) = copy["parts"]["questionnaires"]["records"]
@@ -326,8 +327,11 @@ def test_the_director_answers_a_paper_request_with_its_reference_and_the_student
     form = client.get(f"/privacy/copy-requests/{world.student.id}")
     assert "李晓雨" in form.get_data(as_text=True)
 
+    assert 'value="2026-09-14"' in form.get_data(as_text=True)  # received today, by default
+
     copy = _json(client.post(f"/privacy/copy-requests/{world.student.id}", data=_request()))
     assert copy["profile"]["name"] == "李晓雨"
+    assert copy["parts"]["questionnaires"]["title"] == "你的作答"  # the language chosen
     assert STAFF_ONLY["warning note"] not in json.dumps(copy, ensure_ascii=False)
     (row,) = _audit("produce_own_copy")
     assert (row.student_id, row.actor_id) == (world.student.id, world.director.id)
