@@ -23,7 +23,13 @@ from casework.models import InterviewEntry
 from privacy.own_copy import Answer, CopyContext, Entry, Fact, PartSource, register_part
 from screening import intake
 from screening.instruments import Instrument, UnknownInstrument
-from screening.models import Campaign, CampaignAssignment, Consent, ScreeningResult
+from screening.models import (
+    Campaign,
+    CampaignAssignment,
+    Consent,
+    InstrumentResponse,
+    ScreeningResult,
+)
 from warning.forms import CONCERN_LABELS
 from warning.models import ConcernReport
 
@@ -63,11 +69,11 @@ def _instrument(code: str, context: CopyContext) -> Instrument | None:
         return None
 
 
-def _answers(result: ScreeningResult, inst: Instrument, locale: str) -> tuple[Answer, ...]:
+def _answers(given: dict[int, int], inst: Instrument, locale: str) -> tuple[Answer, ...]:
     """Each answered question with the chosen option's words; a value the definition no longer
     has (an old version) is given as its number rather than dropped."""
     answers = []
-    for number, value in sorted(result.answer_map().items()):
+    for number, value in sorted(given.items()):
         if not 1 <= number <= len(inst.items):
             continue
         item = inst.item(number)
@@ -94,8 +100,51 @@ def questionnaires(context: CopyContext) -> list[Entry]:
             Fact("screening", _("Screening"), shown_name(campaign)),
             Fact("completed_at", _("Completed"), result.completed_at),
         )
-        answers = _answers(result, inst, context.locale) if inst else ()
+        answers = _answers(result.answer_map(), inst, context.locale) if inst else ()
         entries.append(Entry(title, facts, answers))
+        if result.resubmitted_answers and inst:
+            # A later submission that added a safety answer: kept beside the scored one.
+            later = {int(k): v for k, v in result.resubmitted_answers.items()}
+            entries.append(
+                Entry(
+                    _("%(title)s (answered again)", title=title),
+                    facts[:2],
+                    _answers(later, inst, context.locale),
+                )
+            )
+    return entries
+
+
+def saved_answers(context: CopyContext) -> list[Entry]:
+    """Answers saved on a questionnaire page but never submitted (the intake keeps them so a
+    student can resume): still the student's data."""
+    submitted = (
+        select(ScreeningResult.id)
+        .where(
+            ScreeningResult.assignment_id == InstrumentResponse.assignment_id,
+            ScreeningResult.instrument == InstrumentResponse.instrument,
+        )
+        .exists()
+    )
+    rows = context.session.execute(
+        select(InstrumentResponse, Campaign)
+        .join(CampaignAssignment, CampaignAssignment.id == InstrumentResponse.assignment_id)
+        .join(Campaign, Campaign.id == CampaignAssignment.campaign_id)
+        .where(CampaignAssignment.student_id == context.student.id, ~submitted)
+        .order_by(InstrumentResponse.updated_at, InstrumentResponse.id)
+    ).tuples()
+    entries = []
+    for draft, campaign in rows:
+        inst = _instrument(draft.instrument, context)
+        if inst is None or not draft.answers:
+            continue
+        title = inst.student_title.get(context.locale)
+        facts = (
+            Fact("questionnaire", _("Questionnaire"), title),
+            Fact("screening", _("Screening"), shown_name(campaign)),
+            Fact("saved_at", _("Last saved"), draft.updated_at),
+        )
+        entries.append(Entry(title, facts, _answers(draft.answer_map(), inst, context.locale)))
     return entries
 
 
@@ -234,6 +283,13 @@ def register(app: Flask) -> None:
             20,
             questionnaires,
             lambda: _("You have not submitted any questionnaire."),
+        ),
+        PartSource(
+            "saved_answers",
+            lambda: _("Answers saved but not submitted"),
+            25,
+            saved_answers,
+            lambda: _("None."),
         ),
         PartSource(
             "results",

@@ -18,7 +18,13 @@ from campus.extensions import db
 from campus.models import Role
 from campus.notifications import Notification
 from casework.models import FamilyContact, InterviewEntry, InterviewState
-from screening.models import Campaign, CampaignAssignment, Consent, ScreeningResult
+from screening.models import (
+    Campaign,
+    CampaignAssignment,
+    Consent,
+    InstrumentResponse,
+    ScreeningResult,
+)
 from screening.scoring import load_instrument
 from tests.factories import open_warning
 from tests.pdf import needs_poppler, pdf_text
@@ -405,3 +411,23 @@ def test_the_copy_is_dated_now_in_the_institutions_zone(world, login):
     clock.advance(timedelta(hours=15))  # past midnight in Changsha
     copy = _json(login(world.student.user).get("/privacy/my-copy.json"))
     assert copy["generated_at"] == "2026-09-15T01:00:00+08:00"
+
+
+def test_answers_saved_or_given_again_are_in_the_copy_too(world, login):
+    result = db.session.scalar(select(ScreeningResult))
+    result.resubmitted_answers = ANSWERS | {"9": 1}
+    db.session.add(
+        InstrumentResponse(assignment_id=result.assignment_id, instrument="gad7", answers={"1": 3})
+    )
+    db.session.commit()
+    copy = _json(login(world.student.user).get("/privacy/my-copy.json"))
+    first, again = copy["parts"]["questionnaires"]["records"]
+    assert again["heading"] == "心情问卷（再次作答）"
+    assert again["answers"][8]["answer"] != first["answers"][8]["answer"]
+    (saved,) = copy["parts"]["saved_answers"]["records"]
+    gad7 = load_instrument("gad7")
+    assert saved["questionnaire"] == gad7.student_title.zh_CN
+    assert saved["answers"] == [
+        {"number": 1, "question": gad7.item(1).text.zh_CN, "answer": saved["answers"][0]["answer"]}
+    ]
+    assert saved["answers"][0]["answer"] == gad7.item(1).options.options[3].label.zh_CN
