@@ -32,13 +32,10 @@ from campus.permissions import require_roles
 from campus.scope import Capability, student_filter
 from privacy import own_copy
 from privacy.own_copy_forms import PaperRequestForm
+from privacy.own_copy_permissions import PAPER_REQUEST_ROLES
 
 bp = Blueprint("own_copy", __name__, url_prefix="/privacy")
 
-# Who answers a request received on paper: the director alone, for the whole school. A request
-# for one's data is the institution's answer under PIPL, not one counsellor's: one accountable
-# role, whose every copy is audited with the request's reference.
-PAPER_REQUEST_ROLES = (Role.DIRECTOR,)
 JSON_TYPE = "application/json"
 
 
