@@ -31,11 +31,11 @@ WEEKDAY_LABELS = {
 }
 KIND_LABELS = {
     SessionKind.FIRST_VISIT: _l("First visit"),
-    SessionKind.FOLLOW_UP: _l("Follow-up"),
+    SessionKind.FOLLOW_UP: _l("Follow-up session"),
     SessionKind.GROUP: _l("Group session"),
 }
 REASON_LABELS = {
-    ExceptionReason.LEAVE: _l("Leave"),
+    ExceptionReason.LEAVE: _l("Personal leave"),
     ExceptionReason.HOLIDAY: _l("Holiday"),
     ExceptionReason.OTHER: _l("Other (training, meeting…)"),
 }
@@ -44,8 +44,8 @@ GENDER_LABELS = {"": _l("Not said"), "F": _l("Female"), "M": _l("Male")}
 
 class TemplateForm(FlaskForm):
     weekday = SelectField(_l("Day of the week"), choices=list(WEEKDAY_LABELS.items()), coerce=int)
-    starts = TimeField(_l("From"), validators=[InputRequired()])
-    ends = TimeField(_l("Until"), validators=[InputRequired()])
+    starts = TimeField(_l("Starts at"), validators=[InputRequired()])
+    ends = TimeField(_l("Ends at"), validators=[InputRequired()])
     session_minutes = IntegerField(
         _l("Minutes per session"), default=50, validators=[InputRequired()]
     )
@@ -77,10 +77,10 @@ class ExceptionForm(FlaskForm):
 
 
 class BreakForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    name = StringField(_l("Name of the break"), validators=[DataRequired(), Length(max=100)])
     name_en = StringField(_l("English name (optional)"), validators=[Optional(), Length(max=200)])
-    first_day = DateField(_l("First day"), validators=[InputRequired()])
-    last_day = DateField(_l("Last day"), validators=[InputRequired()])
+    first_day = DateField(_l("First day of the break"), validators=[InputRequired()])
+    last_day = DateField(_l("Last day of the break"), validators=[InputRequired()])
     submit = SubmitField(_l("Add to the calendar"))
 
 
@@ -96,8 +96,8 @@ class ProfileForm(FlaskForm):
 
 class ShiftForm(FlaskForm):
     user_id = SelectField(_l("Who is on duty"), coerce=int, validators=[InputRequired()])
-    starts = DateTimeLocalField(_l("From"), validators=[InputRequired()])
-    ends = DateTimeLocalField(_l("Until"), validators=[InputRequired()])
+    starts = DateTimeLocalField(_l("On duty from"), validators=[InputRequired()])
+    ends = DateTimeLocalField(_l("On duty until"), validators=[InputRequired()])
     phone = StringField(_l("Duty phone (optional)"), validators=[Optional(), Length(max=40)])
     note = StringField(_l("Note (optional)"), validators=[Optional(), Length(max=200)])
     submit = SubmitField(_l("Put on duty"))

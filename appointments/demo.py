@@ -66,9 +66,7 @@ def seed_calendar(session: Session, institution: Institution) -> None:
     monday = today - timedelta(days=today.weekday())
     session.add_all(
         [
-            CounsellorProfile(
-                user_id=first.id, institution_id=institution.id, gender="F", fte=1.0
-            ),
+            CounsellorProfile(user_id=first.id, institution_id=institution.id, gender="F", fte=1.0),
             CounsellorProfile(
                 user_id=second.id,
                 institution_id=institution.id,

@@ -151,7 +151,8 @@ def test_open_week_makes_the_sessions_of_the_template_in_the_institutions_local_
     slot = db.session.scalars(select(Slot)).first()
     assert slot is not None
     assert (slot.ends_at - slot.starts_at).seconds == 50 * 60
-    assert slot.room == "心理中心 302" and slot.kind is SessionKind.FIRST_VISIT
+    assert slot.room == "心理中心 302"
+    assert slot.kind is SessionKind.FIRST_VISIT
 
 
 def test_open_week_a_second_time_adds_nothing(counsellor):
@@ -253,11 +254,13 @@ def test_time_away_added_later_withdraws_open_sessions_and_reports_the_booked_on
         select(Notification).where(Notification.user_id == counsellor.id)
     ).one()
     assert "time away" in note.text
-    assert note.detail is not None and len(note.detail["items"]) == 1  # type: ignore[arg-type]
+    assert note.detail is not None
+    assert len(note.detail["items"]) == 1
 
     # The weekly sweep again: nothing more withdrawn, no second note the same day.
     again = availability.open_week(db.session, counsellor.institution, NEXT_MONDAY, clock.now())
-    assert again.created == 0 and again.withdrawn == 0
+    assert again.created == 0
+    assert again.withdrawn == 0
     assert count(Notification) == 1
 
 
@@ -284,7 +287,8 @@ def test_removing_a_template_withdraws_its_open_sessions_but_keeps_the_booked(co
     assert first is not None
     book(campus, first)
     changed = availability.remove_template(db.session, counsellor, template, clock.now())
-    assert changed.withdrawn == 2 and len(changed.booked_under_cover) == 1
+    assert changed.withdrawn == 2
+    assert len(changed.booked_under_cover) == 1
     assert slot_starts(counsellor, SlotState.OPEN) == [first.starts_at]
     assert count(AvailabilityTemplate) == 0
 
@@ -333,7 +337,8 @@ def test_operators_open_a_week_from_the_command_line(app, counsellor):
     assert result.exit_code == 0, result.output
     assert "3 slots opened" in result.output
     refused = app.test_cli_runner().invoke(args=["appointments", "open-week", "XJU", "2026-09-22"])
-    assert refused.exit_code != 0 and "not a Monday" in refused.output
+    assert refused.exit_code != 0
+    assert "not a Monday" in refused.output
 
 
 # --------------------------------------------------------------------------------------------------
@@ -367,7 +372,8 @@ def test_a_counsellor_adds_weekly_time_and_sees_next_weeks_sessions(counsellor, 
     page = response.get_data(as_text=True)
     # Tuesdays 15, 22 and 29 September: this week and the two weeks booking opens ahead.
     assert "9 sessions are open for booking" in page
-    assert "2026-09-22" in page and "14:00–14:50" in page
+    assert "2026-09-22" in page
+    assert "14:00–14:50" in page
     assert count(Slot) == 9
 
 
@@ -434,7 +440,8 @@ def test_the_director_sees_every_counsellor_and_edits_a_profile(counsellor, camp
     add(counsellor, weekly(1))
     client = login(director)
     listing = client.get("/appointments/availability/counsellors").get_data(as_text=True)
-    assert counsellor.name in listing and "14:00–17:00" in listing
+    assert counsellor.name in listing
+    assert "14:00–17:00" in listing
 
     refused = client.post(
         f"/appointments/availability/counsellors/{counsellor.id}/profile",
@@ -491,7 +498,8 @@ def test_the_administrator_keeps_the_academic_calendar(counsellor, campus, login
         "/appointments/availability/academic-calendar",
         data={"name": "暑假", "first_day": "2026-07-01", "last_day": "2026-08-31"},
     )
-    assert past.status_code == 400 and count(AcademicBreak) == 1
+    assert past.status_code == 400
+    assert count(AcademicBreak) == 1
 
     client.post(f"/appointments/availability/academic-calendar/{row.id}/remove")
     assert count(AcademicBreak) == 0
