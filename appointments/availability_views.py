@@ -42,6 +42,9 @@ from campus.models import User
 from campus.permissions import require_roles
 
 bp = Blueprint("availability", __name__, url_prefix="/appointments/availability")
+# One page holds both forms, and both have times: their fields are told apart by a prefix.
+TEMPLATE_PREFIX = "weekly"
+EXCEPTION_PREFIX = "away"
 
 
 def _weeks_ahead() -> int:
@@ -117,7 +120,7 @@ def counsellor(counsellor_id: int) -> ResponseReturnValue:
 
 
 def _template_form() -> TemplateForm:
-    form = TemplateForm()
+    form = TemplateForm(prefix=TEMPLATE_PREFIX)
     if form.valid_from.data is None:
         form.valid_from.data = _today()
     return form
@@ -155,10 +158,10 @@ def _counsellor_page(
     is_own = counsellor.id == current_user.id
     may_profile = manages_centre(current_user, counsellor.institution_id)
     if template_form is None:
-        template_form = TemplateForm(formdata=None)
+        template_form = TemplateForm(formdata=None, prefix=TEMPLATE_PREFIX)
         template_form.valid_from.data = today
     if exception_form is None:
-        exception_form = ExceptionForm(formdata=None)
+        exception_form = ExceptionForm(formdata=None, prefix=EXCEPTION_PREFIX)
     if may_profile and profile_form is None:
         profile_form = _profile_form(counsellor)
     slots = availability.coming_slots(db.session, counsellor.id, now)
@@ -260,7 +263,7 @@ def remove_template(template_id: int) -> ResponseReturnValue:
 @require_roles(*AVAILABILITY_EDITORS)
 def add_exception(counsellor_id: int) -> ResponseReturnValue:
     counsellor = _counsellor_or_404(counsellor_id)
-    form = ExceptionForm()
+    form = ExceptionForm(prefix=EXCEPTION_PREFIX)
     if not form.validate_on_submit():
         return _counsellor_page(counsellor, 400, exception_form=form)
     first = filled(form.first_day)

@@ -347,7 +347,8 @@ def test_operators_open_a_week_from_the_command_line(app, counsellor):
 
 
 def template_form(**overrides: str) -> dict[str, str]:
-    return {
+    """The weekly-time form as the page posts it (its fields carry the prefix "weekly-")."""
+    fields = {
         "weekday": "1",
         "starts": "14:00",
         "ends": "17:00",
@@ -359,6 +360,7 @@ def template_form(**overrides: str) -> dict[str, str]:
         "valid_from": "2026-09-14",
         "valid_until": "",
     } | overrides
+    return {f"weekly-{name}": value for name, value in fields.items()}
 
 
 def test_a_counsellor_adds_weekly_time_and_sees_next_weeks_sessions(counsellor, login):
@@ -508,3 +510,31 @@ def test_the_administrator_keeps_the_academic_calendar(counsellor, campus, login
 
 def test_the_academic_calendar_is_the_administrators(counsellor, login):
     assert login(counsellor).get("/appointments/availability/academic-calendar").status_code == 403
+
+
+def test_a_counsellor_adds_time_away_on_the_page_and_its_sessions_are_withdrawn(counsellor, login):
+    add(counsellor, weekly(1))
+    availability.open_week(db.session, counsellor.institution, NEXT_MONDAY, clock.now())
+    client = login(counsellor)
+    response = client.post(
+        f"/appointments/availability/counsellors/{counsellor.id}/exceptions",
+        data={"away-first_day": "2026-09-22", "away-reason": "leave", "away-note": "年假"},
+        follow_redirects=True,
+    )
+    assert "3 open sessions withdrawn" in response.get_data(as_text=True)
+    assert slot_starts(counsellor, SlotState.OPEN) == []
+    row = db.session.scalars(select(AvailabilityException)).one()
+    assert row.last_day == date(2026, 9, 22)
+
+    backwards = client.post(
+        f"/appointments/availability/counsellors/{counsellor.id}/exceptions",
+        data={
+            "away-first_day": "2026-09-29",
+            "away-starts": "11:00",
+            "away-ends": "09:00",
+            "away-reason": "other",
+        },
+    )
+    assert backwards.status_code == 400
+    assert "The time away must end after it starts." in backwards.get_data(as_text=True)
+    assert count(AvailabilityException) == 1
