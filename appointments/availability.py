@@ -29,7 +29,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from appointments.models import (
     LIVE_STATES,
@@ -120,16 +120,24 @@ def templates_of(session: Session, counsellor_ids: Iterable[int]) -> list[Availa
 
 def exceptions_of(session: Session, counsellor_id: int, today: date) -> list[AvailabilityException]:
     """The counsellor's exceptions not yet over, soonest first."""
-    return list(
-        session.scalars(
-            select(AvailabilityException)
-            .where(
-                AvailabilityException.counsellor_id == counsellor_id,
-                AvailabilityException.last_day >= today,
-            )
-            .order_by(AvailabilityException.first_day, AvailabilityException.id)
+    return exceptions_of_many(session, [counsellor_id], today).get(counsellor_id, [])
+
+
+def exceptions_of_many(
+    session: Session, counsellor_ids: Iterable[int], today: date
+) -> dict[int, list[AvailabilityException]]:
+    """Counsellor id -> their exceptions not yet over, soonest first; one query."""
+    found: dict[int, list[AvailabilityException]] = {}
+    for row in session.scalars(
+        select(AvailabilityException)
+        .where(
+            AvailabilityException.counsellor_id.in_(list(counsellor_ids)),
+            AvailabilityException.last_day >= today,
         )
-    )
+        .order_by(AvailabilityException.first_day, AvailabilityException.id)
+    ):
+        found.setdefault(row.counsellor_id, []).append(row)
+    return found
 
 
 def breaks_of(session: Session, institution_id: int, today: date) -> list[AcademicBreak]:
@@ -144,9 +152,19 @@ def breaks_of(session: Session, institution_id: int, today: date) -> list[Academ
 
 
 def profile_of(session: Session, counsellor: User) -> CounsellorProfile | None:
-    return session.scalar(
-        select(CounsellorProfile).where(CounsellorProfile.user_id == counsellor.id)
-    )
+    return profiles_of(session, [counsellor.id]).get(counsellor.id)
+
+
+def profiles_of(session: Session, user_ids: Iterable[int]) -> dict[int, CounsellorProfile]:
+    """User id -> profile (with its supervisor), for those who have one; one query."""
+    return {
+        p.user_id: p
+        for p in session.scalars(
+            select(CounsellorProfile)
+            .options(joinedload(CounsellorProfile.supervisor))
+            .where(CounsellorProfile.user_id.in_(list(user_ids)))
+        )
+    }
 
 
 @dataclass(frozen=True)

@@ -346,16 +346,16 @@ def counsellors() -> ResponseReturnValue:
     institution_id = current_user.assignments(*CENTRE_MANAGERS)[0].institution_id
     people = availability.counsellors(db.session, institution_id)
     templates: dict[int, list[AvailabilityTemplate]] = {}
-    for template in availability.templates_of(db.session, [p.id for p in people]):
+    ids = [p.id for p in people]
+    for template in availability.templates_of(db.session, ids):
         templates.setdefault(template.counsellor_id, []).append(template)
-    profiles = {p.id: availability.profile_of(db.session, p) for p in people}
     today = _today()
     return render_template(
         "appointments/availability/counsellors.html",
         people=people,
         templates=templates,
-        profiles=profiles,
-        away={p.id: availability.exceptions_of(db.session, p.id, today) for p in people},
+        profiles=availability.profiles_of(db.session, ids),
+        away=availability.exceptions_of_many(db.session, ids, today),
         weekday_labels=WEEKDAY_LABELS,
         kind_labels=KIND_LABELS,
         reason_labels=REASON_LABELS,

@@ -143,18 +143,12 @@ def on_duty_now() -> list[DutyShift] | None:
 
 
 def workbench_items(session: Session, user: User, now: datetime) -> list[workbench.Item]:
-    """The staff's home page: who is on duty now, or plainly that no one is."""
+    """The staff's home page: who is on duty now, with their duty phone. Nothing when no one is:
+    the home page lists what needs doing, and "no one on duty" is said plainly where a person
+    looks for the duty (the crisis pages and the roster), not as a chore every morning."""
     shifts = roster.on_duty(session, user.institution_id, now)
-    url = url_for("duty.index")
     if not shifts:
-        return [
-            workbench.Item(
-                0,
-                _("No one is on duty now: red warnings go to the counselling centre as usual."),
-                url,
-                workbench.Urgency.INFO,
-            )
-        ]
+        return []
     names = pgettext("list separator", ", ").join(
         f"{s.user.name} {s.phone}".strip() if s.phone else s.user.name for s in shifts
     )
@@ -162,7 +156,7 @@ def workbench_items(session: Session, user: User, now: datetime) -> list[workben
         workbench.Item(
             len(shifts),
             _("On duty now: %(names)s", names=names),
-            url,
+            url_for("duty.index"),
             workbench.Urgency.INFO,
         )
     ]

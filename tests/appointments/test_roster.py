@@ -185,9 +185,10 @@ def test_the_workbench_names_who_is_on_duty(centre, login):
     assert f"On duty now: {centre.second.name} 0731-8888-0102" in home
 
 
-def test_the_workbench_says_when_no_one_is_on_duty(centre, login):
+def test_the_workbench_adds_no_line_when_no_one_is_on_duty(centre, login):
     home = login(centre.leader).get("/").get_data(as_text=True)
-    assert "No one is on duty now" in home
+    assert "On duty now" not in home
+    assert "Nothing to do today." in home
 
 
 def test_a_bad_shift_on_the_page_says_why_and_plans_nothing(centre, login):
