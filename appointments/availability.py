@@ -26,8 +26,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -749,6 +750,10 @@ class ExceptionInput:
     note: str = ""
 
 
+def _same_time(column: Any, value: time | None) -> ColumnElement[bool]:
+    return column.is_(None) if value is None else column == value
+
+
 def check_exception(data: ExceptionInput, today: date) -> None:
     """Refuse an exception that says nothing or is over; writes nothing."""
     if data.last_day < data.first_day:
@@ -770,6 +775,17 @@ def add_exception(
     booked ones; audited, one commit."""
     institution = counsellor.institution
     check_exception(data, local_today(institution, now))
+    same = session.scalar(
+        select(AvailabilityException.id).where(
+            AvailabilityException.counsellor_id == counsellor.id,
+            AvailabilityException.first_day == data.first_day,
+            AvailabilityException.last_day == data.last_day,
+            _same_time(AvailabilityException.starts, data.starts),
+            _same_time(AvailabilityException.ends, data.ends),
+        )
+    )
+    if same is not None:  # a double submit, or the same days entered twice
+        raise _refuse(N_("This time away is entered already."))
     row = AvailabilityException(
         institution_id=counsellor.institution_id,
         counsellor_id=counsellor.id,
@@ -849,6 +865,15 @@ def add_break(
     """Check, then add the break and withdraw every counsellor's slots in it (booked ones are
     reported to their counsellors); audited, one commit."""
     check_break(name, first_day, last_day, local_today(institution, now))
+    same = session.scalar(
+        select(AcademicBreak.id).where(
+            AcademicBreak.institution_id == institution.id,
+            AcademicBreak.first_day == first_day,
+            AcademicBreak.last_day == last_day,
+        )
+    )
+    if same is not None:  # a double submit, or the same days entered twice
+        raise _refuse(N_("These days are on the academic calendar already."))
     row = AcademicBreak(
         institution_id=institution.id,
         name=name.strip()[:100],

@@ -538,3 +538,14 @@ def test_a_counsellor_adds_time_away_on_the_page_and_its_sessions_are_withdrawn(
     assert backwards.status_code == 400
     assert "The time away must end after it starts." in backwards.get_data(as_text=True)
     assert count(AvailabilityException) == 1
+
+
+def test_the_same_time_away_sent_twice_is_kept_once(counsellor, login):
+    client = login(counsellor)
+    form = {"away-first_day": "2026-09-22", "away-reason": "leave"}
+    path = f"/appointments/availability/counsellors/{counsellor.id}/exceptions"
+    assert client.post(path, data=form).status_code == 302
+    again = client.post(path, data=form)
+    assert again.status_code == 400
+    assert "This time away is entered already." in again.get_data(as_text=True)
+    assert count(AvailabilityException) == 1
