@@ -43,6 +43,10 @@ def test_a_counsellor_opens_weekly_time_and_the_director_puts_them_on_duty(world
     world.shot(counsellor, "18-my-availability")
 
     director = world.page_for("director")
+    director.goto("/appointments/availability/counsellors")
+    expect(director.locator("main table")).to_contain_text("星期二 14:00–17:00 初次咨询")
+    world.shot(director, "18-counsellors-availability")
+
     director.goto("/appointments/duty/")
     expect(director.locator("#now")).to_contain_text("现在无人值班")
     plan = director.locator("form", has=director.locator("#user_id"))
