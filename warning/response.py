@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.orm import Session
 
-from appointments.roster import on_duty_user_ids
 from campus.extensions import rows_changed
 from campus.i18n import N_
 from campus.models import Role, RoleAssignment, Student, User
@@ -89,14 +88,21 @@ def plan_response(
     told = told_tiers(response)
     # Whoever is on duty (值班) hears of a new red at once, in this transaction, with a note of
     # their own instead of (never beside) the one their tier would have had.
-    on_duty = (
-        on_duty_user_ids(session, warning.institution_id, now) if warning.level == Level.RED else []
-    )
+    on_duty = _on_duty(session, warning, now) if warning.level == Level.RED else []
     notify_tiers(session, [(warning, tier) for tier in told], skip=on_duty)
     if response.notify_department_leader and OwnerTier.DEPARTMENT not in told:
         notify_tiers(session, [(warning, OwnerTier.DEPARTMENT)], leaders_only=True, skip=on_duty)
     if on_duty:
         notify_on_duty(session, warning, on_duty)
+
+
+def _on_duty(session: Session, warning: EarlyWarning, now: datetime) -> list[int]:
+    """Who is on duty at `warning`'s institution now (the appointments domain's roster)."""
+    # Imported here: appointments comes after warning in the chain, and its booking code may
+    # itself raise warnings, so a module-level import would make the two domains a cycle.
+    from appointments.roster import on_duty_user_ids
+
+    return on_duty_user_ids(session, warning.institution_id, now)
 
 
 def told_tiers(response: LevelResponse) -> list[OwnerTier]:
