@@ -549,3 +549,27 @@ def test_the_same_time_away_sent_twice_is_kept_once(counsellor, login):
     assert again.status_code == 400
     assert "This time away is entered already." in again.get_data(as_text=True)
     assert count(AvailabilityException) == 1
+
+
+def test_the_director_keeps_a_counsellors_time_but_not_another_schools(counsellor, campus, login):
+    director = campus.staff(counsellor.institution, Role.DIRECTOR, login="director")
+    elsewhere = campus.staff(campus.institution("LSU"), Role.DIRECTOR, login="lsu-director")
+    campus.commit()
+    path = f"/appointments/availability/counsellors/{counsellor.id}/templates"
+
+    assert login(director).post(path, data=template_form()).status_code == 302
+    template = db.session.scalars(select(AvailabilityTemplate)).one()
+    assert template.counsellor_id == counsellor.id
+    assert template.created_by_id == director.id
+
+    assert login(elsewhere).post(path, data=template_form(weekday="3")).status_code == 404
+    assert count(AvailabilityTemplate) == 1
+
+
+def test_the_scheduler_opens_the_weeks_ahead(app, counsellor):
+    from campus import scheduler
+
+    add(counsellor, weekly(1))
+    swept = scheduler.run_sweeps(app, db.session, clock.now())
+    assert swept["appointments.open_weeks"] == 9
+    assert scheduler.run_sweeps(app, db.session, clock.now())["appointments.open_weeks"] == 0
