@@ -178,6 +178,9 @@ class Config:
     # this folder (empty: the instance folder's crisis_scans), each at most this large.
     CRISIS_SCAN_DIR = _env("CRISIS_SCAN_DIR", "")
     CRISIS_SCAN_MAX_MB = _env_float("CRISIS_SCAN_MAX_MB", 5.0)
+    # Counselling appointments: a sweep opens each counsellor's slots this many weeks ahead
+    # (this week and the next BOOKING_OPENS_WEEKS_AHEAD, from the weekly templates).
+    BOOKING_OPENS_WEEKS_AHEAD = _env_int("BOOKING_OPENS_WEEKS_AHEAD", 2)
 
 
 class DevelopmentConfig(Config):

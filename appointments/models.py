@@ -9,14 +9,25 @@ race is an IntegrityError the booking code turns into "taken, here are the next 
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime, time
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Time,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campus import clock
 from campus.extensions import Model, db
-from campus.models import Student, User
+from campus.models import BilingualName, Student, User
 
 
 class CounsellorProfile(Model):
@@ -138,3 +149,109 @@ class Appointment(Model):
     slot: Mapped[Slot] = relationship()
     student: Mapped[Student] = relationship()
     counsellor: Mapped[User] = relationship(foreign_keys=[counsellor_id])
+
+
+# ==================================================================================================
+# Counsellors' time: weekly availability, its exceptions, the academic calendar and the duty roster
+# (值班表). Slots are made from these by `appointments.availability.open_week`.
+# ==================================================================================================
+
+
+class AvailabilityTemplate(Model):
+    """One weekly window a counsellor offers, e.g. Tuesdays 14:00–17:00 in room 302, 50-minute
+    first visits with a 10-minute break between them, from one day until another.
+
+    Times are wall-clock times of the institution's zone: a Tuesday afternoon stays a Tuesday
+    afternoon whatever UTC says. One template offers one kind of session because a slot has one;
+    a counsellor who takes several kinds keeps a template per kind."""
+
+    __tablename__ = "availability_template"
+    __table_args__ = (Index("ix_availability_template_counsellor", "counsellor_id", "weekday"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    counsellor_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    weekday: Mapped[int] = mapped_column(Integer)  # 0 Monday … 6 Sunday, as date.weekday()
+    starts: Mapped[time] = mapped_column(Time)
+    ends: Mapped[time] = mapped_column(Time)
+    session_minutes: Mapped[int] = mapped_column(Integer, default=50)
+    break_minutes: Mapped[int] = mapped_column(Integer, default=10)
+    room: Mapped[str] = mapped_column(String(100), default="")
+    kind: Mapped[SessionKind] = mapped_column(db.Enum(SessionKind, native_enum=False, length=20))
+    capacity: Mapped[int] = mapped_column(Integer, default=1)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)  # None: until removed
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+    counsellor: Mapped[User] = relationship(foreign_keys=[counsellor_id])
+
+
+class ExceptionReason(enum.StrEnum):
+    """Why a counsellor is away: the page shows it, the students never see it."""
+
+    LEAVE = "leave"
+    HOLIDAY = "holiday"
+    OTHER = "other"
+
+
+class AvailabilityException(Model):
+    """Days (or hours of days) a counsellor's templates do not apply: leave, a holiday, a
+    training. Without times the whole days are off; with times only that window each day."""
+
+    __tablename__ = "availability_exception"
+    __table_args__ = (Index("ix_availability_exception_counsellor", "counsellor_id", "last_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    counsellor_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    starts: Mapped[time | None] = mapped_column(Time)
+    ends: Mapped[time | None] = mapped_column(Time)
+    reason: Mapped[ExceptionReason] = mapped_column(
+        db.Enum(ExceptionReason, native_enum=False, length=20)
+    )
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+    counsellor: Mapped[User] = relationship(foreign_keys=[counsellor_id])
+
+
+class AcademicBreak(BilingualName, Model):
+    """Days the whole centre offers no bookable sessions: a term break, a public holiday (国庆
+    节). Kept by the administrator; the duty roster still runs through them."""
+
+    __tablename__ = "academic_break"
+    __table_args__ = (Index("ix_academic_break_institution", "institution_id", "last_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+
+class DutyShift(Model):
+    """One person on duty (值班) for walk-ins and crises from one moment to another, in UTC.
+
+    Whoever is on duty when a red warning is raised is told at once; the crisis pages and the
+    staff's workbench name them with the shift's phone."""
+
+    __tablename__ = "duty_shift"
+    __table_args__ = (Index("ix_duty_shift_institution_time", "institution_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(DateTime)
+    ends_at: Mapped[datetime] = mapped_column(DateTime)
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

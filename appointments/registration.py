@@ -9,3 +9,52 @@ from appointments import models  # noqa: F401  (the tables join the metadata)
 
 def register(app: Flask) -> None:
     """Register the appointments domain's blueprints, navigation and sweeps."""
+    _register_calendar(app)
+
+
+# ==================================================================================================
+# Counsellors' time and the duty roster (值班表)
+# ==================================================================================================
+
+
+def _register_calendar(app: Flask) -> None:
+    from flask_babel import gettext as _
+
+    from appointments import availability, availability_views, duty_views
+    from appointments.cli import appointments_cli
+    from appointments.permissions import (
+        CALENDAR_KEEPERS,
+        CENTRE_MANAGERS,
+        COUNSELLOR_ROLES,
+        ON_DUTY_VIEWERS,
+    )
+    from campus import nav, scheduler, workbench
+
+    app.register_blueprint(availability_views.bp)
+    app.register_blueprint(duty_views.bp)
+    app.cli.add_command(appointments_cli)
+    app.add_template_global(duty_views.on_duty_now, "on_duty_now")
+    nav.register(app, lambda: _("My availability"), "availability.mine", set(COUNSELLOR_ROLES), 30)
+    nav.register(
+        app,
+        lambda: _("Counsellors' availability"),
+        "availability.counsellors",
+        set(CENTRE_MANAGERS),
+        31,
+    )
+    nav.register(app, lambda: _("Duty roster"), "duty.index", set(ON_DUTY_VIEWERS), order=46)
+    nav.register(
+        app,
+        lambda: _("Academic calendar"),
+        "availability.academic_calendar",
+        set(CALENDAR_KEEPERS),
+        88,
+    )
+    workbench.register(app, duty_views.workbench_items, set(ON_DUTY_VIEWERS), order=5)
+    scheduler.register_sweep(
+        app,
+        "appointments.open_weeks",
+        lambda session, now: availability.open_weeks_ahead(
+            session, now, int(app.config["BOOKING_OPENS_WEEKS_AHEAD"])
+        ),
+    )

@@ -118,13 +118,15 @@ BUDGETS = {
     # The workbench (issue #15 item 16): the user and the unread count, then one counting query
     # per item kind the role has (reds and yellows together; tasks; deadlines; stalled referrals;
     # follow-ups due; campaigns; post-screening interviews: to hold, to assign and overdue in
-    # one), whatever the number of warnings, tasks, referrals or interviews.
-    ("counsellor", "/"): 10,
+    # one), whatever the number of warnings, tasks, referrals or interviews; who is on duty
+    # now (issue #18's duty roster, one query with the people).
+    ("counsellor", "/"): 11,
     # Only this week's reports and the task list; class members work from no deadline.
     ("committee", "/"): 4,
     # As the counsellor's, plus this term's glance: deadlines and screening KPI tables (4), the
     # month's key students whose family was contacted (1) and the interview list's count (1).
-    ("director", "/"): 14,
+    # Who is on duty now (1).
+    ("director", "/"): 15,
     ("counsellor", "/tasks"): 5,
     ("committee", "/tasks"): 4,
     # 44 for the tables and charts (the post-screening interview table: its groups and one

@@ -49,6 +49,10 @@ NOTIFICATION_TEXT = {
     OwnerTier.LEADERSHIP: N_("A warning has been escalated to school leadership"),
 }
 
+# The person on duty (值班) when a red warning is raised: a note of its own, so they know it is
+# theirs to look at now, whichever tier they belong to.
+ON_DUTY_TEXT = N_("A red warning was raised while you are on duty: please look at it now")
+
 
 def follow_up_every(session: Session, warning: EarlyWarning) -> timedelta:
     """The follow-up cadence of `warning`'s level under its own institution's active policy."""
@@ -82,9 +86,23 @@ def plan_response(
     for rule in response.deadlines:
         add_deadline(session, warning, rule.kind, rule.tier, now + rule.within, policy)
     told = told_tiers(response)
-    notify_tiers(session, [(warning, tier) for tier in told])
+    # Whoever is on duty (值班) hears of a new red at once, in this transaction, with a note of
+    # their own instead of (never beside) the one their tier would have had.
+    on_duty = _on_duty(session, warning, now) if warning.level == Level.RED else []
+    notify_tiers(session, [(warning, tier) for tier in told], skip=on_duty)
     if response.notify_department_leader and OwnerTier.DEPARTMENT not in told:
-        notify_tiers(session, [(warning, OwnerTier.DEPARTMENT)], leaders_only=True)
+        notify_tiers(session, [(warning, OwnerTier.DEPARTMENT)], leaders_only=True, skip=on_duty)
+    if on_duty:
+        notify_on_duty(session, warning, on_duty)
+
+
+def _on_duty(session: Session, warning: EarlyWarning, now: datetime) -> list[int]:
+    """Who is on duty at `warning`'s institution now (the appointments domain's roster)."""
+    # Imported here: appointments comes after warning in the chain, and its booking code may
+    # itself raise warnings, so a module-level import would make the two domains a cycle.
+    from appointments.roster import on_duty_user_ids
+
+    return on_duty_user_ids(session, warning.institution_id, now)
 
 
 def told_tiers(response: LevelResponse) -> list[OwnerTier]:
@@ -290,18 +308,24 @@ def notify_tiers(
     *,
     leaders_only: bool = False,
     urgent: bool = False,
+    skip: Iterable[int] = (),
 ) -> None:
     """Tell the holders of each (warning, tier) that the warning needs them, in one batch:
     one owner lookup per tier and one write of every note. Staff tiers whose scope covers the
     student get the in-app detail (who, level, what is due); the mail stays neutral. A note about
-    a red warning, or an `urgent` one (a deadline missed), heads the inbox until read."""
+    a red warning, or an `urgent` one (a deadline missed), heads the inbox until read. Users in
+    `skip` are told otherwise by the caller (the person on duty) and get no note here."""
     by_tier: dict[OwnerTier, list[EarlyWarning]] = {}
     order = []
     for warning, tier in pairs:
         by_tier.setdefault(OwnerTier(tier), []).append(warning)
         order.append((warning, OwnerTier(tier)))
+    skipped = set(skip)
     found = {
-        tier: owners_many(session, ws, tier, leaders_only=leaders_only)
+        tier: {
+            warning_id: [i for i in ids if i not in skipped]
+            for warning_id, ids in owners_many(session, ws, tier, leaders_only=leaders_only).items()
+        }
         for tier, ws in by_tier.items()
     }
     staff = [(w, found[tier][w.id], tier) for w, tier in order if tier >= OwnerTier.DEPARTMENT]
@@ -317,6 +341,24 @@ def notify_tiers(
                 urgent or w.level == Level.RED,
             )
             for w, tier in order
+        ],
+    )
+
+
+def notify_on_duty(session: Session, warning: EarlyWarning, user_ids: list[int]) -> None:
+    """Tell whoever is on duty that a red warning was just raised: urgent, with the in-app
+    detail for those whose scope covers the student, the mail neutral."""
+    details = notice_details(session, [(warning, user_ids, OwnerTier.SCHOOL)])
+    notify_many(
+        session,
+        [
+            (
+                user_ids,
+                ON_DUTY_TEXT,
+                TASKS_LINK,
+                details.get((warning.id, OwnerTier.SCHOOL), {}),
+                True,
+            )
         ],
     )
 

@@ -193,6 +193,22 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "batch_reports.batch_report_pdf": frozenset(
         {Role.ADMIN, Role.SCHOOL_COUNSELLOR, Role.DIRECTOR}
     ),
+    # Counsellors' time and the duty roster (issue #18): a school counsellor their own, the
+    # director every counsellor's (a director is sent on to the list from "my availability");
+    # the academic calendar is the administrator's; every staff tier sees who is on duty.
+    "availability.mine": CLINICAL_READERS,
+    "availability.counsellor": CLINICAL_READERS,
+    "availability.add_template": CLINICAL_READERS,
+    "availability.remove_template": CLINICAL_READERS,
+    "availability.add_exception": CLINICAL_READERS,
+    "availability.remove_exception": CLINICAL_READERS,
+    "availability.save_profile": frozenset({Role.DIRECTOR}),
+    "availability.counsellors": frozenset({Role.DIRECTOR}),
+    "availability.academic_calendar": ADMIN,
+    "availability.remove_break": ADMIN,
+    "duty.index": WARNING_STAFF,
+    "duty.add_shift": frozenset({Role.DIRECTOR}),
+    "duty.remove_shift": frozenset({Role.DIRECTOR}),
 }
 
 # Parameters whose value depends on the endpoint; everything else comes from `World.ids`.
@@ -229,6 +245,14 @@ ENDPOINT_PARAMS: dict[str, dict[str, object]] = {
     "interviews.detail": {"entry_id": 99999},
     "interviews.schedule": {"entry_id": 99999},
     "interviews.outcome": {"entry_id": 99999},
+    "availability.counsellor": {"counsellor_id": 99999},
+    "availability.add_template": {"counsellor_id": 99999},
+    "availability.remove_template": {"template_id": 99999},
+    "availability.add_exception": {"counsellor_id": 99999},
+    "availability.remove_exception": {"exception_id": 99999},
+    "availability.save_profile": {"counsellor_id": 99999},
+    "availability.remove_break": {"break_id": 99999},
+    "duty.remove_shift": {"shift_id": 99999},
 }
 FIXED_PARAMS: dict[str, object] = {"kind": "class", "kpi_key": "screening"}
 PARAM_IDS = {"assignment_id": "screening_assignment_id", "unit_id": "class_id"}

@@ -1,0 +1,109 @@
+"""Forms of the counsellors' time and the duty roster, with the words of their vocabularies."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    FloatField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from appointments.models import ExceptionReason, SessionKind
+from campus.fields import labelled_choices
+
+WEEKDAY_LABELS = {
+    0: _l("Monday"),
+    1: _l("Tuesday"),
+    2: _l("Wednesday"),
+    3: _l("Thursday"),
+    4: _l("Friday"),
+    5: _l("Saturday"),
+    6: _l("Sunday"),
+}
+KIND_LABELS = {
+    SessionKind.FIRST_VISIT: _l("First visit"),
+    SessionKind.FOLLOW_UP: _l("Follow-up session"),
+    SessionKind.GROUP: _l("Group session"),
+}
+REASON_LABELS = {
+    ExceptionReason.LEAVE: _l("Personal leave"),
+    ExceptionReason.HOLIDAY: _l("Holiday"),
+    ExceptionReason.OTHER: _l("Other (training, meeting…)"),
+}
+GENDER_LABELS = {"": _l("Not said"), "F": _l("Female"), "M": _l("Male")}
+
+
+class TemplateForm(FlaskForm):
+    weekday = SelectField(_l("Day of the week"), choices=list(WEEKDAY_LABELS.items()), coerce=int)
+    starts = TimeField(_l("Starts at"), validators=[InputRequired()])
+    ends = TimeField(_l("Ends at"), validators=[InputRequired()])
+    session_minutes = IntegerField(
+        _l("Minutes per session"), default=50, validators=[InputRequired()]
+    )
+    break_minutes = IntegerField(
+        _l("Minutes of break between sessions"), default=10, validators=[InputRequired()]
+    )
+    room = StringField(_l("Room"), validators=[DataRequired(), Length(max=100)])
+    kind = SelectField(
+        _l("Kind of session"), choices=labelled_choices(KIND_LABELS), coerce=SessionKind
+    )
+    capacity = IntegerField(
+        _l("Students per group session"), default=8, validators=[Optional(), NumberRange(min=1)]
+    )
+    valid_from = DateField(_l("First day"), validators=[InputRequired()])
+    valid_until = DateField(_l("Last day (optional)"), validators=[Optional()])
+    submit = SubmitField(_l("Add weekly time"))
+
+
+class ExceptionForm(FlaskForm):
+    first_day = DateField(_l("First day away"), validators=[InputRequired()])
+    last_day = DateField(_l("Last day away (optional: one day)"), validators=[Optional()])
+    starts = TimeField(_l("From (optional: whole days)"), validators=[Optional()])
+    ends = TimeField(_l("Until (optional)"), validators=[Optional()])
+    reason = SelectField(
+        _l("Reason"), choices=labelled_choices(REASON_LABELS), coerce=ExceptionReason
+    )
+    note = StringField(_l("Note (optional)"), validators=[Optional(), Length(max=200)])
+    submit = SubmitField(_l("Add time away"))
+
+
+class BreakForm(FlaskForm):
+    name = StringField(_l("Name of the break"), validators=[DataRequired(), Length(max=100)])
+    name_en = StringField(_l("English name (optional)"), validators=[Optional(), Length(max=200)])
+    first_day = DateField(_l("First day of the break"), validators=[InputRequired()])
+    last_day = DateField(_l("Last day of the break"), validators=[InputRequired()])
+    submit = SubmitField(_l("Add to the calendar"))
+
+
+class ProfileForm(FlaskForm):
+    gender = SelectField(_l("Gender"), choices=list(GENDER_LABELS.items()))
+    is_trainee = BooleanField(_l("Trainee: a supervisor co-signs the session notes"))
+    supervisor_id = SelectField(_l("Supervisor"), coerce=int, validators=[Optional()])
+    fte = FloatField(
+        _l("Working time (1.0 = full time)"), default=1.0, validators=[InputRequired()]
+    )
+    submit = SubmitField(_l("Save profile"))
+
+
+class ShiftForm(FlaskForm):
+    user_id = SelectField(_l("Who is on duty"), coerce=int, validators=[InputRequired()])
+    starts = DateTimeLocalField(_l("On duty from"), validators=[InputRequired()])
+    ends = DateTimeLocalField(_l("On duty until"), validators=[InputRequired()])
+    phone = StringField(_l("Duty phone (optional)"), validators=[Optional(), Length(max=40)])
+    note = StringField(_l("Note (optional)"), validators=[Optional(), Length(max=200)])
+    submit = SubmitField(_l("Put on duty"))
+
+
+class RemoveForm(FlaskForm):
+    """A remove button: only the CSRF token."""
+
+    submit = SubmitField(_l("Remove"))

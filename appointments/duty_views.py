@@ -1,0 +1,162 @@
+"""The duty roster's pages (值班表): the week, who is on duty now, and the director's planning.
+Thin: parse, load in scope, call `appointments.roster`, render. Also the small pieces other pages
+show: "who is on duty now" for the crisis pages (a template global) and the staff's workbench."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import pgettext
+from flask_login import current_user
+from sqlalchemy.orm import Session
+
+from appointments import roster
+from appointments.availability import monday_of
+from appointments.availability_forms import RemoveForm, ShiftForm
+from appointments.models import DutyShift
+from appointments.permissions import ON_DUTY_VIEWERS, ROSTER_PLANNERS, plans_roster, sees_on_duty
+from campus import audit, clock, workbench
+from campus.extensions import db
+from campus.forms import add_error, filled
+from campus.models import User
+from campus.permissions import require_roles
+
+bp = Blueprint("duty", __name__, url_prefix="/appointments/duty")
+
+
+def _week_start() -> date:
+    """The Monday of the week asked for (`?week=` any day of it), this week otherwise."""
+    asked = request.args.get("week", "")
+    try:
+        day = date.fromisoformat(asked) if asked else None
+    except ValueError:
+        day = None
+    return monday_of(day or clock.local_date(clock.now(), clock.viewer_zone()))
+
+
+@bp.route("/")
+@require_roles(*ON_DUTY_VIEWERS)
+def index() -> ResponseReturnValue:
+    return _week_page(_week_start())
+
+
+def _shift_form(formdata: bool = False) -> ShiftForm:
+    form = ShiftForm() if formdata else ShiftForm(formdata=None)
+    people = roster.candidates(db.session, current_user.institution_id)
+    form.user_id.choices = [(u.id, u.name) for u in people]
+    return form
+
+
+def _week_page(
+    week_start: date, status: int = 200, form: ShiftForm | None = None
+) -> ResponseReturnValue:
+    institution = current_user.institution
+    planner = plans_roster(current_user, institution.id)
+    shifts = roster.week_of(db.session, institution, week_start)
+    zone = clock.viewer_zone()
+    days: list[tuple[date, list[DutyShift]]] = []
+    for n in range(7):
+        day = week_start + timedelta(days=n)
+        lower = clock.to_utc(datetime.combine(day, datetime.min.time()), zone)
+        upper = lower + timedelta(days=1)
+        days.append((day, [s for s in shifts if s.starts_at < upper and s.ends_at > lower]))
+    if planner and form is None:
+        form = _shift_form()
+    body = render_template(
+        "appointments/duty/week.html",
+        week_start=week_start,
+        previous_week=week_start - timedelta(days=7),
+        next_week=week_start + timedelta(days=7),
+        days=days,
+        now_on_duty=roster.on_duty(db.session, institution.id, clock.now()),
+        form=form if planner else None,
+        remove_form=RemoveForm(formdata=None),
+        planner=planner,
+        now=clock.now(),
+    )
+    return body, status
+
+
+@bp.route("/shifts", methods=["POST"])
+@require_roles(*ROSTER_PLANNERS)
+def add_shift() -> ResponseReturnValue:
+    institution = current_user.institution
+    if not plans_roster(current_user, institution.id):
+        abort(403)
+    form = _shift_form(formdata=True)
+    zone = clock.viewer_zone()
+    week = _week_start()
+    if not form.validate_on_submit():
+        return _week_page(week, 400, form)
+    starts = clock.to_utc(filled(form.starts), zone)
+    data = roster.ShiftInput(
+        user_id=filled(form.user_id),
+        starts_at=starts,
+        ends_at=clock.to_utc(filled(form.ends), zone),
+        phone=form.phone.data or "",
+        note=form.note.data or "",
+    )
+    try:
+        shift = roster.add_shift(db.session, current_user, institution, data, clock.now())
+    except roster.RosterError as error:
+        add_error(form.user_id, error.message.shown())
+        return _week_page(week, 400, form)
+    flash(_("%(name)s is on duty as planned.", name=shift.user.name), "success")
+    shown_week = monday_of(clock.local_date(starts, zone))
+    return redirect(url_for("duty.index", week=shown_week.isoformat()))
+
+
+@bp.route("/shifts/<int:shift_id>/remove", methods=["POST"])
+@require_roles(*ROSTER_PLANNERS)
+def remove_shift(shift_id: int) -> ResponseReturnValue:
+    shift = roster.find_shift(db.session, current_user.institution_id, shift_id)
+    if shift is None or not plans_roster(current_user, shift.institution_id):
+        audit.record_denied(db.session, current_user, "duty_roster", "duty_shift", shift_id)
+        abort(404)
+    week = monday_of(clock.local_date(shift.starts_at, clock.viewer_zone()))
+    if not RemoveForm().validate_on_submit():
+        flash(_("The form had expired; please try again."), "error")
+    else:
+        try:
+            roster.remove_shift(db.session, current_user, shift, clock.now())
+        except roster.RosterError as error:
+            flash(error.message.shown(), "error")
+        else:
+            flash(_("Shift removed."), "success")
+    return redirect(url_for("duty.index", week=week.isoformat()))
+
+
+# --------------------------------------------------------------------------------------------------
+# "Who is on duty now" on other pages
+# --------------------------------------------------------------------------------------------------
+
+
+def on_duty_now() -> list[DutyShift] | None:
+    """Template global: the shifts running now in the reader's institution, or None for a reader
+    who is not shown the roster (students, peers, outsiders)."""
+    if not current_user.is_authenticated or not sees_on_duty(current_user):
+        return None
+    return roster.on_duty(db.session, current_user.institution_id, clock.now())
+
+
+def workbench_items(session: Session, user: User, now: datetime) -> list[workbench.Item]:
+    """The staff's home page: who is on duty now, with their duty phone. Nothing when no one is:
+    the home page lists what needs doing, and "no one on duty" is said plainly where a person
+    looks for the duty (the crisis pages and the roster), not as a chore every morning."""
+    shifts = roster.on_duty(session, user.institution_id, now)
+    if not shifts:
+        return []
+    names = pgettext("list separator", ", ").join(
+        f"{s.user.name} {s.phone}".strip() if s.phone else s.user.name for s in shifts
+    )
+    return [
+        workbench.Item(
+            len(shifts),
+            _("On duty now: %(names)s", names=names),
+            url_for("duty.index"),
+            workbench.Urgency.INFO,
+        )
+    ]
