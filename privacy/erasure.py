@@ -61,8 +61,9 @@ STATE_WORDS: dict[str, str] = {
     ErasureState.DECLINED: N_("Declined"),
     ErasureState.CARRIED_OUT: N_("Carried out"),
 }
-# Reasons that follow from the data: the director cannot drop them.
-_FORCED = {"open_warning", "open_referral", "on_roll"}
+# Reasons kept by the purge itself: it never selects an open warning or referral, so the type
+# is still purged and only the open records stay (the closed ones of the same kind go).
+_OPEN_ONLY = {"open_warning", "open_referral"}
 
 
 class ErasureError(ValueError):
@@ -239,13 +240,15 @@ def decide(
 
 
 def carry_out(app: Flask, session: Session, request: ErasureRequest, now: datetime) -> None:
-    """Run the purge for the student over every scheduled type not kept, then confirm."""
+    """Run the purge for the student over every scheduled type not kept (a type kept for an open
+    record is run too: the purge skips the open rows by itself), then confirm."""
     institution = session.get_one(Institution, request.institution_id)
     schedule = purge.schedule_of(app, institution)
     types = tuple(
         t.key
         for t in record_types.registered(app)
-        if t.key in schedule.rules and t.key not in request.kept
+        if t.key in schedule.rules
+        and (t.key not in request.kept or request.kept[t.key] in _OPEN_ONLY)
     )
     target = purge.Target(institution, schedule, types, now, student_id=request.student_id)
     done = purge.run(app, session, target, kind="erasure", erasure_id=request.id)
