@@ -38,6 +38,10 @@ KEEP_REASONS: dict[str, str] = {
     "legal_hold": N_("A legal hold: a complaint, lawsuit or investigation needs the records."),
     "retention_duty": N_("A legal duty to keep this record for its retention period."),
     "on_roll": N_("The student is still enrolled: name and account stay while on the roll."),
+    "access_record": N_(
+        "The record of who read or changed the data: kept for accountability, never erased on "
+        "request."
+    ),
 }
 # The same reasons as the student reads them: an open warning is never named to a student (they
 # never see warnings), only a case the centre still follows.
@@ -52,6 +56,10 @@ STUDENT_REASONS: dict[str, str] = {
     ),
     "retention_duty": N_("The law requires the school to keep these records for a set time."),
     "on_roll": N_("You are still enrolled: your name and account stay while you are on the roll."),
+    "access_record": N_(
+        "The record of who looked at your information stays: it protects you, and you may ask "
+        "the centre about it."
+    ),
 }
 STATE_WORDS: dict[str, str] = {
     ErasureState.REQUESTED: N_("Requested"),
@@ -160,6 +168,9 @@ def must_keep(app: Flask, session: Session, request: ErasureRequest) -> dict[str
     kept: dict[str, str] = {}
     student = session.get_one(Student, request.student_id)
     for rtype in record_types.registered(app):
+        if not rtype.erasable:
+            kept[rtype.key] = "access_record"
+            continue
         if rtype.still_open is None or rtype.open_reason is None:
             continue
         is_open = session.scalar(

@@ -24,6 +24,8 @@ from sqlalchemy import ColumnElement, String, cast, delete, literal, select, upd
 from sqlalchemy.orm import Session
 
 from appointments.models import Appointment
+from campus import audit
+from campus.audit import AuditEvent
 from campus.extensions import rows_changed
 from campus.i18n import N_
 from campus.models import RecoveryCode, Student, TotpEnrolment, User, UserSession
@@ -82,6 +84,8 @@ class RecordType:
     still_open: Callable[[], ColumnElement[bool]] | None = None
     open_reason: str | None = None
     order: int = 100
+    # False: a student's erasure request never reaches it (the access record); the schedule does.
+    erasable: bool = True
     allowed_clocks: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -267,6 +271,10 @@ def _anonymise_identity(session: Session, ids: list[int]) -> int:
     )
 
 
+def _delete_audit_rows(session: Session, ids: list[int]) -> int:
+    return audit.purge_rows(session, ids)
+
+
 def _open_warning() -> ColumnElement[bool]:
     return EarlyWarning.status == WarningStatus.OPEN
 
@@ -406,5 +414,15 @@ def builtin() -> list[RecordType]:
             {},
             _anonymise(_anonymise_identity),
             order=90,
+        ),
+        RecordType(
+            "audit",
+            N_("Record of who read or changed the student's data"),
+            AuditEvent,
+            AuditEvent.student_id,
+            {"created": AuditEvent.at},
+            _delete(_delete_audit_rows),
+            order=99,
+            erasable=False,
         ),
     ]

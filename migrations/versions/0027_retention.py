@@ -18,7 +18,45 @@ branch_labels = None
 depends_on = None
 
 
+# The audit trail's DELETE guard learns one exception: a transaction holding an
+# audit_purge_permit row (campus.audit.purge_rows, the retention purge). UPDATE stays refused.
+PG_GUARD = (
+    "CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$ "
+    "BEGIN IF TG_OP = 'DELETE' AND EXISTS (SELECT 1 FROM audit_purge_permit) THEN "
+    "RETURN OLD; END IF; "
+    "RAISE EXCEPTION 'audit_event rows are append-only'; END; $$ LANGUAGE plpgsql"
+)
+PG_GUARD_BEFORE = (
+    "CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$ "
+    "BEGIN RAISE EXCEPTION 'audit_event rows are append-only'; END; $$ LANGUAGE plpgsql"
+)
+SQLITE_DELETE_GUARD = (
+    "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event "
+    "WHEN NOT EXISTS (SELECT 1 FROM audit_purge_permit) "
+    "BEGIN SELECT RAISE(ABORT, 'audit_event rows are append-only'); END"
+)
+SQLITE_DELETE_GUARD_BEFORE = (
+    "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event "
+    "BEGIN SELECT RAISE(ABORT, 'audit_event rows are append-only'); END"
+)
+
+
+def _guard(postgresql: str, sqlite: str) -> None:
+    dialect = op.get_bind().dialect.name
+    if dialect == "postgresql":
+        op.execute(postgresql)
+    elif dialect == "sqlite":
+        op.execute("DROP TRIGGER IF EXISTS audit_event_no_delete")
+        op.execute(sqlite)
+
+
 def upgrade():
+    op.create_table(
+        "audit_purge_permit",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_purge_permit")),
+    )
+    _guard(PG_GUARD, SQLITE_DELETE_GUARD)
     op.create_table(
         "erasure_request",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -182,6 +220,8 @@ def upgrade():
 
 
 def downgrade():
+    _guard(PG_GUARD_BEFORE, SQLITE_DELETE_GUARD_BEFORE)
+    op.drop_table("audit_purge_permit")
     with op.batch_alter_table("purged_record", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_purged_record_run_id"))
 

@@ -87,7 +87,7 @@ def test_student_asks_director_approves_and_the_records_are_erased(app, world):
     ).all() == [""]
     # Still enrolled: the name and account stay so the student can read the outcome.
     assert db.session.get(Student, student.id).name == "Li Na"
-    assert request.kept == {"identity": "on_roll"}
+    assert request.kept == {"identity": "on_roll", "audit": "access_record"}
     # The other student is untouched.
     assert _count(ScreeningResult, other.id) == 1
     run = db.session.scalars(select(PurgeRun)).one()
@@ -120,7 +120,11 @@ def test_a_partly_approved_erasure_keeps_the_open_red_warning(app, world):
     _decide(app, where.director, request.id)
 
     db.session.expire_all()
-    assert request.kept == {"warnings": "open_warning", "identity": "on_roll"}
+    assert request.kept == {
+        "warnings": "open_warning",
+        "identity": "on_roll",
+        "audit": "access_record",
+    }
     assert request.state == ErasureState.CARRIED_OUT
     # Only the open warning stays as it was; the closed one of last year is anonymised.
     rows = db.session.execute(
@@ -233,8 +237,10 @@ def test_a_graduate_s_erasure_strips_the_name_too(app, world, campus):
 
     erasure.decide(app, db.session, where.director, request, decision, clock.now())
 
-    assert request.kept == {}
+    assert request.kept == {"audit": "access_record"}
     assert request.state == ErasureState.CARRIED_OUT
+    # Who read the student's data stays on record (the request's own rows among them).
+    assert db.session.scalar(select(func.count()).where(AuditEvent.student_id == student.id)) >= 2
     assert db.session.get(Student, student.id).name == "—"
 
 
@@ -242,7 +248,7 @@ def test_an_approved_erasure_interrupted_is_finished_by_the_sweep(app, world):
     where, student, _other = world
     request = erasure.request_erasure(db.session, student, "", clock.now())
     request.state = ErasureState.APPROVED  # approved, then the worker died before the purge
-    request.kept = {"identity": "on_roll"}
+    request.kept = {"identity": "on_roll", "audit": "access_record"}
     db.session.commit()
 
     from privacy import purge

@@ -12,7 +12,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import DBAPIError
 
 from campus import clock
 from campus.audit import AuditEvent
@@ -225,6 +226,38 @@ def test_purge_command_runs_the_schedule(app, world):
     assert result.exit_code == 0, result.output
     assert "screening_results:deleted=2" in result.output
     assert _count(ScreeningResult) == 2
+
+
+def test_audit_rows_go_after_thirty_years_and_only_through_the_purge(world):
+    _where, old, _recent, current = world
+    for student, year in ((old[0], 1995), (current, 1995), (current, 2020)):
+        db.session.add(
+            AuditEvent(
+                at=datetime(year, 5, 1),
+                student_id=student.id,
+                institution_id=student.institution_id,
+                record_type="student",
+                record_id=str(student.id),
+                action="view_file",
+            )
+        )
+    db.session.commit()
+    with pytest.raises(DBAPIError, match="append-only"):
+        db.session.execute(delete(AuditEvent).where(AuditEvent.at < datetime(2000, 1, 1)))
+    db.session.rollback()
+
+    _sweep()
+
+    years = db.session.scalars(
+        select(AuditEvent.at).where(AuditEvent.action == "view_file").order_by(AuditEvent.at)
+    ).all()
+    assert years == [datetime(2020, 5, 1)]
+    run = db.session.scalars(select(PurgeRun)).one()
+    assert run.counts["audit"] == {"deleted": 2}
+    # The purge's permit never outlives its transaction: the guard is whole again.
+    with pytest.raises(DBAPIError, match="append-only"):
+        db.session.execute(delete(AuditEvent))
+    db.session.rollback()
 
 
 # --- a purge killed halfway -----------------------------------------------------------------------
