@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import ColumnElement, delete, exists, func, not_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campus import audit, clock
@@ -143,7 +144,7 @@ def run(
     types = {t.key: t for t in record_types.registered(app)}
     for key in target.types:
         rtype, rule = types[key], target.schedule.rules[key]
-        action = rtype.actions[rule.action]
+        clashes = 0
         while True:
             ids = list(
                 session.scalars(
@@ -155,18 +156,19 @@ def run(
             )
             if not ids:
                 break
-            changed = action.apply(session, ids)
-            if action.keeps_rows:
-                session.add_all(
-                    PurgedRecord(record_type=key, record_id=i, run_id=purge_run.id) for i in ids
-                )
-            else:
-                _forget(session, rtype, types.values(), ids)
-            _add(purge_run, key, rule.action, changed)
-            purge_run.batches += 1
-            session.flush()
-            _before_commit(purge_run, key, ids)
-            session.commit()
+            try:
+                _batch(session, purge_run, rtype, types.values(), rule.action, ids)
+            except IntegrityError:
+                # Another purge (an erasure beside the sweep) did these rows first: select again.
+                # A clash that persists is a table referencing the root that no record type
+                # covers: stop loudly, with nothing of the batch written.
+                session.rollback()
+                session.info.pop(FILES_KEY, None)
+                clashes += 1
+                if clashes >= 3:
+                    raise
+                continue
+            clashes = 0
             _remove_files(app, session.info.pop(FILES_KEY, []))
     held = due_counts(app, session, target)
     for key, figures in held.items():
@@ -186,6 +188,30 @@ def run(
     )
     session.commit()
     return purge_run
+
+
+def _batch(
+    session: Session,
+    purge_run: PurgeRun,
+    rtype: RecordType,
+    every: Iterable[RecordType],
+    action_name: str,
+    ids: list[int],
+) -> None:
+    """One batch in one transaction: the change, its "done" marks and the run's counts."""
+    action = rtype.actions[action_name]
+    changed = action.apply(session, ids)
+    if action.keeps_rows:
+        session.add_all(
+            PurgedRecord(record_type=rtype.key, record_id=i, run_id=purge_run.id) for i in ids
+        )
+    else:
+        _forget(session, rtype, every, ids)
+    _add(purge_run, rtype.key, action_name, changed)
+    purge_run.batches += 1
+    session.flush()
+    _before_commit(purge_run, rtype.key, ids)
+    session.commit()
 
 
 def _open_run(session: Session, target: Target, kind: str, erasure_id: int | None) -> PurgeRun:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from campus import clock
 from campus.audit import AuditEvent
@@ -258,6 +258,41 @@ def test_audit_rows_go_after_thirty_years_and_only_through_the_purge(world):
     with pytest.raises(DBAPIError, match="append-only"):
         db.session.execute(delete(AuditEvent))
     db.session.rollback()
+
+
+def test_a_batch_that_clashes_is_rolled_back_and_selected_again(world, monkeypatch):
+    clashed = []
+
+    def clash_once(run, key, ids):
+        if not clashed:
+            clashed.append(key)
+            raise IntegrityError("INSERT", {}, Exception("another purge was first"))
+
+    monkeypatch.setattr(purge, "_before_commit", clash_once)
+
+    _sweep()
+
+    run = db.session.scalars(select(PurgeRun)).one()
+    assert clashed == ["screening_answers"]
+    # The old graduates' answers and the recent graduate's (one year after leaving).
+    assert run.counts["screening_answers"] == {"deleted": 3}
+    assert run.counts["screening_results"] == {"deleted": 2}
+
+
+def test_a_clash_that_persists_stops_the_purge_with_nothing_half_written(world, monkeypatch):
+    def always(run, key, ids):
+        raise IntegrityError("DELETE", {}, Exception("a table no record type covers"))
+
+    monkeypatch.setattr(purge, "_before_commit", always)
+
+    with pytest.raises(IntegrityError):
+        _sweep()
+
+    db.session.rollback()
+    run = db.session.scalars(select(PurgeRun)).one()
+    assert (run.state, run.batches, run.counts) == (RunState.RUNNING, 0, {})
+    assert _count(PurgedRecord) == 0
+    assert all(db.session.scalars(select(ScreeningResult.answers)))  # no answers stripped
 
 
 # --- a purge killed halfway -----------------------------------------------------------------------
