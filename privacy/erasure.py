@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Flask
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,7 @@ KEEP_REASONS: dict[str, str] = {
         "An open warning: the centre's duty of care continues until a counsellor closes it."
     ),
     "open_referral": N_("An open hospital referral: it is kept until the referral is closed."),
+    "open_leave": N_("An open leave of absence: it is kept until the return is complete."),
     "legal_hold": N_("A legal hold: a complaint, lawsuit or investigation needs the records."),
     "retention_duty": N_("A legal duty to keep this record for its retention period."),
     "on_roll": N_("The student is still enrolled: name and account stay while on the roll."),
@@ -50,6 +51,7 @@ STUDENT_REASONS: dict[str, str] = {
         "The centre is still following a case with you: those records stay until it is closed."
     ),
     "open_referral": N_("Your hospital referral is still open: it stays until it is closed."),
+    "open_leave": N_("Your leave and return are still under way: those records stay until then."),
     "legal_hold": N_(
         "The law requires the school to keep these records for now (a complaint, lawsuit or "
         "investigation)."
@@ -71,7 +73,7 @@ STATE_WORDS: dict[str, str] = {
 }
 # Reasons kept by the purge itself: it never selects an open warning or referral, so the type
 # is still purged and only the open records stay (the closed ones of the same kind go).
-_OPEN_ONLY = {"open_warning", "open_referral"}
+_OPEN_ONLY = {"open_warning", "open_referral", "open_leave"}
 
 
 class ErasureError(ValueError):
@@ -173,9 +175,14 @@ def must_keep(app: Flask, session: Session, request: ErasureRequest) -> dict[str
             continue
         if rtype.still_open is None or rtype.open_reason is None:
             continue
+        covered = rtype.covers() if rtype.covers is not None else true()
         is_open = session.scalar(
             select(
-                exists(select(rtype.root.id).where(rtype.student == student.id, rtype.still_open()))
+                exists(
+                    select(rtype.root.id).where(
+                        rtype.student == student.id, rtype.still_open(), covered
+                    )
+                )
             )
         )
         if is_open:

@@ -94,6 +94,8 @@ def _due(rtype: RecordType, rule: Rule, target: Target) -> Any:
             stmt = stmt.where(
                 moment.is_not(None), moment < datetime.combine(cutoff, datetime.min.time())
             )
+    if rtype.covers is not None:
+        stmt = stmt.where(rtype.covers())
     if rtype.still_open is not None:
         stmt = stmt.where(not_(rtype.still_open()))
     if rtype.actions[rule.action].keeps_rows:

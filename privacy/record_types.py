@@ -41,6 +41,7 @@ from referrals.models import LeaveOfAbsence, Referral, ReferralTransition, Retur
 from referrals.services import OPEN as OPEN_REFERRAL
 from screening.models import Consent, InstrumentResponse, ScreeningResult
 from warning.models import (
+    AcademicRecord,
     ConcernReport,
     EarlyWarning,
     LifeEvent,
@@ -86,6 +87,9 @@ class RecordType:
     order: int = 100
     # False: a student's erasure request never reaches it (the access record); the schedule does.
     erasable: bool = True
+    # The root rows this type covers, when another type covers the rest (signals of a warning go
+    # with the warning; a leave after a referral goes with the referral).
+    covers: Callable[[], ColumnElement[bool]] | None = None
     allowed_clocks: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -239,6 +243,15 @@ def _delete_appointments(session: Session, ids: list[int]) -> int:
 def _anonymise_identity(session: Session, ids: list[int]) -> int:
     """The student row stays (every kept row and audit row points at it) as a stub: no name,
     number, guardian, room or birthday; the account can no longer sign in."""
+    # Tasks about the student name them ("please check in with …"); a peer's follow-up note too.
+    session.execute(
+        update(Task)
+        .where(Task.student_id.in_(ids))
+        .values(text="", text_key=None, text_params=None, done_note=None)
+    )
+    session.execute(
+        update(ContagionFollowUp).where(ContagionFollowUp.student_id.in_(ids)).values(note=None)
+    )
     users = select(Student.user_id).where(Student.id.in_(ids), Student.user_id.is_not(None))
     session.execute(delete(UserSession).where(UserSession.user_id.in_(users)))
     session.execute(delete(TotpEnrolment).where(TotpEnrolment.user_id.in_(users)))
@@ -269,6 +282,29 @@ def _anonymise_identity(session: Session, ids: list[int]) -> int:
             birth_date=date(1900, 1, 1),
         ),
     )
+
+
+def _anonymise_signals(session: Session, ids: list[int]) -> int:
+    return _count(
+        session,
+        update(Signal)
+        .where(Signal.id.in_(ids))
+        .values(label="", label_key=None, label_params=None),
+    )
+
+
+def _anonymise_leaves(session: Session, ids: list[int]) -> int:
+    session.execute(update(ReturnPlanItem).where(ReturnPlanItem.leave_id.in_(ids)).values(text=""))
+    return _count(
+        session,
+        update(LeaveOfAbsence)
+        .where(LeaveOfAbsence.id.in_(ids))
+        .values(statement_summary=None, assessment_note=None, statement_hospital=None),
+    )
+
+
+def _delete_academic_records(session: Session, ids: list[int]) -> int:
+    return _count(session, delete(AcademicRecord).where(AcademicRecord.id.in_(ids)))
 
 
 def _delete_audit_rows(session: Session, ids: list[int]) -> int:
@@ -347,6 +383,25 @@ def builtin() -> list[RecordType]:
             order=21,
         ),
         RecordType(
+            "academic_records",
+            N_("Academic data from the registrar"),
+            AcademicRecord,
+            AcademicRecord.student_id,
+            {"created": AcademicRecord.imported_at},
+            _delete(_delete_academic_records),
+            order=22,
+        ),
+        RecordType(
+            "signals",
+            N_("Signals not attached to a warning"),
+            Signal,
+            Signal.student_id,
+            {"created": Signal.recorded_at},
+            _anonymise(_anonymise_signals),
+            order=29,
+            covers=lambda: Signal.warning_id.is_(None),
+        ),
+        RecordType(
             "warnings",
             N_("Warnings, their signals, timelines and tasks"),
             EarlyWarning,
@@ -367,6 +422,18 @@ def builtin() -> list[RecordType]:
             still_open=_open_referral,
             open_reason="open_referral",
             order=40,
+        ),
+        RecordType(
+            "leaves",
+            N_("Leaves of absence without a referral, and their return plans"),
+            LeaveOfAbsence,
+            LeaveOfAbsence.student_id,
+            {"closed": LeaveOfAbsence.closed_at, "created": LeaveOfAbsence.created_at},
+            _anonymise(_anonymise_leaves),
+            still_open=lambda: LeaveOfAbsence.closed_at.is_(None),
+            open_reason="open_leave",
+            order=41,
+            covers=lambda: LeaveOfAbsence.referral_id.is_(None),
         ),
         RecordType(
             "family_contacts",

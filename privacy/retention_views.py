@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, true
 
 from campus import access, audit, clock
 from campus.extensions import db
@@ -130,7 +130,9 @@ def _counts(types: list[record_types.RecordType], student_id: int) -> dict[str, 
     """How many records of each kind the student has: what the decision is about."""
     return {
         t.key: db.session.scalar(
-            select(func.count()).select_from(t.root).where(t.student == student_id)
+            select(func.count())
+            .select_from(t.root)
+            .where(t.student == student_id, t.covers() if t.covers is not None else true())
         )
         or 0
         for t in types

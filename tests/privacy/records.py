@@ -11,7 +11,7 @@ from casework.models import CrisisEntry, CrisisRecord, FamilyContact
 from privacy.retention_models import StudentDeparture
 from screening.models import Campaign, CampaignAssignment, Consent, ScreeningResult
 from tests.factories import open_warning
-from warning.models import ConcernReport, EarlyWarning, WarningEvent, WarningStatus
+from warning.models import ConcernReport, EarlyWarning, Task, WarningEvent, WarningStatus
 from warning.policy import Level
 
 # Long enough ago that every "after leaving" clock of the default schedule (at most 15 years)
@@ -171,6 +171,15 @@ def whole_record(student: Student, where: School, at: datetime) -> EarlyWarning:
                 filed_by_id=where.counsellor.id,
                 filed_at=at,
                 via="web",
+            ),
+            Task(
+                institution_id=student.institution_id,
+                student_id=student.id,
+                kind="contagion_check_in",
+                text=f"Please check in with {student.name} this week",
+                assignee_user_id=where.counsellor.id,
+                due_at=at,
+                created_at=at,
             ),
             FamilyContact(
                 institution_id=student.institution_id,

@@ -34,7 +34,7 @@ from tests.privacy.records import (
     screened,
     whole_record,
 )
-from warning.models import ConcernReport, EarlyWarning, WarningEvent
+from warning.models import ConcernReport, EarlyWarning, Task, WarningEvent
 
 ROOT = Path(__file__).resolve().parents[2]
 AT = datetime(2010, 3, 1, 8)  # when the old records were written
@@ -92,6 +92,8 @@ def test_sweep_deletes_and_anonymises_what_is_past_its_date_and_keeps_the_rest(w
     assert [(c.summary, c.guardian_name) for c in contacts] == [("", "")] * 2
     stub = db.session.get(Student, old_ids[0])
     assert (stub.name, stub.student_number, stub.guardian_phone) == ("—", f"X{stub.id}", None)
+    tasks = db.session.scalars(select(Task.text).where(Task.student_id.in_(old_ids))).all()
+    assert tasks == ["", ""]  # "Please check in with Old 0 this week" named the student
     account = db.session.get(User, stub.user_id)
     assert account.active is False
     assert account.name == "—"
