@@ -230,8 +230,13 @@ def _open_run(session: Session, target: Target, kind: str, erasure_id: int | Non
         .order_by(PurgeRun.id)
         .limit(1)
     ).first()
-    if unfinished is not None:
+    if unfinished is not None and unfinished.schedule_version == target.schedule.version:
         return unfinished
+    if unfinished is not None:
+        # The schedule changed since the run was killed: it ends with what it did under its own
+        # version, and a new run goes on under the new one.
+        unfinished.state = RunState.FINISHED
+        unfinished.finished_at = clock.now()
     purge_run = PurgeRun(
         institution_id=target.institution.id,
         kind=kind,

@@ -370,6 +370,28 @@ def test_a_purge_killed_mid_batch_resumes_without_loss_or_double_deletion(app, c
     assert _count(PurgedRecord) == 3  # the three anonymised students, once each
 
 
+def test_a_killed_run_under_an_older_schedule_is_closed_and_a_new_one_goes_on(world):
+    where, *_ = world
+    db.session.add(
+        PurgeRun(
+            institution_id=where.institution.id,
+            kind="sweep",
+            schedule_version="2025.1",
+            counts={"screening_answers": {"deleted": 1}},
+        )
+    )
+    db.session.commit()
+
+    _sweep()
+
+    runs = db.session.scalars(select(PurgeRun).order_by(PurgeRun.id)).all()
+    assert [(r.schedule_version, r.state) for r in runs] == [
+        ("2025.1", RunState.FINISHED),
+        ("2026.1", RunState.FINISHED),
+    ]
+    assert runs[0].counts == {"screening_answers": {"deleted": 1}}
+
+
 # --- the schedule as data -------------------------------------------------------------------------
 
 
