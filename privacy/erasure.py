@@ -249,8 +249,9 @@ def decide(
         outcome=str(request.state),
         detail=",".join(f"{k}={v}" for k, v in sorted(kept.items()))[:500] or None,
     )
-    if request.state == ErasureState.DECLINED:
-        _tell_student(session, request)
+    # Told now, while the account (and its mail address) still exists: approving a graduate's
+    # request erases both.
+    _tell_student(session, request)
     session.commit()
     if request.state != ErasureState.DECLINED:
         carry_out(app, session, request, now)
@@ -259,7 +260,8 @@ def decide(
 
 def carry_out(app: Flask, session: Session, request: ErasureRequest, now: datetime) -> None:
     """Run the purge for the student over every scheduled type not kept (a type kept for an open
-    record is run too: the purge skips the open rows by itself), then confirm."""
+    record is run too: the purge skips the open rows by itself); the student was told at the
+    decision."""
     institution = session.get_one(Institution, request.institution_id)
     schedule = purge.schedule_of(app, institution)
     types = tuple(
@@ -273,7 +275,6 @@ def carry_out(app: Flask, session: Session, request: ErasureRequest, now: dateti
     request.counts = dict(done.counts)
     request.state = ErasureState.CARRIED_OUT
     request.carried_out_at = now
-    _tell_student(session, request)
     session.commit()
 
 

@@ -242,6 +242,10 @@ def test_a_graduate_s_erasure_strips_the_name_too(app, world, campus):
     # Who read the student's data stays on record (the request's own rows among them).
     assert db.session.scalar(select(func.count()).where(AuditEvent.student_id == student.id)) >= 2
     assert db.session.get(Student, student.id).name == "—"
+    # Told before the account went: the note was written while it could still be delivered.
+    assert (
+        db.session.scalar(select(func.count()).where(Notification.user_id == student.user_id)) == 1
+    )
 
 
 def test_an_approved_erasure_interrupted_is_finished_by_the_sweep(app, world):
