@@ -96,6 +96,10 @@ class Config:
     # Post-screening interview rules of one institution: <dir>/<institution code>.yaml replaces
     # casework/interview_rules/default.yaml for that institution (casework/interview_rules.py).
     INTERVIEW_RULES_DIR = _env("INTERVIEW_RULES_DIR")
+    # Retention schedule of one institution: <dir>/<institution code>.yaml over
+    # privacy/retention/default.yaml (privacy/schedule.py); rows per purge transaction.
+    RETENTION_DIR = _env("RETENTION_DIR")
+    RETENTION_BATCH_SIZE = _env_int("RETENTION_BATCH_SIZE", 500)
 
     # Mail: the outbox is delivered by the scheduler with retries.
     MAIL_SERVER = _env("MAIL_SERVER", "localhost")

@@ -2,9 +2,11 @@
 
 Rows are append-only: the ORM refuses updates and deletes of loaded rows, and the database refuses
 every UPDATE and DELETE (bulk ORM statements, raw SQL) with triggers, on PostgreSQL and SQLite
-alike; nothing in the application deletes audit rows. A read of
-sensitive data commits its audit row *before* the data is rendered: if the row cannot be written the
-request fails and nothing sensitive leaves the server.
+alike. The one exception is `purge_rows`, the retention schedule's deletion of rows past their
+date (privacy/purge.py): the DELETE trigger lets a row go only inside a transaction that holds an
+`audit_purge_permit` row, which `purge_rows` adds and removes again before anyone can see it.
+A read of sensitive data commits its audit row *before* the data is rendered: if the row cannot be
+written the request fails and nothing sensitive leaves the server.
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ from datetime import datetime
 from typing import Any, NotRequired, TypedDict, Unpack
 
 from flask import g, has_request_context, request
-from sqlalchemy import DDL, DateTime, ForeignKey, Index, String, event, insert
+from sqlalchemy import DDL, DateTime, ForeignKey, Index, String, delete, event, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from campus import clock
-from campus.extensions import Model
+from campus.extensions import Model, rows_changed
 from campus.models import Student, User
 
 
@@ -46,18 +48,33 @@ class AuditEvent(Model):
     detail: Mapped[str | None] = mapped_column(String(500))
 
 
-# The same guard migrations install (0001 on PostgreSQL, 0005 on SQLite), for `create_all`.
+class AuditPurgePermit(Model):
+    """Exists only inside `purge_rows`'s transaction (added, then deleted before the commit): the
+    DELETE trigger of `audit_event` lets rows go while it sees one, so no other transaction ever
+    can."""
+
+    __tablename__ = "audit_purge_permit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+# The same guard migrations install (0001 on PostgreSQL, 0005 on SQLite, the purge permit since
+# 0027_retention), for `create_all`.
 APPEND_ONLY_DDL = {
     "postgresql": [
         "CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$ "
-        "BEGIN RAISE EXCEPTION 'audit_event rows are append-only'; END; $$ LANGUAGE plpgsql",
+        "BEGIN IF TG_OP = 'DELETE' AND EXISTS (SELECT 1 FROM audit_purge_permit) THEN "
+        "RETURN OLD; END IF; "
+        "RAISE EXCEPTION 'audit_event rows are append-only'; END; $$ LANGUAGE plpgsql",
         "CREATE TRIGGER audit_event_no_rewrite BEFORE UPDATE OR DELETE ON audit_event "
         "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()",
     ],
     "sqlite": [
-        f"CREATE TRIGGER audit_event_no_{verb.lower()} BEFORE {verb} ON audit_event "
-        "BEGIN SELECT RAISE(ABORT, 'audit_event rows are append-only'); END"
-        for verb in ("UPDATE", "DELETE")
+        "CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event "
+        "BEGIN SELECT RAISE(ABORT, 'audit_event rows are append-only'); END",
+        "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event "
+        "WHEN NOT EXISTS (SELECT 1 FROM audit_purge_permit) "
+        "BEGIN SELECT RAISE(ABORT, 'audit_event rows are append-only'); END",
     ],
 }
 for _dialect, _statements in APPEND_ONLY_DDL.items():
@@ -75,6 +92,18 @@ def _refuse_audit_rewrites(session: Session, _ctx: object, _instances: object) -
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditEvent):
             raise PermissionError("audit rows are append-only")
+
+
+def purge_rows(session: Session, ids: list[int]) -> int:
+    """Delete the audit rows `ids`, past their retention date; only the retention purge calls
+    this. The permit lives and dies inside the caller's transaction, which commits."""
+    permit = AuditPurgePermit()
+    session.add(permit)
+    session.flush()
+    deleted = rows_changed(session, delete(AuditEvent).where(AuditEvent.id.in_(ids)))
+    session.execute(delete(AuditPurgePermit).where(AuditPurgePermit.id == permit.id))
+    session.expunge(permit)
+    return deleted
 
 
 def request_id() -> str | None:

@@ -8,6 +8,7 @@ from flask import Flask
 def register(app: Flask) -> None:
     """Register the privacy domain's blueprints, navigation and sweeps."""
     _register_own_copy(app)
+    _register_retention(app)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -31,3 +32,37 @@ def _register_own_copy(app: Flask) -> None:
     app.jinja_env.globals["may_answer_copy_request"] = lambda: may_answer_paper_request(
         current_user
     )
+
+
+def _register_retention(app: Flask) -> None:
+    """Retention schedule, purge sweep, legal holds and erasure requests (issue #19)."""
+    from flask.cli import AppGroup
+    from flask_babel import gettext as _
+
+    from campus import nav, scheduler
+    from campus.models import Role
+    from privacy import (
+        purge,
+        record_types,
+        retention_cli,
+        retention_models,  # noqa: F401  (the tables join the metadata)
+        retention_views,
+        schedule,
+    )
+    from privacy.retention_permissions import REVIEW_ROLES
+
+    for record_type in record_types.builtin():
+        record_types.register(app, record_type)
+    # A bad schedule file stops the start, never a purge that deletes by a schedule nobody meant.
+    schedule.check_dir(app.config.get("RETENTION_DIR"), record_types.allowed(app))
+    app.register_blueprint(retention_views.bp)
+    app.register_blueprint(retention_views.holds_bp)
+    # `flask privacy …` may be shared with the other privacy features: join the group if it exists.
+    group = app.cli.commands.get("privacy")
+    if not isinstance(group, AppGroup):
+        group = AppGroup("privacy", help="The data's life cycle: retention, erasure, consent.")
+        app.cli.add_command(group)
+    group.add_command(retention_cli.purge_command)
+    nav.register(app, lambda: _("Erasure requests"), "erasure.index", set(REVIEW_ROLES), order=80)
+    nav.register(app, lambda: _("Erase my data"), "erasure.mine", {Role.STUDENT}, order=95)
+    scheduler.register_sweep(app, "privacy.retention", purge.sweep)
