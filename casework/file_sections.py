@@ -25,6 +25,7 @@ from casework.file_forms import CHANNEL_LABELS, DIRECTION_LABELS, OUTCOME_LABELS
 from casework.file_permissions import can_log_family_contact
 from casework.student_file import Section, register_section
 from oversight.charts import trend_line
+from privacy import consent as privacy_consent
 from referrals.models import LeaveOfAbsence, Referral
 from screening import trajectories
 from screening.models import ScreeningResult
@@ -77,7 +78,11 @@ def load_screening(
     session: Session, viewer: User, student: Student, capability: Capability
 ) -> Data:
     """Results by campaign, and per instrument its trajectory (reliable change marked) as a chart
-    and a table: one query for the results, one per instrument the student has taken."""
+    and a table: one query for the results, one per instrument the student has taken. After the
+    student withdrew consent to screening, only that (privacy.consent), not the results."""
+    withdrawal = privacy_consent.screening_withdrawal(session, student.id)
+    if withdrawal is not None:
+        return {"withdrawal": withdrawal, "results": [], "trends": [], "campaigns": []}
     results = list(
         session.scalars(
             select(ScreeningResult)
