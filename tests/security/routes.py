@@ -189,6 +189,13 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "batch_reports.batch_report_pdf": frozenset(
         {Role.ADMIN, Role.SCHOOL_COUNSELLOR, Role.DIRECTOR}
     ),
+    # Consent withdrawal (privacy): the student's own pages; the security world's student has
+    # withdrawn nothing, so a withdrawal id is nobody's. The records of processing: the director.
+    "my_data.index": frozenset({Role.STUDENT}),
+    "my_data.withdraw": frozenset({Role.STUDENT}),
+    "my_data.reconsent": frozenset({Role.STUDENT}),
+    "my_data.done": frozenset(),
+    "privacy_records.index_records": frozenset({Role.DIRECTOR}),
 }
 
 # Parameters whose value depends on the endpoint; everything else comes from `World.ids`.
@@ -224,6 +231,9 @@ ENDPOINT_PARAMS: dict[str, dict[str, object]] = {
     "interviews.detail": {"entry_id": 99999},
     "interviews.schedule": {"entry_id": 99999},
     "interviews.outcome": {"entry_id": 99999},
+    "my_data.withdraw": {"scope_name": "screening"},
+    "my_data.reconsent": {"scope_name": "screening"},
+    "my_data.done": {"withdrawal_id": 99999},
 }
 FIXED_PARAMS: dict[str, object] = {"kind": "class", "kpi_key": "screening"}
 PARAM_IDS = {"assignment_id": "screening_assignment_id", "unit_id": "class_id"}
