@@ -44,6 +44,7 @@ def seed_consent(session: Session, institution: Institution) -> None:
     )
     now = clock.now()
     for n, student in enumerate(screened):
+        assert student.user is not None  # the query took only students with an account
         withdrawn_at = now - timedelta(days=8 + 20 * n)
         # The words a student reads, in the demo's language (a request context: zh-CN).
         with current_app.test_request_context():
