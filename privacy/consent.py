@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import pandas as pd
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, delete, exists, insert, select, update
@@ -96,6 +97,18 @@ def excluded_from_row_exports(session: Session, student_ids: Iterable[int]) -> s
             )
         )
     )
+
+
+def without_withdrawn_rows(session: Session, frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` (one row per student, with `student_id`) less the students whose rows may leave
+    only as counts: every export of student rows passes through it before
+    `campus.export_rights.student_rows_for`."""
+    if frame.empty or "student_id" not in frame.columns:
+        return frame
+    excluded = excluded_from_row_exports(session, (int(s) for s in frame["student_id"]))
+    if not excluded:
+        return frame
+    return frame[~frame["student_id"].isin(excluded)].reset_index(drop=True)
 
 
 def withdrawal_history(session: Session, student_id: int) -> list[ConsentWithdrawal]:

@@ -299,3 +299,12 @@ def test_a_forged_scope_or_another_students_withdrawal_is_not_found(world, login
 def test_staff_cannot_use_the_student_pages(world, login):
     client = login(world.director)
     assert client.get("/privacy/my-data").status_code == 403
+
+
+def test_rows_of_a_student_who_withdrew_sensitive_processing_leave_no_export(world, login):
+    import pandas as pd
+
+    _withdraw(login(world.student.user), scope="sensitive_processing", confirm="y")
+    frame = pd.DataFrame({"student_id": [world.student.id, world.classmate.id], "name": ["a", "b"]})
+    kept = consent.without_withdrawn_rows(db.session, frame)
+    assert list(kept["student_id"]) == [world.classmate.id]
