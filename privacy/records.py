@@ -197,6 +197,20 @@ EXPORT_TIER_WORDS = {
     ExportTier.IDENTIFIED.name: _l("identified rows"),
 }
 
+# What a role sees, in the words of a record of processing (the consent page says the same to
+# the student in the second person: `screening.visibility.SEEN_LABELS`).
+SEEN_WORDS = {
+    visibility.Seen.ROSTER: _l("name, student number, class and dorm room"),
+    visibility.Seen.TASKS: _l("tasks that name the student (keeping company, checking in)"),
+    visibility.Seen.WARNING: _l("warning level and its reasons, the follow-up record"),
+    visibility.Seen.ANSWERS: _l("answers and scores"),
+    visibility.Seen.CASELOAD_ANSWERS: _l(
+        "answers and scores of students on their caseload, or after a recorded reason (break-glass)"
+    ),
+    visibility.Seen.REFERRAL: _l("what a referral to their hospital discloses"),
+    visibility.Seen.AGGREGATES: _l("counts only"),
+}
+
 SCOPE_WORDS = {
     "self": _l("themselves"),
     "room": _l("their dorm room"),
@@ -232,8 +246,7 @@ def build(app: Flask) -> Records:
             str(ROLE_LABELS[role]),
             str(SCOPE_WORDS[ROLE_SCOPE[role].value]),
             pgettext("list separator", "; ").join(
-                str(visibility.SEEN_LABELS[s]).replace("%(fields)s", "…")
-                for s in visibility.seen_by(role)
+                str(SEEN_WORDS[s]) for s in visibility.seen_by(role)
             )
             if role is not Role.STUDENT
             else _("their own answers, feedback and consents"),
