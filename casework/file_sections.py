@@ -43,11 +43,15 @@ TIMELINE_ON_PAGE = 40
 def load_warnings(session: Session, viewer: User, student: Student, capability: Capability) -> Data:
     """The open warning, every warning with its level and reason, and the timeline of signals,
     level changes, contacts and follow-ups (the warning stage's own services)."""
+    clinical = capability is Capability.CLINICAL
     return {
         "warning": warning_services.open_warning(session, student.id),
         "warnings": queue.warnings_of(session, student),
         "timeline": warning_services.student_timeline(session, student, capability),
-        "clinical": capability is Capability.CLINICAL,
+        "clinical": clinical,
+        # Scores beside screening signals only while the student's consent stands (privacy).
+        "results_withdrawn": clinical
+        and privacy_consent.screening_withdrawal(session, student.id) is not None,
         "now": clock.now(),
         "on_page": TIMELINE_ON_PAGE,
     }

@@ -308,3 +308,21 @@ def test_rows_of_a_student_who_withdrew_sensitive_processing_leave_no_export(wor
     frame = pd.DataFrame({"student_id": [world.student.id, world.classmate.id], "name": ["a", "b"]})
     kept = consent.without_withdrawn_rows(db.session, frame)
     assert list(kept["student_id"]) == [world.classmate.id]
+
+
+def test_the_timeline_shows_consent_withdrawn_where_a_screening_score_was(world, login, client):
+    from tests.factories import phq9_signal
+
+    phq9_signal(world.student, 22)
+    db.session.commit()
+    sign_in(client, world.director)
+    before = client.get(f"/warnings/students/{world.student.id}").get_data(as_text=True)
+    assert "= 22" in before
+    client.get("/logout")
+
+    _withdraw(login(world.student.user), confirm="y")
+    client.get("/logout")
+    sign_in(client, world.director)
+    after = client.get(f"/warnings/students/{world.student.id}").get_data(as_text=True)
+    assert "= 22" not in after
+    assert "consent withdrawn" in after
