@@ -25,6 +25,7 @@ from casework.file_forms import CHANNEL_LABELS, DIRECTION_LABELS, OUTCOME_LABELS
 from casework.file_permissions import can_log_family_contact
 from casework.student_file import Section, register_section
 from oversight.charts import trend_line
+from privacy import consent as privacy_consent
 from referrals.models import LeaveOfAbsence, Referral
 from screening import trajectories
 from screening.models import ScreeningResult
@@ -42,11 +43,15 @@ TIMELINE_ON_PAGE = 40
 def load_warnings(session: Session, viewer: User, student: Student, capability: Capability) -> Data:
     """The open warning, every warning with its level and reason, and the timeline of signals,
     level changes, contacts and follow-ups (the warning stage's own services)."""
+    clinical = capability is Capability.CLINICAL
     return {
         "warning": warning_services.open_warning(session, student.id),
         "warnings": queue.warnings_of(session, student),
         "timeline": warning_services.student_timeline(session, student, capability),
-        "clinical": capability is Capability.CLINICAL,
+        "clinical": clinical,
+        # Scores beside screening signals only while the student's consent stands (privacy).
+        "results_withdrawn": clinical
+        and privacy_consent.screening_withdrawal(session, student.id) is not None,
         "now": clock.now(),
         "on_page": TIMELINE_ON_PAGE,
     }
@@ -77,7 +82,11 @@ def load_screening(
     session: Session, viewer: User, student: Student, capability: Capability
 ) -> Data:
     """Results by campaign, and per instrument its trajectory (reliable change marked) as a chart
-    and a table: one query for the results, one per instrument the student has taken."""
+    and a table: one query for the results, one per instrument the student has taken. After the
+    student withdrew consent to screening, only that (privacy.consent), not the results."""
+    withdrawal = privacy_consent.screening_withdrawal(session, student.id)
+    if withdrawal is not None:
+        return {"withdrawal": withdrawal, "results": [], "trends": [], "campaigns": []}
     results = list(
         session.scalars(
             select(ScreeningResult)

@@ -35,6 +35,7 @@ from oversight import (
     tables,
 )
 from oversight.forms import FilterForm, ProvinceFilterForm
+from privacy import consent as privacy_consent
 from referrals.services import ReferralSettings
 
 bp = Blueprint("oversight", __name__, url_prefix="/oversight")
@@ -246,7 +247,9 @@ def drill_down(which: str, fmt: str | None = None):
     )
     rows, students = drill.shown(frame)
     if fmt is not None:
-        exported, tier = export_rights.student_rows_for(current_user, frame)
+        # Students who withdrew consent to sensitive processing leave in no file of rows.
+        kept = privacy_consent.without_withdrawn_rows(db.session, frame)
+        exported, tier = export_rights.student_rows_for(current_user, kept)
         return _send(
             exported,
             fmt,

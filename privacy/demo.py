@@ -1,9 +1,11 @@
-"""Demo data of the privacy domain, for `flask campus seed-demo`."""
+"""Privacy's demo data: `seed(session, institution)`, called by `flask campus seed-demo` after
+every other domain's (each privacy part adds its own block)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -12,8 +14,9 @@ from campus.models import Institution, Role, RoleAssignment, Student, User
 
 
 def seed(session: Session, institution: Institution) -> None:
-    """Every privacy part's demo data."""
+    """Every privacy part's demo data for the demo university."""
     seed_retention(session, institution)
+    seed_consent(session, institution)
 
 
 def seed_retention(session: Session, institution: Institution) -> None:
@@ -60,3 +63,56 @@ def seed_retention(session: Session, institution: Institution) -> None:
         ]
     )
     session.commit()
+
+
+# ==================================================================================================
+# Consent that can be withdrawn (issue #19)
+# ==================================================================================================
+
+
+def seed_consent(session: Session, institution: Institution) -> None:
+    """Two screened students who withdrew consent to screening: one eight days ago (the file
+    shows "consent withdrawn" where the results were), one who withdrew and opted back in."""
+    from privacy import consent
+    from privacy.models import ConsentScope
+    from screening.models import ScreeningResult
+
+    screened = list(
+        session.scalars(
+            select(Student)
+            .where(
+                Student.institution_id == institution.id,
+                Student.id.in_(select(ScreeningResult.student_id)),
+                Student.user_id.is_not(None),
+            )
+            .order_by(Student.id)
+            .limit(2)
+        )
+    )
+    now = clock.now()
+    for n, student in enumerate(screened):
+        assert student.user is not None  # the query took only students with an account
+        withdrawn_at = now - timedelta(days=8 + 20 * n)
+        # The words a student reads, in the demo's language (a request context: zh-CN).
+        with current_app.test_request_context():
+            text = consent.explain(session, student, ConsentScope.SCREENING, withdrawn_at)
+            row = consent.do_withdraw(
+                session,
+                student.user,
+                student,
+                ConsentScope.SCREENING,
+                explanation=text.as_text(),
+                locale="zh_CN",
+                ip=None,
+                now=withdrawn_at,
+            )
+        if n == 1:
+            consent.do_reinstate(
+                session,
+                student.user,
+                student,
+                row,
+                consent_text="我同意重新参加心理健康筛查。",
+                now=withdrawn_at + timedelta(days=6),
+            )
+    session.flush()

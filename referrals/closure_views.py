@@ -13,6 +13,7 @@ from campus.extensions import db
 from campus.forms import filled
 from campus.models import Institution, Role
 from campus.permissions import require_roles
+from privacy import consent as privacy_consent
 from referrals import export, metrics
 from referrals.forms import STATUS_LABELS, PeriodForm
 from referrals.services import ReferralSettings
@@ -130,7 +131,9 @@ def closure_export(fmt: str):
     if fmt not in ("csv", "xlsx"):
         abort(404)
     period, which, rows = _drill_rows()
-    exported, tier = export_rights.student_rows_for(current_user, rows)
+    # Students who withdrew consent to sensitive processing leave in no file of rows.
+    kept = privacy_consent.without_withdrawn_rows(db.session, rows)
+    exported, tier = export_rights.student_rows_for(current_user, kept)
     _audit(f"closure_export_{fmt}", rows, period, tier=tier)
     shown = local_time.localise_frame(exported, _zone())
     body = export.to_csv(shown) if fmt == "csv" else export.to_xlsx(shown)

@@ -19,6 +19,7 @@ from campus.extensions import rows_changed
 from campus.i18n import N_
 from campus.models import ClassGroup, Department, EnrolmentStatus, Institution, Student, User
 from campus.scope import Capability, student_filter
+from privacy.consent import screening_allowed_clause
 from screening.instruments import list_instruments
 from screening.models import (
     Campaign,
@@ -166,13 +167,15 @@ def save_campaign(
 
 
 def cohort_query(campaign: Campaign):
-    """Enrolled students of the campaign's institution matching every cohort dimension."""
+    """Enrolled students of the campaign's institution matching every cohort dimension, less
+    those who withdrew their consent to screening (privacy.consent)."""
     stmt = (
         select(Student.id)
         .join(ClassGroup, Student.class_id == ClassGroup.id)
         .where(
             Student.institution_id == campaign.institution_id,
             Student.enrolment_status == EnrolmentStatus.ENROLLED,
+            screening_allowed_clause(),
         )
     )
     if campaign.grades:
@@ -277,6 +280,7 @@ def send_reminders(session: Session, campaign: Campaign, now: datetime) -> int:
             CampaignAssignment.completed_at.is_(None),
             Student.user_id.is_not(None),
             Student.enrolment_status == EnrolmentStatus.ENROLLED,
+            screening_allowed_clause(),
             (CampaignAssignment.last_reminded_at.is_(None))
             | (CampaignAssignment.last_reminded_at < cutoff),
         )

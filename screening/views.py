@@ -24,10 +24,11 @@ from sqlalchemy import select
 from campus import audit, clock
 from campus.extensions import db
 from campus.forms import filled
-from campus.models import ClassGroup, Department, Institution, Role
+from campus.models import ClassGroup, Department, Institution, Role, Student
 from campus.permissions import require_roles
 from campus.scope import Capability, get_student, institution_ids
 from campus.spreadsheets import send_template
+from privacy import consent as privacy_consent
 from screening import campaigns, intake, results_import, trajectories, visibility, vocabulary
 from screening.forms import CampaignForm, ConsentForm, InstrumentPageForm, ResultsImportForm
 from screening.instruments import list_instruments, load_instrument
@@ -59,6 +60,12 @@ def _own(assignment_id: int) -> CampaignAssignment:
 def _require_open(assignment: CampaignAssignment):
     """A page explaining why the assignment cannot be worked on now, or None if it can."""
     now = clock.now()
+    if assignment.completed_at is None and privacy_consent.screening_withdrawal(
+        db.session, assignment.student_id
+    ):
+        return render_template(
+            "screening/closed.html", assignment=assignment, now=now, withdrawn=True
+        ), 409
     if assignment.campaign.is_open(now) or assignment.completed_at is not None:
         return None
     return _closed_page(assignment, now), 409
@@ -71,7 +78,11 @@ def mine():
     rows = [
         a for a in intake.own_assignments(db.session, current_user) if a.campaign.opens_at <= now
     ]
-    return render_template("screening/mine.html", assignments=rows, now=now)
+    student_id = db.session.scalar(select(Student.id).where(Student.user_id == current_user.id))
+    withdrawn = student_id is not None and privacy_consent.screening_withdrawal(
+        db.session, student_id
+    )
+    return render_template("screening/mine.html", assignments=rows, now=now, withdrawn=withdrawn)
 
 
 @bp.route("/a/<int:assignment_id>")
@@ -513,6 +524,12 @@ def student_results(student_id: int):
         action="read_screening_results",
         record_type="screening_result",
     )
+    withdrawal = privacy_consent.screening_withdrawal(db.session, student.id)
+    if withdrawal is not None:
+        # The student withdrew consent: staff see that, not the results (nothing is deleted).
+        return render_template(
+            "screening/student_results.html", student=student, withdrawal=withdrawal
+        )
     results = db.session.scalars(
         select(ScreeningResult)
         .where(ScreeningResult.student_id == student.id)

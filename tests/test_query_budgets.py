@@ -109,12 +109,15 @@ BUDGETS = {
     # Unacknowledged reds first (their count and rows), then the rest; next deadlines grouped.
     ("counsellor", "/warnings/"): 10,
     # The open referral panel reads the referral and audits that read (issue #15 item 7); the
-    # user reloaded after that commit brings their working roles along (17, from 18).
-    ("counsellor", "timeline"): 17,
+    # user reloaded after that commit brings their working roles along (17, from 18). A clinical
+    # reader's page asks whether the student withdrew consent to screening (issue #19): 18.
+    ("counsellor", "timeline"): 18,
     # The student file (issue #17): the student, the CLINICAL check, each section's reads
     # (warnings, family contacts, screening: results and one trajectory per instrument,
     # referrals and leave, interviews, crisis records), the audit row; however long the history.
-    ("counsellor", "file"): 22,
+    # Consent (issue #19): the withdrawals section, and "withdrawn?" for the screening section
+    # and for the timeline's scores (25).
+    ("counsellor", "file"): 25,
     # The workbench (issue #15 item 16): the user and the unread count, then one counting query
     # per item kind the role has (reds and yellows together; tasks; deadlines; stalled referrals;
     # follow-ups due; campaigns; post-screening interviews: to hold, to assign and overdue in

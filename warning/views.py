@@ -25,6 +25,7 @@ from campus.models import Institution, Role
 from campus.permissions import require_roles
 from campus.scope import Capability, capability_for, get_student
 from campus.spreadsheets import send_template
+from privacy import consent as privacy_consent
 from warning import (
     academic,
     actions,
@@ -119,11 +120,15 @@ def student(student_id: int, refused=None, bound: dict | None = None):
     )
     capability = capability_for(db.session, current_user, found)
     warning = services.open_warning(db.session, found.id)
+    clinical = capability is Capability.CLINICAL
     return render_template(
         "warning/student.html",
         student=found,
         warning=warning,
-        clinical=capability is Capability.CLINICAL,
+        clinical=clinical,
+        # Scores beside screening signals only while the student's consent stands (privacy).
+        results_withdrawn=clinical
+        and privacy_consent.screening_withdrawal(db.session, found.id) is not None,
         timeline=services.student_timeline(db.session, found, capability),
         warnings=queue.warnings_of(db.session, found),
         **_page_forms(warning, bound or {}),

@@ -209,7 +209,6 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "duty.index": WARNING_STAFF,
     "duty.add_shift": frozenset({Role.DIRECTOR}),
     "duty.remove_shift": frozenset({Role.DIRECTOR}),
-
     # Retention (privacy/retention_views.py): the student's own erasure page; the director reviews
     # requests and places holds (the security world has none: the director's ids are a 404).
     "erasure.mine": frozenset({Role.STUDENT}),
@@ -217,6 +216,13 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "erasure.review": frozenset({Role.DIRECTOR}),
     "holds.index": frozenset({Role.DIRECTOR}),
     "holds.lift": frozenset({Role.DIRECTOR}),
+    # Consent withdrawal (privacy): the student's own pages; the security world's student has
+    # withdrawn nothing, so a withdrawal id is nobody's. The records of processing: the director.
+    "my_data.index": frozenset({Role.STUDENT}),
+    "my_data.withdraw": frozenset({Role.STUDENT}),
+    "my_data.reconsent": frozenset({Role.STUDENT}),
+    "my_data.done": frozenset(),
+    "privacy_records.index_records": frozenset({Role.DIRECTOR}),
 }
 
 # Parameters whose value depends on the endpoint; everything else comes from `World.ids`.
@@ -261,9 +267,11 @@ ENDPOINT_PARAMS: dict[str, dict[str, object]] = {
     "availability.save_profile": {"counsellor_id": 99999},
     "availability.remove_break": {"break_id": 99999},
     "duty.remove_shift": {"shift_id": 99999},
-
     "erasure.review": {"request_id": 99999},
     "holds.lift": {"hold_id": 99999},
+    "my_data.withdraw": {"scope_name": "screening"},
+    "my_data.reconsent": {"scope_name": "screening"},
+    "my_data.done": {"withdrawal_id": 99999},
 }
 FIXED_PARAMS: dict[str, object] = {"kind": "class", "kpi_key": "screening"}
 PARAM_IDS = {"assignment_id": "screening_assignment_id", "unit_id": "class_id"}

@@ -1,0 +1,295 @@
+"""Records of processing (PIPL art. 55-56): what is processed, why, by whom, for how long, and
+where it goes — generated from the code's own configuration, for the impact assessment.
+
+Nothing here is written by hand that the code decides elsewhere: the instruments are the
+definition files (`screening.instruments`), the encrypted fields are found by
+`campus.encryption.encrypted_columns()`, who reads what comes from `campus.scope.ROLE_CAPABILITY`,
+`campus.models.ROLE_SCOPE` and `screening.visibility` (the same derivation the consent page
+states), the export tiers from `EXPORT_TIERS` (`campus.export_rights`), and what a hospital may
+be told from `referrals.disclosure`. Only the purposes and legal bases of each kind of record are
+declared, in `PROCESSING`, because no rule elsewhere states them.
+
+Retention: `retention_for(record_type)` is the contract with the retention schedule (built in
+parallel); until it is wired it answers None and the page says "see the retention schedule".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
+from sqlalchemy.orm import Session
+
+from campus.encryption import encrypted_columns
+from campus.export_rights import ExportTier
+from campus.forms import ROLE_LABELS
+from campus.models import ROLE_SCOPE, Role
+from campus.scope import CASELOAD_ROLES, ROLE_CAPABILITY, Capability
+from oversight.disclosure import ROUNDING_BASE
+from referrals.disclosure import DEFAULT_DISCLOSED, DISCLOSABLE
+from screening import visibility
+from screening.instruments import list_instruments, load_instrument
+from screening.vocabulary import instrument_name
+
+
+def retention_for(record_type: str) -> str | None:
+    """How long records of `record_type` are kept, in the reader's language, or None while the
+    retention schedule is not wired in (the pages then say "see the retention schedule").
+
+    The contract for the retention helper: given one of the `record_type` keys of `PROCESSING`
+    ("screening_result", "consent", "warning", "referral", "crisis_record", "family_contact",
+    "clinical_note", "audit_event"), return its period as a sentence fragment ("for 5 years after
+    graduation"). The lead wires it at merge.
+    """
+    return None
+
+
+def legal_hold_for(session: Session, student_id: int) -> bool:
+    """Whether some of the student's records are under a legal hold (contract for the retention
+    helper, which owns legal holds; False until it is wired in at merge)."""
+    return False
+
+
+@dataclass(frozen=True)
+class Processing:
+    """One kind of record: what it is, why it is processed, on what legal basis, and the
+    capability (`campus.scope`) a reader needs."""
+
+    record_type: str
+    what: str  # lazy translations
+    why: str
+    basis: str
+    capability: Capability | None  # None: only the student and the audit reader
+
+
+PROCESSING: tuple[Processing, ...] = (
+    Processing(
+        "consent",
+        _l("Consent to screening and to sensitive data, withdrawals and re-consent"),
+        _l("Proof of what the student (and a minor's guardian) agreed to"),
+        _l("PIPL art. 14, 29, 31"),
+        Capability.WARNING,
+    ),
+    Processing(
+        "screening_result",
+        _l("Screening answers and scores (instruments below)"),
+        _l("Finding students who need support early (prevention)"),
+        _l("Separate consent to sensitive data, PIPL art. 28-29"),
+        Capability.CLINICAL,
+    ),
+    Processing(
+        "warning",
+        _l("Warning signals, levels and the follow-up record"),
+        _l("Early warning and the response network's follow-up"),
+        _l("Separate consent; a safety duty: PIPL art. 13(4)"),
+        Capability.WARNING,
+    ),
+    Processing(
+        "clinical_note",
+        _l("Clinical free text (notes, statements, reasons): encrypted fields below"),
+        _l("Assessment, crisis intervention and recovery"),
+        _l("Separate consent; a safety duty: PIPL art. 13(4)"),
+        Capability.CLINICAL,
+    ),
+    Processing(
+        "referral",
+        _l("Hospital referrals, leave and return to school"),
+        _l("Treatment and a safe return to study"),
+        _l("Separate consent; a safety duty: PIPL art. 13(4)"),
+        Capability.CLINICAL,
+    ),
+    Processing(
+        "crisis_record",
+        _l("Crisis records and hand-over documents"),
+        _l("Protecting life and health in a crisis"),
+        _l("PIPL art. 13(4)"),
+        Capability.CLINICAL,
+    ),
+    Processing(
+        "family_contact",
+        _l("Family contacts (家校沟通)"),
+        _l("Working with the family on the student's support"),
+        _l("Separate consent; a safety duty: PIPL art. 13(4)"),
+        Capability.WARNING,
+    ),
+    Processing(
+        "audit_event",
+        _l("Audit trail of every read and change of sensitive records"),
+        _l("Access control and accountability"),
+        _l("PIPL art. 51, 54"),
+        None,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Activity:
+    record_type: str
+    what: str
+    why: str
+    basis: str
+    roles: str
+    retention: str | None  # None: see the retention schedule
+
+
+@dataclass(frozen=True)
+class RoleLine:
+    role: Role
+    label: str
+    scope: str
+    sees: str
+    export_tier: ExportTier
+
+
+@dataclass(frozen=True)
+class InstrumentLine:
+    code: str
+    name: str
+    version: str
+    licensed: bool
+    safety_items: int
+    citation: str
+
+
+@dataclass(frozen=True)
+class Recipient:
+    who: str
+    what: str
+    how: str
+
+
+@dataclass(frozen=True)
+class Records:
+    activities: list[Activity]
+    roles: list[RoleLine]
+    instruments: list[InstrumentLine]
+    encrypted: list[str]  # "table.column"
+    recipients: list[Recipient]
+
+
+def readers_of(capability: Capability | None) -> list[Role]:
+    """Staff roles that read a kind of record needing `capability` (caseload roles included for
+    clinical records: they read them for the students on their caseload or by break-glass)."""
+    if capability is None:
+        return []
+    return [
+        role
+        for role in Role
+        if role is not Role.STUDENT
+        and (
+            ((granted := ROLE_CAPABILITY[role]) is not None and granted >= capability)
+            or (capability is Capability.CLINICAL and role in CASELOAD_ROLES)
+        )
+    ]
+
+
+def _roles_text(roles: list[Role]) -> str:
+    return pgettext("list separator", ", ").join(str(ROLE_LABELS[r]) for r in roles)
+
+
+EXPORT_TIER_WORDS = {
+    ExportTier.NONE.name: _l("none"),
+    ExportTier.AGGREGATES.name: _l("counts only"),
+    ExportTier.DEIDENTIFIED.name: _l("de-identified rows"),
+    ExportTier.IDENTIFIED.name: _l("identified rows"),
+}
+
+# What a role sees, in the words of a record of processing (the consent page says the same to
+# the student in the second person: `screening.visibility.SEEN_LABELS`).
+SEEN_WORDS = {
+    visibility.Seen.ROSTER: _l("name, student number, class and dorm room"),
+    visibility.Seen.TASKS: _l("tasks that name the student (keeping company, checking in)"),
+    visibility.Seen.WARNING: _l("warning level and its reasons, the follow-up record"),
+    visibility.Seen.ANSWERS: _l("answers and scores"),
+    visibility.Seen.CASELOAD_ANSWERS: _l(
+        "answers and scores of students on their caseload, or after a recorded reason (break-glass)"
+    ),
+    visibility.Seen.REFERRAL: _l("what a referral to their hospital discloses"),
+    visibility.Seen.AGGREGATES: _l("counts only"),
+}
+
+SCOPE_WORDS = {
+    "self": _l("themselves"),
+    "room": _l("their dorm room"),
+    "class": _l("their class"),
+    "department": _l("their department"),
+    "institution": _l("the university"),
+    "hospital": _l("referrals to their hospital"),
+    "province": _l("institutions of the province, as counts"),
+}
+
+
+def _tier(app: Flask, role: Role) -> ExportTier:
+    tiers: dict[str, str] = app.config["EXPORT_TIERS"]
+    return ExportTier[tiers.get(role.value, "none").upper()]
+
+
+def build(app: Flask) -> Records:
+    """The records of processing in the reader's language."""
+    activities = [
+        Activity(
+            p.record_type,
+            str(p.what),
+            str(p.why),
+            str(p.basis),
+            _roles_text(readers_of(p.capability)) or _("the student; audit readers"),
+            retention_for(p.record_type),
+        )
+        for p in PROCESSING
+    ]
+    roles = [
+        RoleLine(
+            role,
+            str(ROLE_LABELS[role]),
+            str(SCOPE_WORDS[ROLE_SCOPE[role].value]),
+            pgettext("list separator", "; ").join(
+                str(SEEN_WORDS[s]) for s in visibility.seen_by(role)
+            )
+            if role is not Role.STUDENT
+            else _("their own answers, feedback and consents"),
+            _tier(app, role),
+        )
+        for role in Role
+    ]
+    instruments = []
+    for code in list_instruments():
+        inst = load_instrument(code)
+        instruments.append(
+            InstrumentLine(
+                code,
+                instrument_name(code),
+                inst.version,
+                inst.licensed,
+                sum(1 for f in inst.flags if f.safety),
+                inst.source.get("citation", ""),
+            )
+        )
+    encrypted = sorted(f"{model.__tablename__}.{name}" for model, name in encrypted_columns())
+    fields = pgettext("list separator", ", ").join(
+        str(DISCLOSABLE[key].label) for key in DEFAULT_DISCLOSED
+    )
+    recipients = [
+        Recipient(
+            _("Hospitals (green channel)"),
+            _(
+                "For a referred student only: by default %(fields)s; further fields only when "
+                "the counsellor ticks them on the referral",
+                fields=fields,
+            ),
+            _("The hospital liaison's pages and the printed referral form, audited"),
+        ),
+        Recipient(
+            _("Province education authority (province view)"),
+            _(
+                "Counts only: groups under %(threshold)s students hidden, every other count "
+                "randomly rounded to %(base)s",
+                threshold=app.config["SMALL_GROUP_THRESHOLD"],
+                base=ROUNDING_BASE,
+            ),
+            _("The province auditor's pages and aggregate exports, audited"),
+        ),
+    ]
+    return Records(activities, roles, instruments, encrypted, recipients)

@@ -1,0 +1,102 @@
+"""The records of processing: generated from the code's configuration, for the director only."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+
+from campus.encryption import encrypted_columns
+from campus.forms import ROLE_LABELS
+from campus.models import Role
+from privacy import records
+from screening.instruments import list_instruments
+from screening.vocabulary import instrument_name
+
+
+@pytest.fixture
+def director(campus):
+    inst = campus.institution("XJU")
+    user = campus.staff(inst, Role.DIRECTOR, login="director")
+    campus.commit()
+    return user
+
+
+def _page(login, user) -> str:
+    response = login(user).get("/privacy/records")
+    assert response.status_code == 200
+    return html.unescape(response.get_data(as_text=True))
+
+
+def test_the_page_lists_every_encrypted_column_and_every_role(app, login, director):
+    page = _page(login, director)
+    columns = [f"{model.__tablename__}.{name}" for model, name in encrypted_columns()]
+    assert columns, "the app has encrypted columns to list"
+    for column in columns:
+        assert column in page
+    with app.test_request_context():
+        labels = [str(ROLE_LABELS[role]) for role in Role]
+    for label in labels:
+        assert label in page
+
+
+def test_the_page_lists_every_shipped_questionnaire(app, login, director):
+    page = _page(login, director)
+    with app.test_request_context():
+        names = [instrument_name(code) for code in list_instruments()]
+    for name in names:
+        assert name in page
+
+
+def test_who_reads_clinical_records_comes_from_the_access_rules():
+    from campus.scope import Capability
+
+    readers = records.readers_of(Capability.CLINICAL)
+    assert Role.DIRECTOR in readers
+    assert Role.SCHOOL_COUNSELLOR in readers  # caseload or break-glass
+    assert Role.DEPT_COUNSELLOR not in readers
+    assert Role.DORM_INFORMANT not in records.readers_of(Capability.WARNING)
+
+
+def test_export_tiers_follow_the_configuration(app, login, director, monkeypatch):
+    monkeypatch.setitem(app.config["EXPORT_TIERS"], "admin", "aggregates")
+    with app.test_request_context():
+        built = records.build(app)
+    tiers = {line.role: line.export_tier.name for line in built.roles}
+    assert tiers[Role.ADMIN] == "AGGREGATES"
+    assert tiers[Role.DIRECTOR] == "IDENTIFIED"
+
+
+def test_retention_shows_the_schedule_placeholder_until_wired_then_the_period(
+    login, director, monkeypatch
+):
+    assert "See the retention schedule" in _page(login, director)
+    monkeypatch.setattr(
+        records, "retention_for", lambda record_type: f"kept-for-{record_type}-period"
+    )
+    page = _page(login, director)
+    assert "kept-for-screening_result-period" in page
+    assert "See the retention schedule" not in page
+
+
+@pytest.mark.parametrize("role", [Role.SCHOOL_COUNSELLOR, Role.ADMIN, Role.DEPT_COUNSELLOR])
+def test_only_the_director_opens_the_page(campus, login, role):
+    inst = campus.institution("XJU")
+    department = campus.department(inst)
+    user = campus.staff(inst, role, department=department)
+    campus.commit()
+    assert login(user).get("/privacy/records").status_code == 403
+
+
+def test_reading_the_page_is_audited(login, director):
+    from sqlalchemy import select
+
+    from campus.audit import AuditEvent
+    from campus.extensions import db
+
+    _page(login, director)
+    row = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.record_type == "records_of_processing")
+    )
+    assert row is not None
+    assert row.actor_id == director.id
