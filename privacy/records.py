@@ -9,18 +9,20 @@ states), the export tiers from `EXPORT_TIERS` (`campus.export_rights`), and what
 be told from `referrals.disclosure`. Only the purposes and legal bases of each kind of record are
 declared, in `PROCESSING`, because no rule elsewhere states them.
 
-Retention: `retention_for(record_type)` is the contract with the retention schedule (built in
-parallel); until it is wired it answers None and the page says "see the retention schedule".
+Retention: `retention_for(record_type)` reads the reader's institution's retention schedule
+(`privacy.schedule`, its own file over the default), so the page and the withdrawal explanation
+say what the sweep will really do.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
+from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from campus.encryption import encrypted_columns
@@ -29,28 +31,49 @@ from campus.forms import ROLE_LABELS
 from campus.models import ROLE_SCOPE, Role
 from campus.scope import CASELOAD_ROLES, ROLE_CAPABILITY, Capability
 from oversight.disclosure import ROUNDING_BASE
+from privacy.holds import in_force
+from privacy.purge import schedule_of
 from referrals.disclosure import DEFAULT_DISCLOSED, DISCLOSABLE
 from screening import visibility
 from screening.instruments import list_instruments, load_instrument
 from screening.vocabulary import instrument_name
 
+# The records page's kinds of record, and the retention schedule's record types they follow.
+SCHEDULE_KEYS: dict[str, str] = {
+    "screening_result": "screening_results",
+    "consent": "screening_consents",
+    "warning": "warnings",
+    "referral": "referrals",
+    "crisis_record": "crisis_records",
+    "family_contact": "family_contacts",
+    "clinical_note": "warnings",  # the notes are kept with the warning or referral they belong to
+    "audit_event": "audit",
+}
+
 
 def retention_for(record_type: str) -> str | None:
-    """How long records of `record_type` are kept, in the reader's language, or None while the
-    retention schedule is not wired in (the pages then say "see the retention schedule").
-
-    The contract for the retention helper: given one of the `record_type` keys of `PROCESSING`
-    ("screening_result", "consent", "warning", "referral", "crisis_record", "family_contact",
-    "clinical_note", "audit_event"), return its period as a sentence fragment ("for 5 years after
-    graduation"). The lead wires it at merge.
-    """
-    return None
+    """How long the reader's institution keeps records of `record_type`, as a sentence fragment
+    in the reader's language, read from the institution's retention schedule; None for a kind
+    the schedule does not name."""
+    key = SCHEDULE_KEYS.get(record_type)
+    institution = getattr(current_user, "institution", None)
+    if key is None or institution is None:
+        return None
+    rule = schedule_of(current_app._get_current_object(), institution).rules.get(key)  # type: ignore[attr-defined]
+    if rule is None:
+        return None
+    since = {
+        "left": _("after the student leaves the university"),
+        "closed": _("after the record is closed"),
+        "created": _("after the record is made"),
+    }[rule.clock]
+    then = _("then deleted") if rule.action == "delete" else _("then anonymised")
+    return _("%(years)d years %(since)s, %(then)s", years=rule.years, since=since, then=then)
 
 
 def legal_hold_for(session: Session, student_id: int) -> bool:
-    """Whether some of the student's records are under a legal hold (contract for the retention
-    helper, which owns legal holds; False until it is wired in at merge)."""
-    return False
+    """Whether the student's records are under a legal hold in force."""
+    return in_force(session, student_id) is not None
 
 
 @dataclass(frozen=True)

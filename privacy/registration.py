@@ -20,17 +20,13 @@ def register(app: Flask) -> None:
 
 
 def _register_own_copy(app: Flask) -> None:
-    from flask_babel import gettext as _
     from flask_login import current_user
 
-    from campus import nav
-    from campus.models import Role
     from privacy import own_copy_parts, own_copy_views
     from privacy.own_copy_permissions import may_answer_paper_request
 
     app.register_blueprint(own_copy_views.bp)
     own_copy_parts.register(app)
-    nav.register(app, lambda: _("My data"), "own_copy.my_copy", {Role.STUDENT}, order=15)
     # The student file shows its "copy for a paper request" link to these roles only.
     app.jinja_env.globals["may_answer_copy_request"] = lambda: may_answer_paper_request(
         current_user
@@ -43,7 +39,6 @@ def _register_retention(app: Flask) -> None:
     from flask_babel import gettext as _
 
     from campus import nav, scheduler
-    from campus.models import Role
     from privacy import (
         purge,
         record_types,
@@ -67,7 +62,6 @@ def _register_retention(app: Flask) -> None:
         app.cli.add_command(group)
     group.add_command(retention_cli.purge_command)
     nav.register(app, lambda: _("Erasure requests"), "erasure.index", set(REVIEW_ROLES), order=80)
-    nav.register(app, lambda: _("Erase my data"), "erasure.mine", {Role.STUDENT}, order=95)
     scheduler.register_sweep(app, "privacy.retention", purge.sweep)
 
 

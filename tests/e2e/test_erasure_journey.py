@@ -31,6 +31,7 @@ def test_a_student_asks_for_erasure_and_the_director_decides(world: World, live_
 
     student = world.page_for("student", PHONE)
     student.goto("/")
+    student.locator("nav a", has_text="我的数据与同意").first.click()
     student.get_by_role("link", name="删除我的数据").first.click()
     expect(student.locator("main h1")).to_have_text("删除我的数据")
     world.shot(student, "19-erasure-student-phone")

@@ -1,5 +1,5 @@
-"""A student on a phone, in Chinese, opens 我的数据 from the menu, reads what the copy holds and
-what it leaves out, and downloads it as a PDF and as a JSON file."""
+"""A student on a phone, in Chinese, opens 我的数据与同意 from the menu, reads what the copy
+holds and what it leaves out, and downloads it as a PDF and as a JSON file."""
 
 from __future__ import annotations
 
@@ -90,9 +90,9 @@ def test_a_student_downloads_their_own_copy_on_a_phone(world: World, live_app: F
     _answered(live_app, world)
     page = world.page_for("student", PHONE_375)
     page.goto("/")
-    page.locator("nav.main-nav a", has_text="我的数据").click()
-    page.wait_for_url("**/privacy/my-copy")
-    expect(page.locator("main h1")).to_have_text("我的数据")
+    page.locator("nav.main-nav a", has_text="我的数据与同意").click()
+    page.wait_for_url("**/privacy/my-data")
+    expect(page.locator("main h1")).to_have_text("我的数据与同意")
     expect(page.locator("main")).to_contain_text("可以向心理中心了解")
     overflow = page.locator("main").evaluate("e => e.scrollWidth - e.clientWidth")
     assert overflow <= 0  # the buttons and the text fit a 375-pixel screen

@@ -402,9 +402,14 @@ def test_only_the_director_answers_paper_requests(world, login):
 
 
 def test_the_students_menu_leads_to_my_data(world, login):
-    home = login(world.student.user).get("/").get_data(as_text=True)
-    assert "/privacy/my-copy" in home
-    assert "我的数据" in home
+    client = login(world.student.user)
+    home = client.get("/").get_data(as_text=True)
+    assert "/privacy/my-data" in home
+    assert "我的数据与同意" in home
+    hub = client.get("/privacy/my-data").get_data(as_text=True)
+    assert "/privacy/my-copy.pdf" in hub
+    assert "/privacy/my-copy.json" in hub
+    assert "/privacy/erasure/mine" in hub
 
 
 def test_the_copy_is_dated_now_in_the_institutions_zone(world, login):

@@ -67,16 +67,23 @@ def test_export_tiers_follow_the_configuration(app, login, director, monkeypatch
     assert tiers[Role.DIRECTOR] == "IDENTIFIED"
 
 
-def test_retention_shows_the_schedule_placeholder_until_wired_then_the_period(
-    login, director, monkeypatch
-):
-    assert "See the retention schedule" in _page(login, director)
-    monkeypatch.setattr(
-        records, "retention_for", lambda record_type: f"kept-for-{record_type}-period"
-    )
+def test_retention_is_read_from_the_institutions_schedule(login, director):
     page = _page(login, director)
-    assert "kept-for-screening_result-period" in page
+    # privacy/retention/default.yaml: screening_results {from: left, years: 5, action: delete},
+    # audit {from: created, years: 30, action: delete}.
+    assert "5 years after the student leaves the university, then deleted" in page
+    assert "30 years after the record is made, then deleted" in page
     assert "See the retention schedule" not in page
+
+
+def test_an_institutions_own_schedule_changes_the_page(app, login, director, tmp_path, monkeypatch):
+    (tmp_path / f"{director.institution.code}.yaml").write_text(
+        'version: "own-1"\nrecord_types:\n'
+        "  screening_results: {from: left, years: 2, action: delete}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setitem(app.config, "RETENTION_DIR", str(tmp_path))
+    assert "2 years after the student leaves the university, then deleted" in _page(login, director)
 
 
 @pytest.mark.parametrize("role", [Role.SCHOOL_COUNSELLOR, Role.ADMIN, Role.DEPT_COUNSELLOR])
