@@ -23,7 +23,18 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import Flask
-from sqlalchemy import Dialect, String, Text, bindparam, inspect, select, type_coerce, update
+from sqlalchemy import (
+    Dialect,
+    String,
+    Text,
+    bindparam,
+    delete,
+    insert,
+    inspect,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -132,6 +143,17 @@ class KeyCheck(Model):
 KNOWN_VALUE = "xinqiao"
 
 
+class KeyRotationMarker(Model):
+    """Present only inside a rotation batch's own transaction (inserted before its UPDATEs,
+    deleted before its commit): the append-only triggers of signed records (signed session notes,
+    their addenda) let a ciphertext-only rewrite through while they see it. No other transaction
+    ever sees the row, so a killed rotation leaves no window open."""
+
+    __tablename__ = "key_rotation_marker"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
 def check_keys(session: Session) -> None:
     """Verify the keys against the database (or record the check value on first start).
 
@@ -200,7 +222,9 @@ def rotate_all(session: Session, batch: int = 500) -> dict[str, int]:
             rows = session.execute(query).all()
             if not rows:
                 break
+            session.execute(insert(KeyRotationMarker).values(id=1))
             session.execute(write, [{"_row": row, "_token": rotated(token)} for row, token in rows])
+            session.execute(delete(KeyRotationMarker))
             session.commit()
             done += len(rows)
             last = rows[-1][0]
