@@ -201,7 +201,9 @@ def rotate_all(session: Session, batch: int = 500) -> dict[str, int]:
 
     Safe to interrupt and run again: rotating a token already under the newest key gives a token
     under the same key, so a second run after a kill finishes the job and loses nothing. Reads and
-    writes the raw tokens (`type_coerce` to plain text), never the decrypted notes.
+    writes the raw tokens (`type_coerce` to plain text), never the decrypted notes. Each batch
+    holds a `KeyRotationMarker` row inside its own transaction, which is what lets the append-only
+    triggers of signed records (session notes and their addenda) pass a ciphertext rewrite.
     """
     counts: dict[str, int] = {}
     for model, name in encrypted_columns():
