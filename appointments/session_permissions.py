@@ -3,8 +3,8 @@ clauses named for each decision. Views and services ask here, none keeps its own
 
 Session notes belong to the centre. A note is read only by
 - its author (a school counsellor of the institution),
-- the centre director of the institution,
-- the supervisor named on the note (the author's supervisor when a trainee wrote it, who co-signs).
+- once signed, the centre director of the institution,
+- once signed, the supervisor named on the note (the trainee author's supervisor, who co-signs).
 Never by department staff, the administrator, another school counsellor, a liaison or the student
 — whatever the file's capability says. Every clause here is a WHERE clause, so a note out of reach
 is the same 404 as a missing one.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, false, or_, select
 
-from appointments.models import Appointment, CounsellorProfile, SessionNote
+from appointments.models import Appointment, CounsellorProfile, NoteState, SessionNote
 from campus.models import Role, User
 
 # Who may open the session pages at all (the route guard); the clauses below decide which rows.
@@ -58,19 +58,23 @@ def appointment_clause(user: User) -> ColumnElement[bool]:
 
 def note_clause(user: User) -> ColumnElement[bool]:
     """Session notes `user` may read: a clause on `SessionNote`. Only the author (still a school
-    counsellor there), the institution's director and the supervisor named on the note."""
+    counsellor there), and once it is signed the institution's director and the supervisor named
+    on the note: a draft is unfinished work, its author's alone."""
     clauses: list[ColumnElement[bool]] = []
+    signed = SessionNote.state != NoteState.DRAFT
     counselling = _counselling(user)
     if counselling:
         clauses.append(
             (SessionNote.author_id == user.id) & SessionNote.institution_id.in_(counselling)
         )
         clauses.append(
-            (SessionNote.supervisor_id == user.id) & SessionNote.institution_id.in_(counselling)
+            signed
+            & (SessionNote.supervisor_id == user.id)
+            & SessionNote.institution_id.in_(counselling)
         )
     directed = _directed(user)
     if directed:
-        clauses.append(SessionNote.institution_id.in_(directed))
+        clauses.append(signed & SessionNote.institution_id.in_(directed))
     return or_(*clauses) if clauses else false()
 
 

@@ -395,3 +395,14 @@ def test_next_appointment_is_shown(world, login):
     db.session.commit()
     page = login(world.counsellor).get(f"/appointments/sessions/{appt.id}").get_data(as_text=True)
     assert "2026-09-21 09:00" in page
+
+
+def test_a_draft_is_its_authors_alone(world, login):
+    appt, _note = _held(world, world.trainee, body="未签名的草稿", sign=False)
+    for reader in (world.director, world.supervisor):
+        page = login(reader).get(f"/appointments/sessions/{appt.id}").get_data(as_text=True)
+        assert "未签名的草稿" not in page
+        assert "No signed note yet." in page
+    assert "未签名的草稿" in login(world.trainee).get(f"/appointments/sessions/{appt.id}").get_data(
+        as_text=True
+    )
