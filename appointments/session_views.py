@@ -50,6 +50,7 @@ bp = Blueprint("counselling_sessions", __name__, url_prefix="/appointments/sessi
 
 # Where the booking helper's staff booking page will live; linked only once it is registered.
 STAFF_BOOKING_ENDPOINT = "booking.staff_book"
+UNRECORDED_SHOWN = 50
 
 
 def _appointment(appointment_id: int) -> Appointment:
@@ -88,21 +89,40 @@ def day():
             .order_by(Appointment.starts_at)
         )
     )
+    start_of_today = clock.to_utc(datetime.combine(today, time()), zone)
+    # Sessions held before today whose outcome nobody recorded yet (a forgotten no-show).
+    unrecorded = list(
+        db.session.scalars(
+            select(Appointment)
+            .where(
+                Appointment.counsellor_id == current_user.id,
+                Appointment.state == AppointmentState.BOOKED,
+                Appointment.starts_at < start_of_today,
+                appointment_clause(current_user),
+            )
+            .options(selectinload(Appointment.student))
+            .order_by(Appointment.starts_at)
+            .limit(UNRECORDED_SHOWN)
+        )
+    )
     audit.record_list_read(
         db.session,
         actor=current_user,
         action="list_sessions",
         record_type="appointment",
-        student_ids=[a.student_id for a in rows],
+        student_ids=[a.student_id for a in (*unrecorded, *rows)],
         detail=f"rows={len(rows)} week={monday.isoformat()}",
     )
     todays = [a for a in rows if clock.local_date(a.starts_at, zone) == today]
-    later = [a for a in rows if clock.local_date(a.starts_at, zone) != today]
+    later = [a for a in rows if clock.local_date(a.starts_at, zone) > today]
+    earlier = [a for a in rows if clock.local_date(a.starts_at, zone) < today]
     return render_template(
         "appointments/sessions/day.html",
         today=today,
         todays=todays,
         later=later,
+        earlier=[a for a in earlier if a.state != AppointmentState.BOOKED],
+        unrecorded=unrecorded,
         state_labels=STATE_LABELS,
         awaiting=len(sessions.awaiting_co_sign(db.session, current_user)),
     )

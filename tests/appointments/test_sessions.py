@@ -65,6 +65,7 @@ def test_counsellor_sees_todays_and_this_weeks_appointments_with_their_state(wor
     appointment(world.student, world.counsellor, THIS_MORNING)
     appointment(world.student, world.counsellor, TOMORROW, state=AppointmentState.CANCELLED)
     appointment(world.student, world.colleague, TOMORROW)  # someone else's
+    forgotten = appointment(world.student, world.counsellor, datetime(2026, 9, 9, 1, 0))
     db.session.commit()
     page = login(world.counsellor).get("/appointments/sessions").get_data(as_text=True)
     today, _sep, week = page.partition("The rest of this week")
@@ -73,7 +74,10 @@ def test_counsellor_sees_todays_and_this_weeks_appointments_with_their_state(wor
     assert "Booked" in today
     assert "2026-09-15 09:00" in week
     assert "Cancelled" in week
-    assert page.count("Open the session") == 2
+    _week, _sep, unrecorded = week.partition("Earlier sessions without an outcome")
+    assert f"appointment-{forgotten.id}" in unrecorded
+    assert "2026-09-09 09:00" in unrecorded
+    assert page.count("Open the session") == 3
     assert _audit_rows("list_sessions")
 
 
