@@ -54,7 +54,9 @@ class OutcomeForm(FlaskForm):
 
 
 class NoteForm(FlaskForm):
-    body = TextAreaField(_l("Session note"), validators=[Length(max=NOTE_MAX)])
+    body = TextAreaField(
+        _l("Session note"), validators=[Length(max=NOTE_MAX)], render_kw={"rows": 12}
+    )
     save = SubmitField(_l("Save draft"))
     sign = SubmitField(_l("Sign the note"))
 
