@@ -88,9 +88,9 @@ def seed_sessions(session: Session, institution: Institution) -> None:
         return
     zone = clock.institution_zone(institution)
     today = clock.local_date(clock.now(), zone)
-    # Two sessions for the first student, then one each, round the students.
-    owners = [students[0], students[0], *students[1:], *students][: len(SESSIONS)]
-    for (days, hour, state, text), student in zip(SESSIONS, owners, strict=False):
+    # Two sessions for the first student, then the others in turn (fewer students: round again).
+    owners = [students[i % len(students)] for i in (0, 0, 1, 2, 1, 0)]
+    for (days, hour, state, text), student in zip(SESSIONS, owners, strict=True):
         starts_at = clock.to_utc(datetime.combine(today + timedelta(days=days), time(hour)), zone)
         _session_row(session, institution, sc01, student, starts_at, state, text)
     session.commit()

@@ -410,3 +410,17 @@ def test_a_draft_is_its_authors_alone(world, login):
     assert "未签名的草稿" in login(world.trainee).get(f"/appointments/sessions/{appt.id}").get_data(
         as_text=True
     )
+
+
+def test_demo_sessions_for_sc01(world, login):
+    from appointments.session_demo import seed_sessions
+
+    seed_sessions(db.session, world.institution)
+    seed_sessions(db.session, world.institution)  # a second seed adds nothing
+    notes = list(db.session.scalars(select(SessionNote)))
+    assert len(notes) == 3
+    assert all(n.state == NoteState.SIGNED for n in notes)
+    assert len(list(db.session.scalars(select(SessionNoteAddendum)))) == 1
+    page = login(world.counsellor).get("/appointments/sessions").get_data(as_text=True)
+    assert "15:00" in page  # today's booking
+    assert "Earlier this week" not in page  # the clock's Monday: the past is last week
