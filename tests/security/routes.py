@@ -189,6 +189,16 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "batch_reports.batch_report_pdf": frozenset(
         {Role.ADMIN, Role.SCHOOL_COUNSELLOR, Role.DIRECTOR}
     ),
+    # Counselling sessions and notes: the centre only (the security world has no appointment, so
+    # a session's readers get a 404); the figures are the dashboard's.
+    "counselling_sessions.day": CLINICAL_READERS,
+    "counselling_sessions.session": CLINICAL_READERS,
+    "counselling_sessions.outcome": CLINICAL_READERS,
+    "counselling_sessions.note": CLINICAL_READERS,
+    "counselling_sessions.co_sign": CLINICAL_READERS,
+    "counselling_sessions.addendum": CLINICAL_READERS,
+    "counselling_sessions.co_sign_list": CLINICAL_READERS,
+    "counselling_sessions.figures": DASHBOARD,
 }
 
 # Parameters whose value depends on the endpoint; everything else comes from `World.ids`.
@@ -224,6 +234,10 @@ ENDPOINT_PARAMS: dict[str, dict[str, object]] = {
     "interviews.detail": {"entry_id": 99999},
     "interviews.schedule": {"entry_id": 99999},
     "interviews.outcome": {"entry_id": 99999},
+    **{
+        f"counselling_sessions.{name}": {"appointment_id": 99999}
+        for name in ("session", "outcome", "note", "co_sign", "addendum")
+    },
 }
 FIXED_PARAMS: dict[str, object] = {"kind": "class", "kpi_key": "screening"}
 PARAM_IDS = {"assignment_id": "screening_assignment_id", "unit_id": "class_id"}
