@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from campus import clock
-from campus.encryption import EncryptedText
+from campus.encryption import SAME_SQL, EncryptedText, rotation_only_sql, unchanged_sql
 from campus.extensions import Model, db
 from campus.models import Student, User
 
@@ -250,31 +250,21 @@ class SessionNoteAddendum(Model):
 # A signed note may change only (a) from signed to co-signed, nothing else touched, or (b) in its
 # body's ciphertext while a key rotation batch runs in the same transaction (the marker row of
 # `campus.encryption.KeyRotationMarker` exists only there). Addenda change only under (b).
-_NOTE_SAME = ("appointment_id", "institution_id", "student_id", "author_id", "supervisor_id")
+_NOTE_SAME = ("id", "appointment_id", "institution_id", "student_id", "author_id", "supervisor_id")
 _CO_SIGN_KEEPS = (*_NOTE_SAME, "body", "signed_at")
 _ROTATION_KEEPS = (*_NOTE_SAME, "state", "signed_at", "co_signed_by_id", "co_signed_at")
-_ADDENDUM_KEEPS = ("note_id", "institution_id", "student_id", "author_id", "at", "submission")
-
-
-def _unchanged(columns: tuple[str, ...], same: str) -> str:
-    return " AND ".join(f"NEW.{c} {same} OLD.{c}" for c in columns)
+_ADDENDUM_KEEPS = ("id", "note_id", "institution_id", "student_id", "author_id", "at", "submission")
 
 
 def _note_allowed(same: str) -> str:
-    rotating = "EXISTS (SELECT 1 FROM key_rotation_marker)"
     return (
-        f"(OLD.state = 'SIGNED' AND NEW.state = 'CO_SIGNED' AND {_unchanged(_CO_SIGN_KEEPS, same)})"
-        f" OR ({rotating} AND {_unchanged(_ROTATION_KEEPS, same)})"
+        "(OLD.state = 'SIGNED' AND NEW.state = 'CO_SIGNED' AND "
+        f"{unchanged_sql(_CO_SIGN_KEEPS, same)})"
+        f" OR ({rotation_only_sql(_ROTATION_KEEPS, same)})"
     )
 
 
-def _addendum_allowed(same: str) -> str:
-    # Fixed column names and operators only, never input.
-    rotating = "EXISTS (SELECT 1 FROM key_rotation_marker)"
-    return f"{rotating} AND {_unchanged(_ADDENDUM_KEEPS, same)}"
-
-
-_PG_SAME, _SQLITE_SAME = "IS NOT DISTINCT FROM", "IS"
+_PG_SAME, _SQLITE_SAME = SAME_SQL["postgresql"], SAME_SQL["sqlite"]
 SESSION_NOTE_DDL = {
     "postgresql": [
         "CREATE OR REPLACE FUNCTION session_note_append_only() RETURNS trigger AS $$ BEGIN "
@@ -292,14 +282,14 @@ SESSION_NOTE_DDL = {
 ADDENDUM_DDL = {
     "postgresql": [
         "CREATE OR REPLACE FUNCTION session_note_addendum_append_only() RETURNS trigger AS $$ "
-        f"BEGIN IF {_addendum_allowed(_PG_SAME)} THEN RETURN NEW; END IF; "
+        f"BEGIN IF {rotation_only_sql(_ADDENDUM_KEEPS, _PG_SAME)} THEN RETURN NEW; END IF; "
         "RAISE EXCEPTION 'session note addenda are append-only'; END; $$ LANGUAGE plpgsql",
         "CREATE TRIGGER session_note_addendum_no_update BEFORE UPDATE ON session_note_addendum "
         "FOR EACH ROW EXECUTE FUNCTION session_note_addendum_append_only()",
     ],
     "sqlite": [
         "CREATE TRIGGER session_note_addendum_no_update BEFORE UPDATE ON session_note_addendum "
-        f"WHEN NOT ({_addendum_allowed(_SQLITE_SAME)}) "
+        f"WHEN NOT ({rotation_only_sql(_ADDENDUM_KEEPS, _SQLITE_SAME)}) "
         "BEGIN SELECT RAISE(ABORT, 'session note addenda are append-only'); END",
     ],
 }

@@ -143,6 +143,22 @@ class KeyCheck(Model):
 KNOWN_VALUE = "xinqiao"
 
 
+ROTATING_SQL = "EXISTS (SELECT 1 FROM key_rotation_marker)"
+# How a trigger says "unchanged" on each database (NULL-safe).
+SAME_SQL = {"postgresql": "IS NOT DISTINCT FROM", "sqlite": "IS"}
+
+
+def unchanged_sql(columns: Sequence[str], same: str) -> str:
+    """A trigger condition: every one of `columns` (fixed names, never input) is unchanged."""
+    return " AND ".join(f"NEW.{c} {same} OLD.{c}" for c in columns)
+
+
+def rotation_only_sql(columns: Sequence[str], same: str) -> str:
+    """A trigger condition admitting an UPDATE of an append-only row only inside a rotation batch
+    (`KeyRotationMarker`) and only when `columns` — all but the encrypted ones — are unchanged."""
+    return f"{ROTATING_SQL} AND {unchanged_sql(columns, same)}"
+
+
 class KeyRotationMarker(Model):
     """Present only inside a rotation batch's own transaction (inserted before its UPDATEs,
     deleted before its commit): the append-only triggers of signed records (signed session notes,

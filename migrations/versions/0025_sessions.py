@@ -10,28 +10,38 @@ A signed note may change only from signed to co-signed (nothing else touched), o
 ciphertext while `key_rotation_marker` holds a row. `campus.encryption.rotate_all` inserts that row
 at the start of each batch's transaction and deletes it before the commit, so no other transaction
 ever sees it and a killed rotation leaves the guard closed. Addenda change only under rotation.
+
+Crisis entries' narrative becomes encrypted as well (issue #19 asked it; 0019's trigger, which
+refused every UPDATE, would have blocked rotate-keys): their trigger is replaced by the same
+rotation-aware one, and the narratives already stored are encrypted in batches under the marker
+with the configured key (run it with the production key file set). The downgrade decrypts them
+and restores 0019's trigger.
 """
 
 import sqlalchemy as sa
 from alembic import op
+
+from campus import encryption
 
 revision = "0025_sessions"
 down_revision = "0021_appointments"
 branch_labels = None
 depends_on = None
 
-# The same statements `appointments.models` installs for `create_all`, frozen here.
+# The same statements `appointments.models` and `casework.models` install for `create_all`,
+# frozen here; OLD_CRISIS_GUARD is 0019's, restored by the downgrade.
 NOTE_GUARD = {
     "postgresql": [
         (
             "CREATE OR REPLACE FUNCTION session_note_append_only() RETURNS trigger AS $$ "
             "BEGIN IF OLD.state = 'DRAFT' OR (OLD.state = 'SIGNED' AND NEW.state = "
-            "'CO_SIGNED' AND NEW.appointment_id IS NOT DISTINCT FROM OLD.appointment_id AND "
-            "NEW.institution_id IS NOT DISTINCT FROM OLD.institution_id AND NEW.student_id IS"
-            " NOT DISTINCT FROM OLD.student_id AND NEW.author_id IS NOT DISTINCT FROM "
-            "OLD.author_id AND NEW.supervisor_id IS NOT DISTINCT FROM OLD.supervisor_id AND "
-            "NEW.body IS NOT DISTINCT FROM OLD.body AND NEW.signed_at IS NOT DISTINCT FROM "
-            "OLD.signed_at) OR (EXISTS (SELECT 1 FROM key_rotation_marker) AND "
+            "'CO_SIGNED' AND NEW.id IS NOT DISTINCT FROM OLD.id AND NEW.appointment_id IS NOT"
+            " DISTINCT FROM OLD.appointment_id AND NEW.institution_id IS NOT DISTINCT FROM "
+            "OLD.institution_id AND NEW.student_id IS NOT DISTINCT FROM OLD.student_id AND "
+            "NEW.author_id IS NOT DISTINCT FROM OLD.author_id AND NEW.supervisor_id IS NOT "
+            "DISTINCT FROM OLD.supervisor_id AND NEW.body IS NOT DISTINCT FROM OLD.body AND "
+            "NEW.signed_at IS NOT DISTINCT FROM OLD.signed_at) OR (EXISTS (SELECT 1 FROM "
+            "key_rotation_marker) AND NEW.id IS NOT DISTINCT FROM OLD.id AND "
             "NEW.appointment_id IS NOT DISTINCT FROM OLD.appointment_id AND "
             "NEW.institution_id IS NOT DISTINCT FROM OLD.institution_id AND NEW.student_id IS"
             " NOT DISTINCT FROM OLD.student_id AND NEW.author_id IS NOT DISTINCT FROM "
@@ -51,17 +61,17 @@ NOTE_GUARD = {
         (
             "CREATE TRIGGER session_note_signed_no_update BEFORE UPDATE ON session_note WHEN "
             "OLD.state != 'DRAFT' AND NOT ((OLD.state = 'SIGNED' AND NEW.state = 'CO_SIGNED' "
-            "AND NEW.appointment_id IS OLD.appointment_id AND NEW.institution_id IS "
-            "OLD.institution_id AND NEW.student_id IS OLD.student_id AND NEW.author_id IS "
-            "OLD.author_id AND NEW.supervisor_id IS OLD.supervisor_id AND NEW.body IS "
-            "OLD.body AND NEW.signed_at IS OLD.signed_at) OR (EXISTS (SELECT 1 FROM "
-            "key_rotation_marker) AND NEW.appointment_id IS OLD.appointment_id AND "
+            "AND NEW.id IS OLD.id AND NEW.appointment_id IS OLD.appointment_id AND "
             "NEW.institution_id IS OLD.institution_id AND NEW.student_id IS OLD.student_id "
             "AND NEW.author_id IS OLD.author_id AND NEW.supervisor_id IS OLD.supervisor_id "
-            "AND NEW.state IS OLD.state AND NEW.signed_at IS OLD.signed_at AND "
-            "NEW.co_signed_by_id IS OLD.co_signed_by_id AND NEW.co_signed_at IS "
-            "OLD.co_signed_at)) BEGIN SELECT RAISE(ABORT, 'signed session notes are append-"
-            "only'); END"
+            "AND NEW.body IS OLD.body AND NEW.signed_at IS OLD.signed_at) OR (EXISTS (SELECT "
+            "1 FROM key_rotation_marker) AND NEW.id IS OLD.id AND NEW.appointment_id IS "
+            "OLD.appointment_id AND NEW.institution_id IS OLD.institution_id AND "
+            "NEW.student_id IS OLD.student_id AND NEW.author_id IS OLD.author_id AND "
+            "NEW.supervisor_id IS OLD.supervisor_id AND NEW.state IS OLD.state AND "
+            "NEW.signed_at IS OLD.signed_at AND NEW.co_signed_by_id IS OLD.co_signed_by_id "
+            "AND NEW.co_signed_at IS OLD.co_signed_at)) BEGIN SELECT RAISE(ABORT, 'signed "
+            "session notes are append-only'); END"
         ),
     ],
 }
@@ -69,13 +79,13 @@ ADDENDUM_GUARD = {
     "postgresql": [
         (
             "CREATE OR REPLACE FUNCTION session_note_addendum_append_only() RETURNS trigger "
-            "AS $$ BEGIN IF EXISTS (SELECT 1 FROM key_rotation_marker) AND NEW.note_id IS NOT"
-            " DISTINCT FROM OLD.note_id AND NEW.institution_id IS NOT DISTINCT FROM "
-            "OLD.institution_id AND NEW.student_id IS NOT DISTINCT FROM OLD.student_id AND "
-            "NEW.author_id IS NOT DISTINCT FROM OLD.author_id AND NEW.at IS NOT DISTINCT FROM"
-            " OLD.at AND NEW.submission IS NOT DISTINCT FROM OLD.submission THEN RETURN NEW; "
-            "END IF; RAISE EXCEPTION 'session note addenda are append-only'; END; $$ LANGUAGE"
-            " plpgsql"
+            "AS $$ BEGIN IF EXISTS (SELECT 1 FROM key_rotation_marker) AND NEW.id IS NOT "
+            "DISTINCT FROM OLD.id AND NEW.note_id IS NOT DISTINCT FROM OLD.note_id AND "
+            "NEW.institution_id IS NOT DISTINCT FROM OLD.institution_id AND NEW.student_id IS"
+            " NOT DISTINCT FROM OLD.student_id AND NEW.author_id IS NOT DISTINCT FROM "
+            "OLD.author_id AND NEW.at IS NOT DISTINCT FROM OLD.at AND NEW.submission IS NOT "
+            "DISTINCT FROM OLD.submission THEN RETURN NEW; END IF; RAISE EXCEPTION 'session "
+            "note addenda are append-only'; END; $$ LANGUAGE plpgsql"
         ),
         (
             "CREATE TRIGGER session_note_addendum_no_update BEFORE UPDATE ON "
@@ -87,13 +97,71 @@ ADDENDUM_GUARD = {
         (
             "CREATE TRIGGER session_note_addendum_no_update BEFORE UPDATE ON "
             "session_note_addendum WHEN NOT (EXISTS (SELECT 1 FROM key_rotation_marker) AND "
-            "NEW.note_id IS OLD.note_id AND NEW.institution_id IS OLD.institution_id AND "
-            "NEW.student_id IS OLD.student_id AND NEW.author_id IS OLD.author_id AND NEW.at "
-            "IS OLD.at AND NEW.submission IS OLD.submission) BEGIN SELECT RAISE(ABORT, "
-            "'session note addenda are append-only'); END"
+            "NEW.id IS OLD.id AND NEW.note_id IS OLD.note_id AND NEW.institution_id IS "
+            "OLD.institution_id AND NEW.student_id IS OLD.student_id AND NEW.author_id IS "
+            "OLD.author_id AND NEW.at IS OLD.at AND NEW.submission IS OLD.submission) BEGIN "
+            "SELECT RAISE(ABORT, 'session note addenda are append-only'); END"
         ),
     ],
 }
+CRISIS_GUARD = {
+    "postgresql": [
+        (
+            "CREATE OR REPLACE FUNCTION crisis_entry_append_only() RETURNS trigger AS $$ "
+            "BEGIN IF EXISTS (SELECT 1 FROM key_rotation_marker) AND NEW.id IS NOT DISTINCT "
+            "FROM OLD.id AND NEW.record_id IS NOT DISTINCT FROM OLD.record_id AND "
+            "NEW.institution_id IS NOT DISTINCT FROM OLD.institution_id AND NEW.student_id IS"
+            " NOT DISTINCT FROM OLD.student_id AND NEW.occurred_at IS NOT DISTINCT FROM "
+            "OLD.occurred_at AND NEW.place IS NOT DISTINCT FROM OLD.place AND NEW.present IS "
+            "NOT DISTINCT FROM OLD.present AND NEW.actions::text IS NOT DISTINCT FROM "
+            "OLD.actions::text AND NEW.hospital IS NOT DISTINCT FROM OLD.hospital AND "
+            "NEW.handed_over_at IS NOT DISTINCT FROM OLD.handed_over_at AND "
+            "NEW.handed_over_to IS NOT DISTINCT FROM OLD.handed_over_to AND NEW.corrects_id "
+            "IS NOT DISTINCT FROM OLD.corrects_id AND NEW.submission IS NOT DISTINCT FROM "
+            "OLD.submission AND NEW.author_id IS NOT DISTINCT FROM OLD.author_id AND "
+            "NEW.created_at IS NOT DISTINCT FROM OLD.created_at THEN RETURN NEW; END IF; "
+            "RAISE EXCEPTION 'crisis_entry rows are append-only'; END; $$ LANGUAGE plpgsql"
+        ),
+        (
+            "CREATE TRIGGER crisis_entry_no_update BEFORE UPDATE ON crisis_entry FOR EACH ROW"
+            " EXECUTE FUNCTION crisis_entry_append_only()"
+        ),
+    ],
+    "sqlite": [
+        (
+            "CREATE TRIGGER crisis_entry_no_update BEFORE UPDATE ON crisis_entry WHEN NOT "
+            "(EXISTS (SELECT 1 FROM key_rotation_marker) AND NEW.id IS OLD.id AND "
+            "NEW.record_id IS OLD.record_id AND NEW.institution_id IS OLD.institution_id AND "
+            "NEW.student_id IS OLD.student_id AND NEW.occurred_at IS OLD.occurred_at AND "
+            "NEW.place IS OLD.place AND NEW.present IS OLD.present AND NEW.actions IS "
+            "OLD.actions AND NEW.hospital IS OLD.hospital AND NEW.handed_over_at IS "
+            "OLD.handed_over_at AND NEW.handed_over_to IS OLD.handed_over_to AND "
+            "NEW.corrects_id IS OLD.corrects_id AND NEW.submission IS OLD.submission AND "
+            "NEW.author_id IS OLD.author_id AND NEW.created_at IS OLD.created_at) BEGIN "
+            "SELECT RAISE(ABORT, 'crisis_entry rows are append-only'); END"
+        ),
+    ],
+}
+OLD_CRISIS_GUARD = {
+    "postgresql": [
+        (
+            "CREATE OR REPLACE FUNCTION crisis_entry_append_only() RETURNS trigger AS $$ "
+            "BEGIN RAISE EXCEPTION 'crisis_entry rows are append-only'; END; $$ LANGUAGE "
+            "plpgsql"
+        ),
+        (
+            "CREATE TRIGGER crisis_entry_no_update BEFORE UPDATE ON crisis_entry FOR EACH ROW"
+            " EXECUTE FUNCTION crisis_entry_append_only()"
+        ),
+    ],
+    "sqlite": [
+        (
+            "CREATE TRIGGER crisis_entry_no_update BEFORE UPDATE ON crisis_entry BEGIN SELECT"
+            " RAISE(ABORT, 'crisis_entry rows are append-only'); END"
+        ),
+    ],
+}
+BATCH = 500
 
 
 def upgrade():
@@ -238,9 +306,16 @@ def upgrade():
     dialect = op.get_bind().dialect.name
     for statement in NOTE_GUARD.get(dialect, []) + ADDENDUM_GUARD.get(dialect, []):
         op.execute(statement)
+    # Crisis entries' narrative is encrypted too (issue #19); their guard becomes rotation-aware,
+    # and the existing narratives are encrypted under that same marker.
+    _replace_crisis_guard(dialect, CRISIS_GUARD)
+    _under_marker(lambda: _rewrite("crisis_entry", "narrative", encryption.encrypt))
 
 
 def downgrade():
+    dialect = op.get_bind().dialect.name
+    _under_marker(lambda: _rewrite("crisis_entry", "narrative", encryption.decrypt))
+    _replace_crisis_guard(dialect, OLD_CRISIS_GUARD)
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "DROP TRIGGER IF EXISTS session_note_addendum_no_update ON session_note_addendum"
@@ -263,3 +338,46 @@ def downgrade():
 
     op.drop_table("session_note")
     op.drop_table("key_rotation_marker")
+
+
+def _replace_crisis_guard(dialect: str, guard: dict[str, list[str]]) -> None:
+    if dialect == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS crisis_entry_no_update ON crisis_entry")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS crisis_entry_no_update")
+    for statement in guard.get(dialect, []):
+        op.execute(statement)
+
+
+def _under_marker(work) -> None:
+    """Run `work` with the rotation marker present (as rotate-keys does), so the append-only
+    guard lets the ciphertext-only rewrite through; the marker is gone again afterwards."""
+    marker = sa.table("key_rotation_marker", sa.column("id", sa.Integer()))
+    op.get_bind().execute(sa.insert(marker).values(id=1))
+    work()
+    op.get_bind().execute(sa.delete(marker))
+
+
+def _rewrite(table: str, column: str, change) -> None:
+    """Apply `change` to every non-null value of `table.column`, BATCH rows at a time (as
+    0020_encrypted_notes does)."""
+    bind = op.get_bind()
+    rows = sa.table(table, sa.column("id", sa.Integer()), sa.column(column, sa.Text()))
+    target = rows.c[column]
+    write = (
+        sa.update(rows)
+        .where(rows.c.id == sa.bindparam("_row"))
+        .values({column: sa.bindparam("_value")})
+    )
+    last = 0
+    while True:
+        found = bind.execute(
+            sa.select(rows.c.id, target)
+            .where(target.is_not(None), rows.c.id > last)
+            .order_by(rows.c.id)
+            .limit(BATCH)
+        ).all()
+        if not found:
+            return
+        bind.execute(write, [{"_row": row, "_value": change(value)} for row, value in found])
+        last = found[-1][0]
