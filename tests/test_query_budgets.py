@@ -113,8 +113,9 @@ BUDGETS = {
     ("counsellor", "timeline"): 17,
     # The student file (issue #17): the student, the CLINICAL check, each section's reads
     # (warnings, family contacts, screening: results and one trajectory per instrument,
-    # referrals and leave, interviews, crisis records), the audit row; however long the history.
-    ("counsellor", "file"): 22,
+    # referrals and leave, interviews, crisis records, counselling appointments and the notes the
+    # viewer may read), the audit row; however long the history.
+    ("counsellor", "file"): 24,
     # The workbench (issue #15 item 16): the user and the unread count, then one counting query
     # per item kind the role has (reds and yellows together; tasks; deadlines; stalled referrals;
     # follow-ups due; campaigns; post-screening interviews: to hold, to assign and overdue in

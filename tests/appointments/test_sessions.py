@@ -341,7 +341,9 @@ def test_author_and_director_read_the_note_and_each_read_is_audited(world, clien
     assert reads[0].student_id == world.student.id
     file_page = client.get(f"/casework/students/{world.student.id}").get_data(as_text=True)
     assert "可读的记录" in file_page
-    assert len([r for r in _audit_rows("read_session_note") if r.actor_id == reader.id]) == 3
+    file_reads = [r for r in _audit_rows("read_session_note") if r.actor_id == reader.id]
+    assert len(file_reads) == 3
+    assert file_reads[-1].detail == f"student_file notes={note.id}"
 
 
 def test_supervisor_reads_and_co_signs_a_trainees_note(world, login):
@@ -424,3 +426,26 @@ def test_demo_sessions_for_sc01(world, login):
     page = login(world.counsellor).get("/appointments/sessions").get_data(as_text=True)
     assert "15:00" in page  # today's booking
     assert "Earlier this week" not in page  # the clock's Monday: the past is last week
+
+
+def test_the_files_queries_do_not_grow_with_the_sessions(world, login, count_queries):
+    client = login(world.counsellor)
+    _held(world)
+
+    def file_queries() -> int:
+        with count_queries() as counted:
+            assert client.get(f"/casework/students/{world.student.id}").status_code == 200
+        return counted.count
+
+    one = file_queries()
+    for day in (7, 8, 9):
+        earlier = appointment(world.student, world.counsellor, datetime(2026, 9, day, 1, 0))
+        db.session.commit()
+        sessions.record_outcome(
+            db.session, world.counsellor, earlier, sessions.Outcome("attended", 0), clock.now()
+        )
+        note = sessions.save_draft(
+            db.session, world.counsellor, earlier, "记录", clock.now(), sign=True
+        )
+        sessions.add_addendum(db.session, world.counsellor, note, "补记", f"t{day}", clock.now())
+    assert file_queries() == one
