@@ -449,3 +449,29 @@ def test_the_files_queries_do_not_grow_with_the_sessions(world, login, count_que
         )
         sessions.add_addendum(db.session, world.counsellor, note, "补记", f"t{day}", clock.now())
     assert file_queries() == one
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"attendance": "attended", "risk_level": "7", "reason": "一个足够长的理由说明"},
+        {"attendance": "came_maybe"},
+        {},
+    ],
+)
+def test_a_forged_outcome_form_is_refused_and_writes_nothing(world, login, form):
+    appt = appointment(world.student, world.counsellor, THIS_MORNING)
+    db.session.commit()
+    response = login(world.counsellor).post(f"/appointments/sessions/{appt.id}/outcome", data=form)
+    assert response.status_code == 400
+    assert 'role="alert"' in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert appt.state == AppointmentState.BOOKED
+    assert db.session.scalar(select(SessionOutcome)) is None
+
+
+def test_a_forged_appointment_id_is_a_404(world, login):
+    client = login(world.counsellor)
+    assert client.get("/appointments/sessions/99999").status_code == 404
+    assert client.post("/appointments/sessions/99999/note", data={"body": "x"}).status_code == 404
+    assert [r.record_id for r in _audit_rows("read_session", "denied")] == ["99999", "99999"]
