@@ -12,6 +12,7 @@ import enum
 from datetime import date, datetime, time
 
 from sqlalchemy import (
+    DDL,
     Boolean,
     Date,
     DateTime,
@@ -21,11 +22,14 @@ from sqlalchemy import (
     Integer,
     String,
     Time,
+    event,
+    inspect,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from campus import clock
+from campus.encryption import SAME_SQL, EncryptedText, rotation_only_sql, unchanged_sql
 from campus.extensions import Model, db
 from campus.models import BilingualName, Student, User
 
@@ -255,3 +259,176 @@ class DutyShift(Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+# ==================================================================================================
+# Sessions: outcome, risk assessment and session notes (咨询记录)
+# ==================================================================================================
+
+
+class NoteState(enum.StrEnum):
+    """A note is a draft until its author signs it; a trainee's signed note waits for the
+    supervisor's co-sign. From signing on it is append-only (addenda only)."""
+
+    DRAFT = "draft"
+    SIGNED = "signed"
+    CO_SIGNED = "co_signed"
+
+
+class SessionOutcome(Model):
+    """What the counsellor recorded after the session: whether it took place (the appointment's
+    state says which), the risk assessed and why, and the warning signal it raised, if any."""
+
+    __tablename__ = "session_outcome"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"), unique=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), index=True)
+    # warning.policy.Level: 0 none, 1 blue (low), 2 yellow (medium), 3 red (high); None when the
+    # student did not come (nothing was assessed).
+    risk_level: Mapped[int | None] = mapped_column(Integer)
+    risk_reason: Mapped[str | None] = mapped_column(EncryptedText)
+    # The warning signal the assessment recorded (it raised the student's level).
+    signal_id: Mapped[int | None] = mapped_column(ForeignKey("signal.id"))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+    appointment: Mapped[Appointment] = relationship()
+
+
+class SessionNote(Model):
+    """The counsellor's note of one session (咨询记录), the centre's record: encrypted at rest,
+    read only as `appointments.session_permissions` allows, every read audited. Once signed the
+    database refuses to change it (trigger `session_note_signed_no_update`), except the
+    supervisor's co-sign and a key rotation's ciphertext rewrite."""
+
+    __tablename__ = "session_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"), unique=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    body: Mapped[str] = mapped_column(EncryptedText)
+    state: Mapped[NoteState] = mapped_column(
+        db.Enum(NoteState, native_enum=False, length=20), default=NoteState.DRAFT
+    )
+    # Whose co-sign the note needs: the author's supervisor when the author was a trainee at
+    # signing, fixed then so a later change of supervisor does not move old notes.
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    co_signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    co_signed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    appointment: Mapped[Appointment] = relationship()
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    co_signed_by: Mapped[User | None] = relationship(foreign_keys=[co_signed_by_id])
+    addenda: Mapped[list[SessionNoteAddendum]] = relationship(
+        order_by="SessionNoteAddendum.at, SessionNoteAddendum.id", viewonly=True
+    )
+
+    @property
+    def signed(self) -> bool:
+        return self.state != NoteState.DRAFT
+
+
+class SessionNoteAddendum(Model):
+    """Something added to a signed note later (a correction, a fact learnt after): never
+    changed, never removed by the application."""
+
+    __tablename__ = "session_note_addendum"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    note_id: Mapped[int] = mapped_column(ForeignKey("session_note.id"), index=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    body: Mapped[str] = mapped_column(EncryptedText)
+    at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    # The form's one-time token: a double submit adds one addendum.
+    submission: Mapped[str] = mapped_column(String(40), unique=True)
+
+    author: Mapped[User] = relationship()
+
+
+# The database's own guard, installed by migration 0025_sessions and, for `create_all`, here.
+# A signed note may change only (a) from signed to co-signed, nothing else touched, or (b) in its
+# body's ciphertext while a key rotation batch runs in the same transaction (the marker row of
+# `campus.encryption.KeyRotationMarker` exists only there). Addenda change only under (b).
+_NOTE_SAME = ("id", "appointment_id", "institution_id", "student_id", "author_id", "supervisor_id")
+_CO_SIGN_KEEPS = (*_NOTE_SAME, "body", "signed_at")
+_ROTATION_KEEPS = (*_NOTE_SAME, "state", "signed_at", "co_signed_by_id", "co_signed_at")
+_ADDENDUM_KEEPS = ("id", "note_id", "institution_id", "student_id", "author_id", "at", "submission")
+
+
+def _note_allowed(same: str) -> str:
+    return (
+        "(OLD.state = 'SIGNED' AND NEW.state = 'CO_SIGNED' AND "
+        f"{unchanged_sql(_CO_SIGN_KEEPS, same)})"
+        f" OR ({rotation_only_sql(_ROTATION_KEEPS, same)})"
+    )
+
+
+_PG_SAME, _SQLITE_SAME = SAME_SQL["postgresql"], SAME_SQL["sqlite"]
+SESSION_NOTE_DDL = {
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION session_note_append_only() RETURNS trigger AS $$ BEGIN "
+        f"IF OLD.state = 'DRAFT' OR {_note_allowed(_PG_SAME)} THEN RETURN NEW; END IF; "
+        "RAISE EXCEPTION 'signed session notes are append-only'; END; $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER session_note_signed_no_update BEFORE UPDATE ON session_note "
+        "FOR EACH ROW EXECUTE FUNCTION session_note_append_only()",
+    ],
+    "sqlite": [
+        "CREATE TRIGGER session_note_signed_no_update BEFORE UPDATE ON session_note "
+        f"WHEN OLD.state != 'DRAFT' AND NOT ({_note_allowed(_SQLITE_SAME)}) "
+        "BEGIN SELECT RAISE(ABORT, 'signed session notes are append-only'); END",
+    ],
+}
+ADDENDUM_DDL = {
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION session_note_addendum_append_only() RETURNS trigger AS $$ "
+        f"BEGIN IF {rotation_only_sql(_ADDENDUM_KEEPS, _PG_SAME)} THEN RETURN NEW; END IF; "
+        "RAISE EXCEPTION 'session note addenda are append-only'; END; $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER session_note_addendum_no_update BEFORE UPDATE ON session_note_addendum "
+        "FOR EACH ROW EXECUTE FUNCTION session_note_addendum_append_only()",
+    ],
+    "sqlite": [
+        "CREATE TRIGGER session_note_addendum_no_update BEFORE UPDATE ON session_note_addendum "
+        f"WHEN NOT ({rotation_only_sql(_ADDENDUM_KEEPS, _SQLITE_SAME)}) "
+        "BEGIN SELECT RAISE(ABORT, 'session note addenda are append-only'); END",
+    ],
+}
+for _model, _ddl in ((SessionNote, SESSION_NOTE_DDL), (SessionNoteAddendum, ADDENDUM_DDL)):
+    for _dialect, _statements in _ddl.items():
+        for _statement in _statements:
+            event.listen(
+                _model.__table__,
+                "after_create",
+                DDL(_statement).execute_if(dialect=_dialect),
+            )
+
+
+_CO_SIGN_ATTRIBUTES = frozenset({"state", "co_signed_by_id", "co_signed_at", "co_signed_by"})
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_signed_note_rewrites(session: Session, _ctx: object, _instances: object) -> None:
+    """The ORM's half of the guard: a loaded signed note or an addendum is never rewritten or
+    deleted through the application (the co-sign changes only the co-sign columns)."""
+    for obj in session.deleted:
+        if isinstance(obj, (SessionNote, SessionNoteAddendum)):
+            raise PermissionError("session notes are append-only")
+    for obj in session.dirty:
+        if isinstance(obj, SessionNoteAddendum) and session.is_modified(obj):
+            raise PermissionError("session note addenda are append-only")
+        if isinstance(obj, SessionNote) and session.is_modified(obj):
+            history = inspect(obj).attrs.state.history
+            was = history.deleted[0] if history.deleted else obj.state
+            if was == NoteState.DRAFT:
+                continue
+            changed = {a.key for a in inspect(obj).attrs if a.history.has_changes()}
+            if not (was == NoteState.SIGNED and changed <= _CO_SIGN_ATTRIBUTES):
+                raise PermissionError("signed session notes are append-only")

@@ -10,6 +10,7 @@ from appointments import models  # noqa: F401  (the tables join the metadata)
 def register(app: Flask) -> None:
     """Register the appointments domain's blueprints, navigation and sweeps."""
     _register_calendar(app)
+    _register_sessions(app)
 
 
 # ==================================================================================================
@@ -58,3 +59,20 @@ def _register_calendar(app: Flask) -> None:
             session, now, int(app.config["BOOKING_OPENS_WEEKS_AHEAD"])
         ),
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Sessions, notes and figures (issue #18, the sessions part)
+# --------------------------------------------------------------------------------------------------
+
+
+def _register_sessions(app: Flask) -> None:
+    from flask_babel import gettext as _
+
+    from appointments import file_section, session_views
+    from appointments.session_permissions import SESSION_ROLES
+    from campus import nav
+
+    app.register_blueprint(session_views.bp)
+    nav.register(app, lambda: _("My sessions"), "counselling_sessions.day", set(SESSION_ROLES), 25)
+    file_section.register(app)

@@ -23,7 +23,18 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import Flask
-from sqlalchemy import Dialect, String, Text, bindparam, inspect, select, type_coerce, update
+from sqlalchemy import (
+    Dialect,
+    String,
+    Text,
+    bindparam,
+    delete,
+    insert,
+    inspect,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -132,6 +143,33 @@ class KeyCheck(Model):
 KNOWN_VALUE = "xinqiao"
 
 
+ROTATING_SQL = "EXISTS (SELECT 1 FROM key_rotation_marker)"
+# How a trigger says "unchanged" on each database (NULL-safe).
+SAME_SQL = {"postgresql": "IS NOT DISTINCT FROM", "sqlite": "IS"}
+
+
+def unchanged_sql(columns: Sequence[str], same: str) -> str:
+    """A trigger condition: every one of `columns` (fixed names, never input) is unchanged."""
+    return " AND ".join(f"NEW.{c} {same} OLD.{c}" for c in columns)
+
+
+def rotation_only_sql(columns: Sequence[str], same: str) -> str:
+    """A trigger condition admitting an UPDATE of an append-only row only inside a rotation batch
+    (`KeyRotationMarker`) and only when `columns` — all but the encrypted ones — are unchanged."""
+    return f"{ROTATING_SQL} AND {unchanged_sql(columns, same)}"
+
+
+class KeyRotationMarker(Model):
+    """Present only inside a rotation batch's own transaction (inserted before its UPDATEs,
+    deleted before its commit): the append-only triggers of signed records (signed session notes,
+    their addenda) let a ciphertext-only rewrite through while they see it. No other transaction
+    ever sees the row, so a killed rotation leaves no window open."""
+
+    __tablename__ = "key_rotation_marker"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
 def check_keys(session: Session) -> None:
     """Verify the keys against the database (or record the check value on first start).
 
@@ -179,7 +217,9 @@ def rotate_all(session: Session, batch: int = 500) -> dict[str, int]:
 
     Safe to interrupt and run again: rotating a token already under the newest key gives a token
     under the same key, so a second run after a kill finishes the job and loses nothing. Reads and
-    writes the raw tokens (`type_coerce` to plain text), never the decrypted notes.
+    writes the raw tokens (`type_coerce` to plain text), never the decrypted notes. Each batch
+    holds a `KeyRotationMarker` row inside its own transaction, which is what lets the append-only
+    triggers of signed records (session notes and their addenda) pass a ciphertext rewrite.
     """
     counts: dict[str, int] = {}
     for model, name in encrypted_columns():
@@ -200,7 +240,9 @@ def rotate_all(session: Session, batch: int = 500) -> dict[str, int]:
             rows = session.execute(query).all()
             if not rows:
                 break
+            session.execute(insert(KeyRotationMarker).values(id=1))
             session.execute(write, [{"_row": row, "_token": rotated(token)} for row, token in rows])
+            session.execute(delete(KeyRotationMarker))
             session.commit()
             done += len(rows)
             last = rows[-1][0]

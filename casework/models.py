@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from campus import clock
-from campus.encryption import EncryptedText
+from campus.encryption import SAME_SQL, EncryptedText, rotation_only_sql
 from campus.extensions import Model, db
 from campus.models import Student, User
 
@@ -219,7 +219,8 @@ class CrisisRecord(Model):
 class CrisisEntry(Model):
     """One account added to a crisis record, never changed: a correction is a new entry that
     names the one it corrects. The database refuses every UPDATE of these rows (a trigger, as
-    for the audit trail); the ORM refuses updates and deletes of loaded rows."""
+    for the audit trail) but a key rotation's re-encryption of the narrative; the ORM refuses
+    updates and deletes of loaded rows."""
 
     __tablename__ = "crisis_entry"
     __table_args__ = (
@@ -233,7 +234,7 @@ class CrisisEntry(Model):
     student_id: Mapped[int] = mapped_column(ForeignKey("student.id"))
     occurred_at: Mapped[datetime] = mapped_column(DateTime)  # naive UTC
     place: Mapped[str] = mapped_column(String(200))
-    narrative: Mapped[str] = mapped_column(Text)
+    narrative: Mapped[str] = mapped_column(EncryptedText)  # what happened: clinical, encrypted
     present: Mapped[str | None] = mapped_column(String(500))
     actions: Mapped[list[str]] = mapped_column(JSON, default=list)  # CrisisAction values
     hospital: Mapped[str | None] = mapped_column(String(200))
@@ -245,17 +246,40 @@ class CrisisEntry(Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
 
 
-# The same guard migration 0019 installs, for `create_all`: no UPDATE of an entry, ever.
+# The guard migration 0025_sessions installs (replacing 0019's), for `create_all` too: no UPDATE of
+# an entry, except a key rotation's rewrite of the narrative's ciphertext alone (the rotation
+# batch's own `key_rotation_marker` row, see `campus.encryption.KeyRotationMarker`).
 # (Deleting stays possible for the retention schedule's purge; the application never deletes.)
+_ENTRY_KEEPS = (
+    "id",
+    "record_id",
+    "institution_id",
+    "student_id",
+    "occurred_at",
+    "place",
+    "present",
+    "actions",
+    "hospital",
+    "handed_over_at",
+    "handed_over_to",
+    "corrects_id",
+    "submission",
+    "author_id",
+    "created_at",
+)
+# PostgreSQL's json type has no equality: its text is compared.
+_ENTRY_KEEPS_PG = tuple("actions::text" if c == "actions" else c for c in _ENTRY_KEEPS)
 CRISIS_ENTRY_DDL = {
     "postgresql": [
-        "CREATE OR REPLACE FUNCTION crisis_entry_append_only() RETURNS trigger AS $$ "
-        "BEGIN RAISE EXCEPTION 'crisis_entry rows are append-only'; END; $$ LANGUAGE plpgsql",
+        "CREATE OR REPLACE FUNCTION crisis_entry_append_only() RETURNS trigger AS $$ BEGIN "
+        f"IF {rotation_only_sql(_ENTRY_KEEPS_PG, SAME_SQL['postgresql'])} THEN RETURN NEW; "
+        "END IF; RAISE EXCEPTION 'crisis_entry rows are append-only'; END; $$ LANGUAGE plpgsql",
         "CREATE TRIGGER crisis_entry_no_update BEFORE UPDATE ON crisis_entry "
         "FOR EACH ROW EXECUTE FUNCTION crisis_entry_append_only()",
     ],
     "sqlite": [
         "CREATE TRIGGER crisis_entry_no_update BEFORE UPDATE ON crisis_entry "
+        f"WHEN NOT ({rotation_only_sql(_ENTRY_KEEPS, SAME_SQL['sqlite'])}) "
         "BEGIN SELECT RAISE(ABORT, 'crisis_entry rows are append-only'); END"
     ],
 }

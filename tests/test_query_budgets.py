@@ -114,10 +114,10 @@ BUDGETS = {
     ("counsellor", "timeline"): 18,
     # The student file (issue #17): the student, the CLINICAL check, each section's reads
     # (warnings, family contacts, screening: results and one trajectory per instrument,
-    # referrals and leave, interviews, crisis records), the audit row; however long the history.
-    # Consent (issue #19): the withdrawals section, and "withdrawn?" for the screening section
-    # and for the timeline's scores (25).
-    ("counsellor", "file"): 25,
+    # referrals and leave, interviews, crisis records, counselling appointments and the notes the
+    # viewer may read), the audit row; however long the history. Consent (issue #19): the
+    # withdrawals section, and "withdrawn?" for the screening section and the timeline's scores.
+    ("counsellor", "file"): 27,
     # The workbench (issue #15 item 16): the user and the unread count, then one counting query
     # per item kind the role has (reds and yellows together; tasks; deadlines; stalled referrals;
     # follow-ups due; campaigns; post-screening interviews: to hold, to assign and overdue in

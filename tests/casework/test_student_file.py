@@ -50,7 +50,8 @@ def test_caseload_counsellor_sees_every_section_with_trends_and_reliable_worseni
     assert row.actor_id == world.school_counsellor.id
     assert row.action == "read_file"
     assert row.detail == (
-        "capability=CLINICAL sections=consent,warnings,family,screening,referrals,interviews,crises"
+        "capability=CLINICAL sections=consent,warnings,family,screening,referrals,interviews,"
+        "crises,appointments"
     )
 
 
@@ -65,7 +66,10 @@ def test_department_counsellor_sees_level_and_family_but_no_scores_or_answers(wo
     assert "/results" not in html
     assert "PHQ-9 = 13" not in html  # the timeline hides scores below CLINICAL
     assert "Screening results" in html  # named among the sections not shown
-    assert _audit_rows()[0].detail == "capability=WARNING sections=consent,warnings,family"
+    assert (
+        _audit_rows()[0].detail
+        == "capability=WARNING sections=consent,warnings,family,appointments"
+    )
 
 
 def test_class_committee_member_cannot_open_the_file_and_the_attempt_is_audited(world, login):

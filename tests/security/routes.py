@@ -223,6 +223,16 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "my_data.reconsent": frozenset({Role.STUDENT}),
     "my_data.done": frozenset(),
     "privacy_records.index_records": frozenset({Role.DIRECTOR}),
+    # Counselling sessions and notes: the centre only (the security world has no appointment, so
+    # a session's readers get a 404); the figures are the dashboard's.
+    "counselling_sessions.day": CLINICAL_READERS,
+    "counselling_sessions.session": CLINICAL_READERS,
+    "counselling_sessions.outcome": CLINICAL_READERS,
+    "counselling_sessions.note": CLINICAL_READERS,
+    "counselling_sessions.co_sign": CLINICAL_READERS,
+    "counselling_sessions.addendum": CLINICAL_READERS,
+    "counselling_sessions.co_sign_list": CLINICAL_READERS,
+    "counselling_sessions.figures": DASHBOARD,
 }
 
 # Parameters whose value depends on the endpoint; everything else comes from `World.ids`.
@@ -272,6 +282,10 @@ ENDPOINT_PARAMS: dict[str, dict[str, object]] = {
     "my_data.withdraw": {"scope_name": "screening"},
     "my_data.reconsent": {"scope_name": "screening"},
     "my_data.done": {"withdrawal_id": 99999},
+    **{
+        f"counselling_sessions.{name}": {"appointment_id": 99999}
+        for name in ("session", "outcome", "note", "co_sign", "addendum")
+    },
 }
 FIXED_PARAMS: dict[str, object] = {"kind": "class", "kpi_key": "screening"}
 PARAM_IDS = {"assignment_id": "screening_assignment_id", "unit_id": "class_id"}

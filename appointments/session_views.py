@@ -1,0 +1,383 @@
+"""Counselling sessions: the counsellor's day, one session's page (outcome, risk, note, addenda,
+next appointment), the supervisor's co-sign list and the centre's appointment figures.
+
+Thin: parse, load in scope (`appointments.session_permissions`), call `appointments.sessions` /
+`appointments.figures`, render. Every page that shows a note audits the read first.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time, timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from appointments import figures, sessions
+from appointments.models import Appointment, AppointmentState, SessionNote
+from appointments.session_forms import (
+    ATTENDANCE_LABELS,
+    NOTE_STATE_LABELS,
+    RISK_LABELS,
+    STATE_LABELS,
+    AddendumForm,
+    CoSignForm,
+    NoteForm,
+    OutcomeForm,
+)
+from appointments.session_permissions import (
+    FIGURE_ROLES,
+    SESSION_ROLES,
+    appointment_clause,
+    can_add_addendum,
+    can_co_sign,
+    can_record_session,
+    note_clause,
+)
+from campus import audit, clock
+from campus.access import load_or_404
+from campus.extensions import db
+from campus.i18n import shown
+from campus.models import Institution, Role, User
+from campus.permissions import require_roles
+from campus.scope import institution_ids
+from oversight import periods
+
+bp = Blueprint("counselling_sessions", __name__, url_prefix="/appointments/sessions")
+
+# Where the booking helper's staff booking page will live; linked only once it is registered.
+STAFF_BOOKING_ENDPOINT = "booking.staff_book"
+UNRECORDED_SHOWN = 50
+
+
+def _appointment(appointment_id: int) -> Appointment:
+    """The appointment in the viewer's reach, or 404 (the denial audited)."""
+    return load_or_404(
+        db.session,
+        current_user,
+        Appointment,
+        appointment_id,
+        appointment_clause(current_user),
+        action="read_session",
+        record_type="appointment",
+    )
+
+
+@bp.route("", endpoint="day")
+@require_roles(*SESSION_ROLES)
+def day():
+    """My appointments today and the rest of this week (Monday to Sunday, local)."""
+    zone = clock.viewer_zone()
+    now = clock.now()
+    today = clock.local_date(now, zone)
+    monday = today - timedelta(days=today.weekday())
+    start = clock.to_utc(datetime.combine(monday, time()), zone)
+    end = clock.to_utc(datetime.combine(monday + timedelta(days=7), time()), zone)
+    rows = list(
+        db.session.scalars(
+            select(Appointment)
+            .where(
+                Appointment.counsellor_id == current_user.id,
+                Appointment.starts_at >= start,
+                Appointment.starts_at < end,
+                appointment_clause(current_user),
+            )
+            .options(selectinload(Appointment.student))
+            .order_by(Appointment.starts_at)
+        )
+    )
+    start_of_today = clock.to_utc(datetime.combine(today, time()), zone)
+    # Sessions held before today whose outcome nobody recorded yet (a forgotten no-show).
+    unrecorded = list(
+        db.session.scalars(
+            select(Appointment)
+            .where(
+                Appointment.counsellor_id == current_user.id,
+                Appointment.state == AppointmentState.BOOKED,
+                Appointment.starts_at < start_of_today,
+                appointment_clause(current_user),
+            )
+            .options(selectinload(Appointment.student))
+            .order_by(Appointment.starts_at)
+            .limit(UNRECORDED_SHOWN)
+        )
+    )
+    audit.record_list_read(
+        db.session,
+        actor=current_user,
+        action="list_sessions",
+        record_type="appointment",
+        student_ids=[a.student_id for a in (*unrecorded, *rows)],
+        detail=f"rows={len(rows)} week={monday.isoformat()}",
+    )
+    todays = [a for a in rows if clock.local_date(a.starts_at, zone) == today]
+    later = [a for a in rows if clock.local_date(a.starts_at, zone) > today]
+    earlier = [a for a in rows if clock.local_date(a.starts_at, zone) < today]
+    return render_template(
+        "appointments/sessions/day.html",
+        today=today,
+        todays=todays,
+        later=later,
+        earlier=[a for a in earlier if a.state != AppointmentState.BOOKED],
+        unrecorded=unrecorded,
+        state_labels=STATE_LABELS,
+        awaiting=len(sessions.awaiting_co_sign(db.session, current_user)),
+    )
+
+
+def _next_appointment(appointment: Appointment) -> Appointment | None:
+    """The student's next live appointment after this one (any counsellor)."""
+    return db.session.scalar(
+        select(Appointment)
+        .where(
+            Appointment.student_id == appointment.student_id,
+            Appointment.starts_at > appointment.starts_at,
+            Appointment.state == AppointmentState.BOOKED,
+        )
+        .order_by(Appointment.starts_at)
+        .limit(1)
+    )
+
+
+def _render_session(
+    appointment: Appointment,
+    *,
+    outcome_form: OutcomeForm | None = None,
+    note_form: NoteForm | None = None,
+    addendum_form: AddendumForm | None = None,
+    status: int = 200,
+):
+    note = sessions.readable_note(db.session, current_user, appointment)
+    if note is not None:
+        audit.record_read_on(
+            db.session,
+            note,
+            actor=current_user,
+            action="read_session_note",
+            record_type="session_note",
+            detail=f"appointment={appointment.id} addenda={len(note.addenda)}",
+        )
+    else:
+        audit.record_read_on(
+            db.session,
+            appointment,
+            actor=current_user,
+            action="read_session",
+            record_type="appointment",
+        )
+    outcome = sessions.outcome_of(db.session, appointment)
+    people: dict[int, str] = dict(
+        list(
+            db.session.execute(
+                select(User.id, User.name).where(
+                    User.id.in_(
+                        {appointment.counsellor_id}
+                        | ({note.author_id, note.co_signed_by_id or 0} if note else set())
+                        | ({a.author_id for a in note.addenda} if note else set())
+                    )
+                )
+            ).tuples()
+        )
+    )
+    writer = can_record_session(current_user, appointment)
+    booking = STAFF_BOOKING_ENDPOINT in current_app.view_functions
+    return render_template(
+        "appointments/sessions/session.html",
+        appointment=appointment,
+        student=appointment.student,
+        outcome=outcome,
+        note=note,
+        people=people,
+        writer=writer,
+        outcome_form=outcome_form or OutcomeForm(),
+        note_form=note_form or NoteForm(body=note.body if note and not note.signed else ""),
+        addendum_form=addendum_form or AddendumForm(submission=uuid.uuid4().hex),
+        co_sign_form=CoSignForm(),
+        may_co_sign=note is not None and can_co_sign(current_user, note),
+        may_add=note is not None and note.signed and can_add_addendum(current_user, note),
+        next_appointment=_next_appointment(appointment),
+        booking_url=url_for(STAFF_BOOKING_ENDPOINT, student_id=appointment.student_id)
+        if booking and writer
+        else None,
+        state_labels=STATE_LABELS,
+        note_state_labels=NOTE_STATE_LABELS,
+        risk_labels=RISK_LABELS,
+        attendance_labels=ATTENDANCE_LABELS,
+    ), status
+
+
+@bp.route("/<int:appointment_id>", endpoint="session")
+@require_roles(*SESSION_ROLES)
+def session_page(appointment_id: int):
+    return _render_session(_appointment(appointment_id))
+
+
+@bp.route("/<int:appointment_id>/outcome", methods=["POST"], endpoint="outcome")
+@require_roles(*SESSION_ROLES)
+def outcome(appointment_id: int):
+    appointment = _appointment(appointment_id)
+    form = OutcomeForm()
+    if not form.validate():
+        return _render_session(appointment, outcome_form=form, status=400)
+    risk = form.risk_level.data
+    try:
+        sessions.record_outcome(
+            db.session,
+            current_user,
+            appointment,
+            sessions.Outcome(
+                attendance=form.attendance.data or "",
+                risk_level=int(risk) if risk not in (None, "", "None") else None,
+                reason=form.reason.data or "",
+            ),
+            clock.now(),
+        )
+    except sessions.SessionError as error:
+        db.session.rollback()
+        flash(shown(error.message), "error")
+        return _render_session(_appointment(appointment_id), outcome_form=form, status=400)
+    flash(_("The outcome is recorded."), "success")
+    return redirect(url_for(".session", appointment_id=appointment_id))
+
+
+@bp.route("/<int:appointment_id>/note", methods=["POST"], endpoint="note")
+@require_roles(*SESSION_ROLES)
+def note(appointment_id: int):
+    appointment = _appointment(appointment_id)
+    form = NoteForm()
+    if not form.validate():
+        return _render_session(appointment, note_form=form, status=400)
+    sign = bool(form.sign.data)
+    try:
+        sessions.save_draft(
+            db.session, current_user, appointment, form.body.data or "", clock.now(), sign=sign
+        )
+    except sessions.SessionError as error:
+        db.session.rollback()
+        flash(shown(error.message), "error")
+        return _render_session(_appointment(appointment_id), note_form=form, status=400)
+    flash(_("The note is signed.") if sign else _("The draft is saved."), "success")
+    return redirect(url_for(".session", appointment_id=appointment_id))
+
+
+def _note(appointment_id: int) -> SessionNote:
+    """The appointment's note if the viewer may read it, else 404 (the denial audited)."""
+    found = db.session.scalar(
+        select(SessionNote).where(
+            SessionNote.appointment_id == appointment_id, note_clause(current_user)
+        )
+    )
+    if found is None:
+        audit.record_denied(
+            db.session, current_user, "read_session_note", "session_note", appointment_id
+        )
+        abort(404)
+    return found
+
+
+@bp.route("/<int:appointment_id>/co-sign", methods=["POST"], endpoint="co_sign")
+@require_roles(*SESSION_ROLES)
+def co_sign(appointment_id: int):
+    found = _note(appointment_id)
+    if not CoSignForm().validate():
+        abort(400)
+    try:
+        sessions.co_sign(db.session, current_user, found, clock.now())
+    except sessions.SessionError as error:
+        db.session.rollback()
+        flash(shown(error.message), "error")
+        return redirect(url_for(".session", appointment_id=appointment_id))
+    flash(_("The note is co-signed."), "success")
+    return redirect(url_for(".session", appointment_id=appointment_id))
+
+
+@bp.route("/<int:appointment_id>/addenda", methods=["POST"], endpoint="addendum")
+@require_roles(*SESSION_ROLES)
+def addendum(appointment_id: int):
+    found = _note(appointment_id)
+    form = AddendumForm()
+    if not form.validate():
+        return _render_session(found.appointment, addendum_form=form, status=400)
+    try:
+        sessions.add_addendum(
+            db.session,
+            current_user,
+            found,
+            form.body.data or "",
+            form.submission.data or "",
+            clock.now(),
+        )
+    except sessions.SessionError as error:
+        db.session.rollback()
+        flash(shown(error.message), "error")
+        return _render_session(_note(appointment_id).appointment, addendum_form=form, status=400)
+    flash(_("The addendum is added."), "success")
+    return redirect(url_for(".session", appointment_id=appointment_id))
+
+
+@bp.route("/co-sign", endpoint="co_sign_list")
+@require_roles(*SESSION_ROLES)
+def co_sign_list():
+    """Trainees' signed notes awaiting my co-sign (names and dates; the note opens on its page)."""
+    notes = sessions.awaiting_co_sign(db.session, current_user)
+    audit.record_list_read(
+        db.session,
+        actor=current_user,
+        action="list_notes_to_co_sign",
+        record_type="session_note",
+        student_ids=[n.student_id for n in notes],
+        detail=f"rows={len(notes)}",
+    )
+    ids = {n.appointment_id for n in notes}
+    appointments = {
+        a.id: a
+        for a in db.session.scalars(
+            select(Appointment)
+            .where(Appointment.id.in_(ids))
+            .options(selectinload(Appointment.student), selectinload(Appointment.counsellor))
+        )
+    }
+    return render_template(
+        "appointments/sessions/co_sign.html", notes=notes, appointments=appointments
+    )
+
+
+@bp.route("/figures", endpoint="figures")
+@require_roles(*FIGURE_ROLES)
+def figures_page():
+    """The centre's appointment figures for one term (the dashboard links here)."""
+    allowed = institution_ids(current_user, Role.DIRECTOR, Role.ADMIN)
+    institution = db.session.get(Institution, current_user.institution_id)
+    if institution is None or institution.id not in allowed:
+        abort(404)
+    today = clock.local_date(clock.now(), clock.viewer_zone())
+    choices = periods.choices(today)["term"]
+    key = request.args.get("term") or choices[0].key
+    try:
+        term = periods.parse(key)
+        if term.kind != "term":
+            raise ValueError(key)
+    except ValueError:
+        flash(_("Choose a term from the list."), "error")
+        return redirect(url_for(".figures"))
+    window = figures.term_window(institution, term)
+    shown_figures = figures.compute(db.session, institution.id, window)
+    audit.record(
+        db.session,
+        actor=current_user,
+        action="read_appointment_figures",
+        record_type="institution",
+        record_id=institution.id,
+        institution_id=institution.id,
+        detail=f"term={term.key}",
+    )
+    db.session.commit()
+    return render_template(
+        "appointments/sessions/figures.html",
+        term=term,
+        choices=choices,
+        figures=shown_figures,
+    )
