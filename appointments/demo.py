@@ -13,7 +13,10 @@ from campus.models import Institution, User
 
 def seed(session: Session, institution: Institution) -> None:
     """Every appointments part's demo data for the demo university."""
+    from appointments.session_demo import seed_sessions
+
     seed_calendar(session, institution)
+    seed_sessions(session, institution)
 
 
 # ==================================================================================================

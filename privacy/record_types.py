@@ -23,7 +23,7 @@ from flask import Flask
 from sqlalchemy import ColumnElement, String, cast, delete, literal, select, update
 from sqlalchemy.orm import Session
 
-from appointments.models import Appointment
+from appointments.models import Appointment, SessionNote, SessionNoteAddendum, SessionOutcome
 from campus import audit
 from campus.audit import AuditEvent
 from campus.extensions import rows_changed
@@ -237,6 +237,12 @@ def _delete_crisis_records(session: Session, ids: list[int]) -> int:
 
 
 def _delete_appointments(session: Session, ids: list[int]) -> int:
+    """An appointment goes with what was written of its session: outcome, note and addenda (the
+    notes' triggers refuse updates, not deletes)."""
+    notes = select(SessionNote.id).where(SessionNote.appointment_id.in_(ids))
+    session.execute(delete(SessionNoteAddendum).where(SessionNoteAddendum.note_id.in_(notes)))
+    session.execute(delete(SessionNote).where(SessionNote.appointment_id.in_(ids)))
+    session.execute(delete(SessionOutcome).where(SessionOutcome.appointment_id.in_(ids)))
     return _count(session, delete(Appointment).where(Appointment.id.in_(ids)))
 
 
