@@ -15,7 +15,7 @@ the warning.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -55,8 +55,9 @@ class BookingError(ValueError):
 
     `message` is an English source message (shown through gettext, with `params`); `code` names
     the refusal for callers that branch on it ("taken", "past", "limit", ...); `next_free` holds
-    the next free times for a lost race or a slot no longer bookable; `safety` is true when the
-    pre-check carried a safety answer, whose red warning was raised all the same.
+    the next free times for a lost race or a slot no longer bookable; `problems` every problem of
+    a refused pre-check (English source messages); `safety` is true when the pre-check carried a
+    safety answer, whose red warning was raised all the same.
     """
 
     def __init__(
@@ -66,6 +67,7 @@ class BookingError(ValueError):
         code: str,
         params: Mapping[str, object] | None = None,
         next_free: list[Slot] | None = None,
+        problems: list[str] | None = None,
         safety: bool = False,
     ) -> None:
         super().__init__(message)
@@ -73,6 +75,7 @@ class BookingError(ValueError):
         self.code = code
         self.params = dict(params or {})
         self.next_free = list(next_free or [])
+        self.problems = list(problems or [message])
         self.safety = safety
 
 
@@ -110,12 +113,12 @@ def free_slots_query(
     *,
     after: datetime,
     until: datetime | None = None,
-    kind: SessionKind | None = None,
+    kinds: Collection[SessionKind] | None = None,
     gender: str | None = None,
     counsellor_id: int | None = None,
 ) -> Select[tuple[Slot]]:
     """Open slots of the institution starting after `after` (and before `until`) with a seat
-    left, earliest first; narrowed to a kind, a counsellor's gender or one counsellor."""
+    left, earliest first; narrowed to some kinds, a counsellor's gender or one counsellor."""
     stmt = select(Slot).where(
         Slot.institution_id == institution_id,
         Slot.state == SlotState.OPEN,
@@ -124,8 +127,8 @@ def free_slots_query(
     )
     if until is not None:
         stmt = stmt.where(Slot.starts_at < until)
-    if kind is not None:
-        stmt = stmt.where(Slot.kind == kind)
+    if kinds is not None:
+        stmt = stmt.where(Slot.kind.in_(list(kinds)))
     if gender:
         stmt = stmt.join(CounsellorProfile, CounsellorProfile.user_id == Slot.counsellor_id).where(
             CounsellorProfile.gender == gender
@@ -141,7 +144,7 @@ def free_slots(
     *,
     after: datetime,
     until: datetime | None = None,
-    kind: SessionKind | None = None,
+    kinds: Collection[SessionKind] | None = None,
     gender: str | None = None,
     counsellor_id: int | None = None,
     limit: int = 500,
@@ -151,7 +154,7 @@ def free_slots(
         institution_id,
         after=after,
         until=until,
-        kind=kind,
+        kinds=kinds,
         gender=gender,
         counsellor_id=counsellor_id,
     )
@@ -167,9 +170,17 @@ def next_free(
         session,
         slot.institution_id,
         after=max(now, slot.starts_at - timedelta(seconds=1)),
-        kind=slot.kind,
+        kinds=[slot.kind],
         limit=count + 1,
     )[:count]
+
+
+def self_bookable_kinds(counsellor_id: int | None) -> tuple[SessionKind, ...]:
+    """The kinds a student's own list offers: first visits, and follow-ups once they asked for a
+    counsellor they have seen (`check_book` holds them to one they have attended)."""
+    if counsellor_id is None:
+        return (SessionKind.FIRST_VISIT,)
+    return (SessionKind.FIRST_VISIT, SessionKind.FOLLOW_UP)
 
 
 def counsellors_seen(session: Session, student: Student) -> list[User]:
@@ -185,17 +196,16 @@ def first_free(
     student: Student,
     *,
     now: datetime,
-    kind: SessionKind = SessionKind.FIRST_VISIT,
     gender: str | None = None,
     counsellor_id: int | None = None,
 ) -> Slot | None:
-    """The earliest free slot for `student` honouring their preferences (a counsellor's gender,
-    a counsellor seen before), or None when no free time matches them."""
+    """The earliest free slot `student` may book for themself honouring their preferences (a
+    counsellor's gender, a counsellor seen before), or None when no free time matches them."""
     slots = free_slots(
         session,
         student.institution_id,
         after=now,
-        kind=kind,
+        kinds=self_bookable_kinds(counsellor_id),
         gender=gender,
         counsellor_id=counsellor_id,
         limit=1,
@@ -448,9 +458,7 @@ def _write_precheck(
         if flags:
             _safety_signal(session, student, flags, None, now)
             session.commit()
-        raise BookingError(
-            problems[0], code="precheck", params={"problems": problems}, safety=bool(flags)
-        )
+        raise BookingError(problems[0], code="precheck", problems=problems, safety=bool(flags))
     phq2 = score(PHQ2, {int(k): v for k, v in _stored(answers.phq2).items()})
     gad2 = score(GAD2, {int(k): v for k, v in _stored(answers.gad2).items()})
     check = PreCheck(
