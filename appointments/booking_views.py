@@ -28,6 +28,7 @@ from appointments import booking, booking_permissions
 from appointments.models import Appointment, AppointmentState, PreCheck, SessionKind, Slot
 from campus import access, audit, clock
 from campus.extensions import db
+from campus.i18n import N_
 from campus.local_time import local_day
 from campus.models import Institution, Role, Student, User
 from campus.permissions import require_roles
@@ -37,11 +38,11 @@ bp = Blueprint("booking", __name__, url_prefix="/appointments")
 STAFF_ROLES = tuple(booking_permissions.BOOK_FOR_ROLES)
 GENDERS = {"F": "female", "M": "male"}
 STATE_WORDS = {
-    AppointmentState.BOOKED: "booked",
-    AppointmentState.ATTENDED: "attended",
-    AppointmentState.NO_SHOW: "missed",
-    AppointmentState.CANCELLED: "cancelled",
-    AppointmentState.LATE_CANCELLED: "cancelled late",
+    AppointmentState.BOOKED: N_("booked"),
+    AppointmentState.ATTENDED: N_("came"),
+    AppointmentState.NO_SHOW: N_("missed"),
+    AppointmentState.CANCELLED: N_("cancelled"),
+    AppointmentState.LATE_CANCELLED: N_("cancelled late"),
 }
 
 
