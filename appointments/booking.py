@@ -290,7 +290,7 @@ def check_book(
             code="limit",
             params={"limit": limit},
         )
-    if _live_in(session, slot) >= slot.capacity:
+    if len(_taken_seats(session, slot)) >= slot.capacity:
         raise BookingError(
             N_("This time has just been taken. Here are the next free times."),
             code="taken",
@@ -594,17 +594,6 @@ def _open_count(session: Session, student: Student, now: datetime) -> int:
     )
 
 
-def _live_in(session: Session, slot: Slot) -> int:
-    return (
-        session.scalar(
-            select(func.count(Appointment.id)).where(
-                Appointment.slot_id == slot.id, Appointment.state.in_(LIVE_STATES)
-            )
-        )
-        or 0
-    )
-
-
 def _taken_seats(session: Session, slot: Slot) -> set[int]:
     return set(
         session.scalars(
@@ -652,17 +641,23 @@ def _lock_student(session: Session, student: Student) -> None:
 
 
 def _tell(session: Session, appointment: Appointment, student: Student) -> None:
-    """The confirmation to the student and the counsellor; no name, no reason in the text."""
-    if student.user_id is not None:
-        notifications.notify(
-            session,
-            [student.user_id],
-            N_("Your counselling appointment is booked. Open Xinqiao to see the time and place."),
-            STUDENT_PAGE,
+    """The confirmation to the student and the counsellor, in one write; no name, no reason."""
+    notes: list[notifications.Note] = [
+        (
+            [appointment.counsellor_id],
+            N_("A counselling appointment was booked with you."),
+            COUNSELLOR_PAGE,
         )
-    notifications.notify(
-        session,
-        [appointment.counsellor_id],
-        N_("A counselling appointment was booked with you."),
-        COUNSELLOR_PAGE,
-    )
+    ]
+    if student.user_id is not None:
+        notes.append(
+            (
+                [student.user_id],
+                N_(
+                    "Your counselling appointment is booked. "
+                    "Open Xinqiao to see the time and place."
+                ),
+                STUDENT_PAGE,
+            )
+        )
+    notifications.notify_many(session, notes)
