@@ -18,6 +18,7 @@ students were told were made.
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import statistics
@@ -90,13 +91,16 @@ def run(args) -> dict:
     _sign_in_all(url, students, _slot_ids(url))
     prepare_seconds = time.perf_counter() - started
     with harness.gunicorn("wsgi:app", url, workdir / "gunicorn.log") as server:
+        load_before = os.getloadavg()[0]
         rush_started = time.perf_counter()
         rng = random.Random(2026)
         plan = [(s, size["rush"] * rng.random(), rng) for s in students]
         with ThreadPoolExecutor(CLIENT_THREADS) as pool:
             list(pool.map(lambda p: _rush(server.base, *p, rush_started, timings), plan))
         rush_seconds = time.perf_counter() - rush_started
+        load_after = os.getloadavg()[0]
     integrity = verify(url, students)
+    seeded["load"] = (load_before, load_after)
     return _report(
         size,
         seeded,
@@ -422,6 +426,8 @@ def _report(
             "Database after the rush: "
             + ", ".join(f"{k} {v:,}" for k, v in integrity.items())
             + ".",
+            "Machine load average (1 min) before and after the rush: "
+            f"{seeded['load'][0]:.1f}, {seeded['load'][1]:.1f} — other work shared the cores.",
             "First errors: " + ("; ".join(timings.errors[:5]) or "none") + ".",
             f"gunicorn log of this run: {workdir}.",
         ],

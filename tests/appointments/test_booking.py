@@ -471,3 +471,24 @@ def test_the_pre_check_is_read_by_the_sessions_counsellor_and_the_read_is_audite
     )
     client.get("/logout")
     assert login(colleague).get(f"/appointments/precheck/{check_id}").status_code == 404
+
+
+# --- demo -------------------------------------------------------------------------------------
+
+
+def test_the_demo_gives_the_student_free_times_and_the_counsellors_sessions(
+    campus: Campus, centre: Centre
+) -> None:
+    from appointments import booking_demo
+
+    for _ in range(2):
+        campus.staff(centre.institution, Role.SCHOOL_COUNSELLOR)
+    students = [centre.student() for _ in range(4)]
+    campus.commit()
+    booking_demo.seed_bookings(db.session, centre.institution)
+    demo_student = max(students, key=lambda s: s.student_number)
+    now = booking.clock.now()
+    assert booking.free_slots(db.session, centre.institution.id, after=now)
+    assert [u.id for u in booking.counsellors_seen(db.session, demo_student)]
+    assert _count(Appointment, Appointment.state == AppointmentState.BOOKED) == 3
+    assert _count(PreCheck) == 3
