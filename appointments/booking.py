@@ -348,6 +348,18 @@ class _DoubleSubmit(Exception):
     """The same form was submitted twice at once and the other request's booking stands."""
 
 
+def _repeat_of(session: Session, token: str | None) -> Appointment:
+    """The appointment the other request of a double submit made; when it made none (it was
+    refused), the refusal is this request's too, told as a form already sent."""
+    repeat = _by_token(session, token) if token else None
+    if repeat is None:
+        raise BookingError(
+            N_("This form was already sent. See My appointments before trying again."),
+            code="double",
+        )
+    return repeat
+
+
 def book(
     session: Session,
     *,
@@ -372,7 +384,11 @@ def book(
         repeat = _by_token(session, submission_token)
         if repeat is not None and repeat.student_id == student.id:
             return repeat
-    check = _write_precheck(session, student, booked_by, precheck, submission_token, now)
+    try:
+        check = _write_precheck(session, student, booked_by, precheck, submission_token, now)
+    except _DoubleSubmit:
+        session.rollback()
+        return _repeat_of(session, submission_token)
     safety = check is not None and check.safety_signal_id is not None
     try:
         _lock_student(session, student)
@@ -392,9 +408,7 @@ def book(
         raise
     except _DoubleSubmit:
         _keep_safety_only(session, check)
-        repeat = _by_token(session, submission_token or "")
-        assert repeat is not None
-        return repeat
+        return _repeat_of(session, submission_token)
     if check is not None:
         check.appointment_id = appointment.id
     _tell(session, appointment, student)
@@ -477,8 +491,13 @@ def _write_precheck(
         submitted_at=now,
         submission_token=token,
     )
-    session.add(check)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(check)
+            session.flush()
+    except IntegrityError:
+        # The same form, sent twice at once: the other request stored this check first.
+        raise _DoubleSubmit() from None
     if flags:
         check.safety_signal_id = _safety_signal(session, student, flags, check.id, now)
         session.flush()

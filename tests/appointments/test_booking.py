@@ -337,6 +337,50 @@ def test_two_students_racing_for_one_slot_one_wins_the_other_is_offered_the_next
     assert _count(Appointment, Appointment.slot_id == slot_id) == 1
 
 
+def test_the_same_form_sent_twice_at_once_books_once(app: Flask, centre: Centre) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite writes one transaction at a time; the race needs PostgreSQL")
+    slot = centre.slot(centre.counsellor())
+    student = centre.student()
+    student_id, user_id, slot_id = student.id, student.user_id, slot.id
+    db.session.commit()
+    start = threading.Barrier(2)
+    outcomes: list[object] = [None, None]
+
+    def attempt(n: int) -> None:
+        with app.app_context(), Session(db.engine) as session:
+            who = session.get(Student, student_id)
+            user = session.get(User, user_id)
+            target = session.get(Slot, slot_id)
+            assert who is not None
+            assert user is not None
+            assert target is not None
+            start.wait(timeout=10)
+            try:
+                made = booking.book(
+                    session,
+                    student=who,
+                    slot=target,
+                    booked_by=user,
+                    kind=target.kind,
+                    submission_token="same-page",
+                    precheck=CALM,
+                )
+                outcomes[n] = made.id
+            except booking.BookingError as refused:
+                outcomes[n] = refused.code
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    booked = db.session.scalars(select(Appointment.id).where(Appointment.slot_id == slot_id)).all()
+    assert len(booked) == 1
+    assert outcomes == [booked[0], booked[0]]
+    assert _count(PreCheck) == 1
+
+
 # --- staff booking ------------------------------------------------------------------------------
 
 
