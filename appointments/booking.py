@@ -387,7 +387,6 @@ def book(
     try:
         check = _write_precheck(session, student, booked_by, precheck, submission_token, now)
     except _DoubleSubmit:
-        session.rollback()
         return _repeat_of(session, submission_token)
     safety = check is not None and check.safety_signal_id is not None
     try:
@@ -491,12 +490,13 @@ def _write_precheck(
         submitted_at=now,
         submission_token=token,
     )
+    session.add(check)
     try:
-        with session.begin_nested():
-            session.add(check)
-            session.flush()
+        session.flush()
     except IntegrityError:
-        # The same form, sent twice at once: the other request stored this check first.
+        # The same form, sent twice at once: the other request stored this check first. The
+        # check is this transaction's first write, so rolling it all back loses nothing else.
+        session.rollback()
         raise _DoubleSubmit() from None
     if flags:
         check.safety_signal_id = _safety_signal(session, student, flags, check.id, now)
