@@ -83,3 +83,27 @@ def test_a_student_books_the_first_free_time_on_a_phone(world: World, live_app: 
         check = db.session.scalar(select(PreCheck).where(PreCheck.appointment_id == booked.id))
         assert check is not None
         assert check.safety_signal_id is None
+
+
+def test_the_department_counsellor_books_for_a_student_from_the_student_file(
+    world: World, live_app: Flask
+) -> None:
+    with live_app.app_context():
+        student = db.session.scalar(select(User).where(User.name == "王明"))
+        assert student is not None
+        assert student.student is not None
+        student_id = student.student.id
+    page = world.page_for("dept_counsellor")
+    page.goto(f"/casework/students/{student_id}")
+    page.get_by_role("link", name="为该生预约咨询").click()
+    page.wait_for_url(f"**/appointments/for/{student_id}")
+    world.shot(page, "booking-for-student")
+    page.locator(".slot-list button").first.click()
+    page.wait_for_url(f"**/appointments/for/{student_id}")
+    assert "预约成功，已通知学生和咨询师。" in page.inner_text("main")
+    assert "已有预约" in page.inner_text("main")
+    with live_app.app_context():
+        assert (
+            db.session.scalar(select(Appointment).where(Appointment.student_id == student_id))
+            is not None
+        )
