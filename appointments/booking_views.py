@@ -217,7 +217,8 @@ def mine() -> str:
 
 
 def _bookable_student(student_id: int) -> Student:
-    """The student if the signed-in staff member may book for them; 404 (audited) otherwise."""
+    """The student if the signed-in staff member may book for them, the read audited (the page
+    shows their upcoming appointment); 404 (audited) otherwise."""
     student = db.session.scalar(
         select(Student).where(
             Student.id == student_id, booking_permissions.book_for_clause(current_user)
@@ -226,6 +227,9 @@ def _bookable_student(student_id: int) -> Student:
     if student is None:
         audit.record_denied(db.session, current_user, "book_for", "student", student_id)
         abort(404)
+    audit.record_read_on(
+        db.session, student, actor=current_user, action="book_for", record_type="student"
+    )
     return student
 
 
@@ -295,6 +299,14 @@ def booked() -> str:
             .order_by(Appointment.starts_at)
             .limit(200)
         )
+    )
+    audit.record_list_read(
+        db.session,
+        actor=current_user,
+        action="list_booked",
+        record_type="appointment",
+        student_ids=[appointment.student_id for appointment, _check in rows],
+        institution_id=current_user.institution_id,
     )
     return render_template("appointments/booked.html", rows=rows)
 

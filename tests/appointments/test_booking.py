@@ -493,6 +493,8 @@ def test_staff_book_from_the_student_file_and_out_of_reach_is_not_found(
     assert f'value="{slot.id}"'.encode() in page.data
     done = client.post(f"/appointments/for/{student.id}", data={"token": "s1", "slot_id": slot.id})
     assert done.status_code == 302
+    reads = select(AuditEvent.student_id).where(AuditEvent.actor_id == fudaoyuan.id)
+    assert set(db.session.scalars(reads)) >= {student.id, None}  # the page, the denied probe
     assert _count(Appointment, Appointment.student_id == student.id) == 1
 
 
@@ -505,6 +507,9 @@ def test_the_pre_check_is_read_by_the_sessions_counsellor_and_the_read_is_audite
     check_id = db.session.scalar(select(PreCheck.id))
     client = login(counsellor)
     assert f"/appointments/precheck/{check_id}".encode() in client.get("/appointments/booked").data
+    assert _count(
+        AuditEvent, AuditEvent.action == "list_booked", AuditEvent.student_id == student.id
+    )
     page = client.get(f"/appointments/precheck/{check_id}")
     assert page.status_code == 200
     assert b"exam stress" in page.data
