@@ -139,7 +139,28 @@ def precheck(slot_id: int) -> str | Response | tuple[str, int]:
             return _refused_page(slot, form, answers, refused)
         return redirect(url_for(".confirmed", appointment_id=appointment.id))
     form.token.data = secrets.token_urlsafe(24)
-    return render_template("appointments/precheck.html", slot=slot, form=form, **_questions())
+    # Say at once what submitting would be told (taken, passed, a booking already held), with
+    # the next free times, rather than after the student has answered every question.
+    refusal = None
+    try:
+        booking.check_book(
+            db.session,
+            student=student,
+            slot=slot,
+            booked_by=current_user,
+            kind=slot.kind,
+            now=clock.now(),
+        )
+    except booking.BookingError as refused:
+        refusal = refused
+    return render_template(
+        "appointments/precheck.html",
+        slot=slot,
+        form=form,
+        messages=[_(refusal.message, **refusal.params)] if refusal else [],
+        next_free=refusal.next_free if refusal else [],
+        **_questions(),
+    )
 
 
 def _refused_page(

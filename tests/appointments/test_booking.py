@@ -461,6 +461,20 @@ def test_a_lost_race_on_the_page_shows_the_next_free_times_and_keeps_the_answers
     assert _is_red(student.id)
 
 
+def test_a_taken_time_says_so_before_the_student_answers(
+    centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    counsellor = centre.counsellor()
+    slot = centre.slot(counsellor)
+    later = centre.slot(counsellor, hours=33)
+    _book(centre.student(), slot)
+    student = centre.student()
+    centre.campus.commit()
+    page = login(student.user).get(f"/appointments/book/{slot.id}")
+    assert b"This time has just been taken" in page.data
+    assert f'formaction="/appointments/book/{later.id}"'.encode() in page.data
+
+
 def test_a_forged_slot_id_is_not_found(
     campus: Campus, centre: Centre, login: Callable[[User], FlaskClient]
 ) -> None:
