@@ -348,11 +348,12 @@ class _DoubleSubmit(Exception):
     """The same form was submitted twice at once and the other request's booking stands."""
 
 
-def _repeat_of(session: Session, token: str | None) -> Appointment:
+def _repeat_of(session: Session, token: str | None, student: Student) -> Appointment:
     """The appointment the other request of a double submit made; when it made none (it was
-    refused), the refusal is this request's too, told as a form already sent."""
+    refused) or made it for someone else (a forged token), this request is refused too, told
+    as a form already sent."""
     repeat = _by_token(session, token) if token else None
-    if repeat is None:
+    if repeat is None or repeat.student_id != student.id:
         raise BookingError(
             N_("This form was already sent. See My appointments before trying again."),
             code="double",
@@ -380,14 +381,12 @@ def book(
     warning never waits for a free time.
     """
     now = now or clock.now()
-    if submission_token:
-        repeat = _by_token(session, submission_token)
-        if repeat is not None and repeat.student_id == student.id:
-            return repeat
+    if submission_token and _by_token(session, submission_token) is not None:
+        return _repeat_of(session, submission_token, student)
     try:
         check = _write_precheck(session, student, booked_by, precheck, submission_token, now)
     except _DoubleSubmit:
-        return _repeat_of(session, submission_token)
+        return _repeat_of(session, submission_token, student)
     safety = check is not None and check.safety_signal_id is not None
     try:
         _lock_student(session, student)
@@ -407,7 +406,7 @@ def book(
         raise
     except _DoubleSubmit:
         _keep_safety_only(session, check)
-        return _repeat_of(session, submission_token)
+        return _repeat_of(session, submission_token, student)
     if check is not None:
         check.appointment_id = appointment.id
     _tell(session, appointment, student)

@@ -126,6 +126,15 @@ def test_a_double_submit_books_once(centre: Centre) -> None:
     assert _count(PreCheck) == 1
 
 
+def test_another_students_form_token_returns_nothing_of_theirs(centre: Centre) -> None:
+    counsellor = centre.counsellor()
+    _book(centre.student(), centre.slot(counsellor), submission_token="tok-theirs")
+    with pytest.raises(booking.BookingError) as refused:
+        _book(centre.student(), centre.slot(counsellor, hours=40), submission_token="tok-theirs")
+    assert refused.value.code == "double"
+    assert _count(Appointment) == 1
+
+
 def test_a_second_student_finds_the_slot_taken_and_is_offered_the_next(centre: Centre) -> None:
     counsellor = centre.counsellor()
     slot = centre.slot(counsellor)
