@@ -185,6 +185,10 @@ class Config:
     # Counselling appointments: a sweep opens each counsellor's slots this many weeks ahead
     # (this week and the next BOOKING_OPENS_WEEKS_AHEAD, from the weekly templates).
     BOOKING_OPENS_WEEKS_AHEAD = _env_int("BOOKING_OPENS_WEEKS_AHEAD", 2)
+    # Counselling appointments (appointments.booking): how many live future appointments one
+    # student may hold at once, and how far ahead the booking page lists free times.
+    BOOKING_MAX_OPEN = _env_int("BOOKING_MAX_OPEN", 1)
+    BOOKING_DAYS_AHEAD = _env_int("BOOKING_DAYS_AHEAD", 14)
 
 
 class DevelopmentConfig(Config):

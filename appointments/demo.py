@@ -13,9 +13,11 @@ from campus.models import Institution, User
 
 def seed(session: Session, institution: Institution) -> None:
     """Every appointments part's demo data for the demo university."""
+    from appointments.booking_demo import seed_bookings
     from appointments.session_demo import seed_sessions
 
     seed_calendar(session, institution)
+    seed_bookings(session, institution)
     seed_sessions(session, institution)
 
 

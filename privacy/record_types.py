@@ -23,7 +23,13 @@ from flask import Flask
 from sqlalchemy import ColumnElement, String, cast, delete, literal, select, update
 from sqlalchemy.orm import Session
 
-from appointments.models import Appointment, SessionNote, SessionNoteAddendum, SessionOutcome
+from appointments.models import (
+    Appointment,
+    PreCheck,
+    SessionNote,
+    SessionNoteAddendum,
+    SessionOutcome,
+)
 from campus import audit
 from campus.audit import AuditEvent
 from campus.extensions import rows_changed
@@ -243,7 +249,12 @@ def _delete_appointments(session: Session, ids: list[int]) -> int:
     session.execute(delete(SessionNoteAddendum).where(SessionNoteAddendum.note_id.in_(notes)))
     session.execute(delete(SessionNote).where(SessionNote.appointment_id.in_(ids)))
     session.execute(delete(SessionOutcome).where(SessionOutcome.appointment_id.in_(ids)))
+    session.execute(delete(PreCheck).where(PreCheck.appointment_id.in_(ids)))
     return _count(session, delete(Appointment).where(Appointment.id.in_(ids)))
+
+
+def _delete_pre_checks(session: Session, ids: list[int]) -> int:
+    return _count(session, delete(PreCheck).where(PreCheck.id.in_(ids)))
 
 
 def _anonymise_identity(session: Session, ids: list[int]) -> int:
@@ -478,6 +489,15 @@ def builtin() -> list[RecordType]:
             {"created": Appointment.starts_at},
             _delete(_delete_appointments),
             order=60,
+        ),
+        RecordType(
+            "pre_checks",
+            N_("Pre-appointment checks"),
+            PreCheck,
+            PreCheck.student_id,
+            {"created": PreCheck.submitted_at},
+            _delete(_delete_pre_checks),
+            order=61,
         ),
         RecordType(
             "identity",
