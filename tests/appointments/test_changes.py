@@ -299,3 +299,100 @@ def test_no_reminder_for_a_cancelled_or_just_booked_appointment(centre: Centre) 
         centre.classmate, centre.slot(20, counsellor=centre.male_counsellor), booked_at=clock.now()
     )
     assert reminders.reminder_sweep(db.session, clock.now()) == 0
+
+
+# --------------------------------------------------------------------------------------------------
+# Pages
+# --------------------------------------------------------------------------------------------------
+
+
+def test_forged_or_other_students_appointment_ids_are_404(centre: Centre, login) -> None:
+    theirs = centre.book(centre.classmate, centre.slot(48))
+    client = login(centre.student.user)
+    for url in (f"/appointments/changes/{theirs.id}/cancel", "/appointments/changes/99999/cancel"):
+        assert client.get(url).status_code == 404
+        assert client.post(url, data={"late_confirmed": "y"}).status_code == 404
+    db.session.expire_all()
+    assert theirs.state == AppointmentState.BOOKED
+    assert (
+        db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.outcome == "denied"))
+        == 4
+    )
+
+
+def test_late_cancel_page_asks_for_the_tick(centre: Centre, login) -> None:
+    appointment = centre.book(centre.student, centre.slot(5))
+    client = login(centre.student.user)
+    url = f"/appointments/changes/{appointment.id}/cancel"
+    page = client.get(url).get_data(as_text=True)
+    assert "recorded as late" in page
+    refused = client.post(url, data={})
+    assert refused.status_code == 200
+    assert "Tick the box to confirm" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert appointment.state == AppointmentState.BOOKED
+    done = client.post(url, data={"late_confirmed": "y"})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert appointment.state == AppointmentState.LATE_CANCELLED
+
+
+def test_reschedule_page_moves_and_refuses_a_forged_slot(centre: Centre, login) -> None:
+    appointment = centre.book(centre.student, centre.slot(48))
+    wanted = centre.slot(72)
+    client = login(centre.student.user)
+    url = f"/appointments/changes/{appointment.id}/reschedule"
+    forged = client.post(url, data={"slot": "99999"})
+    assert "free times listed" in forged.get_data(as_text=True)
+    garbage = client.post(url, data={"slot": "tomorrow"})
+    assert "free times listed" in garbage.get_data(as_text=True)
+    db.session.expire_all()
+    assert appointment.state == AppointmentState.BOOKED
+    assert client.post(url, data={"slot": str(wanted.id)}).status_code == 302
+    db.session.expire_all()
+    assert appointment.state == AppointmentState.CANCELLED
+
+
+def test_centre_cancels_from_its_page_and_the_student_reads_why(centre: Centre, login) -> None:
+    appointment = centre.book(centre.student, centre.slot(48))
+    client = login(centre.counsellor)
+    url = f"/appointments/changes/{appointment.id}/cancel"
+    assert client.post(url, data={"reason": ""}).status_code == 200
+    db.session.expire_all()
+    assert appointment.state == AppointmentState.BOOKED
+    assert client.post(url, data={"reason": "咨询师外出培训"}).status_code == 302
+    client.post("/logout")
+    student = login(centre.student.user)
+    page = student.get(f"/appointments/changes/{appointment.id}").get_data(as_text=True)
+    assert "Cancelled by the counselling centre" in page
+    assert "咨询师外出培训" in page
+
+
+def test_a_barred_student_sees_why_and_the_centre_phone(app, centre: Centre, login) -> None:
+    centre.missed(centre.student, days_ago=30)
+    centre.missed(centre.student, days_ago=10)
+    page = login(centre.student.user).get("/appointments/changes").get_data(as_text=True)
+    assert "Booking is by the centre only for now" in page
+    assert app.config["CENTRE_ON_DUTY_PHONE"] in page
+    assert "Join the waitlist" not in page
+
+
+def test_director_lifts_from_the_list_others_may_not(centre: Centre, login, client) -> None:
+    centre.missed(centre.student, days_ago=30)
+    centre.missed(centre.student, days_ago=10)
+    counsellor = login(centre.counsellor)
+    assert counsellor.get("/appointments/changes/barred").status_code == 403
+    counsellor.post("/logout")
+    director = login(centre.director)
+    page = director.get("/appointments/changes/barred").get_data(as_text=True)
+    assert "<td>张三</td>" in page
+    other = f"/appointments/changes/barred/{centre.other_school_student.id}/lift"
+    assert director.post(other, data={"reason": "x"}).status_code == 404
+    lift = f"/appointments/changes/barred/{centre.student.id}/lift"
+    director.post(lift, data={"reason": ""})
+    assert not changes.may_self_book(db.session, centre.student)
+    director.post(lift, data={"reason": "已面谈"})
+    assert changes.may_self_book(db.session, centre.student)
+    assert "<td>张三</td>" not in director.get("/appointments/changes/barred").get_data(
+        as_text=True
+    )

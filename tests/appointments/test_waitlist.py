@@ -330,3 +330,36 @@ def test_date_wishes_use_the_institution_calendar(centre: Centre) -> None:
     changes.cancel(db.session, centre.classmate.user, booked, clock.now())
     db.session.refresh(entry)
     assert entry.state == WaitlistState.OFFERED
+
+
+def test_student_pages_join_see_the_offer_and_accept(centre: Centre, login) -> None:
+    slot = centre.slot(48, counsellor=centre.male_counsellor)
+    client = login(centre.student.user)
+    assert "Join the waitlist" in client.get("/appointments/changes").get_data(as_text=True)
+    refused = client.post("/appointments/changes/waitlist", data={}, follow_redirects=True)
+    assert "free now: book it" in refused.get_data(as_text=True)
+    forged = client.post("/appointments/changes/waitlist", data={"counsellor": "99999"})
+    assert "from the list" in forged.get_data(as_text=True)
+    bad_date = client.post("/appointments/changes/waitlist", data={"earliest_on": "next week"})
+    assert bad_date.status_code == 200
+    assert db.session.scalar(select(func.count(WaitlistEntry.id))) == 0
+    joined = client.post(
+        "/appointments/changes/waitlist", data={"counsellor_gender": "F"}, follow_redirects=True
+    )
+    assert "You are on the waitlist" in joined.get_data(as_text=True)
+    entry = db.session.scalars(select(WaitlistEntry)).one()
+
+    booked = centre.book(centre.classmate, centre.slot(30))
+    changes.cancel(db.session, centre.classmate.user, booked, clock.now())
+    page = client.get("/appointments/changes").get_data(as_text=True)
+    assert "A time is free for you" in page
+    # Another student cannot answer this offer: the id is not theirs.
+    client.post("/logout")
+    other = login(centre.third.user)
+    assert other.post(f"/appointments/changes/waitlist/{entry.id}/accept").status_code == 404
+    other.post("/logout")
+    client = login(centre.student.user)
+    client.post(f"/appointments/changes/waitlist/{entry.id}/accept")
+    db.session.expire_all()
+    assert entry.state == WaitlistState.ACCEPTED
+    assert slot.id not in [a.slot_id for a in db.session.scalars(select(Appointment))]
