@@ -189,6 +189,18 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "batch_reports.batch_report_pdf": frozenset(
         {Role.ADMIN, Role.SCHOOL_COUNSELLOR, Role.DIRECTOR}
     ),
+    # Appointment changes (appointments/change_views.py): a student's own, the centre's for its
+    # institution; the security world has no appointment or waitlist entry, so those are a 404.
+    "appointment_changes.mine": frozenset({Role.STUDENT}),
+    "appointment_changes.show": CLINICAL_READERS | {Role.STUDENT},
+    "appointment_changes.cancel": CLINICAL_READERS | {Role.STUDENT},
+    "appointment_changes.reschedule": CLINICAL_READERS | {Role.STUDENT},
+    "appointment_changes.join": frozenset({Role.STUDENT}),
+    "appointment_changes.accept": frozenset({Role.STUDENT}),
+    "appointment_changes.decline": frozenset({Role.STUDENT}),
+    "appointment_changes.leave": frozenset({Role.STUDENT}),
+    "appointment_changes.barred": frozenset({Role.DIRECTOR}),
+    "appointment_changes.lift": frozenset({Role.DIRECTOR}),
 }
 
 # Parameters whose value depends on the endpoint; everything else comes from `World.ids`.
@@ -224,6 +236,13 @@ ENDPOINT_PARAMS: dict[str, dict[str, object]] = {
     "interviews.detail": {"entry_id": 99999},
     "interviews.schedule": {"entry_id": 99999},
     "interviews.outcome": {"entry_id": 99999},
+    "appointment_changes.show": {"appointment_id": 99999},
+    "appointment_changes.cancel": {"appointment_id": 99999},
+    "appointment_changes.reschedule": {"appointment_id": 99999},
+    "appointment_changes.accept": {"entry_id": 99999},
+    "appointment_changes.decline": {"entry_id": 99999},
+    "appointment_changes.leave": {"entry_id": 99999},
+    "appointment_changes.lift": {"student_id": 99999},
 }
 FIXED_PARAMS: dict[str, object] = {"kind": "class", "kpi_key": "screening"}
 PARAM_IDS = {"assignment_id": "screening_assignment_id", "unit_id": "class_id"}
