@@ -191,6 +191,10 @@ class Config:
     # this folder (empty: the instance folder's crisis_scans), each at most this large.
     CRISIS_SCAN_DIR = _env("CRISIS_SCAN_DIR", "")
     CRISIS_SCAN_MAX_MB = _env_float("CRISIS_SCAN_MAX_MB", 5.0)
+    # Counselling appointments (appointments.booking): how many live future appointments one
+    # student may hold at once, and how far ahead the booking page lists free times.
+    BOOKING_MAX_OPEN = _env_int("BOOKING_MAX_OPEN", 1)
+    BOOKING_DAYS_AHEAD = _env_int("BOOKING_DAYS_AHEAD", 14)
 
 
 class DevelopmentConfig(Config):

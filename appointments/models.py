@@ -11,10 +11,22 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campus import clock
+from campus.encryption import EncryptedText
 from campus.extensions import Model, db
 from campus.models import Student, User
 
@@ -278,3 +290,48 @@ class WaitlistEntry(Model):
     student: Mapped[Student] = relationship()
     counsellor: Mapped[User | None] = relationship(foreign_keys=[counsellor_id])
     offered_slot: Mapped[Slot | None] = relationship(foreign_keys=[offered_slot_id])
+
+
+# --------------------------------------------------------------------------------------------------
+# Booking (appointments.booking): the pre-appointment check (预检) a student answers when booking
+# --------------------------------------------------------------------------------------------------
+
+
+class PreCheck(Model):
+    """A student's pre-appointment check: the reason in a few words, PHQ-2, GAD-2 and the safety
+    question (PHQ-9 item 9), scored with the screening instruments' own definitions.
+
+    Kept even when the booking it came with fails (the slot was just taken): a safety answer is
+    stored with its red signal in the same commit, whatever becomes of the booking; its
+    `appointment_id` is then empty. The counsellor of the appointment reads it before the session.
+    """
+
+    __tablename__ = "appointment_precheck"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), index=True)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"), index=True)
+    # The student's own words: clinical free text, encrypted at rest.
+    reason: Mapped[str] = mapped_column(EncryptedText)
+    phq2_answers: Mapped[dict[str, int]] = mapped_column(JSON)
+    phq2_total: Mapped[int] = mapped_column(Integer)
+    phq2_band: Mapped[str] = mapped_column(String(40))
+    gad2_answers: Mapped[dict[str, int]] = mapped_column(JSON)
+    gad2_total: Mapped[int] = mapped_column(Integer)
+    gad2_band: Mapped[str] = mapped_column(String(40))
+    # PHQ-9 item 9, 0-3; any answer above "not at all" is a safety answer.
+    safety_answer: Mapped[int] = mapped_column(Integer)
+    flags: Mapped[str] = mapped_column(String(200), default="")  # ";"-joined, like Signal.flags
+    safety_signal_id: Mapped[int | None] = mapped_column(Integer)
+    submitted_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    # The booking form's token: a double submit keeps one check.
+    submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    student: Mapped[Student] = relationship()
+    appointment: Mapped[Appointment | None] = relationship()
+
+    @property
+    def flag_set(self) -> frozenset[str]:
+        return frozenset(f for f in self.flags.split(";") if f)

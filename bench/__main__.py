@@ -11,7 +11,15 @@ from pathlib import Path
 from bench import machine
 from bench.results import markdown
 
-BENCHMARKS = ("screening_day", "triage", "sweeps", "bench_dashboard", "student_file", "faults")
+BENCHMARKS = (
+    "screening_day",
+    "triage",
+    "sweeps",
+    "bench_dashboard",
+    "student_file",
+    "booking_rush",
+    "faults",
+)
 # Run only when named: the fault tests restart the machine's shared PostgreSQL.
 OPT_IN = ("faults",)
 FAILED: list[str] = []

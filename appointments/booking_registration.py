@@ -1,0 +1,25 @@
+"""Booking's part of the appointments domain's registration: its blueprint, the students' nav
+entry and the template global the staff pages use for "book for this student"."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import gettext as _
+
+from appointments import booking_permissions, booking_views
+from campus import nav
+from campus.models import Role
+
+
+def register_booking(app: Flask) -> None:
+    """Register the booking pages; called from `appointments.registration.register`."""
+    app.register_blueprint(booking_views.bp)
+    app.add_template_global(booking_permissions.may_book_for_anyone, "may_book_for_anyone")
+    nav.register(app, lambda: _("Book counselling"), "booking.book_list", {Role.STUDENT}, order=15)
+    nav.register(
+        app,
+        lambda: _("Booked sessions"),
+        "booking.booked",
+        {Role.SCHOOL_COUNSELLOR, Role.DIRECTOR},
+        order=45,
+    )

@@ -1,0 +1,413 @@
+"""Booking pages (blueprint `booking`, /appointments): a student books on a phone — free times by
+day, "the first free time", preferences, the pre-appointment check, the confirmation, "my
+appointments" — and staff book for a student from the student file, a warning or an interview.
+
+Thin: each view loads what it may (the student's own records, or `booking_permissions`' scope),
+calls `appointments.booking`, and renders.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from itertools import groupby
+
+from babel.dates import format_date
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response
+from wtforms import HiddenField
+
+from appointments import booking, booking_permissions
+from appointments.models import Appointment, AppointmentState, PreCheck, SessionKind, Slot
+from campus import access, audit, clock
+from campus.extensions import db
+from campus.i18n import N_
+from campus.local_time import local_day
+from campus.models import Institution, Role, Student, User
+from campus.permissions import require_roles
+from screening.scoring import load_instrument
+
+bp = Blueprint("booking", __name__, url_prefix="/appointments")
+STAFF_ROLES = tuple(booking_permissions.BOOK_FOR_ROLES)
+GENDERS = {"F": "female", "M": "male"}
+STATE_WORDS = {
+    AppointmentState.BOOKED: N_("booked"),
+    AppointmentState.ATTENDED: N_("came"),
+    AppointmentState.NO_SHOW: N_("missed"),
+    AppointmentState.CANCELLED: N_("cancelled"),
+    AppointmentState.LATE_CANCELLED: N_("cancelled late"),
+}
+
+
+class TokenForm(FlaskForm):
+    """CSRF and the one-time submission token: the questions are rendered from the instruments."""
+
+    token = HiddenField()
+
+
+# --- the student's pages ----------------------------------------------------------------------
+
+
+def _own_student() -> Student:
+    student: Student | None = current_user.student
+    if student is None:
+        abort(404)
+    return student
+
+
+def _preferences(student: Student) -> tuple[str | None, int | None, list[User]]:
+    """The gender and "counsellor seen before" asked for in the query string; a counsellor the
+    student has not seen is ignored, as is an unknown gender."""
+    seen = booking.counsellors_seen(db.session, student)
+    gender = request.args.get("gender") or None
+    if gender not in GENDERS:
+        gender = None
+    counsellor_id = request.args.get("counsellor", type=int)
+    if counsellor_id not in {c.id for c in seen}:
+        counsellor_id = None
+    return gender, counsellor_id, seen
+
+
+@bp.route("/book")
+@require_roles(Role.STUDENT)
+def book_list() -> str:
+    """Free times of the next two weeks by day, with the preferences and "the first free time"."""
+    student = _own_student()
+    now = clock.now()
+    gender, counsellor_id, seen = _preferences(student)
+    slots = booking.free_slots(
+        db.session,
+        student.institution_id,
+        after=now,
+        until=now + timedelta(days=current_app.config["BOOKING_DAYS_AHEAD"]),
+        kinds=booking.self_bookable_kinds(counsellor_id),
+        gender=gender,
+        counsellor_id=counsellor_id,
+    )
+    return render_template(
+        "appointments/book_list.html",
+        days=_by_day(slots),
+        gender=gender,
+        counsellor_id=counsellor_id,
+        seen=seen,
+        upcoming=_upcoming(student, now),
+    )
+
+
+@bp.route("/book/first")
+@require_roles(Role.STUDENT)
+def book_first() -> Response:
+    """The first free time matching the preferences, straight to its pre-check."""
+    student = _own_student()
+    gender, counsellor_id, _seen = _preferences(student)
+    slot = booking.first_free(
+        db.session, student, now=clock.now(), gender=gender, counsellor_id=counsellor_id
+    )
+    if slot is None:
+        flash(_("No free time matches your choices. Try without a preference."), "error")
+        return redirect(url_for(".book_list"))
+    return redirect(url_for(".precheck", slot_id=slot.id))
+
+
+@bp.route("/book/<int:slot_id>", methods=["GET", "POST"])
+@require_roles(Role.STUDENT)
+def precheck(slot_id: int) -> str | Response | tuple[str, int]:
+    """The pre-appointment check for one time; submitting it books."""
+    student = _own_student()
+    slot = _slot_or_404(slot_id, student.institution_id)
+    form = TokenForm()
+    if form.validate_on_submit():
+        answers = _answers(request.form)
+        try:
+            appointment = booking.book(
+                db.session,
+                student=student,
+                slot=slot,
+                booked_by=current_user,
+                kind=slot.kind,
+                submission_token=form.token.data or None,
+                precheck=answers,
+            )
+        except booking.BookingError as refused:
+            return _refused_page(slot, form, answers, refused)
+        return redirect(url_for(".confirmed", appointment_id=appointment.id))
+    form.token.data = secrets.token_urlsafe(24)
+    return render_template("appointments/precheck.html", slot=slot, form=form, **_questions())
+
+
+def _refused_page(
+    slot: Slot, form: TokenForm, answers: booking.PreCheckAnswers, refused: booking.BookingError
+) -> tuple[str, int]:
+    """The pre-check again, answers kept, with why, the next free times and — after a safety
+    answer — the crisis resources first. The form keeps its token, so booking one of the next
+    times re-uses the check already stored rather than raising its signal twice. A lost race is
+    409; bad answers 422."""
+    messages = [_(problem, **refused.params) for problem in refused.problems]
+    status = 422 if refused.code == "precheck" else 409
+    return (
+        render_template(
+            "appointments/precheck.html",
+            slot=slot,
+            form=form,
+            messages=messages,
+            next_free=refused.next_free,
+            answers=answers,
+            safety=refused.safety,
+            on_duty=_on_duty(slot.institution_id),
+            **_questions(),
+        ),
+        status,
+    )
+
+
+@bp.route("/<int:appointment_id>/confirmed")
+@require_roles(Role.STUDENT)
+def confirmed(appointment_id: int) -> str:
+    """The confirmation: when, where, with whom; the crisis resources after a safety answer."""
+    student = _own_student()
+    appointment = db.session.scalar(
+        select(Appointment)
+        .where(Appointment.id == appointment_id, Appointment.student_id == student.id)
+        .options(joinedload(Appointment.slot), joinedload(Appointment.counsellor))
+    )
+    if appointment is None:
+        abort(404)
+    check = db.session.scalar(select(PreCheck).where(PreCheck.appointment_id == appointment.id))
+    safety = check is not None and check.safety_signal_id is not None
+    return render_template(
+        "appointments/confirmed.html",
+        appointment=appointment,
+        safety=safety,
+        on_duty=_on_duty(student.institution_id),
+    )
+
+
+@bp.route("/mine")
+@require_roles(Role.STUDENT)
+def mine() -> str:
+    """The student's appointments, upcoming first, then the past ones."""
+    student = _own_student()
+    now = clock.now()
+    rows = list(
+        db.session.scalars(
+            select(Appointment)
+            .where(Appointment.student_id == student.id)
+            .options(joinedload(Appointment.slot), joinedload(Appointment.counsellor))
+            .order_by(Appointment.starts_at.desc())
+        )
+    )
+    upcoming = [a for a in rows if a.starts_at > now and a.state == AppointmentState.BOOKED]
+    past = [a for a in rows if a not in upcoming]
+    return render_template(
+        "appointments/mine.html",
+        upcoming=sorted(upcoming, key=lambda a: a.starts_at),
+        past=past,
+        state_words=STATE_WORDS,
+    )
+
+
+# --- staff booking for a student ------------------------------------------------------------
+
+
+def _bookable_student(student_id: int) -> Student:
+    """The student if the signed-in staff member may book for them; 404 (audited) otherwise."""
+    student = db.session.scalar(
+        select(Student).where(
+            Student.id == student_id, booking_permissions.book_for_clause(current_user)
+        )
+    )
+    if student is None:
+        audit.record_denied(db.session, current_user, "book_for", "student", student_id)
+        abort(404)
+    return student
+
+
+@bp.route("/for/<int:student_id>", methods=["GET", "POST"])
+@require_roles(*STAFF_ROLES)
+def book_for(student_id: int) -> str | Response | tuple[str, int]:
+    """Free times for a student (first visits and follow-ups), and booking one of them."""
+    student = _bookable_student(student_id)
+    now = clock.now()
+    form = TokenForm()
+    next_free: list[Slot] = []
+    status = 200
+    if form.validate_on_submit():
+        slot = _slot_or_404(request.form.get("slot_id", type=int), student.institution_id)
+        try:
+            booking.book(
+                db.session,
+                student=student,
+                slot=slot,
+                booked_by=current_user,
+                kind=slot.kind,
+                submission_token=form.token.data or None,
+            )
+        except booking.BookingError as refused:
+            flash(_(refused.message, **refused.params), "error")
+            next_free, status = refused.next_free, 409
+        else:
+            flash(_("The appointment is booked; the student and the counsellor are told."), "info")
+            return redirect(url_for(".book_for", student_id=student.id))
+    slots = booking.free_slots(
+        db.session,
+        student.institution_id,
+        after=now,
+        until=now + timedelta(days=current_app.config["BOOKING_DAYS_AHEAD"]),
+        kinds=(SessionKind.FIRST_VISIT, SessionKind.FOLLOW_UP),
+    )
+    form.token.data = secrets.token_urlsafe(24)
+    page = render_template(
+        "appointments/book_for.html",
+        student=student,
+        form=form,
+        days=_by_day(slots),
+        next_free=next_free,
+        upcoming=_upcoming(student, now),
+    )
+    return (page, status) if status != 200 else page
+
+
+# --- the counsellor's booked sessions and their pre-checks ----------------------------------
+
+
+@bp.route("/booked")
+@require_roles(Role.SCHOOL_COUNSELLOR, Role.DIRECTOR)
+def booked() -> str:
+    """The signed-in counsellor's upcoming booked sessions, each with its pre-check."""
+    now = clock.now()
+    rows = list(
+        db.session.execute(
+            select(Appointment, PreCheck.id)
+            .outerjoin(PreCheck, PreCheck.appointment_id == Appointment.id)
+            .where(
+                Appointment.counsellor_id == current_user.id,
+                Appointment.state == AppointmentState.BOOKED,
+                Appointment.starts_at > now - timedelta(hours=1),
+            )
+            .options(joinedload(Appointment.student), joinedload(Appointment.slot))
+            .order_by(Appointment.starts_at)
+            .limit(200)
+        )
+    )
+    return render_template("appointments/booked.html", rows=rows)
+
+
+@bp.route("/precheck/<int:precheck_id>")
+@require_roles(Role.SCHOOL_COUNSELLOR, Role.DIRECTOR)
+def precheck_detail(precheck_id: int) -> str:
+    """One pre-check, for the counsellor of its appointment or at screening results' scope;
+    the read is audited."""
+    check = access.load_or_404(
+        db.session,
+        current_user,
+        PreCheck,
+        precheck_id,
+        booking_permissions.precheck_clause(current_user),
+        action="read",
+        record_type="appointment_precheck",
+        audit_read=True,
+    )
+    locale = str(get_locale() or "zh_CN")
+    phq2, gad2 = load_instrument(booking.PHQ2), load_instrument(booking.GAD2)
+    band_labels = {
+        inst.code: next((b.label.get(locale) for b in inst.bands if b.code == code), code)
+        for inst, code in ((phq2, check.phq2_band), (gad2, check.gad2_band))
+    }
+    return render_template(
+        "appointments/precheck_detail.html",
+        check=check,
+        phq2=phq2,
+        gad2=gad2,
+        band_labels=band_labels,
+        locale=locale,
+        safety_item=load_instrument(booking.SAFETY_INSTRUMENT).item(booking.SAFETY_ITEM),
+    )
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _slot_or_404(slot_id: int | None, institution_id: int) -> Slot:
+    """A slot of the institution; a forged or foreign id is the same 404 as a missing one."""
+    slot = (
+        db.session.scalar(
+            select(Slot)
+            .where(Slot.id == slot_id, Slot.institution_id == institution_id)
+            .options(joinedload(Slot.counsellor))
+        )
+        if slot_id is not None
+        else None
+    )
+    if slot is None:
+        abort(404)
+    return slot
+
+
+def _by_day(slots: list[Slot]) -> list[tuple[date, str, list[Slot]]]:
+    """Slots grouped by the local day they start on, with the day's heading (date, weekday)."""
+    days = []
+    for day, group in groupby(slots, key=lambda s: local_day(s.starts_at)):
+        locale = get_locale() or "zh_CN"
+        heading = (
+            f"{format_date(day, 'medium', locale=locale)} {format_date(day, 'EEEE', locale=locale)}"
+        )
+        days.append((day, heading, list(group)))
+    return days
+
+
+def _upcoming(student: Student, now: datetime) -> list[Appointment]:
+    return list(
+        db.session.scalars(
+            select(Appointment)
+            .where(
+                Appointment.student_id == student.id,
+                Appointment.state == AppointmentState.BOOKED,
+                Appointment.starts_at > now,
+            )
+            .order_by(Appointment.starts_at)
+        )
+    )
+
+
+def _questions() -> dict[str, object]:
+    """The pre-check's questions from the instruments themselves, in the page's language."""
+    return {
+        "phq2": load_instrument(booking.PHQ2),
+        "gad2": load_instrument(booking.GAD2),
+        "safety_item": load_instrument(booking.SAFETY_INSTRUMENT).item(booking.SAFETY_ITEM),
+        "locale": str(get_locale() or "zh_CN"),
+        "reason_max": booking.REASON_MAX,
+    }
+
+
+def _answers(form: Mapping[str, str]) -> booking.PreCheckAnswers:
+    """The pre-check as posted: fields `phq2_<n>`, `gad2_<n>`, `safety` and `reason`."""
+
+    def items(prefix: str) -> dict[int, object]:
+        found: dict[int, object] = {}
+        for key, value in form.items():
+            number = key.removeprefix(prefix)
+            if key.startswith(prefix) and number.isdigit() and value.strip():
+                found[int(number)] = value.strip()
+        return found
+
+    return booking.PreCheckAnswers(
+        reason=form.get("reason", ""),
+        phq2=items("phq2_"),
+        gad2=items("gad2_"),
+        safety=form.get("safety") or None,
+    )
+
+
+def _on_duty(institution_id: int) -> str:
+    """The centre's on-duty phone shown beside the crisis hotline."""
+    institution = db.session.get(Institution, institution_id)
+    phone = institution.on_duty_phone if institution else None
+    return phone or current_app.config["CENTRE_ON_DUTY_PHONE"]

@@ -1,0 +1,494 @@
+"""Booking a counselling appointment: the rules a student and the centre meet, the database's
+guard against two students in one seat, the pre-check's safety answer, and the pages."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from appointments import booking
+from appointments.models import (
+    Appointment,
+    AppointmentState,
+    PreCheck,
+    SessionKind,
+    Slot,
+    SlotState,
+)
+from campus.audit import AuditEvent
+from campus.extensions import db
+from campus.models import Role, Student, User
+from campus.notifications import Notification
+from tests.appointments.booking_fixtures import Centre
+from tests.conftest import Campus
+from warning.models import Signal
+from warning.policy import Level
+from warning.services import open_warning
+
+CALM = booking.PreCheckAnswers(reason="exam stress", phq2={1: 1, 2: 0}, gad2={1: 2, 2: 1}, safety=0)
+SAFETY = booking.PreCheckAnswers(
+    reason="not sleeping", phq2={1: 2, 2: 3}, gad2={1: 1, 2: 1}, safety=2
+)
+
+
+@pytest.fixture
+def centre(campus: Campus) -> Centre:
+    return Centre(campus)
+
+
+def _count(model: type, *where: object) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def _book(student: Student, slot: Slot, **kwargs: object) -> Appointment:
+    # The fixtures' rows are committed first, as a request finds them: a refusal rolls back.
+    db.session.commit()
+    kwargs.setdefault("booked_by", student.user)
+    kwargs.setdefault("kind", slot.kind)
+    return booking.book(db.session, student=student, slot=slot, **kwargs)  # type: ignore[arg-type]
+
+
+def _is_red(student_id: int) -> bool:
+    warning = open_warning(db.session, student_id)
+    return warning is not None and warning.level == Level.RED
+
+
+# --- the service ------------------------------------------------------------------------------
+
+
+def test_a_student_books_a_free_time_and_both_sides_are_told(centre: Centre) -> None:
+    counsellor = centre.counsellor()
+    slot = centre.slot(counsellor)
+    student = centre.student()
+    appointment = _book(student, slot, precheck=CALM)
+    assert appointment.state == AppointmentState.BOOKED
+    assert appointment.counsellor_id == counsellor.id
+    check = db.session.scalar(select(PreCheck))
+    assert check is not None
+    assert check.appointment_id == appointment.id
+    assert (check.phq2_total, check.phq2_band, check.gad2_total, check.gad2_band) == (
+        1,
+        "negative",
+        3,
+        "positive",
+    )
+    assert "gad2_positive" in check.flag_set
+    told = set(db.session.scalars(select(Notification.user_id)))
+    assert told == {student.user_id, counsellor.id}
+    # Mail and robots carry no name and no reason.
+    texts = " ".join(db.session.scalars(select(Notification.text)))
+    assert student.name not in texts
+    assert "exam" not in texts
+
+
+def test_a_slot_in_the_past_is_refused_with_the_next_free_times(centre: Centre) -> None:
+    counsellor = centre.counsellor()
+    past = centre.slot(counsellor, hours=-2)
+    later = centre.slot(counsellor, hours=30)
+    with pytest.raises(booking.BookingError) as refused:
+        _book(centre.student(), past, precheck=CALM)
+    assert refused.value.code == "past"
+    assert [s.id for s in refused.value.next_free] == [later.id]
+    assert _count(Appointment) == 0
+    assert _count(PreCheck) == 0
+
+
+def test_a_withdrawn_slot_is_refused(centre: Centre) -> None:
+    slot = centre.slot(centre.counsellor(), state=SlotState.WITHDRAWN)
+    with pytest.raises(booking.BookingError) as refused:
+        _book(centre.student(), slot)
+    assert refused.value.code == "withdrawn"
+    assert _count(Appointment) == 0
+
+
+def test_another_institutions_slot_is_refused_as_missing(campus: Campus, centre: Centre) -> None:
+    other = Centre(campus, "OTH")
+    foreign = other.slot(other.counsellor())
+    with pytest.raises(booking.BookingError) as refused:
+        _book(centre.student(), foreign)
+    assert refused.value.code == "missing"
+    assert _count(Appointment) == 0
+
+
+def test_a_double_submit_books_once(centre: Centre) -> None:
+    slot = centre.slot(centre.counsellor())
+    student = centre.student()
+    first = _book(student, slot, submission_token="tok-1", precheck=CALM)
+    again = _book(student, slot, submission_token="tok-1", precheck=CALM)
+    assert again.id == first.id
+    assert _count(Appointment) == 1
+    assert _count(PreCheck) == 1
+
+
+def test_a_second_student_finds_the_slot_taken_and_is_offered_the_next(centre: Centre) -> None:
+    counsellor = centre.counsellor()
+    slot = centre.slot(counsellor)
+    later = centre.slot(counsellor, hours=26)
+    _book(centre.student(), slot)
+    with pytest.raises(booking.BookingError) as refused:
+        _book(centre.student(), slot)
+    assert refused.value.code == "taken"
+    assert [s.id for s in refused.value.next_free] == [later.id]
+    assert _count(Appointment) == 1
+
+
+def test_the_database_refuses_a_second_live_appointment_in_one_seat(
+    centre: Centre, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A race both requests win in Python: the unique index turns the loser into "taken", and
+    the savepoint's rollback leaves the session usable and nothing of the loser written."""
+    counsellor = centre.counsellor()
+    slot = centre.slot(counsellor)
+    later = centre.slot(counsellor, hours=48)
+    winner = centre.student()
+    _book(winner, slot)
+    # The loser read the slot before the winner's commit: its checks saw a free seat.
+    monkeypatch.setattr(booking, "_taken_seats", lambda session, slot: set())
+    loser = centre.student()
+    with pytest.raises(booking.BookingError) as refused:
+        _book(loser, slot, precheck=CALM)
+    assert refused.value.code == "taken"
+    assert [s.id for s in refused.value.next_free] == [later.id]
+    assert _count(Appointment) == 1
+    assert _count(PreCheck) == 0
+    assert _count(Appointment, Appointment.student_id == loser.id) == 0
+
+
+def test_a_group_slot_seats_students_until_it_is_full(centre: Centre) -> None:
+    slot = centre.slot(centre.counsellor(), kind=SessionKind.GROUP, capacity=2)
+    seats = [_book(centre.student(), slot).seat for _ in range(2)]
+    assert seats == [1, 2]
+    with pytest.raises(booking.BookingError) as refused:
+        _book(centre.student(), slot)
+    assert refused.value.code == "taken"
+
+
+def test_a_student_holds_one_upcoming_appointment_at_a_time(centre: Centre) -> None:
+    counsellor = centre.counsellor()
+    student = centre.student()
+    _book(student, centre.slot(counsellor))
+    with pytest.raises(booking.BookingError) as refused:
+        _book(student, centre.slot(counsellor, hours=50))
+    assert refused.value.code == "limit"
+    assert _count(Appointment) == 1
+
+
+def test_the_limit_is_configuration(app: Flask, centre: Centre) -> None:
+    app.config["BOOKING_MAX_OPEN"] = 2
+    try:
+        counsellor = centre.counsellor()
+        student = centre.student()
+        _book(student, centre.slot(counsellor))
+        _book(student, centre.slot(counsellor, hours=50))
+    finally:
+        app.config["BOOKING_MAX_OPEN"] = 1
+    assert _count(Appointment) == 2
+
+
+def test_a_barred_student_may_not_book_themself_but_staff_may(
+    campus: Campus, centre: Centre, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(booking, "may_self_book", lambda s, st, now: "Too many missed sessions.")
+    slot = centre.slot(centre.counsellor())
+    student = centre.student()
+    with pytest.raises(booking.BookingError) as refused:
+        _book(student, slot)
+    assert refused.value.code == "barred"
+    director = campus.staff(centre.institution, Role.DIRECTOR)
+    assert _book(student, slot, booked_by=director).booked_by_id == director.id
+
+
+def test_a_follow_up_is_self_booked_only_with_a_counsellor_seen_before(centre: Centre) -> None:
+    seen, unseen = centre.counsellor(), centre.counsellor()
+    student = centre.student()
+    done = _book(student, centre.slot(seen, hours=1))
+    done.state = AppointmentState.ATTENDED
+    db.session.commit()
+    with pytest.raises(booking.BookingError) as refused:
+        _book(student, centre.slot(unseen, kind=SessionKind.FOLLOW_UP))
+    assert refused.value.code == "kind"
+    follow_up = _book(student, centre.slot(seen, hours=60, kind=SessionKind.FOLLOW_UP))
+    assert follow_up.kind == SessionKind.FOLLOW_UP
+
+
+def test_first_free_honours_gender_and_a_counsellor_seen_before(centre: Centre) -> None:
+    woman, man = centre.counsellor("F"), centre.counsellor("M")
+    early_woman = centre.slot(woman, hours=5)
+    early_man = centre.slot(man, hours=6)
+    student = centre.student()
+    now = booking.clock.now()
+    assert booking.first_free(db.session, student, now=now) == early_woman
+    assert booking.first_free(db.session, student, now=now, gender="M") == early_man
+    assert booking.first_free(db.session, student, now=now, counsellor_id=man.id) == early_man
+    _book(centre.student(), early_man)
+    assert booking.first_free(db.session, student, now=now, gender="M") is None
+
+
+# --- the pre-check's safety answer ------------------------------------------------------------
+
+
+def test_a_safety_answer_raises_a_red_warning_with_the_booking(centre: Centre) -> None:
+    student = centre.student()
+    appointment = _book(student, centre.slot(centre.counsellor()), precheck=SAFETY)
+    check = db.session.scalar(select(PreCheck))
+    assert check is not None
+    assert check.appointment_id == appointment.id
+    assert check.safety_signal_id is not None
+    assert _is_red(student.id)
+
+
+def test_a_safety_answer_raises_red_even_when_the_slot_was_just_taken(centre: Centre) -> None:
+    slot = centre.slot(centre.counsellor())
+    _book(centre.student(), slot)
+    student = centre.student()
+    with pytest.raises(booking.BookingError) as refused:
+        _book(student, slot, precheck=SAFETY, submission_token="t-safety")
+    assert refused.value.code == "taken"
+    assert refused.value.safety
+    assert _count(Appointment, Appointment.student_id == student.id) == 0
+    kept = db.session.scalar(select(PreCheck).where(PreCheck.student_id == student.id))
+    assert kept is not None
+    assert kept.appointment_id is None
+    assert _is_red(student.id)
+    # Booking the next time with the same form keeps the one check and its one signal.
+    again = _book(
+        student,
+        centre.slot(slot.counsellor, hours=70),
+        precheck=SAFETY,
+        submission_token="t-safety",
+    )
+    assert _count(PreCheck, PreCheck.student_id == student.id) == 1
+    assert _count(Signal, Signal.student_id == student.id) == 1
+    assert again.state == AppointmentState.BOOKED
+
+
+def test_a_safety_answer_in_an_incomplete_check_still_raises_red(centre: Centre) -> None:
+    student = centre.student()
+    half = booking.PreCheckAnswers(reason="", phq2={1: 1}, gad2={}, safety="1")
+    with pytest.raises(booking.BookingError) as refused:
+        _book(student, centre.slot(centre.counsellor()), precheck=half)
+    assert refused.value.code == "precheck"
+    assert refused.value.safety
+    assert len(refused.value.problems) == 2
+    assert _count(Appointment) == 0
+    assert _is_red(student.id)
+
+
+def test_forged_answers_book_nothing(centre: Centre) -> None:
+    forged = booking.PreCheckAnswers(reason="x", phq2={1: 9, 2: 0}, gad2={1: 0, 2: 0}, safety=0)
+    with pytest.raises(booking.BookingError) as refused:
+        _book(centre.student(), centre.slot(centre.counsellor()), precheck=forged)
+    assert refused.value.code == "precheck"
+    assert not refused.value.safety
+    assert _count(Appointment) == 0
+    assert _count(PreCheck) == 0
+    assert _count(Signal) == 0
+
+
+# --- two requests at once, on PostgreSQL --------------------------------------------------------
+
+
+def test_two_students_racing_for_one_slot_one_wins_the_other_is_offered_the_next(
+    app: Flask, centre: Centre
+) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite writes one transaction at a time; the race needs PostgreSQL")
+    counsellor = centre.counsellor()
+    slot = centre.slot(counsellor)
+    later = centre.slot(counsellor, hours=30)
+    students = [centre.student(), centre.student()]
+    ids = [(s.id, s.user_id) for s in students]
+    slot_id, later_id = slot.id, later.id
+    db.session.commit()
+    start = threading.Barrier(2)
+    outcomes: list[object] = [None, None]
+
+    def attempt(n: int) -> None:
+        with app.app_context(), Session(db.engine) as session:
+            student = session.get(Student, ids[n][0])
+            user = session.get(User, ids[n][1])
+            target = session.get(Slot, slot_id)
+            assert student
+            assert user
+            assert target
+            # Both have read the free slot before either writes.
+            booking.free_slots(session, target.institution_id, after=booking.clock.now())
+            start.wait(timeout=10)
+            try:
+                booking.book(
+                    session, student=student, slot=target, booked_by=user, kind=target.kind
+                )
+                outcomes[n] = "booked"
+            except booking.BookingError as refused:
+                outcomes[n] = (refused.code, [s.id for s in refused.next_free])
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(outcomes, key=str) == sorted(["booked", ("taken", [later_id])], key=str)
+    assert _count(Appointment, Appointment.slot_id == slot_id) == 1
+
+
+# --- staff booking ------------------------------------------------------------------------------
+
+
+def test_the_centre_books_for_a_student_and_the_booking_is_audited(
+    campus: Campus, centre: Centre
+) -> None:
+    school = campus.staff(centre.institution, Role.SCHOOL_COUNSELLOR)
+    student = centre.student()
+    appointment = _book(student, centre.slot(centre.counsellor()), booked_by=school)
+    assert appointment.booked_by_id == school.id
+    assert _count(AuditEvent, AuditEvent.action == "book_for", AuditEvent.actor_id == school.id)
+
+
+def test_a_department_counsellor_books_only_for_their_own_department(
+    campus: Campus, centre: Centre
+) -> None:
+    other_department = campus.department(centre.institution, "History")
+    outsider = campus.student(campus.class_group(other_department))
+    mine = centre.student()
+    fudaoyuan = campus.staff(centre.institution, Role.DEPT_COUNSELLOR, department=centre.department)
+    leader = campus.staff(centre.institution, Role.DEPT_LEADER, department=centre.department)
+    counsellor = centre.counsellor()
+    assert _book(mine, centre.slot(counsellor), booked_by=fudaoyuan).booked_by_id == fudaoyuan.id
+    for hours, student, actor in ((80, outsider, fudaoyuan), (90, mine, leader)):
+        with pytest.raises(booking.BookingError) as refused:
+            _book(student, centre.slot(counsellor, hours=hours), booked_by=actor)
+        assert refused.value.code == "forbidden"
+
+
+# --- the pages ------------------------------------------------------------------------------
+
+
+def _precheck_form(answers: booking.PreCheckAnswers, page: str = "page-1") -> dict[str, str]:
+    form = {"token": page, "reason": answers.reason, "safety": str(answers.safety)}
+    form |= {f"phq2_{n}": str(v) for n, v in answers.phq2.items()}
+    form |= {f"gad2_{n}": str(v) for n, v in answers.gad2.items()}
+    return form
+
+
+def test_the_student_sees_free_times_by_day_and_books_the_first(
+    centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    counsellor = centre.counsellor()
+    first = centre.slot(counsellor, hours=3)
+    centre.slot(counsellor, hours=27)
+    student = centre.student()
+    centre.campus.commit()
+    client = login(student.user)
+    page = client.get("/appointments/book")
+    assert page.status_code == 200
+    assert page.data.count(b'href="/appointments/book/') == 2
+    chosen = client.get("/appointments/book/first")
+    assert chosen.headers["Location"].endswith(f"/appointments/book/{first.id}")
+    done = client.post(f"/appointments/book/{first.id}", data=_precheck_form(CALM))
+    assert done.status_code == 302
+    confirmation = client.get(done.headers["Location"])
+    assert b"Your appointment is booked" in confirmation.data
+    assert b"You do not have to face this alone" not in confirmation.data
+    assert b"/appointments/book/" not in client.get("/appointments/mine").data
+
+
+def test_a_lost_race_on_the_page_shows_the_next_free_times_and_keeps_the_answers(
+    centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    counsellor = centre.counsellor()
+    slot = centre.slot(counsellor)
+    later = centre.slot(counsellor, hours=33)
+    _book(centre.student(), slot)
+    student = centre.student()
+    centre.campus.commit()
+    client = login(student.user)
+    page = client.post(f"/appointments/book/{slot.id}", data=_precheck_form(SAFETY))
+    assert page.status_code == 409
+    assert b"This time has just been taken" in page.data
+    assert f'formaction="/appointments/book/{later.id}"'.encode() in page.data
+    assert b"You do not have to face this alone" in page.data
+    assert b"not sleeping" in page.data
+    assert _is_red(student.id)
+
+
+def test_a_forged_slot_id_is_not_found(
+    campus: Campus, centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    other = Centre(campus, "OTH")
+    foreign = other.slot(other.counsellor())
+    student = centre.student()
+    campus.commit()
+    client = login(student.user)
+    assert client.get("/appointments/book/999999").status_code == 404
+    assert (
+        client.post(f"/appointments/book/{foreign.id}", data=_precheck_form(CALM)).status_code
+        == 404
+    )
+    assert _count(Appointment) == 0
+    assert _count(PreCheck) == 0
+
+
+def test_staff_book_from_the_student_file_and_out_of_reach_is_not_found(
+    campus: Campus, centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    slot = centre.slot(centre.counsellor())
+    student = centre.student()
+    outsider = campus.student(campus.class_group(campus.department(centre.institution, "Art")))
+    fudaoyuan = campus.staff(centre.institution, Role.DEPT_COUNSELLOR, department=centre.department)
+    campus.commit()
+    client = login(fudaoyuan)
+    assert client.get(f"/appointments/for/{outsider.id}").status_code == 404
+    page = client.get(f"/appointments/for/{student.id}")
+    assert page.status_code == 200
+    assert f'value="{slot.id}"'.encode() in page.data
+    done = client.post(f"/appointments/for/{student.id}", data={"token": "s1", "slot_id": slot.id})
+    assert done.status_code == 302
+    assert _count(Appointment, Appointment.student_id == student.id) == 1
+
+
+def test_the_pre_check_is_read_by_the_sessions_counsellor_and_the_read_is_audited(
+    campus: Campus, centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    counsellor, colleague = centre.counsellor(), centre.counsellor()
+    student = centre.student()
+    _book(student, centre.slot(counsellor), precheck=CALM)
+    check_id = db.session.scalar(select(PreCheck.id))
+    client = login(counsellor)
+    assert f"/appointments/precheck/{check_id}".encode() in client.get("/appointments/booked").data
+    page = client.get(f"/appointments/precheck/{check_id}")
+    assert page.status_code == 200
+    assert b"exam stress" in page.data
+    assert _count(
+        AuditEvent,
+        AuditEvent.record_type == "appointment_precheck",
+        AuditEvent.actor_id == counsellor.id,
+    )
+    client.get("/logout")
+    assert login(colleague).get(f"/appointments/precheck/{check_id}").status_code == 404
+
+
+# --- demo -------------------------------------------------------------------------------------
+
+
+def test_the_demo_gives_the_student_free_times_and_the_counsellors_sessions(
+    campus: Campus, centre: Centre
+) -> None:
+    from appointments import booking_demo
+
+    for _ in range(2):
+        campus.staff(centre.institution, Role.SCHOOL_COUNSELLOR)
+    students = [centre.student() for _ in range(4)]
+    campus.commit()
+    booking_demo.seed_bookings(db.session, centre.institution)
+    demo_student = max(students, key=lambda s: s.student_number)
+    now = booking.clock.now()
+    assert booking.free_slots(db.session, centre.institution.id, after=now)
+    assert [u.id for u in booking.counsellors_seen(db.session, demo_student)]
+    assert _count(Appointment, Appointment.state == AppointmentState.BOOKED) == 3
+    assert _count(PreCheck) == 3
