@@ -20,8 +20,8 @@ from flask import current_app
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from appointments import booking, seats, waitlist
 from appointments import change_permissions as permissions
-from appointments import seats, waitlist
 from appointments.models import (
     Appointment,
     AppointmentCancellation,
@@ -44,6 +44,14 @@ T = TypeVar("T")
 
 class ChangeError(Exception):
     """A change that cannot be made, with words the person can act on; nothing was written."""
+
+
+class BookingRefused(ChangeError):
+    """The booking behind a move or an accepted offer was refused (`code` as booking's)."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class LateCancellationUnconfirmed(ChangeError):
@@ -268,8 +276,9 @@ def reschedules_left(session: Session, appointment: Appointment) -> int:
 
 def check_reschedule(
     session: Session, actor: User, appointment: Appointment, slot: Slot | None, now: datetime
-) -> int:
-    """Validate moving `appointment` to `slot`; returns the seat to take. The student moves
+) -> None:
+    """Validate moving `appointment` to `slot` (the booking's own checks follow when it is
+    booked, in the same transaction). The student moves
     their own within the limits (in time, number of moves, the no-show policy); the centre
     moves any of its appointments."""
     own = permissions.is_own(actor, appointment)
@@ -306,10 +315,36 @@ def check_reschedule(
         or slot.id == appointment.slot_id
     ):
         raise ChangeError(N_("Choose one of the free times listed."))
-    seat = seats.free_seat_in(session, slot, now, for_student_id=appointment.student_id)
-    if seat is None:
+    if seats.free_seat_in(session, slot, now, for_student_id=appointment.student_id) is None:
         raise seats_taken()
-    return seat
+
+
+def book_in(
+    session: Session, *, student: Student, slot: Slot, booked_by: User, now: datetime
+) -> Appointment:
+    """Book through `appointments.booking` (its checks, its seat insert, its confirmation) in
+    the caller's transaction, without committing; a refusal is a `ChangeError` with its words."""
+    try:
+        booking.check_book(
+            session, student=student, slot=slot, booked_by=booked_by, kind=slot.kind, now=now
+        )
+        appointment = booking.do_book(
+            session,
+            student=student,
+            slot=slot,
+            booked_by=booked_by,
+            kind=slot.kind,
+            submission_token=None,
+            now=now,
+        )
+    except booking.BookingError as refused:
+        if refused.code == "taken":  # its "here are the next free times" belongs to its page
+            raise BookingRefused(seats_taken().args[0], code=refused.code) from None
+        raise BookingRefused(
+            Message(refused.message, **refused.params), code=refused.code
+        ) from None
+    booking.tell(session, appointment, student)
+    return appointment
 
 
 def seats_taken() -> ChangeError:
@@ -317,22 +352,11 @@ def seats_taken() -> ChangeError:
 
 
 def do_reschedule(
-    session: Session,
-    actor: User,
-    appointment: Appointment,
-    slot: Slot,
-    seat: int,
-    now: datetime,
+    session: Session, actor: User, appointment: Appointment, slot: Slot, now: datetime
 ) -> Appointment:
     """Book the new time and cancel the old in the caller's transaction (the caller commits or
     rolls back both); the old seat goes to the waitlist."""
     root = chain_root_id(session, appointment)
-    try:
-        new = seats.claim_seat(
-            session, student=appointment.student, slot=slot, seat=seat, booked_by=actor, now=now
-        )
-    except seats.SeatTaken:
-        raise seats_taken() from None
     claimed = rows_changed(
         session,
         update(Appointment)
@@ -342,6 +366,9 @@ def do_reschedule(
     )
     if not claimed:
         raise ChangeError(N_("This appointment is no longer booked; nothing was changed."))
+    # The old time is released first (the booking's "one upcoming appointment" counts it), in
+    # this same transaction: a refused new booking rolls the release back with it.
+    new = book_in(session, student=appointment.student, slot=slot, booked_by=actor, now=now)
     by_centre = not permissions.is_own(actor, appointment)
     session.add_all(
         [
@@ -388,9 +415,9 @@ def reschedule(
 ) -> Appointment:
     """Move the appointment to `slot` atomically: the new booking and the old cancellation
     commit together, and a failed new booking leaves the old one as it was."""
-    seat = check_reschedule(session, actor, appointment, slot, now)
+    check_reschedule(session, actor, appointment, slot, now)
     assert slot is not None  # check_reschedule refuses a missing slot
-    return _commit(session, lambda: do_reschedule(session, actor, appointment, slot, seat, now))
+    return _commit(session, lambda: do_reschedule(session, actor, appointment, slot, now))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Which slot seats are free, and taking one.
+"""Which slot seats are free.
 
 A seat is free when its slot is open and in the future, no live appointment holds it and no
 waitlist offer holds it for somebody else. Every list of free times (rescheduling, the waitlist's
@@ -12,30 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, select, true
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from appointments.models import (
     LIVE_STATES,
     Appointment,
-    AppointmentState,
     Slot,
     SlotState,
     WaitlistEntry,
     WaitlistState,
 )
-from campus.i18n import N_
-from campus.models import Student, User
 
 # Enough for a page of choices; the oldest first.
 FREE_SEATS_LIMIT = 60
-
-
-class SeatTaken(Exception):
-    """Somebody else took the seat first (the database's unique index said so)."""
-
-    def __init__(self) -> None:
-        super().__init__(N_("That time was just taken by someone else. Please choose another."))
 
 
 @dataclass(frozen=True)
@@ -115,35 +104,3 @@ def free_seat_in(
     ):
         return free.seat
     return None
-
-
-def claim_seat(
-    session: Session,
-    *,
-    student: Student,
-    slot: Slot,
-    seat: int,
-    booked_by: User,
-    now: datetime,
-) -> Appointment:
-    """Book `seat` of `slot` for `student` in the caller's transaction (not committed); raises
-    `SeatTaken` when a concurrent booking won the seat. The booking's own rules (pre-check,
-    the no-show policy) are the caller's: this is the insert the unique index referees."""
-    appointment = Appointment(
-        institution_id=slot.institution_id,
-        slot_id=slot.id,
-        seat=seat,
-        student_id=student.id,
-        counsellor_id=slot.counsellor_id,
-        starts_at=slot.starts_at,
-        kind=slot.kind,
-        state=AppointmentState.BOOKED,
-        booked_by_id=booked_by.id,
-        booked_at=now,
-    )
-    try:
-        with session.begin_nested():
-            session.add(appointment)
-    except IntegrityError:
-        raise SeatTaken() from None
-    return appointment

@@ -33,7 +33,7 @@ from appointments.models import (
 )
 from campus import audit, clock, notifications
 from campus.extensions import rows_changed
-from campus.i18n import N_
+from campus.i18n import N_, Message
 from campus.models import Institution, Student, User
 
 # The student's page of appointments, offers and the waitlist (appointment_changes.mine).
@@ -347,19 +347,24 @@ def accept(session: Session, actor: User, entry: WaitlistEntry, now: datetime) -
         )
         if not claimed:
             raise changes.ChangeError(N_("There is no offer waiting for you; nothing was changed."))
-        appointment = seats.claim_seat(
-            session, student=student, slot=slot, seat=seat, booked_by=actor, now=now
-        )
+        appointment = changes.book_in(session, student=student, slot=slot, booked_by=actor, now=now)
         entry.appointment_id = appointment.id
+        if appointment.seat != seat:  # a group slot's other seat: the held one is free again
+            session.flush()
+            offer_seat(session, slot, seat, now)
         audit.record_on(
             session, entry, actor=actor, action="waitlist.accept", record_type="waitlist"
         )
         session.commit()
-    except seats.SeatTaken:
+    except changes.BookingRefused as refused:
         session.rollback()
         _requeue(session, entry, now)
+        if refused.code == "taken":
+            raise changes.ChangeError(
+                N_("Sorry, that time was taken after all. You are still on the waitlist.")
+            ) from None
         raise changes.ChangeError(
-            N_("Sorry, that time was taken after all. You are still on the waitlist.")
+            Message(N_("%(why)s You are still on the waitlist."), why=refused.args[0])
         ) from None
     except Exception:
         session.rollback()

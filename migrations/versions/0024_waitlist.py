@@ -3,7 +3,7 @@ no-show bar, and the waitlist, whose partial unique indexes keep one open entry 
 offer per slot seat
 
 Revision ID: 0024_waitlist
-Revises: 0021_appointments
+Revises: 0023_booking_precheck
 Create Date: 2026-12-05 04:20:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0024_waitlist"
-down_revision = "0021_appointments"
+down_revision = "0023_booking_precheck"
 branch_labels = None
 depends_on = None
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from appointments import changes, reminders, seats
+from appointments import booking, changes, reminders, seats
 from appointments.changes import ChangeError, LateCancellationUnconfirmed
 from appointments.models import (
     Appointment,
@@ -149,9 +149,9 @@ def test_reschedule_limit_per_chain(centre: Centre) -> None:
     # The centre may still move it.
     moved = changes.reschedule(db.session, centre.counsellor, second, last, clock.now())
     assert moved.slot_id == last.id
-    assert _notes(centre.student.user_id) == [
-        "The counselling centre moved your appointment. See the new time."
-    ]
+    assert "The counselling centre moved your appointment. See the new time." in _notes(
+        centre.student.user_id
+    )
 
 
 def test_no_reschedule_after_the_limit(centre: Centre) -> None:
@@ -179,10 +179,12 @@ def test_a_seat_lost_in_the_race_rolls_the_move_back(centre: Centre, monkeypatch
     wanted = centre.slot(72)
 
     def lost(*_args, **_kwargs):
-        raise seats.SeatTaken()
+        raise booking.BookingError(
+            "This time has just been taken. Here are the next free times.", code="taken"
+        )
 
-    monkeypatch.setattr(seats, "claim_seat", lost)
-    with pytest.raises(ChangeError, match="just taken"):
+    monkeypatch.setattr(booking, "do_book", lost)
+    with pytest.raises(ChangeError, match="just taken by someone else"):
         changes.reschedule(db.session, centre.student.user, appointment, wanted, clock.now())
     db.session.expire_all()
     assert appointment.state == AppointmentState.BOOKED
@@ -396,3 +398,22 @@ def test_director_lifts_from_the_list_others_may_not(centre: Centre, login, clie
     assert "<td>张三</td>" not in director.get("/appointments/changes/barred").get_data(
         as_text=True
     )
+
+
+def test_booking_a_third_time_after_two_no_shows_is_for_the_centre(centre: Centre) -> None:
+    centre.missed(centre.student, days_ago=30)
+    centre.missed(centre.student, days_ago=10)
+    slot = centre.slot(48)
+    with pytest.raises(booking.BookingError, match="by the centre only") as refused:
+        booking.book(
+            db.session,
+            student=centre.student,
+            slot=slot,
+            booked_by=centre.student.user,
+            kind=slot.kind,
+        )
+    assert refused.value.code == "barred"
+    by_staff = booking.book(
+        db.session, student=centre.student, slot=slot, booked_by=centre.counsellor, kind=slot.kind
+    )
+    assert by_staff.state == AppointmentState.BOOKED

@@ -363,3 +363,21 @@ def test_student_pages_join_see_the_offer_and_accept(centre: Centre, login) -> N
     db.session.expire_all()
     assert entry.state == WaitlistState.ACCEPTED
     assert slot.id not in [a.slot_id for a in db.session.scalars(select(Appointment))]
+
+
+def test_a_held_seat_is_not_bookable_by_others_through_booking(centre: Centre) -> None:
+    from appointments import booking
+
+    slot = centre.slot(48)
+    booked = centre.book(centre.classmate, slot)
+    entry = _join(centre, centre.student)
+    changes.cancel(db.session, centre.classmate.user, booked, clock.now())
+    free = booking.free_slots(db.session, centre.institution.id, after=clock.now())
+    assert slot.id not in [s.id for s in free]
+    with pytest.raises(booking.BookingError) as refused:
+        booking.book(
+            db.session, student=centre.third, slot=slot, booked_by=centre.third.user, kind=slot.kind
+        )
+    assert refused.value.code == "taken"
+    db.session.refresh(entry)
+    assert entry.state == WaitlistState.OFFERED
