@@ -112,6 +112,11 @@ def student_panel(student: Student) -> dict[str, object]:
     }
 
 
+def current_student_panel() -> dict[str, object]:
+    """`student_panel` of the signed-in student (a template global for the booking pages)."""
+    return student_panel(_own_student())
+
+
 @bp.route("")
 @require_roles(*permissions.STUDENT_ROLES)
 def mine() -> str:

@@ -29,6 +29,7 @@ def _register_changes(app: Flask) -> None:
 
     app.register_blueprint(change_views.bp)
     app.jinja_env.globals["session_kind_labels"] = KIND_LABELS
+    app.add_template_global(change_views.current_student_panel, "appointment_changes_panel")
     nav.register(
         app, lambda: _("Appointment changes"), "appointment_changes.mine", set(STUDENT_ROLES), 13
     )
