@@ -53,7 +53,7 @@ class WaitlistForm(FlaskForm):
         validators=[Optional()],
     )
     counsellor_gender = SelectField(
-        _l("Counsellor"), choices=COUNSELLOR_GENDER_CHOICES, validators=[Optional()]
+        _l("Counsellor's gender"), choices=COUNSELLOR_GENDER_CHOICES, validators=[Optional()]
     )
     counsellor = SelectField(
         _l("A particular counsellor"), choices=[], validate_choice=False, validators=[Optional()]

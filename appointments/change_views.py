@@ -81,8 +81,11 @@ def _entry(entry_id: int) -> WaitlistEntry:
     return entry
 
 
-def centre_phone() -> str:
-    return str(current_app.config.get("CENTRE_ON_DUTY_PHONE") or "")
+def centre_phone(student: Student) -> str:
+    """The phone a barred student calls: their institution's on-duty phone, else the app's."""
+    institution = db.session.get(Institution, student.institution_id)
+    own = institution.on_duty_phone if institution is not None else None
+    return str(own or current_app.config.get("CENTRE_ON_DUTY_PHONE") or "")
 
 
 def student_panel(student: Student) -> dict[str, object]:
@@ -106,7 +109,7 @@ def student_panel(student: Student) -> dict[str, object]:
         "late": {a.id: changes.is_late(a, now) for a in upcoming},
         "entry": waitlist.open_entry(db.session, student),
         "bar": changes.booking_bar(db.session, student, now),
-        "centre_phone": centre_phone(),
+        "centre_phone": centre_phone(student),
         "cancel_hours": current_app.config["BOOKING_CANCEL_HOURS"],
         "now": now,
     }

@@ -37,7 +37,7 @@ from campus.i18n import N_, Message
 from campus.models import Student, User
 
 MISSED_STATES = (AppointmentState.NO_SHOW, AppointmentState.LATE_CANCELLED)
-STUDENT_PAGE = "/appointments/changes"
+STUDENT_PAGE = "/appointments/mine"
 REASON_MAX = 300
 T = TypeVar("T")
 
@@ -217,7 +217,7 @@ def do_cancel(
             session,
             [appointment.student.user_id],
             N_("The counselling centre had to cancel your appointment. See why and choose again."),
-            f"{STUDENT_PAGE}/{appointment.id}",
+            f"/appointments/changes/{appointment.id}",
         )
     slot = appointment.slot
     if what.withdraw_slot:

@@ -24,15 +24,12 @@ def _register_changes(app: Flask) -> None:
 
     from appointments import change_views, reminders, waitlist
     from appointments.change_forms import KIND_LABELS
-    from appointments.change_permissions import LIFT_ROLES, STUDENT_ROLES
+    from appointments.change_permissions import LIFT_ROLES
     from campus import nav, scheduler
 
     app.register_blueprint(change_views.bp)
     app.jinja_env.globals["session_kind_labels"] = KIND_LABELS
     app.add_template_global(change_views.current_student_panel, "appointment_changes_panel")
-    nav.register(
-        app, lambda: _("Appointment changes"), "appointment_changes.mine", set(STUDENT_ROLES), 13
-    )
     nav.register(
         app, lambda: _("Booking by the centre"), "appointment_changes.barred", set(LIFT_ROLES), 47
     )

@@ -36,8 +36,8 @@ from campus.extensions import rows_changed
 from campus.i18n import N_, Message
 from campus.models import Institution, Student, User
 
-# The student's page of appointments, offers and the waitlist (appointment_changes.mine).
-STUDENT_PAGE = "/appointments/changes"
+# The student's "my appointments" (booking.mine), which shows offers, the bar and the waitlist.
+STUDENT_PAGE = "/appointments/mine"
 # How many waiting entries one freed seat is matched against (the queue's head).
 QUEUE_SCAN = 200
 
