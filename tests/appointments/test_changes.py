@@ -417,3 +417,18 @@ def test_booking_a_third_time_after_two_no_shows_is_for_the_centre(centre: Centr
         db.session, student=centre.student, slot=slot, booked_by=centre.counsellor, kind=slot.kind
     )
     assert by_staff.state == AppointmentState.BOOKED
+
+
+def test_demo_has_a_student_booking_through_the_centre_and_one_waiting(campus) -> None:
+    from appointments.changes_demo import seed_changes
+    from appointments.models import WaitlistEntry
+
+    centre = build(campus)
+    group = campus.class_group(campus.department(centre.institution, "History"))
+    for _n in range(20):
+        campus.student(group)
+    campus.commit()
+    seed_changes(db.session, centre.institution)
+    barred = changes.barred_students(db.session, centre.institution.id, clock.now())
+    assert [b.misses for b in barred] == [2]
+    assert db.session.scalar(select(func.count(WaitlistEntry.id))) == 1
