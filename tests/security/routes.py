@@ -179,6 +179,17 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "crisis.clear": CRISIS,
     "crisis.escalate": CRISIS,
     "crisis.settings": DASHBOARD,
+    # Counselling appointments, booking (appointments/booking_views.py): the student's pages,
+    # staff booking for a student, the counsellor's sessions and pre-checks. The security world
+    # has no slot, appointment or pre-check: their pages are a 404 for the allowed roles.
+    "booking.book_list": frozenset({Role.STUDENT}),
+    "booking.book_first": frozenset({Role.STUDENT}),
+    "booking.precheck": frozenset({Role.STUDENT}),
+    "booking.confirmed": frozenset({Role.STUDENT}),
+    "booking.mine": frozenset({Role.STUDENT}),
+    "booking.book_for": frozenset({Role.SCHOOL_COUNSELLOR, Role.DIRECTOR, Role.DEPT_COUNSELLOR}),
+    "booking.booked": CLINICAL_READERS,
+    "booking.precheck_detail": CLINICAL_READERS,
     # Printed documents (referrals/document_views.py, casework/report_views.py). The security
     # world's referral went to another hospital than the liaison's; its leave has no assessment
     # yet, so the opinion's readers are sent back to the leave with a message.
@@ -243,6 +254,9 @@ ENDPOINT_PARAMS: dict[str, dict[str, object]] = {
     "appointment_changes.decline": {"entry_id": 99999},
     "appointment_changes.leave": {"entry_id": 99999},
     "appointment_changes.lift": {"student_id": 99999},
+    "booking.precheck": {"slot_id": 99999},
+    "booking.confirmed": {"appointment_id": 99999},
+    "booking.precheck_detail": {"precheck_id": 99999},
 }
 FIXED_PARAMS: dict[str, object] = {"kind": "class", "kpi_key": "screening"}
 PARAM_IDS = {"assignment_id": "screening_assignment_id", "unit_id": "class_id"}
