@@ -432,3 +432,20 @@ def test_demo_has_a_student_booking_through_the_centre_and_one_waiting(campus) -
     barred = changes.barred_students(db.session, centre.institution.id, clock.now())
     assert [b.misses for b in barred] == [2]
     assert db.session.scalar(select(func.count(WaitlistEntry.id))) == 1
+
+
+def test_counsellor_opens_an_appointment_from_their_sessions_audited(centre: Centre, login) -> None:
+    appointment = centre.book(centre.student, centre.slot(48))
+    client = login(centre.counsellor)
+    booked = client.get("/appointments/booked").get_data(as_text=True)
+    assert f"/appointments/changes/{appointment.id}" in booked
+    page = client.get(f"/appointments/changes/{appointment.id}").get_data(as_text=True)
+    assert "张三" in page
+    assert (
+        db.session.scalar(
+            select(AuditEvent.student_id).where(
+                AuditEvent.action == "appointment_read", AuditEvent.outcome != "denied"
+            )
+        )
+        == centre.student.id
+    )
