@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from appointments import booking, seats, waitlist
@@ -82,7 +82,7 @@ class Bar:
     counted_from: datetime
 
 
-def _missed_at():
+def _missed_at() -> ColumnElement[datetime]:
     # A late cancellation happened when it was made; a no-show at the appointment's time.
     return func.coalesce(Appointment.cancelled_at, Appointment.starts_at)
 

@@ -33,7 +33,9 @@ class FreeSeat:
     seat: int
 
 
-def held_seats(session: Session, slot_ids: list[int], *, for_student_id: int | None = None):
+def held_seats(
+    session: Session, slot_ids: list[int], *, for_student_id: int | None = None
+) -> set[tuple[int | None, int | None]]:
     """(slot id, seat) pairs held by a waitlist offer to anybody but `for_student_id`."""
     if not slot_ids:
         return set()

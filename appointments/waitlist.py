@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, select, true, update
@@ -53,7 +54,7 @@ class Wishes:
     latest_on: date | None = None
 
 
-def _zone(session: Session, institution_id: int):
+def _zone(session: Session, institution_id: int) -> ZoneInfo:
     return clock.institution_zone(session.get(Institution, institution_id))
 
 
