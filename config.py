@@ -100,6 +100,19 @@ class Config:
     # privacy/retention/default.yaml (privacy/schedule.py); rows per purge transaction.
     RETENTION_DIR = _env("RETENTION_DIR")
     RETENTION_BATCH_SIZE = _env_int("RETENTION_BATCH_SIZE", 500)
+    # Counselling appointments' changes (appointments/changes.py, waitlist.py): a student cancels
+    # or reschedules freely until BOOKING_CANCEL_HOURS before the start; later, a cancellation is
+    # still allowed but recorded late and counts with no-shows. NO_SHOW_LIMIT misses within
+    # NO_SHOW_WINDOW_DAYS leave booking to the centre (staff) until the director lifts it.
+    BOOKING_CANCEL_HOURS = _env_int("BOOKING_CANCEL_HOURS", 24)
+    BOOKING_RESCHEDULES_MAX = _env_int("BOOKING_RESCHEDULES_MAX", 2)
+    NO_SHOW_LIMIT = _env_int("NO_SHOW_LIMIT", 2)
+    NO_SHOW_WINDOW_DAYS = _env_int("NO_SHOW_WINDOW_DAYS", 180)
+    # Reminders, hours before an appointment, each sent once (comma-separated).
+    BOOKING_REMINDER_HOURS = _env("BOOKING_REMINDER_HOURS", "24,2")
+    # A freed time is held this long for the waitlisted student it is offered to (never past
+    # the time's start).
+    WAITLIST_OFFER_HOURS = _env_int("WAITLIST_OFFER_HOURS", 12)
 
     # Mail: the outbox is delivered by the scheduler with retries.
     MAIL_SERVER = _env("MAIL_SERVER", "localhost")

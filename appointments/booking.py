@@ -33,6 +33,8 @@ from appointments.models import (
     SessionKind,
     Slot,
     SlotState,
+    WaitlistEntry,
+    WaitlistState,
 )
 from campus import audit, clock, notifications
 from campus.i18n import N_
@@ -100,12 +102,24 @@ PHQ2, GAD2, SAFETY_INSTRUMENT, SAFETY_ITEM = "phq2", "gad2", "phq9", 9
 
 
 def _live_count() -> ColumnElement[int]:
-    return (
+    """Seats taken: live appointments, and seats a waitlist offer holds (`appointments.waitlist`),
+    so a held seat is not shown free to anybody else."""
+    live = (
         select(func.count(Appointment.id))
         .where(Appointment.slot_id == Slot.id, Appointment.state.in_(LIVE_STATES))
         .correlate(Slot)
         .scalar_subquery()
     )
+    held = (
+        select(func.count(WaitlistEntry.id))
+        .where(
+            WaitlistEntry.offered_slot_id == Slot.id,
+            WaitlistEntry.state == WaitlistState.OFFERED,
+        )
+        .correlate(Slot)
+        .scalar_subquery()
+    )
+    return live + held
 
 
 def free_slots_query(
@@ -221,10 +235,15 @@ def first_free(
 def may_self_book(session: Session, student: Student, now: datetime) -> str | None:
     """Why `student` may not book for themself now (an English source message), or None.
 
-    The waitlist's no-show policy fills this in (repeated no-shows bar self-booking for a while);
-    until then every student may book. Staff booking on a student's behalf is never barred.
+    The no-show policy (`appointments.changes.booking_bar`): after `NO_SHOW_LIMIT` missed or
+    late-cancelled appointments, booking is by the centre only until the director lifts it.
+    Staff booking on a student's behalf is never barred.
     """
-    return None
+    from appointments import changes  # changes books through this module
+
+    if changes.booking_bar(session, student, now) is None:
+        return None
+    return N_("Booking is by the centre only for you at the moment. Please call the centre.")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -290,7 +309,7 @@ def check_book(
             code="limit",
             params={"limit": limit},
         )
-    if len(_taken_seats(session, slot)) >= slot.capacity:
+    if len(_taken_seats(session, slot) | _held_seats(session, slot, student)) >= slot.capacity:
         raise BookingError(
             N_("This time has just been taken. Here are the next free times."),
             code="taken",
@@ -311,7 +330,7 @@ def do_book(
     """Insert the appointment into the first free seat of `slot`, each try in its own savepoint;
     does not commit. A seat taken under our feet makes the next seat's try; when none is left,
     `BookingError` "taken". Nothing of a failed try stays in the session."""
-    taken = _taken_seats(session, slot)
+    taken = _taken_seats(session, slot) | _held_seats(session, slot, student)
     for seat in range(1, slot.capacity + 1):
         if seat in taken:
             continue
@@ -409,7 +428,7 @@ def book(
         return _repeat_of(session, submission_token, student)
     if check is not None:
         check.appointment_id = appointment.id
-    _tell(session, appointment, student)
+    tell(session, appointment, student)
     if not booking_permissions.is_own(booked_by, student):
         audit.record_on(
             session, appointment, actor=booked_by, action="book_for", record_type="appointment"
@@ -622,6 +641,17 @@ def _taken_seats(session: Session, slot: Slot) -> set[int]:
     )
 
 
+def _held_seats(session: Session, slot: Slot, student: Student) -> set[int]:
+    """Seats of `slot` a waitlist offer holds for anybody but `student` (appointments.waitlist):
+    not free to them until the offer is answered or lapses."""
+    held = select(WaitlistEntry.offered_seat).where(
+        WaitlistEntry.offered_slot_id == slot.id,
+        WaitlistEntry.state == WaitlistState.OFFERED,
+        WaitlistEntry.student_id != student.id,
+    )
+    return {seat for seat in session.scalars(held) if seat is not None}
+
+
 def _by_token(session: Session, token: str) -> Appointment | None:
     return session.scalar(select(Appointment).where(Appointment.submission_token == token))
 
@@ -658,7 +688,7 @@ def _lock_student(session: Session, student: Student) -> None:
     session.execute(select(Student.id).where(Student.id == student.id).with_for_update())
 
 
-def _tell(session: Session, appointment: Appointment, student: Student) -> None:
+def tell(session: Session, appointment: Appointment, student: Student) -> None:
     """The confirmation to the student and the counsellor, in one write; no name, no reason."""
     notes: list[notifications.Note] = [
         (

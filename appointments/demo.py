@@ -14,10 +14,12 @@ from campus.models import Institution, User
 def seed(session: Session, institution: Institution) -> None:
     """Every appointments part's demo data for the demo university."""
     from appointments.booking_demo import seed_bookings
+    from appointments.changes_demo import seed_changes
     from appointments.session_demo import seed_sessions
 
     seed_calendar(session, institution)
     seed_bookings(session, institution)
+    seed_changes(session, institution)
     seed_sessions(session, institution)
 
 

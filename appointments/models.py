@@ -478,3 +478,143 @@ class PreCheck(Model):
     @property
     def flag_set(self) -> frozenset[str]:
         return frozenset(f for f in self.flags.split(";") if f)
+
+
+# ==================================================================================================
+# Changes after booking: cancellations, reschedules, reminders, the no-show bar's lifts and the
+# waitlist (appointments/changes.py, appointments/waitlist.py)
+# ==================================================================================================
+
+
+class AppointmentCancellation(Model):
+    """Who cancelled an appointment, when, whether late (it counts with no-shows) and the
+    centre's reason, which the student reads. One per appointment: a double submit cancels once."""
+
+    __tablename__ = "appointment_cancellation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"), unique=True)
+    cancelled_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    by_centre: Mapped[bool] = mapped_column(Boolean, default=False)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The centre's words to the student ("the counsellor is ill"); never clinical.
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    cancelled_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+    appointment: Mapped[Appointment] = relationship()
+
+
+class AppointmentReschedule(Model):
+    """One move of a booking to another time: the old appointment (cancelled) and the new one,
+    and the first appointment of the chain, whose moves `BOOKING_RESCHEDULES_MAX` limits."""
+
+    __tablename__ = "appointment_reschedule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
+    old_appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"), unique=True)
+    new_appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"), unique=True)
+    chain_root_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"), index=True)
+    rescheduled_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    rescheduled_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+
+class AppointmentReminder(Model):
+    """A reminder sent, `hours_before` the start; the unique key makes a re-run send none."""
+
+    __tablename__ = "appointment_reminder"
+    __table_args__ = (
+        Index("uq_appointment_reminder", "appointment_id", "hours_before", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"))
+    hours_before: Mapped[int] = mapped_column(Integer)
+    sent_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+
+class BookingBarLift(Model):
+    """The director lifting a student's "booking by the centre only": misses before `lifted_at`
+    no longer count. Kept as history; the bar itself is never stored, always counted."""
+
+    __tablename__ = "booking_bar_lift"
+    __table_args__ = (Index("ix_booking_bar_lift_student", "student_id", "lifted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"))
+    lifted_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    lifted_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    reason: Mapped[str] = mapped_column(String(300), default="")
+
+
+class WaitlistState(enum.StrEnum):
+    WAITING = "waiting"
+    OFFERED = "offered"  # a freed time is held for the student until `offer_expires_at`
+    ACCEPTED = "accepted"
+    EXPIRED = "expired"  # the offer lapsed unanswered; the time went to the next
+    WITHDRAWN = "withdrawn"  # the student left the list
+
+
+OPEN_WAITLIST_STATES = (WaitlistState.WAITING, WaitlistState.OFFERED)
+_OPEN_WAITLIST_SQL = "state IN ({})".format(
+    ", ".join(f"'{state.name}'" for state in OPEN_WAITLIST_STATES)
+)
+_OFFERED_SQL = f"state = '{WaitlistState.OFFERED.name}'"
+
+
+class WaitlistEntry(Model):
+    """A student waiting for a time that fits their wishes; while OFFERED, one slot seat is held
+    for them and shown to nobody else. The database keeps one open entry per student and one
+    offer per seat, so two concurrent cancellations or accepts cannot double a hold."""
+
+    __tablename__ = "waitlist_entry"
+    __table_args__ = (
+        Index(
+            "uq_waitlist_open_student",
+            "student_id",
+            unique=True,
+            sqlite_where=text(_OPEN_WAITLIST_SQL),
+            postgresql_where=text(_OPEN_WAITLIST_SQL),
+        ),
+        Index(
+            "uq_waitlist_offered_seat",
+            "offered_slot_id",
+            "offered_seat",
+            unique=True,
+            sqlite_where=text(_OFFERED_SQL),
+            postgresql_where=text(_OFFERED_SQL),
+        ),
+        Index("ix_waitlist_queue", "institution_id", "state", "queued_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"))
+    # Wishes; None / "" is "any".
+    kind: Mapped[SessionKind | None] = mapped_column(
+        db.Enum(SessionKind, native_enum=False, length=20)
+    )
+    counsellor_gender: Mapped[str] = mapped_column(String(10), default="")
+    counsellor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    earliest_on: Mapped[date | None] = mapped_column(Date)  # the institution's local dates
+    latest_on: Mapped[date | None] = mapped_column(Date)
+    state: Mapped[WaitlistState] = mapped_column(
+        db.Enum(WaitlistState, native_enum=False, length=20), default=WaitlistState.WAITING
+    )
+    joined_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    # Place in the queue: the join, or the moment a declined offer put the student back.
+    queued_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    offered_slot_id: Mapped[int | None] = mapped_column(ForeignKey("appointment_slot.id"))
+    offered_seat: Mapped[int | None] = mapped_column(Integer)
+    offered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    offer_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The time last declined is not offered to the same student again.
+    declined_slot_id: Mapped[int | None] = mapped_column(ForeignKey("appointment_slot.id"))
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    student: Mapped[Student] = relationship()
+    counsellor: Mapped[User | None] = relationship(foreign_keys=[counsellor_id])
+    offered_slot: Mapped[Slot | None] = relationship(foreign_keys=[offered_slot_id])

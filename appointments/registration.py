@@ -13,6 +13,7 @@ def register(app: Flask) -> None:
     _register_calendar(app)
     _register_sessions(app)
     register_booking(app)
+    _register_changes(app)
 
 
 # ==================================================================================================
@@ -78,3 +79,26 @@ def _register_sessions(app: Flask) -> None:
     app.register_blueprint(session_views.bp)
     nav.register(app, lambda: _("My sessions"), "counselling_sessions.day", set(SESSION_ROLES), 25)
     file_section.register(app)
+
+
+# ==================================================================================================
+# Changes after booking: cancel, move, reminders, the no-show policy and the waitlist
+# ==================================================================================================
+
+
+def _register_changes(app: Flask) -> None:
+    from flask_babel import gettext as _
+
+    from appointments import change_views, reminders, waitlist
+    from appointments.change_forms import KIND_LABELS
+    from appointments.change_permissions import LIFT_ROLES
+    from campus import nav, scheduler
+
+    app.register_blueprint(change_views.bp)
+    app.jinja_env.globals["session_kind_labels"] = KIND_LABELS
+    app.add_template_global(change_views.current_student_panel, "appointment_changes_panel")
+    nav.register(
+        app, lambda: _("Booking by the centre"), "appointment_changes.barred", set(LIFT_ROLES), 47
+    )
+    scheduler.register_sweep(app, "appointments.reminders", reminders.reminder_sweep)
+    scheduler.register_sweep(app, "appointments.waitlist_offers", waitlist.expiry_sweep)

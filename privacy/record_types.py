@@ -25,10 +25,14 @@ from sqlalchemy.orm import Session
 
 from appointments.models import (
     Appointment,
+    AppointmentCancellation,
+    AppointmentReminder,
+    AppointmentReschedule,
     PreCheck,
     SessionNote,
     SessionNoteAddendum,
     SessionOutcome,
+    WaitlistEntry,
 )
 from campus import audit
 from campus.audit import AuditEvent
@@ -250,7 +254,23 @@ def _delete_appointments(session: Session, ids: list[int]) -> int:
     session.execute(delete(SessionNote).where(SessionNote.appointment_id.in_(ids)))
     session.execute(delete(SessionOutcome).where(SessionOutcome.appointment_id.in_(ids)))
     session.execute(delete(PreCheck).where(PreCheck.appointment_id.in_(ids)))
+    session.execute(
+        delete(AppointmentCancellation).where(AppointmentCancellation.appointment_id.in_(ids))
+    )
+    session.execute(delete(AppointmentReminder).where(AppointmentReminder.appointment_id.in_(ids)))
+    session.execute(
+        delete(AppointmentReschedule).where(
+            AppointmentReschedule.old_appointment_id.in_(ids)
+            | AppointmentReschedule.new_appointment_id.in_(ids)
+            | AppointmentReschedule.chain_root_id.in_(ids)
+        )
+    )
+    session.execute(delete(WaitlistEntry).where(WaitlistEntry.appointment_id.in_(ids)))
     return _count(session, delete(Appointment).where(Appointment.id.in_(ids)))
+
+
+def _delete_waitlist_entries(session: Session, ids: list[int]) -> int:
+    return _count(session, delete(WaitlistEntry).where(WaitlistEntry.id.in_(ids)))
 
 
 def _delete_pre_checks(session: Session, ids: list[int]) -> int:
@@ -498,6 +518,15 @@ def builtin() -> list[RecordType]:
             {"created": PreCheck.submitted_at},
             _delete(_delete_pre_checks),
             order=61,
+        ),
+        RecordType(
+            "waitlist",
+            N_("Waiting-list entries"),
+            WaitlistEntry,
+            WaitlistEntry.student_id,
+            {"created": WaitlistEntry.joined_at, "closed": WaitlistEntry.closed_at},
+            _delete(_delete_waitlist_entries),
+            order=62,
         ),
         RecordType(
             "identity",

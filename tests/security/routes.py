@@ -244,6 +244,19 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "counselling_sessions.addendum": CLINICAL_READERS,
     "counselling_sessions.co_sign_list": CLINICAL_READERS,
     "counselling_sessions.figures": DASHBOARD,
+
+    # Appointment changes (appointments/change_views.py): a student's own, the centre's for its
+    # institution; the security world has no appointment or waitlist entry, so those are a 404.
+    "appointment_changes.mine": frozenset({Role.STUDENT}),
+    "appointment_changes.show": CLINICAL_READERS | {Role.STUDENT},
+    "appointment_changes.cancel": CLINICAL_READERS | {Role.STUDENT},
+    "appointment_changes.reschedule": CLINICAL_READERS | {Role.STUDENT},
+    "appointment_changes.join": frozenset({Role.STUDENT}),
+    "appointment_changes.accept": frozenset({Role.STUDENT}),
+    "appointment_changes.decline": frozenset({Role.STUDENT}),
+    "appointment_changes.leave": frozenset({Role.STUDENT}),
+    "appointment_changes.barred": frozenset({Role.DIRECTOR}),
+    "appointment_changes.lift": frozenset({Role.DIRECTOR}),
 }
 
 # Parameters whose value depends on the endpoint; everything else comes from `World.ids`.
@@ -298,6 +311,13 @@ ENDPOINT_PARAMS: dict[str, dict[str, object]] = {
         for name in ("session", "outcome", "note", "co_sign", "addendum")
     },
 
+    "appointment_changes.show": {"appointment_id": 99999},
+    "appointment_changes.cancel": {"appointment_id": 99999},
+    "appointment_changes.reschedule": {"appointment_id": 99999},
+    "appointment_changes.accept": {"entry_id": 99999},
+    "appointment_changes.decline": {"entry_id": 99999},
+    "appointment_changes.leave": {"entry_id": 99999},
+    "appointment_changes.lift": {"student_id": 99999},
     "booking.precheck": {"slot_id": 99999},
     "booking.confirmed": {"appointment_id": 99999},
     "booking.precheck_detail": {"precheck_id": 99999},

@@ -1,0 +1,384 @@
+"""Pages of appointment changes: the student's appointments and waitlist, cancel and move, join
+and answer the waitlist, and the director's list of students whose booking is by the centre
+only. Thin: parse, load in scope, call `appointments.changes` / `appointments.waitlist`."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from appointments import change_permissions as permissions
+from appointments import changes, seats, waitlist
+from appointments.change_forms import (
+    CentreCancelForm,
+    LiftForm,
+    RescheduleForm,
+    StudentCancelForm,
+    WaitlistForm,
+)
+from appointments.changes import ChangeError, LateCancellationUnconfirmed
+from appointments.models import (
+    Appointment,
+    AppointmentCancellation,
+    AppointmentState,
+    CounsellorProfile,
+    SessionKind,
+    Slot,
+    WaitlistEntry,
+)
+from campus import audit, clock
+from campus.access import load_or_404
+from campus.extensions import db
+from campus.forms import add_error
+from campus.i18n import shown
+from campus.models import Institution, Student, User
+from campus.permissions import require_roles
+from campus.scope import institution_ids
+
+bp = Blueprint("appointment_changes", __name__, url_prefix="/appointments/changes")
+
+
+def _own_student() -> Student:
+    """The signed-in student's profile (a student account always has one)."""
+    student = db.session.scalar(select(Student).where(Student.user_id == current_user.id))
+    if student is None:
+        abort(404)
+    return student
+
+
+def _appointment(appointment_id: int) -> Appointment:
+    """The appointment if the viewer may open it (their own, or their centre's); a forged or
+    out-of-scope id is the same 404 as a missing one, audited. Staff reads are audited."""
+    return load_or_404(
+        db.session,
+        current_user,
+        Appointment,
+        appointment_id,
+        permissions.appointment_scope(current_user),
+        action="appointment_read",
+        record_type="appointment",
+        audit_read=not current_user.has_role(*permissions.STUDENT_ROLES),
+    )
+
+
+def _entry(entry_id: int) -> WaitlistEntry:
+    entry = waitlist.entry_for(db.session, current_user, entry_id)
+    if entry is None:
+        audit.record_denied(db.session, current_user, "waitlist_read", "waitlist", entry_id)
+        abort(404)
+    return entry
+
+
+def centre_phone(student: Student) -> str:
+    """The phone a barred student calls: their institution's on-duty phone, else the app's."""
+    institution = db.session.get(Institution, student.institution_id)
+    own = institution.on_duty_phone if institution is not None else None
+    return str(own or current_app.config.get("CENTRE_ON_DUTY_PHONE") or "")
+
+
+def student_panel(student: Student) -> dict[str, object]:
+    """What the student's partials show: upcoming appointments, the waitlist entry (and its
+    offer), and the booking bar. The booking helper's "my appointments" page may include
+    `appointments/changes/_panel.html` with this as `changes_panel`."""
+    now = clock.now()
+    upcoming = list(
+        db.session.scalars(
+            select(Appointment)
+            .where(
+                Appointment.student_id == student.id,
+                Appointment.state == AppointmentState.BOOKED,
+                Appointment.starts_at > now,
+            )
+            .order_by(Appointment.starts_at)
+        )
+    )
+    return {
+        "upcoming": upcoming,
+        "late": {a.id: changes.is_late(a, now) for a in upcoming},
+        "entry": waitlist.open_entry(db.session, student),
+        "bar": changes.booking_bar(db.session, student, now),
+        "centre_phone": centre_phone(student),
+        "cancel_hours": current_app.config["BOOKING_CANCEL_HOURS"],
+        "now": now,
+    }
+
+
+def current_student_panel() -> dict[str, object]:
+    """`student_panel` of the signed-in student (a template global for the booking pages)."""
+    return student_panel(_own_student())
+
+
+@bp.route("")
+@require_roles(*permissions.STUDENT_ROLES)
+def mine() -> str:
+    return render_template(
+        "appointments/changes/mine.html", changes_panel=student_panel(_own_student())
+    )
+
+
+@bp.route("/<int:appointment_id>")
+@require_roles(*permissions.CHANGE_ROLES)
+def show(appointment_id: int) -> str:
+    """One appointment: when, where, with whom; for a cancelled one, who cancelled and why."""
+    appointment = _appointment(appointment_id)
+    cancellation = db.session.scalar(
+        select(AppointmentCancellation).where(
+            AppointmentCancellation.appointment_id == appointment.id
+        )
+    )
+    return render_template(
+        "appointments/changes/show.html",
+        appointment=appointment,
+        cancellation=cancellation,
+        own=permissions.is_own(current_user, appointment),
+        late=changes.is_late(appointment, clock.now()),
+    )
+
+
+@bp.route("/<int:appointment_id>/cancel", methods=["GET", "POST"])
+@require_roles(*permissions.CHANGE_ROLES)
+def cancel(appointment_id: int) -> str | Response:
+    appointment = _appointment(appointment_id)
+    own = permissions.is_own(current_user, appointment)
+    now = clock.now()
+    form: StudentCancelForm | CentreCancelForm = StudentCancelForm() if own else CentreCancelForm()
+    late = own and changes.is_late(appointment, now)
+    if form.validate_on_submit():
+        try:
+            if isinstance(form, CentreCancelForm):
+                changes.cancel(
+                    db.session,
+                    current_user,
+                    appointment,
+                    now,
+                    reason=form.reason.data or "",
+                    withdraw_slot=bool(form.withdraw_slot.data),
+                )
+            else:
+                changes.cancel(
+                    db.session,
+                    current_user,
+                    appointment,
+                    now,
+                    late_confirmed=bool(form.late_confirmed.data),
+                )
+        except LateCancellationUnconfirmed as exc:
+            assert isinstance(form, StudentCancelForm)
+            add_error(form.late_confirmed, shown(str(exc.args[0])))
+        except ChangeError as exc:
+            flash(shown(exc.args[0]), "error")
+            return redirect(_back(appointment, own))
+        else:
+            flash(_("The appointment is cancelled."), "success")
+            return redirect(_back(appointment, own))
+    return render_template(
+        "appointments/changes/cancel.html",
+        appointment=appointment,
+        form=form,
+        own=own,
+        late=late,
+        hours=current_app.config["BOOKING_CANCEL_HOURS"],
+    )
+
+
+def _back(appointment: Appointment, own: bool) -> str:
+    return url_for(".mine") if own else url_for(".show", appointment_id=appointment.id)
+
+
+@bp.route("/<int:appointment_id>/reschedule", methods=["GET", "POST"])
+@require_roles(*permissions.CHANGE_ROLES)
+def reschedule(appointment_id: int) -> str | Response:
+    appointment = _appointment(appointment_id)
+    own = permissions.is_own(current_user, appointment)
+    now = clock.now()
+    form = RescheduleForm()
+    free = seats.free_seats(
+        db.session, appointment.institution_id, now, for_student_id=appointment.student_id
+    )
+    free = [f for f in free if f.slot.id != appointment.slot_id]
+    form.slot.choices = [(f.slot.id, "") for f in free]
+    if request.method == "POST":
+        if not form.validate():
+            add_error(form.slot, _("Choose one of the free times listed."))
+        else:
+            slot = db.session.get(Slot, form.slot.data) if form.slot.data else None
+            try:
+                changes.reschedule(db.session, current_user, appointment, slot, now)
+            except ChangeError as exc:
+                add_error(form.slot, shown(exc.args[0]))
+            else:
+                flash(_("The appointment is moved to the new time."), "success")
+                return redirect(_back(appointment, own))
+    blocked = None
+    if own:
+        try:
+            # The limits that do not depend on the chosen time, said before the student chooses.
+            if (
+                changes.is_late(appointment, now)
+                or changes.reschedules_left(db.session, appointment) <= 0
+                or not changes.may_self_book(db.session, appointment.student, now)
+            ):
+                changes.check_reschedule(db.session, current_user, appointment, None, now)
+        except ChangeError as exc:
+            blocked = shown(exc.args[0])
+    return render_template(
+        "appointments/changes/reschedule.html",
+        appointment=appointment,
+        form=form,
+        free=free,
+        blocked=blocked,
+        left=changes.reschedules_left(db.session, appointment) if own else None,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# The waitlist
+# --------------------------------------------------------------------------------------------------
+
+
+def _counsellor_choices(institution_id: int) -> list[tuple[str, str]]:
+    rows = db.session.execute(
+        select(User.id, User.name)
+        .join(CounsellorProfile, CounsellorProfile.user_id == User.id)
+        .where(CounsellorProfile.institution_id == institution_id)
+        .order_by(User.name)
+    ).tuples()
+    return [("", _("Anyone"))] + [(str(user_id), name) for user_id, name in rows]
+
+
+@bp.route("/waitlist", methods=["GET", "POST"])
+@require_roles(*permissions.STUDENT_ROLES)
+def join() -> str | Response:
+    student = _own_student()
+    form = WaitlistForm()
+    form.counsellor.choices = _counsellor_choices(student.institution_id)
+    allowed = {value for value, _label in form.counsellor.choices}
+    if form.validate_on_submit():
+        if (form.counsellor.data or "") not in allowed:
+            add_error(form.counsellor, _("Choose a counsellor from the list."))
+        else:
+            wishes = waitlist.Wishes(
+                kind=SessionKind(form.kind.data) if form.kind.data else None,
+                counsellor_gender=form.counsellor_gender.data or "",
+                counsellor_id=int(form.counsellor.data) if form.counsellor.data else None,
+                earliest_on=form.earliest_on.data,
+                latest_on=form.latest_on.data,
+            )
+            try:
+                waitlist.join(db.session, current_user, student, wishes, clock.now())
+            except ChangeError as exc:
+                flash(shown(exc.args[0]), "error")
+            else:
+                flash(
+                    _("You are on the waitlist. We will tell you as soon as a time is free."),
+                    "success",
+                )
+                return redirect(url_for(".mine"))
+    return render_template(
+        "appointments/changes/join.html", form=form, changes_panel=student_panel(student)
+    )
+
+
+def _answer(entry_id: int, action: str) -> Response:
+    entry = _entry(entry_id)
+    try:
+        if action == "accept":
+            waitlist.accept(db.session, current_user, entry, clock.now())
+            flash(_("The time is booked for you."), "success")
+        elif action == "decline":
+            waitlist.decline(db.session, current_user, entry, clock.now())
+            flash(_("You declined this time and stay on the waitlist."), "success")
+        else:
+            waitlist.leave(db.session, current_user, entry, clock.now())
+            flash(_("You have left the waitlist."), "success")
+    except ChangeError as exc:
+        flash(shown(exc.args[0]), "error")
+    return redirect(url_for(".mine"))
+
+
+@bp.route("/waitlist/<int:entry_id>/accept", methods=["POST"])
+@require_roles(*permissions.STUDENT_ROLES)
+def accept(entry_id: int) -> Response:
+    return _answer(entry_id, "accept")
+
+
+@bp.route("/waitlist/<int:entry_id>/decline", methods=["POST"])
+@require_roles(*permissions.STUDENT_ROLES)
+def decline(entry_id: int) -> Response:
+    return _answer(entry_id, "decline")
+
+
+@bp.route("/waitlist/<int:entry_id>/leave", methods=["POST"])
+@require_roles(*permissions.STUDENT_ROLES)
+def leave(entry_id: int) -> Response:
+    return _answer(entry_id, "leave")
+
+
+# --------------------------------------------------------------------------------------------------
+# The director: booking by the centre only
+# --------------------------------------------------------------------------------------------------
+
+
+@bp.route("/barred")
+@require_roles(*permissions.LIFT_ROLES)
+def barred() -> str:
+    """Students whose misses leave booking to the centre, per institution the director runs;
+    the list names students, so it is audited."""
+    now = clock.now()
+    schools = institution_ids(current_user, *permissions.LIFT_ROLES)
+    rows = [
+        (db.session.get_one(Institution, i), changes.barred_students(db.session, i, now))
+        for i in schools
+    ]
+    for _institution, students in rows:
+        for barred_student in students:
+            audit.record_on(
+                db.session,
+                barred_student.student,
+                actor=current_user,
+                action="booking_bars_read",
+                record_type="student",
+            )
+    db.session.commit()
+    return render_template(
+        "appointments/changes/barred.html",
+        rows=rows,
+        form=LiftForm(),
+        limit=current_app.config["NO_SHOW_LIMIT"],
+        days=current_app.config["NO_SHOW_WINDOW_DAYS"],
+    )
+
+
+@bp.route("/barred/<int:student_id>/lift", methods=["POST"])
+@require_roles(*permissions.LIFT_ROLES)
+def lift(student_id: int) -> Response:
+    schools = institution_ids(current_user, *permissions.LIFT_ROLES)
+    student = db.session.scalar(
+        select(Student).where(Student.id == student_id, Student.institution_id.in_(schools))
+    )
+    if student is None:
+        audit.record_denied(db.session, current_user, "booking_bar.lift", "student", student_id)
+        abort(404)
+    form = LiftForm()
+    if not form.validate_on_submit():
+        flash(_("Say why the bar is lifted (at most 300 characters)."), "error")
+        return redirect(url_for(".barred"))
+    try:
+        changes.lift_bar(db.session, current_user, student, form.reason.data or "", clock.now())
+    except ChangeError as exc:
+        flash(shown(exc.args[0]), "error")
+    else:
+        flash(_("%(name)s may book for themself again.", name=student.name), "success")
+    return redirect(url_for(".barred"))

@@ -1,0 +1,451 @@
+"""Cancelling and moving appointments, and the no-show policy (issue #18)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from appointments import booking, changes, reminders, seats
+from appointments.changes import ChangeError, LateCancellationUnconfirmed
+from appointments.models import (
+    Appointment,
+    AppointmentCancellation,
+    AppointmentReminder,
+    AppointmentState,
+    SlotState,
+)
+from campus import clock
+from campus.audit import AuditEvent
+from campus.extensions import db
+from campus.notifications import Notification
+from tests.appointments.changes_world import Centre, build
+
+
+@pytest.fixture
+def centre(campus) -> Centre:
+    return build(campus)
+
+
+def _notes(user_id: int | None) -> list[str]:
+    return list(
+        db.session.scalars(select(Notification.text).where(Notification.user_id == user_id))
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Cancel
+# --------------------------------------------------------------------------------------------------
+
+
+def test_student_cancels_freely_two_days_ahead(centre: Centre) -> None:
+    appointment = centre.book(centre.student, centre.slot(48))
+    changes.cancel(db.session, centre.student.user, appointment, clock.now())
+    assert appointment.state == AppointmentState.CANCELLED
+    assert changes.may_self_book(db.session, centre.student)
+
+
+def test_cancel_after_the_limit_needs_a_tick_and_is_recorded_late(centre: Centre) -> None:
+    appointment = centre.book(centre.student, centre.slot(5))
+    with pytest.raises(LateCancellationUnconfirmed, match="recorded as late"):
+        changes.cancel(db.session, centre.student.user, appointment, clock.now())
+    assert appointment.state == AppointmentState.BOOKED  # nothing written
+    assert db.session.scalar(select(func.count(AppointmentCancellation.id))) == 0
+
+    changes.cancel(db.session, centre.student.user, appointment, clock.now(), late_confirmed=True)
+    assert appointment.state == AppointmentState.LATE_CANCELLED
+    row = db.session.scalars(select(AppointmentCancellation)).one()
+    assert row.late
+    assert not row.by_centre
+
+
+def test_cancel_limit_follows_the_configured_hours(app, centre: Centre, monkeypatch) -> None:
+    monkeypatch.setitem(app.config, "BOOKING_CANCEL_HOURS", 4)
+    appointment = centre.book(centre.student, centre.slot(5))
+    changes.cancel(db.session, centre.student.user, appointment, clock.now())
+    assert appointment.state == AppointmentState.CANCELLED
+
+
+def test_a_double_cancel_cancels_once(centre: Centre) -> None:
+    appointment = centre.book(centre.student, centre.slot(48))
+    changes.cancel(db.session, centre.student.user, appointment, clock.now())
+    with pytest.raises(ChangeError, match="no longer booked"):
+        changes.cancel(db.session, centre.student.user, appointment, clock.now())
+    assert db.session.scalar(select(func.count(AppointmentCancellation.id))) == 1
+
+
+def test_a_begun_appointment_cannot_be_cancelled(centre: Centre) -> None:
+    appointment = centre.book(centre.student, centre.slot(-0.25))
+    with pytest.raises(ChangeError, match="already begun"):
+        changes.cancel(
+            db.session, centre.student.user, appointment, clock.now(), late_confirmed=True
+        )
+    assert appointment.state == AppointmentState.BOOKED
+
+
+def test_another_student_may_not_cancel(centre: Centre) -> None:
+    appointment = centre.book(centre.student, centre.slot(48))
+    with pytest.raises(ChangeError, match="may not cancel"):
+        changes.cancel(db.session, centre.classmate.user, appointment, clock.now())
+    assert appointment.state == AppointmentState.BOOKED
+
+
+def test_the_centre_cancels_with_a_reason_the_student_is_told(centre: Centre) -> None:
+    appointment = centre.book(centre.student, centre.slot(3))
+    with pytest.raises(ChangeError, match="Say why"):
+        changes.cancel(db.session, centre.counsellor, appointment, clock.now(), reason="  ")
+    changes.cancel(db.session, centre.counsellor, appointment, clock.now(), reason="咨询师临时生病")
+    assert appointment.state == AppointmentState.CANCELLED  # never late: not the student's doing
+    row = db.session.scalars(select(AppointmentCancellation)).one()
+    assert row.by_centre
+    assert row.reason == "咨询师临时生病"
+    notes = _notes(centre.student.user_id)
+    assert notes == [
+        "The counselling centre had to cancel your appointment. See why and choose again."
+    ]
+    assert "张三" not in notes[0]
+    assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "appointment.cancel"))
+
+
+def test_the_centre_withdrawing_the_time_frees_nothing(centre: Centre) -> None:
+    slot = centre.slot(48)
+    appointment = centre.book(centre.student, slot)
+    changes.cancel(
+        db.session, centre.counsellor, appointment, clock.now(), reason="会议", withdraw_slot=True
+    )
+    assert slot.state == SlotState.WITHDRAWN
+    assert seats.free_seats(db.session, centre.institution.id, clock.now()) == []
+
+
+# --------------------------------------------------------------------------------------------------
+# Reschedule
+# --------------------------------------------------------------------------------------------------
+
+
+def test_reschedule_moves_the_booking_in_one_step(centre: Centre) -> None:
+    old_slot, new_slot = centre.slot(48), centre.slot(72)
+    appointment = centre.book(centre.student, old_slot)
+    new = changes.reschedule(db.session, centre.student.user, appointment, new_slot, clock.now())
+    assert appointment.state == AppointmentState.CANCELLED
+    assert new.state == AppointmentState.BOOKED
+    assert new.slot_id == new_slot.id
+    free = [f.slot.id for f in seats.free_seats(db.session, centre.institution.id, clock.now())]
+    assert free == [old_slot.id]
+
+
+def test_reschedule_limit_per_chain(centre: Centre) -> None:
+    appointment = centre.book(centre.student, centre.slot(48))
+    first = changes.reschedule(
+        db.session, centre.student.user, appointment, centre.slot(72), clock.now()
+    )
+    second = changes.reschedule(
+        db.session, centre.student.user, first, centre.slot(96), clock.now()
+    )
+    last = centre.slot(120)
+    with pytest.raises(ChangeError, match="moved 2 times already"):
+        changes.reschedule(db.session, centre.student.user, second, last, clock.now())
+    assert second.state == AppointmentState.BOOKED
+    # The centre may still move it.
+    moved = changes.reschedule(db.session, centre.counsellor, second, last, clock.now())
+    assert moved.slot_id == last.id
+    assert "The counselling centre moved your appointment. See the new time." in _notes(
+        centre.student.user_id
+    )
+
+
+def test_no_reschedule_after_the_limit(centre: Centre) -> None:
+    appointment = centre.book(centre.student, centre.slot(5))
+    with pytest.raises(ChangeError, match="can be moved until 24 hours"):
+        changes.reschedule(
+            db.session, centre.student.user, appointment, centre.slot(72), clock.now()
+        )
+    assert appointment.state == AppointmentState.BOOKED
+
+
+def test_a_failed_new_booking_leaves_the_old_one(centre: Centre) -> None:
+    appointment = centre.book(centre.student, centre.slot(48))
+    wanted = centre.slot(72)
+    centre.book(centre.classmate, wanted)
+    with pytest.raises(ChangeError, match="just taken"):
+        changes.reschedule(db.session, centre.student.user, appointment, wanted, clock.now())
+    db.session.expire_all()
+    assert appointment.state == AppointmentState.BOOKED
+    assert db.session.scalar(select(func.count(Appointment.id))) == 2
+
+
+def test_a_seat_lost_in_the_race_rolls_the_move_back(centre: Centre, monkeypatch) -> None:
+    appointment = centre.book(centre.student, centre.slot(48))
+    wanted = centre.slot(72)
+
+    def lost(*_args, **_kwargs):
+        raise booking.BookingError(
+            "This time has just been taken. Here are the next free times.", code="taken"
+        )
+
+    monkeypatch.setattr(booking, "do_book", lost)
+    with pytest.raises(ChangeError, match="just taken by someone else"):
+        changes.reschedule(db.session, centre.student.user, appointment, wanted, clock.now())
+    db.session.expire_all()
+    assert appointment.state == AppointmentState.BOOKED
+    assert db.session.scalar(select(func.count(AppointmentCancellation.id))) == 0
+
+
+def test_reschedule_to_a_forged_or_foreign_slot_is_refused(campus, centre: Centre) -> None:
+    appointment = centre.book(centre.student, centre.slot(48))
+    with pytest.raises(ChangeError, match="free times listed"):
+        changes.reschedule(db.session, centre.student.user, appointment, None, clock.now())
+    with pytest.raises(ChangeError, match="free times listed"):
+        changes.reschedule(
+            db.session, centre.student.user, appointment, appointment.slot, clock.now()
+        )
+    assert appointment.state == AppointmentState.BOOKED
+
+
+# --------------------------------------------------------------------------------------------------
+# The no-show policy
+# --------------------------------------------------------------------------------------------------
+
+
+def test_two_no_shows_leave_booking_to_the_centre(centre: Centre) -> None:
+    centre.missed(centre.student, days_ago=30)
+    assert changes.may_self_book(db.session, centre.student)
+    centre.missed(centre.student, days_ago=10)
+    assert not changes.may_self_book(db.session, centre.student)
+    bar = changes.booking_bar(db.session, centre.student, clock.now())
+    assert bar is not None
+    assert bar.misses == 2
+
+
+def test_third_booking_refused_for_the_student_allowed_for_staff(centre: Centre) -> None:
+    appointment = centre.book(centre.student, centre.slot(48))
+    centre.missed(centre.student, days_ago=30)
+    centre.missed(centre.student, days_ago=10)
+    with pytest.raises(ChangeError, match="by the centre only"):
+        changes.reschedule(
+            db.session, centre.student.user, appointment, centre.slot(72), clock.now()
+        )
+    moved = changes.reschedule(
+        db.session, centre.counsellor, appointment, centre.slot(96), clock.now()
+    )
+    assert moved.state == AppointmentState.BOOKED
+
+
+def test_a_late_cancellation_counts_with_no_shows(centre: Centre) -> None:
+    centre.missed(centre.student, days_ago=10)
+    late = centre.book(centre.student, centre.slot(3))
+    changes.cancel(db.session, centre.student.user, late, clock.now(), late_confirmed=True)
+    assert not changes.may_self_book(db.session, centre.student)
+
+
+def test_old_misses_fall_out_of_the_window(centre: Centre) -> None:
+    centre.missed(centre.student, days_ago=200)
+    centre.missed(centre.student, days_ago=10)
+    assert changes.may_self_book(db.session, centre.student)
+
+
+def test_director_lifts_the_bar_audited(centre: Centre) -> None:
+    centre.missed(centre.student, days_ago=30)
+    centre.missed(centre.student, days_ago=10)
+    barred = changes.barred_students(db.session, centre.institution.id, clock.now())
+    assert [(b.student.name, b.misses) for b in barred] == [("张三", 2)]
+    with pytest.raises(ChangeError, match="Only the centre director"):
+        changes.lift_bar(db.session, centre.counsellor, centre.student, "谈过了", clock.now())
+    with pytest.raises(ChangeError, match="Say why"):
+        changes.lift_bar(db.session, centre.director, centre.student, "", clock.now())
+    changes.lift_bar(db.session, centre.director, centre.student, "已电话沟通", clock.now())
+    assert changes.may_self_book(db.session, centre.student)
+    assert changes.barred_students(db.session, centre.institution.id, clock.now()) == []
+    assert (
+        db.session.scalar(
+            select(AuditEvent.student_id).where(AuditEvent.action == "booking_bar.lift")
+        )
+        == centre.student.id
+    )
+    # A new miss after the lift counts from then on: one is not yet the limit.
+    clock.advance(timedelta(days=1))
+    centre.missed(centre.student, days_ago=0.5)
+    assert changes.may_self_book(db.session, centre.student)
+
+
+# --------------------------------------------------------------------------------------------------
+# Reminders
+# --------------------------------------------------------------------------------------------------
+
+
+def test_reminders_a_day_and_two_hours_before_each_once(centre: Centre) -> None:
+    appointment = centre.book(centre.student, centre.slot(30))
+    assert reminders.reminder_sweep(db.session, clock.now()) == 0
+    clock.advance(timedelta(hours=7))  # 23 hours before
+    assert reminders.reminder_sweep(db.session, clock.now()) == 1
+    assert reminders.reminder_sweep(db.session, clock.now()) == 0  # a re-run sends nothing
+    clock.advance(timedelta(hours=22))  # 1 hour before
+    assert reminders.reminder_sweep(db.session, clock.now()) == 1
+    assert reminders.reminder_sweep(db.session, clock.now()) == 0
+    assert sorted(
+        db.session.scalars(
+            select(AppointmentReminder.hours_before).where(
+                AppointmentReminder.appointment_id == appointment.id
+            )
+        )
+    ) == [2, 24]
+    notes = _notes(centre.student.user_id)
+    assert len(notes) == 2
+    assert all("张三" not in note and "201" not in note for note in notes)
+
+
+def test_no_reminder_for_a_cancelled_or_just_booked_appointment(centre: Centre) -> None:
+    cancelled = centre.book(centre.student, centre.slot(20))
+    changes.cancel(db.session, centre.student.user, cancelled, clock.now(), late_confirmed=True)
+    centre.book(
+        centre.classmate, centre.slot(20, counsellor=centre.male_counsellor), booked_at=clock.now()
+    )
+    assert reminders.reminder_sweep(db.session, clock.now()) == 0
+
+
+# --------------------------------------------------------------------------------------------------
+# Pages
+# --------------------------------------------------------------------------------------------------
+
+
+def test_forged_or_other_students_appointment_ids_are_404(centre: Centre, login) -> None:
+    theirs = centre.book(centre.classmate, centre.slot(48))
+    client = login(centre.student.user)
+    for url in (f"/appointments/changes/{theirs.id}/cancel", "/appointments/changes/99999/cancel"):
+        assert client.get(url).status_code == 404
+        assert client.post(url, data={"late_confirmed": "y"}).status_code == 404
+    db.session.expire_all()
+    assert theirs.state == AppointmentState.BOOKED
+    assert (
+        db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.outcome == "denied"))
+        == 4
+    )
+
+
+def test_late_cancel_page_asks_for_the_tick(centre: Centre, login) -> None:
+    appointment = centre.book(centre.student, centre.slot(5))
+    client = login(centre.student.user)
+    url = f"/appointments/changes/{appointment.id}/cancel"
+    page = client.get(url).get_data(as_text=True)
+    assert "recorded as late" in page
+    refused = client.post(url, data={})
+    assert refused.status_code == 200
+    assert "Tick the box to confirm" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert appointment.state == AppointmentState.BOOKED
+    done = client.post(url, data={"late_confirmed": "y"})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert appointment.state == AppointmentState.LATE_CANCELLED
+
+
+def test_reschedule_page_moves_and_refuses_a_forged_slot(centre: Centre, login) -> None:
+    appointment = centre.book(centre.student, centre.slot(48))
+    wanted = centre.slot(72)
+    client = login(centre.student.user)
+    url = f"/appointments/changes/{appointment.id}/reschedule"
+    forged = client.post(url, data={"slot": "99999"})
+    assert "free times listed" in forged.get_data(as_text=True)
+    garbage = client.post(url, data={"slot": "tomorrow"})
+    assert "free times listed" in garbage.get_data(as_text=True)
+    db.session.expire_all()
+    assert appointment.state == AppointmentState.BOOKED
+    assert client.post(url, data={"slot": str(wanted.id)}).status_code == 302
+    db.session.expire_all()
+    assert appointment.state == AppointmentState.CANCELLED
+
+
+def test_centre_cancels_from_its_page_and_the_student_reads_why(centre: Centre, login) -> None:
+    appointment = centre.book(centre.student, centre.slot(48))
+    client = login(centre.counsellor)
+    url = f"/appointments/changes/{appointment.id}/cancel"
+    assert client.post(url, data={"reason": ""}).status_code == 200
+    db.session.expire_all()
+    assert appointment.state == AppointmentState.BOOKED
+    assert client.post(url, data={"reason": "咨询师外出培训"}).status_code == 302
+    client.post("/logout")
+    student = login(centre.student.user)
+    page = student.get(f"/appointments/changes/{appointment.id}").get_data(as_text=True)
+    assert "Cancelled by the counselling centre" in page
+    assert "咨询师外出培训" in page
+
+
+def test_a_barred_student_sees_why_and_the_centre_phone(app, centre: Centre, login) -> None:
+    centre.missed(centre.student, days_ago=30)
+    centre.missed(centre.student, days_ago=10)
+    page = login(centre.student.user).get("/appointments/changes").get_data(as_text=True)
+    assert "Booking is by the centre only for now" in page
+    assert app.config["CENTRE_ON_DUTY_PHONE"] in page
+    assert "Join the waitlist" not in page
+
+
+def test_director_lifts_from_the_list_others_may_not(centre: Centre, login, client) -> None:
+    centre.missed(centre.student, days_ago=30)
+    centre.missed(centre.student, days_ago=10)
+    counsellor = login(centre.counsellor)
+    assert counsellor.get("/appointments/changes/barred").status_code == 403
+    counsellor.post("/logout")
+    director = login(centre.director)
+    page = director.get("/appointments/changes/barred").get_data(as_text=True)
+    assert "<td>张三</td>" in page
+    other = f"/appointments/changes/barred/{centre.other_school_student.id}/lift"
+    assert director.post(other, data={"reason": "x"}).status_code == 404
+    lift = f"/appointments/changes/barred/{centre.student.id}/lift"
+    director.post(lift, data={"reason": ""})
+    assert not changes.may_self_book(db.session, centre.student)
+    director.post(lift, data={"reason": "已面谈"})
+    assert changes.may_self_book(db.session, centre.student)
+    assert "<td>张三</td>" not in director.get("/appointments/changes/barred").get_data(
+        as_text=True
+    )
+
+
+def test_booking_a_third_time_after_two_no_shows_is_for_the_centre(centre: Centre) -> None:
+    centre.missed(centre.student, days_ago=30)
+    centre.missed(centre.student, days_ago=10)
+    slot = centre.slot(48)
+    with pytest.raises(booking.BookingError, match="by the centre only") as refused:
+        booking.book(
+            db.session,
+            student=centre.student,
+            slot=slot,
+            booked_by=centre.student.user,
+            kind=slot.kind,
+        )
+    assert refused.value.code == "barred"
+    by_staff = booking.book(
+        db.session, student=centre.student, slot=slot, booked_by=centre.counsellor, kind=slot.kind
+    )
+    assert by_staff.state == AppointmentState.BOOKED
+
+
+def test_demo_has_a_student_booking_through_the_centre_and_one_waiting(campus) -> None:
+    from appointments.changes_demo import seed_changes
+    from appointments.models import WaitlistEntry
+
+    centre = build(campus)
+    group = campus.class_group(campus.department(centre.institution, "History"))
+    for _n in range(20):
+        campus.student(group)
+    campus.commit()
+    seed_changes(db.session, centre.institution)
+    barred = changes.barred_students(db.session, centre.institution.id, clock.now())
+    assert [b.misses for b in barred] == [2]
+    assert db.session.scalar(select(func.count(WaitlistEntry.id))) == 1
+
+
+def test_counsellor_opens_an_appointment_from_their_sessions_audited(centre: Centre, login) -> None:
+    appointment = centre.book(centre.student, centre.slot(48))
+    client = login(centre.counsellor)
+    booked = client.get("/appointments/booked").get_data(as_text=True)
+    assert f"/appointments/changes/{appointment.id}" in booked
+    page = client.get(f"/appointments/changes/{appointment.id}").get_data(as_text=True)
+    assert "张三" in page
+    assert (
+        db.session.scalar(
+            select(AuditEvent.student_id).where(
+                AuditEvent.action == "appointment_read", AuditEvent.outcome != "denied"
+            )
+        )
+        == centre.student.id
+    )
