@@ -16,10 +16,3 @@ def register_booking(app: Flask) -> None:
     app.register_blueprint(booking_views.bp)
     app.add_template_global(booking_permissions.may_book_for_anyone, "may_book_for_anyone")
     nav.register(app, lambda: _("Book counselling"), "booking.book_list", {Role.STUDENT}, order=15)
-    nav.register(
-        app,
-        lambda: _("Booked sessions"),
-        "booking.booked",
-        {Role.SCHOOL_COUNSELLOR, Role.DIRECTOR},
-        order=45,
-    )

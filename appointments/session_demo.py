@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appointments.models import (
+    LIVE_STATES,
     Appointment,
     AppointmentState,
     CounsellorProfile,
@@ -60,7 +61,7 @@ def seed_sessions(session: Session, institution: Institution) -> None:
         select(User).where(User.institution_id == institution.id, User.login == "sc01")
     )
     if sc01 is None or session.scalar(
-        select(Appointment.id).where(Appointment.counsellor_id == sc01.id).limit(1)
+        select(SessionNote.id).where(SessionNote.author_id == sc01.id).limit(1)
     ):
         return
     if (
@@ -106,16 +107,27 @@ def _session_row(
     text: str | None,
 ) -> None:
     kind = SessionKind.FOLLOW_UP if text and text.startswith("第二次") else SessionKind.FIRST_VISIT
-    slot = Slot(
-        institution_id=institution.id,
-        counsellor_id=counsellor.id,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=50),
-        room="心理健康教育中心 咨询室 2",
-        kind=kind,
+    # The calendar's demo may have opened a slot at this very time: take it unless it is booked.
+    slot = session.scalar(
+        select(Slot).where(Slot.counsellor_id == counsellor.id, Slot.starts_at == starts_at)
     )
-    session.add(slot)
-    session.flush()
+    if slot is None:
+        slot = Slot(
+            institution_id=institution.id,
+            counsellor_id=counsellor.id,
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(minutes=50),
+            room="心理健康教育中心 咨询室 2",
+            kind=kind,
+        )
+        session.add(slot)
+        session.flush()
+    elif session.scalar(
+        select(Appointment.id).where(
+            Appointment.slot_id == slot.id, Appointment.state.in_(LIVE_STATES)
+        )
+    ):
+        return
     appointment = Appointment(
         institution_id=institution.id,
         slot_id=slot.id,
