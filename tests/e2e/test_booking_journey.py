@@ -56,11 +56,11 @@ def test_a_student_books_the_first_free_time_on_a_phone(world: World, live_app: 
     page.wait_for_url("**/appointments/book")
     assert page.locator(".slot-day").count() == 2
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_375["width"]
-    world.shot(page, "booking-times-phone")
+    world.shot(page, "18-booking-times-phone")
 
     page.get_by_role("button", name="最早的空闲时间").click()
     page.wait_for_url(f"**/appointments/book/{first_id}")
-    world.shot(page, "booking-precheck-phone")
+    world.shot(page, "18-booking-precheck-phone")
     page.fill("#reason", "最近总是睡不好，想找人聊聊")
     for field in ("phq2_1", "phq2_2", "gad2_1", "gad2_2"):
         page.locator(f"input[name={field}][value='1']").check()
@@ -71,12 +71,12 @@ def test_a_student_books_the_first_free_time_on_a_phone(world: World, live_app: 
     assert page.get_by_role("heading", name="预约成功").is_visible()
     assert "心理中心 201" in page.inner_text("main")
     assert page.locator(".crisis").count() == 0
-    world.shot(page, "booking-confirmed-phone")
+    world.shot(page, "18-booking-confirmed-phone")
 
     page.get_by_role("link", name="我的预约").last.click()
     page.wait_for_url("**/appointments/mine")
     assert "心理中心 201" in page.inner_text("main")
-    world.shot(page, "booking-mine-phone")
+    world.shot(page, "18-booking-mine-phone")
     with live_app.app_context():
         booked = db.session.scalar(select(Appointment).where(Appointment.slot_id == first_id))
         assert booked is not None
@@ -97,7 +97,7 @@ def test_the_department_counsellor_books_for_a_student_from_the_student_file(
     page.goto(f"/casework/students/{student_id}")
     page.get_by_role("link", name="为该生预约咨询").click()
     page.wait_for_url(f"**/appointments/for/{student_id}")
-    world.shot(page, "booking-for-student")
+    world.shot(page, "18-booking-for-student")
     page.locator(".slot-list button").first.click()
     page.wait_for_url(f"**/appointments/for/{student_id}")
     assert "预约成功，已通知学生和咨询师。" in page.inner_text("main")

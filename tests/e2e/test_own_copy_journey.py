@@ -96,7 +96,7 @@ def test_a_student_downloads_their_own_copy_on_a_phone(world: World, live_app: F
     expect(page.locator("main")).to_contain_text("可以向心理中心了解")
     overflow = page.locator("main").evaluate("e => e.scrollWidth - e.clientWidth")
     assert overflow <= 0  # the buttons and the text fit a 375-pixel screen
-    world.shot(page, "own-copy-phone")
+    world.shot(page, "19-own-copy-phone")
 
     with page.expect_download() as download:
         page.get_by_role("link", name="下载 PDF（便于阅读）").click()

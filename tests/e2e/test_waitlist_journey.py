@@ -88,7 +88,7 @@ def test_a_freed_time_goes_to_the_waiting_student_first(world: World, live_app: 
     student.get_by_role("link", name="加入候补").click()
     student.wait_for_url("**/appointments/changes/waitlist")
     assert student.evaluate("document.documentElement.scrollWidth") <= PHONE_375["width"]
-    world.shot(student, "waitlist-join-phone")
+    world.shot(student, "18-waitlist-join-phone")
     student.locator("main form button[type=submit]").click()
     student.wait_for_url("**/appointments/changes")
     assert "你已加入候补名单" in student.inner_text("main")
@@ -97,7 +97,7 @@ def test_a_freed_time_goes_to_the_waiting_student_first(world: World, live_app: 
     other.goto("/appointments/mine")
     other.locator("main").get_by_role("link", name="取消", exact=True).click()
     other.wait_for_url("**/cancel")
-    world.shot(other, "waitlist-cancel-phone")
+    world.shot(other, "18-waitlist-cancel-phone")
     other.get_by_role("button", name="取消预约").click()
     other.wait_for_url(lambda url: "/cancel" not in url)
     assert "预约已取消" in other.inner_text("main")
@@ -107,11 +107,11 @@ def test_a_freed_time_goes_to_the_waiting_student_first(world: World, live_app: 
     assert "有一个时间为你空出来了" in main
     assert "心理中心 203" in main
     assert student.evaluate("document.documentElement.scrollWidth") <= PHONE_375["width"]
-    world.shot(student, "waitlist-offer-phone")
+    world.shot(student, "18-waitlist-offer-phone")
     student.get_by_role("button", name="接受这个时间").click()
     student.wait_for_url("**/appointments/changes")
     assert "这个时间已为你预约好" in student.inner_text("main")
-    world.shot(student, "waitlist-accepted-phone")
+    world.shot(student, "18-waitlist-accepted-phone")
     with live_app.app_context():
         entry = db.session.scalars(select(WaitlistEntry)).one()
         assert entry.state == WaitlistState.ACCEPTED
@@ -139,4 +139,4 @@ def test_two_no_shows_leave_booking_to_the_centre(world: World, live_app: Flask)
     assert "0731-8888-0000" in main
     assert "加入候补" not in main
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_375["width"]
-    world.shot(page, "booking-by-centre-phone")
+    world.shot(page, "18-booking-by-centre-phone")

@@ -15,8 +15,9 @@ import openpyxl
 from sqlalchemy import select
 
 from campus.extensions import db
-from campus.models import AccessReview, ClassGroup, DormRoom, RoleAssignment, Student
+from campus.models import AccessReview, ClassGroup, DormRoom, RoleAssignment, Student, User
 from oversight import drill, kpis
+from privacy.models import ConsentScope
 from referrals.models import LeaveOfAbsence, Referral
 from screening.models import Campaign, CampaignAssignment
 from warning.models import EarlyWarning, PolicyVersion, Task
@@ -82,6 +83,19 @@ def _candidates() -> dict[str, list[object]]:
         "kpi_key": [kpi.key for kpi in kpis.KPIS],
         "filename": ["app.css"],
         "token": ["not-a-reset-token"],
+        # Counselling appointments and the data's life (issues #18, #19).
+        "counsellor_id": _ids(User),
+        "appointment_id": [1, 2],
+        "slot_id": [1, 2],
+        "precheck_id": [1, 2],
+        "template_id": [1, 2],
+        "exception_id": [1, 2],
+        "break_id": [1, 2],
+        "shift_id": [1, 2],
+        "request_id": [1, 2],
+        "hold_id": [1, 2],
+        "withdrawal_id": [1, 2],
+        "scope_name": [scope.value for scope in ConsentScope],
     }
 
 
