@@ -161,7 +161,7 @@ class InterviewEntry(Model):
     level_decision: Mapped[str | None] = mapped_column(String(10))  # confirm/lower/raise
     level_before: Mapped[int | None] = mapped_column(Integer)
     level_after: Mapped[int | None] = mapped_column(Integer)
-    level_reason: Mapped[str | None] = mapped_column(String(500))
+    level_reason: Mapped[str | None] = mapped_column(EncryptedText)  # an assessment: encrypted
     next_step: Mapped[str | None] = mapped_column(String(20))  # none/follow_up/refer
     follow_up_on: Mapped[date | None] = mapped_column(Date)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -363,7 +363,7 @@ class ContagionFollowUp(Model):
     outcome: Mapped[str | None] = mapped_column(String(20))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    note: Mapped[str | None] = mapped_column(String(500))
+    note: Mapped[str | None] = mapped_column(EncryptedText)  # why cleared/escalated: encrypted
     signal_id: Mapped[int | None] = mapped_column(ForeignKey("signal.id"))
 
     student: Mapped[Student] = relationship()
