@@ -15,7 +15,8 @@ from flask import Flask
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from appointments.models import Appointment, AppointmentState, SessionKind
+from appointments import booking
+from appointments.models import Appointment, AppointmentState, PreCheck, SessionKind
 from campus.i18n import shown_name
 from campus.models import Student, User
 from casework import screening_report
@@ -267,6 +268,41 @@ def appointments(context: CopyContext) -> list[Entry]:
     ]
 
 
+def pre_checks(context: CopyContext) -> list[Entry]:
+    """The pre-checks the student answered when booking: their reason in their own words and each
+    question with the answer chosen. Never the totals or bands a counsellor reads."""
+    checks = context.session.scalars(
+        select(PreCheck)
+        .where(PreCheck.student_id == context.student.id)
+        .order_by(PreCheck.submitted_at, PreCheck.id)
+    )
+    asked = [
+        (code, _instrument(code, context))
+        for code in (booking.PHQ2, booking.GAD2, booking.SAFETY_INSTRUMENT)
+    ]
+    entries = []
+    for check in checks:
+        given = {
+            booking.PHQ2: {int(k): v for k, v in check.phq2_answers.items()},
+            booking.GAD2: {int(k): v for k, v in check.gad2_answers.items()},
+            booking.SAFETY_INSTRUMENT: {booking.SAFETY_ITEM: check.safety_answer},
+        }
+        answers: list[Answer] = []
+        for code, inst in asked:
+            if inst is not None:
+                answers += _answers(given[code], inst, context.locale)
+        # Numbered in the order asked, not by each questionnaire's own item numbers.
+        numbered = tuple(
+            Answer(n, answer.question, answer.answer) for n, answer in enumerate(answers, 1)
+        )
+        facts = (
+            Fact("submitted_at", _("Answered"), check.submitted_at),
+            Fact("reason", _("Your reason, in your words"), check.reason),
+        )
+        entries.append(Entry(_("Before your appointment"), facts, numbered))
+    return entries
+
+
 def register(app: Flask) -> None:
     """Declare the parts above, in the order the copy reads."""
     for part in (
@@ -318,6 +354,13 @@ def register(app: Flask) -> None:
             60,
             appointments,
             lambda: _("You have not booked a counselling appointment."),
+        ),
+        PartSource(
+            "pre_checks",
+            lambda: _("Questions answered when booking"),
+            61,
+            pre_checks,
+            lambda: _("None."),
         ),
     ):
         register_part(app, part)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from appointments.models import Appointment, AppointmentState, SessionKind, Slot
+from appointments.models import Appointment, AppointmentState, PreCheck, SessionKind, Slot
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
@@ -436,3 +436,44 @@ def test_answers_saved_or_given_again_are_in_the_copy_too(world, login):
         {"number": 1, "question": gad7.item(1).text.zh_CN, "answer": saved["answers"][0]["answer"]}
     ]
     assert saved["answers"][0]["answer"] == gad7.item(1).options.options[3].label.zh_CN
+
+
+def test_a_booking_pre_check_is_in_the_copy_as_asked_without_its_scores(world, login):
+    appointment = db.session.scalar(select(Appointment))
+    db.session.add(
+        PreCheck(
+            institution_id=world.institution.id,
+            student_id=world.student.id,
+            appointment_id=appointment.id,
+            reason="最近总是睡不着",
+            phq2_answers={"1": 2, "2": 1},
+            phq2_total=3,
+            phq2_band="positive",
+            gad2_answers={"1": 0, "2": 1},
+            gad2_total=1,
+            gad2_band="negative",
+            safety_answer=0,
+            submitted_by_id=world.student.user.id,
+            submitted_at=datetime(2026, 9, 10, 2),
+        )
+    )
+    db.session.commit()
+    response = login(world.student.user).get("/privacy/my-copy.json")
+    copy = _json(response)
+    (check,) = copy["parts"]["pre_checks"]["records"]
+    assert check["reason"] == "最近总是睡不着"
+    questions = [a["question"] for a in check["answers"]]
+    assert questions == [
+        load_instrument("phq2").item(1).text.zh_CN,
+        load_instrument("phq2").item(2).text.zh_CN,
+        load_instrument("gad2").item(1).text.zh_CN,
+        load_instrument("gad2").item(2).text.zh_CN,
+        load_instrument("phq9").item(9).text.zh_CN,
+    ]
+    assert (
+        check["answers"][0]["answer"]
+        == load_instrument("phq2").item(1).options.options[2].label.zh_CN
+    )
+    raw = response.data.decode("utf-8")
+    assert "positive" not in raw
+    assert '"total"' not in raw
