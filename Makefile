@@ -17,7 +17,12 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 
 setup: $(BIN)/.installed translations
 
-translations: $(BIN)/.installed
+# Compiled only when the catalog changed, so two `make test` side by side (CI) never rewrite the
+# .mo file one of them is reading.
+CATALOG := translations/zh_Hans_CN/LC_MESSAGES/messages
+translations: $(CATALOG).mo
+
+$(CATALOG).mo: $(CATALOG).po $(BIN)/.installed
 	$(BIN)/pybabel compile -d translations --statistics
 
 # Re-extract every UI string (N_ marks notification texts translated when shown) into the template

@@ -216,7 +216,8 @@ class TestConfig(Config):
     SERVER_NAME = "localhost"
     SCHEDULER_ENABLED = False
     # Scans uploaded by tests go to a scratch folder, never the work tree's instance folder.
-    CRISIS_SCAN_DIR = str(Path(tempfile.gettempdir()) / "xinqiao-test-scans")
+    # One folder per test process: CI runs the SQLite and PostgreSQL suites side by side.
+    CRISIS_SCAN_DIR = str(Path(tempfile.gettempdir()) / f"xinqiao-test-scans-{os.getpid()}")
 
 
 class ProductionConfig(Config):
