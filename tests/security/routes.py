@@ -244,7 +244,6 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "counselling_sessions.addendum": CLINICAL_READERS,
     "counselling_sessions.co_sign_list": CLINICAL_READERS,
     "counselling_sessions.figures": DASHBOARD,
-
     # Appointment changes (appointments/change_views.py): a student's own, the centre's for its
     # institution; the security world has no appointment or waitlist entry, so those are a 404.
     "appointment_changes.mine": frozenset({Role.STUDENT}),
@@ -310,7 +309,6 @@ ENDPOINT_PARAMS: dict[str, dict[str, object]] = {
         f"counselling_sessions.{name}": {"appointment_id": 99999}
         for name in ("session", "outcome", "note", "co_sign", "addendum")
     },
-
     "appointment_changes.show": {"appointment_id": 99999},
     "appointment_changes.cancel": {"appointment_id": 99999},
     "appointment_changes.reschedule": {"appointment_id": 99999},
