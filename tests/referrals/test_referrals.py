@@ -238,7 +238,7 @@ def test_green_channel_deadline_is_configurable(world):
 def test_every_transition_is_audited_with_its_actor(world):
     referral = referral_in(world, S.APPOINTMENT_BOOKED)
     rows = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "referral_transition")
+        select(AuditEvent).where(AuditEvent.action == "referral_transition").order_by(AuditEvent.id)
     ).all()
     assert [(r.actor_id, r.detail) for r in rows] == [
         (world.counsellor.id, "draft->sent"),
