@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from appointments import booking_permissions
 from appointments.models import (
@@ -163,7 +163,8 @@ def free_slots(
     counsellor_id: int | None = None,
     limit: int = 500,
 ) -> list[Slot]:
-    """The free slots `free_slots_query` selects, at most `limit`."""
+    """The free slots `free_slots_query` selects, at most `limit`, with their counsellors: every
+    list of times names them."""
     stmt = free_slots_query(
         institution_id,
         after=after,
@@ -172,7 +173,7 @@ def free_slots(
         gender=gender,
         counsellor_id=counsellor_id,
     )
-    return list(session.scalars(stmt.limit(limit)))
+    return list(session.scalars(stmt.options(joinedload(Slot.counsellor)).limit(limit)))
 
 
 def next_free(
@@ -402,6 +403,11 @@ def book(
     now = now or clock.now()
     if submission_token and _by_token(session, submission_token) is not None:
         return _repeat_of(session, submission_token, student)
+    if not _carries_anything_to_keep(precheck):
+        # Nothing a refusal would have to keep: refuse before writing, so the commonest answer
+        # of a rush ("taken") costs a few reads, not an insert rolled back. Checked again below,
+        # under the student's lock, before anything is booked.
+        check_book(session, student=student, slot=slot, booked_by=booked_by, kind=kind, now=now)
     try:
         check = _write_precheck(session, student, booked_by, precheck, submission_token, now)
     except _DoubleSubmit:
@@ -520,6 +526,12 @@ def _write_precheck(
         check.safety_signal_id = _safety_signal(session, student, flags, check.id, now)
         session.flush()
     return check
+
+
+def _carries_anything_to_keep(answers: PreCheckAnswers | None) -> bool:
+    """Whether a refused booking would still store something of these answers (a safety
+    answer) or report them (invalid answers, told before any refusal of the time)."""
+    return answers is not None and (is_safety_answer(answers) or bool(check_precheck(answers)))
 
 
 def _keep_safety_only(session: Session, check: PreCheck | None) -> None:

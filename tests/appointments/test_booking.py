@@ -31,6 +31,7 @@ from warning.models import Signal
 from warning.policy import Level
 from warning.services import open_warning
 
+NEXT_FREE = booking.NEXT_FREE_COUNT
 CALM = booking.PreCheckAnswers(reason="exam stress", phq2={1: 1, 2: 0}, gad2={1: 2, 2: 1}, safety=0)
 SAFETY = booking.PreCheckAnswers(
     reason="not sleeping", phq2={1: 2, 2: 3}, gad2={1: 1, 2: 1}, safety=2
@@ -564,3 +565,34 @@ def test_the_demo_gives_the_student_free_times_and_the_counsellors_sessions(
     assert [u.id for u in booking.counsellors_seen(db.session, demo_student)]
     assert _count(Appointment, Appointment.state == AppointmentState.BOOKED) == 3
     assert _count(PreCheck) == 3
+
+
+def test_a_calm_student_who_lost_the_race_is_told_at_once_and_nothing_is_written(
+    centre: Centre, login: Callable[[User], FlaskClient], count_queries
+) -> None:
+    """The commonest answer of a booking rush: refused before anything is written, its next
+    free times (each with its counsellor's name) read at the same cost whether they belong to
+    one counsellor or to several."""
+    slot = centre.slot(centre.counsellor())
+    _book(centre.student(), slot)
+
+    def lose_the_race(page: str, counsellors: list[User], hours: int) -> int:
+        later = [centre.slot(c, hours=hours + n) for n, c in enumerate(counsellors)]
+        student = centre.student()
+        centre.campus.commit()
+        client = login(student.user)
+        with count_queries() as counted:
+            refused = client.post(f"/appointments/book/{slot.id}", data=_precheck_form(CALM, page))
+        assert refused.status_code == 409
+        for time in later:
+            assert f'formaction="/appointments/book/{time.id}"'.encode() in refused.data
+            assert time.counsellor.name.encode() in refused.data
+        assert not [s for s in counted.statements if s.lstrip().upper().startswith("INSERT")]
+        stored = select(func.count(PreCheck.id)).where(PreCheck.student_id == student.id)
+        assert db.session.scalar(stored) == 0
+        return counted.count
+
+    # The second student is offered three counsellors' times, earlier than the first's.
+    one = centre.counsellor()
+    several = [centre.counsellor() for _ in range(NEXT_FREE)]
+    assert lose_the_race("page-1", [one] * NEXT_FREE, 40) == lose_the_race("page-2", several, 30)
