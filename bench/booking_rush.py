@@ -7,10 +7,10 @@ opens (made directly: a server-side session row and its signed cookie; the passw
 its figures in screening_day) and has the week's times as the booking page lists them.
 Then, in one minute, each student posts the pre-check and books a time they chose from that page
 (a third the earliest time, the rest one of the week's times at random); a student told "taken"
-books one of the next free times offered, once. Students arrive at uniformly random moments of
-the minute (about 33 a second). After each booking the
-student opens their home page: the same-run baseline, a page that reads and writes nothing of
-the booking.
+books one of the next free times offered, once; one told "booked" follows the redirect to the
+confirmation, as the browser does. Students arrive at uniformly random moments of the minute
+(about 33 a second). The same-run baseline: a student who is not booking opens their home page
+(a page that reads and writes nothing of the booking) five times a second through the rush.
 
 Afterwards the database must hold no seat twice, no student twice, and exactly the bookings the
 students were told were made.
@@ -33,6 +33,7 @@ from pathlib import Path
 import requests
 from sqlalchemy import create_engine, text
 
+from bench import machine
 from bench.load import harness
 from bench.results import Figure
 
@@ -44,6 +45,8 @@ SLOTS_PER_COUNSELLOR = 20  # four a day, Monday to Friday
 RUSH_SECONDS = 60
 CLIENT_THREADS = 64
 SAFETY_SHARE = 0.02  # students who answer the safety question above "not at all"
+OBSERVE_EVERY = 0.2  # seconds between the baseline's home pages
+WARM_UP_PAGES = 200  # list pages opened before the opening (students waiting for it)
 _NEXT_TIME = re.compile(r'formaction="/appointments/book/(\d+)"')
 
 
@@ -65,13 +68,14 @@ class Student:
 @dataclass
 class Timings:
     booking_ms: list[float] = field(default_factory=list)
+    confirmed_ms: list[float] = field(default_factory=list)
     home_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, kind: str, ms: float) -> None:
         with self.lock:
-            (self.booking_ms if kind == "booking" else self.home_ms).append(ms)
+            getattr(self, f"{kind}_ms").append(ms)
 
     def error(self, message: str) -> None:
         with self.lock:
@@ -83,24 +87,38 @@ def run(args) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="xinqiao_bench_booking_"))
     url = harness.recreate_database(DATABASE)
     started = time.perf_counter()
-    seeded = seed(url, size["students"], size["counsellors"])
+    seeded = seed(url, size["students"] + 1, size["counsellors"])
+    seeded["students"] = size["students"]  # and the baseline's student
     seed_seconds = time.perf_counter() - started
     students = [Student(f"B{n:06d}") for n in range(1, size["students"] + 1)]
+    observer = Student(f"B{size['students'] + 1:06d}")  # the baseline's student, not booking
     timings = Timings()
     started = time.perf_counter()
-    _sign_in_all(url, students, _slot_ids(url))
+    _sign_in_all(url, [*students, observer], _slot_ids(url))
     prepare_seconds = time.perf_counter() - started
     with harness.gunicorn("wsgi:app", url, workdir / "gunicorn.log") as server:
+        warmed = _warm_up(server.base, students[:WARM_UP_PAGES])
         load_before = os.getloadavg()[0]
+        speed_before = machine.reference_loop_ms()
         rush_started = time.perf_counter()
         rng = random.Random(2026)
-        plan = [(s, size["rush"] * rng.random(), rng) for s in students]
+        # In the order of their moments: a pool thread waiting for a late student must not hold
+        # back the earlier ones queued behind it (that bunched the arrivals at the end).
+        plan = sorted(((s, size["rush"] * rng.random(), rng) for s in students), key=_moment)
+        done = threading.Event()
+        baseline = threading.Thread(target=_observe, args=(server.base, observer, done, timings))
+        baseline.start()
         with ThreadPoolExecutor(CLIENT_THREADS) as pool:
             list(pool.map(lambda p: _rush(server.base, *p, rush_started, timings), plan))
         rush_seconds = time.perf_counter() - rush_started
+        done.set()
+        baseline.join()
         load_after = os.getloadavg()[0]
+    speed_after = machine.reference_loop_ms()
     integrity = verify(url, students)
     seeded["load"] = (load_before, load_after)
+    seeded["speed"] = (speed_before, speed_after)
+    seeded["warmed"] = warmed
     return _report(
         size,
         seeded,
@@ -176,6 +194,9 @@ def seed(url: str, students: int, counsellors: int) -> dict:
         session.commit()
         session.execute(text("ANALYZE"))
         session.commit()
+        # The seed's pages written out now, not by a checkpoint in the middle of the rush: a
+        # server at the opening has no freshly loaded campus waiting in its buffers.
+        session.execute(text("CHECKPOINT"))
     return {"students": students, "slots": slots, "counsellors": counsellors}
 
 
@@ -232,6 +253,24 @@ def _sign_in_all(url: str, students: list[Student], slot_ids: list[int]) -> None
         student.slots = slot_ids
 
 
+def _warm_up(base: str, students: list[Student]) -> int:
+    """Before the opening, some students open the booking list (as they would, waiting for it):
+    every gunicorn worker has imported the app, compiled its templates and opened its database
+    connections by the time the rush starts, as on a server that has been up all day. A freshly
+    forked worker's first requests are not what a student meets at nine on a Monday."""
+
+    def open_list(student: Student) -> int:
+        return student.http.get(f"{base}/appointments/book", timeout=120).status_code
+
+    with ThreadPoolExecutor(harness.WORKERS * harness.THREADS) as pool:
+        statuses = list(pool.map(open_list, students))
+    return sum(status == 200 for status in statuses)
+
+
+def _moment(planned: tuple[Student, float, random.Random]) -> float:
+    return planned[1]
+
+
 def _slot_ids(url: str) -> list[int]:
     engine = create_engine(url)
     with engine.connect() as conn:
@@ -266,6 +305,7 @@ def _rush(
                 return
             if response.status_code == 302 and "/confirmed" in response.headers.get("Location", ""):
                 student.outcome = "booked"
+                _open(base, student, response.headers["Location"], "confirmed", timings)
                 break
             offered = [int(s) for s in _NEXT_TIME.findall(response.text)]
             if response.status_code == 409:
@@ -277,13 +317,26 @@ def _rush(
             student.outcome = f"status {response.status_code}"
             timings.error(f"booking {student.login}: {response.status_code}")
             break
-        t0 = time.perf_counter()
-        home = student.http.get(f"{base}/", timeout=120)
-        timings.add("home", (time.perf_counter() - t0) * 1000)
-        if home.status_code != 200:
-            timings.error(f"home {student.login}: {home.status_code}")
     except requests.RequestException as exc:
         timings.error(f"rush {student.login}: {exc}")
+
+
+def _open(base: str, student: Student, path: str, kind: str, timings: Timings) -> None:
+    """GET one page as `student`, timed under `kind`; anything but 200 is an error."""
+    t0 = time.perf_counter()
+    page = student.http.get(path if path.startswith("http") else f"{base}{path}", timeout=120)
+    timings.add(kind, (time.perf_counter() - t0) * 1000)
+    if page.status_code != 200:
+        timings.error(f"{kind} {student.login}: {page.status_code}")
+
+
+def _observe(base: str, observer: Student, done: threading.Event, timings: Timings) -> None:
+    """The same-run baseline: the home page, every `OBSERVE_EVERY` seconds until the rush ends."""
+    while not done.wait(OBSERVE_EVERY):
+        try:
+            _open(base, observer, "/", "home", timings)
+        except requests.RequestException as exc:
+            timings.error(f"baseline: {exc}")
 
 
 def _post_booking(
@@ -417,17 +470,24 @@ def _report(
             f"each student holds a signed-in session from before the opening (made in "
             f"{prepare_seconds:.0f} s: a server-side session row and its signed cookie; the "
             "password sign-in is measured by screening_day) and the week's times as the "
-            "booking page listed them at the opening.",
+            "booking page listed them at the opening. Before the opening "
+            f"{seeded['warmed']:,} of them opened the booking list (every worker warm, as on a "
+            "server that has been up all day).",
             f"The rush lasted {rush_seconds:.1f} s: {len(timings.booking_ms):,} booking POSTs "
             f"(pre-check included, {SAFETY_SHARE:.0%} with a safety answer), "
-            f"{len(timings.home_ms):,} home pages. Outcomes: "
+            f"{len(timings.confirmed_ms):,} confirmation pages (p95 "
+            f"{_p(timings.confirmed_ms, 95):,.0f} ms), {len(timings.home_ms):,} baseline home "
+            "pages. Outcomes: "
             + ", ".join(f"{k} {v:,}" for k, v in sorted(outcomes.items()))
             + ".",
             "Database after the rush: "
             + ", ".join(f"{k} {v:,}" for k, v in integrity.items())
             + ".",
             "Machine load average (1 min) before and after the rush: "
-            f"{seeded['load'][0]:.1f}, {seeded['load'][1]:.1f} — other work shared the cores.",
+            f"{seeded['load'][0]:.1f}, {seeded['load'][1]:.1f} — other work shared the cores. "
+            "One core's time for the reference loop (bench.machine) before and after: "
+            f"{seeded['speed'][0]:.0f} ms, {seeded['speed'][1]:.0f} ms — the host's speed "
+            "varies; compare runs only where it is alike.",
             "First errors: " + ("; ".join(timings.errors[:5]) or "none") + ".",
             f"gunicorn log of this run: {workdir}.",
         ],
