@@ -1,5 +1,6 @@
 """Booking's part of the appointments domain's registration: its blueprint, the students' nav
-entry and the template global the staff pages use for "book for this student"."""
+entry and its button on the home page's help card, and the template global the staff pages use
+for "book for this student"."""
 
 from __future__ import annotations
 
@@ -16,3 +17,4 @@ def register_booking(app: Flask) -> None:
     app.register_blueprint(booking_views.bp)
     app.add_template_global(booking_permissions.may_book_for_anyone, "may_book_for_anyone")
     nav.register(app, lambda: _("Book counselling"), "booking.book_list", {Role.STUDENT}, order=15)
+    nav.register_help(app, lambda: _("Book counselling"), "booking.book_list")

@@ -29,6 +29,18 @@ def register(
     )
 
 
+def register_help(app: Flask, label: Callable[[], str], endpoint: str) -> None:
+    """A way to reach the centre, offered on a student's home page under "Where to get help"
+    (booking's "Book counselling"): the card is the kernel's, what it offers the domains'."""
+    app.extensions.setdefault("xinqiao_help", []).append(
+        NavEntry(label, endpoint, frozenset({Role.STUDENT}))
+    )
+
+
+def help_entries(app: Flask) -> list[NavEntry]:
+    return list(app.extensions.get("xinqiao_help", []))
+
+
 def entries_for(app: Flask, user: User) -> list[NavEntry]:
     held = {a.role for a in user.roles}
     entries = [e for e in app.extensions.get("xinqiao_nav", []) if e.roles & held]

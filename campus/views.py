@@ -28,6 +28,7 @@ from campus import (
     auth,
     clock,
     mfa,
+    nav,
     profile,
     roster,
     signon,
@@ -240,7 +241,11 @@ def home() -> ResponseReturnValue:
         return redirect(url_for("campus.login"))
     items = workbench.items_for(current_app, db.session, current_user, clock.now())
     return render_template(
-        "campus/home.html", items=items, on_duty=_students_on_duty_phone(), title=home_title()
+        "campus/home.html",
+        items=items,
+        on_duty=_students_on_duty_phone(),
+        help_entries=nav.help_entries(current_app),
+        title=home_title(),
     )
 
 

@@ -46,6 +46,7 @@ def test_student_with_no_screening_sees_nothing_to_do_and_still_where_to_get_hel
     home = login(school.senior.user).get("/").get_data(as_text=True)
     assert "Nothing to do today." in home
     assert "Where to get help" in home
+    assert 'class="button primary" href="/appointments/book">Book counselling</a>' in home
 
 
 def test_campaign_owner_sees_its_coverage_as_the_campaign_page_does(school, make_campaign, login):
