@@ -50,6 +50,17 @@ START = datetime(2026, 9, 14, 2, 0, 0)  # 10:00 in Changsha, the second week of 
 KPI_MONTHS = ("2026-09", "2027-04")
 
 
+STAFF_NAMES = {
+    "counsellor": ("林晓雯", "Lin Xiaowen"),
+    "dept_counsellor": ("张磊", "Zhang Lei"),
+    "dorm": ("周阿姨", "Auntie Zhou"),
+    "liaison": ("刘医生", "Dr Liu"),
+    "admin": ("赵管理员", "Administrator Zhao"),
+    "director": ("孙主任", "Director Sun"),
+    "province": ("省厅督导", "Provincial auditor"),
+}
+
+
 @pytest.fixture(scope="session")
 def live_app() -> Iterator[Flask]:
     """A second app on the test database with CSRF on, as in production."""
@@ -221,6 +232,8 @@ def _seed(world: World) -> World:
     }
     for user in {*people.values(), *(s.user for s in (student, committee_student))}:
         user.locale = world.locale  # each person's saved language preference
+    for key, (zh, en) in STAFF_NAMES.items():  # names as a campus has them, in the screenshots
+        people[key].name = zh if world.locale == "zh_CN" else en
     campus.session.add(Caseload(counsellor_id=counsellor.id, student_id=student.id))
     campus.commit()
     campaign = campaigns.save_campaign(
