@@ -28,7 +28,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from operator import itemgetter
 from pathlib import Path
+from urllib.parse import urljoin
 
 import requests
 from sqlalchemy import create_engine, text
@@ -104,7 +106,7 @@ def run(args) -> dict:
         rng = random.Random(2026)
         # In the order of their moments: a pool thread waiting for a late student must not hold
         # back the earlier ones queued behind it (that bunched the arrivals at the end).
-        plan = sorted(((s, size["rush"] * rng.random(), rng) for s in students), key=_moment)
+        plan = sorted(((s, size["rush"] * rng.random(), rng) for s in students), key=itemgetter(1))
         done = threading.Event()
         baseline = threading.Thread(target=_observe, args=(server.base, observer, done, timings))
         baseline.start()
@@ -267,10 +269,6 @@ def _warm_up(base: str, students: list[Student]) -> int:
     return sum(status == 200 for status in statuses)
 
 
-def _moment(planned: tuple[Student, float, random.Random]) -> float:
-    return planned[1]
-
-
 def _slot_ids(url: str) -> list[int]:
     engine = create_engine(url)
     with engine.connect() as conn:
@@ -324,7 +322,7 @@ def _rush(
 def _open(base: str, student: Student, path: str, kind: str, timings: Timings) -> None:
     """GET one page as `student`, timed under `kind`; anything but 200 is an error."""
     t0 = time.perf_counter()
-    page = student.http.get(path if path.startswith("http") else f"{base}{path}", timeout=120)
+    page = student.http.get(urljoin(base, path), timeout=120)
     timings.add(kind, (time.perf_counter() - t0) * 1000)
     if page.status_code != 200:
         timings.error(f"{kind} {student.login}: {page.status_code}")
