@@ -205,11 +205,18 @@ def init_app(app: Flask) -> None:
 
 
 def encrypted_columns() -> Iterator[tuple[type[Any], str]]:
-    """(model, attribute name) of every `EncryptedText` column of every mapped model."""
-    for mapper in Model.registry.mappers:
-        for column in mapper.columns:
-            if isinstance(column.type, EncryptedText) and column.table is mapper.local_table:
-                yield mapper.class_, column.key
+    """(model, attribute name) of every `EncryptedText` column of every mapped model.
+
+    In table order: the registry is a set, and a rotation that runs and reports in the same order
+    on every host is one an operator can compare between runs.
+    """
+    found = [
+        (mapper.class_, column.key)
+        for mapper in Model.registry.mappers
+        for column in mapper.columns
+        if isinstance(column.type, EncryptedText) and column.table is mapper.local_table
+    ]
+    yield from sorted(found, key=lambda pair: (pair[0].__table__.name, pair[1]))
 
 
 def rotate_all(session: Session, batch: int = 500) -> dict[str, int]:

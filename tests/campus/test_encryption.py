@@ -13,6 +13,7 @@ from sqlalchemy import select, text
 
 from campus import clock, create_app, encryption
 from campus.audit import AuditEvent
+from campus.cli import rotation_summary
 from campus.encryption import KeyCheck, UnreadableField
 from campus.extensions import db
 from campus.models import Role
@@ -177,3 +178,11 @@ def _revision_before(revision: str) -> str:
     migrate = current_app.extensions["migrate"]
     script = ScriptDirectory.from_config(migrate.migrate.get_config())
     return str(script.get_revision(revision).down_revision)
+
+
+def test_the_rotation_audit_names_every_field_that_held_values_however_many_are_empty():
+    counts = {f"table_{n:02}.note": 0 for n in range(40)} | {"warning_event.note": 2}
+    detail = rotation_summary(counts)
+    assert detail.startswith("total=2 fields=41 ")
+    assert "warning_event.note=2" in detail
+    assert "table_00" not in detail
