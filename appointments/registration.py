@@ -74,10 +74,11 @@ def _register_sessions(app: Flask) -> None:
 
     from appointments import file_section, session_views
     from appointments.session_permissions import SESSION_ROLES
-    from campus import nav
+    from campus import nav, workbench
 
     app.register_blueprint(session_views.bp)
     nav.register(app, lambda: _("My sessions"), "counselling_sessions.day", set(SESSION_ROLES), 25)
+    workbench.register(app, session_views.workbench_items, set(SESSION_ROLES), order=6)
     file_section.register(app)
 
 

@@ -11,12 +11,13 @@ import uuid
 from datetime import datetime, time, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
-from appointments import figures, sessions
+from appointments import counsellor_day, figures, sessions
 from appointments.models import Appointment, AppointmentState, SessionNote
 from appointments.session_forms import (
     ATTENDANCE_LABELS,
@@ -37,7 +38,7 @@ from appointments.session_permissions import (
     can_record_session,
     note_clause,
 )
-from campus import audit, clock
+from campus import audit, clock, workbench
 from campus.access import load_or_404
 from campus.extensions import db
 from campus.i18n import shown
@@ -50,7 +51,6 @@ bp = Blueprint("counselling_sessions", __name__, url_prefix="/appointments/sessi
 
 # Where the booking helper's staff booking page will live; linked only once it is registered.
 STAFF_BOOKING_ENDPOINT = "booking.staff_book"
-UNRECORDED_SHOWN = 50
 
 
 def _appointment(appointment_id: int) -> Appointment:
@@ -69,11 +69,11 @@ def _appointment(appointment_id: int) -> Appointment:
 @bp.route("", endpoint="day")
 @require_roles(*SESSION_ROLES)
 def day():
-    """My appointments today and the rest of this week (Monday to Sunday, local)."""
+    """My appointments today and the rest of this week (Monday to Sunday, local), and what is
+    still to do for earlier ones: outcomes to record, drafts to sign."""
     zone = clock.viewer_zone()
-    now = clock.now()
-    today = clock.local_date(now, zone)
-    monday = today - timedelta(days=today.weekday())
+    today = counsellor_day.day_of(clock.now(), zone)
+    monday = today.date - timedelta(days=today.date.weekday())
     start = clock.to_utc(datetime.combine(monday, time()), zone)
     end = clock.to_utc(datetime.combine(monday + timedelta(days=7), time()), zone)
     rows = list(
@@ -89,42 +89,29 @@ def day():
             .order_by(Appointment.starts_at)
         )
     )
-    start_of_today = clock.to_utc(datetime.combine(today, time()), zone)
-    # Sessions held before today whose outcome nobody recorded yet (a forgotten no-show).
-    unrecorded = list(
-        db.session.scalars(
-            select(Appointment)
-            .where(
-                Appointment.counsellor_id == current_user.id,
-                Appointment.state == AppointmentState.BOOKED,
-                Appointment.starts_at < start_of_today,
-                appointment_clause(current_user),
-            )
-            .options(selectinload(Appointment.student))
-            .order_by(Appointment.starts_at)
-            .limit(UNRECORDED_SHOWN)
-        )
-    )
+    unrecorded = counsellor_day.unrecorded(db.session, current_user, today)
+    drafts = counsellor_day.drafts(db.session, current_user)
     audit.record_list_read(
         db.session,
         actor=current_user,
         action="list_sessions",
         record_type="appointment",
-        student_ids=[a.student_id for a in (*unrecorded, *rows)],
+        student_ids=[a.student_id for a in (*unrecorded, *rows)] + [n.student_id for n in drafts],
         detail=f"rows={len(rows)} week={monday.isoformat()}",
     )
-    todays = [a for a in rows if clock.local_date(a.starts_at, zone) == today]
-    later = [a for a in rows if clock.local_date(a.starts_at, zone) > today]
-    earlier = [a for a in rows if clock.local_date(a.starts_at, zone) < today]
+    todays = [a for a in rows if clock.local_date(a.starts_at, zone) == today.date]
+    later = [a for a in rows if clock.local_date(a.starts_at, zone) > today.date]
+    earlier = [a for a in rows if clock.local_date(a.starts_at, zone) < today.date]
     return render_template(
         "appointments/sessions/day.html",
-        today=today,
+        today=today.date,
         todays=todays,
         later=later,
         earlier=[a for a in earlier if a.state != AppointmentState.BOOKED],
         unrecorded=unrecorded,
+        drafts=[n.appointment for n in drafts],
         state_labels=STATE_LABELS,
-        awaiting=len(sessions.awaiting_co_sign(db.session, current_user)),
+        awaiting=len(counsellor_day.awaiting_co_sign(db.session, current_user)),
     )
 
 
@@ -322,7 +309,7 @@ def addendum(appointment_id: int):
 @require_roles(*SESSION_ROLES)
 def co_sign_list():
     """Trainees' signed notes awaiting my co-sign (names and dates; the note opens on its page)."""
-    notes = sessions.awaiting_co_sign(db.session, current_user)
+    notes = counsellor_day.awaiting_co_sign(db.session, current_user)
     audit.record_list_read(
         db.session,
         actor=current_user,
@@ -381,3 +368,49 @@ def figures_page():
         choices=choices,
         figures=shown_figures,
     )
+
+
+def workbench_items(session: Session, user: User, now: datetime) -> list[workbench.Item]:
+    """The counsellor's home page: today's sessions, and what earlier ones still need. Each line
+    links to the list that shows the same rows. Chores, not alarms: they rank after the
+    warnings whose clocks are running."""
+    zone = clock.viewer_zone()
+    found = counsellor_day.counts(session, user, now, zone)
+    day_page = url_for("counselling_sessions.day")
+    items = []
+    if found.today:
+        text = ngettext("%(num)s session today", "%(num)s sessions today", found.today)
+        detail = (
+            _(
+                "The next starts at %(time)s.",
+                time=format_datetime(clock.to_local(found.next_start, zone), "HH:mm"),
+            )
+            if found.next_start
+            else ""
+        )
+        items.append(workbench.Item(found.today, text, day_page, workbench.Urgency.TODAY, detail))
+    if found.unrecorded:
+        text = ngettext(
+            "%(num)s earlier session has no outcome recorded",
+            "%(num)s earlier sessions have no outcome recorded",
+            found.unrecorded,
+        )
+        url = url_for("counselling_sessions.day", _anchor="unrecorded-h")
+        items.append(workbench.Item(found.unrecorded, text, url, workbench.Urgency.TODAY))
+    if found.drafts:
+        text = ngettext(
+            "%(num)s session note is still a draft",
+            "%(num)s session notes are still drafts",
+            found.drafts,
+        )
+        url = url_for("counselling_sessions.day", _anchor="drafts-h")
+        items.append(workbench.Item(found.drafts, text, url, workbench.Urgency.THIS_WEEK))
+    if found.to_co_sign:
+        text = ngettext(
+            "%(num)s trainee note awaits your co-sign",
+            "%(num)s trainee notes await your co-sign",
+            found.to_co_sign,
+        )
+        url = url_for("counselling_sessions.co_sign_list")
+        items.append(workbench.Item(found.to_co_sign, text, url, workbench.Urgency.THIS_WEEK))
+    return items

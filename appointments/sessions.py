@@ -330,18 +330,3 @@ def readable_note(session: Session, viewer: User, appointment: Appointment) -> S
             SessionNote.appointment_id == appointment.id, permissions.note_clause(viewer)
         )
     )
-
-
-def awaiting_co_sign(session: Session, supervisor: User) -> list[SessionNote]:
-    """Signed trainee notes waiting for `supervisor`'s co-sign, oldest first."""
-    return list(
-        session.scalars(
-            select(SessionNote)
-            .where(
-                SessionNote.state == NoteState.SIGNED,
-                SessionNote.supervisor_id == supervisor.id,
-                permissions.note_clause(supervisor),
-            )
-            .order_by(SessionNote.signed_at, SessionNote.id)
-        )
-    )

@@ -122,14 +122,15 @@ BUDGETS = {
     # per item kind the role has (reds and yellows together; tasks; deadlines; stalled referrals;
     # follow-ups due; campaigns; post-screening interviews: to hold, to assign and overdue in
     # one), whatever the number of warnings, tasks, referrals or interviews; who is on duty
-    # now (issue #18's duty roster, one query with the people).
-    ("counsellor", "/"): 11,
+    # now (issue #18's duty roster, one query with the people); the counsellor's own sessions
+    # (today's, earlier ones without an outcome: one query; drafts and notes to co-sign: one).
+    ("counsellor", "/"): 13,
     # Only this week's reports and the task list; class members work from no deadline.
     ("committee", "/"): 4,
     # As the counsellor's, plus this term's glance: deadlines and screening KPI tables (4), the
     # month's key students whose family was contacted (1) and the interview list's count (1).
-    # Who is on duty now (1).
-    ("director", "/"): 15,
+    # Who is on duty now (1). The director's own sessions, as the counsellor's (2).
+    ("director", "/"): 17,
     ("counsellor", "/tasks"): 5,
     ("committee", "/tasks"): 4,
     # 44 for the tables and charts (the post-screening interview table: its groups and one

@@ -81,6 +81,86 @@ def test_counsellor_sees_todays_and_this_weeks_appointments_with_their_state(wor
     assert _audit_rows("list_sessions")
 
 
+def test_the_counsellors_home_page_counts_todays_sessions_and_says_when_the_next_starts(
+    world, login
+):
+    appointment(world.student, world.counsellor, THIS_MORNING)  # 09:00, already begun
+    appointment(world.student, world.counsellor, datetime(2026, 9, 14, 6, 0))  # 14:00
+    appointment(world.student, world.counsellor, datetime(2026, 9, 14, 7, 0))  # 15:00
+    cancelled = datetime(2026, 9, 14, 3, 0)
+    appointment(world.student, world.counsellor, cancelled, state=AppointmentState.CANCELLED)
+    appointment(world.student, world.colleague, datetime(2026, 9, 14, 5, 0))  # someone else's
+    appointment(world.student, world.counsellor, TOMORROW)
+    db.session.commit()
+    home = login(world.counsellor).get("/").get_data(as_text=True)
+    assert "3 sessions today" in home
+    assert "The next starts at 14:00." in home
+    assert 'href="/appointments/sessions"' in home
+    assert "1 session today" in login(world.colleague).get("/").get_data(as_text=True)
+
+
+def test_the_home_page_says_nothing_of_sessions_on_a_day_without_any(world, login):
+    appointment(world.student, world.counsellor, TOMORROW)
+    db.session.commit()
+    home = login(world.counsellor).get("/").get_data(as_text=True)
+    assert "session today" not in home
+    assert "sessions today" not in home
+    assert "Nothing to do today." in home
+
+
+def test_the_home_page_counts_earlier_sessions_without_an_outcome_and_the_day_page_lists_them(
+    world, login
+):
+    forgotten = [
+        appointment(world.student, world.counsellor, datetime(2026, 9, day, 1, 0))
+        for day in (9, 11)
+    ]
+    done = appointment(world.student, world.counsellor, datetime(2026, 9, 10, 1, 0))
+    db.session.commit()
+    sessions.record_outcome(
+        db.session, world.counsellor, done, sessions.Outcome("no_show", None), clock.now()
+    )
+    client = login(world.counsellor)
+    home = client.get("/").get_data(as_text=True)
+    assert "2 earlier sessions have no outcome recorded" in home
+    assert 'href="/appointments/sessions#unrecorded-h"' in home
+    page = client.get("/appointments/sessions").get_data(as_text=True)
+    listed = page.partition("Earlier sessions without an outcome")[2]
+    assert all(f"appointment-{a.id}" in listed for a in forgotten)
+    assert f"appointment-{done.id}" not in listed
+
+
+def test_a_draft_note_is_counted_on_the_home_page_until_it_is_signed(world, login):
+    appt, note = _held(world, sign=False)
+    client = login(world.counsellor)
+    assert "1 session note is still a draft" in client.get("/").get_data(as_text=True)
+    page = client.get("/appointments/sessions").get_data(as_text=True)
+    drafts = page.partition("Session notes still drafts")[2]
+    assert f"appointment-{appt.id}" in drafts
+    sessions.save_draft(db.session, world.counsellor, appt, note.body, clock.now(), sign=True)
+    assert "still a draft" not in client.get("/").get_data(as_text=True)
+    assert "Session notes still drafts" not in client.get("/appointments/sessions").get_data(
+        as_text=True
+    )
+
+
+def test_the_supervisors_home_page_counts_trainee_notes_to_co_sign(world, login):
+    _held(world, world.trainee)
+    home = login(world.supervisor).get("/").get_data(as_text=True)
+    assert "1 trainee note awaits your co-sign" in home
+    assert 'href="/appointments/sessions/co-sign"' in home
+    # The trainee's own home page says nothing of it, nor does a colleague's.
+    assert "co-sign" not in login(world.trainee).get("/").get_data(as_text=True)
+    assert "co-sign" not in login(world.colleague).get("/").get_data(as_text=True)
+
+
+def test_department_staff_get_no_session_lines(world, login):
+    appointment(world.student, world.counsellor, datetime(2026, 9, 14, 6, 0))
+    db.session.commit()
+    main = login(world.dept_counsellor).get("/").get_data(as_text=True).partition("<main")[2]
+    assert "session" not in main.lower()
+
+
 def test_attended_with_no_risk_changes_no_warning(world):
     appt = appointment(world.student, world.counsellor, THIS_MORNING)
     db.session.commit()
