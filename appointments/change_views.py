@@ -4,6 +4,8 @@ only. Thin: parse, load in scope, call `appointments.changes` / `appointments.wa
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import (
     Blueprint,
     abort,
@@ -17,6 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.wrappers import Response
 
 from appointments import change_permissions as permissions
@@ -37,12 +40,14 @@ from appointments.models import (
     SessionKind,
     Slot,
     WaitlistEntry,
+    WaitlistState,
 )
-from campus import audit, clock
+from campus import audit, clock, workbench
 from campus.access import load_or_404
 from campus.extensions import db
 from campus.forms import add_error
 from campus.i18n import shown
+from campus.local_time import local_time
 from campus.models import Institution, Student, User
 from campus.permissions import require_roles
 from campus.scope import institution_ids
@@ -382,3 +387,55 @@ def lift(student_id: int) -> Response:
     else:
         flash(_("%(name)s may book for themself again.", name=student.name), "success")
     return redirect(url_for(".barred"))
+
+
+def student_workbench_items(session: Session, user: User, now: datetime) -> list[workbench.Item]:
+    """The student's home page: a time the waitlist holds for them (it goes to the next student
+    when the hold ends), and their next appointment, with where and with whom."""
+    student = session.scalar(select(Student).where(Student.user_id == user.id))
+    if student is None:
+        return []
+    items = []
+    entry = waitlist.open_entry(session, student)
+    if entry is not None and entry.state == WaitlistState.OFFERED and entry.offer_expires_at:
+        items.append(
+            workbench.Item(
+                1,
+                _("A counselling time is held for you"),
+                url_for("appointment_changes.mine", _anchor="offer-title"),
+                workbench.Urgency.TODAY,  # first among the student's lines (order), not red
+                _(
+                    "Accept or decline it by %(until)s; after that it goes to the next student.",
+                    until=local_time(entry.offer_expires_at),
+                ),
+            )
+        )
+    upcoming = session.scalar(
+        select(Appointment)
+        .where(
+            Appointment.student_id == student.id,
+            Appointment.state == AppointmentState.BOOKED,
+            Appointment.starts_at > now,
+        )
+        .options(joinedload(Appointment.slot).joinedload(Slot.counsellor))
+        .order_by(Appointment.starts_at)
+        .limit(1)
+    )
+    if upcoming is not None:
+        zone = clock.viewer_zone()
+        today = clock.local_date(upcoming.starts_at, zone) == clock.local_date(now, zone)
+        slot = upcoming.slot
+        items.append(
+            workbench.Item(
+                1,
+                _("Your next counselling session: %(when)s", when=local_time(upcoming.starts_at)),
+                url_for("appointment_changes.show", appointment_id=upcoming.id),
+                workbench.Urgency.TODAY if today else workbench.Urgency.INFO,
+                # As the booking pages show a time (appointments/_slot.html).
+                " · ".join(
+                    [_("Counsellor: %(name)s", name=slot.counsellor.name)]
+                    + ([_("Room: %(room)s", room=slot.room)] if slot.room else [])
+                ),
+            )
+        )
+    return items

@@ -92,8 +92,8 @@ def _register_changes(app: Flask) -> None:
 
     from appointments import change_views, reminders, waitlist
     from appointments.change_forms import KIND_LABELS
-    from appointments.change_permissions import LIFT_ROLES
-    from campus import nav, scheduler
+    from appointments.change_permissions import LIFT_ROLES, STUDENT_ROLES
+    from campus import nav, scheduler, workbench
 
     app.register_blueprint(change_views.bp)
     app.jinja_env.globals["session_kind_labels"] = KIND_LABELS
@@ -101,5 +101,6 @@ def _register_changes(app: Flask) -> None:
     nav.register(
         app, lambda: _("Booking by the centre"), "appointment_changes.barred", set(LIFT_ROLES), 47
     )
+    workbench.register(app, change_views.student_workbench_items, set(STUDENT_ROLES), order=5)
     scheduler.register_sweep(app, "appointments.reminders", reminders.reminder_sweep)
     scheduler.register_sweep(app, "appointments.waitlist_offers", waitlist.expiry_sweep)

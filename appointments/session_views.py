@@ -11,8 +11,8 @@ import uuid
 from datetime import datetime, time, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -42,6 +42,7 @@ from campus import audit, clock, workbench
 from campus.access import load_or_404
 from campus.extensions import db
 from campus.i18n import shown
+from campus.local_time import local_time
 from campus.models import Institution, Role, User
 from campus.permissions import require_roles
 from campus.scope import institution_ids
@@ -383,7 +384,7 @@ def workbench_items(session: Session, user: User, now: datetime) -> list[workben
         detail = (
             _(
                 "The next starts at %(time)s.",
-                time=format_datetime(clock.to_local(found.next_start, zone), "HH:mm"),
+                time=local_time(found.next_start, "HH:mm"),
             )
             if found.next_start
             else ""

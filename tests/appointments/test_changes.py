@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from appointments import booking, changes, reminders, seats
+from appointments import booking, changes, reminders, seats, waitlist
 from appointments.changes import ChangeError, LateCancellationUnconfirmed
 from appointments.models import (
     Appointment,
@@ -16,6 +16,7 @@ from appointments.models import (
     AppointmentState,
     SlotState,
 )
+from appointments.waitlist import Wishes
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
@@ -449,3 +450,57 @@ def test_counsellor_opens_an_appointment_from_their_sessions_audited(centre: Cen
         )
         == centre.student.id
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# The student's home page
+# --------------------------------------------------------------------------------------------------
+
+
+def test_the_students_home_page_shows_their_next_appointment_where_and_with_whom(
+    centre: Centre, login
+) -> None:
+    first = centre.book(centre.student, centre.slot(48))  # 2026-09-16 10:00 in Shanghai
+    centre.book(centre.student, centre.slot(72, counsellor=centre.male_counsellor))
+    centre.book(centre.classmate, centre.slot(24))
+    client = login(centre.student.user)
+    home = client.get("/").get_data(as_text=True)
+    assert "Your next counselling session: 2026-09-16 10:00" in home
+    assert f"Counsellor: {centre.counsellor.name} · Room: 心理中心 201" in home
+    assert f'href="/appointments/changes/{first.id}"' in home
+    assert "2026-09-15" not in home  # the classmate's
+
+    changes.cancel(db.session, centre.student.user, first, clock.now())
+    home = client.get("/").get_data(as_text=True)
+    assert "Your next counselling session: 2026-09-17 10:00" in home
+    assert centre.male_counsellor.name in home
+
+
+def test_a_student_without_an_appointment_sees_no_session_line(centre: Centre, login) -> None:
+    centre.book(centre.classmate, centre.slot(24))
+    centre.missed(centre.student, days_ago=2)
+    home = login(centre.student.user).get("/").get_data(as_text=True)
+    assert "Your next counselling session" not in home
+
+
+def test_a_time_held_by_the_waitlist_is_on_the_students_home_page_until_answered(
+    centre: Centre, login
+) -> None:
+    booked = centre.book(centre.classmate, centre.slot(30))
+    entry = waitlist.join(db.session, centre.student.user, centre.student, Wishes(), clock.now())
+    client = login(centre.student.user)
+    assert "held for you" not in client.get("/").get_data(as_text=True)
+
+    changes.cancel(db.session, centre.classmate.user, booked, clock.now())
+    home = client.get("/").get_data(as_text=True)
+    assert "A counselling time is held for you" in home
+    # Held 12 hours from 10:00 in Shanghai.
+    assert "Accept or decline it by 2026-09-14 22:00" in home
+    assert 'href="/appointments/changes#offer-title"' in home
+    assert "held for you" not in login(centre.third.user).get("/").get_data(as_text=True)
+
+    client = login(centre.student.user)
+    client.post(f"/appointments/changes/waitlist/{entry.id}/accept")
+    home = client.get("/").get_data(as_text=True)
+    assert "held for you" not in home
+    assert "Your next counselling session: 2026-09-15 16:00" in home

@@ -102,7 +102,13 @@ def test_a_freed_time_goes_to_the_waiting_student_first(world: World, live_app: 
     other.wait_for_url(lambda url: "/cancel" not in url)
     assert "预约已取消" in other.inner_text("main")
 
-    student.goto("/appointments/mine")
+    # The student opens the app (the notice is in the inbox too): the held time tops the home
+    # page, and its line leads to the offer.
+    student.goto("/")
+    assert "有一个咨询时段为你保留" in student.inner_text("main")
+    world.shot(student, "18-waitlist-offer-home-phone")
+    student.get_by_role("link", name="有一个咨询时段为你保留").click()
+    student.wait_for_url("**/appointments/changes#offer-title")
     main = student.inner_text("main")
     assert "有一个时间为你空出来了" in main
     assert "心理中心 203" in main
@@ -112,6 +118,9 @@ def test_a_freed_time_goes_to_the_waiting_student_first(world: World, live_app: 
     student.wait_for_url("**/appointments/changes")
     assert "这个时间已为你预约好" in student.inner_text("main")
     world.shot(student, "18-waitlist-accepted-phone")
+    student.goto("/")
+    assert "你的下一次咨询" in student.inner_text("main")
+    assert "有一个咨询时段为你保留" not in student.inner_text("main")
     with live_app.app_context():
         entry = db.session.scalars(select(WaitlistEntry)).one()
         assert entry.state == WaitlistState.ACCEPTED
