@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from itertools import groupby
 
-from babel.dates import format_date
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -29,7 +28,7 @@ from appointments.models import Appointment, AppointmentState, PreCheck, Session
 from campus import access, audit, clock
 from campus.extensions import db
 from campus.i18n import N_
-from campus.local_time import local_day
+from campus.local_time import day_heading, local_day
 from campus.models import Institution, Role, Student, User
 from campus.permissions import require_roles
 from screening.scoring import load_instrument
@@ -387,11 +386,7 @@ def _by_day(slots: list[Slot]) -> list[tuple[date, str, list[Slot]]]:
     """Slots grouped by the local day they start on, with the day's heading (date, weekday)."""
     days = []
     for day, group in groupby(slots, key=lambda s: local_day(s.starts_at)):
-        locale = get_locale() or "zh_CN"
-        heading = (
-            f"{format_date(day, 'medium', locale=locale)} {format_date(day, 'EEEE', locale=locale)}"
-        )
-        days.append((day, heading, list(group)))
+        days.append((day, day_heading(day), list(group)))
     return days
 
 

@@ -47,7 +47,7 @@ from campus.access import load_or_404
 from campus.extensions import db
 from campus.forms import add_error
 from campus.i18n import shown
-from campus.local_time import local_time
+from campus.local_time import local_time, moment_with_weekday
 from campus.models import Institution, Student, User
 from campus.permissions import require_roles
 from campus.scope import institution_ids
@@ -428,7 +428,10 @@ def student_workbench_items(session: Session, user: User, now: datetime) -> list
         items.append(
             workbench.Item(
                 1,
-                _("Your next counselling session: %(when)s", when=local_time(upcoming.starts_at)),
+                _(
+                    "Your next counselling session: %(when)s",
+                    when=moment_with_weekday(upcoming.starts_at),
+                ),
                 url_for("appointment_changes.show", appointment_id=upcoming.id),
                 workbench.Urgency.TODAY if today else workbench.Urgency.INFO,
                 # As the booking pages show a time (appointments/_slot.html).

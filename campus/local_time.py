@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 from babel.dates import get_timezone_name
-from flask_babel import format_datetime
+from flask_babel import format_date, format_datetime
 
 from campus import clock
 from campus.i18n import viewer_locale
@@ -82,3 +82,13 @@ def local_day(moment: datetime) -> date:
 def zone_name(zone: ZoneInfo) -> str:
     """A zone as a reader names it ("中国时间", "China Time"), never its database key."""
     return get_timezone_name(zone, locale=viewer_locale())
+
+
+def day_heading(day: date) -> str:
+    """A day as people plan by it, with its weekday (2026年12月8日 星期二; Dec 8, 2026 Tuesday)."""
+    return f"{format_date(day, 'medium')} {format_date(day, 'EEEE')}"
+
+
+def moment_with_weekday(value: datetime) -> str:
+    """A naive-UTC time as its local day and weekday, then the time (2026年12月8日 星期二 14:00)."""
+    return f"{day_heading(local_day(value))} {local_time(value, 'HH:mm')}"

@@ -2,7 +2,7 @@
 # package ships no `py.typed`.
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from babel import Locale
 from flask import Flask
@@ -23,6 +23,11 @@ class Babel:
 def get_locale() -> Locale | None: ...
 @contextmanager
 def force_locale(locale: str | Locale | None) -> Iterator[None]: ...
+def format_date(
+    date: date | None = None,
+    format: str | None = None,  # noqa: A002 - the library's own keyword
+    rebase: bool = True,
+) -> str: ...
 def format_datetime(
     datetime: datetime | None = None,
     format: str | None = None,  # noqa: A002 - the library's own keyword

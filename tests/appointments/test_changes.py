@@ -465,14 +465,14 @@ def test_the_students_home_page_shows_their_next_appointment_where_and_with_whom
     centre.book(centre.classmate, centre.slot(24))
     client = login(centre.student.user)
     home = client.get("/").get_data(as_text=True)
-    assert "Your next counselling session: 2026-09-16 10:00" in home
+    assert "Your next counselling session: Sep 16, 2026 Wednesday 10:00" in home
     assert f"Counsellor: {centre.counsellor.name} · Room: 心理中心 201" in home
     assert f'href="/appointments/changes/{first.id}"' in home
-    assert "2026-09-15" not in home  # the classmate's
+    assert "Sep 15" not in home  # the classmate's
 
     changes.cancel(db.session, centre.student.user, first, clock.now())
     home = client.get("/").get_data(as_text=True)
-    assert "Your next counselling session: 2026-09-17 10:00" in home
+    assert "Your next counselling session: Sep 17, 2026 Thursday 10:00" in home
     assert centre.male_counsellor.name in home
 
 
@@ -503,4 +503,4 @@ def test_a_time_held_by_the_waitlist_is_on_the_students_home_page_until_answered
     client.post(f"/appointments/changes/waitlist/{entry.id}/accept")
     home = client.get("/").get_data(as_text=True)
     assert "held for you" not in home
-    assert "Your next counselling session: 2026-09-15 16:00" in home
+    assert "Your next counselling session: Sep 15, 2026 Tuesday 16:00" in home
