@@ -378,7 +378,7 @@ def workbench_items(session: Session, user: User, now: datetime) -> list[workben
     zone = clock.viewer_zone()
     found = counsellor_day.counts(session, user, now, zone)
     day_page = url_for("counselling_sessions.day")
-    items = []
+    items: list[workbench.Item] = []
     if found.today:
         text = ngettext("%(num)s session today", "%(num)s sessions today", found.today)
         detail = (
@@ -390,28 +390,37 @@ def workbench_items(session: Session, user: User, now: datetime) -> list[workben
             else ""
         )
         items.append(workbench.Item(found.today, text, day_page, workbench.Urgency.TODAY, detail))
-    if found.unrecorded:
-        text = ngettext(
-            "%(num)s earlier session has no outcome recorded",
-            "%(num)s earlier sessions have no outcome recorded",
+    chores = (
+        (
             found.unrecorded,
-        )
-        url = url_for("counselling_sessions.day", _anchor="unrecorded-h")
-        items.append(workbench.Item(found.unrecorded, text, url, workbench.Urgency.TODAY))
-    if found.drafts:
-        text = ngettext(
-            "%(num)s session note is still a draft",
-            "%(num)s session notes are still drafts",
+            ngettext(
+                "%(num)s earlier session has no outcome recorded",
+                "%(num)s earlier sessions have no outcome recorded",
+                found.unrecorded,
+            ),
+            url_for("counselling_sessions.day", _anchor="unrecorded-h"),
+            workbench.Urgency.TODAY,
+        ),
+        (
             found.drafts,
-        )
-        url = url_for("counselling_sessions.day", _anchor="drafts-h")
-        items.append(workbench.Item(found.drafts, text, url, workbench.Urgency.THIS_WEEK))
-    if found.to_co_sign:
-        text = ngettext(
-            "%(num)s trainee note awaits your co-sign",
-            "%(num)s trainee notes await your co-sign",
+            ngettext(
+                "%(num)s session note is still a draft",
+                "%(num)s session notes are still drafts",
+                found.drafts,
+            ),
+            url_for("counselling_sessions.day", _anchor="drafts-h"),
+            workbench.Urgency.THIS_WEEK,
+        ),
+        (
             found.to_co_sign,
-        )
-        url = url_for("counselling_sessions.co_sign_list")
-        items.append(workbench.Item(found.to_co_sign, text, url, workbench.Urgency.THIS_WEEK))
+            ngettext(
+                "%(num)s trainee note awaits your co-sign",
+                "%(num)s trainee notes await your co-sign",
+                found.to_co_sign,
+            ),
+            url_for("counselling_sessions.co_sign_list"),
+            workbench.Urgency.THIS_WEEK,
+        ),
+    )
+    items += [workbench.Item(n, text, url, urgency) for n, text, url, urgency in chores if n]
     return items
