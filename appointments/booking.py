@@ -630,17 +630,27 @@ def _max_open() -> int:
     return int(current_app.config.get("BOOKING_MAX_OPEN", 1))
 
 
-def _open_count(session: Session, student: Student, now: datetime) -> int:
+def upcoming_query(student: Student, now: datetime) -> Select[tuple[Appointment]]:
+    """The student's booked appointments still to come, soonest first: what the "open
+    appointments" limit counts and every "your appointments" list shows."""
     return (
-        session.scalar(
-            select(func.count(Appointment.id)).where(
-                Appointment.student_id == student.id,
-                Appointment.state == AppointmentState.BOOKED,
-                Appointment.starts_at > now,
-            )
+        select(Appointment)
+        .where(
+            Appointment.student_id == student.id,
+            Appointment.state == AppointmentState.BOOKED,
+            Appointment.starts_at > now,
         )
-        or 0
+        .order_by(Appointment.starts_at)
     )
+
+
+def upcoming(session: Session, student: Student, now: datetime) -> list[Appointment]:
+    return list(session.scalars(upcoming_query(student, now)))
+
+
+def _open_count(session: Session, student: Student, now: datetime) -> int:
+    counted = upcoming_query(student, now).order_by(None).subquery()
+    return session.scalar(select(func.count()).select_from(counted)) or 0
 
 
 def _taken_seats(session: Session, slot: Slot) -> set[int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from itertools import groupby
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -96,7 +96,7 @@ def book_list() -> str:
         gender=gender,
         counsellor_id=counsellor_id,
         seen=seen,
-        upcoming=_upcoming(student, now),
+        upcoming=booking.upcoming(db.session, student, now),
     )
 
 
@@ -293,7 +293,7 @@ def book_for(student_id: int) -> str | Response | tuple[str, int]:
         form=form,
         days=_by_day(slots),
         next_free=next_free,
-        upcoming=_upcoming(student, now),
+        upcoming=booking.upcoming(db.session, student, now),
     )
     return (page, status) if status != 200 else page
 
@@ -388,20 +388,6 @@ def _by_day(slots: list[Slot]) -> list[tuple[date, str, list[Slot]]]:
     for day, group in groupby(slots, key=lambda s: local_day(s.starts_at)):
         days.append((day, day_heading(day), list(group)))
     return days
-
-
-def _upcoming(student: Student, now: datetime) -> list[Appointment]:
-    return list(
-        db.session.scalars(
-            select(Appointment)
-            .where(
-                Appointment.student_id == student.id,
-                Appointment.state == AppointmentState.BOOKED,
-                Appointment.starts_at > now,
-            )
-            .order_by(Appointment.starts_at)
-        )
-    )
 
 
 def _questions() -> dict[str, object]:

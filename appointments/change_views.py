@@ -22,8 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.wrappers import Response
 
+from appointments import booking, changes, seats, waitlist
 from appointments import change_permissions as permissions
-from appointments import changes, seats, waitlist
 from appointments.change_forms import (
     CentreCancelForm,
     LiftForm,
@@ -35,7 +35,6 @@ from appointments.changes import ChangeError, LateCancellationUnconfirmed
 from appointments.models import (
     Appointment,
     AppointmentCancellation,
-    AppointmentState,
     CounsellorProfile,
     SessionKind,
     Slot,
@@ -55,9 +54,13 @@ from campus.scope import institution_ids
 bp = Blueprint("appointment_changes", __name__, url_prefix="/appointments/changes")
 
 
+def _student_of(session: Session, user: User) -> Student | None:
+    return session.scalar(select(Student).where(Student.user_id == user.id))
+
+
 def _own_student() -> Student:
     """The signed-in student's profile (a student account always has one)."""
-    student = db.session.scalar(select(Student).where(Student.user_id == current_user.id))
+    student = _student_of(db.session, current_user)
     if student is None:
         abort(404)
     return student
@@ -98,17 +101,7 @@ def student_panel(student: Student) -> dict[str, object]:
     offer), and the booking bar. The booking helper's "my appointments" page may include
     `appointments/changes/_panel.html` with this as `changes_panel`."""
     now = clock.now()
-    upcoming = list(
-        db.session.scalars(
-            select(Appointment)
-            .where(
-                Appointment.student_id == student.id,
-                Appointment.state == AppointmentState.BOOKED,
-                Appointment.starts_at > now,
-            )
-            .order_by(Appointment.starts_at)
-        )
-    )
+    upcoming = booking.upcoming(db.session, student, now)
     return {
         "upcoming": upcoming,
         "late": {a.id: changes.is_late(a, now) for a in upcoming},
@@ -392,7 +385,7 @@ def lift(student_id: int) -> Response:
 def student_workbench_items(session: Session, user: User, now: datetime) -> list[workbench.Item]:
     """The student's home page: a time the waitlist holds for them (it goes to the next student
     when the hold ends), and their next appointment, with where and with whom."""
-    student = session.scalar(select(Student).where(Student.user_id == user.id))
+    student = _student_of(session, user)
     if student is None:
         return []
     items = []
@@ -411,14 +404,8 @@ def student_workbench_items(session: Session, user: User, now: datetime) -> list
             )
         )
     upcoming = session.scalar(
-        select(Appointment)
-        .where(
-            Appointment.student_id == student.id,
-            Appointment.state == AppointmentState.BOOKED,
-            Appointment.starts_at > now,
-        )
+        booking.upcoming_query(student, now)
         .options(joinedload(Appointment.slot).joinedload(Slot.counsellor))
-        .order_by(Appointment.starts_at)
         .limit(1)
     )
     if upcoming is not None:

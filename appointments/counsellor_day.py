@@ -9,7 +9,7 @@ appointments within `session_permissions.appointment_clause`, the same reach as 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, case, func, select
@@ -36,11 +36,9 @@ class Day:
 def day_of(now: datetime, zone: ZoneInfo) -> Day:
     """The local day `now` falls in."""
     today = clock.local_date(now, zone)
-    start, end = (
-        clock.to_utc(datetime.combine(day, time()), zone)
-        for day in (today, today + timedelta(days=1))
+    return Day(
+        today, clock.day_start(today, zone), clock.day_start(today + timedelta(days=1), zone)
     )
-    return Day(today, start, end)
 
 
 def _own(counsellor: User) -> ColumnElement[bool]:

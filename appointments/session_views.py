@@ -8,7 +8,7 @@ Thin: parse, load in scope (`appointments.session_permissions`), call `appointme
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -75,8 +75,8 @@ def day():
     zone = clock.viewer_zone()
     today = counsellor_day.day_of(clock.now(), zone)
     monday = today.date - timedelta(days=today.date.weekday())
-    start = clock.to_utc(datetime.combine(monday, time()), zone)
-    end = clock.to_utc(datetime.combine(monday + timedelta(days=7), time()), zone)
+    start = clock.day_start(monday, zone)
+    end = clock.day_start(monday + timedelta(days=7), zone)
     rows = list(
         db.session.scalars(
             select(Appointment)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -101,3 +101,8 @@ def to_utc(local: datetime, zone: ZoneInfo) -> datetime:
 def local_date(moment: datetime, zone: ZoneInfo) -> date:
     """The calendar date in ``zone`` at the naive UTC ``moment``."""
     return to_local(moment, zone).date()
+
+
+def day_start(day: date, zone: ZoneInfo) -> datetime:
+    """The naive UTC moment the local calendar `day` begins in ``zone`` (its midnight)."""
+    return to_utc(datetime.combine(day, time()), zone)
