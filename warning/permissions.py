@@ -34,6 +34,15 @@ ACTION_ROLES: dict[str, frozenset[Role]] = {
 LEVEL_RAISERS = STAFF_ROLES
 LEVEL_LOWERERS = SCHOOL_ROLES
 
+# Who holds each tier of the response network: a deadline of a tier is these roles' own work.
+TIER_ROLES: dict[OwnerTier, frozenset[Role]] = {
+    OwnerTier.DORM: frozenset({Role.DORM_INFORMANT}),
+    OwnerTier.CLASS: frozenset({Role.CLASS_COMMITTEE}),
+    OwnerTier.DEPARTMENT: DEPARTMENT_ROLES,
+    OwnerTier.SCHOOL: frozenset({Role.SCHOOL_COUNSELLOR}),
+    OwnerTier.LEADERSHIP: frozenset({Role.DIRECTOR}),
+}
+
 
 def holds_for(actor: User, warning: EarlyWarning, roles: frozenset[Role]) -> bool:
     """Whether `actor` holds one of `roles` over the warning: department roles for their own
@@ -122,3 +131,10 @@ def deadline_clause(user: User) -> ColumnElement[bool]:
     if user.has_role(Role.DIRECTOR):
         clauses.append(Deadline.tier >= OwnerTier.LEADERSHIP)
     return or_(*clauses) if clauses else false()
+
+
+def tiers_held(user: User) -> frozenset[OwnerTier]:
+    """The tiers whose deadlines are `user`'s own to meet. The rest of what `deadline_clause`
+    lists (the centre's acknowledgement of a department's red, the class's check-in) another
+    tier owes: the user watches it, and a missed one escalates by itself."""
+    return frozenset(tier for tier, roles in TIER_ROLES.items() if user.has_role(*roles))

@@ -20,6 +20,7 @@ from campus.i18n import N_
 from campus.models import Role, RoleAssignment, Student, User
 from campus.notifications import notify_many
 from campus.scope import Capability, student_filter
+from warning import permissions
 from warning.models import Deadline, EarlyWarning, OwnerTier, Task
 from warning.policy import Level
 from warning.response_policy import (
@@ -231,7 +232,7 @@ def owners_many(
     tier = OwnerTier(tier)
     unit = _unit_of(session, warnings, tier)
     leaders = leaders_only and tier is OwnerTier.DEPARTMENT
-    roles = (Role.DEPT_LEADER,) if leaders else _TIER_ROLES[tier]
+    roles = {Role.DEPT_LEADER} if leaders else permissions.TIER_ROLES[tier]
     wanted = {key for key in unit.values() if key is not None}
     holders: dict[tuple[int, int | None], set[int]] = {key: set() for key in wanted}
     if wanted:
@@ -254,15 +255,8 @@ def owners_many(
     }
 
 
-# Who holds each tier, and the column of the role assignment that names the student's unit
-# (school and leadership tiers hold the whole institution).
-_TIER_ROLES: dict[OwnerTier, tuple[Role, ...]] = {
-    OwnerTier.DORM: (Role.DORM_INFORMANT,),
-    OwnerTier.CLASS: (Role.CLASS_COMMITTEE,),
-    OwnerTier.DEPARTMENT: (Role.DEPT_COUNSELLOR, Role.DEPT_LEADER),
-    OwnerTier.SCHOOL: (Role.SCHOOL_COUNSELLOR,),
-    OwnerTier.LEADERSHIP: (Role.DIRECTOR,),
-}
+# The column of the role assignment that names the student's unit for each tier (school and
+# leadership tiers hold the whole institution).
 _TIER_COLUMN = {
     OwnerTier.DORM: "room_id",
     OwnerTier.CLASS: "class_id",

@@ -239,7 +239,9 @@ def tasks():
     end = _end_of_today(now)
     task_rows = db.session.scalars(actions.open_tasks_query(current_user).limit(500)).all()
     deadline_rows = actions.open_deadlines(db.session, current_user)
-    listed = task_list.build(task_rows, deadline_rows, now, end)
+    listed = task_list.build(
+        task_rows, deadline_rows, now, end, permissions.tiers_held(current_user)
+    )
     # Rendered before the audit commit, which would expire every row and re-read each one (N+1),
     # and returned only after it, as `audit.record_read` requires.
     body = render_template(

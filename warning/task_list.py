@@ -2,7 +2,9 @@
 
 Overdue first, then due soonest, then the higher level; a warning's deadline and a task due at
 the same minute sit together. Repetitive chores (the weekly missing-report tasks) are one row per
-kind with a count, so forty of them cannot push a red acknowledgement down the page.
+kind with a count, so forty of them cannot push a red acknowledgement down the page. Deadlines
+another tier owes for the reader's students (the class's check-ins on a department counsellor's
+list) are set apart too: the buckets hold only the reader's own work.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from campus.models import Student
-from warning.models import Deadline, EarlyWarning, Task
+from warning.models import Deadline, EarlyWarning, OwnerTier, Task
 
 # Task kinds that recur by the dozen and need no one's judgement first: listed collapsed.
 CHORE_KINDS = ("report_missing",)
@@ -43,6 +45,7 @@ class ChoreGroup:
 class TaskList:
     buckets: dict[str, list[Entry]]
     chores: list[ChoreGroup]
+    others: list[Entry]  # deadlines another tier owes, soonest first
 
 
 def bucket_of(due_at: datetime, now: datetime, end_of_today: datetime) -> str:
@@ -56,9 +59,15 @@ def build(
     deadlines: Iterable[tuple[Deadline, EarlyWarning, Student]],
     now: datetime,
     end_of_today: datetime,
+    own_tiers: frozenset[OwnerTier],
 ) -> TaskList:
-    """Tasks and deadlines merged by urgency into overdue/today/upcoming, chores set aside."""
-    entries = [Entry(row[0].due_at, row[1].level, deadline=row) for row in deadlines]
+    """Tasks and the deadlines of `own_tiers` merged by urgency into overdue/today/upcoming;
+    chores and other tiers' deadlines set aside."""
+    entries: list[Entry] = []
+    others: list[Entry] = []
+    for row in deadlines:
+        entry = Entry(row[0].due_at, row[1].level, deadline=row)
+        (entries if row[0].tier in own_tiers else others).append(entry)
     chores: dict[str, ChoreGroup] = {}
     for task in tasks:
         if task.kind in CHORE_KINDS:
@@ -70,4 +79,5 @@ def build(
         buckets[bucket_of(entry.due_at, now, end_of_today)].append(entry)
     for group in chores.values():
         group.tasks.sort(key=lambda t: (t.due_at, t.id))
-    return TaskList(buckets, sorted(chores.values(), key=lambda g: g.due_at))
+    others.sort(key=lambda e: (e.due_at, -e.level))
+    return TaskList(buckets, sorted(chores.values(), key=lambda g: g.due_at), others)

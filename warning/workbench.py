@@ -75,7 +75,8 @@ class TaskCounts:
 
 def task_counts(session: Session, user: User, now: datetime, end_of_today: datetime) -> TaskCounts:
     """What the viewer's task list shows as overdue or due today, and its missing-report chores,
-    from the same queries as the list (`open_tasks_query`, `open_deadlines_query`)."""
+    from the same queries as the list (`open_tasks_query`, `open_deadlines_query`): the
+    deadlines of the tiers the viewer holds, not those set apart as another tier's."""
     chore = Task.kind.in_(CHORE_KINDS)
     task_row = session.execute(
         actions.open_tasks_query(user)
@@ -92,6 +93,7 @@ def task_counts(session: Session, user: User, now: datetime, end_of_today: datet
         deadline_row = tuple(
             session.execute(
                 actions.open_deadlines_query(user)
+                .where(Deadline.tier.in_(sorted(permissions.tiers_held(user))))
                 .order_by(None)
                 .with_only_columns(
                     _count_where(Deadline.due_at < end_of_today),

@@ -11,7 +11,9 @@ from campus.i18n import Message
 from campus.models import Role
 from tests import factories
 from warning import escalation, task_list
-from warning.models import Task
+from warning.models import OwnerTier, Task
+
+DEPARTMENT = frozenset({OwnerTier.DEPARTMENT})
 
 
 def _red(student) -> None:
@@ -52,10 +54,14 @@ def test_a_red_deadline_comes_before_forty_collapsed_missing_report_chores(campu
     assert "has not filed its weekly report" not in page[:chores]
 
 
-def _entry(due_at, level=None, kind="plan_item", task_id=1):
+def _entry(due_at, level=None, kind="plan_item", task_id=1, tier=OwnerTier.DEPARTMENT):
     if level is None:
         return SimpleNamespace(due_at=due_at, kind=kind, id=task_id)
-    return (SimpleNamespace(due_at=due_at), SimpleNamespace(level=level), SimpleNamespace())
+    return (
+        SimpleNamespace(due_at=due_at, tier=tier),
+        SimpleNamespace(level=level),
+        SimpleNamespace(),
+    )
 
 
 def test_entries_sort_overdue_then_soonest_then_higher_level():
@@ -66,7 +72,7 @@ def test_entries_sort_overdue_then_soonest_then_higher_level():
     red_later, overdue_task = _entry(later, level=3), _entry(now - timedelta(days=2))
     chore = _entry(now - timedelta(days=3), kind="report_missing")
     listed = task_list.build(
-        [overdue_task, chore], [red_later, yellow_soon, red_soon], now, end_of_day
+        [overdue_task, chore], [red_later, yellow_soon, red_soon], now, end_of_day, DEPARTMENT
     )
     assert [e.task for e in listed.buckets["overdue"]] == [overdue_task]
     assert [e.deadline for e in listed.buckets["today"]] == [red_soon, yellow_soon, red_later]

@@ -43,7 +43,8 @@ def test_a_missed_deadline_leads_the_workbench_and_links_to_the_overdue_queue(ne
     home = client.get("/").get_data(as_text=True)
 
     assert "The earliest was due 1 hour ago (09-14 11:00)." in home
-    assert home.index("1 warning has a missed deadline") < home.index("task due today or overdue")
+    # The missed acknowledgement is the centre's; the counsellor's own call to the guardian is next.
+    assert home.index("1 warning has a missed deadline") < home.index("1 task coming up later")
     overdue = client.get(_link(home, "warning has a missed deadline")).get_data(as_text=True)
     assert "1 in all" in overdue
 
@@ -88,3 +89,58 @@ def test_class_committee_sees_the_peer_watch_task_of_a_red_without_any_level(net
     )
     assert tasks, "the class's peer-watch task is on the workbench"
     assert "red" not in home.lower()
+
+
+def _sections(page: str) -> tuple[str, str]:
+    """The task page split into the reader's own buckets and the section of others' deadlines."""
+    own, _, others = page.partition('id="h-others"')
+    return own, others
+
+
+def test_a_department_counsellor_counts_their_own_tiers_deadlines_and_watches_the_rest(
+    network, login
+):
+    phq9_signal(network.student, 22)
+    client = login(network.dept_counsellor)
+
+    home = client.get("/").get_data(as_text=True)
+    # Of a red's four first deadlines only the guardian call is the department's (tomorrow);
+    # the centre's acknowledgement due within the hour is not counted as the counsellor's task.
+    assert "due today or overdue" not in home
+    assert "1 task coming up later" in home
+    assert "1 red warning awaits acknowledgement" in home  # still told, as the queue shows
+
+    own, others = _sections(client.get("/tasks").get_data(as_text=True))
+    assert "Notify the guardian" in own
+    for theirs in ("Acknowledge", "Professional assessment", "Arrange the peer watch"):
+        assert theirs not in own
+        assert theirs in others
+    assert "3 deadlines" in others
+    assert "Notify the guardian" not in others
+
+
+def test_the_centre_works_the_acknowledgement_and_watches_the_departments_guardian_call(
+    network, login
+):
+    phq9_signal(network.student, 22)
+    client = login(network.school_counsellor)
+
+    home = client.get("/").get_data(as_text=True)
+    assert "1 task due today or overdue" in home  # the acknowledgement, within the hour
+    assert "1 task coming up later" in home  # the assessment, within 24 hours
+
+    own, others = _sections(client.get("/tasks").get_data(as_text=True))
+    assert "Acknowledge" in own
+    assert "Professional assessment" in own
+    assert "Notify the guardian" in others
+    assert "Arrange the peer watch" in others
+    assert "Notify the guardian" not in own
+
+
+def test_a_missed_deadline_of_another_tier_is_marked_overdue_where_it_is_watched(network, login):
+    phq9_signal(network.student, 22)
+    clock.advance(timedelta(hours=2))  # the sweep has not run yet: not escalated
+    own, others = _sections(login(network.dept_counsellor).get("/tasks").get_data(as_text=True))
+    acknowledge = others[others.index("Acknowledge") :]
+    assert acknowledge[: acknowledge.index("</li>")].count("overdue") == 1
+    assert "Nothing here." in own[own.index('id="h-overdue"') : own.index('id="h-today"')]
