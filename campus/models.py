@@ -315,7 +315,9 @@ WITH_ENDED_ROLES = "with_ended_roles"
 def _only_live_roles(state: ORMExecuteState) -> None:
     """Every ORM SELECT that touches `RoleAssignment` (as entity, column, join, subquery or
     relationship load) sees only the assignments working at `clock.now()`, unless it asks for
-    `WITH_ENDED_ROLES`: the one place where an ended role stops counting."""
+    `WITH_ENDED_ROLES`: the one place where an ended role stops counting. A bare
+    `exists().where(RoleAssignment...)` is not reached; write `select(RoleAssignment.id)
+    .where(...).exists()`."""
     if not state.is_select or state.execution_options.get(WITH_ENDED_ROLES):
         return
     now = clock.now()

@@ -17,12 +17,14 @@ from campus import (
     inbox_views,
     mfa_views,
     nav,
+    network_views,
     notifications,
     password_reset_views,
     scheduler,
     signon_views,
     staffing_views,
     views,
+    workbench,
 )
 from campus.cli import campus_cli
 from campus.forms import ROLE_LABELS
@@ -38,6 +40,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(inbox_views.bp)
     app.register_blueprint(channel_views.bp)
     app.register_blueprint(staffing_views.bp)
+    app.register_blueprint(network_views.bp)
     app.register_blueprint(account_views.bp)
     app.register_blueprint(signon_views.bp)
     app.register_blueprint(signon_views.admin_bp)
@@ -56,6 +59,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(scheduler.scheduler_cli)
     nav.register(app, views.roster_title, "campus.students", ROSTER_VIEWERS - {Role.ADMIN}, 20)
     nav.register(app, lambda: _("Structure"), "campus.structure", {Role.ADMIN}, order=80)
+    nav.register(app, lambda: _("Response network"), "network.index", {Role.ADMIN}, order=80)
     nav.register(app, lambda: _("Staff accounts"), "campus.users", {Role.ADMIN}, order=81)
     nav.register(app, lambda: _("Roster import"), "campus.roster_import", {Role.ADMIN}, order=82)
     nav.register(app, lambda: _("Campus sign-on"), "signon_admin.settings", {Role.ADMIN}, order=86)
@@ -68,6 +72,7 @@ def register(app: Flask) -> None:
     nav.register(app, lambda: _("Notification channels"), "channels.index", {Role.ADMIN}, 84)
     nav.register(app, lambda: _("Staffing register"), "staffing.index", {Role.ADMIN}, order=85)
     nav.register(app, inbox_views.nav_label, "inbox.index", set(Role), order=90)
+    workbench.register(app, network_views.workbench_items, {Role.ADMIN}, order=60)
     scheduler.register_sweep(app, "notifications.deliver", notifications.deliver_sweep)
     scheduler.register_sweep(
         app,

@@ -79,6 +79,8 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "channels.send_test": ADMIN,
     # The security world has no staffing entry: the administrator's end is a 404.
     "staffing.index": ADMIN,
+    "network.index": ADMIN,
+    "network.unit": ADMIN,
     "staffing.end": ADMIN,
     # The inbox note belongs to the class committee member; anyone else's id is a 404.
     "inbox.index": ALL_SIGNED_IN,

@@ -1,0 +1,270 @@
+"""The response network's people, unit by unit (学校—院系—班级—宿舍): who holds each department,
+class and dorm room, and the peers an administrator appoints from a unit's own students.
+
+A unit with students and no holder is a hole in the network: a yellow warning's contact, a class
+check-in or a peer watch is addressed to nobody there and waits for its deadline to escalate, and
+the unit files no weekly report. A campus's first week is spent closing these holes, so they are
+counted on the administrator's home page and listed here, each with the way to close it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.orm import QueryableAttribute, Session, contains_eager
+
+from campus import admin
+from campus.i18n import N_, Message
+from campus.models import (
+    ClassGroup,
+    Department,
+    DormBuilding,
+    DormRoom,
+    EnrolmentStatus,
+    Institution,
+    Role,
+    RoleAssignment,
+    ScopeKind,
+    Student,
+    User,
+)
+
+# The peer roles an administrator appoints from a unit's own students, by the unit they hold.
+PEER_ROLE = {ScopeKind.CLASS: Role.CLASS_COMMITTEE, ScopeKind.ROOM: Role.DORM_INFORMANT}
+# Each unit a holder is owed for: the student's column naming it, the role assignment's, the role.
+UNIT_HOLDERS: tuple[tuple[QueryableAttribute[Any], QueryableAttribute[Any], Role], ...] = (
+    (Student.department_id, RoleAssignment.department_id, Role.DEPT_COUNSELLOR),
+    (Student.class_id, RoleAssignment.class_id, Role.CLASS_COMMITTEE),
+    (Student.room_id, RoleAssignment.room_id, Role.DORM_INFORMANT),
+)
+PEER_COLUMNS = {
+    ScopeKind.CLASS: (Student.class_id, RoleAssignment.class_id),
+    ScopeKind.ROOM: (Student.room_id, RoleAssignment.room_id),
+}
+NETWORK_ROLES = (
+    Role.DEPT_COUNSELLOR,
+    Role.DEPT_LEADER,
+    Role.CLASS_COMMITTEE,
+    Role.DORM_INFORMANT,
+    Role.SCHOOL_COUNSELLOR,
+    Role.DIRECTOR,
+)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A class or dorm room with its enrolled students and the peers who hold it."""
+
+    kind: ScopeKind
+    id: int
+    label: str
+    students: int
+    holders: tuple[User, ...]
+
+
+@dataclass(frozen=True)
+class DepartmentCover:
+    department: Department
+    students: int
+    counsellors: tuple[User, ...]
+    leaders: tuple[User, ...]
+    classes: list[Unit]
+
+
+@dataclass(frozen=True)
+class Coverage:
+    departments: list[DepartmentCover]
+    rooms_without: list[Unit]  # rooms with students and no informant, by building and number
+    rooms_with_students: int
+    school_counsellors: tuple[User, ...]
+    directors: tuple[User, ...]
+
+
+@dataclass(frozen=True)
+class Gaps:
+    """How many units with students nobody holds; the home page's line."""
+
+    departments: int  # without a department counsellor
+    classes: int  # without a class psychology committee member
+    rooms: int  # without a dorm informant
+    no_centre: bool  # no school counsellor at all
+
+    @property
+    def any(self) -> bool:
+        return bool(self.departments or self.classes or self.rooms or self.no_centre)
+
+
+def _enrolled(institution: Institution) -> ColumnElement[bool]:
+    return and_(
+        Student.institution_id == institution.id,
+        Student.enrolment_status == EnrolmentStatus.ENROLLED,
+    )
+
+
+def _held(role: Role, *where: ColumnElement[bool]) -> ColumnElement[bool]:
+    """An active account holds `role` where `where` says. Built from `select(RoleAssignment...)`,
+    not a bare `exists()`, which the working-roles criterion (`models._only_live_roles`) does not
+    reach: a role that has ended would still count."""
+    return (
+        select(RoleAssignment.id)
+        .join(User, User.id == RoleAssignment.user_id)
+        .where(RoleAssignment.role == role, User.active.is_(True), *where)
+        .exists()
+    )
+
+
+def gaps(session: Session, institution: Institution) -> Gaps:
+    """The home page's counts, in one statement whatever the size of the campus."""
+
+    unheld = [
+        select(func.count(func.distinct(unit)))
+        .where(_enrolled(institution), unit.is_not(None), ~_held(role, held_unit == unit))
+        .scalar_subquery()
+        for unit, held_unit, role in UNIT_HOLDERS
+    ]
+    centre = _held(Role.SCHOOL_COUNSELLOR, RoleAssignment.institution_id == institution.id)
+    row = session.execute(select(*unheld, ~centre)).one()
+    return Gaps(row[0] or 0, row[1] or 0, row[2] or 0, bool(row[3]))
+
+
+def coverage(session: Session, institution: Institution) -> Coverage:
+    """Every department and class with its holders, and the dorm rooms nobody holds, in four
+    statements (holders, classes, department sizes, rooms)."""
+    holders = _holders(session, institution)
+    classes: dict[int, list[Unit]] = defaultdict(list)
+    rows = session.execute(
+        select(ClassGroup, func.count(Student.id))
+        .join(Department, Department.id == ClassGroup.department_id)
+        .outerjoin(Student, and_(Student.class_id == ClassGroup.id, _enrolled(institution)))
+        .where(Department.institution_id == institution.id)
+        .group_by(ClassGroup.id)
+        .order_by(ClassGroup.grade.desc(), ClassGroup.name)
+    ).tuples()
+    for group, students in rows:
+        held = holders[(Role.CLASS_COMMITTEE, group.id)]
+        label = f"{group.name} ({group.grade})"
+        classes[group.department_id].append(Unit(ScopeKind.CLASS, group.id, label, students, held))
+    sizes = dict(
+        session.execute(
+            select(Student.department_id, func.count())
+            .where(_enrolled(institution))
+            .group_by(Student.department_id)
+        )
+        .tuples()
+        .all()
+    )
+    departments = [
+        DepartmentCover(
+            department,
+            sizes.get(department.id, 0),
+            holders[(Role.DEPT_COUNSELLOR, department.id)],
+            holders[(Role.DEPT_LEADER, department.id)],
+            classes[department.id],
+        )
+        for department in admin.departments(session, institution)
+    ]
+    rooms = _rooms_with_students(session, institution)
+    return Coverage(
+        departments,
+        [room for room in rooms if not holders[(Role.DORM_INFORMANT, room.id)]],
+        len(rooms),
+        holders[(Role.SCHOOL_COUNSELLOR, None)],
+        holders[(Role.DIRECTOR, None)],
+    )
+
+
+Holders = defaultdict[tuple[Role, int | None], tuple[User, ...]]
+
+
+def _holders(session: Session, institution: Institution) -> Holders:
+    """(role, unit id) -> the users holding it, by name; institution roles under unit None."""
+    found: Holders = defaultdict(tuple)
+    rows = session.execute(
+        select(RoleAssignment, User)
+        .join(User, User.id == RoleAssignment.user_id)
+        .where(
+            RoleAssignment.institution_id == institution.id,
+            RoleAssignment.role.in_(NETWORK_ROLES),
+            User.active.is_(True),
+        )
+        .order_by(User.name, User.id)
+    ).tuples()
+    for assignment, user in rows:
+        unit = assignment.department_id or assignment.class_id or assignment.room_id
+        found[(assignment.role, unit)] += (user,)
+    return found
+
+
+def _rooms_with_students(session: Session, institution: Institution) -> list[Unit]:
+    rows = session.execute(
+        select(DormRoom, func.count(Student.id))
+        .join(DormRoom.building)
+        .join(Student, Student.room_id == DormRoom.id)
+        .options(contains_eager(DormRoom.building))
+        .where(DormBuilding.institution_id == institution.id, _enrolled(institution))
+        .group_by(DormRoom.id, DormBuilding.id)
+        .order_by(DormBuilding.name, DormRoom.number)
+    ).tuples()
+    return [Unit(ScopeKind.ROOM, room.id, room.label, n, ()) for room, n in rows]
+
+
+def find_unit(session: Session, institution: Institution, kind: ScopeKind, unit_id: int) -> Unit:
+    """The class or room `unit_id` of `institution` with its enrolled students and holders;
+    `admin.AdminError` for a kind that takes no peer, or a forged or foreign id."""
+    if kind not in PEER_ROLE:
+        raise admin.AdminError(Message(N_("Choose a class or a dorm room.")))
+    labels = dict(admin.scope_choices(session, institution, kind))
+    if unit_id not in labels:
+        raise admin.AdminError(Message(N_("Choose a scope that belongs to your institution.")))
+    column, held_column = PEER_COLUMNS[kind]
+    students = session.scalar(select(func.count()).where(_enrolled(institution), column == unit_id))
+    held = tuple(
+        session.scalars(
+            select(User)
+            .join(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(
+                RoleAssignment.role == PEER_ROLE[kind],
+                held_column == unit_id,
+                User.active.is_(True),
+            )
+            .order_by(User.name)
+        )
+    )
+    return Unit(kind, unit_id, labels[unit_id], students or 0, held)
+
+
+def candidates(session: Session, institution: Institution, unit: Unit) -> list[Student]:
+    """The unit's enrolled students with an account, by student number: who may be appointed."""
+    return list(
+        session.scalars(
+            select(Student)
+            .where(
+                _enrolled(institution),
+                PEER_COLUMNS[unit.kind][0] == unit.id,
+                Student.user_id.is_not(None),
+            )
+            .order_by(Student.student_number)
+        )
+    )
+
+
+def appoint(
+    session: Session,
+    actor: User,
+    institution: Institution,
+    unit: Unit,
+    student_id: int,
+    until: date | None = None,
+) -> RoleAssignment:
+    """Make one of the unit's own students its class committee member or dorm informant, through
+    `admin.assign_role` (its checks, its audit row, one commit). A unit may have several (a class
+    often has one of each sex)."""
+    chosen = next((s for s in candidates(session, institution, unit) if s.id == student_id), None)
+    if chosen is None or chosen.user is None:
+        raise admin.AdminError(Message(N_("Choose one of this unit's own students.")))
+    role = PEER_ROLE[unit.kind]
+    return admin.assign_role(session, actor, institution, chosen.user, role, unit.id, until)

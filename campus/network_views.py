@@ -1,0 +1,122 @@
+"""The administrator's response-network pages: who holds each unit, and appointing a class's
+psychology committee member or a dorm room's informant from its own students."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext, pgettext
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
+from wtforms import DateField, SelectField, SubmitField
+from wtforms.validators import DataRequired, Optional
+
+from campus import acting_for, admin, network
+from campus.extensions import db
+from campus.i18n import shown_name
+from campus.models import Role, ScopeKind, User
+from campus.permissions import require_roles
+from campus.workbench import Item, Urgency
+
+bp = Blueprint("network", __name__, url_prefix="/admin/network")
+
+UNIT_KINDS = {"class": ScopeKind.CLASS, "room": ScopeKind.ROOM}
+
+
+class AppointForm(FlaskForm):
+    student_id = SelectField(_l("Student"), coerce=int, validators=[DataRequired()])
+    until = DateField(
+        _l("Last day"),
+        validators=[Optional()],
+        description=_l("Optional: the role ends by itself after this day (e.g. the school year)."),
+    )
+    submit = SubmitField(_l("Appoint"))
+
+
+@bp.route("/")
+@require_roles(Role.ADMIN)
+def index() -> ResponseReturnValue:
+    institution = acting_for.admin_institution()
+    return render_template(
+        "campus/network/index.html",
+        coverage=network.coverage(db.session, institution),
+        gaps=network.gaps(db.session, institution),
+        kinds={kind: key for key, kind in UNIT_KINDS.items()},
+    )
+
+
+@bp.route("/<kind>/<int:unit_id>", methods=["GET", "POST"])
+@require_roles(Role.ADMIN)
+def unit(kind: str, unit_id: int) -> ResponseReturnValue:
+    institution = acting_for.admin_institution()
+    try:
+        found = network.find_unit(db.session, institution, UNIT_KINDS[kind], unit_id)
+    except (KeyError, admin.AdminError):
+        abort(404)
+    students = network.candidates(db.session, institution, found)
+    form = AppointForm()
+    form.student_id.choices = [(s.id, f"{s.student_number} {s.name}") for s in students]
+    if form.validate_on_submit():
+        try:
+            network.appoint(
+                db.session, current_user, institution, found, form.student_id.data, form.until.data
+            )
+        except admin.AdminError as error:
+            flash(error.message.shown(), "error")
+        else:
+            flash(_("Appointed."), "success")
+            return redirect(url_for("network.unit", kind=kind, unit_id=unit_id))
+    return render_template(
+        "campus/network/unit.html", unit=found, form=form, has_students=bool(students)
+    )
+
+
+def workbench_items(session: Session, user: User, now: datetime) -> list[Item]:
+    """Each administered institution whose network has a unit with students and no holder. A
+    department or a centre with nobody is for today: a yellow warning there reaches no one."""
+    found = []
+    institutions = admin.administered_institutions(session, user)
+    for institution in institutions:
+        gaps = network.gaps(session, institution)
+        if not gaps.any:
+            continue
+        parts = [
+            ngettext(
+                "%(num)s department without a counsellor",
+                "%(num)s departments without a counsellor",
+                gaps.departments,
+            ),
+            ngettext(
+                "%(num)s class without a psychology committee member",
+                "%(num)s classes without a psychology committee member",
+                gaps.classes,
+            ),
+            ngettext(
+                "%(num)s dorm room without an informant",
+                "%(num)s dorm rooms without an informant",
+                gaps.rooms,
+            ),
+        ]
+        counts = (gaps.departments, gaps.classes, gaps.rooms)
+        shown = [part for part, count in zip(parts, counts, strict=True) if count]
+        if gaps.no_centre:
+            shown.insert(0, _("no school counsellor"))
+        text = _("The response network has gaps")
+        if len(institutions) > 1:
+            text = _("%(institution)s: %(text)s", institution=shown_name(institution), text=text)
+        urgent = gaps.departments or gaps.no_centre
+        found.append(
+            Item(
+                sum(counts),
+                text,
+                url_for("network.index", institution=institution.id),
+                Urgency.TODAY if urgent else Urgency.THIS_WEEK,
+                pgettext("list separator", "; ").join(shown),
+            )
+        )
+    return found

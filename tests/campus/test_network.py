@@ -1,0 +1,130 @@
+"""The response network page: the administrator sees which units have students and no one to
+hold them, on the home page and unit by unit, and appoints a class's committee member or a room's
+informant from its own students."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from campus import admin as admin_service
+from campus import clock
+from campus.audit import AuditEvent
+from campus.extensions import db
+from campus.models import EnrolmentStatus, Role, RoleAssignment
+
+
+@pytest.fixture
+def first_week(campus):
+    """A campus just imported: one department, one class, one room, two students, an
+    administrator, and no one yet in the response network."""
+    inst = campus.institution("XJU")
+    dept = campus.department(inst, "Computing")
+    group = campus.class_group(dept, "CS-2026-1")
+    room = campus.room(inst, "101")
+    student = campus.student(group, room, name="Li Hua")
+    classmate = campus.student(group, name="Wang Fang")
+    admin = campus.staff(inst, Role.ADMIN)
+    campus.commit()
+    return inst, dept, group, room, student, classmate, admin
+
+
+def _gaps_line(home: str) -> str:
+    """The workbench item about the network, with its detail line."""
+    match = re.search(r"The response network has gaps.*?</li>", home, re.S)
+    return match.group(0) if match else ""
+
+
+def _roles(role: Role) -> list[RoleAssignment]:
+    return list(db.session.scalars(select(RoleAssignment).where(RoleAssignment.role == role)))
+
+
+def test_a_new_campus_shows_its_gaps_and_an_appointment_closes_one(first_week, login):
+    inst, dept, group, room, student, classmate, admin = first_week
+    client = login(admin)
+
+    line = _gaps_line(client.get("/").get_data(as_text=True))
+    assert "no school counsellor" in line
+    assert "1 department without a counsellor" in line
+    assert "1 class without a psychology committee member" in line
+    assert "1 dorm room without an informant" in line
+
+    page = client.get("/admin/network/").get_data(as_text=True)
+    assert "CS-2026-1" in page
+    assert "0 of 1 dorm rooms with students have an informant." in page
+
+    form = client.get(f"/admin/network/class/{group.id}").get_data(as_text=True)
+    assert "Li Hua" in form
+    assert "Wang Fang" in form
+    response = client.post(f"/admin/network/class/{group.id}", data={"student_id": classmate.id})
+    assert response.status_code == 302
+    assert [a.user_id for a in _roles(Role.CLASS_COMMITTEE)] == [classmate.user_id]
+    assert _roles(Role.CLASS_COMMITTEE)[0].class_id == group.id
+    audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "assign_role"))
+    assert audit is not None
+    assert audit.actor_id == admin.id
+
+    line = _gaps_line(client.get("/").get_data(as_text=True))
+    assert "class without" not in line
+    assert "1 dorm room without an informant" in line
+
+    # The new committee member finds their class on their own home page.
+    client.post("/logout")
+    assert "My class" in login(classmate.user).get("/").get_data(as_text=True)
+
+
+def test_a_foreign_student_a_forged_unit_and_a_second_click_change_nothing(
+    campus, first_week, login
+):
+    inst, dept, group, room, student, classmate, admin = first_week
+    other_group = campus.class_group(dept, "CS-2026-2")
+    stranger = campus.student(other_group, name="Zhao Lei")
+    campus.commit()
+    client = login(admin)
+
+    page = client.post(f"/admin/network/room/{room.id}", data={"student_id": stranger.id})
+    assert page.status_code == 200
+    assert "Not a valid choice" in page.get_data(as_text=True)
+    assert _roles(Role.DORM_INFORMANT) == []
+
+    assert client.get("/admin/network/class/99999").status_code == 404
+    assert client.get(f"/admin/network/department/{dept.id}").status_code == 404
+
+    client.post(f"/admin/network/room/{room.id}", data={"student_id": student.id})
+    again = client.post(
+        f"/admin/network/room/{room.id}", data={"student_id": student.id}, follow_redirects=True
+    )
+    assert "That role is already assigned." in again.get_data(as_text=True)
+    assert len(_roles(Role.DORM_INFORMANT)) == 1
+
+
+def test_an_ended_holder_leaves_a_gap_and_a_class_with_no_one_enrolled_is_none(
+    campus, first_week, login
+):
+    inst, dept, group, room, student, classmate, admin = first_week
+    campus.staff(inst, Role.SCHOOL_COUNSELLOR)
+    campus.staff(inst, Role.DEPT_COUNSELLOR, department=dept)
+    campus.staff(inst, Role.DORM_INFORMANT, user=student.user, room=room)
+    yesterday = admin_service.local_today(inst, clock.now()) - timedelta(days=1)
+    campus.staff(inst, Role.CLASS_COMMITTEE, user=classmate.user, group=group, until=yesterday)
+    on_leave = campus.class_group(dept, "CS-2026-3")
+    campus.student(on_leave).enrolment_status = EnrolmentStatus.ON_LEAVE
+    campus.commit()
+
+    line = _gaps_line(login(admin).get("/").get_data(as_text=True))
+    assert line.count("without") == 1
+    assert "1 class without a psychology committee member" in line
+    assert "school counsellor" not in line
+
+
+def test_a_complete_network_leaves_the_home_page(campus, first_week, login):
+    inst, dept, group, room, student, classmate, admin = first_week
+    campus.staff(inst, Role.SCHOOL_COUNSELLOR)
+    campus.staff(inst, Role.DEPT_COUNSELLOR, department=dept)
+    campus.staff(inst, Role.DORM_INFORMANT, user=student.user, room=room)
+    campus.staff(inst, Role.CLASS_COMMITTEE, user=classmate.user, group=group)
+    campus.commit()
+    assert "response network" not in login(admin).get("/").get_data(as_text=True)
