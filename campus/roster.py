@@ -3,6 +3,12 @@
 The whole file is validated before anything is written and every bad row is reported with its line
 and reason. Nothing is imported from a file with bad rows unless the caller explicitly asks for the
 clean rows only. Re-importing a file updates students by number instead of duplicating them.
+
+A 职务 column appoints the response network's peers with the roster, as student affairs offices
+keep them: 心理委员 makes the student their class's committee member, 宿舍长 or 宿舍信息员 their
+room's informant. Other positions in the column (班长, 学习委员) are not ours and are passed over;
+a role is never taken away by a file (a partial file would end roles by omission), only on the
+account page.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ OPTIONAL_COLUMNS = (
     "guardian_name",
     "guardian_phone",
     "enrolment_status",
+    "peer_role",
 )
 # Columns of names and words: a cell there starting with = + - @ is a formula, never a value.
 TEXT_COLUMNS = (
@@ -61,6 +68,7 @@ TEXT_COLUMNS = (
     "room",
     "guardian_name",
     "enrolment_status",
+    "peer_role",
 )
 GENDERS = {
     "男": "M",
@@ -83,6 +91,18 @@ STATUSES = {
     "退学": EnrolmentStatus.WITHDRAWN,
     "已退学": EnrolmentStatus.WITHDRAWN,
 }
+# The words of the 职务 column that name a peer of the response network; other positions pass.
+PEER_ROLES = {
+    "心理委员": Role.CLASS_COMMITTEE,
+    "班级心理委员": Role.CLASS_COMMITTEE,
+    "心理健康委员": Role.CLASS_COMMITTEE,
+    "class committee": Role.CLASS_COMMITTEE,
+    "宿舍长": Role.DORM_INFORMANT,
+    "寝室长": Role.DORM_INFORMANT,
+    "宿舍信息员": Role.DORM_INFORMANT,
+    "dorm informant": Role.DORM_INFORMANT,
+}
+POSITIONS = re.compile(r"[、,，;；/]")
 DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?|(\d{4})(\d{2})(\d{2})")
 # 东2栋-410, 东2栋410室, 12-305: the building is everything before the room's digits.
 DORM = re.compile(r"(?P<building>.*\D)[\s\-－—_/]*(?P<room>\d{2,4}[A-Za-z]?)室?")
@@ -101,6 +121,7 @@ class RosterImport(ImportReport):
 
     created: int = 0
     updated: int = 0
+    peers_appointed: int = 0
     units_created: list[str] = field(default_factory=list)
     grade_missing: list[int] = field(default_factory=list)
 
@@ -282,7 +303,23 @@ def _row_errors(
     elif bool(row["dorm_building"]) != bool(row["room"]):
         reasons.append(("dorm_building", Message(N_("building and room must be given together"))))
     reasons.extend(_unit_errors(row, units, create_units))
+    reasons.extend(("peer_role", r) for r in _peer_errors(row, status))
     return reasons
+
+
+def peer_roles(cell: str) -> set[Role]:
+    """The peer roles a 职务 cell names (「心理委员、班长」 names one)."""
+    words = (word.strip() for word in POSITIONS.split(cell.lower()))
+    return {PEER_ROLES[word] for word in words if word in PEER_ROLES}
+
+
+def _peer_errors(row: pd.Series, status: str) -> list[Message]:
+    roles = peer_roles(row["peer_role"])
+    if roles and STATUSES.get(status.lower()) not in (None, EnrolmentStatus.ENROLLED):
+        return [Message(N_("only an enrolled student can be a committee member or informant"))]
+    if Role.DORM_INFORMANT in roles and not row["dorm_building"]:
+        return [Message(N_("a dorm informant needs the room they live in (宿舍)"))]
+    return []
 
 
 def _birth_errors(text: str, today: date) -> list[Message]:
@@ -417,10 +454,11 @@ def import_roster(
         for s in session.scalars(select(Student).where(Student.institution_id == institution.id))
     }
     for _, row in clean.iterrows():
-        _upsert_student(session, institution, row, units, existing, report)
+        student = _upsert_student(session, institution, row, units, existing, report)
+        _appoint_peer(session, institution, actor, student, peer_roles(row["peer_role"]), report)
     counts = (
         f"rows={report.rows} created={report.created} updated={report.updated} "
-        f"skipped={len(bad_lines)}"
+        f"peers={report.peers_appointed} skipped={len(bad_lines)}"
     )
     return commit_import(session, report, actor, institution.id, counts)
 
@@ -463,7 +501,7 @@ def _upsert_student(
     units: _Units,
     existing: dict[str, Student],
     report: RosterImport,
-) -> None:
+) -> Student:
     department, group, room = _unit(session, institution, row, units, report)
     student = existing.get(row["student_number"])
     if student is None:
@@ -495,6 +533,40 @@ def _upsert_student(
     student.guardian_name = row["guardian_name"] or None
     student.guardian_phone = row["guardian_phone"] or None
     student.enrolment_status = STATUSES[(row["enrolment_status"] or "enrolled").lower()]
+    return student
+
+
+def _appoint_peer(
+    session: Session,
+    institution: Institution,
+    actor: User | None,
+    student: Student,
+    roles: set[Role],
+    report: RosterImport,
+) -> None:
+    """Give the student each peer role over their own class or room that they do not hold yet."""
+    if not roles:
+        return
+    if student.class_group.id is None or (student.room is not None and student.room.id is None):
+        session.flush()  # a class or room this import created needs its id
+    user = student.user
+    assert user is not None  # every imported student has an account
+    for role in sorted(roles):
+        column, unit = (
+            ("class_id", student.class_group.id)
+            if role is Role.CLASS_COMMITTEE
+            else ("room_id", student.room.id if student.room else None)
+        )
+        if any(a.role is role and getattr(a, column) == unit for a in user.roles):
+            continue
+        assignment = RoleAssignment(
+            role=role,
+            institution_id=institution.id,
+            given_by_id=actor.id if actor else None,
+            **{column: unit},
+        )
+        user.roles.append(assignment)
+        report.peers_appointed += 1
 
 
 TEMPLATE = ImportTemplate(
@@ -510,6 +582,7 @@ TEMPLATE = ImportTemplate(
         "监护人姓名",
         "监护人电话",
         "学籍状态",
+        "职务",
     ),
     example=(
         "2026001",
@@ -523,8 +596,13 @@ TEMPLATE = ImportTemplate(
         "张建国",
         "13800138000",
         "在读",
+        "心理委员",
     ),
-    choices={"性别": ("男", "女"), "学籍状态": ("在读", "休学", "毕业", "退学")},
+    choices={
+        "性别": ("男", "女"),
+        "学籍状态": ("在读", "休学", "毕业", "退学"),
+        "职务": ("心理委员", "宿舍长"),
+    },
     title="学生名单",
 )
 """The roster as the import page offers it to fill in."""

@@ -87,6 +87,7 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "guardian_name": ("监护人", "监护人姓名", "家长姓名", "家长"),
     "guardian_phone": ("监护人电话", "家长电话", "联系电话", "监护人联系电话", "家长联系电话"),
     "enrolment_status": ("学籍状态", "学籍"),
+    "peer_role": ("职务", "学生职务", "班级职务", "担任职务", "学生干部"),
     "term": ("学期",),
     "failed_credits": ("不及格学分", "挂科学分", "未通过学分"),
     "academic_warning": ("学业预警", "学业警示"),

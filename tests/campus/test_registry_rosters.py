@@ -205,7 +205,11 @@ def test_the_roster_templates_have_chinese_headers_drop_downs_and_import_as_they
         headers[next(iter(rule.sqref.ranges)).min_col - 1]: rule.formula1
         for rule in sheet.data_validations.dataValidation
     }
-    assert lists == {"性别": '"男,女"', "学籍状态": '"在读,休学,毕业,退学"'}
+    assert lists == {
+        "性别": '"男,女"',
+        "学籍状态": '"在读,休学,毕业,退学"',
+        "职务": '"心理委员,宿舍长"',
+    }
     csv = client.get("/admin/roster/template.csv")
     assert csv.data.startswith(b"\xef\xbb\xbf\xe5\xad\xa6\xe5\x8f\xb7")  # BOM, then 学号
     assert "filename*=UTF-8''%E5%AD%A6%E7%94%9F" in csv.headers["Content-Disposition"]  # 学生…

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from campus import roster
 from campus.extensions import db
-from campus.models import ClassGroup, DormBuilding, DormRoom, Role, Student, User
+from campus.models import ClassGroup, DormBuilding, DormRoom, Role, RoleAssignment, Student, User
 
 HEADER = "student_number,name,gender,birth_date,department,class,grade,dorm_building,room\n"
 GOOD = (
@@ -168,3 +168,58 @@ def test_cli_import_exits_non_zero_on_a_broken_file(app, school, tmp_path):
     assert result.exit_code == 2
     assert "line 2" in result.output
     assert "nothing imported" in result.output
+
+
+def _peers(role: Role) -> list[tuple[str, int | None, int | None]]:
+    rows = db.session.execute(
+        select(User.login, RoleAssignment.class_id, RoleAssignment.room_id)
+        .join(User, User.id == RoleAssignment.user_id)
+        .where(RoleAssignment.role == role)
+        .order_by(User.login)
+    )
+    return [tuple(row) for row in rows]
+
+
+PEERS = (
+    "学号,姓名,性别,出生日期,院系,班级,年级,楼栋,房间号,职务\n"
+    "2026001,张三,男,2007-05-01,计算机学院,计科2601班,2026,1栋,101,心理委员\n"
+    "2026002,李四,女,2007-06-02,计算机学院,计科2601班,2026,1栋,102,宿舍长、班长\n"
+    "2026003,王五,男,2007-07-03,计算机学院,计科2601班,2026,1栋,102,班长\n"
+)
+
+
+def test_the_position_column_appoints_committee_members_and_informants_once(school):
+    inst, admin = school
+    report = roster.import_roster(db.session, inst, admin, _frame(PEERS), today=TODAY)
+    assert report.imported
+    assert report.peers_appointed == 2
+    group = db.session.scalar(select(ClassGroup))
+    room_102 = db.session.scalar(select(DormRoom).where(DormRoom.number == "102"))
+    assert _peers(Role.CLASS_COMMITTEE) == [("2026001", group.id, None)]
+    assert _peers(Role.DORM_INFORMANT) == [("2026002", None, room_102.id)]
+
+    again = roster.import_roster(db.session, inst, admin, _frame(PEERS), today=TODAY)
+    assert again.imported
+    assert again.peers_appointed == 0
+    assert len(_peers(Role.CLASS_COMMITTEE)) == 1
+    assert len(_peers(Role.DORM_INFORMANT)) == 1
+
+
+def test_an_informant_without_a_room_or_a_peer_on_leave_stops_the_whole_file(school):
+    inst, admin = school
+    text = (
+        "学号,姓名,性别,出生日期,院系,班级,年级,职务,学籍状态\n"
+        "2026001,张三,男,2007-05-01,计算机学院,计科2601班,2026,宿舍长,在读\n"
+        "2026002,李四,女,2007-06-02,计算机学院,计科2601班,2026,心理委员,休学\n"
+        "2026003,王五,男,2007-07-03,计算机学院,计科2601班,2026,心理委员,在读\n"
+    )
+    report = roster.import_roster(db.session, inst, admin, _frame(text), today=TODAY)
+    assert not report.imported
+    assert sorted((e.line, e.column) for e in report.errors) == [(2, "职务"), (3, "职务")]
+    reasons = [e.shown_reason() for e in report.errors]
+    assert reasons == [
+        "a dorm informant needs the room they live in (宿舍)",
+        "only an enrolled student can be a committee member or informant",
+    ]
+    assert _count(Student) == 0
+    assert _peers(Role.CLASS_COMMITTEE) == []
