@@ -1,10 +1,13 @@
 """The response network's people, unit by unit (学校—院系—班级—宿舍): who holds each department,
-class and dorm room, and the peers an administrator appoints from a unit's own students.
+class and dorm room, and the peers appointed from a unit's own students.
 
 A unit with students and no holder is a hole in the network: a yellow warning's contact, a class
 check-in or a peer watch is addressed to nobody there and waits for its deadline to escalate, and
 the unit files no weekly report. A campus's first week is spent closing these holes, so they are
-counted on the administrator's home page and listed here, each with the way to close it.
+counted on the home page and listed here, each with the way to close it.
+
+An administrator reaches every unit of the institution. A department counsellor (辅导员), who
+picks each class's psychology committee member, reaches the classes of their own departments.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.orm import QueryableAttribute, Session, contains_eager
 
 from campus import admin
@@ -56,14 +59,32 @@ NETWORK_ROLES = (
 
 
 @dataclass(frozen=True)
+class Reach:
+    """The units a viewer sees and appoints for: the whole institution (an administrator), or the
+    classes of some departments (a department counsellor)."""
+
+    institution: Institution
+    departments: frozenset[int] | None = None  # None: the whole institution
+
+    @property
+    def whole(self) -> bool:
+        return self.departments is None
+
+    def department_clause(self, column: QueryableAttribute[Any]) -> ColumnElement[bool]:
+        return true() if self.departments is None else column.in_(sorted(self.departments))
+
+
+@dataclass(frozen=True)
 class Unit:
-    """A class or dorm room with its enrolled students and the peers who hold it."""
+    """A class or dorm room with its enrolled students and the peers who hold it (with their
+    assignments on the unit's own page, where one can be ended)."""
 
     kind: ScopeKind
     id: int
     label: str
     students: int
     holders: tuple[User, ...]
+    assignments: tuple[RoleAssignment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +98,7 @@ class DepartmentCover:
 
 @dataclass(frozen=True)
 class Coverage:
+    whole: bool  # the whole institution: the centre and the dorm rooms are shown too
     departments: list[DepartmentCover]
     rooms_without: list[Unit]  # rooms with students and no informant, by building and number
     rooms_with_students: int
@@ -117,30 +139,44 @@ def _held(role: Role, *where: ColumnElement[bool]) -> ColumnElement[bool]:
     )
 
 
-def gaps(session: Session, institution: Institution) -> Gaps:
-    """The home page's counts, in one statement whatever the size of the campus."""
-
+def gaps(session: Session, reach: Reach) -> Gaps:
+    """The home page's counts, in one statement whatever the size of the campus. A department
+    counsellor's reach counts only their classes: the department has them, the rooms are the
+    administrator's."""
+    institution = reach.institution
+    wanted = UNIT_HOLDERS if reach.whole else UNIT_HOLDERS[1:2]
     unheld = [
         select(func.count(func.distinct(unit)))
-        .where(_enrolled(institution), unit.is_not(None), ~_held(role, held_unit == unit))
+        .where(
+            _enrolled(institution),
+            reach.department_clause(Student.department_id),
+            unit.is_not(None),
+            ~_held(role, held_unit == unit),
+        )
         .scalar_subquery()
-        for unit, held_unit, role in UNIT_HOLDERS
+        for unit, held_unit, role in wanted
     ]
+    if not reach.whole:
+        return Gaps(0, session.scalar(select(*unheld)) or 0, 0, False)
     centre = _held(Role.SCHOOL_COUNSELLOR, RoleAssignment.institution_id == institution.id)
     row = session.execute(select(*unheld, ~centre)).one()
     return Gaps(row[0] or 0, row[1] or 0, row[2] or 0, bool(row[3]))
 
 
-def coverage(session: Session, institution: Institution) -> Coverage:
-    """Every department and class with its holders, and the dorm rooms nobody holds, in four
-    statements (holders, classes, department sizes, rooms)."""
+def coverage(session: Session, reach: Reach) -> Coverage:
+    """Every department and class in reach with its holders and, for the whole institution, the
+    dorm rooms nobody holds: four statements (holders, classes, department sizes, rooms)."""
+    institution = reach.institution
     holders = _holders(session, institution)
     classes: dict[int, list[Unit]] = defaultdict(list)
     rows = session.execute(
         select(ClassGroup, func.count(Student.id))
         .join(Department, Department.id == ClassGroup.department_id)
         .outerjoin(Student, and_(Student.class_id == ClassGroup.id, _enrolled(institution)))
-        .where(Department.institution_id == institution.id)
+        .where(
+            Department.institution_id == institution.id,
+            reach.department_clause(ClassGroup.department_id),
+        )
         .group_by(ClassGroup.id)
         .order_by(ClassGroup.grade.desc(), ClassGroup.name)
     ).tuples()
@@ -166,9 +202,11 @@ def coverage(session: Session, institution: Institution) -> Coverage:
             classes[department.id],
         )
         for department in admin.departments(session, institution)
+        if reach.whole or department.id in (reach.departments or ())
     ]
-    rooms = _rooms_with_students(session, institution)
+    rooms = _rooms_with_students(session, institution) if reach.whole else []
     return Coverage(
+        reach.whole,
         departments,
         [room for room in rooms if not holders[(Role.DORM_INFORMANT, room.id)]],
         len(rooms),
@@ -212,20 +250,23 @@ def _rooms_with_students(session: Session, institution: Institution) -> list[Uni
     return [Unit(ScopeKind.ROOM, room.id, room.label, n, ()) for room, n in rows]
 
 
-def find_unit(session: Session, institution: Institution, kind: ScopeKind, unit_id: int) -> Unit:
-    """The class or room `unit_id` of `institution` with its enrolled students and holders;
-    `admin.AdminError` for a kind that takes no peer, or a forged or foreign id."""
-    if kind not in PEER_ROLE:
+def find_unit(session: Session, reach: Reach, kind: ScopeKind, unit_id: int) -> Unit:
+    """The class or room `unit_id` in `reach` with its enrolled students and holders;
+    `admin.AdminError` for a kind that takes no peer, or an id out of reach (forged, foreign,
+    another department's class, or a room for a department counsellor)."""
+    institution = reach.institution
+    if kind not in PEER_ROLE or (kind is ScopeKind.ROOM and not reach.whole):
         raise admin.AdminError(Message(N_("Choose a class or a dorm room.")))
     labels = dict(admin.scope_choices(session, institution, kind))
-    if unit_id not in labels:
+    if unit_id not in labels or not _in_reach(session, reach, kind, unit_id):
         raise admin.AdminError(Message(N_("Choose a scope that belongs to your institution.")))
     column, held_column = PEER_COLUMNS[kind]
     students = session.scalar(select(func.count()).where(_enrolled(institution), column == unit_id))
-    held = tuple(
+    assignments = tuple(
         session.scalars(
-            select(User)
-            .join(RoleAssignment, RoleAssignment.user_id == User.id)
+            select(RoleAssignment)
+            .join(User, User.id == RoleAssignment.user_id)
+            .options(contains_eager(RoleAssignment.user))
             .where(
                 RoleAssignment.role == PEER_ROLE[kind],
                 held_column == unit_id,
@@ -234,16 +275,24 @@ def find_unit(session: Session, institution: Institution, kind: ScopeKind, unit_
             .order_by(User.name)
         )
     )
-    return Unit(kind, unit_id, labels[unit_id], students or 0, held)
+    holders = tuple(a.user for a in assignments)
+    return Unit(kind, unit_id, labels[unit_id], students or 0, holders, assignments)
 
 
-def candidates(session: Session, institution: Institution, unit: Unit) -> list[Student]:
+def _in_reach(session: Session, reach: Reach, kind: ScopeKind, unit_id: int) -> bool:
+    if reach.whole:
+        return True
+    department = session.scalar(select(ClassGroup.department_id).where(ClassGroup.id == unit_id))
+    return kind is ScopeKind.CLASS and department in (reach.departments or ())
+
+
+def candidates(session: Session, reach: Reach, unit: Unit) -> list[Student]:
     """The unit's enrolled students with an account, by student number: who may be appointed."""
     return list(
         session.scalars(
             select(Student)
             .where(
-                _enrolled(institution),
+                _enrolled(reach.institution),
                 PEER_COLUMNS[unit.kind][0] == unit.id,
                 Student.user_id.is_not(None),
             )
@@ -255,7 +304,7 @@ def candidates(session: Session, institution: Institution, unit: Unit) -> list[S
 def appoint(
     session: Session,
     actor: User,
-    institution: Institution,
+    reach: Reach,
     unit: Unit,
     student_id: int,
     until: date | None = None,
@@ -263,8 +312,17 @@ def appoint(
     """Make one of the unit's own students its class committee member or dorm informant, through
     `admin.assign_role` (its checks, its audit row, one commit). A unit may have several (a class
     often has one of each sex)."""
-    chosen = next((s for s in candidates(session, institution, unit) if s.id == student_id), None)
+    chosen = next((s for s in candidates(session, reach, unit) if s.id == student_id), None)
     if chosen is None or chosen.user is None:
         raise admin.AdminError(Message(N_("Choose one of this unit's own students.")))
     role = PEER_ROLE[unit.kind]
-    return admin.assign_role(session, actor, institution, chosen.user, role, unit.id, until)
+    return admin.assign_role(session, actor, reach.institution, chosen.user, role, unit.id, until)
+
+
+def end(session: Session, actor: User, reach: Reach, unit: Unit, assignment_id: int) -> None:
+    """End one of the unit's peer roles now, through `admin.remove_role` (kept as history,
+    audited); `admin.AdminError` for an id that is not one of this unit's."""
+    assignment = next((a for a in unit.assignments if a.id == assignment_id), None)
+    if assignment is None:
+        raise admin.AdminError(Message(N_("That role is not held here any more.")))
+    admin.remove_role(session, actor, reach.institution, assignment)

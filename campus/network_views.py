@@ -1,5 +1,6 @@
-"""The administrator's response-network pages: who holds each unit, and appointing a class's
-psychology committee member or a dorm room's informant from its own students."""
+"""The response-network pages: who holds each unit, and appointing (or ending) a class's
+psychology committee member or a dorm room's informant from its own students. An administrator
+reaches the whole institution, a department counsellor the classes of their departments."""
 
 from __future__ import annotations
 
@@ -19,13 +20,14 @@ from wtforms.validators import DataRequired, Optional
 from campus import acting_for, admin, network
 from campus.extensions import db
 from campus.i18n import shown_name
-from campus.models import Role, ScopeKind, User
+from campus.models import Institution, Role, ScopeKind, User
 from campus.permissions import require_roles
 from campus.workbench import Item, Urgency
 
-bp = Blueprint("network", __name__, url_prefix="/admin/network")
+bp = Blueprint("network", __name__, url_prefix="/network")
 
 UNIT_KINDS = {"class": ScopeKind.CLASS, "room": ScopeKind.ROOM}
+APPOINTERS = (Role.ADMIN, Role.DEPT_COUNSELLOR)
 
 
 class AppointForm(FlaskForm):
@@ -38,33 +40,67 @@ class AppointForm(FlaskForm):
     submit = SubmitField(_l("Appoint"))
 
 
+class EndForm(FlaskForm):
+    """The CSRF-checked button that ends one holder's role."""
+
+    submit = SubmitField(_l("End this role"))
+
+
+def reach_of(session: Session, user: User) -> list[network.Reach]:
+    """The reach of each hat `user` wears: each administered institution, else their departments
+    (grouped by institution)."""
+    if user.has_role(Role.ADMIN):
+        return [network.Reach(i) for i in admin.administered_institutions(session, user)]
+    departments: dict[int, set[int]] = {}
+    for assignment in user.assignments(Role.DEPT_COUNSELLOR):
+        if assignment.department_id is not None:
+            departments.setdefault(assignment.institution_id, set()).add(assignment.department_id)
+    return [
+        network.Reach(session.get_one(Institution, institution), frozenset(ids))
+        for institution, ids in sorted(departments.items())
+    ]
+
+
+def _reach() -> network.Reach:
+    """The viewer's reach on this request: the institution an administrator acts for, or a
+    department counsellor's departments."""
+    if current_user.has_role(Role.ADMIN):
+        return network.Reach(acting_for.admin_institution())
+    reaches = reach_of(db.session, current_user)
+    return reaches[0] if reaches else abort(403)
+
+
 @bp.route("/")
-@require_roles(Role.ADMIN)
+@require_roles(*APPOINTERS)
 def index() -> ResponseReturnValue:
-    institution = acting_for.admin_institution()
+    reach = _reach()
     return render_template(
         "campus/network/index.html",
-        coverage=network.coverage(db.session, institution),
-        gaps=network.gaps(db.session, institution),
+        coverage=network.coverage(db.session, reach),
+        gaps=network.gaps(db.session, reach),
         kinds={kind: key for key, kind in UNIT_KINDS.items()},
     )
 
 
-@bp.route("/<kind>/<int:unit_id>", methods=["GET", "POST"])
-@require_roles(Role.ADMIN)
-def unit(kind: str, unit_id: int) -> ResponseReturnValue:
-    institution = acting_for.admin_institution()
+def _unit_or_404(reach: network.Reach, kind: str, unit_id: int) -> network.Unit:
     try:
-        found = network.find_unit(db.session, institution, UNIT_KINDS[kind], unit_id)
+        return network.find_unit(db.session, reach, UNIT_KINDS[kind], unit_id)
     except (KeyError, admin.AdminError):
         abort(404)
-    students = network.candidates(db.session, institution, found)
+
+
+@bp.route("/<kind>/<int:unit_id>", methods=["GET", "POST"])
+@require_roles(*APPOINTERS)
+def unit(kind: str, unit_id: int) -> ResponseReturnValue:
+    reach = _reach()
+    found = _unit_or_404(reach, kind, unit_id)
+    students = network.candidates(db.session, reach, found)
     form = AppointForm()
     form.student_id.choices = [(s.id, f"{s.student_number} {s.name}") for s in students]
     if form.validate_on_submit():
         try:
             network.appoint(
-                db.session, current_user, institution, found, form.student_id.data, form.until.data
+                db.session, current_user, reach, found, form.student_id.data, form.until.data
             )
         except admin.AdminError as error:
             flash(error.message.shown(), "error")
@@ -72,17 +108,39 @@ def unit(kind: str, unit_id: int) -> ResponseReturnValue:
             flash(_("Appointed."), "success")
             return redirect(url_for("network.unit", kind=kind, unit_id=unit_id))
     return render_template(
-        "campus/network/unit.html", unit=found, form=form, has_students=bool(students)
-    )
+        "campus/network/unit.html",
+        unit=found,
+        kind=kind,
+        form=form,
+        end_form=EndForm(formdata=None),
+        has_students=bool(students),
+        whole=reach.whole,
+    ), (422 if form.errors else 200)
+
+
+@bp.route("/<kind>/<int:unit_id>/end/<int:assignment_id>", methods=["POST"])
+@require_roles(*APPOINTERS)
+def end(kind: str, unit_id: int, assignment_id: int) -> ResponseReturnValue:
+    reach = _reach()
+    found = _unit_or_404(reach, kind, unit_id)
+    if EndForm().validate_on_submit():
+        try:
+            network.end(db.session, current_user, reach, found, assignment_id)
+        except admin.AdminError as error:
+            flash(error.message.shown(), "error")
+        else:
+            flash(_("Role ended."), "success")
+    return redirect(url_for("network.unit", kind=kind, unit_id=unit_id))
 
 
 def workbench_items(session: Session, user: User, now: datetime) -> list[Item]:
-    """Each administered institution whose network has a unit with students and no holder. A
-    department or a centre with nobody is for today: a yellow warning there reaches no one."""
+    """Each reach whose network has a unit with students and no holder. A department or a
+    centre with nobody is for today: a yellow warning there reaches no one."""
     found = []
-    institutions = admin.administered_institutions(session, user)
-    for institution in institutions:
-        gaps = network.gaps(session, institution)
+    reaches = reach_of(session, user)
+    for reach in reaches:
+        institution = reach.institution
+        gaps = network.gaps(session, reach)
         if not gaps.any:
             continue
         parts = [
@@ -107,7 +165,7 @@ def workbench_items(session: Session, user: User, now: datetime) -> list[Item]:
         if gaps.no_centre:
             shown.insert(0, _("no school counsellor"))
         text = _("The response network has gaps")
-        if len(institutions) > 1:
+        if len(reaches) > 1:
             text = _("%(institution)s: %(text)s", institution=shown_name(institution), text=text)
         urgent = gaps.departments or gaps.no_centre
         found.append(

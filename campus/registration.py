@@ -59,7 +59,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(scheduler.scheduler_cli)
     nav.register(app, views.roster_title, "campus.students", ROSTER_VIEWERS - {Role.ADMIN}, 20)
     nav.register(app, lambda: _("Structure"), "campus.structure", {Role.ADMIN}, order=80)
-    nav.register(app, lambda: _("Response network"), "network.index", {Role.ADMIN}, order=80)
+    appointers = set(network_views.APPOINTERS)
+    nav.register(app, lambda: _("Response network"), "network.index", appointers, order=80)
     nav.register(app, lambda: _("Staff accounts"), "campus.users", {Role.ADMIN}, order=81)
     nav.register(app, lambda: _("Roster import"), "campus.roster_import", {Role.ADMIN}, order=82)
     nav.register(app, lambda: _("Campus sign-on"), "signon_admin.settings", {Role.ADMIN}, order=86)
@@ -72,7 +73,7 @@ def register(app: Flask) -> None:
     nav.register(app, lambda: _("Notification channels"), "channels.index", {Role.ADMIN}, 84)
     nav.register(app, lambda: _("Staffing register"), "staffing.index", {Role.ADMIN}, order=85)
     nav.register(app, inbox_views.nav_label, "inbox.index", set(Role), order=90)
-    workbench.register(app, network_views.workbench_items, {Role.ADMIN}, order=60)
+    workbench.register(app, network_views.workbench_items, appointers, order=60)
     scheduler.register_sweep(app, "notifications.deliver", notifications.deliver_sweep)
     scheduler.register_sweep(
         app,

@@ -52,14 +52,14 @@ def test_a_new_campus_shows_its_gaps_and_an_appointment_closes_one(first_week, l
     assert "1 class without a psychology committee member" in line
     assert "1 dorm room without an informant" in line
 
-    page = client.get("/admin/network/").get_data(as_text=True)
+    page = client.get("/network/").get_data(as_text=True)
     assert "CS-2026-1" in page
     assert "0 of 1 dorm rooms with students have an informant." in page
 
-    form = client.get(f"/admin/network/class/{group.id}").get_data(as_text=True)
+    form = client.get(f"/network/class/{group.id}").get_data(as_text=True)
     assert "Li Hua" in form
     assert "Wang Fang" in form
-    response = client.post(f"/admin/network/class/{group.id}", data={"student_id": classmate.id})
+    response = client.post(f"/network/class/{group.id}", data={"student_id": classmate.id})
     assert response.status_code == 302
     assert [a.user_id for a in _roles(Role.CLASS_COMMITTEE)] == [classmate.user_id]
     assert _roles(Role.CLASS_COMMITTEE)[0].class_id == group.id
@@ -85,20 +85,25 @@ def test_a_foreign_student_a_forged_unit_and_a_second_click_change_nothing(
     campus.commit()
     client = login(admin)
 
-    page = client.post(f"/admin/network/room/{room.id}", data={"student_id": stranger.id})
-    assert page.status_code == 200
+    page = client.post(f"/network/room/{room.id}", data={"student_id": stranger.id})
+    assert page.status_code == 422
     assert "Not a valid choice" in page.get_data(as_text=True)
     assert _roles(Role.DORM_INFORMANT) == []
 
-    assert client.get("/admin/network/class/99999").status_code == 404
-    assert client.get(f"/admin/network/department/{dept.id}").status_code == 404
+    assert client.get("/network/class/99999").status_code == 404
+    assert client.get(f"/network/department/{dept.id}").status_code == 404
 
-    client.post(f"/admin/network/room/{room.id}", data={"student_id": student.id})
+    client.post(f"/network/room/{room.id}", data={"student_id": student.id})
     again = client.post(
-        f"/admin/network/room/{room.id}", data={"student_id": student.id}, follow_redirects=True
+        f"/network/room/{room.id}", data={"student_id": student.id}, follow_redirects=True
     )
     assert "That role is already assigned." in again.get_data(as_text=True)
     assert len(_roles(Role.DORM_INFORMANT)) == 1
+
+    (admin_role,) = _roles(Role.ADMIN)  # not a peer role of this room: not ended through it
+    forged = client.post(f"/network/room/{room.id}/end/{admin_role.id}", follow_redirects=True)
+    assert "That role is not held here any more." in forged.get_data(as_text=True)
+    assert len(_roles(Role.ADMIN)) == 1
 
 
 def test_an_ended_holder_leaves_a_gap_and_a_class_with_no_one_enrolled_is_none(
@@ -128,3 +133,38 @@ def test_a_complete_network_leaves_the_home_page(campus, first_week, login):
     campus.staff(inst, Role.CLASS_COMMITTEE, user=classmate.user, group=group)
     campus.commit()
     assert "response network" not in login(admin).get("/").get_data(as_text=True)
+
+
+def test_a_department_counsellor_appoints_and_ends_for_their_own_classes_only(
+    campus, first_week, login
+):
+    inst, dept, group, room, student, classmate, admin = first_week
+    history = campus.department(inst, "History")
+    their_class = campus.class_group(history, "HI-2026-1")
+    campus.student(their_class, name="Zhou Min")
+    counsellor = campus.staff(inst, Role.DEPT_COUNSELLOR, department=dept)
+    campus.commit()
+    client = login(counsellor)
+
+    line = _gaps_line(client.get("/").get_data(as_text=True))
+    assert "1 class without a psychology committee member" in line
+    assert "dorm room" not in line  # the rooms are the administrator's
+    page = client.get("/network/").get_data(as_text=True)
+    assert "CS-2026-1" in page
+    assert "HI-2026-1" not in page
+    assert 'id="rooms"' not in page
+    assert client.get(f"/network/class/{their_class.id}").status_code == 404
+    assert client.get(f"/network/room/{room.id}").status_code == 404
+
+    client.post(f"/network/class/{group.id}", data={"student_id": student.id})
+    (held,) = _roles(Role.CLASS_COMMITTEE)
+    assert held.user_id == student.user_id
+    assert "class without" not in _gaps_line(client.get("/").get_data(as_text=True))
+
+    ended = client.post(f"/network/class/{group.id}/end/{held.id}", follow_redirects=True)
+    assert "Role ended." in ended.get_data(as_text=True)
+    assert _roles(Role.CLASS_COMMITTEE) == []
+    audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "remove_role"))
+    assert audit is not None
+    assert audit.actor_id == counsellor.id
+    assert "1 class without" in _gaps_line(client.get("/").get_data(as_text=True))

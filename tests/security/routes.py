@@ -21,6 +21,7 @@ CLINICAL_READERS = frozenset({Role.SCHOOL_COUNSELLOR, Role.DIRECTOR})
 DASHBOARD = frozenset({Role.ADMIN, Role.DIRECTOR})
 # Crisis records: the clinical readers and the department counsellor on the scene.
 CRISIS = frozenset({Role.SCHOOL_COUNSELLOR, Role.DIRECTOR, Role.DEPT_COUNSELLOR})
+APPOINTERS = frozenset({Role.ADMIN, Role.DEPT_COUNSELLOR})
 ROSTER_VIEWERS = ALL_SIGNED_IN - {Role.STUDENT, Role.HOSPITAL_LIAISON, Role.PROVINCE_AUDITOR}
 
 ACCESS: dict[str, frozenset[Role] | str] = {
@@ -79,8 +80,8 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "channels.send_test": ADMIN,
     # The security world has no staffing entry: the administrator's end is a 404.
     "staffing.index": ADMIN,
-    "network.index": ADMIN,
-    "network.unit": ADMIN,
+    # The response network: the administrator's institution, a department counsellor's classes.
+    **dict.fromkeys(("network.index", "network.unit", "network.end"), APPOINTERS),
     "staffing.end": ADMIN,
     # The inbox note belongs to the class committee member; anyone else's id is a 404.
     "inbox.index": ALL_SIGNED_IN,
