@@ -35,9 +35,21 @@ from campus.models import (
     Student,
     User,
 )
+from campus.notifications import notify
 
 # The peer roles an administrator appoints from a unit's own students, by the unit they hold.
 PEER_ROLE = {ScopeKind.CLASS: Role.CLASS_COMMITTEE, ScopeKind.ROOM: Role.DORM_INFORMANT}
+# What an appointed student is told (minimum content: the role, not the class's students).
+APPOINTED_TEXT = {
+    Role.CLASS_COMMITTEE: N_(
+        "You are now your class's psychology committee member. Your home page shows the class's "
+        "weekly report and the tasks addressed to your class."
+    ),
+    Role.DORM_INFORMANT: N_(
+        "You are now your dorm room's informant. Your home page shows the room's weekly report "
+        "and the tasks addressed to your room."
+    ),
+}
 # Each unit a holder is owed for: the student's column naming it, the role assignment's, the role.
 UNIT_HOLDERS: tuple[tuple[QueryableAttribute[Any], QueryableAttribute[Any], Role], ...] = (
     (Student.department_id, RoleAssignment.department_id, Role.DEPT_COUNSELLOR),
@@ -309,14 +321,16 @@ def appoint(
     student_id: int,
     until: date | None = None,
 ) -> RoleAssignment:
-    """Make one of the unit's own students its class committee member or dorm informant, through
-    `admin.assign_role` (its checks, its audit row, one commit). A unit may have several (a class
-    often has one of each sex)."""
+    """Make one of the unit's own students its class committee member or dorm informant, with
+    `admin.assign_role`'s checks and audit row, and tell the student, in one commit. A unit may
+    have several (a class often has one of each sex)."""
     chosen = next((s for s in candidates(session, reach, unit) if s.id == student_id), None)
     if chosen is None or chosen.user is None:
         raise admin.AdminError(Message(N_("Choose one of this unit's own students.")))
-    role = PEER_ROLE[unit.kind]
-    return admin.assign_role(session, actor, reach.institution, chosen.user, role, unit.id, until)
+    role, institution = PEER_ROLE[unit.kind], reach.institution
+    admin.check_assign_role(session, institution, chosen.user, role, unit.id, until)
+    notify(session, [chosen.user.id], APPOINTED_TEXT[role], "/")
+    return admin.do_assign_role(session, actor, institution, chosen.user, role, unit.id, until)
 
 
 def end(session: Session, actor: User, reach: Reach, unit: Unit, assignment_id: int) -> None:

@@ -35,6 +35,8 @@ from campus.models import (
     Student,
     User,
 )
+from campus.network import APPOINTED_TEXT
+from campus.notifications import notify_many
 from campus.spreadsheets import (
     ImportFileError,
     ImportReport,
@@ -453,9 +455,18 @@ def import_roster(
         s.student_number: s
         for s in session.scalars(select(Student).where(Student.institution_id == institution.id))
     }
+    appointed: dict[Role, list[User]] = {}
     for _, row in clean.iterrows():
         student = _upsert_student(session, institution, row, units, existing, report)
-        _appoint_peer(session, institution, actor, student, peer_roles(row["peer_role"]), report)
+        roles = peer_roles(row["peer_role"])
+        for role in _appoint_peer(session, institution, actor, student, roles, report):
+            assert student.user is not None  # every imported student has an account
+            appointed.setdefault(role, []).append(student.user)
+    session.flush()  # the new students' accounts get their ids, to be told of their role
+    notify_many(
+        session,
+        [(sorted(u.id for u in users), APPOINTED_TEXT[r], "/") for r, users in appointed.items()],
+    )
     counts = (
         f"rows={report.rows} created={report.created} updated={report.updated} "
         f"peers={report.peers_appointed} skipped={len(bad_lines)}"
@@ -543,10 +554,12 @@ def _appoint_peer(
     student: Student,
     roles: set[Role],
     report: RosterImport,
-) -> None:
-    """Give the student each peer role over their own class or room that they do not hold yet."""
+) -> list[Role]:
+    """Give the student each peer role over their own class or room that they do not hold yet;
+    the roles given."""
     if not roles:
-        return
+        return []
+    given = []
     if student.class_group.id is None or (student.room is not None and student.room.id is None):
         session.flush()  # a class or room this import created needs its id
     user = student.user
@@ -566,7 +579,9 @@ def _appoint_peer(
             **{column: unit},
         )
         user.roles.append(assignment)
-        report.peers_appointed += 1
+        given.append(role)
+    report.peers_appointed += len(given)
+    return given
 
 
 TEMPLATE = ImportTemplate(

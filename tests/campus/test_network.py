@@ -71,9 +71,13 @@ def test_a_new_campus_shows_its_gaps_and_an_appointment_closes_one(first_week, l
     assert "class without" not in line
     assert "1 dorm room without an informant" in line
 
-    # The new committee member finds their class on their own home page.
+    # The new committee member is told, and finds their class on their own home page.
     client.post("/logout")
-    assert "My class" in login(classmate.user).get("/").get_data(as_text=True)
+    member = login(classmate.user)
+    assert "You are now your class&#39;s psychology committee member." in member.get(
+        "/inbox/"
+    ).get_data(as_text=True)
+    assert "My class" in member.get("/").get_data(as_text=True)
 
 
 def test_a_foreign_student_a_forged_unit_and_a_second_click_change_nothing(

@@ -11,7 +11,16 @@ from sqlalchemy import func, select
 
 from campus import roster
 from campus.extensions import db
-from campus.models import ClassGroup, DormBuilding, DormRoom, Role, RoleAssignment, Student, User
+from campus.models import (
+    ClassGroup,
+    DormBuilding,
+    DormRoom,
+    Role,
+    RoleAssignment,
+    Student,
+    User,
+)
+from campus.notifications import Notification
 
 HEADER = "student_number,name,gender,birth_date,department,class,grade,dorm_building,room\n"
 GOOD = (
@@ -197,6 +206,13 @@ def test_the_position_column_appoints_committee_members_and_informants_once(scho
     room_102 = db.session.scalar(select(DormRoom).where(DormRoom.number == "102"))
     assert _peers(Role.CLASS_COMMITTEE) == [("2026001", group.id, None)]
     assert _peers(Role.DORM_INFORMANT) == [("2026002", None, room_102.id)]
+    told = db.session.execute(
+        select(User.login, Notification.text).join(User, User.id == Notification.user_id)
+    )
+    assert sorted((login, text.split(".")[0]) for login, text in told) == [
+        ("2026001", "You are now your class's psychology committee member"),
+        ("2026002", "You are now your dorm room's informant"),
+    ]
 
     again = roster.import_roster(db.session, inst, admin, _frame(PEERS), today=TODAY)
     assert again.imported
