@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from campus import clock
 from campus.extensions import db
+from campus.models import Role
 from tests.factories import phq9_signal
 
 
@@ -75,7 +76,11 @@ def test_class_committee_sees_this_weeks_report_until_it_is_filed(network, login
     assert "Nothing to do today." in home
 
 
-def test_other_departments_counsellor_has_nothing_to_do(network, login):
+def test_other_departments_counsellor_has_nothing_to_do(campus, network, login):
+    # Their class has its committee member, so the response network asks nothing of them either.
+    group = network.other_student.class_group
+    campus.staff(network.institution, Role.CLASS_COMMITTEE, group=group)
+    campus.commit()
     phq9_signal(network.student, 22)
     home = login(network.other_counsellor).get("/").get_data(as_text=True)
     assert "Nothing to do today." in home
