@@ -132,6 +132,21 @@ class Gaps:
         return bool(self.departments or self.classes or self.rooms or self.no_centre)
 
 
+def reaches(session: Session, user: User) -> list[Reach]:
+    """The reach of each hat `user` wears: each administered institution, else their departments
+    (grouped by institution)."""
+    if user.has_role(Role.ADMIN):
+        return [Reach(i) for i in admin.administered_institutions(session, user)]
+    departments: dict[int, set[int]] = {}
+    for assignment in user.assignments(Role.DEPT_COUNSELLOR):
+        if assignment.department_id is not None:
+            departments.setdefault(assignment.institution_id, set()).add(assignment.department_id)
+    return [
+        Reach(session.get_one(Institution, institution), frozenset(ids))
+        for institution, ids in sorted(departments.items())
+    ]
+
+
 def _enrolled(institution: Institution) -> ColumnElement[bool]:
     return and_(
         Student.institution_id == institution.id,

@@ -20,7 +20,7 @@ from wtforms.validators import DataRequired, Optional
 from campus import acting_for, admin, network
 from campus.extensions import db
 from campus.i18n import shown_name
-from campus.models import Institution, Role, ScopeKind, User
+from campus.models import Role, ScopeKind, User
 from campus.permissions import require_roles
 from campus.workbench import Item, Urgency
 
@@ -46,27 +46,12 @@ class EndForm(FlaskForm):
     submit = SubmitField(_l("End this role"))
 
 
-def reach_of(session: Session, user: User) -> list[network.Reach]:
-    """The reach of each hat `user` wears: each administered institution, else their departments
-    (grouped by institution)."""
-    if user.has_role(Role.ADMIN):
-        return [network.Reach(i) for i in admin.administered_institutions(session, user)]
-    departments: dict[int, set[int]] = {}
-    for assignment in user.assignments(Role.DEPT_COUNSELLOR):
-        if assignment.department_id is not None:
-            departments.setdefault(assignment.institution_id, set()).add(assignment.department_id)
-    return [
-        network.Reach(session.get_one(Institution, institution), frozenset(ids))
-        for institution, ids in sorted(departments.items())
-    ]
-
-
 def _reach() -> network.Reach:
     """The viewer's reach on this request: the institution an administrator acts for, or a
     department counsellor's departments."""
     if current_user.has_role(Role.ADMIN):
         return network.Reach(acting_for.admin_institution())
-    reaches = reach_of(db.session, current_user)
+    reaches = network.reaches(db.session, current_user)
     return reaches[0] if reaches else abort(403)
 
 
@@ -137,7 +122,7 @@ def workbench_items(session: Session, user: User, now: datetime) -> list[Item]:
     """Each reach whose network has a unit with students and no holder. A department or a
     centre with nobody is for today: a yellow warning there reaches no one."""
     found = []
-    reaches = reach_of(session, user)
+    reaches = network.reaches(session, user)
     for reach in reaches:
         institution = reach.institution
         gaps = network.gaps(session, reach)
