@@ -149,6 +149,7 @@ def import_roster(
         sys.exit(2)
     click.echo(
         f"imported: {report.created} created, {report.updated} updated, "
+        f"{report.peers_appointed} committee member(s) and informant(s) appointed, "
         f"{len(report.errors)} row problem(s) skipped"
     )
 
