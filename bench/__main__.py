@@ -18,6 +18,7 @@ BENCHMARKS = (
     "bench_dashboard",
     "student_file",
     "booking_rush",
+    "network",
     "faults",
 )
 # Run only when named: the fault tests restart the machine's shared PostgreSQL.

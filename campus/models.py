@@ -172,7 +172,12 @@ class DormRoom(Model):
 
     @property
     def label(self) -> str:
-        return f"{self.building.name}-{self.number}"
+        return self.label_of(self.building.name, self.number)
+
+    @staticmethod
+    def label_of(building: str, number: str) -> str:
+        """A room as people write it: building, dash, number (东2栋-410)."""
+        return f"{building}-{number}"
 
 
 class Hospital(BilingualName, Model):

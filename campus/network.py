@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, func, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, select, true
 from sqlalchemy.orm import QueryableAttribute, Session, contains_eager
 
 from campus import admin
@@ -86,6 +86,13 @@ class Reach:
         return true() if self.departments is None else column.in_(sorted(self.departments))
 
 
+class Holder(NamedTuple):
+    """Who holds a unit, as the pages name them."""
+
+    id: int
+    name: str
+
+
 @dataclass(frozen=True)
 class Unit:
     """A class or dorm room with its enrolled students and the peers who hold it (with their
@@ -95,7 +102,7 @@ class Unit:
     id: int
     label: str
     students: int
-    holders: tuple[User, ...]
+    holders: tuple[Holder, ...]
     assignments: tuple[RoleAssignment, ...] = ()
 
 
@@ -103,8 +110,8 @@ class Unit:
 class DepartmentCover:
     department: Department
     students: int
-    counsellors: tuple[User, ...]
-    leaders: tuple[User, ...]
+    counsellors: tuple[Holder, ...]
+    leaders: tuple[Holder, ...]
     classes: list[Unit]
 
 
@@ -114,8 +121,8 @@ class Coverage:
     departments: list[DepartmentCover]
     rooms_without: list[Unit]  # rooms with students and no informant, by building and number
     rooms_with_students: int
-    school_counsellors: tuple[User, ...]
-    directors: tuple[User, ...]
+    school_counsellors: tuple[Holder, ...]
+    directors: tuple[Holder, ...]
 
 
 @dataclass(frozen=True)
@@ -154,15 +161,15 @@ def _enrolled(institution: Institution) -> ColumnElement[bool]:
     )
 
 
-def _held(role: Role, *where: ColumnElement[bool]) -> ColumnElement[bool]:
-    """An active account holds `role` where `where` says. Built from `select(RoleAssignment...)`,
-    not a bare `exists()`, which the working-roles criterion (`models._only_live_roles`) does not
-    reach: a role that has ended would still count."""
+def _held(role: Role, unit: QueryableAttribute[Any], *where: ColumnElement[bool]) -> Select[Any]:
+    """The units (`unit`, a column of `RoleAssignment`) an active account holds `role` over. An
+    uncorrelated `select(RoleAssignment...)`: the database reads it once, not once a student, and
+    the working-roles criterion (`models._only_live_roles`) reaches it, which it does not reach in
+    a bare `exists()`."""
     return (
-        select(RoleAssignment.id)
+        select(unit)
         .join(User, User.id == RoleAssignment.user_id)
-        .where(RoleAssignment.role == role, User.active.is_(True), *where)
-        .exists()
+        .where(RoleAssignment.role == role, User.active.is_(True), unit.is_not(None), *where)
     )
 
 
@@ -178,39 +185,45 @@ def gaps(session: Session, reach: Reach) -> Gaps:
             _enrolled(institution),
             reach.department_clause(Student.department_id),
             unit.is_not(None),
-            ~_held(role, held_unit == unit),
+            unit.not_in(_held(role, held_unit)),
         )
         .scalar_subquery()
         for unit, held_unit, role in wanted
     ]
     if not reach.whole:
         return Gaps(0, session.scalar(select(*unheld)) or 0, 0, False)
-    centre = _held(Role.SCHOOL_COUNSELLOR, RoleAssignment.institution_id == institution.id)
+    centre = _held(
+        Role.SCHOOL_COUNSELLOR,
+        RoleAssignment.institution_id,
+        RoleAssignment.institution_id == institution.id,
+    ).exists()
     row = session.execute(select(*unheld, ~centre)).one()
     return Gaps(row[0] or 0, row[1] or 0, row[2] or 0, bool(row[3]))
 
 
 def coverage(session: Session, reach: Reach) -> Coverage:
     """Every department and class in reach with its holders and, for the whole institution, the
-    dorm rooms nobody holds: four statements (holders, classes, department sizes, rooms)."""
+    dorm rooms nobody holds. Columns, not records, in six statements whatever the campus's size:
+    holders, classes, department sizes, departments, rooms with students, rooms without."""
     institution = reach.institution
     holders = _holders(session, institution)
     classes: dict[int, list[Unit]] = defaultdict(list)
     rows = session.execute(
-        select(ClassGroup, func.count(Student.id))
+        select(ClassGroup.id, ClassGroup.department_id, ClassGroup.name, ClassGroup.grade)
+        .add_columns(func.count(Student.id))
         .join(Department, Department.id == ClassGroup.department_id)
         .outerjoin(Student, and_(Student.class_id == ClassGroup.id, _enrolled(institution)))
         .where(
             Department.institution_id == institution.id,
             reach.department_clause(ClassGroup.department_id),
         )
-        .group_by(ClassGroup.id)
+        .group_by(ClassGroup.id, ClassGroup.department_id, ClassGroup.name, ClassGroup.grade)
         .order_by(ClassGroup.grade.desc(), ClassGroup.name)
     ).tuples()
-    for group, students in rows:
-        held = holders[(Role.CLASS_COMMITTEE, group.id)]
-        label = f"{group.name} ({group.grade})"
-        classes[group.department_id].append(Unit(ScopeKind.CLASS, group.id, label, students, held))
+    for class_id, department_id, name, grade, students in rows:
+        held = holders[(Role.CLASS_COMMITTEE, class_id)]
+        label = f"{name} ({grade})"
+        classes[department_id].append(Unit(ScopeKind.CLASS, class_id, label, students, held))
     sizes = dict(
         session.execute(
             select(Student.department_id, func.count())
@@ -231,50 +244,68 @@ def coverage(session: Session, reach: Reach) -> Coverage:
         for department in admin.departments(session, institution)
         if reach.whole or department.id in (reach.departments or ())
     ]
-    rooms = _rooms_with_students(session, institution) if reach.whole else []
+    rooms_without, rooms_with_students = _rooms(session, institution) if reach.whole else ([], 0)
     return Coverage(
         reach.whole,
         departments,
-        [room for room in rooms if not holders[(Role.DORM_INFORMANT, room.id)]],
-        len(rooms),
+        rooms_without,
+        rooms_with_students,
         holders[(Role.SCHOOL_COUNSELLOR, None)],
         holders[(Role.DIRECTOR, None)],
     )
 
 
-Holders = defaultdict[tuple[Role, int | None], tuple[User, ...]]
+Holders = defaultdict[tuple[Role, int | None], tuple[Holder, ...]]
 
 
 def _holders(session: Session, institution: Institution) -> Holders:
-    """(role, unit id) -> the users holding it, by name; institution roles under unit None."""
+    """(role, unit id) -> who holds it, by name; institution roles under unit None. The rooms'
+    informants (one a room, thousands on a campus) are not read: the rooms list only lacks them."""
     found: Holders = defaultdict(tuple)
+    roles = [role for role in NETWORK_ROLES if role is not Role.DORM_INFORMANT]
     rows = session.execute(
-        select(RoleAssignment, User)
+        select(
+            RoleAssignment.role,
+            RoleAssignment.department_id,
+            RoleAssignment.class_id,
+            User.id,
+            User.name,
+        )
         .join(User, User.id == RoleAssignment.user_id)
         .where(
             RoleAssignment.institution_id == institution.id,
-            RoleAssignment.role.in_(NETWORK_ROLES),
+            RoleAssignment.role.in_(roles),
             User.active.is_(True),
         )
         .order_by(User.name, User.id)
     ).tuples()
-    for assignment, user in rows:
-        unit = assignment.department_id or assignment.class_id or assignment.room_id
-        found[(assignment.role, unit)] += (user,)
+    for role, department_id, class_id, user_id, name in rows:
+        found[(role, department_id or class_id)] += (Holder(user_id, name),)
     return found
 
 
-def _rooms_with_students(session: Session, institution: Institution) -> list[Unit]:
+def _rooms(session: Session, institution: Institution) -> tuple[list[Unit], int]:
+    """The rooms with enrolled students and no informant, by building and number; and how many
+    rooms have enrolled students."""
+    occupied = (
+        select(Student.room_id, func.count().label("students"))
+        .where(_enrolled(institution), Student.room_id.is_not(None))
+        .group_by(Student.room_id)
+        .subquery()
+    )
+    total = session.scalar(select(func.count()).select_from(occupied)) or 0
     rows = session.execute(
-        select(DormRoom, func.count(Student.id))
-        .join(DormRoom.building)
-        .join(Student, Student.room_id == DormRoom.id)
-        .options(contains_eager(DormRoom.building))
-        .where(DormBuilding.institution_id == institution.id, _enrolled(institution))
-        .group_by(DormRoom.id, DormBuilding.id)
+        select(DormRoom.id, DormBuilding.name, DormRoom.number, occupied.c.students)
+        .join(occupied, occupied.c.room_id == DormRoom.id)
+        .join(DormBuilding, DormBuilding.id == DormRoom.building_id)
+        .where(DormRoom.id.not_in(_held(Role.DORM_INFORMANT, RoleAssignment.room_id)))
         .order_by(DormBuilding.name, DormRoom.number)
     ).tuples()
-    return [Unit(ScopeKind.ROOM, room.id, room.label, n, ()) for room, n in rows]
+    unheld = [
+        Unit(ScopeKind.ROOM, room_id, DormRoom.label_of(building, number), students, ())
+        for room_id, building, number, students in rows
+    ]
+    return unheld, total
 
 
 def find_unit(session: Session, reach: Reach, kind: ScopeKind, unit_id: int) -> Unit:
@@ -302,7 +333,7 @@ def find_unit(session: Session, reach: Reach, kind: ScopeKind, unit_id: int) -> 
             .order_by(User.name)
         )
     )
-    holders = tuple(a.user for a in assignments)
+    holders = tuple(Holder(a.user.id, a.user.name) for a in assignments)
     return Unit(kind, unit_id, labels[unit_id], students or 0, holders, assignments)
 
 
