@@ -378,15 +378,16 @@ def set_until(
 
 def do_end_role(
     session: Session,
-    admin: User,
+    admin: User | None,
     institution: Institution,
     assignment: RoleAssignment,
     reason: RoleEnd,
     now: datetime,
 ) -> None:
-    """End `assignment` now, kept as history with who ended it and why; audited, not committed."""
+    """End `assignment` now, kept as history with who ended it (None: a command) and why;
+    audited, not committed."""
     assignment.ends_at = now
-    assignment.ended_by_id = admin.id
+    assignment.ended_by_id = admin.id if admin else None
     assignment.end_reason = reason
     audit.record(
         session,

@@ -150,6 +150,7 @@ def import_roster(
     click.echo(
         f"imported: {report.created} created, {report.updated} updated, "
         f"{report.peers_appointed} committee member(s) and informant(s) appointed, "
+        f"{report.peers_ended} such role(s) ended (the student left the unit or school), "
         f"{len(report.errors)} row problem(s) skipped"
     )
 

@@ -248,6 +248,7 @@ class RoleEnd(enum.StrEnum):
 
     REMOVED = "removed"  # an administrator removed it on the user's page
     REVIEW = "review"  # an administrator ended it in the termly access review
+    LEFT_UNIT = "left_unit"  # a roster import moved the student out of the unit, or out of school
 
 
 class RoleAssignment(Model):

@@ -6,9 +6,10 @@ clean rows only. Re-importing a file updates students by number instead of dupli
 
 A 职务 column appoints the response network's peers with the roster, as student affairs offices
 keep them: 心理委员 makes the student their class's committee member, 宿舍长 or 宿舍信息员 their
-room's informant. Other positions in the column (班长, 学习委员) are not ours and are passed over;
-a role is never taken away by a file (a partial file would end roles by omission), only on the
-account page.
+room's informant. Other positions in the column (班长, 学习委员) are not ours and are passed over.
+A file does not take a role away by leaving the word out (a partial file would end roles by
+omission); it ends one only when it moves the student out of that class or room, or out of
+enrolment, since a peer sees a unit's names and tasks only as one of its members.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campus import admin, clock
 from campus.i18n import N_, Message
 from campus.models import (
     ClassGroup,
@@ -32,6 +34,7 @@ from campus.models import (
     Institution,
     Role,
     RoleAssignment,
+    RoleEnd,
     Student,
     User,
 )
@@ -124,6 +127,7 @@ class RosterImport(ImportReport):
     created: int = 0
     updated: int = 0
     peers_appointed: int = 0
+    peers_ended: int = 0  # committee or informant roles over a unit the student left
     units_created: list[str] = field(default_factory=list)
     grade_missing: list[int] = field(default_factory=list)
 
@@ -458,6 +462,7 @@ def import_roster(
     appointed: dict[Role, list[User]] = {}
     for _, row in clean.iterrows():
         student = _upsert_student(session, institution, row, units, existing, report)
+        report.peers_ended += _end_peer_roles_left_behind(session, institution, actor, student)
         roles = peer_roles(row["peer_role"])
         for role in _appoint_peer(session, institution, actor, student, roles, report):
             assert student.user is not None  # every imported student has an account
@@ -469,7 +474,8 @@ def import_roster(
     )
     counts = (
         f"rows={report.rows} created={report.created} updated={report.updated} "
-        f"peers={report.peers_appointed} skipped={len(bad_lines)}"
+        f"peers={report.peers_appointed} peers_ended={report.peers_ended} "
+        f"skipped={len(bad_lines)}"
     )
     return commit_import(session, report, actor, institution.id, counts)
 
@@ -545,6 +551,30 @@ def _upsert_student(
     student.guardian_phone = row["guardian_phone"] or None
     student.enrolment_status = STATUSES[(row["enrolment_status"] or "enrolled").lower()]
     return student
+
+
+def _end_peer_roles_left_behind(
+    session: Session, institution: Institution, actor: User | None, student: Student
+) -> int:
+    """End the student's committee or informant role over a class or room the file moves them
+    out of, or any such role once they are no longer enrolled: a peer sees a unit's names and
+    tasks only as one of its members. Returns how many ended."""
+    if student.user is None:
+        return 0
+    enrolled = student.enrolment_status is EnrolmentStatus.ENROLLED
+    own = {
+        Role.CLASS_COMMITTEE: student.class_group.id,
+        Role.DORM_INFORMANT: student.room.id if student.room else None,
+    }
+    left = [
+        a
+        for a in student.user.roles
+        if a.role in own and (not enrolled or (a.class_id or a.room_id) != own[a.role])
+    ]
+    now = clock.now()
+    for assignment in left:
+        admin.do_end_role(session, actor, institution, assignment, RoleEnd.LEFT_UNIT, now)
+    return len(left)
 
 
 def _appoint_peer(

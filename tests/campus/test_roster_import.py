@@ -17,6 +17,7 @@ from campus.models import (
     DormRoom,
     Role,
     RoleAssignment,
+    RoleEnd,
     Student,
     User,
 )
@@ -239,3 +240,26 @@ def test_an_informant_without_a_room_or_a_peer_on_leave_stops_the_whole_file(sch
     ]
     assert _count(Student) == 0
     assert _peers(Role.CLASS_COMMITTEE) == []
+
+
+def test_a_peer_who_moves_out_of_the_room_or_goes_on_leave_loses_the_role(school, login):
+    inst, admin = school
+    roster.import_roster(db.session, inst, admin, _frame(PEERS), today=TODAY)
+    later = (
+        "学号,姓名,性别,出生日期,院系,班级,年级,楼栋,房间号,学籍状态\n"
+        "2026001,张三,男,2007-05-01,计算机学院,计科2601班,2026,1栋,101,休学\n"
+        "2026002,李四,女,2007-06-02,计算机学院,计科2601班,2026,1栋,101,在读\n"
+    )
+    report = roster.import_roster(db.session, inst, admin, _frame(later), today=TODAY)
+    assert report.imported, [e.shown_reason() for e in report.errors]
+    assert report.peers_ended == 2
+    assert _peers(Role.CLASS_COMMITTEE) == []
+    assert _peers(Role.DORM_INFORMANT) == []
+    ended = db.session.scalars(
+        select(RoleAssignment)
+        .where(RoleAssignment.role.in_([Role.CLASS_COMMITTEE, Role.DORM_INFORMANT]))
+        .execution_options(with_ended_roles=True)
+    ).all()
+    assert [(a.end_reason, a.ended_by_id) for a in ended] == [(RoleEnd.LEFT_UNIT, admin.id)] * 2
+    page = login(admin).get(f"/admin/users/{ended[0].user_id}").get_data(as_text=True)
+    assert "Ended when a roster import moved the student out of this class or room" in page
