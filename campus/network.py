@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, Select, and_, func, select, true
 from sqlalchemy.orm import QueryableAttribute, Session, contains_eager
 
-from campus import admin
+from campus import admin, clock
 from campus.i18n import N_, Message
 from campus.models import (
     ClassGroup,
@@ -31,6 +31,7 @@ from campus.models import (
     Institution,
     Role,
     RoleAssignment,
+    RoleEnd,
     ScopeKind,
     Student,
     User,
@@ -48,6 +49,16 @@ APPOINTED_TEXT = {
     Role.DORM_INFORMANT: N_(
         "You are now your dorm room's informant. Your home page shows the room's weekly report "
         "and the tasks addressed to your room."
+    ),
+}
+ENDED_TEXT = {
+    Role.CLASS_COMMITTEE: N_(
+        "You are no longer your class's psychology committee member. Thank you for looking out "
+        "for your classmates."
+    ),
+    Role.DORM_INFORMANT: N_(
+        "You are no longer your dorm room's informant. Thank you for looking out for your "
+        "roommates."
     ),
 }
 # Each unit a holder is owed for: the student's column naming it, the role assignment's, the role.
@@ -380,9 +391,13 @@ def appoint(
 
 
 def end(session: Session, actor: User, reach: Reach, unit: Unit, assignment_id: int) -> None:
-    """End one of the unit's peer roles now, through `admin.remove_role` (kept as history,
-    audited); `admin.AdminError` for an id that is not one of this unit's."""
+    """End one of the unit's peer roles now (kept as history, audited) and tell the student, in
+    one commit; `admin.AdminError` for an id that is not one of this unit's."""
     assignment = next((a for a in unit.assignments if a.id == assignment_id), None)
     if assignment is None:
         raise admin.AdminError(Message(N_("That role is not held here any more.")))
-    admin.remove_role(session, actor, reach.institution, assignment)
+    now = clock.now()
+    admin.check_end(actor, assignment, now)
+    admin.do_end_role(session, actor, reach.institution, assignment, RoleEnd.REMOVED, now)
+    notify(session, [assignment.user_id], ENDED_TEXT[assignment.role], "/")
+    session.commit()

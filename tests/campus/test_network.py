@@ -172,3 +172,6 @@ def test_a_department_counsellor_appoints_and_ends_for_their_own_classes_only(
     assert audit is not None
     assert audit.actor_id == counsellor.id
     assert "1 class without" in _gaps_line(client.get("/").get_data(as_text=True))
+    client.post("/logout")
+    inbox = login(student.user).get("/inbox/").get_data(as_text=True)
+    assert "You are no longer your class&#39;s psychology committee member." in inbox
