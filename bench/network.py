@@ -12,25 +12,16 @@ structure page's one GROUP BY over the same students.
 from __future__ import annotations
 
 import statistics
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from bench import pg
 from bench.results import Figure
 
 PG_DB = "xinqiao_bench_network"
-PG_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_DB}"
-
-
-def _recreate_pg() -> str:
-    for sql in (f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)", f"CREATE DATABASE {PG_DB}"):
-        subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql], check=True, timeout=60
-        )
-    return PG_URL
 
 
 def _seed(db, students: int) -> int:
@@ -153,7 +144,7 @@ def run(args) -> dict:
     figures, notes = [], []
     with tempfile.TemporaryDirectory() as folder:
         sqlite_url = f"sqlite:///{Path(folder) / 'network.db'}"
-        for label, url in (("SQLite", sqlite_url), ("PostgreSQL", _recreate_pg())):
+        for label, url in (("SQLite", sqlite_url), ("PostgreSQL", pg.recreate(PG_DB))):
             times = _measure(url, students, repeat)
             base = statistics.median(times["baseline"])
             for key, name, target in (

@@ -8,13 +8,14 @@ BENCH_DB = "xinqiao_bench"
 URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{BENCH_DB}"
 
 
-def recreate() -> str:
-    """Drop and create the benchmark database; returns its SQLAlchemy URL."""
-    for sql in (f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)", f"CREATE DATABASE {BENCH_DB}"):
+def recreate(name: str = BENCH_DB) -> str:
+    """Drop and create the benchmark database `name` (a benchmark that must not disturb the
+    others has its own); returns its SQLAlchemy URL."""
+    for sql in (f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"):
         subprocess.run(
             ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql], check=True, timeout=60
         )
-    return URL
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 
 
 def app_with_schema(url: str):

@@ -12,24 +12,15 @@ after a warm-up; the PDF once. Baseline: the same student's warning page (`/warn
 from __future__ import annotations
 
 import statistics
-import subprocess
 import time
 from datetime import date, datetime, timedelta
 
+from bench import pg
 from bench.results import Figure
 
 DB = "xinqiao_bench_file"
-URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{DB}"
 PASSWORD = "bench-password-1"  # noqa: S105 - a throwaway benchmark account
 NOW = datetime(2026, 9, 14, 2, 0)
-
-
-def _recreate() -> str:
-    for sql in (f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)", f"CREATE DATABASE {DB}"):
-        subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql], check=True, timeout=60
-        )
-    return URL
 
 
 def _seed(db, years: int, others: int) -> int:
@@ -254,7 +245,7 @@ def run(args) -> dict:
 
     years, others, repeat = (1, 200, 5) if args.quick else (5, 3000, 20)
     # The page, not the sign-in: the bench counsellor signs in with a password alone.
-    app = create_app("test", SQLALCHEMY_DATABASE_URI=_recreate(), MFA_REQUIRED_ROLES=())
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=pg.recreate(DB), MFA_REQUIRED_ROLES=())
     app.config["RATELIMIT_ENABLED"] = False
     clock.set_now(NOW)
     try:
