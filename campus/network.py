@@ -38,6 +38,8 @@ from campus.models import (
 )
 from campus.notifications import notify
 
+# Who appoints peers: an administrator (any unit), a department counsellor (their classes).
+APPOINTERS = (Role.ADMIN, Role.DEPT_COUNSELLOR)
 # The peer roles an administrator appoints from a unit's own students, by the unit they hold.
 PEER_ROLE = {ScopeKind.CLASS: Role.CLASS_COMMITTEE, ScopeKind.ROOM: Role.DORM_INFORMANT}
 # What an appointed student is told (minimum content: the role, not the class's students).
@@ -317,6 +319,31 @@ def _rooms(session: Session, institution: Institution) -> tuple[list[Unit], int]
         for room_id, building, number, students in rows
     ]
     return unheld, total
+
+
+@dataclass(frozen=True)
+class PeerCover:
+    """Whether a student's class and room have someone to receive a check-in or a peer watch."""
+
+    class_held: bool
+    room_held: bool | None  # None: the student has no room
+
+    @property
+    def complete(self) -> bool:
+        return self.class_held and self.room_held is not False
+
+
+def peers_of(session: Session, student: Student) -> PeerCover:
+    """The student's class and room holders, in one statement (the warning page asks it)."""
+    class_held = RoleAssignment.class_id == student.class_id
+    room_held = RoleAssignment.room_id == student.room_id
+    row = session.execute(
+        select(
+            _held(Role.CLASS_COMMITTEE, RoleAssignment.id, class_held).exists(),
+            _held(Role.DORM_INFORMANT, RoleAssignment.id, room_held).exists(),
+        )
+    ).one()
+    return PeerCover(bool(row[0]), bool(row[1]) if student.room_id is not None else None)
 
 
 def find_unit(session: Session, reach: Reach, kind: ScopeKind, unit_id: int) -> Unit:

@@ -27,7 +27,6 @@ from campus.workbench import Item, Urgency
 bp = Blueprint("network", __name__, url_prefix="/network")
 
 UNIT_KINDS = {"class": ScopeKind.CLASS, "room": ScopeKind.ROOM}
-APPOINTERS = (Role.ADMIN, Role.DEPT_COUNSELLOR)
 
 
 class AppointForm(FlaskForm):
@@ -56,7 +55,7 @@ def _reach() -> network.Reach:
 
 
 @bp.route("/")
-@require_roles(*APPOINTERS)
+@require_roles(*network.APPOINTERS)
 def index() -> ResponseReturnValue:
     reach = _reach()
     return render_template(
@@ -75,7 +74,7 @@ def _unit_or_404(reach: network.Reach, kind: str, unit_id: int) -> network.Unit:
 
 
 @bp.route("/<kind>/<int:unit_id>", methods=["GET", "POST"])
-@require_roles(*APPOINTERS)
+@require_roles(*network.APPOINTERS)
 def unit(kind: str, unit_id: int) -> ResponseReturnValue:
     reach = _reach()
     found = _unit_or_404(reach, kind, unit_id)
@@ -104,7 +103,7 @@ def unit(kind: str, unit_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/<kind>/<int:unit_id>/end/<int:assignment_id>", methods=["POST"])
-@require_roles(*APPOINTERS)
+@require_roles(*network.APPOINTERS)
 def end(kind: str, unit_id: int, assignment_id: int) -> ResponseReturnValue:
     reach = _reach()
     found = _unit_or_404(reach, kind, unit_id)

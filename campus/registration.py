@@ -17,6 +17,7 @@ from campus import (
     inbox_views,
     mfa_views,
     nav,
+    network,
     network_views,
     notifications,
     password_reset_views,
@@ -59,7 +60,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(scheduler.scheduler_cli)
     nav.register(app, views.roster_title, "campus.students", ROSTER_VIEWERS - {Role.ADMIN}, 20)
     nav.register(app, lambda: _("Structure"), "campus.structure", {Role.ADMIN}, order=80)
-    appointers = set(network_views.APPOINTERS)
+    appointers = set(network.APPOINTERS)
     nav.register(app, lambda: _("Response network"), "network.index", appointers, order=80)
     nav.register(app, lambda: _("Staff accounts"), "campus.users", {Role.ADMIN}, order=81)
     nav.register(app, lambda: _("Roster import"), "campus.roster_import", {Role.ADMIN}, order=82)

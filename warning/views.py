@@ -17,7 +17,7 @@ from flask_babel import pgettext
 from flask_login import current_user
 from sqlalchemy import select
 
-from campus import audit, clock
+from campus import audit, clock, network
 from campus.extensions import db
 from campus.forms import filled
 from campus.i18n import shown
@@ -133,6 +133,9 @@ def student(student_id: int, refused=None, bound: dict | None = None):
         warnings=queue.warnings_of(db.session, found),
         **_page_forms(warning, bound or {}),
         may_act=current_user.has_role(*DEPARTMENT_STAFF),
+        # Staff arranging a peer watch or a check-in see when no one would receive it.
+        peers=network.peers_of(db.session, found) if warning else None,
+        may_appoint=current_user.has_role(*network.APPOINTERS),
         refused_action=refused,
         now=clock.now(),
     )

@@ -15,6 +15,7 @@ from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.models import EnrolmentStatus, Role, RoleAssignment
+from tests.factories import phq9_signal
 
 
 @pytest.fixture
@@ -175,3 +176,21 @@ def test_a_department_counsellor_appoints_and_ends_for_their_own_classes_only(
     client.post("/logout")
     inbox = login(student.user).get("/inbox/").get_data(as_text=True)
     assert "You are no longer your class&#39;s psychology committee member." in inbox
+
+
+def test_the_warning_page_says_when_no_one_would_receive_a_peer_watch(campus, first_week, login):
+    inst, dept, group, room, student, classmate, admin = first_week
+    counsellor = campus.staff(inst, Role.DEPT_COUNSELLOR, department=dept)
+    campus.commit()
+    phq9_signal(student, 22)
+    client = login(counsellor)
+
+    page = client.get(f"/warnings/students/{student.id}").get_data(as_text=True)
+    assert "CS-2026-1 has no psychology committee member" in page
+    assert f"Dorm room {room.label} has no informant" in page
+    assert f'href="/network/class/{group.id}"' in page
+
+    client.post(f"/network/class/{group.id}", data={"student_id": classmate.id})
+    page = client.get(f"/warnings/students/{student.id}").get_data(as_text=True)
+    assert "has no psychology committee member" not in page
+    assert f"Dorm room {room.label} has no informant" in page
