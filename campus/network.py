@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, func, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 from sqlalchemy.orm import QueryableAttribute, Session, contains_eager
 
 from campus import admin, clock
@@ -319,6 +319,19 @@ def _rooms(session: Session, institution: Institution) -> tuple[list[Unit], int]
         for room_id, building, number, students in rows
     ]
     return unheld, total
+
+
+def no_peer_for_student() -> ColumnElement[bool]:
+    """SQL: the student (the `Student` of the enclosing query) has neither a committee member in
+    their class nor an informant in their room, so a check-in or peer watch asked of the class
+    and dorm reaches no one."""
+    return and_(
+        Student.class_id.not_in(_held(Role.CLASS_COMMITTEE, RoleAssignment.class_id)),
+        or_(
+            Student.room_id.is_(None),
+            Student.room_id.not_in(_held(Role.DORM_INFORMANT, RoleAssignment.room_id)),
+        ),
+    )
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ Data scope still comes from `campus.scope`; these predicates decide the acts ins
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 
+from campus import network
 from campus.models import Caseload, Role, User
 from warning.models import Deadline, EarlyWarning, OwnerTier, Task, WarningStatus
 from warning.policy import Level
@@ -131,6 +132,18 @@ def deadline_clause(user: User) -> ColumnElement[bool]:
     if user.has_role(Role.DIRECTOR):
         clauses.append(Deadline.tier >= OwnerTier.LEADERSHIP)
     return or_(*clauses) if clauses else false()
+
+
+def owned_deadline_clause(user: User) -> ColumnElement[bool]:
+    """Which of the deadlines `deadline_clause` lists are `user`'s own work (join Deadline to
+    Warning to Student first): those of the tiers they hold and, for department staff, a class
+    or dorm deadline whose student has no committee member and no informant to receive it,
+    which would otherwise wait, unseen, for its escalation."""
+    tiers = tiers_held(user)
+    clauses: list[ColumnElement[bool]] = [Deadline.tier.in_(sorted(tiers))]
+    if OwnerTier.DEPARTMENT in tiers:
+        clauses.append(and_(Deadline.tier < OwnerTier.DEPARTMENT, network.no_peer_for_student()))
+    return or_(*clauses)
 
 
 def tiers_held(user: User) -> frozenset[OwnerTier]:

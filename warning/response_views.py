@@ -239,13 +239,16 @@ def tasks():
     end = _end_of_today(now)
     task_rows = db.session.scalars(actions.open_tasks_query(current_user).limit(500)).all()
     deadline_rows = actions.open_deadlines(db.session, current_user)
-    listed = task_list.build(
-        task_rows, deadline_rows, now, end, permissions.tiers_held(current_user)
-    )
+    own = actions.own_deadline_ids(db.session, current_user, [d.id for d, _, _ in deadline_rows])
+    listed = task_list.build(task_rows, deadline_rows, now, end, own)
     # Rendered before the audit commit, which would expire every row and re-read each one (N+1),
     # and returned only after it, as `audit.record_read` requires.
     body = render_template(
-        "response/tasks.html", listed=listed, now=now, done_form=TaskDoneForm(formdata=None)
+        "response/tasks.html",
+        listed=listed,
+        now=now,
+        done_form=TaskDoneForm(formdata=None),
+        held_tiers=permissions.tiers_held(current_user),
     )
     if deadline_rows:
         audit.record_list_read(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from campus.models import Student
-from warning.models import Deadline, EarlyWarning, OwnerTier, Task
+from warning.models import Deadline, EarlyWarning, Task
 
 # Task kinds that recur by the dozen and need no one's judgement first: listed collapsed.
 CHORE_KINDS = ("report_missing",)
@@ -59,15 +59,15 @@ def build(
     deadlines: Iterable[tuple[Deadline, EarlyWarning, Student]],
     now: datetime,
     end_of_today: datetime,
-    own_tiers: frozenset[OwnerTier],
+    own: set[int],
 ) -> TaskList:
-    """Tasks and the deadlines of `own_tiers` merged by urgency into overdue/today/upcoming;
-    chores and other tiers' deadlines set aside."""
+    """Tasks and the deadlines whose ids are in `own` (the reader's own work) merged by urgency
+    into overdue/today/upcoming; chores and other tiers' deadlines set aside."""
     entries: list[Entry] = []
     others: list[Entry] = []
     for row in deadlines:
         entry = Entry(row[0].due_at, row[1].level, deadline=row)
-        (entries if row[0].tier in own_tiers else others).append(entry)
+        (entries if row[0].id in own else others).append(entry)
     chores: dict[str, ChoreGroup] = {}
     for task in tasks:
         if task.kind in CHORE_KINDS:

@@ -93,7 +93,7 @@ def task_counts(session: Session, user: User, now: datetime, end_of_today: datet
         deadline_row = tuple(
             session.execute(
                 actions.open_deadlines_query(user)
-                .where(Deadline.tier.in_(sorted(permissions.tiers_held(user))))
+                .where(permissions.owned_deadline_clause(user))
                 .order_by(None)
                 .with_only_columns(
                     _count_where(Deadline.due_at < end_of_today),

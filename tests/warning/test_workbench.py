@@ -149,3 +149,23 @@ def test_a_missed_deadline_of_another_tier_is_marked_overdue_where_it_is_watched
     acknowledge = others[others.index("Acknowledge") :]
     assert acknowledge[: acknowledge.index("</li>")].count("overdue") == 1
     assert "Nothing here." in own[own.index('id="h-overdue"') : own.index('id="h-today"')]
+
+
+def test_a_peer_watch_no_one_can_receive_is_the_department_counsellors_own(campus, network, login):
+    # A class with no committee member, and a student with no room: the class's peer watch of
+    # a red would reach no one, so the department counsellor works it instead of watching it.
+    alone = campus.student(campus.class_group(network.department, "CS-2026-9"), name="孤生")
+    campus.commit()
+    phq9_signal(alone, 22)
+    client = login(network.dept_counsellor)
+
+    own, others = _sections(client.get("/tasks").get_data(as_text=True))
+    assert "Arrange the peer watch" in own
+    assert "no committee member or informant to receive it: yours to arrange" in own
+    assert "Arrange the peer watch" not in others
+    home = client.get("/").get_data(as_text=True)
+    assert "2 tasks coming up later" in home  # the guardian call and the peer watch
+
+    # The centre's list is unchanged: the class tier is not the school's to arrange.
+    own, others = _sections(login(network.school_counsellor).get("/tasks").get_data(as_text=True))
+    assert "Arrange the peer watch" in others
