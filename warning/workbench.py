@@ -76,7 +76,8 @@ class TaskCounts:
 def task_counts(session: Session, user: User, now: datetime, end_of_today: datetime) -> TaskCounts:
     """What the viewer's task list shows as overdue or due today, and its missing-report chores,
     from the same queries as the list (`open_tasks_query`, `open_deadlines_query`): the
-    deadlines of the tiers the viewer holds, not those set apart as another tier's."""
+    viewer's own deadlines (`permissions.owned_deadline_clause`), not those set apart as another
+    tier's."""
     chore = Task.kind.in_(CHORE_KINDS)
     task_row = session.execute(
         actions.open_tasks_query(user)
