@@ -40,8 +40,40 @@ from campus.notifications import notify
 
 # Who appoints peers: an administrator (any unit), a department counsellor (their classes).
 APPOINTERS = (Role.ADMIN, Role.DEPT_COUNSELLOR)
-# The peer roles an administrator appoints from a unit's own students, by the unit they hold.
-PEER_ROLE = {ScopeKind.CLASS: Role.CLASS_COMMITTEE, ScopeKind.ROOM: Role.DORM_INFORMANT}
+
+
+@dataclass(frozen=True)
+class Peer:
+    """A peer role and the unit it is held over, as the student and the assignment name it."""
+
+    kind: ScopeKind
+    role: Role
+    student_unit: QueryableAttribute[Any]  # the student's column naming the unit
+    held_unit: QueryableAttribute[Any]  # the role assignment's
+    relation: str  # the student's relationship to the unit (current before a flush)
+
+    def unit_of(self, student: Student) -> int | None:
+        unit = getattr(student, self.relation)
+        return unit.id if unit is not None else None
+
+    def held_over(self, assignment: RoleAssignment) -> int | None:
+        unit: int | None = getattr(assignment, self.held_unit.key)
+        return unit
+
+
+# The peers appointed from a unit's own students: a class's committee member, a room's informant.
+PEERS = (
+    Peer(
+        ScopeKind.CLASS,
+        Role.CLASS_COMMITTEE,
+        Student.class_id,
+        RoleAssignment.class_id,
+        "class_group",
+    ),
+    Peer(ScopeKind.ROOM, Role.DORM_INFORMANT, Student.room_id, RoleAssignment.room_id, "room"),
+)
+PEER_OF_KIND = {peer.kind: peer for peer in PEERS}
+PEER_OF_ROLE = {peer.role: peer for peer in PEERS}
 # What an appointed student is told (minimum content: the role, not the class's students).
 APPOINTED_TEXT = {
     Role.CLASS_COMMITTEE: N_(
@@ -64,15 +96,7 @@ ENDED_TEXT = {
     ),
 }
 # Each unit a holder is owed for: the student's column naming it, the role assignment's, the role.
-UNIT_HOLDERS: tuple[tuple[QueryableAttribute[Any], QueryableAttribute[Any], Role], ...] = (
-    (Student.department_id, RoleAssignment.department_id, Role.DEPT_COUNSELLOR),
-    (Student.class_id, RoleAssignment.class_id, Role.CLASS_COMMITTEE),
-    (Student.room_id, RoleAssignment.room_id, Role.DORM_INFORMANT),
-)
-PEER_COLUMNS = {
-    ScopeKind.CLASS: (Student.class_id, RoleAssignment.class_id),
-    ScopeKind.ROOM: (Student.room_id, RoleAssignment.room_id),
-}
+DEPARTMENT_HOLDER = (Student.department_id, RoleAssignment.department_id, Role.DEPT_COUNSELLOR)
 NETWORK_ROLES = (
     Role.DEPT_COUNSELLOR,
     Role.DEPT_LEADER,
@@ -191,7 +215,9 @@ def gaps(session: Session, reach: Reach) -> Gaps:
     counsellor's reach counts only their classes: the department has them, the rooms are the
     administrator's."""
     institution = reach.institution
-    wanted = UNIT_HOLDERS if reach.whole else UNIT_HOLDERS[1:2]
+    peers = PEERS if reach.whole else (PEER_OF_KIND[ScopeKind.CLASS],)
+    held = [(peer.student_unit, peer.held_unit, peer.role) for peer in peers]
+    wanted = [DEPARTMENT_HOLDER, *held] if reach.whole else held
     unheld = [
         select(func.count(func.distinct(unit)))
         .where(
@@ -364,35 +390,50 @@ def find_unit(session: Session, reach: Reach, kind: ScopeKind, unit_id: int) -> 
     `admin.AdminError` for a kind that takes no peer, or an id out of reach (forged, foreign,
     another department's class, or a room for a department counsellor)."""
     institution = reach.institution
-    if kind not in PEER_ROLE or (kind is ScopeKind.ROOM and not reach.whole):
+    peer = PEER_OF_KIND.get(kind)
+    if peer is None or (kind is ScopeKind.ROOM and not reach.whole):
         raise admin.AdminError(Message(N_("Choose a class or a dorm room.")))
-    labels = dict(admin.scope_choices(session, institution, kind))
-    if unit_id not in labels or not _in_reach(session, reach, kind, unit_id):
+    label = _label_in_reach(session, reach, kind, unit_id)
+    if label is None:
         raise admin.AdminError(Message(N_("Choose a scope that belongs to your institution.")))
-    column, held_column = PEER_COLUMNS[kind]
-    students = session.scalar(select(func.count()).where(_enrolled(institution), column == unit_id))
+    students = session.scalar(
+        select(func.count()).where(_enrolled(institution), peer.student_unit == unit_id)
+    )
     assignments = tuple(
         session.scalars(
             select(RoleAssignment)
             .join(User, User.id == RoleAssignment.user_id)
             .options(contains_eager(RoleAssignment.user))
             .where(
-                RoleAssignment.role == PEER_ROLE[kind],
-                held_column == unit_id,
-                User.active.is_(True),
+                RoleAssignment.role == peer.role, peer.held_unit == unit_id, User.active.is_(True)
             )
             .order_by(User.name)
         )
     )
     holders = tuple(Holder(a.user.id, a.user.name) for a in assignments)
-    return Unit(kind, unit_id, labels[unit_id], students or 0, holders, assignments)
+    return Unit(kind, unit_id, label, students or 0, holders, assignments)
 
 
-def _in_reach(session: Session, reach: Reach, kind: ScopeKind, unit_id: int) -> bool:
-    if reach.whole:
-        return True
-    department = session.scalar(select(ClassGroup.department_id).where(ClassGroup.id == unit_id))
-    return kind is ScopeKind.CLASS and department in (reach.departments or ())
+def _label_in_reach(session: Session, reach: Reach, kind: ScopeKind, unit_id: int) -> str | None:
+    """The unit's label (as the role pages write it) if it is the institution's and in reach."""
+    institution_id = reach.institution.id
+    if kind is ScopeKind.ROOM:
+        row = session.execute(
+            select(DormBuilding.name, DormRoom.number)
+            .join(DormBuilding, DormBuilding.id == DormRoom.building_id)
+            .where(DormRoom.id == unit_id, DormBuilding.institution_id == institution_id)
+        ).first()
+        return DormRoom.label_of(*row) if row else None
+    row = session.execute(
+        select(Department.name, ClassGroup.name)
+        .join(Department, Department.id == ClassGroup.department_id)
+        .where(
+            ClassGroup.id == unit_id,
+            Department.institution_id == institution_id,
+            reach.department_clause(ClassGroup.department_id),
+        )
+    ).first()
+    return f"{row[0]} / {row[1]}" if row else None
 
 
 def candidates(session: Session, reach: Reach, unit: Unit) -> list[Student]:
@@ -402,7 +443,7 @@ def candidates(session: Session, reach: Reach, unit: Unit) -> list[Student]:
             select(Student)
             .where(
                 _enrolled(reach.institution),
-                PEER_COLUMNS[unit.kind][0] == unit.id,
+                PEER_OF_KIND[unit.kind].student_unit == unit.id,
                 Student.user_id.is_not(None),
             )
             .order_by(Student.student_number)
@@ -424,7 +465,7 @@ def appoint(
     chosen = next((s for s in candidates(session, reach, unit) if s.id == student_id), None)
     if chosen is None or chosen.user is None:
         raise admin.AdminError(Message(N_("Choose one of this unit's own students.")))
-    role, institution = PEER_ROLE[unit.kind], reach.institution
+    role, institution = PEER_OF_KIND[unit.kind].role, reach.institution
     admin.check_assign_role(session, institution, chosen.user, role, unit.id, until)
     notify(session, [chosen.user.id], APPOINTED_TEXT[role], "/")
     return admin.do_assign_role(session, actor, institution, chosen.user, role, unit.id, until)

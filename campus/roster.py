@@ -38,7 +38,7 @@ from campus.models import (
     Student,
     User,
 )
-from campus.network import APPOINTED_TEXT
+from campus.network import APPOINTED_TEXT, PEER_OF_ROLE
 from campus.notifications import notify_many
 from campus.spreadsheets import (
     ImportFileError,
@@ -562,14 +562,11 @@ def _end_peer_roles_left_behind(
     if student.user is None:
         return 0
     enrolled = student.enrolment_status is EnrolmentStatus.ENROLLED
-    own = {
-        Role.CLASS_COMMITTEE: student.class_group.id,
-        Role.DORM_INFORMANT: student.room.id if student.room else None,
-    }
     left = [
         a
         for a in student.user.roles
-        if a.role in own and (not enrolled or (a.class_id or a.room_id) != own[a.role])
+        if (peer := PEER_OF_ROLE.get(a.role))
+        and (not enrolled or peer.held_over(a) != peer.unit_of(student))
     ]
     now = clock.now()
     for assignment in left:
@@ -595,18 +592,15 @@ def _appoint_peer(
     user = student.user
     assert user is not None  # every imported student has an account
     for role in sorted(roles):
-        column, unit = (
-            ("class_id", student.class_group.id)
-            if role is Role.CLASS_COMMITTEE
-            else ("room_id", student.room.id if student.room else None)
-        )
-        if any(a.role is role and getattr(a, column) == unit for a in user.roles):
+        peer = PEER_OF_ROLE[role]
+        unit = peer.unit_of(student)
+        if any(a.role is role and peer.held_over(a) == unit for a in user.roles):
             continue
         assignment = RoleAssignment(
             role=role,
             institution_id=institution.id,
             given_by_id=actor.id if actor else None,
-            **{column: unit},
+            **{peer.held_unit.key: unit},
         )
         user.roles.append(assignment)
         given.append(role)
