@@ -132,9 +132,7 @@ BUDGETS = {
     # month's key students whose family was contacted (1) and the interview list's count (1).
     # Who is on duty now (1). The director's own sessions, as the counsellor's (2).
     ("director", "/"): 17,
-    # Tasks, deadlines, and which of them are the reader's own work (a class deadline with no
-    # committee member or informant to receive it is the department's): 6, from 5.
-    ("counsellor", "/tasks"): 6,
+    ("counsellor", "/tasks"): 5,
     ("committee", "/tasks"): 4,
     # 44 for the tables and charts (the post-screening interview table: its groups and one
     # count), 28 for the headline tables again for the period before, and 3 for the

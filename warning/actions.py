@@ -630,21 +630,9 @@ def open_deadlines_query(actor: User) -> Select[tuple[Deadline, EarlyWarning, St
 
 def open_deadlines(
     session: Session, actor: User
-) -> Sequence[tuple[Deadline, EarlyWarning, Student]]:
-    """The first 500 rows of `open_deadlines_query`: what the task list shows."""
-    return session.execute(open_deadlines_query(actor).limit(500)).tuples().all()
-
-
-def own_deadline_ids(session: Session, actor: User, ids: Sequence[int]) -> set[int]:
-    """Which of the deadlines `ids` are `actor`'s own work (`permissions.owned_deadline_clause`);
-    the task list sets the rest apart as another tier's."""
-    if not ids:
-        return set()
-    return set(
-        session.scalars(
-            select(Deadline.id)
-            .join(EarlyWarning, EarlyWarning.id == Deadline.warning_id)
-            .join(Student, Student.id == EarlyWarning.student_id)
-            .where(Deadline.id.in_(ids), permissions.owned_deadline_clause(actor))
-        )
-    )
+) -> Sequence[tuple[Deadline, EarlyWarning, Student, bool]]:
+    """The first 500 rows of `open_deadlines_query`, each with whether it is `actor`'s own work
+    (`permissions.owned_deadline_clause`): what the task list shows, the rest set apart as
+    another tier's."""
+    query = open_deadlines_query(actor).add_columns(permissions.owned_deadline_clause(actor))
+    return [(d, w, s, bool(own)) for d, w, s, own in session.execute(query.limit(500))]

@@ -239,8 +239,7 @@ def tasks():
     end = _end_of_today(now)
     task_rows = db.session.scalars(actions.open_tasks_query(current_user).limit(500)).all()
     deadline_rows = actions.open_deadlines(db.session, current_user)
-    own = actions.own_deadline_ids(db.session, current_user, [d.id for d, _, _ in deadline_rows])
-    listed = task_list.build(task_rows, deadline_rows, now, end, own)
+    listed = task_list.build(task_rows, deadline_rows, now, end)
     # Rendered before the audit commit, which would expire every row and re-read each one (N+1),
     # and returned only after it, as `audit.record_read` requires.
     body = render_template(
@@ -256,7 +255,7 @@ def tasks():
             actor=current_user,
             action="list",
             record_type="deadline",
-            student_ids=[student.id for _, _, student in deadline_rows],
+            student_ids=[student.id for _, _, student, _ in deadline_rows],
             detail=f"{len(deadline_rows)} open deadlines",
         )
     return body

@@ -56,18 +56,18 @@ def bucket_of(due_at: datetime, now: datetime, end_of_today: datetime) -> str:
 
 def build(
     tasks: Iterable[Task],
-    deadlines: Iterable[tuple[Deadline, EarlyWarning, Student]],
+    deadlines: Iterable[tuple[Deadline, EarlyWarning, Student, bool]],
     now: datetime,
     end_of_today: datetime,
-    own: set[int],
 ) -> TaskList:
-    """Tasks and the deadlines whose ids are in `own` (the reader's own work) merged by urgency
-    into overdue/today/upcoming; chores and other tiers' deadlines set aside."""
+    """Tasks and the deadlines that are the reader's own work (the flag each deadline row
+    carries) merged by urgency into overdue/today/upcoming; chores and other tiers' deadlines
+    set aside."""
     entries: list[Entry] = []
     others: list[Entry] = []
-    for row in deadlines:
-        entry = Entry(row[0].due_at, row[1].level, deadline=row)
-        (entries if row[0].id in own else others).append(entry)
+    for deadline, warning, student, own in deadlines:
+        entry = Entry(deadline.due_at, warning.level, deadline=(deadline, warning, student))
+        (entries if own else others).append(entry)
     chores: dict[str, ChoreGroup] = {}
     for task in tasks:
         if task.kind in CHORE_KINDS:

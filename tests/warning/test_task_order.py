@@ -55,23 +55,21 @@ def test_a_red_deadline_comes_before_forty_collapsed_missing_report_chores(campu
 def _entry(due_at, level=None, kind="plan_item", task_id=1):
     if level is None:
         return SimpleNamespace(due_at=due_at, kind=kind, id=task_id)
-    return (
-        SimpleNamespace(due_at=due_at, id=task_id),
-        SimpleNamespace(level=level),
-        SimpleNamespace(),
-    )
+    return (SimpleNamespace(due_at=due_at), SimpleNamespace(level=level), SimpleNamespace(), True)
 
 
 def test_entries_sort_overdue_then_soonest_then_higher_level():
     now = clock.now()
     end_of_day = now + timedelta(hours=12)
     soon, later = now + timedelta(minutes=30), now + timedelta(hours=3)
-    yellow_soon, red_soon = _entry(soon, level=2, task_id=1), _entry(soon, level=3, task_id=2)
-    red_later, overdue_task = _entry(later, level=3, task_id=3), _entry(now - timedelta(days=2))
+    yellow_soon, red_soon = _entry(soon, level=2), _entry(soon, level=3)
+    red_later, overdue_task = _entry(later, level=3), _entry(now - timedelta(days=2))
     chore = _entry(now - timedelta(days=3), kind="report_missing")
     listed = task_list.build(
-        [overdue_task, chore], [red_later, yellow_soon, red_soon], now, end_of_day, {1, 2, 3}
+        [overdue_task, chore], [red_later, yellow_soon, red_soon], now, end_of_day
     )
     assert [e.task for e in listed.buckets["overdue"]] == [overdue_task]
-    assert [e.deadline for e in listed.buckets["today"]] == [red_soon, yellow_soon, red_later]
+    assert [e.deadline for e in listed.buckets["today"]] == [
+        row[:3] for row in (red_soon, yellow_soon, red_later)
+    ]
     assert [(g.kind, g.tasks) for g in listed.chores] == [("report_missing", [chore])]
