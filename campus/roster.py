@@ -21,7 +21,7 @@ from typing import Literal
 
 import pandas as pd
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from campus import admin, clock
 from campus.i18n import N_, Message
@@ -455,10 +455,14 @@ def import_roster(
     bad_lines = {e.line for e in report.errors}
     clean = frame[[int(i) + 2 not in bad_lines for i in frame.index]]
     units = _load_units(session, institution)
-    existing = {
-        s.student_number: s
-        for s in session.scalars(select(Student).where(Student.institution_id == institution.id))
-    }
+    # With their accounts and working roles, which every updated row reads (names, peer roles):
+    # three statements for the file, not two a student.
+    known = (
+        select(Student)
+        .where(Student.institution_id == institution.id)
+        .options(selectinload(Student.user).selectinload(User.roles))
+    )
+    existing = {s.student_number: s for s in session.scalars(known)}
     appointed: dict[Role, list[User]] = {}
     for _, row in clean.iterrows():
         student = _upsert_student(session, institution, row, units, existing, report)
