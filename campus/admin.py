@@ -230,6 +230,24 @@ def check_until(institution: Institution, until: date | None, now: datetime) -> 
         raise AdminError(Message(N_("The last day cannot be in the past.")))
 
 
+def _is_institutions(
+    session: Session, institution: Institution, kind: ScopeKind, scope_id: int
+) -> bool:
+    """Whether scope `scope_id` of `kind` is one of `institution`'s: the one row, not the list
+    `scope_choices` draws (every room of a campus)."""
+    owner = {
+        ScopeKind.DEPARTMENT: select(Department.institution_id).where(Department.id == scope_id),
+        ScopeKind.CLASS: select(Department.institution_id)
+        .join(ClassGroup, ClassGroup.department_id == Department.id)
+        .where(ClassGroup.id == scope_id),
+        ScopeKind.ROOM: select(DormBuilding.institution_id)
+        .join(DormRoom, DormRoom.building_id == DormBuilding.id)
+        .where(DormRoom.id == scope_id),
+        ScopeKind.HOSPITAL: select(Hospital.institution_id).where(Hospital.id == scope_id),
+    }[kind]
+    return session.scalar(owner) == institution.id
+
+
 def check_assign_role(
     session: Session,
     institution: Institution,
@@ -249,7 +267,7 @@ def check_assign_role(
     column = SCOPE_COLUMN.get(kind)
     if column is None:
         scope_id = None
-    elif scope_id not in {choice for choice, _label in scope_choices(session, institution, kind)}:
+    elif scope_id is None or not _is_institutions(session, institution, kind, scope_id):
         raise AdminError(Message(N_("Choose a scope that belongs to your institution.")))
     held = select(RoleAssignment.id).where(
         RoleAssignment.user_id == user.id,
