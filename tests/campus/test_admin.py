@@ -117,3 +117,25 @@ def test_assigning_a_role_records_who_granted_it_in_which_institution(campus):
     admin.assign_role(db.session, boss, b, target, Role.DIRECTOR, None)
     row = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "assign_role"))
     assert (row.actor_id, row.institution_id, row.record_id) == (boss.id, b.id, str(target.id))
+
+
+@pytest.mark.parametrize("kind", ["department", "class", "room", "hospital"])
+def test_a_role_over_another_institutions_unit_or_a_forged_id_is_refused(campus, kind):
+    a, b = campus.institution("AAA"), campus.institution("BBB")
+    boss = campus.staff(a, Role.ADMIN)
+    target = campus.staff(a, Role.DEPT_COUNSELLOR, department=campus.department(a))
+    department = campus.department(b)
+    foreign = {
+        "department": (Role.DEPT_LEADER, department),
+        "class": (Role.CLASS_COMMITTEE, campus.class_group(department)),
+        "room": (Role.DORM_INFORMANT, campus.room(b)),
+        "hospital": (Role.HOSPITAL_LIAISON, campus.hospital(b)),
+    }
+    role, unit = foreign[kind]
+    campus.commit()
+    before = db.session.scalar(select(func.count()).select_from(RoleAssignment))
+    for scope_id in (unit.id, 99999):
+        with pytest.raises(admin.AdminError) as refused:
+            admin.assign_role(db.session, boss, a, target, role, scope_id)
+        assert refused.value.message.shown() == "Choose a scope that belongs to your institution."
+    assert db.session.scalar(select(func.count()).select_from(RoleAssignment)) == before
