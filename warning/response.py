@@ -134,6 +134,14 @@ def _still_owed(warning: EarlyWarning) -> ColumnElement[bool]:
     )
 
 
+def still_owed(session: Session, warning: EarlyWarning) -> list[Deadline]:
+    """What is still owed on `warning`, soonest first. The response card lists it, so whoever opens
+    the case sees what is due, from which tier and by when, not only who owns the warning."""
+    return list(
+        session.scalars(select(Deadline).where(_still_owed(warning)).order_by(Deadline.due_at))
+    )
+
+
 def _supersede(
     session: Session, warning: EarlyWarning, now: datetime, kind: str | None = None
 ) -> None:

@@ -35,6 +35,8 @@ CONTACT_OUTCOMES = {
 
 
 class VersionedForm(FlaskForm):
+    # Each action's button names it, and so does the message saying it was saved.
+    submit: SubmitField
     # No label: the version is the page's, never a question put to the person filling it in.
     version = IntegerField(
         "", widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1)]

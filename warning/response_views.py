@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -25,7 +25,7 @@ from campus.extensions import db
 from campus.i18n import shown
 from campus.scope import Capability, student_filter
 from warning import actions, permissions, task_list, task_texts
-from warning.models import EarlyWarning, OwnerTier, Task, WarningStatus
+from warning.models import Deadline, EarlyWarning, OwnerTier, Task, WarningStatus
 from warning.response_forms import ACTION_FORMS, TaskDoneForm, VersionedForm
 
 # Tasks live under /tasks; the actions on one warning sit under that warning's URL.
@@ -47,11 +47,14 @@ class RefusedAction:
 
 
 def warning_action_forms(
-    warning: EarlyWarning, refused: RefusedAction | None = None
+    warning: EarlyWarning, refused: RefusedAction | None = None, owed: Iterable[Deadline] = ()
 ) -> list[tuple[str, object]]:
     """The action forms the signed-in user may use on `warning`, each carrying its version (the
-    refused one as it was sent)."""
+    refused one as it was sent). Acknowledging is offered until it is done, and again when a
+    raised level owes a new acknowledgement (`owed`, the warning's open deadlines)."""
     allowed = permissions.allowed_actions(current_user, warning)
+    if warning.acknowledged_at is not None and all(d.kind != "acknowledge" for d in owed):
+        allowed = [name for name in allowed if name != "acknowledge"]
     return [
         (
             name,
@@ -207,7 +210,7 @@ def act(warning_id: int, name: str):
         abort(403)
     except ValueError as error:  # InvalidAction, the early-warning OverrideError
         return _refused(warning, RefusedAction(name, form, _(str(error)))), 400
-    flash(_("Saved."), "success")
+    flash(_("%(action)s: saved.", action=form.submit.label.text), "success")
     return redirect(url_for("warning.student", student_id=warning.student_id))
 
 

@@ -32,6 +32,7 @@ from warning import (
     labels,
     queue,
     reports,
+    response,
     retriage,
     services,
 )
@@ -135,6 +136,7 @@ def student(student_id: int, refused=None, bound: dict | None = None):
         may_act=current_user.has_role(*DEPARTMENT_STAFF),
         # Staff arranging a peer watch or a check-in see when no one would receive it.
         peers=network.peers_of(db.session, found) if warning else None,
+        owed=response.still_owed(db.session, warning) if warning else [],
         may_appoint=current_user.has_role(*network.APPOINTERS),
         refused_action=refused,
         now=clock.now(),
