@@ -20,7 +20,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from campus import (
     acting_for,
@@ -52,6 +52,7 @@ from campus.forms import (
 )
 from campus.models import (
     ROLE_SCOPE,
+    Caseload,
     Institution,
     Role,
     RoleAssignment,
@@ -284,25 +285,47 @@ def roster_title() -> str:
 @bp.route("/students")
 @require_roles(*(set(Role) - {Role.STUDENT, Role.HOSPITAL_LIAISON, Role.PROVINCE_AUDITOR}))
 def students() -> ResponseReturnValue:
+    """The roster in the viewer's scope. A school counsellor's caseload has its own tab, shown
+    first while it holds anyone: a working day starts from the cases they took on, newest first,
+    not from page 1 of the whole school by student number."""
     query = request.args.get("q", "").strip()[:50]
     page = min(max(request.args.get("page", 1, type=int), 1), 100_000)
-    stmt = select(Student).where(student_filter(current_user, Capability.ROSTER))
+    caseload = _caseload_size(current_user)
+    show = request.args.get("show")
+    if show not in ("caseload", "all"):
+        show = "caseload" if caseload else "all"
+    stmt = select(Student, Caseload.since).where(student_filter(current_user, Capability.ROSTER))
     if query:
         stmt = stmt.where((Student.name.contains(query)) | (Student.student_number == query))
+    caseload_join = and_(Caseload.student_id == Student.id, Caseload.counsellor_id == current_user.id)
+    if show == "caseload":
+        stmt = stmt.join(Caseload, caseload_join).order_by(Caseload.since.desc())
+    else:
+        stmt = stmt.outerjoin(Caseload, caseload_join)
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     size = current_app.config["PAGE_SIZE"]
-    rows = db.session.scalars(
+    rows = db.session.execute(
         stmt.order_by(Student.student_number).limit(size).offset((page - 1) * size)
     ).all()
     return render_template(
         "campus/students.html",
         title=roster_title(),
-        students=rows,
+        rows=rows,
+        caseload=caseload,
+        show=show,
         total=total,
         page=page,
         size=size,
         q=query,
     )
+
+
+def _caseload_size(user: User) -> int:
+    """How many students are on `user`'s caseload (only school counsellors have one)."""
+    if not user.has_role(Role.SCHOOL_COUNSELLOR):
+        return 0
+    counted = select(func.count()).select_from(Caseload).where(Caseload.counsellor_id == user.id)
+    return db.session.scalar(counted) or 0
 
 
 @bp.route("/students/<int:student_id>/break-glass", methods=["GET", "POST"])

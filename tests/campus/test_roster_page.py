@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from campus.models import Role
+from datetime import datetime
+
+from campus.models import Caseload, Role
 
 
 def test_a_class_committee_member_reads_my_classmates_and_a_counsellor_my_students(campus, login):
@@ -19,3 +21,49 @@ def test_a_class_committee_member_reads_my_classmates_and_a_counsellor_my_studen
     assert "My students" not in peer_page  # nor in the navigation
     staff_page = login(counsellor).get("/students").get_data(as_text=True)
     assert "<h1>My students</h1>" in staff_page
+
+
+def _names(page: str, *names: str) -> list[str]:
+    """The names among `names` in the page's table, in the order they appear."""
+    rows = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return sorted((n for n in names if n in rows), key=rows.index)
+
+
+def test_a_school_counsellor_opens_on_their_caseload_newest_first(campus, login):
+    inst = campus.institution("XJU")
+    group = campus.class_group(campus.department(inst, "Computing"))
+    older, newer, other = (campus.student(group, name=n) for n in ("王一", "李二", "赵三"))
+    counsellor = campus.staff(inst, Role.SCHOOL_COUNSELLOR)
+    campus.session.add_all(
+        [
+            Caseload(counsellor_id=counsellor.id, student_id=older.id, since=datetime(2026, 10, 1)),
+            Caseload(counsellor_id=counsellor.id, student_id=newer.id, since=datetime(2026, 12, 1)),
+        ]
+    )
+    campus.commit()
+    client = login(counsellor)
+
+    mine = client.get("/students").get_data(as_text=True)
+    assert "My caseload (2)" in mine
+    assert _names(mine, "王一", "李二", "赵三") == ["李二", "王一"]
+    assert "2026-10-01" in mine
+
+    everyone = client.get("/students?show=all").get_data(as_text=True)
+    assert _names(everyone, "王一", "李二", "赵三") == ["王一", "李二", "赵三"]
+    searched = client.get("/students?show=all&q=赵三").get_data(as_text=True)
+    assert _names(searched, "王一", "李二", "赵三") == ["赵三"]
+    assert _names(client.get("/students?q=赵三").get_data(as_text=True), "赵三") == []
+    forged = client.get("/students?show=everything").get_data(as_text=True)
+    assert _names(forged, "王一", "李二", "赵三") == ["李二", "王一"]
+
+
+def test_a_roster_without_a_caseload_has_no_tabs(campus, login):
+    inst = campus.institution("XJU")
+    dept = campus.department(inst, "Computing")
+    campus.student(campus.class_group(dept), name="王一")
+    for role, scope in ((Role.SCHOOL_COUNSELLOR, {}), (Role.DEPT_COUNSELLOR, {"department": dept})):
+        user = campus.staff(inst, role, **scope)
+        campus.commit()
+        page = login(user).get("/students").get_data(as_text=True)
+        assert "王一" in page
+        assert "My caseload" not in page
