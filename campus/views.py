@@ -297,7 +297,9 @@ def students() -> ResponseReturnValue:
     stmt = select(Student, Caseload.since).where(student_filter(current_user, Capability.ROSTER))
     if query:
         stmt = stmt.where((Student.name.contains(query)) | (Student.student_number == query))
-    caseload_join = and_(Caseload.student_id == Student.id, Caseload.counsellor_id == current_user.id)
+    caseload_join = and_(
+        Caseload.student_id == Student.id, Caseload.counsellor_id == current_user.id
+    )
     if show == "caseload":
         stmt = stmt.join(Caseload, caseload_join).order_by(Caseload.since.desc())
     else:
