@@ -1,6 +1,7 @@
 """Found walking every role on a phone in Chinese: a table squeezed every column to one character a
-line (names read downwards), and a long class roster in the concern-report picker ran off sideways
-in columns. Both pages must read across a 390-pixel screen."""
+line (names read downwards), a long class roster in the concern-report picker ran off sideways
+in columns, and the warning queue hid its deadline column past the screen's edge. Each page must
+read across a 390-pixel screen."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from playwright.sync_api import Page
 from sqlalchemy import select
 
 from campus.extensions import db
-from campus.models import ClassGroup
+from campus.models import ClassGroup, Student
 from tests.conftest import Campus
 from tests.e2e.conftest import PHONE, World
+from tests.factories import open_warning
+from warning.policy import Level
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("world", ["zh_CN"], indirect=True)]
 SURNAMES = "赵钱孙周吴郑冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜"
@@ -46,3 +49,23 @@ def test_student_list_keeps_each_name_on_one_line_on_a_phone(world: World):
         " return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; }"
     )
     assert lines == 1
+
+
+def test_a_department_counsellor_reads_each_warning_and_its_deadline_on_a_phone(
+    world: World, live_app: Flask
+):
+    with live_app.app_context():
+        student = db.session.scalars(select(Student).where(Student.name == world.student_name))
+        open_warning(student.one(), Level.RED)
+        db.session.remove()
+    page = world.page_for("dept_counsellor", PHONE)
+    page.goto("/warnings/")
+    row = page.locator("main table.queue tbody tr", has_text=world.student_name)
+    deadline = row.locator("td").nth(6)
+    assert "下一处置时限" in deadline.evaluate("e => getComputedStyle(e, '::before').content")
+    box = deadline.bounding_box()
+    assert box is not None
+    assert box["x"] + box["width"] <= PHONE["width"]
+    assert "未确认接收" in row.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    world.shot(page, "walk-queue-phone")
