@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true, tuple_
 from sqlalchemy.orm import QueryableAttribute, Session, contains_eager
 
 from campus import admin, clock
@@ -349,14 +349,32 @@ def _rooms(session: Session, institution: Institution) -> tuple[list[Unit], int]
 
 def no_peer_for_student() -> ColumnElement[bool]:
     """SQL: the student (the `Student` of the enclosing query) has neither a committee member in
-    their class nor an informant in their room, so a check-in or peer watch asked of the class
-    and dorm reaches no one."""
+    their class nor an informant in their room other than herself, so a check-in or peer watch
+    asked of the class and dorm reaches no one (work about a student never goes to her)."""
     return and_(
-        Student.class_id.not_in(_held(Role.CLASS_COMMITTEE, RoleAssignment.class_id)),
+        _no_one_else_holds(Role.CLASS_COMMITTEE, RoleAssignment.class_id, Student.class_id),
         or_(
             Student.room_id.is_(None),
-            Student.room_id.not_in(_held(Role.DORM_INFORMANT, RoleAssignment.room_id)),
+            _no_one_else_holds(Role.DORM_INFORMANT, RoleAssignment.room_id, Student.room_id),
         ),
+    )
+
+
+def _no_one_else_holds(
+    role: Role, held_unit: QueryableAttribute[Any], student_unit: QueryableAttribute[Any]
+) -> ColumnElement[bool]:
+    """SQL: nobody holds `role` over the student's unit, or only the student does. Both sides
+    uncorrelated, like `_held`: the units held, and each unit held by one person with that
+    person."""
+    held_alone = (
+        _held(role, held_unit)
+        .add_columns(func.min(RoleAssignment.user_id))
+        .group_by(held_unit)
+        .having(func.count(func.distinct(RoleAssignment.user_id)) == 1)
+    )
+    return or_(
+        student_unit.not_in(_held(role, held_unit)),
+        tuple_(student_unit, Student.user_id).in_(held_alone),
     )
 
 
@@ -373,9 +391,11 @@ class PeerCover:
 
 
 def peers_of(session: Session, student: Student) -> PeerCover:
-    """The student's class and room holders, in one statement (the warning page asks it)."""
-    class_held = RoleAssignment.class_id == student.class_id
-    room_held = RoleAssignment.room_id == student.room_id
+    """The student's class and room holders other than herself, in one statement (the warning
+    page asks it)."""
+    someone_else = RoleAssignment.user_id != student.user_id if student.user_id else true()
+    class_held = and_(RoleAssignment.class_id == student.class_id, someone_else)
+    room_held = and_(RoleAssignment.room_id == student.room_id, someone_else)
     row = session.execute(
         select(
             _held(Role.CLASS_COMMITTEE, RoleAssignment.id, class_held).exists(),

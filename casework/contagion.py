@@ -175,7 +175,8 @@ def _check_in_task(
             getattr(RoleAssignment, unit) == value,
         )
     )
-    notify(session, set(holders), N_("You have a new task"), TASKS_LINK)
+    # Not the student herself, though she may hold her class's or room's peer role.
+    notify(session, set(holders) - {student.user_id}, N_("You have a new task"), TASKS_LINK)
     return task
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import Select, false, or_, select, true, update
+from sqlalchemy import Select, and_, false, or_, select, true, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
@@ -586,7 +586,8 @@ def _complete_peer_work(
 def open_tasks_query(actor: User, *, include_done: bool = False):
     """Open (with `include_done`: all) tasks addressed to `actor` directly or through their
     class, room or department, for students in the actor's roster scope (or about no student,
-    like a missing report)."""
+    like a missing report). Never a task about the actor: a committee member who is herself
+    the student is not asked to keep herself company (`permissions.is_about`)."""
     clauses = [Task.assignee_user_id == actor.id]
     for a in actor.roles:
         if a.role == Role.CLASS_COMMITTEE:
@@ -603,7 +604,10 @@ def open_tasks_query(actor: User, *, include_done: bool = False):
             true() if include_done else Task.done_at.is_(None),
             Task.institution_id.in_(institutions) if institutions else false(),
             or_(*clauses),
-            or_(Task.student_id.is_(None), student_filter(actor, Capability.ROSTER)),
+            or_(
+                Task.student_id.is_(None),
+                and_(student_filter(actor, Capability.ROSTER), Student.user_id != actor.id),
+            ),
         )
         .order_by(Task.due_at)
     )

@@ -89,7 +89,7 @@ def can_override_level(actor: User, warning: EarlyWarning, level: int) -> bool:
 
 def can_complete_task(actor: User, task: Task) -> bool:
     """Whether the task is addressed to `actor`: by name, or through the class, room or
-    department they hold a role for in the task's institution."""
+    department they hold a role for in the task's institution; never one about the actor."""
 
     def holds(role: Role, **scope: int) -> bool:
         return any(
@@ -99,6 +99,8 @@ def can_complete_task(actor: User, task: Task) -> bool:
             for a in actor.roles
         )
 
+    if is_about(task, actor):
+        return False
     if task.assignee_user_id is not None:
         return task.assignee_user_id == actor.id
     if task.assignee_class_id is not None:
@@ -110,6 +112,13 @@ def can_complete_task(actor: User, task: Task) -> bool:
             holds(role, department_id=task.assignee_department_id) for role in DEPARTMENT_ROLES
         )
     return False
+
+
+def is_about(task: Task, user: User) -> bool:
+    """Whether `task` is about `user` as a student. Work about a student never goes to that
+    student, though she may hold her own class's or room's peer role: the peer watch of a
+    student in crisis asked of herself is a peer watch no one keeps."""
+    return task.student is not None and task.student.user_id == user.id
 
 
 def deadline_clause(user: User) -> ColumnElement[bool]:

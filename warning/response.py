@@ -235,7 +235,8 @@ def owners_many(
 ) -> dict[int, list[int]]:
     """The users who hold `tier` for each warning's student, by role assignment: warning id ->
     sorted user ids, in two queries whatever the number of warnings (their students, then the
-    role assignments of every unit involved)."""
+    role assignments of every unit involved). The student is never among them: a committee
+    member or informant is not told of work about herself (`permissions.is_about`)."""
     warnings = list(warnings)
     tier = OwnerTier(tier)
     unit = _unit_of(session, warnings, tier)
@@ -257,10 +258,20 @@ def owners_many(
             key = (institution_id, value[0] if value else None)
             if key in holders:
                 holders[key].add(user_id)
+    # Never the student herself, though she may hold her own class's or room's peer role.
+    herself = _student_users(session, warnings) if tier <= OwnerTier.CLASS else {}
     return {
-        warning.id: sorted(holders.get(place, ())) if (place := unit[warning.id]) else []
+        warning.id: sorted(holders.get(place, set()) - {herself.get(warning.id)})
+        if (place := unit[warning.id])
+        else []
         for warning in warnings
     }
+
+
+def _student_users(session: Session, warnings: list[EarlyWarning]) -> dict[int, int | None]:
+    """warning id -> its student's account, from the identity map (`_unit_of` loaded the
+    students of the peer tiers)."""
+    return {w.id: session.get_one(Student, w.student_id).user_id for w in warnings}
 
 
 # The column of the role assignment that names the student's unit for each tier (school and

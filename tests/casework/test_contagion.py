@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from campus.extensions import db
+from campus.models import Role
+from campus.notifications import Notification
 from casework.models import ContagionFollowUp, CrisisRecord
 from tests.casework.crisis_world import ENTRY, CrisisWorld, crisis_world
 from tests.casework.test_crisis_records import as_
@@ -172,3 +174,24 @@ def test_escalating_a_follow_up_records_a_signal_through_the_warning_service(app
         f"/crisis/follow-ups/{follow_up.id}/escalate", data={"note": "x", "level": "9"}
     )
     assert bad.status_code == 400
+
+
+def test_a_check_in_about_a_committee_member_goes_to_the_other_members(app, campus, world):
+    """Work about a student never goes to that student, even when she holds her class's role."""
+    campus.staff(
+        world.student.institution,
+        Role.CLASS_COMMITTEE,
+        group=world.classmate.class_group,
+        user=world.classmate.user,
+    )
+    campus.commit()
+    client, record = _record(app, world)
+    _list(client, record, classmates=[str(world.classmate.id)], relation="witness")
+
+    herself = as_(app, world.classmate.user).get("/tasks").get_data(as_text=True)
+    assert "Please check in with 陈静" not in herself
+    assert not db.session.scalars(
+        select(Notification).where(Notification.user_id == world.classmate.user_id)
+    ).all()
+    others = as_(app, world.committee).get("/tasks").get_data(as_text=True)
+    assert "Please check in with 陈静 this week" in others

@@ -1,0 +1,76 @@
+"""Found walking the demo: a class's psychology committee member who was herself the red student
+was sent "keep 李霞子 company this week" about herself. Work about a student never goes to that
+student: not the task, not the note, not the right to mark it done; and when she is the only
+one who holds her class and room, her peer watch reaches no one: the department arranges it."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from campus.extensions import db
+from campus.models import Role
+from campus.notifications import Notification
+from tests.factories import phq9_signal
+from warning.models import Task
+
+
+@pytest.fixture
+def subject(campus, network):
+    """The network's student, who also holds a committee role in her own class."""
+    campus.staff(
+        network.institution, Role.CLASS_COMMITTEE, group=network.group, user=network.student.user
+    )
+    campus.commit()
+    return network.student
+
+
+def _notes(user_id: int) -> int:
+    return len(
+        db.session.scalars(select(Notification).where(Notification.user_id == user_id)).all()
+    )
+
+
+def test_a_committee_member_is_not_given_her_own_peer_watch(subject, network, login):
+    warning = phq9_signal(subject, 22)
+    response = login(network.dept_counsellor).post(
+        f"/warnings/{warning.id}/actions/peer_watch",
+        data={"peer_watch-version": warning.version, "peer_watch-days": "7"},
+    )
+    assert response.status_code == 302
+
+    own_tasks = login(subject.user).get("/tasks").get_data(as_text=True)
+    assert f"keep company with {subject.name}" not in own_tasks
+    assert _notes(subject.user_id) == 0
+    # Her fellow committee member and the room's informant are asked, and told.
+    theirs = login(network.class_committee).get("/tasks").get_data(as_text=True)
+    assert f"keep company with {subject.name}" in theirs
+    assert _notes(network.class_committee.id) == 1
+    assert _notes(network.dorm_informant.id) == 1
+
+
+def test_she_cannot_mark_her_own_peer_watch_done(subject, login):
+    warning = phq9_signal(subject, 22)
+    task = db.session.scalars(
+        select(Task).where(Task.warning_id == warning.id, Task.assignee_class_id.is_not(None))
+    ).one()
+    response = login(subject.user).post(f"/tasks/{task.id}/done", data={"note": ""})
+    assert response.status_code in (403, 404)
+    db.session.refresh(task)
+    assert task.done_at is None
+
+
+def test_when_she_alone_holds_her_class_and_room_the_department_arranges_it(campus, network, login):
+    alone = campus.student(campus.class_group(network.department, "CS-2026-9"), name="孤生")
+    campus.staff(
+        network.institution, Role.CLASS_COMMITTEE, group=alone.class_group, user=alone.user
+    )
+    campus.commit()
+    phq9_signal(alone, 22)
+
+    counsellor = login(network.dept_counsellor)
+    own, _, _others = counsellor.get("/tasks").get_data(as_text=True).partition('id="h-others"')
+    assert "Arrange the peer watch" in own
+    assert "no committee member or informant to receive it: yours to arrange" in own
+    page = counsellor.get(f"/warnings/students/{alone.id}").get_data(as_text=True)
+    assert "has no psychology committee member" in page
