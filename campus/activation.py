@@ -331,13 +331,10 @@ def sign_in_with_code(
     claimed = refusal is None and matched is not None and _use(session, matched, now)
     if refusal is None and not claimed:
         refusal = Refusal.USED  # another request used it a moment ago
-    audit.record(
+    auth.record_own(
         session,
-        actor=user,
-        action="activate",
-        record_type="user",
-        record_id=user.id if user else None,
-        institution_id=user.institution_id if user else None,
+        user,
+        "activate",
         outcome="denied" if refusal else "ok",
         detail=refusal.value if refusal else None,
     )
