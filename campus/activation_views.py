@@ -11,7 +11,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -28,6 +27,7 @@ from campus.forms import ActivationBatchForm, CodeSignInForm, filled
 from campus.i18n import viewer_locale
 from campus.models import ActivationBatch, Institution
 from campus.permissions import require_roles
+from campus.sign_in_steps import fresh_browser_session
 
 bp = Blueprint("activation", __name__, url_prefix="/activation")
 first_sign_in_bp = Blueprint("first_sign_in", __name__, url_prefix="/activate")
@@ -170,10 +170,7 @@ def first_sign_in() -> ResponseReturnValue:
                 ).isoformat()
             message = activation.refusal_message(refused, expired_on).shown()
             return render_template("campus/first_sign_in.html", form=form, refusal=message), 401
-        lang = session.get("lang")
-        session.clear()  # rotate: nothing from the anonymous session survives sign-in
-        if lang:
-            session["lang"] = lang
+        fresh_browser_session()  # nothing from the anonymous session survives sign-in
         login_user(user)
         return redirect(url_for("campus.change_password"))
     return render_template("campus/first_sign_in.html", form=form, refusal=None), (

@@ -9,7 +9,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -20,6 +19,7 @@ from flask_login import login_user
 from campus import auth, password_reset
 from campus.extensions import db, limiter
 from campus.forms import FirstPasswordForm, ResetRequestForm, filled
+from campus.sign_in_steps import fresh_browser_session
 
 bp = Blueprint("password_reset", __name__, url_prefix="/password/reset")
 
@@ -76,10 +76,7 @@ def choose(token: str) -> ResponseReturnValue:
     form = FirstPasswordForm()
     if form.validate_on_submit():
         password_reset.reset_password(db.session, user, filled(form.new), request.remote_addr)
-        lang = session.get("lang")
-        session.clear()
-        if lang:
-            session["lang"] = lang
+        fresh_browser_session()
         login_user(user)
         flash(_("Your new password is set; every other session of yours has ended."), "success")
         return redirect(url_for("campus.home"))
