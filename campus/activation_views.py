@@ -21,6 +21,7 @@ from flask_login import current_user, login_user
 from sqlalchemy import select
 
 from campus import activation, auth, clock
+from campus.account_limits import per_account
 from campus.activation import Cohort, CohortKind
 from campus.extensions import db, limiter
 from campus.forms import ActivationBatchForm, CodeSignInForm, filled
@@ -134,20 +135,8 @@ def _slip_texts() -> dict[str, str]:
     }
 
 
-def _activation_key() -> str:
-    """Throttle by account, as sign-in does (`auth.account_key`)."""
-    form = request.form
-    code, login = auth.account_key(form.get("institution", ""), form.get("login", ""))
-    return f"activate:{code}:{login}"
-
-
 @first_sign_in_bp.route("", methods=["GET", "POST"], endpoint="index")
-@limiter.limit(
-    lambda: current_app.config["LOGIN_RATE_LIMIT"],
-    key_func=_activation_key,
-    methods=["POST"],
-    error_message=_l("Too many sign-in attempts. Wait a minute."),
-)
+@per_account("activate", _l("Too many sign-in attempts. Wait a minute."))
 @limiter.limit("30 per minute", methods=["POST"])
 def first_sign_in() -> ResponseReturnValue:
     form = CodeSignInForm()
