@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
 from argon2 import PasswordHasher
@@ -139,31 +139,19 @@ def cohorts_for(session: Session, issuer: User) -> list[Cohort]:
     department_grades: dict[tuple[int, int], Cohort] = {}
     classes: list[Cohort] = []
     for group, department in rows:
+        # Each cohort narrows the one before: a grade, that grade in one department, one class.
+        grade = Cohort(CohortKind.GRADE, department.institution_id, group.grade)
         if department.institution_id in institutions:
-            grades.setdefault(
-                (department.institution_id, group.grade),
-                Cohort(CohortKind.GRADE, department.institution_id, group.grade),
-            )
-        department_grades.setdefault(
-            (department.id, group.grade),
-            Cohort(
-                CohortKind.DEPARTMENT,
-                department.institution_id,
-                group.grade,
-                department_id=department.id,
-                department_name=department.name,
-            ),
+            grades.setdefault((department.institution_id, group.grade), grade)
+        in_department = replace(
+            grade,
+            kind=CohortKind.DEPARTMENT,
+            department_id=department.id,
+            department_name=department.name,
         )
+        department_grades.setdefault((department.id, group.grade), in_department)
         classes.append(
-            Cohort(
-                CohortKind.CLASS,
-                department.institution_id,
-                group.grade,
-                department_id=department.id,
-                department_name=department.name,
-                class_id=group.id,
-                class_name=group.name,
-            )
+            replace(in_department, kind=CohortKind.CLASS, class_id=group.id, class_name=group.name)
         )
     return [*grades.values(), *department_grades.values(), *classes]
 
