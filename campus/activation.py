@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session, joinedload
 
@@ -351,15 +350,8 @@ def _matching_code(session: Session, user: User | None, code: str) -> Activation
         else []
     )
     if not rows:
-        _verify(_DUMMY_HASH, code)
-    return next((row for row in rows if _verify(row.code_hash, code)), None)
-
-
-def _verify(stored: str, code: str) -> bool:
-    try:
-        return _code_hasher.verify(stored, code)
-    except (VerificationError, InvalidHashError):
-        return False
+        auth.matches_hash(_DUMMY_HASH, code)
+    return next((row for row in rows if auth.matches_hash(row.code_hash, code)), None)
 
 
 def _refusal(row: ActivationCode | None, now: datetime) -> Refusal | None:

@@ -33,11 +33,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(user: User | None, password: str) -> bool:
     stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
-    try:
-        ok = _hasher.verify(stored, password)
-    except (VerificationError, InvalidHashError):
-        return False
-    return ok and user is not None and user.password_hash is not None
+    return matches_hash(stored, password) and user is not None and user.password_hash is not None
 
 
 def normal_institution_code(code: str) -> str:
@@ -129,7 +125,9 @@ def start_session(
 
 
 def matches_hash(stored: str, secret: str) -> bool:
-    """Whether `secret` is the one `stored` (an argon2 hash of `hash_password`) was made from."""
+    """Whether `secret` is the one `stored` (an argon2 hash: a password's, a recovery code's or
+    an activation code's) was made from. The hash carries its own parameters, so one verifier
+    serves hashes made with any of them."""
     try:
         return _hasher.verify(stored, secret)
     except (VerificationError, InvalidHashError):
