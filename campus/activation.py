@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import enum
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session, joinedload
 
@@ -139,31 +138,19 @@ def cohorts_for(session: Session, issuer: User) -> list[Cohort]:
     department_grades: dict[tuple[int, int], Cohort] = {}
     classes: list[Cohort] = []
     for group, department in rows:
+        # Each cohort narrows the one before: a grade, that grade in one department, one class.
+        grade = Cohort(CohortKind.GRADE, department.institution_id, group.grade)
         if department.institution_id in institutions:
-            grades.setdefault(
-                (department.institution_id, group.grade),
-                Cohort(CohortKind.GRADE, department.institution_id, group.grade),
-            )
-        department_grades.setdefault(
-            (department.id, group.grade),
-            Cohort(
-                CohortKind.DEPARTMENT,
-                department.institution_id,
-                group.grade,
-                department_id=department.id,
-                department_name=department.name,
-            ),
+            grades.setdefault((department.institution_id, group.grade), grade)
+        in_department = replace(
+            grade,
+            kind=CohortKind.DEPARTMENT,
+            department_id=department.id,
+            department_name=department.name,
         )
+        department_grades.setdefault((department.id, group.grade), in_department)
         classes.append(
-            Cohort(
-                CohortKind.CLASS,
-                department.institution_id,
-                group.grade,
-                department_id=department.id,
-                department_name=department.name,
-                class_id=group.id,
-                class_name=group.name,
-            )
+            replace(in_department, kind=CohortKind.CLASS, class_id=group.id, class_name=group.name)
         )
     return [*grades.values(), *department_grades.values(), *classes]
 
@@ -331,13 +318,10 @@ def sign_in_with_code(
     claimed = refusal is None and matched is not None and _use(session, matched, now)
     if refusal is None and not claimed:
         refusal = Refusal.USED  # another request used it a moment ago
-    audit.record(
+    auth.record_own(
         session,
-        actor=user,
-        action="activate",
-        record_type="user",
-        record_id=user.id if user else None,
-        institution_id=user.institution_id if user else None,
+        user,
+        "activate",
         outcome="denied" if refusal else "ok",
         detail=refusal.value if refusal else None,
     )
@@ -366,15 +350,8 @@ def _matching_code(session: Session, user: User | None, code: str) -> Activation
         else []
     )
     if not rows:
-        _verify(_DUMMY_HASH, code)
-    return next((row for row in rows if _verify(row.code_hash, code)), None)
-
-
-def _verify(stored: str, code: str) -> bool:
-    try:
-        return _code_hasher.verify(stored, code)
-    except (VerificationError, InvalidHashError):
-        return False
+        auth.matches_hash(_DUMMY_HASH, code)
+    return next((row for row in rows if auth.matches_hash(row.code_hash, code)), None)
 
 
 def _refusal(row: ActivationCode | None, now: datetime) -> Refusal | None:

@@ -11,7 +11,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -22,12 +21,14 @@ from flask_login import current_user, login_user
 from sqlalchemy import select
 
 from campus import activation, auth, clock
+from campus.account_limits import per_account
 from campus.activation import Cohort, CohortKind
 from campus.extensions import db, limiter
 from campus.forms import ActivationBatchForm, CodeSignInForm, filled
 from campus.i18n import viewer_locale
 from campus.models import ActivationBatch, Institution
 from campus.permissions import require_roles
+from campus.sign_in_steps import fresh_browser_session
 
 bp = Blueprint("activation", __name__, url_prefix="/activation")
 first_sign_in_bp = Blueprint("first_sign_in", __name__, url_prefix="/activate")
@@ -134,20 +135,8 @@ def _slip_texts() -> dict[str, str]:
     }
 
 
-def _activation_key() -> str:
-    """Throttle by account, as sign-in does (`auth.account_key`)."""
-    form = request.form
-    code, login = auth.account_key(form.get("institution", ""), form.get("login", ""))
-    return f"activate:{code}:{login}"
-
-
 @first_sign_in_bp.route("", methods=["GET", "POST"], endpoint="index")
-@limiter.limit(
-    lambda: current_app.config["LOGIN_RATE_LIMIT"],
-    key_func=_activation_key,
-    methods=["POST"],
-    error_message=_l("Too many sign-in attempts. Wait a minute."),
-)
+@per_account("activate", _l("Too many sign-in attempts. Wait a minute."))
 @limiter.limit("30 per minute", methods=["POST"])
 def first_sign_in() -> ResponseReturnValue:
     form = CodeSignInForm()
@@ -170,10 +159,7 @@ def first_sign_in() -> ResponseReturnValue:
                 ).isoformat()
             message = activation.refusal_message(refused, expired_on).shown()
             return render_template("campus/first_sign_in.html", form=form, refusal=message), 401
-        lang = session.get("lang")
-        session.clear()  # rotate: nothing from the anonymous session survives sign-in
-        if lang:
-            session["lang"] = lang
+        fresh_browser_session()  # nothing from the anonymous session survives sign-in
         login_user(user)
         return redirect(url_for("campus.change_password"))
     return render_template("campus/first_sign_in.html", form=form, refusal=None), (

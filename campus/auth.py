@@ -33,11 +33,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(user: User | None, password: str) -> bool:
     stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
-    try:
-        ok = _hasher.verify(stored, password)
-    except (VerificationError, InvalidHashError):
-        return False
-    return ok and user is not None and user.password_hash is not None
+    return matches_hash(stored, password) and user is not None and user.password_hash is not None
 
 
 def normal_institution_code(code: str) -> str:
@@ -75,15 +71,7 @@ def authenticate(session: Session, institution_code: str, login: str, password: 
     if user is not None and not user.institution.local_passwords:
         ok, detail = False, "local passwords are off"
     if user is None or not ok:
-        audit.record(
-            session,
-            actor=user,
-            action="sign_in",
-            record_type="user",
-            record_id=user.id if user else None,
-            outcome="denied",
-            detail=detail,
-        )
+        record_own(session, user, "sign_in", outcome="denied", detail=detail)
         session.commit()
         return None
     assert user.password_hash is not None  # `verify_password` admits no account without one
@@ -92,34 +80,54 @@ def authenticate(session: Session, institution_code: str, login: str, password: 
     return user
 
 
+def record_own(
+    session: Session,
+    user: User | None,
+    action: str,
+    *,
+    outcome: str = "ok",
+    detail: str | None = None,
+) -> None:
+    """Audit what a person tried with their own account (sign in, activate it, reset its
+    password), filed under that account; `user` is None for an account nobody has, whose
+    attempt is audited all the same. Every sign-in's row, refused, pending or started, is one."""
+    audit.record(
+        session,
+        actor=user,
+        action=action,
+        record_type="user",
+        record_id=user.id if user else None,
+        outcome=outcome,
+        detail=detail,
+    )
+
+
 def start_session(
     session: Session,
     user: User,
     ip: str | None,
     replacing: str | None = None,
     detail: str | None = None,
+    signed_in_with: str = "password",
+    ticket: str | None = None,
 ) -> None:
     """Sign `user` in to a fresh server-side session (`user.session_token`) that ends the
     browser's earlier one (token `replacing`), so a copy of the old cookie stops working. The
     audit row of the sign-in (`detail`: how the second factor was given, if one was) and the
-    session changes commit together."""
-    audit.record(
-        session,
-        actor=user,
-        action="sign_in",
-        record_type="user",
-        record_id=user.id,
-        detail=detail,
-    )
+    session changes commit together. `signed_in_with` and `ticket` say how the session began
+    (`sign_in_from_campus`)."""
+    record_own(session, user, "sign_in", detail=detail)
     if replacing:
         _end_sessions(session, UserSession.token == replacing)
-    token = _start_session(session, user, ip)
+    token = _start_session(session, user, ip, signed_in_with, ticket)
     session.commit()
     user.session_token = token
 
 
 def matches_hash(stored: str, secret: str) -> bool:
-    """Whether `secret` is the one `stored` (an argon2 hash of `hash_password`) was made from."""
+    """Whether `secret` is the one `stored` (an argon2 hash: a password's, a recovery code's or
+    an activation code's) was made from. The hash carries its own parameters, so one verifier
+    serves hashes made with any of them."""
     try:
         return _hasher.verify(stored, secret)
     except (VerificationError, InvalidHashError):
@@ -142,19 +150,8 @@ def sign_in_from_campus(
     """Sign `user` in as the campus sign-on (`protocol`, "cas" or "oidc") vouched for them: the
     same fresh server-side session, rotation and audit row as a password sign-in. `ticket` is the
     CAS service ticket a single-logout request will name."""
-    audit.record(
-        session,
-        actor=user,
-        action="sign_in",
-        record_type="user",
-        record_id=user.id,
-        detail=f"campus sign-on ({protocol})",
-    )
-    if replacing:
-        _end_sessions(session, UserSession.token == replacing)
-    token = _start_session(session, user, ip, signed_in_with=protocol, ticket=ticket)
-    session.commit()
-    user.session_token = token
+    detail = f"campus sign-on ({protocol})"
+    start_session(session, user, ip, replacing, detail, signed_in_with=protocol, ticket=ticket)
     return user
 
 
@@ -286,9 +283,7 @@ def change_password(session: Session, user: User, new_password: str, ip: str | N
     user.must_change_password = False
     _end_sessions(session, UserSession.user_id == user.id)
     token = _start_session(session, user, ip)
-    audit.record(
-        session, actor=user, action="change_password", record_type="user", record_id=user.id
-    )
+    record_own(session, user, "change_password")
     session.commit()
     user.session_token = token
 

@@ -162,15 +162,8 @@ def begin(
 ) -> Pending:
     """A sign-in whose password was right, waiting for `step`: audited (outcome "pending") and
     committed; no session starts."""
-    audit.record(
-        session,
-        actor=user,
-        action="sign_in",
-        record_type="user",
-        record_id=user.id,
-        outcome="pending",
-        detail=f"password right; second factor: {step.value}",
-    )
+    detail = f"password right; second factor: {step.value}"
+    auth.record_own(session, user, "sign_in", outcome="pending", detail=detail)
     session.commit()
     code, login = auth.account_key(institution_code, user.login)
     return Pending(user.id, step, code, login, now)

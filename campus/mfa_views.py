@@ -84,6 +84,14 @@ def _forget_pending() -> None:
     session.pop(_NEW_SECRET, None)
 
 
+def _refused(user: User, form: SecondFactorForm | AppCodeForm, refused: mfa.CodeRefused) -> None:
+    """A code refused at sign-in's second step: nothing it began is kept, the refusal is
+    audited, and the form says why."""
+    db.session.rollback()
+    mfa.audit_refusal(db.session, user, refused.problem)
+    add_error(form.code, refused.message.shown())
+
+
 def _signed_in(user: User, detail: str) -> None:
     """The second step is done: the real session starts now, in a fresh browser session."""
     auth.start_session(db.session, user, request.remote_addr, detail=detail)
@@ -101,9 +109,7 @@ def code() -> ResponseReturnValue:
         try:
             left = mfa.verify_sign_in(db.session, user, filled(form.code), clock.now())
         except mfa.CodeRefused as refused:
-            db.session.rollback()
-            mfa.audit_refusal(db.session, user, refused.problem)
-            add_error(form.code, refused.message.shown())
+            _refused(user, form, refused)
             return render_template("campus/mfa/code.html", form=form), 401
         how = "app code" if left is None else f"recovery code, {left} left"
         _signed_in(user, f"second factor: {how}")
@@ -157,9 +163,7 @@ def enrol() -> ResponseReturnValue:
         try:
             codes = mfa.enrol(db.session, user, secret, filled(form.code), clock.now())
         except mfa.CodeRefused as refused:
-            db.session.rollback()
-            mfa.audit_refusal(db.session, user, refused.problem)
-            add_error(form.code, refused.message.shown())
+            _refused(user, form, refused)
             return _set_up_page(user, secret, form, url_for("second_step.enrol")), 401
         _signed_in(user, "second factor: app set up")
         _keep_unsaved(codes)

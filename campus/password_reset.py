@@ -97,13 +97,10 @@ def request_reset(
                 created_at=now,
             )
         )
-    audit.record(
+    auth.record_own(
         session,
-        actor=user,
-        action="request_password_reset",
-        record_type="user",
-        record_id=user.id if user else None,
-        institution_id=user.institution_id if user else None,
+        user,
+        "request_password_reset",
         outcome="ok" if sent else "denied",
         detail=None if sent else ("no address on record" if user else "unknown account"),
     )
@@ -126,7 +123,5 @@ def refuse_link(session: Session) -> None:
 def reset_password(session: Session, user: User, new_password: str, ip: str | None) -> None:
     """Set the password chosen through a reset link and end every other session of the user
     (`auth.change_password`, which commits), audited as a reset by mail."""
-    audit.record(
-        session, actor=user, action="use_password_reset", record_type="user", record_id=user.id
-    )
+    auth.record_own(session, user, "use_password_reset")
     auth.change_password(session, user, new_password, ip)

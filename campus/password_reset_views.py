@@ -9,7 +9,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -17,18 +16,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user
 
-from campus import auth, password_reset
+from campus import password_reset
+from campus.account_limits import per_account
 from campus.extensions import db, limiter
 from campus.forms import FirstPasswordForm, ResetRequestForm, filled
+from campus.sign_in_steps import fresh_browser_session
 
 bp = Blueprint("password_reset", __name__, url_prefix="/password/reset")
-
-
-def _reset_key() -> str:
-    """Throttle by account, as sign-in does, so nobody fills a mailbox with reset mails."""
-    form = request.form
-    code, login = auth.account_key(form.get("institution", ""), form.get("login", ""))
-    return f"reset:{code}:{login}"
 
 
 def _link_for(token: str) -> str:
@@ -37,12 +31,8 @@ def _link_for(token: str) -> str:
 
 
 @bp.route("", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_RATE_LIMIT"],
-    key_func=_reset_key,
-    methods=["POST"],
-    error_message=_l("Too many attempts. Wait a minute."),
-)
+# Per account, as at sign-in, so nobody fills a mailbox with reset mails.
+@per_account("reset", _l("Too many attempts. Wait a minute."))
 @limiter.limit("30 per minute", methods=["POST"])
 def index() -> ResponseReturnValue:
     by_mail = current_app.config["MAIL_ENABLED"]
@@ -76,10 +66,7 @@ def choose(token: str) -> ResponseReturnValue:
     form = FirstPasswordForm()
     if form.validate_on_submit():
         password_reset.reset_password(db.session, user, filled(form.new), request.remote_addr)
-        lang = session.get("lang")
-        session.clear()
-        if lang:
-            session["lang"] = lang
+        fresh_browser_session()
         login_user(user)
         flash(_("Your new password is set; every other session of yours has ended."), "success")
         return redirect(url_for("campus.home"))

@@ -42,12 +42,5 @@ def set_phone(session: Session, actor: User, user: User, phone: str | None) -> N
     if phone is not None and not PHONE.match(phone):
         raise ProfileError(Message(N_("Write the phone with digits, e.g. 0731-8888-0101.")))
     user.phone = phone
-    audit.record(
-        session,
-        actor=actor,
-        action="phone_changed",
-        record_type="user",
-        record_id=user.id,
-        institution_id=user.institution_id,
-    )
+    audit.record_on(session, user, actor=actor, action="phone_changed", record_type="user")
     session.commit()

@@ -45,12 +45,15 @@ def _timeout() -> float:
     return float(current_app.config["SIGN_ON_TIMEOUT_SECONDS"])
 
 
-def _configured(code: str) -> tuple[Institution, SignOn]:
-    """The institution of `code` and its switched-on sign-on; 404 for an unknown code."""
+def _configured(code: str, protocol: SignOnProtocol | None = None) -> tuple[Institution, SignOn]:
+    """The institution of `code` and its switched-on sign-on; 404 for an unknown code, and for a
+    callback's `protocol` when the institution's sign-on speaks the other one."""
     institution = signon.institution_by_code(db.session, code) or abort(404)
     config = signon.enabled_sign_on(db.session, institution)
     if config is None:
         abort(_refused(institution, "-", SignOnFailed("not_configured")))
+    if protocol is not None and config.protocol is not protocol:
+        abort(404)
     return institution, config
 
 
@@ -78,9 +81,7 @@ def _cas_service(institution: Institution) -> str:
 @bp.get("/<code>/cas")
 @limiter.limit(_PER_ADDRESS)
 def cas_callback(code: str) -> ResponseReturnValue:
-    institution, config = _configured(code)
-    if config.protocol is not SignOnProtocol.CAS:
-        abort(404)
+    institution, config = _configured(code, SignOnProtocol.CAS)
     ticket = request.args.get("ticket", "").strip()
     try:
         if not ticket or len(ticket) > 256:
@@ -112,9 +113,7 @@ def cas_single_logout(code: str) -> ResponseReturnValue:
 @bp.get("/<code>/oidc")
 @limiter.limit(_PER_ADDRESS)
 def oidc_callback(code: str) -> ResponseReturnValue:
-    institution, config = _configured(code)
-    if config.protocol is not SignOnProtocol.OIDC:
-        abort(404)
+    institution, config = _configured(code, SignOnProtocol.OIDC)
     try:
         if request.args.get("error"):
             raise SignOnFailed("refused", request.args.get("error", "")[:100])
