@@ -33,6 +33,7 @@ from campus.models import (
     User,
 )
 from campus.notifications import notify_digest
+from campus.outcomes import Refused
 
 # The one column of `RoleAssignment` that holds each kind of scope; institution roles set none.
 SCOPE_COLUMN: dict[ScopeKind, str] = {
@@ -43,12 +44,8 @@ SCOPE_COLUMN: dict[ScopeKind, str] = {
 }
 
 
-class AdminError(Exception):
+class AdminError(Refused):
     """A change the administrator asked for that cannot be made; `message` says why."""
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 # --- reads -----------------------------------------------------------------------------------
