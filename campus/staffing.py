@@ -112,12 +112,11 @@ def full_time_on(day: date) -> ColumnElement[bool]:
 
 
 def _audit(session: Session, actor: User, action: str, entry: StaffingEntry) -> None:
-    audit.record(
+    audit.record_on(
         session,
+        entry,
         actor=actor,
         action=action,
         record_type="staffing_entry",
-        record_id=entry.id,
-        institution_id=entry.institution_id,
         detail=entry.post.value,
     )
