@@ -120,19 +120,18 @@ def import_roster(
 ) -> None:
     institution = _institution(institution_code)
     try:
-        frame = roster.read_table(path.name, path.read_bytes())
+        report = roster.import_file(
+            db.session,
+            institution,
+            None,
+            path.name,
+            path.read_bytes(),
+            create_units=create_units,
+            clean_rows_only=clean_rows_only,
+            grade=grade,
+        )
     except roster.RosterFileError as exc:
         raise click.ClickException(str(exc)) from exc
-    report = roster.import_roster(
-        db.session,
-        institution,
-        None,
-        frame,
-        create_units=create_units,
-        clean_rows_only=clean_rows_only,
-        grade=grade,
-        today=clock.local_date(clock.now(), clock.institution_zone(institution)),
-    )
     for note in report.unused:
         click.echo(note, err=True)
     for error in report.errors:

@@ -507,16 +507,15 @@ def roster_import() -> ResponseReturnValue:
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            frame = roster.read_table(upload.filename, upload.read())
-            report = roster.import_roster(
+            report = roster.import_file(
                 db.session,
                 institution,
                 current_user,
-                frame,
+                upload.filename,
+                upload.read(),
                 create_units=request.form.get("create_units") == "y",
                 clean_rows_only=form.clean_rows_only.data,
                 grade=form.grade.data,
-                today=clock.local_date(clock.now(), clock.institution_zone(institution)),
             )
         except roster.RosterFileError as exc:
             file_error = _(str(exc))
