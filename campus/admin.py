@@ -33,6 +33,7 @@ from campus.models import (
     User,
 )
 from campus.notifications import notify_digest
+from campus.outcomes import Refused
 
 # The one column of `RoleAssignment` that holds each kind of scope; institution roles set none.
 SCOPE_COLUMN: dict[ScopeKind, str] = {
@@ -43,12 +44,8 @@ SCOPE_COLUMN: dict[ScopeKind, str] = {
 }
 
 
-class AdminError(Exception):
+class AdminError(Refused):
     """A change the administrator asked for that cannot be made; `message` says why."""
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 # --- reads -----------------------------------------------------------------------------------
@@ -382,15 +379,7 @@ def set_until(
     assignment.until = until
     assignment.ends_at = end_moment(institution, until) if until else None
     assignment.end_notice_sent_at = None  # a new last day earns its own notice
-    audit.record(
-        session,
-        actor=admin,
-        action="set_role_end",
-        record_type="user",
-        record_id=assignment.user_id,
-        institution_id=institution.id,
-        detail=f"{assignment.role.value} #{assignment.id} until={until}",
-    )
+    _audit_role(session, admin, institution, assignment, "set_role_end", f"until={until}")
     session.commit()
 
 
@@ -407,14 +396,27 @@ def do_end_role(
     assignment.ends_at = now
     assignment.ended_by_id = admin.id if admin else None
     assignment.end_reason = reason
+    _audit_role(session, admin, institution, assignment, "remove_role", reason.value)
+
+
+def _audit_role(
+    session: Session,
+    admin: User | None,
+    institution: Institution,
+    assignment: RoleAssignment,
+    action: str,
+    change: str,
+) -> None:
+    """Audit a change to `assignment` under its holder's account: the role, the assignment's
+    number (a holder may hold the role over several units) and what changed."""
     audit.record(
         session,
         actor=admin,
-        action="remove_role",
+        action=action,
         record_type="user",
         record_id=assignment.user_id,
         institution_id=institution.id,
-        detail=f"{assignment.role.value} #{assignment.id} {reason.value}",
+        detail=f"{assignment.role.value} #{assignment.id} {change}",
     )
 
 

@@ -16,6 +16,7 @@ from campus import acting_for, channels
 from campus.extensions import db
 from campus.forms import ROLE_LABELS
 from campus.models import NotificationChannel, Role
+from campus.outcomes import flash_outcome
 from campus.permissions import require_roles
 
 bp = Blueprint("channels", __name__, url_prefix="/admin/channels")
@@ -44,22 +45,20 @@ def index() -> ResponseReturnValue:
     institution = acting_for.admin_institution()
     form = ChannelForm()
     if form.validate_on_submit():
-        try:
-            channels.add_channel(
-                db.session,
-                current_user,
-                institution,
-                kind=form.kind.data,
-                role=Role(form.role.data) if form.role.data else None,
-                label=(form.label.data or "").strip(),
-                target_url=(form.target_url.data or "").strip(),
-                secret=form.secret.data,
-                phone=(form.phone.data or "").strip(),
-            )
-        except channels.ChannelError as error:
-            flash(error.message.shown(), "error")
-        else:
-            flash(_("Channel added."), "success")
+        added = flash_outcome(
+            _("Channel added."),
+            channels.add_channel,
+            db.session,
+            current_user,
+            institution,
+            kind=form.kind.data,
+            role=Role(form.role.data) if form.role.data else None,
+            label=(form.label.data or "").strip(),
+            target_url=(form.target_url.data or "").strip(),
+            secret=form.secret.data,
+            phone=(form.phone.data or "").strip(),
+        )
+        if added:
             return redirect(url_for("channels.index"))
     rows = channels.institution_channels(db.session, institution)
     return render_template(

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from campus import audit
 from campus.i18n import N_, Message
 from campus.models import Institution, NotificationChannel, Role, RoleAssignment, User
+from campus.outcomes import Refused
 
 if TYPE_CHECKING:
     from flask.config import Config
@@ -48,12 +49,8 @@ class DeliveryFailed(Exception):
     """The receiver answered but did not take the message (an HTTP error, a non-zero errcode)."""
 
 
-class ChannelError(Exception):
+class ChannelError(Refused):
     """A channel the administrator asked for that cannot be set up; `message` says why."""
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 # --- adapters ----------------------------------------------------------------------------------

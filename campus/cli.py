@@ -30,6 +30,31 @@ def create_institution(code: str, name: str, name_en: str | None) -> None:
     click.echo(f"institution {code} created")
 
 
+def _institution(institution_code: str) -> Institution:
+    """The institution that signs in with `institution_code`, spelt as sign-in reads it; a
+    command-line error naming the code as typed when there is none."""
+    code = auth.normal_institution_code(institution_code)
+    institution = db.session.scalar(select(Institution).where(Institution.code == code))
+    if institution is None:
+        raise click.ClickException(f"no institution {institution_code}")
+    return institution
+
+
+def _audit_setting(institution: Institution, action: str, detail: str) -> None:
+    """Commit a change to one of `institution`'s settings with its audit row, filed under the
+    institution itself: a command has no acting account to take it from."""
+    audit.record(
+        db.session,
+        actor=None,
+        action=action,
+        record_type="institution",
+        record_id=institution.id,
+        institution_id=institution.id,
+        detail=detail,
+    )
+    db.session.commit()
+
+
 @campus_cli.command("go-live")
 @click.argument("institution_code")
 @click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
@@ -39,21 +64,9 @@ def go_live(institution_code: str, day: datetime) -> None:
     Weekly reports are owed from the first week whose Monday is on or after it; the default is
     the moment the institution was created.
     """
-    code = auth.normal_institution_code(institution_code)
-    institution = db.session.scalar(select(Institution).where(Institution.code == code))
-    if institution is None:
-        raise click.ClickException(f"no institution {institution_code}")
+    institution = _institution(institution_code)
     institution.live_since = clock.to_utc(day, clock.institution_zone(institution))
-    audit.record(
-        db.session,
-        actor=None,
-        action="institution.go_live",
-        record_type="institution",
-        record_id=institution.id,
-        institution_id=institution.id,
-        detail=day.date().isoformat(),
-    )
-    db.session.commit()
+    _audit_setting(institution, "institution.go_live", day.date().isoformat())
     click.echo(f"{institution.code} live since {day.date().isoformat()} ({institution.timezone})")
 
 
@@ -64,21 +77,9 @@ def local_passwords(institution_code: str, state: str) -> None:
     """Allow (on) or refuse (off) Xinqiao passwords at the institution: the way back in for its
     administrator when its campus sign-on is off or misconfigured and passwords were switched
     off on the sign-on page."""
-    code = auth.normal_institution_code(institution_code)
-    institution = db.session.scalar(select(Institution).where(Institution.code == code))
-    if institution is None:
-        raise click.ClickException(f"no institution {institution_code}")
+    institution = _institution(institution_code)
     institution.local_passwords = state == "on"
-    audit.record(
-        db.session,
-        actor=None,
-        action="institution.local_passwords",
-        record_type="institution",
-        record_id=institution.id,
-        institution_id=institution.id,
-        detail=state,
-    )
-    db.session.commit()
+    _audit_setting(institution, "institution.local_passwords", state)
     click.echo(f"{institution.code}: local passwords {state}")
 
 
@@ -89,10 +90,8 @@ def local_passwords(institution_code: str, state: str) -> None:
 @click.password_option()
 def create_admin(institution_code: str, login: str, name: str, password: str) -> None:
     """Create an administrator who must change the password at first sign-in."""
-    code, login = auth.account_key(institution_code, login)
-    institution = db.session.scalar(select(Institution).where(Institution.code == code))
-    if institution is None:
-        raise click.ClickException(f"no institution {institution_code}")
+    institution = _institution(institution_code)
+    _, login = auth.account_key(institution.code, login)
     user = User(
         institution_id=institution.id,
         login=login,
@@ -119,24 +118,20 @@ def create_admin(institution_code: str, login: str, name: str, password: str) ->
 def import_roster(
     institution_code: str, path: Path, create_units: bool, clean_rows_only: bool, grade: int | None
 ) -> None:
-    code = auth.normal_institution_code(institution_code)
-    institution = db.session.scalar(select(Institution).where(Institution.code == code))
-    if institution is None:
-        raise click.ClickException(f"no institution {institution_code}")
+    institution = _institution(institution_code)
     try:
-        frame = roster.read_table(path.name, path.read_bytes())
+        report = roster.import_file(
+            db.session,
+            institution,
+            None,
+            path.name,
+            path.read_bytes(),
+            create_units=create_units,
+            clean_rows_only=clean_rows_only,
+            grade=grade,
+        )
     except roster.RosterFileError as exc:
         raise click.ClickException(str(exc)) from exc
-    report = roster.import_roster(
-        db.session,
-        institution,
-        None,
-        frame,
-        create_units=create_units,
-        clean_rows_only=clean_rows_only,
-        grade=grade,
-        today=clock.local_date(clock.now(), clock.institution_zone(institution)),
-    )
     for note in report.unused:
         click.echo(note, err=True)
     for error in report.errors:

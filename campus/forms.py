@@ -67,9 +67,15 @@ def add_error(field: Field, message: str) -> None:
     field.errors.append(message)
 
 
-class LoginForm(FlaskForm):
+class AccountForm(FlaskForm):
+    """The two fields that name an account, as `auth.account_key` reads them: every form that
+    signs someone in or sends them a link asks for them alike."""
+
     institution = StringField(_l("Institution code"), validators=[DataRequired(), Length(max=32)])
     login = StringField(_l("Student or staff number"), validators=[DataRequired(), Length(max=64)])
+
+
+class LoginForm(AccountForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     submit = SubmitField(_l("Sign in"))
 
@@ -252,16 +258,14 @@ class ActivationBatchForm(FlaskForm):
     submit = SubmitField(_l("Issue codes and print slips"))
 
 
-class CodeSignInForm(FlaskForm):
-    institution = StringField(_l("Institution code"), validators=[DataRequired(), Length(max=32)])
+class CodeSignInForm(AccountForm):
+    # Only a student is given a code: the number asked for is a student's.
     login = StringField(_l("Student number"), validators=[DataRequired(), Length(max=64)])
     code = StringField(_l("Activation code"), validators=[DataRequired(), Length(max=40)])
     submit = SubmitField(_l("Sign in for the first time"))
 
 
-class ResetRequestForm(FlaskForm):
-    institution = StringField(_l("Institution code"), validators=[DataRequired(), Length(max=32)])
-    login = StringField(_l("Student or staff number"), validators=[DataRequired(), Length(max=64)])
+class ResetRequestForm(AccountForm):
     submit = SubmitField(_l("Send me a link"))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,6 +21,7 @@ from campus import acting_for, admin, network
 from campus.extensions import db
 from campus.i18n import shown_name
 from campus.models import Role, ScopeKind, User
+from campus.outcomes import flash_outcome
 from campus.permissions import require_roles
 from campus.workbench import Item, Urgency
 
@@ -82,14 +83,17 @@ def unit(kind: str, unit_id: int) -> ResponseReturnValue:
     form = AppointForm()
     form.student_id.choices = [(s.id, f"{s.student_number} {s.name}") for s in students]
     if form.validate_on_submit():
-        try:
-            network.appoint(
-                db.session, current_user, reach, found, form.student_id.data, form.until.data
-            )
-        except admin.AdminError as error:
-            flash(error.message.shown(), "error")
-        else:
-            flash(_("Appointed."), "success")
+        appointed = flash_outcome(
+            _("Appointed."),
+            network.appoint,
+            db.session,
+            current_user,
+            reach,
+            found,
+            form.student_id.data,
+            form.until.data,
+        )
+        if appointed:
             return redirect(url_for("network.unit", kind=kind, unit_id=unit_id))
     return render_template(
         "campus/network/unit.html",
@@ -108,12 +112,9 @@ def end(kind: str, unit_id: int, assignment_id: int) -> ResponseReturnValue:
     reach = _reach()
     found = _unit_or_404(reach, kind, unit_id)
     if EndForm().validate_on_submit():
-        try:
-            network.end(db.session, current_user, reach, found, assignment_id)
-        except admin.AdminError as error:
-            flash(error.message.shown(), "error")
-        else:
-            flash(_("Role ended."), "success")
+        flash_outcome(
+            _("Role ended."), network.end, db.session, current_user, reach, found, assignment_id
+        )
     return redirect(url_for("network.unit", kind=kind, unit_id=unit_id))
 
 

@@ -484,6 +484,31 @@ def import_roster(
     return commit_import(session, report, actor, institution.id, counts)
 
 
+def import_file(
+    session: Session,
+    institution: Institution,
+    actor: User | None,
+    filename: str,
+    payload: bytes,
+    *,
+    create_units: bool,
+    clean_rows_only: bool,
+    grade: int | None,
+) -> RosterImport:
+    """Read a roster file and import it, as the roster page and `flask campus import-roster` do:
+    birth dates and years of entry are judged by the institution's own calendar day."""
+    return import_roster(
+        session,
+        institution,
+        actor,
+        read_table(filename, payload),
+        create_units=create_units,
+        clean_rows_only=clean_rows_only,
+        grade=grade,
+        today=admin.local_today(institution, clock.now()),
+    )
+
+
 def _unit(
     session: Session, institution: Institution, row: pd.Series, units: _Units, report: RosterImport
 ) -> tuple[Department, ClassGroup, DormRoom | None]:

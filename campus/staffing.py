@@ -16,14 +16,11 @@ from sqlalchemy.orm import Session
 from campus import audit
 from campus.i18n import N_, Message
 from campus.models import Institution, StaffingEntry, StaffPost, User
+from campus.outcomes import Refused
 
 
-class StaffingError(Exception):
+class StaffingError(Refused):
     """An entry the administrator asked for that cannot be written; `message` says why."""
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def entries(session: Session, institution: Institution) -> list[StaffingEntry]:
@@ -115,12 +112,11 @@ def full_time_on(day: date) -> ColumnElement[bool]:
 
 
 def _audit(session: Session, actor: User, action: str, entry: StaffingEntry) -> None:
-    audit.record(
+    audit.record_on(
         session,
+        entry,
         actor=actor,
         action=action,
         record_type="staffing_entry",
-        record_id=entry.id,
-        institution_id=entry.institution_id,
         detail=entry.post.value,
     )

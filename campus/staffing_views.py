@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from campus import acting_for, admin, staffing
 from campus.extensions import db
 from campus.models import Role, StaffingEntry, StaffPost
+from campus.outcomes import flash_outcome
 from campus.permissions import require_roles
 
 bp = Blueprint("staffing", __name__, url_prefix="/admin/staffing")
@@ -48,21 +49,19 @@ def index() -> ResponseReturnValue:
     form.user_id.choices = [(0, _("No account")), *accounts]
     if form.validate_on_submit():
         user = admin.find_user(db.session, institution, form.user_id.data or 0)
-        try:
-            staffing.add_entry(
-                db.session,
-                current_user,
-                institution,
-                person_name=form.person_name.data or "",
-                user=user,
-                post=form.post.data,
-                starts_on=form.starts_on.data,
-                ends_on=form.ends_on.data,
-            )
-        except staffing.StaffingError as error:
-            flash(error.message.shown(), "error")
-        else:
-            flash(_("Added to the staffing register."), "success")
+        added = flash_outcome(
+            _("Added to the staffing register."),
+            staffing.add_entry,
+            db.session,
+            current_user,
+            institution,
+            person_name=form.person_name.data or "",
+            user=user,
+            post=form.post.data,
+            starts_on=form.starts_on.data,
+            ends_on=form.ends_on.data,
+        )
+        if added:
             return redirect(url_for("staffing.index"))
     return render_template(
         "campus/staffing.html",
@@ -87,10 +86,7 @@ def end(entry_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         flash(_("Give the last day in post."), "error")
         return redirect(url_for("staffing.index"))
-    try:
-        staffing.end_entry(db.session, current_user, entry, form.ends_on.data)
-    except staffing.StaffingError as error:
-        flash(error.message.shown(), "error")
-    else:
-        flash(_("Post ended."), "success")
+    flash_outcome(
+        _("Post ended."), staffing.end_entry, db.session, current_user, entry, form.ends_on.data
+    )
     return redirect(url_for("staffing.index"))

@@ -60,6 +60,7 @@ from campus.models import (
     Student,
     User,
 )
+from campus.outcomes import flash_outcome
 from campus.permissions import require_roles
 from campus.redirects import safe_next
 from campus.scope import Capability, get_student, grant_break_glass, student_filter
@@ -395,12 +396,7 @@ def structure() -> ResponseReturnValue:
 
 def _saved(create: Callable[..., object], institution: Institution, *args: object) -> None:
     """Run an `admin.create_*` write and say how it went."""
-    try:
-        create(db.session, current_user, institution, *args)
-    except admin.AdminError as error:
-        flash(error.message.shown(), "error")
-    else:
-        flash(_("Saved."), "success")
+    flash_outcome(_("Saved."), create, db.session, current_user, institution, *args)
 
 
 @bp.route("/admin/users", methods=["GET", "POST"])
@@ -424,20 +420,17 @@ def user_detail(user_id: int) -> ResponseReturnValue:
     role = Role(form.role.data) if form.role.data else Role.DEPT_COUNSELLOR
     form.scope_id.choices = admin.scope_choices(db.session, institution, ROLE_SCOPE[role])
     if form.validate_on_submit():
-        try:
-            admin.assign_role(
-                db.session,
-                current_user,
-                institution,
-                user,
-                role,
-                form.scope_id.data,
-                form.until.data,
-            )
-        except admin.AdminError as error:
-            flash(error.message.shown(), "error")
-        else:
-            flash(_("Role assigned."), "success")
+        flash_outcome(
+            _("Role assigned."),
+            admin.assign_role,
+            db.session,
+            current_user,
+            institution,
+            user,
+            role,
+            form.scope_id.data,
+            form.until.data,
+        )
         return redirect(url_for("campus.user_detail", user_id=user.id))
     scopes = {
         kind: admin.scope_choices(db.session, institution, kind)
@@ -466,12 +459,9 @@ def user_detail(user_id: int) -> ResponseReturnValue:
 def remove_role(user_id: int, assignment_id: int) -> ResponseReturnValue:
     institution = acting_for.admin_institution()
     assignment = _assignment_of(institution, user_id, assignment_id)
-    try:
-        admin.remove_role(db.session, current_user, institution, assignment)
-    except admin.AdminError as error:
-        flash(error.message.shown(), "error")
-    else:
-        flash(_("Role removed."), "success")
+    flash_outcome(
+        _("Role removed."), admin.remove_role, db.session, current_user, institution, assignment
+    )
     return redirect(url_for("campus.user_detail", user_id=user_id))
 
 
@@ -484,12 +474,15 @@ def role_until(user_id: int, assignment_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         flash(_("Enter the last day as a date, e.g. 2027-07-15."), "error")
         return redirect(url_for("campus.user_detail", user_id=user_id))
-    try:
-        admin.set_until(db.session, current_user, institution, assignment, form.until.data)
-    except admin.AdminError as error:
-        flash(error.message.shown(), "error")
-    else:
-        flash(_("Last day saved."), "success")
+    flash_outcome(
+        _("Last day saved."),
+        admin.set_until,
+        db.session,
+        current_user,
+        institution,
+        assignment,
+        form.until.data,
+    )
     return redirect(url_for("campus.user_detail", user_id=user_id))
 
 
@@ -539,16 +532,15 @@ def roster_import() -> ResponseReturnValue:
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            frame = roster.read_table(upload.filename, upload.read())
-            report = roster.import_roster(
+            report = roster.import_file(
                 db.session,
                 institution,
                 current_user,
-                frame,
+                upload.filename,
+                upload.read(),
                 create_units=request.form.get("create_units") == "y",
                 clean_rows_only=form.clean_rows_only.data,
                 grade=form.grade.data,
-                today=clock.local_date(clock.now(), clock.institution_zone(institution)),
             )
         except roster.RosterFileError as exc:
             file_error = _(str(exc))
