@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -58,26 +60,38 @@ def open_review() -> ResponseReturnValue:
 @bp.route("/<int:review_id>/roles/<int:assignment_id>/confirm", methods=["POST"])
 @require_roles(Role.ADMIN)
 def confirm(review_id: int, assignment_id: int) -> ResponseReturnValue:
-    institution, review, assignment = _load(review_id, assignment_id)
-    try:
+    def decide(institution: Institution, review: AccessReview, assignment: RoleAssignment) -> str:
         access_review.confirm(db.session, current_user, review, [assignment], clock.now())
-    except access_review.ReviewError as error:
-        flash(error.message.shown(), "error")
-    else:
-        flash(_("Confirmed."), "success")
-    return redirect(url_for("access_review.index", _anchor=f"person-{assignment.user_id}"))
+        return _("Confirmed.")
+
+    return _decide(review_id, assignment_id, decide)
 
 
 @bp.route("/<int:review_id>/roles/<int:assignment_id>/end", methods=["POST"])
 @require_roles(Role.ADMIN)
 def end(review_id: int, assignment_id: int) -> ResponseReturnValue:
+    def decide(institution: Institution, review: AccessReview, assignment: RoleAssignment) -> str:
+        access_review.end(db.session, current_user, institution, review, assignment, clock.now())
+        return _("The role has ended.")
+
+    return _decide(review_id, assignment_id, decide)
+
+
+def _decide(
+    review_id: int,
+    assignment_id: int,
+    decide: Callable[[Institution, AccessReview, RoleAssignment], str],
+) -> ResponseReturnValue:
+    """Apply one decision on one role of the review; `decide` returns what to tell the
+    administrator, and a refused decision shows its reason instead. Back to the person either
+    way."""
     institution, review, assignment = _load(review_id, assignment_id)
     try:
-        access_review.end(db.session, current_user, institution, review, assignment, clock.now())
+        done = decide(institution, review, assignment)
     except access_review.ReviewError as error:
         flash(error.message.shown(), "error")
     else:
-        flash(_("The role has ended."), "success")
+        flash(done, "success")
     return redirect(url_for("access_review.index", _anchor=f"person-{assignment.user_id}"))
 
 

@@ -3,10 +3,13 @@ liaison, and the return-to-school assessment opinion (复学评估意见书)."""
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from flask import Blueprint, flash, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import ColumnElement
 
 from campus import clock
 from campus.access import load_or_404
@@ -19,6 +22,9 @@ from referrals import permissions
 from referrals.documents import referral_form, return_opinion
 from referrals.models import LeaveOfAbsence, Referral
 from referrals.permissions import CLINICAL_READERS
+
+# What a recovery document is printed from.
+Printed = TypeVar("Printed", Referral, LeaveOfAbsence)
 
 bp = Blueprint("referral_documents", __name__, url_prefix="/referrals")
 # The liaison's copy sits under the liaison's own pages.
@@ -42,27 +48,13 @@ def liaison_referral_form_pdf(referral_id: int) -> ResponseReturnValue:
 def _referral_form_download(referral_id: int, scope) -> ResponseReturnValue:
     """The form of the referral `referral_id` if `scope` (the reader's clause) reaches it, else a
     404 with an audit row."""
-    referral = load_or_404(
-        db.session,
-        current_user,
-        Referral,
-        referral_id,
-        scope,
-        action="print",
-        record_type="referral_form",
-    )
-    form = referral_form(referral)
-    return pdf_download(
-        db.session,
+    referral = _load_to_print(Referral, referral_id, scope, "referral_form")
+    return _print(
         referral,
-        actor=current_user,
-        document="referral_form",
-        filename=_("Referral form %(number)s.pdf", number=referral.id),
-        template="documents/referral_form.html",
-        form=form,
-        institution=db.session.get(Institution, referral.institution_id),
-        generated_by=current_user,
-        generated_at=clock.now(),
+        "referral_form",
+        _("Referral form %(number)s.pdf", number=referral.id),
+        "documents/referral_form.html",
+        form=referral_form(referral),
     )
 
 
@@ -70,29 +62,54 @@ def _referral_form_download(referral_id: int, scope) -> ResponseReturnValue:
 @require_roles(*CLINICAL_READERS)
 def return_opinion_pdf(leave_id: int) -> ResponseReturnValue:
     """The return-to-school assessment opinion, once the centre has assessed the return."""
-    leave = load_or_404(
-        db.session,
-        current_user,
-        LeaveOfAbsence,
-        leave_id,
-        leave_rules.leave_clause(current_user),
-        action="print",
-        record_type="return_opinion",
+    leave = _load_to_print(
+        LeaveOfAbsence, leave_id, leave_rules.leave_clause(current_user), "return_opinion"
     )
     assessor = db.session.get(User, leave.assessment_by_id) if leave.assessment_by_id else None
     opinion = return_opinion(leave, assessor.name if assessor else "")
     if opinion is None:
         flash(_("The opinion can be printed once the centre has assessed the return."), "error")
         return redirect(url_for("leave.detail", leave_id=leave.id))
+    return _print(
+        leave,
+        "return_opinion",
+        _("Return-to-school assessment opinion %(name)s.pdf", name=opinion.student_name),
+        "documents/return_opinion.html",
+        opinion=opinion,
+    )
+
+
+def _load_to_print(
+    model: type[Printed], record_id: int, scope: ColumnElement[bool], document: str
+) -> Printed:
+    """The record `document` is printed from, if `scope` (the reader's clause) reaches it; else a
+    404, audited as a refused print of `document`."""
+    return load_or_404(
+        db.session,
+        current_user,
+        model,
+        record_id,
+        scope,
+        action="print",
+        record_type=document,
+    )
+
+
+def _print(
+    record: Printed, document: str, filename: str, template: str, **content: Any
+) -> ResponseReturnValue:
+    """`document` of `record` as a PDF download named `filename` (the print audited): `template`
+    given `content` and what every printed recovery document states, the record's institution,
+    who generated it and when."""
     return pdf_download(
         db.session,
-        leave,
+        record,
         actor=current_user,
-        document="return_opinion",
-        filename=_("Return-to-school assessment opinion %(name)s.pdf", name=opinion.student_name),
-        template="documents/return_opinion.html",
-        opinion=opinion,
-        institution=db.session.get(Institution, leave.institution_id),
+        document=document,
+        filename=filename,
+        template=template,
+        institution=db.session.get(Institution, record.institution_id),
         generated_by=current_user,
         generated_at=clock.now(),
+        **content,
     )
