@@ -380,10 +380,14 @@ def _no_one_else_holds(
 
 @dataclass(frozen=True)
 class PeerCover:
-    """Whether a student's class and room have someone to receive a check-in or a peer watch."""
+    """Whether a student's class and room have someone other than the student to receive a
+    check-in or a peer watch about her, and whether she holds either role herself (then the
+    page says she is its only holder, not that it has none)."""
 
     class_held: bool
     room_held: bool | None  # None: the student has no room
+    holds_class: bool = False
+    holds_room: bool = False
 
     @property
     def complete(self) -> bool:
@@ -391,18 +395,23 @@ class PeerCover:
 
 
 def peers_of(session: Session, student: Student) -> PeerCover:
-    """The student's class and room holders other than herself, in one statement (the warning
-    page asks it)."""
-    someone_else = RoleAssignment.user_id != student.user_id if student.user_id else true()
-    class_held = and_(RoleAssignment.class_id == student.class_id, someone_else)
-    room_held = and_(RoleAssignment.room_id == student.room_id, someone_else)
+    """The student's class and room holders, herself apart, in one statement (the warning page
+    asks it)."""
+    herself = RoleAssignment.user_id == student.user_id
+    in_class = RoleAssignment.class_id == student.class_id
+    in_room = RoleAssignment.room_id == student.room_id
     row = session.execute(
         select(
-            _held(Role.CLASS_COMMITTEE, RoleAssignment.id, class_held).exists(),
-            _held(Role.DORM_INFORMANT, RoleAssignment.id, room_held).exists(),
+            _held(Role.CLASS_COMMITTEE, RoleAssignment.id, in_class, ~herself).exists(),
+            _held(Role.DORM_INFORMANT, RoleAssignment.id, in_room, ~herself).exists(),
+            _held(Role.CLASS_COMMITTEE, RoleAssignment.id, in_class, herself).exists(),
+            _held(Role.DORM_INFORMANT, RoleAssignment.id, in_room, herself).exists(),
         )
     ).one()
-    return PeerCover(bool(row[0]), bool(row[1]) if student.room_id is not None else None)
+    has_room = student.room_id is not None
+    return PeerCover(
+        bool(row[0]), bool(row[1]) if has_room else None, bool(row[2]), bool(row[3])
+    )
 
 
 def find_unit(session: Session, reach: Reach, kind: ScopeKind, unit_id: int) -> Unit:

@@ -73,4 +73,4 @@ def test_when_she_alone_holds_her_class_and_room_the_department_arranges_it(camp
     assert "Arrange the peer watch" in own
     assert "no committee member or informant to receive it: yours to arrange" in own
     page = counsellor.get(f"/warnings/students/{alone.id}").get_data(as_text=True)
-    assert "has no psychology committee member" in page
+    assert "孤生 is the only psychology committee member of CS-2026-9" in page
