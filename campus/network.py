@@ -409,9 +409,7 @@ def peers_of(session: Session, student: Student) -> PeerCover:
         )
     ).one()
     has_room = student.room_id is not None
-    return PeerCover(
-        bool(row[0]), bool(row[1]) if has_room else None, bool(row[2]), bool(row[3])
-    )
+    return PeerCover(bool(row[0]), bool(row[1]) if has_room else None, bool(row[2]), bool(row[3]))
 
 
 def find_unit(session: Session, reach: Reach, kind: ScopeKind, unit_id: int) -> Unit:
