@@ -617,9 +617,7 @@ def open_deadlines_query(actor: User) -> Select[tuple[Deadline, EarlyWarning, St
         .join(EarlyWarning, EarlyWarning.id == Deadline.warning_id)
         .join(Student, Student.id == EarlyWarning.student_id)
         .where(
-            Deadline.met_at.is_(None),
-            Deadline.escalated_at.is_(None),
-            Deadline.superseded_at.is_(None),
+            Deadline.still_owed(),
             EarlyWarning.status == WarningStatus.OPEN,
             student_filter(actor, Capability.WARNING),
             permissions.deadline_clause(actor),
