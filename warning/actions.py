@@ -128,6 +128,14 @@ def _saw_student(
     )
 
 
+def _took_up(session: Session, actor: User, warning: EarlyWarning, now: datetime) -> None:
+    """What acknowledging, a contact and an assessment share: the warning is being worked on, so
+    a school counsellor acting on it takes the case on (`caseload.take_on`) and the concern
+    reports that fed it count as followed up (`reports.mark_followed_up`)."""
+    caseload.take_on(session, actor, warning, now)
+    reports.mark_followed_up(session, warning, now)
+
+
 def acknowledge(
     session: Session, actor: User, warning: EarlyWarning, expected_version: int, now: datetime
 ) -> EarlyWarning:
@@ -148,8 +156,7 @@ def do_acknowledge(session: Session, actor: User, warning: EarlyWarning, now: da
         warning.acknowledged_at = now
     response.meet(session, warning, ["acknowledge"], now)
     _event(session, warning, actor, "acknowledged", now)
-    caseload.take_on(session, actor, warning, now)
-    reports.mark_followed_up(session, warning, now)
+    _took_up(session, actor, warning, now)
 
 
 def log_contact(
@@ -207,8 +214,7 @@ def do_log_contact(
     )
     every = response.follow_up_every(session, warning)
     response.plan_follow_up(session, warning, now + every, now)
-    caseload.take_on(session, actor, warning, now)
-    reports.mark_followed_up(session, warning, now)
+    _took_up(session, actor, warning, now)
 
 
 def notify_guardian(
@@ -301,8 +307,7 @@ def do_record_assessment(
     _saw_student(
         session, actor, warning, now, "assessment", ["acknowledge", "assessment"], outcome, note
     )
-    caseload.take_on(session, actor, warning, now)
-    reports.mark_followed_up(session, warning, now)
+    _took_up(session, actor, warning, now)
 
 
 def assign_peer_watch(
@@ -621,9 +626,7 @@ def open_deadlines_query(actor: User) -> Select[tuple[Deadline, EarlyWarning, St
         .join(EarlyWarning, EarlyWarning.id == Deadline.warning_id)
         .join(Student, Student.id == EarlyWarning.student_id)
         .where(
-            Deadline.met_at.is_(None),
-            Deadline.escalated_at.is_(None),
-            Deadline.superseded_at.is_(None),
+            Deadline.still_owed(),
             EarlyWarning.status == WarningStatus.OPEN,
             student_filter(actor, Capability.WARNING),
             permissions.deadline_clause(actor),

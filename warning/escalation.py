@@ -43,15 +43,6 @@ FOLLOW_UP_GRACE = timedelta(days=1)
 REPORT_GRACE = timedelta(hours=12)
 
 
-def open_deadline() -> tuple:
-    """The clauses of a deadline still owed: not met, escalated or superseded."""
-    return (
-        Deadline.met_at.is_(None),
-        Deadline.escalated_at.is_(None),
-        Deadline.superseded_at.is_(None),
-    )
-
-
 def sweep_deadlines(session: Session, now: datetime) -> int:
     """Escalate every deadline due by `now` exactly once; returns how many were escalated.
 
@@ -79,7 +70,7 @@ def escalate_due_batch(session: Session, now: datetime) -> tuple[int, int]:
     """
     due = session.scalars(
         select(Deadline)
-        .where(Deadline.due_at <= now, *open_deadline())
+        .where(Deadline.due_at <= now, Deadline.still_owed())
         .order_by(Deadline.due_at)
         .limit(BATCH_SIZE)
         .with_for_update(skip_locked=True)
@@ -101,7 +92,7 @@ def _claim(session: Session, ids: list[int], now: datetime) -> set[int]:
     return set(
         session.scalars(
             update(Deadline)
-            .where(Deadline.id.in_(ids), *open_deadline())
+            .where(Deadline.id.in_(ids), Deadline.still_owed())
             .values(escalated_at=now)
             .returning(Deadline.id)
             .execution_options(synchronize_session=False)
@@ -242,7 +233,7 @@ def sweep_follow_ups(session: Session, now: datetime) -> int:
     Actions plan the next follow-up as they happen; this is the safety net for warnings whose
     first response was completed without a contact being logged.
     """
-    owes_something = exists().where(Deadline.warning_id == EarlyWarning.id, *open_deadline())
+    owes_something = exists().where(Deadline.warning_id == EarlyWarning.id, Deadline.still_owed())
     idle = session.scalars(
         select(EarlyWarning)
         .where(EarlyWarning.status == WarningStatus.OPEN, ~owes_something)

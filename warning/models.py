@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    ColumnElement,
     Date,
     DateTime,
     Float,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -233,6 +235,10 @@ class WarningEvent(Model):
         )
 
 
+# `Deadline.still_owed` as the SQL of the sweep's partial index.
+_STILL_OWED = "met_at IS NULL AND escalated_at IS NULL AND superseded_at IS NULL"
+
+
 class Deadline(Model):
     """One response deadline of a warning; the escalation sweep reads only this table's index."""
 
@@ -241,10 +247,8 @@ class Deadline(Model):
         Index(
             "ix_deadline_due",
             "due_at",
-            sqlite_where=text("met_at IS NULL AND escalated_at IS NULL AND superseded_at IS NULL"),
-            postgresql_where=text(
-                "met_at IS NULL AND escalated_at IS NULL AND superseded_at IS NULL"
-            ),
+            sqlite_where=text(_STILL_OWED),
+            postgresql_where=text(_STILL_OWED),
         ),
         # Deadline compliance on the KPI dashboard: the deadlines due in a period, with what
         # the count needs included (PostgreSQL).
@@ -271,6 +275,13 @@ class Deadline(Model):
     response_policy_version: Mapped[str | None] = mapped_column(String(40))
 
     warning: Mapped[EarlyWarning] = relationship(back_populates="deadlines")
+
+    @classmethod
+    def still_owed(cls) -> ColumnElement[bool]:
+        """A deadline neither met, escalated nor superseded: the one test of "still owed" that
+        the sweep, the supersession, the queue and the task lists share (`_STILL_OWED` in SQL,
+        the predicate of the sweep's partial index)."""
+        return and_(cls.met_at.is_(None), cls.escalated_at.is_(None), cls.superseded_at.is_(None))
 
 
 class Task(Model):

@@ -177,9 +177,7 @@ def _next_due(session: Session, warning_ids: list[int]) -> dict[int, datetime]:
         select(Deadline.warning_id, func.min(Deadline.due_at))
         .where(
             Deadline.warning_id.in_(warning_ids),
-            Deadline.met_at.is_(None),
-            Deadline.escalated_at.is_(None),
-            Deadline.superseded_at.is_(None),
+            Deadline.still_owed(),
         )
         .group_by(Deadline.warning_id)
     )

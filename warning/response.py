@@ -126,12 +126,7 @@ def supersede_open(session: Session, warning: EarlyWarning, now: datetime) -> No
 
 def _still_owed(warning: EarlyWarning) -> ColumnElement[bool]:
     """The deadlines of `warning` neither met, escalated nor superseded."""
-    return and_(
-        Deadline.warning_id == warning.id,
-        Deadline.met_at.is_(None),
-        Deadline.escalated_at.is_(None),
-        Deadline.superseded_at.is_(None),
-    )
+    return and_(Deadline.warning_id == warning.id, Deadline.still_owed())
 
 
 def still_owed(session: Session, warning: EarlyWarning) -> list[Deadline]:
@@ -431,9 +426,7 @@ def _soonest_owed(
         select(Deadline)
         .where(
             Deadline.warning_id.in_(warning_ids),
-            Deadline.met_at.is_(None),
-            Deadline.escalated_at.is_(None),
-            Deadline.superseded_at.is_(None),
+            Deadline.still_owed(),
         )
         .order_by(Deadline.due_at.desc(), Deadline.id.desc())
     ):

@@ -127,18 +127,16 @@ def _local_to_utc(value: datetime) -> datetime:
 
 @dataclass(frozen=True)
 class ActionView:
-    """An action's page: its form, the action it runs, and what the action takes from the form
-    (besides the actor, the warning, its version as seen and "now")."""
+    """An action's page: the action it runs, and what the action takes from its form (the one
+    `ACTION_FORMS` names; besides the actor, the warning, its version as seen and "now")."""
 
-    form: type[VersionedForm]
     run: Callable[..., EarlyWarning]
     fields: Callable[[Any, datetime], dict[str, object]] = lambda form, now: {}
 
 
 ACTIONS: dict[str, ActionView] = {
-    "acknowledge": ActionView(ACTION_FORMS["acknowledge"], actions.acknowledge),
+    "acknowledge": ActionView(actions.acknowledge),
     "contact": ActionView(
-        ACTION_FORMS["contact"],
         actions.log_contact,
         lambda form, now: {
             "method": form.method.data,
@@ -147,32 +145,26 @@ ACTIONS: dict[str, ActionView] = {
         },
     ),
     "guardian": ActionView(
-        ACTION_FORMS["guardian"],
         actions.notify_guardian,
         lambda form, now: {"method": form.method.data, "note": form.note.data},
     ),
     "assessment": ActionView(
-        ACTION_FORMS["assessment"],
         actions.record_assessment,
         lambda form, now: {"outcome": form.outcome.data, "note": form.note.data},
     ),
     "peer_watch": ActionView(
-        ACTION_FORMS["peer_watch"],
         actions.assign_peer_watch,
         lambda form, now: {"due_at": now + timedelta(days=form.days.data)},
     ),
     "follow_up": ActionView(
-        ACTION_FORMS["follow_up"],
         actions.schedule_follow_up,
         lambda form, now: {"due_at": _local_to_utc(form.due_at.data)},
     ),
     "escalate": ActionView(
-        ACTION_FORMS["escalate"],
         actions.escalate_manually,
         lambda form, now: {"reason": form.reason.data},
     ),
     "close": ActionView(
-        ACTION_FORMS["close"],
         actions.close,
         lambda form, now: {"outcome": form.outcome.data, "review_date": form.review_date.data},
     ),
@@ -193,7 +185,7 @@ def act(warning_id: int, name: str):
     warning = _warning_or_404(warning_id)
     if name not in permissions.allowed_actions(current_user, warning):
         abort(403 if warning.status == WarningStatus.OPEN else 409)
-    form = ACTIONS[name].form(prefix=name, version=warning.version)
+    form = ACTION_FORMS[name](prefix=name, version=warning.version)
     if not form.is_submitted():
         return render_template("response/action.html", warning=warning, name=name, form=form)
     if not form.validate():

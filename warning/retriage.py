@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from campus import audit
 from campus.i18n import N_, Message
 from campus.models import Department, EnrolmentStatus, Institution, Student, User
-from warning import batch_triage, escalation, response_policy, services
+from warning import batch_triage, response_policy, services
 from warning.models import (
     Deadline,
     EarlyWarning,
@@ -356,7 +356,7 @@ def simulate_response(
             EarlyWarning.department_id, EarlyWarning.level, Deadline.kind, func.count(Deadline.id)
         )
         .join(EarlyWarning, EarlyWarning.id == Deadline.warning_id)
-        .where(*open_warning, *escalation.open_deadline())
+        .where(*open_warning, Deadline.still_owed())
         .group_by(EarlyWarning.department_id, EarlyWarning.level, Deadline.kind)
     ):
         if active.for_level(level).window(kind) != draft.for_level(level).window(kind):

@@ -298,22 +298,24 @@ def _unit_or_404(kind: str, unit_id: int) -> reports.ReportingUnit:
     return unit
 
 
-def _concern_form(unit: reports.ReportingUnit) -> ConcernReportForm:
-    """The concern form over the unit's roster: a sent id outside it is refused as not a choice."""
-    form = ConcernReportForm()
-    form.student_id.choices = [
+def _roster_choices(unit: reports.ReportingUnit) -> list[tuple[int, str]]:
+    """The unit's roster as the choices of a form's student field: a sent id outside it is
+    refused as not a choice."""
+    return [
         (s.id, f"{s.name} · {s.student_number}")
         for s in reports.roster(db.session, current_user, unit)
     ]
+
+
+def _concern_form(unit: reports.ReportingUnit) -> ConcernReportForm:
+    form = ConcernReportForm()
+    form.student_id.choices = _roster_choices(unit)
     return form
 
 
 def _weekly_form(unit: reports.ReportingUnit, **kwargs) -> WeeklyReportForm:
     form = WeeklyReportForm(**kwargs)
-    form.students.choices = [
-        (s.id, f"{s.name} · {s.student_number}")
-        for s in reports.roster(db.session, current_user, unit)
-    ]
+    form.students.choices = _roster_choices(unit)
     return form
 
 

@@ -34,12 +34,7 @@ class Unacknowledged:
 def unacknowledged(session: Session, user: User, now: datetime) -> list[Unacknowledged]:
     """Open red and yellow warnings in the viewer's queue that nobody has acknowledged yet, per
     level, with the soonest deadline still owed: the queue filtered `unacknowledged=1`."""
-    owed = and_(
-        Deadline.warning_id == EarlyWarning.id,
-        Deadline.met_at.is_(None),
-        Deadline.escalated_at.is_(None),
-        Deadline.superseded_at.is_(None),
-    )
+    owed = and_(Deadline.warning_id == EarlyWarning.id, Deadline.still_owed())
     rows = session.execute(
         queue.filtered(
             select(
