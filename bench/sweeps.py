@@ -88,7 +88,7 @@ def run(args) -> dict:
     from campus.extensions import db
     from campus.models import User
     from warning import queue
-    from warning.escalation import _open_deadline, escalate_due_batch, sweep_deadlines
+    from warning.escalation import escalate_due_batch, sweep_deadlines
     from warning.models import Deadline
 
     students, warnings = (2_000, 20_000) if args.quick else (100_000, 1_000_000)
@@ -100,11 +100,13 @@ def run(args) -> dict:
         seeded = time.perf_counter() - seed_start
         due_query = (
             select(Deadline)
-            .where(Deadline.due_at <= NOW, *_open_deadline())
+            .where(Deadline.due_at <= NOW, Deadline.still_owed())
             .order_by(Deadline.due_at)
             .limit(500)
         )
-        due_all = select(func.count(Deadline.id)).where(Deadline.due_at <= NOW, *_open_deadline())
+        due_all = select(func.count(Deadline.id)).where(
+            Deadline.due_at <= NOW, Deadline.still_owed()
+        )
         compiled = due_query.compile(session.bind, compile_kwargs={"literal_binds": True})
         plan = "\n".join(r[0] for r in session.execute(text(f"EXPLAIN {compiled}")))
         locked = due_query.with_for_update(skip_locked=True)
