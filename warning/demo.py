@@ -31,10 +31,19 @@ def seed(session: Session, institution: Institution) -> None:
     if session.scalar(ours.limit(1)):
         return
     now = clock.now()
+    # The warnings' students hold no peer role: the demo's committee member and informant sign in
+    # to do their class's and room's work, not to read about themselves.
+    peers = select(RoleAssignment.user_id).where(
+        RoleAssignment.institution_id == institution.id,
+        RoleAssignment.role.in_((Role.CLASS_COMMITTEE, Role.DORM_INFORMANT)),
+    )
     students = list(
         session.scalars(
-            select(Student).where(Student.institution_id == institution.id).order_by(Student.id)
-        ).all()[:40]
+            select(Student)
+            .where(Student.institution_id == institution.id, Student.user_id.not_in(peers))
+            .order_by(Student.id)
+            .limit(40)
+        )
     )
     if len(students) < 12:
         return
@@ -68,15 +77,17 @@ def seed(session: Session, institution: Institution) -> None:
 
 
 def _concerns(session: Session, institution: Institution, students: list[Student], now) -> None:
-    committee = session.scalar(
-        select(User)
-        .join(User.roles)
-        .where(
-            RoleAssignment.institution_id == institution.id,
-            RoleAssignment.role == Role.CLASS_COMMITTEE,
-        )
-    )
     for student, category in zip(students[:3], CONCERNS, strict=False):
+        committee = session.scalar(
+            select(User)
+            .join(User.roles)
+            .where(
+                RoleAssignment.institution_id == institution.id,
+                RoleAssignment.role == Role.CLASS_COMMITTEE,
+            )
+            .order_by(RoleAssignment.class_id != student.class_id, User.id)
+            .limit(1)
+        )
         record_signal(
             session,
             student=student,
