@@ -68,4 +68,4 @@ def test_a_department_counsellor_reads_each_warning_and_its_deadline_on_a_phone(
     assert box["x"] + box["width"] <= PHONE["width"]
     assert "未确认接收" in row.inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    world.shot(page, "walk-queue-phone")
+    world.shot(page, "21-warning-queue-phone")
