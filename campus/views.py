@@ -293,7 +293,7 @@ def students() -> ResponseReturnValue:
     page = min(max(request.args.get("page", 1, type=int), 1), 100_000)
     caseload = _caseload_size(current_user)
     show = request.args.get("show")
-    if show not in ("caseload", "all"):
+    if not caseload or show not in ("caseload", "all"):
         show = "caseload" if caseload else "all"
     stmt = select(Student, Caseload.since).where(student_filter(current_user, Capability.ROSTER))
     if query:

@@ -64,6 +64,7 @@ def test_a_roster_without_a_caseload_has_no_tabs(campus, login):
     for role, scope in ((Role.SCHOOL_COUNSELLOR, {}), (Role.DEPT_COUNSELLOR, {"department": dept})):
         user = campus.staff(inst, role, **scope)
         campus.commit()
-        page = login(user).get("/students").get_data(as_text=True)
-        assert "王一" in page
-        assert "My caseload" not in page
+        for url in ("/students", "/students?show=caseload"):
+            page = login(user).get(url).get_data(as_text=True)
+            assert "王一" in page
+            assert "My caseload" not in page
