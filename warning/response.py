@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from campus.extensions import rows_changed
 from campus.i18n import N_
 from campus.models import Role, RoleAssignment, Student, User
-from campus.notifications import notify_many
+from campus.notifications import Notification, notify_many
 from campus.scope import Capability, student_filter
 from warning import permissions
 from warning.models import Deadline, EarlyWarning, OwnerTier, Task
@@ -135,6 +135,36 @@ def still_owed(session: Session, warning: EarlyWarning) -> list[Deadline]:
     return list(
         session.scalars(select(Deadline).where(_still_owed(warning)).order_by(Deadline.due_at))
     )
+
+
+def settled_notes(session: Session, notes: Iterable[Notification]) -> set[int]:
+    """The ids of `notes` (inbox notes) whose named deadline is no longer owed: met, passed on
+    to the next tier, or ended with the warning. The inbox shows them as done, not urgent, so a
+    counsellor who acknowledged eighteen reds is not still told to acknowledge them. One query
+    for the page; a note keeps its unread state (the person has not read it)."""
+    named = {note.id: key for note in notes if (key := _named_deadline(note)) is not None}
+    if not named:
+        return set()
+    owed = set(
+        session.execute(
+            select(EarlyWarning.student_id, Deadline.kind, Deadline.due_at)
+            .join(EarlyWarning, EarlyWarning.id == Deadline.warning_id)
+            .where(
+                EarlyWarning.student_id.in_({student for student, _, _ in named.values()}),
+                Deadline.still_owed(),
+            )
+        ).tuples()
+    )
+    return {note_id for note_id, deadline in named.items() if deadline not in owed}
+
+
+def _named_deadline(note: Notification) -> tuple[object, str, datetime] | None:
+    """(student id, deadline kind, due at) of the deadline a note's in-app detail names."""
+    detail = note.detail or {}
+    kind, due_at = detail.get("due_kind"), detail.get("due_at")
+    if not isinstance(kind, str) or not isinstance(due_at, str):
+        return None
+    return detail.get("student_id"), kind, datetime.fromisoformat(due_at)
 
 
 def _supersede(

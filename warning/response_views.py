@@ -23,8 +23,9 @@ from campus import audit, clock
 from campus.access import load_or_404
 from campus.extensions import db
 from campus.i18n import shown
+from campus.notifications import Notification
 from campus.scope import Capability, student_filter
-from warning import actions, permissions, task_list, task_texts
+from warning import actions, permissions, response, task_list, task_texts
 from warning.models import Deadline, EarlyWarning, OwnerTier, Task, WarningStatus
 from warning.response_forms import ACTION_FORMS, TaskDoneForm, VersionedForm
 
@@ -96,6 +97,11 @@ def chore_label(kind: str) -> str:
 def notice_due(detail: dict) -> datetime | None:
     """The deadline an inbox note's detail names (stored as ISO text in its JSON), or None."""
     return datetime.fromisoformat(detail["due_at"]) if detail.get("due_at") else None
+
+
+def settled_notices(notes: Iterable[Notification]) -> set[int]:
+    """The inbox page's notes whose deadline is no longer owed (`response.settled_notes`)."""
+    return response.settled_notes(db.session, notes)
 
 
 def task_text(task: Task) -> str:

@@ -89,3 +89,33 @@ def test_a_class_committee_notice_names_no_student_and_no_level(campus, unit, lo
     assert "You have a new task" in inbox
     assert "Li Hua" not in inbox
     assert "level" not in inbox
+
+
+def _inbox_line(page: str, name: str) -> str:
+    """The inbox line about `name`."""
+    return page[: page.index(name)].rsplit("<li", 1)[1] + page[page.index(name) :].split("</li>")[0]
+
+
+def test_a_note_whose_deadline_was_met_reads_done_and_stops_being_urgent(campus, unit, login):
+    people = _staff(campus, unit)
+    other = campus.student(unit.group, name="王芳")
+    campus.commit()
+    warning = factories.phq9_signal(unit.student, 22)
+    factories.phq9_signal(other, 22)
+    client = login(people["centre"])
+    before = client.get("/inbox/").get_data(as_text=True)
+    assert "urgent-tag" in _inbox_line(before, unit.student.name)
+
+    client.post(
+        f"/warnings/{warning.id}/actions/acknowledge",
+        data={"acknowledge-version": warning.version},
+    )
+
+    after = client.get("/inbox/").get_data(as_text=True)
+    done = _inbox_line(after, unit.student.name)
+    assert "done-tag" in done
+    assert "urgent-tag" not in done
+    assert "New" in done  # still unread: the counsellor has not read it
+    waiting = _inbox_line(after, "王芳")
+    assert "urgent-tag" in waiting
+    assert "done-tag" not in waiting
