@@ -18,12 +18,17 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-METHOD_CHOICES = [
-    ("phone", _l("Phone")),
-    ("in_person", _l("In person")),
-    ("message", _l("Message")),
-    ("video", _l("Video call")),
-]
+from warning.actions import CONTACT_METHODS
+
+# The labels of the ways a student or guardian is reached; the codes are the rule's
+# (`actions.CONTACT_METHODS`), so a code without a label fails at import, not on a page.
+METHOD_LABELS = {
+    "phone": _l("Phone"),
+    "in_person": _l("In person"),
+    "message": _l("Message"),
+    "video": _l("Video call"),
+}
+METHOD_CHOICES = [(code, METHOD_LABELS[code]) for code in CONTACT_METHODS]
 # What came of a contact, stored as its code and shown as its label.
 CONTACT_OUTCOMES = {
     "reached": _l("Reached the student"),
