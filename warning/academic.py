@@ -269,6 +269,11 @@ def _already_signalled(session: Session, record: AcademicRecord) -> bool:
     )
 
 
+def life_event_flags(kind: LifeEventKind) -> list[str]:
+    """A life event's signal flags: its key group where it is one, and the event itself."""
+    return [LIFE_EVENT_FLAGS[kind], f"life_event:{kind.value}"]
+
+
 def record_life_event(
     session: Session,
     *,
@@ -301,7 +306,7 @@ def record_life_event(
         source=SignalSource.LIFE_EVENT,
         observed_at=datetime.combine(min(occurred_on, now.date()), datetime.min.time()),
         label=labels.life_event(kind.value, occurred_on),
-        flags=[LIFE_EVENT_FLAGS[kind], f"life_event:{kind.value}"],
+        flags=life_event_flags(kind),
         evidence_type="life_event",
         evidence_id=event.id,
         recorded_by=actor,

@@ -60,7 +60,7 @@ def seed(session: Session, institution: Institution) -> None:
             source=SignalSource.LIFE_EVENT,
             observed_at=now - timedelta(days=5),
             label=labels.life_event(kind.value, (now - timedelta(days=5)).date()),
-            flags=[academic.LIFE_EVENT_FLAGS[kind], f"life_event:{kind.value}"],
+            flags=academic.life_event_flags(kind),
         )
     record_signal(
         session,
