@@ -21,7 +21,7 @@ from campus import audit, clock, network
 from campus.extensions import db
 from campus.forms import filled
 from campus.i18n import shown
-from campus.models import Institution, Role
+from campus.models import Institution, Role, Student
 from campus.permissions import require_roles
 from campus.scope import Capability, capability_for, get_student
 from campus.spreadsheets import send_template
@@ -298,24 +298,21 @@ def _unit_or_404(kind: str, unit_id: int) -> reports.ReportingUnit:
     return unit
 
 
-def _roster_choices(unit: reports.ReportingUnit) -> list[tuple[int, str]]:
+def _roster_choices(roster: list[Student]) -> list[tuple[int, str]]:
     """The unit's roster as the choices of a form's student field: a sent id outside it is
     refused as not a choice."""
-    return [
-        (s.id, f"{s.name} · {s.student_number}")
-        for s in reports.roster(db.session, current_user, unit)
-    ]
+    return [(s.id, f"{s.name} · {s.student_number}") for s in roster]
 
 
-def _concern_form(unit: reports.ReportingUnit) -> ConcernReportForm:
+def _concern_form(roster: list[Student]) -> ConcernReportForm:
     form = ConcernReportForm()
-    form.student_id.choices = _roster_choices(unit)
+    form.student_id.choices = _roster_choices(roster)
     return form
 
 
-def _weekly_form(unit: reports.ReportingUnit, **kwargs) -> WeeklyReportForm:
+def _weekly_form(roster: list[Student], **kwargs) -> WeeklyReportForm:
     form = WeeklyReportForm(**kwargs)
-    form.students.choices = _roster_choices(unit)
+    form.students.choices = _roster_choices(roster)
     return form
 
 
@@ -330,15 +327,16 @@ def _this_week(unit: reports.ReportingUnit):
 def unit(kind: str, unit_id: int, weekly_form=None, concern_form=None):
     found = _unit_or_404(kind, unit_id)
     week = _this_week(found)
+    roster = reports.roster(db.session, current_user, found)  # the page's list and both forms'
     return render_template(
         "warning/unit.html",
         unit=found,
         week=week,
-        roster=reports.roster(db.session, current_user, found),
+        roster=roster,
         this_week=reports.this_weeks_report(db.session, found, week),
         filed=reports.filed_by(db.session, current_user, found),
-        weekly_form=weekly_form or _weekly_form(found, formdata=None),
-        concern_form=concern_form or _concern_form(found),
+        weekly_form=weekly_form or _weekly_form(roster, formdata=None),
+        concern_form=concern_form or _concern_form(roster),
         concern_labels=CONCERN_LABELS,
     )
 
@@ -355,7 +353,7 @@ def zero_report(kind: str, unit_id: int):
 @require_roles(Role.CLASS_COMMITTEE, Role.DORM_INFORMANT)
 def weekly_report(kind: str, unit_id: int):
     found = _unit_or_404(kind, unit_id)
-    form = _weekly_form(found)
+    form = _weekly_form(reports.roster(db.session, current_user, found))
     if not form.validate_on_submit():
         return unit(kind, unit_id, weekly_form=form), 400
     # The choices are the unit's roster, so every named id was checked against it by the form.
@@ -388,7 +386,7 @@ def _file_weekly(found: reports.ReportingUnit, *, zero: bool, note: str | None, 
 @require_roles(Role.CLASS_COMMITTEE, Role.DORM_INFORMANT)
 def concern(kind: str, unit_id: int):
     found = _unit_or_404(kind, unit_id)
-    form = _concern_form(found)
+    form = _concern_form(reports.roster(db.session, current_user, found))
     if not form.validate_on_submit():
         return unit(kind, unit_id, concern_form=form), 400
     target = reports.roster_student(db.session, current_user, found, form.student_id.data)
