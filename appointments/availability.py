@@ -48,6 +48,7 @@ from appointments.permissions import COUNSELLOR_ROLES, DUTY_ROLES
 from campus import audit, clock, notifications
 from campus.i18n import N_, Message
 from campus.models import Institution, RoleAssignment, User
+from campus.outcomes import Refused
 
 MY_AVAILABILITY_LINK = "/appointments/availability/"
 # Bounds a counsellor would recognise as typing mistakes rather than a way of working.
@@ -59,13 +60,9 @@ LONGEST_BREAK_DAYS = 200
 WEEK = timedelta(days=7)
 
 
-class AvailabilityError(Exception):
+class AvailabilityError(Refused):
     """A change of someone's time that cannot be made; `message` says why, in words a counsellor
     can act on."""
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def _refuse(text: str, **params: object) -> AvailabilityError:

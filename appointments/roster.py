@@ -20,16 +20,13 @@ from appointments.permissions import duty_candidates
 from campus import audit, clock
 from campus.i18n import N_, Message
 from campus.models import Institution, User
+from campus.outcomes import Refused
 
 LONGEST_SHIFT = timedelta(hours=24)
 
 
-class RosterError(Exception):
+class RosterError(Refused):
     """A shift that cannot be planned or removed; `message` says why."""
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def on_duty(session: Session, institution_id: int, now: datetime) -> list[DutyShift]:

@@ -28,6 +28,7 @@ from appointments.models import (
 from campus import audit
 from campus.i18n import N_, Message
 from campus.models import User
+from campus.outcomes import Refused
 from warning.labels import Label
 from warning.models import SignalSource
 from warning.policy import Level
@@ -45,12 +46,8 @@ NOTE_MAX = 20000
 REASON_MIN = 10
 
 
-class SessionError(ValueError):
+class SessionError(Refused, ValueError):
     """A session step refused, with the reason a person can act on (a `Message`)."""
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)

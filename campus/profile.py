@@ -14,18 +14,15 @@ from sqlalchemy.orm import Session
 from campus import audit
 from campus.i18n import N_, Message
 from campus.models import User
+from campus.outcomes import Refused
 
 # Digits with an optional leading "+" and the separators people write: "0731-8888-0101",
 # "+86 138 0000 0000", "(0731) 88880101", an extension after "转" or "ext".
 PHONE = re.compile(r"^\+?[0-9()\- ]{5,30}((转|ext\.?) ?[0-9]{1,6})?$")
 
 
-class ProfileError(Exception):
+class ProfileError(Refused):
     """A value that cannot be saved on the account; `message` says why."""
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def has_work_phone(user: User) -> bool:

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from campus import audit, clock
 from campus.i18n import N_, Message
 from campus.models import Institution, SignOn, SignOnProtocol, Student, User
+from campus.outcomes import Refused
 
 CAS_VERSIONS = (2, 3)
 # An environment variable's name as a shell accepts it.
@@ -50,12 +51,8 @@ class SignOnFailed(Exception):
         return Message(FAILURES[self.reason])
 
 
-class SignOnConfigError(Exception):
+class SignOnConfigError(Refused):
     """A sign-on setting the administrator cannot save; `message` says why."""
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 FAILURES = {

@@ -513,12 +513,9 @@ def set_phone(user_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         flash(_("The phone number is too long."), "error")
         return redirect(url_for("campus.user_detail", user_id=user.id))
-    try:
-        profile.set_phone(db.session, current_user, user, form.phone.data)
-    except profile.ProfileError as error:
-        flash(error.message.shown(), "error")
-    else:
-        flash(_("Work phone saved."), "success")
+    flash_outcome(
+        _("Work phone saved."), profile.set_phone, db.session, current_user, user, form.phone.data
+    )
     return redirect(url_for("campus.user_detail", user_id=user.id))
 
 

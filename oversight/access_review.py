@@ -31,15 +31,12 @@ from campus.models import (
     RoleEnd,
     User,
 )
+from campus.outcomes import Refused
 from oversight import periods
 
 
-class ReviewError(Exception):
+class ReviewError(Refused):
     """A review step that cannot be taken; `message` says why. Nothing was written."""
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)
