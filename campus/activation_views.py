@@ -17,7 +17,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user
+from flask_login import current_user
 from sqlalchemy import select
 
 from campus import activation, auth, clock
@@ -28,7 +28,7 @@ from campus.forms import ActivationBatchForm, CodeSignInForm, filled
 from campus.i18n import viewer_locale
 from campus.models import ActivationBatch, Institution
 from campus.permissions import require_roles
-from campus.sign_in_steps import fresh_browser_session
+from campus.sign_in_steps import browser_signed_in, session_replaced
 
 bp = Blueprint("activation", __name__, url_prefix="/activation")
 first_sign_in_bp = Blueprint("first_sign_in", __name__, url_prefix="/activate")
@@ -148,7 +148,7 @@ def first_sign_in() -> ResponseReturnValue:
                 filled(form.login),
                 filled(form.code),
                 request.remote_addr,
-                replacing=current_user.session_token if current_user.is_authenticated else None,
+                replacing=session_replaced(),
             )
         except activation.ActivationRefused as refused:
             expired_on = ""
@@ -159,8 +159,7 @@ def first_sign_in() -> ResponseReturnValue:
                 ).isoformat()
             message = activation.refusal_message(refused, expired_on).shown()
             return render_template("campus/first_sign_in.html", form=form, refusal=message), 401
-        fresh_browser_session()  # nothing from the anonymous session survives sign-in
-        login_user(user)
+        browser_signed_in(user)  # nothing from the anonymous session survives sign-in
         return redirect(url_for("campus.change_password"))
     return render_template("campus/first_sign_in.html", form=form, refusal=None), (
         422 if form.errors else 200

@@ -21,7 +21,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import pgettext
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from campus import acting_for, admin, auth, clock, mfa
@@ -37,7 +37,7 @@ from campus.forms import (
 )
 from campus.models import Role, User
 from campus.permissions import require_roles
-from campus.sign_in_steps import PENDING, account_guesses, fresh_browser_session
+from campus.sign_in_steps import PENDING, account_guesses, browser_signed_in
 
 second_step = Blueprint("second_step", __name__, url_prefix="/login")
 two_factor = Blueprint("two_factor", __name__, url_prefix="/account/two-factor")
@@ -95,8 +95,7 @@ def _refused(user: User, form: SecondFactorForm | AppCodeForm, refused: mfa.Code
 def _signed_in(user: User, detail: str) -> None:
     """The second step is done: the real session starts now, in a fresh browser session."""
     auth.start_session(db.session, user, request.remote_addr, detail=detail)
-    fresh_browser_session()
-    login_user(user)
+    browser_signed_in(user)
 
 
 @second_step.route("/code", methods=["GET", "POST"])

@@ -14,13 +14,12 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_user
 
 from campus import password_reset
 from campus.account_limits import per_account
 from campus.extensions import db, limiter
 from campus.forms import FirstPasswordForm, ResetRequestForm, filled
-from campus.sign_in_steps import fresh_browser_session
+from campus.sign_in_steps import browser_signed_in
 
 bp = Blueprint("password_reset", __name__, url_prefix="/password/reset")
 
@@ -66,8 +65,7 @@ def choose(token: str) -> ResponseReturnValue:
     form = FirstPasswordForm()
     if form.validate_on_submit():
         password_reset.reset_password(db.session, user, filled(form.new), request.remote_addr)
-        fresh_browser_session()
-        login_user(user)
+        browser_signed_in(user)
         flash(_("Your new password is set; every other session of yours has ended."), "success")
         return redirect(url_for("campus.home"))
     return render_template("campus/password_reset_link.html", form=form)

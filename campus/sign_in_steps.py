@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import current_app, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
 from campus import auth, clock, mfa
@@ -48,6 +48,18 @@ def fresh_browser_session() -> None:
     session.clear()
     if lang:
         session["lang"] = lang
+
+
+def browser_signed_in(user: User) -> None:
+    """The browser is `user`'s from now on (their server-side session has begun): a fresh
+    cookie session, then Flask-Login's."""
+    fresh_browser_session()
+    login_user(user)
+
+
+def session_replaced() -> str | None:
+    """The token of the server-side session this browser had, which a new sign-in ends."""
+    return current_user.session_token if current_user.is_authenticated else None
 
 
 def await_second_step(user: User, step: mfa.SecondStep, institution_code: str) -> Response:

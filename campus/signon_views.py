@@ -22,14 +22,14 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_login import current_user
 
 from campus import acting_for, auth, mfa, signon
 from campus.extensions import csrf, db, limiter
 from campus.forms import SignOnForm, filled
 from campus.models import Institution, Role, SignOn, SignOnProtocol, User
 from campus.permissions import require_roles
-from campus.sign_in_steps import await_second_step, fresh_browser_session
+from campus.sign_in_steps import await_second_step, browser_signed_in, session_replaced
 from campus.signon import SignOnFailed
 
 bp = Blueprint("signon", __name__, url_prefix="/login/campus")
@@ -156,10 +156,9 @@ def _signed_in(
         protocol.value,
         request.remote_addr,
         ticket=ticket,
-        replacing=current_user.session_token if current_user.is_authenticated else None,
+        replacing=session_replaced(),
     )
-    fresh_browser_session()
-    login_user(user)
+    browser_signed_in(user)
     session["signed_in_with"] = protocol.value
     if id_token:
         session["id_token"] = id_token

@@ -64,7 +64,12 @@ from campus.outcomes import flash_outcome
 from campus.permissions import require_roles
 from campus.redirects import safe_next
 from campus.scope import Capability, get_student, grant_break_glass, student_filter
-from campus.sign_in_steps import account_guesses, await_second_step, fresh_browser_session
+from campus.sign_in_steps import (
+    account_guesses,
+    await_second_step,
+    browser_signed_in,
+    session_replaced,
+)
 from campus.spreadsheets import send_template
 
 bp = Blueprint("campus", __name__)
@@ -126,10 +131,9 @@ def login() -> ResponseReturnValue:
             db.session,
             user,
             request.remote_addr,
-            replacing=current_user.session_token if current_user.is_authenticated else None,
+            replacing=session_replaced(),
         )
-        fresh_browser_session()
-        login_user(user)
+        browser_signed_in(user)
         return redirect(url_for("campus.home"))
     return _login_page(form, institution)
 
