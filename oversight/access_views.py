@@ -13,6 +13,7 @@ from flask_login import current_user
 from campus import acting_for, admin, clock
 from campus.extensions import db
 from campus.models import AccessReview, Institution, Role, RoleAssignment
+from campus.outcomes import flash_outcome
 from campus.permissions import require_roles
 from oversight import access_review, periods
 
@@ -48,50 +49,46 @@ def index() -> ResponseReturnValue:
 def open_review() -> ResponseReturnValue:
     institution = acting_for.admin_institution()
     days = current_app.config["ACCESS_REVIEW_DAYS"]
-    try:
-        access_review.open_review(db.session, current_user, institution, clock.now(), days)
-    except access_review.ReviewError as error:
-        flash(error.message.shown(), "error")
-    else:
-        flash(_("This term’s access review is open."), "success")
+    flash_outcome(
+        _("This term’s access review is open."),
+        access_review.open_review,
+        db.session,
+        current_user,
+        institution,
+        clock.now(),
+        days,
+    )
     return redirect(url_for("access_review.index"))
 
 
 @bp.route("/<int:review_id>/roles/<int:assignment_id>/confirm", methods=["POST"])
 @require_roles(Role.ADMIN)
 def confirm(review_id: int, assignment_id: int) -> ResponseReturnValue:
-    def decide(institution: Institution, review: AccessReview, assignment: RoleAssignment) -> str:
+    def decide(institution: Institution, review: AccessReview, assignment: RoleAssignment) -> None:
         access_review.confirm(db.session, current_user, review, [assignment], clock.now())
-        return _("Confirmed.")
 
-    return _decide(review_id, assignment_id, decide)
+    return _decide(review_id, assignment_id, _("Confirmed."), decide)
 
 
 @bp.route("/<int:review_id>/roles/<int:assignment_id>/end", methods=["POST"])
 @require_roles(Role.ADMIN)
 def end(review_id: int, assignment_id: int) -> ResponseReturnValue:
-    def decide(institution: Institution, review: AccessReview, assignment: RoleAssignment) -> str:
+    def decide(institution: Institution, review: AccessReview, assignment: RoleAssignment) -> None:
         access_review.end(db.session, current_user, institution, review, assignment, clock.now())
-        return _("The role has ended.")
 
-    return _decide(review_id, assignment_id, decide)
+    return _decide(review_id, assignment_id, _("The role has ended."), decide)
 
 
 def _decide(
     review_id: int,
     assignment_id: int,
-    decide: Callable[[Institution, AccessReview, RoleAssignment], str],
+    done: str,
+    decide: Callable[[Institution, AccessReview, RoleAssignment], None],
 ) -> ResponseReturnValue:
-    """Apply one decision on one role of the review; `decide` returns what to tell the
-    administrator, and a refused decision shows its reason instead. Back to the person either
-    way."""
+    """Apply one decision on one role of the review and say `done`, or the refusal's reason.
+    Back to the person either way."""
     institution, review, assignment = _load(review_id, assignment_id)
-    try:
-        done = decide(institution, review, assignment)
-    except access_review.ReviewError as error:
-        flash(error.message.shown(), "error")
-    else:
-        flash(done, "success")
+    flash_outcome(done, decide, institution, review, assignment)
     return redirect(url_for("access_review.index", _anchor=f"person-{assignment.user_id}"))
 
 
@@ -106,12 +103,15 @@ def confirm_person(review_id: int, user_id: int) -> ResponseReturnValue:
     if not roles:
         flash(_("This person's roles have already been reviewed."), "error")
         return redirect(url_for("access_review.index"))
-    try:
-        count = access_review.confirm(db.session, current_user, review, roles, clock.now())
-    except access_review.ReviewError as error:
-        flash(error.message.shown(), "error")
-    else:
-        flash(ngettext("%(num)s role confirmed.", "%(num)s roles confirmed.", count), "success")
+    flash_outcome(
+        ngettext("%(num)s role confirmed.", "%(num)s roles confirmed.", len(roles)),
+        access_review.confirm,
+        db.session,
+        current_user,
+        review,
+        roles,
+        clock.now(),
+    )
     return redirect(url_for("access_review.index", _anchor=f"person-{user_id}"))
 
 
