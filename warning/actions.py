@@ -25,6 +25,7 @@ from campus import audit, clock
 from campus.extensions import rows_changed
 from campus.i18n import N_
 from campus.models import Institution, Role, Student, User
+from campus.notifications import notify
 from campus.scope import Capability, student_filter
 from warning import caseload, escalation, permissions, reports, response
 from warning.models import Deadline, EarlyWarning, OwnerTier, Task, WarningEvent, WarningStatus
@@ -44,6 +45,8 @@ class InvalidAction(ValueError):
 
 
 CONTACT_METHODS = ("phone", "in_person", "message", "video")
+# What the counsellor given a case reads (the mail says no more; the page names the student).
+CASE_ASSIGNED_TEXT = N_("A case has been given to you")
 
 
 def _unit_of_work(
@@ -417,6 +420,59 @@ def change_level(
     return _unit_of_work(
         session, actor, warning, expected_version, "level", work, audited_by_work=True
     )
+
+
+def assign_counsellor(
+    session: Session,
+    actor: User,
+    warning: EarlyWarning,
+    expected_version: int,
+    now: datetime,
+    *,
+    counsellor_id: int,
+) -> EarlyWarning:
+    """Give the case to one of the centre's counsellors (the director sharing out the reds, or
+    a counsellor handing one to a colleague): it is theirs, on their caseload, and they are
+    told. Commits."""
+    counsellor = check_assign_counsellor(session, warning, counsellor_id)
+    return _unit_of_work(
+        session,
+        actor,
+        warning,
+        expected_version,
+        "counsellor",
+        lambda: do_assign_counsellor(session, actor, warning, counsellor, now),
+    )
+
+
+def check_assign_counsellor(session: Session, warning: EarlyWarning, counsellor_id: int) -> User:
+    """The chosen counsellor: one of the warning's school's working counsellors, not already the
+    case's. Raises `InvalidAction`; writes nothing."""
+    chosen = next(
+        (
+            user
+            for user in caseload.centre_counsellors(session, warning.institution_id)
+            if user.id == counsellor_id
+        ),
+        None,
+    )
+    if chosen is None:
+        raise InvalidAction(N_("Choose one of the centre's counsellors."))
+    if warning.assigned_counsellor_id == chosen.id:
+        raise InvalidAction(N_("This is already their case."))
+    return chosen
+
+
+def do_assign_counsellor(
+    session: Session, actor: User, warning: EarlyWarning, counsellor: User, now: datetime
+) -> None:
+    """Write the assignment `check_assign_counsellor` allowed, in the caller's unit of work."""
+    caseload.assign(session, actor, warning, counsellor, now)
+    _event(session, warning, actor, "counsellor_assigned", now, outcome=counsellor.name)
+    if counsellor.id != actor.id:
+        notify(
+            session, [counsellor.id], CASE_ASSIGNED_TEXT, f"/warnings/students/{warning.student_id}"
+        )
 
 
 def escalate_manually(

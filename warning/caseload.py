@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import audit
-from campus.models import Caseload, Student, User
+from campus.models import Caseload, Role, RoleAssignment, Student, User
 from warning import permissions
 from warning.models import EarlyWarning
 
@@ -36,7 +36,42 @@ def take_on(session: Session, actor: User, warning: EarlyWarning, now: datetime)
         return
     if warning.assigned_counsellor_id is None:
         warning.assigned_counsellor_id = actor.id
-    if join(session, actor, warning.student, now):
+    _join_audited(session, actor, actor, warning, now)
+
+
+def centre_counsellors(session: Session, institution_id: int) -> list[User]:
+    """The institution's school counsellors with working accounts, by name: whom a case may be
+    given to."""
+    return list(
+        session.scalars(
+            select(User)
+            .join(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(
+                RoleAssignment.institution_id == institution_id,
+                RoleAssignment.role == Role.SCHOOL_COUNSELLOR,
+                User.active.is_(True),
+            )
+            .order_by(User.name, User.id)
+            .distinct()
+        )
+    )
+
+
+def assign(
+    session: Session, actor: User, warning: EarlyWarning, counsellor: User, now: datetime
+) -> None:
+    """Make `counsellor` the case's counsellor and put the student on their caseload, in the
+    caller's unit of work."""
+    warning.assigned_counsellor_id = counsellor.id
+    _join_audited(session, actor, counsellor, warning, now)
+
+
+def _join_audited(
+    session: Session, actor: User, counsellor: User, warning: EarlyWarning, now: datetime
+) -> None:
+    """Put the warning's student on `counsellor`'s caseload; audited, since it opens the
+    student's clinical record to them."""
+    if join(session, counsellor, warning.student, now):
         audit.record_on(
             session, warning, actor=actor, action="caseload_joined", record_type="warning"
         )

@@ -175,6 +175,10 @@ class EarlyWarning(Model):
     __mapper_args__ = {"version_id_col": version}
 
     student: Mapped[Student] = relationship()
+    # The school counsellor whose case it is: who took it up first, or whom the centre chose.
+    assigned_counsellor: Mapped[User | None] = relationship(
+        foreign_keys=lambda: [EarlyWarning.assigned_counsellor_id]
+    )
     signals: Mapped[list[Signal]] = relationship(order_by=Signal.observed_at)
     events: Mapped[list[WarningEvent]] = relationship(
         back_populates="warning", order_by="WarningEvent.at"

@@ -30,6 +30,8 @@ ACTION_ROLES: dict[str, frozenset[Role]] = {
     "level": STAFF_ROLES,
     "escalate": STAFF_ROLES,
     "close": frozenset({Role.SCHOOL_COUNSELLOR}),
+    # Whose case it is: the centre shares out its cases (a counsellor may hand one on).
+    "counsellor": SCHOOL_ROLES,
 }
 # Department staff may raise a level; only the school centre may lower one (red included).
 LEVEL_RAISERS = STAFF_ROLES

@@ -37,6 +37,7 @@ class QueueFilter:
     status: str = WarningStatus.OPEN.value
     overdue: bool = False
     unacknowledged: bool = False
+    mine: bool = False  # only the viewer's own cases (`EarlyWarning.assigned_counsellor_id`)
     sort: str = "level"
     page: int = 1
 
@@ -47,6 +48,7 @@ class QueuePage:
     total: int = 0
     more: bool = False  # there are more than `total` warnings: the count stopped at its cap
     next_due: dict[int, datetime] = field(default_factory=dict)  # warning id -> next deadline
+    counsellors: dict[int, str] = field(default_factory=dict)  # warning id -> its case counsellor
 
 
 def _missed(now: datetime):
@@ -85,7 +87,13 @@ def queue(session: Session, user: User, flt: QueueFilter, now: datetime) -> Queu
     ids = [warning.id for warning, _, _ in rows]
     overdue = _overdue_among(session, ids, now)
     shown = [(w, s, d, w.id in overdue) for w, s, d in rows]
-    return QueuePage(shown, min(total, cap), more=total > cap, next_due=_next_due(session, ids))
+    return QueuePage(
+        shown,
+        min(total, cap),
+        more=total > cap,
+        next_due=_next_due(session, ids),
+        counsellors=_counsellors(session, [warning for warning, _, _ in rows]),
+    )
 
 
 def _page_rows(session: Session, user: User, flt: QueueFilter, now: datetime) -> list:
@@ -149,6 +157,8 @@ def filtered(query, user: User, flt: QueueFilter, now: datetime):
         query = query.where(_overdue(now))
     if flt.unacknowledged:
         query = query.where(EarlyWarning.acknowledged_at.is_(None))
+    if flt.mine:
+        query = query.where(EarlyWarning.assigned_counsellor_id == user.id)
     return query
 
 
@@ -182,6 +192,20 @@ def _next_due(session: Session, warning_ids: list[int]) -> dict[int, datetime]:
         .group_by(Deadline.warning_id)
     )
     return {warning_id: due for warning_id, due in owed}
+
+
+def _counsellors(session: Session, warnings: list[EarlyWarning]) -> dict[int, str]:
+    """Each warning's case counsellor by name, in one query over the page's rows."""
+    ids = {w.assigned_counsellor_id for w in warnings if w.assigned_counsellor_id is not None}
+    if not ids:
+        return {}
+    names = {
+        user_id: name
+        for user_id, name in session.execute(select(User.id, User.name).where(User.id.in_(ids)))
+    }
+    return {
+        w.id: names[w.assigned_counsellor_id] for w in warnings if w.assigned_counsellor_id in names
+    }
 
 
 def departments(session: Session, user: User) -> list[Department]:

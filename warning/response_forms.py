@@ -126,6 +126,12 @@ class TaskDoneForm(FlaskForm):
     submit = SubmitField(_l("Mark done"))
 
 
+class CounsellorForm(VersionedForm):
+    # Choices: the centre's counsellors (`response_views.action_form` fills them).
+    counsellor = SelectField(_l("Case counsellor"), coerce=int, validators=[InputRequired()])
+    submit = SubmitField(_l("Give the case to a counsellor"))
+
+
 ACTION_FORMS: dict[str, type[VersionedForm]] = {
     "acknowledge": AcknowledgeForm,
     "contact": ContactForm,
@@ -133,6 +139,7 @@ ACTION_FORMS: dict[str, type[VersionedForm]] = {
     "assessment": AssessmentForm,
     "peer_watch": PeerWatchForm,
     "follow_up": FollowUpForm,
+    "counsellor": CounsellorForm,
     "escalate": EscalateForm,
     "close": CloseForm,
 }

@@ -25,9 +25,9 @@ from campus.extensions import db
 from campus.i18n import shown
 from campus.notifications import Notification
 from campus.scope import Capability, student_filter
-from warning import actions, permissions, response, task_list, task_texts
+from warning import actions, caseload, permissions, response, task_list, task_texts
 from warning.models import Deadline, EarlyWarning, OwnerTier, Task, WarningStatus
-from warning.response_forms import ACTION_FORMS, TaskDoneForm, VersionedForm
+from warning.response_forms import ACTION_FORMS, CounsellorForm, TaskDoneForm, VersionedForm
 
 # Tasks live under /tasks; the actions on one warning sit under that warning's URL.
 bp = Blueprint("response", __name__, url_prefix="/tasks")
@@ -61,7 +61,7 @@ def warning_action_forms(
             name,
             refused.form
             if refused is not None and refused.name == name
-            else ACTION_FORMS[name](formdata=None, prefix=name, version=warning.version),
+            else action_form(name, warning, formdata=None),
         )
         for name in RENDERED_ACTIONS
         if name in allowed
@@ -174,7 +174,29 @@ ACTIONS: dict[str, ActionView] = {
         actions.close,
         lambda form, now: {"outcome": form.outcome.data, "review_date": form.review_date.data},
     ),
+    "counsellor": ActionView(
+        actions.assign_counsellor,
+        lambda form, now: {"counsellor_id": form.counsellor.data},
+    ),
 }
+
+
+def action_form(name: str, warning: EarlyWarning, **kwargs: Any) -> VersionedForm:
+    """Action `name`'s form for `warning`, with the choices that depend on it (the centre's
+    counsellors, the one it has now marked)."""
+    form = ACTION_FORMS[name](prefix=name, version=warning.version, **kwargs)
+    if isinstance(form, CounsellorForm):
+        counsellors = caseload.centre_counsellors(db.session, warning.institution_id)
+        form.counsellor.choices = [
+            (
+                user.id,
+                _("%(name)s (now)", name=user.name)
+                if user.id == warning.assigned_counsellor_id
+                else user.name,
+            )
+            for user in counsellors
+        ]
+    return form
 
 
 def _perform(name: str, form: VersionedForm, warning: EarlyWarning, now: datetime) -> None:
@@ -191,7 +213,7 @@ def act(warning_id: int, name: str):
     warning = _warning_or_404(warning_id)
     if name not in permissions.allowed_actions(current_user, warning):
         abort(403 if warning.status == WarningStatus.OPEN else 409)
-    form = ACTION_FORMS[name](prefix=name, version=warning.version)
+    form = action_form(name, warning)
     if not form.is_submitted():
         return render_template("response/action.html", warning=warning, name=name, form=form)
     if not form.validate():

@@ -82,6 +82,7 @@ def queue_page():
         status=request.args.get("status", "open"),
         overdue=request.args.get("overdue") == "1",
         unacknowledged=request.args.get("unacknowledged") == "1",
+        mine=request.args.get("mine") == "1",
         sort=request.args.get("sort", "level")
         if request.args.get("sort") in queue.SORTS
         else "level",
@@ -97,6 +98,7 @@ def queue_page():
         departments=queue.departments(db.session, current_user),
         page_size=queue.PAGE_SIZE,
         sorts=queue.SORTS,
+        has_cases=current_user.has_role(Role.SCHOOL_COUNSELLOR),
     )
     audit.record_list_read(
         db.session,
@@ -105,7 +107,7 @@ def queue_page():
         record_type="warning_queue",
         student_ids=[student.id for _, student, _, _ in page.rows],
         detail=f"level={flt.level} department={flt.department_id} status={flt.status} "
-        f"overdue={flt.overdue} unacknowledged={flt.unacknowledged} "
+        f"overdue={flt.overdue} unacknowledged={flt.unacknowledged} mine={flt.mine} "
         f"sort={flt.sort} page={flt.page}",
     )
     return body
@@ -179,6 +181,7 @@ def _event_labels() -> dict[str, str]:
         "peer_watch_assigned": _("Peer watch arranged"),
         "follow_up_scheduled": _("Follow-up scheduled"),
         "escalated": _("Escalated"),
+        "counsellor_assigned": _("Case given to"),
         "closed": pgettext("warning", "Closed"),
         "reopened": _("Reopened"),
     }
