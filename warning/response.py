@@ -137,25 +137,47 @@ def still_owed(session: Session, warning: EarlyWarning) -> list[Deadline]:
     )
 
 
-def settled_notes(session: Session, notes: Iterable[Notification]) -> set[int]:
-    """The ids of `notes` (inbox notes) whose named deadline is no longer owed: met, passed on
-    to the next tier, or ended with the warning. The inbox shows them as done, not urgent, so a
+def settled_notes(session: Session, notes: Iterable[Notification]) -> dict[int, str]:
+    """Note id -> what became of the deadline it names, for the `notes` (inbox notes) whose
+    deadline is no longer owed: "met", "escalated" (passed on to the next tier) or "ended" (the
+    level changed or the warning closed). The inbox shows it instead of the urgent mark, so a
     counsellor who acknowledged eighteen reds is not still told to acknowledge them. One query
     for the page; a note keeps its unread state (the person has not read it)."""
     named = {note.id: key for note in notes if (key := _named_deadline(note)) is not None}
     if not named:
-        return set()
-    owed = set(
-        session.execute(
-            select(EarlyWarning.student_id, Deadline.kind, Deadline.due_at)
+        return {}
+    fates = {
+        (student_id, kind, due_at): _fate(met, escalated, superseded)
+        for student_id, kind, due_at, met, escalated, superseded in session.execute(
+            select(
+                EarlyWarning.student_id,
+                Deadline.kind,
+                Deadline.due_at,
+                Deadline.met_at,
+                Deadline.escalated_at,
+                Deadline.superseded_at,
+            )
             .join(EarlyWarning, EarlyWarning.id == Deadline.warning_id)
             .where(
                 EarlyWarning.student_id.in_({student for student, _, _ in named.values()}),
-                Deadline.still_owed(),
+                Deadline.kind.in_({kind for _, kind, _ in named.values()}),
             )
-        ).tuples()
-    )
-    return {note_id for note_id, deadline in named.items() if deadline not in owed}
+        )
+    }
+    return {note_id: fate for note_id, key in named.items() if (fate := fates.get(key)) is not None}
+
+
+def _fate(
+    met: datetime | None, escalated: datetime | None, superseded: datetime | None
+) -> str | None:
+    """What became of a deadline; None while it is still owed."""
+    if met is not None:
+        return "met"
+    if escalated is not None:
+        return "escalated"
+    if superseded is not None:
+        return "ended"
+    return None
 
 
 def _named_deadline(note: Notification) -> tuple[object, str, datetime] | None:

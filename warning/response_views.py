@@ -99,9 +99,17 @@ def notice_due(detail: dict) -> datetime | None:
     return datetime.fromisoformat(detail["due_at"]) if detail.get("due_at") else None
 
 
-def settled_notices(notes: Iterable[Notification]) -> set[int]:
-    """The inbox page's notes whose deadline is no longer owed (`response.settled_notes`)."""
-    return response.settled_notes(db.session, notes)
+def settled_notices(notes: Iterable[Notification]) -> dict[int, str]:
+    """The inbox page's notes whose deadline is no longer owed, each with what became of it in
+    words (`response.settled_notes`)."""
+    words = {
+        "met": _("done"),
+        "escalated": _("passed on to the next tier"),
+        "ended": _("no longer needed"),
+    }
+    return {
+        note_id: words[fate] for note_id, fate in response.settled_notes(db.session, notes).items()
+    }
 
 
 def task_text(task: Task) -> str:

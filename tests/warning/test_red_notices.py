@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
+from campus import clock
 from campus.extensions import db
 from campus.models import Role
 from campus.notifications import Notification, OutboxMail
 from tests import factories
+from warning.escalation import sweep_deadlines
 from warning.models import EarlyWarning
 
 
@@ -119,3 +123,15 @@ def test_a_note_whose_deadline_was_met_reads_done_and_stops_being_urgent(campus,
     waiting = _inbox_line(after, "王芳")
     assert "urgent-tag" in waiting
     assert "done-tag" not in waiting
+
+
+def test_a_note_whose_deadline_passed_to_the_next_tier_says_so(campus, unit, login):
+    people = _staff(campus, unit)
+    factories.phq9_signal(unit.student, 12)  # a yellow: the department contacts within 72 hours
+    clock.advance(timedelta(hours=73))
+    assert sweep_deadlines(db.session, clock.now()) == 1
+
+    page = login(people["counsellor"]).get("/inbox/").get_data(as_text=True)
+    line = _inbox_line(page, unit.student.name)
+    assert "passed on to the next tier" in line
+    assert "urgent-tag" not in line
