@@ -87,16 +87,18 @@ def record_own(
     *,
     outcome: str = "ok",
     detail: str | None = None,
+    user_id: int | None = None,
 ) -> None:
     """Audit what a person tried with their own account (sign in, activate it, reset its
-    password), filed under that account; `user` is None for an account nobody has, whose
-    attempt is audited all the same. Every sign-in's row, refused, pending or started, is one."""
+    password, give a second-step code), filed under that account; `user` is None for an account
+    nobody has, or one not loaded (`user_id` then names it), whose attempt is audited all the
+    same. Every sign-in's row, refused, pending or started, is one."""
     audit.record(
         session,
         actor=user,
         action=action,
         record_type="user",
-        record_id=user.id if user else None,
+        record_id=user.id if user else user_id,
         outcome=outcome,
         detail=detail,
     )

@@ -197,15 +197,7 @@ def audit_refusal(
     action: str = "sign_in_code",
 ) -> None:
     """Audit a code that was refused (by default at sign-in's second step), and commit."""
-    audit.record(
-        session,
-        actor=user,
-        action=action,
-        record_type="user",
-        record_id=user.id if user else user_id,
-        outcome="denied",
-        detail=str(problem),
-    )
+    auth.record_own(session, user, action, outcome="denied", detail=str(problem), user_id=user_id)
     session.commit()
 
 
