@@ -23,31 +23,43 @@ writes, audits and commits once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from collections.abc import Iterable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement
+from sqlalchemy import or_
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import joinedload
 
-from appointments.models import (
-    LIVE_STATES,
-    AcademicBreak,
-    Appointment,
-    AvailabilityException,
-    AvailabilityTemplate,
-    CounsellorProfile,
-    ExceptionReason,
-    SessionKind,
-    Slot,
-    SlotState,
-)
-from appointments.permissions import COUNSELLOR_ROLES, DUTY_ROLES
-from campus import audit, clock, notifications
-from campus.i18n import N_, Message
-from campus.models import Institution, RoleAssignment, User
+from appointments.models import LIVE_STATES
+from appointments.models import AcademicBreak
+from appointments.models import Appointment
+from appointments.models import AvailabilityException
+from appointments.models import AvailabilityTemplate
+from appointments.models import CounsellorProfile
+from appointments.models import ExceptionReason
+from appointments.models import SessionKind
+from appointments.models import Slot
+from appointments.models import SlotState
+from appointments.permissions import COUNSELLOR_ROLES
+from appointments.permissions import DUTY_ROLES
+from campus import audit
+from campus import clock
+from campus import notifications
+from campus.i18n import N_
+from campus.i18n import Message
+from campus.models import Institution
+from campus.models import RoleAssignment
+from campus.models import User
 from campus.outcomes import Refused
 
 MY_AVAILABILITY_LINK = "/appointments/availability/"

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DateField,
-    DateTimeLocalField,
-    FloatField,
-    IntegerField,
-    SelectField,
-    StringField,
-    SubmitField,
-    TimeField,
-)
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import BooleanField
+from wtforms import DateField
+from wtforms import DateTimeLocalField
+from wtforms import FloatField
+from wtforms import IntegerField
+from wtforms import SelectField
+from wtforms import StringField
+from wtforms import SubmitField
+from wtforms import TimeField
+from wtforms.validators import DataRequired
+from wtforms.validators import InputRequired
+from wtforms.validators import Length
+from wtforms.validators import NumberRange
+from wtforms.validators import Optional
 
-from appointments.models import ExceptionReason, SessionKind
+from appointments.models import ExceptionReason
+from appointments.models import SessionKind
 from campus.fields import labelled_choices
 
 WEEKDAY_LABELS = {

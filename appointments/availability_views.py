@@ -4,9 +4,16 @@ in scope, call `appointments.availability`, render."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -14,30 +21,32 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from appointments import availability
-from appointments.availability import AvailabilityError, Changed
-from appointments.availability_forms import (
-    GENDER_LABELS,
-    KIND_LABELS,
-    REASON_LABELS,
-    WEEKDAY_LABELS,
-    BreakForm,
-    ExceptionForm,
-    ProfileForm,
-    RemoveForm,
-    TemplateForm,
-)
-from appointments.models import AvailabilityException, AvailabilityTemplate, SlotState
-from appointments.permissions import (
-    AVAILABILITY_EDITORS,
-    CALENDAR_KEEPERS,
-    CENTRE_MANAGERS,
-    COUNSELLOR_ROLES,
-    editable_counsellors,
-    manages_centre,
-)
-from campus import acting_for, audit, clock
+from appointments.availability import AvailabilityError
+from appointments.availability import Changed
+from appointments.availability_forms import GENDER_LABELS
+from appointments.availability_forms import KIND_LABELS
+from appointments.availability_forms import REASON_LABELS
+from appointments.availability_forms import WEEKDAY_LABELS
+from appointments.availability_forms import BreakForm
+from appointments.availability_forms import ExceptionForm
+from appointments.availability_forms import ProfileForm
+from appointments.availability_forms import RemoveForm
+from appointments.availability_forms import TemplateForm
+from appointments.models import AvailabilityException
+from appointments.models import AvailabilityTemplate
+from appointments.models import SlotState
+from appointments.permissions import AVAILABILITY_EDITORS
+from appointments.permissions import CALENDAR_KEEPERS
+from appointments.permissions import CENTRE_MANAGERS
+from appointments.permissions import COUNSELLOR_ROLES
+from appointments.permissions import editable_counsellors
+from appointments.permissions import manages_centre
+from campus import acting_for
+from campus import audit
+from campus import clock
 from campus.extensions import db
-from campus.forms import add_error, filled
+from campus.forms import add_error
+from campus.forms import filled
 from campus.models import User
 from campus.permissions import require_roles
 

@@ -15,31 +15,41 @@ the warning.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Collection
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from datetime import timedelta
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement
+from sqlalchemy import Select
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import joinedload
 
 from appointments import booking_permissions
-from appointments.models import (
-    LIVE_STATES,
-    Appointment,
-    AppointmentState,
-    CounsellorProfile,
-    PreCheck,
-    SessionKind,
-    Slot,
-    SlotState,
-    WaitlistEntry,
-    WaitlistState,
-)
-from campus import audit, clock, notifications
+from appointments.models import LIVE_STATES
+from appointments.models import Appointment
+from appointments.models import AppointmentState
+from appointments.models import CounsellorProfile
+from appointments.models import PreCheck
+from appointments.models import SessionKind
+from appointments.models import Slot
+from appointments.models import SlotState
+from appointments.models import WaitlistEntry
+from appointments.models import WaitlistState
+from campus import audit
+from campus import clock
+from campus import notifications
 from campus.i18n import N_
-from campus.models import Student, User
-from screening.scoring import SAFETY, load_instrument, score
+from campus.models import Student
+from campus.models import User
+from screening.scoring import SAFETY
+from screening.scoring import load_instrument
+from screening.scoring import score
 
 log = logging.getLogger(__name__)
 

@@ -5,21 +5,25 @@ for the coming two weeks it makes a plain weekday timetable for the two demo cou
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appointments import booking
-from appointments.models import (
-    Appointment,
-    AppointmentState,
-    CounsellorProfile,
-    SessionKind,
-    Slot,
-)
+from appointments.models import Appointment
+from appointments.models import AppointmentState
+from appointments.models import CounsellorProfile
+from appointments.models import SessionKind
+from appointments.models import Slot
 from campus import clock
-from campus.models import Institution, Role, RoleAssignment, Student, User
+from campus.models import Institution
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import Student
+from campus.models import User
 
 # Local start times of the demo timetable, weekdays: two mornings, three afternoons.
 HOURS = (time(9), time(10), time(14), time(15), time(16))

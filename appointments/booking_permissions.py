@@ -6,11 +6,18 @@ predicates are WHERE clauses, so a forged student id outside the actor's reach f
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement
+from sqlalchemy import and_
+from sqlalchemy import false
+from sqlalchemy import or_
+from sqlalchemy import select
 
-from appointments.models import Appointment, PreCheck
+from appointments.models import Appointment
+from appointments.models import PreCheck
 from campus import scope
-from campus.models import Role, Student, User
+from campus.models import Role
+from campus.models import Student
+from campus.models import User
 
 # Staff who book on a student's behalf: the centre (school counsellors, the director) for any
 # student of their institution; a department counsellor (辅导员), the first responder who often

@@ -7,7 +7,8 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import gettext as _
 
-from appointments import booking_permissions, booking_views
+from appointments import booking_permissions
+from appointments import booking_views
 from campus import nav
 from campus.models import Role
 

@@ -10,10 +10,18 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from itertools import groupby
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -23,13 +31,24 @@ from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 from wtforms import HiddenField
 
-from appointments import booking, booking_permissions
-from appointments.models import Appointment, AppointmentState, PreCheck, SessionKind, Slot
-from campus import access, audit, clock
+from appointments import booking
+from appointments import booking_permissions
+from appointments.models import Appointment
+from appointments.models import AppointmentState
+from appointments.models import PreCheck
+from appointments.models import SessionKind
+from appointments.models import Slot
+from campus import access
+from campus import audit
+from campus import clock
 from campus.extensions import db
 from campus.i18n import N_
-from campus.local_time import day_heading, local_day
-from campus.models import Institution, Role, Student, User
+from campus.local_time import day_heading
+from campus.local_time import local_day
+from campus.models import Institution
+from campus.models import Role
+from campus.models import Student
+from campus.models import User
 from campus.permissions import require_roles
 from screening.scoring import load_instrument
 

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, RadioField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import BooleanField
+from wtforms import DateField
+from wtforms import RadioField
+from wtforms import SelectField
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired
+from wtforms.validators import Length
+from wtforms.validators import Optional
 
 from appointments.models import SessionKind
 from campus.fields import labelled_choices

@@ -7,10 +7,14 @@ books for a student the no-show policy has left to the centre. Only the director
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement
+from sqlalchemy import or_
+from sqlalchemy import select
 
 from appointments.models import Appointment
-from campus.models import Role, Student, User
+from campus.models import Role
+from campus.models import Student
+from campus.models import User
 from campus.scope import institution_ids
 
 STUDENT_ROLES = (Role.STUDENT,)

@@ -6,48 +6,52 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
-from appointments import booking, changes, seats, waitlist
+from appointments import booking
 from appointments import change_permissions as permissions
-from appointments.change_forms import (
-    CentreCancelForm,
-    LiftForm,
-    RescheduleForm,
-    StudentCancelForm,
-    WaitlistForm,
-)
-from appointments.changes import ChangeError, LateCancellationUnconfirmed
-from appointments.models import (
-    Appointment,
-    AppointmentCancellation,
-    CounsellorProfile,
-    SessionKind,
-    Slot,
-    WaitlistEntry,
-    WaitlistState,
-)
-from campus import audit, clock, workbench
+from appointments import changes
+from appointments import seats
+from appointments import waitlist
+from appointments.change_forms import CentreCancelForm
+from appointments.change_forms import LiftForm
+from appointments.change_forms import RescheduleForm
+from appointments.change_forms import StudentCancelForm
+from appointments.change_forms import WaitlistForm
+from appointments.changes import ChangeError
+from appointments.changes import LateCancellationUnconfirmed
+from appointments.models import Appointment
+from appointments.models import AppointmentCancellation
+from appointments.models import CounsellorProfile
+from appointments.models import SessionKind
+from appointments.models import Slot
+from appointments.models import WaitlistEntry
+from appointments.models import WaitlistState
+from campus import audit
+from campus import clock
+from campus import workbench
 from campus.access import load_or_404
 from campus.extensions import db
 from campus.forms import add_error
 from campus.i18n import shown
-from campus.local_time import local_time, moment_with_weekday
-from campus.models import Institution, Student, User
+from campus.local_time import local_time
+from campus.local_time import moment_with_weekday
+from campus.models import Institution
+from campus.models import Student
+from campus.models import User
 from campus.permissions import require_roles
 from campus.scope import institution_ids
 

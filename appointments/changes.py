@@ -13,28 +13,37 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 from typing import TypeVar
 
 from flask import current_app
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from appointments import booking, seats, waitlist
+from appointments import booking
 from appointments import change_permissions as permissions
-from appointments.models import (
-    Appointment,
-    AppointmentCancellation,
-    AppointmentReschedule,
-    AppointmentState,
-    BookingBarLift,
-    Slot,
-    SlotState,
-)
-from campus import audit, clock, notifications
+from appointments import seats
+from appointments import waitlist
+from appointments.models import Appointment
+from appointments.models import AppointmentCancellation
+from appointments.models import AppointmentReschedule
+from appointments.models import AppointmentState
+from appointments.models import BookingBarLift
+from appointments.models import Slot
+from appointments.models import SlotState
+from campus import audit
+from campus import clock
+from campus import notifications
 from campus.extensions import rows_changed
-from campus.i18n import N_, Message
-from campus.models import Student, User
+from campus.i18n import N_
+from campus.i18n import Message
+from campus.models import Student
+from campus.models import User
 
 MISSED_STATES = (AppointmentState.NO_SHOW, AppointmentState.LATE_CANCELLED)
 STUDENT_PAGE = "/appointments/mine"

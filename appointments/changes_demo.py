@@ -4,21 +4,25 @@ director's "booking by the centre" list has a name), and a student waiting for a
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from appointments.models import (
-    Appointment,
-    AppointmentState,
-    SessionKind,
-    Slot,
-    WaitlistEntry,
-    WaitlistState,
-)
+from appointments.models import Appointment
+from appointments.models import AppointmentState
+from appointments.models import SessionKind
+from appointments.models import Slot
+from appointments.models import WaitlistEntry
+from appointments.models import WaitlistState
 from campus import clock
-from campus.models import Institution, Role, RoleAssignment, Student, User
+from campus.models import Institution
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import Student
+from campus.models import User
 
 
 def seed_changes(session: Session, uni: Institution) -> None:

@@ -9,7 +9,8 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from appointments import availability
-from campus import auth, clock
+from campus import auth
+from campus import clock
 from campus.extensions import db
 from campus.models import Institution
 

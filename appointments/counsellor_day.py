@@ -9,14 +9,24 @@ appointments within `session_permissions.appointment_clause`, the same reach as 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement
+from sqlalchemy import case
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import selectinload
 
 from appointments import session_permissions as permissions
-from appointments.models import LIVE_STATES, Appointment, AppointmentState, NoteState, SessionNote
+from appointments.models import LIVE_STATES
+from appointments.models import Appointment
+from appointments.models import AppointmentState
+from appointments.models import NoteState
+from appointments.models import SessionNote
 from campus import clock
 from campus.models import User
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import clock
-from campus.models import Institution, User
+from campus.models import Institution
+from campus.models import User
 
 
 def seed(session: Session, institution: Institution) -> None:
@@ -43,13 +47,11 @@ def seed_calendar(session: Session, institution: Institution) -> None:
     counsellors by turns, the director at weekends) and the slots of this week and next, so the
     booking pages have something to book. Skipped once templates exist."""
     from appointments import availability
-    from appointments.models import (
-        AcademicBreak,
-        AvailabilityTemplate,
-        CounsellorProfile,
-        DutyShift,
-        SessionKind,
-    )
+    from appointments.models import AcademicBreak
+    from appointments.models import AvailabilityTemplate
+    from appointments.models import CounsellorProfile
+    from appointments.models import DutyShift
+    from appointments.models import SessionKind
 
     if session.scalar(
         select(AvailabilityTemplate.id).where(AvailabilityTemplate.institution_id == institution.id)

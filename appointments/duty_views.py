@@ -4,9 +4,17 @@ show: "who is on duty now" for the crisis pages (a template global) and the staf
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import pgettext
@@ -15,12 +23,19 @@ from sqlalchemy.orm import Session
 
 from appointments import roster
 from appointments.availability import monday_of
-from appointments.availability_forms import RemoveForm, ShiftForm
+from appointments.availability_forms import RemoveForm
+from appointments.availability_forms import ShiftForm
 from appointments.models import DutyShift
-from appointments.permissions import ON_DUTY_VIEWERS, ROSTER_PLANNERS, plans_roster, sees_on_duty
-from campus import audit, clock, workbench
+from appointments.permissions import ON_DUTY_VIEWERS
+from appointments.permissions import ROSTER_PLANNERS
+from appointments.permissions import plans_roster
+from appointments.permissions import sees_on_duty
+from campus import audit
+from campus import clock
+from campus import workbench
 from campus.extensions import db
-from campus.forms import add_error, filled
+from campus.forms import add_error
+from campus.forms import filled
 from campus.models import User
 from campus.permissions import require_roles
 

@@ -32,22 +32,25 @@ from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from datetime import time
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from appointments.models import (
-    LIVE_STATES,
-    Appointment,
-    AppointmentState,
-    CounsellorProfile,
-    Slot,
-    SlotState,
-)
+from appointments.models import LIVE_STATES
+from appointments.models import Appointment
+from appointments.models import AppointmentState
+from appointments.models import CounsellorProfile
+from appointments.models import Slot
+from appointments.models import SlotState
 from campus import clock
-from campus.models import Institution, User
+from campus.models import Institution
+from campus.models import User
 from oversight import periods
 
 

@@ -9,15 +9,20 @@ from typing import Any
 from flask import Flask
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import selectinload
 
-from appointments.models import Appointment, SessionNote
-from appointments.session_forms import NOTE_STATE_LABELS, STATE_LABELS
+from appointments.models import Appointment
+from appointments.models import SessionNote
+from appointments.session_forms import NOTE_STATE_LABELS
+from appointments.session_forms import STATE_LABELS
 from appointments.session_permissions import note_clause
 from campus import audit
-from campus.models import Student, User
+from campus.models import Student
+from campus.models import User
 from campus.scope import Capability
-from casework.student_file import Section, register_section
+from casework.student_file import Section
+from casework.student_file import register_section
 
 SHOWN_APPOINTMENTS = 50
 

@@ -9,30 +9,39 @@ race is an IntegrityError the booking code turns into "taken, here are the next 
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime, time
+from datetime import date
+from datetime import datetime
+from datetime import time
 
-from sqlalchemy import (
-    DDL,
-    JSON,
-    Boolean,
-    Date,
-    DateTime,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Time,
-    event,
-    inspect,
-    text,
-)
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import DDL
+from sqlalchemy import JSON
+from sqlalchemy import Boolean
+from sqlalchemy import Date
+from sqlalchemy import DateTime
+from sqlalchemy import Float
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import String
+from sqlalchemy import Time
+from sqlalchemy import event
+from sqlalchemy import inspect
+from sqlalchemy import text
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
 
 from campus import clock
-from campus.encryption import SAME_SQL, EncryptedText, rotation_only_sql, unchanged_sql
-from campus.extensions import Model, db
-from campus.models import BilingualName, Student, User
+from campus.encryption import SAME_SQL
+from campus.encryption import EncryptedText
+from campus.encryption import rotation_only_sql
+from campus.encryption import unchanged_sql
+from campus.extensions import Model
+from campus.extensions import db
+from campus.models import BilingualName
+from campus.models import Student
+from campus.models import User
 
 
 class CounsellorProfile(Model):

@@ -10,9 +10,15 @@ tier that might meet a student in crisis does.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement
+from sqlalchemy import and_
+from sqlalchemy import false
+from sqlalchemy import or_
+from sqlalchemy import select
 
-from campus.models import Role, RoleAssignment, User
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import User
 
 # Whose availability exists at all: the counselling centre's counsellors.
 COUNSELLOR_ROLES = frozenset({Role.SCHOOL_COUNSELLOR})

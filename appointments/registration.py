@@ -24,15 +24,17 @@ def register(app: Flask) -> None:
 def _register_calendar(app: Flask) -> None:
     from flask_babel import gettext as _
 
-    from appointments import availability, availability_views, duty_views
+    from appointments import availability
+    from appointments import availability_views
+    from appointments import duty_views
     from appointments.cli import appointments_cli
-    from appointments.permissions import (
-        CALENDAR_KEEPERS,
-        CENTRE_MANAGERS,
-        COUNSELLOR_ROLES,
-        ON_DUTY_VIEWERS,
-    )
-    from campus import nav, scheduler, workbench
+    from appointments.permissions import CALENDAR_KEEPERS
+    from appointments.permissions import CENTRE_MANAGERS
+    from appointments.permissions import COUNSELLOR_ROLES
+    from appointments.permissions import ON_DUTY_VIEWERS
+    from campus import nav
+    from campus import scheduler
+    from campus import workbench
 
     app.register_blueprint(availability_views.bp)
     app.register_blueprint(duty_views.bp)
@@ -72,9 +74,11 @@ def _register_calendar(app: Flask) -> None:
 def _register_sessions(app: Flask) -> None:
     from flask_babel import gettext as _
 
-    from appointments import file_section, session_views
+    from appointments import file_section
+    from appointments import session_views
     from appointments.session_permissions import SESSION_ROLES
-    from campus import nav, workbench
+    from campus import nav
+    from campus import workbench
 
     app.register_blueprint(session_views.bp)
     nav.register(app, lambda: _("My sessions"), "counselling_sessions.day", set(SESSION_ROLES), 25)
@@ -90,10 +94,15 @@ def _register_sessions(app: Flask) -> None:
 def _register_changes(app: Flask) -> None:
     from flask_babel import gettext as _
 
-    from appointments import change_views, reminders, waitlist
+    from appointments import change_views
+    from appointments import reminders
+    from appointments import waitlist
     from appointments.change_forms import KIND_LABELS
-    from appointments.change_permissions import LIFT_ROLES, STUDENT_ROLES
-    from campus import nav, scheduler, workbench
+    from appointments.change_permissions import LIFT_ROLES
+    from appointments.change_permissions import STUDENT_ROLES
+    from campus import nav
+    from campus import scheduler
+    from campus import workbench
 
     app.register_blueprint(change_views.bp)
     app.jinja_env.globals["session_kind_labels"] = KIND_LABELS

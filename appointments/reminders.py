@@ -9,7 +9,8 @@ second scheduler that briefly thought it led — sends nothing twice.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -17,7 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from appointments.changes import STUDENT_PAGE
-from appointments.models import Appointment, AppointmentReminder, AppointmentState
+from appointments.models import Appointment
+from appointments.models import AppointmentReminder
+from appointments.models import AppointmentState
 from campus import notifications
 from campus.i18n import N_
 

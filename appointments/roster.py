@@ -10,16 +10,22 @@ shift is at most a day long; a past shift is the record of who was on duty and i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import joinedload
 
 from appointments.models import DutyShift
 from appointments.permissions import duty_candidates
-from campus import audit, clock
-from campus.i18n import N_, Message
-from campus.models import Institution, User
+from campus import audit
+from campus import clock
+from campus.i18n import N_
+from campus.i18n import Message
+from campus.models import Institution
+from campus.models import User
 from campus.outcomes import Refused
 
 LONGEST_SHIFT = timedelta(hours=24)

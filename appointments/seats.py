@@ -11,17 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement
+from sqlalchemy import select
+from sqlalchemy import true
 from sqlalchemy.orm import Session
 
-from appointments.models import (
-    LIVE_STATES,
-    Appointment,
-    Slot,
-    SlotState,
-    WaitlistEntry,
-    WaitlistState,
-)
+from appointments.models import LIVE_STATES
+from appointments.models import Appointment
+from appointments.models import Slot
+from appointments.models import SlotState
+from appointments.models import WaitlistEntry
+from appointments.models import WaitlistState
 
 # Enough for a page of choices; the oldest first.
 FREE_SEATS_LIMIT = 60

@@ -5,25 +5,28 @@ week, so the counsellor's day, a session page and the figures show something at 
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from appointments.models import (
-    LIVE_STATES,
-    Appointment,
-    AppointmentState,
-    CounsellorProfile,
-    NoteState,
-    SessionKind,
-    SessionNote,
-    SessionNoteAddendum,
-    SessionOutcome,
-    Slot,
-)
+from appointments.models import LIVE_STATES
+from appointments.models import Appointment
+from appointments.models import AppointmentState
+from appointments.models import CounsellorProfile
+from appointments.models import NoteState
+from appointments.models import SessionKind
+from appointments.models import SessionNote
+from appointments.models import SessionNoteAddendum
+from appointments.models import SessionOutcome
+from appointments.models import Slot
 from campus import clock
-from campus.models import Caseload, Institution, Student, User
+from campus.models import Caseload
+from campus.models import Institution
+from campus.models import Student
+from campus.models import User
 
 # (days from today, local hour, state, note) for each demo student in turn.
 SESSIONS = [

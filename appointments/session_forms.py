@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import HiddenField
+from wtforms import RadioField
+from wtforms import SubmitField
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired
+from wtforms.validators import Length
+from wtforms.validators import Optional
 
-from appointments.models import AppointmentState, NoteState
-from appointments.sessions import ATTENDED, CANCELLED, NO_SHOW, NOTE_MAX
+from appointments.models import AppointmentState
+from appointments.models import NoteState
+from appointments.sessions import ATTENDED
+from appointments.sessions import CANCELLED
+from appointments.sessions import NO_SHOW
+from appointments.sessions import NOTE_MAX
 
 ATTENDANCE_LABELS = {
     ATTENDED: _l("Attended"),

@@ -12,10 +12,17 @@ is the same 404 as a missing one.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement
+from sqlalchemy import false
+from sqlalchemy import or_
+from sqlalchemy import select
 
-from appointments.models import Appointment, CounsellorProfile, NoteState, SessionNote
-from campus.models import Role, User
+from appointments.models import Appointment
+from appointments.models import CounsellorProfile
+from appointments.models import NoteState
+from appointments.models import SessionNote
+from campus.models import Role
+from campus.models import User
 
 # Who may open the session pages at all (the route guard); the clauses below decide which rows.
 SESSION_ROLES = frozenset({Role.SCHOOL_COUNSELLOR, Role.DIRECTOR})

@@ -8,42 +8,55 @@ Thin: parse, load in scope (`appointments.session_permissions`), call `appointme
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import selectinload
 
-from appointments import counsellor_day, figures, sessions
-from appointments.models import Appointment, AppointmentState, SessionNote
-from appointments.session_forms import (
-    ATTENDANCE_LABELS,
-    NOTE_STATE_LABELS,
-    RISK_LABELS,
-    STATE_LABELS,
-    AddendumForm,
-    CoSignForm,
-    NoteForm,
-    OutcomeForm,
-)
-from appointments.session_permissions import (
-    FIGURE_ROLES,
-    SESSION_ROLES,
-    appointment_clause,
-    can_add_addendum,
-    can_co_sign,
-    can_record_session,
-    note_clause,
-)
-from campus import audit, clock, workbench
+from appointments import counsellor_day
+from appointments import figures
+from appointments import sessions
+from appointments.models import Appointment
+from appointments.models import AppointmentState
+from appointments.models import SessionNote
+from appointments.session_forms import ATTENDANCE_LABELS
+from appointments.session_forms import NOTE_STATE_LABELS
+from appointments.session_forms import RISK_LABELS
+from appointments.session_forms import STATE_LABELS
+from appointments.session_forms import AddendumForm
+from appointments.session_forms import CoSignForm
+from appointments.session_forms import NoteForm
+from appointments.session_forms import OutcomeForm
+from appointments.session_permissions import FIGURE_ROLES
+from appointments.session_permissions import SESSION_ROLES
+from appointments.session_permissions import appointment_clause
+from appointments.session_permissions import can_add_addendum
+from appointments.session_permissions import can_co_sign
+from appointments.session_permissions import can_record_session
+from appointments.session_permissions import note_clause
+from campus import audit
+from campus import clock
+from campus import workbench
 from campus.access import load_or_404
 from campus.extensions import db
 from campus.i18n import shown
 from campus.local_time import local_time
-from campus.models import Institution, Role, User
+from campus.models import Institution
+from campus.models import Role
+from campus.models import User
 from campus.permissions import require_roles
 from campus.scope import institution_ids
 from oversight import periods

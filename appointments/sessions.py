@@ -16,17 +16,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from appointments import session_permissions as permissions
-from appointments.models import (
-    Appointment,
-    AppointmentState,
-    CounsellorProfile,
-    NoteState,
-    SessionNote,
-    SessionNoteAddendum,
-    SessionOutcome,
-)
+from appointments.models import Appointment
+from appointments.models import AppointmentState
+from appointments.models import CounsellorProfile
+from appointments.models import NoteState
+from appointments.models import SessionNote
+from appointments.models import SessionNoteAddendum
+from appointments.models import SessionOutcome
 from campus import audit
-from campus.i18n import N_, Message
+from campus.i18n import N_
+from campus.i18n import Message
 from campus.models import User
 from campus.outcomes import Refused
 from warning.labels import Label

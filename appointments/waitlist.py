@@ -13,29 +13,39 @@ seat, `uq_waitlist_open_student` one open entry per student.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, select, true, update
+from sqlalchemy import ColumnElement
+from sqlalchemy import and_
+from sqlalchemy import select
+from sqlalchemy import true
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from appointments import changes, seats
-from appointments.models import (
-    Appointment,
-    AppointmentState,
-    CounsellorProfile,
-    SessionKind,
-    Slot,
-    SlotState,
-    WaitlistEntry,
-    WaitlistState,
-)
-from campus import audit, clock, notifications
+from appointments import changes
+from appointments import seats
+from appointments.models import Appointment
+from appointments.models import AppointmentState
+from appointments.models import CounsellorProfile
+from appointments.models import SessionKind
+from appointments.models import Slot
+from appointments.models import SlotState
+from appointments.models import WaitlistEntry
+from appointments.models import WaitlistState
+from campus import audit
+from campus import clock
+from campus import notifications
 from campus.extensions import rows_changed
-from campus.i18n import N_, Message
-from campus.models import Institution, Student, User
+from campus.i18n import N_
+from campus.i18n import Message
+from campus.models import Institution
+from campus.models import Student
+from campus.models import User
 
 # The student's "my appointments" (booking.mine), which shows offers, the bar and the waitlist.
 STUDENT_PAGE = "/appointments/mine"

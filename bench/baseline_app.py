@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import secrets
 
-from flask import Flask, request
-from sqlalchemy import create_engine, text
+from flask import Flask
+from flask import request
+from sqlalchemy import create_engine
+from sqlalchemy import text
 
 TABLE = "bench_baseline_row"
 FORM = (

@@ -15,10 +15,13 @@ import json
 import re
 import statistics
 import time
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 
 import psycopg
-from sqlalchemy import event, text
+from sqlalchemy import event
+from sqlalchemy import text
 
 from bench.results import Figure
 
@@ -193,7 +196,8 @@ def _advance_sequences(conn, db) -> None:
 
 
 def _dashboard_once(app, db, view, threshold, per_kpi: dict[str, list[float]]) -> float:
-    from oversight import kpis, tables
+    from oversight import kpis
+    from oversight import tables
 
     started = time.perf_counter()
     with app.test_request_context():
@@ -249,7 +253,10 @@ PROVINCE_ID = INSTITUTIONS + 1
 def _page_users(db) -> None:
     """An administrator of institution 1 and a province auditor, to load the pages as they do."""
     from campus.auth import hash_password
-    from campus.models import Institution, Role, RoleAssignment, User
+    from campus.models import Institution
+    from campus.models import Role
+    from campus.models import RoleAssignment
+    from campus.models import User
 
     if db.session.get(Institution, PROVINCE_ID) is None:
         db.session.add(
@@ -358,7 +365,8 @@ VIEWS = {
 
 
 def run(args) -> dict:
-    from campus import clock, create_app
+    from campus import clock
+    from campus import create_app
     from campus.extensions import db
     from oversight import kpis
 

@@ -26,14 +26,16 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import timedelta
 from operator import itemgetter
 from pathlib import Path
 from urllib.parse import urljoin
 
 import requests
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
+from sqlalchemy import text
 
 from bench import machine
 from bench.load import harness
@@ -137,12 +139,19 @@ def run(args) -> dict:
 def seed(url: str, students: int, counsellors: int) -> dict:
     """Schema from the models; `students` accounts B000001… sharing one password hash; the
     counsellors' week of slots, Monday to Friday from tomorrow, four a day each."""
-    from appointments.models import CounsellorProfile, SessionKind, Slot
+    from appointments.models import CounsellorProfile
+    from appointments.models import SessionKind
+    from appointments.models import Slot
     from bench import pg
     from campus import clock
     from campus.auth import hash_password
     from campus.extensions import db
-    from campus.models import ClassGroup, Department, Institution, Role, RoleAssignment, User
+    from campus.models import ClassGroup
+    from campus.models import Department
+    from campus.models import Institution
+    from campus.models import Role
+    from campus.models import RoleAssignment
+    from campus.models import User
 
     app = pg.app_with_schema(url)
     with app.app_context():

@@ -22,9 +22,12 @@ import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine
+from sqlalchemy import select
+from sqlalchemy import text
 
-from bench.load import harness, verify
+from bench.load import harness
+from bench.load import verify
 from bench.results import Figure
 
 INTAKE_DB = "xinqiao_bench_faults"
@@ -294,7 +297,12 @@ def _seed_due_deadlines(url: str, count: int):
     from bench import pg
     from campus import clock
     from campus.extensions import db
-    from campus.models import ClassGroup, Department, Institution, Role, RoleAssignment, User
+    from campus.models import ClassGroup
+    from campus.models import Department
+    from campus.models import Institution
+    from campus.models import Role
+    from campus.models import RoleAssignment
+    from campus.models import User
 
     app = pg.app_with_schema(url)
     with app.app_context():
@@ -614,8 +622,11 @@ def _stored_safety_without_red_warning(url: str) -> tuple[int, int]:
     student has no open red warning; those the safety sweep would have to raise)."""
     from bench import pg
     from campus.extensions import db
-    from screening import intake, safety
-    from screening.models import CampaignAssignment, InstrumentResponse, ScreeningResult
+    from screening import intake
+    from screening import safety
+    from screening.models import CampaignAssignment
+    from screening.models import InstrumentResponse
+    from screening.models import ScreeningResult
     from warning.services import open_warning
 
     app = pg.app_with_schema(url)

@@ -13,11 +13,17 @@ from __future__ import annotations
 import argparse
 import tempfile
 from collections import Counter
-from datetime import datetime, time, timedelta
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
-from campus import clock, create_app, demo, scheduler
+from campus import clock
+from campus import create_app
+from campus import demo
+from campus import scheduler
 from campus.extensions import db
 from campus.notifications import Notification
 from warning.escalation import REPORT_DIGEST_TEXT

@@ -26,19 +26,18 @@ PG_DB = "xinqiao_bench_network"
 
 def _seed(db, students: int) -> int:
     """The campus; returns the institution's id."""
-    from sqlalchemy import insert, select
+    from sqlalchemy import insert
+    from sqlalchemy import select
 
-    from campus.models import (
-        ClassGroup,
-        Department,
-        DormBuilding,
-        DormRoom,
-        Institution,
-        Role,
-        RoleAssignment,
-        Student,
-        User,
-    )
+    from campus.models import ClassGroup
+    from campus.models import Department
+    from campus.models import DormBuilding
+    from campus.models import DormRoom
+    from campus.models import Institution
+    from campus.models import Role
+    from campus.models import RoleAssignment
+    from campus.models import Student
+    from campus.models import User
 
     session = db.session
     inst = Institution(code="BENCH", name="Bench University")
@@ -116,7 +115,9 @@ def _times(call: Callable[[], object], repeat: int) -> list[float]:
 
 
 def _measure(url: str, students: int, repeat: int) -> dict[str, list[float]]:
-    from campus import admin, create_app, network
+    from campus import admin
+    from campus import create_app
+    from campus import network
     from campus.extensions import db
     from campus.models import Institution
 

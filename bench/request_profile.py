@@ -19,7 +19,8 @@ import re
 import statistics
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
 from bench.load import harness
 
@@ -212,7 +213,9 @@ def _row(name: str, count: float, group: list[Sample], summary) -> str:
 
 def recreate(url: str) -> str:
     """Drop and create the database `url` names, so every run starts from the same seed."""
-    from sqlalchemy import create_engine, make_url, text
+    from sqlalchemy import create_engine
+    from sqlalchemy import make_url
+    from sqlalchemy import text
 
     target = make_url(url)
     server = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
@@ -266,7 +269,9 @@ def backend_cpu_seconds(url: str) -> float:
     """CPU time so far of the server processes serving the profiled database (read from /proc,
     so only for a server on this machine); the app's pool keeps its connections between students.
     """
-    from sqlalchemy import create_engine, make_url, text
+    from sqlalchemy import create_engine
+    from sqlalchemy import make_url
+    from sqlalchemy import text
 
     name = make_url(url).database
     engine = create_engine(url)

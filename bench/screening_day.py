@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 from bench.baseline_app import create_table
-from bench.load import harness, verify
+from bench.load import harness
+from bench.load import verify
 from bench.results import Figure
 
 DATABASE = "xinqiao_bench_load"

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import statistics
 import time
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 
 from bench import pg
 from bench.results import Figure
@@ -26,30 +28,34 @@ NOW = datetime(2026, 9, 14, 2, 0)
 def _seed(db, years: int, others: int) -> int:
     """The campus, the other students and the one with `years` of history; returns its id."""
     from campus.auth import hash_password
-    from campus.models import (
-        Caseload,
-        ClassGroup,
-        Department,
-        DormBuilding,
-        DormRoom,
-        Hospital,
-        Institution,
-        Role,
-        RoleAssignment,
-        Student,
-        User,
-    )
-    from casework.models import ContactChannel, ContactDirection, ContactOutcome, FamilyContact
-    from referrals.models import (
-        ConsentBy,
-        LeaveOfAbsence,
-        LeaveReason,
-        Referral,
-        ReferralStatus,
-        Urgency,
-    )
-    from screening.models import Campaign, CampaignAssignment, ScreeningResult
-    from warning.models import EarlyWarning, Signal, WarningEvent, WarningStatus
+    from campus.models import Caseload
+    from campus.models import ClassGroup
+    from campus.models import Department
+    from campus.models import DormBuilding
+    from campus.models import DormRoom
+    from campus.models import Hospital
+    from campus.models import Institution
+    from campus.models import Role
+    from campus.models import RoleAssignment
+    from campus.models import Student
+    from campus.models import User
+    from casework.models import ContactChannel
+    from casework.models import ContactDirection
+    from casework.models import ContactOutcome
+    from casework.models import FamilyContact
+    from referrals.models import ConsentBy
+    from referrals.models import LeaveOfAbsence
+    from referrals.models import LeaveReason
+    from referrals.models import Referral
+    from referrals.models import ReferralStatus
+    from referrals.models import Urgency
+    from screening.models import Campaign
+    from screening.models import CampaignAssignment
+    from screening.models import ScreeningResult
+    from warning.models import EarlyWarning
+    from warning.models import Signal
+    from warning.models import WarningEvent
+    from warning.models import WarningStatus
 
     session = db.session
     inst = Institution(code="BENCH", name="基准大学", live_since=NOW - timedelta(days=2000))
@@ -240,7 +246,8 @@ def _p95(values: list[float]) -> float:
 
 
 def run(args) -> dict:
-    from campus import clock, create_app
+    from campus import clock
+    from campus import create_app
     from campus.extensions import db
 
     years, others, repeat = (1, 200, 5) if args.quick else (5, 3000, 20)

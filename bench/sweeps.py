@@ -7,7 +7,9 @@ import statistics
 import time
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import text
 
 from bench import pg
 from bench.results import Figure
@@ -20,7 +22,12 @@ def _seed(session, students: int, warnings: int) -> int:
     """`students` students, one open warning each with one due deadline plus met ones, and
     closed warnings up to `warnings`; returns the department counsellor's user id."""
     from campus.auth import hash_password
-    from campus.models import ClassGroup, Department, Institution, Role, RoleAssignment, User
+    from campus.models import ClassGroup
+    from campus.models import Department
+    from campus.models import Institution
+    from campus.models import Role
+    from campus.models import RoleAssignment
+    from campus.models import User
 
     inst = Institution(code="BENCH", name="Bench University")
     dept = Department(institution=inst, name="Computing")
@@ -88,7 +95,8 @@ def run(args) -> dict:
     from campus.extensions import db
     from campus.models import User
     from warning import queue
-    from warning.escalation import escalate_due_batch, sweep_deadlines
+    from warning.escalation import escalate_due_batch
+    from warning.escalation import sweep_deadlines
     from warning.models import Deadline
 
     students, warnings = (2_000, 20_000) if args.quick else (100_000, 1_000_000)

@@ -8,7 +8,8 @@ import resource
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
 import numpy as np
 import pandas as pd

@@ -5,19 +5,34 @@ from __future__ import annotations
 import importlib
 import os
 
-from flask import Flask, g, render_template, session
+from flask import Flask
+from flask import g
+from flask import render_template
+from flask import session
 from flask_login import current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, OperationalError
-from werkzeug.exceptions import Forbidden, HTTPException
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import Forbidden
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from campus import clean_input, clock, encryption, export_rights, replica
+from campus import clean_input
+from campus import clock
+from campus import encryption
+from campus import export_rights
 from campus import local_time as clock_display
-from campus.extensions import babel, csrf, db, limiter, login_manager, talisman
-from config import BASE_DIR, CONFIGS
+from campus import replica
+from campus.extensions import babel
+from campus.extensions import csrf
+from campus.extensions import db
+from campus.extensions import limiter
+from campus.extensions import login_manager
+from campus.extensions import talisman
+from config import BASE_DIR
+from config import CONFIGS
 
 # Domain packages in the order of the chain; each declares what it adds to the app in
 # `<domain>/registration.py`, whose `register(app)` is called here and nowhere else.

@@ -12,11 +12,13 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import abort
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import audit
-from campus.models import Student, User
+from campus.models import Student
+from campus.models import User
 
 Record = TypeVar("Record", bound=Any)
 

@@ -5,7 +5,8 @@ tries."""
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app
+from flask import request
 from flask_limiter.extension import LimitDecorator
 
 from campus import auth

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import (
-    Response,
-    abort,
-    g,
-    make_response,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Response
+from flask import abort
+from flask import g
+from flask import make_response
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
 from flask_login import current_user
 
 from campus import admin

@@ -12,30 +12,38 @@ from __future__ import annotations
 
 import enum
 import secrets
-from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass
+from dataclasses import replace
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 
 from argon2 import PasswordHasher
-from sqlalchemy import ColumnElement, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import ColumnElement
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import joinedload
 
-from campus import audit, auth, clock
+from campus import audit
+from campus import auth
+from campus import clock
 from campus.extensions import rows_changed
-from campus.i18n import N_, Message
-from campus.models import (
-    ROLE_SCOPE,
-    ActivationBatch,
-    ActivationCode,
-    ClassGroup,
-    Department,
-    EnrolmentStatus,
-    Institution,
-    Role,
-    ScopeKind,
-    Student,
-    User,
-)
-from campus.scope import Capability, student_filter
+from campus.i18n import N_
+from campus.i18n import Message
+from campus.models import ROLE_SCOPE
+from campus.models import ActivationBatch
+from campus.models import ActivationCode
+from campus.models import ClassGroup
+from campus.models import Department
+from campus.models import EnrolmentStatus
+from campus.models import Institution
+from campus.models import Role
+from campus.models import ScopeKind
+from campus.models import Student
+from campus.models import User
+from campus.scope import Capability
+from campus.scope import student_filter
 
 # Who hands out slips: the administrator for the institution, the department counsellor (辅导员,
 # who meets the freshmen first) for the department. Both already see these students' names.

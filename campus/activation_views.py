@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -20,15 +18,23 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from campus import activation, auth, clock
+from campus import activation
+from campus import auth
+from campus import clock
 from campus.account_limits import per_account
-from campus.activation import Cohort, CohortKind
-from campus.extensions import db, limiter
-from campus.forms import ActivationBatchForm, CodeSignInForm, filled
+from campus.activation import Cohort
+from campus.activation import CohortKind
+from campus.extensions import db
+from campus.extensions import limiter
+from campus.forms import ActivationBatchForm
+from campus.forms import CodeSignInForm
+from campus.forms import filled
 from campus.i18n import viewer_locale
-from campus.models import ActivationBatch, Institution
+from campus.models import ActivationBatch
+from campus.models import Institution
 from campus.permissions import require_roles
-from campus.sign_in_steps import browser_signed_in, session_replaced
+from campus.sign_in_steps import browser_signed_in
+from campus.sign_in_steps import session_replaced
 
 bp = Blueprint("activation", __name__, url_prefix="/activation")
 first_sign_in_bp = Blueprint("first_sign_in", __name__, url_prefix="/activate")

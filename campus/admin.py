@@ -8,30 +8,35 @@ unit of work. Password resets belong to `campus.auth.issue_one_time_password`.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campus import audit, clock
-from campus.i18n import N_, Message, shown_name
-from campus.models import (
-    ROLE_SCOPE,
-    WITH_ENDED_ROLES,
-    ClassGroup,
-    Department,
-    DormBuilding,
-    DormRoom,
-    Hospital,
-    Institution,
-    Role,
-    RoleAssignment,
-    RoleEnd,
-    ScopeKind,
-    Student,
-    User,
-)
+from campus import audit
+from campus import clock
+from campus.i18n import N_
+from campus.i18n import Message
+from campus.i18n import shown_name
+from campus.models import ROLE_SCOPE
+from campus.models import WITH_ENDED_ROLES
+from campus.models import ClassGroup
+from campus.models import Department
+from campus.models import DormBuilding
+from campus.models import DormRoom
+from campus.models import Hospital
+from campus.models import Institution
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import RoleEnd
+from campus.models import ScopeKind
+from campus.models import Student
+from campus.models import User
 from campus.notifications import notify_digest
 from campus.outcomes import Refused
 

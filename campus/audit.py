@@ -16,13 +16,26 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, NotRequired, TypedDict, Unpack
 
-from flask import g, has_request_context, request
-from sqlalchemy import DDL, DateTime, ForeignKey, Index, String, delete, event, insert
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from flask import g
+from flask import has_request_context
+from flask import request
+from sqlalchemy import DDL
+from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import String
+from sqlalchemy import delete
+from sqlalchemy import event
+from sqlalchemy import insert
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import mapped_column
 
 from campus import clock
-from campus.extensions import Model, rows_changed
-from campus.models import Student, User
+from campus.extensions import Model
+from campus.extensions import rows_changed
+from campus.models import Student
+from campus.models import User
 
 
 class AuditEvent(Model):

@@ -10,12 +10,19 @@ import secrets
 from datetime import timedelta
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ColumnElement, select, update
-from sqlalchemy.orm import Session, joinedload
+from argon2.exceptions import InvalidHashError
+from argon2.exceptions import VerificationError
+from sqlalchemy import ColumnElement
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import joinedload
 
-from campus import audit, clock
-from campus.models import Institution, User, UserSession
+from campus import audit
+from campus import clock
+from campus.models import Institution
+from campus.models import User
+from campus.models import UserSession
 
 # OWASP's argon2id profile (19 MiB, 2 passes, 1 lane): the library default (64 MiB, 3 passes,
 # 4 lanes) cost ~750 ms a sign-in on a 2-core host, which a screening day of 200 students signing

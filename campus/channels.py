@@ -18,16 +18,24 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_
+from sqlalchemy import or_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import audit
-from campus.i18n import N_, Message
-from campus.models import Institution, NotificationChannel, Role, RoleAssignment, User
+from campus.i18n import N_
+from campus.i18n import Message
+from campus.models import Institution
+from campus.models import NotificationChannel
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import User
 from campus.outcomes import Refused
 
 if TYPE_CHECKING:

@@ -15,10 +15,14 @@ XLSX cannot hold the others, so letting them in would fail later, on save or on 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from collections.abc import Mapping
 
-from flask import Flask, Request, abort
-from werkzeug.datastructures import ImmutableMultiDict, MultiDict
+from flask import Flask
+from flask import Request
+from flask import abort
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.datastructures import MultiDict
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 

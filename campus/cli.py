@@ -11,9 +11,17 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from campus import audit, auth, clock, demo, encryption, roster
+from campus import audit
+from campus import auth
+from campus import clock
+from campus import demo
+from campus import encryption
+from campus import roster
 from campus.extensions import db
-from campus.models import Institution, Role, RoleAssignment, User
+from campus.models import Institution
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import User
 
 campus_cli = AppGroup("campus", help="Campus structure, people and demo data.")
 

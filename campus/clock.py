@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -56,7 +60,8 @@ def institution_zone(institution: Institution | None) -> ZoneInfo:
     """The institution's time zone; the app's DISPLAY_TIMEZONE when it names none."""
     name = getattr(institution, "timezone", None)
     if not name:
-        from flask import current_app, has_app_context
+        from flask import current_app
+        from flask import has_app_context
 
         name = current_app.config["DISPLAY_TIMEZONE"] if has_app_context() else FALLBACK_ZONE
     return ZoneInfo(name)
@@ -69,7 +74,8 @@ def viewer_zone() -> ZoneInfo:
     Kept for the request once known (`remember_viewer_zone` runs before each request, while the
     signed-in user is freshly loaded with their institution), so a page that commits midway does
     not reload the user just to show a time."""
-    from flask import g, has_request_context
+    from flask import g
+    from flask import has_request_context
     from flask_login import current_user
 
     if has_request_context() and "viewer_zone" in g:

@@ -10,27 +10,26 @@ import importlib
 import importlib.util
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus.auth import hash_password
-from campus.models import (
-    ClassGroup,
-    Department,
-    DormBuilding,
-    DormRoom,
-    Hospital,
-    Institution,
-    MfaPolicy,
-    Role,
-    RoleAssignment,
-    StaffingEntry,
-    StaffPost,
-    Student,
-    User,
-)
+from campus.models import ClassGroup
+from campus.models import Department
+from campus.models import DormBuilding
+from campus.models import DormRoom
+from campus.models import Hospital
+from campus.models import Institution
+from campus.models import MfaPolicy
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import StaffingEntry
+from campus.models import StaffPost
+from campus.models import Student
+from campus.models import User
 
 DEMO_PASSWORD = "xinqiao-demo"  # noqa: S105 - printed for newcomers on purpose
 DEMO_CODE = "XJU"

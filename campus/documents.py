@@ -13,7 +13,10 @@ import io
 from pathlib import Path
 from typing import Any
 
-from flask import Response, current_app, render_template, send_file
+from flask import Response
+from flask import current_app
+from flask import render_template
+from flask import send_file
 from jinja2 import Template
 from sqlalchemy.orm import Session
 

@@ -17,28 +17,32 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.fernet import Fernet
+from cryptography.fernet import InvalidToken
+from cryptography.fernet import MultiFernet
 from flask import Flask
-from sqlalchemy import (
-    Dialect,
-    String,
-    Text,
-    bindparam,
-    delete,
-    insert,
-    inspect,
-    select,
-    type_coerce,
-    update,
-)
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import Dialect
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import bindparam
+from sqlalchemy import delete
+from sqlalchemy import insert
+from sqlalchemy import inspect
+from sqlalchemy import select
+from sqlalchemy import type_coerce
+from sqlalchemy import update
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from campus.extensions import Model, db
+from campus.extensions import Model
+from campus.extensions import db
 
 
 class UnreadableField(RuntimeError):

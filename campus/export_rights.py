@@ -14,7 +14,9 @@ import hmac
 from enum import IntEnum
 
 import pandas as pd
-from flask import Flask, abort, current_app
+from flask import Flask
+from flask import abort
+from flask import current_app
 from flask_babel import gettext as _
 
 from campus.models import User

@@ -11,8 +11,11 @@ from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
-from sqlalchemy import CursorResult, MetaData
-from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
+from sqlalchemy import CursorResult
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import scoped_session
 from sqlalchemy.sql.dml import UpdateBase
 
 # Stable constraint names so Alembic migrations are reproducible on SQLite and PostgreSQL.

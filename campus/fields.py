@@ -8,7 +8,9 @@ from collections.abc import Mapping
 from typing import TypeVar
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf.file import FileAllowed, FileField, FileRequired
+from flask_wtf.file import FileAllowed
+from flask_wtf.file import FileField
+from flask_wtf.file import FileRequired
 
 Member = TypeVar("Member", bound=enum.Enum)
 Label = TypeVar("Label")

@@ -6,30 +6,28 @@ from typing import Protocol, TypeVar
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DateField,
-    Field,
-    IntegerField,
-    PasswordField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    SubmitField,
-    TextAreaField,
-)
-from wtforms.validators import (
-    DataRequired,
-    EqualTo,
-    Length,
-    NumberRange,
-    Optional,
-    ValidationError,
-)
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms import BooleanField
+from wtforms import DateField
+from wtforms import Field
+from wtforms import IntegerField
+from wtforms import PasswordField
+from wtforms import SelectField
+from wtforms import SelectMultipleField
+from wtforms import StringField
+from wtforms import SubmitField
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired
+from wtforms.validators import EqualTo
+from wtforms.validators import Length
+from wtforms.validators import NumberRange
+from wtforms.validators import Optional
+from wtforms.validators import ValidationError
+from wtforms.widgets import CheckboxInput
+from wtforms.widgets import ListWidget
 
 from campus.fields import spreadsheet_file
-from campus.models import Role, SignOnProtocol
+from campus.models import Role
+from campus.models import SignOnProtocol
 
 # A student's gender as stored (the roster's 男/女 or M/F), in words.
 GENDER_LABELS = {"M": _l("Male"), "F": _l("Female")}

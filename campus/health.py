@@ -3,10 +3,13 @@ database? No sign-in and nothing about anyone, so it is safe to expose to the ba
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint
+from flask import Response
+from flask import jsonify
 from sqlalchemy import text
 
-from campus.extensions import db, limiter
+from campus.extensions import db
+from campus.extensions import limiter
 
 bp = Blueprint("health", __name__, url_prefix="/healthz")
 

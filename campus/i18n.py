@@ -10,8 +10,10 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from flask import has_request_context
-from flask_babel import get_locale, gettext
-from sqlalchemy import ColumnElement, func
+from flask_babel import get_locale
+from flask_babel import gettext
+from sqlalchemy import ColumnElement
+from sqlalchemy import func
 
 
 def viewer_locale() -> str:

@@ -3,20 +3,23 @@ unread count in the nav."""
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    g,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
-from sqlalchemy import ColumnElement, and_, case, func, select
+from flask_login import current_user
+from flask_login import login_required
+from sqlalchemy import ColumnElement
+from sqlalchemy import and_
+from sqlalchemy import case
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus import notifications
 from campus.extensions import db

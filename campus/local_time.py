@@ -8,13 +8,15 @@ Flask-Babel's zone for the request), so a page and its export never disagree abo
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 from babel.dates import get_timezone_name
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date
+from flask_babel import format_datetime
 
 from campus import clock
 from campus.i18n import viewer_locale

@@ -12,21 +12,34 @@ from __future__ import annotations
 import enum
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 
 import pyotp
 import segno
 from flask import current_app
 from pyotp.utils import strings_equal
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campus import audit, auth, encryption
+from campus import audit
+from campus import auth
+from campus import encryption
 from campus.encryption import UnreadableField
 from campus.extensions import rows_changed
-from campus.i18n import N_, Message
-from campus.models import Institution, MfaPolicy, RecoveryCode, Role, TotpEnrolment, User
+from campus.i18n import N_
+from campus.i18n import Message
+from campus.models import Institution
+from campus.models import MfaPolicy
+from campus.models import RecoveryCode
+from campus.models import Role
+from campus.models import TotpEnrolment
+from campus.models import User
 
 STEP_SECONDS = 30
 # A code of the step before or after "now" is accepted: a phone's clock a little off still works.

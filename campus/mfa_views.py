@@ -6,38 +6,43 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import make_response
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import pgettext
-from flask_login import current_user, login_required
+from flask_login import current_user
+from flask_login import login_required
 from flask_wtf import FlaskForm
 
-from campus import acting_for, admin, auth, clock, mfa
-from campus.extensions import db, limiter
-from campus.forms import (
-    ROLE_LABELS,
-    AppCodeForm,
-    MfaPolicyForm,
-    RecoveryCodesSavedForm,
-    SecondFactorForm,
-    add_error,
-    filled,
-)
-from campus.models import Role, User
+from campus import acting_for
+from campus import admin
+from campus import auth
+from campus import clock
+from campus import mfa
+from campus.extensions import db
+from campus.extensions import limiter
+from campus.forms import ROLE_LABELS
+from campus.forms import AppCodeForm
+from campus.forms import MfaPolicyForm
+from campus.forms import RecoveryCodesSavedForm
+from campus.forms import SecondFactorForm
+from campus.forms import add_error
+from campus.forms import filled
+from campus.models import Role
+from campus.models import User
 from campus.permissions import require_roles
-from campus.sign_in_steps import PENDING, account_guesses, browser_signed_in
+from campus.sign_in_steps import PENDING
+from campus.sign_in_steps import account_guesses
+from campus.sign_in_steps import browser_signed_in
 
 second_step = Blueprint("second_step", __name__, url_prefix="/login")
 two_factor = Blueprint("two_factor", __name__, url_prefix="/account/two-factor")

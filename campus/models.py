@@ -7,35 +7,33 @@ several and every authorization question is answered from this table, never from
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 from typing import TYPE_CHECKING, cast
 
 from flask_login import UserMixin
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    String,
-    UniqueConstraint,
-    event,
-    or_,
-    text,
-)
-from sqlalchemy.orm import (
-    Mapped,
-    ORMExecuteState,
-    Session,
-    mapped_column,
-    relationship,
-    with_loader_criteria,
-)
+from sqlalchemy import BigInteger
+from sqlalchemy import Boolean
+from sqlalchemy import Date
+from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import String
+from sqlalchemy import UniqueConstraint
+from sqlalchemy import event
+from sqlalchemy import or_
+from sqlalchemy import text
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+from sqlalchemy.orm import with_loader_criteria
 
 from campus import clock
 from campus.encryption import EncryptedText
-from campus.extensions import Model, db
+from campus.extensions import Model
+from campus.extensions import db
 
 
 class Role(enum.StrEnum):

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from flask import Flask
 
-from campus.models import Role, User
+from campus.models import Role
+from campus.models import User
 
 
 @dataclass(frozen=True)

@@ -17,25 +17,34 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true, tuple_
-from sqlalchemy.orm import QueryableAttribute, Session, contains_eager
+from sqlalchemy import ColumnElement
+from sqlalchemy import Select
+from sqlalchemy import and_
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import true
+from sqlalchemy import tuple_
+from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import contains_eager
 
-from campus import admin, clock
-from campus.i18n import N_, Message
-from campus.models import (
-    ClassGroup,
-    Department,
-    DormBuilding,
-    DormRoom,
-    EnrolmentStatus,
-    Institution,
-    Role,
-    RoleAssignment,
-    RoleEnd,
-    ScopeKind,
-    Student,
-    User,
-)
+from campus import admin
+from campus import clock
+from campus.i18n import N_
+from campus.i18n import Message
+from campus.models import ClassGroup
+from campus.models import Department
+from campus.models import DormBuilding
+from campus.models import DormRoom
+from campus.models import EnrolmentStatus
+from campus.models import Institution
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import RoleEnd
+from campus.models import ScopeKind
+from campus.models import Student
+from campus.models import User
 from campus.notifications import notify
 
 # Who appoints peers: an administrator (any unit), a department counsellor (their classes).

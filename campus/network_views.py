@@ -6,24 +6,37 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint
+from flask import abort
+from flask import redirect
+from flask import render_template
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext, pgettext
+from flask_babel import ngettext
+from flask_babel import pgettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
-from wtforms import DateField, SelectField, SubmitField
-from wtforms.validators import DataRequired, Optional
+from wtforms import DateField
+from wtforms import SelectField
+from wtforms import SubmitField
+from wtforms.validators import DataRequired
+from wtforms.validators import Optional
 
-from campus import acting_for, admin, network
+from campus import acting_for
+from campus import admin
+from campus import network
 from campus.extensions import db
 from campus.i18n import shown_name
-from campus.models import Role, ScopeKind, User
+from campus.models import Role
+from campus.models import ScopeKind
+from campus.models import User
 from campus.outcomes import flash_outcome
 from campus.permissions import require_roles
-from campus.workbench import Item, Urgency
+from campus.workbench import Item
+from campus.workbench import Urgency
 
 bp = Blueprint("network", __name__, url_prefix="/network")
 

@@ -12,33 +12,40 @@ CHANNEL_MAX_ATTEMPTS failures).
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 from email.message import EmailMessage
 
 from flask import current_app
-from flask_babel import force_locale, gettext
-from sqlalchemy import (
-    Boolean,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    UniqueConstraint,
-    func,
-    or_,
-    select,
-    true,
-    update,
-)
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from flask_babel import force_locale
+from flask_babel import gettext
+from sqlalchemy import Boolean
+from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import String
+from sqlalchemy import UniqueConstraint
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import true
+from sqlalchemy import update
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import mapped_column
 from sqlalchemy.types import JSON
 
-from campus import channels, clock
-from campus.extensions import Model, rows_changed
-from campus.models import NotificationChannel, User
+from campus import channels
+from campus import clock
+from campus.extensions import Model
+from campus.extensions import rows_changed
+from campus.models import NotificationChannel
+from campus.models import User
 
 
 class Notification(Model):

@@ -16,11 +16,16 @@ import hashlib
 from collections.abc import Callable
 from datetime import UTC
 
-from flask_babel import force_locale, gettext
-from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
+from flask_babel import force_locale
+from flask_babel import gettext
+from itsdangerous import BadSignature
+from itsdangerous import TimestampSigner
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
-from campus import audit, auth, clock
+from campus import audit
+from campus import auth
+from campus import clock
 from campus.models import User
 from campus.notifications import OutboxMail
 

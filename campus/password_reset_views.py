@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from campus import password_reset
 from campus.account_limits import per_account
-from campus.extensions import db, limiter
-from campus.forms import FirstPasswordForm, ResetRequestForm, filled
+from campus.extensions import db
+from campus.extensions import limiter
+from campus.forms import FirstPasswordForm
+from campus.forms import ResetRequestForm
+from campus.forms import filled
 from campus.sign_in_steps import browser_signed_in
 
 bp = Blueprint("password_reset", __name__, url_prefix="/password/reset")

@@ -12,7 +12,8 @@ import re
 from sqlalchemy.orm import Session
 
 from campus import audit
-from campus.i18n import N_, Message
+from campus.i18n import N_
+from campus.i18n import Message
 from campus.models import User
 from campus.outcomes import Refused
 

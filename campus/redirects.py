@@ -8,7 +8,8 @@ site is refused rather than repaired.
 
 from __future__ import annotations
 
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
+from urllib.parse import urlsplit
 
 
 def safe_next(target: str | None) -> str | None:

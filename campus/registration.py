@@ -5,28 +5,26 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import gettext as _
 
-from campus import (
-    account_views,
-    activation,
-    activation_views,
-    admin,
-    channel_views,
-    export_rights,
-    health,
-    i18n,
-    inbox_views,
-    mfa_views,
-    nav,
-    network,
-    network_views,
-    notifications,
-    password_reset_views,
-    scheduler,
-    signon_views,
-    staffing_views,
-    views,
-    workbench,
-)
+from campus import account_views
+from campus import activation
+from campus import activation_views
+from campus import admin
+from campus import channel_views
+from campus import export_rights
+from campus import health
+from campus import i18n
+from campus import inbox_views
+from campus import mfa_views
+from campus import nav
+from campus import network
+from campus import network_views
+from campus import notifications
+from campus import password_reset_views
+from campus import scheduler
+from campus import signon_views
+from campus import staffing_views
+from campus import views
+from campus import workbench
 from campus.cli import campus_cli
 from campus.forms import ROLE_LABELS
 from campus.models import Role

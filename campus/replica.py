@@ -11,7 +11,8 @@ Without `DATABASE_REPLICA_URL` the aggregate session is the primary's `db.sessio
 
 from __future__ import annotations
 
-from flask import Flask, g
+from flask import Flask
+from flask import g
 from sqlalchemy.orm import Session
 
 from campus.extensions import db

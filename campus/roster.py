@@ -15,39 +15,40 @@ enrolment, since a peer sees a unit's names and tasks only as one of its members
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
 from typing import Literal
 
 import pandas as pd
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import selectinload
 
-from campus import admin, clock
-from campus.i18n import N_, Message
-from campus.models import (
-    ClassGroup,
-    Department,
-    DormBuilding,
-    DormRoom,
-    EnrolmentStatus,
-    Institution,
-    Role,
-    RoleAssignment,
-    RoleEnd,
-    Student,
-    User,
-)
-from campus.network import APPOINTED_TEXT, PEER_OF_ROLE
+from campus import admin
+from campus import clock
+from campus.i18n import N_
+from campus.i18n import Message
+from campus.models import ClassGroup
+from campus.models import Department
+from campus.models import DormBuilding
+from campus.models import DormRoom
+from campus.models import EnrolmentStatus
+from campus.models import Institution
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import RoleEnd
+from campus.models import Student
+from campus.models import User
+from campus.network import APPOINTED_TEXT
+from campus.network import PEER_OF_ROLE
 from campus.notifications import notify_many
-from campus.spreadsheets import (
-    ImportFileError,
-    ImportReport,
-    ImportTemplate,
-    RowError,
-    Table,
-    commit_import,
-)
+from campus.spreadsheets import ImportFileError
+from campus.spreadsheets import ImportReport
+from campus.spreadsheets import ImportTemplate
+from campus.spreadsheets import RowError
+from campus.spreadsheets import Table
+from campus.spreadsheets import commit_import
 from campus.spreadsheets import read_table as read_spreadsheet
 
 REQUIRED_COLUMNS = ("student_number", "name", "gender", "birth_date", "department", "class")

@@ -16,18 +16,27 @@ import signal
 import socket
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import click
-from flask import Flask, current_app
+from flask import Flask
+from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import DateTime, String, or_, update
+from sqlalchemy import DateTime
+from sqlalchemy import String
+from sqlalchemy import or_
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import mapped_column
 
 from campus import clock
-from campus.extensions import Model, db, rows_changed
+from campus.extensions import Model
+from campus.extensions import db
+from campus.extensions import rows_changed
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.blocking import BlockingScheduler

@@ -16,20 +16,24 @@ import enum
 from datetime import timedelta
 
 from flask import abort
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select
+from sqlalchemy import ColumnElement
+from sqlalchemy import Select
+from sqlalchemy import and_
+from sqlalchemy import false
+from sqlalchemy import or_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campus import audit, clock
-from campus.models import (
-    ROLE_SCOPE,
-    BreakGlassGrant,
-    Caseload,
-    Role,
-    RoleAssignment,
-    ScopeKind,
-    Student,
-    User,
-)
+from campus import audit
+from campus import clock
+from campus.models import ROLE_SCOPE
+from campus.models import BreakGlassGrant
+from campus.models import Caseload
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import ScopeKind
+from campus.models import Student
+from campus.models import User
 
 
 class Capability(enum.IntEnum):

@@ -4,13 +4,21 @@ between them gives no fresh tries), and the rotation of the browser's session at
 
 from __future__ import annotations
 
-from flask import current_app, redirect, request, session, url_for
+from flask import current_app
+from flask import redirect
+from flask import request
+from flask import session
+from flask import url_for
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user
+from flask_login import current_user
+from flask_login import login_user
 from werkzeug.wrappers import Response
 
-from campus import auth, clock, mfa
-from campus.extensions import db, limiter
+from campus import auth
+from campus import clock
+from campus import mfa
+from campus.extensions import db
+from campus.extensions import limiter
 from campus.models import User
 
 # The Flask session key of a sign-in waiting for its second factor (`campus.mfa.Pending`).

@@ -21,15 +21,26 @@ from xml.etree.ElementTree import ParseError
 import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client import MismatchingStateError
-from authlib.integrations.flask_client import FlaskIntegration, FlaskOAuth2App
-from cas import CASClient, CASClientV2, CASError, SingleLogoutMixin
+from authlib.integrations.flask_client import FlaskIntegration
+from authlib.integrations.flask_client import FlaskOAuth2App
+from cas import CASClient
+from cas import CASClientV2
+from cas import CASError
+from cas import SingleLogoutMixin
 from joserfc.errors import JoseError
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campus import audit, clock
-from campus.i18n import N_, Message
-from campus.models import Institution, SignOn, SignOnProtocol, Student, User
+from campus import audit
+from campus import clock
+from campus.i18n import N_
+from campus.i18n import Message
+from campus.models import Institution
+from campus.models import SignOn
+from campus.models import SignOnProtocol
+from campus.models import Student
+from campus.models import User
 from campus.outcomes import Refused
 
 CAS_VERSIONS = (2, 3)

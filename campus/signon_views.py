@@ -7,29 +7,39 @@ session: `_refused`.
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    flash,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import make_response
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from campus import acting_for, auth, mfa, signon
-from campus.extensions import csrf, db, limiter
-from campus.forms import SignOnForm, filled
-from campus.models import Institution, Role, SignOn, SignOnProtocol, User
+from campus import acting_for
+from campus import auth
+from campus import mfa
+from campus import signon
+from campus.extensions import csrf
+from campus.extensions import db
+from campus.extensions import limiter
+from campus.forms import SignOnForm
+from campus.forms import filled
+from campus.models import Institution
+from campus.models import Role
+from campus.models import SignOn
+from campus.models import SignOnProtocol
+from campus.models import User
 from campus.permissions import require_roles
-from campus.sign_in_steps import await_second_step, browser_signed_in, session_replaced
+from campus.sign_in_steps import await_second_step
+from campus.sign_in_steps import browser_signed_in
+from campus.sign_in_steps import session_replaced
 from campus.signon import SignOnFailed
 
 bp = Blueprint("signon", __name__, url_prefix="/login/campus")

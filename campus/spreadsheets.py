@@ -19,14 +19,23 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from datetime import time
 from typing import ClassVar, TypeVar
 
 import pandas as pd
-from flask import Response, abort, current_app, send_file
-from openpyxl import Workbook, load_workbook
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import send_file
+from openpyxl import Workbook
+from openpyxl import load_workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -34,7 +43,9 @@ from sqlalchemy.orm import Session
 
 from campus import audit
 from campus.clean_input import without_controls
-from campus.i18n import N_, Message, shown
+from campus.i18n import N_
+from campus.i18n import Message
+from campus.i18n import shown
 from campus.models import User
 
 # An XLSX is a zip: its declared sizes are checked before anything is decompressed. Python's

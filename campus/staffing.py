@@ -10,12 +10,19 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement
+from sqlalchemy import and_
+from sqlalchemy import or_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import audit
-from campus.i18n import N_, Message
-from campus.models import Institution, StaffingEntry, StaffPost, User
+from campus.i18n import N_
+from campus.i18n import Message
+from campus.models import Institution
+from campus.models import StaffingEntry
+from campus.models import StaffPost
+from campus.models import User
 from campus.outcomes import Refused
 
 

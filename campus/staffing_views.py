@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import DateField
+from wtforms import SelectField
+from wtforms import StringField
+from wtforms import SubmitField
+from wtforms.validators import DataRequired
+from wtforms.validators import Length
+from wtforms.validators import Optional
 
-from campus import acting_for, admin, staffing
+from campus import acting_for
+from campus import admin
+from campus import staffing
 from campus.extensions import db
-from campus.models import Role, StaffingEntry, StaffPost
+from campus.models import Role
+from campus.models import StaffingEntry
+from campus.models import StaffPost
 from campus.outcomes import flash_outcome
 from campus.permissions import require_roles
 

@@ -4,72 +4,72 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import pgettext
-from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import and_, func, select
+from flask_login import current_user
+from flask_login import login_required
+from flask_login import login_user
+from flask_login import logout_user
+from sqlalchemy import and_
+from sqlalchemy import func
+from sqlalchemy import select
 
-from campus import (
-    acting_for,
-    admin,
-    auth,
-    clock,
-    mfa,
-    nav,
-    profile,
-    roster,
-    signon,
-    workbench,
-)
-from campus.extensions import db, limiter, login_manager
-from campus.forms import (
-    BreakGlassForm,
-    ChangePasswordForm,
-    ClassForm,
-    DepartmentForm,
-    FirstPasswordForm,
-    LoginForm,
-    PhoneForm,
-    RoleAssignmentForm,
-    RoleUntilForm,
-    RosterImportForm,
-    StaffForm,
-    add_error,
-    filled,
-)
-from campus.models import (
-    ROLE_SCOPE,
-    Caseload,
-    Institution,
-    Role,
-    RoleAssignment,
-    ScopeKind,
-    Student,
-    User,
-)
+from campus import acting_for
+from campus import admin
+from campus import auth
+from campus import clock
+from campus import mfa
+from campus import nav
+from campus import profile
+from campus import roster
+from campus import signon
+from campus import workbench
+from campus.extensions import db
+from campus.extensions import limiter
+from campus.extensions import login_manager
+from campus.forms import BreakGlassForm
+from campus.forms import ChangePasswordForm
+from campus.forms import ClassForm
+from campus.forms import DepartmentForm
+from campus.forms import FirstPasswordForm
+from campus.forms import LoginForm
+from campus.forms import PhoneForm
+from campus.forms import RoleAssignmentForm
+from campus.forms import RoleUntilForm
+from campus.forms import RosterImportForm
+from campus.forms import StaffForm
+from campus.forms import add_error
+from campus.forms import filled
+from campus.models import ROLE_SCOPE
+from campus.models import Caseload
+from campus.models import Institution
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import ScopeKind
+from campus.models import Student
+from campus.models import User
 from campus.outcomes import flash_outcome
 from campus.permissions import require_roles
 from campus.redirects import safe_next
-from campus.scope import Capability, get_student, grant_break_glass, student_filter
-from campus.sign_in_steps import (
-    account_guesses,
-    await_second_step,
-    browser_signed_in,
-    session_replaced,
-)
+from campus.scope import Capability
+from campus.scope import get_student
+from campus.scope import grant_break_glass
+from campus.scope import student_filter
+from campus.sign_in_steps import account_guesses
+from campus.sign_in_steps import await_second_step
+from campus.sign_in_steps import browser_signed_in
+from campus.sign_in_steps import session_replaced
 from campus.spreadsheets import send_template
 
 bp = Blueprint("campus", __name__)

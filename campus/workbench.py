@@ -15,7 +15,8 @@ from enum import IntEnum
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from campus.models import Role, User
+from campus.models import Role
+from campus.models import User
 
 
 class Urgency(IntEnum):

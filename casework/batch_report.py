@@ -12,22 +12,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext, pgettext
+from flask_babel import gettext
+from flask_babel import pgettext
 from markupsafe import Markup
-from sqlalchemy import ColumnElement, func, select, true
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy import ColumnElement
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import true
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import contains_eager
 
 from campus.i18n import shown_name
-from campus.models import Department, Role, Student, User
+from campus.models import Department
+from campus.models import Role
+from campus.models import Student
+from campus.models import User
 from campus.scope import institution_ids
 from casework import interview_permissions as permissions
 from casework import interviews
 from casework.models import InterviewEntry
 from oversight.charts import percent_bars
 from screening.instruments import UnknownInstrument
-from screening.models import Campaign, CampaignAssignment, ScreeningResult
+from screening.models import Campaign
+from screening.models import CampaignAssignment
+from screening.models import ScreeningResult
 from screening.scoring import load_instrument
-from screening.vocabulary import instrument_abbreviation, instrument_name
+from screening.vocabulary import instrument_abbreviation
+from screening.vocabulary import instrument_name
 
 # Who may print a report: the centre and the administrator for any department of their
 # institution, a department counsellor for their own department only.

@@ -14,21 +14,32 @@ witness, friend or anyone else, the department counsellor of the affected studen
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from campus import audit
-from campus.i18n import N_, Message
-from campus.models import Role, RoleAssignment, Student, User
+from campus.i18n import N_
+from campus.i18n import Message
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import Student
+from campus.models import User
 from campus.notifications import notify
-from casework.models import ContagionFollowUp, ContagionRelation, CrisisRecord
+from casework.models import ContagionFollowUp
+from casework.models import ContagionRelation
+from casework.models import CrisisRecord
 from warning import services as warnings
 from warning.labels import Label
-from warning.models import OwnerTier, SignalSource, Task
+from warning.models import OwnerTier
+from warning.models import SignalSource
+from warning.models import Task
 from warning.policy import Level
-from warning.response import PEER_TASK_TEXT, TASKS_LINK
+from warning.response import PEER_TASK_TEXT
+from warning.response import TASKS_LINK
 
 TASK_KIND = "contagion_check_in"
 CHECK_IN_WITHIN = timedelta(days=7)

@@ -11,28 +11,33 @@ nothing; the public function writes, audits and commits once, or rolls back all 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campus import audit, clock
+from campus import audit
+from campus import clock
 from campus.extensions import rows_changed
-from campus.i18n import N_, Message
-from campus.models import Institution, User
+from campus.i18n import N_
+from campus.i18n import Message
+from campus.models import Institution
+from campus.models import User
 from casework import scans
-from casework.models import (
-    CrisisAction,
-    CrisisDocument,
-    CrisisDocumentKind,
-    CrisisEntry,
-    CrisisRecord,
-    CrisisSettings,
-)
-from warning.models import EarlyWarning, WarningStatus
+from casework.models import CrisisAction
+from casework.models import CrisisDocument
+from casework.models import CrisisDocumentKind
+from casework.models import CrisisEntry
+from casework.models import CrisisRecord
+from casework.models import CrisisSettings
+from warning.models import EarlyWarning
+from warning.models import WarningStatus
 from warning.policy import Level
 
 

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
-from wtforms import (
-    BooleanField,
-    DateField,
-    DateTimeLocalField,
-    HiddenField,
-    RadioField,
-    SelectField,
-    StringField,
-    SubmitField,
-    TextAreaField,
-)
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from flask_wtf.file import FileField
+from flask_wtf.file import FileRequired
+from wtforms import BooleanField
+from wtforms import DateField
+from wtforms import DateTimeLocalField
+from wtforms import HiddenField
+from wtforms import RadioField
+from wtforms import SelectField
+from wtforms import StringField
+from wtforms import SubmitField
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired
+from wtforms.validators import InputRequired
+from wtforms.validators import Length
+from wtforms.validators import Optional
 
 from campus.fields import labelled_choices
 from campus.forms import MultiCheckboxField
-from casework.models import ContagionRelation, CrisisAction, CrisisDocumentKind
+from casework.models import ContagionRelation
+from casework.models import CrisisAction
+from casework.models import CrisisDocumentKind
 
 ACTION_LABELS = {
     CrisisAction.ACCOMPANIED: _l("Accompanied by staff"),

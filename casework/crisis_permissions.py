@@ -11,10 +11,16 @@ whole institution) and each department counsellor's for the affected students of
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import ColumnElement
+from sqlalchemy import and_
+from sqlalchemy import false
+from sqlalchemy import or_
 
-from campus.models import Role, Student, User
-from campus.scope import Capability, student_filter
+from campus.models import Role
+from campus.models import Student
+from campus.models import User
+from campus.scope import Capability
+from campus.scope import student_filter
 
 SCENE_ROLES = frozenset({Role.DEPT_COUNSELLOR})
 CLINICAL_ROLES = frozenset({Role.SCHOOL_COUNSELLOR, Role.DIRECTOR})

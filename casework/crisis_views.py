@@ -8,58 +8,59 @@ import re
 import uuid
 from datetime import datetime
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    send_file,
-    url_for,
-)
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import send_file
+from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import and_, select
+from sqlalchemy import and_
+from sqlalchemy import select
 from werkzeug.datastructures import ImmutableMultiDict
 
-from campus import audit, clock, documents
-from campus.access import list_in_scope, load_or_404
+from campus import audit
+from campus import clock
+from campus import documents
+from campus.access import list_in_scope
+from campus.access import load_or_404
 from campus.extensions import db
-from campus.forms import add_error, filled
+from campus.forms import add_error
+from campus.forms import filled
 from campus.i18n import shown
-from campus.models import Institution, Student, User
+from campus.models import Institution
+from campus.models import Student
+from campus.models import User
 from campus.permissions import require_roles
-from casework import contagion, crisis, scans
-from casework.crisis_forms import (
-    ACTION_LABELS,
-    DOCUMENT_LABELS,
-    RELATION_LABELS,
-    ClearForm,
-    ContagionForm,
-    EntryForm,
-    EscalateForm,
-    GenerateDocumentForm,
-    ScanForm,
-    SettingsForm,
-    SignatureForm,
-)
-from casework.crisis_permissions import (
-    CRISIS_ROLES,
-    FOLLOW_UP_ROLES,
-    SETTINGS_ROLES,
-    can_change_settings,
-    crisis_clause,
-    follow_up_clause,
-)
-from casework.models import (
-    ContagionFollowUp,
-    ContagionRelation,
-    CrisisDocument,
-    CrisisDocumentKind,
-    CrisisRecord,
-)
+from casework import contagion
+from casework import crisis
+from casework import scans
+from casework.crisis_forms import ACTION_LABELS
+from casework.crisis_forms import DOCUMENT_LABELS
+from casework.crisis_forms import RELATION_LABELS
+from casework.crisis_forms import ClearForm
+from casework.crisis_forms import ContagionForm
+from casework.crisis_forms import EntryForm
+from casework.crisis_forms import EscalateForm
+from casework.crisis_forms import GenerateDocumentForm
+from casework.crisis_forms import ScanForm
+from casework.crisis_forms import SettingsForm
+from casework.crisis_forms import SignatureForm
+from casework.crisis_permissions import CRISIS_ROLES
+from casework.crisis_permissions import FOLLOW_UP_ROLES
+from casework.crisis_permissions import SETTINGS_ROLES
+from casework.crisis_permissions import can_change_settings
+from casework.crisis_permissions import crisis_clause
+from casework.crisis_permissions import follow_up_clause
+from casework.models import ContagionFollowUp
+from casework.models import ContagionRelation
+from casework.models import CrisisDocument
+from casework.models import CrisisDocumentKind
+from casework.models import CrisisRecord
 from warning.models import EarlyWarning
 from warning.policy import Level
 

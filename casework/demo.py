@@ -9,7 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import clock
-from campus.models import Institution, Role, RoleAssignment, User
+from campus.models import Institution
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import User
 
 
 def seed(session: Session, institution: Institution) -> None:
@@ -32,7 +35,8 @@ def seed_interviews(session: Session, institution: Institution) -> None:
     assigned, and the rest left to assign; no warning level is changed. A handful of rows, so
     seeding stays fast."""
     from casework import interviews
-    from casework.models import InterviewEntry, InterviewState
+    from casework.models import InterviewEntry
+    from casework.models import InterviewState
 
     now = clock.now()
     sc01 = _staff(session, institution, Role.SCHOOL_COUNSELLOR)
@@ -109,10 +113,14 @@ def _seed_crisis(session: Session, institution: Institution) -> None:
     from sqlalchemy import select
 
     from campus import clock
-    from campus.models import Role, RoleAssignment, User
+    from campus.models import Role
+    from campus.models import RoleAssignment
+    from campus.models import User
     from casework import crisis
-    from casework.models import CrisisAction, CrisisRecord
-    from warning.models import EarlyWarning, WarningStatus
+    from casework.models import CrisisAction
+    from casework.models import CrisisRecord
+    from warning.models import EarlyWarning
+    from warning.models import WarningStatus
     from warning.policy import Level
 
     if session.scalar(select(CrisisRecord.id).where(CrisisRecord.institution_id == institution.id)):

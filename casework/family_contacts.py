@@ -11,22 +11,37 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campus import audit, clock
-from campus.i18n import N_, Message, viewer_locale
-from campus.models import Institution, Student, User
-from campus.scope import Capability, student_filter
+from campus import audit
+from campus import clock
+from campus.i18n import N_
+from campus.i18n import Message
+from campus.i18n import viewer_locale
+from campus.models import Institution
+from campus.models import Student
+from campus.models import User
+from campus.scope import Capability
+from campus.scope import student_filter
 from casework.file_permissions import can_log_family_contact
-from casework.models import ContactChannel, ContactDirection, ContactOutcome, FamilyContact
-from warning.models import EarlyWarning, Task, WarningStatus
+from casework.models import ContactChannel
+from casework.models import ContactDirection
+from casework.models import ContactOutcome
+from casework.models import FamilyContact
+from warning.models import EarlyWarning
+from warning.models import Task
+from warning.models import WarningStatus
 from warning.policy import Level
 
 # What a family may agree to in a contact (issue #17 section 4); their words are in

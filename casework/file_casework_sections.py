@@ -11,10 +11,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campus.models import Student, User
+from campus.models import Student
+from campus.models import User
 from campus.scope import Capability
-from casework.models import CrisisRecord, InterviewEntry
-from casework.student_file import Section, register_section
+from casework.models import CrisisRecord
+from casework.models import InterviewEntry
+from casework.student_file import Section
+from casework.student_file import register_section
 from screening.models import Campaign
 
 

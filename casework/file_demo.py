@@ -8,19 +8,31 @@ all, so seeding stays fast.
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import clock
-from campus.models import Institution, Role, RoleAssignment, Student, User
+from campus.models import Institution
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import Student
+from campus.models import User
 from casework.family_contacts import call_scripts
-from casework.models import ContactChannel, ContactDirection, ContactOutcome, FamilyContact
-from screening.models import Campaign, CampaignAssignment, ResultSource, ScreeningResult
+from casework.models import ContactChannel
+from casework.models import ContactDirection
+from casework.models import ContactOutcome
+from casework.models import FamilyContact
+from screening.models import Campaign
+from screening.models import CampaignAssignment
+from screening.models import ResultSource
+from screening.models import ScreeningResult
 from screening.scoring import load_instrument
 from warning import caseload
-from warning.models import EarlyWarning, WarningStatus
+from warning.models import EarlyWarning
+from warning.models import WarningStatus
 
 # Past rounds, oldest first: (Chinese name, English name, months before now).
 ROUNDS = (

@@ -5,22 +5,26 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
 from flask_wtf import FlaskForm
-from wtforms import (
-    DateField,
-    DateTimeLocalField,
-    HiddenField,
-    SelectField,
-    StringField,
-    SubmitField,
-    TextAreaField,
-)
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms import DateField
+from wtforms import DateTimeLocalField
+from wtforms import HiddenField
+from wtforms import SelectField
+from wtforms import StringField
+from wtforms import SubmitField
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired
+from wtforms.validators import InputRequired
+from wtforms.validators import Length
+from wtforms.validators import Optional
+from wtforms.validators import Regexp
 
 from campus.fields import labelled_choices
 from campus.forms import MultiCheckboxField
 from campus.models import EnrolmentStatus
 from casework.family_contacts import AGREEMENTS
-from casework.models import ContactChannel, ContactDirection, ContactOutcome
+from casework.models import ContactChannel
+from casework.models import ContactDirection
+from casework.models import ContactOutcome
 
 DIRECTION_LABELS = {
     ContactDirection.WE_CALLED: _l("We contacted the guardian"),

@@ -7,8 +7,13 @@ Each section of the file then asks for its own capability (`casework.student_fil
 
 from __future__ import annotations
 
-from campus.models import ROLE_SCOPE, Role, ScopeKind, Student, User
-from campus.scope import ROLE_CAPABILITY, Capability
+from campus.models import ROLE_SCOPE
+from campus.models import Role
+from campus.models import ScopeKind
+from campus.models import Student
+from campus.models import User
+from campus.scope import ROLE_CAPABILITY
+from campus.scope import Capability
 
 # Roles that may open a file at all (their capability reaches WARNING); the route's guard.
 FILE_ROLES = frozenset(

@@ -14,19 +14,25 @@ from flask import Flask
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import selectinload
 
 from campus import clock
 from campus.local_time import local_date
-from campus.models import Student, User
+from campus.models import Student
+from campus.models import User
 from campus.scope import Capability
 from casework import family_contacts
-from casework.file_forms import CHANNEL_LABELS, DIRECTION_LABELS, OUTCOME_LABELS
+from casework.file_forms import CHANNEL_LABELS
+from casework.file_forms import DIRECTION_LABELS
+from casework.file_forms import OUTCOME_LABELS
 from casework.file_permissions import can_log_family_contact
-from casework.student_file import Section, register_section
+from casework.student_file import Section
+from casework.student_file import register_section
 from oversight.charts import trend_line
 from privacy import consent as privacy_consent
-from referrals.models import LeaveOfAbsence, Referral
+from referrals.models import LeaveOfAbsence
+from referrals.models import Referral
 from screening import trajectories
 from screening.models import ScreeningResult
 from screening.scoring import load_instrument

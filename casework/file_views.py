@@ -6,33 +6,42 @@ from __future__ import annotations
 
 import uuid
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from campus import audit, clock
+from campus import audit
+from campus import clock
 from campus.documents import pdf_download
 from campus.extensions import db
 from campus.forms import filled
 from campus.i18n import viewer_locale
-from campus.models import Institution, Role, Student
+from campus.models import Institution
+from campus.models import Role
+from campus.models import Student
 from campus.permissions import require_roles
-from campus.scope import Capability, student_filter
-from casework import family_contacts, screening_report, student_file
+from campus.scope import Capability
+from campus.scope import student_filter
+from casework import family_contacts
+from casework import screening_report
+from casework import student_file
 from casework.file_forms import FamilyContactForm
-from casework.file_permissions import FAMILY_FIGURE_ROLES, FILE_ROLES, can_log_family_contact
-from casework.models import ContactChannel, ContactDirection, ContactOutcome, FamilyContact
+from casework.file_permissions import FAMILY_FIGURE_ROLES
+from casework.file_permissions import FILE_ROLES
+from casework.file_permissions import can_log_family_contact
+from casework.models import ContactChannel
+from casework.models import ContactDirection
+from casework.models import ContactOutcome
+from casework.models import FamilyContact
 from screening.models import Campaign
 
 bp = Blueprint("casework_file", __name__, url_prefix="/casework/students")

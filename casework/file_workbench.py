@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from campus.models import User
-from campus.workbench import Item, Urgency
+from campus.workbench import Item
+from campus.workbench import Urgency
 from casework.family_contacts import key_students_contacted
 
 

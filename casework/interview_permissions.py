@@ -8,10 +8,16 @@ record.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import ColumnElement
+from sqlalchemy import and_
+from sqlalchemy import false
+from sqlalchemy import or_
 
-from campus.models import Role, User
-from campus.scope import Capability, institution_ids, student_filter
+from campus.models import Role
+from campus.models import User
+from campus.scope import Capability
+from campus.scope import institution_ids
+from campus.scope import student_filter
 from casework.models import InterviewEntry
 
 SCHOOL_ROLES = (Role.SCHOOL_COUNSELLOR, Role.DIRECTOR)

@@ -9,7 +9,8 @@ checked against the instrument definitions, never kept here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -17,9 +18,12 @@ from typing import Any
 
 import yaml
 
-from campus.i18n import N_, Message
+from campus.i18n import N_
+from campus.i18n import Message
 from screening import vocabulary
-from screening.instruments import UnknownInstrument, list_instruments, load_instrument
+from screening.instruments import UnknownInstrument
+from screening.instruments import list_instruments
+from screening.instruments import load_instrument
 from warning import labels
 from warning.labels import Label
 from warning.policy import Level

@@ -3,23 +3,38 @@ and the student's own invitations. Thin: parse, load in scope, call `casework.in
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
-from campus import audit, clock
+from campus import audit
+from campus import clock
 from campus.access import load_or_404
 from campus.extensions import db
 from campus.forms import add_error
-from campus.models import Department, Role, Student, User
+from campus.models import Department
+from campus.models import Role
+from campus.models import Student
+from campus.models import User
 from campus.permissions import require_roles
 from casework import interview_permissions as permissions
 from casework import interviews
-from casework.interview_forms import AssignForm, OutcomeForm, ScheduleForm
-from casework.interviews import InterviewError, Outcome, StaleInterview
-from casework.models import InterviewEntry, InterviewState
+from casework.interview_forms import AssignForm
+from casework.interview_forms import OutcomeForm
+from casework.interview_forms import ScheduleForm
+from casework.interviews import InterviewError
+from casework.interviews import Outcome
+from casework.interviews import StaleInterview
+from casework.models import InterviewEntry
+from casework.models import InterviewState
 from screening.models import Campaign
 from warning import services as warning_services
 from warning.services import OverrideError

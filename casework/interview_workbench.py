@@ -8,14 +8,19 @@ from datetime import datetime
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import case, func, select
+from sqlalchemy import case
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campus.models import Student, User
-from campus.workbench import Item, Urgency
+from campus.models import Student
+from campus.models import User
+from campus.workbench import Item
+from campus.workbench import Urgency
 from casework import interview_permissions as permissions
 from casework.interviews import OPEN_STATES
-from casework.models import InterviewEntry, InterviewState
+from casework.models import InterviewEntry
+from casework.models import InterviewState
 
 
 def staff_items(session: Session, user: User, now: datetime) -> list[Item]:

@@ -15,25 +15,46 @@ public function commits once, or rolls all of it back.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
-from flask import current_app, has_app_context
-from sqlalchemy import case, func, select
+from flask import current_app
+from flask import has_app_context
+from sqlalchemy import case
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from campus import audit, clock, notifications
+from campus import audit
+from campus import clock
+from campus import notifications
 from campus.i18n import N_
-from campus.models import Department, Institution, Role, RoleAssignment, Student, User
+from campus.models import Department
+from campus.models import Institution
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import Student
+from campus.models import User
 from casework import interview_permissions as permissions
 from casework import interview_rules
-from casework.interview_rules import Finding, Rule, RuleSet
-from casework.models import InterviewEntry, InterviewRound, InterviewState
-from screening.models import Campaign, ScreeningResult
+from casework.interview_rules import Finding
+from casework.interview_rules import Rule
+from casework.interview_rules import RuleSet
+from casework.models import InterviewEntry
+from casework.models import InterviewRound
+from casework.models import InterviewState
+from screening.models import Campaign
+from screening.models import ScreeningResult
 from warning import labels
-from warning.models import Deadline, EarlyWarning, Signal, WarningStatus
+from warning.models import Deadline
+from warning.models import EarlyWarning
+from warning.models import Signal
+from warning.models import WarningStatus
 from warning.policy import Level
 
 OPEN_STATES = (InterviewState.TO_ASSIGN, InterviewState.ASSIGNED, InterviewState.SCHEDULED)

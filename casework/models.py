@@ -4,28 +4,34 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 
-from sqlalchemy import (
-    DDL,
-    JSON,
-    Boolean,
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-    event,
-)
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import DDL
+from sqlalchemy import JSON
+from sqlalchemy import Boolean
+from sqlalchemy import Date
+from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
 
 from campus import clock
-from campus.encryption import SAME_SQL, EncryptedText, rotation_only_sql
-from campus.extensions import Model, db
-from campus.models import Student, User
+from campus.encryption import SAME_SQL
+from campus.encryption import EncryptedText
+from campus.encryption import rotation_only_sql
+from campus.extensions import Model
+from campus.extensions import db
+from campus.models import Student
+from campus.models import User
 
 # --- Family contacts (家校沟通, issue #17 section 4) ---
 

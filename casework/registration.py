@@ -23,13 +23,14 @@ def register(app: Flask) -> None:
 
 def _register_student_file(app: Flask) -> None:
     from campus import workbench
-    from casework import file_sections, file_views, file_workbench
-    from casework.file_forms import (
-        ENROLMENT_LABELS,
-        GENDER_LABELS,
-        agreement_words,
-    )
-    from casework.file_permissions import FAMILY_FIGURE_ROLES, may_open_file
+    from casework import file_sections
+    from casework import file_views
+    from casework import file_workbench
+    from casework.file_forms import ENROLMENT_LABELS
+    from casework.file_forms import GENDER_LABELS
+    from casework.file_forms import agreement_words
+    from casework.file_permissions import FAMILY_FIGURE_ROLES
+    from casework.file_permissions import may_open_file
 
     for blueprint in (file_views.bp, file_views.family_bp, file_views.reports_bp):
         app.register_blueprint(blueprint)
@@ -52,16 +53,16 @@ def _register_student_file(app: Flask) -> None:
 def _register_interviews(app: Flask) -> None:
     from flask_babel import gettext as _
 
-    from campus import nav, scheduler, workbench
+    from campus import nav
+    from campus import scheduler
+    from campus import workbench
     from campus.models import Role
-    from casework import (
-        interview_permissions,
-        interview_rules,
-        interview_views,
-        interview_workbench,
-        interviews,
-        report_views,
-    )
+    from casework import interview_permissions
+    from casework import interview_rules
+    from casework import interview_views
+    from casework import interview_workbench
+    from casework import interviews
+    from casework import report_views
 
     # An institution's own rule set is checked at start-up: a bad file must not fail a
     # student's screening submission later.
@@ -92,7 +93,8 @@ def _register_crisis(app: Flask) -> None:
 
     from campus import nav
     from casework import crisis_views
-    from casework.crisis_permissions import FOLLOW_UP_ROLES, SETTINGS_ROLES
+    from casework.crisis_permissions import FOLLOW_UP_ROLES
+    from casework.crisis_permissions import SETTINGS_ROLES
 
     app.register_blueprint(crisis_views.bp)
     app.jinja_env.globals.update(crisis_link=crisis_views.crisis_link)

@@ -5,20 +5,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, request, url_for
+from flask import Blueprint
+from flask import abort
+from flask import request
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from campus import audit, clock
+from campus import audit
+from campus import clock
 from campus.documents import pdf_download
 from campus.extensions import db
 from campus.i18n import viewer_locale
-from campus.models import Department, Institution, Student
+from campus.models import Department
+from campus.models import Institution
+from campus.models import Student
 from campus.permissions import require_roles
 from casework import batch_report
-from screening.models import Campaign, CampaignAssignment
+from screening.models import Campaign
+from screening.models import CampaignAssignment
 
 bp = Blueprint("batch_reports", __name__, url_prefix="/casework/campaigns")
 

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
+from PIL import UnidentifiedImageError
 from werkzeug.datastructures import FileStorage
 
-from campus.i18n import N_, Message
+from campus.i18n import N_
+from campus.i18n import Message
 
 # Media type of each kind of scan accepted, and the suffix its stored file takes.
 SCAN_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}

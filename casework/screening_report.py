@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from campus.models import Student
 from screening import intake
-from screening.models import Campaign, ScreeningResult
+from screening.models import Campaign
+from screening.models import ScreeningResult
 from screening.scoring import load_instrument
 
 LITERACY = "literacy"

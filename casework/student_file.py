@@ -17,14 +17,16 @@ their query count independent of how much history the student has (no per-row qu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from campus.models import Student, User
+from campus.models import Student
+from campus.models import User
 from campus.scope import Capability
 
 Loader = Callable[[Session, User, Student, Capability], Mapping[str, Any]]

@@ -12,25 +12,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import joinedload
 
-from campus import admin, audit
-from campus.i18n import N_, Message
-from campus.models import (
-    WITH_ENDED_ROLES,
-    AccessReview,
-    AccessReviewDecision,
-    Institution,
-    ReviewOutcome,
-    Role,
-    RoleAssignment,
-    RoleEnd,
-    User,
-)
+from campus import admin
+from campus import audit
+from campus.i18n import N_
+from campus.i18n import Message
+from campus.models import WITH_ENDED_ROLES
+from campus.models import AccessReview
+from campus.models import AccessReviewDecision
+from campus.models import Institution
+from campus.models import ReviewOutcome
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import RoleEnd
+from campus.models import User
 from campus.outcomes import Refused
 from oversight import periods
 

@@ -4,18 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from campus import acting_for, admin, clock
+from campus import acting_for
+from campus import admin
+from campus import clock
 from campus.extensions import db
-from campus.models import AccessReview, Institution, Role, RoleAssignment
+from campus.models import AccessReview
+from campus.models import Institution
+from campus.models import Role
+from campus.models import RoleAssignment
 from campus.outcomes import flash_outcome
 from campus.permissions import require_roles
-from oversight import access_review, periods
+from oversight import access_review
+from oversight import periods
 
 bp = Blueprint("access_review", __name__, url_prefix="/admin/access-review")
 

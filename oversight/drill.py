@@ -16,13 +16,23 @@ from sqlalchemy.orm import Session
 
 from campus import clock
 from campus.i18n import name_column
-from campus.models import Department, Institution, Student, User
-from campus.scope import Capability, student_filter
-from oversight.kpis import CAMPAIGNS_OPENED, LEVEL_NAMES, WARNINGS_OPENED, View, in_view
+from campus.models import Department
+from campus.models import Institution
+from campus.models import Student
+from campus.models import User
+from campus.scope import Capability
+from campus.scope import student_filter
+from oversight.kpis import CAMPAIGNS_OPENED
+from oversight.kpis import LEVEL_NAMES
+from oversight.kpis import WARNINGS_OPENED
+from oversight.kpis import View
+from oversight.kpis import in_view
 from referrals import metrics
 from referrals.services import ReferralSettings
-from screening.models import Campaign, CampaignAssignment
-from warning.models import EarlyWarning, WarningEvent
+from screening.models import Campaign
+from screening.models import CampaignAssignment
+from warning.models import EarlyWarning
+from warning.models import WarningEvent
 
 LEVEL_OF = {name: level for level, name in LEVEL_NAMES.items()}
 # Each list by its name in the address, with the title a reader sees.

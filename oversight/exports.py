@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
-from campus.spreadsheets import MEDIA_TYPES, render, to_csv, to_xlsx
+from campus.spreadsheets import MEDIA_TYPES
+from campus.spreadsheets import render
+from campus.spreadsheets import to_csv
+from campus.spreadsheets import to_xlsx
 
 __all__ = ["MEDIA_TYPES", "render", "to_csv", "to_xlsx"]

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
-from wtforms.validators import Optional, Regexp, ValidationError
+from wtforms import SelectField
+from wtforms import StringField
+from wtforms.validators import Optional
+from wtforms.validators import Regexp
+from wtforms.validators import ValidationError
 
 from oversight import periods
 from oversight.kpis import month_of

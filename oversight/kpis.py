@@ -16,34 +16,52 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, case, distinct, func, null, select, true
-from sqlalchemy.orm import Session, join
+from sqlalchemy import ColumnElement
+from sqlalchemy import and_
+from sqlalchemy import case
+from sqlalchemy import distinct
+from sqlalchemy import func
+from sqlalchemy import null
+from sqlalchemy import select
+from sqlalchemy import true
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import join
 
 from campus import staffing
 from campus.i18n import name_column
-from campus.models import (
-    ClassGroup,
-    Department,
-    EnrolmentStatus,
-    Institution,
-    Role,
-    RoleAssignment,
-    StaffingEntry,
-    Student,
-)
-from casework.models import FamilyContact, InterviewEntry, InterviewState
+from campus.models import ClassGroup
+from campus.models import Department
+from campus.models import EnrolmentStatus
+from campus.models import Institution
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import StaffingEntry
+from campus.models import Student
+from casework.models import FamilyContact
+from casework.models import InterviewEntry
+from casework.models import InterviewState
 from referrals.models import Referral
-from referrals.services import OPEN, ReferralSettings, stalled_clause
+from referrals.services import OPEN
+from referrals.services import ReferralSettings
+from referrals.services import stalled_clause
 from referrals.states import CLOSED_LOOP
-from screening.models import Campaign, CampaignAssignment
-from warning.models import Deadline, EarlyWarning, WarningEvent, WeeklyReport
+from screening.models import Campaign
+from screening.models import CampaignAssignment
+from warning.models import Deadline
+from warning.models import EarlyWarning
+from warning.models import WarningEvent
+from warning.models import WeeklyReport
 from warning.policy import Level
 from warning.response import first_response_levels
 

@@ -7,10 +7,14 @@ from functools import partial
 from flask import Flask
 from flask_babel import gettext as _
 
-from campus import nav, scheduler, workbench
+from campus import nav
+from campus import scheduler
+from campus import workbench
 from campus.models import Role
 from campus.replica import aggregate_session
-from oversight import access_views, snapshots, views
+from oversight import access_views
+from oversight import snapshots
+from oversight import views
 from oversight import workbench as oversight_workbench
 
 

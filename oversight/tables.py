@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import pandas as pd
 from flask_babel import gettext as _
 
-from oversight.disclosure import Protection, protect
+from oversight.disclosure import Protection
+from oversight.disclosure import protect
 from oversight.kpis import Kpi
 
 DASH = "—"

@@ -8,33 +8,43 @@ province auditor sees every university side by side, aggregates only, under disc
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 
 import pandas as pd
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import render_template
+from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from campus import audit, clock, export_rights, local_time
+from campus import audit
+from campus import clock
+from campus import export_rights
+from campus import local_time
 from campus.extensions import db
 from campus.i18n import name_column
-from campus.models import Department, Institution, Role
+from campus.models import Department
+from campus.models import Institution
+from campus.models import Role
 from campus.permissions import require_roles
 from campus.replica import aggregate_session
 from campus.scope import institution_ids
-from oversight import (
-    charts,
-    disclosure,
-    drill,
-    exports,
-    headlines,
-    kpis,
-    periods,
-    snapshots,
-    tables,
-)
-from oversight.forms import FilterForm, ProvinceFilterForm
+from oversight import charts
+from oversight import disclosure
+from oversight import drill
+from oversight import exports
+from oversight import headlines
+from oversight import kpis
+from oversight import periods
+from oversight import snapshots
+from oversight import tables
+from oversight.forms import FilterForm
+from oversight.forms import ProvinceFilterForm
 from privacy import consent as privacy_consent
 from referrals.services import ReferralSettings
 

@@ -6,18 +6,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from flask import current_app, url_for
+from flask import current_app
+from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from sqlalchemy.orm import Session
 
-from campus import admin, clock
+from campus import admin
+from campus import clock
 from campus.forms import ROLE_LABELS
-from campus.models import Role, User
+from campus.models import Role
+from campus.models import User
 from campus.replica import aggregate_session
 from campus.scope import institution_ids
-from campus.workbench import Item, Urgency
-from oversight import access_review, headlines, kpis, periods
+from campus.workbench import Item
+from campus.workbench import Urgency
+from oversight import access_review
+from oversight import headlines
+from oversight import kpis
+from oversight import periods
 from referrals.services import ReferralSettings
 
 # The two figures a director or administrator looks at first each morning.

@@ -23,25 +23,37 @@ commit once. A double submit meets the partial unique index and is told it is al
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 
 import pandas as pd
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, delete, exists, insert, select, update
+from sqlalchemy import ColumnElement
+from sqlalchemy import delete
+from sqlalchemy import exists
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campus import audit
 from campus.extensions import rows_changed
 from campus.i18n import shown_name
-from campus.models import EnrolmentStatus, Student, User
-from privacy.models import ConsentScope, ConsentWithdrawal
-from privacy.records import legal_hold_for, retention_for
+from campus.models import EnrolmentStatus
+from campus.models import Student
+from campus.models import User
+from privacy.models import ConsentScope
+from privacy.models import ConsentWithdrawal
+from privacy.records import legal_hold_for
+from privacy.records import retention_for
 from referrals.models import Referral
-from screening.models import Campaign, CampaignAssignment
-from warning.models import EarlyWarning, WarningStatus
+from screening.models import Campaign
+from screening.models import CampaignAssignment
+from warning.models import EarlyWarning
+from warning.models import WarningStatus
 from warning.policy import Level
 
 # Withdrawing either scope stops screening: screening needs both consents to start.

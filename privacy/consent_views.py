@@ -9,20 +9,32 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from campus import audit, clock
+from campus import audit
+from campus import clock
 from campus.extensions import db
 from campus.i18n import viewer_locale
-from campus.models import Role, Student
+from campus.models import Role
+from campus.models import Student
 from campus.permissions import require_roles
-from privacy import consent, records
-from privacy.forms import ReconsentForm, WithdrawForm
-from privacy.models import ConsentScope, ConsentWithdrawal
+from privacy import consent
+from privacy import records
+from privacy.forms import ReconsentForm
+from privacy.forms import WithdrawForm
+from privacy.models import ConsentScope
+from privacy.models import ConsentWithdrawal
 from screening import visibility
 
 bp = Blueprint("my_data", __name__, url_prefix="/privacy/my-data")

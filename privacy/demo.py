@@ -10,7 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import clock
-from campus.models import Institution, Role, RoleAssignment, Student, User
+from campus.models import Institution
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import Student
+from campus.models import User
 
 
 def seed(session: Session, institution: Institution) -> None:
@@ -22,7 +26,9 @@ def seed(session: Session, institution: Institution) -> None:
 def seed_retention(session: Session, institution: Institution) -> None:
     """One erasure request waiting for the director and one legal hold in force, so the
     director's pages show what they are for; nothing is purged."""
-    from privacy.retention_models import ErasureRequest, ErasureState, LegalHold
+    from privacy.retention_models import ErasureRequest
+    from privacy.retention_models import ErasureState
+    from privacy.retention_models import LegalHold
 
     director = session.scalar(
         select(User)

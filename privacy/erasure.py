@@ -15,15 +15,27 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Flask
-from sqlalchemy import exists, select, true
+from sqlalchemy import exists
+from sqlalchemy import select
+from sqlalchemy import true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campus import audit, notifications
-from campus.i18n import N_, Message
-from campus.models import Institution, Role, RoleAssignment, Student, User
-from privacy import holds, purge, record_types
-from privacy.retention_models import OPEN_ERASURE_STATES, ErasureRequest, ErasureState
+from campus import audit
+from campus import notifications
+from campus.i18n import N_
+from campus.i18n import Message
+from campus.models import Institution
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import Student
+from campus.models import User
+from privacy import holds
+from privacy import purge
+from privacy import record_types
+from privacy.retention_models import OPEN_ERASURE_STATES
+from privacy.retention_models import ErasureRequest
+from privacy.retention_models import ErasureState
 
 NOTE_MAX = 1000
 MY_PAGE = "/privacy/my-data/erasure"

@@ -9,7 +9,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from campus.models import Student, User
+from campus.models import Student
+from campus.models import User
 from campus.scope import Capability
 from privacy import consent
 from privacy.models import ConsentScope

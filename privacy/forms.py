@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SubmitField
+from wtforms import BooleanField
+from wtforms import HiddenField
+from wtforms import SubmitField
 from wtforms.validators import DataRequired
 
 

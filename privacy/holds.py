@@ -9,8 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import audit
-from campus.i18n import N_, Message
-from campus.models import Student, User
+from campus.i18n import N_
+from campus.i18n import Message
+from campus.models import Student
+from campus.models import User
 from privacy.retention_models import LegalHold
 
 REASON_MAX = 1000

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,9 +25,13 @@ from flask import Flask
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from campus import audit, clock, notifications
-from campus.i18n import N_, shown_name
-from campus.models import Student, User
+from campus import audit
+from campus import clock
+from campus import notifications
+from campus.i18n import N_
+from campus.i18n import shown_name
+from campus.models import Student
+from campus.models import User
 
 EXTENSION = "privacy.own_copy_parts"
 # The JSON file's `schema`: bump the number when a key changes meaning or goes; adding a part or a

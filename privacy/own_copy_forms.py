@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms import DateField
+from wtforms import SelectField
+from wtforms import StringField
+from wtforms.validators import DataRequired
+from wtforms.validators import InputRequired
+from wtforms.validators import Length
 
 from privacy.own_copy import VERIFICATIONS
 

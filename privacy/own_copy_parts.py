@@ -16,21 +16,29 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from appointments import booking
-from appointments.models import Appointment, AppointmentState, PreCheck, SessionKind
+from appointments.models import Appointment
+from appointments.models import AppointmentState
+from appointments.models import PreCheck
+from appointments.models import SessionKind
 from campus.i18n import shown_name
-from campus.models import Student, User
+from campus.models import Student
+from campus.models import User
 from casework import screening_report
 from casework.models import InterviewEntry
-from privacy.own_copy import Answer, CopyContext, Entry, Fact, PartSource, register_part
+from privacy.own_copy import Answer
+from privacy.own_copy import CopyContext
+from privacy.own_copy import Entry
+from privacy.own_copy import Fact
+from privacy.own_copy import PartSource
+from privacy.own_copy import register_part
 from screening import intake
-from screening.instruments import Instrument, UnknownInstrument
-from screening.models import (
-    Campaign,
-    CampaignAssignment,
-    Consent,
-    InstrumentResponse,
-    ScreeningResult,
-)
+from screening.instruments import Instrument
+from screening.instruments import UnknownInstrument
+from screening.models import Campaign
+from screening.models import CampaignAssignment
+from screening.models import Consent
+from screening.models import InstrumentResponse
+from screening.models import ScreeningResult
 from warning.forms import CONCERN_LABELS
 from warning.models import ConcernReport
 

@@ -3,7 +3,8 @@ guard, the student file's link and the tests."""
 
 from __future__ import annotations
 
-from campus.models import Role, User
+from campus.models import Role
+from campus.models import User
 
 # The director alone answers a request received on paper, for the whole school. A request for
 # one's data is the institution's answer under PIPL, not one counsellor's: one accountable role,

@@ -7,29 +7,33 @@ import io
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    render_template,
-    send_file,
-    url_for,
-)
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import render_template
+from flask import send_file
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from campus import audit, clock, local_time
-from campus.documents import PDF_TYPE, render_pdf
+from campus import audit
+from campus import clock
+from campus import local_time
+from campus.documents import PDF_TYPE
+from campus.documents import render_pdf
 from campus.extensions import db
 from campus.forms import filled
 from campus.i18n import viewer_locale
-from campus.models import Role, Student, User
+from campus.models import Role
+from campus.models import Student
+from campus.models import User
 from campus.permissions import require_roles
-from campus.scope import Capability, student_filter
+from campus.scope import Capability
+from campus.scope import student_filter
 from privacy import own_copy
 from privacy.own_copy_forms import PaperRequestForm
 from privacy.own_copy_permissions import PAPER_REQUEST_ROLES

@@ -13,26 +13,37 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 from typing import Any
 
-from flask import Flask, current_app
-from sqlalchemy import ColumnElement, delete, exists, func, not_, select
+from flask import Flask
+from flask import current_app
+from sqlalchemy import ColumnElement
+from sqlalchemy import delete
+from sqlalchemy import exists
+from sqlalchemy import func
+from sqlalchemy import not_
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campus import audit, clock
-from campus.models import EnrolmentStatus, Institution, Student
+from campus import audit
+from campus import clock
+from campus.models import EnrolmentStatus
+from campus.models import Institution
+from campus.models import Student
 from privacy import record_types
-from privacy.record_types import FILES_KEY, RecordType
-from privacy.retention_models import (
-    LegalHold,
-    PurgedRecord,
-    PurgeRun,
-    RunState,
-    StudentDeparture,
-)
-from privacy.schedule import Rule, Schedule, schedule_for
+from privacy.record_types import FILES_KEY
+from privacy.record_types import RecordType
+from privacy.retention_models import LegalHold
+from privacy.retention_models import PurgedRecord
+from privacy.retention_models import PurgeRun
+from privacy.retention_models import RunState
+from privacy.retention_models import StudentDeparture
+from privacy.schedule import Rule
+from privacy.schedule import Schedule
+from privacy.schedule import schedule_for
 
 log = logging.getLogger(__name__)
 LEFT = (EnrolmentStatus.GRADUATED, EnrolmentStatus.WITHDRAWN)

@@ -14,52 +14,63 @@ departments) and strips identity and free text; "delete" removes the rows and th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import ColumnElement, String, cast, delete, literal, select, update
+from sqlalchemy import ColumnElement
+from sqlalchemy import String
+from sqlalchemy import cast
+from sqlalchemy import delete
+from sqlalchemy import literal
+from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from appointments.models import (
-    Appointment,
-    AppointmentCancellation,
-    AppointmentReminder,
-    AppointmentReschedule,
-    PreCheck,
-    SessionNote,
-    SessionNoteAddendum,
-    SessionOutcome,
-    WaitlistEntry,
-)
+from appointments.models import Appointment
+from appointments.models import AppointmentCancellation
+from appointments.models import AppointmentReminder
+from appointments.models import AppointmentReschedule
+from appointments.models import PreCheck
+from appointments.models import SessionNote
+from appointments.models import SessionNoteAddendum
+from appointments.models import SessionOutcome
+from appointments.models import WaitlistEntry
 from campus import audit
 from campus.audit import AuditEvent
 from campus.extensions import rows_changed
 from campus.i18n import N_
-from campus.models import RecoveryCode, Student, TotpEnrolment, User, UserSession
-from casework.models import (
-    ContagionFollowUp,
-    CrisisDocument,
-    CrisisEntry,
-    CrisisRecord,
-    FamilyContact,
-    InterviewEntry,
-)
-from referrals.models import LeaveOfAbsence, Referral, ReferralTransition, ReturnPlanItem
+from campus.models import RecoveryCode
+from campus.models import Student
+from campus.models import TotpEnrolment
+from campus.models import User
+from campus.models import UserSession
+from casework.models import ContagionFollowUp
+from casework.models import CrisisDocument
+from casework.models import CrisisEntry
+from casework.models import CrisisRecord
+from casework.models import FamilyContact
+from casework.models import InterviewEntry
+from referrals.models import LeaveOfAbsence
+from referrals.models import Referral
+from referrals.models import ReferralTransition
+from referrals.models import ReturnPlanItem
 from referrals.services import OPEN as OPEN_REFERRAL
-from screening.models import Consent, InstrumentResponse, ScreeningResult
-from warning.models import (
-    AcademicRecord,
-    ConcernReport,
-    EarlyWarning,
-    LifeEvent,
-    Signal,
-    Task,
-    WarningEvent,
-    WarningStatus,
-)
+from screening.models import Consent
+from screening.models import InstrumentResponse
+from screening.models import ScreeningResult
+from warning.models import AcademicRecord
+from warning.models import ConcernReport
+from warning.models import EarlyWarning
+from warning.models import LifeEvent
+from warning.models import Signal
+from warning.models import Task
+from warning.models import WarningEvent
+from warning.models import WarningStatus
 
 EXTENSION = "xinqiao_retention_types"
 # Where an action leaves files to remove once its batch has committed (crisis scans).

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, current_app
+from flask import Flask
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
@@ -28,14 +29,19 @@ from sqlalchemy.orm import Session
 from campus.encryption import encrypted_columns
 from campus.export_rights import ExportTier
 from campus.forms import ROLE_LABELS
-from campus.models import ROLE_SCOPE, Role
-from campus.scope import CASELOAD_ROLES, ROLE_CAPABILITY, Capability
+from campus.models import ROLE_SCOPE
+from campus.models import Role
+from campus.scope import CASELOAD_ROLES
+from campus.scope import ROLE_CAPABILITY
+from campus.scope import Capability
 from oversight.disclosure import ROUNDING_BASE
 from privacy.holds import in_force
 from privacy.purge import schedule_of
-from referrals.disclosure import DEFAULT_DISCLOSED, DISCLOSABLE
+from referrals.disclosure import DEFAULT_DISCLOSED
+from referrals.disclosure import DISCLOSABLE
 from screening import visibility
-from screening.instruments import list_instruments, load_instrument
+from screening.instruments import list_instruments
+from screening.instruments import load_instrument
 from screening.vocabulary import instrument_name
 
 # The records page's kinds of record, and the retention schedule's record types they follow.

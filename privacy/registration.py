@@ -22,7 +22,8 @@ def register(app: Flask) -> None:
 def _register_own_copy(app: Flask) -> None:
     from flask_login import current_user
 
-    from privacy import own_copy_parts, own_copy_views
+    from privacy import own_copy_parts
+    from privacy import own_copy_views
     from privacy.own_copy_permissions import may_answer_paper_request
 
     app.register_blueprint(own_copy_views.bp)
@@ -38,15 +39,14 @@ def _register_retention(app: Flask) -> None:
     from flask.cli import AppGroup
     from flask_babel import gettext as _
 
-    from campus import nav, scheduler
-    from privacy import (
-        purge,
-        record_types,
-        retention_cli,
-        retention_models,  # noqa: F401  (the tables join the metadata)
-        retention_views,
-        schedule,
-    )
+    from campus import nav
+    from campus import scheduler
+    from privacy import purge
+    from privacy import record_types
+    from privacy import retention_cli
+    from privacy import retention_models  # noqa: F401  (the tables join the metadata)
+    from privacy import retention_views
+    from privacy import schedule
     from privacy.retention_permissions import REVIEW_ROLES
 
     for record_type in record_types.builtin():
@@ -78,8 +78,10 @@ def register_consent(app: Flask) -> None:
     from campus import nav
     from campus.models import Role
     from campus.scope import Capability
-    from casework.student_file import Section, register_section
-    from privacy import consent_views, file_section
+    from casework.student_file import Section
+    from casework.student_file import register_section
+    from privacy import consent_views
+    from privacy import file_section
 
     app.register_blueprint(consent_views.bp)
     app.register_blueprint(consent_views.records_bp)

@@ -9,25 +9,28 @@ again.
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 
-from sqlalchemy import (
-    JSON,
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    UniqueConstraint,
-    text,
-)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON
+from sqlalchemy import Date
+from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import String
+from sqlalchemy import UniqueConstraint
+from sqlalchemy import text
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
 
 from campus import clock
 from campus.encryption import EncryptedText
-from campus.extensions import Model, db
-from campus.models import Student, User
+from campus.extensions import Model
+from campus.extensions import db
+from campus.models import Student
+from campus.models import User
 
 
 class StudentDeparture(Model):

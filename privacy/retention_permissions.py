@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement
 
-from campus.models import Role, User
-from campus.scope import Capability, student_filter
+from campus.models import Role
+from campus.models import User
+from campus.scope import Capability
+from campus.scope import student_filter
 
 REVIEW_ROLES = (Role.DIRECTOR,)
 

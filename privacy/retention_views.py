@@ -3,20 +3,40 @@ director's review (`/privacy/erasure`) and legal holds (`/privacy/holds`)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import case, func, select, true
+from sqlalchemy import case
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import true
 
-from campus import access, audit, clock
+from campus import access
+from campus import audit
+from campus import clock
 from campus.extensions import db
 from campus.i18n import shown
-from campus.models import Role, Student
+from campus.models import Role
+from campus.models import Student
 from campus.permissions import require_roles
-from privacy import erasure, holds, record_types
-from privacy.retention_forms import DecisionForm, ErasureRequestForm, HoldForm
-from privacy.retention_models import OPEN_ERASURE_STATES, ErasureRequest, LegalHold
-from privacy.retention_permissions import REVIEW_ROLES, review_clause
+from privacy import erasure
+from privacy import holds
+from privacy import record_types
+from privacy.retention_forms import DecisionForm
+from privacy.retention_forms import ErasureRequestForm
+from privacy.retention_forms import HoldForm
+from privacy.retention_models import OPEN_ERASURE_STATES
+from privacy.retention_models import ErasureRequest
+from privacy.retention_models import LegalHold
+from privacy.retention_permissions import REVIEW_ROLES
+from privacy.retention_permissions import review_clause
 
 bp = Blueprint("erasure", __name__, url_prefix="/privacy/erasure")
 holds_bp = Blueprint("holds", __name__, url_prefix="/privacy/holds")

@@ -8,7 +8,8 @@ from flask.cli import AppGroup
 
 from campus import clock
 from campus.extensions import db
-from referrals.services import ReferralSettings, sweep_green_channel
+from referrals.services import ReferralSettings
+from referrals.services import sweep_green_channel
 
 referrals_cli = AppGroup("referrals", help="Hospital referrals and return-to-school plans.")
 

@@ -5,17 +5,28 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import render_template
+from flask import request
 from flask_login import current_user
 
-from campus import audit, clock, export_rights, local_time
+from campus import audit
+from campus import clock
+from campus import export_rights
+from campus import local_time
 from campus.extensions import db
 from campus.forms import filled
-from campus.models import Institution, Role
+from campus.models import Institution
+from campus.models import Role
 from campus.permissions import require_roles
 from privacy import consent as privacy_consent
-from referrals import export, metrics
-from referrals.forms import STATUS_LABELS, PeriodForm
+from referrals import export
+from referrals import metrics
+from referrals.forms import STATUS_LABELS
+from referrals.forms import PeriodForm
 from referrals.services import ReferralSettings
 
 bp = Blueprint("closure", __name__, url_prefix="/referrals/closure")

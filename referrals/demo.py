@@ -8,18 +8,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import clock
-from campus.models import Hospital, Institution, Role, RoleAssignment, User
+from campus.models import Hospital
+from campus.models import Institution
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import User
 from referrals import leave as leave_rules
 from referrals import services
-from referrals.models import (
-    AssessmentOutcome,
-    ConsentBy,
-    LeaveReason,
-    PlanSection,
-    ReferralStatus,
-    ReturnAssessment,
-    Urgency,
-)
+from referrals.models import AssessmentOutcome
+from referrals.models import ConsentBy
+from referrals.models import LeaveReason
+from referrals.models import PlanSection
+from referrals.models import ReferralStatus
+from referrals.models import ReturnAssessment
+from referrals.models import Urgency
 from warning.models import EarlyWarning
 
 S = ReferralStatus

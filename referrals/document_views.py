@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from flask import Blueprint, flash, redirect, url_for
+from flask import Blueprint
+from flask import flash
+from flask import redirect
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,12 +18,16 @@ from campus import clock
 from campus.access import load_or_404
 from campus.documents import pdf_download
 from campus.extensions import db
-from campus.models import Institution, Role, User
+from campus.models import Institution
+from campus.models import Role
+from campus.models import User
 from campus.permissions import require_roles
 from referrals import leave as leave_rules
 from referrals import permissions
-from referrals.documents import referral_form, return_opinion
-from referrals.models import LeaveOfAbsence, Referral
+from referrals.documents import referral_form
+from referrals.documents import return_opinion
+from referrals.models import LeaveOfAbsence
+from referrals.models import Referral
 from referrals.permissions import CLINICAL_READERS
 
 # What a recovery document is printed from.

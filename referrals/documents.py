@@ -9,15 +9,22 @@ screening summary, the guardian's phone, the internal note) cannot reach the pap
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 
 from campus.i18n import shown_name
-from referrals.disclosure import ReferrerContact, disclosed_view, referrer_contact
+from referrals.disclosure import ReferrerContact
+from referrals.disclosure import disclosed_view
+from referrals.disclosure import referrer_contact
 from referrals.forms import SECTION_LABELS
-from referrals.leave import FOLLOW_UP_MONTHS, add_months
-from referrals.models import LeaveOfAbsence, Referral, ReturnAssessment, Urgency
+from referrals.leave import FOLLOW_UP_MONTHS
+from referrals.leave import add_months
+from referrals.models import LeaveOfAbsence
+from referrals.models import Referral
+from referrals.models import ReturnAssessment
+from referrals.models import Urgency
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
-from campus.spreadsheets import to_csv, to_xlsx
+from campus.spreadsheets import to_csv
+from campus.spreadsheets import to_xlsx
 
 __all__ = ["to_csv", "to_xlsx"]

@@ -4,30 +4,30 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DateField,
-    DateTimeLocalField,
-    HiddenField,
-    SelectField,
-    StringField,
-    SubmitField,
-    TextAreaField,
-)
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms import BooleanField
+from wtforms import DateField
+from wtforms import DateTimeLocalField
+from wtforms import HiddenField
+from wtforms import SelectField
+from wtforms import StringField
+from wtforms import SubmitField
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired
+from wtforms.validators import InputRequired
+from wtforms.validators import Length
+from wtforms.validators import Optional
 
 from campus.fields import labelled_choices
 from campus.forms import MultiCheckboxField
-from referrals.disclosure import DEFAULT_DISCLOSED, DISCLOSABLE
-from referrals.models import (
-    AssessmentOutcome,
-    ConsentBy,
-    LeaveReason,
-    PlanSection,
-    ReferralStatus,
-    ReturnAssessment,
-    Urgency,
-)
+from referrals.disclosure import DEFAULT_DISCLOSED
+from referrals.disclosure import DISCLOSABLE
+from referrals.models import AssessmentOutcome
+from referrals.models import ConsentBy
+from referrals.models import LeaveReason
+from referrals.models import PlanSection
+from referrals.models import ReferralStatus
+from referrals.models import ReturnAssessment
+from referrals.models import Urgency
 
 URGENCY_LABELS = {
     Urgency.ROUTINE: _l("Routine"),

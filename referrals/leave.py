@@ -9,24 +9,32 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date
+from datetime import datetime
+from datetime import time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campus import audit, clock
-from campus.i18n import N_, Message
-from campus.models import EnrolmentStatus, Institution, Role, RoleAssignment, Student, User
-from campus.scope import Capability, student_filter
-from referrals.models import (
-    LeaveOfAbsence,
-    LeaveReason,
-    LeaveStatus,
-    PlanSection,
-    ReturnAssessment,
-    ReturnFollowUp,
-    ReturnPlanItem,
-)
+from campus import audit
+from campus import clock
+from campus.i18n import N_
+from campus.i18n import Message
+from campus.models import EnrolmentStatus
+from campus.models import Institution
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import Student
+from campus.models import User
+from campus.scope import Capability
+from campus.scope import student_filter
+from referrals.models import LeaveOfAbsence
+from referrals.models import LeaveReason
+from referrals.models import LeaveStatus
+from referrals.models import PlanSection
+from referrals.models import ReturnAssessment
+from referrals.models import ReturnFollowUp
+from referrals.models import ReturnPlanItem
 from referrals.services import ReferralError
 from warning.models import Task
 

@@ -4,32 +4,45 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import and_, select, true
+from sqlalchemy import and_
+from sqlalchemy import select
+from sqlalchemy import true
 
 from campus import clock
-from campus.access import list_in_scope, load_or_404
+from campus.access import list_in_scope
+from campus.access import load_or_404
 from campus.extensions import db
-from campus.forms import add_error, filled
-from campus.models import Role, Student
+from campus.forms import add_error
+from campus.forms import filled
+from campus.models import Role
+from campus.models import Student
 from campus.permissions import require_roles
-from campus.scope import Capability, student_filter
+from campus.scope import Capability
+from campus.scope import student_filter
 from referrals import leave as leave_rules
-from referrals.forms import (
-    ASSESSMENT_LABELS,
-    REASON_LABELS,
-    SECTION_LABELS,
-    ApproveReturnForm,
-    AssessmentForm,
-    LeaveForm,
-    PlanItemForm,
-    StatementForm,
-)
-from referrals.models import LeaveOfAbsence, LeaveReason, PlanSection, ReturnAssessment
+from referrals.forms import ASSESSMENT_LABELS
+from referrals.forms import REASON_LABELS
+from referrals.forms import SECTION_LABELS
+from referrals.forms import ApproveReturnForm
+from referrals.forms import AssessmentForm
+from referrals.forms import LeaveForm
+from referrals.forms import PlanItemForm
+from referrals.forms import StatementForm
+from referrals.models import LeaveOfAbsence
+from referrals.models import LeaveReason
+from referrals.models import PlanSection
+from referrals.models import ReturnAssessment
 from referrals.permissions import CLINICAL_READERS
 from warning.models import Task
 

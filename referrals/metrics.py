@@ -21,7 +21,9 @@ All arithmetic is done on a DataFrame of referral rows with vectorised pandas op
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -29,10 +31,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus.i18n import name_column
-from campus.models import Department, Hospital, Student, User
-from campus.scope import Capability, student_filter
-from referrals.models import Referral, ReferralStatus
-from referrals.services import OPEN, ReferralSettings
+from campus.models import Department
+from campus.models import Hospital
+from campus.models import Student
+from campus.models import User
+from campus.scope import Capability
+from campus.scope import student_filter
+from referrals.models import Referral
+from referrals.models import ReferralStatus
+from referrals.services import OPEN
+from referrals.services import ReferralSettings
 from referrals.states import CLOSED_LOOP
 
 COLUMNS = ["due", "closed", "closure_rate", "median_days", "p90_days", "stalled", "overdue"]

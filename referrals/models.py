@@ -9,15 +9,27 @@ follow-ups are carried by `warning.models.Task` rows, so each owner sees them am
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean
+from sqlalchemy import Date
+from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
 
 from campus import clock
 from campus.encryption import EncryptedText
-from campus.extensions import Model, db
-from campus.models import Hospital, Student, User
+from campus.extensions import Model
+from campus.extensions import db
+from campus.models import Hospital
+from campus.models import Student
+from campus.models import User
 from warning.models import Task
 
 

@@ -5,12 +5,19 @@ Views and services ask here; none keeps its own list of roles.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, false
+from sqlalchemy import ColumnElement
+from sqlalchemy import and_
+from sqlalchemy import false
 from sqlalchemy.orm import Session
 
-from campus.models import Role, Student, User
-from campus.scope import Capability, capability_for, student_filter
-from referrals.models import Referral, ReferralStatus
+from campus.models import Role
+from campus.models import Student
+from campus.models import User
+from campus.scope import Capability
+from campus.scope import capability_for
+from campus.scope import student_filter
+from referrals.models import Referral
+from referrals.models import ReferralStatus
 from referrals.states import Actor
 
 # Who reads referrals and leaves: the school counsellors (their clinical scope) and the director.

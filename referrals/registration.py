@@ -5,18 +5,22 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import gettext as _
 
-from campus import nav, scheduler, workbench
+from campus import nav
+from campus import scheduler
+from campus import workbench
 from campus.models import Role
-from referrals import closure_views, document_views, leave_views, services, views
+from referrals import closure_views
+from referrals import document_views
+from referrals import leave_views
+from referrals import services
+from referrals import views
 from referrals import workbench as referrals_workbench
 from referrals.cli import referrals_cli
-from referrals.forms import (
-    CONSENT_LABELS,
-    CONSENT_METHODS,
-    OUTCOME_LABELS,
-    STATUS_LABELS,
-    URGENCY_LABELS,
-)
+from referrals.forms import CONSENT_LABELS
+from referrals.forms import CONSENT_METHODS
+from referrals.forms import OUTCOME_LABELS
+from referrals.forms import STATUS_LABELS
+from referrals.forms import URGENCY_LABELS
 from referrals.permissions import CLINICAL_READERS
 from referrals.services import ReferralSettings
 

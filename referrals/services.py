@@ -10,29 +10,39 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
-from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy import ColumnElement
+from sqlalchemy import and_
+from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from campus import audit
 from campus.extensions import rows_changed
 from campus.i18n import N_
-from campus.models import Caseload, Hospital, Role, RoleAssignment, Student, User
+from campus.models import Caseload
+from campus.models import Hospital
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import Student
+from campus.models import User
 from campus.notifications import notify
 from config import Config
-from referrals import disclosure, permissions, states
-from referrals.models import (
-    AssessmentOutcome,
-    ConsentBy,
-    Referral,
-    ReferralStatus,
-    ReferralTransition,
-    Urgency,
-)
+from referrals import disclosure
+from referrals import permissions
+from referrals import states
+from referrals.models import AssessmentOutcome
+from referrals.models import ConsentBy
+from referrals.models import Referral
+from referrals.models import ReferralStatus
+from referrals.models import ReferralTransition
+from referrals.models import Urgency
 from referrals.states import Actor
-from warning import caseload, labels
+from warning import caseload
+from warning import labels
 from warning.models import EarlyWarning
 from warning.services import record_signal
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from referrals.models import AssessmentOutcome, ReferralStatus
+from referrals.models import AssessmentOutcome
+from referrals.models import ReferralStatus
 
 S = ReferralStatus
 O = AssessmentOutcome  # noqa: E741 - a short alias keeps the table readable

@@ -10,42 +10,53 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import overload
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from flask_login import current_user
-from sqlalchemy import and_, select, true
+from sqlalchemy import and_
+from sqlalchemy import select
+from sqlalchemy import true
 from sqlalchemy.exc import IntegrityError
 
-from campus import audit, clock
-from campus.access import list_in_scope, load_or_404
+from campus import audit
+from campus import clock
+from campus.access import list_in_scope
+from campus.access import load_or_404
 from campus.extensions import db
-from campus.forms import add_error, filled
+from campus.forms import add_error
+from campus.forms import filled
 from campus.i18n import shown_name
-from campus.models import Hospital, Role
+from campus.models import Hospital
+from campus.models import Role
 from campus.permissions import require_roles
-from referrals import permissions, services, states
-from referrals.disclosure import disclosed_view, referrer_contact
-from referrals.forms import (
-    MOVE_CONSEQUENCES,
-    MOVE_VERBS,
-    HospitalForm,
-    ReferralForm,
-    TransitionForm,
-    transition_form,
-)
-from referrals.models import AssessmentOutcome, ConsentBy, Referral, ReferralStatus, Urgency
+from referrals import permissions
+from referrals import services
+from referrals import states
+from referrals.disclosure import disclosed_view
+from referrals.disclosure import referrer_contact
+from referrals.forms import MOVE_CONSEQUENCES
+from referrals.forms import MOVE_VERBS
+from referrals.forms import HospitalForm
+from referrals.forms import ReferralForm
+from referrals.forms import TransitionForm
+from referrals.forms import transition_form
+from referrals.models import AssessmentOutcome
+from referrals.models import ConsentBy
+from referrals.models import Referral
+from referrals.models import ReferralStatus
+from referrals.models import Urgency
 from referrals.permissions import CLINICAL_READERS
-from referrals.services import Change, NewReferral, ReferralSettings
+from referrals.services import Change
+from referrals.services import NewReferral
+from referrals.services import ReferralSettings
 from warning.models import EarlyWarning
 
 bp = Blueprint("referrals", __name__, url_prefix="/referrals")

@@ -5,16 +5,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, url_for
+from flask import current_app
+from flask import url_for
 from flask_babel import ngettext
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import clock
-from campus.models import Student, User
-from campus.workbench import Item, Urgency
-from referrals import leave, permissions, services
-from referrals.models import LeaveOfAbsence, Referral, ReferralStatus
+from campus.models import Student
+from campus.models import User
+from campus.workbench import Item
+from campus.workbench import Urgency
+from referrals import leave
+from referrals import permissions
+from referrals import services
+from referrals.models import LeaveOfAbsence
+from referrals.models import Referral
+from referrals.models import ReferralStatus
 from referrals.services import ReferralSettings
 
 

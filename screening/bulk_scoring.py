@@ -8,26 +8,28 @@ messages for bad cells are formatted one by one, reusing the single-response wor
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from screening.instruments import (
-    AllOf,
-    AnyOf,
-    Band,
-    Condition,
-    FlagRaised,
-    Instrument,
-    ItemCount,
-    Range,
-    Rule,
-    SubscaleCount,
-    TotalIn,
-)
-from screening.scoring import SAFETY, AnswerError, missing_message, value_problem
+from screening.instruments import AllOf
+from screening.instruments import AnyOf
+from screening.instruments import Band
+from screening.instruments import Condition
+from screening.instruments import FlagRaised
+from screening.instruments import Instrument
+from screening.instruments import ItemCount
+from screening.instruments import Range
+from screening.instruments import Rule
+from screening.instruments import SubscaleCount
+from screening.instruments import TotalIn
+from screening.scoring import SAFETY
+from screening.scoring import AnswerError
+from screening.scoring import missing_message
+from screening.scoring import value_problem
 
 _ITEM_COLUMN = re.compile(r"^q?(\d+)$", re.IGNORECASE)
 

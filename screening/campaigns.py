@@ -7,25 +7,36 @@ Assignments are materialised when a campaign is saved (one row per student in th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campus import audit, clock, notifications
+from campus import audit
+from campus import clock
+from campus import notifications
 from campus.extensions import rows_changed
 from campus.i18n import N_
-from campus.models import ClassGroup, Department, EnrolmentStatus, Institution, Student, User
-from campus.scope import Capability, student_filter
+from campus.models import ClassGroup
+from campus.models import Department
+from campus.models import EnrolmentStatus
+from campus.models import Institution
+from campus.models import Student
+from campus.models import User
+from campus.scope import Capability
+from campus.scope import student_filter
 from privacy.consent import screening_allowed_clause
 from screening.instruments import list_instruments
-from screening.models import (
-    Campaign,
-    CampaignAssignment,
-    status_expression,
-)
+from screening.models import Campaign
+from screening.models import CampaignAssignment
+from screening.models import status_expression
 from screening.scoring import load_instrument
 
 

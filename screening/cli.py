@@ -17,8 +17,14 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from screening.bulk_scoring import score_frame
-from screening.instruments import DefinitionError, Instrument, UnknownInstrument, write_atomically
-from screening.scoring import AnswerError, load_instrument, load_licensed_text, score
+from screening.instruments import DefinitionError
+from screening.instruments import Instrument
+from screening.instruments import UnknownInstrument
+from screening.instruments import write_atomically
+from screening.scoring import AnswerError
+from screening.scoring import load_instrument
+from screening.scoring import load_licensed_text
+from screening.scoring import score
 
 BAD_INPUT = 2
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")

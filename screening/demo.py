@@ -16,11 +16,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import clock
-from campus.models import Department, Institution, Role, RoleAssignment, User
+from campus.models import Department
+from campus.models import Institution
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import User
 from screening import campaigns
 from screening.bulk_scoring import score_frame
-from screening.intake import Scores, hand_off, new_result
-from screening.models import Campaign, CampaignAssignment, ResultSource
+from screening.intake import Scores
+from screening.intake import hand_off
+from screening.intake import new_result
+from screening.models import Campaign
+from screening.models import CampaignAssignment
+from screening.models import ResultSource
 from screening.scoring import load_instrument
 
 FRESHMAN_INSTRUMENTS = ["literacy", "phq9", "gad7", "asq"]

@@ -13,7 +13,9 @@ from flask.cli import AppGroup
 
 from campus import clock
 from campus.extensions import db
-from screening import campaigns, intake, results_import
+from screening import campaigns
+from screening import intake
+from screening import results_import
 from screening.models import Campaign
 from screening.scoring import UnknownInstrument
 

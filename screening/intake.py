@@ -20,38 +20,40 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
 import pandas as pd
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select
+from sqlalchemy import delete
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, contains_eager, joinedload
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from campus.models import Student, User
+from campus.models import Student
+from campus.models import User
 from screening import trajectories
 from screening.instruments import Instrument
-from screening.models import (
-    Campaign,
-    CampaignAssignment,
-    Consent,
-    InstrumentResponse,
-    ResultSource,
-    ScreeningResult,
-)
-from screening.scoring import (
-    SAFETY,
-    ScoreResult,
-    load_instrument,
-    missing_message,
-    score,
-    validate_answers,
-    value_problem,
-)
+from screening.models import Campaign
+from screening.models import CampaignAssignment
+from screening.models import Consent
+from screening.models import InstrumentResponse
+from screening.models import ResultSource
+from screening.models import ScreeningResult
+from screening.scoring import SAFETY
+from screening.scoring import ScoreResult
+from screening.scoring import load_instrument
+from screening.scoring import missing_message
+from screening.scoring import score
+from screening.scoring import validate_answers
+from screening.scoring import value_problem
 
 log = logging.getLogger(__name__)
 _WHOLE = re.compile(r"^-?\d+$")

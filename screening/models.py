@@ -9,26 +9,30 @@ store a second one.
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    DateTime,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-    case,
-)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON
+from sqlalchemy import Boolean
+from sqlalchemy import DateTime
+from sqlalchemy import Float
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy import case
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
 
 from campus import clock
-from campus.extensions import Model, db
-from campus.models import BilingualName, Institution, Student
+from campus.extensions import Model
+from campus.extensions import db
+from campus.models import BilingualName
+from campus.models import Institution
+from campus.models import Student
 
 
 class AssignmentStatus(enum.StrEnum):

@@ -5,9 +5,13 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import gettext as _
 
-from campus import nav, scheduler, workbench
+from campus import nav
+from campus import scheduler
+from campus import workbench
 from campus.models import Role
-from screening import campaigns, views, vocabulary
+from screening import campaigns
+from screening import views
+from screening import vocabulary
 from screening import workbench as screening_workbench
 from screening.cli import screening_cli
 from screening.import_cli import campaign_cli

@@ -17,23 +17,34 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campus.i18n import N_, Message, shown_name, viewer_locale
-from campus.models import Student, User
-from campus.scope import Capability, student_filter
-from campus.spreadsheets import (
-    ImportFileError,
-    ImportReport,
-    ImportTemplate,
-    RowError,
-    Table,
-    commit_import,
-)
+from campus.i18n import N_
+from campus.i18n import Message
+from campus.i18n import shown_name
+from campus.i18n import viewer_locale
+from campus.models import Student
+from campus.models import User
+from campus.scope import Capability
+from campus.scope import student_filter
+from campus.spreadsheets import ImportFileError
+from campus.spreadsheets import ImportReport
+from campus.spreadsheets import ImportTemplate
+from campus.spreadsheets import RowError
+from campus.spreadsheets import Table
+from campus.spreadsheets import commit_import
 from campus.spreadsheets import read_table as read_spreadsheet
-from screening.bulk_scoring import item_columns, score_frame
+from screening.bulk_scoring import item_columns
+from screening.bulk_scoring import score_frame
 from screening.instruments import Instrument
-from screening.intake import Scores, hand_off, new_result, next_instrument
-from screening.models import Campaign, CampaignAssignment, ResultSource, ScreeningResult
-from screening.scoring import AnswerError, validate_answers
+from screening.intake import Scores
+from screening.intake import hand_off
+from screening.intake import new_result
+from screening.intake import next_instrument
+from screening.models import Campaign
+from screening.models import CampaignAssignment
+from screening.models import ResultSource
+from screening.models import ScreeningResult
+from screening.scoring import AnswerError
+from screening.scoring import validate_answers
 
 
 class ResultsFileError(ImportFileError):

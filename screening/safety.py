@@ -14,12 +14,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import and_
+from sqlalchemy import exists
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import joinedload
 
 from campus import audit
 from screening import intake
-from screening.models import Campaign, CampaignAssignment, InstrumentResponse, ScreeningResult
+from screening.models import Campaign
+from screening.models import CampaignAssignment
+from screening.models import InstrumentResponse
+from screening.models import ScreeningResult
 from screening.scoring import SAFETY
 from warning.models import Signal
 

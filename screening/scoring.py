@@ -12,28 +12,27 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from types import MappingProxyType
 from typing import Any
 
-from screening.instruments import (
-    AllOf,
-    AnyOf,
-    Band,
-    Condition,
-    DefinitionError,
-    FlagRaised,
-    Instrument,
-    Item,
-    ItemCount,
-    Rule,
-    SubscaleCount,
-    TotalIn,
-    UnknownInstrument,
-    list_instruments,
-    load_instrument,
-    load_licensed_text,
-)
+from screening.instruments import AllOf
+from screening.instruments import AnyOf
+from screening.instruments import Band
+from screening.instruments import Condition
+from screening.instruments import DefinitionError
+from screening.instruments import FlagRaised
+from screening.instruments import Instrument
+from screening.instruments import Item
+from screening.instruments import ItemCount
+from screening.instruments import Rule
+from screening.instruments import SubscaleCount
+from screening.instruments import TotalIn
+from screening.instruments import UnknownInstrument
+from screening.instruments import list_instruments
+from screening.instruments import load_instrument
+from screening.instruments import load_licensed_text
 
 __all__ = [
     "SAFETY",

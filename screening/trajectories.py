@@ -19,9 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus.i18n import name_column
-from campus.models import Student, User
-from campus.scope import Capability, student_filter
-from screening.models import Campaign, ScreeningResult
+from campus.models import Student
+from campus.models import User
+from campus.scope import Capability
+from campus.scope import student_filter
+from screening.models import Campaign
+from screening.models import ScreeningResult
 from screening.scoring import load_instrument
 
 RELIABLE_WORSENING = "reliable_worsening"

@@ -6,33 +6,50 @@ import secrets
 from datetime import datetime
 from pathlib import Path
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from campus import audit, clock
+from campus import audit
+from campus import clock
 from campus.extensions import db
 from campus.forms import filled
-from campus.models import ClassGroup, Department, Institution, Role, Student
+from campus.models import ClassGroup
+from campus.models import Department
+from campus.models import Institution
+from campus.models import Role
+from campus.models import Student
 from campus.permissions import require_roles
-from campus.scope import Capability, get_student, institution_ids
+from campus.scope import Capability
+from campus.scope import get_student
+from campus.scope import institution_ids
 from campus.spreadsheets import send_template
 from privacy import consent as privacy_consent
-from screening import campaigns, intake, results_import, trajectories, visibility, vocabulary
-from screening.forms import CampaignForm, ConsentForm, InstrumentPageForm, ResultsImportForm
-from screening.instruments import list_instruments, load_instrument
-from screening.models import AssignmentStatus, Campaign, CampaignAssignment, ScreeningResult
+from screening import campaigns
+from screening import intake
+from screening import results_import
+from screening import trajectories
+from screening import visibility
+from screening import vocabulary
+from screening.forms import CampaignForm
+from screening.forms import ConsentForm
+from screening.forms import InstrumentPageForm
+from screening.forms import ResultsImportForm
+from screening.instruments import list_instruments
+from screening.instruments import load_instrument
+from screening.models import AssignmentStatus
+from screening.models import Campaign
+from screening.models import CampaignAssignment
+from screening.models import ScreeningResult
 
 bp = Blueprint("screening", __name__, url_prefix="/screening")
 CAMPAIGN_ROLES = (Role.ADMIN, Role.SCHOOL_COUNSELLOR)

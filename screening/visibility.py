@@ -19,11 +19,17 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
 
 from campus.forms import ROLE_LABELS
-from campus.models import ROLE_SCOPE, Role, ScopeKind
-from campus.scope import CASELOAD_ROLES, ROLE_CAPABILITY, Capability
-from referrals.disclosure import DEFAULT_DISCLOSED, DISCLOSABLE
+from campus.models import ROLE_SCOPE
+from campus.models import Role
+from campus.models import ScopeKind
+from campus.scope import CASELOAD_ROLES
+from campus.scope import ROLE_CAPABILITY
+from campus.scope import Capability
+from referrals.disclosure import DEFAULT_DISCLOSED
+from referrals.disclosure import DISCLOSABLE
 from referrals.permissions import HOSPITAL_ROLES
-from warning.permissions import STAFF_ROLES, TASK_ROLES
+from warning.permissions import STAFF_ROLES
+from warning.permissions import TASK_ROLES
 
 
 class Seen(enum.StrEnum):

@@ -12,7 +12,9 @@ from functools import lru_cache
 from flask_babel import pgettext
 
 from campus.i18n import viewer_locale
-from screening.instruments import UnknownInstrument, list_instruments, load_instrument
+from screening.instruments import UnknownInstrument
+from screening.instruments import list_instruments
+from screening.instruments import load_instrument
 from screening.scoring import SAFETY
 
 

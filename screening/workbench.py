@@ -8,15 +8,22 @@ from datetime import datetime
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campus.models import Student, User
-from campus.scope import Capability, student_filter
-from campus.workbench import Item, Urgency
+from campus.models import Student
+from campus.models import User
+from campus.scope import Capability
+from campus.scope import student_filter
+from campus.workbench import Item
+from campus.workbench import Urgency
 from screening import intake
 from screening.campaigns import Coverage
-from screening.models import AssignmentStatus, Campaign, CampaignAssignment, status_expression
+from screening.models import AssignmentStatus
+from screening.models import Campaign
+from screening.models import CampaignAssignment
+from screening.models import status_expression
 
 TO_DO = (AssignmentStatus.DUE, AssignmentStatus.STARTED)
 

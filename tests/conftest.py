@@ -9,33 +9,40 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from contextlib import contextmanager
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
 
 import pytest
-from flask import Flask, g
+from flask import Flask
+from flask import g
 from flask.testing import FlaskClient
 from hypothesis import settings
-from sqlalchemy import event, text
+from sqlalchemy import event
+from sqlalchemy import text
 
-from campus import admin, clock, create_app
+from campus import admin
+from campus import clock
+from campus import create_app
 from campus.auth import hash_password
-from campus.extensions import db, limiter
-from campus.models import (
-    ClassGroup,
-    Department,
-    DormBuilding,
-    DormRoom,
-    Hospital,
-    Institution,
-    MfaPolicy,
-    Role,
-    RoleAssignment,
-    Student,
-    User,
-)
+from campus.extensions import db
+from campus.extensions import limiter
+from campus.models import ClassGroup
+from campus.models import Department
+from campus.models import DormBuilding
+from campus.models import DormRoom
+from campus.models import Hospital
+from campus.models import Institution
+from campus.models import MfaPolicy
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import Student
+from campus.models import User
 
 # Real CAS and OpenID servers for the sign-on tests, started only by a test that asks for them.
 pytest_plugins = ["tests.idp.fixtures"]

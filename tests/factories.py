@@ -7,17 +7,29 @@ matter, and build rows directly only where a test needs a history the clock cann
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 from campus import clock
 from campus.extensions import db
-from campus.models import Hospital, Institution, Role, Student, User
+from campus.models import Hospital
+from campus.models import Institution
+from campus.models import Role
+from campus.models import Student
+from campus.models import User
 from referrals import services as referrals
-from referrals.models import AssessmentOutcome, ConsentBy, Referral, ReferralStatus, Urgency
-from referrals.services import Change, NewReferral, ReferralSettings
+from referrals.models import AssessmentOutcome
+from referrals.models import ConsentBy
+from referrals.models import Referral
+from referrals.models import ReferralStatus
+from referrals.models import Urgency
+from referrals.services import Change
+from referrals.services import NewReferral
+from referrals.services import ReferralSettings
 from warning import services as warnings
-from warning.models import EarlyWarning, OwnerTier
+from warning.models import EarlyWarning
+from warning.models import OwnerTier
 from warning.policy import Level
 from warning.response import plan_response
 

@@ -15,13 +15,15 @@ from sqlalchemy import select
 
 from campus import clock
 from campus.extensions import db
-from campus.models import Hospital, Role
+from campus.models import Hospital
+from campus.models import Role
 from referrals.models import ReferralStatus
 from screening import campaigns
 from screening.models import Campaign
 from tests import factories
 from tests.conftest import sign_in
-from warning import labels, services
+from warning import labels
+from warning import services
 
 
 @pytest.fixture

@@ -9,7 +9,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import create_engine
+from sqlalchemy import inspect
+from sqlalchemy import make_url
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from campus import create_app

@@ -6,21 +6,35 @@ must be the measured budget both times. A budget that has to rise is a reviewed 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus import clock
 from campus.extensions import db
-from campus.models import Caseload, ClassGroup, Hospital, Institution, Role, Student, User
-from casework.family_contacts import NewFamilyContact, log_family_contact
-from casework.models import ContactChannel, ContactDirection, ContactOutcome
+from campus.models import Caseload
+from campus.models import ClassGroup
+from campus.models import Hospital
+from campus.models import Institution
+from campus.models import Role
+from campus.models import Student
+from campus.models import User
+from casework.family_contacts import NewFamilyContact
+from casework.family_contacts import log_family_contact
+from casework.models import ContactChannel
+from casework.models import ContactDirection
+from casework.models import ContactOutcome
 from referrals.models import ReferralStatus
 from screening.models import Campaign
-from tests.casework.conftest import campaign, screened
-from tests.factories import phq9_signal, referral_in
+from tests.casework.conftest import campaign
+from tests.casework.conftest import screened
+from tests.factories import phq9_signal
+from tests.factories import referral_in
 from warning.policy import Level
 
 # PHQ-9 totals the default policy reads as blue, yellow and red, in that order of students.

@@ -29,7 +29,8 @@ from referrals.models import PlanSection
 from screening import campaigns
 from screening.models import CampaignAssignment
 from tests.conftest import sign_in
-from tests.factories import TERM_START, went_live
+from tests.factories import TERM_START
+from tests.factories import went_live
 from warning import services
 
 TRANSLATIONS = BASE_DIR / "translations"

@@ -12,15 +12,19 @@ from __future__ import annotations
 import re
 from collections import deque
 from html.parser import HTMLParser
-from urllib.parse import urldefrag, urlsplit
+from urllib.parse import urldefrag
+from urllib.parse import urlsplit
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from campus import clock, demo, roster
+from campus import clock
+from campus import demo
+from campus import roster
 from campus.extensions import db
-from campus.models import Institution, User
+from campus.models import Institution
+from campus.models import User
 from warning import academic
 
 # Latin text a Chinese page may show, each for a reason:

@@ -14,26 +14,33 @@ signals by the policy's life-event rule, and do not raise a screening level.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import audit
-from campus.i18n import N_, Message
-from campus.models import Institution, Student, User
-from campus.spreadsheets import (
-    ImportFileError,
-    ImportReport,
-    ImportTemplate,
-    RowError,
-    Table,
-    commit_import,
-)
+from campus.i18n import N_
+from campus.i18n import Message
+from campus.models import Institution
+from campus.models import Student
+from campus.models import User
+from campus.spreadsheets import ImportFileError
+from campus.spreadsheets import ImportReport
+from campus.spreadsheets import ImportTemplate
+from campus.spreadsheets import RowError
+from campus.spreadsheets import Table
+from campus.spreadsheets import commit_import
 from campus.spreadsheets import read_table as read_spreadsheet
-from warning import labels, services
-from warning.models import AcademicRecord, LifeEvent, LifeEventKind, Signal, SignalSource
+from warning import labels
+from warning import services
+from warning.models import AcademicRecord
+from warning.models import LifeEvent
+from warning.models import LifeEventKind
+from warning.models import Signal
+from warning.models import SignalSource
 
 COLUMNS = ("student_number", "term", "failed_credits", "academic_warning", "absence_rate")
 YES = {"yes", "y", "true", "1", "是"}

@@ -13,22 +13,44 @@ first makes the checks every action shares (`check_can_act`) and commits once at
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from collections.abc import Callable
+from collections.abc import Sequence
+from datetime import date
+from datetime import datetime
 
-from sqlalchemy import Select, and_, false, or_, select, true, update
+from sqlalchemy import Select
+from sqlalchemy import and_
+from sqlalchemy import false
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import true
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from campus import audit, clock
+from campus import audit
+from campus import clock
 from campus.extensions import rows_changed
 from campus.i18n import N_
-from campus.models import Institution, Role, Student, User
+from campus.models import Institution
+from campus.models import Role
+from campus.models import Student
+from campus.models import User
 from campus.notifications import notify
-from campus.scope import Capability, student_filter
-from warning import caseload, escalation, permissions, reports, response
-from warning.models import Deadline, EarlyWarning, OwnerTier, Task, WarningEvent, WarningStatus
+from campus.scope import Capability
+from campus.scope import student_filter
+from warning import caseload
+from warning import escalation
+from warning import permissions
+from warning import reports
+from warning import response
+from warning.models import Deadline
+from warning.models import EarlyWarning
+from warning.models import OwnerTier
+from warning.models import Task
+from warning.models import WarningEvent
+from warning.models import WarningStatus
 from warning.policy import Level
 
 

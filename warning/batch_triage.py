@@ -9,7 +9,8 @@ broadcast by code. Per-student results come from ``ufunc.at`` reductions over in
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
@@ -17,7 +18,10 @@ from typing import Generic, TypeVar
 import numpy as np
 import pandas as pd
 
-from warning.policy import ConcernRule, Condition, Level, Policy
+from warning.policy import ConcernRule
+from warning.policy import Condition
+from warning.policy import Level
+from warning.policy import Policy
 
 REQUIRED_COLUMNS = (
     "student_id",

@@ -10,7 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import audit
-from campus.models import Caseload, Role, RoleAssignment, Student, User
+from campus.models import Caseload
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import Student
+from campus.models import User
 from warning import permissions
 from warning.models import EarlyWarning
 

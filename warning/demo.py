@@ -9,10 +9,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import clock
-from campus.models import Institution, Role, RoleAssignment, Student, User
+from campus.models import Institution
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import Student
+from campus.models import User
 from screening import vocabulary
-from warning import academic, labels, reports
-from warning.models import ConcernCategory, LifeEventKind, SignalSource
+from warning import academic
+from warning import labels
+from warning import reports
+from warning.models import ConcernCategory
+from warning.models import LifeEventKind
+from warning.models import SignalSource
 from warning.services import record_signal
 
 # The round these demo screening signals came from, named in both languages like a real one.

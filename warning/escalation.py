@@ -11,27 +11,38 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
 from datetime import time as clock_time
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists
+from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from campus import audit, clock
-from campus.i18n import N_, Message
-from campus.models import ClassGroup, DormRoom, Institution, Role, RoleAssignment, Student, User
+from campus import audit
+from campus import clock
+from campus.i18n import N_
+from campus.i18n import Message
+from campus.models import ClassGroup
+from campus.models import DormRoom
+from campus.models import Institution
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import Student
+from campus.models import User
 from campus.notifications import notify_digest
-from warning import reports, response
-from warning.models import (
-    Deadline,
-    EarlyWarning,
-    OwnerTier,
-    Task,
-    WarningEvent,
-    WarningStatus,
-)
+from warning import reports
+from warning import response
+from warning.models import Deadline
+from warning.models import EarlyWarning
+from warning.models import OwnerTier
+from warning.models import Task
+from warning.models import WarningEvent
+from warning.models import WarningStatus
 from warning.response_policy import active_response_policies
 
 BATCH_SIZE = 500

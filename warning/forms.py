@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    DateField,
-    HiddenField,
-    RadioField,
-    SelectField,
-    SubmitField,
-    TextAreaField,
-)
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms import DateField
+from wtforms import HiddenField
+from wtforms import RadioField
+from wtforms import SelectField
+from wtforms import SubmitField
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired
+from wtforms.validators import InputRequired
+from wtforms.validators import Length
+from wtforms.validators import Optional
+from wtforms.validators import ValidationError
 
-from campus.fields import labelled_choices, spreadsheet_file
+from campus.fields import labelled_choices
+from campus.fields import spreadsheet_file
 from campus.forms import MultiCheckboxField
-from warning.models import ConcernCategory, LifeEventKind
+from warning.models import ConcernCategory
+from warning.models import LifeEventKind
 
 CONCERN_LABELS = {
     ConcernCategory.LOW_MOOD: _l("Low mood"),

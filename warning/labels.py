@@ -16,16 +16,23 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
 from typing import Any
 
-from flask_babel import gettext, pgettext
+from flask_babel import gettext
+from flask_babel import pgettext
 
 from campus import clock
-from campus.i18n import N_, viewer_locale
-from campus.models import BilingualName, name_for
+from campus.i18n import N_
+from campus.i18n import viewer_locale
+from campus.models import BilingualName
+from campus.models import name_for
 
 log = logging.getLogger(__name__)
 

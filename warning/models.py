@@ -8,32 +8,35 @@ one indexed query for what is due.
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    ColumnElement,
-    Date,
-    DateTime,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-    and_,
-    text,
-)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON
+from sqlalchemy import Boolean
+from sqlalchemy import ColumnElement
+from sqlalchemy import Date
+from sqlalchemy import DateTime
+from sqlalchemy import Float
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy import and_
+from sqlalchemy import text
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
 
 from campus import clock
 from campus.encryption import EncryptedText
-from campus.extensions import Model, db
+from campus.extensions import Model
+from campus.extensions import db
 from campus.i18n import Message
-from campus.models import Student, User
+from campus.models import Student
+from campus.models import User
 
 
 class SignalSource(enum.StrEnum):

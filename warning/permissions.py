@@ -6,11 +6,21 @@ Data scope still comes from `campus.scope`; these predicates decide the acts ins
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement
+from sqlalchemy import and_
+from sqlalchemy import false
+from sqlalchemy import or_
+from sqlalchemy import select
 
 from campus import network
-from campus.models import Caseload, Role, User
-from warning.models import Deadline, EarlyWarning, OwnerTier, Task, WarningStatus
+from campus.models import Caseload
+from campus.models import Role
+from campus.models import User
+from warning.models import Deadline
+from warning.models import EarlyWarning
+from warning.models import OwnerTier
+from warning.models import Task
+from warning.models import WarningStatus
 from warning.policy import Level
 
 DEPARTMENT_ROLES = frozenset({Role.DEPT_COUNSELLOR, Role.DEPT_LEADER})

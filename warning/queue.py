@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, not_, select
+from sqlalchemy import and_
+from sqlalchemy import exists
+from sqlalchemy import func
+from sqlalchemy import not_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campus.models import Department, Student, User
-from campus.scope import Capability, institution_ids, student_filter
-from warning.models import Deadline, EarlyWarning, WarningStatus
+from campus.models import Department
+from campus.models import Student
+from campus.models import User
+from campus.scope import Capability
+from campus.scope import institution_ids
+from campus.scope import student_filter
+from warning.models import Deadline
+from warning.models import EarlyWarning
+from warning.models import WarningStatus
 from warning.policy import Level
 
 PAGE_SIZE = 25

@@ -5,10 +5,17 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import gettext as _
 
-from campus import nav, scheduler, workbench
+from campus import nav
+from campus import scheduler
+from campus import workbench
 from campus.models import Role
 from screening import vocabulary
-from warning import escalation, labels, permissions, response_views, retriage, views
+from warning import escalation
+from warning import labels
+from warning import permissions
+from warning import response_views
+from warning import retriage
+from warning import views
 from warning import workbench as warning_workbench
 from warning.cli import warning_cli
 

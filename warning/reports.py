@@ -18,35 +18,37 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campus import clock
 from campus.i18n import N_
-from campus.models import (
-    WITH_ENDED_ROLES,
-    ClassGroup,
-    DormRoom,
-    Institution,
-    Role,
-    RoleAssignment,
-    Student,
-    User,
-)
+from campus.models import WITH_ENDED_ROLES
+from campus.models import ClassGroup
+from campus.models import DormRoom
+from campus.models import Institution
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import Student
+from campus.models import User
 from campus.notifications import notify_many
-from campus.scope import Capability, student_filter
-from warning import labels, services
-from warning.models import (
-    ConcernCategory,
-    ConcernReport,
-    EarlyWarning,
-    Signal,
-    SignalSource,
-    WeeklyReport,
-)
+from campus.scope import Capability
+from campus.scope import student_filter
+from warning import labels
+from warning import services
+from warning.models import ConcernCategory
+from warning.models import ConcernReport
+from warning.models import EarlyWarning
+from warning.models import Signal
+from warning.models import SignalSource
+from warning.models import WeeklyReport
 
 RECEIVED_TEXT = N_("The concern you reported has been received. Thank you for your care.")
 FOLLOWED_UP_TEXT = N_("The concern you reported has been followed up by a teacher.")

@@ -10,25 +10,35 @@ is missed.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
-from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy import ColumnElement
+from sqlalchemy import and_
+from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from campus.extensions import rows_changed
 from campus.i18n import N_
-from campus.models import Role, RoleAssignment, Student, User
-from campus.notifications import Notification, notify_many
-from campus.scope import Capability, student_filter
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import Student
+from campus.models import User
+from campus.notifications import Notification
+from campus.notifications import notify_many
+from campus.scope import Capability
+from campus.scope import student_filter
 from warning import permissions
-from warning.models import Deadline, EarlyWarning, OwnerTier, Task
+from warning.models import Deadline
+from warning.models import EarlyWarning
+from warning.models import OwnerTier
+from warning.models import Task
 from warning.policy import Level
-from warning.response_policy import (
-    LevelResponse,
-    ResponsePolicy,
-    active_response_policy,
-    default_response_policy,
-)
+from warning.response_policy import LevelResponse
+from warning.response_policy import ResponsePolicy
+from warning.response_policy import active_response_policy
+from warning.response_policy import default_response_policy
 
 TASKS_LINK = "/tasks"
 

@@ -10,27 +10,31 @@ records the version whose window set it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import timedelta
-from functools import cache, lru_cache
+from functools import cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campus.i18n import N_, Message
-from warning.models import OwnerTier, PolicyKind, PolicyStatus, PolicyVersion
-from warning.policy import (
-    Level,
-    PolicyError,
-    parse_choice,
-    parse_int,
-    parse_list,
-    parse_version,
-    reject_unknown,
-    yaml_data,
-)
+from campus.i18n import N_
+from campus.i18n import Message
+from warning.models import OwnerTier
+from warning.models import PolicyKind
+from warning.models import PolicyStatus
+from warning.models import PolicyVersion
+from warning.policy import Level
+from warning.policy import PolicyError
+from warning.policy import parse_choice
+from warning.policy import parse_int
+from warning.policy import parse_list
+from warning.policy import parse_version
+from warning.policy import reject_unknown
+from warning.policy import yaml_data
 
 DEFAULT_RESPONSE_POLICY_PATH = Path(__file__).parent / "policies" / "response_default.yaml"
 # What the intervention actions know how to meet; a policy may use any of them at any level.

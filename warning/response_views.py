@@ -2,32 +2,48 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 from typing import Any
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    url_for,
-)
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
+from flask_login import login_required
 
-from campus import audit, clock
+from campus import audit
+from campus import clock
 from campus.access import load_or_404
 from campus.extensions import db
 from campus.i18n import shown
 from campus.notifications import Notification
-from campus.scope import Capability, student_filter
-from warning import actions, caseload, permissions, response, task_list, task_texts
-from warning.models import Deadline, EarlyWarning, OwnerTier, Task, WarningStatus
-from warning.response_forms import ACTION_FORMS, CounsellorForm, TaskDoneForm, VersionedForm
+from campus.scope import Capability
+from campus.scope import student_filter
+from warning import actions
+from warning import caseload
+from warning import permissions
+from warning import response
+from warning import task_list
+from warning import task_texts
+from warning.models import Deadline
+from warning.models import EarlyWarning
+from warning.models import OwnerTier
+from warning.models import Task
+from warning.models import WarningStatus
+from warning.response_forms import ACTION_FORMS
+from warning.response_forms import CounsellorForm
+from warning.response_forms import TaskDoneForm
+from warning.response_forms import VersionedForm
 
 # Tasks live under /tasks; the actions on one warning sit under that warning's URL.
 bp = Blueprint("response", __name__, url_prefix="/tasks")

@@ -14,37 +14,39 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import audit
-from campus.i18n import N_, Message
-from campus.models import Department, EnrolmentStatus, Institution, Student, User
-from warning import batch_triage, response_policy, services
-from warning.models import (
-    Deadline,
-    EarlyWarning,
-    OwnerTier,
-    PolicyKind,
-    PolicyStatus,
-    PolicyVersion,
-    Signal,
-    WarningStatus,
-)
-from warning.policy import (
-    DEFAULT_POLICY_PATH,
-    Level,
-    Policy,
-    PolicyError,
-    default_policy,
-    institution_policy_from_yaml_text,
-)
-from warning.response_policy import (
-    ResponsePolicy,
-    default_response_policy,
-    default_response_yaml,
-    response_policy_from_yaml_text,
-)
+from campus.i18n import N_
+from campus.i18n import Message
+from campus.models import Department
+from campus.models import EnrolmentStatus
+from campus.models import Institution
+from campus.models import Student
+from campus.models import User
+from warning import batch_triage
+from warning import response_policy
+from warning import services
+from warning.models import Deadline
+from warning.models import EarlyWarning
+from warning.models import OwnerTier
+from warning.models import PolicyKind
+from warning.models import PolicyStatus
+from warning.models import PolicyVersion
+from warning.models import Signal
+from warning.models import WarningStatus
+from warning.policy import DEFAULT_POLICY_PATH
+from warning.policy import Level
+from warning.policy import Policy
+from warning.policy import PolicyError
+from warning.policy import default_policy
+from warning.policy import institution_policy_from_yaml_text
+from warning.response_policy import ResponsePolicy
+from warning.response_policy import default_response_policy
+from warning.response_policy import default_response_yaml
+from warning.response_policy import response_policy_from_yaml_text
 
 
 def signals_frame(session: Session, institution_id: int) -> pd.DataFrame:

@@ -24,42 +24,42 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campus import audit
 from campus.i18n import N_
-from campus.models import Student, User
+from campus.models import Student
+from campus.models import User
 from campus.scope import Capability
 from screening import vocabulary
-from warning import labels, permissions, response
+from warning import labels
+from warning import permissions
+from warning import response
 from warning.labels import Label
-from warning.models import (
-    ConcernReport,
-    EarlyWarning,
-    OwnerTier,
-    PolicyKind,
-    PolicyStatus,
-    PolicyVersion,
-    Signal,
-    SignalSource,
-    WarningEvent,
-    WarningStatus,
-    WeeklyReport,
-)
-from warning.policy import (
-    Level,
-    Override,
-    Policy,
-    Reason,
-    SignalEvidence,
-    Triage,
-    default_policy,
-    implied_level,
-    policy_from_yaml_text,
-    triage,
-)
+from warning.models import ConcernReport
+from warning.models import EarlyWarning
+from warning.models import OwnerTier
+from warning.models import PolicyKind
+from warning.models import PolicyStatus
+from warning.models import PolicyVersion
+from warning.models import Signal
+from warning.models import SignalSource
+from warning.models import WarningEvent
+from warning.models import WarningStatus
+from warning.models import WeeklyReport
+from warning.policy import Level
+from warning.policy import Override
+from warning.policy import Policy
+from warning.policy import Reason
+from warning.policy import SignalEvidence
+from warning.policy import Triage
+from warning.policy import default_policy
+from warning.policy import implied_level
+from warning.policy import policy_from_yaml_text
+from warning.policy import triage
 
 REASON_LENGTH = 500
 LAPSED_REASON = labels.LAPSED.english()

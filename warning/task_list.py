@@ -10,11 +10,14 @@ list) are set apart too: the buckets hold only the reader's own work.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 
 from campus.models import Student
-from warning.models import Deadline, EarlyWarning, Task
+from warning.models import Deadline
+from warning.models import EarlyWarning
+from warning.models import Task
 
 # Task kinds that recur by the dozen and need no one's judgement first: listed collapsed.
 CHORE_KINDS = ("report_missing",)

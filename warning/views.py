@@ -2,54 +2,58 @@
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from flask_login import current_user
 from sqlalchemy import select
 
-from campus import audit, clock, network
+from campus import audit
+from campus import clock
+from campus import network
 from campus.extensions import db
 from campus.forms import filled
 from campus.i18n import shown
-from campus.models import Institution, Role, Student
+from campus.models import Institution
+from campus.models import Role
+from campus.models import Student
 from campus.permissions import require_roles
-from campus.scope import Capability, capability_for, get_student
+from campus.scope import Capability
+from campus.scope import capability_for
+from campus.scope import get_student
 from campus.spreadsheets import send_template
 from privacy import consent as privacy_consent
-from warning import (
-    academic,
-    actions,
-    labels,
-    queue,
-    reports,
-    response,
-    retriage,
-    services,
-)
-from warning.forms import (
-    CONCERN_LABELS,
-    AcademicImportForm,
-    ConcernReportForm,
-    JudgementForm,
-    LifeEventForm,
-    OverrideForm,
-    PolicyDraftForm,
-    WeeklyReportForm,
-)
-from warning.models import PolicyKind, PolicyStatus, PolicyVersion, SignalSource
+from warning import academic
+from warning import actions
+from warning import labels
+from warning import queue
+from warning import reports
+from warning import response
+from warning import retriage
+from warning import services
+from warning.forms import CONCERN_LABELS
+from warning.forms import AcademicImportForm
+from warning.forms import ConcernReportForm
+from warning.forms import JudgementForm
+from warning.forms import LifeEventForm
+from warning.forms import OverrideForm
+from warning.forms import PolicyDraftForm
+from warning.forms import WeeklyReportForm
+from warning.models import PolicyKind
+from warning.models import PolicyStatus
+from warning.models import PolicyVersion
+from warning.models import SignalSource
 from warning.policy import PolicyError
 from warning.response_forms import CONTACT_OUTCOMES
-from warning.response_policy import ResponsePolicy, active_response_policy
+from warning.response_policy import ResponsePolicy
+from warning.response_policy import active_response_policy
 
 bp = Blueprint("warning", __name__, url_prefix="/warnings")
 

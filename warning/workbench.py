@@ -5,19 +5,34 @@ scoped queries as the lists the items link to: the queue, the task list, the cla
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 
 from flask import url_for
-from flask_babel import format_datetime, format_timedelta, ngettext
+from flask_babel import format_datetime
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, select
+from flask_babel import ngettext
+from sqlalchemy import and_
+from sqlalchemy import case
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import clock
 from campus.models import User
-from campus.workbench import Item, Urgency
-from warning import actions, permissions, queue, reports
-from warning.models import Deadline, EarlyWarning, Task, WeeklyReport
+from campus.workbench import Item
+from campus.workbench import Urgency
+from warning import actions
+from warning import permissions
+from warning import queue
+from warning import reports
+from warning.models import Deadline
+from warning.models import EarlyWarning
+from warning.models import Task
+from warning.models import WeeklyReport
 from warning.policy import Level
 from warning.task_list import CHORE_KINDS
 

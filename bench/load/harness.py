@@ -53,16 +53,14 @@ def seed_intake(url: str, students: int) -> dict:
     from campus import clock
     from campus.auth import hash_password
     from campus.extensions import db
-    from campus.models import (
-        ClassGroup,
-        Department,
-        DormBuilding,
-        DormRoom,
-        Institution,
-        Role,
-        RoleAssignment,
-        User,
-    )
+    from campus.models import ClassGroup
+    from campus.models import Department
+    from campus.models import DormBuilding
+    from campus.models import DormRoom
+    from campus.models import Institution
+    from campus.models import Role
+    from campus.models import RoleAssignment
+    from campus.models import User
     from screening import campaigns
     from screening.models import Campaign
 

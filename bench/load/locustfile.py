@@ -20,7 +20,10 @@ import random
 import re
 import time
 
-from locust import HttpUser, between, constant, task
+from locust import HttpUser
+from locust import between
+from locust import constant
+from locust import task
 from locust.exception import StopUser
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
+from sqlalchemy import text
 
 from bench.load.harness import INSTRUMENTS
 

@@ -23,33 +23,31 @@ from typing import Any
 
 import yaml
 
-from screening.instruments.model import (
-    AT_LEAST_ONE,
-    CODE_PATTERN,
-    LOCALES,
-    MISSING_RULES,
-    SUBSCALE_RULES,
-    TOTAL_RULES,
-    AllOf,
-    AnyOf,
-    Band,
-    Condition,
-    DefinitionError,
-    FlagRaised,
-    FlagRule,
-    Instrument,
-    Item,
-    ItemCount,
-    Option,
-    OptionSet,
-    Range,
-    Rule,
-    Subscale,
-    SubscaleCount,
-    Text,
-    TotalIn,
-    UnknownInstrument,
-)
+from screening.instruments.model import AT_LEAST_ONE
+from screening.instruments.model import CODE_PATTERN
+from screening.instruments.model import LOCALES
+from screening.instruments.model import MISSING_RULES
+from screening.instruments.model import SUBSCALE_RULES
+from screening.instruments.model import TOTAL_RULES
+from screening.instruments.model import AllOf
+from screening.instruments.model import AnyOf
+from screening.instruments.model import Band
+from screening.instruments.model import Condition
+from screening.instruments.model import DefinitionError
+from screening.instruments.model import FlagRaised
+from screening.instruments.model import FlagRule
+from screening.instruments.model import Instrument
+from screening.instruments.model import Item
+from screening.instruments.model import ItemCount
+from screening.instruments.model import Option
+from screening.instruments.model import OptionSet
+from screening.instruments.model import Range
+from screening.instruments.model import Rule
+from screening.instruments.model import Subscale
+from screening.instruments.model import SubscaleCount
+from screening.instruments.model import Text
+from screening.instruments.model import TotalIn
+from screening.instruments.model import UnknownInstrument
 from screening.instruments.parser import parse
 
 # The public API: the definition vocabulary (from `model`) and the loader below.

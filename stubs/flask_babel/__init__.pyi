@@ -1,8 +1,11 @@
 # Flask-Babel 4: only the names Xinqiao uses. Its functions are annotated in the source, but the
 # package ships no `py.typed`.
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 
 from babel import Locale
 from flask import Flask

@@ -1,5 +1,6 @@
 # Flask-Talisman 1.1: only what `campus` uses.
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from collections.abc import Sequence
 
 from flask import Flask
 

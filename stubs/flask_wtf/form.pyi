@@ -1,4 +1,5 @@
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
 from markupsafe import Markup

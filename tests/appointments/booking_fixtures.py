@@ -6,11 +6,18 @@ booking is tested on its own.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
-from appointments.models import CounsellorProfile, SessionKind, Slot, SlotState
+from appointments.models import CounsellorProfile
+from appointments.models import SessionKind
+from appointments.models import Slot
+from appointments.models import SlotState
 from campus import clock
-from campus.models import Institution, Role, Student, User
+from campus.models import Institution
+from campus.models import Role
+from campus.models import Student
+from campus.models import User
 from tests.conftest import Campus
 
 

@@ -4,19 +4,22 @@ counsellor and the director. Named helpers book and miss appointments as the sto
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from datetime import timedelta
 
-from appointments.models import (
-    Appointment,
-    AppointmentState,
-    CounsellorProfile,
-    SessionKind,
-    Slot,
-)
+from appointments.models import Appointment
+from appointments.models import AppointmentState
+from appointments.models import CounsellorProfile
+from appointments.models import SessionKind
+from appointments.models import Slot
 from campus import clock
 from campus.extensions import db
-from campus.models import Institution, Role, Student, User
+from campus.models import Institution
+from campus.models import Role
+from campus.models import Student
+from campus.models import User
 
 
 @dataclass

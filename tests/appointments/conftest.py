@@ -6,13 +6,17 @@ sessions) builds on a counsellor and slots."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
 
-from appointments.models import SessionKind, Slot, SlotState
+from appointments.models import SessionKind
+from appointments.models import Slot
+from appointments.models import SlotState
 from campus.extensions import db
-from campus.models import Role, User
+from campus.models import Role
+from campus.models import User
 
 
 @pytest.fixture

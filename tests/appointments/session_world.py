@@ -4,17 +4,21 @@ directly as rows (the booking rules are the booking helper's, not what these tes
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
-from appointments.models import (
-    Appointment,
-    AppointmentState,
-    CounsellorProfile,
-    SessionKind,
-    Slot,
-)
+from appointments.models import Appointment
+from appointments.models import AppointmentState
+from appointments.models import CounsellorProfile
+from appointments.models import SessionKind
+from appointments.models import Slot
 from campus.extensions import db
-from campus.models import Caseload, ClassGroup, Institution, Role, Student, User
+from campus.models import Caseload
+from campus.models import ClassGroup
+from campus.models import Institution
+from campus.models import Role
+from campus.models import Student
+from campus.models import User
 
 
 @dataclass

@@ -3,28 +3,32 @@ them (issue #18). The test clock stands at Monday 2026-09-14 10:00 in Shanghai (
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date
+from datetime import datetime
+from datetime import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from appointments import availability
-from appointments.availability import AvailabilityError, ExceptionInput, TemplateInput
-from appointments.models import (
-    AcademicBreak,
-    Appointment,
-    AvailabilityException,
-    AvailabilityTemplate,
-    CounsellorProfile,
-    ExceptionReason,
-    SessionKind,
-    Slot,
-    SlotState,
-)
+from appointments.availability import AvailabilityError
+from appointments.availability import ExceptionInput
+from appointments.availability import TemplateInput
+from appointments.models import AcademicBreak
+from appointments.models import Appointment
+from appointments.models import AvailabilityException
+from appointments.models import AvailabilityTemplate
+from appointments.models import CounsellorProfile
+from appointments.models import ExceptionReason
+from appointments.models import SessionKind
+from appointments.models import Slot
+from appointments.models import SlotState
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
-from campus.models import Role, User
+from campus.models import Role
+from campus.models import User
 from campus.notifications import Notification
 
 THIS_MONDAY = date(2026, 9, 14)

@@ -9,21 +9,22 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appointments import booking
-from appointments.models import (
-    Appointment,
-    AppointmentState,
-    PreCheck,
-    SessionKind,
-    Slot,
-    SlotState,
-)
+from appointments.models import Appointment
+from appointments.models import AppointmentState
+from appointments.models import PreCheck
+from appointments.models import SessionKind
+from appointments.models import Slot
+from appointments.models import SlotState
 from campus.audit import AuditEvent
 from campus.extensions import db
-from campus.models import Role, Student, User
+from campus.models import Role
+from campus.models import Student
+from campus.models import User
 from campus.notifications import Notification
 from tests.appointments.booking_fixtures import Centre
 from tests.conftest import Campus

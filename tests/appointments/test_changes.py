@@ -5,23 +5,28 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
-from appointments import booking, changes, reminders, seats, waitlist
-from appointments.changes import ChangeError, LateCancellationUnconfirmed
-from appointments.models import (
-    Appointment,
-    AppointmentCancellation,
-    AppointmentReminder,
-    AppointmentState,
-    SlotState,
-)
+from appointments import booking
+from appointments import changes
+from appointments import reminders
+from appointments import seats
+from appointments import waitlist
+from appointments.changes import ChangeError
+from appointments.changes import LateCancellationUnconfirmed
+from appointments.models import Appointment
+from appointments.models import AppointmentCancellation
+from appointments.models import AppointmentReminder
+from appointments.models import AppointmentState
+from appointments.models import SlotState
 from appointments.waitlist import Wishes
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.notifications import Notification
-from tests.appointments.changes_world import Centre, build
+from tests.appointments.changes_world import Centre
+from tests.appointments.changes_world import build
 
 
 @pytest.fixture

@@ -7,13 +7,11 @@ from datetime import datetime
 import pytest
 
 from appointments import figures
-from appointments.models import (
-    AppointmentState,
-    CounsellorProfile,
-    SessionKind,
-    Slot,
-    SlotState,
-)
+from appointments.models import AppointmentState
+from appointments.models import CounsellorProfile
+from appointments.models import SessionKind
+from appointments.models import Slot
+from appointments.models import SlotState
 from campus.extensions import db
 from campus.models import Role
 from oversight import periods

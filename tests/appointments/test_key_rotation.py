@@ -8,15 +8,18 @@ from datetime import datetime
 
 import pytest
 from click.testing import Result
-from sqlalchemy import select, text
+from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from appointments import sessions
-from campus import clock, encryption
+from campus import clock
+from campus import encryption
 from campus.extensions import db
 from casework.models import CrisisEntry
 from tests.appointments.session_world import appointment
-from tests.casework.crisis_world import ENTRY, crisis_world
+from tests.casework.crisis_world import ENTRY
+from tests.casework.crisis_world import crisis_world
 from tests.conftest import sign_in
 
 

@@ -4,21 +4,26 @@ clock stands at Monday 2026-09-14 10:00 in Shanghai (02:00 UTC)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from appointments import roster
 from appointments.models import DutyShift
-from appointments.roster import RosterError, ShiftInput
+from appointments.roster import RosterError
+from appointments.roster import ShiftInput
 from campus import clock
 from campus.extensions import db
-from campus.models import Role, User
+from campus.models import Role
+from campus.models import User
 from campus.notifications import Notification
 from tests.factories import phq9_signal
 from warning.models import OwnerTier
-from warning.response import NOTIFICATION_TEXT, ON_DUTY_TEXT
+from warning.response import NOTIFICATION_TEXT
+from warning.response import ON_DUTY_TEXT
 
 NOW = datetime(2026, 9, 14, 2)  # the test clock, naive UTC
 

@@ -7,21 +7,24 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError
 
 from appointments import sessions
-from appointments.models import (
-    AppointmentState,
-    NoteState,
-    SessionNote,
-    SessionNoteAddendum,
-    SessionOutcome,
-)
-from campus import clock, encryption
+from appointments.models import AppointmentState
+from appointments.models import NoteState
+from appointments.models import SessionNote
+from appointments.models import SessionNoteAddendum
+from appointments.models import SessionOutcome
+from campus import clock
+from campus import encryption
 from campus.audit import AuditEvent
 from campus.extensions import db
-from tests.appointments.session_world import Centre, appointment, centre
+from tests.appointments.session_world import Centre
+from tests.appointments.session_world import appointment
+from tests.appointments.session_world import centre
 from tests.conftest import sign_in
 from warning import services as warnings
 from warning.policy import Level

@@ -4,26 +4,29 @@ accept, decline and lapse (issue #18)."""
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from appointments import changes, seats, waitlist
+from appointments import changes
+from appointments import seats
+from appointments import waitlist
 from appointments.changes import ChangeError
-from appointments.models import (
-    Appointment,
-    AppointmentState,
-    SessionKind,
-    WaitlistEntry,
-    WaitlistState,
-)
+from appointments.models import Appointment
+from appointments.models import AppointmentState
+from appointments.models import SessionKind
+from appointments.models import WaitlistEntry
+from appointments.models import WaitlistState
 from appointments.waitlist import Wishes
 from campus import clock
 from campus.extensions import db
 from campus.notifications import Notification
-from tests.appointments.changes_world import Centre, build
+from tests.appointments.changes_world import Centre
+from tests.appointments.changes_world import build
 
 
 @pytest.fixture

@@ -7,12 +7,18 @@ import re
 from datetime import datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
-from campus import activation, clock
+from campus import activation
+from campus import clock
 from campus.audit import AuditEvent
-from campus.extensions import db, limiter
-from campus.models import ActivationBatch, ActivationCode, Role, UserSession
+from campus.extensions import db
+from campus.extensions import limiter
+from campus.models import ActivationBatch
+from campus.models import ActivationCode
+from campus.models import Role
+from campus.models import UserSession
 
 CODE = re.compile(r'class="code">([A-Z0-9-]{14})<')
 

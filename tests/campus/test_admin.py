@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus import admin
 from campus.audit import AuditEvent
 from campus.extensions import db
-from campus.models import Department, Role, RoleAssignment, User
+from campus.models import Department
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import User
 
 
 @pytest.fixture

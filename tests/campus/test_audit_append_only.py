@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete
+from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError
 
 from campus import audit

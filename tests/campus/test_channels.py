@@ -9,18 +9,27 @@ import hmac
 import json
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus import clock
 from campus.extensions import db
-from campus.models import NotificationChannel, Role
-from campus.notifications import MailStatus, OutboxMail, deliver_outbox, deliver_sweep, notify
+from campus.models import NotificationChannel
+from campus.models import Role
+from campus.notifications import MailStatus
+from campus.notifications import OutboxMail
+from campus.notifications import deliver_outbox
+from campus.notifications import deliver_sweep
+from campus.notifications import notify
 
 LINK_BASE = "https://xinqiao.example.edu.cn"
 OK = (200, {"errcode": 0, "errmsg": "ok"})

@@ -11,10 +11,13 @@ from sqlalchemy import select
 
 from campus import clock
 from campus.audit import AuditEvent
-from campus.documents import pdf_download, render_pdf
+from campus.documents import pdf_download
+from campus.documents import render_pdf
 from campus.extensions import db
 from campus.models import Role
-from tests.pdf import needs_poppler, pdf_info, pdf_text
+from tests.pdf import needs_poppler
+from tests.pdf import pdf_info
+from tests.pdf import pdf_text
 
 pytestmark = needs_poppler
 

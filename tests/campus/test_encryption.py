@@ -8,13 +8,18 @@ from collections.abc import Iterator
 import pytest
 from alembic.script import ScriptDirectory
 from flask import current_app
-from flask_migrate import downgrade, upgrade
-from sqlalchemy import select, text
+from flask_migrate import downgrade
+from flask_migrate import upgrade
+from sqlalchemy import select
+from sqlalchemy import text
 
-from campus import clock, create_app, encryption
+from campus import clock
+from campus import create_app
+from campus import encryption
 from campus.audit import AuditEvent
 from campus.cli import rotation_summary
-from campus.encryption import KeyCheck, UnreadableField
+from campus.encryption import KeyCheck
+from campus.encryption import UnreadableField
 from campus.extensions import db
 from campus.models import Role
 from config import ProductionConfig

@@ -14,7 +14,9 @@ from campus import admin as admin_service
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
-from campus.models import EnrolmentStatus, Role, RoleAssignment
+from campus.models import EnrolmentStatus
+from campus.models import Role
+from campus.models import RoleAssignment
 from tests.factories import phq9_signal
 
 

@@ -6,19 +6,19 @@ from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus import clock
 from campus.extensions import db
 from campus.models import Role
-from campus.notifications import (
-    MailStatus,
-    Notification,
-    OutboxMail,
-    deliver_outbox,
-    notify,
-)
-from tests.mail import Collect, free_port
+from campus.notifications import MailStatus
+from campus.notifications import Notification
+from campus.notifications import OutboxMail
+from campus.notifications import deliver_outbox
+from campus.notifications import notify
+from tests.mail import Collect
+from tests.mail import free_port
 
 
 @pytest.fixture

@@ -10,15 +10,20 @@ from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
-from campus.models import Role, UserSession
-from campus.notifications import OutboxMail, deliver_outbox
-from tests.conftest import PASSWORD, sign_in
-from tests.mail import Collect, free_port
+from campus.models import Role
+from campus.models import UserSession
+from campus.notifications import OutboxMail
+from campus.notifications import deliver_outbox
+from tests.conftest import PASSWORD
+from tests.conftest import sign_in
+from tests.mail import Collect
+from tests.mail import free_port
 
 LINK = re.compile(r"(http://localhost/password/reset/[A-Za-z0-9_.\-]+)")
 

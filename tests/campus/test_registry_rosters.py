@@ -8,12 +8,18 @@ import io
 from datetime import date
 
 import pytest
-from openpyxl import Workbook, load_workbook
-from sqlalchemy import func, select
+from openpyxl import Workbook
+from openpyxl import load_workbook
+from sqlalchemy import func
+from sqlalchemy import select
 
-from campus import clock, roster
+from campus import clock
+from campus import roster
 from campus.extensions import db
-from campus.models import ClassGroup, EnrolmentStatus, Role, Student
+from campus.models import ClassGroup
+from campus.models import EnrolmentStatus
+from campus.models import Role
+from campus.models import Student
 from campus.spreadsheets import read_table
 from screening import results_import
 from screening.instruments import load_instrument

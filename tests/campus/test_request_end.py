@@ -6,7 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select, text
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import text
 
 from campus import create_app
 from campus.extensions import db

@@ -4,26 +4,29 @@ and stays in the user's history; removing a role ends it instead of deleting it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
-from campus import admin, clock
+from campus import admin
+from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
-from campus.models import (
-    WITH_ENDED_ROLES,
-    ClassGroup,
-    Institution,
-    Role,
-    RoleAssignment,
-    Student,
-    User,
-)
+from campus.models import WITH_ENDED_ROLES
+from campus.models import ClassGroup
+from campus.models import Institution
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import Student
+from campus.models import User
 from campus.notifications import Notification
 from campus.scope import student_filter
-from tests.factories import TERM_START, open_warning, went_live
+from tests.factories import TERM_START
+from tests.factories import open_warning
+from tests.factories import went_live
 from warning.models import OwnerTier
 from warning.policy import Level
 from warning.reports import weekly_report_status

@@ -7,20 +7,19 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus import roster
 from campus.extensions import db
-from campus.models import (
-    ClassGroup,
-    DormBuilding,
-    DormRoom,
-    Role,
-    RoleAssignment,
-    RoleEnd,
-    Student,
-    User,
-)
+from campus.models import ClassGroup
+from campus.models import DormBuilding
+from campus.models import DormRoom
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import RoleEnd
+from campus.models import Student
+from campus.models import User
 from campus.notifications import Notification
 
 HEADER = "student_number,name,gender,birth_date,department,class,grade,dorm_building,room\n"

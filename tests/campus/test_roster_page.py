@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from campus.models import Caseload, Role
+from campus.models import Caseload
+from campus.models import Role
 
 
 def test_a_class_committee_member_reads_my_classmates_and_a_counsellor_my_students(campus, login):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus.audit import AuditEvent
 from campus.extensions import db
-from campus.models import Role, RoleAssignment, User
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import User
 
 
 @pytest.fixture

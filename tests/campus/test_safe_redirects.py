@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from campus.extensions import db
 from campus.models import Role
-from campus.notifications import Notification, notify
+from campus.notifications import Notification
+from campus.notifications import notify
 from campus.redirects import safe_next
 
 OFF_SITE = [

@@ -6,8 +6,11 @@ import pytest
 from sqlalchemy import select
 
 from campus.extensions import db
-from campus.models import Caseload, Role, Student
-from campus.scope import Capability, student_filter
+from campus.models import Caseload
+from campus.models import Role
+from campus.models import Student
+from campus.scope import Capability
+from campus.scope import student_filter
 
 R, W, C = Capability.ROSTER, Capability.WARNING, Capability.CLINICAL
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event
+from sqlalchemy import select
 
 from campus import clock
 from campus.audit import AuditEvent
-from campus.extensions import db, limiter
-from campus.models import Role, UserSession
-from tests.conftest import PASSWORD, sign_in
+from campus.extensions import db
+from campus.extensions import limiter
+from campus.models import Role
+from campus.models import UserSession
+from tests.conftest import PASSWORD
+from tests.conftest import sign_in
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from flask.testing import FlaskClient
 
 from campus.extensions import limiter
 from campus.models import Role
-from tests.conftest import PASSWORD, sign_in
+from tests.conftest import PASSWORD
+from tests.conftest import sign_in
 
 NEW_PASSWORD = "a-new-long-password"
 

@@ -7,12 +7,19 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus.audit import AuditEvent
-from campus.extensions import db, limiter
-from campus.models import Role, SignOn, SignOnProtocol, User, UserSession
-from tests.conftest import PASSWORD, sign_in
+from campus.extensions import db
+from campus.extensions import limiter
+from campus.models import Role
+from campus.models import SignOn
+from campus.models import SignOnProtocol
+from campus.models import User
+from campus.models import UserSession
+from tests.conftest import PASSWORD
+from tests.conftest import sign_in
 
 SERVICE = "http://localhost/login/campus/XJU/cas"
 CAS_PASSWORD = "campus-pass-1"

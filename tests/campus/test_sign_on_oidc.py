@@ -6,16 +6,22 @@ from __future__ import annotations
 
 import html
 import re
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 from flask import session as flask_session
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus.audit import AuditEvent
 from campus.extensions import db
-from campus.models import Role, SignOn, SignOnProtocol, User, UserSession
+from campus.models import Role
+from campus.models import SignOn
+from campus.models import SignOnProtocol
+from campus.models import User
+from campus.models import UserSession
 
 REDIRECT = "http://localhost/login/campus/XJU/oidc"
 AFTER_LOGOUT = "http://localhost/login?institution=XJU"

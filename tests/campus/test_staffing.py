@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
-from campus.models import Role, StaffingEntry, StaffPost
+from campus.models import Role
+from campus.models import StaffingEntry
+from campus.models import StaffPost
 from oversight import kpis
 
 

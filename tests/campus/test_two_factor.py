@@ -7,14 +7,23 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import text
 
-from campus import clock, mfa
+from campus import clock
+from campus import mfa
 from campus.audit import AuditEvent
-from campus.extensions import db, limiter
-from campus.models import Role, TotpEnrolment, UserSession
+from campus.extensions import db
+from campus.extensions import limiter
+from campus.models import Role
+from campus.models import TotpEnrolment
+from campus.models import UserSession
 from tests.conftest import PASSWORD
-from tests.security.routes import ACCESS, PUBLIC, method_for, url_for_rule
+from tests.security.routes import ACCESS
+from tests.security.routes import PUBLIC
+from tests.security.routes import method_for
+from tests.security.routes import url_for_rule
 
 
 @pytest.fixture

@@ -10,13 +10,19 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from campus import roster
 from campus.extensions import db
-from campus.models import DormBuilding, DormRoom, Institution, Role, Student, User
+from campus.models import DormBuilding
+from campus.models import DormRoom
+from campus.models import Institution
+from campus.models import Role
+from campus.models import Student
+from campus.models import User
 
 HEADER = "student_number,name,gender,birth_date,department,class,grade,dorm_building,room\n"
 ROWS = (

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
 
 from campus.extensions import db
-from campus.models import Caseload, ClassGroup, Department, Institution, Role, Student, User
-from screening.models import Campaign, CampaignAssignment, ScreeningResult
+from campus.models import Caseload
+from campus.models import ClassGroup
+from campus.models import Department
+from campus.models import Institution
+from campus.models import Role
+from campus.models import Student
+from campus.models import User
+from screening.models import Campaign
+from screening.models import CampaignAssignment
+from screening.models import ScreeningResult
 from screening.scoring import load_instrument
 
 

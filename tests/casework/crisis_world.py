@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from campus.models import Caseload, Role, Student, User
+from campus.models import Caseload
+from campus.models import Role
+from campus.models import Student
+from campus.models import User
 from tests.conftest import Campus
 from tests.factories import open_warning
 from warning.models import EarlyWarning

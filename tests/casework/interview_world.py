@@ -6,16 +6,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from campus import clock
 from campus.extensions import db
-from campus.models import Department, Institution, Role, Student, User
+from campus.models import Department
+from campus.models import Institution
+from campus.models import Role
+from campus.models import Student
+from campus.models import User
 from casework.models import InterviewEntry
-from screening import campaigns, intake
-from screening.models import Campaign, CampaignAssignment, ScreeningResult
+from screening import campaigns
+from screening import intake
+from screening.models import Campaign
+from screening.models import CampaignAssignment
+from screening.models import ScreeningResult
 from screening.scoring import load_instrument
 
 

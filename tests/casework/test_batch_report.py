@@ -16,7 +16,9 @@ from casework import interviews
 from screening.models import Campaign
 from tests.casework import interview_world as w
 from tests.casework.conftest import screened
-from tests.pdf import needs_poppler, pdf_info, pdf_text
+from tests.pdf import needs_poppler
+from tests.pdf import pdf_info
+from tests.pdf import pdf_text
 
 pytestmark = needs_poppler
 

@@ -6,16 +6,21 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus.extensions import db
 from campus.models import Role
 from campus.notifications import Notification
-from casework.models import ContagionFollowUp, CrisisRecord
-from tests.casework.crisis_world import ENTRY, CrisisWorld, crisis_world
+from casework.models import ContagionFollowUp
+from casework.models import CrisisRecord
+from tests.casework.crisis_world import ENTRY
+from tests.casework.crisis_world import CrisisWorld
+from tests.casework.crisis_world import crisis_world
 from tests.casework.test_crisis_records import as_
 from warning import services
-from warning.models import Signal, Task
+from warning.models import Signal
+from warning.models import Task
 
 # Words of the crisis and its record that no peer may read in a task.
 CLINICAL = re.compile(

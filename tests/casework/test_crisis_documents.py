@@ -10,14 +10,20 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus.audit import AuditEvent
 from campus.extensions import db
-from casework.models import CrisisDocument, CrisisRecord
-from tests.casework.crisis_world import ENTRY, CrisisWorld, crisis_world
+from casework.models import CrisisDocument
+from casework.models import CrisisRecord
+from tests.casework.crisis_world import ENTRY
+from tests.casework.crisis_world import CrisisWorld
+from tests.casework.crisis_world import crisis_world
 from tests.casework.test_crisis_records import as_
-from tests.pdf import needs_poppler, pdf_info, pdf_text
+from tests.pdf import needs_poppler
+from tests.pdf import pdf_info
+from tests.pdf import pdf_text
 
 
 @pytest.fixture

@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError
 
 from campus.audit import AuditEvent
 from campus.extensions import db
-from casework.models import CrisisEntry, CrisisRecord
-from tests.casework.crisis_world import ENTRY, CrisisWorld, crisis_world
+from casework.models import CrisisEntry
+from casework.models import CrisisRecord
+from tests.casework.crisis_world import ENTRY
+from tests.casework.crisis_world import CrisisWorld
+from tests.casework.crisis_world import crisis_world
 from tests.conftest import sign_in
 from warning.policy import Level
 

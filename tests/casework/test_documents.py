@@ -9,8 +9,11 @@ from sqlalchemy import select
 
 from campus.audit import AuditEvent
 from campus.extensions import db
-from tests.casework.conftest import campaign, screened
-from tests.pdf import needs_poppler, pdf_info, pdf_text
+from tests.casework.conftest import campaign
+from tests.casework.conftest import screened
+from tests.pdf import needs_poppler
+from tests.pdf import pdf_info
+from tests.pdf import pdf_text
 
 pytestmark = needs_poppler
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus.audit import AuditEvent
 from campus.extensions import db

@@ -3,12 +3,15 @@ since their warning opened, per department."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 
 from campus import clock
 from campus.extensions import db
 from casework import family_contacts
-from casework.models import ContactChannel, ContactDirection, ContactOutcome
+from casework.models import ContactChannel
+from casework.models import ContactDirection
+from casework.models import ContactOutcome
 from oversight import kpis
 from tests.factories import phq9_signal
 

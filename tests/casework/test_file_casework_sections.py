@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from casework.models import CrisisRecord, InterviewEntry
+from casework.models import CrisisRecord
+from casework.models import InterviewEntry
 from tests.casework import interview_world
-from tests.casework.crisis_world import ENTRY, crisis_world
+from tests.casework.crisis_world import ENTRY
+from tests.casework.crisis_world import crisis_world
 from tests.conftest import sign_in
 
 

@@ -13,7 +13,8 @@ from campus.extensions import db
 from casework import interview_rules
 from casework.interview_rules import InterviewRulesError
 from casework.models import InterviewRound
-from screening import intake, results_import
+from screening import intake
+from screening import results_import
 from screening.scoring import load_instrument
 from tests.casework import interview_world as w
 from warning import services as warnings

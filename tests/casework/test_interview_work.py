@@ -3,7 +3,8 @@ decision, reminders and escalation, and the coverage figures."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -13,7 +14,8 @@ from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.notifications import Notification
 from casework import interviews
-from casework.models import InterviewEntry, InterviewState
+from casework.models import InterviewEntry
+from casework.models import InterviewState
 from tests.casework import interview_world as w
 from tests.conftest import sign_in
 from warning import services as warnings

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.scope import grant_break_glass
-from tests.casework.conftest import campaign, screened
+from tests.casework.conftest import campaign
+from tests.casework.conftest import screened
 from tests.factories import phq9_signal
 
 

@@ -12,20 +12,31 @@ import os
 import tempfile
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser
+from playwright.sync_api import BrowserContext
+from playwright.sync_api import Page
+from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
-from campus import clock, create_app
-from campus.extensions import db, limiter
-from campus.models import Caseload, Role
+from campus import clock
+from campus import create_app
+from campus.extensions import db
+from campus.extensions import limiter
+from campus.models import Caseload
+from campus.models import Role
 from screening import campaigns
-from tests.conftest import PASSWORD, Campus, _empty_tables
+from tests.conftest import PASSWORD
+from tests.conftest import Campus
+from tests.conftest import _empty_tables
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

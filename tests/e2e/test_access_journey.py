@@ -5,7 +5,8 @@ count fall; after that last day the member signs in on a phone to a home page wi
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -14,9 +15,14 @@ from sqlalchemy import select
 
 from campus import clock
 from campus.extensions import db
-from campus.models import Department, Institution, Role, User
+from campus.models import Department
+from campus.models import Institution
+from campus.models import Role
+from campus.models import User
 from tests.conftest import Campus
-from tests.e2e.conftest import PHONE, START, World
+from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import START
+from tests.e2e.conftest import World
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("world", ["zh_CN"], indirect=True)]
 

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from campus.extensions import db
 from campus.models import ClassGroup
 from tests.conftest import Campus
-from tests.e2e.conftest import PHONE, World
+from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import World
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("world", ["zh_CN"], indirect=True)]
 A4 = {"width": 794, "height": 1123}  # an A4 page at 96 dpi

@@ -5,9 +5,11 @@ crisis follow-up page names them, with the duty phone. In Chinese, on a desktop.
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page
+from playwright.sync_api import expect
 
-from tests.e2e.conftest import STAFF_NAMES, World
+from tests.e2e.conftest import STAFF_NAMES
+from tests.e2e.conftest import World
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("world", ["zh_CN"], indirect=True)]
 

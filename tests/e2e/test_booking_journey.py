@@ -9,7 +9,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from appointments.models import Appointment, CounsellorProfile, PreCheck, SessionKind, Slot
+from appointments.models import Appointment
+from appointments.models import CounsellorProfile
+from appointments.models import PreCheck
+from appointments.models import SessionKind
+from appointments.models import Slot
 from campus import clock
 from campus.extensions import db
 from campus.models import User

@@ -12,8 +12,10 @@ from sqlalchemy import select
 from campus import clock
 from campus.extensions import db
 from campus.models import Student
-from tests.e2e.conftest import PHONE, World
-from warning import labels, services
+from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import World
+from warning import labels
+from warning import services
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("world", ["zh_CN"], indirect=True)]
 

@@ -8,7 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PHONE, World
+from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import World
 
 pytestmark = pytest.mark.e2e
 

@@ -10,15 +10,19 @@ import re
 import pytest
 from flask import Flask
 from PIL import Image
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from campus import clock
 from campus.extensions import db
-from campus.models import DormRoom, Student
+from campus.models import DormRoom
+from campus.models import Student
 from tests.conftest import Campus
-from tests.e2e.conftest import PHONE, World
-from tests.pdf import needs_poppler, pdf_text
+from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import World
+from tests.pdf import needs_poppler
+from tests.pdf import pdf_text
 from warning import services
 
 pytestmark = [

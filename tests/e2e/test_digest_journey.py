@@ -17,11 +17,16 @@ from sqlalchemy import select
 
 from campus import clock
 from campus.extensions import db
-from campus.models import Department, Institution, Role, Student
+from campus.models import Department
+from campus.models import Institution
+from campus.models import Role
+from campus.models import Student
 from tests import factories
 from tests.conftest import Campus
-from tests.e2e.conftest import PHONE, World
-from tests.factories import TERM_START, went_live
+from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import World
+from tests.factories import TERM_START
+from tests.factories import went_live
 from warning import escalation
 
 pytestmark = pytest.mark.e2e

@@ -11,16 +11,23 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Page, expect
-from sqlalchemy import delete, select
+from playwright.sync_api import Page
+from playwright.sync_api import expect
+from sqlalchemy import delete
+from sqlalchemy import select
 
 from campus import clock
 from campus.extensions import db
-from campus.models import Hospital, Student, User
-from referrals.models import Referral, ReferralStatus
+from campus.models import Hospital
+from campus.models import Student
+from campus.models import User
+from referrals.models import Referral
+from referrals.models import ReferralStatus
 from tests import factories
-from tests.e2e.conftest import SCREENSHOTS, World
-from tests.pdf import PDFTOTEXT, pdf_text
+from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.conftest import World
+from tests.pdf import PDFTOTEXT
+from tests.pdf import pdf_text
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("world", ["zh_CN"], indirect=True)]
 

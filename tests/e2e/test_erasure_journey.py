@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from campus.extensions import db
 from campus.models import Student
-from tests.e2e.conftest import PHONE, World
+from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import World
 from tests.factories import open_warning
 from warning.policy import Level
 

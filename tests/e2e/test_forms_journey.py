@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from campus.extensions import db
 from screening.models import Campaign
-from tests.e2e.conftest import PHONE, World
+from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import World
 from warning.models import ConcernReport
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("world", ["zh_CN"], indirect=True)]

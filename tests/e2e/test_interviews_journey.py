@@ -14,7 +14,8 @@ from campus.extensions import db
 from campus.models import Student
 from screening.models import Campaign
 from tests.casework import interview_world as w
-from tests.e2e.conftest import PHONE, World
+from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import World
 from warning import services
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("world", ["zh_CN"], indirect=True)]

@@ -15,16 +15,23 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator
+from playwright.sync_api import Page
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from campus import clock
 from campus.extensions import db
 from campus.models import Student
-from referrals.models import Referral, ReferralStatus
+from referrals.models import Referral
+from referrals.models import ReferralStatus
 from screening.models import CampaignAssignment
-from tests.e2e.conftest import PHONE, World, kpi_rows
-from warning.models import EarlyWarning, Task, WarningStatus
+from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import World
+from tests.e2e.conftest import kpi_rows
+from warning.models import EarlyWarning
+from warning.models import Task
+from warning.models import WarningStatus
 
 pytestmark = pytest.mark.e2e
 

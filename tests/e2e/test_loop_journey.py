@@ -13,9 +13,12 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from campus.extensions import db
-from campus.models import Hospital, Student, User
+from campus.models import Hospital
+from campus.models import Student
+from campus.models import User
 from tests import factories
-from tests.e2e.conftest import PHONE, World
+from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import World
 from tests.e2e.test_journeys import _act
 from warning import services
 

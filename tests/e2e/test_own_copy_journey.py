@@ -13,11 +13,16 @@ from sqlalchemy import select
 
 from campus.extensions import db
 from campus.models import Student
-from screening.models import CampaignAssignment, Consent, ScreeningResult
+from screening.models import CampaignAssignment
+from screening.models import Consent
+from screening.models import ScreeningResult
 from screening.scoring import load_instrument
-from tests.e2e.conftest import SCREENSHOTS, World
-from tests.pdf import needs_poppler, pdf_text
-from warning.models import EarlyWarning, OwnerTier
+from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.conftest import World
+from tests.pdf import needs_poppler
+from tests.pdf import pdf_text
+from warning.models import EarlyWarning
+from warning.models import OwnerTier
 
 pytestmark = [
     pytest.mark.e2e,

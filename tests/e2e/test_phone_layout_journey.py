@@ -11,9 +11,11 @@ from playwright.sync_api import Page
 from sqlalchemy import select
 
 from campus.extensions import db
-from campus.models import ClassGroup, Student
+from campus.models import ClassGroup
+from campus.models import Student
 from tests.conftest import Campus
-from tests.e2e.conftest import PHONE, World
+from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import World
 from tests.factories import open_warning
 from warning.policy import Level
 

@@ -16,12 +16,16 @@ from sqlalchemy import select
 from campus import clock
 from campus.extensions import db
 from campus.i18n import Message
-from campus.models import ClassGroup, Department, User
+from campus.models import ClassGroup
+from campus.models import Department
+from campus.models import User
 from tests import factories
 from tests.conftest import Campus
 from tests.e2e.conftest import World
-from warning import actions, escalation
-from warning.models import EarlyWarning, Task
+from warning import actions
+from warning import escalation
+from warning.models import EarlyWarning
+from warning.models import Task
 
 pytestmark = pytest.mark.e2e
 

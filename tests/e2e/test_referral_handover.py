@@ -9,14 +9,17 @@ import re
 import pytest
 from flask import Flask
 from playwright.sync_api import expect
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
-from campus.models import Student, User
+from campus.models import Student
+from campus.models import User
 from tests.e2e.conftest import World
-from tests.e2e.test_journeys import _act, _move
+from tests.e2e.test_journeys import _act
+from tests.e2e.test_journeys import _move
 from warning import services
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("world", ["zh_CN"], indirect=True)]

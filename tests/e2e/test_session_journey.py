@@ -9,12 +9,17 @@ from datetime import datetime
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page
+from playwright.sync_api import expect
 from sqlalchemy import select
 
-from appointments.models import Appointment, AppointmentState, NoteState, SessionNote
+from appointments.models import Appointment
+from appointments.models import AppointmentState
+from appointments.models import NoteState
+from appointments.models import SessionNote
 from campus.extensions import db
-from campus.models import Student, User
+from campus.models import Student
+from campus.models import User
 from tests.appointments.session_world import appointment
 from tests.e2e.conftest import World
 

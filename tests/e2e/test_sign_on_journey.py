@@ -7,11 +7,15 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from playwright.sync_api import Page
-from sqlalchemy import delete, select
+from sqlalchemy import delete
+from sqlalchemy import select
 
 from campus.extensions import db
-from campus.models import Institution, SignOn, SignOnProtocol
-from tests.e2e.conftest import PHONE, World
+from campus.models import Institution
+from campus.models import SignOn
+from campus.models import SignOnProtocol
+from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import World
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("world", ["zh_CN"], indirect=True)]
 CAS_PASSWORD = "campus-pass-1"

@@ -11,11 +11,15 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from campus.extensions import db
-from campus.models import Institution, Student
+from campus.models import Institution
+from campus.models import Student
 from tests import factories
-from tests.casework.conftest import campaign, screened
-from tests.e2e.conftest import SCREENSHOTS, World
-from tests.pdf import PDFTOTEXT, pdf_text
+from tests.casework.conftest import campaign
+from tests.casework.conftest import screened
+from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.conftest import World
+from tests.pdf import PDFTOTEXT
+from tests.pdf import pdf_text
 
 pytestmark = pytest.mark.e2e
 

@@ -8,11 +8,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page
+from playwright.sync_api import expect
 
-from campus import clock, mfa
+from campus import clock
+from campus import mfa
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import DESKTOP, PHONE, World
+from tests.e2e.conftest import DESKTOP
+from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import World
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("world", ["zh_CN"], indirect=True)]
 

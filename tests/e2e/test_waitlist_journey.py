@@ -10,18 +10,17 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from appointments.models import (
-    Appointment,
-    AppointmentState,
-    CounsellorProfile,
-    SessionKind,
-    Slot,
-    WaitlistEntry,
-    WaitlistState,
-)
+from appointments.models import Appointment
+from appointments.models import AppointmentState
+from appointments.models import CounsellorProfile
+from appointments.models import SessionKind
+from appointments.models import Slot
+from appointments.models import WaitlistEntry
+from appointments.models import WaitlistState
 from campus import clock
 from campus.extensions import db
-from campus.models import Student, User
+from campus.models import Student
+from campus.models import User
 from tests.e2e.conftest import World
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("world", ["zh_CN"], indirect=True)]

@@ -13,10 +13,13 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from campus.extensions import db
-from campus.models import Institution, Student, User
+from campus.models import Institution
+from campus.models import Student
+from campus.models import User
 from screening import campaigns
 from screening.models import CampaignAssignment
-from tests.e2e.conftest import START, World
+from tests.e2e.conftest import START
+from tests.e2e.conftest import World
 from tests.factories import open_warning
 from warning.policy import Level
 

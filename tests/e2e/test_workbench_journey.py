@@ -16,7 +16,8 @@ from campus.extensions import db
 from campus.models import ClassGroup
 from tests import factories
 from tests.conftest import Campus
-from tests.e2e.conftest import PHONE, World
+from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import World
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("world", ["zh_CN"], indirect=True)]
 

@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.idp.servers import CasServer, OidcProvider, loopback_socket, self_signed_certificate
+from tests.idp.servers import CasServer
+from tests.idp.servers import OidcProvider
+from tests.idp.servers import loopback_socket
+from tests.idp.servers import self_signed_certificate
 
 
 @pytest.fixture(scope="session")

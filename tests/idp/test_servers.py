@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import http.server
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
 import lxml.html
 import pytest
@@ -22,20 +24,20 @@ from authlib.common.security import generate_token
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.flask_client import OAuth
 from authlib.integrations.requests_client import OAuth2Session
-from cas import CASClient, CASClientV3
+from cas import CASClient
+from cas import CASClientV3
 from flask import Flask
 from flask.testing import FlaskClient
 from joserfc import jwt
 from joserfc.errors import BadSignatureError
-from joserfc.jwk import KeySet, RSAKey
+from joserfc.jwk import KeySet
+from joserfc.jwk import RSAKey
 
-from tests.idp.servers import (
-    CasServer,
-    LoginFailed,
-    OidcProvider,
-    ServerFailed,
-    ServerProcess,
-)
+from tests.idp.servers import CasServer
+from tests.idp.servers import LoginFailed
+from tests.idp.servers import OidcProvider
+from tests.idp.servers import ServerFailed
+from tests.idp.servers import ServerProcess
 
 SERVICE = "http://127.0.0.1:5999/login/cas?next=%2Fstudents"
 

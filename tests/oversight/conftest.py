@@ -3,17 +3,29 @@ referrals and weekly reports in September 2026 (the clock is frozen at 2026-09-1
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
 
 import pytest
 
 from campus.extensions import db
-from campus.models import Institution, Role, Student, User
-from referrals.models import Referral, ReferralStatus
-from screening.models import Campaign, CampaignAssignment
-from tests.factories import open_warning, referral_row
-from warning.models import Deadline, EarlyWarning, OwnerTier, WarningEvent, WeeklyReport
+from campus.models import Institution
+from campus.models import Role
+from campus.models import Student
+from campus.models import User
+from referrals.models import Referral
+from referrals.models import ReferralStatus
+from screening.models import Campaign
+from screening.models import CampaignAssignment
+from tests.factories import open_warning
+from tests.factories import referral_row
+from warning.models import Deadline
+from warning.models import EarlyWarning
+from warning.models import OwnerTier
+from warning.models import WarningEvent
+from warning.models import WeeklyReport
 
 SEPT = datetime(2026, 9, 1)
 

@@ -5,25 +5,26 @@ deadline, names it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
-from campus.models import (
-    AccessReview,
-    AccessReviewDecision,
-    ClassGroup,
-    Institution,
-    ReviewOutcome,
-    Role,
-    RoleAssignment,
-    RoleEnd,
-    User,
-)
+from campus.models import AccessReview
+from campus.models import AccessReviewDecision
+from campus.models import ClassGroup
+from campus.models import Institution
+from campus.models import ReviewOutcome
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import RoleEnd
+from campus.models import User
 
 
 @dataclass

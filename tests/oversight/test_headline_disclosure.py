@@ -6,7 +6,8 @@ from __future__ import annotations
 import pandas as pd
 
 from oversight import headlines
-from oversight.disclosure import ROUNDING_BASE, Protection
+from oversight.disclosure import ROUNDING_BASE
+from oversight.disclosure import Protection
 
 PROTECTION = Protection(threshold=10, secret="test-secret")
 BY_KEY = {h.kpi_key: h for h in headlines.HEADLINES}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -11,8 +13,11 @@ from sqlalchemy import insert
 
 from campus import clock
 from campus.extensions import db
-from campus.models import StaffingEntry, StaffPost, Student
-from oversight import kpis, tables
+from campus.models import StaffingEntry
+from campus.models import StaffPost
+from campus.models import Student
+from oversight import kpis
+from oversight import tables
 from referrals.services import ReferralSettings
 from tests.oversight.conftest import add_warning
 

@@ -15,12 +15,22 @@ import openpyxl
 from sqlalchemy import select
 
 from campus.extensions import db
-from campus.models import AccessReview, ClassGroup, DormRoom, RoleAssignment, Student, User
-from oversight import drill, kpis
+from campus.models import AccessReview
+from campus.models import ClassGroup
+from campus.models import DormRoom
+from campus.models import RoleAssignment
+from campus.models import Student
+from campus.models import User
+from oversight import drill
+from oversight import kpis
 from privacy.models import ConsentScope
-from referrals.models import LeaveOfAbsence, Referral
-from screening.models import Campaign, CampaignAssignment
-from warning.models import EarlyWarning, PolicyVersion, Task
+from referrals.models import LeaveOfAbsence
+from referrals.models import Referral
+from screening.models import Campaign
+from screening.models import CampaignAssignment
+from warning.models import EarlyWarning
+from warning.models import PolicyVersion
+from warning.models import Task
 
 # Pages about the auditor themselves or aggregates only.
 MAY_ANSWER = {

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus import clock
 from campus.extensions import db
-from oversight import disclosure, kpis, snapshots, tables
+from oversight import disclosure
+from oversight import kpis
+from oversight import snapshots
+from oversight import tables
 from oversight.models import ProvinceSnapshot
 from tests.oversight.conftest import add_warning
-from tests.oversight.test_views import SEPT, audit_rows
+from tests.oversight.test_views import SEPT
+from tests.oversight.test_views import audit_rows
 from warning.models import WarningStatus
 
 NOW = datetime(2026, 9, 14, 2, 0)

@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 
 from campus.extensions import db
-from campus.models import EnrolmentStatus, Institution, Role, Student, User
-from casework.models import CrisisEntry, CrisisRecord, FamilyContact
+from campus.models import EnrolmentStatus
+from campus.models import Institution
+from campus.models import Role
+from campus.models import Student
+from campus.models import User
+from casework.models import CrisisEntry
+from casework.models import CrisisRecord
+from casework.models import FamilyContact
 from privacy.retention_models import StudentDeparture
-from screening.models import Campaign, CampaignAssignment, Consent, ScreeningResult
+from screening.models import Campaign
+from screening.models import CampaignAssignment
+from screening.models import Consent
+from screening.models import ScreeningResult
 from tests.factories import open_warning
-from warning.models import ConcernReport, EarlyWarning, Task, WarningEvent, WarningStatus
+from warning.models import ConcernReport
+from warning.models import EarlyWarning
+from warning.models import Task
+from warning.models import WarningEvent
+from warning.models import WarningStatus
 from warning.policy import Level
 
 # Long enough ago that every "after leaving" clock of the default schedule (at most 15 years)

@@ -4,22 +4,32 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
-from campus.models import ClassGroup, Institution, Role, Student, User
+from campus.models import ClassGroup
+from campus.models import Institution
+from campus.models import Role
+from campus.models import Student
+from campus.models import User
 from privacy import consent
-from privacy.models import ConsentScope, ConsentWithdrawal
+from privacy.models import ConsentScope
+from privacy.models import ConsentWithdrawal
 from screening import campaigns
-from screening.models import Campaign, CampaignAssignment
+from screening.models import Campaign
+from screening.models import CampaignAssignment
 from tests.conftest import sign_in
-from tests.factories import new_referral, open_warning
-from warning.models import EarlyWarning, WarningStatus
+from tests.factories import new_referral
+from tests.factories import open_warning
+from warning.models import EarlyWarning
+from warning.models import WarningStatus
 from warning.policy import Level
 
 

@@ -6,20 +6,29 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.models import Student
 from campus.notifications import Notification
-from casework.models import CrisisRecord, FamilyContact
-from privacy import erasure, holds
-from privacy.retention_models import ErasureRequest, ErasureState, PurgeRun, RunState
+from casework.models import CrisisRecord
+from casework.models import FamilyContact
+from privacy import erasure
+from privacy import holds
+from privacy.retention_models import ErasureRequest
+from privacy.retention_models import ErasureState
+from privacy.retention_models import PurgeRun
+from privacy.retention_models import RunState
 from screening.models import ScreeningResult
 from tests.conftest import sign_in
 from tests.factories import open_warning
-from tests.privacy.records import LONG_AGO, left, school, whole_record
+from tests.privacy.records import LONG_AGO
+from tests.privacy.records import left
+from tests.privacy.records import school
+from tests.privacy.records import whole_record
 from warning.models import EarlyWarning
 from warning.policy import Level
 

@@ -6,29 +6,37 @@ and staff produce the same for a request received on paper, with its reference a
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from appointments.models import Appointment, AppointmentState, PreCheck, SessionKind, Slot
+from appointments.models import Appointment
+from appointments.models import AppointmentState
+from appointments.models import PreCheck
+from appointments.models import SessionKind
+from appointments.models import Slot
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.models import Role
 from campus.notifications import Notification
-from casework.models import FamilyContact, InterviewEntry, InterviewState
-from screening.models import (
-    Campaign,
-    CampaignAssignment,
-    Consent,
-    InstrumentResponse,
-    ScreeningResult,
-)
+from casework.models import FamilyContact
+from casework.models import InterviewEntry
+from casework.models import InterviewState
+from screening.models import Campaign
+from screening.models import CampaignAssignment
+from screening.models import Consent
+from screening.models import InstrumentResponse
+from screening.models import ScreeningResult
 from screening.scoring import load_instrument
 from tests.factories import open_warning
-from tests.pdf import needs_poppler, pdf_text
-from warning.models import ConcernCategory, ConcernReport, WarningEvent
+from tests.pdf import needs_poppler
+from tests.pdf import pdf_text
+from warning.models import ConcernCategory
+from warning.models import ConcernReport
+from warning.models import WarningEvent
 
 CONSENT_TEXT = "本次普查仅用于心理健康服务，你的回答只有心理中心可以查看。"
 # Texts only staff may read: none of them may appear in the student's copy.

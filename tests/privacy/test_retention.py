@@ -8,33 +8,51 @@ import signal
 import subprocess
 import sys
 import textwrap
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, func, select
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import IntegrityError
 
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
-from campus.models import EnrolmentStatus, Student, User
-from casework.models import CrisisEntry, CrisisRecord, FamilyContact
+from campus.models import EnrolmentStatus
+from campus.models import Student
+from campus.models import User
+from casework.models import CrisisEntry
+from casework.models import CrisisRecord
+from casework.models import FamilyContact
 from oversight import kpis
-from privacy import holds, purge, record_types
-from privacy.retention_models import PurgedRecord, PurgeRun, RunState, StudentDeparture
-from privacy.schedule import ScheduleError, parse, schedule_for
-from screening.models import Consent, ScreeningResult
-from tests.privacy.records import (
-    LONG_AGO,
-    RECENTLY,
-    campaign,
-    left,
-    school,
-    screened,
-    whole_record,
-)
-from warning.models import ConcernReport, EarlyWarning, Task, WarningEvent
+from privacy import holds
+from privacy import purge
+from privacy import record_types
+from privacy.retention_models import PurgedRecord
+from privacy.retention_models import PurgeRun
+from privacy.retention_models import RunState
+from privacy.retention_models import StudentDeparture
+from privacy.schedule import ScheduleError
+from privacy.schedule import parse
+from privacy.schedule import schedule_for
+from screening.models import Consent
+from screening.models import ScreeningResult
+from tests.privacy.records import LONG_AGO
+from tests.privacy.records import RECENTLY
+from tests.privacy.records import campaign
+from tests.privacy.records import left
+from tests.privacy.records import school
+from tests.privacy.records import screened
+from tests.privacy.records import whole_record
+from warning.models import ConcernReport
+from warning.models import EarlyWarning
+from warning.models import Task
+from warning.models import WarningEvent
 
 ROOT = Path(__file__).resolve().parents[2]
 AT = datetime(2010, 3, 1, 8)  # when the old records were written

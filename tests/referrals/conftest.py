@@ -8,10 +8,17 @@ from dataclasses import dataclass
 import pytest
 
 from campus.extensions import db
-from campus.models import Caseload, Hospital, Role, Student, User
-from referrals.models import AssessmentOutcome, Referral, ReferralStatus
+from campus.models import Caseload
+from campus.models import Hospital
+from campus.models import Role
+from campus.models import Student
+from campus.models import User
+from referrals.models import AssessmentOutcome
+from referrals.models import Referral
+from referrals.models import ReferralStatus
 from tests import factories
-from warning.models import EarlyWarning, OwnerTier
+from warning.models import EarlyWarning
+from warning.models import OwnerTier
 from warning.policy import Level
 
 

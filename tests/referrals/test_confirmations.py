@@ -4,8 +4,10 @@ what will happen, use a warning colour and a plain verb, and the server refuses 
 from __future__ import annotations
 
 from campus.extensions import db
-from referrals.models import Referral, ReferralStatus
-from tests.referrals.conftest import new_referral, referral_in
+from referrals.models import Referral
+from referrals.models import ReferralStatus
+from tests.referrals.conftest import new_referral
+from tests.referrals.conftest import referral_in
 
 S = ReferralStatus
 

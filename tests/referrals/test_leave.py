@@ -3,7 +3,8 @@ and closure refused until everything is done."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select
@@ -11,9 +12,13 @@ from sqlalchemy import select
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
-from campus.models import EnrolmentStatus, Role
+from campus.models import EnrolmentStatus
+from campus.models import Role
 from referrals import leave as rules
-from referrals.models import LeaveReason, LeaveStatus, PlanSection, ReturnAssessment
+from referrals.models import LeaveReason
+from referrals.models import LeaveStatus
+from referrals.models import PlanSection
+from referrals.models import ReturnAssessment
 from warning.models import Task
 
 

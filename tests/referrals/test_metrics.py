@@ -24,7 +24,8 @@ Right now: stalled r5, r6 and overdue r5, r6.
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pandas as pd

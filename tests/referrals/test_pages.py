@@ -13,8 +13,11 @@ from sqlalchemy import select
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
-from referrals.models import Referral, ReferralStatus
-from tests.referrals.conftest import new_referral, referral_in, walk
+from referrals.models import Referral
+from referrals.models import ReferralStatus
+from tests.referrals.conftest import new_referral
+from tests.referrals.conftest import referral_in
+from tests.referrals.conftest import walk
 
 S = ReferralStatus
 CANARIES = {

@@ -8,8 +8,11 @@ from sqlalchemy import select
 from campus.audit import AuditEvent
 from campus.extensions import db
 from referrals.models import ReferralStatus
-from tests.pdf import needs_poppler, pdf_info, pdf_text
-from tests.referrals.conftest import new_referral, referral_in
+from tests.pdf import needs_poppler
+from tests.pdf import pdf_info
+from tests.pdf import pdf_text
+from tests.referrals.conftest import new_referral
+from tests.referrals.conftest import referral_in
 
 pytestmark = needs_poppler
 

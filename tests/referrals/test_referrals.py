@@ -7,20 +7,35 @@ from datetime import timedelta
 
 import pytest
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
-from campus.models import BreakGlassGrant, Caseload, Role, Student
+from campus.models import BreakGlassGrant
+from campus.models import Caseload
+from campus.models import Role
+from campus.models import Student
 from campus.notifications import Notification
-from referrals import permissions, services
-from referrals.models import AssessmentOutcome, Referral, ReferralStatus, ReferralTransition
-from referrals.services import ConcurrentUpdate, InvalidTransition, ReferralError
+from referrals import permissions
+from referrals import services
+from referrals.models import AssessmentOutcome
+from referrals.models import Referral
+from referrals.models import ReferralStatus
+from referrals.models import ReferralTransition
+from referrals.services import ConcurrentUpdate
+from referrals.services import InvalidTransition
+from referrals.services import ReferralError
 from tests.factories import SETTINGS
-from tests.referrals.conftest import new_referral, referral_in, step, walk
-from warning.models import EarlyWarning, Signal
+from tests.referrals.conftest import new_referral
+from tests.referrals.conftest import referral_in
+from tests.referrals.conftest import step
+from tests.referrals.conftest import walk
+from warning.models import EarlyWarning
+from warning.models import Signal
 
 S = ReferralStatus
 

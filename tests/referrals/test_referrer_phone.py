@@ -3,13 +3,16 @@ administrator, and shown to the hospital on the referral next to their name."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus.audit import AuditEvent
 from campus.extensions import db
-from campus.models import Role, User
+from campus.models import Role
+from campus.models import User
 from referrals.models import ReferralStatus
-from tests.referrals.conftest import new_referral, walk
+from tests.referrals.conftest import new_referral
+from tests.referrals.conftest import walk
 
 PHONE = "0731-8888-0101"
 

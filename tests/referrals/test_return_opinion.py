@@ -12,8 +12,12 @@ from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
 from referrals import leave as rules
-from referrals.models import LeaveReason, PlanSection, ReturnAssessment
-from tests.pdf import needs_poppler, pdf_info, pdf_text
+from referrals.models import LeaveReason
+from referrals.models import PlanSection
+from referrals.models import ReturnAssessment
+from tests.pdf import needs_poppler
+from tests.pdf import pdf_info
+from tests.pdf import pdf_text
 
 pytestmark = needs_poppler
 

@@ -9,20 +9,20 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus import clock
 from campus.extensions import db
-from referrals.models import (
-    AssessmentOutcome,
-    ConsentBy,
-    Referral,
-    ReferralStatus,
-    ReferralTransition,
-)
+from referrals.models import AssessmentOutcome
+from referrals.models import ConsentBy
+from referrals.models import Referral
+from referrals.models import ReferralStatus
+from referrals.models import ReferralTransition
 from referrals.services import InvalidTransition
 from tests.factories import APPOINTMENT_AT as WHEN
-from tests.referrals.conftest import referral_in, step
+from tests.referrals.conftest import referral_in
+from tests.referrals.conftest import step
 
 S = ReferralStatus
 O = AssessmentOutcome  # noqa: E741

@@ -4,12 +4,14 @@ mover's side or the form does not allow before `do_transition` writes anything."
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus.audit import AuditEvent
 from campus.extensions import db
 from referrals import services
-from referrals.models import ReferralStatus, ReferralTransition
+from referrals.models import ReferralStatus
+from referrals.models import ReferralTransition
 from tests.factories import referral_in
 
 S = ReferralStatus

@@ -4,12 +4,16 @@ and return-to-school follow-ups due, each linking to a list that shows the same 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 
 from campus import clock
 from campus.extensions import db
 from referrals import leave as rules
-from referrals.models import LeaveReason, ReferralStatus, ReturnAssessment
+from referrals.models import LeaveReason
+from referrals.models import ReferralStatus
+from referrals.models import ReturnAssessment
 from tests.referrals.conftest import referral_in
 
 

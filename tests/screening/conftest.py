@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
 
 from campus import clock
 from campus.extensions import db
-from campus.models import ClassGroup, Department, Institution, Role, Student, User
+from campus.models import ClassGroup
+from campus.models import Department
+from campus.models import Institution
+from campus.models import Role
+from campus.models import Student
+from campus.models import User
 from screening import campaigns
 from screening.models import Campaign
 

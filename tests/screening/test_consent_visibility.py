@@ -11,8 +11,12 @@ from sqlalchemy import select
 
 from campus import clock
 from campus.extensions import db
-from campus.models import Caseload, Role, Student, User
-from campus.scope import Capability, student_filter
+from campus.models import Caseload
+from campus.models import Role
+from campus.models import Student
+from campus.models import User
+from campus.scope import Capability
+from campus.scope import student_filter
 from referrals.disclosure import DISCLOSABLE
 from referrals.models import Referral
 from referrals.permissions import liaison_clause
@@ -20,8 +24,11 @@ from screening import visibility
 from screening.models import Consent
 from screening.visibility import Seen
 from tests.conftest import sign_in
-from tests.factories import S, referral_in, signal
-from tests.screening.test_intake import _assignment, _consent
+from tests.factories import S
+from tests.factories import referral_in
+from tests.factories import signal
+from tests.screening.test_intake import _assignment
+from tests.screening.test_intake import _consent
 from warning import services
 from warning.models import Task
 from warning.permissions import can_complete_task

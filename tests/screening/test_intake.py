@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
-from screening.models import InstrumentResponse, ScreeningResult
+from screening.models import InstrumentResponse
+from screening.models import ScreeningResult
 from tests.conftest import sign_in
-from warning.models import EarlyWarning, Signal
+from warning.models import EarlyWarning
+from warning.models import Signal
 
 PHQ9_CALM = {f"item_{n}": "0" for n in range(1, 10)}
 GAD7_CALM = {f"item_{n}": "0" for n in range(1, 8)}

@@ -9,13 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import clock
 from campus.extensions import db
 from screening import intake
-from screening.models import CampaignAssignment, Consent, InstrumentResponse, ScreeningResult
+from screening.models import CampaignAssignment
+from screening.models import Consent
+from screening.models import InstrumentResponse
+from screening.models import ScreeningResult
 from tests.conftest import sign_in
 
 CALM = {f"item_{n}": "0" for n in range(1, 10)}

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus import clock
 from campus.extensions import db
-from screening.models import CampaignAssignment, InstrumentResponse, ScreeningResult
+from screening.models import CampaignAssignment
+from screening.models import InstrumentResponse
+from screening.models import ScreeningResult
 from tests.conftest import sign_in
-from warning.models import EarlyWarning, Signal
+from warning.models import EarlyWarning
+from warning.models import Signal
 
 PHQ9_CALM = {f"item_{n}": "0" for n in range(1, 10)}
 HOTLINE = "400-161-9995"

@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus import clock
 from campus.extensions import db
-from campus.models import Caseload, Role
+from campus.models import Caseload
+from campus.models import Role
 from screening import results_import
-from screening.models import CampaignAssignment, ScreeningResult
+from screening.models import CampaignAssignment
+from screening.models import ScreeningResult
 from screening.scoring import load_instrument
 from screening.trajectories import trajectory
 from tests.conftest import sign_in

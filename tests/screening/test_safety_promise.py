@@ -8,16 +8,23 @@ import itertools
 import logging
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.scheduler import run_sweeps
-from screening import intake, safety
-from screening.models import CampaignAssignment, InstrumentResponse, ResultSource, ScreeningResult
+from screening import intake
+from screening import safety
+from screening.models import CampaignAssignment
+from screening.models import InstrumentResponse
+from screening.models import ResultSource
+from screening.models import ScreeningResult
 from screening.scoring import score
-from warning.models import EarlyWarning, Signal, WarningStatus
+from warning.models import EarlyWarning
+from warning.models import Signal
+from warning.models import WarningStatus
 
 CALM = {n: 0 for n in range(1, 10)}
 SWEEP = "screening.unsignalled_safety"

@@ -6,18 +6,18 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from screening.bulk_scoring import score_frame
-from screening.scoring import (
-    AnswerError,
-    Instrument,
-    list_instruments,
-    load_instrument,
-    score,
-    validate_answers,
-)
+from screening.scoring import AnswerError
+from screening.scoring import Instrument
+from screening.scoring import list_instruments
+from screening.scoring import load_instrument
+from screening.scoring import score
+from screening.scoring import validate_answers
 
 NOT_WHOLE = [0.5, 2.25, "x", "yes"]
 

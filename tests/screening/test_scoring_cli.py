@@ -11,7 +11,8 @@ from click.testing import Result
 from flask import Flask
 
 from screening.cli import screening_cli
-from screening.scoring import load_instrument, score
+from screening.scoring import load_instrument
+from screening.scoring import score
 
 DATA = Path(__file__).parent / "data"
 

@@ -12,16 +12,14 @@ import pytest
 import yaml
 
 import screening.instruments as library
-from screening.scoring import (
-    AnswerError,
-    DefinitionError,
-    UnknownInstrument,
-    list_instruments,
-    load_instrument,
-    load_licensed_text,
-    score,
-    validate_answers,
-)
+from screening.scoring import AnswerError
+from screening.scoring import DefinitionError
+from screening.scoring import UnknownInstrument
+from screening.scoring import list_instruments
+from screening.scoring import load_instrument
+from screening.scoring import load_licensed_text
+from screening.scoring import score
+from screening.scoring import validate_answers
 
 DATA = Path(__file__).parent / "data"
 SHIPPED = {

@@ -6,7 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from screening.scoring import Instrument, load_instrument, score
+from screening.scoring import Instrument
+from screening.scoring import load_instrument
+from screening.scoring import score
 
 
 def answers_totalling(instrument: Instrument, total: int, numbers: list[int] | None = None) -> dict:

@@ -6,7 +6,8 @@ import pytest
 
 from screening.scoring import load_instrument
 from tests.conftest import sign_in
-from tests.screening.test_intake import _assignment, _consent
+from tests.screening.test_intake import _assignment
+from tests.screening.test_intake import _consent
 
 SHIPPED = ("phq9", "phq2", "gad7", "gad2", "asq", "k10", "k6", "dass21", "literacy", "mhls")
 LICENSED = ("scl90", "upi")

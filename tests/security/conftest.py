@@ -3,33 +3,40 @@ canary strings, so a test can crawl every page as a role and look for what must 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import timedelta
 
 import pytest
 
 from campus import clock
 from campus.extensions import db
-from campus.models import Caseload, Hospital, Role, Student, User
+from campus.models import Caseload
+from campus.models import Hospital
+from campus.models import Role
+from campus.models import Student
+from campus.models import User
 from campus.notifications import Notification
-from casework.models import (
-    ContagionFollowUp,
-    ContagionRelation,
-    CrisisDocument,
-    CrisisDocumentKind,
-    CrisisEntry,
-    CrisisRecord,
-)
-from referrals.models import (
-    LeaveOfAbsence,
-    LeaveReason,
-    ReferralStatus,
-    Urgency,
-)
-from screening import campaigns, intake
+from casework.models import ContagionFollowUp
+from casework.models import ContagionRelation
+from casework.models import CrisisDocument
+from casework.models import CrisisDocumentKind
+from casework.models import CrisisEntry
+from casework.models import CrisisRecord
+from referrals.models import LeaveOfAbsence
+from referrals.models import LeaveReason
+from referrals.models import ReferralStatus
+from referrals.models import Urgency
+from screening import campaigns
+from screening import intake
 from screening.models import ScreeningResult
 from tests.factories import referral_row
-from warning.models import EarlyWarning, PolicyStatus, PolicyVersion, Task, WarningEvent
+from warning.models import EarlyWarning
+from warning.models import PolicyStatus
+from warning.models import PolicyVersion
+from warning.models import Task
+from warning.models import WarningEvent
 from warning.policy import DEFAULT_POLICY_PATH
 
 # Each sensitive field gets its own canary so a leak names the field that leaked.

@@ -12,7 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from campus.models import Role
-from tests.security.routes import ACCESS, PUBLIC, url_for_rule
+from tests.security.routes import ACCESS
+from tests.security.routes import PUBLIC
+from tests.security.routes import url_for_rule
 
 MAX_PAGES = 150
 _HREF = re.compile(r'href="(/[^"#]*)"')

@@ -8,7 +8,10 @@ from werkzeug.routing import Rule
 
 from campus.models import Role
 from tests.conftest import sign_in
-from tests.security.routes import ACCESS, PUBLIC, method_for, url_for_rule
+from tests.security.routes import ACCESS
+from tests.security.routes import PUBLIC
+from tests.security.routes import method_for
+from tests.security.routes import url_for_rule
 
 
 def _rules(app: Flask) -> list[Rule]:

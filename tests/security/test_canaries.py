@@ -9,7 +9,8 @@ from campus.extensions import db
 from campus.models import Role
 from tests.conftest import sign_in
 from tests.security.conftest import CANARIES
-from tests.security.crawl import crawl, start_urls
+from tests.security.crawl import crawl
+from tests.security.crawl import start_urls
 from warning.models import WarningEvent
 
 NON_CLINICAL_ROLES = [

@@ -13,9 +13,14 @@ from flask import Flask
 from werkzeug.routing import Rule
 
 from campus.extensions import db
-from campus.models import Institution, Role, User
-from tests.conftest import PASSWORD, sign_in
-from tests.security.routes import ACCESS, PUBLIC, url_for_rule
+from campus.models import Institution
+from campus.models import Role
+from campus.models import User
+from tests.conftest import PASSWORD
+from tests.conftest import sign_in
+from tests.security.routes import ACCESS
+from tests.security.routes import PUBLIC
+from tests.security.routes import url_for_rule
 
 NUL_TEXT = "Wang\x00 Fang\x01\x1f"
 _FIELD = re.compile(r'name="([^"]+)"')

@@ -9,13 +9,22 @@ import openpyxl
 import pytest
 
 from campus.extensions import db
-from campus.models import ClassGroup, Department, Role, Student, User
+from campus.models import ClassGroup
+from campus.models import Department
+from campus.models import Role
+from campus.models import Student
+from campus.models import User
 from campus.notifications import Notification
-from referrals.models import LeaveOfAbsence, Referral
+from referrals.models import LeaveOfAbsence
+from referrals.models import Referral
 from screening.models import Campaign
 from tests.conftest import sign_in
-from tests.security.crawl import crawl, start_urls
-from warning.models import ConcernReport, EarlyWarning, Task, WarningEvent
+from tests.security.crawl import crawl
+from tests.security.crawl import start_urls
+from warning.models import ConcernReport
+from warning.models import EarlyWarning
+from warning.models import Task
+from warning.models import WarningEvent
 
 PAYLOADS = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')
 FORMULA_STARTS = ("=", "+", "-", "@")

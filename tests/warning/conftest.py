@@ -7,8 +7,15 @@ from dataclasses import dataclass
 
 import pytest
 
-from campus.models import ClassGroup, Department, DormRoom, Institution, Role, Student, User
-from tests.factories import TERM_START, went_live
+from campus.models import ClassGroup
+from campus.models import Department
+from campus.models import DormRoom
+from campus.models import Institution
+from campus.models import Role
+from campus.models import Student
+from campus.models import User
+from tests.factories import TERM_START
+from tests.factories import went_live
 
 
 @dataclass

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus.extensions import db
-from warning.models import Deadline, EarlyWarning, WarningEvent
+from warning.models import Deadline
+from warning.models import EarlyWarning
+from warning.models import WarningEvent
 
 LEVEL_WORDS = ("red", "yellow", "blue", "Red", "Yellow", "Blue", "PHQ", "score")
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from campus.extensions import db
 from tests.factories import open_warning
-from warning.models import EarlyWarning, WarningEvent
+from warning.models import EarlyWarning
+from warning.models import WarningEvent
 from warning.policy import Level
 
-from .response_helpers import events, open_deadlines
+from .response_helpers import events
+from .response_helpers import open_deadlines
 
 
 def test_contact_without_an_outcome_comes_back_on_the_students_page_and_writes_nothing(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import clock
@@ -14,14 +17,14 @@ from campus.extensions import db
 from campus.models import Role
 from tests.factories import open_warning
 from warning import actions
-from warning.models import EarlyWarning, Task, WarningEvent
+from warning.models import EarlyWarning
+from warning.models import Task
+from warning.models import WarningEvent
 from warning.policy import Level
 
-from .response_helpers import (
-    LEVEL_WORDS,
-    events,
-    open_deadlines,
-)
+from .response_helpers import LEVEL_WORDS
+from .response_helpers import events
+from .response_helpers import open_deadlines
 
 
 def _all_events(warning) -> int:

@@ -1,14 +1,22 @@
 """Batch re-triage must agree with the one-student triage, and simulations must only count."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from warning.batch_triage import simulate, triage_frame
-from warning.policy import Level, SignalEvidence, default_policy, load_policy, triage
+from warning.batch_triage import simulate
+from warning.batch_triage import triage_frame
+from warning.policy import Level
+from warning.policy import SignalEvidence
+from warning.policy import default_policy
+from warning.policy import load_policy
+from warning.policy import triage
 
 NOW = datetime(2026, 10, 1, 12, 0)
 POLICY = default_policy()

@@ -7,10 +7,12 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from campus.extensions import db
-from campus.models import Caseload, Role
+from campus.models import Caseload
+from campus.models import Role
 from campus.notifications import Notification
 from tests.factories import open_warning
-from warning.models import EarlyWarning, WarningEvent
+from warning.models import EarlyWarning
+from warning.models import WarningEvent
 from warning.policy import Level
 
 

@@ -3,11 +3,13 @@ refused on the same page, and the list shows names with student numbers to tell 
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus.extensions import db
 from campus.models import Role
-from warning.models import ConcernReport, Signal
+from warning.models import ConcernReport
+from warning.models import Signal
 
 
 def _count(model) -> int:

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import clock
 from campus.extensions import db
 from campus.notifications import Notification
 from tests.factories import open_warning
-from warning.escalation import sweep_deadlines, sweep_follow_ups, sweep_missing_reports
-from warning.models import EarlyWarning, OwnerTier, Task, WeeklyReport
+from warning.escalation import sweep_deadlines
+from warning.escalation import sweep_follow_ups
+from warning.escalation import sweep_missing_reports
+from warning.models import EarlyWarning
+from warning.models import OwnerTier
+from warning.models import Task
+from warning.models import WeeklyReport
 from warning.policy import Level
 
-from .response_helpers import events, open_deadlines
+from .response_helpers import events
+from .response_helpers import open_deadlines
 
 
 def _sweep_at(delta: timedelta, start) -> int:

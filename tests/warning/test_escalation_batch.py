@@ -6,17 +6,21 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event
+from sqlalchemy import select
 
 from campus import clock
 from campus.extensions import db
-from campus.notifications import Notification, OutboxMail
+from campus.notifications import Notification
+from campus.notifications import OutboxMail
 from tests.factories import open_warning
-from warning import actions, escalation
+from warning import actions
+from warning import escalation
 from warning.escalation import sweep_deadlines
 from warning.models import OwnerTier
 
-from .response_helpers import events, open_deadlines
+from .response_helpers import events
+from .response_helpers import open_deadlines
 
 YELLOW, BLUE = 2, 1
 

@@ -11,8 +11,14 @@ from sqlalchemy import select
 
 from campus.extensions import db
 from campus.models import Role
-from warning import academic, labels, reports, services
-from warning.models import ConcernCategory, EarlyWarning, Signal, SignalSource
+from warning import academic
+from warning import labels
+from warning import reports
+from warning import services
+from warning.models import ConcernCategory
+from warning.models import EarlyWarning
+from warning.models import Signal
+from warning.models import SignalSource
 from warning.reports import ReportingUnit
 
 SCREENED_AT = datetime(2026, 9, 12, 3, 0)

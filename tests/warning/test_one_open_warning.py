@@ -6,7 +6,11 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from campus.extensions import db
-from warning.models import EarlyWarning, OwnerTier, PolicyStatus, PolicyVersion, WarningStatus
+from warning.models import EarlyWarning
+from warning.models import OwnerTier
+from warning.models import PolicyStatus
+from warning.models import PolicyVersion
+from warning.models import WarningStatus
 
 
 def _warning(student, status=WarningStatus.OPEN) -> EarlyWarning:

@@ -1,21 +1,20 @@
 """The default triage policy, trigger by trigger, and the rules that combine signals."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
 
-from warning.policy import (
-    DEFAULT_POLICY_PATH,
-    Level,
-    Override,
-    PolicyError,
-    SignalEvidence,
-    default_policy,
-    implied_level,
-    load_policy,
-    policy_from_yaml_text,
-    triage,
-)
+from warning.policy import DEFAULT_POLICY_PATH
+from warning.policy import Level
+from warning.policy import Override
+from warning.policy import PolicyError
+from warning.policy import SignalEvidence
+from warning.policy import default_policy
+from warning.policy import implied_level
+from warning.policy import load_policy
+from warning.policy import policy_from_yaml_text
+from warning.policy import triage
 
 NOW = datetime(2026, 10, 1, 12, 0)
 POLICY = default_policy()

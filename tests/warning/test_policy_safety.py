@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus import clock
 from campus.extensions import db
 from campus.models import Role
-from warning import retriage, services
-from warning.models import EarlyWarning, PolicyStatus, PolicyVersion
+from warning import retriage
+from warning import services
+from warning.models import EarlyWarning
+from warning.models import PolicyStatus
+from warning.models import PolicyVersion
 from warning.policy import Level
 
 SAFE = retriage.default_yaml().replace('version: "default-2026.1"', 'version: "unsafe-1"')

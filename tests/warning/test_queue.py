@@ -10,9 +10,12 @@ from sqlalchemy import select
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
-from campus.models import Caseload, Role, Student
+from campus.models import Caseload
+from campus.models import Role
+from campus.models import Student
 from warning import services
-from warning.models import EarlyWarning, WarningEvent
+from warning.models import EarlyWarning
+from warning.models import WarningEvent
 from warning.policy import Level
 
 

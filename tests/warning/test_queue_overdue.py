@@ -43,7 +43,9 @@ def test_queue_total_counts_every_page_not_just_the_first(campus, unit):
 
 def test_a_closed_warnings_dropped_deadlines_are_not_overdue(campus, unit):
     """Closing supersedes the open deadlines: the closed warning must not read as overdue."""
-    from warning.models import Deadline, EarlyWarning, WarningStatus
+    from warning.models import Deadline
+    from warning.models import EarlyWarning
+    from warning.models import WarningStatus
 
     viewer = campus.staff(unit.institution, Role.SCHOOL_COUNSELLOR)
     campus.commit()
@@ -86,7 +88,8 @@ def test_a_long_history_says_more_than_n_and_still_pages_to_the_end(
 def test_all_warnings_list_the_open_ones_before_the_closed_ones(campus, unit):
     """Red first applies within open and within closed: a closed red is history, so an open
     lower-level warning comes before it."""
-    from warning.models import EarlyWarning, WarningStatus
+    from warning.models import EarlyWarning
+    from warning.models import WarningStatus
 
     viewer = campus.staff(unit.institution, Role.SCHOOL_COUNSELLOR)
     later_student = campus.student(unit.group, name="Zhao Lei")

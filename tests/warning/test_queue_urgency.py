@@ -8,7 +8,8 @@ from campus import clock
 from campus.extensions import db
 from campus.models import Role
 from tests import factories
-from warning import actions, queue
+from warning import actions
+from warning import queue
 
 
 def _reds_a_day_apart(campus, unit, names):

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from campus import clock
 from campus.extensions import db
 from campus.models import Role
-from campus.notifications import Notification, OutboxMail
+from campus.notifications import Notification
+from campus.notifications import OutboxMail
 from tests import factories
 from warning.escalation import sweep_deadlines
 from warning.models import EarlyWarning

@@ -6,15 +6,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
-from campus.models import Caseload, Role
+from campus.models import Caseload
+from campus.models import Role
 from referrals import services as referrals
-from referrals.models import ConsentBy, ReferralStatus, Urgency
-from referrals.services import Change, NewReferral, ReferralSettings
+from referrals.models import ConsentBy
+from referrals.models import ReferralStatus
+from referrals.models import Urgency
+from referrals.services import Change
+from referrals.services import NewReferral
+from referrals.services import ReferralSettings
 from tests.factories import phq9_signal
 from warning import services
 

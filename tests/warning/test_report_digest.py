@@ -3,16 +3,21 @@ for weeks someone could have reported; urgent notes head the inbox."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus import clock
 from campus.extensions import db
 from campus.models import Role
-from campus.notifications import Notification, OutboxMail
-from tests.factories import TERM_START, open_warning, went_live
+from campus.notifications import Notification
+from campus.notifications import OutboxMail
+from tests.factories import TERM_START
+from tests.factories import open_warning
+from tests.factories import went_live
 from warning.escalation import sweep_missing_reports
 from warning.models import Task
 from warning.policy import Level

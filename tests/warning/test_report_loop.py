@@ -4,15 +4,19 @@ followed it up, and never anything about what the teacher did or found."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from campus import clock
 from campus.extensions import db
-from campus.notifications import Notification, OutboxMail
+from campus.notifications import Notification
+from campus.notifications import OutboxMail
 from warning import actions
-from warning.models import ConcernReport, EarlyWarning, Task
+from warning.models import ConcernReport
+from warning.models import EarlyWarning
+from warning.models import Task
 
 RECEIVED = "The concern you reported has been received."
 FOLLOWED_UP = "The concern you reported has been followed up by a teacher."

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus import clock
 from campus.extensions import db
 from campus.models import Role
-from warning.models import EarlyWarning, Signal, SignalSource, WeeklyReport
+from warning.models import EarlyWarning
+from warning.models import Signal
+from warning.models import SignalSource
+from warning.models import WeeklyReport
 from warning.policy import Level
 
 NOTE = "She gave her things away to her roommates this week"

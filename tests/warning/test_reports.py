@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus.extensions import db
 from campus.models import Role
-from warning.models import ConcernReport, EarlyWarning, Signal, WeeklyReport
+from warning.models import ConcernReport
+from warning.models import EarlyWarning
+from warning.models import Signal
+from warning.models import WeeklyReport
 from warning.policy import Level
-from warning.reports import week_start, weekly_report_status
+from warning.reports import week_start
+from warning.reports import weekly_report_status
 
 
 def _count(model) -> int:

@@ -9,23 +9,24 @@ from __future__ import annotations
 import html
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.models import Role
 from tests.factories import open_warning
-from warning import response, retriage
-from warning.escalation import sweep_deadlines, sweep_follow_ups
-from warning.models import (
-    Deadline,
-    EarlyWarning,
-    OwnerTier,
-    PolicyKind,
-    PolicyStatus,
-    PolicyVersion,
-)
+from warning import response
+from warning import retriage
+from warning.escalation import sweep_deadlines
+from warning.escalation import sweep_follow_ups
+from warning.models import Deadline
+from warning.models import EarlyWarning
+from warning.models import OwnerTier
+from warning.models import PolicyKind
+from warning.models import PolicyStatus
+from warning.models import PolicyVersion
 from warning.policy import Level
 from warning.response_policy import default_response_policy
 

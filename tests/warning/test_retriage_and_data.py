@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import html
 import io
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.models import Role
-from warning import retriage, services
-from warning.models import AcademicRecord, EarlyWarning, PolicyVersion, Signal, WarningEvent
+from warning import retriage
+from warning import services
+from warning.models import AcademicRecord
+from warning.models import EarlyWarning
+from warning.models import PolicyVersion
+from warning.models import Signal
+from warning.models import WarningEvent
 from warning.policy import Level
 
 

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from campus import clock, scheduler
+from campus import clock
+from campus import scheduler
 from campus.extensions import db
 from tests.factories import open_warning
 from warning.models import OwnerTier

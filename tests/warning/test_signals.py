@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus import clock
 from campus.extensions import db
 from warning import services
-from warning.models import EarlyWarning, Signal, SignalSource, WarningEvent
+from warning.models import EarlyWarning
+from warning.models import Signal
+from warning.models import SignalSource
+from warning.models import WarningEvent
 from warning.policy import Level
 
 SCREENED_AT = datetime(2026, 9, 12, 3, 0)

@@ -10,7 +10,8 @@ from campus.extensions import db
 from tests.factories import open_warning
 from warning.policy import Level
 
-from .response_helpers import events, open_deadlines
+from .response_helpers import events
+from .response_helpers import open_deadlines
 
 
 def _response_card(page: str) -> str:

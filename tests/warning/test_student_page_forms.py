@@ -3,12 +3,14 @@ page with what was typed and the reason next to the field, and nothing is writte
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from campus.extensions import db
 from campus.models import Role
 from tests.factories import phq9_signal
-from warning.models import EarlyWarning, Signal
+from warning.models import EarlyWarning
+from warning.models import Signal
 
 
 def test_an_override_without_a_reason_comes_back_inline_and_changes_nothing(campus, unit, login):

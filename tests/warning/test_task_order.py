@@ -10,7 +10,8 @@ from campus.extensions import db
 from campus.i18n import Message
 from campus.models import Role
 from tests import factories
-from warning import escalation, task_list
+from warning import escalation
+from warning import task_list
 from warning.models import Task
 
 

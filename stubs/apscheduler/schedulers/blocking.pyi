@@ -1,5 +1,6 @@
 # APScheduler 3: only what `campus.scheduler` uses.
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from collections.abc import Iterable
 from datetime import datetime
 
 class BlockingScheduler:

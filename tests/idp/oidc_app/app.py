@@ -18,25 +18,33 @@ import secrets
 import time
 from pathlib import Path
 
-from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
-from authlib.integrations.sqla_oauth2 import (
-    OAuth2AuthorizationCodeMixin,
-    OAuth2ClientMixin,
-    OAuth2TokenMixin,
-    create_bearer_token_validator,
-    create_query_client_func,
-    create_save_token_func,
-)
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.integrations.flask_oauth2 import ResourceProtector
+from authlib.integrations.sqla_oauth2 import OAuth2AuthorizationCodeMixin
+from authlib.integrations.sqla_oauth2 import OAuth2ClientMixin
+from authlib.integrations.sqla_oauth2 import OAuth2TokenMixin
+from authlib.integrations.sqla_oauth2 import create_bearer_token_validator
+from authlib.integrations.sqla_oauth2 import create_query_client_func
+from authlib.integrations.sqla_oauth2 import create_save_token_func
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import InvalidRequestError, grants
+from authlib.oauth2.rfc6749 import InvalidRequestError
+from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc7636 import CodeChallenge
-from authlib.oidc.core import UserInfo, UserInfoEndpoint
+from authlib.oidc.core import UserInfo
+from authlib.oidc.core import UserInfoEndpoint
 from authlib.oidc.core.grants import OpenIDCode
 from authlib.oidc.rpinitiated import EndSessionEndpoint
-from flask import Flask, abort, jsonify, render_template_string, request, session
+from flask import Flask
+from flask import abort
+from flask import jsonify
+from flask import render_template_string
+from flask import request
+from flask import session
 from flask_sqlalchemy import SQLAlchemy
-from joserfc.jwk import KeySet, RSAKey
-from werkzeug.security import check_password_hash, generate_password_hash
+from joserfc.jwk import KeySet
+from joserfc.jwk import RSAKey
+from werkzeug.security import check_password_hash
+from werkzeug.security import generate_password_hash
 
 ISSUER = os.environ["IDP_BASE_URL"]
 DATA_DIR = Path(os.environ["IDP_DATA_DIR"])
