@@ -40,20 +40,19 @@ from campus.encryption import unchanged_sql
 from campus.extensions import Model
 from campus.extensions import db
 from campus.models import BilingualName
+from campus.models import InstitutionRecord
 from campus.models import Student
 from campus.models import User
 
 
-class CounsellorProfile(Model):
+class CounsellorProfile(InstitutionRecord, Model):
     """What the centre needs to know of one counsellor beyond their account: the gender students
     may ask for, whether they are a trainee whose notes a supervisor co-signs, and their working
     time (full-time equivalent), which the clinical-load figure divides by."""
 
     __tablename__ = "counsellor_profile"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), unique=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
     gender: Mapped[str] = mapped_column(
         String(10), default=""
     )  # "M", "F" as Student.gender; "" unsaid
@@ -171,7 +170,7 @@ class Appointment(Model):
 # ==================================================================================================
 
 
-class AvailabilityTemplate(Model):
+class AvailabilityTemplate(InstitutionRecord, Model):
     """One weekly window a counsellor offers, e.g. Tuesdays 14:00–17:00 in room 302, 50-minute
     first visits with a 10-minute break between them, from one day until another.
 
@@ -182,8 +181,6 @@ class AvailabilityTemplate(Model):
     __tablename__ = "availability_template"
     __table_args__ = (Index("ix_availability_template_counsellor", "counsellor_id", "weekday"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
     counsellor_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     weekday: Mapped[int] = mapped_column(Integer)  # 0 Monday … 6 Sunday, as date.weekday()
     starts: Mapped[time] = mapped_column(Time)
@@ -209,15 +206,13 @@ class ExceptionReason(enum.StrEnum):
     OTHER = "other"
 
 
-class AvailabilityException(Model):
+class AvailabilityException(InstitutionRecord, Model):
     """Days (or hours of days) a counsellor's templates do not apply: leave, a holiday, a
     training. Without times the whole days are off; with times only that window each day."""
 
     __tablename__ = "availability_exception"
     __table_args__ = (Index("ix_availability_exception_counsellor", "counsellor_id", "last_day"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
     counsellor_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     first_day: Mapped[date] = mapped_column(Date)
     last_day: Mapped[date] = mapped_column(Date)

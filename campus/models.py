@@ -95,6 +95,28 @@ class BilingualName:
         return name_for(self.name, self.name_en, locale)
 
 
+class InstitutionRecord:
+    """A row that belongs to one institution: an integer key and the institution, indexed.
+
+    Every page and job reads only its own institution's rows, so every such table filters on
+    `institution_id` and keeps an index on it. A table whose institution column differs (unique,
+    unindexed, part of the key) declares its own instead. `sort_order` puts these columns first
+    in the table (a mixin's columns would otherwise follow the model's own).
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-3)
+    institution_id: Mapped[int] = mapped_column(
+        ForeignKey("institution.id"), index=True, sort_order=-2
+    )
+
+
+class StudentRecord(InstitutionRecord):
+    """A row about one student of one institution: a record's scope check and a student's
+    history both filter on `student_id`, so it is required and indexed too."""
+
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), index=True, sort_order=-1)
+
+
 class EnrolmentStatus(enum.StrEnum):
     ENROLLED = "enrolled"
     ON_LEAVE = "on_leave"
@@ -123,12 +145,10 @@ class Institution(BilingualName, Model):
     departments: Mapped[list[Department]] = relationship(back_populates="institution")
 
 
-class Department(Model):
+class Department(InstitutionRecord, Model):
     __tablename__ = "department"
     __table_args__ = (UniqueConstraint("institution_id", "name"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
 
     institution: Mapped[Institution] = relationship(back_populates="departments")
@@ -149,12 +169,10 @@ class ClassGroup(Model):
     department: Mapped[Department] = relationship(back_populates="classes")
 
 
-class DormBuilding(Model):
+class DormBuilding(InstitutionRecord, Model):
     __tablename__ = "dorm_building"
     __table_args__ = (UniqueConstraint("institution_id", "name"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
 
 
@@ -178,27 +196,23 @@ class DormRoom(Model):
         return f"{building}-{number}"
 
 
-class Hospital(BilingualName, Model):
+class Hospital(BilingualName, InstitutionRecord, Model):
     """A partner hospital of an institution; part of the campus so liaison roles can be scoped."""
 
     __tablename__ = "hospital"
     __table_args__ = (UniqueConstraint("institution_id", "name"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     department: Mapped[str | None] = mapped_column(String(200))
     green_channel_contact: Mapped[str | None] = mapped_column(String(200))
 
 
-class User(UserMixin, Model):
+class User(UserMixin, InstitutionRecord, Model):
     """An account. Students and staff sign in with institution + number + password."""
 
     __tablename__ = "user_account"
     __table_args__ = (UniqueConstraint("institution_id", "login"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
     login: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(200))
@@ -249,7 +263,7 @@ class RoleEnd(enum.StrEnum):
     LEFT_UNIT = "left_unit"  # a roster import moved the student out of the unit, or out of school
 
 
-class RoleAssignment(Model):
+class RoleAssignment(InstitutionRecord, Model):
     """One role held over one scope; exactly the scope column that `ROLE_SCOPE` names is set.
 
     An assignment works from `since` until `ends_at`. Every ORM read of this table sees only the
@@ -276,10 +290,8 @@ class RoleAssignment(Model):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     role: Mapped[Role] = mapped_column(db.Enum(Role, native_enum=False, length=32))
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
     class_id: Mapped[int | None] = mapped_column(ForeignKey("class_group.id"))
     room_id: Mapped[int | None] = mapped_column(ForeignKey("dorm_room.id"))
@@ -493,7 +505,7 @@ class MfaPolicy(Model):
         return frozenset(Role(value) for value in self.required_roles.split(",") if value)
 
 
-class NotificationChannel(Model):
+class NotificationChannel(InstitutionRecord, Model):
     """Where an institution's notes also go outside the app: a WeCom or DingTalk group robot, or
     an SMS gateway (kinds in `campus.channels.ADAPTERS`), for one role or (role empty) for all.
 
@@ -503,8 +515,6 @@ class NotificationChannel(Model):
 
     __tablename__ = "notification_channel"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
     role: Mapped[Role | None] = mapped_column(db.Enum(Role, native_enum=False, length=32))
     kind: Mapped[str] = mapped_column(String(16))
     label: Mapped[str] = mapped_column(String(100))
@@ -521,7 +531,7 @@ class StaffPost(enum.StrEnum):
     PART_TIME = "part_time"  # 兼职
 
 
-class StaffingEntry(Model):
+class StaffingEntry(InstitutionRecord, Model):
     """One person's post in the institution's mental-health teacher register (心理健康教育教师).
 
     The national staffing ratio counts full-time teachers from this register, not role holders: a
@@ -531,8 +541,6 @@ class StaffingEntry(Model):
 
     __tablename__ = "staffing_entry"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     person_name: Mapped[str] = mapped_column(String(100))
     post: Mapped[StaffPost] = mapped_column(db.Enum(StaffPost, native_enum=False, length=20))
@@ -543,7 +551,7 @@ class StaffingEntry(Model):
     user: Mapped[User | None] = relationship()
 
 
-class ActivationBatch(Model):
+class ActivationBatch(InstitutionRecord, Model):
     """One printing of activation slips: who issued codes for which cohort, when, and how many.
 
     The cohort is a class (`class_id`), a department's grade (`department_id` + `grade`) or the
@@ -553,8 +561,6 @@ class ActivationBatch(Model):
 
     __tablename__ = "activation_batch"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
     issued_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     issued_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
@@ -591,15 +597,13 @@ class ReviewOutcome(enum.StrEnum):
     ENDED = "ended"
 
 
-class AccessReview(Model):
+class AccessReview(InstitutionRecord, Model):
     """One term's access review of an institution: an administrator opens it, and by `deadline`
     (a local date) confirms or ends every staff assignment given before it opened."""
 
     __tablename__ = "access_review"
     __table_args__ = (UniqueConstraint("institution_id", "term_key"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
     term_key: Mapped[str] = mapped_column(String(24))  # `oversight.periods` key: term:2026-autumn
     opened_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     opened_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))

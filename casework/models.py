@@ -30,7 +30,9 @@ from campus.encryption import EncryptedText
 from campus.encryption import rotation_only_sql
 from campus.extensions import Model
 from campus.extensions import db
+from campus.models import InstitutionRecord
 from campus.models import Student
+from campus.models import StudentRecord
 from campus.models import User
 
 # --- Family contacts (家校沟通, issue #17 section 4) ---
@@ -114,15 +116,13 @@ class InterviewState(enum.StrEnum):
     UNREACHABLE = "unreachable"  # closed without an interview
 
 
-class InterviewRound(Model):
+class InterviewRound(InstitutionRecord, Model):
     """A campaign's interview list settings, pinned when its first result qualified: the rule set
     (version and text) every later result of the campaign is judged by."""
 
     __tablename__ = "interview_round"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("screening_campaign.id"), unique=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
     rule_set_version: Mapped[str] = mapped_column(String(60))
     rule_set_text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
@@ -204,14 +204,11 @@ class CrisisAction(enum.StrEnum):
     HANDED_OVER = "handed_over"
 
 
-class CrisisRecord(Model):
+class CrisisRecord(StudentRecord, Model):
     """The crisis record of one red warning: a header; what happened is in its entries."""
 
     __tablename__ = "crisis_record"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
-    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), index=True)
     warning_id: Mapped[int] = mapped_column(ForeignKey("warning.id"), unique=True)
     opened_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     opened_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
@@ -348,17 +345,14 @@ class ContagionRelation(enum.StrEnum):
     OTHER = "other"
 
 
-class ContagionFollowUp(Model):
+class ContagionFollowUp(StudentRecord, Model):
     """A student affected by a crisis nearby (a roommate, a classmate, a witness): their check-in
     task and their place on the follow-up list until a counsellor clears them or escalates."""
 
     __tablename__ = "contagion_follow_up"
     __table_args__ = (UniqueConstraint("record_id", "student_id", name="uq_contagion_student"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("crisis_record.id"), index=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
-    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), index=True)  # the affected
     relation: Mapped[ContagionRelation] = mapped_column(
         db.Enum(ContagionRelation, native_enum=False, length=20)
     )

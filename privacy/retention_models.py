@@ -29,7 +29,9 @@ from campus import clock
 from campus.encryption import EncryptedText
 from campus.extensions import Model
 from campus.extensions import db
+from campus.models import InstitutionRecord
 from campus.models import Student
+from campus.models import StudentRecord
 from campus.models import User
 
 
@@ -47,7 +49,7 @@ class StudentDeparture(Model):
     source: Mapped[str] = mapped_column(String(10), default="seen")
 
 
-class LegalHold(Model):
+class LegalHold(StudentRecord, Model):
     """A director's order to keep everything of one student (a complaint, a lawsuit, an
     investigation): the sweep and an erasure skip the student while it is not lifted."""
 
@@ -63,9 +65,6 @@ class LegalHold(Model):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
-    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), index=True)
     reason: Mapped[str] = mapped_column(EncryptedText)
     placed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     placed_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
@@ -81,7 +80,7 @@ class RunState(enum.StrEnum):
     FINISHED = "finished"
 
 
-class PurgeRun(Model):
+class PurgeRun(InstitutionRecord, Model):
     """One pass of the purge: the schedule sweep of an institution, or one erasure.
 
     Counts per record type are written in the same transaction as the batch they count, so a run
@@ -89,8 +88,6 @@ class PurgeRun(Model):
 
     __tablename__ = "purge_run"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
     # "sweep" or "erasure"; an erasure run names its request.
     kind: Mapped[str] = mapped_column(String(10))
     erasure_id: Mapped[int | None] = mapped_column(ForeignKey("erasure_request.id"))
@@ -131,7 +128,7 @@ class ErasureState(enum.StrEnum):
 OPEN_ERASURE_STATES = (ErasureState.REQUESTED, ErasureState.UNDER_REVIEW)
 
 
-class ErasureRequest(Model):
+class ErasureRequest(StudentRecord, Model):
     """A student's request to erase their data (PIPL art. 47), the director's decision and its
     outcome. `kept` is {record type: reason code} for what the decision keeps."""
 
@@ -147,9 +144,6 @@ class ErasureRequest(Model):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
-    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), index=True)
     state: Mapped[ErasureState] = mapped_column(
         db.Enum(ErasureState, native_enum=False, length=20), default=ErasureState.REQUESTED
     )

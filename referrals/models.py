@@ -29,6 +29,7 @@ from campus.extensions import Model
 from campus.extensions import db
 from campus.models import Hospital
 from campus.models import Student
+from campus.models import StudentRecord
 from campus.models import User
 from warning.models import Task
 
@@ -180,14 +181,11 @@ class PlanSection(enum.StrEnum):
     DAILY_LIFE = "daily_life"
 
 
-class LeaveOfAbsence(Model):
+class LeaveOfAbsence(StudentRecord, Model):
     """A leave (休学) and the return (复学) that ends it, with what the return was decided on."""
 
     __tablename__ = "leave_of_absence"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
-    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), index=True)
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"))
     start_date: Mapped[date] = mapped_column(Date)
     expected_return_date: Mapped[date] = mapped_column(Date)

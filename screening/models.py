@@ -32,6 +32,7 @@ from campus.extensions import Model
 from campus.extensions import db
 from campus.models import BilingualName
 from campus.models import Institution
+from campus.models import InstitutionRecord
 from campus.models import Student
 
 
@@ -47,14 +48,12 @@ class ResultSource(enum.StrEnum):
     IMPORT = "import"  # paper forms or another system's export
 
 
-class Campaign(BilingualName, Model):
+class Campaign(BilingualName, InstitutionRecord, Model):
     """A screening round: instruments in order, the cohort it targets and its window (UTC)."""
 
     __tablename__ = "screening_campaign"
     __table_args__ = (UniqueConstraint("institution_id", "name"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     instruments: Mapped[list[str]] = mapped_column(JSON)
     # Cohort: an empty list means "any"; the dimensions combine with AND.

@@ -35,7 +35,9 @@ from campus.encryption import EncryptedText
 from campus.extensions import Model
 from campus.extensions import db
 from campus.i18n import Message
+from campus.models import InstitutionRecord
 from campus.models import Student
+from campus.models import StudentRecord
 from campus.models import User
 
 
@@ -66,13 +68,11 @@ class WarningStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
-class Signal(Model):
+class Signal(InstitutionRecord, Model):
     __tablename__ = "signal"
     __table_args__ = (Index("ix_signal_student_observed", "student_id", "observed_at"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("student.id"))
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
     source: Mapped[SignalSource] = mapped_column(
         db.Enum(SignalSource, native_enum=False, length=20)
     )
@@ -291,7 +291,7 @@ class Deadline(Model):
         return and_(cls.met_at.is_(None), cls.escalated_at.is_(None), cls.superseded_at.is_(None))
 
 
-class Task(Model):
+class Task(InstitutionRecord, Model):
     """Work addressed to a tier or a person: peer watch, check-ins, follow-ups, plan items.
 
     `text` is written for its addressee: tasks for class and dorm tiers carry no clinical detail.
@@ -302,8 +302,6 @@ class Task(Model):
     __tablename__ = "task"
     __table_args__ = (Index("ix_task_open_due", "done_at", "due_at"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
     student_id: Mapped[int | None] = mapped_column(ForeignKey("student.id"), index=True)
     warning_id: Mapped[int | None] = mapped_column(ForeignKey("warning.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30))
@@ -344,7 +342,7 @@ class PolicyKind(enum.StrEnum):
     RESPONSE = "response"
 
 
-class PolicyVersion(Model):
+class PolicyVersion(InstitutionRecord, Model):
     """A stored triage or response policy of one institution; exactly one of each kind is active,
     its version is on every decision (triage) or deadline (response). The YAML text is kept
     verbatim so a past decision can be re-read under its policy."""
@@ -362,8 +360,6 @@ class PolicyVersion(Model):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
     kind: Mapped[PolicyKind] = mapped_column(
         db.Enum(PolicyKind, native_enum=False, length=10),
         default=PolicyKind.TRIAGE,
@@ -416,14 +412,11 @@ class WeeklyReport(Model):
     filed_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
 
 
-class ConcernReport(Model):
+class ConcernReport(StudentRecord, Model):
     """A peer's ad-hoc concern about one student; it becomes a signal of source concern_report."""
 
     __tablename__ = "concern_report"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
-    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), index=True)
     category: Mapped[ConcernCategory] = mapped_column(
         db.Enum(ConcernCategory, native_enum=False, length=20)
     )
@@ -439,15 +432,12 @@ class ConcernReport(Model):
     student: Mapped[Student] = relationship()
 
 
-class AcademicRecord(Model):
+class AcademicRecord(StudentRecord, Model):
     """One student's registrar data for one term; re-importing a term updates it in place."""
 
     __tablename__ = "academic_record"
     __table_args__ = (UniqueConstraint("student_id", "term"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
-    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), index=True)
     term: Mapped[str] = mapped_column(String(20))
     failed_credits: Mapped[float] = mapped_column(Float)
     academic_warning: Mapped[bool] = mapped_column(Boolean)
@@ -464,14 +454,11 @@ class LifeEventKind(enum.StrEnum):
     INTERPERSONAL_ISOLATION = "interpersonal_isolation"
 
 
-class LifeEvent(Model):
+class LifeEvent(StudentRecord, Model):
     """A life event entered by department staff; it becomes a signal of source life_event."""
 
     __tablename__ = "life_event"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
-    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), index=True)
     kind: Mapped[LifeEventKind] = mapped_column(
         db.Enum(LifeEventKind, native_enum=False, length=30)
     )
