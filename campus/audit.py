@@ -34,6 +34,7 @@ from sqlalchemy.orm import mapped_column
 from campus import clock
 from campus.extensions import Model
 from campus.extensions import rows_changed
+from campus.models import Institution
 from campus.models import Student
 from campus.models import User
 
@@ -198,7 +199,8 @@ def record_on(
     **details: Unpack[Details],
 ) -> AuditEvent:
     """Audit an action on one record: a student's (a warning, task, referral, leave…), a student
-    themselves, or an institution's (a campaign, policy version, channel, account…).
+    themselves, an institution's (a campaign, policy version, channel, account…), or an
+    institution itself (its settings, its figures).
 
     The row's record id, student and institution are taken from the record itself, so a caller
     cannot file the row under another student or school.
@@ -210,7 +212,7 @@ def record_on(
         record_type=record_type,
         record_id=target.id,
         student_id=_student_of(target),
-        institution_id=target.institution_id,
+        institution_id=_institution_of(target),
         **details,
     )
 
@@ -221,6 +223,14 @@ def _student_of(target: Any) -> int | None:
     if isinstance(target, Student):
         return target.id
     return getattr(target, "student_id", None)
+
+
+def _institution_of(target: Any) -> int | None:
+    """The school a record belongs to: the institution itself, or the record's institution."""
+    if isinstance(target, Institution):
+        return target.id
+    institution_id: int | None = target.institution_id
+    return institution_id
 
 
 def record_read_on(

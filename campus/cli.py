@@ -51,14 +51,8 @@ def _institution(institution_code: str) -> Institution:
 def _audit_setting(institution: Institution, action: str, detail: str) -> None:
     """Commit a change to one of `institution`'s settings with its audit row, filed under the
     institution itself: a command has no acting account to take it from."""
-    audit.record(
-        db.session,
-        actor=None,
-        action=action,
-        record_type="institution",
-        record_id=institution.id,
-        institution_id=institution.id,
-        detail=detail,
+    audit.record_on(
+        db.session, institution, actor=None, action=action, record_type="institution", detail=detail
     )
     db.session.commit()
 
