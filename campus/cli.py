@@ -22,6 +22,7 @@ from campus.models import Institution
 from campus.models import Role
 from campus.models import RoleAssignment
 from campus.models import User
+from campus.spreadsheets import ImportFileError
 
 campus_cli = AppGroup("campus", help="Campus structure, people and demo data.")
 
@@ -132,7 +133,7 @@ def import_roster(
             clean_rows_only=clean_rows_only,
             grade=grade,
         )
-    except roster.RosterFileError as exc:
+    except ImportFileError as exc:
         raise click.ClickException(str(exc)) from exc
     for note in report.unused:
         click.echo(note, err=True)
