@@ -366,16 +366,14 @@ def figures_page():
         return redirect(url_for(".figures"))
     window = figures.term_window(institution, term)
     shown_figures = figures.compute(db.session, institution.id, window)
-    audit.record(
+    audit.record_read_on(
         db.session,
+        institution,
         actor=current_user,
         action="read_appointment_figures",
         record_type="institution",
-        record_id=institution.id,
-        institution_id=institution.id,
         detail=f"term={term.key}",
     )
-    db.session.commit()
     return render_template(
         "appointments/sessions/figures.html",
         term=term,

@@ -34,6 +34,7 @@ from sqlalchemy.orm import mapped_column
 from campus import clock
 from campus.extensions import Model
 from campus.extensions import rows_changed
+from campus.models import Institution
 from campus.models import Student
 from campus.models import User
 
@@ -128,13 +129,17 @@ def request_id() -> str | None:
     return str(g.request_id)
 
 
-class Details(TypedDict, total=False):
-    """What `record_on` passes on to `record` as given: the rest comes from the record."""
+class On(TypedDict):
+    """The arguments of `record_on` and `record_read_on` besides the session and the record:
+    what they pass on to `record` as given; the rest comes from the record."""
 
-    reason: str | None
-    outcome: str
-    detail: str | None
-    flush: bool
+    actor: User | None
+    action: str
+    record_type: str
+    reason: NotRequired[str | None]
+    outcome: NotRequired[str]
+    detail: NotRequired[str | None]
+    flush: NotRequired[bool]
 
 
 class Who(TypedDict):
@@ -188,30 +193,20 @@ def record(
     return row
 
 
-def record_on(
-    session: Session,
-    target: Any,
-    *,
-    actor: User | None,
-    action: str,
-    record_type: str,
-    **details: Unpack[Details],
-) -> AuditEvent:
+def record_on(session: Session, target: Any, **kwargs: Unpack[On]) -> AuditEvent:
     """Audit an action on one record: a student's (a warning, task, referral, leave…), a student
-    themselves, or an institution's (a campaign, policy version, channel, account…).
+    themselves, an institution's (a campaign, policy version, channel, account…), or an
+    institution itself (its settings, its figures).
 
     The row's record id, student and institution are taken from the record itself, so a caller
     cannot file the row under another student or school.
     """
     return record(
         session,
-        actor=actor,
-        action=action,
-        record_type=record_type,
         record_id=target.id,
         student_id=_student_of(target),
-        institution_id=target.institution_id,
-        **details,
+        institution_id=_institution_of(target),
+        **kwargs,
     )
 
 
@@ -223,18 +218,18 @@ def _student_of(target: Any) -> int | None:
     return getattr(target, "student_id", None)
 
 
-def record_read_on(
-    session: Session,
-    target: Any,
-    *,
-    actor: User | None,
-    action: str,
-    record_type: str,
-    **details: Unpack[Details],
-) -> AuditEvent:
+def _institution_of(target: Any) -> int | None:
+    """The school a record belongs to: the institution itself, or the record's institution."""
+    if isinstance(target, Institution):
+        return target.id
+    institution_id: int | None = target.institution_id
+    return institution_id
+
+
+def record_read_on(session: Session, target: Any, **kwargs: Unpack[On]) -> AuditEvent:
     """Audit a sensitive read of `target` (as `record_on` files it) and commit it before the
     caller returns any data."""
-    row = record_on(session, target, actor=actor, action=action, record_type=record_type, **details)
+    row = record_on(session, target, **kwargs)
     session.commit()
     return row
 

@@ -22,6 +22,7 @@ from campus.models import Institution
 from campus.models import Role
 from campus.models import RoleAssignment
 from campus.models import User
+from campus.spreadsheets import ImportFileError
 
 campus_cli = AppGroup("campus", help="Campus structure, people and demo data.")
 
@@ -51,14 +52,8 @@ def _institution(institution_code: str) -> Institution:
 def _audit_setting(institution: Institution, action: str, detail: str) -> None:
     """Commit a change to one of `institution`'s settings with its audit row, filed under the
     institution itself: a command has no acting account to take it from."""
-    audit.record(
-        db.session,
-        actor=None,
-        action=action,
-        record_type="institution",
-        record_id=institution.id,
-        institution_id=institution.id,
-        detail=detail,
+    audit.record_on(
+        db.session, institution, actor=None, action=action, record_type="institution", detail=detail
     )
     db.session.commit()
 
@@ -138,7 +133,7 @@ def import_roster(
             clean_rows_only=clean_rows_only,
             grade=grade,
         )
-    except roster.RosterFileError as exc:
+    except ImportFileError as exc:
         raise click.ClickException(str(exc)) from exc
     for note in report.unused:
         click.echo(note, err=True)

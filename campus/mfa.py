@@ -416,13 +416,12 @@ def set_required_roles(
         session.add(policy)
     value = ",".join(sorted(role.value for role in roles))
     policy.required_roles, policy.updated_at, policy.updated_by_id = value, now, admin.id
-    audit.record(
+    audit.record_on(
         session,
+        institution,
         actor=admin,
         action="mfa_policy",
         record_type="institution",
-        record_id=institution.id,
-        institution_id=institution.id,
         detail=value or "none",
     )
     session.commit()

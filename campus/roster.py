@@ -43,7 +43,6 @@ from campus.models import User
 from campus.network import APPOINTED_TEXT
 from campus.network import PEER_OF_ROLE
 from campus.notifications import notify_many
-from campus.spreadsheets import ImportFileError
 from campus.spreadsheets import ImportReport
 from campus.spreadsheets import ImportTemplate
 from campus.spreadsheets import RowError
@@ -116,10 +115,6 @@ MOBILE = re.compile(r"(\+?86)?1[3-9]\d{9}")
 LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}(-\d{1,6})?")
 
 
-class RosterFileError(ImportFileError):
-    """The file as a whole cannot be read (wrong type, missing columns, empty)."""
-
-
 @dataclass
 class RosterImport(ImportReport):
     audit_action = "import_roster"
@@ -145,7 +140,6 @@ def read_table(filename: str, payload: bytes) -> Table:
         required=REQUIRED_COLUMNS,
         optional=OPTIONAL_COLUMNS,
         text_columns=TEXT_COLUMNS,
-        error=RosterFileError,
         kind="roster",
     )
     for column in OPTIONAL_COLUMNS:

@@ -408,13 +408,12 @@ def record_failure(
     detail = failure.detail
     if failure.__cause__ is not None:  # what the library raised, e.g. ConnectTimeout
         detail = f"{detail} {type(failure.__cause__).__name__}".strip()
-    audit.record(
+    audit.record_on(
         session,
+        institution,
         actor=None,
         action="sign_on",
         record_type="institution",
-        record_id=institution.id,
-        institution_id=institution.id,
         outcome="denied",
         detail=f"{protocol}: {failure.reason} {detail}".strip()[:500],
     )

@@ -208,7 +208,6 @@ def read_table(
     payload: bytes,
     *,
     required: Sequence[str],
-    error: type[ImportFileError],
     kind: str,
     optional: Sequence[str] = (),
     text_columns: Sequence[str] = (),
@@ -218,8 +217,8 @@ def read_table(
 
     Headers are matched in English or by HEADER_SYNONYMS; CSV encodings are detected (ENCODINGS).
     A file that cannot be used as a whole (wrong type, unreadable, a zip bomb, missing columns,
-    empty, more rows than the `kind` of import allows in IMPORT_MAX_ROWS) raises the caller's
-    `error` class with a reason a person can act on; no more rows than the limit are parsed.
+    empty, more rows than the `kind` of import allows in IMPORT_MAX_ROWS) raises ImportFileError
+    with a reason a person can act on; no more rows than the limit are parsed.
     Formula cells (XLSX) and cells of `text_columns` starting with = + - @ are listed in
     `Table.formulas`. Columns other than `required` and `optional` are dropped and listed as
     unused, unless `keep_unknown` (the importer decides which it reads). Control characters are
@@ -227,21 +226,25 @@ def read_table(
     """
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if suffix not in ("csv", "xlsx"):
-        raise error(Message(N_("Only CSV or XLSX files can be imported.")))
+        raise ImportFileError(Message(N_("Only CSV or XLSX files can be imported.")))
     limit = current_app.config["IMPORT_MAX_ROWS"][kind]
     if suffix == "csv":
-        header, rows, formulas = _read_csv(payload, limit + 1, error)
+        header, rows, formulas = _read_csv(payload, limit + 1)
     else:
-        header, rows, formulas = _read_xlsx(payload, limit + 1, error)
+        header, rows, formulas = _read_xlsx(payload, limit + 1)
     names, headers, unused = _canonical(header, (*required, *optional), keep_unknown)
     missing = [c for c in required if c not in headers]
     if missing:
         named = [f"{HEADER_SYNONYMS[c][0]} ({c})" if c in HEADER_SYNONYMS else c for c in missing]
-        raise error(Message(N_("Missing columns: %(columns)s."), columns=", ".join(named)))
+        raise ImportFileError(
+            Message(N_("Missing columns: %(columns)s."), columns=", ".join(named))
+        )
     if not rows:
-        raise error(Message(N_("The file has no rows.")))
+        raise ImportFileError(Message(N_("The file has no rows.")))
     if len(rows) > limit:
-        raise error(Message(N_("At most %(limit)s rows can be imported at once."), limit=limit))
+        raise ImportFileError(
+            Message(N_("At most %(limit)s rows can be imported at once."), limit=limit)
+        )
     width = len(names)
     frame = pd.DataFrame(
         [(cells + [""] * width)[:width] for cells in rows.values()],
@@ -322,14 +325,14 @@ def _clean_rows(raw: Iterable[tuple[int, list[str]]], nrows: int) -> Rows:
     return rows
 
 
-def decode_csv(payload: bytes, error: type[ImportFileError]) -> str:
+def decode_csv(payload: bytes) -> str:
     """The CSV's text in the first of ENCODINGS that reads it whole."""
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return payload.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise error(
+    raise ImportFileError(
         Message(
             N_(
                 "The CSV file could not be read as %(encodings)s text. In Excel or WPS choose "
@@ -340,10 +343,8 @@ def decode_csv(payload: bytes, error: type[ImportFileError]) -> str:
     )
 
 
-def _read_csv(
-    payload: bytes, nrows: int, error: type[ImportFileError]
-) -> tuple[list[str], Rows, set[tuple[int, int]]]:
-    text = decode_csv(payload, error)
+def _read_csv(payload: bytes, nrows: int) -> tuple[list[str], Rows, set[tuple[int, int]]]:
+    text = decode_csv(payload)
     try:
         reader = csv.reader(io.StringIO(without_controls(text)))
         lines = iter(reader)
@@ -351,7 +352,7 @@ def _read_csv(
         # Excel numbers records, not physical lines (a quoted cell may hold a line break).
         rows = _clean_rows(enumerate(lines, start=2), nrows)
     except csv.Error as exc:
-        raise error(
+        raise ImportFileError(
             Message(
                 N_("The file could not be read as %(format)s: %(detail)s"),
                 format="CSV",
@@ -374,12 +375,10 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _read_xlsx(
-    payload: bytes, nrows: int, error: type[ImportFileError]
-) -> tuple[list[str], Rows, set[tuple[int, int]]]:
+def _read_xlsx(payload: bytes, nrows: int) -> tuple[list[str], Rows, set[tuple[int, int]]]:
     """The first sheet, after the archive passed `_check_xlsx_archive`; read-only and streaming,
     stopping after `nrows` rows. Formula cells are noted, never read as their cached value."""
-    _check_xlsx_archive(payload, error)
+    _check_xlsx_archive(payload)
     formulas: set[tuple[int, int]] = set()
 
     def cells() -> Iterator[tuple[int, list[str]]]:
@@ -397,18 +396,18 @@ def _read_xlsx(
         rows = _clean_rows(cells(), nrows)
         workbook.close()
     except Exception as exc:  # whatever the parser trips on, the person's file is at fault
-        raise error(_unreadable_xlsx()) from exc
+        raise ImportFileError(_unreadable_xlsx()) from exc
     header = [without_controls(h) for h in header]
     return header, rows, {(line, p) for line, p in formulas if line in rows}
 
 
-def _check_xlsx_archive(payload: bytes, error: type[ImportFileError]) -> None:
+def _check_xlsx_archive(payload: bytes) -> None:
     """Refuse what is not a zip, or a zip that would expand beyond what a real sheet does."""
     try:
         with zipfile.ZipFile(io.BytesIO(payload)) as archive:
             entries = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
-        raise error(_unreadable_xlsx()) from exc
+        raise ImportFileError(_unreadable_xlsx()) from exc
     total = sum(entry.file_size for entry in entries)
     too_compressed = any(
         entry.file_size > XLSX_RATIO_FROM
@@ -416,7 +415,7 @@ def _check_xlsx_archive(payload: bytes, error: type[ImportFileError]) -> None:
         for entry in entries
     )
     if len(entries) > XLSX_MAX_ENTRIES or total > XLSX_MAX_UNCOMPRESSED or too_compressed:
-        raise error(
+        raise ImportFileError(
             Message(
                 N_(
                     "The XLSX file expands to far more data than a spreadsheet holds, so it was "

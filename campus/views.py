@@ -70,6 +70,7 @@ from campus.sign_in_steps import account_guesses
 from campus.sign_in_steps import await_second_step
 from campus.sign_in_steps import browser_signed_in
 from campus.sign_in_steps import session_replaced
+from campus.spreadsheets import ImportFileError
 from campus.spreadsheets import send_template
 
 bp = Blueprint("campus", __name__)
@@ -543,7 +544,7 @@ def roster_import() -> ResponseReturnValue:
                 clean_rows_only=form.clean_rows_only.data,
                 grade=form.grade.data,
             )
-        except roster.RosterFileError as exc:
+        except ImportFileError as exc:
             file_error = _(str(exc))
     failed = file_error or form.errors or (report and not report.imported)
     return render_template(

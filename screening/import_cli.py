@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 
 from campus import clock
 from campus.extensions import db
+from campus.spreadsheets import ImportFileError
 from screening import campaigns
 from screening import intake
 from screening import results_import
@@ -46,7 +47,7 @@ def import_results_command(
             now=clock.now(),
             clean_rows_only=clean_rows_only,
         )
-    except (results_import.ResultsFileError, UnknownInstrument) as exc:
+    except (ImportFileError, UnknownInstrument) as exc:
         raise click.ClickException(str(exc)) from exc
     for error in report.errors:
         click.echo(f"{error.where()}: {error.reason}", err=True)

@@ -47,10 +47,6 @@ from screening.scoring import AnswerError
 from screening.scoring import validate_answers
 
 
-class ResultsFileError(ImportFileError):
-    """The file as a whole cannot be used (wrong type, unreadable, missing columns, empty)."""
-
-
 @dataclass
 class ResultsImport(ImportReport):
     audit_action = "import_results"
@@ -68,7 +64,6 @@ def read_table(filename: str, payload: bytes) -> Table:
         required=("student_number",),
         text_columns=("student_number",),
         keep_unknown=True,
-        error=ResultsFileError,
         kind="screening_results",
     )
 
@@ -86,7 +81,7 @@ def import_results(
     """Validate the whole file; store every row, the clean rows if asked, or nothing."""
     frame = table.frame
     if inst.code not in campaign.instruments:
-        raise ResultsFileError(
+        raise ImportFileError(
             Message(
                 N_("%(instrument)s is not part of the campaign %(campaign)s."),
                 instrument=inst.abbreviation,
@@ -96,7 +91,7 @@ def import_results(
     try:
         columns = item_columns(inst, frame)
     except AnswerError:
-        raise ResultsFileError(
+        raise ImportFileError(
             Message(
                 N_(
                     "%(instrument)s needs one column per item, in order: q1 to q%(count)s "

@@ -32,6 +32,7 @@ from campus.permissions import require_roles
 from campus.scope import Capability
 from campus.scope import get_student
 from campus.scope import institution_ids
+from campus.spreadsheets import ImportFileError
 from campus.spreadsheets import send_template
 from privacy import consent as privacy_consent
 from screening import campaigns
@@ -505,7 +506,7 @@ def campaign_import(campaign_id: int):
                 now=clock.now(),
                 clean_rows_only=form.clean_rows_only.data,
             )
-        except results_import.ResultsFileError as exc:
+        except ImportFileError as exc:
             db.session.rollback()
             file_error = _(str(exc))
     status = 422 if file_error or (report and not report.imported) else 200

@@ -27,7 +27,6 @@ from campus.i18n import Message
 from campus.models import Institution
 from campus.models import Student
 from campus.models import User
-from campus.spreadsheets import ImportFileError
 from campus.spreadsheets import ImportReport
 from campus.spreadsheets import ImportTemplate
 from campus.spreadsheets import RowError
@@ -66,10 +65,6 @@ LIFE_EVENT_FLAGS: dict[LifeEventKind, str] = {
 }
 
 
-class AcademicFileError(ImportFileError):
-    """The file as a whole cannot be read (wrong type, missing columns, empty)."""
-
-
 @dataclass
 class AcademicImport(ImportReport):
     audit_action = "import_academic"
@@ -87,7 +82,6 @@ def read_academic_table(filename: str, payload: bytes) -> Table:
         payload,
         required=COLUMNS,
         text_columns=("student_number", "term"),
-        error=AcademicFileError,
         kind="academic",
     )
 

@@ -28,6 +28,7 @@ from campus.permissions import require_roles
 from campus.scope import Capability
 from campus.scope import capability_for
 from campus.scope import get_student
+from campus.spreadsheets import ImportFileError
 from campus.spreadsheets import send_template
 from privacy import consent as privacy_consent
 from warning import academic
@@ -429,7 +430,7 @@ def academic_import():
         upload = form.file.data
         try:
             frame = academic.read_academic_table(upload.filename, upload.read())
-        except academic.AcademicFileError as exc:
+        except ImportFileError as exc:
             file_error = _(str(exc))
         else:
             result = academic.import_academic(

@@ -21,6 +21,7 @@ from campus.models import RoleEnd
 from campus.models import Student
 from campus.models import User
 from campus.notifications import Notification
+from campus.spreadsheets import ImportFileError
 
 HEADER = "student_number,name,gender,birth_date,department,class,grade,dorm_building,room\n"
 GOOD = (
@@ -137,9 +138,9 @@ def test_class_of_another_department_is_refused_even_when_creating_units(school)
 
 
 def test_wrong_file_type_and_missing_columns_are_clear_errors(app):
-    with pytest.raises(roster.RosterFileError, match="CSV or XLSX"):
+    with pytest.raises(ImportFileError, match="CSV or XLSX"):
         roster.read_table("roster.pdf", b"%PDF-1.4")
-    with pytest.raises(roster.RosterFileError, match="Missing columns: 性别 \\(gender\\)"):
+    with pytest.raises(ImportFileError, match="Missing columns: 性别 \\(gender\\)"):
         roster.read_table("roster.csv", b"student_number,name,birth_date,department,class,grade\n")
 
 

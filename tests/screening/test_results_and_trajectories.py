@@ -12,6 +12,7 @@ from campus import clock
 from campus.extensions import db
 from campus.models import Caseload
 from campus.models import Role
+from campus.spreadsheets import ImportFileError
 from screening import results_import
 from screening.models import CampaignAssignment
 from screening.models import ScreeningResult
@@ -93,9 +94,9 @@ def test_clean_rows_only_imports_the_good_rows_and_skips_the_bad(school, make_ca
 
 def test_a_file_with_the_wrong_columns_is_refused_whole(school, make_campaign):
     campaign = make_campaign()
-    with pytest.raises(results_import.ResultsFileError, match="q1 to q10"):
+    with pytest.raises(ImportFileError, match="q1 to q10"):
         _import(campaign, "student_number,q1,q2\nX,0,0\n", school.admin)
-    with pytest.raises(results_import.ResultsFileError, match="Only CSV or XLSX"):
+    with pytest.raises(ImportFileError, match="Only CSV or XLSX"):
         results_import.read_table("paper.pdf", b"%PDF")
 
 
