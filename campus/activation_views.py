@@ -21,6 +21,7 @@ from sqlalchemy import select
 from campus import activation
 from campus import auth
 from campus import clock
+from campus.account_limits import PER_ADDRESS
 from campus.account_limits import per_account
 from campus.activation import Cohort
 from campus.activation import CohortKind
@@ -143,7 +144,7 @@ def _slip_texts() -> dict[str, str]:
 
 @first_sign_in_bp.route("", methods=["GET", "POST"], endpoint="index")
 @per_account("activate", _l("Too many sign-in attempts. Wait a minute."))
-@limiter.limit("30 per minute", methods=["POST"])
+@limiter.limit(PER_ADDRESS, methods=["POST"])
 def first_sign_in() -> ResponseReturnValue:
     form = CodeSignInForm()
     if form.validate_on_submit():

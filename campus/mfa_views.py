@@ -28,6 +28,7 @@ from campus import admin
 from campus import auth
 from campus import clock
 from campus import mfa
+from campus.account_limits import PER_ADDRESS
 from campus.extensions import db
 from campus.extensions import limiter
 from campus.forms import ROLE_LABELS
@@ -105,7 +106,7 @@ def _signed_in(user: User, detail: str) -> None:
 
 @second_step.route("/code", methods=["GET", "POST"])
 @account_guesses
-@limiter.limit("30 per minute", methods=["POST"])
+@limiter.limit(PER_ADDRESS, methods=["POST"])
 def code() -> ResponseReturnValue:
     user = _pending_sign_in(mfa.SecondStep.VERIFY)
     form = SecondFactorForm()
@@ -158,7 +159,7 @@ def _keep_unsaved(codes: list[str]) -> None:
 
 @second_step.route("/enrol", methods=["GET", "POST"])
 @account_guesses
-@limiter.limit("30 per minute", methods=["POST"])
+@limiter.limit(PER_ADDRESS, methods=["POST"])
 def enrol() -> ResponseReturnValue:
     user = _pending_sign_in(mfa.SecondStep.ENROL)
     secret = _secret_being_set_up()

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from campus import password_reset
+from campus.account_limits import PER_ADDRESS
 from campus.account_limits import per_account
 from campus.extensions import db
 from campus.extensions import limiter
@@ -33,7 +34,7 @@ def _link_for(token: str) -> str:
 @bp.route("", methods=["GET", "POST"])
 # Per account, as at sign-in, so nobody fills a mailbox with reset mails.
 @per_account("reset", _l("Too many attempts. Wait a minute."))
-@limiter.limit("30 per minute", methods=["POST"])
+@limiter.limit(PER_ADDRESS, methods=["POST"])
 def index() -> ResponseReturnValue:
     by_mail = current_app.config["MAIL_ENABLED"]
     form = ResetRequestForm()

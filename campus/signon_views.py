@@ -26,6 +26,7 @@ from campus import acting_for
 from campus import auth
 from campus import mfa
 from campus import signon
+from campus.account_limits import PER_ADDRESS
 from campus.extensions import csrf
 from campus.extensions import db
 from campus.extensions import limiter
@@ -46,10 +47,6 @@ bp = Blueprint("signon", __name__, url_prefix="/login/campus")
 # The administrator's settings, under the admin pages' addresses.
 admin_bp = Blueprint("signon_admin", __name__, url_prefix="/admin/sign-on")
 
-# The same per-address ceiling as the password form: a callback costs a call to the campus
-# service, which must not become a way to flood it through us.
-_PER_ADDRESS = "30 per minute"
-
 
 def _timeout() -> float:
     return float(current_app.config["SIGN_ON_TIMEOUT_SECONDS"])
@@ -68,7 +65,7 @@ def _configured(code: str, protocol: SignOnProtocol | None = None) -> tuple[Inst
 
 
 @bp.get("/<code>")
-@limiter.limit(_PER_ADDRESS)
+@limiter.limit(PER_ADDRESS)
 def start(code: str) -> ResponseReturnValue:
     """Off to the campus service's own sign-in page."""
     institution, config = _configured(code)
@@ -89,7 +86,7 @@ def _cas_service(institution: Institution) -> str:
 
 
 @bp.get("/<code>/cas")
-@limiter.limit(_PER_ADDRESS)
+@limiter.limit(PER_ADDRESS)
 def cas_callback(code: str) -> ResponseReturnValue:
     institution, config = _configured(code, SignOnProtocol.CAS)
     ticket = request.args.get("ticket", "").strip()
@@ -121,7 +118,7 @@ def cas_single_logout(code: str) -> ResponseReturnValue:
 
 
 @bp.get("/<code>/oidc")
-@limiter.limit(_PER_ADDRESS)
+@limiter.limit(PER_ADDRESS)
 def oidc_callback(code: str) -> ResponseReturnValue:
     institution, config = _configured(code, SignOnProtocol.OIDC)
     try:

@@ -35,6 +35,7 @@ from campus import profile
 from campus import roster
 from campus import signon
 from campus import workbench
+from campus.account_limits import PER_ADDRESS
 from campus.extensions import db
 from campus.extensions import limiter
 from campus.extensions import login_manager
@@ -111,7 +112,7 @@ def _no_store(response: Response) -> Response:
 
 @bp.route("/login", methods=["GET", "POST"])
 @account_guesses
-@limiter.limit("30 per minute", methods=["POST"])
+@limiter.limit(PER_ADDRESS, methods=["POST"])
 def login() -> ResponseReturnValue:
     form = LoginForm()
     institution = _login_institution()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Callable
+from functools import wraps
+from typing import Concatenate, ParamSpec, TypeVar
 
 from flask import Blueprint
 from flask import abort
@@ -11,6 +13,7 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from flask_login import current_user
@@ -154,30 +157,42 @@ def _owner_choices(leave: LeaveOfAbsence) -> list[tuple[int, str]]:
     return [(u.id, u.name) for u in leave_rules.owner_choices(db.session, leave.student)]
 
 
-def _act(leave_id: int, action) -> object:
-    """Run one counsellor action on a leave; a refused step is shown, never half-written."""
-    leave = _load(leave_id)
-    if not current_user.has_role(Role.SCHOOL_COUNSELLOR):
-        abort(403)
-    try:
-        message = action(leave)
-    except leave_rules.LeaveError as error:
-        db.session.rollback()
-        flash(_(str(error)), "error")
-    except PermissionError:
-        db.session.rollback()
-        abort(403)
-    else:
-        if message:
+Params = ParamSpec("Params")
+
+
+def _leave_step(
+    action: Callable[Concatenate[LeaveOfAbsence, Params], str],
+) -> Callable[Concatenate[int, Params], ResponseReturnValue]:
+    """The view of one counsellor step on a leave: the leave is read (scoped, audited), `action`
+    takes it and returns what to tell the user; a refused step is shown, never half-written, and
+    either way the user is back on the leave's page."""
+
+    @wraps(action)
+    def view(leave_id: int, *args: Params.args, **kwargs: Params.kwargs) -> ResponseReturnValue:
+        leave = _load(leave_id)
+        if not current_user.has_role(Role.SCHOOL_COUNSELLOR):
+            abort(403)
+        try:
+            message = action(leave, *args, **kwargs)
+        except leave_rules.LeaveError as error:
+            db.session.rollback()
+            flash(_(str(error)), "error")
+        except PermissionError:
+            db.session.rollback()
+            abort(403)
+        else:
             flash(message, "success")
-    return redirect(url_for("leave.detail", leave_id=leave_id))
+        return redirect(url_for("leave.detail", leave_id=leave_id))
+
+    return view
 
 
 SubmittedForm = TypeVar("SubmittedForm", bound=FlaskForm)
 
 
 def _validated(form: SubmittedForm) -> SubmittedForm:
-    """The submitted form, or a `LeaveError` naming every field's error (shown by `_act`)."""
+    """The submitted form, or a `LeaveError` naming every field's error (shown by
+    `_leave_step`)."""
     if form.validate_on_submit():
         return form
     errors = [e for field in form for e in field.errors]
@@ -188,91 +203,79 @@ def _validated(form: SubmittedForm) -> SubmittedForm:
 
 @bp.route("/<int:leave_id>/statement", methods=["POST"])
 @require_roles(Role.SCHOOL_COUNSELLOR)
-def statement(leave_id: int):
-    def action(leave):
-        form = _validated(StatementForm(prefix="st"))
-        leave_rules.record_statement(
-            db.session,
-            current_user,
-            leave,
-            filled(form.received_on),
-            filled(form.hospital),
-            filled(form.summary),
-            leave_rules.local_today(db.session, leave, clock.now()),
-        )
-        return _("Hospital statement recorded.")
-
-    return _act(leave_id, action)
+@_leave_step
+def statement(leave: LeaveOfAbsence) -> str:
+    form = _validated(StatementForm(prefix="st"))
+    leave_rules.record_statement(
+        db.session,
+        current_user,
+        leave,
+        filled(form.received_on),
+        filled(form.hospital),
+        filled(form.summary),
+        leave_rules.local_today(db.session, leave, clock.now()),
+    )
+    return _("Hospital statement recorded.")
 
 
 @bp.route("/<int:leave_id>/assessment", methods=["POST"])
 @require_roles(Role.SCHOOL_COUNSELLOR)
-def assessment(leave_id: int):
-    def action(leave):
-        form = _validated(AssessmentForm(prefix="as"))
-        leave_rules.record_assessment(
-            db.session,
-            current_user,
-            leave,
-            ReturnAssessment(form.outcome.data),
-            form.note.data or "",
-            clock.now(),
-        )
-        return _("Centre assessment recorded.")
-
-    return _act(leave_id, action)
+@_leave_step
+def assessment(leave: LeaveOfAbsence) -> str:
+    form = _validated(AssessmentForm(prefix="as"))
+    leave_rules.record_assessment(
+        db.session,
+        current_user,
+        leave,
+        ReturnAssessment(form.outcome.data),
+        form.note.data or "",
+        clock.now(),
+    )
+    return _("Centre assessment recorded.")
 
 
 @bp.route("/<int:leave_id>/approve", methods=["POST"])
 @require_roles(Role.SCHOOL_COUNSELLOR)
-def approve(leave_id: int):
-    def action(leave):
-        form = _validated(ApproveReturnForm(prefix="ap"))
-        leave_rules.approve_return(db.session, current_user, leave, filled(form.returned_on))
-        return _("Return approved; follow-ups at 1, 3 and 6 months are scheduled.")
-
-    return _act(leave_id, action)
+@_leave_step
+def approve(leave: LeaveOfAbsence) -> str:
+    form = _validated(ApproveReturnForm(prefix="ap"))
+    leave_rules.approve_return(db.session, current_user, leave, filled(form.returned_on))
+    return _("Return approved; follow-ups at 1, 3 and 6 months are scheduled.")
 
 
 @bp.route("/<int:leave_id>/plan", methods=["POST"])
 @require_roles(Role.SCHOOL_COUNSELLOR)
-def plan_item(leave_id: int):
-    def action(leave):
-        form = PlanItemForm(prefix="plan")
-        form.owner_id.choices = _owner_choices(leave)
-        _validated(form)
-        leave_rules.add_plan_item(
-            db.session,
-            current_user,
-            leave,
-            PlanSection(form.section.data),
-            filled(form.text),
-            form.owner_id.data,
-            filled(form.due_date),
-        )
-        return _("Plan item added; its owner sees it among their tasks.")
-
-    return _act(leave_id, action)
+@_leave_step
+def plan_item(leave: LeaveOfAbsence) -> str:
+    form = PlanItemForm(prefix="plan")
+    form.owner_id.choices = _owner_choices(leave)
+    _validated(form)
+    leave_rules.add_plan_item(
+        db.session,
+        current_user,
+        leave,
+        PlanSection(form.section.data),
+        filled(form.text),
+        form.owner_id.data,
+        filled(form.due_date),
+    )
+    return _("Plan item added; its owner sees it among their tasks.")
 
 
 @bp.route("/<int:leave_id>/tasks/<int:task_id>/done", methods=["POST"])
 @require_roles(Role.SCHOOL_COUNSELLOR)
-def task_done(leave_id: int, task_id: int):
-    def action(leave):
-        task = db.session.get(Task, task_id)
-        if task is None:
-            abort(404)
-        leave_rules.complete_task(db.session, current_user, leave, task, "", clock.now())
-        return _("Marked done.")
-
-    return _act(leave_id, action)
+@_leave_step
+def task_done(leave: LeaveOfAbsence, task_id: int) -> str:
+    task = db.session.get(Task, task_id)
+    if task is None:
+        abort(404)
+    leave_rules.complete_task(db.session, current_user, leave, task, "", clock.now())
+    return _("Marked done.")
 
 
 @bp.route("/<int:leave_id>/close", methods=["POST"])
 @require_roles(Role.SCHOOL_COUNSELLOR)
-def close(leave_id: int):
-    def action(leave):
-        leave_rules.close_case(db.session, current_user, leave, clock.now())
-        return _("Return case closed.")
-
-    return _act(leave_id, action)
+@_leave_step
+def close(leave: LeaveOfAbsence) -> str:
+    leave_rules.close_case(db.session, current_user, leave, clock.now())
+    return _("Return case closed.")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import TypeVar
+
 from flask import Blueprint
 from flask import abort
 from flask import current_app
@@ -10,9 +14,11 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from campus import audit
@@ -192,76 +198,99 @@ def _event_labels() -> dict[str, str]:
     }
 
 
+PageForm = TypeVar("PageForm", bound=FlaskForm)
+
+
+def _page_form(
+    name: str, form_class: type[PageForm]
+) -> Callable[[Callable[[Student, PageForm], str | None]], Callable[[int], ResponseReturnValue]]:
+    """The view of the student page's own form `name` (a key of `_page_forms`), made of `action`:
+    the student is read for an act called `name` (scoped and audited by `get_student`), then
+    `action` returns what to tell the user when it is done, or None when it refused the form (the
+    reason on the form). Done: back to the student's page; refused: the page again with the form
+    as typed, 400."""
+
+    def decorate(
+        action: Callable[[Student, PageForm], str | None],
+    ) -> Callable[[int], ResponseReturnValue]:
+        @wraps(action)
+        def view(student_id: int):
+            found = get_student(
+                db.session, current_user, student_id, Capability.WARNING, action=name
+            )
+            form = form_class()
+            message = action(found, form)
+            if message is None:
+                return student(found.id, bound={name: form}), 400
+            flash(message, "success")
+            return redirect(url_for("warning.student", student_id=found.id))
+
+        return view
+
+    return decorate
+
+
 @bp.route("/students/<int:student_id>/override", methods=["POST"])
 @require_roles(*DEPARTMENT_STAFF)
-def override(student_id: int):
-    found = get_student(db.session, current_user, student_id, Capability.WARNING, action="override")
+@_page_form("override", OverrideForm)
+def override(found: Student, form: OverrideForm) -> str | None:
     warning = services.open_warning(db.session, found.id)
-    form = OverrideForm()
     if warning is None:
         abort(404)
-    if form.validate_on_submit():
-        seen = int(text) if (text := form.version.data or "").isdigit() else warning.version
-        try:
-            actions.change_level(
-                db.session,
-                current_user,
-                warning,
-                seen,
-                clock.now(),
-                level=int(form.level.data),
-                reason=filled(form.reason),
-            )
-        except actions.ActionNotAllowed:
-            abort(403)
-        except actions.StaleWarning:
-            abort(409, _("The warning changed while you were reading it. Reload and try again."))
-        except (services.OverrideError, actions.InvalidAction) as exc:
-            db.session.rollback()
-            form.level.errors = [*form.level.errors, _(str(exc))]
-        else:
-            flash(_("The level was overridden."), "success")
-            return redirect(url_for("warning.student", student_id=found.id))
-    return student(found.id, bound={"override": form}), 400
+    if not form.validate_on_submit():
+        return None
+    seen = int(text) if (text := form.version.data or "").isdigit() else warning.version
+    try:
+        actions.change_level(
+            db.session,
+            current_user,
+            warning,
+            seen,
+            clock.now(),
+            level=int(form.level.data),
+            reason=filled(form.reason),
+        )
+    except actions.ActionNotAllowed:
+        abort(403)
+    except actions.StaleWarning:
+        abort(409, _("The warning changed while you were reading it. Reload and try again."))
+    except (services.OverrideError, actions.InvalidAction) as exc:
+        db.session.rollback()
+        form.level.errors = [*form.level.errors, _(str(exc))]
+        return None
+    return _("The level was overridden.")
 
 
 @bp.route("/students/<int:student_id>/judgement", methods=["POST"])
 @require_roles(*DEPARTMENT_STAFF)
-def judgement(student_id: int):
+@_page_form("judgement", JudgementForm)
+def judgement(found: Student, form: JudgementForm) -> str | None:
     """A counsellor's own judgement is a new signal with an explicit level (never an edit)."""
-    found = get_student(
-        db.session, current_user, student_id, Capability.WARNING, action="judgement"
+    if not form.validate_on_submit():
+        return None
+    services.record_signal(
+        db.session,
+        student=found,
+        source=SignalSource.COUNSELLOR,
+        observed_at=clock.now(),
+        label=labels.judgement(filled(form.label).strip()),
+        explicit_level=int(form.level.data),
+        recorded_by=current_user,
     )
-    form = JudgementForm()
-    if form.validate_on_submit():
-        services.record_signal(
-            db.session,
-            student=found,
-            source=SignalSource.COUNSELLOR,
-            observed_at=clock.now(),
-            label=labels.judgement(filled(form.label).strip()),
-            explicit_level=int(form.level.data),
-            recorded_by=current_user,
-        )
-        db.session.commit()
-        flash(_("Your judgement was recorded."), "success")
-        return redirect(url_for("warning.student", student_id=found.id))
-    return student(found.id, bound={"judgement": form}), 400
+    db.session.commit()
+    return _("Your judgement was recorded.")
 
 
 @bp.route("/students/<int:student_id>/life-event", methods=["POST"])
 @require_roles(*DEPARTMENT_STAFF)
-def life_event(student_id: int):
-    found = get_student(
-        db.session, current_user, student_id, Capability.WARNING, action="life_event"
-    )
-    form = LifeEventForm()
+@_page_form("life_event", LifeEventForm)
+def life_event(found: Student, form: LifeEventForm) -> str | None:
     if not form.validate_on_submit():
-        return student(found.id, bound={"life_event": form}), 400
+        return None
     today = clock.local_date(clock.now(), clock.institution_zone(found.institution))
     if filled(form.occurred_on) > today:
         form.occurred_on.errors = [_("The date cannot be in the future.")]
-        return student(found.id, bound={"life_event": form}), 400
+        return None
     academic.record_life_event(
         db.session,
         student=found,
@@ -271,8 +300,7 @@ def life_event(student_id: int):
         actor=current_user,
         now=clock.now(),
     )
-    flash(_("The life event was recorded."), "success")
-    return redirect(url_for("warning.student", student_id=found.id))
+    return _("The life event was recorded.")
 
 
 # --------------------------------------------------------------------------------------------------
