@@ -368,18 +368,7 @@ def _open(
         if existing is None:
             raise
         return existing, False
-    session.add(
-        WarningEvent.of(
-            warning,
-            actor,
-            "opened",
-            now,
-            to_level=warning.level,
-            outcome=warning.reason[:200],
-            outcome_key=warning.reason_key,
-            outcome_params=warning.reason_params,
-        )
-    )
+    session.add(_reason_event(warning, actor, "opened", now, to_level=warning.level))
     return warning, True
 
 
@@ -409,21 +398,35 @@ def _apply(
     if target != previous:
         warning.level = target
         session.add(
-            WarningEvent.of(
+            _reason_event(
                 warning,
                 actor,
                 "level_changed",
                 now,
                 from_level=previous,
                 to_level=target,
-                outcome=warning.reason[:200],
-                outcome_key=warning.reason_key,
-                outcome_params=warning.reason_params,
                 signal_id=new_signal.id if new_signal else None,
             )
         )
         response.plan_response(session, warning, previous, now)
     return Outcome(warning, previous_level=previous)
+
+
+def _reason_event(
+    warning: EarlyWarning, actor: User | None, kind: str, now: datetime, **fields: int | None
+) -> WarningEvent:
+    """A timeline entry that says the warning's reason as it now stands (its English cut to the
+    column, with its message id and values): what opening a warning and a level change record."""
+    return WarningEvent.of(
+        warning,
+        actor,
+        kind,
+        now,
+        outcome=warning.reason[:200],
+        outcome_key=warning.reason_key,
+        outcome_params=warning.reason_params,
+        **fields,
+    )
 
 
 def _attach(
