@@ -473,9 +473,23 @@ def do_close_case(session: Session, user: User, leave: LeaveOfAbsence, now: date
     _audit(session, user, leave, "return_case_closed")
 
 
+# Why a step does not apply now, by the state it needs: a second click on "approve the return", or
+# a page left open while a colleague closed the case, lands here and is told so in the user's
+# language.
+_NEEDS_STATUS = {
+    LeaveStatus.ON_LEAVE: N_(
+        "This step is for a student still on leave: the return has been approved or the case "
+        "closed meanwhile."
+    ),
+    LeaveStatus.RETURNED: N_(
+        "This step is for a student who has returned and whose case is still open."
+    ),
+}
+
+
 def _require_status(leave: LeaveOfAbsence, status: LeaveStatus) -> None:
     if leave.status is not status:
-        raise LeaveError(f"This step needs the case to be {status.value.replace('_', ' ')}.")
+        raise LeaveError(_NEEDS_STATUS[status])
 
 
 def _audit(

@@ -9,6 +9,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 from flask import Blueprint
 from flask import abort
 from flask import flash
+from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -21,6 +22,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import and_
 from sqlalchemy import select
 from sqlalchemy import true
+from wtforms import HiddenField
 
 from campus import clock
 from campus.access import list_in_scope
@@ -129,20 +131,31 @@ def _load(leave_id: int) -> LeaveOfAbsence:
 @bp.route("/<int:leave_id>")
 @require_roles(*CLINICAL_READERS)
 def detail(leave_id: int):
-    leave = _load(leave_id)
+    return _detail_page(_load(leave_id))
+
+
+def _detail_page(leave: LeaveOfAbsence, refused: tuple[str, FlaskForm] | None = None) -> str:
+    """The leave's page; `refused` is (name, form) of a step's form shown again as the counsellor
+    filled it in, with its errors, so nothing they typed is lost to a missing date."""
     plan_form = PlanItemForm(prefix="plan")
     plan_form.owner_id.choices = _owner_choices(leave)
+    forms: dict[str, FlaskForm] = {
+        "statement_form": StatementForm(prefix="st"),
+        "assessment_form": _assessment_form(leave),
+        "approve_form": ApproveReturnForm(prefix="ap"),
+        "plan_form": plan_form,
+    }
+    if refused is not None:
+        name, form = refused
+        forms[name] = form
     return render_template(
         "referrals/leave_detail.html",
         leave=leave,
-        statement_form=StatementForm(prefix="st"),
-        assessment_form=_assessment_form(leave),
-        approve_form=ApproveReturnForm(prefix="ap"),
-        plan_form=plan_form,
         outstanding=leave_rules.outstanding(leave),
         reason_labels=REASON_LABELS,
         section_labels=SECTION_LABELS,
         assessment_labels=ASSESSMENT_LABELS,
+        **forms,
     )
 
 
@@ -164,19 +177,23 @@ def _leave_step(
     action: Callable[Concatenate[LeaveOfAbsence, Params], str],
 ) -> Callable[Concatenate[int, Params], ResponseReturnValue]:
     """The view of one counsellor step on a leave: the leave is read (scoped, audited), `action`
-    takes it and returns what to tell the user; a refused step is shown, never half-written, and
-    either way the user is back on the leave's page."""
+    takes it and returns what to tell the user, who is sent back to the leave's page. A refused
+    step is shown and never half-written: a step with a form shows the page again with that form
+    as filled in (400), one without (a task, the closure) goes back to the page."""
 
     @wraps(action)
     def view(leave_id: int, *args: Params.args, **kwargs: Params.kwargs) -> ResponseReturnValue:
         leave = _load(leave_id)
         if not current_user.has_role(Role.SCHOOL_COUNSELLOR):
             abort(403)
+        g.leave_form = None
         try:
             message = action(leave, *args, **kwargs)
         except leave_rules.LeaveError as error:
             db.session.rollback()
             flash(_(str(error)), "error")
+            if g.leave_form is not None:
+                return _detail_page(leave, g.leave_form), 400
         except PermissionError:
             db.session.rollback()
             abort(403)
@@ -190,14 +207,21 @@ def _leave_step(
 SubmittedForm = TypeVar("SubmittedForm", bound=FlaskForm)
 
 
-def _validated(form: SubmittedForm) -> SubmittedForm:
-    """The submitted form, or a `LeaveError` naming every field's error (shown by
-    `_leave_step`)."""
+def _validated(name: str, form: SubmittedForm) -> SubmittedForm:
+    """The submitted form (`name` is the page's name for it, kept for `_leave_step` to show it
+    again if the step is refused), or a `LeaveError` naming each field and its error."""
+    g.leave_form = (name, form)
     if form.validate_on_submit():
         return form
-    errors = [e for field in form for e in field.errors]
+    errors = [
+        _("%(field)s: %(error)s", field=field.label.text, error=error)
+        if not isinstance(field, HiddenField)  # the CSRF token has no label to name
+        else str(error)
+        for field in form
+        for error in field.errors
+    ]
     raise leave_rules.LeaveError(
-        pgettext("list separator", "; ").join(str(e) for e in errors) or _("Check the form.")
+        pgettext("list separator", "; ").join(errors) or _("Check the form.")
     )
 
 
@@ -205,7 +229,7 @@ def _validated(form: SubmittedForm) -> SubmittedForm:
 @require_roles(Role.SCHOOL_COUNSELLOR)
 @_leave_step
 def statement(leave: LeaveOfAbsence) -> str:
-    form = _validated(StatementForm(prefix="st"))
+    form = _validated("statement_form", StatementForm(prefix="st"))
     leave_rules.record_statement(
         db.session,
         current_user,
@@ -222,7 +246,7 @@ def statement(leave: LeaveOfAbsence) -> str:
 @require_roles(Role.SCHOOL_COUNSELLOR)
 @_leave_step
 def assessment(leave: LeaveOfAbsence) -> str:
-    form = _validated(AssessmentForm(prefix="as"))
+    form = _validated("assessment_form", AssessmentForm(prefix="as"))
     leave_rules.record_assessment(
         db.session,
         current_user,
@@ -238,7 +262,7 @@ def assessment(leave: LeaveOfAbsence) -> str:
 @require_roles(Role.SCHOOL_COUNSELLOR)
 @_leave_step
 def approve(leave: LeaveOfAbsence) -> str:
-    form = _validated(ApproveReturnForm(prefix="ap"))
+    form = _validated("approve_form", ApproveReturnForm(prefix="ap"))
     leave_rules.approve_return(db.session, current_user, leave, filled(form.returned_on))
     return _("Return approved; follow-ups at 1, 3 and 6 months are scheduled.")
 
@@ -249,7 +273,7 @@ def approve(leave: LeaveOfAbsence) -> str:
 def plan_item(leave: LeaveOfAbsence) -> str:
     form = PlanItemForm(prefix="plan")
     form.owner_id.choices = _owner_choices(leave)
-    _validated(form)
+    _validated("plan_form", form)
     leave_rules.add_plan_item(
         db.session,
         current_user,

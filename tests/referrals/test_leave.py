@@ -278,3 +278,54 @@ def test_an_empty_statement_names_every_missing_field_joined_in_chinese(world, l
     text = page.get_data(as_text=True)
     assert "；" in text
     assert "; " not in text.split("<main", 1)[1]
+
+
+def test_a_refused_statement_keeps_what_was_typed_and_names_the_missing_field(world, login):
+    """A forgotten date must not cost the counsellor the summary they typed."""
+    leave = _leave(world)
+    world.counsellor.locale = "zh_CN"
+    db.session.commit()
+    page = login(world.counsellor).post(
+        f"/referrals/leave/{leave.id}/statement",
+        data={"st-hospital": "脑科医院", "st-summary": "CANARY-TYPED 病情稳定"},
+    )
+    text = page.get_data(as_text=True)
+    assert page.status_code == 400
+    assert 'value="脑科医院"' in text
+    assert "CANARY-TYPED 病情稳定</textarea>" in text
+    assert "证明收到日期：" in text  # the message says which field
+    db.session.expire_all()
+    assert db.session.get(type(leave), leave.id).statement_hospital is None
+
+
+def test_a_rule_refusing_the_statement_keeps_the_form_as_filled_in(world, login):
+    leave = _leave(world)
+    page = login(world.counsellor).post(
+        f"/referrals/leave/{leave.id}/statement",
+        data={
+            "st-received_on": "2099-01-01",
+            "st-hospital": "Brain Hospital",
+            "st-summary": "CANARY-TYPED stable",
+        },
+    )
+    text = page.get_data(as_text=True)
+    assert page.status_code == 400
+    assert "The statement cannot be received in the future." in text
+    assert 'value="2099-01-01"' in text
+    assert "CANARY-TYPED stable</textarea>" in text
+
+
+def test_approving_a_return_twice_says_why_in_the_counsellors_language(world, login):
+    leave = _leave(world)
+    _ready(world, leave)
+    world.counsellor.locale = "zh_CN"
+    db.session.commit()
+    client = login(world.counsellor)
+    approve = {"ap-returned_on": "2027-02-01"}
+    client.post(f"/referrals/leave/{leave.id}/approve", data=approve)
+    again = client.post(f"/referrals/leave/{leave.id}/approve", data=approve, follow_redirects=True)
+    text = again.get_data(as_text=True)
+    assert "仍在休学" in text
+    assert "This step" not in text
+    follow_ups = db.session.scalars(select(Task).where(Task.student_id == world.student.id)).all()
+    assert len([t for t in follow_ups if t.kind == "return_follow_up"]) == 3
