@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Protocol, TypeVar
+import uuid
+from typing import Protocol, Self, TypeVar
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import DateField
 from wtforms import Field
+from wtforms import HiddenField
 from wtforms import IntegerField
 from wtforms import PasswordField
 from wtforms import SelectField
@@ -18,6 +20,7 @@ from wtforms import SubmitField
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
 from wtforms.validators import EqualTo
+from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
@@ -63,6 +66,25 @@ def add_error(field: Field, message: str) -> None:
     # WTForms types `errors` as a sequence (a tuple before validation); by now it is a list.
     assert isinstance(field.errors, list)
     field.errors.append(message)
+
+
+class OnceForm(FlaskForm):
+    """A form whose record is stored once however often it is sent: a double tap on a slow phone,
+    a resend after a timeout. `submission` is a one-time token issued with the blank form
+    (`issued`); the record keeps it under a unique constraint, and a second request with the same
+    token finds the first record instead of writing another."""
+
+    submission = HiddenField(
+        validators=[
+            InputRequired(_l("Reload the form.")),
+            Length(max=40, message=_l("Reload the form.")),
+        ]
+    )
+
+    def issued(self) -> Self:
+        """The form with a fresh token, for a blank form being shown."""
+        self.submission.data = uuid.uuid4().hex
+        return self
 
 
 class AccountForm(FlaskForm):

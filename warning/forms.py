@@ -19,6 +19,7 @@ from wtforms.validators import ValidationError
 from campus.fields import labelled_choices
 from campus.fields import spreadsheet_file
 from campus.forms import MultiCheckboxField
+from campus.forms import OnceForm
 from warning.models import ConcernCategory
 from warning.models import LifeEventKind
 
@@ -62,7 +63,7 @@ class RosterChoiceField(RadioField):
             raise ValidationError(_l("Choose a student from your list."))
 
 
-class ConcernReportForm(FlaskForm):
+class ConcernReportForm(OnceForm):
     # No student is chosen in advance: a report about the wrong person must never be one tap away.
     student_id = RosterChoiceField(
         _l("Who are you worried about?"),

@@ -428,6 +428,10 @@ class ConcernReport(StudentRecord, Model):
     # When staff first acted on the warning the report fed after it was filed (the reporter is
     # told, without detail); empty until then. See `warning.reports.mark_followed_up`.
     followed_up_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The form's one-time token (`campus.forms.OnceForm`): a report sent twice is stored once, so a
+    # double tap cannot make the two reports that raise a student to yellow. Empty for reports
+    # filed before tokens and for the demo's.
+    submission: Mapped[str | None] = mapped_column(String(40), unique=True)
 
     student: Mapped[Student] = relationship()
 

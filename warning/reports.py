@@ -180,11 +180,18 @@ def file_concern_report(
     category: ConcernCategory | str,
     text: str,
     now: datetime,
+    submission: str | None = None,
 ) -> ConcernReport:
-    """File a concern about a student of the unit; it becomes a signal in the same commit."""
+    """File a concern about a student of the unit; it becomes a signal in the same commit.
+
+    `submission` is the form's one-time token: the same form sent again (a double tap, a resend)
+    returns the report it filed and writes nothing, because two reports within 30 days raise the
+    student to yellow and one tap must not count twice."""
     text = (text or "").strip()
     if not text:
         raise ReportError(N_("Describe what you noticed."))
+    if submission is not None and (first := _filed_with(session, user, submission)) is not None:
+        return first
     category = ConcernCategory(category)
     report = ConcernReport(
         institution_id=student.institution_id,
@@ -194,9 +201,18 @@ def file_concern_report(
         filed_by_id=user.id,
         filed_at=now,
         via=unit.kind,
+        submission=submission,
     )
     session.add(report)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # the other request of a double tap filed it a moment ago
+        session.rollback()
+        if submission is None:
+            raise
+        if (first := _filed_with(session, user, submission)) is None:
+            raise ReportError(N_("This form was already used. Reload the page.")) from None
+        return first
     services.record_signal(
         session,
         student=student,
@@ -212,6 +228,16 @@ def file_concern_report(
     notify_many(session, [([user.id], RECEIVED_TEXT, unit_link(unit.kind, unit.id))])
     session.commit()
     return report
+
+
+def _filed_with(session: Session, user: User, submission: str) -> ConcernReport | None:
+    """The report `user` filed with the form `submission`. Another person's token finds nothing:
+    the unique constraint then refuses the report, and nothing of theirs is shown."""
+    return session.scalar(
+        select(ConcernReport).where(
+            ConcernReport.submission == submission, ConcernReport.filed_by_id == user.id
+        )
+    )
 
 
 def unit_link(kind: str, unit_id: int) -> str:

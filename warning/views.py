@@ -372,7 +372,7 @@ def unit(kind: str, unit_id: int, weekly_form=None, concern_form=None):
         this_week=reports.this_weeks_report(db.session, found, week),
         filed=reports.filed_by(db.session, current_user, found),
         weekly_form=weekly_form or _weekly_form(roster, formdata=None),
-        concern_form=concern_form or _concern_form(roster),
+        concern_form=concern_form or _concern_form(roster).issued(),
         concern_labels=CONCERN_LABELS,
     )
 
@@ -428,19 +428,24 @@ def concern(kind: str, unit_id: int):
     target = reports.roster_student(db.session, current_user, found, form.student_id.data)
     # The form's required choice of the unit's roster refused a missing or foreign student.
     assert target is not None
-    reports.file_concern_report(
-        db.session,
-        user=current_user,
-        unit=found,
-        student=target,
-        category=form.category.data,
-        text=filled(form.text),
-        now=clock.now(),
-    )
-    flash(
-        _("Thank you. Your concern was passed on to the department, who will follow up."),
-        "success",
-    )
+    try:
+        reports.file_concern_report(
+            db.session,
+            user=current_user,
+            unit=found,
+            student=target,
+            category=form.category.data,
+            text=filled(form.text),
+            now=clock.now(),
+            submission=filled(form.submission),
+        )
+    except reports.ReportError as exc:  # a token that is not this person's form
+        flash(_(str(exc)), "error")
+    else:
+        flash(
+            _("Thank you. Your concern was passed on to the department, who will follow up."),
+            "success",
+        )
     return redirect(url_for("warning.unit", kind=kind, unit_id=unit_id))
 
 

@@ -3,6 +3,8 @@ refused on the same page, and the list shows names with student numbers to tell 
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -40,7 +42,11 @@ def test_a_concern_report_without_a_student_is_refused_and_keeps_what_was_writte
     campus.commit()
     response = login(committee).post(
         f"/warnings/units/class/{unit.group.id}/concern",
-        data={"category": "low_mood", "text": "Has not come to class for a week"},
+        data={
+            "submission": uuid.uuid4().hex,
+            "category": "low_mood",
+            "text": "Has not come to class for a week",
+        },
     )
     page = response.get_data(as_text=True)
     assert response.status_code == 400

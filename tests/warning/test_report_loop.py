@@ -4,6 +4,7 @@ followed it up, and never anything about what the teacher did or found."""
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import date
 from datetime import timedelta
 
@@ -27,7 +28,12 @@ CLINICAL = "Low mood for weeks, PHQ-9 re-screen planned, guardian informed"
 def _report(client, network, category="low_mood", text="Has not left the room for days"):
     return client.post(
         f"/warnings/units/class/{network.group.id}/concern",
-        data={"student_id": network.student.id, "category": category, "text": text},
+        data={
+            "submission": uuid.uuid4().hex,
+            "student_id": network.student.id,
+            "category": category,
+            "text": text,
+        },
     )
 
 
@@ -108,7 +114,12 @@ def test_acknowledging_the_warning_counts_and_a_second_action_tells_no_one_again
     client = login(network.dorm_informant)
     client.post(
         f"/warnings/units/room/{network.room.id}/concern",
-        data={"student_id": network.student.id, "category": "self_harm", "text": "Cuts on arm"},
+        data={
+            "submission": uuid.uuid4().hex,
+            "student_id": network.student.id,
+            "category": "self_harm",
+            "text": "Cuts on arm",
+        },
     )
     warning = _warning()
     actions.acknowledge(

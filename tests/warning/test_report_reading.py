@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from datetime import datetime
 
@@ -77,7 +78,12 @@ def test_concern_report_text_is_shown_to_department_staff_but_never_to_other_rep
     text = "He wrote a goodbye message in the class group chat"
     login(committee).post(
         f"/warnings/units/class/{unit.group.id}/concern",
-        data={"student_id": unit.student.id, "category": "low_mood", "text": text},
+        data={
+            "submission": uuid.uuid4().hex,
+            "student_id": unit.student.id,
+            "category": "low_mood",
+            "text": text,
+        },
     )
     leader_page = login(leader).get(f"/warnings/students/{unit.student.id}")
     assert text in leader_page.get_data(as_text=True)

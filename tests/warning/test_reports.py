@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+
+import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -26,7 +29,12 @@ def test_suicidal_talk_concern_report_creates_red_warning_at_once(campus, unit, 
     client = login(committee)
     response = client.post(
         f"/warnings/units/class/{unit.group.id}/concern",
-        data={"student_id": unit.student.id, "category": "suicidal_talk", "text": "Said goodbye"},
+        data={
+            "submission": uuid.uuid4().hex,
+            "student_id": unit.student.id,
+            "category": "suicidal_talk",
+            "text": "Said goodbye",
+        },
     )
     assert response.status_code == 302
     warning = db.session.scalar(select(EarlyWarning))
@@ -75,7 +83,12 @@ def test_concern_report_about_a_student_outside_the_unit_is_refused_and_writes_n
     client = login(committee)
     response = client.post(
         f"/warnings/units/class/{unit.group.id}/concern",
-        data={"student_id": outsider.id, "category": "self_harm", "text": "x"},
+        data={
+            "submission": uuid.uuid4().hex,
+            "student_id": outsider.id,
+            "category": "self_harm",
+            "text": "x",
+        },
     )
     assert response.status_code == 400
     assert "Choose a student from your list." in response.get_data(as_text=True)
@@ -108,7 +121,12 @@ def test_malformed_concern_report_gets_an_error_and_writes_nothing(campus, unit,
     campus.commit()
     response = login(committee).post(
         f"/warnings/units/class/{unit.group.id}/concern",
-        data={"student_id": unit.student.id, "category": "not-a-category", "text": ""},
+        data={
+            "submission": uuid.uuid4().hex,
+            "student_id": unit.student.id,
+            "category": "not-a-category",
+            "text": "",
+        },
     )
     assert response.status_code == 400
     assert _count(ConcernReport) == 0
@@ -119,3 +137,92 @@ def _today():
     from campus import clock
 
     return clock.now().date()
+
+
+def test_a_concern_report_sent_twice_is_one_report_and_does_not_raise_the_level(
+    campus, unit, login
+):
+    """Two reports in 30 days raise a student to yellow: a double tap on a slow phone must not."""
+    committee = campus.staff(unit.institution, Role.CLASS_COMMITTEE, group=unit.group)
+    campus.commit()
+    client = login(committee)
+    page = client.get(f"/warnings/units/class/{unit.group.id}").get_data(as_text=True)
+    token = page.split('name="submission" type="hidden" value="', 1)[1][:32]
+    sent = {"student_id": unit.student.id, "category": "low_mood", "text": "Skips meals"}
+    first = client.post(
+        f"/warnings/units/class/{unit.group.id}/concern", data={**sent, "submission": token}
+    )
+    again = client.post(
+        f"/warnings/units/class/{unit.group.id}/concern",
+        data={**sent, "submission": token},
+        follow_redirects=True,
+    )
+    assert first.status_code == 302
+    assert "passed on to the department" in again.get_data(as_text=True)
+    assert (_count(ConcernReport), _count(Signal)) == (1, 1)
+    assert db.session.scalar(select(EarlyWarning)).level == Level.BLUE
+
+
+def test_two_concern_reports_sent_from_two_forms_are_two_and_raise_to_yellow(campus, unit, login):
+    committee = campus.staff(unit.institution, Role.CLASS_COMMITTEE, group=unit.group)
+    campus.commit()
+    client = login(committee)
+    for text in ("Skips meals", "Cried in class"):
+        client.post(
+            f"/warnings/units/class/{unit.group.id}/concern",
+            data={
+                "student_id": unit.student.id,
+                "category": "low_mood",
+                "text": text,
+                "submission": uuid.uuid4().hex,
+            },
+        )
+    assert _count(ConcernReport) == 2
+    assert db.session.scalar(select(EarlyWarning)).level == Level.YELLOW
+
+
+def test_a_concern_form_without_its_token_is_refused_and_writes_nothing(campus, unit, login):
+    committee = campus.staff(unit.institution, Role.CLASS_COMMITTEE, group=unit.group)
+    campus.commit()
+    response = login(committee).post(
+        f"/warnings/units/class/{unit.group.id}/concern",
+        data={"student_id": unit.student.id, "category": "low_mood", "text": "Skips meals"},
+    )
+    assert response.status_code == 400
+    assert "Reload the form." in response.get_data(as_text=True)
+    assert _count(ConcernReport) == 0
+
+
+def test_another_persons_concern_token_is_refused_without_showing_their_report(campus, unit):
+    from campus import clock
+    from warning import reports
+
+    first = campus.staff(unit.institution, Role.CLASS_COMMITTEE, group=unit.group)
+    second = campus.staff(unit.institution, Role.CLASS_COMMITTEE, group=unit.group)
+    campus.commit()
+    found = reports.units_of(db.session, first)[0]
+    token = uuid.uuid4().hex
+    mine = reports.file_concern_report(
+        db.session,
+        user=first,
+        unit=found,
+        student=unit.student,
+        category="low_mood",
+        text="CANARY-FIRST",
+        now=clock.now(),
+        submission=token,
+    )
+    theirs = reports.units_of(db.session, second)[0]
+    with pytest.raises(reports.ReportError, match="already used"):
+        reports.file_concern_report(
+            db.session,
+            user=second,
+            unit=theirs,
+            student=unit.student,
+            category="low_mood",
+            text="Second",
+            now=clock.now(),
+            submission=token,
+        )
+    assert _count(ConcernReport) == 1
+    assert mine.id
