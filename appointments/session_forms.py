@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField
 from wtforms import RadioField
 from wtforms import SubmitField
 from wtforms import TextAreaField
@@ -18,6 +17,7 @@ from appointments.sessions import ATTENDED
 from appointments.sessions import CANCELLED
 from appointments.sessions import NO_SHOW
 from appointments.sessions import NOTE_MAX
+from campus.forms import OnceForm
 
 ATTENDANCE_LABELS = {
     ATTENDED: _l("Attended"),
@@ -70,9 +70,9 @@ class NoteForm(FlaskForm):
     sign = SubmitField(_l("Sign the note"))
 
 
-class AddendumForm(FlaskForm):
-    # A token per form shown: the same form sent twice is one addendum.
-    submission = HiddenField(validators=[DataRequired(), Length(max=40)])
+class AddendumForm(OnceForm):
+    """Sent twice, the same form is one addendum."""
+
     body = TextAreaField(_l("Addendum"), validators=[Length(max=NOTE_MAX)])
     submit = SubmitField(_l("Add the addendum"))
 

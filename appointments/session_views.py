@@ -7,7 +7,6 @@ Thin: parse, load in scope (`appointments.session_permissions`), call `appointme
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from datetime import timedelta
 
@@ -195,7 +194,7 @@ def _render_session(
         writer=writer,
         outcome_form=outcome_form or OutcomeForm(),
         note_form=note_form or NoteForm(body=note.body if note and not note.signed else ""),
-        addendum_form=addendum_form or AddendumForm(submission=uuid.uuid4().hex),
+        addendum_form=addendum_form or AddendumForm().issued(),
         co_sign_form=CoSignForm(),
         may_co_sign=note is not None and can_co_sign(current_user, note),
         may_add=note is not None and note.signed and can_add_addendum(current_user, note),

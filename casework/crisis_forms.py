@@ -9,7 +9,6 @@ from flask_wtf.file import FileRequired
 from wtforms import BooleanField
 from wtforms import DateField
 from wtforms import DateTimeLocalField
-from wtforms import HiddenField
 from wtforms import RadioField
 from wtforms import SelectField
 from wtforms import StringField
@@ -22,6 +21,7 @@ from wtforms.validators import Optional
 
 from campus.fields import labelled_choices
 from campus.forms import MultiCheckboxField
+from campus.forms import OnceForm
 from casework.models import ContagionRelation
 from casework.models import CrisisAction
 from casework.models import CrisisDocumentKind
@@ -56,11 +56,10 @@ NUMBER_RELATIONS = {
 LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
 
 
-class EntryForm(FlaskForm):
-    """One account of what happened; times are the institution's local time."""
+class EntryForm(OnceForm):
+    """One account of what happened; times are the institution's local time. Sent twice, the
+    same form is one entry (see CrisisEntry)."""
 
-    # A token per form shown: the same form sent twice is one entry (see CrisisEntry).
-    submission = HiddenField(validators=[DataRequired(), Length(max=40)])
     occurred_at = DateTimeLocalField(
         _l("When it happened"), format=LOCAL_MINUTE, validators=[DataRequired()]
     )

@@ -5,7 +5,6 @@ signed scans, and the contagion follow-up list. Thin: parse, load in scope, call
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import datetime
 
 from flask import Blueprint
@@ -163,7 +162,7 @@ def _entry_form(
     """The entry form, empty (with a fresh submission token) or as sent."""
     form = EntryForm(formdata=formdata)
     if formdata is None:
-        form.submission.data = uuid.uuid4().hex
+        form.issued()
     choices: list[tuple[int, str]] = [(0, _("No, a new account"))]
     if record is not None:
         for number, entry in enumerate(record.entries, start=1):
