@@ -19,6 +19,7 @@ from wtforms.validators import Optional
 
 from campus.fields import labelled_choices
 from campus.forms import MultiCheckboxField
+from campus.forms import OnceForm
 from referrals.disclosure import DEFAULT_DISCLOSED
 from referrals.disclosure import DISCLOSABLE
 from referrals.models import AssessmentOutcome
@@ -70,7 +71,7 @@ class HospitalForm(FlaskForm):
     submit = SubmitField(_l("Add hospital"))
 
 
-class ReferralForm(FlaskForm):
+class ReferralForm(OnceForm):
     hospital_id = SelectField(_l("Hospital"), coerce=int, validators=[InputRequired()])
     reason = TextAreaField(_l("Reason for referral"), validators=[DataRequired(), Length(max=2000)])
     urgency = SelectField(_l("Urgency"), choices=labelled_choices(URGENCY_LABELS))

@@ -88,6 +88,9 @@ class Referral(Model):
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    # The new-referral form's one-time token (`campus.forms.OnceForm`): the form sent twice makes
+    # one draft, not two drafts (and two green-channel alerts) for one student. Empty before it.
+    submission: Mapped[str | None] = mapped_column(String(40), unique=True)
     reason: Mapped[str] = mapped_column(EncryptedText)
     screening_summary: Mapped[str | None] = mapped_column(EncryptedText)
     # Counsellor-only working note: never disclosed to the hospital.

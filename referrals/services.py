@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy import and_
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -94,6 +95,7 @@ class NewReferral:
     consent_at: datetime
     screening_summary: str | None = None
     internal_note: str | None = None
+    submission: str | None = None  # the form's one-time token
 
 
 @dataclass(frozen=True)
@@ -117,11 +119,32 @@ def create_referral(
     """A draft referral from `warning`, with consent and disclosure recorded; commits.
 
     The student joins the counsellor's caseload, so a break-glass referral stays in their care.
+    The same form sent again (`data.submission`) returns the draft it made and writes nothing.
     """
+    if data.submission and (first := _made_with(session, counsellor, data.submission)):
+        return first
     hospital = check_new_referral(session, warning, data, now)
-    referral = do_create_referral(session, counsellor, warning, hospital, data, now)
-    session.commit()
+    try:
+        referral = do_create_referral(session, counsellor, warning, hospital, data, now)
+        session.commit()
+    except IntegrityError:  # the other request of a double submit made it a moment ago
+        session.rollback()
+        if not data.submission:
+            raise
+        if (first := _made_with(session, counsellor, data.submission)) is None:
+            raise ReferralError(N_("This form was already used. Reload the page.")) from None
+        return first
     return referral
+
+
+def _made_with(session: Session, counsellor: User, submission: str) -> Referral | None:
+    """The draft `counsellor` made with the form `submission` (another person's token finds
+    nothing: the unique constraint then refuses, and nothing of theirs is shown)."""
+    return session.scalar(
+        select(Referral).where(
+            Referral.submission == submission, Referral.created_by_id == counsellor.id
+        )
+    )
 
 
 def check_new_referral(
@@ -158,6 +181,7 @@ def do_create_referral(
         department_id=student.department_id,
         created_by_id=counsellor.id,
         created_at=now,
+        submission=data.submission,
         reason=data.reason.strip(),
         screening_summary=(data.screening_summary or "").strip() or None,
         internal_note=(data.internal_note or "").strip() or None,

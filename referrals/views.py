@@ -185,6 +185,8 @@ def new(warning_id: int):
             .order_by(Hospital.name)
         )
     ]
+    if not form.is_submitted():
+        form.issued()
     if form.validate_on_submit():
         try:
             referral = services.create_referral(
@@ -212,6 +214,7 @@ def _new_referral(form: ReferralForm) -> NewReferral:
         consent_at=utc_from_local(filled(form.consent_at)),
         screening_summary=form.screening_summary.data,
         internal_note=form.internal_note.data,
+        submission=filled(form.submission),
     )
 
 

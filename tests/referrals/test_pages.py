@@ -4,6 +4,7 @@ counsellors refer from a warning; every disclosure and drill-down is audited."""
 from __future__ import annotations
 
 import io
+import uuid
 from datetime import timedelta
 
 import openpyxl
@@ -152,6 +153,7 @@ def test_counsellor_refers_from_a_warning_through_the_form(world, login):
     response = client.post(
         f"/referrals/new/{world.warning.id}",
         data={
+            "submission": uuid.uuid4().hex,
             "hospital_id": world.hospital.id,
             "reason": "Needs psychiatric assessment",
             "urgency": "urgent",
@@ -168,6 +170,30 @@ def test_counsellor_refers_from_a_warning_through_the_form(world, login):
     assert referral.green_channel
     assert referral.disclosed == {"name", "gender"}
     assert referral.status is S.DRAFT
+
+
+def test_the_new_referral_form_sent_twice_makes_one_draft(world, login):
+    """A double submit must not put two drafts (and, once sent, two green-channel alerts) in."""
+    client = login(world.counsellor)
+    page = client.get(f"/referrals/new/{world.warning.id}").get_data(as_text=True)
+    token = page.split('name="submission" type="hidden" value="', 1)[1][:32]
+    sent = {
+        "submission": token,
+        "hospital_id": world.hospital.id,
+        "reason": "Needs psychiatric assessment",
+        "urgency": "urgent",
+        "green_channel": "y",
+        "disclosed_fields": ["name"],
+        "consent_by": "guardian",
+        "consent_name": "Li Dad",
+        "consent_method": "phone",
+        "consent_at": "2026-09-13T10:00",
+    }
+    first = client.post(f"/referrals/new/{world.warning.id}", data=sent)
+    again = client.post(f"/referrals/new/{world.warning.id}", data=sent)
+    assert first.status_code == again.status_code == 302
+    assert first.headers["Location"] == again.headers["Location"]
+    assert len(db.session.scalars(select(Referral)).all()) == 1
 
 
 def test_malformed_referral_form_writes_nothing(world, login):
