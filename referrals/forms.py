@@ -197,7 +197,7 @@ class ApproveReturnForm(FlaskForm):
     submit = SubmitField(_l("Approve return"))
 
 
-class PlanItemForm(FlaskForm):
+class PlanItemForm(OnceForm):
     section = SelectField(_l("Section"), choices=labelled_choices(SECTION_LABELS))
     text = StringField(
         _l("What is to be done (the owner sees this; no clinical detail)"),

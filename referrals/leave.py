@@ -14,6 +14,7 @@ from datetime import datetime
 from datetime import time
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campus import audit
@@ -326,12 +327,32 @@ def add_plan_item(
     text: str,
     owner_id: int,
     due: date,
+    submission: str | None = None,
 ) -> ReturnPlanItem:
-    """Add a plan item and the owner's task (its text is all the owner sees). Commits."""
+    """Add a plan item and the owner's task (its text is all the owner sees). Commits. The same
+    form sent again (`submission`, its one-time token) returns the item it added."""
+    if submission and (first := _added_with(session, leave, submission)) is not None:
+        return first
     owner = check_plan_item(session, leave, text, owner_id)
-    item = do_add_plan_item(session, user, leave, section, text, owner, due)
-    session.commit()
+    try:
+        item = do_add_plan_item(session, user, leave, section, text, owner, due, submission)
+        session.commit()
+    except IntegrityError:  # the other request of a double submit added it a moment ago
+        session.rollback()
+        if not submission:
+            raise
+        if (first := _added_with(session, leave, submission)) is None:
+            raise LeaveError(N_("This form was already used. Reload the page.")) from None
+        return first
     return item
+
+
+def _added_with(session: Session, leave: LeaveOfAbsence, submission: str) -> ReturnPlanItem | None:
+    return session.scalar(
+        select(ReturnPlanItem).where(
+            ReturnPlanItem.submission == submission, ReturnPlanItem.leave_id == leave.id
+        )
+    )
 
 
 def check_plan_item(session: Session, leave: LeaveOfAbsence, text: str, owner_id: int) -> User:
@@ -355,6 +376,7 @@ def do_add_plan_item(
     text: str,
     owner: User,
     due: date,
+    submission: str | None = None,
 ) -> ReturnPlanItem:
     """Write the item `check_plan_item` allowed and its owner's task, in the caller's unit of
     work."""
@@ -368,6 +390,7 @@ def do_add_plan_item(
         owner_id=owner.id,
         due_date=due,
         task=task,
+        submission=submission,
     )
     session.add(item)
     _audit(session, user, leave, "return_plan_item_added", section.value)

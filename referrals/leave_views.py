@@ -137,7 +137,7 @@ def detail(leave_id: int):
 def _detail_page(leave: LeaveOfAbsence, refused: tuple[str, FlaskForm] | None = None) -> str:
     """The leave's page; `refused` is (name, form) of a step's form shown again as the counsellor
     filled it in, with its errors, so nothing they typed is lost to a missing date."""
-    plan_form = PlanItemForm(prefix="plan")
+    plan_form = PlanItemForm(prefix="plan", formdata=None).issued()
     plan_form.owner_id.choices = _owner_choices(leave)
     forms: dict[str, FlaskForm] = {
         "statement_form": StatementForm(prefix="st"),
@@ -282,6 +282,7 @@ def plan_item(leave: LeaveOfAbsence) -> str:
         filled(form.text),
         form.owner_id.data,
         filled(form.due_date),
+        submission=filled(form.submission),
     )
     return _("Plan item added; its owner sees it among their tasks.")
 

@@ -239,6 +239,9 @@ class ReturnPlanItem(Model):
     owner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     due_date: Mapped[date] = mapped_column(Date)
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id"))
+    # The plan form's one-time token (`campus.forms.OnceForm`): sent twice, one item and one task
+    # for its owner. Empty for items added before it and for the demo's.
+    submission: Mapped[str | None] = mapped_column(String(40), unique=True)
 
     leave: Mapped[LeaveOfAbsence] = relationship(back_populates="plan_items")
     owner: Mapped[User] = relationship()

@@ -19,6 +19,7 @@ from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campus import audit
@@ -27,6 +28,7 @@ from campus.i18n import Message
 from campus.models import Institution
 from campus.models import Student
 from campus.models import User
+from campus.outcomes import Refused
 from campus.spreadsheets import ImportReport
 from campus.spreadsheets import ImportTemplate
 from campus.spreadsheets import RowError
@@ -284,11 +286,15 @@ def record_life_event(
     note: str | None,
     actor: User,
     now: datetime,
+    submission: str | None = None,
 ) -> LifeEvent:
     """Record a life event and its signal (key group where it is one). Commits.
 
-    The caller has checked that ``actor`` may see the student at WARNING capability.
+    The caller has checked that ``actor`` may see the student at WARNING capability. The same
+    form sent again (`submission`, its one-time token) returns the event it recorded.
     """
+    if submission and (first := _recorded_with(session, actor, submission)) is not None:
+        return first
     kind = LifeEventKind(kind)
     event = LifeEvent(
         institution_id=student.institution_id,
@@ -298,9 +304,18 @@ def record_life_event(
         note=(note or "").strip()[:1000] or None,
         recorded_by_id=actor.id,
         recorded_at=now,
+        submission=submission,
     )
     session.add(event)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # the other request of a double submit recorded it a moment ago
+        session.rollback()
+        if not submission:
+            raise
+        if (first := _recorded_with(session, actor, submission)) is None:
+            raise Refused(Message(N_("This form was already used. Reload the page."))) from None
+        return first
     services.record_signal(
         session,
         student=student,
@@ -318,6 +333,16 @@ def record_life_event(
     )
     session.commit()
     return event
+
+
+def _recorded_with(session: Session, actor: User, submission: str) -> LifeEvent | None:
+    """The event `actor` recorded with the form `submission`; another person's token finds
+    nothing (the unique constraint then refuses, and nothing of theirs is shown)."""
+    return session.scalar(
+        select(LifeEvent).where(
+            LifeEvent.submission == submission, LifeEvent.recorded_by_id == actor.id
+        )
+    )
 
 
 TEMPLATE = ImportTemplate(

@@ -81,7 +81,7 @@ class ConcernReportForm(OnceForm):
     submit = SubmitField(_l("Send concern report"))
 
 
-class LifeEventForm(FlaskForm):
+class LifeEventForm(OnceForm):
     kind = SelectField(
         _l("Life event"),
         choices=labelled_choices(LIFE_EVENT_LABELS),

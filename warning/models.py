@@ -470,3 +470,5 @@ class LifeEvent(StudentRecord, Model):
     note: Mapped[str | None] = mapped_column(EncryptedText)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    # The form's one-time token (`campus.forms.OnceForm`): sent twice, one event and one signal.
+    submission: Mapped[str | None] = mapped_column(String(40), unique=True)

@@ -25,11 +25,13 @@ from campus import audit
 from campus import clock
 from campus import network
 from campus.extensions import db
+from campus.forms import add_error
 from campus.forms import filled
 from campus.i18n import shown
 from campus.models import Institution
 from campus.models import Role
 from campus.models import Student
+from campus.outcomes import Refused
 from campus.permissions import require_roles
 from campus.scope import Capability
 from campus.scope import capability_for
@@ -162,7 +164,7 @@ def _page_forms(warning, bound: dict) -> dict:
         "override_form": bound.get("override")
         or OverrideForm(formdata=None, version=warning.version if warning else ""),
         "judgement_form": bound.get("judgement") or JudgementForm(formdata=None),
-        "life_event_form": bound.get("life_event") or LifeEventForm(formdata=None),
+        "life_event_form": bound.get("life_event") or LifeEventForm(formdata=None).issued(),
     }
 
 
@@ -291,15 +293,20 @@ def life_event(found: Student, form: LifeEventForm) -> str | None:
     if filled(form.occurred_on) > today:
         form.occurred_on.errors = [_("The date cannot be in the future.")]
         return None
-    academic.record_life_event(
-        db.session,
-        student=found,
-        kind=form.kind.data,
-        occurred_on=filled(form.occurred_on),
-        note=form.note.data,
-        actor=current_user,
-        now=clock.now(),
-    )
+    try:
+        academic.record_life_event(
+            db.session,
+            student=found,
+            kind=form.kind.data,
+            occurred_on=filled(form.occurred_on),
+            note=form.note.data,
+            actor=current_user,
+            now=clock.now(),
+            submission=filled(form.submission),
+        )
+    except Refused as refusal:
+        add_error(form.submission, refusal.message.shown())
+        return None
     return _("The life event was recorded.")
 
 

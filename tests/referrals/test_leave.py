@@ -329,3 +329,22 @@ def test_approving_a_return_twice_says_why_in_the_counsellors_language(world, lo
     assert "This step" not in text
     follow_ups = db.session.scalars(select(Task).where(Task.student_id == world.student.id)).all()
     assert len([t for t in follow_ups if t.kind == "return_follow_up"]) == 3
+
+
+def test_a_plan_item_sent_twice_is_one_item_and_one_task(world, login):
+    leave = _leave(world)
+    db.session.commit()
+    client = login(world.counsellor)
+    page = client.get(f"/referrals/leave/{leave.id}").get_data(as_text=True)
+    token = page.split('name="plan-submission" type="hidden" value="', 1)[1][:32]
+    sent = {
+        "plan-submission": token,
+        "plan-section": "academic",
+        "plan-text": "Reduced course load",
+        "plan-owner_id": world.counsellor.id,
+        "plan-due_date": "2027-02-15",
+    }
+    for _ in range(2):
+        client.post(f"/referrals/leave/{leave.id}/plan", data=sent)
+    tasks = db.session.scalars(select(Task).where(Task.kind == "return_plan")).all()
+    assert len(tasks) == 1

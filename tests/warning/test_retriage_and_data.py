@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import io
+import uuid
 from datetime import datetime
 from datetime import timedelta
 
@@ -132,7 +133,12 @@ def test_bereavement_entered_by_the_department_counsellor_is_a_family_change_sig
     campus.commit()
     response = login(counsellor).post(
         f"/warnings/students/{unit.student.id}/life-event",
-        data={"kind": "bereavement", "occurred_on": "2026-09-01", "note": ""},
+        data={
+            "submission": uuid.uuid4().hex,
+            "kind": "bereavement",
+            "occurred_on": "2026-09-01",
+            "note": "",
+        },
     )
     assert response.status_code == 302
     signal = db.session.scalar(select(Signal))
@@ -258,7 +264,12 @@ def test_a_life_event_of_this_local_morning_is_accepted_before_utc_reaches_that_
     clock.set_now(clock.to_utc(datetime(2026, 9, 15, 7, 30), clock.institution_zone(None)))
     response = login(counsellor).post(
         f"/warnings/students/{unit.student.id}/life-event",
-        data={"kind": "bereavement", "occurred_on": "2026-09-15", "note": ""},
+        data={
+            "submission": uuid.uuid4().hex,
+            "kind": "bereavement",
+            "occurred_on": "2026-09-15",
+            "note": "",
+        },
     )
     assert response.status_code == 302
     assert db.session.scalar(select(func.count()).select_from(Signal)) == 1

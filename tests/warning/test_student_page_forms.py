@@ -3,6 +3,8 @@ page with what was typed and the reason next to the field, and nothing is writte
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -10,6 +12,7 @@ from campus.extensions import db
 from campus.models import Role
 from tests.factories import phq9_signal
 from warning.models import EarlyWarning
+from warning.models import LifeEvent
 from warning.models import Signal
 
 
@@ -34,7 +37,12 @@ def test_a_life_event_dated_in_the_future_is_refused_next_to_the_date(campus, un
     campus.commit()
     response = login(counsellor).post(
         f"/warnings/students/{unit.student.id}/life-event",
-        data={"kind": "bereavement", "occurred_on": "2027-01-01", "note": "Grandmother"},
+        data={
+            "submission": uuid.uuid4().hex,
+            "kind": "bereavement",
+            "occurred_on": "2027-01-01",
+            "note": "Grandmother",
+        },
     )
     page = response.get_data(as_text=True)
     assert response.status_code == 400
@@ -42,3 +50,19 @@ def test_a_life_event_dated_in_the_future_is_refused_next_to_the_date(campus, un
     assert "The date cannot be in the future." in page
     assert "Grandmother</textarea>" in page
     assert db.session.scalar(select(func.count(Signal.id))) == 0
+
+
+def test_a_life_event_sent_twice_is_recorded_once(campus, unit, login):
+    counsellor = campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=unit.department)
+    campus.commit()
+    client = login(counsellor)
+    page = client.get(f"/warnings/students/{unit.student.id}").get_data(as_text=True)
+    form = page.split('action="/warnings/students/', 2)[-1]  # the life event's form is last
+    token = form.split('name="submission" type="hidden" value="', 1)[1][:32]
+    sent = {"submission": token, "kind": "bereavement", "occurred_on": "2026-09-01", "note": ""}
+    for _ in range(2):
+        response = client.post(f"/warnings/students/{unit.student.id}/life-event", data=sent)
+        assert response.status_code == 302
+    events = db.session.scalar(select(func.count()).select_from(LifeEvent))
+    signals = db.session.scalar(select(func.count()).select_from(Signal))
+    assert (events, signals) == (1, 1)
