@@ -14,7 +14,6 @@ from datetime import datetime
 from datetime import time
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campus import audit
@@ -29,6 +28,7 @@ from campus.models import Student
 from campus.models import User
 from campus.scope import Capability
 from campus.scope import student_filter
+from campus.submissions import stored_once
 from referrals.models import LeaveOfAbsence
 from referrals.models import LeaveReason
 from referrals.models import LeaveStatus
@@ -331,28 +331,15 @@ def add_plan_item(
 ) -> ReturnPlanItem:
     """Add a plan item and the owner's task (its text is all the owner sees). Commits. The same
     form sent again (`submission`, its one-time token) returns the item it added."""
-    if submission and (first := _added_with(session, leave, submission)) is not None:
-        return first
     owner = check_plan_item(session, leave, text, owner_id)
-    try:
+
+    def add() -> ReturnPlanItem:
         item = do_add_plan_item(session, user, leave, section, text, owner, due, submission)
         session.commit()
-    except IntegrityError:  # the other request of a double submit added it a moment ago
-        session.rollback()
-        if not submission:
-            raise
-        if (first := _added_with(session, leave, submission)) is None:
-            raise LeaveError(N_("This form was already used. Reload the page.")) from None
-        return first
-    return item
+        return item
 
-
-def _added_with(session: Session, leave: LeaveOfAbsence, submission: str) -> ReturnPlanItem | None:
-    return session.scalar(
-        select(ReturnPlanItem).where(
-            ReturnPlanItem.submission == submission, ReturnPlanItem.leave_id == leave.id
-        )
-    )
+    mine = ReturnPlanItem.leave_id == leave.id
+    return stored_once(session, ReturnPlanItem, submission, mine, add)
 
 
 def check_plan_item(session: Session, leave: LeaveOfAbsence, text: str, owner_id: int) -> User:

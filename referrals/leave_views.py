@@ -32,6 +32,7 @@ from campus.forms import add_error
 from campus.forms import filled
 from campus.models import Role
 from campus.models import Student
+from campus.outcomes import Refused
 from campus.permissions import require_roles
 from campus.scope import Capability
 from campus.scope import student_filter
@@ -194,6 +195,8 @@ def _leave_step(
             flash(_(str(error)), "error")
             if g.leave_form is not None:
                 return _detail_page(leave, g.leave_form), 400
+        except Refused as refusal:  # a token that is not this person's form
+            flash(refusal.message.shown(), "error")
         except PermissionError:
             db.session.rollback()
             abort(403)

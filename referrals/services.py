@@ -17,7 +17,6 @@ from sqlalchemy import ColumnElement
 from sqlalchemy import and_
 from sqlalchemy import select
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -31,6 +30,7 @@ from campus.models import RoleAssignment
 from campus.models import Student
 from campus.models import User
 from campus.notifications import notify
+from campus.submissions import stored_once
 from config import Config
 from referrals import disclosure
 from referrals import permissions
@@ -121,30 +121,15 @@ def create_referral(
     The student joins the counsellor's caseload, so a break-glass referral stays in their care.
     The same form sent again (`data.submission`) returns the draft it made and writes nothing.
     """
-    if data.submission and (first := _made_with(session, counsellor, data.submission)):
-        return first
     hospital = check_new_referral(session, warning, data, now)
-    try:
+
+    def create() -> Referral:
         referral = do_create_referral(session, counsellor, warning, hospital, data, now)
         session.commit()
-    except IntegrityError:  # the other request of a double submit made it a moment ago
-        session.rollback()
-        if not data.submission:
-            raise
-        if (first := _made_with(session, counsellor, data.submission)) is None:
-            raise ReferralError(N_("This form was already used. Reload the page.")) from None
-        return first
-    return referral
+        return referral
 
-
-def _made_with(session: Session, counsellor: User, submission: str) -> Referral | None:
-    """The draft `counsellor` made with the form `submission` (another person's token finds
-    nothing: the unique constraint then refuses, and nothing of theirs is shown)."""
-    return session.scalar(
-        select(Referral).where(
-            Referral.submission == submission, Referral.created_by_id == counsellor.id
-        )
-    )
+    mine = Referral.created_by_id == counsellor.id
+    return stored_once(session, Referral, data.submission, mine, create)
 
 
 def check_new_referral(

@@ -36,6 +36,7 @@ from campus.forms import filled
 from campus.i18n import shown_name
 from campus.models import Hospital
 from campus.models import Role
+from campus.outcomes import Refused
 from campus.permissions import require_roles
 from referrals import permissions
 from referrals import services
@@ -195,6 +196,8 @@ def new(warning_id: int):
         except ValueError as error:
             db.session.rollback()
             flash(_(str(error)), "error")
+        except Refused as refusal:  # a token that is not this person's form
+            flash(refusal.message.shown(), "error")
         else:
             flash(_("Referral saved as a draft. Send it when ready."), "success")
             return redirect(url_for("referrals.detail", referral_id=referral.id))

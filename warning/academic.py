@@ -19,7 +19,6 @@ from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campus import audit
@@ -28,13 +27,13 @@ from campus.i18n import Message
 from campus.models import Institution
 from campus.models import Student
 from campus.models import User
-from campus.outcomes import Refused
 from campus.spreadsheets import ImportReport
 from campus.spreadsheets import ImportTemplate
 from campus.spreadsheets import RowError
 from campus.spreadsheets import Table
 from campus.spreadsheets import commit_import
 from campus.spreadsheets import read_table as read_spreadsheet
+from campus.submissions import stored_once
 from warning import labels
 from warning import services
 from warning.models import AcademicRecord
@@ -293,56 +292,41 @@ def record_life_event(
     The caller has checked that ``actor`` may see the student at WARNING capability. The same
     form sent again (`submission`, its one-time token) returns the event it recorded.
     """
-    if submission and (first := _recorded_with(session, actor, submission)) is not None:
-        return first
     kind = LifeEventKind(kind)
-    event = LifeEvent(
-        institution_id=student.institution_id,
-        student_id=student.id,
-        kind=kind,
-        occurred_on=occurred_on,
-        note=(note or "").strip()[:1000] or None,
-        recorded_by_id=actor.id,
-        recorded_at=now,
-        submission=submission,
-    )
-    session.add(event)
-    try:
-        session.flush()
-    except IntegrityError:  # the other request of a double submit recorded it a moment ago
-        session.rollback()
-        if not submission:
-            raise
-        if (first := _recorded_with(session, actor, submission)) is None:
-            raise Refused(Message(N_("This form was already used. Reload the page."))) from None
-        return first
-    services.record_signal(
-        session,
-        student=student,
-        source=SignalSource.LIFE_EVENT,
-        observed_at=datetime.combine(min(occurred_on, now.date()), datetime.min.time()),
-        label=labels.life_event(kind.value, occurred_on),
-        flags=life_event_flags(kind),
-        evidence_type="life_event",
-        evidence_id=event.id,
-        recorded_by=actor,
-        now=now,
-    )
-    audit.record_on(
-        session, event, actor=actor, action="record_life_event", record_type="life_event"
-    )
-    session.commit()
-    return event
 
-
-def _recorded_with(session: Session, actor: User, submission: str) -> LifeEvent | None:
-    """The event `actor` recorded with the form `submission`; another person's token finds
-    nothing (the unique constraint then refuses, and nothing of theirs is shown)."""
-    return session.scalar(
-        select(LifeEvent).where(
-            LifeEvent.submission == submission, LifeEvent.recorded_by_id == actor.id
+    def record() -> LifeEvent:
+        event = LifeEvent(
+            institution_id=student.institution_id,
+            student_id=student.id,
+            kind=kind,
+            occurred_on=occurred_on,
+            note=(note or "").strip()[:1000] or None,
+            recorded_by_id=actor.id,
+            recorded_at=now,
+            submission=submission,
         )
-    )
+        session.add(event)
+        session.flush()
+        services.record_signal(
+            session,
+            student=student,
+            source=SignalSource.LIFE_EVENT,
+            observed_at=datetime.combine(min(occurred_on, now.date()), datetime.min.time()),
+            label=labels.life_event(kind.value, occurred_on),
+            flags=life_event_flags(kind),
+            evidence_type="life_event",
+            evidence_id=event.id,
+            recorded_by=actor,
+            now=now,
+        )
+        audit.record_on(
+            session, event, actor=actor, action="record_life_event", record_type="life_event"
+        )
+        session.commit()
+        return event
+
+    mine = LifeEvent.recorded_by_id == actor.id
+    return stored_once(session, LifeEvent, submission, mine, record)
 
 
 TEMPLATE = ImportTemplate(

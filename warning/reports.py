@@ -41,6 +41,7 @@ from campus.models import User
 from campus.notifications import notify_many
 from campus.scope import Capability
 from campus.scope import student_filter
+from campus.submissions import stored_once
 from warning import labels
 from warning import services
 from warning.models import ConcernCategory
@@ -190,54 +191,39 @@ def file_concern_report(
     text = (text or "").strip()
     if not text:
         raise ReportError(N_("Describe what you noticed."))
-    if submission is not None and (first := _filed_with(session, user, submission)) is not None:
-        return first
     category = ConcernCategory(category)
-    report = ConcernReport(
-        institution_id=student.institution_id,
-        student_id=student.id,
-        category=category,
-        text=text[:2000],
-        filed_by_id=user.id,
-        filed_at=now,
-        via=unit.kind,
-        submission=submission,
-    )
-    session.add(report)
-    try:
-        session.flush()
-    except IntegrityError:  # the other request of a double tap filed it a moment ago
-        session.rollback()
-        if submission is None:
-            raise
-        if (first := _filed_with(session, user, submission)) is None:
-            raise ReportError(N_("This form was already used. Reload the page.")) from None
-        return first
-    services.record_signal(
-        session,
-        student=student,
-        source=SignalSource.CONCERN_REPORT,
-        observed_at=now,
-        label=labels.concern_report(unit.kind, category.value, now),
-        flags=[f"concern:{category.value}"],
-        evidence_type="concern_report",
-        evidence_id=report.id,
-        recorded_by=user,
-        now=now,
-    )
-    notify_many(session, [([user.id], RECEIVED_TEXT, unit_link(unit.kind, unit.id))])
-    session.commit()
-    return report
 
-
-def _filed_with(session: Session, user: User, submission: str) -> ConcernReport | None:
-    """The report `user` filed with the form `submission`. Another person's token finds nothing:
-    the unique constraint then refuses the report, and nothing of theirs is shown."""
-    return session.scalar(
-        select(ConcernReport).where(
-            ConcernReport.submission == submission, ConcernReport.filed_by_id == user.id
+    def file() -> ConcernReport:
+        report = ConcernReport(
+            institution_id=student.institution_id,
+            student_id=student.id,
+            category=category,
+            text=text[:2000],
+            filed_by_id=user.id,
+            filed_at=now,
+            via=unit.kind,
+            submission=submission,
         )
-    )
+        session.add(report)
+        session.flush()
+        services.record_signal(
+            session,
+            student=student,
+            source=SignalSource.CONCERN_REPORT,
+            observed_at=now,
+            label=labels.concern_report(unit.kind, category.value, now),
+            flags=[f"concern:{category.value}"],
+            evidence_type="concern_report",
+            evidence_id=report.id,
+            recorded_by=user,
+            now=now,
+        )
+        notify_many(session, [([user.id], RECEIVED_TEXT, unit_link(unit.kind, unit.id))])
+        session.commit()
+        return report
+
+    mine = ConcernReport.filed_by_id == user.id
+    return stored_once(session, ConcernReport, submission, mine, file)
 
 
 def unit_link(kind: str, unit_id: int) -> str:

@@ -446,8 +446,8 @@ def concern(kind: str, unit_id: int):
             now=clock.now(),
             submission=filled(form.submission),
         )
-    except reports.ReportError as exc:  # a token that is not this person's form
-        flash(_(str(exc)), "error")
+    except Refused as refusal:  # a token that is not this person's form
+        flash(refusal.message.shown(), "error")
     else:
         flash(
             _("Thank you. Your concern was passed on to the department, who will follow up."),

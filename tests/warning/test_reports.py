@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from campus.extensions import db
 from campus.models import Role
+from campus.outcomes import Refused
 from warning.models import ConcernReport
 from warning.models import EarlyWarning
 from warning.models import Signal
@@ -213,7 +214,7 @@ def test_another_persons_concern_token_is_refused_without_showing_their_report(c
         submission=token,
     )
     theirs = reports.units_of(db.session, second)[0]
-    with pytest.raises(reports.ReportError, match="already used"):
+    with pytest.raises(Refused, match="already used"):
         reports.file_concern_report(
             db.session,
             user=second,
