@@ -147,6 +147,28 @@ def create_department(
     return department
 
 
+def create_hospital(
+    session: Session,
+    admin: User,
+    institution: Institution,
+    name: str,
+    *,
+    name_en: str | None = None,
+    department: str | None = None,
+    green_channel_contact: str | None = None,
+) -> Hospital:
+    """A partner hospital of `institution`, where its referrals go and its liaisons work."""
+    hospital = Hospital(
+        institution_id=institution.id,
+        name=name.strip(),
+        name_en=(name_en or "").strip() or None,
+        department=(department or "").strip() or None,
+        green_channel_contact=(green_channel_contact or "").strip() or None,
+    )
+    _add_unique(session, admin, institution, hospital, "hospital")
+    return hospital
+
+
 def check_class_department(
     session: Session, institution: Institution, department_id: int
 ) -> Department:
@@ -191,7 +213,7 @@ def _add_unique(
     session: Session,
     admin: User,
     institution: Institution,
-    record: Department | ClassGroup | User,
+    record: Department | ClassGroup | Hospital | User,
     record_type: str,
 ) -> None:
     """Add `record` with its audit row in one commit; a name already taken is an AdminError."""

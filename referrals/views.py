@@ -24,8 +24,9 @@ from flask_login import current_user
 from sqlalchemy import and_
 from sqlalchemy import select
 from sqlalchemy import true
-from sqlalchemy.exc import IntegrityError
 
+from campus import acting_for
+from campus import admin
 from campus import audit
 from campus import clock
 from campus.access import list_in_scope
@@ -412,27 +413,28 @@ def _liaison_card(referral: Referral) -> dict:
 @hospitals_bp.route("", methods=["GET", "POST"], endpoint="index")
 @require_roles(Role.ADMIN)
 def hospitals():
-    institution_id = current_user.assignments(Role.ADMIN)[0].institution_id
+    """An administrator of several institutions adds a hospital to the one they act for (never
+    the first they happen to administer), through the same audited write as the rest of the
+    structure."""
+    institution = acting_for.admin_institution()
     form = HospitalForm()
     if form.validate_on_submit():
-        db.session.add(
-            Hospital(
-                institution_id=institution_id,
-                name=filled(form.name).strip(),
-                name_en=(form.name_en.data or "").strip() or None,
-                department=(form.department.data or "").strip() or None,
-                green_channel_contact=(form.green_channel_contact.data or "").strip() or None,
-            )
-        )
         try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
+            admin.create_hospital(
+                db.session,
+                current_user,
+                institution,
+                filled(form.name),
+                name_en=form.name_en.data,
+                department=form.department.data,
+                green_channel_contact=form.green_channel_contact.data,
+            )
+        except admin.AdminError:
             add_error(form.name, _("A hospital with this name already exists."))
         else:
             flash(_("Hospital added."), "success")
             return redirect(url_for("hospitals.index"))
     rows = db.session.scalars(
-        select(Hospital).where(Hospital.institution_id == institution_id).order_by(Hospital.name)
+        select(Hospital).where(Hospital.institution_id == institution.id).order_by(Hospital.name)
     ).all()
     return render_template("referrals/hospitals.html", hospitals=rows, form=form)

@@ -143,3 +143,21 @@ def test_a_role_over_another_institutions_unit_or_a_forged_id_is_refused(campus,
             admin.assign_role(db.session, boss, a, target, role, scope_id)
         assert refused.value.message.shown() == "Choose a scope that belongs to your institution."
     assert db.session.scalar(select(func.count()).select_from(RoleAssignment)) == before
+
+
+def test_a_hospital_goes_to_the_institution_the_admin_acts_for_with_an_audit_row(
+    login, admin_of_two
+):
+    """Before: the hospitals page added to whichever institution the admin's first role named."""
+    from campus.models import Hospital
+
+    boss, _staff_a, staff_b = admin_of_two
+    client = login(boss)
+    assert "Beta University" in client.get("/admin/hospitals").get_data(as_text=True)
+    beta = staff_b.institution_id
+    response = client.post(f"/admin/hospitals?institution={beta}", data={"name": "Beta Brain"})
+    assert response.status_code == 302
+    hospital = db.session.scalar(select(Hospital).where(Hospital.name == "Beta Brain"))
+    assert hospital.institution_id == beta
+    row = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "create_hospital"))
+    assert (row.institution_id, row.record_id, row.actor_id) == (beta, str(hospital.id), boss.id)
