@@ -303,3 +303,14 @@ def test_liaison_sees_a_passed_green_channel_booking_deadline_marked_overdue(wor
     clock.advance(timedelta(days=2))
     page = login(world.liaison).get(f"/hospital/referrals/{referral.id}").get_data(as_text=True)
     assert '<strong class="error">overdue</strong>' in page
+
+
+def test_the_liaisons_list_says_by_when_to_book_and_marks_a_passed_deadline(world, login):
+    referral = referral_in(world, S.SENT, green_channel=True)
+    listed = login(world.liaison).get("/hospital/referrals/").get_data(as_text=True)
+    assert "Book by" in listed
+    assert '<strong class="error">overdue</strong>' not in listed
+    clock.advance(timedelta(days=2))
+    listed = login(world.liaison).get("/hospital/referrals/").get_data(as_text=True)
+    assert '<strong class="error">overdue</strong>' in listed
+    assert referral.id
