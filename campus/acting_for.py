@@ -26,7 +26,13 @@ def admin_institution() -> Institution:
     """The institution the administrator acts for: their only one, or the one they chose (an
     `institution` query argument, remembered in the session). An administrator of several
     institutions who has not chosen gets the choice, never a guess."""
-    choices = admin.administered_institutions(db.session, current_user)
+    return chosen_institution(admin.administered_institutions(db.session, current_user))
+
+
+def chosen_institution(choices: list[Institution]) -> Institution:
+    """The one of `choices` the user acts for: the only one, or the one they chose, as
+    `admin_institution` (a page whose roles reach several institutions, such as a new campaign's,
+    asks the same way)."""
     if not choices:
         abort(403)
     if len(choices) == 1:

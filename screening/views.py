@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from campus import acting_for
 from campus import audit
 from campus import clock
 from campus.extensions import db
@@ -364,9 +365,13 @@ def campaign_list():
 @bp.route("/campaigns/new", methods=["GET", "POST"])
 @require_roles(*CAMPAIGN_ROLES)
 def campaign_new():
-    # The user's own assignment names it: a foreign key.
-    institution = db.session.get_one(Institution, _staff_institutions()[0])
-    return _edit_campaign(institution, None)
+    # A user whose roles reach several institutions chooses, never gets the first.
+    reach = db.session.scalars(
+        select(Institution)
+        .where(Institution.id.in_(_staff_institutions()))
+        .order_by(Institution.id)
+    ).all()
+    return _edit_campaign(acting_for.chosen_institution(list(reach)), None)
 
 
 @bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])

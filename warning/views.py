@@ -21,6 +21,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
+from campus import acting_for
 from campus import audit
 from campus import clock
 from campus import network
@@ -464,6 +465,7 @@ def concern(kind: str, unit_id: int):
 @bp.route("/academic-import", methods=["GET", "POST"])
 @require_roles(Role.ADMIN)
 def academic_import():
+    institution = acting_for.admin_institution()  # the file's student numbers are this one's
     form = AcademicImportForm()
     result, file_error = None, None
     if form.validate_on_submit():
@@ -475,7 +477,7 @@ def academic_import():
         else:
             result = academic.import_academic(
                 db.session,
-                current_user.institution,
+                institution,
                 current_user,
                 frame,
                 thresholds=academic.AcademicThresholds(
@@ -498,7 +500,8 @@ def academic_template(fmt: str):
 
 
 def _institution_id() -> int:
-    return current_user.institution_id
+    """The institution whose policies the administrator is working on: the one they act for."""
+    return acting_for.admin_institution().id
 
 
 def _version_or_404(version_id: int) -> PolicyVersion:

@@ -161,3 +161,31 @@ def test_a_hospital_goes_to_the_institution_the_admin_acts_for_with_an_audit_row
     assert hospital.institution_id == beta
     row = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "create_hospital"))
     assert (row.institution_id, row.record_id, row.actor_id) == (beta, str(hospital.id), boss.id)
+
+
+@pytest.mark.parametrize(
+    "path", ["/warnings/academic-import", "/warnings/policy", "/screening/campaigns/new"]
+)
+def test_an_admin_of_two_is_asked_which_institution_a_page_of_one_is_for(login, admin_of_two, path):
+    """Registrar data, a triage policy and a campaign belong to one institution: before, these
+    pages silently took the admin's home institution (or their first role's)."""
+    boss, _staff_a, _staff_b = admin_of_two
+    page = login(boss).get(path).get_data(as_text=True)
+    assert "Alpha University" in page
+    assert "Beta University" in page
+
+
+def test_a_policy_draft_goes_to_the_institution_the_admin_acts_for(login, admin_of_two):
+    from warning import retriage
+    from warning.models import PolicyKind
+    from warning.models import PolicyVersion
+
+    boss, _staff_a, staff_b = admin_of_two
+    beta = staff_b.institution_id
+    response = login(boss).post(
+        f"/warnings/policy?institution={beta}",
+        data={"yaml_text": retriage.default_yaml(PolicyKind.TRIAGE)},
+    )
+    assert response.status_code == 302
+    draft = db.session.scalar(select(PolicyVersion).order_by(PolicyVersion.id.desc()))
+    assert draft.institution_id == beta
