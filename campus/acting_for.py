@@ -13,10 +13,13 @@ from flask import request
 from flask import session
 from flask import url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from campus import admin
 from campus.extensions import db
 from campus.models import Institution
+from campus.models import Role
+from campus.scope import institution_ids
 
 # The institution an administrator of several has chosen to act for, kept across their pages.
 _ACTING_FOR = "admin_institution"
@@ -29,10 +32,20 @@ def admin_institution() -> Institution:
     return chosen_institution(admin.administered_institutions(db.session, current_user))
 
 
+def institution_for(*roles: Role) -> Institution:
+    """The institution the user acts for on a page of `roles`: the one where they hold them, or
+    the one they chose among several (a new campaign, the crisis settings)."""
+    reach = db.session.scalars(
+        select(Institution)
+        .where(Institution.id.in_(institution_ids(current_user, *roles)))
+        .order_by(Institution.id)
+    ).all()
+    return chosen_institution(list(reach))
+
+
 def chosen_institution(choices: list[Institution]) -> Institution:
     """The one of `choices` the user acts for: the only one, or the one they chose, as
-    `admin_institution` (a page whose roles reach several institutions, such as a new campaign's,
-    asks the same way)."""
+    `admin_institution` and `institution_for` ask."""
     if not choices:
         abort(403)
     if len(choices) == 1:

@@ -22,6 +22,7 @@ from sqlalchemy import and_
 from sqlalchemy import select
 from werkzeug.datastructures import ImmutableMultiDict
 
+from campus import acting_for
 from campus import audit
 from campus import clock
 from campus import documents
@@ -621,7 +622,7 @@ def escalate(follow_up_id: int):
 @require_roles(*SETTINGS_ROLES)
 def settings():
     """Whether the centre asks for a safety pledge (安全承诺书) at hand-over."""
-    institution_id = current_user.institution_id
+    institution_id = acting_for.institution_for(*SETTINGS_ROLES).id
     if not can_change_settings(current_user, institution_id):
         abort(403)
     form = SettingsForm()

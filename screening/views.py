@@ -366,12 +366,7 @@ def campaign_list():
 @require_roles(*CAMPAIGN_ROLES)
 def campaign_new():
     # A user whose roles reach several institutions chooses, never gets the first.
-    reach = db.session.scalars(
-        select(Institution)
-        .where(Institution.id.in_(_staff_institutions()))
-        .order_by(Institution.id)
-    ).all()
-    return _edit_campaign(acting_for.chosen_institution(list(reach)), None)
+    return _edit_campaign(acting_for.institution_for(*CAMPAIGN_ROLES), None)
 
 
 @bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])

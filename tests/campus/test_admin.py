@@ -164,7 +164,13 @@ def test_a_hospital_goes_to_the_institution_the_admin_acts_for_with_an_audit_row
 
 
 @pytest.mark.parametrize(
-    "path", ["/warnings/academic-import", "/warnings/policy", "/screening/campaigns/new"]
+    "path",
+    [
+        "/warnings/academic-import",
+        "/warnings/policy",
+        "/screening/campaigns/new",
+        "/crisis/settings",
+    ],
 )
 def test_an_admin_of_two_is_asked_which_institution_a_page_of_one_is_for(login, admin_of_two, path):
     """Registrar data, a triage policy and a campaign belong to one institution: before, these
