@@ -46,6 +46,7 @@ from appointments.session_permissions import can_add_addendum
 from appointments.session_permissions import can_co_sign
 from appointments.session_permissions import can_record_session
 from appointments.session_permissions import note_clause
+from campus import acting_for
 from campus import audit
 from campus import clock
 from campus import workbench
@@ -53,11 +54,8 @@ from campus.access import load_or_404
 from campus.extensions import db
 from campus.i18n import shown
 from campus.local_time import local_time
-from campus.models import Institution
-from campus.models import Role
 from campus.models import User
 from campus.permissions import require_roles
-from campus.scope import institution_ids
 from oversight import periods
 
 bp = Blueprint("counselling_sessions", __name__, url_prefix="/appointments/sessions")
@@ -349,10 +347,7 @@ def co_sign_list():
 @require_roles(*FIGURE_ROLES)
 def figures_page():
     """The centre's appointment figures for one term (the dashboard links here)."""
-    allowed = institution_ids(current_user, Role.DIRECTOR, Role.ADMIN)
-    institution = db.session.get(Institution, current_user.institution_id)
-    if institution is None or institution.id not in allowed:
-        abort(404)
+    institution = acting_for.institution_for(*FIGURE_ROLES)
     today = clock.local_date(clock.now(), clock.viewer_zone())
     choices = periods.choices(today)["term"]
     key = request.args.get("term") or choices[0].key

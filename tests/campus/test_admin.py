@@ -170,6 +170,7 @@ def test_a_hospital_goes_to_the_institution_the_admin_acts_for_with_an_audit_row
         "/warnings/policy",
         "/screening/campaigns/new",
         "/crisis/settings",
+        "/appointments/sessions/figures",
     ],
 )
 def test_an_admin_of_two_is_asked_which_institution_a_page_of_one_is_for(login, admin_of_two, path):
