@@ -14,6 +14,7 @@ from datetime import datetime
 from datetime import time
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campus import audit
@@ -73,8 +74,12 @@ def start_leave(
 ) -> LeaveOfAbsence:
     """Record a leave and mark the student on leave; one open leave per student. Commits."""
     check_start_leave(session, student, data)
-    leave = do_start_leave(session, user, student, data, now)
-    session.commit()
+    try:
+        leave = do_start_leave(session, user, student, data, now)
+        session.commit()
+    except IntegrityError:  # another request started one a moment ago (a double submit)
+        session.rollback()
+        raise LeaveError(N_("This student already has an open leave.")) from None
     return leave
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import Integer
 from sqlalchemy import String
+from sqlalchemy import text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
@@ -188,6 +189,18 @@ class LeaveOfAbsence(StudentRecord, Model):
     """A leave (休学) and the return (复学) that ends it, with what the return was decided on."""
 
     __tablename__ = "leave_of_absence"
+    __table_args__ = (
+        # One open leave per student, kept by the database: `check_start_leave` says so in words,
+        # but two requests at once (a double submit) both pass a check. Non-native enums store
+        # the member *name*; derive it so the predicate cannot drift.
+        Index(
+            "uq_leave_one_open_per_student",
+            "student_id",
+            unique=True,
+            sqlite_where=text(f"status != '{LeaveStatus.CLOSED.name}'"),
+            postgresql_where=text(f"status != '{LeaveStatus.CLOSED.name}'"),
+        ),
+    )
 
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"))
     start_date: Mapped[date] = mapped_column(Date)

@@ -15,6 +15,7 @@ from campus.extensions import db
 from campus.models import EnrolmentStatus
 from campus.models import Role
 from referrals import leave as rules
+from referrals.models import LeaveOfAbsence
 from referrals.models import LeaveReason
 from referrals.models import LeaveStatus
 from referrals.models import PlanSection
@@ -348,3 +349,16 @@ def test_a_plan_item_sent_twice_is_one_item_and_one_task(world, login):
         client.post(f"/referrals/leave/{leave.id}/plan", data=sent)
     tasks = db.session.scalars(select(Task).where(Task.kind == "return_plan")).all()
     assert len(tasks) == 1
+
+
+def test_two_leaves_started_at_once_are_one_open_leave(world, monkeypatch):
+    """A double submit: both requests pass the "no open leave" check before either commits."""
+    _leave(world)
+    monkeypatch.setattr(rules, "check_start_leave", lambda *_args: None)  # the other request's view
+    data = rules.NewLeave(date(2026, 9, 2), date(2027, 1, 31), LeaveReason.MENTAL_HEALTH)
+    with pytest.raises(rules.LeaveError, match="already has an open leave"):
+        rules.start_leave(db.session, world.counsellor, world.student, data, clock.now())
+    leaves = db.session.scalars(
+        select(LeaveOfAbsence).where(LeaveOfAbsence.student_id == world.student.id)
+    ).all()
+    assert len(leaves) == 1
