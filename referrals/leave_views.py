@@ -184,9 +184,7 @@ def _leave_step(
 
     @wraps(action)
     def view(leave_id: int, *args: Params.args, **kwargs: Params.kwargs) -> ResponseReturnValue:
-        leave = _load(leave_id)
-        if not current_user.has_role(Role.SCHOOL_COUNSELLOR):
-            abort(403)
+        leave = _load(leave_id)  # each step's route is guarded for school counsellors
         g.leave_form = None
         try:
             message = action(leave, *args, **kwargs)
