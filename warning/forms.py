@@ -92,7 +92,7 @@ class LifeEventForm(OnceForm):
     submit = SubmitField(_l("Record life event"))
 
 
-class JudgementForm(FlaskForm):
+class JudgementForm(OnceForm):
     level = SelectField(_l("Level you judge"), choices=LEVEL_CHOICES, validators=[DataRequired()])
     label = TextAreaField(
         _l("Your observation (shown to department staff)"),

@@ -96,6 +96,9 @@ class Signal(InstitutionRecord, Model):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime)  # None: red, never lapses
     warning_id: Mapped[int | None] = mapped_column(ForeignKey("warning.id"), index=True)
+    # The one-time token of the form that recorded it (a counsellor's judgement): a form sent
+    # twice is one signal. NULL for signals no form of their own recorded.
+    submission: Mapped[str | None] = mapped_column(String(40), unique=True)
 
     student: Mapped[Student] = relationship()
 

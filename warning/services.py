@@ -34,6 +34,7 @@ from campus.i18n import N_
 from campus.models import Student
 from campus.models import User
 from campus.scope import Capability
+from campus.submissions import stored_once
 from screening import vocabulary
 from warning import labels
 from warning import permissions
@@ -111,6 +112,7 @@ def record_signal(
     evidence_id: int | None = None,
     recorded_by: User | None = None,
     now: datetime | None = None,
+    submission: str | None = None,
 ) -> Signal:
     """Add one piece of evidence and re-triage its student; does not commit.
 
@@ -163,11 +165,48 @@ def record_signal(
         recorded_at=now,
         recorded_by_id=recorded_by.id if recorded_by else None,
         expires_at=_expiry(level, observed_at, lifetime),
+        submission=submission,
     )
     session.add(signal)
     session.flush()
     retriage_student(session, student, now, policy=policy, new_signal=signal, actor=recorded_by)
     return signal
+
+
+def record_judgement(
+    session: Session,
+    *,
+    student: Student,
+    level: Level | int,
+    observation: str,
+    actor: User,
+    now: datetime,
+    submission: str | None = None,
+) -> Signal:
+    """A counsellor's own judgement of `student`: a new signal with an explicit level, never an
+    edit of an earlier one, so the timeline keeps who judged what and when. Commits.
+
+    The caller has checked that `actor` may see the student at WARNING capability. The same form
+    sent again (`submission`, its one-time token) returns the signal it recorded: a double tap
+    must not put the judgement twice on the timeline."""
+
+    def record() -> Signal:
+        signal = record_signal(
+            session,
+            student=student,
+            source=SignalSource.COUNSELLOR,
+            observed_at=now,
+            label=labels.judgement(observation.strip()),
+            explicit_level=level,
+            recorded_by=actor,
+            now=now,
+            submission=submission,
+        )
+        session.commit()
+        return signal
+
+    mine = Signal.recorded_by_id == actor.id
+    return stored_once(session, Signal, submission, mine, record)
 
 
 def _expiry(level: Level, observed_at: datetime, lifetime) -> datetime | None:

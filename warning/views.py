@@ -59,7 +59,6 @@ from warning.forms import WeeklyReportForm
 from warning.models import PolicyKind
 from warning.models import PolicyStatus
 from warning.models import PolicyVersion
-from warning.models import SignalSource
 from warning.policy import PolicyError
 from warning.response_forms import CONTACT_OUTCOMES
 from warning.response_policy import ResponsePolicy
@@ -164,7 +163,7 @@ def _page_forms(warning, bound: dict) -> dict:
     return {
         "override_form": bound.get("override")
         or OverrideForm(formdata=None, version=warning.version if warning else ""),
-        "judgement_form": bound.get("judgement") or JudgementForm(formdata=None),
+        "judgement_form": bound.get("judgement") or JudgementForm(formdata=None).issued(),
         "life_event_form": bound.get("life_event") or LifeEventForm(formdata=None).issued(),
     }
 
@@ -271,16 +270,19 @@ def judgement(found: Student, form: JudgementForm) -> str | None:
     """A counsellor's own judgement is a new signal with an explicit level (never an edit)."""
     if not form.validate_on_submit():
         return None
-    services.record_signal(
-        db.session,
-        student=found,
-        source=SignalSource.COUNSELLOR,
-        observed_at=clock.now(),
-        label=labels.judgement(filled(form.label).strip()),
-        explicit_level=int(form.level.data),
-        recorded_by=current_user,
-    )
-    db.session.commit()
+    try:
+        services.record_judgement(
+            db.session,
+            student=found,
+            level=int(form.level.data),
+            observation=filled(form.label),
+            actor=current_user,
+            now=clock.now(),
+            submission=filled(form.submission),
+        )
+    except Refused as refusal:
+        add_error(form.submission, refusal.message.shown())
+        return None
     return _("Your judgement was recorded.")
 
 

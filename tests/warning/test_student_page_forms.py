@@ -66,3 +66,64 @@ def test_a_life_event_sent_twice_is_recorded_once(campus, unit, login):
     events = db.session.scalar(select(func.count()).select_from(LifeEvent))
     signals = db.session.scalar(select(func.count()).select_from(Signal))
     assert (events, signals) == (1, 1)
+
+
+def _judgement_token(page: str, student_id: int) -> str:
+    form = page.split(f'action="/warnings/students/{student_id}/judgement', 1)[1]
+    return form.split('name="submission" type="hidden" value="', 1)[1][:32]
+
+
+def test_a_judgement_sent_twice_is_one_signal_on_the_timeline(campus, unit, login):
+    counsellor = campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=unit.department)
+    campus.commit()
+    client = login(counsellor)
+    page = client.get(f"/warnings/students/{unit.student.id}").get_data(as_text=True)
+    sent = {
+        "submission": _judgement_token(page, unit.student.id),
+        "level": "2",
+        "label": "Withdrawn in class for two weeks",
+    }
+    for _ in range(2):
+        response = client.post(f"/warnings/students/{unit.student.id}/judgement", data=sent)
+        assert response.status_code == 302
+    judged = db.session.scalars(select(Signal).where(Signal.explicit_level == 2)).all()
+    assert len(judged) == 1
+    warning = db.session.scalar(
+        select(EarlyWarning).where(EarlyWarning.student_id == unit.student.id)
+    )
+    assert warning is not None
+    assert warning.level == 2
+
+
+def test_a_judgement_without_its_token_is_refused_and_records_nothing(campus, unit, login):
+    counsellor = campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=unit.department)
+    campus.commit()
+    response = login(counsellor).post(
+        f"/warnings/students/{unit.student.id}/judgement",
+        data={"level": "2", "label": "Withdrawn in class for two weeks"},
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Reload the form." in page
+    assert "Withdrawn in class for two weeks</textarea>" in page
+    assert db.session.scalar(select(func.count(Signal.id))) == 0
+
+
+def test_another_counsellors_judgement_token_is_refused_and_keeps_what_was_typed(
+    campus, unit, login
+):
+    first = campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=unit.department)
+    second = campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=unit.department)
+    campus.commit()
+    url = f"/warnings/students/{unit.student.id}/judgement"
+    page = login(first).get(f"/warnings/students/{unit.student.id}").get_data(as_text=True)
+    token = _judgement_token(page, unit.student.id)
+    sent = {"submission": token, "level": "2", "label": "Withdrawn in class for two weeks"}
+    assert login(first).post(url, data=sent).status_code == 302
+    sent["label"] = "Anxious before the exams"
+    response = login(second).post(url, data=sent)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "This form was already used. Reload the page." in page
+    assert "Anxious before the exams</textarea>" in page
+    assert db.session.scalar(select(func.count(Signal.id))) == 1
