@@ -1,5 +1,5 @@
-"""The inbox: every user's notifications, unread urgent ones first, then newest first, with the
-unread count in the nav."""
+"""The inbox: every user's notifications, unread urgent ones that still wait first, then newest
+first, with the unread count in the nav."""
 
 from __future__ import annotations
 
@@ -38,10 +38,21 @@ def nav_label() -> str:
     return _("Inbox (%(count)s)", count=unread) if unread else _("Inbox")
 
 
-def _urgent_first() -> ColumnElement[int]:
-    """Unread urgent notes (a red warning, a deadline missed) first; once read, a note takes its
-    place by date among the rest."""
-    return case((and_(Notification.urgent, Notification.read_at.is_(None)), 0), else_=1)
+# How many unread urgent notes the inbox checks for ones already settled; past it (a backlog no
+# one reads) the rest simply stay at the top.
+SETTLED_CHECKED = 500
+
+
+def _waiting_first(mine: ColumnElement[bool]) -> ColumnElement[int]:
+    """Unread urgent notes (a red warning, a deadline missed) first, unless what they asked for no
+    longer waits (`notifications.settled`); once read or settled, a note takes its place by date
+    among the rest."""
+    unread_urgent = and_(mine, Notification.urgent, Notification.read_at.is_(None))
+    candidates = db.session.scalars(
+        select(Notification).where(unread_urgent).limit(SETTLED_CHECKED)
+    ).all()
+    done = notifications.settled(current_app, db.session, candidates)
+    return case((and_(unread_urgent, Notification.id.not_in(done)), 0), else_=1)
 
 
 @bp.route("/")
@@ -54,11 +65,18 @@ def index() -> ResponseReturnValue:
     rows = db.session.scalars(
         select(Notification)
         .where(mine)
-        .order_by(_urgent_first(), Notification.created_at.desc(), Notification.id.desc())
+        .order_by(_waiting_first(mine), Notification.created_at.desc(), Notification.id.desc())
         .offset((page - 1) * size)
         .limit(size)
     ).all()
-    return render_template("response/inbox.html", notes=rows, page=page, size=size, total=total)
+    return render_template(
+        "response/inbox.html",
+        notes=rows,
+        settled=notifications.settled(current_app, db.session, rows),
+        page=page,
+        size=size,
+        total=total,
+    )
 
 
 @bp.route("/<int:note_id>/read", methods=["POST"])

@@ -15,11 +15,13 @@ import smtplib
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
 from email.message import EmailMessage
 
+from flask import Flask
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext
@@ -311,6 +313,25 @@ def _render(locale: str, text: str, link: str | None) -> tuple[str, str]:
 def _absolute(link: str | None) -> str:
     base = (current_app.config.get("MAIL_LINK_BASE") or "").rstrip("/")
     return f"{base}{link or '/inbox'}"
+
+
+Settled = Callable[[Session, Sequence["Notification"]], dict[int, str]]
+
+
+def register_settled(app: Flask, reader: Settled) -> None:
+    """Declare that `reader(session, notes)` knows, of some of `notes`, that what they asked for
+    no longer waits (a deadline met, or passed on): note id -> what became of it, in words. The
+    inbox shows those words instead of the urgent mark and files such a note by date, not at the
+    top, so a counsellor who acted on eighteen reds sees what still waits first."""
+    app.extensions.setdefault("xinqiao_settled_notes", []).append(reader)
+
+
+def settled(app: Flask, session: Session, notes: Sequence[Notification]) -> dict[int, str]:
+    """What every domain's registered reader knows to be settled among `notes`."""
+    found: dict[int, str] = {}
+    for reader in app.extensions.get("xinqiao_settled_notes", []):
+        found.update(reader(session, notes))
+    return found
 
 
 def unread_count(session: Session, user_id: int) -> int:

@@ -6,6 +6,7 @@ from flask import Flask
 from flask_babel import gettext as _
 
 from campus import nav
+from campus import notifications
 from campus import scheduler
 from campus import workbench
 from campus.models import Role
@@ -29,6 +30,7 @@ def register(app: Flask) -> None:
     _register_template_globals(app)
     _register_nav(app)
     _register_workbench(app)
+    notifications.register_settled(app, response_views.settled_notices)
     scheduler.register_sweep(app, "warning.expiry", retriage.expiry_sweep)
     scheduler.register_sweep(app, "warning.escalation", escalation.sweep_deadlines)
     scheduler.register_sweep(app, "warning.follow_ups", escalation.sweep_follow_ups)
@@ -47,7 +49,6 @@ def _register_template_globals(app: Flask) -> None:
     app.jinja_env.globals["deadline_label"] = response_views.deadline_label
     app.jinja_env.globals["chore_label"] = response_views.chore_label
     app.jinja_env.globals["notice_due"] = response_views.notice_due
-    app.jinja_env.globals["settled_notices"] = response_views.settled_notices
     app.jinja_env.globals["warning_timeline_words"] = views.timeline_words
 
 

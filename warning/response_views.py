@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import time
@@ -20,6 +21,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
+from sqlalchemy.orm import Session
 
 from campus import audit
 from campus import clock
@@ -115,16 +117,16 @@ def notice_due(detail: dict) -> datetime | None:
     return datetime.fromisoformat(detail["due_at"]) if detail.get("due_at") else None
 
 
-def settled_notices(notes: Iterable[Notification]) -> dict[int, str]:
-    """The inbox page's notes whose deadline is no longer owed, each with what became of it in
-    words (`response.settled_notes`)."""
+def settled_notices(session: Session, notes: Sequence[Notification]) -> dict[int, str]:
+    """The inbox notes whose deadline is no longer owed, each with what became of it in words
+    (`response.settled_notes`); registered with the inbox (`notifications.register_settled`)."""
     words = {
         "met": _("done"),
         "escalated": _("passed on to the next tier"),
         "ended": _("no longer needed"),
     }
     return {
-        note_id: words[fate] for note_id, fate in response.settled_notes(db.session, notes).items()
+        note_id: words[fate] for note_id, fate in response.settled_notes(session, notes).items()
     }
 
 

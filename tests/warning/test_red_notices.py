@@ -136,3 +136,24 @@ def test_a_note_whose_deadline_passed_to_the_next_tier_says_so(campus, unit, log
     line = _inbox_line(page, unit.student.name)
     assert "passed on to the next tier" in line
     assert "urgent-tag" not in line
+
+
+def test_a_settled_note_leaves_the_top_of_the_inbox_to_the_ones_still_waiting(campus, unit, login):
+    people = _staff(campus, unit)
+    other = campus.student(unit.group, name="王芳")
+    campus.commit()
+    factories.phq9_signal(other, 22)
+    clock.advance(timedelta(hours=1))
+    warning = factories.phq9_signal(unit.student, 22)  # the newer of the two reds
+    client = login(people["centre"])
+    before = client.get("/inbox/").get_data(as_text=True)
+    assert before.index(unit.student.name) < before.index("王芳")
+
+    client.post(
+        f"/warnings/{warning.id}/actions/acknowledge",
+        data={"acknowledge-version": warning.version},
+    )
+
+    after = client.get("/inbox/").get_data(as_text=True)
+    assert after.index("王芳") < after.index(unit.student.name)
+    assert "done-tag" in _inbox_line(after, unit.student.name)
