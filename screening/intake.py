@@ -24,8 +24,9 @@ from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import wraps
 from pathlib import Path
-from typing import TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 import pandas as pd
 from sqlalchemy import Select
@@ -60,6 +61,7 @@ _WHOLE = re.compile(r"^-?\d+$")
 # What a concurrent write of the same assignment and instrument makes ours raise at flush.
 _CONFLICTS = (IntegrityError, StaleDataError)
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class ConsentError(ValueError):
@@ -191,6 +193,35 @@ def _reload(session: Session, assignment_id: int) -> CampaignAssignment:
     )
 
 
+def _once_more_after_conflict(
+    write: Callable[Concatenate[Session, CampaignAssignment, P], T],
+) -> Callable[Concatenate[Session, CampaignAssignment, P], T]:
+    """`write`, run once more from fresh reads if a concurrent write of the same instrument
+    (another tab, a retried request) made it conflict, so the student sees what that write left
+    (a re-submission, an updated draft) instead of an error; a second conflict fails like any
+    storage error. The second run gets the assignment as that write left it, and the rest of
+    the inputs as they were."""
+
+    @wraps(write)
+    def once_more(
+        session: Session, assignment: CampaignAssignment, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        assignment_id = assignment.id
+        try:
+            return write(session, assignment, *args, **kwargs)
+        except _CONFLICTS:
+            session.rollback()
+            log.info("concurrent write to assignment %s; writing again after it", assignment_id)
+        try:
+            return write(session, _reload(session, assignment_id), *args, **kwargs)
+        except _CONFLICTS as exc:
+            session.rollback()
+            log.exception("concurrent writes to assignment %s kept conflicting", assignment_id)
+            raise SubmissionFailed(str(exc)) from exc
+
+    return once_more
+
+
 def give_consent(
     session: Session,
     assignment: CampaignAssignment,
@@ -269,6 +300,7 @@ def parse_answers(inst: Instrument, form: Mapping[str, str]) -> dict[int, object
     return answers
 
 
+@_once_more_after_conflict
 def save_draft(
     session: Session,
     assignment: CampaignAssignment,
@@ -283,13 +315,9 @@ def save_draft(
     A forged or out-of-range value rejects the whole save. The draft and its safety signal commit
     together; if the hand-off fails neither is written and `SubmissionFailed` says so.
     """
-
-    def save(assignment: CampaignAssignment) -> InstrumentResponse:
-        draft = _write_draft(session, assignment, inst, answers, locale=locale, now=now)
-        _commit_draft(session, assignment, inst, draft, now)
-        return draft
-
-    return _once_more_after_conflict(session, assignment, save)
+    draft = _write_draft(session, assignment, inst, answers, locale=locale, now=now)
+    _commit_draft(session, assignment, inst, draft, now)
+    return draft
 
 
 def _write_draft(
@@ -408,29 +436,6 @@ def _commit_or_fail(session: Session, assignment: CampaignAssignment, write: Cal
     return written
 
 
-def _once_more_after_conflict(
-    session: Session,
-    assignment: CampaignAssignment,
-    write: Callable[[CampaignAssignment], T],
-) -> T:
-    """`write(assignment)`, run once more from fresh reads if a concurrent write of the same
-    instrument (another tab, a retried request) made it conflict, so the student sees what that
-    write left (a re-submission, an updated draft) instead of an error; a second conflict fails
-    like any storage error."""
-    assignment_id = assignment.id
-    try:
-        return write(assignment)
-    except _CONFLICTS:
-        session.rollback()
-        log.info("concurrent write to assignment %s; writing again after it", assignment_id)
-    try:
-        return write(_reload(session, assignment_id))
-    except _CONFLICTS as exc:
-        session.rollback()
-        log.exception("concurrent writes to assignment %s kept conflicting", assignment_id)
-        raise SubmissionFailed(str(exc)) from exc
-
-
 def draft_for(
     session: Session, assignment: CampaignAssignment, code: str
 ) -> InstrumentResponse | None:
@@ -461,6 +466,7 @@ def next_instrument(session: Session, assignment: CampaignAssignment) -> str | N
     return next((c for c in assignment.campaign.instruments if c not in done), None)
 
 
+@_once_more_after_conflict
 def submit(
     session: Session,
     assignment: CampaignAssignment,
@@ -480,23 +486,6 @@ def submit(
     succeeded, or one that lost the race to another tab, returns the stored result; if it adds a
     safety answer the stored result lacks, that raises its warning once.
     """
-
-    def attempt(assignment: CampaignAssignment) -> ScreeningResult:
-        return _submit_once(session, assignment, inst, answers, token=token, locale=locale, now=now)
-
-    return _once_more_after_conflict(session, assignment, attempt)
-
-
-def _submit_once(
-    session: Session,
-    assignment: CampaignAssignment,
-    inst: Instrument,
-    answers: Mapping[int, object],
-    *,
-    token: str | None,
-    locale: str,
-    now: datetime,
-) -> ScreeningResult:
     existing = result_for(session, assignment, inst.code)
     if existing is not None:
         return _resubmitted(session, assignment, inst, existing, answers, locale=locale, now=now)
