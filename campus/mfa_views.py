@@ -28,7 +28,6 @@ from campus import admin
 from campus import auth
 from campus import clock
 from campus import mfa
-from campus.account_limits import PER_ADDRESS
 from campus.extensions import db
 from campus.extensions import limiter
 from campus.forms import ROLE_LABELS
@@ -42,8 +41,8 @@ from campus.models import Role
 from campus.models import User
 from campus.permissions import require_roles
 from campus.sign_in_steps import PENDING
-from campus.sign_in_steps import account_guesses
 from campus.sign_in_steps import browser_signed_in
+from campus.sign_in_steps import takes_guesses
 
 second_step = Blueprint("second_step", __name__, url_prefix="/login")
 two_factor = Blueprint("two_factor", __name__, url_prefix="/account/two-factor")
@@ -105,8 +104,7 @@ def _signed_in(user: User, detail: str) -> None:
 
 
 @second_step.route("/code", methods=["GET", "POST"])
-@account_guesses
-@limiter.limit(PER_ADDRESS, methods=["POST"])
+@takes_guesses
 def code() -> ResponseReturnValue:
     user = _pending_sign_in(mfa.SecondStep.VERIFY)
     form = SecondFactorForm()
@@ -158,8 +156,7 @@ def _keep_unsaved(codes: list[str]) -> None:
 
 
 @second_step.route("/enrol", methods=["GET", "POST"])
-@account_guesses
-@limiter.limit(PER_ADDRESS, methods=["POST"])
+@takes_guesses
 def enrol() -> ResponseReturnValue:
     user = _pending_sign_in(mfa.SecondStep.ENROL)
     secret = _secret_being_set_up()

@@ -4,6 +4,9 @@ between them gives no fresh tries), and the rotation of the browser's session at
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
 from flask import current_app
 from flask import redirect
 from flask import request
@@ -17,12 +20,16 @@ from werkzeug.wrappers import Response
 from campus import auth
 from campus import clock
 from campus import mfa
+from campus.account_limits import PER_ADDRESS
 from campus.extensions import db
 from campus.extensions import limiter
 from campus.models import User
 
 # The Flask session key of a sign-in waiting for its second factor (`campus.mfa.Pending`).
 PENDING = "mfa_pending"
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def account_key() -> str:
@@ -47,6 +54,13 @@ account_guesses = limiter.shared_limit(
     methods=["POST"],
     error_message=_l("Too many sign-in attempts. Wait a minute."),
 )
+
+
+def takes_guesses(view: Callable[P, R]) -> Callable[P, R]:
+    """A page a guess at an account's secret is sent to (a password, a code): each POST counts
+    against the account's throttle (`account_guesses`) and against the address's ceiling
+    (`PER_ADDRESS`), which stops one address trying many accounts."""
+    return account_guesses(limiter.limit(PER_ADDRESS, methods=["POST"])(view))
 
 
 def fresh_browser_session() -> None:

@@ -35,7 +35,6 @@ from campus import profile
 from campus import roster
 from campus import signon
 from campus import workbench
-from campus.account_limits import PER_ADDRESS
 from campus.extensions import db
 from campus.extensions import limiter
 from campus.extensions import login_manager
@@ -67,10 +66,10 @@ from campus.scope import Capability
 from campus.scope import get_student
 from campus.scope import grant_break_glass
 from campus.scope import student_filter
-from campus.sign_in_steps import account_guesses
 from campus.sign_in_steps import await_second_step
 from campus.sign_in_steps import browser_signed_in
 from campus.sign_in_steps import session_replaced
+from campus.sign_in_steps import takes_guesses
 from campus.spreadsheets import ImportFileError
 from campus.spreadsheets import send_template
 
@@ -111,8 +110,7 @@ def _no_store(response: Response) -> Response:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@account_guesses
-@limiter.limit(PER_ADDRESS, methods=["POST"])
+@takes_guesses
 def login() -> ResponseReturnValue:
     form = LoginForm()
     institution = _login_institution()

@@ -373,6 +373,29 @@ def test_code_guesses_count_against_the_password_throttle(app, school):
     assert 429 in statuses[4:]
 
 
+@pytest.mark.parametrize(("enrolled", "page"), [(True, "/login/code"), (False, "/login/enrol")])
+def test_a_second_step_page_takes_thirty_codes_a_minute_from_one_address(
+    app, school, monkeypatch, enrolled, page
+):
+    """However generous the per-account throttle, one address sends at most `PER_ADDRESS` codes a
+    minute; the page itself still opens."""
+    counsellor = school["counsellor"]
+    if enrolled:
+        _enrolled(counsellor)
+    monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "1000 per minute")
+    limiter.enabled = True
+    limiter.reset()
+    client = app.test_client()
+    try:
+        _password(client, counsellor)
+        statuses = [client.post(page, data={"code": "000000"}).status_code for _ in range(31)]
+        shown = client.get(page).status_code
+    finally:
+        limiter.enabled = False
+    assert statuses == [401] * 30 + [429]
+    assert shown == 200
+
+
 def test_an_identity_provider_that_enforces_mfa_replaces_the_second_step(school):
     counsellor = school["counsellor"]
     _enrolled(counsellor)
