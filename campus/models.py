@@ -547,6 +547,9 @@ class StaffingEntry(InstitutionRecord, Model):
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    # The form's one-time token (`campus.forms.OnceForm`): an entry sent twice is one post, so a
+    # double submit cannot count a teacher twice in the staffing ratio.
+    submission: Mapped[str | None] = mapped_column(String(40), unique=True)
 
     user: Mapped[User | None] = relationship()
 

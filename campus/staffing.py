@@ -24,6 +24,7 @@ from campus.models import StaffingEntry
 from campus.models import StaffPost
 from campus.models import User
 from campus.outcomes import Refused
+from campus.submissions import stored_once
 
 
 class StaffingError(Refused):
@@ -66,9 +67,12 @@ def add_entry(
     post: StaffPost,
     starts_on: date | None,
     ends_on: date | None = None,
+    submission: str | None = None,
 ) -> StaffingEntry:
     """Check, then add the entry with its audit row; commits. A linked account must be one of the
-    institution's, and gives the name when none is typed."""
+    institution's, and gives the name when none is typed. The same form sent again
+    (`submission`, its one-time token) returns the entry it added: a teacher counted twice would
+    inflate the staffing ratio."""
     if user is not None and user.institution_id != institution.id:
         raise StaffingError(Message(N_("Choose an account of this institution.")))
     name = (person_name or "").strip() or (user.name if user else "")
@@ -77,19 +81,25 @@ def add_entry(
     if starts_on is None:
         raise StaffingError(Message(N_("Give the first day in post.")))
     _check_dates(starts_on, ends_on)
-    entry = StaffingEntry(
-        institution_id=institution.id,
-        user_id=user.id if user else None,
-        person_name=name[:100],
-        post=post,
-        starts_on=starts_on,
-        ends_on=ends_on,
-    )
-    session.add(entry)
-    session.flush()
-    _audit(session, actor, "staffing_added", entry)
-    session.commit()
-    return entry
+
+    def add() -> StaffingEntry:
+        entry = StaffingEntry(
+            institution_id=institution.id,
+            user_id=user.id if user else None,
+            person_name=name[:100],
+            post=post,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            submission=submission,
+        )
+        session.add(entry)
+        session.flush()
+        _audit(session, actor, "staffing_added", entry)
+        session.commit()
+        return entry
+
+    mine = StaffingEntry.institution_id == institution.id
+    return stored_once(session, StaffingEntry, submission, mine, add)
 
 
 def end_entry(session: Session, actor: User, entry: StaffingEntry, ends_on: date | None) -> None:

@@ -25,6 +25,7 @@ from campus import acting_for
 from campus import admin
 from campus import staffing
 from campus.extensions import db
+from campus.forms import OnceForm
 from campus.models import Role
 from campus.models import StaffingEntry
 from campus.models import StaffPost
@@ -39,7 +40,7 @@ POST_LABELS = {
 }
 
 
-class StaffingForm(FlaskForm):
+class StaffingForm(OnceForm):
     person_name = StringField(_l("Name"), validators=[Optional(), Length(max=100)])
     user_id = SelectField(_l("Account (optional)"), coerce=int, validators=[Optional()])
     post = SelectField(_l("Post"), choices=list(POST_LABELS.items()), coerce=StaffPost)
@@ -58,6 +59,8 @@ class EndPostForm(FlaskForm):
 def index() -> ResponseReturnValue:
     institution = acting_for.admin_institution()
     form = StaffingForm()
+    if not form.is_submitted():
+        form.issued()
     staff = admin.staff_accounts(db.session, institution)
     accounts = [(u.id, f"{u.name} ({u.login})") for u in staff]
     form.user_id.choices = [(0, _("No account")), *accounts]
@@ -74,6 +77,7 @@ def index() -> ResponseReturnValue:
             post=form.post.data,
             starts_on=form.starts_on.data,
             ends_on=form.ends_on.data,
+            submission=form.submission.data,
         )
         if added:
             return redirect(url_for("staffing.index"))

@@ -28,6 +28,17 @@ def _school(campus):
     return inst, admin, teacher
 
 
+def _token(client) -> str:
+    """The one-time token the register's page issues with its blank form."""
+    page = client.get("/admin/staffing/").get_data(as_text=True)
+    return page.split('name="submission" type="hidden" value="', 1)[1][:32]
+
+
+def _add(client, fields: dict):
+    """Send the register's form as the page issued it."""
+    return client.post("/admin/staffing/", data={"submission": _token(client), **fields})
+
+
 def _teachers_today(inst) -> int:
     view = kpis.View((inst.id,), date(2026, 9, 1), date(2026, 9, 1), "institution")
     out = kpis.compute(db.session, kpis.BY_KEY["staffing"], view, clock.now())
@@ -37,9 +48,9 @@ def _teachers_today(inst) -> int:
 def test_admin_links_a_teacher_account_and_the_kpi_counts_the_full_time_post(campus, login):
     inst, admin, teacher = _school(campus)
     client = login(admin)
-    response = client.post(
-        "/admin/staffing/",
-        data={
+    response = _add(
+        client,
+        {
             "person_name": "",
             "user_id": teacher.id,
             "post": "full_time",
@@ -62,9 +73,9 @@ def test_admin_links_a_teacher_account_and_the_kpi_counts_the_full_time_post(cam
 def test_a_part_time_teacher_is_listed_but_not_counted(campus, login):
     inst, admin, _teacher = _school(campus)
     client = login(admin)
-    client.post(
-        "/admin/staffing/",
-        data={"person_name": "Wu", "user_id": 0, "post": "part_time", "starts_on": "2024-09-01"},
+    _add(
+        client,
+        {"person_name": "Wu", "user_id": 0, "post": "part_time", "starts_on": "2024-09-01"},
     )
     assert "Part-time mental-health teacher" in client.get("/admin/staffing/").get_data(True)
     assert _teachers_today(inst) == 0
@@ -73,9 +84,9 @@ def test_a_part_time_teacher_is_listed_but_not_counted(campus, login):
 def test_ending_a_post_takes_the_teacher_out_of_the_count_from_the_next_day(campus, login):
     inst, admin, _teacher = _school(campus)
     client = login(admin)
-    client.post(
-        "/admin/staffing/",
-        data={"person_name": "Zhou", "user_id": 0, "post": "full_time", "starts_on": "2020-09-01"},
+    _add(
+        client,
+        {"person_name": "Zhou", "user_id": 0, "post": "full_time", "starts_on": "2020-09-01"},
     )
     entry = db.session.scalar(select(StaffingEntry))
     assert (
@@ -90,13 +101,11 @@ def test_ending_a_post_takes_the_teacher_out_of_the_count_from_the_next_day(camp
 def test_bad_entries_are_refused_with_a_reason_and_write_nothing(campus, login):
     _inst, admin, _teacher = _school(campus)
     client = login(admin)
-    no_name = client.post(
-        "/admin/staffing/", data={"user_id": 0, "post": "full_time", "starts_on": "2024-09-01"}
-    )
+    no_name = _add(client, {"user_id": 0, "post": "full_time", "starts_on": "2024-09-01"})
     assert "Give the teacher&#39;s name or link their account." in no_name.get_data(True)
-    backwards = client.post(
-        "/admin/staffing/",
-        data={
+    backwards = _add(
+        client,
+        {
             "person_name": "Zhou",
             "user_id": 0,
             "post": "full_time",
@@ -105,7 +114,7 @@ def test_bad_entries_are_refused_with_a_reason_and_write_nothing(campus, login):
         },
     )
     assert "cannot be before the first" in backwards.get_data(True)
-    no_start = client.post("/admin/staffing/", data={"person_name": "Zhou", "post": "full_time"})
+    no_start = _add(client, {"person_name": "Zhou", "post": "full_time"})
     assert no_start.status_code == 200
     assert db.session.scalar(select(func.count(StaffingEntry.id))) == 0
 
@@ -141,3 +150,18 @@ def test_an_ended_post_cannot_be_ended_again_and_another_schools_entry_is_a_404(
     db.session.refresh(mine)
     db.session.refresh(theirs)
     assert (mine.ends_on, theirs.ends_on) == (date(2025, 7, 31), None)
+
+
+def test_the_form_sent_twice_adds_one_post_and_the_ratio_counts_one_teacher(campus, login):
+    inst, admin, _teacher = _school(campus)
+    client = login(admin)
+    sent = {
+        "submission": _token(client),
+        "person_name": "Zhou",
+        "user_id": 0,
+        "post": "full_time",
+        "starts_on": "2024-09-01",
+    }
+    assert [client.post("/admin/staffing/", data=sent).status_code for _ in range(2)] == [302, 302]
+    assert db.session.scalar(select(func.count(StaffingEntry.id))) == 1
+    assert _teachers_today(inst) == 1
