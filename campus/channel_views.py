@@ -14,7 +14,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms import SelectField
 from wtforms import StringField
@@ -27,6 +26,7 @@ from campus import acting_for
 from campus import channels
 from campus.extensions import db
 from campus.forms import ROLE_LABELS
+from campus.forms import OnceForm
 from campus.models import NotificationChannel
 from campus.models import Role
 from campus.outcomes import flash_outcome
@@ -37,7 +37,7 @@ bp = Blueprint("channels", __name__, url_prefix="/admin/channels")
 KIND_LABELS = {kind: _l(adapter.label) for kind, adapter in channels.ADAPTERS.items()}
 
 
-class ChannelForm(FlaskForm):
+class ChannelForm(OnceForm):
     # A channel's name, not a person's (姓名): the catalog tells them apart by context.
     label = StringField(
         lazy_pgettext("channel", "Name"), validators=[DataRequired(), Length(max=100)]
@@ -57,6 +57,8 @@ class ChannelForm(FlaskForm):
 def index() -> ResponseReturnValue:
     institution = acting_for.admin_institution()
     form = ChannelForm()
+    if not form.is_submitted():
+        form.issued()
     if form.validate_on_submit():
         added = flash_outcome(
             _("Channel added."),
@@ -70,6 +72,7 @@ def index() -> ResponseReturnValue:
             target_url=(form.target_url.data or "").strip(),
             secret=form.secret.data,
             phone=(form.phone.data or "").strip(),
+            submission=form.submission.data,
         )
         if added:
             return redirect(url_for("channels.index"))

@@ -37,6 +37,7 @@ from campus.models import Role
 from campus.models import RoleAssignment
 from campus.models import User
 from campus.outcomes import Refused
+from campus.submissions import stored_once
 
 if TYPE_CHECKING:
     from flask.config import Config
@@ -272,23 +273,32 @@ def add_channel(
     target_url: str,
     secret: str | None,
     phone: str | None,
+    submission: str | None = None,
 ) -> NotificationChannel:
-    """Check, then add the channel with its audit row; commits."""
+    """Check, then add the channel with its audit row; commits. The same form sent again
+    (`submission`, its one-time token) returns the channel it added: two channels to one group
+    would post every note twice."""
     check_channel(kind, target_url, phone)
-    channel = NotificationChannel(
-        institution_id=institution.id,
-        kind=kind,
-        role=role,
-        label=label,
-        target_url=target_url,
-        secret=secret or None,
-        phone=phone or None if ADAPTERS[kind].needs_phone else None,
-    )
-    session.add(channel)
-    session.flush()
-    _audit(session, actor, "channel_added", channel)
-    session.commit()
-    return channel
+
+    def add() -> NotificationChannel:
+        channel = NotificationChannel(
+            institution_id=institution.id,
+            kind=kind,
+            role=role,
+            label=label,
+            target_url=target_url,
+            secret=secret or None,
+            phone=phone or None if ADAPTERS[kind].needs_phone else None,
+            submission=submission,
+        )
+        session.add(channel)
+        session.flush()
+        _audit(session, actor, "channel_added", channel)
+        session.commit()
+        return channel
+
+    mine = NotificationChannel.institution_id == institution.id
+    return stored_once(session, NotificationChannel, submission, mine, add)
 
 
 def set_enabled(session: Session, actor: User, channel: NotificationChannel, enabled: bool) -> None:

@@ -524,6 +524,9 @@ class NotificationChannel(InstitutionRecord, Model):
     phone: Mapped[str | None] = mapped_column(String(40))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    # The form's one-time token (`campus.forms.OnceForm`): a channel sent twice is one channel, so
+    # a double submit cannot post every note twice into a group.
+    submission: Mapped[str | None] = mapped_column(String(40), unique=True)
 
 
 class StaffPost(enum.StrEnum):

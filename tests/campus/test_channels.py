@@ -268,9 +268,30 @@ def test_a_turned_off_channel_gets_nothing_more(school, receiver):
 # --- the administrator's page --------------------------------------------------------------------
 
 
+def _token(client) -> str:
+    """The one-time token the channels page issues with its blank form."""
+    page = client.get("/admin/channels/").get_data(as_text=True)
+    return page.split('name="submission" type="hidden" value="', 1)[1][:32]
+
+
 def _add(client, url: str, **fields):
     data = {"label": "Counsellors", "kind": "dingtalk", "role": "dept_counsellor"}
-    return client.post("/admin/channels/", data={**data, "target_url": url, **fields})
+    sent = {"submission": _token(client), **data, "target_url": url, **fields}
+    return client.post("/admin/channels/", data=sent)
+
+
+def test_the_channel_form_sent_twice_adds_one_channel(school, receiver, login):
+    _inst, _student, _counsellor, _leader, admin = school
+    client = login(admin)
+    sent = {
+        "submission": _token(client),
+        "label": "Counsellors",
+        "kind": "wecom",
+        "role": "dept_counsellor",
+        "target_url": f"{receiver.url}/hook",
+    }
+    assert [client.post("/admin/channels/", data=sent).status_code for _ in range(2)] == [302, 302]
+    assert db.session.scalar(select(func.count(NotificationChannel.id))) == 1
 
 
 def test_admin_adds_a_channel_whose_secrets_are_never_shown_back(school, receiver, login):
