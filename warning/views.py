@@ -209,8 +209,8 @@ def _page_form(
     """The view of the student page's own form `name` (a key of `_page_forms`), made of `action`:
     the student is read for an act called `name` (scoped and audited by `get_student`), then
     `action` returns what to tell the user when it is done, or None when it refused the form (the
-    reason on the form). Done: back to the student's page; refused: the page again with the form
-    as typed, 400."""
+    reason on the form; a send-once form's `Refused` token is put on the form here). Done: back
+    to the student's page; refused: the page again with the form as typed, 400."""
 
     def decorate(
         action: Callable[[Student, PageForm], str | None],
@@ -221,7 +221,12 @@ def _page_form(
                 db.session, current_user, student_id, Capability.WARNING, action=name
             )
             form = form_class()
-            message = action(found, form)
+            try:
+                message = action(found, form)
+            except Refused as refusal:
+                # A send-once form (`OnceForm`) whose token another person's form used.
+                add_error(form["submission"], refusal.message.shown())
+                message = None
             if message is None:
                 return student(found.id, bound={name: form}), 400
             flash(message, "success")
@@ -270,19 +275,15 @@ def judgement(found: Student, form: JudgementForm) -> str | None:
     """A counsellor's own judgement is a new signal with an explicit level (never an edit)."""
     if not form.validate_on_submit():
         return None
-    try:
-        services.record_judgement(
-            db.session,
-            student=found,
-            level=int(form.level.data),
-            observation=filled(form.label),
-            actor=current_user,
-            now=clock.now(),
-            submission=filled(form.submission),
-        )
-    except Refused as refusal:
-        add_error(form.submission, refusal.message.shown())
-        return None
+    services.record_judgement(
+        db.session,
+        student=found,
+        level=int(form.level.data),
+        observation=filled(form.label),
+        actor=current_user,
+        now=clock.now(),
+        submission=filled(form.submission),
+    )
     return _("Your judgement was recorded.")
 
 
@@ -296,20 +297,16 @@ def life_event(found: Student, form: LifeEventForm) -> str | None:
     if filled(form.occurred_on) > today:
         form.occurred_on.errors = [_("The date cannot be in the future.")]
         return None
-    try:
-        academic.record_life_event(
-            db.session,
-            student=found,
-            kind=form.kind.data,
-            occurred_on=filled(form.occurred_on),
-            note=form.note.data,
-            actor=current_user,
-            now=clock.now(),
-            submission=filled(form.submission),
-        )
-    except Refused as refusal:
-        add_error(form.submission, refusal.message.shown())
-        return None
+    academic.record_life_event(
+        db.session,
+        student=found,
+        kind=form.kind.data,
+        occurred_on=filled(form.occurred_on),
+        note=form.note.data,
+        actor=current_user,
+        now=clock.now(),
+        submission=filled(form.submission),
+    )
     return _("The life event was recorded.")
 
 
