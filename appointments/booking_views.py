@@ -356,8 +356,6 @@ def precheck_detail(precheck_id: int) -> str:
     """One pre-check, for the counsellor of its appointment or at screening results' scope;
     the read is audited."""
     check = access.load_or_404(
-        db.session,
-        current_user,
         PreCheck,
         precheck_id,
         booking_permissions.precheck_clause(current_user),

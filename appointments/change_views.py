@@ -74,8 +74,6 @@ def _appointment(appointment_id: int) -> Appointment:
     """The appointment if the viewer may open it (their own, or their centre's); a forged or
     out-of-scope id is the same 404 as a missing one, audited. Staff reads are audited."""
     return load_or_404(
-        db.session,
-        current_user,
         Appointment,
         appointment_id,
         permissions.appointment_scope(current_user),

@@ -67,8 +67,6 @@ STAFF_BOOKING_ENDPOINT = "booking.staff_book"
 def _appointment(appointment_id: int) -> Appointment:
     """The appointment in the viewer's reach, or 404 (the denial audited)."""
     return load_or_404(
-        db.session,
-        current_user,
         Appointment,
         appointment_id,
         appointment_clause(current_user),

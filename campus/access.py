@@ -4,6 +4,10 @@ and audit the denial.
 A forged or out-of-scope id gives the same 404 as a missing one, so ids cannot be probed; each
 domain passes the scope clause that decides who may see its records (`campus.scope.student_filter`
 for most, a domain's own clause for, say, a hospital liaison's referrals).
+
+Both functions serve a request (one answers with a 404), so they read the request's database
+session and signed-in user as Flask-SQLAlchemy's `db.get_or_404` does, instead of every view
+passing `db.session, current_user` again.
 """
 
 from __future__ import annotations
@@ -12,20 +16,18 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import abort
+from flask_login import current_user
 from sqlalchemy import ColumnElement
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from campus import audit
+from campus.extensions import db
 from campus.models import Student
-from campus.models import User
 
 Record = TypeVar("Record", bound=Any)
 
 
 def load_or_404(
-    session: Session,
-    user: User,
     model: type[Record],
     record_id: int,
     scope: ColumnElement[bool],
@@ -38,6 +40,7 @@ def load_or_404(
     """The `model` row `record_id` whose student matches `scope` (a clause on `Student` and the
     model); 404 otherwise, the denial audited. With `audit_read` a successful read is audited
     too (with `read_detail` of the record), committed before the record is returned."""
+    session, user = db.session, current_user
     record: Record | None = session.scalar(
         select(model)
         .join(Student, Student.id == model.student_id)
@@ -59,8 +62,6 @@ def load_or_404(
 
 
 def list_in_scope(
-    session: Session,
-    user: User,
     model: type[Record],
     scope: ColumnElement[bool],
     order_by: tuple[Any, ...],
@@ -73,6 +74,7 @@ def list_in_scope(
     """Up to `limit` rows of `model` whose student matches `scope` (as in `load_or_404`), in
     `order_by` order; the list is audited, one row a student shown, and committed before the rows
     are returned. `filter_note` names a filter the reader chose, for the audit row."""
+    session, user = db.session, current_user
     rows = list(
         session.scalars(
             select(model)

@@ -90,8 +90,6 @@ def crisis_link(warning: EarlyWarning | None) -> str | None:
 
 def _warning_or_404(warning_id: int) -> EarlyWarning:
     return load_or_404(
-        db.session,
-        current_user,
         EarlyWarning,
         warning_id,
         crisis_clause(current_user),
@@ -102,8 +100,6 @@ def _warning_or_404(warning_id: int) -> EarlyWarning:
 
 def _record_or_404(record_id: int) -> CrisisRecord:
     return load_or_404(
-        db.session,
-        current_user,
         CrisisRecord,
         record_id,
         crisis_clause(current_user),
@@ -114,8 +110,6 @@ def _record_or_404(record_id: int) -> CrisisRecord:
 
 def _document_or_404(document_id: int) -> CrisisDocument:
     return load_or_404(
-        db.session,
-        current_user,
         CrisisDocument,
         document_id,
         crisis_clause(current_user),
@@ -126,8 +120,6 @@ def _document_or_404(document_id: int) -> CrisisDocument:
 
 def _follow_up_or_404(follow_up_id: int) -> ContagionFollowUp:
     return load_or_404(
-        db.session,
-        current_user,
         ContagionFollowUp,
         follow_up_id,
         follow_up_clause(current_user),
@@ -525,8 +517,6 @@ def follow_ups():
     if not show_all:
         scope = and_(scope, ContagionFollowUp.closed_at.is_(None))
     rows = list_in_scope(
-        db.session,
-        current_user,
         ContagionFollowUp,
         scope,
         (
@@ -590,8 +580,6 @@ def _close_follow_up(follow_up_id: int, how: str):
             )
             return redirect(url_for("crisis.follow_ups"))
     rows = list_in_scope(
-        db.session,
-        current_user,
         ContagionFollowUp,
         and_(follow_up_clause(current_user), ContagionFollowUp.closed_at.is_(None)),
         (ContagionFollowUp.added_at, ContagionFollowUp.id),

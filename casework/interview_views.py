@@ -46,8 +46,6 @@ LIST_LIMIT = 500
 def _entry(entry_id: int) -> InterviewEntry:
     """The entry if the viewer may see it; a forged or out-of-scope id is a 404, audited."""
     return load_or_404(
-        db.session,
-        current_user,
         InterviewEntry,
         entry_id,
         permissions.entry_scope(current_user),

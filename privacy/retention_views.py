@@ -80,8 +80,6 @@ def index():
     """The school's erasure requests, those waiting first."""
     waiting = case((ErasureRequest.state.in_(OPEN_ERASURE_STATES), 0), else_=1)
     rows = access.list_in_scope(
-        db.session,
-        current_user,
         ErasureRequest,
         review_clause(current_user),
         (waiting, ErasureRequest.requested_at.desc()),
@@ -95,8 +93,6 @@ def index():
 
 def _load(request_id: int) -> ErasureRequest:
     return access.load_or_404(
-        db.session,
-        current_user,
         ErasureRequest,
         request_id,
         review_clause(current_user),
@@ -184,8 +180,6 @@ def hold_list():
                 )
                 return redirect(url_for("holds.index"))
     rows = access.list_in_scope(
-        db.session,
-        current_user,
         LegalHold,
         review_clause(current_user) & LegalHold.lifted_at.is_(None),
         (LegalHold.placed_at.desc(),),
@@ -199,8 +193,6 @@ def hold_list():
 @require_roles(*REVIEW_ROLES)
 def lift(hold_id: int):
     hold = access.load_or_404(
-        db.session,
-        current_user,
         LegalHold,
         hold_id,
         review_clause(current_user),

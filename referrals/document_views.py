@@ -92,8 +92,6 @@ def _load_to_print(
     """The record `document` is printed from, if `scope` (the reader's clause) reaches it; else a
     404, audited as a refused print of `document`."""
     return load_or_404(
-        db.session,
-        current_user,
         model,
         record_id,
         scope,

@@ -78,8 +78,6 @@ def index():
     due_only = request.args.get("follow_ups") == "due"
     today = clock.local_date(clock.now(), clock.institution_zone(None))
     rows = list_in_scope(
-        db.session,
-        current_user,
         LeaveOfAbsence,
         and_(
             leave_rules.leave_clause(current_user),
@@ -118,8 +116,6 @@ def _start(form: LeaveForm, student: Student):
 def _load(leave_id: int) -> LeaveOfAbsence:
     """The leave if its student is in the viewer's clinical scope; every read is audited."""
     return load_or_404(
-        db.session,
-        current_user,
         LeaveOfAbsence,
         leave_id,
         leave_rules.leave_clause(current_user),

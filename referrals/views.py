@@ -69,8 +69,6 @@ hospitals_bp = Blueprint("hospitals", __name__, url_prefix="/admin/hospitals")
 def _counsellors_referral(referral_id: int) -> Referral:
     """The referral if its student is in the viewer's clinical scope; every read is audited."""
     return load_or_404(
-        db.session,
-        current_user,
         Referral,
         referral_id,
         permissions.counsellor_clause(current_user),
@@ -84,8 +82,6 @@ def _liaisons_referral(referral_id: int) -> Referral:
     """The referral if it was sent to the viewer's hospital; each view is an audited disclosure
     naming the fields disclosed."""
     return load_or_404(
-        db.session,
-        current_user,
         Referral,
         referral_id,
         permissions.liaison_clause(current_user),
@@ -148,8 +144,6 @@ def index():
     now = clock.now()
     stalled_only = request.args.get("stalled") == "1"
     rows = list_in_scope(
-        db.session,
-        current_user,
         Referral,
         and_(
             permissions.counsellor_clause(current_user),
@@ -170,8 +164,6 @@ def index():
 @require_roles(Role.SCHOOL_COUNSELLOR)
 def new(warning_id: int):
     warning = load_or_404(
-        db.session,
-        current_user,
         EarlyWarning,
         warning_id,
         permissions.referable_clause(current_user),
@@ -338,8 +330,6 @@ def _move(referral: Referral, back: str, page: Callable[..., str]):
 def liaison_index():
     new_only = request.args.get("status") == ReferralStatus.SENT.value
     rows = list_in_scope(
-        db.session,
-        current_user,
         Referral,
         and_(
             permissions.liaison_clause(current_user),

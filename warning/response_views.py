@@ -143,8 +143,6 @@ def task_text(task: Task) -> str:
 def _warning_or_404(warning_id: int) -> EarlyWarning:
     """The warning if its student is in the viewer's WARNING scope; 404 (audited) otherwise."""
     return load_or_404(
-        db.session,
-        current_user,
         EarlyWarning,
         warning_id,
         student_filter(current_user, Capability.WARNING),
