@@ -61,6 +61,7 @@ from campus.models import Institution
 from campus.models import RoleAssignment
 from campus.models import User
 from campus.outcomes import Refused
+from campus.submissions import stored_once
 
 MY_AVAILABILITY_LINK = "/appointments/availability/"
 # Bounds a counsellor would recognise as typing mistakes rather than a way of working.
@@ -637,39 +638,56 @@ def check_template(session: Session, counsellor: User, data: TemplateInput, toda
 
 
 def add_template(
-    session: Session, actor: User, counsellor: User, data: TemplateInput, now: datetime
-) -> AvailabilityTemplate:
+    session: Session,
+    actor: User,
+    counsellor: User,
+    data: TemplateInput,
+    now: datetime,
+    submission: str | None = None,
+) -> tuple[AvailabilityTemplate, bool]:
     """Check, then add the template with its audit row; commits. Slots come when the week opens
-    (the sweep, or at once for the weeks already open — see `open_open_weeks`)."""
-    check_template(session, counsellor, data, local_today(counsellor.institution, now))
-    kind_capacity = data.capacity if data.kind is SessionKind.GROUP else 1
-    template = AvailabilityTemplate(
-        institution_id=counsellor.institution_id,
-        counsellor_id=counsellor.id,
-        weekday=data.weekday,
-        starts=data.starts,
-        ends=data.ends,
-        session_minutes=data.session_minutes,
-        break_minutes=data.break_minutes,
-        room=data.room.strip()[:100],
-        kind=data.kind,
-        capacity=kind_capacity,
-        valid_from=data.valid_from,
-        valid_until=data.valid_until,
-        created_by_id=actor.id,
-        created_at=now,
-    )
-    session.add(template)
-    session.flush()
-    audit.record_on(
-        session,
-        template,
-        actor=actor,
-        action="availability_template_add",
-        record_type="availability",
-    )
-    session.commit()
-    return template
+    (the sweep, or at once for the weeks already open — see `open_open_weeks`).
+
+    The same form sent again (`submission`, its one-time token) returns the template it added,
+    with False ("not added by this call"): two requests of one double tap would otherwise both
+    pass the overlap check."""
+    added: list[AvailabilityTemplate] = []
+
+    def add() -> AvailabilityTemplate:
+        check_template(session, counsellor, data, local_today(counsellor.institution, now))
+        template = AvailabilityTemplate(
+            institution_id=counsellor.institution_id,
+            counsellor_id=counsellor.id,
+            weekday=data.weekday,
+            starts=data.starts,
+            ends=data.ends,
+            session_minutes=data.session_minutes,
+            break_minutes=data.break_minutes,
+            room=data.room.strip()[:100],
+            kind=data.kind,
+            capacity=data.capacity if data.kind is SessionKind.GROUP else 1,
+            valid_from=data.valid_from,
+            valid_until=data.valid_until,
+            created_by_id=actor.id,
+            created_at=now,
+            submission=submission,
+        )
+        session.add(template)
+        session.flush()
+        audit.record_on(
+            session,
+            template,
+            actor=actor,
+            action="availability_template_add",
+            record_type="availability",
+        )
+        session.commit()
+        added.append(template)
+        return template
+
+    mine = AvailabilityTemplate.institution_id == counsellor.institution_id
+    template = stored_once(session, AvailabilityTemplate, submission, mine, add)
+    return template, bool(added)
 
 
 def open_open_weeks(

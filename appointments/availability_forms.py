@@ -22,6 +22,7 @@ from wtforms.validators import Optional
 from appointments.models import ExceptionReason
 from appointments.models import SessionKind
 from campus.fields import labelled_choices
+from campus.forms import OnceForm
 
 WEEKDAY_LABELS = {
     0: _l("Monday"),
@@ -45,7 +46,7 @@ REASON_LABELS = {
 GENDER_LABELS = {"": _l("Not said"), "F": _l("Female"), "M": _l("Male")}
 
 
-class TemplateForm(FlaskForm):
+class TemplateForm(OnceForm):
     weekday = SelectField(_l("Day of the week"), choices=list(WEEKDAY_LABELS.items()), coerce=int)
     starts = TimeField(_l("Starts at"), validators=[InputRequired()])
     ends = TimeField(_l("Ends at"), validators=[InputRequired()])
@@ -97,7 +98,7 @@ class ProfileForm(FlaskForm):
     submit = SubmitField(_l("Save profile"))
 
 
-class ShiftForm(FlaskForm):
+class ShiftForm(OnceForm):
     user_id = SelectField(_l("Who is on duty"), coerce=int, validators=[InputRequired()])
     starts = DateTimeLocalField(_l("On duty from"), validators=[InputRequired()])
     ends = DateTimeLocalField(_l("On duty until"), validators=[InputRequired()])

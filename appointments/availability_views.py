@@ -48,6 +48,7 @@ from campus.extensions import db
 from campus.forms import add_error
 from campus.forms import filled
 from campus.models import User
+from campus.outcomes import Refused
 from campus.permissions import require_roles
 
 bp = Blueprint("availability", __name__, url_prefix="/appointments/availability")
@@ -167,7 +168,7 @@ def _counsellor_page(
     is_own = counsellor.id == current_user.id
     may_profile = manages_centre(current_user, counsellor.institution_id)
     if template_form is None:
-        template_form = TemplateForm(formdata=None, prefix=TEMPLATE_PREFIX)
+        template_form = TemplateForm(formdata=None, prefix=TEMPLATE_PREFIX).issued()
         template_form.valid_from.data = today
     if exception_form is None:
         exception_form = ExceptionForm(formdata=None, prefix=EXCEPTION_PREFIX)
@@ -237,13 +238,19 @@ def add_template(counsellor_id: int) -> ResponseReturnValue:
     )
     now = clock.now()
     try:
-        availability.add_template(db.session, current_user, counsellor, data, now)
-        changed = availability.open_open_weeks(
-            db.session, counsellor.institution, now, _weeks_ahead()
+        _template, added = availability.add_template(
+            db.session, current_user, counsellor, data, now, filled(form.submission)
         )
     except AvailabilityError as error:
         add_error(form.starts, error.message.shown())
         return _counsellor_page(counsellor, 400, template_form=form)
+    except Refused as refusal:
+        add_error(form.submission, refusal.message.shown())
+        return _counsellor_page(counsellor, 400, template_form=form)
+    if not added:  # the same form again: the first request opened its sessions
+        flash(_("Weekly time added."), "success")
+        return redirect(url_for("availability.counsellor", counsellor_id=counsellor.id))
+    changed = availability.open_open_weeks(db.session, counsellor.institution, now, _weeks_ahead())
     _after_change(
         changed,
         ngettext(

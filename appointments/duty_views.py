@@ -37,6 +37,7 @@ from campus.extensions import db
 from campus.forms import add_error
 from campus.forms import filled
 from campus.models import User
+from campus.outcomes import Refused
 from campus.permissions import require_roles
 
 bp = Blueprint("duty", __name__, url_prefix="/appointments/duty")
@@ -59,7 +60,7 @@ def index() -> ResponseReturnValue:
 
 
 def _shift_form(formdata: bool = False) -> ShiftForm:
-    form = ShiftForm() if formdata else ShiftForm(formdata=None)
+    form = ShiftForm() if formdata else ShiftForm(formdata=None).issued()
     people = roster.candidates(db.session, current_user.institution_id)
     form.user_id.choices = [(u.id, u.name) for u in people]
     return form
@@ -115,9 +116,14 @@ def add_shift() -> ResponseReturnValue:
         note=form.note.data or "",
     )
     try:
-        shift = roster.add_shift(db.session, current_user, institution, data, clock.now())
+        shift = roster.add_shift(
+            db.session, current_user, institution, data, clock.now(), filled(form.submission)
+        )
     except roster.RosterError as error:
         add_error(form.user_id, error.message.shown())
+        return _week_page(week, 400, form)
+    except Refused as refusal:
+        add_error(form.submission, refusal.message.shown())
         return _week_page(week, 400, form)
     flash(_("%(name)s is on duty as planned.", name=shift.user.name), "success")
     shown_week = monday_of(clock.local_date(starts, zone))

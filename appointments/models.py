@@ -194,6 +194,9 @@ class AvailabilityTemplate(InstitutionRecord, Model):
     valid_until: Mapped[date | None] = mapped_column(Date)  # None: until removed
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    # The form's one-time token (`campus.forms.OnceForm`): a double tap is one template, not two
+    # that both passed the overlap check.
+    submission: Mapped[str | None] = mapped_column(String(40), unique=True)
 
     counsellor: Mapped[User] = relationship(foreign_keys=[counsellor_id])
 
@@ -262,6 +265,9 @@ class DutyShift(Model):
     note: Mapped[str] = mapped_column(String(200), default="")
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    # The form's one-time token (`campus.forms.OnceForm`): a double tap is one shift, not two
+    # that both passed the overlap check.
+    submission: Mapped[str | None] = mapped_column(String(40), unique=True)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 

@@ -27,6 +27,7 @@ from campus.i18n import Message
 from campus.models import Institution
 from campus.models import User
 from campus.outcomes import Refused
+from campus.submissions import stored_once
 
 LONGEST_SHIFT = timedelta(hours=24)
 
@@ -147,25 +148,40 @@ def check_shift(
 
 
 def add_shift(
-    session: Session, actor: User, institution: Institution, data: ShiftInput, now: datetime
+    session: Session,
+    actor: User,
+    institution: Institution,
+    data: ShiftInput,
+    now: datetime,
+    submission: str | None = None,
 ) -> DutyShift:
-    """Check, then plan the shift with its audit row; commits."""
-    person = check_shift(session, institution, data, now)
-    shift = DutyShift(
-        institution_id=institution.id,
-        user_id=person.id,
-        starts_at=data.starts_at,
-        ends_at=data.ends_at,
-        phone=data.phone.strip()[:40],
-        note=data.note.strip()[:200],
-        created_by_id=actor.id,
-        created_at=now,
-    )
-    session.add(shift)
-    session.flush()
-    audit.record_on(session, shift, actor=actor, action="duty_shift_add", record_type="duty_roster")
-    session.commit()
-    return shift
+    """Check, then plan the shift with its audit row; commits. The same form sent again
+    (`submission`, its one-time token) returns the shift it planned: two requests of one double
+    tap would otherwise both pass the overlap check."""
+
+    def plan() -> DutyShift:
+        person = check_shift(session, institution, data, now)
+        shift = DutyShift(
+            institution_id=institution.id,
+            user_id=person.id,
+            starts_at=data.starts_at,
+            ends_at=data.ends_at,
+            phone=data.phone.strip()[:40],
+            note=data.note.strip()[:200],
+            created_by_id=actor.id,
+            created_at=now,
+            submission=submission,
+        )
+        session.add(shift)
+        session.flush()
+        audit.record_on(
+            session, shift, actor=actor, action="duty_shift_add", record_type="duty_roster"
+        )
+        session.commit()
+        return shift
+
+    mine = DutyShift.institution_id == institution.id
+    return stored_once(session, DutyShift, submission, mine, plan)
 
 
 def remove_shift(session: Session, actor: User, shift: DutyShift, now: datetime) -> None:

@@ -3,6 +3,7 @@ them (issue #18). The test clock stands at Monday 2026-09-14 10:00 in Shanghai (
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from datetime import datetime
 from datetime import time
@@ -63,7 +64,10 @@ def weekly(
 
 
 def add(counsellor: User, data: TemplateInput) -> AvailabilityTemplate:
-    return availability.add_template(db.session, counsellor, counsellor, data, clock.now())
+    template, _added = availability.add_template(
+        db.session, counsellor, counsellor, data, clock.now()
+    )
+    return template
 
 
 def slot_starts(counsellor: User, state: SlotState | None = None) -> list[datetime]:
@@ -364,7 +368,8 @@ def template_form(**overrides: str) -> dict[str, str]:
         "valid_from": "2026-09-14",
         "valid_until": "",
     } | overrides
-    return {f"weekly-{name}": value for name, value in fields.items()}
+    token = {"submission": uuid.uuid4().hex}  # a fresh form, as the page issues it
+    return {f"weekly-{name}": value for name, value in (token | fields).items()}
 
 
 def test_a_counsellor_adds_weekly_time_and_sees_next_weeks_sessions(counsellor, login):
@@ -395,6 +400,18 @@ def test_an_overlapping_template_on_the_page_says_why_and_adds_nothing(counsello
     assert response.status_code == 400
     assert "overlaps the template 14:00–17:00" in response.get_data(as_text=True)
     assert count(AvailabilityTemplate) == 1
+
+
+def test_the_weekly_time_form_sent_twice_is_one_template_and_one_set_of_sessions(counsellor, login):
+    client = login(counsellor)
+    path = f"/appointments/availability/counsellors/{counsellor.id}/templates"
+    sent = template_form()
+    first = client.post(path, data=sent, follow_redirects=True)
+    again = client.post(path, data=sent, follow_redirects=True)
+    assert first.status_code == again.status_code == 200
+    assert "overlaps" not in again.get_data(as_text=True)
+    assert count(AvailabilityTemplate) == 1
+    assert count(Slot) == 9
 
 
 def test_a_malformed_form_is_a_clear_400_and_writes_nothing(counsellor, login):

@@ -4,6 +4,7 @@ clock stands at Monday 2026-09-14 10:00 in Shanghai (02:00 UTC)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from datetime import timedelta
 
@@ -155,6 +156,7 @@ def test_a_department_counsellor_cannot_be_put_on_duty(centre):
 
 def shift_form(person: User, **overrides: str) -> dict[str, str]:
     return {
+        "submission": uuid.uuid4().hex,  # a fresh form, as the page issues it
         "user_id": str(person.id),
         "starts": "2026-09-14T08:00",
         "ends": "2026-09-14T20:00",
@@ -177,6 +179,14 @@ def test_the_director_puts_a_counsellor_on_duty_and_the_crisis_page_names_them(c
     assert "On duty now" in crisis_page
     assert centre.first.name in crisis_page
     assert "0731-8888-0000" in crisis_page
+
+
+def test_the_shift_form_sent_twice_plans_one_shift(centre, login):
+    client = login(centre.director)
+    sent = shift_form(centre.first)
+    statuses = [client.post("/appointments/duty/shifts", data=sent).status_code for _ in range(2)]
+    assert statuses == [302, 302]
+    assert db.session.scalar(select(func.count(DutyShift.id))) == 1
 
 
 def test_the_crisis_page_says_plainly_when_no_one_is_on_duty(centre, login):
