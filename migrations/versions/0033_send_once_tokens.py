@@ -1,5 +1,6 @@
-"""A counsellor's judgement, a staffing register entry and a notification channel keep their
-form's one-time token, so a form sent twice is one record
+"""A counsellor's judgement, a staffing register entry, a notification channel, a weekly
+availability template and a duty shift keep their form's one-time token, so a form sent twice is
+one record
 
 Revision ID: 0033_send_once_tokens
 Revises: 0032_one_open_leave
@@ -7,8 +8,9 @@ Create Date: 2026-12-06 11:30:00
 
 A double submit recorded a judgement twice (two counsellor signals on the student's timeline),
 added a teacher's post twice (the staffing ratio counted them twice) or a group robot twice
-(every note posted into the group twice). Existing rows have no token (NULL, which the unique
-constraint allows any number of).
+(every note posted into the group twice). A template and a shift refuse an overlap, but two
+requests of one double tap both passed that check and stored two. Existing rows have no token
+(NULL, which the unique constraint allows any number of).
 """
 
 import sqlalchemy as sa
@@ -19,7 +21,13 @@ down_revision = "0032_one_open_leave"
 branch_labels = None
 depends_on = None
 
-TABLES = ("signal", "staffing_entry", "notification_channel")
+TABLES = (
+    "signal",
+    "staffing_entry",
+    "notification_channel",
+    "availability_template",
+    "duty_shift",
+)
 
 
 def upgrade():
