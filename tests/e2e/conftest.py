@@ -37,6 +37,7 @@ from screening import campaigns
 from tests.conftest import PASSWORD
 from tests.conftest import Campus
 from tests.conftest import _empty_tables
+from tests.conftest import _fresh_schema
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -82,6 +83,9 @@ def live_app() -> Iterator[Flask]:
         # own tests (tests/campus/test_sign_in.py).
         app.config["RATELIMIT_ENABLED"] = False
         with app.app_context():
+            # On PostgreSQL the database outlives the run: `create_all` alone would keep a table
+            # of an earlier run without the columns added since.
+            _fresh_schema()
             db.create_all()
         yield app
         with app.app_context():
