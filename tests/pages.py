@@ -1,0 +1,14 @@
+"""Reading a served page for what it tells a person, without the random values each request adds."""
+
+from __future__ import annotations
+
+import re
+
+# A CSRF token is base64 and a send-once token hex, both new on each page: a short word such as
+# "PHQ" or "red" turns up inside one by chance, once in a few thousand pages.
+_TOKEN = re.compile(r'(name="(?:csrf_token|submission)"[^>]*?\bvalue=")[^"]*(")')
+
+
+def without_tokens(html: str) -> str:
+    """The page with its per-request tokens blanked, for checks that a word is *not* on it."""
+    return _TOKEN.sub(r"\1\2", html)
