@@ -61,6 +61,7 @@ from campus.models import Institution
 from campus.models import RoleAssignment
 from campus.models import User
 from campus.outcomes import Refused
+from campus.submissions import Once
 from campus.submissions import stored_once
 
 MY_AVAILABILITY_LINK = "/appointments/availability/"
@@ -644,14 +645,13 @@ def add_template(
     data: TemplateInput,
     now: datetime,
     submission: str | None = None,
-) -> tuple[AvailabilityTemplate, bool]:
+) -> Once[AvailabilityTemplate]:
     """Check, then add the template with its audit row; commits. Slots come when the week opens
     (the sweep, or at once for the weeks already open — see `open_open_weeks`).
 
     The same form sent again (`submission`, its one-time token) returns the template it added,
     with False ("not added by this call"): two requests of one double tap would otherwise both
     pass the overlap check."""
-    added: list[AvailabilityTemplate] = []
 
     def add() -> AvailabilityTemplate:
         check_template(session, counsellor, data, local_today(counsellor.institution, now))
@@ -682,12 +682,10 @@ def add_template(
             record_type="availability",
         )
         session.commit()
-        added.append(template)
         return template
 
     mine = AvailabilityTemplate.institution_id == counsellor.institution_id
-    template = stored_once(session, AvailabilityTemplate, submission, mine, add)
-    return template, bool(added)
+    return stored_once(session, AvailabilityTemplate, submission, mine, add)
 
 
 def open_open_weeks(

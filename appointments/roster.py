@@ -181,7 +181,7 @@ def add_shift(
         return shift
 
     mine = DutyShift.institution_id == institution.id
-    return stored_once(session, DutyShift, submission, mine, plan)
+    return stored_once(session, DutyShift, submission, mine, plan).record
 
 
 def remove_shift(session: Session, actor: User, shift: DutyShift, now: datetime) -> None:

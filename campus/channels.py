@@ -298,7 +298,7 @@ def add_channel(
         return channel
 
     mine = NotificationChannel.institution_id == institution.id
-    return stored_once(session, NotificationChannel, submission, mine, add)
+    return stored_once(session, NotificationChannel, submission, mine, add).record
 
 
 def set_enabled(session: Session, actor: User, channel: NotificationChannel, enabled: bool) -> None:

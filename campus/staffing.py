@@ -99,7 +99,7 @@ def add_entry(
         return entry
 
     mine = StaffingEntry.institution_id == institution.id
-    return stored_once(session, StaffingEntry, submission, mine, add)
+    return stored_once(session, StaffingEntry, submission, mine, add).record
 
 
 def end_entry(session: Session, actor: User, entry: StaffingEntry, ends_on: date | None) -> None:

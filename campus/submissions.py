@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Generic
+from typing import NamedTuple
 from typing import TypeVar
 
 from sqlalchemy import ColumnElement
@@ -18,13 +20,21 @@ from campus.outcomes import Refused
 R = TypeVar("R")
 
 
+class Once(NamedTuple, Generic[R]):
+    """The form's record, and whether this request wrote it (False: a repeat found the first one),
+    for a page that says "added" once and "already added" after."""
+
+    record: R
+    created: bool
+
+
 def stored_once(
     session: Session,
     model: type[R],
     submission: str | None,
     mine: ColumnElement[bool],
     write: Callable[[], R],
-) -> R:
+) -> Once[R]:
     """`write()`, which adds the record with `submission` and commits, unless the form
     `submission` stored one already: then that record, and nothing is written.
 
@@ -38,13 +48,13 @@ def stored_once(
         return found
 
     if submission and (stored := first()) is not None:
-        return stored
+        return Once(stored, created=False)
     try:
-        return write()
+        return Once(write(), created=True)
     except IntegrityError:
         session.rollback()
         if not submission:
             raise
         if (stored := first()) is None:
             raise Refused(Message(N_("This form was already used. Reload the page."))) from None
-        return stored
+        return Once(stored, created=False)

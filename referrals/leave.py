@@ -344,7 +344,7 @@ def add_plan_item(
         return item
 
     mine = ReturnPlanItem.leave_id == leave.id
-    return stored_once(session, ReturnPlanItem, submission, mine, add)
+    return stored_once(session, ReturnPlanItem, submission, mine, add).record
 
 
 def check_plan_item(session: Session, leave: LeaveOfAbsence, text: str, owner_id: int) -> User:

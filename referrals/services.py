@@ -129,7 +129,7 @@ def create_referral(
         return referral
 
     mine = Referral.created_by_id == counsellor.id
-    return stored_once(session, Referral, data.submission, mine, create)
+    return stored_once(session, Referral, data.submission, mine, create).record
 
 
 def check_new_referral(

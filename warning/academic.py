@@ -326,7 +326,7 @@ def record_life_event(
         return event
 
     mine = LifeEvent.recorded_by_id == actor.id
-    return stored_once(session, LifeEvent, submission, mine, record)
+    return stored_once(session, LifeEvent, submission, mine, record).record
 
 
 TEMPLATE = ImportTemplate(

@@ -223,7 +223,7 @@ def file_concern_report(
         return report
 
     mine = ConcernReport.filed_by_id == user.id
-    return stored_once(session, ConcernReport, submission, mine, file)
+    return stored_once(session, ConcernReport, submission, mine, file).record
 
 
 def unit_link(kind: str, unit_id: int) -> str:

@@ -206,7 +206,7 @@ def record_judgement(
         return signal
 
     mine = Signal.recorded_by_id == actor.id
-    return stored_once(session, Signal, submission, mine, record)
+    return stored_once(session, Signal, submission, mine, record).record
 
 
 def _expiry(level: Level, observed_at: datetime, lifetime) -> datetime | None:
