@@ -195,7 +195,7 @@ def _seed(db, years: int, others: int) -> int:
             outcome=ContactOutcome.REACHED,
             agreements=["informed_consent"],
             other_agreement="",
-            submission_token=f"bench-{k}",
+            submission=f"bench-{k}",
         )
         for k in range(60)
     )

@@ -21,7 +21,6 @@ from pathlib import Path
 import yaml
 from sqlalchemy import func
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campus import audit
@@ -34,6 +33,8 @@ from campus.models import Student
 from campus.models import User
 from campus.scope import Capability
 from campus.scope import student_filter
+from campus.submissions import Once
+from campus.submissions import stored_once
 from casework.file_permissions import can_log_family_contact
 from casework.models import ContactChannel
 from casework.models import ContactDirection
@@ -123,7 +124,7 @@ class NewFamilyContact:
     agreements: Sequence[str]
     other_agreement: str
     follow_up_on: date | None
-    submission_token: str
+    submission: str
     corrects_id: int | None = None
 
 
@@ -190,7 +191,7 @@ def do_log_family_contact(
         follow_up_on=data.follow_up_on,
         follow_up_task_id=task.id if task else None,
         corrects_id=data.corrects_id,
-        submission_token=data.submission_token,
+        submission=data.submission,
     )
     session.add(entry)
     session.flush()
@@ -200,24 +201,19 @@ def do_log_family_contact(
 
 def log_family_contact(
     session: Session, actor: User, student: Student, data: NewFamilyContact, now: datetime
-) -> tuple[FamilyContact, bool]:
+) -> Once[FamilyContact]:
     """Log the contact once: the entry and whether this call created it. A second submit of the
-    same form (same token) writes nothing and returns the first entry."""
+    same form (same token) writes nothing and returns the first entry; the token of another
+    student's entry is `Refused`."""
     at = check_family_contact(session, actor, student, data, now)
-    try:
+
+    def log() -> FamilyContact:
         entry = do_log_family_contact(session, actor, student, data, at)
         session.commit()
-    except IntegrityError:
-        session.rollback()
-        first = session.scalar(
-            select(FamilyContact).where(FamilyContact.submission_token == data.submission_token)
-        )
-        if first is None:
-            raise
-        if first.student_id != student.id:
-            raise FamilyContactError(N_("This form was already used. Reload the page.")) from None
-        return first, False
-    return entry, True
+        return entry
+
+    mine = FamilyContact.student_id == student.id
+    return stored_once(session, FamilyContact, data.submission, mine, log)
 
 
 def contacts_of(session: Session, student: Student) -> list[FamilyContact]:

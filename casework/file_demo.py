@@ -180,7 +180,7 @@ def _family_contacts(
                     outcome=ContactOutcome.REACHED,
                     agreements=list(script.agreements),
                     other_agreement="",
-                    submission_token=f"demo-{student.id}-{k}",
+                    submission=f"demo-{student.id}-{k}",
                 )
             )
         if rng.random() < 0.5:
@@ -198,6 +198,6 @@ def _family_contacts(
                     outcome=ContactOutcome.REACHED,
                     agreements=[],
                     other_agreement="",
-                    submission_token=f"demo-{student.id}-parent",
+                    submission=f"demo-{student.id}-parent",
                 )
             )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
-from flask_wtf import FlaskForm
 from wtforms import DateField
 from wtforms import DateTimeLocalField
 from wtforms import HiddenField
@@ -13,13 +12,13 @@ from wtforms import StringField
 from wtforms import SubmitField
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
-from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
 from wtforms.validators import Regexp
 
 from campus.fields import labelled_choices
 from campus.forms import MultiCheckboxField
+from campus.forms import OnceForm
 from campus.models import EnrolmentStatus
 from casework.family_contacts import AGREEMENTS
 from casework.models import ContactChannel
@@ -53,13 +52,9 @@ AGREEMENT_LABELS = {
 assert tuple(AGREEMENT_LABELS) == AGREEMENTS, "every agreement needs its words, in order"
 
 
-class FamilyContactForm(FlaskForm):
-    """One contact with a guardian. `token` is issued with the blank form: submitting the same
-    form twice stores one entry."""
+class FamilyContactForm(OnceForm):
+    """One contact with a guardian; sent twice, it stores one entry."""
 
-    token = HiddenField(
-        validators=[InputRequired(), Regexp(r"^[0-9a-f]{32}$", message=_l("Reload the form."))]
-    )
     corrects = HiddenField(validators=[Optional(), Regexp(r"^\d{1,9}$")])
     at = DateTimeLocalField(
         _l("When"),

@@ -4,8 +4,6 @@ and the individual screening report (for staff, and for the student when the cam
 
 from __future__ import annotations
 
-import uuid
-
 from flask import Blueprint
 from flask import abort
 from flask import current_app
@@ -28,6 +26,7 @@ from campus.i18n import viewer_locale
 from campus.models import Institution
 from campus.models import Role
 from campus.models import Student
+from campus.outcomes import Refused
 from campus.permissions import require_roles
 from campus.scope import Capability
 from campus.scope import student_filter
@@ -139,8 +138,7 @@ def pdf(student_id: int) -> ResponseReturnValue:
 
 def _blank_form(student: Student) -> FamilyContactForm:
     """A new form with its one-time token, prefilled from a call script or the entry corrected."""
-    form = FamilyContactForm(formdata=None)
-    form.token.data = uuid.uuid4().hex
+    form = FamilyContactForm(formdata=None).issued()
     form.at.data = clock.to_local(clock.now(), clock.viewer_zone()).replace(second=0, microsecond=0)
     form.guardian_name.data = student.guardian_name or ""
     form.direction.data = ContactDirection.WE_CALLED.value
@@ -184,7 +182,7 @@ def _new_contact(form: FamilyContactForm) -> family_contacts.NewFamilyContact:
         agreements=tuple(form.agreements.data or ()),
         other_agreement=form.other_agreement.data or "",
         follow_up_on=form.follow_up_on.data,
-        submission_token=filled(form.token),
+        submission=filled(form.submission),
         corrects_id=int(form.corrects.data) if form.corrects.data else None,
     )
 
@@ -205,6 +203,8 @@ def new_family_contact(student_id: int) -> ResponseReturnValue:
                 )
             except family_contacts.FamilyContactError as error:
                 form.form_errors.append(_(str(error)))
+            except Refused as refused:
+                form.form_errors.append(refused.message.shown())
             else:
                 flash(
                     _("Family contact saved.") if created else _("This contact was already saved."),

@@ -70,7 +70,7 @@ class FamilyContact(Model):
         # The month's figure: contacts of an institution in a period.
         Index("ix_family_contact_institution_at", "institution_id", "at"),
         # The form's one-time token: a double submit stores one entry.
-        UniqueConstraint("submission_token", name="uq_family_contact_submission"),
+        UniqueConstraint("submission", name="uq_family_contact_submission"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -98,7 +98,7 @@ class FamilyContact(Model):
     # The task the follow-up date created for the author (warning's task list shows it).
     follow_up_task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("family_contact.id"))
-    submission_token: Mapped[str] = mapped_column(String(64))
+    submission: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
 
     student: Mapped[Student] = relationship()

@@ -111,7 +111,7 @@ def _more_history(school: Campus) -> None:
             agreements=(),
             other_agreement="",
             follow_up_on=None,
-            submission_token=f"budget-{rounds}",
+            submission=f"budget-{rounds}",
         ),
         clock.now(),
     )

@@ -42,7 +42,7 @@ def test_the_file_pdf_holds_the_institution_the_student_and_the_confidentiality_
     client.post(
         f"/casework/students/{world.student.id}/family-contacts/new",
         data={
-            "token": "a" * 32,
+            "submission": "a" * 32,
             "at": "2026-09-14T09:00",
             "direction": "we_called",
             "guardian_name": "张父",

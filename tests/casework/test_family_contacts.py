@@ -24,7 +24,7 @@ def _url(student) -> str:
 
 def _form(**changes) -> dict:
     data = {
-        "token": TOKEN,
+        "submission": TOKEN,
         "at": "2026-09-14T09:30",  # the frozen clock is 10:00 in Beijing
         "direction": "we_called",
         "guardian_name": "张父",
@@ -124,7 +124,7 @@ def test_a_correction_is_a_new_entry_and_the_old_one_is_kept_marked(world, login
     client.post(
         _url(world.student),
         data=_form(
-            token="f" * 32,
+            submission="f" * 32,
             corrects=str(first.id),
             summary="更正：家长未接听。",
             outcome="not_reached",

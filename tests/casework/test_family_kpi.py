@@ -32,7 +32,7 @@ def _contact(world, student, token: str) -> None:
             agreements=(),
             other_agreement="",
             follow_up_on=None,
-            submission_token=token,
+            submission=token,
         ),
         clock.now(),
     )

@@ -206,7 +206,7 @@ def whole_record(student: Student, where: School, at: datetime) -> EarlyWarning:
                 channel="phone",
                 summary="Mother worried about her sleep",
                 outcome="reached",
-                submission_token=f"fc{student.id}",
+                submission=f"fc{student.id}",
                 created_at=at,
             ),
         ]

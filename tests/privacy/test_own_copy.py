@@ -172,7 +172,7 @@ def world(campus):
                 channel="phone",
                 summary=STAFF_ONLY["family contact"],
                 outcome="reached",
-                submission_token="t" * 32,
+                submission="t" * 32,
             ),
         ]
     )
