@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic
-from typing import NamedTuple
-from typing import TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from sqlalchemy import ColumnElement
 from sqlalchemy import select
