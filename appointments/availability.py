@@ -650,7 +650,7 @@ def add_template(
     (the sweep, or at once for the weeks already open — see `open_open_weeks`).
 
     The same form sent again (`submission`, its one-time token) returns the template it added,
-    with False ("not added by this call"): two requests of one double tap would otherwise both
+    with `created` False: two requests of one double tap would otherwise both
     pass the overlap check."""
 
     def add() -> AvailabilityTemplate:
@@ -681,7 +681,6 @@ def add_template(
             action="availability_template_add",
             record_type="availability",
         )
-        session.commit()
         return template
 
     mine = AvailabilityTemplate.institution_id == counsellor.institution_id

@@ -177,7 +177,6 @@ def add_shift(
         audit.record_on(
             session, shift, actor=actor, action="duty_shift_add", record_type="duty_roster"
         )
-        session.commit()
         return shift
 
     mine = DutyShift.institution_id == institution.id

@@ -294,7 +294,6 @@ def add_channel(
         session.add(channel)
         session.flush()
         _audit(session, actor, "channel_added", channel)
-        session.commit()
         return channel
 
     mine = NotificationChannel.institution_id == institution.id

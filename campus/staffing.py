@@ -95,7 +95,6 @@ def add_entry(
         session.add(entry)
         session.flush()
         _audit(session, actor, "staffing_added", entry)
-        session.commit()
         return entry
 
     mine = StaffingEntry.institution_id == institution.id

@@ -33,7 +33,7 @@ def stored_once(
     mine: ColumnElement[bool],
     write: Callable[[], R],
 ) -> Once[R]:
-    """`write()`, which adds the record with `submission` and commits, unless the form
+    """`write()`, which adds the record with `submission`, committed here, unless the form
     `submission` stored one already: then that record, and nothing is written.
 
     Two requests with one token at once both get past the first look; the unique constraint stops
@@ -48,7 +48,8 @@ def stored_once(
     if submission and (stored := first()) is not None:
         return Once(stored, created=False)
     try:
-        return Once(write(), created=True)
+        record = write()
+        session.commit()
     except IntegrityError:
         session.rollback()
         if not submission:
@@ -56,3 +57,4 @@ def stored_once(
         if (stored := first()) is None:
             raise Refused(Message(N_("This form was already used. Reload the page."))) from None
         return Once(stored, created=False)
+    return Once(record, created=True)

@@ -208,9 +208,7 @@ def log_family_contact(
     at = check_family_contact(session, actor, student, data, now)
 
     def log() -> FamilyContact:
-        entry = do_log_family_contact(session, actor, student, data, at)
-        session.commit()
-        return entry
+        return do_log_family_contact(session, actor, student, data, at)
 
     mine = FamilyContact.student_id == student.id
     return stored_once(session, FamilyContact, data.submission, mine, log)

@@ -340,7 +340,6 @@ def add_plan_item(
 
     def add() -> ReturnPlanItem:
         item = do_add_plan_item(session, user, leave, section, text, owner, due, submission)
-        session.commit()
         return item
 
     mine = ReturnPlanItem.leave_id == leave.id

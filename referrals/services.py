@@ -125,7 +125,6 @@ def create_referral(
 
     def create() -> Referral:
         referral = do_create_referral(session, counsellor, warning, hospital, data, now)
-        session.commit()
         return referral
 
     mine = Referral.created_by_id == counsellor.id

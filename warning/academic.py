@@ -322,7 +322,6 @@ def record_life_event(
         audit.record_on(
             session, event, actor=actor, action="record_life_event", record_type="life_event"
         )
-        session.commit()
         return event
 
     mine = LifeEvent.recorded_by_id == actor.id

@@ -219,7 +219,6 @@ def file_concern_report(
             now=now,
         )
         notify_many(session, [([user.id], RECEIVED_TEXT, unit_link(unit.kind, unit.id))])
-        session.commit()
         return report
 
     mine = ConcernReport.filed_by_id == user.id

@@ -202,7 +202,6 @@ def record_judgement(
             now=now,
             submission=submission,
         )
-        session.commit()
         return signal
 
     mine = Signal.recorded_by_id == actor.id
