@@ -38,8 +38,8 @@ def nav_label() -> str:
     return _("Inbox (%(count)s)", count=unread) if unread else _("Inbox")
 
 
-# How many unread urgent notes the inbox checks for ones already settled; past it (a backlog no
-# one reads) the rest simply stay at the top.
+# How many unread urgent notes the inbox checks for ones already settled, newest first; past it
+# (a backlog no one reads) the older rest simply stay at the top.
 SETTLED_CHECKED = 500
 
 
@@ -49,7 +49,10 @@ def _waiting_first(mine: ColumnElement[bool]) -> ColumnElement[int]:
     among the rest."""
     unread_urgent = and_(mine, Notification.urgent, Notification.read_at.is_(None))
     candidates = db.session.scalars(
-        select(Notification).where(unread_urgent).limit(SETTLED_CHECKED)
+        select(Notification)
+        .where(unread_urgent)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(SETTLED_CHECKED)
     ).all()
     done = notifications.settled(current_app, db.session, candidates)
     return case((and_(unread_urgent, Notification.id.not_in(done)), 0), else_=1)
