@@ -132,7 +132,7 @@ def scope_choices(
         hospitals = session.scalars(
             select(Hospital).where(Hospital.institution_id == institution.id)
         )
-        return [(h.id, shown_name(h)) for h in hospitals]
+        return sorted(((h.id, shown_name(h)) for h in hospitals), key=lambda c: (c[1], c[0]))
     return [(institution.id, shown_name(institution))]
 
 

@@ -114,15 +114,17 @@ def _before(form, view: kpis.View) -> kpis.View:
 def _dashboard_view(form: FilterForm) -> kpis.View:
     """The view an administrator asked for, within the institutions they administer (404 else)."""
     allowed = institution_ids(current_user, *DASHBOARD_ROLES)
+    name = name_column(Institution).label("name")
     institutions = db.session.execute(
-        select(Institution.id, name_column(Institution).label("name")).where(
-            Institution.id.in_(allowed)
-        )
+        select(Institution.id, name)
+        .where(Institution.id.in_(allowed))
+        .order_by(name, Institution.id)
     ).all()
     form.institution.choices = [(i.id, i.name) for i in institutions]
-    institution_id = form.institution.data or allowed[0]
+    institution_id = form.institution.data or institutions[0].id
     if institution_id not in allowed:
         abort(404)
+    form.institution.data = institution_id  # the list shows whose figures these are
     departments = db.session.execute(
         select(Department.id, Department.name)
         .where(Department.institution_id == institution_id)

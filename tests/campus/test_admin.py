@@ -12,6 +12,7 @@ from campus.extensions import db
 from campus.models import Department
 from campus.models import Role
 from campus.models import RoleAssignment
+from campus.models import ScopeKind
 from campus.models import User
 from tests.pages import without_tokens
 
@@ -144,6 +145,15 @@ def test_a_role_over_another_institutions_unit_or_a_forged_id_is_refused(campus,
             admin.assign_role(db.session, boss, a, target, role, scope_id)
         assert refused.value.message.shown() == "Choose a scope that belongs to your institution."
     assert db.session.scalar(select(func.count()).select_from(RoleAssignment)) == before
+
+
+def test_a_liaisons_hospitals_are_offered_by_name_not_in_the_order_they_were_added(campus):
+    a = campus.institution("AAA")
+    for name in ("Zhongshan Hospital", "Anding Hospital", "Mental Health Centre"):
+        campus.hospital(a, name)
+    campus.commit()
+    offered = [label for _id, label in admin.scope_choices(db.session, a, ScopeKind.HOSPITAL)]
+    assert offered == ["Anding Hospital", "Mental Health Centre", "Zhongshan Hospital"]
 
 
 def test_a_hospital_goes_to_the_institution_the_admin_acts_for_with_an_audit_row(

@@ -254,3 +254,17 @@ def test_drill_export_says_which_zone_its_times_are_in(world, login):
     header, first = list(csv.reader(io.StringIO(text)))[:2]
     assert "opened_at (Asia/Shanghai)" in header
     assert first[header.index("opened_at (Asia/Shanghai)")] == "2026-09-02 16:00"
+
+
+def test_an_admin_of_two_institutions_picks_one_from_a_list_in_name_order(campus, login):
+    from campus.models import Role
+
+    zeta = campus.institution("ZZZ", name="Zeta University")
+    alpha = campus.institution("AAA", name="Alpha University")
+    boss = campus.staff(zeta, Role.ADMIN)
+    campus.staff(alpha, Role.ADMIN, user=boss)
+    campus.commit()
+    body = login(boss).get("/oversight/", query_string=SEPT).get_data(as_text=True)
+    select_box = body[body.index('name="institution"') :]
+    assert select_box.index("Alpha University") < select_box.index("Zeta University")
+    assert f'<option selected value="{alpha.id}">Alpha University' in select_box
