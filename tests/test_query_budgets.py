@@ -127,8 +127,9 @@ BUDGETS = {
     # reader's page asks whether the student withdrew consent to screening (issue #19): 18. Whether
     # the student's class and room have someone to receive a peer watch (the response network): 19.
     # What is still owed on the warning, listed in its response card: 20. The centre's
-    # counsellors, whom the case may be given to: 21.
-    ("counsellor", "timeline"): 21,
+    # counsellors, whom the case may be given to: 21. Whose acknowledgement the level owes (the
+    # institution's response policy), so a department counsellor is not offered a red's: 22.
+    ("counsellor", "timeline"): 22,
     # The student file (issue #17): the student, the CLINICAL check, each section's reads
     # (warnings, family contacts, screening: results and one trajectory per instrument,
     # referrals and leave, interviews, crisis records, counselling appointments and the notes the

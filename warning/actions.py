@@ -137,9 +137,13 @@ def _saw_student(
     **fields,
 ) -> None:
     """What a contact and an assessment both write: having seen the student acknowledges the
-    warning, meets its `steps` and logs the event with what came of it."""
+    warning (when the actor's acknowledgement counts, `may_acknowledge`), meets its `steps` and
+    logs the event with what came of it."""
     warning.last_contact_at = now
-    warning.acknowledged_at = warning.acknowledged_at or now
+    if acknowledgement_counts(session, actor, warning):
+        warning.acknowledged_at = warning.acknowledged_at or now
+    else:
+        steps = [step for step in steps if step != "acknowledge"]
     response.meet(session, warning, steps, now)
     _event(
         session,
@@ -164,7 +168,9 @@ def _took_up(session: Session, actor: User, warning: EarlyWarning, now: datetime
 def acknowledge(
     session: Session, actor: User, warning: EarlyWarning, expected_version: int, now: datetime
 ) -> EarlyWarning:
-    """Acknowledge the warning: only the checks every action makes (`check_can_act`). Commits."""
+    """Acknowledge the warning: the checks every action makes (`check_can_act`), by someone whose
+    acknowledgement counts at the warning's level (`check_acknowledge`). Commits."""
+    check_acknowledge(session, actor, warning)
     return _unit_of_work(
         session,
         actor,
@@ -173,6 +179,22 @@ def acknowledge(
         "acknowledge",
         lambda: do_acknowledge(session, actor, warning, now),
     )
+
+
+def acknowledgement_counts(session: Session, actor: User, warning: EarlyWarning) -> bool:
+    """Whether `actor` acknowledging `warning` now acknowledges it (`permissions.may_acknowledge`
+    under the institution's response policy)."""
+    return permissions.may_acknowledge(
+        actor, warning, response.acknowledgement_owed_by(session, warning)
+    )
+
+
+def check_acknowledge(session: Session, actor: User, warning: EarlyWarning) -> None:
+    """Raises `ActionNotAllowed` unless `actor`'s acknowledgement counts at the warning's level:
+    a red's hour is the centre's, and a department counsellor's click would have shown the red
+    to the centre as acknowledged when no one there had seen it. Writes nothing."""
+    if not acknowledgement_counts(session, actor, warning):
+        raise ActionNotAllowed("acknowledge")
 
 
 def do_acknowledge(session: Session, actor: User, warning: EarlyWarning, now: datetime) -> None:

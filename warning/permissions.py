@@ -83,6 +83,19 @@ def allowed_actions(actor: User, warning: EarlyWarning) -> list[str]:
     return [name for name in ACTION_ROLES if can_act_on(actor, warning, name)]
 
 
+def may_acknowledge(actor: User, warning: EarlyWarning, owed_by: OwnerTier | None) -> bool:
+    """Whether `actor`'s acknowledgement counts for `warning` at its level. Where the response
+    policy makes acknowledging a tier's own work (`owed_by`: red's hour is the counselling
+    centre's), only someone holding that tier or one above it over the warning gives it: a
+    department counsellor who has seen a red has not made the centre aware of it. Where no tier
+    owes one (yellow, blue by default), anyone who may act on the warning may."""
+    if not can_act_on(actor, warning, "acknowledge"):
+        return False
+    return owed_by is None or any(
+        holds_for(actor, warning, roles) for tier, roles in TIER_ROLES.items() if tier >= owed_by
+    )
+
+
 def joins_caseload(actor: User, warning: EarlyWarning) -> bool:
     """Whether acting on `warning` puts its student on `actor`'s caseload: a school counsellor of
     the warning's school who takes up a red or yellow warning owns the case from then on, so the

@@ -76,6 +76,13 @@ def first_response_levels() -> dict[str, Level]:
     return default_response_policy().first_response_levels()
 
 
+def acknowledgement_owed_by(session: Session, warning: EarlyWarning) -> OwnerTier | None:
+    """The tier whose acknowledgement `warning`'s level owes under its institution's active
+    response policy, or None when the level owes none."""
+    response = active_response_policy(session, warning.institution_id).for_level(warning.level)
+    return next((OwnerTier(r.tier) for r in response.deadlines if r.kind == "acknowledge"), None)
+
+
 def plan_response(
     session: Session, warning: EarlyWarning, previous_level: int | None, now: datetime
 ) -> None:
@@ -92,6 +99,10 @@ def plan_response(
     raised = previous_level is None or warning.level > previous_level
     owner = int(response.owner)
     warning.owner_tier = max(owner, warning.owner_tier or 0) if raised else owner
+    if raised and any(rule.kind == "acknowledge" for rule in response.deadlines):
+        # The new level owes its own acknowledgement: a yellow acknowledged by the department
+        # and raised to red is not yet acknowledged by the centre, and leads its red queue.
+        warning.acknowledged_at = None
     warning.owner_since = now
     supersede_open(session, warning, now)
     for rule in response.deadlines:

@@ -70,9 +70,13 @@ def warning_action_forms(
 ) -> list[tuple[str, object]]:
     """The action forms the signed-in user may use on `warning`, each carrying its version (the
     refused one as it was sent). Acknowledging is offered until it is done, and again when a
-    raised level owes a new acknowledgement (`owed`, the warning's open deadlines)."""
+    raised level owes a new acknowledgement (`owed`, the warning's open deadlines); never to
+    someone whose acknowledgement would not count (a department counsellor's, of a red)."""
     allowed = permissions.allowed_actions(current_user, warning)
-    if warning.acknowledged_at is not None and all(d.kind != "acknowledge" for d in owed):
+    acknowledged = warning.acknowledged_at is not None and all(
+        d.kind != "acknowledge" for d in owed
+    )
+    if acknowledged or not actions.acknowledgement_counts(db.session, current_user, warning):
         allowed = [name for name in allowed if name != "acknowledge"]
     return [
         (

@@ -158,24 +158,35 @@ def when_due(due: datetime, now: datetime) -> str:
     return _("The earliest was due %(when)s (%(time)s).", when=when, time=time)
 
 
+def _unacknowledged_text(found: Unacknowledged, centre: bool) -> str:
+    """A red's acknowledgement is the centre's: department staff read that it awaits the centre,
+    and do their own part of the red (the guardian, the peer watch) meanwhile."""
+    if found.level != Level.RED:
+        return ngettext(
+            "%(num)s yellow warning not yet acknowledged",
+            "%(num)s yellow warnings not yet acknowledged",
+            found.count,
+        )
+    if centre:
+        return ngettext(
+            "%(num)s red warning awaits acknowledgement",
+            "%(num)s red warnings await acknowledgement",
+            found.count,
+        )
+    return ngettext(
+        "%(num)s red warning awaits the counselling centre's acknowledgement",
+        "%(num)s red warnings await the counselling centre's acknowledgement",
+        found.count,
+    )
+
+
 def staff_items(session: Session, user: User, now: datetime) -> list[Item]:
     """Unacknowledged reds and yellows, overdue warnings (queue roles)."""
     items = []
+    centre = user.has_role(*permissions.SCHOOL_ROLES)
     for found in unacknowledged(session, user, now):
         red = found.level == Level.RED
-        text = (
-            ngettext(
-                "%(num)s red warning awaits acknowledgement",
-                "%(num)s red warnings await acknowledgement",
-                found.count,
-            )
-            if red
-            else ngettext(
-                "%(num)s yellow warning not yet acknowledged",
-                "%(num)s yellow warnings not yet acknowledged",
-                found.count,
-            )
-        )
+        text = _unacknowledged_text(found, centre)
         late = found.earliest_due is not None and found.earliest_due < now
         items.append(
             Item(

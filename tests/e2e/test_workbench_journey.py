@@ -1,6 +1,7 @@
 """Each role's day starts on its workbench (zh-CN): the student's screening and where to get help
-on a phone, the department counsellor's red to acknowledge, the class committee member's weekly
-report on a phone, and the director's dashboard by term with headline cards first.
+on a phone, the red whose acknowledgement the department counsellor awaits from the centre, the
+class committee member's weekly report on a phone, and the director's dashboard by term with
+headline cards first.
 """
 
 from __future__ import annotations
@@ -51,13 +52,13 @@ def test_student_sees_the_screening_to_do_and_where_to_get_help_on_a_phone(world
     expect(page).to_have_url(re.compile(r"/screening/mine$"))
 
 
-def test_department_counsellor_sees_the_red_to_acknowledge_and_the_queue_shows_it(
+def test_department_counsellor_sees_the_red_awaiting_the_centre_and_the_queue_shows_it(
     red_this_morning: World,
 ):
     page = red_this_morning.page_for("dept_counsellor")
     page.goto("/")
     first = page.locator("main .workbench-item").first
-    expect(first).to_contain_text("1 条红色预警待确认")
+    expect(first).to_contain_text("1 条红色预警待心理中心确认")
     expect(first).to_contain_text("最早一条1小时后到期（09-14 11:00）")
     red_this_morning.shot(page, "6-workbench-dept-counsellor")
     first.locator("a").click()

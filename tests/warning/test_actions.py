@@ -40,9 +40,9 @@ def test_two_concurrent_updates_one_wins_and_the_other_is_told(network):
     with Session(db.engine) as first, Session(db.engine) as second:
         mine = first.get(EarlyWarning, warning.id)
         theirs = second.get(EarlyWarning, warning.id)
-        counsellor = first.merge(network.dept_counsellor)
+        director = first.merge(network.director)
         centre = second.merge(network.school_counsellor)
-        actions.acknowledge(first, counsellor, mine, version, clock.now())
+        actions.acknowledge(first, director, mine, version, clock.now())
         with pytest.raises(actions.StaleWarning):
             actions.record_assessment(
                 second, centre, theirs, version, clock.now(), outcome="Moderate risk"
