@@ -11,6 +11,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed
 from flask_wtf.file import FileField
 from flask_wtf.file import FileRequired
+from wtforms import SelectField
+from wtforms.validators import DataRequired
 
 Member = TypeVar("Member", bound=enum.Enum)
 Label = TypeVar("Label")
@@ -28,3 +30,13 @@ def labelled_choices(labels: Mapping[Member, Label]) -> list[tuple[str, Label]]:
     """A select's choices from a vocabulary's label map: the stored value, the shown label, in the
     map's order."""
     return [(member.value, label) for member, label in labels.items()]
+
+
+def choose_one(label: str, choices: list[tuple[str, Label]], missing: str) -> SelectField:
+    """A select that opens on a blank "Choose…" and refuses a form sent without a choice, saying
+    `missing`. Where the first real option stood selected, a form sent untouched stored an answer
+    nobody gave: a concern about suicidal talk filed as low mood, a judgement of blue, a guardian
+    "told by phone"."""
+    return SelectField(
+        label, choices=[("", _l("Choose…")), *choices], validators=[DataRequired(missing)]
+    )

@@ -275,7 +275,7 @@ def notify_guardian(
     note: str | None = None,
 ) -> EarlyWarning:
     """Record that the guardian was told, and how. Commits."""
-    check_guardian(method)
+    check_guardian(method, note)
     return _unit_of_work(
         session,
         actor,
@@ -286,10 +286,13 @@ def notify_guardian(
     )
 
 
-def check_guardian(method: str) -> None:
-    """Raises `InvalidAction` unless the notice says how the guardian was told."""
+def check_guardian(method: str, note: str | None) -> None:
+    """Raises `InvalidAction` unless the notice says how the guardian was told, and who was told
+    and what they said: a notice that names nobody is no record that the family heard."""
     if method not in CONTACT_METHODS:
         raise InvalidAction(N_("Choose how the guardian was told."))
+    if not (note or "").strip():
+        raise InvalidAction(N_("Say which guardian was told and what they said."))
 
 
 def do_notify_guardian(

@@ -16,6 +16,7 @@ from wtforms.validators import Length
 from wtforms.validators import Optional
 from wtforms.validators import ValidationError
 
+from campus.fields import choose_one
 from campus.fields import labelled_choices
 from campus.fields import spreadsheet_file
 from campus.forms import MultiCheckboxField
@@ -70,10 +71,10 @@ class ConcernReportForm(OnceForm):
         coerce=int,
         validators=[InputRequired(_l("Choose the student you are worried about."))],
     )
-    category = SelectField(
+    category = choose_one(
         _l("What worries you"),
-        choices=[(c.value, label) for c, label in CONCERN_LABELS.items()],
-        validators=[DataRequired()],
+        labelled_choices(CONCERN_LABELS),
+        _l("Choose what worries you about the student."),
     )
     text = TextAreaField(
         _l("What happened, in your words"), validators=[DataRequired(), Length(max=2000)]
@@ -93,7 +94,7 @@ class LifeEventForm(OnceForm):
 
 
 class JudgementForm(OnceForm):
-    level = SelectField(_l("Level you judge"), choices=LEVEL_CHOICES, validators=[DataRequired()])
+    level = choose_one(_l("Level you judge"), LEVEL_CHOICES, _l("Choose the level you judge."))
     label = TextAreaField(
         _l("Your observation (shown to department staff)"),
         validators=[DataRequired(), Length(min=5, max=300)],
@@ -102,7 +103,7 @@ class JudgementForm(OnceForm):
 
 
 class OverrideForm(FlaskForm):
-    level = SelectField(_l("New level"), choices=LEVEL_CHOICES, validators=[DataRequired()])
+    level = choose_one(_l("New level"), LEVEL_CHOICES, _l("Choose the new level."))
     reason = TextAreaField(
         _l("Reason for the override"), validators=[DataRequired(), Length(min=10, max=500)]
     )

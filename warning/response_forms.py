@@ -20,6 +20,7 @@ from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 from wtforms.widgets import HiddenInput
 
+from campus.fields import choose_one
 from warning.actions import CONTACT_METHODS
 
 # The labels of the ways a student or guardian is reached; the codes are the rule's
@@ -68,8 +69,15 @@ class ContactForm(VersionedForm):
 
 
 class GuardianForm(VersionedForm):
-    method = SelectField(_l("How"), choices=METHOD_CHOICES, validators=[DataRequired()])
-    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+    method = choose_one(_l("How"), METHOD_CHOICES, _l("Choose how the guardian was told."))
+    # A notice with nobody named is no record that a family heard of a red.
+    note = TextAreaField(
+        _l("Who was told, and what they said"),
+        validators=[
+            DataRequired(_l("Say which guardian was told and what they said.")),
+            Length(max=2000),
+        ],
+    )
     submit = SubmitField(_l("Guardian notified"))
 
 

@@ -106,3 +106,34 @@ def test_the_close_form_says_what_will_happen_and_uses_a_warning_colour(login, n
     assert 'class="action final"' in page
     assert "解除预警后" in page
     assert 'class="danger"' in page
+
+
+def test_a_guardian_notice_names_how_and_who_was_told_or_is_refused_inline(login, network):
+    """Before: one click on "Guardian notified" met a red's guardian deadline, by phone by
+    default, with nobody named."""
+    warning = open_warning(network.student, Level.RED)
+    client = login(network.dept_counsellor)
+    page = client.get(f"/warnings/students/{network.student.id}").get_data(as_text=True)
+    guardian = page.split('id="action-guardian"', 1)[1].split("</details>", 1)[0]
+    assert 'required><option value="">Choose…</option>' in guardian
+    url = f"/warnings/{warning.id}/actions/guardian"
+    response = client.post(url, data={"guardian-version": warning.version})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Choose how the guardian was told." in page
+    assert "Say which guardian was told and what they said." in page
+    assert events(warning, "guardian_notified") == 0
+    assert "guardian_notified" in open_deadlines(warning)
+
+    told = "Her father, by phone at 21:10; he will come tomorrow morning"
+    response = client.post(
+        url,
+        data={
+            "guardian-version": warning.version,
+            "guardian-method": "phone",
+            "guardian-note": told,
+        },
+    )
+    assert response.status_code == 302
+    assert events(warning, "guardian_notified") == 1
+    assert "guardian_notified" not in open_deadlines(warning)

@@ -228,3 +228,44 @@ def test_another_persons_concern_token_is_refused_without_showing_their_report(c
         )
     assert _count(ConcernReport) == 1
     assert mine.id
+
+
+def test_a_concern_sent_without_choosing_what_worries_them_is_refused_and_keeps_the_text(
+    campus, unit, login
+):
+    """Before: the list opened on "Low mood", so a report of suicidal talk sent without touching
+    it was filed as low mood (blue) instead of suicidal talk (red)."""
+    committee = campus.staff(unit.institution, Role.CLASS_COMMITTEE, group=unit.group)
+    campus.commit()
+    client = login(committee)
+    page = client.get(f"/warnings/units/class/{unit.group.id}").get_data(as_text=True)
+    assert 'required><option value="">Choose…</option>' in page
+    token = page.split('name="submission" type="hidden" value="', 1)[1][:32]
+    response = client.post(
+        f"/warnings/units/class/{unit.group.id}/concern",
+        data={
+            "submission": token,
+            "student_id": unit.student.id,
+            "category": "",
+            "text": "Said she does not want to wake up tomorrow",
+        },
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Choose what worries you about the student." in page
+    assert "Said she does not want to wake up tomorrow</textarea>" in page
+    assert (_count(ConcernReport), _count(Signal)) == (0, 0)
+
+
+def test_the_concern_form_gives_the_numbers_to_call_before_the_names_to_pick(
+    campus, unit, login, app
+):
+    """Before: it said "call the hotline below", and on a phone the only number was the footer,
+    past the picker and the whole class roster."""
+    committee = campus.staff(unit.institution, Role.CLASS_COMMITTEE, group=unit.group)
+    campus.commit()
+    page = login(committee).get(f"/warnings/units/class/{unit.group.id}").get_data(as_text=True)
+    hotline = app.config["CRISIS_HOTLINE"]
+    before_the_picker = page[page.index('id="concern-h"') : page.index('name="student_id"')]
+    for number in ("120", "110", hotline):
+        assert f'href="tel:{number}"' in before_the_picker

@@ -127,3 +127,26 @@ def test_another_counsellors_judgement_token_is_refused_and_keeps_what_was_typed
     assert "This form was already used. Reload the page." in page
     assert "Anxious before the exams</textarea>" in page
     assert db.session.scalar(select(func.count(Signal.id))) == 1
+
+
+def test_a_judgement_sent_without_choosing_a_level_is_refused_and_records_nothing(
+    campus, unit, login
+):
+    """Before: the level opened on blue, and a judgement sent untouched stored a blue signal."""
+    counsellor = campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=unit.department)
+    campus.commit()
+    client = login(counsellor)
+    page = client.get(f"/warnings/students/{unit.student.id}").get_data(as_text=True)
+    judgement = page.split(f'action="/warnings/students/{unit.student.id}/judgement', 1)[1]
+    assert 'required><option value="">Choose…</option>' in judgement
+    sent = {
+        "submission": _judgement_token(page, unit.student.id),
+        "level": "",
+        "label": "Withdrawn in class for two weeks",
+    }
+    response = client.post(f"/warnings/students/{unit.student.id}/judgement", data=sent)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Choose the level you judge." in page
+    assert "Withdrawn in class for two weeks</textarea>" in page
+    assert db.session.scalar(select(func.count(Signal.id))) == 0
