@@ -695,6 +695,10 @@ class TimelineItem:
     note: str | None = None
     # A peer's own words behind a concern or weekly-report signal (department staff and up).
     report_text: str | None = None
+    # Who did it (None: the system, as triage or the escalation sweep), and how, for a contact
+    # or a guardian's notice: whether the department or the centre called is the case's history.
+    actor: str | None = None
+    method: str | None = None
 
 
 def student_timeline(
@@ -708,9 +712,10 @@ def student_timeline(
     if capability is None or capability < Capability.WARNING:
         return []
     signals = session.scalars(select(Signal).where(Signal.student_id == student.id)).all()
-    events = session.scalars(
-        select(WarningEvent)
+    events = session.execute(
+        select(WarningEvent, User.name)
         .join(EarlyWarning, EarlyWarning.id == WarningEvent.warning_id)
+        .outerjoin(User, User.id == WarningEvent.actor_id)
         .where(EarlyWarning.student_id == student.id, WarningEvent.kind != "signal_attached")
     ).all()
     texts = _report_texts(session, list(signals))
@@ -718,11 +723,11 @@ def student_timeline(
         TimelineItem(s.observed_at, "signal", signal=s, report_text=texts.get(s.id))
         for s in signals
     ]
-    items += [_event_item(event, capability) for event in events]
+    items += [_event_item(event, actor, capability) for event, actor in events]
     return sorted(items, key=lambda item: item.at, reverse=True)
 
 
-def _event_item(event: WarningEvent, capability: Capability) -> TimelineItem:
+def _event_item(event: WarningEvent, actor: str | None, capability: Capability) -> TimelineItem:
     """A warning event's timeline line; a clinical note only for a CLINICAL reader."""
     clinical_note = event.kind in CLINICAL_NOTE_KINDS
     return TimelineItem(
@@ -734,6 +739,8 @@ def _event_item(event: WarningEvent, capability: Capability) -> TimelineItem:
         outcome_key=event.outcome_key,
         outcome_params=event.outcome_params,
         note=None if clinical_note and capability < Capability.CLINICAL else event.note,
+        actor=actor,
+        method=event.method,
     )
 
 

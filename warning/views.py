@@ -61,6 +61,7 @@ from warning.models import PolicyStatus
 from warning.models import PolicyVersion
 from warning.policy import PolicyError
 from warning.response_forms import CONTACT_OUTCOMES
+from warning.response_forms import METHOD_LABELS
 from warning.response_policy import ResponsePolicy
 from warning.response_policy import active_response_policy
 
@@ -175,6 +176,7 @@ def timeline_words() -> dict:
         "event_labels": _event_labels(),
         "level_names": _level_names(),
         "contact_outcomes": CONTACT_OUTCOMES,
+        "methods": METHOD_LABELS,
     }
 
 

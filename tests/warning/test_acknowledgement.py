@@ -125,3 +125,29 @@ def test_a_yellow_acknowledged_then_raised_to_red_by_a_safety_answer_leads_the_c
     assert _unacknowledged_for(network.school_counsellor) == [network.student.name]
     row = login(network.school_counsellor).get("/warnings/").get_data(as_text=True)
     assert "Not acknowledged" in row[row.index(network.student.name) :]
+
+
+def test_the_timeline_says_who_acknowledged_and_who_told_the_guardian_and_how(login, network):
+    """Before: it read "Acknowledged" and "Guardian notified" with no name, so a counsellor could
+    not tell whether the department or the centre had acted."""
+    warning = open_warning(network.student, Level.RED)
+    actions.acknowledge(
+        db.session, network.school_counsellor, warning, warning.version, clock.now()
+    )
+    actions.notify_guardian(
+        db.session,
+        network.dept_counsellor,
+        warning,
+        warning.version,
+        clock.now(),
+        method="in_person",
+        note="His father, at the department office",
+    )
+    page = _student_page(login(network.dept_leader), network)
+    timeline = page[page.index('class="timeline"') :]
+    acknowledged = timeline[timeline.index("Acknowledged") :].split("</li>", 1)[0]
+    told = timeline[timeline.index("Guardian notified") :].split("</li>", 1)[0]
+    assert network.school_counsellor.name in acknowledged
+    assert network.dept_counsellor.name in told
+    assert "In person" in told
+    assert "His father, at the department office" in told
