@@ -22,6 +22,7 @@ from sqlalchemy import select
 from campus import acting_for
 from campus import audit
 from campus import clock
+from campus import nav
 from campus.extensions import db
 from campus.forms import filled
 from campus.models import ClassGroup
@@ -326,6 +327,7 @@ def feedback(assignment_id: int, code: str):
         elevated=intake.elevated(result),
         next_code=intake.next_instrument(db.session, assignment),
         on_duty=_on_duty(assignment),
+        help_entries=nav.help_entries(current_app),
     )
     # The audit row is committed before the page leaves the server (`audit.record_read`'s rule);
     # rendering first spares re-reading everything the commit expires.

@@ -372,3 +372,18 @@ def test_a_student_turning_18_just_after_local_midnight_needs_no_guardian(
     assert _consent(client, assignment).status_code == 302
     db.session.refresh(assignment)
     assert not assignment.consent.minor
+
+
+def test_feedback_after_a_hard_time_says_how_to_reach_the_centre(client, school, make_campaign):
+    """Before: it said "contact the centre yourself at any time" and gave no number or link."""
+    assignment = _assignment(make_campaign(instruments=("phq9",)), school.student)
+    sign_in(client, school.student.user)
+    client.post("/language/en", data={"next": "/"})
+    _consent(client, assignment)
+    moderate = {**PHQ9_CALM, "item_1": "3", "item_2": "3", "item_3": "3", "item_4": "3"}
+    done = _post(client, assignment, "phq9", moderate)
+    feedback = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "going through a hard time" in feedback
+    phone = school.institution.on_duty_phone or client.application.config["CENTRE_ON_DUTY_PHONE"]
+    assert f'href="tel:{phone}"' in feedback
+    assert 'href="/appointments/' in feedback
