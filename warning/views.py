@@ -345,8 +345,11 @@ def _unit_or_404(kind: str, unit_id: int) -> reports.ReportingUnit:
 
 def _roster_choices(roster: list[Student]) -> list[tuple[int, str]]:
     """The unit's roster as the choices of a form's student field: a sent id outside it is
-    refused as not a choice."""
-    return [(s.id, f"{s.name} · {s.student_number}") for s in roster]
+    refused as not a choice. The reporter is not among them: a report about oneself would go to
+    the department as a peer's concern; help for oneself is asked for on the home page."""
+    return [
+        (s.id, f"{s.name} · {s.student_number}") for s in roster if s.user_id != current_user.id
+    ]
 
 
 def _concern_form(roster: list[Student]) -> ConcernReportForm:

@@ -74,3 +74,32 @@ def test_when_she_alone_holds_her_class_and_room_the_department_arranges_it(camp
     assert "no committee member or informant to receive it: yours to arrange" in own
     page = counsellor.get(f"/warnings/students/{alone.id}").get_data(as_text=True)
     assert "孤生 is the only psychology committee member of CS-2026-9" in page
+
+
+def test_a_committee_member_cannot_file_a_concern_report_about_herself(
+    campus, subject, network, login
+):
+    from warning.models import ConcernReport
+
+    classmate = campus.student(network.group, name="王五")
+    campus.commit()
+    client = login(subject.user)
+    page = client.get(f"/warnings/units/class/{network.group.id}").get_data(as_text=True)
+    weekly = page[page.index('id="week-h"') : page.index('id="concern-h"')]
+    concern = page[page.index('id="concern-h"') : page.index('id="roster-h"')]
+    for form in (weekly, concern):  # she is on neither list; her classmate is on both
+        assert f'value="{classmate.id}"' in form
+        assert f'value="{subject.id}"' not in form
+    token = page.split('name="submission" type="hidden" value="', 1)[1][:32]
+    response = client.post(
+        f"/warnings/units/class/{network.group.id}/concern",
+        data={
+            "submission": token,
+            "student_id": subject.id,
+            "category": "low_mood",
+            "text": "I have been sleeping badly",
+        },
+    )
+    assert response.status_code == 400
+    assert "Choose a student from your list." in response.get_data(as_text=True)
+    assert db.session.scalars(select(ConcernReport)).all() == []
