@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campus.i18n import name_column
 from campus.models import Student
 from campus.models import User
 from campus.scope import Capability
@@ -25,7 +26,7 @@ def load_interviews(
     session: Session, viewer: User, student: Student, capability: Capability
 ) -> dict[str, Any]:
     rows = session.execute(
-        select(InterviewEntry, Campaign.name)
+        select(InterviewEntry, name_column(Campaign))
         .join(Campaign, Campaign.id == InterviewEntry.campaign_id)
         .where(InterviewEntry.student_id == student.id)
         .order_by(InterviewEntry.created_at.desc())

@@ -46,3 +46,15 @@ def test_the_file_lists_the_students_interview_with_its_state(app, campus):
     assert f"/interviews/{entry.id}" in html
     assert "to assign" in html
     assert 'id="interviews"' not in _page(app, world.computing_counsellor, world.student)
+
+
+def test_the_interview_list_names_the_campaign_in_the_readers_language(app, campus):
+    """Before: an English reader saw the campaign's Chinese name here, and English elsewhere."""
+    world = interview_world.build(campus)
+    made = interview_world.campaign(world, "phq9")
+    made.name, made.name_en = "2026级新生心理健康普查", "2026 freshman intake"
+    interview_world.submit(made, world.student, "phq9", interview_world.phq9_total(12))
+    html = _page(app, world.director, world.student)
+    section = html[html.index('id="interviews"') :]
+    assert "2026 freshman intake" in section
+    assert "2026级新生心理健康普查" not in section
