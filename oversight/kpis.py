@@ -800,7 +800,7 @@ KPIS: tuple[Kpi, ...] = (
         _l(
             "Key students whose family was contacted ÷ key students. Key students: students with "
             "a warning opened in the period whose level is red or yellow now. Contacted: an entry "
-            "in the family-contact log (家校沟通) since the warning opened, whether or not the "
+            "in the family-contact log since the warning opened, whether or not the "
             "guardian was reached. Month: the month the warning opened."
         ),
         family_contact,

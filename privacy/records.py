@@ -139,7 +139,7 @@ PROCESSING: tuple[Processing, ...] = (
     ),
     Processing(
         "family_contact",
-        _l("Family contacts (家校沟通)"),
+        _l("Family contacts"),
         _l("Working with the family on the student's support"),
         _l("Separate consent; a safety duty: PIPL art. 13(4)"),
         Capability.WARNING,
