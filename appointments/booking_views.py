@@ -57,7 +57,7 @@ STAFF_ROLES = tuple(booking_permissions.BOOK_FOR_ROLES)
 GENDERS = {"F": "female", "M": "male"}
 STATE_WORDS = {
     AppointmentState.BOOKED: N_("booked"),
-    AppointmentState.ATTENDED: N_("came"),
+    AppointmentState.ATTENDED: N_("attended"),
     AppointmentState.NO_SHOW: N_("missed"),
     AppointmentState.CANCELLED: N_("cancelled"),
     AppointmentState.LATE_CANCELLED: N_("cancelled late"),
