@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import TypeVar
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed
@@ -32,11 +33,10 @@ def labelled_choices(labels: Mapping[Member, Label]) -> list[tuple[str, Label]]:
     return [(member.value, label) for member, label in labels.items()]
 
 
-def choose_one(label: str, choices: list[tuple[str, Label]], missing: str) -> SelectField:
+def choose_one(label: str, choices: Sequence[tuple[str, Any]], missing: str) -> SelectField:
     """A select that opens on a blank "Choose…" and refuses a form sent without a choice, saying
     `missing`. Where the first real option stood selected, a form sent untouched stored an answer
     nobody gave: a concern about suicidal talk filed as low mood, a judgement of blue, a guardian
     "told by phone"."""
-    return SelectField(
-        label, choices=[("", _l("Choose…")), *choices], validators=[DataRequired(missing)]
-    )
+    options: list[Any] = [("", _l("Choose…")), *choices]
+    return SelectField(label, choices=options, validators=[DataRequired(missing)])

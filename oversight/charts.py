@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 COLOURS = {"red": "#b3261e", "yellow": "#e0a800", "blue": "#1f5fa8", "bar": "#2f6f8f"}
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 260, 48, 40, 16
+LEGEND_HEIGHT = 22
 
 
 def _svg(key: str, title: str, desc: str, body: list[str], height: int = HEIGHT) -> Markup:
@@ -42,7 +43,8 @@ def stacked_bars(
     names: dict[str, str] | None = None,
 ) -> Markup:
     """Vertical bars per label, stacked by series (e.g. warnings per month by level); `names`
-    gives each series' name for the reader, its key picks the colour."""
+    gives each series' name for the reader, its key picks the colour. With names, a legend under
+    the labels says which colour is which (a tooltip alone is no legend on a phone or paper)."""
     totals = [sum(values[i] for values in series.values()) for i in range(len(labels))]
     top = _nice_max(max(totals, default=0))
     plot_h = HEIGHT - BOTTOM - TOP
@@ -69,7 +71,20 @@ def stacked_bars(
             f'<text x="{x + slot * 0.35:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
             f'font-size="11">{escape(label)}</text>'
         )
-    return _svg(key, title, desc, body)
+    if not names:
+        return _svg(key, title, desc, body)
+    body += _legend([(COLOURS.get(name, COLOURS["bar"]), names.get(name, name)) for name in series])
+    return _svg(key, title, desc, body, HEIGHT + LEGEND_HEIGHT)
+
+
+def _legend(entries: list[tuple[str, str]]) -> list[str]:
+    """A row of colour swatches with their names, below the chart's own height."""
+    body, x, y = [], LEFT, HEIGHT + 4
+    for colour, name in entries:
+        body.append(f'<rect x="{x}" y="{y}" width="12" height="12" fill="{colour}"/>')
+        body.append(f'<text x="{x + 18}" y="{y + 11}" font-size="12">{escape(name)}</text>')
+        x += 110
+    return body
 
 
 def percent_bars(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from datetime import datetime
+from typing import NamedTuple
 
 import pandas as pd
 from flask import Blueprint
@@ -20,6 +21,7 @@ from flask import render_template
 from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from campus import audit
@@ -404,6 +406,15 @@ def _send(
     return response
 
 
+class Chart(NamedTuple):
+    """A chart with the title and description the page shows above it: inside the SVG they
+    are only for screen readers, and a bare chart does not say what it counts."""
+
+    title: str
+    desc: str
+    svg: Markup
+
+
 def _charts(view: kpis.View, frames: dict[str, pd.DataFrame]) -> dict:
     """Level mix per month and response compliance per level, for one institution; drawn from
     the tables already computed where they hold the figures (deadline counts add up)."""
@@ -419,20 +430,14 @@ def _charts(view: kpis.View, frames: dict[str, pd.DataFrame]) -> dict:
     )
     deadlines["compliance"] = kpis.ratio(deadlines["met"], deadlines["due"])
     names = {"red": _("Red"), "yellow": _("Yellow"), "blue": _("Blue")}
-    return {
-        "levels": charts.stacked_bars(
-            "levels",
-            _("Warnings opened per month, by level"),
-            levels["month"].tolist(),
-            {name: levels[name].tolist() for name in ("red", "yellow", "blue")},
-            _("Stacked bars: red, yellow and blue warnings opened in each month."),
-            names,
-        ),
-        "deadlines": charts.percent_bars(
-            "deadlines",
-            _("Response deadlines met on time"),
-            [names[n] for n in deadlines.index],
-            deadlines["compliance"].tolist(),
-            _("Share of deadlines met on time for each level; a dash means none fell due."),
-        ),
-    }
+    title = _("Warnings opened per month, by level")
+    desc = _("Stacked bars: red, yellow and blue warnings opened in each month.")
+    series = {name: levels[name].tolist() for name in ("red", "yellow", "blue")}
+    by_month = charts.stacked_bars("levels", title, levels["month"].tolist(), series, desc, names)
+    levels_chart = Chart(title, desc, by_month)
+    title = _("Response deadlines met on time")
+    desc = _("Share of deadlines met on time for each level; a dash means none fell due.")
+    level_names = [names[n] for n in deadlines.index]
+    rates = deadlines["compliance"].tolist()
+    on_time = charts.percent_bars("deadlines", title, level_names, rates, desc)
+    return {"levels": levels_chart, "deadlines": Chart(title, desc, on_time)}

@@ -268,3 +268,14 @@ def test_an_admin_of_two_institutions_picks_one_from_a_list_in_name_order(campus
     select_box = body[body.index('name="institution"') :]
     assert select_box.index("Alpha University") < select_box.index("Zeta University")
     assert f'<option selected value="{alpha.id}">Alpha University' in select_box
+
+
+def test_each_chart_says_what_it_counts_and_which_colour_is_which(world, login):
+    """Before: the titles were only inside the SVG for screen readers, and the level bars had no
+    legend, so an administrator saw coloured bars that named nothing."""
+    body = login(world.xju.admin).get("/oversight/", query_string=SEPT).get_data(as_text=True)
+    captions = re.findall(r"<figcaption><strong>([^<]+)</strong>", body)
+    assert captions == ["Warnings opened per month, by level", "Response deadlines met on time"]
+    levels = body[body.index('aria-labelledby="levels-t') : body.index("</svg>")]
+    legend = re.findall(r'font-size="12">([^<]+)</text>', levels)
+    assert legend == ["Red", "Yellow", "Blue"]
