@@ -61,6 +61,13 @@ def filled(field: _Input[_T_co]) -> _T_co:
     return field.data
 
 
+def least_length(field: Field) -> int | None:
+    """The fewest characters `field` takes, when more than one: the `field` macro says so under
+    it, so a reason refused as too short was asked for at that length in the first place."""
+    least = max((v.min for v in field.validators if isinstance(v, Length)), default=-1)
+    return least if least > 1 else None
+
+
 def add_error(field: Field, message: str) -> None:
     """Show `message` under `field` after validation, as a check that needed the database."""
     # WTForms types `errors` as a sequence (a tuple before validation); by now it is a list.

@@ -11,6 +11,7 @@ from campus import activation_views
 from campus import admin
 from campus import channel_views
 from campus import export_rights
+from campus import forms
 from campus import health
 from campus import i18n
 from campus import inbox_views
@@ -50,6 +51,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(mfa_views.two_factor)
     app.register_blueprint(mfa_views.two_factor_admin)
     app.jinja_env.globals["role_labels"] = ROLE_LABELS
+    app.jinja_env.globals["least_length"] = forms.least_length
     app.jinja_env.globals["channel_kind_labels"] = channel_views.KIND_LABELS
     app.jinja_env.filters["shown_name"] = i18n.shown_name
     app.jinja_env.globals["export_notice"] = export_rights.tier_notice

@@ -150,3 +150,15 @@ def test_a_judgement_sent_without_choosing_a_level_is_refused_and_records_nothin
     assert "Choose the level you judge." in page
     assert "Withdrawn in class for two weeks</textarea>" in page
     assert db.session.scalar(select(func.count(Signal.id))) == 0
+
+
+def test_a_reason_with_a_least_length_says_it_before_it_is_refused(campus, unit, login):
+    """Before: the override's reason was refused under ten characters without saying so first."""
+    counsellor = campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=unit.department)
+    campus.commit()
+    phq9_signal(unit.student, 12, "PHQ-9 moderate in the intake")
+    page = login(counsellor).get(f"/warnings/students/{unit.student.id}").get_data(as_text=True)
+    override = page[page.index('id="override-h"') : page.index('id="judgement-h"')]
+    judgement = page[page.index('id="judgement-h"') :]
+    assert '<small class="hint">At least 10 characters.</small>' in override
+    assert '<small class="hint">At least 5 characters.</small>' in judgement
