@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Protocol, Self, TypeVar
+from typing import Protocol, Self, TypeVar, cast
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -64,7 +64,9 @@ def filled(field: _Input[_T_co]) -> _T_co:
 def least_length(field: Field) -> int | None:
     """The fewest characters `field` takes, when more than one: the `field` macro says so under
     it, so a reason refused as too short was asked for at that length in the first place."""
-    least = max((v.min for v in field.validators if isinstance(v, Length)), default=-1)
+    # The stubs type validators as a protocol that `isinstance` does not narrow to Length.
+    lengths = [cast(Length, v) for v in field.validators if isinstance(v, Length)]
+    least = max((v.min for v in lengths), default=-1)
     return least if least > 1 else None
 
 
