@@ -727,8 +727,15 @@ def student_timeline(
     return sorted(items, key=lambda item: item.at, reverse=True)
 
 
+# Events triage writes when someone's evidence opens or raises a warning: their actor recorded
+# the evidence (a peer's concern report, a counsellor's judgement), not a step of the response,
+# and a line "opened · <the classmate who reported>" would name the reporter to every reader.
+TRIAGE_EVENT_KINDS = frozenset({"opened", "level_changed"})
+
+
 def _event_item(event: WarningEvent, actor: str | None, capability: Capability) -> TimelineItem:
-    """A warning event's timeline line; a clinical note only for a CLINICAL reader."""
+    """A warning event's timeline line; a clinical note only for a CLINICAL reader; who acted
+    for the response's own steps, not for triage's."""
     clinical_note = event.kind in CLINICAL_NOTE_KINDS
     return TimelineItem(
         event.at,
@@ -739,7 +746,7 @@ def _event_item(event: WarningEvent, actor: str | None, capability: Capability) 
         outcome_key=event.outcome_key,
         outcome_params=event.outcome_params,
         note=None if clinical_note and capability < Capability.CLINICAL else event.note,
-        actor=actor,
+        actor=None if event.kind in TRIAGE_EVENT_KINDS else actor,
         method=event.method,
     )
 

@@ -151,3 +151,24 @@ def test_the_timeline_says_who_acknowledged_and_who_told_the_guardian_and_how(lo
     assert network.dept_counsellor.name in told
     assert "In person" in told
     assert "His father, at the department office" in told
+
+
+def test_the_timeline_does_not_name_the_classmate_whose_report_opened_the_warning(login, network):
+    network.class_committee.name = "Reporter Wu"
+    db.session.commit()
+    client = login(network.class_committee)
+    page = client.get(f"/warnings/units/class/{network.group.id}").get_data(as_text=True)
+    token = page.split('name="submission" type="hidden" value="', 1)[1][:32]
+    client.post(
+        f"/warnings/units/class/{network.group.id}/concern",
+        data={
+            "submission": token,
+            "student_id": network.student.id,
+            "category": "suicidal_talk",
+            "text": "Said she wants to disappear",
+        },
+    )
+    page = _student_page(login(network.dept_counsellor), network)
+    timeline = page[page.index('class="timeline"') :]
+    assert "Warning opened" in timeline
+    assert "Reporter Wu" not in timeline
