@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import BooleanField
+from wtforms import DateField
 from wtforms import SelectField
 from wtforms import StringField
+from wtforms.validators import Length
 from wtforms.validators import Optional
 from wtforms.validators import Regexp
 from wtforms.validators import ValidationError
@@ -70,3 +73,22 @@ class ProvinceFilterForm(FilterForm):
 def _months_between(first: str, last: str) -> int:
     a, b = month_of(first), month_of(last)
     return (b.year - a.year) * 12 + b.month - a.month + 1
+
+
+class AuditTrailForm(FlaskForm):
+    """The audit trail's filter: a GET form, so a narrowed trail is a link one can share."""
+
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    student_number = StringField(_l("Student number"), validators=[Optional(), Length(max=32)])
+    login = StringField(
+        _l("Login of the person who acted"), validators=[Optional(), Length(max=64)]
+    )
+    denied = BooleanField(_l("Refused reads only"))
+    day_from = DateField(_l("From"), validators=[Optional()])
+    day_to = DateField(_l("To"), validators=[Optional()])
+
+    def validate_day_to(self, field) -> None:
+        if field.data and self.day_from.data and field.data < self.day_from.data:
+            raise ValidationError(_l("The last day cannot be before the first."))

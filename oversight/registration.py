@@ -13,6 +13,7 @@ from campus import workbench
 from campus.models import Role
 from campus.replica import aggregate_session
 from oversight import access_views
+from oversight import audit_views
 from oversight import snapshots
 from oversight import views
 from oversight import workbench as oversight_workbench
@@ -22,7 +23,9 @@ def register(app: Flask) -> None:
     """Register the dashboard and province view, their nav entries and the snapshot sweep."""
     app.register_blueprint(views.bp)
     app.register_blueprint(access_views.bp)
+    app.register_blueprint(audit_views.bp)
     nav.register(app, lambda: _("Access review"), "access_review.index", {Role.ADMIN}, order=83)
+    nav.register(app, lambda: _("Audit trail"), "audit_trail.index", {Role.ADMIN}, order=84)
     workbench.register(app, oversight_workbench.access_review_items, {Role.ADMIN}, order=70)
     dashboard = set(views.DASHBOARD_ROLES)
     nav.register(app, lambda: _("Oversight"), "oversight.dashboard", dashboard, order=80)

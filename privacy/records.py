@@ -91,7 +91,7 @@ class Processing:
     what: str  # lazy translations
     why: str
     basis: str
-    capability: Capability | None  # None: only the student and the audit reader
+    capability: Capability | None  # None: only administrators, on the audit trail page
 
 
 PROCESSING: tuple[Processing, ...] = (
@@ -264,7 +264,7 @@ def build(app: Flask) -> Records:
             str(p.what),
             str(p.why),
             str(p.basis),
-            _roles_text(readers_of(p.capability)) or _("the student; audit readers"),
+            _roles_text(readers_of(p.capability)) or _("administrators, on the audit trail page"),
             retention_for(p.record_type),
         )
         for p in PROCESSING

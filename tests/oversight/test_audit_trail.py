@@ -1,0 +1,124 @@
+"""The audit trail page: an administrator reads who read or changed their institution's records,
+narrowed to a student, a person, refusals or some days; the reading is itself audited."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import select
+
+from campus import audit
+from campus import clock
+from campus.audit import AuditEvent
+from campus.extensions import db
+from campus.models import Role
+
+
+@pytest.fixture
+def trail(campus):
+    """Reads of two students of XJU by its counsellor, one refused, and a read at HNU."""
+    xju, hnu = campus.institution("XJU"), campus.institution("HNU")
+    department = campus.department(xju)
+    group = campus.class_group(department)
+    li = campus.student(group, name="Li Hua")
+    wang = campus.student(group, name="Wang Fang")
+    elsewhere = campus.student(campus.class_group(campus.department(hnu)), name="Zhao Lei")
+    admin = campus.staff(xju, Role.ADMIN, login="boss")
+    counsellor = campus.staff(xju, Role.DEPT_COUNSELLOR, login="t01", department=department)
+    campus.commit()
+    clock.set_now(datetime(2026, 9, 13, 15, 30))  # 23:30 in Beijing, 13 September
+    audit.record(
+        db.session, actor=counsellor, action="read_warning", record_type="warning",
+        record_id=7, student_id=li.id, institution_id=xju.id,
+    )  # fmt: skip
+    clock.set_now(datetime(2026, 9, 13, 16, 30))  # 00:30 in Beijing, 14 September
+    audit.record(
+        db.session, actor=counsellor, action="read_warning", record_type="warning",
+        record_id=8, student_id=wang.id, institution_id=xju.id, outcome="denied",
+    )  # fmt: skip
+    audit.record(
+        db.session, actor=None, action="read_warning", record_type="warning",
+        record_id=9, student_id=elsewhere.id, institution_id=hnu.id,
+    )  # fmt: skip
+    db.session.commit()
+    return admin, counsellor, li, wang, elsewhere
+
+
+def _rows(page: str) -> list[str]:
+    body = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0] if "<tbody>" in page else ""
+    return body.split("<tr>")[1:]
+
+
+def test_the_administrator_reads_their_institutions_trail_newest_first(trail, login):
+    admin, _counsellor, li, wang, elsewhere = trail
+    page = login(admin).get("/admin/audit").get_data(as_text=True)
+    about_students = [row for row in _rows(page) if li.name in row or wang.name in row]
+    assert len(about_students) == 2
+    refused, read = about_students
+    assert wang.name in refused
+    assert "refused" in refused
+    assert li.name in read
+    assert "refused" not in read
+    assert elsewhere.name not in page
+
+
+def test_narrowed_to_one_student_one_person_refusals_or_local_days(trail, login):
+    admin, counsellor, li, wang, _elsewhere = trail
+    client = login(admin)
+
+    def names(**args) -> list[str]:
+        rows = _rows(client.get("/admin/audit", query_string=args).get_data(as_text=True))
+        return [n for row in rows for n in (li.name, wang.name) if n in row]
+
+    assert names(student_number=li.student_number) == [li.name]
+    assert names(login="t01") == [wang.name, li.name]
+    assert names(denied="y") == [wang.name]
+    # Days are the institution's: 00:30 on the 14th in Beijing is 16:30 UTC on the 13th.
+    assert names(day_from="2026-09-14") == [wang.name]
+    assert names(day_to="2026-09-13") == [li.name]
+
+
+def test_reading_the_trail_is_audited_with_the_filter_asked(trail, login):
+    admin, _counsellor, li, _wang, _elsewhere = trail
+    login(admin).get("/admin/audit", query_string={"student_number": li.student_number})
+    read = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "read_audit_trail"))
+    assert read.actor_id == admin.id
+    assert f"student={li.student_number}" in read.detail
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"student_number": "NOPE-1"}, "No student of this institution has that student number."),
+        ({"login": "nobody"}, "No account of this institution has that login."),
+        ({"day_from": "2026-09-14", "day_to": "2026-09-01"}, "The last day cannot be before"),
+        ({"day_from": "14/09/2026"}, "Not a valid date value."),
+    ],
+)
+def test_a_filter_that_names_nobody_or_a_bad_date_is_refused_and_not_read(
+    trail, login, args, message
+):
+    admin = trail[0]
+    response = login(admin).get("/admin/audit", query_string=args)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert "<tbody>" not in response.get_data(as_text=True)
+    assert (
+        db.session.scalar(select(AuditEvent).where(AuditEvent.action == "read_audit_trail")) is None
+    )
+
+
+def test_another_institutions_student_is_nobody_here(trail, login):
+    admin, *_rest, elsewhere = trail
+    response = login(admin).get(
+        "/admin/audit", query_string={"student_number": elsewhere.student_number}
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("role", [Role.DIRECTOR, Role.SCHOOL_COUNSELLOR, Role.DEPT_COUNSELLOR])
+def test_only_an_administrator_opens_the_trail(campus, trail, login, role):
+    someone = campus.staff(trail[1].institution, role)
+    campus.commit()
+    assert login(someone).get("/admin/audit").status_code == 403
