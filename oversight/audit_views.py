@@ -24,7 +24,7 @@ bp = Blueprint("audit_trail", __name__, url_prefix="/admin/audit")
 def index() -> ResponseReturnValue:
     institution = acting_for.admin_institution()
     form = AuditTrailForm(request.args)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = min(max(request.args.get("page", 1, type=int), 1), 100_000)
     if not form.validate():
         return render_template("oversight/audit_trail.html", form=form, trail=None, page=page), 400
     flt = audit_trail.TrailFilter(

@@ -65,6 +65,7 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "campus.role_until": ADMIN,
     # The security world has no access review: the administrator's review id is a 404.
     "access_review.index": ADMIN,
+    "audit_trail.index": ADMIN,
     "access_review.open_review": ADMIN,
     "access_review.confirm": ADMIN,
     "access_review.end": ADMIN,
