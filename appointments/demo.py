@@ -43,9 +43,10 @@ DEMO_TEMPLATES = (
 
 def seed_calendar(session: Session, institution: Institution) -> None:
     """Profiles of the demo school counsellors (sc01, sc02), their weekly times, New Year's Day
-    on the academic calendar, a duty roster for this week and next (days 08:00–20:00, the two
-    counsellors by turns, the director at weekends) and the slots of this week and next, so the
-    booking pages have something to book. Skipped once templates exist."""
+    on the academic calendar, a duty roster for this week and next (days 08:00–20:00 in the duty
+    room and nights on call by phone, the two counsellors by turns, the director at weekends) and
+    the slots of this week and next, so the booking pages have something to book. Skipped once
+    templates exist."""
     from appointments import availability
     from appointments.models import AcademicBreak
     from appointments.models import AvailabilityTemplate
@@ -118,17 +119,26 @@ def seed_calendar(session: Session, institution: Institution) -> None:
     for n in range(14):
         day = monday + timedelta(days=n)
         person = director if day.weekday() >= 5 else (first, second)[n % 2]
-        session.add(
-            DutyShift(
-                institution_id=institution.id,
-                user_id=person.id,
-                starts_at=clock.to_utc(datetime.combine(day, time(8)), zone),
-                ends_at=clock.to_utc(datetime.combine(day, time(20)), zone),
-                phone=phone,
-                note="心理中心 301 值班室",
-                created_by_id=director.id,
-            )
+        # The day in the duty room, the night on call by phone (the other counsellor, the
+        # director at weekends): a red raised at midnight still has someone to tell.
+        night = director if day.weekday() >= 5 else (second, first)[n % 2]
+        morning, evening = datetime.combine(day, time(8)), datetime.combine(day, time(20))
+        shifts = (
+            (person, morning, evening, "心理中心 301 值班室"),
+            (night, evening, morning + timedelta(days=1), "夜间电话值班"),
         )
+        for who, starts, ends, note in shifts:
+            session.add(
+                DutyShift(
+                    institution_id=institution.id,
+                    user_id=who.id,
+                    starts_at=clock.to_utc(starts, zone),
+                    ends_at=clock.to_utc(ends, zone),
+                    phone=phone,
+                    note=note,
+                    created_by_id=director.id,
+                )
+            )
     session.flush()
     for week in (monday, monday + timedelta(days=7)):
         availability.open_week(session, institution, week, now)
