@@ -56,7 +56,7 @@ class AcknowledgeForm(VersionedForm):
 
 
 class ContactForm(VersionedForm):
-    method = SelectField(_l("How"), choices=METHOD_CHOICES, validators=[DataRequired()])
+    method = choose_one(_l("How"), METHOD_CHOICES, _l("Choose how the student was contacted."))
     outcome = RadioField(
         _l("Outcome"),
         choices=list(CONTACT_OUTCOMES.items()),

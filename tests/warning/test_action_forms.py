@@ -137,3 +137,14 @@ def test_a_guardian_notice_names_how_and_who_was_told_or_is_refused_inline(login
     assert response.status_code == 302
     assert events(warning, "guardian_notified") == 1
     assert "guardian_notified" not in open_deadlines(warning)
+
+
+def test_a_contact_sent_without_saying_how_is_refused_not_stored_as_a_phone_call(login, network):
+    warning = open_warning(network.student, Level.YELLOW)
+    response = login(network.dept_counsellor).post(
+        f"/warnings/{warning.id}/actions/contact",
+        data={"contact-version": warning.version, "contact-outcome": "reached"},
+    )
+    assert response.status_code == 400
+    assert "Choose how the student was contacted." in response.get_data(as_text=True)
+    assert events(warning, "contact") == 0
