@@ -26,6 +26,32 @@ def _unacknowledged_for(user) -> list[str]:
     return [student.name for _w, student, _d, _o in page.rows]
 
 
+def _contact(network, warning, outcome: str, method: str = "phone") -> None:
+    """The department counsellor logs a contact with the student."""
+    actions.log_contact(
+        db.session,
+        network.dept_counsellor,
+        warning,
+        warning.version,
+        clock.now(),
+        method=method,
+        outcome=outcome,
+    )
+
+
+def _told_guardian(network, warning, note: str, method: str = "phone") -> None:
+    """The department counsellor records the guardian's notice."""
+    actions.notify_guardian(
+        db.session,
+        network.dept_counsellor,
+        warning,
+        warning.version,
+        clock.now(),
+        method=method,
+        note=note,
+    )
+
+
 def test_a_department_counsellor_is_not_offered_a_reds_acknowledgement_nor_can_forge_one(
     login, network
 ):
@@ -48,29 +74,13 @@ def test_a_department_counsellor_is_not_offered_a_reds_acknowledgement_nor_can_f
 
 def test_a_department_counsellors_contact_on_a_red_leaves_the_centres_hour_owed(network):
     warning = open_warning(network.student, Level.RED)
-    actions.log_contact(
-        db.session,
-        network.dept_counsellor,
-        warning,
-        warning.version,
-        clock.now(),
-        method="phone",
-        outcome="Reached her, she is with her roommate",
-    )
+    _contact(network, warning, "Reached her, she is with her roommate")
     assert events(warning, "contact") == 1
     assert warning.acknowledged_at is None
     assert "acknowledge" in open_deadlines(warning)
     assert _unacknowledged_for(network.school_counsellor) == [network.student.name]
     # The department's own red work still counts as done when the department does it.
-    actions.notify_guardian(
-        db.session,
-        network.dept_counsellor,
-        warning,
-        warning.version,
-        clock.now(),
-        method="phone",
-        note="Her mother, by phone; she is driving to campus tonight",
-    )
+    _told_guardian(network, warning, "Her mother, by phone; she is driving to campus tonight")
     assert "guardian_notified" not in open_deadlines(warning)
 
 
@@ -107,15 +117,7 @@ def test_a_yellow_acknowledged_then_raised_to_red_by_a_safety_answer_leads_the_c
     """Before: the yellow's acknowledgement stayed on the red, which the centre's queue then
     showed as acknowledged and sorted below every red nobody had seen."""
     warning = factories.phq9_signal(network.student, 12)
-    actions.log_contact(
-        db.session,
-        network.dept_counsellor,
-        warning,
-        warning.version,
-        clock.now(),
-        method="in_person",
-        outcome="Talked in the office",
-    )
+    _contact(network, warning, "Talked in the office", method="in_person")
     assert warning.acknowledged_at is not None
     raised = factories.signal(
         network.student, instrument="phq9", total=12, flags=["safety", "phq9_item9"]
@@ -134,15 +136,7 @@ def test_the_timeline_says_who_acknowledged_and_who_told_the_guardian_and_how(lo
     actions.acknowledge(
         db.session, network.school_counsellor, warning, warning.version, clock.now()
     )
-    actions.notify_guardian(
-        db.session,
-        network.dept_counsellor,
-        warning,
-        warning.version,
-        clock.now(),
-        method="in_person",
-        note="His father, at the department office",
-    )
+    _told_guardian(network, warning, "His father, at the department office", method="in_person")
     page = _student_page(login(network.dept_leader), network)
     timeline = page[page.index('class="timeline"') :]
     acknowledged = timeline[timeline.index("Acknowledged") :].split("</li>", 1)[0]
