@@ -79,14 +79,8 @@ def read_trail(
     and committed before the rows are returned. Raises `UnknownPerson` (and audits nothing)
     for a student number or login that is nobody's here."""
     query = _filtered(session, institution, flt)
-    audit.record_read(
-        session,
-        actor=reader,
-        action="read_audit_trail",
-        record_type="audit_event",
-        institution_id=institution.id,
-        detail=flt.described(),
-    )
+    who = audit.Who(actor=reader, action="read_audit_trail", record_type="audit_event")
+    audit.record_read(session, **who, institution_id=institution.id, detail=flt.described())
     found = session.execute(
         query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         .offset((flt.page - 1) * PAGE_SIZE)
