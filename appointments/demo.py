@@ -127,13 +127,13 @@ def seed_calendar(session: Session, institution: Institution) -> None:
             (person, morning, evening, "心理中心 301 值班室"),
             (night, evening, morning + timedelta(days=1), "夜间电话值班"),
         )
-        for who, starts, ends, note in shifts:
+        for who, shift_start, shift_end, note in shifts:
             session.add(
                 DutyShift(
                     institution_id=institution.id,
                     user_id=who.id,
-                    starts_at=clock.to_utc(starts, zone),
-                    ends_at=clock.to_utc(ends, zone),
+                    starts_at=clock.to_utc(shift_start, zone),
+                    ends_at=clock.to_utc(shift_end, zone),
                     phone=phone,
                     note=note,
                     created_by_id=director.id,
