@@ -31,6 +31,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from campus import audit
 from campus import clock
+from campus import network
 from campus.extensions import rows_changed
 from campus.i18n import N_
 from campus.models import Institution
@@ -368,34 +369,57 @@ def assign_peer_watch(
     now: datetime,
     *,
     due_at: datetime,
+    arranged: str | None = None,
 ) -> EarlyWarning:
     """Ask the student's class committee and dorm informant to keep company with the student;
-    the tasks name the student and nothing else. Commits."""
-    check_peer_watch(now, due_at)
+    the tasks name the student and nothing else. When neither can receive it, `arranged` says
+    who keeps her company as the actor arranged it in person. Commits."""
+    check_peer_watch(session, warning, now, due_at, arranged)
     return _unit_of_work(
         session,
         actor,
         warning,
         expected_version,
         "peer_watch",
-        lambda: do_assign_peer_watch(session, actor, warning, now, due_at),
+        lambda: do_assign_peer_watch(session, actor, warning, now, due_at, arranged),
     )
 
 
-def check_peer_watch(now: datetime, due_at: datetime) -> None:
-    """Raises `InvalidAction` unless the peer watch ends in the future."""
+def check_peer_watch(
+    session: Session, warning: EarlyWarning, now: datetime, due_at: datetime, arranged: str | None
+) -> None:
+    """Raises `InvalidAction` unless the peer watch ends in the future and reaches someone: a
+    classmate or roommate who receives the task, or, when there is none (the student holds her
+    class's and room's only peer roles, or nobody does), the company the actor arranged in
+    person. Before, the button met the red's peer-watch deadline with tasks nobody received.
+    Reads the response network; writes nothing."""
     if due_at <= now:
         raise InvalidAction(N_("The peer watch must end in the future."))
+    cover = network.peers_of(session, warning.student)
+    if not (cover.class_held or cover.room_held) and not (arranged or "").strip():
+        raise InvalidAction(
+            N_(
+                "No classmate or roommate can receive this peer watch. Arrange company for the "
+                "student in person and say who keeps them company, or appoint a psychology "
+                "committee member or dorm informant first."
+            )
+        )
 
 
 def do_assign_peer_watch(
-    session: Session, actor: User, warning: EarlyWarning, now: datetime, due_at: datetime
+    session: Session,
+    actor: User,
+    warning: EarlyWarning,
+    now: datetime,
+    due_at: datetime,
+    arranged: str | None = None,
 ) -> None:
     """Write the peer tasks `check_peer_watch` allowed and tell their tiers, in the caller's unit
-    of work."""
+    of work; the company arranged in person, if any, is the event's note."""
     response.add_peer_tasks(session, warning, "peer_watch", due_at, created_by=actor)
     response.meet(session, warning, ["peer_watch"], now)
-    _event(session, warning, actor, "peer_watch_assigned", now)
+    note = (arranged or "").strip()[:2000] or None
+    _event(session, warning, actor, "peer_watch_assigned", now, note=note)
     response.notify_tier(session, warning, OwnerTier.CLASS)
     response.notify_tier(session, warning, OwnerTier.DORM)
 

@@ -95,6 +95,14 @@ class PeerWatchForm(VersionedForm):
         default=7,
         validators=[InputRequired(), NumberRange(min=1, max=30)],
     )
+    arranged = TextAreaField(
+        _l("Company arranged in person"),
+        description=_l(
+            "Needed only when no classmate or roommate can receive the request: who keeps the "
+            "student company, and how to reach them."
+        ),
+        validators=[Optional(), Length(max=2000)],
+    )
     submit = SubmitField(_l("Ask class and dorm to keep company"))
 
 

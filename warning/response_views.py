@@ -188,7 +188,10 @@ ACTIONS: dict[str, ActionView] = {
     ),
     "peer_watch": ActionView(
         actions.assign_peer_watch,
-        lambda form, now: {"due_at": now + timedelta(days=form.days.data)},
+        lambda form, now: {
+            "due_at": now + timedelta(days=form.days.data),
+            "arranged": form.arranged.data,
+        },
     ),
     "follow_up": ActionView(
         actions.schedule_follow_up,

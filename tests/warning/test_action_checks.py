@@ -33,7 +33,7 @@ REFUSED = {
     "guardian without a method": lambda w: actions.check_guardian("letter", "His father"),
     "guardian without who was told": lambda w: actions.check_guardian("phone", "  "),
     "assessment without an outcome": lambda w: actions.check_assessment(" "),
-    "peer watch ending now": lambda w: actions.check_peer_watch(NOW(), NOW()),
+    "peer watch ending now": lambda w: actions.check_peer_watch(db.session, w, NOW(), NOW(), None),
     "follow-up beyond the cadence": lambda w: actions.check_follow_up(
         db.session, w, NOW(), NOW() + timedelta(days=400)
     ),

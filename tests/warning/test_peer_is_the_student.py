@@ -103,3 +103,39 @@ def test_a_committee_member_cannot_file_a_concern_report_about_herself(
     assert response.status_code == 400
     assert "Choose a student from your list." in response.get_data(as_text=True)
     assert db.session.scalars(select(ConcernReport)).all() == []
+
+
+def test_a_peer_watch_nobody_can_receive_needs_the_company_arranged_in_person(
+    campus, network, login
+):
+    """Before: the button met the red's peer-watch deadline with tasks nobody received."""
+    from .response_helpers import events
+    from .response_helpers import open_deadlines
+
+    alone = campus.student(campus.class_group(network.department, "CS-2026-9"), name="孤生")
+    campus.staff(
+        network.institution, Role.CLASS_COMMITTEE, group=alone.class_group, user=alone.user
+    )
+    campus.commit()
+    warning = phq9_signal(alone, 22)
+    client = login(network.dept_counsellor)
+    url = f"/warnings/{warning.id}/actions/peer_watch"
+    refused = client.post(url, data={"peer_watch-version": warning.version, "peer_watch-days": "7"})
+    assert refused.status_code == 400
+    assert "No classmate or roommate can receive this peer watch." in refused.get_data(True)
+    assert "peer_watch" in open_deadlines(warning)
+
+    company = "Her cousin Zhang Min stays with her tonight (138 0000 0000); I call at 21:00"
+    done = client.post(
+        url,
+        data={
+            "peer_watch-version": warning.version,
+            "peer_watch-days": "7",
+            "peer_watch-arranged": company,
+        },
+    )
+    assert done.status_code == 302
+    assert "peer_watch" not in open_deadlines(warning)
+    assert events(warning, "peer_watch_assigned") == 1
+    page = client.get(f"/warnings/students/{alone.id}").get_data(as_text=True)
+    assert company in page
