@@ -51,6 +51,9 @@ def test_student_list_keeps_each_name_on_one_line_on_a_phone(world: World):
         " return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; }"
     )
     assert lines == 1
+    # One card a student: the dorm room is on the screen, not past its edge.
+    assert _sideways_overflow(page, "main table") <= 0
+    assert page.locator("main tbody td[data-label='宿舍']").first.is_visible()
 
 
 def test_a_department_counsellor_reads_each_warning_and_its_deadline_on_a_phone(
