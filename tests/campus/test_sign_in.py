@@ -202,3 +202,12 @@ def test_a_page_reads_the_session_and_its_user_with_every_role_in_one_statement(
         event.remove(db.engine, "before_cursor_execute", record)
     tables = ("user_session", "user_account", "role_assignment")
     assert len([s for s in seen if any(table in s for table in tables)]) == 1
+
+
+def test_every_page_names_an_icon_that_is_served(client):
+    """Before: no icon was named, and every page's request for /favicon.ico was a 404."""
+    page = client.get("/login").get_data(as_text=True)
+    href = page.split('<link rel="icon" href="', 1)[1].split('"', 1)[0]
+    with client.get(href) as icon:
+        assert icon.status_code == 200
+        assert icon.mimetype == "image/svg+xml"
