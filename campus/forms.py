@@ -29,7 +29,9 @@ from wtforms.widgets import CheckboxInput
 from wtforms.widgets import ListWidget
 
 from campus.fields import spreadsheet_file
+from campus.models import ROLE_SCOPE
 from campus.models import Role
+from campus.models import ScopeKind
 from campus.models import SignOnProtocol
 
 # A student's gender as stored (the roster's 男/女 or M/F), in words.
@@ -167,7 +169,10 @@ class RoleAssignmentForm(FlaskForm):
         coerce=Role,  # an unknown role is a field error, not a ValueError in the view
         validators=[DataRequired()],
     )
-    scope_id = SelectField(_l("Scope"), coerce=int, validators=[Optional()], validate_choice=False)
+    # "<kind>:<id>" (e.g. "department:3"), or empty for the whole institution: a bare id was
+    # read as whatever kind the role needed, so a class chosen for a department counsellor
+    # silently granted the department that happened to share its number.
+    scope = SelectField(_l("Scope"), validate_choice=False)
     until = DateField(
         _l("Last day"),
         validators=[Optional()],
@@ -177,6 +182,33 @@ class RoleAssignmentForm(FlaskForm):
         ),
     )
     submit = SubmitField(_l("Assign role"))
+
+    def validate_scope(self, field: Field) -> None:
+        if self.role.errors or self.role.data is None:
+            return
+        wanted = ROLE_SCOPE[Role(self.role.data)]
+        kind, _sep, number = (field.data or "").partition(":")
+        if kind != (wanted.value if wanted in SCOPE_WORDS else "") or (
+            kind and not number.isdigit()
+        ):
+            raise ValidationError(SCOPE_WORDS.get(wanted, WHOLE_INSTITUTION))
+
+    def scope_id(self) -> int | None:
+        """The id of the scope chosen, once validated (None: the whole institution)."""
+        _kind, _sep, number = (self.scope.data or "").partition(":")
+        return int(number) if number else None
+
+
+# What to choose for a role held over each kind of unit, said when another kind was chosen.
+SCOPE_WORDS = {
+    ScopeKind.DEPARTMENT: _l("This role is held over a department: choose one under “Department”."),
+    ScopeKind.CLASS: _l("This role is held over a class: choose one under “Class”."),
+    ScopeKind.ROOM: _l("This role is held over a dorm room: choose one under “Dorm room”."),
+    ScopeKind.HOSPITAL: _l("This role is held over a hospital: choose one under “Hospital”."),
+}
+WHOLE_INSTITUTION = _l(
+    "This role is held over the whole institution: choose “The whole institution”."
+)
 
 
 class RoleUntilForm(FlaskForm):

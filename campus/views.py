@@ -422,7 +422,6 @@ def user_detail(user_id: int) -> ResponseReturnValue:
     user = admin.find_user(db.session, institution, user_id) or abort(404)
     form = RoleAssignmentForm()
     role = Role(form.role.data) if form.role.data else Role.DEPT_COUNSELLOR
-    form.scope_id.choices = admin.scope_choices(db.session, institution, ROLE_SCOPE[role])
     if form.validate_on_submit():
         flash_outcome(
             _("Role assigned."),
@@ -432,7 +431,7 @@ def user_detail(user_id: int) -> ResponseReturnValue:
             institution,
             user,
             role,
-            form.scope_id.data,
+            form.scope_id(),
             form.until.data,
         )
         return redirect(url_for("campus.user_detail", user_id=user.id))

@@ -158,7 +158,7 @@ def test_removing_a_role_ends_it_keeps_it_as_history_and_it_can_be_given_again(c
 
     again = client.post(
         f"/admin/users/{committee.member.id}",
-        data={"role": "class_committee", "scope_id": committee.group.id},
+        data={"role": "class_committee", "scope": f"class:{committee.group.id}"},
         follow_redirects=True,
     ).get_data(as_text=True)
     assert "Role assigned." in again
@@ -180,7 +180,7 @@ def test_a_last_day_in_the_past_is_refused_and_nothing_is_assigned(committee, lo
     client = login(committee.boss)
     page = client.post(
         f"/admin/users/{committee.boss.id}",
-        data={"role": "dept_counsellor", "scope_id": "", "until": "2026-09-13"},
+        data={"role": "school_counsellor", "scope": "", "until": "2026-09-13"},
         follow_redirects=True,
     ).get_data(as_text=True)
     assert "The last day cannot be in the past." in page

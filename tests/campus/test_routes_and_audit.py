@@ -45,7 +45,7 @@ def test_admin_cannot_assign_a_scope_from_another_institution(login, campus, two
     client = login(admin_a)
     client.post(
         f"/admin/users/{target.id}",
-        data={"role": "dept_counsellor", "scope_id": foreign_department},
+        data={"role": "dept_counsellor", "scope": f"department:{foreign_department}"},
     )
     db.session.expire_all()
     assert [a.role for a in db.session.get(User, target.id).roles] == [Role.DIRECTOR]
