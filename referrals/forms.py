@@ -17,6 +17,7 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
 
+from campus.fields import choose_one
 from campus.fields import labelled_choices
 from campus.forms import MultiCheckboxField
 from campus.forms import OnceForm
@@ -187,8 +188,19 @@ class StatementForm(FlaskForm):
 
 
 class AssessmentForm(FlaskForm):
-    outcome = SelectField(_l("Centre assessment"), choices=labelled_choices(ASSESSMENT_LABELS))
-    note = TextAreaField(_l("Assessment note"), validators=[Length(max=4000)])
+    # Opens on "Choose…" and needs its grounds: a form sent untouched recorded "fit to return".
+    outcome = choose_one(
+        _l("Centre assessment"),
+        labelled_choices(ASSESSMENT_LABELS),
+        _l("Choose the centre's assessment."),
+    )
+    note = TextAreaField(
+        _l("Assessment note"),
+        validators=[
+            DataRequired(_l("Write what the assessment found and why.")),
+            Length(max=4000),
+        ],
+    )
     submit = SubmitField(_l("Record assessment"))
 
 

@@ -169,17 +169,20 @@ def record_assessment(
     now: datetime,
 ) -> None:
     """The centre's return assessment, by a school counsellor. Commits."""
-    check_assessment(user, leave)
+    check_assessment(user, leave, note)
     do_record_assessment(session, user, leave, outcome, note, now)
     session.commit()
 
 
-def check_assessment(user: User, leave: LeaveOfAbsence) -> None:
-    """Raises `LeaveError` unless the leave is on, `PermissionError` unless `user` is a school
+def check_assessment(user: User, leave: LeaveOfAbsence, note: str) -> None:
+    """Raises `LeaveError` unless the leave is on and the assessment gives its grounds (the
+    复学评估意见书 prints them under the opinion), `PermissionError` unless `user` is a school
     counsellor."""
     _require_status(leave, LeaveStatus.ON_LEAVE)
     if not user.has_role(Role.SCHOOL_COUNSELLOR):
         raise PermissionError("only a school counsellor assesses a return")
+    if not note.strip():
+        raise LeaveError(N_("Write what the assessment found and why."))
 
 
 def do_record_assessment(

@@ -206,6 +206,7 @@ def test_green_channel_referral_leave_and_return_are_followed_until_closed(
     counsellor.fill("#st-summary", "Stable on outpatient treatment; fit to study")
     _submit(counsellor, "form[action$='/statement']")
     counsellor.select_option("#as-outcome", "fit_to_return")
+    counsellor.fill("#as-note", "情绪平稳，睡眠恢复，社会功能良好")
     _submit(counsellor, "form[action$='/assessment']")
     counsellor.fill("#ap-returned_on", "2026-10-20")
     _submit(counsellor, "form[action$='/approve']")

@@ -38,7 +38,9 @@ def _ready(world, leave, outcome=ReturnAssessment.FIT_TO_RETURN):
         "CANARY-STATEMENT stable on treatment",
         clock.now().date(),
     )
-    rules.record_assessment(db.session, world.counsellor, leave, outcome, "", clock.now())
+    rules.record_assessment(
+        db.session, world.counsellor, leave, outcome, "Mood stable, sleeping well", clock.now()
+    )
 
 
 def test_leave_marks_the_student_on_leave(world):
@@ -57,7 +59,7 @@ def test_leave_returning_before_it_starts_is_refused(world):
 def test_return_needs_the_hospital_statement(world):
     leave = _leave(world)
     rules.record_assessment(
-        db.session, world.counsellor, leave, ReturnAssessment.FIT_TO_RETURN, "", clock.now()
+        db.session, world.counsellor, leave, ReturnAssessment.FIT_TO_RETURN, "Stable", clock.now()
     )
     with pytest.raises(rules.LeaveError, match="statement"):
         rules.approve_return(db.session, world.counsellor, leave, date(2027, 2, 1))
@@ -362,3 +364,32 @@ def test_two_leaves_started_at_once_are_one_open_leave(world, monkeypatch):
         select(LeaveOfAbsence).where(LeaveOfAbsence.student_id == world.student.id)
     ).all()
     assert len(leaves) == 1
+
+
+def test_an_assessment_sent_untouched_is_refused_not_recorded_as_fit_to_return(world, login):
+    """Before: the outcome opened on "fit to return" and needed no grounds, so one stray click
+    cleared a student on mental-health leave to come back."""
+    leave = _leave(world)
+    db.session.commit()
+    client = login(world.counsellor)
+    page = client.get(f"/referrals/leave/{leave.id}").get_data(as_text=True)
+    assert 'id="as-outcome" name="as-outcome" required><option value="">Choose…' in page
+    response = client.post(
+        f"/referrals/leave/{leave.id}/assessment", data={"as-outcome": "", "as-note": ""}
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Choose the centre" in page
+    assert "Write what the assessment found and why." in page
+    db.session.refresh(leave)
+    assert leave.assessment_outcome is None
+
+
+def test_an_assessment_without_its_grounds_is_refused_by_the_rules_too(world):
+    leave = _leave(world)
+    with pytest.raises(rules.LeaveError, match="found and why"):
+        rules.record_assessment(
+            db.session, world.counsellor, leave, ReturnAssessment.FIT_TO_RETURN, " ", clock.now()
+        )
+    db.session.rollback()
+    assert leave.assessment_outcome is None

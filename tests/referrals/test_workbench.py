@@ -72,7 +72,7 @@ def test_counsellor_sees_return_follow_ups_due_and_the_filtered_list_shows_them(
         date(2026, 9, 10),
     )
     rules.record_assessment(
-        db.session, world.counsellor, leave, ReturnAssessment.FIT_TO_RETURN, "", clock.now()
+        db.session, world.counsellor, leave, ReturnAssessment.FIT_TO_RETURN, "Stable", clock.now()
     )
     rules.approve_return(db.session, world.counsellor, leave, date(2026, 9, 14))
     db.session.commit()
