@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
 from datetime import time
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -429,14 +430,21 @@ def complete_task(
     session: Session, user: User, leave: LeaveOfAbsence, task: Task, note: str, now: datetime
 ) -> None:
     """Mark a plan item or follow-up done, by its owner or a school counsellor. Commits."""
-    check_task_done(user, leave, task)
+    check_task_done(user, leave, task, local_today(session, leave, now))
     do_complete_task(session, user, leave, task, note, now)
     session.commit()
 
 
-def check_task_done(user: User, leave: LeaveOfAbsence, task: Task) -> None:
-    """Raises `LeaveError` unless `task` belongs to this case and is still open,
-    `PermissionError` unless `user` owns it or is a school counsellor."""
+# How early a post-return follow-up may be done: a counsellor sees the student when they can,
+# but the 3-month follow-up is not done in the first week back.
+FOLLOW_UP_EARLY = timedelta(days=14)
+
+
+def check_task_done(user: User, leave: LeaveOfAbsence, task: Task, today: date) -> None:
+    """Raises `LeaveError` unless `task` belongs to this case and is still open and, for a
+    post-return follow-up, is due within two weeks; `PermissionError` unless `user` owns it or
+    is a school counsellor. Before, all three follow-ups could be ticked on the day of the
+    return, and the case closed months before anyone had seen how the student was doing."""
     mine = {i.task_id for i in leave.plan_items} | {f.task_id for f in leave.follow_ups}
     if task.id not in mine:
         raise LeaveError(N_("This task is not part of this case."))
@@ -444,6 +452,11 @@ def check_task_done(user: User, leave: LeaveOfAbsence, task: Task) -> None:
         raise PermissionError("not your task")
     if task.done_at is not None:
         raise LeaveError(N_("This is already done."))
+    follow_up = next((f for f in leave.follow_ups if f.task_id == task.id), None)
+    if follow_up is not None and today < follow_up.due_date - FOLLOW_UP_EARLY:
+        raise LeaveError(
+            N_("A follow-up can be marked done from two weeks before it is due, not earlier.")
+        )
 
 
 def do_complete_task(
@@ -478,7 +491,7 @@ def check_close_case(leave: LeaveOfAbsence) -> None:
     remaining = outstanding(leave)
     if remaining:
         raise LeaveError(
-            f"The case cannot close yet: {len(remaining)} plan item(s) or follow-up(s) are open."
+            N_("The case cannot close yet: plan items or follow-ups listed above are still open.")
         )
 
 

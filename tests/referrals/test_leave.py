@@ -167,9 +167,10 @@ def test_case_closes_only_when_plan_items_and_follow_ups_are_done(world):
         date(2027, 2, 15),
     )
     rules.approve_return(db.session, world.counsellor, leave, date(2027, 2, 1))
-    for follow_up in leave.follow_ups:
+    for follow_up in leave.follow_ups:  # each on the day it is due
+        clock.set_now(datetime.combine(follow_up.due_date, datetime.min.time()).replace(hour=2))
         rules.complete_task(db.session, world.counsellor, leave, follow_up.task, "", clock.now())
-    with pytest.raises(rules.LeaveError, match="1 plan item"):
+    with pytest.raises(rules.LeaveError, match="still open"):
         rules.close_case(db.session, world.counsellor, leave, clock.now())
     assert leave.status is LeaveStatus.RETURNED
     rules.complete_task(db.session, world.dept_counsellor, leave, item.task, "done", clock.now())
@@ -181,7 +182,7 @@ def test_case_cannot_close_with_follow_ups_open(world):
     leave = _leave(world)
     _ready(world, leave)
     rules.approve_return(db.session, world.counsellor, leave, date(2027, 2, 1))
-    with pytest.raises(rules.LeaveError, match="3 plan item"):
+    with pytest.raises(rules.LeaveError, match="still open"):
         rules.close_case(db.session, world.counsellor, leave, clock.now())
 
 
@@ -393,3 +394,20 @@ def test_an_assessment_without_its_grounds_is_refused_by_the_rules_too(world):
         )
     db.session.rollback()
     assert leave.assessment_outcome is None
+
+
+def test_a_follow_up_is_not_done_on_the_day_of_the_return(world):
+    """Before: all three follow-ups could be ticked the day the return was approved, and the case
+    closed months before anyone had seen how the student was doing."""
+    leave = _leave(world)
+    _ready(world, leave)
+    rules.approve_return(db.session, world.counsellor, leave, date(2026, 9, 14))
+    db.session.commit()
+    first = min(leave.follow_ups, key=lambda f: f.due_date)  # due 2026-10-14
+    with pytest.raises(rules.LeaveError, match="two weeks before it is due"):
+        rules.complete_task(db.session, world.counsellor, leave, first.task, "", clock.now())
+    db.session.rollback()
+    assert first.task.done_at is None
+    clock.set_now(datetime(2026, 9, 30, 2, 0))  # 14 days before it is due
+    rules.complete_task(db.session, world.counsellor, leave, first.task, "", clock.now())
+    assert first.task.done_at is not None
