@@ -124,8 +124,8 @@ def create_referral(
     hospital = check_new_referral(session, warning, data, now)
 
     def create() -> Referral:
-        referral = do_create_referral(session, counsellor, warning, hospital, data, now)
-        return referral
+        check_none_under_way(session, warning, hospital)
+        return do_create_referral(session, counsellor, warning, hospital, data, now)
 
     mine = Referral.created_by_id == counsellor.id
     return stored_once(session, Referral, data.submission, mine, create).record
@@ -144,6 +144,25 @@ def check_new_referral(
     if data.consent_at > now:
         raise ReferralError(N_("Consent cannot be dated in the future."))
     return hospital
+
+
+def check_none_under_way(session: Session, warning: EarlyWarning, hospital: Hospital) -> None:
+    """Raises `ReferralError` if the student already has a referral to `hospital` under way: a
+    second would alert the hospital twice (twice a green channel) and leave two records of one
+    case to keep up. Inside the send-once write, so the same form sent again finds its own
+    draft instead of being refused as a clash with it."""
+    under_way = select(Referral.id).where(
+        Referral.student_id == warning.student_id,
+        Referral.hospital_id == hospital.id,
+        Referral.status.in_(OPEN),
+    )
+    if session.scalar(under_way.limit(1)) is not None:
+        raise ReferralError(
+            N_(
+                "This student already has a referral to this hospital under way: update that "
+                "one (from the student's page) instead of making another."
+            )
+        )
 
 
 def do_create_referral(

@@ -315,3 +315,34 @@ def test_the_liaisons_list_says_by_when_to_book_and_marks_a_passed_deadline(worl
     listed = login(world.liaison).get("/hospital/referrals/").get_data(as_text=True)
     assert '<strong class="error">overdue</strong>' in listed
     assert referral.id
+
+
+def test_a_second_referral_to_the_same_hospital_is_refused_while_one_is_under_way(world, login):
+    """Before: a second form made a second referral; once both were sent the hospital had two
+    referrals of one student, and the warning page showed the new draft instead of the sent one."""
+    client = login(world.counsellor)
+
+    def refer(hospital) -> object:
+        page = client.get(f"/referrals/new/{world.warning.id}").get_data(as_text=True)
+        token = page.split('name="submission" type="hidden" value="', 1)[1][:32]
+        return client.post(
+            f"/referrals/new/{world.warning.id}",
+            data={
+                "submission": token,
+                "hospital_id": hospital.id,
+                "reason": "Needs psychiatric assessment",
+                "urgency": "urgent",
+                "disclosed_fields": ["name"],
+                "consent_by": "guardian",
+                "consent_name": "Li Dad",
+                "consent_method": "phone",
+                "consent_at": "2026-09-13T10:00",
+            },
+        )
+
+    assert refer(world.hospital).status_code == 302
+    again = refer(world.hospital)
+    assert "already has a referral to this hospital under way" in again.get_data(as_text=True)
+    assert len(db.session.scalars(select(Referral)).all()) == 1
+    assert refer(world.other_hospital).status_code == 302  # another hospital is another case
+    assert len(db.session.scalars(select(Referral)).all()) == 2

@@ -8,11 +8,13 @@ from sqlalchemy import select
 from campus.audit import AuditEvent
 from campus.extensions import db
 from referrals.models import ReferralStatus
+from tests import factories
+from tests.factories import open_warning
 from tests.pdf import needs_poppler
 from tests.pdf import pdf_info
 from tests.pdf import pdf_text
-from tests.referrals.conftest import new_referral
 from tests.referrals.conftest import referral_in
+from warning.policy import Level
 
 pytestmark = needs_poppler
 
@@ -142,9 +144,15 @@ def _denied(referral_id) -> list[AuditEvent]:
     )
 
 
-def test_another_hospitals_liaison_a_draft_and_a_forged_id_get_404_and_an_audit_row(world, login):
+def test_another_hospitals_liaison_a_draft_and_a_forged_id_get_404_and_an_audit_row(
+    world, login, campus
+):
     sent = _sent(world)
-    draft = new_referral(world)
+    # A classmate's draft to the same hospital (one student has one referral there at a time).
+    classmate = campus.student(world.student.class_group, name="Wang Fang")
+    draft = factories.new_referral(
+        open_warning(classmate, Level.RED), world.counsellor, world.hospital
+    )
     client = login(world.other_liaison)
     assert client.get(f"/hospital/referrals/{sent.id}/referral-form.pdf").status_code == 404
     assert _denied(sent.id)
