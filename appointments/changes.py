@@ -52,7 +52,13 @@ T = TypeVar("T")
 
 
 class ChangeError(Exception):
-    """A change that cannot be made, with words the person can act on; nothing was written."""
+    """A change that cannot be made, with words the person can act on; nothing was written.
+
+    `args[0]` is always a `Message`: a plain `N_` text is wrapped, so a page shows it in the
+    reader's language (before, `shown` passed the plain texts through in English)."""
+
+    def __init__(self, message: str, *args: object) -> None:
+        super().__init__(message if isinstance(message, Message) else Message(message), *args)
 
 
 class BookingRefused(ChangeError):

@@ -9,6 +9,7 @@ from flask import Flask
 from flask import g
 from flask import render_template
 from flask import session
+from flask_babel import gettext
 from flask_login import current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError
@@ -31,6 +32,7 @@ from campus.extensions import db
 from campus.extensions import limiter
 from campus.extensions import login_manager
 from campus.extensions import talisman
+from campus.i18n import N_
 from config import BASE_DIR
 from config import CONFIGS
 
@@ -101,6 +103,9 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "campus.login"
+    # Flask-Login's sentence, translated when it is flashed (its default was English only).
+    login_manager.login_message = N_("Please sign in to see this page.")
+    login_manager.localize_callback = gettext
     login_manager.session_protection = None  # our server-side sessions do this job
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
     limiter.init_app(app)

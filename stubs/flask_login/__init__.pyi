@@ -33,6 +33,8 @@ class AnonymousUserMixin:
 
 class LoginManager:
     login_view: str | None
+    login_message: str
+    localize_callback: Callable[[str], str] | None
     session_protection: str | None
     anonymous_user: type[AnonymousUserMixin]
     def __init__(self, app: object = None, add_context_processor: bool = True) -> None: ...

@@ -384,3 +384,15 @@ def test_a_held_seat_is_not_bookable_by_others_through_booking(centre: Centre) -
     assert refused.value.code == "taken"
     db.session.refresh(entry)
     assert entry.state == WaitlistState.OFFERED
+
+
+def test_a_refused_waitlist_join_is_said_in_the_students_language(centre: Centre, login) -> None:
+    """Before: the refusals of the waitlist and of changes came out in English on Chinese pages
+    (their plain texts passed through untranslated)."""
+    centre.slot(48)
+    client = login(centre.student.user)
+    client.post("/language/zh_CN", data={"next": "/"})
+    refused = client.post("/appointments/changes/waitlist", data={}, follow_redirects=True)
+    page = refused.get_data(as_text=True)
+    assert "free now: book it" not in page
+    assert "现在就有符合你要求的空闲时间" in page

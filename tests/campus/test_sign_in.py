@@ -211,3 +211,11 @@ def test_every_page_names_an_icon_that_is_served(client):
     with client.get(href) as icon:
         assert icon.status_code == 200
         assert icon.mimetype == "image/svg+xml"
+
+
+def test_a_page_that_needs_signing_in_says_so_in_the_readers_language(client):
+    """Before: Flask-Login's own "Please log in to access this page." showed on Chinese pages."""
+    client.post("/language/zh_CN", data={"next": "/"})
+    page = client.get("/warnings/", follow_redirects=True).get_data(as_text=True)
+    assert "请先登录再查看此页面。" in page
+    assert "Please log in" not in page
