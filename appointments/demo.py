@@ -116,7 +116,7 @@ def seed_calendar(session: Session, institution: Institution) -> None:
         )
     )
     phone = institution.on_duty_phone or ""
-    for n in range(14):
+    for n in range(-1, 14):  # from the Sunday before: its night runs into Monday morning
         day = monday + timedelta(days=n)
         person = director if day.weekday() >= 5 else (first, second)[n % 2]
         # The day in the duty room, the night on call by phone (the other counsellor, the
