@@ -109,7 +109,14 @@ def _leave(session: Session, counsellor: User, referral, now) -> None:
             owners[0].id,
             (now + timedelta(days=130)).date(),
         )
-    leave_rules.record_assessment(session, counsellor, leave, ReturnAssessment.NOT_YET, "", now)
+    leave_rules.record_assessment(
+        session,
+        counsellor,
+        leave,
+        ReturnAssessment.NOT_YET,
+        "仍有早醒和回避社交，建议继续门诊治疗，一个月后复评。",
+        now,
+    )
 
 
 def _holder(session: Session, institution: Institution, role: Role) -> User | None:
