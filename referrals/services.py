@@ -476,6 +476,16 @@ def is_stalled(referral: Referral, now: datetime, settings: ReferralSettings) ->
     return since is not None and since <= now
 
 
+def booking_overdue(referral: Referral, now: datetime) -> bool:
+    """Sent, with a booking deadline (an urgent or green-channel referral) that has passed and
+    no appointment yet: the liaison's page and the counsellor's both mark it."""
+    return (
+        referral.status == S.SENT
+        and referral.booking_due_at is not None
+        and referral.booking_due_at <= now
+    )
+
+
 # --- green channel ----------------------------------------------------------------------------
 
 

@@ -155,8 +155,13 @@ def index():
         filter_note="stalled_only" if stalled_only else "",
     )
     stalled = {r.id for r in rows if services.is_stalled(r, now, settings())}
+    overdue = {r.id for r in rows if services.booking_overdue(r, now)}
     return render_template(
-        "referrals/index.html", referrals=rows, stalled=stalled, stalled_only=stalled_only
+        "referrals/index.html",
+        referrals=rows,
+        stalled=stalled,
+        overdue=overdue,
+        stalled_only=stalled_only,
     )
 
 
@@ -242,6 +247,7 @@ def _detail_page(referral: Referral, refused: RefusedMove | None = None) -> str:
         refused=refused,
         disclosed=disclosed,
         stalled_since=services.stalled_since(referral, settings()),
+        booking_overdue=services.booking_overdue(referral, clock.now()),
         now=clock.now(),
     )
 
@@ -384,9 +390,7 @@ def _liaison_card(referral: Referral) -> dict:
         "sent_at": referral.sent_at,
         "booking_due_at": referral.booking_due_at,
         # The liaison books the appointment: a passed deadline must stand out on their page too.
-        "booking_overdue": referral.status == ReferralStatus.SENT
-        and referral.booking_due_at is not None
-        and referral.booking_due_at <= clock.now(),
+        "booking_overdue": services.booking_overdue(referral, clock.now()),
         "appointment_at": referral.appointment_at,
         "outcome": referral.outcome,
         "consent_by": referral.consent_by,

@@ -317,6 +317,19 @@ def test_the_liaisons_list_says_by_when_to_book_and_marks_a_passed_deadline(worl
     assert referral.id
 
 
+def test_the_counsellor_sees_a_passed_green_channel_booking_deadline_too(world, login):
+    """Before: only the liaison's pages marked it; the school's list said "green channel" and
+    its detail gave the deadline with nothing to say it had passed."""
+    referral = referral_in(world, S.SENT, green_channel=True)
+    client = login(world.counsellor)
+    assert "Not booked by its deadline" not in client.get("/referrals/").get_data(as_text=True)
+    clock.advance(timedelta(days=2))
+    client = login(world.counsellor)
+    assert "Not booked by its deadline" in client.get("/referrals/").get_data(as_text=True)
+    detail = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    assert '<strong class="error">overdue</strong>' in detail
+
+
 def test_a_second_referral_to_the_same_hospital_is_refused_while_one_is_under_way(world, login):
     """Before: a second form made a second referral; once both were sent the hospital had two
     referrals of one student, and the warning page showed the new draft instead of the sent one."""
