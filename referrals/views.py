@@ -298,6 +298,10 @@ def _move(referral: Referral, back: str, page: Callable[..., str]):
     form = transition_form(target)
     if not form.version.data or not form.version.data.isdigit():
         abort(400)
+    if int(form.version.data) != referral.version:
+        # A page loaded before someone else's change (a second tab, a colleague): said first,
+        # before its form is judged against a state it was not made for (a bare 400 or 403).
+        abort(409, description=_("Someone else updated this referral; reload it and try again."))
     if not form.validate_on_submit():
         if target not in _open_moves(referral):
             abort(403)  # nothing to correct: the move is not the viewer's to make

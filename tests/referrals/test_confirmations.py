@@ -100,3 +100,29 @@ def test_a_move_missing_what_it_needs_is_shown_on_the_page_with_the_reason(world
     assert response.status_code == 400
     assert "Give the appointment date and time." in response.get_data(as_text=True)
     assert _status(referral) == S.SENT
+
+
+def test_a_step_from_a_page_loaded_before_someone_elses_is_told_so(world, login):
+    """Before: a liaison's second tab got a bare 400 (or "you may not open this page") when the
+    referral had moved on since it was loaded, and what they typed was lost without a word."""
+    referral = referral_in(world, S.SENT)
+    seen = referral.version
+    client = login(world.liaison)
+    booked = client.post(
+        f"/hospital/referrals/{referral.id}/move?target=appointment_booked",
+        data={
+            "appointment_booked-version": seen,
+            "appointment_booked-appointment_at": "2026-09-20T09:00",
+        },
+    )
+    assert booked.status_code == 302
+    again = client.post(
+        f"/hospital/referrals/{referral.id}/move?target=appointment_booked",
+        data={
+            "appointment_booked-version": seen,
+            "appointment_booked-appointment_at": "2026-09-21T09:00",
+        },
+    )
+    assert again.status_code == 409
+    assert "Someone else updated this referral" in again.get_data(as_text=True)
+    assert _status(referral) == S.APPOINTMENT_BOOKED
