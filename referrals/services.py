@@ -259,14 +259,21 @@ def check_transition(session: Session, user: User, referral: Referral, change: C
         raise PermissionError(f"{actor.value} may not make this move")
     if referral.version != change.expected_version:
         raise ConcurrentUpdate(N_("Someone else updated this referral; reload it and try again."))
-    _check_requirements(change)
+    _check_requirements(referral, change)
     return actor
 
 
-def _check_requirements(change: Change) -> None:
+def _check_requirements(referral: Referral, change: Change) -> None:
     note = (change.note or "").strip()
     if change.target is S.APPOINTMENT_BOOKED and change.appointment_at is None:
         raise InvalidTransition(N_("Give the appointment date and time."))
+    if (
+        change.target is S.APPOINTMENT_BOOKED
+        and change.appointment_at is not None
+        and referral.sent_at is not None
+        and change.appointment_at.date() < referral.sent_at.date()
+    ):
+        raise InvalidTransition(N_("The appointment cannot be before the referral was sent."))
     if change.target is S.ASSESSED and change.outcome is None:
         raise InvalidTransition(N_("Give the assessment outcome."))
     if change.target is S.DECLINED and (change.declined_by is None or not note):

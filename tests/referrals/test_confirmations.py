@@ -126,3 +126,17 @@ def test_a_step_from_a_page_loaded_before_someone_elses_is_told_so(world, login)
     assert again.status_code == 409
     assert "Someone else updated this referral" in again.get_data(as_text=True)
     assert _status(referral) == S.APPOINTMENT_BOOKED
+
+
+def test_an_appointment_dated_before_the_referral_was_sent_is_refused(world, login):
+    referral = referral_in(world, S.SENT)  # sent on 2026-09-14
+    response = login(world.liaison).post(
+        f"/hospital/referrals/{referral.id}/move?target=appointment_booked",
+        data={
+            "appointment_booked-version": referral.version,
+            "appointment_booked-appointment_at": "2026-09-01T09:00",
+        },
+    )
+    assert response.status_code == 400
+    assert "cannot be before the referral was sent" in response.get_data(as_text=True)
+    assert _status(referral) == S.SENT
