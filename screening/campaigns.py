@@ -24,6 +24,7 @@ from campus import clock
 from campus import notifications
 from campus.extensions import rows_changed
 from campus.i18n import N_
+from campus.i18n import Message
 from campus.models import ClassGroup
 from campus.models import Department
 from campus.models import EnrolmentStatus
@@ -101,14 +102,24 @@ def instrument_problems(codes: Sequence[str], licensed_dir: Path | None) -> list
     if not codes:
         return [N_("Choose at least one instrument.")]
     known = set(list_instruments())
-    problems = [f"Unknown instrument '{code}'." for code in codes if code not in known]
+    problems: list[str] = [
+        Message(N_("Unknown instrument %(code)s."), code=code)
+        for code in codes
+        if code not in known
+    ]
     if len(set(codes)) != len(codes):
         problems.append(N_("Each instrument can appear only once."))
     for code in dict.fromkeys(c for c in codes if c in known):
         if load_instrument(code).licensed and not _licensed_text_loaded(code, licensed_dir):
+            # The operator loads it (`flask screening load-licensed-text`, docs/deploy.md).
             problems.append(
-                f"The item text of '{code}' is licensed and has not been loaded "
-                f"(flask screening load-licensed-text {code} <file>)."
+                Message(
+                    N_(
+                        "The questions of %(code)s are licensed and their text is not loaded "
+                        "yet: ask your system administrator to load the licensed text."
+                    ),
+                    code=code.upper(),
+                )
             )
     return problems
 
@@ -134,6 +145,18 @@ def _cohort_problems(session: Session, institution: Institution, spec: CampaignS
     if set(spec.class_ids) - classes:
         problems.append(N_("A chosen class does not belong to this institution."))
     return problems
+
+
+def cohort_size(session: Session, campaign: Campaign) -> int:
+    """How many students the campaign is assigned to."""
+    return (
+        session.scalar(
+            select(func.count(CampaignAssignment.id)).where(
+                CampaignAssignment.campaign_id == campaign.id
+            )
+        )
+        or 0
+    )
 
 
 def save_campaign(

@@ -25,6 +25,8 @@ from campus import clock
 from campus import nav
 from campus.extensions import db
 from campus.forms import filled
+from campus.i18n import Message
+from campus.i18n import shown
 from campus.models import ClassGroup
 from campus.models import Department
 from campus.models import Institution
@@ -393,10 +395,21 @@ def _edit_campaign(institution: Institution, campaign: Campaign | None):
                 licensed_dir=_licensed_dir(),
             )
             flash(_("Campaign saved."), "success")
+            if not campaigns.cohort_size(db.session, saved):
+                # Saved all the same: a campaign may be set up before its roster is imported.
+                flash(
+                    _(
+                        "No student is in this campaign's cohort yet: check the grades, "
+                        "departments and classes chosen, or import the roster."
+                    ),
+                    "warning",
+                )
             return redirect(url_for(".campaign_detail", campaign_id=saved.id))
         except campaigns.CampaignError as exc:
             db.session.rollback()
-            form.instruments.errors = list(form.instruments.errors) + [_(p) for p in exc.problems]
+            form.instruments.errors = list(form.instruments.errors) + [
+                shown(p) if isinstance(p, Message) else _(p) for p in exc.problems
+            ]
     if form.is_submitted():
         status = 422
     return render_template("screening/campaign_form.html", form=form, campaign=campaign), status

@@ -67,3 +67,26 @@ def test_an_administrator_lets_students_download_their_report_and_the_edit_form_
     client.post(f"/screening/campaigns/{campaign.id}/edit", data=data)
     db.session.refresh(campaign)
     assert campaign.students_see_report is False
+
+
+def test_a_campaign_whose_cohort_holds_nobody_is_saved_with_a_warning(client, school, campus):
+    """Before: it said only "Campaign saved." and the administrator thought it was launched."""
+    empty = campus.class_group(school.computing, "CS-2026-9")  # no student in it yet
+    campus.commit()
+    sign_in(client, school.admin)
+    data = {"name": "Nobody", "instruments": ["phq9"], "class_ids": [str(empty.id)], **WINDOW}
+    page = client.post("/screening/campaigns/new", data=data, follow_redirects=True)
+    assert "No student is in this campaign" in page.get_data(as_text=True)
+    filled = {"name": "Everyone", "instruments": ["phq9"], "grades": ["2026"], **WINDOW}
+    page = client.post("/screening/campaigns/new", data=filled, follow_redirects=True)
+    assert "No student is in this campaign" not in page.get_data(as_text=True)
+
+
+def test_a_licensed_instrument_without_its_text_is_refused_in_the_readers_language(client, school):
+    """Before: the refusal was English on a Chinese page and named a developer's command."""
+    sign_in(client, school.admin)
+    client.post("/language/zh_CN", data={"next": "/"})
+    data = {"name": "UPI", "instruments": ["upi"], "grades": ["2026"], **WINDOW}
+    page = client.post("/screening/campaigns/new", data=data).get_data(as_text=True)
+    assert "load-licensed-text" not in page
+    assert "UPI 的题目受版权保护" in page

@@ -31,10 +31,10 @@ def _assigned(campaign) -> set[int]:
     ("instruments", "opens", "closes", "problem"),
     [
         ((), 0, 5, "Choose at least one instrument."),
-        (("phq99",), 0, 5, "Unknown instrument 'phq99'."),
+        (("phq99",), 0, 5, "Unknown instrument phq99."),
         (("phq9", "phq9"), 0, 5, "Each instrument can appear only once."),
         (("phq9",), 5, 5, "The window must close after it opens."),
-        (("upi",), 0, 5, "The item text of 'upi' is licensed and has not been loaded"),
+        (("upi",), 0, 5, "The questions of UPI are licensed and their text is not loaded"),
     ],
 )
 def test_campaign_with_a_bad_definition_is_refused_and_nothing_saved(
