@@ -13,7 +13,9 @@ from flask_wtf.file import FileAllowed
 from flask_wtf.file import FileField
 from flask_wtf.file import FileRequired
 from wtforms import SelectField
+from wtforms import TextAreaField
 from wtforms.validators import DataRequired
+from wtforms.validators import Length
 
 Member = TypeVar("Member", bound=enum.Enum)
 Label = TypeVar("Label")
@@ -40,3 +42,9 @@ def choose_one(label: str, choices: Sequence[tuple[str, Any]], missing: str) -> 
     "told by phone"."""
     options: list[Any] = [("", _l("Choose…")), *choices]
     return SelectField(label, choices=options, validators=[DataRequired(missing)])
+
+
+def required_text(label: str, missing: str, max_length: int) -> TextAreaField:
+    """A text a person must write, refused with `missing` (what to write, in the form's own
+    words) rather than WTForms' "This field is required."."""
+    return TextAreaField(label, validators=[DataRequired(missing), Length(max=max_length)])

@@ -19,6 +19,7 @@ from wtforms.validators import Optional
 
 from campus.fields import choose_one
 from campus.fields import labelled_choices
+from campus.fields import required_text
 from campus.forms import MultiCheckboxField
 from campus.forms import OnceForm
 from referrals.disclosure import DEFAULT_DISCLOSED
@@ -194,12 +195,8 @@ class AssessmentForm(FlaskForm):
         labelled_choices(ASSESSMENT_LABELS),
         _l("Choose the centre's assessment."),
     )
-    note = TextAreaField(
-        _l("Assessment note"),
-        validators=[
-            DataRequired(_l("Write what the assessment found and why.")),
-            Length(max=4000),
-        ],
+    note = required_text(
+        _l("Assessment note"), _l("Write what the assessment found and why."), 4000
     )
     submit = SubmitField(_l("Record assessment"))
 

@@ -18,6 +18,7 @@ from wtforms.validators import ValidationError
 
 from campus.fields import choose_one
 from campus.fields import labelled_choices
+from campus.fields import required_text
 from campus.fields import spreadsheet_file
 from campus.forms import MultiCheckboxField
 from campus.forms import OnceForm
@@ -76,8 +77,8 @@ class ConcernReportForm(OnceForm):
         labelled_choices(CONCERN_LABELS),
         _l("Choose what worries you about the student."),
     )
-    text = TextAreaField(
-        _l("What happened, in your words"), validators=[DataRequired(), Length(max=2000)]
+    text = required_text(
+        _l("What happened, in your words"), _l("Say what happened, in your words."), 2000
     )
     submit = SubmitField(_l("Send concern report"))
 

@@ -21,6 +21,7 @@ from wtforms.validators import Optional
 from wtforms.widgets import HiddenInput
 
 from campus.fields import choose_one
+from campus.fields import required_text
 from warning.actions import CONTACT_METHODS
 
 # The labels of the ways a student or guardian is reached; the codes are the rule's
@@ -71,12 +72,10 @@ class ContactForm(VersionedForm):
 class GuardianForm(VersionedForm):
     method = choose_one(_l("How"), METHOD_CHOICES, _l("Choose how the guardian was told."))
     # A notice with nobody named is no record that a family heard of a red.
-    note = TextAreaField(
+    note = required_text(
         _l("Who was told, and what they said"),
-        validators=[
-            DataRequired(_l("Say which guardian was told and what they said.")),
-            Length(max=2000),
-        ],
+        _l("Say which guardian was told and what they said."),
+        2000,
     )
     submit = SubmitField(_l("Guardian notified"))
 
