@@ -76,7 +76,9 @@ def warning_action_forms(
     acknowledged = warning.acknowledged_at is not None and all(
         d.kind != "acknowledge" for d in owed
     )
-    if acknowledged or not actions.acknowledgement_counts(db.session, current_user, warning):
+    if "acknowledge" in allowed and (
+        acknowledged or not actions.acknowledgement_counts(db.session, current_user, warning)
+    ):
         allowed = [name for name in allowed if name != "acknowledge"]
     return [
         (
