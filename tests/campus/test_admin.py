@@ -209,6 +209,18 @@ def test_a_policy_draft_goes_to_the_institution_the_admin_acts_for(login, admin_
     assert draft.institution_id == beta
 
 
+@pytest.fixture
+def units(campus):
+    """An administrator, a staff account without a unit role, a class and another department."""
+    inst = campus.institution("AAA")
+    boss = campus.staff(inst, Role.ADMIN)
+    departments = [campus.department(inst, f"D{n}") for n in range(3)]
+    group = campus.class_group(departments[0])
+    target = campus.staff(inst, Role.DIRECTOR)
+    campus.commit()
+    return boss, target, {"class": group.id, "department": departments[1].id}
+
+
 @pytest.mark.parametrize(
     ("role", "scope", "message"),
     [
@@ -219,17 +231,11 @@ def test_a_policy_draft_goes_to_the_institution_the_admin_acts_for(login, admin_
     ],
 )
 def test_a_scope_of_another_kind_than_the_role_needs_is_refused_not_reread(
-    campus, login, role, scope, message
+    units, login, role, scope, message
 ):
     """Before: the page sent a bare id and the server read it as the kind the role needed, so a
     class chosen for a department counsellor granted the department that shared its number."""
-    inst = campus.institution("AAA")
-    boss = campus.staff(inst, Role.ADMIN)
-    departments = [campus.department(inst, f"D{n}") for n in range(3)]
-    group = campus.class_group(departments[0])
-    target = campus.staff(inst, Role.DIRECTOR)
-    campus.commit()
-    ids = {"class": group.id, "department": departments[1].id}
+    boss, target, ids = units
     sent = f"{scope}:{ids[scope]}" if scope else ""
     response = login(boss).post(f"/admin/users/{target.id}", data={"role": role, "scope": sent})
     page = response.get_data(as_text=True)
@@ -239,22 +245,14 @@ def test_a_scope_of_another_kind_than_the_role_needs_is_refused_not_reread(
     assert [a.role for a in db.session.get(User, target.id).roles] == [Role.DIRECTOR]
 
 
-def test_the_scope_chosen_is_the_scope_given(campus, login):
-    inst = campus.institution("AAA")
-    boss = campus.staff(inst, Role.ADMIN)
-    departments = [campus.department(inst, f"D{n}") for n in range(3)]
-    group = campus.class_group(departments[2])
-    target = campus.staff(inst, Role.DIRECTOR)
-    campus.commit()
+def test_the_scope_chosen_is_the_scope_given(units, login):
+    boss, target, ids = units
     client = login(boss)
-    client.post(
-        f"/admin/users/{target.id}", data={"role": "class_committee", "scope": f"class:{group.id}"}
-    )
-    client.post(
-        f"/admin/users/{target.id}",
-        data={"role": "dept_counsellor", "scope": f"department:{departments[1].id}"},
-    )
+    for role, kind in (("class_committee", "class"), ("dept_counsellor", "department")):
+        client.post(
+            f"/admin/users/{target.id}", data={"role": role, "scope": f"{kind}:{ids[kind]}"}
+        )
     db.session.expire_all()
     held = {(a.role, a.class_id, a.department_id) for a in db.session.get(User, target.id).roles}
-    assert (Role.CLASS_COMMITTEE, group.id, None) in held
-    assert (Role.DEPT_COUNSELLOR, None, departments[1].id) in held
+    assert (Role.CLASS_COMMITTEE, ids["class"], None) in held
+    assert (Role.DEPT_COUNSELLOR, None, ids["department"]) in held

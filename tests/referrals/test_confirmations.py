@@ -102,27 +102,22 @@ def test_a_move_missing_what_it_needs_is_shown_on_the_page_with_the_reason(world
     assert _status(referral) == S.SENT
 
 
+def _book(client, referral: Referral, version: int, at: str):
+    """The liaison books the hospital appointment at `at` from a page showing `version`."""
+    return client.post(
+        f"/hospital/referrals/{referral.id}/move?target=appointment_booked",
+        data={"appointment_booked-version": version, "appointment_booked-appointment_at": at},
+    )
+
+
 def test_a_step_from_a_page_loaded_before_someone_elses_is_told_so(world, login):
     """Before: a liaison's second tab got a bare 400 (or "you may not open this page") when the
     referral had moved on since it was loaded, and what they typed was lost without a word."""
     referral = referral_in(world, S.SENT)
     seen = referral.version
     client = login(world.liaison)
-    booked = client.post(
-        f"/hospital/referrals/{referral.id}/move?target=appointment_booked",
-        data={
-            "appointment_booked-version": seen,
-            "appointment_booked-appointment_at": "2026-09-20T09:00",
-        },
-    )
-    assert booked.status_code == 302
-    again = client.post(
-        f"/hospital/referrals/{referral.id}/move?target=appointment_booked",
-        data={
-            "appointment_booked-version": seen,
-            "appointment_booked-appointment_at": "2026-09-21T09:00",
-        },
-    )
+    assert _book(client, referral, seen, "2026-09-20T09:00").status_code == 302
+    again = _book(client, referral, seen, "2026-09-21T09:00")
     assert again.status_code == 409
     assert "Someone else updated this referral" in again.get_data(as_text=True)
     assert _status(referral) == S.APPOINTMENT_BOOKED
@@ -130,13 +125,7 @@ def test_a_step_from_a_page_loaded_before_someone_elses_is_told_so(world, login)
 
 def test_an_appointment_dated_before_the_referral_was_sent_is_refused(world, login):
     referral = referral_in(world, S.SENT)  # sent on 2026-09-14
-    response = login(world.liaison).post(
-        f"/hospital/referrals/{referral.id}/move?target=appointment_booked",
-        data={
-            "appointment_booked-version": referral.version,
-            "appointment_booked-appointment_at": "2026-09-01T09:00",
-        },
-    )
+    response = _book(login(world.liaison), referral, referral.version, "2026-09-01T09:00")
     assert response.status_code == 400
     assert "cannot be before the referral was sent" in response.get_data(as_text=True)
     assert _status(referral) == S.SENT
