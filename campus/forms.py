@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Protocol, Self, TypeVar, cast
+from typing import Any, Protocol, Self, TypeVar, cast
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import BooleanField
 from wtforms import DateField
 from wtforms import Field
@@ -26,6 +27,7 @@ from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput
+from wtforms.widgets import HiddenInput
 from wtforms.widgets import ListWidget
 
 from campus.fields import spreadsheet_file
@@ -79,7 +81,30 @@ def add_error(field: Field, message: str) -> None:
     field.errors.append(message)
 
 
-class OnceForm(FlaskForm):
+class RecordForm(FlaskForm):
+    """A form that writes a record. Its fields ask the browser not to restore what was typed when
+    the page is reached again with Back: the page comes fresh from the server (never cached), and
+    a person who saw "saved" and sent the restored text again wrote the same record twice."""
+
+    class Meta:
+        def render_field(self, field: Field, render_kw: dict[str, Any]) -> Markup:
+            if "autocomplete" not in (field.render_kw or {}):
+                render_kw = {"autocomplete": "off", **render_kw}
+            rendered: Markup = super().render_field(field, render_kw)  # type: ignore[misc]
+            return rendered
+
+
+class VersionedForm(RecordForm):
+    """A form acting on a record as the page showed it: `version` is the record's version when the
+    page was drawn, and a step sent from a page older than the record is refused, not applied."""
+
+    # No label: the version is the page's, never a question put to the person filling it in.
+    version = IntegerField(
+        "", widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1)]
+    )
+
+
+class OnceForm(RecordForm):
     """A form whose record is stored once however often it is sent: a double tap on a slow phone,
     a resend after a timeout. `submission` is a one-time token issued with the blank form
     (`issued`); the record keeps it under a unique constraint, and a second request with the same

@@ -6,7 +6,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField
 from wtforms import DateTimeLocalField
-from wtforms import IntegerField
 from wtforms import RadioField
 from wtforms import SelectField
 from wtforms import SelectMultipleField
@@ -16,11 +15,11 @@ from wtforms import TextAreaField
 from wtforms.validators import DataRequired
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
-from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput
-from wtforms.widgets import HiddenInput
 from wtforms.widgets import ListWidget
+
+from campus.forms import VersionedForm
 
 ATTENDANCE_CHOICES = [
     ("attended", _l("The student came")),
@@ -44,12 +43,6 @@ NEXT_STEP_CHOICES = [
     ("follow_up", _l("Follow-up on a date")),
     ("refer", _l("Refer to a hospital")),
 ]
-
-
-class VersionedForm(FlaskForm):
-    version = IntegerField(
-        "", widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1)]
-    )
 
 
 class AssignForm(FlaskForm):

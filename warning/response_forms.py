@@ -18,10 +18,10 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
-from wtforms.widgets import HiddenInput
 
 from campus.fields import choose_one
 from campus.fields import required_text
+from campus.forms import VersionedForm
 from warning.actions import CONTACT_METHODS
 
 # The labels of the ways a student or guardian is reached; the codes are the rule's
@@ -43,20 +43,18 @@ CONTACT_OUTCOMES = {
 }
 
 
-class VersionedForm(FlaskForm):
+class ActionForm(VersionedForm):
+    """The form of one intervention action on a warning."""
+
     # Each action's button names it, and so does the message saying it was saved.
     submit: SubmitField
-    # No label: the version is the page's, never a question put to the person filling it in.
-    version = IntegerField(
-        "", widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1)]
-    )
 
 
-class AcknowledgeForm(VersionedForm):
+class AcknowledgeForm(ActionForm):
     submit = SubmitField(_l("Acknowledge"))
 
 
-class ContactForm(VersionedForm):
+class ContactForm(ActionForm):
     method = choose_one(_l("How"), METHOD_CHOICES, _l("Choose how the student was contacted."))
     outcome = RadioField(
         _l("Outcome"),
@@ -69,7 +67,7 @@ class ContactForm(VersionedForm):
     submit = SubmitField(_l("Log contact"))
 
 
-class GuardianForm(VersionedForm):
+class GuardianForm(ActionForm):
     method = choose_one(_l("How"), METHOD_CHOICES, _l("Choose how the guardian was told."))
     # A notice with nobody named is no record that a family heard of a red.
     note = required_text(
@@ -80,7 +78,7 @@ class GuardianForm(VersionedForm):
     submit = SubmitField(_l("Guardian notified"))
 
 
-class AssessmentForm(VersionedForm):
+class AssessmentForm(ActionForm):
     outcome = StringField(_l("Assessment outcome"), validators=[DataRequired(), Length(max=200)])
     note = TextAreaField(
         _l("Clinical note (school centre only)"), validators=[Optional(), Length(max=4000)]
@@ -88,7 +86,7 @@ class AssessmentForm(VersionedForm):
     submit = SubmitField(_l("Record assessment"))
 
 
-class PeerWatchForm(VersionedForm):
+class PeerWatchForm(ActionForm):
     days = IntegerField(
         _l("Peer watch for how many days"),
         default=7,
@@ -105,19 +103,19 @@ class PeerWatchForm(VersionedForm):
     submit = SubmitField(_l("Ask class and dorm to keep company"))
 
 
-class FollowUpForm(VersionedForm):
+class FollowUpForm(ActionForm):
     due_at = DateTimeLocalField(
         _l("Next follow-up"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
     )
     submit = SubmitField(_l("Schedule follow-up"))
 
 
-class EscalateForm(VersionedForm):
+class EscalateForm(ActionForm):
     reason = TextAreaField(_l("Why escalate"), validators=[DataRequired(), Length(min=10, max=500)])
     submit = SubmitField(_l("Escalate one tier up"))
 
 
-class CloseForm(VersionedForm):
+class CloseForm(ActionForm):
     """解除预警 is final: the form says what will happen and the server refuses it unconfirmed."""
 
     consequence = _l(
@@ -143,13 +141,13 @@ class TaskDoneForm(FlaskForm):
     submit = SubmitField(_l("Mark done"))
 
 
-class CounsellorForm(VersionedForm):
+class CounsellorForm(ActionForm):
     # Choices: the centre's counsellors (`response_views.action_form` fills them).
     counsellor = SelectField(_l("Case counsellor"), coerce=int, validators=[InputRequired()])
     submit = SubmitField(_l("Give the case to a counsellor"))
 
 
-ACTION_FORMS: dict[str, type[VersionedForm]] = {
+ACTION_FORMS: dict[str, type[ActionForm]] = {
     "acknowledge": AcknowledgeForm,
     "contact": ContactForm,
     "guardian": GuardianForm,

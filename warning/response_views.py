@@ -43,9 +43,9 @@ from warning.models import OwnerTier
 from warning.models import Task
 from warning.models import WarningStatus
 from warning.response_forms import ACTION_FORMS
+from warning.response_forms import ActionForm
 from warning.response_forms import CounsellorForm
 from warning.response_forms import TaskDoneForm
-from warning.response_forms import VersionedForm
 
 # Tasks live under /tasks; the actions on one warning sit under that warning's URL.
 bp = Blueprint("response", __name__, url_prefix="/tasks")
@@ -61,7 +61,7 @@ class RefusedAction:
     typed, each field's error and, for a refusal by the rules, the reason."""
 
     name: str
-    form: VersionedForm
+    form: ActionForm
     message: str | None = None
 
 
@@ -214,7 +214,7 @@ ACTIONS: dict[str, ActionView] = {
 }
 
 
-def action_form(name: str, warning: EarlyWarning, **kwargs: Any) -> VersionedForm:
+def action_form(name: str, warning: EarlyWarning, **kwargs: Any) -> ActionForm:
     """Action `name`'s form for `warning`, with the choices that depend on it (the centre's
     counsellors, the one it has now marked)."""
     form = ACTION_FORMS[name](prefix=name, version=warning.version, **kwargs)
@@ -232,7 +232,7 @@ def action_form(name: str, warning: EarlyWarning, **kwargs: Any) -> VersionedFor
     return form
 
 
-def _perform(name: str, form: VersionedForm, warning: EarlyWarning, now: datetime) -> None:
+def _perform(name: str, form: ActionForm, warning: EarlyWarning, now: datetime) -> None:
     view = ACTIONS[name]
     view.run(db.session, current_user, warning, form.version.data, now, **view.fields(form, now))
 

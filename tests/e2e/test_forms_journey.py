@@ -9,10 +9,14 @@ from flask import Flask
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from campus import clock
 from campus.extensions import db
+from campus.models import Student
 from screening.models import Campaign
 from tests.e2e.conftest import PHONE
 from tests.e2e.conftest import World
+from tests.e2e.test_journeys import _act
+from warning import services
 from warning.models import ConcernReport
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("world", ["zh_CN"], indirect=True)]
@@ -65,3 +69,59 @@ def test_administrator_sets_up_a_campaign_with_tick_boxes_on_a_phone(world: Worl
         assert campaign.instruments == ["gad7", "phq9"]
         assert campaign.grades == [2026]
         db.session.remove()
+
+
+def test_back_after_sending_a_concern_report_shows_a_blank_form(world: World, live_app: Flask):
+    """Back after a saved report used to bring the typed text back under a fresh send-once
+    token, so a second tap on Send filed the same concern twice."""
+    page = world.page_for("committee", PHONE)
+    page.goto("/warnings/my-class")
+    form = page.locator("form[action$='/concern']")
+    form.locator("input.picker-filter").fill("王")
+    form.locator("ul#student_id").get_by_label("王明", exact=False).check()
+    form.locator("select#category").select_option("isolation")
+    form.locator("#text").fill("这周几乎没来上课。")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("main .flash.success")).to_be_visible()
+
+    page.go_back()
+    again = page.locator("form[action$='/concern']")
+    expect(again.locator("#text")).to_have_value("")
+    expect(again.locator("input[name=student_id]:checked")).to_have_count(0)
+    expect(again.locator("select#category")).to_have_value("")
+
+
+def test_back_after_logging_a_contact_shows_a_blank_contact_form(world: World, live_app: Flask):
+    """The same for an action on a warning: its version is read afresh with the page, so only a
+    blank form keeps a second contact from being logged by the restored text."""
+    with live_app.app_context():
+        student = db.session.scalar(select(Student).where(Student.name == "王明"))
+        services.record_signal(
+            db.session,
+            student=student,
+            source="screening",
+            observed_at=clock.now(),
+            label="PHQ-9 = 12",
+            instrument="phq9",
+            total=12,
+        )
+        db.session.commit()
+        student_id = student.id
+        db.session.remove()
+    page = world.page_for("dept_counsellor")
+    page.goto(f"/warnings/students/{student_id}")
+    _act(
+        page,
+        "contact",
+        {
+            "#contact-method": "phone",
+            "input[value=reached]": "check",
+            "#contact-note": "已电话联系",
+        },
+    )
+
+    page.go_back()
+    form = page.locator("form[action*='/actions/contact']")
+    expect(form.locator("#contact-note")).to_have_value("")
+    expect(form.locator("#contact-method")).to_have_value("")
+    expect(form.locator("input[value=reached]")).not_to_be_checked()
