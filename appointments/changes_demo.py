@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from appointments.models import Appointment
 from appointments.models import AppointmentState
 from appointments.models import SessionKind
+from appointments.models import SessionOutcome
 from appointments.models import Slot
 from appointments.models import WaitlistEntry
 from appointments.models import WaitlistState
@@ -64,17 +65,27 @@ def seed_changes(session: Session, uni: Institution) -> None:
         )
         session.add(slot)
         session.flush()
+        missed = Appointment(
+            institution_id=uni.id,
+            slot_id=slot.id,
+            student_id=missing.id,
+            counsellor_id=counsellor.id,
+            starts_at=starts,
+            kind=SessionKind.FIRST_VISIT,
+            state=AppointmentState.NO_SHOW,
+            booked_by_id=missing.user_id or counsellor.id,
+            booked_at=starts - timedelta(days=4),
+        )
+        session.add(missed)
+        session.flush()
+        # A no-show is one the counsellor recorded, as after any session.
         session.add(
-            Appointment(
+            SessionOutcome(
+                appointment_id=missed.id,
                 institution_id=uni.id,
-                slot_id=slot.id,
                 student_id=missing.id,
-                counsellor_id=counsellor.id,
-                starts_at=starts,
-                kind=SessionKind.FIRST_VISIT,
-                state=AppointmentState.NO_SHOW,
-                booked_by_id=missing.user_id or counsellor.id,
-                booked_at=starts - timedelta(days=4),
+                recorded_by_id=counsellor.id,
+                recorded_at=starts + timedelta(minutes=60),
             )
         )
     session.add(

@@ -427,6 +427,7 @@ def test_booking_a_third_time_after_two_no_shows_is_for_the_centre(centre: Centr
 
 def test_demo_has_a_student_booking_through_the_centre_and_one_waiting(campus) -> None:
     from appointments.changes_demo import seed_changes
+    from appointments.models import SessionOutcome
     from appointments.models import WaitlistEntry
 
     centre = build(campus)
@@ -438,6 +439,8 @@ def test_demo_has_a_student_booking_through_the_centre_and_one_waiting(campus) -
     barred = changes.barred_students(db.session, centre.institution.id, clock.now())
     assert [b.misses for b in barred] == [2]
     assert db.session.scalar(select(func.count(WaitlistEntry.id))) == 1
+    # Each missed visit was recorded by its counsellor, so its page does not ask for an outcome.
+    assert db.session.scalar(select(func.count(SessionOutcome.id))) == 2
 
 
 def test_counsellor_opens_an_appointment_from_their_sessions_audited(centre: Centre, login) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError
 
+from appointments import changes
 from appointments import sessions
 from appointments.models import AppointmentState
 from appointments.models import NoteState
@@ -251,6 +252,15 @@ def test_the_centre_may_cancel_a_future_session(world, login):
     db.session.expire_all()
     assert later.state == AppointmentState.CANCELLED
     assert later.cancelled_at == clock.now()
+
+
+def test_a_session_the_student_cancelled_says_so_not_that_its_outcome_is_missing(world, login):
+    later = appointment(world.student, world.counsellor, TOMORROW)
+    db.session.commit()
+    changes.cancel(db.session, world.student.user, later, clock.now(), late_confirmed=True)
+    html = login(world.counsellor).get(f"/appointments/sessions/{later.id}").get_data(as_text=True)
+    assert "The appointment was cancelled: there is no outcome to record." in html
+    assert "No outcome recorded yet." not in html
 
 
 def test_only_the_sessions_counsellor_records_its_outcome(world, login):
