@@ -1,6 +1,7 @@
 """Demo counselling sessions for the school counsellor sc01: a few past sessions with their
 outcomes and signed notes (one with an addendum), a no-show, and appointments today and later this
-week, so the counsellor's day, a session page and the figures show something at once.
+week, so the counsellor's day, a session page and the figures show something at once. The trainee
+sc02 (supervised by sc01) has yesterday's session with a signed note awaiting sc01's co-sign.
 `seed_sessions(session, institution)` is called by the appointments domain's demo seed."""
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ SESSIONS = [
     (2, 10, AppointmentState.BOOKED, None),
 ]
 ADDENDUM = "补记：来访者当晚通过微信告知已与室友沟通，情况缓和。"
+TRAINEE_NOTE = (
+    "首次来访。因恋爱关系结束情绪低落两周，食欲下降，仍能上课。否认自伤想法。"
+    "约定下周复诊，布置情绪记录作业。"
+)
 
 
 def seed_sessions(session: Session, institution: Institution) -> None:
@@ -97,6 +102,25 @@ def seed_sessions(session: Session, institution: Institution) -> None:
     for (days, hour, state, text), student in zip(SESSIONS, owners, strict=True):
         starts_at = clock.to_utc(datetime.combine(today + timedelta(days=days), time(hour)), zone)
         _session_row(session, institution, sc01, student, starts_at, state, text)
+    trainee = session.scalar(
+        select(CounsellorProfile).where(
+            CounsellorProfile.institution_id == institution.id,
+            CounsellorProfile.is_trainee.is_(True),
+            CounsellorProfile.supervisor_id == sc01.id,
+        )
+    )
+    if trainee is not None:
+        yesterday = clock.to_utc(datetime.combine(today - timedelta(days=1), time(16)), zone)
+        _session_row(
+            session,
+            institution,
+            trainee.user,
+            students[-1],
+            yesterday,
+            AppointmentState.ATTENDED,
+            TRAINEE_NOTE,
+            supervisor=sc01,
+        )
     session.commit()
 
 
@@ -108,6 +132,7 @@ def _session_row(
     starts_at: datetime,
     state: AppointmentState,
     text: str | None,
+    supervisor: User | None = None,
 ) -> None:
     kind = SessionKind.FOLLOW_UP if text and text.startswith("第二次") else SessionKind.FIRST_VISIT
     # The calendar's demo may have opened a slot at this very time: take it unless it is booked.
@@ -169,6 +194,7 @@ def _session_row(
         created_at=ended,
         updated_at=ended,
         signed_at=ended,
+        supervisor_id=supervisor.id if supervisor else None,
     )
     session.add(note)
     session.flush()

@@ -388,6 +388,7 @@ def demo_logins(session: Session) -> list[DemoLogin]:
         DemoLogin("administrator", DEMO_CODE, "admin"),
         DemoLogin("centre director", DEMO_CODE, "director"),
         DemoLogin("school counsellor", DEMO_CODE, "sc01"),
+        DemoLogin("trainee counsellor, sc01 supervises", DEMO_CODE, "sc02"),
         DemoLogin("department counsellor", DEMO_CODE, "dc01"),
         DemoLogin("department leader", DEMO_CODE, "dl01"),
         DemoLogin("class psychology committee member", DEMO_CODE, holder(Role.CLASS_COMMITTEE)),

@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from appointments import changes
 from appointments import sessions
 from appointments.models import AppointmentState
+from appointments.models import CounsellorProfile
 from appointments.models import NoteState
 from appointments.models import SessionNote
 from appointments.models import SessionNoteAddendum
@@ -519,6 +520,23 @@ def test_demo_sessions_for_sc01(world, login):
     page = login(world.counsellor).get("/appointments/sessions").get_data(as_text=True)
     assert "15:00" in page  # today's booking
     assert "Earlier this week" not in page  # the clock's Monday: the past is last week
+
+
+def test_the_demo_trainees_note_awaits_the_supervisors_co_sign(world, login):
+    from appointments.session_demo import seed_sessions
+
+    profile = db.session.scalar(
+        select(CounsellorProfile).where(CounsellorProfile.user_id == world.trainee.id)
+    )
+    profile.supervisor_id = world.counsellor.id
+    db.session.commit()
+    seed_sessions(db.session, world.institution)
+    note = db.session.scalar(select(SessionNote).where(SessionNote.author_id == world.trainee.id))
+    assert note.signed
+    assert note.supervisor_id == world.counsellor.id
+    assert note.co_signed_at is None
+    home = login(world.counsellor).get("/").get_data(as_text=True)
+    assert "1 trainee note awaits your co-sign" in home
 
 
 def test_the_files_queries_do_not_grow_with_the_sessions(world, login, count_queries):
