@@ -293,6 +293,7 @@ def check_assign_role(
         scope_id = None
     elif scope_id is None or not _is_institutions(session, institution, kind, scope_id):
         raise AdminError(Message(N_("Choose a scope that belongs to your institution.")))
+    check_peer_holder(user, role, scope_id)
     held = select(RoleAssignment.id).where(
         RoleAssignment.user_id == user.id,
         RoleAssignment.role == role,
@@ -307,6 +308,29 @@ def check_assign_role(
     if session.scalar(held) is not None:
         raise AdminError(Message(N_("That role is already assigned.")))
     return scope_id
+
+
+# A peer role's unit, as a student's own: the class committee member's class, the dorm
+# informant's room.
+PEER_UNIT = {Role.CLASS_COMMITTEE: "class_id", Role.DORM_INFORMANT: "room_id"}
+
+
+def check_peer_holder(user: User, role: Role, scope_id: int | None) -> None:
+    """A peer role goes to a student of that very class or room. It opens the unit's roster and
+    its tasks about classmates: given to a staff account, or to a student of another unit, it
+    would show them to someone who is nobody's classmate or roommate there."""
+    unit = PEER_UNIT.get(role)
+    if unit is None:
+        return
+    if user.student is None or getattr(user.student, unit) != scope_id:
+        raise AdminError(
+            Message(
+                N_(
+                    "A class psychology committee member or dorm informant is a student of that "
+                    "class or room."
+                )
+            )
+        )
 
 
 def do_assign_role(

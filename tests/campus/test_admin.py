@@ -10,6 +10,7 @@ from campus import admin
 from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.models import Department
+from campus.models import ClassGroup
 from campus.models import Role
 from campus.models import RoleAssignment
 from campus.models import ScopeKind
@@ -221,6 +222,10 @@ def units(campus):
     return boss, target, {"class": group.id, "department": departments[1].id}
 
 
+def _assigned(client, user: User, role: str, scope: str) -> None:
+    client.post(f"/admin/users/{user.id}", data={"role": role, "scope": scope})
+
+
 @pytest.mark.parametrize(
     ("role", "scope", "message"),
     [
@@ -245,14 +250,35 @@ def test_a_scope_of_another_kind_than_the_role_needs_is_refused_not_reread(
     assert [a.role for a in db.session.get(User, target.id).roles] == [Role.DIRECTOR]
 
 
-def test_the_scope_chosen_is_the_scope_given(units, login):
+def test_the_scope_chosen_is_the_scope_given(units, campus, login):
     boss, target, ids = units
+    member = campus.student(db.session.get(ClassGroup, ids["class"])).user
+    campus.commit()
     client = login(boss)
-    for role, kind in (("class_committee", "class"), ("dept_counsellor", "department")):
-        client.post(
-            f"/admin/users/{target.id}", data={"role": role, "scope": f"{kind}:{ids[kind]}"}
-        )
+    _assigned(client, target, "dept_counsellor", f"department:{ids['department']}")
+    _assigned(client, member, "class_committee", f"class:{ids['class']}")
     db.session.expire_all()
     held = {(a.role, a.class_id, a.department_id) for a in db.session.get(User, target.id).roles}
-    assert (Role.CLASS_COMMITTEE, ids["class"], None) in held
     assert (Role.DEPT_COUNSELLOR, None, ids["department"]) in held
+    given = {(a.role, a.class_id) for a in db.session.get(User, member.id).roles}
+    assert (Role.CLASS_COMMITTEE, ids["class"]) in given
+
+
+def test_a_peer_role_goes_only_to_a_student_of_that_class(units, campus, login):
+    """A class committee member reads the class roster and gets tasks about classmates: a staff
+    account, or a student of another class, given it by the user page saw a class not theirs."""
+    boss, target, ids = units
+    elsewhere = campus.class_group(campus.department(boss.institution, "D9"))
+    outsider = campus.student(elsewhere).user
+    campus.commit()
+    client = login(boss)
+    for user in (target, outsider):
+        response = client.post(
+            f"/admin/users/{user.id}",
+            data={"role": "class_committee", "scope": f"class:{ids['class']}"},
+            follow_redirects=True,
+        )
+        assert "is a student of that class or room" in response.get_data(as_text=True)
+        db.session.expire_all()
+        held = db.session.get(User, user.id).roles
+        assert Role.CLASS_COMMITTEE not in {a.role for a in held}
