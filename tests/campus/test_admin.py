@@ -9,8 +9,8 @@ from sqlalchemy import select
 from campus import admin
 from campus.audit import AuditEvent
 from campus.extensions import db
-from campus.models import Department
 from campus.models import ClassGroup
+from campus.models import Department
 from campus.models import Role
 from campus.models import RoleAssignment
 from campus.models import ScopeKind
