@@ -14,7 +14,6 @@ from wtforms.validators import Optional
 from appointments.models import AppointmentState
 from appointments.models import NoteState
 from appointments.sessions import ATTENDED
-from appointments.sessions import CANCELLED
 from appointments.sessions import NO_SHOW
 from appointments.sessions import NOTE_MAX
 from campus.forms import OnceForm
@@ -22,7 +21,6 @@ from campus.forms import OnceForm
 ATTENDANCE_LABELS = {
     ATTENDED: _l("Attended"),
     NO_SHOW: _l("Did not come (no-show)"),
-    CANCELLED: _l("Cancelled by the centre"),
 }
 # The warning levels' words, as risk: the same vocabulary the warning pages use.
 RISK_LABELS = {

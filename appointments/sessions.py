@@ -32,12 +32,10 @@ from warning.labels import Label
 from warning.models import SignalSource
 from warning.policy import Level
 
-ATTENDED, NO_SHOW, CANCELLED = "attended", "no_show", "cancelled"
-ATTENDANCE_STATE = {
-    ATTENDED: AppointmentState.ATTENDED,
-    NO_SHOW: AppointmentState.NO_SHOW,
-    CANCELLED: AppointmentState.CANCELLED,
-}
+# After the session: it took place or the student did not come. Cancelling is a change of the
+# appointment (`changes.cancel`), which records why and tells the student.
+ATTENDED, NO_SHOW = "attended", "no_show"
+ATTENDANCE_STATE = {ATTENDED: AppointmentState.ATTENDED, NO_SHOW: AppointmentState.NO_SHOW}
 # The risk vocabulary is the warning levels': none, low = blue, medium = yellow, high = red.
 RISK_LEVELS = (Level.NONE, Level.BLUE, Level.YELLOW, Level.RED)
 RISK_SIGNAL_LABEL = N_("Risk assessed in a counselling session: %(reason)s")
@@ -71,7 +69,7 @@ def check_outcome(actor: User, appointment: Appointment, outcome: Outcome, now: 
         raise SessionError(Message(N_("This session's outcome is already recorded.")))
     if outcome.attendance not in ATTENDANCE_STATE:
         raise SessionError(Message(N_("Say whether the student came.")))
-    if outcome.attendance != CANCELLED and appointment.starts_at > now:
+    if appointment.starts_at > now:
         raise SessionError(
             Message(N_("The session has not begun yet: record its outcome once it has."))
         )
@@ -101,8 +99,6 @@ def do_record_outcome(
     from warning import services as warning_services
 
     appointment.state = ATTENDANCE_STATE[outcome.attendance]
-    if outcome.attendance == CANCELLED:
-        appointment.cancelled_at = now
     row = SessionOutcome(
         appointment_id=appointment.id,
         institution_id=appointment.institution_id,

@@ -114,6 +114,15 @@ def test_the_centre_cancels_with_a_reason_the_student_is_told(centre: Centre) ->
     assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "appointment.cancel"))
 
 
+def test_the_students_list_links_a_cancelled_appointment_to_why(centre: Centre, login) -> None:
+    appointment = centre.book(centre.student, centre.slot(48))
+    changes.cancel(db.session, centre.counsellor, appointment, clock.now(), reason="咨询师临时生病")
+    page = login(centre.student.user).get("/appointments/mine").get_data(as_text=True)
+    assert "You have no upcoming appointment." in page
+    cancelled = page.split("Past and cancelled")[1]
+    assert f'href="/appointments/changes/{appointment.id}"' in cancelled
+
+
 def test_the_centre_withdrawing_the_time_frees_nothing(centre: Centre) -> None:
     slot = centre.slot(48)
     appointment = centre.book(centre.student, slot)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy import update
@@ -244,15 +245,22 @@ def test_outcome_recorded_once_and_not_before_the_session(world, login):
     assert len(list(db.session.scalars(select(SessionOutcome)))) == 1
 
 
-def test_the_centre_may_cancel_a_future_session(world, login):
+def test_a_future_session_is_cancelled_through_the_change_that_tells_the_student(world, login):
+    """The outcome form once offered "cancelled by the centre": one click cancelled the
+    appointment with no reason and no word to the student, who still expected to come."""
     later = appointment(world.student, world.counsellor, TOMORROW)
     db.session.commit()
-    login(world.counsellor).post(
+    client = login(world.counsellor)
+    page = client.get(f"/appointments/sessions/{later.id}").get_data(as_text=True)
+    assert "Record the outcome once the session has begun." in page
+    assert f'href="/appointments/changes/{later.id}/cancel"' in page
+    refused = client.post(
         f"/appointments/sessions/{later.id}/outcome", data={"attendance": "cancelled"}
     )
+    assert refused.status_code == 400
     db.session.expire_all()
-    assert later.state == AppointmentState.CANCELLED
-    assert later.cancelled_at == clock.now()
+    assert later.state == AppointmentState.BOOKED
+    assert db.session.scalar(select(func.count(SessionOutcome.id))) == 0
 
 
 def test_a_session_the_student_cancelled_says_so_not_that_its_outcome_is_missing(world, login):
