@@ -79,7 +79,15 @@ class GuardianForm(ActionForm):
 
 
 class AssessmentForm(ActionForm):
-    outcome = StringField(_l("Assessment outcome"), validators=[DataRequired(), Length(max=200)])
+    outcome = StringField(
+        _l("Assessment outcome"),
+        validators=[DataRequired(), Length(max=200)],
+        # The timeline shows it to the department; the clinical note below stays the centre's.
+        description=_l(
+            "Department staff read this on the timeline: say what they need to act on, and keep "
+            "diagnoses and clinical detail for the clinical note."
+        ),
+    )
     note = TextAreaField(
         _l("Clinical note (school centre only)"), validators=[Optional(), Length(max=4000)]
     )

@@ -123,6 +123,15 @@ def _close_form(warning) -> dict:
     }
 
 
+def test_the_assessment_form_says_its_outcome_is_read_by_the_department(login, network):
+    """The outcome shows on the timeline department staff read; a counsellor who was not told
+    so wrote a diagnosis there, next to the note labelled for the centre only."""
+    warning = open_warning(network.student, Level.RED)
+    page = login(network.school_counsellor).get(f"/warnings/students/{network.student.id}")
+    form = page.get_data(as_text=True).split(f'action="/warnings/{warning.id}/actions/assessment')
+    assert "Department staff read this on the timeline" in form[1].split("</form>")[0]
+
+
 def test_a_red_warning_closes_only_after_a_professional_assessment(login, network):
     warning = open_warning(network.student, Level.RED)
     client = login(network.school_counsellor)
