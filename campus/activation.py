@@ -14,6 +14,7 @@ import enum
 import secrets
 from dataclasses import dataclass
 from dataclasses import replace
+from datetime import date
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
@@ -44,6 +45,7 @@ from campus.models import Student
 from campus.models import User
 from campus.scope import Capability
 from campus.scope import student_filter
+from campus.submissions import stored_once
 
 # Who hands out slips: the administrator for the institution, the department counsellor (辅导员,
 # who meets the freshmen first) for the department. Both already see these students' names.
@@ -102,6 +104,15 @@ class Slip:
 class IssuedBatch:
     batch: ActivationBatch
     slips: list[Slip]
+
+
+class AlreadyIssued(Exception):
+    """The form's batch was issued already (a reload of the print page, a second click): its
+    codes were shown once, and issuing again would void the slips just printed."""
+
+    def __init__(self, batch: ActivationBatch) -> None:
+        super().__init__(batch.id)
+        self.batch = batch
 
 
 class Refusal(enum.StrEnum):
@@ -188,13 +199,40 @@ def normal_code(typed: str) -> str:
 
 
 def issue_batch(
-    session: Session, issuer: User, cohort: Cohort, valid_days: int, now: datetime
+    session: Session,
+    issuer: User,
+    cohort: Cohort,
+    valid_days: int,
+    now: datetime,
+    submission: str | None = None,
 ) -> IssuedBatch:
     """Issue codes for every enrolled student of `cohort` within the issuer's reach who has no
     password yet, replacing their unused earlier codes; audit and commit the batch. The slips
-    returned are the only place the codes exist in the clear."""
+    returned are the only place the codes exist in the clear. A form sent again with the same
+    `submission` issues nothing: `AlreadyIssued`."""
     if not VALID_DAYS_RANGE[0] <= valid_days <= VALID_DAYS_RANGE[1]:
         raise ValueError(f"valid_days must be within {VALID_DAYS_RANGE}")
+    issued: list[IssuedBatch] = []
+
+    def write() -> ActivationBatch:
+        issued.append(_write_batch(session, issuer, cohort, valid_days, now, submission))
+        return issued[0].batch
+
+    mine = ActivationBatch.issued_by_id == issuer.id
+    once = stored_once(session, ActivationBatch, submission, mine, write)
+    if not once.created:
+        raise AlreadyIssued(once.record)
+    return issued[0]
+
+
+def _write_batch(
+    session: Session,
+    issuer: User,
+    cohort: Cohort,
+    valid_days: int,
+    now: datetime,
+    submission: str | None,
+) -> IssuedBatch:
     institution = session.get_one(Institution, cohort.institution_id)
     students = session.execute(
         select(Student, User)
@@ -226,6 +264,7 @@ def issue_batch(
         expires_at=expires_at,
         issued_count=len(waiting),
         skipped_count=skipped,
+        submission=submission,
     )
     session.add(batch)
     session.flush()
@@ -265,8 +304,13 @@ def issue_batch(
             f"valid {valid_days} days"
         ),
     )
-    session.commit()
     return IssuedBatch(batch=batch, slips=slips)
+
+
+def last_day(batch: ActivationBatch, institution: Institution) -> date:
+    """The local day the batch's codes work through (they lapse at the midnight after it)."""
+    zone = clock.institution_zone(institution)
+    return clock.local_date(batch.expires_at - timedelta(seconds=1), zone)
 
 
 def _in_cohort(cohort: Cohort) -> ColumnElement[bool]:

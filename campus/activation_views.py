@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import Blueprint
 from flask import abort
 from flask import current_app
+from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -82,19 +83,39 @@ def index() -> ResponseReturnValue:
     cohorts = activation.cohorts_for(db.session, current_user)
     form = ActivationBatchForm()
     form.cohort.choices = [(c.token, cohort_label(c)) for c in cohorts]
+    if not form.is_submitted():
+        form.issued()
     if form.validate_on_submit():
         cohort = activation.find_cohort(db.session, current_user, filled(form.cohort))
         if cohort is None:
             abort(404)  # a cohort outside the issuer's reach, as if it did not exist
-        issued = activation.issue_batch(
-            db.session, current_user, cohort, filled(form.valid_days), clock.now()
-        )
+        try:
+            issued = activation.issue_batch(
+                db.session,
+                current_user,
+                cohort,
+                filled(form.valid_days),
+                clock.now(),
+                form.submission.data,
+            )
+        except activation.AlreadyIssued:
+            flash(
+                _(
+                    "These slips were issued already, and their codes shown once: print the page "
+                    "they were on. Nothing was issued again, so the printed slips still work."
+                ),
+                "warning",
+            )
+            return redirect(url_for(".index"))
         return _print_page(issued, cohort)
     return render_template(
         "campus/activation.html",
         form=form,
         batches=activation.recent_batches(db.session, current_user),
         batch_label=batch_label,
+        last_day=lambda batch: activation.last_day(
+            batch, db.session.get_one(Institution, batch.institution_id)
+        ),
     ), (422 if form.errors else 200)
 
 
@@ -103,9 +124,7 @@ def _print_page(issued: activation.IssuedBatch, cohort: Cohort) -> ResponseRetur
     sends every page `no-store`), so the codes cannot be opened again later."""
     batch = issued.batch
     institution = db.session.get_one(Institution, batch.institution_id)
-    last_day = clock.local_date(
-        batch.expires_at - timedelta(seconds=1), clock.institution_zone(institution)
-    )
+    last_day = activation.last_day(batch, institution)
     with force_locale("zh_CN"):
         chinese = _slip_texts()
     english = _slip_texts() if viewer_locale().startswith("en") else None

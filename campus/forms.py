@@ -331,7 +331,7 @@ class FirstPasswordForm(FlaskForm):
     submit = SubmitField(_l("Set my password"))
 
 
-class ActivationBatchForm(FlaskForm):
+class ActivationBatchForm(OnceForm):
     # The choices are the issuer's cohorts; a value outside them is answered with a 404 by the
     # view (a forged cohort), not a form error.
     cohort = SelectField(_l("Students"), validators=[DataRequired()], validate_choice=False)

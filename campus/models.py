@@ -577,6 +577,8 @@ class ActivationBatch(InstitutionRecord, Model):
     issued_count: Mapped[int] = mapped_column(default=0)
     # Students of the cohort left out because they already have a password.
     skipped_count: Mapped[int] = mapped_column(default=0)
+    # The issuing form's one-time token: a reload of the print page issues nothing new.
+    submission: Mapped[str | None] = mapped_column(String(40), unique=True)
 
     issued_by: Mapped[User] = relationship()
     department: Mapped[Department | None] = relationship()

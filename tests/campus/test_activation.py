@@ -4,6 +4,7 @@ used once; the first sign-in with a code leads to choosing a password."""
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import datetime
 
 import pytest
@@ -57,8 +58,13 @@ def _class_token(group) -> str:
     return f"class:{group.department.institution_id}:{group.department_id}:{group.id}:{group.grade}"
 
 
-def _issue(client, group, days: int = 14):
-    return client.post("/activation", data={"cohort": _class_token(group), "valid_days": days})
+def _issue(client, group, days: int = 14, submission: str | None = None):
+    return _post(client, {"cohort": _class_token(group), "valid_days": days}, submission)
+
+
+def _post(client, data: dict, submission: str | None = None):
+    """The issuing form as a fresh page sends it, with its own one-time token."""
+    return client.post("/activation", data={**data, "submission": submission or uuid.uuid4().hex})
 
 
 def _codes(response) -> dict[str, str]:
@@ -187,6 +193,31 @@ def test_issuing_again_replaces_the_unused_codes(app, login, school):
     assert _activate(app.test_client(), "202603", second["202603"]).status_code == 302
 
 
+def test_reloading_the_print_page_issues_nothing_and_the_printed_slips_still_work(
+    app, login, school
+):
+    """Before: the reload sent the form again and issued a second batch, which replaced every
+    code on the slips just printed."""
+    client = login(school["admin"])
+    printed = _codes(_issue(client, school["freshmen"], submission="a" * 32))
+    reloaded = _issue(client, school["freshmen"], submission="a" * 32)
+    assert reloaded.status_code == 302
+    assert _codes(reloaded) == {}
+    page = client.get(reloaded.headers["Location"]).get_data(as_text=True)
+    assert "These slips were issued already" in page
+    assert db.session.scalar(select(func.count()).select_from(ActivationBatch)) == 1
+    assert _activate(app.test_client(), "202603", printed["202603"]).status_code == 302
+
+
+def test_the_batch_list_gives_the_same_last_day_as_the_slips(login, school):
+    client = login(school["admin"])
+    slips = _issue(client, school["freshmen"]).get_data(as_text=True)
+    assert "2026-09-28" in slips
+    listed = client.get("/activation").get_data(as_text=True).split("Recent batches")[1]
+    assert "2026-09-28" in listed
+    assert "2026-09-29" not in listed
+
+
 def test_a_wrong_code_and_an_unknown_account_get_the_same_answer_and_no_session(app, login, school):
     _issue(login(school["admin"]), school["freshmen"])
     wrong = _activate(app.test_client(), "202601", "ABCD-EFGH-JKMN")
@@ -225,16 +256,14 @@ def test_a_department_counsellor_issues_for_own_classes_only(app, login, school)
 def test_a_whole_grade_reaches_every_department_for_the_administrator(login, school):
     client = login(school["admin"])
     inst = school["freshmen"].department.institution_id
-    response = client.post(
-        "/activation", data={"cohort": f"grade:{inst}:0:0:2026", "valid_days": 7}
-    )
+    response = _post(client, {"cohort": f"grade:{inst}:0:0:2026", "valid_days": 7})
     assert set(_codes(response)) == {"202601", "202602", "202603", "2026501"}
 
 
 @pytest.mark.parametrize("days", ["0", "61", "many", ""])
 def test_a_validity_out_of_range_is_refused_and_issues_nothing(login, school, days):
-    response = login(school["admin"]).post(
-        "/activation", data={"cohort": _class_token(school["freshmen"]), "valid_days": days}
+    response = _post(
+        login(school["admin"]), {"cohort": _class_token(school["freshmen"]), "valid_days": days}
     )
     assert response.status_code == 422
     assert db.session.scalar(select(func.count()).select_from(ActivationBatch)) == 0
