@@ -170,6 +170,9 @@ def save_campaign(
 ) -> Campaign:
     """Create or update a campaign and sync its assignments, in one transaction."""
     problems = validate_spec(session, institution, spec, licensed_dir)
+    if campaign is None and spec.closes_at <= clock.now():
+        # Its students would only ever see it as ended, and a campaign is never deleted.
+        problems.append(N_("The window has already closed: choose a closing time to come."))
     if problems:
         raise CampaignError(problems)
     if campaign is None:
@@ -253,6 +256,26 @@ def sync_assignments(session: Session, campaign: Campaign) -> tuple[int, int]:
             ),
         )
     return len(new), removed
+
+
+def late_students_sweep(session: Session, now: datetime) -> int:
+    """The scheduler's sweep: students who joined a campaign's cohort after it was saved (a
+    roster imported in the first week, a transfer) are assigned to it while it has not closed,
+    committed together. Only additions: who leaves a cohort is the campaign editor's to drop."""
+    added = 0
+    for campaign in session.scalars(select(Campaign).where(Campaign.closes_at > now)):
+        assigned = select(CampaignAssignment.student_id).where(
+            CampaignAssignment.campaign_id == campaign.id
+        )
+        late = list(session.scalars(cohort_query(campaign).where(Student.id.not_in(assigned))))
+        if late:
+            session.execute(
+                insert(CampaignAssignment),
+                [{"campaign_id": campaign.id, "student_id": s} for s in late],
+            )
+            added += len(late)
+    session.commit()
+    return added
 
 
 def coverage(session: Session, campaign: Campaign, viewer: User, now: datetime) -> Coverage:

@@ -30,4 +30,5 @@ def register(app: Flask) -> None:
     workbench.register(app, screening_workbench.student_items, {Role.STUDENT}, order=10)
     workbench.register(app, screening_workbench.campaign_items, campaigners, order=30)
     scheduler.register_sweep(app, "screening.reminders", campaigns.reminder_sweep)
+    scheduler.register_sweep(app, "screening.late_students", campaigns.late_students_sweep)
     scheduler.register_sweep(app, "screening.unsignalled_safety", sweep_unsignalled_safety)

@@ -99,6 +99,13 @@ def make_campaign(school):
             department_ids=[d.id for d in departments],
             reminder_every_days=reminder_every_days,
         )
-        return campaigns.save_campaign(db.session, school.institution, school.admin, spec)
+        now = clock.now()
+        if spec.closes_at <= now:
+            # An earlier round, saved back when it was planned (a new campaign must still run).
+            clock.set_now(spec.opens_at - timedelta(days=1))
+        try:
+            return campaigns.save_campaign(db.session, school.institution, school.admin, spec)
+        finally:
+            clock.set_now(now)
 
     return _make

@@ -52,6 +52,42 @@ def test_campaign_with_a_bad_definition_is_refused_and_nothing_saved(
     assert db.session.scalar(select(func.count()).select_from(CampaignAssignment)) == 0
 
 
+def test_a_new_campaign_whose_window_has_closed_is_refused(school):
+    """Before: saved, its students saw it only as ended, and a campaign cannot be deleted."""
+    now = clock.now()
+    spec = campaigns.CampaignSpec(
+        name="last term",
+        instruments=["phq9"],
+        opens_at=now - timedelta(days=30),
+        closes_at=now - timedelta(days=20),
+        grades=[2026],
+    )
+    with pytest.raises(campaigns.CampaignError) as refused:
+        campaigns.save_campaign(db.session, school.institution, school.admin, spec)
+    assert "The window has already closed: choose a closing time to come." in (
+        refused.value.problems
+    )
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(CampaignAssignment)) == 0
+
+
+def test_students_who_join_the_cohort_later_are_assigned_while_the_campaign_is_open(
+    school, make_campaign, campus
+):
+    """A roster imported in the first week came after the intake campaign was saved: its
+    students were never asked to screen."""
+    running = make_campaign("intake")
+    ended = make_campaign("earlier", closes=clock.now() + timedelta(hours=1))
+    clock.set_now(clock.now() + timedelta(hours=2))
+    late = campus.student(school.freshmen, name="Late Freshman")
+    campus.student(school.seniors, name="Late Senior")
+    campus.commit()
+    assert campaigns.late_students_sweep(db.session, clock.now()) == 1
+    assert late.id in _assigned(running)
+    assert late.id not in _assigned(ended)
+    assert campaigns.late_students_sweep(db.session, clock.now()) == 0
+
+
 def test_campaign_targets_the_enrolled_students_of_its_grade_and_departments(school, make_campaign):
     all_freshmen = make_campaign("all freshmen", grades=(2026,))
     computing_freshmen = make_campaign(
