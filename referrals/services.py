@@ -141,6 +141,11 @@ def check_new_referral(
         raise ReferralError(N_("Choose one of your institution's partner hospitals."))
     if not data.reason.strip():
         raise ReferralError(N_("A referral needs a reason."))
+    if "name" not in data.disclosed_fields:
+        # A hospital cannot register, nor call back about, a patient it cannot name.
+        raise ReferralError(
+            N_("The hospital needs the student's name: tick Name among the fields disclosed.")
+        )
     if data.consent_at > now:
         raise ReferralError(N_("Consent cannot be dated in the future."))
     return hospital

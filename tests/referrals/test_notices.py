@@ -59,7 +59,7 @@ def test_notices_name_no_student(world):
 
 def test_liaison_sees_the_referring_counsellor_and_the_centres_phone(world, login):
     world.institution.on_duty_phone = "0731-8888-0000"
-    referral = referral_in(world, S.SENT, disclosed_fields=["referral_reason"])
+    referral = referral_in(world, S.SENT, disclosed_fields=["name", "referral_reason"])
     page = login(world.liaison).get(f"/hospital/referrals/{referral.id}").get_data(as_text=True)
     assert "Referring counsellor" in page
     assert world.counsellor.name in page

@@ -152,6 +152,16 @@ def test_an_undisclosable_field_is_refused(world):
     assert db.session.scalars(select(Referral)).all() == []
 
 
+@pytest.mark.parametrize("fields", [[], ["gender", "referral_reason"]])
+def test_a_referral_that_does_not_name_the_student_is_refused(world, fields):
+    """Before: a draft with nothing ticked was saved; sent, the hospital got no name to register
+    and the page's sentence named nothing it would hand over."""
+    with pytest.raises(ReferralError, match="needs the student's name"):
+        new_referral(world, disclosed_fields=fields)
+    db.session.rollback()
+    assert db.session.scalars(select(Referral)).all() == []
+
+
 def test_referral_is_stalled_after_14_days_without_update_not_13(world):
     referral = referral_in(world, S.SENT)
     sent = clock.now()
