@@ -401,7 +401,12 @@ def _liaison_card(referral: Referral) -> dict:
         "consent_at": referral.consent_at,
         "fields": fields,
         "name": referral.student.name if "name" in referral.disclosed else None,
-        "history": [(t.to_status, t.at) for t in referral.transitions if t.from_status],
+        # The hospital's own notes come back to it; the centre's (a withdrawal's reason) do not.
+        "history": [
+            (t.to_status, t.at, t.note if t.by_role == states.Actor.LIAISON else None)
+            for t in referral.transitions
+            if t.from_status
+        ],
     }
 
 

@@ -16,6 +16,7 @@ from campus.audit import AuditEvent
 from campus.extensions import db
 from referrals.models import Referral
 from referrals.models import ReferralStatus
+from tests import factories
 from tests.pages import without_tokens
 from tests.referrals.conftest import new_referral
 from tests.referrals.conftest import referral_in
@@ -52,6 +53,24 @@ def test_liaison_sees_only_disclosed_fields_never_canaries(world, login):
             assert canary not in html
         assert "PHQ-9" not in html  # the warning's reason and level never reach the hospital
     assert "Persistent low mood" in page
+
+
+def test_the_liaison_reads_back_the_hospitals_notes_but_not_the_centres(world, login):
+    """Before: the liaison's history listed only "booked" and "assessed", without the notes the
+    hospital had just written; the referring counsellor saw them."""
+    referral = referral_in(world, S.SENT)
+    factories.step(
+        referral,
+        S.APPOINTMENT_BOOKED,
+        world.liaison,
+        appointment_at=factories.APPOINTMENT_AT,
+        note="门诊三楼精神科，请带身份证。",
+    )
+    factories.step(referral, S.WITHDRAWN, world.counsellor, note="CANARY-WITHDRAWAL-REASON")
+    page = login(world.liaison).get(f"/hospital/referrals/{referral.id}").get_data(as_text=True)
+    history = page.split("History")[1]
+    assert "门诊三楼精神科，请带身份证。" in history
+    assert "CANARY-WITHDRAWAL-REASON" not in page
 
 
 @pytest.mark.parametrize(
