@@ -209,6 +209,10 @@ def create_staff(
     return user
 
 
+# What a unique clash means, where it is not the record's name: an account's login is its number.
+TAKEN = {"user": N_("That staff number is already in use by another account.")}
+
+
 def _add_unique(
     session: Session,
     admin: User,
@@ -231,7 +235,7 @@ def _add_unique(
         session.commit()
     except IntegrityError:
         session.rollback()
-        raise AdminError(Message(N_("That name already exists."))) from None
+        raise AdminError(Message(TAKEN.get(record_type, N_("That name already exists.")))) from None
 
 
 # --- roles -----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from wtforms import StringField
 from wtforms import SubmitField
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
+from wtforms.validators import Email
 from wtforms.validators import EqualTo
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
@@ -165,7 +166,15 @@ class ClassForm(FlaskForm):
 class StaffForm(FlaskForm):
     login = StringField(_l("Staff number"), validators=[DataRequired(), Length(max=64)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
-    email = StringField(_l("Email"), validators=[Optional(), Length(max=200)])
+    email = StringField(
+        _l("Email"),
+        validators=[
+            Optional(),
+            Length(max=200),
+            # Reminders and sign-in links go there: a typo would lose them without a word.
+            Email(_l("Give an email address such as name@school.edu.cn.")),
+        ],
+    )
     submit = SubmitField(_l("Add staff member"))
 
 

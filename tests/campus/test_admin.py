@@ -105,6 +105,23 @@ def test_adding_a_department_is_audited(login, campus):
     assert audited.institution_id == inst.id
 
 
+def test_a_staff_account_with_a_bad_email_or_a_taken_number_is_refused_saying_which(login, campus):
+    inst = campus.institution()
+    boss = campus.staff(inst, Role.ADMIN, login="boss")
+    campus.commit()
+    client = login(boss)
+    bad = client.post(
+        "/admin/users", data={"login": "T01", "name": "王老师", "email": "not-an-email"}
+    )
+    assert "Give an email address such as name@school.edu.cn." in bad.get_data(as_text=True)
+    taken = client.post(
+        "/admin/users", data={"login": "boss", "name": "李老师"}, follow_redirects=True
+    ).get_data(as_text=True)
+    assert "That staff number is already in use by another account." in taken
+    assert "That name already exists." not in taken
+    assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
 def test_a_class_goes_only_into_a_department_of_the_institution(campus):
     a, b = campus.institution("AAA"), campus.institution("BBB")
     boss = campus.staff(a, Role.ADMIN)
