@@ -121,7 +121,8 @@ def send_test(channel_id: int) -> ResponseReturnValue:
         channels.send_test(channel, current_app.config, _(channels.TEST_TEXT))
     except (OSError, channels.DeliveryFailed) as error:
         current_app.logger.warning("channel %s test failed: %s", channel.id, error)
-        flash(_("The test message was not accepted: %(error)s", error=str(error)), "error")
+        refusal = channels.test_refusal(error).shown()
+        flash(_("The test message was not accepted: %(error)s", error=refusal), "error")
     else:
         flash(_("Test message sent."), "success")
     return redirect(url_for("channels.index"))

@@ -146,6 +146,24 @@ def send_test(channel: NotificationChannel, config: Config, text: str) -> None:
     adapter_for(channel, config).send(ProbeDelivery(channel.phone or "", text))
 
 
+def test_refusal(error: Exception) -> Message:
+    """What a failed test tells the administrator: the receiver's own answer (an HTTP status, a
+    robot's errcode) when there was one, else that the address was not reached. The log keeps
+    the library's words, which are a developer's, in English."""
+    answer = str(error)
+    if isinstance(error, DeliveryFailed) and answer.startswith(("HTTP ", "errcode ")):
+        return Message(
+            N_("the receiver answered %(answer)s. Check the address and the secret."),
+            answer=answer,
+        )
+    return Message(
+        N_(
+            "the address could not be reached, or did not answer as a robot or gateway does. "
+            "Check the address, and that this server may connect to it."
+        )
+    )
+
+
 def dingtalk_sign(secret: str, timestamp: str) -> str:
     """DingTalk's signature: base64 of HMAC-SHA256 of "timestamp\\nsecret", keyed by the secret."""
     digest = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()

@@ -333,6 +333,17 @@ def test_admin_sends_a_test_message_and_learns_a_refusal(school, receiver, login
     assert "errcode 93000" in page.get_data(as_text=True)
 
 
+def test_a_test_message_to_an_unreachable_address_says_so_in_words(school, login):
+    """Before: the administrator read "<urlopen error [Errno -2] Name or service not known>"."""
+    inst, _student, _counsellor, _leader, admin = school
+    channel = _channel(inst, "wecom", "http://127.0.0.1:9/hook")
+    page = login(admin).post(f"/admin/channels/{channel.id}/test", follow_redirects=True)
+    text = page.get_data(as_text=True)
+    assert "the address could not be reached" in text
+    assert "urlopen" not in text
+    assert "Errno" not in text
+
+
 def test_an_sms_channel_needs_a_phone_and_an_address_must_be_http(school, login):
     *_people, admin = school
     client = login(admin)
