@@ -278,6 +278,33 @@ def do_assign(
     )
 
 
+def case_counsellor_sweep(session: Session, now: datetime) -> int:
+    """The scheduler's sweep: an interview still to assign goes to the school counsellor who has
+    taken up the student's open warning, committed together; how many. Without it the case was
+    handed out twice: the counsellor took the red, and the interview list still read "to assign".
+    The counsellor is its actor in the audit trail: taking the case is what assigned it."""
+    rows = session.execute(
+        select(InterviewEntry, User)
+        .join(
+            EarlyWarning,
+            (EarlyWarning.student_id == InterviewEntry.student_id)
+            & (EarlyWarning.status == WarningStatus.OPEN),
+        )
+        .join(User, User.id == EarlyWarning.assigned_counsellor_id)
+        .where(InterviewEntry.state == InterviewState.TO_ASSIGN, User.active.is_(True))
+        .order_by(InterviewEntry.id)
+    ).tuples()
+    taken = [
+        (entry, counsellor)
+        for entry, counsellor in rows
+        if permissions.may_interview(counsellor, entry)
+    ]
+    for entry, counsellor in taken:
+        do_assign(session, counsellor, [entry], counsellor, now)
+    session.commit()
+    return len(taken)
+
+
 def assign(
     session: Session,
     actor: User,

@@ -19,7 +19,9 @@ from casework.models import InterviewState
 from tests.casework import interview_world as w
 from tests.conftest import sign_in
 from tests.pages import without_tokens
+from warning import actions
 from warning import services as warnings
+from warning.models import EarlyWarning
 from warning.models import WarningEvent
 from warning.policy import Level
 
@@ -361,6 +363,23 @@ def test_the_entry_page_shows_the_reasons_and_is_audited(client, world, listed):
             AuditEvent.action == "interview_read", AuditEvent.outcome == "ok"
         )
     ).all() == [world.student.id]
+
+
+def test_the_counsellor_who_takes_up_the_case_holds_its_interview(world, listed):
+    """Before: sc01 took up Zhao Min's red, and the interview list still read "to assign",
+    so the same case had to be handed out twice."""
+    _made, yellow, red = listed
+    warning = db.session.scalar(
+        select(EarlyWarning).where(EarlyWarning.student_id == world.mathematician.id)
+    )
+    assert interviews.case_counsellor_sweep(db.session, clock.now()) == 0  # nobody's case yet
+    actions.acknowledge(db.session, world.counsellor, warning, warning.version, clock.now())
+    assert interviews.case_counsellor_sweep(db.session, clock.now()) == 1
+    db.session.expire_all()
+    assert (red.state, red.interviewer_id) == (InterviewState.ASSIGNED, world.counsellor.id)
+    assert (yellow.state, yellow.interviewer_id) == (InterviewState.TO_ASSIGN, None)
+    assert any("post-screening interviews to hold" in n.text for n in _notes(world.counsellor))
+    assert interviews.case_counsellor_sweep(db.session, clock.now()) == 0
 
 
 def test_an_entry_done_is_not_reassigned(world, listed):
