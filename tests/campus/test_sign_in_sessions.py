@@ -56,6 +56,9 @@ def test_padded_or_recased_spellings_of_an_account_share_one_sign_in_limit(app, 
     assert _try(client, " xju ", "  dc01  ", PASSWORD) == 429
     assert _try(client, "XJU", "dc01", PASSWORD) == 429
     assert _sent_to_sign_in(client)
+    refused = client.post("/login", data={"institution": "XJU", "login": "dc01", "password": "x"})
+    # The refusal says what to do, in the visitor's Chinese.
+    assert "尝试次数过多，请稍等一分钟再试。" in refused.get_data(as_text=True)
 
 
 def test_changing_the_password_signs_out_every_other_session(app, counsellor):
