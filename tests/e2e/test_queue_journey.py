@@ -90,6 +90,12 @@ def test_the_new_unacknowledged_red_leads_the_counsellors_queue(morning: World):
     expect(second).to_contain_text("Earlier 0")
     expect(second).not_to_contain_text(NOT_ACKNOWLEDGED[morning.locale])
     assert page.locator("main table thead th").count() == 9
+    # On a laptop the status keeps to one line (it wrapped over three).
+    status = first.locator("strong.error")
+    line = page.evaluate(
+        "parseFloat(getComputedStyle(document.querySelector('main td')).lineHeight)"
+    )
+    assert status.bounding_box()["height"] < 1.5 * line
     morning.shot(page, "5-warning-queue-unacknowledged-first")
 
 
