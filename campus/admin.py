@@ -136,6 +136,20 @@ def scope_choices(
     return [(institution.id, shown_name(institution))]
 
 
+def scope_choices_for(
+    session: Session, institution: Institution, user: User, kind: ScopeKind
+) -> list[tuple[int, str]]:
+    """The scopes of `kind` `user` may be given a role over: a class or a room only as a peer
+    role's, so only the student's own (none for a staff account); the list had offered every
+    class and dorm room of the institution, some 500 entries, for roles no one there could hold."""
+    unit = STUDENT_UNIT.get(kind)
+    choices = scope_choices(session, institution, kind)
+    if unit is None:
+        return choices
+    own = getattr(user.student, unit) if user.student is not None else None
+    return [choice for choice in choices if choice[0] == own]
+
+
 # --- structure and accounts ------------------------------------------------------------------
 
 
@@ -315,8 +329,11 @@ def check_assign_role(
 
 
 # A peer role's unit, as a student's own: the class committee member's class, the dorm
-# informant's room.
-PEER_UNIT = {Role.CLASS_COMMITTEE: "class_id", Role.DORM_INFORMANT: "room_id"}
+# informant's room (the student's column naming it).
+STUDENT_UNIT = {ScopeKind.CLASS: "class_id", ScopeKind.ROOM: "room_id"}
+PEER_UNIT = {
+    role: STUDENT_UNIT[ROLE_SCOPE[role]] for role in (Role.CLASS_COMMITTEE, Role.DORM_INFORMANT)
+}
 
 
 def check_peer_holder(user: User, role: Role, scope_id: int | None) -> None:

@@ -436,7 +436,7 @@ def user_detail(user_id: int) -> ResponseReturnValue:
         )
         return redirect(url_for("campus.user_detail", user_id=user.id))
     scopes = {
-        kind: admin.scope_choices(db.session, institution, kind)
+        kind: admin.scope_choices_for(db.session, institution, user, kind)
         for kind in (ScopeKind.DEPARTMENT, ScopeKind.CLASS, ScopeKind.ROOM, ScopeKind.HOSPITAL)
     }
     now = clock.now()

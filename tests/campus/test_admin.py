@@ -281,6 +281,23 @@ def test_the_scope_chosen_is_the_scope_given(units, campus, login):
     assert (Role.CLASS_COMMITTEE, ids["class"]) in given
 
 
+def test_the_scope_list_offers_a_class_only_to_a_student_of_it(units, campus, login):
+    """The list offered every class and dorm room (some 500 at the demo) for peer roles that a
+    staff account cannot hold and a student holds only over their own class or room."""
+    boss, target, ids = units
+    group = db.session.get(ClassGroup, ids["class"])
+    other = campus.class_group(group.department, "Other class")
+    member = campus.student(group).user
+    campus.commit()
+    client = login(boss)
+    staff_page = client.get(f"/admin/users/{target.id}").get_data(as_text=True)
+    assert f'value="department:{ids["department"]}"' in staff_page
+    assert 'value="class:' not in staff_page
+    student_page = client.get(f"/admin/users/{member.id}").get_data(as_text=True)
+    assert f'value="class:{group.id}"' in student_page
+    assert f'value="class:{other.id}"' not in student_page
+
+
 def test_a_peer_role_goes_only_to_a_student_of_that_class(units, campus, login):
     """A class committee member reads the class roster and gets tasks about classmates: a staff
     account, or a student of another class, given it by the user page saw a class not theirs."""
