@@ -70,6 +70,7 @@ class CohortKind(enum.StrEnum):
     CLASS = "class"
     DEPARTMENT = "department"  # one grade of one department
     GRADE = "grade"  # one grade of the whole institution
+    STUDENT = "student"  # one student of a class: a lost slip, reissued alone
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ class Cohort:
     department_name: str = ""
     class_id: int | None = None
     class_name: str = ""
+    student_id: int | None = None
+    student_name: str = ""
 
     @property
     def token(self) -> str:
@@ -174,6 +177,34 @@ def cohorts_for(session: Session, issuer: User) -> list[Cohort]:
     return [*grades.values(), *department_grades.values(), *classes]
 
 
+def student_cohort(session: Session, issuer: User, student_number: str) -> Cohort | None:
+    """The one student of `issuer`'s reach with `student_number`, as a cohort of their own: a
+    lost slip is reissued without replacing the unused slips of the whole class. None when no
+    such student is within reach (the same answer as a number that does not exist)."""
+    if not can_issue(issuer):
+        return None
+    student = session.scalar(
+        select(Student).where(
+            Student.student_number == student_number.strip(),
+            student_filter(issuer, Capability.ROSTER),
+        )
+    )
+    if student is None:
+        return None
+    group = session.get_one(ClassGroup, student.class_id)
+    return Cohort(
+        CohortKind.STUDENT,
+        student.institution_id,
+        group.grade,
+        department_id=group.department_id,
+        department_name=group.department.name,
+        class_id=group.id,
+        class_name=group.name,
+        student_id=student.id,
+        student_name=student.name,
+    )
+
+
 def find_cohort(session: Session, issuer: User, token: str) -> Cohort | None:
     """The cohort a form named, if it is within `issuer`'s reach (a forged one is None)."""
     return next((c for c in cohorts_for(session, issuer) if c.token == token), None)
@@ -259,6 +290,7 @@ def _write_batch(
         issued_at=now,
         department_id=cohort.department_id,
         class_id=cohort.class_id,
+        student_id=cohort.student_id,
         grade=cohort.grade,
         valid_days=valid_days,
         expires_at=expires_at,
@@ -300,8 +332,8 @@ def _write_batch(
         record_type="activation_batch",
         detail=(
             f"{cohort.kind} grade={cohort.grade} department={cohort.department_id} "
-            f"class={cohort.class_id}: {len(slips)} issued, {skipped} skipped (have a password), "
-            f"valid {valid_days} days"
+            f"class={cohort.class_id} student={cohort.student_id}: {len(slips)} issued, "
+            f"{skipped} skipped (have a password), valid {valid_days} days"
         ),
     )
     return IssuedBatch(batch=batch, slips=slips)
@@ -314,6 +346,8 @@ def last_day(batch: ActivationBatch, institution: Institution) -> date:
 
 
 def _in_cohort(cohort: Cohort) -> ColumnElement[bool]:
+    if cohort.kind is CohortKind.STUDENT:
+        return Student.id == cohort.student_id
     if cohort.kind is CohortKind.CLASS:
         return Student.class_id == cohort.class_id
     in_grade = Student.class_id.in_(select(ClassGroup.id).where(ClassGroup.grade == cohort.grade))
@@ -344,6 +378,7 @@ def recent_batches(session: Session, issuer: User, limit: int = 20) -> list[Acti
                 joinedload(ActivationBatch.issued_by),
                 joinedload(ActivationBatch.department),
                 joinedload(ActivationBatch.class_group).joinedload(ClassGroup.department),
+                joinedload(ActivationBatch.student),
             )
         )
     )

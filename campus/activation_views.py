@@ -30,6 +30,8 @@ from campus.extensions import db
 from campus.extensions import limiter
 from campus.forms import ActivationBatchForm
 from campus.forms import CodeSignInForm
+from campus.forms import LostSlipForm
+from campus.forms import add_error
 from campus.forms import filled
 from campus.i18n import viewer_locale
 from campus.models import ActivationBatch
@@ -57,10 +59,22 @@ def cohort_label(cohort: Cohort) -> str:
             department=cohort.department_name,
             grade=cohort.grade,
         )
+    if cohort.kind is CohortKind.STUDENT:
+        return _(
+            "%(student)s, class %(name)s: a new code for this student only",
+            student=cohort.student_name,
+            name=cohort.class_name,
+        )
     return _("Whole institution, grade %(grade)s", grade=cohort.grade)
 
 
 def batch_label(batch: ActivationBatch) -> str:
+    if batch.student is not None and batch.class_group is not None:
+        return _(
+            "%(student)s, class %(name)s: a new code for this student only",
+            student=batch.student.name,
+            name=batch.class_group.name,
+        )
     if batch.class_group is not None:
         return _(
             "%(department)s, class %(name)s (grade %(grade)s)",
@@ -80,43 +94,66 @@ def batch_label(batch: ActivationBatch) -> str:
 @bp.route("", methods=["GET", "POST"])
 @require_roles(*activation.ISSUER_ROLES)
 def index() -> ResponseReturnValue:
-    cohorts = activation.cohorts_for(db.session, current_user)
-    form = ActivationBatchForm()
-    form.cohort.choices = [(c.token, cohort_label(c)) for c in cohorts]
+    form = _cohort_form()
     if not form.is_submitted():
         form.issued()
     if form.validate_on_submit():
         cohort = activation.find_cohort(db.session, current_user, filled(form.cohort))
         if cohort is None:
             abort(404)  # a cohort outside the issuer's reach, as if it did not exist
-        try:
-            issued = activation.issue_batch(
-                db.session,
-                current_user,
-                cohort,
-                filled(form.valid_days),
-                clock.now(),
-                form.submission.data,
-            )
-        except activation.AlreadyIssued:
-            flash(
-                _(
-                    "These slips were issued already, and their codes shown once: print the page "
-                    "they were on. Nothing was issued again, so the printed slips still work."
-                ),
-                "warning",
-            )
-            return redirect(url_for(".index"))
-        return _print_page(issued, cohort)
+        return _issued(cohort, filled(form.valid_days), form.submission.data)
+    return _activation_page(form, LostSlipForm(formdata=None).issued())
+
+
+@bp.route("/student", methods=["POST"])
+@require_roles(*activation.ISSUER_ROLES)
+def lost_slip() -> ResponseReturnValue:
+    """A new code for one student whose slip was lost; the class's other slips keep working."""
+    form = LostSlipForm()
+    if form.validate_on_submit():
+        cohort = activation.student_cohort(db.session, current_user, filled(form.student_number))
+        if cohort is not None:
+            return _issued(cohort, filled(form.valid_days), form.submission.data)
+        add_error(form.student_number, _("No student with this number is on your roster."))
+    return _activation_page(_cohort_form().issued(), form)
+
+
+def _cohort_form() -> ActivationBatchForm:
+    form = ActivationBatchForm()
+    cohorts = activation.cohorts_for(db.session, current_user)
+    form.cohort.choices = [(c.token, cohort_label(c)) for c in cohorts]
+    return form
+
+
+def _issued(cohort: Cohort, valid_days: int, submission: str | None) -> ResponseReturnValue:
+    """The print page of a new batch, or, for a form sent again, back to the list saying so."""
+    try:
+        issued = activation.issue_batch(
+            db.session, current_user, cohort, valid_days, clock.now(), submission
+        )
+    except activation.AlreadyIssued:
+        flash(
+            _(
+                "These slips were issued already, and their codes shown once: print the page "
+                "they were on. Nothing was issued again, so the printed slips still work."
+            ),
+            "warning",
+        )
+        return redirect(url_for(".index"))
+    return _print_page(issued, cohort)
+
+
+def _activation_page(form: ActivationBatchForm, lost_form: LostSlipForm) -> ResponseReturnValue:
     return render_template(
         "campus/activation.html",
         form=form,
+        lost_form=lost_form,
         batches=activation.recent_batches(db.session, current_user),
         batch_label=batch_label,
         last_day=lambda batch: activation.last_day(
             batch, db.session.get_one(Institution, batch.institution_id)
         ),
-    ), (422 if form.errors else 200)
+    ), (422 if form.errors or lost_form.errors else 200)
 
 
 def _print_page(issued: activation.IssuedBatch, cohort: Cohort) -> ResponseReturnValue:

@@ -353,6 +353,17 @@ class ActivationBatchForm(OnceForm):
     submit = SubmitField(_l("Issue codes and print slips"))
 
 
+class LostSlipForm(OnceForm):
+    student_number = StringField(_l("Student number"), validators=[DataRequired(), Length(max=64)])
+    valid_days = IntegerField(
+        _l("Codes valid for (days)"),
+        default=14,
+        validators=[DataRequired(), NumberRange(1, 60)],
+        description=_l("From 1 to 60 days; a code works until the end of its last day."),
+    )
+    submit = SubmitField(_l("Issue a new code for this student"))
+
+
 class CodeSignInForm(AccountForm):
     # Only a student is given a code: the number asked for is a student's.
     login = StringField(_l("Student number"), validators=[DataRequired(), Length(max=64)])

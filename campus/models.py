@@ -579,10 +579,13 @@ class ActivationBatch(InstitutionRecord, Model):
     skipped_count: Mapped[int] = mapped_column(default=0)
     # The issuing form's one-time token: a reload of the print page issues nothing new.
     submission: Mapped[str | None] = mapped_column(String(40), unique=True)
+    # One student of the class (a lost slip), whose classmates' slips are left as they are.
+    student_id: Mapped[int | None] = mapped_column(ForeignKey("student.id"))
 
     issued_by: Mapped[User] = relationship()
     department: Mapped[Department | None] = relationship()
     class_group: Mapped[ClassGroup | None] = relationship()
+    student: Mapped[Student | None] = relationship()
 
 
 class ActivationCode(Model):

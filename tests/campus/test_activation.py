@@ -209,6 +209,36 @@ def test_reloading_the_print_page_issues_nothing_and_the_printed_slips_still_wor
     assert _activate(app.test_client(), "202603", printed["202603"]).status_code == 302
 
 
+def _lost_slip(client, number: str):
+    data = {"student_number": number, "valid_days": 14, "submission": uuid.uuid4().hex}
+    return client.post("/activation/student", data=data)
+
+
+def test_a_lost_slip_is_reissued_alone_and_the_classmates_slips_still_work(app, login, school):
+    """Before: the smallest cohort was a class, so replacing one lost slip voided the unused
+    slips of every classmate."""
+    client = login(school["admin"])
+    printed = _codes(_issue(client, school["freshmen"]))
+    again = _lost_slip(client, "202602")
+    assert set(_codes(again)) == {"202602"}
+    fresh = _codes(again)["202602"]
+    assert _activate(app.test_client(), "202602", printed["202602"]).status_code == 401
+    assert _activate(app.test_client(), "202602", fresh).status_code == 302
+    assert _activate(app.test_client(), "202601", printed["202601"]).status_code == 302
+    listed = client.get("/activation").get_data(as_text=True).split("Recent batches")[1]
+    assert "a new code for this student only" in listed
+
+
+def test_a_lost_slip_outside_the_issuers_department_is_refused_as_unknown(login, school):
+    """A department counsellor reaches their own department's students only."""
+    client = login(school["counsellor"])
+    refused = _lost_slip(client, "2026501")  # History's student
+    assert refused.status_code == 422
+    assert "No student with this number is on your roster." in refused.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(ActivationBatch)) == 0
+    assert set(_codes(_lost_slip(client, "202603"))) == {"202603"}
+
+
 def test_the_batch_list_gives_the_same_last_day_as_the_slips(login, school):
     client = login(school["admin"])
     slips = _issue(client, school["freshmen"]).get_data(as_text=True)

@@ -42,6 +42,7 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "password_reset.choose": PUBLIC,
     # Activation slips: the administrator, and the department counsellor for own classes.
     "activation.index": frozenset({Role.ADMIN, Role.DEPT_COUNSELLOR}),
+    "activation.lost_slip": frozenset({Role.ADMIN, Role.DEPT_COUNSELLOR}),
     "campus.home": ALL_SIGNED_IN,
     "campus.logout": ALL_SIGNED_IN,
     "campus.change_password": ALL_SIGNED_IN,
