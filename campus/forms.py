@@ -340,27 +340,26 @@ class FirstPasswordForm(FlaskForm):
     submit = SubmitField(_l("Set my password"))
 
 
-class ActivationBatchForm(OnceForm):
+class SlipsForm(OnceForm):
+    """Issuing activation codes: how long they work, whoever they are for."""
+
+    valid_days = IntegerField(
+        _l("Codes valid for (days)"),
+        default=14,
+        validators=[DataRequired(), NumberRange(1, 60)],
+        description=_l("From 1 to 60 days; a code works until the end of its last day."),
+    )
+
+
+class ActivationBatchForm(SlipsForm):
     # The choices are the issuer's cohorts; a value outside them is answered with a 404 by the
     # view (a forged cohort), not a form error.
     cohort = SelectField(_l("Students"), validators=[DataRequired()], validate_choice=False)
-    valid_days = IntegerField(
-        _l("Codes valid for (days)"),
-        default=14,
-        validators=[DataRequired(), NumberRange(1, 60)],
-        description=_l("From 1 to 60 days; a code works until the end of its last day."),
-    )
     submit = SubmitField(_l("Issue codes and print slips"))
 
 
-class LostSlipForm(OnceForm):
+class LostSlipForm(SlipsForm):
     student_number = StringField(_l("Student number"), validators=[DataRequired(), Length(max=64)])
-    valid_days = IntegerField(
-        _l("Codes valid for (days)"),
-        default=14,
-        validators=[DataRequired(), NumberRange(1, 60)],
-        description=_l("From 1 to 60 days; a code works until the end of its last day."),
-    )
     submit = SubmitField(_l("Issue a new code for this student"))
 
 
