@@ -263,7 +263,7 @@ def late_students_sweep(session: Session, now: datetime) -> int:
     roster imported in the first week, a transfer) are assigned to it while it has not closed,
     committed together. Only additions: who leaves a cohort is the campaign editor's to drop."""
     added = 0
-    for campaign in session.scalars(select(Campaign).where(Campaign.closes_at > now)):
+    for campaign in session.scalars(select(Campaign).where(Campaign.closes_at > now)).all():
         assigned = select(CampaignAssignment.student_id).where(
             CampaignAssignment.campaign_id == campaign.id
         )
