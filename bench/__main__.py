@@ -15,6 +15,7 @@ BENCHMARKS = (
     "screening_day",
     "triage",
     "sweeps",
+    "cohort_sweeps",
     "bench_dashboard",
     "student_file",
     "booking_rush",

@@ -294,15 +294,14 @@ def case_counsellor_sweep(session: Session, now: datetime) -> int:
         .where(InterviewEntry.state == InterviewState.TO_ASSIGN, User.active.is_(True))
         .order_by(InterviewEntry.id)
     ).tuples()
-    taken = [
-        (entry, counsellor)
-        for entry, counsellor in rows
-        if permissions.may_interview(counsellor, entry)
-    ]
-    for entry, counsellor in taken:
-        do_assign(session, counsellor, [entry], counsellor, now)
+    taken: dict[User, list[InterviewEntry]] = {}
+    for entry, counsellor in rows:
+        if permissions.may_interview(counsellor, entry):
+            taken.setdefault(counsellor, []).append(entry)
+    for counsellor, entries in taken.items():  # one notice for each counsellor
+        do_assign(session, counsellor, entries, counsellor, now)
     session.commit()
-    return len(taken)
+    return sum(len(entries) for entries in taken.values())
 
 
 def assign(
