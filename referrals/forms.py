@@ -22,6 +22,8 @@ from campus.fields import labelled_choices
 from campus.fields import required_text
 from campus.forms import MultiCheckboxField
 from campus.forms import OnceForm
+from campus.forms import RecordForm
+from campus.forms import VersionedForm
 from referrals.disclosure import DEFAULT_DISCLOSED
 from referrals.disclosure import DISCLOSABLE
 from referrals.models import AssessmentOutcome
@@ -73,7 +75,9 @@ class HospitalForm(FlaskForm):
     submit = SubmitField(_l("Add hospital"))
 
 
-class ReferralForm(OnceForm):
+class ReferralFields(RecordForm):
+    """What a referral says: to which hospital, why, what is disclosed, and the consent."""
+
     hospital_id = SelectField(_l("Hospital"), coerce=int, validators=[InputRequired()])
     reason = TextAreaField(_l("Reason for referral"), validators=[DataRequired(), Length(max=2000)])
     urgency = SelectField(_l("Urgency"), choices=labelled_choices(URGENCY_LABELS))
@@ -97,7 +101,16 @@ class ReferralForm(OnceForm):
     consent_at = DateTimeLocalField(
         _l("When consent was given"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
     )
+
+
+class ReferralForm(ReferralFields, OnceForm):
     submit = SubmitField(_l("Save referral as draft"))
+
+
+class DraftForm(ReferralFields, VersionedForm):
+    """A draft corrected before it is sent: the hospital has seen nothing of it yet."""
+
+    submit = SubmitField(_l("Save the draft"))
 
 
 class TransitionForm(FlaskForm):

@@ -131,6 +131,50 @@ def create_referral(
     return stored_once(session, Referral, data.submission, mine, create).record
 
 
+def update_draft(
+    session: Session,
+    counsellor: User,
+    referral: Referral,
+    data: NewReferral,
+    expected_version: int,
+    now: datetime,
+) -> Referral:
+    """Correct a draft before it is sent, with the checks a new referral has; commits. Before,
+    a wrong hospital or disclosure could be mended only by withdrawing the draft and starting
+    again, which left a withdrawn referral on the student's record."""
+    if permissions.actor_for(session, counsellor, referral) is not Actor.COUNSELLOR:
+        raise PermissionError("not this referral's counsellor")
+    if referral.status != S.DRAFT:
+        raise ReferralError(N_("Only a draft can be changed: this referral has been sent."))
+    if referral.version != expected_version:
+        raise ConcurrentUpdate(N_("Someone else updated this referral; reload it and try again."))
+    warning = session.get_one(EarlyWarning, referral.warning_id)
+    hospital = check_new_referral(session, warning, data, now)
+    if hospital.id != referral.hospital_id:
+        check_none_under_way(session, warning, hospital)
+    referral.hospital_id = hospital.id
+    referral.reason = data.reason.strip()
+    referral.urgency = data.urgency
+    referral.green_channel = data.green_channel
+    referral.disclosed_fields = disclosure.validate_fields(data.disclosed_fields)
+    referral.screening_summary = (data.screening_summary or "").strip() or None
+    referral.internal_note = (data.internal_note or "").strip() or None
+    referral.consent_by = data.consent_by
+    referral.consent_name = data.consent_name.strip()
+    referral.consent_method = data.consent_method
+    referral.consent_at = data.consent_at
+    referral.consent_recorded_by_id = counsellor.id
+    _audit_change(session, counsellor, referral, "referral_draft_edited", None)
+    try:
+        session.commit()
+    except StaleDataError as error:
+        session.rollback()
+        raise ConcurrentUpdate(
+            N_("Someone else updated this referral; reload it and try again.")
+        ) from error
+    return referral
+
+
 def check_new_referral(
     session: Session, warning: EarlyWarning, data: NewReferral, now: datetime
 ) -> Hospital:

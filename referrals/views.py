@@ -36,17 +36,21 @@ from campus.forms import add_error
 from campus.forms import filled
 from campus.i18n import shown_name
 from campus.models import Hospital
+from campus.models import Institution
 from campus.models import Role
 from campus.outcomes import Refused
 from campus.permissions import require_roles
 from referrals import permissions
 from referrals import services
 from referrals import states
+from referrals.disclosure import DISCLOSABLE
 from referrals.disclosure import disclosed_view
 from referrals.disclosure import referrer_contact
 from referrals.forms import MOVE_CONSEQUENCES
 from referrals.forms import MOVE_VERBS
+from referrals.forms import DraftForm
 from referrals.forms import HospitalForm
+from referrals.forms import ReferralFields
 from referrals.forms import ReferralForm
 from referrals.forms import TransitionForm
 from referrals.forms import transition_form
@@ -176,20 +180,17 @@ def new(warning_id: int):
         record_type="warning",
     )
     form = ReferralForm()
-    form.hospital_id.choices = [
-        (h.id, shown_name(h))
-        for h in db.session.scalars(
-            select(Hospital)
-            .where(Hospital.institution_id == warning.institution_id)
-            .order_by(Hospital.name)
-        )
-    ]
+    form.hospital_id.choices = _hospital_choices(warning.institution_id)
     if not form.is_submitted():
         form.issued()
     if form.validate_on_submit():
         try:
             referral = services.create_referral(
-                db.session, current_user, warning, _new_referral(form), clock.now()
+                db.session,
+                current_user,
+                warning,
+                _new_referral(form, filled(form.submission)),
+                clock.now(),
             )
         except ValueError as error:
             db.session.rollback()
@@ -202,7 +203,12 @@ def new(warning_id: int):
     return render_template("referrals/new.html", form=form, warning=warning)
 
 
-def _new_referral(form: ReferralForm) -> NewReferral:
+def _hospital_choices(institution_id: int) -> list[tuple[int, str]]:
+    hospitals = select(Hospital).where(Hospital.institution_id == institution_id)
+    return [(h.id, shown_name(h)) for h in db.session.scalars(hospitals.order_by(Hospital.name))]
+
+
+def _new_referral(form: ReferralFields, submission: str | None = None) -> NewReferral:
     return NewReferral(
         hospital_id=form.hospital_id.data,
         reason=filled(form.reason),
@@ -215,8 +221,59 @@ def _new_referral(form: ReferralForm) -> NewReferral:
         consent_at=utc_from_local(filled(form.consent_at)),
         screening_summary=form.screening_summary.data,
         internal_note=form.internal_note.data,
-        submission=filled(form.submission),
+        submission=submission,
     )
+
+
+@bp.route("/<int:referral_id>/edit", methods=["GET", "POST"])
+@require_roles(Role.SCHOOL_COUNSELLOR)
+def edit(referral_id: int):
+    """Correct a draft before it is sent; a sent referral is moved, never edited."""
+    referral = _counsellors_referral(referral_id)
+    if referral.status != ReferralStatus.DRAFT:
+        flash(_("Only a draft can be changed: this referral has been sent."), "error")
+        return redirect(url_for("referrals.detail", referral_id=referral.id))
+    form = DraftForm(data=None if request.method == "POST" else _draft_data(referral))
+    form.hospital_id.choices = _hospital_choices(referral.institution_id)
+    if form.validate_on_submit():
+        try:
+            services.update_draft(
+                db.session,
+                current_user,
+                referral,
+                _new_referral(form),
+                filled(form.version),
+                clock.now(),
+            )
+        except PermissionError:
+            abort(404)
+        except ValueError as error:
+            db.session.rollback()
+            flash(_(str(error)), "error")
+        else:
+            flash(_("The draft is saved. Send it when ready."), "success")
+            return redirect(url_for("referrals.detail", referral_id=referral.id))
+    warning = db.session.get_one(EarlyWarning, referral.warning_id)
+    return render_template("referrals/new.html", form=form, warning=warning, draft=referral)
+
+
+def _draft_data(referral: Referral) -> dict[str, object]:
+    """The draft as its form shows it, consent time in the institution's zone."""
+    zone = clock.institution_zone(db.session.get_one(Institution, referral.institution_id))
+    return {
+        "hospital_id": referral.hospital_id,
+        "reason": referral.reason,
+        "urgency": referral.urgency.value,
+        "green_channel": referral.green_channel,
+        "disclosed_fields": [k for k in DISCLOSABLE if k in referral.disclosed],
+        "screening_summary": referral.screening_summary or "",
+        "internal_note": referral.internal_note or "",
+        "consent_by": referral.consent_by.value,
+        "consent_name": referral.consent_name,
+        "consent_method": referral.consent_method,
+        "consent_at": clock.to_local(referral.consent_at, zone).replace(tzinfo=None),
+        "version": referral.version,
+    }
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ counsellors refer from a warning; every disclosure and drill-down is audited."""
 from __future__ import annotations
 
 import io
+import re
 import uuid
 from datetime import timedelta
 
@@ -214,6 +215,62 @@ def test_the_new_referral_form_sent_twice_makes_one_draft(world, login):
     assert first.status_code == again.status_code == 302
     assert first.headers["Location"] == again.headers["Location"]
     assert len(db.session.scalars(select(Referral)).all()) == 1
+
+
+def _draft_form(world, referral, **changes) -> dict:
+    return {
+        "version": referral.version,
+        "hospital_id": world.hospital.id,
+        "reason": "Needs psychiatric assessment",
+        "urgency": "routine",
+        "disclosed_fields": ["name", "gender"],
+        "consent_by": "student",
+        "consent_name": "Li Lei",
+        "consent_method": "in_person",
+        "consent_at": "2026-09-13T10:00",
+        **changes,
+    }
+
+
+def test_a_draft_is_corrected_before_it_is_sent(world, login):
+    """Before: a wrong hospital or disclosure in a draft could only be withdrawn and made again,
+    leaving a withdrawn referral on the student's record."""
+    referral = new_referral(world, disclosed_fields=["name", "gender", "birth_date"])
+    client = login(world.counsellor)
+    page = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    assert f'href="/referrals/{referral.id}/edit"' in page
+    form = client.get(f"/referrals/{referral.id}/edit").get_data(as_text=True)
+    assert re.search(r'<input [^>]*checked[^>]*value="birth_date"', form)  # as it was drafted
+    changed = client.post(
+        f"/referrals/{referral.id}/edit",
+        data=_draft_form(world, referral, hospital_id=world.other_hospital.id),
+    )
+    assert changed.status_code == 302
+    db.session.expire_all()
+    referral = db.session.get(Referral, referral.id)
+    assert referral.hospital_id == world.other_hospital.id
+    assert referral.disclosed == {"name", "gender"}
+    assert referral.status is S.DRAFT
+    assert len(db.session.scalars(select(Referral)).all()) == 1
+    audited = select(AuditEvent).where(AuditEvent.action == "referral_draft_edited")
+    assert db.session.scalar(audited).actor_id == world.counsellor.id
+
+
+def test_a_sent_referral_or_a_stale_draft_is_not_changed(world, login):
+    client = login(world.counsellor)
+    draft = new_referral(world)
+    stale = _draft_form(world, draft, version=draft.version + 5, reason="changed")
+    refused = client.post(f"/referrals/{draft.id}/edit", data=stale, follow_redirects=True)
+    assert "Someone else updated this referral" in refused.get_data(as_text=True)
+    sent = walk(world, new_referral(world, hospital_id=world.other_hospital.id), [S.SENT])
+    page = client.post(
+        f"/referrals/{sent.id}/edit",
+        data=_draft_form(world, sent, hospital_id=world.other_hospital.id, reason="changed"),
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Only a draft can be changed" in page
+    db.session.expire_all()
+    assert "changed" not in {r.reason for r in db.session.scalars(select(Referral))}
 
 
 def test_malformed_referral_form_writes_nothing(world, login):

@@ -129,6 +129,7 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "referrals.new": SCHOOL_COUNSELLOR,
     "referrals.detail": CLINICAL_READERS,
     "referrals.move": SCHOOL_COUNSELLOR,
+    "referrals.edit": SCHOOL_COUNSELLOR,
     # The referral went to another hospital than the liaison's: the liaison may list, not open.
     "liaison.index": frozenset({Role.HOSPITAL_LIAISON}),
     "liaison.detail": frozenset(),
