@@ -109,6 +109,10 @@ class IssuedBatch:
     slips: list[Slip]
 
 
+class NothingToIssue(Exception):
+    """Every student of the cohort has a password already: a batch would print no slip."""
+
+
 class AlreadyIssued(Exception):
     """The form's batch was issued already (a reload of the print page, a second click): its
     codes were shown once, and issuing again would void the slips just printed."""
@@ -240,7 +244,8 @@ def issue_batch(
     """Issue codes for every enrolled student of `cohort` within the issuer's reach who has no
     password yet, replacing their unused earlier codes; audit and commit the batch. The slips
     returned are the only place the codes exist in the clear. A form sent again with the same
-    `submission` issues nothing: `AlreadyIssued`."""
+    `submission` issues nothing: `AlreadyIssued`; a cohort with nobody waiting for a code writes
+    nothing: `NothingToIssue`."""
     if not VALID_DAYS_RANGE[0] <= valid_days <= VALID_DAYS_RANGE[1]:
         raise ValueError(f"valid_days must be within {VALID_DAYS_RANGE}")
     issued: list[IssuedBatch] = []
@@ -283,6 +288,8 @@ def _write_batch(
             waiting.append((student, user))
         else:
             skipped += 1
+    if not waiting:
+        raise NothingToIssue(skipped)
     expires_at = expiry(institution, now, valid_days)
     batch = ActivationBatch(
         institution_id=institution.id,

@@ -44,6 +44,19 @@ bp = Blueprint("activation", __name__, url_prefix="/activation")
 first_sign_in_bp = Blueprint("first_sign_in", __name__, url_prefix="/activate")
 
 
+# Why no slip was printed: the student (or every student of the cohort) has a password already.
+NOTHING_TO_ISSUE = {
+    True: _l(
+        "This student has set a password already and signs in with it: no code was issued. A "
+        "forgotten password is reset by an administrator on the student's account page."
+    ),
+    False: _l(
+        "Every student of this cohort has set a password already: no code was issued. A "
+        "forgotten password is reset by an administrator on the student's account page."
+    ),
+}
+
+
 def cohort_label(cohort: Cohort) -> str:
     """A cohort in words: 计算机学院 CS2601（2026级）, 计算机学院 2026级, 全校 2026级."""
     if cohort.kind is CohortKind.CLASS:
@@ -135,10 +148,15 @@ def _issued(cohort: Cohort, valid_days: int, submission: str | None) -> Response
         flash(
             _(
                 "These slips were issued already, and their codes shown once: print the page "
-                "they were on. Nothing was issued again, so the printed slips still work."
+                "they were on. Nothing was issued again, so the printed slips still work. If "
+                "that page was lost before it was printed, issue the slips again: the new codes "
+                "replace the unused ones."
             ),
             "warning",
         )
+        return redirect(url_for(".index"))
+    except activation.NothingToIssue:
+        flash(str(NOTHING_TO_ISSUE[cohort.kind is CohortKind.STUDENT]), "warning")
         return redirect(url_for(".index"))
     return _print_page(issued, cohort)
 

@@ -239,6 +239,20 @@ def test_a_lost_slip_outside_the_issuers_department_is_refused_as_unknown(login,
     assert set(_codes(_lost_slip(client, "202603"))) == {"202603"}
 
 
+def test_a_student_or_cohort_with_passwords_gets_no_empty_slip_page(login, school):
+    """Before: a page of zero slips under "print now", and a "0 codes" batch in the list."""
+    client = login(school["admin"])
+    refused = client.get(_lost_slip(client, "2026099").headers["Location"])
+    assert "This student has set a password already" in refused.get_data(as_text=True)
+    returning = school["returning"].user
+    for student in school["new"]:
+        student.user.password_hash = returning.password_hash
+    db.session.commit()
+    page = client.get(_issue(client, school["freshmen"]).headers["Location"])
+    assert "Every student of this cohort has set a password already" in page.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(ActivationBatch)) == 0
+
+
 def test_the_batch_list_gives_the_same_last_day_as_the_slips(login, school):
     client = login(school["admin"])
     slips = _issue(client, school["freshmen"]).get_data(as_text=True)
