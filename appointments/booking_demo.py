@@ -17,6 +17,7 @@ from appointments.models import Appointment
 from appointments.models import AppointmentState
 from appointments.models import CounsellorProfile
 from appointments.models import SessionKind
+from appointments.models import SessionOutcome
 from appointments.models import Slot
 from campus import clock
 from campus.models import Institution
@@ -138,18 +139,29 @@ def _attended(
     )
     session.add(slot)
     session.flush()
+    attended = Appointment(
+        institution_id=uni.id,
+        slot_id=slot.id,
+        seat=1,
+        student_id=student.id,
+        counsellor_id=counsellor.id,
+        starts_at=starts,
+        kind=SessionKind.FIRST_VISIT,
+        state=AppointmentState.ATTENDED,
+        booked_by_id=student.user_id or counsellor.id,
+        booked_at=starts - timedelta(days=3),
+    )
+    session.add(attended)
+    session.flush()
+    # Attended is what the counsellor recorded after the session, with the risk they assessed.
     session.add(
-        Appointment(
+        SessionOutcome(
+            appointment_id=attended.id,
             institution_id=uni.id,
-            slot_id=slot.id,
-            seat=1,
             student_id=student.id,
-            counsellor_id=counsellor.id,
-            starts_at=starts,
-            kind=SessionKind.FIRST_VISIT,
-            state=AppointmentState.ATTENDED,
-            booked_by_id=student.user_id or counsellor.id,
-            booked_at=starts - timedelta(days=3),
+            risk_level=0,
+            recorded_by_id=counsellor.id,
+            recorded_at=starts + timedelta(minutes=60),
         )
     )
     session.flush()

@@ -163,3 +163,18 @@ def test_every_role_sees_only_chinese_on_every_page_it_can_reach(demo_university
             report.append(f"{entry.role} {url}: " + " | ".join(texts[:8]))
         client.post("/logout")
     assert report == [], "English or codes on Chinese pages:\n" + "\n".join(report)
+
+
+def test_the_demo_records_an_outcome_for_every_session_it_marks_held_or_missed(demo_university):
+    """A walk found a demo session marked 已到访 whose page said 尚未记录咨询结果 and offered no
+    form: the real flow records the outcome that sets those states."""
+    from appointments.models import Appointment
+    from appointments.models import AppointmentState
+    from appointments.models import SessionOutcome
+
+    held = select(Appointment.id).where(
+        Appointment.state.in_([AppointmentState.ATTENDED, AppointmentState.NO_SHOW])
+    )
+    recorded = select(SessionOutcome.appointment_id)
+    assert db.session.scalars(held).all()
+    assert set(db.session.scalars(held)) <= set(db.session.scalars(recorded))
