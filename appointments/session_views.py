@@ -43,7 +43,6 @@ from appointments.session_permissions import FIGURE_ROLES
 from appointments.session_permissions import SESSION_ROLES
 from appointments.session_permissions import appointment_clause
 from appointments.session_permissions import can_add_addendum
-from appointments.session_permissions import can_co_sign
 from appointments.session_permissions import can_record_session
 from appointments.session_permissions import note_clause
 from campus import acting_for
@@ -192,7 +191,7 @@ def _render_session(
         note_form=note_form or NoteForm(body=note.body if note and not note.signed else ""),
         addendum_form=addendum_form or AddendumForm().issued(),
         co_sign_form=CoSignForm(),
-        may_co_sign=note is not None and can_co_sign(current_user, note),
+        may_co_sign=note is not None and sessions.may_co_sign(current_user, note),
         may_add=note is not None and note.signed and can_add_addendum(current_user, note),
         next_appointment=_next_appointment(appointment),
         booking_url=url_for(STAFF_BOOKING_ENDPOINT, student_id=appointment.student_id)

@@ -242,6 +242,12 @@ def do_sign(session: Session, actor: User, note: SessionNote, now: datetime) -> 
     note.signed_at = now
 
 
+def may_co_sign(actor: User, note: SessionNote) -> bool:
+    """Whether `actor` co-signs `note` now: its supervisor, while it waits for the co-sign (the
+    page offered the button again after the co-sign, to be refused)."""
+    return permissions.can_co_sign(actor, note) and note.state == NoteState.SIGNED
+
+
 def check_co_sign(actor: User, note: SessionNote) -> None:
     if not permissions.can_co_sign(actor, note):
         raise SessionError(Message(N_("Only the trainee's supervisor co-signs this note.")))

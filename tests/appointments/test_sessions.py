@@ -467,6 +467,9 @@ def test_supervisor_reads_and_co_signs_a_trainees_note(world, login):
     assert "No trainee notes await" in client.get("/appointments/sessions/co-sign").get_data(
         as_text=True
     )
+    # The co-signed note's page no longer offers the co-sign (it was offered, to be refused).
+    after = client.get(f"/appointments/sessions/{appt.id}").get_data(as_text=True)
+    assert f'action="/appointments/sessions/{appt.id}/co-sign"' not in after
 
 
 def test_only_the_supervisor_co_signs(world, login):
