@@ -192,14 +192,20 @@ ROLE_LABELS = {
 }
 
 
+# The roles an account is given on its page: a student's own and a province auditor's are not.
+GIVEN_ROLES = [r for r in ROLE_LABELS if r not in (Role.STUDENT, Role.PROVINCE_AUDITOR)]
+PEER_ROLES = (Role.CLASS_COMMITTEE, Role.DORM_INFORMANT)
+
+
+def role_choices(*, peers: bool) -> list[tuple[str, Any]]:
+    """The roles offered on an account's page; the peer roles only to a student's account."""
+    return [(r.value, ROLE_LABELS[r]) for r in GIVEN_ROLES if peers or r not in PEER_ROLES]
+
+
 class RoleAssignmentForm(FlaskForm):
     role = SelectField(
         _l("Role"),
-        choices=[
-            (r.value, label)
-            for r, label in ROLE_LABELS.items()
-            if r not in (Role.STUDENT, Role.PROVINCE_AUDITOR)
-        ],
+        choices=role_choices(peers=True),
         coerce=Role,  # an unknown role is a field error, not a ValueError in the view
         validators=[DataRequired()],
     )

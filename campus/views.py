@@ -51,6 +51,7 @@ from campus.forms import RosterImportForm
 from campus.forms import StaffForm
 from campus.forms import add_error
 from campus.forms import filled
+from campus.forms import role_choices
 from campus.models import ROLE_SCOPE
 from campus.models import Caseload
 from campus.models import Institution
@@ -421,6 +422,7 @@ def user_detail(user_id: int) -> ResponseReturnValue:
     institution = acting_for.admin_institution()
     user = admin.find_user(db.session, institution, user_id) or abort(404)
     form = RoleAssignmentForm()
+    form.role.choices = role_choices(peers=user.student is not None)
     role = Role(form.role.data) if form.role.data else Role.DEPT_COUNSELLOR
     if form.validate_on_submit():
         flash_outcome(
