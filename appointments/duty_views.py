@@ -127,7 +127,9 @@ def add_shift() -> ResponseReturnValue:
         return _week_page(week, 400, form)
     flash(_("%(name)s is on duty as planned.", name=shift.user.name), "success")
     shown_week = monday_of(clock.local_date(starts, zone))
-    return redirect(url_for("duty.index", week=shown_week.isoformat()))
+    # The week the new shift falls in, from the top of the page where "on duty as planned"
+    # shows: a redirect without a fragment would keep the form's #h-plan.
+    return redirect(url_for("duty.index", week=shown_week.isoformat(), _anchor="main"))
 
 
 @bp.route("/shifts/<int:shift_id>/remove", methods=["POST"])

@@ -4,6 +4,7 @@ clock stands at Monday 2026-09-14 10:00 in Shanghai (02:00 UTC)."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from datetime import timedelta
@@ -163,6 +164,16 @@ def shift_form(person: User, **overrides: str) -> dict[str, str]:
         "phone": "0731-8888-0000",
         "note": "值班室 301",
     } | overrides
+
+
+def test_a_refused_shift_opens_at_the_form_and_a_planned_one_at_the_top(centre, login):
+    """A walk found the refusal below the form at the foot of a long page, out of sight, as if
+    nothing had happened."""
+    client = login(centre.director)
+    page = client.get("/appointments/duty/").get_data(as_text=True)
+    assert re.search(r'action="/appointments/duty/shifts[^"]*#h-plan"', page)
+    planned = client.post("/appointments/duty/shifts", data=shift_form(centre.first))
+    assert planned.headers["Location"].endswith("#main")
 
 
 def test_the_director_puts_a_counsellor_on_duty_and_the_crisis_page_names_them(centre, login):
