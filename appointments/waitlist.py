@@ -51,6 +51,8 @@ from campus.models import User
 STUDENT_PAGE = "/appointments/mine"
 # How many waiting entries one freed seat is matched against (the queue's head).
 QUEUE_SCAN = 200
+# How far ahead a waiting student may wish: slots open two weeks ahead, a term is some months.
+WISH_HORIZON_DAYS = 60
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,12 @@ def check_join(session: Session, student: Student, wishes: Wishes, now: datetime
         and wishes.earliest_on > wishes.latest_on
     ):
         raise changes.ChangeError(N_("The first day must not come after the last day."))
+    horizon = today + timedelta(days=WISH_HORIZON_DAYS)
+    if any(day is not None and day > horizon for day in (wishes.earliest_on, wishes.latest_on)):
+        # A mistyped year (2030) kept the student waiting for a time that would never come.
+        raise changes.ChangeError(
+            Message(N_("Choose days within the next %(days)s days."), days=WISH_HORIZON_DAYS)
+        )
     if wishes.counsellor_id is not None and (
         session.scalar(
             select(CounsellorProfile.id).where(

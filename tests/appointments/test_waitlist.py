@@ -71,7 +71,19 @@ def test_join_refuses_bad_dates_and_a_foreign_counsellor(campus, centre: Centre)
         )
     with pytest.raises(ChangeError, match="from the list"):
         _join(centre, centre.student, Wishes(counsellor_id=centre.director.id))
+    # A mistyped year: a time that would never be offered in this term.
+    with pytest.raises(ChangeError) as far:
+        _join(centre, centre.student, Wishes(earliest_on=today + timedelta(days=61)))
+    assert far.value.args[0].shown() == "Choose days within the next 60 days."
     assert db.session.scalar(select(func.count(WaitlistEntry.id))) == 0
+
+
+def test_the_waiting_student_sees_the_days_they_asked_for(centre: Centre, login) -> None:
+    today = clock.local_date(clock.now(), clock.institution_zone(centre.institution))
+    first, last = today + timedelta(days=3), today + timedelta(days=20)
+    _join(centre, centre.student, Wishes(earliest_on=first, latest_on=last))
+    page = login(centre.student.user).get("/appointments/changes").get_data(as_text=True)
+    assert f"Days you can come: {first.isoformat()} to {last.isoformat()}." in page
 
 
 def test_freed_slot_is_offered_to_the_waitlist_first_and_hidden_from_others(
