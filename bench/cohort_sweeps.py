@@ -17,6 +17,8 @@ from sqlalchemy import text
 
 from bench import pg
 from bench.results import Figure
+from bench.timing import p95
+from bench.timing import timed
 
 NOW = datetime(2026, 9, 14, 2, 0, 0)
 REPEATS = 20
@@ -95,19 +97,6 @@ def _seed(session, students: int, late: int, cases: int) -> None:
         conn.execute(text("VACUUM ANALYZE"))
 
 
-def _timed(fn, repeats: int) -> list[float]:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return times
-
-
-def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
-
-
 def run(args) -> dict:
     from campus.extensions import db
     from casework.interviews import case_counsellor_sweep
@@ -124,13 +113,13 @@ def run(args) -> dict:
         start = time.perf_counter()
         added = late_students_sweep(session, NOW)
         late_tick = time.perf_counter() - start
-        idle_late = _timed(lambda: late_students_sweep(session, NOW), REPEATS)
+        idle_late = timed(lambda: late_students_sweep(session, NOW), REPEATS)
         start = time.perf_counter()
         handed = case_counsellor_sweep(session, NOW)
         case_tick = time.perf_counter() - start
-        idle_case = _timed(lambda: case_counsellor_sweep(session, NOW), REPEATS)
+        idle_case = timed(lambda: case_counsellor_sweep(session, NOW), REPEATS)
         assigned = session.scalar(select(func.count(CampaignAssignment.id)))
-        base = _timed(lambda: session.execute(text("SELECT count(*) FROM screening_assignment")), 5)
+        base = timed(lambda: session.execute(text("SELECT count(*) FROM screening_assignment")), 5)
     baseline = statistics.median(base)
     figures = [
         Figure(

@@ -13,6 +13,8 @@ from sqlalchemy import text
 
 from bench import pg
 from bench.results import Figure
+from bench.timing import p95
+from bench.timing import timed
 
 NOW = datetime(2026, 9, 14, 2, 0, 0)
 REPEATS = 20
@@ -78,19 +80,6 @@ def _seed(session, students: int, warnings: int) -> int:
     return user.id
 
 
-def _timed(fn, repeats: int) -> list[float]:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return times
-
-
-def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
-
-
 def run(args) -> dict:
     from campus.extensions import db
     from campus.models import User
@@ -118,13 +107,13 @@ def run(args) -> dict:
         compiled = due_query.compile(session.bind, compile_kwargs={"literal_binds": True})
         plan = "\n".join(r[0] for r in session.execute(text(f"EXPLAIN {compiled}")))
         locked = due_query.with_for_update(skip_locked=True)
-        sweep_times = _timed(lambda: (session.execute(locked).all(), session.rollback()), REPEATS)
-        due_times = _timed(lambda: session.scalar(due_all), REPEATS)
-        base_times = _timed(lambda: session.execute(text("SELECT count(*) FROM deadline")), 5)
+        sweep_times = timed(lambda: (session.execute(locked).all(), session.rollback()), REPEATS)
+        due_times = timed(lambda: session.scalar(due_all), REPEATS)
+        base_times = timed(lambda: session.execute(text("SELECT count(*) FROM deadline")), 5)
         user = session.get(User, user_id)
-        queue_times = _timed(lambda: queue.queue(session, user, queue.QueueFilter(), NOW), REPEATS)
+        queue_times = timed(lambda: queue.queue(session, user, queue.QueueFilter(), NOW), REPEATS)
         every = queue.QueueFilter(status="all")
-        all_times = _timed(lambda: queue.queue(session, user, every, NOW), REPEATS)
+        all_times = timed(lambda: queue.queue(session, user, every, NOW), REPEATS)
         session.rollback()
         start = time.perf_counter()
         _, first = escalate_due_batch(session, NOW)
