@@ -8,10 +8,12 @@ caller's unit of work) under one commit, as `warning.actions` are.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement
 from sqlalchemy import and_
@@ -50,6 +52,9 @@ from warning.services import record_signal
 S = ReferralStatus
 # Not yet ended: a draft left alone is as lost as a sent referral nobody follows.
 OPEN = frozenset({S.DRAFT}) | states.ACTIVE
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,21 @@ def update_draft(
     """Correct a draft before it is sent, with the checks a new referral has; commits. Before,
     a wrong hospital or disclosure could be mended only by withdrawing the draft and starting
     again, which left a withdrawn referral on the student's record."""
+    hospital = check_update_draft(session, counsellor, referral, data, expected_version, now)
+    return _unless_changed_meanwhile(
+        session, lambda: do_update_draft(session, counsellor, referral, hospital, data)
+    )
+
+
+def check_update_draft(
+    session: Session,
+    counsellor: User,
+    referral: Referral,
+    data: NewReferral,
+    expected_version: int,
+    now: datetime,
+) -> Hospital:
+    """The hospital the corrected draft goes to, if it may be corrected; raises otherwise."""
     if permissions.actor_for(session, counsellor, referral) is not Actor.COUNSELLOR:
         raise PermissionError("not this referral's counsellor")
     if referral.status != S.DRAFT:
@@ -152,6 +172,12 @@ def update_draft(
     hospital = check_new_referral(session, warning, data, now)
     if hospital.id != referral.hospital_id:
         check_none_under_way(session, warning, hospital)
+    return hospital
+
+
+def do_update_draft(
+    session: Session, counsellor: User, referral: Referral, hospital: Hospital, data: NewReferral
+) -> Referral:
     referral.hospital_id = hospital.id
     referral.reason = data.reason.strip()
     referral.urgency = data.urgency
@@ -165,14 +191,21 @@ def update_draft(
     referral.consent_at = data.consent_at
     referral.consent_recorded_by_id = counsellor.id
     _audit_change(session, counsellor, referral, "referral_draft_edited", None)
+    return referral
+
+
+def _unless_changed_meanwhile(session: Session, write: Callable[[], T]) -> T:
+    """`write()` committed, or rolled back with `ConcurrentUpdate` when another request changed
+    the referral since it was read (its version moved on)."""
     try:
+        result = write()
         session.commit()
     except StaleDataError as error:
         session.rollback()
         raise ConcurrentUpdate(
             N_("Someone else updated this referral; reload it and try again.")
         ) from error
-    return referral
+    return result
 
 
 def check_new_referral(
@@ -280,15 +313,9 @@ def transition(
     case nothing is written.
     """
     actor = check_transition(session, user, referral, change)
-    try:
-        step = do_transition(session, user, actor, referral, change, now, settings)
-        session.commit()
-    except StaleDataError as error:
-        session.rollback()
-        raise ConcurrentUpdate(
-            N_("Someone else updated this referral; reload it and try again.")
-        ) from error
-    return step
+    return _unless_changed_meanwhile(
+        session, lambda: do_transition(session, user, actor, referral, change, now, settings)
+    )
 
 
 def check_transition(session: Session, user: User, referral: Referral, change: Change) -> Actor:
