@@ -17,8 +17,8 @@ from appointments.models import Appointment
 from appointments.models import AppointmentState
 from appointments.models import CounsellorProfile
 from appointments.models import SessionKind
-from appointments.models import SessionOutcome
 from appointments.models import Slot
+from appointments.session_demo import recorded_outcome
 from campus import clock
 from campus.models import Institution
 from campus.models import Role
@@ -153,15 +153,5 @@ def _attended(
     )
     session.add(attended)
     session.flush()
-    # Attended is what the counsellor recorded after the session, with the risk they assessed.
-    session.add(
-        SessionOutcome(
-            appointment_id=attended.id,
-            institution_id=uni.id,
-            student_id=student.id,
-            risk_level=0,
-            recorded_by_id=counsellor.id,
-            recorded_at=starts + timedelta(minutes=60),
-        )
-    )
+    session.add(recorded_outcome(attended))
     session.flush()

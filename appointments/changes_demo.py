@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from appointments.models import Appointment
 from appointments.models import AppointmentState
 from appointments.models import SessionKind
-from appointments.models import SessionOutcome
 from appointments.models import Slot
 from appointments.models import WaitlistEntry
 from appointments.models import WaitlistState
+from appointments.session_demo import recorded_outcome
 from campus import clock
 from campus.models import Institution
 from campus.models import Role
@@ -78,16 +78,7 @@ def seed_changes(session: Session, uni: Institution) -> None:
         )
         session.add(missed)
         session.flush()
-        # A no-show is one the counsellor recorded, as after any session.
-        session.add(
-            SessionOutcome(
-                appointment_id=missed.id,
-                institution_id=uni.id,
-                student_id=missing.id,
-                recorded_by_id=counsellor.id,
-                recorded_at=starts + timedelta(minutes=60),
-            )
-        )
+        session.add(recorded_outcome(missed))
     session.add(
         WaitlistEntry(
             institution_id=uni.id,

@@ -124,6 +124,19 @@ def seed_sessions(session: Session, institution: Institution) -> None:
     session.commit()
 
 
+def recorded_outcome(appointment: Appointment) -> SessionOutcome:
+    """The outcome a demo session's counsellor recorded an hour after it began, which is what
+    set its state in the real flow: attended with no risk found, or missed with none assessed."""
+    return SessionOutcome(
+        appointment_id=appointment.id,
+        institution_id=appointment.institution_id,
+        student_id=appointment.student_id,
+        risk_level=0 if appointment.state == AppointmentState.ATTENDED else None,
+        recorded_by_id=appointment.counsellor_id,
+        recorded_at=appointment.starts_at + timedelta(minutes=60),
+    )
+
+
 def _session_row(
     session: Session,
     institution: Institution,
@@ -172,16 +185,7 @@ def _session_row(
     if state == AppointmentState.BOOKED:
         return
     ended = starts_at + timedelta(minutes=60)
-    session.add(
-        SessionOutcome(
-            appointment_id=appointment.id,
-            institution_id=institution.id,
-            student_id=student.id,
-            risk_level=0 if state == AppointmentState.ATTENDED else None,
-            recorded_by_id=counsellor.id,
-            recorded_at=ended,
-        )
-    )
+    session.add(recorded_outcome(appointment))
     if text is None:
         return
     note = SessionNote(
