@@ -23,7 +23,9 @@ from campus import clock
 from campus.i18n import N_
 from campus.i18n import Message
 from campus.i18n import shown_name
+from campus.models import PEER_UNIT
 from campus.models import ROLE_SCOPE
+from campus.models import STUDENT_UNIT
 from campus.models import WITH_ENDED_ROLES
 from campus.models import ClassGroup
 from campus.models import Department
@@ -143,11 +145,12 @@ def scope_choices_for(
     role's, so only the student's own (none for a staff account); the list had offered every
     class and dorm room of the institution, some 500 entries, for roles no one there could hold."""
     unit = STUDENT_UNIT.get(kind)
-    choices = scope_choices(session, institution, kind)
     if unit is None:
-        return choices
+        return scope_choices(session, institution, kind)
     own = getattr(user.student, unit) if user.student is not None else None
-    return [choice for choice in choices if choice[0] == own]
+    if own is None:  # a staff account: no list of every room to read and throw away
+        return []
+    return [choice for choice in scope_choices(session, institution, kind) if choice[0] == own]
 
 
 # --- structure and accounts ------------------------------------------------------------------
@@ -326,14 +329,6 @@ def check_assign_role(
     if session.scalar(held) is not None:
         raise AdminError(Message(N_("That role is already assigned.")))
     return scope_id
-
-
-# A peer role's unit, as a student's own: the class committee member's class, the dorm
-# informant's room (the student's column naming it).
-STUDENT_UNIT = {ScopeKind.CLASS: "class_id", ScopeKind.ROOM: "room_id"}
-PEER_UNIT = {
-    role: STUDENT_UNIT[ROLE_SCOPE[role]] for role in (Role.CLASS_COMMITTEE, Role.DORM_INFORMANT)
-}
 
 
 def check_peer_holder(user: User, role: Role, scope_id: int | None) -> None:

@@ -32,6 +32,7 @@ from wtforms.widgets import HiddenInput
 from wtforms.widgets import ListWidget
 
 from campus.fields import spreadsheet_file
+from campus.models import PEER_UNIT
 from campus.models import ROLE_SCOPE
 from campus.models import Role
 from campus.models import ScopeKind
@@ -194,12 +195,11 @@ ROLE_LABELS = {
 
 # The roles an account is given on its page: a student's own and a province auditor's are not.
 GIVEN_ROLES = [r for r in ROLE_LABELS if r not in (Role.STUDENT, Role.PROVINCE_AUDITOR)]
-PEER_ROLES = (Role.CLASS_COMMITTEE, Role.DORM_INFORMANT)
 
 
 def role_choices(*, peers: bool) -> list[tuple[str, Any]]:
     """The roles offered on an account's page; the peer roles only to a student's account."""
-    return [(r.value, ROLE_LABELS[r]) for r in GIVEN_ROLES if peers or r not in PEER_ROLES]
+    return [(r.value, ROLE_LABELS[r]) for r in GIVEN_ROLES if peers or r not in PEER_UNIT]
 
 
 class RoleAssignmentForm(FlaskForm):

@@ -73,6 +73,10 @@ ROLE_SCOPE: dict[Role, ScopeKind] = {
     Role.ADMIN: ScopeKind.INSTITUTION,
     Role.PROVINCE_AUDITOR: ScopeKind.PROVINCE,
 }
+# A student's own unit of each kind, as the column naming it; a peer role is held over the
+# holder's own unit (the class committee member's class, the dorm informant's room).
+STUDENT_UNIT = {ScopeKind.CLASS: "class_id", ScopeKind.ROOM: "room_id"}
+PEER_UNIT = {role: STUDENT_UNIT[kind] for role, kind in ROLE_SCOPE.items() if kind in STUDENT_UNIT}
 
 
 def name_for(name: str, name_en: str | None, locale: str) -> str:
