@@ -55,7 +55,12 @@ class Delivery(Protocol):
 
 
 class DeliveryFailed(Exception):
-    """The receiver answered but did not take the message (an HTTP error, a non-zero errcode)."""
+    """The message was not delivered: the receiver refused it, or answered as no receiver does."""
+
+
+class ReceiverRefused(DeliveryFailed):
+    """The receiver answered and refused the message: an HTTP error status, a robot's non-zero
+    errcode. Its text is the receiver's own answer, which an administrator can look up."""
 
 
 class ChannelError(Refused):
@@ -150,11 +155,10 @@ def test_refusal(error: Exception) -> Message:
     """What a failed test tells the administrator: the receiver's own answer (an HTTP status, a
     robot's errcode) when there was one, else that the address was not reached. The log keeps
     the library's words, which are a developer's, in English."""
-    answer = str(error)
-    if isinstance(error, DeliveryFailed) and answer.startswith(("HTTP ", "errcode ")):
+    if isinstance(error, ReceiverRefused):
         return Message(
             N_("the receiver answered %(answer)s. Check the address and the secret."),
-            answer=answer,
+            answer=str(error),
         )
     return Message(
         N_(
@@ -202,7 +206,7 @@ def _post_json(url: str, payload: object, headers: dict[str, str], timeout: int)
             return bytes(reply.read())
     except urllib.error.HTTPError as error:
         error.close()
-        raise DeliveryFailed(f"HTTP {error.code}") from None
+        raise ReceiverRefused(f"HTTP {error.code}") from None
 
 
 def _check_errcode(reply: bytes) -> None:
@@ -211,7 +215,7 @@ def _check_errcode(reply: bytes) -> None:
     except (ValueError, AttributeError):
         raise DeliveryFailed("the robot's reply is not JSON") from None
     if errcode != 0:
-        raise DeliveryFailed(f"errcode {errcode}")
+        raise ReceiverRefused(f"errcode {errcode}")
 
 
 # --- routing -----------------------------------------------------------------------------------
