@@ -201,7 +201,7 @@ def _render_session(
         note_state_labels=NOTE_STATE_LABELS,
         risk_labels=RISK_LABELS,
         attendance_labels=ATTENDANCE_LABELS,
-        now=clock.now(),
+        begun=sessions.has_begun(appointment, clock.now()),
     ), status
 
 

@@ -61,6 +61,11 @@ class Outcome:
 # --------------------------------------------------------------------------------------------------
 
 
+def has_begun(appointment: Appointment, now: datetime) -> bool:
+    """Whether the session has begun, so that its outcome may be recorded."""
+    return appointment.starts_at <= now
+
+
 def check_outcome(actor: User, appointment: Appointment, outcome: Outcome, now: datetime) -> str:
     """The cleaned risk reason if the outcome may be recorded; raises `SessionError` otherwise."""
     if not permissions.can_record_session(actor, appointment):
@@ -69,7 +74,7 @@ def check_outcome(actor: User, appointment: Appointment, outcome: Outcome, now: 
         raise SessionError(Message(N_("This session's outcome is already recorded.")))
     if outcome.attendance not in ATTENDANCE_STATE:
         raise SessionError(Message(N_("Say whether the student came.")))
-    if appointment.starts_at > now:
+    if not has_begun(appointment, now):
         raise SessionError(
             Message(N_("The session has not begun yet: record its outcome once it has."))
         )
