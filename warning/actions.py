@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
 
@@ -70,6 +71,9 @@ class InvalidAction(ValueError):
 CONTACT_METHODS = ("phone", "in_person", "message", "video")
 # What the counsellor given a case reads (the mail says no more; the page names the student).
 CASE_ASSIGNED_TEXT = N_("A case has been given to you")
+CASES_SHARED_TEXT = N_(
+    "Cases have been given to you: they are among your cases in the warning queue."
+)
 
 
 def _unit_of_work(
@@ -86,7 +90,8 @@ def _unit_of_work(
     version, audit (unless `work` writes its own, richer audit row) and commit; on any failure roll
     back, so an action writes all of its work or none of it."""
     check_can_act(actor, warning, expected_version, action)
-    try:
+
+    def written() -> None:
         work()
         # Every action changes the warning, so a racing action on the same version loses.
         flag_modified(warning, "owner_tier")
@@ -98,6 +103,16 @@ def _unit_of_work(
                 action=f"warning.{action}",
                 record_type="warning",
             )
+
+    _all_or_nothing(session, written)
+    return warning
+
+
+def _all_or_nothing(session: Session, work: Callable[[], None]) -> None:
+    """Run `work` and commit; on any failure roll back and raise (`StaleWarning` when a warning
+    changed since it was read)."""
+    try:
+        work()
         session.commit()
     except StaleDataError:
         session.rollback()
@@ -105,7 +120,6 @@ def _unit_of_work(
     except Exception:
         session.rollback()
         raise
-    return warning
 
 
 def check_can_act(actor: User, warning: EarlyWarning, expected_version: int, action: str) -> None:
@@ -538,12 +552,79 @@ def do_assign_counsellor(
     session: Session, actor: User, warning: EarlyWarning, counsellor: User, now: datetime
 ) -> None:
     """Write the assignment `check_assign_counsellor` allowed, in the caller's unit of work."""
-    caseload.assign(session, actor, warning, counsellor, now)
-    _event(session, warning, actor, "counsellor_assigned", now, outcome=counsellor.name)
+    _give_case(session, actor, warning, counsellor, now)
     if counsellor.id != actor.id:
         notify(
             session, [counsellor.id], CASE_ASSIGNED_TEXT, f"/warnings/students/{warning.student_id}"
         )
+
+
+def _give_case(
+    session: Session, actor: User, warning: EarlyWarning, counsellor: User, now: datetime
+) -> None:
+    caseload.assign(session, actor, warning, counsellor, now)
+    _event(session, warning, actor, "counsellor_assigned", now, outcome=counsellor.name)
+
+
+@dataclass(frozen=True)
+class SharedOut:
+    """What `share_out` did: how many cases it gave, and how many it left because someone had
+    taken them up, or closed them, since the queue was drawn."""
+
+    given: int
+    left: int
+
+
+def share_out(
+    session: Session,
+    actor: User,
+    warning_ids: Sequence[int],
+    counsellor_id: int,
+    now: datetime,
+) -> SharedOut:
+    """Give the ticked cases with no counsellor yet to one of the centre's counsellors, at once:
+    after an intake screening the director shares out a dozen reds, which one warning page at a
+    time took a dozen pages. A case taken up or closed meanwhile is left as it is (reassigning
+    one stays a step on its own page, where its counsellor is named); the counsellor gets one
+    notice. Each case is audited as one assignment. Commits.
+
+    Raises `LookupError` for an id outside the actor's scope and `ActionNotAllowed` for a case
+    the actor may not give, writing nothing."""
+    warnings = list(
+        session.scalars(
+            select(EarlyWarning)
+            .join(Student, Student.id == EarlyWarning.student_id)
+            .where(EarlyWarning.id.in_(set(warning_ids)))
+            .where(student_filter(actor, Capability.WARNING))
+            .order_by(EarlyWarning.id)
+        )
+    )
+    if len(warnings) != len(set(warning_ids)):
+        raise LookupError("a warning outside the actor's scope")
+    if not all(permissions.can_act_on(actor, w, "counsellor") for w in warnings):
+        raise ActionNotAllowed("counsellor")
+    free = [w for w in warnings if w.awaits_counsellor]
+    # Raises `InvalidAction` before anything is written unless the counsellor is the centre's.
+    counsellors: dict[int, User] = {}
+    for warning in free:
+        if warning.institution_id not in counsellors:
+            counsellors[warning.institution_id] = check_assign_counsellor(
+                session, warning, counsellor_id
+            )
+
+    def written() -> None:
+        for warning in free:
+            _give_case(session, actor, warning, counsellors[warning.institution_id], now)
+            flag_modified(warning, "owner_tier")  # a racing action on the same version loses
+            audit.record_on(
+                session, warning, actor=actor, action="warning.counsellor", record_type="warning"
+            )
+        told = {c.id for c in counsellors.values()} - {actor.id}
+        if told:
+            notify(session, told, CASES_SHARED_TEXT, "/warnings/?mine=1")
+
+    _all_or_nothing(session, written)
+    return SharedOut(given=len(free), left=len(warnings) - len(free))
 
 
 def escalate_manually(

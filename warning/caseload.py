@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,6 +18,7 @@ from campus.models import Student
 from campus.models import User
 from warning import permissions
 from warning.models import EarlyWarning
+from warning.models import WarningStatus
 
 
 def join(session: Session, counsellor: User, student: Student, now: datetime) -> bool:
@@ -59,6 +61,21 @@ def centre_counsellors(session: Session, institution_id: int) -> list[User]:
             .distinct()
         )
     )
+
+
+def open_cases(session: Session, institution_id: int) -> dict[int, int]:
+    """Each counsellor's number of open cases at the institution (counsellors with none are
+    absent): what the director weighs when sharing out new ones."""
+    counted = session.execute(
+        select(EarlyWarning.assigned_counsellor_id, func.count(EarlyWarning.id))
+        .where(
+            EarlyWarning.institution_id == institution_id,
+            EarlyWarning.status == WarningStatus.OPEN,
+            EarlyWarning.assigned_counsellor_id.is_not(None),
+        )
+        .group_by(EarlyWarning.assigned_counsellor_id)
+    )
+    return {counsellor_id: number for counsellor_id, number in counted}
 
 
 def assign(

@@ -193,6 +193,11 @@ class EarlyWarning(Model):
         back_populates="warning", order_by="Deadline.due_at"
     )
 
+    @property
+    def awaits_counsellor(self) -> bool:
+        """Open, and no counsellor of the centre has the case yet: one the centre may share out."""
+        return self.status == WarningStatus.OPEN and self.assigned_counsellor_id is None
+
 
 class WarningEvent(Model):
     """The warning's timeline: level changes, overrides, actions, escalations, closure."""

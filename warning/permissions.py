@@ -83,6 +83,12 @@ def allowed_actions(actor: User, warning: EarlyWarning) -> list[str]:
     return [name for name in ACTION_ROLES if can_act_on(actor, warning, name)]
 
 
+def may_share_out(user: User) -> bool:
+    """Whether the queue offers `user` to give its ticked cases to a counsellor: whoever may give
+    a case (`ACTION_ROLES["counsellor"]`); each case is checked again when given."""
+    return user.has_role(*ACTION_ROLES["counsellor"])
+
+
 def may_acknowledge(actor: User, warning: EarlyWarning, owed_by: OwnerTier | None) -> bool:
     """Whether `actor`'s acknowledgement counts for `warning` at its level. Where the response
     policy makes acknowledging a tier's own work (`owed_by`: red's hour is the counselling

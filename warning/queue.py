@@ -49,6 +49,7 @@ class QueueFilter:
     overdue: bool = False
     unacknowledged: bool = False
     mine: bool = False  # only the viewer's own cases (`EarlyWarning.assigned_counsellor_id`)
+    unassigned: bool = False  # only cases no counsellor of the centre has yet
     sort: str = "level"
     page: int = 1
 
@@ -170,6 +171,8 @@ def filtered(query, user: User, flt: QueueFilter, now: datetime):
         query = query.where(EarlyWarning.acknowledged_at.is_(None))
     if flt.mine:
         query = query.where(EarlyWarning.assigned_counsellor_id == user.id)
+    if flt.unassigned:
+        query = query.where(EarlyWarning.assigned_counsellor_id.is_(None))
     return query
 
 

@@ -10,6 +10,7 @@ from wtforms import DateTimeLocalField
 from wtforms import IntegerField
 from wtforms import RadioField
 from wtforms import SelectField
+from wtforms import SelectMultipleField
 from wtforms import StringField
 from wtforms import SubmitField
 from wtforms import TextAreaField
@@ -21,6 +22,7 @@ from wtforms.validators import Optional
 
 from campus.fields import choose_one
 from campus.fields import required_text
+from campus.forms import RecordForm
 from campus.forms import VersionedForm
 from warning.actions import CONTACT_METHODS
 
@@ -153,6 +155,23 @@ class CounsellorForm(ActionForm):
     # Choices: the centre's counsellors (`response_views.action_form` fills them).
     counsellor = SelectField(_l("Case counsellor"), coerce=int, validators=[InputRequired()])
     submit = SubmitField(_l("Give the case to a counsellor"))
+
+
+class ShareOutForm(RecordForm):
+    """The queue's: the ticked cases to one counsellor (choices: the centre's counsellors)."""
+
+    # The ticked rows' warning ids; which of them the user may give is the service's to decide.
+    cases = SelectMultipleField(
+        coerce=int,
+        validate_choice=False,
+        validators=[DataRequired(_l("Tick the cases to give to a counsellor."))],
+    )
+    counsellor = SelectField(
+        _l("Give the ticked cases to"),
+        coerce=int,
+        validators=[InputRequired(_l("Choose the counsellor."))],
+    )
+    submit = SubmitField(_l("Give them the cases"))
 
 
 ACTION_FORMS: dict[str, type[ActionForm]] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import Blueprint
 from flask import abort
@@ -16,6 +16,7 @@ from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import pgettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -32,6 +33,7 @@ from campus.i18n import shown
 from campus.models import Institution
 from campus.models import Role
 from campus.models import Student
+from campus.models import User
 from campus.outcomes import Refused
 from campus.permissions import require_roles
 from campus.scope import Capability
@@ -42,7 +44,9 @@ from campus.spreadsheets import send_template
 from privacy import consent as privacy_consent
 from warning import academic
 from warning import actions
+from warning import caseload
 from warning import labels
+from warning import permissions
 from warning import queue
 from warning import reports
 from warning import response
@@ -62,6 +66,7 @@ from warning.models import PolicyVersion
 from warning.policy import PolicyError
 from warning.response_forms import CONTACT_OUTCOMES
 from warning.response_forms import METHOD_LABELS
+from warning.response_forms import ShareOutForm
 from warning.response_policy import ResponsePolicy
 from warning.response_policy import active_response_policy
 
@@ -97,6 +102,7 @@ def queue_page():
         overdue=request.args.get("overdue") == "1",
         unacknowledged=request.args.get("unacknowledged") == "1",
         mine=request.args.get("mine") == "1",
+        unassigned=request.args.get("unassigned") == "1",
         sort=request.args.get("sort", "level")
         if request.args.get("sort") in queue.SORTS
         else "level",
@@ -113,6 +119,7 @@ def queue_page():
         page_size=queue.PAGE_SIZE,
         sorts=queue.SORTS,
         has_cases=current_user.has_role(Role.SCHOOL_COUNSELLOR),
+        share_form=_share_out_form() if permissions.may_share_out(current_user) else None,
     )
     audit.record_list_read(
         db.session,
@@ -122,9 +129,77 @@ def queue_page():
         student_ids=[student.id for _, student, _, _ in page.rows],
         detail=f"level={flt.level} department={flt.department_id} status={flt.status} "
         f"overdue={flt.overdue} unacknowledged={flt.unacknowledged} mine={flt.mine} "
+        f"unassigned={flt.unassigned} "
         f"sort={flt.sort} page={flt.page}",
     )
     return body
+
+
+def _share_out_form() -> ShareOutForm:
+    """The queue's form; each counsellor is named with their open cases, to share out evenly."""
+    form = ShareOutForm()
+    institution_id = current_user.institution_id
+    load = caseload.open_cases(db.session, institution_id)
+    form.counsellor.choices = [
+        (
+            user.id,
+            ngettext(
+                "%(name)s (%(num)s open case)",
+                "%(name)s (%(num)s open cases)",
+                load.get(user.id, 0),
+                name=user.name,
+            ),
+        )
+        for user in caseload.centre_counsellors(db.session, institution_id)
+    ]
+    return form
+
+
+@bp.route("/share-out", methods=["POST"])
+@require_roles(*permissions.ACTION_ROLES["counsellor"])
+def share_out():
+    """The queue's ticked cases to one counsellor; back to the queue as it was filtered."""
+    form = _share_out_form()
+    filters: dict[str, Any] = request.args.to_dict()
+    back = redirect(url_for("warning.queue", **filters))
+    if not form.validate_on_submit():
+        for message in (e for errors in form.errors.values() for e in errors):
+            flash(str(message), "error")
+        return back
+    try:
+        done = actions.share_out(
+            db.session, current_user, filled(form.cases), filled(form.counsellor), clock.now()
+        )
+    except LookupError:
+        abort(404)
+    except actions.ActionNotAllowed:
+        abort(403)
+    except actions.StaleWarning:
+        flash(_("A case changed while you were choosing. Look again and give the rest."), "error")
+        return back
+    except actions.InvalidAction as refused:
+        flash(_(str(refused)), "error")
+        return back
+    if done.given:
+        flash(
+            ngettext(
+                "%(num)s case was given to %(name)s.",
+                "%(num)s cases were given to %(name)s.",
+                done.given,
+                name=db.session.get_one(User, form.counsellor.data).name,
+            ),
+            "success",
+        )
+    if done.left:
+        flash(
+            ngettext(
+                "%(num)s case had been taken up or closed meanwhile and was left as it is.",
+                "%(num)s cases had been taken up or closed meanwhile and were left as they are.",
+                done.left,
+            ),
+            "warning",
+        )
+    return back
 
 
 @bp.route("/students/<int:student_id>")

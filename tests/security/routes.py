@@ -111,6 +111,7 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "warning.override": WARNING_STAFF,
     "warning.judgement": WARNING_STAFF,
     "warning.life_event": WARNING_STAFF,
+    "warning.share_out": CLINICAL_READERS,
     "warning.my_class": frozenset({Role.CLASS_COMMITTEE}),
     "warning.my_dorm": frozenset({Role.DORM_INFORMANT}),
     # Unit routes are filled with the student's class (kind=class).
