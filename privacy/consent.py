@@ -52,9 +52,6 @@ from privacy.records import retention_for
 from referrals.models import Referral
 from screening.models import Campaign
 from screening.models import CampaignAssignment
-from warning.models import EarlyWarning
-from warning.models import WarningStatus
-from warning.policy import Level
 
 # Withdrawing either scope stops screening: screening needs both consents to start.
 STOPS_SCREENING = frozenset(ConsentScope)
@@ -226,29 +223,14 @@ def explain(session: Session, student: Student, scope: ConsentScope, now: dateti
                 "until the hold is lifted."
             )
         )
+    # The same words whether or not a warning is open: a student never learns her internal
+    # level, and a sentence shown only to students on a red would tell her she is on one.
     safety = [
         _(
-            "Withdrawing never stops a safety follow-up: an open red warning (a situation that "
-            "needs urgent attention) stays with the counsellor responsible for it until they "
-            "close it."
+            "Withdrawing never stops a safety follow-up: if the centre is looking after your "
+            "safety, the counsellor responsible goes on doing so until it is over."
         )
     ]
-    red = session.scalar(
-        select(
-            exists().where(
-                EarlyWarning.student_id == student.id,
-                EarlyWarning.status == WarningStatus.OPEN,
-                EarlyWarning.level >= Level.RED,
-            )
-        )
-    )
-    if red:
-        safety.append(
-            _(
-                "The centre is following up on your safety now. That follow-up goes on after "
-                "you withdraw, with the same counsellor, until it is closed."
-            )
-        )
     return Explanation(scope, stops, kept, safety)
 
 

@@ -1,6 +1,7 @@
 """A student with an open red warning withdraws consent to screening on a phone, in zh-CN: the
-page says plainly that the red warning stays; a counsellor then sees "已撤回同意" where the
-results were, and a new campaign does not assign the student."""
+page says a safety follow-up goes on, in words that do not tell her she is on a red; a
+counsellor then sees "已撤回同意" where the results were, and a new campaign does not assign the
+student."""
 
 from __future__ import annotations
 
@@ -55,8 +56,8 @@ def test_student_reads_that_the_red_warning_stays_and_withdraws(at_risk: World):
     screening.get_by_role("link", name="撤回这项同意").click()
 
     safety = page.locator("main section.safety-duty")
-    expect(safety).to_contain_text("未关闭的红色预警")
-    expect(safety).to_contain_text("心理中心目前正在跟进你的安全情况")
+    expect(safety).to_contain_text("撤回同意不会停止安全方面的跟进")
+    expect(page.locator("main")).not_to_contain_text("红色")  # she never learns her level
     expect(page.locator("main")).to_contain_text("你不会再收到新的心理健康筛查")
     expect(page.locator("main")).to_contain_text("2026级新生心理普查")  # stopped by name
     expect(page.locator("main")).to_contain_text("第十五条")
@@ -69,7 +70,7 @@ def test_student_reads_that_the_red_warning_stays_and_withdraws(at_risk: World):
     page.get_by_role("button", name="撤回我的同意").click()
     expect(page).to_have_url(re.compile(r"/privacy/my-data/withdrawn/\d+$"))
     expect(page.locator("main h1")).to_have_text("已撤回同意")
-    expect(page.locator("main")).to_contain_text("未关闭的红色预警")
+    expect(page.locator("main")).to_contain_text("撤回同意不会停止安全方面的跟进")
     at_risk.shot(page, "19-consent-withdrawn-phone")
 
     page.goto("/screening/mine")

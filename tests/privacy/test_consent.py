@@ -144,14 +144,15 @@ def test_withdrawal_cancels_an_untouched_assignment_and_stops_a_started_one(worl
     assert "started round (stopped)" in row.stopped
 
 
-def test_the_page_says_an_open_red_warning_stays_and_the_warning_stays_with_its_owner(world, login):
+def test_the_page_says_a_safety_follow_up_goes_on_and_the_warning_stays_with_its_owner(
+    world, login
+):
     warning = open_warning(world.student, Level.RED)
     owner, level = warning.owner_tier, warning.level
     client = login(world.student.user)
 
     page = client.get("/privacy/my-data/withdraw/screening").get_data(as_text=True)
-    assert "an open red warning" in page
-    assert "The centre is following up on your safety now" in page
+    assert "Withdrawing never stops a safety follow-up" in page
     _withdraw(client, confirm="y")
 
     db.session.expire_all()
@@ -159,11 +160,17 @@ def test_the_page_says_an_open_red_warning_stays_and_the_warning_stays_with_its_
     assert (kept.status, kept.owner_tier, kept.level) == (WarningStatus.OPEN, owner, level)
 
 
-def test_without_an_open_red_warning_the_page_says_only_the_general_rule(world, login):
+def test_the_page_reads_the_same_with_or_without_a_red_warning(world, login):
+    """A sentence shown only to students on a red would tell her she is on one: the student
+    never learns her internal level."""
     client = login(world.student.user)
-    page = client.get("/privacy/my-data/withdraw/screening").get_data(as_text=True)
-    assert "an open red warning" in page
-    assert "The centre is following up on your safety now" not in page
+    calm = client.get("/privacy/my-data/withdraw/screening").get_data(as_text=True)
+    open_warning(world.student, Level.RED)
+    red = client.get("/privacy/my-data/withdraw/screening").get_data(as_text=True)
+
+    assert "Withdrawing never stops a safety follow-up" in red
+    assert red == calm
+    assert " red" not in red.lower()
 
 
 def test_an_open_referral_is_named_as_kept(world, login, campus):
@@ -223,7 +230,7 @@ def test_the_explanation_is_stored_as_shown_and_the_withdrawal_audited(world, lo
     confirmation = client.get(response.headers["Location"]).get_data(as_text=True)
 
     assert "You will get no new mental health screenings." in row.explanation
-    assert "an open red warning" in row.explanation
+    assert "Withdrawing never stops a safety follow-up" in row.explanation
     assert "You will get no new mental health screenings." in confirmation
     audit_row = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "withdraw_consent"))
     assert audit_row.student_id == world.student.id
