@@ -60,6 +60,7 @@ SELF_BOOKABLE = frozenset({SessionKind.FIRST_VISIT, SessionKind.FOLLOW_UP, Sessi
 REASON_MAX = 200
 STUDENT_PAGE = "/appointments/mine"
 COUNSELLOR_PAGE = "/appointments/booked"
+BOOKED_WITH_YOU_TEXT = N_("A counselling appointment was booked with you.")
 
 
 class BookingError(ValueError):
@@ -723,11 +724,7 @@ def _lock_student(session: Session, student: Student) -> None:
 def tell(session: Session, appointment: Appointment, student: Student) -> None:
     """The confirmation to the student and the counsellor, in one write; no name, no reason."""
     notes: list[notifications.Note] = [
-        (
-            [appointment.counsellor_id],
-            N_("A counselling appointment was booked with you."),
-            COUNSELLOR_PAGE,
-        )
+        ([appointment.counsellor_id], BOOKED_WITH_YOU_TEXT, COUNSELLOR_PAGE)
     ]
     if student.user_id is not None:
         notes.append(

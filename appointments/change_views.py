@@ -205,7 +205,11 @@ def reschedule(appointment_id: int) -> str | Response:
     now = clock.now()
     form = RescheduleForm()
     free = seats.free_seats(
-        db.session, appointment.institution_id, now, for_student_id=appointment.student_id
+        db.session,
+        appointment.institution_id,
+        now,
+        for_student_id=appointment.student_id,
+        where=Slot.kind == appointment.kind,
     )
     free = [f for f in free if f.slot.id != appointment.slot_id]
     form.slot.choices = [(f.slot.id, "") for f in free]

@@ -34,6 +34,7 @@ from appointments.models import AppointmentCancellation
 from appointments.models import AppointmentReschedule
 from appointments.models import AppointmentState
 from appointments.models import BookingBarLift
+from appointments.models import PreCheck
 from appointments.models import Slot
 from appointments.models import SlotState
 from campus import audit
@@ -47,6 +48,10 @@ from campus.models import User
 
 MISSED_STATES = (AppointmentState.NO_SHOW, AppointmentState.LATE_CANCELLED)
 STUDENT_PAGE = "/appointments/mine"
+# What a counsellor reads when their day changes (no name, no reason: the page says more).
+MOVED_TEXT = N_("A counselling appointment with you was moved to another time.")
+MOVED_AWAY_TEXT = N_("A counselling appointment with you was moved away: that time is free again.")
+CANCELLED_TEXT = N_("A counselling appointment with you was cancelled: that time is free again.")
 REASON_MAX = 300
 T = TypeVar("T")
 
@@ -234,6 +239,10 @@ def do_cancel(
             N_("The counselling centre had to cancel your appointment. See why and choose again."),
             f"/appointments/changes/{appointment.id}",
         )
+    if appointment.counsellor_id != actor.id:
+        notifications.notify(
+            session, [appointment.counsellor_id], CANCELLED_TEXT, booking.COUNSELLOR_PAGE
+        )
     slot = appointment.slot
     if what.withdraw_slot:
         slot.state = SlotState.WITHDRAWN
@@ -295,7 +304,8 @@ def check_reschedule(
     """Validate moving `appointment` to `slot` (the booking's own checks follow when it is
     booked, in the same transaction). The student moves
     their own within the limits (in time, number of moves, the no-show policy); the centre
-    moves any of its appointments."""
+    moves any of its appointments. A move keeps the kind of session: a first visit moved into
+    a group session's seat was no longer the visit the student asked for."""
     own = permissions.is_own(actor, appointment)
     if not own and not permissions.acts_for_centre(actor, appointment.institution_id):
         raise ChangeError(N_("You may not change this appointment."))
@@ -328,6 +338,7 @@ def check_reschedule(
         slot is None
         or slot.institution_id != appointment.institution_id
         or slot.id == appointment.slot_id
+        or slot.kind != appointment.kind
     ):
         raise ChangeError(N_("Choose one of the free times listed."))
     if seats.free_seat_in(session, slot, now, for_student_id=appointment.student_id) is None:
@@ -337,8 +348,9 @@ def check_reschedule(
 def book_in(
     session: Session, *, student: Student, slot: Slot, booked_by: User, now: datetime
 ) -> Appointment:
-    """Book through `appointments.booking` (its checks, its seat insert, its confirmation) in
-    the caller's transaction, without committing; a refusal is a `ChangeError` with its words."""
+    """Book through `appointments.booking` (its checks, its seat insert) in the caller's
+    transaction, without committing or telling anyone (the caller says what happened); a refusal
+    is a `ChangeError` with its words."""
     try:
         booking.check_book(
             session, student=student, slot=slot, booked_by=booked_by, kind=slot.kind, now=now
@@ -358,7 +370,6 @@ def book_in(
         raise BookingRefused(
             Message(refused.message, **refused.params), code=refused.code
         ) from None
-    booking.tell(session, appointment, student)
     return appointment
 
 
@@ -414,15 +425,36 @@ def do_reschedule(
         record_type="appointment",
         detail=f"to={new.id}",
     )
-    if by_centre and appointment.student.user_id is not None:
-        notifications.notify(
-            session,
-            [appointment.student.user_id],
-            N_("The counselling centre moved your appointment. See the new time."),
-            STUDENT_PAGE,
-        )
+    # The reason and answers she gave when booking are for whoever holds the session.
+    session.execute(
+        update(PreCheck)
+        .where(PreCheck.appointment_id == appointment.id)
+        .values(appointment_id=new.id)
+        .execution_options(synchronize_session="fetch")
+    )
+    _tell_moved(session, actor, appointment, new)
     waitlist.offer_seat(session, appointment.slot, appointment.seat, now)
     return new
+
+
+def _tell_moved(session: Session, actor: User, old: Appointment, new: Appointment) -> None:
+    """Who learns of a move, in words that fit it: the student when the centre moved it, and
+    each counsellor whose day it changes, unless they made the move themselves."""
+    notes: list[tuple[list[int], str, str]] = []
+    if old.student.user_id is not None:
+        notes.append(
+            (
+                [old.student.user_id],
+                N_("The counselling centre moved your appointment. See the new time."),
+                STUDENT_PAGE,
+            )
+        )
+    if new.counsellor_id == old.counsellor_id:
+        notes.append(([new.counsellor_id], MOVED_TEXT, booking.COUNSELLOR_PAGE))
+    else:
+        notes.append(([old.counsellor_id], MOVED_AWAY_TEXT, booking.COUNSELLOR_PAGE))
+        notes.append(([new.counsellor_id], booking.BOOKED_WITH_YOU_TEXT, booking.COUNSELLOR_PAGE))
+    notifications.notify_many(session, [note for note in notes if actor.id not in note[0]])
 
 
 def reschedule(

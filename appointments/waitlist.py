@@ -27,6 +27,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from appointments import booking
 from appointments import changes
 from appointments import seats
 from appointments.models import Appointment
@@ -367,6 +368,7 @@ def accept(session: Session, actor: User, entry: WaitlistEntry, now: datetime) -
         if not claimed:
             raise changes.ChangeError(N_("There is no offer waiting for you; nothing was changed."))
         appointment = changes.book_in(session, student=student, slot=slot, booked_by=actor, now=now)
+        booking.tell(session, appointment, student)
         entry.appointment_id = appointment.id
         if appointment.seat != seat:  # a group slot's other seat: the held one is free again
             session.flush()

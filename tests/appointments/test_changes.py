@@ -19,6 +19,8 @@ from appointments.models import Appointment
 from appointments.models import AppointmentCancellation
 from appointments.models import AppointmentReminder
 from appointments.models import AppointmentState
+from appointments.models import PreCheck
+from appointments.models import SessionKind
 from appointments.models import SlotState
 from appointments.waitlist import Wishes
 from campus import clock
@@ -521,3 +523,85 @@ def test_a_time_held_by_the_waitlist_is_on_the_students_home_page_until_answered
     home = client.get("/").get_data(as_text=True)
     assert "held for you" not in home
     assert "Your next counselling session: Sep 15, 2026 Tuesday 16:00" in home
+
+
+# --------------------------------------------------------------------------------------------------
+# What a move keeps, and who hears of it
+# --------------------------------------------------------------------------------------------------
+
+
+def test_a_move_keeps_the_kind_of_session(centre: Centre, login) -> None:
+    """A first visit moved into a group session's seat was no longer the visit she asked for."""
+    appointment = centre.book(centre.student, centre.slot(48))
+    group = centre.slot(72, kind=SessionKind.GROUP, capacity=8)
+    first_visit = centre.slot(96, counsellor=centre.male_counsellor)
+    client = login(centre.student.user)
+    url = f"/appointments/changes/{appointment.id}/reschedule"
+
+    page = client.get(url).get_data(as_text=True)
+    assert f'value="{first_visit.id}"' in page
+    assert f'value="{group.id}"' not in page
+    refused = client.post(url, data={"slot": str(group.id)}).get_data(as_text=True)
+    assert "free times listed" in refused
+    db.session.expire_all()
+    assert appointment.state == AppointmentState.BOOKED
+    with pytest.raises(ChangeError, match="free times listed"):
+        changes.reschedule(db.session, centre.director, appointment, group, clock.now())
+
+
+def test_the_pre_check_goes_with_the_moved_appointment(centre: Centre) -> None:
+    """The reason and answers she gave are for whoever holds the session, not left on the
+    cancelled one where no counsellor reads them."""
+    answers = booking.PreCheckAnswers(
+        reason="睡不着，压力很大", phq2={1: 2, 2: 2}, gad2={1: 2, 2: 2}, safety=0
+    )
+    appointment = booking.book(
+        db.session,
+        student=centre.student,
+        slot=centre.slot(48),
+        booked_by=centre.student.user,
+        kind=SessionKind.FIRST_VISIT,
+        precheck=answers,
+        now=clock.now(),
+    )
+    new = changes.reschedule(
+        db.session,
+        centre.student.user,
+        appointment,
+        centre.slot(72, counsellor=centre.male_counsellor),
+        clock.now(),
+    )
+    check = db.session.scalar(select(PreCheck).where(PreCheck.student_id == centre.student.id))
+    assert check.appointment_id == new.id
+    assert check.reason == "睡不着，压力很大"
+
+
+def test_a_move_tells_each_counsellor_what_happened_and_the_student_nothing_she_did(
+    centre: Centre,
+) -> None:
+    appointment = centre.book(centre.student, centre.slot(48))
+    changes.reschedule(
+        db.session,
+        centre.student.user,
+        appointment,
+        centre.slot(72, counsellor=centre.male_counsellor),
+        clock.now(),
+    )
+    assert _notes(centre.student.user_id) == []  # she moved it: no second "booked"
+    assert _notes(centre.counsellor.id) == [changes.MOVED_AWAY_TEXT]
+    assert _notes(centre.male_counsellor.id) == [booking.BOOKED_WITH_YOU_TEXT]
+
+
+def test_a_move_within_one_counsellors_day_says_moved(centre: Centre) -> None:
+    appointment = centre.book(centre.student, centre.slot(48))
+    changes.reschedule(db.session, centre.director, appointment, centre.slot(72), clock.now())
+    assert _notes(centre.counsellor.id) == [changes.MOVED_TEXT]
+    assert _notes(centre.student.user_id) == [
+        "The counselling centre moved your appointment. See the new time."
+    ]
+
+
+def test_the_counsellor_hears_when_the_student_cancels(centre: Centre) -> None:
+    appointment = centre.book(centre.student, centre.slot(48))
+    changes.cancel(db.session, centre.student.user, appointment, clock.now())
+    assert _notes(centre.counsellor.id) == [changes.CANCELLED_TEXT]
