@@ -1,6 +1,7 @@
 """The student file's section on counselling appointments (order 70): every appointment with its
-date, counsellor and state for whoever may open the file; the session notes' text only for the
-readers `session_permissions.note_clause` admits, each note shown audited with the file's read."""
+date, counsellor and state for the counselling centre's staff; the session notes' text only for
+the readers `session_permissions.note_clause` admits, each note shown audited with the file's
+read."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import selectinload
 
+from appointments.change_permissions import acts_for_centre
 from appointments.models import Appointment
 from appointments.models import SessionNote
 from appointments.session_forms import NOTE_STATE_LABELS
@@ -67,6 +69,12 @@ def load_appointments(
     }
 
 
+def _for_the_centre(viewer: User, student: Student) -> bool:
+    """That a student comes to counselling is the centre's to know: her department's staff and
+    the administrator, who open her file for other reasons, do not see her appointments."""
+    return acts_for_centre(viewer, student.institution_id)
+
+
 def register(app: Flask) -> None:
     register_section(
         app,
@@ -77,5 +85,6 @@ def register(app: Flask) -> None:
             Capability.WARNING,
             load_appointments,
             "appointments/sessions/_file_section.html",
+            audience=_for_the_centre,
         ),
     )

@@ -84,7 +84,10 @@ def _context(student: Student, capability: Capability) -> dict:
         "capability": capability,
         "clinical": capability is Capability.CLINICAL,
         "shown": shown,
-        "hidden": [s.title() for s in student_file.hidden_for(current_app, capability)],
+        "hidden": [
+            s.title()
+            for s in student_file.hidden_for(current_app, capability, current_user, student)
+        ],
         "age": _age(student),
         "may_break_glass": capability < Capability.CLINICAL
         and current_user.has_role(Role.SCHOOL_COUNSELLOR),

@@ -43,6 +43,12 @@ class Section:
     capability: Capability
     loader: Loader
     template: str  # a fragment; receives `data` (the loader's dict), `student`, `printing`
+    # Who else the section is for, beyond the capability: a section only some roles holding
+    # it may read (counselling attendance is the centre's, not the department's).
+    audience: Callable[[User, Student], bool] | None = None
+
+    def is_for(self, viewer: User, student: Student) -> bool:
+        return self.audience is None or self.audience(viewer, student)
 
 
 @dataclass(frozen=True)
@@ -69,16 +75,22 @@ def register_section(app: Flask, section: Section) -> None:
     sections.append(section)
 
 
-def sections_for(app: Flask, capability: Capability) -> list[Section]:
+def sections_for(
+    app: Flask, capability: Capability, viewer: User, student: Student
+) -> list[Section]:
     """The sections a viewer at `capability` may see, in page order."""
-    sections: list[Section] = app.extensions.get(EXTENSION, [])
-    return sorted((s for s in sections if capability >= s.capability), key=lambda s: s.order)
+    return [s for s in _for(app, viewer, student) if capability >= s.capability]
 
 
-def hidden_for(app: Flask, capability: Capability) -> list[Section]:
-    """The sections a viewer at `capability` does not see (the page says they exist)."""
+def hidden_for(app: Flask, capability: Capability, viewer: User, student: Student) -> list[Section]:
+    """The sections a viewer at `capability` does not see (the page says they exist); one not
+    meant for the viewer's role at all is not named."""
+    return [s for s in _for(app, viewer, student) if capability < s.capability]
+
+
+def _for(app: Flask, viewer: User, student: Student) -> list[Section]:
     sections: list[Section] = app.extensions.get(EXTENSION, [])
-    return sorted((s for s in sections if capability < s.capability), key=lambda s: s.order)
+    return sorted((s for s in sections if s.is_for(viewer, student)), key=lambda s: s.order)
 
 
 def load(
@@ -87,7 +99,7 @@ def load(
     """Every section the viewer may see, with its data."""
     return [
         Shown(s, s.loader(session, viewer, student, capability))
-        for s in sections_for(app, capability)
+        for s in sections_for(app, capability, viewer, student)
     ]
 
 

@@ -418,11 +418,23 @@ def test_nobody_else_reads_a_note_404_and_audited(world, client, who):
     assert "只有作者能看的内容" not in file_page.get_data(as_text=True)
 
 
-def test_department_staff_see_the_appointments_in_the_file_but_not_the_note(world, login):
+@pytest.mark.parametrize("who", ["dept_counsellor", "dept_leader", "admin"])
+def test_outside_the_centre_the_file_does_not_show_that_she_comes_to_counselling(world, login, who):
+    """Her department and the administrator open the file for other reasons; that she comes to
+    counselling is the centre's to know (the booking page promises it is confidential)."""
     _held(world, body="只有作者能看的内容")
-    page = login(world.dept_counsellor).get(f"/casework/students/{world.student.id}")
+    page = login(getattr(world, who)).get(f"/casework/students/{world.student.id}")
     body = page.get_data(as_text=True)
     assert page.status_code == 200
+    assert "Counselling appointments" not in body
+    assert "Attended" not in body
+    assert "只有作者能看的内容" not in body
+
+
+def test_a_colleague_of_the_centre_sees_the_appointments_in_the_file_but_not_the_note(world, login):
+    _held(world, body="只有作者能看的内容")
+    page = login(world.colleague).get(f"/casework/students/{world.student.id}")
+    body = page.get_data(as_text=True)
     assert "Counselling appointments" in body
     assert "Attended" in body
     assert "只有作者能看的内容" not in body
