@@ -218,7 +218,10 @@ def save_draft(
             PolicyVersion.version == policy.version,
         )
     )
-    if clash is not None and clash is not draft:
+    # The shipped policy is a version too: a draft under its label would make two different
+    # policies one name on every deadline they produced.
+    shipped = policy.version == _KINDS[kind].default_version()
+    if shipped or (clash is not None and clash is not draft):
         raise PolicyVersionError(
             [
                 Message(

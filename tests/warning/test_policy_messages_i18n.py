@@ -10,8 +10,10 @@ import html
 
 import pytest
 
+from campus.extensions import db
 from campus.models import Role
 from warning import retriage
+from warning.models import PolicyKind
 
 BROKEN = "version: 1\nrules:\n  - {level: purple, when: {flag: safety}}\n"
 WITHOUT_SAFETY_RULE = retriage.default_yaml().replace(
@@ -95,8 +97,24 @@ def test_saving_a_version_twice_is_refused_in_the_admins_language(
     admin.locale = locale
     campus.commit()
     client = login(admin)
-    first = client.post("/warnings/policy", data={"yaml_text": retriage.default_yaml()})
+    text = retriage.default_yaml().replace('version: "default-2026.1"', 'version: "campus-1"')
+    first = client.post("/warnings/policy", data={"yaml_text": text})
     assert first.status_code == 302
-    again = client.post("/warnings/policy", data={"yaml_text": retriage.default_yaml()})
+    again = client.post("/warnings/policy", data={"yaml_text": text})
     assert again.status_code == 400
     assert shown in html.unescape(again.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("kind", ["policy", "response-policy"])
+def test_a_draft_under_the_shipped_policys_label_is_refused(campus, unit, login, kind):
+    """Two different policies under one name: every deadline records the label, and the audit
+    could no longer tell which rules set it."""
+    admin = campus.staff(unit.institution, Role.ADMIN)
+    campus.commit()
+    client = login(admin)
+    kind_of = PolicyKind.TRIAGE if kind == "policy" else PolicyKind.RESPONSE
+    changed = retriage.default_yaml(kind_of).replace("hours: 1\n", "hours: 2\n", 1)
+    refused = client.post(f"/warnings/{kind}", data={"yaml_text": changed})
+    assert refused.status_code == 400
+    assert "exists already; give a new version" in html.unescape(refused.get_data(as_text=True))
+    assert retriage.versions(db.session, unit.institution.id, kind_of) == []
