@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from sqlalchemy import ColumnElement
 from sqlalchemy import and_
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -430,6 +431,18 @@ NOTICES: dict[ReferralStatus, Notice] = {
     S.ASSESSED: Notice(
         to_liaisons=False, text=N_("The hospital has recorded its assessment for your referral.")
     ),
+    S.IN_TREATMENT: Notice(
+        to_liaisons=False,
+        text=N_("The hospital reports that treatment has begun for your referral."),
+    ),
+    # A discharge is when the return to school and the follow-ups start: the counsellor acts.
+    S.DISCHARGED: Notice(
+        to_liaisons=False,
+        text=N_(
+            "The hospital has recorded a discharge for your referral: plan the follow-up and, "
+            "if the student is on leave, the return."
+        ),
+    ),
 }
 
 
@@ -462,6 +475,28 @@ def _liaisons_of(session: Session, referral: Referral) -> list[int]:
             )
         )
     )
+
+
+def reaches_nobody(session: Session, referral: Referral) -> bool:
+    """Whether no working liaison account of the referral's hospital would see it: sent, it
+    waits in Xinqiao where nobody at the hospital reads it, green channel or not."""
+    return not liaisons_per_hospital(session, referral.institution_id).get(referral.hospital_id)
+
+
+def liaisons_per_hospital(session: Session, institution_id: int) -> dict[int, int]:
+    """How many working liaison accounts each of the institution's hospitals has (none: absent)."""
+    counted = session.execute(
+        select(RoleAssignment.hospital_id, func.count(func.distinct(User.id)))
+        .join(User, User.id == RoleAssignment.user_id)
+        .where(
+            RoleAssignment.role == Role.HOSPITAL_LIAISON,
+            RoleAssignment.institution_id == institution_id,
+            RoleAssignment.hospital_id.is_not(None),
+            User.active.is_(True),
+        )
+        .group_by(RoleAssignment.hospital_id)
+    )
+    return {hospital_id: number for hospital_id, number in counted if hospital_id is not None}
 
 
 def _hospital_flag(target: ReferralStatus, outcome: AssessmentOutcome | None) -> str | None:

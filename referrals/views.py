@@ -306,6 +306,8 @@ def _detail_page(referral: Referral, refused: RefusedMove | None = None) -> str:
         stalled_since=services.stalled_since(referral, settings()),
         booking_overdue=services.booking_overdue(referral, clock.now()),
         now=clock.now(),
+        reaches_nobody=referral.status in (ReferralStatus.DRAFT, ReferralStatus.SENT)
+        and services.reaches_nobody(db.session, referral),
     )
 
 
@@ -497,4 +499,9 @@ def hospitals():
     rows = db.session.scalars(
         select(Hospital).where(Hospital.institution_id == institution.id).order_by(Hospital.name)
     ).all()
-    return render_template("referrals/hospitals.html", hospitals=rows, form=form)
+    return render_template(
+        "referrals/hospitals.html",
+        hospitals=rows,
+        liaisons=services.liaisons_per_hospital(db.session, institution.id),
+        form=form,
+    )

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from campus.extensions import db
 from campus.notifications import Notification
 from referrals.models import ReferralStatus
+from tests import factories
 from tests.referrals.conftest import referral_in
 
 S = ReferralStatus
@@ -48,6 +49,45 @@ def test_referring_counsellor_hears_when_the_hospital_books_and_assesses(world):
         ("The hospital has booked an appointment for your referral.", link),
         ("The hospital has recorded its assessment for your referral.", link),
     ]
+
+
+def test_referring_counsellor_hears_when_treatment_begins_and_of_the_discharge(world):
+    """The discharge is when the follow-up and the return start: the counsellor must not learn
+    of it only from a line on the warning's timeline."""
+    referral = referral_in(world, S.DISCHARGED)
+    link = f"/referrals/{referral.id}"
+    from_the_hospital = [note for note in _notes(world.counsellor) if note[1] == link]
+    assert from_the_hospital[2:] == [
+        ("The hospital reports that treatment has begun for your referral.", link),
+        (
+            "The hospital has recorded a discharge for your referral: plan the follow-up and, "
+            "if the student is on leave, the return.",
+            link,
+        ),
+    ]
+
+
+def test_a_referral_to_a_hospital_nobody_receives_in_xinqiao_says_so(world, login, campus):
+    unreached = campus.hospital(world.institution, "No Liaison Hospital")
+    campus.commit()
+    client = login(world.counsellor)
+    draft = factories.new_referral(world.warning, world.counsellor, unreached)
+    page = client.get(f"/referrals/{draft.id}").get_data(as_text=True)
+    assert 'id="no-liaison"' in page
+    assert "Nobody at No Liaison Hospital receives referrals in Xinqiao" in page
+    reached = referral_in(world, S.DRAFT)
+    assert 'id="no-liaison"' not in client.get(f"/referrals/{reached.id}").get_data(as_text=True)
+
+    hospitals = login(world.admin).get("/admin/hospitals").get_data(as_text=True)
+    assert hospitals.count("None: a referral sent here reaches nobody") == 1
+
+
+def test_a_liaison_whose_account_is_switched_off_reaches_nobody(world, login):
+    world.liaison.active = False
+    db.session.commit()
+    draft = referral_in(world, S.DRAFT)
+    page = login(world.counsellor).get(f"/referrals/{draft.id}").get_data(as_text=True)
+    assert 'id="no-liaison"' in page
 
 
 def test_notices_name_no_student(world):
