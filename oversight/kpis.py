@@ -654,7 +654,7 @@ def report_compliance(session: Session, view: View, now: datetime) -> pd.DataFra
     A unit is expected to report when someone holds its reporting role today (a class committee
     member, a dorm informant), as the warning stage's own reminder rule says. Weeks expected =
     expected units × Mondays in the period up to now. Dorm rooms belong to no department, so in
-    the department view only classes are counted.
+    the department view, and for one department in any view, only classes are counted.
     """
     units = _reporting_units(session, view)
     weeks = _mondays(view, now)
@@ -701,10 +701,10 @@ def _reporting_units(session: Session, view: View) -> pd.DataFrame:
         )
         frames.append(frame.assign(kind=kind))
     units = pd.concat(frames, ignore_index=True)
-    if view.by == "department":
+    if view.by == "department" or view.department_id is not None:
         units = units[units["kind"] == "class"]
-        if view.department_id is not None:
-            units = units[units["department_id"] == view.department_id]
+    if view.department_id is not None:
+        units = units[units["department_id"] == view.department_id]
     return units
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
+import pytest
 from sqlalchemy import insert
 
 from campus import clock
@@ -114,6 +115,22 @@ def test_weekly_report_compliance_counts_mondays_up_to_now(world):
     assert (xju["expected_class"], xju["reported_class"]) == (2, 1)
     assert xju["class_compliance"] == 0.5
     assert (xju["expected_room"], xju["room_compliance"]) == (2, 0.0)
+
+
+@pytest.mark.parametrize("by", ["institution", "month", "department"])
+def test_one_departments_report_compliance_counts_its_classes_only(world, by):
+    """Grouped by month or school, the department filter held for every other table but this
+    one, which showed the whole school's classes and rooms."""
+    maths = world.xju.students[3].department_id
+    out = compute("reports", view(world, by, department_id=maths))
+    # Maths has a class and no committee member: nothing is expected of it, and the dorm
+    # rooms, which belong to no department, are not counted at all.
+    assert out["expected_class"].sum() == 0
+    assert out["expected_room"].sum() == 0
+    computing = world.xju.students[0].department_id
+    out = compute("reports", view(world, by, department_id=computing))
+    assert (out["expected_class"].sum(), out["reported_class"].sum()) == (2, 1)
+    assert out["expected_room"].sum() == 0
 
 
 def test_an_empty_period_shows_dashes_not_zero_percent(world, app):
