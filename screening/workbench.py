@@ -47,7 +47,10 @@ def student_items(session: Session, user: User, now: datetime) -> list[Item]:
             "You have %(num)s screenings to complete",
             to_do,
         )
-        detail = _("It takes about ten minutes; your progress is saved as you go.")
+        detail = _(
+            "It takes about ten minutes. Each part you finish is kept; to stop halfway through "
+            "a part, tap “Save and continue later”."
+        )
         return [Item(to_do, text, url, Urgency.TODAY, detail)]
     if AssignmentStatus.COMPLETED in statuses:
         return [Item(0, _("Your screening is completed. Thank you."), url, Urgency.INFO)]

@@ -42,7 +42,7 @@ def test_student_sees_the_screening_to_do_and_where_to_get_help_on_a_phone(world
     expect(page.locator("main h1")).to_have_text("首页")
     item = page.locator("main .workbench-item").first
     expect(item).to_contain_text("你有 1 项心理测评待完成")
-    expect(item).to_contain_text("答题进度会自动保存")
+    expect(item).to_contain_text("每完成一部分都会保存")
     help_box = page.locator("#help")
     expect(help_box).to_contain_text("需要帮助时")
     expect(help_box.locator("a[href='tel:0731-8888-0000']")).to_be_visible()
