@@ -81,7 +81,8 @@ def build(
         row = [Cell(record[key]) for key, _label in keys]
         for column, _label, fmt in kpi.columns:
             if protection is not None and record[column] == protection.mark:
-                row.append(Cell(protection.mark))
+                # "< 10" is true of a count; beside a rate or days it read as "under 10 %".
+                row.append(Cell(protection.mark if fmt == "int" else _("hidden")))
                 continue
             value = _format(record[column], fmt)
             link = None
