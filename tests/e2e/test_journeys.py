@@ -317,7 +317,7 @@ def test_administrator_sees_the_kpis_move_and_exports_them(world: World):
 
 
 def test_province_auditor_sees_the_university_in_aggregate_with_the_figures_age(world: World):
-    """Three students are fewer than the small-group threshold: every figure reads "< 10"."""
+    """Three students are fewer than the small-group threshold: every count reads "< 10"."""
     page = world.page_for("province")
     page.goto("/oversight/province")
     main = page.locator("main")
