@@ -8,6 +8,7 @@ from wtforms import DateField
 from wtforms import HiddenField
 from wtforms import RadioField
 from wtforms import SelectField
+from wtforms import StringField
 from wtforms import SubmitField
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
@@ -120,3 +121,24 @@ class AcademicImportForm(FlaskForm):
 class PolicyDraftForm(FlaskForm):
     yaml_text = TextAreaField(_l("Policy (YAML)"), validators=[DataRequired(), Length(max=100_000)])
     submit = SubmitField(_l("Save draft"))
+
+
+class HelpRequestForm(OnceForm):
+    """A student asking to be contacted. No free text about how she feels: the request reaches
+    her department's staff too, and a few words of time are all they need to call her."""
+
+    contact_by = RadioField(
+        _l("How should we reach you?"),
+        choices=[
+            ("phone", _l("Phone call")),
+            ("message", _l("A message (WeChat or text)")),
+            ("in_person", _l("Meet in person")),
+        ],
+        validators=[InputRequired(_l("Choose how we should reach you."))],
+    )
+    good_time = StringField(
+        _l("When suits you (optional)"),
+        description=_l("For example: weekday afternoons, after 6 pm."),
+        validators=[Optional(), Length(max=100)],
+    )
+    submit = SubmitField(_l("Ask a teacher to contact me"))

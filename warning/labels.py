@@ -223,6 +223,26 @@ def concern_report(unit_kind: str, category: str, filed_at: datetime) -> Label:
     return Label(key, {"category": word(CONCERN_WORDS[category]), "date": day(filed_at)})
 
 
+# How a student asking for help would like to be reached (`warning.help.CONTACT_WAYS`).
+CONTACT_WAY_WORDS = {
+    "phone": N_("by phone"),
+    "message": N_("by message"),
+    "in_person": N_("in person"),
+}
+
+
+def self_referral(contact_by: str, good_time: str) -> Label:
+    if good_time:
+        return Label(
+            N_("The student asked for help: to be contacted %(way)s, best %(time)s"),
+            {"way": word(CONTACT_WAY_WORDS[contact_by]), "time": good_time},
+        )
+    return Label(
+        N_("The student asked for help: to be contacted %(way)s"),
+        {"way": word(CONTACT_WAY_WORDS[contact_by])},
+    )
+
+
 def failed_credits(count: float) -> Label:
     return Label(N_("%(credits)s failed credits"), {"credits": f"{count:g}"})
 

@@ -12,6 +12,7 @@ from campus import workbench
 from campus.models import Role
 from screening import vocabulary
 from warning import escalation
+from warning import help_views
 from warning import labels
 from warning import permissions
 from warning import response_views
@@ -24,6 +25,7 @@ from warning.cli import warning_cli
 def register(app: Flask) -> None:
     """Register the queue, the student page, actions and tasks, the policy pages and sweeps."""
     app.register_blueprint(views.bp)
+    app.register_blueprint(help_views.bp)
     app.register_blueprint(response_views.bp)
     app.register_blueprint(response_views.actions_bp)
     app.cli.add_command(warning_cli)
@@ -58,6 +60,7 @@ def _register_nav(app: Flask) -> None:
     nav.register(app, lambda: _("My class"), "warning.my_class", {Role.CLASS_COMMITTEE}, order=11)
     nav.register(app, lambda: _("My dorm"), "warning.my_dorm", {Role.DORM_INFORMANT}, order=12)
     nav.register(app, lambda: _("Tasks"), "response.tasks", set(permissions.TASK_ROLES), order=15)
+    nav.register(app, lambda: _("Ask for help"), "help.index", {Role.STUDENT}, order=9)
     nav.register(app, lambda: _("Triage policy"), "warning.policy", admin, order=83)
     nav.register(app, lambda: _("Response policy"), "warning.response_policy", admin, order=83)
     nav.register(app, lambda: _("Academic data import"), "warning.academic_import", admin, 84)

@@ -112,6 +112,7 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "warning.judgement": WARNING_STAFF,
     "warning.life_event": WARNING_STAFF,
     "warning.share_out": CLINICAL_READERS,
+    "help.index": frozenset({Role.STUDENT}),
     "warning.my_class": frozenset({Role.CLASS_COMMITTEE}),
     "warning.my_dorm": frozenset({Role.DORM_INFORMANT}),
     # Unit routes are filled with the student's class (kind=class).

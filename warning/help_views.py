@@ -1,0 +1,65 @@
+"""The student's "ask for help" page: crisis numbers first, then booking a session, then asking a
+teacher to get in touch (a self-referral, `warning.help`)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from campus import clock
+from campus.extensions import db
+from campus.forms import filled
+from campus.models import Role
+from campus.models import Student
+from campus.permissions import require_roles
+from warning import help as help_rules
+from warning.forms import HelpRequestForm
+
+bp = Blueprint("help", __name__, url_prefix="/help")
+
+
+def _own_student() -> Student:
+    student: Student | None = current_user.student
+    if student is None:
+        abort(404)
+    return student
+
+
+@bp.route("", methods=["GET", "POST"], endpoint="index")
+@require_roles(Role.STUDENT)
+def ask() -> ResponseReturnValue:
+    student = _own_student()
+    form = HelpRequestForm()
+    if form.validate_on_submit():
+        help_rules.ask_for_help(
+            db.session,
+            student,
+            contact_by=filled(form.contact_by),
+            good_time=form.good_time.data or "",
+            submission=filled(form.submission),
+            now=clock.now(),
+        )
+        flash(
+            _(
+                "Your request has reached us. Your department counsellor or a counsellor of the "
+                "mental health centre will get in touch with you soon."
+            ),
+            "success",
+        )
+        return redirect(url_for("help.index"))
+    if not form.is_submitted():
+        form.issued()
+    return render_template(
+        "warning/help.html",
+        form=form,
+        asked_at=help_rules.last_request(db.session, student),
+        on_duty=student.institution.on_duty_phone or current_app.config["CENTRE_ON_DUTY_PHONE"],
+    ), (422 if form.errors else 200)
