@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
@@ -28,7 +30,9 @@ from referrals.disclosure import DEFAULT_DISCLOSED
 from referrals.disclosure import DISCLOSABLE
 from referrals.models import AssessmentOutcome
 from referrals.models import ConsentBy
+from referrals.models import LeaveOfAbsence
 from referrals.models import LeaveReason
+from referrals.models import LeaveStatus
 from referrals.models import PlanSection
 from referrals.models import ReferralStatus
 from referrals.models import ReturnAssessment
@@ -56,6 +60,21 @@ REASON_LABELS = {
     LeaveReason.PHYSICAL_HEALTH: _l("Physical health"),
     LeaveReason.OTHER: _l("Other"),
 }
+LEAVE_STATUS_LABELS = {
+    LeaveStatus.ON_LEAVE: _l("On leave"),
+    LeaveStatus.RETURNED: _l("Returned to school"),
+    LeaveStatus.CLOSED: _l("Case closed"),
+}
+
+
+def leave_status_text(leave: LeaveOfAbsence, today: date) -> str:
+    """The leave's status as its pages say it: a return approved ahead of its date is not yet
+    a return, and "returned" read as if the student were back in class already."""
+    if leave.status is LeaveStatus.RETURNED and leave.returned_on and leave.returned_on > today:
+        return str(_l("Return approved for %(day)s", day=leave.returned_on.isoformat()))
+    return str(LEAVE_STATUS_LABELS[leave.status])
+
+
 SECTION_LABELS = {
     PlanSection.ACADEMIC: _l("Academic adjustments"),
     PlanSection.PSYCHOLOGICAL: _l("Psychological support"),

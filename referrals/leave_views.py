@@ -45,6 +45,7 @@ from referrals.forms import AssessmentForm
 from referrals.forms import LeaveForm
 from referrals.forms import PlanItemForm
 from referrals.forms import StatementForm
+from referrals.forms import leave_status_text
 from referrals.models import LeaveOfAbsence
 from referrals.models import LeaveReason
 from referrals.models import PlanSection
@@ -93,6 +94,7 @@ def index():
         leaves=rows,
         form=form,
         reason_labels=REASON_LABELS,
+        status_text=lambda leave: leave_status_text(leave, today),
         due_only=due_only,
     )
 
@@ -150,6 +152,7 @@ def _detail_page(leave: LeaveOfAbsence, refused: tuple[str, FlaskForm] | None = 
         leave=leave,
         outstanding=leave_rules.outstanding(leave),
         reason_labels=REASON_LABELS,
+        status=leave_status_text(leave, leave_rules.local_today(db.session, leave, clock.now())),
         section_labels=SECTION_LABELS,
         assessment_labels=ASSESSMENT_LABELS,
         **forms,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from datetime import datetime
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -411,3 +412,28 @@ def test_a_follow_up_is_not_done_on_the_day_of_the_return(world):
     clock.set_now(datetime(2026, 9, 30, 2, 0))  # 14 days before it is due
     rules.complete_task(db.session, world.counsellor, leave, first.task, "", clock.now())
     assert first.task.done_at is not None
+
+
+def test_a_return_approved_ahead_of_its_day_does_not_read_as_returned(world, login):
+    """Approved in December for a February return, the student is not back in class yet."""
+    leave = _leave(world)
+    _ready(world, leave)
+    today = rules.local_today(db.session, leave, clock.now())
+    ahead = today + timedelta(days=60)
+    rules.approve_return(db.session, world.counsellor, leave, ahead)
+    client = login(world.counsellor)
+
+    for url in (f"/referrals/leave/{leave.id}", "/referrals/leave"):
+        text = client.get(url).get_data(as_text=True)
+        assert f"Return approved for {ahead.isoformat()}" in text
+        assert "Returned to school" not in text
+
+
+def test_a_return_on_or_before_today_reads_as_returned(world, login):
+    leave = _leave(world)
+    _ready(world, leave)
+    rules.approve_return(
+        db.session, world.counsellor, leave, rules.local_today(db.session, leave, clock.now())
+    )
+    text = login(world.counsellor).get(f"/referrals/leave/{leave.id}").get_data(as_text=True)
+    assert "Returned to school" in text
