@@ -41,6 +41,7 @@ from appointments.models import Slot
 from campus import access
 from campus import audit
 from campus import clock
+from campus.centre_phone import on_duty_phone
 from campus.extensions import db
 from campus.i18n import N_
 from campus.local_time import day_heading
@@ -439,6 +440,4 @@ def _answers(form: Mapping[str, str]) -> booking.PreCheckAnswers:
 
 def _on_duty(institution_id: int) -> str:
     """The centre's on-duty phone shown beside the crisis hotline."""
-    institution = db.session.get(Institution, institution_id)
-    phone = institution.on_duty_phone if institution else None
-    return phone or current_app.config["CENTRE_ON_DUTY_PHONE"]
+    return on_duty_phone(db.session.get(Institution, institution_id))

@@ -44,6 +44,7 @@ from campus import audit
 from campus import clock
 from campus import workbench
 from campus.access import load_or_404
+from campus.centre_phone import on_duty_phone
 from campus.extensions import db
 from campus.forms import add_error
 from campus.i18n import shown
@@ -93,9 +94,7 @@ def _entry(entry_id: int) -> WaitlistEntry:
 
 def centre_phone(student: Student) -> str:
     """The phone a barred student calls: their institution's on-duty phone, else the app's."""
-    institution = db.session.get(Institution, student.institution_id)
-    own = institution.on_duty_phone if institution is not None else None
-    return str(own or current_app.config.get("CENTRE_ON_DUTY_PHONE") or "")
+    return on_duty_phone(db.session.get(Institution, student.institution_id))
 
 
 def student_panel(student: Student) -> dict[str, object]:

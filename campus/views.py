@@ -35,6 +35,7 @@ from campus import profile
 from campus import roster
 from campus import signon
 from campus import workbench
+from campus.centre_phone import on_duty_phone
 from campus.extensions import db
 from campus.extensions import limiter
 from campus.extensions import login_manager
@@ -261,9 +262,7 @@ def _students_on_duty_phone() -> str | None:
     held = current_user.assignments(Role.STUDENT)
     if not held:
         return None
-    institution = db.session.get(Institution, held[0].institution_id)
-    on_duty = institution.on_duty_phone if institution else None
-    return on_duty or current_app.config["CENTRE_ON_DUTY_PHONE"]
+    return on_duty_phone(db.session.get(Institution, held[0].institution_id))
 
 
 PEER_ROLES = frozenset({Role.STUDENT, Role.CLASS_COMMITTEE, Role.DORM_INFORMANT})

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from campus import audit
 from campus import clock
+from campus.centre_phone import on_duty_phone
 from campus.documents import pdf_download
 from campus.extensions import db
 from campus.forms import filled
@@ -278,9 +279,7 @@ def _report_download(student: Student, campaign_id: int) -> ResponseReturnValue:
         audit.record_denied(db.session, current_user, "print", "screening_report", campaign_id)
         abort(404)
     institution = db.session.get(Institution, student.institution_id)
-    on_duty = (institution.on_duty_phone if institution else None) or current_app.config[
-        "CENTRE_ON_DUTY_PHONE"
-    ]
+    on_duty = on_duty_phone(institution)
     return pdf_download(
         db.session,
         student,

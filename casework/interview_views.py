@@ -18,6 +18,7 @@ from sqlalchemy.orm import contains_eager
 from campus import audit
 from campus import clock
 from campus.access import load_or_404
+from campus.centre_phone import on_duty_phone
 from campus.extensions import db
 from campus.forms import add_error
 from campus.models import Department
@@ -343,7 +344,13 @@ def mine():
             .order_by(InterviewEntry.scheduled_for)
         ).tuples()
     )
-    return render_template("casework/interviews/mine.html", invitations=invitations)
+    return render_template(
+        "casework/interviews/mine.html",
+        invitations=invitations,
+        centre_phone=on_duty_phone(
+            current_user.student.institution if current_user.student else None
+        ),
+    )
 
 
 def campaign_coverage(campaign: Campaign):

@@ -23,6 +23,7 @@ from campus import acting_for
 from campus import audit
 from campus import clock
 from campus import nav
+from campus.centre_phone import on_duty_phone
 from campus.extensions import db
 from campus.forms import filled
 from campus.i18n import Message
@@ -269,9 +270,7 @@ def _closed_page(assignment: CampaignAssignment, now: datetime, *, safety: bool 
 
 def _on_duty(assignment: CampaignAssignment) -> str:
     """The centre's on-duty phone shown beside the crisis hotline."""
-    return (
-        assignment.campaign.institution.on_duty_phone or current_app.config["CENTRE_ON_DUTY_PHONE"]
-    )
+    return on_duty_phone(assignment.campaign.institution)
 
 
 @bp.route("/a/<int:assignment_id>/i/<code>/support")

@@ -120,8 +120,9 @@ def _more_history(school: Campus) -> None:
 # Each page a signed-in person opens most, with the statements it may take; the first student's
 # timeline stands for every timeline.
 BUDGETS = {
-    # Unacknowledged reds first (their count and rows), then the rest; next deadlines grouped.
-    ("counsellor", "/warnings/"): 10,
+    # Unacknowledged reds first (their count and rows), then the rest; next deadlines grouped;
+    # the centre's counsellors with their open cases, for sharing out the ticked ones (11).
+    ("counsellor", "/warnings/"): 11,
     # The open referral panel reads the referral and audits that read (issue #15 item 7); the
     # user reloaded after that commit brings their working roles along (17, from 18). A clinical
     # reader's page asks whether the student withdrew consent to screening (issue #19): 18. Whether

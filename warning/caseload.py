@@ -48,34 +48,41 @@ def take_on(session: Session, actor: User, warning: EarlyWarning, now: datetime)
 def centre_counsellors(session: Session, institution_id: int) -> list[User]:
     """The institution's school counsellors with working accounts, by name: whom a case may be
     given to."""
-    return list(
-        session.scalars(
-            select(User)
-            .join(RoleAssignment, RoleAssignment.user_id == User.id)
-            .where(
-                RoleAssignment.institution_id == institution_id,
-                RoleAssignment.role == Role.SCHOOL_COUNSELLOR,
-                User.active.is_(True),
-            )
-            .order_by(User.name, User.id)
-            .distinct()
-        )
-    )
+    return list(session.scalars(_centre_counsellors(institution_id)))
 
 
-def open_cases(session: Session, institution_id: int) -> dict[int, int]:
-    """Each counsellor's number of open cases at the institution (counsellors with none are
-    absent): what the director weighs when sharing out new ones."""
-    counted = session.execute(
-        select(EarlyWarning.assigned_counsellor_id, func.count(EarlyWarning.id))
+def with_open_cases(session: Session, institution_id: int) -> list[tuple[User, int]]:
+    """The centre's counsellors (as `centre_counsellors`), each with their number of open cases,
+    in one query: what the director weighs when sharing out new ones."""
+    cases = (
+        select(EarlyWarning.assigned_counsellor_id, func.count(EarlyWarning.id).label("cases"))
         .where(
             EarlyWarning.institution_id == institution_id,
             EarlyWarning.status == WarningStatus.OPEN,
-            EarlyWarning.assigned_counsellor_id.is_not(None),
         )
         .group_by(EarlyWarning.assigned_counsellor_id)
+        .subquery()
     )
-    return {counsellor_id: number for counsellor_id, number in counted}
+    query = (
+        _centre_counsellors(institution_id)
+        .add_columns(func.coalesce(cases.c.cases, 0))
+        .outerjoin(cases, cases.c.assigned_counsellor_id == User.id)
+    )
+    return [(user, int(number)) for user, number in session.execute(query).tuples()]
+
+
+def _centre_counsellors(institution_id: int):
+    return (
+        select(User)
+        .join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(
+            RoleAssignment.institution_id == institution_id,
+            RoleAssignment.role == Role.SCHOOL_COUNSELLOR,
+            User.active.is_(True),
+        )
+        .order_by(User.name, User.id)
+        .distinct()
+    )
 
 
 def assign(

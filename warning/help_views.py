@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import Blueprint
 from flask import abort
-from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -15,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from campus import clock
+from campus.centre_phone import on_duty_phone
 from campus.extensions import db
 from campus.forms import filled
 from campus.models import Role
@@ -61,5 +61,5 @@ def ask() -> ResponseReturnValue:
         "warning/help.html",
         form=form,
         asked_at=help_rules.last_request(db.session, student),
-        on_duty=student.institution.on_duty_phone or current_app.config["CENTRE_ON_DUTY_PHONE"],
+        on_duty=on_duty_phone(student.institution),
     ), (422 if form.errors else 200)

@@ -138,19 +138,17 @@ def queue_page():
 def _share_out_form() -> ShareOutForm:
     """The queue's form; each counsellor is named with their open cases, to share out evenly."""
     form = ShareOutForm()
-    institution_id = current_user.institution_id
-    load = caseload.open_cases(db.session, institution_id)
     form.counsellor.choices = [
         (
             user.id,
             ngettext(
                 "%(name)s (%(num)s open case)",
                 "%(name)s (%(num)s open cases)",
-                load.get(user.id, 0),
+                cases,
                 name=user.name,
             ),
         )
-        for user in caseload.centre_counsellors(db.session, institution_id)
+        for user, cases in caseload.with_open_cases(db.session, current_user.institution_id)
     ]
     return form
 

@@ -220,7 +220,11 @@ def test_a_policy_draft_goes_to_the_institution_the_admin_acts_for(login, admin_
     beta = staff_b.institution_id
     response = login(boss).post(
         f"/warnings/policy?institution={beta}",
-        data={"yaml_text": retriage.default_yaml(PolicyKind.TRIAGE)},
+        data={
+            "yaml_text": retriage.default_yaml(PolicyKind.TRIAGE).replace(
+                'version: "default-2026.1"', 'version: "beta-1"'
+            )
+        },
     )
     assert response.status_code == 302
     draft = db.session.scalar(select(PolicyVersion).order_by(PolicyVersion.id.desc()))

@@ -162,6 +162,8 @@ def test_the_student_is_invited_in_neutral_words_and_sees_time_and_place(client,
     html = client.get("/interviews/mine").get_data(as_text=True)
     assert "Room 203, Student Centre" in html
     assert "2026-09-16 10:00" in html  # shown in the institution's zone, as typed
+    # Told to call the centre if the time does not suit, she is given the number to call.
+    assert 'href="tel:0731-8888-0000"' in html
     for never in ("yellow", "PHQ", "level", "score"):
         assert never not in without_tokens(html)
 
