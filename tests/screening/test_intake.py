@@ -91,6 +91,11 @@ def test_student_completes_the_freshman_campaign_in_the_browser(
     db.session.refresh(assignment)
     assert assignment.completed_at is not None
     assert _results(assignment) == 4
+    # Finished, she can read what each part said again (the quiz's explanations included).
+    again = client.get("/screening/mine").get_data(as_text=True)
+    for code in ("literacy", "phq9", "gad7", "asq"):
+        assert f"/screening/a/{assignment.id}/i/{code}/done" in again
+    assert client.get(f"/screening/a/{assignment.id}/i/literacy/done").status_code == 200
 
 
 def test_an_instrument_cannot_be_opened_before_consent(client, school, make_campaign):
