@@ -115,8 +115,10 @@ def test_sensitive_data_consent_is_separate_and_required(client, school, make_ca
     response = client.post(f"/screening/a/{assignment.id}/consent", data={"informed": "y"})
     assert response.status_code == 422
     assert b"Please agree separately to the processing of sensitive data." in response.data
-    # Sent again, the page opens at the form and its error, not at the top of the long text.
-    assert b'action="#consent-form" id="consent-form"' in response.data
+    # On a phone the error beside the box sat far below where the page opens: it heads it too.
+    html = response.get_data(as_text=True)
+    assert html.index('id="consent-errors"') < html.index("Before you start")
+    assert "Please agree separately" in html[: html.index("Before you start")]
     db.session.refresh(assignment)
     assert assignment.consent is None
     assert assignment.started_at is None
