@@ -61,6 +61,7 @@ def _register_nav(app: Flask) -> None:
     nav.register(app, lambda: _("My dorm"), "warning.my_dorm", {Role.DORM_INFORMANT}, order=12)
     nav.register(app, lambda: _("Tasks"), "response.tasks", set(permissions.TASK_ROLES), order=15)
     nav.register(app, lambda: _("Ask for help"), "help.index", {Role.STUDENT}, order=9)
+    nav.register_help(app, lambda: _("Ask a teacher to contact me"), "help.index")
     nav.register(app, lambda: _("Triage policy"), "warning.policy", admin, order=83)
     nav.register(app, lambda: _("Response policy"), "warning.response_policy", admin, order=83)
     nav.register(app, lambda: _("Academic data import"), "warning.academic_import", admin, 84)
