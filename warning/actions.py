@@ -69,6 +69,12 @@ class InvalidAction(ValueError):
 
 
 CONTACT_METHODS = ("phone", "in_person", "message", "video")
+# What came of a contact, as the form offers it. An unanswered call or a message left did not
+# reach the student (`NOT_REACHED`): it is an attempt, on the timeline, but it meets no contact
+# deadline and is no contact in the service figures. Every other outcome reached her (she spoke,
+# even to decline or to agree another time).
+CONTACT_OUTCOMES = ("reached", "no_answer", "declined", "message_left", "rescheduled")
+NOT_REACHED = frozenset({"no_answer", "message_left"})
 # What the counsellor given a case reads (the mail says no more; the page names the student).
 CASE_ASSIGNED_TEXT = N_("A case has been given to you")
 CASES_SHARED_TEXT = N_(
@@ -262,7 +268,13 @@ def do_log_contact(
     outcome: str,
     note: str | None,
 ) -> None:
-    """Write a contact `check_contact` allowed, in the caller's unit of work (does not commit)."""
+    """Write a contact `check_contact` allowed, in the caller's unit of work (does not commit).
+    An attempt that did not reach the student (`NOT_REACHED`) is the warning taken up, and
+    logged, but the contact is still owed: an unanswered call had met the 72-hour contact and
+    put the next follow-up two weeks away."""
+    if outcome in NOT_REACHED:
+        _tried_to_reach(session, actor, warning, now, method, outcome, note)
+        return
     _saw_student(
         session,
         actor,
@@ -276,6 +288,31 @@ def do_log_contact(
     )
     every = response.follow_up_every(session, warning)
     response.plan_follow_up(session, warning, now + every, now)
+    _took_up(session, actor, warning, now)
+
+
+def _tried_to_reach(
+    session: Session,
+    actor: User,
+    warning: EarlyWarning,
+    now: datetime,
+    method: str,
+    outcome: str,
+    note: str | None,
+) -> None:
+    if acknowledgement_counts(session, actor, warning):
+        warning.acknowledged_at = warning.acknowledged_at or now
+        response.meet(session, warning, ["acknowledge"], now)
+    _event(
+        session,
+        warning,
+        actor,
+        "contact_attempt",
+        now,
+        outcome=outcome,
+        note=(note or "").strip() or None,
+        method=method,
+    )
     _took_up(session, actor, warning, now)
 
 
@@ -772,7 +809,7 @@ def complete_task(
         raise TaskAlreadyDone()
     warning = session.get(EarlyWarning, task.warning_id) if task.warning_id else None
     if warning is not None and warning.status == WarningStatus.OPEN:
-        _complete_peer_work(session, actor, warning, task, now)
+        _complete_peer_work(session, actor, warning, task, now, note)
     audit.record_on(
         session,
         task,
@@ -786,11 +823,19 @@ def complete_task(
 
 
 def _complete_peer_work(
-    session: Session, actor: User, warning: EarlyWarning, task: Task, now: datetime
+    session: Session,
+    actor: User,
+    warning: EarlyWarning,
+    task: Task,
+    now: datetime,
+    note: str | None,
 ) -> None:
+    """Meet the task's deadline and put it on the timeline with what the peer wrote: a note such
+    as "she cannot sleep even with pills" was stored on the task and shown to no one."""
     if not response.meet(session, warning, [task.kind], now):
         return
-    _event(session, warning, actor, "task_done", now, outcome=task.kind)
+    done_note = (note or "").strip()[:500] or None
+    _event(session, warning, actor, "task_done", now, outcome=task.kind, note=done_note)
     if task.kind in ("check_in", "follow_up"):
         every = response.follow_up_every(session, warning)
         response.plan_follow_up(session, warning, now + every, now)

@@ -25,6 +25,7 @@ from campus.fields import required_text
 from campus.forms import RecordForm
 from campus.forms import VersionedForm
 from warning.actions import CONTACT_METHODS
+from warning.actions import CONTACT_OUTCOMES as OUTCOME_CODES
 
 # The labels of the ways a student or guardian is reached; the codes are the rule's
 # (`actions.CONTACT_METHODS`), so a code without a label fails at import, not on a page.
@@ -60,7 +61,8 @@ class ContactForm(ActionForm):
     method = choose_one(_l("How"), METHOD_CHOICES, _l("Choose how the student was contacted."))
     outcome = RadioField(
         _l("Outcome"),
-        choices=list(CONTACT_OUTCOMES.items()),
+        # From the actions' own list: an outcome without a label fails at import, not on a page.
+        choices=[(code, CONTACT_OUTCOMES[code]) for code in OUTCOME_CODES],
         validators=[InputRequired(_l("Choose what came of the contact."))],
     )
     note = TextAreaField(

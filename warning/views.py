@@ -264,6 +264,8 @@ def _event_labels() -> dict[str, str]:
         "override": _("Level overridden"),
         "acknowledged": _("Acknowledged"),
         "contact": _("Contact"),
+        "contact_attempt": _("Tried to reach the student"),
+        "task_done": _("Done by the class or dorm"),
         "guardian_notified": _("Guardian notified"),
         "assessment": _("Assessment"),
         "peer_watch_assigned": _("Peer watch arranged"),

@@ -55,7 +55,12 @@ def test_contact_outcome_is_a_choice_stored_as_its_code_and_shown_as_its_label(l
         },
     )
     assert response.status_code == 302
-    stored = db.session.query(WarningEvent).filter_by(warning_id=warning.id, kind="contact").one()
+    # An unanswered call is an attempt (`test_actions`), stored as its code all the same.
+    stored = (
+        db.session.query(WarningEvent)
+        .filter_by(warning_id=warning.id, kind="contact_attempt")
+        .one()
+    )
     assert stored.outcome == "no_answer"
     client.post("/language/zh_CN", data={"next": "/"})
     shown = client.get(f"/warnings/students/{network.student.id}").get_data(as_text=True)

@@ -88,6 +88,42 @@ def test_contact_meets_the_deadline_writes_the_timeline_and_the_audit_trail(netw
     assert audited.student_id == network.student.id
 
 
+@pytest.mark.parametrize("outcome", ["no_answer", "message_left"])
+def test_a_call_that_did_not_reach_her_is_an_attempt_and_the_contact_is_still_owed(
+    network, outcome
+):
+    """An unanswered call had met the 72-hour contact, filled in "last contact" and put the next
+    follow-up two weeks away, with the student never reached."""
+    warning = open_warning(network.student, Level.YELLOW)
+    actions.log_contact(
+        db.session,
+        network.dept_counsellor,
+        warning,
+        warning.version,
+        clock.now(),
+        method="phone",
+        outcome=outcome,
+        note="Rang twice",
+    )
+    assert "contact" in open_deadlines(warning)
+    assert events(warning, "contact") == 0
+    assert events(warning, "contact_attempt") == 1
+    assert warning.last_contact_at is None
+    assert warning.acknowledged_at is not None  # someone is working on it
+    actions.log_contact(
+        db.session,
+        network.dept_counsellor,
+        warning,
+        warning.version,
+        clock.now(),
+        method="phone",
+        outcome="reached",
+        note=None,
+    )
+    assert "contact" not in open_deadlines(warning)
+    assert warning.last_contact_at is not None
+
+
 def test_counsellor_of_another_department_cannot_reach_the_warning(login, network):
     warning = open_warning(network.student, Level.YELLOW)
     client = login(network.other_counsellor)
@@ -256,6 +292,27 @@ def test_dorm_informant_completes_the_peer_watch_and_meets_the_deadline(login, n
     again = client.post(f"/tasks/{task.id}/done", data={"note": "twice"})
     assert again.status_code == 302
     assert db.session.get(Task, task.id).done_note == "We eat together"
+
+
+def test_what_the_peer_wrote_reaches_the_staff_on_the_timeline(login, network):
+    """The note was stored on the task and shown to no one; the timeline read the raw
+    "task_done peer_watch"."""
+    warning = open_warning(network.student, Level.RED)
+    task = db.session.scalar(
+        select(Task).where(Task.warning_id == warning.id, Task.assignee_room_id.is_not(None))
+    )
+    login(network.dorm_informant).post(
+        f"/tasks/{task.id}/done", data={"note": "She cannot sleep even with pills"}
+    )
+    staff = login(network.dept_counsellor)
+    page = staff.get(f"/warnings/students/{network.student.id}").get_data(as_text=True)
+    assert "She cannot sleep even with pills" in page
+    assert "Done by the class or dorm" in page
+    assert "task_done" not in page
+    staff.post("/language/zh_CN", data={"next": "/"})
+    page = staff.get(f"/warnings/students/{network.student.id}").get_data(as_text=True)
+    assert "task_done" not in page
+    assert "班级或宿舍已完成" in page
 
 
 def test_a_task_of_another_room_cannot_be_completed(login, network, campus):
