@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import DateField
@@ -82,7 +83,7 @@ SECTION_LABELS = {
 }
 ASSESSMENT_LABELS = {
     ReturnAssessment.FIT_TO_RETURN: _l("Fit to return"),
-    ReturnAssessment.NOT_YET: _l("Not yet"),
+    ReturnAssessment.NOT_YET: _lp("return assessment", "Not yet"),
 }
 
 

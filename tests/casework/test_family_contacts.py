@@ -149,6 +149,10 @@ def test_the_month_figure_counts_key_students_whose_family_was_contacted(world, 
     listed = client.get("/casework/family/this-month").get_data(as_text=True)
     assert listed.index("王五") < listed.index("张三")  # not yet contacted first
     assert "赵六" not in listed
+    client.post("/language/zh_CN", data={"next": "/"})
+    listed = client.get("/casework/family/this-month").get_data(as_text=True)
+    assert "尚未联系" in listed
+    assert "暂不宜复学" not in listed  # "Not yet" was the return assessment's words too
 
 
 def test_a_used_form_sent_again_for_another_student_is_refused(world, campus, login):
