@@ -467,7 +467,18 @@ def unit(kind: str, unit_id: int, weekly_form=None, concern_form=None):
 @bp.route("/units/<any(class, room):kind>/<int:unit_id>/zero-report", methods=["POST"])
 @require_roles(Role.CLASS_COMMITTEE, Role.DORM_INFORMANT)
 def zero_report(kind: str, unit_id: int):
+    """ "All is well" for the week; with a note typed or a student named, it asks which was
+    meant: the note was dropped and a zero report filed, with no way to amend it."""
     found = _unit_or_404(kind, unit_id)
+    form = _weekly_form(reports.roster(db.session, current_user, found))
+    form.validate()  # for what was typed and its errors list; filing is not this form's
+    if (form.note.data or "").strip() or request.form.getlist(form.students.name):
+        form.note.errors = []
+        add_error(
+            form.note,
+            _("You wrote a note: send it as this week's report, or clear it to say all is well."),
+        )
+        return unit(kind, unit_id, weekly_form=form), 400
     _file_weekly(found, zero=True, note=None, students=[])
     return redirect(url_for("warning.unit", kind=kind, unit_id=unit_id))
 

@@ -63,6 +63,24 @@ def test_zero_report_creates_no_warning_but_counts_as_the_weeks_report(campus, u
     assert status.rooms_missing == [other.id]
 
 
+def test_all_is_well_with_a_note_typed_asks_which_was_meant_and_keeps_the_note(campus, unit, login):
+    """The note was dropped and a zero report filed, which cannot be amended."""
+    committee = campus.staff(unit.institution, Role.CLASS_COMMITTEE, group=unit.group)
+    campus.commit()
+    client = login(committee)
+    url = f"/warnings/units/class/{unit.group.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert f'formaction="{url}/zero-report"' in page  # one form: the note travels with it
+    asked = client.post(f"{url}/zero-report", data={"note": "He skips meals lately"})
+    assert asked.status_code == 400
+    body = asked.get_data(as_text=True)
+    assert "You wrote a note" in body
+    assert "He skips meals lately</textarea>" in body
+    assert _count(WeeklyReport) == 0
+    assert client.post(f"{url}/zero-report", data={"note": "  "}).status_code == 302
+    assert _count(WeeklyReport) == 1
+
+
 def test_double_zero_report_is_refused_and_counted_once(campus, unit, login):
     committee = campus.staff(unit.institution, Role.CLASS_COMMITTEE, group=unit.group)
     campus.commit()
