@@ -301,12 +301,9 @@ DIRECT_REASON = N_("%(level)s: %(label)s")
 AGGREGATE_REASON = N_("%(level)s: %(count)s concern reports within %(days)s days (%(labels)s)")
 RAISED_REASON = N_("%(level)s: %(label)s (raised from %(from_level)s by a key group)")
 KEY_GROUP_REASON = N_("%(level)s: key group, %(label)s")
-OVERRIDE_REASON = N_(
-    "%(level)s: override by user %(user)s on %(date)s: %(reason)s (computed: %(computed)s)"
-)
+OVERRIDE_REASON = N_("%(level)s: set by a counsellor: %(reason)s (computed: %(computed)s)")
 OVERRIDE_LAPSED_REASON = N_(
-    "%(level)s: override by user %(user)s on %(date)s: %(reason)s "
-    "(lapsed: newer evidence is %(computed)s)"
+    "%(level)s: set by a counsellor: %(reason)s (lapsed: newer evidence is %(computed)s)"
 )
 NO_SIGNAL_REASON = N_("%(level)s: no active signal")
 MORE_REASON = N_("%(reason)s (+%(more)s more)")

@@ -858,7 +858,8 @@ def _apply_override(
     """
     newer = {s.id for s in signals if s.observed_at > override.at}
     deciding = {i for reason in computed.reasons for i in reason.signal_ids}
-    stamp = f"override by user {override.by_user_id} on {override.at:%Y-%m-%d}: {override.reason}"
+    # Who and when are on the warning's timeline; a user id here was read out to counsellors.
+    stamp = f"set by a counsellor: {override.reason}"
     if computed.level > override.level and deciding & newer:
         lapse = Reason(
             (),

@@ -586,8 +586,6 @@ def _override_reason(tri: Triage, key: str, level: dict, warning: EarlyWarning) 
         template,
         {
             "level": level,
-            "user": warning.override_by_id or 0,
-            "date": labels.day(warning.override_at),
             "reason": warning.override_reason or "-",
             "computed": labels.level_word(tri.computed_level.code),
         },

@@ -58,3 +58,21 @@ def test_an_override_on_a_stale_version_is_refused_with_409(campus, unit, login)
         },
     )
     assert response.status_code == 409
+
+
+def test_the_raised_warning_says_why_in_the_readers_language_without_a_user_id(campus, unit, login):
+    """It read "yellow: override by user 2006 on 2026-12-06: …" in English on a Chinese page,
+    with the UTC date: the stamp's date and the label's did not agree after 16:00 UTC."""
+    counsellor = campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=unit.department)
+    counsellor.locale = "zh_CN"
+    campus.commit()
+    warning = phq9_signal(unit.student, 12, "PHQ-9 moderate in the intake")
+    client = login(counsellor)
+    _override(client, unit.student, warning, 3)
+    db.session.expire_all()
+    raised = db.session.get(EarlyWarning, warning.id)
+    assert raised.reason_key is not None
+    page = client.get("/warnings/").get_data(as_text=True)
+    assert "由老师人工调整：Talked of a plan at the dorm" in page
+    assert "override by user" not in page
+    assert str(counsellor.id) not in raised.reason
