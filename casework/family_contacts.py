@@ -40,6 +40,7 @@ from casework.models import ContactChannel
 from casework.models import ContactDirection
 from casework.models import ContactOutcome
 from casework.models import FamilyContact
+from warning import actions
 from warning.models import EarlyWarning
 from warning.models import Task
 from warning.models import WarningStatus
@@ -196,6 +197,17 @@ def do_log_family_contact(
     session.add(entry)
     session.flush()
     audit.record_on(session, entry, actor=actor, action="create", record_type="family_contact")
+    if data.outcome is ContactOutcome.REACHED and data.corrects_id is None:
+        actions.guardian_reached(
+            session,
+            actor,
+            student,
+            data.channel.value,
+            f"{entry.guardian_name} ({entry.guardian_relation})"
+            if entry.guardian_relation
+            else entry.guardian_name,
+            at,
+        )
     return entry
 
 

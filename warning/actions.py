@@ -368,6 +368,30 @@ def do_notify_guardian(
     )
 
 
+def guardian_reached(
+    session: Session, actor: User, student: Student, method: str, who: str, now: datetime
+) -> bool:
+    """A family contact that reached the guardian is the guardian told: it meets the open
+    warning's "notify the guardian" deadline, as the warning's own step would, in the caller's
+    unit of work. Before, a counsellor who logged the call under family contacts still owed the
+    notice, and was reminded of it, until they recorded it a second time. False when there is
+    nothing it meets (no open warning, no notice owed, or not the actor's to give)."""
+    warning = session.scalar(
+        select(EarlyWarning).where(
+            EarlyWarning.student_id == student.id, EarlyWarning.status == WarningStatus.OPEN
+        )
+    )
+    if warning is None or not permissions.can_act_on(actor, warning, "guardian"):
+        return False
+    if not response.meet(session, warning, ["guardian_notified"], now):
+        return False
+    shown = method if method in CONTACT_METHODS else "message"
+    _event(session, warning, actor, "guardian_notified", now, method=shown, note=who)
+    flag_modified(warning, "owner_tier")  # a racing action on the version it was read at loses
+    audit.record_on(session, warning, actor=actor, action="warning.guardian", record_type="warning")
+    return True
+
+
 def record_assessment(
     session: Session,
     actor: User,

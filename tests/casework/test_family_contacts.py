@@ -13,6 +13,7 @@ from campus.audit import AuditEvent
 from campus.extensions import db
 from casework.models import FamilyContact
 from tests.factories import phq9_signal
+from warning.models import Deadline
 from warning.models import Task
 
 TOKEN = "0123456789abcdef0123456789abcdef"
@@ -164,3 +165,38 @@ def test_a_used_form_sent_again_for_another_student_is_refused(world, campus, lo
     assert response.status_code == 400
     assert "already used" in response.get_data(as_text=True)
     assert _count() == 1
+
+
+def _guardian_owed(warning) -> bool:
+    return bool(
+        db.session.scalar(
+            select(func.count(Deadline.id)).where(
+                Deadline.warning_id == warning.id,
+                Deadline.kind == "guardian_notified",
+                Deadline.met_at.is_(None),
+                Deadline.superseded_at.is_(None),
+            )
+        )
+    )
+
+
+def test_a_call_that_reached_the_guardian_is_the_warnings_guardian_notice(world, login):
+    """The counsellor logged the call here and was still reminded to notify the guardian, until
+    she recorded it a second time on the warning."""
+    warning = phq9_signal(world.student, 22)  # red: the department notifies the guardian
+    assert _guardian_owed(warning)
+    client = login(world.dept_counsellor)
+    client.post(_url(world.student), data=_form())
+    db.session.expire_all()
+    assert not _guardian_owed(warning)
+    page = client.get(f"/warnings/students/{world.student.id}").get_data(as_text=True)
+    assert "Guardian notified" in page
+    assert "张父 (父亲)" in page
+
+
+def test_a_call_that_did_not_reach_the_guardian_leaves_the_notice_owed(world, login):
+    warning = phq9_signal(world.student, 22)
+    login(world.dept_counsellor).post(_url(world.student), data=_form(outcome="not_reached"))
+    db.session.expire_all()
+    assert _count() == 1
+    assert _guardian_owed(warning)
