@@ -155,12 +155,16 @@ def _saw_student(
     steps: list[str],
     outcome: str,
     note: str | None,
+    *,
+    reached: bool = True,
     **fields,
 ) -> None:
     """What a contact and an assessment both write: having seen the student acknowledges the
     warning (when the actor's acknowledgement counts, `may_acknowledge`), meets its `steps` and
-    logs the event with what came of it."""
-    warning.last_contact_at = now
+    logs the event with what came of it. An attempt that did not reach her (`reached`) leaves
+    her last contact as it was."""
+    if reached:
+        warning.last_contact_at = now
     if acknowledgement_counts(session, actor, warning):
         warning.acknowledged_at = warning.acknowledged_at or now
     else:
@@ -272,47 +276,22 @@ def do_log_contact(
     An attempt that did not reach the student (`NOT_REACHED`) is the warning taken up, and
     logged, but the contact is still owed: an unanswered call had met the 72-hour contact and
     put the next follow-up two weeks away."""
-    if outcome in NOT_REACHED:
-        _tried_to_reach(session, actor, warning, now, method, outcome, note)
-        return
+    reached = outcome not in NOT_REACHED
     _saw_student(
         session,
         actor,
         warning,
         now,
-        "contact",
-        ["acknowledge", "contact", "follow_up"],
+        "contact" if reached else "contact_attempt",
+        ["acknowledge", "contact", "follow_up"] if reached else ["acknowledge"],
         outcome,
         note,
+        reached=reached,
         method=method,
     )
-    every = response.follow_up_every(session, warning)
-    response.plan_follow_up(session, warning, now + every, now)
-    _took_up(session, actor, warning, now)
-
-
-def _tried_to_reach(
-    session: Session,
-    actor: User,
-    warning: EarlyWarning,
-    now: datetime,
-    method: str,
-    outcome: str,
-    note: str | None,
-) -> None:
-    if acknowledgement_counts(session, actor, warning):
-        warning.acknowledged_at = warning.acknowledged_at or now
-        response.meet(session, warning, ["acknowledge"], now)
-    _event(
-        session,
-        warning,
-        actor,
-        "contact_attempt",
-        now,
-        outcome=outcome,
-        note=(note or "").strip() or None,
-        method=method,
-    )
+    if reached:
+        every = response.follow_up_every(session, warning)
+        response.plan_follow_up(session, warning, now + every, now)
     _took_up(session, actor, warning, now)
 
 

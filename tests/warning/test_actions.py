@@ -70,18 +70,22 @@ def test_stale_form_gets_409_with_a_clear_message_and_writes_nothing(login, netw
     assert _all_events(warning) == before
 
 
-def test_contact_meets_the_deadline_writes_the_timeline_and_the_audit_trail(network):
-    warning = open_warning(network.student, Level.YELLOW)
+def _contact(actor, warning, outcome: str, note: str | None = None, method: str = "phone"):
     actions.log_contact(
         db.session,
-        network.dept_counsellor,
+        actor,
         warning,
         warning.version,
         clock.now(),
-        method="in_person",
-        outcome="Met in the office",
-        note="Sleeping badly",
+        method=method,
+        outcome=outcome,
+        note=note,
     )
+
+
+def test_contact_meets_the_deadline_writes_the_timeline_and_the_audit_trail(network):
+    warning = open_warning(network.student, Level.YELLOW)
+    _contact(network.dept_counsellor, warning, "Met in the office", "Sleeping badly", "in_person")
     assert "contact" not in open_deadlines(warning)
     assert events(warning, "contact") == 1
     audited = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "warning.contact"))
@@ -95,31 +99,13 @@ def test_a_call_that_did_not_reach_her_is_an_attempt_and_the_contact_is_still_ow
     """An unanswered call had met the 72-hour contact, filled in "last contact" and put the next
     follow-up two weeks away, with the student never reached."""
     warning = open_warning(network.student, Level.YELLOW)
-    actions.log_contact(
-        db.session,
-        network.dept_counsellor,
-        warning,
-        warning.version,
-        clock.now(),
-        method="phone",
-        outcome=outcome,
-        note="Rang twice",
-    )
+    _contact(network.dept_counsellor, warning, outcome, "Rang twice")
     assert "contact" in open_deadlines(warning)
     assert events(warning, "contact") == 0
     assert events(warning, "contact_attempt") == 1
     assert warning.last_contact_at is None
     assert warning.acknowledged_at is not None  # someone is working on it
-    actions.log_contact(
-        db.session,
-        network.dept_counsellor,
-        warning,
-        warning.version,
-        clock.now(),
-        method="phone",
-        outcome="reached",
-        note=None,
-    )
+    _contact(network.dept_counsellor, warning, "reached")
     assert "contact" not in open_deadlines(warning)
     assert warning.last_contact_at is not None
 
@@ -180,15 +166,7 @@ def test_a_red_warning_closes_only_after_a_professional_assessment(login, networ
     assert db.session.get(EarlyWarning, warning.id).status == "open"
     assert events(warning, "closed") == 0
     # A contact is not an assessment; the school counsellor's assessment is.
-    actions.log_contact(
-        db.session,
-        network.school_counsellor,
-        warning,
-        warning.version,
-        clock.now(),
-        method="phone",
-        outcome="reached",
-    )
+    _contact(network.school_counsellor, warning, "reached")
     refused = client.post(f"/warnings/{warning.id}/actions/close", data=_close_form(warning))
     assert refused.status_code == 400
     actions.record_assessment(
