@@ -23,6 +23,7 @@ from campus.fields import required_text
 from campus.fields import spreadsheet_file
 from campus.forms import MultiCheckboxField
 from campus.forms import OnceForm
+from warning.help import CONTACT_WAYS
 from warning.models import ConcernCategory
 from warning.models import LifeEventKind
 
@@ -123,17 +124,22 @@ class PolicyDraftForm(FlaskForm):
     submit = SubmitField(_l("Save draft"))
 
 
+# How a student asking for help would like to be reached, in her words; keyed by the rules' own
+# list (`help.CONTACT_WAYS`), so a way without a label fails at import.
+CONTACT_WAY_LABELS = {
+    "phone": _l("Phone call"),
+    "message": _l("A message (WeChat or text)"),
+    "in_person": _l("Meet in person"),
+}
+
+
 class HelpRequestForm(OnceForm):
     """A student asking to be contacted. No free text about how she feels: the request reaches
     her department's staff too, and a few words of time are all they need to call her."""
 
     contact_by = RadioField(
         _l("How should we reach you?"),
-        choices=[
-            ("phone", _l("Phone call")),
-            ("message", _l("A message (WeChat or text)")),
-            ("in_person", _l("Meet in person")),
-        ],
+        choices=[(way, CONTACT_WAY_LABELS[way]) for way in CONTACT_WAYS],
         validators=[InputRequired(_l("Choose how we should reach you."))],
     )
     good_time = StringField(
