@@ -16,6 +16,7 @@ from campus import network
 from campus.models import Caseload
 from campus.models import Role
 from campus.models import User
+from campus.scope import institution_ids
 from warning.models import Deadline
 from warning.models import EarlyWarning
 from warning.models import OwnerTier
@@ -83,10 +84,13 @@ def allowed_actions(actor: User, warning: EarlyWarning) -> list[str]:
     return [name for name in ACTION_ROLES if can_act_on(actor, warning, name)]
 
 
-def may_share_out(user: User) -> bool:
-    """Whether the queue offers `user` to give its ticked cases to a counsellor: whoever may give
-    a case (`ACTION_ROLES["counsellor"]`); each case is checked again when given."""
-    return user.has_role(*ACTION_ROLES["counsellor"])
+def sharing_institution(user: User) -> int | None:
+    """The institution whose cases the queue offers `user` to share out: the one where they may
+    give a case (`ACTION_ROLES["counsellor"]`). Someone who may in several gives them one by one
+    on each warning's page, where the institution is the warning's; each case is checked again
+    when given."""
+    ids = institution_ids(user, *ACTION_ROLES["counsellor"])
+    return ids[0] if len(ids) == 1 else None
 
 
 def may_acknowledge(actor: User, warning: EarlyWarning, owed_by: OwnerTier | None) -> bool:

@@ -109,6 +109,7 @@ def queue_page():
         page=_int_arg("page") or 1,
     )
     page = queue.queue(db.session, current_user, flt, clock.now())
+    sharing = permissions.sharing_institution(current_user)
     # Rendered before the audit commit (which expires the page's rows) and returned only after
     # it: the rule of `audit.record_read`, without re-reading every row.
     body = render_template(
@@ -119,7 +120,7 @@ def queue_page():
         page_size=queue.PAGE_SIZE,
         sorts=queue.SORTS,
         has_cases=current_user.has_role(Role.SCHOOL_COUNSELLOR),
-        share_form=_share_out_form() if permissions.may_share_out(current_user) else None,
+        share_form=_share_out_form(sharing) if sharing is not None else None,
     )
     audit.record_list_read(
         db.session,
@@ -135,7 +136,7 @@ def queue_page():
     return body
 
 
-def _share_out_form() -> ShareOutForm:
+def _share_out_form(institution_id: int) -> ShareOutForm:
     """The queue's form; each counsellor is named with their open cases, to share out evenly."""
     form = ShareOutForm()
     form.counsellor.choices = [
@@ -148,7 +149,7 @@ def _share_out_form() -> ShareOutForm:
                 name=user.name,
             ),
         )
-        for user, cases in caseload.with_open_cases(db.session, current_user.institution_id)
+        for user, cases in caseload.with_open_cases(db.session, institution_id)
     ]
     return form
 
@@ -157,7 +158,10 @@ def _share_out_form() -> ShareOutForm:
 @require_roles(*permissions.ACTION_ROLES["counsellor"])
 def share_out():
     """The queue's ticked cases to one counsellor; back to the queue as it was filtered."""
-    form = _share_out_form()
+    institution_id = permissions.sharing_institution(current_user)
+    if institution_id is None:
+        abort(403)
+    form = _share_out_form(institution_id)
     filters: dict[str, Any] = request.args.to_dict()
     back = redirect(url_for("warning.queue", **filters))
     if not form.validate_on_submit():

@@ -173,3 +173,14 @@ def test_the_queue_can_show_only_the_cases_no_counsellor_has_yet(campus, network
     assert network.student.name not in waiting
     everything = director.get("/warnings/").get_data(as_text=True)
     assert network.student.name in everything
+
+
+def test_a_director_of_two_schools_gives_cases_one_by_one(campus, network, login):
+    """Whose counsellors to offer is the school's: with two, the queue does not guess."""
+    warning = open_warning(network.student, Level.RED)
+    campus.staff(campus.institution("HNU"), Role.DIRECTOR, user=network.director)
+    campus.commit()
+    director = login(network.director)
+    assert 'id="share-out"' not in director.get("/warnings/").get_data(as_text=True)
+    assert _share(director, [warning], network.school_counsellor.id).status_code == 403
+    assert _counsellors(warning) == [None]
