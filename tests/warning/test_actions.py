@@ -123,6 +123,8 @@ def test_counsellor_of_another_department_cannot_reach_the_warning(login, networ
 def test_only_a_school_counsellor_may_close(login, network):
     warning = open_warning(network.student, Level.YELLOW)
     client = login(network.dept_counsellor)
+    page = client.get(f"/warnings/students/{network.student.id}").get_data(as_text=True)
+    assert "Only a counsellor of the mental health centre closes a warning" in page
     response = client.post(
         f"/warnings/{warning.id}/actions/close",
         data={
