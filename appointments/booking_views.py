@@ -41,6 +41,7 @@ from appointments.models import Slot
 from campus import access
 from campus import audit
 from campus import clock
+from campus.access import own_student_or_404
 from campus.centre_phone import on_duty_phone
 from campus.extensions import db
 from campus.i18n import N_
@@ -74,13 +75,6 @@ class TokenForm(FlaskForm):
 # --- the student's pages ----------------------------------------------------------------------
 
 
-def _own_student() -> Student:
-    student: Student | None = current_user.student
-    if student is None:
-        abort(404)
-    return student
-
-
 def _preferences(student: Student) -> tuple[str | None, int | None, list[User]]:
     """The gender and "counsellor seen before" asked for in the query string; a counsellor the
     student has not seen is ignored, as is an unknown gender."""
@@ -98,7 +92,7 @@ def _preferences(student: Student) -> tuple[str | None, int | None, list[User]]:
 @require_roles(Role.STUDENT)
 def book_list() -> str:
     """Free times of the next two weeks by day, with the preferences and "the first free time"."""
-    student = _own_student()
+    student = own_student_or_404()
     now = clock.now()
     gender, counsellor_id, seen = _preferences(student)
     slots = booking.free_slots(
@@ -124,7 +118,7 @@ def book_list() -> str:
 @require_roles(Role.STUDENT)
 def book_first() -> Response:
     """The first free time matching the preferences, straight to its pre-check."""
-    student = _own_student()
+    student = own_student_or_404()
     gender, counsellor_id, _seen = _preferences(student)
     slot = booking.first_free(
         db.session, student, now=clock.now(), gender=gender, counsellor_id=counsellor_id
@@ -139,7 +133,7 @@ def book_first() -> Response:
 @require_roles(Role.STUDENT)
 def precheck(slot_id: int) -> str | Response | tuple[str, int]:
     """The pre-appointment check for one time; submitting it books."""
-    student = _own_student()
+    student = own_student_or_404()
     slot = _slot_or_404(slot_id, student.institution_id)
     form = TokenForm()
     if form.validate_on_submit():
@@ -211,7 +205,7 @@ def _refused_page(
 @require_roles(Role.STUDENT)
 def confirmed(appointment_id: int) -> str:
     """The confirmation: when, where, with whom; the crisis resources after a safety answer."""
-    student = _own_student()
+    student = own_student_or_404()
     appointment = db.session.scalar(
         select(Appointment)
         .where(Appointment.id == appointment_id, Appointment.student_id == student.id)
@@ -233,7 +227,7 @@ def confirmed(appointment_id: int) -> str:
 @require_roles(Role.STUDENT)
 def mine() -> str:
     """The student's appointments, upcoming first, then the past ones."""
-    student = _own_student()
+    student = own_student_or_404()
     now = clock.now()
     rows = list(
         db.session.scalars(

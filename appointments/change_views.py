@@ -44,6 +44,7 @@ from campus import audit
 from campus import clock
 from campus import workbench
 from campus.access import load_or_404
+from campus.access import own_student_or_404
 from campus.centre_phone import on_duty_phone
 from campus.extensions import db
 from campus.forms import add_error
@@ -61,14 +62,6 @@ bp = Blueprint("appointment_changes", __name__, url_prefix="/appointments/change
 
 def _student_of(session: Session, user: User) -> Student | None:
     return session.scalar(select(Student).where(Student.user_id == user.id))
-
-
-def _own_student() -> Student:
-    """The signed-in student's profile (a student account always has one)."""
-    student = _student_of(db.session, current_user)
-    if student is None:
-        abort(404)
-    return student
 
 
 def _appointment(appointment_id: int) -> Appointment:
@@ -116,14 +109,14 @@ def student_panel(student: Student) -> dict[str, object]:
 
 def current_student_panel() -> dict[str, object]:
     """`student_panel` of the signed-in student (a template global for the booking pages)."""
-    return student_panel(_own_student())
+    return student_panel(own_student_or_404())
 
 
 @bp.route("")
 @require_roles(*permissions.STUDENT_ROLES)
 def mine() -> str:
     return render_template(
-        "appointments/changes/mine.html", changes_panel=student_panel(_own_student())
+        "appointments/changes/mine.html", changes_panel=student_panel(own_student_or_404())
     )
 
 
@@ -264,7 +257,7 @@ def _counsellor_choices(institution_id: int) -> list[tuple[str, str]]:
 @bp.route("/waitlist", methods=["GET", "POST"])
 @require_roles(*permissions.STUDENT_ROLES)
 def join() -> str | Response:
-    student = _own_student()
+    student = own_student_or_404()
     form = WaitlistForm()
     form.counsellor.choices = _counsellor_choices(student.institution_id)
     allowed = {value for value, _label in form.counsellor.choices}

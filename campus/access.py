@@ -93,3 +93,12 @@ def list_in_scope(
         detail=f"rows={len(rows)}" + (f" {filter_note}" if filter_note else ""),
     )
     return rows
+
+
+def own_student_or_404() -> Student:
+    """The signed-in student's own record, for the pages a student opens about herself; an account
+    without one (a student role given to a staff account) gets a 404, never someone's record."""
+    student: Student | None = current_user.student
+    if student is None:
+        abort(404)
+    return student

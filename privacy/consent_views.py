@@ -24,10 +24,10 @@ from sqlalchemy import select
 
 from campus import audit
 from campus import clock
+from campus.access import own_student_or_404
 from campus.extensions import db
 from campus.i18n import viewer_locale
 from campus.models import Role
-from campus.models import Student
 from campus.permissions import require_roles
 from privacy import consent
 from privacy import records
@@ -39,13 +39,6 @@ from screening import visibility
 
 bp = Blueprint("my_data", __name__, url_prefix="/privacy/my-data")
 records_bp = Blueprint("privacy_records", __name__, url_prefix="/privacy/records")
-
-
-def _own_student() -> Student:
-    student = db.session.scalar(select(Student).where(Student.user_id == current_user.id))
-    if student is None:
-        abort(404)
-    return student
 
 
 def _scope(name: str) -> ConsentScope:
@@ -63,7 +56,7 @@ def _digest(text: str) -> str:
 @require_roles(Role.STUDENT)
 def index() -> ResponseReturnValue:
     """The student's consents: in force or withdrawn (since when), with the way to change each."""
-    student = _own_student()
+    student = own_student_or_404()
     return render_template(
         "privacy/my_data.html",
         scopes=list(ConsentScope),
@@ -77,7 +70,7 @@ def index() -> ResponseReturnValue:
 def withdraw(scope_name: str) -> ResponseReturnValue:
     """What withdrawing means for this student, a ticked confirmation, then the withdrawal."""
     scope = _scope(scope_name)
-    student = _own_student()
+    student = own_student_or_404()
     if scope in consent.live_withdrawals(db.session, student.id):
         flash(_("You have already withdrawn this consent."), "info")
         return redirect(url_for(".index"))
@@ -123,7 +116,7 @@ def withdraw(scope_name: str) -> ResponseReturnValue:
 @require_roles(Role.STUDENT)
 def done(withdrawal_id: int) -> ResponseReturnValue:
     """The confirmation: what was withdrawn, when, and what the student read before confirming."""
-    student = _own_student()
+    student = own_student_or_404()
     row = db.session.scalar(
         select(ConsentWithdrawal).where(
             ConsentWithdrawal.id == withdrawal_id, ConsentWithdrawal.student_id == student.id
@@ -154,7 +147,7 @@ def _reconsent_text(scope: ConsentScope) -> tuple[str, list[visibility.Line]]:
 def reconsent(scope_name: str) -> ResponseReturnValue:
     """Give a withdrawn consent again, with a fresh ticked agreement to the text shown."""
     scope = _scope(scope_name)
-    student = _own_student()
+    student = own_student_or_404()
     if scope not in consent.live_withdrawals(db.session, student.id):
         flash(_("This consent is in force: there is nothing to give again."), "info")
         return redirect(url_for(".index"))

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from campus import audit
 from campus import clock
 from campus import local_time
+from campus.access import own_student_or_404
 from campus.documents import PDF_TYPE
 from campus.documents import render_pdf
 from campus.extensions import db
@@ -41,14 +42,6 @@ from privacy.own_copy_permissions import PAPER_REQUEST_ROLES
 bp = Blueprint("own_copy", __name__, url_prefix="/privacy")
 
 JSON_TYPE = "application/json"
-
-
-def _own_student() -> Student:
-    """The signed-in student's own record; a student account without one has no copy."""
-    student = db.session.scalar(select(Student).where(Student.user_id == current_user.id))
-    if student is None:
-        abort(404)
-    return student
 
 
 def _send(student: Student, copy: own_copy.OwnCopy, fmt: str, *, generated_by: User) -> Response:
@@ -93,7 +86,7 @@ def _gather(student: Student, locale: str) -> own_copy.OwnCopy:
 @require_roles(Role.STUDENT)
 def my_copy() -> ResponseReturnValue:
     """The student's page: what the copy holds, what it leaves out and why, two downloads."""
-    _own_student()
+    own_student_or_404()
     return render_template("privacy/my_copy.html")
 
 
@@ -103,7 +96,7 @@ def my_copy_file(fmt: str) -> ResponseReturnValue:
     """The student's own copy, only ever their own (no id in the address to forge)."""
     if fmt not in own_copy.FORMATS:
         abort(404)
-    student = _own_student()
+    student = own_student_or_404()
     copy = _gather(student, viewer_locale())
     own_copy.audit_download(db.session, student, actor=current_user, fmt=fmt)
     return _send(student, copy, fmt, generated_by=current_user)

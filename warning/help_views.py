@@ -4,21 +4,19 @@ teacher to get in touch (a self-referral, `warning.help`)."""
 from __future__ import annotations
 
 from flask import Blueprint
-from flask import abort
 from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from campus import clock
+from campus.access import own_student_or_404
 from campus.centre_phone import on_duty_phone
 from campus.extensions import db
 from campus.forms import filled
 from campus.models import Role
-from campus.models import Student
 from campus.permissions import require_roles
 from warning import help as help_rules
 from warning.forms import HelpRequestForm
@@ -26,17 +24,10 @@ from warning.forms import HelpRequestForm
 bp = Blueprint("help", __name__, url_prefix="/help")
 
 
-def _own_student() -> Student:
-    student: Student | None = current_user.student
-    if student is None:
-        abort(404)
-    return student
-
-
 @bp.route("", methods=["GET", "POST"], endpoint="index")
 @require_roles(Role.STUDENT)
 def ask() -> ResponseReturnValue:
-    student = _own_student()
+    student = own_student_or_404()
     form = HelpRequestForm()
     if form.validate_on_submit():
         help_rules.ask_for_help(
