@@ -156,7 +156,8 @@ def _empty_written_tables(names: list[str]) -> None:
         probes = " UNION ALL ".join(
             f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")" for name in names
         )
-        with_rows = [name for name in names if name in set(conn.execute(text(probes)).scalars())]
+        written = set(conn.execute(text(probes)).scalars())
+        with_rows = [name for name in names if name in written]
         moved = conn.execute(
             text(
                 "SELECT q.sequencename FROM pg_sequences q "
