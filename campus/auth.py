@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
+from flask import current_app
 from sqlalchemy import ColumnElement
 from sqlalchemy import select
 from sqlalchemy import update
@@ -24,22 +26,35 @@ from campus.models import Institution
 from campus.models import User
 from campus.models import UserSession
 
-# OWASP's argon2id profile (19 MiB, 2 passes, 1 lane): the library default (64 MiB, 3 passes,
-# 4 lanes) cost ~750 ms a sign-in on a 2-core host, which a screening day of 200 students signing
-# in at once cannot afford. Hashes made with other parameters are upgraded at the next sign-in.
-_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
-# Verifying against this keeps the time of a failed sign-in the same whether the account exists.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+# Verifies a hash made with any parameters: each hash carries its own.
+_verifier = PasswordHasher()
 # Writing last_seen_at on every request would make every page a write; a minute is precise enough.
 _TOUCH_EVERY = timedelta(minutes=1)
 
 
+@cache
+def _hasher_of(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+
+
+def _hasher() -> PasswordHasher:
+    """The hasher at the cost the deployment set (config PASSWORD_HASH_COST)."""
+    return _hasher_of(**current_app.config["PASSWORD_HASH_COST"])
+
+
+@cache
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """Verifying against this keeps the time of a failed sign-in the same whether the account
+    exists: it is made at the cost of real ones."""
+    return hasher.hash("not-a-real-password")
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(user: User | None, password: str) -> bool:
-    stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
+    stored = user.password_hash if user and user.password_hash else _dummy_hash(_hasher())
     return matches_hash(stored, password) and user is not None and user.password_hash is not None
 
 
@@ -82,7 +97,7 @@ def authenticate(session: Session, institution_code: str, login: str, password: 
         session.commit()
         return None
     assert user.password_hash is not None  # `verify_password` admits no account without one
-    if _hasher.check_needs_rehash(user.password_hash):
+    if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
 
@@ -138,7 +153,7 @@ def matches_hash(stored: str, secret: str) -> bool:
     an activation code's) was made from. The hash carries its own parameters, so one verifier
     serves hashes made with any of them."""
     try:
-        return _hasher.verify(stored, secret)
+        return _verifier.verify(stored, secret)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -144,7 +144,18 @@ def test_a_hash_made_with_older_parameters_is_upgraded_at_sign_in(client, counse
     db.session.commit()
     assert sign_in(client, counsellor).status_code == 302
     db.session.refresh(counsellor)
-    assert "m=19456,t=2,p=1" in counsellor.password_hash
+    cost = client.application.config["PASSWORD_HASH_COST"]
+    assert f"m={cost['memory_cost']},t={cost['time_cost']},p=1" in counsellor.password_hash
+
+
+def test_a_deployment_hashes_passwords_at_owasps_argon2id_cost():
+    """19 MiB, 2 passes, 1 lane: the suite hashes more cheaply (config.TestConfig), a deployment
+    must not."""
+    from config import DevelopmentConfig
+    from config import ProductionConfig
+
+    for config in (DevelopmentConfig, ProductionConfig):
+        assert config.PASSWORD_HASH_COST == {"time_cost": 2, "memory_cost": 19456, "parallelism": 1}
 
 
 def test_behind_a_trusted_proxy_the_audit_trail_records_the_students_address(counsellor):
