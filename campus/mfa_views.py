@@ -42,6 +42,7 @@ from campus.models import User
 from campus.permissions import require_roles
 from campus.sign_in_steps import PENDING
 from campus.sign_in_steps import browser_signed_in
+from campus.sign_in_steps import landing_page
 from campus.sign_in_steps import takes_guesses
 
 second_step = Blueprint("second_step", __name__, url_prefix="/login")
@@ -125,7 +126,7 @@ def code() -> ResponseReturnValue:
                 ),
                 "warning",
             )
-        return redirect(url_for("campus.home"))
+        return redirect(landing_page())
     return render_template("campus/mfa/code.html", form=form)
 
 
@@ -202,7 +203,7 @@ def recovery_codes() -> ResponseReturnValue:
     if form.validate_on_submit():
         session.pop(_UNSAVED_CODES, None)
         flash(_("Two-factor sign-in is on for your account."), "success")
-        return redirect(url_for("campus.home"))
+        return redirect(landing_page())
     codes = text.split("\n")
     download = "\n".join(
         [

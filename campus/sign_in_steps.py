@@ -24,9 +24,12 @@ from campus.account_limits import PER_ADDRESS
 from campus.extensions import db
 from campus.extensions import limiter
 from campus.models import User
+from campus.redirects import safe_next
 
 # The Flask session key of a sign-in waiting for its second factor (`campus.mfa.Pending`).
 PENDING = "mfa_pending"
+# The Flask session key of the page a finished sign-in goes back to (`remember_return_to`).
+RETURN_TO = "return_to"
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -65,11 +68,27 @@ def takes_guesses(view: Callable[P, R]) -> Callable[P, R]:
 
 def fresh_browser_session() -> None:
     """Rotate the browser's session at each step of sign-in: nothing from before survives it
-    but the chosen language."""
-    lang = session.get("lang")
+    but the chosen language and the page to go back to."""
+    kept = {key: session[key] for key in ("lang", RETURN_TO) if session.get(key)}
     session.clear()
-    if lang:
-        session["lang"] = lang
+    session.update(kept)
+
+
+def remember_return_to(target: str | None) -> None:
+    """Keep the page a visitor was sent to sign in from (`?next=` on the sign-in page: a link
+    in a notice, or a page open when the session went idle), so every way of signing in (a
+    password, a second step, the campus sign-on) ends there. Only a path on this site; the
+    sign-in page opened without one forgets an older one."""
+    path = safe_next(target)
+    if path:
+        session[RETURN_TO] = path
+    else:
+        session.pop(RETURN_TO, None)
+
+
+def landing_page() -> str:
+    """Where a finished sign-in goes: the remembered page (once), else home."""
+    return session.pop(RETURN_TO, None) or url_for("campus.home")
 
 
 def browser_signed_in(user: User) -> None:

@@ -40,6 +40,7 @@ from campus.models import User
 from campus.permissions import require_roles
 from campus.sign_in_steps import await_second_step
 from campus.sign_in_steps import browser_signed_in
+from campus.sign_in_steps import landing_page
 from campus.sign_in_steps import session_replaced
 from campus.signon import SignOnFailed
 
@@ -169,7 +170,7 @@ def _signed_in(
     session["signed_in_with"] = protocol.value
     if id_token:
         session["id_token"] = id_token
-    return redirect(url_for("campus.home"))
+    return redirect(landing_page())
 
 
 _STATUS = {"unknown_user": 403, "unreachable": 502, "certificate": 502, "not_configured": 404}

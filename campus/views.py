@@ -70,6 +70,8 @@ from campus.scope import grant_break_glass
 from campus.scope import student_filter
 from campus.sign_in_steps import await_second_step
 from campus.sign_in_steps import browser_signed_in
+from campus.sign_in_steps import landing_page
+from campus.sign_in_steps import remember_return_to
 from campus.sign_in_steps import session_replaced
 from campus.sign_in_steps import takes_guesses
 from campus.spreadsheets import ImportFileError
@@ -116,8 +118,10 @@ def _no_store(response: Response) -> Response:
 def login() -> ResponseReturnValue:
     form = LoginForm()
     institution = _login_institution()
-    if institution is not None and not form.is_submitted():
-        form.institution.data = institution.code
+    if not form.is_submitted():
+        remember_return_to(request.args.get("next"))
+        if institution is not None:
+            form.institution.data = institution.code
     if form.validate_on_submit():
         user = auth.authenticate(
             db.session, filled(form.institution), filled(form.login), filled(form.password)
@@ -136,7 +140,7 @@ def login() -> ResponseReturnValue:
             replacing=session_replaced(),
         )
         browser_signed_in(user)
-        return redirect(url_for("campus.home"))
+        return redirect(landing_page())
     return _login_page(form, institution)
 
 

@@ -66,6 +66,41 @@ def test_idle_session_expires(client, counsellor, app):
     assert client.get("/students").status_code == 302
 
 
+def test_a_page_that_asked_for_sign_in_opens_once_signed_in(client, counsellor):
+    sent = client.get("/students?q=Li")
+    assert sent.status_code == 302 and "/login" in sent.location
+    client.get(sent.location)
+    assert sign_in(client, counsellor).location == "/students?q=Li"
+
+
+def test_after_an_idle_timeout_signing_in_again_goes_back_to_the_page(client, counsellor, app):
+    sign_in(client, counsellor)
+    clock.advance(timedelta(minutes=app.config["SESSION_IDLE_MINUTES"] + 1))
+    sent = client.get("/students?q=Li")
+    client.get(sent.location)
+    assert sign_in(client, counsellor).location == "/students?q=Li"
+
+
+@pytest.mark.parametrize("elsewhere", ["//evil.example/x", "https://evil.example/", "/\\evil"])
+def test_a_return_address_off_this_site_signs_in_to_the_home_page(client, counsellor, elsewhere):
+    client.get("/login", query_string={"next": elsewhere})
+    assert sign_in(client, counsellor).location == "/"
+
+
+def test_the_sign_in_page_opened_plainly_forgets_an_older_return_address(client, counsellor):
+    client.get("/login?next=/students")
+    client.get("/login")
+    assert sign_in(client, counsellor).location == "/"
+
+
+def test_a_wrong_password_keeps_the_return_address_for_the_next_try(client, counsellor):
+    client.get("/login?next=/students")
+    assert sign_in(client, counsellor, password="wrong-password").status_code == 401
+    assert sign_in(client, counsellor).location == "/students"
+    client.post("/logout")
+    assert sign_in(client, counsellor).location == "/"  # used once
+
+
 def test_sign_in_rotates_the_session(client, counsellor):
     client.get("/login")
     with client.session_transaction() as s:

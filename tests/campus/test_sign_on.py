@@ -96,6 +96,17 @@ def test_staff_member_signs_in_through_cas_2_by_the_cas_user_name(client, univer
     assert counsellor.name in client.get("/").get_data(as_text=True)
 
 
+def test_the_page_that_asked_for_sign_in_opens_after_the_campus_sign_on(
+    client, university, cas_server
+):
+    inst, _, _ = university
+    _configure(inst, cas_server.url, version=2)
+    cas_server.add_user("sc01", CAS_PASSWORD)
+    client.get("/login?institution=XJU&next=/students")
+
+    assert client.get(_ticket_url(cas_server, "sc01")).location == "/students"
+
+
 def test_a_ticket_used_once_is_refused_the_second_time(app, university, cas_server):
     inst, student, _ = university
     _configure(inst, cas_server.url, attribute="student_number")

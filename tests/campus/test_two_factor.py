@@ -131,6 +131,15 @@ def test_the_right_code_starts_the_session(client, school):
     assert (last.outcome, last.detail) == ("ok", "second factor: app code")
 
 
+def test_the_page_that_asked_for_sign_in_opens_after_the_code(client, school):
+    counsellor = school["counsellor"]
+    secret, _ = _enrolled(counsellor)
+    client.get("/login?next=/students")
+    _password(client, counsellor)
+    response = client.post("/login/code", data={"code": mfa.code_at(secret, clock.now())})
+    assert response.location == "/students"
+
+
 def test_a_code_from_the_step_before_or_after_is_accepted(client, school):
     counsellor = school["counsellor"]
     secret, _ = _enrolled(counsellor)
