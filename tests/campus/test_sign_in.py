@@ -68,7 +68,8 @@ def test_idle_session_expires(client, counsellor, app):
 
 def test_a_page_that_asked_for_sign_in_opens_once_signed_in(client, counsellor):
     sent = client.get("/students?q=Li")
-    assert sent.status_code == 302 and "/login" in sent.location
+    assert sent.status_code == 302
+    assert "/login" in sent.location
     client.get(sent.location)
     assert sign_in(client, counsellor).location == "/students?q=Li"
 
