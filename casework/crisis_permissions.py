@@ -40,6 +40,15 @@ def _scene_clause(user: User) -> ColumnElement[bool]:
     return or_(*clauses) if clauses else false()
 
 
+def on_the_scene(user: User, student: Student) -> bool:
+    """`_scene_clause` for one student: whether `user` is a department counsellor of the
+    student's department (the student file's crisis section asks)."""
+    return any(
+        a.institution_id == student.institution_id and a.department_id == student.department_id
+        for a in user.assignments(*SCENE_ROLES)
+    )
+
+
 def crisis_clause(user: User) -> ColumnElement[bool]:
     """Crisis records (and their warnings, documents) `user` may read and write: a clause on
     `Student`, so join the record's table to `Student` first."""

@@ -1,6 +1,7 @@
 """The student file's sections for the centre's own casework on the student: the post-screening
-interviews (order 50) and the crisis records (order 60). Each lists what exists, with its state,
-and links to the record's own page, which keeps its own access rules and audit."""
+interviews (order 50) and the crisis records (order 60, also for the department counsellor on
+the scene, who may open them). Each lists what exists, with its state, and links to the
+record's own page, which keeps its own access rules and audit."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from campus.i18n import name_column
 from campus.models import Student
 from campus.models import User
 from campus.scope import Capability
+from casework.crisis_permissions import on_the_scene
 from casework.models import CrisisRecord
 from casework.models import InterviewEntry
 from casework.student_file import Section
@@ -66,5 +68,6 @@ def register(app: Flask) -> None:
             Capability.CLINICAL,
             load_crises,
             "casework/crisis/_file_section.html",
+            also_for=on_the_scene,
         ),
     )

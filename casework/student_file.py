@@ -46,9 +46,17 @@ class Section:
     # Who else the section is for, beyond the capability: a section only some roles holding
     # it may read (counselling attendance is the centre's, not the department's).
     audience: Callable[[User, Student], bool] | None = None
+    # Who reads the section short of the capability, by a rule of the section's own domain
+    # (crisis records are the department counsellor's too: 辅导员 are on the scene).
+    also_for: Callable[[User, Student], bool] | None = None
 
     def is_for(self, viewer: User, student: Student) -> bool:
         return self.audience is None or self.audience(viewer, student)
+
+    def shown_at(self, capability: Capability, viewer: User, student: Student) -> bool:
+        return capability >= self.capability or (
+            self.also_for is not None and self.also_for(viewer, student)
+        )
 
 
 @dataclass(frozen=True)
@@ -79,13 +87,13 @@ def sections_for(
     app: Flask, capability: Capability, viewer: User, student: Student
 ) -> list[Section]:
     """The sections a viewer at `capability` may see, in page order."""
-    return [s for s in _for(app, viewer, student) if capability >= s.capability]
+    return [s for s in _for(app, viewer, student) if s.shown_at(capability, viewer, student)]
 
 
 def hidden_for(app: Flask, capability: Capability, viewer: User, student: Student) -> list[Section]:
     """The sections a viewer at `capability` does not see (the page says they exist); one not
     meant for the viewer's role at all is not named."""
-    return [s for s in _for(app, viewer, student) if capability < s.capability]
+    return [s for s in _for(app, viewer, student) if not s.shown_at(capability, viewer, student)]
 
 
 def _for(app: Flask, viewer: User, student: Student) -> list[Section]:

@@ -22,18 +22,35 @@ def _page(app: Flask, user, student) -> str:
     return response.get_data(as_text=True)
 
 
-def test_the_file_lists_the_crisis_record_for_the_counsellor_not_the_department(app, campus):
+def test_the_file_lists_the_crisis_record_for_whoever_may_open_it(app, campus):
+    """The counsellor and the department counsellor on the scene, who may both open the record
+    (casework.crisis_permissions); before, the department counsellor's file said her role gave
+    no access to crisis records while the record's own page opened to her."""
     world = crisis_world(campus)
     client = app.test_client()
     sign_in(client, world.counsellor)
     assert client.post(f"/crisis/warnings/{world.warning.id}", data=ENTRY).status_code == 302
     record = CrisisRecord.query.one()
-    counsellor_view = _page(app, world.counsellor, world.student)
-    assert 'id="crises"' in counsellor_view
-    assert f"/crisis/{record.id}" in counsellor_view
-    department_view = _page(app, world.dept_counsellor, world.student)
-    assert 'id="crises"' not in department_view
-    assert f"/crisis/{record.id}" not in department_view
+    for reader in (world.counsellor, world.dept_counsellor):
+        view = _page(app, reader, world.student)
+        assert 'id="crises"' in view
+        assert f"/crisis/{record.id}" in view
+        not_shown = view.partition('id="hidden-h"')[2]
+        assert "Crisis records" not in not_shown
+        reading = app.test_client()
+        sign_in(reading, reader)
+        assert reading.get(f"/crisis/{record.id}").status_code == 200
+
+
+def test_the_department_leader_is_not_shown_the_crisis_records(app, campus):
+    world = crisis_world(campus)
+    client = app.test_client()
+    sign_in(client, world.counsellor)
+    client.post(f"/crisis/warnings/{world.warning.id}", data=ENTRY)
+    record = CrisisRecord.query.one()
+    view = _page(app, world.dept_leader, world.student)
+    assert 'id="crises"' not in view
+    assert f"/crisis/{record.id}" not in view
 
 
 def test_the_file_lists_the_students_interview_with_its_state(app, campus):

@@ -69,7 +69,8 @@ def test_department_counsellor_sees_level_and_family_but_no_scores_or_answers(wo
     assert "Screening results" in html  # named among the sections not shown
     assert (
         _audit_rows()[0].detail
-        == "capability=WARNING sections=consent,warnings,family"  # no counselling
+        # no counselling; the crisis records she may open (casework.crisis_permissions)
+        == "capability=WARNING sections=consent,warnings,family,crises"
     )
 
 
