@@ -179,6 +179,7 @@ def _parse_level_response(
         problems.append(
             Message(N_("%(where)s: deadline %(kind)s is listed twice"), where=where, kind=kind)
         )
+    _check_acknowledged_first(deadlines, where, problems)
     days = parse_int(
         value.get("follow_up_days"), f"{where}.follow_up_days", problems, 1, MAX_FOLLOW_UP_DAYS
     )
@@ -193,6 +194,31 @@ def _parse_level_response(
     if len(problems) > count or owner is None or days is None:
         return None
     return LevelResponse(owner, tuple(deadlines), timedelta(days=days), tuple(notify), leader)
+
+
+def _check_acknowledged_first(
+    deadlines: list[DeadlineRule], where: str, problems: list[Message]
+) -> None:
+    """An acknowledgement due after another first response (acknowledge in 48 hours, the
+    assessment in 24) cannot be met as written: whoever assesses has acknowledged. Such a
+    policy would escalate warnings whose work was done, so it is refused."""
+    acknowledge = next((rule for rule in deadlines if rule.kind == "acknowledge"), None)
+    if acknowledge is None:
+        return
+    for rule in deadlines:
+        if rule.within < acknowledge.within:
+            problems.append(
+                Message(
+                    N_(
+                        "%(where)s: acknowledge is due within %(hours)s hours, after %(kind)s "
+                        "(%(other)s hours); a warning is acknowledged before anything else"
+                    ),
+                    where=where,
+                    hours=acknowledge.within // timedelta(hours=1),
+                    kind=rule.kind,
+                    other=rule.within // timedelta(hours=1),
+                )
+            )
 
 
 def _parse_deadline(value: Any, where: str, problems: list[Message]) -> DeadlineRule | None:

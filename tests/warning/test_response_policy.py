@@ -148,6 +148,33 @@ def test_an_invalid_response_draft_shows_every_problem_and_saves_nothing(network
     assert db.session.scalar(select(func.count()).select_from(PolicyVersion)) == 0
 
 
+def test_a_draft_acknowledging_after_the_assessment_is_refused(network, campus, login):
+    """Acknowledge in 48 hours and assess in 24 cannot be met as written; accepted, it would
+    escalate warnings whose assessment was done."""
+    admin = campus.staff(network.institution, Role.ADMIN)
+    campus.commit()
+    text = DEFAULT.replace(
+        "{kind: acknowledge, within_hours: 1,", "{kind: acknowledge, within_hours: 48,"
+    )
+    response = login(admin).post("/warnings/response-policy", data={"yaml_text": text})
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    assert "acknowledge is due within 48 hours, after assessment (24 hours)" in page
+    assert "after guardian_notified (24 hours)" in page
+    assert db.session.scalar(select(func.count()).select_from(PolicyVersion)) == 0
+
+
+def test_an_acknowledgement_due_with_the_assessment_is_accepted(network, campus, login):
+    admin = campus.staff(network.institution, Role.ADMIN)
+    campus.commit()
+    text = DEFAULT.replace(DEFAULT_VERSION, 'version: "campus-2027.1"').replace(
+        "{kind: acknowledge, within_hours: 1,", "{kind: acknowledge, within_hours: 24,"
+    )
+    assert (
+        login(admin).post("/warnings/response-policy", data={"yaml_text": text}).status_code == 302
+    )
+
+
 def test_a_response_draft_needs_all_three_levels(network, campus, login):
     admin = campus.staff(network.institution, Role.ADMIN)
     campus.commit()
