@@ -88,8 +88,9 @@ def plan_response(
 ) -> None:
     """Set the owner and deadlines for a warning whose level was just set or changed.
 
-    What the old level owed and was not yet done is superseded (neither met nor missed); the new
-    level's deadlines and peer tasks are created and its owners notified. Same level: nothing.
+    What the old level's first response owed and was not yet done is superseded (neither met
+    nor missed), its follow-up kept; the new level's deadlines and peer tasks are created and
+    its owners notified. Same level: nothing.
     """
     if previous_level is not None and warning.level == previous_level:
         return
@@ -104,7 +105,11 @@ def plan_response(
         # and raised to red is not yet acknowledged by the centre, and leads its red queue.
         warning.acknowledged_at = None
     warning.owner_since = now
-    supersede_open(session, warning, now)
+    # The follow-up already set stays owed: a counsellor's "call her again on Friday" is not
+    # undone by a new signal. The new level's first response comes on top of it, and the new
+    # cadence replaces it once that response is done (`plan_follow_up`).
+    _supersede(session, warning, now, keep="follow_up")
+    session.expire(warning, ["deadlines"])
     for rule in response.deadlines:
         add_deadline(session, warning, rule.kind, rule.tier, now + rule.within, policy)
     told = told_tiers(response)
@@ -211,15 +216,24 @@ def _named_deadline(note: Notification) -> tuple[object, str, datetime] | None:
 
 
 def _supersede(
-    session: Session, warning: EarlyWarning, now: datetime, kind: str | None = None
+    session: Session,
+    warning: EarlyWarning,
+    now: datetime,
+    kind: str | None = None,
+    *,
+    keep: str | None = None,
 ) -> None:
     """Supersede the deadlines still owed on `warning` and close its open tasks (of `kind` only,
-    when given): the work is no longer owed, which is not the same as done on time."""
+    when given; all but those of `keep`, when given): the work is no longer owed, which is not
+    the same as done on time."""
     deadlines = [_still_owed(warning)]
     tasks = [Task.warning_id == warning.id, Task.done_at.is_(None)]
     if kind is not None:
         deadlines.append(Deadline.kind == kind)
         tasks.append(Task.kind == kind)
+    if keep is not None:
+        deadlines.append(Deadline.kind != keep)
+        tasks.append(Task.kind != keep)
     session.execute(
         update(Deadline)
         .where(*deadlines)

@@ -150,6 +150,30 @@ def test_level_rise_supersedes_what_the_lower_level_owed(network):
     assert _sweep_at(timedelta(minutes=61), start) == 1  # only red's acknowledgement
 
 
+def test_a_follow_up_the_counsellor_set_stays_owed_when_the_level_rises(network):
+    """Before, a new signal raising yellow to red took the department counsellor's own
+    follow-up away with the yellow's plan, while the timeline still said it was set."""
+    start = clock.now()
+    from warning import actions
+    from warning.response import plan_response
+
+    warning = open_warning(network.student, Level.YELLOW)
+    friday = start + timedelta(days=4)
+    actions.schedule_follow_up(
+        db.session, network.dept_counsellor, warning, warning.version, start, due_at=friday
+    )
+    db.session.commit()
+    warning.level = Level.RED
+    plan_response(db.session, warning, Level.YELLOW, start + timedelta(hours=1))
+    db.session.commit()
+
+    owed = open_deadlines(warning)
+    assert owed["follow_up"].due_at == friday
+    assert owed["follow_up"].tier == OwnerTier.DEPARTMENT
+    assert {"acknowledge", "assessment", "guardian_notified", "peer_watch"} <= set(owed)
+    assert "contact" not in owed
+
+
 def test_follow_up_falls_due_by_cadence_after_a_contact_and_escalates_when_missed(network):
     start = clock.now()
     from warning import actions
