@@ -88,7 +88,7 @@ def _app() -> Iterator[Flask]:
         app = create_app("test", SQLALCHEMY_DATABASE_URI=_database_url(tmp))
         app.test_client_class = IsolatedClient
         with app.app_context():
-            commit_without_flush(db.engine)
+            commits_without_disk_waits(db.engine)
             _fresh_schema()
             db.create_all()
             _without_autovacuum()
@@ -112,7 +112,7 @@ def app(_app: Flask) -> Iterator[Flask]:
     clock.set_now(None)
 
 
-def commit_without_flush(engine: Engine) -> None:
+def commits_without_disk_waits(engine: Engine) -> None:
     """A test database is thrown away after the run, so its commits need not wait for the disk:
     SQLite skips its fsync, PostgreSQL reports a commit before its WAL is flushed (a crash
     would lose the last commits, never corrupt the database). What a test reads back is the

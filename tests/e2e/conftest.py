@@ -38,7 +38,7 @@ from tests.conftest import PASSWORD
 from tests.conftest import Campus
 from tests.conftest import _empty_tables
 from tests.conftest import _fresh_schema
-from tests.conftest import commit_without_flush
+from tests.conftest import commits_without_disk_waits
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -84,7 +84,7 @@ def live_app() -> Iterator[Flask]:
         # own tests (tests/campus/test_sign_in.py).
         app.config["RATELIMIT_ENABLED"] = False
         with app.app_context():
-            commit_without_flush(db.engine)
+            commits_without_disk_waits(db.engine)
             # On PostgreSQL the database outlives the run: `create_all` alone would keep a table
             # of an earlier run without the columns added since.
             _fresh_schema()
