@@ -140,3 +140,44 @@ def test_another_departments_leader_hears_nothing(campus, network):
     phq9_signal(network.student, 22)
     _sweep_after(timedelta(minutes=61), start)
     assert _texts(history_leader) == []
+
+
+# --- (b) the home page card -------------------------------------------------------------------
+
+
+def test_the_home_card_says_an_unacknowledged_red_went_to_school_leadership(network, login):
+    start = clock.now()
+    phq9_signal(network.student, 22)
+    _sweep_after(timedelta(minutes=61), start)
+
+    for person in (network.dept_counsellor, network.dept_leader):
+        home = _text(login(person).get("/").get_data(as_text=True))
+        assert "awaits the counselling centre's acknowledgement" not in home
+        assert "1 red warning was not acknowledged in time: escalated to school leadership" in home
+        assert "The earliest is due in 1 hour (09-14 12:01)." in home
+    centre = _text(login(network.school_counsellor).get("/").get_data(as_text=True))
+    assert "1 red warning escalated to school leadership still awaits acknowledgement" in centre
+
+
+def test_the_home_card_keeps_a_fresh_red_apart_from_an_escalated_one(campus, network, login):
+    start = clock.now()
+    phq9_signal(network.student, 22)
+    _sweep_after(timedelta(minutes=61), start)
+    newer = campus.student(network.group, name="王芳")
+    campus.commit()
+    phq9_signal(newer, 22)  # its hour is still running
+
+    home = _text(login(network.dept_counsellor).get("/").get_data(as_text=True))
+    assert "1 red warning awaits the counselling centre's acknowledgement" in home
+    assert "1 red warning was not acknowledged in time: escalated to school leadership" in home
+
+
+def test_the_home_card_of_an_escalated_red_leaves_once_it_is_acknowledged(network, login):
+    start = clock.now()
+    warning = phq9_signal(network.student, 22)
+    _sweep_after(timedelta(minutes=61), start)
+    db.session.refresh(warning)
+    actions.acknowledge(db.session, network.director, warning, warning.version, clock.now())
+    db.session.commit()
+    home = _text(login(network.dept_counsellor).get("/").get_data(as_text=True))
+    assert "red warning" not in home
