@@ -181,3 +181,56 @@ def test_the_home_card_of_an_escalated_red_leaves_once_it_is_acknowledged(networ
     db.session.commit()
     home = _text(login(network.dept_counsellor).get("/").get_data(as_text=True))
     assert "red warning" not in home
+
+
+# --- (c) which deadline is marked overdue -----------------------------------------------------
+
+
+def _queue_row(page: str, name: str) -> str:
+    row = page[page.index(name) :]
+    return row[: row.index("</tr>")]
+
+
+def test_the_warnings_list_marks_the_missed_deadline_not_the_new_one(network, login):
+    start = clock.now()
+    phq9_signal(network.student, 22)
+    _sweep_after(timedelta(minutes=61), start)
+    clock.set_now(start + timedelta(minutes=70))
+
+    page = login(network.dept_counsellor).get("/warnings/").get_data(as_text=True)
+    cell = _text(_queue_row(page, network.student.name))
+    # Next is school leadership's acknowledgement, due 12:01: not overdue. The centre's
+    # 11:00 was missed, and that is what the row says.
+    assert "2026-09-14 12:01" in cell
+    assert "overdue" not in cell
+    assert "escalated after missing 2026-09-14 11:00" in cell
+    # The list of warnings with a missed deadline still holds it.
+    overdue = login(network.dept_counsellor).get("/warnings/?overdue=1").get_data(as_text=True)
+    assert network.student.name in overdue
+
+
+def test_the_warnings_list_marks_overdue_a_next_deadline_that_has_passed(network, login):
+    start = clock.now()
+    phq9_signal(network.student, 22)
+    clock.set_now(start + timedelta(minutes=70))  # the sweep has not run: nothing escalated
+    page = login(network.dept_counsellor).get("/warnings/").get_data(as_text=True)
+    cell = _text(_queue_row(page, network.student.name))
+    assert "2026-09-14 11:00 overdue" in cell
+    assert "escalated" not in cell
+
+
+def test_the_warning_page_and_tasks_show_the_new_deadline_without_an_overdue_mark(network, login):
+    start = clock.now()
+    phq9_signal(network.student, 22)
+    _sweep_after(timedelta(minutes=61), start)
+    clock.set_now(start + timedelta(minutes=70))
+    client = login(network.director)
+
+    page = _text(client.get(f"/warnings/students/{network.student.id}").get_data(as_text=True))
+    owed = page[page.index("Still to do") :]
+    owed = owed[: owed.index("Arrange the peer watch")]
+    assert "Acknowledge (school leadership) due" in owed
+    assert "overdue" not in owed
+    tasks = _text(client.get("/tasks").get_data(as_text=True))
+    assert "Acknowledge (school leadership) due 2026-09-14 12:01" in tasks
+    assert "overdue" not in tasks.split("Overdue", 1)[1]
