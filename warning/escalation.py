@@ -229,7 +229,9 @@ def record_escalations(
             flush=False,
         )
     # An escalation means a deadline was missed (or someone judged it urgent): it heads the inbox.
-    response.notify_tiers(session, [(step.warning, step.to_tier) for step in steps], urgent=True)
+    response.notify_escalations(
+        session, [(step.warning, step.from_tier, step.to_tier) for step in steps]
+    )
     session.flush()
 
 

@@ -33,6 +33,7 @@ from campus.i18n import N_
 from campus.i18n import viewer_locale
 from campus.models import BilingualName
 from campus.models import name_for
+from warning.models import OwnerTier
 
 log = logging.getLogger(__name__)
 
@@ -402,3 +403,14 @@ def _value(value: Any, translate: Callable[[str], str]) -> Any:
             str(_value(v, translate)) for v in value["list"]
         )
     raise ValueError(f"unknown label parameter {value!r}")
+
+
+def tier_label(tier: int) -> str:
+    """A tier of the response network in the viewer's language ("school leadership")."""
+    return {
+        OwnerTier.DORM: gettext("dorm"),
+        OwnerTier.CLASS: gettext("class"),
+        OwnerTier.DEPARTMENT: gettext("department"),
+        OwnerTier.SCHOOL: gettext("counselling centre"),
+        OwnerTier.LEADERSHIP: gettext("school leadership"),
+    }[OwnerTier(tier)]

@@ -60,6 +60,10 @@ class QueuePage:
     total: int = 0
     more: bool = False  # there are more than `total` warnings: the count stopped at its cap
     next_due: dict[int, datetime] = field(default_factory=dict)  # warning id -> next deadline
+    # Warning id -> when its earliest missed deadline was due, for the overdue warnings whose
+    # missed deadline went up a tier with a fresh window: their next deadline is not overdue, and
+    # the row says what was missed and when instead of marking the new one.
+    escalated: dict[int, datetime] = field(default_factory=dict)
     counsellors: dict[int, str] = field(default_factory=dict)  # warning id -> its case counsellor
 
 
@@ -97,13 +101,19 @@ def queue(session: Session, user: User, flt: QueueFilter, now: datetime) -> Queu
     total = session.scalar(select(func.count()).select_from(narrow.subquery())) or 0
     rows = _page_rows(session, user, flt, now)
     ids = [warning.id for warning, _, _ in rows]
-    overdue = _overdue_among(session, ids, now)
-    shown = [(w, s, d, w.id in overdue) for w, s, d in rows]
+    missed = _missed_among(session, ids, now)
+    shown = [(w, s, d, w.id in missed) for w, s, d in rows]
+    next_due = _next_due(session, ids)
     return QueuePage(
         shown,
         min(total, cap),
         more=total > cap,
-        next_due=_next_due(session, ids),
+        next_due=next_due,
+        escalated={
+            warning_id: due
+            for warning_id, due in missed.items()
+            if (after := next_due.get(warning_id)) is None or after >= now
+        },
         counsellors=_counsellors(session, [warning for warning, _, _ in rows]),
     )
 
@@ -176,20 +186,19 @@ def filtered(query, user: User, flt: QueueFilter, now: datetime):
     return query
 
 
-def _overdue_among(session: Session, warning_ids: list[int], now: datetime) -> set[int]:
-    """Which of these warnings have a missed deadline (see `_missed`)."""
+def _missed_among(session: Session, warning_ids: list[int], now: datetime) -> dict[int, datetime]:
+    """Which of these warnings have a missed deadline (see `_missed`), each with the earliest."""
     if not warning_ids:
-        return set()
-    return set(
-        session.scalars(
-            select(Deadline.warning_id)
-            .where(
-                Deadline.warning_id.in_(warning_ids),
-                _missed(now),
-            )
-            .distinct()
+        return {}
+    earliest = session.execute(
+        select(Deadline.warning_id, func.min(Deadline.due_at))
+        .where(
+            Deadline.warning_id.in_(warning_ids),
+            _missed(now),
         )
+        .group_by(Deadline.warning_id)
     )
+    return {warning_id: due for warning_id, due in earliest}
 
 
 def _next_due(session: Session, warning_ids: list[int]) -> dict[int, datetime]:

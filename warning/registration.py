@@ -47,7 +47,7 @@ def _register_template_globals(app: Flask) -> None:
     app.add_template_global(vocabulary.instrument_abbreviation, "instrument_abbreviation")
     app.jinja_env.globals["warning_action_forms"] = response_views.warning_action_forms
     app.jinja_env.globals["task_text"] = response_views.task_text
-    app.jinja_env.globals["tier_label"] = response_views.tier_label
+    app.jinja_env.globals["tier_label"] = labels.tier_label
     app.jinja_env.globals["deadline_label"] = response_views.deadline_label
     app.jinja_env.globals["chore_label"] = response_views.chore_label
     app.jinja_env.globals["notice_due"] = response_views.notice_due

@@ -60,6 +60,14 @@ NOTIFICATION_TEXT = {
     OwnerTier.LEADERSHIP: N_("A warning has been escalated to school leadership"),
 }
 
+# The department leader oversees the department's warnings and receives its escalations: one
+# that leaves the department for a tier above reaches the leader with a note naming that tier
+# (the mail stays as neutral as the tiers' own notes).
+ESCALATED_TEXT = {
+    OwnerTier.SCHOOL: N_("A warning in your department was escalated to the counselling centre"),
+    OwnerTier.LEADERSHIP: N_("A warning in your department was escalated to school leadership"),
+}
+
 # The person on duty (值班) when a red warning is raised: a note of its own, so they know it is
 # theirs to look at now, whichever tier they belong to.
 ON_DUTY_TEXT = N_("A red warning was raised while you are on duty: please look at it now")
@@ -436,6 +444,70 @@ def notify_tiers(
                 urgent or w.level == Level.RED,
             )
             for w, tier in order
+        ],
+    )
+
+
+def notify_escalations(session: Session, steps: Iterable[tuple[EarlyWarning, int, int]]) -> None:
+    """Tell the people of a batch of escalations, each (warning, from tier, to tier): the holders
+    of every tier reached and, for a step that leaves the department for a tier above, the
+    department's leaders (`ESCALATED_TEXT`). One batch (a sweep, a manual escalation) is one
+    event per warning, so each person hears of it once, by the note of the highest tier they are
+    told as: a red whose assessment, guardian call and peer watch escalate together is one note
+    each for the director, the centre, the leader and the counsellor. A deadline passed on again
+    within the top tier (leadership ignoring it) reminds that tier; the leader knows already."""
+    order: list[EarlyWarning] = []
+    reached: dict[int, set[OwnerTier]] = {}
+    above: dict[int, OwnerTier] = {}  # warning id -> highest tier it left the department for
+    for warning, from_tier, to_tier in steps:
+        if warning.id not in reached:
+            order.append(warning)
+        to = OwnerTier(to_tier)
+        reached.setdefault(warning.id, set()).add(to)
+        if to > max(from_tier, OwnerTier.DEPARTMENT):
+            above[warning.id] = max(to, above.get(warning.id, to))
+    by_tier: dict[OwnerTier, list[EarlyWarning]] = {}
+    for warning in order:
+        for tier in reached[warning.id]:
+            by_tier.setdefault(tier, []).append(warning)
+    holders = {tier: owners_many(session, ws, tier) for tier, ws in by_tier.items()}
+    escalated = [w for w in order if w.id in above]
+    leaders = owners_many(session, escalated, OwnerTier.DEPARTMENT, leaders_only=True)
+    # (warning, recipients, tier whose deadline the detail names, text), highest first per warning
+    notes: list[tuple[EarlyWarning, list[int], OwnerTier, str]] = []
+    for warning in order:
+        # (rank, recipients, tier, text): a tier's note ranks 2 x tier; the leaders' note comes
+        # after the tiers above the department and before the department's own note.
+        wanted = [
+            (2 * t, holders[t][warning.id], t, NOTIFICATION_TEXT[t]) for t in reached[warning.id]
+        ]
+        if warning.id in above:
+            tier = above[warning.id]
+            rank = 2 * OwnerTier.DEPARTMENT + 1
+            wanted.append((rank, leaders[warning.id], tier, ESCALATED_TEXT[tier]))
+        told: set[int] = set()
+        for _rank, ids, tier, text in sorted(wanted, key=lambda note: -note[0]):
+            fresh = [i for i in ids if i not in told]
+            told.update(fresh)
+            notes.append((warning, fresh, tier, text))
+    merged: dict[tuple[int, OwnerTier], tuple[EarlyWarning, set[int]]] = {}
+    for warning, ids, tier, _text in notes:
+        if tier >= OwnerTier.DEPARTMENT:
+            merged.setdefault((warning.id, tier), (warning, set()))[1].update(ids)
+    details = notice_details(
+        session, [(w, sorted(ids), tier) for (_, tier), (w, ids) in merged.items()]
+    )
+    notify_many(
+        session,
+        [
+            (
+                ids,
+                text,
+                TASKS_LINK,
+                {i: d for i, d in details.get((w.id, tier), {}).items() if i in ids},
+                True,
+            )
+            for w, ids, tier, text in notes
         ],
     )
 

@@ -39,7 +39,6 @@ from warning import task_list
 from warning import task_texts
 from warning.models import Deadline
 from warning.models import EarlyWarning
-from warning.models import OwnerTier
 from warning.models import Task
 from warning.models import WarningStatus
 from warning.response_forms import ACTION_FORMS
@@ -90,16 +89,6 @@ def warning_action_forms(
         for name in RENDERED_ACTIONS
         if name in allowed
     ]
-
-
-def tier_label(tier: int) -> str:
-    return {
-        OwnerTier.DORM: _("dorm"),
-        OwnerTier.CLASS: _("class"),
-        OwnerTier.DEPARTMENT: _("department"),
-        OwnerTier.SCHOOL: _("counselling centre"),
-        OwnerTier.LEADERSHIP: _("school leadership"),
-    }[OwnerTier(tier)]
 
 
 def deadline_label(kind: str) -> str:

@@ -20,6 +20,7 @@ from sqlalchemy import case
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import aliased
 
 from campus import clock
 from campus.models import User
@@ -29,8 +30,10 @@ from warning import actions
 from warning import permissions
 from warning import queue
 from warning import reports
+from warning.labels import tier_label
 from warning.models import Deadline
 from warning.models import EarlyWarning
+from warning.models import OwnerTier
 from warning.models import Task
 from warning.models import WeeklyReport
 from warning.policy import Level
@@ -44,16 +47,25 @@ class Unacknowledged:
     level: Level
     count: int
     earliest_due: datetime | None  # the soonest deadline still owed among them
+    # The tier their acknowledgement was passed on to when the tier that owed it missed it (a
+    # red's hour the centre let pass: school leadership); None while the first tier's is running.
+    escalated_to: OwnerTier | None = None
 
 
 def unacknowledged(session: Session, user: User, now: datetime) -> list[Unacknowledged]:
     """Open red and yellow warnings in the viewer's queue that nobody has acknowledged yet, per
-    level, with the soonest deadline still owed: the queue filtered `unacknowledged=1`."""
+    level, with the soonest deadline still owed: the queue filtered `unacknowledged=1`. Those
+    whose acknowledgement was escalated are counted apart, per tier it now waits on: "awaits the
+    centre" would be stale once the centre's hour has passed and the warning went up a tier."""
     owed = and_(Deadline.warning_id == EarlyWarning.id, Deadline.still_owed())
+    # The acknowledgement still owed, and an earlier one a lower tier let pass (escalated).
+    ack, missed = aliased(Deadline), aliased(Deadline)
+    escalated_to = case((missed.id.is_not(None), ack.tier), else_=None).label("escalated_to")
     rows = session.execute(
         queue.filtered(
             select(
                 EarlyWarning.level,
+                escalated_to,
                 func.count(EarlyWarning.id.distinct()),
                 func.min(Deadline.due_at),
             ),
@@ -62,11 +74,31 @@ def unacknowledged(session: Session, user: User, now: datetime) -> list[Unacknow
             now,
         )
         .outerjoin(Deadline, owed)
+        .outerjoin(
+            ack,
+            and_(ack.warning_id == EarlyWarning.id, ack.kind == "acknowledge", ack.still_owed()),
+        )
+        .outerjoin(
+            missed,
+            and_(
+                missed.warning_id == EarlyWarning.id,
+                missed.kind == "acknowledge",
+                missed.escalated_at.is_not(None),
+                missed.tier < ack.tier,
+            ),
+        )
         .where(EarlyWarning.level.in_((Level.RED, Level.YELLOW)))
-        .group_by(EarlyWarning.level)
+        .group_by(EarlyWarning.level, escalated_to)
     ).all()
-    found = [Unacknowledged(Level(level), count, due) for level, count, due in rows]
-    return sorted(found, key=lambda u: -u.level)
+    # Only a red's card says where its acknowledgement went; a yellow's stays one line.
+    merged: dict[tuple[Level, OwnerTier | None], Unacknowledged] = {}
+    for level, tier, count, due in rows:
+        key = (Level(level), OwnerTier(tier) if tier is not None and level == Level.RED else None)
+        if (seen := merged.get(key)) is not None:
+            dues = [d for d in (seen.earliest_due, due) if d is not None]
+            count, due = seen.count + count, min(dues, default=None)
+        merged[key] = Unacknowledged(key[0], count, due, key[1])
+    return sorted(merged.values(), key=lambda u: (-u.level, -(u.escalated_to or 0)))
 
 
 def overdue_warnings(session: Session, user: User, now: datetime) -> int:
@@ -160,12 +192,28 @@ def when_due(due: datetime, now: datetime) -> str:
 
 def _unacknowledged_text(found: Unacknowledged, centre: bool) -> str:
     """A red's acknowledgement is the centre's: department staff read that it awaits the centre,
-    and do their own part of the red (the guardian, the peer watch) meanwhile."""
+    and do their own part of the red (the guardian, the peer watch) meanwhile. Once the centre's
+    hour has passed, everyone reads that it went up a tier and to whom."""
     if found.level != Level.RED:
         return ngettext(
             "%(num)s yellow warning not yet acknowledged",
             "%(num)s yellow warnings not yet acknowledged",
             found.count,
+        )
+    if found.escalated_to is not None:
+        tier = tier_label(found.escalated_to)
+        if centre:
+            return ngettext(
+                "%(num)s red warning escalated to %(tier)s still awaits acknowledgement",
+                "%(num)s red warnings escalated to %(tier)s still await acknowledgement",
+                found.count,
+                tier=tier,
+            )
+        return ngettext(
+            "%(num)s red warning was not acknowledged in time: escalated to %(tier)s",
+            "%(num)s red warnings were not acknowledged in time: escalated to %(tier)s",
+            found.count,
+            tier=tier,
         )
     if centre:
         return ngettext(
@@ -187,7 +235,10 @@ def staff_items(session: Session, user: User, now: datetime) -> list[Item]:
     for found in unacknowledged(session, user, now):
         red = found.level == Level.RED
         text = _unacknowledged_text(found, centre)
-        late = found.earliest_due is not None and found.earliest_due < now
+        # An escalated acknowledgement was missed already, whenever the next one is due.
+        late = found.escalated_to is not None or (
+            found.earliest_due is not None and found.earliest_due < now
+        )
         items.append(
             Item(
                 found.count,
