@@ -103,6 +103,16 @@ def deadline_label(kind: str) -> str:
     }.get(kind, kind)
 
 
+def escalation_reason(outcome: str) -> str:
+    """Why a warning went up a tier, from its timeline event's outcome as `warning.escalation`
+    writes it: "missed <deadline kind>", or "manual" when a person escalated it."""
+    if outcome == "manual":
+        return _("escalated by a person")
+    return _(
+        "%(deadline)s not done in time", deadline=deadline_label(outcome.removeprefix("missed "))
+    )
+
+
 def chore_label(kind: str) -> str:
     return {"report_missing": _("Missing weekly reports")}.get(kind, kind)
 

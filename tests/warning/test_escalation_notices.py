@@ -234,3 +234,20 @@ def test_the_warning_page_and_tasks_show_the_new_deadline_without_an_overdue_mar
     tasks = _text(client.get("/tasks").get_data(as_text=True))
     assert "Acknowledge (school leadership) due 2026-09-14 12:01" in tasks
     assert "overdue" not in tasks.split("Overdue", 1)[1]
+
+
+def test_the_timeline_says_in_words_which_step_was_missed(network, login):
+    """Before, it read "Escalated missed acknowledge": the stored code, in English for a
+    Chinese reader too."""
+    start = clock.now()
+    phq9_signal(network.student, 22)
+    _sweep_after(timedelta(minutes=61), start)
+    client = login(network.director)
+
+    page = _text(client.get(f"/warnings/students/{network.student.id}").get_data(as_text=True))
+    assert "Acknowledge not done in time" in page
+    assert "missed acknowledge" not in page
+    client.post("/language/zh_CN")
+    zh = _text(client.get(f"/warnings/students/{network.student.id}").get_data(as_text=True))
+    assert "missed" not in zh
+    assert "未按时完成" in zh
