@@ -250,6 +250,15 @@ class PlanItemForm(OnceForm):
     submit = SubmitField(_l("Add plan item"))
 
 
+class PlanTaskDoneForm(FlaskForm):
+    """Ticking a plan item or follow-up: its owner needs no note, anyone else says what was done
+    (`referrals.leave.check_task_done` decides; the page asks only those who must)."""
+
+    note = TextAreaField(
+        _l("What was done, or what its owner told you"), validators=[Length(max=500)]
+    )
+
+
 class PeriodForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter: nothing is written

@@ -429,8 +429,9 @@ def local_today(session: Session, leave: LeaveOfAbsence, now: datetime) -> date:
 def complete_task(
     session: Session, user: User, leave: LeaveOfAbsence, task: Task, note: str, now: datetime
 ) -> None:
-    """Mark a plan item or follow-up done, by its owner or a school counsellor. Commits."""
-    check_task_done(user, leave, task, local_today(session, leave, now))
+    """Mark a plan item or follow-up done, by its owner or, with a note saying what was done, a
+    school counsellor. Commits."""
+    check_task_done(user, leave, task, local_today(session, leave, now), note)
     do_complete_task(session, user, leave, task, note, now)
     session.commit()
 
@@ -440,15 +441,19 @@ def complete_task(
 FOLLOW_UP_EARLY = timedelta(days=14)
 
 
-def check_task_done(user: User, leave: LeaveOfAbsence, task: Task, today: date) -> None:
-    """Raises `LeaveError` unless `task` belongs to this case and is still open and, for a
-    post-return follow-up, is due within two weeks; `PermissionError` unless `user` owns it or
-    is a school counsellor. Before, all three follow-ups could be ticked on the day of the
-    return, and the case closed months before anyone had seen how the student was doing."""
+def check_task_done(
+    user: User, leave: LeaveOfAbsence, task: Task, today: date, note: str = ""
+) -> None:
+    """Raises `LeaveError` unless `task` belongs to this case and is still open, for a
+    post-return follow-up is due within two weeks, and, ticked by someone other than its owner,
+    says what was done (`note`); `PermissionError` unless `user` owns it or is a school
+    counsellor. Before, all three follow-ups could be ticked on the day of the return, and a
+    school counsellor could tick the department counsellor's item with nothing said: the plan
+    read as done though no one could tell that it was."""
     mine = {i.task_id for i in leave.plan_items} | {f.task_id for f in leave.follow_ups}
     if task.id not in mine:
         raise LeaveError(N_("This task is not part of this case."))
-    if task.assignee_user_id != user.id and not user.has_role(Role.SCHOOL_COUNSELLOR):
+    if not owns(user, task) and not user.has_role(Role.SCHOOL_COUNSELLOR):
         raise PermissionError("not your task")
     if task.done_at is not None:
         raise LeaveError(N_("This is already done."))
@@ -457,16 +462,37 @@ def check_task_done(user: User, leave: LeaveOfAbsence, task: Task, today: date) 
         raise LeaveError(
             N_("A follow-up can be marked done from two weeks before it is due, not earlier.")
         )
+    if not owns(user, task) and not note.strip():
+        raise LeaveError(
+            N_(
+                "Someone else owns this: write what was done, or what its owner told you, "
+                "to mark it done for them."
+            )
+        )
+    if len(note.strip()) > DONE_NOTE_MAX:
+        raise LeaveError(N_("Keep the note to 500 characters."))
+
+
+# `Task.done_note`'s length: a longer note is refused, never cut short.
+DONE_NOTE_MAX = 500
+
+
+def owns(user: User, task: Task) -> bool:
+    """Whether `task` (a plan item or follow-up) is `user`'s own: its owner ticks it without a
+    word; anyone else who may (a school counsellor) says what was done or heard."""
+    return task.assignee_user_id == user.id
 
 
 def do_complete_task(
     session: Session, user: User, leave: LeaveOfAbsence, task: Task, note: str, now: datetime
 ) -> None:
-    """Write the completion `check_task_done` allowed, in the caller's unit of work."""
+    """Write the completion `check_task_done` allowed, in the caller's unit of work: who ticked
+    it and their note, and in the audit whether it was for its owner."""
     task.done_at = now
     task.done_by_id = user.id
-    task.done_note = note.strip()[:500] or None
-    _audit(session, user, leave, "return_task_done", task.kind)
+    task.done_note = note.strip() or None
+    detail = task.kind if owns(user, task) else f"{task.kind} for its owner {task.assignee_user_id}"
+    _audit(session, user, leave, "return_task_done", detail)
 
 
 def outstanding(leave: LeaveOfAbsence) -> list[Task]:

@@ -32,6 +32,7 @@ from campus.forms import add_error
 from campus.forms import filled
 from campus.models import Role
 from campus.models import Student
+from campus.models import User
 from campus.outcomes import Refused
 from campus.permissions import require_roles
 from campus.scope import Capability
@@ -44,6 +45,7 @@ from referrals.forms import ApproveReturnForm
 from referrals.forms import AssessmentForm
 from referrals.forms import LeaveForm
 from referrals.forms import PlanItemForm
+from referrals.forms import PlanTaskDoneForm
 from referrals.forms import StatementForm
 from referrals.forms import leave_status_text
 from referrals.models import LeaveOfAbsence
@@ -143,6 +145,7 @@ def _detail_page(leave: LeaveOfAbsence, refused: tuple[str, FlaskForm] | None = 
         "assessment_form": _assessment_form(leave),
         "approve_form": ApproveReturnForm(prefix="ap"),
         "plan_form": plan_form,
+        "done_form": PlanTaskDoneForm(formdata=None),
     }
     if refused is not None:
         name, form = refused
@@ -155,8 +158,22 @@ def _detail_page(leave: LeaveOfAbsence, refused: tuple[str, FlaskForm] | None = 
         status=leave_status_text(leave, leave_rules.local_today(db.session, leave, clock.now())),
         section_labels=SECTION_LABELS,
         assessment_labels=ASSESSMENT_LABELS,
+        people=_people(leave),
+        owns=leave_rules.owns,
+        refused_task=g.get("refused_task"),
         **forms,
     )
+
+
+def _people(leave: LeaveOfAbsence) -> dict[int, str]:
+    """Names of whoever owns or ticked the case's tasks: the plan says who did it, for whom."""
+    tasks = [i.task for i in leave.plan_items] + [f.task for f in leave.follow_ups]
+    ids = {t.assignee_user_id for t in tasks} | {t.done_by_id for t in tasks}
+    ids.discard(None)
+    if not ids:
+        return {}
+    rows = db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).tuples()
+    return dict(rows.all())
 
 
 def _assessment_form(leave: LeaveOfAbsence) -> AssessmentForm:
@@ -294,8 +311,13 @@ def task_done(leave: LeaveOfAbsence, task_id: int) -> str:
     task = db.session.get(Task, task_id)
     if task is None:
         abort(404)
-    leave_rules.complete_task(db.session, current_user, leave, task, "", clock.now())
-    return _("Marked done.")
+    g.refused_task = task_id  # a refused note box opens again on this task, as typed
+    form = _validated("done_form", PlanTaskDoneForm())
+    note = form.note.data or ""
+    leave_rules.complete_task(db.session, current_user, leave, task, note, clock.now())
+    if leave_rules.owns(current_user, task):
+        return _("Marked done.")
+    return _("Marked done for its owner, with your note.")
 
 
 @bp.route("/<int:leave_id>/close", methods=["POST"])

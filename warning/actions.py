@@ -214,6 +214,17 @@ def acknowledgement_counts(session: Session, actor: User, warning: EarlyWarning)
     )
 
 
+def may_take(session: Session, actor: User, warning: EarlyWarning, action: str) -> bool:
+    """Whether `actor` may take `action` on `warning` now: the role and scope of the action
+    (`permissions.allowed_actions`, none on a closed warning) and, to acknowledge, an
+    acknowledgement that counts at its level (`acknowledgement_counts`). The action's form and
+    its sending ask this one question: the form of a red's acknowledgement opened for a
+    department counsellor whose sending of it was then refused."""
+    if action not in permissions.allowed_actions(actor, warning):
+        return False
+    return action != "acknowledge" or acknowledgement_counts(session, actor, warning)
+
+
 def check_acknowledge(session: Session, actor: User, warning: EarlyWarning) -> None:
     """Raises `ActionNotAllowed` unless `actor`'s acknowledgement counts at the warning's level:
     a red's hour is the centre's, and a department counsellor's click would have shown the red

@@ -71,14 +71,9 @@ def warning_action_forms(
     refused one as it was sent). Acknowledging is offered until it is done, and again when a
     raised level owes a new acknowledgement (`owed`, the warning's open deadlines); never to
     someone whose acknowledgement would not count (a department counsellor's, of a red)."""
-    allowed = permissions.allowed_actions(current_user, warning)
     acknowledged = warning.acknowledged_at is not None and all(
         d.kind != "acknowledge" for d in owed
     )
-    if "acknowledge" in allowed and (
-        acknowledged or not actions.acknowledgement_counts(db.session, current_user, warning)
-    ):
-        allowed = [name for name in allowed if name != "acknowledge"]
     return [
         (
             name,
@@ -87,7 +82,8 @@ def warning_action_forms(
             else action_form(name, warning, formdata=None),
         )
         for name in RENDERED_ACTIONS
-        if name in allowed
+        if actions.may_take(db.session, current_user, warning, name)
+        and not (name == "acknowledge" and acknowledged)
     ]
 
 
@@ -243,7 +239,7 @@ def act(warning_id: int, name: str):
     if name not in ACTIONS:
         abort(404)
     warning = _warning_or_404(warning_id)
-    if name not in permissions.allowed_actions(current_user, warning):
+    if not actions.may_take(db.session, current_user, warning, name):
         abort(403 if warning.status == WarningStatus.OPEN else 409)
     form = action_form(name, warning)
     if not form.is_submitted():

@@ -42,6 +42,7 @@ from warning import response
 from warning.labels import Label
 from warning.models import ConcernReport
 from warning.models import EarlyWarning
+from warning.models import LifeEvent
 from warning.models import OwnerTier
 from warning.models import PolicyKind
 from warning.models import PolicyStatus
@@ -691,7 +692,8 @@ class TimelineItem:
     outcome_key: str | None = None
     outcome_params: dict | None = None
     note: str | None = None
-    # A peer's own words behind a concern or weekly-report signal (department staff and up).
+    # The words recorded with a signal's evidence (department staff and up): a peer's own words
+    # behind a concern or weekly report, the recorder's note of a life event.
     report_text: str | None = None
     # Who did it (None: the system, as triage or the escalation sweep), and how, for a contact
     # or a guardian's notice: whether the department or the centre called is the case's history.
@@ -750,8 +752,15 @@ def _event_item(event: WarningEvent, actor: str | None, capability: Capability) 
 
 
 def _report_texts(session: Session, signals: list[Signal]) -> dict[int, str]:
-    """The free text of the concern and weekly reports behind ``signals``, by signal id."""
-    sources = {"concern_report": ConcernReport.text, "weekly_report": WeeklyReport.note}
+    """The free text of the concern and weekly reports and the life events behind ``signals``,
+    by signal id. A life event's note was stored and shown to no one; it is the department's
+    own record of what happened, read where the student's warnings are (never by the class and
+    dorm tiers, who read no timeline)."""
+    sources = {
+        "concern_report": ConcernReport.text,
+        "weekly_report": WeeklyReport.note,
+        "life_event": LifeEvent.note,
+    }
     texts: dict[int, str] = {}
     for kind, column in sources.items():
         wanted = [s for s in signals if s.evidence_type == kind]

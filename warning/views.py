@@ -544,8 +544,14 @@ def concern(kind: str, unit_id: int):
     except Refused as refusal:  # a token that is not this person's form
         flash(refusal.message.shown(), "error")
     else:
+        # The same receipt whatever the level, so it never hints at one; and no promise of who
+        # acts: a blue concern stays with the class and dorm tiers and no department counsellor
+        # is told of it, so "passed on to the department" was false.
         flash(
-            _("Thank you. Your concern was passed on to the department, who will follow up."),
+            _(
+                "Thank you. Your concern was received, and the teachers responsible will follow "
+                "it up. If you are asked to help, it will appear under Tasks."
+            ),
             "success",
         )
     return redirect(url_for("warning.unit", kind=kind, unit_id=unit_id))

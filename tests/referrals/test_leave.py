@@ -437,3 +437,85 @@ def test_a_return_on_or_before_today_reads_as_returned(world, login):
     )
     text = login(world.counsellor).get(f"/referrals/leave/{leave.id}").get_data(as_text=True)
     assert "Returned to school" in text
+
+
+def _department_item(world, leave):
+    """A plan item the department counsellor owns."""
+    return rules.add_plan_item(
+        db.session,
+        world.counsellor,
+        leave,
+        PlanSection.ACADEMIC,
+        "Deferred exams booked with the dean's office",
+        world.dept_counsellor.id,
+        date(2027, 2, 15),
+    )
+
+
+def _done_audits() -> list[AuditEvent]:
+    return db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "return_task_done")
+    ).all()
+
+
+def test_a_school_counsellor_ticks_someone_elses_plan_item_only_with_a_note(world):
+    """Before: a school counsellor could tick the department counsellor's item done with nothing
+    said, and the plan read as done though no one knew that it was."""
+    leave = _leave(world)
+    item = _department_item(world, leave)
+    with pytest.raises(rules.LeaveError, match="what was done"):
+        rules.complete_task(db.session, world.counsellor, leave, item.task, "  ", clock.now())
+    db.session.rollback()
+    assert item.task.done_at is None
+    assert _done_audits() == []
+    note = "Dept counsellor phoned: exams rebooked for 3 March"
+    rules.complete_task(db.session, world.counsellor, leave, item.task, note, clock.now())
+    assert item.task.done_at is not None
+    assert item.task.done_by_id == world.counsellor.id
+    assert item.task.done_note == note
+    (row,) = _done_audits()
+    assert row.actor_id == world.counsellor.id
+    assert "for its owner" in (row.detail or "")
+
+
+def test_the_owner_ticks_their_own_plan_item_without_a_note(world):
+    leave = _leave(world)
+    item = _department_item(world, leave)
+    rules.complete_task(db.session, world.dept_counsellor, leave, item.task, "", clock.now())
+    assert item.task.done_by_id == world.dept_counsellor.id
+    assert item.task.done_note is None
+
+
+def test_a_follow_up_ticked_by_another_school_counsellor_needs_a_note_too(world, campus):
+    colleague = campus.staff(world.institution, Role.SCHOOL_COUNSELLOR)
+    campus.commit()
+    leave = _leave(world)
+    _ready(world, leave)
+    rules.approve_return(db.session, world.counsellor, leave, date(2026, 9, 14))
+    first = min(leave.follow_ups, key=lambda f: f.due_date)
+    clock.set_now(datetime(2026, 10, 14, 2, 0))
+    with pytest.raises(rules.LeaveError, match="what was done"):
+        rules.complete_task(db.session, colleague, leave, first.task, "", clock.now())
+    db.session.rollback()
+    assert first.task.done_at is None
+
+
+def test_the_plan_page_asks_for_the_note_and_shows_who_ticked_the_item_and_what_they_wrote(
+    world, login
+):
+    leave = _leave(world)
+    item = _department_item(world, leave)
+    client = login(world.counsellor)
+    page = client.get(f"/referrals/leave/{leave.id}").get_data(as_text=True)
+    assert f'id="done-note-{item.task_id}"' in page  # the note box of an item not theirs
+    url = f"/referrals/leave/{leave.id}/tasks/{item.task_id}/done"
+    refused = client.post(url, data={"note": ""}, follow_redirects=True).get_data(as_text=True)
+    assert "what was done" in refused
+    db.session.refresh(item.task)
+    assert item.task.done_at is None
+    note = "Dept counsellor phoned: exams rebooked for 3 March"
+    page = client.post(url, data={"note": note}, follow_redirects=True).get_data(as_text=True)
+    db.session.refresh(item.task)
+    assert item.task.done_by_id == world.counsellor.id
+    assert note in page
+    assert f"by {world.counsellor.name}" in page

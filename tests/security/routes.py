@@ -89,7 +89,9 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "inbox.index": ALL_SIGNED_IN,
     "inbox.read": frozenset({Role.CLASS_COMMITTEE}),
     "inbox.read_all": ALL_SIGNED_IN,
-    "actions.act": WARNING_STAFF,
+    # The world's warning is red, and acknowledging a red is the centre's (`actions.may_take`):
+    # its form is refused to department staff as its sending is.
+    "actions.act": frozenset({Role.SCHOOL_COUNSELLOR, Role.DIRECTOR}),
     "response.tasks": ALL_SIGNED_IN,
     # The task is addressed to the student's class.
     "response.task_done": frozenset({Role.CLASS_COMMITTEE}),

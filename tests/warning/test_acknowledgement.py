@@ -166,3 +166,22 @@ def test_the_timeline_does_not_name_the_classmate_whose_report_opened_the_warnin
     timeline = page[page.index('class="timeline"') :]
     assert "Warning opened" in timeline
     assert "Reporter Wu" not in timeline
+
+
+def test_the_acknowledge_form_of_a_red_is_refused_to_a_department_counsellor_on_get_too(
+    login, network
+):
+    """Before: the URL of the action showed its form to a department counsellor, whose POST then
+    got a 403; the GET refuses the same way now, by the same rule."""
+    warning = open_warning(network.student, Level.RED)
+    response = login(network.dept_counsellor).get(f"/warnings/{warning.id}/actions/acknowledge")
+    assert response.status_code == 403
+    assert 'name="acknowledge-version"' not in response.get_data(as_text=True)
+    centre = login(network.school_counsellor).get(f"/warnings/{warning.id}/actions/acknowledge")
+    assert centre.status_code == 200
+
+
+def test_the_acknowledge_form_of_a_yellow_is_open_to_a_department_counsellor(login, network):
+    warning = open_warning(network.student, Level.YELLOW)
+    response = login(network.dept_counsellor).get(f"/warnings/{warning.id}/actions/acknowledge")
+    assert response.status_code == 200

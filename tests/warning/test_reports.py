@@ -20,6 +20,10 @@ from warning.policy import Level
 from warning.reports import week_start
 from warning.reports import weekly_report_status
 
+# What the reporter is told, whatever the level: a blue concern stays with the class and dorm
+# tiers and no department counsellor is told of it, so "passed on to the department" was false.
+RECEIPT = "Your concern was received, and the teachers responsible will follow it up."
+
 
 def _count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
@@ -44,7 +48,8 @@ def test_suicidal_talk_concern_report_creates_red_warning_at_once(campus, unit, 
     assert warning.student_id == unit.student.id
     assert "concern report: suicidal talk" in warning.reason
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "passed on to the department" in page
+    assert RECEIPT in page
+    assert "passed on to the department" not in page  # a promise the tiers did not keep
     assert 'class="level' not in page
     assert "Red" not in without_tokens(page)
 
@@ -178,7 +183,9 @@ def test_a_concern_report_sent_twice_is_one_report_and_does_not_raise_the_level(
         follow_redirects=True,
     )
     assert first.status_code == 302
-    assert "passed on to the department" in again.get_data(as_text=True)
+    assert RECEIPT in again.get_data(as_text=True)
+    assert "If you are asked to help, it will appear under Tasks." in again.get_data(as_text=True)
+    assert "Blue" not in without_tokens(again.get_data(as_text=True))
     assert (_count(ConcernReport), _count(Signal)) == (1, 1)
     assert db.session.scalar(select(EarlyWarning)).level == Level.BLUE
 
