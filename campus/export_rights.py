@@ -18,6 +18,7 @@ from flask import Flask
 from flask import abort
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from campus.models import User
 
@@ -41,6 +42,8 @@ DIRECT_IDENTIFIERS = (
     "room",
     "class",
 )
+# The header of the pseudonym column in a file, in the reader's language.
+PSEUDONYM_LABEL = _l("Student code")
 
 
 def check_config(app: Flask) -> None:

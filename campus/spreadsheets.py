@@ -19,15 +19,17 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
 from datetime import datetime
 from datetime import time
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import pandas as pd
 from flask import Response
@@ -448,6 +450,25 @@ def neutralise(value: object) -> object:
     return value
 
 
+def readable(
+    frame: pd.DataFrame,
+    labels: Mapping[str, object],
+    words: Mapping[str, Callable[[Any], object]] | None = None,
+) -> pd.DataFrame:
+    """`frame` as its page shows it, for a file a person reads: each coded column's values as
+    the words `words` gives (a level as 红色, not red) and each column headed by its label in
+    the reader's language; a column without a label keeps its name. Empty cells stay empty."""
+    out = frame.copy()
+    for column, word in (words or {}).items():
+        if column in out.columns:
+            out[column] = out[column].map(lambda v, w=word: None if _missing(v) else w(v))
+    return out.rename(columns={c: str(labels[c]) for c in out.columns if c in labels})
+
+
+def _missing(value: object) -> bool:
+    return bool(pd.api.types.is_scalar(value) and pd.isna(value))
+
+
 def _cells(frame: pd.DataFrame) -> tuple[list[object], list[list[object]]]:
     header = [neutralise(str(c)) for c in frame.columns]
     clean = frame.astype(object).where(frame.notna(), None)
@@ -465,7 +486,12 @@ def to_csv(frame: pd.DataFrame) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def to_xlsx(frame: pd.DataFrame, title: str = "export") -> bytes:
+def to_xlsx(
+    frame: pd.DataFrame, title: str = "export", formats: Mapping[str, str] | None = None
+) -> bytes:
+    """One sheet with the header in bold. `formats` gives a column's Excel number format
+    ("0.0%"): its numbers stay numbers a sum or a chart can use, shown as the page shows them;
+    its text cells (a hidden figure, a dash) stay text."""
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None  # a new workbook always has its one sheet
@@ -474,17 +500,29 @@ def to_xlsx(frame: pd.DataFrame, title: str = "export") -> bytes:
     sheet.append(header)
     for row in rows:
         sheet.append(row)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for position, column in enumerate(frame.columns, start=1):
+        number_format = (formats or {}).get(str(column))
+        if number_format is None:
+            continue
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=position, max_col=position):
+            if isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
+                cell.number_format = number_format
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def render(frame: pd.DataFrame, fmt: str, title: str) -> bytes:
-    """The frame as `fmt` ("csv" or "xlsx"); ValueError for any other format."""
+def render(
+    frame: pd.DataFrame, fmt: str, title: str, formats: Mapping[str, str] | None = None
+) -> bytes:
+    """The frame as `fmt` ("csv" or "xlsx", where `formats` are the number formats of its
+    columns); ValueError for any other format."""
     if fmt == "csv":
         return to_csv(frame)
     if fmt == "xlsx":
-        return to_xlsx(frame, title)
+        return to_xlsx(frame, title, formats)
     raise ValueError(f"unknown export format: {fmt}")
 
 

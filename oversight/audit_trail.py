@@ -15,6 +15,7 @@ from datetime import datetime
 from datetime import time
 from datetime import timedelta
 
+from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import Select
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,6 +30,186 @@ from campus.models import Student
 from campus.models import User
 
 PAGE_SIZE = 50
+
+# Each action the trail records, as an administrator reads it: the rows keep the code (what the
+# services write, what scripts and the audit detail match on); the page shows these words. An
+# action missing here is shown as its code, never hidden.
+ACTION_LABELS = {
+    "academic_break_add": _lp("audit action", "Added a school break"),
+    "academic_break_remove": _lp("audit action", "Removed a school break"),
+    "access_review_confirmed": _lp("audit action", "Access review: access kept"),
+    "access_review_ended": _lp("audit action", "Access review: access ended"),
+    "act": _lp("audit action", "Recorded a response step"),
+    "activate": _lp("audit action", "Activated an account"),
+    "activate_policy": _lp("audit action", "Activated a triage policy"),
+    "appointment.cancel": _lp("audit action", "Cancelled an appointment"),
+    "appointment.reschedule": _lp("audit action", "Rescheduled an appointment"),
+    "appointment_read": _lp("audit action", "Viewed an appointment"),
+    "assign_role": _lp("audit action", "Gave a role"),
+    "availability": _lp("audit action", "Viewed counselling availability"),
+    "availability_exception_add": _lp("audit action", "Added an availability exception"),
+    "availability_exception_remove": _lp("audit action", "Removed an availability exception"),
+    "availability_template_add": _lp("audit action", "Added weekly availability"),
+    "availability_template_remove": _lp("audit action", "Removed weekly availability"),
+    "batch_report_names": _lp("audit action", "Viewed names in a batch report"),
+    "book_for": _lp("audit action", "Booked an appointment for a student"),
+    "booking_bar.lift": _lp("audit action", "Lifted a booking bar"),
+    "booking_bars_read": _lp("audit action", "Viewed booking bars"),
+    "break_glass": _lp("audit action", "Emergency access (break-glass)"),
+    "break_glass_form": _lp("audit action", "Opened the emergency access form"),
+    "caseload_joined": _lp("audit action", "Took on a student's case"),
+    "change_password": _lp("audit action", "Changed a password"),
+    "channel_added": _lp("audit action", "Added a notification channel"),
+    "channel_disabled": _lp("audit action", "Turned off a notification channel"),
+    "closure_drill_down": _lp("audit action", "Viewed referrals behind a closure figure"),
+    "closure_export_csv": _lp("audit action", "Exported referral closure rows (CSV)"),
+    "closure_export_xlsx": _lp("audit action", "Exported referral closure rows (Excel)"),
+    "configure_sign_on": _lp("audit action", "Configured single sign-on"),
+    "contagion.add": _lp("audit action", "Added a contagion follow-up"),
+    "contagion.cleared": _lp("audit action", "Contagion follow-up: cleared"),
+    "contagion.close": _lp("audit action", "Closed a contagion follow-up"),
+    "contagion.escalated": _lp("audit action", "Contagion follow-up: escalated"),
+    "counsellor_profile_save": _lp("audit action", "Saved a counsellor profile"),
+    "create": _lp("audit action", "Added a family contact"),
+    "create_department": _lp("audit action", "Created a department"),
+    "create_hospital": _lp("audit action", "Added a hospital"),
+    "create_user": _lp("audit action", "Created an account"),
+    "crisis.entry": _lp("audit action", "Added to a crisis record"),
+    "crisis.open": _lp("audit action", "Opened a crisis record"),
+    "crisis.settings": _lp("audit action", "Changed crisis settings"),
+    "download_own_copy": _lp("audit action", "Student downloaded their own records"),
+    "drill_down": _lp("audit action", "Viewed students behind a KPI"),
+    "duty_shift_add": _lp("audit action", "Added a duty shift"),
+    "duty_shift_remove": _lp("audit action", "Removed a duty shift"),
+    "erasure_decided": _lp("audit action", "Decided an erasure request"),
+    "erasure_list": _lp("audit action", "Viewed erasure requests"),
+    "erasure_purge": _lp("audit action", "Erased records on request"),
+    "erasure_requested": _lp("audit action", "Requested erasure"),
+    "erasure_review": _lp("audit action", "Reviewed an erasure request"),
+    "export": _lp("audit action", "Exported data"),
+    "family_contact_form": _lp("audit action", "Opened the family contact form"),
+    "generate": _lp("audit action", "Generated a crisis document"),
+    "green_channel_escalated": _lp("audit action", "Green-channel referral escalated"),
+    "import_academic": _lp("audit action", "Imported academic data"),
+    "import_results": _lp("audit action", "Imported screening results"),
+    "import_roster": _lp("audit action", "Imported the roster"),
+    "institution.go_live": _lp("audit action", "Took the institution live"),
+    "institution.local_passwords": _lp("audit action", "Changed local password sign-in"),
+    "interview.assign": _lp("audit action", "Assigned an interview"),
+    "interview.invite": _lp("audit action", "Invited to an interview"),
+    "interview.no_show": _lp("audit action", "Interview: no-show"),
+    "interview.outcome": _lp("audit action", "Recorded an interview outcome"),
+    "interview.reschedule": _lp("audit action", "Rescheduled an interview"),
+    "interview.unreachable": _lp("audit action", "Interview: student unreachable"),
+    "interview_list_read": _lp("audit action", "Viewed the interview list"),
+    "interview_read": _lp("audit action", "Viewed an interview"),
+    "issue_activation_codes": _lp("audit action", "Issued activation codes"),
+    "judgement": _lp("audit action", "Recorded a counsellor's judgement"),
+    "leave_list": _lp("audit action", "Viewed leaves of absence"),
+    "leave_read": _lp("audit action", "Viewed a leave of absence"),
+    "leave_started": _lp("audit action", "Started a leave of absence"),
+    "legal_hold_lifted": _lp("audit action", "Lifted a legal hold"),
+    "legal_hold_list": _lp("audit action", "Viewed legal holds"),
+    "legal_hold_placed": _lp("audit action", "Placed a legal hold"),
+    "life_event": _lp("audit action", "Recorded a life event"),
+    "list": _lp("audit action", "Viewed a list of students"),
+    "list_booked": _lp("audit action", "Viewed booked appointments"),
+    "list_notes_to_co_sign": _lp("audit action", "Viewed notes to co-sign"),
+    "list_sessions": _lp("audit action", "Viewed counselling sessions"),
+    "mfa_enrol": _lp("audit action", "Set up two-step sign-in"),
+    "mfa_policy": _lp("audit action", "Changed the two-step sign-in policy"),
+    "mfa_recovery_codes": _lp("audit action", "Two-step sign-in recovery codes"),
+    "mfa_reset": _lp("audit action", "Reset two-step sign-in"),
+    "open_access_review": _lp("audit action", "Opened an access review"),
+    "override": _lp("audit action", "Overrode a warning level"),
+    "override_level": _lp("audit action", "Overrode a warning level"),
+    "phone_changed": _lp("audit action", "Changed a phone number"),
+    "print": _lp("audit action", "Printed a document"),
+    "produce_own_copy": _lp("audit action", "Prepared a student's copy of their records"),
+    "read": _lp("audit action", "Viewed a record"),
+    "read_appointment_figures": _lp("audit action", "Viewed appointment figures"),
+    "read_audit_trail": _lp("audit action", "Viewed the audit trail"),
+    "read_file": _lp("audit action", "Viewed a student file"),
+    "read_own_feedback": _lp("audit action", "Student viewed their screening feedback"),
+    "read_scan": _lp("audit action", "Viewed a scanned document"),
+    "read_screening_results": _lp("audit action", "Viewed screening results"),
+    "read_session": _lp("audit action", "Viewed a counselling session"),
+    "read_session_note": _lp("audit action", "Viewed a session note"),
+    "read_warning": _lp("audit action", "Viewed a warning"),
+    "record_life_event": _lp("audit action", "Recorded a life event"),
+    "referral_create_form": _lp("audit action", "Opened the referral form"),
+    "referral_created": _lp("audit action", "Created a referral"),
+    "referral_disclosed": _lp("audit action", "Viewed a referral sent to a hospital"),
+    "referral_disclosed_list": _lp("audit action", "Viewed referrals sent to a hospital"),
+    "referral_draft_edited": _lp("audit action", "Edited a referral draft"),
+    "referral_list": _lp("audit action", "Viewed referrals"),
+    "referral_read": _lp("audit action", "Viewed a referral"),
+    "referral_status_read": _lp("audit action", "Viewed a referral's status"),
+    "referral_transition": _lp("audit action", "Changed a referral's status"),
+    "reinstate_consent": _lp("audit action", "Consent given again"),
+    "remove_role": _lp("audit action", "Removed a role"),
+    "request_password_reset": _lp("audit action", "Asked to reset a password"),
+    "reset_password": _lp("audit action", "Reset a password"),
+    "retention_purge": _lp("audit action", "Deleted records past retention"),
+    "return_approved": _lp("audit action", "Approved a return to school"),
+    "return_assessed": _lp("audit action", "Assessed a return to school"),
+    "return_case_closed": _lp("audit action", "Closed a return-to-school case"),
+    "return_plan_item_added": _lp("audit action", "Added to a return plan"),
+    "return_statement_recorded": _lp("audit action", "Recorded a return statement"),
+    "return_task_done": _lp("audit action", "Completed a return task"),
+    "rotate_keys": _lp("audit action", "Rotated encryption keys"),
+    "safety_signal_recovered": _lp("audit action", "Recovered a safety signal"),
+    "save_campaign": _lp("audit action", "Saved a screening campaign"),
+    "scan": _lp("audit action", "Uploaded a scanned document"),
+    "session_note_addendum": _lp("audit action", "Added to a session note"),
+    "session_note_co_signed": _lp("audit action", "Co-signed a session note"),
+    "session_note_draft": _lp("audit action", "Saved a session note draft"),
+    "session_note_signed": _lp("audit action", "Signed a session note"),
+    "session_outcome": _lp("audit action", "Recorded a session outcome"),
+    "set_role_end": _lp("audit action", "Set when a role ends"),
+    "sign_in": _lp("audit action", "Signed in"),
+    "sign_in_code": _lp("audit action", "Signed in with a code"),
+    "sign_on": _lp("audit action", "Signed in through single sign-on"),
+    "signed": _lp("audit action", "Signed a crisis document"),
+    "single_logout": _lp("audit action", "Signed out through single sign-on"),
+    "staffing_added": _lp("audit action", "Added a full-time teacher"),
+    "staffing_ended": _lp("audit action", "Ended a full-time teacher's post"),
+    "task.done": _lp("audit action", "Completed a task"),
+    "test_sign_on": _lp("audit action", "Tested single sign-on"),
+    "use_password_reset": _lp("audit action", "Reset a password with a reset link"),
+    "waitlist.accept": _lp("audit action", "Accepted a waiting-list offer"),
+    "waitlist.decline": _lp("audit action", "Declined a waiting-list offer"),
+    "waitlist.expire": _lp("audit action", "Waiting-list offer expired"),
+    "waitlist.join": _lp("audit action", "Joined the waiting list"),
+    "waitlist.leave": _lp("audit action", "Left the waiting list"),
+    "waitlist.offer": _lp("audit action", "Offered a waiting-list place"),
+    "waitlist_read": _lp("audit action", "Viewed the waiting list"),
+    "warning.acknowledge": _lp("audit action", "Acknowledged a warning"),
+    "warning.assessment": _lp("audit action", "Recorded an assessment"),
+    "warning.close": _lp("audit action", "Closed a warning"),
+    "warning.contact": _lp("audit action", "Recorded a contact"),
+    "warning.counsellor": _lp("audit action", "Handed to a counsellor"),
+    "warning.escalate": _lp("audit action", "Escalated a warning"),
+    "warning.follow_up": _lp("audit action", "Recorded a follow-up"),
+    "warning.guardian": _lp("audit action", "Informed the guardian"),
+    "warning.level": _lp("audit action", "Changed a warning level"),
+    "warning.peer_watch": _lp("audit action", "Asked a peer to keep watch"),
+    "withdraw_consent": _lp("audit action", "Consent withdrawn"),
+}
+
+
+def action_label(code: str) -> str:
+    """An audit row's action in the reader's language; a code without a label as itself."""
+    label = ACTION_LABELS.get(code)
+    return code if label is None else str(label)
+
+
+def action_choices(chosen: str | None, everything: str) -> list[tuple[str, str]]:
+    """The filter's actions in the reader's words, in their order, after `everything` (no
+    filter); an action chosen by a link that has no words is offered as its code."""
+    worded = sorted(((code, action_label(code)) for code in ACTION_LABELS), key=lambda c: c[1])
+    unknown = [(chosen, chosen)] if chosen and chosen not in ACTION_LABELS else []
+    return [("", everything), *unknown, *worded]
 
 
 class UnknownPerson(ValueError):
@@ -46,6 +227,7 @@ class TrailFilter:
     student_number: str | None = None
     login: str | None = None
     denied_only: bool = False
+    action: str | None = None
     day_from: date | None = None  # the institution's calendar days, both included
     day_to: date | None = None
     page: int = 1
@@ -54,7 +236,8 @@ class TrailFilter:
         """The filter as the audit row of this read keeps it."""
         return (
             f"student={self.student_number or ''} login={self.login or ''} "
-            f"denied={int(self.denied_only)} from={self.day_from or ''} to={self.day_to or ''} "
+            f"denied={int(self.denied_only)} action={self.action or ''} "
+            f"from={self.day_from or ''} to={self.day_to or ''} "
             f"page={self.page}"
         )
 
@@ -106,6 +289,8 @@ def _filtered(
         query = query.where(AuditEvent.actor_id == _user_id(session, institution, flt))
     if flt.denied_only:
         query = query.where(AuditEvent.outcome == "denied")
+    if flt.action:
+        query = query.where(AuditEvent.action == flt.action)
     zone = clock.institution_zone(institution)
     if flt.day_from:
         query = query.where(

@@ -3,6 +3,9 @@
 Every list is queried through `campus.scope.student_filter`, so a viewer sees only the students
 their roles admit (administrators and directors of their own institution); the view audits each
 list it returns. The province auditor never reaches this module: its filter admits nobody.
+
+The page and the files of a list say the same words: `COLUMN_LABELS` heads both, `worded` turns
+codes (red, open, sent, True) into what the page shows; a file is both (`readable`).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from datetime import datetime
 
 import pandas as pd
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,11 +26,14 @@ from campus.models import Student
 from campus.models import User
 from campus.scope import Capability
 from campus.scope import student_filter
+from campus.spreadsheets import readable as readable_frame
 from oversight.kpis import CAMPAIGNS_OPENED
 from oversight.kpis import LEVEL_NAMES
 from oversight.kpis import WARNINGS_OPENED
 from oversight.kpis import View
 from oversight.kpis import in_view
+from oversight.tables import LEVEL_LABELS
+from referrals import export as referral_export
 from referrals import metrics
 from referrals.services import ReferralSettings
 from screening.models import Campaign
@@ -53,6 +60,27 @@ WHO = (
     Student.name.label("student_name"),
     Department.name.label("department"),
 )
+
+# Each column a list can have, as its page and its files head it (the referral columns of
+# "stalled" as the closure audit heads them).
+COLUMN_LABELS: dict[str, object] = {
+    **referral_export.COLUMN_LABELS,
+    "level": _l("Level"),
+    "opened_at": _l("Opened"),
+    "last_contact_at": _l("Last contact"),
+    "campaign": _l("Campaign"),
+    "started_at": _lp("column", "Started"),
+    "closes_at": _l("Closes"),
+}
+WARNING_STATUS_LABELS = {"open": _lp("warning", "Open"), "closed": _lp("warning", "Closed")}
+
+
+def _level_word(code: str) -> str:
+    return str(LEVEL_LABELS.get(code, code))
+
+
+def _warning_status_word(code: str) -> str:
+    return str(WARNING_STATUS_LABELS.get(code, code))
 
 
 class UnknownList(ValueError):
@@ -83,6 +111,20 @@ def drill_down(
 def shown(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[int]]:
     """The columns a reader sees, and the ids of the students in them for the audit row."""
     return frame.drop(columns=["student_id"]), [int(s) for s in frame["student_id"]]
+
+
+def worded(frame: pd.DataFrame, which: str) -> pd.DataFrame:
+    """The rows of list `which` with codes as the words a reader sees (columns keep names)."""
+    if which == "stalled":
+        words = referral_export.WORDS
+    else:
+        words = {"level": _level_word, "status": _warning_status_word}
+    return readable_frame(frame, {}, words)
+
+
+def readable(frame: pd.DataFrame, which: str) -> pd.DataFrame:
+    """The rows of list `which` for a file: worded, and headed in the reader's language."""
+    return readable_frame(worded(frame, which), COLUMN_LABELS)
 
 
 def _warnings(session: Session, user: User, which: str, view: View) -> pd.DataFrame:

@@ -86,6 +86,11 @@ class AuditTrailForm(FlaskForm):
         _l("Login of the person who acted"), validators=[Optional(), Length(max=64)]
     )
     denied = BooleanField(_l("Refused reads only"))
+    # Choices are the worded actions (`audit_trail.action_choices`); a code from a shared link
+    # that has no words yet still filters.
+    action = SelectField(
+        _l("Action"), validators=[Optional(), Length(max=50)], validate_choice=False
+    )
     day_from = DateField(_l("From"), validators=[Optional()])
     day_to = DateField(_l("To"), validators=[Optional()])
 

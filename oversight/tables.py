@@ -2,7 +2,8 @@
 
 Rates with no denominator show "—". In the province view every figure is protected as
 `oversight.disclosure` says (small counts "< N", the rest rounded), and no cell links to a
-drill-down.
+drill-down. A spreadsheet gets each rate as the number the page shows, with a percent format, so
+an administrator can sum or chart it; a hidden or missing figure stays the text the page shows.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from oversight.disclosure import Protection
 from oversight.disclosure import protect
@@ -19,12 +21,19 @@ from oversight.kpis import Kpi
 
 DASH = "—"
 KEY_COLUMNS = {"department": "department", "month": "month"}
+# A warning level as the dashboard, its charts, its lists and their files name it.
+LEVEL_LABELS = {"red": _l("Red"), "yellow": _l("Yellow"), "blue": _l("Blue")}
+# The Excel number format of a figure shown as text on the page, by the KPI column's format:
+# the same precision the page shows, so the sheet says what the page says.
+SHEET_FORMATS = {"pct": "0.0%", "num": "0.0"}
+_SHEET_DIGITS = {"pct": 3, "num": 1}
 
 
 @dataclass(frozen=True)
 class Cell:
     value: object
     drill: dict | None = None  # drill-down arguments, when the viewer may open the list
+    number: float | None = None  # a rate or figure shown as text, as the number it reads
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,23 @@ class Table:
         """The table exactly as shown, for an export."""
         return pd.DataFrame([[c.value for c in row] for row in self.rows], columns=self.headers)
 
+    def sheet(self) -> tuple[pd.DataFrame, dict[str, str]]:
+        """The table for a workbook: rates and figures as numbers (rounded as the page shows
+        them, never more precise), with the Excel number format of each such column. Cells the
+        page shows as text (hidden, "< 10", "—") stay that text."""
+        frame = pd.DataFrame(
+            [[c.value if c.number is None else c.number for c in row] for row in self.rows],
+            columns=self.headers,
+            dtype=object,
+        )
+        keys = len(self.headers) - len(self.kpi.columns)
+        formats = {
+            self.headers[keys + i]: SHEET_FORMATS[fmt]
+            for i, (_column, _label, fmt) in enumerate(self.kpi.columns)
+            if fmt in SHEET_FORMATS
+        }
+        return frame, formats
+
 
 def _format(value: object, fmt: str) -> object:
     if fmt == "int":
@@ -44,12 +70,21 @@ def _format(value: object, fmt: str) -> object:
     if fmt == "bool":
         return _("Yes") if bool(value) else _("No")
     if fmt == "level":
-        return {"red": _("Red"), "yellow": _("Yellow"), "blue": _("Blue")}[value]
+        return str(LEVEL_LABELS[str(value)])
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return DASH
     if fmt == "pct":
         return f"{value:.1%}"
     return f"{value:.1f}"
+
+
+def _number(value: object, fmt: str) -> float | None:
+    """The number a text figure reads as, to the page's precision; None for no number."""
+    if fmt not in _SHEET_DIGITS or not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    if math.isnan(value):
+        return None
+    return round(float(value), _SHEET_DIGITS[fmt])
 
 
 def _key_headers(by: str) -> list[tuple[str, str]]:
@@ -88,7 +123,7 @@ def build(
             link = None
             if drill and column in kpi.drill and isinstance(value, int) and value > 0:
                 link = _drill_args(kpi.drill[column], record, by)
-            row.append(Cell(value, link))
+            row.append(Cell(value, link, _number(record[column], fmt)))
         rows.append(row)
     return Table(kpi, headers, rows)
 

@@ -233,9 +233,13 @@ def export(kpi_key: str, fmt: str):
     view = _dashboard_view(form)
     tier = export_rights.aggregates_for(current_user)
     frame = kpis.compute(aggregate_session(), kpi, view, clock.now(), _settings())
-    table = tables.build(kpi, frame, view.by).frame()
     return _send(
-        table, fmt, f"{kpi.key}-{view.by}", tier=tier, institution_id=view.institution_ids[0]
+        tables.build(kpi, frame, view.by),
+        fmt,
+        f"{kpi.key}-{view.by}",
+        download=_file_name(f"kpi-{kpi.key}-by-{view.by}", view),
+        tier=tier,
+        institution_id=view.institution_ids[0],
     )
 
 
@@ -265,9 +269,10 @@ def drill_down(which: str, fmt: str | None = None):
         kept = privacy_consent.without_withdrawn_rows(db.session, frame)
         exported, tier = export_rights.student_rows_for(current_user, kept)
         return _send(
-            exported,
+            drill.readable(exported, which),
             fmt,
             f"drill-{which}",
+            download=_file_name(f"drill-{which}", view),
             tier=tier,
             institution_id=view.institution_ids[0],
             student_ids=students,
@@ -287,7 +292,8 @@ def drill_down(which: str, fmt: str | None = None):
         list_title=drill.LIST_TITLES[which],
         view=view,
         headers=list(rows.columns),
-        rows=rows.astype(object).where(rows.notna(), "").to_dict("records"),
+        labels=drill.COLUMN_LABELS,
+        rows=drill.worded(rows, which).astype(object).where(rows.notna(), "").to_dict("records"),
         month=month,
         export_args=request.args.to_dict(),
         # The rows are the viewer's own scope (student_filter), so each name opens its file.
@@ -347,11 +353,12 @@ def province_export(kpi_key: str, fmt: str):
     by = snapshot.view.by
     protection = _protection()
     tier = export_rights.aggregates_for(current_user)
-    table = tables.build(kpi, snapshot.frames[kpi.key], by, protection=protection).frame()
+    table = tables.build(kpi, snapshot.frames[kpi.key], by, protection=protection)
     return _send(
         table,
         fmt,
         f"province-{kpi.key}-{by}",
+        download=_file_name(f"province-kpi-{kpi.key}-by-{by}", snapshot.view),
         tier=tier,
         institution_id=None,
         as_of=snapshot.computed_at,
@@ -365,22 +372,37 @@ def _export_args(form) -> dict:
     return {k: v for k, v in request.args.items() if k in form._fields and v}
 
 
+def _file_name(what: str, view: kpis.View) -> str:
+    """A download's name with the months it covers, so files of several periods can sit side by
+    side: xinqiao-kpi-referrals-by-department-2026-09_2027-04. ASCII only (the header's plain
+    `filename`), whatever the reader's language."""
+    return f"xinqiao-{what}-{view.first_month:%Y-%m}_{view.last_month:%Y-%m}"
+
+
 def _send(
-    frame,
+    table: tables.Table | pd.DataFrame,
     fmt: str,
     name: str,
     *,
+    download: str,
     tier: export_rights.ExportTier,
     institution_id: int | None,
     as_of: datetime | None = None,
     student_ids: list[int] | None = None,
 ) -> Response:
-    """An export file, after committing its audit row (the export tier that shaped it, how many
-    rows, which filter and, for a snapshot, which one); a list of students is audited one row per
-    student in it."""
+    """An export file named `download`.`fmt`, after committing its audit row (for `name`: the
+    export tier that shaped it, how many rows, which filter and, for a snapshot, which one); a
+    list of students is audited one row per student in it. A KPI table goes to a workbook with
+    its rates as numbers (`tables.Table.sheet`), to a CSV as the page shows them."""
     if fmt not in exports.MEDIA_TYPES:
         abort(404)
-    body = exports.render(local_time.localise_frame(frame, clock.viewer_zone()), fmt, name)
+    formats: dict[str, str] = {}
+    if isinstance(table, tables.Table):
+        frame, formats = table.sheet() if fmt == "xlsx" else (table.frame(), {})
+    else:
+        frame = table
+    localised = local_time.localise_frame(frame, clock.viewer_zone())
+    body = exports.render(localised, fmt, name, formats)
     detail = (
         f"tier={tier.name.lower()} rows={len(frame)} format={fmt}"
         + (f" as_of={as_of:%Y-%m-%dT%H:%M}" if as_of else "")
@@ -402,7 +424,7 @@ def _send(
             detail=detail,
         )
     response = Response(body, mimetype=exports.MEDIA_TYPES[fmt])
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{download}.{fmt}"'
     return response
 
 
@@ -429,7 +451,7 @@ def _charts(view: kpis.View, frames: dict[str, pd.DataFrame]) -> dict:
         .reindex(list(kpis.LEVEL_NAMES.values()), fill_value=0)
     )
     deadlines["compliance"] = kpis.ratio(deadlines["met"], deadlines["due"])
-    names = {"red": _("Red"), "yellow": _("Yellow"), "blue": _("Blue")}
+    names = {code: str(label) for code, label in tables.LEVEL_LABELS.items()}
     title = _("Warnings opened per month, by level")
     desc = _("Stacked bars: red, yellow and blue warnings opened in each month.")
     series = {name: levels[name].tolist() for name in ("red", "yellow", "blue")}

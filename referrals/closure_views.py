@@ -132,6 +132,7 @@ def closure_list():
         which=which,
         period=period,
         status_labels=STATUS_LABELS,
+        labels=export.COLUMN_LABELS,
         args=request.args.to_dict(),
     )
 
@@ -146,7 +147,7 @@ def closure_export(fmt: str):
     kept = privacy_consent.without_withdrawn_rows(db.session, rows)
     exported, tier = export_rights.student_rows_for(current_user, kept)
     _audit(f"closure_export_{fmt}", rows, period, tier=tier)
-    shown = local_time.localise_frame(exported, _zone())
+    shown = local_time.localise_frame(export.readable_referrals(exported), _zone())
     body = export.to_csv(shown) if fmt == "csv" else export.to_xlsx(shown)
     mimetype = (
         "text/csv; charset=utf-8"

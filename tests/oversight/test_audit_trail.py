@@ -122,3 +122,47 @@ def test_only_an_administrator_opens_the_trail(campus, trail, login, role):
     someone = campus.staff(trail[1].institution, role)
     campus.commit()
     assert login(someone).get("/admin/audit").status_code == 403
+
+
+def test_each_action_reads_as_words_in_the_readers_language(trail, login):
+    """Before, the column showed codes (read_warning, sign_in) an administrator had to decode."""
+    admin, counsellor, li, _wang, _elsewhere = trail
+    audit.record(
+        db.session, actor=counsellor, action="someday_new_code", record_type="warning",
+        student_id=li.id, institution_id=li.institution_id,
+    )  # fmt: skip
+    db.session.commit()
+    client = login(admin)
+    rows = _rows(client.get("/admin/audit").get_data(as_text=True))
+    about_li = [row for row in rows if li.name in row]
+    assert "someday_new_code" in about_li[0]  # an action without words shows its code
+    assert 'title="read_warning">Viewed a warning<' in about_li[1]
+    assert "<code>read_warning</code>" not in "".join(rows)
+    admin.locale = "zh_CN"
+    db.session.commit()
+    rows = _rows(login(admin).get("/admin/audit").get_data(as_text=True))
+    assert any(">查看预警<" in row for row in rows)
+    assert any(">查看审计日志<" in row for row in rows)  # the read before this one
+
+
+def test_narrowed_to_one_action_chosen_by_its_words(trail, login):
+    admin, _counsellor, li, wang, _elsewhere = trail
+    client = login(admin)
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert '<option value="read_warning">Viewed a warning</option>' in page
+    assert '<option value="break_glass">Emergency access (break-glass)</option>' in page
+
+    def names(action: str) -> list[str]:
+        body = client.get("/admin/audit", query_string={"action": action}).get_data(as_text=True)
+        return [n for row in _rows(body) for n in (li.name, wang.name) if n in row]
+
+    assert names("read_warning") == [wang.name, li.name]
+    assert names("break_glass") == []
+    read = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "read_audit_trail")
+    ).all()[-1]
+    assert "action=break_glass" in read.detail
+    # A code from a shared link that has no words yet still filters, and is offered as itself.
+    body = client.get("/admin/audit", query_string={"action": "read_warning_v0"}).get_data(True)
+    assert '<option selected value="read_warning_v0">read_warning_v0</option>' in body
+    assert _rows(body) == []

@@ -37,7 +37,7 @@ def test_an_administrators_list_export_is_de_identified_with_a_stable_code(world
     for name in (student.name, student.student_number):
         assert name not in first
     header, row = first.splitlines()[:2]
-    assert header.lstrip("\ufeff").startswith("pseudonym,department,")
+    assert header.lstrip("\ufeff").startswith("Student code,Department,")
     assert row.startswith("P")
     assert first == again  # the same student, the same code
     assert {e.detail.split()[0] for e in exports()} == {"tier=deidentified"}

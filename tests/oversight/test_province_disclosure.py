@@ -89,8 +89,19 @@ def export_table(client, kpi: str, fmt: str, by: str, first: str, last: str) -> 
         rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     else:
         sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
-        rows = [["" if c is None else str(c) for c in r] for r in sheet.iter_rows(values_only=True)]
+        rows = [[_as_shown(c) for c in r] for r in sheet.iter_rows()]
     return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+
+
+def _as_shown(cell) -> str:
+    """A workbook cell as a spreadsheet shows it: rates are numbers with a percent format."""
+    if cell.value is None:
+        return ""
+    if isinstance(cell.value, int | float) and cell.number_format == "0.0%":
+        return f"{cell.value:.1%}"
+    if isinstance(cell.value, int | float) and cell.number_format == "0.0":
+        return f"{cell.value:.1f}"
+    return str(cell.value)
 
 
 def months_between(first: str, last: str) -> tuple[str, ...]:

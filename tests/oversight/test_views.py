@@ -252,8 +252,8 @@ def test_drill_export_says_which_zone_its_times_are_in(world, login):
     client = login(world.xju.admin)
     text = client.get("/oversight/drill/red.csv", query_string=SEPT).get_data(as_text=True)
     header, first = list(csv.reader(io.StringIO(text)))[:2]
-    assert "opened_at (Asia/Shanghai)" in header
-    assert first[header.index("opened_at (Asia/Shanghai)")] == "2026-09-02 16:00"
+    assert "Opened (Asia/Shanghai)" in header
+    assert first[header.index("Opened (Asia/Shanghai)")] == "2026-09-02 16:00"
 
 
 def test_an_admin_of_two_institutions_picks_one_from_a_list_in_name_order(campus, login):

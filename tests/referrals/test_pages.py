@@ -345,7 +345,7 @@ def test_an_administrators_closure_export_names_no_student_and_no_referral(world
     assert "names and student numbers are replaced by a code" in page
     csv_text = client.get(f"/referrals/closure/export.csv?{args}").get_data(as_text=True)
     header, row = (line.split(",") for line in csv_text.lstrip("\ufeff").splitlines()[:2])
-    assert header[:3] == ["pseudonym", "department", "hospital"]  # no referral number either
+    assert header[:3] == ["Student code", "Department", "Hospital"]  # no referral number either
     assert world.student.name not in row
     assert world.student.student_number not in row
     assert row[0].startswith("P")
@@ -353,6 +353,30 @@ def test_an_administrators_closure_export_names_no_student_and_no_referral(world
         select(AuditEvent).where(AuditEvent.action == "closure_export_csv")
     ).all()
     assert "tier=deidentified" in export.detail
+
+
+def test_a_closure_export_reads_in_the_directors_language_as_the_list_does(world, login):
+    """Before, the file kept our column names and codes: student_number, sent, True."""
+    referral_in(world, S.SENT)
+    clock.advance(timedelta(days=100))
+    world.director.locale = "zh_CN"
+    db.session.commit()
+    client = login(world.director)
+    args = "which=overdue&first=2026-01-01&last=2027-12-31"
+    response = client.get(f"/referrals/closure/export.xlsx?{args}")
+    header, first = openpyxl.load_workbook(io.BytesIO(response.data)).active.values
+    shown = dict(zip(header, first, strict=True))
+    assert header[:4] == ("#", "学号", "姓名", "院系")
+    assert shown["学号"] == world.student.student_number
+    assert shown["状态"] == "已转介"
+    assert shown["逾期"] == "是"
+    assert any(h.startswith("转介时间 (") for h in header)
+    page = client.get(f"/referrals/closure/list?{args}").get_data(as_text=True)
+    assert "<th>转介时间</th>" in page  # the list heads the column as its file does
+    (export,) = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "closure_export_xlsx")
+    ).all()
+    assert export.student_id == world.student.id
 
 
 def test_closure_page_names_the_institutions_calendar_not_utc(world, login):

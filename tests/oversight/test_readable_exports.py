@@ -1,0 +1,144 @@
+"""What an administrator reads in a downloaded file: headers and codes in their own language, as
+the page says them; rates as numbers a spreadsheet can sum and chart; the period in the file name.
+Before, the files kept our column names (student_number, level) and codes (red, open, sent), and
+the workbooks held every rate as text."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import openpyxl
+import pytest
+
+from campus.extensions import db
+
+SEPT = {"month_from": "2026-09", "month_to": "2026-09"}
+
+
+def sheet_of(response) -> list[list[openpyxl.cell.Cell]]:
+    assert response.status_code == 200
+    return [list(row) for row in openpyxl.load_workbook(io.BytesIO(response.data)).active]
+
+
+def csv_of(response) -> list[list[str]]:
+    assert response.status_code == 200
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+
+
+@pytest.fixture
+def chinese_director(world):
+    world.xju.director.locale = "zh_CN"
+    db.session.commit()
+    return world.xju.director
+
+
+def test_a_chinese_readers_drill_down_workbook_reads_as_the_page(world, login, chinese_director):
+    """S1's red warning, opened 16:00 Shanghai time and not closed."""
+    client = login(chinese_director)
+    header, first = sheet_of(client.get("/oversight/drill/red.xlsx", query_string=SEPT))[:2]
+    shown = dict(zip([c.value for c in header], [c.value for c in first], strict=True))
+    assert list(shown)[:5] == ["学号", "姓名", "院系", "级别", "状态"]
+    assert (shown["学号"], shown["姓名"]) == ("XJU001", "Li Hua")
+    assert shown["级别"] == "红色"
+    assert shown["状态"] == "未解除"
+    assert shown["开启时间 (Asia/Shanghai)"] == "2026-09-02 16:00"
+    page = client.get("/oversight/drill/red", query_string=SEPT).get_data(as_text=True)
+    for said in ("学号", "级别", "红色", "未解除"):
+        assert said in page  # the page and its file say the same words
+
+
+def test_an_english_readers_drill_down_csv_has_words_not_codes(world, login):
+    rows = csv_of(login(world.xju.director).get("/oversight/drill/yellow.csv", query_string=SEPT))
+    assert rows[0][:5] == ["Student number", "Name", "Department", "Level", "Status"]
+    assert rows[1][:5] == ["XJU002", "Wang Fang", "Computing", "Yellow", "Open"]
+    assert "student_number" not in rows[0]
+
+
+def test_stalled_referrals_read_with_the_closure_audits_words(world, login, chinese_director):
+    """S2's referral, sent in June and untouched since, is stalled (not yet overdue)."""
+    response = login(chinese_director).get("/oversight/drill/stalled.xlsx", query_string=SEPT)
+    header, first = sheet_of(response)[:2]
+    shown = dict(zip([c.value for c in header], [c.value for c in first], strict=True))
+    assert shown["学号"] == "XJU002"
+    assert shown["状态"] == "已转介"
+    assert (shown["停滞"], shown["逾期"]) == ("是", "否")
+    assert "转介时间 (Asia/Shanghai)" in shown
+
+
+def test_a_de_identified_file_heads_its_code_column_in_words(world, login):
+    rows = csv_of(login(world.xju.admin).get("/oversight/drill/red.csv", query_string=SEPT))
+    assert rows[0][:3] == ["Student code", "Department", "Level"]
+    assert rows[1][0].startswith("P")
+
+
+def test_a_kpi_workbook_holds_rates_as_percent_numbers(world, login, chinese_director):
+    """Service coverage in Computing: 1 of 2 warned students contacted; Maths had none."""
+    client = login(chinese_director)
+    rows = sheet_of(client.get("/oversight/export/service.xlsx", query_string=SEPT))
+    header = [c.value for c in rows[0]]
+    assert header == ["学校", "院系", "预警学生", "已联系", "未联系", "覆盖率"]
+    computing, maths = rows[1], rows[2]
+    rate = computing[header.index("覆盖率")]
+    assert rate.value == 0.5
+    assert rate.data_type == "n"
+    assert rate.number_format == "0.0%"
+    assert computing[header.index("预警学生")].value == 2  # counts stay plain numbers
+    # No one warned: no rate, and the sheet says so as the page does.
+    assert maths[header.index("覆盖率")].value == "—"
+    # The CSV keeps the page's text.
+    text = csv_of(client.get("/oversight/export/service.csv", query_string=SEPT))
+    assert text[1][-1] == "50.0%"
+
+
+def test_a_workbooks_rates_sum_as_the_page_shows_them(world, login):
+    """Red deadlines: 1 of 2 met on time; yellow 0 of 1; blue none due."""
+    client = login(world.xju.director)
+    rows = sheet_of(client.get("/oversight/export/deadlines.xlsx", query_string=SEPT))
+    header = [c.value for c in rows[0]]
+    computing = {r[header.index("Level")].value: r for r in rows[1:] if r[1].value == "Computing"}
+    rates = {level: row[header.index("Compliance")] for level, row in computing.items()}
+    assert (rates["Red"].value, rates["Yellow"].value, rates["Blue"].value) == (0.5, 0, "—")
+    assert all(rates[level].number_format == "0.0%" for level in ("Red", "Yellow"))
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("/oversight/export/referrals.xlsx", "xinqiao-kpi-referrals-by-department-2026-09_2026-09"),
+        ("/oversight/drill/red.csv", "xinqiao-drill-red-2026-09_2026-09"),
+    ],
+)
+def test_a_downloads_name_says_which_months_it_covers(world, login, url, name):
+    response = login(world.xju.director).get(url, query_string=SEPT)
+    extension = url.rsplit(".", 1)[1]
+    disposition = response.headers["Content-Disposition"]
+    assert disposition == f'attachment; filename="{name}.{extension}"'
+
+
+def test_a_longer_periods_file_name_spans_it(world, login):
+    args = {"month_from": "2026-09", "month_to": "2027-04", "by": "month"}
+    response = login(world.xju.director).get("/oversight/export/referrals.xlsx", query_string=args)
+    assert (
+        "xinqiao-kpi-referrals-by-month-2026-09_2027-04.xlsx"
+        in (response.headers["Content-Disposition"])
+    )
+
+
+def test_a_province_workbook_keeps_hidden_figures_hidden(world, login, app):
+    """HNU has 2 students: with threshold 4 every figure of it is hidden, rates included; the
+    workbook says "< 4" and "hidden" as text, with no number behind them."""
+    app.config["SMALL_GROUP_THRESHOLD"] = 4
+    try:
+        client = login(world.province)
+        response = client.get("/oversight/province/export/crisis.xlsx", query_string=SEPT)
+        rows = sheet_of(response)
+    finally:
+        app.config["SMALL_GROUP_THRESHOLD"] = 10
+    hnu = next(r for r in rows[1:] if r[0].value == "Hunan Normal University")
+    assert [c.value for c in hnu[1:]] == ["< 4", "< 4", "hidden"]
+    assert all(c.data_type == "s" for c in hnu[1:])
+    assert (
+        "xinqiao-province-kpi-crisis-by-institution-2026-09_2026-09.xlsx"
+        in (response.headers["Content-Disposition"])
+    )
