@@ -221,6 +221,11 @@ def test_green_channel_referral_leave_and_return_are_followed_until_closed(
     counsellor = _sign_in_again(world, "counsellor", f"/referrals/leave/{world.leave_id}")
     done_buttons = counsellor.locator("form[action*='/tasks/'] button")
     assert done_buttons.count() == 3 + 3  # three plan items, follow-ups at 1, 3 and 6 months
+    for_others = counsellor.locator("details.mark-done")
+    while for_others.count():  # another's item: ticked with what its owner said
+        for_others.first.locator("summary").click()
+        for_others.first.locator("textarea").fill("辅导员电话告知：已按计划完成")
+        _submit(counsellor, "details.mark-done form")
     while done_buttons.count():
         _submit(counsellor, "form[action*='/tasks/']")
     _submit(counsellor, "form[action$='/close']")
