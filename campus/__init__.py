@@ -6,9 +6,13 @@ import importlib
 import os
 
 from flask import Flask
+from flask import flash
 from flask import g
+from flask import redirect
 from flask import render_template
+from flask import request
 from flask import session
+from flask import url_for
 from flask_babel import gettext
 from flask_login import current_user
 from flask_migrate import Migrate
@@ -19,12 +23,14 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import Forbidden
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response
 
 from campus import clean_input
 from campus import clock
 from campus import encryption
 from campus import export_rights
 from campus import local_time as clock_display
+from campus import redirects
 from campus import replica
 from campus.extensions import babel
 from campus.extensions import csrf
@@ -107,6 +113,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = N_("Please sign in to see this page.")
     login_manager.localize_callback = gettext
     login_manager.session_protection = None  # our server-side sessions do this job
+    login_manager.unauthorized_handler(_sign_in_first)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
     limiter.init_app(app)
     talisman.init_app(
@@ -117,6 +124,21 @@ def _init_extensions(app: Flask) -> None:
         strict_transport_security=app.config["TALISMAN_FORCE_HTTPS"],
         referrer_policy="same-origin",
     )
+
+
+def _sign_in_first() -> Response:
+    """Flask-Login's redirect to the sign-in page, with its sentence, remembering the page to
+    come back to (`redirects.return_after_sign_in`): a form sent after the session went idle
+    comes back to the page the form was on, not to the form's own address."""
+    flash(gettext(login_manager.login_message), login_manager.login_message_category)
+    target = redirects.return_after_sign_in(
+        request.method,
+        request.path,
+        request.query_string.decode("utf-8", "replace"),
+        request.referrer,
+        request.host,
+    )
+    return redirect(url_for("campus.login", next=target))
 
 
 def _select_locale() -> str:

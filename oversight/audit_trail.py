@@ -204,10 +204,26 @@ def action_label(code: str) -> str:
     return code if label is None else str(label)
 
 
+def codes_worded_as(code: str) -> tuple[str, ...]:
+    """Every action that reads as `code` does in the reader's language (the read of a student
+    for an override and the override itself both say "调整预警级别"): the filter by those words
+    finds them all. A code without words is only itself."""
+    said = action_label(code)
+    alike = tuple(sorted(c for c in ACTION_LABELS if action_label(c) == said))
+    return alike or (code,)
+
+
 def action_choices(chosen: str | None, everything: str) -> list[tuple[str, str]]:
-    """The filter's actions in the reader's words, in their order, after `everything` (no
-    filter); an action chosen by a link that has no words is offered as its code."""
-    worded = sorted(((code, action_label(code)) for code in ACTION_LABELS), key=lambda c: c[1])
+    """The filter's actions in the reader's words, each wording once, in their order, after
+    `everything` (no filter); an action chosen by a link that has no words is offered as its
+    code. Before, a wording shared by several codes was offered once per code, and each of
+    those options found only its own code's rows."""
+    by_words: dict[str, str] = {}
+    for code in sorted(ACTION_LABELS):
+        by_words.setdefault(action_label(code), code)
+    if chosen in ACTION_LABELS:  # a link naming another code of a shared wording keeps it
+        by_words[action_label(chosen)] = chosen
+    worded = sorted(((code, said) for said, code in by_words.items()), key=lambda c: c[1])
     unknown = [(chosen, chosen)] if chosen and chosen not in ACTION_LABELS else []
     return [("", everything), *unknown, *worded]
 
@@ -290,7 +306,7 @@ def _filtered(
     if flt.denied_only:
         query = query.where(AuditEvent.outcome == "denied")
     if flt.action:
-        query = query.where(AuditEvent.action == flt.action)
+        query = query.where(AuditEvent.action.in_(codes_worded_as(flt.action)))
     zone = clock.institution_zone(institution)
     if flt.day_from:
         query = query.where(

@@ -774,7 +774,7 @@ KPIS: tuple[Kpi, ...] = (
             ("on_time", _l("On time"), "int"),
             ("no_shows", _l("No-shows"), "int"),
             ("coverage", _l("Coverage"), "pct"),
-            ("on_time_rate", _l("On time"), "pct"),
+            ("on_time_rate", _l("On-time rate"), "pct"),
         ),
     ),
     Kpi(
@@ -923,10 +923,10 @@ KPIS: tuple[Kpi, ...] = (
         (
             ("expected_class", _l("Class weeks expected"), "int"),
             ("reported_class", _l("Class weeks reported"), "int"),
-            ("class_compliance", _l("Classes"), "pct"),
+            ("class_compliance", _l("Class report rate"), "pct"),
             ("expected_room", _l("Room weeks expected"), "int"),
             ("reported_room", _l("Room weeks reported"), "int"),
-            ("room_compliance", _l("Rooms"), "pct"),
+            ("room_compliance", _l("Room report rate"), "pct"),
         ),
     ),
 )

@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from wtforms import DateField
 from wtforms import HiddenField
 from wtforms import RadioField
-from wtforms import SelectField
 from wtforms import StringField
 from wtforms import SubmitField
 from wtforms import TextAreaField
@@ -86,10 +85,10 @@ class ConcernReportForm(OnceForm):
 
 
 class LifeEventForm(OnceForm):
-    kind = SelectField(
-        _l("Life event"),
-        choices=labelled_choices(LIFE_EVENT_LABELS),
-        validators=[DataRequired()],
+    # Opens on "Choose…": with bereavement standing first and selected, a form sent with only
+    # the date and the note recorded a death in the family nobody reported.
+    kind = choose_one(
+        _l("Life event"), labelled_choices(LIFE_EVENT_LABELS), _l("Choose the life event.")
     )
     occurred_on = DateField(_l("When it happened"), validators=[DataRequired()])
     note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=1000)])

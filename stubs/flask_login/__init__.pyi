@@ -34,6 +34,7 @@ class AnonymousUserMixin:
 class LoginManager:
     login_view: str | None
     login_message: str
+    login_message_category: str
     localize_callback: Callable[[str], str] | None
     session_protection: str | None
     anonymous_user: type[AnonymousUserMixin]
@@ -41,6 +42,9 @@ class LoginManager:
     def init_app(self, app: object, add_context_processor: bool = True) -> None: ...
     def unauthorized(self) -> ResponseReturnValue: ...
     def user_loader(self, callback: _Loader) -> _Loader: ...
+    def unauthorized_handler(
+        self, callback: Callable[[], ResponseReturnValue]
+    ) -> Callable[[], ResponseReturnValue]: ...
 
 class _CurrentUser(User):
     def _get_current_object(self) -> User: ...

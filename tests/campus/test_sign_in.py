@@ -14,6 +14,8 @@ from campus.extensions import db
 from campus.extensions import limiter
 from campus.models import Role
 from campus.models import UserSession
+from campus.notifications import Notification
+from campus.notifications import notify
 from tests.conftest import PASSWORD
 from tests.conftest import sign_in
 
@@ -80,6 +82,31 @@ def test_after_an_idle_timeout_signing_in_again_goes_back_to_the_page(client, co
     sent = client.get("/students?q=Li")
     client.get(sent.location)
     assert sign_in(client, counsellor).location == "/students?q=Li"
+
+
+def test_a_form_sent_after_an_idle_timeout_signs_in_back_to_the_page_it_was_on(
+    client, counsellor, app
+):
+    """Before: "Open" on an inbox note after the session went idle led to the sign-in page with
+    the form's own address to return to; once signed in, the browser opened that address and
+    read "405 出现错误，请重试。". Now the counsellor lands back on her inbox."""
+    notify(db.session, [counsellor.id], "You have a new task", "/tasks")
+    db.session.commit()
+    note = db.session.scalar(select(Notification).where(Notification.user_id == counsellor.id))
+    sign_in(client, counsellor)
+    clock.advance(timedelta(minutes=app.config["SESSION_IDLE_MINUTES"] + 1))
+    sent = client.post(f"/inbox/{note.id}/read", headers={"Referer": "http://localhost/inbox/"})
+    assert sent.status_code == 302
+    client.get(sent.location)
+    landed = sign_in(client, counsellor).location
+    assert landed == "/inbox/"
+    assert client.get(landed).status_code == 200
+
+
+def test_a_form_sent_signed_out_from_another_site_signs_in_to_the_home_page(client, counsellor):
+    sent = client.post("/inbox/1/read", headers={"Referer": "https://evil.example/inbox/"})
+    client.get(sent.location)
+    assert sign_in(client, counsellor).location == "/"
 
 
 @pytest.mark.parametrize("elsewhere", ["//evil.example/x", "https://evil.example/", "/\\evil"])

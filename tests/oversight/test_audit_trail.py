@@ -166,3 +166,28 @@ def test_narrowed_to_one_action_chosen_by_its_words(trail, login):
     body = client.get("/admin/audit", query_string={"action": "read_warning_v0"}).get_data(True)
     assert '<option selected value="read_warning_v0">read_warning_v0</option>' in body
     assert _rows(body) == []
+
+
+def test_a_wording_shared_by_several_actions_is_offered_once_and_finds_them_all(trail, login):
+    """Before: "调整预警级别" was offered three times (the student read for an override, the
+    override, a level change) and "记录生活事件" twice; each option found only its own code's
+    rows, so an administrator who picked the first "调整预警级别" missed every override."""
+    admin, counsellor, li, wang, _elsewhere = trail
+    for action, student in (("override", li), ("override_level", wang)):
+        audit.record(
+            db.session, actor=counsellor, action=action, record_type="warning",
+            student_id=student.id, institution_id=student.institution_id,
+        )  # fmt: skip
+    admin.locale = "zh_CN"
+    db.session.commit()
+    client = login(admin)
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert page.count(">调整预警级别</option>") == 1
+    assert page.count(">记录生活事件</option>") == 1
+    body = client.get("/admin/audit", query_string={"action": "override"}).get_data(as_text=True)
+    found = [n for row in _rows(body) for n in (li.name, wang.name) if n in row]
+    assert found == [wang.name, li.name]
+    # A link naming the other code of the wording keeps it chosen and finds the same rows.
+    body = client.get("/admin/audit", query_string={"action": "override_level"}).get_data(True)
+    assert '<option selected value="override_level">调整预警级别</option>' in body
+    assert len(_rows(body)) == 2

@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 
 from campus.extensions import db
+from oversight.kpis import KPIS
 
 SEPT = {"month_from": "2026-09", "month_to": "2026-09"}
 
@@ -100,6 +101,24 @@ def test_a_workbooks_rates_sum_as_the_page_shows_them(world, login):
     rates = {level: row[header.index("Compliance")] for level, row in computing.items()}
     assert (rates["Red"].value, rates["Yellow"].value, rates["Blue"].value) == (0.5, 0, "—")
     assert all(rates[level].number_format == "0.0%" for level in ("Red", "Yellow"))
+
+
+def test_every_kpi_heads_each_column_with_its_own_words():
+    """Before: interview coverage headed two columns "按时完成", the count held on time and the
+    on-time rate; the workbook gives each header its number format, so the count took the
+    rate's and 3 students read "300.0%". Weekly reports headed their rates "班级" and "宿舍"."""
+    for kpi in KPIS:
+        labels = [str(label) for _column, label, _fmt in kpi.columns]
+        assert len(labels) == len(set(labels)), kpi.key
+
+
+def test_an_interview_workbook_keeps_its_count_a_count(world, login, chinese_director):
+    client = login(chinese_director)
+    header = [c.value for c in sheet_of(client.get("/oversight/export/interviews.xlsx"))[0]]
+    assert header[-2:] == ["覆盖率", "按时完成率"]
+    assert header.count("按时完成") == 1
+    rows = csv_of(client.get("/oversight/export/reports.csv"))
+    assert rows[0][-4:] == ["班级周报提交率", "宿舍应报周数", "宿舍已报周数", "宿舍周报提交率"]
 
 
 @pytest.mark.parametrize(

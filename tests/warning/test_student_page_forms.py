@@ -52,6 +52,28 @@ def test_a_life_event_dated_in_the_future_is_refused_next_to_the_date(campus, un
     assert db.session.scalar(select(func.count(Signal.id))) == 0
 
 
+def test_a_life_event_opens_on_choose_and_is_refused_without_one(campus, unit, login):
+    """Before: the kind opened on bereavement (亲人离世), so a counsellor who wrote the date
+    and the note and missed the select recorded a death in the family nobody reported."""
+    counsellor = campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=unit.department)
+    campus.commit()
+    client = login(counsellor)
+    page = client.get(f"/warnings/students/{unit.student.id}").get_data(as_text=True)
+    form = page.split("/life-event", 1)[1]
+    kinds = form.split('name="kind"', 1)[1].split("</select>", 1)[0]
+    assert kinds.split("<option", 2)[1].startswith(' value="">Choose…<')
+    response = client.post(
+        f"/warnings/students/{unit.student.id}/life-event",
+        data={"submission": uuid.uuid4().hex, "kind": "", "occurred_on": "2026-09-01",
+              "note": "Father in hospital"},
+    )  # fmt: skip
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'id="kind-err"' in page
+    assert "Choose the life event." in page
+    assert db.session.scalar(select(func.count(LifeEvent.id))) == 0
+
+
 def test_a_life_event_sent_twice_is_recorded_once(campus, unit, login):
     counsellor = campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=unit.department)
     campus.commit()
