@@ -46,6 +46,16 @@ DEADLINE_KINDS = (
     "contact",
     "check_in",
 )
+# Each kind's name in words (translated where it is shown).
+DEADLINE_NAMES = {
+    "acknowledge": N_("Acknowledge"),
+    "assessment": N_("Professional assessment"),
+    "guardian_notified": N_("Notify the guardian"),
+    "peer_watch": N_("Arrange the peer watch"),
+    "contact": N_("Contact the student"),
+    "check_in": N_("Check in with the student"),
+    "follow_up": N_("Follow-up contact"),
+}
 LEVELS = (Level.RED, Level.YELLOW, Level.BLUE)
 _TOP_KEYS = frozenset({"version", "levels"})
 _LEVEL_KEYS = frozenset(
@@ -210,11 +220,14 @@ def _check_acknowledged_first(
             problems.append(
                 Message(
                     N_(
-                        "%(where)s: acknowledge is due within %(hours)s hours, after %(kind)s "
-                        "(%(other)s hours); a warning is acknowledged before anything else"
+                        "%(where)s: %(acknowledge)s (acknowledge) is due within %(hours)s hours, "
+                        "after %(step)s (%(kind)s, %(other)s hours); a warning is acknowledged "
+                        "before anything else"
                     ),
                     where=where,
+                    acknowledge=Message(DEADLINE_NAMES["acknowledge"]),
                     hours=acknowledge.within // timedelta(hours=1),
+                    step=Message(DEADLINE_NAMES[rule.kind]),
                     kind=rule.kind,
                     other=rule.within // timedelta(hours=1),
                 )

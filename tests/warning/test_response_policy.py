@@ -159,8 +159,11 @@ def test_a_draft_acknowledging_after_the_assessment_is_refused(network, campus, 
     response = login(admin).post("/warnings/response-policy", data={"yaml_text": text})
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 400
-    assert "acknowledge is due within 48 hours, after assessment (24 hours)" in page
-    assert "after guardian_notified (24 hours)" in page
+    assert (
+        "Acknowledge (acknowledge) is due within 48 hours, after Professional assessment "
+        "(assessment, 24 hours)"
+    ) in page
+    assert "after Notify the guardian (guardian_notified, 24 hours)" in page
     assert db.session.scalar(select(func.count()).select_from(PolicyVersion)) == 0
 
 
