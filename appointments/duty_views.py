@@ -137,7 +137,7 @@ def add_shift() -> ResponseReturnValue:
 def remove_shift(shift_id: int) -> ResponseReturnValue:
     shift = roster.find_shift(db.session, current_user.institution_id, shift_id)
     if shift is None or not plans_roster(current_user, shift.institution_id):
-        audit.record_denied(db.session, current_user, "duty_roster", "duty_shift", shift_id)
+        audit.record_denied(db.session, current_user, "duty_shift_remove", "duty_roster", shift_id)
         abort(404)
     week = monday_of(clock.local_date(shift.starts_at, clock.viewer_zone()))
     if not RemoveForm().validate_on_submit():

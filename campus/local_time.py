@@ -63,15 +63,20 @@ def local_date(value: Any) -> str:
     return str(format_datetime(moment, DAY))
 
 
-def localise_frame(frame: pd.DataFrame, zone: ZoneInfo) -> pd.DataFrame:
-    """An export's time columns as local 'YYYY-MM-DD HH:MM' text, headed with the zone's name
-    (e.g. `sent_at (Asia/Shanghai)`), so a spreadsheet reader knows which clock they are read on."""
+def localise_frame(frame: pd.DataFrame, zone: ZoneInfo, *, as_text: bool = True) -> pd.DataFrame:
+    """An export's time columns on the zone's wall clock, headed with the zone's name (e.g.
+    `sent_at (Asia/Shanghai)`), so a spreadsheet reader knows which clock they are read on: as
+    'YYYY-MM-DD HH:MM' text for a CSV, or (`as_text=False`) as naive local datetimes a workbook
+    keeps as dates it can sort, filter and subtract."""
     out = frame.copy()
     renames = {}
     for column in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[column]):
             local = out[column].dt.tz_localize("UTC").dt.tz_convert(zone)
-            out[column] = local.dt.strftime("%Y-%m-%d %H:%M").where(local.notna(), "")
+            if as_text:
+                out[column] = local.dt.strftime("%Y-%m-%d %H:%M").where(local.notna(), "")
+            else:
+                out[column] = local.dt.tz_localize(None)
             renames[column] = f"{column} ({zone.key})"
     return out.rename(columns=renames)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -486,22 +487,41 @@ def to_csv(frame: pd.DataFrame) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+# What Excel refuses in a sheet's name (its tab), and the longest name it takes.
+SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+SHEET_NAME_MAX = 31
+# A time cell as the pages show one, to the minute (a workbook's default shows seconds).
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+
+
+def sheet_name(title: str) -> str:
+    """`title` as Excel takes a sheet's name: without []:*?/\\, at most 31 characters, not
+    blank and not starting or ending with an apostrophe."""
+    name = SHEET_NAME_FORBIDDEN.sub(" ", title).strip().strip("'")[:SHEET_NAME_MAX].strip()
+    return name or "Sheet1"
+
+
 def to_xlsx(
     frame: pd.DataFrame, title: str = "export", formats: Mapping[str, str] | None = None
 ) -> bytes:
-    """One sheet with the header in bold. `formats` gives a column's Excel number format
-    ("0.0%"): its numbers stay numbers a sum or a chart can use, shown as the page shows them;
-    its text cells (a hidden figure, a dash) stay text."""
+    """One sheet named `title` (as Excel takes it) with the header in bold. `formats` gives a
+    column's Excel number format ("0.0%"): its numbers stay numbers a sum or a chart can use,
+    shown as the page shows them; its text cells (a hidden figure, a dash) stay text. Times
+    stay times, shown to the minute."""
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None  # a new workbook always has its one sheet
-    sheet.title = title[:31]
+    sheet.title = sheet_name(title)
     header, rows = _cells(frame)
     sheet.append(header)
     for row in rows:
         sheet.append(row)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
+    for cells in sheet.iter_rows(min_row=2):
+        for moment in cells:
+            if isinstance(moment.value, datetime):
+                moment.number_format = DATETIME_FORMAT
     for position, column in enumerate(frame.columns, start=1):
         number_format = (formats or {}).get(str(column))
         if number_format is None:

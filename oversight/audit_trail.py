@@ -16,6 +16,7 @@ from datetime import time
 from datetime import timedelta
 
 from flask_babel import lazy_pgettext as _lp
+from flask_babel import pgettext
 from sqlalchemy import Select
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +29,8 @@ from campus.i18n import Message
 from campus.models import Institution
 from campus.models import Student
 from campus.models import User
+from oversight.drill import LIST_TITLES
+from oversight.kpis import KPIS
 
 PAGE_SIZE = 50
 
@@ -61,6 +64,7 @@ ACTION_LABELS = {
     "change_password": _lp("audit action", "Changed a password"),
     "channel_added": _lp("audit action", "Added a notification channel"),
     "channel_disabled": _lp("audit action", "Turned off a notification channel"),
+    "channel_enabled": _lp("audit action", "Turned on a notification channel"),
     "closure_drill_down": _lp("audit action", "Viewed referrals behind a closure figure"),
     "closure_export_csv": _lp("audit action", "Exported referral closure rows (CSV)"),
     "closure_export_xlsx": _lp("audit action", "Exported referral closure rows (Excel)"),
@@ -71,6 +75,7 @@ ACTION_LABELS = {
     "contagion.escalated": _lp("audit action", "Contagion follow-up: escalated"),
     "counsellor_profile_save": _lp("audit action", "Saved a counsellor profile"),
     "create": _lp("audit action", "Added a family contact"),
+    "create_class_group": _lp("audit action", "Created a class"),
     "create_department": _lp("audit action", "Created a department"),
     "create_hospital": _lp("audit action", "Added a hospital"),
     "create_user": _lp("audit action", "Created an account"),
@@ -211,6 +216,108 @@ def codes_worded_as(code: str) -> tuple[str, ...]:
     said = action_label(code)
     alike = tuple(sorted(c for c in ACTION_LABELS if action_label(c) == said))
     return alike or (code,)
+
+
+# Each kind of record the trail names, as an administrator reads it; like an action, a kind
+# missing here is shown as its code. The oversight figures (a drill-down list, a KPI table and its
+# grouping) are worded from the dashboard's own titles by `record_label`.
+RECORD_LABELS = {
+    "academic_break": _lp("audit record", "School break"),
+    "academic_calendar": _lp("audit record", "School calendar"),
+    "academic_record": _lp("audit record", "Academic data"),
+    "access_review": _lp("audit record", "Access review"),
+    "activation_batch": _lp("audit record", "Activation codes"),
+    "appointment": _lp("audit record", "Counselling appointment"),
+    "appointment_precheck": _lp("audit record", "Appointment pre-check"),
+    "audit_event": _lp("audit record", "Audit trail"),
+    "availability": _lp("audit record", "Counselling availability"),
+    "availability_exception": _lp("audit record", "Availability exception"),
+    "availability_template": _lp("audit record", "Weekly availability"),
+    "batch_report": _lp("audit record", "Department screening report"),
+    "campaign": _lp("audit record", "Screening campaign"),
+    "class_group": _lp("audit record", "Class"),
+    "consent_withdrawal": _lp("audit record", "Consent withdrawal"),
+    "contagion": _lp("audit record", "Contagion follow-up"),
+    "counsellor": _lp("audit record", "Counsellor"),
+    "crisis": _lp("audit record", "Crisis record"),
+    "crisis_document": _lp("audit record", "Crisis document"),
+    "crisis_entry": _lp("audit record", "Crisis record entry"),
+    "crisis_guardian_notice": _lp("audit record", "Guardian informed notice"),
+    "crisis_safety_pledge": _lp("audit record", "Safety pledge"),
+    "crisis_settings": _lp("audit record", "Crisis settings"),
+    "deadline": _lp("audit record", "Response deadline"),
+    "department": _lp("audit record", "Department"),
+    "duty_roster": _lp("audit record", "Duty roster"),
+    "encryption": _lp("audit record", "Encryption keys"),
+    "erasure": _lp("audit record", "Erasure request"),
+    "family_contact": _lp("audit record", "Family contact"),
+    "family_contact_month": _lp("audit record", "Family contacts of a month"),
+    "hospital": _lp("audit record", "Hospital"),
+    "institution": _lp("audit record", "Institution settings"),
+    "instrument_response": _lp("audit record", "Screening answers"),
+    "interview": _lp("audit record", "Post-screening interview"),
+    "leave": _lp("audit record", "Leave of absence"),
+    "leave_of_absence": _lp("audit record", "Leave of absence"),
+    "legal_hold": _lp("audit record", "Legal hold"),
+    "life_event": _lp("audit record", "Life event"),
+    "notification_channel": _lp("audit record", "Notification channel"),
+    "own_copy": _lp("audit record", "Student's copy of their records"),
+    "policy_version": _lp("audit record", "Triage policy version"),
+    "purge_run": _lp("audit record", "Retention purge"),
+    "records_of_processing": _lp("audit record", "Records of processing"),
+    "referral": _lp("audit record", "Referral"),
+    "referral_closure": _lp("audit record", "Referral closure figures"),
+    "referral_form": _lp("audit record", "Referral form"),
+    "return_opinion": _lp("audit record", "Return-to-school assessment"),
+    "roster": _lp("audit record", "Roster"),
+    "screening_report": _lp("audit record", "Screening report"),
+    "screening_result": _lp("audit record", "Screening result"),
+    "session_note": _lp("audit record", "Session note"),
+    "sign_on": _lp("audit record", "Single sign-on"),
+    "staffing_entry": _lp("audit record", "Full-time teacher post"),
+    "student": _lp("audit record", "Student"),
+    "student_file": _lp("audit record", "Student file"),
+    "task": _lp("audit record", "Task"),
+    "user": _lp("audit record", "Account"),
+    "waitlist": _lp("audit record", "Waiting list"),
+    "warning": _lp("audit record", "Warning"),
+    "warning_queue": _lp("audit record", "Warning list"),
+}
+# The groupings of a KPI table, as an exported table's record names them (`<kpi>-<grouping>`).
+GROUPING_LABELS = {
+    "department": _lp("audit record", "by department"),
+    "month": _lp("audit record", "by month"),
+    "institution": _lp("audit record", "by institution"),
+}
+OVERSIGHT = "oversight."
+PROVINCE = "province-"
+DRILL = "drill-"
+
+
+def record_label(code: str) -> str:
+    """An audit row's kind of record in the reader's language; a code without words as itself.
+
+    The oversight figures are `oversight.<list>` (a drill-down read), `oversight.drill-<list>`
+    (its export), `oversight.<kpi>-<grouping>` and `oversight.province-<kpi>-<grouping>` (a
+    table's export): worded with the list's or the KPI's title, as the dashboard shows it."""
+    label = RECORD_LABELS.get(code)
+    if label is not None:
+        return str(label)
+    if not code.startswith(OVERSIGHT):
+        return code
+    figure = code.removeprefix(OVERSIGHT)
+    listed = LIST_TITLES.get(figure.removeprefix(DRILL))
+    if listed is not None:
+        return str(listed)
+    province = figure.startswith(PROVINCE)
+    key, _, grouping = figure.removeprefix(PROVINCE).rpartition("-")
+    kpi = next((k for k in KPIS if k.key == key), None)
+    if kpi is None or grouping not in GROUPING_LABELS:
+        return code
+    words = {"figure": kpi.title, "grouping": GROUPING_LABELS[grouping]}
+    if province:
+        return pgettext("audit record", "Province comparison: %(figure)s, %(grouping)s", **words)
+    return pgettext("audit record", "%(figure)s, %(grouping)s", **words)
 
 
 def action_choices(chosen: str | None, everything: str) -> list[tuple[str, str]]:

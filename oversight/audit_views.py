@@ -47,11 +47,12 @@ def index() -> ResponseReturnValue:
 
 
 def _page(form: AuditTrailForm, trail: audit_trail.TrailPage | None, page: int) -> str:
-    """The page, with each action worded for the reader (`audit_trail.action_label`)."""
+    """The page, with each action and kind of record worded for the reader."""
     return render_template(
         "oversight/audit_trail.html",
         form=form,
         trail=trail,
         page=page,
         action_label=audit_trail.action_label,
+        record_label=audit_trail.record_label,
     )

@@ -238,6 +238,7 @@ def export(kpi_key: str, fmt: str):
         fmt,
         f"{kpi.key}-{view.by}",
         download=_file_name(f"kpi-{kpi.key}-by-{view.by}", view),
+        sheet=str(kpi.title),
         tier=tier,
         institution_id=view.institution_ids[0],
     )
@@ -273,6 +274,7 @@ def drill_down(which: str, fmt: str | None = None):
             fmt,
             f"drill-{which}",
             download=_file_name(f"drill-{which}", view),
+            sheet=str(drill.LIST_TITLES[which]),
             tier=tier,
             institution_id=view.institution_ids[0],
             student_ids=students,
@@ -359,6 +361,7 @@ def province_export(kpi_key: str, fmt: str):
         fmt,
         f"province-{kpi.key}-{by}",
         download=_file_name(f"province-kpi-{kpi.key}-by-{by}", snapshot.view),
+        sheet=str(kpi.title),
         tier=tier,
         institution_id=None,
         as_of=snapshot.computed_at,
@@ -385,6 +388,7 @@ def _send(
     name: str,
     *,
     download: str,
+    sheet: str,
     tier: export_rights.ExportTier,
     institution_id: int | None,
     as_of: datetime | None = None,
@@ -393,7 +397,8 @@ def _send(
     """An export file named `download`.`fmt`, after committing its audit row (for `name`: the
     export tier that shaped it, how many rows, which filter and, for a snapshot, which one); a
     list of students is audited one row per student in it. A KPI table goes to a workbook with
-    its rates as numbers (`tables.Table.sheet`), to a CSV as the page shows them."""
+    its rates as numbers (`tables.Table.sheet`), to a CSV as the page shows them; a workbook's
+    times are times, its sheet named `sheet` (the page's title)."""
     if fmt not in exports.MEDIA_TYPES:
         abort(404)
     formats: dict[str, str] = {}
@@ -401,8 +406,8 @@ def _send(
         frame, formats = table.sheet() if fmt == "xlsx" else (table.frame(), {})
     else:
         frame = table
-    localised = local_time.localise_frame(frame, clock.viewer_zone())
-    body = exports.render(localised, fmt, name, formats)
+    localised = local_time.localise_frame(frame, clock.viewer_zone(), as_text=fmt == "csv")
+    body = exports.render(localised, fmt, sheet, formats)
     detail = (
         f"tier={tier.name.lower()} rows={len(frame)} format={fmt}"
         + (f" as_of={as_of:%Y-%m-%dT%H:%M}" if as_of else "")

@@ -11,6 +11,7 @@ from flask import abort
 from flask import current_app
 from flask import render_template
 from flask import request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from campus import audit
@@ -147,8 +148,11 @@ def closure_export(fmt: str):
     kept = privacy_consent.without_withdrawn_rows(db.session, rows)
     exported, tier = export_rights.student_rows_for(current_user, kept)
     _audit(f"closure_export_{fmt}", rows, period, tier=tier)
-    shown = local_time.localise_frame(export.readable_referrals(exported), _zone())
-    body = export.to_csv(shown) if fmt == "csv" else export.to_xlsx(shown)
+    readable = export.readable_referrals(exported)
+    shown = local_time.localise_frame(readable, _zone(), as_text=fmt == "csv")
+    # The workbook's sheet is named as the list's page is headed.
+    title = _("Referrals behind the figure")
+    body = export.to_csv(shown) if fmt == "csv" else export.to_xlsx(shown, title)
     mimetype = (
         "text/csv; charset=utf-8"
         if fmt == "csv"

@@ -436,6 +436,17 @@ def complete_task(
     session.commit()
 
 
+def leave_of_task(session: Session, task: Task) -> LeaveOfAbsence | None:
+    """The return-to-school case `task` is a plan item or follow-up of; None for any other task.
+    Its owner may tick it from the Tasks page, and that goes through `complete_task` as the
+    leave page's tick does: the same rules, the same audit row on the leave."""
+    items = select(ReturnPlanItem.leave_id).where(ReturnPlanItem.task_id == task.id)
+    follow_ups = select(ReturnFollowUp.leave_id).where(ReturnFollowUp.task_id == task.id)
+    return session.scalar(
+        select(LeaveOfAbsence).where(LeaveOfAbsence.id.in_(items.union(follow_ups)))
+    )
+
+
 # How early a post-return follow-up may be done: a counsellor sees the student when they can,
 # but the 3-month follow-up is not done in the first week back.
 FOLLOW_UP_EARLY = timedelta(days=14)

@@ -31,6 +31,7 @@ from campus.i18n import shown
 from campus.notifications import Notification
 from campus.scope import Capability
 from campus.scope import student_filter
+from referrals import leave as leave_rules
 from warning import actions
 from warning import caseload
 from warning import permissions
@@ -319,12 +320,23 @@ def task_done(task_id: int):
         for error in form.note.errors:
             flash(error, "error")
         return redirect(url_for("response.tasks"))
+    note = form.note.data or ""
+    # A return-to-school plan item or follow-up is done by the leave's rules, with its audit row
+    # on the leave, as when it is ticked on the leave's page.
+    leave = leave_rules.leave_of_task(db.session, task)
     try:
-        actions.complete_task(db.session, current_user, task, clock.now(), note=form.note.data)
+        if leave is not None:
+            leave_rules.complete_task(db.session, current_user, leave, task, note, clock.now())
+        else:
+            actions.complete_task(db.session, current_user, task, clock.now(), note=note)
     except actions.TaskAlreadyDone:
         flash(_("This task was already marked done."), "warning")
         return redirect(url_for("response.tasks"))
-    except actions.ActionNotAllowed:
+    except leave_rules.LeaveError as error:
+        db.session.rollback()
+        flash(_(str(error)), "error")
+        return redirect(url_for("response.tasks"))
+    except (actions.ActionNotAllowed, PermissionError):
         abort(404)
     flash(_("Thank you. The task is marked done."), "success")
     return redirect(url_for("response.tasks"))

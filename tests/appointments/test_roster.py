@@ -18,6 +18,7 @@ from appointments.models import DutyShift
 from appointments.roster import RosterError
 from appointments.roster import ShiftInput
 from campus import clock
+from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.models import Role
 from campus.models import User
@@ -248,6 +249,17 @@ def test_a_forged_or_foreign_shift_id_is_a_404(centre, campus, login):
     assert client.post(f"/appointments/duty/shifts/{theirs.id}/remove").status_code == 404
     assert client.post("/appointments/duty/shifts/99999/remove").status_code == 404
     assert db.session.get(DutyShift, theirs.id) is not None
+    # The audit log reads each refusal as an attempt to remove a shift of the duty roster, as
+    # it reads a removal.
+    refused = db.session.execute(
+        select(AuditEvent.action, AuditEvent.record_type, AuditEvent.record_id)
+        .where(AuditEvent.outcome == "denied")
+        .order_by(AuditEvent.id)
+    ).all()
+    assert refused == [
+        ("duty_shift_remove", "duty_roster", str(theirs.id)),
+        ("duty_shift_remove", "duty_roster", "99999"),
+    ]
 
 
 def test_a_past_shift_stays_on_the_record(centre, login):

@@ -191,3 +191,33 @@ def test_a_wording_shared_by_several_actions_is_offered_once_and_finds_them_all(
     body = client.get("/admin/audit", query_string={"action": "override_level"}).get_data(True)
     assert '<option selected value="override_level">调整预警级别</option>' in body
     assert len(_rows(body)) == 2
+
+
+def test_each_kind_of_record_reads_as_words_in_the_readers_language(trail, login):
+    """Before, the Record column showed codes (warning 7, oversight.drill-unscreened)."""
+    admin, counsellor, li, _wang, _elsewhere = trail
+    for record_type in ("someday_new_record", "oversight.drill-unscreened", "oversight.red"):
+        audit.record(
+            db.session, actor=counsellor, action="read", record_type=record_type,
+            student_id=li.id, institution_id=li.institution_id,
+        )  # fmt: skip
+    audit.record(
+        db.session, actor=admin, action="export", record_type="oversight.screening-department",
+        institution_id=li.institution_id,
+    )  # fmt: skip
+    db.session.commit()
+    rows = _rows(login(admin).get("/admin/audit").get_data(as_text=True))
+    page = "".join(rows)
+    # The kind in words with its code as the tooltip, the record's number beside it.
+    assert 'title="warning">Warning</span> <span class="muted">#7</span>' in page
+    assert 'title="oversight.drill-unscreened">Students not yet screened<' in page
+    assert 'title="oversight.red">Students with a red warning<' in page
+    assert 'title="oversight.screening-department">Screening coverage, by department<' in page
+    assert 'title="audit_event">Audit trail<' in page  # the trail's own read
+    assert "<code>someday_new_record</code>" in page  # a kind without words shows its code
+    assert "<code>warning" not in page
+    admin.locale = "zh_CN"
+    db.session.commit()
+    page = "".join(_rows(login(admin).get("/admin/audit").get_data(as_text=True)))
+    assert 'title="warning">预警<' in page
+    assert 'title="oversight.screening-department">筛查覆盖率（按院系）<' in page

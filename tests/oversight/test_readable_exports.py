@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from campus.extensions import db
+from campus.spreadsheets import sheet_name
+from oversight import exports
 from oversight.kpis import KPIS
 
 SEPT = {"month_from": "2026-09", "month_to": "2026-09"}
@@ -43,10 +47,33 @@ def test_a_chinese_readers_drill_down_workbook_reads_as_the_page(world, login, c
     assert (shown["学号"], shown["姓名"]) == ("XJU001", "Li Hua")
     assert shown["级别"] == "红色"
     assert shown["状态"] == "未解除"
-    assert shown["开启时间 (Asia/Shanghai)"] == "2026-09-02 16:00"
     page = client.get("/oversight/drill/red", query_string=SEPT).get_data(as_text=True)
     for said in ("学号", "级别", "红色", "未解除"):
         assert said in page  # the page and its file say the same words
+
+
+def test_a_drill_down_workbooks_times_are_excel_times_on_the_local_clock(
+    world, login, chinese_director
+):
+    """Before, 开启时间 was the text "2026-09-02 16:00": Excel could not sort it as a time, filter
+    it by date or subtract it. Now it is a time cell (Shanghai wall clock), shown to the minute;
+    the CSV keeps the text, and the sheet's tab reads as the page's title, not "drill-red"."""
+    client = login(chinese_director)
+    response = client.get("/oversight/drill/red.xlsx", query_string=SEPT)
+    workbook = openpyxl.load_workbook(io.BytesIO(response.data))
+    assert workbook.sheetnames == ["红色预警学生"]
+    header, first = list(workbook.active)[:2]
+    opened = first[[c.value for c in header].index("开启时间 (Asia/Shanghai)")]
+    assert opened.is_date
+    assert opened.value == datetime(2026, 9, 2, 16, 0)
+    assert opened.number_format == "yyyy-mm-dd hh:mm"
+    rows = csv_of(client.get("/oversight/drill/red.csv", query_string=SEPT))
+    assert rows[1][rows[0].index("开启时间 (Asia/Shanghai)")] == "2026-09-02 16:00"
+
+
+def test_a_kpi_workbooks_tab_is_named_by_the_kpi(world, login, chinese_director):
+    response = login(chinese_director).get("/oversight/export/service.xlsx", query_string=SEPT)
+    assert openpyxl.load_workbook(io.BytesIO(response.data)).sheetnames == ["服务覆盖率"]
 
 
 def test_an_english_readers_drill_down_csv_has_words_not_codes(world, login):
@@ -161,3 +188,12 @@ def test_a_province_workbook_keeps_hidden_figures_hidden(world, login, app):
         "xinqiao-province-kpi-crisis-by-institution-2026-09_2026-09.xlsx"
         in (response.headers["Content-Disposition"])
     )
+
+
+def test_a_sheet_is_named_as_excel_takes_it():
+    """Excel refuses a tab named with []:*?/\\ or longer than 31 characters."""
+    frame = pd.DataFrame({"a": [1]})
+    title = "Referrals: due [2026/09]? *all* \\ departments, all hospitals"
+    (name,) = openpyxl.load_workbook(io.BytesIO(exports.to_xlsx(frame, title))).sheetnames
+    assert name == "Referrals  due  2026 09    all"
+    assert sheet_name("[]") == "Sheet1"  # nothing left: the name Excel gives a new sheet

@@ -519,3 +519,43 @@ def test_the_plan_page_asks_for_the_note_and_shows_who_ticked_the_item_and_what_
     assert item.task.done_by_id == world.counsellor.id
     assert note in page
     assert f"by {world.counsellor.name}" in page
+
+
+def test_an_owner_ticking_their_plan_item_on_the_tasks_page_leaves_the_same_audit_row(world, login):
+    """Before, the Tasks page's tick wrote only a bare task row: the leave's trail (and an
+    administrator reading who did what on this student's return) missed the item being done."""
+    leave = _leave(world)
+    item = _department_item(world, leave)
+    other = rules.add_plan_item(
+        db.session, world.counsellor, leave, PlanSection.PSYCHOLOGICAL, "Weekly check-in",
+        world.counsellor.id, date(2027, 2, 15),
+    )  # fmt: skip
+    response = login(world.dept_counsellor).post(f"/tasks/{item.task_id}/done", data={"note": ""})
+    assert response.status_code == 302
+    db.session.refresh(item.task)
+    assert item.task.done_by_id == world.dept_counsellor.id
+    login(world.counsellor).post(f"/referrals/leave/{leave.id}/tasks/{other.task_id}/done")
+    from_tasks, from_leave = _done_audits()
+
+    def row(event: AuditEvent) -> tuple:
+        return (event.record_type, event.record_id, event.student_id, event.detail)
+
+    assert from_tasks.actor_id == world.dept_counsellor.id
+    assert row(from_tasks) == ("leave", str(leave.id), world.student.id, item.task.kind)
+    assert row(from_leave) == ("leave", str(leave.id), world.student.id, other.task.kind)
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "task.done")) is None
+
+
+def test_the_tasks_page_keeps_the_leaves_rules_for_a_follow_up(world, login):
+    """A follow-up's owner cannot tick the 3-month follow-up in the first week back from their
+    Tasks page either."""
+    leave = _leave(world)
+    _ready(world, leave)
+    rules.approve_return(db.session, world.counsellor, leave, date(2026, 9, 14))
+    last = max(leave.follow_ups, key=lambda f: f.due_date)
+    client = login(world.counsellor)
+    page = client.post(f"/tasks/{last.task_id}/done", data={"note": ""}, follow_redirects=True)
+    assert "two weeks before it is due" in page.get_data(as_text=True)
+    db.session.refresh(last.task)
+    assert last.task.done_at is None
+    assert _done_audits() == []

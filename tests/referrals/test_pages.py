@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import uuid
+from datetime import datetime
 from datetime import timedelta
 
 import openpyxl
@@ -370,7 +371,9 @@ def test_a_closure_export_reads_in_the_directors_language_as_the_list_does(world
     assert shown["学号"] == world.student.student_number
     assert shown["状态"] == "已转介"
     assert shown["逾期"] == "是"
-    assert any(h.startswith("转介时间 (") for h in header)
+    sent_at = next(h for h in header if h.startswith("转介时间 ("))
+    assert isinstance(shown[sent_at], datetime)  # a time Excel sorts and filters, not text
+    assert openpyxl.load_workbook(io.BytesIO(response.data)).sheetnames == ["该数据对应的转介"]
     page = client.get(f"/referrals/closure/list?{args}").get_data(as_text=True)
     assert "<th>转介时间</th>" in page  # the list heads the column as its file does
     (export,) = db.session.scalars(
