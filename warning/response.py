@@ -410,14 +410,13 @@ def notify_tiers(
     pairs: Iterable[tuple[EarlyWarning, OwnerTier | int]],
     *,
     leaders_only: bool = False,
-    urgent: bool = False,
     skip: Iterable[int] = (),
 ) -> None:
     """Tell the holders of each (warning, tier) that the warning needs them, in one batch:
     one owner lookup per tier and one write of every note. Staff tiers whose scope covers the
     student get the in-app detail (who, level, what is due); the mail stays neutral. A note about
-    a red warning, or an `urgent` one (a deadline missed), heads the inbox until read. Users in
-    `skip` are told otherwise by the caller (the person on duty) and get no note here."""
+    a red warning heads the inbox until read (an escalation's notes are `notify_escalations`').
+    Users in `skip` are told otherwise by the caller (the person on duty) and get no note here."""
     by_tier: dict[OwnerTier, list[EarlyWarning]] = {}
     order = []
     for warning, tier in pairs:
@@ -441,7 +440,7 @@ def notify_tiers(
                 NOTIFICATION_TEXT[tier],
                 TASKS_LINK,
                 details.get((w.id, tier), {}),
-                urgent or w.level == Level.RED,
+                w.level == Level.RED,
             )
             for w, tier in order
         ],
