@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy import ColumnElement
 from sqlalchemy import and_
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -26,7 +27,9 @@ from campus.models import RoleAssignment
 from campus.models import Student
 from campus.models import User
 from campus.notifications import Notification
+from campus.notifications import Standing
 from campus.notifications import notify_many
+from campus.notifications import notify_standing
 from campus.scope import Capability
 from campus.scope import student_filter
 from warning import permissions
@@ -67,6 +70,13 @@ ESCALATED_TEXT = {
     OwnerTier.SCHOOL: N_("A warning in your department was escalated to the counselling centre"),
     OwnerTier.LEADERSHIP: N_("A warning in your department was escalated to school leadership"),
 }
+
+# A warning left waiting at school leadership has its deadline passed on again within leadership
+# at each missed window (a red's acknowledgement: every hour). Leadership's note of it is raised
+# again each time, saying so; its mail goes out again only at this interval, so a night of
+# waiting is a reminder every few hours, not a mail every hour.
+STILL_OUTSTANDING_TEXT = N_("A warning escalated to school leadership is still outstanding")
+LEADERSHIP_REMINDER_EVERY = timedelta(hours=4)
 
 # The person on duty (值班) when a red warning is raised: a note of its own, so they know it is
 # theirs to look at now, whichever tier they belong to.
@@ -447,17 +457,21 @@ def notify_tiers(
     )
 
 
-def notify_escalations(session: Session, steps: Iterable[tuple[EarlyWarning, int, int]]) -> None:
+def notify_escalations(
+    session: Session, steps: Iterable[tuple[EarlyWarning, int, int]], now: datetime
+) -> None:
     """Tell the people of a batch of escalations, each (warning, from tier, to tier): the holders
     of every tier reached and, for a step that leaves the department for a tier above, the
     department's leaders (`ESCALATED_TEXT`). One batch (a sweep, a manual escalation) is one
     event per warning, so each person hears of it once, by the note of the highest tier they are
     told as: a red whose assessment, guardian call and peer watch escalate together is one note
     each for the director, the centre, the leader and the counsellor. A deadline passed on again
-    within the top tier (leadership ignoring it) reminds that tier; the leader knows already."""
+    within the top tier (leadership ignoring it) is no new event: school leadership's note of
+    the warning is raised again (`_tell_leadership`); no one else is told again."""
     order: list[EarlyWarning] = []
     reached: dict[int, set[OwnerTier]] = {}
     above: dict[int, OwnerTier] = {}  # warning id -> highest tier it left the department for
+    arrived: set[int] = set()  # warnings that reached school leadership from below
     for warning, from_tier, to_tier in steps:
         if warning.id not in reached:
             order.append(warning)
@@ -465,6 +479,8 @@ def notify_escalations(session: Session, steps: Iterable[tuple[EarlyWarning, int
         reached.setdefault(warning.id, set()).add(to)
         if to > max(from_tier, OwnerTier.DEPARTMENT):
             above[warning.id] = max(to, above.get(warning.id, to))
+        if to is OwnerTier.LEADERSHIP and from_tier < to:
+            arrived.add(warning.id)
     by_tier: dict[OwnerTier, list[EarlyWarning]] = {}
     for warning in order:
         for tier in reached[warning.id]:
@@ -475,17 +491,17 @@ def notify_escalations(session: Session, steps: Iterable[tuple[EarlyWarning, int
     # (warning, recipients, tier whose deadline the detail names, text), highest first per warning
     notes: list[tuple[EarlyWarning, list[int], OwnerTier, str]] = []
     for warning in order:
-        # (rank, recipients, tier, text): a tier's note ranks 2 x tier; the leaders' note comes
+        # (rank, recipients, tier, text): a tier's note ranks (tier, 0). The leaders' note comes
         # after the tiers above the department and before the department's own note.
         wanted = [
-            (2 * t, holders[t][warning.id], t, NOTIFICATION_TEXT[t]) for t in reached[warning.id]
+            ((t, 0), holders[t][warning.id], t, NOTIFICATION_TEXT[t]) for t in reached[warning.id]
         ]
         if warning.id in above:
             tier = above[warning.id]
-            rank = 2 * OwnerTier.DEPARTMENT + 1
+            rank = (OwnerTier.DEPARTMENT, 1)
             wanted.append((rank, leaders[warning.id], tier, ESCALATED_TEXT[tier]))
         told: set[int] = set()
-        for _rank, ids, tier, text in sorted(wanted, key=lambda note: -note[0]):
+        for _rank, ids, tier, text in sorted(wanted, key=lambda note: note[0], reverse=True):
             fresh = [i for i in ids if i not in told]
             told.update(fresh)
             notes.append((warning, fresh, tier, text))
@@ -496,19 +512,86 @@ def notify_escalations(session: Session, steps: Iterable[tuple[EarlyWarning, int
     details = notice_details(
         session, [(w, sorted(ids), tier) for (_, tier), (w, ids) in merged.items()]
     )
+    _add_overdue_since(session, details)
+    mine = {
+        (w.id, tier, text): {i: d for i, d in details.get((w.id, tier), {}).items() if i in ids}
+        for w, ids, tier, text in notes
+    }
+    # School leadership's own notes (the leaders' name its deadline too).
+    standing = NOTIFICATION_TEXT[OwnerTier.LEADERSHIP]
+    _tell_leadership(session, [note for note in notes if note[3] == standing], mine, arrived, now)
     notify_many(
         session,
         [
-            (
-                ids,
-                text,
-                TASKS_LINK,
-                {i: d for i, d in details.get((w.id, tier), {}).items() if i in ids},
-                True,
-            )
+            (ids, text, TASKS_LINK, mine[(w.id, tier, text)], True)
             for w, ids, tier, text in notes
+            if text != standing
         ],
     )
+
+
+def _tell_leadership(
+    session: Session,
+    notes: list[tuple[EarlyWarning, list[int], OwnerTier, str]],
+    details: dict[tuple[int, OwnerTier, str], dict[int, dict]],
+    arrived: set[int],
+    now: datetime,
+) -> None:
+    """School leadership's notes of a batch: one standing note per person and warning. A warning
+    that has just reached leadership is a new urgent note; one whose deadline was passed on again
+    within leadership raises that note again, saying it is still outstanding (and, in the app,
+    since when), and mails it again only every `LEADERSHIP_REMINDER_EVERY`: it never goes quiet
+    while it waits, and it never becomes a pile of identical urgent notes."""
+    notify_standing(
+        session,
+        [
+            Standing(
+                ids,
+                f"warning:{warning.id}:leadership",
+                text if warning.id in arrived else STILL_OUTSTANDING_TEXT,
+                TASKS_LINK,
+                details[(warning.id, tier, text)],
+                urgent=True,
+                again=warning.id not in arrived,
+            )
+            for warning, ids, tier, text in notes
+        ],
+        now,
+        remind_every=LEADERSHIP_REMINDER_EVERY,
+    )
+
+
+def _add_overdue_since(
+    session: Session, details: dict[tuple[int, OwnerTier], dict[int, dict]]
+) -> None:
+    """Add to each detail since when the step it names has been overdue (`overdue_since`), when
+    a tier already let it pass: the reader sees how long it has waited, not only the next
+    tier's fresh deadline."""
+    named = {
+        warning_id
+        for (warning_id, _tier), by_user in details.items()
+        if any(detail.get("due_kind") for detail in by_user.values())
+    }
+    if not named:
+        return
+    since = _overdue_since(session, named)
+    for (warning_id, _tier), by_user in details.items():
+        for detail in by_user.values():
+            if (start := since.get((warning_id, detail.get("due_kind")))) is not None:
+                detail["overdue_since"] = start.isoformat()
+
+
+def _overdue_since(session: Session, warning_ids: set[int]) -> dict[tuple[int, object], datetime]:
+    """(warning id, deadline kind) -> when the first deadline a tier let pass of a step still
+    not done fell due (`Deadline.missed_unanswered`); steps never missed are absent."""
+    return {
+        (warning_id, kind): due
+        for warning_id, kind, due in session.execute(
+            select(Deadline.warning_id, Deadline.kind, func.min(Deadline.due_at))
+            .where(Deadline.warning_id.in_(warning_ids), Deadline.missed_unanswered())
+            .group_by(Deadline.warning_id, Deadline.kind)
+        ).tuples()
+    }
 
 
 def notify_on_duty(session: Session, warning: EarlyWarning, user_ids: list[int]) -> None:
