@@ -78,6 +78,13 @@ ESCALATED_TEXT = {
 STILL_OUTSTANDING_TEXT = N_("A warning escalated to school leadership is still outstanding")
 LEADERSHIP_REMINDER_EVERY = timedelta(hours=4)
 
+# The centre, when a deadline it owed went up to school leadership: the case's counsellor when
+# the case has one (it is theirs), else the centre's counsellors. Once per escalation.
+CENTRE_MISSED_TEXT = {
+    "case": N_("A case of yours was escalated to school leadership"),
+    "centre": N_("A warning the counselling centre owed was escalated to school leadership"),
+}
+
 # The person on duty (值班) when a red warning is raised: a note of its own, so they know it is
 # theirs to look at now, whichever tier they belong to.
 ON_DUTY_TEXT = N_("A red warning was raised while you are on duty: please look at it now")
@@ -461,17 +468,19 @@ def notify_escalations(
     session: Session, steps: Iterable[tuple[EarlyWarning, int, int]], now: datetime
 ) -> None:
     """Tell the people of a batch of escalations, each (warning, from tier, to tier): the holders
-    of every tier reached and, for a step that leaves the department for a tier above, the
-    department's leaders (`ESCALATED_TEXT`). One batch (a sweep, a manual escalation) is one
-    event per warning, so each person hears of it once, by the note of the highest tier they are
-    told as: a red whose assessment, guardian call and peer watch escalate together is one note
-    each for the director, the centre, the leader and the counsellor. A deadline passed on again
-    within the top tier (leadership ignoring it) is no new event: school leadership's note of
-    the warning is raised again (`_tell_leadership`); no one else is told again."""
+    of every tier reached; for a step that leaves the department for a tier above, the
+    department's leaders (`ESCALATED_TEXT`); for a step from the centre to school leadership, the
+    centre (`CENTRE_MISSED_TEXT`). One batch (a sweep, a manual escalation) is one event per
+    warning, so each person hears of it once, by the note of the highest tier they are told as:
+    a red whose assessment, guardian call and peer watch escalate together is one note each for
+    the director, the centre, the leader and the counsellor. A deadline passed on again within
+    the top tier (leadership ignoring it) is no new event: school leadership's note of the
+    warning is raised again (`_tell_leadership`); no one else is told again."""
     order: list[EarlyWarning] = []
     reached: dict[int, set[OwnerTier]] = {}
     above: dict[int, OwnerTier] = {}  # warning id -> highest tier it left the department for
     arrived: set[int] = set()  # warnings that reached school leadership from below
+    centre_missed: dict[int, EarlyWarning] = {}  # left the centre for school leadership
     for warning, from_tier, to_tier in steps:
         if warning.id not in reached:
             order.append(warning)
@@ -481,6 +490,8 @@ def notify_escalations(
             above[warning.id] = max(to, above.get(warning.id, to))
         if to is OwnerTier.LEADERSHIP and from_tier < to:
             arrived.add(warning.id)
+        if to is OwnerTier.LEADERSHIP and from_tier == OwnerTier.SCHOOL:
+            centre_missed[warning.id] = warning
     by_tier: dict[OwnerTier, list[EarlyWarning]] = {}
     for warning in order:
         for tier in reached[warning.id]:
@@ -488,11 +499,13 @@ def notify_escalations(
     holders = {tier: owners_many(session, ws, tier) for tier, ws in by_tier.items()}
     escalated = [w for w in order if w.id in above]
     leaders = owners_many(session, escalated, OwnerTier.DEPARTMENT, leaders_only=True)
+    centre = _centre_of(session, list(centre_missed.values()))
     # (warning, recipients, tier whose deadline the detail names, text), highest first per warning
     notes: list[tuple[EarlyWarning, list[int], OwnerTier, str]] = []
     for warning in order:
         # (rank, recipients, tier, text): a tier's note ranks (tier, 0). The leaders' note comes
-        # after the tiers above the department and before the department's own note.
+        # after the tiers above the department and before the department's own note; the
+        # centre's missed deadline after the centre's own note (the work now theirs).
         wanted = [
             ((t, 0), holders[t][warning.id], t, NOTIFICATION_TEXT[t]) for t in reached[warning.id]
         ]
@@ -500,6 +513,9 @@ def notify_escalations(
             tier = above[warning.id]
             rank = (OwnerTier.DEPARTMENT, 1)
             wanted.append((rank, leaders[warning.id], tier, ESCALATED_TEXT[tier]))
+        if warning.id in centre:
+            ids, text = centre[warning.id]
+            wanted.append(((OwnerTier.SCHOOL, -1), ids, OwnerTier.LEADERSHIP, text))
         told: set[int] = set()
         for _rank, ids, tier, text in sorted(wanted, key=lambda note: note[0], reverse=True):
             fresh = [i for i in ids if i not in told]
@@ -517,7 +533,7 @@ def notify_escalations(
         (w.id, tier, text): {i: d for i, d in details.get((w.id, tier), {}).items() if i in ids}
         for w, ids, tier, text in notes
     }
-    # School leadership's own notes (the leaders' name its deadline too).
+    # School leadership's own notes (the leaders' and the centre's name its deadline too).
     standing = NOTIFICATION_TEXT[OwnerTier.LEADERSHIP]
     _tell_leadership(session, [note for note in notes if note[3] == standing], mine, arrived, now)
     notify_many(
@@ -559,6 +575,21 @@ def _tell_leadership(
         now,
         remind_every=LEADERSHIP_REMINDER_EVERY,
     )
+
+
+def _centre_of(session: Session, warnings: list[EarlyWarning]) -> dict[int, tuple[list[int], str]]:
+    """warning id -> (who at the centre hears that its deadline went up to school leadership,
+    the note's text): the case's counsellor (`caseload`) while they still hold the centre's
+    role, else the centre's counsellors."""
+    counsellors = owners_many(session, warnings, OwnerTier.SCHOOL)
+    told = {}
+    for warning in warnings:
+        mine = warning.assigned_counsellor_id
+        if mine is not None and mine in counsellors[warning.id]:
+            told[warning.id] = ([mine], CENTRE_MISSED_TEXT["case"])
+        else:
+            told[warning.id] = (counsellors[warning.id], CENTRE_MISSED_TEXT["centre"])
+    return told
 
 
 def _add_overdue_since(

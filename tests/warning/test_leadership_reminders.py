@@ -1,7 +1,8 @@
 """A red that school leadership does not acknowledge: its deadline is passed on within leadership
 every hour. The director keeps one note that is raised again, saying how long it has been
 overdue, with a reminder mail at an interval, not a new urgent note and mail every hour; the
-home page says for how long it has waited."""
+home page says for how long it has waited. The centre, whose deadline it was, is told once that
+it went up to leadership."""
 
 from __future__ import annotations
 
@@ -12,14 +13,18 @@ from sqlalchemy import select
 
 from campus import clock
 from campus.extensions import db
+from campus.models import Role
 from campus.models import User
 from campus.notifications import Notification
 from campus.notifications import OutboxMail
 from tests.factories import phq9_signal
+from warning import caseload
 from warning.escalation import sweep_deadlines
 
 ARRIVED = "A warning has been escalated to school leadership"
 STILL_OUTSTANDING = "A warning escalated to school leadership is still outstanding"
+CENTRE_MISSED = "A warning the counselling centre owed was escalated to school leadership"
+CASE_MISSED = "A case of yours was escalated to school leadership"
 
 
 def _notes(user: User) -> list[Notification]:
@@ -137,3 +142,36 @@ def test_once_acknowledged_the_raised_note_no_longer_heads_the_inbox(network, lo
     assert "done" in line
     assert "overdue" not in line
     assert _texts(network.director).count(STILL_OUTSTANDING) == 1
+
+
+# --- 2. the centre, whose deadline went up -------------------------------------------------------
+
+
+def test_the_centre_hears_once_that_its_missed_hour_went_to_leadership(network):
+    start = clock.now()
+    phq9_signal(network.student, 22)
+    before = _texts(network.school_counsellor)
+
+    _hours_at_the_top(start, 3)
+
+    assert _texts(network.school_counsellor) == [*before, CENTRE_MISSED]
+    note = _notes(network.school_counsellor)[-1]
+    assert note.urgent  # the red still waits, and the centre may still acknowledge it
+    assert (note.detail or {}).get("student_id") == network.student.id
+
+
+def test_a_case_with_a_counsellor_tells_that_counsellor_not_the_whole_centre(campus, network):
+    colleague = campus.staff(network.institution, Role.SCHOOL_COUNSELLOR, email="zhou@xju.test")
+    campus.commit()
+    start = clock.now()
+    warning = phq9_signal(network.student, 22)
+    caseload.assign(db.session, network.director, warning, colleague, start)
+    db.session.commit()
+    others_before = _texts(network.school_counsellor)
+    before = _texts(colleague)
+
+    _hours_at_the_top(start, 1)
+
+    assert _texts(colleague) == [*before, CASE_MISSED]
+    assert _texts(network.school_counsellor) == others_before
+    assert [m.body.splitlines()[0] for m in _mails(colleague)][-1] == CASE_MISSED
