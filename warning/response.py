@@ -191,30 +191,37 @@ def still_owed(session: Session, warning: EarlyWarning) -> list[Deadline]:
 def settled_notes(session: Session, notes: Iterable[Notification]) -> dict[int, str]:
     """Note id -> what became of the deadline it names, for the `notes` (inbox notes) whose
     deadline is no longer owed: "met", "escalated" (passed on to the next tier) or "ended" (the
-    level changed or the warning closed). The inbox shows it instead of the urgent mark, so a
-    counsellor who acknowledged eighteen reds is not still told to acknowledge them. One query
-    for the page; a note keeps its unread state (the person has not read it)."""
+    level changed or the warning closed); one passed on within school leadership is still owed.
+    The inbox shows it instead of the urgent mark, so a counsellor who acknowledged eighteen reds
+    is not still told to acknowledge them. One query for the page; a note keeps its unread state
+    (the person has not read it)."""
     named = {note.id: key for note in notes if (key := _named_deadline(note)) is not None}
     if not named:
         return {}
-    fates = {
-        (student_id, kind, due_at): _fate(met, escalated, superseded)
-        for student_id, kind, due_at, met, escalated, superseded in session.execute(
-            select(
-                EarlyWarning.student_id,
-                Deadline.kind,
-                Deadline.due_at,
-                Deadline.met_at,
-                Deadline.escalated_at,
-                Deadline.superseded_at,
-            )
-            .join(EarlyWarning, EarlyWarning.id == Deadline.warning_id)
-            .where(
-                EarlyWarning.student_id.in_({student for student, _, _ in named.values()}),
-                Deadline.kind.in_({kind for _, kind, _ in named.values()}),
-            )
+    rows = session.execute(
+        select(
+            EarlyWarning.student_id,
+            Deadline.kind,
+            Deadline.due_at,
+            Deadline.tier,
+            Deadline.met_at,
+            Deadline.escalated_at,
+            Deadline.superseded_at,
         )
-    }
+        .join(EarlyWarning, EarlyWarning.id == Deadline.warning_id)
+        .where(
+            EarlyWarning.student_id.in_({student for student, _, _ in named.values()}),
+            Deadline.kind.in_({kind for _, kind, _ in named.values()}),
+        )
+        .order_by(Deadline.due_at)
+    ).all()
+    fates = {(student, kind, due): _fate(*ends) for student, kind, due, _tier, *ends in rows}
+    # Passed on within school leadership there is no next tier: such a deadline fares as the
+    # last of its kind does (still owed at the top, met, ended), not as "passed on".
+    latest = {(student, kind): _fate(*ends) for student, kind, _due, _tier, *ends in rows}
+    for student, kind, due, tier, *_ends in rows:
+        if tier >= OwnerTier.LEADERSHIP and fates[(student, kind, due)] == "escalated":
+            fates[(student, kind, due)] = latest[(student, kind)]
     return {note_id: fate for note_id, key in named.items() if (fate := fates.get(key)) is not None}
 
 

@@ -175,3 +175,21 @@ def test_a_case_with_a_counsellor_tells_that_counsellor_not_the_whole_centre(cam
     assert _texts(colleague) == [*before, CASE_MISSED]
     assert _texts(network.school_counsellor) == others_before
     assert [m.body.splitlines()[0] for m in _mails(colleague)][-1] == CASE_MISSED
+
+
+def test_notes_naming_leaderships_deadline_stay_outstanding_at_the_top(network, login):
+    """The leader's and the centre's notes name school leadership's deadline; passed on within
+    leadership an hour later, it has gone to no next tier: still outstanding, not settled."""
+    start = clock.now()
+    phq9_signal(network.student, 22)
+    _hours_at_the_top(start, 2)
+
+    for person, text in (
+        (network.school_counsellor, "counselling centre owed"),
+        (network.dept_leader, "department was escalated to school leadership"),
+    ):
+        inbox = _text(login(person).get("/inbox/").get_data(as_text=True))
+        line = inbox[inbox.index(text) :]
+        line = line[: line.index("Open")]  # this note only
+        assert "passed on to the next tier" not in line
+        assert "overdue for 2 hours (since 2026-09-14 11:00)" in line
