@@ -70,7 +70,12 @@ class Notification(Model):
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     # A digest (`notify_digest`) gathers a day's repetitive chores of one unit into one note;
     # its key names the chore, unit and day, so a second sweep that day updates the same note.
+    # A standing note (`notify_standing`) is raised again under its key while its matter stays
+    # open, instead of a new note each time.
     digest_key: Mapped[str | None] = mapped_column(String(120))
+    # When it last went out by mail and channels (where its user has them): a standing note is
+    # sent again only `remind_every` after. Null for notes written before it was recorded.
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class MailStatus:
@@ -191,6 +196,13 @@ def _queue(session: Session, wanted: list[_Spec]) -> None:
             )
             session.add(note)
             noted.append((user, note))
+    _send(session, noted, now)
+
+
+def _send(session: Session, noted: list[tuple[User, Notification]], now: datetime) -> None:
+    """Queue the channel messages and mails of `noted` (user, note) in the caller's transaction."""
+    for _user, note in noted:
+        note.sent_at = now
     session.add_all(_channel_messages(session, noted, now))
     mailed = [(user, note) for user, note in noted if user.email]
     if not mailed:
@@ -236,6 +248,72 @@ def notify_digest(
     new = [i for i in ids if i not in existing]
     detail: dict[str, object] = {"digest": key, "items": list(items)}
     _queue(session, [_Spec(new, text, link, dict.fromkeys(new, detail), digest_key=key)])
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One matter that stays open, told to `user_ids` by one note each under `key`
+    (`notify_standing`). `again` says it is still the same event (a deadline passed on again
+    within the top tier), not a new one."""
+
+    user_ids: list[int]
+    key: str
+    text: str
+    link: str | None
+    details: Mapping[int, dict[str, object]]
+    urgent: bool = False
+    again: bool = False
+
+
+def notify_standing(
+    session: Session, notes: Iterable[Standing], now: datetime, *, remind_every: timedelta
+) -> None:
+    """Tell people of a matter that stays open without burying them in identical notes.
+
+    A new event (`again` false) is a new note and mail, as `notify_many` would write; it takes
+    `key` over from the recipient's earlier note of the matter, which stays as it was. The same
+    event again raises the recipient's note under `key` instead: its text and detail replaced,
+    unread again (so it heads the inbox while urgent), and mailed again only once `remind_every`
+    has passed since it last went out. A recipient with no such note gets a new one. Nothing is
+    committed here.
+    """
+    notes = list(notes)
+    wanted = {(user_id, note.key) for note in notes for user_id in note.user_ids}
+    existing = {
+        (row.user_id, row.digest_key): row
+        for row in session.scalars(
+            select(Notification).where(
+                Notification.digest_key.in_({key for _, key in wanted}),
+                Notification.user_id.in_({user_id for user_id, _ in wanted}),
+            )
+        )
+        if (row.user_id, row.digest_key) in wanted
+    }
+    raised: list[Notification] = []
+    new: list[_Spec] = []
+    for note in notes:
+        fresh = []
+        for user_id in sorted(set(note.user_ids)):
+            row = existing.get((user_id, note.key))
+            if row is not None and not note.again:
+                row.digest_key = None  # the earlier event's note stays, under no key
+            if row is None or not note.again:
+                fresh.append(user_id)
+                continue
+            row.text, row.detail, row.urgent = note.text, note.details.get(user_id), note.urgent
+            row.read_at = None
+            if now - (row.sent_at or row.created_at) >= remind_every:
+                raised.append(row)
+        new.append(_Spec(fresh, note.text, note.link, note.details, note.urgent, note.key))
+    session.flush()  # a key given up above is free before a new note takes it
+    _queue(session, new)
+    users = {
+        user.id: user
+        for user in session.scalars(
+            select(User).where(User.id.in_({row.user_id for row in raised}), User.active)
+        )
+    }
+    _send(session, [(users[row.user_id], row) for row in raised if row.user_id in users], now)
 
 
 def _channel_messages(

@@ -25,8 +25,11 @@ from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
 from sqlalchemy import and_
+from sqlalchemy import exists
+from sqlalchemy import or_
 from sqlalchemy import text
 from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
@@ -297,6 +300,23 @@ class Deadline(Model):
         the sweep, the supersession, the queue and the task lists share (`_STILL_OWED` in SQL,
         the predicate of the sweep's partial index)."""
         return and_(cls.met_at.is_(None), cls.escalated_at.is_(None), cls.superseded_at.is_(None))
+
+    @classmethod
+    def missed_unanswered(cls) -> ColumnElement[bool]:
+        """A deadline a tier let pass (escalated) of a step still not done: no later deadline of
+        its warning and kind was met or ended since. The first of them is when the step has
+        been overdue since, however often it was passed on."""
+        later = aliased(Deadline)
+        closed = or_(later.met_at.is_not(None), later.superseded_at.is_not(None))
+        return and_(
+            cls.escalated_at.is_not(None),
+            ~exists().where(
+                later.warning_id == cls.warning_id,
+                later.kind == cls.kind,
+                later.due_at > cls.due_at,
+                closed,
+            ),
+        )
 
 
 class Task(InstitutionRecord, Model):

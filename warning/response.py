@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy import ColumnElement
 from sqlalchemy import and_
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -26,7 +27,9 @@ from campus.models import RoleAssignment
 from campus.models import Student
 from campus.models import User
 from campus.notifications import Notification
+from campus.notifications import Standing
 from campus.notifications import notify_many
+from campus.notifications import notify_standing
 from campus.scope import Capability
 from campus.scope import student_filter
 from warning import permissions
@@ -66,6 +69,20 @@ NOTIFICATION_TEXT = {
 ESCALATED_TEXT = {
     OwnerTier.SCHOOL: N_("A warning in your department was escalated to the counselling centre"),
     OwnerTier.LEADERSHIP: N_("A warning in your department was escalated to school leadership"),
+}
+
+# A warning left waiting at school leadership has its deadline passed on again within leadership
+# at each missed window (a red's acknowledgement: every hour). Leadership's note of it is raised
+# again each time, saying so; its mail goes out again only at this interval, so a night of
+# waiting is a reminder every few hours, not a mail every hour.
+STILL_OUTSTANDING_TEXT = N_("A warning escalated to school leadership is still outstanding")
+LEADERSHIP_REMINDER_EVERY = timedelta(hours=4)
+
+# The centre, when a deadline it owed went up to school leadership: the case's counsellor when
+# the case has one (it is theirs), else the centre's counsellors. Once per escalation.
+CENTRE_MISSED_TEXT = {
+    "case": N_("A case of yours was escalated to school leadership"),
+    "centre": N_("A warning the counselling centre owed was escalated to school leadership"),
 }
 
 # The person on duty (值班) when a red warning is raised: a note of its own, so they know it is
@@ -174,30 +191,37 @@ def still_owed(session: Session, warning: EarlyWarning) -> list[Deadline]:
 def settled_notes(session: Session, notes: Iterable[Notification]) -> dict[int, str]:
     """Note id -> what became of the deadline it names, for the `notes` (inbox notes) whose
     deadline is no longer owed: "met", "escalated" (passed on to the next tier) or "ended" (the
-    level changed or the warning closed). The inbox shows it instead of the urgent mark, so a
-    counsellor who acknowledged eighteen reds is not still told to acknowledge them. One query
-    for the page; a note keeps its unread state (the person has not read it)."""
+    level changed or the warning closed); one passed on within school leadership is still owed.
+    The inbox shows it instead of the urgent mark, so a counsellor who acknowledged eighteen reds
+    is not still told to acknowledge them. One query for the page; a note keeps its unread state
+    (the person has not read it)."""
     named = {note.id: key for note in notes if (key := _named_deadline(note)) is not None}
     if not named:
         return {}
-    fates = {
-        (student_id, kind, due_at): _fate(met, escalated, superseded)
-        for student_id, kind, due_at, met, escalated, superseded in session.execute(
-            select(
-                EarlyWarning.student_id,
-                Deadline.kind,
-                Deadline.due_at,
-                Deadline.met_at,
-                Deadline.escalated_at,
-                Deadline.superseded_at,
-            )
-            .join(EarlyWarning, EarlyWarning.id == Deadline.warning_id)
-            .where(
-                EarlyWarning.student_id.in_({student for student, _, _ in named.values()}),
-                Deadline.kind.in_({kind for _, kind, _ in named.values()}),
-            )
+    rows = session.execute(
+        select(
+            EarlyWarning.student_id,
+            Deadline.kind,
+            Deadline.due_at,
+            Deadline.tier,
+            Deadline.met_at,
+            Deadline.escalated_at,
+            Deadline.superseded_at,
         )
-    }
+        .join(EarlyWarning, EarlyWarning.id == Deadline.warning_id)
+        .where(
+            EarlyWarning.student_id.in_({student for student, _, _ in named.values()}),
+            Deadline.kind.in_({kind for _, kind, _ in named.values()}),
+        )
+        .order_by(Deadline.due_at)
+    ).all()
+    fates = {(student, kind, due): _fate(*ends) for student, kind, due, _tier, *ends in rows}
+    # Passed on within school leadership there is no next tier: such a deadline fares as the
+    # last of its kind does (still owed at the top, met, ended), not as "passed on".
+    latest = {(student, kind): _fate(*ends) for student, kind, _due, _tier, *ends in rows}
+    for student, kind, due, tier, *_ends in rows:
+        if tier >= OwnerTier.LEADERSHIP and fates[(student, kind, due)] == "escalated":
+            fates[(student, kind, due)] = latest[(student, kind)]
     return {note_id: fate for note_id, key in named.items() if (fate := fates.get(key)) is not None}
 
 
@@ -410,14 +434,13 @@ def notify_tiers(
     pairs: Iterable[tuple[EarlyWarning, OwnerTier | int]],
     *,
     leaders_only: bool = False,
-    urgent: bool = False,
     skip: Iterable[int] = (),
 ) -> None:
     """Tell the holders of each (warning, tier) that the warning needs them, in one batch:
     one owner lookup per tier and one write of every note. Staff tiers whose scope covers the
     student get the in-app detail (who, level, what is due); the mail stays neutral. A note about
-    a red warning, or an `urgent` one (a deadline missed), heads the inbox until read. Users in
-    `skip` are told otherwise by the caller (the person on duty) and get no note here."""
+    a red warning heads the inbox until read (an escalation's notes are `notify_escalations`').
+    Users in `skip` are told otherwise by the caller (the person on duty) and get no note here."""
     by_tier: dict[OwnerTier, list[EarlyWarning]] = {}
     order = []
     for warning, tier in pairs:
@@ -441,24 +464,30 @@ def notify_tiers(
                 NOTIFICATION_TEXT[tier],
                 TASKS_LINK,
                 details.get((w.id, tier), {}),
-                urgent or w.level == Level.RED,
+                w.level == Level.RED,
             )
             for w, tier in order
         ],
     )
 
 
-def notify_escalations(session: Session, steps: Iterable[tuple[EarlyWarning, int, int]]) -> None:
+def notify_escalations(
+    session: Session, steps: Iterable[tuple[EarlyWarning, int, int]], now: datetime
+) -> None:
     """Tell the people of a batch of escalations, each (warning, from tier, to tier): the holders
-    of every tier reached and, for a step that leaves the department for a tier above, the
-    department's leaders (`ESCALATED_TEXT`). One batch (a sweep, a manual escalation) is one
-    event per warning, so each person hears of it once, by the note of the highest tier they are
-    told as: a red whose assessment, guardian call and peer watch escalate together is one note
-    each for the director, the centre, the leader and the counsellor. A deadline passed on again
-    within the top tier (leadership ignoring it) reminds that tier; the leader knows already."""
+    of every tier reached; for a step that leaves the department for a tier above, the
+    department's leaders (`ESCALATED_TEXT`); for a step from the centre to school leadership, the
+    centre (`CENTRE_MISSED_TEXT`). One batch (a sweep, a manual escalation) is one event per
+    warning, so each person hears of it once, by the note of the highest tier they are told as:
+    a red whose assessment, guardian call and peer watch escalate together is one note each for
+    the director, the centre, the leader and the counsellor. A deadline passed on again within
+    the top tier (leadership ignoring it) is no new event: school leadership's note of the
+    warning is raised again (`_tell_leadership`); no one else is told again."""
     order: list[EarlyWarning] = []
     reached: dict[int, set[OwnerTier]] = {}
     above: dict[int, OwnerTier] = {}  # warning id -> highest tier it left the department for
+    arrived: set[int] = set()  # warnings that reached school leadership from below
+    centre_missed: dict[int, EarlyWarning] = {}  # left the centre for school leadership
     for warning, from_tier, to_tier in steps:
         if warning.id not in reached:
             order.append(warning)
@@ -466,6 +495,10 @@ def notify_escalations(session: Session, steps: Iterable[tuple[EarlyWarning, int
         reached.setdefault(warning.id, set()).add(to)
         if to > max(from_tier, OwnerTier.DEPARTMENT):
             above[warning.id] = max(to, above.get(warning.id, to))
+        if to is OwnerTier.LEADERSHIP and from_tier < to:
+            arrived.add(warning.id)
+        if to is OwnerTier.LEADERSHIP and from_tier == OwnerTier.SCHOOL:
+            centre_missed[warning.id] = warning
     by_tier: dict[OwnerTier, list[EarlyWarning]] = {}
     for warning in order:
         for tier in reached[warning.id]:
@@ -473,20 +506,25 @@ def notify_escalations(session: Session, steps: Iterable[tuple[EarlyWarning, int
     holders = {tier: owners_many(session, ws, tier) for tier, ws in by_tier.items()}
     escalated = [w for w in order if w.id in above]
     leaders = owners_many(session, escalated, OwnerTier.DEPARTMENT, leaders_only=True)
+    centre = _centre_of(session, list(centre_missed.values()))
     # (warning, recipients, tier whose deadline the detail names, text), highest first per warning
     notes: list[tuple[EarlyWarning, list[int], OwnerTier, str]] = []
     for warning in order:
-        # (rank, recipients, tier, text): a tier's note ranks 2 x tier; the leaders' note comes
-        # after the tiers above the department and before the department's own note.
+        # (rank, recipients, tier, text): a tier's note ranks (tier, 0). The leaders' note comes
+        # after the tiers above the department and before the department's own note; the
+        # centre's missed deadline after the centre's own note (the work now theirs).
         wanted = [
-            (2 * t, holders[t][warning.id], t, NOTIFICATION_TEXT[t]) for t in reached[warning.id]
+            ((t, 0), holders[t][warning.id], t, NOTIFICATION_TEXT[t]) for t in reached[warning.id]
         ]
         if warning.id in above:
             tier = above[warning.id]
-            rank = 2 * OwnerTier.DEPARTMENT + 1
+            rank = (OwnerTier.DEPARTMENT, 1)
             wanted.append((rank, leaders[warning.id], tier, ESCALATED_TEXT[tier]))
+        if warning.id in centre:
+            ids, text = centre[warning.id]
+            wanted.append(((OwnerTier.SCHOOL, -1), ids, OwnerTier.LEADERSHIP, text))
         told: set[int] = set()
-        for _rank, ids, tier, text in sorted(wanted, key=lambda note: -note[0]):
+        for _rank, ids, tier, text in sorted(wanted, key=lambda note: note[0], reverse=True):
             fresh = [i for i in ids if i not in told]
             told.update(fresh)
             notes.append((warning, fresh, tier, text))
@@ -497,19 +535,101 @@ def notify_escalations(session: Session, steps: Iterable[tuple[EarlyWarning, int
     details = notice_details(
         session, [(w, sorted(ids), tier) for (_, tier), (w, ids) in merged.items()]
     )
+    _add_overdue_since(session, details)
+    mine = {
+        (w.id, tier, text): {i: d for i, d in details.get((w.id, tier), {}).items() if i in ids}
+        for w, ids, tier, text in notes
+    }
+    # School leadership's own notes (the leaders' and the centre's name its deadline too).
+    standing = NOTIFICATION_TEXT[OwnerTier.LEADERSHIP]
+    _tell_leadership(session, [note for note in notes if note[3] == standing], mine, arrived, now)
     notify_many(
         session,
         [
-            (
-                ids,
-                text,
-                TASKS_LINK,
-                {i: d for i, d in details.get((w.id, tier), {}).items() if i in ids},
-                True,
-            )
+            (ids, text, TASKS_LINK, mine[(w.id, tier, text)], True)
             for w, ids, tier, text in notes
+            if text != standing
         ],
     )
+
+
+def _tell_leadership(
+    session: Session,
+    notes: list[tuple[EarlyWarning, list[int], OwnerTier, str]],
+    details: dict[tuple[int, OwnerTier, str], dict[int, dict]],
+    arrived: set[int],
+    now: datetime,
+) -> None:
+    """School leadership's notes of a batch: one standing note per person and warning. A warning
+    that has just reached leadership is a new urgent note; one whose deadline was passed on again
+    within leadership raises that note again, saying it is still outstanding (and, in the app,
+    since when), and mails it again only every `LEADERSHIP_REMINDER_EVERY`: it never goes quiet
+    while it waits, and it never becomes a pile of identical urgent notes."""
+    notify_standing(
+        session,
+        [
+            Standing(
+                ids,
+                f"warning:{warning.id}:leadership",
+                text if warning.id in arrived else STILL_OUTSTANDING_TEXT,
+                TASKS_LINK,
+                details[(warning.id, tier, text)],
+                urgent=True,
+                again=warning.id not in arrived,
+            )
+            for warning, ids, tier, text in notes
+        ],
+        now,
+        remind_every=LEADERSHIP_REMINDER_EVERY,
+    )
+
+
+def _centre_of(session: Session, warnings: list[EarlyWarning]) -> dict[int, tuple[list[int], str]]:
+    """warning id -> (who at the centre hears that its deadline went up to school leadership,
+    the note's text): the case's counsellor (`caseload`) while they still hold the centre's
+    role, else the centre's counsellors."""
+    counsellors = owners_many(session, warnings, OwnerTier.SCHOOL)
+    told = {}
+    for warning in warnings:
+        mine = warning.assigned_counsellor_id
+        if mine is not None and mine in counsellors[warning.id]:
+            told[warning.id] = ([mine], CENTRE_MISSED_TEXT["case"])
+        else:
+            told[warning.id] = (counsellors[warning.id], CENTRE_MISSED_TEXT["centre"])
+    return told
+
+
+def _add_overdue_since(
+    session: Session, details: dict[tuple[int, OwnerTier], dict[int, dict]]
+) -> None:
+    """Add to each detail since when the step it names has been overdue (`overdue_since`), when
+    a tier already let it pass: the reader sees how long it has waited, not only the next
+    tier's fresh deadline."""
+    named = {
+        warning_id
+        for (warning_id, _tier), by_user in details.items()
+        if any(detail.get("due_kind") for detail in by_user.values())
+    }
+    if not named:
+        return
+    since = _overdue_since(session, named)
+    for (warning_id, _tier), by_user in details.items():
+        for detail in by_user.values():
+            if (start := since.get((warning_id, detail.get("due_kind")))) is not None:
+                detail["overdue_since"] = start.isoformat()
+
+
+def _overdue_since(session: Session, warning_ids: set[int]) -> dict[tuple[int, object], datetime]:
+    """(warning id, deadline kind) -> when the first deadline a tier let pass of a step still
+    not done fell due (`Deadline.missed_unanswered`); steps never missed are absent."""
+    return {
+        (warning_id, kind): due
+        for warning_id, kind, due in session.execute(
+            select(Deadline.warning_id, Deadline.kind, func.min(Deadline.due_at))
+            .where(Deadline.warning_id.in_(warning_ids), Deadline.missed_unanswered())
+            .group_by(Deadline.warning_id, Deadline.kind)
+        ).tuples()
+    }
 
 
 def notify_on_duty(session: Session, warning: EarlyWarning, user_ids: list[int]) -> None:

@@ -18,6 +18,7 @@ from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import url_for
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
@@ -28,6 +29,7 @@ from campus import clock
 from campus.access import load_or_404
 from campus.extensions import db
 from campus.i18n import shown
+from campus.local_time import local_time
 from campus.notifications import Notification
 from campus.scope import Capability
 from campus.scope import student_filter
@@ -111,6 +113,20 @@ def chore_label(kind: str) -> str:
 def notice_due(detail: dict) -> datetime | None:
     """The deadline an inbox note's detail names (stored as ISO text in its JSON), or None."""
     return datetime.fromisoformat(detail["due_at"]) if detail.get("due_at") else None
+
+
+def notice_overdue(detail: dict) -> str:
+    """How long the step an inbox note names has been overdue, from its detail's
+    `overdue_since` (a tier let it pass), e.g. "overdue for 3 hours (since 2026-09-14 11:00)";
+    "" when it was never missed."""
+    if not detail.get("overdue_since"):
+        return ""
+    since = datetime.fromisoformat(detail["overdue_since"])
+    return _(
+        "overdue for %(howlong)s (since %(when)s)",
+        howlong=format_timedelta(clock.now() - since),
+        when=local_time(since),
+    )
 
 
 def settled_notices(session: Session, notes: Sequence[Notification]) -> dict[int, str]:

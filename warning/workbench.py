@@ -50,6 +50,9 @@ class Unacknowledged:
     # The tier their acknowledgement was passed on to when the tier that owed it missed it (a
     # red's hour the centre let pass: school leadership); None while the first tier's is running.
     escalated_to: OwnerTier | None = None
+    # When the first acknowledgement they missed fell due: how long they have waited, however
+    # often it was passed on within school leadership since. None while not escalated.
+    overdue_since: datetime | None = None
 
 
 def unacknowledged(session: Session, user: User, now: datetime) -> list[Unacknowledged]:
@@ -68,6 +71,7 @@ def unacknowledged(session: Session, user: User, now: datetime) -> list[Unacknow
                 escalated_to,
                 func.count(EarlyWarning.id.distinct()),
                 func.min(Deadline.due_at),
+                func.min(missed.due_at),
             ),
             user,
             queue.QueueFilter(unacknowledged=True),
@@ -83,7 +87,7 @@ def unacknowledged(session: Session, user: User, now: datetime) -> list[Unacknow
             and_(
                 missed.warning_id == EarlyWarning.id,
                 missed.kind == "acknowledge",
-                missed.escalated_at.is_not(None),
+                missed.missed_unanswered(),
                 missed.tier < ack.tier,
             ),
         )
@@ -92,13 +96,17 @@ def unacknowledged(session: Session, user: User, now: datetime) -> list[Unacknow
     ).all()
     # Only a red's card says where its acknowledgement went; a yellow's stays one line.
     merged: dict[tuple[Level, OwnerTier | None], Unacknowledged] = {}
-    for level, tier, count, due in rows:
+    for level, tier, count, due, since in rows:
         key = (Level(level), OwnerTier(tier) if tier is not None and level == Level.RED else None)
         if (seen := merged.get(key)) is not None:
-            dues = [d for d in (seen.earliest_due, due) if d is not None]
-            count, due = seen.count + count, min(dues, default=None)
-        merged[key] = Unacknowledged(key[0], count, due, key[1])
+            count, due = seen.count + count, _earliest(seen.earliest_due, due)
+            since = _earliest(seen.overdue_since, since)
+        merged[key] = Unacknowledged(key[0], count, due, key[1], since if key[1] else None)
     return sorted(merged.values(), key=lambda u: (-u.level, -(u.escalated_to or 0)))
+
+
+def _earliest(*moments: datetime | None) -> datetime | None:
+    return min((m for m in moments if m is not None), default=None)
 
 
 def overdue_warnings(session: Session, user: User, now: datetime) -> int:
@@ -190,6 +198,16 @@ def when_due(due: datetime, now: datetime) -> str:
     return _("The earliest was due %(when)s (%(time)s).", when=when, time=time)
 
 
+def overdue_for(since: datetime, now: datetime) -> str:
+    """How long something has been overdue, e.g. Overdue for 3 hours (since 09-14 11:00)."""
+    time = format_datetime(clock.to_local(since, clock.institution_zone(None)), "MM-dd HH:mm")
+    return _(
+        "Overdue for %(howlong)s (since %(time)s).",
+        howlong=format_timedelta(now - since),
+        time=time,
+    )
+
+
 def _unacknowledged_text(found: Unacknowledged, centre: bool) -> str:
     """A red's acknowledgement is the centre's: department staff read that it awaits the centre,
     and do their own part of the red (the guardian, the peer watch) meanwhile. Once the centre's
@@ -239,13 +257,19 @@ def staff_items(session: Session, user: User, now: datetime) -> list[Item]:
         late = found.escalated_to is not None or (
             found.earliest_due is not None and found.earliest_due < now
         )
+        if found.overdue_since is not None:
+            # Passed on within leadership every hour, its next deadline is always near: what
+            # the reader needs is how long it has waited.
+            detail = overdue_for(found.overdue_since, now)
+        else:
+            detail = when_due(found.earliest_due, now) if found.earliest_due else ""
         items.append(
             Item(
                 found.count,
                 text,
                 url_for("warning.queue", level=int(found.level), unacknowledged=1),
                 Urgency.OVERDUE if late else (Urgency.NOW if red else Urgency.TODAY),
-                when_due(found.earliest_due, now) if found.earliest_due else "",
+                detail,
             )
         )
     overdue = overdue_warnings(session, user, now)

@@ -154,7 +154,8 @@ def test_the_home_card_says_an_unacknowledged_red_went_to_school_leadership(netw
         home = _text(login(person).get("/").get_data(as_text=True))
         assert "awaits the counselling centre's acknowledgement" not in home
         assert "1 red warning was not acknowledged in time: escalated to school leadership" in home
-        assert "The earliest is due in 1 hour (09-14 12:01)." in home
+        # How long it has waited (the centre's 11:00), not school leadership's next hour.
+        assert "Overdue for 1 minute (since 09-14 11:00)." in home
     centre = _text(login(network.school_counsellor).get("/").get_data(as_text=True))
     assert "1 red warning escalated to school leadership still awaits acknowledgement" in centre
 
