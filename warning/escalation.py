@@ -230,7 +230,7 @@ def record_escalations(
         )
     # An escalation means a deadline was missed (or someone judged it urgent): it heads the inbox.
     response.notify_escalations(
-        session, [(step.warning, step.from_tier, step.to_tier) for step in steps], now
+        session, [(step.warning, step.from_tier, step.to_tier, step.missed) for step in steps], now
     )
     session.flush()
 

@@ -472,9 +472,10 @@ def notify_tiers(
 
 
 def notify_escalations(
-    session: Session, steps: Iterable[tuple[EarlyWarning, int, int]], now: datetime
+    session: Session, steps: Iterable[tuple[EarlyWarning, int, int, str | None]], now: datetime
 ) -> None:
-    """Tell the people of a batch of escalations, each (warning, from tier, to tier): the holders
+    """Tell the people of a batch of escalations, each (warning, from tier, to tier, the kind of
+    deadline missed or None for a manual escalation): the holders
     of every tier reached; for a step that leaves the department for a tier above, the
     department's leaders (`ESCALATED_TEXT`); for a step from the centre to school leadership, the
     centre (`CENTRE_MISSED_TEXT`). One batch (a sweep, a manual escalation) is one event per
@@ -488,9 +489,12 @@ def notify_escalations(
     above: dict[int, OwnerTier] = {}  # warning id -> highest tier it left the department for
     arrived: set[int] = set()  # warnings that reached school leadership from below
     centre_missed: dict[int, EarlyWarning] = {}  # left the centre for school leadership
-    for warning, from_tier, to_tier in steps:
+    missed: dict[int, list[str]] = {}  # warning id -> the steps not done in time, in order
+    for warning, from_tier, to_tier, kind in steps:
         if warning.id not in reached:
             order.append(warning)
+        if kind is not None and kind not in missed.setdefault(warning.id, []):
+            missed[warning.id].append(kind)
         to = OwnerTier(to_tier)
         reached.setdefault(warning.id, set()).add(to)
         if to > max(from_tier, OwnerTier.DEPARTMENT):
@@ -536,6 +540,11 @@ def notify_escalations(
         session, [(w, sorted(ids), tier) for (_, tier), (w, ids) in merged.items()]
     )
     _add_overdue_since(session, details)
+    # Every note of an escalation says which step was not done in time: the leader learns her
+    # department's lapse (the guardian call), not only what the centre owes next.
+    for (warning_id, _tier), by_user in details.items():
+        for detail in by_user.values():
+            detail["missed"] = missed.get(warning_id, [])
     mine = {
         (w.id, tier, text): {i: d for i, d in details.get((w.id, tier), {}).items() if i in ids}
         for w, ids, tier, text in notes

@@ -20,6 +20,7 @@ from flask import render_template
 from flask import url_for
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from flask_login import current_user
 from flask_login import login_required
 from sqlalchemy.orm import Session
@@ -94,6 +95,12 @@ def warning_action_forms(
 def deadline_label(kind: str) -> str:
     """A deadline kind in the viewer's words (an unknown kind as it is)."""
     return _(DEADLINE_NAMES[kind]) if kind in DEADLINE_NAMES else kind
+
+
+def missed_steps(detail: dict) -> str:
+    """The steps an escalation note's warning did not have done in time, in words, or ''."""
+    kinds = detail.get("missed") or []
+    return pgettext("list separator", ", ").join(deadline_label(kind) for kind in kinds)
 
 
 def escalation_reason(outcome: str) -> str:

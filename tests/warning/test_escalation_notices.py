@@ -252,3 +252,19 @@ def test_the_timeline_says_in_words_which_step_was_missed(network, login):
     zh = _text(client.get(f"/warnings/students/{network.student.id}").get_data(as_text=True))
     assert "missed" not in zh
     assert "未按时完成" in zh
+
+
+def test_the_leaders_note_names_the_step_her_department_did_not_do(network, login):
+    """Before, the leader's note named only what the centre owed next ("Acknowledge due …"),
+    not that her department's guardian call was missed."""
+    start = clock.now()
+    warning = phq9_signal(network.student, 22)
+    actions.acknowledge(db.session, network.school_counsellor, warning, warning.version, start)
+    db.session.commit()
+    _sweep_after(timedelta(hours=24, minutes=1), start)
+
+    inbox = _text(login(network.dept_leader).get("/inbox/").get_data(as_text=True))
+    line = inbox[inbox.index("escalated to school leadership") :][:400]
+    missed = line[line.index("Not done in time:") :][:120]
+    assert "Notify the guardian" in missed
+    assert "Professional assessment" in missed
