@@ -60,10 +60,10 @@ class QueuePage:
     total: int = 0
     more: bool = False  # there are more than `total` warnings: the count stopped at its cap
     next_due: dict[int, datetime] = field(default_factory=dict)  # warning id -> next deadline
-    # Warning id -> when its earliest missed deadline was due, for the overdue warnings whose
-    # missed deadline went up a tier with a fresh window: their next deadline is not overdue, and
-    # the row says what was missed and when instead of marking the new one.
-    escalated: dict[int, datetime] = field(default_factory=dict)
+    # Warning id -> (when its earliest missed deadline was due, its kind), for the overdue
+    # warnings whose missed deadline went up a tier with a fresh window: their next deadline is
+    # not overdue, and the row says which step was missed and when instead of marking the new one.
+    escalated: dict[int, tuple[datetime, str]] = field(default_factory=dict)
     counsellors: dict[int, str] = field(default_factory=dict)  # warning id -> its case counsellor
 
 
@@ -110,8 +110,8 @@ def queue(session: Session, user: User, flt: QueueFilter, now: datetime) -> Queu
         more=total > cap,
         next_due=next_due,
         escalated={
-            warning_id: due
-            for warning_id, due in missed.items()
+            warning_id: first
+            for warning_id, first in missed.items()
             if (after := next_due.get(warning_id)) is None or after >= now
         },
         counsellors=_counsellors(session, [warning for warning, _, _ in rows]),
@@ -186,19 +186,34 @@ def filtered(query, user: User, flt: QueueFilter, now: datetime):
     return query
 
 
-def _missed_among(session: Session, warning_ids: list[int], now: datetime) -> dict[int, datetime]:
-    """Which of these warnings have a missed deadline (see `_missed`), each with the earliest."""
+def _missed_among(
+    session: Session, warning_ids: list[int], now: datetime
+) -> dict[int, tuple[datetime, str]]:
+    """Which of these warnings have a missed deadline (see `_missed`), each with the earliest's
+    time and kind (of several due at that moment, the first written)."""
     if not warning_ids:
         return {}
-    earliest = session.execute(
-        select(Deadline.warning_id, func.min(Deadline.due_at))
-        .where(
-            Deadline.warning_id.in_(warning_ids),
-            _missed(now),
-        )
+    earliest = (
+        select(Deadline.warning_id, func.min(Deadline.due_at).label("due_at"))
+        .where(Deadline.warning_id.in_(warning_ids), _missed(now))
         .group_by(Deadline.warning_id)
+        .subquery()
     )
-    return {warning_id: due for warning_id, due in earliest}
+    rows = session.execute(
+        select(Deadline.warning_id, Deadline.due_at, Deadline.kind)
+        .join(
+            earliest,
+            and_(
+                Deadline.warning_id == earliest.c.warning_id, Deadline.due_at == earliest.c.due_at
+            ),
+        )
+        .where(_missed(now))
+        .order_by(Deadline.id)
+    )
+    first: dict[int, tuple[datetime, str]] = {}
+    for warning_id, due, kind in rows:
+        first.setdefault(warning_id, (due, kind))
+    return first
 
 
 def _next_due(session: Session, warning_ids: list[int]) -> dict[int, datetime]:

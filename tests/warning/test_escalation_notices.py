@@ -204,7 +204,7 @@ def test_the_warnings_list_marks_the_missed_deadline_not_the_new_one(network, lo
     # 11:00 was missed, and that is what the row says.
     assert "2026-09-14 12:01" in cell
     assert "overdue" not in cell
-    assert "escalated after missing 2026-09-14 11:00" in cell
+    assert "Acknowledge missed at 2026-09-14 11:00, escalated" in cell
     # The list of warnings with a missed deadline still holds it.
     overdue = login(network.dept_counsellor).get("/warnings/?overdue=1").get_data(as_text=True)
     assert network.student.name in overdue
