@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+from datetime import timedelta
+
 from sqlalchemy import func
 from sqlalchemy import select
 
+from campus import clock
 from campus.extensions import db
+from warning.escalation import sweep_deadlines
 from warning.models import Deadline
 from warning.models import EarlyWarning
 from warning.models import WarningEvent
@@ -31,3 +37,16 @@ def events(warning: EarlyWarning, kind: str) -> int:
             WarningEvent.warning_id == warning.id, WarningEvent.kind == kind
         )
     )
+
+
+def sweep_after(delta: timedelta, start: datetime) -> int:
+    """Run the deadline sweep `delta` after `start` (committed); how many it escalated."""
+    clock.set_now(start + delta)
+    count = sweep_deadlines(db.session, clock.now())
+    db.session.commit()
+    return count
+
+
+def page_text(html: str) -> str:
+    """The page as a reader sees it: tags dropped, white space collapsed."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&#39;", "'")

@@ -4,7 +4,6 @@ what the home page card says, and which deadline the warnings list marks as miss
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -16,9 +15,10 @@ from campus.notifications import Notification
 from campus.notifications import OutboxMail
 from tests.factories import phq9_signal
 from warning import actions
-from warning.escalation import sweep_deadlines
 
 from .response_helpers import LEVEL_WORDS
+from .response_helpers import page_text
+from .response_helpers import sweep_after
 
 LEADERSHIP_NOTE = "A warning in your department was escalated to school leadership"
 CENTRE_NOTE = "A warning in your department was escalated to the counselling centre"
@@ -35,18 +35,6 @@ def _texts(user: User) -> list[str]:
     )
 
 
-def _sweep_after(delta: timedelta, start) -> int:
-    clock.set_now(start + delta)
-    count = sweep_deadlines(db.session, clock.now())
-    db.session.commit()
-    return count
-
-
-def _text(html: str) -> str:
-    """The page as a reader sees it: tags dropped, white space collapsed."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&#39;", "'")
-
-
 # --- (a) who is told --------------------------------------------------------------------------
 
 
@@ -59,7 +47,7 @@ def test_a_red_escalated_to_leadership_tells_the_department_leader_once(network,
         "director": _texts(network.director),
     }
 
-    assert _sweep_after(timedelta(minutes=61), start) == 1  # the centre's hour passed
+    assert sweep_after(timedelta(minutes=61), start) == 1  # the centre's hour passed
 
     assert _texts(network.dept_leader) == [*told_before["leader"], LEADERSHIP_NOTE]
     (note,) = db.session.scalars(
@@ -75,7 +63,7 @@ def test_a_red_escalated_to_leadership_tells_the_department_leader_once(network,
         "A warning has been escalated to school leadership",
     ]
     # The inbox names the student and what school leadership now owes, by when.
-    inbox = _text(login(network.dept_leader).get("/inbox/").get_data(as_text=True))
+    inbox = page_text(login(network.dept_leader).get("/inbox/").get_data(as_text=True))
     line = inbox[inbox.index("escalated to school leadership") :]
     assert network.student.name in line[:200]
     assert "Acknowledge due 2026-09-14 12:01" in line[:300]
@@ -87,7 +75,7 @@ def test_a_red_escalated_to_leadership_tells_the_department_leader_once(network,
 
     # Ignored at the top, the acknowledgement is passed on again every hour within leadership:
     # the leader heard of the escalation already and is not told again.
-    assert _sweep_after(timedelta(minutes=122), start) == 1
+    assert sweep_after(timedelta(minutes=122), start) == 1
     assert _texts(network.dept_leader).count(LEADERSHIP_NOTE) == 1
 
 
@@ -103,7 +91,7 @@ def test_one_sweep_escalating_several_deadlines_gives_each_person_one_notice(net
         for who in ("dept_leader", "dept_counsellor", "school_counsellor", "director")
     }
 
-    assert _sweep_after(timedelta(hours=24, minutes=1), start) == 3
+    assert sweep_after(timedelta(hours=24, minutes=1), start) == 3
 
     new = {who: _texts(getattr(network, who))[count:] for who, count in before.items()}
     assert new == {
@@ -118,14 +106,14 @@ def test_a_yellow_escalated_to_the_centre_tells_the_department_leader(network):
     start = clock.now()
     phq9_signal(network.student, 12)  # the department contacts within 72 hours
     before = _texts(network.dept_leader)
-    assert _sweep_after(timedelta(hours=73), start) == 1
+    assert sweep_after(timedelta(hours=73), start) == 1
     assert _texts(network.dept_leader) == [*before, CENTRE_NOTE]
 
 
 def test_a_blue_escalated_to_the_department_tells_the_leader_once_as_the_department(network):
     start = clock.now()
     phq9_signal(network.student, 7)  # the class checks in within 7 days
-    assert _sweep_after(timedelta(days=7, minutes=1), start) == 1
+    assert sweep_after(timedelta(days=7, minutes=1), start) == 1
     assert _texts(network.dept_leader) == ["A warning in your department needs attention"]
 
 
@@ -138,7 +126,7 @@ def test_another_departments_leader_hears_nothing(campus, network):
     campus.commit()
     start = clock.now()
     phq9_signal(network.student, 22)
-    _sweep_after(timedelta(minutes=61), start)
+    sweep_after(timedelta(minutes=61), start)
     assert _texts(history_leader) == []
 
 
@@ -148,27 +136,27 @@ def test_another_departments_leader_hears_nothing(campus, network):
 def test_the_home_card_says_an_unacknowledged_red_went_to_school_leadership(network, login):
     start = clock.now()
     phq9_signal(network.student, 22)
-    _sweep_after(timedelta(minutes=61), start)
+    sweep_after(timedelta(minutes=61), start)
 
     for person in (network.dept_counsellor, network.dept_leader):
-        home = _text(login(person).get("/").get_data(as_text=True))
+        home = page_text(login(person).get("/").get_data(as_text=True))
         assert "awaits the counselling centre's acknowledgement" not in home
         assert "1 red warning was not acknowledged in time: escalated to school leadership" in home
         # How long it has waited (the centre's 11:00), not school leadership's next hour.
         assert "Overdue for 1 minute (since 09-14 11:00)." in home
-    centre = _text(login(network.school_counsellor).get("/").get_data(as_text=True))
+    centre = page_text(login(network.school_counsellor).get("/").get_data(as_text=True))
     assert "1 red warning escalated to school leadership still awaits acknowledgement" in centre
 
 
 def test_the_home_card_keeps_a_fresh_red_apart_from_an_escalated_one(campus, network, login):
     start = clock.now()
     phq9_signal(network.student, 22)
-    _sweep_after(timedelta(minutes=61), start)
+    sweep_after(timedelta(minutes=61), start)
     newer = campus.student(network.group, name="王芳")
     campus.commit()
     phq9_signal(newer, 22)  # its hour is still running
 
-    home = _text(login(network.dept_counsellor).get("/").get_data(as_text=True))
+    home = page_text(login(network.dept_counsellor).get("/").get_data(as_text=True))
     assert "1 red warning awaits the counselling centre's acknowledgement" in home
     assert "1 red warning was not acknowledged in time: escalated to school leadership" in home
 
@@ -176,11 +164,11 @@ def test_the_home_card_keeps_a_fresh_red_apart_from_an_escalated_one(campus, net
 def test_the_home_card_of_an_escalated_red_leaves_once_it_is_acknowledged(network, login):
     start = clock.now()
     warning = phq9_signal(network.student, 22)
-    _sweep_after(timedelta(minutes=61), start)
+    sweep_after(timedelta(minutes=61), start)
     db.session.refresh(warning)
     actions.acknowledge(db.session, network.director, warning, warning.version, clock.now())
     db.session.commit()
-    home = _text(login(network.dept_counsellor).get("/").get_data(as_text=True))
+    home = page_text(login(network.dept_counsellor).get("/").get_data(as_text=True))
     assert "red warning" not in home
 
 
@@ -195,11 +183,11 @@ def _queue_row(page: str, name: str) -> str:
 def test_the_warnings_list_marks_the_missed_deadline_not_the_new_one(network, login):
     start = clock.now()
     phq9_signal(network.student, 22)
-    _sweep_after(timedelta(minutes=61), start)
+    sweep_after(timedelta(minutes=61), start)
     clock.set_now(start + timedelta(minutes=70))
 
     page = login(network.dept_counsellor).get("/warnings/").get_data(as_text=True)
-    cell = _text(_queue_row(page, network.student.name))
+    cell = page_text(_queue_row(page, network.student.name))
     # Next is school leadership's acknowledgement, due 12:01: not overdue. The centre's
     # 11:00 was missed, and that is what the row says.
     assert "2026-09-14 12:01" in cell
@@ -215,7 +203,7 @@ def test_the_warnings_list_marks_overdue_a_next_deadline_that_has_passed(network
     phq9_signal(network.student, 22)
     clock.set_now(start + timedelta(minutes=70))  # the sweep has not run: nothing escalated
     page = login(network.dept_counsellor).get("/warnings/").get_data(as_text=True)
-    cell = _text(_queue_row(page, network.student.name))
+    cell = page_text(_queue_row(page, network.student.name))
     assert "2026-09-14 11:00 overdue" in cell
     assert "escalated" not in cell
 
@@ -223,16 +211,16 @@ def test_the_warnings_list_marks_overdue_a_next_deadline_that_has_passed(network
 def test_the_warning_page_and_tasks_show_the_new_deadline_without_an_overdue_mark(network, login):
     start = clock.now()
     phq9_signal(network.student, 22)
-    _sweep_after(timedelta(minutes=61), start)
+    sweep_after(timedelta(minutes=61), start)
     clock.set_now(start + timedelta(minutes=70))
     client = login(network.director)
 
-    page = _text(client.get(f"/warnings/students/{network.student.id}").get_data(as_text=True))
+    page = page_text(client.get(f"/warnings/students/{network.student.id}").get_data(as_text=True))
     owed = page[page.index("Still to do") :]
     owed = owed[: owed.index("Arrange the peer watch")]
     assert "Acknowledge (school leadership) due" in owed
     assert "overdue" not in owed
-    tasks = _text(client.get("/tasks").get_data(as_text=True))
+    tasks = page_text(client.get("/tasks").get_data(as_text=True))
     assert "Acknowledge (school leadership) due 2026-09-14 12:01" in tasks
     assert "overdue" not in tasks.split("Overdue", 1)[1]
 
@@ -242,14 +230,14 @@ def test_the_timeline_says_in_words_which_step_was_missed(network, login):
     Chinese reader too."""
     start = clock.now()
     phq9_signal(network.student, 22)
-    _sweep_after(timedelta(minutes=61), start)
+    sweep_after(timedelta(minutes=61), start)
     client = login(network.director)
 
-    page = _text(client.get(f"/warnings/students/{network.student.id}").get_data(as_text=True))
+    page = page_text(client.get(f"/warnings/students/{network.student.id}").get_data(as_text=True))
     assert "Acknowledge not done in time" in page
     assert "missed acknowledge" not in page
     client.post("/language/zh_CN")
-    zh = _text(client.get(f"/warnings/students/{network.student.id}").get_data(as_text=True))
+    zh = page_text(client.get(f"/warnings/students/{network.student.id}").get_data(as_text=True))
     assert "missed" not in zh
     assert "未按时完成" in zh
 
@@ -261,9 +249,9 @@ def test_the_leaders_note_names_the_step_her_department_did_not_do(network, logi
     warning = phq9_signal(network.student, 22)
     actions.acknowledge(db.session, network.school_counsellor, warning, warning.version, start)
     db.session.commit()
-    _sweep_after(timedelta(hours=24, minutes=1), start)
+    sweep_after(timedelta(hours=24, minutes=1), start)
 
-    inbox = _text(login(network.dept_leader).get("/inbox/").get_data(as_text=True))
+    inbox = page_text(login(network.dept_leader).get("/inbox/").get_data(as_text=True))
     line = inbox[inbox.index("escalated to school leadership") :][:400]
     missed = line[line.index("Not done in time:") :][:120]
     assert "Notify the guardian" in missed

@@ -6,7 +6,6 @@ it went up to leadership."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -19,7 +18,9 @@ from campus.notifications import Notification
 from campus.notifications import OutboxMail
 from tests.factories import phq9_signal
 from warning import caseload
-from warning.escalation import sweep_deadlines
+
+from .response_helpers import page_text
+from .response_helpers import sweep_after
 
 ARRIVED = "A warning has been escalated to school leadership"
 STILL_OUTSTANDING = "A warning escalated to school leadership is still outstanding"
@@ -49,22 +50,11 @@ def _mails(user: User) -> list[OutboxMail]:
     )
 
 
-def _sweep_after(delta: timedelta, start) -> int:
-    clock.set_now(start + delta)
-    count = sweep_deadlines(db.session, clock.now())
-    db.session.commit()
-    return count
-
-
-def _text(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&#39;", "'")
-
-
 def _hours_at_the_top(start, hours: int) -> None:
     """The centre's hour passes (to leadership), then `hours` of leadership's hours pass."""
-    assert _sweep_after(timedelta(minutes=61), start) == 1
+    assert sweep_after(timedelta(minutes=61), start) == 1
     for hour in range(1, hours + 1):
-        assert _sweep_after(timedelta(minutes=61 + 61 * hour), start) == 1
+        assert sweep_after(timedelta(minutes=61 + 61 * hour), start) == 1
 
 
 # --- 1. the director ---------------------------------------------------------------------------
@@ -76,7 +66,7 @@ def test_hours_at_the_top_raise_the_directors_one_note_again_instead_of_adding_n
     start = clock.now()
     phq9_signal(network.student, 22)
     before = len(_notes(network.director))
-    assert _sweep_after(timedelta(minutes=61), start) == 1
+    assert sweep_after(timedelta(minutes=61), start) == 1
     (note,) = _notes(network.director)[before:]
     assert note.text == ARRIVED
     assert note.urgent
@@ -85,14 +75,14 @@ def test_hours_at_the_top_raise_the_directors_one_note_again_instead_of_adding_n
     assert note.read_at is not None
 
     for hour in range(1, 4):
-        assert _sweep_after(timedelta(minutes=61 + 61 * hour), start) == 1
+        assert sweep_after(timedelta(minutes=61 + 61 * hour), start) == 1
 
     db.session.expire_all()
     (note,) = _notes(network.director)[before:]  # still one note, not four
     assert note.text == STILL_OUTSTANDING
     assert note.urgent  # raised again: unread, at the top
     assert note.read_at is None
-    inbox = _text(login(network.director).get("/inbox/").get_data(as_text=True))
+    inbox = page_text(login(network.director).get("/inbox/").get_data(as_text=True))
     top = inbox[inbox.index("Urgent") :][:400]  # the first note in the list
     assert top.index(STILL_OUTSTANDING) < 40
     assert network.student.name in top
@@ -109,7 +99,7 @@ def test_the_director_gets_a_reminder_mail_every_four_hours_not_every_hour(netwo
     _hours_at_the_top(start, 3)  # 14:04: three passes within leadership
     assert [m.body.splitlines()[0] for m in _mails(network.director)[before:]] == [ARRIVED]
 
-    assert _sweep_after(timedelta(minutes=61 + 61 * 4), start) == 1  # 15:05: four hours on
+    assert sweep_after(timedelta(minutes=61 + 61 * 4), start) == 1  # 15:05: four hours on
     mails = _mails(network.director)[before:]
     assert [m.body.splitlines()[0] for m in mails] == [ARRIVED, STILL_OUTSTANDING]
     assert network.student.name not in mails[-1].body
@@ -120,7 +110,7 @@ def test_the_directors_home_says_how_long_the_red_has_waited(network, login):
     phq9_signal(network.student, 22)
     _hours_at_the_top(start, 3)
 
-    home = _text(login(network.director).get("/").get_data(as_text=True))
+    home = page_text(login(network.director).get("/").get_data(as_text=True))
     assert "1 red warning escalated to school leadership still awaits acknowledgement" in home
     assert "Overdue for 3 hours (since 09-14 11:00)." in home
     assert "The earliest is due" not in home
@@ -135,9 +125,9 @@ def test_once_acknowledged_the_raised_note_no_longer_heads_the_inbox(network, lo
     db.session.refresh(warning)
     actions.acknowledge(db.session, network.director, warning, warning.version, clock.now())
     db.session.commit()
-    _sweep_after(timedelta(hours=5), start)
+    sweep_after(timedelta(hours=5), start)
 
-    inbox = _text(login(network.director).get("/inbox/").get_data(as_text=True))
+    inbox = page_text(login(network.director).get("/inbox/").get_data(as_text=True))
     line = inbox[inbox.index(STILL_OUTSTANDING) :][:300]
     assert "done" in line
     assert "overdue" not in line
@@ -188,7 +178,7 @@ def test_notes_naming_leaderships_deadline_stay_outstanding_at_the_top(network, 
         (network.school_counsellor, "counselling centre owed"),
         (network.dept_leader, "department was escalated to school leadership"),
     ):
-        inbox = _text(login(person).get("/inbox/").get_data(as_text=True))
+        inbox = page_text(login(person).get("/inbox/").get_data(as_text=True))
         line = inbox[inbox.index(text) :]
         line = line[: line.index("Open")]  # this note only
         assert "passed on to the next tier" not in line
