@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from numbers import Number
 
 import pandas as pd
 from flask_babel import gettext as _
@@ -79,12 +80,14 @@ def _format(value: object, fmt: str) -> object:
 
 
 def _number(value: object, fmt: str) -> float | None:
-    """The number a text figure reads as, to the page's precision; None for no number."""
-    if fmt not in _SHEET_DIGITS or not isinstance(value, int | float) or isinstance(value, bool):
+    """The number a text figure reads as, to the page's precision; None for no number. Any
+    kind of number: PostgreSQL's medians come back as Decimal, pandas' counts as numpy ints."""
+    if fmt not in _SHEET_DIGITS or not isinstance(value, Number) or isinstance(value, bool):
         return None
-    if math.isnan(value):
+    number = float(value)  # type: ignore[arg-type]  # every Number this meets converts
+    if math.isnan(number):
         return None
-    return round(float(value), _SHEET_DIGITS[fmt])
+    return round(number, _SHEET_DIGITS[fmt])
 
 
 def _key_headers(by: str) -> list[tuple[str, str]]:

@@ -197,3 +197,24 @@ def test_a_sheet_is_named_as_excel_takes_it():
     (name,) = openpyxl.load_workbook(io.BytesIO(exports.to_xlsx(frame, title))).sheetnames
     assert name == "Referrals  due  2026 09    all"
     assert sheet_name("[]") == "Sheet1"  # nothing left: the name Excel gives a new sheet
+
+
+def test_days_from_postgresql_reach_the_workbook_as_numbers(app):
+    """PostgreSQL returns a median as a Decimal and pandas a count as a numpy int; the
+    workbook held such days as text on PostgreSQL only."""
+    from decimal import Decimal
+
+    import numpy as np
+
+    from oversight import tables
+
+    referrals = next(kpi for kpi in KPIS if kpi.key == "referrals")
+    row = {column: np.int64(1) for column, _label, _fmt in referrals.columns}
+    row |= {"institution": "XJU", "closure_rate": 0.5, "median_days": Decimal("40.0")}
+    row["p90_days"] = Decimal("NaN")
+    with app.test_request_context():
+        table = tables.build(referrals, pd.DataFrame([row]), "institution")
+    cells = dict(zip([c for c, _l, _f in referrals.columns], table.rows[0][1:], strict=True))
+    assert cells["median_days"].number == 40.0
+    assert cells["closure_rate"].number == 0.5
+    assert cells["p90_days"].number is None
