@@ -173,6 +173,21 @@ class Escalation:
     missed: str | None = None  # the deadline's kind; None for a manual escalation
 
 
+# How an escalation's timeline event names its cause: the step missed, or a person's decision.
+MANUAL = "manual"
+_MISSED = "missed "
+
+
+def event_outcome(missed: str | None) -> str:
+    """The escalation event's outcome: "missed <deadline kind>", or "manual"."""
+    return _MISSED + missed if missed else MANUAL
+
+
+def missed_in(outcome: str) -> str | None:
+    """The deadline kind an escalation event's outcome names as missed (None: manual)."""
+    return outcome.removeprefix(_MISSED) if outcome.startswith(_MISSED) else None
+
+
 def escalate(
     session: Session,
     warning: EarlyWarning,
@@ -214,7 +229,7 @@ def record_escalations(
                 now,
                 from_tier=step.from_tier,
                 to_tier=step.to_tier,
-                outcome=f"missed {step.missed}" if step.missed else "manual",
+                outcome=event_outcome(step.missed),
                 note=note,
             )
         )

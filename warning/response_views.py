@@ -37,6 +37,7 @@ from campus.scope import student_filter
 from referrals import leave as leave_rules
 from warning import actions
 from warning import caseload
+from warning import escalation
 from warning import permissions
 from warning import response
 from warning import task_list
@@ -104,13 +105,12 @@ def missed_steps(detail: dict) -> str:
 
 
 def escalation_reason(outcome: str) -> str:
-    """Why a warning went up a tier, from its timeline event's outcome as `warning.escalation`
-    writes it: "missed <deadline kind>", or "manual" when a person escalated it."""
-    if outcome == "manual":
+    """Why a warning went up a tier, from its timeline event's outcome
+    (`escalation.event_outcome`): the step not done in time, or a person's decision."""
+    missed = escalation.missed_in(outcome)
+    if missed is None:
         return _("escalated by a person")
-    return _(
-        "%(deadline)s not done in time", deadline=deadline_label(outcome.removeprefix("missed "))
-    )
+    return _("%(deadline)s not done in time", deadline=deadline_label(missed))
 
 
 def chore_label(kind: str) -> str:
