@@ -65,8 +65,9 @@ class Table:
         return frame, formats
 
 
-def _format(value: object, fmt: str) -> object:
-    if fmt == "int":
+def _format(value: float | str | None, fmt: str) -> object:
+    """A KPI cell as the page shows it: a number (a count, a yes/no), or text."""
+    if fmt == "int" and value is not None:
         return int(value)
     if fmt == "bool":
         return _("Yes") if bool(value) else _("No")

@@ -142,6 +142,7 @@ def _apply(instrument: Instrument, rule: Rule, values: np.ndarray) -> np.ndarray
     columns = [n - 1 for n in rule.items]
     chosen = values[:, columns]
     if rule.name == "count":
+        assert rule.counted is not None  # the parser gives the count rule, and only it, `counted`
         result = _in(chosen, rule.counted).sum(axis=1).astype(float)
     elif rule.name == "correct_count":
         key = np.array([instrument.item(n).correct for n in rule.items], dtype=float)
@@ -173,10 +174,11 @@ def _holds(condition: Condition, state: _FrameState) -> tuple[np.ndarray, np.nda
             held = _in(hits.sum(axis=1).astype(float), count)
             return held, hits & held[:, None]
         case TotalIn(value):
+            assert state.total is not None  # `score_frame` scores the total before any condition
             return _in(state.total, value), no_items
         case SubscaleCount(codes, value, count):
-            hits = sum(_in(state.subscales[code], value).astype(int) for code in codes)
-            return _in(np.asarray(hits, dtype=float), count), no_items
+            in_range = np.sum([_in(state.subscales[code], value) for code in codes], axis=0)
+            return _in(np.asarray(in_range, dtype=float), count), no_items
         case FlagRaised(name):
             return state.flags[name]
         case AnyOf(parts) | AllOf(parts):
@@ -253,7 +255,8 @@ def _assemble(
     cells: _Cells,
     missing: np.ndarray,
 ) -> pd.DataFrame:
-    scored = ~cells.invalid.any(axis=1)
+    scored = np.asarray(~cells.invalid.any(axis=1))
+    assert state.total is not None  # `score_frame` scores the total first
     out = pd.DataFrame(index=index)
     out["total"] = _score_column(instrument.total, state.total, scored, index)
     for sub in instrument.subscales:

@@ -58,6 +58,11 @@ from screening.scoring import value_problem
 
 log = logging.getLogger(__name__)
 _WHOLE = re.compile(r"^-?\d+$")
+
+# Answers as a form gave them (`parse_answers`): item number -> whole number. A key or value that
+# is not one (a forged field, text) stays as given so validation names it; once
+# `validate_answers` finds no problem, every key is an item and every value a whole number.
+GivenAnswers = Mapping[int | str, int | str]
 # What a concurrent write of the same assignment and instrument makes ours raise at flush.
 _CONFLICTS = (IntegrityError, StaleDataError)
 T = TypeVar("T")
@@ -129,7 +134,7 @@ class Scores:
         )
 
 
-def _number(value: object) -> float | None:
+def _number(value: float | None) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
@@ -283,12 +288,12 @@ def consent_problems(answers: ConsentAnswers, minor: bool) -> list[str]:
     return problems
 
 
-def parse_answers(inst: Instrument, form: Mapping[str, str]) -> dict[int, object]:
+def parse_answers(inst: Instrument, form: Mapping[str, str]) -> dict[int | str, int | str]:
     """Item answers from form fields `item_<n>`; whole numbers become ints, blanks are skipped.
 
     Anything else (text, an unknown item) is kept as given so validation can name it.
     """
-    answers: dict[int, object] = {}
+    answers: dict[int | str, int | str] = {}
     for key, raw in form.items():
         if not key.startswith("item_"):
             continue
@@ -305,7 +310,7 @@ def save_draft(
     session: Session,
     assignment: CampaignAssignment,
     inst: Instrument,
-    answers: Mapping[int, object],
+    answers: GivenAnswers,
     *,
     locale: str,
     now: datetime,
@@ -324,7 +329,7 @@ def _write_draft(
     session: Session,
     assignment: CampaignAssignment,
     inst: Instrument,
-    answers: Mapping[int, object],
+    answers: GivenAnswers,
     *,
     locale: str,
     now: datetime,
@@ -338,13 +343,18 @@ def _write_draft(
     if draft is None:
         draft = InstrumentResponse(assignment_id=assignment.id, instrument=inst.code)
         session.add(draft)
-    draft.answers = {str(k): int(v) for k, v in sorted(answers.items())}
+    draft.answers = {str(k): v for k, v in sorted(_whole(answers).items())}
     draft.updated_at = now
     session.flush()
     return draft
 
 
-def safety_flags(inst: Instrument, answers: Mapping[int, object]) -> frozenset[str]:
+def _whole(answers: GivenAnswers) -> dict[int, int]:
+    """`answers` once `validate_answers` found no forged item or value in them."""
+    return {int(k): int(v) for k, v in answers.items()}
+
+
+def safety_flags(inst: Instrument, answers: Mapping[int, int]) -> frozenset[str]:
     """The flags of `answers` (valid values, complete or not) when they include a safety answer.
 
     The scoring engine evaluates safety items on whatever was answered, so an unfinished page
@@ -471,7 +481,7 @@ def submit(
     session: Session,
     assignment: CampaignAssignment,
     inst: Instrument,
-    answers: Mapping[int, object],
+    answers: GivenAnswers,
     *,
     token: str | None,
     locale: str,
@@ -516,7 +526,7 @@ def _resubmitted(
     assignment: CampaignAssignment,
     inst: Instrument,
     result: ScreeningResult,
-    answers: Mapping[int, object],
+    answers: GivenAnswers,
     *,
     locale: str,
     now: datetime,
@@ -531,7 +541,7 @@ def _resubmitted(
         return result
     if any(value_problem(item, answers.get(item.number), locale) for item in inst.items):
         return result
-    given = {k: int(v) for k, v in answers.items() if k in inst.item_numbers}
+    given = {k: int(v) for k, v in answers.items() if isinstance(k, int) and k in inst.item_numbers}
     flags = safety_flags(inst, given)
     if not flags:
         return result
@@ -549,7 +559,7 @@ def _store(
     session: Session,
     assignment: CampaignAssignment,
     inst: Instrument,
-    answers: Mapping[int, object],
+    answers: GivenAnswers,
     *,
     draft: InstrumentResponse,
     token: str | None,
@@ -560,11 +570,12 @@ def _store(
     A safety answer already signalled from a saved draft (`draft.safety_signal_id`) stays this
     instrument's one early signal, so a later re-submission does not raise it again.
     """
+    given = _whole(answers)
     result = new_result(
         assignment,
         inst,
-        {n: int(v) for n, v in answers.items()},
-        Scores.of(score(inst, answers)),
+        given,
+        Scores.of(score(inst, given)),
         now,
         source=ResultSource.ONLINE,
     )
