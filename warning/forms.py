@@ -119,7 +119,12 @@ class AcademicImportForm(FlaskForm):
 
 
 class PolicyDraftForm(FlaskForm):
-    yaml_text = TextAreaField(_l("Policy (YAML)"), validators=[DataRequired(), Length(max=100_000)])
+    # Tall and monospaced: the policy is read and edited as a whole file, its comments beside it.
+    yaml_text = TextAreaField(
+        _l("Policy (YAML)"),
+        validators=[DataRequired(), Length(max=100_000)],
+        render_kw={"rows": 28, "spellcheck": "false", "class": "code"},
+    )
     submit = SubmitField(_l("Save draft"))
 
 

@@ -189,8 +189,22 @@ def versions(
 
 
 def default_yaml(kind: PolicyKind = PolicyKind.TRIAGE) -> str:
-    """The shipped policy text of `kind`, the starting point of a new draft."""
+    """The shipped policy text of `kind`."""
     return _KINDS[kind].default_yaml()
+
+
+def text_in_force(session: Session, institution_id: int, kind: PolicyKind) -> str:
+    """The text of the institution's policy of `kind` in force, the starting point of a new
+    draft: a draft started from the shipped text would quietly undo, on activation, every change
+    the campus had made before."""
+    active = session.scalar(
+        select(PolicyVersion.yaml_text).where(
+            PolicyVersion.institution_id == institution_id,
+            PolicyVersion.kind == kind,
+            PolicyVersion.status == PolicyStatus.ACTIVE,
+        )
+    )
+    return default_yaml(kind) if active is None else active
 
 
 def save_draft(

@@ -649,7 +649,7 @@ def response_policy():
 
 
 def _policy_index(kind: PolicyKind):
-    """The versions of one kind of policy and a new draft, started from the shipped text."""
+    """The versions of one kind of policy and a new draft, started from the text in force."""
     form = PolicyDraftForm()
     errors: list[str] = []
     if form.validate_on_submit():
@@ -667,7 +667,7 @@ def _policy_index(kind: PolicyKind):
             flash(_("Draft saved."), "success")
             return redirect(url_for("warning.policy_version", version_id=draft.id))
     elif request.method == "GET":
-        form.yaml_text.data = retriage.default_yaml(kind)
+        form.yaml_text.data = retriage.text_in_force(db.session, _institution_id(), kind)
     return render_template(
         "warning/policy.html",
         form=form,

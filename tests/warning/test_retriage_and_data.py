@@ -20,6 +20,7 @@ from warning import retriage
 from warning import services
 from warning.models import AcademicRecord
 from warning.models import EarlyWarning
+from warning.models import PolicyKind
 from warning.models import PolicyVersion
 from warning.models import Signal
 from warning.models import WarningEvent
@@ -215,6 +216,27 @@ def test_simulation_counts_moves_per_department_and_writes_nothing(campus, unit,
     after = [_count(m) for m in (Signal, EarlyWarning, WarningEvent, PolicyVersion, AuditEvent)]
     assert after == before
     assert db.session.scalar(select(EarlyWarning)).level == Level.YELLOW
+
+
+def test_a_new_draft_starts_from_the_policy_in_force_not_the_shipped_one(campus, unit, login):
+    """A campus that lowered a threshold and later starts another draft must not undo the change
+    by editing the shipped text."""
+    admin = campus.staff(unit.institution, Role.ADMIN)
+    campus.commit()
+    client = login(admin)
+    shipped = html.unescape(client.get("/warnings/policy").get_data(as_text=True))
+    assert "{instrument: phq9, total_min: 10, total_max: 19}" in shipped
+    client.post("/warnings/policy", data={"yaml_text": _draft_text("strict-1", 8)})
+    draft = db.session.scalar(select(PolicyVersion))
+    client.post(f"/warnings/policy/{draft.id}/activate")
+
+    page = html.unescape(client.get("/warnings/policy").get_data(as_text=True))
+    assert "{instrument: phq9, total_min: 8, total_max: 19}" in page
+    assert 'version: "strict-1"' in page
+    assert "total_min: 10, total_max: 19}" not in page
+    # The response policy has none in force: its draft starts from the shipped text.
+    response = html.unescape(client.get("/warnings/response-policy").get_data(as_text=True))
+    assert retriage.default_yaml(PolicyKind.RESPONSE).splitlines()[0] in response
 
 
 def test_invalid_draft_shows_every_problem_and_saves_nothing(campus, unit, login):
