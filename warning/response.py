@@ -539,12 +539,10 @@ def notify_escalations(
     details = notice_details(
         session, [(w, sorted(ids), tier) for (_, tier), (w, ids) in merged.items()]
     )
-    _add_overdue_since(session, details)
-    # Every note of an escalation says which step was not done in time: the leader learns her
-    # department's lapse (the guardian call), not only what the centre owes next.
-    for (warning_id, _tier), by_user in details.items():
-        for detail in by_user.values():
-            detail["missed"] = missed.get(warning_id, [])
+    # Every note of an escalation says which steps were not done in time and since when (the
+    # leader learns her department missed the guardian call, not only what the centre owes next),
+    # apart from what is owed now and by when (`due_kind`, `due_at`, `due_tier`).
+    _add_missed(session, details, missed)
     mine = {
         (w.id, tier, text): {i: d for i, d in details.get((w.id, tier), {}).items() if i in ids}
         for w, ids, tier, text in notes
@@ -608,24 +606,32 @@ def _centre_of(session: Session, warnings: list[EarlyWarning]) -> dict[int, tupl
     return told
 
 
-def _add_overdue_since(
-    session: Session, details: dict[tuple[int, OwnerTier], dict[int, dict]]
+def _add_missed(
+    session: Session,
+    details: dict[tuple[int, OwnerTier], dict[int, dict]],
+    missed: dict[int, list[str]],
 ) -> None:
-    """Add to each detail since when the step it names has been overdue (`overdue_since`), when
-    a tier already let it pass: the reader sees how long it has waited, not only the next
-    tier's fresh deadline."""
-    named = {
-        warning_id
-        for (warning_id, _tier), by_user in details.items()
-        if any(detail.get("due_kind") for detail in by_user.values())
-    }
-    if not named:
+    """Add to each detail the steps its warning did not have done in time (`missed`, in order)
+    and when each first fell due (`missed_at`: kind -> ISO time), counted from the first deadline
+    a tier let pass of a step still not done. The step the note names as owed now (`due_kind`)
+    is among them when a tier already let it pass. What was missed and since when is one thing;
+    what is owed next, by whom and by when is another: a note never counts the overdue time of
+    one deadline against the due time of another."""
+    if not details:
         return
-    since = _overdue_since(session, named)
+    since = _overdue_since(session, {warning_id for warning_id, _tier in details})
     for (warning_id, _tier), by_user in details.items():
         for detail in by_user.values():
-            if (start := since.get((warning_id, detail.get("due_kind")))) is not None:
-                detail["overdue_since"] = start.isoformat()
+            kinds = list(missed.get(warning_id, []))
+            due = detail.get("due_kind")
+            if isinstance(due, str) and (warning_id, due) in since and due not in kinds:
+                kinds.append(due)
+            detail["missed"] = kinds
+            detail["missed_at"] = {
+                kind: since[(warning_id, kind)].isoformat()
+                for kind in kinds
+                if (warning_id, kind) in since
+            }
 
 
 def _overdue_since(session: Session, warning_ids: set[int]) -> dict[tuple[int, object], datetime]:
@@ -679,6 +685,7 @@ def notice_details(
             "level": warning.level,
             "due_kind": deadline.kind if deadline else None,
             "due_at": deadline.due_at.isoformat() if deadline else None,
+            "due_tier": deadline.tier if deadline else None,
         }
         entitled = [i for i in ids if warning.student_id in seen.get(i, set())]
         details[(warning.id, tier)] = {i: detail for i in entitled}

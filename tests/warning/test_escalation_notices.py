@@ -66,7 +66,9 @@ def test_a_red_escalated_to_leadership_tells_the_department_leader_once(network,
     inbox = page_text(login(network.dept_leader).get("/inbox/").get_data(as_text=True))
     line = inbox[inbox.index("escalated to school leadership") :]
     assert network.student.name in line[:200]
-    assert "Acknowledge due 2026-09-14 12:01" in line[:300]
+    # Which step was missed and since when, apart from what is owed next and by when.
+    assert "Not done in time: Acknowledge (due 2026-09-14 11:00, overdue for 1 minute)" in line
+    assert "Now owed by school leadership: Acknowledge, by 2026-09-14 12:01" in line[:400]
     # The mail says only that: no name, no level.
     (mail,) = db.session.scalars(select(OutboxMail).where(OutboxMail.notification_id == note.id))
     assert mail.recipient == "leader@xju.test"
@@ -143,7 +145,8 @@ def test_the_home_card_says_an_unacknowledged_red_went_to_school_leadership(netw
         assert "awaits the counselling centre's acknowledgement" not in home
         assert "1 red warning was not acknowledged in time: escalated to school leadership" in home
         # How long it has waited (the centre's 11:00), not school leadership's next hour.
-        assert "Overdue for 1 minute (since 09-14 11:00)." in home
+        assert "The acknowledgement was due 09-14 11:00: overdue for 1 minute." in home
+        assert "Now due 09-14 12:01." in home
     centre = page_text(login(network.school_counsellor).get("/").get_data(as_text=True))
     assert "1 red warning escalated to school leadership still awaits acknowledgement" in centre
 
@@ -190,7 +193,7 @@ def test_the_warnings_list_marks_the_missed_deadline_not_the_new_one(network, lo
     cell = page_text(_queue_row(page, network.student.name))
     # Next is school leadership's acknowledgement, due 12:01: not overdue. The centre's
     # 11:00 was missed, and that is what the row says.
-    assert "2026-09-14 12:01" in cell
+    assert "Acknowledge (school leadership) due 2026-09-14 12:01" in cell
     assert "overdue" not in cell
     assert "Acknowledge missed at 2026-09-14 11:00, escalated" in cell
     # The list of warnings with a missed deadline still holds it.
