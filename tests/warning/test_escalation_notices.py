@@ -259,3 +259,24 @@ def test_the_leaders_note_names_the_step_her_department_did_not_do(network, logi
     missed = line[line.index("Not done in time:") :][:120]
     assert "Notify the guardian" in missed
     assert "Professional assessment" in missed
+
+
+def test_a_later_steps_note_says_when_it_was_missed_apart_from_when_it_is_now_due(network, login):
+    """Before, the director's note of a missed assessment read "Professional assessment due
+    <the day after>" beside "overdue for 2 hours": the overdue time of the centre's deadline
+    against the due time of leadership's. Now each is said of its own deadline."""
+    start = clock.now()  # 10:00
+    warning = phq9_signal(network.student, 22)
+    actions.acknowledge(db.session, network.school_counsellor, warning, warning.version, start)
+    db.session.commit()
+    sweep_after(timedelta(hours=24, minutes=1), start)  # the centre's 24 hours passed
+    clock.set_now(start + timedelta(hours=26))
+
+    inbox = page_text(login(network.director).get("/inbox/").get_data(as_text=True))
+    line = inbox[inbox.index("escalated to school leadership") :]
+    line = line[: line.index("Open")]
+    assert "Professional assessment (due 2026-09-15 10:00, overdue for 2 hours)" in line
+    assert "Now owed by school leadership: Professional assessment, by 2026-09-16 10:01" in line
+    # No "overdue" is said of the deadline still to come.
+    assert "2026-09-16 10:01" not in line[: line.index("Now owed")]
+    assert "overdue" not in line[line.index("Now owed") :]
