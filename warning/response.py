@@ -10,6 +10,7 @@ is missed.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Mapping
 from datetime import datetime
 from datetime import timedelta
 
@@ -347,10 +348,11 @@ def owners_many(
     *,
     leaders_only: bool = False,
 ) -> dict[int, list[int]]:
-    """The users who hold `tier` for each warning's student, by role assignment: warning id ->
-    sorted user ids, in two queries whatever the number of warnings (their students, then the
-    role assignments of every unit involved). The student is never among them: a committee
-    member or informant is not told of work about herself (`permissions.is_about`)."""
+    """The active users who hold `tier` for each warning's student, by role assignment: warning
+    id -> sorted user ids, in two queries whatever the number of warnings (their students, then
+    the role assignments of every unit involved); a deactivated account is not among them. Nor
+    is the student: a committee member or informant is not told of work about herself
+    (`permissions.is_about`)."""
     warnings = list(warnings)
     tier = OwnerTier(tier)
     unit = _unit_of(session, warnings, tier)
@@ -360,11 +362,14 @@ def owners_many(
     holders: dict[tuple[int, int | None], set[int]] = {key: set() for key in wanted}
     if wanted:
         column = getattr(RoleAssignment, _TIER_COLUMN[tier]) if tier in _TIER_COLUMN else None
-        query = select(
-            RoleAssignment.user_id, RoleAssignment.institution_id, *_present(column)
-        ).where(
-            RoleAssignment.role.in_(roles),
-            RoleAssignment.institution_id.in_({institution for institution, _ in wanted}),
+        query = (
+            select(RoleAssignment.user_id, RoleAssignment.institution_id, *_present(column))
+            .join(User, User.id == RoleAssignment.user_id)
+            .where(
+                RoleAssignment.role.in_(roles),
+                RoleAssignment.institution_id.in_({institution for institution, _ in wanted}),
+                User.active.is_(True),
+            )
         )
         if column is not None:
             query = query.where(column.in_({value for _, value in wanted}))
@@ -593,16 +598,36 @@ def _tell_leadership(
 
 def _centre_of(session: Session, warnings: list[EarlyWarning]) -> dict[int, tuple[list[int], str]]:
     """warning id -> (who at the centre hears that its deadline went up to school leadership,
-    the note's text): the case's counsellor (`caseload`) while they still hold the centre's
-    role, else the centre's counsellors."""
-    counsellors = owners_many(session, warnings, OwnerTier.SCHOOL)
+    the note's text): the case's counsellor (`caseload`) while they can still be told, else the
+    centre's counsellors (`named_or_holders`)."""
+    told = named_or_holders(
+        session, warnings, {w.id: w.assigned_counsellor_id for w in warnings}, OwnerTier.SCHOOL
+    )
+    return {
+        warning_id: (ids, CENTRE_MISSED_TEXT["case" if named else "centre"])
+        for warning_id, (ids, named) in told.items()
+    }
+
+
+def named_or_holders(
+    session: Session,
+    warnings: list[EarlyWarning],
+    named: Mapping[int, int | None],
+    tier: OwnerTier,
+) -> dict[int, tuple[list[int], bool]]:
+    """warning id -> (whom to tell, whether it is the person `named` for it): the named person
+    (a case's counsellor) while their account is active and they still hold `tier`'s role over
+    the warning's student in its institution, else every active holder of `tier` there. A note
+    meant for someone deactivated, moved off the role or gone from the institution goes to
+    their colleagues instead of to nobody. One owner lookup whatever the number of warnings."""
+    holders = owners_many(session, warnings, tier)
     told = {}
     for warning in warnings:
-        mine = warning.assigned_counsellor_id
-        if mine is not None and mine in counsellors[warning.id]:
-            told[warning.id] = ([mine], CENTRE_MISSED_TEXT["case"])
+        person = named.get(warning.id)
+        if person is not None and person in holders[warning.id]:
+            told[warning.id] = ([person], True)
         else:
-            told[warning.id] = (counsellors[warning.id], CENTRE_MISSED_TEXT["centre"])
+            told[warning.id] = (holders[warning.id], False)
     return told
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from campus import clock
@@ -170,6 +171,31 @@ def test_a_case_with_a_counsellor_tells_that_counsellor_not_the_whole_centre(cam
     assert _texts(colleague) == [*before, CASE_MISSED]
     assert _texts(network.school_counsellor) == others_before
     assert [m.body.splitlines()[0] for m in _mails(colleague)][-1] == CASE_MISSED
+
+
+@pytest.mark.parametrize("gone", ["deactivated", "role ended"])
+def test_a_case_counsellor_who_cannot_be_told_leaves_the_note_to_the_centre(campus, network, gone):
+    """Before, the note went to the case's counsellor alone, though their account was closed or
+    their counsellor role ended: nobody at the centre heard that its hour went up."""
+    colleague = campus.staff(network.institution, Role.SCHOOL_COUNSELLOR, email="zhou@xju.test")
+    campus.commit()
+    start = clock.now()
+    warning = phq9_signal(network.student, 22)
+    caseload.assign(db.session, network.director, warning, colleague, start)
+    db.session.commit()
+    if gone == "deactivated":
+        colleague.active = False
+    else:
+        (role,) = colleague.roles
+        role.ends_at = start
+    db.session.commit()
+    before = _texts(network.school_counsellor)
+
+    _hours_at_the_top(start, 1)
+
+    assert _texts(network.school_counsellor) == [*before, CENTRE_MISSED]
+    assert [m.body.splitlines()[0] for m in _mails(network.school_counsellor)][-1] == CENTRE_MISSED
+    assert CASE_MISSED not in _texts(colleague)
 
 
 def test_notes_naming_leaderships_deadline_stay_outstanding_at_the_top(network, login):
