@@ -41,6 +41,7 @@ from warning.models import Task
 from warning.policy import Level
 from warning.response_policy import LevelResponse
 from warning.response_policy import ResponsePolicy
+from warning.response_policy import active_response_policies
 from warning.response_policy import active_response_policy
 from warning.response_policy import default_response_policy
 
@@ -74,10 +75,10 @@ ESCALATED_TEXT = {
 
 # A warning left waiting at school leadership has its deadline passed on again within leadership
 # at each missed window (a red's acknowledgement: every hour). Leadership's note of it is raised
-# again each time, saying so; its mail goes out again only at this interval, so a night of
-# waiting is a reminder every few hours, not a mail every hour.
+# again each time, saying so; its mail goes out again only at the response policy's interval
+# (`leadership_reminder_hours`, 4 by default), so a night of waiting is a reminder every few
+# hours, not a mail every hour.
 STILL_OUTSTANDING_TEXT = N_("A warning escalated to school leadership is still outstanding")
-LEADERSHIP_REMINDER_EVERY = timedelta(hours=4)
 
 # The centre, when a deadline it owed went up to school leadership: the case's counsellor when
 # the case has one (it is theirs), else the centre's counsellors. Once per escalation.
@@ -575,11 +576,16 @@ def _tell_leadership(
     """School leadership's notes of a batch: one standing note per person and warning. A warning
     that has just reached leadership is a new urgent note; one whose deadline was passed on again
     within leadership raises that note again, saying it is still outstanding (and, in the app,
-    since when), and mails it again only every `LEADERSHIP_REMINDER_EVERY`: it never goes quiet
-    while it waits, and it never becomes a pile of identical urgent notes."""
-    notify_standing(
-        session,
-        [
+    since when), and mails it again only at the interval its institution's active response
+    policy gives (`leadership_reminder_every`): it never goes quiet while it waits, and it never
+    becomes a pile of identical urgent notes."""
+    if not notes:
+        return
+    policies = active_response_policies(session, {w.institution_id for w, *_ in notes})
+    by_interval: dict[timedelta, list[Standing]] = {}
+    for warning, ids, tier, text in notes:
+        every = policies[warning.institution_id].leadership_reminder_every
+        by_interval.setdefault(every, []).append(
             Standing(
                 ids,
                 f"warning:{warning.id}:leadership",
@@ -589,11 +595,9 @@ def _tell_leadership(
                 urgent=True,
                 again=warning.id not in arrived,
             )
-            for warning, ids, tier, text in notes
-        ],
-        now,
-        remind_every=LEADERSHIP_REMINDER_EVERY,
-    )
+        )
+    for every, standing in by_interval.items():
+        notify_standing(session, standing, now, remind_every=every)
 
 
 def _centre_of(session: Session, warnings: list[EarlyWarning]) -> dict[int, tuple[list[int], str]]:

@@ -57,7 +57,7 @@ DEADLINE_NAMES = {
     "follow_up": N_("Follow-up contact"),
 }
 LEVELS = (Level.RED, Level.YELLOW, Level.BLUE)
-_TOP_KEYS = frozenset({"version", "levels"})
+_TOP_KEYS = frozenset({"version", "levels", "leadership_reminder_hours"})
 _LEVEL_KEYS = frozenset(
     {"owner", "deadlines", "follow_up_days", "notify", "notify_department_leader"}
 )
@@ -65,6 +65,13 @@ _DEADLINE_KEYS = frozenset({"kind", "within_hours", "tier"})
 _TIER_NAMES = tuple(tier.name.lower() for tier in OwnerTier)
 MAX_WINDOW_HOURS = 24 * 90
 MAX_FOLLOW_UP_DAYS = 365
+# A warning left waiting at school leadership is passed on there at each missed window; its note
+# is raised each time and mailed again only this often (a policy without the key: 4 hours).
+DEFAULT_LEADERSHIP_REMINDER_HOURS = 4
+# At least the hour a red's acknowledgement is passed on in; at most a day, so a warning waiting
+# at the top is never left unmailed overnight and through the next day.
+MIN_LEADERSHIP_REMINDER_HOURS = 1
+MAX_LEADERSHIP_REMINDER_HOURS = 24
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,8 @@ class ResponsePolicy:
 
     version: str
     levels: Mapping[Level, LevelResponse] = field(hash=False)
+    # How often school leadership is mailed again about a warning still waiting at the top.
+    leadership_reminder_every: timedelta = timedelta(hours=DEFAULT_LEADERSHIP_REMINDER_HOURS)
 
     def for_level(self, level: int) -> LevelResponse:
         """The response owed at `level`; levels outside blue..red take the nearest one."""
@@ -119,12 +128,22 @@ def response_policy_from_yaml_text(text: str) -> ResponsePolicy:
         levels = {}
     reject_unknown(levels, frozenset(level.code for level in LEVELS), "levels", problems)
     parsed = {level: _parse_level_response(levels, level, problems) for level in LEVELS}
+    reminder = parse_int(
+        data.get("leadership_reminder_hours", DEFAULT_LEADERSHIP_REMINDER_HOURS),
+        "leadership_reminder_hours",
+        problems,
+        MIN_LEADERSHIP_REMINDER_HOURS,
+        MAX_LEADERSHIP_REMINDER_HOURS,
+    )
     if problems:
         raise PolicyError(problems)
     # A level's parser gives None only with a problem, refused above: every level is here.
     complete = {level: response for level, response in parsed.items() if response is not None}
     assert len(complete) == len(LEVELS)
-    return ResponsePolicy(version=version, levels=complete)
+    assert reminder is not None  # refused above when missing or out of range
+    return ResponsePolicy(
+        version=version, levels=complete, leadership_reminder_every=timedelta(hours=reminder)
+    )
 
 
 @cache
