@@ -348,3 +348,48 @@ def test_simulation_says_when_a_draft_changes_the_reminder_interval(network, cam
         "Reminders to school leadership of a warning still waiting there: every 4 hours now, "
         "every 8 hours under this draft."
     ) in page
+
+
+# --- windows shorter than an hour ---------------------------------------------------------------
+
+ACKNOWLEDGE_HOUR = "{kind: acknowledge, within_hours: 1,"
+
+
+def test_a_campus_can_ask_for_acknowledgement_within_30_minutes(network, campus, login):
+    """Before, within_hours: 0.5 was refused as "a whole number": a campus could not say
+    "acknowledge a red within 30 minutes"."""
+    admin = campus.staff(network.institution, Role.ADMIN)
+    campus.commit()
+    text = DEFAULT.replace(DEFAULT_VERSION, 'version: "campus-30min"').replace(
+        ACKNOWLEDGE_HOUR, "{kind: acknowledge, within_hours: 0.5,"
+    )
+    _activate(login(admin), text)
+    start = clock.now()
+    warning = phq9_signal(network.student, 22)
+    assert open_deadlines(warning)["acknowledge"].due_at == start + timedelta(minutes=30)
+
+    assert sweep_after(timedelta(minutes=29), start) == 0
+    assert sweep_after(timedelta(minutes=31), start) == 1  # the centre's half hour passed
+    db.session.expire_all()
+    # School leadership gets the same half hour.
+    owed = open_deadlines(warning)["acknowledge"]
+    assert owed.tier == OwnerTier.LEADERSHIP
+    assert owed.due_at == start + timedelta(minutes=61)
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("0.1", "within_hours: 0.1 is out of range; must be between 0.25 and 2160"),
+        ("0.51", "within_hours: 0.51 hours is not a whole number of minutes"),
+        ("half", "within_hours: required, a number of hours (0.5 is 30 minutes)"),
+    ],
+)
+def test_a_window_too_short_or_not_in_minutes_is_refused(network, campus, login, value, problem):
+    admin = campus.staff(network.institution, Role.ADMIN)
+    campus.commit()
+    text = DEFAULT.replace(ACKNOWLEDGE_HOUR, f"{{kind: acknowledge, within_hours: {value},")
+    response = login(admin).post("/warnings/response-policy", data={"yaml_text": text})
+    assert response.status_code == 400
+    assert problem in html.unescape(response.get_data(as_text=True))
+    assert db.session.scalar(select(func.count()).select_from(PolicyVersion)) == 0
