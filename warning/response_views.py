@@ -130,27 +130,35 @@ def notice_missed(detail: dict, done: bool = False) -> str:
         kinds += [] if detail["due_kind"] in kinds else [detail["due_kind"]]
     if not kinds:
         return ""
-    now = clock.now()
-    steps = []
+    now, comma = clock.now(), pgettext("list separator", ", ")
+    # Steps that fell due together are named together: (when, with how long) -> step names.
+    groups: dict[tuple[str | None, bool], list[str]] = {}
     for kind in kinds:
-        if not since.get(kind):
-            steps.append(deadline_label(kind))
+        timed = bool(since.get(kind))
+        waiting = timed and not done and kind == detail.get("due_kind")
+        groups.setdefault((since.get(kind) if timed else None, waiting), []).append(
+            deadline_label(kind)
+        )
+    parts = []
+    for (at, waiting), names in groups.items():
+        steps = comma.join(names)
+        if at is None:
+            parts.append(steps)
             continue
-        when = datetime.fromisoformat(since[kind])
-        if not done and kind == detail.get("due_kind"):
-            steps.append(
+        when = datetime.fromisoformat(at)
+        if waiting:
+            howlong = format_timedelta(now - when)
+            parts.append(
                 _(
                     "%(step)s (due %(when)s, overdue for %(howlong)s)",
-                    step=deadline_label(kind),
+                    step=steps,
                     when=local_time(when),
-                    howlong=format_timedelta(now - when),
+                    howlong=howlong,
                 )
             )
         else:
-            steps.append(
-                _("%(step)s (due %(when)s)", step=deadline_label(kind), when=local_time(when))
-            )
-    return _("Not done in time: %(steps)s", steps=pgettext("list separator", ", ").join(steps))
+            parts.append(_("%(step)s (due %(when)s)", step=steps, when=local_time(when)))
+    return _("Not done in time: %(steps)s", steps=pgettext("list separator", "; ").join(parts))
 
 
 def notice_owed(detail: dict) -> str:

@@ -275,7 +275,10 @@ def test_a_later_steps_note_says_when_it_was_missed_apart_from_when_it_is_now_du
     inbox = page_text(login(network.director).get("/inbox/").get_data(as_text=True))
     line = inbox[inbox.index("escalated to school leadership") :]
     line = line[: line.index("Open")]
-    assert "Professional assessment (due 2026-09-15 10:00, overdue for 2 hours)" in line
+    assert (
+        "Not done in time: Professional assessment (due 2026-09-15 10:00, overdue for 2 hours); "
+        "Notify the guardian, Arrange the peer watch (due 2026-09-15 10:00)"
+    ) in line
     assert "Now owed by school leadership: Professional assessment, by 2026-09-16 10:01" in line
     # No "overdue" is said of the deadline still to come.
     assert "2026-09-16 10:01" not in line[: line.index("Now owed")]
