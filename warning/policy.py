@@ -619,6 +619,43 @@ def parse_int(
     return value
 
 
+def parse_hours(
+    value: Any, where: str, problems: list[Message], minimum: float, maximum: float
+) -> timedelta | None:
+    """A number of hours, whole or with a fraction (0.5: thirty minutes), of whole minutes
+    between `minimum` and `maximum`: "acknowledge within 30 minutes" is a window a campus sets."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        problems.append(
+            Message(N_("%(where)s: required, a number of hours (0.5 is 30 minutes)"), where=where)
+        )
+        return None
+    if value < minimum or value > maximum:
+        problems.append(
+            Message(
+                N_(
+                    "%(where)s: %(value)s is out of range; must be between %(minimum)s and "
+                    "%(maximum)s"
+                ),
+                where=where,
+                value=value,
+                minimum=minimum,
+                maximum=maximum,
+            )
+        )
+        return None
+    minutes = value * 60
+    if abs(minutes - round(minutes)) > 1e-9:
+        problems.append(
+            Message(
+                N_("%(where)s: %(value)s hours is not a whole number of minutes"),
+                where=where,
+                value=value,
+            )
+        )
+        return None
+    return timedelta(minutes=round(minutes))
+
+
 def _out_of_range(where: str, value: int, minimum: int, maximum: int | None) -> Message:
     if maximum is None:
         return Message(

@@ -54,12 +54,20 @@ class QueueFilter:
     page: int = 1
 
 
+@dataclass(frozen=True)
+class NextDue:
+    due_at: datetime
+    kind: str
+    tier: int
+
+
 @dataclass
 class QueuePage:
     rows: list[tuple[EarlyWarning, Student, str, bool]] = field(default_factory=list)
     total: int = 0
     more: bool = False  # there are more than `total` warnings: the count stopped at its cap
-    next_due: dict[int, datetime] = field(default_factory=dict)  # warning id -> next deadline
+    # Warning id -> its next deadline: the row says which step is owed, by whom and by when.
+    next_due: dict[int, NextDue] = field(default_factory=dict)
     # Warning id -> (when its earliest missed deadline was due, its kind), for the overdue
     # warnings whose missed deadline went up a tier with a fresh window: their next deadline is
     # not overdue, and the row says which step was missed and when instead of marking the new one.
@@ -112,7 +120,7 @@ def queue(session: Session, user: User, flt: QueueFilter, now: datetime) -> Queu
         escalated={
             warning_id: first
             for warning_id, first in missed.items()
-            if (after := next_due.get(warning_id)) is None or after >= now
+            if (after := next_due.get(warning_id)) is None or after.due_at >= now
         },
         counsellors=_counsellors(session, [warning for warning, _, _ in rows]),
     )
@@ -216,20 +224,19 @@ def _missed_among(
     return first
 
 
-def _next_due(session: Session, warning_ids: list[int]) -> dict[int, datetime]:
+def _next_due(session: Session, warning_ids: list[int]) -> dict[int, NextDue]:
     """Each warning's soonest deadline still owed (met, escalated or superseded ones are done
-    with), in one grouped query over the page's rows."""
+    with): when, which step and whose, in one query over the page's rows."""
     if not warning_ids:
         return {}
-    owed = session.execute(
-        select(Deadline.warning_id, func.min(Deadline.due_at))
-        .where(
-            Deadline.warning_id.in_(warning_ids),
-            Deadline.still_owed(),
-        )
-        .group_by(Deadline.warning_id)
-    )
-    return {warning_id: due for warning_id, due in owed}
+    soonest: dict[int, NextDue] = {}
+    for warning_id, due, kind, tier in session.execute(
+        select(Deadline.warning_id, Deadline.due_at, Deadline.kind, Deadline.tier)
+        .where(Deadline.warning_id.in_(warning_ids), Deadline.still_owed())
+        .order_by(Deadline.due_at, Deadline.id)
+    ):
+        soonest.setdefault(warning_id, NextDue(due, kind, tier))
+    return soonest
 
 
 def _counsellors(session: Session, warnings: list[EarlyWarning]) -> dict[int, str]:

@@ -51,9 +51,8 @@ def _register_template_globals(app: Flask) -> None:
     app.jinja_env.globals["deadline_label"] = response_views.deadline_label
     app.jinja_env.globals["chore_label"] = response_views.chore_label
     app.jinja_env.globals["escalation_reason"] = response_views.escalation_reason
-    app.jinja_env.globals["missed_steps"] = response_views.missed_steps
-    app.jinja_env.globals["notice_due"] = response_views.notice_due
-    app.jinja_env.globals["notice_overdue"] = response_views.notice_overdue
+    app.jinja_env.globals["notice_missed"] = response_views.notice_missed
+    app.jinja_env.globals["notice_owed"] = response_views.notice_owed
     app.jinja_env.globals["warning_timeline_words"] = views.timeline_words
 
 

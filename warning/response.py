@@ -10,6 +10,7 @@ is missed.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Mapping
 from datetime import datetime
 from datetime import timedelta
 
@@ -40,6 +41,7 @@ from warning.models import Task
 from warning.policy import Level
 from warning.response_policy import LevelResponse
 from warning.response_policy import ResponsePolicy
+from warning.response_policy import active_response_policies
 from warning.response_policy import active_response_policy
 from warning.response_policy import default_response_policy
 
@@ -73,10 +75,10 @@ ESCALATED_TEXT = {
 
 # A warning left waiting at school leadership has its deadline passed on again within leadership
 # at each missed window (a red's acknowledgement: every hour). Leadership's note of it is raised
-# again each time, saying so; its mail goes out again only at this interval, so a night of
-# waiting is a reminder every few hours, not a mail every hour.
+# again each time, saying so; its mail goes out again only at the response policy's interval
+# (`leadership_reminder_hours`, 4 by default), so a night of waiting is a reminder every few
+# hours, not a mail every hour.
 STILL_OUTSTANDING_TEXT = N_("A warning escalated to school leadership is still outstanding")
-LEADERSHIP_REMINDER_EVERY = timedelta(hours=4)
 
 # The centre, when a deadline it owed went up to school leadership: the case's counsellor when
 # the case has one (it is theirs), else the centre's counsellors. Once per escalation.
@@ -347,10 +349,11 @@ def owners_many(
     *,
     leaders_only: bool = False,
 ) -> dict[int, list[int]]:
-    """The users who hold `tier` for each warning's student, by role assignment: warning id ->
-    sorted user ids, in two queries whatever the number of warnings (their students, then the
-    role assignments of every unit involved). The student is never among them: a committee
-    member or informant is not told of work about herself (`permissions.is_about`)."""
+    """The active users who hold `tier` for each warning's student, by role assignment: warning
+    id -> sorted user ids, in two queries whatever the number of warnings (their students, then
+    the role assignments of every unit involved); a deactivated account is not among them. Nor
+    is the student: a committee member or informant is not told of work about herself
+    (`permissions.is_about`)."""
     warnings = list(warnings)
     tier = OwnerTier(tier)
     unit = _unit_of(session, warnings, tier)
@@ -360,11 +363,14 @@ def owners_many(
     holders: dict[tuple[int, int | None], set[int]] = {key: set() for key in wanted}
     if wanted:
         column = getattr(RoleAssignment, _TIER_COLUMN[tier]) if tier in _TIER_COLUMN else None
-        query = select(
-            RoleAssignment.user_id, RoleAssignment.institution_id, *_present(column)
-        ).where(
-            RoleAssignment.role.in_(roles),
-            RoleAssignment.institution_id.in_({institution for institution, _ in wanted}),
+        query = (
+            select(RoleAssignment.user_id, RoleAssignment.institution_id, *_present(column))
+            .join(User, User.id == RoleAssignment.user_id)
+            .where(
+                RoleAssignment.role.in_(roles),
+                RoleAssignment.institution_id.in_({institution for institution, _ in wanted}),
+                User.active.is_(True),
+            )
         )
         if column is not None:
             query = query.where(column.in_({value for _, value in wanted}))
@@ -539,12 +545,10 @@ def notify_escalations(
     details = notice_details(
         session, [(w, sorted(ids), tier) for (_, tier), (w, ids) in merged.items()]
     )
-    _add_overdue_since(session, details)
-    # Every note of an escalation says which step was not done in time: the leader learns her
-    # department's lapse (the guardian call), not only what the centre owes next.
-    for (warning_id, _tier), by_user in details.items():
-        for detail in by_user.values():
-            detail["missed"] = missed.get(warning_id, [])
+    # Every note of an escalation says which steps were not done in time and since when (the
+    # leader learns her department missed the guardian call, not only what the centre owes next),
+    # apart from what is owed now and by when (`due_kind`, `due_at`, `due_tier`).
+    _add_missed(session, details, missed)
     mine = {
         (w.id, tier, text): {i: d for i, d in details.get((w.id, tier), {}).items() if i in ids}
         for w, ids, tier, text in notes
@@ -572,11 +576,16 @@ def _tell_leadership(
     """School leadership's notes of a batch: one standing note per person and warning. A warning
     that has just reached leadership is a new urgent note; one whose deadline was passed on again
     within leadership raises that note again, saying it is still outstanding (and, in the app,
-    since when), and mails it again only every `LEADERSHIP_REMINDER_EVERY`: it never goes quiet
-    while it waits, and it never becomes a pile of identical urgent notes."""
-    notify_standing(
-        session,
-        [
+    since when), and mails it again only at the interval its institution's active response
+    policy gives (`leadership_reminder_every`): it never goes quiet while it waits, and it never
+    becomes a pile of identical urgent notes."""
+    if not notes:
+        return
+    policies = active_response_policies(session, {w.institution_id for w, *_ in notes})
+    by_interval: dict[timedelta, list[Standing]] = {}
+    for warning, ids, tier, text in notes:
+        every = policies[warning.institution_id].leadership_reminder_every
+        by_interval.setdefault(every, []).append(
             Standing(
                 ids,
                 f"warning:{warning.id}:leadership",
@@ -586,46 +595,72 @@ def _tell_leadership(
                 urgent=True,
                 again=warning.id not in arrived,
             )
-            for warning, ids, tier, text in notes
-        ],
-        now,
-        remind_every=LEADERSHIP_REMINDER_EVERY,
-    )
+        )
+    for every, standing in by_interval.items():
+        notify_standing(session, standing, now, remind_every=every)
 
 
 def _centre_of(session: Session, warnings: list[EarlyWarning]) -> dict[int, tuple[list[int], str]]:
     """warning id -> (who at the centre hears that its deadline went up to school leadership,
-    the note's text): the case's counsellor (`caseload`) while they still hold the centre's
-    role, else the centre's counsellors."""
-    counsellors = owners_many(session, warnings, OwnerTier.SCHOOL)
+    the note's text): the case's counsellor (`caseload`) while they can still be told, else the
+    centre's counsellors (`named_or_holders`)."""
+    told = named_or_holders(
+        session, warnings, {w.id: w.assigned_counsellor_id for w in warnings}, OwnerTier.SCHOOL
+    )
+    return {
+        warning_id: (ids, CENTRE_MISSED_TEXT["case" if named else "centre"])
+        for warning_id, (ids, named) in told.items()
+    }
+
+
+def named_or_holders(
+    session: Session,
+    warnings: list[EarlyWarning],
+    named: Mapping[int, int | None],
+    tier: OwnerTier,
+) -> dict[int, tuple[list[int], bool]]:
+    """warning id -> (whom to tell, whether it is the person `named` for it): the named person
+    (a case's counsellor) while their account is active and they still hold `tier`'s role over
+    the warning's student in its institution, else every active holder of `tier` there. A note
+    meant for someone deactivated, moved off the role or gone from the institution goes to
+    their colleagues instead of to nobody. One owner lookup whatever the number of warnings."""
+    holders = owners_many(session, warnings, tier)
     told = {}
     for warning in warnings:
-        mine = warning.assigned_counsellor_id
-        if mine is not None and mine in counsellors[warning.id]:
-            told[warning.id] = ([mine], CENTRE_MISSED_TEXT["case"])
+        person = named.get(warning.id)
+        if person is not None and person in holders[warning.id]:
+            told[warning.id] = ([person], True)
         else:
-            told[warning.id] = (counsellors[warning.id], CENTRE_MISSED_TEXT["centre"])
+            told[warning.id] = (holders[warning.id], False)
     return told
 
 
-def _add_overdue_since(
-    session: Session, details: dict[tuple[int, OwnerTier], dict[int, dict]]
+def _add_missed(
+    session: Session,
+    details: dict[tuple[int, OwnerTier], dict[int, dict]],
+    missed: dict[int, list[str]],
 ) -> None:
-    """Add to each detail since when the step it names has been overdue (`overdue_since`), when
-    a tier already let it pass: the reader sees how long it has waited, not only the next
-    tier's fresh deadline."""
-    named = {
-        warning_id
-        for (warning_id, _tier), by_user in details.items()
-        if any(detail.get("due_kind") for detail in by_user.values())
-    }
-    if not named:
+    """Add to each detail the steps its warning did not have done in time (`missed`, in order)
+    and when each first fell due (`missed_at`: kind -> ISO time), counted from the first deadline
+    a tier let pass of a step still not done. The step the note names as owed now (`due_kind`)
+    is among them when a tier already let it pass. What was missed and since when is one thing;
+    what is owed next, by whom and by when is another: a note never counts the overdue time of
+    one deadline against the due time of another."""
+    if not details:
         return
-    since = _overdue_since(session, named)
+    since = _overdue_since(session, {warning_id for warning_id, _tier in details})
     for (warning_id, _tier), by_user in details.items():
         for detail in by_user.values():
-            if (start := since.get((warning_id, detail.get("due_kind")))) is not None:
-                detail["overdue_since"] = start.isoformat()
+            kinds = list(missed.get(warning_id, []))
+            due = detail.get("due_kind")
+            if isinstance(due, str) and (warning_id, due) in since and due not in kinds:
+                kinds.append(due)
+            detail["missed"] = kinds
+            detail["missed_at"] = {
+                kind: since[(warning_id, kind)].isoformat()
+                for kind in kinds
+                if (warning_id, kind) in since
+            }
 
 
 def _overdue_since(session: Session, warning_ids: set[int]) -> dict[tuple[int, object], datetime]:
@@ -679,6 +714,7 @@ def notice_details(
             "level": warning.level,
             "due_kind": deadline.kind if deadline else None,
             "due_at": deadline.due_at.isoformat() if deadline else None,
+            "due_tier": deadline.tier if deadline else None,
         }
         entitled = [i for i in ids if warning.student_id in seen.get(i, set())]
         details[(warning.id, tier)] = {i: detail for i in entitled}

@@ -30,6 +30,7 @@ from warning.models import PolicyVersion
 from warning.policy import Level
 from warning.policy import PolicyError
 from warning.policy import parse_choice
+from warning.policy import parse_hours
 from warning.policy import parse_int
 from warning.policy import parse_list
 from warning.policy import parse_version
@@ -57,14 +58,25 @@ DEADLINE_NAMES = {
     "follow_up": N_("Follow-up contact"),
 }
 LEVELS = (Level.RED, Level.YELLOW, Level.BLUE)
-_TOP_KEYS = frozenset({"version", "levels"})
+_TOP_KEYS = frozenset({"version", "levels", "leadership_reminder_hours"})
 _LEVEL_KEYS = frozenset(
     {"owner", "deadlines", "follow_up_days", "notify", "notify_department_leader"}
 )
 _DEADLINE_KEYS = frozenset({"kind", "within_hours", "tier"})
 _TIER_NAMES = tuple(tier.name.lower() for tier in OwnerTier)
+# A window may be a fraction of an hour in whole minutes ("acknowledge within 30 minutes":
+# within_hours: 0.5), at least a quarter of an hour: the sweep runs every minute, and a shorter
+# window is no time to respond in.
+MIN_WINDOW_HOURS = 0.25
 MAX_WINDOW_HOURS = 24 * 90
 MAX_FOLLOW_UP_DAYS = 365
+# A warning left waiting at school leadership is passed on there at each missed window; its note
+# is raised each time and mailed again only this often (a policy without the key: 4 hours).
+DEFAULT_LEADERSHIP_REMINDER_HOURS = 4
+# At least the hour a red's acknowledgement is passed on in; at most a day, so a warning waiting
+# at the top is never left unmailed overnight and through the next day.
+MIN_LEADERSHIP_REMINDER_HOURS = 1
+MAX_LEADERSHIP_REMINDER_HOURS = 24
 
 
 @dataclass(frozen=True)
@@ -94,6 +106,8 @@ class ResponsePolicy:
 
     version: str
     levels: Mapping[Level, LevelResponse] = field(hash=False)
+    # How often school leadership is mailed again about a warning still waiting at the top.
+    leadership_reminder_every: timedelta = timedelta(hours=DEFAULT_LEADERSHIP_REMINDER_HOURS)
 
     def for_level(self, level: int) -> LevelResponse:
         """The response owed at `level`; levels outside blue..red take the nearest one."""
@@ -119,12 +133,22 @@ def response_policy_from_yaml_text(text: str) -> ResponsePolicy:
         levels = {}
     reject_unknown(levels, frozenset(level.code for level in LEVELS), "levels", problems)
     parsed = {level: _parse_level_response(levels, level, problems) for level in LEVELS}
+    reminder = parse_int(
+        data.get("leadership_reminder_hours", DEFAULT_LEADERSHIP_REMINDER_HOURS),
+        "leadership_reminder_hours",
+        problems,
+        MIN_LEADERSHIP_REMINDER_HOURS,
+        MAX_LEADERSHIP_REMINDER_HOURS,
+    )
     if problems:
         raise PolicyError(problems)
     # A level's parser gives None only with a problem, refused above: every level is here.
     complete = {level: response for level, response in parsed.items() if response is not None}
     assert len(complete) == len(LEVELS)
-    return ResponsePolicy(version=version, levels=complete)
+    assert reminder is not None  # refused above when missing or out of range
+    return ResponsePolicy(
+        version=version, levels=complete, leadership_reminder_every=timedelta(hours=reminder)
+    )
 
 
 @cache
@@ -226,12 +250,18 @@ def _check_acknowledged_first(
                     ),
                     where=where,
                     acknowledge=Message(DEADLINE_NAMES["acknowledge"]),
-                    hours=acknowledge.within // timedelta(hours=1),
+                    hours=_hours(acknowledge.within),
                     step=Message(DEADLINE_NAMES[rule.kind]),
                     kind=rule.kind,
-                    other=rule.within // timedelta(hours=1),
+                    other=_hours(rule.within),
                 )
             )
+
+
+def _hours(window: timedelta) -> int | float:
+    """A window in hours as a policy writes it: 24, or 0.5 for thirty minutes."""
+    hours = window / timedelta(hours=1)
+    return int(hours) if hours.is_integer() else round(hours, 2)
 
 
 def _parse_deadline(value: Any, where: str, problems: list[Message]) -> DeadlineRule | None:
@@ -246,13 +276,17 @@ def _parse_deadline(value: Any, where: str, problems: list[Message]) -> Deadline
     count = len(problems)
     reject_unknown(value, _DEADLINE_KEYS, where, problems)
     kind = parse_choice(value.get("kind"), DEADLINE_KINDS, f"{where}.kind", problems)
-    hours = parse_int(
-        value.get("within_hours"), f"{where}.within_hours", problems, 1, MAX_WINDOW_HOURS
+    within = parse_hours(
+        value.get("within_hours"),
+        f"{where}.within_hours",
+        problems,
+        MIN_WINDOW_HOURS,
+        MAX_WINDOW_HOURS,
     )
     tier = _parse_tier(value.get("tier"), f"{where}.tier", problems)
-    if len(problems) > count or hours is None or tier is None:
+    if len(problems) > count or within is None or tier is None:
         return None
-    return DeadlineRule(kind, timedelta(hours=hours), tier)
+    return DeadlineRule(kind, within, tier)
 
 
 def _parse_tier(value: Any, where: str, problems: list[Message]) -> OwnerTier | None:

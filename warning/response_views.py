@@ -42,6 +42,7 @@ from warning import permissions
 from warning import response
 from warning import task_list
 from warning import task_texts
+from warning.labels import tier_label
 from warning.models import Deadline
 from warning.models import EarlyWarning
 from warning.models import Task
@@ -98,12 +99,6 @@ def deadline_label(kind: str) -> str:
     return _(DEADLINE_NAMES[kind]) if kind in DEADLINE_NAMES else kind
 
 
-def missed_steps(detail: dict) -> str:
-    """The steps an escalation note's warning did not have done in time, in words, or ''."""
-    kinds = detail.get("missed") or []
-    return pgettext("list separator", ", ").join(deadline_label(kind) for kind in kinds)
-
-
 def escalation_reason(outcome: str) -> str:
     """Why a warning went up a tier, from its timeline event's outcome
     (`escalation.event_outcome`): the step not done in time, or a person's decision."""
@@ -122,17 +117,73 @@ def notice_due(detail: dict) -> datetime | None:
     return datetime.fromisoformat(detail["due_at"]) if detail.get("due_at") else None
 
 
-def notice_overdue(detail: dict) -> str:
-    """How long the step an inbox note names has been overdue, from its detail's
-    `overdue_since` (a tier let it pass), e.g. "overdue for 3 hours (since 2026-09-14 11:00)";
-    "" when it was never missed."""
-    if not detail.get("overdue_since"):
+def notice_missed(detail: dict, done: bool = False) -> str:
+    """The steps an inbox note's warning did not have done in time, each with when it fell due,
+    e.g. "Not done in time: Acknowledge (due 2026-09-14 11:00, overdue for 3 hours)"; "" when
+    nothing was missed. How long it has been overdue is said of the step the note names as owed
+    while it still waits (`done` false), never of another step's deadline; a note written before
+    the due times were recorded names the steps alone."""
+    kinds = [kind for kind in detail.get("missed") or [] if isinstance(kind, str)]
+    since = dict(detail.get("missed_at") or {})
+    if not since and detail.get("overdue_since") and detail.get("due_kind"):
+        since[detail["due_kind"]] = detail["overdue_since"]  # written before `missed_at`
+        kinds += [] if detail["due_kind"] in kinds else [detail["due_kind"]]
+    if not kinds:
         return ""
-    since = datetime.fromisoformat(detail["overdue_since"])
+    now, comma = clock.now(), pgettext("list separator", ", ")
+    # Steps that fell due together are named together: (when, with how long) -> step names.
+    groups: dict[tuple[str | None, bool], list[str]] = {}
+    for kind in kinds:
+        timed = bool(since.get(kind))
+        waiting = timed and not done and kind == detail.get("due_kind")
+        groups.setdefault((since.get(kind) if timed else None, waiting), []).append(
+            deadline_label(kind)
+        )
+    parts = []
+    for (at, waiting), names in groups.items():
+        steps = comma.join(names)
+        if at is None:
+            parts.append(steps)
+            continue
+        when = datetime.fromisoformat(at)
+        if waiting:
+            howlong = format_timedelta(now - when)
+            parts.append(
+                _(
+                    "%(step)s (due %(when)s, overdue for %(howlong)s)",
+                    step=steps,
+                    when=local_time(when),
+                    howlong=howlong,
+                )
+            )
+        else:
+            parts.append(_("%(step)s (due %(when)s)", step=steps, when=local_time(when)))
+    return _("Not done in time: %(steps)s", steps=pgettext("list separator", "; ").join(parts))
+
+
+def notice_owed(detail: dict) -> str:
+    """What an inbox note's warning owes now and by when, e.g. "Acknowledge due 2026-09-14
+    12:00"; after a missed step, "Now owed by school leadership: Acknowledge, by …", so the
+    next deadline is never read as the missed one's, and a deadline since passed on within
+    school leadership is not given as still to come. "" when the note names no deadline."""
+    due = notice_due(detail)
+    kind = detail.get("due_kind")
+    if due is None or not isinstance(kind, str):
+        return ""
+    what, when = deadline_label(kind), local_time(due)
+    if not notice_missed(detail):
+        return _("%(what)s due %(when)s", what=what, when=when)
+    if detail.get("due_tier") is None:
+        return _("Now owed: %(what)s, by %(when)s", what=what, when=when)
+    if due <= clock.now():
+        # Passed on within school leadership since the note was written (it has no next tier):
+        # still owed there, by a later deadline than the one the note recorded.
+        return _("Still owed by %(tier)s: %(what)s", tier=tier_label(detail["due_tier"]), what=what)
     return _(
-        "overdue for %(howlong)s (since %(when)s)",
-        howlong=format_timedelta(clock.now() - since),
-        when=local_time(since),
+        "Now owed by %(tier)s: %(what)s, by %(when)s",
+        tier=tier_label(detail["due_tier"]),
+        what=what,
+        when=when,
     )
 
 

@@ -15,6 +15,7 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_babel import pgettext
@@ -685,7 +686,13 @@ def _render_version(version: PolicyVersion, form: PolicyDraftForm, **simulation)
         form=form,
         title=_policy_title(version.kind),
         index=_POLICY_PAGES[version.kind],
-        **{"errors": [], "moves": None, "response_moves": None, **simulation},
+        **{
+            "errors": [],
+            "moves": None,
+            "response_moves": None,
+            "reminder_every": None,
+            **simulation,
+        },
     )
 
 
@@ -723,10 +730,21 @@ def policy_simulate(version_id: int):
         abort(400, pgettext("list separator", "; ").join(shown(e) for e in exc.errors))
     simulation: dict[str, object]
     if isinstance(draft, ResponsePolicy):  # a version of kind RESPONSE
+        active = active_response_policy(db.session, _institution_id())
         simulation = {
             "response_moves": retriage.simulate_response(
                 db.session, institution_id=_institution_id(), draft=draft
-            )
+            ),
+            # The interval now and under the draft, when the draft changes how often school
+            # leadership is mailed again about a warning still waiting there.
+            "reminder_every": (
+                (
+                    format_timedelta(active.leadership_reminder_every, threshold=2),
+                    format_timedelta(draft.leadership_reminder_every, threshold=2),
+                )
+                if active.leadership_reminder_every != draft.leadership_reminder_every
+                else None
+            ),
         }
     else:
         simulation = {

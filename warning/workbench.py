@@ -53,6 +53,8 @@ class Unacknowledged:
     # When the first acknowledgement they missed fell due: how long they have waited, however
     # often it was passed on within school leadership since. None while not escalated.
     overdue_since: datetime | None = None
+    # When the acknowledgement now owed by `escalated_to` falls due (the soonest among them).
+    acknowledge_due: datetime | None = None
 
 
 def unacknowledged(session: Session, user: User, now: datetime) -> list[Unacknowledged]:
@@ -72,6 +74,7 @@ def unacknowledged(session: Session, user: User, now: datetime) -> list[Unacknow
                 func.count(EarlyWarning.id.distinct()),
                 func.min(Deadline.due_at),
                 func.min(missed.due_at),
+                func.min(ack.due_at),
             ),
             user,
             queue.QueueFilter(unacknowledged=True),
@@ -96,12 +99,21 @@ def unacknowledged(session: Session, user: User, now: datetime) -> list[Unacknow
     ).all()
     # Only a red's card says where its acknowledgement went; a yellow's stays one line.
     merged: dict[tuple[Level, OwnerTier | None], Unacknowledged] = {}
-    for level, tier, count, due, since in rows:
+    for level, tier, count, due, since, ack_due in rows:
         key = (Level(level), OwnerTier(tier) if tier is not None and level == Level.RED else None)
         if (seen := merged.get(key)) is not None:
             count, due = seen.count + count, _earliest(seen.earliest_due, due)
             since = _earliest(seen.overdue_since, since)
-        merged[key] = Unacknowledged(key[0], count, due, key[1], since if key[1] else None)
+            ack_due = _earliest(seen.acknowledge_due, ack_due)
+        escalated = key[1] is not None
+        merged[key] = Unacknowledged(
+            key[0],
+            count,
+            due,
+            key[1],
+            since if escalated else None,
+            ack_due if escalated else None,
+        )
     return sorted(merged.values(), key=lambda u: (-u.level, -(u.escalated_to or 0)))
 
 
@@ -198,14 +210,29 @@ def when_due(due: datetime, now: datetime) -> str:
     return _("The earliest was due %(when)s (%(time)s).", when=when, time=time)
 
 
-def overdue_for(since: datetime, now: datetime) -> str:
-    """How long something has been overdue, e.g. Overdue for 3 hours (since 09-14 11:00)."""
-    time = format_datetime(clock.to_local(since, clock.institution_zone(None)), "MM-dd HH:mm")
-    return _(
-        "Overdue for %(howlong)s (since %(time)s).",
+def missed_then_owed(found: Unacknowledged, now: datetime) -> str:
+    """An escalated acknowledgement in two true parts: when it was missed and how long ago, and
+    when the one owed now falls due, e.g. "The acknowledgement was due 09-14 11:00: overdue for
+    3 hours. Now due 09-14 15:04." (never the overdue time of one deadline beside another's)."""
+    zone = clock.institution_zone(None)
+    since = found.overdue_since
+    assert since is not None
+    missed = ngettext(
+        "The acknowledgement was due %(time)s: overdue for %(howlong)s.",
+        "The first acknowledgement was due %(time)s: overdue for %(howlong)s.",
+        found.count,
+        time=format_datetime(clock.to_local(since, zone), "MM-dd HH:mm"),
         howlong=format_timedelta(now - since),
-        time=time,
     )
+    if found.acknowledge_due is None:
+        return missed
+    owed = ngettext(
+        "Now due %(time)s.",
+        "The soonest now owed is due %(time)s.",
+        found.count,
+        time=format_datetime(clock.to_local(found.acknowledge_due, zone), "MM-dd HH:mm"),
+    )
+    return f"{missed} {owed}"
 
 
 def _unacknowledged_text(found: Unacknowledged, centre: bool) -> str:
@@ -260,7 +287,7 @@ def staff_items(session: Session, user: User, now: datetime) -> list[Item]:
         if found.overdue_since is not None:
             # Passed on within leadership every hour, its next deadline is always near: what
             # the reader needs is how long it has waited.
-            detail = overdue_for(found.overdue_since, now)
+            detail = missed_then_owed(found, now)
         else:
             detail = when_due(found.earliest_due, now) if found.earliest_due else ""
         items.append(

@@ -66,7 +66,9 @@ def test_a_red_escalated_to_leadership_tells_the_department_leader_once(network,
     inbox = page_text(login(network.dept_leader).get("/inbox/").get_data(as_text=True))
     line = inbox[inbox.index("escalated to school leadership") :]
     assert network.student.name in line[:200]
-    assert "Acknowledge due 2026-09-14 12:01" in line[:300]
+    # Which step was missed and since when, apart from what is owed next and by when.
+    assert "Not done in time: Acknowledge (due 2026-09-14 11:00, overdue for 1 minute)" in line
+    assert "Now owed by school leadership: Acknowledge, by 2026-09-14 12:01" in line[:400]
     # The mail says only that: no name, no level.
     (mail,) = db.session.scalars(select(OutboxMail).where(OutboxMail.notification_id == note.id))
     assert mail.recipient == "leader@xju.test"
@@ -143,7 +145,8 @@ def test_the_home_card_says_an_unacknowledged_red_went_to_school_leadership(netw
         assert "awaits the counselling centre's acknowledgement" not in home
         assert "1 red warning was not acknowledged in time: escalated to school leadership" in home
         # How long it has waited (the centre's 11:00), not school leadership's next hour.
-        assert "Overdue for 1 minute (since 09-14 11:00)." in home
+        assert "The acknowledgement was due 09-14 11:00: overdue for 1 minute." in home
+        assert "Now due 09-14 12:01." in home
     centre = page_text(login(network.school_counsellor).get("/").get_data(as_text=True))
     assert "1 red warning escalated to school leadership still awaits acknowledgement" in centre
 
@@ -190,7 +193,7 @@ def test_the_warnings_list_marks_the_missed_deadline_not_the_new_one(network, lo
     cell = page_text(_queue_row(page, network.student.name))
     # Next is school leadership's acknowledgement, due 12:01: not overdue. The centre's
     # 11:00 was missed, and that is what the row says.
-    assert "2026-09-14 12:01" in cell
+    assert "Acknowledge (school leadership) due 2026-09-14 12:01" in cell
     assert "overdue" not in cell
     assert "Acknowledge missed at 2026-09-14 11:00, escalated" in cell
     # The list of warnings with a missed deadline still holds it.
@@ -256,3 +259,27 @@ def test_the_leaders_note_names_the_step_her_department_did_not_do(network, logi
     missed = line[line.index("Not done in time:") :][:120]
     assert "Notify the guardian" in missed
     assert "Professional assessment" in missed
+
+
+def test_a_later_steps_note_says_when_it_was_missed_apart_from_when_it_is_now_due(network, login):
+    """Before, the director's note of a missed assessment read "Professional assessment due
+    <the day after>" beside "overdue for 2 hours": the overdue time of the centre's deadline
+    against the due time of leadership's. Now each is said of its own deadline."""
+    start = clock.now()  # 10:00
+    warning = phq9_signal(network.student, 22)
+    actions.acknowledge(db.session, network.school_counsellor, warning, warning.version, start)
+    db.session.commit()
+    sweep_after(timedelta(hours=24, minutes=1), start)  # the centre's 24 hours passed
+    clock.set_now(start + timedelta(hours=26))
+
+    inbox = page_text(login(network.director).get("/inbox/").get_data(as_text=True))
+    line = inbox[inbox.index("escalated to school leadership") :]
+    line = line[: line.index("Open")]
+    assert (
+        "Not done in time: Professional assessment (due 2026-09-15 10:00, overdue for 2 hours); "
+        "Notify the guardian, Arrange the peer watch (due 2026-09-15 10:00)"
+    ) in line
+    assert "Now owed by school leadership: Professional assessment, by 2026-09-16 10:01" in line
+    # No "overdue" is said of the deadline still to come.
+    assert "2026-09-16 10:01" not in line[: line.index("Now owed")]
+    assert "overdue" not in line[line.index("Now owed") :]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from campus import clock
@@ -87,7 +88,9 @@ def test_hours_at_the_top_raise_the_directors_one_note_again_instead_of_adding_n
     assert top.index(STILL_OUTSTANDING) < 40
     assert network.student.name in top
     # How long it has waited: the centre's acknowledgement was due at 11:00, it is now 14:04.
-    assert "overdue for 3 hours (since 2026-09-14 11:00)" in top
+    assert "Not done in time: Acknowledge (due 2026-09-14 11:00, overdue for 3 hours)" in top
+    # What leadership owes now is its current hour (14:04 + 1), not a time already past.
+    assert "Now owed by school leadership: Acknowledge, by 2026-09-14 15:04" in top
     assert "passed on to the next tier" not in top
 
 
@@ -112,7 +115,10 @@ def test_the_directors_home_says_how_long_the_red_has_waited(network, login):
 
     home = page_text(login(network.director).get("/").get_data(as_text=True))
     assert "1 red warning escalated to school leadership still awaits acknowledgement" in home
-    assert "Overdue for 3 hours (since 09-14 11:00)." in home
+    # The centre's missed hour and how long ago, then leadership's hour now owed (14:04 + 1).
+    assert (
+        "The acknowledgement was due 09-14 11:00: overdue for 3 hours. Now due 09-14 15:04." in home
+    )
     assert "The earliest is due" not in home
 
 
@@ -167,6 +173,31 @@ def test_a_case_with_a_counsellor_tells_that_counsellor_not_the_whole_centre(cam
     assert [m.body.splitlines()[0] for m in _mails(colleague)][-1] == CASE_MISSED
 
 
+@pytest.mark.parametrize("gone", ["deactivated", "role ended"])
+def test_a_case_counsellor_who_cannot_be_told_leaves_the_note_to_the_centre(campus, network, gone):
+    """Before, the note went to the case's counsellor alone, though their account was closed or
+    their counsellor role ended: nobody at the centre heard that its hour went up."""
+    colleague = campus.staff(network.institution, Role.SCHOOL_COUNSELLOR, email="zhou@xju.test")
+    campus.commit()
+    start = clock.now()
+    warning = phq9_signal(network.student, 22)
+    caseload.assign(db.session, network.director, warning, colleague, start)
+    db.session.commit()
+    if gone == "deactivated":
+        colleague.active = False
+    else:
+        (role,) = colleague.roles
+        role.ends_at = start
+    db.session.commit()
+    before = _texts(network.school_counsellor)
+
+    _hours_at_the_top(start, 1)
+
+    assert _texts(network.school_counsellor) == [*before, CENTRE_MISSED]
+    assert [m.body.splitlines()[0] for m in _mails(network.school_counsellor)][-1] == CENTRE_MISSED
+    assert CASE_MISSED not in _texts(colleague)
+
+
 def test_notes_naming_leaderships_deadline_stay_outstanding_at_the_top(network, login):
     """The leader's and the centre's notes name school leadership's deadline; passed on within
     leadership an hour later, it has gone to no next tier: still outstanding, not settled."""
@@ -182,4 +213,7 @@ def test_notes_naming_leaderships_deadline_stay_outstanding_at_the_top(network, 
         line = inbox[inbox.index(text) :]
         line = line[: line.index("Open")]  # this note only
         assert "passed on to the next tier" not in line
-        assert "overdue for 2 hours (since 2026-09-14 11:00)" in line
+        assert "Acknowledge (due 2026-09-14 11:00, overdue for 2 hours)" in line
+        # Their note recorded leadership's first hour (12:01), passed on since: not given as due.
+        assert "Still owed by school leadership: Acknowledge" in line
+        assert "12:01" not in line

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -16,7 +17,9 @@ from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.models import Role
+from campus.notifications import OutboxMail
 from tests.factories import open_warning
+from tests.factories import phq9_signal
 from warning import response
 from warning import retriage
 from warning.escalation import sweep_deadlines
@@ -29,8 +32,10 @@ from warning.models import PolicyStatus
 from warning.models import PolicyVersion
 from warning.policy import Level
 from warning.response_policy import default_response_policy
+from warning.response_policy import response_policy_from_yaml_text
 
 from .response_helpers import open_deadlines
+from .response_helpers import sweep_after
 
 DEFAULT = retriage.default_yaml(PolicyKind.RESPONSE)
 DEFAULT_VERSION = 'version: "response-default-2026.1"'
@@ -253,3 +258,138 @@ def test_the_follow_up_sweep_uses_the_campus_cadence(network, campus, login):
     follow_up = open_deadlines(warning)["follow_up"]
     assert follow_up.due_at == warning.owner_since + timedelta(days=10)
     assert follow_up.response_policy_version == "weekly-yellow"
+
+
+# --- how often school leadership is reminded ----------------------------------------------------
+
+REMINDER = "leadership_reminder_hours: 4"
+ARRIVED = "A warning has been escalated to school leadership"
+STILL_OUTSTANDING = "A warning escalated to school leadership is still outstanding"
+
+
+def test_a_stored_policy_without_the_reminder_interval_keeps_four_hours():
+    text = DEFAULT.replace(REMINDER + "\n", "")
+    assert REMINDER not in text
+    assert response_policy_from_yaml_text(text).leadership_reminder_every == timedelta(hours=4)
+
+
+def test_the_director_is_reminded_at_the_campus_interval(network, campus, login):
+    """A campus that wants its leadership reminded every 2 hours says so in its policy: the red
+    left at the top is mailed again after 2 hours of passes, not the default 4."""
+    admin = campus.staff(network.institution, Role.ADMIN)
+    campus.commit()
+    text = DEFAULT.replace(DEFAULT_VERSION, 'version: "campus-2h"').replace(
+        REMINDER, "leadership_reminder_hours: 2"
+    )
+    _activate(login(admin), text)
+    start = clock.now()
+    phq9_signal(network.student, 22)
+
+    def mails() -> list[str]:
+        rows = db.session.scalars(
+            select(OutboxMail.body)
+            .where(OutboxMail.recipient == network.director.email, OutboxMail.channel_id.is_(None))
+            .order_by(OutboxMail.id)
+        )
+        return [body.splitlines()[0] for body in rows]
+
+    before = mails()
+    assert sweep_after(timedelta(minutes=61), start) == 1  # 11:01: to leadership
+    assert sweep_after(timedelta(minutes=122), start) == 1  # 12:02: passed on, 1 hour on
+    assert mails()[len(before) :] == [ARRIVED]
+    assert sweep_after(timedelta(minutes=183), start) == 1  # 13:03: 2 hours on: reminded
+    assert mails()[len(before) :] == [ARRIVED, STILL_OUTSTANDING]
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("0", "leadership_reminder_hours: 0 is out of range; must be between 1 and 24"),
+        ("200", "leadership_reminder_hours: 200 is out of range; must be between 1 and 24"),
+        ("soon", "leadership_reminder_hours: required, a whole number"),
+    ],
+)
+def test_the_policy_editor_refuses_a_reminder_interval_out_of_bounds(
+    network, campus, login, value, problem
+):
+    admin = campus.staff(network.institution, Role.ADMIN)
+    campus.commit()
+    text = DEFAULT.replace(REMINDER, f"leadership_reminder_hours: {value}")
+    response = login(admin).post("/warnings/response-policy", data={"yaml_text": text})
+    assert response.status_code == 400
+    assert problem in html.unescape(response.get_data(as_text=True))
+    assert db.session.scalar(select(func.count()).select_from(PolicyVersion)) == 0
+
+
+def test_a_chinese_administrator_reads_the_reminder_refusal_in_chinese(network, campus, login):
+    admin = campus.staff(network.institution, Role.ADMIN)
+    admin.locale = "zh_CN"
+    campus.commit()
+    text = DEFAULT.replace(REMINDER, "leadership_reminder_hours: 0")
+    response = login(admin).post("/warnings/response-policy", data={"yaml_text": text})
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    assert "leadership_reminder_hours：0 超出范围；应在 1 到 24 之间" in page
+
+
+def test_simulation_says_when_a_draft_changes_the_reminder_interval(network, campus, login):
+    admin = campus.staff(network.institution, Role.ADMIN)
+    campus.commit()
+    client = login(admin)
+    text = DEFAULT.replace(DEFAULT_VERSION, 'version: "campus-8h"').replace(
+        REMINDER, "leadership_reminder_hours: 8"
+    )
+    client.post("/warnings/response-policy", data={"yaml_text": text})
+    draft = db.session.scalar(select(PolicyVersion))
+
+    page = client.post(f"/warnings/policy/{draft.id}/simulate").get_data(as_text=True)
+
+    assert (
+        "Reminders to school leadership of a warning still waiting there: every 4 hours now, "
+        "every 8 hours under this draft."
+    ) in page
+
+
+# --- windows shorter than an hour ---------------------------------------------------------------
+
+ACKNOWLEDGE_HOUR = "{kind: acknowledge, within_hours: 1,"
+
+
+def test_a_campus_can_ask_for_acknowledgement_within_30_minutes(network, campus, login):
+    """Before, within_hours: 0.5 was refused as "a whole number": a campus could not say
+    "acknowledge a red within 30 minutes"."""
+    admin = campus.staff(network.institution, Role.ADMIN)
+    campus.commit()
+    text = DEFAULT.replace(DEFAULT_VERSION, 'version: "campus-30min"').replace(
+        ACKNOWLEDGE_HOUR, "{kind: acknowledge, within_hours: 0.5,"
+    )
+    _activate(login(admin), text)
+    start = clock.now()
+    warning = phq9_signal(network.student, 22)
+    assert open_deadlines(warning)["acknowledge"].due_at == start + timedelta(minutes=30)
+
+    assert sweep_after(timedelta(minutes=29), start) == 0
+    assert sweep_after(timedelta(minutes=31), start) == 1  # the centre's half hour passed
+    db.session.expire_all()
+    # School leadership gets the same half hour.
+    owed = open_deadlines(warning)["acknowledge"]
+    assert owed.tier == OwnerTier.LEADERSHIP
+    assert owed.due_at == start + timedelta(minutes=61)
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("0.1", "within_hours: 0.1 is out of range; must be between 0.25 and 2160"),
+        ("0.51", "within_hours: 0.51 hours is not a whole number of minutes"),
+        ("half", "within_hours: required, a number of hours (0.5 is 30 minutes)"),
+    ],
+)
+def test_a_window_too_short_or_not_in_minutes_is_refused(network, campus, login, value, problem):
+    admin = campus.staff(network.institution, Role.ADMIN)
+    campus.commit()
+    text = DEFAULT.replace(ACKNOWLEDGE_HOUR, f"{{kind: acknowledge, within_hours: {value},")
+    response = login(admin).post("/warnings/response-policy", data={"yaml_text": text})
+    assert response.status_code == 400
+    assert problem in html.unescape(response.get_data(as_text=True))
+    assert db.session.scalar(select(func.count()).select_from(PolicyVersion)) == 0
