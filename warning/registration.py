@@ -15,6 +15,7 @@ from warning import escalation
 from warning import help_views
 from warning import labels
 from warning import permissions
+from warning import policy_words
 from warning import response_views
 from warning import retriage
 from warning import views
@@ -54,6 +55,12 @@ def _register_template_globals(app: Flask) -> None:
     app.jinja_env.globals["notice_missed"] = response_views.notice_missed
     app.jinja_env.globals["notice_owed"] = response_views.notice_owed
     app.jinja_env.globals["warning_timeline_words"] = views.timeline_words
+    # The policy pages say what the policy in force (or a draft) does, in the reader's words.
+    app.jinja_env.globals["window_words"] = policy_words.window_words
+    app.jinja_env.globals["condition_words"] = policy_words.condition_words
+    app.jinja_env.globals["concern_rule_words"] = policy_words.concern_rule_words
+    app.jinja_env.globals["key_group_words"] = policy_words.key_group_words
+    app.jinja_env.globals["expiry_words"] = policy_words.expiry_words
 
 
 def _register_nav(app: Flask) -> None:

@@ -64,6 +64,7 @@ from warning.forms import WeeklyReportForm
 from warning.models import PolicyKind
 from warning.models import PolicyStatus
 from warning.models import PolicyVersion
+from warning.policy import Policy
 from warning.policy import PolicyError
 from warning.response_forms import CONTACT_OUTCOMES
 from warning.response_forms import METHOD_LABELS
@@ -628,13 +629,18 @@ def _policy_title(kind: PolicyKind) -> str:
     return _("Triage policy") if kind is PolicyKind.TRIAGE else _("Response policy")
 
 
-def _active_version(kind: PolicyKind) -> str:
-    """The policy in force, by its name (the version id is a code)."""
+def _in_force(kind: PolicyKind) -> Policy | ResponsePolicy:
+    """The institution's policy of `kind` in force (the shipped one until a draft is activated)."""
     if kind is PolicyKind.TRIAGE:
-        version = services.active_policy(db.session, _institution_id()).version
-    else:
-        version = active_response_policy(db.session, _institution_id()).version
-    return labels.policy_name(version, kind)
+        return services.active_policy(db.session, _institution_id())
+    return active_response_policy(db.session, _institution_id())
+
+
+# Each kind of policy is summed up in words by its own partial, beside its text.
+_SUMMARIES = {
+    PolicyKind.TRIAGE: "warning/_triage_summary.html",
+    PolicyKind.RESPONSE: "warning/_response_summary.html",
+}
 
 
 @bp.route("/policy", methods=["GET", "POST"])
@@ -650,7 +656,9 @@ def response_policy():
 
 
 def _policy_index(kind: PolicyKind):
-    """The versions of one kind of policy and a new draft, started from the text in force."""
+    """The versions of one kind of policy, the one in force in words, and a new draft started
+    from its text."""
+    in_force = _in_force(kind)
     form = PolicyDraftForm()
     errors: list[str] = []
     if form.validate_on_submit():
@@ -674,7 +682,9 @@ def _policy_index(kind: PolicyKind):
         form=form,
         errors=errors,
         versions=retriage.versions(db.session, _institution_id(), kind),
-        active_version=_active_version(kind),
+        active_version=labels.policy_name(in_force.version, kind),
+        shown=in_force,
+        summary=_SUMMARIES[kind],
         title=_policy_title(kind),
     ), (400 if errors or form.errors else 200)
 
@@ -686,6 +696,8 @@ def _render_version(version: PolicyVersion, form: PolicyDraftForm, **simulation)
         form=form,
         title=_policy_title(version.kind),
         index=_POLICY_PAGES[version.kind],
+        shown=_policy_or_none(version),
+        summary=_SUMMARIES[version.kind],
         **{
             "errors": [],
             "moves": None,
@@ -694,6 +706,15 @@ def _render_version(version: PolicyVersion, form: PolicyDraftForm, **simulation)
             **simulation,
         },
     )
+
+
+def _policy_or_none(version: PolicyVersion) -> Policy | ResponsePolicy | None:
+    """The policy a stored version's text makes; None while a draft's text is refused (its
+    errors are shown instead)."""
+    try:
+        return retriage.policy_of(version)
+    except PolicyError:
+        return None
 
 
 @bp.route("/policy/<int:version_id>", methods=["GET", "POST"])
