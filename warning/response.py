@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from campus.extensions import rows_changed
 from campus.i18n import N_
+from campus.i18n import Message
 from campus.models import Role
 from campus.models import RoleAssignment
 from campus.models import Student
@@ -47,11 +48,20 @@ TASKS_LINK = "/tasks"
 
 
 # Deadlines the class and dorm tiers meet by completing a task; the task text is all they see.
-PEER_TASK_TEXT = {
-    "peer_watch": N_("Please keep company with %(name)s this week"),
-    "check_in": N_("Please check in with %(name)s this week and see how they are"),
-    "follow_up": N_("Please check in with %(name)s again and see how they are"),
-}
+PEER_TASK_KINDS = frozenset({"peer_watch", "check_in", "follow_up"})
+
+# Every task a class committee member or dorm informant is given about a student reads the same,
+# whatever gave it (a warning's peer watch, check-in or follow-up, a return-to-school plan, a
+# check-in after a crisis nearby): a peer who has seen two tasks cannot tell a red from a blue,
+# nor a crisis from a return to school. It names no period either: the task list shows when each
+# one is due (a red's peer watch within a day), which is the one hint of urgency a peer needs.
+PEER_TASK_TEXT = N_("Please keep company with %(name)s and see how they are doing")
+
+
+def peer_task_text(student: Student) -> Message:
+    """What a peer's task about `student` says, in the reader's language when shown."""
+    return Message(PEER_TASK_TEXT, name=student.name)
+
 
 # What each tier reads in its inbox and mail: never the student, the level or a score. In the
 # app, a reader whose scope covers the student at WARNING also gets a `notice_detail`.
@@ -295,7 +305,7 @@ def add_deadline(
         response_policy_version=policy.version,
     )
     session.add(deadline)
-    if int(tier) <= OwnerTier.CLASS and kind in PEER_TASK_TEXT:
+    if int(tier) <= OwnerTier.CLASS and kind in PEER_TASK_KINDS:
         add_peer_tasks(session, warning, kind, due_at, created_by=None)
     return deadline
 
@@ -309,7 +319,7 @@ def add_peer_tasks(
     later due date, so asking twice never lists the same request twice.
     """
     student = session.get_one(Student, warning.student_id)  # a foreign key
-    text = PEER_TASK_TEXT[kind] % {"name": student.name}
+    text = peer_task_text(student)
     addressees = [{"assignee_class_id": student.class_id}]
     if student.room_id is not None:
         addressees.append({"assignee_room_id": student.room_id})
@@ -323,12 +333,12 @@ def add_peer_tasks(
             None,
         )
         if task is None:
-            task = Task(
+            task = Task.saying(
+                text,
                 institution_id=warning.institution_id,
                 student_id=student.id,
                 warning_id=warning.id,
                 kind=kind,
-                text=text,
                 due_at=due_at,
                 created_by_id=created_by.id if created_by else None,
                 **addressee,
