@@ -40,6 +40,7 @@ from warning.models import SignalSource
 from warning.models import Task
 from warning.policy import Level
 from warning.response import TASKS_LINK
+from warning.response import notify_new_tasks
 from warning.response import peer_task_text
 
 TASK_KIND = "contagion_check_in"
@@ -187,8 +188,13 @@ def _check_in_task(
             getattr(RoleAssignment, unit) == value,
         )
     )
-    # Not the student herself, though she may hold her class's or room's peer role.
-    notify(session, set(holders) - {student.user_id}, N_("You have a new task"), TASKS_LINK)
+    # Not the student herself, though she may hold her class's or room's peer role. A peer hears
+    # of it by her one note of new tasks, as of every other task.
+    told = set(holders) - {student.user_id}
+    if tier is OwnerTier.DEPARTMENT:
+        notify(session, told, N_("You have a new task"), TASKS_LINK)
+    else:
+        notify_new_tasks(session, [(user_id, False) for user_id in told], now)
     return task
 
 

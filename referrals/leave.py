@@ -367,6 +367,10 @@ def do_add_plan_item(
     task = _task(
         session, leave, owner.id, "return_plan", due, user, _owner_text(owner, leave, text)
     )
+    if not owner.has_role(*STAFF_ROLES):
+        # A peer works from her phone, not from the leave's page: she is told, by her one note
+        # of new tasks.
+        response.notify_new_tasks(session, [(owner.id, False)], clock.now())
     item = ReturnPlanItem(
         leave_id=leave.id,
         section=section,

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from campus import clock
 from campus.extensions import rows_changed
 from campus.i18n import N_
 from campus.i18n import Message
@@ -72,6 +73,14 @@ NOTIFICATION_TEXT = {
     OwnerTier.SCHOOL: N_("A warning needs the counselling centre's attention"),
     OwnerTier.LEADERSHIP: N_("A warning has been escalated to school leadership"),
 }
+
+# A class committee member or dorm informant hears of new tasks through one note: while it is
+# unread, each new task raises it (its count, the time of the latest) instead of adding another,
+# and it is mailed again only `PEER_MAIL_EVERY` after it last went out; once read, the next task
+# is a new note. An informant given eighteen tasks reads "You have new tasks, 18 in all" once.
+PEER_TASKS_KEY = "peer_tasks"
+NEW_TASKS_TEXT = N_("You have new tasks")
+PEER_MAIL_EVERY = timedelta(hours=1)
 
 # The department leader oversees the department's warnings and receives its escalations: one
 # that leaves the department for a tier above reaches the leader with a note naming that tier
@@ -477,8 +486,63 @@ def notify_tiers(
                 w.level == Level.RED,
             )
             for w, tier in order
+            if tier >= OwnerTier.DEPARTMENT
         ],
     )
+    # The class and dorm tiers are told of their tasks by their one standing note.
+    peers = [(w, tier) for w, tier in order if tier < OwnerTier.DEPARTMENT]
+    told = [(i, w.level == Level.RED) for w, tier in peers for i in found[tier][w.id]]
+    notify_new_tasks(session, told, clock.now())
+
+
+def notify_new_tasks(session: Session, told: Iterable[tuple[int, bool]], now: datetime) -> None:
+    """Tell peers (class committee members, dorm informants) of new tasks, one (user id, urgent)
+    a task: by their one standing note (`PEER_TASKS_KEY`, see `PEER_MAIL_EVERY`) through
+    `notify_standing`. A note that heads the inbox as urgent (a red's peer watch) stays urgent
+    while it is raised."""
+    count: dict[int, int] = {}
+    urgent: dict[int, bool] = {}
+    for user_id, is_urgent in told:
+        count[user_id] = count.get(user_id, 0) + 1
+        urgent[user_id] = urgent.get(user_id, False) or is_urgent
+    if not count:
+        return
+    unread = {
+        note.user_id: note
+        for note in session.scalars(
+            select(Notification).where(
+                Notification.digest_key == PEER_TASKS_KEY,
+                Notification.user_id.in_(count),
+                Notification.read_at.is_(None),
+            )
+        )
+    }
+    standing = []
+    for user_id in sorted(count):
+        note = unread.get(user_id)
+        if note is not None:
+            count[user_id] += _new_tasks(note)
+            urgent[user_id] = urgent[user_id] or note.urgent
+            note.created_at = now  # it takes its place in the inbox at its latest task
+        many = count[user_id] > 1
+        standing.append(
+            Standing(
+                [user_id],
+                PEER_TASKS_KEY,
+                NEW_TASKS_TEXT if many else NOTIFICATION_TEXT[OwnerTier.CLASS],
+                TASKS_LINK,
+                {user_id: {"new_tasks": count[user_id]}},
+                urgent=urgent[user_id],
+                again=note is not None,
+            )
+        )
+    notify_standing(session, standing, now, remind_every=PEER_MAIL_EVERY)
+
+
+def _new_tasks(note: Notification) -> int:
+    """How many new tasks an unread peer note already announces (one for a note of before)."""
+    counted = (note.detail or {}).get("new_tasks")
+    return counted if isinstance(counted, int) else 1
 
 
 def notify_escalations(
