@@ -162,6 +162,7 @@ def _init_templates(app: Flask) -> None:
     app.add_template_filter(clock_display.local_time, "localtime")
     app.add_template_filter(clock_display.local_date, "local_date")
     app.add_template_filter(clock_display.moment_with_weekday, "with_weekday")
+    app.add_template_filter(clock_display.due_words, "due_words")
     app.add_template_test(clock_display.is_moment, "moment")
 
     @app.context_processor

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from datetime import datetime
+from datetime import timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ import pandas as pd
 from babel.dates import get_timezone_name
 from flask_babel import format_date
 from flask_babel import format_datetime
+from flask_babel import gettext
 
 from campus import clock
 from campus.i18n import viewer_locale
@@ -99,3 +101,17 @@ def day_heading(day: date) -> str:
 def moment_with_weekday(value: datetime) -> str:
     """A naive-UTC time as its local day and weekday, then the time (2026年12月8日 星期二 14:00)."""
     return f"{day_heading(local_day(value))} {local_time(value, 'HH:mm')}"
+
+
+def due_words(value: datetime, now: datetime) -> str:
+    """When something is due, as a person on a phone plans by it: "today 18:00", "tomorrow
+    09:00", "yesterday 18:00", else the day with its weekday and the time (2026年12月10日 星期四
+    14:00). A peer's task names no period in its text: this is where its urgency shows."""
+    day, today = local_day(value), local_day(now)
+    at = local_time(value, "HH:mm")
+    relative = {
+        today: gettext("today %(time)s", time=at),
+        today + timedelta(days=1): gettext("tomorrow %(time)s", time=at),
+        today - timedelta(days=1): gettext("yesterday %(time)s", time=at),
+    }
+    return relative.get(day) or f"{day_heading(day)} {at}"

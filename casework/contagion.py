@@ -1,9 +1,10 @@
 """Contagion follow-up after a crisis: the roommates, classmates and witnesses a crisis touched.
 
 From the crisis record the counsellor lists the affected students; each gets a check-in task
-through the usual tiers, worded as every peer check-in is ("Please check in with X this week"),
-with nothing about the crisis, and stays on the follow-up list until a counsellor clears them
-(with a note) or escalates them to a warning signal through the warning domain's signal service.
+through the usual tiers, worded as every peer task is ("Please keep company with X and see how
+they are doing", `warning.response.PEER_TASK_TEXT`), with nothing about the crisis, and stays
+on the follow-up list until a counsellor clears them (with a note) or escalates them to a warning
+signal through the warning domain's signal service.
 
 Which tier checks in, by relation: a roommate, the dorm informant of the room (the class
 committee when the student has no room); a classmate, the class psychology committee member; a
@@ -38,8 +39,9 @@ from warning.models import OwnerTier
 from warning.models import SignalSource
 from warning.models import Task
 from warning.policy import Level
-from warning.response import PEER_TASK_TEXT
 from warning.response import TASKS_LINK
+from warning.response import notify_new_tasks
+from warning.response import peer_task_text
 
 TASK_KIND = "contagion_check_in"
 CHECK_IN_WITHIN = timedelta(days=7)
@@ -167,7 +169,7 @@ def _check_in_task(
     }[tier]
     value = getattr(student, unit)
     task = Task.saying(
-        Message(PEER_TASK_TEXT["check_in"], name=student.name),
+        peer_task_text(student),
         institution_id=student.institution_id,
         student_id=student.id,
         warning_id=None,
@@ -186,8 +188,13 @@ def _check_in_task(
             getattr(RoleAssignment, unit) == value,
         )
     )
-    # Not the student herself, though she may hold her class's or room's peer role.
-    notify(session, set(holders) - {student.user_id}, N_("You have a new task"), TASKS_LINK)
+    # Not the student herself, though she may hold her class's or room's peer role. A peer hears
+    # of it by her one note of new tasks, as of every other task.
+    told = set(holders) - {student.user_id}
+    if tier is OwnerTier.DEPARTMENT:
+        notify(session, told, N_("You have a new task"), TASKS_LINK)
+    else:
+        notify_new_tasks(session, [(user_id, False) for user_id in told], now)
     return task
 
 

@@ -39,6 +39,7 @@ from referrals.models import ReturnAssessment
 from referrals.models import ReturnFollowUp
 from referrals.models import ReturnPlanItem
 from referrals.services import ReferralError
+from warning import response
 from warning.models import Task
 
 FOLLOW_UP_MONTHS = (1, 3, 6)
@@ -299,33 +300,21 @@ def owner_choices(session: Session, student: Student) -> list[User]:
     )
 
 
-# A class committee member or dorm informant sees only a fixed, non-clinical request per section:
-# the counsellor's own words may carry clinical detail that peers must never read.
-# Task texts are stored in English with their message id and values, and shown in the reader's
-# language (`N_` puts them in the catalog).
-PEER_TASK_TEXT = {
-    PlanSection.ACADEMIC: N_(
-        "Please help %(name)s catch up with classes after returning to school."
-    ),
-    PlanSection.PSYCHOLOGICAL: N_(
-        "Please keep company with %(name)s after returning to school, and "
-        "tell the department counsellor if you are worried."
-    ),
-    PlanSection.DAILY_LIFE: N_(
-        "Please help %(name)s settle back into daily life after returning to school."
-    ),
-}
+# A class committee member or dorm informant sees only the one fixed, non-clinical request every
+# peer task reads (`warning.response.PEER_TASK_TEXT`), whichever section the item is in: the
+# counsellor's own words may carry clinical detail that peers must never read, and a wording of
+# its own would tell a peer that the student is returning from a leave. Task texts are stored in
+# English with their message id and values, and shown in the reader's language.
 STAFF_TASK_TEXT = N_("Return-to-school support for %(name)s: %(text)s")
 FOLLOW_UP_TASK_TEXT = N_("Follow-up %(months)s month(s) after return to school: %(name)s")
 STAFF_ROLES = (Role.DEPT_COUNSELLOR, Role.DEPT_LEADER, Role.SCHOOL_COUNSELLOR, Role.DIRECTOR)
 
 
-def _owner_text(owner: User, leave: LeaveOfAbsence, section: PlanSection, text: str) -> Message:
+def _owner_text(owner: User, leave: LeaveOfAbsence, text: str) -> Message:
     """What the owner's task says: the plan's words for staff, fixed wording for peers."""
-    name = leave.student.name
     if not owner.has_role(*STAFF_ROLES):
-        return Message(PEER_TASK_TEXT[section], name=name)
-    return Message(STAFF_TASK_TEXT, name=name, text=text.strip())
+        return response.peer_task_text(leave.student)
+    return Message(STAFF_TASK_TEXT, name=leave.student.name, text=text.strip())
 
 
 def add_plan_item(
@@ -376,8 +365,12 @@ def do_add_plan_item(
     """Write the item `check_plan_item` allowed and its owner's task, in the caller's unit of
     work."""
     task = _task(
-        session, leave, owner.id, "return_plan", due, user, _owner_text(owner, leave, section, text)
+        session, leave, owner.id, "return_plan", due, user, _owner_text(owner, leave, text)
     )
+    if not owner.has_role(*STAFF_ROLES):
+        # A peer works from her phone, not from the leave's page: she is told, by her one note
+        # of new tasks.
+        response.notify_new_tasks(session, [(owner.id, False)], clock.now())
     item = ReturnPlanItem(
         leave_id=leave.id,
         section=section,

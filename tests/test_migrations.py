@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import json
 import os
 from collections.abc import Iterator
 
@@ -9,6 +11,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
+from sqlalchemy import MetaData
+from sqlalchemy import Table
 from sqlalchemy import create_engine
 from sqlalchemy import inspect
 from sqlalchemy import make_url
@@ -90,3 +94,86 @@ def test_migrated_audit_rows_cannot_be_rewritten(fresh_database_url):
             kept = conn.execute(text("SELECT outcome FROM audit_event")).scalars().all()
         db.engine.dispose()
     assert kept == ["ok"]
+
+
+def test_stored_peer_tasks_of_every_old_wording_read_the_one_wording_after_the_migration(
+    fresh_database_url,
+):
+    """Tasks written before 0037 said "… this week" for a red's peer watch, "check in … this
+    week" for a blue's, and a wording of their own for a return-to-school plan: after it, a peer
+    reads each of them the same way; a staff task and an erased row are left as they were."""
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=fresh_database_url)
+    old = [
+        ("peer_watch", "Please keep company with 马彬 this week", None, None),
+        ("check_in", "Please check in with 马彬 this week and see how they are", None, None),
+        ("follow_up", "Please check in with 马彬 again and see how they are", None, None),
+        (
+            "contagion_check_in",
+            "Please check in with 马彬 this week and see how they are",
+            "Please check in with %(name)s this week and see how they are",
+            {"name": "马彬"},
+        ),
+        (
+            "return_plan",
+            "Please help 马彬 catch up with classes after returning to school.",
+            "Please help %(name)s catch up with classes after returning to school.",
+            {"name": "马彬"},
+        ),
+        (
+            "return_plan",
+            "Return-to-school support for 马彬: deferred exams",
+            "Return-to-school support for %(name)s: %(text)s",
+            {"name": "马彬", "text": "deferred exams"},
+        ),
+        ("peer_watch", "", None, None),  # erased by the retention sweep
+    ]
+    with app.app_context():
+        upgrade(revision="0036_notification_sent_at")
+        with db.engine.begin() as conn:
+            conn.execute(_filled(conn, "institution"), {"id": 1, "code": "x", "kind": "university"})
+            for number, (kind, stored, key, params) in enumerate(old, start=1):
+                conn.execute(
+                    text(
+                        "INSERT INTO task (id, institution_id, kind, text, text_key, text_params,"
+                        " due_at, created_at) VALUES (:id, 1, :kind, :text, :key, :params,"
+                        " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                    ),
+                    {
+                        "id": number,
+                        "kind": kind,
+                        "text": stored,
+                        "key": key,
+                        "params": None if params is None else json.dumps(params),
+                    },
+                )
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT text, text_key, text_params FROM task ORDER BY id")
+            ).all()
+        db.engine.dispose()
+    wording = "Please keep company with %(name)s and see how they are doing"
+    peer = ("Please keep company with 马彬 and see how they are doing", wording, {"name": "马彬"})
+    assert [(r.text, r.text_key, _json(r.text_params)) for r in rows] == [
+        *[peer] * 5,
+        (old[5][1], old[5][2], old[5][3]),
+        ("", None, None),
+    ]
+
+
+def _filled(conn, name: str):
+    """An INSERT into table `name` as migrated, giving every required column without a default a
+    plain value of its type (the caller's values override them)."""
+    table = Table(name, MetaData(), autoload_with=conn)
+    plain = {bool: False, int: 1, str: "x", datetime.datetime: datetime.datetime(2026, 9, 1)}
+    plain[datetime.date] = datetime.date(2026, 9, 1)
+    required = {
+        column.name: plain[column.type.python_type]
+        for column in table.columns
+        if not column.nullable and column.server_default is None and not column.primary_key
+    }
+    return table.insert().values(**required)
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value

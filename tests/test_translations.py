@@ -25,12 +25,12 @@ from campus.extensions import db
 from campus.models import Role
 from config import BASE_DIR
 from referrals import leave
-from referrals.models import PlanSection
 from screening import campaigns
 from screening.models import CampaignAssignment
 from tests.conftest import sign_in
 from tests.factories import TERM_START
 from tests.factories import went_live
+from warning import response
 from warning import services
 
 TRANSLATIONS = BASE_DIR / "translations"
@@ -120,10 +120,8 @@ def test_message_template_is_up_to_date_with_the_code(tmp_path, monkeypatch):
 
 def test_notification_texts_marked_for_later_translation_are_in_the_catalog():
     """`N_` texts are stored in English and translated when a reader opens the inbox."""
-    from warning import response
-
     zh = _compiled(_read(ZH_PO))
-    for text in [*response.PEER_TASK_TEXT.values(), *response.NOTIFICATION_TEXT.values()]:
+    for text in [response.PEER_TASK_TEXT, *response.NOTIFICATION_TEXT.values()]:
         assert zh.gettext(text) != text
 
 
@@ -272,9 +270,9 @@ def test_missing_weekly_report_task_reads_in_the_department_counsellors_language
     [
         (
             "return_plan",
-            "Please help Li Hua catch up with classes after returning to school.",
-            (leave.PEER_TASK_TEXT[PlanSection.ACADEMIC], {"name": "Li Hua"}),
-            "请帮助Li Hua在复学后跟上课程进度。",
+            "Please keep company with Li Hua and see how they are doing",
+            (response.PEER_TASK_TEXT, {"name": "Li Hua"}),
+            "请多陪伴Li Hua，关心一下对方的近况",
         ),
         (
             "return_plan",

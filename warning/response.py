@@ -21,8 +21,10 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from campus import clock
 from campus.extensions import rows_changed
 from campus.i18n import N_
+from campus.i18n import Message
 from campus.models import Role
 from campus.models import RoleAssignment
 from campus.models import Student
@@ -49,11 +51,20 @@ TASKS_LINK = "/tasks"
 
 
 # Deadlines the class and dorm tiers meet by completing a task; the task text is all they see.
-PEER_TASK_TEXT = {
-    "peer_watch": N_("Please keep company with %(name)s this week"),
-    "check_in": N_("Please check in with %(name)s this week and see how they are"),
-    "follow_up": N_("Please check in with %(name)s again and see how they are"),
-}
+PEER_TASK_KINDS = frozenset({"peer_watch", "check_in", "follow_up"})
+
+# Every task a class committee member or dorm informant is given about a student reads the same,
+# whatever gave it (a warning's peer watch, check-in or follow-up, a return-to-school plan, a
+# check-in after a crisis nearby): a peer who has seen two tasks cannot tell a red from a blue,
+# nor a crisis from a return to school. It names no period either: the task list shows when each
+# one is due (a red's peer watch within a day), which is the one hint of urgency a peer needs.
+PEER_TASK_TEXT = N_("Please keep company with %(name)s and see how they are doing")
+
+
+def peer_task_text(student: Student) -> Message:
+    """What a peer's task about `student` says, in the reader's language when shown."""
+    return Message(PEER_TASK_TEXT, name=student.name)
+
 
 # What each tier reads in its inbox and mail: never the student, the level or a score. In the
 # app, a reader whose scope covers the student at WARNING also gets a `notice_detail`.
@@ -64,6 +75,14 @@ NOTIFICATION_TEXT = {
     OwnerTier.SCHOOL: N_("A warning needs the counselling centre's attention"),
     OwnerTier.LEADERSHIP: N_("A warning has been escalated to school leadership"),
 }
+
+# A class committee member or dorm informant hears of new tasks through one note: while it is
+# unread, each new task raises it (its count, the time of the latest) instead of adding another,
+# and it is mailed again only `PEER_MAIL_EVERY` after it last went out; once read, the next task
+# is a new note. An informant given eighteen tasks reads "You have new tasks, 18 in all" once.
+PEER_TASKS_KEY = "peer_tasks"
+NEW_TASKS_TEXT = N_("You have new tasks")
+PEER_MAIL_EVERY = timedelta(hours=1)
 
 # The department leader oversees the department's warnings and receives its escalations: one
 # that leaves the department for a tier above reaches the leader with a note naming that tier
@@ -297,7 +316,7 @@ def add_deadline(
         response_policy_version=policy.version,
     )
     session.add(deadline)
-    if int(tier) <= OwnerTier.CLASS and kind in PEER_TASK_TEXT:
+    if int(tier) <= OwnerTier.CLASS and kind in PEER_TASK_KINDS:
         add_peer_tasks(session, warning, kind, due_at, created_by=None)
     return deadline
 
@@ -311,7 +330,7 @@ def add_peer_tasks(
     later due date, so asking twice never lists the same request twice.
     """
     student = session.get_one(Student, warning.student_id)  # a foreign key
-    text = PEER_TASK_TEXT[kind] % {"name": student.name}
+    text = peer_task_text(student)
     addressees = [{"assignee_class_id": student.class_id}]
     if student.room_id is not None:
         addressees.append({"assignee_room_id": student.room_id})
@@ -325,12 +344,12 @@ def add_peer_tasks(
             None,
         )
         if task is None:
-            task = Task(
+            task = Task.saying(
+                text,
                 institution_id=warning.institution_id,
                 student_id=student.id,
                 warning_id=warning.id,
                 kind=kind,
-                text=text,
                 due_at=due_at,
                 created_by_id=created_by.id if created_by else None,
                 **addressee,
@@ -473,8 +492,63 @@ def notify_tiers(
                 w.level == Level.RED,
             )
             for w, tier in order
+            if tier >= OwnerTier.DEPARTMENT
         ],
     )
+    # The class and dorm tiers are told of their tasks by their one standing note.
+    peers = [(w, tier) for w, tier in order if tier < OwnerTier.DEPARTMENT]
+    told = [(i, w.level == Level.RED) for w, tier in peers for i in found[tier][w.id]]
+    notify_new_tasks(session, told, clock.now())
+
+
+def notify_new_tasks(session: Session, told: Iterable[tuple[int, bool]], now: datetime) -> None:
+    """Tell peers (class committee members, dorm informants) of new tasks, one (user id, urgent)
+    a task: by their one standing note (`PEER_TASKS_KEY`, see `PEER_MAIL_EVERY`) through
+    `notify_standing`. A note that heads the inbox as urgent (a red's peer watch) stays urgent
+    while it is raised."""
+    count: dict[int, int] = {}
+    urgent: dict[int, bool] = {}
+    for user_id, is_urgent in told:
+        count[user_id] = count.get(user_id, 0) + 1
+        urgent[user_id] = urgent.get(user_id, False) or is_urgent
+    if not count:
+        return
+    unread = {
+        note.user_id: note
+        for note in session.scalars(
+            select(Notification).where(
+                Notification.digest_key == PEER_TASKS_KEY,
+                Notification.user_id.in_(count),
+                Notification.read_at.is_(None),
+            )
+        )
+    }
+    standing = []
+    for user_id in sorted(count):
+        note = unread.get(user_id)
+        if note is not None:
+            count[user_id] += _new_tasks(note)
+            urgent[user_id] = urgent[user_id] or note.urgent
+            note.created_at = now  # it takes its place in the inbox at its latest task
+        many = count[user_id] > 1
+        standing.append(
+            Standing(
+                [user_id],
+                PEER_TASKS_KEY,
+                NEW_TASKS_TEXT if many else NOTIFICATION_TEXT[OwnerTier.CLASS],
+                TASKS_LINK,
+                {user_id: {"new_tasks": count[user_id]}},
+                urgent=urgent[user_id],
+                again=note is not None,
+            )
+        )
+    notify_standing(session, standing, now, remind_every=PEER_MAIL_EVERY)
+
+
+def _new_tasks(note: Notification) -> int:
+    """How many new tasks an unread peer note already announces (one for a note of before)."""
+    counted = (note.detail or {}).get("new_tasks")
+    return counted if isinstance(counted, int) else 1
 
 
 def notify_escalations(

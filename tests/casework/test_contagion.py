@@ -76,19 +76,19 @@ def test_roommates_and_classmates_are_offered_and_each_listed_one_gets_a_neutral
     }
     assert {t.warning_id for t in tasks.values()} == {None}
     assert tasks[world.classmate.id].text == (
-        "Please check in with 陈静 this week and see how they are"
+        "Please keep company with 陈静 and see how they are doing"
     )
 
     committee = as_(app, world.committee).get("/tasks").get_data(as_text=True)
-    assert "Please check in with 陈静 this week" in committee
+    assert "Please keep company with 陈静 and see how they are doing" in committee
     main = without_tokens(committee.split("<main", 1)[1].split("</main>", 1)[0])
     assert not CLINICAL.search(main), CLINICAL.search(main)
     dorm = as_(app, world.dorm).get("/tasks").get_data(as_text=True)
-    assert "Please check in with 王明 this week" in dorm
-    assert "Please check in with 张伟 this week" in dorm
+    assert "Please keep company with 王明 and see how they are doing" in dorm
+    assert "Please keep company with 张伟 and see how they are doing" in dorm
     assert "陈静" not in dorm
     dept = as_(app, world.other_dept_counsellor).get("/tasks").get_data(as_text=True)
-    assert "Please check in with 赵雷 this week" in dept
+    assert "Please keep company with 赵雷 and see how they are doing" in dept
 
 
 def test_an_unknown_student_number_is_named_and_nothing_is_listed(app, world):
@@ -195,9 +195,9 @@ def test_a_check_in_about_a_committee_member_goes_to_the_other_members(app, camp
     _list(client, record, classmates=[str(world.classmate.id)], relation="witness")
 
     herself = as_(app, world.classmate.user).get("/tasks").get_data(as_text=True)
-    assert "Please check in with 陈静" not in herself
+    assert "Please keep company with 陈静" not in herself
     assert not db.session.scalars(
         select(Notification).where(Notification.user_id == world.classmate.user_id)
     ).all()
     others = as_(app, world.committee).get("/tasks").get_data(as_text=True)
-    assert "Please check in with 陈静 this week" in others
+    assert "Please keep company with 陈静 and see how they are doing" in others

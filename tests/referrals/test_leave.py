@@ -114,7 +114,7 @@ def test_plan_item_for_a_dorm_informant_carries_fixed_non_clinical_wording(world
     )
     task = db.session.scalar(select(Task).where(Task.assignee_user_id == world.informant.id))
     assert task.id == item.task_id
-    assert task.text == rules.PEER_TASK_TEXT[PlanSection.DAILY_LIFE] % {"name": world.student.name}
+    assert task.text == f"Please keep company with {world.student.name} and see how they are doing"
     assert "eating disorder" not in task.text
     assert "CANARY-STATEMENT" not in task.text
     assert item.text == "Watch for relapse of the eating disorder at meals"

@@ -253,7 +253,7 @@ def test_peer_watch_task_is_visible_to_the_class_committee_without_level_or_scor
     page = client.get("/tasks")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "Please keep company with 张三 this week" in html
+    assert "Please keep company with 张三 and see how they are doing" in html
     for word in LEVEL_WORDS:
         assert word not in without_tokens(html)
     assert warning.reason not in html

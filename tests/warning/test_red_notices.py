@@ -89,7 +89,7 @@ def test_a_class_committee_notice_names_no_student_and_no_level(campus, unit, lo
     people = _staff(campus, unit)
     factories.phq9_signal(unit.student, 8)  # blue: the class and the dorm are told
     (note,) = _notes(people["committee"])
-    assert note.detail is None
+    assert note.detail == {"new_tasks": 1}  # how many tasks: no student, no level, no deadline
     inbox = login(people["committee"]).get("/inbox/").get_data(as_text=True)
     assert "You have a new task" in inbox
     assert "Li Hua" not in inbox

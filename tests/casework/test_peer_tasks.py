@@ -1,0 +1,223 @@
+"""What a class psychology committee member or dorm informant reads of the tasks given to them.
+
+Found in a review: a red's peer watch read "keep company with X this week", a blue's "check in
+with X this week", a return plan and a crisis check-in had words of their own, so a peer who had
+seen two tasks could tell which classmate was red, and "this week" stood on a 24-hour deadline;
+two classmates called 马彬 could not be told apart; an informant got 18 identical notes. Now every
+task about a student reads the same and names no period, the list says who by student number and
+when in plain words, and new tasks raise one note.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from campus import clock
+from campus.extensions import db
+from campus.models import Student
+from campus.notifications import Notification
+from campus.notifications import OutboxMail
+from casework.models import CrisisRecord
+from referrals import leave as rules
+from referrals.models import LeaveReason
+from referrals.models import PlanSection
+from tests.casework.crisis_world import ENTRY
+from tests.casework.crisis_world import CrisisWorld
+from tests.casework.crisis_world import crisis_world
+from tests.casework.test_crisis_records import as_
+from tests.factories import open_warning
+from tests.warning.response_helpers import LEVEL_WORDS
+from warning import response
+from warning.models import Task
+from warning.policy import Level
+
+ONE_WORDING = "Please keep company with X and see how they are doing"
+TASK_LINE = re.compile(
+    r'<p><strong>(?P<what>.*?)</strong>(?: <span class="task-who">(?P<who>.*?)</span>)?\s*'
+    r'<span class="task-due">(?P<when>.*?)</span>',
+    re.S,
+)
+
+
+@pytest.fixture
+def world(campus) -> CrisisWorld:
+    return crisis_world(campus)
+
+
+def _tasks(app, user) -> list[dict[str, str]]:
+    """Each task line of `user`'s task list: what it says, who (by number) and when."""
+    page = as_(app, user).get("/tasks").get_data(as_text=True)
+    return [
+        {k: html.unescape(v or "").strip() for k, v in m.groupdict().items()}
+        for m in TASK_LINE.finditer(page)
+    ]
+
+
+def _student(number: str) -> Student:
+    return db.session.scalars(select(Student).where(Student.student_number == number)).one()
+
+
+def _every_task_kind(app, world: CrisisWorld, campus) -> Student:
+    """A red's peer watch (the world's student), a blue's check-in (a roommate), a blue's
+    follow-up (the other roommate), a check-in after the crisis (a classmate) and a return plan
+    item for each peer (a student back from leave). Returns the student back from leave."""
+    open_warning(world.roommates[0], Level.BLUE)
+    blue = open_warning(world.roommates[1], Level.BLUE)
+    response.plan_follow_up(db.session, blue, clock.now() + timedelta(days=30), clock.now())
+    db.session.commit()
+    counsellor = as_(app, world.counsellor)
+    counsellor.post(f"/crisis/warnings/{world.warning.id}", data=ENTRY)
+    record = db.session.scalars(select(CrisisRecord)).one()
+    counsellor.post(
+        f"/crisis/{record.id}/contagion",
+        data={"classmates": [str(world.classmate.id)], "relation": "witness"},
+    )
+    returning = campus.student(world.classmate.class_group, world.student.room, name="马彬")
+    campus.commit()
+    data = rules.NewLeave(date(2026, 3, 1), date(2026, 9, 1), LeaveReason.MENTAL_HEALTH)
+    leave = rules.start_leave(db.session, world.counsellor, returning, data, clock.now())
+    for section, peer in (
+        (PlanSection.ACADEMIC, world.committee),
+        (PlanSection.DAILY_LIFE, world.dorm),
+    ):
+        rules.add_plan_item(
+            db.session,
+            world.counsellor,
+            leave,
+            section,
+            "Deferred exams; watch for relapse of the eating disorder at meals",
+            peer.id,
+            date(2026, 9, 30),
+        )
+    return returning
+
+
+def test_every_task_a_peer_is_given_reads_the_same_whatever_gave_it(app, world, campus):
+    _every_task_kind(app, world, campus)
+    committee_kinds = {
+        t.kind
+        for t in db.session.scalars(
+            select(Task).where(
+                (Task.assignee_class_id == world.committee.roles[0].class_id)
+                | (Task.assignee_user_id == world.committee.id)
+            )
+        )
+    }
+    assert committee_kinds == {
+        "peer_watch",
+        "check_in",
+        "follow_up",
+        "contagion_check_in",
+        "return_plan",
+    }
+    for peer, expected in ((world.committee, 6), (world.dorm, 5)):
+        lines = _tasks(app, peer)
+        assert len(lines) == expected, lines
+        for line in lines:
+            number = line["who"].removeprefix("Student number ")
+            name = _student(number).name
+            # One wording, whatever gave the task: only the name (and the number) tell them apart.
+            assert line["what"].replace(name, "X") == ONE_WORDING
+            for word in (*LEVEL_WORDS, "week", "Week", "return", "crisis", "exam"):
+                assert word not in line["what"] + line["when"], (word, line)
+
+
+def test_the_red_peer_watch_says_when_it_is_due_in_plain_words_not_this_week(app, world):
+    lines = {line["who"]: line for line in _tasks(app, world.committee)}
+    red = lines[f"Student number {world.student.student_number}"]
+    assert (
+        red["what"] == f"Please keep company with {world.student.name} and see how they are doing"
+    )
+    # 24 hours from 10:00 in Changsha on 14 September.
+    assert red["when"] == "due tomorrow 10:00"
+
+
+def test_two_classmates_of_one_name_are_told_apart_by_their_student_numbers(app, world, campus):
+    group = world.classmate.class_group
+    first = campus.student(group, world.student.room, name="马彬", number="2026101")
+    second = campus.student(group, None, name="马彬", number="2026102")
+    campus.commit()
+    open_warning(first, Level.RED)
+    open_warning(second, Level.BLUE)
+    about = [line for line in _tasks(app, world.committee) if "马彬" in line["what"]]
+    assert sorted(line["who"] for line in about) == [
+        "Student number 2026101",
+        "Student number 2026102",
+    ]
+    # No more than the committee member's own list of classmates already shows her.
+    roster = as_(app, world.committee).get("/students").get_data(as_text=True)
+    assert "2026101" in roster
+    assert "2026102" in roster
+
+
+def _notes(user) -> list[Notification]:
+    return list(
+        db.session.scalars(
+            select(Notification).where(Notification.user_id == user.id).order_by(Notification.id)
+        )
+    )
+
+
+def _mails(user) -> int:
+    return len(
+        db.session.scalars(select(OutboxMail).where(OutboxMail.recipient == user.email)).all()
+    )
+
+
+def test_eighteen_new_tasks_are_one_unread_note_and_one_mail(app, world, campus):
+    world.dorm.email = "dorm@xju.test"
+    newcomers = [campus.student(world.classmate.class_group, world.student.room) for _ in range(18)]
+    campus.commit()
+    for student in newcomers:
+        open_warning(student, Level.BLUE)  # a check-in for the room each
+
+    (note,) = _notes(world.dorm)
+    assert note.read_at is None
+    assert note.detail == {"new_tasks": 18}
+    assert _mails(world.dorm) == 1
+    inbox = as_(app, world.dorm).get("/inbox/").get_data(as_text=True)
+    assert inbox.count("You have new tasks") == 1
+    assert "18 in all" in inbox
+
+    # Two hours on, still unread: the note is raised (and mailed) again, not doubled.
+    clock.advance(timedelta(hours=2))
+    late = campus.student(world.classmate.class_group, world.student.room)
+    campus.commit()
+    open_warning(late, Level.BLUE)
+    (note,) = _notes(world.dorm)
+    assert note.detail == {"new_tasks": 19}
+    assert note.created_at == clock.now()  # it heads the inbox at its latest task
+    assert _mails(world.dorm) == 2
+
+
+def test_a_task_minutes_after_the_last_is_not_mailed_again(app, world, campus):
+    world.dorm.email = "dorm@xju.test"
+    students = [campus.student(world.classmate.class_group, world.student.room) for _ in range(2)]
+    campus.commit()
+    open_warning(students[0], Level.BLUE)
+    clock.advance(timedelta(minutes=10))
+    open_warning(students[1], Level.BLUE)
+    assert [n.detail for n in _notes(world.dorm)] == [{"new_tasks": 2}]
+    assert _mails(world.dorm) == 1
+
+
+def test_once_the_note_is_read_the_next_task_is_a_new_note(app, world, campus):
+    world.dorm.email = "dorm@xju.test"
+    students = [campus.student(world.classmate.class_group, world.student.room) for _ in range(3)]
+    campus.commit()
+    open_warning(students[0], Level.BLUE)
+    open_warning(students[1], Level.BLUE)
+    (first,) = _notes(world.dorm)
+    assert as_(app, world.dorm).post(f"/inbox/{first.id}/read").status_code == 302
+
+    open_warning(students[2], Level.BLUE)
+    read, new = _notes(world.dorm)
+    assert (read.id, read.detail, read.read_at is not None) == (first.id, {"new_tasks": 2}, True)
+    assert (new.text, new.detail, new.read_at) == ("You have a new task", {"new_tasks": 1}, None)
+    assert _mails(world.dorm) == 2
