@@ -179,15 +179,26 @@ def _on_duty(session: Session, warning: EarlyWarning, now: datetime) -> list[int
 
 
 def told_tiers(response: LevelResponse) -> list[OwnerTier]:
-    """The tiers told of a level: those the policy names, and every staff tier that owes one of
-    its first-response deadlines (red's guardian call is the department counsellor's, so the
-    department hears of a red the moment it is set, not when the deadline escalates)."""
+    """The tiers told of a level: those the policy names, and everyone who owes one of its
+    first-response deadlines. Red's guardian call is the department counsellor's, so the
+    department hears of a red the moment it is set, not when the deadline escalates; red's peer
+    watch is a task for the class and the room (`add_deadline`), so they hear of their task, by
+    their standing note that names no student or level, instead of finding it by chance before
+    its 24 hours run out."""
     told = [OwnerTier(tier) for tier in response.notify_tiers]
     for rule in response.deadlines:
-        tier = OwnerTier(rule.tier)
-        if tier >= OwnerTier.DEPARTMENT and tier not in told:
-            told.append(tier)
+        for tier in _owing(rule.kind, OwnerTier(rule.tier)):
+            if tier not in told:
+                told.append(tier)
     return told
+
+
+def _owing(kind: str, tier: OwnerTier) -> list[OwnerTier]:
+    """Who does the work of a deadline of `kind` owed by `tier`: a staff tier itself; a peer
+    kind owed by the class or dorm is done by both, as their tasks."""
+    if tier >= OwnerTier.DEPARTMENT:
+        return [tier]
+    return [OwnerTier.CLASS, OwnerTier.DORM] if kind in PEER_TASK_KINDS else []
 
 
 def supersede_open(session: Session, warning: EarlyWarning, now: datetime) -> None:

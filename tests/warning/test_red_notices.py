@@ -52,9 +52,14 @@ def test_a_new_red_tells_the_department_counsellor_once_alongside_the_leader_and
         "counsellor": 1,
         "leader": 1,
         "centre": 1,
-        "committee": 0,
+        # The class owes red's 24-hour peer watch as a task: told of it, by a note that names
+        # no student and no level.
+        "committee": 1,
         "other counsellor": 0,
     }
+    (note,) = _notes(people["committee"])
+    assert note.detail == {"new_tasks": 1}
+    assert note.link == "/tasks"
 
 
 def test_a_raise_to_red_tells_the_department_counsellor_again(campus, unit):
@@ -77,7 +82,7 @@ def test_the_inbox_names_student_level_and_deadline_but_the_mail_does_not(campus
     centre = login(people["centre"]).get("/inbox/").get_data(as_text=True)
     assert "Acknowledge due 2026-09-14 11:00" in centre
     mails = db.session.scalars(select(OutboxMail)).all()
-    assert {m.recipient for m in mails} == {"c@x.test", "l@x.test", "s@x.test"}
+    assert {m.recipient for m in mails} == {"c@x.test", "l@x.test", "s@x.test", "k@x.test"}
     for mail in mails:
         assert "Li Hua" not in mail.body
         assert unit.student.student_number not in mail.body
