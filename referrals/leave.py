@@ -22,6 +22,7 @@ from campus import audit
 from campus import clock
 from campus.i18n import N_
 from campus.i18n import Message
+from campus.i18n import shown
 from campus.models import EnrolmentStatus
 from campus.models import Institution
 from campus.models import Role
@@ -39,13 +40,17 @@ from referrals.models import ReturnAssessment
 from referrals.models import ReturnFollowUp
 from referrals.models import ReturnPlanItem
 from referrals.services import ReferralError
+from warning import actions
 from warning.models import Task
 
 FOLLOW_UP_MONTHS = (1, 3, 6)
 
 
 class LeaveError(ReferralError):
-    pass
+    def shown(self) -> str:
+        """The refusal in the reader's language, with its values (who ticked a task first)."""
+        text = self.args[0]
+        return shown(text if isinstance(text, Message) else Message(text))
 
 
 @dataclass(frozen=True)
@@ -431,9 +436,18 @@ def complete_task(
 ) -> None:
     """Mark a plan item or follow-up done, by its owner or, with a note saying what was done, a
     school counsellor. Commits."""
-    check_task_done(user, leave, task, local_today(session, leave, now), note)
-    do_complete_task(session, user, leave, task, note, now)
+    try:
+        check_task_done(session, user, leave, task, local_today(session, leave, now), note)
+        do_complete_task(session, user, leave, task, note, now)
+    except actions.TaskAlreadyDone as done:
+        raise _already_done(done) from None
     session.commit()
+
+
+def _already_done(done: actions.TaskAlreadyDone) -> LeaveError:
+    if done.by is None:
+        return LeaveError(N_("This is already done."))
+    return LeaveError(Message(N_("This was already marked done by %(name)s."), name=done.by.name))
 
 
 def leave_of_task(session: Session, task: Task) -> LeaveOfAbsence | None:
@@ -453,21 +467,21 @@ FOLLOW_UP_EARLY = timedelta(days=14)
 
 
 def check_task_done(
-    user: User, leave: LeaveOfAbsence, task: Task, today: date, note: str = ""
+    session: Session, user: User, leave: LeaveOfAbsence, task: Task, today: date, note: str = ""
 ) -> None:
-    """Raises `LeaveError` unless `task` belongs to this case and is still open, for a
-    post-return follow-up is due within two weeks, and, ticked by someone other than its owner,
-    says what was done (`note`); `PermissionError` unless `user` owns it or is a school
-    counsellor. Before, all three follow-ups could be ticked on the day of the return, and a
-    school counsellor could tick the department counsellor's item with nothing said: the plan
-    read as done though no one could tell that it was."""
+    """Raises `LeaveError` unless `task` belongs to this case, for a post-return follow-up is
+    due within two weeks, and, ticked by someone other than its owner, says what was done
+    (`note`); `PermissionError` unless `user` owns it or is a school counsellor;
+    `TaskAlreadyDone` if it is done already. Before, all three follow-ups could be ticked on the
+    day of the return, and a school counsellor could tick the department counsellor's item with
+    nothing said: the plan read as done though no one could tell that it was."""
     mine = {i.task_id for i in leave.plan_items} | {f.task_id for f in leave.follow_ups}
     if task.id not in mine:
         raise LeaveError(N_("This task is not part of this case."))
     if not owns(user, task) and not user.has_role(Role.SCHOOL_COUNSELLOR):
         raise PermissionError("not your task")
     if task.done_at is not None:
-        raise LeaveError(N_("This is already done."))
+        raise actions.already_done(session, task)
     follow_up = next((f for f in leave.follow_ups if f.task_id == task.id), None)
     if follow_up is not None and today < follow_up.due_date - FOLLOW_UP_EARLY:
         raise LeaveError(
@@ -498,10 +512,9 @@ def do_complete_task(
     session: Session, user: User, leave: LeaveOfAbsence, task: Task, note: str, now: datetime
 ) -> None:
     """Write the completion `check_task_done` allowed, in the caller's unit of work: who ticked
-    it and their note, and in the audit whether it was for its owner."""
-    task.done_at = now
-    task.done_by_id = user.id
-    task.done_note = note.strip() or None
+    it and their note, and in the audit whether it was for its owner. The tick is claimed in one
+    statement: if someone ticked it since it was loaded, `TaskAlreadyDone` (nothing written)."""
+    actions.claim_task(session, user, task, now, note.strip() or None)
     detail = task.kind if owns(user, task) else f"{task.kind} for its owner {task.assignee_user_id}"
     _audit(session, user, leave, "return_task_done", detail)
 

@@ -111,7 +111,7 @@ def _start(form: LeaveForm, student: Student):
         leave = leave_rules.start_leave(db.session, current_user, student, data, clock.now())
     except leave_rules.LeaveError as error:
         db.session.rollback()
-        flash(_(str(error)), "error")
+        flash(error.shown(), "error")
         return redirect(url_for("leave.index"))
     flash(_("Leave recorded for %(name)s.", name=student.name), "success")
     return redirect(url_for("leave.detail", leave_id=leave.id))
@@ -206,7 +206,7 @@ def _leave_step(
             message = action(leave, *args, **kwargs)
         except leave_rules.LeaveError as error:
             db.session.rollback()
-            flash(_(str(error)), "error")
+            flash(error.shown(), "error")
             if g.leave_form is not None:
                 return _detail_page(leave, g.leave_form), 400
         except Refused as refusal:  # a token that is not this person's form

@@ -9,12 +9,14 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.models import EnrolmentStatus
 from campus.models import Role
+from campus.models import User
 from referrals import leave as rules
 from referrals.models import LeaveOfAbsence
 from referrals.models import LeaveReason
@@ -559,3 +561,51 @@ def test_the_tasks_page_keeps_the_leaves_rules_for_a_follow_up(world, login):
     db.session.refresh(last.task)
     assert last.task.done_at is None
     assert _done_audits() == []
+
+
+def test_a_plan_item_ticked_in_two_places_at_once_is_recorded_once_and_the_second_is_told_who(
+    world,
+):
+    """Before: the tick was set on the loaded task, so a second tab (or a colleague) that had
+    loaded the item before the first tick landed recorded it again, its note over the first's,
+    with a second audit row."""
+    leave = _leave(world)
+    item = _department_item(world, leave)
+    # The school counsellor's tab loaded the case while the item was still open.
+    with Session(db.engine, expire_on_commit=False) as tab:
+        stale_leave = tab.get(LeaveOfAbsence, leave.id)
+        stale_task = tab.get(Task, item.task_id)
+        counsellor = tab.get(User, world.counsellor.id)
+        assert stale_task.done_at is None
+        assert {i.task_id for i in stale_leave.plan_items} == {item.task_id}
+        counsellor.has_role(Role.SCHOOL_COUNSELLOR)
+        tab.commit()  # the page was served; its objects stay as they were read
+
+        # The department counsellor ticks her own item first.
+        rules.complete_task(db.session, world.dept_counsellor, leave, item.task, "", clock.now())
+
+        with pytest.raises(rules.LeaveError) as refused:
+            rules.complete_task(
+                tab, counsellor, stale_leave, stale_task, "Exams rebooked", clock.now()
+            )
+    assert str(refused.value) == f"This was already marked done by {world.dept_counsellor.name}."
+    db.session.expire_all()
+    task = db.session.get(Task, item.task_id)
+    assert task.done_by_id == world.dept_counsellor.id
+    assert task.done_note is None
+    assert [row.actor_id for row in _done_audits()] == [world.dept_counsellor.id]
+
+
+def test_ticking_an_item_someone_already_ticked_says_who_on_the_page(world, login):
+    leave = _leave(world)
+    item = _department_item(world, leave)
+    rules.complete_task(db.session, world.dept_counsellor, leave, item.task, "", clock.now())
+    client = login(world.counsellor)
+    url = f"/referrals/leave/{leave.id}/tasks/{item.task_id}/done"
+    page = client.post(url, data={"note": "Exams rebooked"}, follow_redirects=True)
+    assert f"This was already marked done by {world.dept_counsellor.name}." in page.get_data(
+        as_text=True
+    )
+    db.session.expire_all()
+    assert db.session.get(Task, item.task_id).done_note is None
+    assert len(_done_audits()) == 1
