@@ -270,9 +270,18 @@ def add_months(start: date, months: int) -> date:
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
-def owner_choices(session: Session, student: Student) -> list[User]:
+@dataclass(frozen=True)
+class PlanOwner:
+    """Someone who may own a plan item, and the roles that put them around the student: "王芳"
+    alone could be the department counsellor or the dorm informant."""
+
+    user: User
+    roles: tuple[Role, ...]
+
+
+def owner_choices(session: Session, student: Student) -> list[PlanOwner]:
     """People who may own a plan item: the student's department counsellor, class committee,
-    dorm informant, and the school counsellors — their scope covers the student."""
+    dorm informant, and the school counsellors — their scope covers the student — by name."""
     scope = (
         (
             (RoleAssignment.role == Role.DEPT_COUNSELLOR)
@@ -288,20 +297,37 @@ def owner_choices(session: Session, student: Student) -> list[User]:
         )
         | (RoleAssignment.role == Role.SCHOOL_COUNSELLOR)
     )
-    return list(
-        session.scalars(
-            select(User)
-            .join(RoleAssignment, RoleAssignment.user_id == User.id)
-            .where(
-                RoleAssignment.institution_id == student.institution_id,
-                User.id != student.user_id,
-                User.active.is_(True),
-                scope,
-            )
-            .distinct()
-            .order_by(User.name)
+    rows = session.execute(
+        select(User, RoleAssignment.role)
+        .join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(
+            RoleAssignment.institution_id == student.institution_id,
+            User.id != student.user_id,
+            User.active.is_(True),
+            scope,
         )
-    )
+        .order_by(User.name, User.id)
+    ).tuples()
+    roles: dict[User, set[Role]] = {}
+    for user, role in rows:
+        roles.setdefault(user, set()).add(role)
+    return [PlanOwner(user, _in_order(held)) for user, held in roles.items()]
+
+
+def owner_roles(session: Session, leave: LeaveOfAbsence) -> dict[int, tuple[Role, ...]]:
+    """The roles of each plan item's owner: those that put them around the student now, or, for
+    an owner no longer around (an informant who moved rooms), the roles they hold."""
+    around = {o.user.id: o.roles for o in owner_choices(session, leave.student)}
+    return {
+        item.owner_id: around.get(item.owner_id)
+        or _in_order({a.role for a in item.owner.roles} - {Role.STUDENT})
+        for item in leave.plan_items
+    }
+
+
+def _in_order(roles: set[Role]) -> tuple[Role, ...]:
+    order = list(Role)
+    return tuple(sorted(roles, key=order.index))
 
 
 # A class committee member or dorm informant sees only a fixed, non-clinical request per section:
@@ -362,10 +388,10 @@ def check_plan_item(session: Session, leave: LeaveOfAbsence, text: str, owner_id
         raise LeaveError(N_("This case is closed."))
     if not text.strip():
         raise LeaveError(N_("Say what is to be done."))
-    owner = next((u for u in owner_choices(session, leave.student) if u.id == owner_id), None)
+    owner = next((o for o in owner_choices(session, leave.student) if o.user.id == owner_id), None)
     if owner is None:
         raise LeaveError(N_("Choose an owner from the people around this student."))
-    return owner
+    return owner.user
 
 
 def do_add_plan_item(

@@ -3,6 +3,7 @@ and closure refused until everything is done."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
@@ -264,7 +265,9 @@ def test_leave_page_punctuates_the_statement_and_plan_in_chinese(world, login):
     db.session.commit()
     page = login(world.counsellor).get(f"/referrals/leave/{leave.id}").get_data(as_text=True)
     assert "Brain Hospital，2026-09-10" in page
-    assert f"{world.counsellor.name}，期限 2027-02-15" in page
+    # The owner with her role, in either brackets until the catalog has the new message.
+    owner = rf"{re.escape(world.counsellor.name)} ?[（(]心理中心专职教师[）)]"
+    assert re.search(rf"{owner}，期限 2027-02-15", page)
 
 
 def test_reassessment_form_opens_on_the_outcome_on_record(world, login):
@@ -609,3 +612,43 @@ def test_ticking_an_item_someone_already_ticked_says_who_on_the_page(world, logi
     db.session.expire_all()
     assert db.session.get(Task, item.task_id).done_note is None
     assert len(_done_audits()) == 1
+
+
+def test_the_plan_names_each_owner_with_their_role_in_the_choice_and_in_the_list(world, login):
+    """Before: the owner select and the plan listed bare names, so the counsellor could not tell
+    the department counsellor from the dorm informant."""
+    leave = _leave(world)
+    _department_item(world, leave)
+    page = login(world.counsellor).get(f"/referrals/leave/{leave.id}").get_data(as_text=True)
+    options = page[page.index('id="plan-owner_id"') :]
+    options = options[: options.index("</select>")]
+    for person, role in (
+        (world.dept_counsellor, "Department counsellor"),
+        (world.committee, "Class psychology committee member"),
+        (world.informant, "Dorm informant"),
+        (world.counsellor, "School counsellor"),
+    ):
+        assert f">{person.name} ({role})</option>" in options
+    assert f"{world.dept_counsellor.name} (Department counsellor), due 2027-02-15" in page
+
+
+def test_an_owner_no_longer_around_the_student_is_listed_with_the_roles_they_hold(
+    world, campus, login
+):
+    """The dorm informant moved rooms after the item was given to her: the plan still says who
+    she is."""
+    leave = _leave(world)
+    item = rules.add_plan_item(
+        db.session,
+        world.counsellor,
+        leave,
+        PlanSection.DAILY_LIFE,
+        "Company at meals",
+        world.informant.id,
+        date(2027, 2, 1),
+    )
+    (assignment,) = world.informant.assignments(Role.DORM_INFORMANT)
+    assignment.room_id = campus.room(world.institution).id
+    db.session.commit()
+    page = login(world.counsellor).get(f"/referrals/leave/{leave.id}").get_data(as_text=True)
+    assert f"{world.informant.name} (Dorm informant), due {item.due_date}" in page
