@@ -40,6 +40,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import joinedload
 
+from appointments import booking
 from appointments.models import LIVE_STATES
 from appointments.models import AcademicBreak
 from appointments.models import Appointment
@@ -183,13 +184,16 @@ def profiles_of(session: Session, user_ids: Iterable[int]) -> dict[int, Counsell
 class ComingSlot:
     slot: Slot
     booked: int  # live appointments holding a seat
+    # What the session is: the slot's kind, or, for a first-visit time booked by a student who
+    # came before, a follow-up (`booking.visit_kind`).
+    kind: SessionKind
 
 
 def coming_slots(
     session: Session, counsellor_id: int, now: datetime, days: int = 14
 ) -> list[ComingSlot]:
     """The counsellor's slots from now for `days` days, open or withdrawn, with how many seats
-    are booked: two queries."""
+    are booked and what kind of session each is for whoever booked it: three queries."""
     slots = list(
         session.scalars(
             select(Slot)
@@ -201,8 +205,34 @@ def coming_slots(
             .order_by(Slot.starts_at)
         )
     )
-    booked = _booked_counts(session, [s.id for s in slots])
-    return [ComingSlot(s, booked.get(s.id, 0)) for s in slots]
+    booked = _booked_students(session, [s.id for s in slots])
+    since = booking.returning_since(session, {i for ids in booked.values() for i in ids})
+    return [
+        ComingSlot(s, len(booked.get(s.id, [])), _coming_kind(s, booked.get(s.id, []), since))
+        for s in slots
+    ]
+
+
+def _coming_kind(slot: Slot, students: list[int], since: dict[int, datetime]) -> SessionKind:
+    """A first-visit time booked by one returning student is a follow-up; a group session, an
+    open time or a time of several students keeps the kind the slot offers."""
+    if len(students) != 1:
+        return slot.kind
+    return booking.visit_kind(slot.kind, slot.starts_at, since.get(students[0]))
+
+
+def _booked_students(session: Session, slot_ids: list[int]) -> dict[int, list[int]]:
+    """The students holding a live seat of each slot."""
+    if not slot_ids:
+        return {}
+    students: dict[int, list[int]] = {}
+    for slot_id, student_id in session.execute(
+        select(Appointment.slot_id, Appointment.student_id).where(
+            Appointment.slot_id.in_(slot_ids), Appointment.state.in_(LIVE_STATES)
+        )
+    ).tuples():
+        students.setdefault(slot_id, []).append(student_id)
+    return students
 
 
 def _booked_counts(session: Session, slot_ids: list[int]) -> dict[int, int]:

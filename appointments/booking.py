@@ -217,6 +217,49 @@ def counsellors_seen(session: Session, student: Student) -> list[User]:
     return list(session.scalars(select(User).where(User.id.in_(ids)).order_by(User.name)))
 
 
+# --------------------------------------------------------------------------------------------------
+# What a session is for the student who comes
+# --------------------------------------------------------------------------------------------------
+
+# Sessions that make a student a returning one: an individual session they attended. A group
+# session is no intake: the first individual session after it is still a first visit.
+INDIVIDUAL = (SessionKind.FIRST_VISIT, SessionKind.FOLLOW_UP)
+
+
+def returning_since(session: Session, student_ids: Collection[int]) -> dict[int, datetime]:
+    """When each student first attended an individual session; a student who never has is not
+    in it."""
+    if not student_ids:
+        return {}
+    rows = session.execute(
+        select(Appointment.student_id, func.min(Appointment.starts_at))
+        .where(
+            Appointment.student_id.in_(list(student_ids)),
+            Appointment.state == AppointmentState.ATTENDED,
+            Appointment.kind.in_(INDIVIDUAL),
+        )
+        .group_by(Appointment.student_id)
+    ).tuples()
+    return dict(rows.all())
+
+
+def visit_kind(kind: SessionKind, starts_at: datetime, since: datetime | None) -> SessionKind:
+    """What a session of `kind` at `starts_at` is for a student who first attended one at
+    `since` (`returning_since`): a first-visit time taken by a student who came before is a
+    follow-up. A slot's kind says what the time offers; a returning student who asks for "any
+    counsellor" is offered first-visit times, and her booking read 初次咨询 (first visit)."""
+    if kind is SessionKind.FIRST_VISIT and since is not None and since < starts_at:
+        return SessionKind.FOLLOW_UP
+    return kind
+
+
+def visit_kind_for(session: Session, student_id: int, slot: Slot) -> SessionKind:
+    """`visit_kind` of `slot` for one student (the appointment or offer a page shows)."""
+    return visit_kind(
+        slot.kind, slot.starts_at, returning_since(session, [student_id]).get(student_id)
+    )
+
+
 def first_free(
     session: Session,
     student: Student,

@@ -26,6 +26,7 @@ from appointments import change_permissions as permissions
 from appointments import changes
 from appointments import seats
 from appointments import waitlist
+from appointments.change_forms import KIND_LABELS
 from appointments.change_forms import CentreCancelForm
 from appointments.change_forms import LiftForm
 from appointments.change_forms import RescheduleForm
@@ -110,6 +111,12 @@ def student_panel(student: Student) -> dict[str, object]:
 def current_student_panel() -> dict[str, object]:
     """`student_panel` of the signed-in student (a template global for the booking pages)."""
     return student_panel(own_student_or_404())
+
+
+def session_kind_label(slot: Slot, student_id: int) -> str:
+    """The kind of session `slot` is for the student coming to it (a template global): a
+    first-visit time is a follow-up for a student who came before (`booking.visit_kind`)."""
+    return str(KIND_LABELS[booking.visit_kind_for(db.session, student_id, slot)])
 
 
 @bp.route("")

@@ -97,7 +97,6 @@ def _register_changes(app: Flask) -> None:
     from appointments import change_views
     from appointments import reminders
     from appointments import waitlist
-    from appointments.change_forms import KIND_LABELS
     from appointments.change_permissions import LIFT_ROLES
     from appointments.change_permissions import STUDENT_ROLES
     from campus import nav
@@ -105,8 +104,8 @@ def _register_changes(app: Flask) -> None:
     from campus import workbench
 
     app.register_blueprint(change_views.bp)
-    app.jinja_env.globals["session_kind_labels"] = KIND_LABELS
     app.add_template_global(change_views.current_student_panel, "appointment_changes_panel")
+    app.add_template_global(change_views.session_kind_label, "session_kind_label")
     nav.register(
         app, lambda: _("Booking by the centre"), "appointment_changes.barred", set(LIFT_ROLES), 47
     )

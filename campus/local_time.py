@@ -69,7 +69,9 @@ def localise_frame(frame: pd.DataFrame, zone: ZoneInfo, *, as_text: bool = True)
     """An export's time columns on the zone's wall clock, headed with the zone's name (e.g.
     `sent_at (Asia/Shanghai)`), so a spreadsheet reader knows which clock they are read on: as
     'YYYY-MM-DD HH:MM' text for a CSV, or (`as_text=False`) as naive local datetimes a workbook
-    keeps as dates it can sort, filter and subtract."""
+    keeps as dates it can sort, filter and subtract. Either way to the minute, as the pages show
+    them: a workbook's cell kept the seconds its number format hid, so two times that read the
+    same subtracted to a few seconds, and a filter on a minute missed them."""
     out = frame.copy()
     renames = {}
     for column in out.columns:
@@ -78,7 +80,7 @@ def localise_frame(frame: pd.DataFrame, zone: ZoneInfo, *, as_text: bool = True)
             if as_text:
                 out[column] = local.dt.strftime("%Y-%m-%d %H:%M").where(local.notna(), "")
             else:
-                out[column] = local.dt.tz_localize(None)
+                out[column] = local.dt.tz_localize(None).dt.floor("min")
             renames[column] = f"{column} ({zone.key})"
     return out.rename(columns=renames)
 

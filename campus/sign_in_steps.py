@@ -50,19 +50,29 @@ def account_key() -> str:
     return f"login:{pending.institution_code}:{pending.login}"
 
 
+def wrong_guess(response: Response) -> bool:
+    """Whether a sign-in step refused the password or code it was sent: each step answers a wrong
+    one 401. Only those use up an account's tries. When every POST counted, a counsellor who
+    signed in and out a few times at a shared terminal locked herself out for a minute."""
+    return response.status_code == 401
+
+
 account_guesses = limiter.shared_limit(
     lambda: current_app.config["LOGIN_RATE_LIMIT"],
     scope="sign-in",
     key_func=account_key,
     methods=["POST"],
     error_message=_l("Too many sign-in attempts. Wait a minute."),
+    deduct_when=wrong_guess,
 )
 
 
 def takes_guesses(view: Callable[P, R]) -> Callable[P, R]:
-    """A page a guess at an account's secret is sent to (a password, a code): each POST counts
-    against the account's throttle (`account_guesses`) and against the address's ceiling
-    (`PER_ADDRESS`), which stops one address trying many accounts."""
+    """A page a guess at an account's secret is sent to (a password, a code): each wrong guess
+    counts against the account's throttle (`account_guesses`), which, once spent, refuses the
+    right one too until the minute is out; every POST counts against the address's ceiling
+    (`PER_ADDRESS`), which stops one address trying many accounts (and bounds what parallel
+    guesses, each checked before any is counted, can add to an account's)."""
     return account_guesses(limiter.limit(PER_ADDRESS, methods=["POST"])(view))
 
 

@@ -8,6 +8,7 @@ province auditor sees every university side by side, aggregates only, under disc
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from datetime import datetime
 from typing import NamedTuple
@@ -19,6 +20,7 @@ from flask import abort
 from flask import current_app
 from flask import render_template
 from flask import request
+from flask import send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -428,9 +430,13 @@ def _send(
             institution_id=institution_id,
             detail=detail,
         )
-    response = Response(body, mimetype=exports.MEDIA_TYPES[fmt])
-    response.headers["Content-Disposition"] = f'attachment; filename="{download}.{fmt}"'
-    return response
+    # send_file writes a Chinese name as RFC 6266 `filename*` with an ASCII fallback.
+    return send_file(
+        io.BytesIO(body),
+        mimetype=exports.MEDIA_TYPES[fmt],
+        as_attachment=True,
+        download_name=f"{download}.{fmt}",
+    )
 
 
 class Chart(NamedTuple):

@@ -261,13 +261,20 @@ def appointments(context: CopyContext) -> list[Entry]:
         .where(Appointment.student_id == context.student.id)
         .order_by(Appointment.starts_at, Appointment.id)
     ).tuples()
+    since = booking.returning_since(context.session, [context.student.id]).get(context.student.id)
     return [
         Entry(
             _("Counselling appointment"),
             (
                 Fact("starts_at", _("Time"), appointment.starts_at),
                 Fact("counsellor", _("Counsellor"), counsellor),
-                Fact("kind", _("Kind"), SESSION_KIND_WORDS[appointment.kind]()),
+                Fact(
+                    "kind",
+                    _("Kind"),
+                    SESSION_KIND_WORDS[
+                        booking.visit_kind(appointment.kind, appointment.starts_at, since)
+                    ](),
+                ),
                 Fact("state", _("State"), APPOINTMENT_STATE_WORDS[appointment.state]()),
                 Fact("booked_at", _("Booked"), appointment.booked_at),
             ),

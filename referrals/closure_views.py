@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint
-from flask import Response
 from flask import abort
 from flask import current_app
 from flask import render_template
 from flask import request
+from flask import send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -159,6 +160,4 @@ def closure_export(fmt: str):
         else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     name = f"referrals-{which}-{period.first}-{period.last}.{fmt}"
-    return Response(
-        body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}"}
-    )
+    return send_file(io.BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=name)

@@ -106,7 +106,7 @@ def _leave(session: Session, counsellor: User, referral, now) -> None:
             leave,
             section,
             text,
-            owners[0].id,
+            owners[0].user.id,
             (now + timedelta(days=130)).date(),
         )
     leave_rules.record_assessment(

@@ -73,7 +73,8 @@ def return_opinion_pdf(leave_id: int) -> ResponseReturnValue:
         LeaveOfAbsence, leave_id, leave_rules.leave_clause(current_user), "return_opinion"
     )
     assessor = db.session.get(User, leave.assessment_by_id) if leave.assessment_by_id else None
-    opinion = return_opinion(leave, assessor.name if assessor else "")
+    owners = leave_rules.owner_roles(db.session, leave)
+    opinion = return_opinion(leave, assessor.name if assessor else "", owners)
     if opinion is None:
         flash(_("The opinion can be printed once the centre has assessed the return."), "error")
         return redirect(url_for("leave.detail", leave_id=leave.id))

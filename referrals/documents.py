@@ -15,10 +15,12 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 
 from campus.i18n import shown_name
+from campus.models import Role
 from referrals.disclosure import ReferrerContact
 from referrals.disclosure import disclosed_view
 from referrals.disclosure import referrer_contact
 from referrals.forms import SECTION_LABELS
+from referrals.forms import owner_label
 from referrals.leave import FOLLOW_UP_MONTHS
 from referrals.leave import add_months
 from referrals.models import LeaveOfAbsence
@@ -98,8 +100,11 @@ class ReturnOpinion:
     follow_ups: list[tuple[int, date | None]]
 
 
-def return_opinion(leave: LeaveOfAbsence, assessor: str) -> ReturnOpinion | None:
-    """The opinion's content, or None while the centre has not assessed the return."""
+def return_opinion(
+    leave: LeaveOfAbsence, assessor: str, owner_roles: dict[int, tuple[Role, ...]]
+) -> ReturnOpinion | None:
+    """The opinion's content, or None while the centre has not assessed the return; each plan
+    item's owner is named with `owner_roles` (`referrals.leave.owner_roles`)."""
     outcome = leave.assessment_outcome
     if outcome is None or leave.assessment_at is None:
         return None
@@ -120,7 +125,12 @@ def return_opinion(leave: LeaveOfAbsence, assessor: str) -> ReturnOpinion | None
         note=leave.assessment_note,
         conclusions=[(label, outcome in ticked) for label, ticked in CONCLUSIONS],
         plan=[
-            PlanLine(str(SECTION_LABELS[i.section]), i.text, i.owner.name, i.due_date)
+            PlanLine(
+                str(SECTION_LABELS[i.section]),
+                i.text,
+                owner_label(i.owner.name, owner_roles.get(i.owner_id, ())),
+                i.due_date,
+            )
             for i in leave.plan_items
         ],
         returned_on=leave.returned_on,

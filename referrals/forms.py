@@ -23,10 +23,12 @@ from wtforms.validators import Optional
 from campus.fields import choose_one
 from campus.fields import labelled_choices
 from campus.fields import required_text
+from campus.forms import ROLE_LABELS
 from campus.forms import MultiCheckboxField
 from campus.forms import OnceForm
 from campus.forms import RecordForm
 from campus.forms import VersionedForm
+from campus.models import Role
 from referrals.disclosure import DEFAULT_DISCLOSED
 from referrals.disclosure import DISCLOSABLE
 from referrals.models import AssessmentOutcome
@@ -74,6 +76,15 @@ def leave_status_text(leave: LeaveOfAbsence, today: date) -> str:
     if leave.status is LeaveStatus.RETURNED and leave.returned_on and leave.returned_on > today:
         return str(_l("Return approved for %(day)s", day=leave.returned_on.isoformat()))
     return str(LEAVE_STATUS_LABELS[leave.status])
+
+
+def owner_label(name: str, roles: tuple[Role, ...]) -> str:
+    """A plan owner's name with the roles that put them around the student (王芳（院系辅导员）):
+    the name alone does not say whether she is the department counsellor or the dorm informant."""
+    if not roles:
+        return name
+    labels = str(_lp("list separator", ", ")).join(str(ROLE_LABELS[r]) for r in roles)
+    return str(_l("%(name)s (%(role)s)", name=name, role=labels))
 
 
 SECTION_LABELS = {

@@ -22,6 +22,7 @@ from campus import audit
 from campus import clock
 from campus.i18n import N_
 from campus.i18n import Message
+from campus.i18n import shown
 from campus.models import EnrolmentStatus
 from campus.models import Institution
 from campus.models import Role
@@ -39,6 +40,7 @@ from referrals.models import ReturnAssessment
 from referrals.models import ReturnFollowUp
 from referrals.models import ReturnPlanItem
 from referrals.services import ReferralError
+from warning import actions
 from warning import response
 from warning.models import Task
 
@@ -46,7 +48,10 @@ FOLLOW_UP_MONTHS = (1, 3, 6)
 
 
 class LeaveError(ReferralError):
-    pass
+    def shown(self) -> str:
+        """The refusal in the reader's language, with its values (who ticked a task first)."""
+        text = self.args[0]
+        return shown(text if isinstance(text, Message) else Message(text))
 
 
 @dataclass(frozen=True)
@@ -266,9 +271,18 @@ def add_months(start: date, months: int) -> date:
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
-def owner_choices(session: Session, student: Student) -> list[User]:
+@dataclass(frozen=True)
+class PlanOwner:
+    """Someone who may own a plan item, and the roles that put them around the student: "王芳"
+    alone could be the department counsellor or the dorm informant."""
+
+    user: User
+    roles: tuple[Role, ...]
+
+
+def owner_choices(session: Session, student: Student) -> list[PlanOwner]:
     """People who may own a plan item: the student's department counsellor, class committee,
-    dorm informant, and the school counsellors — their scope covers the student."""
+    dorm informant, and the school counsellors — their scope covers the student — by name."""
     scope = (
         (
             (RoleAssignment.role == Role.DEPT_COUNSELLOR)
@@ -284,20 +298,37 @@ def owner_choices(session: Session, student: Student) -> list[User]:
         )
         | (RoleAssignment.role == Role.SCHOOL_COUNSELLOR)
     )
-    return list(
-        session.scalars(
-            select(User)
-            .join(RoleAssignment, RoleAssignment.user_id == User.id)
-            .where(
-                RoleAssignment.institution_id == student.institution_id,
-                User.id != student.user_id,
-                User.active.is_(True),
-                scope,
-            )
-            .distinct()
-            .order_by(User.name)
+    rows = session.execute(
+        select(User, RoleAssignment.role)
+        .join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(
+            RoleAssignment.institution_id == student.institution_id,
+            User.id != student.user_id,
+            User.active.is_(True),
+            scope,
         )
-    )
+        .order_by(User.name, User.id)
+    ).tuples()
+    roles: dict[User, set[Role]] = {}
+    for user, role in rows:
+        roles.setdefault(user, set()).add(role)
+    return [PlanOwner(user, _in_order(held)) for user, held in roles.items()]
+
+
+def owner_roles(session: Session, leave: LeaveOfAbsence) -> dict[int, tuple[Role, ...]]:
+    """The roles of each plan item's owner: those that put them around the student now, or, for
+    an owner no longer around (an informant who moved rooms), the roles they hold."""
+    around = {o.user.id: o.roles for o in owner_choices(session, leave.student)}
+    return {
+        item.owner_id: around.get(item.owner_id)
+        or _in_order({a.role for a in item.owner.roles} - {Role.STUDENT})
+        for item in leave.plan_items
+    }
+
+
+def _in_order(roles: set[Role]) -> tuple[Role, ...]:
+    order = list(Role)
+    return tuple(sorted(roles, key=order.index))
 
 
 # A class committee member or dorm informant sees only the one fixed, non-clinical request every
@@ -346,10 +377,10 @@ def check_plan_item(session: Session, leave: LeaveOfAbsence, text: str, owner_id
         raise LeaveError(N_("This case is closed."))
     if not text.strip():
         raise LeaveError(N_("Say what is to be done."))
-    owner = next((u for u in owner_choices(session, leave.student) if u.id == owner_id), None)
+    owner = next((o for o in owner_choices(session, leave.student) if o.user.id == owner_id), None)
     if owner is None:
         raise LeaveError(N_("Choose an owner from the people around this student."))
-    return owner
+    return owner.user
 
 
 def do_add_plan_item(
@@ -424,9 +455,18 @@ def complete_task(
 ) -> None:
     """Mark a plan item or follow-up done, by its owner or, with a note saying what was done, a
     school counsellor. Commits."""
-    check_task_done(user, leave, task, local_today(session, leave, now), note)
-    do_complete_task(session, user, leave, task, note, now)
+    try:
+        check_task_done(session, user, leave, task, local_today(session, leave, now), note)
+        do_complete_task(session, user, leave, task, note, now)
+    except actions.TaskAlreadyDone as done:
+        raise _already_done(done) from None
     session.commit()
+
+
+def _already_done(done: actions.TaskAlreadyDone) -> LeaveError:
+    if done.by is None:
+        return LeaveError(N_("This is already done."))
+    return LeaveError(Message(N_("This was already marked done by %(name)s."), name=done.by.name))
 
 
 def leave_of_task(session: Session, task: Task) -> LeaveOfAbsence | None:
@@ -446,21 +486,21 @@ FOLLOW_UP_EARLY = timedelta(days=14)
 
 
 def check_task_done(
-    user: User, leave: LeaveOfAbsence, task: Task, today: date, note: str = ""
+    session: Session, user: User, leave: LeaveOfAbsence, task: Task, today: date, note: str = ""
 ) -> None:
-    """Raises `LeaveError` unless `task` belongs to this case and is still open, for a
-    post-return follow-up is due within two weeks, and, ticked by someone other than its owner,
-    says what was done (`note`); `PermissionError` unless `user` owns it or is a school
-    counsellor. Before, all three follow-ups could be ticked on the day of the return, and a
-    school counsellor could tick the department counsellor's item with nothing said: the plan
-    read as done though no one could tell that it was."""
+    """Raises `LeaveError` unless `task` belongs to this case, for a post-return follow-up is
+    due within two weeks, and, ticked by someone other than its owner, says what was done
+    (`note`); `PermissionError` unless `user` owns it or is a school counsellor;
+    `TaskAlreadyDone` if it is done already. Before, all three follow-ups could be ticked on the
+    day of the return, and a school counsellor could tick the department counsellor's item with
+    nothing said: the plan read as done though no one could tell that it was."""
     mine = {i.task_id for i in leave.plan_items} | {f.task_id for f in leave.follow_ups}
     if task.id not in mine:
         raise LeaveError(N_("This task is not part of this case."))
     if not owns(user, task) and not user.has_role(Role.SCHOOL_COUNSELLOR):
         raise PermissionError("not your task")
     if task.done_at is not None:
-        raise LeaveError(N_("This is already done."))
+        raise actions.already_done(session, task)
     follow_up = next((f for f in leave.follow_ups if f.task_id == task.id), None)
     if follow_up is not None and today < follow_up.due_date - FOLLOW_UP_EARLY:
         raise LeaveError(
@@ -491,10 +531,9 @@ def do_complete_task(
     session: Session, user: User, leave: LeaveOfAbsence, task: Task, note: str, now: datetime
 ) -> None:
     """Write the completion `check_task_done` allowed, in the caller's unit of work: who ticked
-    it and their note, and in the audit whether it was for its owner."""
-    task.done_at = now
-    task.done_by_id = user.id
-    task.done_note = note.strip() or None
+    it and their note, and in the audit whether it was for its owner. The tick is claimed in one
+    statement: if someone ticked it since it was loaded, `TaskAlreadyDone` (nothing written)."""
+    actions.claim_task(session, user, task, now, note.strip() or None)
     detail = task.kind if owns(user, task) else f"{task.kind} for its owner {task.assignee_user_id}"
     _audit(session, user, leave, "return_task_done", detail)
 

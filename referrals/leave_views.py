@@ -48,6 +48,7 @@ from referrals.forms import PlanItemForm
 from referrals.forms import PlanTaskDoneForm
 from referrals.forms import StatementForm
 from referrals.forms import leave_status_text
+from referrals.forms import owner_label
 from referrals.models import LeaveOfAbsence
 from referrals.models import LeaveReason
 from referrals.models import PlanSection
@@ -111,7 +112,7 @@ def _start(form: LeaveForm, student: Student):
         leave = leave_rules.start_leave(db.session, current_user, student, data, clock.now())
     except leave_rules.LeaveError as error:
         db.session.rollback()
-        flash(_(str(error)), "error")
+        flash(error.shown(), "error")
         return redirect(url_for("leave.index"))
     flash(_("Leave recorded for %(name)s.", name=student.name), "success")
     return redirect(url_for("leave.detail", leave_id=leave.id))
@@ -159,6 +160,7 @@ def _detail_page(leave: LeaveOfAbsence, refused: tuple[str, FlaskForm] | None = 
         section_labels=SECTION_LABELS,
         assessment_labels=ASSESSMENT_LABELS,
         people=_people(leave),
+        owners=_owners(leave),
         owns=leave_rules.owns,
         refused_task=g.get("refused_task"),
         **forms,
@@ -184,7 +186,19 @@ def _assessment_form(leave: LeaveOfAbsence) -> AssessmentForm:
 
 
 def _owner_choices(leave: LeaveOfAbsence) -> list[tuple[int, str]]:
-    return [(u.id, u.name) for u in leave_rules.owner_choices(db.session, leave.student)]
+    return [
+        (o.user.id, owner_label(o.user.name, o.roles))
+        for o in leave_rules.owner_choices(db.session, leave.student)
+    ]
+
+
+def _owners(leave: LeaveOfAbsence) -> dict[int, str]:
+    """Each plan item's owner by name and role, as the plan lists them."""
+    names = {item.owner_id: item.owner.name for item in leave.plan_items}
+    return {
+        owner_id: owner_label(names[owner_id], roles)
+        for owner_id, roles in leave_rules.owner_roles(db.session, leave).items()
+    }
 
 
 Params = ParamSpec("Params")
@@ -206,7 +220,7 @@ def _leave_step(
             message = action(leave, *args, **kwargs)
         except leave_rules.LeaveError as error:
             db.session.rollback()
-            flash(_(str(error)), "error")
+            flash(error.shown(), "error")
             if g.leave_form is not None:
                 return _detail_page(leave, g.leave_form), 400
         except Refused as refusal:  # a token that is not this person's form

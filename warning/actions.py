@@ -801,7 +801,36 @@ def do_close(
 
 
 class TaskAlreadyDone(Exception):
-    """The task was completed before (a double submit or a second reporter)."""
+    """The task was completed before (a double submit, two tabs, a second reporter); `by` is
+    who completed it (None for a task closed without a person, e.g. superseded)."""
+
+    def __init__(self, by: User | None) -> None:
+        super().__init__(by.name if by is not None else "")
+        self.by = by
+
+
+def already_done(session: Session, task: Task) -> TaskAlreadyDone:
+    """The refusal for ticking `task` that someone has already marked done, naming them."""
+    by = session.get(User, task.done_by_id) if task.done_by_id is not None else None
+    return TaskAlreadyDone(by)
+
+
+def claim_task(session: Session, actor: User, task: Task, now: datetime, note: str | None) -> None:
+    """Mark `task` done by `actor` with `note`, in one statement that matches only while it is
+    open: of two ticks at one moment (two tabs, two people) exactly one is recorded. The other
+    is rolled back, writes nothing, and raises `TaskAlreadyDone` naming who was first. Setting
+    `done_at` on the loaded object let both through, the second's note over the first's."""
+    claimed = rows_changed(
+        session,
+        update(Task)
+        .where(Task.id == task.id, Task.done_at.is_(None))
+        .values(done_at=now, done_by_id=actor.id, done_note=note)
+        .execution_options(synchronize_session=False),
+    )
+    if not claimed:
+        session.rollback()  # expires `task`: who did it is read afresh
+        raise already_done(session, task)
+    session.expire(task, ["done_at", "done_by_id", "done_note"])
 
 
 def complete_task(
@@ -811,16 +840,7 @@ def complete_task(
     of the same kind (the check-in, the peer watch) and, for a check-in, plans the next one."""
     if not permissions.can_complete_task(actor, task):
         raise ActionNotAllowed("task")
-    claimed = rows_changed(
-        session,
-        update(Task)
-        .where(Task.id == task.id, Task.done_at.is_(None))
-        .values(done_at=now, done_by_id=actor.id, done_note=(note or "").strip()[:500] or None)
-        .execution_options(synchronize_session=False),
-    )
-    if not claimed:
-        session.rollback()
-        raise TaskAlreadyDone()
+    claim_task(session, actor, task, now, (note or "").strip()[:500] or None)
     warning = session.get(EarlyWarning, task.warning_id) if task.warning_id else None
     if warning is not None and warning.status == WarningStatus.OPEN:
         _complete_peer_work(session, actor, warning, task, now, note)

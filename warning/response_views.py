@@ -406,12 +406,15 @@ def task_done(task_id: int):
             leave_rules.complete_task(db.session, current_user, leave, task, note, clock.now())
         else:
             actions.complete_task(db.session, current_user, task, clock.now(), note=note)
-    except actions.TaskAlreadyDone:
-        flash(_("This task was already marked done."), "warning")
+    except actions.TaskAlreadyDone as done:
+        if done.by is None:
+            flash(_("This task was already marked done."), "warning")
+        else:
+            flash(_("This was already marked done by %(name)s.", name=done.by.name), "warning")
         return redirect(url_for("response.tasks"))
     except leave_rules.LeaveError as error:
         db.session.rollback()
-        flash(_(str(error)), "error")
+        flash(error.shown(), "error")
         return redirect(url_for("response.tasks"))
     except (actions.ActionNotAllowed, PermissionError):
         abort(404)

@@ -3,6 +3,7 @@ guard against two students in one seat, the pre-check's safety answer, and the p
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 
@@ -597,3 +598,48 @@ def test_a_calm_student_who_lost_the_race_is_told_at_once_and_nothing_is_written
     one = centre.counsellor()
     several = [centre.counsellor() for _ in range(NEXT_FREE)]
     assert lose_the_race("page-1", [one] * NEXT_FREE, 40) == lose_the_race("page-2", several, 30)
+
+
+# --- what a session is for the student who comes ----------------------------------------------
+
+
+def _attended(appointment: Appointment) -> Appointment:
+    appointment.state = AppointmentState.ATTENDED
+    db.session.commit()
+    return appointment
+
+
+def _kinds_listed(page: str) -> list[str]:
+    return re.findall(r"First visit|Follow-up session|Group session", page)
+
+
+def test_a_returning_students_first_visit_time_reads_as_a_follow_up_to_her_and_her_counsellor(
+    centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    """Before: a student who had come before and asked for "any counsellor" is offered
+    first-visit times, and her booking read 初次咨询 (first visit) on her page and on her
+    counsellor's calendar."""
+    counsellor = centre.counsellor()
+    returning, newcomer = centre.student(), centre.student()
+    _attended(_book(returning, centre.slot(counsellor, hours=1)))
+    _book(returning, centre.slot(counsellor, hours=48))
+    _book(newcomer, centre.slot(counsellor, hours=50))
+    centre.campus.commit()
+
+    hers = login(returning.user).get("/appointments/changes").get_data(as_text=True)
+    assert _kinds_listed(hers) == ["Follow-up session"]
+    theirs = login(newcomer.user).get("/appointments/changes").get_data(as_text=True)
+    assert _kinds_listed(theirs) == ["First visit"]
+
+    calendar = login(counsellor).get(f"/appointments/availability/counsellors/{counsellor.id}")
+    coming = calendar.get_data(as_text=True).split('id="h-coming"')[1].split("</section>")[0]
+    # Her first session (attended) was her first visit; the next is a follow-up.
+    assert _kinds_listed(coming) == ["First visit", "Follow-up session", "First visit"]
+
+
+def test_a_group_session_attended_is_no_first_visit(centre: Centre) -> None:
+    counsellor = centre.counsellor()
+    student = centre.student()
+    _attended(_book(student, centre.slot(counsellor, hours=1, kind=SessionKind.GROUP)))
+    later = centre.slot(counsellor, hours=48)
+    assert booking.visit_kind_for(db.session, student.id, later) is SessionKind.FIRST_VISIT

@@ -158,6 +158,39 @@ def test_login_is_throttled_per_account(app, counsellor):
         limiter.reset()
 
 
+def test_signing_in_and_out_six_times_in_a_minute_is_not_throttled(app, counsellor):
+    """A counsellor at a shared terminal signs in and out between colleagues' sessions. Before,
+    every sign-in counted as a guess and the sixth in a minute was refused."""
+    limiter.enabled = True
+    limiter.reset()
+    client = app.test_client()
+    try:
+        statuses = []
+        for _ in range(6):
+            statuses.append(sign_in(client, counsellor).status_code)
+            client.post("/logout")
+    finally:
+        limiter.enabled = False
+        limiter.reset()
+    assert statuses == [302] * 6
+
+
+def test_a_right_password_between_wrong_ones_neither_counts_nor_forgives_them(app, counsellor):
+    limiter.enabled = True
+    limiter.reset()
+    client = app.test_client()
+    try:
+        statuses = [sign_in(client, counsellor, password="guess").status_code for _ in range(4)]
+        statuses.append(sign_in(client, counsellor).status_code)
+        client.post("/logout")
+        statuses.append(sign_in(client, counsellor, password="guess").status_code)
+        statuses.append(sign_in(client, counsellor).status_code)
+    finally:
+        limiter.enabled = False
+        limiter.reset()
+    assert statuses == [401] * 4 + [302, 401, 429]
+
+
 def test_form_without_csrf_token_is_rejected(app, counsellor):
     app.config["WTF_CSRF_ENABLED"] = True
     try:

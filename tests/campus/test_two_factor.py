@@ -374,12 +374,32 @@ def test_code_guesses_count_against_the_password_throttle(app, school):
         statuses = [
             client.post("/login/code", data={"code": "000000"}).status_code for _ in range(4)
         ]
+        statuses.append(_password(client, counsellor, password="guess").status_code)
         statuses.append(_password(client, counsellor).status_code)
-        statuses.append(client.post("/login/code", data={"code": "000000"}).status_code)
     finally:
         limiter.enabled = False
-    assert statuses[:4] == [401] * 4
-    assert 429 in statuses[4:]
+    assert statuses == [401] * 5 + [429]
+
+
+def test_six_sign_ins_through_both_steps_in_a_minute_are_not_throttled(app, school):
+    """Only wrong passwords and codes use up the account's tries, not a finished sign-in."""
+    counsellor = school["counsellor"]
+    secret, _ = _enrolled(counsellor)
+    limiter.enabled = True
+    limiter.reset()
+    client = app.test_client()
+    try:
+        statuses = []
+        for _ in range(6):
+            clock.advance(timedelta(seconds=30))  # a fresh code; the throttle keeps real time
+            statuses.append(_password(client, counsellor).status_code)
+            code = mfa.code_at(secret, clock.now())
+            statuses.append(client.post("/login/code", data={"code": code}).status_code)
+            client.post("/logout")
+    finally:
+        limiter.enabled = False
+        limiter.reset()
+    assert statuses == [302] * 12
 
 
 @pytest.mark.parametrize(("enrolled", "page"), [(True, "/login/code"), (False, "/login/enrol")])

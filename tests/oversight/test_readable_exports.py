@@ -8,11 +8,14 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pandas as pd
 import pytest
+from werkzeug.http import parse_options_header
 
+from campus import local_time
 from campus.extensions import db
 from campus.spreadsheets import sheet_name
 from oversight import exports
@@ -158,8 +161,8 @@ def test_an_interview_workbook_keeps_its_count_a_count(world, login, chinese_dir
 def test_a_downloads_name_says_which_months_it_covers(world, login, url, name):
     response = login(world.xju.director).get(url, query_string=SEPT)
     extension = url.rsplit(".", 1)[1]
-    disposition = response.headers["Content-Disposition"]
-    assert disposition == f'attachment; filename="{name}.{extension}"'
+    disposition, options = parse_options_header(response.headers["Content-Disposition"])
+    assert (disposition, options["filename"]) == ("attachment", f"{name}.{extension}")
 
 
 def test_a_longer_periods_file_name_spans_it(world, login):
@@ -218,3 +221,15 @@ def test_days_from_postgresql_reach_the_workbook_as_numbers(app):
     assert cells["median_days"].number == 40.0
     assert cells["closure_rate"].number == 0.5
     assert cells["p90_days"].number is None
+
+
+def test_a_workbooks_times_are_to_the_minute_as_the_page_and_the_csv_show_them():
+    """Before, a time cell kept its seconds under a format that hid them: two times that read
+    16:00 subtracted to 47 seconds, and a filter on 16:00 missed one of them."""
+    frame = pd.DataFrame({"opened": [datetime(2026, 9, 2, 8, 0, 47), datetime(2026, 9, 2, 8, 0)]})
+    zone = ZoneInfo("Asia/Shanghai")
+    book = exports.to_xlsx(local_time.localise_frame(frame, zone, as_text=False), "Opened")
+    cells = [row[0].value for row in list(openpyxl.load_workbook(io.BytesIO(book)).active)[1:]]
+    assert cells == [datetime(2026, 9, 2, 16, 0)] * 2
+    text = local_time.localise_frame(frame, zone)["opened (Asia/Shanghai)"].tolist()
+    assert text == ["2026-09-02 16:00"] * 2

@@ -3,18 +3,21 @@ and closure refused until everything is done."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.models import EnrolmentStatus
 from campus.models import Role
+from campus.models import User
 from referrals import leave as rules
 from referrals.models import LeaveOfAbsence
 from referrals.models import LeaveReason
@@ -262,7 +265,9 @@ def test_leave_page_punctuates_the_statement_and_plan_in_chinese(world, login):
     db.session.commit()
     page = login(world.counsellor).get(f"/referrals/leave/{leave.id}").get_data(as_text=True)
     assert "Brain Hospital，2026-09-10" in page
-    assert f"{world.counsellor.name}，期限 2027-02-15" in page
+    # The owner with her role, in either brackets until the catalog has the new message.
+    owner = rf"{re.escape(world.counsellor.name)} ?[（(]心理中心专职教师[）)]"
+    assert re.search(rf"{owner}，期限 2027-02-15", page)
 
 
 def test_reassessment_form_opens_on_the_outcome_on_record(world, login):
@@ -559,3 +564,91 @@ def test_the_tasks_page_keeps_the_leaves_rules_for_a_follow_up(world, login):
     db.session.refresh(last.task)
     assert last.task.done_at is None
     assert _done_audits() == []
+
+
+def test_a_plan_item_ticked_in_two_places_at_once_is_recorded_once_and_the_second_is_told_who(
+    world,
+):
+    """Before: the tick was set on the loaded task, so a second tab (or a colleague) that had
+    loaded the item before the first tick landed recorded it again, its note over the first's,
+    with a second audit row."""
+    leave = _leave(world)
+    item = _department_item(world, leave)
+    # The school counsellor's tab loaded the case while the item was still open.
+    with Session(db.engine, expire_on_commit=False) as tab:
+        stale_leave = tab.get(LeaveOfAbsence, leave.id)
+        stale_task = tab.get(Task, item.task_id)
+        counsellor = tab.get(User, world.counsellor.id)
+        assert stale_task.done_at is None
+        assert {i.task_id for i in stale_leave.plan_items} == {item.task_id}
+        counsellor.has_role(Role.SCHOOL_COUNSELLOR)
+        tab.commit()  # the page was served; its objects stay as they were read
+
+        # The department counsellor ticks her own item first.
+        rules.complete_task(db.session, world.dept_counsellor, leave, item.task, "", clock.now())
+
+        with pytest.raises(rules.LeaveError) as refused:
+            rules.complete_task(
+                tab, counsellor, stale_leave, stale_task, "Exams rebooked", clock.now()
+            )
+    assert str(refused.value) == f"This was already marked done by {world.dept_counsellor.name}."
+    db.session.expire_all()
+    task = db.session.get(Task, item.task_id)
+    assert task.done_by_id == world.dept_counsellor.id
+    assert task.done_note is None
+    assert [row.actor_id for row in _done_audits()] == [world.dept_counsellor.id]
+
+
+def test_ticking_an_item_someone_already_ticked_says_who_on_the_page(world, login):
+    leave = _leave(world)
+    item = _department_item(world, leave)
+    rules.complete_task(db.session, world.dept_counsellor, leave, item.task, "", clock.now())
+    client = login(world.counsellor)
+    url = f"/referrals/leave/{leave.id}/tasks/{item.task_id}/done"
+    page = client.post(url, data={"note": "Exams rebooked"}, follow_redirects=True)
+    assert f"This was already marked done by {world.dept_counsellor.name}." in page.get_data(
+        as_text=True
+    )
+    db.session.expire_all()
+    assert db.session.get(Task, item.task_id).done_note is None
+    assert len(_done_audits()) == 1
+
+
+def test_the_plan_names_each_owner_with_their_role_in_the_choice_and_in_the_list(world, login):
+    """Before: the owner select and the plan listed bare names, so the counsellor could not tell
+    the department counsellor from the dorm informant."""
+    leave = _leave(world)
+    _department_item(world, leave)
+    page = login(world.counsellor).get(f"/referrals/leave/{leave.id}").get_data(as_text=True)
+    options = page[page.index('id="plan-owner_id"') :]
+    options = options[: options.index("</select>")]
+    for person, role in (
+        (world.dept_counsellor, "Department counsellor"),
+        (world.committee, "Class psychology committee member"),
+        (world.informant, "Dorm informant"),
+        (world.counsellor, "School counsellor"),
+    ):
+        assert f">{person.name} ({role})</option>" in options
+    assert f"{world.dept_counsellor.name} (Department counsellor), due 2027-02-15" in page
+
+
+def test_an_owner_no_longer_around_the_student_is_listed_with_the_roles_they_hold(
+    world, campus, login
+):
+    """The dorm informant moved rooms after the item was given to her: the plan still says who
+    she is."""
+    leave = _leave(world)
+    item = rules.add_plan_item(
+        db.session,
+        world.counsellor,
+        leave,
+        PlanSection.DAILY_LIFE,
+        "Company at meals",
+        world.informant.id,
+        date(2027, 2, 1),
+    )
+    (assignment,) = world.informant.assignments(Role.DORM_INFORMANT)
+    assignment.room_id = campus.room(world.institution).id
+    db.session.commit()
+    page = login(world.counsellor).get(f"/referrals/leave/{leave.id}").get_data(as_text=True)
+    assert f"{world.informant.name} (Dorm informant), due {item.due_date}" in page

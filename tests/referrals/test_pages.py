@@ -12,6 +12,7 @@ from datetime import timedelta
 import openpyxl
 import pytest
 from sqlalchemy import select
+from werkzeug.http import parse_options_header
 
 from campus import clock
 from campus.audit import AuditEvent
@@ -374,6 +375,12 @@ def test_a_closure_export_reads_in_the_directors_language_as_the_list_does(world
     sent_at = next(h for h in header if h.startswith("转介时间 ("))
     assert isinstance(shown[sent_at], datetime)  # a time Excel sorts and filters, not text
     assert openpyxl.load_workbook(io.BytesIO(response.data)).sheetnames == ["该数据对应的转介"]
+    # Named the way every download is (send_file: `filename*` too, should a name not be ASCII).
+    disposition, options = parse_options_header(response.headers["Content-Disposition"])
+    assert (disposition, options["filename"]) == (
+        "attachment",
+        "referrals-overdue-2026-01-01-2027-12-31.xlsx",
+    )
     page = client.get(f"/referrals/closure/list?{args}").get_data(as_text=True)
     assert "<th>转介时间</th>" in page  # the list heads the column as its file does
     (export,) = db.session.scalars(

@@ -146,3 +146,20 @@ def test_readers_outside_the_leaves_scope_and_forged_ids_get_404_with_an_audit_r
     ).all()
     assert [d.record_id for d in denied] == ["999999"]
     assert not _prints(leave.id)
+
+
+def test_the_printed_plan_names_each_owner_with_their_role(world, login):
+    leave = _assessed(world)
+    rules.add_plan_item(
+        db.session,
+        world.counsellor,
+        leave,
+        PlanSection.DAILY_LIFE,
+        "Company at meals",
+        world.informant.id,
+        date(2026, 10, 1),
+    )
+    text = pdf_text(
+        login(world.counsellor).get(f"/referrals/leave/{leave.id}/return-opinion.pdf").data
+    )
+    assert f"{world.informant.name} (Dorm informant)" in " ".join(text.split())
