@@ -132,16 +132,16 @@ def test_a_crisis_is_recorded_documented_and_its_roommates_followed_up(
     dorm = world.page_for("dorm", PHONE)
     dorm.goto("/tasks")
     main = dorm.locator("main")
-    expect(main).to_contain_text("本周请关心一下王明")
-    expect(main).to_contain_text("本周请关心一下张伟")
+    expect(main).to_contain_text("请多陪伴王明，关心一下对方的近况")
+    expect(main).to_contain_text("请多陪伴张伟，关心一下对方的近况")
     for secret in ("危机", "阳台", "医院", "轻生", "红", "预警"):
         expect(main).not_to_contain_text(secret)
     world.shot(dorm, "17-dorm-check-in-phone")
-    task = dorm.locator("main li", has_text="本周请关心一下王明")
+    task = dorm.locator("main li", has_text="请多陪伴王明，关心一下对方的近况")
     task.locator("input[name=note]").fill("聊过了，情绪平稳")
     with dorm.expect_navigation():
         task.locator("button[type=submit]").click()
-    expect(dorm.locator("main")).not_to_contain_text("本周请关心一下王明")
+    expect(dorm.locator("main")).not_to_contain_text("请多陪伴王明，关心一下对方的近况")
 
     counsellor.goto("/crisis/follow-ups")
     wang = counsellor.locator("main li.card", has_text="王明")
