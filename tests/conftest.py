@@ -112,6 +112,16 @@ def app(_app: Flask) -> Iterator[Flask]:
     clock.set_now(None)
 
 
+@pytest.fixture
+def throttled(app: Flask) -> Iterator[None]:
+    """The rate limits on, from an empty count, for a test of them (`app` has them off)."""
+    limiter.enabled = True
+    limiter.reset()
+    yield
+    limiter.enabled = False
+    limiter.reset()
+
+
 def commits_without_disk_waits(engine: Engine) -> None:
     """A test database is thrown away after the run, so its commits need not wait for the disk:
     SQLite skips its fsync, PostgreSQL reports a commit before its WAL is flushed (a crash

@@ -15,7 +15,6 @@ from campus import activation
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
-from campus.extensions import limiter
 from campus.models import ActivationBatch
 from campus.models import ActivationCode
 from campus.models import Role
@@ -361,26 +360,21 @@ def test_sign_in_page_offers_the_first_sign_in(client, school):
     assert client.get("/activate").status_code == 200
 
 
+@pytest.mark.usefixtures("throttled")
 def test_first_sign_in_is_throttled_per_account_like_sign_in(app, login, school):
     codes = _codes(_issue(login(school["admin"]), school["freshmen"]))
-    limiter.enabled = True
-    limiter.reset()
     client = app.test_client()
-    try:
-        tries = [
-            client.post(
-                "/activate",
-                data={"institution": " xju", "login": "202601 ", "code": f"WRONG-CODE-{i:02d}"},
-            ).status_code
-            for i in range(6)
-        ]
-        assert tries == [401] * 5 + [429]
-        # The right code is refused too while the account is throttled, and stays unused.
-        assert _activate(client, "202601", codes["202601"]).status_code == 429
-        assert db.session.scalar(select(func.count()).select_from(UserSession)) == 1  # admin's
-    finally:
-        limiter.enabled = False
-        limiter.reset()
+    tries = [
+        client.post(
+            "/activate",
+            data={"institution": " xju", "login": "202601 ", "code": f"WRONG-CODE-{i:02d}"},
+        ).status_code
+        for i in range(6)
+    ]
+    assert tries == [401] * 5 + [429]
+    # The right code is refused too while the account is throttled, and stays unused.
+    assert _activate(client, "202601", codes["202601"]).status_code == 429
+    assert db.session.scalar(select(func.count()).select_from(UserSession)) == 1  # admin's
 
 
 def test_recent_batches_show_the_cohorts_in_reach_without_their_codes(app, login, school):

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
-from campus.extensions import limiter
 from campus.models import Role
 from campus.models import UserSession
 from campus.notifications import Notification
@@ -138,56 +137,41 @@ def test_sign_in_rotates_the_session(client, counsellor):
         assert "planted" not in s
 
 
+@pytest.mark.usefixtures("throttled")
 def test_login_is_throttled_per_account(app, counsellor):
-    limiter.enabled = True
-    limiter.reset()
     client = app.test_client()
-    try:
-        codes = [
-            client.post(
-                "/login", data={"institution": "XJU", "login": "dc01", "password": f"guess-{i}"}
-            ).status_code
-            for i in range(7)
-        ]
-        assert codes[:5] == [401] * 5
-        assert codes[5] == 429
-        # The right password is refused too while the account is throttled.
-        assert sign_in(client, counsellor).status_code == 429
-    finally:
-        limiter.enabled = False
-        limiter.reset()
+    codes = [
+        client.post(
+            "/login", data={"institution": "XJU", "login": "dc01", "password": f"guess-{i}"}
+        ).status_code
+        for i in range(7)
+    ]
+    assert codes[:5] == [401] * 5
+    assert codes[5] == 429
+    # The right password is refused too while the account is throttled.
+    assert sign_in(client, counsellor).status_code == 429
 
 
+@pytest.mark.usefixtures("throttled")
 def test_signing_in_and_out_six_times_in_a_minute_is_not_throttled(app, counsellor):
     """A counsellor at a shared terminal signs in and out between colleagues' sessions. Before,
     every sign-in counted as a guess and the sixth in a minute was refused."""
-    limiter.enabled = True
-    limiter.reset()
     client = app.test_client()
-    try:
-        statuses = []
-        for _ in range(6):
-            statuses.append(sign_in(client, counsellor).status_code)
-            client.post("/logout")
-    finally:
-        limiter.enabled = False
-        limiter.reset()
+    statuses = []
+    for _ in range(6):
+        statuses.append(sign_in(client, counsellor).status_code)
+        client.post("/logout")
     assert statuses == [302] * 6
 
 
+@pytest.mark.usefixtures("throttled")
 def test_a_right_password_between_wrong_ones_neither_counts_nor_forgives_them(app, counsellor):
-    limiter.enabled = True
-    limiter.reset()
     client = app.test_client()
-    try:
-        statuses = [sign_in(client, counsellor, password="guess").status_code for _ in range(4)]
-        statuses.append(sign_in(client, counsellor).status_code)
-        client.post("/logout")
-        statuses.append(sign_in(client, counsellor, password="guess").status_code)
-        statuses.append(sign_in(client, counsellor).status_code)
-    finally:
-        limiter.enabled = False
-        limiter.reset()
+    statuses = [sign_in(client, counsellor, password="guess").status_code for _ in range(4)]
+    statuses.append(sign_in(client, counsellor).status_code)
+    client.post("/logout")
+    statuses.append(sign_in(client, counsellor, password="guess").status_code)
+    statuses.append(sign_in(client, counsellor).status_code)
     assert statuses == [401] * 4 + [302, 401, 429]
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from campus.extensions import limiter
 from campus.models import Role
 from tests.conftest import PASSWORD
 from tests.conftest import sign_in
@@ -22,15 +21,6 @@ def counsellor(campus):
     )
     campus.commit()
     return user
-
-
-@pytest.fixture
-def throttled(app):
-    limiter.enabled = True
-    limiter.reset()
-    yield
-    limiter.enabled = False
-    limiter.reset()
 
 
 def _try(client: FlaskClient, institution: str, login: str, password: str) -> int:

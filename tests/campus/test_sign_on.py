@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from campus.audit import AuditEvent
 from campus.extensions import db
-from campus.extensions import limiter
 from campus.models import Role
 from campus.models import SignOn
 from campus.models import SignOnProtocol
@@ -507,18 +506,13 @@ def test_a_provider_that_refuses_says_so(client, university, idp_down_url):
     assert [r.detail for r in _sign_on_rows("denied")] == ["oidc: refused access_denied"]
 
 
+@pytest.mark.usefixtures("throttled")
 def test_sign_on_callbacks_are_throttled_per_address_like_the_password_form(
     app, client, university, cas_server
 ):
     _configure(university[0], cas_server.url)
-    limiter.enabled = True
-    limiter.reset()
-    try:
-        answers = [
-            client.get(f"/login/campus/XJU/cas?ticket=ST-{n}-forged").status_code for n in range(31)
-        ]
-    finally:
-        limiter.enabled = False
-        limiter.reset()
+    answers = [
+        client.get(f"/login/campus/XJU/cas?ticket=ST-{n}-forged").status_code for n in range(31)
+    ]
     assert answers[:30] == [400] * 30
     assert answers[30] == 429

@@ -15,7 +15,6 @@ from campus import clock
 from campus import mfa
 from campus.audit import AuditEvent
 from campus.extensions import db
-from campus.extensions import limiter
 from campus.models import Role
 from campus.models import TotpEnrolment
 from campus.models import UserSession
@@ -363,46 +362,36 @@ def test_new_recovery_codes_need_a_current_code_and_void_the_old(client, school)
     assert client.post("/login/code", data={"code": new_codes[0]}).status_code == 302
 
 
+@pytest.mark.usefixtures("throttled")
 def test_code_guesses_count_against_the_password_throttle(app, school):
     counsellor = school["counsellor"]
     _enrolled(counsellor)
-    limiter.enabled = True
-    limiter.reset()
     client = app.test_client()
-    try:
-        _password(client, counsellor)
-        statuses = [
-            client.post("/login/code", data={"code": "000000"}).status_code for _ in range(4)
-        ]
-        statuses.append(_password(client, counsellor, password="guess").status_code)
-        statuses.append(_password(client, counsellor).status_code)
-    finally:
-        limiter.enabled = False
+    _password(client, counsellor)
+    statuses = [client.post("/login/code", data={"code": "000000"}).status_code for _ in range(4)]
+    statuses.append(_password(client, counsellor, password="guess").status_code)
+    statuses.append(_password(client, counsellor).status_code)
     assert statuses == [401] * 5 + [429]
 
 
+@pytest.mark.usefixtures("throttled")
 def test_six_sign_ins_through_both_steps_in_a_minute_are_not_throttled(app, school):
     """Only wrong passwords and codes use up the account's tries, not a finished sign-in."""
     counsellor = school["counsellor"]
     secret, _ = _enrolled(counsellor)
-    limiter.enabled = True
-    limiter.reset()
     client = app.test_client()
-    try:
-        statuses = []
-        for _ in range(6):
-            clock.advance(timedelta(seconds=30))  # a fresh code; the throttle keeps real time
-            statuses.append(_password(client, counsellor).status_code)
-            code = mfa.code_at(secret, clock.now())
-            statuses.append(client.post("/login/code", data={"code": code}).status_code)
-            client.post("/logout")
-    finally:
-        limiter.enabled = False
-        limiter.reset()
+    statuses = []
+    for _ in range(6):
+        clock.advance(timedelta(seconds=30))  # a fresh code; the throttle keeps real time
+        statuses.append(_password(client, counsellor).status_code)
+        code = mfa.code_at(secret, clock.now())
+        statuses.append(client.post("/login/code", data={"code": code}).status_code)
+        client.post("/logout")
     assert statuses == [302] * 12
 
 
 @pytest.mark.parametrize(("enrolled", "page"), [(True, "/login/code"), (False, "/login/enrol")])
+@pytest.mark.usefixtures("throttled")
 def test_a_second_step_page_takes_thirty_codes_a_minute_from_one_address(
     app, school, monkeypatch, enrolled, page
 ):
@@ -412,15 +401,10 @@ def test_a_second_step_page_takes_thirty_codes_a_minute_from_one_address(
     if enrolled:
         _enrolled(counsellor)
     monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "1000 per minute")
-    limiter.enabled = True
-    limiter.reset()
     client = app.test_client()
-    try:
-        _password(client, counsellor)
-        statuses = [client.post(page, data={"code": "000000"}).status_code for _ in range(31)]
-        shown = client.get(page).status_code
-    finally:
-        limiter.enabled = False
+    _password(client, counsellor)
+    statuses = [client.post(page, data={"code": "000000"}).status_code for _ in range(31)]
+    shown = client.get(page).status_code
     assert statuses == [401] * 30 + [429]
     assert shown == 200
 

@@ -23,6 +23,7 @@ from referrals.models import LeaveReason
 from referrals.models import LeaveStatus
 from referrals.models import PlanSection
 from referrals.models import ReturnAssessment
+from tests.referrals.plans import meals_with_the_informant
 from warning.models import Task
 
 
@@ -191,15 +192,7 @@ def test_case_cannot_close_with_follow_ups_open(world):
 
 def test_someone_else_cannot_tick_an_owners_task(world):
     leave = _leave(world)
-    item = rules.add_plan_item(
-        db.session,
-        world.counsellor,
-        leave,
-        PlanSection.DAILY_LIFE,
-        "Company at meals",
-        world.informant.id,
-        date(2027, 2, 1),
-    )
+    item = meals_with_the_informant(world, leave, date(2027, 2, 1))
     with pytest.raises(PermissionError):
         rules.complete_task(db.session, world.committee, leave, item.task, "", clock.now())
 
@@ -636,15 +629,7 @@ def test_an_owner_no_longer_around_the_student_is_listed_with_the_roles_they_hol
     """The dorm informant moved rooms after the item was given to her: the plan still says who
     she is."""
     leave = _leave(world)
-    item = rules.add_plan_item(
-        db.session,
-        world.counsellor,
-        leave,
-        PlanSection.DAILY_LIFE,
-        "Company at meals",
-        world.informant.id,
-        date(2027, 2, 1),
-    )
+    item = meals_with_the_informant(world, leave, date(2027, 2, 1))
     (assignment,) = world.informant.assignments(Role.DORM_INFORMANT)
     assignment.room_id = campus.room(world.institution).id
     db.session.commit()

@@ -18,6 +18,7 @@ from referrals.models import ReturnAssessment
 from tests.pdf import needs_poppler
 from tests.pdf import pdf_info
 from tests.pdf import pdf_text
+from tests.referrals.plans import meals_with_the_informant
 
 pytestmark = needs_poppler
 
@@ -150,15 +151,7 @@ def test_readers_outside_the_leaves_scope_and_forged_ids_get_404_with_an_audit_r
 
 def test_the_printed_plan_names_each_owner_with_their_role(world, login):
     leave = _assessed(world)
-    rules.add_plan_item(
-        db.session,
-        world.counsellor,
-        leave,
-        PlanSection.DAILY_LIFE,
-        "Company at meals",
-        world.informant.id,
-        date(2026, 10, 1),
-    )
+    meals_with_the_informant(world, leave, date(2026, 10, 1))
     text = pdf_text(
         login(world.counsellor).get(f"/referrals/leave/{leave.id}/return-opinion.pdf").data
     )
