@@ -195,8 +195,9 @@ def test_eighteen_new_tasks_are_one_unread_note_and_one_mail(app, world, campus)
     assert note.detail == {"new_tasks": 18}
     assert _mails(world.dorm) == 1
     inbox = as_(app, world.dorm).get("/inbox/").get_data(as_text=True)
-    assert inbox.count("You have new tasks") == 1
-    assert "18 in all" in inbox
+    # One sentence with the number in it, not "You have new tasks" and "18 in all" after it.
+    assert inbox.count("You have 18 new tasks") == 1
+    assert "You have new tasks" not in inbox
 
     # Two hours on, still unread: the note is raised (and mailed) again, not doubled.
     clock.advance(timedelta(hours=2))
