@@ -237,3 +237,22 @@ def test_once_the_note_is_read_the_next_task_is_a_new_note(app, world, campus):
     assert (read.id, read.detail, read.read_at is not None) == (first.id, {"new_tasks": 2}, True)
     assert (new.text, new.detail, new.read_at) == ("You have a new task", {"new_tasks": 1}, None)
     assert _mails(world.dorm) == 2
+
+
+def test_a_peer_who_ticks_a_task_twice_on_a_phone_is_told_she_did_it(app, world):
+    """A committee member taps "mark done" again from a page loaded before her first tap: she is
+    told she already did, not that her own name did."""
+    blue = open_warning(world.roommates[0], Level.BLUE)
+    task = db.session.scalars(
+        select(Task).where(
+            Task.warning_id == blue.id, Task.assignee_class_id == world.committee.roles[0].class_id
+        )
+    ).one()
+    client = as_(app, world.committee)
+    client.post(f"/tasks/{task.id}/done", data={"note": "had lunch together"})
+    page = client.post(f"/tasks/{task.id}/done", data={"note": ""}, follow_redirects=True)
+    text = page.get_data(as_text=True)
+    assert "You already marked this done." in text
+    assert world.committee.name not in text.split("<main", 1)[1].split("</main>", 1)[0]
+    db.session.refresh(task)
+    assert task.done_note == "had lunch together"
