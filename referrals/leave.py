@@ -459,13 +459,17 @@ def complete_task(
         check_task_done(session, user, leave, task, local_today(session, leave, now), note)
         do_complete_task(session, user, leave, task, note, now)
     except actions.TaskAlreadyDone as done:
-        raise _already_done(done) from None
+        raise _already_done(done, user) from None
     session.commit()
 
 
-def _already_done(done: actions.TaskAlreadyDone) -> LeaveError:
+def _already_done(done: actions.TaskAlreadyDone, user: User) -> LeaveError:
+    """The refusal of a second tick, naming who was first: "you" when it was the same person in
+    another tab, whom her own name would leave wondering who else shares her account."""
     if done.by is None:
         return LeaveError(N_("This is already done."))
+    if done.by.id == user.id:
+        return LeaveError(N_("You already marked this done."))
     return LeaveError(Message(N_("This was already marked done by %(name)s."), name=done.by.name))
 
 

@@ -409,6 +409,8 @@ def task_done(task_id: int):
     except actions.TaskAlreadyDone as done:
         if done.by is None:
             flash(_("This task was already marked done."), "warning")
+        elif done.by.id == current_user.id:  # the same person, in another tab
+            flash(_("You already marked this done."), "warning")
         else:
             flash(_("This was already marked done by %(name)s.", name=done.by.name), "warning")
         return redirect(url_for("response.tasks"))

@@ -195,8 +195,9 @@ def test_eighteen_new_tasks_are_one_unread_note_and_one_mail(app, world, campus)
     assert note.detail == {"new_tasks": 18}
     assert _mails(world.dorm) == 1
     inbox = as_(app, world.dorm).get("/inbox/").get_data(as_text=True)
-    assert inbox.count("You have new tasks") == 1
-    assert "18 in all" in inbox
+    # One sentence with the number in it, not "You have new tasks" and "18 in all" after it.
+    assert inbox.count("You have 18 new tasks") == 1
+    assert "You have new tasks" not in inbox
 
     # Two hours on, still unread: the note is raised (and mailed) again, not doubled.
     clock.advance(timedelta(hours=2))
@@ -236,3 +237,22 @@ def test_once_the_note_is_read_the_next_task_is_a_new_note(app, world, campus):
     assert (read.id, read.detail, read.read_at is not None) == (first.id, {"new_tasks": 2}, True)
     assert (new.text, new.detail, new.read_at) == ("You have a new task", {"new_tasks": 1}, None)
     assert _mails(world.dorm) == 2
+
+
+def test_a_peer_who_ticks_a_task_twice_on_a_phone_is_told_she_did_it(app, world):
+    """A committee member taps "mark done" again from a page loaded before her first tap: she is
+    told she already did, not that her own name did."""
+    blue = open_warning(world.roommates[0], Level.BLUE)
+    task = db.session.scalars(
+        select(Task).where(
+            Task.warning_id == blue.id, Task.assignee_class_id == world.committee.roles[0].class_id
+        )
+    ).one()
+    client = as_(app, world.committee)
+    client.post(f"/tasks/{task.id}/done", data={"note": "had lunch together"})
+    page = client.post(f"/tasks/{task.id}/done", data={"note": ""}, follow_redirects=True)
+    text = page.get_data(as_text=True)
+    assert "You already marked this done." in text
+    assert world.committee.name not in text.split("<main", 1)[1].split("</main>", 1)[0]
+    db.session.refresh(task)
+    assert task.done_note == "had lunch together"

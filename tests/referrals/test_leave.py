@@ -605,6 +605,42 @@ def test_ticking_an_item_someone_already_ticked_says_who_on_the_page(world, logi
     assert len(_done_audits()) == 1
 
 
+def test_ticking_an_item_again_in_a_second_tab_says_you_did_it_not_your_own_name(world, login):
+    """Before: the counsellor who ticked her item in one tab and again in another was told it
+    was already marked done by herself, by name, as if someone else shared her account."""
+    leave = _leave(world)
+    item = _department_item(world, leave)
+    client = login(world.dept_counsellor)
+    url = f"/tasks/{item.task_id}/done"
+    client.post(url, data={"note": ""})  # the first tab
+    page = client.post(url, data={"note": "Exams rebooked"}, follow_redirects=True)
+    text = page.get_data(as_text=True)
+    assert "You already marked this done." in text
+    assert f"already marked done by {world.dept_counsellor.name}" not in text
+    db.session.expire_all()
+    assert db.session.get(Task, item.task_id).done_note is None
+    assert len(_done_audits()) == 1
+
+
+def test_a_counsellor_ticking_her_own_item_twice_on_the_case_page_is_told_she_did(world, login):
+    leave = _leave(world)
+    item = rules.add_plan_item(
+        db.session,
+        world.counsellor,
+        leave,
+        PlanSection.PSYCHOLOGICAL,
+        "Fortnightly counselling",
+        world.counsellor.id,
+        date(2027, 2, 15),
+    )
+    client = login(world.counsellor)
+    url = f"/referrals/leave/{leave.id}/tasks/{item.task_id}/done"
+    client.post(url, data={"note": ""})
+    page = client.post(url, data={"note": ""}, follow_redirects=True)
+    assert "You already marked this done." in page.get_data(as_text=True)
+    assert len(_done_audits()) == 1
+
+
 def test_the_plan_names_each_owner_with_their_role_in_the_choice_and_in_the_list(world, login):
     """Before: the owner select and the plan listed bare names, so the counsellor could not tell
     the department counsellor from the dorm informant."""

@@ -344,10 +344,13 @@ def test_simulation_says_when_a_draft_changes_the_reminder_interval(network, cam
 
     page = client.post(f"/warnings/policy/{draft.id}/simulate").get_data(as_text=True)
 
+    # Said in the simulation's card, among its findings, not after it between two cards.
+    card = page.split('aria-labelledby="sim-h">', 1)[1].split("</section>", 1)[0]
     assert (
         "Reminders to school leadership of a warning still waiting there: every 4 hours now, "
         "every 8 hours under this draft."
-    ) in page
+    ) in card
+    assert card.index("every 8 hours under this draft") < card.index("Nothing was written.")
 
 
 # --- windows shorter than an hour ---------------------------------------------------------------
