@@ -194,7 +194,7 @@ def _check_in_task(
     if tier is OwnerTier.DEPARTMENT:
         notify(session, told, N_("You have a new task"), TASKS_LINK)
     else:
-        notify_new_tasks(session, [(user_id, False) for user_id in told], now)
+        notify_new_tasks(session, told, now)
     return task
 
 

@@ -401,7 +401,7 @@ def do_add_plan_item(
     if not owner.has_role(*STAFF_ROLES):
         # A peer works from her phone, not from the leave's page: she is told, by her one note
         # of new tasks.
-        response.notify_new_tasks(session, [(owner.id, False)], clock.now())
+        response.notify_new_tasks(session, [owner.id], clock.now())
     item = ReturnPlanItem(
         leave_id=leave.id,
         section=section,

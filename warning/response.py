@@ -508,20 +508,17 @@ def notify_tiers(
     )
     # The class and dorm tiers are told of their tasks by their one standing note.
     peers = [(w, tier) for w, tier in order if tier < OwnerTier.DEPARTMENT]
-    told = [(i, w.level == Level.RED) for w, tier in peers for i in found[tier][w.id]]
-    notify_new_tasks(session, told, clock.now())
+    notify_new_tasks(session, [i for w, tier in peers for i in found[tier][w.id]], clock.now())
 
 
-def notify_new_tasks(session: Session, told: Iterable[tuple[int, bool]], now: datetime) -> None:
-    """Tell peers (class committee members, dorm informants) of new tasks, one (user id, urgent)
-    a task: by their one standing note (`PEER_TASKS_KEY`, see `PEER_MAIL_EVERY`) through
-    `notify_standing`. A note that heads the inbox as urgent (a red's peer watch) stays urgent
-    while it is raised."""
+def notify_new_tasks(session: Session, told: Iterable[int], now: datetime) -> None:
+    """Tell peers (class committee members, dorm informants) of new tasks, one user id a task:
+    by their one standing note (`PEER_TASKS_KEY`, see `PEER_MAIL_EVERY`) through
+    `notify_standing`. Never marked urgent: a peer who saw 紧急 on a classmate's task would know
+    her level; the task's due time (明天 09:00) says how soon."""
     count: dict[int, int] = {}
-    urgent: dict[int, bool] = {}
-    for user_id, is_urgent in told:
+    for user_id in told:
         count[user_id] = count.get(user_id, 0) + 1
-        urgent[user_id] = urgent.get(user_id, False) or is_urgent
     if not count:
         return
     unread = {
@@ -539,7 +536,6 @@ def notify_new_tasks(session: Session, told: Iterable[tuple[int, bool]], now: da
         note = unread.get(user_id)
         if note is not None:
             count[user_id] += _new_tasks(note)
-            urgent[user_id] = urgent[user_id] or note.urgent
             note.created_at = now  # it takes its place in the inbox at its latest task
         many = count[user_id] > 1
         standing.append(
@@ -549,7 +545,6 @@ def notify_new_tasks(session: Session, told: Iterable[tuple[int, bool]], now: da
                 NEW_TASKS_TEXT if many else NOTIFICATION_TEXT[OwnerTier.CLASS],
                 TASKS_LINK,
                 {user_id: {"new_tasks": count[user_id]}},
-                urgent=urgent[user_id],
                 again=note is not None,
             )
         )

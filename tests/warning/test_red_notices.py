@@ -60,6 +60,7 @@ def test_a_new_red_tells_the_department_counsellor_once_alongside_the_leader_and
     (note,) = _notes(people["committee"])
     assert note.detail == {"new_tasks": 1}
     assert note.link == "/tasks"
+    assert not note.urgent  # 紧急 on a peer's note would tell her the classmate's level
 
 
 def test_a_raise_to_red_tells_the_department_counsellor_again(campus, unit):
