@@ -317,7 +317,20 @@ def yaml_data(text: str) -> Any:
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise PolicyError([Message(N_("not valid YAML: %(detail)s"), detail=str(exc))]) from None
+        raise PolicyError([_yaml_problem(exc)]) from None
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> Message:
+    """Where the text stops being YAML, by line and column; PyYAML's own (English) sentence is
+    kept as the detail, after the words the administrator reads."""
+    if isinstance(exc, yaml.MarkedYAMLError) and (mark := exc.problem_mark or exc.context_mark):
+        return Message(
+            N_("not valid YAML near line %(line)s, column %(column)s (%(detail)s)"),
+            line=mark.line + 1,
+            column=mark.column + 1,
+            detail=exc.problem or str(exc),
+        )
+    return Message(N_("not valid YAML: %(detail)s"), detail=str(exc))
 
 
 def parse_version(data: Mapping[str, Any], problems: list[Message]) -> str:

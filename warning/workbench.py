@@ -232,7 +232,8 @@ def missed_then_owed(found: Unacknowledged, now: datetime) -> str:
         found.count,
         time=format_datetime(clock.to_local(found.acknowledge_due, zone), "MM-dd HH:mm"),
     )
-    return f"{missed} {owed}"
+    # Two sentences: a space between them in English, none after a Chinese full stop.
+    return _("%(missed)s %(owed)s", missed=missed, owed=owed)
 
 
 def _unacknowledged_text(found: Unacknowledged, centre: bool) -> str:

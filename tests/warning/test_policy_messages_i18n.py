@@ -118,3 +118,18 @@ def test_a_draft_under_the_shipped_policys_label_is_refused(campus, unit, login,
     assert refused.status_code == 400
     assert "exists already; give a new version" in html.unescape(refused.get_data(as_text=True))
     assert retriage.versions(db.session, unit.institution.id, kind_of) == []
+
+
+@pytest.mark.parametrize(
+    ("locale", "shown"),
+    [
+        ("zh_CN", "第 3 行第 1 列附近不是有效的 YAML（expected ',' or '}'"),
+        ("en", "not valid YAML near line 3, column 1 (expected ',' or '}'"),
+    ],
+)
+def test_a_draft_that_is_not_yaml_says_where_in_the_admins_language(
+    campus, unit, login, locale, shown
+):
+    page = _post_draft(campus, unit, login, locale, "version: x\nrules: [{key: a\n")
+    assert shown in page
+    assert "while parsing" not in page  # PyYAML's paragraph, with its own marks, is not shown
