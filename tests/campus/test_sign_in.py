@@ -148,8 +148,13 @@ def test_login_is_throttled_per_account(app, counsellor):
     ]
     assert codes[:5] == [401] * 5
     assert codes[5] == 429
-    # The right password is refused too while the account is throttled.
-    assert sign_in(client, counsellor).status_code == 429
+    # The right password is refused too while the account is throttled, on a page that says
+    # why and leads back to the sign-in form.
+    refused = sign_in(client, counsellor)
+    assert refused.status_code == 429
+    page = refused.get_data(as_text=True)
+    assert "<h1>尝试次数过多</h1>" in page  # signed out: the default language
+    assert '<a href="/login">返回填写页面</a>' in page
 
 
 @pytest.mark.usefixtures("throttled")
