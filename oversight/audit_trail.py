@@ -191,6 +191,9 @@ ACTION_LABELS = {
     "waitlist_read": _lp("audit action", "Viewed the waiting list"),
     "warning.acknowledge": _lp("audit action", "Acknowledged a warning"),
     "warning.assessment": _lp("audit action", "Recorded an assessment"),
+    "warning.case_returned": _lp(
+        "audit action", "Case returned to the centre: its counsellor's role ended"
+    ),
     "warning.close": _lp("audit action", "Closed a warning"),
     "warning.contact": _lp("audit action", "Recorded a contact"),
     "warning.counsellor": _lp("audit action", "Handed to a counsellor"),

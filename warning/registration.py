@@ -12,6 +12,7 @@ from campus import workbench
 from campus.models import Role
 from screening import vocabulary
 from warning import escalation
+from warning import handover
 from warning import help_views
 from warning import labels
 from warning import permissions
@@ -38,6 +39,7 @@ def register(app: Flask) -> None:
     scheduler.register_sweep(app, "warning.escalation", escalation.sweep_deadlines)
     scheduler.register_sweep(app, "warning.follow_ups", escalation.sweep_follow_ups)
     scheduler.register_sweep(app, "warning.missing_reports", escalation.sweep_missing_reports)
+    scheduler.register_sweep(app, "warning.cases_returned", handover.return_cases_sweep)
 
 
 def _register_template_globals(app: Flask) -> None:
