@@ -81,6 +81,7 @@ def _register_interviews(app: Flask) -> None:
     workbench.register(app, interview_workbench.student_items, {Role.STUDENT}, order=11)
     scheduler.register_sweep(app, "casework.interview_reminders", interviews.reminder_sweep)
     scheduler.register_sweep(app, "casework.interview_escalation", interviews.escalation_sweep)
+    scheduler.register_sweep(app, "casework.interviewer_gone", interviews.interviewer_gone_sweep)
     scheduler.register_sweep(
         app, "casework.interview_case_counsellor", interviews.case_counsellor_sweep
     )

@@ -101,6 +101,9 @@ ACTION_LABELS = {
     "institution.go_live": _lp("audit action", "Took the institution live"),
     "institution.local_passwords": _lp("audit action", "Changed local password sign-in"),
     "interview.assign": _lp("audit action", "Assigned an interview"),
+    "interview.interviewer_gone": _lp(
+        "audit action", "Interview back to the list: the interviewer's role ended"
+    ),
     "interview.invite": _lp("audit action", "Invited to an interview"),
     "interview.no_show": _lp("audit action", "Interview: no-show"),
     "interview.outcome": _lp("audit action", "Recorded an interview outcome"),
