@@ -11,6 +11,7 @@ from campus import workbench
 from campus.models import Role
 from referrals import closure_views
 from referrals import document_views
+from referrals import leave
 from referrals import leave_views
 from referrals import services
 from referrals import views
@@ -50,6 +51,7 @@ def register(app: Flask) -> None:
     workbench.register(app, referrals_workbench.centre_items, set(CLINICAL_READERS), order=40)
     liaison = {Role.HOSPITAL_LIAISON}
     workbench.register(app, referrals_workbench.liaison_items, liaison, order=40)
+    scheduler.register_sweep(app, "referrals.plan_owner_gone", leave.owner_gone_sweep)
     scheduler.register_sweep(
         app,
         "referrals.green_channel",
