@@ -24,6 +24,8 @@ from typing import Any
 
 from flask import current_app
 from flask import has_app_context
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import and_
 from sqlalchemy import case
 from sqlalchemy import func
@@ -35,6 +37,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from campus import audit
 from campus import clock
 from campus import notifications
+from campus.holdings import Holding
 from campus.i18n import N_
 from campus.models import WITH_ENDED_ROLES
 from campus.models import Department
@@ -802,3 +805,25 @@ STATE_WORDS = {
     InterviewState.DONE: N_("interviewed"),
     InterviewState.UNREACHABLE: N_("unreachable"),
 }
+
+
+def holding(session: Session, assignment: RoleAssignment, now: datetime) -> Holding | None:
+    """The interviews not yet held that ending a counsellor's role hands back
+    (`campus.holdings`; `interviewer_gone_sweep` does it)."""
+    if assignment.role not in (Role.SCHOOL_COUNSELLOR, Role.DEPT_COUNSELLOR):
+        return None
+    held = int(
+        session.scalar(
+            select(func.count(InterviewEntry.id)).where(
+                InterviewEntry.interviewer_id == assignment.user_id,
+                InterviewEntry.institution_id == assignment.institution_id,
+                InterviewEntry.state.in_((InterviewState.ASSIGNED, InterviewState.SCHEDULED)),
+            )
+        )
+        or 0
+    )
+    return Holding(
+        held,
+        ngettext("%(num)d interview not yet held", "%(num)d interviews not yet held", held),
+        _("the interviews go back to the list to assign"),
+    )

@@ -14,12 +14,16 @@ from datetime import datetime
 from datetime import time
 from datetime import timedelta
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campus import audit
 from campus import clock
+from campus.holdings import Holding
 from campus.i18n import N_
 from campus.i18n import Message
 from campus.i18n import shown
@@ -382,6 +386,32 @@ def owner_gone_sweep(session: Session, now: datetime) -> int:
         )
     session.commit()
     return told
+
+
+def holding(session: Session, assignment: RoleAssignment, now: datetime) -> Holding | None:
+    """The return-plan items still to do that the holder of `assignment` owns (`campus.holdings`):
+    once they hold no role around the student, the plan flags them (`owner_gone_sweep`)."""
+    if assignment.role is Role.STUDENT:
+        return None
+    items = int(
+        session.scalar(
+            select(func.count(ReturnPlanItem.id))
+            .join(Task, Task.id == ReturnPlanItem.task_id)
+            .join(LeaveOfAbsence, LeaveOfAbsence.id == ReturnPlanItem.leave_id)
+            .where(
+                ReturnPlanItem.owner_id == assignment.user_id,
+                LeaveOfAbsence.institution_id == assignment.institution_id,
+                LeaveOfAbsence.status != LeaveStatus.CLOSED,
+                Task.done_at.is_(None),
+            )
+        )
+        or 0
+    )
+    return Holding(
+        items,
+        ngettext("%(num)d return-plan item", "%(num)d return-plan items", items),
+        _("the return-plan items are flagged for the case counsellor to give to someone else"),
+    )
 
 
 def _case_counsellor(session: Session, leave: LeaveOfAbsence) -> list[int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import gettext as _
 
+from campus import holdings
 from campus import nav
 from campus import scheduler
 from campus import workbench
@@ -52,6 +53,7 @@ def register(app: Flask) -> None:
     liaison = {Role.HOSPITAL_LIAISON}
     workbench.register(app, referrals_workbench.liaison_items, liaison, order=40)
     scheduler.register_sweep(app, "referrals.plan_owner_gone", leave.owner_gone_sweep)
+    holdings.register(app, leave.holding, order=30)
     scheduler.register_sweep(
         app,
         "referrals.green_channel",

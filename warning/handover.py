@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from campus import audit
 from campus import clock
+from campus.holdings import Holding
 from campus.i18n import N_
 from campus.models import WITH_ENDED_ROLES
 from campus.models import Role
@@ -46,20 +49,6 @@ def _holds_centre_role(user_id, institution_id, now: datetime):
             or_(RoleAssignment.ends_at.is_(None), RoleAssignment.ends_at > now),
         )
         .exists()
-    )
-
-
-def open_cases_of(session: Session, user_id: int) -> int:
-    """How many open warnings `user_id` is the case counsellor of: what the administrator is told
-    before ending her role."""
-    return int(
-        session.scalar(
-            select(func.count(EarlyWarning.id)).where(
-                EarlyWarning.assigned_counsellor_id == user_id,
-                EarlyWarning.status == WarningStatus.OPEN,
-            )
-        )
-        or 0
     )
 
 
@@ -127,3 +116,24 @@ def _tell_the_centre(
     today = clock.local_date(now, clock.institution_zone(None))
     key = f"cases_returned:institution:{institution_id}:{today.isoformat()}"
     notify_digest(session, set(centre), key, CASES_RETURNED_TEXT, UNASSIGNED_LINK, items)
+
+
+def holding(session: Session, assignment: RoleAssignment, now: datetime) -> Holding | None:
+    """The open cases ending a school-counsellor role hands back (`campus.holdings`)."""
+    if assignment.role is not Role.SCHOOL_COUNSELLOR:
+        return None
+    cases = int(
+        session.scalar(
+            select(func.count(EarlyWarning.id)).where(
+                EarlyWarning.assigned_counsellor_id == assignment.user_id,
+                EarlyWarning.institution_id == assignment.institution_id,
+                EarlyWarning.status == WarningStatus.OPEN,
+            )
+        )
+        or 0
+    )
+    return Holding(
+        cases,
+        ngettext("%(num)d open warning case", "%(num)d open warning cases", cases),
+        _("the cases go back to the centre to be assigned"),
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import gettext as _
 
+from campus import holdings
 from campus import nav
 from campus import notifications
 from campus import scheduler
@@ -40,6 +41,7 @@ def register(app: Flask) -> None:
     scheduler.register_sweep(app, "warning.follow_ups", escalation.sweep_follow_ups)
     scheduler.register_sweep(app, "warning.missing_reports", escalation.sweep_missing_reports)
     scheduler.register_sweep(app, "warning.cases_returned", handover.return_cases_sweep)
+    holdings.register(app, handover.holding, order=10)
 
 
 def _register_template_globals(app: Flask) -> None:

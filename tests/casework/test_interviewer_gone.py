@@ -37,13 +37,16 @@ def listed(world):
     return made, by_student[world.student.id], by_student[world.mathematician.id]
 
 
-def _end_role(world: w.World, user, role: Role) -> None:
-    assignment = db.session.scalar(
+def _assignment(user, role: Role) -> RoleAssignment:
+    return db.session.scalar(
         select(RoleAssignment)
         .where(RoleAssignment.user_id == user.id, RoleAssignment.role == role)
         .execution_options(**{WITH_ENDED_ROLES: True})
     )
-    admin.remove_role(db.session, world.admin, world.institution, assignment)
+
+
+def _end_role(world: w.World, user, role: Role) -> None:
+    admin.remove_role(db.session, world.admin, world.institution, _assignment(user, role))
     db.session.expire_all()
 
 
@@ -66,6 +69,13 @@ def test_an_interview_whose_interviewer_left_goes_back_to_the_list_to_assign(cli
         clock.now(),
         when=clock.now() + timedelta(days=2),
         place="Centre room 3",
+    )
+    role = _assignment(world.counsellor, Role.SCHOOL_COUNSELLOR)
+    sign_in(client, world.admin)
+    confirm = client.get(f"/admin/users/{world.counsellor.id}/roles/{role.id}/remove")
+    assert (
+        "This person currently holds 1 interview not yet held. Once the role ends, the interviews "
+        "go back to the list to assign." in confirm.get_data(as_text=True)
     )
     _end_role(world, world.counsellor, Role.SCHOOL_COUNSELLOR)
 

@@ -58,6 +58,14 @@ def test_an_item_whose_owner_left_is_flagged_and_the_case_counsellor_told_once(w
     role = db.session.scalar(
         select(RoleAssignment).where(RoleAssignment.user_id == world.dept_counsellor.id)
     )
+    confirm = login(world.admin).get(
+        f"/admin/users/{world.dept_counsellor.id}/roles/{role.id}/remove"
+    )
+    assert (
+        "This person currently holds 1 return-plan item. Once the role ends, the return-plan "
+        "items are flagged for the case counsellor to give to someone else."
+        in confirm.get_data(as_text=True)
+    )
     admin.remove_role(db.session, world.admin, world.institution, role)
     db.session.expire_all()
 
