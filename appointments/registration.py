@@ -37,6 +37,7 @@ def _register_calendar(app: Flask) -> None:
     from campus import nav
     from campus import scheduler
     from campus import workbench
+    from campus.models import Role
 
     app.register_blueprint(availability_views.bp)
     app.register_blueprint(duty_views.bp)
@@ -60,6 +61,7 @@ def _register_calendar(app: Flask) -> None:
     )
     workbench.register(app, duty_views.workbench_items, set(ON_DUTY_VIEWERS), order=5)
     holdings.register(app, handover.holding, order=40)
+    workbench.register(app, handover.director_items, {Role.DIRECTOR}, order=6)
     scheduler.register_sweep(
         app,
         "appointments.open_weeks",
