@@ -100,6 +100,6 @@ def director_items(session: Session, user: User, now: datetime) -> list[workbenc
             ),
             url_for("appointment_changes.to_rearrange"),
             workbench.Urgency.TODAY,
-            _("The first is %(when)s", when=local_time(first.starts_at)) if first else "",
+            _("The earliest is %(when)s.", when=local_time(first.starts_at)) if first else "",
         )
     ]

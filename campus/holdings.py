@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Flask
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from sqlalchemy.orm import Session
 
+from campus import clock
+from campus.extensions import db
 from campus.models import RoleAssignment
 
 
@@ -58,3 +61,9 @@ def summary(held: list[Holding]) -> str:
         held=pgettext("list separator", ", ").join(h.text for h in held),
         after=pgettext("list separator", "; ").join(h.after for h in held),
     )
+
+
+def summary_of(assignment: RoleAssignment) -> str:
+    """`summary` of what ending `assignment` lets go of, now (a template global: the access
+    review shows it beside each role still to review)."""
+    return summary(held(current_app, db.session, assignment, clock.now()))
