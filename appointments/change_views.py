@@ -24,6 +24,7 @@ from werkzeug.wrappers import Response
 from appointments import booking
 from appointments import change_permissions as permissions
 from appointments import changes
+from appointments import handover
 from appointments import seats
 from appointments import waitlist
 from appointments.change_forms import KIND_LABELS
@@ -125,6 +126,31 @@ def mine() -> str:
     return render_template(
         "appointments/changes/mine.html", changes_panel=student_panel(own_student_or_404())
     )
+
+
+@bp.route("/to-rearrange")
+@require_roles(*permissions.CENTRE_ROLES)
+def to_rearrange() -> str:
+    """The centre's future appointments whose counsellor has left (their role ended, or their
+    account is off): still booked, never cancelled by themselves; each links to its page to be
+    moved to another counsellor's time or cancelled with the student told."""
+    centre = institution_ids(current_user, *permissions.CENTRE_ROLES)
+    rows = list(
+        db.session.scalars(
+            handover.with_counsellor_gone(centre, clock.now())
+            .options(joinedload(Appointment.student), joinedload(Appointment.counsellor))
+            .limit(200)
+        )
+    )
+    audit.record_list_read(
+        db.session,
+        actor=current_user,
+        action="list_to_rearrange",
+        record_type="appointment",
+        student_ids=[appointment.student_id for appointment in rows],
+        institution_id=current_user.institution_id,
+    )
+    return render_template("appointments/changes/to_rearrange.html", rows=rows)
 
 
 @bp.route("/<int:appointment_id>")

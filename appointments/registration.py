@@ -27,14 +27,17 @@ def _register_calendar(app: Flask) -> None:
     from appointments import availability
     from appointments import availability_views
     from appointments import duty_views
+    from appointments import handover
     from appointments.cli import appointments_cli
     from appointments.permissions import CALENDAR_KEEPERS
     from appointments.permissions import CENTRE_MANAGERS
     from appointments.permissions import COUNSELLOR_ROLES
     from appointments.permissions import ON_DUTY_VIEWERS
+    from campus import holdings
     from campus import nav
     from campus import scheduler
     from campus import workbench
+    from campus.models import Role
 
     app.register_blueprint(availability_views.bp)
     app.register_blueprint(duty_views.bp)
@@ -57,6 +60,8 @@ def _register_calendar(app: Flask) -> None:
         88,
     )
     workbench.register(app, duty_views.workbench_items, set(ON_DUTY_VIEWERS), order=5)
+    holdings.register(app, handover.holding, order=40)
+    workbench.register(app, handover.director_items, {Role.DIRECTOR}, order=6)
     scheduler.register_sweep(
         app,
         "appointments.open_weeks",

@@ -13,6 +13,7 @@ from campus import channel_views
 from campus import export_rights
 from campus import forms
 from campus import health
+from campus import holdings
 from campus import i18n
 from campus import inbox_views
 from campus import mfa_views
@@ -51,6 +52,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(mfa_views.two_factor)
     app.register_blueprint(mfa_views.two_factor_admin)
     app.jinja_env.globals["role_labels"] = ROLE_LABELS
+    app.jinja_env.globals["role_holdings"] = holdings.summary_of
     app.jinja_env.globals["least_length"] = forms.least_length
     app.jinja_env.globals["channel_kind_labels"] = channel_views.KIND_LABELS
     app.jinja_env.filters["shown_name"] = i18n.shown_name

@@ -29,6 +29,7 @@ from campus import acting_for
 from campus import admin
 from campus import auth
 from campus import clock
+from campus import holdings
 from campus import mfa
 from campus import nav
 from campus import profile
@@ -462,11 +463,26 @@ def user_detail(user_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.route("/admin/users/<int:user_id>/roles/<int:assignment_id>/remove", methods=["POST"])
+@bp.route("/admin/users/<int:user_id>/roles/<int:assignment_id>/remove", methods=["GET", "POST"])
 @require_roles(Role.ADMIN)
 def remove_role(user_id: int, assignment_id: int) -> ResponseReturnValue:
+    """GET: the confirm step, saying what the person still holds that ending the role lets go
+    of; POST: end the role now."""
     institution = acting_for.admin_institution()
     assignment = _assignment_of(institution, user_id, assignment_id)
+    if request.method == "GET":
+        now = clock.now()
+        if not assignment.live_at(now):
+            flash(_("This role has already ended."), "error")
+            return redirect(url_for("campus.user_detail", user_id=user_id))
+        held = holdings.held(current_app, db.session, assignment, now)
+        return render_template(
+            "campus/remove_role.html",
+            user=assignment.user,
+            assignment=assignment,
+            holdings=held,
+            summary=holdings.summary(held),
+        )
     flash_outcome(
         _("Role removed."), admin.remove_role, db.session, current_user, institution, assignment
     )

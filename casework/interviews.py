@@ -24,8 +24,12 @@ from typing import Any
 
 from flask import current_app
 from flask import has_app_context
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy import and_
 from sqlalchemy import case
 from sqlalchemy import func
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -33,7 +37,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from campus import audit
 from campus import clock
 from campus import notifications
+from campus.holdings import Holding
 from campus.i18n import N_
+from campus.models import WITH_ENDED_ROLES
 from campus.models import Department
 from campus.models import Institution
 from campus.models import Role
@@ -304,6 +310,80 @@ def case_counsellor_sweep(session: Session, now: datetime) -> int:
     return sum(len(entries) for entries in taken.values())
 
 
+def _may_still_interview(now: datetime):
+    """SQL: the entry's interviewer has a working account and, at `now`, a role that lets them
+    interview it (as `permissions.may_interview`: a school counsellor of its institution, or a
+    counsellor of its department for a department-tier entry)."""
+    role = (
+        select(RoleAssignment.id)
+        .where(
+            RoleAssignment.user_id == InterviewEntry.interviewer_id,
+            RoleAssignment.institution_id == InterviewEntry.institution_id,
+            or_(RoleAssignment.ends_at.is_(None), RoleAssignment.ends_at > now),
+            or_(
+                RoleAssignment.role == Role.SCHOOL_COUNSELLOR,
+                and_(
+                    RoleAssignment.role == Role.DEPT_COUNSELLOR,
+                    InterviewEntry.tier == "department",
+                    RoleAssignment.department_id == InterviewEntry.department_id,
+                ),
+            ),
+        )
+        .exists()
+    )
+    active = (
+        select(User.id)
+        .where(User.id == InterviewEntry.interviewer_id, User.active.is_(True))
+        .exists()
+    )
+    return and_(role, active)
+
+
+INTERVIEWS_RETURNED_TEXT = N_(
+    "Interviews came back to the list to assign: their interviewer's role has ended"
+)
+
+
+def interviewer_gone_sweep(session: Session, now: datetime) -> int:
+    """The scheduler's sweep: an interview not yet held whose interviewer no longer may hold it
+    (the role ended, or the account is off) goes back to the list to assign, the time and place
+    the student was given kept on it for whoever takes it over; the directors are told by one
+    note a day. Idempotent: a returned entry has no interviewer. Commits; how many came back."""
+    gone = session.scalars(
+        select(InterviewEntry)
+        .where(
+            InterviewEntry.state.in_((InterviewState.ASSIGNED, InterviewState.SCHEDULED)),
+            InterviewEntry.interviewer_id.is_not(None),
+            ~_may_still_interview(now),
+        )
+        .order_by(InterviewEntry.institution_id, InterviewEntry.id)
+        .execution_options(**{WITH_ENDED_ROLES: True})
+    ).all()
+    today = clock.local_date(now, clock.institution_zone(None))
+    for entry in gone:
+        former = entry.interviewer_id
+        entry.interviewer_id = None
+        entry.state = InterviewState.TO_ASSIGN
+        audit.record_on(
+            session,
+            entry,
+            actor=None,
+            action="interview.interviewer_gone",
+            record_type="interview",
+            detail=f"interviewer={former}",
+        )
+        notifications.notify_digest(
+            session,
+            _directors(session, entry.institution_id),
+            f"interview_returned:institution:{entry.institution_id}:{today}",
+            INTERVIEWS_RETURNED_TEXT,
+            f"/interviews?state={InterviewState.TO_ASSIGN.value}",
+            [_item(entry, N_("%(student)s: interview due %(date)s"))],
+        )
+    session.commit()
+    return len(gone)
+
+
 def assign(
     session: Session,
     actor: User,
@@ -570,6 +650,19 @@ def _item(entry: InterviewEntry, text: str) -> dict[str, object]:
     }
 
 
+def _interviewer_still_working(
+    session: Session, entry: InterviewEntry, now: datetime
+) -> int | None:
+    """The entry's interviewer, if they may still hold it at `now`; None otherwise or if none."""
+    if entry.interviewer_id is None:
+        return None
+    return session.scalar(
+        select(InterviewEntry.interviewer_id)
+        .where(InterviewEntry.id == entry.id, _may_still_interview(now))
+        .execution_options(**{WITH_ENDED_ROLES: True})
+    )
+
+
 def reminder_sweep(session: Session, now: datetime) -> int:
     """Remind each interviewer (the director, while nobody is assigned) of entries due within
     the rule set's reminder days, once per entry, gathered into one note a day. Commits."""
@@ -589,9 +682,13 @@ def reminder_sweep(session: Session, now: datetime) -> int:
             )
         ).all()
         for entry in due:
+            # An interviewer who may no longer hold it (role ended, account off) is not reminded:
+            # the directors are, as while nobody is assigned (`interviewer_gone_sweep` hands it
+            # back to the list at its next run).
+            interviewer = _interviewer_still_working(session, entry, now)
             recipients = (
-                [entry.interviewer_id]
-                if entry.interviewer_id is not None
+                [interviewer]
+                if interviewer is not None
                 else _directors(session, entry.institution_id)
             )
             for user_id in recipients:
@@ -600,7 +697,7 @@ def reminder_sweep(session: Session, now: datetime) -> int:
                     [user_id],
                     f"interview_due:user:{user_id}:{today}",
                     N_("Post-screening interviews are due soon."),
-                    "/interviews?mine=1" if entry.interviewer_id else "/interviews",
+                    "/interviews?mine=1" if interviewer is not None else "/interviews",
                     [_item(entry, N_("%(student)s: interview due %(date)s"))],
                 )
             entry.reminded_at = now
@@ -708,3 +805,25 @@ STATE_WORDS = {
     InterviewState.DONE: N_("interviewed"),
     InterviewState.UNREACHABLE: N_("unreachable"),
 }
+
+
+def holding(session: Session, assignment: RoleAssignment, now: datetime) -> Holding | None:
+    """The interviews not yet held that ending a counsellor's role hands back
+    (`campus.holdings`; `interviewer_gone_sweep` does it)."""
+    if assignment.role not in (Role.SCHOOL_COUNSELLOR, Role.DEPT_COUNSELLOR):
+        return None
+    held = int(
+        session.scalar(
+            select(func.count(InterviewEntry.id)).where(
+                InterviewEntry.interviewer_id == assignment.user_id,
+                InterviewEntry.institution_id == assignment.institution_id,
+                InterviewEntry.state.in_((InterviewState.ASSIGNED, InterviewState.SCHEDULED)),
+            )
+        )
+        or 0
+    )
+    return Holding(
+        held,
+        ngettext("%(num)d interview not yet held", "%(num)d interviews not yet held", held),
+        _("the interviews go back to the list to assign"),
+    )

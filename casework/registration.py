@@ -53,6 +53,7 @@ def _register_student_file(app: Flask) -> None:
 def _register_interviews(app: Flask) -> None:
     from flask_babel import gettext as _
 
+    from campus import holdings
     from campus import nav
     from campus import scheduler
     from campus import workbench
@@ -81,6 +82,8 @@ def _register_interviews(app: Flask) -> None:
     workbench.register(app, interview_workbench.student_items, {Role.STUDENT}, order=11)
     scheduler.register_sweep(app, "casework.interview_reminders", interviews.reminder_sweep)
     scheduler.register_sweep(app, "casework.interview_escalation", interviews.escalation_sweep)
+    scheduler.register_sweep(app, "casework.interviewer_gone", interviews.interviewer_gone_sweep)
+    holdings.register(app, interviews.holding, order=20)
     scheduler.register_sweep(
         app, "casework.interview_case_counsellor", interviews.case_counsellor_sweep
     )

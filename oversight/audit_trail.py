@@ -101,6 +101,9 @@ ACTION_LABELS = {
     "institution.go_live": _lp("audit action", "Took the institution live"),
     "institution.local_passwords": _lp("audit action", "Changed local password sign-in"),
     "interview.assign": _lp("audit action", "Assigned an interview"),
+    "interview.interviewer_gone": _lp(
+        "audit action", "Interview back to the list: the interviewer's role ended"
+    ),
     "interview.invite": _lp("audit action", "Invited to an interview"),
     "interview.no_show": _lp("audit action", "Interview: no-show"),
     "interview.outcome": _lp("audit action", "Recorded an interview outcome"),
@@ -119,6 +122,7 @@ ACTION_LABELS = {
     "life_event": _lp("audit action", "Recorded a life event"),
     "list": _lp("audit action", "Viewed a list of students"),
     "list_booked": _lp("audit action", "Viewed booked appointments"),
+    "list_to_rearrange": _lp("audit action", "Viewed appointments whose counsellor has left"),
     "list_notes_to_co_sign": _lp("audit action", "Viewed notes to co-sign"),
     "list_sessions": _lp("audit action", "Viewed counselling sessions"),
     "mfa_enrol": _lp("audit action", "Set up two-step sign-in"),
@@ -191,6 +195,9 @@ ACTION_LABELS = {
     "waitlist_read": _lp("audit action", "Viewed the waiting list"),
     "warning.acknowledge": _lp("audit action", "Acknowledged a warning"),
     "warning.assessment": _lp("audit action", "Recorded an assessment"),
+    "warning.case_returned": _lp(
+        "audit action", "Case returned to the centre: its counsellor's role ended"
+    ),
     "warning.close": _lp("audit action", "Closed a warning"),
     "warning.contact": _lp("audit action", "Recorded a contact"),
     "warning.counsellor": _lp("audit action", "Handed to a counsellor"),

@@ -14,12 +14,16 @@ from datetime import datetime
 from datetime import time
 from datetime import timedelta
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campus import audit
 from campus import clock
+from campus.holdings import Holding
 from campus.i18n import N_
 from campus.i18n import Message
 from campus.i18n import shown
@@ -29,6 +33,8 @@ from campus.models import Role
 from campus.models import RoleAssignment
 from campus.models import Student
 from campus.models import User
+from campus.notifications import Notification
+from campus.notifications import notify_digest
 from campus.scope import Capability
 from campus.scope import student_filter
 from campus.submissions import stored_once
@@ -42,7 +48,9 @@ from referrals.models import ReturnPlanItem
 from referrals.services import ReferralError
 from warning import actions
 from warning import response
+from warning.models import EarlyWarning
 from warning.models import Task
+from warning.models import WarningStatus
 
 FOLLOW_UP_MONTHS = (1, 3, 6)
 
@@ -324,6 +332,128 @@ def owner_roles(session: Session, leave: LeaveOfAbsence) -> dict[int, tuple[Role
         or _in_order({a.role for a in item.owner.roles} - {Role.STUDENT})
         for item in leave.plan_items
     }
+
+
+def owners_gone(session: Session, leave: LeaveOfAbsence) -> set[int]:
+    """The plan items still to do whose owner no longer holds any role around the student (their
+    role ended, they moved on, or their account is off): the plan flags them, to be given to
+    someone else; nothing is reassigned by itself."""
+    around = {o.user.id for o in owner_choices(session, leave.student)}
+    return {
+        item.id
+        for item in leave.plan_items
+        if item.task.done_at is None and item.owner_id not in around
+    }
+
+
+OWNER_GONE_TEXT = N_("Return-to-school plan items have an owner who has left")
+OWNER_GONE_ITEM = N_("%(student)s: “%(text)s” was %(owner)s's")
+
+
+def owner_gone_sweep(session: Session, now: datetime) -> int:
+    """The scheduler's sweep: for every open leave with plan items whose owner has gone
+    (`owners_gone`), tell the student's case counsellor (the open warning's; else the centre's
+    directors) by one note per leave, listing the items; an item already listed is not told
+    again, so a second run tells nobody. Commits; how many items were newly told of."""
+    told = 0
+    leaves = session.scalars(
+        select(LeaveOfAbsence)
+        .where(LeaveOfAbsence.status != LeaveStatus.CLOSED)
+        .order_by(LeaveOfAbsence.id)
+    ).all()
+    for leave in leaves:
+        gone = owners_gone(session, leave)
+        if not gone:
+            continue
+        items: list[dict[str, object]] = [
+            {
+                "text": OWNER_GONE_ITEM,
+                "params": {
+                    "student": leave.student.name,
+                    "text": item.text,
+                    "owner": item.owner.name,
+                },
+            }
+            for item in leave.plan_items
+            if item.id in gone
+        ]
+        recipients = _case_counsellor(session, leave)
+        key = f"plan_owner_gone:leave:{leave.id}"
+        already = _listed(session, key, recipients)
+        told += sum(1 for item in items if item not in already)
+        notify_digest(
+            session, recipients, key, OWNER_GONE_TEXT, f"/referrals/leave/{leave.id}", items
+        )
+    session.commit()
+    return told
+
+
+def holding(session: Session, assignment: RoleAssignment, now: datetime) -> Holding | None:
+    """The return-plan items still to do that the holder of `assignment` owns (`campus.holdings`):
+    once they hold no role around the student, the plan flags them (`owner_gone_sweep`)."""
+    if assignment.role is Role.STUDENT:
+        return None
+    items = int(
+        session.scalar(
+            select(func.count(ReturnPlanItem.id))
+            .join(Task, Task.id == ReturnPlanItem.task_id)
+            .join(LeaveOfAbsence, LeaveOfAbsence.id == ReturnPlanItem.leave_id)
+            .where(
+                ReturnPlanItem.owner_id == assignment.user_id,
+                LeaveOfAbsence.institution_id == assignment.institution_id,
+                LeaveOfAbsence.status != LeaveStatus.CLOSED,
+                Task.done_at.is_(None),
+            )
+        )
+        or 0
+    )
+    return Holding(
+        items,
+        ngettext("%(num)d return-plan item", "%(num)d return-plan items", items),
+        _("the return-plan items are flagged for the case counsellor to give to someone else"),
+    )
+
+
+def _case_counsellor(session: Session, leave: LeaveOfAbsence) -> list[int]:
+    """Whom a plan without an owner is told to: the case counsellor of the student's open
+    warning, or, while nobody holds the case, the centre's directors."""
+    counsellor = session.scalar(
+        select(EarlyWarning.assigned_counsellor_id).where(
+            EarlyWarning.student_id == leave.student_id,
+            EarlyWarning.status == WarningStatus.OPEN,
+            EarlyWarning.assigned_counsellor_id.is_not(None),
+        )
+    )
+    if counsellor is not None:
+        return [counsellor]
+    return list(
+        session.scalars(
+            select(RoleAssignment.user_id).where(
+                RoleAssignment.institution_id == leave.institution_id,
+                RoleAssignment.role == Role.DIRECTOR,
+            )
+        )
+    )
+
+
+def _listed(session: Session, key: str, user_ids: list[int]) -> list[object]:
+    """The items every one of `user_ids` has already been told of under `key`."""
+    notes = list(
+        session.scalars(
+            select(Notification).where(
+                Notification.digest_key == key, Notification.user_id.in_(user_ids)
+            )
+        )
+    )
+    if len(notes) < len(set(user_ids)):
+        return []
+    lists = [_items_of(note) for note in notes]
+    return [item for item in lists[0] if all(item in other for other in lists[1:])]
+
+
+def _items_of(note: Notification) -> list[object]:
+    items = (note.detail or {}).get("items")
+    return list(items) if isinstance(items, list) else []
 
 
 def _in_order(roles: set[Role]) -> tuple[Role, ...]:

@@ -161,6 +161,7 @@ def _detail_page(leave: LeaveOfAbsence, refused: tuple[str, FlaskForm] | None = 
         assessment_labels=ASSESSMENT_LABELS,
         people=_people(leave),
         owners=_owners(leave),
+        owners_gone=leave_rules.owners_gone(db.session, leave),
         owns=leave_rules.owns,
         refused_task=g.get("refused_task"),
         **forms,

@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import gettext as _
 
+from campus import holdings
 from campus import nav
 from campus import scheduler
 from campus import workbench
 from campus.models import Role
 from referrals import closure_views
 from referrals import document_views
+from referrals import leave
 from referrals import leave_views
 from referrals import services
 from referrals import views
@@ -50,6 +52,8 @@ def register(app: Flask) -> None:
     workbench.register(app, referrals_workbench.centre_items, set(CLINICAL_READERS), order=40)
     liaison = {Role.HOSPITAL_LIAISON}
     workbench.register(app, referrals_workbench.liaison_items, liaison, order=40)
+    scheduler.register_sweep(app, "referrals.plan_owner_gone", leave.owner_gone_sweep)
+    holdings.register(app, leave.holding, order=30)
     scheduler.register_sweep(
         app,
         "referrals.green_channel",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import gettext as _
 
+from campus import holdings
 from campus import nav
 from campus import notifications
 from campus import scheduler
@@ -12,6 +13,7 @@ from campus import workbench
 from campus.models import Role
 from screening import vocabulary
 from warning import escalation
+from warning import handover
 from warning import help_views
 from warning import labels
 from warning import permissions
@@ -38,6 +40,8 @@ def register(app: Flask) -> None:
     scheduler.register_sweep(app, "warning.escalation", escalation.sweep_deadlines)
     scheduler.register_sweep(app, "warning.follow_ups", escalation.sweep_follow_ups)
     scheduler.register_sweep(app, "warning.missing_reports", escalation.sweep_missing_reports)
+    scheduler.register_sweep(app, "warning.cases_returned", handover.return_cases_sweep)
+    holdings.register(app, handover.holding, order=10)
 
 
 def _register_template_globals(app: Flask) -> None:

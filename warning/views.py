@@ -278,6 +278,9 @@ def _event_labels() -> dict[str, str]:
         "follow_up_scheduled": _("Follow-up scheduled"),
         "escalated": _("Escalated"),
         "counsellor_assigned": _("Case given to"),
+        "case_returned": _(
+            "The case counsellor's role has ended; the case went back to the centre to be assigned"
+        ),
         "closed": pgettext("warning", "Closed"),
         "reopened": _("Reopened"),
     }

@@ -25,6 +25,8 @@ from campus.models import Role
 from campus.models import RoleAssignment
 from campus.models import RoleEnd
 from campus.models import User
+from tests.factories import open_warning
+from warning.policy import Level
 
 
 @dataclass
@@ -230,3 +232,21 @@ def test_the_administrator_cannot_end_their_own_administrator_role_in_the_review
     assert "Another administrator must end your own administrator role." in page
     assert _role(staff.boss, Role.ADMIN).ends_at is None
     assert db.session.scalar(select(func.count()).select_from(AccessReviewDecision)) == 0
+
+
+def test_the_review_says_what_a_counsellor_still_holds_beside_her_role(campus, staff, login):
+    counsellor = campus.staff(staff.institution, Role.SCHOOL_COUNSELLOR, login="chen")
+    student = db.session.scalar(select(User).where(User.name == "Li Hua")).student
+    campus.commit()
+    open_warning(student, Level.RED, assigned_counsellor_id=counsellor.id)
+    clock.advance(timedelta(hours=1))
+    client = login(staff.boss)
+    _open(client)
+
+    cards = _cards(client.get("/admin/access-review").get_data(as_text=True))
+
+    assert (
+        "This person currently holds 1 open warning case. Once the role ends, the cases go back "
+        "to the centre to be assigned." in cards[str(counsellor.id)]
+    )
+    assert "This person currently holds" not in cards[str(staff.wang.id)]

@@ -257,6 +257,7 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     # Appointment changes (appointments/change_views.py): a student's own, the centre's for its
     # institution; the security world has no appointment or waitlist entry, so those are a 404.
     "appointment_changes.mine": frozenset({Role.STUDENT}),
+    "appointment_changes.to_rearrange": CLINICAL_READERS,
     "appointment_changes.show": CLINICAL_READERS | {Role.STUDENT},
     "appointment_changes.cancel": CLINICAL_READERS | {Role.STUDENT},
     "appointment_changes.reschedule": CLINICAL_READERS | {Role.STUDENT},

@@ -1,0 +1,105 @@
+"""A counsellor's future appointments when her role ends: never cancelled by themselves (a
+student is expecting the session), but the centre has to arrange them with someone else."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy import Select
+from sqlalchemy import and_
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from appointments.models import Appointment
+from appointments.models import AppointmentState
+from campus import workbench
+from campus.holdings import Holding
+from campus.local_time import local_time
+from campus.models import WITH_ENDED_ROLES
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import User
+from campus.scope import institution_ids
+
+
+def holding(session: Session, assignment: RoleAssignment, now: datetime) -> Holding | None:
+    """The booked appointments still to come with the holder of a school-counsellor role
+    (`campus.holdings`)."""
+    if assignment.role is not Role.SCHOOL_COUNSELLOR:
+        return None
+    booked = int(
+        session.scalar(
+            select(func.count(Appointment.id)).where(
+                Appointment.counsellor_id == assignment.user_id,
+                Appointment.institution_id == assignment.institution_id,
+                Appointment.state == AppointmentState.BOOKED,
+                Appointment.starts_at > now,
+            )
+        )
+        or 0
+    )
+    return Holding(
+        booked,
+        ngettext("%(num)d future appointment", "%(num)d future appointments", booked),
+        _("the centre must arrange the appointments with someone else"),
+    )
+
+
+def with_counsellor_gone(institution_ids: list[int], now: datetime) -> Select[tuple[Appointment]]:
+    """The booked appointments still to come at `institution_ids` whose counsellor no longer
+    holds a working school-counsellor role there (or whose account is off), soonest first: the
+    student is still expecting them, and the centre has to arrange them with someone else."""
+    still_there = (
+        select(RoleAssignment.id)
+        .where(
+            RoleAssignment.user_id == Appointment.counsellor_id,
+            RoleAssignment.institution_id == Appointment.institution_id,
+            RoleAssignment.role == Role.SCHOOL_COUNSELLOR,
+            or_(RoleAssignment.ends_at.is_(None), RoleAssignment.ends_at > now),
+        )
+        .exists()
+    )
+    active = select(User.id).where(User.id == Appointment.counsellor_id, User.active).exists()
+    return (
+        select(Appointment)
+        .where(
+            Appointment.institution_id.in_(institution_ids),
+            Appointment.state == AppointmentState.BOOKED,
+            Appointment.starts_at > now,
+            ~and_(still_there, active),
+        )
+        .order_by(Appointment.starts_at, Appointment.id)
+        .execution_options(**{WITH_ENDED_ROLES: True})
+    )
+
+
+def director_items(session: Session, user: User, now: datetime) -> list[workbench.Item]:
+    """The director's home page: future appointments with a counsellor who has left."""
+    institutions = sorted(institution_ids(user, Role.DIRECTOR))
+    if not institutions:
+        return []
+    query = with_counsellor_gone(institutions, now)
+    count = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    if not count:
+        return []
+    first = session.scalars(query.limit(1)).first()
+    return [
+        workbench.Item(
+            count,
+            ngettext(
+                "%(num)d future appointment is with a counsellor who has left: arrange it "
+                "with someone else",
+                "%(num)d future appointments are with a counsellor who has left: arrange them "
+                "with someone else",
+                count,
+            ),
+            url_for("appointment_changes.to_rearrange"),
+            workbench.Urgency.TODAY,
+            _("The earliest is %(when)s.", when=local_time(first.starts_at)) if first else "",
+        )
+    ]

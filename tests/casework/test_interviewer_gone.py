@@ -1,0 +1,123 @@
+"""An interview whose interviewer's role ended goes back to the list to assign, the director is
+told once, and nobody reminds a person who has gone."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from campus import admin
+from campus import clock
+from campus.extensions import db
+from campus.models import WITH_ENDED_ROLES
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.notifications import Notification
+from casework import interviews
+from casework.models import InterviewEntry
+from casework.models import InterviewState
+from tests.casework import interview_world as w
+from tests.conftest import sign_in
+
+
+@pytest.fixture
+def world(campus) -> w.World:
+    return w.build(campus)
+
+
+@pytest.fixture
+def listed(world):
+    """A campaign whose results listed Wang Fang (yellow) and Zhao Min (red)."""
+    made = w.campaign(world, "phq9")
+    w.submit(made, world.student, "phq9", w.phq9_total(12))
+    w.submit(made, world.mathematician, "phq9", w.phq9_total(22))
+    by_student = {e.student_id: e for e in w.entries(made)}
+    return made, by_student[world.student.id], by_student[world.mathematician.id]
+
+
+def _assignment(user, role: Role) -> RoleAssignment:
+    return db.session.scalar(
+        select(RoleAssignment)
+        .where(RoleAssignment.user_id == user.id, RoleAssignment.role == role)
+        .execution_options(**{WITH_ENDED_ROLES: True})
+    )
+
+
+def _end_role(world: w.World, user, role: Role) -> None:
+    admin.remove_role(db.session, world.admin, world.institution, _assignment(user, role))
+    db.session.expire_all()
+
+
+def _notes(user, ending: str) -> list[Notification]:
+    return [
+        n
+        for n in db.session.scalars(select(Notification).where(Notification.user_id == user.id))
+        if n.text.endswith(ending)
+    ]
+
+
+def test_an_interview_whose_interviewer_left_goes_back_to_the_list_to_assign(client, world, listed):
+    made, yellow, red = listed
+    interviews.assign(db.session, world.director, [yellow], world.counsellor, clock.now())
+    interviews.schedule(
+        db.session,
+        world.counsellor,
+        yellow,
+        yellow.version,
+        clock.now(),
+        when=clock.now() + timedelta(days=2),
+        place="Centre room 3",
+    )
+    role = _assignment(world.counsellor, Role.SCHOOL_COUNSELLOR)
+    sign_in(client, world.admin)
+    confirm = client.get(f"/admin/users/{world.counsellor.id}/roles/{role.id}/remove")
+    assert (
+        "This person currently holds 1 interview not yet held. Once the role ends, the interviews "
+        "go back to the list to assign." in confirm.get_data(as_text=True)
+    )
+    _end_role(world, world.counsellor, Role.SCHOOL_COUNSELLOR)
+
+    assert interviews.interviewer_gone_sweep(db.session, clock.now()) == 1
+    assert interviews.interviewer_gone_sweep(db.session, clock.now()) == 0  # once
+
+    db.session.expire_all()
+    entry = db.session.get(InterviewEntry, yellow.id)
+    assert (entry.state, entry.interviewer_id) == (InterviewState.TO_ASSIGN, None)
+    assert entry.place == "Centre room 3"  # what the student was told, for whoever takes it
+    (note,) = _notes(world.director, "their interviewer's role has ended")
+    assert [i["params"]["student"] for i in note.detail["items"]] == ["Wang Fang"]
+    sign_in(client, world.director)
+    waiting = client.get(f"{note.link}&campaign={made.id}").get_data(as_text=True)
+    assert "Wang Fang" in waiting
+
+
+def test_a_department_counsellor_still_in_post_keeps_her_interview(world, listed):
+    made, yellow, red = listed
+    yellow.tier = "department"
+    db.session.commit()
+    interviews.assign(db.session, world.director, [yellow], world.computing_counsellor, clock.now())
+    _end_role(world, world.maths_counsellor, Role.DEPT_COUNSELLOR)
+
+    assert interviews.interviewer_gone_sweep(db.session, clock.now()) == 0
+    db.session.expire_all()
+    assert db.session.get(InterviewEntry, yellow.id).interviewer_id == (
+        world.computing_counsellor.id
+    )
+
+
+def test_the_reminder_goes_to_the_director_not_to_an_interviewer_who_left(world, listed):
+    made, yellow, red = listed
+    interviews.assign(db.session, world.director, [yellow], world.counsellor, clock.now())
+    _end_role(world, world.counsellor, Role.SCHOOL_COUNSELLOR)
+    clock.set_now(yellow.due_at - timedelta(days=2))
+
+    assert interviews.reminder_sweep(db.session, clock.now()) == 2
+
+    assert _notes(world.counsellor, "are due soon.") == []
+    (reminder,) = _notes(world.director, "are due soon.")
+    assert sorted(i["params"]["student"] for i in reminder.detail["items"]) == [
+        "Wang Fang",
+        "Zhao Min",
+    ]

@@ -1,0 +1,139 @@
+"""When a school counsellor's role ends, her open cases go back to the centre.
+
+Accounts are never deleted and a role ends by date, by an administrator or in the access review
+(`campus.admin`); the sweep here finds the open warnings whose case counsellor no longer holds a
+working school-counsellor role at the warning's institution (or whose account was switched off),
+clears the counsellor, writes the timeline line and tells the director and the centre's
+counsellors, so the case shows among those with no counsellor yet instead of resting with someone
+who has gone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campus import audit
+from campus import clock
+from campus.holdings import Holding
+from campus.i18n import N_
+from campus.models import WITH_ENDED_ROLES
+from campus.models import Role
+from campus.models import RoleAssignment
+from campus.models import User
+from campus.notifications import notify_digest
+from warning.models import EarlyWarning
+from warning.models import WarningEvent
+from warning.models import WarningStatus
+
+CASES_RETURNED_TEXT = N_("Cases came back to the centre: their counsellor's role has ended")
+CASE_RETURNED_ITEM = N_("%(student)s: was %(counsellor)s's case")
+# The warnings list, showing only the open cases no counsellor of the centre has yet.
+UNASSIGNED_LINK = "/warnings/?unassigned=1"
+
+
+def _holds_centre_role(user_id, institution_id, now: datetime):
+    """SQL: `user_id` holds a school-counsellor role at `institution_id` working at `now`."""
+    return (
+        select(RoleAssignment.id)
+        .where(
+            RoleAssignment.user_id == user_id,
+            RoleAssignment.institution_id == institution_id,
+            RoleAssignment.role == Role.SCHOOL_COUNSELLOR,
+            or_(RoleAssignment.ends_at.is_(None), RoleAssignment.ends_at > now),
+        )
+        .exists()
+    )
+
+
+def return_cases_sweep(session: Session, now: datetime) -> int:
+    """The scheduler's sweep: every open warning whose case counsellor's school-counsellor role
+    at its institution has ended (or whose account is off) loses its counsellor, with a timeline
+    line and an audit row; the director and the centre's counsellors get one note each per
+    institution and day listing the cases. Idempotent: a returned case has no counsellor, so a
+    second run finds nothing. Commits; how many cases came back."""
+    rows = session.execute(
+        select(EarlyWarning, User)
+        .join(User, User.id == EarlyWarning.assigned_counsellor_id)
+        .where(
+            EarlyWarning.status == WarningStatus.OPEN,
+            or_(
+                User.active.is_(False),
+                ~_holds_centre_role(User.id, EarlyWarning.institution_id, now),
+            ),
+        )
+        .order_by(EarlyWarning.institution_id, EarlyWarning.id)
+        # The criterion above decides at the sweep's `now`, not at the clock's.
+        .execution_options(**{WITH_ENDED_ROLES: True})
+    ).tuples()
+    returned: dict[int, list[dict[str, object]]] = {}
+    for warning, counsellor in rows:
+        warning.assigned_counsellor_id = None
+        session.add(
+            WarningEvent.of(warning, None, "case_returned", now, outcome=counsellor.name[:200])
+        )
+        audit.record_on(
+            session,
+            warning,
+            actor=None,
+            action="warning.case_returned",
+            record_type="warning",
+            detail=f"counsellor={counsellor.id}",
+        )
+        returned.setdefault(warning.institution_id, []).append(
+            {
+                "text": CASE_RETURNED_ITEM,
+                "params": {"student": warning.student.name, "counsellor": counsellor.name},
+            }
+        )
+    for institution_id, items in returned.items():
+        _tell_the_centre(session, institution_id, items, now)
+    session.commit()
+    return sum(len(items) for items in returned.values())
+
+
+def _tell_the_centre(
+    session: Session, institution_id: int, items: list[dict[str, object]], now: datetime
+) -> None:
+    """One note per director and working counsellor of the centre and day, listing the cases."""
+    centre = session.scalars(
+        select(RoleAssignment.user_id)
+        .join(User, User.id == RoleAssignment.user_id)
+        .where(
+            RoleAssignment.institution_id == institution_id,
+            RoleAssignment.role.in_((Role.DIRECTOR, Role.SCHOOL_COUNSELLOR)),
+            or_(RoleAssignment.ends_at.is_(None), RoleAssignment.ends_at > now),
+            User.active.is_(True),
+        )
+        .execution_options(**{WITH_ENDED_ROLES: True})
+    )
+    today = clock.local_date(now, clock.institution_zone(None))
+    key = f"cases_returned:institution:{institution_id}:{today.isoformat()}"
+    notify_digest(session, set(centre), key, CASES_RETURNED_TEXT, UNASSIGNED_LINK, items)
+
+
+def holding(session: Session, assignment: RoleAssignment, now: datetime) -> Holding | None:
+    """The open cases ending a school-counsellor role hands back (`campus.holdings`)."""
+    if assignment.role is not Role.SCHOOL_COUNSELLOR:
+        return None
+    cases = int(
+        session.scalar(
+            select(func.count(EarlyWarning.id)).where(
+                EarlyWarning.assigned_counsellor_id == assignment.user_id,
+                EarlyWarning.institution_id == assignment.institution_id,
+                EarlyWarning.status == WarningStatus.OPEN,
+            )
+        )
+        or 0
+    )
+    return Holding(
+        cases,
+        ngettext("%(num)d open warning case", "%(num)d open warning cases", cases),
+        _("the cases go back to the centre to be assigned"),
+    )
