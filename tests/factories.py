@@ -11,11 +11,15 @@ from datetime import datetime
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from campus import clock
 from campus.extensions import db
+from campus.models import WITH_ENDED_ROLES
 from campus.models import Hospital
 from campus.models import Institution
 from campus.models import Role
+from campus.models import RoleAssignment
 from campus.models import Student
 from campus.models import User
 from referrals import services as referrals
@@ -233,3 +237,14 @@ def referral_row(
     db.session.add(referral)
     db.session.flush()
     return referral
+
+
+def role_assignment(user: User, role: Role) -> RoleAssignment:
+    """`user`'s assignment of `role`, ended or not: what a test of ending it reads after."""
+    found = db.session.scalar(
+        select(RoleAssignment)
+        .where(RoleAssignment.user_id == user.id, RoleAssignment.role == role)
+        .execution_options(**{WITH_ENDED_ROLES: True})
+    )
+    assert found is not None
+    return found

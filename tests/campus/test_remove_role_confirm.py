@@ -5,25 +5,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from appointments.models import AppointmentState
 from campus import clock
 from campus.extensions import db
-from campus.models import WITH_ENDED_ROLES
 from campus.models import Role
-from campus.models import RoleAssignment
 from tests.appointments.session_world import appointment
 from tests.factories import open_warning
+from tests.factories import role_assignment
 from warning.policy import Level
-
-
-def _role(user, role: Role) -> RoleAssignment:
-    return db.session.scalar(
-        select(RoleAssignment)
-        .where(RoleAssignment.user_id == user.id, RoleAssignment.role == role)
-        .execution_options(**{WITH_ENDED_ROLES: True})
-    )
 
 
 def test_the_confirm_step_names_the_cases_and_appointments_and_ends_nothing(campus, login):
@@ -41,7 +30,7 @@ def test_the_confirm_step_names_the_cases_and_appointments_and_ends_nothing(camp
     appointment(students[2], leaving, clock.now() - timedelta(days=7))  # past: not counted
     appointment(students[2], leaving, soon + timedelta(days=1), state=AppointmentState.CANCELLED)
     db.session.commit()
-    role = _role(leaving, Role.SCHOOL_COUNSELLOR)
+    role = role_assignment(leaving, Role.SCHOOL_COUNSELLOR)
     admin = login(administrator)
 
     detail = admin.get(f"/admin/users/{leaving.id}").get_data(as_text=True)
@@ -55,11 +44,11 @@ def test_the_confirm_step_names_the_cases_and_appointments_and_ends_nothing(camp
         "appointments with someone else." in page
     )
     db.session.expire_all()
-    assert _role(leaving, Role.SCHOOL_COUNSELLOR).ends_at is None
+    assert role_assignment(leaving, Role.SCHOOL_COUNSELLOR).ends_at is None
 
     assert admin.post(confirm_url).status_code == 302
     db.session.expire_all()
-    assert _role(leaving, Role.SCHOOL_COUNSELLOR).ends_at is not None
+    assert role_assignment(leaving, Role.SCHOOL_COUNSELLOR).ends_at is not None
     # Once ended, the confirm step says so instead of offering it again.
     again = admin.get(confirm_url, follow_redirects=True).get_data(as_text=True)
     assert "This role has already ended." in again
@@ -70,7 +59,7 @@ def test_a_person_holding_nothing_is_said_to_hold_nothing(campus, login):
     member = campus.staff(inst, Role.DEPT_COUNSELLOR, department=campus.department(inst))
     administrator = campus.staff(inst, Role.ADMIN)
     campus.commit()
-    role = _role(member, Role.DEPT_COUNSELLOR)
+    role = role_assignment(member, Role.DEPT_COUNSELLOR)
 
     page = login(administrator).get(f"/admin/users/{member.id}/roles/{role.id}/remove")
 
@@ -88,7 +77,7 @@ def test_another_institutions_role_has_no_confirm_step(campus, login):
     stranger = campus.staff(other, Role.SCHOOL_COUNSELLOR)
     administrator = campus.staff(inst, Role.ADMIN)
     campus.commit()
-    role = _role(stranger, Role.SCHOOL_COUNSELLOR)
+    role = role_assignment(stranger, Role.SCHOOL_COUNSELLOR)
 
     page = login(administrator).get(f"/admin/users/{stranger.id}/roles/{role.id}/remove")
 

@@ -132,3 +132,13 @@ def results(made: Campaign) -> int:
 
 
 NOW = datetime(2026, 9, 14, 2, 0)
+
+
+def listed(world: World) -> tuple[Campaign, InterviewEntry, InterviewEntry]:
+    """A campaign whose results listed Wang Fang (yellow) and Zhao Min (red): the campaign and
+    their two interview entries."""
+    made = campaign(world, "phq9")
+    submit(made, world.student, "phq9", phq9_total(12))
+    submit(made, world.mathematician, "phq9", phq9_total(22))
+    by_student = {e.student_id: e for e in entries(made)}
+    return made, by_student[world.student.id], by_student[world.mathematician.id]

@@ -33,12 +33,7 @@ def world(campus) -> w.World:
 
 @pytest.fixture
 def listed(world):
-    """A campaign whose results listed Wang Fang (yellow) and Zhao Min (red)."""
-    made = w.campaign(world, "phq9")
-    w.submit(made, world.student, "phq9", w.phq9_total(12))
-    w.submit(made, world.mathematician, "phq9", w.phq9_total(22))
-    by_student = {e.student_id: e for e in w.entries(made)}
-    return made, by_student[world.student.id], by_student[world.mathematician.id]
+    return w.listed(world)
 
 
 def _notes(user) -> list[Notification]:

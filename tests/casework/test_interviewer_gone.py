@@ -11,15 +11,14 @@ from sqlalchemy import select
 from campus import admin
 from campus import clock
 from campus.extensions import db
-from campus.models import WITH_ENDED_ROLES
 from campus.models import Role
-from campus.models import RoleAssignment
 from campus.notifications import Notification
 from casework import interviews
 from casework.models import InterviewEntry
 from casework.models import InterviewState
 from tests.casework import interview_world as w
 from tests.conftest import sign_in
+from tests.factories import role_assignment
 
 
 @pytest.fixture
@@ -29,24 +28,11 @@ def world(campus) -> w.World:
 
 @pytest.fixture
 def listed(world):
-    """A campaign whose results listed Wang Fang (yellow) and Zhao Min (red)."""
-    made = w.campaign(world, "phq9")
-    w.submit(made, world.student, "phq9", w.phq9_total(12))
-    w.submit(made, world.mathematician, "phq9", w.phq9_total(22))
-    by_student = {e.student_id: e for e in w.entries(made)}
-    return made, by_student[world.student.id], by_student[world.mathematician.id]
-
-
-def _assignment(user, role: Role) -> RoleAssignment:
-    return db.session.scalar(
-        select(RoleAssignment)
-        .where(RoleAssignment.user_id == user.id, RoleAssignment.role == role)
-        .execution_options(**{WITH_ENDED_ROLES: True})
-    )
+    return w.listed(world)
 
 
 def _end_role(world: w.World, user, role: Role) -> None:
-    admin.remove_role(db.session, world.admin, world.institution, _assignment(user, role))
+    admin.remove_role(db.session, world.admin, world.institution, role_assignment(user, role))
     db.session.expire_all()
 
 
@@ -70,7 +56,7 @@ def test_an_interview_whose_interviewer_left_goes_back_to_the_list_to_assign(cli
         when=clock.now() + timedelta(days=2),
         place="Centre room 3",
     )
-    role = _assignment(world.counsellor, Role.SCHOOL_COUNSELLOR)
+    role = role_assignment(world.counsellor, Role.SCHOOL_COUNSELLOR)
     sign_in(client, world.admin)
     confirm = client.get(f"/admin/users/{world.counsellor.id}/roles/{role.id}/remove")
     assert (

@@ -11,23 +11,14 @@ from campus import admin
 from campus import clock
 from campus import scheduler
 from campus.extensions import db
-from campus.models import WITH_ENDED_ROLES
 from campus.models import Role
-from campus.models import RoleAssignment
 from campus.notifications import Notification
 from tests.factories import open_warning
+from tests.factories import role_assignment
 from warning import handover
 from warning.models import EarlyWarning
 from warning.models import WarningEvent
 from warning.policy import Level
-
-
-def _assignment(user, role) -> RoleAssignment:
-    return db.session.scalar(
-        select(RoleAssignment)
-        .where(RoleAssignment.user_id == user.id, RoleAssignment.role == role)
-        .execution_options(**{WITH_ENDED_ROLES: True})
-    )
 
 
 def _returned_events() -> int:
@@ -57,7 +48,7 @@ def test_an_ended_counsellors_cases_go_back_to_the_centre_once(app, campus, netw
     theirs = open_warning(network.other_student, Level.YELLOW, assigned_counsellor_id=staying.id)
 
     admin = login(administrator)
-    role = _assignment(leaving, Role.SCHOOL_COUNSELLOR)
+    role = role_assignment(leaving, Role.SCHOOL_COUNSELLOR)
     removed = admin.post(f"/admin/users/{leaving.id}/roles/{role.id}/remove")
     assert removed.status_code == 302
     results = scheduler.run_sweeps(app, db.session)
@@ -120,7 +111,7 @@ def test_a_working_counsellor_keeps_her_cases_and_a_switched_off_account_loses_t
 
 def test_a_role_ending_by_date_returns_the_cases_the_day_after(campus, network):
     counsellor = network.school_counsellor
-    assignment = _assignment(counsellor, Role.SCHOOL_COUNSELLOR)
+    assignment = role_assignment(counsellor, Role.SCHOOL_COUNSELLOR)
     today = clock.local_date(clock.now(), clock.institution_zone(network.institution))
     assignment.until = today
     assignment.ends_at = admin.end_moment(network.institution, today)
