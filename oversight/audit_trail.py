@@ -164,6 +164,7 @@ ACTION_LABELS = {
     "return_assessed": _lp("audit action", "Assessed a return to school"),
     "return_case_closed": _lp("audit action", "Closed a return-to-school case"),
     "return_plan_item_added": _lp("audit action", "Added to a return plan"),
+    "return_plan_item_handed_over": _lp("audit action", "Handed on a return-plan item"),
     "return_statement_recorded": _lp("audit action", "Recorded a return statement"),
     "return_task_done": _lp("audit action", "Completed a return task"),
     "rotate_keys": _lp("audit action", "Rotated encryption keys"),

@@ -261,6 +261,13 @@ class PlanItemForm(OnceForm):
     submit = SubmitField(_l("Add plan item"))
 
 
+class HandOverForm(FlaskForm):
+    """An open plan item given to someone else around the student (its owner left, or cannot)."""
+
+    owner_id = SelectField(_l("New owner"), coerce=int, validators=[InputRequired()])
+    submit = SubmitField(_l("Hand over"))
+
+
 class PlanTaskDoneForm(FlaskForm):
     """Ticking a plan item or follow-up: its owner needs no note, anyone else says what was done
     (`referrals.leave.check_task_done` decides; the page asks only those who must)."""

@@ -546,6 +546,56 @@ def do_add_plan_item(
     return item
 
 
+def hand_over_plan_item(
+    session: Session,
+    user: User,
+    leave: LeaveOfAbsence,
+    item: ReturnPlanItem,
+    owner_id: int,
+    now: datetime,
+) -> ReturnPlanItem:
+    """Give an open plan item to someone else around the student (its owner has left, or can no
+    longer do it): the old owner's task is marked done with a note naming who took it over, and
+    the same item, due the same day, is added for the new owner, who is told as for any new item.
+    The plan and both task lists say what happened. Commits; the new item."""
+    owner = check_hand_over(session, leave, item, owner_id)
+    try:
+        handed = do_hand_over(session, user, leave, item, owner, now)
+    except actions.TaskAlreadyDone as done:
+        raise _already_done(done, user) from None
+    session.commit()
+    return handed
+
+
+def check_hand_over(
+    session: Session, leave: LeaveOfAbsence, item: ReturnPlanItem, owner_id: int
+) -> User:
+    """The new owner, if `item` is an open item of this case and the owner is someone else around
+    the student; raises `LeaveError` otherwise. Writes nothing."""
+    if item.leave_id != leave.id:
+        raise LeaveError(N_("This item is not part of this case."))
+    if item.task.done_at is not None:
+        raise LeaveError(N_("This item is done: nothing to hand over."))
+    if owner_id == item.owner_id:
+        raise LeaveError(N_("Choose someone other than its owner now."))
+    return check_plan_item(session, leave, item.text, owner_id)
+
+
+def do_hand_over(
+    session: Session,
+    user: User,
+    leave: LeaveOfAbsence,
+    item: ReturnPlanItem,
+    owner: User,
+    now: datetime,
+) -> ReturnPlanItem:
+    """Write the hand-over `check_hand_over` allowed, in the caller's unit of work."""
+    note = Message(N_("Handed over to %(name)s"), name=owner.name)
+    actions.claim_task(session, user, item.task, now, note.shown())
+    _audit(session, user, leave, "return_plan_item_handed_over", f"{item.owner_id} to {owner.id}")
+    return do_add_plan_item(session, user, leave, item.section, item.text, owner, item.due_date)
+
+
 def _task(
     session: Session,
     leave: LeaveOfAbsence,

@@ -43,6 +43,7 @@ from referrals.forms import REASON_LABELS
 from referrals.forms import SECTION_LABELS
 from referrals.forms import ApproveReturnForm
 from referrals.forms import AssessmentForm
+from referrals.forms import HandOverForm
 from referrals.forms import LeaveForm
 from referrals.forms import PlanItemForm
 from referrals.forms import PlanTaskDoneForm
@@ -147,6 +148,7 @@ def _detail_page(leave: LeaveOfAbsence, refused: tuple[str, FlaskForm] | None = 
         "approve_form": ApproveReturnForm(prefix="ap"),
         "plan_form": plan_form,
         "done_form": PlanTaskDoneForm(formdata=None),
+        "hand_over_form": _hand_over_form(leave, submitted=False),
     }
     if refused is not None:
         name, form = refused
@@ -166,6 +168,12 @@ def _detail_page(leave: LeaveOfAbsence, refused: tuple[str, FlaskForm] | None = 
         refused_task=g.get("refused_task"),
         **forms,
     )
+
+
+def _hand_over_form(leave: LeaveOfAbsence, *, submitted: bool = True) -> HandOverForm:
+    form = HandOverForm(prefix="ho") if submitted else HandOverForm(prefix="ho", formdata=None)
+    form.owner_id.choices = _owner_choices(leave)
+    return form
 
 
 def _people(leave: LeaveOfAbsence) -> dict[int, str]:
@@ -333,6 +341,20 @@ def task_done(leave: LeaveOfAbsence, task_id: int) -> str:
     if leave_rules.owns(current_user, task):
         return _("Marked done.")
     return _("Marked done for its owner, with your note.")
+
+
+@bp.route("/<int:leave_id>/items/<int:item_id>/hand-over", methods=["POST"])
+@require_roles(Role.SCHOOL_COUNSELLOR)
+@_leave_step
+def hand_over(leave: LeaveOfAbsence, item_id: int) -> str:
+    item = next((i for i in leave.plan_items if i.id == item_id), None)
+    if item is None:  # another case's item, or none: as if it did not exist
+        abort(404)
+    form = _validated("hand_over_form", _hand_over_form(leave))
+    handed = leave_rules.hand_over_plan_item(
+        db.session, current_user, leave, item, form.owner_id.data, clock.now()
+    )
+    return _("Handed over to %(name)s; they see it among their tasks.", name=handed.owner.name)
 
 
 @bp.route("/<int:leave_id>/close", methods=["POST"])

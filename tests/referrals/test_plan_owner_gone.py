@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import func
 from sqlalchemy import select
 
 from campus import admin
@@ -93,3 +94,54 @@ def test_with_nobody_on_the_case_the_directors_are_told(world):
     assert [i["params"]["text"] for i in note.detail["items"]] == ["Meals"]
     assert note.link == f"/referrals/leave/{leave.id}"
     assert _notes(world.counsellor) == []
+
+
+def test_the_counsellor_hands_the_flagged_item_to_someone_else_from_the_page(world, login):
+    """Before, the flag asked to choose someone else and the page offered no way to."""
+    leave = _plan(world)
+    world.dept_counsellor.active = False
+    db.session.commit()
+    client = login(world.counsellor)
+    page = client.get(f"/referrals/leave/{leave.id}").get_data(as_text=True)
+    assert page.count(FLAG) == 1
+    assert '<details class="hand-over" open>' in page
+    gone = db.session.scalars(select(ReturnPlanItem).order_by(ReturnPlanItem.id)).first()
+
+    answer = client.post(
+        f"/referrals/leave/{leave.id}/items/{gone.id}/hand-over",
+        data={"ho-owner_id": world.informant.id},
+    )
+    assert answer.status_code == 302
+    page = client.get(f"/referrals/leave/{leave.id}").get_data(as_text=True)
+    assert FLAG not in page
+    assert f"Handed over to {world.informant.name}" in page
+    items = db.session.scalars(select(ReturnPlanItem).order_by(ReturnPlanItem.id)).all()
+    old, new = items[0], items[-1]
+    assert old.task.done_at is not None
+    assert old.task.done_by_id == world.counsellor.id
+    assert (new.text, new.owner_id, new.due_date) == (
+        "Exam delay",
+        world.informant.id,
+        old.due_date,
+    )
+    assert new.task.done_at is None
+    assert new.task.assignee_user_id == world.informant.id
+    assert rules.owner_gone_sweep(db.session, clock.now()) == 0
+
+
+def test_a_hand_over_to_the_same_owner_or_of_another_cases_item_is_refused(world, login):
+    leave = _plan(world)
+    item = db.session.scalars(select(ReturnPlanItem).order_by(ReturnPlanItem.id)).first()
+    client = login(world.counsellor)
+    same = client.post(
+        f"/referrals/leave/{leave.id}/items/{item.id}/hand-over",
+        data={"ho-owner_id": item.owner_id},
+    )
+    assert same.status_code == 400  # the page again, saying why
+    assert "Choose someone other than its owner now." in same.get_data(as_text=True)
+    forged = client.post(
+        f"/referrals/leave/{leave.id}/items/999999/hand-over",
+        data={"ho-owner_id": world.informant.id},
+    )
+    assert forged.status_code == 404
+    assert db.session.scalar(select(func.count(ReturnPlanItem.id))) == 2

@@ -26,7 +26,9 @@ from casework.models import CrisisEntry
 from casework.models import CrisisRecord
 from referrals.models import LeaveOfAbsence
 from referrals.models import LeaveReason
+from referrals.models import PlanSection
 from referrals.models import ReferralStatus
+from referrals.models import ReturnPlanItem
 from referrals.models import Urgency
 from screening import campaigns
 from screening import intake
@@ -204,12 +206,33 @@ def _add_clinical_records(world: World, hospital_id: int) -> None:
     note = Notification(user_id=world.users[Role.CLASS_COMMITTEE].id, text="A task for you")
     session.add_all([leave, draft, note])
     session.flush()
+    plan_task = Task(
+        institution_id=student.institution_id,
+        student_id=student.id,
+        kind="return_plan",
+        text="Help with the timetable",
+        assignee_user_id=counsellor.id,
+        due_at=clock.now() + timedelta(days=30),
+    )
+    session.add(plan_task)
+    session.flush()
+    item = ReturnPlanItem(
+        leave_id=leave.id,
+        section=PlanSection.ACADEMIC,
+        text="Help with the timetable",
+        owner_id=counsellor.id,
+        due_date=clock.now().date() + timedelta(days=30),
+        task_id=plan_task.id,
+    )
+    session.add(item)
+    session.flush()
     world.ids.update(_add_crisis_record(world, warning, counsellor))
     world.ids.update(
         warning_id=warning.id,
         task_id=task.id,
         referral_id=referral.id,
         leave_id=leave.id,
+        item_id=item.id,
         version_id=draft.id,
         note_id=note.id,
     )
