@@ -26,6 +26,7 @@ from oversight import kpis
 from privacy.models import ConsentScope
 from referrals.models import LeaveOfAbsence
 from referrals.models import Referral
+from referrals.models import ReturnPlanItem
 from screening.models import Campaign
 from screening.models import CampaignAssignment
 from warning.models import EarlyWarning
@@ -76,6 +77,7 @@ def _candidates() -> dict[str, list[object]]:
         "assignment_id": sorted(set(_ids(CampaignAssignment)) | set(_ids(RoleAssignment))),
         "user_id": db.session.scalars(select(Student.user_id)).all(),
         "leave_id": _ids(LeaveOfAbsence),
+        "item_id": _ids(ReturnPlanItem),
         "task_id": _ids(Task),
         "version_id": _ids(PolicyVersion),
         "note_id": [1, 2],
