@@ -11,7 +11,6 @@ from flask_babel import ngettext
 from sqlalchemy import Select
 from sqlalchemy import and_
 from sqlalchemy import func
-from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -60,7 +59,7 @@ def with_counsellor_gone(institution_ids: list[int], now: datetime) -> Select[tu
             RoleAssignment.user_id == Appointment.counsellor_id,
             RoleAssignment.institution_id == Appointment.institution_id,
             RoleAssignment.role == Role.SCHOOL_COUNSELLOR,
-            or_(RoleAssignment.ends_at.is_(None), RoleAssignment.ends_at > now),
+            RoleAssignment.working_at(now),
         )
         .exists()
     )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, cast
 from flask_login import UserMixin
 from sqlalchemy import BigInteger
 from sqlalchemy import Boolean
+from sqlalchemy import ColumnElement
 from sqlalchemy import Date
 from sqlalchemy import DateTime
 from sqlalchemy import ForeignKey
@@ -325,6 +326,12 @@ class RoleAssignment(InstitutionRecord, Model):
 
     def live_at(self, moment: datetime) -> bool:
         return self.ends_at is None or self.ends_at > moment
+
+    @classmethod
+    def working_at(cls, moment: datetime) -> ColumnElement[bool]:
+        """`live_at` in SQL, for a read that asks for `WITH_ENDED_ROLES` and decides at a moment
+        of its own (a sweep's `now`) instead of the clock's."""
+        return or_(cls.ends_at.is_(None), cls.ends_at > moment)
 
 
 # The execution option that lets a read see ended assignments too (history, review, duties).

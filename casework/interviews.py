@@ -319,7 +319,7 @@ def _may_still_interview(now: datetime):
         .where(
             RoleAssignment.user_id == InterviewEntry.interviewer_id,
             RoleAssignment.institution_id == InterviewEntry.institution_id,
-            or_(RoleAssignment.ends_at.is_(None), RoleAssignment.ends_at > now),
+            RoleAssignment.working_at(now),
             or_(
                 RoleAssignment.role == Role.SCHOOL_COUNSELLOR,
                 and_(

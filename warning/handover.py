@@ -46,7 +46,7 @@ def _holds_centre_role(user_id, institution_id, now: datetime):
             RoleAssignment.user_id == user_id,
             RoleAssignment.institution_id == institution_id,
             RoleAssignment.role == Role.SCHOOL_COUNSELLOR,
-            or_(RoleAssignment.ends_at.is_(None), RoleAssignment.ends_at > now),
+            RoleAssignment.working_at(now),
         )
         .exists()
     )
@@ -108,7 +108,7 @@ def _tell_the_centre(
         .where(
             RoleAssignment.institution_id == institution_id,
             RoleAssignment.role.in_((Role.DIRECTOR, Role.SCHOOL_COUNSELLOR)),
-            or_(RoleAssignment.ends_at.is_(None), RoleAssignment.ends_at > now),
+            RoleAssignment.working_at(now),
             User.active.is_(True),
         )
         .execution_options(**{WITH_ENDED_ROLES: True})
