@@ -60,6 +60,7 @@ ACTION_LABELS = {
     "booking_bars_read": _lp("audit action", "Viewed booking bars"),
     "break_glass": _lp("audit action", "Emergency access (break-glass)"),
     "break_glass_form": _lp("audit action", "Opened the emergency access form"),
+    "caseload_ended": _lp("audit action", "Caseload access ended: the counsellor's role ended"),
     "caseload_joined": _lp("audit action", "Took on a student's case"),
     "change_password": _lp("audit action", "Changed a password"),
     "channel_added": _lp("audit action", "Added a notification channel"),

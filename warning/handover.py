@@ -1,4 +1,4 @@
-"""When a school counsellor's role ends, her open cases go back to the centre.
+"""When a school counsellor's role ends, her open cases go back to the centre and her caseload ends.
 
 Accounts are never deleted and a role ends by date, by an administrator or in the access review
 (`campus.admin`); the sweep here finds the open warnings whose case counsellor no longer holds a
@@ -6,6 +6,11 @@ working school-counsellor role at the warning's institution (or whose account wa
 clears the counsellor, writes the timeline line and tells the director and the centre's
 counsellors, so the case shows among those with no counsellor yet instead of resting with someone
 who has gone.
+
+Her caseload (`warning.caseload`: whose full record she opens without break-glass) ends by the
+same test in a sibling sweep: it covers every student she ever took on, closed cases included,
+not only the open warnings, and the rows would otherwise open those records to her again the day
+a school-counsellor role is given back to her.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -24,8 +30,10 @@ from campus import clock
 from campus.holdings import Holding
 from campus.i18n import N_
 from campus.models import WITH_ENDED_ROLES
+from campus.models import Caseload
 from campus.models import Role
 from campus.models import RoleAssignment
+from campus.models import Student
 from campus.models import User
 from campus.notifications import notify_digest
 from warning.models import EarlyWarning
@@ -98,6 +106,46 @@ def return_cases_sweep(session: Session, now: datetime) -> int:
     return sum(len(items) for items in returned.values())
 
 
+def end_caseloads_sweep(session: Session, now: datetime) -> int:
+    """The scheduler's sweep: every caseload row whose counsellor no longer holds a working
+    school-counsellor role at the student's institution (or whose account is off) is removed,
+    so a role given back later starts with an empty caseload. One audit row per student, filed
+    under the student with the counsellor as its record: "who could open this student's full
+    record, from when to when" is read student by student, and there it sits beside the
+    `caseload_joined` row that opened the access. Idempotent: a removed row is not found again.
+    Commits; how many rows ended."""
+    rows = session.execute(
+        select(Caseload.id, Caseload.counsellor_id, Student.id, Student.institution_id)
+        .join(Student, Student.id == Caseload.student_id)
+        .join(User, User.id == Caseload.counsellor_id)
+        .where(
+            or_(
+                User.active.is_(False),
+                ~_holds_centre_role(User.id, Student.institution_id, now),
+            )
+        )
+        .order_by(Caseload.id)
+        # The criterion above decides at the sweep's `now`, not at the clock's.
+        .execution_options(**{WITH_ENDED_ROLES: True})
+    ).all()
+    if not rows:
+        return 0
+    for _row, counsellor_id, student_id, institution_id in rows:
+        audit.record(
+            session,
+            actor=None,
+            action="caseload_ended",
+            record_type="counsellor",
+            record_id=counsellor_id,
+            student_id=student_id,
+            institution_id=institution_id,
+            flush=False,
+        )
+    session.execute(delete(Caseload).where(Caseload.id.in_([row[0] for row in rows])))
+    session.commit()
+    return len(rows)
+
+
 def _tell_the_centre(
     session: Session, institution_id: int, items: list[dict[str, object]], now: datetime
 ) -> None:
@@ -136,4 +184,29 @@ def holding(session: Session, assignment: RoleAssignment, now: datetime) -> Hold
         cases,
         ngettext("%(num)d open warning case", "%(num)d open warning cases", cases),
         _("the cases go back to the centre to be assigned"),
+    )
+
+
+def caseload_holding(session: Session, assignment: RoleAssignment, now: datetime) -> Holding | None:
+    """The students on the caseload of the holder of a school-counsellor role at its institution,
+    whose full records ending it closes to them (`campus.holdings`; `end_caseloads_sweep`)."""
+    if assignment.role is not Role.SCHOOL_COUNSELLOR:
+        return None
+    students = int(
+        session.scalar(
+            select(func.count(Caseload.id))
+            .join(Student, Student.id == Caseload.student_id)
+            .where(
+                Caseload.counsellor_id == assignment.user_id,
+                Student.institution_id == assignment.institution_id,
+            )
+        )
+        or 0
+    )
+    return Holding(
+        students,
+        ngettext(
+            "%(num)d student on their caseload", "%(num)d students on their caseload", students
+        ),
+        _("their access to those students' full records ends"),
     )

@@ -41,7 +41,9 @@ def register(app: Flask) -> None:
     scheduler.register_sweep(app, "warning.follow_ups", escalation.sweep_follow_ups)
     scheduler.register_sweep(app, "warning.missing_reports", escalation.sweep_missing_reports)
     scheduler.register_sweep(app, "warning.cases_returned", handover.return_cases_sweep)
+    scheduler.register_sweep(app, "warning.caseloads_ended", handover.end_caseloads_sweep)
     holdings.register(app, handover.holding, order=10)
+    holdings.register(app, handover.caseload_holding, order=15)
 
 
 def _register_template_globals(app: Flask) -> None:

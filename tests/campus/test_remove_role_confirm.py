@@ -12,6 +12,7 @@ from campus.models import Role
 from tests.appointments.session_world import appointment
 from tests.factories import open_warning
 from tests.factories import role_assignment
+from warning import caseload
 from warning.policy import Level
 
 
@@ -52,6 +53,30 @@ def test_the_confirm_step_names_the_cases_and_appointments_and_ends_nothing(camp
     # Once ended, the confirm step says so instead of offering it again.
     again = admin.get(confirm_url, follow_redirects=True).get_data(as_text=True)
     assert "This role has already ended." in again
+
+
+def test_the_confirm_step_names_the_students_whose_full_records_the_end_closes(campus, login):
+    inst = campus.institution("XJU")
+    group = campus.class_group(campus.department(inst))
+    students = [campus.student(group, name=name) for name in ("张三", "李四", "王五")]
+    leaving = campus.staff(inst, Role.SCHOOL_COUNSELLOR)
+    colleague = campus.staff(inst, Role.SCHOOL_COUNSELLOR)
+    administrator = campus.staff(inst, Role.ADMIN)
+    campus.commit()
+    open_warning(students[0], Level.RED, assigned_counsellor_id=leaving.id)
+    for student in students:
+        caseload.join(db.session, leaving, student, clock.now())
+    caseload.join(db.session, colleague, students[0], clock.now())  # hers: not counted
+    db.session.commit()
+    role = role_assignment(leaving, Role.SCHOOL_COUNSELLOR)
+
+    page = login(administrator).get(f"/admin/users/{leaving.id}/roles/{role.id}/remove")
+
+    assert (
+        "This person currently holds 1 open warning case, 3 students on their caseload. Once "
+        "the role ends, the cases go back to the centre to be assigned; their access to those "
+        "students&#39; full records ends." in page.get_data(as_text=True)
+    )
 
 
 def test_a_person_holding_nothing_is_said_to_hold_nothing(campus, login):
