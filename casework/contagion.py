@@ -1,10 +1,12 @@
 """Contagion follow-up after a crisis: the roommates, classmates and witnesses a crisis touched.
 
 From the crisis record the counsellor lists the affected students; each gets a check-in task
-through the usual tiers, worded as every peer task is ("Please keep company with X and see how
-they are doing", `warning.response.PEER_TASK_TEXT`), with nothing about the crisis, and stays
-on the follow-up list until a counsellor clears them (with a note) or escalates them to a warning
-signal through the warning domain's signal service.
+through the usual tiers, with nothing about the crisis, and stays on the follow-up list until a
+counsellor clears them (with a note) or escalates them to a warning signal through the warning
+domain's signal service. A dorm informant or class committee member reads it as every peer task
+reads ("Please keep company with X and see how they are doing", `warning.response
+.PEER_TASK_TEXT`); a department counsellor reads staff words (`STAFF_CHECK_IN_TEXT`): a check-in
+is part of their work, and what they find is what the follow-up list waits for.
 
 Which tier checks in, by relation: a roommate, the dorm informant of the room (the class
 committee when the student has no room); a classmate, the class psychology committee member; a
@@ -52,6 +54,9 @@ RELATION_TIER = {
     ContagionRelation.FRIEND: OwnerTier.DEPARTMENT,
     ContagionRelation.OTHER: OwnerTier.DEPARTMENT,
 }
+# What a department counsellor's check-in says; the task list shows the student number beside
+# it, and the note they complete it with is shown on the follow-up list.
+STAFF_CHECK_IN_TEXT = N_("Check in with %(name)s and see how they are doing; record what you find")
 # The label of the signal an escalation records, shown on the affected student's warning page.
 ESCALATION_LABEL = N_("Follow-up after a crisis nearby: %(text)s")
 ESCALATION_LEVELS = (Level.BLUE, Level.YELLOW, Level.RED)
@@ -169,7 +174,7 @@ def _check_in_task(
     }[tier]
     value = getattr(student, unit)
     task = Task.saying(
-        peer_task_text(student),
+        _check_in_text(student, tier),
         institution_id=student.institution_id,
         student_id=student.id,
         warning_id=None,
@@ -196,6 +201,13 @@ def _check_in_task(
     else:
         notify_new_tasks(session, told, now)
     return task
+
+
+def _check_in_text(student: Student, tier: OwnerTier) -> Message:
+    """A department counsellor's check-in in staff words; a peer's as every peer task reads."""
+    if tier is OwnerTier.DEPARTMENT:
+        return Message(STAFF_CHECK_IN_TEXT, name=student.name)
+    return peer_task_text(student)
 
 
 def check_close(follow_up: ContagionFollowUp, note: str) -> None:

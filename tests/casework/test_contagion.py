@@ -12,6 +12,7 @@ from sqlalchemy import select
 from campus.extensions import db
 from campus.models import Role
 from campus.notifications import Notification
+from casework import contagion
 from casework.models import ContagionFollowUp
 from casework.models import CrisisRecord
 from tests.casework.crisis_world import ENTRY
@@ -22,6 +23,7 @@ from tests.pages import without_tokens
 from warning import services
 from warning.models import Signal
 from warning.models import Task
+from warning.response import PEER_TASK_TEXT
 
 # Words of the crisis and its record that no peer may read in a task.
 CLINICAL = re.compile(
@@ -78,6 +80,7 @@ def test_roommates_and_classmates_are_offered_and_each_listed_one_gets_a_neutral
     assert tasks[world.classmate.id].text == (
         "Please keep company with 陈静 and see how they are doing"
     )
+    assert tasks[world.classmate.id].text_key == PEER_TASK_TEXT
 
     committee = as_(app, world.committee).get("/tasks").get_data(as_text=True)
     assert "Please keep company with 陈静 and see how they are doing" in committee
@@ -87,8 +90,15 @@ def test_roommates_and_classmates_are_offered_and_each_listed_one_gets_a_neutral
     assert "Please keep company with 王明 and see how they are doing" in dorm
     assert "Please keep company with 张伟 and see how they are doing" in dorm
     assert "陈静" not in dorm
+    # The witness's department counsellor reads staff words, not the peer's.
+    assert (tasks[world.elsewhere.id].text_key, tasks[world.elsewhere.id].text_params) == (
+        contagion.STAFF_CHECK_IN_TEXT,
+        {"name": "赵雷"},
+    )
     dept = as_(app, world.other_dept_counsellor).get("/tasks").get_data(as_text=True)
-    assert "Please keep company with 赵雷 and see how they are doing" in dept
+    assert "Check in with 赵雷 and see how they are doing; record what you find" in dept
+    assert "Student number 2026099" in dept
+    assert "Please keep company with 赵雷" not in dept
 
 
 def test_an_unknown_student_number_is_named_and_nothing_is_listed(app, world):
