@@ -111,12 +111,16 @@ def instrument_problems(codes: Sequence[str], licensed_dir: Path | None) -> list
         problems.append(N_("Each instrument can appear only once."))
     for code in dict.fromkeys(c for c in codes if c in known):
         if load_instrument(code).licensed and not _licensed_text_loaded(code, licensed_dir):
-            # The operator loads it (`flask screening load-licensed-text`, docs/deploy.md).
+            # The server's operator loads it (`flask screening load-licensed-text`, README): not
+            # the institution's administrator, who reads this and has no page for it, since the
+            # text is installed for the whole server and the licence is the institution's.
             problems.append(
                 Message(
                     N_(
                         "The questions of %(code)s are licensed and their text is not loaded "
-                        "yet: ask your system administrator to load the licensed text."
+                        "yet. The institution holding the licence gives the item text (a CSV or "
+                        "YAML file: number, Chinese, English) to the server's operator, who loads "
+                        "it on the server; then it can be chosen here."
                     ),
                     code=code.upper(),
                 )
