@@ -33,6 +33,7 @@ from wtforms import HiddenField
 
 from appointments import booking
 from appointments import booking_permissions
+from appointments import refused_checks
 from appointments.models import Appointment
 from appointments.models import AppointmentState
 from appointments.models import PreCheck
@@ -131,13 +132,16 @@ def book_first() -> Response:
 
 @bp.route("/book/<int:slot_id>", methods=["GET", "POST"])
 @require_roles(Role.STUDENT)
-def precheck(slot_id: int) -> str | Response | tuple[str, int]:
-    """The pre-appointment check for one time; submitting it books."""
+def precheck(slot_id: int) -> str | Response:
+    """The pre-appointment check for one time; submitting it books. A refusal redirects to this
+    page again (`refused_checks`), which shows why with the answers given: Back never lands on
+    a form the browser would offer to resubmit."""
     student = own_student_or_404()
     slot = _slot_or_404(slot_id, student.institution_id)
     form = TokenForm()
     if form.validate_on_submit():
         answers = _answers(request.form)
+        token = form.token.data or None
         try:
             appointment = booking.book(
                 db.session,
@@ -145,13 +149,20 @@ def precheck(slot_id: int) -> str | Response | tuple[str, int]:
                 slot=slot,
                 booked_by=current_user,
                 kind=slot.kind,
-                submission_token=form.token.data or None,
+                submission_token=token,
                 precheck=answers,
             )
         except booking.BookingError as refused:
-            return _refused_page(slot, form, answers, refused)
+            # A safety answer's red warning was committed before this refusal.
+            refused_checks.keep(current_user.id, slot.id, token or "", answers, refused)
+            return redirect(url_for(".precheck", slot_id=slot.id, refused=1), code=303)
+        refused_checks.forget()
         return redirect(url_for(".confirmed", appointment_id=appointment.id))
-    form.token.data = secrets.token_urlsafe(24)
+    kept = refused_checks.kept(current_user.id, slot.id) if request.args.get("refused") else None
+    # The refused form's token: booking this or one of the next times re-uses the check already
+    # stored rather than raising its signal twice.
+    form.token.data = kept.token if kept and kept.token else secrets.token_urlsafe(24)
+    messages = [_(problem, **kept.params) for problem in kept.problems] if kept else []
     # Say at once what submitting would be told (taken, passed, a booking already held), with
     # the next free times, rather than after the student has answered every question.
     refusal = None
@@ -166,38 +177,18 @@ def precheck(slot_id: int) -> str | Response | tuple[str, int]:
         )
     except booking.BookingError as refused:
         refusal = refused
+        messages.append(_(refused.message, **refused.params))
+    safety = bool(kept and kept.safety)
     return render_template(
         "appointments/precheck.html",
         slot=slot,
         form=form,
-        messages=[_(refusal.message, **refusal.params)] if refusal else [],
+        messages=messages,
         next_free=refusal.next_free if refusal else [],
+        answers=kept.answers if kept else None,
+        safety=safety,
+        on_duty=_on_duty(slot.institution_id) if safety else None,
         **_questions(),
-    )
-
-
-def _refused_page(
-    slot: Slot, form: TokenForm, answers: booking.PreCheckAnswers, refused: booking.BookingError
-) -> tuple[str, int]:
-    """The pre-check again, answers kept, with why, the next free times and — after a safety
-    answer — the crisis resources first. The form keeps its token, so booking one of the next
-    times re-uses the check already stored rather than raising its signal twice. A lost race is
-    409; bad answers 422."""
-    messages = [_(problem, **refused.params) for problem in refused.problems]
-    status = 422 if refused.code == "precheck" else 409
-    return (
-        render_template(
-            "appointments/precheck.html",
-            slot=slot,
-            form=form,
-            messages=messages,
-            next_free=refused.next_free,
-            answers=answers,
-            safety=refused.safety,
-            on_duty=_on_duty(slot.institution_id),
-            **_questions(),
-        ),
-        status,
     )
 
 

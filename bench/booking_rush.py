@@ -7,10 +7,11 @@ opens (made directly: a server-side session row and its signed cookie; the passw
 its figures in screening_day) and has the week's times as the booking page lists them.
 Then, in one minute, each student posts the pre-check and books a time they chose from that page
 (a third the earliest time, the rest one of the week's times at random); a student told "taken"
-books one of the next free times offered, once; one told "booked" follows the redirect to the
-confirmation, as the browser does. Students arrive at uniformly random moments of the minute
-(about 33 a second). The same-run baseline: a student who is not booking opens their home page
-(a page that reads and writes nothing of the booking) five times a second through the rush.
+(redirected to the pre-check page, which says so) books one of the next free times it offers,
+once; one told "booked" follows the redirect to the confirmation, as the browser does. Students
+arrive at uniformly random moments of the minute (about 33 a second). The same-run baseline: a
+student who is not booking opens their home page (a page that reads and writes nothing of the
+booking) five times a second through the rush.
 
 Afterwards the database must hold no seat twice, no student twice, and exactly the bookings the
 students were told were made.
@@ -73,6 +74,7 @@ class Student:
 class Timings:
     booking_ms: list[float] = field(default_factory=list)
     confirmed_ms: list[float] = field(default_factory=list)
+    refused_ms: list[float] = field(default_factory=list)
     home_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -314,9 +316,12 @@ def _rush(
                 student.outcome = "booked"
                 _open(base, student, response.headers["Location"], "confirmed", timings)
                 break
-            offered = [int(s) for s in _NEXT_TIME.findall(response.text)]
-            if response.status_code == 409:
+            refused = response.headers.get("Location", "")
+            if response.status_code == 303 and "refused=1" in refused:
+                # A refusal redirects to the pre-check page, which offers the next free times.
                 student.outcome = "taken"
+                page = _open(base, student, refused, "refused", timings)
+                offered = [int(s) for s in _NEXT_TIME.findall(page.text)] if page else []
                 if offered and attempt == 0:
                     choice = offered[0]
                     continue
@@ -328,13 +333,17 @@ def _rush(
         timings.error(f"rush {student.login}: {exc}")
 
 
-def _open(base: str, student: Student, path: str, kind: str, timings: Timings) -> None:
-    """GET one page as `student`, timed under `kind`; anything but 200 is an error."""
+def _open(
+    base: str, student: Student, path: str, kind: str, timings: Timings
+) -> requests.Response | None:
+    """GET one page as `student`, timed under `kind`; anything but 200 is an error (None)."""
     t0 = time.perf_counter()
     page = student.http.get(urljoin(base, path), timeout=120)
     timings.add(kind, (time.perf_counter() - t0) * 1000)
     if page.status_code != 200:
         timings.error(f"{kind} {student.login}: {page.status_code}")
+        return None
+    return page
 
 
 def _observe(base: str, observer: Student, done: threading.Event, timings: Timings) -> None:
@@ -483,7 +492,8 @@ def _report(
             f"The rush lasted {rush_seconds:.1f} s: {len(timings.booking_ms):,} booking POSTs "
             f"(pre-check included, {SAFETY_SHARE:.0%} with a safety answer), "
             f"{len(timings.confirmed_ms):,} confirmation pages (p95 "
-            f"{_p(timings.confirmed_ms, 95):,.0f} ms), {len(timings.home_ms):,} baseline home "
+            f"{_p(timings.confirmed_ms, 95):,.0f} ms), {len(timings.refused_ms):,} refusal pages "
+            f"(p95 {_p(timings.refused_ms, 95):,.0f} ms), {len(timings.home_ms):,} baseline home "
             "pages. Outcomes: "
             + ", ".join(f"{k} {v:,}" for k, v in sorted(outcomes.items()))
             + ".",

@@ -104,9 +104,10 @@ def encrypt(text: str) -> str:
     return _fernet().encrypt(text.encode("utf-8")).decode("ascii")
 
 
-def decrypt(token: str) -> str:
+def decrypt(token: str, ttl: int | None = None) -> str:
+    """The text of `token`; with `ttl` (seconds), a token older than that is unreadable too."""
     try:
-        return _fernet().decrypt(token.encode("ascii")).decode("utf-8")
+        return _fernet().decrypt(token.encode("ascii"), ttl=ttl).decode("utf-8")
     except (InvalidToken, UnicodeEncodeError) as error:
         raise UnreadableField(
             "a stored clinical field cannot be read with the configured FIELD_ENCRYPTION_KEYS"

@@ -43,13 +43,17 @@ from campus.scope import Capability
 from campus.scope import student_filter
 from campus.submissions import stored_once
 from warning import labels
+from warning import response
 from warning import services
 from warning.models import ConcernCategory
 from warning.models import ConcernReport
 from warning.models import EarlyWarning
+from warning.models import OwnerTier
 from warning.models import Signal
 from warning.models import SignalSource
 from warning.models import WeeklyReport
+from warning.policy import Level
+from warning.response_policy import active_response_policy
 
 RECEIVED_TEXT = N_("The concern you reported has been received. Thank you for your care.")
 FOLLOWED_UP_TEXT = N_("The concern you reported has been followed up by a teacher.")
@@ -223,6 +227,59 @@ def file_concern_report(
 
     mine = ConcernReport.filed_by_id == user.id
     return stored_once(session, ConcernReport, submission, mine, file).record
+
+
+def graded_red(session: Session, report: ConcernReport) -> bool:
+    """Whether the policy graded ``report``'s own signal red when it was filed. That grade is the
+    category the reporter chose read through the triage policy (suicidal talk, self-harm and
+    crisis behaviour by default), never the student's level, so telling the reporter what to do
+    now reveals nothing they did not say themself."""
+    return (
+        session.scalar(
+            select(Signal.id).where(
+                Signal.evidence_type == "concern_report",
+                Signal.evidence_id == report.id,
+                Signal.implied_level == int(Level.RED),
+            )
+        )
+        is not None
+    )
+
+
+@dataclass(frozen=True)
+class UrgentReceipt:
+    """What the reporter of a concern graded red is told right after filing it."""
+
+    student_name: str
+    centre_told: bool  # the red response tells the centre; `services` tells it of red evidence
+
+
+def urgent_receipt(
+    session: Session, user: User, unit: ReportingUnit, report_id: int
+) -> UrgentReceipt | None:
+    """The receipt of ``user``'s report ``report_id`` filed through ``unit`` when it was graded
+    red; None for a report of another reporter or unit, or one graded lower (its receipt is the
+    ordinary one). A red signal reaches the centre in its own commit: a new or raised red warning
+    tells the tiers of the institution's red response, evidence on a warning already red tells
+    the centre (`response.notify_red_evidence`)."""
+    report = session.scalar(
+        select(ConcernReport)
+        .join(Student, Student.id == ConcernReport.student_id)
+        .where(
+            ConcernReport.id == report_id,
+            ConcernReport.filed_by_id == user.id,
+            ConcernReport.via == unit.kind,
+            _unit_clause(unit),
+            student_filter(user, Capability.ROSTER),
+        )
+    )
+    if report is None or not graded_red(session, report):
+        return None
+    red = active_response_policy(session, report.institution_id).for_level(Level.RED)
+    return UrgentReceipt(
+        student_name=report.student.name,
+        centre_told=OwnerTier.SCHOOL in response.told_tiers(red),
+    )
 
 
 def unit_link(kind: str, unit_id: int) -> str:

@@ -109,6 +109,8 @@ CENTRE_MISSED_TEXT = {
 # The person on duty (值班) when a red warning is raised: a note of its own, so they know it is
 # theirs to look at now, whichever tier they belong to.
 ON_DUTY_TEXT = N_("A red warning was raised while you are on duty: please look at it now")
+# New crisis evidence on a warning that is already red: nothing is re-planned, but the centre hears.
+RED_EVIDENCE_TEXT = N_("New crisis information arrived on a red warning: please look at it now")
 
 
 def follow_up_every(session: Session, warning: EarlyWarning) -> timedelta:
@@ -772,6 +774,19 @@ def notify_on_duty(session: Session, warning: EarlyWarning, user_ids: list[int])
             )
         ],
     )
+
+
+def notify_red_evidence(session: Session, warning: EarlyWarning, now: datetime) -> None:
+    """Tell the centre (its counsellors and whoever is on duty) that a warning already red got
+    new crisis evidence: its deadlines stand, so `plan_response` tells no one, yet a peer's report
+    that a classmate spoke of suicide tonight must not wait for the next look at the queue. One
+    urgent note each, the in-app detail for those whose scope covers the student."""
+    told = set(owners_many(session, [warning], OwnerTier.SCHOOL)[warning.id])
+    told.update(_on_duty(session, warning, now))
+    ids = sorted(told)
+    detail = notice_details(session, [(warning, ids, OwnerTier.SCHOOL)])
+    told_detail = detail.get((warning.id, OwnerTier.SCHOOL), {})
+    notify_many(session, [(ids, RED_EVIDENCE_TEXT, TASKS_LINK, told_detail, True)])
 
 
 def notice_details(

@@ -434,6 +434,8 @@ def _apply(
         _set_reason(warning, reason_text(tri), reason_label(session, tri, warning))
     target = max(target, int(Level.BLUE))  # open until a school counsellor closes it
     _attach(session, warning, new_signal, actor, now)
+    if target == previous == Level.RED and new_signal and new_signal.implied_level == Level.RED:
+        response.notify_red_evidence(session, warning, now)
     if target != previous:
         warning.level = target
         session.add(

@@ -27,6 +27,7 @@ from campus import acting_for
 from campus import audit
 from campus import clock
 from campus import network
+from campus.centre_phone import on_duty_phone
 from campus.extensions import db
 from campus.forms import add_error
 from campus.forms import filled
@@ -460,9 +461,13 @@ def unit(kind: str, unit_id: int, weekly_form=None, concern_form=None):
     found = _unit_or_404(kind, unit_id)
     week = _this_week(found)
     roster = reports.roster(db.session, current_user, found)  # the page's list and both forms'
+    urgent = _urgent_receipt(found)
+    institution = db.session.get(Institution, found.institution_id) if urgent else None
     return render_template(
         "warning/unit.html",
         unit=found,
+        urgent=urgent,
+        on_duty=on_duty_phone(institution) if urgent else None,
         week=week,
         roster=roster,
         this_week=reports.this_weeks_report(db.session, found, week),
@@ -471,6 +476,14 @@ def unit(kind: str, unit_id: int, weekly_form=None, concern_form=None):
         concern_form=concern_form or _concern_form(roster).issued(),
         concern_labels=CONCERN_LABELS,
     )
+
+
+def _urgent_receipt(found: reports.ReportingUnit) -> reports.UrgentReceipt | None:
+    """The receipt the page leads with when it is shown right after a report graded red."""
+    received = request.args.get("received", type=int)
+    if received is None:
+        return None
+    return reports.urgent_receipt(db.session, current_user, found, received)
 
 
 @bp.route("/units/<any(class, room):kind>/<int:unit_id>/zero-report", methods=["POST"])
@@ -536,7 +549,7 @@ def concern(kind: str, unit_id: int):
     # The form's required choice of the unit's roster refused a missing or foreign student.
     assert target is not None
     try:
-        reports.file_concern_report(
+        filed = reports.file_concern_report(
             db.session,
             user=current_user,
             unit=found,
@@ -549,7 +562,11 @@ def concern(kind: str, unit_id: int):
     except Refused as refusal:  # a token that is not this person's form
         flash(refusal.message.shown(), "error")
     else:
-        # The same receipt whatever the level, so it never hints at one; and no promise of who
+        if reports.graded_red(db.session, filed):
+            # What to do now, on the page itself (a refresh or Back keeps it): the reporter chose
+            # the category, so it reveals nothing; a double submit lands on the same receipt.
+            return redirect(url_for("warning.unit", kind=kind, unit_id=unit_id, received=filed.id))
+        # Otherwise the same receipt whatever the level, so it never hints at one; no promise of who
         # acts: a blue concern stays with the class and dorm tiers and no department counsellor
         # is told of it, so "passed on to the department" was false.
         flash(

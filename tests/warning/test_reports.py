@@ -48,7 +48,8 @@ def test_suicidal_talk_concern_report_creates_red_warning_at_once(campus, unit, 
     assert warning.student_id == unit.student.id
     assert "concern report: suicidal talk" in warning.reason
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert RECEIPT in page
+    # The receipt of a crisis is what to do now (tests/warning/test_concern_receipt.py).
+    assert "The mental health centre has been told at once." in page
     assert "passed on to the department" not in page  # a promise the tiers did not keep
     assert 'class="level' not in page
     assert "Red" not in without_tokens(page)

@@ -1,0 +1,122 @@
+"""A refused pre-check answers with a redirect to a page that shows why with the answers kept
+(Post/Redirect/Get), so the phone's Back button never meets "Confirm form resubmission"; a
+safety answer among them still leads that page with the crisis resources, its red warning
+committed before the redirect."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func
+from sqlalchemy import select
+
+from appointments.models import Appointment
+from campus.extensions import db
+from campus.models import User
+from tests.appointments.booking_fixtures import Centre
+from tests.conftest import Campus
+from tests.pages import without_tokens
+from warning.policy import Level
+from warning.services import open_warning
+
+CRISIS = "You do not have to face this alone"
+NO_REASON = "Say in a few words what you would like to talk about."
+ON_DUTY = "0731-5555-1234"
+
+
+@pytest.fixture
+def centre(campus: Campus) -> Centre:
+    return Centre(campus)
+
+
+def _form(**changes: str) -> dict[str, str]:
+    """A pre-check with its reason left empty: refused for that alone."""
+    form = {"token": "form-1", "reason": "", "phq2_1": "1", "phq2_2": "2"}
+    form |= {"gad2_1": "3", "gad2_2": "0", "safety": "0"}
+    return form | changes
+
+
+def _checked(page: str, name: str, value: str) -> bool:
+    return f'id="{name}_{value}" name="{name}" value="{value}" checked' in page
+
+
+def _student_at_a_free_time(centre: Centre, login: Callable[[User], FlaskClient]):
+    centre.institution.on_duty_phone = ON_DUTY
+    slot = centre.slot(centre.counsellor())
+    student = centre.student()
+    centre.campus.commit()
+    return login(student.user), slot, student
+
+
+def test_a_refused_pre_check_redirects_to_a_page_with_its_errors_and_the_answers_kept(
+    centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    client, slot, _student = _student_at_a_free_time(centre, login)
+    refused = client.post(f"/appointments/book/{slot.id}", data=_form())
+    assert refused.status_code == 303
+    assert refused.headers["Location"] == f"/appointments/book/{slot.id}?refused=1"
+    page = client.get(refused.headers["Location"])
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert NO_REASON in text
+    assert _checked(text, "phq2_2", "2")
+    assert _checked(text, "gad2_1", "3")
+    assert _checked(text, "safety", "0")
+    assert 'name="token" type="hidden" value="form-1"' in text  # the same form, sent again
+    assert CRISIS not in text
+    # Back (or a reload) loads the same page again: a GET, nothing resent, nothing written.
+    again = client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert without_tokens(again) == without_tokens(text)
+    assert db.session.scalar(select(func.count()).select_from(Appointment)) == 0
+
+
+def test_a_refused_pre_check_with_a_safety_answer_leads_with_the_crisis_resources(
+    centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    client, slot, student = _student_at_a_free_time(centre, login)
+    refused = client.post(f"/appointments/book/{slot.id}", data=_form(safety="2"))
+    assert refused.status_code == 303
+    # Raised by the POST itself, before any page is asked for.
+    warning = open_warning(db.session, student.id)
+    assert warning is not None
+    assert warning.level == Level.RED
+    text = client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert text.index(CRISIS) < text.index(NO_REASON)
+    assert f'href="tel:{ON_DUTY}"' in text
+    assert _checked(text, "safety", "2")
+    # Sent again corrected, it books with the check, and the page forgets the refusal.
+    done = client.post(f"/appointments/book/{slot.id}", data=_form(safety="2", reason="sleep"))
+    assert "/confirmed" in done.headers["Location"]
+    assert NO_REASON not in client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Appointment)) == 1
+
+
+def test_the_kept_answers_show_only_on_their_own_time_and_only_after_a_refusal(
+    centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    client, slot, _student = _student_at_a_free_time(centre, login)
+    other = centre.slot(centre.counsellor(), hours=30)
+    centre.campus.commit()
+    client.post(f"/appointments/book/{slot.id}", data=_form(safety="1"))
+    for url in (f"/appointments/book/{other.id}?refused=1", f"/appointments/book/{slot.id}"):
+        text = client.get(url).get_data(as_text=True)
+        assert NO_REASON not in text
+        assert CRISIS not in text
+        assert not _checked(text, "phq2_2", "2")
+
+
+def test_the_kept_answers_are_not_readable_in_the_session_cookie(
+    centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    client, slot, _student = _student_at_a_free_time(centre, login)
+    secret = "x" * 150 + "MY-SECRET"
+    refused = client.post(f"/appointments/book/{slot.id}", data=_form(reason=secret, phq2_1=""))
+    assert "MY-SECRET" in client.get(refused.headers["Location"]).get_data(as_text=True)
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    assert "MY-SECRET" not in cookie.value
+    with client.session_transaction() as stored:
+        assert stored.get("refused_precheck")
+        assert "MY-SECRET" not in repr(dict(stored))
