@@ -120,24 +120,31 @@ def day_words(value: Any, now: datetime | None = None) -> str:
     return str(format_date(day, this_year if day.year == today.year else other_year))
 
 
-def moment_words(value: datetime, now: datetime | None = None) -> str:
+def moment_words(value: Any, now: datetime | None = None) -> str:
     """A naive-UTC time as its local day and weekday, then the time (12月8日 周二 14:00; with the
-    year when it is not this year's): the booking pages' times, a time's facts, the home page."""
-    return f"{day_words(value, now)} {local_time(value, 'HH:mm')}"
+    year when it is not this year's): the booking pages' times, a time's facts, the home page.
+    A plain date is its day alone, nothing is "" (as `local_time`)."""
+    moment = _moment(value)
+    if not isinstance(moment, datetime):
+        return day_words(moment, now)
+    return f"{day_words(moment, now)} {local_time(moment, 'HH:mm')}"
 
 
-def due_words(value: datetime, now: datetime | None = None) -> str:
+def due_words(value: Any, now: datetime | None = None) -> str:
     """When something is due, as a person plans by it: "today 18:00", "tomorrow 09:00",
     "yesterday 18:00" (the reader's local calendar: 23:30 in Shanghai is still today), else the
     day with its weekday and the time (12月10日 周四 14:00). Every deadline a person reads on a
     page says it so (a peer's task, a staff deadline, an inbox note); exports and printed forms
     keep ISO times. A peer's task names no period in its text: this is where its urgency shows."""
+    moment = _moment(value)
+    if not isinstance(moment, datetime):
+        return day_words(moment, now)
     now = now or clock.now()
-    day, today = local_day(value), local_day(now)
-    at = local_time(value, "HH:mm")
+    day, today = local_day(moment), local_day(now)
+    at = local_time(moment, "HH:mm")
     relative = {
         today: gettext("today %(time)s", time=at),
         today + timedelta(days=1): gettext("tomorrow %(time)s", time=at),
         today - timedelta(days=1): gettext("yesterday %(time)s", time=at),
     }
-    return relative.get(day) or moment_words(value, now)
+    return relative.get(day) or moment_words(moment, now)
