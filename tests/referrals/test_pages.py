@@ -434,7 +434,7 @@ def test_liaison_sees_a_passed_green_channel_booking_deadline_marked_overdue(wor
 def test_the_liaisons_list_says_by_when_to_book_and_marks_a_passed_deadline(world, login):
     referral = referral_in(world, S.SENT, green_channel=True)
     listed = login(world.liaison).get("/hospital/referrals/").get_data(as_text=True)
-    assert "Book by" in listed
+    assert "Book by tomorrow 10:00" in listed  # sent 10:00 in Changsha: 24 hours to book
     assert '<strong class="error">overdue</strong>' not in listed
     clock.advance(timedelta(days=2))
     listed = login(world.liaison).get("/hospital/referrals/").get_data(as_text=True)
