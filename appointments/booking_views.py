@@ -46,7 +46,7 @@ from campus.access import own_student_or_404
 from campus.centre_phone import on_duty_phone
 from campus.extensions import db
 from campus.i18n import N_
-from campus.local_time import day_heading
+from campus.local_time import day_words
 from campus.local_time import local_day
 from campus.models import Institution
 from campus.models import Role
@@ -389,7 +389,7 @@ def _by_day(slots: list[Slot]) -> list[tuple[date, str, list[Slot]]]:
     """Slots grouped by the local day they start on, with the day's heading (date, weekday)."""
     days = []
     for day, group in groupby(slots, key=lambda s: local_day(s.starts_at)):
-        days.append((day, day_heading(day), list(group)))
+        days.append((day, day_words(day), list(group)))
     return days
 
 

@@ -51,8 +51,8 @@ from campus.centre_phone import on_duty_phone
 from campus.extensions import db
 from campus.forms import add_error
 from campus.i18n import shown
-from campus.local_time import local_time
-from campus.local_time import moment_with_weekday
+from campus.local_time import due_words
+from campus.local_time import moment_words
 from campus.models import Institution
 from campus.models import Student
 from campus.models import User
@@ -430,7 +430,7 @@ def student_workbench_items(session: Session, user: User, now: datetime) -> list
                 workbench.Urgency.TODAY,  # first among the student's lines (order), not red
                 _(
                     "Accept or decline it by %(until)s; after that it goes to the next student.",
-                    until=local_time(entry.offer_expires_at),
+                    until=due_words(entry.offer_expires_at, now),
                 ),
             )
         )
@@ -448,7 +448,7 @@ def student_workbench_items(session: Session, user: User, now: datetime) -> list
                 1,
                 _(
                     "Your next counselling session: %(when)s",
-                    when=moment_with_weekday(upcoming.starts_at),
+                    when=moment_words(upcoming.starts_at, now),
                 ),
                 url_for("appointment_changes.show", appointment_id=upcoming.id),
                 workbench.Urgency.TODAY if today else workbench.Urgency.INFO,

@@ -18,7 +18,7 @@ from appointments.models import Appointment
 from appointments.models import AppointmentState
 from campus import workbench
 from campus.holdings import Holding
-from campus.local_time import local_time
+from campus.local_time import due_words
 from campus.models import WITH_ENDED_ROLES
 from campus.models import Role
 from campus.models import RoleAssignment
@@ -99,6 +99,6 @@ def director_items(session: Session, user: User, now: datetime) -> list[workbenc
             ),
             url_for("appointment_changes.to_rearrange"),
             workbench.Urgency.TODAY,
-            _("The earliest is %(when)s.", when=local_time(first.starts_at)) if first else "",
+            _("The earliest is %(when)s.", when=due_words(first.starts_at, now)) if first else "",
         )
     ]

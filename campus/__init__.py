@@ -161,7 +161,8 @@ def _init_templates(app: Flask) -> None:
     app.before_request(clock.remember_viewer_zone)
     app.add_template_filter(clock_display.local_time, "localtime")
     app.add_template_filter(clock_display.local_date, "local_date")
-    app.add_template_filter(clock_display.moment_with_weekday, "with_weekday")
+    app.add_template_filter(clock_display.moment_words, "with_weekday")
+    app.add_template_filter(clock_display.day_words, "day_words")
     app.add_template_filter(clock_display.due_words, "due_words")
     app.add_template_test(clock_display.is_moment, "moment")
 

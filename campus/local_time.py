@@ -4,6 +4,9 @@ Stored times are naive UTC (`campus.clock`). Pages show them through the Jinja f
 `localtime` (date and time) and `local_date` (the local calendar date), exports through
 `localise_frame`; all use the reader's institution's zone (`clock.viewer_zone`, which is also
 Flask-Babel's zone for the request), so a page and its export never disagree about a day.
+What a person plans by (a deadline, a booking) reads in words instead: `|due_words` ("today
+18:00", "tomorrow 09:00", "Mon 14 Dec 11:37"), `|with_weekday` and `|day_words`, one way of
+writing a day (`day_words`) for them all; exports and printed forms keep ISO times.
 """
 
 from __future__ import annotations
@@ -95,25 +98,53 @@ def zone_name(zone: ZoneInfo) -> str:
     return get_timezone_name(zone, locale=viewer_locale())
 
 
-def day_heading(day: date) -> str:
-    """A day as people plan by it, with its weekday (2026年12月8日 星期二; Dec 8, 2026 Tuesday)."""
-    return f"{format_date(day, 'medium')} {format_date(day, 'EEEE')}"
+# A day as people plan by it, by the reader's language: this year's without the year (a phone
+# line has no room for what the reader knows), another year's with it (a deadline on 1 January,
+# read on 31 December, must not look like last January's).
+DAY_PATTERNS = {
+    "zh": ("M月d日 EEE", "y年M月d日 EEE"),  # 12月14日 周一; 2027年1月1日 周五
+    "en": ("EEE d MMM", "EEE d MMM y"),  # Mon 14 Dec; Fri 1 Jan 2027
+}
 
 
-def moment_with_weekday(value: datetime) -> str:
-    """A naive-UTC time as its local day and weekday, then the time (2026年12月8日 星期二 14:00)."""
-    return f"{day_heading(local_day(value))} {local_time(value, 'HH:mm')}"
+def day_words(value: Any, now: datetime | None = None) -> str:
+    """A day as people plan by it: the date with its weekday, the year only when it is not the
+    current one ("12月14日 周一", "Mon 14 Dec"; "2027年1月1日 周五"). `value` is a local calendar
+    date or a naive-UTC time (its local day); "" for nothing. `now` defaults to the clock's."""
+    moment = _moment(value)
+    if moment is None:
+        return ""
+    day = local_day(moment) if isinstance(moment, datetime) else moment
+    this_year, other_year = DAY_PATTERNS.get(viewer_locale().split("_")[0], DAY_PATTERNS["en"])
+    today = local_day(now or clock.now())
+    return str(format_date(day, this_year if day.year == today.year else other_year))
 
 
-def due_words(value: datetime, now: datetime) -> str:
-    """When something is due, as a person on a phone plans by it: "today 18:00", "tomorrow
-    09:00", "yesterday 18:00", else the day with its weekday and the time (2026年12月10日 星期四
-    14:00). A peer's task names no period in its text: this is where its urgency shows."""
-    day, today = local_day(value), local_day(now)
-    at = local_time(value, "HH:mm")
+def moment_words(value: Any, now: datetime | None = None) -> str:
+    """A naive-UTC time as its local day and weekday, then the time (12月8日 周二 14:00; with the
+    year when it is not this year's): the booking pages' times, a time's facts, the home page.
+    A plain date is its day alone, nothing is "" (as `local_time`)."""
+    moment = _moment(value)
+    if not isinstance(moment, datetime):
+        return day_words(moment, now)
+    return f"{day_words(moment, now)} {local_time(moment, 'HH:mm')}"
+
+
+def due_words(value: Any, now: datetime | None = None) -> str:
+    """When something is due, as a person plans by it: "today 18:00", "tomorrow 09:00",
+    "yesterday 18:00" (the reader's local calendar: 23:30 in Shanghai is still today), else the
+    day with its weekday and the time (12月10日 周四 14:00). Every deadline a person reads on a
+    page says it so (a peer's task, a staff deadline, an inbox note); exports and printed forms
+    keep ISO times. A peer's task names no period in its text: this is where its urgency shows."""
+    moment = _moment(value)
+    if not isinstance(moment, datetime):
+        return day_words(moment, now)
+    now = now or clock.now()
+    day, today = local_day(moment), local_day(now)
+    at = local_time(moment, "HH:mm")
     relative = {
         today: gettext("today %(time)s", time=at),
         today + timedelta(days=1): gettext("tomorrow %(time)s", time=at),
         today - timedelta(days=1): gettext("yesterday %(time)s", time=at),
     }
-    return relative.get(day) or f"{day_heading(day)} {at}"
+    return relative.get(day) or moment_words(moment, now)

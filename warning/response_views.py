@@ -31,7 +31,7 @@ from campus import clock
 from campus.access import load_or_404
 from campus.extensions import db
 from campus.i18n import shown
-from campus.local_time import local_time
+from campus.local_time import due_words
 from campus.notifications import Notification
 from campus.scope import Capability
 from campus.scope import student_filter
@@ -120,7 +120,7 @@ def notice_due(detail: dict) -> datetime | None:
 
 def notice_missed(detail: dict, done: bool = False) -> str:
     """The steps an inbox note's warning did not have done in time, each with when it fell due,
-    e.g. "Not done in time: Acknowledge (due 2026-09-14 11:00, overdue for 3 hours)"; "" when
+    e.g. "Not done in time: Acknowledge (due today 11:00, overdue for 3 hours)"; "" when
     nothing was missed. How long it has been overdue is said of the step the note names as owed
     while it still waits (`done` false), never of another step's deadline; a note written before
     the due times were recorded names the steps alone."""
@@ -153,25 +153,26 @@ def notice_missed(detail: dict, done: bool = False) -> str:
                 _(
                     "%(step)s (due %(when)s, overdue for %(howlong)s)",
                     step=steps,
-                    when=local_time(when),
+                    when=due_words(when, now),
                     howlong=howlong,
                 )
             )
         else:
-            parts.append(_("%(step)s (due %(when)s)", step=steps, when=local_time(when)))
+            parts.append(_("%(step)s (due %(when)s)", step=steps, when=due_words(when, now)))
     return _("Not done in time: %(steps)s", steps=pgettext("list separator", "; ").join(parts))
 
 
 def notice_owed(detail: dict) -> str:
-    """What an inbox note's warning owes now and by when, e.g. "Acknowledge due 2026-09-14
-    12:00"; after a missed step, "Now owed by school leadership: Acknowledge, by …", so the
-    next deadline is never read as the missed one's, and a deadline since passed on within
-    school leadership is not given as still to come. "" when the note names no deadline."""
+    """What an inbox note's warning owes now and by when, e.g. "Acknowledge due today 12:00"
+    (said as of the reading, not the writing: a note is often read a day later); after a missed
+    step, "Now owed by school leadership: Acknowledge, by …", so the next deadline is never read
+    as the missed one's, and a deadline since passed on within school leadership is not given as
+    still to come. "" when the note names no deadline."""
     due = notice_due(detail)
     kind = detail.get("due_kind")
     if due is None or not isinstance(kind, str):
         return ""
-    what, when = deadline_label(kind), local_time(due)
+    what, when = deadline_label(kind), due_words(due)
     if not notice_missed(detail):
         return _("%(what)s due %(when)s", what=what, when=when)
     if detail.get("due_tier") is None:

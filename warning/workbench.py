@@ -11,7 +11,6 @@ from datetime import time
 from datetime import timedelta
 
 from flask import url_for
-from flask_babel import format_datetime
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import aliased
 
 from campus import clock
+from campus.local_time import due_words
 from campus.models import User
 from campus.workbench import Item
 from campus.workbench import Urgency
@@ -202,9 +202,10 @@ def _end_of_today(now: datetime) -> datetime:
 
 
 def when_due(due: datetime, now: datetime) -> str:
-    """The soonest deadline in words relative to now, e.g. due in 40 minutes, or 2 hours ago."""
+    """The soonest deadline in words relative to now, e.g. due in 40 minutes (today 11:00), or
+    2 hours ago."""
     when = format_timedelta(due - now, add_direction=True)
-    time = format_datetime(clock.to_local(due, clock.institution_zone(None)), "MM-dd HH:mm")
+    time = due_words(due, now)
     if due >= now:
         return _("The earliest is due %(when)s (%(time)s).", when=when, time=time)
     return _("The earliest was due %(when)s (%(time)s).", when=when, time=time)
@@ -212,16 +213,15 @@ def when_due(due: datetime, now: datetime) -> str:
 
 def missed_then_owed(found: Unacknowledged, now: datetime) -> str:
     """An escalated acknowledgement in two true parts: when it was missed and how long ago, and
-    when the one owed now falls due, e.g. "The acknowledgement was due 09-14 11:00: overdue for
-    3 hours. Now due 09-14 15:04." (never the overdue time of one deadline beside another's)."""
-    zone = clock.institution_zone(None)
+    when the one owed now falls due, e.g. "The acknowledgement was due today 11:00: overdue for
+    3 hours. Now due today 15:04." (never the overdue time of one deadline beside another's)."""
     since = found.overdue_since
     assert since is not None
     missed = ngettext(
         "The acknowledgement was due %(time)s: overdue for %(howlong)s.",
         "The first acknowledgement was due %(time)s: overdue for %(howlong)s.",
         found.count,
-        time=format_datetime(clock.to_local(since, zone), "MM-dd HH:mm"),
+        time=due_words(since, now),
         howlong=format_timedelta(now - since),
     )
     if found.acknowledge_due is None:
@@ -230,7 +230,7 @@ def missed_then_owed(found: Unacknowledged, now: datetime) -> str:
         "Now due %(time)s.",
         "The soonest now owed is due %(time)s.",
         found.count,
-        time=format_datetime(clock.to_local(found.acknowledge_due, zone), "MM-dd HH:mm"),
+        time=due_words(found.acknowledge_due, now),
     )
     # Two sentences: a space between them in English, none after a Chinese full stop.
     return _("%(missed)s %(owed)s", missed=missed, owed=owed)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
+from datetime import datetime
 
 import pytest
 from flask import Flask
@@ -21,6 +22,7 @@ from appointments.models import PreCheck
 from appointments.models import SessionKind
 from appointments.models import Slot
 from appointments.models import SlotState
+from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.models import Role
@@ -430,6 +432,30 @@ def _precheck_form(answers: booking.PreCheckAnswers, page: str = "page-1") -> di
     form |= {f"phq2_{n}": str(v) for n, v in answers.phq2.items()}
     form |= {f"gad2_{n}": str(v) for n, v in answers.gad2.items()}
     return form
+
+
+@pytest.mark.parametrize(
+    ("locale", "days"),
+    [
+        ("en", ["Thu 31 Dec", "Fri 1 Jan 2027"]),
+        ("zh_CN", ["12月31日 周四", "2027年1月1日 周五"]),
+    ],
+)
+def test_the_booking_days_drop_this_years_year_and_keep_next_years(
+    centre: Centre, login: Callable[[User], FlaskClient], locale: str, days: list[str]
+) -> None:
+    """A phone line has no room for the year the student knows ("2026年12月31日 星期四" read
+    long); a time in January seen on 31 December keeps its year."""
+    clock.set_now(datetime(2026, 12, 31, 2, 0))  # 10:00 on New Year's Eve in Shanghai
+    counsellor = centre.counsellor()
+    centre.slot(counsellor, hours=4)  # 14:00 today
+    centre.slot(counsellor, hours=24)  # 10:00 on 1 January
+    student = centre.student()
+    student.user.locale = locale
+    centre.campus.commit()
+    page = login(student.user).get("/appointments/book").get_data(as_text=True)
+    assert re.findall(r"<h3>([^<]+)</h3>", page) == days
+    assert "2026" not in page
 
 
 def test_the_student_sees_free_times_by_day_and_books_the_first(

@@ -372,6 +372,29 @@ def test_reschedule_page_moves_and_refuses_a_forged_slot(centre: Centre, login) 
     assert appointment.state == AppointmentState.CANCELLED
 
 
+@pytest.mark.parametrize(
+    ("locale", "booked", "free"),
+    [
+        ("en", "Wed 16 Sep 10:00", "Thu 17 Sep 10:00 ·"),
+        ("zh_CN", "9月16日 周三 10:00", "9月17日 周四 10:00 ·"),
+    ],
+)
+def test_the_reschedule_list_gives_each_time_its_weekday_as_the_booking_page_does(
+    centre: Centre, login, locale: str, booked: str, free: str
+) -> None:
+    """Before, the free times read "2026-09-17 10:00": a student choosing a day to come had to
+    work out which weekday it was."""
+    appointment = centre.book(centre.student, centre.slot(48))
+    centre.slot(72)
+    centre.student.user.locale = locale
+    db.session.commit()
+    page = login(centre.student.user).get(f"/appointments/changes/{appointment.id}/reschedule")
+    text = page.get_data(as_text=True)
+    assert booked in text  # the time now booked, as the booking summary says it
+    assert free in text
+    assert "2026" not in text
+
+
 def test_centre_cancels_from_its_page_and_the_student_reads_why(centre: Centre, login) -> None:
     appointment = centre.book(centre.student, centre.slot(48))
     client = login(centre.counsellor)
@@ -484,14 +507,14 @@ def test_the_students_home_page_shows_their_next_appointment_where_and_with_whom
     centre.book(centre.classmate, centre.slot(24))
     client = login(centre.student.user)
     home = client.get("/").get_data(as_text=True)
-    assert "Your next counselling session: Sep 16, 2026 Wednesday 10:00" in home
+    assert "Your next counselling session: Wed 16 Sep 10:00" in home
     assert f"Counsellor: {centre.counsellor.name} · Room: 心理中心 201" in home
     assert f'href="/appointments/changes/{first.id}"' in home
     assert "Sep 15" not in home  # the classmate's
 
     changes.cancel(db.session, centre.student.user, first, clock.now())
     home = client.get("/").get_data(as_text=True)
-    assert "Your next counselling session: Sep 17, 2026 Thursday 10:00" in home
+    assert "Your next counselling session: Thu 17 Sep 10:00" in home
     assert centre.male_counsellor.name in home
 
 
@@ -514,7 +537,7 @@ def test_a_time_held_by_the_waitlist_is_on_the_students_home_page_until_answered
     home = client.get("/").get_data(as_text=True)
     assert "A counselling time is held for you" in home
     # Held 12 hours from 10:00 in Shanghai.
-    assert "Accept or decline it by 2026-09-14 22:00" in home
+    assert "Accept or decline it by today 22:00" in home
     assert 'href="/appointments/changes#offer-title"' in home
     assert "held for you" not in login(centre.third.user).get("/").get_data(as_text=True)
 
@@ -522,7 +545,7 @@ def test_a_time_held_by_the_waitlist_is_on_the_students_home_page_until_answered
     client.post(f"/appointments/changes/waitlist/{entry.id}/accept")
     home = client.get("/").get_data(as_text=True)
     assert "held for you" not in home
-    assert "Your next counselling session: Sep 15, 2026 Tuesday 16:00" in home
+    assert "Your next counselling session: Tue 15 Sep 16:00" in home
 
 
 # --------------------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ def test_the_director_is_shown_appointments_whose_counsellor_left(campus, login)
 
     home = director.get("/").get_data(as_text=True)
     assert "1 future appointment is with a counsellor who has left" in home
+    assert "The earliest is Wed 16 Sep 10:00." in home  # in two days, with its weekday
     listed = director.get("/appointments/changes/to-rearrange").get_data(as_text=True)
     assert f'href="/appointments/changes/{kept.id}"' in listed
     assert world.counsellor.name in listed

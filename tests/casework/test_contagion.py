@@ -134,6 +134,7 @@ def test_the_follow_up_list_until_the_dorm_checks_in_and_the_counsellor_clears(a
     listed = client.get("/crisis/follow-ups").get_data(as_text=True)
     assert "王明" in listed
     assert "Roommate" in listed
+    assert "Check-in due Mon 21 Sep 10:00" in listed  # a week on, with its weekday
     dept_list = as_(app, world.dept_counsellor).get("/crisis/follow-ups").get_data(as_text=True)
     assert "王明" in dept_list
     other = as_(app, world.other_dept_counsellor).get("/crisis/follow-ups").get_data(as_text=True)

@@ -69,6 +69,19 @@ def test_the_director_sees_the_whole_list_and_the_read_is_audited(client, world,
     assert audited == {world.student.id, world.mathematician.id}
 
 
+def test_the_list_says_each_deadline_as_a_day_to_plan_by_then_as_today(client, world, listed):
+    """Before, the deadline column read "2026-10-05 10:00"."""
+    made, yellow, red = listed  # three weeks from Monday 14 September, 10:00 in Shanghai
+    world.director.locale = "zh_CN"
+    db.session.commit()
+    sign_in(client, world.director)
+    assert "<td>10月5日 周一 10:00" in client.get(f"/interviews?campaign={made.id}").text
+    clock.advance(timedelta(days=21, hours=-3))  # 07:00 on the day
+    sign_in(client, world.director)
+    assert "<td>今天 10:00" in client.get(f"/interviews?campaign={made.id}").text
+    assert "<dd>今天 10:00" in client.get(f"/interviews/{yellow.id}").text
+
+
 def test_a_department_counsellor_sees_only_entries_assigned_to_them(client, world, listed):
     made, yellow, red = listed
     sign_in(client, world.computing_counsellor)

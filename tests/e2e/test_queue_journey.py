@@ -31,6 +31,7 @@ pytestmark = pytest.mark.e2e
 
 NEW_RED = {"zh_CN": "周晓宁", "en": "Zhou Xiaoning"}
 NOT_ACKNOWLEDGED = {"zh_CN": "未确认接收", "en": "Not acknowledged"}
+DUE_AT_ELEVEN = {"zh_CN": "期限 今天 11:00", "en": "due today 11:00"}
 
 
 def _red(student) -> EarlyWarning:
@@ -85,7 +86,8 @@ def test_the_new_unacknowledged_red_leads_the_counsellors_queue(morning: World):
     expect(first).to_contain_text(NEW_RED[morning.locale])
     expect(first.locator(".level.red")).to_be_visible()
     expect(first).to_contain_text(NOT_ACKNOWLEDGED[morning.locale])
-    expect(first).to_contain_text("2026-09-14 11:00")  # an hour to acknowledge, Changsha time
+    # An hour to acknowledge, Changsha time, in the words the tasks page uses.
+    expect(first).to_contain_text(DUE_AT_ELEVEN[morning.locale])
     second = page.locator("main table tbody tr").nth(1)
     expect(second).to_contain_text("Earlier 0")
     expect(second).not_to_contain_text(NOT_ACKNOWLEDGED[morning.locale])

@@ -59,7 +59,7 @@ def test_department_counsellor_sees_the_red_awaiting_the_centre_and_the_queue_sh
     page.goto("/")
     first = page.locator("main .workbench-item").first
     expect(first).to_contain_text("1 条红色预警待心理中心确认")
-    expect(first).to_contain_text("最早一条1小时后到期（09-14 11:00）")
+    expect(first).to_contain_text("最早一条1小时后到期（今天 11:00）")
     red_this_morning.shot(page, "6-workbench-dept-counsellor")
     first.locator("a").click()
     expect(page.locator("main table tbody tr")).to_have_count(1)

@@ -3,6 +3,7 @@ counsellors refer from a warning; every disclosure and drill-down is audited."""
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import uuid
@@ -338,6 +339,20 @@ def test_closure_export_neutralises_formulas_and_is_audited(world, login, names_
     assert listed.student_id == world.student.id
 
 
+def test_a_closure_export_keeps_iso_times_where_pages_say_today(world, login):
+    """Pages say a deadline in words ("today 10:00"); a spreadsheet keeps the time it can sort
+    and filter, as exported before, read on the very day the referral falls due to close."""
+    referral_in(world, S.SENT)  # 10:00 on 14 September in Shanghai: to close by 13 December
+    clock.advance(timedelta(days=90))
+    client = login(world.director)
+    args = "which=due&first=2026-12-01&last=2026-12-31"
+    rows = list(csv.reader(io.StringIO(client.get(f"/referrals/closure/export.csv?{args}").text)))
+    shown = dict(zip(*rows[:2], strict=True))
+    assert shown["Expected closure (Asia/Shanghai)"] == "2026-12-13 10:00"
+    assert shown["Sent (Asia/Shanghai)"] == "2026-09-14 10:00"
+    assert "today" not in rows[1]
+
+
 def test_an_administrators_closure_export_names_no_student_and_no_referral(world, login):
     referral_in(world, S.SENT)
     clock.advance(timedelta(days=100))
@@ -419,7 +434,7 @@ def test_liaison_sees_a_passed_green_channel_booking_deadline_marked_overdue(wor
 def test_the_liaisons_list_says_by_when_to_book_and_marks_a_passed_deadline(world, login):
     referral = referral_in(world, S.SENT, green_channel=True)
     listed = login(world.liaison).get("/hospital/referrals/").get_data(as_text=True)
-    assert "Book by" in listed
+    assert "Book by tomorrow 10:00" in listed  # sent 10:00 in Changsha: 24 hours to book
     assert '<strong class="error">overdue</strong>' not in listed
     clock.advance(timedelta(days=2))
     listed = login(world.liaison).get("/hospital/referrals/").get_data(as_text=True)

@@ -67,8 +67,8 @@ def test_a_red_escalated_to_leadership_tells_the_department_leader_once(network,
     line = inbox[inbox.index("escalated to school leadership") :]
     assert network.student.name in line[:200]
     # Which step was missed and since when, apart from what is owed next and by when.
-    assert "Not done in time: Acknowledge (due 2026-09-14 11:00, overdue for 1 minute)" in line
-    assert "Now owed by school leadership: Acknowledge, by 2026-09-14 12:01" in line[:400]
+    assert "Not done in time: Acknowledge (due today 11:00, overdue for 1 minute)" in line
+    assert "Now owed by school leadership: Acknowledge, by today 12:01" in line[:400]
     # The mail says only that: no name, no level.
     (mail,) = db.session.scalars(select(OutboxMail).where(OutboxMail.notification_id == note.id))
     assert mail.recipient == "leader@xju.test"
@@ -145,8 +145,8 @@ def test_the_home_card_says_an_unacknowledged_red_went_to_school_leadership(netw
         assert "awaits the counselling centre's acknowledgement" not in home
         assert "1 red warning was not acknowledged in time: escalated to school leadership" in home
         # How long it has waited (the centre's 11:00), not school leadership's next hour.
-        assert "The acknowledgement was due 09-14 11:00: overdue for 1 minute." in home
-        assert "Now due 09-14 12:01." in home
+        assert "The acknowledgement was due today 11:00: overdue for 1 minute." in home
+        assert "Now due today 12:01." in home
     centre = page_text(login(network.school_counsellor).get("/").get_data(as_text=True))
     assert "1 red warning escalated to school leadership still awaits acknowledgement" in centre
 
@@ -193,9 +193,9 @@ def test_the_warnings_list_marks_the_missed_deadline_not_the_new_one(network, lo
     cell = page_text(_queue_row(page, network.student.name))
     # Next is school leadership's acknowledgement, due 12:01: not overdue. The centre's
     # 11:00 was missed, and that is what the row says.
-    assert "Acknowledge (school leadership) due 2026-09-14 12:01" in cell
+    assert "Acknowledge (school leadership) due today 12:01" in cell
     assert "overdue" not in cell
-    assert "Acknowledge missed at 2026-09-14 11:00, escalated" in cell
+    assert "Acknowledge missed (due today 11:00), escalated" in cell
     # The list of warnings with a missed deadline still holds it.
     overdue = login(network.dept_counsellor).get("/warnings/?overdue=1").get_data(as_text=True)
     assert network.student.name in overdue
@@ -207,7 +207,7 @@ def test_the_warnings_list_marks_overdue_a_next_deadline_that_has_passed(network
     clock.set_now(start + timedelta(minutes=70))  # the sweep has not run: nothing escalated
     page = login(network.dept_counsellor).get("/warnings/").get_data(as_text=True)
     cell = page_text(_queue_row(page, network.student.name))
-    assert "2026-09-14 11:00 overdue" in cell
+    assert "due today 11:00 overdue" in cell
     assert "escalated" not in cell
 
 
@@ -224,7 +224,7 @@ def test_the_warning_page_and_tasks_show_the_new_deadline_without_an_overdue_mar
     assert "Acknowledge (school leadership) due" in owed
     assert "overdue" not in owed
     tasks = page_text(client.get("/tasks").get_data(as_text=True))
-    assert "Acknowledge (school leadership) due 2026-09-14 12:01" in tasks
+    assert "Acknowledge (school leadership) due today 12:01" in tasks
     assert "overdue" not in tasks.split("Overdue", 1)[1]
 
 
@@ -276,10 +276,10 @@ def test_a_later_steps_note_says_when_it_was_missed_apart_from_when_it_is_now_du
     line = inbox[inbox.index("escalated to school leadership") :]
     line = line[: line.index("Open")]
     assert (
-        "Not done in time: Professional assessment (due 2026-09-15 10:00, overdue for 2 hours); "
-        "Notify the guardian, Arrange the peer watch (due 2026-09-15 10:00)"
+        "Not done in time: Professional assessment (due today 10:00, overdue for 2 hours); "
+        "Notify the guardian, Arrange the peer watch (due today 10:00)"
     ) in line
-    assert "Now owed by school leadership: Professional assessment, by 2026-09-16 10:01" in line
+    assert "Now owed by school leadership: Professional assessment, by tomorrow 10:01" in line
     # No "overdue" is said of the deadline still to come.
-    assert "2026-09-16 10:01" not in line[: line.index("Now owed")]
+    assert "tomorrow 10:01" not in line[: line.index("Now owed")]
     assert "overdue" not in line[line.index("Now owed") :]

@@ -88,9 +88,9 @@ def test_hours_at_the_top_raise_the_directors_one_note_again_instead_of_adding_n
     assert top.index(STILL_OUTSTANDING) < 40
     assert network.student.name in top
     # How long it has waited: the centre's acknowledgement was due at 11:00, it is now 14:04.
-    assert "Not done in time: Acknowledge (due 2026-09-14 11:00, overdue for 3 hours)" in top
+    assert "Not done in time: Acknowledge (due today 11:00, overdue for 3 hours)" in top
     # What leadership owes now is its current hour (14:04 + 1), not a time already past.
-    assert "Now owed by school leadership: Acknowledge, by 2026-09-14 15:04" in top
+    assert "Now owed by school leadership: Acknowledge, by today 15:04" in top
     assert "passed on to the next tier" not in top
 
 
@@ -117,7 +117,7 @@ def test_the_directors_home_says_how_long_the_red_has_waited(network, login):
     assert "1 red warning escalated to school leadership still awaits acknowledgement" in home
     # The centre's missed hour and how long ago, then leadership's hour now owed (14:04 + 1).
     assert (
-        "The acknowledgement was due 09-14 11:00: overdue for 3 hours. Now due 09-14 15:04." in home
+        "The acknowledgement was due today 11:00: overdue for 3 hours. Now due today 15:04." in home
     )
     assert "The earliest is due" not in home
 
@@ -213,7 +213,7 @@ def test_notes_naming_leaderships_deadline_stay_outstanding_at_the_top(network, 
         line = inbox[inbox.index(text) :]
         line = line[: line.index("Open")]  # this note only
         assert "passed on to the next tier" not in line
-        assert "Acknowledge (due 2026-09-14 11:00, overdue for 2 hours)" in line
+        assert "Acknowledge (due today 11:00, overdue for 2 hours)" in line
         # Their note recorded leadership's first hour (12:01), passed on since: not given as due.
         assert "Still owed by school leadership: Acknowledge" in line
         assert "12:01" not in line

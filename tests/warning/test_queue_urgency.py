@@ -55,11 +55,11 @@ def test_queue_shows_acknowledgement_owner_next_deadline_and_last_contact(campus
     yellow_row = rows[rows.index("Li Hua") :]
     assert "Not acknowledged" in red_row
     assert "counselling centre" in red_row
-    assert "2026-09-14 11:00" in red_row  # the hour to acknowledge, in Beijing time
+    assert "due today 11:00" in red_row  # the hour to acknowledge, in Beijing time
     assert "overdue" in red_row
     assert "None yet" in red_row
     assert "Yes" in yellow_row
     assert "department" in yellow_row
     assert "2026-09-14 10:00" in yellow_row  # acknowledged and contacted at 02:00 UTC
-    assert "2026-09-28 10:00" in yellow_row  # the next follow-up, fourteen days on
+    assert "due Mon 28 Sep 10:00" in yellow_row  # the next follow-up, fourteen days on
     assert "overdue" not in yellow_row
