@@ -75,6 +75,17 @@ CONTACT_METHODS = ("phone", "in_person", "message", "video")
 # even to decline or to agree another time).
 CONTACT_OUTCOMES = ("reached", "no_answer", "declined", "message_left", "rescheduled")
 NOT_REACHED = frozenset({"no_answer", "message_left"})
+# The action that meets each deadline a member of staff may owe, so an owed step leads to its
+# form: the peer watch a red's department counsellor owes is met by asking class and dorm to keep
+# company. A check-in has none: the class's and the room's task meets it.
+DEADLINE_ACTIONS = {
+    "acknowledge": "acknowledge",
+    "assessment": "assessment",
+    "guardian_notified": "guardian",
+    "peer_watch": "peer_watch",
+    "contact": "contact",
+    "follow_up": "contact",
+}
 # What the counsellor given a case reads (the mail says no more; the page names the student).
 CASE_ASSIGNED_TEXT = N_("A case has been given to you")
 CASES_SHARED_TEXT = N_(
