@@ -875,12 +875,15 @@ def _complete_peer_work(
     now: datetime,
     note: str | None,
 ) -> None:
-    """Meet the task's deadline and put it on the timeline with what the peer wrote: a note such
-    as "she cannot sleep even with pills" was stored on the task and shown to no one."""
-    if not response.meet(session, warning, [task.kind], now):
-        return
+    """Put the finished task on the timeline with what the peer wrote (a note such as "she
+    cannot sleep even with pills" was stored on the task and shown to no one) and meet its
+    deadline while one is owed. The timeline has it either way: the peer watch a department
+    counsellor arranged met its deadline when she asked for it, and the classmate who kept
+    the student company for a week has the most to say at its end."""
     done_note = (note or "").strip()[:500] or None
     _event(session, warning, actor, "task_done", now, outcome=task.kind, note=done_note)
+    if not response.meet(session, warning, [task.kind], now):
+        return
     if task.kind in ("check_in", "follow_up"):
         every = response.follow_up_every(session, warning)
         response.plan_follow_up(session, warning, now + every, now)
