@@ -75,6 +75,17 @@ CONTACT_METHODS = ("phone", "in_person", "message", "video")
 # even to decline or to agree another time).
 CONTACT_OUTCOMES = ("reached", "no_answer", "declined", "message_left", "rescheduled")
 NOT_REACHED = frozenset({"no_answer", "message_left"})
+# The action that meets each deadline a member of staff may owe, so an owed step leads to its
+# form: the peer watch a red's department counsellor owes is met by asking class and dorm to keep
+# company. A check-in has none: the class's and the room's task meets it.
+DEADLINE_ACTIONS = {
+    "acknowledge": "acknowledge",
+    "assessment": "assessment",
+    "guardian_notified": "guardian",
+    "peer_watch": "peer_watch",
+    "contact": "contact",
+    "follow_up": "contact",
+}
 # What the counsellor given a case reads (the mail says no more; the page names the student).
 CASE_ASSIGNED_TEXT = N_("A case has been given to you")
 CASES_SHARED_TEXT = N_(
@@ -864,12 +875,15 @@ def _complete_peer_work(
     now: datetime,
     note: str | None,
 ) -> None:
-    """Meet the task's deadline and put it on the timeline with what the peer wrote: a note such
-    as "she cannot sleep even with pills" was stored on the task and shown to no one."""
-    if not response.meet(session, warning, [task.kind], now):
-        return
+    """Put the finished task on the timeline with what the peer wrote (a note such as "she
+    cannot sleep even with pills" was stored on the task and shown to no one) and meet its
+    deadline while one is owed. The timeline has it either way: the peer watch a department
+    counsellor arranged met its deadline when she asked for it, and the classmate who kept
+    the student company for a week has the most to say at its end."""
     done_note = (note or "").strip()[:500] or None
     _event(session, warning, actor, "task_done", now, outcome=task.kind, note=done_note)
+    if not response.meet(session, warning, [task.kind], now):
+        return
     if task.kind in ("check_in", "follow_up"):
         every = response.follow_up_every(session, warning)
         response.plan_follow_up(session, warning, now + every, now)

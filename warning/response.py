@@ -57,7 +57,9 @@ PEER_TASK_KINDS = frozenset({"peer_watch", "check_in", "follow_up"})
 # whatever gave it (a warning's peer watch, check-in or follow-up, a return-to-school plan, a
 # check-in after a crisis nearby): a peer who has seen two tasks cannot tell a red from a blue,
 # nor a crisis from a return to school. It names no period either: the task list shows when each
-# one is due (a red's peer watch within a day), which is the one hint of urgency a peer needs.
+# one is due. By default a red's peer watch is arranged by the department counsellor and due at
+# the end of the watch she sets (7 days unless she sets another), as a blue's check-in is due in
+# 7 days, so its due time tells a peer nothing of the level either.
 PEER_TASK_TEXT = N_("Please keep company with %(name)s and see how they are doing")
 
 
@@ -182,11 +184,13 @@ def _on_duty(session: Session, warning: EarlyWarning, now: datetime) -> list[int
 
 def told_tiers(response: LevelResponse) -> list[OwnerTier]:
     """The tiers told of a level: those the policy names, and everyone who owes one of its
-    first-response deadlines. Red's guardian call is the department counsellor's, so the
-    department hears of a red the moment it is set, not when the deadline escalates; red's peer
-    watch is a task for the class and the room (`add_deadline`), so they hear of their task, by
-    their standing note that names no student or level, instead of finding it by chance before
-    its 24 hours run out."""
+    first-response deadlines. Red's guardian call and peer watch are the department
+    counsellor's by default, so the department hears of a red the moment it is set, not when
+    the deadline escalates; the class and the room hear nothing until she asks them to keep
+    company. A policy that makes a peer kind the class's own (a campus's 24-hour peer watch
+    owed by the class) gives the class and the room their task at once (`add_deadline`), so
+    they hear of it, by their standing note that names no student or level, instead of finding
+    it by chance before its window runs out."""
     told = [OwnerTier(tier) for tier in response.notify_tiers]
     for rule in response.deadlines:
         for tier in _owing(rule.kind, OwnerTier(rule.tier)):

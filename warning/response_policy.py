@@ -38,6 +38,10 @@ from warning.policy import reject_unknown
 from warning.policy import yaml_data
 
 DEFAULT_RESPONSE_POLICY_PATH = Path(__file__).parent / "policies" / "response_default.yaml"
+# The versions the shipped default had before (2026.1: a red's peer watch owed by the class, given
+# to classmates the minute the red was set). Deadlines set under them still name them, so no
+# campus's own policy may take one of these names.
+EARLIER_DEFAULT_VERSIONS = ("response-default-2026.1",)
 # What the intervention actions know how to meet; a policy may use any of them at any level.
 DEADLINE_KINDS = (
     "acknowledge",

@@ -154,6 +154,8 @@ class _Kind:
     parse: Callable[[str], Policy | ResponsePolicy]
     default_yaml: Callable[[], str]
     default_version: Callable[[], str]
+    # The shipped default's earlier versions, whose names past decisions still carry.
+    earlier_versions: tuple[str, ...] = ()
 
 
 # Triage and response policies share one store, one draft -> simulate -> activate path.
@@ -167,6 +169,7 @@ _KINDS = {
         response_policy_from_yaml_text,
         default_response_yaml,
         lambda: default_response_policy().version,
+        response_policy.EARLIER_DEFAULT_VERSIONS,
     ),
 }
 
@@ -232,9 +235,12 @@ def save_draft(
             PolicyVersion.version == policy.version,
         )
     )
-    # The shipped policy is a version too: a draft under its label would make two different
-    # policies one name on every deadline they produced.
-    shipped = policy.version == _KINDS[kind].default_version()
+    # The shipped policy is a version too, and so is each it replaced: a draft under one of
+    # their labels would make two different policies one name on every deadline they produced.
+    shipped = (
+        policy.version == _KINDS[kind].default_version()
+        or policy.version in _KINDS[kind].earlier_versions
+    )
     if shipped or (clash is not None and clash is not draft):
         raise PolicyVersionError(
             [

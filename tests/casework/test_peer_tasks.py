@@ -33,7 +33,9 @@ from tests.casework.crisis_world import crisis_world
 from tests.casework.test_crisis_records import as_
 from tests.factories import open_warning
 from tests.warning.response_helpers import LEVEL_WORDS
+from warning import actions
 from warning import response
+from warning.models import EarlyWarning
 from warning.models import Task
 from warning.policy import Level
 
@@ -63,10 +65,24 @@ def _student(number: str) -> Student:
     return db.session.scalars(select(Student).where(Student.student_number == number)).one()
 
 
+def _arrange_peer_watch(world: CrisisWorld, warning: EarlyWarning, days: int = 7) -> None:
+    """The department counsellor asks class and dorm to keep company with a red's student."""
+    actions.assign_peer_watch(
+        db.session,
+        world.dept_counsellor,
+        warning,
+        warning.version,
+        clock.now(),
+        due_at=clock.now() + timedelta(days=days),
+    )
+
+
 def _every_task_kind(app, world: CrisisWorld, campus) -> Student:
-    """A red's peer watch (the world's student), a blue's check-in (a roommate), a blue's
-    follow-up (the other roommate), a check-in after the crisis (a classmate) and a return plan
-    item for each peer (a student back from leave). Returns the student back from leave."""
+    """A red's peer watch its department counsellor arranged (the world's student), a blue's
+    check-in (a roommate), a blue's follow-up (the other roommate), a check-in after the crisis
+    (a classmate) and a return plan item for each peer (a student back from leave). Returns the
+    student back from leave."""
+    _arrange_peer_watch(world, world.warning)
     open_warning(world.roommates[0], Level.BLUE)
     blue = open_warning(world.roommates[1], Level.BLUE)
     response.plan_follow_up(db.session, blue, clock.now() + timedelta(days=30), clock.now())
@@ -128,14 +144,24 @@ def test_every_task_a_peer_is_given_reads_the_same_whatever_gave_it(app, world, 
                 assert word not in line["what"] + line["when"], (word, line)
 
 
-def test_the_red_peer_watch_says_when_it_is_due_in_plain_words_not_this_week(app, world):
+def test_the_red_peer_watch_is_due_at_the_watchs_end_as_a_blue_check_in_is(app, world):
+    """Before, a red's watch was the class's within 24 hours: "due tomorrow 10:00" beside a
+    blue's check-in a week away told the peer which classmate was red. The department
+    counsellor's week of company is due when it ends, as the blue's 7-day check-in is."""
+    assert _tasks(app, world.committee) == []  # nothing for the peers until she asks
+    _arrange_peer_watch(world, world.warning)
+    open_warning(world.roommates[0], Level.BLUE)
     lines = {line["who"]: line for line in _tasks(app, world.committee)}
     red = lines[f"Student number {world.student.student_number}"]
+    blue = lines[f"Student number {world.roommates[0].student_number}"]
     assert (
         red["what"] == f"Please keep company with {world.student.name} and see how they are doing"
     )
-    # 24 hours from 10:00 in Changsha on 14 September.
-    assert red["when"] == "due tomorrow 10:00"
+    assert red["what"].replace(world.student.name, "X") == blue["what"].replace(
+        world.roommates[0].name, "X"
+    )
+    # 7 days from 10:00 in Changsha on 14 September, in plain words, for both.
+    assert red["when"] == blue["when"] == "due Sep 21, 2026 Monday 10:00"
 
 
 def test_two_classmates_of_one_name_are_told_apart_by_their_student_numbers(app, world, campus):
@@ -143,7 +169,7 @@ def test_two_classmates_of_one_name_are_told_apart_by_their_student_numbers(app,
     first = campus.student(group, world.student.room, name="马彬", number="2026101")
     second = campus.student(group, None, name="马彬", number="2026102")
     campus.commit()
-    open_warning(first, Level.RED)
+    _arrange_peer_watch(world, open_warning(first, Level.RED))
     open_warning(second, Level.BLUE)
     about = [line for line in _tasks(app, world.committee) if "马彬" in line["what"]]
     assert sorted(line["who"] for line in about) == [
@@ -166,9 +192,12 @@ def _notes(user, after: int = 0) -> list[Notification]:
     )
 
 
-def _read_the_worlds_note(user) -> int:
-    """The world's own red told its informant of its peer watch; she has read that note, so
-    what follows starts a note of its own. The id the notes counted after it come after."""
+def _read_the_worlds_note(world: CrisisWorld, user) -> int:
+    """The world's own red's peer watch, arranged by the department counsellor, told its
+    informant of her task; she has read that note, so what follows starts a note of its own.
+    The id the notes counted after it come after."""
+    assert _notes(user) == []  # the red alone told her nothing
+    _arrange_peer_watch(world, world.warning)
     (note,) = _notes(user)
     assert note.detail == {"new_tasks": 1}
     note.read_at = clock.now()
@@ -183,8 +212,8 @@ def _mails(user) -> int:
 
 
 def test_eighteen_new_tasks_are_one_unread_note_and_one_mail(app, world, campus):
-    world.dorm.email = "dorm@xju.test"
-    seen = _read_the_worlds_note(world.dorm)
+    seen = _read_the_worlds_note(world, world.dorm)
+    world.dorm.email = "dorm@xju.test"  # mailed from here on
     newcomers = [campus.student(world.classmate.class_group, world.student.room) for _ in range(18)]
     campus.commit()
     for student in newcomers:
@@ -211,8 +240,8 @@ def test_eighteen_new_tasks_are_one_unread_note_and_one_mail(app, world, campus)
 
 
 def test_a_task_minutes_after_the_last_is_not_mailed_again(app, world, campus):
-    world.dorm.email = "dorm@xju.test"
-    seen = _read_the_worlds_note(world.dorm)
+    seen = _read_the_worlds_note(world, world.dorm)
+    world.dorm.email = "dorm@xju.test"  # mailed from here on
     students = [campus.student(world.classmate.class_group, world.student.room) for _ in range(2)]
     campus.commit()
     open_warning(students[0], Level.BLUE)
@@ -223,8 +252,8 @@ def test_a_task_minutes_after_the_last_is_not_mailed_again(app, world, campus):
 
 
 def test_once_the_note_is_read_the_next_task_is_a_new_note(app, world, campus):
-    world.dorm.email = "dorm@xju.test"
-    seen = _read_the_worlds_note(world.dorm)
+    seen = _read_the_worlds_note(world, world.dorm)
+    world.dorm.email = "dorm@xju.test"  # mailed from here on
     students = [campus.student(world.classmate.class_group, world.student.room) for _ in range(3)]
     campus.commit()
     open_warning(students[0], Level.BLUE)

@@ -5,6 +5,7 @@ peer tasks, and a referral sent to a hospital."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -29,6 +30,7 @@ from tests.factories import referral_in
 from tests.factories import signal
 from tests.screening.test_intake import _assignment
 from tests.screening.test_intake import _consent
+from warning import actions
 from warning import services
 from warning.models import Task
 from warning.permissions import can_complete_task
@@ -43,8 +45,9 @@ class World:
 
 @pytest.fixture
 def world(campus, school) -> World:
-    """`school.student` in room 101 with a red warning raised by PHQ-9 item 9, the peer tasks the
-    red response hands out, and a referral sent to a hospital; one user per staff role."""
+    """`school.student` in room 101 with a red warning raised by PHQ-9 item 9, the peer tasks
+    her department counsellor hands out for its peer watch, and a referral sent to a hospital;
+    one user per staff role."""
     student = school.student
     room = campus.room(school.institution, "101")
     student.room_id = room.id
@@ -66,6 +69,14 @@ def world(campus, school) -> World:
     safety = frozenset({"phq9_item9", "safety"})
     label = services.screening_label("phq9", safety, None, "2026 intake", clock.now())
     warning = signal(student, label, instrument="phq9", total=8, flags=safety)
+    actions.assign_peer_watch(
+        db.session,
+        staff[Role.DEPT_COUNSELLOR],
+        warning,
+        warning.version,
+        clock.now(),
+        due_at=clock.now() + timedelta(days=7),
+    )
     db.session.add(Caseload(counsellor_id=case_counsellor.id, student_id=student.id))
     db.session.commit()
     referral_in(S.SENT, warning, case_counsellor, hospital, liaison=staff[Role.HOSPITAL_LIAISON])

@@ -9,12 +9,15 @@ from sqlalchemy import select
 
 from campus import clock
 from campus.extensions import db
+from campus.models import Role
+from campus.notifications import Notification
 from screening.models import CampaignAssignment
 from screening.models import InstrumentResponse
 from screening.models import ScreeningResult
 from tests.conftest import sign_in
 from warning.models import EarlyWarning
 from warning.models import Signal
+from warning.models import Task
 
 PHQ9_CALM = {f"item_{n}": "0" for n in range(1, 10)}
 HOTLINE = "400-161-9995"
@@ -227,3 +230,24 @@ def test_another_students_support_page_is_not_found(client, school, make_campaig
     theirs = _assignment(make_campaign(), school.classmate)
     sign_in(client, school.student.user)
     assert client.get(f"/screening/a/{theirs.id}/i/phq9/support").status_code == 404
+
+
+def test_a_safety_answer_asks_no_classmate_or_roommate_for_anything(
+    campus, client, school, make_campaign
+):
+    """Before, the red it raised gave her class's psychology committee member and her dorm
+    informant a peer-watch task due the next day, the minute she answered, before anyone at
+    the centre had looked (a false positive on item 9 too). The department counsellor now
+    arranges the watch; until she does, her peers are neither tasked nor told."""
+    room = campus.room(school.institution, "305")
+    school.student.room_id = room.id
+    informant = campus.staff(school.institution, Role.DORM_INFORMANT, room=room)
+    campus.commit()
+    assignment = _start(client, school, make_campaign())
+    assert _post(client, assignment, {**PHQ9_CALM, "item_9": "1"}).status_code == 302
+    assert _red_warning(school.student)
+    assert db.session.scalars(select(Task)).all() == []
+    peers = [school.committee.id, informant.id]
+    assert (
+        db.session.scalars(select(Notification).where(Notification.user_id.in_(peers))).all() == []
+    )

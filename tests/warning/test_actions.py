@@ -19,11 +19,14 @@ from tests.factories import open_warning
 from tests.pages import without_tokens
 from warning import actions
 from warning.models import EarlyWarning
+from warning.models import OwnerTier
 from warning.models import Task
 from warning.models import WarningEvent
 from warning.policy import Level
 
 from .response_helpers import LEVEL_WORDS
+from .response_helpers import arrange_peer_watch
+from .response_helpers import class_peer_watch_policy
 from .response_helpers import events
 from .response_helpers import open_deadlines
 
@@ -249,6 +252,7 @@ def test_malformed_form_is_refused_with_an_error(login, network):
 
 def test_peer_watch_task_is_visible_to_the_class_committee_without_level_or_score(login, network):
     warning = open_warning(network.student, Level.RED)
+    arrange_peer_watch(warning, network.dept_counsellor)
     client = login(network.class_committee)
     page = client.get("/tasks")
     html = page.get_data(as_text=True)
@@ -260,7 +264,10 @@ def test_peer_watch_task_is_visible_to_the_class_committee_without_level_or_scor
 
 
 def test_dorm_informant_completes_the_peer_watch_and_meets_the_deadline(login, network):
+    """A campus whose policy makes the class owe a red's peer watch: the room's task meets it."""
+    class_peer_watch_policy(network.institution.id)
     warning = open_warning(network.student, Level.RED)
+    assert open_deadlines(warning)["peer_watch"].tier == OwnerTier.CLASS
     task = db.session.scalar(
         select(Task).where(Task.warning_id == warning.id, Task.assignee_room_id.is_not(None))
     )
@@ -276,11 +283,10 @@ def test_dorm_informant_completes_the_peer_watch_and_meets_the_deadline(login, n
 
 def test_what_the_peer_wrote_reaches_the_staff_on_the_timeline(login, network):
     """The note was stored on the task and shown to no one; the timeline read the raw
-    "task_done peer_watch"."""
+    "task_done peer_watch". The peer watch the department counsellor arranged met its deadline
+    when she asked for it: what the informant writes at the end of the watch still reaches her."""
     warning = open_warning(network.student, Level.RED)
-    task = db.session.scalar(
-        select(Task).where(Task.warning_id == warning.id, Task.assignee_room_id.is_not(None))
-    )
+    _class_task, task = arrange_peer_watch(warning, network.dept_counsellor)
     login(network.dorm_informant).post(
         f"/tasks/{task.id}/done", data={"note": "She cannot sleep even with pills"}
     )
@@ -297,9 +303,7 @@ def test_what_the_peer_wrote_reaches_the_staff_on_the_timeline(login, network):
 
 def test_a_task_of_another_room_cannot_be_completed(login, network, campus):
     warning = open_warning(network.student, Level.RED)
-    task = db.session.scalar(
-        select(Task).where(Task.warning_id == warning.id, Task.assignee_room_id.is_not(None))
-    )
+    _class_task, task = arrange_peer_watch(warning, network.dept_counsellor)
     other_room = campus.room(network.institution, "303")
     stranger = campus.staff(network.institution, Role.DORM_INFORMANT, room=other_room)
     campus.commit()
@@ -350,9 +354,10 @@ def test_manual_escalation_moves_one_tier_up_and_notifies(network):
 
 
 def test_asking_for_peer_watch_twice_lists_one_task_per_addressee(network):
-    """A red warning already asks class and dorm to keep company; the counsellor's request
-    extends that task instead of adding a second, identical one."""
+    """The department counsellor asked class and dorm to keep company for three days; the
+    centre's request for a week extends that task instead of adding a second, identical one."""
     warning, counsellor = open_warning(network.student, Level.RED), network.school_counsellor
+    arrange_peer_watch(warning, network.dept_counsellor, days=3)
     later = clock.now() + timedelta(days=7)
     actions.assign_peer_watch(
         db.session, counsellor, warning, warning.version, clock.now(), due_at=later

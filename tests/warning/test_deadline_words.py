@@ -13,6 +13,7 @@ import pytest
 from campus import clock
 from campus.extensions import db
 from tests.factories import phq9_signal
+from tests.warning.response_helpers import class_peer_watch_policy
 from tests.warning.response_helpers import page_text
 
 # 22:30 on New Year's Eve in Shanghai: the red's hour to acknowledge ends at 23:30 that night,
@@ -60,6 +61,9 @@ def test_the_centres_tasks_say_today_and_tomorrow_across_new_years_eve(network, 
     words = WORDS[locale]
     _in(locale, network.school_counsellor, network.class_committee)
     clock.set_now(NEW_YEARS_EVE)
+    # A campus whose class owes the red's peer watch itself: the committee member's task is due
+    # with the red's 24 hours (the default has the department counsellor arrange it).
+    class_peer_watch_policy(network.institution.id)
     phq9_signal(network.student, 22)
 
     tasks = _page(login, network.school_counsellor, "/tasks")

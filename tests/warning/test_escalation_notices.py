@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from campus import clock
@@ -17,6 +18,7 @@ from tests.factories import phq9_signal
 from warning import actions
 
 from .response_helpers import LEVEL_WORDS
+from .response_helpers import class_peer_watch_policy
 from .response_helpers import page_text
 from .response_helpers import sweep_after
 
@@ -81,9 +83,24 @@ def test_a_red_escalated_to_leadership_tells_the_department_leader_once(network,
     assert _texts(network.dept_leader).count(LEADERSHIP_NOTE) == 1
 
 
-def test_one_sweep_escalating_several_deadlines_gives_each_person_one_notice(network):
+@pytest.mark.parametrize(
+    ("peer_watch_owed_by", "counsellor_told"),
+    [
+        # The default: the department counsellor's own peer watch goes up to the centre with her
+        # guardian call, so she is not the one told to do it now.
+        ("department", []),
+        # A campus whose class owes it: missed, it goes up to the department counsellor.
+        ("class", ["A warning in your department needs attention"]),
+    ],
+)
+def test_one_sweep_escalating_several_deadlines_gives_each_person_one_notice(
+    network, peer_watch_owed_by, counsellor_told
+):
     """A day on, the red's assessment (centre -> leadership), guardian call (department ->
-    centre) and peer watch (class -> department) all escalate in one sweep."""
+    centre) and peer watch (department -> centre, or class -> department where the class owes
+    it) all escalate in one sweep."""
+    if peer_watch_owed_by == "class":
+        class_peer_watch_policy(network.institution.id)
     start = clock.now()
     warning = phq9_signal(network.student, 22)
     actions.acknowledge(db.session, network.school_counsellor, warning, warning.version, start)
@@ -98,7 +115,7 @@ def test_one_sweep_escalating_several_deadlines_gives_each_person_one_notice(net
     new = {who: _texts(getattr(network, who))[count:] for who, count in before.items()}
     assert new == {
         "dept_leader": [LEADERSHIP_NOTE],
-        "dept_counsellor": ["A warning in your department needs attention"],
+        "dept_counsellor": counsellor_told,
         "school_counsellor": ["A warning needs the counselling centre's attention"],
         "director": ["A warning has been escalated to school leadership"],
     }

@@ -12,7 +12,9 @@ from campus.extensions import db
 from campus.models import Role
 from campus.notifications import Notification
 from tests.factories import phq9_signal
-from warning.models import Task
+
+from .response_helpers import arrange_peer_watch
+from .response_helpers import class_peer_watch_policy
 
 
 @pytest.fixture
@@ -49,11 +51,10 @@ def test_a_committee_member_is_not_given_her_own_peer_watch(subject, network, lo
     assert _notes(network.dorm_informant.id) == 1
 
 
-def test_she_cannot_mark_her_own_peer_watch_done(subject, login):
+def test_she_cannot_mark_her_own_peer_watch_done(subject, network, login):
     warning = phq9_signal(subject, 22)
-    task = db.session.scalars(
-        select(Task).where(Task.warning_id == warning.id, Task.assignee_class_id.is_not(None))
-    ).one()
+    task, _room_task = arrange_peer_watch(warning, network.dept_counsellor)
+    assert task.assignee_class_id == subject.class_id
     response = login(subject.user).post(f"/tasks/{task.id}/done", data={"note": ""})
     assert response.status_code in (403, 404)
     db.session.refresh(task)
@@ -61,6 +62,9 @@ def test_she_cannot_mark_her_own_peer_watch_done(subject, login):
 
 
 def test_when_she_alone_holds_her_class_and_room_the_department_arranges_it(campus, network, login):
+    """Where the campus's policy makes the class owe red's peer watch, one nobody in the class
+    can receive is the department counsellor's own, marked so."""
+    class_peer_watch_policy(network.institution.id)
     alone = campus.student(campus.class_group(network.department, "CS-2026-9"), name="孤生")
     campus.staff(
         network.institution, Role.CLASS_COMMITTEE, group=alone.class_group, user=alone.user

@@ -120,6 +120,20 @@ def test_a_draft_under_the_shipped_policys_label_is_refused(campus, unit, login,
     assert retriage.versions(db.session, unit.institution.id, kind_of) == []
 
 
+def test_a_draft_under_an_earlier_shipped_response_policys_label_is_refused(campus, unit, login):
+    """The deadlines set under response-default-2026.1 (a red's peer watch owed by the class)
+    still name it: a campus's own policy may not take that name now that 2026.2 ships."""
+    admin = campus.staff(unit.institution, Role.ADMIN)
+    campus.commit()
+    earlier = retriage.default_yaml(PolicyKind.RESPONSE).replace(
+        '"response-default-2026.2"', '"response-default-2026.1"'
+    )
+    refused = login(admin).post("/warnings/response-policy", data={"yaml_text": earlier})
+    assert refused.status_code == 400
+    assert "exists already; give a new version" in html.unescape(refused.get_data(as_text=True))
+    assert retriage.versions(db.session, unit.institution.id, PolicyKind.RESPONSE) == []
+
+
 @pytest.mark.parametrize(
     ("locale", "shown"),
     [

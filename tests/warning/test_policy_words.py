@@ -44,12 +44,15 @@ def test_the_response_policy_in_force_is_said_level_by_level(campus, unit, login
     page = _text(client.get("/warnings/response-policy"))
     assert "Acknowledge: counselling centre, within 1 hour" in page
     assert "Notify the guardian: department, within 24 hours" in page
+    # The department arranges a red's peer watch; no peer is given it when the red is set.
+    assert "Arrange the peer watch: department, within 24 hours" in page
+    assert "Arrange the peer watch: class" not in page
     assert "every 7 days" in page
     assert "reminded every 4 hours" in page
 
     draft = (
         retriage.default_yaml(PolicyKind.RESPONSE)
-        .replace('"response-default-2026.1"', '"campus-2027.1"')
+        .replace('"response-default-2026.2"', '"campus-2027.1"')
         .replace(
             "{kind: acknowledge, within_hours: 1, tier: school}",
             "{kind: acknowledge, within_hours: 0.5, tier: school}",
@@ -92,6 +95,7 @@ def test_a_chinese_administrator_reads_the_policies_in_chinese(campus, unit, log
     client = login(_admin(campus, unit, "zh_CN"))
     response = _text(client.get("/warnings/response-policy"))
     assert "确认接收：心理中心，1小时内" in response
+    assert "安排朋辈陪伴：院系，24小时内" in response
     assert "within" not in response.split("策略（YAML）")[0]
     triage = _text(client.get("/warnings/policy"))
     assert "PHQ-9 总分 20 分及以上" in triage

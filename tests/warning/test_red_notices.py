@@ -14,6 +14,9 @@ from campus.notifications import OutboxMail
 from tests import factories
 from warning.escalation import sweep_deadlines
 from warning.models import EarlyWarning
+from warning.models import Task
+
+from .response_helpers import class_peer_watch_policy
 
 
 def _staff(campus, unit):
@@ -52,15 +55,26 @@ def test_a_new_red_tells_the_department_counsellor_once_alongside_the_leader_and
         "counsellor": 1,
         "leader": 1,
         "centre": 1,
-        # The class owes red's 24-hour peer watch as a task: told of it, by a note that names
-        # no student and no level.
-        "committee": 1,
+        # The department counsellor arranges red's peer watch: the class hears nothing until she
+        # asks it to keep company (a red from a safety answer no one has looked at yet included).
+        "committee": 0,
         "other counsellor": 0,
     }
+
+
+def test_a_campus_whose_class_owes_the_peer_watch_tells_the_class_of_its_task_at_once(campus, unit):
+    """The engine's other way, for a campus whose own policy makes the class owe red's 24-hour
+    peer watch: the class's task is given when the red is set, and the class is told of it by a
+    note that names no student and no level."""
+    people = _staff(campus, unit)
+    class_peer_watch_policy(unit.institution.id)
+    factories.phq9_signal(unit.student, 22)
     (note,) = _notes(people["committee"])
     assert note.detail == {"new_tasks": 1}
     assert note.link == "/tasks"
     assert not note.urgent  # 紧急 on a peer's note would tell her the classmate's level
+    (task,) = db.session.scalars(select(Task).where(Task.assignee_class_id == unit.group.id))
+    assert task.due_at == clock.now() + timedelta(hours=24)
 
 
 def test_a_raise_to_red_tells_the_department_counsellor_again(campus, unit):
@@ -83,7 +97,7 @@ def test_the_inbox_names_student_level_and_deadline_but_the_mail_does_not(campus
     centre = login(people["centre"]).get("/inbox/").get_data(as_text=True)
     assert "Acknowledge due today 11:00" in centre
     mails = db.session.scalars(select(OutboxMail)).all()
-    assert {m.recipient for m in mails} == {"c@x.test", "l@x.test", "s@x.test", "k@x.test"}
+    assert {m.recipient for m in mails} == {"c@x.test", "l@x.test", "s@x.test"}
     for mail in mails:
         assert "Li Hua" not in mail.body
         assert unit.student.student_number not in mail.body

@@ -38,7 +38,7 @@ from .response_helpers import open_deadlines
 from .response_helpers import sweep_after
 
 DEFAULT = retriage.default_yaml(PolicyKind.RESPONSE)
-DEFAULT_VERSION = 'version: "response-default-2026.1"'
+DEFAULT_VERSION = 'version: "response-default-2026.2"'
 YELLOW_CONTACT = "{kind: contact, within_hours: 72, tier: department}"
 
 
@@ -71,7 +71,7 @@ def test_the_default_response_policy_is_the_brief_table():
         ("acknowledge", timedelta(hours=1), OwnerTier.SCHOOL),
         ("assessment", timedelta(hours=24), OwnerTier.SCHOOL),
         ("guardian_notified", timedelta(hours=24), OwnerTier.DEPARTMENT),
-        ("peer_watch", timedelta(hours=24), OwnerTier.CLASS),
+        ("peer_watch", timedelta(hours=24), OwnerTier.DEPARTMENT),
     ]
     assert yellow.window("contact") == timedelta(hours=72)
     assert yellow.owner == OwnerTier.DEPARTMENT
@@ -84,7 +84,7 @@ def test_the_default_response_policy_is_the_brief_table():
 def test_every_deadline_names_the_response_policy_version_that_set_it(network):
     warning = open_warning(network.student, Level.RED)
     versions = {d.response_policy_version for d in open_deadlines(warning).values()}
-    assert versions == {"response-default-2026.1"}
+    assert versions == {"response-default-2026.2"}
 
 
 def test_a_campus_with_a_48_hour_yellow_contact_is_a_yaml_change_only(network, campus, login):

@@ -12,6 +12,9 @@ from campus.models import Role
 from tests.factories import phq9_signal
 from tests.pages import without_tokens
 
+from .response_helpers import arrange_peer_watch
+from .response_helpers import class_peer_watch_policy
+
 
 def _link(html: str, text: str) -> str:
     """The href of the workbench item whose sentence contains `text`."""
@@ -48,8 +51,9 @@ def test_a_missed_deadline_leads_the_workbench_and_links_to_the_overdue_queue(ne
     home = client.get("/").get_data(as_text=True)
 
     assert "The earliest was due 1 hour ago (today 11:00)." in home
-    # The missed acknowledgement is the centre's; the counsellor's own call to the guardian is next.
-    assert home.index("1 warning has a missed deadline") < home.index("1 task coming up later")
+    # The missed acknowledgement is the centre's; the counsellor's own call to the guardian and
+    # peer watch are next.
+    assert home.index("1 warning has a missed deadline") < home.index("2 tasks coming up later")
     overdue = client.get(_link(home, "warning has a missed deadline")).get_data(as_text=True)
     assert "1 in all" in overdue
 
@@ -91,12 +95,13 @@ def test_other_departments_counsellor_has_nothing_to_do(campus, network, login):
 
 
 def test_class_committee_sees_the_peer_watch_task_of_a_red_without_any_level(network, login):
-    phq9_signal(network.student, 22)
-    home = login(network.class_committee).get("/").get_data(as_text=True)
-    tasks = re.search(
-        r'<a href="(/tasks[^"]*)">(\d+) tasks? (due today or overdue|coming up)', home
-    )
-    assert tasks, "the class's peer-watch task is on the workbench"
+    warning = phq9_signal(network.student, 22)
+    client = login(network.class_committee)
+    tasks = r'<a href="(/tasks[^"]*)">(\d+) tasks? (due today or overdue|coming up)'
+    assert not re.search(tasks, client.get("/").get_data(as_text=True)), "not before it is asked"
+    arrange_peer_watch(warning, network.dept_counsellor)
+    home = client.get("/").get_data(as_text=True)
+    assert re.search(tasks, home), "the class's peer-watch task is on the workbench"
     assert "red" not in without_tokens(home).lower()
 
 
@@ -113,21 +118,23 @@ def test_a_department_counsellor_counts_their_own_tiers_deadlines_and_watches_th
     client = login(network.dept_counsellor)
 
     home = client.get("/").get_data(as_text=True)
-    # Of a red's four first deadlines only the guardian call is the department's (tomorrow);
-    # the centre's acknowledgement due within the hour is not counted as the counsellor's task.
+    # Of a red's four first deadlines the guardian call and the peer watch are the department's
+    # (tomorrow); the centre's acknowledgement due within the hour is not counted as the
+    # counsellor's task.
     assert "due today or overdue" not in home
-    assert "1 task coming up later" in home
+    assert "2 tasks coming up later" in home
     assert (
         "1 red warning awaits the counselling centre&#39;s acknowledgement" in home
     )  # as the queue
 
     own, others = _sections(client.get("/tasks").get_data(as_text=True))
-    assert "Notify the guardian" in own
-    for theirs in ("Acknowledge", "Professional assessment", "Arrange the peer watch"):
+    for mine in ("Notify the guardian", "Arrange the peer watch"):
+        assert mine in own
+        assert mine not in others
+    for theirs in ("Acknowledge", "Professional assessment"):
         assert theirs not in own
         assert theirs in others
-    assert "3 deadlines" in others
-    assert "Notify the guardian" not in others
+    assert "2 deadlines" in others
 
 
 def test_the_centre_works_the_acknowledgement_and_watches_the_departments_guardian_call(
@@ -158,8 +165,10 @@ def test_a_missed_deadline_of_another_tier_is_marked_overdue_where_it_is_watched
 
 
 def test_a_peer_watch_no_one_can_receive_is_the_department_counsellors_own(campus, network, login):
-    # A class with no committee member, and a student with no room: the class's peer watch of
-    # a red would reach no one, so the department counsellor works it instead of watching it.
+    # A campus whose class owes red's peer watch; a class with no committee member, and a student
+    # with no room: the class's peer watch of a red would reach no one, so the department
+    # counsellor works it instead of watching it.
+    class_peer_watch_policy(network.institution.id)
     alone = campus.student(campus.class_group(network.department, "CS-2026-9"), name="孤生")
     campus.commit()
     phq9_signal(alone, 22)
