@@ -47,7 +47,8 @@ def test_student_with_no_screening_sees_nothing_to_do_and_still_where_to_get_hel
     assert "Nothing to do today." in home
     assert "Where to get help" in home
     # Every number is a tap on her phone, the emergency ones too.
-    assert 'href="tel:120"' in home and 'href="tel:110"' in home
+    assert 'href="tel:120"' in home
+    assert 'href="tel:110"' in home
     assert home.index("on-duty phone") < home.index("hotline")  # the centre first, as before
     assert 'class="button primary" href="/appointments/book">Book counselling</a>' in home
 
