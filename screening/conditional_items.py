@@ -68,7 +68,7 @@ def _count(low: float | None, high: float | None) -> str:
     if not low:
         return _("at most %(n)s", n=int(high))
     if low == high:
-        return str(int(low))
+        return _("exactly %(n)s", n=int(low))
     return _("%(low)s to %(high)s", low=int(low), high=int(high))
 
 
