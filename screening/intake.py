@@ -656,8 +656,14 @@ def has_safety_flag(result: ScreeningResult) -> bool:
 
 
 def elevated(result: ScreeningResult) -> bool:
-    """Whether to tell the student "a counsellor will get in touch": any band above the mild
-    ones, or any flag other than the safety flag (which gets the crisis resources instead)."""
-    return result.band not in (None, "minimal", "mild", "negative", "normal") or bool(
-        result.flag_set - {SAFETY}
-    )
+    """Whether to tell the student "a counsellor will get in touch": a band more than one step
+    above the instrument's usual range (PHQ-9 moderate and up: mild reads "some signs of
+    stress"), or a flag beyond the usual range's own (PHQ-2 positive, UPI class II). A safety
+    answer gets the crisis resources instead. The instrument says which band is its usual range:
+    a classification (ASQ, UPI, SCL-90) lists it last, a score scale first."""
+    inst = load_instrument(result.instrument)
+    if (inst.severity(result.band) or 0) > 1:
+        return True
+    usual = set(inst.bands_by_severity[0].flags) if inst.bands else set()
+    safety = {SAFETY} | {rule.name for rule in inst.flags if rule.safety}
+    return bool(result.flag_set - usual - safety)
