@@ -55,8 +55,7 @@ def _words(result: ScreeningResult, locale: str) -> str:
             "mental health centre will talk with you; you are welcome to contact the centre "
             "yourself at any time."
         )
-    ranked = [band.code for band in instrument.bands]
-    if result.band in ranked and ranked.index(result.band) > 0:
+    if (instrument.severity(result.band) or 0) > 0:
         return _(
             "Your answers show some signs of stress. Sleep, exercise and time with people you "
             "trust help; the mental health centre is there if you would like to talk."

@@ -371,9 +371,14 @@ def _signal_draft_safety(
     draft: InstrumentResponse,
     now: datetime,
 ) -> None:
-    """Hand a safety answer in the draft to the warning stage once, in the caller's unit of work."""
+    """Hand a safety answer in the draft to the warning stage, in the caller's unit of work: once,
+    unless a later save adds a safety finding the draft's signal has not told (ASQ question 5
+    answered "yes" after a refusal) or that signal's warning was closed since. A changed value
+    of the same safety item (PHQ-9 item 9 from 1 to 3) is the same finding: red either way."""
+    from warning import services as warning_services
+
     flags = safety_flags(inst, draft.answer_map())
-    if not flags or draft.safety_signal_id is not None:
+    if not flags or not warning_services.new_safety_flags(session, draft.safety_signal_id, flags):
         return
     signal = safety_signal(session, assignment, inst, flags, "instrument_response", draft.id, now)
     draft.safety_signal_id = signal.id
@@ -567,8 +572,10 @@ def _store(
 ) -> ScreeningResult:
     """The result in place of its draft, handed off, in the caller's transaction.
 
-    A safety answer already signalled from a saved draft (`draft.safety_signal_id`) stays this
-    instrument's one early signal, so a later re-submission does not raise it again.
+    A safety answer already signalled from the draft (`draft.safety_signal_id`) stays this
+    instrument's one safety signal: the hand-off makes it the result's signal when the result
+    gives the same safety answer, so completing the page does not put it twice on the timeline,
+    and a later re-submission does not raise it again.
     """
     given = _whole(answers)
     result = new_result(
@@ -591,7 +598,7 @@ def _store(
     )
     if next_instrument(session, assignment) is None:
         assignment.completed_at = now
-    hand_off(session, assignment.student, result)
+    hand_off(session, assignment.student, result, raised_id=draft.safety_signal_id)
     return result
 
 
@@ -624,9 +631,13 @@ def new_result(
     )
 
 
-def hand_off(session: Session, student: Student, result: ScreeningResult) -> None:
+def hand_off(
+    session: Session, student: Student, result: ScreeningResult, *, raised_id: int | None = None
+) -> None:
     """Give the result to the warning stage and check the trajectory, in the caller's transaction.
 
+    `raised_id` is the signal the same response's safety answer raised while it was a draft
+    (`warning.services.hand_off_screening_result` says when it stands for the result).
     Imported here so prevention's models load without the warning stage and casework; a failing
     hand-off raises, so a result is never stored without its warning and its interview entry.
     """
@@ -644,6 +655,7 @@ def hand_off(session: Session, student: Student, result: ScreeningResult) -> Non
         campaign_name=labels.name_of(result.campaign),
         result_id=result.id,
         band=result.band,
+        raised_id=raised_id,
     )
     # The interview list is written with the result: the campaign's rules pick the student now.
     interviews.consider_result(session, result, signal)
@@ -656,8 +668,14 @@ def has_safety_flag(result: ScreeningResult) -> bool:
 
 
 def elevated(result: ScreeningResult) -> bool:
-    """Whether to tell the student "a counsellor will get in touch": any band above the mild
-    ones, or any flag other than the safety flag (which gets the crisis resources instead)."""
-    return result.band not in (None, "minimal", "mild", "negative", "normal") or bool(
-        result.flag_set - {SAFETY}
-    )
+    """Whether to tell the student "a counsellor will get in touch": a band more than one step
+    above the instrument's usual range (PHQ-9 moderate and up: mild reads "some signs of
+    stress"), or a flag beyond the usual range's own (PHQ-2 positive, UPI class II). A safety
+    answer gets the crisis resources instead. The instrument says which band is its usual range:
+    a classification (ASQ, UPI, SCL-90) lists it last, a score scale first."""
+    inst = load_instrument(result.instrument)
+    if (inst.severity(result.band) or 0) > 1:
+        return True
+    usual = set(inst.bands_by_severity[0].flags) if inst.bands else set()
+    safety = {SAFETY} | {rule.name for rule in inst.flags if rule.safety}
+    return bool(result.flag_set - usual - safety)

@@ -22,6 +22,7 @@ def register(app: Flask) -> None:
     """Register the student's screenings, the campaign pages, CLI groups and sweeps."""
     app.register_blueprint(views.bp)
     app.add_template_global(vocabulary.instrument_names, "instrument_names")
+    app.add_template_global(vocabulary.student_title, "student_title")
     app.cli.add_command(screening_cli)
     app.cli.add_command(campaign_cli)
     campaigners = set(views.CAMPAIGN_ROLES)

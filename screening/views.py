@@ -46,6 +46,7 @@ from screening import results_import
 from screening import trajectories
 from screening import visibility
 from screening import vocabulary
+from screening.conditional_items import when_to_answer
 from screening.forms import CampaignForm
 from screening.forms import ConsentForm
 from screening.forms import InstrumentPageForm
@@ -287,6 +288,7 @@ def support(assignment_id: int, code: str):
 
 def _render_page(assignment, inst, form, answers: dict, messages: list[str], safety=False):
     codes = assignment.campaign.instruments
+    locale = _locale()
     return render_template(
         "screening/instrument.html",
         assignment=assignment,
@@ -294,7 +296,8 @@ def _render_page(assignment, inst, form, answers: dict, messages: list[str], saf
         form=form,
         answers=answers,
         messages=messages,
-        locale=_locale(),
+        hints={item.number: when_to_answer(inst, item, locale) for item in inst.items},
+        locale=locale,
         position=codes.index(inst.code) + 1,
         count=len(codes),
         safety=safety,

@@ -35,6 +35,15 @@ def instrument_name(code: str) -> str:
         return code.upper()
 
 
+def student_title(code: str) -> str:
+    """The neutral title a student reads for the instrument ("心情问卷"), in the viewer's
+    language: the same words as the top of its questionnaire page, never the clinical name."""
+    try:
+        return load_instrument(code).student_title.get(viewer_locale())
+    except UnknownInstrument:
+        return code.upper()
+
+
 def instrument_names(codes: Iterable[str]) -> str:
     """Several instruments' names, in order, as one text."""
     return pgettext("list separator", ", ").join(instrument_name(c) for c in codes)

@@ -226,12 +226,19 @@ def hand_off_screening_result(
     campaign_name: str | labels.Params,
     result_id: int,
     band: str | None = None,
+    raised_id: int | None = None,
 ) -> Signal | None:
     """The one hand-off from screening: a scored result becomes a signal, or nothing.
 
     Returns None (and records nothing) when the result implies no level. ``flags`` may be a list or
     a ";"-joined text. The label names the instrument, the band or the safety item, the campaign
     and the date, but never the answers: department staff read it.
+
+    ``raised_id`` names the signal the same response's safety answer raised before it was scored
+    (an unfinished page kept as a draft). While that signal stands on an open warning, carries
+    every safety flag of the result and implies at least its level, it becomes the result's
+    signal, its evidence now the stored result: one answer, one line on the timeline. A result
+    with a new safety finding (ASQ question 5 answered "yes" after a refusal) records its own.
     """
     if isinstance(flags, str):
         flags = [f for f in flags.split(";") if f]
@@ -245,8 +252,13 @@ def hand_off_screening_result(
         total=total,
         flags=flag_set,
     )
-    if implied_level(policy, evidence) == Level.NONE:
+    level = implied_level(policy, evidence)
+    if level == Level.NONE:
         return None
+    raised = _raised_for_same_answer(session, raised_id, flag_set, level)
+    if raised is not None:
+        raised.evidence_type, raised.evidence_id = "screening_result", result_id
+        return raised
     return record_signal(
         session,
         student=student,
@@ -259,6 +271,40 @@ def hand_off_screening_result(
         evidence_type="screening_result",
         evidence_id=result_id,
     )
+
+
+def new_safety_flags(
+    session: Session, raised_id: int | None, flags: Iterable[str]
+) -> frozenset[str]:
+    """The safety flags among ``flags`` that the signal ``raised_id``, raised earlier for the same
+    answers, does not carry (all of them when there is none): a safety finding it has not told.
+
+    A signal whose warning was closed tells nothing any more: a school counsellor closed that
+    warning, and the same answer given again after it is news and must reach someone."""
+    safety = frozenset(flags) & vocabulary.safety_flags()
+    raised = session.get(Signal, raised_id) if raised_id is not None else None
+    if raised is None or not _stands(session, raised):
+        return safety
+    return safety - raised.flag_set
+
+
+def _stands(session: Session, signal: Signal) -> bool:
+    """Whether ``signal`` is part of its student's open warning."""
+    warning = session.get(EarlyWarning, signal.warning_id) if signal.warning_id else None
+    return warning is not None and warning.status == WarningStatus.OPEN
+
+
+def _raised_for_same_answer(
+    session: Session, raised_id: int | None, flags: frozenset[str], level: Level
+) -> Signal | None:
+    """The signal ``raised_id`` when it already tells the safety answer in ``flags`` at ``level``
+    or above (see `hand_off_screening_result`); None when the result needs its own."""
+    if raised_id is None or not vocabulary.has_safety_flag(flags):
+        return None
+    if new_safety_flags(session, raised_id, flags):
+        return None
+    raised = session.get(Signal, raised_id)
+    return raised if raised is not None and raised.implied_level >= level else None
 
 
 def screening_label(

@@ -52,6 +52,11 @@ class Range:
 AT_LEAST_ONE = Range(1, None)
 
 
+def _lower(bound: float | None) -> float:
+    """A lower bound to sort by; an open one comes first."""
+    return float("-inf") if bound is None else bound
+
+
 @dataclass(frozen=True)
 class Option:
     """One answer choice: the stored value and what the respondent sees."""
@@ -205,3 +210,25 @@ class Instrument:
     def item(self, number: int) -> Item:
         """The item numbered ``number`` (items are numbered 1..N in definition order)."""
         return self.items[number - 1]
+
+    def band(self, code: str | None) -> Band | None:
+        """The band ``code`` names; None for no band or one this version no longer defines."""
+        return next((b for b in self.bands if b.code == code), None)
+
+    @property
+    def bands_by_severity(self) -> tuple[Band, ...]:
+        """The bands from the usual range up to the most severe.
+
+        The definition format fixes the order: score-range bands run up with the score (their
+        listed order does not matter), while classification bands are tried first to last, so
+        they are listed from the most severe down to the catch-all that takes whatever is left.
+        """
+        ranged = [(b.value.min, b) for b in self.bands if b.value is not None]
+        if ranged:
+            return tuple(b for _, b in sorted(ranged, key=lambda p: _lower(p[0])))
+        return tuple(reversed(self.bands))
+
+    def severity(self, code: str | None) -> int | None:
+        """How far above the usual range band ``code`` lies (0: the usual range itself)."""
+        ranked = [b.code for b in self.bands_by_severity]
+        return ranked.index(code) if code in ranked else None

@@ -110,3 +110,13 @@ def test_a_department_counsellor_cannot_print_a_screening_report(world, login):
     client = login(world.dept_counsellor)
     url = f"/casework/students/{world.student.id}/screening-report/{round_.id}.pdf"
     assert client.get(url).status_code == 403
+
+
+def test_a_negative_asq_reads_as_the_usual_range_in_the_students_report(world, login):
+    shown = campaign(world.institution, "允许查看", datetime(2026, 3, 10), students_see_report=True)
+    (asq,) = screened(world.student, shown, datetime(2026, 3, 12), asq=0)
+    asq.band = "negative"
+    db.session.commit()
+    text = pdf_text(login(_zh(world.student.user)).get(f"/casework/my-reports/{shown.id}.pdf").data)
+    assert "在常见范围内" in text
+    assert "压力" not in text

@@ -489,3 +489,26 @@ def test_a_booking_pre_check_is_in_the_copy_as_asked_without_its_scores(world, l
     raw = response.data.decode("utf-8")
     assert "positive" not in raw
     assert '"total"' not in raw
+
+
+def test_a_negative_asq_reads_as_the_usual_range_in_the_students_copy(world, login):
+    phq9 = db.session.scalar(select(ScreeningResult))
+    asq = load_instrument("asq")
+    db.session.add(
+        ScreeningResult(
+            assignment_id=phq9.assignment_id,
+            campaign_id=phq9.campaign_id,
+            student_id=world.student.id,
+            institution_id=world.institution.id,
+            instrument="asq",
+            instrument_version=asq.version,
+            answers={"1": 0, "2": 0, "3": 0, "4": 0},
+            band="negative",
+            completed_at=datetime(2026, 9, 2, 3),
+        )
+    )
+    db.session.commit()
+    copy = _json(login(world.student.user).get("/privacy/my-copy.json"))
+    meanings = {r["questionnaire"]: r["meaning"] for r in copy["parts"]["results"]["records"]}
+    assert meanings[asq.student_title.zh_CN] == "你的回答在常见范围内。"
+    assert "压力" not in meanings[asq.student_title.zh_CN]

@@ -396,3 +396,21 @@ def test_feedback_after_a_hard_time_says_how_to_reach_the_centre(client, school,
     phone = school.institution.on_duty_phone or client.application.config["CENTRE_ON_DUTY_PHONE"]
     assert f'href="tel:{phone}"' in feedback
     assert 'href="/appointments/' in feedback
+
+
+@pytest.mark.parametrize(
+    ("code", "answers"),
+    [("asq", ASQ_NO), ("k10", {f"item_{n}": "1" for n in range(1, 11)})],
+)
+def test_a_student_in_the_usual_range_is_thanked_not_told_of_stress_or_a_counsellor(
+    client, school, make_campaign, code, answers
+):
+    assignment = _assignment(make_campaign(instruments=(code,)), school.student)
+    sign_in(client, school.student.user)
+    client.post("/language/en", data={"next": "/"})
+    _consent(client, assignment)
+    done = _post(client, assignment, code, answers)
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Thank you for completing this part." in page
+    assert "stress" not in page
+    assert "will get in touch" not in page

@@ -141,3 +141,41 @@ def test_two_tabs_giving_consent_at_once_both_go_on_to_the_questions(
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/screening/a/{assignment.id}")
     assert db.session.scalar(select(func.count()).select_from(Consent)) == 1
+
+
+def _signal_count() -> int:
+    from warning.models import Signal
+
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(Signal))
+
+
+def test_two_tabs_completing_a_page_with_a_signalled_safety_answer_leave_one_signal(
+    client, school, started, monkeypatch
+):
+    _post(client, started, {"item_9": "1"}, action="save")  # its red signal is raised here
+    assert _signal_count() == 1
+    answers = {n: 0 for n in range(1, 9)} | {9: 1}
+    _interleave(
+        monkeypatch,
+        "draft_for",
+        lambda: _other_tab(school.student.user, started.id, _submit(answers)),
+    )
+    response = _post(client, started, {**CALM, "item_9": "1"})
+    assert response.status_code == 302
+    assert _signal_count() == 1
+    [result] = db.session.scalars(select(ScreeningResult))
+    assert result.submission_token == "tab-a"
+
+
+def test_two_tabs_keeping_the_same_unfinished_safety_answer_at_once_raise_one_signal(
+    client, school, started, monkeypatch
+):
+    def save(session: Session, assignment: CampaignAssignment) -> None:
+        inst = intake.instrument("phq9")
+        intake.save_draft(session, assignment, inst, {9: 1}, locale="en", now=clock.now())
+
+    _interleave(monkeypatch, "draft_for", lambda: _other_tab(school.student.user, started.id, save))
+    response = _post(client, started, {"item_1": "1", "item_9": "2"})
+    assert response.status_code == 422
+    assert _signal_count() == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from datetime import timedelta
 
 from sqlalchemy import func
@@ -18,6 +19,7 @@ from tests.conftest import sign_in
 from warning.models import EarlyWarning
 from warning.models import Signal
 from warning.models import Task
+from warning.models import WarningStatus
 
 PHQ9_CALM = {f"item_{n}": "0" for n in range(1, 10)}
 HOTLINE = "400-161-9995"
@@ -128,20 +130,130 @@ def test_an_incomplete_submit_without_a_safety_answer_shows_no_crisis_resources(
     assert _signals() == []
 
 
-def test_completing_a_signalled_draft_keeps_one_early_signal_beside_the_result(
+def _open_warning(student) -> EarlyWarning:
+    db.session.expire_all()
+    return db.session.scalar(
+        select(EarlyWarning).where(
+            EarlyWarning.student_id == student.id, EarlyWarning.status == WarningStatus.OPEN
+        )
+    )
+
+
+def test_completing_an_unfinished_page_keeps_its_safety_signal_as_the_results_one(
+    client, school, make_campaign
+):
+    assignment = _start(client, school, make_campaign())
+    unfinished = _post(client, assignment, {"item_1": "1", "item_9": "1"})
+    assert unfinished.status_code == 422
+    assert HOTLINE in unfinished.get_data(as_text=True)
+    [early] = _signals()
+    done = _post(client, assignment, {**PHQ9_CALM, "item_1": "1", "item_9": "1"}, token="page-2")
+    assert client.get(done.headers["Location"]).status_code == 200
+    [signal] = _signals()  # one answer, one signal: the counsellor reads it once
+    result = db.session.scalar(select(ScreeningResult))
+    assert signal.id == early.id
+    assert result.safety_signal_id == signal.id
+    assert (signal.evidence_type, signal.evidence_id) == ("screening_result", result.id)
+    warning = _open_warning(school.student)
+    assert warning.level == 3
+    assert "more)" not in warning.reason
+    assert db.session.scalar(select(func.count()).select_from(InstrumentResponse)) == 0
+    _post(client, assignment, {**PHQ9_CALM, "item_9": "3"}, token="page-3")
+    assert len(_signals()) == 1
+
+
+def test_the_same_safety_item_answered_higher_on_completion_is_still_one_signal(
+    client, school, make_campaign
+):
+    # Item 9 from 1 to 3 is the same finding (red, never lapsing, the same label): the result
+    # holds the answer the counsellor reads; a second identical line would tell her nothing.
+    assignment = _start(client, school, make_campaign())
+    _post(client, assignment, {"item_9": "1"}, action="save")
+    _post(client, assignment, {**PHQ9_CALM, "item_9": "3"})
+    [signal] = _signals()
+    result = db.session.scalar(select(ScreeningResult))
+    assert result.answer_map()[9] == 3
+    assert (signal.evidence_type, signal.evidence_id) == ("screening_result", result.id)
+
+
+def test_a_student_who_changes_her_safety_answer_keeps_its_red_signal(
     client, school, make_campaign
 ):
     assignment = _start(client, school, make_campaign())
     _post(client, assignment, {"item_9": "2"}, action="save")
-    done = _post(client, assignment, {**PHQ9_CALM, "item_9": "2"})
-    assert client.get(done.headers["Location"]).status_code == 200
-    early, scored = _signals()
+    _post(client, assignment, PHQ9_CALM)
+    [signal] = _signals()  # never lose the red
+    assert signal.implied_level == 3
+    assert db.session.scalar(select(ScreeningResult)).safety_signal_id == signal.id
+    assert _red_warning(school.student)
+
+
+def _asq(client, assignment, answers, token):
+    data = {f"item_{n}": str(v) for n, v in answers.items()}
+    return client.post(
+        f"/screening/a/{assignment.id}/i/asq", data={**data, "action": "submit", "token": token}
+    )
+
+
+def test_an_asq_refusal_then_question_5_answered_no_is_one_signal(client, school, make_campaign):
+    assignment = _start(client, school, make_campaign(instruments=("asq",)))
+    declined = {1: 2, 2: 0, 3: 0, 4: 0}
+    unfinished = _asq(client, assignment, declined, "page-1")
+    assert unfinished.status_code == 422
+    assert HOTLINE in unfinished.get_data(as_text=True)
+    assert _asq(client, assignment, {**declined, 5: 0}, "page-2").status_code == 302
+    [signal] = _signals()
     result = db.session.scalar(select(ScreeningResult))
-    assert result.safety_signal_id == early.id
-    assert (scored.evidence_type, scored.evidence_id) == ("screening_result", result.id)
-    assert db.session.scalar(select(func.count()).select_from(InstrumentResponse)) == 0
-    _post(client, assignment, {**PHQ9_CALM, "item_9": "3"}, token="page-2")
-    assert len(_signals()) == 2
+    assert (signal.evidence_type, signal.evidence_id) == ("screening_result", result.id)
+    assert "(+" not in _open_warning(school.student).reason
+
+
+def test_an_asq_refusal_then_question_5_answered_yes_records_the_acute_finding(
+    client, school, make_campaign
+):
+    # "Yes" to question 5 is a new finding (acute: a safety evaluation now), not the same answer.
+    assignment = _start(client, school, make_campaign(instruments=("asq",)))
+    declined = {1: 2, 2: 0, 3: 0, 4: 0}
+    _asq(client, assignment, declined, "page-1")
+    _asq(client, assignment, {**declined, 5: 1}, "page-2")
+    early, acute = _signals()
+    assert "asq_acute" not in early.flag_set
+    assert "asq_acute" in acute.flag_set
+    assert acute.evidence_type == "screening_result"
+
+
+def test_an_acute_answer_saved_after_a_refusal_raises_its_own_signal_from_the_draft(
+    client, school, make_campaign
+):
+    assignment = _start(client, school, make_campaign(instruments=("asq",)))
+    declined = {"item_1": "2", "item_2": "0", "item_3": "0", "item_4": "0"}
+    url = f"/screening/a/{assignment.id}/i/asq"
+    client.post(url, data={**declined, "action": "save", "token": "a"})
+    client.post(url, data={**declined, "item_5": "1", "action": "save", "token": "b"})
+    client.post(url, data={**declined, "item_5": "1", "action": "save", "token": "c"})
+    early, acute = _signals()
+    assert "asq_acute" in acute.flag_set
+    draft = db.session.scalar(select(InstrumentResponse))
+    assert draft.safety_signal_id == acute.id
+
+
+def test_the_same_answer_submitted_after_its_warning_was_closed_raises_a_new_one(
+    client, school, make_campaign
+):
+    from warning import actions
+
+    assignment = _start(client, school, make_campaign())
+    _post(client, assignment, {"item_9": "1"}, action="save")
+    warning = _open_warning(school.student)
+    actions.do_close(
+        db.session, school.counsellor, warning, clock.now(), "Assessed, safe.", date(2026, 10, 1)
+    )
+    db.session.commit()
+    clock.advance(timedelta(minutes=1))
+    _post(client, assignment, {**PHQ9_CALM, "item_9": "1"})
+    early, scored = _signals()
+    assert scored.evidence_type == "screening_result"
+    assert _open_warning(school.student).level == 3
 
 
 def test_a_safety_answer_posted_after_the_window_closed_is_kept_with_its_red_warning(

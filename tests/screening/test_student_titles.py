@@ -43,3 +43,27 @@ def test_the_student_page_shows_the_neutral_title(
     page = client.get(f"/screening/a/{assignment.id}/i/{code}").get_data(as_text=True)
     assert title in page
     assert clinical not in page
+
+
+def test_a_finished_student_reads_each_part_again_under_the_title_she_answered_it_under(
+    client, school, make_campaign
+):
+    from tests.screening.test_intake import ASQ_NO
+    from tests.screening.test_intake import GAD7_CALM
+    from tests.screening.test_intake import PHQ9_CALM
+    from tests.screening.test_intake import _literacy_answers
+    from tests.screening.test_intake import _post
+
+    campaign = make_campaign(instruments=("literacy", "phq9", "gad7", "asq"))
+    assignment = _assignment(campaign, school.student)
+    sign_in(client, school.student.user)
+    client.post("/language/zh_CN", data={"next": "/"})
+    _consent(client, assignment)
+    answers = {"literacy": _literacy_answers(), "phq9": PHQ9_CALM, "gad7": GAD7_CALM}
+    for code in campaign.instruments:
+        _post(client, assignment, code, answers.get(code, ASQ_NO), token=code)
+    page = client.get("/screening/mine").get_data(as_text=True)
+    for title in ("心理健康知识小测", "心情问卷", "近期感受", "关于你近况的几个问题"):
+        assert f">{title}</a>" in page
+    for clinical in ("MHL Quiz", "PHQ-9", "GAD-7", "ASQ"):
+        assert clinical not in page
