@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement
 from sqlalchemy import Select
@@ -51,6 +52,9 @@ from screening.scoring import SAFETY
 from screening.scoring import load_instrument
 from screening.scoring import score
 
+if TYPE_CHECKING:
+    from warning.models import Signal
+
 log = logging.getLogger(__name__)
 
 # How many free times a refusal offers instead.
@@ -70,7 +74,8 @@ class BookingError(ValueError):
     the refusal for callers that branch on it ("taken", "past", "limit", ...); `next_free` holds
     the next free times for a lost race or a slot no longer bookable; `problems` every problem of
     a refused pre-check (English source messages); `safety` is true when the pre-check carried a
-    safety answer, whose red warning was raised all the same.
+    safety answer, whose red warning was raised all the same, by `safety_signal_id` when the
+    refusal raised it (answers that could not be stored: no check holds it).
     """
 
     def __init__(
@@ -82,6 +87,7 @@ class BookingError(ValueError):
         next_free: list[Slot] | None = None,
         problems: list[str] | None = None,
         safety: bool = False,
+        safety_signal_id: int | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -90,6 +96,7 @@ class BookingError(ValueError):
         self.next_free = list(next_free or [])
         self.problems = list(problems or [message])
         self.safety = safety
+        self.safety_signal_id = safety_signal_id
 
 
 @dataclass(frozen=True)
@@ -444,6 +451,7 @@ def book(
     kind: SessionKind,
     submission_token: str | None = None,
     precheck: PreCheckAnswers | None = None,
+    raised_signal_id: int | None = None,
     now: datetime | None = None,
 ) -> Appointment:
     """Book `slot` for `student` and commit once: the appointment, its pre-check, the audit row
@@ -452,7 +460,9 @@ def book(
     A repeat of a submission (same `submission_token`) returns the appointment it made. A refusal
     raises `BookingError` and writes nothing of the booking; a pre-check that came with it is
     committed all the same when it carries a safety answer (its red warning with it), so the
-    warning never waits for a free time.
+    warning never waits for a free time. `raised_signal_id` is the signal an earlier refusal of
+    the same form raised for its safety answer: the same answer sent again, corrected, is told
+    by it, not by a second signal (one answer, one line on the timeline, one note to the centre).
     """
     now = now or clock.now()
     if submission_token and _by_token(session, submission_token) is not None:
@@ -463,7 +473,9 @@ def book(
         # under the student's lock, before anything is booked.
         check_book(session, student=student, slot=slot, booked_by=booked_by, kind=kind, now=now)
     try:
-        check = _write_precheck(session, student, booked_by, precheck, submission_token, now)
+        check = _write_precheck(
+            session, student, booked_by, precheck, submission_token, raised_signal_id, now
+        )
     except _DoubleSubmit:
         return _repeat_of(session, submission_token, student)
     safety = check is not None and check.safety_signal_id is not None
@@ -529,6 +541,7 @@ def _write_precheck(
     booked_by: User,
     answers: PreCheckAnswers | None,
     token: str | None,
+    raised_id: int | None,
     now: datetime,
 ) -> PreCheck | None:
     """The check and its safety signal, flushed in the caller's transaction (None without one).
@@ -545,11 +558,19 @@ def _write_precheck(
             return stored
     problems = check_precheck(answers)
     flags = _safety_flags(answers.safety)
+    raised = _raised_before(session, student, raised_id, flags)
     if problems:
-        if flags:
-            _safety_signal(session, student, flags, None, now)
+        signal_id = raised.id if raised is not None else None
+        if flags and raised is None:
+            signal_id = _safety_signal(session, student, flags, None, now)
             session.commit()
-        raise BookingError(problems[0], code="precheck", problems=problems, safety=bool(flags))
+        raise BookingError(
+            problems[0],
+            code="precheck",
+            problems=problems,
+            safety=bool(flags),
+            safety_signal_id=signal_id,
+        )
     phq2 = score(PHQ2, {int(k): v for k, v in _stored(answers.phq2).items()})
     gad2 = score(GAD2, {int(k): v for k, v in _stored(answers.gad2).items()})
     check = PreCheck(
@@ -576,10 +597,38 @@ def _write_precheck(
         # check is this transaction's first write, so rolling it all back loses nothing else.
         session.rollback()
         raise _DoubleSubmit() from None
-    if flags:
+    if raised is not None:
+        raised.evidence_id = check.id  # the answer it told is stored now
+        check.safety_signal_id = raised.id
+        session.flush()
+    elif flags:
         check.safety_signal_id = _safety_signal(session, student, flags, check.id, now)
         session.flush()
     return check
+
+
+def _raised_before(
+    session: Session, student: Student, raised_id: int | None, flags: frozenset[str]
+) -> Signal | None:
+    """The signal a refusal of the same form raised for `student`'s safety answer, when it still
+    tells these `flags` (on her open warning, no new safety finding); None when they need their
+    own. The id comes from the student's own session, yet is checked to be hers and a refused
+    pre-check's: a forged one finds nothing and a signal is raised as ever."""
+    from warning import services as warning_services
+    from warning.models import Signal
+
+    if raised_id is None or not flags:
+        return None
+    raised = session.get(Signal, raised_id)
+    if (
+        raised is None
+        or raised.student_id != student.id
+        or raised.evidence_type != PRECHECK_EVIDENCE
+        or raised.evidence_id is not None
+        or warning_services.new_safety_flags(session, raised_id, flags)
+    ):
+        return None
+    return raised
 
 
 def _carries_anything_to_keep(answers: PreCheckAnswers | None) -> bool:
@@ -620,7 +669,7 @@ def _safety_signal(
             SAFETY_INSTRUMENT, flags, None, labels.word(PRECHECK_NAME), now
         ),
         instrument=SAFETY_INSTRUMENT,
-        evidence_type="appointment_precheck",
+        evidence_type=PRECHECK_EVIDENCE,
         evidence_id=precheck_id,
         now=now,
     )
@@ -628,6 +677,7 @@ def _safety_signal(
 
 
 PRECHECK_NAME = N_("the pre-appointment check")
+PRECHECK_EVIDENCE = "appointment_precheck"
 
 
 def _safety_value(raw: object) -> int | None:

@@ -151,6 +151,7 @@ def precheck(slot_id: int) -> str | Response:
                 kind=slot.kind,
                 submission_token=token,
                 precheck=answers,
+                raised_signal_id=refused_checks.raised_signal(current_user.id, token),
             )
         except booking.BookingError as refused:
             # A safety answer's red warning was committed before this refusal.

@@ -64,6 +64,9 @@ def keep(
         "problems": refused.problems if own else [],
         "params": refused.params if own else {},
         "safety": refused.safety,
+        # The signal this refusal raised (or found raised) for the safety answer, so the same
+        # answer sent again is not raised twice (`booking.book`'s `raised_signal_id`).
+        "signal": refused.safety_signal_id,
     }
     session[KEY] = encryption.encrypt(json.dumps(kept, ensure_ascii=False))
 
@@ -71,14 +74,8 @@ def keep(
 def kept(user_id: int, slot_id: int) -> KeptCheck | None:
     """The refusal kept for this account and time, None when there is none (or it is older
     than an idle session lives, or for another account or time)."""
-    token = session.get(KEY)
-    if not isinstance(token, str):
-        return None
-    try:
-        data = json.loads(encryption.decrypt(token, ttl=_lifetime()))
-    except (encryption.UnreadableField, ValueError):
-        return None
-    if data.get("user") != user_id or data.get("slot") != slot_id:
+    data = _data(user_id)
+    if data is None or data.get("slot") != slot_id:
         return None
     answers = PreCheckAnswers(
         reason=str(data["reason"]),
@@ -89,6 +86,28 @@ def kept(user_id: int, slot_id: int) -> KeptCheck | None:
     return KeptCheck(
         str(data["token"]), answers, list(data["problems"]), dict(data["params"]), data["safety"]
     )
+
+
+def raised_signal(user_id: int, form_token: str | None) -> int | None:
+    """The safety signal the kept refusal of this account's form `form_token` raised, whichever
+    time the form books now (the page offers the next free times with the same form)."""
+    data = _data(user_id)
+    if data is None or not form_token or data.get("token") != form_token:
+        return None
+    signal = data.get("signal")
+    return signal if isinstance(signal, int) else None
+
+
+def _data(user_id: int) -> dict | None:
+    """The kept refusal of this account, while it is readable."""
+    token = session.get(KEY)
+    if not isinstance(token, str):
+        return None
+    try:
+        data = json.loads(encryption.decrypt(token, ttl=_lifetime()))
+    except (encryption.UnreadableField, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("user") == user_id else None
 
 
 def forget() -> None:

@@ -13,12 +13,16 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from appointments.models import Appointment
+from appointments.models import PreCheck
 from campus.extensions import db
 from campus.models import User
+from campus.notifications import Notification
 from tests.appointments.booking_fixtures import Centre
 from tests.conftest import Campus
 from tests.pages import without_tokens
+from warning.models import Signal
 from warning.policy import Level
+from warning.response import RED_EVIDENCE_TEXT
 from warning.services import open_warning
 
 CRISIS = "You do not have to face this alone"
@@ -120,3 +124,58 @@ def test_the_kept_answers_are_not_readable_in_the_session_cookie(
     with client.session_transaction() as stored:
         assert stored.get("refused_precheck")
         assert "MY-SECRET" not in repr(dict(stored))
+
+
+def _safety_signals(student) -> list[Signal]:
+    return list(
+        db.session.scalars(
+            select(Signal)
+            .where(Signal.student_id == student.id, Signal.evidence_type == "appointment_precheck")
+            .order_by(Signal.id)
+        )
+    )
+
+
+def _red_evidence_notes() -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Notification).where(Notification.text == RED_EVIDENCE_TEXT)
+    )
+
+
+def test_a_safety_answer_refused_then_sent_again_corrected_is_one_signal_and_no_second_alarm(
+    centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    client, slot, student = _student_at_a_free_time(centre, login)
+    client.post(f"/appointments/book/{slot.id}", data=_form(safety="2"))
+    client.post(f"/appointments/book/{slot.id}", data=_form(safety="2"))  # refused once more
+    done = client.post(f"/appointments/book/{slot.id}", data=_form(safety="2", reason="sleep"))
+    assert "/confirmed" in done.headers["Location"]
+
+    (signal,) = _safety_signals(student)  # one answer, one line on the counsellor's timeline
+    check = db.session.scalar(select(PreCheck).where(PreCheck.student_id == student.id))
+    assert check.safety_signal_id == signal.id
+    assert signal.evidence_id == check.id  # it now points at the answer as stored
+    assert _red_evidence_notes() == 0  # the centre is not told the same answer twice
+
+
+def test_a_refusal_of_another_form_or_another_student_raises_its_own_signal(
+    centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    client, slot, student = _student_at_a_free_time(centre, login)
+    client.post(f"/appointments/book/{slot.id}", data=_form(safety="2"))
+    # The same student, a new form (a new token): her answer is given again, and told again.
+    done = client.post(
+        f"/appointments/book/{slot.id}", data=_form(safety="2", reason="sleep", token="form-2")
+    )
+    assert "/confirmed" in done.headers["Location"]
+    assert len(_safety_signals(student)) == 2
+
+    # Another student's own refusal never adopts a signal that is not hers.
+    other = centre.student()
+    centre.campus.commit()
+    other_client = login(other.user)
+    other_slot = centre.slot(centre.counsellor())
+    centre.campus.commit()
+    other_client.post(f"/appointments/book/{other_slot.id}", data=_form(safety="1"))
+    assert len(_safety_signals(other)) == 1
+    assert len(_safety_signals(student)) == 2
