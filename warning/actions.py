@@ -77,7 +77,9 @@ CONTACT_OUTCOMES = ("reached", "no_answer", "declined", "message_left", "resched
 NOT_REACHED = frozenset({"no_answer", "message_left"})
 # The action that meets each deadline a member of staff may owe, so an owed step leads to its
 # form: the peer watch a red's department counsellor owes is met by asking class and dorm to keep
-# company. A check-in has none: the class's and the room's task meets it.
+# company. A check-in is the class's and the room's task; a contact by staff that reached the
+# student meets it too (she has been seen, by more than a classmate), so a check-in passed up to
+# the department stops climbing once the counsellor has reached her.
 DEADLINE_ACTIONS = {
     "acknowledge": "acknowledge",
     "assessment": "assessment",
@@ -85,7 +87,10 @@ DEADLINE_ACTIONS = {
     "peer_watch": "peer_watch",
     "contact": "contact",
     "follow_up": "contact",
+    "check_in": "contact",
 }
+# What a contact that reached the student meets.
+CONTACT_MEETS = ["acknowledge", "contact", "follow_up", "check_in"]
 # What the counsellor given a case reads (the mail says no more; the page names the student).
 CASE_ASSIGNED_TEXT = N_("A case has been given to you")
 CASES_SHARED_TEXT = N_(
@@ -305,7 +310,7 @@ def do_log_contact(
         warning,
         now,
         "contact" if reached else "contact_attempt",
-        ["acknowledge", "contact", "follow_up"] if reached else ["acknowledge"],
+        CONTACT_MEETS if reached else ["acknowledge"],
         outcome,
         note,
         reached=reached,

@@ -88,6 +88,42 @@ def test_an_ignored_escalation_keeps_climbing(network):
     assert open_deadlines(warning)["check_in"].tier == OwnerTier.SCHOOL
 
 
+def test_a_check_in_passed_up_to_the_department_is_met_by_her_reaching_the_student(network):
+    """Before, no staff action met a check-in: once a class had missed it, the department
+    counsellor who then called the student saw it climb to the centre and to leadership all
+    the same."""
+    from warning import actions
+
+    start = clock.now()
+    warning = open_warning(network.student, Level.BLUE)
+    _sweep_at(timedelta(days=8), start)  # class -> department
+    db.session.refresh(warning)
+    contact = {"method": "phone"}
+    actions.log_contact(
+        db.session,
+        network.dept_counsellor,
+        warning,
+        warning.version,
+        start + timedelta(days=8, hours=1),
+        outcome="no_answer",
+        **contact,
+    )
+    assert "check_in" in open_deadlines(warning)  # an unanswered call is no check-in
+    actions.log_contact(
+        db.session,
+        network.dept_counsellor,
+        warning,
+        warning.version,
+        start + timedelta(days=8, hours=2),
+        outcome="reached",
+        **contact,
+    )
+    assert "check_in" not in open_deadlines(warning)
+    assert _sweep_at(timedelta(days=16), start) == 0
+    db.session.refresh(warning)
+    assert warning.owner_tier == OwnerTier.DEPARTMENT
+
+
 def test_a_met_deadline_never_escalates(network):
     start = clock.now()
     warning = open_warning(network.student, Level.YELLOW)
