@@ -53,7 +53,8 @@ def test_an_overlapping_campaign_shows_what_overlaps_and_is_not_saved(
     page = response.get_data(as_text=True)
     overlap = _overlap_box(page)
     assert "2026 freshman intake" in overlap
-    assert "Patient Health Questionnaire" in overlap and "GAD" not in overlap
+    assert "Patient Health Questionnaire" in overlap
+    assert "GAD" not in overlap  # the instruments shared, not all of the other campaign's
     assert "4 students in both, 1 of them has already completed it" in overlap
     assert f'name="overlaps_seen" type="hidden" value="{intake.id}"' in page
     assert 'id="overlaps_confirmed"' in page
