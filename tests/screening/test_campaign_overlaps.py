@@ -73,7 +73,7 @@ def test_ticking_i_know_saves_the_overlapping_campaign_and_the_audit_names_the_o
     assert second is not None
     detail = db.session.scalar(
         select(AuditEvent.detail).where(
-            AuditEvent.action == "save_campaign", AuditEvent.record_id == second.id
+            AuditEvent.action == "save_campaign", AuditEvent.record_id == str(second.id)
         )
     )
     assert f"overlaps={intake.id}" in detail
