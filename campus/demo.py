@@ -37,7 +37,12 @@ SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁"
     "谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈"
 )
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红娥玲芬燕彬鹏浩宇晨欣怡子涵梓萱雨轩"
+# Given-name characters by the gender they are read as, so a name never contradicts the gender on
+# the record (a 吕艳 recorded as 男 confuses everyone who looks at the demo).
+GIVEN = {
+    "M": "伟强磊军洋勇杰涛明超刚彬鹏浩宇轩俊博凯斌峰毅",
+    "F": "芳娜敏静丽艳娟秀霞桂英玉萍红玲芬燕欣怡涵萱婷雪琳",
+}
 DEPARTMENTS = (
     "计算机学院",
     "数学与统计学院",
@@ -55,8 +60,15 @@ class DemoLogin:
     login: str
 
 
-def _name(rng: random.Random) -> str:
-    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+def _name(rng: random.Random, gender: str, surname: str | None = None) -> str:
+    """A name read as `gender` ("M" or "F"), with `surname` or a drawn one."""
+    given = "".join(rng.choice(GIVEN[gender]) for _ in range(rng.choice((1, 2))))
+    return (surname or rng.choice(SURNAMES)) + given
+
+
+def guardian_relation(guardian_name: str) -> str:
+    """母亲 or 父亲, as the demo guardian's name reads: the demo's family contacts must agree."""
+    return "母亲" if guardian_name[-1] in GIVEN["F"] else "父亲"
 
 
 def _staff(
@@ -179,7 +191,11 @@ def _students(
         student = _student(session, uni, f"{group.grade}{i + 1:05d}", group, rng, password_hash)
         student.birth_date = birth
         student.room = rooms[i // 4 % len(rooms)]
-        student.guardian_name = _name(rng)
+        # The guardian is the father (the student's surname) or the mother (her own).
+        if rng.random() < 0.5:
+            student.guardian_name = _name(rng, "M", surname=student.name[0])
+        else:
+            student.guardian_name = _name(rng, "F")
         student.guardian_phone = f"139{rng.randrange(10**7, 10**8)}"
     session.flush()
 
@@ -193,10 +209,11 @@ def _student(
     password_hash: str,
 ) -> Student:
     """A demo student of `group` who signs in with their student number."""
+    gender = rng.choice("MF")
     user = User(
         institution_id=institution.id,
         login=number,
-        name=_name(rng),
+        name=_name(rng, gender),
         password_hash=password_hash,
         must_change_password=False,
     )
@@ -206,7 +223,7 @@ def _student(
         student_number=number,
         name=user.name,
         user=user,
-        gender=rng.choice("MF"),
+        gender=gender,
         department=group.department,
         class_group=group,
     )

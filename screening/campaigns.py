@@ -67,6 +67,17 @@ class CampaignSpec:
     students_see_report: bool = False  # students may download their own report (casework)
 
 
+@dataclass(frozen=True)
+class Overlap:
+    """Another campaign sharing instruments with the one being saved, open at the same time, with
+    students in both: they would take the same scales twice."""
+
+    campaign: Campaign
+    instruments: list[str]
+    students: int  # in both cohorts
+    completed: int  # of those, already done with the other campaign
+
+
 @dataclass
 class Coverage:
     due: int = 0
@@ -171,8 +182,10 @@ def save_campaign(
     *,
     campaign: Campaign | None = None,
     licensed_dir: Path | None = None,
+    overlapping: Sequence[Overlap] = (),
 ) -> Campaign:
-    """Create or update a campaign and sync its assignments, in one transaction."""
+    """Create or update a campaign and sync its assignments, in one transaction; `overlapping`
+    names the campaigns (see `overlaps`) the actor saw and saved it all the same, for the audit."""
     problems = validate_spec(session, institution, spec, licensed_dir)
     if campaign is None and spec.closes_at <= clock.now():
         # Its students would only ever see it as ended, and a campaign is never deleted.
@@ -201,7 +214,8 @@ def save_campaign(
         actor=actor,
         action="save_campaign",
         record_type="campaign",
-        detail=f"instruments={','.join(campaign.instruments)} added={added} removed={removed}",
+        detail=f"instruments={','.join(campaign.instruments)} added={added} removed={removed}"
+        + (f" overlaps={','.join(str(o.campaign.id) for o in overlapping)}" if overlapping else ""),
     )
     session.commit()
     return campaign
@@ -210,11 +224,15 @@ def save_campaign(
 def cohort_query(campaign: Campaign):
     """Enrolled students of the campaign's institution matching every cohort dimension, less
     those who withdrew their consent to screening (privacy.consent)."""
+    return _cohort(campaign.institution_id, campaign)
+
+
+def _cohort(institution_id: int, campaign: Campaign | CampaignSpec):
     stmt = (
         select(Student.id)
         .join(ClassGroup, Student.class_id == ClassGroup.id)
         .where(
-            Student.institution_id == campaign.institution_id,
+            Student.institution_id == institution_id,
             Student.enrolment_status == EnrolmentStatus.ENROLLED,
             screening_allowed_clause(),
         )
@@ -226,6 +244,50 @@ def cohort_query(campaign: Campaign):
     if campaign.class_ids:
         stmt = stmt.where(Student.class_id.in_(campaign.class_ids))
     return stmt
+
+
+def overlaps(
+    session: Session,
+    institution: Institution,
+    spec: CampaignSpec,
+    *,
+    editing: Campaign | None = None,
+) -> list[Overlap]:
+    """The institution's other campaigns whose window meets `spec`'s, sharing an instrument and
+    students with it: saving it all the same is the administrator's call, made knowingly."""
+    stmt = select(Campaign).where(
+        Campaign.institution_id == institution.id,
+        Campaign.opens_at < spec.closes_at,
+        Campaign.closes_at > spec.opens_at,
+    )
+    if editing is not None:
+        stmt = stmt.where(Campaign.id != editing.id)
+    sharing = {
+        other.id: (other, shared)
+        for other in session.scalars(stmt.order_by(Campaign.opens_at, Campaign.id))
+        if (shared := [code for code in spec.instruments if code in other.instruments])
+    }
+    if not sharing:
+        return []
+    cohort = _cohort(institution.id, spec).subquery()
+    counts = session.execute(
+        select(
+            CampaignAssignment.campaign_id,
+            func.count(),
+            func.count(CampaignAssignment.completed_at),
+        )
+        .where(
+            CampaignAssignment.campaign_id.in_(sharing),
+            CampaignAssignment.student_id.in_(select(cohort.c.id)),
+        )
+        .group_by(CampaignAssignment.campaign_id)
+    ).all()
+    both = {campaign_id: (n, done) for campaign_id, n, done in counts}
+    return [
+        Overlap(other, shared, *both[other.id])
+        for other, shared in sharing.values()
+        if other.id in both
+    ]
 
 
 def sync_assignments(session: Session, campaign: Campaign) -> tuple[int, int]:

@@ -54,6 +54,11 @@ class CampaignForm(FlaskForm):
     students_see_report = BooleanField(
         _l("Students may download their own screening report (neutral wording, no answers)")
     )
+    # The confirm step of a campaign overlapping others: the ids of those shown, and the tick.
+    overlaps_seen = HiddenField()
+    overlaps_confirmed = BooleanField(
+        _l("I know these students are in both campaigns: save this one all the same")
+    )
     submit = SubmitField(_l("Save campaign"))
 
     def validate_closes_at(self, field) -> None:

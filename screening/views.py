@@ -387,14 +387,27 @@ def _edit_campaign(institution: Institution, campaign: Campaign | None):
     _cohort_choices(form, institution, campaign.instruments if campaign else [])
     status = 200
     if form.validate_on_submit():
+        spec = _spec(form)
+        overlapping = campaigns.overlaps(db.session, institution, spec, editing=campaign)
+        if not _overlaps_confirmed(form, overlapping):
+            # The confirm step: the same form, filled, with what overlaps and a box to tick.
+            form.overlaps_seen.data = ",".join(str(o.campaign.id) for o in overlapping)
+            form.overlaps_confirmed.data = False
+            return render_template(
+                "screening/campaign_form.html",
+                form=form,
+                campaign=campaign,
+                overlapping=overlapping,
+            )
         try:
             saved = campaigns.save_campaign(
                 db.session,
                 institution,
                 current_user,
-                _spec(form),
+                spec,
                 campaign=campaign,
                 licensed_dir=_licensed_dir(),
+                overlapping=overlapping,
             )
             flash(_("Campaign saved."), "success")
             if not campaigns.cohort_size(db.session, saved):
@@ -415,6 +428,15 @@ def _edit_campaign(institution: Institution, campaign: Campaign | None):
     if form.is_submitted():
         status = 422
     return render_template("screening/campaign_form.html", form=form, campaign=campaign), status
+
+
+def _overlaps_confirmed(form: CampaignForm, overlapping: list[campaigns.Overlap]) -> bool:
+    """No overlap, or the box ticked under a list that showed every campaign overlapping now:
+    one that began to overlap since the page was shown is asked about again."""
+    if not overlapping:
+        return True
+    seen = {int(n) for n in (form.overlaps_seen.data or "").split(",") if n.strip().isdigit()}
+    return bool(form.overlaps_confirmed.data) and {o.campaign.id for o in overlapping} <= seen
 
 
 def _to_utc(local: datetime) -> datetime:

@@ -14,7 +14,6 @@ from campus.models import Role
 from campus.models import RoleAssignment
 from campus.models import Student
 from campus.models import User
-from screening import vocabulary
 from warning import academic
 from warning import labels
 from warning import reports
@@ -23,8 +22,15 @@ from warning.models import LifeEventKind
 from warning.models import SignalSource
 from warning.services import record_signal
 
-# The round these demo screening signals came from, named in both languages like a real one.
-DEMO_CAMPAIGN = {"name": "演示新生普查", "name_en": "the demo freshman intake"}
+# The chosen cases' totals in the open freshman intake: a red, two yellows and three blues.
+SCREENINGS = (
+    {"phq9": 22},
+    {"phq9": 14},
+    {"gad7": 12},
+    {"phq9": 7},
+    {"gad7": 6},
+    {"phq9": 8},
+)
 CONCERNS = (ConcernCategory.SUICIDAL_TALK, ConcernCategory.LOW_MOOD, ConcernCategory.ISOLATION)
 
 
@@ -56,9 +62,10 @@ def seed(session: Session, institution: Institution) -> None:
     if len(students) < 12:
         return
     _concerns(session, institution, students, now)
-    _screenings(session, students[4:10], now)
+    screened = _screenings(session, institution, students[3:], now)
+    others = [s for s in students[3:] if s not in screened]
     for student, kind in zip(
-        students[10:12],
+        others[:2],
         (LifeEventKind.BEREAVEMENT, LifeEventKind.INTERPERSONAL_ISOLATION),
         strict=True,
     ):
@@ -70,16 +77,19 @@ def seed(session: Session, institution: Institution) -> None:
             label=labels.life_event(kind.value, (now - timedelta(days=5)).date()),
             flags=academic.life_event_flags(kind),
         )
-    record_signal(
-        session,
-        student=students[6],
-        source=SignalSource.ACADEMIC,
-        observed_at=now - timedelta(days=20),
-        label=labels.academic_difficulty(
-            "2025-2026-2", [labels.failed_credits(14), labels.academic_warning()]
-        ),
-        flags=["key_group:academic_difficulty"],
-    )
+    # Last year's spring term is the registrar's latest: only the older grade has grades in it.
+    for student in [s for s in others[2:] if s.class_group.grade < now.year][:1]:
+        record_signal(
+            session,
+            student=student,
+            source=SignalSource.ACADEMIC,
+            observed_at=now - timedelta(days=20),
+            label=labels.academic_difficulty(
+                f"{now.year - 1}-{now.year}-2",
+                [labels.failed_credits(14), labels.academic_warning()],
+            ),
+            flags=["key_group:academic_difficulty"],
+        )
     session.commit()
     _weekly(session, institution, now)
 
@@ -107,34 +117,19 @@ def _concerns(session: Session, institution: Institution, students: list[Student
         )
 
 
-def _screenings(session: Session, students: list[Student], now) -> None:
-    for student, (instrument, total, band) in zip(
-        students,
-        (
-            ("phq9", 22, "severe"),
-            ("phq9", 14, "moderate"),
-            ("gad7", 12, "moderate"),
-            ("phq9", 7, "mild"),
-            ("gad7", 6, "mild"),
-            ("phq9", 8, "mild"),
-        ),
-        strict=False,
-    ):
-        record_signal(
-            session,
-            student=student,
-            source=SignalSource.SCREENING,
-            observed_at=now - timedelta(days=2),
-            label=labels.screening(
-                vocabulary.instrument_abbreviation(instrument),
-                safety=False,
-                band=band,
-                campaign=DEMO_CAMPAIGN,
-                observed_at=now - timedelta(days=2),
-            ),
-            instrument=instrument,
-            total=total,
-        )
+def _screenings(
+    session: Session, institution: Institution, students: list[Student], now
+) -> list[Student]:
+    """The chosen cases answer the open freshman intake two days ago, through the screening
+    demo, so each warning's reason is a result on the campaign's pages; returns them."""
+    from screening import demo as screening_demo
+
+    due = screening_demo.still_due(session, institution, now)
+    screened = [s for s in students if s.id in due][: len(SCREENINGS)]
+    for student, totals in zip(screened, SCREENINGS, strict=False):
+        answers = screening_demo.answers_scoring(totals)
+        screening_demo.complete(session, due[student.id], answers, now - timedelta(days=2))
+    return screened
 
 
 def _weekly(session: Session, institution: Institution, now) -> None:

@@ -423,6 +423,70 @@ def safety_problems(policy: Policy) -> list[Message]:
     return problems
 
 
+# The level words of the policy pages, for the Messages below.
+LEVEL_WORDS = {Level.BLUE: N_("Blue"), Level.YELLOW: N_("Yellow"), Level.RED: N_("Red")}
+
+
+def range_overlaps(policy: Policy) -> list[Message]:
+    """Pairs of rules at different levels whose total ranges on one instrument meet, each saying
+    where and which level wins. Legal (a signal takes the highest level of the rules it matches),
+    so never a problem; but most often a mistyped boundary, so the draft page warns of it."""
+    ranged = [
+        r
+        for r in policy.rules
+        if r.when.instrument and (r.when.total_min is not None or r.when.total_max is not None)
+    ]
+    found = []
+    for n, first in enumerate(ranged):
+        for second in ranged[n + 1 :]:
+            if first.when.instrument != second.when.instrument or first.level == second.level:
+                continue
+            low = max(
+                _bound(first.when.total_min, -math.inf), _bound(second.when.total_min, -math.inf)
+            )
+            high = min(
+                _bound(first.when.total_max, math.inf), _bound(second.when.total_max, math.inf)
+            )
+            if low > high:
+                continue
+            lower, higher = sorted((first, second), key=lambda r: r.level)
+            found.append(
+                Message(
+                    N_(
+                        "rules %(lower)s (%(lower_level)s, %(instrument)s %(lower_range)s) and "
+                        "%(higher)s (%(higher_level)s, %(instrument)s %(higher_range)s) overlap at "
+                        "totals %(overlap)s: a total there gets %(higher_level)s, the higher level"
+                    ),
+                    lower=lower.key,
+                    lower_level=Message(LEVEL_WORDS[lower.level]),
+                    lower_range=_range_text(lower.when.total_min, lower.when.total_max),
+                    higher=higher.key,
+                    higher_level=Message(LEVEL_WORDS[higher.level]),
+                    higher_range=_range_text(higher.when.total_min, higher.when.total_max),
+                    instrument=first.when.instrument,
+                    overlap=_range_text(
+                        None if low == -math.inf else low, None if high == math.inf else high
+                    ),
+                )
+            )
+    return found
+
+
+def _bound(value: float | None, missing: float) -> float:
+    return missing if value is None else value
+
+
+def _range_text(low: float | None, high: float | None) -> str:
+    """A total range as the policy means it, inclusive: "8–19", "≥ 20", "≤ 4" or "8"."""
+
+    def number(value: float) -> str:
+        return f"{value:g}"
+
+    if low is not None and high is not None:
+        return number(low) if low == high else f"{number(low)}–{number(high)}"
+    return f"≥ {number(low)}" if low is not None else f"≤ {number(high or 0)}"
+
+
 def reject_unknown(
     data: Mapping[str, Any], allowed: frozenset[str], where: str, problems: list[Message]
 ) -> None:

@@ -67,6 +67,7 @@ from warning.models import PolicyStatus
 from warning.models import PolicyVersion
 from warning.policy import Policy
 from warning.policy import PolicyError
+from warning.policy import range_overlaps
 from warning.response_forms import CONTACT_OUTCOMES
 from warning.response_forms import METHOD_LABELS
 from warning.response_forms import ShareOutForm
@@ -710,13 +711,15 @@ def _policy_index(kind: PolicyKind):
 
 
 def _render_version(version: PolicyVersion, form: PolicyDraftForm, **simulation) -> str:
+    shown = _policy_or_none(version)
     return render_template(
         "warning/policy_version.html",
         version=version,
         form=form,
         title=_policy_title(version.kind),
         index=_POLICY_PAGES[version.kind],
-        shown=_policy_or_none(version),
+        shown=shown,
+        overlaps=range_overlaps(shown) if isinstance(shown, Policy) else [],
         summary=_SUMMARIES[version.kind],
         **{
             "errors": [],
