@@ -245,10 +245,6 @@ ACTIONS: dict[str, ActionView] = {
             "note": form.note.data,
         },
     ),
-    "guardian": ActionView(
-        actions.notify_guardian,
-        lambda form, now: {"method": form.method.data, "note": form.note.data},
-    ),
     "assessment": ActionView(
         actions.record_assessment,
         lambda form, now: {"outcome": form.outcome.data, "note": form.note.data},
