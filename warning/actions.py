@@ -23,6 +23,7 @@ from datetime import datetime
 from sqlalchemy import Select
 from sqlalchemy import and_
 from sqlalchemy import false
+from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import true
@@ -40,6 +41,7 @@ from campus.models import Institution
 from campus.models import Role
 from campus.models import Student
 from campus.models import User
+from campus.notifications import Notification
 from campus.notifications import notify
 from campus.scope import Capability
 from campus.scope import student_filter
@@ -853,6 +855,24 @@ def open_tasks_query(actor: User, *, include_done: bool = False):
         )
         .order_by(Task.due_at)
     )
+
+
+def still_new_tasks(session: Session, reader: User, note: Notification) -> int:
+    """How many of the new tasks `reader`'s current peer note (`response.notify_new_tasks`)
+    announces are still on her task list: the note counted them as they came, and one done by a
+    classmate, or ended with its warning, since then is no longer there, so "2 new tasks" over a
+    list of one is read as 1. The note's tasks are her open ones created since she read the note
+    before it (all her open ones for a first note), and never more than it announced. An older
+    note, since replaced, says what it said."""
+    announced = response.announced_tasks(note)
+    if note.digest_key != response.PEER_TASKS_KEY or note.user_id != reader.id:
+        return announced
+    listed = open_tasks_query(reader).order_by(None)
+    since = (note.detail or {}).get("since")
+    if isinstance(since, str):
+        listed = listed.where(Task.created_at >= datetime.fromisoformat(since))
+    still = session.scalar(select(func.count()).select_from(listed.subquery())) or 0
+    return min(announced, still)
 
 
 def open_deadlines_query(actor: User) -> Select[tuple[Deadline, EarlyWarning, Student]]:
