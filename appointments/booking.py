@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
@@ -750,6 +751,13 @@ def upcoming_query(student: Student, now: datetime) -> Select[tuple[Appointment]
 
 def upcoming(session: Session, student: Student, now: datetime) -> list[Appointment]:
     return list(session.scalars(upcoming_query(student, now)))
+
+
+def at_open_limit(upcoming_appointments: Sequence[Appointment]) -> bool:
+    """Whether a student with `upcoming_appointments` (`upcoming`) already has as many as may be
+    open (`BOOKING_MAX_OPEN`): `check_book` refuses another, so the staff booking page says so,
+    with the one booked, instead of offering times that can only be refused."""
+    return len(upcoming_appointments) >= _max_open()
 
 
 def _open_count(session: Session, student: Student, now: datetime) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Protocol, Self, TypeVar, cast
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -32,6 +33,7 @@ from wtforms.widgets import HiddenInput
 from wtforms.widgets import ListWidget
 
 from campus.fields import spreadsheet_file
+from campus.i18n import N_
 from campus.models import PEER_UNIT
 from campus.models import ROLE_SCOPE
 from campus.models import Role
@@ -213,6 +215,8 @@ class RoleAssignmentForm(FlaskForm):
     # read as whatever kind the role needed, so a class chosen for a department counsellor
     # silently granted the department that happened to share its number.
     scope = SelectField(_l("Scope"), validate_choice=False)
+    # The scope list's first option (the page lists the units under it by kind).
+    whole_institution = _l("The whole institution")
     until = DateField(
         _l("Last day"),
         validators=[Optional()],
@@ -231,7 +235,14 @@ class RoleAssignmentForm(FlaskForm):
         if kind != (wanted.value if wanted in SCOPE_WORDS else "") or (
             kind and not number.isdigit()
         ):
-            raise ValidationError(SCOPE_WORDS.get(wanted, WHOLE_INSTITUTION))
+            # Said of the field by its label: the kinds are groups inside its list, not fields.
+            raise ValidationError(
+                gettext(
+                    SCOPE_WORDS.get(wanted, WHOLE_INSTITUTION),
+                    field=self.scope.label.text,
+                    whole=self.whole_institution,
+                )
+            )
 
     def scope_id(self) -> int | None:
         """The id of the scope chosen, once validated (None: the whole institution)."""
@@ -239,15 +250,20 @@ class RoleAssignmentForm(FlaskForm):
         return int(number) if number else None
 
 
-# What to choose for a role held over each kind of unit, said when another kind was chosen.
+# What to choose for a role held over each kind of unit, said when another kind was chosen; the
+# scope list is named by its label (`field`), its first option by its words (`whole`).
 SCOPE_WORDS = {
-    ScopeKind.DEPARTMENT: _l("This role is held over a department: choose one under “Department”."),
-    ScopeKind.CLASS: _l("This role is held over a class: choose one under “Class”."),
-    ScopeKind.ROOM: _l("This role is held over a dorm room: choose one under “Dorm room”."),
-    ScopeKind.HOSPITAL: _l("This role is held over a hospital: choose one under “Hospital”."),
+    ScopeKind.DEPARTMENT: N_(
+        "This role is held over a department: under “%(field)s”, choose a department."
+    ),
+    ScopeKind.CLASS: N_("This role is held over a class: under “%(field)s”, choose a class."),
+    ScopeKind.ROOM: N_("This role is held over a dorm room: under “%(field)s”, choose a room."),
+    ScopeKind.HOSPITAL: N_(
+        "This role is held over a hospital: under “%(field)s”, choose a hospital."
+    ),
 }
-WHOLE_INSTITUTION = _l(
-    "This role is held over the whole institution: choose “The whole institution”."
+WHOLE_INSTITUTION = N_(
+    "This role is held over the whole institution: under “%(field)s”, choose “%(whole)s”."
 )
 
 

@@ -155,6 +155,15 @@ def check_family_contact(
     return at
 
 
+def tells_guardian(data: NewFamilyContact) -> bool:
+    """Whether the contact is the guardian told, meeting an open warning's "notify the guardian"
+    step (`warning.actions.guardian_reached`): only one that reached them. An unanswered call
+    (not reached) or a guardian who would not talk (refused) leaves the notice owed, as an
+    unanswered call leaves a student's contact owed; a correction was told by the entry it
+    corrects."""
+    return data.outcome is ContactOutcome.REACHED and data.corrects_id is None
+
+
 def do_log_family_contact(
     session: Session, actor: User, student: Student, data: NewFamilyContact, at: datetime
 ) -> FamilyContact:
@@ -197,7 +206,7 @@ def do_log_family_contact(
     session.add(entry)
     session.flush()
     audit.record_on(session, entry, actor=actor, action="create", record_type="family_contact")
-    if data.outcome is ContactOutcome.REACHED and data.corrects_id is None:
+    if tells_guardian(data):
         actions.guardian_reached(
             session,
             actor,

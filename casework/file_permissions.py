@@ -14,6 +14,7 @@ from campus.models import Student
 from campus.models import User
 from campus.scope import ROLE_CAPABILITY
 from campus.scope import Capability
+from warning.permissions import GUARDIAN_ROLES
 
 # Roles that may open a file at all (their capability reaches WARNING); the route's guard.
 FILE_ROLES = frozenset(
@@ -23,7 +24,8 @@ FILE_ROLES = frozenset(
 )
 # Who logs contacts with a family: department counsellors for their department, the school's
 # counsellors and the director for the school (issue #17 section 4). Department leaders read them.
-FAMILY_WRITERS = frozenset({Role.DEPT_COUNSELLOR, Role.SCHOOL_COUNSELLOR, Role.DIRECTOR})
+# The same roles give a warning's guardian notice, which is such a contact: one list.
+FAMILY_WRITERS = GUARDIAN_ROLES
 # Whose workbench shows the month's family-contact figure.
 FAMILY_FIGURE_ROLES = frozenset({Role.DEPT_COUNSELLOR, Role.DEPT_LEADER, Role.DIRECTOR})
 

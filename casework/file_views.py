@@ -43,6 +43,8 @@ from casework.models import ContactDirection
 from casework.models import ContactOutcome
 from casework.models import FamilyContact
 from screening.models import Campaign
+from warning.models import EarlyWarning
+from warning.models import WarningStatus
 
 bp = Blueprint("casework_file", __name__, url_prefix="/casework/students")
 family_bp = Blueprint("family", __name__, url_prefix="/casework/family")
@@ -140,13 +142,25 @@ def pdf(student_id: int) -> ResponseReturnValue:
 # --- family contacts ----------------------------------------------------------------------------
 
 
+# The warning page's "Guardian notified" step is this log's form (`guardian_step_form`): sent from
+# there (`?back=warning`), it returns there.
+FROM_WARNING = "warning"
+
+
 def _blank_form(student: Student) -> FamilyContactForm:
-    """A new form with its one-time token, prefilled from a call script or the entry corrected."""
+    """A new form with its one-time token: now, the guardian on file, a call of ours that
+    reached them."""
     form = FamilyContactForm(formdata=None).issued()
     form.at.data = clock.to_local(clock.now(), clock.viewer_zone()).replace(second=0, microsecond=0)
     form.guardian_name.data = student.guardian_name or ""
     form.direction.data = ContactDirection.WE_CALLED.value
     form.outcome.data = ContactOutcome.REACHED.value
+    return form
+
+
+def _prefilled_form(student: Student) -> FamilyContactForm:
+    """`_blank_form`, prefilled from the call script or the entry corrected the link names."""
+    form = _blank_form(student)
     script = family_contacts.call_script(request.args.get("script"))
     if script is not None:
         form.summary.data = script.summary_for(viewer_locale())
@@ -165,6 +179,18 @@ def _blank_form(student: Student) -> FamilyContactForm:
         form.agreements.data = list(corrected.agreements)
         form.other_agreement.data = corrected.other_agreement
     return form
+
+
+def guardian_step_form(warning: EarlyWarning) -> FamilyContactForm | None:
+    """The warning page's "Guardian notified" step (a template global): a blank family-contact
+    form for an open warning whose student's family the viewer may contact, None otherwise. The
+    notice is logged once, as a family contact, and meets the warning's step from there
+    (`family_contacts.tells_guardian`)."""
+    if warning.status != WarningStatus.OPEN or not can_log_family_contact(
+        current_user, warning.student
+    ):
+        return None
+    return _blank_form(warning.student)
 
 
 def _corrected_entry(student: Student, entry_id: int | None) -> FamilyContact | None:
@@ -197,19 +223,24 @@ def new_family_contact(student_id: int) -> ResponseReturnValue:
     student, _capability = _file_student(student_id, "family_contact_form")
     if not can_log_family_contact(current_user, student):
         abort(403)
-    form = FamilyContactForm() if request.method == "POST" else _blank_form(student)
+    form = FamilyContactForm() if request.method == "POST" else _prefilled_form(student)
+    back = FROM_WARNING if request.args.get("back") == FROM_WARNING else None
     status = 200
     if request.method == "POST":
         if form.validate():
+            contact = _new_contact(form)
             try:
                 _entry, created = family_contacts.log_family_contact(
-                    db.session, current_user, student, _new_contact(form), clock.now()
+                    db.session, current_user, student, contact, clock.now()
                 )
             except family_contacts.FamilyContactError as error:
                 form.form_errors.append(_(str(error)))
             except Refused as refused:
                 form.form_errors.append(refused.message.shown())
             else:
+                if back == FROM_WARNING:
+                    _flash_guardian_step(contact, created)
+                    return redirect(url_for("warning.student", student_id=student.id))
                 flash(
                     _("Family contact saved.") if created else _("This contact was already saved."),
                     "info",
@@ -223,9 +254,27 @@ def new_family_contact(student_id: int) -> ResponseReturnValue:
             student=student,
             scripts=family_contacts.viewer_scripts(),
             correcting=form.corrects.data,
+            back=back,
         ),
         status,
     )
+
+
+def _flash_guardian_step(contact: family_contacts.NewFamilyContact, created: bool) -> None:
+    """What the warning page says of a guardian's notice logged from it: told (and in the family
+    contacts), or logged but still owed because no one was reached."""
+    if not created:
+        flash(_("This contact was already saved."), "info")
+    elif family_contacts.tells_guardian(contact):
+        flash(_("Guardian notified: saved in the student's family contacts."), "success")
+    else:
+        flash(
+            _(
+                "Saved in the student's family contacts. The guardian was not reached, so the "
+                "notice is still owed."
+            ),
+            "warning",
+        )
 
 
 @family_bp.route("/this-month")

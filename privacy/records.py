@@ -191,12 +191,59 @@ class Recipient:
 
 
 @dataclass(frozen=True)
+class EncryptedField:
+    """A field encrypted at rest: what it is in the reader's words, and its "table.column" for
+    an auditor comparing the page with the database."""
+
+    label: str
+    column: str
+
+
+@dataclass(frozen=True)
 class Records:
     activities: list[Activity]
     roles: list[RoleLine]
     instruments: list[InstrumentLine]
-    encrypted: list[str]  # "table.column"
+    encrypted: list[EncryptedField]
     recipients: list[Recipient]
+
+
+# Each encrypted field (`campus.encryption.encrypted_columns`, "table.column") in the words of a
+# record of processing. A new encrypted column needs its words here (tests/privacy checks); until
+# then the page shows its technical name alone.
+ENCRYPTED_FIELD_WORDS = {
+    "appointment_precheck.reason": _l("Appointment pre-check: the student's reason"),
+    "concern_report.text": _l("Concern report: what was noticed"),
+    "contagion_follow_up.note": _l("Contagion follow-up: why cleared or escalated"),
+    "crisis_entry.narrative": _l("Crisis record: what happened"),
+    "erasure_request.decision_reason": _l("Erasure request: the reason for the decision"),
+    "erasure_request.student_note": _l("Erasure request: the student's note"),
+    "family_contact.summary": _l("Family contact: what was said"),
+    "interview_entry.level_reason": _l("Post-screening interview: the reason for the level"),
+    "leave_of_absence.assessment_note": _l("Return to school: the centre's assessment"),
+    "leave_of_absence.statement_summary": _l("Return to school: the hospital statement"),
+    "legal_hold.reason": _l("Legal hold: the reason"),
+    "life_event.note": _l("Life event: note"),
+    "referral.internal_note": _l("Referral: internal note"),
+    "referral.reason": _l("Referral: the reason"),
+    "referral.screening_summary": _l("Referral: screening summary"),
+    "referral_transition.note": _l("Referral: note on a change of status"),
+    "session_note.body": _l("Session note: text"),
+    "session_note_addendum.body": _l("Session note addendum: text"),
+    "session_outcome.risk_reason": _l("Counselling session: the reason for the risk level"),
+    "totp_enrolment.secret": _l("Two-factor sign-in: the authenticator app's secret key"),
+    "warning_event.note": _l("Warning follow-up record: note"),
+}
+
+
+def encrypted_fields() -> list[EncryptedField]:
+    """Every encrypted field, in the reader's words, in table order."""
+    fields = []
+    for model, name in encrypted_columns():
+        column = f"{model.__tablename__}.{name}"
+        words = ENCRYPTED_FIELD_WORDS.get(column)
+        fields.append(EncryptedField(str(words) if words is not None else column, column))
+    return fields
 
 
 def readers_of(capability: Capability | None) -> list[Role]:
@@ -296,7 +343,6 @@ def build(app: Flask) -> Records:
                 inst.source.get("citation", ""),
             )
         )
-    encrypted = sorted(f"{model.__tablename__}.{name}" for model, name in encrypted_columns())
     fields = pgettext("list separator", ", ").join(
         str(DISCLOSABLE[key].label) for key in DEFAULT_DISCLOSED
     )
@@ -321,4 +367,4 @@ def build(app: Flask) -> Records:
             _("The province auditor's pages and aggregate exports, audited"),
         ),
     ]
-    return Records(activities, roles, instruments, encrypted, recipients)
+    return Records(activities, roles, instruments, encrypted_fields(), recipients)

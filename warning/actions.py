@@ -1,5 +1,6 @@
-"""What people do with a warning: acknowledge, contact, guardian, assessment, peer watch,
-follow-up, level change, escalation, closure (解除预警), and class/dorm task completion.
+"""What people do with a warning: acknowledge, contact, assessment, peer watch, follow-up, level
+change, escalation, closure (解除预警), and class/dorm task completion. The guardian's notice is a
+family contact (casework's), which meets the warning's step through `guardian_reached`.
 
 Every action takes the warning's version as the actor saw it: if someone else changed the warning
 meanwhile the action raises `StaleWarning` and writes nothing (the version column makes a racing
@@ -22,6 +23,7 @@ from datetime import datetime
 from sqlalchemy import Select
 from sqlalchemy import and_
 from sqlalchemy import false
+from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import true
@@ -39,6 +41,7 @@ from campus.models import Institution
 from campus.models import Role
 from campus.models import Student
 from campus.models import User
+from campus.notifications import Notification
 from campus.notifications import notify
 from campus.scope import Capability
 from campus.scope import student_filter
@@ -322,66 +325,15 @@ def do_log_contact(
     _took_up(session, actor, warning, now)
 
 
-def notify_guardian(
-    session: Session,
-    actor: User,
-    warning: EarlyWarning,
-    expected_version: int,
-    now: datetime,
-    *,
-    method: str,
-    note: str | None = None,
-) -> EarlyWarning:
-    """Record that the guardian was told, and how. Commits."""
-    check_guardian(method, note)
-    return _unit_of_work(
-        session,
-        actor,
-        warning,
-        expected_version,
-        "guardian",
-        lambda: do_notify_guardian(session, actor, warning, now, method, note),
-    )
-
-
-def check_guardian(method: str, note: str | None) -> None:
-    """Raises `InvalidAction` unless the notice says how the guardian was told, and who was told
-    and what they said: a notice that names nobody is no record that the family heard."""
-    if method not in CONTACT_METHODS:
-        raise InvalidAction(N_("Choose how the guardian was told."))
-    if not (note or "").strip():
-        raise InvalidAction(N_("Say which guardian was told and what they said."))
-
-
-def do_notify_guardian(
-    session: Session,
-    actor: User,
-    warning: EarlyWarning,
-    now: datetime,
-    method: str,
-    note: str | None,
-) -> None:
-    """Write the guardian's notice `check_guardian` allowed, in the caller's unit of work."""
-    response.meet(session, warning, ["guardian_notified"], now)
-    _event(
-        session,
-        warning,
-        actor,
-        "guardian_notified",
-        now,
-        method=method,
-        note=(note or "").strip() or None,
-    )
-
-
 def guardian_reached(
     session: Session, actor: User, student: Student, method: str, who: str, now: datetime
 ) -> bool:
     """A family contact that reached the guardian is the guardian told: it meets the open
-    warning's "notify the guardian" deadline, as the warning's own step would, in the caller's
-    unit of work. Before, a counsellor who logged the call under family contacts still owed the
-    notice, and was reminded of it, until they recorded it a second time. False when there is
-    nothing it meets (no open warning, no notice owed, or not the actor's to give)."""
+    warning's "notify the guardian" deadline and puts the notice on its timeline, in the caller's
+    unit of work. It is the only way the step is met: the warning page's "Guardian notified" form
+    logs a family contact (`casework.family_contacts`), so one call is one record, in the
+    student's family contacts and the month's figure as well as on the warning. False when there
+    is nothing it meets (no open warning, no notice owed, or not the actor's to give)."""
     warning = session.scalar(
         select(EarlyWarning).where(
             EarlyWarning.student_id == student.id, EarlyWarning.status == WarningStatus.OPEN
@@ -922,6 +874,24 @@ def open_tasks_query(actor: User, *, include_done: bool = False):
         )
         .order_by(Task.due_at)
     )
+
+
+def still_new_tasks(session: Session, reader: User, note: Notification) -> int:
+    """How many of the new tasks `reader`'s current peer note (`response.notify_new_tasks`)
+    announces are still on her task list: the note counted them as they came, and one done by a
+    classmate, or ended with its warning, since then is no longer there, so "2 new tasks" over a
+    list of one is read as 1. The note's tasks are her open ones created since she read the note
+    before it (all her open ones for a first note), and never more than it announced. An older
+    note, since replaced, says what it said."""
+    announced = response.announced_tasks(note)
+    if note.digest_key != response.PEER_TASKS_KEY or note.user_id != reader.id:
+        return announced
+    listed = open_tasks_query(reader).order_by(None)
+    since = (note.detail or {}).get("since")
+    if isinstance(since, str):
+        listed = listed.where(Task.created_at >= datetime.fromisoformat(since))
+    still = session.scalar(select(func.count()).select_from(listed.subquery())) or 0
+    return min(announced, still)
 
 
 def open_deadlines_query(actor: User) -> Select[tuple[Deadline, EarlyWarning, Student]]:

@@ -30,11 +30,17 @@ STAFF_ROLES = DEPARTMENT_ROLES | SCHOOL_ROLES
 # Everyone who may be handed a task: staff, and the class and dorm tiers who keep company.
 TASK_ROLES = STAFF_ROLES | {Role.DORM_INFORMANT, Role.CLASS_COMMITTEE}
 
+# Who tells a family: the department's counsellors and the school centre. The notice is a
+# family contact, and the family-contact log's writers are these same roles
+# (`casework.file_permissions.FAMILY_WRITERS`): a department leader reads that log, and does not
+# write it.
+GUARDIAN_ROLES = frozenset({Role.DEPT_COUNSELLOR}) | SCHOOL_ROLES
+
 # Who may take each action on an open warning (inside their scope, see `holds_for`).
 ACTION_ROLES: dict[str, frozenset[Role]] = {
     "acknowledge": STAFF_ROLES,
     "contact": STAFF_ROLES,
-    "guardian": STAFF_ROLES,
+    "guardian": GUARDIAN_ROLES,
     "assessment": frozenset({Role.SCHOOL_COUNSELLOR}),
     "peer_watch": STAFF_ROLES,
     "follow_up": STAFF_ROLES,

@@ -54,6 +54,7 @@ def _register_template_globals(app: Flask) -> None:
     app.add_template_global(vocabulary.instrument_abbreviation, "instrument_abbreviation")
     app.jinja_env.globals["warning_action_forms"] = response_views.warning_action_forms
     app.jinja_env.globals["task_text"] = response_views.task_text
+    app.jinja_env.globals["open_new_tasks"] = response_views.open_new_tasks
     app.jinja_env.globals["tier_label"] = labels.tier_label
     app.jinja_env.globals["deadline_label"] = response_views.deadline_label
     app.jinja_env.globals["deadline_action"] = response_views.deadline_action

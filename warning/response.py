@@ -527,22 +527,27 @@ def notify_new_tasks(session: Session, told: Iterable[int], now: datetime) -> No
         count[user_id] = count.get(user_id, 0) + 1
     if not count:
         return
-    unread = {
+    current = {
         note.user_id: note
         for note in session.scalars(
             select(Notification).where(
-                Notification.digest_key == PEER_TASKS_KEY,
-                Notification.user_id.in_(count),
-                Notification.read_at.is_(None),
+                Notification.digest_key == PEER_TASKS_KEY, Notification.user_id.in_(count)
             )
         )
     }
     standing = []
     for user_id in sorted(count):
-        note = unread.get(user_id)
-        if note is not None:
-            count[user_id] += _new_tasks(note)
+        note = current.get(user_id)
+        unread = note is not None and note.read_at is None
+        detail: dict[str, object] = {}
+        if unread:
+            assert note is not None
+            count[user_id] += announced_tasks(note)
+            detail = {k: v for k, v in (note.detail or {}).items() if k == "since"}
             note.created_at = now  # it takes its place in the inbox at its latest task
+        elif note is not None and note.read_at is not None:
+            # The new note's tasks are those since the last one was read (`still_new_tasks`).
+            detail = {"since": note.read_at.isoformat()}
         many = count[user_id] > 1
         standing.append(
             Standing(
@@ -550,15 +555,15 @@ def notify_new_tasks(session: Session, told: Iterable[int], now: datetime) -> No
                 PEER_TASKS_KEY,
                 NEW_TASKS_TEXT if many else NOTIFICATION_TEXT[OwnerTier.CLASS],
                 TASKS_LINK,
-                {user_id: {"new_tasks": count[user_id]}},
-                again=note is not None,
+                {user_id: detail | {"new_tasks": count[user_id]}},
+                again=unread,
             )
         )
     notify_standing(session, standing, now, remind_every=PEER_MAIL_EVERY)
 
 
-def _new_tasks(note: Notification) -> int:
-    """How many new tasks an unread peer note already announces (one for a note of before)."""
+def announced_tasks(note: Notification) -> int:
+    """How many new tasks a peer note announced as they came (one for a note of before)."""
     counted = (note.detail or {}).get("new_tasks")
     return counted if isinstance(counted, int) else 1
 

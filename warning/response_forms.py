@@ -21,7 +21,6 @@ from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 
 from campus.fields import choose_one
-from campus.fields import required_text
 from campus.forms import RecordForm
 from campus.forms import VersionedForm
 from warning.actions import CONTACT_METHODS
@@ -69,17 +68,6 @@ class ContactForm(ActionForm):
         _l("Note (department and school staff only)"), validators=[Optional(), Length(max=2000)]
     )
     submit = SubmitField(_l("Log contact"))
-
-
-class GuardianForm(ActionForm):
-    method = choose_one(_l("How"), METHOD_CHOICES, _l("Choose how the guardian was told."))
-    # A notice with nobody named is no record that a family heard of a red.
-    note = required_text(
-        _l("Who was told, and what they said"),
-        _l("Say which guardian was told and what they said."),
-        2000,
-    )
-    submit = SubmitField(_l("Guardian notified"))
 
 
 class AssessmentForm(ActionForm):
@@ -179,7 +167,6 @@ class ShareOutForm(RecordForm):
 ACTION_FORMS: dict[str, type[ActionForm]] = {
     "acknowledge": AcknowledgeForm,
     "contact": ContactForm,
-    "guardian": GuardianForm,
     "assessment": AssessmentForm,
     "peer_watch": PeerWatchForm,
     "follow_up": FollowUpForm,

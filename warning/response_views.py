@@ -212,6 +212,12 @@ def settled_notices(session: Session, notes: Sequence[Notification]) -> dict[int
     }
 
 
+def open_new_tasks(note: Notification) -> int:
+    """How many of the new tasks a peer's inbox note announces are still open for the reader
+    (`actions.still_new_tasks`), so the number matches the Tasks page she opens from it."""
+    return actions.still_new_tasks(db.session, current_user, note)
+
+
 def task_text(task: Task) -> str:
     """The task's text in the reader's language (as written when it has no message id)."""
     return shown(task_texts.task_message(task))
@@ -255,10 +261,6 @@ ACTIONS: dict[str, ActionView] = {
             "outcome": form.outcome.data,
             "note": form.note.data,
         },
-    ),
-    "guardian": ActionView(
-        actions.notify_guardian,
-        lambda form, now: {"method": form.method.data, "note": form.note.data},
     ),
     "assessment": ActionView(
         actions.record_assessment,

@@ -551,6 +551,46 @@ def test_staff_book_from_the_student_file_and_out_of_reach_is_not_found(
     assert _count(Appointment, Appointment.student_id == student.id) == 1
 
 
+def test_a_student_already_booked_is_said_so_first_with_the_way_to_move_it_not_offered_times(
+    campus: Campus, centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    """Before: every free time was offered, and each click said "这名学生已有一个尚未进行的预约"
+    with no way on. Now the booked one comes first, with its page and its change of time for
+    the centre, and no time is offered that could only be refused."""
+    counsellor = centre.counsellor()
+    booked = _book(centre.student(), centre.slot(counsellor, hours=30))
+    other_time = centre.slot(counsellor, hours=50)
+    school = campus.staff(centre.institution, Role.SCHOOL_COUNSELLOR)
+    fudaoyuan = campus.staff(centre.institution, Role.DEPT_COUNSELLOR, department=centre.department)
+    campus.commit()
+    url = f"/appointments/for/{booked.student_id}"
+
+    page = login(school).get(url).get_data(as_text=True)
+    first = page.split('id="booked-h"', 1)[1].split("</section>", 1)[0]
+    assert "This student already has an upcoming appointment" in first
+    assert counsellor.name in first
+    assert f'href="/appointments/changes/{booked.id}"' in first
+    assert f'href="/appointments/changes/{booked.id}/reschedule"' in first
+    assert f'value="{other_time.id}"' not in page
+
+    page = login(fudaoyuan).get(url).get_data(as_text=True)
+    assert "ask the centre" in page
+    assert f"/appointments/changes/{booked.id}" not in page  # not hers to open or move
+    assert f'value="{other_time.id}"' not in page
+
+
+def test_a_student_with_no_upcoming_appointment_is_offered_the_free_times(
+    campus: Campus, centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    slot = centre.slot(centre.counsellor())
+    student = centre.student()
+    school = campus.staff(centre.institution, Role.SCHOOL_COUNSELLOR)
+    campus.commit()
+    page = login(school).get(f"/appointments/for/{student.id}").get_data(as_text=True)
+    assert 'id="booked-h"' not in page
+    assert f'value="{slot.id}"' in page
+
+
 def test_the_pre_check_is_read_by_the_sessions_counsellor_and_the_read_is_audited(
     campus: Campus, centre: Centre, login: Callable[[User], FlaskClient]
 ) -> None:

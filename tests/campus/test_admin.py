@@ -250,10 +250,14 @@ def _assigned(client, user: User, role: str, scope: str) -> None:
 @pytest.mark.parametrize(
     ("role", "scope", "message"),
     [
-        ("dept_counsellor", "class", "This role is held over a department"),
-        ("dorm_informant", "department", "This role is held over a dorm room"),
-        ("class_committee", "", "This role is held over a class"),
-        ("school_counsellor", "department", "This role is held over the whole institution"),
+        ("dept_counsellor", "class", "a department: under “Scope”, choose a department."),
+        ("dorm_informant", "department", "a dorm room: under “Scope”, choose a room."),
+        ("class_committee", "", "a class: under “Scope”, choose a class."),
+        (
+            "school_counsellor",
+            "department",
+            "the whole institution: under “Scope”, choose “The whole institution”.",
+        ),
     ],
 )
 def test_a_scope_of_another_kind_than_the_role_needs_is_refused_not_reread(
@@ -273,6 +277,24 @@ def test_a_scope_of_another_kind_than_the_role_needs_is_refused_not_reread(
     assert "Role assigned." not in page
     db.session.expire_all()
     assert {a.role for a in db.session.get(User, target.id).roles} == before
+
+
+def test_a_hospital_chosen_for_a_department_leader_is_refused_naming_the_scope_field_in_chinese(
+    units, login
+):
+    """Found by an administrator: the error sent her to a "院系" field the form does not have;
+    院系 is a group inside the list labelled 范围."""
+    boss, target, ids = units
+    client = login(boss)
+    client.post("/language/zh_CN", data={"next": "/"})
+    hospital = f"hospital:{ids['department']}"  # any id: the kind is wrong before it is looked up
+    page = client.post(
+        f"/admin/users/{target.id}", data={"role": "dept_leader", "scope": hospital}
+    ).get_data(as_text=True)
+    error = page.split('id="scope-err"', 1)[1].split("</p>", 1)[0]
+    assert '<label for="scope">范围</label>' in page
+    assert "范围" in error
+    assert "“院系”下" not in error
 
 
 def test_the_scope_chosen_is_the_scope_given(units, campus, login):

@@ -200,3 +200,73 @@ def test_a_call_that_did_not_reach_the_guardian_leaves_the_notice_owed(world, lo
     db.session.expire_all()
     assert _count() == 1
     assert _guardian_owed(warning)
+
+
+def _from_warning(client, student, **changes):
+    """The warning page's "Guardian notified" form sent as filled in there."""
+    page = client.get(f"/warnings/students/{student.id}").get_data(as_text=True)
+    step = page.split('id="action-guardian"', 1)[1].split("</details>", 1)[0]
+    token = re.search(r'<input [^>]*name="submission"[^>]*value="(\w+)"', step).group(1)
+    return client.post(
+        _url(student) + "?back=warning", data=_form(submission=token, agreements=[]) | changes
+    )
+
+
+def test_the_guardian_notice_on_the_warning_page_is_one_family_contact_read_everywhere(
+    world, login
+):
+    """Before: "已通知监护人" on the warning never reached the family contacts: the file had no
+    entry, the month's figure missed her, and counsellors logged every call twice."""
+    warning = phq9_signal(world.student, 22)  # red: a key student, her guardian to be told
+    client = login(world.dept_counsellor)
+    response = _from_warning(client, world.student)
+    assert response.status_code == 302
+    assert response.location.endswith(f"/warnings/students/{world.student.id}")
+    db.session.expire_all()
+    assert not _guardian_owed(warning)
+    entry = db.session.scalars(select(FamilyContact)).one()
+    assert (entry.author_id, entry.guardian_name) == (world.dept_counsellor.id, "张父")
+    file = client.get(f"/casework/students/{world.student.id}").get_data(as_text=True)
+    assert "告知预警情况" in file
+    assert "Families contacted this month: 1 of 1 key students" in client.get("/").get_data(
+        as_text=True
+    )
+    month = login(world.director).get("/casework/family/this-month").get_data(as_text=True)
+    row = month[month.index("张三") :].split("</tr>", 1)[0]
+    assert "09:30" in row  # her family's contact this month, not "Not yet"
+    assert "Not yet" not in row
+    audited = db.session.scalars(
+        select(AuditEvent.action).where(AuditEvent.student_id == world.student.id)
+    ).all()
+    assert {"create", "warning.guardian"} <= set(audited)
+
+
+def test_a_guardian_not_reached_from_the_warning_page_is_logged_and_the_notice_stays_owed(
+    world, login
+):
+    warning = phq9_signal(world.student, 22)
+    client = login(world.dept_counsellor)
+    response = _from_warning(client, world.student, outcome="not_reached")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert _count() == 1
+    assert _guardian_owed(warning)
+    page = client.get(response.location).get_data(as_text=True)
+    assert "The guardian was not reached, so the notice is still owed." in page
+    assert 'id="action-guardian"' in page  # still offered
+
+
+def test_a_guardian_notice_sent_twice_from_the_warning_page_is_one_contact(world, login):
+    phq9_signal(world.student, 22)
+    client = login(world.dept_counsellor)
+    page = client.get(f"/warnings/students/{world.student.id}").get_data(as_text=True)
+    token = re.search(r'<input [^>]*name="submission"[^>]*value="(\w+)"', page).group(1)
+    for _ in range(2):
+        client.post(_url(world.student) + "?back=warning", data=_form(submission=token))
+    assert _count() == 1
+    assert (
+        db.session.scalar(
+            select(func.count(AuditEvent.id)).where(AuditEvent.action == "warning.guardian")
+        )
+        == 1
+    )

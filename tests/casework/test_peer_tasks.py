@@ -221,7 +221,7 @@ def test_eighteen_new_tasks_are_one_unread_note_and_one_mail(app, world, campus)
 
     (note,) = _notes(world.dorm, after=seen)
     assert note.read_at is None
-    assert note.detail == {"new_tasks": 18}
+    assert note.detail["new_tasks"] == 18
     assert _mails(world.dorm) == 1
     inbox = as_(app, world.dorm).get("/inbox/").get_data(as_text=True)
     # One sentence with the number in it, not "You have new tasks" and "18 in all" after it.
@@ -234,7 +234,7 @@ def test_eighteen_new_tasks_are_one_unread_note_and_one_mail(app, world, campus)
     campus.commit()
     open_warning(late, Level.BLUE)
     (note,) = _notes(world.dorm, after=seen)
-    assert note.detail == {"new_tasks": 19}
+    assert note.detail["new_tasks"] == 19
     assert note.created_at == clock.now()  # it heads the inbox at its latest task
     assert _mails(world.dorm) == 2
 
@@ -247,7 +247,7 @@ def test_a_task_minutes_after_the_last_is_not_mailed_again(app, world, campus):
     open_warning(students[0], Level.BLUE)
     clock.advance(timedelta(minutes=10))
     open_warning(students[1], Level.BLUE)
-    assert [n.detail for n in _notes(world.dorm, after=seen)] == [{"new_tasks": 2}]
+    assert [n.detail["new_tasks"] for n in _notes(world.dorm, after=seen)] == [2]
     assert _mails(world.dorm) == 1
 
 
@@ -263,8 +263,8 @@ def test_once_the_note_is_read_the_next_task_is_a_new_note(app, world, campus):
 
     open_warning(students[2], Level.BLUE)
     read, new = _notes(world.dorm, after=seen)
-    assert (read.id, read.detail, read.read_at is not None) == (first.id, {"new_tasks": 2}, True)
-    assert (new.text, new.detail, new.read_at) == ("You have a new task", {"new_tasks": 1}, None)
+    assert (read.id, read.detail["new_tasks"], read.read_at is not None) == (first.id, 2, True)
+    assert (new.text, new.detail["new_tasks"], new.read_at) == ("You have a new task", 1, None)
     assert _mails(world.dorm) == 2
 
 
@@ -285,3 +285,43 @@ def test_a_peer_who_ticks_a_task_twice_on_a_phone_is_told_she_did_it(app, world)
     assert world.committee.name not in text.split("<main", 1)[1].split("</main>", 1)[0]
     db.session.refresh(task)
     assert task.done_note == "had lunch together"
+
+
+def _inbox_line(app, user) -> str:
+    inbox = as_(app, user).get("/inbox/").get_data(as_text=True)
+    return inbox.split('<ul class="inbox">', 1)[1].split("</li>", 1)[0]
+
+
+def test_the_note_counts_the_new_tasks_still_open_as_the_tasks_page_lists_them(app, world, campus):
+    """Found on a committee member's phone: "你有 2 项新任务" and one task on the Tasks page, the
+    other done since. The note now counts its tasks still open, and not her older ones."""
+    clock.advance(timedelta(hours=1))
+    seen = _read_the_worlds_note(world.dorm)  # her older task, the red's peer watch, stays open
+    clock.advance(timedelta(hours=1))
+    newcomers = [campus.student(world.classmate.class_group, world.student.room) for _ in range(2)]
+    campus.commit()
+    warnings = [open_warning(student, Level.BLUE) for student in newcomers]
+    (note,) = _notes(world.dorm, after=seen)
+    assert note.detail["new_tasks"] == 2
+    assert "You have 2 new tasks" in _inbox_line(app, world.dorm)
+
+    for done, warning in enumerate(warnings, start=1):
+        # The counsellor closes the warning: its check-in ends, off her Tasks page.
+        actions.close(
+            db.session,
+            world.counsellor,
+            warning,
+            warning.version,
+            clock.now(),
+            outcome="Seen at the centre; no concern for now.",
+            review_date=date(2026, 12, 1),
+        )
+        line = _inbox_line(app, world.dorm)
+        listed = [t["who"] for t in _tasks(app, world.dorm)]
+        assert len(listed) == 3 - done  # the new ones still open, and her older one
+        if done == 1:
+            assert "You have a new task" in line
+            assert "2 new tasks" not in line
+            assert f"Student number {newcomers[1].student_number}" in listed
+        else:
+            assert "Your new tasks have all been done or have ended." in line

@@ -114,11 +114,7 @@ def test_counsellor_works_the_red_warning_and_the_class_committee_sees_only_the_
 
     _act(page, "acknowledge")
     _act(page, "contact", {"#contact-method": "in_person", "input[value=reached]": "check"})
-    _act(
-        page,
-        "guardian",
-        {"#guardian-method": "phone", "#guardian-note": "母亲，电话告知，今晚到校"},
-    )
+    _notify_guardian(page, {"#guardian_name": "母亲", "#summary": "电话告知，今晚到校"})
     # The professional assessment a red warning needs before it can be closed (last journey).
     _act(page, "assessment", {"#assessment-outcome": "High risk; referred to hospital"})
     _act(page, "peer_watch", {"#peer_watch-days": "7"})
@@ -148,6 +144,16 @@ def _act(page: Page, name: str, fields: dict[str, str] | None = None) -> None:
         details.locator("summary").click()
     _fill(form, fields or {})
     form.locator("[type=submit]").click()
+    expect(page.locator("main .flash.success")).to_be_visible()
+
+
+def _notify_guardian(page: Page, fields: dict[str, str]) -> None:
+    """The student page's "Guardian notified" step: a family contact logged from there."""
+    details = page.locator("details#action-guardian")
+    if details.get_attribute("open") is None:
+        details.locator("summary").click()
+    _fill(details.locator("form"), fields)
+    details.locator("form [type=submit]").click()
     expect(page.locator("main .flash.success")).to_be_visible()
 
 

@@ -40,6 +40,23 @@ def test_the_page_lists_every_encrypted_column_and_every_role(app, login, direct
         assert label in page
 
 
+def test_every_encrypted_field_is_named_in_the_readers_words():
+    """A new encrypted column without words would be listed by its column name alone, as every
+    field was before (`appointment_precheck.reason`): give it its words in
+    `privacy.records.ENCRYPTED_FIELD_WORDS`."""
+    columns = {f"{model.__tablename__}.{name}" for model, name in encrypted_columns()}
+    assert columns - set(records.ENCRYPTED_FIELD_WORDS) == set()
+    assert set(records.ENCRYPTED_FIELD_WORDS) - columns == set(), "words for a field gone"
+
+
+def test_the_director_reads_what_each_encrypted_field_is_with_its_column_small(login, director):
+    section = _page(login, director).split('id="encrypted-h"', 1)[1].split("</section>", 1)[0]
+    line = section.split("session_note.body", 1)[0].rsplit("<li>", 1)[1]
+    assert line.startswith("Session note: text")
+    assert '<small class="muted"><code>session_note.body</code></small>' in section
+    assert "<li><code>" not in section  # no field by its column name alone
+
+
 def test_the_page_lists_every_shipped_questionnaire(app, login, director):
     page = _page(login, director)
     with app.test_request_context():

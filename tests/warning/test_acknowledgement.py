@@ -40,16 +40,12 @@ def _contact(network, warning, outcome: str, method: str = "phone") -> None:
 
 
 def _told_guardian(network, warning, note: str, method: str = "phone") -> None:
-    """The department counsellor records the guardian's notice."""
-    actions.notify_guardian(
-        db.session,
-        network.dept_counsellor,
-        warning,
-        warning.version,
-        clock.now(),
-        method=method,
-        note=note,
+    """The department counsellor's call reached the guardian (a family contact, which meets the
+    warning's step through `guardian_reached`)."""
+    assert actions.guardian_reached(
+        db.session, network.dept_counsellor, warning.student, method, note, clock.now()
     )
+    db.session.commit()
 
 
 def test_a_department_counsellor_is_not_offered_a_reds_acknowledgement_nor_can_forge_one(

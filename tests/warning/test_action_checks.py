@@ -30,8 +30,6 @@ def _written() -> tuple[int, int]:
 REFUSED = {
     "contact without a method": lambda w: actions.check_contact("fax", "reached"),
     "contact without an outcome": lambda w: actions.check_contact("phone", "  "),
-    "guardian without a method": lambda w: actions.check_guardian("letter", "His father"),
-    "guardian without who was told": lambda w: actions.check_guardian("phone", "  "),
     "assessment without an outcome": lambda w: actions.check_assessment(" "),
     "peer watch ending now": lambda w: actions.check_peer_watch(db.session, w, NOW(), NOW(), None),
     "follow-up beyond the cadence": lambda w: actions.check_follow_up(

@@ -3,6 +3,8 @@ contact outcomes are choices, and closing a warning (解除预警) needs an expl
 
 from __future__ import annotations
 
+import re
+
 from campus.extensions import db
 from tests.factories import open_warning
 from warning.models import EarlyWarning
@@ -113,35 +115,52 @@ def test_the_close_form_says_what_will_happen_and_uses_a_warning_colour(login, n
     assert 'class="danger"' in page
 
 
-def test_a_guardian_notice_names_how_and_who_was_told_or_is_refused_inline(login, network):
-    """Before: one click on "Guardian notified" met a red's guardian deadline, by phone by
-    default, with nobody named."""
+def _field(form: str, name: str) -> str:
+    return re.search(rf'<input [^>]*name="{name}"[^>]*value="([^"]*)"', form).group(1)
+
+
+def test_the_guardian_step_is_a_family_contact_naming_who_and_what_or_refused(login, network):
+    """Before: "Guardian notified" wrote the warning's own note, which the student's family
+    contacts never saw, so each call was logged twice. Now the step is a family contact: refused
+    with each field's error when it names nobody, met once it is saved."""
     warning = open_warning(network.student, Level.RED)
     client = login(network.dept_counsellor)
     page = client.get(f"/warnings/students/{network.student.id}").get_data(as_text=True)
     guardian = page.split('id="action-guardian"', 1)[1].split("</details>", 1)[0]
-    assert 'required><option value="">Choose…</option>' in guardian
-    url = f"/warnings/{warning.id}/actions/guardian"
-    response = client.post(url, data={"guardian-version": warning.version})
+    url = f"/casework/students/{network.student.id}/family-contacts/new?back=warning"
+    assert f'action="{url}"' in guardian
+    sent = {
+        "submission": _field(guardian, "submission"),
+        "at": _field(guardian, "at"),
+        "direction": "we_called",
+        "channel": "phone",
+        "guardian_name": "",
+        "outcome": "reached",
+        "summary": "",
+    }
+    response = client.post(url, data=sent)
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert "Choose how the guardian was told." in page
-    assert "Say which guardian was told and what they said." in page
+    assert "Give the guardian's name." in page
+    assert "Write what was said." in page
     assert events(warning, "guardian_notified") == 0
     assert "guardian_notified" in open_deadlines(warning)
 
     told = "Her father, by phone at 21:10; he will come tomorrow morning"
-    response = client.post(
-        url,
-        data={
-            "guardian-version": warning.version,
-            "guardian-method": "phone",
-            "guardian-note": told,
-        },
-    )
+    response = client.post(url, data=sent | {"guardian_name": "Mr Wang", "summary": told})
     assert response.status_code == 302
+    assert response.location.endswith(f"/warnings/students/{network.student.id}")
     assert events(warning, "guardian_notified") == 1
     assert "guardian_notified" not in open_deadlines(warning)
+    assert "Guardian notified: saved" in client.get(response.location).get_data(as_text=True)
+
+
+def test_the_guardian_step_is_not_offered_to_a_department_leader(login, network):
+    """A department leader reads the family contacts and does not write them: the notice is
+    the department counsellor's, or the centre's."""
+    open_warning(network.student, Level.RED)
+    page = login(network.dept_leader).get(f"/warnings/students/{network.student.id}")
+    assert 'id="action-guardian"' not in page.get_data(as_text=True)
 
 
 def test_a_contact_sent_without_saying_how_is_refused_not_stored_as_a_phone_call(login, network):
