@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask import url_for
 from flask_login import current_user
 
 from casework import file_casework_sections
@@ -31,10 +32,15 @@ def _register_student_file(app: Flask) -> None:
     from casework.file_forms import agreement_words
     from casework.file_permissions import FAMILY_FIGURE_ROLES
     from casework.file_permissions import may_open_file
+    from warning import actions
 
     for blueprint in (file_views.bp, file_views.family_bp, file_views.reports_bp):
         app.register_blueprint(blueprint)
     file_sections.register(app)
+    # The warning's "guardian notified" step is done on this domain's family-contact form.
+    actions.STEP_PAGES["guardian"] = lambda warning: url_for(
+        "casework_file.new_family_contact", student_id=warning.student_id, back="warning"
+    )
     app.jinja_env.globals.update(
         may_open_file=lambda student: may_open_file(current_user, student),
         guardian_step_form=file_views.guardian_step_form,

@@ -92,6 +92,10 @@ DEADLINE_ACTIONS = {
     "follow_up": "contact",
     "check_in": "contact",
 }
+# Where a step met outside the warning's own actions is done, by action name: the domain that owns
+# it registers its page (casework: the guardian's notice is a family contact), so the owed step
+# still leads there.
+STEP_PAGES: dict[str, Callable[[EarlyWarning], str]] = {}
 # What a contact that reached the student meets.
 CONTACT_MEETS = ["acknowledge", "contact", "follow_up", "check_in"]
 # What the counsellor given a case reads (the mail says no more; the page names the student).

@@ -105,6 +105,24 @@ def deadline_action(warning: EarlyWarning, kind: str) -> str | None:
     return name
 
 
+def deadline_link(
+    warning: EarlyWarning, kind: str, offered: Sequence[str] | None = None
+) -> str | None:
+    """Where the signed-in user meets a deadline of `kind` on `warning`: the form of its action
+    (`deadline_action`), or the page another domain registered for it (`actions.STEP_PAGES`);
+    None when it is not theirs to do. `offered` are the actions whose forms the page itself
+    shows (the warning page): of the warning's own actions, only those lead on from there."""
+    name = deadline_action(warning, kind)
+    if name is None:
+        return None
+    page = actions.STEP_PAGES.get(name)
+    if page is not None:
+        return page(warning)
+    if name not in ACTIONS or (offered is not None and name not in offered):
+        return None
+    return url_for("actions.act", warning_id=warning.id, name=name)
+
+
 def deadline_label(kind: str) -> str:
     """A deadline kind in the viewer's words (an unknown kind as it is)."""
     return _(DEADLINE_NAMES[kind]) if kind in DEADLINE_NAMES else kind

@@ -270,3 +270,18 @@ def test_a_guardian_notice_sent_twice_from_the_warning_page_is_one_contact(world
         )
         == 1
     )
+
+
+def test_the_guardian_step_on_the_task_list_and_the_warning_page_leads_to_the_contact_form(
+    world, login
+):
+    """The owed step linked to the warning's own guardian form, which went when the notice
+    became a family contact: the link answered 404."""
+    warning = phq9_signal(world.student, 22)
+    client = login(world.dept_counsellor)
+    form_url = _url(world.student) + "?back=warning"
+    for page in (client.get("/tasks"), client.get(f"/warnings/students/{world.student.id}")):
+        text = page.get_data(as_text=True)
+        assert f'href="{form_url}"' in text
+        assert f"/warnings/{warning.id}/actions/guardian" not in text
+    assert client.get(form_url).status_code == 200

@@ -200,6 +200,7 @@ def _read_the_worlds_note(world: CrisisWorld, user) -> int:
     _arrange_peer_watch(world, world.warning)
     (note,) = _notes(user)
     assert note.detail == {"new_tasks": 1}
+    clock.advance(timedelta(minutes=1))  # she reads it after it came
     note.read_at = clock.now()
     db.session.commit()
     return note.id
@@ -296,7 +297,7 @@ def test_the_note_counts_the_new_tasks_still_open_as_the_tasks_page_lists_them(a
     """Found on a committee member's phone: "你有 2 项新任务" and one task on the Tasks page, the
     other done since. The note now counts its tasks still open, and not her older ones."""
     clock.advance(timedelta(hours=1))
-    seen = _read_the_worlds_note(world.dorm)  # her older task, the red's peer watch, stays open
+    seen = _read_the_worlds_note(world, world.dorm)  # her older task, the red's peer watch, stays open
     clock.advance(timedelta(hours=1))
     newcomers = [campus.student(world.classmate.class_group, world.student.room) for _ in range(2)]
     campus.commit()
