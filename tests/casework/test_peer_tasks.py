@@ -297,7 +297,8 @@ def test_the_note_counts_the_new_tasks_still_open_as_the_tasks_page_lists_them(a
     """Found on a committee member's phone: "你有 2 项新任务" and one task on the Tasks page, the
     other done since. The note now counts its tasks still open, and not her older ones."""
     clock.advance(timedelta(hours=1))
-    seen = _read_the_worlds_note(world, world.dorm)  # her older task, the red's peer watch, stays open
+    # Her older task, the red's peer watch, stays open.
+    seen = _read_the_worlds_note(world, world.dorm)
     clock.advance(timedelta(hours=1))
     newcomers = [campus.student(world.classmate.class_group, world.student.room) for _ in range(2)]
     campus.commit()
