@@ -255,9 +255,19 @@ def timeline_words() -> dict:
     reads them wherever it is included (this page, the student file)."""
     return {
         "event_labels": _event_labels(),
+        "peer_work_done": _peer_work_done(),
         "level_names": _level_names(),
         "contact_outcomes": CONTACT_OUTCOMES,
         "methods": METHOD_LABELS,
+    }
+
+
+def _peer_work_done() -> dict[str, str]:
+    """What a classmate or roommate did, by the kind of task she finished: she kept company,
+    she did not arrange the watch (the deadline's name, which staff owe)."""
+    return {
+        "peer_watch": _("kept the student company"),
+        "check_in": _("checked in with the student"),
     }
 
 

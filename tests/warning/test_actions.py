@@ -294,6 +294,9 @@ def test_what_the_peer_wrote_reaches_the_staff_on_the_timeline(login, network):
     page = staff.get(f"/warnings/students/{network.student.id}").get_data(as_text=True)
     assert "She cannot sleep even with pills" in page
     assert "Done by the class or dorm" in page
+    # What she did: kept company; arranging the watch was the counsellor's step.
+    assert "kept the student company" in page
+    assert "Arrange the peer watch" not in page.split("Done by the class or dorm", 1)[1][:300]
     assert "task_done" not in page
     staff.post("/language/zh_CN", data={"next": "/"})
     page = staff.get(f"/warnings/students/{network.student.id}").get_data(as_text=True)
