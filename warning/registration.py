@@ -58,6 +58,7 @@ def _register_template_globals(app: Flask) -> None:
     app.jinja_env.globals["tier_label"] = labels.tier_label
     app.jinja_env.globals["deadline_label"] = response_views.deadline_label
     app.jinja_env.globals["deadline_action"] = response_views.deadline_action
+    app.jinja_env.globals["action_url"] = response_views.action_url
     app.jinja_env.globals["chore_label"] = response_views.chore_label
     app.jinja_env.globals["escalation_reason"] = response_views.escalation_reason
     app.jinja_env.globals["notice_missed"] = response_views.notice_missed

@@ -105,6 +105,17 @@ def deadline_action(warning: EarlyWarning, kind: str) -> str | None:
     return name
 
 
+def action_url(warning: EarlyWarning, name: str) -> str:
+    """The page of action `name` on `warning`, which works without scripts. The guardian's
+    notice is a family contact: its page is the family-contact form, which returns to the
+    warning (as the warning page's "Guardian notified" step's "More" link does)."""
+    if name == "guardian":
+        return url_for(
+            "casework_file.new_family_contact", student_id=warning.student_id, back="warning"
+        )
+    return url_for("actions.act", warning_id=warning.id, name=name)
+
+
 def deadline_label(kind: str) -> str:
     """A deadline kind in the viewer's words (an unknown kind as it is)."""
     return _(DEADLINE_NAMES[kind]) if kind in DEADLINE_NAMES else kind

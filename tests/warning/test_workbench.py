@@ -200,9 +200,16 @@ def test_a_department_leader_watches_the_guardian_call_and_arranges_the_peer_wat
     assert "Notify the guardian" in others
     assert "1 task coming up later" in client.get("/").get_data(as_text=True)
 
-    # The counsellor beside her still owns the call.
-    own, _ = _sections(login(network.dept_counsellor).get("/tasks").get_data(as_text=True))
-    assert "Notify the guardian" in own
+    # The counsellor beside her still owns the call, and it leads to the family-contact form
+    # that gives it (before, to a warning action that is no more: a 404).
+    counsellor = login(network.dept_counsellor)
+    own, _ = _sections(counsellor.get("/tasks").get_data(as_text=True))
+    link = re.search(r'<a href="([^"]+)">Notify the guardian</a>', own)
+    assert link
+    assert link.group(1) == (
+        f"/casework/students/{network.student.id}/family-contacts/new?back=warning"
+    )
+    assert counsellor.get(link.group(1)).status_code == 200
 
 
 def test_a_missed_guardian_call_is_not_the_department_leaders_overdue_task(network, login):
