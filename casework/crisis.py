@@ -5,9 +5,9 @@ appended, never changed (a correction is a new entry naming the one it corrects)
 family an entry records is saved, in the same transaction, as the student's one family contact
 (`casework.family_contacts`): the family log, the month's figure and the warning's "notify the
 guardian" step all read it, by the family log's rule, and the entry says "guardian informed" only
-when the call reached the guardian. Documents
-(家长知情告知书, and 安全承诺书 where the centre uses it) are generated from the record as tracked
-copies that go from unsigned to signed, with the signed scan attached when one is uploaded.
+when the call reached the guardian. Documents (家长知情告知书, and 安全承诺书 where the centre uses
+it) are generated from the record as tracked copies that go from unsigned to signed, with the
+signed scan attached when one is uploaded.
 
 As elsewhere: `check_*` raises `CrisisError` with a message a person can act on and writes
 nothing; the public function writes, audits and commits once, or rolls back all of it.
@@ -65,9 +65,10 @@ class AlreadySaved(Exception):
 
 @dataclass(frozen=True)
 class FamilyCall:
-    """The call to the family an entry records (its time already in naive UTC). `summary` empty:
-    the family contact says it was logged from the crisis record (`FAMILY_SUMMARY`), whose
-    narrative the family log's readers (the department leader among them) do not read."""
+    """The call to the family an entry records (its time already in naive UTC). `summary` is what
+    the family log keeps of it: never the entry's narrative, which the log's readers (the
+    department leader among them) may not read; the form's words, or where the account is
+    (`crisis_forms.FAMILY_SUMMARY`)."""
 
     at: datetime
     guardian_name: str
