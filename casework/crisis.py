@@ -1,9 +1,13 @@
 """Crisis records (危机事件记录) on red warnings and their hand-over documents.
 
 A record belongs to one red warning and is opened with its first entry; later entries are
-appended, never changed (a correction is a new entry naming the one it corrects). Documents
-(家长知情告知书, and 安全承诺书 where the centre uses it) are generated from the record as tracked
-copies that go from unsigned to signed, with the signed scan attached when one is uploaded.
+appended, never changed (a correction is a new entry naming the one it corrects). A call to the
+family an entry records is saved, in the same transaction, as the student's one family contact
+(`casework.family_contacts`): the family log, the month's figure and the warning's "notify the
+guardian" step all read it, by the family log's rule, and the entry says "guardian informed" only
+when the call reached the guardian. Documents (家长知情告知书, and 安全承诺书 where the centre uses
+it) are generated from the record as tracked copies that go from unsigned to signed, with the
+signed scan attached when one is uploaded.
 
 As elsewhere: `check_*` raises `CrisisError` with a message a person can act on and writes
 nothing; the public function writes, audits and commits once, or rolls back all of it.
@@ -28,14 +32,20 @@ from campus.extensions import rows_changed
 from campus.i18n import N_
 from campus.i18n import Message
 from campus.models import Institution
+from campus.models import Student
 from campus.models import User
+from casework import family_contacts
 from casework import scans
+from casework.models import ContactChannel
+from casework.models import ContactDirection
+from casework.models import ContactOutcome
 from casework.models import CrisisAction
 from casework.models import CrisisDocument
 from casework.models import CrisisDocumentKind
 from casework.models import CrisisEntry
 from casework.models import CrisisRecord
 from casework.models import CrisisSettings
+from casework.models import FamilyContact
 from warning.models import EarlyWarning
 from warning.models import WarningStatus
 from warning.policy import Level
@@ -45,8 +55,31 @@ class CrisisError(ValueError):
     """The input breaks a rule of crisis records; the message says which (shown to the user)."""
 
 
+class FamilyCallError(CrisisError):
+    """The entry's call to the family cannot be logged as a family contact as given."""
+
+
 class AlreadySaved(Exception):
     """The same form was sent twice (a double click, a reload): the first one was kept."""
+
+
+@dataclass(frozen=True)
+class FamilyCall:
+    """The call to the family an entry records (its time already in naive UTC). `summary` is what
+    the family log keeps of it: never the entry's narrative, which the log's readers (the
+    department leader among them) may not read; the form's words, or where the account is
+    (`crisis_forms.FAMILY_SUMMARY`)."""
+
+    at: datetime
+    guardian_name: str
+    guardian_relation: str
+    channel: ContactChannel
+    outcome: ContactOutcome
+    summary: str
+
+
+# The family contact's token: its entry's, so a form sent twice is one entry and one contact.
+FAMILY_SUBMISSION = "crisis:{}"
 
 
 @dataclass(frozen=True)
@@ -63,6 +96,7 @@ class EntryInput:
     handed_over_at: datetime | None = None
     handed_over_to: str | None = None
     corrects_id: int | None = None
+    family: FamilyCall | None = None
 
 
 def record_of(session: Session, warning_id: int) -> CrisisRecord | None:
@@ -100,6 +134,9 @@ def check_entry(
     unknown = set(entry.actions) - {a.value for a in CrisisAction}
     if unknown:
         raise CrisisError(Message(N_("Choose what was done from the list.")))
+    if CrisisAction.GUARDIAN_INFORMED in entry.actions:
+        # Said by a call that reached the guardian (`_add_entry`), never ticked apart from it.
+        raise CrisisError(Message(N_("Record the call to the family: who, how and its outcome.")))
     if CrisisAction.HOSPITAL in entry.actions and not (entry.hospital or "").strip():
         raise CrisisError(Message(N_("Name the hospital the student was taken to.")))
     handed = CrisisAction.HANDED_OVER in entry.actions
@@ -123,6 +160,7 @@ def open_record(
     Raises `CrisisError`, or `AlreadySaved` when the warning already has its record."""
     check_new_record(session, warning)
     check_entry(session, None, entry, now)
+    call = check_family_call(session, actor, warning.student, entry, now)
     record = CrisisRecord(
         institution_id=warning.institution_id,
         student_id=warning.student_id,
@@ -133,7 +171,7 @@ def open_record(
     session.add(record)
     try:
         session.flush()
-        _add_entry(session, actor, record, entry, now)
+        _add_entry(session, actor, record, entry, now, call)
         audit.record_on(session, record, actor=actor, action="crisis.open", record_type="crisis")
         session.commit()
     except IntegrityError:
@@ -148,8 +186,9 @@ def append_entry(
     """Add an entry to `record`; audits and commits. Raises `CrisisError`, or `AlreadySaved` for
     a form sent twice."""
     check_entry(session, record, entry, now)
+    call = check_family_call(session, actor, record.student, entry, now)
     try:
-        added = _add_entry(session, actor, record, entry, now)
+        added = _add_entry(session, actor, record, entry, now, call)
         audit.record_on(
             session, added, actor=actor, action="crisis.entry", record_type="crisis_entry"
         )
@@ -161,11 +200,22 @@ def append_entry(
 
 
 def _add_entry(
-    session: Session, actor: User, record: CrisisRecord, entry: EntryInput, now: datetime
+    session: Session,
+    actor: User,
+    record: CrisisRecord,
+    entry: EntryInput,
+    now: datetime,
+    call: CheckedCall | None,
 ) -> CrisisEntry:
+    """Add the entry and, after it (so a form sent twice stops at the entry's token), its call
+    to the family as a family contact, which audits itself and meets the warning's step."""
+
     def text(value: str | None, limit: int) -> str | None:
         return (value or "").strip()[:limit] or None
 
+    done = set(entry.actions)
+    if call is not None and family_contacts.tells_guardian(call.data):
+        done.add(CrisisAction.GUARDIAN_INFORMED)
     added = CrisisEntry(
         record_id=record.id,
         institution_id=record.institution_id,
@@ -174,7 +224,7 @@ def _add_entry(
         place=entry.place.strip()[:200],
         narrative=entry.narrative.strip(),
         present=text(entry.present, 500),
-        actions=[a.value for a in CrisisAction if a.value in entry.actions],
+        actions=[a.value for a in CrisisAction if a.value in done],
         hospital=text(entry.hospital, 200),
         handed_over_at=entry.handed_over_at,
         handed_over_to=text(entry.handed_over_to, 100),
@@ -185,7 +235,69 @@ def _add_entry(
     )
     session.add(added)
     session.flush()
+    if call is not None:
+        family_contacts.do_log_family_contact(session, actor, record.student, call.data, call.at)
     return added
+
+
+@dataclass(frozen=True)
+class CheckedCall:
+    """An entry's call to the family as the family log takes it, and when it was, in UTC."""
+
+    data: family_contacts.NewFamilyContact
+    at: datetime
+
+
+def check_family_call(
+    session: Session, actor: User, student: Student, entry: EntryInput, now: datetime
+) -> CheckedCall | None:
+    """The entry's call to the family checked by the family log's own rules
+    (`family_contacts.check_family_contact`); raises `FamilyCallError` and writes nothing."""
+    call = entry.family
+    if call is None:
+        return None
+    zone = clock.institution_zone(session.get(Institution, student.institution_id))
+    data = family_contacts.NewFamilyContact(
+        at=clock.to_local(call.at, zone),
+        direction=(
+            ContactDirection.MET
+            if call.channel is ContactChannel.IN_PERSON
+            else ContactDirection.WE_CALLED
+        ),
+        guardian_name=call.guardian_name,
+        guardian_relation=call.guardian_relation,
+        channel=call.channel,
+        summary=call.summary,
+        outcome=call.outcome,
+        agreements=(),
+        other_agreement="",
+        follow_up_on=None,
+        submission=FAMILY_SUBMISSION.format(entry.submission[:40]),
+    )
+    try:
+        at = family_contacts.check_family_contact(session, actor, student, data, now)
+    except family_contacts.FamilyContactError as error:
+        raise FamilyCallError(Message(str(error))) from None
+    except PermissionError:
+        raise FamilyCallError(
+            Message(N_("You may not log this student's family contacts: leave the call empty."))
+        ) from None
+    return CheckedCall(data, at)
+
+
+def family_calls(session: Session, record: CrisisRecord) -> dict[int, FamilyContact]:
+    """Entry id -> the family contact its call to the family was saved as (found by the
+    entry's token), for the record's page; one query."""
+    tokens = {FAMILY_SUBMISSION.format(e.submission): e.id for e in record.entries}
+    if not tokens:
+        return {}
+    found = session.scalars(
+        select(FamilyContact).where(
+            FamilyContact.student_id == record.student_id,
+            FamilyContact.submission.in_(tokens),
+        )
+    )
+    return {tokens[contact.submission]: contact for contact in found}
 
 
 # --------------------------------------------------------------------------------------------------

@@ -22,6 +22,10 @@ from wtforms.validators import Optional
 from campus.fields import labelled_choices
 from campus.forms import MultiCheckboxField
 from campus.forms import OnceForm
+from campus.i18n import N_
+from casework.file_forms import CHANNEL_LABELS
+from casework.file_forms import OUTCOME_LABELS
+from casework.models import ContactChannel
 from casework.models import ContagionRelation
 from casework.models import CrisisAction
 from casework.models import CrisisDocumentKind
@@ -34,6 +38,16 @@ ACTION_LABELS = {
     CrisisAction.GUARDIAN_INFORMED: _l("Guardian informed"),
     CrisisAction.GUARDIAN_ARRIVED: _l("Guardian arrived"),
     CrisisAction.HANDED_OVER: _l("Handed over to the family"),
+}
+# What a call to the family logged from an entry says without words of its own: the account is
+# in the crisis record, which the family log's readers (the department leader) do not read.
+FAMILY_SUMMARY = N_("Logged with an entry of the crisis record, which holds the account.")
+# What the entry form offers to tick: "guardian informed" is said by the call to the family that
+# reached the guardian (`EntryForm.family_outcome`), which is the family contact too.
+TICKED_ACTIONS = {
+    action: label
+    for action, label in ACTION_LABELS.items()
+    if action is not CrisisAction.GUARDIAN_INFORMED
 }
 DOCUMENT_LABELS = {
     CrisisDocumentKind.GUARDIAN_NOTICE: _l("Guardian informed notice"),
@@ -67,7 +81,7 @@ class EntryForm(OnceForm):
     narrative = TextAreaField(_l("What happened"), validators=[DataRequired(), Length(max=4000)])
     present = StringField(_l("Who was present"), validators=[Optional(), Length(max=500)])
     actions = MultiCheckboxField(
-        _l("What was done"), choices=labelled_choices(ACTION_LABELS), validators=[Optional()]
+        _l("What was done"), choices=labelled_choices(TICKED_ACTIONS), validators=[Optional()]
     )
     hospital = StringField(
         _l("Hospital (if taken to one)"), validators=[Optional(), Length(max=200)]
@@ -77,6 +91,27 @@ class EntryForm(OnceForm):
     )
     handed_over_to = StringField(
         _l("Handed over to (name and relation)"), validators=[Optional(), Length(max=100)]
+    )
+    # The call to the family, saved as a family contact (`crisis.FamilyCall`); no outcome, no
+    # call in this entry.
+    family_outcome = RadioField(
+        _l("Call to the family"),
+        choices=[("", _l("No call in this entry")), *labelled_choices(OUTCOME_LABELS)],
+        default="",
+        validators=[Optional()],
+    )
+    family_name = StringField(_l("Guardian's name"), validators=[Optional(), Length(max=100)])
+    family_relation = StringField(
+        _l("Relation to the student (e.g. mother)"), validators=[Optional(), Length(max=50)]
+    )
+    family_channel = SelectField(
+        _l("Channel"), choices=labelled_choices(CHANNEL_LABELS), default=ContactChannel.PHONE.value
+    )
+    family_at = DateTimeLocalField(
+        _l("When the family was called (empty: now)"), format=LOCAL_MINUTE, validators=[Optional()]
+    )
+    family_said = TextAreaField(
+        _l("What was said (optional)"), validators=[Optional(), Length(max=4000)]
     )
     corrects = SelectField(_l("Corrects an earlier entry"), coerce=int, default=0)
     submit = SubmitField(_l("Add to the record"))

@@ -41,6 +41,7 @@ from casework import crisis
 from casework import scans
 from casework.crisis_forms import ACTION_LABELS
 from casework.crisis_forms import DOCUMENT_LABELS
+from casework.crisis_forms import FAMILY_SUMMARY
 from casework.crisis_forms import RELATION_LABELS
 from casework.crisis_forms import ClearForm
 from casework.crisis_forms import ContagionForm
@@ -56,6 +57,10 @@ from casework.crisis_permissions import SETTINGS_ROLES
 from casework.crisis_permissions import can_change_settings
 from casework.crisis_permissions import crisis_clause
 from casework.crisis_permissions import follow_up_clause
+from casework.file_forms import CHANNEL_LABELS
+from casework.file_forms import OUTCOME_LABELS
+from casework.models import ContactChannel
+from casework.models import ContactOutcome
 from casework.models import ContagionFollowUp
 from casework.models import ContagionRelation
 from casework.models import CrisisDocument
@@ -146,16 +151,37 @@ def _entry_input(form: EntryForm) -> crisis.EntryInput:
         handed_over_at=_local(form.handed_over_at.data),
         handed_over_to=form.handed_over_to.data,
         corrects_id=form.corrects.data or None,
+        family=_family_call(form),
+    )
+
+
+def _family_call(form: EntryForm) -> crisis.FamilyCall | None:
+    """The entry's call to the family, if it gives an outcome; when is now unless said. Without
+    words of what was said, the contact says where the account is (in the writer's language, as
+    a call script's summary is)."""
+    if not form.family_outcome.data:
+        return None
+    return crisis.FamilyCall(
+        at=_local(form.family_at.data) or clock.now(),
+        guardian_name=form.family_name.data or "",
+        guardian_relation=form.family_relation.data or "",
+        channel=ContactChannel(form.family_channel.data),
+        outcome=ContactOutcome(form.family_outcome.data),
+        summary=(form.family_said.data or "").strip() or _(FAMILY_SUMMARY),
     )
 
 
 def _entry_form(
-    record: CrisisRecord | None, formdata: ImmutableMultiDict[str, str] | None = None
+    record: CrisisRecord | None,
+    student: Student,
+    formdata: ImmutableMultiDict[str, str] | None = None,
 ) -> EntryForm:
-    """The entry form, empty (with a fresh submission token) or as sent."""
+    """The entry form, empty (with a fresh submission token and the guardian on file named for
+    the call to the family) or as sent."""
     form = EntryForm(formdata=formdata)
     if formdata is None:
         form.issued()
+        form.family_name.data = student.guardian_name or ""
     choices: list[tuple[int, str]] = [(0, _("No, a new account"))]
     if record is not None:
         for number, entry in enumerate(record.entries, start=1):
@@ -177,7 +203,8 @@ def for_warning(warning_id: int):
     existing = crisis.record_of(db.session, warning.id)
     if existing is not None:
         return redirect(url_for("crisis.record", record_id=existing.id))
-    form = _entry_form(None, request.form if request.method == "POST" else None)
+    student = db.session.get_one(Student, warning.student_id)
+    form = _entry_form(None, student, request.form if request.method == "POST" else None)
     refusal = None
     try:
         crisis.check_new_record(db.session, warning)
@@ -191,12 +218,13 @@ def for_warning(warning_id: int):
         except crisis.AlreadySaved:
             flash(_("This was already saved."), "warning")
             return redirect(url_for("crisis.for_warning", warning_id=warning.id))
+        except crisis.FamilyCallError as error:
+            add_error(form.family_name, shown(str(error)))
         except crisis.CrisisError as error:
             add_error(form.occurred_at, shown(str(error)))
         else:
             flash(_("The crisis record was opened."), "success")
             return redirect(url_for("crisis.record", record_id=record.id))
-    student = db.session.get_one(Student, warning.student_id)
     audit.record_read_on(
         db.session, warning, actor=current_user, action="crisis.open", record_type="crisis"
     )
@@ -247,7 +275,8 @@ def _record_page(record: CrisisRecord, status: int = 200, **bound: object):
         entries=entries,
         entry_numbers={e.id: n for n, e in enumerate(entries, start=1)},
         people=people,
-        entry_form=bound.get("entry_form") or _entry_form(record),
+        entry_form=bound.get("entry_form") or _entry_form(record, record.student),
+        family_calls=crisis.family_calls(db.session, record),
         documents=document_list,
         generate_form=generate_form,
         signature_form=SignatureForm(formdata=None),
@@ -259,6 +288,8 @@ def _record_page(record: CrisisRecord, status: int = 200, **bound: object):
         follow_ups=follow_ups,
         tasks=contagion.task_states(db.session, follow_ups),
         action_labels=ACTION_LABELS,
+        channel_labels=CHANNEL_LABELS,
+        outcome_labels=OUTCOME_LABELS,
         document_labels=DOCUMENT_LABELS,
         relation_labels=RELATION_LABELS,
         max_scan_mb=f"{float(current_app.config['CRISIS_SCAN_MAX_MB']):g}",
@@ -295,13 +326,15 @@ def _contagion_choices(form: ContagionForm, offered: contagion.Candidates) -> No
 @require_roles(*CRISIS_ROLES)
 def add_entry(record_id: int):
     found = _record_or_404(record_id)
-    form = _entry_form(found, request.form)
+    form = _entry_form(found, found.student, request.form)
     if form.validate():
         try:
             crisis.append_entry(db.session, current_user, found, _entry_input(form), clock.now())
         except crisis.AlreadySaved:
             flash(_("This was already saved."), "warning")
             return redirect(url_for("crisis.record", record_id=found.id))
+        except crisis.FamilyCallError as error:
+            add_error(form.family_name, shown(str(error)))
         except crisis.CrisisError as error:
             add_error(form.narrative, shown(str(error)))
         else:

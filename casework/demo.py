@@ -117,6 +117,8 @@ def _seed_crisis(session: Session, institution: Institution) -> None:
     from campus.models import RoleAssignment
     from campus.models import User
     from casework import crisis
+    from casework.models import ContactChannel
+    from casework.models import ContactOutcome
     from casework.models import CrisisAction
     from casework.models import CrisisRecord
     from warning.models import EarlyWarning
@@ -159,12 +161,17 @@ def _seed_crisis(session: Session, institution: Institution) -> None:
             "辅导员与心理中心值班老师到场陪伴，学生情绪逐步平稳，随后陪同前往医院急诊评估。",
             submission="demo-crisis-1",
             present="室友两名、宿舍管理员、辅导员、心理中心值班老师",
-            actions=[
-                CrisisAction.ACCOMPANIED,
-                CrisisAction.HOSPITAL,
-                CrisisAction.GUARDIAN_INFORMED,
-            ],
+            actions=[CrisisAction.ACCOMPANIED, CrisisAction.HOSPITAL],
             hospital="湖南省脑科医院",
+            # The call to the family: the student's family contact, the guardian informed.
+            family=crisis.FamilyCall(
+                at=now - timedelta(hours=19),
+                guardian_name=warning.student.guardian_name or "学生家长",
+                guardian_relation="父亲",
+                channel=ContactChannel.PHONE,
+                outcome=ContactOutcome.REACHED,
+                summary="告知学生当晚情况及已陪同前往医院急诊评估，家长表示会尽快赶到医院。",
+            ),
         ),
         now,
     )

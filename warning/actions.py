@@ -78,25 +78,12 @@ CONTACT_METHODS = ("phone", "in_person", "message", "video")
 # even to decline or to agree another time).
 CONTACT_OUTCOMES = ("reached", "no_answer", "declined", "message_left", "rescheduled")
 NOT_REACHED = frozenset({"no_answer", "message_left"})
-# The action that meets each deadline a member of staff may owe, so an owed step leads to its
-# form: the peer watch a red's department counsellor owes is met by asking class and dorm to keep
-# company. A check-in is the class's and the room's task; a contact by staff that reached the
-# student meets it too (she has been seen, by more than a classmate), so a check-in passed up to
-# the department stops climbing once the counsellor has reached her.
-DEADLINE_ACTIONS = {
-    "acknowledge": "acknowledge",
-    "assessment": "assessment",
-    "guardian_notified": "guardian",
-    "peer_watch": "peer_watch",
-    "contact": "contact",
-    "follow_up": "contact",
-    "check_in": "contact",
-}
 # Where a step met outside the warning's own actions is done, by action name: the domain that owns
 # it registers its page (casework: the guardian's notice is a family contact), so the owed step
 # still leads there.
 STEP_PAGES: dict[str, Callable[[EarlyWarning], str]] = {}
-# What a contact that reached the student meets.
+# What a contact that reached the student meets (a check-in too: see
+# `permissions.DEADLINE_ACTIONS`).
 CONTACT_MEETS = ["acknowledge", "contact", "follow_up", "check_in"]
 # What the counsellor given a case reads (the mail says no more; the page names the student).
 CASE_ASSIGNED_TEXT = N_("A case has been given to you")

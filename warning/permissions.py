@@ -50,6 +50,20 @@ ACTION_ROLES: dict[str, frozenset[Role]] = {
     # Whose case it is: the centre shares out its cases (a counsellor may hand one on).
     "counsellor": SCHOOL_ROLES,
 }
+# The action that meets each deadline a member of staff may owe, so an owed step leads to its
+# form: the peer watch a red's department counsellor owes is met by asking class and dorm to keep
+# company. A check-in is the class's and the room's task; a contact by staff that reached the
+# student meets it too (she has been seen, by more than a classmate), so a check-in passed up to
+# the department stops climbing once the counsellor has reached her.
+DEADLINE_ACTIONS = {
+    "acknowledge": "acknowledge",
+    "assessment": "assessment",
+    "guardian_notified": "guardian",
+    "peer_watch": "peer_watch",
+    "contact": "contact",
+    "follow_up": "contact",
+    "check_in": "contact",
+}
 # Department staff may raise a level; only the school centre may lower one (red included).
 LEVEL_RAISERS = STAFF_ROLES
 LEVEL_LOWERERS = SCHOOL_ROLES
@@ -186,14 +200,49 @@ def deadline_clause(user: User) -> ColumnElement[bool]:
 
 def owned_deadline_clause(user: User) -> ColumnElement[bool]:
     """Which of the deadlines `deadline_clause` lists are `user`'s own work (join Deadline to
-    Warning to Student first): those of the tiers they hold and, for department staff, a class
-    or dorm deadline whose student has no committee member and no informant to receive it,
-    which would otherwise wait, unseen, for its escalation."""
-    tiers = tiers_held(user)
-    clauses: list[ColumnElement[bool]] = [Deadline.tier.in_(sorted(tiers))]
-    if OwnerTier.DEPARTMENT in tiers:
-        clauses.append(and_(Deadline.tier < OwnerTier.DEPARTMENT, network.no_peer_for_student()))
-    return or_(*clauses)
+    Warning to Student first), in one criterion: the deadlines of each tier they hold that their
+    own role in it may meet (`kinds_met_by`), and, for department staff, a class or dorm deadline
+    whose student has no committee member and no informant to receive it, which would otherwise
+    wait, unseen, for its escalation. A department leader holds the department tier but does not
+    call the family (`GUARDIAN_ROLES`): the department's "notify the guardian" is her
+    counsellors' own, and she watches it, as she watches the centre's acknowledgement."""
+    clauses = [
+        _tier_work(user, tier, role)
+        for tier, roles in TIER_ROLES.items()
+        for role in sorted(roles)
+        if user.has_role(role)
+    ]
+    return or_(*clauses) if clauses else false()
+
+
+# Tiers whose deadlines are all their holders' own, whatever the kind: the class and the dorm
+# meet theirs by completing their tasks, and leadership is the top of the chain, where what
+# reaches it is its to see done (an escalated assessment too, by a counsellor of the centre the
+# director runs): nothing climbs further.
+WHOLE_TIERS = frozenset({OwnerTier.DORM, OwnerTier.CLASS, OwnerTier.LEADERSHIP})
+
+
+def _tier_work(user: User, tier: OwnerTier, role: Role) -> ColumnElement[bool]:
+    """The deadlines `role` makes `user`'s own in `tier` (see `owned_deadline_clause`)."""
+    if tier in WHOLE_TIERS:
+        return Deadline.tier == tier
+    kinds = Deadline.kind.in_(kinds_met_by(role))
+    if role not in DEPARTMENT_ROLES:
+        return and_(Deadline.tier == tier, kinds)
+    departments = [a.department_id for a in user.assignments(role)]
+    return and_(
+        or_(
+            Deadline.tier == tier,
+            and_(Deadline.tier < tier, network.no_peer_for_student()),
+        ),
+        kinds,
+        EarlyWarning.department_id.in_(departments),
+    )
+
+
+def kinds_met_by(role: Role) -> list[str]:
+    """The deadline kinds whose meeting action (`DEADLINE_ACTIONS`) `role` may take."""
+    return sorted(kind for kind, action in DEADLINE_ACTIONS.items() if role in ACTION_ROLES[action])
 
 
 def tiers_held(user: User) -> frozenset[OwnerTier]:

@@ -96,10 +96,10 @@ def warning_action_forms(
 
 
 def deadline_action(warning: EarlyWarning, kind: str) -> str | None:
-    """The action whose form meets a deadline of `kind` on `warning` (`actions.DEADLINE_ACTIONS`)
-    when the signed-in user's role and scope allow it, so the owed step links to that form; None
-    otherwise. No query: the task list asks it of every line."""
-    name = actions.DEADLINE_ACTIONS.get(kind)
+    """The action whose form meets a deadline of `kind` on `warning`
+    (`permissions.DEADLINE_ACTIONS`) when the signed-in user's role and scope allow it, so the
+    owed step links to that form; None otherwise. No query: the task list asks it of every line."""
+    name = permissions.DEADLINE_ACTIONS.get(kind)
     if name is None or not permissions.can_act_on(current_user, warning, name):
         return None
     return name

@@ -79,6 +79,12 @@ ENTRY = {
     "place": "宿舍 305",
     "narrative": "Found by roommates at 08:20 on the balcony railing; talked down by staff.",
     "present": "王明, 张伟, dorm manager",
-    "actions": ["accompanied", "hospital", "guardian_informed"],
+    "actions": ["accompanied", "hospital"],
     "hospital": "湖南省脑科医院",
+    # The call to the family, saved as a family contact that meets the guardian step.
+    "family_outcome": "reached",
+    "family_name": "李建国",
+    "family_relation": "父亲",
+    "family_channel": "phone",
+    "family_at": "2026-09-14T08:50",
 }

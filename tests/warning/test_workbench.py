@@ -11,6 +11,7 @@ from campus.extensions import db
 from campus.models import Role
 from tests.factories import phq9_signal
 from tests.pages import without_tokens
+from warning import escalation
 
 from .response_helpers import arrange_peer_watch
 from .response_helpers import class_peer_watch_policy
@@ -184,3 +185,53 @@ def test_a_peer_watch_no_one_can_receive_is_the_department_counsellors_own(campu
     # The centre's list is unchanged: the class tier is not the school's to arrange.
     own, others = _sections(login(network.school_counsellor).get("/tasks").get_data(as_text=True))
     assert "Arrange the peer watch" in others
+
+
+def test_a_department_leader_watches_the_guardian_call_and_arranges_the_peer_watch(network, login):
+    # The family is told by the department's counsellors (a family contact the leader may not
+    # write): on her list the guardian call is watched, while the peer watch, which her roles
+    # may arrange, stays her own.
+    phq9_signal(network.student, 22)
+    client = login(network.dept_leader)
+
+    own, others = _sections(client.get("/tasks").get_data(as_text=True))
+    assert "Arrange the peer watch" in own
+    assert "Notify the guardian" not in own
+    assert "Notify the guardian" in others
+    assert "1 task coming up later" in client.get("/").get_data(as_text=True)
+
+    # The counsellor beside her still owns the call, and it leads to the family-contact form
+    # that gives it (before, to a warning action that is no more: a 404).
+    counsellor = login(network.dept_counsellor)
+    own, _ = _sections(counsellor.get("/tasks").get_data(as_text=True))
+    link = re.search(r'<a href="([^"]+)">Notify the guardian</a>', own)
+    assert link
+    assert link.group(1) == (
+        f"/casework/students/{network.student.id}/family-contacts/new?back=warning"
+    )
+    assert counsellor.get(link.group(1)).status_code == 200
+
+
+def test_a_missed_guardian_call_is_not_the_department_leaders_overdue_task(network, login):
+    warning = phq9_signal(network.student, 22)
+    arrange_peer_watch(warning, network.dept_leader)
+    clock.advance(timedelta(hours=25))  # the call is missed; the sweep has not run yet
+
+    home = login(network.dept_leader).get("/").get_data(as_text=True)
+    assert "due today or overdue" not in home
+    counsellor_home = login(network.dept_counsellor).get("/").get_data(as_text=True)
+    assert "1 task due today or overdue" in counsellor_home
+    assert "1 of them is overdue." in counsellor_home
+
+
+def test_a_red_escalated_to_leadership_is_the_directors_own_whatever_the_step(network, login):
+    # Nothing climbs above leadership: an assessment missed there is hers to see done, though a
+    # counsellor of the centre writes it.
+    phq9_signal(network.student, 22)
+    for _ in range(2):
+        clock.advance(timedelta(hours=25))
+        escalation.sweep_deadlines(db.session, clock.now())
+        db.session.commit()
+
+    own, _ = _sections(login(network.director).get("/tasks").get_data(as_text=True))
+    assert "Professional assessment" in own
