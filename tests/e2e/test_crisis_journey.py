@@ -78,7 +78,11 @@ def test_a_crisis_is_recorded_documented_and_its_roommates_followed_up(
     first.locator("#present").fill("室友王明、宿舍管理员、辅导员")
     first.get_by_label("工作人员全程陪同").check()
     first.get_by_label("陪同就医").check()
-    first.get_by_label("已通知监护人").check()
+    # The call to the family is logged with the entry, once: the family contact and the
+    # warning's guardian step come from it.
+    first.get_by_label("已联系上").check()
+    first.locator("#family_name").fill("李建国")
+    first.locator("#family_relation").fill("父亲")
     first.locator("#hospital").fill("湖南省脑科医院")
     world.shot(counsellor, "17-crisis-first-entry")
     _submit(counsellor, first)
