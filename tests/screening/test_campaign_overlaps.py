@@ -59,6 +59,11 @@ def test_an_overlapping_campaign_shows_what_overlaps_and_is_not_saved(
     assert f'name="overlaps_seen" type="hidden" value="{intake.id}"' in page
     assert 'id="overlaps_confirmed"' in page
     assert _named("2026 second round") is None
+    # Read in Chinese, its punctuation is Chinese too (not "; " and ", " between the parts).
+    client.post("/language/zh_CN", data={"next": "/"})
+    page = client.post("/screening/campaigns/new", data=SECOND).get_data(as_text=True)
+    overlap = " ".join(_overlap_box(page).split())
+    assert "；4 名学生同时在两个活动中，其中 1 人已完成该活动" in overlap
 
 
 def test_ticking_i_know_saves_the_overlapping_campaign_and_the_audit_names_the_overlap(

@@ -18,7 +18,7 @@ OVERLAPPING = DRAFT.replace(
     "{instrument: phq9, total_min: 8, total_max: 19}",
 )
 WARNING = (
-    "rules phq9_mild (Blue, phq9 5–9) and phq9_moderate (Yellow, phq9 8–19) overlap at totals "
+    "rules phq9_mild (Blue, PHQ-9 5–9) and phq9_moderate (Yellow, PHQ-9 8–19) overlap at totals "
     "8–9: a total there gets Yellow, the higher level"
 )
 
@@ -38,7 +38,7 @@ def test_an_open_ended_range_overlapping_a_lower_level_is_named_too():
         "{instrument: gad7, total_min: 5, total_max: 12}",
     )
     (warning,) = range_overlaps(policy_from_yaml_text(text))
-    assert "gad7_mild (Blue, gad7 5–12) and gad7_moderate (Yellow, gad7 ≥ 10)" in warning
+    assert "gad7_mild (Blue, GAD-7 5–12) and gad7_moderate (Yellow, GAD-7 ≥ 10)" in warning
     assert "overlap at totals 10–12" in warning
 
 
