@@ -37,6 +37,7 @@ from campus import clock
 from campus import network
 from campus.extensions import rows_changed
 from campus.i18n import N_
+from campus.i18n import Message
 from campus.models import Institution
 from campus.models import Role
 from campus.models import Student
@@ -476,8 +477,15 @@ def check_follow_up(
     """Raises `InvalidAction` unless `due_at` falls within the level's follow-up cadence from
     `now`. Reads the response policy; writes nothing."""
     every = response.follow_up_every(session, warning)
-    if not now < due_at <= now + every:
-        raise InvalidAction(N_("Choose a follow-up date within the level's follow-up cadence."))
+    if due_at <= now:
+        raise InvalidAction(N_("That follow-up date has passed: choose one still to come."))
+    if due_at > now + every:
+        raise InvalidAction(
+            Message(
+                N_("Choose a follow-up date within %(days)d days: the level's follow-up cadence."),
+                days=every.days,
+            )
+        )
 
 
 def do_schedule_follow_up(

@@ -464,7 +464,7 @@ def range_overlaps(policy: Policy) -> list[Message]:
                     higher=higher.key,
                     higher_level=Message(LEVEL_WORDS[higher.level]),
                     higher_range=_range_text(higher.when.total_min, higher.when.total_max),
-                    instrument=instrument_abbreviation(first.when.instrument),
+                    instrument=instrument_abbreviation(first.when.instrument or ""),
                     overlap=_range_text(
                         None if low == -math.inf else low, None if high == math.inf else high
                     ),

@@ -172,3 +172,26 @@ def test_a_contact_sent_without_saying_how_is_refused_not_stored_as_a_phone_call
     assert response.status_code == 400
     assert "Choose how the student was contacted." in response.get_data(as_text=True)
     assert events(warning, "contact") == 0
+
+
+def test_a_follow_up_date_in_the_past_or_too_far_says_which_in_the_readers_words(login, network):
+    """Both read "choose a date within the level's follow-up cadence": a counsellor who had
+    typed yesterday's date was not told it had passed."""
+    warning = open_warning(network.student, Level.YELLOW)  # followed up every 14 days
+    client = login(network.dept_counsellor)
+
+    def schedule(due: str) -> str:
+        response = client.post(
+            f"/warnings/{warning.id}/actions/follow_up",
+            data={"follow_up-version": warning.version, "follow_up-due_at": due},
+        )
+        assert response.status_code == 400
+        return response.get_data(as_text=True)
+
+    # The test clock stands at 2026-09-14 10:00 in Shanghai.
+    assert "That follow-up date has passed" in schedule("2026-09-13T10:00")
+    assert "within 14 days" in schedule("2026-10-30T10:00")
+    client.post("/language/zh_CN", data={"next": "/"})
+    assert "随访日期已过" in schedule("2026-09-13T10:00")
+    assert "14 天内" in schedule("2026-10-30T10:00")
+    assert events(warning, "follow_up_scheduled") == 0
