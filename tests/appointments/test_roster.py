@@ -191,6 +191,7 @@ def test_the_director_puts_a_counsellor_on_duty_and_the_crisis_page_names_them(c
     assert "On duty now" in crisis_page
     assert centre.first.name in crisis_page
     assert "0731-8888-0000" in crisis_page
+    assert "until today 20:00" in crisis_page  # in words, as every time someone plans by
 
 
 def test_the_shift_form_sent_twice_plans_one_shift(centre, login):

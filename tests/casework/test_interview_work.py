@@ -362,6 +362,16 @@ def test_coverage_counts_per_department_and_shows_on_the_campaign_page(client, w
     assert "1 of 2 students on the interview list interviewed (50.0%), 1 on time." in html
 
 
+def test_the_student_file_gives_an_interviews_deadline_in_words(client, world, listed):
+    made, yellow, red = listed
+    clock.set_now(yellow.due_at - timedelta(hours=2))
+    sign_in(client, world.director)
+    html = client.get(f"/casework/students/{yellow.student_id}").get_data(as_text=True)
+    section = html.split("Post-screening interviews", 1)[1]
+    due = clock.to_local(yellow.due_at, clock.institution_zone(world.institution))
+    assert f"today {due:%H:%M}" in section or f"tomorrow {due:%H:%M}" in section
+
+
 def test_the_entry_page_shows_the_reasons_and_is_audited(client, world, listed):
     made, yellow, red = listed
     sign_in(client, world.counsellor)
