@@ -155,6 +155,27 @@ def check_family_contact(
     return at
 
 
+def known_relation(session: Session, student: Student, guardian_name: str) -> str:
+    """How the guardian named `guardian_name` is related to `student`, as the latest family
+    contact with them wrote it ("" when none did): the form that names the guardian on file
+    fills in the relation too, rather than asking again what the log already says."""
+    if not guardian_name:
+        return ""
+    return (
+        session.scalar(
+            select(FamilyContact.guardian_relation)
+            .where(
+                FamilyContact.student_id == student.id,
+                FamilyContact.guardian_name == guardian_name,
+                FamilyContact.guardian_relation != "",
+            )
+            .order_by(FamilyContact.at.desc(), FamilyContact.id.desc())
+            .limit(1)
+        )
+        or ""
+    )
+
+
 def tells_guardian(data: NewFamilyContact) -> bool:
     """Whether the contact is the guardian told, meeting an open warning's "notify the guardian"
     step (`warning.actions.guardian_reached`): only one that reached them. An unanswered call

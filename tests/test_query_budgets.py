@@ -130,7 +130,8 @@ BUDGETS = {
     # What is still owed on the warning, listed in its response card: 20. The centre's
     # counsellors, whom the case may be given to: 21. Whose acknowledgement the level owes (the
     # institution's response policy), so a department counsellor is not offered a red's: 22.
-    ("counsellor", "timeline"): 22,
+    # The guardian's relation as the family log last wrote it, for the guardian step's form: 23.
+    ("counsellor", "timeline"): 23,
     # The student file (issue #17): the student, the CLINICAL check, each section's reads
     # (warnings, family contacts, screening: results and one trajectory per instrument,
     # referrals and leave, interviews, crisis records, counselling appointments and the notes the

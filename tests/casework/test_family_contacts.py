@@ -285,3 +285,16 @@ def test_the_guardian_step_on_the_task_list_and_the_warning_page_leads_to_the_co
         assert f'href="{form_url}"' in text
         assert f"/warnings/{warning.id}/actions/guardian" not in text
     assert client.get(form_url).status_code == 200
+
+
+def test_the_guardian_on_file_comes_with_the_relation_the_log_last_gave(world, login):
+    """The form named the guardian on file and left her relation empty, though the last call
+    to her had written it."""
+    phq9_signal(world.student, 22)
+    client = login(world.dept_counsellor)
+    assert client.post(_url(world.student), data=_form()).status_code == 302
+    relation = db.session.scalars(select(FamilyContact.guardian_relation)).one()
+    assert relation
+    page = client.get(f"/warnings/students/{world.student.id}").get_data(as_text=True)
+    step = page.split('id="action-guardian"', 1)[1].split("</details>", 1)[0]
+    assert re.search(rf'name="guardian_relation"[^>]*value="{relation}"', step)
