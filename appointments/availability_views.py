@@ -5,6 +5,7 @@ in scope, call `appointments.availability`, render."""
 from __future__ import annotations
 
 from datetime import date
+from datetime import datetime
 from datetime import timedelta
 
 from flask import Blueprint
@@ -19,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from appointments import availability
 from appointments.availability import AvailabilityError
@@ -32,6 +34,7 @@ from appointments.availability_forms import ExceptionForm
 from appointments.availability_forms import ProfileForm
 from appointments.availability_forms import RemoveForm
 from appointments.availability_forms import TemplateForm
+from appointments.models import Appointment
 from appointments.models import AvailabilityException
 from appointments.models import AvailabilityTemplate
 from appointments.models import SlotState
@@ -44,9 +47,11 @@ from appointments.permissions import manages_centre
 from campus import acting_for
 from campus import audit
 from campus import clock
+from campus import workbench
 from campus.extensions import db
 from campus.forms import add_error
 from campus.forms import filled
+from campus.local_time import due_words
 from campus.models import User
 from campus.outcomes import Refused
 from campus.permissions import require_roles
@@ -55,6 +60,8 @@ bp = Blueprint("availability", __name__, url_prefix="/appointments/availability"
 # One page holds both forms, and both have times: their fields are told apart by a prefix.
 TEMPLATE_PREFIX = "weekly"
 EXCEPTION_PREFIX = "away"
+# The page's list of booked sessions in time away, where the confirmation and the home page lead.
+CLASHES_ANCHOR = "clashes"
 
 
 def _weeks_ahead() -> int:
@@ -175,6 +182,10 @@ def _counsellor_page(
     if may_profile and profile_form is None:
         profile_form = _profile_form(counsellor)
     slots = availability.coming_slots(db.session, counsellor.id, now)
+    clashes = _clashes_read(counsellor)
+    clashes_by_slot: dict[int, list[Appointment]] = {}
+    for appointment in clashes:
+        clashes_by_slot.setdefault(appointment.slot_id, []).append(appointment)
     days: dict[date, list[availability.ComingSlot]] = {}
     zone = clock.viewer_zone()
     for coming in slots:
@@ -187,6 +198,8 @@ def _counsellor_page(
         exceptions=availability.exceptions_of(db.session, counsellor.id, today),
         breaks=availability.breaks_of(db.session, counsellor.institution_id, today),
         days=days,
+        clashes=clashes,
+        clashes_by_slot=clashes_by_slot,
         template_form=template_form,
         exception_form=exception_form,
         profile_form=profile_form if may_profile else None,
@@ -198,6 +211,44 @@ def _counsellor_page(
         until=today + timedelta(days=13),
     )
     return body, status
+
+
+def _clashes_read(counsellor: User) -> list[Appointment]:
+    """The booked sessions in the counsellor's time away; the page names their students, so the
+    read is audited (only when there are any: without a clash no student is shown)."""
+    clashes = availability.clashing_with_time_away(db.session, counsellor, clock.now())
+    if clashes:
+        audit.record_list_read(
+            db.session,
+            actor=current_user,
+            action="list_away_clashes",
+            record_type="appointment",
+            student_ids=[appointment.student_id for appointment in clashes],
+            institution_id=counsellor.institution_id,
+        )
+    return clashes
+
+
+def workbench_items(session: Session, user: User, now: datetime) -> list[workbench.Item]:
+    """The counsellor's home page: her booked sessions that fall in her time away, leading to
+    the list of them on her availability page. Counted, not named: no student is read here."""
+    clashes = availability.clashing_with_time_away(session, user, now)
+    if not clashes:
+        return []
+    return [
+        workbench.Item(
+            len(clashes),
+            ngettext(
+                "%(num)d booked session falls in your time away: change its time with the student",
+                "%(num)d booked sessions fall in your time away: change their times with the "
+                "students",
+                len(clashes),
+            ),
+            url_for("availability.mine", _anchor=CLASHES_ANCHOR),
+            workbench.Urgency.TODAY,
+            _("The earliest is %(when)s.", when=due_words(clashes[0].starts_at, now)),
+        )
+    ]
 
 
 def _after_change(changed: Changed, done: str) -> None:
@@ -298,15 +349,32 @@ def add_exception(counsellor_id: int) -> ResponseReturnValue:
     except AvailabilityError as error:
         add_error(form.first_day, error.message.shown())
         return _counsellor_page(counsellor, 400, exception_form=form)
-    _after_change(
-        changed,
+    flash(
         ngettext(
             "Time away added: %(num)d open session withdrawn.",
             "Time away added: %(num)d open sessions withdrawn.",
             changed.withdrawn,
         ),
+        "success",
     )
-    return redirect(url_for("availability.counsellor", counsellor_id=counsellor.id))
+    if not changed.booked_under_cover:
+        return redirect(url_for("availability.counsellor", counsellor_id=counsellor.id))
+    # Booked sessions stay booked: the page lists each with its student and a link to change
+    # its time, and this leads straight there.
+    count = len(changed.booked_under_cover)
+    flash(
+        ngettext(
+            "%(num)d booked session falls in this time away: it stays booked. Change its time "
+            "with the student; it is listed under “Booked sessions in time away”.",
+            "%(num)d booked sessions fall in this time away: they stay booked. Change their "
+            "times with the students; they are listed under “Booked sessions in time away”.",
+            count,
+        ),
+        "warning",
+    )
+    return redirect(
+        url_for("availability.counsellor", counsellor_id=counsellor.id, _anchor=CLASHES_ANCHOR)
+    )
 
 
 @bp.route("/exceptions/<int:exception_id>/remove", methods=["POST"])

@@ -60,6 +60,7 @@ def _register_calendar(app: Flask) -> None:
         88,
     )
     workbench.register(app, duty_views.workbench_items, set(ON_DUTY_VIEWERS), order=5)
+    workbench.register(app, availability_views.workbench_items, set(COUNSELLOR_ROLES), order=6)
     holdings.register(app, handover.holding, order=40)
     workbench.register(app, handover.director_items, {Role.DIRECTOR}, order=6)
     scheduler.register_sweep(

@@ -124,6 +124,7 @@ ACTION_LABELS = {
     "list": _lp("audit action", "Viewed a list of students"),
     "list_booked": _lp("audit action", "Viewed booked appointments"),
     "list_to_rearrange": _lp("audit action", "Viewed appointments whose counsellor has left"),
+    "list_away_clashes": _lp("audit action", "Viewed booked sessions in time away"),
     "list_notes_to_co_sign": _lp("audit action", "Viewed notes to co-sign"),
     "list_sessions": _lp("audit action", "Viewed counselling sessions"),
     "mfa_enrol": _lp("audit action", "Set up two-step sign-in"),

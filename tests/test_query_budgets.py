@@ -143,8 +143,9 @@ BUDGETS = {
     # follow-ups due; campaigns; post-screening interviews: to hold, to assign and overdue in
     # one), whatever the number of warnings, tasks, referrals or interviews; who is on duty
     # now (issue #18's duty roster, one query with the people); the counsellor's own sessions
-    # (today's, earlier ones without an outcome: one query; drafts and notes to co-sign: one).
-    ("counsellor", "/"): 13,
+    # (today's, earlier ones without an outcome: one query; drafts and notes to co-sign: one);
+    # her time away still to come (1; with any, her booked sessions in it: one more).
+    ("counsellor", "/"): 14,
     # Only this week's reports and the task list; class members work from no deadline.
     ("committee", "/"): 4,
     # As the counsellor's, plus this term's glance: deadlines and screening KPI tables (4), the
