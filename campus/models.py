@@ -387,7 +387,8 @@ class Student(Model):
     room: Mapped[DormRoom | None] = relationship()
 
     def is_minor(self, today: date) -> bool:
-        """Under 18 on `today`: guardian consent is needed for screening."""
+        """Under 18 on `today`: guardian consent is needed for screening and for a hospital
+        referral."""
         had_birthday = (today.month, today.day) >= (self.birth_date.month, self.birth_date.day)
         return today.year - self.birth_date.year - (0 if had_birthday else 1) < 18
 

@@ -63,7 +63,8 @@ def seed(session: Session, institution: Institution) -> None:
             change = services.Change(
                 target=target,
                 expected_version=referral.version,
-                appointment_at=start + timedelta(days=2),
+                # The assessment follows at `start` + 2 h: not before the appointment.
+                appointment_at=start + timedelta(hours=1, minutes=30),
                 outcome=AssessmentOutcome(outcome) if outcome else None,
             )
             services.transition(session, by, referral, change, start + timedelta(hours=n), settings)

@@ -125,6 +125,11 @@ class ReferralFields(RecordForm):
         _l("Internal note (never sent to the hospital)"), validators=[Length(max=2000)]
     )
     consent_by = SelectField(_l("Consent given by"), choices=labelled_choices(CONSENT_LABELS))
+    # Shown by the page when the student is under 18 today (`services.is_minor_on`).
+    MINOR_HINT = _l(
+        "The student is under 18: the referral can be sent only with a guardian's consent. You "
+        "may save the draft before the guardian is reached."
+    )
     consent_name = StringField(
         _l("Name of the person consenting"), validators=[DataRequired(), Length(max=100)]
     )
@@ -185,6 +190,8 @@ MOVE_VERBS = {
     ReferralStatus.LOST_TO_FOLLOW_UP: _l("Mark as lost to follow-up"),
     ReferralStatus.WITHDRAWN: _l("Withdraw referral"),
 }
+# The button of an appointment booked again, from "appointment booked".
+REBOOK_VERB = _l("Change the appointment time")
 # What a move that cannot be undone does, said before it is confirmed: sending hands personal
 # data to the hospital; the final states end the referral. %(hospital)s and %(fields)s are the
 # referral's hospital and the fields ticked for disclosure.

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from campus import audit
+from campus import clock
 from campus.extensions import rows_changed
 from campus.i18n import N_
 from campus.models import Caseload
@@ -313,16 +314,18 @@ def transition(
     not exist or lacks what it needs, ConcurrentUpdate when the referral changed meanwhile; in each
     case nothing is written.
     """
-    actor = check_transition(session, user, referral, change)
+    actor = check_transition(session, user, referral, change, now)
     return _unless_changed_meanwhile(
         session, lambda: do_transition(session, user, actor, referral, change, now, settings)
     )
 
 
-def check_transition(session: Session, user: User, referral: Referral, change: Change) -> Actor:
+def check_transition(
+    session: Session, user: User, referral: Referral, change: Change, now: datetime
+) -> Actor:
     """The side `user` acts for, if the state machine lets that side make `change` on this
-    version of `referral` with what the move needs; raises `PermissionError`, `InvalidTransition`
-    or `ConcurrentUpdate` otherwise. Writes nothing."""
+    version of `referral` at `now` with what the move needs; raises `PermissionError`,
+    `InvalidTransition` or `ConcurrentUpdate` otherwise. Writes nothing."""
     actor = permissions.actor_for(session, user, referral)
     if actor is None:
         raise PermissionError("not your referral")
@@ -336,12 +339,27 @@ def check_transition(session: Session, user: User, referral: Referral, change: C
         raise PermissionError(f"{actor.value} may not make this move")
     if referral.version != change.expected_version:
         raise ConcurrentUpdate(N_("Someone else updated this referral; reload it and try again."))
-    _check_requirements(referral, change)
+    _check_requirements(referral, change, now)
     return actor
 
 
-def _check_requirements(referral: Referral, change: Change) -> None:
+def _check_requirements(referral: Referral, change: Change, now: datetime) -> None:
     note = (change.note or "").strip()
+    if change.target is S.SENT and awaits_guardian_consent(referral, now):
+        raise InvalidTransition(
+            N_(
+                "The student is under 18: a minor's referral needs a guardian's consent. Change "
+                "the draft to record the guardian's consent, then send it."
+            )
+        )
+    if change.target is S.ASSESSED and too_early_to_assess(referral, now):
+        raise InvalidTransition(
+            N_(
+                "The appointment has not started yet: record the assessment once the student "
+                "has been seen. If the hospital saw the student earlier, change the appointment "
+                "time first."
+            )
+        )
     if change.target is S.APPOINTMENT_BOOKED and change.appointment_at is None:
         raise InvalidTransition(N_("Give the appointment date and time."))
     if (
@@ -357,6 +375,27 @@ def _check_requirements(referral: Referral, change: Change) -> None:
         raise InvalidTransition(N_("Record who refused (student or guardian) and why."))
     if change.target in (S.LOST_TO_FOLLOW_UP, S.WITHDRAWN) and not note:
         raise InvalidTransition(N_("Say why in the note."))
+
+
+def is_minor_on(student: Student, now: datetime) -> bool:
+    """Whether `student` is under 18 on the institution's calendar day at `now`."""
+    return student.is_minor(clock.local_date(now, clock.institution_zone(student.institution)))
+
+
+def awaits_guardian_consent(referral: Referral, now: datetime) -> bool:
+    """A minor's referral (under 18 on the day at `now`) with the student's own consent only:
+    in China a minor's medical referral needs the guardian's. Refused when it is sent, not when
+    it is drafted: a counsellor often writes the draft before the guardian can be reached, and
+    sending is what hands the student's data to the hospital. Judged on the day it is sent, so a
+    student who turns 18 meanwhile may be referred on her own consent."""
+    return referral.consent_by is ConsentBy.STUDENT and is_minor_on(referral.student, now)
+
+
+def too_early_to_assess(referral: Referral, now: datetime) -> bool:
+    """Booked for a time still to come: an assessment recorded before the appointment starts
+    is almost always a slip (a click on the form the page offered right after the booking). A
+    student seen earlier is recorded by first changing the appointment time."""
+    return referral.appointment_at is not None and now < referral.appointment_at
 
 
 def do_transition(
@@ -399,7 +438,7 @@ def do_transition(
     )
     session.add(step)
     _audit_change(session, user, referral, "referral_transition", f"{previous}->{target}")
-    _tell_the_other_side(session, referral, target)
+    _tell_the_other_side(session, referral, target, rebooked=previous is target)
     flag = _hospital_flag(target, change.outcome)
     if flag is not None:
         hand_to_warning_stage(session, user, referral, flag, now)
@@ -446,9 +485,15 @@ NOTICES: dict[ReferralStatus, Notice] = {
 }
 
 
-def _tell_the_other_side(session: Session, referral: Referral, target: ReferralStatus) -> None:
+# An appointment booked again (moved, or brought forward to when the student was seen).
+REBOOKED = Notice(to_liaisons=False, text=N_("The appointment for your referral has been changed."))
+
+
+def _tell_the_other_side(
+    session: Session, referral: Referral, target: ReferralStatus, *, rebooked: bool = False
+) -> None:
     """Queue the notice of `target` (see `NOTICES`) in this unit of work; it names no student."""
-    notice = NOTICES.get(target)
+    notice = REBOOKED if rebooked else NOTICES.get(target)
     if notice is None:
         return
     if not notice.to_liaisons:

@@ -51,6 +51,8 @@ TRANSITIONS: dict[tuple[ReferralStatus, ReferralStatus], Move] = {
     (S.SENT, S.DECLINED): Move(BOTH),
     (S.SENT, S.LOST_TO_FOLLOW_UP): Move(frozenset({C})),
     (S.SENT, S.WITHDRAWN): Move(frozenset({C})),
+    # Booked again: the appointment moved, or the student was seen before the time booked.
+    (S.APPOINTMENT_BOOKED, S.APPOINTMENT_BOOKED): Move(BOTH),
     (S.APPOINTMENT_BOOKED, S.ASSESSED): Move(frozenset({L})),
     (S.APPOINTMENT_BOOKED, S.DECLINED): Move(BOTH),
     (S.APPOINTMENT_BOOKED, S.LOST_TO_FOLLOW_UP): Move(BOTH),

@@ -48,6 +48,7 @@ from referrals.disclosure import disclosed_view
 from referrals.disclosure import referrer_contact
 from referrals.forms import MOVE_CONSEQUENCES
 from referrals.forms import MOVE_VERBS
+from referrals.forms import REBOOK_VERB
 from referrals.forms import DraftForm
 from referrals.forms import HospitalForm
 from referrals.forms import ReferralFields
@@ -199,8 +200,21 @@ def new(warning_id: int):
             flash(refusal.message.shown(), "error")
         else:
             flash(_("Referral saved as a draft. Send it when ready."), "success")
+            _warn_if_awaiting_guardian(referral)
             return redirect(url_for("referrals.detail", referral_id=referral.id))
-    return render_template("referrals/new.html", form=form, warning=warning)
+    return render_template(
+        "referrals/new.html",
+        form=form,
+        warning=warning,
+        minor=services.is_minor_on(warning.student, clock.now()),
+    )
+
+
+def _warn_if_awaiting_guardian(referral: Referral) -> None:
+    """A draft is saved on the student's own consent even when she is a minor (the guardian is
+    often reached later); the counsellor hears now, not only when sending is refused."""
+    if services.awaits_guardian_consent(referral, clock.now()):
+        flash(_("The student is under 18: record a guardian's consent before sending."), "warning")
 
 
 def _hospital_choices(institution_id: int) -> list[tuple[int, str]]:
@@ -252,9 +266,16 @@ def edit(referral_id: int):
             flash(_(str(error)), "error")
         else:
             flash(_("The draft is saved. Send it when ready."), "success")
+            _warn_if_awaiting_guardian(referral)
             return redirect(url_for("referrals.detail", referral_id=referral.id))
     warning = db.session.get_one(EarlyWarning, referral.warning_id)
-    return render_template("referrals/new.html", form=form, warning=warning, draft=referral)
+    return render_template(
+        "referrals/new.html",
+        form=form,
+        warning=warning,
+        draft=referral,
+        minor=services.is_minor_on(warning.student, clock.now()),
+    )
 
 
 def _draft_data(referral: Referral) -> dict[str, object]:
@@ -300,9 +321,13 @@ def _detail_page(referral: Referral, refused: RefusedMove | None = None) -> str:
         referral=referral,
         moves=moves,
         forms=move_forms(referral, moves, refused),
-        move_texts=move_texts(referral.hospital.name, [str(label) for label, _ in disclosed]),
+        move_texts=move_texts(
+            referral.hospital.name, [str(label) for label, _ in disclosed], referral.status
+        ),
         refused=refused,
         disclosed=disclosed,
+        awaits_guardian=referral.status is ReferralStatus.DRAFT
+        and services.awaits_guardian_consent(referral, clock.now()),
         stalled_since=services.stalled_since(referral, settings()),
         booking_overdue=services.booking_overdue(referral, clock.now()),
         now=clock.now(),
@@ -324,9 +349,17 @@ def move_forms(
     return {
         t: refused.form
         if refused is not None and refused.target is t
-        else transition_form(t, version=referral.version)
+        else transition_form(t, version=referral.version, **_booked_time(referral, t))
         for t in moves
     }
+
+
+def _booked_time(referral: Referral, target: ReferralStatus) -> dict[str, datetime]:
+    """The time already booked, in the viewer's zone, for the form that changes it."""
+    if target is not referral.status or referral.appointment_at is None:
+        return {}
+    local = clock.to_local(referral.appointment_at, clock.viewer_zone())
+    return {"appointment_at": local.replace(tzinfo=None)}
 
 
 def _open_moves(referral: Referral) -> list[ReferralStatus]:
@@ -334,12 +367,15 @@ def _open_moves(referral: Referral) -> list[ReferralStatus]:
     return states.next_states(referral.status, referral.outcome, actor) if actor else []
 
 
-def move_texts(hospital: str, fields: list[str]) -> dict[ReferralStatus, tuple[str, str | None]]:
-    """Each move's button verb and, for a move that cannot be undone, what it will do."""
+def move_texts(
+    hospital: str, fields: list[str], current: ReferralStatus
+) -> dict[ReferralStatus, tuple[str, str | None]]:
+    """Each move's button verb from `current` and, for a move that cannot be undone, what it
+    will do."""
     listed = pgettext("list separator", ", ").join(str(f) for f in fields)
     return {
         target: (
-            str(verb),
+            str(REBOOK_VERB if target is current else verb),
             str(MOVE_CONSEQUENCES[target]) % {"hospital": hospital, "fields": listed}
             if target in MOVE_CONSEQUENCES
             else None,
@@ -423,14 +459,21 @@ def liaison_detail(referral_id: int):
 
 def _liaison_page(referral: Referral, refused: RefusedMove | None = None) -> str:
     moves = states.next_states(referral.status, referral.outcome, states.Actor.LIAISON)
+    # The assessment's form waits for the appointment: before it, recording one is refused.
+    assess_later = ReferralStatus.ASSESSED in moves and services.too_early_to_assess(
+        referral, clock.now()
+    )
+    if assess_later and not (refused and refused.target is ReferralStatus.ASSESSED):
+        moves.remove(ReferralStatus.ASSESSED)
     return render_template(
         "referrals/liaison_detail.html",
         card=_liaison_card(referral),
         referrer=referrer_contact(referral),
         moves=moves,
         forms=move_forms(referral, moves, refused),
-        move_texts=move_texts(referral.hospital.name, []),
+        move_texts=move_texts(referral.hospital.name, [], referral.status),
         refused=refused,
+        assess_from=referral.appointment_at if assess_later else None,
     )
 
 

@@ -39,7 +39,8 @@ from warning.response import plan_response
 
 S = ReferralStatus
 SETTINGS = ReferralSettings()
-# When a hospital appointment booked by `referral_in` takes place.
+# When a hospital appointment booked by `referral_in` takes place, for a referral left booked; one
+# walked on to its assessment was booked for the frozen clock's time (none is recorded earlier).
 APPOINTMENT_AT = datetime(2026, 9, 20, 9, 0)
 # A Monday three weeks before the frozen test clock (2026-09-14): the term's first week.
 TERM_START = datetime(2026, 8, 24)
@@ -173,7 +174,9 @@ def walk(
 ) -> Referral:
     """Move `referral` along `path`, each step by the side that makes it, with what it needs."""
     extras = {
-        S.APPOINTMENT_BOOKED: {"appointment_at": APPOINTMENT_AT},
+        S.APPOINTMENT_BOOKED: {
+            "appointment_at": clock.now() if S.ASSESSED in path else APPOINTMENT_AT
+        },
         S.ASSESSED: {"outcome": outcome or AssessmentOutcome.OUTPATIENT},
         S.DECLINED: {"declined_by": ConsentBy.GUARDIAN, "note": "Guardian refused"},
         S.LOST_TO_FOLLOW_UP: {"note": "No answer for weeks"},

@@ -192,7 +192,8 @@ def test_green_channel_referral_leave_and_return_are_followed_until_closed(
     liaison.goto("/hospital/referrals/")
     liaison.locator(f"main a[href$='/hospital/referrals/{world.referral_id}']").click()
     expect(liaison.locator("main")).not_to_contain_text(INTERNAL_NOTE)
-    _move(liaison, "appointment_booked", {"#appointment_booked-appointment_at": "2026-09-15T09:00"})
+    # Green channel: seen at once (the clock's 10:00); an assessment waits for its appointment.
+    _move(liaison, "appointment_booked", {"#appointment_booked-appointment_at": "2026-09-14T10:00"})
     _move(liaison, "assessed", {"#assessed-outcome": "outpatient"})
     _move(liaison, "in_treatment")
     world.shot(liaison, "3-liaison-referral")

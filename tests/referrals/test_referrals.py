@@ -91,8 +91,7 @@ def test_a_concurrent_commit_in_between_is_detected_by_the_version_column(world)
 
 
 def test_inpatient_assessment_and_discharge_reach_the_warning_stage_as_hospital_signals(world):
-    referral = referral_in(world, S.APPOINTMENT_BOOKED)
-    walk(world, referral, [S.ASSESSED], AssessmentOutcome.INPATIENT)
+    referral = referral_in(world, S.ASSESSED, AssessmentOutcome.INPATIENT)
     walk(world, referral, [S.IN_TREATMENT, S.DISCHARGED])
     signals = db.session.scalars(select(Signal).where(Signal.student_id == world.student.id)).all()
     assert sorted(s.flags for s in signals) == [

@@ -37,6 +37,7 @@ EXPECTED: dict[tuple[S, O | None], dict[S, str]] = {
         S.WITHDRAWN: "C",
     },
     (S.APPOINTMENT_BOOKED, None): {
+        S.APPOINTMENT_BOOKED: "CL",  # the appointment's time changed
         S.ASSESSED: "L",
         S.DECLINED: "CL",
         S.LOST_TO_FOLLOW_UP: "CL",
@@ -109,7 +110,9 @@ def test_referral_transition_table(world, source, outcome, target, who):
         db.session.rollback()
         assert _snapshot(referral) == before, "a refused move must write nothing"
     if who:
-        clock.advance(timedelta(minutes=5))
+        # An assessment is recorded once the appointment (booked for WHEN) has started.
+        started = WHEN - clock.now() if target is S.ASSESSED else timedelta()
+        clock.advance(timedelta(minutes=5) + started)
         made = step(world, referral, target, by=people[who[0]], **EXTRAS.get(target, {}))
         assert (made.from_status, made.to_status) == (source, target)
         assert made.by_id == people[who[0]].id

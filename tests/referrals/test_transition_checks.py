@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
+from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
 from referrals import services
@@ -39,7 +40,7 @@ def test_check_transition_refuses_and_writes_nothing(world, target, by, expected
     change = services.Change(target=target, expected_version=referral.version + expected_offset)
     before = (referral.status, referral.version, _written())
     with pytest.raises(refusal):
-        services.check_transition(db.session, user, referral, change)
+        services.check_transition(db.session, user, referral, change, clock.now())
     assert not db.session.new
     assert not db.session.dirty
     db.session.commit()
@@ -49,7 +50,7 @@ def test_check_transition_refuses_and_writes_nothing(world, target, by, expected
 def test_check_transition_names_the_side_that_moves(world):
     referral = referral_in(S.DRAFT, world.warning, world.counsellor, world.hospital)
     change = services.Change(target=S.SENT, expected_version=referral.version)
-    assert services.check_transition(db.session, world.counsellor, referral, change).value == (
-        "counsellor"
-    )
+    assert services.check_transition(
+        db.session, world.counsellor, referral, change, clock.now()
+    ).value == ("counsellor")
     assert referral.status is S.DRAFT
