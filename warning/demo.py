@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from datetime import timedelta
 
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -112,6 +113,7 @@ def seed(session: Session, institution: Institution) -> None:
             now=now - timedelta(days=20),
         )
     work_reds(session, institution, now)
+    _keep_in_touch(session, institution, now)
     session.commit()
     _weekly(session, institution, now)
 
@@ -245,6 +247,45 @@ def _work_red(
             session, centre, warning, contact, "in_person", "每周面谈：情绪较前平稳", None
         )
         contact += CONTACT_EVERY
+
+
+def _keep_in_touch(session: Session, institution: Institution, now: datetime) -> None:
+    """Every yellow and blue whose first response fell due before today was met: the department's
+    counsellor reached the student halfway through its window and again at the level's cadence
+    since, so the demo shows no weeks-old step owed and never escalated."""
+    from warning import actions
+    from warning import response
+    from warning.models import Deadline
+
+    first_due = (
+        select(Deadline.warning_id, func.min(Deadline.due_at))
+        .where(Deadline.still_owed(), Deadline.kind != "follow_up")
+        .group_by(Deadline.warning_id)
+    )
+    due = {warning_id: at for warning_id, at in session.execute(first_due)}
+    warnings = session.scalars(
+        select(EarlyWarning)
+        .where(
+            EarlyWarning.institution_id == institution.id,
+            EarlyWarning.status == WarningStatus.OPEN,
+            EarlyWarning.level < Level.RED,
+            EarlyWarning.id.in_([w for w, at in due.items() if at < now]),
+        )
+        .order_by(EarlyWarning.id)
+    ).all()
+    for warning in warnings:
+        counsellor = _holder(
+            session, institution, Role.DEPT_COUNSELLOR, warning.student.department_id
+        )
+        if counsellor is None:
+            continue
+        contact = warning.owner_since + (due[warning.id] - warning.owner_since) / 2
+        every = response.follow_up_every(session, warning)
+        while contact < now:
+            actions.do_log_contact(
+                session, counsellor, warning, contact, "phone", "电话联系：近况平稳", None
+            )
+            contact += every
 
 
 def _guardian_told(
