@@ -184,13 +184,19 @@ def _students(
     password_hash: str,
     today: date,
 ) -> None:
+    # Dorms are single-gender: men fill the first half of the rooms, women the second, four to a
+    # room in the order they enrol.
+    half = len(rooms) // 2
+    filled = {"M": 0, "F": 0}
     for i in range(count):
         group = classes[i % len(classes)]
         age = 18 if group.grade == today.year else 19
         birth = date(today.year - age, 1, 1) + timedelta(days=rng.randrange(0, 365))
         student = _student(session, uni, f"{group.grade}{i + 1:05d}", group, rng, password_hash)
         student.birth_date = birth
-        student.room = rooms[i // 4 % len(rooms)]
+        first = 0 if student.gender == "M" else half
+        student.room = rooms[first + filled[student.gender] // 4 % half]
+        filled[student.gender] += 1
         # The guardian is the father (the student's surname) or the mother (her own).
         if rng.random() < 0.5:
             student.guardian_name = _name(rng, "M", surname=student.name[0])
@@ -317,7 +323,8 @@ def _demo_staff(
         member.user.roles.append(
             RoleAssignment(role=Role.CLASS_COMMITTEE, institution_id=inst, class_id=group.id)
         )
-    for room in rooms[:200]:
+    half = len(rooms) // 2
+    for room in rooms[:100] + rooms[half : half + 100]:  # men's rooms and women's
         head = session.scalar(
             select(Student).where(Student.room_id == room.id).order_by(Student.student_number)
         )

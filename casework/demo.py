@@ -3,6 +3,7 @@ the screening and warning demo data (each casework part adds its own block)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from campus.models import Institution
 from campus.models import Role
 from campus.models import RoleAssignment
 from campus.models import User
+from casework.models import InterviewEntry
 
 
 def seed(session: Session, institution: Institution) -> None:
@@ -35,8 +37,9 @@ def seed_interviews(session: Session, institution: Institution) -> None:
     assigned, and the rest left to assign; no warning level is changed. A handful of rows, so
     seeding stays fast."""
     from casework import interviews
-    from casework.models import InterviewEntry
     from casework.models import InterviewState
+    from warning import actions
+    from warning.services import open_warning
 
     now = clock.now()
     sc01 = _staff(session, institution, Role.SCHOOL_COUNSELLOR)
@@ -54,20 +57,25 @@ def seed_interviews(session: Session, institution: Institution) -> None:
         )
     )
     worked, rest = entries[:9], entries[9:]
-    if worked:
-        interviews.do_assign(session, director, worked, sc01, now - timedelta(days=6))
+    for entry in worked:
+        interviews.do_assign(session, director, [entry], sc01, _since(entry, now, 0))
     conclusions = ["no_concern", "watch", "follow_up", "watch"]
     for entry, conclusion in zip(worked[:4], conclusions, strict=False):
-        _invite(session, sc01, entry, now - timedelta(days=5), now - timedelta(days=3))
+        held = _since(entry, now, 0.6)
+        _invite(session, sc01, entry, _since(entry, now, 0.2), held)
         outcome = interviews.Outcome(attendance="attended", conclusion=conclusion)
-        interviews.do_record_outcome(session, sc01, entry, outcome, None, now - timedelta(days=3))
+        warning = open_warning(session, entry.student_id)
+        interviews.do_record_outcome(session, sc01, entry, outcome, warning, held)
+        if warning is not None:
+            # An interview held is the student seen: the warning logs it as a contact (which
+            # acknowledges it too), so its page agrees with the interview list.
+            actions.do_log_contact(session, sc01, warning, held, "in_person", "筛查后约谈", None)
     if len(worked) > 5:
-        _invite(session, sc01, worked[4], now - timedelta(days=4), now - timedelta(days=2))
-        no_show = interviews.Outcome(attendance="no_show")
-        interviews.do_record_outcome(session, sc01, worked[4], no_show, None, now)
-        _invite(session, sc01, worked[5], now - timedelta(days=4), now - timedelta(days=2))
-        gone = interviews.Outcome(attendance="unreachable")
-        interviews.do_record_outcome(session, sc01, worked[5], gone, None, now)
+        for entry, attendance in zip(worked[4:6], ("no_show", "unreachable"), strict=True):
+            _invite(session, sc01, entry, _since(entry, now, 0.2), _since(entry, now, 0.6))
+            interviews.do_record_outcome(
+                session, sc01, entry, interviews.Outcome(attendance=attendance), None, now
+            )
     for entry in worked[6:8]:
         _invite(session, sc01, entry, now, now + timedelta(days=2, hours=2))
     department_tier = next((e for e in rest if e.tier == "department"), None)
@@ -83,6 +91,13 @@ def seed_interviews(session: Session, institution: Institution) -> None:
         if counsellor is not None:
             interviews.do_assign(session, director, [department_tier], counsellor, now)
     session.flush()
+
+
+def _since(entry: InterviewEntry, now: datetime, share: float) -> datetime:
+    """A moment `share` of the way from when the list picked the student (at most six days ago)
+    to now: each step of an interview comes after the entry exists and before today."""
+    start = max(entry.created_at, now - timedelta(days=6))
+    return start + (now - start) * share
 
 
 def _invite(session, interviewer, entry, invited_at, when) -> None:

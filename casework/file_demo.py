@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import random
 from datetime import datetime
-from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -84,8 +83,16 @@ def _family_contacts(
     rng: random.Random,
 ) -> None:
     """One to three contacts per student, started from the call scripts, by the department's
-    counsellor."""
+    counsellor, all after the student's warning opened: a family contact is about the warning."""
     scripts = call_scripts()
+    opened_at = dict(
+        session.execute(
+            select(EarlyWarning.student_id, EarlyWarning.opened_at).where(
+                EarlyWarning.student_id.in_([s.id for s in students]),
+                EarlyWarning.status == WarningStatus.OPEN,
+            )
+        ).tuples()
+    )
     for student in students:
         author = _first(
             session, institution, Role.DEPT_COUNSELLOR, department_id=student.department_id
@@ -93,13 +100,15 @@ def _family_contacts(
         if author is None:
             return
         relation = guardian_relation(student.guardian_name) if student.guardian_name else "母亲"
-        for k in range(rng.randint(1, 3)):
+        opened = opened_at[student.id]
+        calls = rng.randint(1, 3)
+        for k in range(calls):
             script = scripts[k % len(scripts)]
             session.add(
                 FamilyContact(
                     institution_id=institution.id,
                     student_id=student.id,
-                    at=now - timedelta(days=40 * (2 - k) + rng.randint(1, 20), hours=2),
+                    at=opened + (now - opened) * (k + 1) / (calls + 2),
                     author_id=author.id,
                     direction=ContactDirection.WE_CALLED,
                     guardian_name=student.guardian_name or "家长",
@@ -117,7 +126,7 @@ def _family_contacts(
                 FamilyContact(
                     institution_id=institution.id,
                     student_id=student.id,
-                    at=now - timedelta(days=2, hours=rng.randint(1, 8)),
+                    at=opened + (now - opened) * (calls + 1) / (calls + 2),
                     author_id=author.id,
                     direction=ContactDirection.GUARDIAN_CALLED,
                     guardian_name=student.guardian_name or "家长",

@@ -12,6 +12,7 @@ from campus.models import Hospital
 from campus.models import Institution
 from campus.models import Role
 from campus.models import RoleAssignment
+from campus.models import Student
 from campus.models import User
 from referrals import leave as leave_rules
 from referrals import services
@@ -29,10 +30,16 @@ S = ReferralStatus
 
 def seed(session: Session, institution: Institution) -> None:
     """A green-channel referral past its booking deadline, a stalled one, one in inpatient
-    treatment, one closed after "no disorder", and a leave with a return plan."""
+    treatment, one closed after "no disorder", and a leave with a return plan. The referred hold
+    no peer role: a student the demo sends on leave is no room's informant or class's member."""
+    peers = select(RoleAssignment.user_id).where(
+        RoleAssignment.institution_id == institution.id,
+        RoleAssignment.role.in_((Role.CLASS_COMMITTEE, Role.DORM_INFORMANT)),
+    )
     warnings = session.scalars(
         select(EarlyWarning)
-        .where(EarlyWarning.institution_id == institution.id)
+        .join(Student, Student.id == EarlyWarning.student_id)
+        .where(EarlyWarning.institution_id == institution.id, Student.user_id.not_in(peers))
         .order_by(EarlyWarning.id)
     ).all()
     hospital = session.scalar(select(Hospital).where(Hospital.institution_id == institution.id))
@@ -46,11 +53,16 @@ def seed(session: Session, institution: Institution) -> None:
         (True, 1, [S.SENT], None),
         (False, 20, [S.SENT], None),
         (False, 10, [S.SENT, S.APPOINTMENT_BOOKED, S.ASSESSED, S.IN_TREATMENT], "inpatient"),
-        (False, 40, [S.SENT, S.APPOINTMENT_BOOKED, S.ASSESSED, S.CLOSED], "no_disorder"),
+        (False, 30, [S.SENT, S.APPOINTMENT_BOOKED, S.ASSESSED, S.CLOSED], "no_disorder"),
     ]
-    referrals = []
-    for warning, (green, days_ago, path, outcome) in zip(warnings, plans, strict=False):
+    unused = list(warnings)
+    for green, days_ago, path, outcome in plans:
         start = now - timedelta(days=days_ago, hours=6)
+        # Referred after the warning opened: a referral is the warning's next step.
+        warning = next((w for w in unused if w.opened_at < start), None)
+        if warning is None:
+            continue
+        unused.remove(warning)
         referral = services.create_referral(
             session, counsellor, warning, _new(hospital.id, green, start), start
         )
@@ -68,8 +80,11 @@ def seed(session: Session, institution: Institution) -> None:
                 outcome=AssessmentOutcome(outcome) if outcome else None,
             )
             services.transition(session, by, referral, change, start + timedelta(hours=n), settings)
-        referrals.append(referral)
-    _leave(session, counsellor, referrals[2], now)
+        if outcome == "inpatient":
+            _leave(session, counsellor, referral, now)
+    from warning import demo as warning_demo
+
+    warning_demo.work_reds(session, institution, now)
 
 
 def _new(hospital_id: int, green: bool, at) -> services.NewReferral:

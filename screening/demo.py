@@ -43,6 +43,7 @@ from screening.intake import new_result
 from screening.models import Campaign
 from screening.models import CampaignAssignment
 from screening.models import ResultSource
+from screening.models import ScreeningResult
 from screening.scoring import load_instrument
 from screening.scoring import score
 
@@ -248,7 +249,7 @@ def _complete_round(
         session.flush()  # one round trip for the ids the hand-off records as evidence
         if triage:
             for assignment, result in zip(chosen, results, strict=True):
-                hand_off(session, assignment.student, result)
+                _hand_off_at(session, assignment.student, result, done[assignment.id])
 
 
 def _freshmen_so_far(session: Session, intake: Campaign, rng: random.Random, now: datetime) -> None:
@@ -311,8 +312,15 @@ def complete(
         )
         session.add(result)
         session.flush()
-        hand_off(session, assignment.student, result)
+        _hand_off_at(session, assignment.student, result, at)
     assignment.started_at = assignment.completed_at = at
+
+
+def _hand_off_at(session: Session, student: Student, result: ScreeningResult, at: datetime) -> None:
+    """Hand `result` off as if submitted at `at`: its warning opens, changes level and owes its
+    deadlines from then, not from the seeding day (a red answered weeks ago opened weeks ago)."""
+    with clock.frozen_at(at):
+        hand_off(session, student, result)
 
 
 def still_due(

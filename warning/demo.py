@@ -3,23 +3,31 @@ queue shows red, yellow and blue warnings with their reasons."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from datetime import timedelta
 
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import clock
+from campus import network
+from campus.demo import guardian_relation
 from campus.models import Institution
 from campus.models import Role
 from campus.models import RoleAssignment
 from campus.models import Student
 from campus.models import User
+from casework import family_contacts
 from warning import academic
 from warning import labels
 from warning import reports
 from warning.models import ConcernCategory
+from warning.models import EarlyWarning
 from warning.models import LifeEventKind
 from warning.models import SignalSource
+from warning.models import WarningStatus
+from warning.policy import Level
 from warning.services import record_signal
 
 # The chosen cases' totals in the open freshman intake: a red, two yellows and three blues.
@@ -31,6 +39,15 @@ SCREENINGS = (
     {"gad7": 6},
     {"phq9": 8},
 )
+# The class's concern reports came in this morning: the suicidal-talk red is the queue's fresh
+# one, its hour to acknowledge still running.
+CONCERN_AGO = timedelta(minutes=40)
+# How soon the centre worked each older red (after it opened): the demo's reds met their steps.
+ACKNOWLEDGED_AFTER = timedelta(minutes=35)
+PEER_WATCH_AFTER = timedelta(hours=2)
+GUARDIAN_AFTER = timedelta(hours=3)
+ASSESSED_AFTER = timedelta(hours=20)
+CONTACT_EVERY = timedelta(days=7)
 CONCERNS = (ConcernCategory.SUICIDAL_TALK, ConcernCategory.LOW_MOOD, ConcernCategory.ISOLATION)
 
 
@@ -63,7 +80,10 @@ def seed(session: Session, institution: Institution) -> None:
         return
     _concerns(session, institution, students, now)
     screened = _screenings(session, institution, students[3:], now)
-    others = [s for s in students[3:] if s not in screened]
+    # A life event or a failed term goes to a student without a warning yet, so its story starts
+    # with it (a signal recorded before a later screening answer would open her warning twice).
+    warned = set(session.scalars(select(EarlyWarning.student_id)))
+    others = [s for s in students[3:] if s not in screened and s.id not in warned]
     for student, kind in zip(
         others[:2],
         (LifeEventKind.BEREAVEMENT, LifeEventKind.INTERPERSONAL_ISOLATION),
@@ -76,6 +96,7 @@ def seed(session: Session, institution: Institution) -> None:
             observed_at=now - timedelta(days=5),
             label=labels.life_event(kind.value, (now - timedelta(days=5)).date()),
             flags=academic.life_event_flags(kind),
+            now=now - timedelta(days=5),
         )
     # Last year's spring term is the registrar's latest: only the older grade has grades in it.
     for student in [s for s in others[2:] if s.class_group.grade < now.year][:1]:
@@ -89,7 +110,10 @@ def seed(session: Session, institution: Institution) -> None:
                 [labels.failed_credits(14), labels.academic_warning()],
             ),
             flags=["key_group:academic_difficulty"],
+            now=now - timedelta(days=20),
         )
+    work_reds(session, institution, now)
+    _keep_in_touch(session, institution, now)
     session.commit()
     _weekly(session, institution, now)
 
@@ -110,10 +134,11 @@ def _concerns(session: Session, institution: Institution, students: list[Student
             session,
             student=student,
             source=SignalSource.CONCERN_REPORT,
-            observed_at=now - timedelta(days=1),
-            label=labels.concern_report("class", category.value, now - timedelta(days=1)),
+            observed_at=now - CONCERN_AGO,
+            label=labels.concern_report("class", category.value, now - CONCERN_AGO),
             flags=[f"concern:{category.value}"],
             recorded_by=committee,
+            now=now - CONCERN_AGO,
         )
 
 
@@ -155,3 +180,145 @@ def _weekly(session: Session, institution: Institution, now) -> None:
                 )
             except reports.ReportError:
                 continue
+
+
+def work_reds(session: Session, institution: Institution, now: datetime) -> None:
+    """Every red whose hour to acknowledge has passed is a worked case, as the policy asks: the
+    centre acknowledged it, arranged the peer watch, told the guardian (a family contact), assessed
+    the student within the day and kept the weekly contact since; the steps are dated after the
+    warning opened, so its timeline reads in order and no deadline is left overdue. The referral
+    demo calls it again for the red its hospital's report raised."""
+    reds = session.scalars(
+        select(EarlyWarning)
+        .where(
+            EarlyWarning.institution_id == institution.id,
+            EarlyWarning.status == WarningStatus.OPEN,
+            EarlyWarning.level == Level.RED,
+            EarlyWarning.acknowledged_at.is_(None),
+            EarlyWarning.owner_since < now - timedelta(hours=1),
+        )
+        .order_by(EarlyWarning.id)
+    ).all()
+    centre = _holder(session, institution, Role.SCHOOL_COUNSELLOR)
+    if centre is None:
+        return
+    for warning in reds:
+        start = warning.owner_since or warning.opened_at
+        _work_red(session, institution, centre, warning, start, now)
+
+
+def _work_red(
+    session: Session,
+    institution: Institution,
+    centre: User,
+    warning: EarlyWarning,
+    start: datetime,
+    now: datetime,
+) -> None:
+    from warning import actions
+
+    student = warning.student
+    actions.do_acknowledge(session, centre, warning, min(start + ACKNOWLEDGED_AFTER, now))
+    watched = min(start + PEER_WATCH_AFTER, now)
+    cover = network.peers_of(session, student)
+    arranged = None if cover.class_held or cover.room_held else "辅导员安排室友轮流陪伴"
+    actions.do_assign_peer_watch(
+        session, centre, warning, watched, now + timedelta(days=3), arranged
+    )
+    told = min(start + GUARDIAN_AFTER, now)
+    counsellor = (
+        _holder(session, institution, Role.DEPT_COUNSELLOR, student.department_id) or centre
+    )
+    family_contacts.do_log_family_contact(
+        session, counsellor, student, _guardian_told(institution, student, told), told
+    )
+    if start + ASSESSED_AFTER < now:
+        actions.do_record_assessment(
+            session,
+            centre,
+            warning,
+            start + ASSESSED_AFTER,
+            "面谈评估：风险可控，继续每周跟进",
+            None,
+        )
+    contact = start + ASSESSED_AFTER + CONTACT_EVERY
+    while contact < now:
+        actions.do_log_contact(
+            session, centre, warning, contact, "in_person", "每周面谈：情绪较前平稳", None
+        )
+        contact += CONTACT_EVERY
+
+
+def _keep_in_touch(session: Session, institution: Institution, now: datetime) -> None:
+    """Every yellow and blue whose first response fell due before today was met: the department's
+    counsellor reached the student halfway through its window and again at the level's cadence
+    since, so the demo shows no weeks-old step owed and never escalated."""
+    from warning import actions
+    from warning import response
+    from warning.models import Deadline
+
+    first_due = (
+        select(Deadline.warning_id, func.min(Deadline.due_at))
+        .where(Deadline.still_owed(), Deadline.kind != "follow_up")
+        .group_by(Deadline.warning_id)
+    )
+    due = {warning_id: at for warning_id, at in session.execute(first_due)}
+    warnings = session.scalars(
+        select(EarlyWarning)
+        .where(
+            EarlyWarning.institution_id == institution.id,
+            EarlyWarning.status == WarningStatus.OPEN,
+            EarlyWarning.level < Level.RED,
+            EarlyWarning.id.in_([w for w, at in due.items() if at < now]),
+        )
+        .order_by(EarlyWarning.id)
+    ).all()
+    for warning in warnings:
+        counsellor = _holder(
+            session, institution, Role.DEPT_COUNSELLOR, warning.student.department_id
+        )
+        if counsellor is None:
+            continue
+        contact = warning.owner_since + (due[warning.id] - warning.owner_since) / 2
+        every = response.follow_up_every(session, warning)
+        while contact < now:
+            actions.do_log_contact(
+                session, counsellor, warning, contact, "phone", "电话联系：近况平稳", None
+            )
+            contact += every
+
+
+def _guardian_told(
+    institution: Institution, student: Student, at: datetime
+) -> family_contacts.NewFamilyContact:
+    from casework.models import ContactChannel
+    from casework.models import ContactDirection
+    from casework.models import ContactOutcome
+
+    zone = clock.institution_zone(institution)
+    name = student.guardian_name or "家长"
+    return family_contacts.NewFamilyContact(
+        at=clock.to_local(at, zone),
+        direction=ContactDirection.WE_CALLED,
+        guardian_name=name,
+        guardian_relation=guardian_relation(name) if student.guardian_name else "",
+        channel=ContactChannel.PHONE,
+        summary="告知学生近期心理状况及学校的关心安排，家长表示会配合学校。",
+        outcome=ContactOutcome.REACHED,
+        agreements=[],
+        other_agreement="",
+        follow_up_on=None,
+        submission=f"demo-red-{student.id}",
+    )
+
+
+def _holder(
+    session: Session, institution: Institution, role: Role, department_id: int | None = None
+) -> User | None:
+    scope = [] if department_id is None else [RoleAssignment.department_id == department_id]
+    return session.scalar(
+        select(User)
+        .join(User.roles)
+        .where(RoleAssignment.institution_id == institution.id, RoleAssignment.role == role, *scope)
+        .order_by(User.login)
+    )

@@ -3,6 +3,8 @@ a past round holds only students enrolled then, and a name reads as the gender r
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func
 from sqlalchemy import select
@@ -118,3 +120,119 @@ def test_every_demo_name_reads_as_the_gender_recorded(demo_university):
     for student in students:
         given = student.name[1:]
         assert set(given) <= set(demo.GIVEN[student.gender]), (student.name, student.gender)
+
+
+def _reds():
+    from warning.models import EarlyWarning
+    from warning.models import WarningStatus
+    from warning.policy import Level
+
+    return db.session.scalars(
+        select(EarlyWarning).where(
+            EarlyWarning.status == WarningStatus.OPEN, EarlyWarning.level == Level.RED
+        )
+    ).all()
+
+
+def test_a_warning_opens_when_its_first_signal_was_observed(demo_university):
+    from warning.models import EarlyWarning
+
+    for warning in db.session.scalars(select(EarlyWarning)).all():
+        first = min(s.observed_at for s in warning.signals)
+        assert warning.opened_at == first, warning.reason
+
+
+def test_every_red_older_than_its_hour_is_worked(demo_university):
+    now = clock.now()
+    reds = _reds()
+    assert reds
+    for warning in reds:
+        if warning.owner_since < now - timedelta(hours=1):
+            assert warning.acknowledged_at is not None
+            assert warning.owner_since <= warning.acknowledged_at <= now
+            assert warning.last_contact_at is not None
+
+
+def test_no_open_warning_owes_a_step_past_its_deadline(demo_university):
+    """A walk found reds answered weeks ago with their four deadlines ten days overdue and never
+    escalated: the demo's steps are done in time (the escalation sweep has nothing to do)."""
+    from warning.models import Deadline
+
+    overdue = db.session.scalars(
+        select(Deadline).where(Deadline.still_owed(), Deadline.due_at < clock.now())
+    ).all()
+    assert not overdue, [(d.warning_id, d.kind) for d in overdue]
+
+
+def test_a_warnings_timeline_is_in_order(demo_university):
+    from warning.models import WarningEvent
+
+    events = db.session.scalars(select(WarningEvent).order_by(WarningEvent.id)).all()
+    opened = {e.warning_id: e.at for e in events if e.kind == "opened"}
+    for event in events:
+        assert event.at >= opened[event.warning_id], (event.kind, event.at)
+
+
+def test_an_interview_held_is_a_contact_on_the_students_warning(demo_university):
+    from casework.models import InterviewEntry
+    from warning.models import WarningEvent
+    from warning.services import open_warning
+
+    held = db.session.scalars(
+        select(InterviewEntry).where(InterviewEntry.held_at.is_not(None))
+    ).all()
+    assert held
+    for entry in held:
+        warning = open_warning(db.session, entry.student_id)
+        if warning is None:
+            continue
+        assert warning.acknowledged_at is not None
+        kinds = db.session.scalars(
+            select(WarningEvent.kind).where(WarningEvent.warning_id == warning.id)
+        ).all()
+        assert "contact" in kinds
+
+
+def test_family_contacts_come_after_the_warning_they_are_about(demo_university):
+    from casework.models import FamilyContact
+    from warning.services import open_warning
+
+    contacts = db.session.scalars(select(FamilyContact)).all()
+    assert contacts
+    for contact in contacts:
+        warning = open_warning(db.session, contact.student_id)
+        assert warning is not None
+        assert warning.opened_at <= contact.at <= clock.now()
+
+
+def test_dorm_rooms_are_single_gender_and_their_informants_live_in_them(demo_university):
+    from campus.models import Role
+    from campus.models import RoleAssignment
+
+    genders: dict[int, set[str]] = {}
+    for student in db.session.scalars(select(Student).where(Student.room_id.is_not(None))):
+        genders.setdefault(student.room_id, set()).add(student.gender)
+    assert genders
+    assert all(len(g) == 1 for g in genders.values())
+    informants = db.session.scalars(
+        select(RoleAssignment).where(RoleAssignment.role == Role.DORM_INFORMANT)
+    ).all()
+    assert {"M", "F"} <= {next(iter(genders[a.room_id])) for a in informants}
+    for assignment in informants:
+        holder = db.session.scalar(select(Student).where(Student.user_id == assignment.user_id))
+        assert holder.room_id == assignment.room_id
+
+
+def test_no_student_on_leave_holds_a_peer_role(demo_university):
+    from campus.models import Role
+    from campus.models import RoleAssignment
+    from referrals.models import LeaveOfAbsence
+
+    on_leave = db.session.scalars(select(LeaveOfAbsence.student_id)).all()
+    assert on_leave
+    peers = db.session.scalars(
+        select(Student.id)
+        .join(RoleAssignment, RoleAssignment.user_id == Student.user_id)
+        .where(RoleAssignment.role.in_((Role.CLASS_COMMITTEE, Role.DORM_INFORMANT)))
+    ).all()
+    assert not set(on_leave) & set(peers)
