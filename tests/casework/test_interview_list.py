@@ -50,8 +50,13 @@ def test_a_phq9_result_lists_the_student_by_its_level_at_the_cut_offs(
         (entry,) = found
         assert _rules(entry) == rules
         assert entry.tier == tier
-        assert entry.due_at == made.closes_at + timedelta(days=14)
-        assert not entry.due_from_warning
+        if "red_result" in rules:
+            # With the red's professional assessment, not 14 days after the campaign closes.
+            assert entry.due_from_warning
+            assert entry.due_at == clock.now() + timedelta(hours=24)
+        else:
+            assert entry.due_at == made.closes_at + timedelta(days=14)
+            assert not entry.due_from_warning
         assert entry.department_id == world.computing.id
 
 
@@ -64,7 +69,7 @@ def test_the_entry_is_committed_with_the_result_and_names_the_rule_in_words(worl
     assert entry.rule_set_version == interview_rules.default_rules().version
     pinned = db.session.scalars(select(InterviewRound)).one()
     assert pinned.campaign_id == made.id
-    assert pinned.rule_set_version == "interviews-default-2026.1"
+    assert pinned.rule_set_version == "interviews-default-2026.2"
 
 
 def test_several_qualifying_results_make_one_entry_with_every_rule_met(world):

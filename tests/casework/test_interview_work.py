@@ -319,16 +319,18 @@ def test_the_interviewer_is_reminded_before_the_deadline_and_the_director_told_w
 ):
     made, yellow, red = listed
     interviews.assign(db.session, world.director, [yellow], world.counsellor, clock.now())
-    assert interviews.reminder_sweep(db.session, clock.now()) == 0  # weeks to go
+    # Zhao Min's red is interviewed with its professional assessment, due tomorrow, and nobody
+    # was assigned to it: the director hears of it at once. Wang Fang's has weeks to go.
+    assert red.due_from_warning
+    assert interviews.reminder_sweep(db.session, clock.now()) == 1
+    (director_note,) = [n for n in _notes(world.director) if n.digest_key]
+    assert director_note.detail["items"][0]["params"]["student"] == "Zhao Min"
     clock.set_now(yellow.due_at - timedelta(days=2))
-    assert interviews.reminder_sweep(db.session, clock.now()) == 2  # Wang Fang's, Zhao Min's
+    assert interviews.reminder_sweep(db.session, clock.now()) == 1  # Wang Fang's
     assert interviews.reminder_sweep(db.session, clock.now()) == 0  # once
     (reminder,) = [n for n in _notes(world.counsellor) if n.digest_key]
     assert reminder.text == "Post-screening interviews are due soon."
     assert [i["params"]["student"] for i in reminder.detail["items"]] == ["Wang Fang"]
-    # Nobody was assigned to Zhao Min: the director hears of it.
-    (director_note,) = [n for n in _notes(world.director) if n.digest_key]
-    assert director_note.detail["items"][0]["params"]["student"] == "Zhao Min"
     clock.set_now(yellow.due_at + timedelta(minutes=1))
     assert interviews.escalation_sweep(db.session, clock.now()) == 2
     assert interviews.escalation_sweep(db.session, clock.now()) == 0
