@@ -28,6 +28,7 @@ from appointments.models import SlotState
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
+from campus.models import ClassGroup
 from campus.models import Role
 from campus.models import User
 from campus.notifications import Notification
@@ -81,11 +82,11 @@ def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model)) or 0
 
 
-def book(campus, slot: Slot) -> Appointment:
-    """A student's live booking of `slot`."""
-    institution = slot.counsellor.institution
-    department = campus.department(institution)
-    student = campus.student(campus.class_group(department))
+def book(campus, slot: Slot, group: ClassGroup | None = None) -> Appointment:
+    """A student's live booking of `slot` (a student of `group`, or of a class of her own)."""
+    if group is None:
+        group = campus.class_group(campus.department(slot.counsellor.institution))
+    student = campus.student(group)
     appointment = Appointment(
         institution_id=slot.institution_id,
         slot_id=slot.id,

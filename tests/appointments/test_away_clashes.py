@@ -16,6 +16,7 @@ from campus.extensions import db
 from campus.models import Role
 from tests.appointments.test_availability import NEXT_MONDAY
 from tests.appointments.test_availability import add
+from tests.appointments.test_availability import book
 from tests.appointments.test_availability import weekly
 
 # Tuesday 22 September 2026, 14:00–15:30: covers the 14:00 and 15:00 sessions, not the 16:00.
@@ -33,23 +34,7 @@ def booked_at_two_and_four(counsellor, campus) -> tuple[Appointment, Appointment
     availability.open_week(db.session, counsellor.institution, NEXT_MONDAY, clock.now())
     slots = list(db.session.scalars(select(Slot).order_by(Slot.starts_at)))
     group = campus.class_group(campus.department(counsellor.institution))
-    return book(campus, group, slots[0]), book(campus, group, slots[2])
-
-
-def book(campus, group, slot: Slot) -> Appointment:
-    student = campus.student(group)
-    appointment = Appointment(
-        institution_id=slot.institution_id,
-        slot_id=slot.id,
-        student_id=student.id,
-        counsellor_id=slot.counsellor_id,
-        starts_at=slot.starts_at,
-        kind=slot.kind,
-        booked_by_id=student.user.id,
-    )
-    db.session.add(appointment)
-    db.session.commit()
-    return appointment
+    return book(campus, slots[0], group), book(campus, slots[2], group)
 
 
 def shown(appointment: Appointment) -> str:

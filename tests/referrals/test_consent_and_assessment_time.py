@@ -48,6 +48,16 @@ def _transitions(referral: Referral) -> int:
 # --- a minor's consent ------------------------------------------------------------------------
 
 
+def _refused_move(client, url: str, data: dict, says: str, referral: Referral) -> None:
+    """The move is refused with `says` on the page, and the referral stays where it was."""
+    was = referral.status
+    response = client.post(url, data=data)
+    assert response.status_code == 400
+    assert says in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Referral, referral.id).status is was
+
+
 def test_a_minors_draft_on_her_own_consent_is_saved_but_not_sent(world):
     _born(world, SEVENTEEN)
     referral = new_referral(world, consent_by=ConsentBy.STUDENT)
@@ -117,14 +127,13 @@ def test_a_minors_draft_on_her_own_consent_is_flagged_and_her_send_refused_on_th
     assert "record a guardian&#39;s consent before sending" in saved
     assert 'id="awaits-guardian"' in saved
     referral = db.session.scalar(select(Referral))
-    refused = client.post(
+    _refused_move(
+        client,
         f"/referrals/{referral.id}/move?target=sent",
-        data={"sent-version": referral.version, "sent-confirm": "y"},
+        {"sent-version": referral.version, "sent-confirm": "y"},
+        "a minor&#39;s referral needs a guardian&#39;s consent",
+        referral,
     )
-    assert refused.status_code == 400
-    assert "a minor&#39;s referral needs a guardian&#39;s consent" in refused.get_data(as_text=True)
-    db.session.expire_all()
-    assert db.session.get(Referral, referral.id).status is S.DRAFT
 
 
 def test_an_adults_draft_on_her_own_consent_carries_no_warning(world, login):
@@ -186,14 +195,13 @@ def test_the_liaison_is_offered_the_assessment_only_once_the_appointment_starts(
 
 def test_an_early_assessment_sent_from_a_stale_page_is_refused_with_the_reason(world, login):
     referral = referral_in(world, S.APPOINTMENT_BOOKED)
-    response = login(world.liaison).post(
+    _refused_move(
+        login(world.liaison),
         f"/hospital/referrals/{referral.id}/move?target=assessed",
-        data={"assessed-version": referral.version, "assessed-outcome": "outpatient"},
+        {"assessed-version": referral.version, "assessed-outcome": "outpatient"},
+        "change the appointment time first",
+        referral,
     )
-    assert response.status_code == 400
-    assert "change the appointment time first" in response.get_data(as_text=True)
-    db.session.expire_all()
-    assert db.session.get(Referral, referral.id).status is S.APPOINTMENT_BOOKED
 
 
 # --- the stalled date in words ----------------------------------------------------------------

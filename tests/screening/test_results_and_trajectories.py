@@ -321,26 +321,26 @@ def test_the_import_page_offers_a_paper_template_per_instrument_of_the_campaign(
     assert client.get(f"/screening/campaigns/{campaign.id}/import/gad7.csv").status_code == 404
 
 
-def test_each_answer_on_the_results_page_follows_a_chinese_colon(client, school, make_campaign):
+def _results_in_chinese(client, school, make_campaign) -> str:
+    """The results page of a student whose PHQ-9 (every item 1, total 9) was imported, as her
+    school counsellor reads it in Chinese."""
     campaign = make_campaign()
     _import(campaign, HEADER + _row(school.student.student_number, [1] * 10), school.admin)
     db.session.add(Caseload(counsellor_id=school.counsellor.id, student_id=school.student.id))
     school.counsellor.locale = "zh_CN"
     db.session.commit()
     sign_in(client, school.counsellor)
-    page = client.get(f"/screening/students/{school.student.id}/results").get_data(as_text=True)
+    return client.get(f"/screening/students/{school.student.id}/results").get_data(as_text=True)
+
+
+def test_each_answer_on_the_results_page_follows_a_chinese_colon(client, school, make_campaign):
+    page = _results_in_chinese(client, school, make_campaign)
     assert "做事时提不起劲或没有兴趣：1" in page
 
 
 def test_the_results_table_names_each_band_as_the_instrument_does_in_the_readers_language(
     client, school, make_campaign
 ):
-    campaign = make_campaign()
-    _import(campaign, HEADER + _row(school.student.student_number, [1] * 10), school.admin)
-    db.session.add(Caseload(counsellor_id=school.counsellor.id, student_id=school.student.id))
-    school.counsellor.locale = "zh_CN"
-    db.session.commit()
-    sign_in(client, school.counsellor)
-    page = client.get(f"/screening/students/{school.student.id}/results").get_data(as_text=True)
+    page = _results_in_chinese(client, school, make_campaign)
     assert "<td>轻度抑郁</td>" in page  # PHQ-9 total 9
     assert "<td>mild</td>" not in page
