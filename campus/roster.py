@@ -461,7 +461,7 @@ def import_roster(
     appointed: dict[Role, list[User]] = {}
     for _, row in clean.iterrows():
         student = _upsert_student(session, institution, row, units, existing, report)
-        report.peers_ended += _end_peer_roles_left_behind(session, institution, actor, student)
+        report.peers_ended += end_peer_roles_left_behind(session, institution, actor, student)
         roles = peer_roles(row["peer_role"])
         for role in _appoint_peer(session, institution, actor, student, roles, report):
             assert student.user is not None  # every imported student has an account
@@ -577,12 +577,13 @@ def _upsert_student(
     return student
 
 
-def _end_peer_roles_left_behind(
+def end_peer_roles_left_behind(
     session: Session, institution: Institution, actor: User | None, student: Student
 ) -> int:
     """End the student's committee or informant role over a class or room the file moves them
-    out of, or any such role once they are no longer enrolled: a peer sees a unit's names and
-    tasks only as one of its members. Returns how many ended."""
+    out of, or any such role once they are no longer enrolled (a roster import, a leave of
+    absence): a peer sees a unit's names and tasks only as one of its members. Audited, not
+    committed; returns how many ended."""
     if student.user is None:
         return 0
     enrolled = student.enrolment_status is EnrolmentStatus.ENROLLED

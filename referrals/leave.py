@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from campus import audit
 from campus import clock
+from campus import roster
 from campus.holdings import Holding
 from campus.i18n import N_
 from campus.i18n import Message
@@ -128,6 +129,10 @@ def do_start_leave(
     )
     session.add(leave)
     student.enrolment_status = EnrolmentStatus.ON_LEAVE
+    # Away from school she is no longer her class's or room's peer: the role ends (the unit's
+    # page says it has none, so the department appoints another), and the tasks for her unit go
+    # to whoever holds it, not to someone who is not there.
+    roster.end_peer_roles_left_behind(session, student.institution, user, student)
     session.flush()
     _audit(session, user, leave, "leave_started")
     return leave

@@ -16,6 +16,7 @@ from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.models import EnrolmentStatus
 from campus.models import Role
+from campus.models import RoleAssignment
 from campus.models import User
 from referrals import leave as rules
 from referrals.models import LeaveOfAbsence
@@ -23,6 +24,7 @@ from referrals.models import LeaveReason
 from referrals.models import LeaveStatus
 from referrals.models import PlanSection
 from referrals.models import ReturnAssessment
+from tests import factories
 from tests.referrals.plans import meals_with_the_informant
 from warning.models import Task
 
@@ -671,3 +673,29 @@ def test_an_owner_no_longer_around_the_student_is_listed_with_the_roles_they_hol
     db.session.commit()
     page = login(world.counsellor).get(f"/referrals/leave/{leave.id}").get_data(as_text=True)
     assert f"{world.informant.name} (Dorm informant), due {item.due_date}" in page
+
+
+def test_a_student_going_on_leave_is_no_longer_her_rooms_informant(world, login):
+    """A student on leave (in hospital, at home) stayed her room's only dorm informant: the
+    room's check-ins and peer watches went to someone who was not there, and she kept seeing its
+    roster."""
+    student = world.student
+    student.user.roles.append(
+        RoleAssignment(
+            role=Role.DORM_INFORMANT, institution_id=student.institution_id, room_id=student.room_id
+        )
+    )
+    db.session.commit()
+    client = login(student.user)
+    assert client.get(f"/warnings/units/room/{student.room_id}").status_code == 200
+
+    _leave(world)
+
+    ended = factories.role_assignment(student.user, Role.DORM_INFORMANT)
+    assert ended.ends_at is not None
+    assert ended.ended_by_id == world.counsellor.id
+    assert client.get(f"/warnings/units/room/{student.room_id}").status_code in (403, 404)
+    audited = db.session.scalars(
+        select(AuditEvent.action).where(AuditEvent.record_type == "user")
+    ).all()
+    assert "remove_role" in audited
