@@ -23,6 +23,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.add_template_global(vocabulary.instrument_names, "instrument_names")
     app.add_template_global(vocabulary.student_title, "student_title")
+    app.add_template_global(vocabulary.instrument_short_name, "instrument_short_name")
     app.cli.add_command(screening_cli)
     app.cli.add_command(campaign_cli)
     campaigners = set(views.CAMPAIGN_ROLES)

@@ -26,6 +26,16 @@ def instrument_abbreviation(code: str) -> str:
         return code.upper()
 
 
+def instrument_short_name(code: str) -> str:
+    """The instrument's short name as staff read it on a page: its short name in the viewer's
+    language where it has one (the literacy check), else its abbreviation ("PHQ-9")."""
+    try:
+        inst = load_instrument(code)
+    except UnknownInstrument:
+        return code.upper()
+    return inst.short_name.get(viewer_locale()) if inst.short_name else inst.abbreviation
+
+
 def instrument_name(code: str) -> str:
     """The instrument's full name in the viewer's language ("患者健康问卷抑郁量表（PHQ-9）"): the
     code ("phq9") names a definition file, not something a person reads."""

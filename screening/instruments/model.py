@@ -188,6 +188,9 @@ class Instrument:
     code: str
     version: str
     abbreviation: str
+    # Where the abbreviation is an English phrase, not a code read the same in every language
+    # ("MHL Quiz", beside "PHQ-9"): the short name staff read in their language.
+    short_name: Text | None
     name: Text  # the clinical name with its abbreviation, for staff
     # What the student reads as the page's title: neutral ("心情问卷"), because a title such as
     # "suicide risk screening" alarms and primes the very answers it asks for.

@@ -102,7 +102,7 @@ class _Parser:
                 "missing",
                 "items",
             ),
-            ("subscales", "bands", "flags"),
+            ("subscales", "bands", "flags", "short_name"),
         )
         licensed = raw["licensed"]
         if not isinstance(licensed, bool):
@@ -121,6 +121,7 @@ class _Parser:
             code=str(raw["code"]),
             version=str(raw["version"]),
             abbreviation=str(raw["abbreviation"]),
+            short_name=self.text(raw["short_name"], "short_name") if "short_name" in raw else None,
             name=self.text(raw["name"], "name"),
             student_title=self.text(raw["student_title"], "student_title"),
             instructions=self.text(raw["instructions"], "instructions"),

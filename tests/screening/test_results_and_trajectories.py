@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask import session
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -18,6 +19,7 @@ from screening.models import CampaignAssignment
 from screening.models import ScreeningResult
 from screening.scoring import load_instrument
 from screening.trajectories import trajectory
+from screening.vocabulary import instrument_short_name
 from tests.conftest import sign_in
 from warning.models import Signal
 
@@ -344,3 +346,17 @@ def test_the_results_table_names_each_band_as_the_instrument_does_in_the_readers
     page = _results_in_chinese(client, school, make_campaign)
     assert "<td>轻度抑郁</td>" in page  # PHQ-9 total 9
     assert "<td>mild</td>" not in page
+
+
+@pytest.mark.parametrize(
+    ("language", "literacy"), [("zh_CN", "心理健康知识小测"), ("en", "MHL Quiz")]
+)
+def test_the_literacy_check_is_named_in_the_readers_language_where_a_scale_keeps_its_code(
+    app, language, literacy
+):
+    """The results page read "MHL Quiz" to a Chinese counsellor beside PHQ-9 and GAD-7, which
+    are codes read the same in both languages."""
+    with app.test_request_context():
+        session["lang"] = language  # as the page's language switch sets it
+        assert instrument_short_name("literacy") == literacy
+        assert instrument_short_name("phq9") == "PHQ-9"
