@@ -484,3 +484,10 @@ def test_a_second_referral_to_the_same_hospital_is_refused_while_one_is_under_wa
     assert len(db.session.scalars(select(Referral)).all()) == 1
     assert refer(world.other_hospital).status_code == 302  # another hospital is another case
     assert len(db.session.scalars(select(Referral)).all()) == 2
+
+
+def test_the_liaisons_list_gives_a_booked_appointment_its_weekday(world, login):
+    referral_in(world, S.APPOINTMENT_BOOKED)
+    listed = login(world.liaison).get("/hospital/referrals/").get_data(as_text=True)
+    row = listed.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert re.search(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} [A-Z][a-z]{2} \d\d:\d\d", row)
