@@ -59,6 +59,14 @@ def shown(text: str) -> str:
     return text.shown() if hasattr(text, "shown") else text
 
 
+def refusal_text(error: Exception) -> str:
+    """What a refused input is told, in the viewer's language: the exception's message, raised
+    with an English message id (`N_`) or a `Message` with its values. `str(error)` would lose
+    the values' message id, so a refusal with values read in English whatever the language."""
+    reason = error.args[0] if error.args else str(error)
+    return reason.shown() if isinstance(reason, Message) else str(gettext(str(reason)))
+
+
 class Named(Protocol):
     """A record with a name in two languages (campus.models.BilingualName)."""
 

@@ -54,6 +54,7 @@ from campus.forms import StaffForm
 from campus.forms import add_error
 from campus.forms import filled
 from campus.forms import role_choices
+from campus.i18n import refusal_text
 from campus.models import ROLE_SCOPE
 from campus.models import Caseload
 from campus.models import Institution
@@ -564,7 +565,7 @@ def roster_import() -> ResponseReturnValue:
                 grade=form.grade.data,
             )
         except ImportFileError as exc:
-            file_error = _(str(exc))
+            file_error = refusal_text(exc)
     failed = file_error or form.errors or (report and not report.imported)
     return render_template(
         "campus/roster_import.html", form=form, report=report, file_error=file_error

@@ -23,6 +23,7 @@ from campus.centre_phone import on_duty_phone
 from campus.documents import pdf_download
 from campus.extensions import db
 from campus.forms import filled
+from campus.i18n import refusal_text
 from campus.i18n import viewer_locale
 from campus.models import Institution
 from campus.models import Role
@@ -237,7 +238,7 @@ def new_family_contact(student_id: int) -> ResponseReturnValue:
                     db.session, current_user, student, contact, clock.now()
                 )
             except family_contacts.FamilyContactError as error:
-                form.form_errors.append(_(str(error)))
+                form.form_errors.append(refusal_text(error))
             except Refused as refused:
                 form.form_errors.append(refused.message.shown())
             else:

@@ -21,6 +21,7 @@ from campus.access import load_or_404
 from campus.centre_phone import on_duty_phone
 from campus.extensions import db
 from campus.forms import add_error
+from campus.i18n import refusal_text
 from campus.models import Department
 from campus.models import Role
 from campus.models import Student
@@ -187,7 +188,7 @@ def assign():
     try:
         count = interviews.assign(db.session, current_user, entries, interviewer, clock.now())
     except InterviewError as exc:
-        flash(_("Nothing was assigned: %(why)s", why=_(str(exc))), "error")
+        flash(_("Nothing was assigned: %(why)s", why=refusal_text(exc)), "error")
     except StaleInterview:
         abort(409, description=_("Someone else changed these entries; reload and try again."))
     else:
@@ -281,7 +282,7 @@ def schedule(entry_id: int):
                 place=form.place.data or "",
             )
         except InterviewError as exc:
-            add_error(form.when, _(str(exc)))
+            add_error(form.when, refusal_text(exc))
         except StaleInterview:
             abort(409, description=_("Someone else changed this interview; reload and try again."))
         else:
@@ -311,7 +312,7 @@ def outcome(entry_id: int):
                 db.session, current_user, entry, int(form.version.data or 0), clock.now(), recorded
             )
         except (InterviewError, OverrideError) as exc:
-            add_error(form.attendance, _(str(exc)))
+            add_error(form.attendance, refusal_text(exc))
         except StaleInterview:
             abort(409, description=_("Someone else changed this interview; reload and try again."))
         else:

@@ -34,6 +34,7 @@ from campus.access import load_or_404
 from campus.extensions import db
 from campus.forms import add_error
 from campus.forms import filled
+from campus.i18n import refusal_text
 from campus.i18n import shown_name
 from campus.models import Hospital
 from campus.models import Institution
@@ -195,7 +196,7 @@ def new(warning_id: int):
             )
         except ValueError as error:
             db.session.rollback()
-            flash(_(str(error)), "error")
+            flash(refusal_text(error), "error")
         except Refused as refusal:  # a token that is not this person's form
             flash(refusal.message.shown(), "error")
         else:
@@ -263,7 +264,7 @@ def edit(referral_id: int):
             abort(404)
         except ValueError as error:
             db.session.rollback()
-            flash(_(str(error)), "error")
+            flash(refusal_text(error), "error")
         else:
             flash(_("The draft is saved. Send it when ready."), "success")
             _warn_if_awaiting_guardian(referral)
@@ -419,10 +420,10 @@ def _move(referral: Referral, back: str, page: Callable[..., str]):
         abort(403)
     except services.ConcurrentUpdate as error:
         db.session.rollback()
-        abort(409, description=_(str(error)))
+        abort(409, description=refusal_text(error))
     except services.ReferralError as error:
         db.session.rollback()
-        return page(referral, RefusedMove(target, form, _(str(error)))), 400
+        return page(referral, RefusedMove(target, form, refusal_text(error))), 400
     flash(_("Referral updated."), "success")
     return redirect(url_for(back, referral_id=referral.id))
 

@@ -27,6 +27,7 @@ from campus.centre_phone import on_duty_phone
 from campus.extensions import db
 from campus.forms import filled
 from campus.i18n import Message
+from campus.i18n import refusal_text
 from campus.i18n import shown
 from campus.models import ClassGroup
 from campus.models import Department
@@ -547,7 +548,7 @@ def campaign_import(campaign_id: int):
             )
         except ImportFileError as exc:
             db.session.rollback()
-            file_error = _(str(exc))
+            file_error = refusal_text(exc)
     status = 422 if file_error or (report and not report.imported) else 200
     return render_template(
         "screening/import.html", campaign=campaign, form=form, report=report, file_error=file_error

@@ -30,7 +30,7 @@ from campus import audit
 from campus import clock
 from campus.access import load_or_404
 from campus.extensions import db
-from campus.i18n import Message
+from campus.i18n import refusal_text
 from campus.i18n import shown
 from campus.local_time import due_words
 from campus.notifications import Notification
@@ -122,13 +122,6 @@ def deadline_link(
     if name not in ACTIONS or (offered is not None and name not in offered):
         return None
     return url_for("actions.act", warning_id=warning.id, name=name)
-
-
-def _refusal_text(error: ValueError) -> str:
-    """A refused action's reason in the reader's words: a `Message` with its values, or a plain
-    message id."""
-    reason = error.args[0] if error.args else ""
-    return reason.shown() if isinstance(reason, Message) else _(str(error))
 
 
 def deadline_label(kind: str) -> str:
@@ -366,7 +359,7 @@ def act(warning_id: int, name: str):
     except actions.ActionNotAllowed:
         abort(403)
     except ValueError as error:  # InvalidAction, the early-warning OverrideError
-        return _refused(warning, RefusedAction(name, form, _refusal_text(error))), 400
+        return _refused(warning, RefusedAction(name, form, refusal_text(error))), 400
     flash(_("%(action)s: saved.", action=form.submit.label.text), "success")
     return redirect(url_for("warning.student", student_id=warning.student_id))
 

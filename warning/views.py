@@ -31,6 +31,7 @@ from campus.centre_phone import on_duty_phone
 from campus.extensions import db
 from campus.forms import add_error
 from campus.forms import filled
+from campus.i18n import refusal_text
 from campus.i18n import shown
 from campus.models import Institution
 from campus.models import Role
@@ -184,7 +185,7 @@ def share_out():
         flash(_("A case changed while you were choosing. Look again and give the rest."), "error")
         return back
     except actions.InvalidAction as refused:
-        flash(_(str(refused)), "error")
+        flash(refusal_text(refused), "error")
         return back
     if done.given:
         flash(
@@ -361,7 +362,7 @@ def override(found: Student, form: OverrideForm) -> str | None:
         abort(409, _("The warning changed while you were reading it. Reload and try again."))
     except (services.OverrideError, actions.InvalidAction) as exc:
         db.session.rollback()
-        form.level.errors = [*form.level.errors, _(str(exc))]
+        form.level.errors = [*form.level.errors, refusal_text(exc)]
         return None
     return _("The level was overridden.")
 
@@ -544,7 +545,7 @@ def _file_weekly(found: reports.ReportingUnit, *, zero: bool, note: str | None, 
             students=students,
         )
     except reports.ReportError as exc:
-        flash(_(str(exc)), "error")
+        flash(refusal_text(exc), "error")
     else:
         flash(_("Thank you. This week's report is filed."), "success")
 
@@ -606,7 +607,7 @@ def academic_import():
         try:
             frame = academic.read_academic_table(upload.filename, upload.read())
         except ImportFileError as exc:
-            file_error = _(str(exc))
+            file_error = refusal_text(exc)
         else:
             result = academic.import_academic(
                 db.session,
