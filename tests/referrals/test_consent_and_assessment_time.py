@@ -114,16 +114,21 @@ def test_the_form_says_before_it_is_filled_that_a_minor_needs_a_guardian(world, 
     assert hint in client.get(f"/referrals/new/{world.warning.id}").get_data(as_text=True)
 
 
+def _saved_on_her_own_consent(client, world) -> str:
+    """The page after saving a draft referral on the student's own consent."""
+    return client.post(
+        f"/referrals/new/{world.warning.id}",
+        data=_new_referral_form(world, "student"),
+        follow_redirects=True,
+    ).get_data(as_text=True)
+
+
 def test_a_minors_draft_on_her_own_consent_is_flagged_and_her_send_refused_on_the_page(
     world, login
 ):
     _born(world, SEVENTEEN)
     client = login(world.counsellor)
-    saved = client.post(
-        f"/referrals/new/{world.warning.id}",
-        data=_new_referral_form(world, "student"),
-        follow_redirects=True,
-    ).get_data(as_text=True)
+    saved = _saved_on_her_own_consent(client, world)
     assert "record a guardian&#39;s consent before sending" in saved
     assert 'id="awaits-guardian"' in saved
     referral = db.session.scalar(select(Referral))
@@ -138,11 +143,7 @@ def test_a_minors_draft_on_her_own_consent_is_flagged_and_her_send_refused_on_th
 
 def test_an_adults_draft_on_her_own_consent_carries_no_warning(world, login):
     client = login(world.counsellor)
-    saved = client.post(
-        f"/referrals/new/{world.warning.id}",
-        data=_new_referral_form(world, "student"),
-        follow_redirects=True,
-    ).get_data(as_text=True)
+    saved = _saved_on_her_own_consent(client, world)
     assert 'id="awaits-guardian"' not in saved
     assert "guardian&#39;s consent" not in saved
 
