@@ -221,8 +221,8 @@ class RoleAssignmentForm(FlaskForm):
         _l("Last day"),
         validators=[Optional()],
         description=_l(
-            "Optional: the role works through this day, then ends by itself (e.g. a committee "
-            "member's school year)."
+            "Optional: the role works through this day, then ends by itself (e.g. at the end of "
+            "a term of office or of the school year)."
         ),
     )
     submit = SubmitField(_l("Assign role"))

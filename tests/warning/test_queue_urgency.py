@@ -60,6 +60,6 @@ def test_queue_shows_acknowledgement_owner_next_deadline_and_last_contact(campus
     assert "None yet" in red_row
     assert "Yes" in yellow_row
     assert "department" in yellow_row
-    assert "2026-09-14 10:00" in yellow_row  # acknowledged and contacted at 02:00 UTC
+    assert "Mon 14 Sep 10:00" in yellow_row  # acknowledged and contacted at 02:00 UTC
     assert "due Mon 28 Sep 10:00" in yellow_row  # the next follow-up, fourteen days on
     assert "overdue" not in yellow_row
