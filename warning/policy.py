@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import yaml
+from babel import Locale
 
 from campus.i18n import N_
 from campus.i18n import Message
@@ -41,6 +42,18 @@ SOURCES = (
     "trajectory",
 )
 DEFAULT_POLICY_PATH = Path(__file__).parent / "policies" / "default.yaml"
+
+
+def shipped_edition(path: Path, language: str) -> Path:
+    """The edition of the shipped policy file `path` for an administrator reading `language`
+    ("zh_CN", or the request's "zh_Hans_CN": ``default.zh_CN.yaml`` beside ``default.yaml``), or
+    the file itself, the English edition, where there is none. Editions differ only in their
+    comments, written for that reader; their data is the file's
+    (tests/warning/test_policy_editions.py)."""
+    locale = Locale.parse(language)
+    code = "_".join(part for part in (locale.language, locale.territory) if part)
+    edition = path.with_suffix(f".{code}{path.suffix}")
+    return edition if edition.is_file() else path
 
 
 class Level(enum.IntEnum):

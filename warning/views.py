@@ -33,6 +33,7 @@ from campus.forms import add_error
 from campus.forms import filled
 from campus.i18n import refusal_text
 from campus.i18n import shown
+from campus.i18n import viewer_locale
 from campus.models import Institution
 from campus.models import Role
 from campus.models import Student
@@ -708,7 +709,9 @@ def _policy_index(kind: PolicyKind):
             flash(_("Draft saved."), "success")
             return redirect(url_for("warning.policy_version", version_id=draft.id))
     elif request.method == "GET":
-        form.yaml_text.data = retriage.text_in_force(db.session, _institution_id(), kind)
+        form.yaml_text.data = retriage.text_in_force(
+            db.session, _institution_id(), kind, viewer_locale()
+        )
     return render_template(
         "warning/policy.html",
         form=form,
