@@ -843,7 +843,9 @@ def _activated(version: PolicyVersion) -> str:
             "%(policy)s is active. Deadlines set from now on follow it.",
             policy=labels.policy_name(version.version, version.kind),
         )
+    # Not "run a re-triage": the scheduler's sweep re-triages every campus on its next run.
     return _(
-        "%(policy)s is active. Run a re-triage to apply it now.",
+        "%(policy)s is active. New signals are graded by it at once, and every student's level is "
+        "checked again under it at the system's next scheduled run.",
         policy=labels.policy_name(version.version, version.kind),
     )
