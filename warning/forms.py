@@ -124,6 +124,11 @@ class PolicyDraftForm(FlaskForm):
         _l("Policy (YAML)"),
         validators=[DataRequired(), Length(max=100_000)],
         render_kw={"rows": 28, "spellcheck": "false", "class": "code"},
+        # Whatever language the notes are in, the engine reads only the English names and values.
+        description=_l(
+            "Lines beginning with # are notes for the reader; the system does not read them. "
+            "Setting names and values are read as written, in English (red, yellow, blue …)."
+        ),
     )
     submit = SubmitField(_l("Save draft"))
 

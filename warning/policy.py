@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import yaml
+from babel import Locale
 
 from campus.i18n import N_
 from campus.i18n import Message
@@ -41,6 +42,18 @@ SOURCES = (
     "trajectory",
 )
 DEFAULT_POLICY_PATH = Path(__file__).parent / "policies" / "default.yaml"
+
+
+def shipped_edition(path: Path, language: str) -> Path:
+    """The edition of the shipped policy file `path` for an administrator reading `language`
+    ("zh_CN", or the request's "zh_Hans_CN": ``default.zh_CN.yaml`` beside ``default.yaml``), or
+    the file itself, the English edition, where there is none. Editions differ only in their
+    comments, written for that reader; their data is the file's
+    (tests/warning/test_policy_editions.py)."""
+    locale = Locale.parse(language)
+    code = "_".join(part for part in (locale.language, locale.territory) if part)
+    edition = path.with_suffix(f".{code}{path.suffix}")
+    return edition if edition.is_file() else path
 
 
 class Level(enum.IntEnum):
@@ -321,17 +334,42 @@ def yaml_data(text: str) -> Any:
         raise PolicyError([_yaml_problem(exc)]) from None
 
 
+# PyYAML's sentences for the slips an administrator makes most, by how they begin, said as what
+# to fix ("expected <block end>, but found '<block mapping start>'" is a misaligned line).
+_YAML_SLIPS = (
+    ("found character '\\t'", N_("a tab: indent with spaces")),
+    (
+        "expected <block end>, but found '<block",
+        N_("this line is not aligned with the lines around it"),
+    ),
+    ("expected ',' or '}'", N_("a { is not closed, or a comma is missing")),
+    ("expected ',' or ']'", N_("a [ is not closed, or a comma is missing")),
+    (
+        "mapping values are not allowed here",
+        N_(
+            "a colon where none may stand: check the line's indentation, and quote a text "
+            "with a colon"
+        ),
+    ),
+)
+
+
 def _yaml_problem(exc: yaml.YAMLError) -> Message:
-    """Where the text stops being YAML, by line and column; PyYAML's own (English) sentence is
-    kept as the detail, after the words the administrator reads."""
+    """Where the text stops being YAML, by line and column, and the slip in the administrator's
+    words where it is a common one; any other keeps PyYAML's own (English) sentence."""
     if isinstance(exc, yaml.MarkedYAMLError) and (mark := exc.problem_mark or exc.context_mark):
         return Message(
             N_("not valid YAML near line %(line)s, column %(column)s (%(detail)s)"),
             line=mark.line + 1,
             column=mark.column + 1,
-            detail=exc.problem or str(exc),
+            detail=_slip(exc.problem or str(exc)),
         )
-    return Message(N_("not valid YAML: %(detail)s"), detail=str(exc))
+    return Message(N_("not valid YAML: %(detail)s"), detail=_slip(str(exc)))
+
+
+def _slip(problem: str) -> str:
+    words = next((words for start, words in _YAML_SLIPS if problem.startswith(start)), None)
+    return problem if words is None else Message(words)
 
 
 def parse_version(data: Mapping[str, Any], problems: list[Message]) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import func
@@ -43,9 +44,10 @@ from warning.policy import Policy
 from warning.policy import PolicyError
 from warning.policy import default_policy
 from warning.policy import institution_policy_from_yaml_text
+from warning.policy import shipped_edition
+from warning.response_policy import DEFAULT_RESPONSE_POLICY_PATH
 from warning.response_policy import ResponsePolicy
 from warning.response_policy import default_response_policy
-from warning.response_policy import default_response_yaml
 from warning.response_policy import response_policy_from_yaml_text
 
 
@@ -149,10 +151,10 @@ class PolicyVersionError(ValueError):
 
 @dataclass(frozen=True)
 class _Kind:
-    """How one kind of stored policy is read: the institution-safe parser and the shipped text."""
+    """How one kind of stored policy is read: the institution-safe parser and the shipped file."""
 
     parse: Callable[[str], Policy | ResponsePolicy]
-    default_yaml: Callable[[], str]
+    shipped_path: Path
     default_version: Callable[[], str]
     # The shipped default's earlier versions, whose names past decisions still carry.
     earlier_versions: tuple[str, ...] = ()
@@ -162,12 +164,12 @@ class _Kind:
 _KINDS = {
     PolicyKind.TRIAGE: _Kind(
         institution_policy_from_yaml_text,
-        lambda: DEFAULT_POLICY_PATH.read_text(encoding="utf-8"),
+        DEFAULT_POLICY_PATH,
         lambda: default_policy().version,
     ),
     PolicyKind.RESPONSE: _Kind(
         response_policy_from_yaml_text,
-        default_response_yaml,
+        DEFAULT_RESPONSE_POLICY_PATH,
         lambda: default_response_policy().version,
         response_policy.EARLIER_DEFAULT_VERSIONS,
     ),
@@ -191,15 +193,17 @@ def versions(
     )
 
 
-def default_yaml(kind: PolicyKind = PolicyKind.TRIAGE) -> str:
-    """The shipped policy text of `kind`."""
-    return _KINDS[kind].default_yaml()
+def default_yaml(kind: PolicyKind = PolicyKind.TRIAGE, language: str = "en") -> str:
+    """The shipped policy text of `kind`, in its edition for a reader of `language` (the same
+    policy, its comments in that language)."""
+    return shipped_edition(_KINDS[kind].shipped_path, language).read_text(encoding="utf-8")
 
 
-def text_in_force(session: Session, institution_id: int, kind: PolicyKind) -> str:
+def text_in_force(session: Session, institution_id: int, kind: PolicyKind, language: str) -> str:
     """The text of the institution's policy of `kind` in force, the starting point of a new
     draft: a draft started from the shipped text would quietly undo, on activation, every change
-    the campus had made before."""
+    the campus had made before. On the shipped default, the edition in the administrator's
+    `language`; a campus's own text as it was stored, never rewritten."""
     active = session.scalar(
         select(PolicyVersion.yaml_text).where(
             PolicyVersion.institution_id == institution_id,
@@ -207,7 +211,7 @@ def text_in_force(session: Session, institution_id: int, kind: PolicyKind) -> st
             PolicyVersion.status == PolicyStatus.ACTIVE,
         )
     )
-    return default_yaml(kind) if active is None else active
+    return default_yaml(kind, language) if active is None else active
 
 
 def save_draft(

@@ -33,6 +33,7 @@ from campus.forms import add_error
 from campus.forms import filled
 from campus.i18n import refusal_text
 from campus.i18n import shown
+from campus.i18n import viewer_locale
 from campus.models import Institution
 from campus.models import Role
 from campus.models import Student
@@ -708,7 +709,9 @@ def _policy_index(kind: PolicyKind):
             flash(_("Draft saved."), "success")
             return redirect(url_for("warning.policy_version", version_id=draft.id))
     elif request.method == "GET":
-        form.yaml_text.data = retriage.text_in_force(db.session, _institution_id(), kind)
+        form.yaml_text.data = retriage.text_in_force(
+            db.session, _institution_id(), kind, viewer_locale()
+        )
     return render_template(
         "warning/policy.html",
         form=form,
@@ -840,7 +843,9 @@ def _activated(version: PolicyVersion) -> str:
             "%(policy)s is active. Deadlines set from now on follow it.",
             policy=labels.policy_name(version.version, version.kind),
         )
+    # Not "run a re-triage": the scheduler's sweep re-triages every campus on its next run.
     return _(
-        "%(policy)s is active. Run a re-triage to apply it now.",
+        "%(policy)s is active. New signals are graded by it at once, and every student's level is "
+        "checked again under it at the system's next scheduled run.",
         policy=labels.policy_name(version.version, version.kind),
     )

@@ -451,6 +451,30 @@ def test_broken_yaml_is_a_policy_error():
         policy_from_yaml_text("rules: [unclosed")
 
 
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("rules:\n\t- {key: a}\n", "line 2, column 1 (a tab: indent with spaces)"),
+        (
+            "expiry_days:\n  blue: 90\n   yellow: 180\n",
+            "line 3, column 10 (a colon where none may stand: check the line's indentation",
+        ),
+        (
+            "expiry_days:\n  blue: 90\n red: null\n",
+            "line 3, column 2 (this line is not aligned with the lines around it)",
+        ),
+        ("rules: [{key: a, level: red\n", "(a { is not closed, or a comma is missing)"),
+        ("raise_sources: [screening\n", "(a [ is not closed, or a comma is missing)"),
+        # A slip with no words of its own keeps the parser's sentence.
+        ('version: "default\n', "found unexpected end of stream"),
+    ],
+)
+def test_a_common_yaml_slip_is_said_as_what_to_fix(text, said):
+    with pytest.raises(PolicyError) as caught:
+        policy_from_yaml_text(text)
+    assert said in str(caught.value.errors[0])
+
+
 def test_a_policy_must_be_a_mapping():
     with pytest.raises(PolicyError, match="mapping"):
         policy_from_yaml_text("- just a list")

@@ -137,8 +137,8 @@ def test_a_draft_under_an_earlier_shipped_response_policys_label_is_refused(camp
 @pytest.mark.parametrize(
     ("locale", "shown"),
     [
-        ("zh_CN", "第 3 行第 1 列附近不是有效的 YAML（expected ',' or '}'"),
-        ("en", "not valid YAML near line 3, column 1 (expected ',' or '}'"),
+        ("zh_CN", "第 3 行第 1 列附近不是有效的 YAML（花括号 { 没有闭合，或缺少英文逗号“,”）"),
+        ("en", "not valid YAML near line 3, column 1 (a { is not closed, or a comma is missing)"),
     ],
 )
 def test_a_draft_that_is_not_yaml_says_where_in_the_admins_language(
@@ -147,3 +147,4 @@ def test_a_draft_that_is_not_yaml_says_where_in_the_admins_language(
     page = _post_draft(campus, unit, login, locale, "version: x\nrules: [{key: a\n")
     assert shown in page
     assert "while parsing" not in page  # PyYAML's paragraph, with its own marks, is not shown
+    assert "expected ','" not in page  # nor its sentence, where the slip is a common one

@@ -258,8 +258,12 @@ def test_activating_a_draft_is_audited_and_new_signals_record_its_version(campus
     client = login(admin)
     client.post("/warnings/policy", data={"yaml_text": _draft_text("strict-1", 13)})
     draft = db.session.scalar(select(PolicyVersion))
-    client.post(f"/warnings/policy/{draft.id}/activate")
+    activated = client.post(f"/warnings/policy/{draft.id}/activate", follow_redirects=True)
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "activate_policy"))
+    # The administrator has nothing to run: the scheduler re-levels every student on its own.
+    said = html.unescape(activated.get_data(as_text=True))
+    assert "checked again under it at the system's next scheduled run" in said
+    assert "re-triage" not in said
     _phq9(unit.student, 12, "PHQ-9 moderate in the intake")
     signal = db.session.scalar(select(Signal))
     assert signal.policy_version == "strict-1"
