@@ -53,7 +53,6 @@ from campus.extensions import db
 from campus.forms import add_error
 from campus.i18n import shown
 from campus.local_time import due_words
-from campus.local_time import moment_words
 from campus.models import Institution
 from campus.models import Student
 from campus.models import User
@@ -449,7 +448,7 @@ def student_workbench_items(session: Session, user: User, now: datetime) -> list
                 1,
                 _(
                     "Your next counselling session: %(when)s",
-                    when=moment_words(upcoming.starts_at, now),
+                    when=due_words(upcoming.starts_at, now),
                 ),
                 url_for("appointment_changes.show", appointment_id=upcoming.id),
                 workbench.Urgency.TODAY if today else workbench.Urgency.INFO,
