@@ -32,8 +32,10 @@ from datetime import datetime
 from datetime import time
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement
+from sqlalchemy import and_
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -66,8 +68,10 @@ from campus.outcomes import Refused
 from campus.submissions import Once
 from campus.submissions import stored_once
 
-# The note of booked sessions in time away leads to the page's list of them.
+# The note of booked sessions in a counsellor's time away leads to her page's list of them; of
+# sessions on days the centre is closed, to the centre's list of appointments to rearrange.
 MY_AVAILABILITY_LINK = "/appointments/availability/#clashes"
+TO_REARRANGE_LINK = "/appointments/changes/to-rearrange"
 # Bounds a counsellor would recognise as typing mistakes rather than a way of working.
 SESSION_MINUTES = (15, 240)
 BREAK_MINUTES = (0, 120)
@@ -417,7 +421,8 @@ def _withdraw_covered(
     changed: Changed,
 ) -> None:
     """Withdraw the open, unbooked future slots of `first`..`last` that `covers` take out; list
-    the booked ones in `changed` and tell their counsellors."""
+    the booked ones in `changed` and tell their counsellors (of a closure: that the centre
+    rearranges them)."""
     if not covers:
         return
     zone = clock.institution_zone(institution)
@@ -433,43 +438,76 @@ def _withdraw_covered(
         query = query.where(Slot.counsellor_id.in_(counsellor_ids))
     slots = list(session.scalars(query))
     booked = _booked_counts(session, [s.id for s in slots])
+    closures = [c for c in covers if c.counsellor_id is None]
+    away: list[Slot] = []
+    closed: list[Slot] = []
     for slot in slots:
         start, end = clock.to_local(slot.starts_at, zone), clock.to_local(slot.ends_at, zone)
-        if not _covered(
-            covers, slot.counsellor_id, start.replace(tzinfo=None), end.replace(tzinfo=None)
-        ):
+        start, end = start.replace(tzinfo=None), end.replace(tzinfo=None)
+        if not _covered(covers, slot.counsellor_id, start, end):
             continue
         if booked.get(slot.id):
             changed.booked_under_cover.append(slot)
+            (closed if _covered(closures, slot.counsellor_id, start, end) else away).append(slot)
         else:
             slot.state = SlotState.WITHDRAWN
             changed.withdrawn += 1
-    _tell_counsellors(session, institution, changed.booked_under_cover, now)
+    _tell_counsellors(session, institution, away, now)
+    _tell_counsellors(session, institution, closed, now, CLOSED_NOTE)
+
+
+@dataclass(frozen=True)
+class BookedNote:
+    """A counsellor's daily note of her booked sessions a change left in time away: its digest
+    key, its line, each session's line and where it leads."""
+
+    key: str
+    text: str
+    item: str
+    link: str
+
+
+AWAY_NOTE = BookedNote(
+    "availability_booked_away",
+    N_("Booked sessions fall in your time away: arrange them with the students."),
+    N_("%(when)s: a booked session falls in your time away"),
+    MY_AVAILABILITY_LINK,
+)
+# A closure is the centre's to arrange (the director's list), not one counsellor's.
+CLOSED_NOTE = BookedNote(
+    "availability_booked_closed",
+    N_(
+        "Booked sessions of yours fall on days the centre is closed: see the appointments to "
+        "rearrange."
+    ),
+    N_("%(when)s: a booked session falls on a day the centre is closed"),
+    TO_REARRANGE_LINK,
+)
 
 
 def _tell_counsellors(
-    session: Session, institution: Institution, slots: list[Slot], now: datetime
+    session: Session,
+    institution: Institution,
+    slots: list[Slot],
+    now: datetime,
+    note: BookedNote = AWAY_NOTE,
 ) -> None:
     """Tell each counsellor of their booked sessions that now fall in time away: one note a day
-    (a digest), so a sweep running every minute repeats nothing."""
-    zone = clock.institution_zone(institution)
+    (a digest), so a sweep running every minute repeats nothing. Each session's time is said
+    when the note is read (today 14:00), `notifications.digest_line`."""
     today = local_today(institution, now)
     by_counsellor: dict[int, list[dict[str, object]]] = {}
     for slot in slots:
-        when = clock.to_local(slot.starts_at, zone).strftime("%Y-%m-%d %H:%M")
         by_counsellor.setdefault(slot.counsellor_id, []).append(
-            {
-                "text": N_("%(when)s: a booked session falls in your time away"),
-                "params": {"when": when},
-            }
+            {"text": note.item, "params": {}, "moments": {"when": slot.starts_at.isoformat()}}
         )
     for counsellor_id, items in by_counsellor.items():
         notifications.notify_digest(
             session,
             [counsellor_id],
-            f"availability_booked_away:{counsellor_id}:{today}",
-            N_("Booked sessions fall in your time away: arrange them with the students."),
-            MY_AVAILABILITY_LINK,
+            f"{note.key}:{counsellor_id}:{today}",
+            note.text,
+            note.link,
             items,
         )
 
@@ -479,49 +517,112 @@ def _tell_counsellors(
 # --------------------------------------------------------------------------------------------------
 
 
-def clashing_with_time_away(session: Session, counsellor: User, now: datetime) -> list[Appointment]:
-    """The counsellor's booked appointments still to come that her own time away covers,
-    soonest first, with their students and slots; one query without time away, two with.
+@dataclass(frozen=True)
+class Clash:
+    """A booked appointment still to come in time away: a day the whole centre is closed
+    (`closure`, an academic break), else its counsellor's own time away (`away`)."""
+
+    appointment: Appointment
+    away: AvailabilityException | None = None
+    closure: AcademicBreak | None = None
+
+
+def clashes(
+    session: Session,
+    institution_ids: Iterable[int],
+    now: datetime,
+    *,
+    counsellor_id: int | None = None,
+    where: ColumnElement[bool] | None = None,
+) -> list[Clash]:
+    """The booked appointments still to come at `institution_ids` that time away covers, soonest
+    first, with their students, slots and counsellors: two queries without time away, three
+    with. `counsellor_id` narrows it to that counsellor's own time away (one query without
+    any): a closure is the centre's to arrange, not hers. `where` is a further condition on
+    the appointments.
 
     Entering time away never cancels or moves a booked session (a student is expecting it), so
-    the counsellor and the director see each one and change its time themselves (rescheduling
-    tells the student). A centre-wide break is not her time away and is left out."""
-    institution = counsellor.institution
-    exceptions = list(
-        session.scalars(
-            select(AvailabilityException).where(
-                AvailabilityException.counsellor_id == counsellor.id,
-                AvailabilityException.institution_id == counsellor.institution_id,
-                AvailabilityException.last_day >= local_today(institution, now),
+    the counsellor and the centre see each one and change its time themselves (rescheduling
+    tells the student)."""
+    ids = list(institution_ids)
+    # Whatever an institution's zone, its today is no earlier than UTC's yesterday.
+    since = (now - timedelta(days=1)).date()
+    away = select(AvailabilityException).where(
+        AvailabilityException.institution_id.in_(ids), AvailabilityException.last_day >= since
+    )
+    if counsellor_id is not None:
+        away = away.where(AvailabilityException.counsellor_id == counsellor_id)
+    covers: list[tuple[Cover, AvailabilityException | AcademicBreak]] = [
+        (_exception_cover(row), row) for row in session.scalars(away)
+    ]
+    if counsellor_id is None:
+        covers += [
+            (_break_cover(row), row)
+            for row in session.scalars(
+                select(AcademicBreak).where(
+                    AcademicBreak.institution_id.in_(ids), AcademicBreak.last_day >= since
+                )
             )
-        )
-    )
-    if not exceptions:
+        ]
+    if not covers:
         return []
-    covers = [_exception_cover(row) for row in exceptions]
-    lower, upper = _utc_day_bounds(
-        institution, min(c.first_day for c in covers), max(c.last_day for c in covers)
-    )
-    booked = session.scalars(
+    zones = {i: clock.institution_zone(session.get(Institution, i)) for i in ids}
+    query = (
         select(Appointment)
         .where(
-            Appointment.counsellor_id == counsellor.id,
-            Appointment.institution_id == counsellor.institution_id,
             Appointment.state == AppointmentState.BOOKED,
-            Appointment.starts_at >= max(lower, now),
-            Appointment.starts_at < upper,
+            Appointment.starts_at >= now,
+            or_(*(_days_of(cover, row.institution_id, zones) for cover, row in covers)),
         )
-        .options(joinedload(Appointment.student), joinedload(Appointment.slot))
+        .options(
+            joinedload(Appointment.student),
+            joinedload(Appointment.slot),
+            joinedload(Appointment.counsellor),
+        )
         .order_by(Appointment.starts_at, Appointment.id)
     )
-    zone = clock.institution_zone(institution)
-
-    def covered(appointment: Appointment) -> bool:
+    if where is not None:
+        query = query.where(where)
+    found = []
+    for appointment in session.scalars(query):
+        zone = zones[appointment.institution_id]
         start = clock.to_local(appointment.slot.starts_at, zone).replace(tzinfo=None)
         end = clock.to_local(appointment.slot.ends_at, zone).replace(tzinfo=None)
-        return any(c.covers(counsellor.id, start, end) for c in covers)
+        hits = [
+            row
+            for cover, row in covers
+            if row.institution_id == appointment.institution_id
+            and cover.covers(appointment.counsellor_id, start, end)
+        ]
+        closure = next((r for r in hits if isinstance(r, AcademicBreak)), None)
+        own = next((r for r in hits if isinstance(r, AvailabilityException)), None)
+        if hits:
+            found.append(Clash(appointment, None if closure else own, closure))
+    return found
 
-    return [a for a in booked if covered(a)]
+
+def _days_of(cover: Cover, institution_id: int, zones: dict[int, ZoneInfo]) -> ColumnElement[bool]:
+    """The appointments on the cover's days (whole local days, in UTC): the database narrows
+    them, the cover's own hours are checked after."""
+    zone = zones[institution_id]
+    days = and_(
+        Appointment.institution_id == institution_id,
+        Appointment.starts_at >= clock.to_utc(datetime.combine(cover.first_day, time()), zone),
+        Appointment.starts_at
+        < clock.to_utc(datetime.combine(cover.last_day + timedelta(days=1), time()), zone),
+    )
+    if cover.counsellor_id is None:
+        return days
+    return and_(days, Appointment.counsellor_id == cover.counsellor_id)
+
+
+def clashing_with_time_away(session: Session, counsellor: User, now: datetime) -> list[Appointment]:
+    """The counsellor's booked appointments still to come that her own time away covers (a
+    closure is the centre's to arrange), soonest first: one query without time away, two with."""
+    return [
+        clash.appointment
+        for clash in clashes(session, [counsellor.institution_id], now, counsellor_id=counsellor.id)
+    ]
 
 
 def _reopen(

@@ -4,6 +4,7 @@ in scope, call `appointments.availability`, render."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
@@ -251,21 +252,33 @@ def workbench_items(session: Session, user: User, now: datetime) -> list[workben
     ]
 
 
-def _after_change(changed: Changed, done: str) -> None:
+def _booked_in_this_time(count: int) -> str:
+    return ngettext(
+        "%(num)d booked session falls in this time: it stays booked; arrange it with the student.",
+        "%(num)d booked sessions fall in this time: they stay booked; arrange them with "
+        "the students.",
+        count,
+    )
+
+
+def _booked_in_this_break(count: int) -> str:
+    # The administrator keeps the calendar; the centre arranges the sessions, from its list.
+    return ngettext(
+        "%(num)d booked session falls in this break: it stays booked, and the counselling "
+        "centre finds it on its list of appointments to rearrange.",
+        "%(num)d booked sessions fall in this break: they stay booked, and the counselling "
+        "centre finds them on its list of appointments to rearrange.",
+        count,
+    )
+
+
+def _after_change(
+    changed: Changed, done: str, booked: Callable[[int], str] = _booked_in_this_time
+) -> None:
     """Flash what a change did, and the booked sessions it could not withdraw."""
     flash(done, "success")
     if changed.booked_under_cover:
-        count = len(changed.booked_under_cover)
-        flash(
-            ngettext(
-                "%(num)d booked session falls in this time: it stays booked; arrange it with "
-                "the student.",
-                "%(num)d booked sessions fall in this time: they stay booked; arrange them with "
-                "the students.",
-                count,
-            ),
-            "warning",
-        )
+        flash(booked(len(changed.booked_under_cover)), "warning")
 
 
 @bp.route("/counsellors/<int:counsellor_id>/templates", methods=["POST"])
@@ -482,6 +495,7 @@ def academic_calendar() -> ResponseReturnValue:
                         "Break added: %(num)d open sessions withdrawn.",
                         changed.withdrawn,
                     ),
+                    _booked_in_this_break,
                 )
                 return redirect(url_for("availability.academic_calendar"))
     today = clock.local_date(clock.now(), clock.institution_zone(institution))

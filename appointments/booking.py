@@ -58,6 +58,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# A safety answer given again this soon after a refused pre-check, and not yet acted on, is the
+# same answer: a student retrying her booking (a new sign-in starts without the refusal her
+# session kept), one signal and one alarm. Answers further apart are each told.
+SAME_ANSWER_WINDOW = timedelta(hours=2)
 # How many free times a refusal offers instead.
 NEXT_FREE_COUNT = 3
 # Kinds a student books for themself; a follow-up only with a counsellor they have seen.
@@ -464,6 +468,8 @@ def book(
     warning never waits for a free time. `raised_signal_id` is the signal an earlier refusal of
     the same form raised for its safety answer: the same answer sent again, corrected, is told
     by it, not by a second signal (one answer, one line on the timeline, one note to the centre).
+    Without it (a new sign-in, a new form) the student's own refused answer of the last
+    `SAME_ANSWER_WINDOW`, not yet acted on, tells it the same way (`_raised_before`).
     """
     now = now or clock.now()
     if submission_token and _by_token(session, submission_token) is not None:
@@ -559,7 +565,7 @@ def _write_precheck(
             return stored
     problems = check_precheck(answers)
     flags = _safety_flags(answers.safety)
-    raised = _raised_before(session, student, raised_id, flags)
+    raised = _raised_before(session, student, raised_id, flags, now)
     if problems:
         signal_id = raised.id if raised is not None else None
         if flags and raised is None:
@@ -599,7 +605,9 @@ def _write_precheck(
         session.rollback()
         raise _DoubleSubmit() from None
     if raised is not None:
-        raised.evidence_id = check.id  # the answer it told is stored now
+        # The answer it told is stored now, unless a refusal of the time stored it already.
+        if raised.evidence_id is None:
+            raised.evidence_id = check.id
         check.safety_signal_id = raised.id
         session.flush()
     elif flags:
@@ -609,25 +617,39 @@ def _write_precheck(
 
 
 def _raised_before(
-    session: Session, student: Student, raised_id: int | None, flags: frozenset[str]
+    session: Session,
+    student: Student,
+    raised_id: int | None,
+    flags: frozenset[str],
+    now: datetime,
 ) -> Signal | None:
-    """The signal a refusal of the same form raised for `student`'s safety answer, when it still
-    tells these `flags` (on her open warning, no new safety finding); None when they need their
-    own. The id comes from the student's own session, yet is checked to be hers and a refused
-    pre-check's: a forged one finds nothing and a signal is raised as ever."""
+    """The signal that already tells `student`'s safety answer in `flags`, while it still does
+    (on her open warning, no new safety finding); None when the answer needs its own.
+
+    That is the signal a refusal of the same form raised (`raised_id`, from her session), else
+    her latest one of a refused pre-check (no booked check carries it) from the last
+    `SAME_ANSWER_WINDOW` that nobody has acted on yet: she signed in again, or opened a new
+    form, and sent the same answer. The id from the session is held to the same test, so a
+    forged one finds nothing and a signal is raised as ever."""
     from warning import services as warning_services
     from warning.models import Signal
 
-    if raised_id is None or not flags:
+    if not flags:
         return None
-    raised = session.get(Signal, raised_id)
-    if (
-        raised is None
-        or raised.student_id != student.id
-        or raised.evidence_type != PRECHECK_EVIDENCE
-        or raised.evidence_id is not None
-        or warning_services.new_safety_flags(session, raised_id, flags)
-    ):
+    refused = select(Signal).where(
+        Signal.student_id == student.id,
+        Signal.evidence_type == PRECHECK_EVIDENCE,
+        ~select(PreCheck.id)
+        .where(PreCheck.safety_signal_id == Signal.id, PreCheck.appointment_id.is_not(None))
+        .exists(),
+    )
+    same_form = session.scalar(refused.where(Signal.id == raised_id)) if raised_id else None
+    raised = same_form or session.scalar(
+        refused.where(Signal.observed_at >= now - SAME_ANSWER_WINDOW, warning_services.unreviewed())
+        .order_by(Signal.observed_at.desc(), Signal.id.desc())
+        .limit(1)
+    )
+    if raised is None or warning_services.new_safety_flags(session, raised.id, flags):
         return None
     return raised
 

@@ -24,9 +24,10 @@ from werkzeug.wrappers import Response
 from appointments import booking
 from appointments import change_permissions as permissions
 from appointments import changes
-from appointments import handover
+from appointments import rearrange
 from appointments import seats
 from appointments import waitlist
+from appointments.availability_forms import REASON_LABELS
 from appointments.change_forms import KIND_LABELS
 from appointments.change_forms import CentreCancelForm
 from appointments.change_forms import LiftForm
@@ -52,7 +53,6 @@ from campus.extensions import db
 from campus.forms import add_error
 from campus.i18n import shown
 from campus.local_time import due_words
-from campus.local_time import moment_words
 from campus.models import Institution
 from campus.models import Student
 from campus.models import User
@@ -131,26 +131,26 @@ def mine() -> str:
 @bp.route("/to-rearrange")
 @require_roles(*permissions.CENTRE_ROLES)
 def to_rearrange() -> str:
-    """The centre's future appointments whose counsellor has left (their role ended, or their
-    account is off): still booked, never cancelled by themselves; each links to its page to be
-    moved to another counsellor's time or cancelled with the student told."""
+    """The centre's booked appointments still to come that cannot go ahead as booked: their
+    counsellor has left or is away then, or the centre is closed that day (`rearrange`). None is
+    cancelled or moved by itself; each links to its page to be moved or cancelled with the
+    student told. Only the centre's own (those who may change them) see it, audited."""
     centre = institution_ids(current_user, *permissions.CENTRE_ROLES)
-    rows = list(
-        db.session.scalars(
-            handover.with_counsellor_gone(centre, clock.now())
-            .options(joinedload(Appointment.student), joinedload(Appointment.counsellor))
-            .limit(200)
-        )
-    )
+    rows = rearrange.to_rearrange(db.session, centre, clock.now())
     audit.record_list_read(
         db.session,
         actor=current_user,
         action="list_to_rearrange",
         record_type="appointment",
-        student_ids=[appointment.student_id for appointment in rows],
+        student_ids=[row.appointment.student_id for row in rows],
         institution_id=current_user.institution_id,
     )
-    return render_template("appointments/changes/to_rearrange.html", rows=rows)
+    return render_template(
+        "appointments/changes/to_rearrange.html",
+        rows=rows,
+        why=rearrange.Why,
+        reason_labels=REASON_LABELS,
+    )
 
 
 @bp.route("/<int:appointment_id>")
@@ -448,7 +448,7 @@ def student_workbench_items(session: Session, user: User, now: datetime) -> list
                 1,
                 _(
                     "Your next counselling session: %(when)s",
-                    when=moment_words(upcoming.starts_at, now),
+                    when=due_words(upcoming.starts_at, now),
                 ),
                 url_for("appointment_changes.show", appointment_id=upcoming.id),
                 workbench.Urgency.TODAY if today else workbench.Urgency.INFO,

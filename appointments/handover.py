@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from sqlalchemy import ColumnElement
 from sqlalchemy import Select
 from sqlalchemy import and_
 from sqlalchemy import func
@@ -16,14 +16,11 @@ from sqlalchemy.orm import Session
 
 from appointments.models import Appointment
 from appointments.models import AppointmentState
-from campus import workbench
 from campus.holdings import Holding
-from campus.local_time import due_words
 from campus.models import WITH_ENDED_ROLES
 from campus.models import Role
 from campus.models import RoleAssignment
 from campus.models import User
-from campus.scope import institution_ids
 
 
 def holding(session: Session, assignment: RoleAssignment, now: datetime) -> Holding | None:
@@ -49,10 +46,10 @@ def holding(session: Session, assignment: RoleAssignment, now: datetime) -> Hold
     )
 
 
-def with_counsellor_gone(institution_ids: list[int], now: datetime) -> Select[tuple[Appointment]]:
-    """The booked appointments still to come at `institution_ids` whose counsellor no longer
-    holds a working school-counsellor role there (or whose account is off), soonest first: the
-    student is still expecting them, and the centre has to arrange them with someone else."""
+def counsellor_gone(now: datetime) -> ColumnElement[bool]:
+    """A clause on `Appointment`: its counsellor no longer holds a working school-counsellor role
+    at its institution at `now`, or her account is off. It decides at `now` itself, so a query
+    may read ended roles (`WITH_ENDED_ROLES`) with it."""
     still_there = (
         select(RoleAssignment.id)
         .where(
@@ -64,41 +61,21 @@ def with_counsellor_gone(institution_ids: list[int], now: datetime) -> Select[tu
         .exists()
     )
     active = select(User.id).where(User.id == Appointment.counsellor_id, User.active).exists()
+    return ~and_(still_there, active)
+
+
+def with_counsellor_gone(institution_ids: list[int], now: datetime) -> Select[tuple[Appointment]]:
+    """The booked appointments still to come at `institution_ids` whose counsellor has left
+    (`counsellor_gone`), soonest first: the student is still expecting them, and the centre has
+    to arrange them with someone else."""
     return (
         select(Appointment)
         .where(
             Appointment.institution_id.in_(institution_ids),
             Appointment.state == AppointmentState.BOOKED,
             Appointment.starts_at > now,
-            ~and_(still_there, active),
+            counsellor_gone(now),
         )
         .order_by(Appointment.starts_at, Appointment.id)
         .execution_options(**{WITH_ENDED_ROLES: True})
     )
-
-
-def director_items(session: Session, user: User, now: datetime) -> list[workbench.Item]:
-    """The director's home page: future appointments with a counsellor who has left."""
-    institutions = sorted(institution_ids(user, Role.DIRECTOR))
-    if not institutions:
-        return []
-    query = with_counsellor_gone(institutions, now)
-    count = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
-    if not count:
-        return []
-    first = session.scalars(query.limit(1)).first()
-    return [
-        workbench.Item(
-            count,
-            ngettext(
-                "%(num)d future appointment is with a counsellor who has left: arrange it "
-                "with someone else",
-                "%(num)d future appointments are with a counsellor who has left: arrange them "
-                "with someone else",
-                count,
-            ),
-            url_for("appointment_changes.to_rearrange"),
-            workbench.Urgency.TODAY,
-            _("The earliest is %(when)s.", when=due_words(first.starts_at, now)) if first else "",
-        )
-    ]

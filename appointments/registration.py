@@ -28,6 +28,7 @@ def _register_calendar(app: Flask) -> None:
     from appointments import availability_views
     from appointments import duty_views
     from appointments import handover
+    from appointments import rearrange
     from appointments.cli import appointments_cli
     from appointments.permissions import CALENDAR_KEEPERS
     from appointments.permissions import CENTRE_MANAGERS
@@ -62,7 +63,7 @@ def _register_calendar(app: Flask) -> None:
     workbench.register(app, duty_views.workbench_items, set(ON_DUTY_VIEWERS), order=5)
     workbench.register(app, availability_views.workbench_items, set(COUNSELLOR_ROLES), order=6)
     holdings.register(app, handover.holding, order=40)
-    workbench.register(app, handover.director_items, {Role.DIRECTOR}, order=6)
+    workbench.register(app, rearrange.director_items, {Role.DIRECTOR}, order=6)
     scheduler.register_sweep(
         app,
         "appointments.open_weeks",

@@ -4,9 +4,10 @@ Stored times are naive UTC (`campus.clock`). Pages show them through the Jinja f
 `localtime` (date and time) and `local_date` (the local calendar date), exports through
 `localise_frame`; all use the reader's institution's zone (`clock.viewer_zone`, which is also
 Flask-Babel's zone for the request), so a page and its export never disagree about a day.
-What a person plans by (a deadline, a booking) reads in words instead: `|due_words` ("today
-18:00", "tomorrow 09:00", "Mon 14 Dec 11:37"), `|with_weekday` and `|day_words`, one way of
-writing a day (`day_words`) for them all; exports and printed forms keep ISO times.
+What a person plans by (a deadline, a counselling appointment, a duty shift) reads in words
+instead: `|due_words` ("today 18:00", "tomorrow 09:00", "Mon 14 Dec 11:37"), `|with_weekday` and
+`|day_words`, one way of writing a day (`day_words`) for them all; exports and printed forms keep
+ISO times.
 """
 
 from __future__ import annotations
@@ -134,8 +135,9 @@ def due_words(value: Any, now: datetime | None = None) -> str:
     """When something is due, as a person plans by it: "today 18:00", "tomorrow 09:00",
     "yesterday 18:00" (the reader's local calendar: 23:30 in Shanghai is still today), else the
     day with its weekday and the time (12月10日 周四 14:00). Every deadline a person reads on a
-    page says it so (a peer's task, a staff deadline, an inbox note); exports and printed forms
-    keep ISO times. A peer's task names no period in its text: this is where its urgency shows."""
+    page says it so (a peer's task, a staff deadline, an inbox note), and so does a counselling
+    appointment's or a duty shift's time; exports and printed forms keep ISO times. A peer's
+    task names no period in its text: this is where its urgency shows."""
     moment = _moment(value)
     if not isinstance(moment, datetime):
         return day_words(moment, now)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
 from email.message import EmailMessage
+from typing import Any
 
 from flask import Flask
 from flask import current_app
@@ -46,6 +47,7 @@ from campus import channels
 from campus import clock
 from campus.extensions import Model
 from campus.extensions import rows_changed
+from campus.local_time import due_words
 from campus.models import NotificationChannel
 from campus.models import User
 
@@ -222,7 +224,9 @@ def notify_digest(
 ) -> None:
     """Gather repetitive chores into one note per recipient and `key` (chore, unit, day).
 
-    Each item is ``{"text": N_ message, "params": {...}}``, rendered in the reader's language.
+    Each item is ``{"text": N_ message, "params": {...}}``, rendered in the reader's language
+    (`digest_line`); ``"moments": {name: naive-UTC ISO time}`` adds values said in words when
+    read (today 14:00).
     The note's detail lists them (``{"digest": key, "items": [...]}``); the inbox shows it as
     one line with a count that opens to the list, and the mail only says `text`. A recipient who
     already has the key's note gets the new items added to it (and sees it unread again), with no
@@ -248,6 +252,16 @@ def notify_digest(
     new = [i for i in ids if i not in existing]
     detail: dict[str, object] = {"digest": key, "items": list(items)}
     _queue(session, [_Spec(new, text, link, dict.fromkeys(new, detail), digest_key=key)])
+
+
+def digest_line(item: Mapping[str, Any]) -> str:
+    """One item of a digest in the reader's language: its message with its `params`, and its
+    `moments` (naive-UTC ISO times) as a person plans by them (`local_time.due_words`: "today
+    14:00", 9月22日 周二 14:00), said when the note is read, so a note read the next day does
+    not say "today" of yesterday."""
+    moments = item.get("moments") or {}
+    params = {**(item.get("params") or {}), **{k: due_words(v) for k, v in moments.items()}}
+    return gettext(str(item["text"]), **params)
 
 
 @dataclass(frozen=True)

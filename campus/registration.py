@@ -56,6 +56,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["least_length"] = forms.least_length
     app.jinja_env.globals["channel_kind_labels"] = channel_views.KIND_LABELS
     app.jinja_env.filters["shown_name"] = i18n.shown_name
+    app.jinja_env.globals["digest_line"] = notifications.digest_line
     app.jinja_env.globals["export_notice"] = export_rights.tier_notice
     app.jinja_env.globals["may_export_rows"] = export_rights.may_export_rows
     app.cli.add_command(campus_cli)

@@ -123,7 +123,7 @@ ACTION_LABELS = {
     "life_event": _lp("audit action", "Recorded a life event"),
     "list": _lp("audit action", "Viewed a list of students"),
     "list_booked": _lp("audit action", "Viewed booked appointments"),
-    "list_to_rearrange": _lp("audit action", "Viewed appointments whose counsellor has left"),
+    "list_to_rearrange": _lp("audit action", "Viewed appointments to rearrange"),
     "list_away_clashes": _lp("audit action", "Viewed booked sessions in time away"),
     "list_notes_to_co_sign": _lp("audit action", "Viewed notes to co-sign"),
     "list_sessions": _lp("audit action", "Viewed counselling sessions"),

@@ -151,8 +151,10 @@ BUDGETS = {
     # As the counsellor's, plus this term's glance: deadlines and screening KPI tables (4), the
     # month's key students whose family was contacted (1) and the interview list's count (1).
     # Who is on duty now (1). The director's own sessions, as the counsellor's (2). Future
-    # appointments whose counsellor's role has ended, to rearrange (1, whatever their number).
-    ("director", "/"): 18,
+    # appointments whose counsellor's role has ended, to rearrange (1, whatever their number);
+    # booked sessions in time away, to rearrange as well: counsellors' time away and the
+    # centre's closures still to come (2; with any, the sessions on those days: one more).
+    ("director", "/"): 20,
     ("counsellor", "/tasks"): 5,
     ("committee", "/tasks"): 4,
     # 44 for the tables and charts (the post-screening interview table: its groups and one

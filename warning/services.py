@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
+from sqlalchemy import ColumnElement
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -286,6 +287,21 @@ def new_safety_flags(
     if raised is None or not _stands(session, raised):
         return safety
     return safety - raised.flag_set
+
+
+def unreviewed() -> ColumnElement[bool]:
+    """A clause on `Signal`: nobody has acted on its warning since it was recorded (no
+    acknowledgement, contact, assessment or any other timeline entry a person made), so what it
+    told still waits for the first answer."""
+    return ~(
+        select(WarningEvent.id)
+        .where(
+            WarningEvent.warning_id == Signal.warning_id,
+            WarningEvent.actor_id.is_not(None),
+            WarningEvent.at >= Signal.recorded_at,
+        )
+        .exists()
+    )
 
 
 def _stands(session: Session, signal: Signal) -> bool:

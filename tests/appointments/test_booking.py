@@ -714,3 +714,26 @@ def test_a_group_session_attended_is_no_first_visit(centre: Centre) -> None:
     _attended(_book(student, centre.slot(counsellor, hours=1, kind=SessionKind.GROUP)))
     later = centre.slot(counsellor, hours=48)
     assert booking.visit_kind_for(db.session, student.id, later) is SessionKind.FIRST_VISIT
+
+
+def test_an_appointment_today_reads_today_wherever_the_student_and_counsellor_plan_by_it(
+    centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    counsellor = centre.counsellor()
+    slot = centre.slot(counsellor, hours=4)  # 14:00 in Shanghai, the clock's day
+    student = centre.student()
+    centre.campus.commit()
+    client = login(student.user)
+
+    booked = client.post(f"/appointments/book/{slot.id}", data=_precheck_form(CALM))
+    confirmation = client.get(booked.headers["Location"]).get_data(as_text=True)
+    assert "<strong>today 14:00</strong>–14:50" in confirmation
+    assert "today 14:00" in client.get("/appointments/mine").get_data(as_text=True)
+    assert "Your next counselling session: today 14:00" in client.get("/").get_data(as_text=True)
+
+    staff = login(counsellor)
+    assert "<td>today 14:00</td>" in staff.get("/appointments/booked").get_data(as_text=True)
+    appointment = db.session.scalars(select(Appointment)).one()
+    page = staff.get(f"/appointments/sessions/{appointment.id}").get_data(as_text=True)
+    assert "today 14:00" in page
+    assert "2026-09-14 14:00" not in page

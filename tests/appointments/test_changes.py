@@ -545,7 +545,7 @@ def test_a_time_held_by_the_waitlist_is_on_the_students_home_page_until_answered
     client.post(f"/appointments/changes/waitlist/{entry.id}/accept")
     home = client.get("/").get_data(as_text=True)
     assert "held for you" not in home
-    assert "Your next counselling session: Tue 15 Sep 16:00" in home
+    assert "Your next counselling session: tomorrow 16:00" in home
 
 
 # --------------------------------------------------------------------------------------------------

@@ -6,20 +6,24 @@ committed before the redirect."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func
 from sqlalchemy import select
 
+from appointments import booking
 from appointments.models import Appointment
 from appointments.models import PreCheck
+from campus import clock
 from campus.extensions import db
 from campus.models import User
 from campus.notifications import Notification
 from tests.appointments.booking_fixtures import Centre
 from tests.conftest import Campus
 from tests.pages import without_tokens
+from warning import actions
 from warning.models import Signal
 from warning.policy import Level
 from warning.response import RED_EVIDENCE_TEXT
@@ -158,24 +162,110 @@ def test_a_safety_answer_refused_then_sent_again_corrected_is_one_signal_and_no_
     assert _red_evidence_notes() == 0  # the centre is not told the same answer twice
 
 
-def test_a_refusal_of_another_form_or_another_student_raises_its_own_signal(
+def _signed_in_again(client: FlaskClient, student, login) -> FlaskClient:
+    """The student signs out and in again: the refusal her session kept is gone."""
+    client.post("/logout")
+    client = login(student.user)
+    with client.session_transaction() as stored:
+        assert "refused_precheck" not in stored
+    return client
+
+
+def test_a_safety_answer_refused_then_booked_after_signing_in_again_is_one_signal(
     centre: Centre, login: Callable[[User], FlaskClient]
 ) -> None:
     client, slot, student = _student_at_a_free_time(centre, login)
     client.post(f"/appointments/book/{slot.id}", data=_form(safety="2"))
-    # The same student, a new form (a new token): her answer is given again, and told again.
+    clock.advance(timedelta(minutes=40))  # longer than an idle session lives
+    client = _signed_in_again(client, student, login)
+
     done = client.post(
         f"/appointments/book/{slot.id}", data=_form(safety="2", reason="sleep", token="form-2")
     )
     assert "/confirmed" in done.headers["Location"]
+    (signal,) = _safety_signals(student)
+    check = db.session.scalar(select(PreCheck).where(PreCheck.student_id == student.id))
+    assert check.safety_signal_id == signal.id
+    assert signal.evidence_id == check.id
+    assert _red_evidence_notes() == 0
+
+
+def test_a_safety_answer_whose_time_was_taken_then_booked_after_signing_in_again_is_one_signal(
+    centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    client, slot, student = _student_at_a_free_time(centre, login)
+    later = centre.slot(slot.counsellor, hours=30)
+    centre.campus.commit()
+    other = centre.student()
+    centre.campus.commit()
+    booking.book(db.session, student=other, slot=slot, booked_by=other.user, kind=slot.kind)
+    taken = client.post(f"/appointments/book/{slot.id}", data=_form(safety="2", reason="sleep"))
+    assert "refused=1" in taken.headers["Location"]
+    first = db.session.scalar(select(PreCheck).where(PreCheck.student_id == student.id))
+    assert first.appointment_id is None  # stored with its signal, the time refused
+    clock.advance(timedelta(minutes=20))
+    client = _signed_in_again(client, student, login)
+
+    done = client.post(
+        f"/appointments/book/{later.id}", data=_form(safety="2", reason="sleep", token="form-2")
+    )
+    assert "/confirmed" in done.headers["Location"]
+    (signal,) = _safety_signals(student)
+    checks = db.session.scalars(select(PreCheck).where(PreCheck.student_id == student.id)).all()
+    assert [c.safety_signal_id for c in checks] == [signal.id, signal.id]
+    assert signal.evidence_id == first.id  # the answer as first stored
+    assert _red_evidence_notes() == 0
+
+
+def test_the_same_answer_days_apart_is_told_again(
+    centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    client, slot, student = _student_at_a_free_time(centre, login)
+    client.post(f"/appointments/book/{slot.id}", data=_form(safety="2"))
+    clock.advance(timedelta(days=3))
+    later = centre.slot(slot.counsellor, hours=24)
+    centre.campus.commit()
+    client = _signed_in_again(client, student, login)
+
+    done = client.post(
+        f"/appointments/book/{later.id}", data=_form(safety="2", reason="sleep", token="form-2")
+    )
+    assert "/confirmed" in done.headers["Location"]
+    assert len(_safety_signals(student)) == 2
+    assert _red_evidence_notes() > 0  # the centre hears of it again
+
+
+def test_the_same_answer_after_the_centre_acted_on_it_is_told_again(
+    centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    client, slot, student = _student_at_a_free_time(centre, login)
+    client.post(f"/appointments/book/{slot.id}", data=_form(safety="2"))
+    warning = open_warning(db.session, student.id)
+    clock.advance(timedelta(minutes=10))
+    actions.acknowledge(db.session, slot.counsellor, warning, warning.version, clock.now())
+    clock.advance(timedelta(minutes=10))
+    client = _signed_in_again(client, student, login)
+
+    client.post(
+        f"/appointments/book/{slot.id}", data=_form(safety="2", reason="sleep", token="form-2")
+    )
     assert len(_safety_signals(student)) == 2
 
-    # Another student's own refusal never adopts a signal that is not hers.
+
+def test_a_refusal_of_another_student_raises_her_own_signal(
+    centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    client, slot, student = _student_at_a_free_time(centre, login)
+    client.post(f"/appointments/book/{slot.id}", data=_form(safety="2"))
+    client.post("/logout")
+
+    # Another student's answer a moment later never adopts a signal that is not hers.
     other = centre.student()
     centre.campus.commit()
     other_client = login(other.user)
-    other_slot = centre.slot(centre.counsellor())
-    centre.campus.commit()
-    other_client.post(f"/appointments/book/{other_slot.id}", data=_form(safety="1"))
+    done = other_client.post(
+        f"/appointments/book/{slot.id}", data=_form(safety="1", reason="sleep", token="form-2")
+    )
+    assert "/confirmed" in done.headers["Location"]
     assert len(_safety_signals(other)) == 1
-    assert len(_safety_signals(student)) == 2
+    assert len(_safety_signals(student)) == 1

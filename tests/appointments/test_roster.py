@@ -185,7 +185,7 @@ def test_the_director_puts_a_counsellor_on_duty_and_the_crisis_page_names_them(c
     assert response.status_code == 200
     week = response.get_data(as_text=True)
     assert centre.first.name in week
-    assert "09-14 08:00 – 09-14 20:00" in week
+    assert "today 08:00 – 20:00" in week
 
     crisis_page = login(centre.dept_counsellor).get("/crisis/follow-ups").get_data(as_text=True)
     assert "On duty now" in crisis_page

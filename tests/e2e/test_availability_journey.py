@@ -39,7 +39,7 @@ def test_a_counsellor_opens_weekly_time_and_the_director_puts_them_on_duty(world
     # This Tuesday, next Tuesday and the one after: three sessions each.
     expect(counsellor.locator("main .flash.success")).to_contain_text("9 个咨询时段开放预约")
     coming = counsellor.locator("#coming")
-    expect(coming).to_contain_text("2026-09-22 星期二")
+    expect(coming).to_contain_text("9月22日 周二")
     expect(coming).to_contain_text("14:00–14:50")
     expect(coming.locator("li.slot", has_text="可预约")).to_have_count(6)
     world.shot(counsellor, "18-my-availability")
