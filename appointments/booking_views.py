@@ -34,6 +34,7 @@ from wtforms import HiddenField
 from appointments import booking
 from appointments import booking_permissions
 from appointments import refused_checks
+from appointments import urgency
 from appointments.models import Appointment
 from appointments.models import AppointmentState
 from appointments.models import PreCheck
@@ -96,12 +97,15 @@ def book_list() -> str:
     student = own_student_or_404()
     now = clock.now()
     gender, counsellor_id, seen = _preferences(student)
+    # A student the centre must see soon is offered the earlier times too; nothing on the page
+    # says why (she never reads her level).
+    urgent = urgency.urgent(db.session, student.id) is not None
     slots = booking.free_slots(
         db.session,
         student.institution_id,
         after=now,
         until=now + timedelta(days=current_app.config["BOOKING_DAYS_AHEAD"]),
-        kinds=booking.self_bookable_kinds(counsellor_id),
+        kinds=booking.self_bookable_kinds(counsellor_id, urgent=urgent),
         gender=gender,
         counsellor_id=counsellor_id,
     )
@@ -112,6 +116,7 @@ def book_list() -> str:
         counsellor_id=counsellor_id,
         seen=seen,
         upcoming=booking.upcoming(db.session, student, now),
+        on_duty=_on_duty(student.institution_id),
     )
 
 
@@ -122,7 +127,12 @@ def book_first() -> Response:
     student = own_student_or_404()
     gender, counsellor_id, _seen = _preferences(student)
     slot = booking.first_free(
-        db.session, student, now=clock.now(), gender=gender, counsellor_id=counsellor_id
+        db.session,
+        student,
+        now=clock.now(),
+        gender=gender,
+        counsellor_id=counsellor_id,
+        urgent=urgency.urgent(db.session, student.id) is not None,
     )
     if slot is None:
         flash(_("No free time matches your choices. Try without a preference."), "error")
