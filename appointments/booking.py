@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import joinedload
 
 from appointments import booking_permissions
+from appointments import urgency
 from appointments.models import LIVE_STATES
 from appointments.models import Appointment
 from appointments.models import AppointmentState
@@ -213,10 +214,14 @@ def next_free(
     )[:count]
 
 
-def self_bookable_kinds(counsellor_id: int | None) -> tuple[SessionKind, ...]:
+def self_bookable_kinds(
+    counsellor_id: int | None, *, urgent: bool = False
+) -> tuple[SessionKind, ...]:
     """The kinds a student's own list offers: first visits, and follow-ups once they asked for a
-    counsellor they have seen (`check_book` holds them to one they have attended)."""
-    if counsellor_id is None:
+    counsellor they have seen (`check_book` holds them to one they have attended). A student the
+    centre must see soon (`appointments.urgency`) is offered every individual time, whoever's: the
+    earliest hour matters more to her than the kind of time it was set aside for."""
+    if counsellor_id is None and not urgent:
         return (SessionKind.FIRST_VISIT,)
     return (SessionKind.FIRST_VISIT, SessionKind.FOLLOW_UP)
 
@@ -257,12 +262,16 @@ def returning_since(session: Session, student_ids: Collection[int]) -> dict[int,
 
 def visit_kind(kind: SessionKind, starts_at: datetime, since: datetime | None) -> SessionKind:
     """What a session of `kind` at `starts_at` is for a student who first attended one at
-    `since` (`returning_since`): a first-visit time taken by a student who came before is a
-    follow-up. A slot's kind says what the time offers; a returning student who asks for "any
-    counsellor" is offered first-visit times, and her booking read 初次咨询 (first visit)."""
-    if kind is SessionKind.FIRST_VISIT and since is not None and since < starts_at:
+    `since` (`returning_since`): an individual session before which she had come is a
+    follow-up, one before which she never had is her first visit. A slot's kind says what the
+    time offers: a returning student who asks for "any counsellor" is offered first-visit
+    times, and staff (or a student the centre must see soon) may take a follow-up time for a
+    student who never came; either booking read as the slot's kind before."""
+    if kind not in INDIVIDUAL:
+        return kind
+    if since is not None and since < starts_at:
         return SessionKind.FOLLOW_UP
-    return kind
+    return SessionKind.FIRST_VISIT
 
 
 def visit_kind_for(session: Session, student_id: int, slot: Slot) -> SessionKind:
@@ -279,14 +288,16 @@ def first_free(
     now: datetime,
     gender: str | None = None,
     counsellor_id: int | None = None,
+    urgent: bool = False,
 ) -> Slot | None:
     """The earliest free slot `student` may book for themself honouring their preferences (a
-    counsellor's gender, a counsellor seen before), or None when no free time matches them."""
+    counsellor's gender, a counsellor seen before), or None when no free time matches them;
+    every individual time when the centre must see her soon (`self_bookable_kinds`)."""
     slots = free_slots(
         session,
         student.institution_id,
         after=now,
-        kinds=self_bookable_kinds(counsellor_id),
+        kinds=self_bookable_kinds(counsellor_id, urgent=urgent),
         gender=gender,
         counsellor_id=counsellor_id,
         limit=1,
@@ -331,7 +342,8 @@ def check_book(
 
     Checked: the booker (the student, or staff allowed to book for them), the slot (the student's
     institution, offered, in the future, of the kind asked, a seat left), the kind the student may
-    book, the student's bar and the number of live future appointments they hold.
+    book (a follow-up with a counsellor she has seen, with anyone when the centre must see her
+    soon), the student's bar and the number of live future appointments they hold.
     """
     own = booking_permissions.is_own(booked_by, student)
     if slot.institution_id != student.institution_id:
@@ -360,7 +372,11 @@ def check_book(
     if own:
         if kind not in SELF_BOOKABLE:
             raise BookingError(N_("This kind of session is booked by the centre."), code="kind")
-        if kind == SessionKind.FOLLOW_UP and not _has_seen(session, student, slot.counsellor_id):
+        if (
+            kind == SessionKind.FOLLOW_UP
+            and not _has_seen(session, student, slot.counsellor_id)
+            and urgency.urgent(session, student.id) is None
+        ):
             raise BookingError(
                 N_("A follow-up is booked with a counsellor you have already seen."), code="kind"
             )

@@ -34,10 +34,10 @@ from wtforms import HiddenField
 from appointments import booking
 from appointments import booking_permissions
 from appointments import refused_checks
+from appointments import urgency
 from appointments.models import Appointment
 from appointments.models import AppointmentState
 from appointments.models import PreCheck
-from appointments.models import SessionKind
 from appointments.models import Slot
 from campus import access
 from campus import audit
@@ -96,12 +96,15 @@ def book_list() -> str:
     student = own_student_or_404()
     now = clock.now()
     gender, counsellor_id, seen = _preferences(student)
+    # A student the centre must see soon is offered the earlier times too; nothing on the page
+    # says why (she never reads her level).
+    urgent = urgency.urgent(db.session, student.id) is not None
     slots = booking.free_slots(
         db.session,
         student.institution_id,
         after=now,
         until=now + timedelta(days=current_app.config["BOOKING_DAYS_AHEAD"]),
-        kinds=booking.self_bookable_kinds(counsellor_id),
+        kinds=booking.self_bookable_kinds(counsellor_id, urgent=urgent),
         gender=gender,
         counsellor_id=counsellor_id,
     )
@@ -112,6 +115,7 @@ def book_list() -> str:
         counsellor_id=counsellor_id,
         seen=seen,
         upcoming=booking.upcoming(db.session, student, now),
+        on_duty=_on_duty(student.institution_id),
     )
 
 
@@ -122,7 +126,12 @@ def book_first() -> Response:
     student = own_student_or_404()
     gender, counsellor_id, _seen = _preferences(student)
     slot = booking.first_free(
-        db.session, student, now=clock.now(), gender=gender, counsellor_id=counsellor_id
+        db.session,
+        student,
+        now=clock.now(),
+        gender=gender,
+        counsellor_id=counsellor_id,
+        urgent=urgency.urgent(db.session, student.id) is not None,
     )
     if slot is None:
         flash(_("No free time matches your choices. Try without a preference."), "error")
@@ -262,7 +271,10 @@ def _bookable_student(student_id: int) -> Student:
 @bp.route("/for/<int:student_id>", methods=["GET", "POST"])
 @require_roles(*STAFF_ROLES)
 def book_for(student_id: int) -> str | Response | tuple[str, int]:
-    """Free times for a student (first visits and follow-ups), and booking one of them."""
+    """Free times for a student (first visits and follow-ups), and booking one of them. A
+    booking made leads back here with `?booked=<id>`: the page opens on what was booked. For a
+    student whose professional assessment is owed, the page says whether a free time comes
+    before it, and when none does, leads to the counsellor on duty."""
     student = _bookable_student(student_id)
     now = clock.now()
     form = TokenForm()
@@ -271,7 +283,7 @@ def book_for(student_id: int) -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         slot = _slot_or_404(request.form.get("slot_id", type=int), student.institution_id)
         try:
-            booking.book(
+            appointment = booking.book(
                 db.session,
                 student=student,
                 slot=slot,
@@ -283,15 +295,17 @@ def book_for(student_id: int) -> str | Response | tuple[str, int]:
             flash(_(refused.message, **refused.params), "error")
             next_free, status = refused.next_free, 409
         else:
-            flash(_("The appointment is booked; the student and the counsellor are told."), "info")
-            return redirect(url_for(".book_for", student_id=student.id))
+            return redirect(url_for(".book_for", student_id=student.id, booked=appointment.id))
     slots = booking.free_slots(
         db.session,
         student.institution_id,
         after=now,
         until=now + timedelta(days=current_app.config["BOOKING_DAYS_AHEAD"]),
-        kinds=(SessionKind.FIRST_VISIT, SessionKind.FOLLOW_UP),
+        kinds=booking.INDIVIDUAL,
     )
+    upcoming = booking.upcoming(db.session, student, now)
+    booked_id = request.args.get("booked", type=int)
+    just_booked = next((a for a in upcoming if a.id == booked_id), None)
     form.token.data = secrets.token_urlsafe(24)
     page = render_template(
         "appointments/book_for.html",
@@ -299,9 +313,33 @@ def book_for(student_id: int) -> str | Response | tuple[str, int]:
         form=form,
         days=_by_day(slots),
         next_free=next_free,
-        upcoming=booking.upcoming(db.session, student, now),
+        upcoming=upcoming,
+        just_booked=just_booked,
+        others=[a for a in upcoming if a is not just_booked],
+        **_assessment_timing(student, just_booked or (upcoming[0] if upcoming else None), slots),
     )
     return (page, status) if status != 200 else page
+
+
+def _assessment_timing(
+    student: Student, booked: Appointment | None, slots: list[Slot]
+) -> dict[str, object]:
+    """What the staff booking page says of a professional assessment still owed: when it is due,
+    whether it is overdue, and whether the time booked (else the earliest free one) comes
+    before it. Nothing for a student who owes none (`urgency.urgent`)."""
+    found = urgency.urgent(db.session, student.id)
+    due = found.assessment_due if found else None
+    if due is None:
+        return {"assessment_due": None}
+    earliest = slots[0] if slots else None
+    when = booked.starts_at if booked else (earliest.starts_at if earliest else None)
+    return {
+        "assessment_due": due,
+        "overdue": due <= clock.now(),
+        "earliest": earliest,
+        "in_time": when is not None and when < due,
+        "on_duty": _on_duty(student.institution_id),
+    }
 
 
 # --- the counsellor's booked sessions and their pre-checks ----------------------------------
