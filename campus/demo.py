@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from datetime import timedelta
 
+from sqlalchemy import Select
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -312,7 +313,9 @@ def _demo_staff(
             password_hash,
             RoleAssignment(role=Role.DEPT_LEADER, institution_id=inst, department_id=department.id),
         )
-    # Committee members and dorm informants are students with an extra role.
+    # Committee members and dorm informants are students with an extra role, each one of them:
+    # an informant who also sat on her class's committee would read her whole class's tasks.
+    committee: set[int] = set()
     for group in classes:
         member = session.scalar(
             select(Student).where(Student.class_id == group.id).order_by(Student.student_number)
@@ -323,10 +326,13 @@ def _demo_staff(
         member.user.roles.append(
             RoleAssignment(role=Role.CLASS_COMMITTEE, institution_id=inst, class_id=group.id)
         )
+        committee.add(member.id)
     half = len(rooms) // 2
     for room in rooms[:100] + rooms[half : half + 100]:  # men's rooms and women's
         head = session.scalar(
-            select(Student).where(Student.room_id == room.id).order_by(Student.student_number)
+            select(Student)
+            .where(Student.room_id == room.id, Student.id.not_in(committee))
+            .order_by(Student.student_number)
         )
         if head is not None:
             assert head.user is not None  # `_students` gave every student an account
@@ -389,6 +395,36 @@ def _other_institution(
     session.flush()
 
 
+PEER_ROLES = (Role.CLASS_COMMITTEE, Role.DORM_INFORMANT)
+
+
+def peer_holders(institution_id: int) -> Select[tuple[int]]:
+    """The accounts holding a class committee member's or dorm informant's role there."""
+    return select(RoleAssignment.user_id).where(
+        RoleAssignment.institution_id == institution_id, RoleAssignment.role.in_(PEER_ROLES)
+    )
+
+
+def printed_informant(session: Session, institution_id: int) -> RoleAssignment | None:
+    """The dorm informant's role the demo prints: the first (by account) with a roommate who
+    holds no peer role, so the warning demo can give her room a case (`warning.demo`) and her
+    task list shows her work; the first room heads' roommates all sit on class committees."""
+    roommate = select(Student.id).where(
+        Student.room_id == RoleAssignment.room_id,
+        Student.user_id.not_in(peer_holders(institution_id)),
+    )
+    return session.scalar(
+        select(RoleAssignment)
+        .where(
+            RoleAssignment.institution_id == institution_id,
+            RoleAssignment.role == Role.DORM_INFORMANT,
+            roommate.exists(),
+        )
+        .order_by(RoleAssignment.user_id)
+        .limit(1)
+    )
+
+
 def demo_logins(session: Session) -> list[DemoLogin]:
     """The logins to print: one per role, with real numbers for the student-held roles."""
 
@@ -402,6 +438,8 @@ def demo_logins(session: Session) -> list[DemoLogin]:
         )
         return login or "-"
 
+    uni = session.scalar(select(Institution.id).where(Institution.code == DEMO_CODE))
+    informant = printed_informant(session, uni) if uni is not None else None
     freshman = session.scalar(
         select(Student.student_number)
         .join(Institution, Institution.id == Student.institution_id)
@@ -416,7 +454,7 @@ def demo_logins(session: Session) -> list[DemoLogin]:
         DemoLogin("department counsellor", DEMO_CODE, "dc01"),
         DemoLogin("department leader", DEMO_CODE, "dl01"),
         DemoLogin("class psychology committee member", DEMO_CODE, holder(Role.CLASS_COMMITTEE)),
-        DemoLogin("dorm informant", DEMO_CODE, holder(Role.DORM_INFORMANT)),
+        DemoLogin("dorm informant", DEMO_CODE, informant.user.login if informant else "-"),
         DemoLogin("hospital liaison", DEMO_CODE, "liaison"),
         DemoLogin("student", DEMO_CODE, freshman or "-"),
         DemoLogin("province auditor", "HUNAN", "auditor"),

@@ -40,6 +40,7 @@ from warning.labels import Label
 from warning.models import OwnerTier
 from warning.models import SignalSource
 from warning.models import Task
+from warning.models import TaskClosed
 from warning.policy import Level
 from warning.response import TASKS_LINK
 from warning.response import notify_new_tasks
@@ -275,7 +276,7 @@ def _close(
         session.execute(
             update(Task)
             .where(Task.id == follow_up.task_id, Task.done_at.is_(None))
-            .values(done_at=now)
+            .values(done_at=now, closed_reason=TaskClosed.ENDED)
             .execution_options(synchronize_session=False)
         )
     audit.record_on(

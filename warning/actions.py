@@ -19,16 +19,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlalchemy import Select
 from sqlalchemy import and_
+from sqlalchemy import exists
 from sqlalchemy import false
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
-from sqlalchemy import true
 from sqlalchemy import update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -55,6 +58,7 @@ from warning.models import Deadline
 from warning.models import EarlyWarning
 from warning.models import OwnerTier
 from warning.models import Task
+from warning.models import TaskClosed
 from warning.models import WarningEvent
 from warning.models import WarningStatus
 from warning.policy import Level
@@ -441,7 +445,7 @@ def do_assign_peer_watch(
 ) -> None:
     """Write the peer tasks `check_peer_watch` allowed and tell their tiers, in the caller's unit
     of work; the company arranged in person, if any, is the event's note."""
-    response.add_peer_tasks(session, warning, "peer_watch", due_at, created_by=actor)
+    response.add_peer_tasks(session, warning, "peer_watch", due_at, now, created_by=actor)
     response.meet(session, warning, ["peer_watch"], now)
     note = (arranged or "").strip()[:2000] or None
     _event(session, warning, actor, "peer_watch_assigned", now, note=note)
@@ -769,17 +773,19 @@ def do_close(
 
 class TaskAlreadyDone(Exception):
     """The task was completed before (a double submit, two tabs, a second reporter); `by` is
-    who completed it (None for a task closed without a person, e.g. superseded)."""
+    who completed it, or None for a task closed without a person's tick, for `reason`."""
 
-    def __init__(self, by: User | None) -> None:
+    def __init__(self, by: User | None, reason: TaskClosed | None = None) -> None:
         super().__init__(by.name if by is not None else "")
         self.by = by
+        self.reason = reason
 
 
 def already_done(session: Session, task: Task) -> TaskAlreadyDone:
-    """The refusal for ticking `task` that someone has already marked done, naming them."""
+    """The refusal for ticking `task` that someone has already marked done (naming them), or
+    that was closed for a reason."""
     by = session.get(User, task.done_by_id) if task.done_by_id is not None else None
-    return TaskAlreadyDone(by)
+    return TaskAlreadyDone(by, task.closed_reason)
 
 
 def claim_task(session: Session, actor: User, task: Task, now: datetime, note: str | None) -> None:
@@ -808,6 +814,7 @@ def complete_task(
     if not permissions.can_complete_task(actor, task):
         raise ActionNotAllowed("task")
     claim_task(session, actor, task, now, (note or "").strip()[:500] or None)
+    _close_own_copies(session, actor, task, now)
     warning = session.get(EarlyWarning, task.warning_id) if task.warning_id else None
     if warning is not None and warning.status == WarningStatus.OPEN:
         _complete_peer_work(session, actor, warning, task, now, note)
@@ -821,6 +828,26 @@ def complete_task(
     session.commit()
     session.refresh(task)
     return task
+
+
+def _close_own_copies(session: Session, actor: User, task: Task, now: datetime) -> None:
+    """Close the same request reaching `actor` by her other role (a dorm informant who is also
+    her class's committee member is asked by the class and by the room, and sees it once): she
+    has done it."""
+    if task.warning_id is None:
+        return
+    copies = session.scalars(
+        _addressed_to(actor)
+        .where(
+            Task.warning_id == task.warning_id,
+            Task.kind == task.kind,
+            Task.id != task.id,
+            Task.done_at.is_(None),
+        )
+        .with_only_columns(Task.id)
+    ).all()
+    if copies:
+        response.close_tasks(session, [Task.id.in_(copies)], TaskClosed.MET, now)
 
 
 def _complete_peer_work(
@@ -849,23 +876,35 @@ def open_tasks_query(actor: User, *, include_done: bool = False):
     """Open (with `include_done`: all) tasks addressed to `actor` directly or through their
     class, room or department, for students in the actor's roster scope (or about no student,
     like a missing report). Never a task about the actor: a committee member who is herself
-    the student is not asked to keep herself company (`permissions.is_about`)."""
-    clauses = [Task.assignee_user_id == actor.id]
-    for a in actor.roles:
-        if a.role == Role.CLASS_COMMITTEE:
-            clauses.append(Task.assignee_class_id == a.class_id)
-        elif a.role == Role.DORM_INFORMANT:
-            clauses.append(Task.assignee_room_id == a.room_id)
-        elif a.role in permissions.DEPARTMENT_ROLES:
-            clauses.append(Task.assignee_department_id == a.department_id)
+    the student is not asked to keep herself company (`permissions.is_about`). Never the same
+    request twice: of a warning's open tasks of one kind reaching her by two roles (her class's
+    and her room's), the first; ticking it closes the other (`_close_own_copies`)."""
+    query = _addressed_to(actor)
+    if include_done:
+        return query
+    twin = aliased(Task)
+    return query.where(
+        Task.done_at.is_(None),
+        ~exists().where(
+            twin.warning_id == Task.warning_id,
+            twin.kind == Task.kind,
+            twin.id < Task.id,
+            twin.done_at.is_(None),
+            _addressee_clause(actor, twin),
+        ),
+    )
+
+
+def _addressed_to(actor: User):
+    """Every task addressed to `actor`, done or not, in their roster scope and not about them,
+    soonest first."""
     institutions = sorted({a.institution_id for a in actor.roles})
     return (
         select(Task)
         .outerjoin(Student, Student.id == Task.student_id)
         .where(
-            true() if include_done else Task.done_at.is_(None),
             Task.institution_id.in_(institutions) if institutions else false(),
-            or_(*clauses),
+            _addressee_clause(actor, Task),
             or_(
                 Task.student_id.is_(None),
                 and_(student_filter(actor, Capability.ROSTER), Student.user_id != actor.id),
@@ -873,6 +912,20 @@ def open_tasks_query(actor: User, *, include_done: bool = False):
         )
         .order_by(Task.due_at)
     )
+
+
+def _addressee_clause(actor: User, task: Any) -> ColumnElement[bool]:
+    """`task` (the Task entity or an alias of it) is addressed to `actor`: by name, or to a
+    class, room or department they hold a peer's or the department's role for."""
+    clauses = [task.assignee_user_id == actor.id]
+    for a in actor.roles:
+        if a.role == Role.CLASS_COMMITTEE:
+            clauses.append(task.assignee_class_id == a.class_id)
+        elif a.role == Role.DORM_INFORMANT:
+            clauses.append(task.assignee_room_id == a.room_id)
+        elif a.role in permissions.DEPARTMENT_ROLES:
+            clauses.append(task.assignee_department_id == a.department_id)
+    return or_(*clauses)
 
 
 def still_new_tasks(session: Session, reader: User, note: Notification) -> int:

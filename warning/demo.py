@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from campus import clock
 from campus import network
 from campus.demo import guardian_relation
+from campus.demo import peer_holders
+from campus.demo import printed_informant
 from campus.models import Institution
 from campus.models import Role
 from campus.models import RoleAssignment
@@ -64,10 +66,7 @@ def seed(session: Session, institution: Institution) -> None:
     now = clock.now()
     # The warnings' students hold no peer role: the demo's committee member and informant sign in
     # to do their class's and room's work, not to read about themselves.
-    peers = select(RoleAssignment.user_id).where(
-        RoleAssignment.institution_id == institution.id,
-        RoleAssignment.role.in_((Role.CLASS_COMMITTEE, Role.DORM_INFORMANT)),
-    )
+    peers = peer_holders(institution.id)
     students = list(
         session.scalars(
             select(Student)
@@ -79,7 +78,10 @@ def seed(session: Session, institution: Institution) -> None:
     if len(students) < 12:
         return
     _concerns(session, institution, students, now)
-    screened = _screenings(session, institution, students[3:], now)
+    mates = [
+        s for s in _printed_informants_roommates(session, institution) if s not in students[:3]
+    ]
+    screened = _screenings(session, institution, students[3:], mates, now)
     # A life event or a failed term goes to a student without a warning yet, so its story starts
     # with it (a signal recorded before a later screening answer would open her warning twice).
     warned = set(session.scalars(select(EarlyWarning.student_id)))
@@ -142,15 +144,41 @@ def _concerns(session: Session, institution: Institution, students: list[Student
         )
 
 
+def _printed_informants_roommates(session: Session, institution: Institution) -> list[Student]:
+    """The roommates of the dorm informant the demo prints (`campus.demo.printed_informant`),
+    none of them a peer: one is among the blues, so her task list shows her work (the blue's
+    check-in) rather than nothing."""
+    informant = printed_informant(session, institution.id)
+    if informant is None:
+        return []
+    return list(
+        session.scalars(
+            select(Student)
+            .where(
+                Student.room_id == informant.room_id,
+                Student.user_id.not_in(peer_holders(institution.id)),
+            )
+            .order_by(Student.student_number)
+        )
+    )
+
+
 def _screenings(
-    session: Session, institution: Institution, students: list[Student], now
+    session: Session,
+    institution: Institution,
+    students: list[Student],
+    mates: list[Student],
+    now,
 ) -> list[Student]:
     """The chosen cases answer the open freshman intake two days ago, through the screening
-    demo, so each warning's reason is a result on the campaign's pages; returns them."""
+    demo, so each warning's reason is a result on the campaign's pages; returns them. The first
+    of the printed informant's roommates still due (`mates`) is the first blue."""
     from screening import demo as screening_demo
 
     due = screening_demo.still_due(session, institution, now)
-    screened = [s for s in students if s.id in due][: len(SCREENINGS)]
+    mates = [s for s in mates if s.id in due][:1]
+    others = [s for s in students if s.id in due and s not in mates]
+    screened = (others[:3] + mates + others[3:])[: len(SCREENINGS)]
     for student, totals in zip(screened, SCREENINGS, strict=False):
         answers = screening_demo.answers_scoring(totals)
         screening_demo.complete(session, due[student.id], answers, now - timedelta(days=2))

@@ -17,7 +17,9 @@ from datetime import time as clock_time
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import and_
 from sqlalchemy import exists
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -41,6 +43,7 @@ from warning.models import Deadline
 from warning.models import EarlyWarning
 from warning.models import OwnerTier
 from warning.models import Task
+from warning.models import TaskClosed
 from warning.models import WarningEvent
 from warning.models import WarningStatus
 from warning.response_policy import active_response_policies
@@ -129,6 +132,7 @@ def _escalate_deadlines(
     session: Session, deadlines: list[Deadline], warnings: dict[int, EarlyWarning], now: datetime
 ) -> None:
     steps = []
+    past_peers: set[tuple[int, str]] = set()
     policies = active_response_policies(session, {w.institution_id for w in warnings.values()})
     for deadline in deadlines:
         warning = warnings[deadline.warning_id]
@@ -136,9 +140,22 @@ def _escalate_deadlines(
         to_tier = min(deadline.tier + 1, int(OwnerTier.LEADERSHIP))
         steps.append(Escalation(warning, deadline.tier, to_tier, missed=deadline.kind))
         window = policy.for_level(warning.level).window(deadline.kind)
-        response.add_deadline(session, warning, deadline.kind, to_tier, now + window, policy)
+        response.add_deadline(session, warning, deadline.kind, to_tier, now + window, policy, now)
+        if deadline.tier <= OwnerTier.CLASS < to_tier and deadline.kind in response.PEER_TASK_KINDS:
+            past_peers.add((warning.id, deadline.kind))
+    _close_peer_tasks(session, past_peers, now)
     _raise_owners(session, steps, now)
     record_escalations(session, steps, now)
+
+
+def _close_peer_tasks(session: Session, past_peers: set[tuple[int, str]], now: datetime) -> None:
+    """Close the class's and the room's open tasks of each (warning, kind) whose deadline the
+    class let pass to the department: the department counsellor owes it now, and a week-old
+    task left on a student volunteer's list is only a red line she can no longer answer. One
+    statement for the batch."""
+    if past_peers:
+        pairs = [and_(Task.warning_id == w, Task.kind == kind) for w, kind in sorted(past_peers)]
+        response.close_tasks(session, [or_(*pairs)], TaskClosed.ESCALATED, now)
 
 
 def _raise_owners(session: Session, steps: list[Escalation], now: datetime) -> None:

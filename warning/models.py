@@ -319,12 +319,23 @@ class Deadline(Model):
         )
 
 
+class TaskClosed(enum.StrEnum):
+    """Why a task left its addressee's open list without her doing it: it is kept, closed, so the
+    warning's history and the audit still show what was asked and what became of it."""
+
+    MET = "met"  # what it served was done by someone else (a staff contact, the other peer)
+    REPLACED = "replaced"  # the next cadence's task took its place
+    ENDED = "ended"  # no longer owed: the level changed, the warning closed, a counsellor decided
+    ESCALATED = "escalated"  # its deadline went past the class and the dorm to the department
+
+
 class Task(InstitutionRecord, Model):
     """Work addressed to a tier or a person: peer watch, check-ins, follow-ups, plan items.
 
     `text` is written for its addressee: tasks for class and dorm tiers carry no clinical detail.
     It is the English text; `text_key` and `text_params`, when set, are its message id and values,
-    so each reader sees it in their own language (as a warning's reason does).
+    so each reader sees it in their own language (as a warning's reason does). `done_at` ends it
+    either way: done by `done_by_id`, or closed for `closed_reason` with no one's tick.
     """
 
     __tablename__ = "task"
@@ -347,6 +358,9 @@ class Task(InstitutionRecord, Model):
     done_at: Mapped[datetime | None] = mapped_column(DateTime)
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     done_note: Mapped[str | None] = mapped_column(String(500))
+    closed_reason: Mapped[TaskClosed | None] = mapped_column(
+        db.Enum(TaskClosed, native_enum=False, length=20)
+    )
 
     student: Mapped[Student | None] = relationship()
 

@@ -22,7 +22,6 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from campus import clock
-from campus.extensions import rows_changed
 from campus.i18n import N_
 from campus.i18n import Message
 from campus.models import Role
@@ -40,6 +39,7 @@ from warning.models import Deadline
 from warning.models import EarlyWarning
 from warning.models import OwnerTier
 from warning.models import Task
+from warning.models import TaskClosed
 from warning.policy import Level
 from warning.response_policy import LevelResponse
 from warning.response_policy import ResponsePolicy
@@ -52,6 +52,12 @@ TASKS_LINK = "/tasks"
 
 # Deadlines the class and dorm tiers meet by completing a task; the task text is all they see.
 PEER_TASK_KINDS = frozenset({"peer_watch", "check_in", "follow_up"})
+# The peer tasks that serve their deadline: met by anyone (a staff contact, the other peer),
+# the open ones close. A peer watch's tasks are the watch itself, asked for by meeting its
+# deadline (the department arranging it), so they stay until the watch ends or is no longer owed.
+CLOSED_WHEN_MET = frozenset({"check_in", "follow_up"})
+# A blue's first check-in and its follow-ups ask a peer the same thing: one open task for both.
+SAME_PURPOSE = {kind: CLOSED_WHEN_MET for kind in CLOSED_WHEN_MET}
 
 # Every task a class committee member or dorm informant is given about a student reads the same,
 # whatever gave it (a warning's peer watch, check-in or follow-up, a return-to-school plan, a
@@ -161,7 +167,7 @@ def plan_response(
     _supersede(session, warning, now, keep="follow_up")
     session.expire(warning, ["deadlines"])
     for rule in response.deadlines:
-        add_deadline(session, warning, rule.kind, rule.tier, now + rule.within, policy)
+        add_deadline(session, warning, rule.kind, rule.tier, now + rule.within, policy, now)
     told = told_tiers(response)
     # Whoever is on duty (值班) hears of a new red at once, in this transaction, with a note of
     # their own instead of (never beside) the one their tier would have had.
@@ -292,12 +298,13 @@ def _supersede(
     kind: str | None = None,
     *,
     keep: str | None = None,
+    reason: TaskClosed = TaskClosed.ENDED,
 ) -> None:
-    """Supersede the deadlines still owed on `warning` and close its open tasks (of `kind` only,
-    when given; all but those of `keep`, when given): the work is no longer owed, which is not
-    the same as done on time."""
+    """Supersede the deadlines still owed on `warning` and close its open tasks for `reason` (of
+    `kind` only, when given; all but those of `keep`, when given): the work is no longer owed,
+    which is not the same as done on time."""
     deadlines = [_still_owed(warning)]
-    tasks = [Task.warning_id == warning.id, Task.done_at.is_(None)]
+    tasks = [Task.warning_id == warning.id]
     if kind is not None:
         deadlines.append(Deadline.kind == kind)
         tasks.append(Task.kind == kind)
@@ -310,8 +317,19 @@ def _supersede(
         .values(superseded_at=now)
         .execution_options(synchronize_session=False)
     )
+    close_tasks(session, tasks, reason, now)
+
+
+def close_tasks(
+    session: Session, where: Iterable[ColumnElement[bool]], reason: TaskClosed, now: datetime
+) -> None:
+    """Close the open tasks matching `where` for `reason`: they leave their addressees' lists
+    (and the counts on their home pages) but are kept, with when and why, never deleted."""
     session.execute(
-        update(Task).where(*tasks).values(done_at=now).execution_options(synchronize_session=False)
+        update(Task)
+        .where(Task.done_at.is_(None), *where)
+        .values(done_at=now, closed_reason=reason)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -322,9 +340,10 @@ def add_deadline(
     tier: OwnerTier | int,
     due_at: datetime,
     policy: ResponsePolicy,
+    now: datetime,
 ) -> Deadline:
-    """A deadline owed by `tier`, due at the window `policy` gives it and naming its version;
-    class-tier ones also become tasks for the class and the room."""
+    """A deadline owed by `tier`, set at `now`, due at the window `policy` gives it and naming
+    its version; class-tier ones also become tasks for the class and the room."""
     deadline = Deadline(
         warning_id=warning.id,
         kind=kind,
@@ -334,25 +353,37 @@ def add_deadline(
     )
     session.add(deadline)
     if int(tier) <= OwnerTier.CLASS and kind in PEER_TASK_KINDS:
-        add_peer_tasks(session, warning, kind, due_at, created_by=None)
+        add_peer_tasks(session, warning, kind, due_at, now, created_by=None)
     return deadline
 
 
 def add_peer_tasks(
-    session: Session, warning: EarlyWarning, kind: str, due_at: datetime, created_by: User | None
+    session: Session,
+    warning: EarlyWarning,
+    kind: str,
+    due_at: datetime,
+    now: datetime,
+    created_by: User | None,
 ) -> list[Task]:
-    """Tasks for the class committee and the dorm informant, worded without clinical detail.
+    """Tasks for the class committee and the dorm informant, worded without clinical detail,
+    given at `now`.
 
-    An addressee who already has this open task for the warning keeps that one, extended to the
-    later due date, so asking twice never lists the same request twice.
+    A peer never holds two open tasks for one student and purpose: an addressee who already has
+    this open task for the warning keeps that one, extended to the later due date (a peer watch
+    asked for twice, a check-in passed on from the dorm to the class); one who has the check-in
+    open when a follow-up is planned keeps it, due at the sooner of the two (`SAME_PURPOSE`:
+    doing it meets the check-in and plans the next follow-up, as the follow-up's task asks).
     """
     student = session.get_one(Student, warning.student_id)  # a foreign key
     text = peer_task_text(student)
     addressees = [{"assignee_class_id": student.class_id}]
     if student.room_id is not None:
         addressees.append({"assignee_room_id": student.room_id})
+    purpose = SAME_PURPOSE.get(kind, frozenset({kind}))
     open_tasks = session.scalars(
-        select(Task).where(Task.warning_id == warning.id, Task.kind == kind, Task.done_at.is_(None))
+        select(Task).where(
+            Task.warning_id == warning.id, Task.kind.in_(purpose), Task.done_at.is_(None)
+        )
     ).all()
     tasks = []
     for addressee in addressees:
@@ -368,12 +399,15 @@ def add_peer_tasks(
                 warning_id=warning.id,
                 kind=kind,
                 due_at=due_at,
+                created_at=now,
                 created_by_id=created_by.id if created_by else None,
                 **addressee,
             )
             session.add(task)
-        else:
+        elif task.kind == kind:  # asked again, or passed on from the dorm: the new window
             task.due_at = max(task.due_at, due_at)
+        else:
+            task.due_at = min(task.due_at, due_at)
         tasks.append(task)
     return tasks
 
@@ -864,14 +898,27 @@ def _soonest_owed(
 
 
 def meet(session: Session, warning: EarlyWarning, kinds: Iterable[str], now: datetime) -> int:
-    """Mark the warning's open deadlines of `kinds` met; returns how many."""
-    return rows_changed(
-        session,
-        update(Deadline)
-        .where(_still_owed(warning), Deadline.kind.in_(list(kinds)))
-        .values(met_at=now)
-        .execution_options(synchronize_session=False),
+    """Mark the warning's open deadlines of `kinds` met; returns how many. The peers' open tasks
+    of a kind met close with it (`CLOSED_WHEN_MET`), whoever met it: a check-in done by the
+    department counsellor's call is not left overdue on the informant's list."""
+    met = list(
+        session.scalars(
+            update(Deadline)
+            .where(_still_owed(warning), Deadline.kind.in_(list(kinds)))
+            .values(met_at=now)
+            .returning(Deadline.kind)
+            .execution_options(synchronize_session=False)
+        )
     )
+    served = CLOSED_WHEN_MET.intersection(met)
+    if served:
+        close_tasks(
+            session,
+            [Task.warning_id == warning.id, Task.kind.in_(sorted(served))],
+            TaskClosed.MET,
+            now,
+        )
+    return len(met)
 
 
 def plan_follow_up(
@@ -879,7 +926,7 @@ def plan_follow_up(
 ) -> Deadline:
     """Replace the warning's pending follow-up with one due at `due_at`, owed by the tier that
     owns the level's routine follow-up (class for blue, department for yellow, school for red)."""
-    _supersede(session, warning, now, kind="follow_up")
+    _supersede(session, warning, now, kind="follow_up", reason=TaskClosed.REPLACED)
     policy = active_response_policy(session, warning.institution_id)
     owner = policy.for_level(warning.level).owner
-    return add_deadline(session, warning, "follow_up", owner, due_at, policy)
+    return add_deadline(session, warning, "follow_up", owner, due_at, policy, now)

@@ -48,6 +48,7 @@ from warning.labels import tier_label
 from warning.models import Deadline
 from warning.models import EarlyWarning
 from warning.models import Task
+from warning.models import TaskClosed
 from warning.models import WarningStatus
 from warning.response_forms import ACTION_FORMS
 from warning.response_forms import ActionForm
@@ -440,7 +441,7 @@ def task_done(task_id: int):
             actions.complete_task(db.session, current_user, task, clock.now(), note=note)
     except actions.TaskAlreadyDone as done:
         if done.by is None:
-            flash(_("This task was already marked done."), "warning")
+            flash(_closed_text(done.reason), "warning")
         elif done.by.id == current_user.id:  # the same person, in another tab
             flash(_("You already marked this done."), "warning")
         else:
@@ -454,3 +455,16 @@ def task_done(task_id: int):
         abort(404)
     flash(_("Thank you. The task is marked done."), "success")
     return redirect(url_for("response.tasks"))
+
+
+def _closed_text(reason: TaskClosed | None) -> str:
+    """What a peer ticking a task closed without her reads (from a page opened before): that
+    it is taken care of, never how (a counsellor's call, an escalation would tell her more
+    about the student than her task does)."""
+    if reason is TaskClosed.MET:
+        return _("Someone has already taken care of this. Thank you.")
+    if reason is TaskClosed.REPLACED:
+        return _("This task was replaced by a newer one on your list.")
+    if reason is not None:
+        return _("This task is no longer needed.")
+    return _("This task was already marked done.")

@@ -236,3 +236,42 @@ def test_no_student_on_leave_holds_a_peer_role(demo_university):
         .where(RoleAssignment.role.in_((Role.CLASS_COMMITTEE, Role.DORM_INFORMANT)))
     ).all()
     assert not set(on_leave) & set(peers)
+
+
+def test_the_printed_informant_has_a_few_tasks_none_overdue_none_twice(demo_university):
+    """A walk found the printed informant (also her class's committee member) with seventeen
+    check-ins overdue for a month, each student listed twice, though every deadline was met: her
+    list now holds what her room is owed, a few tasks, none overdue, each student once."""
+    from campus.models import Role
+    from campus.models import User
+    from warning import actions
+
+    login = next(entry.login for entry in demo_university if entry.role == "dorm informant")
+    informant = db.session.scalar(select(User).where(User.login == login))
+    assert {a.role for a in informant.roles} == {Role.STUDENT, Role.DORM_INFORMANT}
+    listed = db.session.scalars(actions.open_tasks_query(informant)).all()
+    assert 1 <= len(listed) <= 5
+    assert all(task.due_at > clock.now() for task in listed)
+    assert len({task.student_id for task in listed}) == len(listed)
+
+
+def test_no_peer_task_outlives_the_deadline_it_served(demo_university):
+    """Every open check-in or follow-up task of a warning serves a deadline of its kind still
+    owed: the demo's counsellors met them, and a task is closed with what it served."""
+    from warning.models import Deadline
+    from warning.models import Task
+
+    stale = db.session.scalars(
+        select(Task).where(
+            Task.done_at.is_(None),
+            Task.kind.in_(("check_in", "follow_up")),
+            ~select(Deadline.id)
+            .where(
+                Deadline.warning_id == Task.warning_id,
+                Deadline.kind == Task.kind,
+                Deadline.still_owed(),
+            )
+            .exists(),
+        )
+    ).all()
+    assert not stale, [(t.warning_id, t.kind, t.due_at) for t in stale]
