@@ -81,7 +81,7 @@ def test_the_department_counsellor_owes_the_peer_watch_and_it_leads_to_her_form(
     page = client.get(f"/warnings/students/{network.student.id}").get_data(as_text=True)
     owed = page[page.index("Still to do") :]
     assert (
-        f'<a href="{form_url}">Arrange the peer watch</a> <span class="muted">(department)' in owed
+        f'<a href="{form_url}">Arrange the peer watch</a><span class="muted"> (department)' in owed
     )
     # The centre's acknowledgement is not hers to give: that step leads to no form of hers.
     assert "actions/acknowledge" not in owed
