@@ -379,7 +379,9 @@ def service_coverage(session: Session, view: View, now: datetime) -> pd.DataFram
 
 def family_contact(session: Session, view: View, now: datetime) -> pd.DataFrame:
     """Key students (a red or yellow warning opened in the period) whose family was contacted
-    since the warning opened ÷ key students."""
+    since the warning opened ÷ key students: whether each warning's family was ever reached out
+    to. The home page's figure (`casework.family_contacts.key_students_contacted`) is the
+    month's round instead: open warnings, this calendar month's contacts only."""
     contacted = (
         select(FamilyContact.id)
         .where(
@@ -796,12 +798,14 @@ KPIS: tuple[Kpi, ...] = (
     ),
     Kpi(
         "family",
-        _l("Family contact for key students"),
+        _l("Family contact since the warning (key students)"),
         _l(
             "Key students whose family was contacted ÷ key students. Key students: students with "
-            "a warning opened in the period whose level is red or yellow now. Contacted: an entry "
-            "in the family-contact log since the warning opened, whether or not the "
-            "guardian was reached. Month: the month the warning opened."
+            "a warning opened in the period whose level is red or yellow now, open or closed. "
+            "Contacted: an entry in the family-contact log since the warning opened, in any "
+            "month, whether or not the guardian was reached. Month: the month the warning "
+            "opened. Not the home page's monthly figure, which counts the key students with a "
+            "warning open now whose family was contacted in the current calendar month."
         ),
         family_contact,
         (
