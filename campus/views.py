@@ -326,11 +326,10 @@ def students() -> ResponseReturnValue:
     else:
         stmt = stmt.outerjoin(Caseload, caseload_join)
     listed = stmt.subquery()
-    by_status = dict(
-        db.session.execute(
-            select(listed.c.enrolment_status, func.count()).group_by(listed.c.enrolment_status)
-        ).all()
-    )
+    counted = select(listed.c.enrolment_status, func.count()).group_by(listed.c.enrolment_status)
+    by_status: dict[EnrolmentStatus, int] = {
+        EnrolmentStatus(status): count for status, count in db.session.execute(counted)
+    }
     total = sum(by_status.values())
     size = current_app.config["PAGE_SIZE"]
     rows = db.session.execute(
