@@ -438,8 +438,9 @@ def _unreadable_xlsx() -> Message:
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Werkzeug adds "; charset=utf-8" to a text type itself: naming it here sent it twice.
 MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 

@@ -54,9 +54,11 @@ from campus.forms import StaffForm
 from campus.forms import add_error
 from campus.forms import filled
 from campus.forms import role_choices
+from campus.i18n import N_
 from campus.i18n import refusal_text
 from campus.models import ROLE_SCOPE
 from campus.models import Caseload
+from campus.models import EnrolmentStatus
 from campus.models import Institution
 from campus.models import Role
 from campus.models import RoleAssignment
@@ -293,6 +295,14 @@ def roster_title() -> str:
     return _("My students")
 
 
+# What the roster list says of students in it who are not enrolled.
+NOT_ENROLLED_WORDS = {
+    EnrolmentStatus.ON_LEAVE: N_("%(num)s on leave"),
+    EnrolmentStatus.GRADUATED: N_("%(num)s graduated"),
+    EnrolmentStatus.WITHDRAWN: N_("%(num)s withdrawn"),
+}
+
+
 @bp.route("/students")
 @require_roles(*(set(Role) - {Role.STUDENT, Role.HOSPITAL_LIAISON, Role.PROVINCE_AUDITOR}))
 def students() -> ResponseReturnValue:
@@ -315,7 +325,12 @@ def students() -> ResponseReturnValue:
         stmt = stmt.join(Caseload, caseload_join).order_by(Caseload.since.desc())
     else:
         stmt = stmt.outerjoin(Caseload, caseload_join)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    listed = stmt.subquery()
+    counted = select(listed.c.enrolment_status, func.count()).group_by(listed.c.enrolment_status)
+    by_status: dict[EnrolmentStatus, int] = {
+        EnrolmentStatus(status): count for status, count in db.session.execute(counted)
+    }
+    total = sum(by_status.values())
     size = current_app.config["PAGE_SIZE"]
     rows = db.session.execute(
         stmt.order_by(Student.student_number).limit(size).offset((page - 1) * size)
@@ -327,10 +342,21 @@ def students() -> ResponseReturnValue:
         caseload=caseload,
         show=show,
         total=total,
+        not_enrolled=_not_enrolled(by_status),
         page=page,
         size=size,
         q=query,
     )
+
+
+def _not_enrolled(by_status: dict[EnrolmentStatus, int]) -> list[str]:
+    """How many of a list are not enrolled, by status ("1 on leave"): the list counts every
+    student in scope, while the response network counts enrolled ones."""
+    return [
+        _(words, num=by_status[status])
+        for status, words in NOT_ENROLLED_WORDS.items()
+        if by_status.get(status)
+    ]
 
 
 def _caseload_size(user: User) -> int:

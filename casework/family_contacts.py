@@ -293,7 +293,9 @@ class MonthFigure:
 
 
 def key_students_contacted(session: Session, user: User, now: datetime) -> MonthFigure:
-    """The month's figure for `user`'s scope, in one query."""
+    """The month's figure for `user`'s scope, in one query: this calendar month's contacts
+    only, the month's round of calls (the oversight KPI `family` counts any contact since the
+    warning opened instead, and each page says which it counts)."""
     start, end = month_bounds(now, clock.viewer_zone())
     contacted = (
         select(FamilyContact.id)

@@ -90,7 +90,9 @@ def index():
         stmt = stmt.where(InterviewEntry.campaign_id == campaign.id)
     if department_id:
         stmt = stmt.where(InterviewEntry.department_id == department_id)
-    if state in InterviewState.__members__.values():
+    if state == interviews.OPEN:
+        stmt = stmt.where(InterviewEntry.state.in_(interviews.OPEN_STATES))
+    elif state in InterviewState.__members__.values():
         stmt = stmt.where(InterviewEntry.state == InterviewState(state))
     if mine:
         stmt = stmt.where(InterviewEntry.interviewer_id == current_user.id)
@@ -99,7 +101,9 @@ def index():
             InterviewEntry.state.in_(interviews.OPEN_STATES), InterviewEntry.due_at <= now
         )
     rows = list(db.session.scalars(stmt))
-    page = _list_page(rows, campaign, campaigns, now, AssignForm(), department_id, state, mine)
+    page = _list_page(
+        rows, campaign, campaigns, now, AssignForm(), department_id, state, mine, overdue=overdue
+    )
     audit.record_list_read(
         db.session,
         actor=current_user,
@@ -111,7 +115,9 @@ def index():
     return page
 
 
-def _list_page(rows, campaign, campaigns, now, form, department_id, state, mine, status=200):
+def _list_page(
+    rows, campaign, campaigns, now, form, department_id, state, mine, status=200, overdue=False
+):
     institution_ids = sorted({c.institution_id for c in campaigns})
     can_assign = any(permissions.can_assign(current_user, i) for i in institution_ids)
     departments = list(
@@ -139,7 +145,9 @@ def _list_page(rows, campaign, campaigns, now, form, department_id, state, mine,
         department_id=department_id,
         state=state,
         mine=mine,
+        overdue=overdue,
         states=interviews.STATE_WORDS,
+        open_state=interviews.OPEN,
         interviewers=interviewers,
         can_assign=can_assign,
         form=form,

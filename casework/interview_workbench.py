@@ -18,6 +18,7 @@ from campus.models import User
 from campus.workbench import Item
 from campus.workbench import Urgency
 from casework import interview_permissions as permissions
+from casework.interviews import OPEN
 from casework.interviews import OPEN_STATES
 from casework.models import InterviewEntry
 from casework.models import InterviewState
@@ -52,7 +53,9 @@ def staff_items(session: Session, user: User, now: datetime) -> list[Item]:
             "%(num)s post-screening interviews to hold",
             mine,
         )
-        items.append(Item(mine, text, url_for("interviews.index", mine=1), Urgency.THIS_WEEK))
+        items.append(
+            Item(mine, text, url_for("interviews.index", mine=1, state=OPEN), Urgency.THIS_WEEK)
+        )
     if to_assign and any(permissions.can_assign(user, a.institution_id) for a in user.roles):
         text = ngettext(
             "%(num)s student on the interview list to assign",

@@ -64,6 +64,10 @@ from warning.models import WarningStatus
 from warning.policy import Level
 
 OPEN_STATES = (InterviewState.TO_ASSIGN, InterviewState.ASSIGNED, InterviewState.SCHEDULED)
+# The list's filter for every open state at once: what the home page counts as "to hold".
+OPEN = "open"
+# The interviewer's own open entries, as their home page and their notes count them.
+MINE_TO_HOLD = "/interviews?mine=1&state=open"
 CONCLUSIONS = ("no_concern", "watch", "follow_up", "refer")
 LEVEL_DECISIONS = ("confirm", "lower", "raise")
 NEXT_STEPS = ("none", "follow_up", "refer")
@@ -280,7 +284,7 @@ def do_assign(
         session,
         [interviewer.id],
         N_("You have post-screening interviews to hold: see the interview list."),
-        "/interviews?mine=1",
+        MINE_TO_HOLD,
     )
 
 
@@ -697,7 +701,7 @@ def reminder_sweep(session: Session, now: datetime) -> int:
                     [user_id],
                     f"interview_due:user:{user_id}:{today}",
                     N_("Post-screening interviews are due soon."),
-                    "/interviews?mine=1" if interviewer is not None else "/interviews",
+                    MINE_TO_HOLD if interviewer is not None else "/interviews",
                     [_item(entry, N_("%(student)s: interview due %(date)s"))],
                 )
             entry.reminded_at = now

@@ -29,7 +29,7 @@ HEADLINES = (
     Headline("screening", _l("Screening coverage"), ("screened",), ("cohort",)),
     Headline("service", _l("Service coverage"), ("contacted",), ("warned",)),
     Headline("crisis", _l("Red warnings opened"), ("incidents",)),
-    Headline("deadlines", _l("Deadlines met on time"), ("met",), ("due",)),
+    Headline("deadlines", _l("Warning response deadlines met"), ("met",), ("due",)),
     Headline("referrals", _l("Referral closure rate"), ("closed",), ("due",)),
     Headline(
         "reports",

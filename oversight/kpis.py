@@ -40,6 +40,7 @@ from sqlalchemy.orm import join
 
 from campus import staffing
 from campus.i18n import name_column
+from campus.models import WITH_ENDED_ROLES
 from campus.models import ClassGroup
 from campus.models import Department
 from campus.models import EnrolmentStatus
@@ -58,6 +59,7 @@ from referrals.services import stalled_clause
 from referrals.states import CLOSED_LOOP
 from screening.models import Campaign
 from screening.models import CampaignAssignment
+from warning.escalation import REPORT_GRACE
 from warning.models import Deadline
 from warning.models import EarlyWarning
 from warning.models import WarningEvent
@@ -379,7 +381,9 @@ def service_coverage(session: Session, view: View, now: datetime) -> pd.DataFram
 
 def family_contact(session: Session, view: View, now: datetime) -> pd.DataFrame:
     """Key students (a red or yellow warning opened in the period) whose family was contacted
-    since the warning opened ÷ key students."""
+    since the warning opened ÷ key students: whether each warning's family was ever reached out
+    to. The home page's figure (`casework.family_contacts.key_students_contacted`) is the
+    month's round instead: open warnings, this calendar month's contacts only."""
     contacted = (
         select(FamilyContact.id)
         .where(
@@ -640,27 +644,40 @@ def _open_now(session, view, now, settings, keys, expected) -> pd.DataFrame:
 # --- weekly reports -------------------------------------------------------------------------------
 
 
-def _mondays(view: View, now: datetime) -> pd.DataFrame:
-    """Every ISO week (its Monday) starting in the period and already begun by `now`."""
+def _weeks_due(view: View, now: datetime) -> pd.DataFrame:
+    """Every ISO week (its Monday) starting in the period whose report was due by `now`: by noon
+    on the Monday after (`warning.escalation.REPORT_GRACE`), as the missing-report sweep asks.
+    `cutoff` (the end of the Monday) and `week_end` are naive UTC, as the roles' times are."""
     first = view.first_month + timedelta(days=(7 - view.first_month.weekday()) % 7)
-    weeks = pd.date_range(first, view.last_day, freq="7D")
-    weeks = weeks[weeks <= pd.Timestamp(now)]
-    return pd.DataFrame({"week_start": weeks.date, "month": weeks.strftime("%Y-%m")})
+    mondays = pd.Series(pd.date_range(first, view.last_day, freq="7D"))
+    local_start = mondays - pd.Timedelta(view.utc_offset)
+    weeks = pd.DataFrame(
+        {
+            "week_start": mondays.dt.date,
+            "month": mondays.dt.strftime("%Y-%m"),
+            "cutoff": local_start + pd.Timedelta(days=1),
+            "week_end": local_start + pd.Timedelta(days=7),
+        }
+    )
+    return weeks[weeks["week_end"] + pd.Timedelta(REPORT_GRACE) <= pd.Timestamp(now)]
 
 
 def report_compliance(session: Session, view: View, now: datetime) -> pd.DataFrame:
     """Weeks reported ÷ weeks expected, for classes and for dorm rooms.
 
-    A unit is expected to report when someone holds its reporting role today (a class committee
-    member, a dorm informant), as the warning stage's own reminder rule says. Weeks expected =
-    expected units × Mondays in the period up to now. Dorm rooms belong to no department, so in
-    the department view, and for one department in any view, only classes are counted.
+    A unit owes a week's report on the rule of the missing-report sweep
+    (`warning.reports.weekly_report_status`): someone held its reporting role (a class committee
+    member, a dorm informant) from before the end of the week's Monday to the week's end, and the
+    institution was live by then; and only once the report is due (noon on the Monday after). So
+    no week counts before a class's first reporter was appointed, nor before the institution went
+    live. The product keeps no term calendar: the sweep owes a report in every week, the summer
+    included, and so does this figure. A report filed for a week not (yet) owed is not counted.
+    Dorm rooms belong to no department, so in the department view, and for one department in any
+    view, only classes are counted.
     """
-    units = _reporting_units(session, view)
-    weeks = _mondays(view, now)
-    expected = units.merge(weeks, how="cross")
+    owed = _owed_weeks(session, view, now)
     reported = _reported_weeks(session, view)
-    expected = expected.merge(reported, on=["kind", "unit_id", "week_start"], how="left")
+    expected = owed.merge(reported, on=["kind", "unit_id", "week_start"], how="left")
     expected["reported"] = expected["reported"].eq(True)
     keys = _key_names(view)
     counts = expected.pivot_table(
@@ -678,12 +695,34 @@ def report_compliance(session: Session, view: View, now: datetime) -> pd.DataFra
     return out
 
 
-def _reporting_units(session: Session, view: View) -> pd.DataFrame:
+def _owed_weeks(session: Session, view: View, now: datetime) -> pd.DataFrame:
+    """One row per unit and week owed: each reporting assignment against each week due, kept
+    where it covered the week (and the institution was live), then once per unit and week."""
+    weeks = _weeks_due(view, now)
+    terms = _reporting_terms(session, view)
+    pairs = terms.merge(weeks, how="cross")
+    ends = pairs["ends_at"]
+    covered = (
+        (pairs["since"] < pairs["cutoff"])
+        & (pairs["live_since"] < pairs["cutoff"])
+        & (ends.isna() | (ends >= pairs["week_end"]))
+    )
+    columns = ["institution_id", "department_id", "kind", "unit_id", "week_start", "month"]
+    return pairs.loc[covered, columns].drop_duplicates(["kind", "unit_id", "week_start"])
+
+
+def _reporting_terms(session: Session, view: View) -> pd.DataFrame:
+    """Every class committee and dorm informant assignment of the view's institutions, ended ones
+    too (a past week is judged by who held the role then), with when it began and ended and when
+    its institution went live."""
     classes = (
         select(
             RoleAssignment.institution_id,
             ClassGroup.department_id,
             RoleAssignment.class_id.label("unit_id"),
+            RoleAssignment.since,
+            RoleAssignment.ends_at,
+            Institution.live_since,
         )
         .join(ClassGroup, ClassGroup.id == RoleAssignment.class_id)
         .where(RoleAssignment.role == Role.CLASS_COMMITTEE)
@@ -692,13 +731,24 @@ def _reporting_units(session: Session, view: View) -> pd.DataFrame:
         RoleAssignment.institution_id,
         null(),  # a room has no department
         RoleAssignment.room_id.label("unit_id"),
-    ).where(RoleAssignment.role == Role.DORM_INFORMANT)
+        RoleAssignment.since,
+        RoleAssignment.ends_at,
+        Institution.live_since,
+    ).where(RoleAssignment.role == Role.DORM_INFORMANT, RoleAssignment.room_id.is_not(None))
+    columns = ["institution_id", "department_id", "unit_id", "since", "ends_at", "live_since"]
     frames = []
     for kind, stmt in (("class", classes), ("room", rooms)):
-        stmt = stmt.where(RoleAssignment.institution_id.in_(view.institution_ids)).distinct()
-        frame = pd.DataFrame(
-            session.execute(stmt).all(), columns=["institution_id", "department_id", "unit_id"]
+        stmt = (
+            stmt.join(Institution, Institution.id == RoleAssignment.institution_id)
+            .where(RoleAssignment.institution_id.in_(view.institution_ids))
+            .execution_options(**{WITH_ENDED_ROLES: True})
         )
+        frame = pd.DataFrame(session.execute(stmt).all(), columns=columns)
+        # Typed before they are put together: a column of Nones (a room's department, a role
+        # that never ended) is a column of missing values, not of objects.
+        frame["department_id"] = frame["department_id"].astype("Int64")
+        for column in ("since", "ends_at", "live_since"):
+            frame[column] = pd.to_datetime(frame[column])
         frames.append(frame.assign(kind=kind))
     units = pd.concat(frames, ignore_index=True)
     if view.by == "department" or view.department_id is not None:
@@ -796,12 +846,14 @@ KPIS: tuple[Kpi, ...] = (
     ),
     Kpi(
         "family",
-        _l("Family contact for key students"),
+        _l("Family contact since the warning (key students)"),
         _l(
             "Key students whose family was contacted ÷ key students. Key students: students with "
-            "a warning opened in the period whose level is red or yellow now. Contacted: an entry "
-            "in the family-contact log since the warning opened, whether or not the "
-            "guardian was reached. Month: the month the warning opened."
+            "a warning opened in the period whose level is red or yellow now, open or closed. "
+            "Contacted: an entry in the family-contact log since the warning opened, in any "
+            "month, whether or not the guardian was reached. Month: the month the warning "
+            "opened. Not the home page's monthly figure, which counts the key students with a "
+            "warning open now whose family was contacted in the current calendar month."
         ),
         family_contact,
         (
@@ -914,10 +966,13 @@ KPIS: tuple[Kpi, ...] = (
         "reports",
         _l("Weekly-report compliance"),
         _l(
-            "Weeks reported ÷ weeks expected, for classes and for dorm rooms. Expected: every "
-            "class and room that has a reporter (class committee member, dorm informant) today, "
-            "for each week whose Monday is in the period and not in the future. A zero report "
-            "counts. Rooms belong to no department, so the department view counts classes only."
+            "Weeks reported ÷ weeks expected, for classes and for dorm rooms. Expected: each "
+            "week whose Monday is in the period and whose report was due by now (noon on the "
+            "Monday after), for every class and room whose reporter (class committee member, "
+            "dorm informant) was appointed by that Monday and still held the role at the week's "
+            "end, once the school was live: the weeks the missing-report reminder chases, the "
+            "summer included, none before the reporter was appointed. A zero report counts. "
+            "Rooms belong to no department, so the department view counts classes only."
         ),
         report_compliance,
         (

@@ -24,6 +24,7 @@ from campus.forms import filled
 from campus.models import Institution
 from campus.models import Role
 from campus.permissions import require_roles
+from campus.spreadsheets import MEDIA_TYPES
 from privacy import consent as privacy_consent
 from referrals import export
 from referrals import metrics
@@ -154,10 +155,7 @@ def closure_export(fmt: str):
     # The workbook's sheet is named as the list's page is headed.
     title = _("Referrals behind the figure")
     body = export.to_csv(shown) if fmt == "csv" else export.to_xlsx(shown, title)
-    mimetype = (
-        "text/csv; charset=utf-8"
-        if fmt == "csv"
-        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
     name = f"referrals-{which}-{period.first}-{period.last}.{fmt}"
-    return send_file(io.BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=name)
+    return send_file(
+        io.BytesIO(body), mimetype=MEDIA_TYPES[fmt], as_attachment=True, download_name=name
+    )

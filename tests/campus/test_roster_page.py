@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from campus.models import Caseload
+from campus.models import EnrolmentStatus
 from campus.models import Role
 
 
@@ -69,3 +70,23 @@ def test_a_roster_without_a_caseload_has_no_tabs(campus, login):
             page = login(user).get(url).get_data(as_text=True)
             assert "王一" in page
             assert "My caseload" not in page
+
+
+def test_the_roster_and_the_response_network_say_why_their_counts_differ(campus, login):
+    """A counsellor's list said 共 336 条 and the response network 335 名学生: the one on leave
+    is on the roster and in no unit of the network, and neither page said so."""
+    inst = campus.institution("XJU")
+    dept = campus.department(inst, "Computing")
+    group = campus.class_group(dept)
+    campus.student(group, name="王一")
+    away = campus.student(group, name="李二")
+    away.enrolment_status = EnrolmentStatus.ON_LEAVE
+    counsellor = campus.staff(inst, Role.DEPT_COUNSELLOR, department=dept)
+    campus.commit()
+    client = login(counsellor)
+    roster = client.get("/students").get_data(as_text=True)
+    assert "2 students, of whom 1 on leave" in roster
+    assert _names(roster, "王一", "李二") == ["王一", "李二"]
+    assert 'class="tag">On leave</span>' in roster.split("李二", 1)[1].split("</tr>", 1)[0]
+    network = client.get("/network/").get_data(as_text=True)
+    assert "1 student in school (those on leave not counted)" in network

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlalchemy import select
 
+from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
 from casework.models import FamilyContact
+from oversight import kpis
 from tests.factories import phq9_signal
 from warning.models import Deadline
 from warning.models import Task
@@ -298,3 +301,26 @@ def test_the_guardian_on_file_comes_with_the_relation_the_log_last_gave(world, l
     page = client.get(f"/warnings/students/{world.student.id}").get_data(as_text=True)
     step = page.split('id="action-guardian"', 1)[1].split("</details>", 1)[0]
     assert re.search(rf'name="guardian_relation"[^>]*value="{relation}"', step)
+
+
+def test_the_months_figure_and_the_oversight_figure_each_say_what_they_count(world, login):
+    """A department's home read "1 of 7" and oversight "5 of 7", both called 家校沟通: one
+    counts this month's contacts, the other any contact since the warning opened."""
+    phq9_signal(world.student, 22)  # red, opened 14 September at 10:00
+    clock.set_now(datetime(2026, 9, 14, 3))
+    client = login(world.dept_counsellor)
+    assert client.post(_url(world.student), data=_form(at="2026-09-14T10:30")).status_code == 302
+    clock.set_now(datetime(2026, 10, 5, 2))  # October: September's call is last month's
+    client = login(world.dept_counsellor)
+    home = client.get("/").get_data(as_text=True)
+    assert "Families contacted this month: 0 of 1 key students" in home
+    listed = client.get("/casework/family/this-month").get_data(as_text=True)
+    assert "one in an earlier month does not" in listed
+    september = kpis.View(
+        (world.student.institution_id,), date(2026, 9, 1), date(2026, 9, 1), "institution"
+    )
+    family = kpis.BY_KEY["family"]
+    out = kpis.compute(db.session, family, september, clock.now())
+    assert (out["key_students"].sum(), out["family_contacted"].sum()) == (1, 1)
+    assert str(family.title) == "Family contact since the warning (key students)"
+    assert "Not the home page's monthly figure" in str(family.definition)

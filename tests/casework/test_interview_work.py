@@ -474,3 +474,25 @@ def test_a_forged_assignment_form_assigns_nobody_and_says_why(client, world, lis
     db.session.expire_all()
     assert yellow.interviewer_id is None
     assert red.interviewer_id is None
+
+
+def test_the_home_pages_count_of_interviews_to_hold_opens_on_exactly_those(client, world, listed):
+    """The home page said "1 post-screening interview to hold" and its link listed every entry
+    the counsellor had held too (interviewed, unreachable)."""
+    made, yellow, red = listed
+    interviews.assign(db.session, world.director, [yellow, red], world.counsellor, clock.now())
+    red.state = InterviewState.DONE
+    db.session.commit()
+    sign_in(client, world.counsellor)
+    home = client.get("/").text
+    assert "1 post-screening interview to hold" in home
+    link = home.split("1 post-screening interview to hold")[0].rsplit('href="', 1)[1].split('"')[0]
+    listed_page = client.get(link.replace("&amp;", "&")).text
+    assert "Wang Fang" in listed_page
+    assert "Zhao Min" not in listed_page
+    assert "Only the interviews you hold." in listed_page
+    # The notes that send the interviewer to the list open on the same filter.
+    assert {n.link for n in _notes(world.counsellor) if "interview" in n.text} == {
+        interviews.MINE_TO_HOLD
+    }
+    assert link.replace("&amp;", "&") == interviews.MINE_TO_HOLD

@@ -19,8 +19,10 @@ from referrals.models import Referral
 from referrals.models import ReferralStatus
 from screening.models import Campaign
 from screening.models import CampaignAssignment
+from tests.factories import TERM_START
 from tests.factories import open_warning
 from tests.factories import referral_row
+from tests.factories import went_live
 from warning.models import Deadline
 from warning.models import EarlyWarning
 from warning.models import OwnerTier
@@ -73,7 +75,8 @@ def world(campus) -> World:
     - deadlines of S1's red warning: acknowledge met on time, assessment met late, one superseded,
       one due after now; S2's yellow contact deadline missed;
     - referrals: S1's sent 06-10 closed 07-20 (40 days), S2's sent 06-20 and untouched since;
-    - a class committee member and a dorm informant; the class reported the week of 09-07 only.
+    - a class committee member and a dorm informant, both appointed on 08-24 when XJU went live;
+      the class reported the week of 09-07 only.
     """
     xju = University(campus.institution("XJU", "Xiangjiang University"))
     computing = campus.department(xju.institution, "Computing")
@@ -92,7 +95,8 @@ def world(campus) -> World:
     xju.director = campus.staff(xju.institution, Role.DIRECTOR)
     campus.staff(xju.institution, Role.SCHOOL_COUNSELLOR)
     committee = campus.staff(xju.institution, Role.CLASS_COMMITTEE, group=group)
-    campus.staff(xju.institution, Role.DORM_INFORMANT, room=room)
+    informant = campus.staff(xju.institution, Role.DORM_INFORMANT, room=room)
+    went_live(TERM_START, xju.institution, committee, informant)
     dept_counsellor = campus.staff(xju.institution, Role.DEPT_COUNSELLOR, department=computing)
 
     campaign = Campaign(

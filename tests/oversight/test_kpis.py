@@ -11,9 +11,12 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 from sqlalchemy import insert
+from sqlalchemy import select
 
 from campus import clock
 from campus.extensions import db
+from campus.models import Role
+from campus.models import RoleAssignment
 from campus.models import StaffingEntry
 from campus.models import StaffPost
 from campus.models import Student
@@ -21,6 +24,7 @@ from oversight import kpis
 from oversight import tables
 from referrals.services import ReferralSettings
 from tests.oversight.conftest import add_warning
+from warning.models import WeeklyReport
 
 SEPT = date(2026, 9, 1)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -107,14 +111,76 @@ def test_referral_closure_rate_days_and_stalled(world):
     assert xju["stalled"] == 1
 
 
-def test_weekly_report_compliance_counts_mondays_up_to_now(world):
-    out = compute("reports", view(world, "institution"))
-    # Mondays of September up to now (09-14 02:00): 09-07 and 09-14 -> 2 weeks per unit.
+# Monday 21 September, 14:00 in Shanghai: the reports of the weeks of 09-07 and 09-14 are due
+# (by noon on the Monday after); the week of 09-21 has only begun.
+SEPT_21 = datetime(2026, 9, 21, 6)
+XJU = "Xiangjiang University"
+
+
+def reports_at(v, now=SEPT_21):
+    return kpis.compute(db.session, kpis.BY_KEY["reports"], v, now)
+
+
+def test_weekly_report_compliance_counts_the_weeks_due_by_now(world):
+    out = reports_at(view(world, "institution"))
+    # Weeks of 09-07 and 09-14 -> 2 weeks per unit; 09-21's is not due yet.
     # The class reported for 09-07 only: 1 / 2. The room never reported: 0 / 2.
-    xju = row(out, institution="Xiangjiang University")
+    xju = row(out, institution=XJU)
     assert (xju["expected_class"], xju["reported_class"]) == (2, 1)
     assert xju["class_compliance"] == 0.5
     assert (xju["expected_room"], xju["room_compliance"]) == (2, 0.0)
+    # On the frozen clock (Monday 09-14, 10:00), not even 09-07's report is due: nothing is
+    # expected in September yet, so no rate at all rather than 0 %.
+    early = row(reports_at(view(world, "institution"), clock.now()), institution=XJU)
+    assert (early["expected_class"], early["expected_room"]) == (0, 0)
+    assert math.isnan(early["class_compliance"])
+
+
+def test_weeks_before_a_reporter_or_the_school_existed_are_not_expected(world, campus):
+    """Each department was expected 92 class-weeks counted from July, including weeks before its
+    2026 classes and their committee members existed: the weekly-report rate read 2.2 %."""
+    maths = world.xju.students[3].class_group
+    late = campus.staff(world.xju.institution, Role.CLASS_COMMITTEE, group=maths)
+    (assignment,) = late.assignments(Role.CLASS_COMMITTEE)
+    assignment.since = datetime(2026, 9, 15, 2)  # Tuesday: the week of 09-14 is not theirs
+    db.session.commit()
+    summer = view(world, "department", first=date(2026, 7, 1), last=SEPT)
+    out = reports_at(summer, datetime(2026, 9, 29, 6))
+    # Computing's class: from 08-24 (went live, reporter appointed), weeks of 08-24, 08-31,
+    # 09-07, 09-14 and 09-21 -> 5, none in July. Maths: the week of 09-21 only -> 1.
+    assert row(out, department="Computing")["expected_class"] == 5
+    assert row(out, department="Maths")["expected_class"] == 1
+
+
+def test_a_week_after_a_reporters_role_ended_is_not_expected(world):
+    (informant,) = [
+        a
+        for a in db.session.scalars(select(RoleAssignment))
+        if a.role == Role.DORM_INFORMANT and a.institution_id == world.xju.institution.id
+    ]
+    informant.ends_at = datetime(2026, 9, 16)  # within the week of 09-14
+    db.session.commit()
+    xju = row(reports_at(view(world, "institution")), institution=XJU)
+    assert xju["expected_room"] == 1  # the week of 09-07 only
+    assert xju["expected_class"] == 2
+
+
+def test_a_report_for_a_week_not_yet_due_is_not_counted(world):
+    committee = db.session.scalar(
+        select(RoleAssignment.user_id).where(RoleAssignment.role == Role.CLASS_COMMITTEE)
+    )
+    db.session.add(
+        WeeklyReport(
+            institution_id=world.xju.institution.id,
+            class_id=world.xju.students[0].class_id,
+            week_start=date(2026, 9, 21),
+            zero_report=True,
+            filed_by_id=committee,
+        )
+    )
+    db.session.commit()
+    xju = row(reports_at(view(world, "institution")), institution=XJU)
+    assert (xju["expected_class"], xju["reported_class"]) == (2, 1)
 
 
 @pytest.mark.parametrize("by", ["institution", "month", "department"])
@@ -122,13 +188,13 @@ def test_one_departments_report_compliance_counts_its_classes_only(world, by):
     """Grouped by month or school, the department filter held for every other table but this
     one, which showed the whole school's classes and rooms."""
     maths = world.xju.students[3].department_id
-    out = compute("reports", view(world, by, department_id=maths))
+    out = reports_at(view(world, by, department_id=maths))
     # Maths has a class and no committee member: nothing is expected of it, and the dorm
     # rooms, which belong to no department, are not counted at all.
     assert out["expected_class"].sum() == 0
     assert out["expected_room"].sum() == 0
     computing = world.xju.students[0].department_id
-    out = compute("reports", view(world, by, department_id=computing))
+    out = reports_at(view(world, by, department_id=computing))
     assert (out["expected_class"].sum(), out["reported_class"].sum()) == (2, 1)
     assert out["expected_room"].sum() == 0
 

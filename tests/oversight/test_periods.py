@@ -89,6 +89,9 @@ def test_director_home_shows_this_term_at_a_glance_linking_to_the_dashboard_for_
     campus.commit()
     home = login(director).get("/").get_data(as_text=True)
     assert "This term at a glance: Autumn term 2026–2027" in home
+    # It says whose deadlines it counts: beside "4 post-screening interviews past their deadline"
+    # the director read "Deadlines met on time: 100.0%", which counts warnings' deadlines only.
+    assert "Warning response deadlines met: —" in home
     assert 'href="/oversight/?period=term:2026-autumn"' in home
 
 

@@ -233,3 +233,15 @@ def test_a_workbooks_times_are_to_the_minute_as_the_page_and_the_csv_show_them()
     assert cells == [datetime(2026, 9, 2, 16, 0)] * 2
     text = local_time.localise_frame(frame, zone)["opened (Asia/Shanghai)"].tolist()
     assert text == ["2026-09-02 16:00"] * 2
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/oversight/export/service.csv", "/oversight/drill/red.csv", "/admin/roster/template.csv"],
+)
+def test_a_csv_download_names_its_charset_once(world, login, url):
+    """The header read "text/csv; charset=utf-8; charset=utf-8": Werkzeug adds the charset to a
+    text type and the media type named it as well."""
+    response = login(world.xju.admin).get(url, query_string=SEPT)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
