@@ -33,9 +33,9 @@ def demo_university(app):
 
 @pytest.fixture
 def december_demo(app):
-    """The demo seeded in December, the term under way: its blues have been called for weeks
-    when the referral demo's report of ten days ago lands among them (seeded on the first
-    morning of term, the story has no calls yet to collide with)."""
+    """The demo seeded in December, the term under way, where more of its story has happened
+    than on the first morning of term: its blues have been called for weeks when the referral
+    demo's report of ten days ago lands among them, and its reds' guardians told twice."""
     clock.set_now(datetime(2026, 12, 7, 9, 12))
     logins = demo.seed(db.session, students=400, today=clock.now().date())
     db.session.commit()
@@ -271,3 +271,17 @@ def test_no_contact_is_dated_after_a_raise_it_did_not_know_of(december_demo):
             and e.id < raised.id
         ]
         assert not unaware, (raised.warning_id, raised.at, [e.at for e in unaware])
+
+
+def test_a_students_guardian_is_the_same_relation_in_every_family_contact(december_demo):
+    """The crisis record's call named the guardian her father where the warning's call to the
+    same person had named her mother."""
+    from casework.models import FamilyContact
+
+    relations: dict[tuple[int, str], set[str]] = {}
+    for contact in db.session.scalars(select(FamilyContact)):
+        relations.setdefault((contact.student_id, contact.guardian_name), set()).add(
+            contact.guardian_relation
+        )
+    assert relations
+    assert all(len(names) == 1 for names in relations.values()), relations
