@@ -282,9 +282,9 @@ def check_family_contacts(
     (`family_contacts.check_family_contact`): its call to the family, and its hand-over to the
     family (met in person, reached) unless the call was in person, which is then that meeting
     and must have reached the family. Each corrects the live contact of its kind that the entry
-    it corrects logged. Raises `FamilyCallError` (the call) or `CrisisError` and writes nothing;
-    a crisis record's writers all log family contacts (`crisis_permissions`), the check only
-    makes sure of it."""
+    it corrects logged. Raises `FamilyCallError` (the call) or `CrisisError` and writes nothing.
+    (Whoever writes a crisis record may log the student's family contacts today: the refusal
+    keeps it so should the two role lists part.)"""
     call = entry.family
     handed = hands_over(entry)
     if (call is not None or handed) and not can_log_family_contact(actor, student):
