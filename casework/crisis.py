@@ -1,13 +1,18 @@
 """Crisis records (危机事件记录) on red warnings and their hand-over documents.
 
 A record belongs to one red warning and is opened with its first entry; later entries are
-appended, never changed (a correction is a new entry naming the one it corrects). A call to the
-family an entry records is saved, in the same transaction, as the student's one family contact
-(`casework.family_contacts`): the family log, the month's figure and the warning's "notify the
-guardian" step all read it, by the family log's rule, and the entry says "guardian informed" only
-when the call reached the guardian. Documents (家长知情告知书, and 安全承诺书 where the centre uses
-it) are generated from the record as tracked copies that go from unsigned to signed, with the
-signed scan attached when one is uploaded.
+appended, never changed (a correction is a new entry naming the one it corrects). The family
+contacts an entry records are saved, in the same transaction, as the student's family contacts
+(`casework.family_contacts`): its call to the family, and its hand-over to the family, met in
+person and reached (a call in person at the hand-over is that same meeting: one contact). The
+family log, the month's figure and the warning's "notify the guardian" step all read them, by the
+family log's rule, and the entry says "guardian informed" only when one of them reached the
+family. A correction's call corrects the call of the entry it corrects, and its hand-over that
+entry's hand-over, as the family log corrects an entry: one call stays one record.
+
+Documents (家长知情告知书, and 安全承诺书 where the centre uses it) are generated from the record
+as tracked copies that go from unsigned to signed, with the signed scan attached when one is
+uploaded.
 
 As elsewhere: `check_*` raises `CrisisError` with a message a person can act on and writes
 nothing; the public function writes, audits and commits once, or rolls back all of it.
@@ -17,9 +22,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from datetime import date
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy import update
@@ -36,6 +43,7 @@ from campus.models import Student
 from campus.models import User
 from casework import family_contacts
 from casework import scans
+from casework.file_permissions import can_log_family_contact
 from casework.models import ContactChannel
 from casework.models import ContactDirection
 from casework.models import ContactOutcome
@@ -65,12 +73,13 @@ class AlreadySaved(Exception):
 
 @dataclass(frozen=True)
 class FamilyCall:
-    """The call to the family an entry records (its time already in naive UTC). `summary` is what
-    the family log keeps of it: never the entry's narrative, which the log's readers (the
-    department leader among them) may not read; the form's words, or where the account is
+    """The call to the family an entry records (its time already in naive UTC; None: now, or the
+    hand-over's time for a call in person at the hand-over). `summary` is what the family log
+    keeps of it: never the entry's narrative, which the log's readers (the department leader
+    among them) may not read; the form's words, or where the account is
     (`crisis_forms.FAMILY_SUMMARY`)."""
 
-    at: datetime
+    at: datetime | None
     guardian_name: str
     guardian_relation: str
     channel: ContactChannel
@@ -78,8 +87,12 @@ class FamilyCall:
     summary: str
 
 
-# The family contact's token: its entry's, so a form sent twice is one entry and one contact.
+# The family contacts' tokens: their entry's, so a form sent twice is one entry and one contact
+# of each kind (its call; its hand-over, when that was not the call).
 FAMILY_SUBMISSION = "crisis:{}"
+HANDOVER_SUBMISSION = "crisis-handover:{}"
+# What the family log keeps of a hand-over, in its writer's language (as a call's summary is).
+HANDOVER_SUMMARY = N_("Handed over to the family in person; the account is in the crisis record.")
 
 
 @dataclass(frozen=True)
@@ -139,7 +152,7 @@ def check_entry(
         raise CrisisError(Message(N_("Record the call to the family: who, how and its outcome.")))
     if CrisisAction.HOSPITAL in entry.actions and not (entry.hospital or "").strip():
         raise CrisisError(Message(N_("Name the hospital the student was taken to.")))
-    handed = CrisisAction.HANDED_OVER in entry.actions
+    handed = hands_over(entry)
     if handed and (entry.handed_over_at is None or not (entry.handed_over_to or "").strip()):
         raise CrisisError(Message(N_("Give the time of the hand-over and who took the student.")))
     if entry.handed_over_at is not None:
@@ -153,6 +166,16 @@ def check_entry(
             raise CrisisError(Message(N_("Choose an earlier entry of this record to correct.")))
 
 
+def hands_over(entry: EntryInput) -> bool:
+    """Whether the entry records a hand-over to the family: ticked, or its time or who took the
+    student given (`check_entry` then asks for both)."""
+    return (
+        CrisisAction.HANDED_OVER in entry.actions
+        or entry.handed_over_at is not None
+        or bool((entry.handed_over_to or "").strip())
+    )
+
+
 def open_record(
     session: Session, actor: User, warning: EarlyWarning, entry: EntryInput, now: datetime
 ) -> CrisisRecord:
@@ -160,7 +183,7 @@ def open_record(
     Raises `CrisisError`, or `AlreadySaved` when the warning already has its record."""
     check_new_record(session, warning)
     check_entry(session, None, entry, now)
-    call = check_family_call(session, actor, warning.student, entry, now)
+    contacts = check_family_contacts(session, actor, warning.student, entry, now)
     record = CrisisRecord(
         institution_id=warning.institution_id,
         student_id=warning.student_id,
@@ -171,7 +194,7 @@ def open_record(
     session.add(record)
     try:
         session.flush()
-        _add_entry(session, actor, record, entry, now, call)
+        _add_entry(session, actor, record, entry, now, contacts)
         audit.record_on(session, record, actor=actor, action="crisis.open", record_type="crisis")
         session.commit()
     except IntegrityError:
@@ -186,9 +209,9 @@ def append_entry(
     """Add an entry to `record`; audits and commits. Raises `CrisisError`, or `AlreadySaved` for
     a form sent twice."""
     check_entry(session, record, entry, now)
-    call = check_family_call(session, actor, record.student, entry, now)
+    contacts = check_family_contacts(session, actor, record.student, entry, now)
     try:
-        added = _add_entry(session, actor, record, entry, now, call)
+        added = _add_entry(session, actor, record, entry, now, contacts)
         audit.record_on(
             session, added, actor=actor, action="crisis.entry", record_type="crisis_entry"
         )
@@ -205,16 +228,18 @@ def _add_entry(
     record: CrisisRecord,
     entry: EntryInput,
     now: datetime,
-    call: CheckedCall | None,
+    contacts: list[CheckedContact],
 ) -> CrisisEntry:
-    """Add the entry and, after it (so a form sent twice stops at the entry's token), its call
-    to the family as a family contact, which audits itself and meets the warning's step."""
+    """Add the entry and, after it (so a form sent twice stops at the entry's token), its family
+    contacts, each of which audits itself and meets the warning's step."""
 
     def text(value: str | None, limit: int) -> str | None:
         return (value or "").strip()[:limit] or None
 
     done = set(entry.actions)
-    if call is not None and family_contacts.tells_guardian(call.data):
+    if hands_over(entry):
+        done.add(CrisisAction.HANDED_OVER)
+    if any(c.data.outcome is ContactOutcome.REACHED for c in contacts):
         done.add(CrisisAction.GUARDIAN_INFORMED)
     added = CrisisEntry(
         record_id=record.id,
@@ -235,30 +260,76 @@ def _add_entry(
     )
     session.add(added)
     session.flush()
-    if call is not None:
-        family_contacts.do_log_family_contact(session, actor, record.student, call.data, call.at)
+    for contact in contacts:
+        family_contacts.do_log_family_contact(
+            session, actor, record.student, contact.data, contact.at
+        )
     return added
 
 
 @dataclass(frozen=True)
-class CheckedCall:
-    """An entry's call to the family as the family log takes it, and when it was, in UTC."""
+class CheckedContact:
+    """A family contact of an entry as the family log takes it, and when it was, in UTC."""
 
     data: family_contacts.NewFamilyContact
     at: datetime
 
 
-def check_family_call(
+def check_family_contacts(
     session: Session, actor: User, student: Student, entry: EntryInput, now: datetime
-) -> CheckedCall | None:
-    """The entry's call to the family checked by the family log's own rules
-    (`family_contacts.check_family_contact`); raises `FamilyCallError` and writes nothing."""
+) -> list[CheckedContact]:
+    """The entry's family contacts, checked by the family log's own rules
+    (`family_contacts.check_family_contact`): its call to the family, and its hand-over to the
+    family (met in person, reached) unless the call was in person, which is then that meeting
+    and must have reached the family. Each corrects the live contact of its kind that the entry
+    it corrects logged. Raises `FamilyCallError` (the call) or `CrisisError` and writes nothing.
+    (Whoever writes a crisis record may log the student's family contacts today: the refusal
+    keeps it so should the two role lists part.)"""
     call = entry.family
-    if call is None:
-        return None
+    handed = hands_over(entry)
+    if (call is not None or handed) and not can_log_family_contact(actor, student):
+        if call is not None:
+            raise FamilyCallError(
+                Message(N_("You may not log this student's family contacts: leave the call empty."))
+            )
+        raise CrisisError(
+            Message(N_("A hand-over to the family is a family contact, which you may not log."))
+        )
     zone = clock.institution_zone(session.get(Institution, student.institution_id))
-    data = family_contacts.NewFamilyContact(
-        at=clock.to_local(call.at, zone),
+    wanted: list[tuple[family_contacts.NewFamilyContact, bool]] = []
+    met = False
+    if call is not None:
+        met = handed and call.channel is ContactChannel.IN_PERSON
+        if met and call.outcome is not ContactOutcome.REACHED:
+            raise FamilyCallError(
+                Message(
+                    N_(
+                        "A hand-over in person reached the family: give this call in person as "
+                        "reached, or the channel of a call made before it."
+                    )
+                )
+            )
+        at = call.at or (entry.handed_over_at if met else None) or now
+        wanted.append((_call_contact(entry, call, clock.to_local(at, zone)), met))
+    if handed and not met:
+        wanted.append((_handover_contact(entry, zone), True))
+    checked = []
+    for data, hand_over in wanted:
+        data = replace(data, corrects_id=_to_correct(session, student, entry, hand_over))
+        try:
+            at = family_contacts.check_family_contact(session, actor, student, data, now)
+        except family_contacts.FamilyContactError as error:
+            raise FamilyCallError(Message(str(error))) from None
+        checked.append(CheckedContact(data, at))
+    return checked
+
+
+def _call_contact(
+    entry: EntryInput, call: FamilyCall, at: datetime
+) -> family_contacts.NewFamilyContact:
+    """The entry's call to the family as the family log takes it (`at` in local time)."""
+    return family_contacts.NewFamilyContact(
+        at=at,
         direction=(
             ContactDirection.MET
             if call.channel is ContactChannel.IN_PERSON
@@ -274,15 +345,82 @@ def check_family_call(
         follow_up_on=None,
         submission=FAMILY_SUBMISSION.format(entry.submission[:40]),
     )
-    try:
-        at = family_contacts.check_family_contact(session, actor, student, data, now)
-    except family_contacts.FamilyContactError as error:
-        raise FamilyCallError(Message(str(error))) from None
-    except PermissionError:
-        raise FamilyCallError(
-            Message(N_("You may not log this student's family contacts: leave the call empty."))
-        ) from None
-    return CheckedCall(data, at)
+
+
+def _handover_contact(entry: EntryInput, zone: ZoneInfo) -> family_contacts.NewFamilyContact:
+    """The entry's hand-over as a family contact: the family met in person and reached, the
+    person who took the student named as the form gave them (name and relation)."""
+    assert entry.handed_over_at is not None  # `check_entry` asks for it with a hand-over
+    return family_contacts.NewFamilyContact(
+        at=clock.to_local(entry.handed_over_at, zone),
+        direction=ContactDirection.MET,
+        guardian_name=(entry.handed_over_to or "").strip()[:100],
+        guardian_relation="",
+        channel=ContactChannel.IN_PERSON,
+        summary=Message(HANDOVER_SUMMARY).shown(),
+        outcome=ContactOutcome.REACHED,
+        agreements=(),
+        other_agreement="",
+        follow_up_on=None,
+        submission=HANDOVER_SUBMISSION.format(entry.submission[:40]),
+    )
+
+
+def _to_correct(
+    session: Session, student: Student, entry: EntryInput, hand_over: bool
+) -> int | None:
+    """The family contact a correction's call (or hand-over) replaces: the one of that kind the
+    corrected entry logged, or where it logged none the entry that one corrects in turn, as the
+    family log reads it now (its latest correction there). None for a new account."""
+    entry_id = entry.corrects_id
+    while entry_id is not None:
+        earlier = session.get(CrisisEntry, entry_id)
+        if earlier is None or earlier.student_id != student.id:
+            return None
+        found = _contact_of(session, earlier, hand_over)
+        if found is not None:
+            return _latest(session, found).id
+        entry_id = earlier.corrects_id
+    return None
+
+
+def _contact_of(session: Session, entry: CrisisEntry, hand_over: bool) -> FamilyContact | None:
+    """The entry's call (`hand_over` False) or hand-over, as it logged them: its call in person
+    at a hand-over is the hand-over."""
+    call_token = FAMILY_SUBMISSION.format(entry.submission)
+    handover_token = HANDOVER_SUBMISSION.format(entry.submission)
+    found = {
+        c.submission: c
+        for c in session.scalars(
+            select(FamilyContact).where(
+                FamilyContact.student_id == entry.student_id,
+                FamilyContact.submission.in_((call_token, handover_token)),
+            )
+        )
+    }
+    call = found.get(call_token)
+    met = (
+        call is not None
+        and call.channel is ContactChannel.IN_PERSON
+        and entry.handed_over_at is not None
+    )
+    if hand_over:
+        return call if met else found.get(handover_token)
+    return None if met else call
+
+
+def _latest(session: Session, contact: FamilyContact) -> FamilyContact:
+    """The contact as the family log shows it now: its latest correction, if it was corrected."""
+    while True:
+        later = session.scalar(
+            select(FamilyContact)
+            .where(FamilyContact.corrects_id == contact.id)
+            .order_by(FamilyContact.id.desc())
+            .limit(1)
+        )
+        if later is None:
+            return contact
+        contact = later
 
 
 def family_calls(session: Session, record: CrisisRecord) -> dict[int, FamilyContact]:

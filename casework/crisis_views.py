@@ -156,13 +156,14 @@ def _entry_input(form: EntryForm) -> crisis.EntryInput:
 
 
 def _family_call(form: EntryForm) -> crisis.FamilyCall | None:
-    """The entry's call to the family, if it gives an outcome; when is now unless said. Without
-    words of what was said, the contact says where the account is (in the writer's language, as
-    a call script's summary is)."""
+    """The entry's call to the family, if it gives an outcome; when is now unless said (or the
+    hand-over's time, for a call in person at the hand-over). Without words of what was said, the
+    contact says where the account is (in the writer's language, as a call script's summary
+    is)."""
     if not form.family_outcome.data:
         return None
     return crisis.FamilyCall(
-        at=_local(form.family_at.data) or clock.now(),
+        at=_local(form.family_at.data),
         guardian_name=form.family_name.data or "",
         guardian_relation=form.family_relation.data or "",
         channel=ContactChannel(form.family_channel.data),

@@ -128,6 +128,7 @@ def _seed_crisis(session: Session, institution: Institution) -> None:
     from sqlalchemy import select
 
     from campus import clock
+    from campus.demo import guardian_relation
     from campus.models import Role
     from campus.models import RoleAssignment
     from campus.models import User
@@ -179,10 +180,15 @@ def _seed_crisis(session: Session, institution: Institution) -> None:
             actions=[CrisisAction.ACCOMPANIED, CrisisAction.HOSPITAL],
             hospital="湖南省脑科医院",
             # The call to the family: the student's family contact, the guardian informed.
+            # The guardian as the warning demo's call to her named them (mother or father).
             family=crisis.FamilyCall(
                 at=now - timedelta(hours=19),
                 guardian_name=warning.student.guardian_name or "学生家长",
-                guardian_relation="父亲",
+                guardian_relation=(
+                    guardian_relation(warning.student.guardian_name)
+                    if warning.student.guardian_name
+                    else ""
+                ),
                 channel=ContactChannel.PHONE,
                 outcome=ContactOutcome.REACHED,
                 summary="告知学生当晚情况及已陪同前往医院急诊评估，家长表示会尽快赶到医院。",

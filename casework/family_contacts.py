@@ -176,13 +176,19 @@ def known_relation(session: Session, student: Student, guardian_name: str) -> st
     )
 
 
-def tells_guardian(data: NewFamilyContact) -> bool:
+def tells_guardian(session: Session, data: NewFamilyContact) -> bool:
     """Whether the contact is the guardian told, meeting an open warning's "notify the guardian"
     step (`warning.actions.guardian_reached`): only one that reached them. An unanswered call
     (not reached) or a guardian who would not talk (refused) leaves the notice owed, as an
-    unanswered call leaves a student's contact owed; a correction was told by the entry it
-    corrects."""
-    return data.outcome is ContactOutcome.REACHED and data.corrects_id is None
+    unanswered call leaves a student's contact owed. A correction tells only where the entry it
+    corrects had not reached them (the call was logged as unanswered by mistake); otherwise that
+    entry told them already."""
+    if data.outcome is not ContactOutcome.REACHED:
+        return False
+    if data.corrects_id is None:
+        return True
+    corrected = session.get(FamilyContact, data.corrects_id)
+    return corrected is None or corrected.outcome is not ContactOutcome.REACHED
 
 
 def do_log_family_contact(
@@ -227,7 +233,7 @@ def do_log_family_contact(
     session.add(entry)
     session.flush()
     audit.record_on(session, entry, actor=actor, action="create", record_type="family_contact")
-    if tells_guardian(data):
+    if tells_guardian(session, data):
         actions.guardian_reached(
             session,
             actor,

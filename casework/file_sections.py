@@ -39,7 +39,6 @@ from screening.scoring import load_instrument
 from screening.vocabulary import instrument_name
 from warning import queue
 from warning import services as warning_services
-from warning.labels import BAND_WORDS
 
 Data = Mapping[str, Any]
 # Timeline entries the file page shows (the newest); the PDF and the warning page show them all.
@@ -182,10 +181,3 @@ def register(app: Flask) -> None:
         ),
     ):
         register_section(app, section)
-
-
-def band_word(code: str | None) -> str:
-    """A severity band's short word in the reader's language ("moderate" → 中度)."""
-    if not code:
-        return ""
-    return _(BAND_WORDS[code]) if code in BAND_WORDS else code

@@ -269,7 +269,7 @@ def _flash_guardian_step(contact: family_contacts.NewFamilyContact, created: boo
     contacts), or logged but still owed because no one was reached."""
     if not created:
         flash(_("This contact was already saved."), "info")
-    elif family_contacts.tells_guardian(contact):
+    elif family_contacts.tells_guardian(db.session, contact):
         flash(_("Guardian notified: saved in the student's family contacts."), "success")
     else:
         flash(

@@ -44,7 +44,6 @@ def _register_student_file(app: Flask) -> None:
     app.jinja_env.globals.update(
         may_open_file=lambda student: may_open_file(current_user, student),
         guardian_step_form=file_views.guardian_step_form,
-        band_word=file_sections.band_word,
         agreement_words=agreement_words,
         gender_labels=GENDER_LABELS,
         enrolment_labels=ENROLMENT_LABELS,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -58,8 +59,7 @@ def seed(session: Session, institution: Institution) -> None:
     unused = list(warnings)
     for green, days_ago, path, outcome in plans:
         start = now - timedelta(days=days_ago, hours=6)
-        # Referred after the warning opened: a referral is the warning's next step.
-        warning = next((w for w in unused if w.opened_at < start), None)
+        warning = next((w for w in unused if _referable(w, start, outcome)), None)
         if warning is None:
             continue
         unused.remove(warning)
@@ -85,6 +85,19 @@ def seed(session: Session, institution: Institution) -> None:
     from warning import demo as warning_demo
 
     warning_demo.work_reds(session, institution, now)
+
+
+def _referable(warning: EarlyWarning, start: datetime, outcome: str | None) -> bool:
+    """Whether the demo may refer `warning` at `start`: after it opened (a referral is the
+    warning's next step), and, for the referral whose hospital report raises her to red
+    (inpatient), after her last contact too. The warning demo ran first and kept in touch with
+    its blues and yellows up to today at their level's pace; a report dated before one of those
+    contacts would leave a "stable" call on her timeline days after the hospital admitted her."""
+    if warning.opened_at >= start:
+        return False
+    return outcome != "inpatient" or (
+        warning.last_contact_at is None or warning.last_contact_at < start
+    )
 
 
 def _new(hospital_id: int, green: bool, at) -> services.NewReferral:

@@ -24,6 +24,7 @@ def register(app: Flask) -> None:
     app.add_template_global(vocabulary.instrument_names, "instrument_names")
     app.add_template_global(vocabulary.student_title, "student_title")
     app.add_template_global(vocabulary.instrument_short_name, "instrument_short_name")
+    app.add_template_global(vocabulary.band_label, "band_label")
     app.cli.add_command(screening_cli)
     app.cli.add_command(campaign_cli)
     campaigners = set(views.CAMPAIGN_ROLES)

@@ -54,6 +54,19 @@ def student_title(code: str) -> str:
         return code.upper()
 
 
+def band_label(code: str, band: str | None) -> str:
+    """A result's band as its instrument names it, in the viewer's language ("中度抑郁",
+    "Moderate depression"): the words of the results pages and the student file alike. Empty for
+    no band; the code itself for a band the instrument no longer defines."""
+    if not band:
+        return ""
+    try:
+        found = load_instrument(code).band(band)
+    except UnknownInstrument:
+        return band
+    return found.label.get(viewer_locale()) if found else band
+
+
 def instrument_names(codes: Iterable[str]) -> str:
     """Several instruments' names, in order, as one text."""
     return pgettext("list separator", ", ").join(instrument_name(c) for c in codes)

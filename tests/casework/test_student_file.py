@@ -56,6 +56,33 @@ def test_caseload_counsellor_sees_every_section_with_trends_and_reliable_worseni
     )
 
 
+def _band_cells(html: str) -> list[str]:
+    """The band column of each trend table, in the page's order (newest result first)."""
+    return [row.split("<td>")[3].split("</td>")[0] for row in html.split("<tr><td>")[1:]]
+
+
+def test_a_results_band_reads_as_its_instrument_names_it_on_the_file_and_the_results_page(
+    world, login
+):
+    """The file said 中度 where the results page said 中度抑郁: one label, the instrument's."""
+    _history(world)
+    client = login(world.school_counsellor)
+    client.post("/language/zh_CN", data={"next": "/"})
+    page = client.get(f"/casework/students/{world.student.id}").get_data(as_text=True)
+    screening = page.split('id="screening"', 1)[1].split("</section>", 1)[0]
+    assert _band_cells(screening) == ["轻度焦虑", "无或极轻微焦虑", "中度抑郁", "无或极轻微抑郁"]
+    results = client.get(f"/screening/students/{world.student.id}/results")
+    assert _band_cells(results.get_data(as_text=True).split("<h2>", 1)[1]) == [
+        "无或极轻微焦虑",
+        "轻度焦虑",
+        "无或极轻微抑郁",
+        "中度抑郁",
+    ]
+    client.post("/language/en", data={"next": "/"})
+    page = client.get(f"/casework/students/{world.student.id}").get_data(as_text=True)
+    assert "<td>Moderate depression</td>" in page
+
+
 def test_department_counsellor_sees_level_and_family_but_no_scores_or_answers(world, login):
     _history(world)
     html = _file(login, world.dept_counsellor, world.student).get_data(as_text=True)
