@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
+from flask_babel import gettext
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -239,7 +240,8 @@ def do_log_family_contact(
             actor,
             student,
             data.channel.value,
-            f"{entry.guardian_name} ({entry.guardian_relation})"
+            # Written into the timeline in the writer's language: "何雪（母亲）".
+            gettext("%(name)s (%(role)s)", name=entry.guardian_name, role=entry.guardian_relation)
             if entry.guardian_relation
             else entry.guardian_name,
             at,

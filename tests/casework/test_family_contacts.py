@@ -197,6 +197,16 @@ def test_a_call_that_reached_the_guardian_is_the_warnings_guardian_notice(world,
     assert "张父 (父亲)" in page
 
 
+def test_a_chinese_counsellors_notice_names_the_guardian_with_full_width_brackets(world, login):
+    """The timeline read "何雪 (母亲)", half-width brackets in a Chinese line."""
+    phq9_signal(world.student, 22)
+    client = login(world.dept_counsellor)
+    client.post("/language/zh_CN", data={"next": "/"})
+    client.post(_url(world.student), data=_form())
+    page = client.get(f"/warnings/students/{world.student.id}").get_data(as_text=True)
+    assert "张父（父亲）" in page
+
+
 def test_a_call_that_did_not_reach_the_guardian_leaves_the_notice_owed(world, login):
     warning = phq9_signal(world.student, 22)
     login(world.dept_counsellor).post(_url(world.student), data=_form(outcome="not_reached"))
