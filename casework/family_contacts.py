@@ -19,7 +19,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from flask_babel import gettext
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -240,13 +239,20 @@ def do_log_family_contact(
             actor,
             student,
             data.channel.value,
-            # Written into the timeline in the writer's language: "何雪（母亲）".
-            gettext("%(name)s (%(role)s)", name=entry.guardian_name, role=entry.guardian_relation)
-            if entry.guardian_relation
-            else entry.guardian_name,
+            _guardian_named(entry.guardian_name, entry.guardian_relation),
             at,
         )
     return entry
+
+
+def _guardian_named(name: str, relation: str | None) -> str:
+    """The guardian as the warning's timeline names her: "何雪（母亲）" with the full-width
+    brackets of a Chinese line when the relation was written in Chinese (it is stored text, read
+    in any language), "Li Na (mother)" otherwise."""
+    if not relation:
+        return name
+    chinese = any("\u4e00" <= char <= "\u9fff" for char in relation)
+    return f"{name}（{relation}）" if chinese else f"{name} ({relation})"
 
 
 def log_family_contact(
