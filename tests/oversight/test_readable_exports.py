@@ -87,14 +87,16 @@ def test_an_english_readers_drill_down_csv_has_words_not_codes(world, login):
 
 
 def test_stalled_referrals_read_with_the_closure_audits_words(world, login, chinese_director):
-    """S2's referral, sent in June and untouched since, is stalled (not yet overdue)."""
+    """S2's referral, sent in June and untouched since, is stalled (not yet overdue). It has
+    not ended: the list has no column for an end, its timing or who ended it."""
     response = login(chinese_director).get("/oversight/drill/stalled.xlsx", query_string=SEPT)
     header, first = sheet_of(response)[:2]
     shown = dict(zip([c.value for c in header], [c.value for c in first], strict=True))
     assert shown["学号"] == "XJU002"
     assert shown["状态"] == "已转介"
-    assert (shown["停滞"], shown["逾期"]) == ("是", "否")
+    assert (shown["停滞"], shown["逾期未结案"]) == ("是", "否")
     assert "转介时间 (Asia/Shanghai)" in shown
+    assert "结束时间" not in shown
 
 
 def test_a_de_identified_file_heads_its_code_column_in_words(world, login):
