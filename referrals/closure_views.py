@@ -85,7 +85,7 @@ def closure():
         now_counts=metrics.snapshot(frame, clock.now(), _settings(), _zone()),
         today=clock.local_date(clock.now(), _zone()),
         settings=_settings(),
-        zone=local_time.zone_name(_zone()),
+        zone=local_time.zone_words(_zone()),
     )
 
 

@@ -195,14 +195,14 @@ def test_a_month_of_the_period_lists_that_months_audit(audit, login):
     assert client.get(f"/referrals/closure/list?{args}&month=2026-12").status_code == 400
 
 
-def test_the_file_says_it_as_the_list_does(audit, login):
+def test_the_file_says_it_as_the_list_does_with_its_times_on_beijing_time(audit, login):
     client = login(audit.director)
     response = client.get(f"/referrals/closure/export.csv?which=closed&{SEPTEMBER}")
     header, *rows = csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")))
     shown = {row[1]: dict(zip(header, row, strict=True)) for row in rows}
     assert sorted(shown) == ["XJU001", "XJU002"]
     early, late = shown["XJU001"], shown["XJU002"]
-    assert (early["Sent (Asia/Shanghai)"], early["Ended (Asia/Shanghai)"]) == (
+    assert (early["Sent (Beijing time)"], early["Ended (Beijing time)"]) == (
         "2026-08-10 10:00",
         "2026-09-01 10:00",
     )
@@ -225,6 +225,6 @@ def test_a_chinese_directors_workbook_reads_in_chinese(audit, login):
     response = client.get(f"/referrals/closure/export.xlsx?which=closed&{SEPTEMBER}")
     header, *rows = openpyxl.load_workbook(io.BytesIO(response.data)).active.values
     late = next(dict(zip(header, row, strict=True)) for row in rows if row[1] == "XJU002")
-    assert late["结束时间 (Asia/Shanghai)"] == datetime(2026, 9, 10, 10, 0)
+    assert late["结束时间（北京时间）"] == datetime(2026, 9, 10, 10, 0)
     assert late["与预计结案日相比"] == "逾期"
     assert late["办结人"] == "Dr Zhou（医院）"

@@ -341,8 +341,8 @@ def test_closure_export_neutralises_formulas_and_is_audited(world, login, names_
 
 def test_a_closure_export_keeps_iso_times_where_pages_say_yesterday(world, login):
     """Pages say a deadline in words ("yesterday 10:00"); a spreadsheet keeps the time it can
-    sort and filter, read the day after the referral's expected closure date, the first day it
-    is overdue. The expected closure is a day, not a time."""
+    sort and filter, headed with the clock it is on, read the day after the referral's expected
+    closure date, the first day it is overdue. The expected closure is a day, not a time."""
     referral_in(world, S.SENT)  # 10:00 on 14 September in Shanghai: to close by 13 December
     clock.advance(timedelta(days=91))
     client = login(world.director)
@@ -350,7 +350,7 @@ def test_a_closure_export_keeps_iso_times_where_pages_say_yesterday(world, login
     rows = list(csv.reader(io.StringIO(client.get(f"/referrals/closure/export.csv?{args}").text)))
     shown = dict(zip(*rows[:2], strict=True))
     assert shown["Expected closure"] == "2026-12-13"
-    assert shown["Sent (Asia/Shanghai)"] == "2026-09-14 10:00"
+    assert shown["Sent (Beijing time)"] == "2026-09-14 10:00"
     assert shown["Overdue"] == "Yes"
     assert not {"today", "yesterday"} & {word for cell in rows[1] for word in cell.split()}
 
@@ -389,8 +389,8 @@ def test_a_closure_export_reads_in_the_directors_language_as_the_list_does(world
     assert shown["学号"] == world.student.student_number
     assert shown["状态"] == "已转介"
     assert shown["逾期未结案"] == "是"
-    sent_at = next(h for h in header if h.startswith("转介时间 ("))
-    assert isinstance(shown[sent_at], datetime)  # a time Excel sorts and filters, not text
+    # A time Excel sorts and filters, not text, headed with the clock it is on.
+    assert isinstance(shown["转介时间（北京时间）"], datetime)
     assert openpyxl.load_workbook(io.BytesIO(response.data)).sheetnames == ["该数据对应的转介"]
     # Named the way every download is (send_file: `filename*` too, should a name not be ASCII).
     disposition, options = parse_options_header(response.headers["Content-Disposition"])
@@ -408,7 +408,7 @@ def test_a_closure_export_reads_in_the_directors_language_as_the_list_does(world
 
 def test_closure_page_names_the_institutions_calendar_not_utc(world, login):
     body = login(world.director).get("/referrals/closure").get_data(as_text=True)
-    assert "calendar days in China Time" in body
+    assert "calendar days in Beijing time" in body
     assert "UTC" not in without_tokens(body)
 
 
