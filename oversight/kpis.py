@@ -563,14 +563,16 @@ def referral_closure(
         keys.append(placed.c.department_id.label("department_id"))
     elif view.by == "month":
         keys.append(placed.c.month.label("month"))
+    # Each placed row counted by its student (never NULL), so the index alone serves the count.
+    student = placed.c.student_id
     counts = [
-        func.count(case((placed.c.kind == CLOSED, placed.c.id))).label("closed"),
-        func.count(case((and_(placed.c.kind == CLOSED, placed.c.late == 1), placed.c.id))).label(
+        func.count(case((placed.c.kind == CLOSED, student))).label("closed"),
+        func.count(case((and_(placed.c.kind == CLOSED, placed.c.late == 1), student))).label(
             "closed_late"
         ),
-        func.count(case((placed.c.kind == LOST, placed.c.id))).label("lost"),
-        func.count(case((placed.c.kind == OVERDUE, placed.c.id))).label("overdue"),
-        func.count(distinct(placed.c.student_id)).label("students"),
+        func.count(case((placed.c.kind == LOST, student))).label("lost"),
+        func.count(case((placed.c.kind == OVERDUE, student))).label("overdue"),
+        func.count(distinct(student)).label("students"),
     ]
     found = _aggregate(session, keys, counts, source=placed)
     found = found.merge(_closure_days(session, view, placed, keys), on=_key_names(view), how="left")
@@ -591,7 +593,16 @@ def referral_closure(
 def _placed_referrals(session: Session, view: View, now: datetime, settings: ReferralSettings):
     """One row per referral and group it counts in (UNION ALL): those that ended in the period
     (closed or lost, placed by when they ended) and those overdue at each audit's moment."""
-    ended = Grouping(Referral.institution_id, Referral.department_id, Referral.ended_at)
+    ended = _ended_rows(session, view, settings)
+    moments = _audit_moments(view, now, settings)
+    if not moments:
+        return ended.subquery("placed")
+    return union_all(ended, _overdue_rows(view, moments)).subquery("placed")
+
+
+def _ended_rows(session: Session, view: View, settings: ReferralSettings):
+    """Sent referrals that ended in the period: closed (closed loop) or lost, late or not."""
+    when = Grouping(Referral.institution_id, Referral.department_id, Referral.ended_at)
     month = (
         _month(session, Referral.ended_at, view.utc_offset)
         if view.by == "month"
@@ -601,8 +612,7 @@ def _placed_referrals(session: Session, view: View, now: datetime, settings: Ref
         session, Referral.sent_at, view.utc_offset, settings.expected_closure_days
     )
     late = _local_day(session, Referral.ended_at, view.utc_offset) > expected_day
-    ended_rows = select(
-        Referral.id,
+    return select(
         Referral.institution_id,
         Referral.department_id,
         month.label("month"),
@@ -610,57 +620,87 @@ def _placed_referrals(session: Session, view: View, now: datetime, settings: Ref
         case((Referral.status.in_(CLOSED_LOOP), CLOSED), else_=LOST).label("kind"),
         case((late, 1), else_=0).label("late"),
         _days_to_closure(session).label("days"),
-    ).where(in_view(view, ended), Referral.sent_at.is_not(None), Referral.status.in_(TERMINAL))
-    audits = _audit_moments(view, now, settings)
-    if audits is None:
-        return ended_rows.subquery("placed")
-    overdue_rows = (
-        select(
-            Referral.id,
-            Referral.institution_id,
-            Referral.department_id,
-            audits.c.month if view.by == "month" else cast(null(), String),
-            Referral.student_id,
-            literal(OVERDUE),
-            literal(0),
-            null(),
-        )
-        .select_from(Referral)
-        .join(audits, true())
-        .where(
-            Referral.institution_id.in_(view.institution_ids),
-            _department_clause(view, Referral.department_id),
-            Referral.sent_at < audits.c.sent_before,
-            or_(Referral.ended_at.is_(None), Referral.ended_at >= audits.c.as_of),
-        )
-    )
-    return union_all(ended_rows, overdue_rows).subquery("placed")
+    ).where(in_view(view, when), Referral.sent_at.is_not(None), Referral.status.in_(TERMINAL))
 
 
-def _audit_moments(view: View, now: datetime, settings: ReferralSettings):
-    """The moments the view's audits are read at, one row per audit (per month, by month):
-    `as_of` the period's end, or now while it runs, and `sent_before` the first send time whose
-    expected closure day is not yet over then (naive UTC). None when no period has begun."""
-    offset, days = view.utc_offset, timedelta(days=settings.expected_closure_days)
-    if view.by == "month":
-        periods = [(key, view.months_of(month_of(key), month_of(key))) for key in view.months]
-    else:
-        periods = [("", view)]
-    rows = []
-    for key, period in periods:
-        if now < period.start:
-            continue
-        as_of = min(now, period.end)
-        local_day = (as_of + offset).date() - days
-        sent_before = datetime.combine(local_day, datetime.min.time()) - offset
-        rows.append(
+def _overdue_rows(view: View, moments: list[tuple[str, datetime, datetime]]):
+    """Sent referrals overdue at each audit's moment: sent before its `sent_before` and not
+    ended by its `as_of`, one row per audit they are overdue in."""
+    audits = union_all(
+        *[
             select(
                 cast(literal(key), String).label("month"),
                 literal(as_of, DateTime).label("as_of"),
                 literal(sent_before, DateTime).label("sent_before"),
             )
+            for key, as_of, sent_before in moments
+        ]
+    ).subquery("audits")
+    candidates = _open_at(view, moments[0][1])
+    return (
+        select(
+            candidates.c.institution_id,
+            candidates.c.department_id,
+            audits.c.month if view.by == "month" else cast(null(), String),
+            candidates.c.student_id,
+            literal(OVERDUE),
+            literal(0),
+            null(),
         )
-    return union_all(*rows).subquery("audits") if rows else None
+        .select_from(candidates)
+        .join(audits, true())
+        .where(
+            candidates.c.sent_at < audits.c.sent_before,
+            or_(candidates.c.ended_at.is_(None), candidates.c.ended_at >= audits.c.as_of),
+        )
+    )
+
+
+def _open_at(view: View, moment: datetime):
+    """The view's sent referrals not ended at `moment` (the earliest audit's), read once: two
+    ranges of the closure index (not ended, ended since), which each audit then narrows."""
+    columns = (
+        Referral.institution_id,
+        Referral.department_id,
+        Referral.student_id,
+        Referral.sent_at,
+        Referral.ended_at,
+    )
+    scope = (
+        Referral.institution_id.in_(view.institution_ids),
+        _department_clause(view, Referral.department_id),
+        Referral.sent_at.is_not(None),
+    )
+    return (
+        union_all(
+            select(*columns).where(*scope, Referral.ended_at.is_(None)),
+            select(*columns).where(*scope, Referral.ended_at >= moment),
+        )
+        .cte("open_then")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+
+
+def _audit_moments(
+    view: View, now: datetime, settings: ReferralSettings
+) -> list[tuple[str, datetime, datetime]]:
+    """The moments the view's audits are read at, earliest first, one per audit (per month, by
+    month; its key "YYYY-MM", else ""): `as_of` the period's end, or now while it runs, and
+    `sent_before` the first send time whose expected closure day is not yet over then (naive
+    UTC). A period that has not begun has none."""
+    offset, days = view.utc_offset, timedelta(days=settings.expected_closure_days)
+    if view.by == "month":
+        periods = [(key, view.months_of(month_of(key), month_of(key))) for key in view.months]
+    else:
+        periods = [("", view)]
+    moments = []
+    for key, period in periods:
+        if now < period.start:
+            continue
+        as_of = min(now, period.end)
+        local_day = (as_of + offset).date() - days
+        moments.append((key, as_of, datetime.combine(local_day, datetime.min.time()) - offset))
+    return moments
 
 
 def _local_day(session: Session, column, offset: timedelta, plus_days: int = 0):

@@ -121,6 +121,12 @@ def test_referral_closure_counts_an_open_referral_once_its_expected_day_is_over(
         compute("referrals", view(world, "institution")), institution="Xiangjiang University"
     )
     assert (after["due"], after["overdue"], after["closure_rate"]) == (1, 1, 0.0)
+    # Computing's, where S2 studies; none of Maths'.
+    by_department = compute("referrals", view(world))
+    assert row(by_department, department="Computing")["overdue"] == 1
+    assert row(by_department, department="Maths")["overdue"] == 0
+    maths = world.xju.students[3].department_id
+    assert compute("referrals", view(world, department_id=maths))["overdue"].sum() == 0
 
 
 def test_weekly_report_compliance_counts_mondays_up_to_now(world):
