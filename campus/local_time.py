@@ -23,6 +23,7 @@ from babel.dates import get_timezone_name
 from flask_babel import format_date
 from flask_babel import format_datetime
 from flask_babel import gettext
+from flask_babel import lazy_gettext
 
 from campus import clock
 from campus.i18n import viewer_locale
@@ -70,8 +71,8 @@ def local_date(value: Any) -> str:
 
 
 def localise_frame(frame: pd.DataFrame, zone: ZoneInfo, *, as_text: bool = True) -> pd.DataFrame:
-    """An export's time columns on the zone's wall clock, headed with the zone's name (e.g.
-    `sent_at (Asia/Shanghai)`), so a spreadsheet reader knows which clock they are read on: as
+    """An export's time columns on the zone's wall clock, each headed with the clock it is read
+    on in the reader's language (`zone_header`: 转介时间（北京时间）, "Sent (Beijing time)"): as
     'YYYY-MM-DD HH:MM' text for a CSV, or (`as_text=False`) as naive local datetimes a workbook
     keeps as dates it can sort, filter and subtract. Either way to the minute, as the pages show
     them: a workbook's cell kept the seconds its number format hid, so two times that read the
@@ -85,8 +86,47 @@ def localise_frame(frame: pd.DataFrame, zone: ZoneInfo, *, as_text: bool = True)
                 out[column] = local.dt.strftime("%Y-%m-%d %H:%M").where(local.notna(), "")
             else:
                 out[column] = local.dt.tz_localize(None).dt.floor("min")
-            renames[column] = f"{column} ({zone.key})"
+            renames[column] = zone_header(str(column), zone)
     return out.rename(columns=renames)
+
+
+def zone_header(column: str, zone: ZoneInfo) -> str:
+    """A time column's header in a file, with the clock its times are on: 转介时间（北京时间）,
+    "Sent (UTC+8)". Every export heads its times so, never with the zone's database key."""
+    return gettext("%(column)s (%(zone)s)", column=column, zone=zone_words(zone))
+
+
+# Clocks their readers call by a name of their own, by zone key (with the keys that are links
+# to it): a Chinese administrator reads 北京时间, not "中国时间" or "Asia/Shanghai".
+CLOCK_NAMES = dict.fromkeys(
+    ("Asia/Shanghai", "Asia/Chongqing", "Asia/Chungking", "Asia/Harbin", "PRC"),
+    lazy_gettext("Beijing time"),
+)
+
+
+def zone_words(zone: ZoneInfo, at: datetime | None = None) -> str:
+    """The clock times are read on, as a reader names it: its own name where people have one
+    (北京时间 / Beijing time), else its offset from UTC where the zone keeps one all year ("UTC+6",
+    "UTC+5:30", "UTC"), else the zone's name in the reader's language (英国时间), since one
+    offset would be wrong for half the year. `at` (default now) picks the year looked at."""
+    named = CLOCK_NAMES.get(zone.key)
+    if named is not None:
+        return str(named)
+    year = (at or clock.now()).year
+    offsets = {zone.utcoffset(datetime(year, month, 1)) for month in (1, 7)}
+    if len(offsets) > 1:
+        return zone_name(zone)
+    return utc_offset_words(offsets.pop() or timedelta(0))
+
+
+def utc_offset_words(offset: timedelta) -> str:
+    """An offset from UTC as people write it: UTC+8, UTC+5:30, UTC-3, UTC."""
+    minutes = int(offset.total_seconds() // 60)
+    if minutes == 0:
+        return "UTC"
+    hours, rest = divmod(abs(minutes), 60)
+    sign = "+" if minutes > 0 else "-"
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
 
 
 def local_day(moment: datetime) -> date:

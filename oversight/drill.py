@@ -53,6 +53,8 @@ LIST_TITLES = {
     "stalled": _l("Stalled referrals"),
 }
 LISTS = tuple(LIST_TITLES)
+# The closure audit's columns about how a referral ended, which a stalled one has not.
+ENDING_COLUMNS = ("ended_at", "timing", "ended_by", "ended_side")
 # Who each row is about, the first columns of every list (`student_id` only for the audit row).
 WHO = (
     Student.id.label("student_id"),
@@ -178,17 +180,20 @@ def _unscreened(session: Session, user: User, view: View) -> pd.DataFrame:
 def _stalled(
     session: Session, user: User, view: View, now: datetime, settings: ReferralSettings
 ) -> pd.DataFrame:
-    """Stalled referrals, through the referral stage's own closure-audit drill-down."""
+    """Referrals stalled now, through the referral stage's own closure-audit drill-down: a
+    stall is a fact of today, whatever the view's months, so each is audited as of today
+    (overdue now, too)."""
     frames = []
     for institution_id in view.institution_ids:
         frame = metrics.referral_frame(session, user, institution_id)
-        period = metrics.Period(view.first_month, view.last_day)
         zone = clock.institution_zone(session.get(Institution, institution_id))
-        annotated = metrics.annotate(frame, period, now, settings, zone)
+        today = clock.local_date(now, zone)
+        annotated = metrics.annotate(frame, metrics.Period(today, today), now, settings, zone)
         frames.append(
             metrics.drill_down(annotated, which="stalled", department_id=view.department_id)
         )
-    return pd.concat(frames, ignore_index=True).drop(columns=["id"])
+    # An open referral has not ended: no end, timing or who ended it to show.
+    return pd.concat(frames, ignore_index=True).drop(columns=["id", *ENDING_COLUMNS])
 
 
 def _frame(session: Session, stmt) -> pd.DataFrame:

@@ -27,14 +27,22 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import ColumnElement
+from sqlalchemy import Date
+from sqlalchemy import DateTime
+from sqlalchemy import String
 from sqlalchemy import and_
 from sqlalchemy import case
+from sqlalchemy import cast
 from sqlalchemy import distinct
 from sqlalchemy import func
+from sqlalchemy import literal
 from sqlalchemy import null
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import true
+from sqlalchemy import union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import join
 
@@ -53,10 +61,10 @@ from casework.models import FamilyContact
 from casework.models import InterviewEntry
 from casework.models import InterviewState
 from referrals.models import Referral
-from referrals.services import OPEN
 from referrals.services import ReferralSettings
 from referrals.services import stalled_clause
 from referrals.states import CLOSED_LOOP
+from referrals.states import TERMINAL
 from screening.models import Campaign
 from screening.models import CampaignAssignment
 from warning.escalation import REPORT_GRACE
@@ -535,6 +543,8 @@ def deadline_compliance(session: Session, view: View, now: datetime) -> pd.DataF
 
 # --- referrals ------------------------------------------------------------------------------------
 
+CLOSED, LOST, OVERDUE = 1, 2, 3  # why a referral is placed in a group: `_placed_referrals`
+
 
 def referral_closure(
     session: Session, view: View, now: datetime, settings: ReferralSettings
@@ -546,45 +556,164 @@ def referral_closure(
     the median / 90th percentile are `percentile_cont` (PostgreSQL) — both interpolate linearly
     between the nearest ranks, as pandas does. `test_referral_closure_matches_the_referral_stage`
     holds the two to the same numbers. No identities are selected.
+
+    A referral is placed in a group by what it did there: ended in the period (closed, or lost to
+    follow-up), or overdue at the audit's moment (the period's end, or now while it runs). By
+    month, each month is such an audit, so a referral overdue through three months is in each.
     """
-    expected = _expected_closure(session, settings)
-    keys = _group_keys(
-        session, view, Grouping(Referral.institution_id, Referral.department_id, expected)
-    )
-    found = _closure_counts(session, view, settings, keys, expected)
+    placed = _placed_referrals(session, view, now, settings)
+    keys = [placed.c.institution_id.label("institution_id")]
+    if view.by == "department":
+        keys.append(placed.c.department_id.label("department_id"))
+    elif view.by == "month":
+        keys.append(placed.c.month.label("month"))
+    # Each placed row counted by its student (never NULL), so the index alone serves the count.
+    student = placed.c.student_id
+    counts = [
+        func.count(case((placed.c.kind == CLOSED, student))).label("closed"),
+        func.count(case((and_(placed.c.kind == CLOSED, placed.c.late == 1), student))).label(
+            "closed_late"
+        ),
+        func.count(case((placed.c.kind == LOST, student))).label("lost"),
+        func.count(case((placed.c.kind == OVERDUE, student))).label("overdue"),
+        func.count(distinct(student)).label("students"),
+    ]
+    found = _aggregate(session, keys, counts, source=placed)
+    found = found.merge(_closure_days(session, view, placed, keys), on=_key_names(view), how="left")
     found = found.merge(
-        _closure_days(session, view, settings, keys), on=_key_names(view), how="left"
-    )
-    found = found.merge(
-        _open_now(session, view, now, settings, keys, expected), on=_key_names(view), how="outer"
+        _stalled_now(session, view, now, settings), on=_key_names(view), how="outer"
     )
     out = groups(session, view).merge(found, on=_key_names(view), how="left")
-    counts = ["due", "closed", "students", "stalled", "overdue"]
-    out[counts] = out[counts].astype(float).fillna(0).astype(int)
+    counts_shown = ["closed", "closed_late", "lost", "overdue", "students", "stalled"]
+    out[counts_shown] = out[counts_shown].astype(float).fillna(0).astype(int)
+    out["due"] = out["closed"] + out["lost"] + out["overdue"]
     out["closure_rate"] = ratio(out["closed"], out["due"])
+    # PostgreSQL's percentiles are Decimal, or None over no closed referral: NaN ("—") as pandas'.
+    days = ["median_days", "p90_days"]
+    out[days] = out[days].astype(float)
     return out
 
 
-def _expected_closure(session: Session, settings: ReferralSettings):
-    days = settings.expected_closure_days
-    if session.get_bind().dialect.name == "postgresql":
-        return Referral.sent_at + func.make_interval(0, 0, 0, days)
-    return func.datetime(Referral.sent_at, f"+{days} days")
+def _placed_referrals(session: Session, view: View, now: datetime, settings: ReferralSettings):
+    """One row per referral and group it counts in (UNION ALL): those that ended in the period
+    (closed or lost, placed by when they ended) and those overdue at each audit's moment."""
+    ended = _ended_rows(session, view, settings)
+    moments = _audit_moments(view, now, settings)
+    if not moments:
+        return ended.subquery("placed")
+    return union_all(ended, _overdue_rows(view, moments)).subquery("placed")
 
 
-def _due_clause(view: View, settings: ReferralSettings) -> ColumnElement[bool]:
-    """Expected closure (sent + N days) in the period, written on `sent_at` so an index serves."""
-    shift = timedelta(days=settings.expected_closure_days)
-    return and_(
-        Referral.institution_id.in_(view.institution_ids),
-        Referral.sent_at >= view.start - shift,
-        Referral.sent_at < view.end - shift,
-        _department_clause(view, Referral.department_id),
+def _ended_rows(session: Session, view: View, settings: ReferralSettings):
+    """Sent referrals that ended in the period: closed (closed loop) or lost, late or not."""
+    when = Grouping(Referral.institution_id, Referral.department_id, Referral.ended_at)
+    month = (
+        _month(session, Referral.ended_at, view.utc_offset)
+        if view.by == "month"
+        else cast(null(), String)
+    )
+    expected_day = _local_day(
+        session, Referral.sent_at, view.utc_offset, settings.expected_closure_days
+    )
+    late = _local_day(session, Referral.ended_at, view.utc_offset) > expected_day
+    return select(
+        Referral.institution_id,
+        Referral.department_id,
+        month.label("month"),
+        Referral.student_id,
+        case((Referral.status.in_(CLOSED_LOOP), CLOSED), else_=LOST).label("kind"),
+        case((late, 1), else_=0).label("late"),
+        _days_to_closure(session).label("days"),
+    ).where(in_view(view, when), Referral.sent_at.is_not(None), Referral.status.in_(TERMINAL))
+
+
+def _overdue_rows(view: View, moments: list[tuple[str, datetime, datetime]]):
+    """Sent referrals overdue at each audit's moment: sent before its `sent_before` and not
+    ended by its `as_of`, one row per audit they are overdue in."""
+    audits = union_all(
+        *[
+            select(
+                cast(literal(key), String).label("month"),
+                literal(as_of, DateTime).label("as_of"),
+                literal(sent_before, DateTime).label("sent_before"),
+            )
+            for key, as_of, sent_before in moments
+        ]
+    ).subquery("audits")
+    candidates = _open_at(view, moments[0][1])
+    return (
+        select(
+            candidates.c.institution_id,
+            candidates.c.department_id,
+            audits.c.month if view.by == "month" else cast(null(), String),
+            candidates.c.student_id,
+            literal(OVERDUE),
+            literal(0),
+            null(),
+        )
+        .select_from(candidates)
+        .join(audits, true())
+        .where(
+            candidates.c.sent_at < audits.c.sent_before,
+            or_(candidates.c.ended_at.is_(None), candidates.c.ended_at >= audits.c.as_of),
+        )
     )
 
 
-def _closed_clause(view: View) -> ColumnElement[bool]:
-    return and_(Referral.status.in_(CLOSED_LOOP), Referral.ended_at < view.end)
+def _open_at(view: View, moment: datetime):
+    """The view's sent referrals not ended at `moment` (the earliest audit's), read once: two
+    ranges of the closure index (not ended, ended since), which each audit then narrows."""
+    columns = (
+        Referral.institution_id,
+        Referral.department_id,
+        Referral.student_id,
+        Referral.sent_at,
+        Referral.ended_at,
+    )
+    scope = (
+        Referral.institution_id.in_(view.institution_ids),
+        _department_clause(view, Referral.department_id),
+        Referral.sent_at.is_not(None),
+    )
+    return (
+        union_all(
+            select(*columns).where(*scope, Referral.ended_at.is_(None)),
+            select(*columns).where(*scope, Referral.ended_at >= moment),
+        )
+        .cte("open_then")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+
+
+def _audit_moments(
+    view: View, now: datetime, settings: ReferralSettings
+) -> list[tuple[str, datetime, datetime]]:
+    """The moments the view's audits are read at, earliest first, one per audit (per month, by
+    month; its key "YYYY-MM", else ""): `as_of` the period's end, or now while it runs, and
+    `sent_before` the first send time whose expected closure day is not yet over then (naive
+    UTC). A period that has not begun has none."""
+    offset, days = view.utc_offset, timedelta(days=settings.expected_closure_days)
+    if view.by == "month":
+        periods = [(key, view.months_of(month_of(key), month_of(key))) for key in view.months]
+    else:
+        periods = [("", view)]
+    moments = []
+    for key, period in periods:
+        if now < period.start:
+            continue
+        as_of = min(now, period.end)
+        local_day = (as_of + offset).date() - days
+        moments.append((key, as_of, datetime.combine(local_day, datetime.min.time()) - offset))
+    return moments
+
+
+def _local_day(session: Session, column, offset: timedelta, plus_days: int = 0):
+    """The local calendar day of a naive UTC timestamp column (`offset` from UTC), plus
+    `plus_days`, comparable with another such day in the database's own dialect."""
+    minutes = int(offset.total_seconds() // 60)
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(column + func.make_interval(0, 0, 0, plus_days, 0, minutes), Date)
+    return func.date(column, f"{minutes:+d} minutes", f"{plus_days:+d} days")
 
 
 def _days_to_closure(session: Session):
@@ -593,29 +722,18 @@ def _days_to_closure(session: Session):
     return func.julianday(Referral.ended_at) - func.julianday(Referral.sent_at)
 
 
-def _closure_counts(session, view, settings, keys, expected) -> pd.DataFrame:
-    counts = [
-        func.count(Referral.id).label("due"),
-        func.count(case((_closed_clause(view), Referral.id))).label("closed"),
-        func.count(distinct(Referral.student_id)).label("students"),
-    ]
-    return _aggregate(session, keys, counts, _due_clause(view, settings))
-
-
-def _closure_days(session, view, settings, keys) -> pd.DataFrame:
-    """Median and 90th percentile of days to closure over the closed referrals of each group."""
-    days = _days_to_closure(session)
-    names = _key_names(view)
+def _closure_days(session: Session, view: View, placed, keys: list) -> pd.DataFrame:
+    """Median and 90th percentile of days to closure over the closed referrals of each group:
+    `percentile_cont` on PostgreSQL, pandas over the days on SQLite, which has none."""
+    closed = placed.c.kind == CLOSED
     if session.get_bind().dialect.name == "postgresql":
-        closed_days = case((_closed_clause(view), days))  # NULLs are left out of percentile_cont
         percentiles = [
-            func.percentile_cont(0.5).within_group(closed_days).label("median_days"),
-            func.percentile_cont(0.9).within_group(closed_days).label("p90_days"),
+            func.percentile_cont(0.5).within_group(placed.c.days).label("median_days"),
+            func.percentile_cont(0.9).within_group(placed.c.days).label("p90_days"),
         ]
-        return _aggregate(session, keys, percentiles, _due_clause(view, settings))
-    stmt = select(*keys, days.label("days")).where(
-        _due_clause(view, settings), _closed_clause(view)
-    )
+        return _aggregate(session, keys, percentiles, closed, source=placed)
+    names = _key_names(view)
+    stmt = select(*keys, placed.c.days).where(closed)
     frame = pd.DataFrame(session.execute(stmt).all(), columns=[*names, "days"])
     frame["days"] = frame["days"].astype(float)
     grouped = frame.groupby(names)["days"]
@@ -624,21 +742,25 @@ def _closure_days(session, view, settings, keys) -> pd.DataFrame:
     ).reset_index()
 
 
-def _open_now(session, view, now, settings, keys, expected) -> pd.DataFrame:
-    """Referrals stalled and overdue right now, grouped like the rest (month: expected closure)."""
-    overdue = and_(Referral.sent_at.is_not(None), expected <= now)
-    counts = [
-        func.count(case((stalled_clause(now, settings), Referral.id))).label("stalled"),
-        func.count(case((overdue, Referral.id))).label("overdue"),
-    ]
-    return _aggregate(
+def _stalled_now(
+    session: Session, view: View, now: datetime, settings: ReferralSettings
+) -> pd.DataFrame:
+    """Referrals stalled right now per institution (and department), whatever the period; by
+    month, in the month that holds today."""
+    keys = [Referral.institution_id.label("institution_id")]
+    if view.by == "department":
+        keys.append(Referral.department_id.label("department_id"))
+    found = _aggregate(
         session,
         keys,
-        counts,
+        [func.count(Referral.id).label("stalled")],
         Referral.institution_id.in_(view.institution_ids),
-        Referral.status.in_(OPEN),
+        stalled_clause(now, settings),
         _department_clause(view, Referral.department_id),
     )
+    if view.by == "month":
+        found.insert(1, "month", (now + view.utc_offset).strftime("%Y-%m"))
+    return found
 
 
 # --- weekly reports -------------------------------------------------------------------------------
@@ -943,21 +1065,26 @@ KPIS: tuple[Kpi, ...] = (
         _l("Referral closure"),
         _l(
             "Closure rate = referrals closed ÷ referrals due to close in the period. Due to "
-            "close: sent to a hospital, with the expected closure date (sent + 90 days) in the "
-            "period. Closed: reached closed, declined (documented) or withdrawn before the end "
-            "of the period; lost to follow-up is not closed. Days to closure: from sent to "
-            "closed, median and 90th percentile. Stalled: open with no update for 14 days or "
-            "more, now. Overdue: open and past the expected closure date, now."
+            "close: closed or lost to follow-up in the period, or overdue at its end (now, while "
+            "the period runs). Closed: sent to a hospital and ended in the period as closed, "
+            "declined (documented) or withdrawn, however early or late; lost to follow-up is not "
+            "closed. Closed late: after the expected closure date (sent + 90 days). Overdue: "
+            "past the expected closure date and not yet ended, whenever it was sent. Days to "
+            "closure: from sent to closed, median and 90th percentile. Stalled: open with no "
+            "update for 14 days or more, now. Month: each month is audited on its own, so a "
+            "referral overdue through several months counts in each."
         ),
         referral_closure,
         (
             ("due", _l("Due to close"), "int"),
             ("closed", _l("Closed"), "int"),
             ("closure_rate", _l("Closure rate"), "pct"),
+            ("closed_late", _l("Closed late"), "int"),
+            ("lost", _l("Lost to follow-up"), "int"),
+            ("overdue", _lp("closure audit", "Overdue"), "int"),
             ("median_days", _l("Median days"), "num"),
             ("p90_days", _l("90th percentile days"), "num"),
             ("stalled", _l("Stalled now"), "int"),
-            ("overdue", _l("Overdue now"), "int"),
         ),
         drill={"stalled": "stalled"},
         needs_settings=True,

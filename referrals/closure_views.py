@@ -6,6 +6,7 @@ import io
 from datetime import date
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 from flask import Blueprint
 from flask import abort
 from flask import current_app
@@ -58,8 +59,12 @@ def _settings() -> ReferralSettings:
     return ReferralSettings.from_config(current_app.config)
 
 
-def _annotated(period: metrics.Period):
-    frame = metrics.referral_frame(db.session, current_user, _institution_id())
+def _frame() -> pd.DataFrame:
+    """The audited institution's referrals the reader may see, one row each."""
+    return metrics.referral_frame(db.session, current_user, _institution_id())
+
+
+def _annotated(period: metrics.Period, frame: pd.DataFrame) -> pd.DataFrame:
     return metrics.annotate(frame, period, clock.now(), _settings(), _zone())
 
 
@@ -67,7 +72,8 @@ def _annotated(period: metrics.Period):
 @require_roles(*AUDITORS)
 def closure():
     period = _period()
-    annotated = _annotated(period)
+    frame = _frame()
+    annotated = _annotated(period, frame)
     form = PeriodForm(data={"first": period.first, "last": period.last})
     return render_template(
         "referrals/closure.html",
@@ -76,10 +82,11 @@ def closure():
         overall=metrics.summarise(annotated).iloc[0],
         by_department=_with_ids(annotated, "department", "department_id"),
         by_hospital=_with_ids(annotated, "hospital", "hospital_id"),
-        by_month=metrics.summarise(annotated, "month"),
-        now_counts=metrics.snapshot(annotated),
+        by_month=metrics.by_month(frame, period, clock.now(), _settings(), _zone()),
+        now_counts=metrics.snapshot(frame, clock.now(), _settings(), _zone()),
+        today=clock.local_date(clock.now(), _zone()),
         settings=_settings(),
-        zone=local_time.zone_name(_zone()),
+        zone=local_time.zone_words(_zone()),
     )
 
 
@@ -91,15 +98,18 @@ def _with_ids(annotated, name: str, id_column: str):
 
 
 def _drill_rows():
+    """The period, the list asked for and its rows; `month` narrows the list to that month of
+    the period, audited on its own as the page's row for the month is."""
     period = _period()
     which = request.args.get("which", "due")
     try:
+        month = request.args.get("month")
+        audited = period.month(month) if month else period
         rows = metrics.drill_down(
-            _annotated(period),
+            _annotated(audited, _frame()),
             which=which,
             department_id=request.args.get("department_id", type=int),
             hospital_id=request.args.get("hospital_id", type=int),
-            month=request.args.get("month") or None,
         )
     except ValueError:
         abort(400)
@@ -131,13 +141,19 @@ def closure_list():
     _audit("closure_drill_down", rows, period)
     return render_template(
         "referrals/closure_list.html",
-        rows=rows.to_dict("records"),
+        rows=_records(export.with_ender(rows)),
         which=which,
         period=period,
         status_labels=STATUS_LABELS,
+        timing_labels=export.TIMING_LABELS,
         labels=export.COLUMN_LABELS,
         args=request.args.to_dict(),
     )
+
+
+def _records(rows: pd.DataFrame) -> list[dict]:
+    """The rows for the page, an empty cell (NaT, NaN) as None."""
+    return rows.astype(object).where(rows.notna(), None).to_dict("records")
 
 
 @bp.route("/export.<fmt>", endpoint="export")

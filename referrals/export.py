@@ -17,10 +17,21 @@ from campus.export_rights import PSEUDONYM_LABEL
 from campus.spreadsheets import readable
 from campus.spreadsheets import to_csv
 from campus.spreadsheets import to_xlsx
+from referrals import metrics
 from referrals.forms import STATUS_LABELS
 from referrals.models import ReferralStatus
+from referrals.states import Actor
 
-__all__ = ["COLUMN_LABELS", "readable_referrals", "status_word", "to_csv", "to_xlsx", "yes_no"]
+__all__ = [
+    "COLUMN_LABELS",
+    "readable_referrals",
+    "side_word",
+    "status_word",
+    "timing_word",
+    "to_csv",
+    "to_xlsx",
+    "yes_no",
+]
 
 # Each column of a referral list (metrics.DRILL_COLUMNS) as its page heads it.
 COLUMN_LABELS: dict[str, object] = {
@@ -34,8 +45,21 @@ COLUMN_LABELS: dict[str, object] = {
     "sent_at": _lp("column", "Sent"),
     "expected_closure": _l("Expected closure"),
     "ended_at": _l("Ended"),
+    "timing": _l("Against the expected date"),
+    "ended_by": _l("Ended by"),
     "stalled": _l("Stalled"),
-    "overdue": _l("Overdue"),
+    "overdue": _lp("closure audit", "Overdue"),
+}
+# An ended referral against its expected closure date (`metrics.EARLY`, `ON_TIME`, `LATE`).
+TIMING_LABELS: dict[str, object] = {
+    metrics.EARLY: _lp("closure timing", "Early"),
+    metrics.ON_TIME: _lp("closure timing", "On time"),
+    metrics.LATE: _lp("closure timing", "Late"),
+}
+# Who ended a referral, by the side they acted for (`referrals.states.Actor`).
+SIDE_LABELS: dict[str, object] = {
+    Actor.COUNSELLOR.value: _l("Counselling centre"),
+    Actor.LIAISON.value: _l("Hospital"),
 }
 
 
@@ -51,9 +75,29 @@ def yes_no(flag: object) -> str:
     return _("Yes") if bool(flag) else _("No")
 
 
-WORDS = {"status": status_word, "stalled": yes_no, "overdue": yes_no}
+def timing_word(code: str) -> str:
+    return str(TIMING_LABELS.get(code, code))
+
+
+def side_word(code: str) -> str:
+    return str(SIDE_LABELS.get(code, code))
+
+
+WORDS = {"status": status_word, "timing": timing_word, "stalled": yes_no, "overdue": yes_no}
+
+
+def with_ender(frame: pd.DataFrame) -> pd.DataFrame:
+    """Who ended each referral as one cell, the person and the side they acted for (王芳（医院）),
+    in place of `metrics.referral_frame`'s two columns: the list and its files say it alike."""
+    out = frame.drop(columns=["ended_side"])
+    named = frame["ended_by"].notna()
+    out["ended_by"] = [
+        _("%(name)s (%(side)s)", name=name, side=side_word(side)) if shown else None
+        for name, side, shown in zip(frame["ended_by"], frame["ended_side"], named, strict=True)
+    ]
+    return out
 
 
 def readable_referrals(frame: pd.DataFrame) -> pd.DataFrame:
     """Referral rows (as the export tier left them) headed and worded for the reader."""
-    return readable(frame, COLUMN_LABELS, WORDS)
+    return readable(with_ender(frame), COLUMN_LABELS, WORDS)

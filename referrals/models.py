@@ -70,13 +70,14 @@ class Referral(Model):
     __table_args__ = (
         Index("ix_referral_hospital_status", "hospital_id", "status"),
         Index("ix_referral_institution_status", "institution_id", "status", "last_transition_at"),
-        # The KPI dashboard's closure figures: an institution's referrals sent in a period, read
-        # from the index alone on PostgreSQL (every column the aggregates need is included).
+        # The KPI dashboard's closure audit: an institution's referrals that ended in a period,
+        # and those not ended at a moment (NULL or later), read from the index alone on
+        # PostgreSQL (every column the aggregates need is included).
         Index(
-            "ix_referral_kpi",
+            "ix_referral_closure",
             "institution_id",
-            "sent_at",
-            postgresql_include=["department_id", "student_id", "status", "ended_at"],
+            "ended_at",
+            postgresql_include=["department_id", "student_id", "status", "sent_at"],
         ),
     )
 

@@ -99,16 +99,38 @@ def test_deadline_compliance_per_level_leaves_out_superseded_and_future_deadline
     assert math.isnan(row(out, level_name="blue")["compliance"])
 
 
-def test_referral_closure_rate_days_and_stalled(world):
-    out = compute("referrals", view(world, "institution"))
-    # Expected closure = sent + 90 days: 06-10 -> 09-08 and 06-20 -> 09-18, both in September.
-    # S1's closed on 07-20 after 40 days; S2's is still "sent": 1 closed / 2 due = 50 %.
+def test_referral_closure_counts_a_referral_in_the_month_it_closed(world):
+    # S1's, sent 06-10 and expected to close by 09-08, closed on 07-20 after 40 days: July's,
+    # early. S2's, sent 06-20, is expected by 09-18: not yet overdue now (09-14).
     # S2's has had no update since 06-20, more than 14 days before now: stalled.
-    xju = row(out, institution="Xiangjiang University")
-    assert (xju["due"], xju["closed"], xju["closure_rate"]) == (2, 1, 0.5)
-    assert xju["median_days"] == 40.0
-    assert xju["p90_days"] == 40.0
+    summer = compute("referrals", view(world, "institution", first=date(2026, 7, 1)))
+    xju = row(summer, institution="Xiangjiang University")
+    assert (xju["due"], xju["closed"], xju["closure_rate"]) == (1, 1, 1.0)
+    assert (xju["closed_late"], xju["lost"], xju["overdue"]) == (0, 0, 0)
+    assert (xju["median_days"], xju["p90_days"]) == (40.0, 40.0)
     assert xju["stalled"] == 1
+    by_month = compute("referrals", view(world, "month", first=date(2026, 7, 1)))
+    assert row(by_month, month="2026-07")["closed"] == 1
+    assert row(by_month, month="2026-09")["due"] == 0
+
+
+def test_referral_closure_counts_an_open_referral_once_its_expected_day_is_over(world):
+    """S2's, sent 06-20 and still open, is expected to close on 18 September (Shanghai): on
+    that day it is not yet overdue; from local midnight on it is, and nothing closed: 0 / 1."""
+    clock.set_now(datetime(2026, 9, 18, 15, 59))  # 23:59 on 18 September in Shanghai
+    on_the_day = compute("referrals", view(world, "institution"))
+    assert row(on_the_day, institution="Xiangjiang University")["due"] == 0
+    clock.set_now(datetime(2026, 9, 18, 16, 0))
+    after = row(
+        compute("referrals", view(world, "institution")), institution="Xiangjiang University"
+    )
+    assert (after["due"], after["overdue"], after["closure_rate"]) == (1, 1, 0.0)
+    # Computing's, where S2 studies; none of Maths'.
+    by_department = compute("referrals", view(world))
+    assert row(by_department, department="Computing")["overdue"] == 1
+    assert row(by_department, department="Maths")["overdue"] == 0
+    maths = world.xju.students[3].department_id
+    assert compute("referrals", view(world, department_id=maths))["overdue"].sum() == 0
 
 
 # Monday 21 September, 14:00 in Shanghai: the reports of the weeks of 09-07 and 09-14 are due
@@ -343,13 +365,12 @@ def test_referral_closure_matches_the_referral_stage(world):
 
     # The referral stage's own pandas closure audit, over the same referrals and period.
     frame = metrics.referral_frame(db.session, world.xju.director, world.xju.institution.id)
-    period = metrics.Period(date(2026, 9, 1), date(2026, 9, 30))
+    period = metrics.Period(date(2026, 7, 1), date(2026, 9, 30))
     annotated = metrics.annotate(frame, period, clock.now(), ReferralSettings(), SHANGHAI)
-    theirs = metrics.summarise(annotated)
-    ours = compute("referrals", view(world, "institution")).iloc[0]
-    for column in ("due", "closed", "closure_rate", "median_days", "p90_days"):
-        assert ours[column] == theirs[column].iloc[0], column
-    assert ours["stalled"] == metrics.snapshot(annotated)["stalled"]
+    theirs = metrics.summarise(annotated).iloc[0]
+    ours = compute("referrals", view(world, "institution", first=date(2026, 7, 1))).iloc[0]
+    for column in metrics.COLUMNS:
+        assert ours[column] == theirs[column], column
 
 
 def test_a_warning_opened_after_local_midnight_counts_in_the_local_month(world):

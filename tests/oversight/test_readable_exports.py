@@ -66,12 +66,12 @@ def test_a_drill_down_workbooks_times_are_excel_times_on_the_local_clock(
     workbook = openpyxl.load_workbook(io.BytesIO(response.data))
     assert workbook.sheetnames == ["红色预警学生"]
     header, first = list(workbook.active)[:2]
-    opened = first[[c.value for c in header].index("开启时间 (Asia/Shanghai)")]
+    opened = first[[c.value for c in header].index("开启时间（北京时间）")]
     assert opened.is_date
     assert opened.value == datetime(2026, 9, 2, 16, 0)
     assert opened.number_format == "yyyy-mm-dd hh:mm"
     rows = csv_of(client.get("/oversight/drill/red.csv", query_string=SEPT))
-    assert rows[1][rows[0].index("开启时间 (Asia/Shanghai)")] == "2026-09-02 16:00"
+    assert rows[1][rows[0].index("开启时间（北京时间）")] == "2026-09-02 16:00"
 
 
 def test_a_kpi_workbooks_tab_is_named_by_the_kpi(world, login, chinese_director):
@@ -87,14 +87,16 @@ def test_an_english_readers_drill_down_csv_has_words_not_codes(world, login):
 
 
 def test_stalled_referrals_read_with_the_closure_audits_words(world, login, chinese_director):
-    """S2's referral, sent in June and untouched since, is stalled (not yet overdue)."""
+    """S2's referral, sent in June and untouched since, is stalled (not yet overdue). It has
+    not ended: the list has no column for an end, its timing or who ended it."""
     response = login(chinese_director).get("/oversight/drill/stalled.xlsx", query_string=SEPT)
     header, first = sheet_of(response)[:2]
     shown = dict(zip([c.value for c in header], [c.value for c in first], strict=True))
     assert shown["学号"] == "XJU002"
     assert shown["状态"] == "已转介"
-    assert (shown["停滞"], shown["逾期"]) == ("是", "否")
-    assert "转介时间 (Asia/Shanghai)" in shown
+    assert (shown["停滞"], shown["逾期未结案"]) == ("是", "否")
+    assert "转介时间（北京时间）" in shown
+    assert "结束时间" not in shown
 
 
 def test_a_de_identified_file_heads_its_code_column_in_words(world, login):
@@ -231,7 +233,7 @@ def test_a_workbooks_times_are_to_the_minute_as_the_page_and_the_csv_show_them()
     book = exports.to_xlsx(local_time.localise_frame(frame, zone, as_text=False), "Opened")
     cells = [row[0].value for row in list(openpyxl.load_workbook(io.BytesIO(book)).active)[1:]]
     assert cells == [datetime(2026, 9, 2, 16, 0)] * 2
-    text = local_time.localise_frame(frame, zone)["opened (Asia/Shanghai)"].tolist()
+    text = local_time.localise_frame(frame, zone)["opened (Beijing time)"].tolist()
     assert text == ["2026-09-02 16:00"] * 2
 
 

@@ -248,12 +248,24 @@ def test_times_follow_the_viewers_institution_zone(world, login):
     assert "2026-09-02 13:30" in body
 
 
-def test_drill_export_says_which_zone_its_times_are_in(world, login):
+def test_drill_export_says_which_clock_its_times_are_on(world, login):
+    """Headed as a reader names the clock ("Beijing time"), not by the zone's database key
+    ("Asia/Shanghai")."""
     client = login(world.xju.admin)
     text = client.get("/oversight/drill/red.csv", query_string=SEPT).get_data(as_text=True)
     header, first = list(csv.reader(io.StringIO(text)))[:2]
-    assert "Opened (Asia/Shanghai)" in header
-    assert first[header.index("Opened (Asia/Shanghai)")] == "2026-09-02 16:00"
+    assert "Opened (Beijing time)" in header
+    assert first[header.index("Opened (Beijing time)")] == "2026-09-02 16:00"
+    assert not [h for h in header if "Asia/" in h]
+
+
+def test_a_zone_without_a_common_name_is_headed_by_its_offset(world, login):
+    world.xju.institution.timezone = "Asia/Kolkata"  # UTC+5:30 all year
+    db.session.commit()
+    client = login(world.xju.admin)
+    text = client.get("/oversight/drill/red.csv", query_string=SEPT).get_data(as_text=True)
+    header, first = list(csv.reader(io.StringIO(text)))[:2]
+    assert first[header.index("Opened (UTC+5:30)")] == "2026-09-02 13:30"
 
 
 def test_an_admin_of_two_institutions_picks_one_from_a_list_in_name_order(campus, login):

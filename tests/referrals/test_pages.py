@@ -339,18 +339,20 @@ def test_closure_export_neutralises_formulas_and_is_audited(world, login, names_
     assert listed.student_id == world.student.id
 
 
-def test_a_closure_export_keeps_iso_times_where_pages_say_today(world, login):
-    """Pages say a deadline in words ("today 10:00"); a spreadsheet keeps the time it can sort
-    and filter, as exported before, read on the very day the referral falls due to close."""
+def test_a_closure_export_keeps_iso_times_where_pages_say_yesterday(world, login):
+    """Pages say a deadline in words ("yesterday 10:00"); a spreadsheet keeps the time it can
+    sort and filter, headed with the clock it is on, read the day after the referral's expected
+    closure date, the first day it is overdue. The expected closure is a day, not a time."""
     referral_in(world, S.SENT)  # 10:00 on 14 September in Shanghai: to close by 13 December
-    clock.advance(timedelta(days=90))
+    clock.advance(timedelta(days=91))
     client = login(world.director)
     args = "which=due&first=2026-12-01&last=2026-12-31"
     rows = list(csv.reader(io.StringIO(client.get(f"/referrals/closure/export.csv?{args}").text)))
     shown = dict(zip(*rows[:2], strict=True))
-    assert shown["Expected closure (Asia/Shanghai)"] == "2026-12-13 10:00"
-    assert shown["Sent (Asia/Shanghai)"] == "2026-09-14 10:00"
-    assert "today" not in rows[1]
+    assert shown["Expected closure"] == "2026-12-13"
+    assert shown["Sent (Beijing time)"] == "2026-09-14 10:00"
+    assert shown["Overdue"] == "Yes"
+    assert not {"today", "yesterday"} & {word for cell in rows[1] for word in cell.split()}
 
 
 def test_an_administrators_closure_export_names_no_student_and_no_referral(world, login):
@@ -386,9 +388,9 @@ def test_a_closure_export_reads_in_the_directors_language_as_the_list_does(world
     assert header[:4] == ("#", "学号", "姓名", "院系")
     assert shown["学号"] == world.student.student_number
     assert shown["状态"] == "已转介"
-    assert shown["逾期"] == "是"
-    sent_at = next(h for h in header if h.startswith("转介时间 ("))
-    assert isinstance(shown[sent_at], datetime)  # a time Excel sorts and filters, not text
+    assert shown["逾期未结案"] == "是"
+    # A time Excel sorts and filters, not text, headed with the clock it is on.
+    assert isinstance(shown["转介时间（北京时间）"], datetime)
     assert openpyxl.load_workbook(io.BytesIO(response.data)).sheetnames == ["该数据对应的转介"]
     # Named the way every download is (send_file: `filename*` too, should a name not be ASCII).
     disposition, options = parse_options_header(response.headers["Content-Disposition"])
@@ -406,7 +408,7 @@ def test_a_closure_export_reads_in_the_directors_language_as_the_list_does(world
 
 def test_closure_page_names_the_institutions_calendar_not_utc(world, login):
     body = login(world.director).get("/referrals/closure").get_data(as_text=True)
-    assert "calendar days in China Time" in body
+    assert "calendar days in Beijing time" in body
     assert "UTC" not in without_tokens(body)
 
 
