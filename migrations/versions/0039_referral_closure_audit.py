@@ -1,8 +1,8 @@
 """referral: the closure audit counts referrals by when they ended or were overdue, so its index
 leads with `ended_at` instead of `sent_at`; province snapshots of the earlier definition go
 
-Revision ID: 0038_referral_closure_audit
-Revises: 0037_one_peer_task_wording
+Revision ID: 0039_referral_closure_audit
+Revises: 0038_task_closed_reason
 Create Date: 2026-12-09 10:00:00
 
 Before, a referral counted in the closure audit of the period its expected closure date (sent +
@@ -17,8 +17,8 @@ keeps the default period fresh).
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0038_referral_closure_audit"
-down_revision = "0037_one_peer_task_wording"
+revision = "0039_referral_closure_audit"
+down_revision = "0038_task_closed_reason"
 branch_labels = None
 depends_on = None
 
