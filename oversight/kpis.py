@@ -60,6 +60,7 @@ from campus.models import Student
 from casework.models import FamilyContact
 from casework.models import InterviewEntry
 from casework.models import InterviewState
+from referrals.metrics import JUST_AFTER
 from referrals.models import Referral
 from referrals.services import ReferralSettings
 from referrals.services import stalled_clause
@@ -701,7 +702,7 @@ def _audit_moments(
     for key, period in periods:
         if now < period.start:
             continue
-        as_of = min(now, period.end)
+        as_of = min(now + JUST_AFTER, period.end)
         local_day = (as_of + offset).date() - days
         moments.append((key, as_of, datetime.combine(local_day, datetime.min.time()) - offset))
     return moments

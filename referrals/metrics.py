@@ -72,6 +72,9 @@ COLUMNS = [
     "stalled",
 ]
 # The lists behind the figures, each a flag of `annotate`: "late" is closed late.
+# The audit of a running period reads "now" as the instant just after it (`Period.as_of`).
+JUST_AFTER = timedelta(microseconds=1)
+
 LISTS = ("due", "closed", "late", "lost", "overdue", "stalled")
 DRILL_COLUMNS = [
     "id",
@@ -111,10 +114,12 @@ class Period:
 
     def as_of(self, local_now: datetime) -> datetime | None:
         """The local moment the period's audit is read at: its end, or now while it runs;
-        None before it begins."""
+        None before it begins. A referral is open at the moment when it ended at or after it:
+        "now" is read just after now, so one closed in this very instant has ended (it was
+        counted closed and overdue at once)."""
         if local_now < self.start:
             return None
-        return min(local_now, self.end)
+        return min(local_now + JUST_AFTER, self.end)
 
     def months(self) -> Iterator[tuple[str, Period]]:
         """Each calendar month the period touches ("YYYY-MM"), as the part of it in the period."""

@@ -103,9 +103,12 @@ def test_the_department_counsellor_books_for_a_student_from_the_student_file(
     page.wait_for_url(f"**/appointments/for/{student_id}")
     world.shot(page, "18-booking-for-student")
     page.locator(".slot-list button").first.click()
-    page.wait_for_url(f"**/appointments/for/{student_id}")
-    assert "预约成功，已通知学生和咨询师。" in page.inner_text("main")
-    assert "已有预约" in page.inner_text("main")
+    page.wait_for_url(f"**/appointments/for/{student_id}?booked=*")
+    # The booking made is what the page opens on, not an "already booked" box beside it.
+    booked = page.inner_text("main")
+    assert "已为" in booked
+    assert "已通知学生和咨询师。" in booked
+    assert "已有预约" not in booked
     with live_app.app_context():
         assert (
             db.session.scalar(select(Appointment).where(Appointment.student_id == student_id))

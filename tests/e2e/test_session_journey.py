@@ -90,7 +90,7 @@ def test_a_session_is_recorded_noted_signed_and_a_no_show_kept(world: World, liv
 
     counsellor.get_by_role("link", name="我的咨询").first.click()
     unrecorded = counsellor.locator(f"#appointment-{missed_id}")
-    expect(unrecorded).to_contain_text("2026-09-11 14:00")
+    expect(unrecorded).to_contain_text("9月11日 周五 14:00")
     unrecorded.get_by_role("link", name="打开").click()
     outcome = counsellor.locator("main form[action$='/outcome']")
     outcome.get_by_label("未到（爽约）").check()

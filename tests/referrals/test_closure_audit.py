@@ -121,6 +121,20 @@ def test_the_kpi_counts_the_closed_early_the_closed_late_and_the_overdue(audit):
     assert september["students"] == 3  # the one not yet due is not among them
 
 
+def test_a_referral_closed_this_very_instant_is_closed_not_also_overdue(audit):
+    """The journeys' frozen clock closed a late referral at the audit's own moment: it read as
+    closed and overdue at once (due 2, closed 1, 50 %)."""
+    overdue = audit.referrals["overdue"]
+    overdue.status, overdue.ended_at = S.CLOSED, clock.now()
+    db.session.commit()
+    (september,) = _kpi(audit, "institution", date(2026, 9, 1)).to_dict("records")
+    assert (september["due"], september["closed"], september["overdue"]) == (3, 3, 0)
+    frame = metrics.referral_frame(db.session, audit.director, audit.institution.id)
+    period = metrics.Period(date(2026, 9, 1), date(2026, 9, 30))
+    page = metrics.annotate(frame, period, clock.now(), ReferralSettings(), SHANGHAI)
+    assert not page["overdue"].any()
+
+
 def test_each_month_is_its_own_audit_in_the_kpi_and_on_the_page(audit):
     by_month = _kpi(audit, "month", date(2026, 8, 1)).set_index("month")
     frame = metrics.referral_frame(db.session, audit.director, audit.institution.id)
