@@ -219,7 +219,7 @@ def _fill(db, sizes: Sizes) -> dict[str, float]:
     with db.engine.begin() as conn:
         for table, columns, select in FILL:
             started = time.perf_counter()
-            pg.insert_select(conn, db.metadata.tables[table], columns, select, sizes.params)
+            pg.insert_select(conn, table, columns, select, sizes.params)
             timings[table] = round(time.perf_counter() - started, 1)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))

@@ -7,7 +7,6 @@ import subprocess
 
 from sqlalchemy import Column
 from sqlalchemy import Connection
-from sqlalchemy import Table
 from sqlalchemy import literal
 from sqlalchemy import text
 
@@ -36,13 +35,16 @@ def app_with_schema(url: str):
     return app
 
 
-def insert_select(executor, table: Table, columns: str, select: str, params: dict) -> None:
-    """INSERT INTO `table` (`columns`) `select`, every other column given the model's default as
-    the ORM would (a callable such as clock.now is called once for all rows). So a column added to
-    a model with a default needs no change in a benchmark's seed; a required column without one
+def insert_select(executor, table_name: str, columns: str, select: str, params: dict) -> None:
+    """INSERT INTO `table_name` (`columns`) `select`, every other column given the model's default
+    as the ORM would (a callable such as clock.now is called once for all rows). So a column added
+    to a model with a default needs no change in a benchmark's seed; a required column without one
     stops the seed, named. The defaults are set on the table for this statement alone: the SELECT
     stays the one written, its literals typed by the columns they go to. `executor` is a
     Connection or a Session (the statement runs in its transaction)."""
+    from campus.extensions import db
+
+    table = db.metadata.tables[table_name]
     conn = executor if isinstance(executor, Connection) else executor.connection()
     given = [name.strip() for name in columns.split(",")]
     defaults = [

@@ -99,7 +99,7 @@ def seed_intake(url: str, students: int) -> dict:
             "now": now,
         }
         for table, columns, select in _STUDENT_SQL:
-            pg.insert_select(session, db.metadata.tables[table], columns, select, params)
+            pg.insert_select(session, table, columns, select, params)
         session.commit()
         campaign = Campaign(
             institution_id=inst.id,
