@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import time
@@ -27,6 +28,7 @@ from sqlalchemy import event
 from sqlalchemy import inspect
 from sqlalchemy import text
 
+from bench import machine
 from bench import pg
 from bench.results import Figure
 
@@ -486,6 +488,7 @@ def run(args) -> dict:
             notes.append(f"Filled in (s per table): {_fill(db, sizes)}")
         created = _match_models(db)
         notes.append(f"Indexes created on the reused database: {created or 'none needed'}.")
+        load_before, speed_before = os.getloadavg()[0], machine.reference_loop_ms()
         baseline = statistics.median(
             _seconds(lambda: db.session.execute(text("SELECT count(*) FROM warning")))
             for _ in range(5)
@@ -522,6 +525,12 @@ def run(args) -> dict:
     page_figures, page_notes = _pages(app, db, args.repeat)
     figures += page_figures
     notes += page_notes
+    notes.append(
+        "Machine load average (1 min) before and after the timings: "
+        f"{load_before:.1f}, {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores. One core's time "
+        "for the reference loop (bench.machine) before and after: "
+        f"{speed_before:.0f} ms, {machine.reference_loop_ms():.0f} ms (55–60 ms on a quiet host)."
+    )
     return {
         "title": f"KPI dashboard at {rows} (PostgreSQL)",
         "figures": figures,
