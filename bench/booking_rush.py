@@ -202,7 +202,7 @@ def seed(url: str, students: int, counsellors: int) -> dict:
             "h": password_hash,
             "now": now,
         }
-        for table, columns, select in _STUDENT_SQL:
+        for table, columns, select in SEED:
             pg.insert_select(session, table, columns, select, params)
         session.commit()
         session.execute(text("ANALYZE"))
@@ -213,7 +213,8 @@ def seed(url: str, students: int, counsellors: int) -> dict:
     return {"students": students, "slots": slots, "counsellors": counsellors}
 
 
-_STUDENT_SQL = [
+# Per table: the columns chosen and the SELECT giving them; the models' defaults fill the rest.
+SEED = [
     (
         "user_account",
         "institution_id, login, name, password_hash, must_change_password, active, created_at",

@@ -332,14 +332,15 @@ def _seed_due_deadlines(url: str, count: int):
             "now": now,
             "due": now - timedelta(hours=1),
         }
-        for table, columns, select in _DEADLINE_SQL:
+        for table, columns, select in SEED:
             pg.insert_select(session, table, columns, select, p)
         session.execute(text("ANALYZE"))
         session.commit()
     return now
 
 
-_DEADLINE_SQL = [
+# Per table: the columns chosen and the SELECT giving them; the models' defaults fill the rest.
+SEED = [
     (
         "student",
         (

@@ -46,26 +46,11 @@ def insert_select(executor, table_name: str, columns: str, select: str, params: 
 
     table = db.metadata.tables[table_name]
     conn = executor if isinstance(executor, Connection) else executor.connection()
-    given = [name.strip() for name in columns.split(",")]
-    defaults = [
-        column
-        for column in table.columns
-        if column.name not in given
-        and column.server_default is None
-        and column.default is not None
-        and (column.default.is_scalar or column.default.is_callable)
-    ]
-    lacking = [
-        column.name
-        for column in table.columns
-        if column.name not in given
-        and column not in defaults
-        and not column.nullable
-        and column.server_default is None
-        and column is not table.autoincrement_column
-    ]
-    if lacking:
-        raise ValueError(f"seed of {table.name}: the SELECT must give {', '.join(lacking)}")
+    faults = seed_faults(table_name, columns)
+    if faults:
+        raise ValueError(f"seed of {table_name}: {'; '.join(faults)}")
+    given = _names(columns)
+    defaults = [c for c in table.columns if c.name not in given and _has_default(c)]
     alter = f"ALTER TABLE {table.name} "
     if defaults:
         set_each = (f"ALTER COLUMN {c.name} SET DEFAULT {_default(c, conn)}" for c in defaults)
@@ -75,6 +60,40 @@ def insert_select(executor, table_name: str, columns: str, select: str, params: 
         conn.exec_driver_sql(
             alter + ", ".join(f"ALTER COLUMN {c.name} DROP DEFAULT" for c in defaults)
         )
+
+
+def seed_faults(table_name: str, columns: str) -> list[str]:
+    """What keeps a seed giving `columns` of `table_name` from inserting into the models' table:
+    columns the model does not have, and required columns with no default that it leaves out."""
+    from campus.extensions import db
+
+    table = db.metadata.tables[table_name]
+    given = _names(columns)
+    unknown = [name for name in given if name not in table.columns]
+    lacking = [
+        column.name
+        for column in table.columns
+        if column.name not in given
+        and not column.nullable
+        and column.server_default is None
+        and not _has_default(column)
+        and column is not table.autoincrement_column
+    ]
+    return [f"no column {name}" for name in unknown] + [f"must give {name}" for name in lacking]
+
+
+def _names(columns: str) -> list[str]:
+    return [name.strip() for name in columns.split(",")]
+
+
+def _has_default(column: Column) -> bool:
+    """A default the ORM computes in Python (a value or a callable); server defaults need none."""
+    default = column.default
+    return (
+        column.server_default is None
+        and default is not None
+        and (default.is_scalar or default.is_callable)
+    )
 
 
 def _default(column: Column, conn: Connection) -> str:

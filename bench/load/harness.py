@@ -98,7 +98,7 @@ def seed_intake(url: str, students: int) -> dict:
             "h": password_hash,
             "now": now,
         }
-        for table, columns, select in _STUDENT_SQL:
+        for table, columns, select in SEED:
             pg.insert_select(session, table, columns, select, params)
         session.commit()
         campaign = Campaign(
@@ -124,7 +124,7 @@ def seed_intake(url: str, students: int) -> dict:
 
 
 # Per table: the columns chosen and the SELECT giving them; the models' defaults fill the rest.
-_STUDENT_SQL = [
+SEED = [
     (
         "user_account",
         "institution_id, login, name, password_hash, must_change_password, active, created_at",
