@@ -60,7 +60,7 @@ def _args_for(module, args: argparse.Namespace) -> argparse.Namespace:
         return args
     return argparse.Namespace(
         **vars(args),
-        database_url=module.DEFAULT_URL,
+        database_url=module.QUICK_URL if args.quick else module.DEFAULT_URL,
         repeat=3 if args.quick else 10,
         rebuild=False,
         explain=True,

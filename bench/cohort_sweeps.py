@@ -68,30 +68,8 @@ def _seed(session, students: int, late: int, cases: int) -> None:
         "sc": counsellor.id,
         "now": NOW,
     }
-    statements = [
-        """INSERT INTO student (institution_id, student_number, name, gender, birth_date,
-               department_id, class_id, enrolment_status)
-           SELECT :i, 'S' || g, 'Student ' || g, 'F', DATE '2007-01-01', :d, :c, 'ENROLLED'
-           FROM generate_series(1, :n) g""",
-        """INSERT INTO screening_assignment (campaign_id, student_id, created_at)
-           SELECT c.id, s.id, :now FROM screening_campaign c
-           JOIN student s ON s.student_number::text <> ''
-           WHERE substr(s.student_number, 2)::int <= :on_time""",
-        """INSERT INTO warning (student_id, institution_id, department_id, status, level,
-               computed_level, reason, policy_version, owner_tier, owner_since, opened_at, version,
-               assigned_counsellor_id)
-           SELECT s.id, :i, :d, 'OPEN', 3, 3, 'bench', 'bench', 3, :now, :now, 1,
-               CASE WHEN g % 2 = 0 THEN :sc END
-           FROM generate_series(1, :cases) g JOIN student s ON s.student_number = 'S' || g""",
-        """INSERT INTO interview_entry (campaign_id, student_id, institution_id, department_id,
-               rule_set_version, reasons, tier, state, due_at, due_from_warning, created_at,
-               no_shows, version)
-           SELECT (SELECT min(id) FROM screening_campaign), s.id, :i, :d, 'bench', '[]',
-               'school', 'TO_ASSIGN', :now + INTERVAL '14 days', false, :now, 0, 1
-           FROM generate_series(1, :cases) g JOIN student s ON s.student_number = 'S' || g""",
-    ]
-    for sql in statements:
-        session.execute(text(sql), p)
+    for table, columns, query in SEED:
+        pg.insert_select(session, table, columns, query, p)
         session.commit()
     with session.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
@@ -168,3 +146,45 @@ def run(args) -> dict:
         "figures": figures,
         "notes": notes,
     }
+
+
+# Per table: the columns chosen and the SELECT giving them; the models' defaults fill the rest.
+SEED = [
+    (
+        "student",
+        (
+            "institution_id, student_number, name, gender, birth_date, department_id, "
+            "class_id, enrolment_status"
+        ),
+        """SELECT :i, 'S' || g, 'Student ' || g, 'F', DATE '2007-01-01', :d, :c, 'ENROLLED'
+           FROM generate_series(1, :n) g""",
+    ),
+    (
+        "screening_assignment",
+        "campaign_id, student_id, created_at",
+        """SELECT c.id, s.id, :now FROM screening_campaign c
+           JOIN student s ON s.student_number::text <> ''
+           WHERE substr(s.student_number, 2)::int <= :on_time""",
+    ),
+    (
+        "warning",
+        (
+            "student_id, institution_id, department_id, status, level, computed_level, "
+            "reason, policy_version, owner_tier, owner_since, opened_at, version, "
+            "assigned_counsellor_id"
+        ),
+        """SELECT s.id, :i, :d, 'OPEN', 3, 3, 'bench', 'bench', 3, :now, :now, 1,
+               CASE WHEN g % 2 = 0 THEN :sc END
+           FROM generate_series(1, :cases) g JOIN student s ON s.student_number = 'S' || g""",
+    ),
+    (
+        "interview_entry",
+        (
+            "campaign_id, student_id, institution_id, department_id, rule_set_version, "
+            "reasons, tier, state, due_at, due_from_warning, created_at, no_shows, version"
+        ),
+        """SELECT (SELECT min(id) FROM screening_campaign), s.id, :i, :d, 'bench', '[]',
+               'school', 'TO_ASSIGN', :now + INTERVAL '14 days', false, :now, 0, 1
+           FROM generate_series(1, :cases) g JOIN student s ON s.student_number = 'S' || g""",
+    ),
+]

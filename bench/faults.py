@@ -332,23 +332,38 @@ def _seed_due_deadlines(url: str, count: int):
             "now": now,
             "due": now - timedelta(hours=1),
         }
-        for sql in _DEADLINE_SQL:
-            session.execute(text(sql), p)
+        for table, columns, select in SEED:
+            pg.insert_select(session, table, columns, select, p)
+        session.execute(text("ANALYZE"))
         session.commit()
     return now
 
 
-_DEADLINE_SQL = [
-    """INSERT INTO student (institution_id, student_number, name, gender, birth_date,
-           department_id, class_id, enrolment_status)
-       SELECT :i, 'S' || g, 'Student ' || g, 'F', DATE '2005-01-01', :d, :c, 'ENROLLED'
-       FROM generate_series(1, :n) g""",
-    """INSERT INTO warning (student_id, institution_id, department_id, status, level,
-           computed_level, reason, policy_version, owner_tier, owner_since, opened_at, version)
-       SELECT id, :i, :d, 'OPEN', 2, 2, 'yellow: bench', 'bench', 3, :now, :now, 1 FROM student""",
-    """INSERT INTO deadline (warning_id, kind, tier, due_at)
-       SELECT id, 'contact', 3, :due FROM warning""",
-    "ANALYZE",
+# Per table: the columns chosen and the SELECT giving them; the models' defaults fill the rest.
+SEED = [
+    (
+        "student",
+        (
+            "institution_id, student_number, name, gender, birth_date, department_id, class_id, "
+            "enrolment_status"
+        ),
+        """SELECT :i, 'S' || g, 'Student ' || g, 'F', DATE '2005-01-01', :d, :c, 'ENROLLED'
+           FROM generate_series(1, :n) g""",
+    ),
+    (
+        "warning",
+        (
+            "student_id, institution_id, department_id, status, level, computed_level, reason, "
+            "policy_version, owner_tier, owner_since, opened_at, version"
+        ),
+        """SELECT id, :i, :d, 'OPEN', 2, 2, 'yellow: bench', 'bench', 3, :now, :now, 1
+           FROM student""",
+    ),
+    (
+        "deadline",
+        "warning_id, kind, tier, due_at",
+        """SELECT id, 'contact', 3, :due FROM warning""",
+    ),
 ]
 
 

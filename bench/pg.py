@@ -1,8 +1,14 @@
-"""The benchmark database: PostgreSQL `xinqiao_bench` on loopback, recreated per run."""
+"""The benchmark database: PostgreSQL `xinqiao_bench` on loopback, recreated per run, and the
+set-based fill the benchmarks seed it with."""
 
 from __future__ import annotations
 
 import subprocess
+
+from sqlalchemy import Column
+from sqlalchemy import Connection
+from sqlalchemy import literal
+from sqlalchemy import text
 
 BENCH_DB = "xinqiao_bench"
 URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{BENCH_DB}"
@@ -27,3 +33,74 @@ def app_with_schema(url: str):
     with app.app_context():
         db.create_all()
     return app
+
+
+def insert_select(executor, table_name: str, columns: str, select: str, params: dict) -> None:
+    """INSERT INTO `table_name` (`columns`) `select`, every other column given the model's default
+    as the ORM would (a callable such as clock.now is called once for all rows). So a column added
+    to a model with a default needs no change in a benchmark's seed; a required column without one
+    stops the seed, named. The defaults are set on the table for this statement alone: the SELECT
+    stays the one written, its literals typed by the columns they go to. `executor` is a
+    Connection or a Session (the statement runs in its transaction)."""
+    from campus.extensions import db
+
+    table = db.metadata.tables[table_name]
+    conn = executor if isinstance(executor, Connection) else executor.connection()
+    faults = seed_faults(table_name, columns)
+    if faults:
+        raise ValueError(f"seed of {table_name}: {'; '.join(faults)}")
+    given = _names(columns)
+    defaults = [c for c in table.columns if c.name not in given and _has_default(c)]
+    alter = f"ALTER TABLE {table.name} "
+    if defaults:
+        set_each = (f"ALTER COLUMN {c.name} SET DEFAULT {_default(c, conn)}" for c in defaults)
+        conn.exec_driver_sql(alter + ", ".join(set_each))
+    conn.execute(text(f"INSERT INTO {table.name} ({', '.join(given)}) {select}"), params)
+    if defaults:
+        conn.exec_driver_sql(
+            alter + ", ".join(f"ALTER COLUMN {c.name} DROP DEFAULT" for c in defaults)
+        )
+
+
+def seed_faults(table_name: str, columns: str) -> list[str]:
+    """What keeps a seed giving `columns` of `table_name` from inserting into the models' table:
+    columns the model does not have, and required columns with no default that it leaves out."""
+    from campus.extensions import db
+
+    table = db.metadata.tables[table_name]
+    given = _names(columns)
+    unknown = [name for name in given if name not in table.columns]
+    lacking = [
+        column.name
+        for column in table.columns
+        if column.name not in given
+        and not column.nullable
+        and column.server_default is None
+        and not _has_default(column)
+        and column is not table.autoincrement_column
+    ]
+    return [f"no column {name}" for name in unknown] + [f"must give {name}" for name in lacking]
+
+
+def _names(columns: str) -> list[str]:
+    return [name.strip() for name in columns.split(",")]
+
+
+def _has_default(column: Column) -> bool:
+    """A default the ORM computes in Python (a value or a callable); server defaults need none."""
+    default = column.default
+    return (
+        column.server_default is None
+        and default is not None
+        and (default.is_scalar or default.is_callable)
+    )
+
+
+def _default(column: Column, conn: Connection) -> str:
+    """The model's default of `column` as an SQL literal."""
+    value = column.default.arg(None) if column.default.is_callable else column.default.arg
+    return str(
+        literal(value, column.type).compile(
+            dialect=conn.dialect, compile_kwargs={"literal_binds": True}
+        )
+    )

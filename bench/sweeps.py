@@ -54,24 +54,8 @@ def _seed(session, students: int, warnings: int) -> int:
         session.add(centre)
     session.commit()
     p = {"i": inst.id, "d": dept.id, "c": group.id, "n": students, "w": warnings, "now": NOW}
-    statements = [
-        """INSERT INTO student (institution_id, student_number, name, gender, birth_date,
-               department_id, class_id, enrolment_status)
-           SELECT :i, 'S' || g, 'Student ' || g, 'F', DATE '2007-01-01', :d, :c, 'ENROLLED'
-           FROM generate_series(1, :n) g""",
-        """INSERT INTO warning (student_id, institution_id, department_id, status, level,
-               computed_level, reason, policy_version, owner_tier, owner_since, opened_at, version)
-           SELECT s.id, :i, :d, CASE WHEN g <= :n THEN 'OPEN' ELSE 'CLOSED' END, 1 + g % 3,
-               1 + g % 3, 'bench', 'bench', 3, :now, :now - (g % 90) * INTERVAL '1 day', 1
-           FROM generate_series(1, :w) g
-           JOIN student s ON s.student_number = 'S' || (1 + (g - 1) % :n)""",
-        """INSERT INTO deadline (warning_id, kind, tier, due_at, met_at)
-           SELECT id, 'contact', 3, :now - INTERVAL '1 hour',
-               CASE WHEN status = 'OPEN' THEN NULL ELSE :now END
-           FROM warning""",
-    ]
-    for sql in statements:
-        session.execute(text(sql), p)
+    for table, columns, query in SEED:
+        pg.insert_select(session, table, columns, query, p)
         session.commit()
     # As autovacuum would after a bulk load: statistics, and the visibility map index-only
     # scans rely on.
@@ -196,3 +180,35 @@ def run(args) -> dict:
         "figures": figures,
         "notes": notes,
     }
+
+
+# Per table: the columns chosen and the SELECT giving them; the models' defaults fill the rest.
+SEED = [
+    (
+        "student",
+        (
+            "institution_id, student_number, name, gender, birth_date, department_id, "
+            "class_id, enrolment_status"
+        ),
+        """SELECT :i, 'S' || g, 'Student ' || g, 'F', DATE '2007-01-01', :d, :c, 'ENROLLED'
+           FROM generate_series(1, :n) g""",
+    ),
+    (
+        "warning",
+        (
+            "student_id, institution_id, department_id, status, level, computed_level, "
+            "reason, policy_version, owner_tier, owner_since, opened_at, version"
+        ),
+        """SELECT s.id, :i, :d, CASE WHEN g <= :n THEN 'OPEN' ELSE 'CLOSED' END, 1 + g % 3,
+               1 + g % 3, 'bench', 'bench', 3, :now, :now - (g % 90) * INTERVAL '1 day', 1
+           FROM generate_series(1, :w) g
+           JOIN student s ON s.student_number = 'S' || (1 + (g - 1) % :n)""",
+    ),
+    (
+        "deadline",
+        "warning_id, kind, tier, due_at, met_at",
+        """SELECT id, 'contact', 3, :now - INTERVAL '1 hour',
+               CASE WHEN status = 'OPEN' THEN NULL ELSE :now END
+           FROM warning""",
+    ),
+]

@@ -98,8 +98,8 @@ def seed_intake(url: str, students: int) -> dict:
             "h": password_hash,
             "now": now,
         }
-        for sql in _STUDENT_SQL:
-            session.execute(text(sql), params)
+        for table, columns, select in SEED:
+            pg.insert_select(session, table, columns, select, params)
         session.commit()
         campaign = Campaign(
             institution_id=inst.id,
@@ -123,17 +123,28 @@ def seed_intake(url: str, students: int) -> dict:
     return {"students": students, "assigned": assigned, "campaign_instruments": INSTRUMENTS}
 
 
-_STUDENT_SQL = [
-    """INSERT INTO user_account (institution_id, login, name, password_hash,
-           must_change_password, active, created_at)
-       SELECT :i, 'S' || lpad(g::text, 6, '0'), 'Student ' || g, :h, false, true, :now
-       FROM generate_series(1, :n) g""",
-    """INSERT INTO role_assignment (user_id, role, institution_id)
-       SELECT id, 'STUDENT', :i FROM user_account WHERE login LIKE 'S%'""",
-    """INSERT INTO student (institution_id, user_id, student_number, name, gender, birth_date,
-           department_id, class_id, room_id, enrolment_status)
-       SELECT :i, id, login, name, 'F', DATE '2005-03-01', :d, :c, :r, 'ENROLLED'
-       FROM user_account WHERE login LIKE 'S%'""",
+# Per table: the columns chosen and the SELECT giving them; the models' defaults fill the rest.
+SEED = [
+    (
+        "user_account",
+        "institution_id, login, name, password_hash, must_change_password, active, created_at",
+        """SELECT :i, 'S' || lpad(g::text, 6, '0'), 'Student ' || g, :h, false, true, :now
+           FROM generate_series(1, :n) g""",
+    ),
+    (
+        "role_assignment",
+        "user_id, role, institution_id",
+        "SELECT id, 'STUDENT', :i FROM user_account WHERE login LIKE 'S%'",
+    ),
+    (
+        "student",
+        (
+            "institution_id, user_id, student_number, name, gender, birth_date, department_id, "
+            "class_id, room_id, enrolment_status"
+        ),
+        """SELECT :i, id, login, name, 'F', DATE '2005-03-01', :d, :c, :r, 'ENROLLED'
+           FROM user_account WHERE login LIKE 'S%'""",
+    ),
 ]
 
 
