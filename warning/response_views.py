@@ -434,11 +434,12 @@ def task_done(task_id: int):
     # A return-to-school plan item or follow-up is done by the leave's rules, with its audit row
     # on the leave, as when it is ticked on the leave's page.
     leave = leave_rules.leave_of_task(db.session, task)
+    now = clock.now()
     try:
         if leave is not None:
-            leave_rules.complete_task(db.session, current_user, leave, task, note, clock.now())
+            leave_rules.complete_task(db.session, current_user, leave, task, note, now)
         else:
-            actions.complete_task(db.session, current_user, task, clock.now(), note=note)
+            actions.complete_task(db.session, current_user, task, now, note=note)
     except actions.TaskAlreadyDone as done:
         if done.by is None:
             flash(_closed_text(done.reason), "warning")
@@ -453,8 +454,38 @@ def task_done(task_id: int):
         return redirect(url_for("response.tasks"))
     except (actions.ActionNotAllowed, PermissionError):
         abort(404)
-    flash(_("Thank you. The task is marked done."), "success")
+    flash(_done_text(task, now), "success")
     return redirect(url_for("response.tasks"))
+
+
+def _done_text(task: Task, now: datetime) -> str:
+    """What the reader is told on ticking `task`: that it is done, and when her next one about
+    the same student is due (a blue's check-in plans the next for next month), and where it
+    waits. A committee member who saw the classmate's task again right under the one she
+    ticked took her tap for one that did not work. Nothing of why, nor of a level: the date is
+    the one her list shows."""
+    done = _("Thank you. The task is marked done.")
+    student = task.student
+    if student is None:
+        return done
+    following = db.session.scalar(
+        actions.open_tasks_query(current_user).where(Task.student_id == student.id).limit(1)
+    )
+    if following is None:
+        return done
+    when, name = due_words(following.due_at, now), student.name
+    if task_list.bucket_of(following.due_at, now, _end_of_today(now)) == "later":
+        return _(
+            "Thank you. The task is marked done. The next one for %(name)s is due %(when)s: "
+            "it waits under Later on your task list until the week it is due.",
+            name=name,
+            when=when,
+        )
+    return _(
+        "Thank you. The task is marked done. The next one for %(name)s is due %(when)s.",
+        name=name,
+        when=when,
+    )
 
 
 def _closed_text(reason: TaskClosed | None) -> str:

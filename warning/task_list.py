@@ -4,7 +4,9 @@ Overdue first, then due soonest, then the higher level; a warning's deadline and
 the same minute sit together. Repetitive chores (the weekly missing-report tasks) are one row per
 kind with a count, so forty of them cannot push a red acknowledgement down the page. Deadlines
 another tier owes for the reader's students (the class's check-ins on a department counsellor's
-list) are set apart too: the buckets hold only the reader's own work.
+list) are set apart too: the buckets hold only the reader's own work. So is what is due more than
+a week ahead (`LATER_AFTER`): a committee member who ticks a blue's check-in gets the next one a
+month out, and seeing it right under "upcoming" she took her tap for one that did not work.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
+from datetime import timedelta
 
 from campus.models import Student
 from warning.models import Deadline
@@ -22,6 +25,9 @@ from warning.models import Task
 # Task kinds that recur by the dozen and need no one's judgement first: listed collapsed.
 CHORE_KINDS = ("report_missing",)
 BUCKETS = ("overdue", "today", "upcoming")
+# Work due later than this after today is folded under "later": every first task (a check-in, a
+# peer watch, a guardian call) is due within it, a check-in planned for next month is not.
+LATER_AFTER = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -49,12 +55,15 @@ class TaskList:
     buckets: dict[str, list[Entry]]
     chores: list[ChoreGroup]
     others: list[Entry]  # deadlines another tier owes, soonest first
+    later: list[Entry]  # the reader's own work due after `LATER_AFTER`, soonest first
 
 
 def bucket_of(due_at: datetime, now: datetime, end_of_today: datetime) -> str:
     if due_at < now:
         return "overdue"
-    return "today" if due_at < end_of_today else "upcoming"
+    if due_at < end_of_today:
+        return "today"
+    return "upcoming" if due_at < end_of_today + LATER_AFTER else "later"
 
 
 def build(
@@ -64,8 +73,8 @@ def build(
     end_of_today: datetime,
 ) -> TaskList:
     """Tasks and the deadlines that are the reader's own work (the flag each deadline row
-    carries) merged by urgency into overdue/today/upcoming; chores and other tiers' deadlines
-    set aside."""
+    carries) merged by urgency into overdue/today/upcoming, then what is due later; chores and
+    other tiers' deadlines set aside."""
     entries: list[Entry] = []
     others: list[Entry] = []
     for deadline, warning, student, own in deadlines:
@@ -77,10 +86,11 @@ def build(
             chores.setdefault(task.kind, ChoreGroup(task.kind)).tasks.append(task)
         else:
             entries.append(Entry(task.due_at, task=task))
-    buckets: dict[str, list[Entry]] = {key: [] for key in BUCKETS}
+    buckets: dict[str, list[Entry]] = {key: [] for key in (*BUCKETS, "later")}
     for entry in sorted(entries, key=lambda e: (e.due_at, -e.level)):
         buckets[bucket_of(entry.due_at, now, end_of_today)].append(entry)
+    later = buckets.pop("later")
     for group in chores.values():
         group.tasks.sort(key=lambda t: (t.due_at, t.id))
     others.sort(key=lambda e: (e.due_at, -e.level))
-    return TaskList(buckets, sorted(chores.values(), key=lambda g: g.due_at), others)
+    return TaskList(buckets, sorted(chores.values(), key=lambda g: g.due_at), others, later)

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from campus import clock
 from campus.extensions import db
+from campus.local_time import due_words
 from campus.models import Student
 from campus.notifications import Notification
 from campus.notifications import OutboxMail
@@ -32,6 +33,7 @@ from tests.casework.crisis_world import CrisisWorld
 from tests.casework.crisis_world import crisis_world
 from tests.casework.test_crisis_records import as_
 from tests.factories import open_warning
+from tests.pages import without_tokens
 from tests.warning.response_helpers import LEVEL_WORDS
 from warning import actions
 from warning import response
@@ -329,3 +331,40 @@ def test_the_note_counts_the_new_tasks_still_open_as_the_tasks_page_lists_them(a
             assert f"Student number {newcomers[1].student_number}" in listed
         else:
             assert "Your new tasks have all been done or have ended." in line
+
+
+def test_a_peer_who_ticks_a_check_in_is_told_when_the_next_one_is_due_and_finds_it_folded(
+    app, world
+):
+    """Found on a committee member's phone: ticking a blue's check-in said "marked done" and the
+    same task stood right below, due next month, so he took his tap for one that did not work.
+    He is now told when his next one for that classmate is due, and it waits folded under Later,
+    with no level, score or reason anywhere."""
+    classmate = world.roommates[0]
+    blue = open_warning(classmate, Level.BLUE)
+    task = db.session.scalars(
+        select(Task).where(
+            Task.warning_id == blue.id, Task.assignee_class_id == world.committee.roles[0].class_id
+        )
+    ).one()
+    client = as_(app, world.committee)
+    assert 'id="h-later"' not in client.get("/tasks").get_data(as_text=True), "due in a week"
+
+    page = client.post(f"/tasks/{task.id}/done", data={"note": ""}, follow_redirects=True)
+    text = html.unescape(page.get_data(as_text=True))
+    following = db.session.scalars(
+        actions.open_tasks_query(world.committee).where(Task.student_id == classmate.id)
+    ).one()
+    assert following.id != task.id
+    assert following.due_at > clock.now() + timedelta(days=8)
+    when = due_words(following.due_at)
+    assert (
+        f"The next one for {classmate.name} is due {when}: it waits under Later on your task "
+        "list until the week it is due." in text
+    )
+    lists, later = text.split('id="h-later"', 1)
+    assert classmate.student_number not in lists, "not right under the one just ticked"
+    assert '<details class="later-group">' in later
+    assert classmate.student_number in later
+    for word in LEVEL_WORDS:
+        assert word not in without_tokens(text)

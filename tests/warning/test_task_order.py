@@ -74,3 +74,18 @@ def test_entries_sort_overdue_then_soonest_then_higher_level():
         row[:3] for row in (red_soon, yellow_soon, red_later)
     ]
     assert [(g.kind, g.tasks) for g in listed.chores] == [("report_missing", [chore])]
+
+
+def test_work_due_more_than_a_week_after_today_is_set_apart_under_later():
+    """The next check-in a tick plans for next month is not listed among this week's work."""
+    now = clock.now()
+    end_of_day = now + timedelta(hours=12)
+    in_a_week = _entry(end_of_day + task_list.LATER_AFTER - timedelta(minutes=1), task_id=1)
+    next_month = _entry(now + timedelta(days=30), task_id=2)
+    deadline = _entry(now + timedelta(days=20), level=1)
+    listed = task_list.build([next_month, in_a_week], [deadline], now, end_of_day)
+    assert [e.task for e in listed.buckets["upcoming"]] == [in_a_week]
+    assert [(e.task, e.deadline) for e in listed.later] == [
+        (None, deadline[:3]),
+        (next_month, None),
+    ]
