@@ -31,6 +31,7 @@ from campus.access import load_or_404
 from campus.extensions import db
 from campus.forms import add_error
 from campus.forms import filled
+from campus.i18n import refusal_text
 from campus.i18n import shown
 from campus.models import Institution
 from campus.models import Student
@@ -191,6 +192,15 @@ def _entry_form(
     return form
 
 
+def _refuse(form: EntryForm | SignatureForm, error: crisis.CrisisError) -> None:
+    """The refusal in the reader's language, under the field it is about; one about no field
+    (the record or copy changed meanwhile) above the page."""
+    if error.field is None:
+        flash(refusal_text(error), "error")
+    else:
+        add_error(getattr(form, error.field), refusal_text(error))
+
+
 # --------------------------------------------------------------------------------------------------
 # Opening a record and adding entries
 # --------------------------------------------------------------------------------------------------
@@ -210,7 +220,7 @@ def for_warning(warning_id: int):
     try:
         crisis.check_new_record(db.session, warning)
     except crisis.CrisisError as error:
-        refusal = shown(str(error))
+        refusal = refusal_text(error)
     if request.method == "POST" and refusal is None and form.validate():
         try:
             record = crisis.open_record(
@@ -219,10 +229,8 @@ def for_warning(warning_id: int):
         except crisis.AlreadySaved:
             flash(_("This was already saved."), "warning")
             return redirect(url_for("crisis.for_warning", warning_id=warning.id))
-        except crisis.FamilyCallError as error:
-            add_error(form.family_name, shown(str(error)))
         except crisis.CrisisError as error:
-            add_error(form.occurred_at, shown(str(error)))
+            _refuse(form, error)
         else:
             flash(_("The crisis record was opened."), "success")
             return redirect(url_for("crisis.record", record_id=record.id))
@@ -334,10 +342,8 @@ def add_entry(record_id: int):
         except crisis.AlreadySaved:
             flash(_("This was already saved."), "warning")
             return redirect(url_for("crisis.record", record_id=found.id))
-        except crisis.FamilyCallError as error:
-            add_error(form.family_name, shown(str(error)))
         except crisis.CrisisError as error:
-            add_error(form.narrative, shown(str(error)))
+            _refuse(form, error)
         else:
             flash(_("The entry was added to the record."), "success")
             return redirect(url_for("crisis.record", record_id=found.id, _anchor="entries-h"))
@@ -427,10 +433,10 @@ def signature(document_id: int):
                 scan_folder=scans.folder(current_app),
             )
         except scans.ScanError as error:
-            add_error(form.scan, shown(str(error)))
+            add_error(form.scan, refusal_text(error))
         except crisis.CrisisError as error:
-            # Said above the table: a copy signed meanwhile no longer shows this form.
-            flash(shown(str(error)), "error")
+            # Without a field (a copy signed meanwhile no longer shows this form): above the table.
+            _refuse(form, error)
         else:
             flash(_("The copy is recorded as signed."), "success")
             return redirect(
@@ -460,7 +466,7 @@ def attach_scan(document_id: int):
                 scan_folder=scans.folder(current_app),
             )
         except (crisis.CrisisError, scans.ScanError) as error:
-            add_error(form.scan, shown(str(error)))
+            add_error(form.scan, refusal_text(error))
         else:
             flash(_("The scan was attached."), "success")
             return redirect(
@@ -530,7 +536,7 @@ def add_contagion(record_id: int):
     try:
         added = contagion.add_affected(db.session, current_user, found, picks, clock.now())
     except contagion.ContagionError as error:
-        add_error(form.numbers, shown(str(error)))
+        add_error(form.numbers, refusal_text(error))
         return _record_page(found, 400, contagion_form=form)
     flash(
         _(
@@ -604,7 +610,7 @@ def _close_follow_up(follow_up_id: int, how: str):
         except contagion.ContagionError as error:
             # Said above the list: the row it is about may no longer be on it.
             db.session.rollback()
-            flash(shown(str(error)), "error")
+            flash(refusal_text(error), "error")
         else:
             flash(
                 _("Cleared from the follow-up list.")
