@@ -39,6 +39,7 @@ from campus.models import User
 from campus.permissions import require_roles
 from casework import contagion
 from casework import crisis
+from casework import family_contacts
 from casework import scans
 from casework.crisis_forms import ACTION_LABELS
 from casework.crisis_forms import DOCUMENT_LABELS
@@ -60,6 +61,7 @@ from casework.crisis_permissions import crisis_clause
 from casework.crisis_permissions import follow_up_clause
 from casework.file_forms import CHANNEL_LABELS
 from casework.file_forms import OUTCOME_LABELS
+from casework.file_permissions import can_log_family_contact
 from casework.models import ContactChannel
 from casework.models import ContactOutcome
 from casework.models import ContagionFollowUp
@@ -179,11 +181,16 @@ def _entry_form(
     formdata: ImmutableMultiDict[str, str] | None = None,
 ) -> EntryForm:
     """The entry form, empty (with a fresh submission token and the guardian on file named for
-    the call to the family) or as sent."""
+    the call to the family, with the relation the family log last gave them, as the family
+    contact form fills them) or as sent."""
     form = EntryForm(formdata=formdata)
     if formdata is None:
         form.issued()
         form.family_name.data = student.guardian_name or ""
+        if can_log_family_contact(current_user, student):  # the log's own writers only
+            form.family_relation.data = family_contacts.known_relation(
+                db.session, student, form.family_name.data
+            )
     choices: list[tuple[int, str]] = [(0, _("No, a new account"))]
     if record is not None:
         for number, entry in enumerate(record.entries, start=1):
