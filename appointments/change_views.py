@@ -51,7 +51,7 @@ from campus.access import own_student_or_404
 from campus.centre_phone import on_duty_phone
 from campus.extensions import db
 from campus.forms import add_error
-from campus.i18n import shown
+from campus.i18n import refusal_text
 from campus.local_time import due_words
 from campus.models import Institution
 from campus.models import Student
@@ -201,9 +201,9 @@ def cancel(appointment_id: int) -> str | Response:
                 )
         except LateCancellationUnconfirmed as exc:
             assert isinstance(form, StudentCancelForm)
-            add_error(form.late_confirmed, shown(str(exc.args[0])))
+            add_error(form.late_confirmed, refusal_text(exc))
         except ChangeError as exc:
-            flash(shown(exc.args[0]), "error")
+            flash(refusal_text(exc), "error")
             return redirect(_back(appointment, own))
         else:
             flash(_("The appointment is cancelled."), "success")
@@ -246,7 +246,7 @@ def reschedule(appointment_id: int) -> str | Response:
             try:
                 changes.reschedule(db.session, current_user, appointment, slot, now)
             except ChangeError as exc:
-                add_error(form.slot, shown(exc.args[0]))
+                add_error(form.slot, refusal_text(exc))
             else:
                 flash(_("The appointment is moved to the new time."), "success")
                 return redirect(_back(appointment, own))
@@ -261,7 +261,7 @@ def reschedule(appointment_id: int) -> str | Response:
             ):
                 changes.check_reschedule(db.session, current_user, appointment, None, now)
         except ChangeError as exc:
-            blocked = shown(exc.args[0])
+            blocked = refusal_text(exc)
     return render_template(
         "appointments/changes/reschedule.html",
         appointment=appointment,
@@ -308,7 +308,7 @@ def join() -> str | Response:
             try:
                 waitlist.join(db.session, current_user, student, wishes, clock.now())
             except ChangeError as exc:
-                flash(shown(exc.args[0]), "error")
+                flash(refusal_text(exc), "error")
             else:
                 flash(
                     _("You are on the waitlist. We will tell you as soon as a time is free."),
@@ -333,7 +333,7 @@ def _answer(entry_id: int, action: str) -> Response:
             waitlist.leave(db.session, current_user, entry, clock.now())
             flash(_("You have left the waitlist."), "success")
     except ChangeError as exc:
-        flash(shown(exc.args[0]), "error")
+        flash(refusal_text(exc), "error")
     return redirect(url_for(".mine"))
 
 
@@ -407,7 +407,7 @@ def lift(student_id: int) -> Response:
     try:
         changes.lift_bar(db.session, current_user, student, form.reason.data or "", clock.now())
     except ChangeError as exc:
-        flash(shown(exc.args[0]), "error")
+        flash(refusal_text(exc), "error")
     else:
         flash(_("%(name)s may book for themself again.", name=student.name), "success")
     return redirect(url_for(".barred"))

@@ -60,11 +60,21 @@ from warning.policy import Level
 
 
 class CrisisError(ValueError):
-    """The input breaks a rule of crisis records; the message says which (shown to the user)."""
+    """The input breaks a rule of crisis records; the message says which (shown to the user,
+    `campus.i18n.refusal_text`). `field` names the form field it is about, so the refusal sits
+    under what is to change; None: the form as a whole."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class FamilyCallError(CrisisError):
-    """The entry's call to the family cannot be logged as a family contact as given."""
+    """The entry's call to the family cannot be logged as a family contact as given: said under
+    the guardian's name, the first field of the call."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "family_name")
 
 
 class AlreadySaved(Exception):
@@ -141,29 +151,43 @@ def check_entry(
     happened, names the hospital when one was involved and the hand-over when there was one,
     and corrects (if at all) an entry of the same record."""
     if entry.occurred_at > now:
-        raise CrisisError(Message(N_("When it happened cannot be in the future.")))
+        raise CrisisError(Message(N_("When it happened cannot be in the future.")), "occurred_at")
     if not entry.place.strip() or not entry.narrative.strip():
-        raise CrisisError(Message(N_("Say where it happened and what happened.")))
+        raise CrisisError(
+            Message(N_("Say where it happened and what happened.")),
+            "narrative" if entry.place.strip() else "place",
+        )
     unknown = set(entry.actions) - {a.value for a in CrisisAction}
     if unknown:
-        raise CrisisError(Message(N_("Choose what was done from the list.")))
+        raise CrisisError(Message(N_("Choose what was done from the list.")), "actions")
     if CrisisAction.GUARDIAN_INFORMED in entry.actions:
         # Said by a call that reached the guardian (`_add_entry`), never ticked apart from it.
-        raise CrisisError(Message(N_("Record the call to the family: who, how and its outcome.")))
+        raise CrisisError(
+            Message(N_("Record the call to the family: who, how and its outcome.")), "actions"
+        )
     if CrisisAction.HOSPITAL in entry.actions and not (entry.hospital or "").strip():
-        raise CrisisError(Message(N_("Name the hospital the student was taken to.")))
+        raise CrisisError(Message(N_("Name the hospital the student was taken to.")), "hospital")
     handed = hands_over(entry)
     if handed and (entry.handed_over_at is None or not (entry.handed_over_to or "").strip()):
-        raise CrisisError(Message(N_("Give the time of the hand-over and who took the student.")))
+        raise CrisisError(
+            Message(N_("Give the time of the hand-over and who took the student.")),
+            "handed_over_to" if entry.handed_over_at is not None else "handed_over_at",
+        )
     if entry.handed_over_at is not None:
         if entry.handed_over_at > now:
-            raise CrisisError(Message(N_("The hand-over cannot be in the future.")))
+            raise CrisisError(
+                Message(N_("The hand-over cannot be in the future.")), "handed_over_at"
+            )
         if entry.handed_over_at < entry.occurred_at:
-            raise CrisisError(Message(N_("The hand-over cannot come before what happened.")))
+            raise CrisisError(
+                Message(N_("The hand-over cannot come before what happened.")), "handed_over_at"
+            )
     if entry.corrects_id is not None:
         earlier = session.get(CrisisEntry, entry.corrects_id)
         if record is None or earlier is None or earlier.record_id != record.id:
-            raise CrisisError(Message(N_("Choose an earlier entry of this record to correct.")))
+            raise CrisisError(
+                Message(N_("Choose an earlier entry of this record to correct.")), "corrects"
+            )
 
 
 def hands_over(entry: EntryInput) -> bool:
@@ -293,7 +317,8 @@ def check_family_contacts(
                 Message(N_("You may not log this student's family contacts: leave the call empty."))
             )
         raise CrisisError(
-            Message(N_("A hand-over to the family is a family contact, which you may not log."))
+            Message(N_("A hand-over to the family is a family contact, which you may not log.")),
+            "handed_over_to",
         )
     zone = clock.institution_zone(session.get(Institution, student.institution_id))
     wanted: list[tuple[family_contacts.NewFamilyContact, bool]] = []
@@ -319,7 +344,7 @@ def check_family_contacts(
         try:
             at = family_contacts.check_family_contact(session, actor, student, data, now)
         except family_contacts.FamilyContactError as error:
-            raise FamilyCallError(Message(str(error))) from None
+            raise FamilyCallError(error.args[0]) from None
         checked.append(CheckedContact(data, at))
     return checked
 
@@ -509,12 +534,14 @@ def check_signature(
     if document.signed_on is not None:
         raise CrisisError(Message(N_("This copy is already recorded as signed.")))
     if not signer.strip():
-        raise CrisisError(Message(N_("Say who signed.")))
+        raise CrisisError(Message(N_("Say who signed.")), "signed_by")
     zone = clock.institution_zone(session.get(Institution, document.institution_id))
     if signed_on > clock.local_date(now, zone):
-        raise CrisisError(Message(N_("The date of signing cannot be in the future.")))
+        raise CrisisError(Message(N_("The date of signing cannot be in the future.")), "signed_on")
     if signed_on < clock.local_date(document.generated_at, zone):
-        raise CrisisError(Message(N_("The copy cannot be signed before it was printed.")))
+        raise CrisisError(
+            Message(N_("The copy cannot be signed before it was printed.")), "signed_on"
+        )
 
 
 def record_signature(

@@ -31,6 +31,7 @@ from campus.access import load_or_404
 from campus.extensions import db
 from campus.forms import add_error
 from campus.forms import filled
+from campus.i18n import refusal_text
 from campus.i18n import shown
 from campus.models import Institution
 from campus.models import Student
@@ -38,6 +39,7 @@ from campus.models import User
 from campus.permissions import require_roles
 from casework import contagion
 from casework import crisis
+from casework import family_contacts
 from casework import scans
 from casework.crisis_forms import ACTION_LABELS
 from casework.crisis_forms import DOCUMENT_LABELS
@@ -59,6 +61,7 @@ from casework.crisis_permissions import crisis_clause
 from casework.crisis_permissions import follow_up_clause
 from casework.file_forms import CHANNEL_LABELS
 from casework.file_forms import OUTCOME_LABELS
+from casework.file_permissions import can_log_family_contact
 from casework.models import ContactChannel
 from casework.models import ContactOutcome
 from casework.models import ContagionFollowUp
@@ -178,17 +181,31 @@ def _entry_form(
     formdata: ImmutableMultiDict[str, str] | None = None,
 ) -> EntryForm:
     """The entry form, empty (with a fresh submission token and the guardian on file named for
-    the call to the family) or as sent."""
+    the call to the family, with the relation the family log last gave them, as the family
+    contact form fills them) or as sent."""
     form = EntryForm(formdata=formdata)
     if formdata is None:
         form.issued()
         form.family_name.data = student.guardian_name or ""
+        if can_log_family_contact(current_user, student):  # the log's own writers only
+            form.family_relation.data = family_contacts.known_relation(
+                db.session, student, form.family_name.data
+            )
     choices: list[tuple[int, str]] = [(0, _("No, a new account"))]
     if record is not None:
         for number, entry in enumerate(record.entries, start=1):
             choices.append((entry.id, _("Entry %(n)s", n=number)))
     form.corrects.choices = choices
     return form
+
+
+def _refuse(form: EntryForm | SignatureForm, error: crisis.CrisisError) -> None:
+    """The refusal in the reader's language, under the field it is about; one about no field
+    (the record or copy changed meanwhile) above the page."""
+    if error.field is None:
+        flash(refusal_text(error), "error")
+    else:
+        add_error(getattr(form, error.field), refusal_text(error))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -210,7 +227,7 @@ def for_warning(warning_id: int):
     try:
         crisis.check_new_record(db.session, warning)
     except crisis.CrisisError as error:
-        refusal = shown(str(error))
+        refusal = refusal_text(error)
     if request.method == "POST" and refusal is None and form.validate():
         try:
             record = crisis.open_record(
@@ -219,10 +236,8 @@ def for_warning(warning_id: int):
         except crisis.AlreadySaved:
             flash(_("This was already saved."), "warning")
             return redirect(url_for("crisis.for_warning", warning_id=warning.id))
-        except crisis.FamilyCallError as error:
-            add_error(form.family_name, shown(str(error)))
         except crisis.CrisisError as error:
-            add_error(form.occurred_at, shown(str(error)))
+            _refuse(form, error)
         else:
             flash(_("The crisis record was opened."), "success")
             return redirect(url_for("crisis.record", record_id=record.id))
@@ -334,10 +349,8 @@ def add_entry(record_id: int):
         except crisis.AlreadySaved:
             flash(_("This was already saved."), "warning")
             return redirect(url_for("crisis.record", record_id=found.id))
-        except crisis.FamilyCallError as error:
-            add_error(form.family_name, shown(str(error)))
         except crisis.CrisisError as error:
-            add_error(form.narrative, shown(str(error)))
+            _refuse(form, error)
         else:
             flash(_("The entry was added to the record."), "success")
             return redirect(url_for("crisis.record", record_id=found.id, _anchor="entries-h"))
@@ -427,10 +440,10 @@ def signature(document_id: int):
                 scan_folder=scans.folder(current_app),
             )
         except scans.ScanError as error:
-            add_error(form.scan, shown(str(error)))
+            add_error(form.scan, refusal_text(error))
         except crisis.CrisisError as error:
-            # Said above the table: a copy signed meanwhile no longer shows this form.
-            flash(shown(str(error)), "error")
+            # Without a field (a copy signed meanwhile no longer shows this form): above the table.
+            _refuse(form, error)
         else:
             flash(_("The copy is recorded as signed."), "success")
             return redirect(
@@ -460,7 +473,7 @@ def attach_scan(document_id: int):
                 scan_folder=scans.folder(current_app),
             )
         except (crisis.CrisisError, scans.ScanError) as error:
-            add_error(form.scan, shown(str(error)))
+            add_error(form.scan, refusal_text(error))
         else:
             flash(_("The scan was attached."), "success")
             return redirect(
@@ -530,7 +543,7 @@ def add_contagion(record_id: int):
     try:
         added = contagion.add_affected(db.session, current_user, found, picks, clock.now())
     except contagion.ContagionError as error:
-        add_error(form.numbers, shown(str(error)))
+        add_error(form.numbers, refusal_text(error))
         return _record_page(found, 400, contagion_form=form)
     flash(
         _(
@@ -604,7 +617,7 @@ def _close_follow_up(follow_up_id: int, how: str):
         except contagion.ContagionError as error:
             # Said above the list: the row it is about may no longer be on it.
             db.session.rollback()
-            flash(shown(str(error)), "error")
+            flash(refusal_text(error), "error")
         else:
             flash(
                 _("Cleared from the follow-up list.")

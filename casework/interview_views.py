@@ -32,6 +32,7 @@ from casework import interviews
 from casework.interview_forms import AssignForm
 from casework.interview_forms import OutcomeForm
 from casework.interview_forms import ScheduleForm
+from casework.interviews import FollowUpDateError
 from casework.interviews import InterviewError
 from casework.interviews import Outcome
 from casework.interviews import StaleInterview
@@ -319,6 +320,8 @@ def outcome(entry_id: int):
             interviews.record_outcome(
                 db.session, current_user, entry, int(form.version.data or 0), clock.now(), recorded
             )
+        except FollowUpDateError as exc:
+            add_error(form.follow_up_on, refusal_text(exc))
         except (InterviewError, OverrideError) as exc:
             add_error(form.attendance, refusal_text(exc))
         except StaleInterview:

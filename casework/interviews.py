@@ -80,6 +80,11 @@ class InterviewError(ValueError):
     """A step that breaks a rule; the message (an `N_` text or a `Message`) says which."""
 
 
+class FollowUpDateError(InterviewError):
+    """The outcome's follow-up date falls outside the warning's follow-up cadence: said under
+    that date."""
+
+
 class StaleInterview(Exception):
     """Someone else changed the entry first; nothing was written."""
 
@@ -572,7 +577,7 @@ def do_record_outcome(
             try:
                 warning_actions.check_follow_up(session, warning, now, due)
             except warning_actions.InvalidAction as exc:
-                raise InterviewError(str(exc)) from None
+                raise FollowUpDateError(exc.args[0]) from None
             warning_actions.do_schedule_follow_up(session, actor, warning, now, due)
     entry.state = InterviewState.DONE
     entry.closed_at, entry.closed_by_id = now, actor.id

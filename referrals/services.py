@@ -369,6 +369,16 @@ def _check_requirements(referral: Referral, change: Change, now: datetime) -> No
         and change.appointment_at.date() < referral.sent_at.date()
     ):
         raise InvalidTransition(N_("The appointment cannot be before the referral was sent."))
+    if (
+        change.target is S.APPOINTMENT_BOOKED
+        and referral.status is S.APPOINTMENT_BOOKED
+        and change.appointment_at == referral.appointment_at
+    ):
+        # The form comes filled with the time booked: sent as it came, it changes nothing, and
+        # must neither say "updated" nor add a booking to the history and notify the counsellor.
+        raise InvalidTransition(
+            N_("The appointment is already booked for this time: give the new time to change it.")
+        )
     if change.target is S.ASSESSED and change.outcome is None:
         raise InvalidTransition(N_("Give the assessment outcome."))
     if change.target is S.DECLINED and (change.declined_by is None or not note):

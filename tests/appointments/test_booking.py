@@ -551,6 +551,23 @@ def test_staff_book_from_the_student_file_and_out_of_reach_is_not_found(
     assert _count(Appointment, Appointment.student_id == student.id) == 1
 
 
+def test_the_booking_confirmation_leads_back_to_the_warning_page_and_the_file(
+    campus: Campus, centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    slot = centre.slot(centre.counsellor())
+    student = centre.student()
+    fudaoyuan = campus.staff(centre.institution, Role.DEPT_COUNSELLOR, department=centre.department)
+    campus.commit()
+    client = login(fudaoyuan)
+    done = client.post(f"/appointments/for/{student.id}", data={"token": "s1", "slot_id": slot.id})
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
+    booked = page.split('id="done-h"', 1)[1].split("</section>", 1)[0]
+    assert f'href="/warnings/students/{student.id}"' in booked
+    assert f'href="/casework/students/{student.id}"' in booked
+    assert client.get(f"/warnings/students/{student.id}").status_code == 200
+    assert client.get(f"/casework/students/{student.id}").status_code == 200
+
+
 def test_a_student_already_booked_is_said_so_first_with_the_way_to_move_it_not_offered_times(
     campus: Campus, centre: Centre, login: Callable[[User], FlaskClient]
 ) -> None:

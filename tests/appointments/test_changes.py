@@ -356,6 +356,15 @@ def test_late_cancel_page_asks_for_the_tick(centre: Centre, login) -> None:
     assert appointment.state == AppointmentState.LATE_CANCELLED
 
 
+def test_the_late_cancel_refusal_reads_in_chinese_with_its_hours(centre: Centre, login) -> None:
+    appointment = centre.book(centre.student, centre.slot(5))
+    centre.student.user.locale = "zh_CN"
+    db.session.commit()
+    client = login(centre.student.user)
+    refused = client.post(f"/appointments/changes/{appointment.id}/cancel", data={})
+    assert "本次取消将记为临时取消，与爽约同样计数。请勾选确认。" in refused.get_data(as_text=True)
+
+
 def test_reschedule_page_moves_and_refuses_a_forged_slot(centre: Centre, login) -> None:
     appointment = centre.book(centre.student, centre.slot(48))
     wanted = centre.slot(72)

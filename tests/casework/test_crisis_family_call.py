@@ -162,6 +162,27 @@ def test_the_form_names_the_guardian_on_file(app, world):
     assert 'name="family_name" type="text" value="李建国"' in page.get_data(as_text=True)
 
 
+def test_the_form_gives_the_relation_the_department_counsellor_just_logged(app, world):
+    page = _client(app, world.counsellor).get(f"/crisis/warnings/{world.warning.id}")
+    assert 'name="family_relation" type="text" value=""' in page.get_data(as_text=True)
+    logged = _client(app, world.dept_counsellor).post(
+        f"/casework/students/{world.student.id}/family-contacts/new",
+        data={
+            "submission": "family-log-token",
+            "at": "2026-09-14T09:30",
+            "direction": "we_called",
+            "guardian_name": "李建国",
+            "guardian_relation": "父亲",
+            "channel": "phone",
+            "summary": "告知预警情况。",
+            "outcome": "reached",
+        },
+    )
+    assert logged.status_code == 302
+    page = _client(app, world.counsellor).get(f"/crisis/warnings/{world.warning.id}")
+    assert 'name="family_relation" type="text" value="父亲"' in page.get_data(as_text=True)
+
+
 # --------------------------------------------------------------------------------------------------
 # Corrections: one call stays one record
 # --------------------------------------------------------------------------------------------------

@@ -3,6 +3,8 @@ changed, read only by the warning's clinical readers and the department counsell
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
 from sqlalchemy import func
@@ -154,6 +156,30 @@ def test_a_bad_entry_says_what_is_wrong_and_writes_nothing(app, world, changes, 
     assert message in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count(CrisisRecord.id))) == 0
     assert _entries() == 0
+
+
+def _error_of(page: str, field: str) -> str:
+    """The refusal shown under `field` of the entry form ("" when none)."""
+    found = re.search(rf'<p class="error" id="{field}-err"[^>]*>([^<]*)</p>', page)
+    return found.group(1) if found else ""
+
+
+def test_a_future_time_is_refused_in_chinese_under_when_it_happened(app, world):
+    world.counsellor.locale = "zh_CN"
+    db.session.commit()
+    future = {"occurred_at": "2026-09-14T11:00"}
+    client, response = _open(app, world, **future)
+    assert response.status_code == 400
+    assert _error_of(response.get_data(as_text=True), "occurred_at") == "发生时间不能晚于当前时间。"
+    assert client.post(f"/crisis/warnings/{world.warning.id}", data=ENTRY).status_code == 302
+    response = client.post(
+        f"/crisis/{_record().id}/entries", data=ENTRY | future | {"submission": "second"}
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert _error_of(page, "occurred_at") == "发生时间不能晚于当前时间。"
+    assert _error_of(page, "narrative") == ""
+    assert _entries() == 1
 
 
 def test_the_same_form_sent_twice_is_one_entry(app, world):

@@ -3,6 +3,7 @@ decision, reminders and escalation, and the coverage figures."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from datetime import timedelta
 
@@ -252,6 +253,25 @@ def test_a_follow_up_outcome_lowers_yellow_to_blue_with_its_reason(client, world
     assert yellow.on_time()
     assert (yellow.level_before, yellow.level_after) == (Level.YELLOW, Level.BLUE)
     assert yellow.follow_up_on == date(2026, 9, 25)
+
+
+def test_a_follow_up_too_far_off_is_refused_in_chinese_under_its_date(client, world, listed):
+    made, yellow, red = listed
+    _scheduled(world, yellow)
+    clock.advance(timedelta(days=1))
+    world.counsellor.locale = "zh_CN"
+    db.session.commit()
+    sign_in(client, world.counsellor)
+    response = _outcome(
+        client, yellow, conclusion="follow_up", next_step="follow_up", follow_up_on="2027-09-25"
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    said = re.search(r'id="follow_up_on-err"[^>]*>([^<]*)<', page)
+    assert said
+    assert re.fullmatch(r"请选择 \d+ 天内的随访日期（该级别的随访周期）。", said.group(1))
+    db.session.expire_all()
+    assert yellow.state != InterviewState.DONE
 
 
 def test_lowering_without_a_reason_is_refused_and_writes_nothing(client, world, listed):

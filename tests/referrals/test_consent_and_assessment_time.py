@@ -176,6 +176,26 @@ def test_a_student_seen_early_is_assessed_after_the_appointment_time_is_changed(
     assert referral.status is S.ASSESSED
 
 
+def test_the_appointment_time_sent_unchanged_is_refused_and_writes_nothing(world, login):
+    referral = referral_in(world, S.APPOINTMENT_BOOKED)
+    transitions, version = _transitions(referral), referral.version
+    _refused_move(
+        login(world.liaison),
+        f"/hospital/referrals/{referral.id}/move?target=appointment_booked",
+        {
+            "appointment_booked-version": referral.version,
+            "appointment_booked-appointment_at": "2026-09-20T17:00",  # as the form came
+        },
+        "The appointment is already booked for this time: give the new time to change it.",
+        referral,
+    )
+    assert (_transitions(referral), referral.version) == (transitions, version)
+    told = db.session.scalars(
+        select(Notification.text).where(Notification.user_id == world.counsellor.id)
+    ).all()
+    assert "The appointment for your referral has been changed." not in told
+
+
 def test_the_liaison_is_offered_the_assessment_only_once_the_appointment_starts(world, login):
     referral = referral_in(world, S.APPOINTMENT_BOOKED)
     client = login(world.liaison)

@@ -56,7 +56,8 @@ EXPECTED: dict[tuple[S, O | None], dict[S, str]] = {
 }
 
 EXTRAS = {
-    S.APPOINTMENT_BOOKED: {"appointment_at": WHEN},
+    # An hour after the time `referral_in` books: booked again, the time must change.
+    S.APPOINTMENT_BOOKED: {"appointment_at": WHEN + timedelta(hours=1)},
     S.ASSESSED: {"outcome": O.OUTPATIENT},
     S.DECLINED: {"declined_by": ConsentBy.STUDENT, "note": "Student refused"},
     S.LOST_TO_FOLLOW_UP: {"note": "Unreachable"},
