@@ -67,8 +67,9 @@ def seed_interviews(session: Session, institution: Institution) -> None:
         warning = open_warning(session, entry.student_id)
         interviews.do_record_outcome(session, sc01, entry, outcome, warning, held)
         if warning is not None:
-            # An interview held is the student seen: the warning logs it as a contact (which
-            # acknowledges it too), so its page agrees with the interview list.
+            # The interview held is already her last contact and on the warning's timeline; the
+            # counsellor also logs it as a contact, which acknowledges the warning and meets its
+            # first contact, as a counsellor on the demo's campus would.
             actions.do_log_contact(session, sc01, warning, held, "in_person", "筛查后约谈", None)
     if len(worked) > 5:
         for entry, attendance in zip(worked[4:6], ("no_show", "unreachable"), strict=True):

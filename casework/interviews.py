@@ -554,6 +554,8 @@ def do_record_outcome(
         _audit(session, actor, entry, "interview.unreachable")
         return
     entry.held_at = now
+    if warning is not None:
+        warning_actions.interview_held(session, actor, warning, now)
     entry.conclusion = outcome.conclusion
     entry.level_decision = outcome.level_decision
     entry.level_before = warning.level if warning else None

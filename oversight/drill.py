@@ -28,6 +28,7 @@ from campus.scope import Capability
 from campus.scope import student_filter
 from campus.spreadsheets import readable as readable_frame
 from oversight.kpis import CAMPAIGNS_OPENED
+from oversight.kpis import CONTACTED
 from oversight.kpis import LEVEL_NAMES
 from oversight.kpis import WARNINGS_OPENED
 from oversight.kpis import View
@@ -39,7 +40,6 @@ from referrals.services import ReferralSettings
 from screening.models import Campaign
 from screening.models import CampaignAssignment
 from warning.models import EarlyWarning
-from warning.models import WarningEvent
 
 LEVEL_OF = {name: level for level, name in LEVEL_NAMES.items()}
 # Each list by its name in the address, with the title a reader sees.
@@ -146,10 +146,7 @@ def _warnings(session: Session, user: User, which: str, view: View) -> pd.DataFr
     if which in LEVEL_OF:
         stmt = stmt.where(EarlyWarning.level == LEVEL_OF[which])
     if which == "uncontacted":
-        contacted = select(WarningEvent.id).where(
-            WarningEvent.warning_id == EarlyWarning.id, WarningEvent.kind == "contact"
-        )
-        stmt = stmt.where(~contacted.exists())
+        stmt = stmt.where(~CONTACTED)
     frame = _frame(session, stmt)
     frame["level"] = frame["level"].map(LEVEL_NAMES)
     frame["status"] = frame["status"].map(lambda s: getattr(s, "value", s))

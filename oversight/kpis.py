@@ -71,7 +71,6 @@ from screening.models import CampaignAssignment
 from warning.escalation import REPORT_GRACE
 from warning.models import Deadline
 from warning.models import EarlyWarning
-from warning.models import WarningEvent
 from warning.models import WeeklyReport
 from warning.policy import Level
 from warning.response import first_response_levels
@@ -363,20 +362,22 @@ def interview_coverage(session: Session, view: View, now: datetime) -> pd.DataFr
 # --- service coverage -----------------------------------------------------------------------------
 
 
+# A warning whose student has been reached: the one rule the KPI, its drill-down and the
+# warning's "last contact" share. `last_contact_at` is written by what reached the student herself
+# (a contact that reached her, a professional assessment, a post-screening interview held with
+# her: `warning.actions`), never by a call to her guardian or an unanswered attempt.
+CONTACTED = EarlyWarning.last_contact_at.is_not(None)
+
+
 def service_coverage(session: Session, view: View, now: datetime) -> pd.DataFrame:
-    """Warned students with at least one recorded contact ÷ students with a warning opened."""
-    contacted = (
-        select(WarningEvent.id)
-        .where(WarningEvent.warning_id == EarlyWarning.id, WarningEvent.kind == "contact")
-        .exists()
-    )
+    """Warned students who have been seen (`CONTACTED`) ÷ students with a warning opened."""
     out = _count_by_group(
         session,
         view,
         WARNINGS_OPENED,
         [
             func.count(distinct(EarlyWarning.student_id)).label("warned"),
-            func.count(distinct(case((contacted, EarlyWarning.student_id)))).label("contacted"),
+            func.count(distinct(case((CONTACTED, EarlyWarning.student_id)))).label("contacted"),
         ],
     )
     out["not_contacted"] = out["warned"] - out["contacted"]
@@ -955,8 +956,11 @@ KPIS: tuple[Kpi, ...] = (
         _l("Service coverage"),
         _l(
             "Warned students with at least one contact ÷ warned students. Warned: students with "
-            "a warning opened in the period (any level). Contact: a contact recorded on that "
-            "warning's follow-up log, at any time so far. Month: the month the warning opened."
+            "a warning opened in the period (any level). Contact: the student herself reached on "
+            "that warning at any time so far (a contact that reached her, a professional "
+            "assessment or a post-screening interview held with her), as its last contact shows; "
+            "a call to her guardian or an unanswered attempt is not a contact with her. Month: "
+            "the month the warning opened."
         ),
         service_coverage,
         (

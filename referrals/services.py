@@ -671,15 +671,22 @@ def sweep_green_channel(session: Session, now: datetime, settings: ReferralSetti
     return escalate_green_channel(session, overdue_green_channel(session, now), now)
 
 
+def green_channel_overdue_clause(now: datetime) -> ColumnElement[bool]:
+    """Green-channel referrals sent and still not booked at their deadline: what the sweep
+    escalates, the home pages say and the list's "overdue" filter shows, escalated or not."""
+    return and_(
+        Referral.green_channel.is_(True),
+        Referral.status == S.SENT,
+        Referral.booking_due_at <= now,
+    )
+
+
 def overdue_green_channel(session: Session, now: datetime) -> list[int]:
     """Ids of green-channel referrals past their booking deadline and not yet escalated."""
     return list(
         session.scalars(
             select(Referral.id).where(
-                Referral.green_channel.is_(True),
-                Referral.status == S.SENT,
-                Referral.booking_due_at <= now,
-                Referral.escalated_at.is_(None),
+                green_channel_overdue_clause(now), Referral.escalated_at.is_(None)
             )
         )
     )

@@ -149,16 +149,22 @@ def utc_from_local(moment: datetime | None) -> datetime | None:
 def index():
     now = clock.now()
     stalled_only = request.args.get("stalled") == "1"
+    overdue_only = request.args.get("overdue") == "1"  # green channel past its booking deadline
     rows = list_in_scope(
         Referral,
         and_(
             permissions.counsellor_clause(current_user),
             services.stalled_clause(now, settings()) if stalled_only else true(),
+            services.green_channel_overdue_clause(now) if overdue_only else true(),
         ),
         (Referral.last_transition_at.desc(),),
         action="referral_list",
         record_type="referral",
-        filter_note="stalled_only" if stalled_only else "",
+        filter_note=" ".join(
+            note
+            for note, on in (("stalled_only", stalled_only), ("overdue_only", overdue_only))
+            if on
+        ),
     )
     stalled = {r.id for r in rows if services.is_stalled(r, now, settings())}
     overdue = {r.id for r in rows if services.booking_overdue(r, now)}
@@ -168,6 +174,7 @@ def index():
         stalled=stalled,
         overdue=overdue,
         stalled_only=stalled_only,
+        overdue_only=overdue_only,
     )
 
 

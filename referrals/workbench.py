@@ -44,6 +44,20 @@ def stalled(session: Session, user: User, now: datetime, settings: ReferralSetti
     )(session)
 
 
+def green_channel_overdue(session: Session, user: User, now: datetime) -> list[int]:
+    """Green-channel referrals in the viewer's clinical scope still not booked at their deadline
+    (`services.green_channel_overdue_clause`), most overdue first: the referring counsellor's and
+    the centre's to chase the hospital for today."""
+    return list(
+        session.scalars(
+            select(Referral.id)
+            .join(Student, Student.id == Referral.student_id)
+            .where(permissions.counsellor_clause(user), services.green_channel_overdue_clause(now))
+            .order_by(Referral.booking_due_at, Referral.id)
+        )
+    )
+
+
 def follow_ups_due(session: Session, user: User, now: datetime) -> int:
     """Students back at school whose 1-, 3- or 6-month follow-up is due today or earlier."""
     today = clock.local_date(now, clock.institution_zone(None))
@@ -75,6 +89,20 @@ def liaison_items(session: Session, user: User, now: datetime) -> list[Item]:
 def centre_items(session: Session, user: User, now: datetime) -> list[Item]:
     settings = ReferralSettings.from_config(current_app.config)
     items = []
+    if overdue := green_channel_overdue(session, user, now):
+        text = ngettext(
+            "%(num)s green-channel referral has no hospital appointment booked by its deadline: "
+            "call the hospital",
+            "%(num)s green-channel referrals have no hospital appointment booked by their "
+            "deadline: call the hospital",
+            len(overdue),
+        )
+        url = (
+            url_for("referrals.detail", referral_id=overdue[0])
+            if len(overdue) == 1
+            else url_for("referrals.index", overdue=1)
+        )
+        items.append(Item(len(overdue), text, url, Urgency.OVERDUE))
     if count := follow_ups_due(session, user, now):
         text = ngettext(
             "%(num)s student due for a return-to-school follow-up",

@@ -144,8 +144,9 @@ BUDGETS = {
     # one), whatever the number of warnings, tasks, referrals or interviews; who is on duty
     # now (issue #18's duty roster, one query with the people); the counsellor's own sessions
     # (today's, earlier ones without an outcome: one query; drafts and notes to co-sign: one);
-    # her time away still to come (1; with any, her booked sessions in it: one more).
-    ("counsellor", "/"): 14,
+    # her time away still to come (1; with any, her booked sessions in it: one more); green-channel
+    # referrals not booked by their deadline, to chase the hospital (1).
+    ("counsellor", "/"): 15,
     # Only this week's reports and the task list; class members work from no deadline.
     ("committee", "/"): 4,
     # As the counsellor's, plus this term's glance: deadlines and screening KPI tables (4), the
@@ -153,8 +154,9 @@ BUDGETS = {
     # Who is on duty now (1). The director's own sessions, as the counsellor's (2). Future
     # appointments whose counsellor's role has ended, to rearrange (1, whatever their number);
     # booked sessions in time away, to rearrange as well: counsellors' time away and the
-    # centre's closures still to come (2; with any, the sessions on those days: one more).
-    ("director", "/"): 20,
+    # centre's closures still to come (2; with any, the sessions on those days: one more);
+    # green-channel referrals not booked by their deadline, to chase the hospital (1).
+    ("director", "/"): 21,
     ("counsellor", "/tasks"): 5,
     ("committee", "/tasks"): 4,
     # 44 for the tables and charts (the post-screening interview table: its groups and one

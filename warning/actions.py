@@ -321,6 +321,15 @@ def do_log_contact(
     _took_up(session, actor, warning, now)
 
 
+def interview_held(session: Session, actor: User, warning: EarlyWarning, now: datetime) -> None:
+    """A post-screening interview held with the student while her warning is open: she was seen,
+    so it is her last contact (what service coverage counts) and on the warning's timeline, in
+    the caller's unit of work. The interview's outcome and level decision stay on the interview;
+    the warning's own response steps are met by its own actions."""
+    warning.last_contact_at = now
+    _event(session, warning, actor, "interview_held", now)
+
+
 def guardian_reached(
     session: Session, actor: User, student: Student, method: str, who: str, now: datetime
 ) -> bool:

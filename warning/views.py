@@ -288,6 +288,7 @@ def _event_labels() -> dict[str, str]:
         "task_done": _("Done by the class or dorm"),
         "guardian_notified": _("Guardian notified"),
         "assessment": _("Assessment"),
+        "interview_held": _("Post-screening interview held"),
         "peer_watch_assigned": _("Peer watch arranged"),
         "follow_up_scheduled": _("Follow-up scheduled"),
         "escalated": _("Escalated"),

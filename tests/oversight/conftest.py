@@ -121,6 +121,7 @@ def world(campus) -> World:
     red = add_warning(s1, 3, datetime(2026, 9, 2, 8))
     yellow = add_warning(s2, 2, datetime(2026, 9, 3, 8))
     xju.warnings = [red, yellow, add_warning(s3, 1, datetime(2026, 8, 20))]
+    red.last_contact_at = datetime(2026, 9, 2, 9)  # what logging the contact writes
     db.session.add(WarningEvent(warning_id=red.id, kind="contact", at=datetime(2026, 9, 2, 9)))
     db.session.add_all(
         [

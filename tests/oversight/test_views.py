@@ -5,14 +5,21 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import date
+from datetime import datetime
 
 import openpyxl
 import pytest
 from sqlalchemy import select
 
+from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
 from oversight import exports
+from oversight import kpis
+from referrals.services import ReferralSettings
+from warning import actions
+from warning.models import WarningEvent
 
 SEPT = {"month_from": "2026-09", "month_to": "2026-09"}
 HOSTILE = ["=1+2", "+SUM(A1)", "-2+3", "@cmd", "\tTAB", "\rCR"]
@@ -121,6 +128,34 @@ def test_uncontacted_drill_down_shows_only_the_student_nobody_contacted(world, l
     text = body.get_data(as_text=True)
     assert "Wang Fang" in text
     assert "Li Hua" not in text
+
+
+def test_an_assessment_is_a_contact_in_the_kpi_the_drill_down_and_the_last_contact(world, login):
+    """Wang Fang's yellow warning: a call to her guardian is not a contact with her; the centre's
+    professional assessment is, and the figure, the list and her row's last contact agree."""
+    warning = world.xju.warnings[1]
+    at = datetime(2026, 9, 4, 10)
+    db.session.add(WarningEvent.of(warning, world.xju.director, "guardian_notified", at))
+    db.session.commit()
+    client = login(world.xju.director)
+
+    def uncontacted() -> str:
+        page = client.get("/oversight/drill/uncontacted", query_string=SEPT)
+        return page.get_data(as_text=True)
+
+    def coverage() -> list[float]:
+        month = date(2026, 9, 1)
+        v = kpis.View((world.xju.institution.id,), month, month, "institution")
+        out = kpis.compute(db.session, kpis.BY_KEY["service"], v, clock.now(), ReferralSettings())
+        return out["coverage"].tolist()
+
+    assert "Wang Fang" in uncontacted()
+    assert coverage() == [0.5]
+    actions.do_record_assessment(db.session, world.xju.director, warning, at, "seen", None)
+    db.session.commit()
+    assert "Wang Fang" not in uncontacted()
+    assert coverage() == [1.0]
+    assert warning.last_contact_at == at
 
 
 def test_a_forged_drill_down_list_is_404(world, login):

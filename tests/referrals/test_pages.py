@@ -457,6 +457,33 @@ def test_the_counsellor_sees_a_passed_green_channel_booking_deadline_too(world, 
     assert '<strong class="error">overdue</strong>' in detail
 
 
+GREEN_OVERDUE = "1 green-channel referral has no hospital appointment booked by its deadline"
+
+
+def test_an_overdue_green_channel_is_on_the_home_of_those_who_chase_it(world, login):
+    """Before: the sweep's notice went to the inbox and the home said only "1 referral stalled"
+    days later; the referring counsellor and the director now see it first, linked to it."""
+    referral = referral_in(world, S.SENT, green_channel=True)
+    assert GREEN_OVERDUE not in login(world.counsellor).get("/").get_data(as_text=True)
+    clock.advance(timedelta(days=2))
+    for reader in (world.counsellor, world.director):
+        home = login(reader).get("/").get_data(as_text=True)
+        assert GREEN_OVERDUE in home
+        assert f'href="/referrals/{referral.id}"' in home
+    assert GREEN_OVERDUE not in login(world.dept_counsellor).get("/").get_data(as_text=True)
+    walk(world, referral, [S.APPOINTMENT_BOOKED])
+    assert GREEN_OVERDUE not in login(world.counsellor).get("/").get_data(as_text=True)
+
+
+def test_the_list_filters_green_channels_not_booked_by_their_deadline(world, login):
+    overdue = referral_in(world, S.SENT, green_channel=True)
+    clock.advance(timedelta(days=2))
+    client = login(world.director)
+    page = client.get("/referrals/", query_string={"overdue": "1"}).get_data(as_text=True)
+    assert "Showing green-channel referrals not booked by their deadline only: 1." in page
+    assert f'href="/referrals/{overdue.id}"' in page
+
+
 def test_a_second_referral_to_the_same_hospital_is_refused_while_one_is_under_way(world, login):
     """Before: a second form made a second referral; once both were sent the hospital had two
     referrals of one student, and the warning page showed the new draft instead of the sent one."""
