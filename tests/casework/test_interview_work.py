@@ -255,7 +255,6 @@ def test_a_follow_up_outcome_lowers_yellow_to_blue_with_its_reason(client, world
     assert yellow.follow_up_on == date(2026, 9, 25)
 
 
-<<<<<<< HEAD
 def test_a_follow_up_too_far_off_is_refused_in_chinese_under_its_date(client, world, listed):
     made, yellow, red = listed
     _scheduled(world, yellow)
@@ -273,7 +272,8 @@ def test_a_follow_up_too_far_off_is_refused_in_chinese_under_its_date(client, wo
     assert re.fullmatch(r"请选择 \d+ 天内的随访日期（该级别的随访周期）。", said.group(1))
     db.session.expire_all()
     assert yellow.state != InterviewState.DONE
-=======
+
+
 def test_an_interview_held_is_the_students_last_contact_on_her_warnings_timeline(
     client, world, listed
 ):
@@ -293,7 +293,6 @@ def test_an_interview_held_is_the_students_last_contact_on_her_warnings_timeline
     assert held.at == yellow.held_at
     page = client.get(f"/warnings/students/{world.student.id}").get_data(as_text=True)
     assert "Post-screening interview held" in page
->>>>>>> coverage
 
 
 def test_lowering_without_a_reason_is_refused_and_writes_nothing(client, world, listed):
