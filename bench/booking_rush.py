@@ -39,6 +39,7 @@ from sqlalchemy import create_engine
 from sqlalchemy import text
 
 from bench import machine
+from bench import pg
 from bench.load import harness
 from bench.results import Figure
 
@@ -144,7 +145,6 @@ def seed(url: str, students: int, counsellors: int) -> dict:
     from appointments.models import CounsellorProfile
     from appointments.models import SessionKind
     from appointments.models import Slot
-    from bench import pg
     from campus import clock
     from campus.auth import hash_password
     from campus.extensions import db
@@ -215,17 +215,7 @@ def seed(url: str, students: int, counsellors: int) -> dict:
 
 # Per table: the columns chosen and the SELECT giving them; the models' defaults fill the rest.
 SEED = [
-    (
-        "user_account",
-        "institution_id, login, name, password_hash, must_change_password, active, created_at",
-        """SELECT :i, 'B' || lpad(g::text, 6, '0'), 'Student ' || g, :h, false, true, :now
-           FROM generate_series(1, :n) g""",
-    ),
-    (
-        "role_assignment",
-        "user_id, role, institution_id",
-        """SELECT id, 'STUDENT', :i FROM user_account WHERE login LIKE 'B%'""",
-    ),
+    *pg.student_accounts("B"),
     (
         "student",
         (

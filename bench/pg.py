@@ -62,6 +62,25 @@ def insert_select(executor, table_name: str, columns: str, select: str, params: 
         )
 
 
+def student_accounts(prefix: str) -> list[tuple[str, str, str]]:
+    """The seed's first two tables for `:n` students whose logins start with `prefix` (a
+    benchmark's own letter, so its students are told apart): their accounts and student roles,
+    in `SEED`'s form. Each benchmark adds its own `student` row with the units it needs."""
+    return [
+        (
+            "user_account",
+            "institution_id, login, name, password_hash, must_change_password, active, created_at",
+            f"""SELECT :i, '{prefix}' || lpad(g::text, 6, '0'), 'Student ' || g, :h, false, true,
+               :now FROM generate_series(1, :n) g""",
+        ),
+        (
+            "role_assignment",
+            "user_id, role, institution_id",
+            f"SELECT id, 'STUDENT', :i FROM user_account WHERE login LIKE '{prefix}%'",
+        ),
+    ]
+
+
 def seed_faults(table_name: str, columns: str) -> list[str]:
     """What keeps a seed giving `columns` of `table_name` from inserting into the models' table:
     columns the model does not have, and required columns with no default that it leaves out."""

@@ -20,6 +20,8 @@ from pathlib import Path
 import psutil
 from sqlalchemy import text
 
+from bench import pg
+
 ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".venv" / "bin"
 INSTITUTION = "LOAD"
@@ -49,7 +51,6 @@ def recreate_database(name: str) -> str:
 def seed_intake(url: str, students: int) -> dict:
     """Schema from the models, `students` student accounts S000001… sharing one password hash,
     staff who receive red escalations, and the open freshman intake with every student due."""
-    from bench import pg
     from campus import clock
     from campus.auth import hash_password
     from campus.extensions import db
@@ -125,17 +126,7 @@ def seed_intake(url: str, students: int) -> dict:
 
 # Per table: the columns chosen and the SELECT giving them; the models' defaults fill the rest.
 SEED = [
-    (
-        "user_account",
-        "institution_id, login, name, password_hash, must_change_password, active, created_at",
-        """SELECT :i, 'S' || lpad(g::text, 6, '0'), 'Student ' || g, :h, false, true, :now
-           FROM generate_series(1, :n) g""",
-    ),
-    (
-        "role_assignment",
-        "user_id, role, institution_id",
-        "SELECT id, 'STUDENT', :i FROM user_account WHERE login LIKE 'S%'",
-    ),
+    *pg.student_accounts("S"),
     (
         "student",
         (

@@ -26,6 +26,22 @@ from warning.response_policy import default_response_yaml
 LEVEL_WORDS = ("red", "yellow", "blue", "Red", "Yellow", "Blue", "PHQ", "score")
 
 
+def department_contact(
+    network, warning: EarlyWarning, outcome: str = "reached", *, method: str = "phone", **extra
+) -> None:
+    """The department counsellor logs a contact with the student, now (`extra`: a note)."""
+    actions.log_contact(
+        db.session,
+        network.dept_counsellor,
+        warning,
+        warning.version,
+        clock.now(),
+        method=method,
+        outcome=outcome,
+        **extra,
+    )
+
+
 def open_deadlines(warning: EarlyWarning) -> dict[str, Deadline]:
     rows = db.session.scalars(
         select(Deadline).where(

@@ -9,6 +9,7 @@ from campus import clock
 from campus.extensions import db
 from tests import factories
 from tests.factories import open_warning
+from tests.warning.response_helpers import department_contact
 from warning import actions
 from warning import queue
 from warning.policy import Level
@@ -24,19 +25,6 @@ def _student_page(client, network) -> str:
 def _unacknowledged_for(user) -> list[str]:
     page = queue.queue(db.session, user, queue.QueueFilter(unacknowledged=True), clock.now())
     return [student.name for _w, student, _d, _o in page.rows]
-
-
-def _contact(network, warning, outcome: str, method: str = "phone") -> None:
-    """The department counsellor logs a contact with the student."""
-    actions.log_contact(
-        db.session,
-        network.dept_counsellor,
-        warning,
-        warning.version,
-        clock.now(),
-        method=method,
-        outcome=outcome,
-    )
 
 
 def _told_guardian(network, warning, note: str, method: str = "phone") -> None:
@@ -70,7 +58,7 @@ def test_a_department_counsellor_is_not_offered_a_reds_acknowledgement_nor_can_f
 
 def test_a_department_counsellors_contact_on_a_red_leaves_the_centres_hour_owed(network):
     warning = open_warning(network.student, Level.RED)
-    _contact(network, warning, "Reached her, she is with her roommate")
+    department_contact(network, warning, "Reached her, she is with her roommate")
     assert events(warning, "contact") == 1
     assert warning.acknowledged_at is None
     assert "acknowledge" in open_deadlines(warning)
@@ -113,7 +101,7 @@ def test_a_yellow_acknowledged_then_raised_to_red_by_a_safety_answer_leads_the_c
     """Before: the yellow's acknowledgement stayed on the red, which the centre's queue then
     showed as acknowledged and sorted below every red nobody had seen."""
     warning = factories.phq9_signal(network.student, 12)
-    _contact(network, warning, "Talked in the office", method="in_person")
+    department_contact(network, warning, "Talked in the office", method="in_person")
     assert warning.acknowledged_at is not None
     raised = factories.signal(
         network.student, instrument="phq9", total=12, flags=["safety", "phq9_item9"]

@@ -19,6 +19,7 @@ from campus.extensions import db
 from campus.models import RoleAssignment
 from campus.models import User
 from tests.factories import open_warning
+from tests.warning.response_helpers import department_contact
 from warning import actions
 from warning.models import OwnerTier
 from warning.models import Task
@@ -53,18 +54,6 @@ def _overdue(page: str) -> str:
     return page.split("Overdue", 1)[1].split("Due today", 1)[0]
 
 
-def _call(network: Network, warning) -> None:
-    actions.log_contact(
-        db.session,
-        network.dept_counsellor,
-        warning,
-        warning.version,
-        clock.now(),
-        method="phone",
-        outcome="reached",
-    )
-
-
 def test_a_check_in_met_by_the_counsellors_call_leaves_the_peers_lists(login, network):
     """The department counsellor reached the blue student on day 2: a month on, the informant's
     list has the next follow-up only, not the check-in overdue beside it."""
@@ -76,7 +65,7 @@ def test_a_check_in_met_by_the_counsellors_call_leaves_the_peers_lists(login, ne
         ("check_in", False),
     }
     clock.set_now(start + timedelta(days=2))
-    _call(network, warning)
+    department_contact(network, warning)
     clock.set_now(start + timedelta(days=20))
     closed = {t.id: t for t in _tasks(warning)}
     for task in check_ins:

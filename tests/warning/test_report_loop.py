@@ -15,6 +15,7 @@ from campus.extensions import db
 from campus.notifications import Notification
 from campus.notifications import OutboxMail
 from tests.pages import without_tokens
+from tests.warning.response_helpers import department_contact
 from warning import actions
 from warning.models import ConcernReport
 from warning.models import EarlyWarning
@@ -52,19 +53,6 @@ def _warning() -> EarlyWarning:
     return db.session.scalar(select(EarlyWarning))
 
 
-def _contact(network, warning: EarlyWarning) -> None:
-    actions.log_contact(
-        db.session,
-        network.dept_counsellor,
-        warning,
-        warning.version,
-        clock.now(),
-        method="in_person",
-        outcome=CLINICAL,
-        note="Family conflict; sleeping 3 hours",
-    )
-
-
 def test_the_reporter_is_told_at_once_it_was_received_and_a_peer_check_in_is_no_follow_up(
     network, login
 ):
@@ -88,7 +76,9 @@ def test_a_counsellors_contact_tells_the_reporter_it_was_followed_up_and_nothing
     client = login(network.class_committee)
     _report(client, network)
     clock.advance(timedelta(hours=5))
-    _contact(network, _warning())
+    department_contact(
+        network, _warning(), CLINICAL, method="in_person", note="Family conflict; sleeping 3 hours"
+    )
     client = login(network.class_committee)  # signed in again after the idle timeout
 
     report = db.session.scalar(select(ConcernReport))
@@ -128,7 +118,9 @@ def test_acknowledging_the_warning_counts_and_a_second_action_tells_no_one_again
     actions.acknowledge(
         db.session, network.school_counsellor, warning, warning.version, clock.now()
     )
-    _contact(network, warning)
+    department_contact(
+        network, warning, CLINICAL, method="in_person", note="Family conflict; sleeping 3 hours"
+    )
     assert _texts(network.dorm_informant).count(FOLLOWED_UP) == 1
     page = client.get(f"/warnings/units/room/{network.room.id}").get_data(as_text=True)
     assert "Followed up by a teacher" in page
