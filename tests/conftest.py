@@ -58,6 +58,8 @@ PASSWORD = "correct-horse-battery"
 # Fixture users read the source language, so tests assert the English text they were written
 # with; tests/test_translations.py covers the Chinese default (a user with no locale of their own).
 FIXTURE_LOCALE = "en"
+# Where every test's clock starts: the first morning of the autumn term, 10:00 in Beijing.
+FIRST_MORNING = datetime(2026, 9, 14, 2, 0, 0)
 
 
 @cache
@@ -101,7 +103,7 @@ def _app() -> Iterator[Flask]:
 @pytest.fixture
 def app(_app: Flask) -> Iterator[Flask]:
     """The app with an empty database and a real clock frozen at a known moment."""
-    clock.set_now(datetime(2026, 9, 14, 2, 0, 0))
+    clock.set_now(FIRST_MORNING)
     _app.config["WTF_CSRF_ENABLED"] = False
     limiter.enabled = False
     with _app.app_context():
