@@ -58,6 +58,9 @@ SCREENSHOTS = Path(
 )
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+# A download is made on request (a PDF rendered, a workbook written): on a loaded CI machine one
+# took longer than the 15 s a page is given, and the journey failed with nothing wrong.
+DOWNLOAD_WAIT = 60_000
 START = datetime(2026, 9, 14, 2, 0, 0)  # 10:00 in Changsha, the second week of term
 # Sent in September, the referral is due to close (sent + 90 days) in December.
 KPI_MONTHS = ("2026-09", "2027-04")

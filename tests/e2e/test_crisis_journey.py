@@ -19,6 +19,7 @@ from campus.extensions import db
 from campus.models import DormRoom
 from campus.models import Student
 from tests.conftest import Campus
+from tests.e2e.conftest import DOWNLOAD_WAIT
 from tests.e2e.conftest import PHONE
 from tests.e2e.conftest import World
 from tests.pdf import needs_poppler
@@ -105,8 +106,8 @@ def test_a_crisis_is_recorded_documented_and_its_roommates_followed_up(
     generate = counsellor.locator("main form[action$='/documents']")
     generate.locator("#kind").select_option(label="家长知情告知书")
     _submit(counsellor, generate)
-    with counsellor.expect_download() as download:
-        counsellor.locator("main a.document-pdf").first.click()
+    with counsellor.expect_download(timeout=DOWNLOAD_WAIT) as download:
+        counsellor.locator("main a.document-pdf").first.click(timeout=DOWNLOAD_WAIT)
     assert download.value.suggested_filename.startswith("家长知情告知书-")
     text = pdf_text(download.value.path().read_bytes())
     assert "家长知情告知书" in text

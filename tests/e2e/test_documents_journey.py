@@ -24,6 +24,7 @@ from campus.models import User
 from referrals.models import Referral
 from referrals.models import ReferralStatus
 from tests import factories
+from tests.e2e.conftest import DOWNLOAD_WAIT
 from tests.e2e.conftest import SCREENSHOTS
 from tests.e2e.conftest import World
 from tests.pdf import PDFTOTEXT
@@ -35,8 +36,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("world", ["zh_CN"], indir
 def _download(page: Page, link: str, name: str) -> str:
     """Click `link`, keep the PDF and its first page as PNG; the PDF's text ('' without
     poppler)."""
-    with page.expect_download() as download:
-        page.locator(link).first.click()
+    with page.expect_download(timeout=DOWNLOAD_WAIT) as download:
+        page.locator(link).first.click(timeout=DOWNLOAD_WAIT)
     body = download.value.path().read_bytes()
     assert body.startswith(b"%PDF-")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -26,6 +26,7 @@ from campus.models import Student
 from referrals.models import Referral
 from referrals.models import ReferralStatus
 from screening.models import CampaignAssignment
+from tests.e2e.conftest import DOWNLOAD_WAIT
 from tests.e2e.conftest import PHONE
 from tests.e2e.conftest import World
 from tests.e2e.conftest import kpi_rows
@@ -318,12 +319,12 @@ def test_administrator_sees_the_kpis_move_and_exports_them(world: World):
     assert before["screening"][3] == "0"
     assert after["screening"][3] == "1"
 
-    with page.expect_download() as download:
-        page.locator("#kpi-referrals a[href*='.csv']").click()
+    with page.expect_download(timeout=DOWNLOAD_WAIT) as download:
+        page.locator("#kpi-referrals a[href*='.csv']").click(timeout=DOWNLOAD_WAIT)
     rows = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig"))))
     assert any("100" in cell for row in rows[1:] for cell in row), rows
-    with page.expect_download() as download:
-        page.locator("#kpi-service a[href*='.xlsx']").click()
+    with page.expect_download(timeout=DOWNLOAD_WAIT) as download:
+        page.locator("#kpi-service a[href*='.xlsx']").click(timeout=DOWNLOAD_WAIT)
     assert download.value.path().read_bytes()[:2] == b"PK"  # an Excel workbook
 
     page.goto("/referrals/closure")

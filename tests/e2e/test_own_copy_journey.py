@@ -17,6 +17,7 @@ from screening.models import CampaignAssignment
 from screening.models import Consent
 from screening.models import ScreeningResult
 from screening.scoring import load_instrument
+from tests.e2e.conftest import DOWNLOAD_WAIT
 from tests.e2e.conftest import SCREENSHOTS
 from tests.e2e.conftest import World
 from tests.pdf import needs_poppler
@@ -103,8 +104,8 @@ def test_a_student_downloads_their_own_copy_on_a_phone(world: World, live_app: F
     assert overflow <= 0  # the buttons and the text fit a 375-pixel screen
     world.shot(page, "19-own-copy-phone")
 
-    with page.expect_download() as download:
-        page.get_by_role("link", name="下载 PDF（便于阅读）").click()
+    with page.expect_download(timeout=DOWNLOAD_WAIT) as download:
+        page.get_by_role("link", name="下载 PDF（便于阅读）").click(timeout=DOWNLOAD_WAIT)
     assert download.value.suggested_filename == f"我的数据 {world.student_number}.pdf"
     body = download.value.path().read_bytes()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -116,8 +117,8 @@ def test_a_student_downloads_their_own_copy_on_a_phone(world: World, live_app: F
     assert STAFF_REASON not in text
     assert "无或极轻微抑郁" not in text  # the band staff see
 
-    with page.expect_download() as download:
-        page.get_by_role("link", name="下载 JSON（供电脑程序读取）").click()
+    with page.expect_download(timeout=DOWNLOAD_WAIT) as download:
+        page.get_by_role("link", name="下载 JSON（供电脑程序读取）").click(timeout=DOWNLOAD_WAIT)
     copy = json.loads(download.value.path().read_text(encoding="utf-8"))
     assert copy["schema"] == "xinqiao.own-copy/1"
     assert copy["profile"]["name"] == world.student_name

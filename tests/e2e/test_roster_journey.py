@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from campus.extensions import db
 from campus.models import Student
+from tests.e2e.conftest import DOWNLOAD_WAIT
 from tests.e2e.conftest import World
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("world", ["zh_CN"], indirect=True)]
@@ -42,8 +43,8 @@ def test_administrator_imports_a_gbk_roster_fixes_the_bad_row_and_imports_it(
 ):
     page = world.page_for("admin")
     page.goto("/admin/roster")
-    with page.expect_download() as download:
-        page.get_by_role("link", name="Excel 模板（XLSX）").click()
+    with page.expect_download(timeout=DOWNLOAD_WAIT) as download:
+        page.get_by_role("link", name="Excel 模板（XLSX）").click(timeout=DOWNLOAD_WAIT)
     template = tmp_path / download.value.suggested_filename
     download.value.save_as(template)
     assert template.name == "学生名单导入模板.xlsx"

@@ -16,6 +16,7 @@ from campus.models import Student
 from tests import factories
 from tests.casework.conftest import campaign
 from tests.casework.conftest import screened
+from tests.e2e.conftest import DOWNLOAD_WAIT
 from tests.e2e.conftest import SCREENSHOTS
 from tests.e2e.conftest import World
 from tests.pdf import PDFTOTEXT
@@ -100,8 +101,8 @@ def test_a_counsellor_opens_the_file_logs_a_family_call_and_prints_it(history: W
     expect(row).to_contain_text(words["relation"])
     history.shot(page, "17-student-file-family-logged")
 
-    with page.expect_download() as download:
-        page.locator("main a", has_text=words["pdf"]).click()
+    with page.expect_download(timeout=DOWNLOAD_WAIT) as download:
+        page.locator("main a", has_text=words["pdf"]).click(timeout=DOWNLOAD_WAIT)
     body = download.value.path().read_bytes()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     (SCREENSHOTS / f"17-student-file.{history.locale}.pdf").write_bytes(body)

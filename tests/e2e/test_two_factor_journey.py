@@ -15,6 +15,7 @@ from campus import clock
 from campus import mfa
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import DESKTOP
+from tests.e2e.conftest import DOWNLOAD_WAIT
 from tests.e2e.conftest import PHONE
 from tests.e2e.conftest import World
 
@@ -64,8 +65,8 @@ def test_a_school_counsellor_sets_up_two_factor_sign_in_and_signs_in_with_a_code
     page.wait_for_url("**/account/two-factor/recovery-codes")
     codes = page.locator("ol.recovery-codes code").all_inner_texts()
     assert len(codes) == 10
-    with page.expect_download() as download:
-        page.get_by_role("link", name="下载").click()
+    with page.expect_download(timeout=DOWNLOAD_WAIT) as download:
+        page.get_by_role("link", name="下载").click(timeout=DOWNLOAD_WAIT)
     saved = download.value.path().read_text(encoding="utf-8")
     assert all(code in saved for code in codes)
     expect(page.get_by_role("button", name="打印")).to_be_visible()  # static/print.js ran
