@@ -392,10 +392,14 @@ def do_record_assessment(
     outcome: str,
     note: str | None,
 ) -> None:
-    """Write an assessment `check_assessment` allowed, in the caller's unit of work."""
+    """Write an assessment `check_assessment` allowed, in the caller's unit of work. The
+    assessor saw the student, so her next follow-up is planned at the level's cadence, as after
+    a contact: a red assessed, its family called and its peer watch arranged had owed nothing
+    more until the sweep's safety net came round."""
     _saw_student(
         session, actor, warning, now, "assessment", ["acknowledge", "assessment"], outcome, note
     )
+    response.plan_follow_up(session, warning, now + response.follow_up_every(session, warning), now)
     _took_up(session, actor, warning, now)
 
 

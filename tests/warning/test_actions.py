@@ -187,6 +187,24 @@ def test_a_red_warning_closes_only_after_a_professional_assessment(login, networ
     assert db.session.get(EarlyWarning, warning.id).status == "closed"
 
 
+def test_an_assessment_plans_the_reds_weekly_follow_up(network):
+    """A walk of a new campus found a red acknowledged, assessed, its family called and its peer
+    watch arranged owing nothing more: no weekly follow-up until someone logged a contact."""
+    warning = open_warning(network.student, Level.RED)
+    actions.record_assessment(
+        db.session,
+        network.school_counsellor,
+        warning,
+        warning.version,
+        clock.now(),
+        outcome="Low mood, no plan; weekly sessions",
+    )
+    owed = open_deadlines(warning)
+    assert "assessment" not in owed
+    assert owed["follow_up"].due_at == clock.now() + timedelta(days=7)
+    assert owed["follow_up"].tier == OwnerTier.SCHOOL
+
+
 def test_closing_ends_deadlines_and_tasks_and_a_new_signal_opens_a_new_warning(login, network):
     warning = open_warning(network.student, Level.RED)
     actions.record_assessment(
