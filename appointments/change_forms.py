@@ -5,16 +5,14 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
-from wtforms import DateField
 from wtforms import RadioField
 from wtforms import SelectField
-from wtforms import TextAreaField
-from wtforms.validators import DataRequired
-from wtforms.validators import Length
 from wtforms.validators import Optional
 
 from appointments.models import SessionKind
+from campus.fields import DayField
 from campus.fields import labelled_choices
+from campus.fields import required_text
 
 KIND_LABELS = {
     SessionKind.FIRST_VISIT: _l("First visit"),
@@ -37,9 +35,10 @@ class StudentCancelForm(FlaskForm):
 
 
 class CentreCancelForm(FlaskForm):
-    reason = TextAreaField(
+    reason = required_text(
         _l("Why the centre cancels (the student reads this)"),
-        validators=[DataRequired(), Length(max=300)],
+        _l("Say why the centre cancels: the student reads it."),
+        300,
     )
     withdraw_slot = BooleanField(
         _l("The time itself is off (the counsellor is unavailable): do not offer it to others")
@@ -64,11 +63,11 @@ class WaitlistForm(FlaskForm):
     counsellor = SelectField(
         _l("A particular counsellor"), choices=[], validate_choice=False, validators=[Optional()]
     )
-    earliest_on = DateField(_l("From (first day you can come)"), validators=[Optional()])
-    latest_on = DateField(_l("Until (last day you can come)"), validators=[Optional()])
+    earliest_on = DayField(_l("From (first day you can come)"), validators=[Optional()])
+    latest_on = DayField(_l("Until (last day you can come)"), validators=[Optional()])
 
 
 class LiftForm(FlaskForm):
-    reason = TextAreaField(
-        _l("Why the student may book again"), validators=[DataRequired(), Length(max=300)]
+    reason = required_text(
+        _l("Why the student may book again"), _l("Say why the student may book again."), 300
     )

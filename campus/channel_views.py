@@ -40,12 +40,14 @@ KIND_LABELS = {kind: _l(adapter.label) for kind, adapter in channels.ADAPTERS.it
 class ChannelForm(OnceForm):
     # A channel's name, not a person's (姓名): the catalog tells them apart by context.
     label = StringField(
-        lazy_pgettext("channel", "Name"), validators=[DataRequired(), Length(max=100)]
+        lazy_pgettext("channel", "Name"),
+        validators=[DataRequired(_l("Give the channel a name.")), Length(max=100)],
     )
     kind = SelectField(_l("Kind"), choices=list(KIND_LABELS.items()))
     role = SelectField(_l("Who it is for"), choices=[("", _l("Every role")), *ROLE_LABELS.items()])
     target_url = StringField(
-        _l("Webhook or gateway address"), validators=[DataRequired(), Length(max=500)]
+        _l("Webhook or gateway address"),
+        validators=[DataRequired(_l("Give the webhook or gateway address.")), Length(max=500)],
     )
     secret = PasswordField(_l("Secret (optional)"), validators=[Optional(), Length(max=200)])
     phone = StringField(_l("Phone (SMS only)"), validators=[Optional(), Length(max=40)])

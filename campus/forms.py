@@ -10,16 +10,13 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import BooleanField
-from wtforms import DateField
 from wtforms import Field
 from wtforms import HiddenField
-from wtforms import IntegerField
 from wtforms import PasswordField
 from wtforms import SelectField
 from wtforms import SelectMultipleField
 from wtforms import StringField
 from wtforms import SubmitField
-from wtforms import TextAreaField
 from wtforms.validators import DataRequired
 from wtforms.validators import Email
 from wtforms.validators import EqualTo
@@ -32,6 +29,9 @@ from wtforms.widgets import CheckboxInput
 from wtforms.widgets import HiddenInput
 from wtforms.widgets import ListWidget
 
+from campus.fields import DayField
+from campus.fields import WholeNumberField
+from campus.fields import required_text
 from campus.fields import spreadsheet_file
 from campus.i18n import N_
 from campus.models import PEER_UNIT
@@ -103,8 +103,12 @@ class VersionedForm(RecordForm):
     page was drawn, and a step sent from a page older than the record is refused, not applied."""
 
     # No label: the version is the page's, never a question put to the person filling it in.
-    version = IntegerField(
-        "", widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1)]
+    # Missing or unreadable, the page was not ours as drawn: it is drawn again.
+    version = WholeNumberField(
+        "",
+        widget=HiddenInput(),
+        invalid=_l("Reload the form."),
+        validators=[InputRequired(_l("Reload the form.")), NumberRange(min=1)],
     )
 
 
@@ -131,21 +135,42 @@ class AccountForm(FlaskForm):
     """The two fields that name an account, as `auth.account_key` reads them: every form that
     signs someone in or sends them a link asks for them alike."""
 
-    institution = StringField(_l("Institution code"), validators=[DataRequired(), Length(max=32)])
-    login = StringField(_l("Student or staff number"), validators=[DataRequired(), Length(max=64)])
+    institution = StringField(
+        _l("Institution code"),
+        validators=[DataRequired(_l("Give your institution's code.")), Length(max=32)],
+    )
+    login = StringField(
+        _l("Student or staff number"),
+        validators=[DataRequired(_l("Give your student or staff number.")), Length(max=64)],
+    )
 
 
 class LoginForm(AccountForm):
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(_l("Give your password.")), Length(max=200)]
+    )
     submit = SubmitField(_l("Sign in"))
 
 
+# What the password forms say of a field left empty.
+NEW_PASSWORD_MISSING = _l("Choose a new password.")
+REPEAT_MISSING = _l("Type the new password again.")
+
+
 class ChangePasswordForm(FlaskForm):
-    current = PasswordField(_l("Current password"), validators=[DataRequired()])
-    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=10, max=200)])
+    current = PasswordField(
+        _l("Current password"), validators=[DataRequired(_l("Give your current password."))]
+    )
+    new = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(NEW_PASSWORD_MISSING), Length(min=10, max=200)],
+    )
     confirm = PasswordField(
         _l("Repeat the new password"),
-        validators=[DataRequired(), EqualTo("new", message=_l("The two passwords differ."))],
+        validators=[
+            DataRequired(REPEAT_MISSING),
+            EqualTo("new", message=_l("The two passwords differ.")),
+        ],
     )
     submit = SubmitField(_l("Change password"))
 
@@ -155,20 +180,36 @@ class ChangePasswordForm(FlaskForm):
 
 
 class DepartmentForm(FlaskForm):
-    name = StringField(_l("Department name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(
+        _l("Department name"),
+        validators=[DataRequired(_l("Give the department's name.")), Length(max=200)],
+    )
     submit = SubmitField(_l("Add department"))
 
 
 class ClassForm(FlaskForm):
-    department_id = SelectField(_l("Department"), coerce=int, validators=[DataRequired()])
-    name = StringField(_l("Class name"), validators=[DataRequired(), Length(max=200)])
-    grade = SelectField(_l("Grade (year of entry)"), coerce=int, validators=[DataRequired()])
+    department_id = SelectField(
+        _l("Department"), coerce=int, validators=[DataRequired(_l("Choose the department."))]
+    )
+    name = StringField(
+        _l("Class name"), validators=[DataRequired(_l("Give the class name.")), Length(max=200)]
+    )
+    grade = SelectField(
+        _l("Grade (year of entry)"),
+        coerce=int,
+        validators=[DataRequired(_l("Choose the year of entry."))],
+    )
     submit = SubmitField(_l("Add class"))
 
 
 class StaffForm(FlaskForm):
-    login = StringField(_l("Staff number"), validators=[DataRequired(), Length(max=64)])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    login = StringField(
+        _l("Staff number"), validators=[DataRequired(_l("Give the staff number.")), Length(max=64)]
+    )
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(_l("Give the staff member's name.")), Length(max=100)],
+    )
     email = StringField(
         _l("Email"),
         validators=[
@@ -209,7 +250,7 @@ class RoleAssignmentForm(FlaskForm):
         _l("Role"),
         choices=role_choices(peers=True),
         coerce=Role,  # an unknown role is a field error, not a ValueError in the view
-        validators=[DataRequired()],
+        validators=[DataRequired(_l("Choose the role."))],
     )
     # "<kind>:<id>" (e.g. "department:3"), or empty for the whole institution: a bare id was
     # read as whatever kind the role needed, so a class chosen for a department counsellor
@@ -217,7 +258,7 @@ class RoleAssignmentForm(FlaskForm):
     scope = SelectField(_l("Scope"), validate_choice=False)
     # The scope list's first option (the page lists the units under it by kind).
     whole_institution = _l("The whole institution")
-    until = DateField(
+    until = DayField(
         _l("Last day"),
         validators=[Optional()],
         description=_l(
@@ -270,14 +311,15 @@ WHOLE_INSTITUTION = N_(
 class RoleUntilForm(FlaskForm):
     """The last day of a role being held; empty: no end date."""
 
-    until = DateField(_l("Last day"), validators=[Optional()])
+    until = DayField(_l("Last day"), validators=[Optional()])
     submit = SubmitField(_l("Save last day"))
 
 
 class RosterImportForm(FlaskForm):
     file = spreadsheet_file(_l("Roster file (CSV or XLSX)"))
-    grade = IntegerField(
+    grade = WholeNumberField(
         _l("Year of entry for rows without one"),
+        invalid=_l("Give the year of entry, e.g. 2026."),
         validators=[Optional(), NumberRange(1990, 2100)],
         description=_l(
             "Only needed when rows have no grade and neither their class names nor their "
@@ -289,8 +331,11 @@ class RosterImportForm(FlaskForm):
 
 
 class BreakGlassForm(FlaskForm):
-    reason = TextAreaField(
-        _l("Why do you need this record now?"), validators=[DataRequired(), Length(min=10, max=500)]
+    reason = required_text(
+        _l("Why do you need this record now?"),
+        _l("Say why you need this record now."),
+        500,
+        min_length=10,
     )
     submit = SubmitField(_l("Open the record (logged)"))
 
@@ -316,12 +361,12 @@ class SignOnForm(FlaskForm):
         _l("Protocol"),
         choices=[(p.value, label) for p, label in SIGN_ON_PROTOCOL_LABELS.items()],
         coerce=SignOnProtocol,
-        validators=[DataRequired()],
+        validators=[DataRequired(_l("Choose the protocol."))],
     )
     enabled = BooleanField(_l("Offer the campus sign-on on the sign-in page"))
     server_url = StringField(
         _l("Server address (CAS) or issuer (OpenID Connect)"),
-        validators=[DataRequired(), Length(max=500)],
+        validators=[DataRequired(_l("Give the server address or the issuer.")), Length(max=500)],
         description=_l("As the IT office gives it, starting with https://"),
     )
     cas_version = SelectField(
@@ -354,10 +399,16 @@ class FirstPasswordForm(FlaskForm):
     """The password a person chooses after signing in with an activation code: they have none
     yet, so there is no current one to ask for."""
 
-    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=10, max=200)])
+    new = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(NEW_PASSWORD_MISSING), Length(min=10, max=200)],
+    )
     confirm = PasswordField(
         _l("Repeat the new password"),
-        validators=[DataRequired(), EqualTo("new", message=_l("The two passwords differ."))],
+        validators=[
+            DataRequired(REPEAT_MISSING),
+            EqualTo("new", message=_l("The two passwords differ.")),
+        ],
     )
     submit = SubmitField(_l("Set my password"))
 
@@ -365,10 +416,14 @@ class FirstPasswordForm(FlaskForm):
 class SlipsForm(OnceForm):
     """Issuing activation codes: how long they work, whoever they are for."""
 
-    valid_days = IntegerField(
+    # DataRequired, not InputRequired: 0 days is refused as missing, in words that give the range.
+    valid_days = WholeNumberField(
         _l("Codes valid for (days)"),
         default=14,
-        validators=[DataRequired(), NumberRange(1, 60)],
+        validators=[
+            DataRequired(_l("Give how many days the codes work, from 1 to 60.")),
+            NumberRange(1, 60),
+        ],
         description=_l("From 1 to 60 days; a code works until the end of its last day."),
     )
 
@@ -376,19 +431,32 @@ class SlipsForm(OnceForm):
 class ActivationBatchForm(SlipsForm):
     # The choices are the issuer's cohorts; a value outside them is answered with a 404 by the
     # view (a forged cohort), not a form error.
-    cohort = SelectField(_l("Students"), validators=[DataRequired()], validate_choice=False)
+    cohort = SelectField(
+        _l("Students"),
+        validators=[DataRequired(_l("Choose the students to issue codes for."))],
+        validate_choice=False,
+    )
     submit = SubmitField(_l("Issue codes and print slips"))
 
 
 class LostSlipForm(SlipsForm):
-    student_number = StringField(_l("Student number"), validators=[DataRequired(), Length(max=64)])
+    student_number = StringField(
+        _l("Student number"),
+        validators=[DataRequired(_l("Give the student number.")), Length(max=64)],
+    )
     submit = SubmitField(_l("Issue a new code for this student"))
 
 
 class CodeSignInForm(AccountForm):
     # Only a student is given a code: the number asked for is a student's.
-    login = StringField(_l("Student number"), validators=[DataRequired(), Length(max=64)])
-    code = StringField(_l("Activation code"), validators=[DataRequired(), Length(max=40)])
+    login = StringField(
+        _l("Student number"),
+        validators=[DataRequired(_l("Give your student number.")), Length(max=64)],
+    )
+    code = StringField(
+        _l("Activation code"),
+        validators=[DataRequired(_l("Give the activation code on your slip.")), Length(max=40)],
+    )
     submit = SubmitField(_l("Sign in for the first time"))
 
 
@@ -401,7 +469,10 @@ class SecondFactorForm(FlaskForm):
 
     code = StringField(
         _l("Code from your authenticator app, or a recovery code"),
-        validators=[DataRequired(), Length(max=40)],
+        validators=[
+            DataRequired(_l("Give the code your app shows, or one of your recovery codes.")),
+            Length(max=40),
+        ],
         render_kw={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"},
     )
     submit = SubmitField(_l("Continue"))
@@ -412,7 +483,7 @@ class AppCodeForm(FlaskForm):
 
     code = StringField(
         _l("Six-digit code from the app"),
-        validators=[DataRequired(), Length(max=20)],
+        validators=[DataRequired(_l("Give the six-digit code your app shows.")), Length(max=20)],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
     )
     submit = SubmitField(_l("Confirm"))

@@ -19,7 +19,6 @@ from flask_babel import pgettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
-from wtforms import DateField
 from wtforms import SelectField
 from wtforms import SubmitField
 from wtforms.validators import DataRequired
@@ -29,6 +28,7 @@ from campus import acting_for
 from campus import admin
 from campus import network
 from campus.extensions import db
+from campus.fields import DayField
 from campus.i18n import shown_name
 from campus.models import Role
 from campus.models import ScopeKind
@@ -44,8 +44,10 @@ UNIT_KINDS = {"class": ScopeKind.CLASS, "room": ScopeKind.ROOM}
 
 
 class AppointForm(FlaskForm):
-    student_id = SelectField(_l("Student"), coerce=int, validators=[DataRequired()])
-    until = DateField(
+    student_id = SelectField(
+        _l("Student"), coerce=int, validators=[DataRequired(_l("Choose the student to appoint."))]
+    )
+    until = DayField(
         _l("Last day"),
         validators=[Optional()],
         description=_l("Optional: the role ends by itself after this day (e.g. the school year)."),

@@ -13,11 +13,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import DateField
 from wtforms import SelectField
 from wtforms import StringField
 from wtforms import SubmitField
-from wtforms.validators import DataRequired
+from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
 
@@ -25,6 +24,7 @@ from campus import acting_for
 from campus import admin
 from campus import staffing
 from campus.extensions import db
+from campus.fields import DayField
 from campus.forms import OnceForm
 from campus.models import Role
 from campus.models import StaffingEntry
@@ -44,13 +44,18 @@ class StaffingForm(OnceForm):
     person_name = StringField(_l("Name"), validators=[Optional(), Length(max=100)])
     user_id = SelectField(_l("Account (optional)"), coerce=int, validators=[Optional()])
     post = SelectField(_l("Post"), choices=list(POST_LABELS.items()), coerce=StaffPost)
-    starts_on = DateField(_l("First day in post"), validators=[DataRequired()])
-    ends_on = DateField(_l("Last day in post (optional)"), validators=[Optional()])
+    starts_on = DayField(
+        _l("First day in post"),
+        validators=[InputRequired(_l("Choose the first day in post."))],
+    )
+    ends_on = DayField(_l("Last day in post (optional)"), validators=[Optional()])
     submit = SubmitField(_l("Add to the register"))
 
 
 class EndPostForm(FlaskForm):
-    ends_on = DateField(_l("Last day in post"), validators=[DataRequired()])
+    ends_on = DayField(
+        _l("Last day in post"), validators=[InputRequired(_l("Choose the last day in post."))]
+    )
     submit = SubmitField(_l("End post"))
 
 

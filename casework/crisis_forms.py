@@ -7,8 +7,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from flask_wtf.file import FileRequired
 from wtforms import BooleanField
-from wtforms import DateField
-from wtforms import DateTimeLocalField
 from wtforms import RadioField
 from wtforms import SelectField
 from wtforms import StringField
@@ -19,7 +17,10 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
 
+from campus.fields import DayField
+from campus.fields import DayTimeField
 from campus.fields import labelled_choices
+from campus.fields import required_text
 from campus.forms import MultiCheckboxField
 from campus.forms import OnceForm
 from campus.i18n import N_
@@ -74,11 +75,15 @@ class EntryForm(OnceForm):
     """One account of what happened; times are the institution's local time. Sent twice, the
     same form is one entry (see CrisisEntry)."""
 
-    occurred_at = DateTimeLocalField(
-        _l("When it happened"), format=LOCAL_MINUTE, validators=[DataRequired()]
+    occurred_at = DayTimeField(
+        _l("When it happened"),
+        format=LOCAL_MINUTE,
+        validators=[InputRequired(_l("Choose when it happened."))],
     )
-    place = StringField(_l("Where"), validators=[DataRequired(), Length(max=200)])
-    narrative = TextAreaField(_l("What happened"), validators=[DataRequired(), Length(max=4000)])
+    place = StringField(
+        _l("Where"), validators=[DataRequired(_l("Say where it happened.")), Length(max=200)]
+    )
+    narrative = required_text(_l("What happened"), _l("Write what happened."), 4000)
     present = StringField(_l("Who was present"), validators=[Optional(), Length(max=500)])
     actions = MultiCheckboxField(
         _l("What was done"), choices=labelled_choices(TICKED_ACTIONS), validators=[Optional()]
@@ -86,7 +91,7 @@ class EntryForm(OnceForm):
     hospital = StringField(
         _l("Hospital (if taken to one)"), validators=[Optional(), Length(max=200)]
     )
-    handed_over_at = DateTimeLocalField(
+    handed_over_at = DayTimeField(
         _l("Handed over to the family at"), format=LOCAL_MINUTE, validators=[Optional()]
     )
     handed_over_to = StringField(
@@ -107,7 +112,7 @@ class EntryForm(OnceForm):
     family_channel = SelectField(
         _l("Channel"), choices=labelled_choices(CHANNEL_LABELS), default=ContactChannel.PHONE.value
     )
-    family_at = DateTimeLocalField(
+    family_at = DayTimeField(
         _l("When the family was called (empty: now)"), format=LOCAL_MINUTE, validators=[Optional()]
     )
     family_said = TextAreaField(
@@ -118,19 +123,26 @@ class EntryForm(OnceForm):
 
 
 class GenerateDocumentForm(FlaskForm):
-    kind = SelectField(_l("Document"), validators=[DataRequired()])
+    kind = SelectField(_l("Document"), validators=[DataRequired(_l("Choose the document."))])
     submit = SubmitField(_l("Generate a copy"))
 
 
 class SignatureForm(FlaskForm):
-    signed_on = DateField(_l("Signed on"), validators=[DataRequired()])
-    signed_by = StringField(_l("Signed by"), validators=[DataRequired(), Length(max=100)])
+    signed_on = DayField(
+        _l("Signed on"), validators=[InputRequired(_l("Choose the day it was signed."))]
+    )
+    signed_by = StringField(
+        _l("Signed by"), validators=[DataRequired(_l("Give who signed it.")), Length(max=100)]
+    )
     scan = FileField(_l("Signed scan (PDF, JPEG or PNG; optional)"))
     submit = SubmitField(_l("Record the signature"))
 
 
 class ScanForm(FlaskForm):
-    scan = FileField(_l("Signed scan (PDF, JPEG or PNG)"), validators=[FileRequired()])
+    scan = FileField(
+        _l("Signed scan (PDF, JPEG or PNG)"),
+        validators=[FileRequired(_l("Choose the signed scan to attach."))],
+    )
     submit = SubmitField(_l("Attach the scan"))
 
 
@@ -151,21 +163,24 @@ class ContagionForm(FlaskForm):
 
 
 class ClearForm(FlaskForm):
-    note = TextAreaField(
-        _l("How is the student?"), validators=[DataRequired(), Length(min=4, max=500)]
+    note = required_text(
+        _l("How is the student?"), _l("Say how the student is."), 500, min_length=4
     )
     submit = SubmitField(_l("Clear from the list"))
 
 
 class EscalateForm(FlaskForm):
-    note = TextAreaField(
-        _l("Why this student needs a warning"), validators=[DataRequired(), Length(min=4, max=500)]
+    note = required_text(
+        _l("Why this student needs a warning"),
+        _l("Say why this student needs a warning."),
+        500,
+        min_length=4,
     )
     level = RadioField(
         _l("Level"),
         choices=[("1", _l("blue")), ("2", _l("yellow")), ("3", _l("red"))],
         default="2",
-        validators=[InputRequired()],
+        validators=[InputRequired(_l("Choose the level."))],
     )
     submit = SubmitField(_l("Escalate to a warning"))
 

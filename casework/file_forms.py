@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
-from wtforms import DateField
-from wtforms import DateTimeLocalField
 from wtforms import HiddenField
 from wtforms import SelectField
 from wtforms import StringField
 from wtforms import SubmitField
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
+from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
 from wtforms.validators import Regexp
 
+from campus.fields import DayField
+from campus.fields import DayTimeField
 from campus.fields import labelled_choices
 from campus.forms import MultiCheckboxField
 from campus.forms import OnceForm
@@ -56,10 +57,10 @@ class FamilyContactForm(OnceForm):
     """One contact with a guardian; sent twice, it stores one entry."""
 
     corrects = HiddenField(validators=[Optional(), Regexp(r"^\d{1,9}$")])
-    at = DateTimeLocalField(
+    at = DayTimeField(
         _l("When"),
         format="%Y-%m-%dT%H:%M",
-        validators=[DataRequired(_l("Give the date and time of the contact."))],
+        validators=[InputRequired(_l("Give the date and time of the contact."))],
     )
     direction = SelectField(_l("Who contacted whom"), choices=labelled_choices(DIRECTION_LABELS))
     guardian_name = StringField(
@@ -79,7 +80,7 @@ class FamilyContactForm(OnceForm):
         _l("Agreements"), choices=list(AGREEMENT_LABELS.items()), validators=[Optional()]
     )
     other_agreement = StringField(_l("Other agreement"), validators=[Optional(), Length(max=200)])
-    follow_up_on = DateField(_l("Follow up on (optional)"), validators=[Optional()])
+    follow_up_on = DayField(_l("Follow up on (optional)"), validators=[Optional()])
     submit = SubmitField(_l("Save the contact"))
 
 

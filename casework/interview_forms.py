@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField
-from wtforms import DateTimeLocalField
 from wtforms import RadioField
 from wtforms import SelectField
 from wtforms import SelectMultipleField
@@ -19,6 +17,8 @@ from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput
 from wtforms.widgets import ListWidget
 
+from campus.fields import DayField
+from campus.fields import DayTimeField
 from campus.forms import VersionedForm
 
 ATTENDANCE_CHOICES = [
@@ -58,14 +58,17 @@ class AssignForm(FlaskForm):
     )
     department = SelectField(_l("Or every unassigned student of"), coerce=str, choices=[])
     interviewer = SelectField(
-        _l("Interviewer"), coerce=str, choices=[], validators=[DataRequired()]
+        _l("Interviewer"),
+        coerce=str,
+        choices=[],
+        validators=[DataRequired(_l("Choose the interviewer."))],
     )
     submit = SubmitField(_l("Assign"))
 
 
 class ScheduleForm(VersionedForm):
-    when = DateTimeLocalField(
-        _l("Time"), format="%Y-%m-%dT%H:%M", validators=[DataRequired(_l("Choose a time."))]
+    when = DayTimeField(
+        _l("Time"), format="%Y-%m-%dT%H:%M", validators=[InputRequired(_l("Choose a time."))]
     )
     place = StringField(_l("Place"), validators=[DataRequired(_l("Say where.")), Length(max=200)])
     submit = SubmitField(_l("Send the invitation"))
@@ -92,5 +95,5 @@ class OutcomeForm(VersionedForm):
     next_step = RadioField(
         _l("Next step"), choices=NEXT_STEP_CHOICES, default="none", validators=[Optional()]
     )
-    follow_up_on = DateField(_l("Follow-up date"), validators=[Optional()])
+    follow_up_on = DayField(_l("Follow-up date"), validators=[Optional()])
     submit = SubmitField(_l("Record the outcome"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
-from wtforms import DateField
 from wtforms import SelectField
 from wtforms import StringField
 from wtforms.validators import Length
@@ -13,6 +12,7 @@ from wtforms.validators import Optional
 from wtforms.validators import Regexp
 from wtforms.validators import ValidationError
 
+from campus.fields import DayField
 from oversight import periods
 from oversight.kpis import month_of
 
@@ -91,8 +91,8 @@ class AuditTrailForm(FlaskForm):
     action = SelectField(
         _l("Action"), validators=[Optional(), Length(max=50)], validate_choice=False
     )
-    day_from = DateField(_l("From"), validators=[Optional()])
-    day_to = DateField(_l("To"), validators=[Optional()])
+    day_from = DayField(_l("From"), validators=[Optional()])
+    day_to = DayField(_l("To"), validators=[Optional()])
 
     def validate_day_to(self, field) -> None:
         if field.data and self.day_from.data and field.data < self.day_from.data:

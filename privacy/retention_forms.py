@@ -14,6 +14,8 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
 
+from campus.fields import required_text
+
 
 class ErasureRequestForm(FlaskForm):
     note = TextAreaField(
@@ -47,8 +49,11 @@ class DecisionForm(FlaskForm):
 
 
 class HoldForm(FlaskForm):
-    student_number = StringField(_l("Student number"), validators=[DataRequired(), Length(max=32)])
-    reason = TextAreaField(
-        _l("Legal reason for the hold"), validators=[DataRequired(), Length(max=1000)]
+    student_number = StringField(
+        _l("Student number"),
+        validators=[DataRequired(_l("Give the student number.")), Length(max=32)],
+    )
+    reason = required_text(
+        _l("Legal reason for the hold"), _l("Give the legal reason for the hold."), 1000
     )
     submit = SubmitField(_l("Place the hold"))

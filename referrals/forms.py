@@ -8,8 +8,6 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
-from wtforms import DateField
-from wtforms import DateTimeLocalField
 from wtforms import HiddenField
 from wtforms import SelectField
 from wtforms import StringField
@@ -20,6 +18,8 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
 
+from campus.fields import DayField
+from campus.fields import DayTimeField
 from campus.fields import choose_one
 from campus.fields import labelled_choices
 from campus.fields import required_text
@@ -99,7 +99,10 @@ ASSESSMENT_LABELS = {
 
 
 class HospitalForm(FlaskForm):
-    name = StringField(_l("Hospital name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(
+        _l("Hospital name"),
+        validators=[DataRequired(_l("Give the hospital's name.")), Length(max=200)],
+    )
     name_en = StringField(_l("Name in English (optional)"), validators=[Length(max=200)])
     department = StringField(_l("Department (e.g. psychiatry)"), validators=[Length(max=200)])
     green_channel_contact = StringField(_l("Green-channel contact"), validators=[Length(max=200)])
@@ -109,8 +112,12 @@ class HospitalForm(FlaskForm):
 class ReferralFields(RecordForm):
     """What a referral says: to which hospital, why, what is disclosed, and the consent."""
 
-    hospital_id = SelectField(_l("Hospital"), coerce=int, validators=[InputRequired()])
-    reason = TextAreaField(_l("Reason for referral"), validators=[DataRequired(), Length(max=2000)])
+    hospital_id = SelectField(
+        _l("Hospital"), coerce=int, validators=[InputRequired(_l("Choose the hospital."))]
+    )
+    reason = required_text(
+        _l("Reason for referral"), _l("Write why the student is referred."), 2000
+    )
     urgency = SelectField(_l("Urgency"), choices=labelled_choices(URGENCY_LABELS))
     green_channel = BooleanField(_l("Green channel (urgent appointment through the hospital)"))
     disclosed_fields = MultiCheckboxField(
@@ -131,11 +138,17 @@ class ReferralFields(RecordForm):
         "may save the draft before the guardian is reached."
     )
     consent_name = StringField(
-        _l("Name of the person consenting"), validators=[DataRequired(), Length(max=100)]
+        _l("Name of the person consenting"),
+        validators=[
+            DataRequired(_l("Give the name of the person who consented.")),
+            Length(max=100),
+        ],
     )
     consent_method = SelectField(_l("How consent was given"), choices=CONSENT_METHODS)
-    consent_at = DateTimeLocalField(
-        _l("When consent was given"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
+    consent_at = DayTimeField(
+        _l("When consent was given"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[InputRequired(_l("Choose when consent was given."))],
     )
 
 
@@ -152,9 +165,9 @@ class DraftForm(ReferralFields, VersionedForm):
 class TransitionForm(FlaskForm):
     """One form per move (prefixed by its target); which fields a move needs the service checks."""
 
-    version = HiddenField(validators=[InputRequired()])
+    version = HiddenField(validators=[InputRequired(_l("Reload the form."))])
     note = TextAreaField(_l("Note"), validators=[Length(max=1000)])
-    appointment_at = DateTimeLocalField(
+    appointment_at = DayTimeField(
         _l("Appointment date and time"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
     )
     outcome = SelectField(
@@ -223,18 +236,35 @@ def transition_form(target: ReferralStatus, **kwargs) -> TransitionForm:
 
 
 class LeaveForm(FlaskForm):
-    student_number = StringField(_l("Student number"), validators=[DataRequired(), Length(max=32)])
-    start_date = DateField(_l("Leave starts"), validators=[DataRequired()])
-    expected_return_date = DateField(_l("Expected return"), validators=[DataRequired()])
+    student_number = StringField(
+        _l("Student number"),
+        validators=[DataRequired(_l("Give the student number.")), Length(max=32)],
+    )
+    start_date = DayField(
+        _l("Leave starts"), validators=[InputRequired(_l("Choose the day the leave starts."))]
+    )
+    expected_return_date = DayField(
+        _l("Expected return"),
+        validators=[InputRequired(_l("Choose the day the student is expected back."))],
+    )
     reason_category = SelectField(_l("Reason category"), choices=labelled_choices(REASON_LABELS))
     submit = SubmitField(_l("Record leave"))
 
 
 class StatementForm(FlaskForm):
-    received_on = DateField(_l("Statement received on"), validators=[DataRequired()])
-    hospital = StringField(_l("Issuing hospital"), validators=[DataRequired(), Length(max=200)])
-    summary = TextAreaField(
-        _l("Summary of the statement"), validators=[DataRequired(), Length(max=4000)]
+    received_on = DayField(
+        _l("Statement received on"),
+        validators=[InputRequired(_l("Choose the day the statement was received."))],
+    )
+    hospital = StringField(
+        _l("Issuing hospital"),
+        validators=[
+            DataRequired(_l("Give the hospital that issued the statement.")),
+            Length(max=200),
+        ],
+    )
+    summary = required_text(
+        _l("Summary of the statement"), _l("Write what the statement says, in short."), 4000
     )
     submit = SubmitField(_l("Record statement"))
 
@@ -253,7 +283,9 @@ class AssessmentForm(FlaskForm):
 
 
 class ApproveReturnForm(FlaskForm):
-    returned_on = DateField(_l("Return date"), validators=[DataRequired()])
+    returned_on = DayField(
+        _l("Return date"), validators=[InputRequired(_l("Choose the day the student returns."))]
+    )
     submit = SubmitField(_l("Approve return"))
 
 
@@ -261,17 +293,21 @@ class PlanItemForm(OnceForm):
     section = SelectField(_l("Section"), choices=labelled_choices(SECTION_LABELS))
     text = StringField(
         _l("What is to be done (the owner sees this; no clinical detail)"),
-        validators=[DataRequired(), Length(max=300)],
+        validators=[DataRequired(_l("Say what is to be done.")), Length(max=300)],
     )
-    owner_id = SelectField(_l("Owner"), coerce=int, validators=[InputRequired()])
-    due_date = DateField(_l("Due date"), validators=[DataRequired()])
+    owner_id = SelectField(
+        _l("Owner"), coerce=int, validators=[InputRequired(_l("Choose who will do it."))]
+    )
+    due_date = DayField(_l("Due date"), validators=[InputRequired(_l("Choose the day it is due."))])
     submit = SubmitField(_l("Add plan item"))
 
 
 class HandOverForm(FlaskForm):
     """An open plan item given to someone else around the student (its owner left, or cannot)."""
 
-    owner_id = SelectField(_l("New owner"), coerce=int, validators=[InputRequired()])
+    owner_id = SelectField(
+        _l("New owner"), coerce=int, validators=[InputRequired(_l("Choose the new owner."))]
+    )
     submit = SubmitField(_l("Hand over"))
 
 
@@ -288,8 +324,10 @@ class PeriodForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter: nothing is written
 
-    first = DateField(_l("From"), validators=[DataRequired()])
-    last = DateField(_l("To"), validators=[DataRequired()])
+    first = DayField(
+        _l("From"), validators=[InputRequired(_l("Choose the first day of the period."))]
+    )
+    last = DayField(_l("To"), validators=[InputRequired(_l("Choose the last day of the period."))])
 
 
 STATUS_LABELS = {

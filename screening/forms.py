@@ -5,9 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
-from wtforms import DateTimeLocalField
 from wtforms import HiddenField
-from wtforms import IntegerField
 from wtforms import SelectField
 from wtforms import StringField
 from wtforms import SubmitField
@@ -19,6 +17,8 @@ from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 from wtforms.validators import ValidationError
 
+from campus.fields import DayTimeField
+from campus.fields import WholeNumberField
 from campus.fields import spreadsheet_file
 from campus.forms import MultiCheckboxField
 
@@ -27,7 +27,10 @@ class CampaignForm(FlaskForm):
     """A screening campaign; the view sets the choices (instruments by name, the institution's
     grades, departments and classes), all as tick-boxes a phone can use."""
 
-    name = StringField(_l("Campaign name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(
+        _l("Campaign name"),
+        validators=[DataRequired(_l("Give the campaign a name.")), Length(max=200)],
+    )
     name_en = StringField(_l("Name in English (optional)"), validators=[Length(max=200)])
     instruments = MultiCheckboxField(
         _l("Instruments"),
@@ -36,9 +39,15 @@ class CampaignForm(FlaskForm):
     grades = MultiCheckboxField(_l("Grades (none ticked: all)"), coerce=int)
     department_ids = MultiCheckboxField(_l("Departments (none ticked: all)"), coerce=int)
     class_ids = MultiCheckboxField(_l("Classes (none ticked: all)"), coerce=int)
-    opens_at = DateTimeLocalField(_l("Opens"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
-    closes_at = DateTimeLocalField(
-        _l("Closes"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
+    opens_at = DayTimeField(
+        _l("Opens"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[InputRequired(_l("Choose when the campaign opens."))],
+    )
+    closes_at = DayTimeField(
+        _l("Closes"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[InputRequired(_l("Choose when the campaign closes."))],
     )
     consent_text_zh = TextAreaField(
         _l("Consent text (Chinese)"), validators=[Optional(), Length(max=5000)]
@@ -46,7 +55,7 @@ class CampaignForm(FlaskForm):
     consent_text_en = TextAreaField(
         _l("Consent text (English)"), validators=[Optional(), Length(max=5000)]
     )
-    reminder_every_days = IntegerField(
+    reminder_every_days = WholeNumberField(
         _l("Remind students every N days (0: never)"),
         default=3,
         validators=[Optional(), NumberRange(min=0, max=30)],
@@ -93,7 +102,9 @@ class InstrumentPageForm(FlaskForm):
 
 
 class ResultsImportForm(FlaskForm):
-    instrument = SelectField(_l("Instrument"), validators=[DataRequired()])
+    instrument = SelectField(
+        _l("Instrument"), validators=[DataRequired(_l("Choose the instrument of the results."))]
+    )
     file = spreadsheet_file(_l("Results file (CSV or XLSX)"))
     clean_rows_only = BooleanField(_l("Import only the clean rows if some rows are bad"))
     submit = SubmitField(_l("Check and import"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
 # A CSRF token is base64 and a send-once token hex, both new on each page: a short word such as
 # "PHQ" or "red" turns up inside one by chance, once in a few thousand pages.
@@ -12,3 +13,9 @@ _TOKEN = re.compile(r'(name="(?:csrf_token|submission)"[^>]*?\bvalue=")[^"]*(")'
 def without_tokens(html: str) -> str:
     """The page with its per-request tokens blanked, for checks that a word is *not* on it."""
     return _TOKEN.sub(r"\1\2", html)
+
+
+def errors_under(html: str, field: str) -> list[str]:
+    """What the page says under the form field named `field` (the `field` macro's refusals)."""
+    found = re.findall(rf'<p class="error" id="{re.escape(field)}-err"[^>]*>([^<]*)</p>', html)
+    return [unescape(text) for text in found]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField
 from wtforms import HiddenField
 from wtforms import RadioField
 from wtforms import StringField
@@ -16,6 +15,7 @@ from wtforms.validators import Length
 from wtforms.validators import Optional
 from wtforms.validators import ValidationError
 
+from campus.fields import DayField
 from campus.fields import choose_one
 from campus.fields import labelled_choices
 from campus.fields import required_text
@@ -46,10 +46,18 @@ LIFE_EVENT_LABELS = {
 LEVEL_CHOICES = [("1", _l("Blue")), ("2", _l("Yellow")), ("3", _l("Red"))]
 
 
+# The words of the weekly report's button for a week with nothing to report, as the unit page
+# (warning/unit.html) draws it.
+ALL_IS_WELL = _l("All is well this week")
+
+
 class WeeklyReportForm(FlaskForm):
-    note = TextAreaField(
+    # Sent empty, the report is told its other way: a week with nothing to tell is filed with
+    # the button above the note, not with an empty note.
+    note = required_text(
         _l("What did you notice this week? (no diagnoses, just what you saw)"),
-        validators=[DataRequired(), Length(max=1000)],
+        _l("Write what you noticed this week, or tap “%(button)s” above.", button=ALL_IS_WELL),
+        1000,
     )
     students = MultiCheckboxField(
         _l("Anyone you are worried about (optional)"), coerce=int, validators=[Optional()]
@@ -90,24 +98,31 @@ class LifeEventForm(OnceForm):
     kind = choose_one(
         _l("Life event"), labelled_choices(LIFE_EVENT_LABELS), _l("Choose the life event.")
     )
-    occurred_on = DateField(_l("When it happened"), validators=[DataRequired()])
+    occurred_on = DayField(
+        _l("When it happened"), validators=[InputRequired(_l("Choose the day it happened."))]
+    )
     note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=1000)])
     submit = SubmitField(_l("Record life event"))
 
 
 class JudgementForm(OnceForm):
     level = choose_one(_l("Level you judge"), LEVEL_CHOICES, _l("Choose the level you judge."))
-    label = TextAreaField(
+    label = required_text(
         _l("Your observation (shown to department staff)"),
-        validators=[DataRequired(), Length(min=5, max=300)],
+        _l("Write what you observed."),
+        300,
+        min_length=5,
     )
     submit = SubmitField(_l("Record judgement"))
 
 
 class OverrideForm(FlaskForm):
     level = choose_one(_l("New level"), LEVEL_CHOICES, _l("Choose the new level."))
-    reason = TextAreaField(
-        _l("Reason for the override"), validators=[DataRequired(), Length(min=10, max=500)]
+    reason = required_text(
+        _l("Reason for the override"),
+        _l("Say why you set the level yourself."),
+        500,
+        min_length=10,
     )
     version = HiddenField()
     submit = SubmitField(_l("Override level"))
@@ -122,7 +137,7 @@ class PolicyDraftForm(FlaskForm):
     # Tall and monospaced: the policy is read and edited as a whole file, its comments beside it.
     yaml_text = TextAreaField(
         _l("Policy (YAML)"),
-        validators=[DataRequired(), Length(max=100_000)],
+        validators=[DataRequired(_l("Write the policy, or paste it.")), Length(max=100_000)],
         render_kw={"rows": 28, "spellcheck": "false", "class": "code"},
         # Whatever language the notes are in, the engine reads only the English names and values.
         description=_l(

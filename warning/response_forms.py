@@ -5,9 +5,6 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
-from wtforms import DateField
-from wtforms import DateTimeLocalField
-from wtforms import IntegerField
 from wtforms import RadioField
 from wtforms import SelectField
 from wtforms import SelectMultipleField
@@ -20,7 +17,11 @@ from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 
+from campus.fields import DayField
+from campus.fields import DayTimeField
+from campus.fields import WholeNumberField
 from campus.fields import choose_one
+from campus.fields import required_text
 from campus.forms import RecordForm
 from campus.forms import VersionedForm
 from warning.actions import CONTACT_METHODS
@@ -73,7 +74,7 @@ class ContactForm(ActionForm):
 class AssessmentForm(ActionForm):
     outcome = StringField(
         _l("Assessment outcome"),
-        validators=[DataRequired(), Length(max=200)],
+        validators=[DataRequired(_l("Say what the assessment found.")), Length(max=200)],
         # The timeline shows it to the department; the clinical note below stays the centre's.
         description=_l(
             "Department staff read this on the timeline: say what they need to act on, and keep "
@@ -87,10 +88,13 @@ class AssessmentForm(ActionForm):
 
 
 class PeerWatchForm(ActionForm):
-    days = IntegerField(
+    days = WholeNumberField(
         _l("Peer watch for how many days"),
         default=7,
-        validators=[InputRequired(), NumberRange(min=1, max=30)],
+        validators=[
+            InputRequired(_l("Give how many days the peers keep company, from 1 to 30.")),
+            NumberRange(min=1, max=30),
+        ],
     )
     arranged = TextAreaField(
         _l("Company arranged in person"),
@@ -104,14 +108,18 @@ class PeerWatchForm(ActionForm):
 
 
 class FollowUpForm(ActionForm):
-    due_at = DateTimeLocalField(
-        _l("Next follow-up"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
+    due_at = DayTimeField(
+        _l("Next follow-up"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[InputRequired(_l("Choose when the next follow-up is."))],
     )
     submit = SubmitField(_l("Schedule follow-up"))
 
 
 class EscalateForm(ActionForm):
-    reason = TextAreaField(_l("Why escalate"), validators=[DataRequired(), Length(min=10, max=500)])
+    reason = required_text(
+        _l("Why escalate"), _l("Say why the case goes one tier up."), 500, min_length=10
+    )
     submit = SubmitField(_l("Escalate one tier up"))
 
 
@@ -123,8 +131,12 @@ class CloseForm(ActionForm):
         "lists, and the deadlines and tasks still open end now. Only a new signal opens a new "
         "warning."
     )
-    outcome = TextAreaField(_l("Outcome"), validators=[DataRequired(), Length(min=10, max=500)])
-    review_date = DateField(_l("Review date"), validators=[DataRequired()])
+    outcome = required_text(
+        _l("Outcome"), _l("Write the outcome of the warning."), 500, min_length=10
+    )
+    review_date = DayField(
+        _l("Review date"), validators=[InputRequired(_l("Choose the day of the review."))]
+    )
     confirm = BooleanField(
         _l("I have read the above and mean to close this warning"),
         validators=[
@@ -143,7 +155,9 @@ class TaskDoneForm(FlaskForm):
 
 class CounsellorForm(ActionForm):
     # Choices: the centre's counsellors (`response_views.action_form` fills them).
-    counsellor = SelectField(_l("Case counsellor"), coerce=int, validators=[InputRequired()])
+    counsellor = SelectField(
+        _l("Case counsellor"), coerce=int, validators=[InputRequired(_l("Choose the counsellor."))]
+    )
     submit = SubmitField(_l("Give the case to a counsellor"))
 
 

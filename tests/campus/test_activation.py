@@ -351,7 +351,7 @@ def test_a_password_is_still_asked_for_when_the_user_has_one(login, school):
         "/password", data={"new": "another-secret-9", "confirm": "another-secret-9"}
     )
     assert refused.status_code == 200
-    assert "This field is required." in refused.get_data(as_text=True)
+    assert "Give your current password." in refused.get_data(as_text=True)
 
 
 def test_sign_in_page_offers_the_first_sign_in(client, school):

@@ -382,7 +382,7 @@ def test_administrator_sets_up_cas_and_it_is_audited(client, login, admin, unive
             "只能由字母、数字和下划线组成",
         ),
         ({"enabled": "", "local_passwords": ""}, "否则将无人能够登录"),
-        ({"protocol": "saml"}, "必填"),  # a forged choice reads as none made
+        ({"protocol": "saml"}, "请选择认证协议。"),  # a forged choice reads as none made
     ],
 )
 def test_settings_that_could_sign_nobody_in_are_refused_and_nothing_is_saved(

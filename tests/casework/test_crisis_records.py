@@ -21,6 +21,7 @@ from tests.casework.crisis_world import ENTRY
 from tests.casework.crisis_world import CrisisWorld
 from tests.casework.crisis_world import crisis_world
 from tests.conftest import sign_in
+from tests.pages import errors_under
 from warning.policy import Level
 
 
@@ -145,8 +146,13 @@ def test_an_entry_can_never_be_changed(app, world):
             },
             "The hand-over cannot come before what happened.",
         ),
-        ({"narrative": ""}, "This field is required."),
-        ({"occurred_at": "yesterday"}, "This field is required."),
+        ({"narrative": ""}, "Write what happened."),
+        ({"place": ""}, "Say where it happened."),
+        ({"occurred_at": ""}, "Choose when it happened."),
+        (
+            {"occurred_at": "yesterday"},
+            "Give the date and time as year-month-day hour:minute, e.g. 2026-09-01 14:30.",
+        ),
         ({"actions": ["accompanied", "teleported"]}, "is not a valid choice"),
     ],
 )
@@ -254,3 +260,48 @@ def test_every_read_of_the_record_is_audited(app, world):
         select(AuditEvent).where(AuditEvent.action == "read", AuditEvent.record_type == "crisis")
     ).all()
     assert [(r.student_id, r.actor_id) for r in reads] == [(world.student.id, world.counsellor.id)]
+
+
+# What the entry form sends when nothing is typed: the token, and the choices as they stand.
+UNTOUCHED_ENTRY = {
+    "submission": "t",
+    "family_outcome": "",
+    "family_channel": "phone",
+    "corrects": 0,
+}
+
+
+@pytest.mark.parametrize(
+    ("locale", "wanted"),
+    [
+        (
+            "en",
+            {
+                "occurred_at": "Choose when it happened.",
+                "place": "Say where it happened.",
+                "narrative": "Write what happened.",
+            },
+        ),
+        (
+            "zh_CN",
+            {
+                "occurred_at": "请选择事件发生的时间。",
+                "place": "请填写事件发生的地点。",
+                "narrative": "请写下事件经过。",
+            },
+        ),
+    ],
+)
+def test_an_entry_sent_empty_says_under_each_field_what_to_write(app, world, locale, wanted):
+    """Before: 该字段是必填字段。("This field is required.") under 发生时间, 地点 and 事件经过."""
+    world.counsellor.locale = locale
+    db.session.commit()
+    client = as_(app, world.counsellor)
+    response = client.post(f"/crisis/warnings/{world.warning.id}", data=UNTOUCHED_ENTRY)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert {field: errors_under(page, field) for field in wanted} == {
+        field: [message] for field, message in wanted.items()
+    }
+    assert "该字段是必填字段。" not in page
+    assert _entries() == 0

@@ -93,7 +93,7 @@ def test_reading_the_trail_is_audited_with_the_filter_asked(trail, login):
         ({"student_number": "NOPE-1"}, "No student of this institution has that student number."),
         ({"login": "nobody"}, "No account of this institution has that login."),
         ({"day_from": "2026-09-14", "day_to": "2026-09-01"}, "The last day cannot be before"),
-        ({"day_from": "14/09/2026"}, "Not a valid date value."),
+        ({"day_from": "14/09/2026"}, "Give the date as year-month-day, e.g. 2026-09-01."),
     ],
 )
 def test_a_filter_that_names_nobody_or_a_bad_date_is_refused_and_not_read(

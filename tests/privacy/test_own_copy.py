@@ -374,8 +374,8 @@ def test_the_paper_request_copy_prints_in_the_language_chosen(world, login):
     ("changes", "message"),
     [
         ({"received_on": "2026-09-20"}, "不能是将来"),
-        ({"received_on": "9月11日"}, "不是有效的日期"),
-        ({"reference": "   "}, "必填"),
+        ({"received_on": "9月11日"}, "请按“年-月-日”填写日期，例如 2026-09-01。"),
+        ({"reference": "   "}, "请填写申请表编号或来函文号。"),
         ({"verified_by": "phoned"}, "不是有效的选择"),
         ({"fmt": "xlsx"}, "不是有效的选择"),
     ],

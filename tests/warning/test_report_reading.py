@@ -6,12 +6,14 @@ import uuid
 from datetime import date
 from datetime import datetime
 
+import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
 from campus import clock
 from campus.extensions import db
 from campus.models import Role
+from tests.pages import errors_under
 from warning.models import EarlyWarning
 from warning.models import Signal
 from warning.models import SignalSource
@@ -101,3 +103,28 @@ def test_a_report_filed_at_1am_monday_in_shanghai_counts_for_the_new_week(campus
     assert "2026-09-14" in page
     client.post(f"/warnings/units/room/{unit.room.id}/zero-report")
     assert db.session.scalar(select(WeeklyReport.week_start)) == date(2026, 9, 14)
+
+
+@pytest.mark.parametrize(
+    ("locale", "wanted"),
+    [
+        ("en", "Write what you noticed this week, or tap “All is well this week” above."),
+        ("zh_CN", "请写下本周你注意到的情况；如果一切正常，请点上方的“本周一切正常”。"),
+    ],
+)
+def test_a_weekly_report_sent_empty_asks_for_the_note_or_all_is_well(
+    campus, unit, login, locale, wanted
+):
+    """Before: 该字段是必填字段。("This field is required.") under the note, though a week with
+    nothing to tell is filed with the button above it."""
+    informant = campus.staff(unit.institution, Role.DORM_INFORMANT, room=unit.room)
+    informant.locale = locale
+    campus.commit()
+    response = login(informant).post(
+        f"/warnings/units/room/{unit.room.id}/weekly-report", data={"note": ""}
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert errors_under(page, "note") == [wanted]
+    assert "该字段是必填字段。" not in page
+    assert _count(WeeklyReport) == 0
