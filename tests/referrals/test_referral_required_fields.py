@@ -72,3 +72,16 @@ def test_a_consent_time_that_cannot_be_read_says_how_to_write_it(world, login, l
         consent_at="20266-09-13T10:00",
     )  # fmt: skip
     assert errors_under(page, "consent_at") == [wanted]
+
+
+def test_a_campus_without_hospitals_says_so_instead_of_a_form_that_cannot_be_sent(world, login):
+    """A new campus's counsellor met an empty hospital list, filled in the whole form and was
+    told only that the hospital is required."""
+    for hospital in (world.hospital, world.other_hospital):
+        db.session.delete(hospital)
+    db.session.commit()
+    page = login(world.counsellor).get(f"/referrals/new/{world.warning.id}")
+    text = page.get_data(as_text=True)
+    assert "No hospital is registered for referrals yet" in text
+    assert "Ask the administrator to add the hospitals" in text
+    assert 'name="reason"' not in text
