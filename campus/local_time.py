@@ -13,6 +13,7 @@ of them inside `<time datetime="…">`. Printed documents (`|localtime`, `|local
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
@@ -163,6 +164,27 @@ def day_words(value: Any, now: datetime | None = None) -> str:
     this_year, other_year = DAY_PATTERNS.get(viewer_locale().split("_")[0], DAY_PATTERNS["en"])
     today = local_day(now or clock.now())
     return str(format_date(day, this_year if day.year == today.year else other_year))
+
+
+# A day as a message stores it (2026-12-07).
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class Day(str):
+    """A day as ISO text (2026-12-07): what the stored English, a log or the command line keep,
+    said in words on a page (`day_words`: 12月7日 周一) as a `Message` value, whose `shown()`
+    shows it so."""
+
+    def shown(self) -> str:
+        return day_words(date.fromisoformat(self))
+
+
+def stored_day(value: Any) -> Any:
+    """A value stored with a message (a note's, a task's) as a page says it: a day kept as ISO
+    text is a `Day`, any other value is as it is."""
+    if isinstance(value, str) and ISO_DAY.fullmatch(value):
+        return Day(value)
+    return value
 
 
 def moment_words(value: Any, now: datetime | None = None) -> str:

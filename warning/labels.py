@@ -35,7 +35,8 @@ from jinja2.runtime import Context
 from campus import clock
 from campus.i18n import N_
 from campus.i18n import viewer_locale
-from campus.local_time import day_words
+from campus.local_time import ISO_DAY
+from campus.local_time import Day
 from campus.models import BilingualName
 from campus.models import name_for
 from warning.models import OwnerTier
@@ -395,12 +396,8 @@ def _identity(msgid: str) -> str:
     return msgid
 
 
-# A day as `day` stores it.
-ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
 def _day_words(value: str) -> str:
-    return day_words(date.fromisoformat(value))
+    return Day(value).shown()
 
 
 def _render(
