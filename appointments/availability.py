@@ -61,6 +61,7 @@ from campus import clock
 from campus import notifications
 from campus.i18n import N_
 from campus.i18n import Message
+from campus.local_time import Day
 from campus.models import Institution
 from campus.models import RoleAssignment
 from campus.models import User
@@ -675,7 +676,7 @@ def open_week(
     if week_start.weekday() != 0:
         raise _refuse(
             N_("%(day)s is not a Monday: give the first day of the week."),
-            day=week_start.isoformat(),
+            day=Day(week_start.isoformat()),
         )
     for attempt in (1, 2):
         try:

@@ -164,6 +164,7 @@ def _init_templates(app: Flask) -> None:
     app.add_template_filter(clock_display.moment_words, "with_weekday")
     app.add_template_filter(clock_display.day_words, "day_words")
     app.add_template_filter(clock_display.due_words, "due_words")
+    app.add_template_filter(clock_display.timed, "timed")
     app.add_template_test(clock_display.is_moment, "moment")
 
     @app.context_processor

@@ -34,6 +34,7 @@ from campus.forms import LostSlipForm
 from campus.forms import add_error
 from campus.forms import filled
 from campus.i18n import viewer_locale
+from campus.local_time import Day
 from campus.models import ActivationBatch
 from campus.models import Institution
 from campus.permissions import require_roles
@@ -235,9 +236,9 @@ def first_sign_in() -> ResponseReturnValue:
             expired_on = ""
             if refused.expired_at is not None:
                 zone = clock.institution_zone(_institution(filled(form.institution)))
-                expired_on = clock.local_date(
-                    refused.expired_at - timedelta(seconds=1), zone
-                ).isoformat()
+                expired_on = Day(
+                    clock.local_date(refused.expired_at - timedelta(seconds=1), zone).isoformat()
+                )
             message = activation.refusal_message(refused, expired_on).shown()
             return render_template("campus/first_sign_in.html", form=form, refusal=message), 401
         browser_signed_in(user)  # nothing from the anonymous session survives sign-in

@@ -1,17 +1,19 @@
 """The one way a person reads a time: in their institution's zone, to the minute.
 
-Stored times are naive UTC (`campus.clock`). Pages show them through the Jinja filters
-`localtime` (date and time) and `local_date` (the local calendar date), exports through
-`localise_frame`; all use the reader's institution's zone (`clock.viewer_zone`, which is also
-Flask-Babel's zone for the request), so a page and its export never disagree about a day.
-What a person plans by (a deadline, a counselling appointment, a duty shift) reads in words
-instead: `|due_words` ("today 18:00", "tomorrow 09:00", "Mon 14 Dec 11:37"), `|with_weekday` and
-`|day_words`, one way of writing a day (`day_words`) for them all; exports and printed forms keep
-ISO times.
+Stored times are naive UTC (`campus.clock`); all are read in the reader's institution's zone
+(`clock.viewer_zone`, which is also Flask-Babel's zone for the request), so a page and its export
+never disagree about a day. A page says a time in words, one way of writing a day (`day_words`)
+for them all: what happened with its day and weekday (`|with_weekday`: 12月5日 周六 07:34, the
+year only when it is not this one), what a person plans by (a deadline, an appointment, a duty
+shift, an inbox note) today or tomorrow where it is (`|due_words`: "today 18:00", "tomorrow
+09:00", else as `|with_weekday`), a day alone with its weekday (`|day_words`); `|timed` says one
+of them inside `<time datetime="…">`. Printed documents (`|localtime`, `|local_date`) and exports
+(`localise_frame`) keep ISO times (2026-12-05 07:34), and so does `<time datetime>`.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
@@ -24,6 +26,9 @@ from flask_babel import format_date
 from flask_babel import format_datetime
 from flask_babel import gettext
 from flask_babel import lazy_gettext
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from campus import clock
 from campus.i18n import viewer_locale
@@ -161,6 +166,27 @@ def day_words(value: Any, now: datetime | None = None) -> str:
     return str(format_date(day, this_year if day.year == today.year else other_year))
 
 
+# A day as a message stores it (2026-12-07).
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class Day(str):
+    """A day as ISO text (2026-12-07): what the stored English, a log or the command line keep,
+    said in words on a page (`day_words`: 12月7日 周一) as a `Message` value, whose `shown()`
+    shows it so."""
+
+    def shown(self) -> str:
+        return day_words(date.fromisoformat(self))
+
+
+def stored_day(value: Any) -> Any:
+    """A value stored with a message (a note's, a task's) as a page says it: a day kept as ISO
+    text is a `Day`, any other value is as it is."""
+    if isinstance(value, str) and ISO_DAY.fullmatch(value):
+        return Day(value)
+    return value
+
+
 def moment_words(value: Any, now: datetime | None = None) -> str:
     """A naive-UTC time as its local day and weekday, then the time (12月8日 周二 14:00; with the
     year when it is not this year's): the booking pages' times, a time's facts, the home page.
@@ -190,3 +216,37 @@ def due_words(value: Any, now: datetime | None = None) -> str:
         today - timedelta(days=1): gettext("yesterday %(time)s", time=at),
     }
     return relative.get(day) or moment_words(moment, now)
+
+
+def machine_time(value: Any) -> str:
+    """A time for a program to read, as a page's `<time datetime>` gives it: the reader's local
+    wall-clock time to the minute with its offset from UTC (2026-12-07T09:12+08:00), a plain date
+    as its ISO day (2026-12-07); "" for nothing."""
+    moment = _moment(value)
+    if moment is None:
+        return ""
+    if not isinstance(moment, datetime):
+        return moment.isoformat()
+    return clock.to_local(moment, clock.viewer_zone()).isoformat(timespec="minutes")
+
+
+# How `timed` says a time, by the name a template gives: a record of when something happened
+# ("moment": 12月5日 周六 07:34), a deadline or a note's time read as it is planned by ("due":
+# 今天 14:00), a day ("day": 12月7日 周一).
+WORDS = {"moment": moment_words, "due": due_words, "day": day_words}
+
+
+@pass_context
+def timed(context: Context, value: Any, words: str = "moment") -> str:
+    """A time where a person reads it: in words (`WORDS[words]`) inside `<time datetime="…">`
+    holding it for programs (`machine_time`); on a printed page (the template's `printing` is
+    true) the ISO time a document keeps instead (2026-12-05 07:34, or the day for "day").
+    "" for nothing."""
+    moment = _moment(value)
+    if moment is None:
+        return ""
+    if context.get("printing"):
+        return local_date(moment) if words == "day" else local_time(moment)
+    return Markup('<time datetime="{}">{}</time>').format(
+        machine_time(moment), WORDS[words](moment)
+    )

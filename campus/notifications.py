@@ -47,7 +47,9 @@ from campus import channels
 from campus import clock
 from campus.extensions import Model
 from campus.extensions import rows_changed
+from campus.i18n import shown
 from campus.local_time import due_words
+from campus.local_time import stored_day
 from campus.models import NotificationChannel
 from campus.models import User
 
@@ -255,12 +257,13 @@ def notify_digest(
 
 
 def digest_line(item: Mapping[str, Any]) -> str:
-    """One item of a digest in the reader's language: its message with its `params`, and its
-    `moments` (naive-UTC ISO times) as a person plans by them (`local_time.due_words`: "today
-    14:00", 9月22日 周二 14:00), said when the note is read, so a note read the next day does
-    not say "today" of yesterday."""
+    """One item of a digest in the reader's language: its message with its `params` (a day
+    among them, stored ISO, in words: 12月7日 周一), and its `moments` (naive-UTC ISO times) as
+    a person plans by them (`local_time.due_words`: "today 14:00", 9月22日 周二 14:00), said
+    when the note is read, so a note read the next day does not say "today" of yesterday."""
     moments = item.get("moments") or {}
-    params = {**(item.get("params") or {}), **{k: due_words(v) for k, v in moments.items()}}
+    params = {k: shown(stored_day(v)) for k, v in (item.get("params") or {}).items()}
+    params |= {k: due_words(v) for k, v in moments.items()}
     return gettext(str(item["text"]), **params)
 
 

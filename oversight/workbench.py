@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from campus import admin
 from campus import clock
 from campus.forms import ROLE_LABELS
+from campus.local_time import day_words
 from campus.models import Role
 from campus.models import User
 from campus.replica import aggregate_session
@@ -87,7 +88,7 @@ def access_review_items(session: Session, user: User, now: datetime) -> list[Ite
         if not count:
             continue
         url = url_for("access_review.index", institution=institution.id)
-        deadline = review.deadline.isoformat()
+        deadline = day_words(review.deadline)
         if not access_review.overdue(review, admin.local_today(institution, now)):
             text = _("%(count)s roles to review (due %(deadline)s)", count=count, deadline=deadline)
             found.append(Item(count, text, url, Urgency.THIS_WEEK))

@@ -19,3 +19,9 @@ def errors_under(html: str, field: str) -> list[str]:
     """What the page says under the form field named `field` (the `field` macro's refusals)."""
     found = re.findall(rf'<p class="error" id="{re.escape(field)}-err"[^>]*>([^<]*)</p>', html)
     return [unescape(text) for text in found]
+
+
+def visible_text(html: str) -> str:
+    """What a reader sees of the page: its text without tags (and so without the attributes a
+    program reads, such as `<time datetime>`), white space collapsed, entities read."""
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))

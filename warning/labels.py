@@ -4,11 +4,13 @@ A label is stored twice: as English text (``Signal.label``, ``Warning.reason``) 
 trail, exports and the policy engine, and as a Babel message id plus JSON parameters so each
 viewer reads it in their own language. Rows stored before the ids existed keep their English text.
 
-Parameters are JSON values: text and numbers are shown as they are (dates, instrument
-abbreviations); ``{"name": …, "name_en": …}`` is a name people entered in two languages (a
-campaign's), shown in the viewer's; ``{"word": msgid}`` is a word translated for the viewer (levels,
-concern categories, life events, bands); ``{"key": …, "params": …}`` is a nested label (the signal
-behind a reason); ``{"list": [...], "sep": …}`` joins several values. Labels never carry scores:
+Parameters are JSON values: text and numbers are shown as they are (instrument abbreviations),
+except a day (ISO, as `day` writes it), which a page says as it says every day (11月26日 周四,
+`local_time.day_words`) while a printed page and the stored English keep it ISO;
+``{"name": …, "name_en": …}`` is a name people entered in two languages (a campaign's), shown in
+the viewer's; ``{"word": msgid}`` is a word translated for the viewer (levels, concern
+categories, life events, bands); ``{"key": …, "params": …}`` is a nested label (the signal behind
+a reason); ``{"list": [...], "sep": …}`` joins several values. Labels never carry scores:
 department staff read them, and totals are shown only to clinical viewers, from the signal row.
 """
 
@@ -27,10 +29,14 @@ from typing import Any
 
 from flask_babel import gettext
 from flask_babel import pgettext
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from campus import clock
 from campus.i18n import N_
 from campus.i18n import viewer_locale
+from campus.local_time import ISO_DAY
+from campus.local_time import Day
 from campus.models import BilingualName
 from campus.models import name_for
 from warning.models import OwnerTier
@@ -70,9 +76,10 @@ def joined(items: Sequence[Any], sep: str) -> Params:
 
 
 def day(when: date | datetime) -> str:
-    """Dates in labels are ISO (2026-09-12): the same in both languages and unambiguous. A stored
-    (naive UTC) time is dated on the local calendar: a screening finished at 00:30 in Shanghai
-    is dated that day, not the day before as in UTC."""
+    """Dates in labels are stored ISO (2026-09-12): the same in both languages and unambiguous,
+    said in words when shown (`render`). A stored (naive UTC) time is dated on the local
+    calendar: a screening finished at 00:30 in Shanghai is dated that day, not the day before as
+    in UTC."""
     if isinstance(when, datetime):
         when = clock.local_date(when, clock.institution_zone(None))
     return f"{when:%Y-%m-%d}"
@@ -350,22 +357,34 @@ def policy_name(version: str, kind: str = "triage") -> str:
 # --------------------------------------------------------------------------------------------------
 
 
-def render(key: str | None, params: Mapping[str, Any] | None, fallback: str = "") -> str:
-    """The label in the viewer's language; ``fallback`` (the stored English) when there is no key.
+def render(
+    key: str | None, params: Mapping[str, Any] | None, fallback: str = "", *, printed: bool = False
+) -> str:
+    """The label in the viewer's language, its days in words (11月26日 周四) or, `printed`, ISO
+    as a printed document keeps them; ``fallback`` (the stored English) when there is no key.
 
     A catalog entry whose placeholders do not match is logged and shown in English rather than
     breaking the page a counsellor needs.
     """
     if not key:
         return fallback
+    said = _identity if printed else _day_words
     try:
-        return _render(key, params or {}, gettext)
+        return _render(key, params or {}, gettext, said)
     except (KeyError, ValueError, TypeError):
         log.warning("label %r does not render in this language; showing English", key)
         try:
             return _render(key, params or {}, _identity)
         except (KeyError, ValueError, TypeError):
             return fallback
+
+
+@pass_context
+def labelled(
+    context: Context, key: str | None, params: Mapping[str, Any] | None, fallback: str = ""
+) -> str:
+    """`render` for a template: a printed one (its `printing` is true) keeps days ISO."""
+    return render(key, params, fallback, printed=bool(context.get("printing")))
 
 
 def english(key: str, params: Mapping[str, Any]) -> str:
@@ -377,8 +396,18 @@ def _identity(msgid: str) -> str:
     return msgid
 
 
-def _render(key: str, params: Mapping[str, Any], translate: Callable[[str], str]) -> str:
-    values = {name: _value(value, translate) for name, value in params.items()}
+def _day_words(value: str) -> str:
+    return Day(value).shown()
+
+
+def _render(
+    key: str,
+    params: Mapping[str, Any],
+    translate: Callable[[str], str],
+    said: Callable[[str], str] = _identity,
+) -> str:
+    """The label through `translate`, its days through `said` (ISO as stored by default)."""
+    values = {name: _value(value, translate, said) for name, value in params.items()}
     return translate(key) % values if values else translate(key)
 
 
@@ -388,7 +417,9 @@ def _separator(sep: str, translate: Callable[[str], str]) -> str:
     return sep if translate is _identity else pgettext("list separator", sep)
 
 
-def _value(value: Any, translate: Callable[[str], str]) -> Any:
+def _value(value: Any, translate: Callable[[str], str], said: Callable[[str], str]) -> Any:
+    if isinstance(value, str) and ISO_DAY.fullmatch(value):
+        return said(value)
     if not isinstance(value, Mapping):
         return value
     if "word" in value:
@@ -397,10 +428,10 @@ def _value(value: Any, translate: Callable[[str], str]) -> Any:
         locale = "en" if translate is _identity else viewer_locale()
         return name_for(value["name"], value.get("name_en"), locale)
     if "key" in value:
-        return _render(value["key"], value.get("params") or {}, translate)
+        return _render(value["key"], value.get("params") or {}, translate, said)
     if "list" in value:
         return _separator(value.get("sep", ", "), translate).join(
-            str(_value(v, translate)) for v in value["list"]
+            str(_value(v, translate, said)) for v in value["list"]
         )
     raise ValueError(f"unknown label parameter {value!r}")
 

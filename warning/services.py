@@ -763,12 +763,23 @@ class TimelineItem:
     # or a guardian's notice: whether the department or the centre called is the case's history.
     actor: str | None = None
     method: str | None = None
+    # The order it was written in, for lines of one time: a signal (0) before the warning events
+    # it caused (1), each kind in the order of its ids (`_cause_order`).
+    written: tuple[int, int] = (0, 0)
+
+
+def _cause_order(item: TimelineItem) -> tuple[datetime, tuple[int, int]]:
+    """Time, then the order written: lines of one minute, or one instant (a signal and the
+    level change it caused, an interview held and the contact logged with it, share `now`),
+    read as they happened on any database, which returns rows in no promised order."""
+    return item.at, item.written
 
 
 def student_timeline(
     session: Session, student: Student, capability: Capability | None
 ) -> list[TimelineItem]:
-    """The student's signals and warning events (newest first) for a viewer at ``capability``.
+    """The student's signals and warning events for a viewer at ``capability``, newest first;
+    lines of one time newest-written first, so a cause reads below what it caused.
 
     The caller has authorised and audited the read at Capability.WARNING; below it nothing is
     returned. Clinical notes are dropped here, in the data, not in the template.
@@ -784,11 +795,13 @@ def student_timeline(
     ).all()
     texts = _report_texts(session, list(signals))
     items = [
-        TimelineItem(s.observed_at, "signal", signal=s, report_text=texts.get(s.id))
+        TimelineItem(
+            s.observed_at, "signal", signal=s, report_text=texts.get(s.id), written=(0, s.id)
+        )
         for s in signals
     ]
     items += [_event_item(event, actor, capability) for event, actor in events]
-    return sorted(items, key=lambda item: item.at, reverse=True)
+    return sorted(items, key=_cause_order, reverse=True)
 
 
 # Events triage writes when someone's evidence opens or raises a warning: their actor recorded
@@ -812,6 +825,7 @@ def _event_item(event: WarningEvent, actor: str | None, capability: Capability) 
         note=None if clinical_note and capability < Capability.CLINICAL else event.note,
         actor=None if event.kind in TRIAGE_EVENT_KINDS else actor,
         method=event.method,
+        written=(1, event.id),
     )
 
 

@@ -83,7 +83,8 @@ def test_the_waiting_student_sees_the_days_they_asked_for(centre: Centre, login)
     first, last = today + timedelta(days=3), today + timedelta(days=20)
     _join(centre, centre.student, Wishes(earliest_on=first, latest_on=last))
     page = login(centre.student.user).get("/appointments/changes").get_data(as_text=True)
-    assert f"Days you can come: {first.isoformat()} to {last.isoformat()}." in page
+    # Thursday 17 September to Sunday 4 October, as every day reads.
+    assert "Days you can come: Thu 17 Sep to Sun 4 Oct." in page
 
 
 def test_freed_slot_is_offered_to_the_waitlist_first_and_hidden_from_others(

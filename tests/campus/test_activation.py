@@ -173,7 +173,7 @@ def test_a_code_works_until_the_last_minute_of_its_last_day_and_not_after(app, l
     student = app.test_client()
     late = _activate(student, "202602", codes["202602"])
     assert late.status_code == 401
-    assert "此激活码已于 2026-09-28 过期" in late.get_data(as_text=True)
+    assert "此激活码已于 9月28日 周一 过期" in late.get_data(as_text=True)
     assert student.get("/").headers["Location"].endswith("/login")  # no session
     row = db.session.scalar(
         select(AuditEvent).where(AuditEvent.action == "activate", AuditEvent.outcome == "denied")
@@ -255,9 +255,9 @@ def test_a_student_or_cohort_with_passwords_gets_no_empty_slip_page(login, schoo
 def test_the_batch_list_gives_the_same_last_day_as_the_slips(login, school):
     client = login(school["admin"])
     slips = _issue(client, school["freshmen"]).get_data(as_text=True)
-    assert "2026-09-28" in slips
+    assert "2026-09-28" in slips  # printed: ISO
     listed = client.get("/activation").get_data(as_text=True).split("Recent batches")[1]
-    assert "2026-09-28" in listed
+    assert '<time datetime="2026-09-28">Mon 28 Sep</time>' in listed
     assert "2026-09-29" not in listed
 
 

@@ -27,6 +27,7 @@ from campus.scope import student_filter
 from tests.factories import TERM_START
 from tests.factories import open_warning
 from tests.factories import went_live
+from tests.pages import visible_text
 from warning.models import OwnerTier
 from warning.policy import Level
 from warning.reports import weekly_report_status
@@ -78,7 +79,7 @@ def test_an_expired_committee_member_loses_the_roster_the_minute_after_their_las
     client = login(committee.member)
     assert "Li Hua" in client.get("/students").get_data(as_text=True)
     assert _roster(committee.member) == ["Li Hua"]
-    assert "(last day 2026-09-20)" in client.get("/").get_data(as_text=True)
+    assert "(last day Sun 20 Sep)" in client.get("/").get_data(as_text=True)
 
     clock.set_now(NEXT_MINUTE)
     assert client.get("/students").status_code == 403
@@ -246,7 +247,7 @@ def test_a_forged_or_foreign_assignment_id_is_a_404(campus, committee, login):
     assert stranger.roles[0].ends_at is None
 
 
-def test_the_holder_and_the_administrator_are_told_once_before_the_last_day(committee, app):
+def test_the_holder_and_the_administrator_are_told_once_before_the_last_day(committee, app, login):
     days = app.config["ROLE_END_NOTICE_DAYS"]
     far = datetime(2026, 9, 1, 2, 0)  # 19 days before the last day: too early
     assert admin.notify_roles_ending(db.session, far, days) == 0
@@ -257,6 +258,9 @@ def test_the_holder_and_the_administrator_are_told_once_before_the_last_day(comm
         assert note.text == "Roles end soon"
         (item,) = note.detail["items"]
         assert item["params"] == {"name": committee.member.name, "until": "2026-09-20"}
+    # The note says the last day as every page says a day; it is stored ISO.
+    inbox = visible_text(login(committee.member).get("/inbox/").get_data(as_text=True))
+    assert "class psychology committee member, last day Sun 20 Sep" in inbox
 
 
 def test_an_administrator_cannot_end_their_own_administrator_role(committee, login):

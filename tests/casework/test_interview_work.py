@@ -170,7 +170,8 @@ def test_the_student_is_invited_in_neutral_words_and_sees_time_and_place(client,
     sign_in(client, world.student.user)
     html = client.get("/interviews/mine").get_data(as_text=True)
     assert "Room 203, Student Centre" in html
-    assert "2026-09-16 10:00" in html  # shown in the institution's zone, as typed
+    # Shown in the institution's zone, as typed, in words as she plans by it.
+    assert "Wed 16 Sep 10:00" in html
     # Told to call the centre if the time does not suit, she is given the number to call.
     assert 'href="tel:0731-8888-0000"' in html
     for never in ("yellow", "PHQ", "level", "score"):

@@ -137,6 +137,7 @@ def test_the_page_shows_the_latest_timeline_entries_and_links_to_the_whole_timel
     monkeypatch.setattr(file_sections, "TIMELINE_ON_PAGE", 1)
     phq9_signal(world.student, 13)  # a signal and the warning it opened: two entries
     html = _file(login, world.dept_counsellor, world.student).get_data(as_text=True)
-    assert html.count("<time>") == 1
+    timeline = html[html.index('<ol class="timeline">') :]
+    assert timeline[: timeline.index("</ol>")].count("<li>") == 1
     assert "The latest 1 of 2 entries." in html
     assert f"/warnings/students/{world.student.id}#timeline-h" in html

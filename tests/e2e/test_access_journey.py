@@ -79,7 +79,7 @@ def test_administrator_reviews_this_terms_access_and_the_home_count_falls(staffe
     expect(page.locator(".review-count")).to_contain_text("尚有 8 项权限待复核")
     page.goto("/")
     item = page.locator("main .workbench-item", has_text="项权限待复核")
-    expect(item).to_contain_text("8 项权限待复核（截止 2026-10-14）")
+    expect(item).to_contain_text("8 项权限待复核（截止 10月14日 周三）")
     item.locator("a").click()
 
     counsellor = page.locator("section.person", has_text="心理中心专职教师")
@@ -97,7 +97,7 @@ def test_administrator_reviews_this_terms_access_and_the_home_count_falls(staffe
 
     page.goto("/")
     expect(page.locator("main .workbench-item", has_text="项权限待复核")).to_contain_text(
-        "4 项权限待复核（截止 2026-10-14）"
+        "4 项权限待复核（截止 10月14日 周三）"
     )
     staffed.shot(page, "7-access-admin-home")
 

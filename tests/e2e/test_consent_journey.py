@@ -18,7 +18,8 @@ pytestmark = pytest.mark.e2e
 def test_freshman_reads_who_sees_what_then_a_neutral_first_questionnaire(world: World):
     page = world.page_for("student", PHONE)
     page.goto("/screening/mine")
-    expect(page.locator("main")).to_contain_text("2026-09-28 10:00")  # closes at 02:00 UTC
+    # Closes at 02:00 UTC on Monday 28 September, read in words.
+    expect(page.locator("main")).to_contain_text("9月28日 周一 10:00")
     page.locator("main a[href*='/screening/a/']").click()
 
     who_sees = page.locator("main section[aria-labelledby=who-sees-h]")

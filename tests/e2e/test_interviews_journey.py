@@ -69,7 +69,7 @@ def test_a_counsellor_runs_the_interview_list_after_a_campaign(world: World, liv
     student.get_by_role("link", name="心理中心邀请你参加一次谈话").first.click()
     main = student.locator("main")
     expect(main).to_contain_text("心理中心 203 谈话室")
-    expect(main).to_contain_text("2026-09-15 10:00")
+    expect(main).to_contain_text("明天 10:00")  # 2026-09-15 10:00, the day after the journey's
     expect(main).not_to_contain_text("黄")
     expect(main).not_to_contain_text("PHQ")
     world.shot(student, "17-interview-invitation-phone")

@@ -99,7 +99,7 @@ def test_the_review_lists_every_staff_role_by_person_and_no_students_role(staff,
 def test_confirming_and_ending_records_who_and_when_and_the_home_count_falls(staff, login):
     client = login(staff.boss)
     review = _open(client)
-    assert "4 roles to review (due 2026-10-14)" in _home(client)
+    assert "4 roles to review (due Wed 14 Oct)" in _home(client)
 
     counsellor = _role(staff.zhang, Role.DEPT_COUNSELLOR)
     base = f"/admin/access-review/{review.id}/roles"
@@ -115,7 +115,7 @@ def test_confirming_and_ending_records_who_and_when_and_the_home_count_falls(sta
     ended = _role(staff.wang, Role.CLASS_COMMITTEE)
     assert ended.ends_at == clock.now()
     assert ended.end_reason is RoleEnd.REVIEW
-    assert "2 roles to review (due 2026-10-14)" in _home(client)
+    assert "2 roles to review (due Wed 14 Oct)" in _home(client)
     page = client.get("/admin/access-review").get_data(as_text=True)
     wang_card = _cards(page)[str(staff.wang.id)]  # still listed, as ended, with who ended it
     assert "Ended " in wang_card
@@ -213,10 +213,10 @@ def test_after_the_deadline_the_home_page_names_the_unreviewed_roles(staff, logi
     review = _open(client)
     client.post(f"/admin/access-review/{review.id}/people/{staff.zhang.id}/confirm")
     clock.set_now(datetime(2026, 10, 14, 15, 0))  # 23:00 in Beijing, the last day: still due
-    assert "2 roles to review (due 2026-10-14)" in _home(login(staff.boss))
+    assert "2 roles to review (due Wed 14 Oct)" in _home(login(staff.boss))
     clock.set_now(datetime(2026, 10, 14, 16, 30))  # the next morning in Beijing
     home = _home(login(staff.boss))
-    assert "2 roles not reviewed by the deadline (2026-10-14)" in home
+    assert "2 roles not reviewed by the deadline (Wed 14 Oct)" in home
     assert f"{staff.wang.name}: Class psychology committee member" in home
     assert f"{staff.boss.name}: Administrator" in home
     assert staff.zhang.name not in home

@@ -176,21 +176,22 @@ def test_the_list_says_how_each_ended_by_whom_and_against_which_date(audit, logi
     client = login(audit.director)
     rows = _rows(client.get(f"/referrals/closure/list?which=due&{SEPTEMBER}").get_data(True))
     assert sorted(rows) == ["XJU001", "XJU002", "XJU003"]  # not XJU004, not yet due
-    # Status, sent, expected closure, ended, against the expected date, ended by, flags.
+    # Status, sent, expected closure, ended (days in words, as every page says a day; the file
+    # keeps them ISO), against the expected date, ended by, flags.
     assert rows["XJU001"][5:] == [
         "Closed",
-        "2026-08-10",
-        "2026-11-08",
-        "2026-09-01",
+        "Mon 10 Aug",
+        "Sun 8 Nov",
+        "Tue 1 Sep",
         "Early",
         "Wang Li (Counselling centre)",
         "",
     ]
     assert rows["XJU002"][5:] == [
         "Declined",
-        "2026-05-20",
-        "2026-08-18",
-        "2026-09-10",
+        "Wed 20 May",
+        "Tue 18 Aug",
+        "Thu 10 Sep",
         "Late",
         "Dr Zhou (Hospital)",
         "",

@@ -394,7 +394,8 @@ def test_asking_for_peer_watch_twice_lists_one_task_per_addressee(network):
 
 def test_a_scheduled_follow_up_reads_in_local_time_on_the_timeline(login, network):
     """Clock at 02:00 UTC on 14 September; a follow-up at 12:15 UTC on 20 September is 20:15 in
-    Shanghai and the timeline says so, to the minute."""
+    Shanghai and the timeline says so, to the minute, in words (its machine-readable time keeps
+    the offset)."""
     warning = open_warning(network.student, Level.YELLOW)
     actions.schedule_follow_up(
         db.session,
@@ -405,5 +406,6 @@ def test_a_scheduled_follow_up_reads_in_local_time_on_the_timeline(login, networ
         due_at=datetime(2026, 9, 20, 12, 15),
     )
     html = login(network.dept_counsellor).get(f"/warnings/students/{network.student.id}").text
-    assert "2026-09-20 20:15" in html
+    assert "Sun 20 Sep 20:15" in html
+    assert 'datetime="2026-09-20T20:15+08:00"' in html
     assert "2026-09-20T12:15" not in html

@@ -23,6 +23,8 @@ from warning.reports import ReportingUnit
 
 SCREENED_AT = datetime(2026, 9, 12, 3, 0)
 ENGLISH_REASON = "red: PHQ-9 safety item positive in 2026 freshman intake, 2026-09-12"
+# The stored reason as an English reader's page says it: its day in words, as every day reads.
+ENGLISH_SHOWN = "red: PHQ-9 safety item positive in 2026 freshman intake, Sat 12 Sep"
 
 
 def _safety_answer(unit) -> EarlyWarning:
@@ -58,13 +60,13 @@ def test_red_safety_reason_reads_in_chinese_then_in_english_after_switching(unit
     client = login(_chinese_counsellor(campus, unit))
 
     queue = _page(client, "/warnings/")
-    assert "红色：PHQ-9 安全条目阳性（2026 freshman intake，2026-09-12）" in queue
+    assert "红色：PHQ-9 安全条目阳性（2026 freshman intake，9月12日 周六）" in queue
     assert "safety item positive" not in queue
     assert "red:" not in queue
 
     client.post("/language/en", data={"next": "/"})
-    assert ENGLISH_REASON in _page(client, "/warnings/")
-    assert warning.reason == ENGLISH_REASON  # the stored English is unchanged
+    assert ENGLISH_SHOWN in _page(client, "/warnings/")
+    assert warning.reason == ENGLISH_REASON  # the stored English is unchanged, its day ISO
 
 
 def test_student_page_timeline_and_signal_read_in_chinese(unit, campus, login):
@@ -109,7 +111,7 @@ def test_concern_report_reason_names_the_category_in_the_viewers_language(unit, 
     assert warning.reason == "red: Dorm concern report: suicidal talk, 2026-09-12"
     client = login(_chinese_counsellor(campus, unit))
 
-    assert "红色：宿舍异常情况报告：谈论自杀，2026-09-12" in _page(client, "/warnings/")
+    assert "红色：宿舍异常情况报告：谈论自杀，9月12日 周六" in _page(client, "/warnings/")
 
 
 def test_reliable_worsening_label_carries_no_scores_for_department_staff(unit, campus, login):

@@ -18,6 +18,7 @@ from campus.notifications import OutboxMail
 from tests.factories import TERM_START
 from tests.factories import open_warning
 from tests.factories import went_live
+from tests.pages import visible_text
 from warning.escalation import sweep_missing_reports
 from warning.models import Task
 from warning.policy import Level
@@ -68,8 +69,13 @@ def test_three_missing_classes_give_each_department_officer_one_digest_naming_th
     page = login(counsellor).get("/inbox/").get_data(as_text=True)
     assert page.count("Weekly reports are missing in your department") == 1
     assert '<span class="count">3 in all</span>' in page
+    # The week is said by its Monday in words, as the reporters' own page says it; stored ISO.
+    assert note.detail["items"][0]["params"]["week"] == "2026-09-07"
     for name in ("CS-2026-1", "CS-2026-2", "CS-2026-3"):
-        assert f"Class {name} has not filed its weekly report for the week of 2026-09-07" in page
+        assert f"Class {name} has not filed its weekly report for the week of Mon 7 Sep" in page
+    # The department's task for each reads the same way.
+    tasks = visible_text(login(counsellor).get("/tasks").get_data(as_text=True))
+    assert "Class CS-2026-1 has not filed its weekly report for the week of Mon 7 Sep" in tasks
 
 
 def test_running_the_sweep_again_the_same_day_adds_to_the_digest_and_never_duplicates_it(
