@@ -258,7 +258,7 @@ def test_missing_weekly_report_task_reads_in_the_department_counsellors_language
     assert sweep_missing_reports(db.session, clock.now()) >= 1
     db.session.commit()
     sign_in(client, counsellor)
-    chinese = ("班级 CS-2026-1 未提交", "当周的周报")
+    chinese = ("班级 CS-2026-1 未提交", "这一周的周报")
     english = ("Class CS-2026-1 has not filed its weekly report for the week of",)
     _assert_chinese(client.get("/tasks").get_data(as_text=True), chinese, english)
     _in_english(client)
