@@ -87,6 +87,12 @@ NOT_REACHED = frozenset({"no_answer", "message_left"})
 # it registers its page (casework: the guardian's notice is a family contact), so the owed step
 # still leads there.
 STEP_PAGES: dict[str, Callable[[EarlyWarning], str]] = {}
+# What a professional assessment also is in another domain, by the name of what it serves: the
+# domain that owns it registers a function `(session, assessor, warning, now)` that writes it in
+# the assessment's unit of work (casework: the post-screening interview a result of the warning
+# listed the student for is held by it, `casework.interviews.hold_by_assessment`), so the
+# assessment reaches it without the warning stage importing casework.
+ASSESSMENT_SERVES: dict[str, Callable[[Session, User, EarlyWarning, datetime], object]] = {}
 # What a contact that reached the student meets (a check-in too: see
 # `permissions.DEADLINE_ACTIONS`).
 CONTACT_MEETS = ["acknowledge", "contact", "follow_up", "check_in"]
@@ -392,11 +398,14 @@ def do_record_assessment(
     outcome: str,
     note: str | None,
 ) -> None:
-    """Write an assessment `check_assessment` allowed, in the caller's unit of work."""
+    """Write an assessment `check_assessment` allowed, in the caller's unit of work, with what
+    it also serves in other domains (`ASSESSMENT_SERVES`)."""
     _saw_student(
         session, actor, warning, now, "assessment", ["acknowledge", "assessment"], outcome, note
     )
     _took_up(session, actor, warning, now)
+    for serve in ASSESSMENT_SERVES.values():
+        serve(session, actor, warning, now)
 
 
 def assign_peer_watch(
