@@ -77,9 +77,7 @@ def _held_rows(entry: InterviewEntry) -> list[AuditEvent]:
     )
 
 
-def test_the_reds_assessment_holds_its_interview_and_nothing_calls_it_missed(
-    client, world, listed
-):
+def test_the_reds_assessment_holds_its_interview_and_nothing_calls_it_missed(client, world, listed):
     made, yellow, red = listed
     interviews.assign(db.session, world.director, [red], world.counsellor, clock.now())
     clock.advance(timedelta(hours=20))
