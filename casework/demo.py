@@ -32,10 +32,12 @@ def seed(session: Session, institution: Institution) -> None:
 
 
 def seed_interviews(session: Session, institution: Institution) -> None:
-    """Walk the follow-up screening's interview list (written by its results' hand-off) into
-    every state a centre sees: interviewed (each conclusion), a no-show, unreachable, invited,
-    assigned, and the rest left to assign; no warning level is changed. A handful of rows, so
-    seeding stays fast."""
+    """Walk the follow-up screening's interview list (written by its results' hand-off) into the
+    states a centre sees. The reds' interviews are held already: the warning demo assessed each
+    red within its 24 hours, and the assessment holds the interview its result asked for
+    (`interviews.hold_by_assessment`). Of the rest, one is interviewed, one invited again after
+    a no-show, one given to its department's counsellor, and the others left to assign; no
+    warning level is changed. A handful of rows, so seeding stays fast."""
     from casework import interviews
     from casework.models import InterviewState
     from warning import actions
@@ -56,30 +58,27 @@ def seed_interviews(session: Session, institution: Institution) -> None:
             .order_by(InterviewEntry.due_at, InterviewEntry.id)
         )
     )
-    worked, rest = entries[:9], entries[9:]
-    for entry in worked:
+    if entries:
+        entry = entries[0]
         interviews.do_assign(session, director, [entry], sc01, _since(entry, now, 0))
-    conclusions = ["no_concern", "watch", "follow_up", "watch"]
-    for entry, conclusion in zip(worked[:4], conclusions, strict=False):
         held = _since(entry, now, 0.6)
         _invite(session, sc01, entry, _since(entry, now, 0.2), held)
-        outcome = interviews.Outcome(attendance="attended", conclusion=conclusion)
         warning = open_warning(session, entry.student_id)
+        outcome = interviews.Outcome(attendance="attended", conclusion="watch")
         interviews.do_record_outcome(session, sc01, entry, outcome, warning, held)
         if warning is not None:
             # The interview held is already her last contact and on the warning's timeline; the
             # counsellor also logs it as a contact, which acknowledges the warning and meets its
             # first contact, as a counsellor on the demo's campus would.
             actions.do_log_contact(session, sc01, warning, held, "in_person", "筛查后约谈", None)
-    if len(worked) > 5:
-        for entry, attendance in zip(worked[4:6], ("no_show", "unreachable"), strict=True):
-            _invite(session, sc01, entry, _since(entry, now, 0.2), _since(entry, now, 0.6))
-            interviews.do_record_outcome(
-                session, sc01, entry, interviews.Outcome(attendance=attendance), None, now
-            )
-    for entry in worked[6:8]:
+    if len(entries) > 1:
+        entry = entries[1]
+        interviews.do_assign(session, director, [entry], sc01, _since(entry, now, 0))
+        _invite(session, sc01, entry, _since(entry, now, 0.2), _since(entry, now, 0.5))
+        missed = interviews.Outcome(attendance="no_show")
+        interviews.do_record_outcome(session, sc01, entry, missed, None, _since(entry, now, 0.6))
         _invite(session, sc01, entry, now, now + timedelta(days=2, hours=2))
-    department_tier = next((e for e in rest if e.tier == "department"), None)
+    department_tier = next((e for e in entries[2:] if e.tier == "department"), None)
     if department_tier is not None:
         counsellor = session.scalar(
             select(User)

@@ -31,6 +31,7 @@ from sqlalchemy import case
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
+from sqlalchemy import union
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -55,6 +56,8 @@ from casework.models import InterviewEntry
 from casework.models import InterviewRound
 from casework.models import InterviewState
 from screening.models import Campaign
+from screening.models import CampaignAssignment
+from screening.models import InstrumentResponse
 from screening.models import ScreeningResult
 from warning import labels
 from warning.models import Deadline
@@ -69,6 +72,10 @@ OPEN = "open"
 # The interviewer's own open entries, as their home page and their notes count them.
 MINE_TO_HOLD = "/interviews?mine=1&state=open"
 CONCLUSIONS = ("no_concern", "watch", "follow_up", "refer")
+# The conclusion of an interview the red's professional assessment held (`hold_by_assessment`):
+# what the counsellor concluded is the assessment's, on the warning's timeline. Never offered on
+# the outcome form.
+HELD_AS_ASSESSMENT = "assessment"
 LEVEL_DECISIONS = ("confirm", "lower", "raise")
 NEXT_STEPS = ("none", "follow_up", "refer")
 ATTENDANCE = ("attended", "no_show", "unreachable")
@@ -191,7 +198,11 @@ def _deadline(
     matched: list[Rule],
 ) -> tuple[datetime, bool]:
     """The campaign's deadline, or the open warning's when a rule met keeps it (a safety
-    answer keeps its red deadline)."""
+    answer keeps its red deadline) and the warning still owes it. A deadline already met is no
+    deadline: a red result arriving after the centre assessed the student had been listed as due
+    at that assessment's past deadline, overdue from its first minute; it is due as the
+    campaign's other interviews are, and a later assessment of the warning holds it
+    (`hold_by_assessment`)."""
     campaign_due = campaign.closes_at + timedelta(days=rules.deadline_days)
     if not any(rule.deadline == "warning" for rule in matched):
         return campaign_due, False
@@ -202,7 +213,7 @@ def _deadline(
             EarlyWarning.student_id == student.id,
             EarlyWarning.status == WarningStatus.OPEN,
             Deadline.kind == rules.warning_deadline_kind,
-            Deadline.superseded_at.is_(None),
+            Deadline.still_owed(),
         )
     )
     if warning_due is None:
@@ -607,6 +618,115 @@ def record_outcome(
     _commit(session, lambda: do_record_outcome(session, actor, entry, outcome, warning, now))
 
 
+# --------------------------------------------------------------------------------------------------
+# Held as the professional assessment
+# --------------------------------------------------------------------------------------------------
+
+# Whoever was to hold an interview the assessment held, and a student invited to it for a time
+# still to come, are told; neither note names a reason, the student's neutral as an invitation.
+HELD_ELSEWHERE_TEXT = N_(
+    "A post-screening interview you were to hold was held as the centre's professional "
+    "assessment: see the interview."
+)
+INVITATION_WITHDRAWN_TEXT = N_(
+    "The mental health centre has cancelled the conversation it invited you to: you need not "
+    "come at that time."
+)
+
+
+def _campaigns_feeding(warning_id: int):
+    """SQL: the campaigns whose screening of the student fed warning `warning_id`: a result of
+    hers in one (or a safety answer kept in its draft) is evidence of one of its signals."""
+    from_results = (
+        select(ScreeningResult.campaign_id)
+        .join(
+            Signal,
+            and_(
+                Signal.evidence_type == "screening_result",
+                Signal.evidence_id == ScreeningResult.id,
+            ),
+        )
+        .where(Signal.warning_id == warning_id)
+    )
+    from_drafts = (
+        select(CampaignAssignment.campaign_id)
+        .join(InstrumentResponse, InstrumentResponse.assignment_id == CampaignAssignment.id)
+        .join(
+            Signal,
+            and_(
+                Signal.evidence_type == "instrument_response",
+                Signal.evidence_id == InstrumentResponse.id,
+            ),
+        )
+        .where(Signal.warning_id == warning_id)
+    )
+    return union(from_results, from_drafts)
+
+
+def hold_by_assessment(
+    session: Session, assessor: User, warning: EarlyWarning, now: datetime
+) -> list[InterviewEntry]:
+    """The one rule of an interview held by the professional assessment: the school counsellor
+    who records `warning`'s assessment has met and assessed the student, which is what the
+    post-screening interview asked. Every interview of hers still open that a result of the
+    warning put on the list (its screening is evidence of one of the warning's signals, so a red
+    result's interview, due with the assessment, always is) is held by it, in the caller's unit
+    of work: held now, by the assessor, who is shown as its interviewer (whoever else had it is
+    told), the level confirmed, its conclusion "held as the professional assessment"
+    (`HELD_AS_ASSESSMENT`). Nothing is added to the warning's timeline: the assessment is
+    there. An invitation for a time still to come is withdrawn and the student told. An entry
+    already held or closed is left as it is. Returns the entries held.
+
+    Registered with `warning.actions.ASSESSMENT_SERVES` (casework's registration), which calls
+    it from `do_record_assessment`; a walk of the demo found four red results' interviews
+    overdue on the list and in the director's notes though each red was assessed within its
+    24 hours."""
+    entries = session.scalars(
+        select(InterviewEntry)
+        .where(
+            InterviewEntry.student_id == warning.student_id,
+            InterviewEntry.state.in_(OPEN_STATES),
+            InterviewEntry.campaign_id.in_(_campaigns_feeding(warning.id)),
+        )
+        .order_by(InterviewEntry.id)
+    ).all()
+    for entry in entries:
+        _held_as_assessment(session, assessor, entry, warning, now)
+    return list(entries)
+
+
+def _held_as_assessment(
+    session: Session, assessor: User, entry: InterviewEntry, warning: EarlyWarning, now: datetime
+) -> None:
+    former = entry.interviewer_id
+    invited = entry.scheduled_for if entry.state == InterviewState.SCHEDULED else None
+    if invited is not None and invited > now:
+        # The time she was given will not happen: nothing may say it did (her own copy reads
+        # the invitation's time as the conversation's).
+        entry.scheduled_for, entry.place = None, None
+        if entry.student.user_id is not None:
+            notifications.notify(
+                session, [entry.student.user_id], INVITATION_WITHDRAWN_TEXT, STUDENT_PAGE
+            )
+    entry.interviewer_id = assessor.id
+    entry.held_at = now
+    entry.conclusion = HELD_AS_ASSESSMENT
+    entry.level_decision = "confirm"
+    entry.level_before = entry.level_after = warning.level
+    entry.next_step = "none"
+    entry.state = InterviewState.DONE
+    entry.closed_at, entry.closed_by_id = now, assessor.id
+    if former is not None and former != assessor.id:
+        notifications.notify(session, [former], HELD_ELSEWHERE_TEXT, f"/interviews/{entry.id}")
+    _audit(
+        session,
+        assessor,
+        entry,
+        "interview.held_by_assessment",
+        f"warning={warning.id} interviewer={former}",
+    )
+
+
 def _local_morning(entry: InterviewEntry, day: date) -> datetime:
     """09:00 on `day` in the institution's zone, as naive UTC."""
     zone = clock.institution_zone(entry.student.institution)
@@ -808,6 +928,7 @@ CONCLUSION_WORDS = {
     "watch": N_("watch"),
     "follow_up": N_("follow-up"),
     "refer": N_("refer"),
+    HELD_AS_ASSESSMENT: N_("held as the professional assessment"),
 }
 STATE_WORDS = {
     InterviewState.TO_ASSIGN: N_("to assign"),

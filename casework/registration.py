@@ -70,6 +70,7 @@ def _register_interviews(app: Flask) -> None:
     from casework import interview_workbench
     from casework import interviews
     from casework import report_views
+    from warning import actions
 
     # An institution's own rule set is checked at start-up: a bad file must not fail a
     # student's screening submission later.
@@ -90,6 +91,8 @@ def _register_interviews(app: Flask) -> None:
     scheduler.register_sweep(app, "casework.interview_escalation", interviews.escalation_sweep)
     scheduler.register_sweep(app, "casework.interviewer_gone", interviews.interviewer_gone_sweep)
     holdings.register(app, interviews.holding, order=20)
+    # The red's professional assessment is the post-screening interview its result asked for.
+    actions.ASSESSMENT_SERVES["post_screening_interview"] = interviews.hold_by_assessment
     scheduler.register_sweep(
         app, "casework.interview_case_counsellor", interviews.case_counsellor_sweep
     )

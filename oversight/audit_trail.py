@@ -102,6 +102,9 @@ ACTION_LABELS = {
     "institution.go_live": _lp("audit action", "Took the institution live"),
     "institution.local_passwords": _lp("audit action", "Changed local password sign-in"),
     "interview.assign": _lp("audit action", "Assigned an interview"),
+    "interview.held_by_assessment": _lp(
+        "audit action", "Interview held as the professional assessment"
+    ),
     "interview.interviewer_gone": _lp(
         "audit action", "Interview back to the list: the interviewer's role ended"
     ),

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from flask_migrate import downgrade
 from flask_migrate import upgrade
 from sqlalchemy import MetaData
 from sqlalchemy import Table
@@ -177,3 +178,103 @@ def _filled(conn, name: str):
 
 def _json(value):
     return json.loads(value) if isinstance(value, str) else value
+
+
+def test_an_interview_whose_warning_was_assessed_after_it_was_listed_is_held_by_the_migration(
+    fresh_database_url, monkeypatch
+):
+    """Stored before 0040: Zhao Min's red result listed her; sc02 invited her for next month;
+    sc01 recorded the red's assessment three hours later, and the entry stood overdue. After it,
+    the entry is held by the assessment, as the code now does, and sc02 and the student find a
+    note. Li Lei's interview, listed after his red was assessed, and Wang Fang's (no assessment)
+    stay on the list."""
+    from campus import clock
+    from campus.models import Role
+    from casework import interviews
+    from tests.casework import interview_world as w
+    from tests.conftest import Campus
+    from warning import actions
+    from warning import services as warnings
+    from warning.models import SignalSource
+    from warning.policy import Level
+
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=fresh_database_url)
+    monkeypatch.delitem(actions.ASSESSMENT_SERVES, "post_screening_interview")  # as before 0040
+    clock.set_now(w.NOW)
+    later = datetime.datetime.now(datetime.UTC).replace(tzinfo=None) + datetime.timedelta(days=30)
+    try:
+        with app.app_context():
+            upgrade()
+            campus = Campus()
+            world = w.build(campus)
+            sc02 = campus.staff(world.institution, Role.SCHOOL_COUNSELLOR, login="sc02")
+            campus.commit()
+            warnings.record_signal(
+                db.session,
+                student=world.classmate,
+                source=SignalSource.COUNSELLOR,
+                observed_at=clock.now(),
+                label="Counsellor's judgement",
+                explicit_level=Level.RED,
+                recorded_by=world.counsellor,
+            )
+            db.session.commit()
+            _assessed(world.counsellor, world.classmate)
+            clock.advance(datetime.timedelta(hours=1))
+            made, yellow, red = w.listed(world)
+            w.submit(made, world.classmate, "phq9", w.phq9_total(22))
+            interviews.assign(db.session, world.director, [red], sc02, clock.now())
+            interviews.schedule(
+                db.session, sc02, red, red.version, clock.now(), when=later, place="Room 203"
+            )
+            clock.advance(datetime.timedelta(hours=3))
+            assessed_at = clock.now()
+            _assessed(world.counsellor, world.mathematician)
+            ids = {"red": red.id, "yellow": yellow.id}
+            people = (world.counsellor.id, sc02.id, world.mathematician.user_id)
+            db.session.remove()
+            downgrade(revision="0039_referral_closure_audit")
+            upgrade()
+            with db.engine.connect() as conn:
+                stored = Table("interview_entry", MetaData(), autoload_with=conn)
+                rows = {row.id: row for row in conn.execute(stored.select()).mappings()}
+                notes = conn.execute(
+                    text("SELECT user_id, text, link FROM notification ORDER BY id")
+                ).all()
+                audited = conn.execute(
+                    text(
+                        "SELECT record_id, actor_id, detail FROM audit_event "
+                        "WHERE action = 'interview.held_by_assessment'"
+                    )
+                ).all()
+            db.engine.dispose()
+    finally:
+        clock.set_now(None)
+    held = rows[ids["red"]]
+    counsellor, other, student = people
+    assert (held["state"], held["conclusion"], held["level_decision"]) == (
+        "DONE",
+        "assessment",
+        "confirm",
+    )
+    assert (held["held_at"], held["closed_at"]) == (assessed_at, assessed_at)
+    assert (held["interviewer_id"], held["closed_by_id"]) == (counsellor, counsellor)
+    assert (held["level_before"], held["level_after"]) == (3, 3)
+    assert (held["scheduled_for"], held["place"]) == (None, None)
+    assert {row["state"] for key, row in rows.items() if key != ids["red"]} == {"TO_ASSIGN"}
+    assert len(rows) == 3  # Li Lei's, listed after his assessment, is still to assign
+    assert (student, interviews.INVITATION_WITHDRAWN_TEXT, "/interviews/mine") in notes
+    assert (other, interviews.HELD_ELSEWHERE_TEXT, f"/interviews/{ids['red']}") in notes
+    assert [(r.record_id, r.actor_id) for r in audited] == [(str(ids["red"]), None)]
+    assert f"interviewer={other}" in audited[0].detail
+
+
+def _assessed(counsellor, student) -> None:
+    from campus import clock
+    from warning import actions
+    from warning import services as warnings
+
+    warning = warnings.open_warning(db.session, student.id)
+    actions.record_assessment(
+        db.session, counsellor, warning, warning.version, clock.now(), outcome="面谈评估"
+    )

@@ -87,6 +87,12 @@ NOT_REACHED = frozenset({"no_answer", "message_left"})
 # it registers its page (casework: the guardian's notice is a family contact), so the owed step
 # still leads there.
 STEP_PAGES: dict[str, Callable[[EarlyWarning], str]] = {}
+# What a professional assessment also is in another domain, by the name of what it serves: the
+# domain that owns it registers a function `(session, assessor, warning, now)` that writes it in
+# the assessment's unit of work (casework: the post-screening interview a result of the warning
+# listed the student for is held by it, `casework.interviews.hold_by_assessment`), so the
+# assessment reaches it without the warning stage importing casework.
+ASSESSMENT_SERVES: dict[str, Callable[[Session, User, EarlyWarning, datetime], object]] = {}
 # What a contact that reached the student meets (a check-in too: see
 # `permissions.DEADLINE_ACTIONS`).
 CONTACT_MEETS = ["acknowledge", "contact", "follow_up", "check_in"]
@@ -392,15 +398,18 @@ def do_record_assessment(
     outcome: str,
     note: str | None,
 ) -> None:
-    """Write an assessment `check_assessment` allowed, in the caller's unit of work. The
-    assessor saw the student, so her next follow-up is planned at the level's cadence, as after
-    a contact: a red assessed, its family called and its peer watch arranged had owed nothing
-    more until the sweep's safety net came round."""
+    """Write an assessment `check_assessment` allowed, in the caller's unit of work, with what
+    it also serves in other domains (`ASSESSMENT_SERVES`). The assessor saw the student, so her
+    next follow-up is planned at the level's cadence, as after a contact: a red assessed, its
+    family called and its peer watch arranged had owed nothing more until the sweep's safety net
+    came round."""
     _saw_student(
         session, actor, warning, now, "assessment", ["acknowledge", "assessment"], outcome, note
     )
     response.plan_follow_up(session, warning, now + response.follow_up_every(session, warning), now)
     _took_up(session, actor, warning, now)
+    for serve in ASSESSMENT_SERVES.values():
+        serve(session, actor, warning, now)
 
 
 def assign_peer_watch(

@@ -80,7 +80,9 @@ def escalate_due_batch(session: Session, now: datetime) -> tuple[int, int]:
 
     Returns (deadlines looked at, deadlines escalated). The whole batch costs a fixed number of
     statements: the due rows, one claiming UPDATE, the warnings and students, one owner lookup
-    per tier, and one flush that writes every event, audit row, deadline, task and notification.
+    per tier, and one flush that writes every event, audit row, deadline, task and notification
+    (and, where a peer task closes while the class still owes a deadline of its purpose, one
+    query for the batch and one per such warning: `_still_asked`).
     """
     due = session.scalars(
         select(Deadline)
@@ -143,19 +145,62 @@ def _escalate_deadlines(
         response.add_deadline(session, warning, deadline.kind, to_tier, now + window, policy, now)
         if deadline.tier <= OwnerTier.CLASS < to_tier and deadline.kind in response.PEER_TASK_KINDS:
             past_peers.add((warning.id, deadline.kind))
-    _close_peer_tasks(session, past_peers, now)
+    _close_peer_tasks(session, past_peers, warnings, now)
     _raise_owners(session, steps, now)
     record_escalations(session, steps, now)
 
 
-def _close_peer_tasks(session: Session, past_peers: set[tuple[int, str]], now: datetime) -> None:
+def _close_peer_tasks(
+    session: Session,
+    past_peers: set[tuple[int, str]],
+    warnings: dict[int, EarlyWarning],
+    now: datetime,
+) -> None:
     """Close the class's and the room's open tasks of each (warning, kind) whose deadline the
     class let pass to the department: the department counsellor owes it now, and a week-old
     task left on a student volunteer's list is only a red line she can no longer answer. One
-    statement for the batch."""
+    statement for the batch. What the class still owes of the same purpose keeps a task
+    (`_still_asked`)."""
     if past_peers:
         pairs = [and_(Task.warning_id == w, Task.kind == kind) for w, kind in sorted(past_peers)]
         response.close_tasks(session, [or_(*pairs)], TaskClosed.ESCALATED, now)
+        _still_asked(session, past_peers, warnings, now)
+
+
+def _still_asked(
+    session: Session,
+    past_peers: set[tuple[int, str]],
+    warnings: dict[int, EarlyWarning],
+    now: datetime,
+) -> None:
+    """Give the peers their task again for a deadline of the same purpose the class still owes
+    (`response.SAME_PURPOSE`): a follow-up the department counsellor set sooner than the
+    cadence, in the check-in's week, was joined to the check-in's task, and closing that task
+    when the check-in went to the department left the follow-up on nobody's list, to be
+    escalated in its turn as the class's miss. The task is due at that deadline (a check-in the
+    class still owes, whose task a passed-on follow-up had made due sooner, is set back to its
+    own). One query for the batch, and one per warning that has such a deadline."""
+    others = {
+        (warning_id, other)
+        for warning_id, kind in past_peers
+        for other in response.SAME_PURPOSE.get(kind, frozenset())
+        if other != kind and (warning_id, other) not in past_peers
+    }
+    if not others:
+        return
+    owed = session.execute(
+        select(Deadline.warning_id, Deadline.kind, Deadline.due_at)
+        .where(
+            Deadline.warning_id.in_({warning_id for warning_id, _ in others}),
+            Deadline.kind.in_({kind for _, kind in others}),
+            Deadline.tier <= OwnerTier.CLASS,
+            Deadline.still_owed(),
+        )
+        .order_by(Deadline.warning_id, Deadline.due_at)
+    ).all()
+    for warning_id, kind, due_at in owed:
+        if (warning_id, kind) in others:
+            response.add_peer_tasks(session, warnings[warning_id], kind, due_at, now, None)
 
 
 def _raise_owners(session: Session, steps: list[Escalation], now: datetime) -> None:

@@ -206,16 +206,6 @@ class WarningEvent(Model):
     """The warning's timeline: level changes, overrides, actions, escalations, closure."""
 
     __tablename__ = "warning_event"
-    __table_args__ = (
-        # Service coverage asks, per warning, "was there a contact?": a small partial index
-        # answers it without reading the rest of the timeline.
-        Index(
-            "ix_warning_event_contact",
-            "warning_id",
-            sqlite_where=text("kind = 'contact'"),
-            postgresql_where=text("kind = 'contact'"),
-        ),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     warning_id: Mapped[int] = mapped_column(ForeignKey("warning.id"), index=True)

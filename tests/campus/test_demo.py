@@ -196,10 +196,34 @@ def test_an_interview_held_is_a_contact_on_the_students_warning(demo_university)
         if warning is None:
             continue
         assert warning.acknowledged_at is not None
+        assert warning.last_contact_at is not None
         kinds = db.session.scalars(
             select(WarningEvent.kind).where(WarningEvent.warning_id == warning.id)
         ).all()
-        assert "contact" in kinds
+        # A red's interview is held by its professional assessment, which met the student.
+        assert "contact" in kinds or "assessment" in kinds
+
+
+def test_no_interview_stands_overdue_where_its_reds_assessment_was_met(demo_university):
+    """The walk that found four red results' interviews overdue although the centre had
+    assessed each red within its 24 hours (the oversight page said 100 %)."""
+    from casework.models import InterviewEntry
+    from casework.models import InterviewState
+
+    overdue = db.session.scalars(
+        select(InterviewEntry).where(
+            InterviewEntry.state.in_(
+                [InterviewState.TO_ASSIGN, InterviewState.ASSIGNED, InterviewState.SCHEDULED]
+            ),
+            InterviewEntry.due_at <= clock.now(),
+        )
+    ).all()
+    assert overdue == []
+    held = db.session.scalars(
+        select(InterviewEntry).where(InterviewEntry.conclusion == "assessment")
+    ).all()
+    assert held
+    assert all(entry.due_from_warning and entry.on_time() for entry in held)
 
 
 def test_family_contacts_come_after_the_warning_they_are_about(demo_university):

@@ -105,6 +105,60 @@ def test_a_check_in_the_class_let_pass_leaves_them_when_it_reaches_the_departmen
     assert KEEP_COMPANY not in _listed(login, network.dorm_informant)
 
 
+def test_a_sooner_follow_up_keeps_a_peer_task_when_the_check_in_goes_to_the_department(
+    login, network
+):
+    """In the check-in's week the department counsellor set a follow-up for day 10, sooner than
+    the month's cadence: the peers held one task for both, due at the check-in's day 7. When the
+    class let the check-in pass to the department, that task closed as escalated, and the
+    follow-up the class still owed was on nobody's list: on day 10 it would have gone to the
+    department as the class's miss."""
+    start = clock.now()
+    warning = open_warning(network.student, Level.BLUE)
+    follow_up_on = start + timedelta(days=10)
+    actions.schedule_follow_up(
+        db.session, network.dept_counsellor, warning, warning.version, start, due_at=follow_up_on
+    )
+    check_ins = _open(warning)
+    assert sweep_after(timedelta(days=8), start) == 1
+    owed = open_deadlines(warning)
+    assert (owed["check_in"].tier, owed["follow_up"].tier) == (
+        OwnerTier.DEPARTMENT,
+        OwnerTier.CLASS,
+    )
+    closed = {t.id: t.closed_reason for t in _tasks(warning)}
+    assert [closed[t.id] for t in check_ins] == [TaskClosed.ESCALATED, TaskClosed.ESCALATED]
+    still = _open(warning)
+    assert sorted((t.kind, t.due_at, bool(t.assignee_class_id)) for t in still) == [
+        ("follow_up", follow_up_on, False),
+        ("follow_up", follow_up_on, True),
+    ]
+    page = _listed(login, network.dorm_informant)
+    assert page.count(KEEP_COMPANY) == 1
+    assert KEEP_COMPANY not in _overdue(page)
+
+
+def test_a_follow_up_passed_to_the_department_gives_the_check_in_back_its_own_day(network):
+    """The other way round: the follow-up set for day 3 went to the department first. The
+    check-in the class still owes keeps its task, due at its own day 7 again, not standing
+    overdue at the follow-up's day 3."""
+    start = clock.now()
+    warning = open_warning(network.student, Level.BLUE)
+    check_in_due = open_deadlines(warning)["check_in"].due_at
+    actions.schedule_follow_up(
+        db.session,
+        network.dept_counsellor,
+        warning,
+        warning.version,
+        start,
+        due_at=start + timedelta(days=3),
+    )
+    assert sweep_after(timedelta(days=4), start) == 1
+    assert open_deadlines(warning)["follow_up"].tier == OwnerTier.DEPARTMENT
+    assert {(t.kind, t.due_at) for t in _open(warning)} == {("check_in", check_in_due)}
+    assert len(_open(warning)) == 2
+
+
 def test_a_follow_up_planned_while_the_check_in_is_open_is_one_task(network):
     """A sooner follow-up set in the check-in's week asks the peers the same thing: each keeps
     one task, due at the sooner of the two."""
