@@ -101,7 +101,9 @@ def _months(form) -> tuple[date, date]:
 
 def _before(form, view: kpis.View) -> kpis.View:
     """The period the headline cards compare with: the term before a term, the month before a
-    month, else as many months just before."""
+    month, else as many months just before; on the same calendar as `view` (the institution's),
+    so a warning opened at 07:00 on the 1st in Shanghai counts in that month, not the one
+    before, as it does in the tables."""
     chosen = _chosen_period(form)
     if chosen is not None:
         earlier = periods.previous(chosen)
@@ -112,7 +114,7 @@ def _before(form, view: kpis.View) -> kpis.View:
             periods.shift(view.first_month, -length),
             periods.shift(view.last_month, -length),
         )
-    return kpis.View(view.institution_ids, first, last, view.by, view.department_id)
+    return view.months_of(first, last)
 
 
 def _dashboard_view(form: FilterForm) -> kpis.View:

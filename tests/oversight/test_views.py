@@ -51,6 +51,27 @@ def test_admin_sees_every_kpi_with_its_definition(world, login):
     assert "<script" not in body
 
 
+def _card(body: str, key: str) -> str:
+    """The text of one headline card, tags dropped."""
+    found = re.search(rf'<li class="card kpi-card" id="card-{key}">(.*?)</li>', body, re.S)
+    assert found is not None, key
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(1)))
+
+
+def test_the_headline_cards_compare_with_the_months_on_the_institutions_calendar(world, login):
+    """A red warning opened at 07:00 on 1 August in Shanghai (23:00 on 31 July in UTC) is an
+    August warning in the tables, so the card comparing September with August counts it too:
+    one red in September, one in August, no change (on UTC months it read "+1")."""
+    from tests.oversight.conftest import add_warning
+
+    add_warning(world.xju.students[3], 3, datetime(2026, 7, 31, 23))
+    db.session.commit()
+    body = login(world.xju.admin).get("/oversight/", query_string=SEPT).get_data(as_text=True)
+    assert "Change compared with 2026-08 to 2026-08." in body
+    crisis = _card(body, "crisis")
+    assert "Red warnings opened 1 no change" in crisis, crisis
+
+
 def test_a_malformed_month_is_a_clear_400(world, login):
     client = login(world.xju.admin)
     response = client.get("/oversight/", query_string={"month_from": "2026-13"})
