@@ -39,6 +39,7 @@ from campus.permissions import require_roles
 from campus.replica import aggregate_session
 from campus.scope import institution_ids
 from oversight import charts
+from oversight import definitions
 from oversight import disclosure
 from oversight import drill
 from oversight import exports
@@ -157,12 +158,15 @@ def _province_snapshot(form: ProvinceFilterForm) -> snapshots.Snapshot:
 
 def _snapshot(form: ProvinceFilterForm, first: date, last: date) -> snapshots.Snapshot:
     by = form.by.data if form.by.data in snapshots.PROVINCE_GROUPINGS else "institution"
-    settings = snapshots.SnapshotSettings.from_config(current_app.config)
     snapshot = snapshots.snapshot_for(
-        db.session, first, last, by, clock.now(), settings, reader=aggregate_session()
+        db.session, first, last, by, clock.now(), _snapshot_settings(), reader=aggregate_session()
     )
     db.session.commit()
     return snapshot
+
+
+def _snapshot_settings() -> snapshots.SnapshotSettings:
+    return snapshots.SnapshotSettings.from_config(current_app.config)
 
 
 class InvalidFilter(Exception):
@@ -216,6 +220,8 @@ def dashboard():
     frames = kpis.compute_all(aggregate_session(), view, clock.now(), _settings())
     shown = [tables.build(kpi, frames[kpi.key], view.by, drill=True) for kpi in kpis.KPIS]
     before = _before(form, view)
+    institution = db.session.get_one(Institution, view.institution_ids[0])
+    terms = definitions.institution_terms(db.session, institution, _settings())
     return render_template(
         "oversight/dashboard.html",
         form=form,
@@ -223,6 +229,7 @@ def dashboard():
         before=before,
         cards=headlines.cards(aggregate_session(), frames, before, clock.now(), _settings()),
         tables=shown,
+        definitions=definitions.all_written(kpis.KPIS, terms),
         charts=_charts(view, frames),
         export_args=_export_args(form),
         province=False,
@@ -340,6 +347,9 @@ def province():
         before=before,
         cards=headlines.province_cards(snapshot.frames, earlier.frames, protection),
         tables=shown,
+        definitions=definitions.all_written(
+            kpis.KPIS, definitions.province_terms(_snapshot_settings().referrals)
+        ),
         charts={},
         export_args=_export_args(form),
         province=True,
