@@ -38,7 +38,6 @@ def seed_interviews(session: Session, institution: Institution) -> None:
     seeding stays fast."""
     from casework import interviews
     from casework.models import InterviewState
-    from warning import actions
     from warning.services import open_warning
 
     now = clock.now()
@@ -64,13 +63,11 @@ def seed_interviews(session: Session, institution: Institution) -> None:
         held = _since(entry, now, 0.6)
         _invite(session, sc01, entry, _since(entry, now, 0.2), held)
         outcome = interviews.Outcome(attendance="attended", conclusion=conclusion)
+        # The interview held is itself her contact: her last contact and on the warning's
+        # timeline (`warning.actions.interview_held`), so nothing else is logged for it; the
+        # warning's own first response was met by the warning demo's calls, in its time.
         warning = open_warning(session, entry.student_id)
         interviews.do_record_outcome(session, sc01, entry, outcome, warning, held)
-        if warning is not None:
-            # The interview held is already her last contact and on the warning's timeline; the
-            # counsellor also logs it as a contact, which acknowledges the warning and meets its
-            # first contact, as a counsellor on the demo's campus would.
-            actions.do_log_contact(session, sc01, warning, held, "in_person", "筛查后约谈", None)
     if len(worked) > 5:
         for entry, attendance in zip(worked[4:6], ("no_show", "unreachable"), strict=True):
             _invite(session, sc01, entry, _since(entry, now, 0.2), _since(entry, now, 0.6))
