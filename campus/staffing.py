@@ -26,6 +26,12 @@ from campus.models import User
 from campus.outcomes import Refused
 from campus.submissions import stored_once
 
+# The national requirement (专项行动计划 2023—2025): full-time mental-health teachers at no less
+# than 1 : 4000 of students, and at least two in every school. A national rule, not a school's
+# setting; the oversight KPI computes with these and its definition quotes them.
+STUDENTS_PER_TEACHER = 4000
+MINIMUM_TEACHERS = 2
+
 
 class StaffingError(Refused):
     """An entry the administrator asked for that cannot be written; `message` says why."""

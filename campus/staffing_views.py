@@ -92,6 +92,8 @@ def index() -> ResponseReturnValue:
         form=form,
         end_form=EndPostForm(formdata=None),
         post_labels=POST_LABELS,
+        students_per_teacher=staffing.STUDENTS_PER_TEACHER,
+        minimum_teachers=staffing.MINIMUM_TEACHERS,
     )
 
 

@@ -40,7 +40,6 @@ def seed_interviews(session: Session, institution: Institution) -> None:
     warning level is changed. A handful of rows, so seeding stays fast."""
     from casework import interviews
     from casework.models import InterviewState
-    from warning import actions
     from warning.services import open_warning
 
     now = clock.now()
@@ -63,14 +62,12 @@ def seed_interviews(session: Session, institution: Institution) -> None:
         interviews.do_assign(session, director, [entry], sc01, _since(entry, now, 0))
         held = _since(entry, now, 0.6)
         _invite(session, sc01, entry, _since(entry, now, 0.2), held)
+        # The interview held is itself her contact: her last contact and on the warning's
+        # timeline (`warning.actions.interview_held`), so nothing else is logged for it; the
+        # warning's own first response was met by the warning demo's calls, in its time.
         warning = open_warning(session, entry.student_id)
         outcome = interviews.Outcome(attendance="attended", conclusion="watch")
         interviews.do_record_outcome(session, sc01, entry, outcome, warning, held)
-        if warning is not None:
-            # The interview held is already her last contact and on the warning's timeline; the
-            # counsellor also logs it as a contact, which acknowledges the warning and meets its
-            # first contact, as a counsellor on the demo's campus would.
-            actions.do_log_contact(session, sc01, warning, held, "in_person", "筛查后约谈", None)
     if len(entries) > 1:
         entry = entries[1]
         interviews.do_assign(session, director, [entry], sc01, _since(entry, now, 0))
@@ -121,16 +118,18 @@ def _staff(session: Session, institution: Institution, role: Role) -> User | Non
 
 
 def _seed_crisis(session: Session, institution: Institution) -> None:
-    """A crisis record with its first entry on the first open red warning, written by a school
-    counsellor; skipped once the institution has a crisis record."""
+    """A crisis record with its first entry on the first red warning open before the crisis,
+    written by a school counsellor; skipped once the institution has a crisis record."""
     from datetime import timedelta
 
     from sqlalchemy import select
 
     from campus import clock
     from campus.demo import guardian_relation
+    from campus.models import EnrolmentStatus
     from campus.models import Role
     from campus.models import RoleAssignment
+    from campus.models import Student
     from campus.models import User
     from casework import crisis
     from casework.models import ContactChannel
@@ -143,12 +142,19 @@ def _seed_crisis(session: Session, institution: Institution) -> None:
 
     if session.scalar(select(CrisisRecord.id).where(CrisisRecord.institution_id == institution.id)):
         return
+    now = clock.now()
+    occurred = now - timedelta(hours=20)
+    # A red already open when the crisis happened (its record and the call to the family come
+    # after the warning, on its timeline), of a student still at school (the dorm is hers).
     warning = session.scalar(
         select(EarlyWarning)
+        .join(Student, Student.id == EarlyWarning.student_id)
         .where(
             EarlyWarning.institution_id == institution.id,
             EarlyWarning.status == WarningStatus.OPEN,
             EarlyWarning.level == Level.RED,
+            EarlyWarning.opened_at < occurred,
+            Student.enrolment_status == EnrolmentStatus.ENROLLED,
         )
         .order_by(EarlyWarning.id)
         .limit(1)
@@ -165,13 +171,12 @@ def _seed_crisis(session: Session, institution: Institution) -> None:
     )
     if warning is None or counsellor is None:
         return
-    now = clock.now()
     crisis.open_record(
         session,
         counsellor,
         warning,
         crisis.EntryInput(
-            occurred_at=now - timedelta(hours=20),
+            occurred_at=occurred,
             place="3栋 214 宿舍",
             narrative="室友晚间发现该生情绪激动、言语中流露轻生念头，立即报告宿舍管理员和辅导员。"
             "辅导员与心理中心值班老师到场陪伴，学生情绪逐步平稳，随后陪同前往医院急诊评估。",

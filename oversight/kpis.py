@@ -9,7 +9,9 @@ never a missing row and never 0 %. No KPI loops over rows in Python.
 Each frame carries a `students` column: how many students the group's figure is about. The
 province view suppresses a group when it is below the small-group threshold.
 
-The written definitions shown on the page live in `DEFINITIONS`, next to the code they describe.
+The written definitions shown on the page live in `KPIS`, next to the code they describe; a
+number in one that is a setting is a placeholder `oversight.definitions` fills with the setting in
+force, so the text never states a number the computation does not use.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import join
 
 from campus import staffing
+from campus.i18n import N_
 from campus.i18n import name_column
 from campus.models import WITH_ENDED_ROLES
 from campus.models import ClassGroup
@@ -57,6 +60,8 @@ from campus.models import Role
 from campus.models import RoleAssignment
 from campus.models import StaffingEntry
 from campus.models import Student
+from campus.staffing import MINIMUM_TEACHERS
+from campus.staffing import STUDENTS_PER_TEACHER
 from casework.models import FamilyContact
 from casework.models import InterviewEntry
 from casework.models import InterviewState
@@ -78,10 +83,6 @@ from warning.response import first_response_levels
 BY = ("institution", "department", "month")
 LEVELS = (Level.RED, Level.YELLOW, Level.BLUE)
 LEVEL_NAMES = {level: level.code for level in LEVELS}
-# The national requirement: full-time mental-health teachers at no less than 1 : 4000 of students,
-# and at least two in every school (专项行动计划 2023—2025).
-STUDENTS_PER_TEACHER = 4000
-MINIMUM_TEACHERS = 2
 ON_ROLL = (EnrolmentStatus.ENROLLED, EnrolmentStatus.ON_LEAVE)
 
 
@@ -452,7 +453,8 @@ def teacher_ratio(session: Session, view: View, now: datetime) -> pd.DataFrame:
 
 
 def compliant_minimum(enrolled: pd.Series) -> pd.Series:
-    """Full-time teachers a school needs: one per 4,000 students (rounded up), at least two."""
+    """Full-time teachers a school needs: one per `STUDENTS_PER_TEACHER` students (rounded up),
+    at least `MINIMUM_TEACHERS`."""
     per_ratio = enrolled.map(lambda n: math.ceil(n / STUDENTS_PER_TEACHER))
     return per_ratio.clip(lower=MINIMUM_TEACHERS).astype(int)
 
@@ -904,7 +906,9 @@ class Kpi:
 
     key: str
     title: object
-    definition: object
+    # The written definition: a message id, shown translated with the settings it quotes filled
+    # in (`oversight.definitions`: "%(stalled_days)s days" is the setting in force, not a number).
+    definition: str
     compute: Callable[..., pd.DataFrame]
     columns: tuple[tuple[str, object, str], ...]  # (column, label, format)
     groupings: tuple[str, ...] = BY
@@ -916,7 +920,7 @@ KPIS: tuple[Kpi, ...] = (
     Kpi(
         "screening",
         _l("Screening coverage"),
-        _l(
+        N_(
             "Screened ÷ enrolled in the cohort. Cohort: the students assigned to screening "
             "campaigns that opened in the period (each student once). Screened: those who "
             "completed every instrument of the campaign. Month: the month the campaign opened."
@@ -933,13 +937,13 @@ KPIS: tuple[Kpi, ...] = (
     Kpi(
         "interviews",
         _l("Post-screening interview coverage"),
-        _l(
+        N_(
             "Interviewed ÷ students on the interview lists of screening campaigns that opened in "
             "the period (each student once per campaign, picked by the campaign's interview "
-            "rules). Interviewed: the outcome is recorded; on time: held no later than the "
-            "entry's deadline (14 days after the campaign closed, or a safety answer's red "
-            "deadline). No-shows: students who missed an invitation at least once. Month: the "
-            "month the campaign opened."
+            "rules). Interviewed: the outcome is recorded; on time: held no later than the entry's "
+            "deadline (%(interview_deadline_days)s days after the campaign closed, as the "
+            "interview rules set, or a safety answer's red deadline). No-shows: students who "
+            "missed an invitation at least once. Month: the month the campaign opened."
         ),
         interview_coverage,
         (
@@ -954,7 +958,7 @@ KPIS: tuple[Kpi, ...] = (
     Kpi(
         "service",
         _l("Service coverage"),
-        _l(
+        N_(
             "Warned students with at least one contact ÷ warned students. Warned: students with "
             "a warning opened in the period (any level). Contact: the student herself reached on "
             "that warning at any time so far (a contact that reached her, a professional "
@@ -974,7 +978,7 @@ KPIS: tuple[Kpi, ...] = (
     Kpi(
         "family",
         _l("Family contact since the warning (key students)"),
-        _l(
+        N_(
             "Key students whose family was contacted ÷ key students. Key students: students with "
             "a warning opened in the period whose level is red or yellow now, open or closed. "
             "Contacted: an entry in the family-contact log since the warning opened, in any "
@@ -993,16 +997,16 @@ KPIS: tuple[Kpi, ...] = (
     Kpi(
         "staffing",
         _l("Full-time mental-health teachers"),
-        _l(
+        N_(
             "Full-time mental-health teachers in post on the last day of the period (today, if "
             "sooner), from the staffing register; part-time teachers and department counsellors "
             "are not counted. Students: on the roll today (enrolled or on leave). Compliant when "
-            "there is at least one full-time teacher per 4,000 students and at least two in the "
-            'school, as the national requirement says: "Universities shall staff full-time '
-            "mental-health teachers at a teacher-student ratio of no less than 1:4000, and at "
-            'least 2 in every school" (Ministry of Education and 16 other departments, Special '
-            "Action Plan for Comprehensively Strengthening and Improving Student Mental Health "
-            "Work in the New Era, 2023–2025)."
+            "there is at least one full-time teacher per %(students_per_teacher)s students and at "
+            "least %(minimum_teachers)s in the school, as the national requirement says: "
+            '"Universities shall staff full-time mental-health teachers at a teacher-student ratio '
+            'of no less than 1:4000, and at least 2 in every school" (Ministry of Education and 16 '
+            "other departments, Special Action Plan for Comprehensively Strengthening and "
+            "Improving Student Mental Health Work in the New Era, 2023–2025)."
         ),
         teacher_ratio,
         (
@@ -1010,8 +1014,8 @@ KPIS: tuple[Kpi, ...] = (
             ("teachers", _l("Full-time teachers"), "int"),
             ("needed", _l("Needed"), "int"),
             ("students_per_teacher", _l("Students per full-time teacher"), "num"),
-            ("ratio_met", _l("1 : 4000 met"), "bool"),
-            ("two_met", _l("At least two"), "bool"),
+            ("ratio_met", _l("1 : %(students)s met", students=STUDENTS_PER_TEACHER), "bool"),
+            ("two_met", _l("At least %(teachers)s", teachers=MINIMUM_TEACHERS), "bool"),
             ("compliant", _l("Compliant"), "bool"),
         ),
         groupings=("institution",),
@@ -1019,7 +1023,7 @@ KPIS: tuple[Kpi, ...] = (
     Kpi(
         "crisis",
         _l("Crisis incidents"),
-        _l(
+        N_(
             "Red warnings opened in the period per 10,000 students on the roll today (enrolled "
             "or on leave). A warning counts in the month it opened if its level is red now."
         ),
@@ -1034,7 +1038,7 @@ KPIS: tuple[Kpi, ...] = (
     Kpi(
         "levels",
         _l("Warnings by level"),
-        _l(
+        N_(
             "Warnings opened in the period, by their level now (an override counts). Month: the "
             "month the warning opened."
         ),
@@ -1050,12 +1054,12 @@ KPIS: tuple[Kpi, ...] = (
     Kpi(
         "deadlines",
         _l("Response-deadline compliance"),
-        _l(
+        N_(
             "Deadlines met on time ÷ deadlines that fell due in the period, per level. Due: the "
             "deadline's time is in the period and already past. Met on time: done no later than "
-            "its due time; late or escalated counts as missed. Deadlines no longer owed (the "
-            "level changed or the warning closed first) are left out. A first-response deadline "
-            "belongs to the level that set it; follow-ups to the warning's level now."
+            "its due time; late or escalated counts as missed. Deadlines no longer owed (the level "
+            "changed or the warning closed first) are left out. A first-response deadline belongs "
+            "to the level that set it; follow-ups to the warning's level now. %(response_windows)s"
         ),
         deadline_compliance,
         (
@@ -1068,16 +1072,16 @@ KPIS: tuple[Kpi, ...] = (
     Kpi(
         "referrals",
         _l("Referral closure"),
-        _l(
-            "Closure rate = referrals closed ÷ referrals due to close in the period. Due to "
-            "close: closed or lost to follow-up in the period, or overdue at its end (now, while "
-            "the period runs). Closed: sent to a hospital and ended in the period as closed, "
-            "declined (documented) or withdrawn, however early or late; lost to follow-up is not "
-            "closed. Closed late: after the expected closure date (sent + 90 days). Overdue: "
-            "past the expected closure date and not yet ended, whenever it was sent. Days to "
-            "closure: from sent to closed, median and 90th percentile. Stalled: open with no "
-            "update for 14 days or more, now. Month: each month is audited on its own, so a "
-            "referral overdue through several months counts in each."
+        N_(
+            "Closure rate = referrals closed ÷ referrals due to close in the period. Due to close: "
+            "closed or lost to follow-up in the period, or overdue at its end (now, while the "
+            "period runs). Closed: sent to a hospital and ended in the period as closed, declined "
+            "(documented) or withdrawn, however early or late; lost to follow-up is not closed. "
+            "Closed late: after the expected closure date (sent + %(expected_closure_days)s days). "
+            "Overdue: past the expected closure date and not yet ended, whenever it was sent. Days "
+            "to closure: from sent to closed, median and 90th percentile. Stalled: open with no "
+            "update for %(stalled_days)s days or more, now. Month: each month is audited on its "
+            "own, so a referral overdue through several months counts in each."
         ),
         referral_closure,
         (
@@ -1097,7 +1101,7 @@ KPIS: tuple[Kpi, ...] = (
     Kpi(
         "reports",
         _l("Weekly-report compliance"),
-        _l(
+        N_(
             "Weeks reported ÷ weeks expected, for classes and for dorm rooms. Expected: each "
             "week whose Monday is in the period and whose report was due by now (noon on the "
             "Monday after), for every class and room whose reporter (class committee member, "

@@ -39,6 +39,7 @@ from campus.permissions import require_roles
 from campus.replica import aggregate_session
 from campus.scope import institution_ids
 from oversight import charts
+from oversight import definitions
 from oversight import disclosure
 from oversight import drill
 from oversight import exports
@@ -101,7 +102,9 @@ def _months(form) -> tuple[date, date]:
 
 def _before(form, view: kpis.View) -> kpis.View:
     """The period the headline cards compare with: the term before a term, the month before a
-    month, else as many months just before."""
+    month, else as many months just before; on the same calendar as `view` (the institution's),
+    so a warning opened at 07:00 on the 1st in Shanghai counts in that month, not the one
+    before, as it does in the tables."""
     chosen = _chosen_period(form)
     if chosen is not None:
         earlier = periods.previous(chosen)
@@ -112,7 +115,7 @@ def _before(form, view: kpis.View) -> kpis.View:
             periods.shift(view.first_month, -length),
             periods.shift(view.last_month, -length),
         )
-    return kpis.View(view.institution_ids, first, last, view.by, view.department_id)
+    return view.months_of(first, last)
 
 
 def _dashboard_view(form: FilterForm) -> kpis.View:
@@ -155,12 +158,15 @@ def _province_snapshot(form: ProvinceFilterForm) -> snapshots.Snapshot:
 
 def _snapshot(form: ProvinceFilterForm, first: date, last: date) -> snapshots.Snapshot:
     by = form.by.data if form.by.data in snapshots.PROVINCE_GROUPINGS else "institution"
-    settings = snapshots.SnapshotSettings.from_config(current_app.config)
     snapshot = snapshots.snapshot_for(
-        db.session, first, last, by, clock.now(), settings, reader=aggregate_session()
+        db.session, first, last, by, clock.now(), _snapshot_settings(), reader=aggregate_session()
     )
     db.session.commit()
     return snapshot
+
+
+def _snapshot_settings() -> snapshots.SnapshotSettings:
+    return snapshots.SnapshotSettings.from_config(current_app.config)
 
 
 class InvalidFilter(Exception):
@@ -214,6 +220,8 @@ def dashboard():
     frames = kpis.compute_all(aggregate_session(), view, clock.now(), _settings())
     shown = [tables.build(kpi, frames[kpi.key], view.by, drill=True) for kpi in kpis.KPIS]
     before = _before(form, view)
+    institution = db.session.get_one(Institution, view.institution_ids[0])
+    terms = definitions.institution_terms(db.session, institution, _settings())
     return render_template(
         "oversight/dashboard.html",
         form=form,
@@ -221,6 +229,7 @@ def dashboard():
         before=before,
         cards=headlines.cards(aggregate_session(), frames, before, clock.now(), _settings()),
         tables=shown,
+        definitions=definitions.all_written(kpis.KPIS, terms),
         charts=_charts(view, frames),
         export_args=_export_args(form),
         province=False,
@@ -338,6 +347,9 @@ def province():
         before=before,
         cards=headlines.province_cards(snapshot.frames, earlier.frames, protection),
         tables=shown,
+        definitions=definitions.all_written(
+            kpis.KPIS, definitions.province_terms(_snapshot_settings().referrals)
+        ),
         charts={},
         export_args=_export_args(form),
         province=True,

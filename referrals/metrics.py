@@ -1,6 +1,7 @@
 """The closure audit: which referrals a period had to account for, how each ended, how fast.
 
-Definitions (also written on the page and in the KPI's definition, `oversight.kpis`):
+Definitions (also written on the page and in the KPI's definition, `oversight.kpis`, both
+quoting the settings in force):
 
 - A referral counts once it was sent to a hospital; drafts never do. Its **expected closure
   date** is the day it was sent plus `expected_closure_days` (90 by default).
@@ -19,8 +20,8 @@ Definitions (also written on the page and in the KPI's definition, `oversight.kp
   close. With nothing due the rate is shown as "—", not 0 %.
 - **Days to closure** = from being sent to being closed, over the closed referrals; the median and
   90th percentile use linear interpolation between the nearest ranks.
-- **Stalled**: not ended (a draft too), with no update for `stalled_days` (14) or more, as of
-  now, whatever the period.
+- **Stalled**: not ended (a draft too), with no update for `stalled_days` (14 by default) or
+  more, as of now, whatever the period.
 - Each month of a period is an audit of its own (overdue as of that month's end), so a period's
   figures are not the sum of its months'. Dates are calendar dates in the institution's zone (a
   referral sent at 23:30 in Shanghai was sent that day, not the next), the last day included.

@@ -331,8 +331,9 @@ def interview_held(session: Session, actor: User, warning: EarlyWarning, now: da
     """A post-screening interview held with the student while her warning is open: she was seen,
     so it is her last contact (what service coverage counts) and on the warning's timeline, in
     the caller's unit of work. The interview's outcome and level decision stay on the interview;
-    the warning's own response steps are met by its own actions."""
-    warning.last_contact_at = now
+    the warning's own response steps are met by its own actions. An interview written up after
+    a later contact was logged leaves that contact her last."""
+    warning.last_contact_at = max(warning.last_contact_at or now, now)
     _event(session, warning, actor, "interview_held", now)
 
 

@@ -115,7 +115,7 @@ def seed(session: Session, institution: Institution) -> None:
             now=now - timedelta(days=20),
         )
     work_reds(session, institution, now)
-    _keep_in_touch(session, institution, now)
+    keep_in_touch(session, institution, now)
     session.commit()
     _weekly(session, institution, now)
 
@@ -277,12 +277,11 @@ def _work_red(
         contact += CONTACT_EVERY
 
 
-def _keep_in_touch(session: Session, institution: Institution, now: datetime) -> None:
+def keep_in_touch(session: Session, institution: Institution, now: datetime) -> None:
     """Every yellow and blue whose first response fell due before today was met: the department's
     counsellor reached the student halfway through its window and again at the level's cadence
-    since, so the demo shows no weeks-old step owed and never escalated."""
-    from warning import actions
-    from warning import response
+    since, so the demo shows no weeks-old step owed and never escalated. The referral demo calls
+    it again for the warnings its own stories opened."""
     from warning.models import Deadline
 
     first_due = (
@@ -302,18 +301,36 @@ def _keep_in_touch(session: Session, institution: Institution, now: datetime) ->
         .order_by(EarlyWarning.id)
     ).all()
     for warning in warnings:
-        counsellor = _holder(
-            session, institution, Role.DEPT_COUNSELLOR, warning.student.department_id
+        keep_in_touch_with(session, institution, warning, now)
+
+
+def keep_in_touch_with(
+    session: Session, institution: Institution, warning: EarlyWarning, until: datetime
+) -> None:
+    """The department counsellor's calls to `warning`'s student up to `until`: halfway through
+    its first response's window, then at its level's cadence. Nothing when no first response is
+    owed."""
+    from warning import actions
+    from warning import response
+    from warning.models import Deadline
+
+    due = session.scalar(
+        select(func.min(Deadline.due_at)).where(
+            Deadline.warning_id == warning.id,
+            Deadline.still_owed(),
+            Deadline.kind != "follow_up",
         )
-        if counsellor is None:
-            continue
-        contact = warning.owner_since + (due[warning.id] - warning.owner_since) / 2
-        every = response.follow_up_every(session, warning)
-        while contact < now:
-            actions.do_log_contact(
-                session, counsellor, warning, contact, "phone", "电话联系：近况平稳", None
-            )
-            contact += every
+    )
+    counsellor = _holder(session, institution, Role.DEPT_COUNSELLOR, warning.student.department_id)
+    if due is None or counsellor is None:
+        return
+    contact = warning.owner_since + (due - warning.owner_since) / 2
+    every = response.follow_up_every(session, warning)
+    while contact < until:
+        actions.do_log_contact(
+            session, counsellor, warning, contact, "phone", "电话联系：近况平稳", None
+        )
+        contact += every
 
 
 def _guardian_told(

@@ -7,6 +7,7 @@ import io
 import re
 from datetime import date
 from datetime import datetime
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
+from casework import interview_rules as casework_rules
 from oversight import exports
 from oversight import kpis
 from referrals.services import ReferralSettings
@@ -49,6 +51,102 @@ def test_admin_sees_every_kpi_with_its_definition(world, login):
         assert title in body
     assert "style=" not in body
     assert "<script" not in body
+
+
+def _card(body: str, key: str) -> str:
+    """The text of one headline card, tags dropped."""
+    found = re.search(rf'<li class="card kpi-card" id="card-{key}">(.*?)</li>', body, re.S)
+    assert found is not None, key
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(1)))
+
+
+def test_the_headline_cards_compare_with_the_months_on_the_institutions_calendar(world, login):
+    """A red warning opened at 07:00 on 1 August in Shanghai (23:00 on 31 July in UTC) is an
+    August warning in the tables, so the card comparing September with August counts it too:
+    one red in September, one in August, no change (on UTC months it read "+1")."""
+    from tests.oversight.conftest import add_warning
+
+    add_warning(world.xju.students[3], 3, datetime(2026, 7, 31, 23))
+    db.session.commit()
+    body = login(world.xju.admin).get("/oversight/", query_string=SEPT).get_data(as_text=True)
+    assert "Change compared with 2026-08 to 2026-08." in body
+    crisis = _card(body, "crisis")
+    assert "Red warnings opened 1 no change" in crisis, crisis
+
+
+def _definition(body: str, key: str) -> str:
+    """The written definition under one KPI's table."""
+    found = re.search(rf'id="kpi-{key}".*?<strong>[^<]*</strong>(.*?)</p>', body, re.S)
+    assert found is not None, key
+    return found.group(1).strip()
+
+
+def _referral_definition(client) -> str:
+    body = client.get("/oversight/", query_string=SEPT).get_data(as_text=True)
+    return _definition(body, "referrals")
+
+
+def test_the_referral_definition_quotes_the_closure_and_stall_settings_in_force(
+    world, login, app, monkeypatch
+):
+    """The closure audit computes with the expected closure and the stall settings; its written
+    definition says the same numbers, whatever they are."""
+    client = login(world.xju.admin)
+    shown = _referral_definition(client)
+    assert "(sent + 90 days)" in shown
+    assert "no update for 14 days or more" in shown
+    monkeypatch.setitem(app.config, "REFERRAL_EXPECTED_CLOSURE_DAYS", 60)
+    monkeypatch.setitem(app.config, "REFERRAL_STALLED_DAYS", 21)
+    shown = _referral_definition(client)
+    assert "(sent + 60 days)" in shown
+    assert "no update for 21 days or more" in shown
+    assert "90" not in shown.replace("90th percentile", "")
+    assert "14" not in shown
+
+
+def test_the_referral_definition_in_chinese_quotes_the_settings_too(world, login, app, monkeypatch):
+    monkeypatch.setitem(app.config, "REFERRAL_EXPECTED_CLOSURE_DAYS", 60)
+    monkeypatch.setitem(app.config, "REFERRAL_STALLED_DAYS", 21)
+    world.xju.admin.locale = "zh_CN"
+    db.session.commit()
+    shown = _referral_definition(login(world.xju.admin))
+    assert "转介日 + 60 天" in shown
+    assert "21 天或以上无更新" in shown
+    assert "90 天" not in shown
+
+
+def test_the_province_view_quotes_the_default_settings(world, login, app, monkeypatch):
+    """The province's figures span universities that each keep their own response policy: its
+    deadline definition says so instead of quoting one; the referral settings are the app's."""
+    monkeypatch.setitem(app.config, "REFERRAL_STALLED_DAYS", 21)
+    body = login(world.province).get("/oversight/province").get_data(as_text=True)
+    assert "no update for 21 days or more" in _definition(body, "referrals")
+    assert "Each university&#39;s own response policy sets the windows." in _definition(
+        body, "deadlines"
+    )
+
+
+def test_the_other_definitions_quote_the_institutions_own_settings(
+    world, login, app, tmp_path, monkeypatch
+):
+    """The interview deadline is the institution's interview rules' and the response windows its
+    response policy's; the staffing ratio is the national rule the figure computes with."""
+    rules = (Path(casework_rules.__file__).with_name("interview_rules") / "default.yaml").read_text(
+        encoding="utf-8"
+    )
+    (tmp_path / "XJU.yaml").write_text(
+        rules.replace("deadline_days: 14", "deadline_days: 10"), encoding="utf-8"
+    )
+    monkeypatch.setitem(app.config, "INTERVIEW_RULES_DIR", str(tmp_path))
+    body = login(world.xju.admin).get("/oversight/", query_string=SEPT).get_data(as_text=True)
+    assert "(10 days after the campaign closed" in _definition(body, "interviews")
+    deadlines = _definition(body, "deadlines")
+    assert "(response-default-2026.2)" in deadlines
+    assert "Yellow: Contact the student within 3 days, then a follow-up every 14 days" in deadlines
+    staffing = _definition(body, "staffing")
+    assert (
+        "at least one full-time teacher per 4000 students and at least 2 in the school" in staffing
+    )
 
 
 def test_a_malformed_month_is_a_clear_400(world, login):

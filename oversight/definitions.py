@@ -1,0 +1,119 @@
+"""The written definitions under the dashboard's tables, with the settings they quote filled in.
+
+Each KPI's definition is written next to its computation (`kpis.KPIS`); where it names a number
+that is a setting (a referral's expected closure, when it counts as stalled, the interview rules'
+deadline, the response policy's windows), the text holds a placeholder and `Terms` supplies the
+value in force: the institution's own on its dashboard, the defaults in the province view. So a
+school that expects referrals closed within 60 days reads "sent + 60 days" above figures computed
+with 60, never a fixed "90" the computation no longer uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext
+from flask_babel import pgettext
+from sqlalchemy.orm import Session
+
+from campus.models import Institution
+from campus.staffing import MINIMUM_TEACHERS
+from campus.staffing import STUDENTS_PER_TEACHER
+from casework import interview_rules
+from casework.interviews import institution_rules
+from oversight.kpis import Kpi
+from oversight.tables import LEVEL_LABELS
+from referrals.services import ReferralSettings
+from warning.policy_words import window_words
+from warning.response_policy import DEADLINE_NAMES
+from warning.response_policy import LEVELS
+from warning.response_policy import ResponsePolicy
+from warning.response_policy import active_response_policy
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The settings the definitions quote. `response` is the institution's response policy in
+    force, or None where the figures span institutions that each keep their own (the province)."""
+
+    referrals: ReferralSettings
+    interview_deadline_days: int
+    response: ResponsePolicy | None = None
+
+    def quoted(self) -> dict[str, object]:
+        """Each placeholder of the definitions and its value, in the reader's language."""
+        return {
+            "expected_closure_days": self.referrals.expected_closure_days,
+            "stalled_days": self.referrals.stalled_days,
+            "interview_deadline_days": self.interview_deadline_days,
+            "students_per_teacher": STUDENTS_PER_TEACHER,
+            "minimum_teachers": MINIMUM_TEACHERS,
+            "response_windows": response_windows(self.response),
+        }
+
+
+def institution_terms(
+    session: Session, institution: Institution, referrals: ReferralSettings
+) -> Terms:
+    """What the institution's dashboard quotes: its interview rules and response policy in force,
+    and the referral settings the figures were computed with."""
+    return Terms(
+        referrals,
+        institution_rules(institution).deadline_days,
+        active_response_policy(session, institution.id),
+    )
+
+
+def province_terms(referrals: ReferralSettings) -> Terms:
+    """What the province view quotes: the defaults, each university's response policy its own."""
+    return Terms(referrals, interview_rules.default_rules().deadline_days)
+
+
+def written(kpi: Kpi, terms: Terms) -> str:
+    """The KPI's definition in the reader's language, quoting `terms`."""
+    if "%(" not in kpi.definition:
+        return gettext(kpi.definition)
+    return gettext(kpi.definition, **terms.quoted())
+
+
+def all_written(kpis: tuple[Kpi, ...], terms: Terms) -> dict[str, str]:
+    """Every definition the page shows, by KPI key."""
+    return {kpi.key: written(kpi, terms) for kpi in kpis}
+
+
+def response_windows(policy: ResponsePolicy | None) -> str:
+    """The first-response windows and follow-up cadence of each level under `policy`, as one
+    sentence of the response-deadline definition."""
+    if policy is None:
+        return gettext("Each university's own response policy sets the windows.")
+    levels = []
+    for level in LEVELS:
+        response = policy.for_level(level)
+        steps = [
+            gettext(
+                "%(step)s within %(window)s",
+                step=gettext(DEADLINE_NAMES.get(rule.kind, rule.kind)),
+                window=window_words(rule.within),
+            )
+            for rule in response.deadlines
+        ]
+        name, every = str(LEVEL_LABELS[level.code]), window_words(response.follow_up_every)
+        if not steps:  # a campus may owe no first response at a level, only follow-ups
+            levels.append(
+                gettext("%(level)s: a follow-up every %(every)s", level=name, every=every)
+            )
+            continue
+        levels.append(
+            gettext(
+                "%(level)s: %(steps)s, then a follow-up every %(every)s",
+                level=name,
+                steps=pgettext("list separator", ", ").join(steps),
+                every=every,
+            )
+        )
+    return gettext(
+        "Each deadline keeps the window of the response policy that set it; the policy in force "
+        "now (%(version)s) gives %(levels)s.",
+        version=policy.version,
+        levels=pgettext("list separator", "; ").join(levels),
+    )
