@@ -128,11 +128,16 @@ def roster_imported(institution: Institution) -> ColumnElement[bool]:
     )
 
 
-def slips_printed(institution: Institution) -> ColumnElement[bool]:
-    """Activation slips printed, or no need of them: the campus sign-on is on."""
+def students_can_sign_in(institution: Institution) -> ColumnElement[bool]:
+    """Activation slips printed, or no need of them: the campus sign-on is on, or students
+    already have passwords (a campus that moved here with its accounts)."""
     return or_(
         select(ActivationBatch.id).where(ActivationBatch.institution_id == institution.id).exists(),
         select(SignOn.id)
         .where(SignOn.institution_id == institution.id, SignOn.enabled.is_(True))
+        .exists(),
+        select(Student.id)
+        .join(User, User.id == Student.user_id)
+        .where(Student.institution_id == institution.id, User.password_hash.is_not(None))
         .exists(),
     )

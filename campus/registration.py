@@ -146,10 +146,10 @@ def _first_steps(app: Flask) -> None:
             lambda: _("Print the students' activation slips"),
             lambda: _(
                 "Each student sets a password with the code on their slip; not needed where the "
-                "campus sign-on is on."
+                "campus sign-on is on or students already have passwords."
             ),
             "activation.index",
-            first_week.slips_printed,
+            first_week.students_can_sign_in,
         ),
     )
     for step in steps:

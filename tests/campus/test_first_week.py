@@ -82,7 +82,8 @@ def test_each_step_is_ticked_by_the_data_and_the_list_goes_when_all_are(campus, 
     states = dict(_steps(_checklist(client)))
     assert [states[s] for s in STEPS[:3]] == ["done", "done", "todo next"]
 
-    campus.student(group, name="王子涵")
+    student = campus.student(group, name="王子涵")
+    student.user.password_hash = None  # imported: no password until she activates her account
     campus.staff(inst, Role.SCHOOL_COUNSELLOR)
     campus.staff(inst, Role.DEPT_COUNSELLOR, department=dept)
     campus.commit()
@@ -117,6 +118,19 @@ def test_each_step_is_ticked_by_the_data_and_the_list_goes_when_all_are(campus, 
     )
     campus.commit()
     assert _checklist(client) == ""
+
+
+def test_students_with_passwords_need_no_activation_slips(campus, new_campus, login):
+    inst, admin = new_campus
+    group = campus.class_group(campus.department(inst))
+    campus.student(group).user.password_hash = None
+    campus.commit()
+    client = login(admin)
+    client.post("/language/en", data={"next": "/"})
+    assert dict(_steps(_checklist(client)))[STEPS[5]] == "todo"
+    campus.student(group)  # moved here with a password
+    campus.commit()
+    assert dict(_steps(_checklist(client)))[STEPS[5]] == "done"
 
 
 def test_the_campus_sign_on_stands_for_the_activation_slips(campus, new_campus, login):
