@@ -96,7 +96,10 @@ class Config:
     CRISIS_HOTLINE = _env("CRISIS_HOTLINE", "400-161-9995")
     # Empty: the page shows its own translated label for the hotline.
     CRISIS_HOTLINE_NAME = _env("CRISIS_HOTLINE_NAME", "")
-    CENTRE_ON_DUTY_PHONE = _env("CENTRE_ON_DUTY_PHONE", "0731-8888-0000")
+    # The counselling centre's on-duty phone for every campus of the deployment that has not
+    # given its own (institution settings). Empty by default: a made-up number is one nobody
+    # answers, so without one the crisis pages give the hotline and 120/110 alone.
+    CENTRE_ON_DUTY_PHONE = _env("CENTRE_ON_DUTY_PHONE", "")
     # Post-screening interview rules of one institution: <dir>/<institution code>.yaml replaces
     # casework/interview_rules/default.yaml for that institution (casework/interview_rules.py).
     INTERVIEW_RULES_DIR = _env("INTERVIEW_RULES_DIR")

@@ -462,6 +462,6 @@ def _answers(form: Mapping[str, str]) -> booking.PreCheckAnswers:
     )
 
 
-def _on_duty(institution_id: int) -> str:
+def _on_duty(institution_id: int) -> str | None:
     """The centre's on-duty phone shown beside the crisis hotline."""
     return on_duty_phone(db.session.get(Institution, institution_id))

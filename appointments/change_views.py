@@ -87,7 +87,7 @@ def _entry(entry_id: int) -> WaitlistEntry:
     return entry
 
 
-def centre_phone(student: Student) -> str:
+def centre_phone(student: Student) -> str | None:
     """The phone a barred student calls: their institution's on-duty phone, else the app's."""
     return on_duty_phone(db.session.get(Institution, student.institution_id))
 

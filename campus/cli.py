@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -17,6 +18,8 @@ from campus import clock
 from campus import demo
 from campus import encryption
 from campus import roster
+from campus.centre_phone import PhoneError
+from campus.centre_phone import normal_phone
 from campus.extensions import db
 from campus.models import Institution
 from campus.models import Role
@@ -31,12 +34,29 @@ campus_cli = AppGroup("campus", help="Campus structure, people and demo data.")
 @click.argument("code")
 @click.argument("name")
 @click.option("--name-en", default=None, help="The English name, for readers of the English UI.")
-def create_institution(code: str, name: str, name_en: str | None) -> None:
+@click.option(
+    "--on-duty-phone",
+    default=None,
+    help="The counselling centre's on-duty phone, given to a student in crisis (e.g. "
+    "0731-88880000); its administrator can set or change it under Institution settings.",
+)
+def create_institution(
+    code: str, name: str, name_en: str | None, on_duty_phone: str | None
+) -> None:
     """Create an institution named NAME (its Chinese name) that signs in with CODE."""
     code = auth.normal_institution_code(code)
-    db.session.add(Institution(code=code, name=name, name_en=name_en))
+    try:
+        phone = normal_phone(on_duty_phone)
+    except PhoneError as refusal:
+        raise click.BadParameter(str(refusal.message), param_hint="--on-duty-phone") from refusal
+    db.session.add(Institution(code=code, name=name, name_en=name_en, on_duty_phone=phone))
     db.session.commit()
     click.echo(f"institution {code} created")
+    if phone is None and not current_app.config.get("CENTRE_ON_DUTY_PHONE"):
+        click.echo(
+            "No on-duty phone: until its administrator sets one (Institution settings, "
+            "/admin/settings), students in crisis are given the 24-hour hotline and 120/110 only."
+        )
 
 
 def _institution(institution_code: str) -> Institution:

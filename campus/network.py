@@ -106,6 +106,9 @@ ENDED_TEXT = {
 }
 # Each unit a holder is owed for: the student's column naming it, the role assignment's, the role.
 DEPARTMENT_HOLDER = (Student.department_id, RoleAssignment.department_id, Role.DEPT_COUNSELLOR)
+# A department's leader (院系分管领导) receives its red warnings and what escalates past its
+# counsellor: a department with students and no leader is a gap as much as one with no counsellor.
+DEPARTMENT_LEADER = (Student.department_id, RoleAssignment.department_id, Role.DEPT_LEADER)
 NETWORK_ROLES = (
     Role.DEPT_COUNSELLOR,
     Role.DEPT_LEADER,
@@ -179,10 +182,13 @@ class Gaps:
     classes: int  # without a class psychology committee member
     rooms: int  # without a dorm informant
     no_centre: bool  # no school counsellor at all
+    leaderless: int = 0  # departments without a department leader
 
     @property
     def any(self) -> bool:
-        return bool(self.departments or self.classes or self.rooms or self.no_centre)
+        return bool(
+            self.departments or self.leaderless or self.classes or self.rooms or self.no_centre
+        )
 
 
 def reaches(session: Session, user: User) -> list[Reach]:
@@ -221,12 +227,14 @@ def _held(role: Role, unit: QueryableAttribute[Any], *where: ColumnElement[bool]
 
 def gaps(session: Session, reach: Reach) -> Gaps:
     """The home page's counts, in one statement whatever the size of the campus. A department
-    counsellor's reach counts only their classes: the department has them, the rooms are the
-    administrator's."""
+    counsellor's reach counts their classes and whether their departments have a leader: the
+    department has them as its counsellor, the rooms are the administrator's."""
     institution = reach.institution
     peers = PEERS if reach.whole else (PEER_OF_KIND[ScopeKind.CLASS],)
     held = [(peer.student_unit, peer.held_unit, peer.role) for peer in peers]
-    wanted = [DEPARTMENT_HOLDER, *held] if reach.whole else held
+    wanted = [DEPARTMENT_LEADER, *held]
+    if reach.whole:
+        wanted.insert(0, DEPARTMENT_HOLDER)
     unheld = [
         select(func.count(func.distinct(unit)))
         .where(
@@ -239,14 +247,31 @@ def gaps(session: Session, reach: Reach) -> Gaps:
         for unit, held_unit, role in wanted
     ]
     if not reach.whole:
-        return Gaps(0, session.scalar(select(*unheld)) or 0, 0, False)
-    centre = _held(
+        leaderless, classes = session.execute(select(*unheld)).one()
+        return Gaps(0, classes or 0, 0, False, leaderless or 0)
+    row = session.execute(select(*unheld, ~_centre_held(institution))).one()
+    return Gaps(row[0] or 0, row[2] or 0, row[3] or 0, bool(row[4]), row[1] or 0)
+
+
+def _centre_held(institution: Institution) -> ColumnElement[bool]:
+    """SQL: an active account holds the school counsellor's role at `institution`."""
+    return _held(
         Role.SCHOOL_COUNSELLOR,
         RoleAssignment.institution_id,
         RoleAssignment.institution_id == institution.id,
     ).exists()
-    row = session.execute(select(*unheld, ~centre)).one()
-    return Gaps(row[0] or 0, row[1] or 0, row[2] or 0, bool(row[3]))
+
+
+def staffed(institution: Institution) -> ColumnElement[bool]:
+    """SQL: the centre has a school counsellor and every department with enrolled students has a
+    counsellor and a leader (a new campus's staffing step, `campus.first_week`)."""
+    lacking = [
+        select(Student.id)
+        .where(_enrolled(institution), unit.is_not(None), unit.not_in(_held(role, held_unit)))
+        .exists()
+        for unit, held_unit, role in (DEPARTMENT_HOLDER, DEPARTMENT_LEADER)
+    ]
+    return and_(_centre_held(institution), *(~gap for gap in lacking))
 
 
 def coverage(session: Session, reach: Reach) -> Coverage:

@@ -135,7 +135,8 @@ def end(kind: str, unit_id: int, assignment_id: int) -> ResponseReturnValue:
 
 def workbench_items(session: Session, user: User, now: datetime) -> list[Item]:
     """Each reach whose network has a unit with students and no holder. A department or a
-    centre with nobody is for today: a yellow warning there reaches no one."""
+    centre with nobody is for today: a yellow warning there reaches no one, a red one no
+    department leader."""
     found = []
     reaches = network.reaches(session, user)
     for reach in reaches:
@@ -150,6 +151,11 @@ def workbench_items(session: Session, user: User, now: datetime) -> list[Item]:
                 gaps.departments,
             ),
             ngettext(
+                "%(num)s department without a department leader",
+                "%(num)s departments without a department leader",
+                gaps.leaderless,
+            ),
+            ngettext(
                 "%(num)s class without a psychology committee member",
                 "%(num)s classes without a psychology committee member",
                 gaps.classes,
@@ -160,14 +166,14 @@ def workbench_items(session: Session, user: User, now: datetime) -> list[Item]:
                 gaps.rooms,
             ),
         ]
-        counts = (gaps.departments, gaps.classes, gaps.rooms)
+        counts = (gaps.departments, gaps.leaderless, gaps.classes, gaps.rooms)
         shown = [part for part, count in zip(parts, counts, strict=True) if count]
         if gaps.no_centre:
             shown.insert(0, _("no school counsellor"))
         text = _("The response network has gaps")
         if len(reaches) > 1:
             text = _("%(institution)s: %(text)s", institution=shown_name(institution), text=text)
-        urgent = gaps.departments or gaps.no_centre
+        urgent = gaps.departments or gaps.leaderless or gaps.no_centre
         found.append(
             Item(
                 sum(counts),

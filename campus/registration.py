@@ -11,6 +11,7 @@ from campus import activation_views
 from campus import admin
 from campus import channel_views
 from campus import export_rights
+from campus import first_week
 from campus import forms
 from campus import health
 from campus import holdings
@@ -23,11 +24,13 @@ from campus import network_views
 from campus import notifications
 from campus import password_reset_views
 from campus import scheduler
+from campus import settings_views
 from campus import signon_views
 from campus import staffing_views
 from campus import views
 from campus import workbench
 from campus.cli import campus_cli
+from campus.first_week import FirstStep
 from campus.forms import ROLE_LABELS
 from campus.models import Role
 
@@ -37,6 +40,7 @@ ROSTER_VIEWERS = set(Role) - {Role.STUDENT, Role.HOSPITAL_LIAISON, Role.PROVINCE
 def register(app: Flask) -> None:
     """Register the kernel's pages, commands, navigation entries and sweep on `app`."""
     app.register_blueprint(views.bp)
+    app.register_blueprint(settings_views.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(inbox_views.bp)
     app.register_blueprint(channel_views.bp)
@@ -62,6 +66,10 @@ def register(app: Flask) -> None:
     app.cli.add_command(campus_cli)
     app.cli.add_command(scheduler.scheduler_cli)
     nav.register(app, views.roster_title, "campus.students", ROSTER_VIEWERS - {Role.ADMIN}, 20)
+    settings_roles = set(settings_views.SETTINGS_ROLES)
+    nav.register(
+        app, lambda: _("Institution settings"), "institution_settings.index", settings_roles, 79
+    )
     nav.register(app, lambda: _("Structure"), "campus.structure", {Role.ADMIN}, order=80)
     appointers = set(network.APPOINTERS)
     nav.register(app, lambda: _("Response network"), "network.index", appointers, order=80)
@@ -78,6 +86,10 @@ def register(app: Flask) -> None:
     nav.register(app, lambda: _("Staffing register"), "staffing.index", {Role.ADMIN}, order=85)
     nav.register(app, inbox_views.nav_label, "inbox.index", set(Role), order=90)
     workbench.register(app, network_views.workbench_items, appointers, order=60)
+    # First of all: a student in crisis at a campus without it is given no number at its centre.
+    workbench.register(app, settings_views.workbench_items, settings_roles, order=1)
+    workbench.register(app, staffing_views.workbench_items, {Role.ADMIN}, order=65)
+    _first_steps(app)
     scheduler.register_sweep(app, "notifications.deliver", notifications.deliver_sweep)
     scheduler.register_sweep(
         app,
@@ -86,3 +98,59 @@ def register(app: Flask) -> None:
             session, now, app.config["ROLE_END_NOTICE_DAYS"]
         ),
     )
+
+
+def _first_steps(app: Flask) -> None:
+    """The kernel's steps of a new campus's first week (`campus.first_week`); the hospitals and
+    the first screening are the referrals' and screening's own."""
+    steps = (
+        FirstStep(
+            10,
+            lambda: _("Give the counselling centre's on-duty phone"),
+            lambda: _(
+                "Students in crisis and guardians are given it; until then, only the 24-hour "
+                "hotline and 120/110."
+            ),
+            "institution_settings.index",
+            first_week.phone_set,
+        ),
+        FirstStep(
+            20,
+            lambda: _("Add the departments and classes"),
+            lambda: _(
+                "Students, warnings and the response network are organised by them; a roster "
+                "import can add them too."
+            ),
+            "campus.structure",
+            first_week.structure_built,
+        ),
+        FirstStep(
+            30,
+            lambda: _("Import the student roster"),
+            lambda: _("Students are screened, and looked after, once they are on it."),
+            "campus.roster_import",
+            first_week.roster_imported,
+        ),
+        FirstStep(
+            40,
+            lambda: _("Add the staff and give them their roles"),
+            lambda: _(
+                "At least one school counsellor, and a counsellor and a leader for each "
+                "department: warnings go to them."
+            ),
+            "campus.users",
+            network.staffed,
+        ),
+        FirstStep(
+            60,
+            lambda: _("Print the students' activation slips"),
+            lambda: _(
+                "Each student sets a password with the code on their slip; not needed where the "
+                "campus sign-on is on or students already have passwords."
+            ),
+            "activation.index",
+            first_week.students_can_sign_in,
+        ),
+    )
+    for step in steps:
+        first_week.register_step(app, step)

@@ -9,9 +9,12 @@ deleted: a teacher who leaves gets an end date, so a past period still counts wh
 from __future__ import annotations
 
 from datetime import date
+from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement
 from sqlalchemy import and_
+from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +23,8 @@ from campus import audit
 from campus.i18n import N_
 from campus.i18n import Message
 from campus.models import Institution
+from campus.models import Role
+from campus.models import RoleAssignment
 from campus.models import StaffingEntry
 from campus.models import StaffPost
 from campus.models import User
@@ -131,6 +136,49 @@ def full_time_on(day: date) -> ColumnElement[bool]:
         StaffingEntry.starts_on <= day,
         or_(StaffingEntry.ends_on.is_(None), StaffingEntry.ends_on >= day),
     )
+
+
+class Unregistered(NamedTuple):
+    """A school counsellor the register does not count: their account, and the day their role
+    was given (the first day in post the register's form offers)."""
+
+    user: User
+    since: datetime
+
+
+def unregistered_counsellors(
+    session: Session, institution: Institution, day: date
+) -> list[Unregistered]:
+    """The institution's school counsellors (心理中心专职教师: a working role, an active account)
+    that no entry of the register has in post on `day`, by name: the staffing KPI does not count
+    them, though the role page says they are the centre's full-time teachers. An entry counts as
+    theirs when it is linked to their account, or has no account and their name."""
+    in_post = (
+        select(StaffingEntry.id)
+        .where(
+            StaffingEntry.institution_id == institution.id,
+            StaffingEntry.starts_on <= day,
+            or_(StaffingEntry.ends_on.is_(None), StaffingEntry.ends_on >= day),
+            or_(
+                StaffingEntry.user_id == User.id,
+                and_(StaffingEntry.user_id.is_(None), StaffingEntry.person_name == User.name),
+            ),
+        )
+        .exists()
+    )
+    rows = session.execute(
+        select(User, func.min(RoleAssignment.since))
+        .join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(
+            RoleAssignment.role == Role.SCHOOL_COUNSELLOR,
+            RoleAssignment.institution_id == institution.id,
+            User.active.is_(True),
+            ~in_post,
+        )
+        .group_by(User.id)
+        .order_by(User.name, User.id)
+    ).tuples()
+    return [Unregistered(user, since) for user, since in rows]
 
 
 def _audit(session: Session, actor: User, action: str, entry: StaffingEntry) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from flask import Blueprint
 from flask import Response
@@ -29,12 +30,14 @@ from campus import acting_for
 from campus import admin
 from campus import auth
 from campus import clock
+from campus import first_week
 from campus import holdings
 from campus import mfa
 from campus import nav
 from campus import profile
 from campus import roster
 from campus import signon
+from campus import staffing
 from campus import workbench
 from campus.centre_phone import on_duty_phone
 from campus.extensions import db
@@ -65,6 +68,7 @@ from campus.models import RoleAssignment
 from campus.models import ScopeKind
 from campus.models import Student
 from campus.models import User
+from campus.outcomes import Refused
 from campus.outcomes import flash_outcome
 from campus.permissions import require_roles
 from campus.redirects import safe_next
@@ -256,21 +260,22 @@ def home() -> ResponseReturnValue:
     if not current_user.is_authenticated:
         return redirect(url_for("campus.login"))
     items = workbench.items_for(current_app, db.session, current_user, clock.now())
+    held = current_user.assignments(Role.STUDENT)
     return render_template(
         "campus/home.html",
         items=items,
-        on_duty=_students_on_duty_phone(),
+        student_help=bool(held),
+        on_duty=_students_on_duty_phone(held[0].institution_id) if held else None,
         help_entries=nav.help_entries(current_app),
+        first_week=first_week.checklists(current_app, db.session, current_user),
         title=home_title(),
     )
 
 
-def _students_on_duty_phone() -> str | None:
-    """For a student, the centre's on-duty phone to show under "Where to get help"."""
-    held = current_user.assignments(Role.STUDENT)
-    if not held:
-        return None
-    return on_duty_phone(db.session.get(Institution, held[0].institution_id))
+def _students_on_duty_phone(institution_id: int) -> str | None:
+    """For a student, the centre's on-duty phone to show under "Where to get help" (None where
+    the campus has none: the hotline and 120/110 are shown alone)."""
+    return on_duty_phone(db.session.get(Institution, institution_id))
 
 
 PEER_ROLES = frozenset({Role.STUDENT, Role.CLASS_COMMITTEE, Role.DORM_INFORMANT})
@@ -441,10 +446,40 @@ def users() -> ResponseReturnValue:
     institution = acting_for.admin_institution()
     form = StaffForm()
     if form.validate_on_submit():
-        _saved(admin.create_staff, institution, form.login.data, form.name.data, form.email.data)
-        return redirect(url_for("campus.users"))
+        try:
+            user = admin.create_staff(
+                db.session,
+                current_user,
+                institution,
+                filled(form.login),
+                filled(form.name),
+                form.email.data,
+            )
+        except Refused as refusal:
+            flash(refusal.message.shown(), "error")
+            return redirect(url_for("campus.users"))
+        flash(_added_words(institution, user), "success")
+        return redirect(url_for("campus.user_detail", user_id=user.id))
     staff = admin.staff_accounts(db.session, institution)
     return render_template("campus/users.html", users=staff, form=form)
+
+
+def _added_words(institution: Institution, user: User) -> str:
+    """What an administrator who has just added an account does next: an account without a
+    role sees nothing, and one without a password cannot sign in (unless the campus sign-on
+    lets them)."""
+    if signon.enabled_sign_on(db.session, institution) is not None:
+        return _(
+            "%(name)s's account is added. Next: give them their role below; they sign in with "
+            "the campus sign-on.",
+            name=user.name,
+        )
+    return _(
+        "%(name)s's account is added. Next: give them their role below, then issue a one-time "
+        "password at the bottom of this page and hand it to them; they choose their own at the "
+        "first sign-in.",
+        name=user.name,
+    )
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
@@ -477,6 +512,7 @@ def user_detail(user_id: int) -> ResponseReturnValue:
     return render_template(
         "campus/user_detail.html",
         user=user,
+        unregistered=_unregistered_counsellor(institution, user, now),
         form=form,
         current=[a for a in history if a.live_at(now)],
         past=[a for a in history if not a.live_at(now)],
@@ -488,6 +524,18 @@ def user_detail(user_id: int) -> ResponseReturnValue:
         two_factor=mfa.enrolment_of(db.session, user),
         two_factor_required=mfa.required_for(db.session, user, idp_enforces_mfa=False),
     )
+
+
+def _unregistered_counsellor(
+    institution: Institution, user: User, now: datetime
+) -> staffing.Unregistered | None:
+    """`user` as a school counsellor the staffing register does not count, if they are one: the
+    page says so beside the role, with the way to add them."""
+    if not user.has_role(Role.SCHOOL_COUNSELLOR):
+        return None
+    today = admin.local_today(institution, now)
+    missing = staffing.unregistered_counsellors(db.session, institution, today)
+    return next((u for u in missing if u.user.id == user.id), None)
 
 
 @bp.route("/admin/users/<int:user_id>/roles/<int:assignment_id>/remove", methods=["GET", "POST"])

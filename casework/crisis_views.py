@@ -28,6 +28,7 @@ from campus import clock
 from campus import documents
 from campus.access import list_in_scope
 from campus.access import load_or_404
+from campus.centre_phone import on_duty_phone
 from campus.extensions import db
 from campus.forms import add_error
 from campus.forms import filled
@@ -389,6 +390,7 @@ def document_pdf(document_id: int):
     entries = list(found.entries)
     done = {a for e in entries for a in e.actions}
     title = shown(str(DOCUMENT_LABELS[document.kind]))
+    institution = db.session.get_one(Institution, found.institution_id)
     return documents.pdf_download(
         db.session,
         document,
@@ -396,7 +398,7 @@ def document_pdf(document_id: int):
         document=f"crisis_{document.kind.value}",
         filename=f"{title}-{student.name}-{document.id}.pdf",
         template=DOCUMENT_TEMPLATES[document.kind],
-        institution=db.session.get_one(Institution, found.institution_id),
+        institution=institution,
         generated_by=db.session.get_one(User, document.generated_by_id),
         generated_at=document.generated_at,
         document_row=document,
@@ -405,6 +407,7 @@ def document_pdf(document_id: int):
         done=[ACTION_LABELS[a] for a in ACTION_LABELS if a.value in done],
         hospitals=sorted({e.hospital for e in entries if e.hospital}),
         hotline=current_app.config["CRISIS_HOTLINE"],
+        on_duty=on_duty_phone(institution),
     )
 
 

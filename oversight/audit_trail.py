@@ -101,6 +101,7 @@ ACTION_LABELS = {
     "import_roster": _lp("audit action", "Imported the roster"),
     "institution.go_live": _lp("audit action", "Took the institution live"),
     "institution.local_passwords": _lp("audit action", "Changed local password sign-in"),
+    "institution.settings": _lp("audit action", "Changed the institution's settings"),
     "interview.assign": _lp("audit action", "Assigned an interview"),
     "interview.held_by_assessment": _lp(
         "audit action", "Interview held as the professional assessment"

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from campus import holdings
 from campus import nav
 from campus import scheduler
 from campus import workbench
+from campus.first_week import FirstStep
+from campus.first_week import register_step
+from campus.models import Hospital
 from campus.models import Role
 from referrals import closure_views
 from referrals import document_views
@@ -72,3 +76,15 @@ def _register_nav(app: Flask) -> None:
     auditors = set(closure_views.AUDITORS)
     nav.register(app, lambda: _("Referral closure"), "closure.index", auditors, order=70)
     nav.register(app, lambda: _("Hospitals"), "hospitals.index", {Role.ADMIN}, order=83)
+    register_step(
+        app,
+        FirstStep(
+            50,
+            lambda: _("Add the hospitals students are referred to"),
+            lambda: _("A referral, and the green channel for an urgent one, names one of them."),
+            "hospitals.index",
+            lambda institution: (
+                select(Hospital.id).where(Hospital.institution_id == institution.id).exists()
+            ),
+        ),
+    )

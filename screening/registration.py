@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from campus import nav
 from campus import scheduler
 from campus import workbench
+from campus.first_week import FirstStep
+from campus.first_week import register_step
 from campus.models import Role
 from screening import campaigns
 from screening import views
@@ -15,6 +18,7 @@ from screening import vocabulary
 from screening import workbench as screening_workbench
 from screening.cli import screening_cli
 from screening.import_cli import campaign_cli
+from screening.models import Campaign
 from screening.safety import sweep_unsignalled_safety
 
 
@@ -32,6 +36,21 @@ def register(app: Flask) -> None:
     nav.register(app, lambda: _("Campaigns"), "screening.campaign_list", campaigners, order=30)
     workbench.register(app, screening_workbench.student_items, {Role.STUDENT}, order=10)
     workbench.register(app, screening_workbench.campaign_items, campaigners, order=30)
+    register_step(
+        app,
+        FirstStep(
+            70,
+            lambda: _("Start the first screening"),
+            lambda: _(
+                "For example the freshmen's intake screening: its questionnaires, its students "
+                "and its window."
+            ),
+            "screening.campaign_new",
+            lambda institution: (
+                select(Campaign.id).where(Campaign.institution_id == institution.id).exists()
+            ),
+        ),
+    )
     scheduler.register_sweep(app, "screening.reminders", campaigns.reminder_sweep)
     scheduler.register_sweep(app, "screening.late_students", campaigns.late_students_sweep)
     scheduler.register_sweep(app, "screening.unsignalled_safety", sweep_unsignalled_safety)

@@ -270,7 +270,7 @@ def _closed_page(assignment: CampaignAssignment, now: datetime, *, safety: bool 
     )
 
 
-def _on_duty(assignment: CampaignAssignment) -> str:
+def _on_duty(assignment: CampaignAssignment) -> str | None:
     """The centre's on-duty phone shown beside the crisis hotline."""
     return on_duty_phone(assignment.campaign.institution)
 

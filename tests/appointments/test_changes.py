@@ -420,12 +420,25 @@ def test_centre_cancels_from_its_page_and_the_student_reads_why(centre: Centre, 
 
 
 def test_a_barred_student_sees_why_and_the_centre_phone(app, centre: Centre, login) -> None:
+    centre.student.institution.on_duty_phone = "0731-2222-3333"
     centre.missed(centre.student, days_ago=30)
     centre.missed(centre.student, days_ago=10)
     page = login(centre.student.user).get("/appointments/changes").get_data(as_text=True)
     assert "Booking is by the centre only for now" in page
-    assert app.config["CENTRE_ON_DUTY_PHONE"] in page
+    assert 'href="tel:0731-2222-3333"' in page
     assert "Join the waitlist" not in page
+
+
+def test_a_barred_student_of_a_campus_without_a_number_is_told_where_to_go(
+    app, centre: Centre, login
+) -> None:
+    centre.student.institution.on_duty_phone = None
+    centre.missed(centre.student, days_ago=30)
+    centre.missed(centre.student, days_ago=10)
+    page = login(centre.student.user).get("/appointments/changes").get_data(as_text=True)
+    assert "Go to the counselling centre, or ask your department counsellor" in page
+    assert 'href="tel:"' not in page
+    assert "Call the counselling centre to agree a time" not in page
 
 
 def test_director_lifts_from_the_list_others_may_not(centre: Centre, login, client) -> None:

@@ -119,6 +119,7 @@ def test_an_ended_holder_leaves_a_gap_and_a_class_with_no_one_enrolled_is_none(
     inst, dept, group, room, student, classmate, admin = first_week
     campus.staff(inst, Role.SCHOOL_COUNSELLOR)
     campus.staff(inst, Role.DEPT_COUNSELLOR, department=dept)
+    campus.staff(inst, Role.DEPT_LEADER, department=dept)
     campus.staff(inst, Role.DORM_INFORMANT, user=student.user, room=room)
     yesterday = admin_service.local_today(inst, clock.now()) - timedelta(days=1)
     campus.staff(inst, Role.CLASS_COMMITTEE, user=classmate.user, group=group, until=yesterday)
@@ -136,6 +137,7 @@ def test_a_complete_network_leaves_the_home_page(campus, first_week, login):
     inst, dept, group, room, student, classmate, admin = first_week
     campus.staff(inst, Role.SCHOOL_COUNSELLOR)
     campus.staff(inst, Role.DEPT_COUNSELLOR, department=dept)
+    campus.staff(inst, Role.DEPT_LEADER, department=dept)
     campus.staff(inst, Role.DORM_INFORMANT, user=student.user, room=room)
     campus.staff(inst, Role.CLASS_COMMITTEE, user=classmate.user, group=group)
     campus.commit()
@@ -196,3 +198,55 @@ def test_the_warning_page_says_when_no_one_would_receive_a_peer_watch(campus, fi
     page = client.get(f"/warnings/students/{student.id}").get_data(as_text=True)
     assert "has no psychology committee member" not in page
     assert f"Dorm room {room.label} has no informant" in page
+
+
+def test_a_department_without_a_leader_is_a_gap_everywhere_gaps_are_listed(
+    campus, first_week, login
+):
+    """Before, /network/ showed 「院系分管领导：无人」 in red, but neither its list of gaps nor the
+    administrator's or the department counsellor's home said so, though the department's red
+    warnings go to its leader."""
+    inst, dept, group, room, student, classmate, admin = first_week
+    campus.staff(inst, Role.SCHOOL_COUNSELLOR)
+    counsellor = campus.staff(inst, Role.DEPT_COUNSELLOR, department=dept)
+    campus.staff(inst, Role.DORM_INFORMANT, user=student.user, room=room)
+    campus.staff(inst, Role.CLASS_COMMITTEE, user=classmate.user, group=group)
+    campus.commit()
+    client = login(admin)
+    line = _gaps_line(client.get("/").get_data(as_text=True))
+    assert "1 department without a department leader" in line
+    assert "urgency-today" in client.get("/").get_data(as_text=True)
+    page = client.get("/network/").get_data(as_text=True)
+    gaps = page[page.index('id="h-gaps"') : page.index("</section>", page.index('id="h-gaps"'))]
+    assert "1 department without a department leader" in gaps
+    assert f'<a href="#dept-{dept.id}">Computing</a>' in gaps
+    assert f'id="dept-{dept.id}"' in page
+    section = page[page.index(f'id="dept-{dept.id}"') :]
+    assert 'href="/admin/users"' in section.split("</p>", 2)[1]  # the leader's line: give it
+
+    client.post("/logout")
+    theirs = login(counsellor)
+    assert "1 department without a department leader" in _gaps_line(
+        theirs.get("/").get_data(as_text=True)
+    )
+    page = theirs.get("/network/").get_data(as_text=True)
+    assert "1 department without a department leader" in page
+    assert "ask them to" in page  # the administrator gives it; the counsellor cannot
+    assert 'href="/admin/users"' not in page
+
+    campus.staff(inst, Role.DEPT_LEADER, department=dept)
+    campus.commit()
+    assert "response network" not in theirs.get("/").get_data(as_text=True)
+
+
+def test_a_department_without_a_counsellor_names_it_with_a_link_to_its_section(
+    campus, first_week, login
+):
+    inst, dept, group, room, student, classmate, admin = first_week
+    campus.staff(inst, Role.DEPT_LEADER, department=dept)
+    campus.commit()
+    page = login(admin).get("/network/").get_data(as_text=True)
+    gaps = page[page.index('id="h-gaps"') : page.index("</section>", page.index('id="h-gaps"'))]
+    assert "1 department without a counsellor" in gaps
+    assert f'<a href="#dept-{dept.id}">Computing</a>' in gaps
+    assert "department leader" not in gaps

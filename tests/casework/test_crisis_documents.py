@@ -224,3 +224,24 @@ def test_a_forged_document_id_is_a_404_and_audited(app, world):
         select(func.count(AuditEvent.id)).where(AuditEvent.outcome == "denied")
     )
     assert denied == 4
+
+
+@needs_poppler
+@pytest.mark.parametrize("kind", ["guardian_notice", "safety_pledge"])
+def test_a_document_printed_where_the_centre_has_no_number_gives_the_hotline_and_no_blank(
+    app, world, kind
+):
+    """Before, the notice read 「心理中心值班电话：；」: a blank where a guardian looks for the
+    number to call. Without the centre's number it gives 120/110 and the hotline alone."""
+    world.student.institution.on_duty_phone = None
+    world.counsellor.locale = "zh_CN"
+    db.session.commit()
+    client, record, copy = _record_with_copy(app, world, kind)
+    text = "".join(pdf_text(client.get(f"/crisis/documents/{copy.id}.pdf").data).split())
+    assert "24小时心理援助热线" in text
+    assert app.config["CRISIS_HOTLINE"] in text
+    assert "值班电话" not in text
+    assert "：；" not in text
+    assert "：）" not in text
+    if kind == "guardian_notice":
+        assert "紧急情况请拨打120或110" in text

@@ -158,6 +158,7 @@ def _invite(client, entry, when="2026-09-16T10:00", place="Room 203, Student Cen
 
 def test_the_student_is_invited_in_neutral_words_and_sees_time_and_place(client, world, listed):
     made, yellow, red = listed
+    world.student.institution.on_duty_phone = "0731-8888-0000"
     interviews.assign(db.session, world.director, [yellow], world.counsellor, clock.now())
     sign_in(client, world.counsellor)
     assert _invite(client, yellow).status_code == 302
@@ -176,6 +177,21 @@ def test_the_student_is_invited_in_neutral_words_and_sees_time_and_place(client,
     assert 'href="tel:0731-8888-0000"' in html
     for never in ("yellow", "PHQ", "level", "score"):
         assert never not in without_tokens(html)
+
+
+def test_an_invitation_on_a_campus_without_a_number_says_whom_to_tell_with_no_blank_number(
+    client, world, listed
+):
+    made, yellow, red = listed
+    world.student.institution.on_duty_phone = None
+    interviews.assign(db.session, world.director, [yellow], world.counsellor, clock.now())
+    sign_in(client, world.counsellor)
+    assert _invite(client, yellow).status_code == 302
+    client.post("/logout")
+    sign_in(client, world.student.user)
+    html = client.get("/interviews/mine").get_data(as_text=True)
+    assert "tell the mental health centre or your department counsellor" in html
+    assert 'href="tel:' not in html.split("<main", 1)[1].split("</main>", 1)[0]
 
 
 def test_moving_the_invitation_tells_the_student_again(client, world, listed):

@@ -57,6 +57,8 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     # The security world's users have no app set up: the administrator is sent back to the user.
     "two_factor_admin.reset": ADMIN,
     "campus.set_phone": ADMIN,
+    # The institution's settings: the administrator; the director for the centre's phone.
+    "institution_settings.index": DASHBOARD,
     "campus.students": ROSTER_VIEWERS,
     "campus.break_glass": frozenset({Role.SCHOOL_COUNSELLOR}),
     "campus.structure": ADMIN,

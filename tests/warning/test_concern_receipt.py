@@ -81,6 +81,22 @@ def test_a_crisis_concern_tells_the_reporter_to_stay_and_call_the_on_duty_phone(
     assert _centre_notes() == 1
 
 
+def test_a_crisis_concern_where_the_centre_has_no_number_says_call_for_help_and_gives_the_hotline(
+    app, reporter, unit
+):
+    """A committee member of a new campus was told to call 0731-8888-0000, a made-up number
+    nobody there answers. Without the centre's number the block gives the hotline and 120/110."""
+    unit.institution.on_duty_phone = None
+    db.session.commit()
+    response = _report(reporter, unit, "suicidal_talk")
+    page = reporter.get(response.headers["Location"]).get_data(as_text=True)
+    block = page[page.index(URGENT) : page.index("</section>", page.index(URGENT))]
+    assert "do not leave them alone, and call for help:" in block
+    assert "on-duty phone" not in block
+    phones = [part.split('"')[0] for part in block.split('href="tel:')[1:]]
+    assert phones == [app.config["CRISIS_HOTLINE"], "120", "110"]
+
+
 def test_a_low_mood_concern_gets_the_ordinary_receipt_and_no_crisis_block(reporter, unit):
     response = _report(reporter, unit, "low_mood")
     page = reporter.get(response.headers["Location"]).get_data(as_text=True)

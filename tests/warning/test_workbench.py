@@ -86,9 +86,11 @@ def test_class_committee_sees_this_weeks_report_until_it_is_filed(network, login
 
 
 def test_other_departments_counsellor_has_nothing_to_do(campus, network, login):
-    # Their class has its committee member, so the response network asks nothing of them either.
+    # Their class has its committee member and their department its leader, so the response
+    # network asks nothing of them either.
     group = network.other_student.class_group
     campus.staff(network.institution, Role.CLASS_COMMITTEE, group=group)
+    campus.staff(network.institution, Role.DEPT_LEADER, department=group.department)
     campus.commit()
     phq9_signal(network.student, 22)
     home = login(network.other_counsellor).get("/").get_data(as_text=True)
