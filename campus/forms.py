@@ -166,6 +166,33 @@ class ClassForm(FlaskForm):
     submit = SubmitField(_l("Add class"))
 
 
+class DormRoomsForm(FlaskForm):
+    """Rooms to add to a dorm building, which is made if the institution has none of that name."""
+
+    building = StringField(
+        _l("Building"),
+        validators=[DataRequired(_l("Enter the building's name, such as 东2栋.")), Length(max=100)],
+        description=_l("An existing building adds rooms to it; a new name adds a building."),
+        render_kw={"list": "buildings", "autocomplete": "off"},
+    )
+    rooms = StringField(
+        _l("Room numbers"),
+        validators=[
+            DataRequired(_l("Enter the room numbers, such as 305, 306 or 401-410.")),
+            Length(max=2000),
+        ],
+        description=_l("Separated by commas; a range such as 401-410 adds every room in it."),
+    )
+    submit = SubmitField(_l("Add rooms"))
+
+
+class RenameForm(FlaskForm):
+    name = StringField(
+        _l("New name"), validators=[DataRequired(_l("Enter the new name.")), Length(max=200)]
+    )
+    submit = SubmitField(_l("Rename"))
+
+
 class StaffForm(FlaskForm):
     login = StringField(_l("Staff number"), validators=[DataRequired(), Length(max=64)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])

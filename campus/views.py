@@ -16,6 +16,7 @@ from flask import session
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import pgettext
 from flask_login import current_user
 from flask_login import login_required
@@ -35,6 +36,7 @@ from campus import nav
 from campus import profile
 from campus import roster
 from campus import signon
+from campus import structure as structure_rules
 from campus import workbench
 from campus.centre_phone import on_duty_phone
 from campus.extensions import db
@@ -44,9 +46,11 @@ from campus.forms import BreakGlassForm
 from campus.forms import ChangePasswordForm
 from campus.forms import ClassForm
 from campus.forms import DepartmentForm
+from campus.forms import DormRoomsForm
 from campus.forms import FirstPasswordForm
 from campus.forms import LoginForm
 from campus.forms import PhoneForm
+from campus.forms import RenameForm
 from campus.forms import RoleAssignmentForm
 from campus.forms import RoleUntilForm
 from campus.forms import RosterImportForm
@@ -58,6 +62,9 @@ from campus.i18n import N_
 from campus.i18n import refusal_text
 from campus.models import ROLE_SCOPE
 from campus.models import Caseload
+from campus.models import Department
+from campus.models import DormBuilding
+from campus.models import DormRoom
 from campus.models import EnrolmentStatus
 from campus.models import Institution
 from campus.models import Role
@@ -65,6 +72,7 @@ from campus.models import RoleAssignment
 from campus.models import ScopeKind
 from campus.models import Student
 from campus.models import User
+from campus.outcomes import Refused
 from campus.outcomes import flash_outcome
 from campus.permissions import require_roles
 from campus.redirects import safe_next
@@ -410,6 +418,7 @@ def structure() -> ResponseReturnValue:
     departments = admin.departments(db.session, institution)
     dept_form = DepartmentForm(prefix="dept")
     class_form = ClassForm(prefix="cls")
+    dorm_form = DormRoomsForm(prefix="dorm")
     class_form.department_id.choices = [(d.id, d.name) for d in departments]
     year = clock.now().year
     class_form.grade.choices = [(y, str(y)) for y in range(year, year - 8, -1)]
@@ -420,14 +429,114 @@ def structure() -> ResponseReturnValue:
         data = class_form.data
         _saved(admin.create_class, institution, data["department_id"], data["name"], data["grade"])
         return redirect(url_for("campus.structure"))
+    if dorm_form.submit.data and dorm_form.validate_on_submit():
+        try:
+            added = structure_rules.add_rooms(
+                db.session,
+                current_user,
+                institution,
+                filled(dorm_form.building),
+                filled(dorm_form.rooms),
+            )
+        except Refused as refusal:
+            add_error(dorm_form.rooms, refusal.message.shown())
+        else:
+            flash(_rooms_added(added), "success" if added.added else "warning")
+            return redirect(url_for("campus.structure") + "#dorms")
     return render_template(
         "campus/structure.html",
         institution=institution,
         departments=departments,
         dept_form=dept_form,
         class_form=class_form,
+        dorm_form=dorm_form,
         counts=admin.students_per_class(db.session, institution),
+        buildings=structure_rules.buildings(db.session, institution),
+    ), (422 if dorm_form.errors else 200)
+
+
+def _rooms_added(added: structure_rules.RoomsAdded) -> str:
+    said = []
+    if added.added:
+        said.append(
+            ngettext(
+                "%(num)s room added to %(building)s.",
+                "%(num)s rooms added to %(building)s.",
+                len(added.added),
+                building=added.building.name,
+            )
+        )
+    if added.existing:
+        said.append(
+            _(
+                "%(building)s had these already: %(rooms)s.",
+                building=added.building.name,
+                rooms=pgettext("list separator", ", ").join(added.existing),
+            )
+        )
+    return " ".join(said)
+
+
+@bp.route("/admin/structure/<kind>/<int:unit_id>", methods=["GET", "POST"])
+@require_roles(Role.ADMIN)
+def structure_unit(kind: str, unit_id: int) -> ResponseReturnValue:
+    """One department, class or dorm building: rename it, see what it holds, and remove it
+    while nothing holds it (a room is shown on its building's page)."""
+    institution = acting_for.admin_institution()
+    unit = structure_rules.find_unit(db.session, institution, kind, unit_id) or abort(404)
+    if isinstance(unit, DormRoom):
+        return redirect(url_for("campus.structure_unit", kind="building", unit_id=unit.building_id))
+    form = RenameForm(data={"name": unit.name} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        renamed = flash_outcome(
+            _("Renamed."),
+            structure_rules.rename,
+            db.session,
+            current_user,
+            institution,
+            unit,
+            filled(form.name),
+        )
+        if renamed:
+            return redirect(url_for("campus.structure_unit", kind=kind, unit_id=unit_id))
+        db.session.refresh(unit)
+    also = structure_rules.uses(current_app)
+    return render_template(
+        "campus/structure_unit.html",
+        kind=kind,
+        unit=unit,
+        form=form,
+        students=structure_rules.students_in(db.session, unit),
+        kept=structure_rules.removable(db.session, unit, also),
+        classes=sorted(unit.classes, key=lambda c: c.name) if isinstance(unit, Department) else [],
+        counts=admin.students_per_class(db.session, institution),
+        # An empty room is offered for removal without asking every table about it first (a
+        # building has hundreds); one that roles or reports still name is refused when asked.
+        rooms=structure_rules.rooms_of(db.session, unit) if isinstance(unit, DormBuilding) else [],
+    ), (422 if form.errors else 200)
+
+
+@bp.route("/admin/structure/<kind>/<int:unit_id>/remove", methods=["POST"])
+@require_roles(Role.ADMIN)
+def remove_unit(kind: str, unit_id: int) -> ResponseReturnValue:
+    institution = acting_for.admin_institution()
+    unit = structure_rules.find_unit(db.session, institution, kind, unit_id) or abort(404)
+    name = structure_rules.label(unit)
+    building_id = unit.building_id if isinstance(unit, DormRoom) else None
+    removed = flash_outcome(
+        _("%(name)s removed.", name=name),
+        structure_rules.remove,
+        db.session,
+        current_user,
+        institution,
+        unit,
+        structure_rules.uses(current_app),
     )
+    if building_id is not None:
+        return redirect(url_for("campus.structure_unit", kind="building", unit_id=building_id))
+    if removed:
+        return redirect(url_for("campus.structure"))
+    return redirect(url_for("campus.structure_unit", kind=kind, unit_id=unit_id))
 
 
 def _saved(create: Callable[..., object], institution: Institution, *args: object) -> None:

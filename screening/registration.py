@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from campus import nav
 from campus import scheduler
+from campus import structure
 from campus import workbench
 from campus.models import Role
 from screening import campaigns
@@ -32,6 +33,7 @@ def register(app: Flask) -> None:
     nav.register(app, lambda: _("Campaigns"), "screening.campaign_list", campaigners, order=30)
     workbench.register(app, screening_workbench.student_items, {Role.STUDENT}, order=10)
     workbench.register(app, screening_workbench.campaign_items, campaigners, order=30)
+    structure.register_use(app, campaigns.naming_unit)
     scheduler.register_sweep(app, "screening.reminders", campaigns.reminder_sweep)
     scheduler.register_sweep(app, "screening.late_students", campaigns.late_students_sweep)
     scheduler.register_sweep(app, "screening.unsignalled_safety", sweep_unsignalled_safety)
