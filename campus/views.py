@@ -300,7 +300,15 @@ def roster_title() -> str:
     their list are their classmates and roommates, not "their students"."""
     if _only_peer_roles():
         return _("My classmates")
+    if current_user.has_role(Role.ADMIN) and not current_user.has_role(*STUDENT_STAFF):
+        return pgettext("student list", "Students")
     return _("My students")
+
+
+# Roles that have students of their own (a caseload, a department): their list is "my students".
+STUDENT_STAFF = frozenset(
+    {Role.DEPT_COUNSELLOR, Role.DEPT_LEADER, Role.SCHOOL_COUNSELLOR, Role.DIRECTOR}
+)
 
 
 # What the roster list says of students in it who are not enrolled.
@@ -354,6 +362,7 @@ def students() -> ResponseReturnValue:
         page=page,
         size=size,
         q=query,
+        accounts=current_user.has_role(Role.ADMIN),
     )
 
 
@@ -552,8 +561,17 @@ def users() -> ResponseReturnValue:
     if form.validate_on_submit():
         _saved(admin.create_staff, institution, form.login.data, form.name.data, form.email.data)
         return redirect(url_for("campus.users"))
+    number = request.args.get("student", "").strip()[:64]
+    missing = None
+    if number:
+        found = admin.student_account(db.session, institution, number)
+        if found is not None:
+            return redirect(url_for("campus.user_detail", user_id=found.id))
+        missing = _("No student of this institution has that student number.")
     staff = admin.staff_accounts(db.session, institution)
-    return render_template("campus/users.html", users=staff, form=form)
+    return render_template(
+        "campus/users.html", users=staff, form=form, number=number, missing=missing
+    ), (404 if missing else 200)
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
