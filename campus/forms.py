@@ -289,6 +289,25 @@ SCOPE_WORDS = {
         "This role is held over a hospital: under “%(field)s”, choose a hospital."
     ),
 }
+# Under the scope list of a role's second step, what the choice means for that kind of role.
+SCOPE_HINTS = {
+    ScopeKind.DEPARTMENT.value: _l("The role works for the students of the department chosen."),
+    ScopeKind.CLASS.value: _l("A committee member serves their own class."),
+    ScopeKind.ROOM.value: _l("A dorm informant serves their own room."),
+    ScopeKind.HOSPITAL.value: _l(
+        "The liaison sees only the referrals sent to the hospital chosen."
+    ),
+}
+# Instead of an empty list: what must exist before the role can be given.
+SCOPE_MISSING = {
+    ScopeKind.DEPARTMENT.value: _l("There are no departments yet: add one first on the page"),
+    ScopeKind.CLASS.value: _l("This student is in no class."),
+    ScopeKind.ROOM.value: _l(
+        "This student has no dorm room on the roster, so they cannot be a room's informant: give "
+        "their room in a roster import first."
+    ),
+    ScopeKind.HOSPITAL.value: _l("There are no hospitals yet: add one first on the page"),
+}
 WHOLE_INSTITUTION = N_(
     "This role is held over the whole institution: under “%(field)s”, choose “%(whole)s”."
 )

@@ -42,6 +42,9 @@ from campus.centre_phone import on_duty_phone
 from campus.extensions import db
 from campus.extensions import limiter
 from campus.extensions import login_manager
+from campus.forms import SCOPE_HINTS
+from campus.forms import SCOPE_MISSING
+from campus.forms import SCOPE_WORDS
 from campus.forms import BreakGlassForm
 from campus.forms import ChangePasswordForm
 from campus.forms import ClassForm
@@ -69,7 +72,6 @@ from campus.models import EnrolmentStatus
 from campus.models import Institution
 from campus.models import Role
 from campus.models import RoleAssignment
-from campus.models import ScopeKind
 from campus.models import Student
 from campus.models import User
 from campus.outcomes import Refused
@@ -577,11 +579,15 @@ def users() -> ResponseReturnValue:
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
 @require_roles(Role.ADMIN)
 def user_detail(user_id: int) -> ResponseReturnValue:
+    """An account: its roles, work phone, two-factor sign-in and password. A role is given in
+    two steps, each a plain form: choose the role (`?role=`), then the scope that role is held
+    over, from a list of that kind only (the departments, the student's own class or room, the
+    hospitals) or none for a role of the whole institution."""
     institution = acting_for.admin_institution()
     user = admin.find_user(db.session, institution, user_id) or abort(404)
     form = RoleAssignmentForm()
     form.role.choices = role_choices(peers=user.student is not None)
-    role = Role(form.role.data) if form.role.data else Role.DEPT_COUNSELLOR
+    offered = {value for value, _label in form.role.choices}
     if form.validate_on_submit():
         flash_outcome(
             _("Role assigned."),
@@ -590,31 +596,37 @@ def user_detail(user_id: int) -> ResponseReturnValue:
             current_user,
             institution,
             user,
-            role,
+            Role(form.role.data),
             form.scope_id(),
             form.until.data,
         )
         return redirect(url_for("campus.user_detail", user_id=user.id))
-    scopes = {
-        kind: admin.scope_choices_for(db.session, institution, user, kind)
-        for kind in (ScopeKind.DEPARTMENT, ScopeKind.CLASS, ScopeKind.ROOM, ScopeKind.HOSPITAL)
-    }
+    asked = form.role.data if form.is_submitted() else request.args.get("role")
+    chosen = Role(asked) if asked in offered else None
+    if chosen is not None:
+        form.role.data = chosen
+    kind = ROLE_SCOPE[chosen] if chosen is not None else None
     now = clock.now()
     history = admin.role_history(db.session, user)
     return render_template(
         "campus/user_detail.html",
         user=user,
         form=form,
+        chosen=chosen,
+        scope_kind=kind,
+        scope_hints=SCOPE_HINTS,
+        scope_missing=SCOPE_MISSING,
+        scope_options=admin.scope_choices_for(db.session, institution, user, kind)
+        if kind in SCOPE_WORDS
+        else [],
         current=[a for a in history if a.live_at(now)],
         past=[a for a in history if not a.live_at(now)],
         today=admin.local_today(institution, now),
-        scopes=scopes,
-        role_scope=ROLE_SCOPE,
         phone_form=PhoneForm(formdata=None, data={"phone": user.phone}),
         has_work_phone=profile.has_work_phone(user),
         two_factor=mfa.enrolment_of(db.session, user),
         two_factor_required=mfa.required_for(db.session, user, idp_enforces_mfa=False),
-    )
+    ), (422 if form.errors else 200)
 
 
 @bp.route("/admin/users/<int:user_id>/roles/<int:assignment_id>/remove", methods=["GET", "POST"])
