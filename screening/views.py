@@ -580,7 +580,7 @@ def student_results(student_id: int):
         student_id,
         Capability.CLINICAL,
         action="read_screening_results",
-        record_type="screening_result",
+        record_type="screening_results",  # all of the student's, filed on the student
     )
     withdrawal = privacy_consent.screening_withdrawal(db.session, student.id)
     if withdrawal is not None:

@@ -215,8 +215,10 @@ def share_out():
 def student(student_id: int, refused=None, bound: dict | None = None):
     """The student's warning page; `refused` is an action form sent back with its errors (see
     `response_views.act`), `bound` this page's own forms sent back with theirs (by name)."""
+    # The read is of the student's page (all their warnings and timeline), filed on the student:
+    # a "warning" kind showed the student's number as a warning's on the audit trail.
     found = get_student(
-        db.session, current_user, student_id, Capability.WARNING, record_type="warning"
+        db.session, current_user, student_id, Capability.WARNING, record_type="student_warnings"
     )
     capability = capability_for(db.session, current_user, found)
     warning = services.open_warning(db.session, found.id)
