@@ -33,6 +33,7 @@ from wtforms.widgets import HiddenInput
 from wtforms.widgets import ListWidget
 
 from campus.fields import spreadsheet_file
+from campus.fields import whole_number
 from campus.i18n import N_
 from campus.models import PEER_UNIT
 from campus.models import ROLE_SCOPE
@@ -411,10 +412,12 @@ class FirstPasswordForm(FlaskForm):
 class SlipsForm(OnceForm):
     """Issuing activation codes: how long they work, whoever they are for."""
 
-    valid_days = IntegerField(
+    valid_days = whole_number(
         _l("Codes valid for (days)"),
+        1,
+        60,
+        _l("Enter a number of days from 1 to 60."),
         default=14,
-        validators=[DataRequired(), NumberRange(1, 60)],
         description=_l("From 1 to 60 days; a code works until the end of its last day."),
     )
 
