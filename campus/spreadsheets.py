@@ -36,7 +36,6 @@ import pandas as pd
 from flask import Response
 from flask import abort
 from flask import current_app
-from flask import send_file
 from openpyxl import Workbook
 from openpyxl import load_workbook
 from openpyxl.styles import Font
@@ -46,6 +45,7 @@ from sqlalchemy.orm import Session
 
 from campus import audit
 from campus.clean_input import without_controls
+from campus.downloads import send_download
 from campus.i18n import N_
 from campus.i18n import Message
 from campus.i18n import shown
@@ -668,13 +668,12 @@ class ImportTemplate:
 INSTRUCTIONS_SHEET = "填写说明"
 
 
-def send_template(template: ImportTemplate, fmt: str, name: str) -> Response:
-    """The template as a download named `name`.`fmt`; 404 for a format there is none of."""
+def send_template(template: ImportTemplate, fmt: str, name: str, fallback: str) -> Response:
+    """The template as a download named `name`.`fmt` for the reader (学生名单导入模板.xlsx), with
+    the ASCII `fallback`.`fmt` for a client that cannot read that; 404 for a format there is
+    none of."""
     if fmt not in MEDIA_TYPES:
         abort(404)
-    return send_file(
-        io.BytesIO(template.render(fmt)),
-        mimetype=MEDIA_TYPES[fmt],
-        as_attachment=True,
-        download_name=f"{name}.{fmt}",
+    return send_download(
+        template.render(fmt), MEDIA_TYPES[fmt], name=f"{name}.{fmt}", fallback=f"{fallback}.{fmt}"
     )

@@ -741,4 +741,4 @@ def roster_import() -> ResponseReturnValue:
 @require_roles(Role.ADMIN)
 def roster_template(fmt: str) -> ResponseReturnValue:
     """The roster to fill in, with Chinese headers and an example row (CSV or XLSX)."""
-    return send_template(roster.TEMPLATE, fmt, _("roster template"))
+    return send_template(roster.TEMPLATE, fmt, _("roster template"), "xinqiao-roster-template")

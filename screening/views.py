@@ -564,7 +564,8 @@ def results_template(campaign_id: int, code: str, fmt: str):
         abort(404)
     inst = intake.instrument(code, _licensed_dir())
     name = _("%(instrument)s results template", instrument=inst.abbreviation)
-    return send_template(results_import.template(inst), fmt, name)
+    fallback = f"xinqiao-{code}-results-template"
+    return send_template(results_import.template(inst), fmt, name, fallback)
 
 
 # --- a student's results, for clinical staff --------------------------------------------------

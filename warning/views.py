@@ -634,7 +634,9 @@ def academic_import():
 @require_roles(Role.ADMIN)
 def academic_template(fmt: str):
     """The registrar's file to fill in, with Chinese headers and an example row."""
-    return send_template(academic.TEMPLATE, fmt, _("academic data template"))
+    return send_template(
+        academic.TEMPLATE, fmt, _("academic data template"), "xinqiao-academic-data-template"
+    )
 
 
 def _institution_id() -> int:

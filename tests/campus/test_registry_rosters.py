@@ -232,6 +232,8 @@ def test_the_roster_templates_have_chinese_headers_and_drop_downs_and_no_row_to_
     assert csv.data.startswith(b"\xef\xbb\xbf\xe5\xad\xa6\xe5\x8f\xb7")  # BOM, then 学号
     assert csv.data.decode("utf-8-sig").strip() == ",".join(roster.TEMPLATE.headers)
     assert "filename*=UTF-8''%E5%AD%A6%E7%94%9F" in csv.headers["Content-Disposition"]  # 学生…
+    # and a plain name that still says what it is (stripped to ASCII, the Chinese one left ".csv")
+    assert "filename=xinqiao-roster-template.csv;" in csv.headers["Content-Disposition"]
     for name, payload in (("模板.xlsx", xlsx.data), ("模板.csv", csv.data)):
         response = client.post(
             "/admin/roster",
