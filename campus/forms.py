@@ -301,13 +301,13 @@ SCOPE_HINTS = {
 }
 # Instead of an empty list: what must exist before the role can be given.
 SCOPE_MISSING = {
-    ScopeKind.DEPARTMENT.value: _l("There are no departments yet: add one first on the page"),
+    ScopeKind.DEPARTMENT.value: _l("There are no departments yet: add one first."),
     ScopeKind.CLASS.value: _l("This student is in no class."),
     ScopeKind.ROOM.value: _l(
         "This student has no dorm room on the roster, so they cannot be a room's informant: give "
         "their room in a roster import first."
     ),
-    ScopeKind.HOSPITAL.value: _l("There are no hospitals yet: add one first on the page"),
+    ScopeKind.HOSPITAL.value: _l("There are no hospitals yet: add one first."),
 }
 WHOLE_INSTITUTION = N_(
     "This role is held over the whole institution: under “%(field)s”, choose “%(whole)s”."

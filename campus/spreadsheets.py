@@ -243,7 +243,11 @@ def read_table(
             Message(N_("Missing columns: %(columns)s."), columns=", ".join(named))
         )
     if not rows:
-        raise ImportFileError(Message(N_("The file has no rows.")))
+        raise ImportFileError(
+            Message(
+                N_("The file has no rows below its header: fill in one row for each, from row 2.")
+            )
+        )
     if len(rows) > limit:
         raise ImportFileError(
             Message(N_("At most %(limit)s rows can be imported at once."), limit=limit)

@@ -378,7 +378,7 @@ def test_a_liaison_without_any_hospital_is_told_to_add_one_first(units, login):
     boss, target, _ids = units
     page = login(boss).get(f"/admin/users/{target.id}?role=hospital_liaison")
     text = page.get_data(as_text=True)
-    assert "There are no hospitals yet: add one first on the page" in text
+    assert "There are no hospitals yet: add one first." in text
     assert 'href="/admin/hospitals' in text
     assert "Assign role</button>" not in text
 
