@@ -37,6 +37,10 @@ from campus.i18n import viewer_locale
 from campus.local_time import Day
 from campus.models import ActivationBatch
 from campus.models import Institution
+from campus.models import Role
+from campus.models import Student
+from campus.permissions import account_url
+from campus.permissions import may_open_account
 from campus.permissions import require_roles
 from campus.sign_in_steps import browser_signed_in
 from campus.sign_in_steps import session_replaced
@@ -49,13 +53,20 @@ first_sign_in_bp = Blueprint("first_sign_in", __name__, url_prefix="/activate")
 NOTHING_TO_ISSUE = {
     True: _l(
         "This student has set a password already and signs in with it: no code was issued. A "
-        "forgotten password is reset by an administrator on the student's account page."
+        "forgotten password is reset by an administrator on the student's account page (the "
+        "Students list, “Account and password”)."
     ),
     False: _l(
         "Every student of this cohort has set a password already: no code was issued. A "
-        "forgotten password is reset by an administrator on the student's account page."
+        "forgotten password is reset by an administrator on the student's account page (the "
+        "Students list, “Account and password”)."
     ),
 }
+# The same, said to an administrator taken to that student's account page.
+RESET_HERE = _l(
+    "This student has set a password already and signs in with it: no code was issued. If the "
+    "password is forgotten, issue a one-time password here."
+)
 
 
 def cohort_label(cohort: Cohort) -> str:
@@ -157,6 +168,10 @@ def _issued(cohort: Cohort, valid_days: int, submission: str | None) -> Response
         )
         return redirect(url_for(".index"))
     except activation.NothingToIssue:
+        student = db.session.get(Student, cohort.student_id) if cohort.student_id else None
+        if student is not None and may_open_account(student):
+            flash(str(RESET_HERE), "warning")
+            return redirect(account_url(student) + "#password")
         flash(str(NOTHING_TO_ISSUE[cohort.kind is CohortKind.STUDENT]), "warning")
         return redirect(url_for(".index"))
     return _print_page(issued, cohort)
@@ -168,6 +183,7 @@ def _activation_page(form: ActivationBatchForm, lost_form: LostSlipForm) -> Resp
         form=form,
         lost_form=lost_form,
         batches=activation.recent_batches(db.session, current_user),
+        finds_accounts=current_user.has_role(Role.ADMIN),
         batch_label=batch_label,
         last_day=lambda batch: activation.last_day(
             batch, db.session.get_one(Institution, batch.institution_id)

@@ -101,6 +101,15 @@ def staff_accounts(session: Session, institution: Institution) -> list[User]:
     )
 
 
+def student_account(session: Session, institution: Institution, number: str) -> User | None:
+    """The account of the student of `institution` with student number `number`, if any."""
+    return session.scalar(
+        select(User)
+        .join(Student, Student.user_id == User.id)
+        .where(Student.institution_id == institution.id, Student.student_number == number)
+    )
+
+
 def find_user(session: Session, institution: Institution, user_id: int) -> User | None:
     """The account `user_id` if it belongs to `institution`; None for a forged or foreign id."""
     return session.scalar(

@@ -9,18 +9,17 @@ so a name typed into a record can never make the server fetch a URL.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
 from flask import Response
 from flask import current_app
 from flask import render_template
-from flask import send_file
 from jinja2 import Template
 from sqlalchemy.orm import Session
 
 from campus import audit
+from campus.downloads import send_download
 from campus.models import User
 
 PDF_TYPE = "application/pdf"
@@ -58,7 +57,7 @@ def pdf_download(
     read), then send the PDF as a download named `filename`."""
     audit.record_read_on(session, target, actor=actor, action="print", record_type=document)
     body = render_pdf(template, **context)
-    # send_file writes the Chinese name as RFC 6266 `filename*` with an ASCII fallback.
-    return send_file(
-        io.BytesIO(body), mimetype=PDF_TYPE, as_attachment=True, download_name=filename
-    )
+    # The Chinese name as RFC 6266 `filename*`, and an ASCII one that says which document it is
+    # (stripping the Chinese to ASCII left "-.pdf").
+    fallback = f"xinqiao-{document.replace('_', '-')}-{target.id}.pdf"
+    return send_download(body, PDF_TYPE, name=filename, fallback=fallback)

@@ -29,7 +29,9 @@ from wtforms import SelectField
 from wtforms import TextAreaField
 from wtforms import TimeField
 from wtforms.validators import DataRequired
+from wtforms.validators import InputRequired
 from wtforms.validators import Length
+from wtforms.validators import NumberRange
 
 Member = TypeVar("Member", bound=enum.Enum)
 Label = TypeVar("Label")
@@ -128,3 +130,15 @@ class NumberField(_ReadInOurWords, FloatField):
     "1,0" or "全职" can be sent)."""
 
     invalid = _l("Give a number, e.g. 1 or 0.5.")
+
+
+def whole_number(label: str, low: int, high: int, message: str, **kwargs: Any) -> IntegerField:
+    """A required whole number from `low` to `high`, where a number out of range and text that is
+    no number are both answered with `message` ("From 1 to 60 days."). Required is
+    `InputRequired`, so 0 reaches the range check instead of reading as an empty field."""
+    return WholeNumberField(
+        label,
+        [InputRequired(message), NumberRange(low, high, message=message)],
+        invalid=message,
+        **kwargs,
+    )

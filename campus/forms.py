@@ -33,6 +33,7 @@ from campus.fields import DayField
 from campus.fields import WholeNumberField
 from campus.fields import required_text
 from campus.fields import spreadsheet_file
+from campus.fields import whole_number
 from campus.i18n import N_
 from campus.models import PEER_UNIT
 from campus.models import ROLE_SCOPE
@@ -202,6 +203,33 @@ class ClassForm(FlaskForm):
     submit = SubmitField(_l("Add class"))
 
 
+class DormRoomsForm(FlaskForm):
+    """Rooms to add to a dorm building, which is made if the institution has none of that name."""
+
+    building = StringField(
+        _l("Building"),
+        validators=[DataRequired(_l("Enter the building's name, such as 东2栋.")), Length(max=100)],
+        description=_l("An existing building adds rooms to it; a new name adds a building."),
+        render_kw={"list": "buildings", "autocomplete": "off"},
+    )
+    rooms = StringField(
+        _l("Room numbers"),
+        validators=[
+            DataRequired(_l("Enter the room numbers, such as 305, 306 or 401-410.")),
+            Length(max=2000),
+        ],
+        description=_l("Separated by commas; a range such as 401-410 adds every room in it."),
+    )
+    submit = SubmitField(_l("Add rooms"))
+
+
+class RenameForm(FlaskForm):
+    name = StringField(
+        _l("New name"), validators=[DataRequired(_l("Enter the new name.")), Length(max=200)]
+    )
+    submit = SubmitField(_l("Rename"))
+
+
 class StaffForm(FlaskForm):
     login = StringField(
         _l("Staff number"), validators=[DataRequired(_l("Give the staff number.")), Length(max=64)]
@@ -302,6 +330,25 @@ SCOPE_WORDS = {
     ScopeKind.HOSPITAL: N_(
         "This role is held over a hospital: under “%(field)s”, choose a hospital."
     ),
+}
+# Under the scope list of a role's second step, what the choice means for that kind of role.
+SCOPE_HINTS = {
+    ScopeKind.DEPARTMENT.value: _l("The role works for the students of the department chosen."),
+    ScopeKind.CLASS.value: _l("A committee member serves their own class."),
+    ScopeKind.ROOM.value: _l("A dorm informant serves their own room."),
+    ScopeKind.HOSPITAL.value: _l(
+        "The liaison sees only the referrals sent to the hospital chosen."
+    ),
+}
+# Instead of an empty list: what must exist before the role can be given.
+SCOPE_MISSING = {
+    ScopeKind.DEPARTMENT.value: _l("There are no departments yet: add one first."),
+    ScopeKind.CLASS.value: _l("This student is in no class."),
+    ScopeKind.ROOM.value: _l(
+        "This student has no dorm room on the roster, so they cannot be a room's informant: give "
+        "their room in a roster import first."
+    ),
+    ScopeKind.HOSPITAL.value: _l("There are no hospitals yet: add one first."),
 }
 WHOLE_INSTITUTION = N_(
     "This role is held over the whole institution: under “%(field)s”, choose “%(whole)s”."
@@ -416,14 +463,12 @@ class FirstPasswordForm(FlaskForm):
 class SlipsForm(OnceForm):
     """Issuing activation codes: how long they work, whoever they are for."""
 
-    # DataRequired, not InputRequired: 0 days is refused as missing, in words that give the range.
-    valid_days = WholeNumberField(
+    valid_days = whole_number(
         _l("Codes valid for (days)"),
+        1,
+        60,
+        _l("Enter a number of days from 1 to 60."),
         default=14,
-        validators=[
-            DataRequired(_l("Give how many days the codes work, from 1 to 60.")),
-            NumberRange(1, 60),
-        ],
         description=_l("From 1 to 60 days; a code works until the end of its last day."),
     )
 

@@ -10,11 +10,13 @@ from functools import wraps
 from typing import ParamSpec
 
 from flask import abort
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from campus.extensions import login_manager
 from campus.models import Role
+from campus.models import Student
 
 _P = ParamSpec("_P")
 View = Callable[_P, ResponseReturnValue]
@@ -35,3 +37,26 @@ def require_roles(*roles: Role) -> Callable[[View[_P]], View[_P]]:
         return wrapper
 
     return decorator
+
+
+def may_manage_account(user: object, institution_id: int) -> bool:
+    """Whether `user` runs the accounts of institution `institution_id` (an administrator of it):
+    who opens a student's account page, to reset a forgotten password."""
+    held = getattr(user, "assignments", None)
+    if held is None:  # anonymous
+        return False
+    return any(a.institution_id == institution_id for a in held(Role.ADMIN))
+
+
+def may_open_account(student: Student) -> bool:
+    """Whether the signed-in user may open `student`'s account page (the administrator of their
+    institution), where a forgotten password is reset: the student list and the file link it."""
+    return student.user_id is not None and may_manage_account(current_user, student.institution_id)
+
+
+def account_url(student: Student) -> str:
+    """The account page of `student`, for the institution the student belongs to (an
+    administrator of several is not asked which)."""
+    return url_for(
+        "campus.user_detail", user_id=student.user_id, institution=student.institution_id
+    )

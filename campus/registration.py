@@ -23,6 +23,7 @@ from campus import network
 from campus import network_views
 from campus import notifications
 from campus import password_reset_views
+from campus import permissions
 from campus import scheduler
 from campus import settings_views
 from campus import signon_views
@@ -58,6 +59,8 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["role_labels"] = ROLE_LABELS
     app.jinja_env.globals["role_holdings"] = holdings.summary_of
     app.jinja_env.globals["least_length"] = forms.least_length
+    app.jinja_env.globals["may_open_account"] = permissions.may_open_account
+    app.jinja_env.globals["account_url"] = permissions.account_url
     app.jinja_env.globals["channel_kind_labels"] = channel_views.KIND_LABELS
     app.jinja_env.filters["shown_name"] = i18n.shown_name
     app.jinja_env.globals["digest_line"] = notifications.digest_line
@@ -65,7 +68,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["may_export_rows"] = export_rights.may_export_rows
     app.cli.add_command(campus_cli)
     app.cli.add_command(scheduler.scheduler_cli)
-    nav.register(app, views.roster_title, "campus.students", ROSTER_VIEWERS - {Role.ADMIN}, 20)
+    nav.register(app, views.roster_title, "campus.students", ROSTER_VIEWERS, 20)
     settings_roles = set(settings_views.SETTINGS_ROLES)
     nav.register(
         app, lambda: _("Institution settings"), "institution_settings.index", settings_roles, 79

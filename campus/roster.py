@@ -107,6 +107,9 @@ PEER_ROLES = {
     "宿舍信息员": Role.DORM_INFORMANT,
     "dorm informant": Role.DORM_INFORMANT,
 }
+# The import page's box that creates what a file names and the campus lacks; a row naming a unit
+# that does not exist says to tick it (or to add the unit on the structure page).
+CREATE_UNITS = Message(N_("Create departments, classes and dorm rooms that do not exist yet"))
 POSITIONS = re.compile(r"[、,，;；/]")
 DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?|(\d{4})(\d{2})(\d{2})")
 # 东2栋-410, 东2栋410室, 12-305: the building is everything before the room's digits.
@@ -360,7 +363,14 @@ def _unit_errors(row: pd.Series, units: _Units, create_units: bool) -> list[tupl
         reasons.append(
             (
                 "department",
-                Message(N_("unknown department '%(department)s'"), department=department),
+                Message(
+                    N_(
+                        "unknown department '%(department)s': tick “%(create)s” and import "
+                        "again, or add it on the Structure page"
+                    ),
+                    department=department,
+                    create=CREATE_UNITS,
+                ),
             )
         )
     elif (department, class_name) not in units.classes:
@@ -368,9 +378,13 @@ def _unit_errors(row: pd.Series, units: _Units, create_units: bool) -> list[tupl
             (
                 "class",
                 Message(
-                    N_("unknown class '%(class_name)s' in %(department)s"),
+                    N_(
+                        "unknown class '%(class_name)s' in %(department)s: tick “%(create)s” "
+                        "and import again, or add it on the Structure page"
+                    ),
                     class_name=class_name,
                     department=department,
+                    create=CREATE_UNITS,
                 ),
             )
         )
@@ -379,9 +393,13 @@ def _unit_errors(row: pd.Series, units: _Units, create_units: bool) -> list[tupl
             (
                 "dorm" if row["dorm"] else "dorm_building",
                 Message(
-                    N_("unknown dorm room %(building)s-%(room)s"),
+                    N_(
+                        "unknown dorm room %(building)s-%(room)s: tick “%(create)s” and import "
+                        "again, or add the room on the Structure page"
+                    ),
                     building=row["dorm_building"],
                     room=row["room"],
+                    create=CREATE_UNITS,
                 ),
             )
         )
@@ -422,6 +440,7 @@ def validate(
                 )
             )
         errors.extend(RowError(line, row["student_number"], r, table.header(c)) for c, r in reasons)
+    errors.extend(TEMPLATE.example_errors(table))
     return sorted(table.cell_errors() + table.without_formula_cells(errors), key=lambda e: e.line)
 
 
@@ -668,5 +687,28 @@ TEMPLATE = ImportTemplate(
         "职务": ("心理委员", "宿舍长"),
     },
     title="学生名单",
+    notes=(
+        ("学号", "必填。按文本填写，开头的 0 会保留。"),
+        ("姓名", "必填。"),
+        ("性别", "必填：男 或 女。"),
+        ("出生日期", "必填，如 2008-03-15。"),
+        ("院系", "必填，与「组织结构」页上的院系名称一致。"),
+        ("班级", "必填，与「组织结构」页上该院系的班级名称一致。"),
+        ("年级", "选填：入学年份，如 2026。班级名称或学号已能看出入学年份时可不填。"),
+        ("宿舍", "选填：楼栋-房间号，如 东2栋-410；也可改用「楼栋」「房间号」两列分别填写。"),
+        ("监护人姓名", "选填。"),
+        ("监护人电话", "选填：手机号，或区号加电话号码。"),
+        ("学籍状态", "选填：在读、休学、毕业或退学；不填即为在读。"),
+        (
+            "职务",
+            "选填：填「心理委员」即任命为本班心理委员，填「宿舍长」或「宿舍信息员」即任命为本宿舍"
+            "信息员；其他职务不处理。",
+        ),
+        (
+            "自动创建",
+            "名单里的院系、班级或宿舍在系统中还没有时，导入会逐行报错；在导入页勾选「自动创建尚不"
+            "存在的院系、班级和宿舍」即可一并创建，或先在「组织结构」页添加。",
+        ),
+    ),
 )
 """The roster as the import page offers it to fill in."""

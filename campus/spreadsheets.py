@@ -36,7 +36,6 @@ import pandas as pd
 from flask import Response
 from flask import abort
 from flask import current_app
-from flask import send_file
 from openpyxl import Workbook
 from openpyxl import load_workbook
 from openpyxl.styles import Font
@@ -46,6 +45,7 @@ from sqlalchemy.orm import Session
 
 from campus import audit
 from campus.clean_input import without_controls
+from campus.downloads import send_download
 from campus.i18n import N_
 from campus.i18n import Message
 from campus.i18n import shown
@@ -243,7 +243,11 @@ def read_table(
             Message(N_("Missing columns: %(columns)s."), columns=", ".join(named))
         )
     if not rows:
-        raise ImportFileError(Message(N_("The file has no rows.")))
+        raise ImportFileError(
+            Message(
+                N_("The file has no rows below its header: fill in one row for each, from row 2.")
+            )
+        )
     if len(rows) > limit:
         raise ImportFileError(
             Message(N_("At most %(limit)s rows can be imported at once."), limit=limit)
@@ -549,32 +553,41 @@ def render(
 
 @dataclass(frozen=True)
 class ImportTemplate:
-    """A blank file to fill in for one import: Chinese headers as a registry writes them, one
-    example row, and the accepted words of a column as a drop-down (XLSX)."""
+    """A blank file to fill in for one import: Chinese headers as a registry writes them, an
+    example row, how to fill in each column, and the accepted words of a column as a drop-down
+    (XLSX).
+
+    The sheet to fill in holds the headers only: an example row there was imported as it stood
+    by whoever tried the template first (a student 张三, a department, a committee member), so
+    the example and the rules stand on a second sheet, 填写说明, which no import reads."""
 
     headers: tuple[str, ...]
     example: tuple[str, ...]
     choices: dict[str, tuple[str, ...]]
     title: str
+    # (column, how to fill it in), on the 填写说明 sheet.
+    notes: tuple[tuple[str, str], ...] = ()
 
     def csv(self) -> bytes:
-        """UTF-8 with a byte-order mark, which Excel and WPS open with the Chinese intact."""
-        return to_csv(pd.DataFrame([list(self.example)], columns=list(self.headers)))
+        """The header row only, UTF-8 with a byte-order mark, which Excel and WPS open with the
+        Chinese intact (a CSV has no second sheet for the example: the import page names the
+        columns)."""
+        return to_csv(pd.DataFrame([], columns=list(self.headers)))
 
     def xlsx(self) -> bytes:
-        """Header in bold, the example row, every column as text (student numbers keep their
-        leading zeros), and a drop-down on each column with a closed list of words."""
+        """The sheet to fill in (header in bold, every column as text so student numbers keep
+        their leading zeros, a drop-down on each column with a closed list of words), then the
+        填写说明 sheet with the rules and the example."""
         workbook = Workbook()
         sheet = workbook.active
         assert sheet is not None  # a new workbook always has its one sheet
-        sheet.title = self.title[:31]
+        sheet.title = sheet_name(self.title)
         sheet.append(list(self.headers))
-        sheet.append(list(self.example))
         for position, header in enumerate(self.headers, start=1):
             letter = get_column_letter(position)
             sheet.column_dimensions[letter].width = max(12, 2 * len(header) + 4)
+            sheet.column_dimensions[letter].number_format = "@"
             sheet.cell(row=1, column=position).font = Font(bold=True)
-            sheet.cell(row=2, column=position).number_format = "@"
             if header in self.choices:
                 rule = DataValidation(
                     type="list",
@@ -584,9 +597,36 @@ class ImportTemplate:
                 )
                 rule.add(f"{letter}2:{letter}5000")
                 sheet.add_data_validation(rule)
+        self._instructions(workbook.create_sheet(INSTRUCTIONS_SHEET))
         buffer = io.BytesIO()
         workbook.save(buffer)
         return buffer.getvalue()
+
+    def _instructions(self, sheet: Any) -> None:
+        sheet.column_dimensions["A"].width = 16
+        sheet.column_dimensions["B"].width = 80
+        first = sheet_name(self.title)
+        sheet.append([f"如何填写「{first}」"])
+        sheet.append([f"在第一张表「{first}」中，从第 2 行起每行填写一条；不要改动第 1 行的列名。"])
+        sheet.append(
+            [
+                "下面的示例只作说明，不要复制到第一张表：导入时，与示例完全相同的行会被拒绝，"
+                "整个文件都不导入。"
+            ]
+        )
+        sheet["A1"].font = Font(bold=True)
+        if self.notes:
+            sheet.append([])
+            sheet.append(["列名", "填写要求"])
+            for cell in sheet[sheet.max_row]:
+                cell.font = Font(bold=True)
+            for column, rule in self.notes:
+                sheet.append([column, rule])
+        sheet.append([])
+        sheet.append(["示例"])
+        sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
+        sheet.append(list(self.headers))
+        sheet.append([neutralise(value) for value in self.example])
 
     def render(self, fmt: str) -> bytes:
         """The template as `fmt` ("csv" or "xlsx"); ValueError for any other format."""
@@ -596,14 +636,48 @@ class ImportTemplate:
             return self.xlsx()
         raise ValueError(f"unknown template format: {fmt}")
 
+    def example_lines(self, table: Table) -> list[int]:
+        """The lines of `table` that are this template's example row as it stands (every column
+        of the example, read under the template's own headers): the row someone left in, or
+        copied from the instructions, which no import may take for a record."""
+        by_header = {written: column for column, written in table.headers.items()}
+        columns = []
+        for header, value in zip(self.headers, self.example, strict=True):
+            column = by_header.get(header, header.lower())
+            if column not in table.frame.columns:
+                return []  # not the template's columns: nothing in it is its example
+            if value:
+                columns.append((column, value))
+        if not columns:
+            return []
+        same = pd.Series(True, index=table.frame.index)
+        for column, value in columns:
+            same &= table.frame[column] == value
+        return [int(index) + 2 for index in table.frame.index[same]]
 
-def send_template(template: ImportTemplate, fmt: str, name: str) -> Response:
-    """The template as a download named `name`.`fmt`; 404 for a format there is none of."""
+    def example_errors(self, table: Table, key: str = "student_number") -> list[RowError]:
+        """A whole-row error for each line of `table` that is the template's example."""
+        return [
+            RowError(
+                line,
+                str(table.frame.at[line - 2, key]) if key in table.frame.columns else "",
+                Message(N_("this is the template's example row: delete it, then import again")),
+            )
+            for line in self.example_lines(table)
+        ]
+
+
+# The template's second sheet: the rules and the example, which no import reads (an import reads
+# the first sheet only).
+INSTRUCTIONS_SHEET = "填写说明"
+
+
+def send_template(template: ImportTemplate, fmt: str, name: str, fallback: str) -> Response:
+    """The template as a download named `name`.`fmt` for the reader (学生名单导入模板.xlsx), with
+    the ASCII `fallback`.`fmt` for a client that cannot read that; 404 for a format there is
+    none of."""
     if fmt not in MEDIA_TYPES:
         abort(404)
-    return send_file(
-        io.BytesIO(template.render(fmt)),
-        mimetype=MEDIA_TYPES[fmt],
-        as_attachment=True,
-        download_name=f"{name}.{fmt}",
+    return send_download(
+        template.render(fmt), MEDIA_TYPES[fmt], name=f"{name}.{fmt}", fallback=f"{fallback}.{fmt}"
     )

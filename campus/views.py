@@ -17,6 +17,7 @@ from flask import session
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import pgettext
 from flask_login import current_user
 from flask_login import login_required
@@ -38,18 +39,24 @@ from campus import profile
 from campus import roster
 from campus import signon
 from campus import staffing
+from campus import structure as structure_rules
 from campus import workbench
 from campus.centre_phone import on_duty_phone
 from campus.extensions import db
 from campus.extensions import limiter
 from campus.extensions import login_manager
+from campus.forms import SCOPE_HINTS
+from campus.forms import SCOPE_MISSING
+from campus.forms import SCOPE_WORDS
 from campus.forms import BreakGlassForm
 from campus.forms import ChangePasswordForm
 from campus.forms import ClassForm
 from campus.forms import DepartmentForm
+from campus.forms import DormRoomsForm
 from campus.forms import FirstPasswordForm
 from campus.forms import LoginForm
 from campus.forms import PhoneForm
+from campus.forms import RenameForm
 from campus.forms import RoleAssignmentForm
 from campus.forms import RoleUntilForm
 from campus.forms import RosterImportForm
@@ -61,11 +68,13 @@ from campus.i18n import N_
 from campus.i18n import refusal_text
 from campus.models import ROLE_SCOPE
 from campus.models import Caseload
+from campus.models import Department
+from campus.models import DormBuilding
+from campus.models import DormRoom
 from campus.models import EnrolmentStatus
 from campus.models import Institution
 from campus.models import Role
 from campus.models import RoleAssignment
-from campus.models import ScopeKind
 from campus.models import Student
 from campus.models import User
 from campus.outcomes import Refused
@@ -297,7 +306,15 @@ def roster_title() -> str:
     their list are their classmates and roommates, not "their students"."""
     if _only_peer_roles():
         return _("My classmates")
+    if current_user.has_role(Role.ADMIN) and not current_user.has_role(*STUDENT_STAFF):
+        return pgettext("student list", "Students")
     return _("My students")
+
+
+# Roles that have students of their own (a caseload, a department): their list is "my students".
+STUDENT_STAFF = frozenset(
+    {Role.DEPT_COUNSELLOR, Role.DEPT_LEADER, Role.SCHOOL_COUNSELLOR, Role.DIRECTOR}
+)
 
 
 # What the roster list says of students in it who are not enrolled.
@@ -351,6 +368,7 @@ def students() -> ResponseReturnValue:
         page=page,
         size=size,
         q=query,
+        accounts=current_user.has_role(Role.ADMIN),
     )
 
 
@@ -415,6 +433,7 @@ def structure() -> ResponseReturnValue:
     departments = admin.departments(db.session, institution)
     dept_form = DepartmentForm(prefix="dept")
     class_form = ClassForm(prefix="cls")
+    dorm_form = DormRoomsForm(prefix="dorm")
     class_form.department_id.choices = [(d.id, d.name) for d in departments]
     year = clock.now().year
     class_form.grade.choices = [(y, str(y)) for y in range(year, year - 8, -1)]
@@ -425,14 +444,114 @@ def structure() -> ResponseReturnValue:
         data = class_form.data
         _saved(admin.create_class, institution, data["department_id"], data["name"], data["grade"])
         return redirect(url_for("campus.structure"))
+    if dorm_form.submit.data and dorm_form.validate_on_submit():
+        try:
+            added = structure_rules.add_rooms(
+                db.session,
+                current_user,
+                institution,
+                filled(dorm_form.building),
+                filled(dorm_form.rooms),
+            )
+        except Refused as refusal:
+            add_error(dorm_form.rooms, refusal.message.shown())
+        else:
+            flash(_rooms_added(added), "success" if added.added else "warning")
+            return redirect(url_for("campus.structure") + "#dorms")
     return render_template(
         "campus/structure.html",
         institution=institution,
         departments=departments,
         dept_form=dept_form,
         class_form=class_form,
+        dorm_form=dorm_form,
         counts=admin.students_per_class(db.session, institution),
+        buildings=structure_rules.buildings(db.session, institution),
+    ), (422 if dorm_form.errors else 200)
+
+
+def _rooms_added(added: structure_rules.RoomsAdded) -> str:
+    said = []
+    if added.added:
+        said.append(
+            ngettext(
+                "%(num)s room added to %(building)s.",
+                "%(num)s rooms added to %(building)s.",
+                len(added.added),
+                building=added.building.name,
+            )
+        )
+    if added.existing:
+        said.append(
+            _(
+                "%(building)s had these already: %(rooms)s.",
+                building=added.building.name,
+                rooms=pgettext("list separator", ", ").join(added.existing),
+            )
+        )
+    return " ".join(said)
+
+
+@bp.route("/admin/structure/<kind>/<int:unit_id>", methods=["GET", "POST"])
+@require_roles(Role.ADMIN)
+def structure_unit(kind: str, unit_id: int) -> ResponseReturnValue:
+    """One department, class or dorm building: rename it, see what it holds, and remove it
+    while nothing holds it (a room is shown on its building's page)."""
+    institution = acting_for.admin_institution()
+    unit = structure_rules.find_unit(db.session, institution, kind, unit_id) or abort(404)
+    if isinstance(unit, DormRoom):
+        return redirect(url_for("campus.structure_unit", kind="building", unit_id=unit.building_id))
+    form = RenameForm(data={"name": unit.name} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        renamed = flash_outcome(
+            _("Renamed."),
+            structure_rules.rename,
+            db.session,
+            current_user,
+            institution,
+            unit,
+            filled(form.name),
+        )
+        if renamed:
+            return redirect(url_for("campus.structure_unit", kind=kind, unit_id=unit_id))
+        db.session.refresh(unit)
+    also = structure_rules.uses(current_app)
+    return render_template(
+        "campus/structure_unit.html",
+        kind=kind,
+        unit=unit,
+        form=form,
+        students=structure_rules.students_in(db.session, unit),
+        kept=structure_rules.removable(db.session, unit, also),
+        classes=sorted(unit.classes, key=lambda c: c.name) if isinstance(unit, Department) else [],
+        counts=admin.students_per_class(db.session, institution),
+        # An empty room is offered for removal without asking every table about it first (a
+        # building has hundreds); one that roles or reports still name is refused when asked.
+        rooms=structure_rules.rooms_of(db.session, unit) if isinstance(unit, DormBuilding) else [],
+    ), (422 if form.errors else 200)
+
+
+@bp.route("/admin/structure/<kind>/<int:unit_id>/remove", methods=["POST"])
+@require_roles(Role.ADMIN)
+def remove_unit(kind: str, unit_id: int) -> ResponseReturnValue:
+    institution = acting_for.admin_institution()
+    unit = structure_rules.find_unit(db.session, institution, kind, unit_id) or abort(404)
+    name = structure_rules.label(unit)
+    building_id = unit.building_id if isinstance(unit, DormRoom) else None
+    removed = flash_outcome(
+        _("%(name)s removed.", name=name),
+        structure_rules.remove,
+        db.session,
+        current_user,
+        institution,
+        unit,
+        structure_rules.uses(current_app),
     )
+    if building_id is not None:
+        return redirect(url_for("campus.structure_unit", kind="building", unit_id=building_id))
+    if removed:
+        return redirect(url_for("campus.structure"))
+    return redirect(url_for("campus.structure_unit", kind=kind, unit_id=unit_id))
 
 
 def _saved(create: Callable[..., object], institution: Institution, *args: object) -> None:
@@ -460,8 +579,17 @@ def users() -> ResponseReturnValue:
             return redirect(url_for("campus.users"))
         flash(_added_words(institution, user), "success")
         return redirect(url_for("campus.user_detail", user_id=user.id))
+    number = request.args.get("student", "").strip()[:64]
+    missing = None
+    if number:
+        found = admin.student_account(db.session, institution, number)
+        if found is not None:
+            return redirect(url_for("campus.user_detail", user_id=found.id))
+        missing = _("No student of this institution has that student number.")
     staff = admin.staff_accounts(db.session, institution)
-    return render_template("campus/users.html", users=staff, form=form)
+    return render_template(
+        "campus/users.html", users=staff, form=form, number=number, missing=missing
+    ), (404 if missing else 200)
 
 
 def _added_words(institution: Institution, user: User) -> str:
@@ -485,11 +613,15 @@ def _added_words(institution: Institution, user: User) -> str:
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
 @require_roles(Role.ADMIN)
 def user_detail(user_id: int) -> ResponseReturnValue:
+    """An account: its roles, work phone, two-factor sign-in and password. A role is given in
+    two steps, each a plain form: choose the role (`?role=`), then the scope that role is held
+    over, from a list of that kind only (the departments, the student's own class or room, the
+    hospitals) or none for a role of the whole institution."""
     institution = acting_for.admin_institution()
     user = admin.find_user(db.session, institution, user_id) or abort(404)
     form = RoleAssignmentForm()
     form.role.choices = role_choices(peers=user.student is not None)
-    role = Role(form.role.data) if form.role.data else Role.DEPT_COUNSELLOR
+    offered = {value for value, _label in form.role.choices}
     if form.validate_on_submit():
         flash_outcome(
             _("Role assigned."),
@@ -498,15 +630,16 @@ def user_detail(user_id: int) -> ResponseReturnValue:
             current_user,
             institution,
             user,
-            role,
+            Role(form.role.data),
             form.scope_id(),
             form.until.data,
         )
         return redirect(url_for("campus.user_detail", user_id=user.id))
-    scopes = {
-        kind: admin.scope_choices_for(db.session, institution, user, kind)
-        for kind in (ScopeKind.DEPARTMENT, ScopeKind.CLASS, ScopeKind.ROOM, ScopeKind.HOSPITAL)
-    }
+    asked = form.role.data if form.is_submitted() else request.args.get("role")
+    chosen = Role(asked) if asked in offered else None
+    if chosen is not None:
+        form.role.data = chosen
+    kind = ROLE_SCOPE[chosen] if chosen is not None else None
     now = clock.now()
     history = admin.role_history(db.session, user)
     return render_template(
@@ -514,16 +647,21 @@ def user_detail(user_id: int) -> ResponseReturnValue:
         user=user,
         unregistered=_unregistered_counsellor(institution, user, now),
         form=form,
+        chosen=chosen,
+        scope_kind=kind,
+        scope_hints=SCOPE_HINTS,
+        scope_missing=SCOPE_MISSING,
+        scope_options=admin.scope_choices_for(db.session, institution, user, kind)
+        if kind in SCOPE_WORDS
+        else [],
         current=[a for a in history if a.live_at(now)],
         past=[a for a in history if not a.live_at(now)],
         today=admin.local_today(institution, now),
-        scopes=scopes,
-        role_scope=ROLE_SCOPE,
         phone_form=PhoneForm(formdata=None, data={"phone": user.phone}),
         has_work_phone=profile.has_work_phone(user),
         two_factor=mfa.enrolment_of(db.session, user),
         two_factor_required=mfa.required_for(db.session, user, idp_enforces_mfa=False),
-    )
+    ), (422 if form.errors else 200)
 
 
 def _unregistered_counsellor(
@@ -650,4 +788,4 @@ def roster_import() -> ResponseReturnValue:
 @require_roles(Role.ADMIN)
 def roster_template(fmt: str) -> ResponseReturnValue:
     """The roster to fill in, with Chinese headers and an example row (CSV or XLSX)."""
-    return send_template(roster.TEMPLATE, fmt, _("roster template"))
+    return send_template(roster.TEMPLATE, fmt, _("roster template"), "xinqiao-roster-template")

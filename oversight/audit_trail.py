@@ -43,6 +43,7 @@ ACTION_LABELS = {
     "access_review_confirmed": _lp("audit action", "Access review: access kept"),
     "access_review_ended": _lp("audit action", "Access review: access ended"),
     "act": _lp("audit action", "Recorded a response step"),
+    "add_rooms": _lp("audit action", "Added dorm rooms"),
     "activate": _lp("audit action", "Activated an account"),
     "activate_policy": _lp("audit action", "Activated a triage policy"),
     "appointment.cancel": _lp("audit action", "Cancelled an appointment"),
@@ -78,6 +79,7 @@ ACTION_LABELS = {
     "create": _lp("audit action", "Added a family contact"),
     "create_class_group": _lp("audit action", "Created a class"),
     "create_department": _lp("audit action", "Created a department"),
+    "create_dorm_building": _lp("audit action", "Added a dorm building"),
     "create_hospital": _lp("audit action", "Added a hospital"),
     "create_user": _lp("audit action", "Created an account"),
     "crisis.entry": _lp("audit action", "Added to a crisis record"),
@@ -163,6 +165,8 @@ ACTION_LABELS = {
     "referral_transition": _lp("audit action", "Changed a referral's status"),
     "reinstate_consent": _lp("audit action", "Consent given again"),
     "remove_role": _lp("audit action", "Removed a role"),
+    "remove_unit": _lp("audit action", "Removed a unit of the structure"),
+    "rename_unit": _lp("audit action", "Renamed a unit of the structure"),
     "request_password_reset": _lp("audit action", "Asked to reset a password"),
     "reset_password": _lp("audit action", "Reset a password"),
     "retention_purge": _lp("audit action", "Deleted records past retention"),
@@ -232,6 +236,30 @@ def codes_worded_as(code: str) -> tuple[str, ...]:
     return alike or (code,)
 
 
+# Each outcome an audit row records, as an administrator reads it: a sign-in waiting for its
+# second step, a safety answer's signal raised late by the sweep, a sign-on test, an erasure
+# decision. Like an action, an outcome missing here is shown as its code.
+OUTCOME_LABELS = {
+    "ok": _lp("audit outcome", "allowed"),
+    "denied": _lp("audit outcome", "refused"),
+    "pending": _lp("audit outcome", "waiting for the second step"),
+    "failed": _lp("audit outcome", "failed"),
+    "recovered": _lp("audit outcome", "recovered by the sweep"),
+    "requested": _lp("audit outcome", "requested"),
+    "under_review": _lp("audit outcome", "under review"),
+    "approved": _lp("audit outcome", "approved"),
+    "partly_approved": _lp("audit outcome", "partly approved"),
+    "declined": _lp("audit outcome", "declined"),
+    "carried_out": _lp("audit outcome", "carried out"),
+}
+
+
+def outcome_label(code: str) -> str:
+    """An audit row's outcome in the reader's language; a code without words as itself."""
+    label = OUTCOME_LABELS.get(code)
+    return code if label is None else str(label)
+
+
 # Each kind of record the trail names, as an administrator reads it; like an action, a kind
 # missing here is shown as its code. The oversight figures (a drill-down list, a KPI table and its
 # grouping) are worded from the dashboard's own titles by `record_label`.
@@ -261,6 +289,8 @@ RECORD_LABELS = {
     "crisis_settings": _lp("audit record", "Crisis settings"),
     "deadline": _lp("audit record", "Response deadline"),
     "department": _lp("audit record", "Department"),
+    "dorm_building": _lp("audit record", "Dorm building"),
+    "dorm_room": _lp("audit record", "Dorm room"),
     "duty_roster": _lp("audit record", "Duty roster"),
     "encryption": _lp("audit record", "Encryption keys"),
     "erasure": _lp("audit record", "Erasure request"),
@@ -286,11 +316,13 @@ RECORD_LABELS = {
     "roster": _lp("audit record", "Roster"),
     "screening_report": _lp("audit record", "Screening report"),
     "screening_result": _lp("audit record", "Screening result"),
+    "screening_results": _lp("audit record", "Student's screening results"),
     "session_note": _lp("audit record", "Session note"),
     "sign_on": _lp("audit record", "Single sign-on"),
     "staffing_entry": _lp("audit record", "Full-time teacher post"),
     "student": _lp("audit record", "Student"),
     "student_file": _lp("audit record", "Student file"),
+    "student_warnings": _lp("audit record", "Student's warning page"),
     "task": _lp("audit record", "Task"),
     "user": _lp("audit record", "Account"),
     "waitlist": _lp("audit record", "Waiting list"),
@@ -379,11 +411,28 @@ class TrailFilter:
         )
 
 
+# Kinds of record whose rows are filed on the student themselves (a page about one student, read
+# as a whole): their record id is the student's, which the trail's student column already names.
+# Shown after the kind it read as another table's number: "预警 #4" for student 4's warning page
+# beside "预警 #1" for the same student's warning 1.
+ABOUT_THE_STUDENT = frozenset(
+    {"student", "student_file", "student_warnings", "screening_results", "own_copy"}
+)
+
+
 @dataclass(frozen=True)
 class TrailRow:
     event: AuditEvent
     actor: User | None  # None: the system (a sweep) or an account since erased
     student: Student | None
+
+    @property
+    def number(self) -> str | None:
+        """The record's number as the trail shows it after its kind: none where the record is
+        the student the row names (a refused read, naming nobody, keeps the number asked for)."""
+        if self.student is not None and self.event.record_type in ABOUT_THE_STUDENT:
+            return None
+        return self.event.record_id
 
 
 @dataclass(frozen=True)

@@ -55,4 +55,5 @@ def _page(form: AuditTrailForm, trail: audit_trail.TrailPage | None, page: int) 
         page=page,
         action_label=audit_trail.action_label,
         record_label=audit_trail.record_label,
+        outcome_label=audit_trail.outcome_label,
     )

@@ -8,7 +8,6 @@ province auditor sees every university side by side, aggregates only, under disc
 
 from __future__ import annotations
 
-import io
 from datetime import date
 from datetime import datetime
 from typing import NamedTuple
@@ -20,14 +19,16 @@ from flask import abort
 from flask import current_app
 from flask import render_template
 from flask import request
-from flask import send_file
 from flask_babel import gettext as _
+from flask_babel import lazy_pgettext as _lp
+from flask_babel import pgettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
 from campus import audit
 from campus import clock
+from campus import downloads
 from campus import export_rights
 from campus import local_time
 from campus.extensions import db
@@ -248,7 +249,7 @@ def export(kpi_key: str, fmt: str):
         tables.build(kpi, frame, view.by),
         fmt,
         f"{kpi.key}-{view.by}",
-        download=_file_name(f"kpi-{kpi.key}-by-{view.by}", view),
+        download=_file_name(f"kpi-{kpi.key}-by-{view.by}", view, kpi.title, FILE_BY[view.by]),
         sheet=str(kpi.title),
         tier=tier,
         institution_id=view.institution_ids[0],
@@ -284,7 +285,7 @@ def drill_down(which: str, fmt: str | None = None):
             drill.readable(exported, which),
             fmt,
             f"drill-{which}",
-            download=_file_name(f"drill-{which}", view),
+            download=_file_name(f"drill-{which}", view, drill.LIST_TITLES[which]),
             sheet=str(drill.LIST_TITLES[which]),
             tier=tier,
             institution_id=view.institution_ids[0],
@@ -374,7 +375,13 @@ def province_export(kpi_key: str, fmt: str):
         table,
         fmt,
         f"province-{kpi.key}-{by}",
-        download=_file_name(f"province-kpi-{kpi.key}-by-{by}", snapshot.view),
+        download=_file_name(
+            f"province-kpi-{kpi.key}-by-{by}",
+            snapshot.view,
+            pgettext("file name", "Province comparison"),
+            kpi.title,
+            FILE_BY[by],
+        ),
         sheet=str(kpi.title),
         tier=tier,
         institution_id=None,
@@ -389,11 +396,30 @@ def _export_args(form) -> dict:
     return {k: v for k, v in request.args.items() if k in form._fields and v}
 
 
-def _file_name(what: str, view: kpis.View) -> str:
+# A table's grouping as a file's name says it (心桥-筛查覆盖率-按院系-…).
+FILE_BY = {
+    "department": _lp("file name", "by department"),
+    "month": _lp("file name", "by month"),
+    "institution": _lp("file name", "by institution"),
+}
+
+
+class Download(NamedTuple):
+    """A download's name for the reader, and its ASCII fallback (`campus.downloads`)."""
+
+    name: str
+    fallback: str
+
+
+def _file_name(what: str, view: kpis.View, *words: object) -> Download:
     """A download's name with the months it covers, so files of several periods can sit side by
-    side: xinqiao-kpi-referrals-by-department-2026-09_2027-04. ASCII only (the header's plain
-    `filename`), whatever the reader's language."""
-    return f"xinqiao-{what}-{view.first_month:%Y-%m}_{view.last_month:%Y-%m}"
+    side: for a Chinese reader 心桥-转介结案率-按院系-2026-09_2027-04 (`words` in the reader's
+    language), for an English one and as the fallback xinqiao-kpi-referrals-by-department-
+    2026-09_2027-04 (`what`)."""
+    months = f"{view.first_month:%Y-%m}_{view.last_month:%Y-%m}"
+    fallback = f"xinqiao-{what}-{months}"
+    product = pgettext("file name", "Xinqiao")
+    return Download(downloads.for_reader(fallback, [product, *map(str, words), months]), fallback)
 
 
 def _send(
@@ -401,7 +427,7 @@ def _send(
     fmt: str,
     name: str,
     *,
-    download: str,
+    download: Download,
     sheet: str,
     tier: export_rights.ExportTier,
     institution_id: int | None,
@@ -442,12 +468,11 @@ def _send(
             institution_id=institution_id,
             detail=detail,
         )
-    # send_file writes a Chinese name as RFC 6266 `filename*` with an ASCII fallback.
-    return send_file(
-        io.BytesIO(body),
-        mimetype=exports.MEDIA_TYPES[fmt],
-        as_attachment=True,
-        download_name=f"{download}.{fmt}",
+    return downloads.send_download(
+        body,
+        exports.MEDIA_TYPES[fmt],
+        name=f"{download.name}.{fmt}",
+        fallback=f"{download.fallback}.{fmt}",
     )
 
 

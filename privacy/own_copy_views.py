@@ -3,7 +3,6 @@ the centre director answers a request received on paper (`/privacy/copy-requests
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,7 +11,6 @@ from flask import Response
 from flask import abort
 from flask import current_app
 from flask import render_template
-from flask import send_file
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
@@ -26,6 +24,7 @@ from campus import local_time
 from campus.access import own_student_or_404
 from campus.documents import PDF_TYPE
 from campus.documents import render_pdf
+from campus.downloads import send_download
 from campus.extensions import db
 from campus.forms import filled
 from campus.i18n import viewer_locale
@@ -47,14 +46,10 @@ JSON_TYPE = "application/json"
 def _send(student: Student, copy: own_copy.OwnCopy, fmt: str, *, generated_by: User) -> Response:
     """The copy as a file: the PDF rendered in the copy's language, or the JSON text."""
     stem = _("My data %(number)s", number=copy.student_number)
+    fallback = f"xinqiao-my-data-{copy.student_number}".encode("ascii", "replace").decode()
     if fmt == "json":
         body = own_copy.as_json(copy).encode("utf-8")
-        return send_file(
-            io.BytesIO(body),
-            mimetype=JSON_TYPE,
-            as_attachment=True,
-            download_name=f"{stem}.json",
-        )
+        return send_download(body, JSON_TYPE, name=f"{stem}.json", fallback=f"{fallback}.json")
     with force_locale(copy.locale):
         pdf = render_pdf(
             "privacy/own_copy_document.html",
@@ -64,9 +59,7 @@ def _send(student: Student, copy: own_copy.OwnCopy, fmt: str, *, generated_by: U
             generated_by=generated_by,
             generated_at=copy.generated_at,
         )
-    return send_file(
-        io.BytesIO(pdf), mimetype=PDF_TYPE, as_attachment=True, download_name=f"{stem}.pdf"
-    )
+    return send_download(pdf, PDF_TYPE, name=f"{stem}.pdf", fallback=f"{fallback}.pdf")
 
 
 def _gather(student: Student, locale: str) -> own_copy.OwnCopy:

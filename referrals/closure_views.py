@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -12,12 +11,13 @@ from flask import abort
 from flask import current_app
 from flask import render_template
 from flask import request
-from flask import send_file
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from flask_login import current_user
 
 from campus import audit
 from campus import clock
+from campus import downloads
 from campus import export_rights
 from campus import local_time
 from campus.extensions import db
@@ -171,7 +171,9 @@ def closure_export(fmt: str):
     # The workbook's sheet is named as the list's page is headed.
     title = _("Referrals behind the figure")
     body = export.to_csv(shown) if fmt == "csv" else export.to_xlsx(shown, title)
-    name = f"referrals-{which}-{period.first}-{period.last}.{fmt}"
-    return send_file(
-        io.BytesIO(body), mimetype=MEDIA_TYPES[fmt], as_attachment=True, download_name=name
+    fallback = f"referrals-{which}-{period.first}-{period.last}"
+    words = [pgettext("file name", "Xinqiao"), title, str(period.first), str(period.last)]
+    name = downloads.for_reader(fallback, words)
+    return downloads.send_download(
+        body, MEDIA_TYPES[fmt], name=f"{name}.{fmt}", fallback=f"{fallback}.{fmt}"
     )

@@ -421,6 +421,21 @@ def send_reminders(session: Session, campaign: Campaign, now: datetime) -> int:
     return len(due)
 
 
+def naming_unit(session: Session, unit: object) -> int:
+    """How many campaigns of the unit's institution list `unit` (a department or a class) in
+    their cohort: the structure page keeps such a unit (`campus.structure.register_use`)."""
+    if isinstance(unit, Department):
+        institution_id, listed = unit.institution_id, "department_ids"
+    elif isinstance(unit, ClassGroup):
+        institution_id, listed = unit.department.institution_id, "class_ids"
+    else:
+        return 0
+    cohorts = session.scalars(
+        select(getattr(Campaign, listed)).where(Campaign.institution_id == institution_id)
+    )
+    return sum(1 for ids in cohorts if unit.id in (ids or []))
+
+
 def reminder_sweep(session: Session, now: datetime) -> int:
     """The scheduler's sweep: reminders for every open campaign, committed together."""
     campaigns = session.scalars(

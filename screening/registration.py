@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from campus import nav
 from campus import scheduler
+from campus import structure
 from campus import workbench
 from campus.first_week import FirstStep
 from campus.first_week import register_step
@@ -51,6 +52,7 @@ def register(app: Flask) -> None:
             ),
         ),
     )
+    structure.register_use(app, campaigns.naming_unit)
     scheduler.register_sweep(app, "screening.reminders", campaigns.reminder_sweep)
     scheduler.register_sweep(app, "screening.late_students", campaigns.late_students_sweep)
     scheduler.register_sweep(app, "screening.unsignalled_safety", sweep_unsignalled_safety)

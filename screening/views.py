@@ -564,7 +564,8 @@ def results_template(campaign_id: int, code: str, fmt: str):
         abort(404)
     inst = intake.instrument(code, _licensed_dir())
     name = _("%(instrument)s results template", instrument=inst.abbreviation)
-    return send_template(results_import.template(inst), fmt, name)
+    fallback = f"xinqiao-{code}-results-template"
+    return send_template(results_import.template(inst), fmt, name, fallback)
 
 
 # --- a student's results, for clinical staff --------------------------------------------------
@@ -580,7 +581,7 @@ def student_results(student_id: int):
         student_id,
         Capability.CLINICAL,
         action="read_screening_results",
-        record_type="screening_result",
+        record_type="screening_results",  # all of the student's, filed on the student
     )
     withdrawal = privacy_consent.screening_withdrawal(db.session, student.id)
     if withdrawal is not None:

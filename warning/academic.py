@@ -194,7 +194,9 @@ def import_academic(
         report.errors.extend(
             RowError(int(index) + 2, row["student_number"], p, table.header(c)) for c, p in problems
         )
-    report.errors = table.cell_errors() + table.without_formula_cells(report.errors)
+    report.errors = table.cell_errors() + table.without_formula_cells(
+        report.errors + TEMPLATE.example_errors(table)
+    )
     if report.errors:
         report.errors.sort(key=lambda e: e.line)
         return report
@@ -333,5 +335,12 @@ TEMPLATE = ImportTemplate(
     example=("2026001", "2026-2027-1", "6", "否", "5%"),
     choices={"学业预警": ("是", "否")},
     title="学业数据",
+    notes=(
+        ("学号", "必填，须是名单里已有的学生。"),
+        ("学期", "必填，如 2026-2027-1。"),
+        ("不及格学分", "必填：数字，如 6；没有不及格填 0。"),
+        ("学业预警", "选填：是 或 否；不填即为否。"),
+        ("缺勤率", "必填：百分数如 5%，或 0 至 1 之间的小数。"),
+    ),
 )
 """The registrar's file as the import page offers it to fill in."""

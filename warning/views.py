@@ -215,8 +215,10 @@ def share_out():
 def student(student_id: int, refused=None, bound: dict | None = None):
     """The student's warning page; `refused` is an action form sent back with its errors (see
     `response_views.act`), `bound` this page's own forms sent back with theirs (by name)."""
+    # The read is of the student's page (all their warnings and timeline), filed on the student:
+    # a "warning" kind showed the student's number as a warning's on the audit trail.
     found = get_student(
-        db.session, current_user, student_id, Capability.WARNING, record_type="warning"
+        db.session, current_user, student_id, Capability.WARNING, record_type="student_warnings"
     )
     capability = capability_for(db.session, current_user, found)
     warning = services.open_warning(db.session, found.id)
@@ -632,7 +634,9 @@ def academic_import():
 @require_roles(Role.ADMIN)
 def academic_template(fmt: str):
     """The registrar's file to fill in, with Chinese headers and an example row."""
-    return send_template(academic.TEMPLATE, fmt, _("academic data template"))
+    return send_template(
+        academic.TEMPLATE, fmt, _("academic data template"), "xinqiao-academic-data-template"
+    )
 
 
 def _institution_id() -> int:

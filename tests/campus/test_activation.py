@@ -385,3 +385,17 @@ def test_recent_batches_show_the_cohorts_in_reach_without_their_codes(app, login
     assert "Computing, class CS2601 (grade 2026)" in page
     assert "HI2601" not in page  # another department's batch
     assert not any(code in page for code in codes.values())
+
+
+@pytest.mark.parametrize("days", ["0", "61", "-3", "abc", "1.5"])
+def test_a_validity_out_of_range_or_no_number_says_1_to_60_days(login, school, days):
+    """Found by an administrator: 0 days was answered 「该字段是必填字段。」 (0 read as nothing
+    entered), so the form never said what it takes."""
+    client = login(school["admin"])
+    response = _issue(client, school["freshmen"], days=days)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Enter a number of days from 1 to 60." in page
+    assert "This field is required." not in page
+    assert "Not a valid integer value." not in page
+    assert db.session.scalar(select(func.count()).select_from(ActivationBatch)) == 0

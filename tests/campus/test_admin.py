@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func
 from sqlalchemy import select
@@ -320,12 +322,65 @@ def test_the_scope_list_offers_a_class_only_to_a_student_of_it(units, campus, lo
     member = campus.student(group).user
     campus.commit()
     client = login(boss)
-    staff_page = client.get(f"/admin/users/{target.id}").get_data(as_text=True)
+    staff_page = client.get(f"/admin/users/{target.id}?role=dept_counsellor").get_data(as_text=True)
     assert f'value="department:{ids["department"]}"' in staff_page
     assert 'value="class:' not in staff_page
-    student_page = client.get(f"/admin/users/{member.id}").get_data(as_text=True)
+    student_page = client.get(f"/admin/users/{member.id}?role=class_committee").get_data(
+        as_text=True
+    )
     assert f'value="class:{group.id}"' in student_page
     assert f'value="class:{other.id}"' not in student_page
+
+
+def _scope_options(page: str) -> list[str]:
+    """The values offered by the scope list of a role's second step ("" for "Choose…")."""
+    if 'id="scope"' not in page:
+        return []
+    listed = page.split('id="scope"', 1)[1].split("</select>", 1)[0]
+    return re.findall(r'<option value="([^"]*)"', listed)
+
+
+def test_the_scope_list_follows_the_role_chosen(units, campus, login):
+    """Found by an administrator: the help text promised classes for class roles, rooms for dorm
+    roles and hospitals for liaisons, but the list offered the whole institution and departments
+    whatever the role. The role is chosen first; the list then holds that role's kind only."""
+    boss, target, ids = units
+    inst = boss.institution
+    group = db.session.get(ClassGroup, ids["class"])
+    room = campus.room(inst, "305")
+    member = campus.student(group, room).user
+    hospital = campus.hospital(inst, "湘雅二医院")
+    campus.commit()
+    client = login(boss)
+    first = client.get(f"/admin/users/{target.id}").get_data(as_text=True)
+    assert 'id="scope"' not in first  # no scope before a role is chosen
+    assert "Next: choose the scope" in first
+    departments = sorted(f"department:{d.id}" for d in db.session.scalars(select(Department)))
+    page = client.get(f"/admin/users/{target.id}?role=dept_leader").get_data(as_text=True)
+    assert _scope_options(page) == ["", *departments]
+    page = client.get(f"/admin/users/{target.id}?role=hospital_liaison").get_data(as_text=True)
+    assert _scope_options(page) == [f"hospital:{hospital.id}"]
+    assert "The liaison sees only the referrals sent to the hospital chosen." in page
+    page = client.get(f"/admin/users/{target.id}?role=director").get_data(as_text=True)
+    assert _scope_options(page) == []
+    assert "This role works across the whole institution." in page
+    page = client.get(f"/admin/users/{member.id}?role=dorm_informant").get_data(as_text=True)
+    assert _scope_options(page) == [f"room:{room.id}"]
+    page = client.get(f"/admin/users/{member.id}?role=class_committee").get_data(as_text=True)
+    assert _scope_options(page) == [f"class:{group.id}"]
+    _assigned(client, target, "hospital_liaison", f"hospital:{hospital.id}")
+    db.session.expire_all()
+    held = {(a.role, a.hospital_id) for a in db.session.get(User, target.id).roles}
+    assert (Role.HOSPITAL_LIAISON, hospital.id) in held
+
+
+def test_a_liaison_without_any_hospital_is_told_to_add_one_first(units, login):
+    boss, target, _ids = units
+    page = login(boss).get(f"/admin/users/{target.id}?role=hospital_liaison")
+    text = page.get_data(as_text=True)
+    assert "There are no hospitals yet: add one first." in text
+    assert 'href="/admin/hospitals' in text
+    assert "Assign role</button>" not in text
 
 
 def test_a_peer_role_goes_only_to_a_student_of_that_class(units, campus, login):

@@ -123,3 +123,27 @@ def test_the_command_line_reports_in_english_whatever_the_default_language(app, 
     result = runner.invoke(args=["campus", "import-roster", "XJU", str(columns)])
     assert result.exit_code != 0
     assert "Missing columns: 性别 (gender)." in result.output
+
+
+@pytest.mark.parametrize(
+    ("locale", "said"),
+    [
+        (
+            "zh_CN",
+            "宿舍 桃园1栋-305 不存在：勾选「自动创建尚不存在的院系、班级和宿舍」后重新导入，"
+            "或先在「组织结构」页添加该宿舍",
+        ),
+        (
+            "en",
+            "unknown dorm room 桃园1栋-305: tick “Create departments, classes and dorm rooms that "
+            "do not exist yet” and import again, or add the room on the Structure page",
+        ),
+    ],
+)
+def test_an_unknown_dorm_names_the_two_ways_out(login, admin, locale, said):
+    """Found by an administrator: 「宿舍 桃园1栋-305 不存在」 said nothing of the box that creates
+    it, and the structure page had no dorms at all."""
+    row = "2026003,王五,男,2007-01-01,计算机学院,计科2601班,2026,桃园1栋,305\n"
+    status, page = _upload(_as(login, admin, locale), HEADER + row)
+    assert status == 422
+    assert said in page

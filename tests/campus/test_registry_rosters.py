@@ -199,14 +199,23 @@ def test_the_page_names_row_column_and_unused_columns_in_chinese(school, login):
     assert "列「籍贯」未使用。" in page
 
 
-def test_the_roster_templates_have_chinese_headers_drop_downs_and_import_as_they_are(school, login):
+def test_the_roster_templates_have_chinese_headers_and_drop_downs_and_no_row_to_import(
+    school, login
+):
+    """Found by an administrator setting up a campus: the template's example row, imported as
+    downloaded with 自动创建 ticked, made a student 张三, a department and a committee member
+    that no page could take back. The sheet to fill in now holds the headers only; the example
+    and the rules stand on the 填写说明 sheet, which the import does not read."""
     school[1].locale = "zh_CN"
     client = login(school[1])
     xlsx = client.get("/admin/roster/template.xlsx")
     assert xlsx.status_code == 200
-    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    workbook = load_workbook(io.BytesIO(xlsx.data))
+    assert workbook.sheetnames == ["学生名单", "填写说明"]
+    sheet = workbook["学生名单"]
     headers = [c.value for c in sheet[1]]
     assert headers[:6] == ["学号", "姓名", "性别", "出生日期", "院系", "班级"]
+    assert sheet.max_row == 1  # no example to import by accident
     lists = {
         headers[next(iter(rule.sqref.ranges)).min_col - 1]: rule.formula1
         for rule in sheet.data_validations.dataValidation
@@ -216,13 +225,60 @@ def test_the_roster_templates_have_chinese_headers_drop_downs_and_import_as_they
         "学籍状态": '"在读,休学,毕业,退学"',
         "职务": '"心理委员,宿舍长"',
     }
+    notes = [[c.value for c in row] for row in workbook["填写说明"].iter_rows()]
+    assert ["学号", "必填。按文本填写，开头的 0 会保留。"] in [n[:2] for n in notes]
+    assert list(roster.TEMPLATE.example) in notes
     csv = client.get("/admin/roster/template.csv")
     assert csv.data.startswith(b"\xef\xbb\xbf\xe5\xad\xa6\xe5\x8f\xb7")  # BOM, then 学号
+    assert csv.data.decode("utf-8-sig").strip() == ",".join(roster.TEMPLATE.headers)
     assert "filename*=UTF-8''%E5%AD%A6%E7%94%9F" in csv.headers["Content-Disposition"]  # 学生…
+    # and a plain name that still says what it is (stripped to ASCII, the Chinese one left ".csv")
+    assert "filename=xinqiao-roster-template.csv;" in csv.headers["Content-Disposition"]
+    client.post("/language/en", data={"next": "/"})
     for name, payload in (("模板.xlsx", xlsx.data), ("模板.csv", csv.data)):
-        report = _import(school, payload, name=name)
-        assert report.imported, _problems(report)
-    assert _students() == 1
+        response = client.post(
+            "/admin/roster",
+            data={"file": (io.BytesIO(payload), name), "create_units": "y"},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 422
+        assert "has no rows below its header" in response.get_data(as_text=True)
+    assert _students() == 0
+    assert db.session.scalar(select(func.count()).select_from(ClassGroup)) == 0
+
+
+def test_a_file_still_holding_the_templates_example_row_is_refused_whole(school, login):
+    """A template downloaded before, with its example row left in above the real students: the
+    example is named and nothing is imported, whatever is ticked."""
+    client = login(school[1])
+    example = list(roster.TEMPLATE.example)
+    real = [
+        "2026101",
+        "王五",
+        "女",
+        "2008-01-09",
+        "计算机学院",
+        "计科2601班",
+        "2026",
+        "",
+        "",
+        "",
+        "在读",
+        "",
+    ]
+    payload = _xlsx([list(roster.TEMPLATE.headers), example, real])
+    response = client.post(
+        "/admin/roster",
+        data={"file": (io.BytesIO(payload), "名单.xlsx"), "create_units": "y"},
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "this is the template&#39;s example row: delete it, then import again" in page
+    assert _students() == 0
+    report = _import(school, payload, name="名单.xlsx", clean_rows_only=True)
+    assert report.imported
+    assert [s.student_number for s in db.session.scalars(select(Student))] == ["2026101"]
 
 
 @pytest.fixture
@@ -317,6 +373,8 @@ def test_registrar_and_paper_result_templates_are_offered_to_fill_in(school, log
     (rule,) = sheet.active.data_validations.dataValidation
     assert rule.formula1 == '"是,否"'
     assert client.get("/warnings/academic-import/template.pdf").status_code == 404
-    paper = results_import.template(load_instrument("phq9"))
-    table = results_import.read_table("phq9.xlsx", paper.xlsx())
-    assert table.frame.iloc[0].tolist() == ["2026001", *["0"] * 10]
+    paper = load_workbook(io.BytesIO(results_import.template(load_instrument("phq9")).xlsx()))
+    first, instructions = paper.worksheets
+    assert [c.value for c in first[1]] == ["学号", *map(str, range(1, 11))]
+    assert first.max_row == 1
+    assert ["2026001", *["0"] * 10] in [[c.value for c in row] for row in instructions.iter_rows()]

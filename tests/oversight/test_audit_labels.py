@@ -25,9 +25,11 @@ from campus.models import ReviewOutcome
 from casework.models import CrisisDocumentKind
 from config import BASE_DIR
 from oversight.audit_trail import ACTION_LABELS
+from oversight.audit_trail import OUTCOME_LABELS
 from oversight.audit_trail import record_label
 from oversight.drill import LISTS
 from oversight.kpis import KPIS
+from privacy.retention_models import ErasureState
 
 PACKAGES = (
     "appointments",
@@ -78,6 +80,11 @@ BUILT_RECORD_TYPES: dict[tuple[str, str], set[str] | str] = {
     },
     # A stored safety answer's evidence: `StoredSafetyAnswer`'s first field.
     ("screening.safety", "answer.record_type"): {"instrument_response", "screening_result"},
+}
+
+# The same for the outcomes: an erasure request's decision is the state it reached.
+BUILT_OUTCOMES: dict[tuple[str, str], set[str] | str] = {
+    ("privacy.erasure", "str(request.state)"): {state.value for state in ErasureState},
 }
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
@@ -365,3 +372,22 @@ def test_the_scan_reads_every_kind_of_audit_writer():
         "import_roster",  # RosterImport.audit_action, written by commit_import
         "closure_export_xlsx",  # the closure export's URL format
     } <= codes
+
+
+def test_every_outcome_the_code_base_writes_has_words_on_the_audit_log():
+    """Found by an administrator: a sign-in waiting for its second step read 「pending」 on the
+    Chinese audit log. A call that leaves the outcome out writes the default, "ok"."""
+    codes, unread = _scan("outcome")
+    defaulted = [s for s in unread if s.expression == "None"]  # the writer's own default
+    built = [s for s in unread if s not in defaulted]
+    unlisted = [s for s in built if (s.module, s.expression) not in BUILT_OUTCOMES]
+    assert not unlisted, f"audit outcomes the test cannot read; list them here: {unlisted}"
+    for site in built:
+        made = BUILT_OUTCOMES[site.module, site.expression]
+        codes |= made if isinstance(made, set) else set()
+    assert {"ok", "denied", "pending", "approved"} <= codes
+    missing = sorted(codes - OUTCOME_LABELS.keys())
+    assert not missing, (
+        f"audit outcomes without words on the audit log: {missing}; add them to OUTCOME_LABELS "
+        "in oversight/audit_trail.py and translate them (make messages)"
+    )

@@ -221,3 +221,42 @@ def test_each_kind_of_record_reads_as_words_in_the_readers_language(trail, login
     page = "".join(_rows(login(admin).get("/admin/audit").get_data(as_text=True)))
     assert 'title="warning">预警<' in page
     assert 'title="oversight.screening-department">筛查覆盖率（按院系）<' in page
+
+
+def test_every_outcome_is_worded_and_a_second_step_pending_is_not_english(trail, login):
+    """Found by an administrator: a sign-in waiting for its second step read 「pending」 in the
+    Chinese trail's outcome column."""
+    admin, counsellor, *_ = trail
+    audit.record(
+        db.session, actor=counsellor, action="sign_in", record_type="user",
+        record_id=counsellor.id, institution_id=counsellor.institution_id, outcome="pending",
+    )  # fmt: skip
+    db.session.commit()
+    admin.locale = "zh_CN"
+    db.session.commit()
+    page = login(admin).get("/admin/audit").get_data(as_text=True)
+    pending = next(row for row in _rows(page) if "登录" in row and counsellor.name in row)
+    assert "等待第二步验证" in pending
+    assert "pending" not in pending
+
+
+def test_a_students_warning_page_read_is_not_numbered_as_a_warning(campus, login):
+    """Found by an administrator: the same warning read 「预警 #4」 on views and 「预警 #1」 on
+    actions. The view was filed as a "warning" with the student's id (4); the actions with the
+    warning's (1). The view now reads as the student's warning page, its number left to the
+    student column."""
+    inst = campus.institution("XJU")
+    department = campus.department(inst)
+    for _ in range(3):  # the student's id differs from the warning's
+        campus.student(campus.class_group(department))
+    student = campus.student(campus.class_group(department), name="Wang Fang")
+    admin = campus.staff(inst, Role.ADMIN)
+    counsellor = campus.staff(inst, Role.DEPT_COUNSELLOR, department=department)
+    campus.commit()
+    client = login(counsellor)
+    assert client.get(f"/warnings/students/{student.id}").status_code == 200
+    client.post("/logout")
+    page = login(admin).get("/admin/audit").get_data(as_text=True)
+    (read,) = [row for row in _rows(page) if "Wang Fang" in row]
+    assert "Student&#39;s warning page" in read
+    assert f"#{student.id}" not in read

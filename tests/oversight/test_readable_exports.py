@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import openpyxl
@@ -165,6 +167,33 @@ def test_a_downloads_name_says_which_months_it_covers(world, login, url, name):
     extension = url.rsplit(".", 1)[1]
     disposition, options = parse_options_header(response.headers["Content-Disposition"])
     assert (disposition, options["filename"]) == ("attachment", f"{name}.{extension}")
+
+
+@pytest.mark.parametrize(
+    ("url", "chinese", "fallback"),
+    [
+        (
+            "/oversight/export/screening.csv",
+            "心桥-筛查覆盖率-按院系-2026-09_2026-09.csv",
+            "xinqiao-kpi-screening-by-department-2026-09_2026-09.csv",
+        ),
+        (
+            "/oversight/drill/red.xlsx",
+            "心桥-红色预警学生-2026-09_2026-09.xlsx",
+            "xinqiao-drill-red-2026-09_2026-09.xlsx",
+        ),
+    ],
+)
+def test_a_chinese_reader_saves_a_download_under_a_chinese_name_with_an_ascii_fallback(
+    world, login, chinese_director, url, chinese, fallback
+):
+    """Found by an administrator: the exports were named in English
+    (xinqiao-kpi-screening-by-department-…csv) beside the Chinese-named roster template."""
+    response = login(chinese_director).get(url, query_string=SEPT)
+    header = response.headers["Content-Disposition"]
+    # The plain name as written (werkzeug's parser would read filename* over it).
+    assert re.search(r'filename="?([^";]*)"?(;|$)', header)[1] == fallback
+    assert f"filename*=UTF-8''{quote(chinese)}" in header
 
 
 def test_a_longer_periods_file_name_spans_it(world, login):

@@ -392,11 +392,16 @@ def test_a_closure_export_reads_in_the_directors_language_as_the_list_does(world
     # A time Excel sorts and filters, not text, headed with the clock it is on.
     assert isinstance(shown["转介时间（北京时间）"], datetime)
     assert openpyxl.load_workbook(io.BytesIO(response.data)).sheetnames == ["该数据对应的转介"]
-    # Named the way every download is (send_file: `filename*` too, should a name not be ASCII).
+    # Named in the director's language (`filename*`, which the parser reads first), with the
+    # ASCII name for a client that cannot read it.
     disposition, options = parse_options_header(response.headers["Content-Disposition"])
     assert (disposition, options["filename"]) == (
         "attachment",
-        "referrals-overdue-2026-01-01-2027-12-31.xlsx",
+        "心桥-该数据对应的转介-2026-01-01-2027-12-31.xlsx",
+    )
+    assert (
+        "filename=referrals-overdue-2026-01-01-2027-12-31.xlsx;"
+        in response.headers["Content-Disposition"]
     )
     page = client.get(f"/referrals/closure/list?{args}").get_data(as_text=True)
     assert "<th>转介时间</th>" in page  # the list heads the column as its file does

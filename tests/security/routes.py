@@ -62,6 +62,8 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "campus.students": ROSTER_VIEWERS,
     "campus.break_glass": frozenset({Role.SCHOOL_COUNSELLOR}),
     "campus.structure": ADMIN,
+    "campus.structure_unit": ADMIN,
+    "campus.remove_unit": ADMIN,
     "campus.users": ADMIN,
     "campus.user_detail": ADMIN,
     "campus.remove_role": ADMIN,

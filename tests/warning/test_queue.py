@@ -117,7 +117,9 @@ def test_student_page_shows_scores_only_with_clinical_access(campus, unit, two_d
     page = login(school).get(f"/warnings/students/{unit.student.id}").get_data(as_text=True)
     assert "PHQ-9 = 15" in page
     reads = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.record_type == "warning", AuditEvent.outcome == "ok")
+        select(AuditEvent).where(
+            AuditEvent.record_type == "student_warnings", AuditEvent.outcome == "ok"
+        )
     ).all()
     assert {r.actor_id for r in reads} == {dept.id, school.id}
 
