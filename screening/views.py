@@ -139,6 +139,10 @@ def consent(assignment_id: int):
     text = assignment.campaign.consent_text(_locale()) or _default_consent_text()
     who_sees = visibility.lines()
     form = ConsentForm()
+    roster_guardian = assignment.student.guardian_name or ""
+    if minor and not form.is_submitted():
+        # The roster names the guardian: she confirms it, or corrects it, instead of typing it.
+        form.guardian_name.data = roster_guardian
     status = 200
     if form.validate_on_submit():
         try:
@@ -160,6 +164,7 @@ def consent(assignment_id: int):
         assignment=assignment,
         form=form,
         minor=minor,
+        roster_guardian=roster_guardian,
         text=text,
         who_sees=who_sees,
     ), status

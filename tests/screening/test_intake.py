@@ -145,6 +145,59 @@ def test_a_minor_needs_guardian_consent(client, school, make_campaign):
     assert assignment.consent.guardian_name == "Wang Fang"
 
 
+def test_a_minors_consent_form_names_the_guardian_from_the_roster_and_takes_a_correction(
+    client, school, make_campaign
+):
+    school.minor.guardian_name = "刘文"
+    db.session.commit()
+    assignment = _assignment(make_campaign(), school.minor)
+    sign_in(client, school.minor.user)
+    client.post("/language/en", data={"next": "/"})
+    page = _page(client.get(f"/screening/a/{assignment.id}/consent"))
+    assert page.xpath("//input[@name='guardian_name']/@value") == ["刘文"]
+    assert "From your student record" in page.text_content()
+    # Editable: what she sends is what is recorded.
+    accepted = _consent(
+        client,
+        assignment,
+        guardian_name="刘文娟",
+        guardian_relationship="母亲",
+        guardian_agrees="y",
+    )
+    assert accepted.status_code == 302
+    db.session.refresh(assignment)
+    assert assignment.consent.guardian_name == "刘文娟"
+
+
+def test_a_sent_back_consent_form_keeps_the_guardian_name_she_typed(client, school, make_campaign):
+    school.minor.guardian_name = "刘文"
+    db.session.commit()
+    assignment = _assignment(make_campaign(), school.minor)
+    sign_in(client, school.minor.user)
+    refused = _consent(client, assignment, guardian_name="刘文娟")
+    assert refused.status_code == 422
+    page = _page(refused)
+    assert page.xpath("//input[@name='guardian_name']/@value") == ["刘文娟"]
+    assert "From your student record" not in page.text_content()
+
+
+def test_no_guardian_name_is_offered_when_the_roster_has_none_or_she_is_of_age(
+    client, school, make_campaign
+):
+    school.minor.guardian_name = None
+    db.session.commit()
+    campaign = make_campaign()
+    sign_in(client, school.minor.user)
+    minor_page = _page(client.get(f"/screening/a/{_assignment(campaign, school.minor).id}/consent"))
+    assert minor_page.xpath("//input[@name='guardian_name']/@value") in ([], [""])
+    client.post("/logout")
+    sign_in(client, school.student.user)
+    adult_page = _page(
+        client.get(f"/screening/a/{_assignment(campaign, school.student).id}/consent")
+    )
+    assert adult_page.xpath("//input[@name='guardian_name']") == []
+
+
 @pytest.mark.parametrize(
     ("language", "message"), [("en", "Please answer item 4."), ("zh_CN", "请回答第 4 题。")]
 )
