@@ -14,6 +14,7 @@ the warning.
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections.abc import Collection
 from collections.abc import Mapping
@@ -198,6 +199,48 @@ def free_slots(
         counsellor_id=counsellor_id,
     )
     return list(session.scalars(stmt.options(joinedload(Slot.counsellor)).limit(limit)))
+
+
+class NoFreeTime(enum.StrEnum):
+    """Why a student's list of free times is empty, each told in its own words: a page that
+    suggested "try without a preference" while none was set, and never said the centre had
+    opened no time, contradicted itself."""
+
+    NONE_OPENED = "none_opened"  # the centre has opened no time she may book in the window
+    ALL_TAKEN = "all_taken"  # it has, and every seat is taken
+    NOT_MATCHING = "not_matching"  # free times there are, none with the counsellor she asked for
+
+
+def why_no_free_time(
+    session: Session,
+    institution_id: int,
+    *,
+    after: datetime,
+    until: datetime,
+    urgent: bool,
+    preference: bool,
+) -> NoFreeTime:
+    """Why no free time between `after` and `until` matched a student's choices (call it when
+    `free_slots` found none): with a `preference` (a counsellor's gender, a counsellor seen
+    before), whether free times without it exist; else whether the centre opened any time of
+    the kinds she may book (`self_bookable_kinds`) at all."""
+    kinds = self_bookable_kinds(None, urgent=urgent)
+    if preference and free_slots(
+        session, institution_id, after=after, until=until, kinds=kinds, limit=1
+    ):
+        return NoFreeTime.NOT_MATCHING
+    opened = session.scalar(
+        select(Slot.id)
+        .where(
+            Slot.institution_id == institution_id,
+            Slot.state == SlotState.OPEN,
+            Slot.starts_at > after,
+            Slot.starts_at < until,
+            Slot.kind.in_(list(kinds)),
+        )
+        .limit(1)
+    )
+    return NoFreeTime.NONE_OPENED if opened is None else NoFreeTime.ALL_TAKEN
 
 
 def next_free(

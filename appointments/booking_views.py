@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from datetime import date
+from datetime import datetime
 from datetime import timedelta
 from itertools import groupby
 
@@ -33,8 +34,10 @@ from wtforms import HiddenField
 
 from appointments import booking
 from appointments import booking_permissions
+from appointments import changes
 from appointments import refused_checks
 from appointments import urgency
+from appointments import waitlist
 from appointments.models import Appointment
 from appointments.models import AppointmentState
 from appointments.models import PreCheck
@@ -99,14 +102,19 @@ def book_list() -> str:
     # A student the centre must see soon is offered the earlier times too; nothing on the page
     # says why (she never reads her level).
     urgent = urgency.urgent(db.session, student.id) is not None
+    until = now + timedelta(days=current_app.config["BOOKING_DAYS_AHEAD"])
     slots = booking.free_slots(
         db.session,
         student.institution_id,
         after=now,
-        until=now + timedelta(days=current_app.config["BOOKING_DAYS_AHEAD"]),
+        until=until,
         kinds=booking.self_bookable_kinds(counsellor_id, urgent=urgent),
         gender=gender,
         counsellor_id=counsellor_id,
+    )
+    upcoming = booking.upcoming(db.session, student, now)
+    why_empty = (
+        {} if slots else _why_empty(student, upcoming, now, until, urgent, gender, counsellor_id)
     )
     return render_template(
         "appointments/book_list.html",
@@ -114,9 +122,39 @@ def book_list() -> str:
         gender=gender,
         counsellor_id=counsellor_id,
         seen=seen,
-        upcoming=booking.upcoming(db.session, student, now),
+        upcoming=upcoming,
         on_duty=_on_duty(student.institution_id),
+        **why_empty,
     )
+
+
+def _why_empty(
+    student: Student,
+    upcoming: list[Appointment],
+    now: datetime,
+    until: datetime,
+    urgent: bool,
+    gender: str | None,
+    counsellor_id: int | None,
+) -> dict[str, object]:
+    """What an empty list says: why it is empty (`booking.NoFreeTime`), and whether she is on the
+    waitlist or may join it (not with a time already booked, nor while booking is the
+    centre's only)."""
+    on_waitlist = waitlist.open_entry(db.session, student) is not None
+    return {
+        "empty": booking.why_no_free_time(
+            db.session,
+            student.institution_id,
+            after=now,
+            until=until,
+            urgent=urgent,
+            preference=gender is not None or counsellor_id is not None,
+        ),
+        "on_waitlist": on_waitlist,
+        "may_wait": not on_waitlist
+        and not upcoming
+        and changes.may_self_book(db.session, student, now),
+    }
 
 
 @bp.route("/book/first")
@@ -134,8 +172,9 @@ def book_first() -> Response:
         urgent=urgency.urgent(db.session, student.id) is not None,
     )
     if slot is None:
-        flash(_("No free time matches your choices. Try without a preference."), "error")
-        return redirect(url_for(".book_list"))
+        # The list, with her choices, says why nothing was free and what she can do instead.
+        flash(_("No time could be booked straight away; see below."), "info")
+        return redirect(url_for(".book_list", gender=gender, counsellor=counsellor_id))
     return redirect(url_for(".precheck", slot_id=slot.id))
 
 

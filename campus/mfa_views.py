@@ -114,7 +114,7 @@ def code() -> ResponseReturnValue:
             left = mfa.verify_sign_in(db.session, user, filled(form.code), clock.now())
         except mfa.CodeRefused as refused:
             _refused(user, form, refused)
-            return render_template("campus/mfa/code.html", form=form), 401
+            return render_template("campus/mfa/code.html", form=form, signing_in=True), 401
         how = "app code" if left is None else f"recovery code, {left} left"
         _signed_in(user, f"second factor: {how}")
         if left is not None:
@@ -127,7 +127,7 @@ def code() -> ResponseReturnValue:
                 "warning",
             )
         return redirect(landing_page())
-    return render_template("campus/mfa/code.html", form=form)
+    return render_template("campus/mfa/code.html", form=form, signing_in=True)
 
 
 def _secret_being_set_up() -> str:
@@ -145,6 +145,9 @@ def _set_up_page(user: User, secret: str, form: AppCodeForm, action: str) -> str
         "campus/mfa/set_up.html",
         form=form,
         action=action,
+        # At sign-in's second step nobody is signed in yet: the header's "Sign out" forgets the
+        # waiting sign-in instead of ending a session.
+        signing_in=not current_user.is_authenticated,
         qr=mfa.qr_data_uri(secret, user.login, user.institution),
         secret=mfa.grouped(secret),
         issuer=user.institution.name,
@@ -172,6 +175,15 @@ def enrol() -> ResponseReturnValue:
         _keep_unsaved(codes)
         return redirect(url_for("two_factor.recovery_codes"))
     return _set_up_page(user, secret, form, url_for("second_step.enrol"))
+
+
+@second_step.route("/cancel", methods=["POST"])
+def cancel() -> ResponseReturnValue:
+    """Sign out from sign-in's second step: the waiting sign-in and an app half set up are
+    forgotten (no session had started), and the next person at this device starts again."""
+    _forget_pending()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("campus.login"))
 
 
 # --- a person's own app and recovery codes ----------------------------------------------------

@@ -49,11 +49,11 @@ from screening.models import InstrumentResponse
 from screening.models import ResultSource
 from screening.models import ScreeningResult
 from screening.scoring import SAFETY
+from screening.scoring import AnswerProblem
 from screening.scoring import ScoreResult
+from screening.scoring import answer_problems
 from screening.scoring import load_instrument
-from screening.scoring import missing_message
 from screening.scoring import score
-from screening.scoring import validate_answers
 from screening.scoring import value_problem
 
 log = logging.getLogger(__name__)
@@ -78,15 +78,17 @@ class ConsentError(ValueError):
 
 
 class AnswersRejected(ValueError):
-    """Answers that cannot be saved or submitted; `messages` name each item.
+    """Answers that cannot be saved or submitted; `problems` name each item, `messages` are
+    their words.
 
     `safety` is true when the answers that were kept carry a safety answer, so the page shows
     crisis resources beside the messages.
     """
 
-    def __init__(self, messages: list[str], *, safety: bool = False) -> None:
-        super().__init__(" ".join(messages))
-        self.messages = messages
+    def __init__(self, problems: list[AnswerProblem], *, safety: bool = False) -> None:
+        self.problems = problems
+        self.messages = [problem.message for problem in problems]
+        super().__init__(" ".join(self.messages))
         self.safety = safety
 
 
@@ -335,8 +337,7 @@ def _write_draft(
     now: datetime,
 ) -> InstrumentResponse:
     """The draft holding `answers`, flushed but not committed; forged values raise first."""
-    missing = {missing_message(n, locale) for n in inst.item_numbers}
-    bad = [m for m in validate_answers(inst, answers, locale) if m not in missing]
+    bad = [p for p in answer_problems(inst, answers, locale) if not p.missing]
     if bad:
         raise AnswersRejected(bad)
     draft = draft_for(session, assignment, inst.code)
@@ -505,13 +506,13 @@ def submit(
     if existing is not None:
         return _resubmitted(session, assignment, inst, existing, answers, locale=locale, now=now)
     draft = _write_draft(session, assignment, inst, answers, locale=locale, now=now)
-    messages = validate_answers(inst, answers, locale)
+    problems = answer_problems(inst, answers, locale)
     is_open = assignment.campaign.is_open(now)
-    if messages or not is_open:
+    if problems or not is_open:
         safety = _commit_draft(session, assignment, inst, draft, now)
         if not is_open:
             raise WindowClosed(safety=safety)
-        raise AnswersRejected(messages, safety=safety)
+        raise AnswersRejected(problems, safety=safety)
     try:
         # The savepoint undoes a failed hand-off alone: the draft written above is then
         # committed with its own signal instead of the result.

@@ -37,10 +37,12 @@ from screening.instruments import load_licensed_text
 __all__ = [
     "SAFETY",
     "AnswerError",
+    "AnswerProblem",
     "DefinitionError",
     "Instrument",
     "ScoreResult",
     "UnknownInstrument",
+    "answer_problems",
     "answer_value",
     "list_instruments",
     "load_instrument",
@@ -164,8 +166,31 @@ def validate_answers(
     item left unanswered, "Please answer item N". Items asked only conditionally (ASQ question 5)
     are required only when their condition holds.
     """
+    return [problem.message for problem in answer_problems(instrument, answers, locale)]
+
+
+@dataclass(frozen=True)
+class AnswerProblem:
+    """One problem ``validate_answers`` names: the item it is about (``None`` for a key that is
+    no item of the instrument), its message, and whether the item was simply left unanswered
+    (``missing``) rather than given a value no respondent could give."""
+
+    item: int | None
+    message: str
+    missing: bool = False
+
+
+def answer_problems(
+    instrument: Instrument | str, answers: Mapping[Any, Any], locale: str = "en"
+) -> list[AnswerProblem]:
+    """The problems ``validate_answers`` lists, in the same order, each with its item: what a
+    form needs to mark the item itself beside the list."""
     inst = _resolve(instrument)
-    messages = [_unknown_message(inst, key, locale) for key in answers if not _is_item(inst, key)]
+    found = [
+        AnswerProblem(None, _unknown_message(inst, key, locale))
+        for key in answers
+        if not _is_item(inst, key)
+    ]
     problems = {
         item.number: value_problem(item, answers.get(item.number), locale) for item in inst.items
     }
@@ -177,10 +202,10 @@ def validate_answers(
     missing = set(_missing_required(inst, given))
     for number, problem in problems.items():
         if problem is not None:
-            messages.append(problem)
+            found.append(AnswerProblem(number, problem))
         elif number in missing:
-            messages.append(missing_message(number, locale))
-    return messages
+            found.append(AnswerProblem(number, missing_message(number, locale), missing=True))
+    return found
 
 
 def answer_value(raw: Any) -> int | None:

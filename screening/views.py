@@ -58,6 +58,7 @@ from screening.models import AssignmentStatus
 from screening.models import Campaign
 from screening.models import CampaignAssignment
 from screening.models import ScreeningResult
+from screening.scoring import AnswerProblem
 
 bp = Blueprint("screening", __name__, url_prefix="/screening")
 CAMPAIGN_ROLES = (Role.ADMIN, Role.SCHOOL_COUNSELLOR)
@@ -138,6 +139,10 @@ def consent(assignment_id: int):
     text = assignment.campaign.consent_text(_locale()) or _default_consent_text()
     who_sees = visibility.lines()
     form = ConsentForm()
+    roster_guardian = assignment.student.guardian_name or ""
+    if minor and not form.is_submitted():
+        # The roster names the guardian: she confirms it, or corrects it, instead of typing it.
+        form.guardian_name.data = roster_guardian
     status = 200
     if form.validate_on_submit():
         try:
@@ -159,6 +164,7 @@ def consent(assignment_id: int):
         assignment=assignment,
         form=form,
         minor=minor,
+        roster_guardian=roster_guardian,
         text=text,
         who_sees=who_sees,
     ), status
@@ -237,7 +243,7 @@ def _post_answers(assignment: CampaignAssignment, inst, form: InstrumentPageForm
             now=now,
         )
     except intake.AnswersRejected as exc:
-        return _render_page(assignment, inst, form, answers, exc.messages, exc.safety), 422
+        return _render_page(assignment, inst, form, answers, exc.problems, exc.safety), 422
     except intake.WindowClosed as exc:
         return _closed_page(assignment, now, safety=exc.safety), 409
     except intake.SubmissionFailed:
@@ -287,16 +293,28 @@ def support(assignment_id: int, code: str):
     )
 
 
-def _render_page(assignment, inst, form, answers: dict, messages: list[str], safety=False):
+def _render_page(
+    assignment, inst, form, answers: dict, problems: list[AnswerProblem], safety=False
+):
+    """The instrument's page with `answers` kept; each problem is listed at the top (a link to
+    its item) and told again at the item it is about."""
     codes = assignment.campaign.instruments
     locale = _locale()
+    at_item: dict[int, str] = {}
+    for problem in problems:
+        if problem.item is not None:
+            at_item.setdefault(
+                problem.item,
+                _("Please answer this question.") if problem.missing else problem.message,
+            )
     return render_template(
         "screening/instrument.html",
         assignment=assignment,
         inst=inst,
         form=form,
         answers=answers,
-        messages=messages,
+        problems=problems,
+        at_item=at_item,
         hints={item.number: when_to_answer(inst, item, locale) for item in inst.items},
         locale=locale,
         position=codes.index(inst.code) + 1,

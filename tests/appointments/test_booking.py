@@ -434,6 +434,86 @@ def _precheck_form(answers: booking.PreCheckAnswers, page: str = "page-1") -> di
     return form
 
 
+# An empty list says why, truly: a walk on a new campus read "try without a preference" with
+# "no preference" already chosen, and nothing said the centre had opened no time yet.
+NONE_OPENED = "has not opened any times for booking in the next two weeks"
+ALL_BOOKED = "Every time the centre has opened for the next two weeks is booked."
+OTHERS_FREE = "but other counsellors have free times"
+WITHOUT_PREFERENCE = ("without a preference", "Show every free time")
+
+
+def _book_page(client: FlaskClient, query: str = "") -> str:
+    response = client.get("/appointments/book" + query)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_a_centre_that_opened_no_time_yet_says_so_with_its_phones_and_the_waitlist(
+    centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    centre.institution.on_duty_phone = "0731-2222-3333"
+    centre.counsellor()
+    student = centre.student()
+    centre.campus.commit()
+    page = _book_page(login(student.user))
+    assert NONE_OPENED in page
+    assert not any(words in page for words in WITHOUT_PREFERENCE)
+    assert 'href="tel:0731-2222-3333"' in page
+    assert 'href="tel:400-161-9995"' in page
+    assert 'href="/appointments/changes/waitlist"' in page
+    # A preference changes nothing when there is no time at all: no "without a preference".
+    with_preference = _book_page(login(student.user), "?gender=M")
+    assert NONE_OPENED in with_preference
+    assert not any(words in with_preference for words in WITHOUT_PREFERENCE)
+
+
+def test_a_centre_whose_times_are_all_booked_says_so_not_that_none_were_opened(
+    centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    counsellor = centre.counsellor()
+    _book(centre.student(), centre.slot(counsellor))
+    student = centre.student()
+    centre.campus.commit()
+    page = _book_page(login(student.user))
+    assert ALL_BOOKED in page
+    assert NONE_OPENED not in page
+    assert not any(words in page for words in WITHOUT_PREFERENCE)
+
+
+def test_no_time_matching_a_preference_offers_every_free_time(
+    centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    centre.slot(centre.counsellor(gender="F"))
+    student = centre.student()
+    centre.campus.commit()
+    client = login(student.user)
+    page = _book_page(client, "?gender=M")
+    assert OTHERS_FREE in page
+    assert 'href="/appointments/book">' in page  # the list without the preference
+    assert NONE_OPENED not in page
+    assert ALL_BOOKED not in page
+    assert page.count('href="/appointments/book/') == 0
+    assert OTHERS_FREE not in _book_page(client)  # without it, the time is listed
+    # "The first free time" finds none either and keeps the preference on the way back.
+    first = client.get("/appointments/book/first?gender=M")
+    assert first.headers["Location"].endswith("/appointments/book?gender=M")
+
+
+def test_a_student_already_waiting_is_told_so_instead_of_asked_to_join(
+    centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    from appointments import waitlist
+
+    centre.counsellor()
+    student = centre.student()
+    centre.campus.commit()
+    waitlist.join(db.session, student.user, student, waitlist.Wishes(), clock.now())
+    page = _book_page(login(student.user))
+    assert NONE_OPENED in page
+    assert "You are on the waitlist." in page
+    assert 'href="/appointments/changes/waitlist"' not in page
+
+
 @pytest.mark.parametrize(
     ("locale", "days"),
     [

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import lxml.html
 import pytest
 from sqlalchemy import func
 from sqlalchemy import select
@@ -217,6 +218,34 @@ def test_a_recovery_code_works_once(client, school):
     assert response.status_code == 401
     assert "already been used" in _text(response)
     assert _sessions(counsellor) == 1
+
+
+def test_the_set_up_page_at_sign_in_has_a_sign_out_that_forgets_the_waiting_sign_in(client, school):
+    """A walk found no way out of the set-up page at a first sign-in (the header's "Sign out"
+    shows only once signed in): someone at a shared computer could not leave it."""
+    counsellor = school["counsellor"]
+    _password(client, counsellor)
+    page = lxml.html.fromstring(_text(client.get("/login/enrol")))
+    (sign_out,) = page.xpath("//header//form[button[normalize-space()='Sign out']]")
+    assert sign_out.get("action") == "/login/cancel"
+    assert sign_out.get("method") == "post"
+    left = client.post("/login/cancel")
+    assert left.location.endswith("/login")
+    assert "You have signed out." in _text(client.get("/login"))
+    # Nothing of the sign-in is left: the set-up page sends back to sign-in, no session began.
+    assert client.get("/login/enrol").location.endswith("/login")
+    assert client.post("/login/enrol", data={"code": "000000"}).location.endswith("/login")
+    assert _sessions(counsellor) == 0
+    assert db.session.scalar(select(func.count()).select_from(TotpEnrolment)) == 0
+
+
+def test_the_code_page_at_sign_in_has_the_same_sign_out(client, school):
+    _enrolled(school["counsellor"])
+    _password(client, school["counsellor"])
+    page = lxml.html.fromstring(_text(client.get("/login/code")))
+    assert page.xpath("//header//form/@action") == ["/language/zh_CN", "/login/cancel"]
+    client.post("/login/cancel")
+    assert client.get("/login/code").location.endswith("/login")
 
 
 def test_first_sign_in_sets_the_app_up_and_shows_recovery_codes_once(client, school):

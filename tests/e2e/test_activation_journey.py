@@ -80,7 +80,7 @@ def test_administrator_prints_slips_and_a_freshman_signs_in_with_a_code(
     phone.fill("#code", code.lower())
     world.shot(phone, "16-first-sign-in-phone")
     phone.get_by_role("button", name="首次登录").click()
-    expect(phone.locator("h1")).to_have_text("设置您的密码")
+    expect(phone.locator("h1")).to_have_text("设置你的密码")
     world.shot(phone, "16-choose-password-phone")
     phone.fill("#new", "xinqiao-2026-mine")
     phone.fill("#confirm", "xinqiao-2026-mine")

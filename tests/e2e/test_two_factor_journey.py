@@ -75,7 +75,7 @@ def test_a_school_counsellor_sets_up_two_factor_sign_in_and_signs_in_with_a_code
     expect(page.locator("#saved-err")).to_have_text("请先保存恢复码，再勾选此项。")
     page.get_by_label("我已将这些恢复码保存在安全的地方").check()
     page.get_by_role("button", name="继续").click()
-    expect(page.locator(".flash.success")).to_have_text("您的账号已开启两步验证。")
+    expect(page.locator(".flash.success")).to_have_text("你的账号已开启两步验证。")
 
     page.get_by_role("button", name="退出登录").click()
     page.wait_for_url("**/login")

@@ -43,6 +43,7 @@ MAY_ANSWER = {
     # Sign-in's second step (back to sign-in when none waits) and their own two-factor set-up.
     "second_step.code",
     "second_step.enrol",
+    "second_step.cancel",
     "two_factor.index",
     "two_factor.recovery_codes",
     "two_factor.regenerate",

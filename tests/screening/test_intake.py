@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from datetime import datetime
 
+import lxml.html
 import pytest
 from sqlalchemy import event
 from sqlalchemy import func
@@ -144,6 +145,59 @@ def test_a_minor_needs_guardian_consent(client, school, make_campaign):
     assert assignment.consent.guardian_name == "Wang Fang"
 
 
+def test_a_minors_consent_form_names_the_guardian_from_the_roster_and_takes_a_correction(
+    client, school, make_campaign
+):
+    school.minor.guardian_name = "刘文"
+    db.session.commit()
+    assignment = _assignment(make_campaign(), school.minor)
+    sign_in(client, school.minor.user)
+    client.post("/language/en", data={"next": "/"})
+    page = _page(client.get(f"/screening/a/{assignment.id}/consent"))
+    assert page.xpath("//input[@name='guardian_name']/@value") == ["刘文"]
+    assert "From your student record" in page.text_content()
+    # Editable: what she sends is what is recorded.
+    accepted = _consent(
+        client,
+        assignment,
+        guardian_name="刘文娟",
+        guardian_relationship="母亲",
+        guardian_agrees="y",
+    )
+    assert accepted.status_code == 302
+    db.session.refresh(assignment)
+    assert assignment.consent.guardian_name == "刘文娟"
+
+
+def test_a_sent_back_consent_form_keeps_the_guardian_name_she_typed(client, school, make_campaign):
+    school.minor.guardian_name = "刘文"
+    db.session.commit()
+    assignment = _assignment(make_campaign(), school.minor)
+    sign_in(client, school.minor.user)
+    refused = _consent(client, assignment, guardian_name="刘文娟")
+    assert refused.status_code == 422
+    page = _page(refused)
+    assert page.xpath("//input[@name='guardian_name']/@value") == ["刘文娟"]
+    assert "From your student record" not in page.text_content()
+
+
+def test_no_guardian_name_is_offered_when_the_roster_has_none_or_she_is_of_age(
+    client, school, make_campaign
+):
+    school.minor.guardian_name = None
+    db.session.commit()
+    campaign = make_campaign()
+    sign_in(client, school.minor.user)
+    minor_page = _page(client.get(f"/screening/a/{_assignment(campaign, school.minor).id}/consent"))
+    assert minor_page.xpath("//input[@name='guardian_name']/@value") in ([], [""])
+    client.post("/logout")
+    sign_in(client, school.student.user)
+    adult_page = _page(
+        client.get(f"/screening/a/{_assignment(campaign, school.student).id}/consent")
+    )
+    assert adult_page.xpath("//input[@name='guardian_name']") == []
+
+
 @pytest.mark.parametrize(
     ("language", "message"), [("en", "Please answer item 4."), ("zh_CN", "请回答第 4 题。")]
 )
@@ -161,6 +215,87 @@ def test_a_missing_answer_is_named_and_the_other_answers_are_kept(
     assert _results(assignment) == 0
     draft = db.session.scalar(select(InstrumentResponse))
     assert draft.answer_map() == {n: 0 for n in (1, 2, 3, 5, 6, 7, 8, 9)}
+
+
+def _page(response) -> lxml.html.HtmlElement:
+    return lxml.html.fromstring(response.get_data(as_text=True))
+
+
+def _marked_items(page: lxml.html.HtmlElement) -> list[str]:
+    """The ids of the items the page marks as needing an answer."""
+    return [f.get("id") for f in page.xpath("//fieldset[contains(@class, 'has-error')]")]
+
+
+def test_a_partial_submit_marks_exactly_the_unanswered_items_and_keeps_every_answer(
+    client, school, make_campaign
+):
+    """A walk on a phone: GAD-7 sent with items 6 and 7 unanswered showed only a list at the top
+    of a 4,500 px page, the items themselves unmarked."""
+    assignment = _assignment(make_campaign(instruments=("phq9", "gad7")), school.student)
+    sign_in(client, school.student.user)
+    _consent(client, assignment)
+    given = {"item_1": "1", "item_2": "2", "item_3": "1", "item_4": "3", "item_5": "0"}
+    response = _post(client, assignment, "gad7", given)
+    assert response.status_code == 422
+    page = _page(response)
+    assert _marked_items(page) == ["q6", "q7"]
+    for number, value in given.items():
+        checked = page.xpath(f"//input[@name='{number}' and @checked]/@value")
+        assert checked == [value], number
+    assert page.xpath("//input[@type='radio' and @checked][starts-with(@name, 'item_6')]") == []
+    # Each marked item says so itself, and a screen reader hears it with the question.
+    for item in ("q6", "q7"):
+        fieldset = page.get_element_by_id(item)
+        described = fieldset.get("aria-describedby").split()
+        message = page.get_element_by_id(f"{item}-err")
+        assert message.get("id") in described
+        assert message.text_content().strip() == "Please answer this question."
+        radios = fieldset.xpath(".//input[@type='radio']")
+        assert radios
+        assert {r.get("aria-invalid") for r in radios} == {"true"}
+    assert page.xpath("//fieldset[@id='q5']//input[@aria-invalid]") == []
+    assert page.findtext(".//title").startswith("Error: ")
+    assert _results(assignment) == 0
+
+
+def test_the_error_summary_takes_the_focus_and_links_each_message_to_its_item(
+    client, school, make_campaign
+):
+    assignment = _assignment(make_campaign(instruments=("phq9", "gad7")), school.student)
+    sign_in(client, school.student.user)
+    client.post("/language/zh_CN", data={"next": "/"})
+    _consent(client, assignment)
+    response = _post(client, assignment, "gad7", {"item_1": "1", "item_3": "0"})
+    page = _page(response)
+    summary = page.xpath("//*[contains(@class, 'error-summary')]")
+    assert len(summary) == 1
+    # Focused as the page opens, without scripts: the first thing a phone shows and a screen
+    # reader reads.
+    assert summary[0].get("autofocus") is not None
+    assert summary[0].get("tabindex") == "-1"
+    links = summary[0].xpath(".//a")
+    assert [a.text_content() for a in links] == [
+        "请回答第 2 题。",
+        "请回答第 4 题。",
+        "请回答第 5 题。",
+        "请回答第 6 题。",
+        "请回答第 7 题。",
+    ]
+    targets = [a.get("href") for a in links]
+    assert targets == ["#q2", "#q4", "#q5", "#q6", "#q7"]
+    assert ["#" + item for item in _marked_items(page)] == targets
+    # A link lands on its item, which takes the focus there.
+    assert all(page.get_element_by_id(t[1:]).get("tabindex") == "-1" for t in targets)
+
+
+def test_an_untouched_page_marks_no_item(client, school, make_campaign):
+    assignment = _assignment(make_campaign(instruments=("phq9", "gad7")), school.student)
+    sign_in(client, school.student.user)
+    _consent(client, assignment)
+    page = _page(client.get(f"/screening/a/{assignment.id}/i/gad7"))
+    assert _marked_items(page) == []
+    assert page.xpath("//*[contains(@class, 'error-summary')]") == []
+    assert page.xpath("//input[@aria-invalid]") == []
 
 
 def test_a_forged_option_value_is_rejected_and_nothing_is_saved(client, school, make_campaign):

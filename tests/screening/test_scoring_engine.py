@@ -15,6 +15,7 @@ import screening.instruments as library
 from screening.scoring import AnswerError
 from screening.scoring import DefinitionError
 from screening.scoring import UnknownInstrument
+from screening.scoring import answer_problems
 from screening.scoring import list_instruments
 from screening.scoring import load_instrument
 from screening.scoring import load_licensed_text
@@ -97,6 +98,12 @@ def test_validate_answers_lists_bad_values_and_gaps_in_item_order() -> None:
         "Please answer item 1.",
         "Item 2: 9 is not one of the allowed answers (0, 1, 2, 3).",
     ]
+
+
+def test_each_problem_names_its_item_so_a_form_can_mark_it() -> None:
+    problems = answer_problems("phq2", {2: 9, 3: 0})
+    assert [(p.item, p.missing) for p in problems] == [(None, False), (1, True), (2, False)]
+    assert [p.message for p in problems] == validate_answers("phq2", {2: 9, 3: 0})
 
 
 def test_validate_answers_does_not_ask_for_optional_items() -> None:

@@ -50,6 +50,7 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     # Sign-in's second step: without a sign-in waiting for it, back to the sign-in page.
     "second_step.code": PUBLIC,
     "second_step.enrol": PUBLIC,
+    "second_step.cancel": PUBLIC,
     "two_factor.index": ALL_SIGNED_IN,
     "two_factor.recovery_codes": ALL_SIGNED_IN,
     "two_factor.regenerate": ALL_SIGNED_IN,
