@@ -624,9 +624,11 @@ def record_outcome(
 
 # Whoever was to hold an interview the assessment held, and a student invited to it for a time
 # still to come, are told; neither note names a reason, the student's neutral as an invitation.
+# The interviewer's leads to the student's warning page, where the assessment is: a department
+# counsellor reads only the entries assigned to her, and this one is the assessor's now.
 HELD_ELSEWHERE_TEXT = N_(
     "A post-screening interview you were to hold was held as the centre's professional "
-    "assessment: see the interview."
+    "assessment: see the student's warning."
 )
 INVITATION_WITHDRAWN_TEXT = N_(
     "The mental health centre has cancelled the conversation it invited you to: you need not "
@@ -717,7 +719,9 @@ def _held_as_assessment(
     entry.state = InterviewState.DONE
     entry.closed_at, entry.closed_by_id = now, assessor.id
     if former is not None and former != assessor.id:
-        notifications.notify(session, [former], HELD_ELSEWHERE_TEXT, f"/interviews/{entry.id}")
+        notifications.notify(
+            session, [former], HELD_ELSEWHERE_TEXT, f"/warnings/students/{entry.student_id}"
+        )
     _audit(
         session,
         assessor,

@@ -230,7 +230,7 @@ def test_an_interview_whose_warning_was_assessed_after_it_was_listed_is_held_by_
             clock.advance(datetime.timedelta(hours=3))
             assessed_at = clock.now()
             _assessed(world.counsellor, world.mathematician)
-            ids = {"red": red.id, "yellow": yellow.id}
+            ids = {"red": red.id, "zhao": world.mathematician.id}
             people = (world.counsellor.id, sc02.id, world.mathematician.user_id)
             db.session.remove()
             downgrade(revision="0039_referral_closure_audit")
@@ -264,7 +264,7 @@ def test_an_interview_whose_warning_was_assessed_after_it_was_listed_is_held_by_
     assert {row["state"] for key, row in rows.items() if key != ids["red"]} == {"TO_ASSIGN"}
     assert len(rows) == 3  # Li Lei's, listed after his assessment, is still to assign
     assert (student, interviews.INVITATION_WITHDRAWN_TEXT, "/interviews/mine") in notes
-    assert (other, interviews.HELD_ELSEWHERE_TEXT, f"/interviews/{ids['red']}") in notes
+    assert (other, interviews.HELD_ELSEWHERE_TEXT, f"/warnings/students/{ids['zhao']}") in notes
     assert [(r.record_id, r.actor_id) for r in audited] == [(str(ids["red"]), None)]
     assert f"interviewer={other}" in audited[0].detail
 

@@ -43,7 +43,7 @@ _OPEN_STATES = ("TO_ASSIGN", "ASSIGNED", "SCHEDULED")
 _LEVEL_KINDS = ("opened", "level_changed", "override")
 _HELD_ELSEWHERE = (
     "A post-screening interview you were to hold was held as the centre's professional "
-    "assessment: see the interview."
+    "assessment: see the student's warning."
 )
 _INVITATION_WITHDRAWN = (
     "The mental health centre has cancelled the conversation it invited you to: you need not "
@@ -203,7 +203,8 @@ def _hold_by_assessment(bind) -> None:
             if users.get(row.student_id) is not None:
                 notes.append((users[row.student_id], _INVITATION_WITHDRAWN, _STUDENT_PAGE))
         if row.interviewer_id is not None and row.interviewer_id != assessor:
-            notes.append((row.interviewer_id, _HELD_ELSEWHERE, f"/interviews/{row.id}"))
+            link = f"/warnings/students/{row.student_id}"
+            notes.append((row.interviewer_id, _HELD_ELSEWHERE, link))
         bind.execute(entry.update().where(entry.c.id == row.id).values(**values))
         for user_id, text, link in notes:
             bind.execute(

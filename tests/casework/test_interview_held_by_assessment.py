@@ -160,7 +160,7 @@ def test_an_interview_another_counsellor_was_to_hold_is_held_and_shows_the_asses
     assert (red.scheduled_for, red.place) == (None, None)
     assert red.invited_at is not None  # she was invited: that stays on record
     (told,) = [n for n in _notes(sc02) if n.text == interviews.HELD_ELSEWHERE_TEXT]
-    assert told.link == f"/interviews/{red.id}"
+    assert told.link == f"/warnings/students/{world.mathematician.id}"
     student_notes = [n.text for n in _notes(world.mathematician.user)]
     assert interviews.INVITATION_WITHDRAWN_TEXT in student_notes
     (row,) = _held_rows(red)
@@ -201,10 +201,15 @@ def test_an_interview_already_held_is_left_as_it_was(world, listed):
     assert _held_rows(red) == []
 
 
-def test_a_yellow_results_interview_is_held_when_the_centre_assesses_that_warning(world, listed):
+def test_a_yellow_results_interview_is_held_when_the_centre_assesses_that_warning(
+    client, world, listed
+):
     """The rule is the warning's, not the colour: the centre's assessment of the yellow her
-    result raised met and assessed her too."""
+    result raised met and assessed her too. The department counsellor who had the interview
+    is told, and her note opens the student's warning page, where the assessment is (the
+    interview, now the assessor's, is no longer among the entries she may open)."""
     _made, yellow, _red = listed
+    interviews.assign(db.session, world.director, [yellow], world.computing_counsellor, clock.now())
     clock.advance(timedelta(days=2))
     _assess(world.counsellor, world.student)
     assert (yellow.state, yellow.conclusion) == (
@@ -212,6 +217,11 @@ def test_a_yellow_results_interview_is_held_when_the_centre_assesses_that_warnin
         interviews.HELD_AS_ASSESSMENT,
     )
     assert yellow.level_after == Level.YELLOW
+    (told,) = [
+        n for n in _notes(world.computing_counsellor) if n.text == interviews.HELD_ELSEWHERE_TEXT
+    ]
+    sign_in(client, world.computing_counsellor)
+    assert client.get(told.link).status_code == 200
 
 
 def test_the_assessment_of_a_later_warning_leaves_an_interview_it_did_not_list(world, listed):
