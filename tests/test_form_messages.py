@@ -24,19 +24,11 @@ from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired
 from wtforms.validators import InputRequired
 
+from campus import DOMAINS
 from tests.test_translations import ZH_PO
 from tests.test_translations import _read
 
-PACKAGES = (
-    "campus",
-    "screening",
-    "warning",
-    "referrals",
-    "casework",
-    "appointments",
-    "oversight",
-    "privacy",
-)
+PACKAGES = DOMAINS
 REQUIRED = (DataRequired, InputRequired, FileRequired)
 # Fields whose text is parsed, each refused by WTForms with its own "Not a valid … value."
 # (DateField, TimeField and DateTimeLocalField are DateTimeFields).
