@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("world", ["zh_CN"], indir
 
 def test_a_department_counsellor_appoints_a_committee_member_who_is_told(world: World):
     counsellor = world.page_for("dept_counsellor")
-    counsellor.get_by_role("link", name="响应网络").click()
+    counsellor.get_by_role("link", name="响应网络", exact=True).click()
     row = counsellor.locator("main table tbody tr", has_text="CS2601")
     expect(row).to_contain_text("陈静")
     expect(counsellor.locator("#rooms")).to_have_count(0)  # the rooms are the administrator's
