@@ -7,10 +7,13 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
 
 from campus.extensions import db
+from campus.models import Hospital
+from campus.models import RoleAssignment
 from referrals.models import Referral
 from tests.pages import errors_under
 
@@ -77,8 +80,9 @@ def test_a_consent_time_that_cannot_be_read_says_how_to_write_it(world, login, l
 def test_a_campus_without_hospitals_says_so_instead_of_a_form_that_cannot_be_sent(world, login):
     """A new campus's counsellor met an empty hospital list, filled in the whole form and was
     told only that the hospital is required."""
-    for hospital in (world.hospital, world.other_hospital):
-        db.session.delete(hospital)
+    hospitals = [world.hospital.id, world.other_hospital.id]
+    db.session.execute(delete(RoleAssignment).where(RoleAssignment.hospital_id.in_(hospitals)))
+    db.session.execute(delete(Hospital).where(Hospital.id.in_(hospitals)))
     db.session.commit()
     page = login(world.counsellor).get(f"/referrals/new/{world.warning.id}")
     text = page.get_data(as_text=True)
