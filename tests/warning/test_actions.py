@@ -86,6 +86,12 @@ def _contact(actor, warning, outcome: str, note: str | None = None, method: str 
     )
 
 
+def _assess(actor, warning, outcome: str) -> None:
+    actions.record_assessment(
+        db.session, actor, warning, warning.version, clock.now(), outcome=outcome
+    )
+
+
 def test_contact_meets_the_deadline_writes_the_timeline_and_the_audit_trail(network):
     warning = open_warning(network.student, Level.YELLOW)
     _contact(network.dept_counsellor, warning, "Met in the office", "Sleeping badly", "in_person")
@@ -174,14 +180,7 @@ def test_a_red_warning_closes_only_after_a_professional_assessment(login, networ
     _contact(network.school_counsellor, warning, "reached")
     refused = client.post(f"/warnings/{warning.id}/actions/close", data=_close_form(warning))
     assert refused.status_code == 400
-    actions.record_assessment(
-        db.session,
-        network.school_counsellor,
-        warning,
-        warning.version,
-        clock.now(),
-        outcome="Stable, outpatient care arranged",
-    )
+    _assess(network.school_counsellor, warning, "Stable, outpatient care arranged")
     response = client.post(f"/warnings/{warning.id}/actions/close", data=_close_form(warning))
     assert response.status_code == 302
     assert db.session.get(EarlyWarning, warning.id).status == "closed"
@@ -191,14 +190,7 @@ def test_an_assessment_plans_the_reds_weekly_follow_up(network):
     """A walk of a new campus found a red acknowledged, assessed, its family called and its peer
     watch arranged owing nothing more: no weekly follow-up until someone logged a contact."""
     warning = open_warning(network.student, Level.RED)
-    actions.record_assessment(
-        db.session,
-        network.school_counsellor,
-        warning,
-        warning.version,
-        clock.now(),
-        outcome="Low mood, no plan; weekly sessions",
-    )
+    _assess(network.school_counsellor, warning, "Low mood, no plan; weekly sessions")
     owed = open_deadlines(warning)
     assert "assessment" not in owed
     assert owed["follow_up"].due_at == clock.now() + timedelta(days=7)
@@ -207,14 +199,7 @@ def test_an_assessment_plans_the_reds_weekly_follow_up(network):
 
 def test_closing_ends_deadlines_and_tasks_and_a_new_signal_opens_a_new_warning(login, network):
     warning = open_warning(network.student, Level.RED)
-    actions.record_assessment(
-        db.session,
-        network.school_counsellor,
-        warning,
-        warning.version,
-        clock.now(),
-        outcome="Stable, outpatient care arranged",
-    )
+    _assess(network.school_counsellor, warning, "Stable, outpatient care arranged")
     client = login(network.school_counsellor)
     response = client.post(
         f"/warnings/{warning.id}/actions/close",
