@@ -51,8 +51,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-# `make screenshots` refreshes the README's pictures in docs/screenshots; an ordinary test run
-# writes them to a scratch folder so running the suite never dirties the work tree.
+# `make screenshots` refreshes the README's pictures in docs/screenshots (XINQIAO_SCREENSHOTS
+# names another folder); an ordinary test run takes no pictures (some 240 full pages a run, which
+# nobody looks at), and writes the documents it downloads to a scratch folder, so running the
+# suite never dirties the work tree.
+TAKE_SCREENSHOTS = bool(os.environ.get("XINQIAO_SCREENSHOTS"))
 SCREENSHOTS = Path(
     os.environ.get("XINQIAO_SCREENSHOTS") or Path(tempfile.gettempdir()) / "xinqiao-screenshots"
 )
@@ -139,7 +142,6 @@ class World:
     warning_id: int = 0
     referral_id: int = 0
     leave_id: int = 0
-    baseline: dict[str, list[str]] = field(default_factory=dict)
     contexts: list[BrowserContext] = field(default_factory=list)
 
     def page_for(self, who: str, viewport: dict | None = None) -> Page:
@@ -158,7 +160,9 @@ class World:
         return page
 
     def shot(self, page: Page, name: str) -> None:
-        """Save the page as <SCREENSHOTS>/<name>.<locale>.png (same names every run)."""
+        """Save the page as <SCREENSHOTS>/<name>.<locale>.png (same names every run), when asked."""
+        if not TAKE_SCREENSHOTS:
+            return
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{name}.{self.locale}.png"), full_page=True)
 
@@ -190,7 +194,6 @@ def world(request, live_app: Flask, base_url: str, browser: Browser) -> Iterator
         _empty_tables()
         world = _seed(World(locale=request.param, base_url=base_url, browser=browser))
         db.session.remove()
-    world.baseline = kpi_rows(world.page_for("admin"))
     yield world
     world.close()
     with live_app.app_context():
