@@ -161,9 +161,30 @@ def day_words(value: Any, now: datetime | None = None) -> str:
     if moment is None:
         return ""
     day = local_day(moment) if isinstance(moment, datetime) else moment
-    this_year, other_year = DAY_PATTERNS.get(viewer_locale().split("_")[0], DAY_PATTERNS["en"])
     today = local_day(now or clock.now())
-    return str(format_date(day, this_year if day.year == today.year else other_year))
+    return _day_text(day, with_year=day.year != today.year)
+
+
+def dated_words(value: Any, now: datetime | None = None) -> str:
+    """A day with its year whatever the year (2026年12月7日 周一): each end of a period that
+    crosses a new year says its own, or "2025年12月1日 至 12月7日" reads as one week."""
+    moment = _moment(value)
+    if moment is None:
+        return ""
+    return _day_text(local_day(moment) if isinstance(moment, datetime) else moment, with_year=True)
+
+
+def _day_text(day: date, *, with_year: bool) -> str:
+    this_year, other_year = DAY_PATTERNS.get(viewer_locale().split("_")[0], DAY_PATTERNS["en"])
+    return str(format_date(day, other_year if with_year else this_year))
+
+
+def span_words(first: Any, last: Any) -> str:
+    """Which of `WORDS` says both ends of a period from `first` to `last`: "day" when they fall
+    in one year, else "dated", so that neither end loses its year."""
+    ends = [_moment(first), _moment(last)]
+    years = {(local_day(m) if isinstance(m, datetime) else m).year for m in ends if m is not None}
+    return "day" if len(years) <= 1 else "dated"
 
 
 # A day as a message stores it (2026-12-07).
@@ -232,8 +253,8 @@ def machine_time(value: Any) -> str:
 
 # How `timed` says a time, by the name a template gives: a record of when something happened
 # ("moment": 12月5日 周六 07:34), a deadline or a note's time read as it is planned by ("due":
-# 今天 14:00), a day ("day": 12月7日 周一).
-WORDS = {"moment": moment_words, "due": due_words, "day": day_words}
+# 今天 14:00), a day ("day": 12月7日 周一), a day with its year ("dated": 2026年12月7日 周一).
+WORDS = {"moment": moment_words, "due": due_words, "day": day_words, "dated": dated_words}
 
 
 @pass_context
@@ -246,7 +267,7 @@ def timed(context: Context, value: Any, words: str = "moment") -> str:
     if moment is None:
         return ""
     if context.get("printing"):
-        return local_date(moment) if words == "day" else local_time(moment)
+        return local_date(moment) if words in ("day", "dated") else local_time(moment)
     return Markup('<time datetime="{}">{}</time>').format(
         machine_time(moment), WORDS[words](moment)
     )

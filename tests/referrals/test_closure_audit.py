@@ -43,6 +43,7 @@ from referrals.models import ReferralStatus
 from referrals.models import ReferralTransition
 from referrals.services import ReferralSettings
 from tests.factories import referral_row
+from tests.pages import visible_text
 
 S = ReferralStatus
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -243,3 +244,15 @@ def test_a_chinese_directors_workbook_reads_in_chinese(audit, login):
     assert late["结束时间（北京时间）"] == datetime(2026, 9, 10, 10, 0)
     assert late["与预计结案日相比"] == "逾期"
     assert late["办结人"] == "Dr Zhou（医院）"
+
+
+def test_a_period_across_a_new_year_gives_each_end_its_year(audit, login):
+    audit.director.locale = "zh_CN"
+    db.session.commit()
+    client = login(audit.director)
+
+    across = client.get("/referrals/closure?first=2025-12-01&last=2026-09-30").get_data(True)
+    within = client.get(f"/referrals/closure?{SEPTEMBER}").get_data(True)
+
+    assert "2025年12月1日 周一 至 2026年9月30日 周三" in visible_text(across)
+    assert "9月1日 周二 至 9月30日 周三" in visible_text(within)
