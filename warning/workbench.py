@@ -203,8 +203,9 @@ def _end_of_today(now: datetime) -> datetime:
 
 def when_due(due: datetime, now: datetime) -> str:
     """The soonest deadline in words relative to now, e.g. due in 40 minutes (today 11:00), or
-    2 hours ago."""
-    when = format_timedelta(due - now, add_direction=True)
+    2 hours ago. A whole unit before the next is said (`threshold=1`): with Babel's 0.85, 22
+    hours read "in 1 day (today 23:51)"."""
+    when = format_timedelta(due - now, add_direction=True, threshold=1)
     time = due_words(due, now)
     if due >= now:
         return _("The earliest is due %(when)s (%(time)s).", when=when, time=time)

@@ -4,7 +4,10 @@ same number, scoped as that list is."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from datetime import timedelta
+
+from flask_babel import force_locale
 
 from campus import clock
 from campus.extensions import db
@@ -12,6 +15,7 @@ from campus.models import Role
 from tests.factories import phq9_signal
 from tests.pages import without_tokens
 from warning import escalation
+from warning import workbench
 
 from .response_helpers import arrange_peer_watch
 from .response_helpers import class_peer_watch_policy
@@ -237,3 +241,13 @@ def test_a_red_escalated_to_leadership_is_the_directors_own_whatever_the_step(ne
 
     own, _ = _sections(login(network.director).get("/tasks").get_data(as_text=True))
     assert "Professional assessment" in own
+
+
+def test_a_deadline_later_today_is_said_in_hours_not_as_a_day(app):
+    just_after_midnight = datetime(2026, 9, 13, 16, 30)  # 00:30 on the 14th in Beijing
+    before_the_next = datetime(2026, 9, 14, 15, 51)  # 23:51 the same day
+
+    with app.test_request_context(), force_locale("zh_CN"):
+        words = workbench.when_due(before_the_next, just_after_midnight)
+
+    assert words == "最早一条23小时后到期（今天 23:51）。"
