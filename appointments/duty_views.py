@@ -36,6 +36,9 @@ from campus import workbench
 from campus.extensions import db
 from campus.forms import add_error
 from campus.forms import filled
+from campus.local_time import local_day
+from campus.local_time import local_time
+from campus.local_time import moment_words
 from campus.models import User
 from campus.outcomes import Refused
 from campus.permissions import require_roles
@@ -92,8 +95,27 @@ def _week_page(
         remove_form=RemoveForm(formdata=None),
         planner=planner,
         now=clock.now(),
+        shift_hours=shift_hours,
     )
     return body, status
+
+
+def shift_hours(shift: DutyShift, day: date) -> str:
+    """A shift's hours on its day's row of the week: "08:00 – 20:00", "20:00 – 次日 08:00" (and on
+    the next row "前一天 20:00 – 08:00"). The row names the day, so "yesterday 08:00", which
+    says a deadline, read as a contradiction under "Mon 7 Dec" the morning after."""
+    return f"{_hour_on(shift.starts_at, day)} – {_hour_on(shift.ends_at, day)}"
+
+
+def _hour_on(moment: datetime, day: date) -> str:
+    at, hour = local_day(moment), local_time(moment, "HH:mm")
+    if at == day:
+        return hour
+    if at == day + timedelta(days=1):
+        return _("next day %(time)s", time=hour)
+    if at == day - timedelta(days=1):
+        return _("day before %(time)s", time=hour)
+    return moment_words(moment)
 
 
 @bp.route("/shifts", methods=["POST"])

@@ -24,6 +24,7 @@ from campus.models import Role
 from campus.models import User
 from campus.notifications import Notification
 from tests.factories import phq9_signal
+from tests.pages import visible_text
 from warning.models import OwnerTier
 from warning.response import NOTIFICATION_TEXT
 from warning.response import ON_DUTY_TEXT
@@ -185,7 +186,7 @@ def test_the_director_puts_a_counsellor_on_duty_and_the_crisis_page_names_them(c
     assert response.status_code == 200
     week = response.get_data(as_text=True)
     assert centre.first.name in week
-    assert "today 08:00 – 20:00" in week
+    assert "08:00 – 20:00" in week
 
     crisis_page = login(centre.dept_counsellor).get("/crisis/follow-ups").get_data(as_text=True)
     assert "On duty now" in crisis_page
@@ -275,3 +276,22 @@ def test_a_past_shift_stays_on_the_record(centre, login):
 def test_students_are_not_shown_the_roster(centre, login):
     client = login(centre.student.user)
     assert client.get("/appointments/duty/").status_code == 403
+
+
+def test_the_week_gives_each_row_its_shifts_hours_not_days_relative_to_today(centre, login):
+    """A walk read "yesterday 08:00 – 20:00" on the row "Mon 7 Dec" the morning after."""
+    on_duty(centre.first, starts=datetime(2026, 9, 14, 0), hours=12)  # 08:00–20:00 in Beijing
+    on_duty(centre.second, starts=datetime(2026, 9, 14, 12), hours=12)  # 20:00–08:00 the next day
+    clock.advance(timedelta(days=1))  # read the next morning
+
+    page = visible_text(
+        login(centre.director).get("/appointments/duty/?week=2026-09-14").get_data(as_text=True)
+    )
+
+    monday = page[page.index("Mon 14 Sep") : page.index("Tue 15 Sep")]
+    tuesday = page[page.index("Tue 15 Sep") : page.index("Wed 16 Sep")]
+    assert "08:00 – 20:00" in monday
+    assert "20:00 – next day 08:00" in monday
+    assert "day before 20:00 – 08:00" in tuesday
+    assert "yesterday" not in page
+    assert "today" not in monday
