@@ -153,25 +153,25 @@ class LoginForm(AccountForm):
     submit = SubmitField(_l("Sign in"))
 
 
-# What the password forms say of a field left empty.
-NEW_PASSWORD_MISSING = _l("Choose a new password.")
-REPEAT_MISSING = _l("Type the new password again.")
+class NewPasswordForm(FlaskForm):
+    """A new password, typed twice: the rules every password a person chooses meets."""
 
-
-class ChangePasswordForm(FlaskForm):
-    current = PasswordField(
-        _l("Current password"), validators=[DataRequired(_l("Give your current password."))]
-    )
     new = PasswordField(
         _l("New password"),
-        validators=[DataRequired(NEW_PASSWORD_MISSING), Length(min=10, max=200)],
+        validators=[DataRequired(_l("Choose a new password.")), Length(min=10, max=200)],
     )
     confirm = PasswordField(
         _l("Repeat the new password"),
         validators=[
-            DataRequired(REPEAT_MISSING),
+            DataRequired(_l("Type the new password again.")),
             EqualTo("new", message=_l("The two passwords differ.")),
         ],
+    )
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current = PasswordField(
+        _l("Current password"), validators=[DataRequired(_l("Give your current password."))]
     )
     submit = SubmitField(_l("Change password"))
 
@@ -442,21 +442,10 @@ class SignOnForm(FlaskForm):
     submit = SubmitField(_l("Save sign-on settings"))
 
 
-class FirstPasswordForm(FlaskForm):
+class FirstPasswordForm(NewPasswordForm):
     """The password a person chooses after signing in with an activation code: they have none
     yet, so there is no current one to ask for."""
 
-    new = PasswordField(
-        _l("New password"),
-        validators=[DataRequired(NEW_PASSWORD_MISSING), Length(min=10, max=200)],
-    )
-    confirm = PasswordField(
-        _l("Repeat the new password"),
-        validators=[
-            DataRequired(REPEAT_MISSING),
-            EqualTo("new", message=_l("The two passwords differ.")),
-        ],
-    )
     submit = SubmitField(_l("Set my password"))
 
 

@@ -155,26 +155,39 @@ def _set_up_page(user: User, secret: str, form: AppCodeForm, action: str) -> str
     )
 
 
-def _keep_unsaved(codes: list[str]) -> None:
+def _show_new_codes(codes: list[str]) -> ResponseReturnValue:
+    """New recovery codes go to their page, which shows them until their owner has saved them."""
     session[_UNSAVED_CODES] = mfa.encrypt("\n".join(codes))
+    return redirect(url_for("two_factor.recovery_codes"))
 
 
-@second_step.route("/enrol", methods=["GET", "POST"])
-@takes_guesses
-def enrol() -> ResponseReturnValue:
-    user = _pending_sign_in(mfa.SecondStep.ENROL)
+def _set_up_app(user: User, endpoint: str, *, signing_in: bool) -> ResponseReturnValue:
+    """The set-up page of an authenticator app and its confirming code, at sign-in's second
+    step (nobody signed in yet: a refused code is audited and the code confirmed starts the
+    session) or on a person's own account."""
     secret = _secret_being_set_up()
     form = AppCodeForm()
     if form.validate_on_submit():
         try:
             codes = mfa.enrol(db.session, user, secret, filled(form.code), clock.now())
         except mfa.CodeRefused as refused:
-            _refused(user, form, refused)
-            return _set_up_page(user, secret, form, url_for("second_step.enrol")), 401
-        _signed_in(user, "second factor: app set up")
-        _keep_unsaved(codes)
-        return redirect(url_for("two_factor.recovery_codes"))
-    return _set_up_page(user, secret, form, url_for("second_step.enrol"))
+            if signing_in:
+                _refused(user, form, refused)
+            else:
+                add_error(form.code, refused.message.shown())
+            return _set_up_page(user, secret, form, url_for(endpoint)), (401 if signing_in else 422)
+        if signing_in:
+            _signed_in(user, "second factor: app set up")
+        else:
+            session.pop(_NEW_SECRET, None)
+        return _show_new_codes(codes)
+    return _set_up_page(user, secret, form, url_for(endpoint))
+
+
+@second_step.route("/enrol", methods=["GET", "POST"])
+@takes_guesses
+def enrol() -> ResponseReturnValue:
+    return _set_up_app(_pending_sign_in(mfa.SecondStep.ENROL), "second_step.enrol", signing_in=True)
 
 
 @second_step.route("/cancel", methods=["POST"])
@@ -246,18 +259,7 @@ def index() -> ResponseReturnValue:
             codes_left=mfa.recovery_codes_left(db.session, user),
             form=AppCodeForm(formdata=None),
         )
-    secret = _secret_being_set_up()
-    form = AppCodeForm()
-    if form.validate_on_submit():
-        try:
-            codes = mfa.enrol(db.session, user, secret, filled(form.code), clock.now())
-        except mfa.CodeRefused as refused:
-            add_error(form.code, refused.message.shown())
-            return _set_up_page(user, secret, form, url_for("two_factor.index")), 422
-        session.pop(_NEW_SECRET, None)
-        _keep_unsaved(codes)
-        return redirect(url_for("two_factor.recovery_codes"))
-    return _set_up_page(user, secret, form, url_for("two_factor.index"))
+    return _set_up_app(user, "two_factor.index", signing_in=False)
 
 
 def _own_code_key() -> str:
@@ -282,8 +284,7 @@ def regenerate() -> ResponseReturnValue:
         mfa.audit_refusal(db.session, user, refused.problem, action="mfa_recovery_codes")
         flash(refused.message.shown(), "error")
         return redirect(url_for("two_factor.index"))
-    _keep_unsaved(codes)
-    return redirect(url_for("two_factor.recovery_codes"))
+    return _show_new_codes(codes)
 
 
 # --- the administrator's settings and reset ---------------------------------------------------

@@ -47,6 +47,13 @@ KINDS: dict[str, type[Unit]] = {
     "building": DormBuilding,
     "room": DormRoom,
 }
+# What the audit trail calls each kind of unit.
+RECORD_TYPES: dict[type[Unit], str] = {
+    Department: "department",
+    ClassGroup: "class_group",
+    DormBuilding: "dorm_building",
+    DormRoom: "dorm_room",
+}
 # A room number as halls write them: 305, 1203, 305A.
 ROOM_NUMBER = re.compile(r"\d{1,4}[A-Za-z]?")
 ROOM_RANGE = re.compile(r"(\d{1,4})\s*[-－—~～至]\s*(\d{1,4})")
@@ -223,15 +230,8 @@ def remove(
     """Delete `unit` (found with `find_unit`) once `check_remove` lets it, audited with its name,
     in one commit."""
     check_remove(session, unit, also)
-    detail = label(unit)
-    if isinstance(unit, Department):
-        _audited(session, admin, institution, "remove_unit", "department", unit.id, detail)
-    elif isinstance(unit, ClassGroup):
-        _audited(session, admin, institution, "remove_unit", "class_group", unit.id, detail)
-    elif isinstance(unit, DormBuilding):
-        _audited(session, admin, institution, "remove_unit", "dorm_building", unit.id, detail)
-    else:
-        _audited(session, admin, institution, "remove_unit", "dorm_room", unit.id, detail)
+    kind = RECORD_TYPES[type(unit)]
+    _audited(session, admin, institution, "remove_unit", kind, unit.id, label(unit))
     session.delete(unit)
     session.commit()
 
@@ -256,13 +256,8 @@ def rename(session: Session, admin: User, institution: Institution, unit: Unit, 
     except IntegrityError:
         session.rollback()
         raise AdminError(Message(N_("That name already exists."))) from None
-    detail = f"{old} -> {name}"
-    if isinstance(unit, Department):
-        _audited(session, admin, institution, "rename_unit", "department", unit.id, detail)
-    elif isinstance(unit, ClassGroup):
-        _audited(session, admin, institution, "rename_unit", "class_group", unit.id, detail)
-    else:
-        _audited(session, admin, institution, "rename_unit", "dorm_building", unit.id, detail)
+    kind = RECORD_TYPES[type(unit)]
+    _audited(session, admin, institution, "rename_unit", kind, unit.id, f"{old} -> {name}")
     session.commit()
 
 

@@ -9,6 +9,7 @@ audited in turn, with the filter asked.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
@@ -221,10 +222,16 @@ ACTION_LABELS = {
 }
 
 
-def action_label(code: str) -> str:
-    """An audit row's action in the reader's language; a code without a label as itself."""
-    label = ACTION_LABELS.get(code)
+def _worded(labels: Mapping[str, object], code: str) -> str:
+    """`code` in the reader's language from `labels`; a code without words as itself, never
+    hidden."""
+    label = labels.get(code)
     return code if label is None else str(label)
+
+
+def action_label(code: str) -> str:
+    """An audit row's action in the reader's language."""
+    return _worded(ACTION_LABELS, code)
 
 
 def codes_worded_as(code: str) -> tuple[str, ...]:
@@ -255,9 +262,8 @@ OUTCOME_LABELS = {
 
 
 def outcome_label(code: str) -> str:
-    """An audit row's outcome in the reader's language; a code without words as itself."""
-    label = OUTCOME_LABELS.get(code)
-    return code if label is None else str(label)
+    """An audit row's outcome in the reader's language."""
+    return _worded(OUTCOME_LABELS, code)
 
 
 # Each kind of record the trail names, as an administrator reads it; like an action, a kind
@@ -346,11 +352,8 @@ def record_label(code: str) -> str:
     The oversight figures are `oversight.<list>` (a drill-down read), `oversight.drill-<list>`
     (its export), `oversight.<kpi>-<grouping>` and `oversight.province-<kpi>-<grouping>` (a
     table's export): worded with the list's or the KPI's title, as the dashboard shows it."""
-    label = RECORD_LABELS.get(code)
-    if label is not None:
-        return str(label)
-    if not code.startswith(OVERSIGHT):
-        return code
+    if code in RECORD_LABELS or not code.startswith(OVERSIGHT):
+        return _worded(RECORD_LABELS, code)
     figure = code.removeprefix(OVERSIGHT)
     listed = LIST_TITLES.get(figure.removeprefix(DRILL))
     if listed is not None:

@@ -222,11 +222,18 @@ def _once_more_after_conflict(
         try:
             return write(session, _reload(session, assignment_id), *args, **kwargs)
         except _CONFLICTS as exc:
-            session.rollback()
-            log.exception("concurrent writes to assignment %s kept conflicting", assignment_id)
-            raise SubmissionFailed(str(exc)) from exc
+            why = "concurrent writes to assignment %s kept conflicting"
+            raise _failed(session, why, assignment_id, exc) from exc
 
     return once_more
+
+
+def _failed(session: Session, why: str, assignment_id: int, exc: Exception) -> SubmissionFailed:
+    """What a write of answers that could not be stored raises, from inside its `except`: nothing
+    of it is kept, and the log says `why` (of the assignment) with the error."""
+    session.rollback()
+    log.exception(why, assignment_id)
+    return SubmissionFailed(str(exc))
 
 
 def give_consent(
@@ -446,9 +453,8 @@ def _commit_or_fail(session: Session, assignment: CampaignAssignment, write: Cal
         written = write()
         session.commit()
     except Exception as exc:
-        session.rollback()
-        log.exception("saving screening answers failed for assignment %s", assignment_id)
-        raise SubmissionFailed(str(exc)) from exc
+        why = "saving screening answers failed for assignment %s"
+        raise _failed(session, why, assignment_id, exc) from exc
     return written
 
 

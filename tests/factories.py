@@ -34,6 +34,7 @@ from referrals.services import ReferralSettings
 from warning import services as warnings
 from warning.models import EarlyWarning
 from warning.models import OwnerTier
+from warning.models import Signal
 from warning.policy import Level
 from warning.response import plan_response
 
@@ -72,6 +73,22 @@ def phq9_signal(
     """A screening PHQ-9 total as a signal; the default policy reads 5+ blue, 10+ yellow, 20+
     red."""
     return signal(student, label, instrument="phq9", total=total)
+
+
+def safety_answer(student: Student, observed_at: datetime) -> Signal | None:
+    """A PHQ-9 screening result with its safety item answered (total 12), handed off from the
+    2026 freshman intake as screening hands it: it opens a red warning. Not committed, so a test
+    may also roll the hand-off back."""
+    return warnings.hand_off_screening_result(
+        db.session,
+        student=student,
+        instrument="phq9",
+        total=12,
+        flags="phq9_item9;safety",
+        observed_at=observed_at,
+        campaign_name="2026 freshman intake",
+        result_id=7,
+    )
 
 
 def open_warning(

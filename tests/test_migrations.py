@@ -189,14 +189,10 @@ def test_an_interview_whose_warning_was_assessed_after_it_was_listed_is_held_by_
     note. Li Lei's interview, listed after his red was assessed, and Wang Fang's (no assessment)
     stay on the list."""
     from campus import clock
-    from campus.models import Role
     from casework import interviews
     from tests.casework import interview_world as w
     from tests.conftest import Campus
     from warning import actions
-    from warning import services as warnings
-    from warning.models import SignalSource
-    from warning.policy import Level
 
     app = create_app("test", SQLALCHEMY_DATABASE_URI=fresh_database_url)
     monkeypatch.delitem(actions.ASSESSMENT_SERVES, "post_screening_interview")  # as before 0040
@@ -207,29 +203,15 @@ def test_an_interview_whose_warning_was_assessed_after_it_was_listed_is_held_by_
             upgrade()
             campus = Campus()
             world = w.build(campus)
-            sc02 = campus.staff(world.institution, Role.SCHOOL_COUNSELLOR, login="sc02")
-            campus.commit()
-            warnings.record_signal(
-                db.session,
-                student=world.classmate,
-                source=SignalSource.COUNSELLOR,
-                observed_at=clock.now(),
-                label="Counsellor's judgement",
-                explicit_level=Level.RED,
-                recorded_by=world.counsellor,
-            )
-            db.session.commit()
-            _assessed(world.counsellor, world.classmate)
+            w.judged_red(world, world.classmate)
+            w.assess(world.counsellor, world.classmate)
             clock.advance(datetime.timedelta(hours=1))
             made, yellow, red = w.listed(world)
             w.submit(made, world.classmate, "phq9", w.phq9_total(22))
-            interviews.assign(db.session, world.director, [red], sc02, clock.now())
-            interviews.schedule(
-                db.session, sc02, red, red.version, clock.now(), when=later, place="Room 203"
-            )
+            sc02 = w.invited_by_sc02(campus, world, red, later)
             clock.advance(datetime.timedelta(hours=3))
             assessed_at = clock.now()
-            _assessed(world.counsellor, world.mathematician)
+            w.assess(world.counsellor, world.mathematician)
             ids = {"red": red.id, "zhao": world.mathematician.id}
             people = (world.counsellor.id, sc02.id, world.mathematician.user_id)
             db.session.remove()
@@ -267,14 +249,3 @@ def test_an_interview_whose_warning_was_assessed_after_it_was_listed_is_held_by_
     assert (other, interviews.HELD_ELSEWHERE_TEXT, f"/warnings/students/{ids['zhao']}") in notes
     assert [(r.record_id, r.actor_id) for r in audited] == [(str(ids["red"]), None)]
     assert f"interviewer={other}" in audited[0].detail
-
-
-def _assessed(counsellor, student) -> None:
-    from campus import clock
-    from warning import actions
-    from warning import services as warnings
-
-    warning = warnings.open_warning(db.session, student.id)
-    actions.record_assessment(
-        db.session, counsellor, warning, warning.version, clock.now(), outcome="面谈评估"
-    )

@@ -18,6 +18,7 @@ from campus.models import Institution
 from campus.models import Role
 from campus.models import Student
 from campus.models import User
+from casework import interviews
 from casework.models import InterviewEntry
 from screening import campaigns
 from screening import intake
@@ -25,6 +26,10 @@ from screening.models import Campaign
 from screening.models import CampaignAssignment
 from screening.models import ScreeningResult
 from screening.scoring import load_instrument
+from warning import actions
+from warning import services as warnings
+from warning.models import SignalSource
+from warning.policy import Level
 
 
 @dataclass
@@ -142,3 +147,45 @@ def listed(world: World) -> tuple[Campaign, InterviewEntry, InterviewEntry]:
     submit(made, world.mathematician, "phq9", phq9_total(22))
     by_student = {e.student_id: e for e in entries(made)}
     return made, by_student[world.student.id], by_student[world.mathematician.id]
+
+
+def judged_red(world: World, student: Student) -> None:
+    """The school counsellor's own judgement puts `student` at red now (a warning of its own, not
+    a screening's), committed."""
+    warnings.record_signal(
+        db.session,
+        student=student,
+        source=SignalSource.COUNSELLOR,
+        observed_at=clock.now(),
+        label="Counsellor's judgement",
+        explicit_level=Level.RED,
+        recorded_by=world.counsellor,
+    )
+    db.session.commit()
+
+
+def assess(counsellor: User, student: Student) -> None:
+    """`counsellor` records the professional assessment of `student`'s open warning now."""
+    warning = warnings.open_warning(db.session, student.id)
+    assert warning is not None, "an assessment is of an open warning"
+    actions.record_assessment(
+        db.session,
+        counsellor,
+        warning,
+        warning.version,
+        clock.now(),
+        outcome="面谈评估：风险可控，继续每周跟进",
+    )
+    db.session.expire_all()
+
+
+def invited_by_sc02(campus, world: World, entry: InterviewEntry, when: datetime) -> User:
+    """A second school counsellor, sc02, is given `entry` by the director and invites the student
+    to Room 203 at `when`; returns sc02."""
+    sc02 = campus.staff(world.institution, Role.SCHOOL_COUNSELLOR, login="sc02")
+    campus.commit()
+    interviews.assign(db.session, world.director, [entry], sc02, clock.now())
+    interviews.schedule(
+        db.session, sc02, entry, entry.version, clock.now(), when=when, place="Room 203"
+    )
+    return sc02

@@ -7,25 +7,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from campus.extensions import db
+from tests.factories import safety_answer
 from tests.pages import visible_text
 from tests.pdf import needs_poppler
 from tests.pdf import pdf_text
-from warning import services
 
 SCREENED_AT = datetime(2026, 9, 12, 2, 0)  # 10:00 on Saturday 12 September in Shanghai
 
 
 def _red_safety_answer(world) -> None:
-    services.hand_off_screening_result(
-        db.session,
-        student=world.student,
-        instrument="phq9",
-        total=12,
-        flags="phq9_item9;safety",
-        observed_at=SCREENED_AT,
-        campaign_name="2026 freshman intake",
-        result_id=7,
-    )
+    safety_answer(world.student, SCREENED_AT)
     db.session.commit()
 
 

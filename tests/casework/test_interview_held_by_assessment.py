@@ -18,7 +18,6 @@ from sqlalchemy import select
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
-from campus.models import Role
 from campus.notifications import Notification
 from casework import interviews
 from casework.models import InterviewEntry
@@ -29,11 +28,9 @@ from tests.casework import interview_world as w
 from tests.conftest import sign_in
 from warning import actions
 from warning import services as warnings
-from warning.models import SignalSource
 from warning.models import WarningEvent
 from warning.policy import Level
 
-ASSESSED = "面谈评估：风险可控，继续每周跟进"
 HELD_NOTE = "(held as the professional assessment)"
 
 
@@ -45,14 +42,6 @@ def world(campus) -> w.World:
 @pytest.fixture
 def listed(world):
     return w.listed(world)
-
-
-def _assess(counsellor, student) -> None:
-    warning = warnings.open_warning(db.session, student.id)
-    actions.record_assessment(
-        db.session, counsellor, warning, warning.version, clock.now(), outcome=ASSESSED
-    )
-    db.session.expire_all()
 
 
 def _notes(user) -> list[Notification]:
@@ -82,7 +71,7 @@ def test_the_reds_assessment_holds_its_interview_and_nothing_calls_it_missed(cli
     interviews.assign(db.session, world.director, [red], world.counsellor, clock.now())
     clock.advance(timedelta(hours=20))
     assessed_at = clock.now()
-    _assess(world.counsellor, world.mathematician)
+    w.assess(world.counsellor, world.mathematician)
 
     assert red.state == InterviewState.DONE
     assert (red.held_at, red.closed_at) == (assessed_at, assessed_at)
@@ -121,7 +110,7 @@ def test_the_students_file_shows_it_held_once_and_the_timeline_the_assessment_on
 ):
     _made, _yellow, red = listed
     clock.advance(timedelta(hours=3))
-    _assess(world.counsellor, world.mathematician)
+    w.assess(world.counsellor, world.mathematician)
     sign_in(client, world.counsellor)
     page = client.get(f"/casework/students/{world.mathematician.id}").get_data(as_text=True)
     section = page.split("Post-screening interviews", 1)[1]
@@ -141,20 +130,9 @@ def test_an_interview_another_counsellor_was_to_hold_is_held_and_shows_the_asses
     held, sc01 is shown as its interviewer (she met the student), sc02 is told, and the student
     is told the time she was given no longer stands."""
     _made, _yellow, red = listed
-    sc02 = campus.staff(world.institution, Role.SCHOOL_COUNSELLOR, login="sc02")
-    campus.commit()
-    interviews.assign(db.session, world.director, [red], sc02, clock.now())
-    interviews.schedule(
-        db.session,
-        sc02,
-        red,
-        red.version,
-        clock.now(),
-        when=clock.now() + timedelta(days=1),
-        place="Room 203",
-    )
+    sc02 = w.invited_by_sc02(campus, world, red, clock.now() + timedelta(days=1))
     clock.advance(timedelta(hours=2))
-    _assess(world.counsellor, world.mathematician)
+    w.assess(world.counsellor, world.mathematician)
 
     assert (red.state, red.interviewer_id) == (InterviewState.DONE, world.counsellor.id)
     assert (red.scheduled_for, red.place) == (None, None)
@@ -196,7 +174,7 @@ def test_an_interview_already_held_is_left_as_it_was(world, listed):
     )
     held = (red.held_at, red.conclusion, red.version, red.place)
     clock.advance(timedelta(hours=1))
-    _assess(world.counsellor, world.mathematician)
+    w.assess(world.counsellor, world.mathematician)
     assert (red.held_at, red.conclusion, red.version, red.place) == held
     assert _held_rows(red) == []
 
@@ -211,7 +189,7 @@ def test_a_yellow_results_interview_is_held_when_the_centre_assesses_that_warnin
     _made, yellow, _red = listed
     interviews.assign(db.session, world.director, [yellow], world.computing_counsellor, clock.now())
     clock.advance(timedelta(days=2))
-    _assess(world.counsellor, world.student)
+    w.assess(world.counsellor, world.student)
     assert (yellow.state, yellow.conclusion) == (
         InterviewState.DONE,
         interviews.HELD_AS_ASSESSMENT,
@@ -240,17 +218,8 @@ def test_the_assessment_of_a_later_warning_leaves_an_interview_it_did_not_list(w
         review_date=date(2026, 12, 1),
     )
     clock.advance(timedelta(days=30))
-    warnings.record_signal(
-        db.session,
-        student=world.student,
-        source=SignalSource.COUNSELLOR,
-        observed_at=clock.now(),
-        label="Counsellor's judgement",
-        explicit_level=Level.RED,
-        recorded_by=world.counsellor,
-    )
-    db.session.commit()
-    _assess(world.counsellor, world.student)
+    w.judged_red(world, world.student)
+    w.assess(world.counsellor, world.student)
     assert yellow.state == InterviewState.TO_ASSIGN
     assert _held_rows(yellow) == []
 
@@ -269,7 +238,7 @@ def test_a_safety_answer_kept_in_a_draft_is_held_by_the_assessment(world):
     (entry,) = w.entries(made)
     assert entry.due_from_warning
     clock.advance(timedelta(hours=5))
-    _assess(world.counsellor, world.student)
+    w.assess(world.counsellor, world.student)
     assert entry.state == InterviewState.DONE
     assert entry.held_at == clock.now()
 
@@ -278,18 +247,9 @@ def test_a_red_result_after_the_assessment_is_due_as_the_campaigns_interviews_ar
     """Before, a red result arriving after the centre had assessed the red was listed as due at
     that assessment's deadline, already past: overdue from its first minute. It is due when the
     campaign's other interviews are, and the next assessment of the warning holds it."""
-    warnings.record_signal(
-        db.session,
-        student=world.student,
-        source=SignalSource.COUNSELLOR,
-        observed_at=clock.now(),
-        label="Counsellor's judgement",
-        explicit_level=Level.RED,
-        recorded_by=world.counsellor,
-    )
-    db.session.commit()
+    w.judged_red(world, world.student)
     clock.advance(timedelta(hours=2))
-    _assess(world.counsellor, world.student)
+    w.assess(world.counsellor, world.student)
     clock.advance(timedelta(days=3))
     made = w.campaign(world, "phq9")
     w.submit(made, world.student, "phq9", w.phq9_total(22))
@@ -298,5 +258,5 @@ def test_a_red_result_after_the_assessment_is_due_as_the_campaigns_interviews_ar
     assert entry.due_at == made.closes_at + timedelta(days=14)
     assert entry.state == InterviewState.TO_ASSIGN  # the assessment came before the result
     clock.advance(timedelta(days=1))
-    _assess(world.counsellor, world.student)
+    w.assess(world.counsellor, world.student)
     assert entry.state == InterviewState.DONE

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from campus.models import ReviewOutcome
+from campus.structure import RECORD_TYPES
 from casework.models import CrisisDocumentKind
 from config import BASE_DIR
 from oversight.audit_trail import ACTION_LABELS
@@ -78,6 +79,8 @@ BUILT_RECORD_TYPES: dict[tuple[str, str], set[str] | str] = {
     ("oversight.views", "f'province-{kpi.key}-{by}'"): {
         f"oversight.province-{kpi.key}-{by}" for kpi in KPIS for by in kpi.groupings
     },
+    # A removed or renamed unit: the structure's table of record types.
+    ("campus.structure", "kind"): set(RECORD_TYPES.values()),
     # A stored safety answer's evidence: `StoredSafetyAnswer`'s first field.
     ("screening.safety", "answer.record_type"): {"instrument_response", "screening_result"},
 }

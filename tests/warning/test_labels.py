@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from campus.extensions import db
 from campus.models import Role
+from tests.factories import safety_answer
 from warning import academic
 from warning import labels
 from warning import reports
@@ -28,16 +29,7 @@ ENGLISH_SHOWN = "red: PHQ-9 safety item positive in 2026 freshman intake, Sat 12
 
 
 def _safety_answer(unit) -> EarlyWarning:
-    services.hand_off_screening_result(
-        db.session,
-        student=unit.student,
-        instrument="phq9",
-        total=12,
-        flags="phq9_item9;safety",
-        observed_at=SCREENED_AT,
-        campaign_name="2026 freshman intake",
-        result_id=7,
-    )
+    safety_answer(unit.student, SCREENED_AT)
     db.session.commit()
     return db.session.scalar(select(EarlyWarning))
 

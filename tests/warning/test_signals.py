@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from campus import clock
 from campus.extensions import db
+from tests.factories import safety_answer
 from warning import services
 from warning.models import EarlyWarning
 from warning.models import Signal
@@ -24,16 +25,7 @@ def _count(model) -> int:
 
 
 def test_safety_answer_opens_red_warning_in_the_same_transaction(unit):
-    signal = services.hand_off_screening_result(
-        db.session,
-        student=unit.student,
-        instrument="phq9",
-        total=12,
-        flags="phq9_item9;safety",
-        observed_at=SCREENED_AT,
-        campaign_name="2026 freshman intake",
-        result_id=7,
-    )
+    signal = safety_answer(unit.student, SCREENED_AT)
     warning = db.session.scalar(select(EarlyWarning))
     assert signal.implied_level == Level.RED
     assert signal.expires_at is None
