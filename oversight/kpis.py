@@ -982,9 +982,9 @@ KPIS: tuple[Kpi, ...] = (
             "Interviewed ÷ students on the interview lists of screening campaigns that opened in "
             "the period (each student once per campaign, picked by the campaign's interview "
             "rules). Interviewed: the outcome is recorded; on time: held no later than the entry's "
-            "deadline (%(interview_deadline_days)s days after the campaign closed, as the "
-            "interview rules set, or a safety answer's red deadline). No-shows: students who "
-            "missed an invitation at least once. Month: the month the campaign opened."
+            "deadline (%(interview_deadline)s, or a safety answer's red deadline). No-shows: "
+            "students who missed an invitation at least once. Month: the month the campaign "
+            "opened."
         ),
         interview_coverage,
         (

@@ -349,7 +349,10 @@ def province():
         cards=headlines.province_cards(snapshot.frames, earlier.frames, protection),
         tables=shown,
         definitions=definitions.all_written(
-            kpis.KPIS, definitions.province_terms(_snapshot_settings().referrals)
+            kpis.KPIS,
+            definitions.province_terms(
+                db.session, snapshot.view.institution_ids, _snapshot_settings().referrals
+            ),
         ),
         charts={},
         export_args=_export_args(form),

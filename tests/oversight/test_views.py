@@ -126,17 +126,40 @@ def test_the_province_view_quotes_the_default_settings(world, login, app, monkey
     )
 
 
+def _interview_rules_giving(days: int) -> str:
+    rules = (Path(casework_rules.__file__).with_name("interview_rules") / "default.yaml").read_text(
+        encoding="utf-8"
+    )
+    return rules.replace("deadline_days: 14", f"deadline_days: {days}")
+
+
+def test_the_province_view_quotes_each_universitys_interview_deadline(
+    world, login, app, tmp_path, monkeypatch
+):
+    """The province compares universities whose interview rules give their own deadlines: the
+    definition says each university's, as one number while they agree and as the range when
+    XJU's rules give 10 days and HNU keeps the default's 14."""
+    monkeypatch.setitem(app.config, "INTERVIEW_RULES_DIR", str(tmp_path))
+    client = login(world.province)
+    body = client.get("/oversight/province", query_string=SEPT).get_data(as_text=True)
+    assert (
+        "(14 days after the campaign closed, as each university&#39;s interview rules set"
+        in _definition(body, "interviews")
+    )
+    (tmp_path / "XJU.yaml").write_text(_interview_rules_giving(10), encoding="utf-8")
+    body = client.get("/oversight/province", query_string=SEPT).get_data(as_text=True)
+    assert (
+        "(10 to 14 days after the campaign closed, as each university&#39;s interview rules set"
+        in _definition(body, "interviews")
+    )
+
+
 def test_the_other_definitions_quote_the_institutions_own_settings(
     world, login, app, tmp_path, monkeypatch
 ):
     """The interview deadline is the institution's interview rules' and the response windows its
     response policy's; the staffing ratio is the national rule the figure computes with."""
-    rules = (Path(casework_rules.__file__).with_name("interview_rules") / "default.yaml").read_text(
-        encoding="utf-8"
-    )
-    (tmp_path / "XJU.yaml").write_text(
-        rules.replace("deadline_days: 14", "deadline_days: 10"), encoding="utf-8"
-    )
+    (tmp_path / "XJU.yaml").write_text(_interview_rules_giving(10), encoding="utf-8")
     monkeypatch.setitem(app.config, "INTERVIEW_RULES_DIR", str(tmp_path))
     body = login(world.xju.admin).get("/oversight/", query_string=SEPT).get_data(as_text=True)
     assert "(10 days after the campaign closed" in _definition(body, "interviews")
