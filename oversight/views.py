@@ -308,6 +308,8 @@ def drill_down(which: str, fmt: str | None = None):
         headers=list(rows.columns),
         labels=drill.COLUMN_LABELS,
         rows=drill.worded(rows, which).astype(object).where(rows.notna(), "").to_dict("records"),
+        # Times in words (in <time datetime>), as the rest of the product shows them to people.
+        times=drill.time_words(rows),
         month=month,
         export_args=request.args.to_dict(),
         # The rows are the viewer's own scope (student_filter), so each name opens its file.
