@@ -13,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext
+from flask_babel import ngettext
 from flask_babel import pgettext
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus.models import Institution
@@ -33,19 +35,23 @@ from warning.response_policy import active_response_policy
 
 @dataclass(frozen=True)
 class Terms:
-    """The settings the definitions quote. `response` is the institution's response policy in
-    force, or None where the figures span institutions that each keep their own (the province)."""
+    """The settings the definitions quote. `interview_days` is how many days after a campaign
+    closes each institution's interview rules give (one number on an institution's dashboard,
+    each university's in the province). `response` is the institution's response policy in
+    force, or None where the figures span institutions that each keep their own (the province,
+    `across_universities`)."""
 
     referrals: ReferralSettings
-    interview_deadline_days: int
+    interview_days: tuple[int, ...]
     response: ResponsePolicy | None = None
+    across_universities: bool = False
 
     def quoted(self) -> dict[str, object]:
         """Each placeholder of the definitions and its value, in the reader's language."""
         return {
             "expected_closure_days": self.referrals.expected_closure_days,
             "stalled_days": self.referrals.stalled_days,
-            "interview_deadline_days": self.interview_deadline_days,
+            "interview_deadline": interview_deadline(self.interview_days, self.across_universities),
             "students_per_teacher": STUDENTS_PER_TEACHER,
             "minimum_teachers": MINIMUM_TEACHERS,
             "response_windows": response_windows(self.response),
@@ -59,14 +65,45 @@ def institution_terms(
     and the referral settings the figures were computed with."""
     return Terms(
         referrals,
-        institution_rules(institution).deadline_days,
+        (institution_rules(institution).deadline_days,),
         active_response_policy(session, institution.id),
     )
 
 
-def province_terms(referrals: ReferralSettings) -> Terms:
-    """What the province view quotes: the defaults, each university's response policy its own."""
-    return Terms(referrals, interview_rules.default_rules().deadline_days)
+def province_terms(
+    session: Session, institution_ids: tuple[int, ...], referrals: ReferralSettings
+) -> Terms:
+    """What the province view quotes: each university's interview rules (the days they give, or
+    their range), each university's response policy its own."""
+    institutions = session.scalars(select(Institution).where(Institution.id.in_(institution_ids)))
+    days = tuple(sorted({institution_rules(i).deadline_days for i in institutions}))
+    days = days or (interview_rules.default_rules().deadline_days,)
+    return Terms(referrals, days, across_universities=True)
+
+
+def interview_deadline(days: tuple[int, ...], several: bool) -> str:
+    """When an interview picked by a campaign's rules is due, as the interview definition says
+    it: the days after the campaign closed that the institution's rules give, or across several
+    universities each one's own, as one number when all agree and as their range when not."""
+    low, high = min(days), max(days)
+    if not several:
+        return ngettext(
+            "%(num)s day after the campaign closed, as the interview rules set",
+            "%(num)s days after the campaign closed, as the interview rules set",
+            high,
+        )
+    if low == high:
+        return ngettext(
+            "%(num)s day after the campaign closed, as each university's interview rules set",
+            "%(num)s days after the campaign closed, as each university's interview rules set",
+            high,
+        )
+    return gettext(
+        "%(low)s to %(high)s days after the campaign closed, as each university's interview "
+        "rules set",
+        low=low,
+        high=high,
+    )
 
 
 def written(kpi: Kpi, terms: Terms) -> str:

@@ -10,6 +10,7 @@ codes (red, open, sent, True) into what the page shows; a file is both (`readabl
 
 from __future__ import annotations
 
+from datetime import date
 from datetime import datetime
 
 import pandas as pd
@@ -75,6 +76,10 @@ COLUMN_LABELS: dict[str, object] = {
     "closes_at": _l("Closes"),
 }
 WARNING_STATUS_LABELS = {"open": _lp("warning", "Open"), "closed": _lp("warning", "Closed")}
+# The times a list's page says as a deadline (`campus.local_time.timed`: "today 23:59"): a
+# campaign's close, by which its students were to be screened. Its other times read as when
+# they happened, a day alone as its day; the list's files keep ISO times.
+DUE_COLUMNS = frozenset({"closes_at"})
 
 
 def _level_word(code: str) -> str:
@@ -122,6 +127,20 @@ def worded(frame: pd.DataFrame, which: str) -> pd.DataFrame:
     else:
         words = {"level": _level_word, "status": _warning_status_word}
     return readable_frame(frame, {}, words)
+
+
+def time_words(frame: pd.DataFrame) -> dict[str, str]:
+    """Each column of `frame` that holds times or days, and how its page says them (`timed`'s
+    "due", "moment" or "day"), told by its first value."""
+    words = {}
+    for column in frame.columns:
+        first = frame[column].first_valid_index()
+        value = None if first is None else frame[column][first]
+        if isinstance(value, datetime):
+            words[column] = "due" if column in DUE_COLUMNS else "moment"
+        elif isinstance(value, date):
+            words[column] = "day"
+    return words
 
 
 def readable(frame: pd.DataFrame, which: str) -> pd.DataFrame:

@@ -45,6 +45,7 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import true
 from sqlalchemy import union_all
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import join
 
@@ -78,7 +79,8 @@ from warning.models import Deadline
 from warning.models import EarlyWarning
 from warning.models import WeeklyReport
 from warning.policy import Level
-from warning.response import first_response_levels
+from warning.response_policy import default_response_policy
+from warning.response_policy import response_policies
 
 BY = ("institution", "department", "month")
 LEVELS = (Level.RED, Level.YELLOW, Level.BLUE)
@@ -505,12 +507,51 @@ def warnings_by_level(session: Session, view: View, now: datetime) -> pd.DataFra
 # --- response-deadline compliance -----------------------------------------------------------------
 
 
-def _deadline_level() -> ColumnElement[int]:
-    """The level a deadline belongs to: its kind's level in the response policy (a red
-    acknowledgement stays a red deadline after a downgrade); follow-ups take the warning's level."""
+def _levels_of_kinds(levels: dict[str, Level]) -> ColumnElement[int] | InstrumentedAttribute[int]:
+    """Each first-response kind at the level `levels` gives it; anything else (follow-ups, a kind
+    that policy does not owe) at the warning's level."""
+    if not levels:
+        return EarlyWarning.level
     return case(
-        *[(Deadline.kind == kind, int(level)) for kind, level in first_response_levels().items()],
+        *[(Deadline.kind == kind, int(level)) for kind, level in levels.items()],
         else_=EarlyWarning.level,
+    )
+
+
+def _deadline_level(
+    session: Session, institution_ids: tuple[int, ...]
+) -> ColumnElement[int] | InstrumentedAttribute[int]:
+    """The level a deadline belongs to: its kind's level under the response policy that set it
+    (the version it records, else its institution's policy in force: `ResponsePolicies`), so a
+    red acknowledgement stays a red deadline after a downgrade and a campus whose own policy
+    owes other deadlines at other levels is counted by its own; follow-ups take the warning's
+    level.
+
+    Deadlines set by a policy that places kinds as the shipped default does fall to the last
+    branch; each other placement in use gets one branch, naming the institutions and versions
+    that use it, so the expression grows with the campuses that differ, not with all of them."""
+    default = default_response_policy().first_response_levels()
+    placements: dict[tuple[tuple[str, Level], ...], list[ColumnElement[bool]]] = {}
+    institution = EarlyWarning.institution_id
+    version = Deadline.response_policy_version
+    for institution_id, policies in response_policies(session, set(institution_ids)).items():
+        for name, policy in policies.by_version.items():
+            levels = policy.first_response_levels()
+            if levels != default:
+                placements.setdefault(tuple(levels.items()), []).append(
+                    and_(institution == institution_id, version == name)
+                )
+        levels = policies.active.first_response_levels()
+        if levels != default:  # deadlines naming no version of the institution's
+            known = [*policies.by_version, *policies.default_versions()]
+            placements.setdefault(tuple(levels.items()), []).append(
+                and_(institution == institution_id, or_(version.is_(None), version.not_in(known)))
+            )
+    if not placements:
+        return _levels_of_kinds(default)
+    return case(
+        *[(or_(*where), _levels_of_kinds(dict(levels))) for levels, where in placements.items()],
+        else_=_levels_of_kinds(default),
     )
 
 
@@ -520,7 +561,7 @@ def deadline_compliance(session: Session, view: View, now: datetime) -> pd.DataF
     A superseded deadline (the level changed or the warning closed first) was never owed and is
     left out; one met late or escalated counts as missed.
     """
-    level = _deadline_level().label("level")
+    level = _deadline_level(session, view.institution_ids).label("level")
     grouping = Grouping(EarlyWarning.institution_id, EarlyWarning.department_id, Deadline.due_at)
     on_time = and_(Deadline.met_at.is_not(None), Deadline.met_at <= Deadline.due_at)
     found = _aggregate(
@@ -941,9 +982,9 @@ KPIS: tuple[Kpi, ...] = (
             "Interviewed ÷ students on the interview lists of screening campaigns that opened in "
             "the period (each student once per campaign, picked by the campaign's interview "
             "rules). Interviewed: the outcome is recorded; on time: held no later than the entry's "
-            "deadline (%(interview_deadline_days)s days after the campaign closed, as the "
-            "interview rules set, or a safety answer's red deadline). No-shows: students who "
-            "missed an invitation at least once. Month: the month the campaign opened."
+            "deadline (%(interview_deadline)s, or a safety answer's red deadline). No-shows: "
+            "students who missed an invitation at least once. Month: the month the campaign "
+            "opened."
         ),
         interview_coverage,
         (

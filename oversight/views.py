@@ -308,6 +308,8 @@ def drill_down(which: str, fmt: str | None = None):
         headers=list(rows.columns),
         labels=drill.COLUMN_LABELS,
         rows=drill.worded(rows, which).astype(object).where(rows.notna(), "").to_dict("records"),
+        # Times in words (in <time datetime>), as the rest of the product shows them to people.
+        times=drill.time_words(rows),
         month=month,
         export_args=request.args.to_dict(),
         # The rows are the viewer's own scope (student_filter), so each name opens its file.
@@ -349,7 +351,10 @@ def province():
         cards=headlines.province_cards(snapshot.frames, earlier.frames, protection),
         tables=shown,
         definitions=definitions.all_written(
-            kpis.KPIS, definitions.province_terms(_snapshot_settings().referrals)
+            kpis.KPIS,
+            definitions.province_terms(
+                db.session, snapshot.view.institution_ids, _snapshot_settings().referrals
+            ),
         ),
         charts={},
         export_args=_export_args(form),

@@ -45,7 +45,6 @@ from warning.response_policy import LevelResponse
 from warning.response_policy import ResponsePolicy
 from warning.response_policy import active_response_policies
 from warning.response_policy import active_response_policy
-from warning.response_policy import default_response_policy
 
 TASKS_LINK = "/tasks"
 
@@ -125,11 +124,6 @@ def follow_up_every(session: Session, warning: EarlyWarning) -> timedelta:
     """The follow-up cadence of `warning`'s level under its own institution's active policy."""
     policy = active_response_policy(session, warning.institution_id)
     return policy.for_level(warning.level).follow_up_every
-
-
-def first_response_levels() -> dict[str, Level]:
-    """Each first-response deadline kind of the default policy and the level that owes it."""
-    return default_response_policy().first_response_levels()
 
 
 def acknowledgement_owed_by(session: Session, warning: EarlyWarning) -> OwnerTier | None:

@@ -196,6 +196,54 @@ def active_response_policy(session: Session, institution_id: int) -> ResponsePol
     return active_response_policies(session, {institution_id})[institution_id]
 
 
+@dataclass(frozen=True)
+class ResponsePolicies:
+    """One institution's response policies: the one in force and every one it has activated
+    (in force or retired), by version. A deadline was set by the version it records: one of
+    these, or the shipped default under one of its names; one recording none (set before
+    deadlines did) or a version no longer readable is read by the policy in force."""
+
+    active: ResponsePolicy
+    by_version: Mapping[str, ResponsePolicy] = field(hash=False)
+
+    @staticmethod
+    def default_versions() -> tuple[str, ...]:
+        """The names a deadline set by the shipped default records."""
+        return (default_response_policy().version, *EARLIER_DEFAULT_VERSIONS)
+
+
+def response_policies(session: Session, institution_ids: set[int]) -> dict[int, ResponsePolicies]:
+    """Each institution's response policies (the default in force where none was activated), in
+    one query whatever the number of institutions. A stored version that no longer parses is left
+    out: its deadlines are read by the policy in force."""
+    rows = session.execute(
+        select(
+            PolicyVersion.institution_id,
+            PolicyVersion.version,
+            PolicyVersion.status,
+            PolicyVersion.yaml_text,
+        ).where(
+            PolicyVersion.institution_id.in_(institution_ids),
+            PolicyVersion.kind == PolicyKind.RESPONSE,
+            PolicyVersion.status.in_((PolicyStatus.ACTIVE, PolicyStatus.RETIRED)),
+        )
+    ).tuples()
+    versions: dict[int, dict[str, ResponsePolicy]] = {i: {} for i in institution_ids}
+    active: dict[int, ResponsePolicy] = {}
+    for institution_id, version, status, text in rows:
+        try:
+            policy = _parsed(text)
+        except PolicyError:
+            continue
+        versions[institution_id][version] = policy
+        if status == PolicyStatus.ACTIVE:
+            active[institution_id] = policy
+    return {
+        i: ResponsePolicies(active.get(i, default_response_policy()), versions[i])
+        for i in institution_ids
+    }
+
+
 def _parse_level_response(
     levels: Mapping[str, Any], level: Level, problems: list[Message]
 ) -> LevelResponse | None:

@@ -24,7 +24,13 @@ from oversight import kpis
 from oversight import tables
 from referrals.services import ReferralSettings
 from tests.oversight.conftest import add_warning
+from tests.warning.response_helpers import DEPARTMENT_PEER_WATCH
+from warning.models import Deadline
+from warning.models import PolicyKind
+from warning.models import PolicyStatus
+from warning.models import PolicyVersion
 from warning.models import WeeklyReport
+from warning.response_policy import default_response_yaml
 
 SEPT = date(2026, 9, 1)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -97,6 +103,70 @@ def test_deadline_compliance_per_level_leaves_out_superseded_and_future_deadline
     assert row(out, level_name="yellow")["compliance"] == 0.0
     # Blue: nothing fell due: 0 / 0 -> no rate at all ("—").
     assert math.isnan(row(out, level_name="blue")["compliance"])
+
+
+def _response_policy(institution_id: int, version: str, status: PolicyStatus, red_owes: str):
+    """A campus's own response policy: the default's, its red owing `red_owes` where the
+    default's red owes the peer watch."""
+    text = default_response_yaml()
+    assert DEPARTMENT_PEER_WATCH in text
+    owed = DEPARTMENT_PEER_WATCH.replace("peer_watch", red_owes)
+    text = text.replace(DEPARTMENT_PEER_WATCH, owed)
+    db.session.add(
+        PolicyVersion(
+            institution_id=institution_id,
+            kind=PolicyKind.RESPONSE,
+            version=version,
+            yaml_text=text.replace('"response-default-2026.2"', f'"{version}"'),
+            status=status,
+        )
+    )
+
+
+def test_deadline_compliance_places_deadlines_by_the_policy_that_set_them(world):
+    """HNU's own policy in force has its red owe a department contact within 24 hours (the
+    default's contact is yellow's); the one it retired had the default's levels. XJU keeps the
+    shipped default."""
+    hnu = world.hnu.institution.id
+    _response_policy(hnu, "hnu-2026", PolicyStatus.ACTIVE, red_owes="contact")
+    _response_policy(hnu, "hnu-2025", PolicyStatus.RETIRED, red_owes="peer_watch")
+    red = world.hnu.warnings[0]  # opened 09-04 00:00
+    raised = add_warning(world.hnu.students[1], 3, datetime(2026, 9, 5))  # yellow, then red
+    db.session.add_all(
+        [
+            # Set under the policy in force: a red deadline, met on time.
+            Deadline(
+                warning_id=red.id,
+                kind="contact",
+                tier=3,
+                due_at=datetime(2026, 9, 5),
+                met_at=datetime(2026, 9, 4, 6),
+                response_policy_version="hnu-2026",
+            ),
+            # Set before deadlines named their policy: read by the policy in force, red; missed.
+            Deadline(warning_id=red.id, kind="contact", tier=3, due_at=datetime(2026, 9, 6)),
+            # Set while the student was yellow under the retired policy: yellow's, met on time.
+            Deadline(
+                warning_id=raised.id,
+                kind="contact",
+                tier=3,
+                due_at=datetime(2026, 9, 8),
+                met_at=datetime(2026, 9, 6),
+                response_policy_version="hnu-2025",
+            ),
+        ]
+    )
+    db.session.commit()
+    both = kpis.View((world.xju.institution.id, hnu), SEPT, SEPT, "institution", None, EIGHT_HOURS)
+    out = compute("deadlines", both)
+    hnu_red = row(out, institution="Hunan Normal University", level_name="red")
+    hnu_yellow = row(out, institution="Hunan Normal University", level_name="yellow")
+    assert (hnu_red["due"], hnu_red["met"]) == (2, 1)  # the default would have put them in yellow
+    assert (hnu_yellow["due"], hnu_yellow["met"], hnu_yellow["compliance"]) == (1, 1, 1.0)
+    # XJU's, by the default as before: red 1 of 2, its yellow contact missed.
+    xju_red = row(out, institution=XJU, level_name="red")
+    assert (xju_red["due"], xju_red["met"]) == (2, 1)
+    assert row(out, institution=XJU, level_name="yellow")["due"] == 1
 
 
 def test_referral_closure_counts_a_referral_in_the_month_it_closed(world):

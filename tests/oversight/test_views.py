@@ -126,17 +126,40 @@ def test_the_province_view_quotes_the_default_settings(world, login, app, monkey
     )
 
 
+def _interview_rules_giving(days: int) -> str:
+    rules = (Path(casework_rules.__file__).with_name("interview_rules") / "default.yaml").read_text(
+        encoding="utf-8"
+    )
+    return rules.replace("deadline_days: 14", f"deadline_days: {days}")
+
+
+def test_the_province_view_quotes_each_universitys_interview_deadline(
+    world, login, app, tmp_path, monkeypatch
+):
+    """The province compares universities whose interview rules give their own deadlines: the
+    definition says each university's, as one number while they agree and as the range when
+    XJU's rules give 10 days and HNU keeps the default's 14."""
+    monkeypatch.setitem(app.config, "INTERVIEW_RULES_DIR", str(tmp_path))
+    client = login(world.province)
+    body = client.get("/oversight/province", query_string=SEPT).get_data(as_text=True)
+    assert (
+        "(14 days after the campaign closed, as each university&#39;s interview rules set"
+        in _definition(body, "interviews")
+    )
+    (tmp_path / "XJU.yaml").write_text(_interview_rules_giving(10), encoding="utf-8")
+    body = client.get("/oversight/province", query_string=SEPT).get_data(as_text=True)
+    assert (
+        "(10 to 14 days after the campaign closed, as each university&#39;s interview rules set"
+        in _definition(body, "interviews")
+    )
+
+
 def test_the_other_definitions_quote_the_institutions_own_settings(
     world, login, app, tmp_path, monkeypatch
 ):
     """The interview deadline is the institution's interview rules' and the response windows its
     response policy's; the staffing ratio is the national rule the figure computes with."""
-    rules = (Path(casework_rules.__file__).with_name("interview_rules") / "default.yaml").read_text(
-        encoding="utf-8"
-    )
-    (tmp_path / "XJU.yaml").write_text(
-        rules.replace("deadline_days: 14", "deadline_days: 10"), encoding="utf-8"
-    )
+    (tmp_path / "XJU.yaml").write_text(_interview_rules_giving(10), encoding="utf-8")
     monkeypatch.setitem(app.config, "INTERVIEW_RULES_DIR", str(tmp_path))
     body = login(world.xju.admin).get("/oversight/", query_string=SEPT).get_data(as_text=True)
     assert "(10 days after the campaign closed" in _definition(body, "interviews")
@@ -367,18 +390,40 @@ def test_compliance_chart_shows_the_institution_rates_whatever_the_grouping(worl
     assert shown == ["Red", "50%", "Yellow", "0%", "Blue", "—"]
 
 
-def test_drill_down_times_read_in_the_institutions_zone_to_the_minute(world, login):
-    """S1's red warning was opened at 08:00 UTC on 2 September: 16:00 in Shanghai."""
+def test_drill_down_times_read_in_words_in_the_institutions_zone(world, login):
+    """S1's red warning was opened at 08:00 UTC on Wednesday 2 September: 16:00 in Shanghai,
+    said with its day and weekday, the time for programs in <time datetime>."""
     body = login(world.xju.admin).get("/oversight/drill/red", query_string=SEPT).get_data(True)
-    assert "2026-09-02 16:00" in body
+    assert '<time datetime="2026-09-02T16:00+08:00">Wed 2 Sep 16:00</time>' in body
+    assert "2026-09-02 16:00" not in body
     assert "08:00:00" not in body
+
+
+def test_a_drill_down_in_chinese_says_the_day_in_chinese(world, login):
+    world.xju.director.locale = "zh_CN"
+    db.session.commit()
+    client = login(world.xju.director)
+    body = client.get("/oversight/drill/red", query_string=SEPT).get_data(True)
+    assert '<time datetime="2026-09-02T16:00+08:00">9月2日 周三 16:00</time>' in body
+
+
+def test_a_campaigns_close_in_a_drill_down_reads_as_the_deadline_it_is(world, login):
+    """The campaign closes at 00:00 UTC on 30 September, 08:00 in Shanghai; now is 14
+    September, so it is neither today nor tomorrow: its day, weekday and time."""
+    client = login(world.xju.admin)
+    body = client.get("/oversight/drill/unscreened", query_string=SEPT).get_data(True)
+    assert '<time datetime="2026-09-30T08:00+08:00">Wed 30 Sep 08:00</time>' in body
+    clock.set_now(datetime(2026, 9, 29, 8))
+    client = login(world.xju.admin)  # a new day, a new session
+    body = client.get("/oversight/drill/unscreened", query_string=SEPT).get_data(True)
+    assert '<time datetime="2026-09-30T08:00+08:00">tomorrow 08:00</time>' in body
 
 
 def test_times_follow_the_viewers_institution_zone(world, login):
     world.xju.institution.timezone = "Asia/Kolkata"  # UTC+5:30
     db.session.commit()
     body = login(world.xju.admin).get("/oversight/drill/red", query_string=SEPT).get_data(True)
-    assert "2026-09-02 13:30" in body
+    assert '<time datetime="2026-09-02T13:30+05:30">Wed 2 Sep 13:30</time>' in body
 
 
 def test_drill_export_says_which_clock_its_times_are_on(world, login):
