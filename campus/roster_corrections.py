@@ -120,7 +120,7 @@ RECORD_WORDS: dict[str, str] = {
     "waitlist_entry": N_("Waitlist entries"),
     "warning": N_("Warnings"),
     "warning_event": N_("Warning timeline entries"),
-    "weekly_report": N_("Weekly reports filed"),
+    "weekly_report": N_("Weekly reports filed by the account"),
     "user_session": N_("Sign-ins to the account"),
     "totp_enrolment": N_("Two-factor sign-in set up"),
     "recovery_code": N_("Two-factor recovery codes"),
