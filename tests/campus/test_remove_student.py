@@ -288,3 +288,14 @@ def test_a_number_already_someones_is_refused_and_nothing_changes(school, campus
         db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "correct_student"))
         is None
     )
+
+
+def test_a_student_whose_file_was_opened_is_kept_as_the_audit_trail_names_her(school, login):
+    _inst, boss, _group, student = school
+    client = login(boss)
+    assert client.get(f"/casework/students/{student.id}").status_code == 200
+
+    page = client.get(f"/admin/students/{student.id}/remove").get_data(as_text=True)
+
+    assert "records were opened or changed)</td><td>1</td>" in page
+    assert 'name="reason"' not in page
