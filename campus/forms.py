@@ -540,3 +540,25 @@ class MfaPolicyForm(FlaskForm):
         validators=[Optional()],
     )
     submit = SubmitField(_l("Save"))
+
+
+class RemoveStudentForm(FlaskForm):
+    """Why a student added by mistake is removed: kept in the audit trail, where her number and
+    name stay once she is gone."""
+
+    reason = required_text(
+        _l("Why is this student removed?"),
+        _l("Say why this student is removed."),
+        500,
+    )
+
+
+class CorrectStudentForm(FlaskForm):
+    """A student's number and name as they should have been typed."""
+
+    student_number = StringField(
+        _l("Student number"),
+        validators=[DataRequired(_l("Give the student number.")), Length(max=32)],
+    )
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Give the name.")), Length(max=100)])
+    submit = SubmitField(_l("Save the correction"))

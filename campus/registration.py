@@ -24,6 +24,7 @@ from campus import network_views
 from campus import notifications
 from campus import password_reset_views
 from campus import permissions
+from campus import roster_correction_views
 from campus import scheduler
 from campus import settings_views
 from campus import signon_views
@@ -47,6 +48,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(channel_views.bp)
     app.register_blueprint(staffing_views.bp)
     app.register_blueprint(network_views.bp)
+    app.register_blueprint(roster_correction_views.bp)
     app.register_blueprint(account_views.bp)
     app.register_blueprint(signon_views.bp)
     app.register_blueprint(signon_views.admin_bp)

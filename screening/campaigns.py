@@ -13,6 +13,9 @@ from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import ColumnElement
+from sqlalchemy import Table
+from sqlalchemy import and_
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import insert
@@ -453,4 +456,16 @@ def campaigns_for(session: Session, institution_ids: Sequence[int]) -> list[Camp
             .where(Campaign.institution_id.in_(institution_ids))
             .order_by(Campaign.opens_at.desc())
         )
+    )
+
+
+def not_started_by(student: Student) -> tuple[Table, ColumnElement[bool]]:
+    """The campaigns `student` is only listed as due to take (no consent given, nothing
+    answered): they go with her when an administrator removes a student added by mistake
+    (`campus.roster_corrections.register_leaves_with`); one she started keeps her."""
+    table: Table = CampaignAssignment.__table__  # type: ignore[assignment]
+    return table, and_(
+        CampaignAssignment.student_id == student.id,
+        CampaignAssignment.started_at.is_(None),
+        CampaignAssignment.completed_at.is_(None),
     )

@@ -79,6 +79,9 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "campus.reset_password": ADMIN,
     "campus.roster_import": ADMIN,
     "campus.roster_template": ADMIN,
+    # A student added by mistake or mistyped: removed while nothing names her, or corrected.
+    "roster_corrections.remove": ADMIN,
+    "roster_corrections.correct": ADMIN,
     "campus.choose_institution": ADMIN,
     # The security world has no channel: the administrator gets a 404, everyone else a 403.
     "channels.index": ADMIN,
