@@ -29,6 +29,7 @@ from referrals.services import ReferralSettings
 from warning.policy_words import window_words
 from warning.response_policy import DEADLINE_NAMES
 from warning.response_policy import LEVELS
+from warning.response_policy import ResponsePolicies
 from warning.response_policy import ResponsePolicy
 from warning.response_policy import active_response_policy
 
@@ -148,9 +149,17 @@ def response_windows(policy: ResponsePolicy | None) -> str:
                 every=every,
             )
         )
+    listed = pgettext("list separator", "; ").join(levels)
+    if policy.version in ResponsePolicies.default_versions():
+        # The shipped default's version is a name for the system, not for a reader.
+        return gettext(
+            "Each deadline keeps the window of the response policy that set it; the system's "
+            "default policy, in force now, gives %(levels)s.",
+            levels=listed,
+        )
     return gettext(
         "Each deadline keeps the window of the response policy that set it; the policy in force "
-        "now (%(version)s) gives %(levels)s.",
+        "now (version %(version)s) gives %(levels)s.",
         version=policy.version,
-        levels=pgettext("list separator", "; ").join(levels),
+        levels=listed,
     )
