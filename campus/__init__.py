@@ -147,7 +147,10 @@ def _select_locale() -> str:
         return chosen
     if current_user and current_user.is_authenticated and current_user.locale:
         return current_user.locale
-    return "zh_CN"
+    # Nobody chose yet: the browser's languages say, Chinese when they name neither (a walk with
+    # an English browser met Chinese on every page until it found the switch).
+    wanted = request.accept_languages.best_match(["zh-CN", "zh", "en"], default="zh-CN")
+    return "en" if wanted == "en" else "zh_CN"
 
 
 def _select_timezone() -> str:

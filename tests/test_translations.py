@@ -175,6 +175,31 @@ def test_sign_in_page_is_chinese_by_default_and_english_after_switching(client):
     _assert_english(client.get("/login").get_data(as_text=True), english, chinese)
 
 
+@pytest.mark.parametrize(
+    ("browser", "english_expected"),
+    [("en-US,en;q=0.9", True), ("en-GB", True), ("zh-CN,zh;q=0.9,en;q=0.8", False), ("fr", False)],
+)
+def test_a_visitor_who_chose_no_language_reads_the_browsers_if_it_is_one_of_ours(
+    client, browser, english_expected
+):
+    chinese = ("登录心桥", "学校代码")
+    english = ("Sign in to Xinqiao", "Institution code")
+    page = client.get("/login", headers={"Accept-Language": browser}).get_data(as_text=True)
+    if english_expected:
+        _assert_english(page, english, chinese)
+    else:
+        _assert_chinese(page, chinese, english)
+
+
+def test_a_saved_language_outranks_the_browsers(client, school):
+    _inst, student, _admin, _counsellor = school
+    student.user.locale = "zh_CN"
+    db.session.commit()
+    sign_in(client, student.user)
+    page = client.get("/", headers={"Accept-Language": "en-US"}).get_data(as_text=True)
+    assert 'lang="zh-CN"' in page
+
+
 def _phq9_assignment(school) -> CampaignAssignment:
     inst, student, admin, _counsellor = school
     spec = campaigns.CampaignSpec(
