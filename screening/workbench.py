@@ -1,5 +1,6 @@
 """What the screening domain puts on the workbench: a student's own screening to do (or done),
-and the coverage of the open campaigns a staff member set up, from the campaign pages' counts."""
+the coverage of the open campaigns a staff member set up, from the campaign pages' counts, and a
+department's progress in them for its counsellor and leader (`screening.progress`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from campus.workbench import Item
 from campus.workbench import Urgency
 from screening import campaigns
 from screening import intake
+from screening import progress
 from screening.campaigns import Coverage
 from screening.models import AssignmentStatus
 from screening.models import Campaign
@@ -95,3 +97,35 @@ def campaign_items(session: Session, user: User, now: datetime) -> list[Item]:
         items.append(Item(cover.completed, text, url, Urgency.INFO, detail))
     return items
 
+
+def department_items(session: Session, user: User, now: datetime) -> list[Item]:
+    """For a department counsellor or leader: one line per open campaign and department of
+    theirs, how many of its students due have completed it, linking to who has not."""
+    items = []
+    for found in progress.open_progress(session, user, now):
+        cover = found.coverage
+        text = _(
+            "%(campaign)s, %(department)s: %(done)s of %(total)s screened",
+            campaign=shown_name(found.campaign),
+            department=found.department.name,
+            done=cover.completed,
+            total=cover.total,
+        )
+        if found.remaining:
+            detail = _(
+                "%(completed)s completed, %(started)s started but not finished, %(due)s not "
+                "started.",
+                completed=cover.completed,
+                started=cover.started,
+                due=cover.due,
+            )
+        else:
+            detail = _("Every student due has completed it.")
+        url = url_for(
+            "screening.department_progress",
+            campaign_id=found.campaign.id,
+            department_id=found.department.id,
+        )
+        urgency = Urgency.THIS_WEEK if found.remaining else Urgency.INFO
+        items.append(Item(found.remaining, text, url, urgency, detail))
+    return items
