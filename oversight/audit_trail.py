@@ -184,6 +184,9 @@ ACTION_LABELS = {
     "safety_signal_recovered": _lp("audit action", "Recovered a safety signal"),
     "save_campaign": _lp("audit action", "Saved a screening campaign"),
     "scan": _lp("audit action", "Uploaded a scanned document"),
+    "screening_progress_read": _lp(
+        "audit action", "Viewed a department's students yet to complete a screening"
+    ),
     "session_note_addendum": _lp("audit action", "Added to a session note"),
     "session_note_co_signed": _lp("audit action", "Co-signed a session note"),
     "session_note_draft": _lp("audit action", "Saved a session note draft"),

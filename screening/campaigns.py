@@ -12,6 +12,7 @@ from dataclasses import field
 from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import ColumnElement
 from sqlalchemy import Table
@@ -349,40 +350,69 @@ def late_students_sweep(session: Session, now: datetime) -> int:
 
 def coverage(session: Session, campaign: Campaign, viewer: User, now: datetime) -> Coverage:
     """Live counts by status over the students `viewer` may see."""
-    status = status_expression(now)
-    rows = session.execute(
-        _assignment_rows(campaign, viewer).with_only_columns(status, func.count()).group_by(status)
-    ).all()
-    return Coverage(**{s: n for s, n in rows})
+    counts = tally(session, viewer, now, CampaignAssignment.campaign_id == campaign.id)
+    return counts.get((), Coverage())
 
 
 def coverage_by_department(
     session: Session, campaign: Campaign, viewer: User, now: datetime
 ) -> list[tuple[str, Coverage]]:
     """Counts by status per department, departments by name."""
+    counts = tally(
+        session,
+        viewer,
+        now,
+        CampaignAssignment.campaign_id == campaign.id,
+        keys=(Department.name,),
+        joined=(Department, Student.department_id == Department.id),
+    )
+    return [(name, cover) for (name,), cover in counts.items()]
+
+
+def tally(
+    session: Session,
+    viewer: User,
+    now: datetime,
+    *criteria: ColumnElement[bool],
+    keys: tuple[Any, ...] = (),
+    joined: tuple[Any, Any] | None = None,
+) -> dict[tuple[Any, ...], Coverage]:
+    """The one count behind every campaign figure: assignments matching `criteria` whose student
+    `viewer` may see, by status (`status_expression`) and by `keys` (in their order), in one
+    query."""
     status = status_expression(now)
-    rows = session.execute(
-        _assignment_rows(campaign, viewer)
-        .join(Department, Student.department_id == Department.id)
-        .with_only_columns(Department.name, status, func.count())
-        .group_by(Department.name, status)
-        .order_by(Department.name)
-    ).all()
-    by_department: dict[str, Coverage] = {}
-    for name, state, count in rows:
-        setattr(by_department.setdefault(name, Coverage()), state, count)
-    return list(by_department.items())
-
-
-def _assignment_rows(campaign: Campaign, viewer: User):
-    return (
-        select(CampaignAssignment.id)
+    stmt = (
+        select(*keys, status, func.count(CampaignAssignment.id))
+        .select_from(CampaignAssignment)
         .join(Campaign, CampaignAssignment.campaign_id == Campaign.id)
         .join(Student, CampaignAssignment.student_id == Student.id)
-        .where(
-            CampaignAssignment.campaign_id == campaign.id,
-            student_filter(viewer, Capability.ROSTER),
-        )
+    )
+    if joined is not None:
+        stmt = stmt.join(*joined)
+    rows = session.execute(
+        stmt.where(student_filter(viewer, Capability.ROSTER), *criteria)
+        .group_by(*keys, status)
+        .order_by(*keys)
+    ).all()
+    counts: dict[tuple[Any, ...], Coverage] = {}
+    for *key, state, count in rows:
+        setattr(counts.setdefault(tuple(key), Coverage()), state, count)
+    return counts
+
+
+def open_now(now: datetime) -> ColumnElement[bool]:
+    """Campaigns whose window is open at `now`."""
+    return and_(Campaign.opens_at <= now, Campaign.closes_at > now)
+
+
+def still_owed() -> ColumnElement[bool]:
+    """An assignment (its student joined) still to complete by someone who may be asked for it:
+    enrolled, and not withdrawn from screening (privacy.consent). Reminders go to them, and a
+    department's list of who has not completed a campaign lists them."""
+    return and_(
+        CampaignAssignment.completed_at.is_(None),
+        Student.enrolment_status == EnrolmentStatus.ENROLLED,
+        screening_allowed_clause(),
     )
 
 
@@ -403,10 +433,8 @@ def send_reminders(session: Session, campaign: Campaign, now: datetime) -> int:
         .join(Student, CampaignAssignment.student_id == Student.id)
         .where(
             CampaignAssignment.campaign_id == campaign.id,
-            CampaignAssignment.completed_at.is_(None),
+            still_owed(),
             Student.user_id.is_not(None),
-            Student.enrolment_status == EnrolmentStatus.ENROLLED,
-            screening_allowed_clause(),
             (CampaignAssignment.last_reminded_at.is_(None))
             | (CampaignAssignment.last_reminded_at < cutoff),
         )

@@ -15,6 +15,7 @@ from campus.first_week import FirstStep
 from campus.first_week import register_step
 from campus.models import Role
 from screening import campaigns
+from screening import progress
 from screening import views
 from screening import vocabulary
 from screening import workbench as screening_workbench
@@ -38,6 +39,9 @@ def register(app: Flask) -> None:
     nav.register(app, lambda: _("Campaigns"), "screening.campaign_list", campaigners, order=30)
     workbench.register(app, screening_workbench.student_items, {Role.STUDENT}, order=10)
     workbench.register(app, screening_workbench.campaign_items, campaigners, order=30)
+    workbench.register(
+        app, screening_workbench.department_items, set(progress.DEPARTMENT_ROLES), order=30
+    )
     register_step(
         app,
         FirstStep(

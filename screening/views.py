@@ -43,6 +43,7 @@ from campus.spreadsheets import send_template
 from privacy import consent as privacy_consent
 from screening import campaigns
 from screening import intake
+from screening import progress
 from screening import results_import
 from screening import trajectories
 from screening import visibility
@@ -584,6 +585,43 @@ def results_template(campaign_id: int, code: str, fmt: str):
     name = _("%(instrument)s results template", instrument=inst.abbreviation)
     fallback = f"xinqiao-{code}-results-template"
     return send_template(results_import.template(inst), fmt, name, fallback)
+
+
+# --- a department's progress, for its counsellor and leader ---------------------------------
+
+PROGRESS_READ = "screening_progress_read"
+
+
+@bp.route("/campaigns/<int:campaign_id>/departments/<int:department_id>")
+@require_roles(*progress.DEPARTMENT_ROLES)
+def department_progress(campaign_id: int, department_id: int):
+    """Who in the department has not completed the campaign yet: names, class and how far they
+    got, never a result; a campaign or department not theirs is a 404, both audited."""
+    now = clock.now()
+    found = progress.department_campaign(db.session, current_user, campaign_id, department_id, now)
+    if found is None:
+        audit.record_denied(db.session, current_user, PROGRESS_READ, "campaign", campaign_id)
+        abort(404)
+    rows = progress.still_to_complete(db.session, current_user, found)
+    page = render_template(
+        "screening/department_progress.html",
+        found=found,
+        campaign=found.campaign,
+        cover=found.coverage,
+        rows=rows,
+        is_open=found.campaign.is_open(now),
+    )
+    # Rendered first, as the interview list is: the audit's commit would expire what it shows.
+    audit.record_list_read(
+        db.session,
+        actor=current_user,
+        action=PROGRESS_READ,
+        record_type="campaign",
+        student_ids=[r.student_id for r in rows],
+        institution_id=found.campaign.institution_id,
+        detail=f"rows={len(rows)} campaign={campaign_id} department={department_id}",
+    )
+    return page
 
 
 # --- a student's results, for clinical staff --------------------------------------------------

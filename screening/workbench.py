@@ -1,5 +1,6 @@
 """What the screening domain puts on the workbench: a student's own screening to do (or done),
-and the coverage of the open campaigns a staff member set up, from the campaign pages' counts."""
+the coverage of the open campaigns a staff member set up, from the campaign pages' counts, and a
+department's progress in them for its counsellor and leader (`screening.progress`)."""
 
 from __future__ import annotations
 
@@ -8,22 +9,19 @@ from datetime import datetime
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campus.models import Student
+from campus.i18n import shown_name
 from campus.models import User
-from campus.scope import Capability
-from campus.scope import student_filter
 from campus.workbench import Item
 from campus.workbench import Urgency
+from screening import campaigns
 from screening import intake
+from screening import progress
 from screening.campaigns import Coverage
 from screening.models import AssignmentStatus
 from screening.models import Campaign
-from screening.models import CampaignAssignment
-from screening.models import status_expression
 
 TO_DO = (AssignmentStatus.DUE, AssignmentStatus.STARTED)
 
@@ -62,28 +60,22 @@ def open_campaign_coverage(
 ) -> list[tuple[Campaign, Coverage]]:
     """Coverage of the open campaigns `user` set up, over the students they may see (the counts
     of the campaign page), in two queries however many campaigns and students."""
-    status = status_expression(now)
-    rows = session.execute(
-        select(Campaign.id, status, func.count(CampaignAssignment.id))
-        .join(CampaignAssignment, CampaignAssignment.campaign_id == Campaign.id)
-        .join(Student, CampaignAssignment.student_id == Student.id)
-        .where(
-            Campaign.created_by_id == user.id,
-            Campaign.opens_at <= now,
-            Campaign.closes_at > now,
-            student_filter(user, Capability.ROSTER),
-        )
-        .group_by(Campaign.id, status)
-    ).all()
-    if not rows:
-        return []
-    covers: dict[int, Coverage] = {}
-    for campaign_id, state, count in rows:
-        setattr(covers.setdefault(campaign_id, Coverage()), state, count)
-    found = session.scalars(
-        select(Campaign).where(Campaign.id.in_(covers)).order_by(Campaign.closes_at, Campaign.id)
+    covers = campaigns.tally(
+        session,
+        user,
+        now,
+        Campaign.created_by_id == user.id,
+        campaigns.open_now(now),
+        keys=(Campaign.id,),
     )
-    return [(campaign, covers[campaign.id]) for campaign in found]
+    if not covers:
+        return []
+    found = session.scalars(
+        select(Campaign)
+        .where(Campaign.id.in_({key[0] for key in covers}))
+        .order_by(Campaign.closes_at, Campaign.id)
+    )
+    return [(campaign, covers[campaign.id,]) for campaign in found]
 
 
 def campaign_items(session: Session, user: User, now: datetime) -> list[Item]:
@@ -92,7 +84,7 @@ def campaign_items(session: Session, user: User, now: datetime) -> list[Item]:
     for campaign, cover in open_campaign_coverage(session, user, now):
         text = _(
             "%(name)s: %(pct)s%% of the cohort screened",
-            name=campaign.name,
+            name=shown_name(campaign),
             pct=cover.percent_completed,
         )
         detail = _(
@@ -103,4 +95,37 @@ def campaign_items(session: Session, user: User, now: datetime) -> list[Item]:
         )
         url = url_for("screening.campaign_detail", campaign_id=campaign.id)
         items.append(Item(cover.completed, text, url, Urgency.INFO, detail))
+    return items
+
+
+def department_items(session: Session, user: User, now: datetime) -> list[Item]:
+    """For a department counsellor or leader: one line per open campaign and department of
+    theirs, how many of its students due have completed it, linking to who has not."""
+    items = []
+    for found in progress.open_progress(session, user, now):
+        cover = found.coverage
+        text = _(
+            "%(campaign)s, %(department)s: %(done)s of %(total)s screened",
+            campaign=shown_name(found.campaign),
+            department=found.department.name,
+            done=cover.completed,
+            total=cover.total,
+        )
+        if found.remaining:
+            detail = _(
+                "%(completed)s completed, %(started)s started but not finished, %(due)s not "
+                "started.",
+                completed=cover.completed,
+                started=cover.started,
+                due=cover.due,
+            )
+        else:
+            detail = _("Every student due has completed it.")
+        url = url_for(
+            "screening.department_progress",
+            campaign_id=found.campaign.id,
+            department_id=found.department.id,
+        )
+        urgency = Urgency.THIS_WEEK if found.remaining else Urgency.INFO
+        items.append(Item(found.remaining, text, url, urgency, detail))
     return items

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from campus.extensions import db
 from campus.models import AccessReview
 from campus.models import ClassGroup
+from campus.models import Department
 from campus.models import DormRoom
 from campus.models import RoleAssignment
 from campus.models import Student
@@ -74,6 +75,7 @@ def _candidates() -> dict[str, list[object]]:
         "warning_id": _ids(EarlyWarning),
         "referral_id": _ids(Referral),
         "campaign_id": _ids(Campaign),
+        "department_id": _ids(Department),
         "review_id": _ids(AccessReview),
         "assignment_id": sorted(set(_ids(CampaignAssignment)) | set(_ids(RoleAssignment))),
         "user_id": db.session.scalars(select(Student.user_id)).all(),

@@ -95,6 +95,7 @@ def world(campus) -> World:
     world.ids.update(
         student_id=student.id,
         class_id=group.id,
+        department_id=dept.id,
         room_id=room.id,
         user_id=users[Role.DEPT_LEADER].id,
         role_assignment_id=users[Role.DEPT_LEADER].roles[0].id,

@@ -116,6 +116,8 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "screening.campaign_import": frozenset({Role.ADMIN, Role.SCHOOL_COUNSELLOR}),
     "screening.results_template": frozenset({Role.ADMIN, Role.SCHOOL_COUNSELLOR}),
     "screening.student_results": frozenset({Role.SCHOOL_COUNSELLOR, Role.DIRECTOR}),
+    # A department's students yet to complete a campaign: its counsellor and leader.
+    "screening.department_progress": frozenset({Role.DEPT_COUNSELLOR, Role.DEPT_LEADER}),
     "warning.queue": WARNING_STAFF | ADMIN,
     "warning.student": WARNING_STAFF | ADMIN,
     "warning.override": WARNING_STAFF,
