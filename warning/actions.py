@@ -888,7 +888,10 @@ def _complete_peer_work(
     the student company for a week has the most to say at its end."""
     done_note = (note or "").strip()[:500] or None
     _event(session, warning, actor, "task_done", now, outcome=task.kind, note=done_note)
-    if not response.meet(session, warning, [task.kind], now):
+    # Arranging a watch a staff tier owes is that tier's step: a classmate asked to keep company
+    # before it was arranged (a level risen while she was) keeps company, she does not arrange it.
+    up_to = OwnerTier.CLASS if task.kind == "peer_watch" else None
+    if not response.meet(session, warning, [task.kind], now, owed_up_to=up_to):
         return
     if task.kind in ("check_in", "follow_up"):
         every = response.follow_up_every(session, warning)

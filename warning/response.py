@@ -2,8 +2,9 @@
 
 What each level owes (owner tier, first-response deadlines, follow-up cadence, who is notified) is
 the institution's active response policy (``warning.response_policy``, a versioned YAML file). A
-level change supersedes what the old level owed and plans what the new one owes, each deadline
-naming the policy version that set it; the escalation sweep (``warning.escalation``) acts on what
+rise supersedes what the old level owed (said on the timeline) and plans what the new one owes; a
+fall keeps what is owed until done and adds the new level's first response; each deadline names
+the policy version that set it; the escalation sweep (``warning.escalation``) acts on what
 is missed.
 """
 
@@ -40,6 +41,7 @@ from warning.models import EarlyWarning
 from warning.models import OwnerTier
 from warning.models import Task
 from warning.models import TaskClosed
+from warning.models import WarningEvent
 from warning.policy import Level
 from warning.response_policy import LevelResponse
 from warning.response_policy import ResponsePolicy
@@ -136,11 +138,18 @@ def acknowledgement_owed_by(session: Session, warning: EarlyWarning) -> OwnerTie
 def plan_response(
     session: Session, warning: EarlyWarning, previous_level: int | None, now: datetime
 ) -> None:
-    """Set the owner and deadlines for a warning whose level was just set or changed.
+    """Set the owner and deadlines for a warning whose level was just set or changed: by a new
+    signal (triage) or a person's override alike. Same level: nothing.
 
-    What the old level's first response owed and was not yet done is superseded (neither met
-    nor missed), its follow-up kept; the new level's deadlines and peer tasks are created and
-    its owners notified. Same level: nothing.
+    A rise replaces what the lower level planned with what the new one owes: every deadline
+    still owed (its first response and its follow-up, with the follow-up's owner and cadence) is
+    superseded, each said on the timeline (`superseded`), and the new level's first response
+    planned; its cadence follows once that is done (`plan_follow_up`). The class's and the
+    room's open tasks end with the old plan; a peer who was keeping the student company is asked
+    again at the new level's urgency (`_ask_peers_again`), never left with the old date.
+    A fall keeps what the higher level owed until it is done (its acknowledgement apart): a lower
+    level makes no step owed to a student at higher risk less due, nor the peers' company. The new
+    level's first response comes beside it, a step already owed kept at its own due time.
     """
     if previous_level is not None and warning.level == previous_level:
         return
@@ -155,13 +164,24 @@ def plan_response(
         # and raised to red is not yet acknowledged by the centre, and leads its red queue.
         warning.acknowledged_at = None
     warning.owner_since = now
-    # The follow-up already set stays owed: a counsellor's "call her again on Friday" is not
-    # undone by a new signal. The new level's first response comes on top of it, and the new
-    # cadence replaces it once that response is done (`plan_follow_up`).
-    _supersede(session, warning, now, keep="follow_up")
+    owed: set[str] = set()
+    peers_asked: list[Task] = []
+    if raised and previous_level is not None:
+        peers_asked = _open_peer_tasks(session, warning)
+        ended = _supersede(session, warning, now)
+        _say_superseded(session, warning, ended, now)
+    elif not raised:
+        # Only the higher level's acknowledgement goes: it asked the tier to have seen the
+        # warning at that level, and a fall is that tier's own decision (only the centre lowers
+        # a red) or the lapse of a level that owes none.
+        _say_superseded(session, warning, _supersede(session, warning, now, "acknowledge"), now)
+        owed = {deadline.kind for deadline in still_owed(session, warning)}
     session.expire(warning, ["deadlines"])
     for rule in response.deadlines:
-        add_deadline(session, warning, rule.kind, rule.tier, now + rule.within, policy, now)
+        if rule.kind not in owed:  # a fall: the higher level's same step stays, due as it was
+            add_deadline(session, warning, rule.kind, rule.tier, now + rule.within, policy, now)
+    if peers_asked:
+        _ask_peers_again(session, warning, response, peers_asked, now)
     told = told_tiers(response)
     # Whoever is on duty (值班) hears of a new red at once, in this transaction, with a note of
     # their own instead of (never beside) the one their tier would have had.
@@ -171,6 +191,63 @@ def plan_response(
         notify_tiers(session, [(warning, OwnerTier.DEPARTMENT)], leaders_only=True, skip=on_duty)
     if on_duty:
         notify_on_duty(session, warning, on_duty)
+
+
+def _open_peer_tasks(session: Session, warning: EarlyWarning) -> list[Task]:
+    """The class's and the room's open tasks about `warning` (a check-in, a follow-up, a watch)."""
+    return list(
+        session.scalars(
+            select(Task).where(
+                Task.warning_id == warning.id,
+                Task.kind.in_(PEER_TASK_KINDS),
+                Task.done_at.is_(None),
+            )
+        )
+    )
+
+
+def _say_superseded(
+    session: Session, warning: EarlyWarning, ended: list[Deadline], now: datetime
+) -> None:
+    """One timeline line for each step a level change took off the old level's plan: which
+    step, whose and when it was due, so "Follow-up contact (class) due Fri 18 Dec" does not
+    vanish unexplained from the case (it is kept, superseded, never deleted)."""
+    for deadline in ended:
+        session.add(
+            WarningEvent.of(
+                warning,
+                None,
+                "superseded",
+                now,
+                from_tier=deadline.tier,
+                outcome=deadline.kind,
+                outcome_params={"due_at": deadline.due_at.isoformat(), "tier": deadline.tier},
+            )
+        )
+
+
+def _ask_peers_again(
+    session: Session,
+    warning: EarlyWarning,
+    response: LevelResponse,
+    asked: list[Task],
+    now: datetime,
+) -> None:
+    """The class and the room were keeping the student company when the level rose: they are
+    asked again at the new level's urgency, as the new level's own peer step (a red's peer
+    watch, due with the department's arranging it; a blue's check-in), so the task the old
+    level gave them does not stay listed for later with its old date. Arranging the watch then
+    extends it to the watch's end (`add_peer_tasks`). A level with no peer step (yellow, by
+    default: the department's own contact) ends their task: it is no longer theirs to do.
+    They are asked again only when they were asked before, and told by their standing note: no
+    peer learns of the student from a rise."""
+    step = next((rule for rule in response.deadlines if rule.kind in PEER_TASK_KINDS), None)
+    if step is None:
+        return
+    if int(step.tier) <= OwnerTier.CLASS:
+        return  # a step the class owes gave its tasks with its deadline, and told them
+    add_peer_tasks(session, warning, step.kind, now + step.within, now, created_by=None)
+    notify_tiers(session, [(warning, OwnerTier.CLASS), (warning, OwnerTier.DORM)])
 
 
 def _on_duty(session: Session, warning: EarlyWarning, now: datetime) -> list[int]:
@@ -291,27 +368,22 @@ def _supersede(
     now: datetime,
     kind: str | None = None,
     *,
-    keep: str | None = None,
     reason: TaskClosed = TaskClosed.ENDED,
-) -> None:
+) -> list[Deadline]:
     """Supersede the deadlines still owed on `warning` and close its open tasks for `reason` (of
-    `kind` only, when given; all but those of `keep`, when given): the work is no longer owed,
-    which is not the same as done on time."""
+    `kind` only, when given): the work is no longer owed,
+    which is not the same as done on time. Returns the deadlines superseded."""
     deadlines = [_still_owed(warning)]
     tasks = [Task.warning_id == warning.id]
     if kind is not None:
         deadlines.append(Deadline.kind == kind)
         tasks.append(Task.kind == kind)
-    if keep is not None:
-        deadlines.append(Deadline.kind != keep)
-        tasks.append(Task.kind != keep)
-    session.execute(
-        update(Deadline)
-        .where(*deadlines)
-        .values(superseded_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    ended = list(session.scalars(select(Deadline).where(*deadlines).order_by(Deadline.due_at)))
+    for deadline in ended:
+        deadline.superseded_at = now
+    session.flush()
     close_tasks(session, tasks, reason, now)
+    return ended
 
 
 def close_tasks(
@@ -891,14 +963,23 @@ def _soonest_owed(
     return soonest
 
 
-def meet(session: Session, warning: EarlyWarning, kinds: Iterable[str], now: datetime) -> int:
-    """Mark the warning's open deadlines of `kinds` met; returns how many. The peers' open tasks
-    of a kind met close with it (`CLOSED_WHEN_MET`), whoever met it: a check-in done by the
-    department counsellor's call is not left overdue on the informant's list."""
+def meet(
+    session: Session,
+    warning: EarlyWarning,
+    kinds: Iterable[str],
+    now: datetime,
+    *,
+    owed_up_to: OwnerTier | None = None,
+) -> int:
+    """Mark the warning's open deadlines of `kinds` met (owed by `owed_up_to` or a tier below,
+    when given); returns how many. The peers' open tasks of a kind met close with it
+    (`CLOSED_WHEN_MET`), whoever met it: a check-in done by the department counsellor's call is
+    not left overdue on the informant's list."""
+    owed_by = [] if owed_up_to is None else [Deadline.tier <= int(owed_up_to)]
     met = list(
         session.scalars(
             update(Deadline)
-            .where(_still_owed(warning), Deadline.kind.in_(list(kinds)))
+            .where(_still_owed(warning), Deadline.kind.in_(list(kinds)), *owed_by)
             .values(met_at=now)
             .returning(Deadline.kind)
             .execution_options(synchronize_session=False)

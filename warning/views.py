@@ -294,6 +294,7 @@ def _event_labels() -> dict[str, str]:
         "peer_watch_assigned": _("Peer watch arranged"),
         "follow_up_scheduled": _("Follow-up scheduled"),
         "escalated": _("Escalated"),
+        "superseded": _("No longer owed at the new level"),
         "counsellor_assigned": _("Case given to"),
         "case_returned": _(
             "The case counsellor's role has ended; the case went back to the centre to be assigned"

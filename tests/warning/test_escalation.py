@@ -186,11 +186,14 @@ def test_level_rise_supersedes_what_the_lower_level_owed(network):
     assert _sweep_at(timedelta(minutes=61), start) == 1  # only red's acknowledgement
 
 
-def test_a_follow_up_the_counsellor_set_stays_owed_when_the_level_rises(network):
-    """Before, a new signal raising yellow to red took the department counsellor's own
-    follow-up away with the yellow's plan, while the timeline still said it was set."""
+def test_a_follow_up_the_counsellor_set_is_replaced_in_words_when_the_level_rises(network):
+    """A yellow's follow-up is the department's, every two weeks; a red's is the centre's, weekly,
+    once its first response is done. A rise replaces the department counsellor's own follow-up
+    with the red's plan, and the timeline says so (before, it was left owed by the department
+    beside the red's steps; before that, it vanished while the timeline still said it was set)."""
     start = clock.now()
     from warning import actions
+    from warning.models import WarningEvent
     from warning.response import plan_response
 
     warning = open_warning(network.student, Level.YELLOW)
@@ -204,10 +207,16 @@ def test_a_follow_up_the_counsellor_set_stays_owed_when_the_level_rises(network)
     db.session.commit()
 
     owed = open_deadlines(warning)
-    assert owed["follow_up"].due_at == friday
-    assert owed["follow_up"].tier == OwnerTier.DEPARTMENT
-    assert {"acknowledge", "assessment", "guardian_notified", "peer_watch"} <= set(owed)
-    assert "contact" not in owed
+    assert set(owed) == {"acknowledge", "assessment", "guardian_notified", "peer_watch"}
+    said = db.session.scalars(
+        select(WarningEvent).where(
+            WarningEvent.warning_id == warning.id, WarningEvent.kind == "superseded"
+        )
+    ).all()
+    assert {(e.outcome, e.outcome_params["due_at"]) for e in said} == {
+        ("contact", (start + timedelta(hours=72)).isoformat()),
+        ("follow_up", friday.isoformat()),
+    }
 
 
 def test_follow_up_falls_due_by_cadence_after_a_contact_and_escalates_when_missed(network):

@@ -78,7 +78,8 @@ def test_new_signal_raises_open_warning_and_writes_the_history(unit):
     assert len(warnings) == 1
     assert warnings[0].level == Level.YELLOW
     kinds = [e.kind for e in warnings[0].events]
-    assert kinds == ["opened", "signal_attached", "signal_attached", "level_changed"]
+    # The blue's check-in the rise took off the plan is said, not dropped in silence.
+    assert kinds == ["opened", "signal_attached", "signal_attached", "level_changed", "superseded"]
     assert warnings[0].reason == "yellow: GAD-7 moderate in the retest"
 
 
