@@ -33,6 +33,7 @@ from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import contains_eager
 
 from campus.models import ClassGroup
 from campus.models import Department
@@ -188,6 +189,7 @@ def weeks_of(
     for concern in session.scalars(
         select(ConcernReport)
         .join(Student, Student.id == ConcernReport.student_id)
+        .options(contains_eager(ConcernReport.student))
         .where(ConcernReport.weekly_report_id.in_(ids), seen)
         .order_by(ConcernReport.filed_at)
     ):

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from campus.audit import AuditEvent
 from campus.extensions import db
+from campus.models import Role
 from warning.models import ConcernReport
 from warning.models import WeeklyReport
 
@@ -144,3 +145,30 @@ def test_the_school_centre_reads_every_department(network, login):
     page = login(network.school_counsellor).get("/warnings/weekly-reports")
     assert NOTE in page.get_data(as_text=True)
     assert login(network.dorm_informant).get("/warnings/weekly-reports").status_code == 403
+
+
+def test_the_page_reads_in_the_same_queries_however_many_concerns_and_rooms(
+    network, login, campus, count_queries
+):
+    """No statement per row: a department with forty rooms reads as one with four."""
+    reporter, url = _unit(network, "room")
+    client = login(reporter)
+    _concern(client, url, network.student.id, category="isolation")
+    counsellor = login(network.dept_counsellor)
+    counsellor.get("/warnings/weekly-reports")  # the first read loads what every read shares
+    with count_queries() as before:
+        counsellor.get("/warnings/weekly-reports")
+    for n in range(3):
+        roommate = campus.student(network.group, network.room, name=f"王{n}")
+        room = campus.room(network.institution, f"3{n}1")
+        campus.student(network.group, room)
+        informant = campus.staff(network.institution, Role.DORM_INFORMANT, room=room)
+        campus.commit()
+        _concern(login(reporter), url, roommate.id, category="isolation")
+        login(informant).post(f"/warnings/units/room/{room.id}/weekly-report", data={"note": n})
+    counsellor = login(network.dept_counsellor)
+    counsellor.get("/warnings/weekly-reports")
+    with count_queries() as after:
+        page = counsellor.get("/warnings/weekly-reports").get_data(as_text=True)
+    assert "王2" in page
+    assert after.count == before.count
