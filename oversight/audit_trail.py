@@ -130,6 +130,7 @@ ACTION_LABELS = {
     "legal_hold_placed": _lp("audit action", "Placed a legal hold"),
     "life_event": _lp("audit action", "Recorded a life event"),
     "list": _lp("audit action", "Viewed a list of students"),
+    "weekly_reports": _lp("audit action", "Viewed class and dorm weekly reports"),
     "list_booked": _lp("audit action", "Viewed booked appointments"),
     "list_to_rearrange": _lp("audit action", "Viewed appointments to rearrange"),
     "list_away_clashes": _lp("audit action", "Viewed booked sessions in time away"),
@@ -339,6 +340,7 @@ RECORD_LABELS = {
     "waitlist": _lp("audit record", "Waiting list"),
     "warning": _lp("audit record", "Warning"),
     "warning_queue": _lp("audit record", "Warning list"),
+    "weekly_report": _lp("audit record", "Class or dorm weekly report"),
 }
 # The groupings of a KPI table, as an exported table's record names them (`<kpi>-<grouping>`).
 GROUPING_LABELS = {

@@ -465,6 +465,10 @@ class ConcernReport(StudentRecord, Model):
     # double tap cannot make the two reports that raise a student to yellow. Empty for reports
     # filed before tokens and for the demo's.
     submission: Mapped[str | None] = mapped_column(String(40), unique=True)
+    # The week's report of the unit it was filed through (`warning.reports`): a concern report
+    # counts as that week's report, so the unit is not missing and "all is well" is refused for
+    # it. Empty for reports filed before this rule.
+    weekly_report_id: Mapped[int | None] = mapped_column(ForeignKey("weekly_report.id"), index=True)
 
     student: Mapped[Student] = relationship()
 

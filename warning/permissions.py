@@ -27,6 +27,9 @@ from warning.policy import Level
 DEPARTMENT_ROLES = frozenset({Role.DEPT_COUNSELLOR, Role.DEPT_LEADER})
 SCHOOL_ROLES = frozenset({Role.SCHOOL_COUNSELLOR, Role.DIRECTOR})
 STAFF_ROLES = DEPARTMENT_ROLES | SCHOOL_ROLES
+# Who reads the class and dorm weekly reports (`warning.weekly_reading`): the department's staff
+# their department's units, the school centre's the institution's, as the warning list.
+WEEKLY_REPORT_READERS = STAFF_ROLES
 # Everyone who may be handed a task: staff, and the class and dorm tiers who keep company.
 TASK_ROLES = STAFF_ROLES | {Role.DORM_INFORMANT, Role.CLASS_COMMITTEE}
 

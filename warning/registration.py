@@ -76,6 +76,13 @@ def _register_nav(app: Flask) -> None:
     nav.register(app, lambda: _("Warnings"), "warning.queue", set(views.QUEUE_ROLES), order=10)
     nav.register(app, lambda: _("My class"), "warning.my_class", {Role.CLASS_COMMITTEE}, order=11)
     nav.register(app, lambda: _("My dorm"), "warning.my_dorm", {Role.DORM_INFORMANT}, order=12)
+    nav.register(
+        app,
+        lambda: _("Class and dorm reports"),
+        "warning.weekly_reports",
+        set(permissions.WEEKLY_REPORT_READERS),
+        order=13,
+    )
     nav.register(app, lambda: _("Tasks"), "response.tasks", set(permissions.TASK_ROLES), order=15)
     nav.register(app, lambda: _("Ask for help"), "help.index", {Role.STUDENT}, order=9)
     nav.register_help(app, lambda: _("Ask a teacher to contact me"), "help.index")

@@ -22,13 +22,16 @@ from datetime import date
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import or_
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campus import clock
+from campus.extensions import rows_changed
 from campus.i18n import N_
 from campus.models import WITH_ENDED_ROLES
 from campus.models import ClassGroup
@@ -144,22 +147,28 @@ def file_weekly_report(
         raise ReportError(N_("Write what you noticed, or file a zero report if all is well."))
     if zero_report and students:
         raise ReportError(N_("A zero report names no one; describe what worries you instead."))
-    report = WeeklyReport(
-        institution_id=unit.institution_id,
-        class_id=unit.id if unit.kind == "class" else None,
-        room_id=unit.id if unit.kind == "room" else None,
-        week_start=week,
-        zero_report=zero_report,
-        note=None if zero_report else note,
-        filed_by_id=user.id,
-        filed_at=now,
-    )
-    session.add(report)
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise ReportError(N_("This week's report for this unit has already been filed.")) from None
+    existing = this_weeks_report(session, unit, week)
+    if existing is not None:
+        report = _add_note(session, existing, user=user, zero_report=zero_report, note=note)
+    else:
+        report = WeeklyReport(
+            institution_id=unit.institution_id,
+            class_id=unit.id if unit.kind == "class" else None,
+            room_id=unit.id if unit.kind == "room" else None,
+            week_start=week,
+            zero_report=zero_report,
+            note=None if zero_report else note,
+            filed_by_id=user.id,
+            filed_at=now,
+        )
+        session.add(report)
+        try:
+            session.flush()
+        except IntegrityError:
+            # Filed in the meantime (a double submit, a concern report): say which it was.
+            session.rollback()
+            raced = this_weeks_report(session, unit, week)
+            raise ReportError(_refusal(session, raced, zero_report=zero_report)) from None
     for student in {s.id: s for s in students}.values():
         services.record_signal(
             session,
@@ -173,6 +182,91 @@ def file_weekly_report(
             now=now,
         )
     session.commit()
+    return report
+
+
+CONCERN_COUNTS_TEXT = N_(
+    "Your concern report counts as this week's report, so this week cannot also be marked "
+    '"all is well". Nothing more is needed this week.'
+)
+ALREADY_FILED_TEXT = N_("This week's report for this unit has already been filed.")
+
+
+def _refusal(session: Session, report: WeeklyReport | None, *, zero_report: bool) -> str:
+    """Why a second weekly report for the week is refused: a week with a concern report is never
+    "all is well", and the reporter is told so rather than only "already filed"."""
+    if zero_report and report is not None and has_concern(session, report):
+        return CONCERN_COUNTS_TEXT
+    return ALREADY_FILED_TEXT
+
+
+def has_concern(session: Session, report: WeeklyReport) -> bool:
+    """Whether a concern report was filed through the unit in the report's week."""
+    return (
+        session.scalar(
+            select(ConcernReport.id).where(ConcernReport.weekly_report_id == report.id).limit(1)
+        )
+        is not None
+    )
+
+
+def _add_note(
+    session: Session, report: WeeklyReport, *, user: User, zero_report: bool, note: str | None
+) -> WeeklyReport:
+    """The week's report is in already. What a concern report made can still take the week's
+    note from the one who filed it (what worries them about the room or class as a whole); any
+    other second report is refused, a zero report with the reason when the week has a concern.
+    The note is written by a conditional UPDATE, so a double submit writes it once."""
+    if zero_report or report.filed_by_id != user.id or report.zero_report or report.note:
+        raise ReportError(_refusal(session, report, zero_report=zero_report))
+    written = rows_changed(
+        session,
+        update(WeeklyReport)
+        .where(
+            WeeklyReport.id == report.id,
+            WeeklyReport.note.is_(None),
+            WeeklyReport.zero_report.is_(False),
+        )
+        .values(note=note)
+        .execution_options(synchronize_session=False),
+    )
+    if not written:
+        session.rollback()
+        raise ReportError(ALREADY_FILED_TEXT)
+    session.refresh(report)
+    return report
+
+
+def _week_of_report(
+    session: Session, unit: ReportingUnit, user: User, now: datetime
+) -> WeeklyReport:
+    """The unit's report for the week ``now`` falls in (the institution's calendar), made for a
+    concern report when the week has none yet: the concern is that week's report. A zero report
+    filed earlier stays as it was (the concern is linked to it, and the week reads as having a
+    concern). Inside the caller's unit of work; a report made at the same moment by a double
+    submit is found instead of failing the concern."""
+    institution = session.get_one(Institution, unit.institution_id)
+    week = week_start(clock.local_date(now, clock.institution_zone(institution)))
+    found = this_weeks_report(session, unit, week)
+    if found is not None:
+        return found
+    report = WeeklyReport(
+        institution_id=unit.institution_id,
+        class_id=unit.id if unit.kind == "class" else None,
+        room_id=unit.id if unit.kind == "room" else None,
+        week_start=week,
+        zero_report=False,
+        note=None,
+        filed_by_id=user.id,
+        filed_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(report)
+    except IntegrityError:
+        found = this_weeks_report(session, unit, week)
+        assert found is not None  # the unique week that refused it is this row
+        return found
     return report
 
 
@@ -207,6 +301,7 @@ def file_concern_report(
             filed_at=now,
             via=unit.kind,
             submission=submission,
+            weekly_report_id=_week_of_report(session, unit, user, now).id,
         )
         session.add(report)
         session.flush()
@@ -311,8 +406,9 @@ def mark_followed_up(session: Session, warning: EarlyWarning, now: datetime) -> 
     notify_many(session, [([reporter], FOLLOWED_UP_TEXT, link) for reporter, link in sorted(units)])
 
 
-def filed_by(session: Session, user: User, unit: ReportingUnit) -> dict[str, list]:
-    """What ``user`` filed for the unit: weekly reports and concern reports, newest first."""
+def filed_by(session: Session, user: User, unit: ReportingUnit) -> dict[str, Any]:
+    """What ``user`` filed for the unit: weekly reports and concern reports, newest first, and
+    the ids of the weekly reports with a concern report in their week."""
     column = WeeklyReport.class_id if unit.kind == "class" else WeeklyReport.room_id
     weekly = session.scalars(
         select(WeeklyReport)
@@ -332,7 +428,14 @@ def filed_by(session: Session, user: User, unit: ReportingUnit) -> dict[str, lis
         .order_by(ConcernReport.filed_at.desc())
         .limit(50)
     ).all()
-    return {"weekly": list(weekly), "concerns": list(concerns)}
+    with_concern = set(
+        session.scalars(
+            select(ConcernReport.weekly_report_id).where(
+                ConcernReport.weekly_report_id.in_([w.id for w in weekly])
+            )
+        )
+    )
+    return {"weekly": list(weekly), "concerns": list(concerns), "with_concern": with_concern}
 
 
 def this_weeks_report(session: Session, unit: ReportingUnit, week: date) -> WeeklyReport | None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
+from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -56,6 +58,7 @@ from warning import reports
 from warning import response
 from warning import retriage
 from warning import services
+from warning import weekly_reading
 from warning.forms import CONCERN_LABELS
 from warning.forms import AcademicImportForm
 from warning.forms import ConcernReportForm
@@ -480,6 +483,7 @@ def unit(kind: str, unit_id: int, weekly_form=None, concern_form=None):
     roster = reports.roster(db.session, current_user, found)  # the page's list and both forms'
     urgent = _urgent_receipt(found)
     institution = db.session.get(Institution, found.institution_id) if urgent else None
+    this_week = reports.this_weeks_report(db.session, found, week)
     return render_template(
         "warning/unit.html",
         unit=found,
@@ -487,7 +491,8 @@ def unit(kind: str, unit_id: int, weekly_form=None, concern_form=None):
         on_duty=on_duty_phone(institution) if urgent else None,
         week=week,
         roster=roster,
-        this_week=reports.this_weeks_report(db.session, found, week),
+        this_week=this_week,
+        this_week_concern=this_week is not None and reports.has_concern(db.session, this_week),
         filed=reports.filed_by(db.session, current_user, found),
         weekly_form=weekly_form or _weekly_form(roster, formdata=None),
         concern_form=concern_form or _concern_form(roster).issued(),
@@ -594,6 +599,87 @@ def concern(kind: str, unit_id: int):
             "success",
         )
     return redirect(url_for("warning.unit", kind=kind, unit_id=unit_id))
+
+
+# --------------------------------------------------------------------------------------------------
+# Department and school staff: the class and dorm weekly reports
+# --------------------------------------------------------------------------------------------------
+
+
+def _report_weeks() -> tuple[date, date]:
+    """(newest week shown, this week): Mondays by the viewer's institution's calendar; `?week=`
+    (a day, ISO) moves the newest back, never past this week."""
+    zone = clock.institution_zone(current_user.institution)
+    current = reports.week_start(clock.local_date(clock.now(), zone))
+    try:
+        asked = date.fromisoformat(request.args.get("week", ""))
+    except ValueError:
+        return current, current
+    return min(reports.week_start(asked), current), current
+
+
+@bp.route("/weekly-reports")
+@require_roles(*permissions.WEEKLY_REPORT_READERS)
+def weekly_reports():
+    department_id = _int_arg("department", 1, 2**31)
+    newest, current = _report_weeks()
+    units = weekly_reading.units_in_reach(db.session, current_user, department_id)
+    weeks = weekly_reading.weeks_of(
+        db.session, current_user, units, newest, current, weekly_reading.WEEKS_SHOWN
+    )
+    body = render_template(
+        "warning/weekly_reports.html",
+        weeks=weeks,
+        unit=None,
+        departments=queue.departments(db.session, current_user),
+        department_id=department_id,
+        newest=newest,
+        earlier=newest - timedelta(weeks=weekly_reading.WEEKS_SHOWN),
+        later=newest + timedelta(weeks=weekly_reading.WEEKS_SHOWN) if newest < current else None,
+        concern_labels=CONCERN_LABELS,
+    )
+    audit.record_list_read(
+        db.session,
+        actor=current_user,
+        action="weekly_reports",
+        record_type="weekly_report",
+        student_ids=weekly_reading.students_shown(db.session, weeks),
+        institution_id=current_user.institution_id,
+        detail=f"week={newest.isoformat()} department={department_id}",
+    )
+    return body
+
+
+@bp.route("/weekly-reports/<any(class, room):kind>/<int:unit_id>")
+@require_roles(*permissions.WEEKLY_REPORT_READERS)
+def unit_reports(kind: str, unit_id: int):
+    found = weekly_reading.unit_in_reach(db.session, current_user, kind, unit_id)
+    if found is None:
+        audit.record_denied(db.session, current_user, "weekly_reports", "weekly_report", unit_id)
+        abort(404)
+    newest, current = _report_weeks()
+    weeks = weekly_reading.weeks_of(
+        db.session, current_user, [found], newest, current, weekly_reading.UNIT_WEEKS
+    )
+    body = render_template(
+        "warning/weekly_reports.html",
+        weeks=weeks,
+        unit=found,
+        newest=newest,
+        earlier=newest - timedelta(weeks=weekly_reading.UNIT_WEEKS),
+        later=newest + timedelta(weeks=weekly_reading.UNIT_WEEKS) if newest < current else None,
+        concern_labels=CONCERN_LABELS,
+    )
+    audit.record_list_read(
+        db.session,
+        actor=current_user,
+        action="weekly_reports",
+        record_type="weekly_report",
+        student_ids=weekly_reading.students_shown(db.session, weeks),
+        institution_id=found.institution_id,
+        detail=f"{kind}={unit_id} week={newest.isoformat()}",
+    )
+    return body
 
 
 # --------------------------------------------------------------------------------------------------

@@ -132,6 +132,9 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "warning.zero_report": frozenset({Role.CLASS_COMMITTEE}),
     "warning.weekly_report": frozenset({Role.CLASS_COMMITTEE}),
     "warning.concern": frozenset({Role.CLASS_COMMITTEE}),
+    # The class and dorm weekly reports, read by the department and the school centre.
+    "warning.weekly_reports": WARNING_STAFF,
+    "warning.unit_reports": WARNING_STAFF,
     "warning.academic_import": ADMIN,
     "warning.academic_template": ADMIN,
     "warning.policy": ADMIN,

@@ -1,0 +1,174 @@
+"""A concern report is the week's report, never beside "all is well"; the department reads its
+classes' and rooms' weekly reports, a note naming no one included, and nothing beyond its reach."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy import select
+
+from campus.audit import AuditEvent
+from campus.extensions import db
+from campus.models import Role
+from warning.models import ConcernReport
+from warning.models import WeeklyReport
+
+NOTE = "宿舍最近有人整晚不睡"
+REFUSED = "so this week cannot also be marked"
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _unit(network, kind: str):
+    if kind == "room":
+        return network.dorm_informant, f"/warnings/units/room/{network.room.id}"
+    return network.class_committee, f"/warnings/units/class/{network.group.id}"
+
+
+def _concern(client, url: str, student_id: int, category: str = "suicidal_talk"):
+    return client.post(
+        f"{url}/concern",
+        data={
+            "submission": uuid.uuid4().hex,
+            "student_id": student_id,
+            "category": category,
+            "text": "Says she does not want to live",
+        },
+    )
+
+
+@pytest.mark.parametrize("kind", ["room", "class"])
+def test_all_is_well_is_refused_after_a_concern_in_the_same_week_and_nothing_is_written(
+    network, login, kind
+):
+    reporter, url = _unit(network, kind)
+    client = login(reporter)
+    assert _concern(client, url, network.student.id).status_code == 302
+    assert _count(WeeklyReport) == 1  # the concern is the week's report: the unit is not missing
+    page = client.get(url).get_data(as_text=True)
+    assert "the concern report filed this week counts as it" in page
+    assert "All is well this week" not in page  # the button is not offered again
+
+    # A double tap, or the form of a page loaded before the concern: refused, and said why.
+    for _ in range(2):
+        refused = client.post(f"{url}/zero-report", follow_redirects=True)
+        assert REFUSED in refused.get_data(as_text=True)
+    week = db.session.scalar(select(WeeklyReport))
+    assert week.zero_report is False
+    assert _count(WeeklyReport) == 1
+
+
+def test_a_concern_after_all_is_well_stands_and_the_week_reads_as_a_concern(network, login):
+    reporter, url = _unit(network, "room")
+    client = login(reporter)
+    assert client.post(f"{url}/zero-report").status_code == 302
+    assert _concern(client, url, network.student.id).status_code == 302
+    report = db.session.scalar(select(WeeklyReport))
+    concern = db.session.scalar(select(ConcernReport))
+    assert concern.weekly_report_id == report.id  # one week, one report, with the concern
+    assert "a concern report was filed after it" in client.get(url).get_data(as_text=True)
+
+    client.get("/logout")
+    page = login(network.dept_counsellor).get("/warnings/weekly-reports").get_data(as_text=True)
+    row = page.split(network.room.label)[1].split("</tr>")[0]
+    assert "Concern reported" in row
+    assert "All was well when first reported; a concern report was filed after it." in row
+    assert network.student.name in row  # whom it was about, for the counsellor's follow-up
+    assert "Says she does not want to live" not in page  # the peer's words stay on the record
+
+
+def test_a_note_can_follow_a_concern_in_the_same_week(network, login):
+    reporter, url = _unit(network, "room")
+    client = login(reporter)
+    _concern(client, url, network.student.id, category="withdrawal")
+    assert client.post(f"{url}/weekly-report", data={"note": NOTE}).status_code == 302
+    assert db.session.scalar(select(WeeklyReport.note)) == NOTE
+    again = client.post(f"{url}/weekly-report", data={"note": "again"}, follow_redirects=True)
+    assert "already been filed" in again.get_data(as_text=True)
+    assert db.session.scalar(select(WeeklyReport.note)) == NOTE
+
+
+def test_the_counsellor_reads_her_departments_reports_with_a_note_naming_no_one(network, login):
+    reporter, url = _unit(network, "room")
+    login(reporter).post(f"{url}/weekly-report", data={"note": NOTE})
+    login(network.class_committee)  # the class files nothing: its past weeks are missing
+    counsellor = network.dept_counsellor
+    client = login(counsellor)
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/warnings/weekly-reports"' in home  # in her menu
+
+    page = client.get("/warnings/weekly-reports").get_data(as_text=True)
+    assert NOTE in page
+    assert "The note names no one" in page
+    assert reporter.name in page  # who filed it
+    assert "Missing" in page  # the class's earlier weeks
+    unit_page = client.get(f"/warnings/weekly-reports/room/{network.room.id}")
+    assert unit_page.status_code == 200
+    assert NOTE in unit_page.get_data(as_text=True)
+    read = db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.actor_id == counsellor.id, AuditEvent.action == "weekly_reports"
+        )
+    ).all()
+    assert {a.record_type for a in read} == {"weekly_report"}
+    assert len(read) == 2  # the list and the room's page
+
+
+def test_another_departments_units_are_not_found_and_not_listed(network, login):
+    reporter, url = _unit(network, "room")
+    login(reporter).post(f"{url}/weekly-report", data={"note": NOTE})
+    other = login(network.other_counsellor)
+    assert NOTE not in other.get("/warnings/weekly-reports").get_data(as_text=True)
+    for path in (
+        f"/warnings/weekly-reports/room/{network.room.id}",
+        f"/warnings/weekly-reports/class/{network.group.id}",
+        "/warnings/weekly-reports/class/999999",
+    ):
+        assert other.get(path).status_code == 404
+    denied = db.session.scalars(
+        select(AuditEvent.outcome).where(
+            AuditEvent.actor_id == network.other_counsellor.id,
+            AuditEvent.action == "weekly_reports",
+            AuditEvent.outcome != "ok",
+        )
+    ).all()
+    assert len(denied) == 3
+
+
+def test_the_school_centre_reads_every_department(network, login):
+    reporter, url = _unit(network, "room")
+    login(reporter).post(f"{url}/weekly-report", data={"note": NOTE})
+    page = login(network.school_counsellor).get("/warnings/weekly-reports")
+    assert NOTE in page.get_data(as_text=True)
+    assert login(network.dorm_informant).get("/warnings/weekly-reports").status_code == 403
+
+
+def test_the_page_reads_in_the_same_queries_however_many_concerns_and_rooms(
+    network, login, campus, count_queries
+):
+    """No statement per row: a department with forty rooms reads as one with four."""
+    reporter, url = _unit(network, "room")
+    client = login(reporter)
+    _concern(client, url, network.student.id, category="isolation")
+    counsellor = login(network.dept_counsellor)
+    counsellor.get("/warnings/weekly-reports")  # the first read loads what every read shares
+    with count_queries() as before:
+        counsellor.get("/warnings/weekly-reports")
+    for n in range(3):
+        roommate = campus.student(network.group, network.room, name=f"王{n}")
+        room = campus.room(network.institution, f"3{n}1")
+        campus.student(network.group, room)
+        informant = campus.staff(network.institution, Role.DORM_INFORMANT, room=room)
+        campus.commit()
+        _concern(login(reporter), url, roommate.id, category="isolation")
+        login(informant).post(f"/warnings/units/room/{room.id}/weekly-report", data={"note": n})
+    counsellor = login(network.dept_counsellor)
+    counsellor.get("/warnings/weekly-reports")
+    with count_queries() as after:
+        page = counsellor.get("/warnings/weekly-reports").get_data(as_text=True)
+    assert "王2" in page
+    assert after.count == before.count
