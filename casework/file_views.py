@@ -151,16 +151,14 @@ FROM_WARNING = "warning"
 
 
 def _blank_form(student: Student) -> FamilyContactForm:
-    """A new form with its one-time token: now, the guardian on file, a call of ours that
-    reached them."""
+    """A new form with its one-time token: now and the guardian on file. Who called, how and
+    whether she was reached are left to choose (`FamilyContactForm`)."""
     form = FamilyContactForm(formdata=None).issued()
     form.at.data = clock.to_local(clock.now(), clock.viewer_zone()).replace(second=0, microsecond=0)
     form.guardian_name.data = student.guardian_name or ""
     form.guardian_relation.data = family_contacts.known_relation(
         db.session, student, form.guardian_name.data
     )
-    form.direction.data = ContactDirection.WE_CALLED.value
-    form.outcome.data = ContactOutcome.REACHED.value
     return form
 
 

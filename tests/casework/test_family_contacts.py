@@ -73,6 +73,46 @@ def test_the_form_starts_from_a_call_script_and_the_guardian_on_file(world, logi
     assert re.search(r'<input [^>]*\bchecked\b[^>]*value="accompany_to_hospital"', html)
 
 
+def test_the_form_opens_with_nothing_chosen_for_who_how_and_whether_reached(world, login):
+    """It opened on 学校联系家长 / 电话 / 已联系上: sent in a hurry, it recorded a guardian told."""
+    client = login(world.dept_counsellor)
+    client.post("/language/zh_CN", data={"next": "/"})
+    for page in (
+        client.get(_url(world.student)).get_data(as_text=True),
+        client.get(_url(world.student) + "?back=warning").get_data(as_text=True),
+    ):
+        for name in ("direction", "channel", "outcome"):
+            select_ = page.split(f'name="{name}"', 1)[1].split("</select>", 1)[0]
+            assert '><option value="">请选择…</option>' in select_, name  # first, shown
+            assert "selected" not in select_, name
+
+
+def test_a_form_sent_without_its_outcome_is_refused_and_writes_nothing(world, login):
+    """From the warning page too: the guardian's notice stays owed, the form says what is
+    missing."""
+    warning = phq9_signal(world.student, 22)  # red: the guardian is to be told
+    client = login(world.dept_counsellor)
+    unchosen = {"direction": "", "channel": "", "outcome": ""}
+    for url in (_url(world.student), _url(world.student) + "?back=warning"):
+        response = client.post(url, data=_form(**unchosen))
+        assert response.status_code == 400
+        page = response.get_data(as_text=True)
+        for words in (
+            "Choose who contacted whom.",
+            "Choose how you were in touch.",
+            "Choose the outcome: whether the guardian was reached.",
+        ):
+            assert words in page, words
+        response = client.post(url, data={k: v for k, v in _form().items() if k != "outcome"})
+        assert response.status_code == 400
+    db.session.expire_all()
+    assert _count() == 0
+    assert _guardian_owed(warning)
+    assert not db.session.scalars(
+        select(AuditEvent).where(AuditEvent.record_type == "family_contact")
+    ).all()
+
+
 def test_a_contact_in_the_future_is_refused_and_nothing_is_written(world, login):
     response = login(world.dept_counsellor).post(
         _url(world.student), data=_form(at="2026-09-14T11:30")
