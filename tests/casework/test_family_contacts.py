@@ -300,6 +300,53 @@ def test_a_guardian_not_reached_from_the_warning_page_is_logged_and_the_notice_s
     assert 'id="action-guardian"' in page  # still offered
 
 
+def _timeline(client, student) -> str:
+    page = client.get(f"/warnings/students/{student.id}").get_data(as_text=True)
+    return page.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
+
+
+def _attempts(client, student) -> list[str]:
+    """The timeline's lines of attempts to reach the guardian, newest first."""
+    lines = _timeline(client, student).split("<li>")
+    return [line for line in lines if "Tried to reach the guardian" in line]
+
+
+def test_a_guardian_not_reached_is_an_attempt_on_the_warnings_timeline(world, login):
+    """The unanswered call was in the student file only: the warning read as if no one had
+    tried to tell her family."""
+    warning = phq9_signal(world.student, 22)
+    client = login(world.dept_counsellor)
+    assert _from_warning(client, world.student, outcome="not_reached").status_code == 302
+    (line,) = _attempts(client, world.student)
+    for words in ("Tried to reach the guardian", "Phone", "Not reached", "张父（父亲）"):
+        assert words in line, words
+    assert "Guardian notified" not in _timeline(client, world.student)
+    db.session.expire_all()
+    assert _guardian_owed(warning)  # the step stays owed
+    # The guardian who would not talk, logged in the file's own form, is an attempt too.
+    client.post(
+        _url(world.student),
+        data=_form(submission="f" * 32, at="2026-09-14T09:45", outcome="refused"),
+    )
+    newest, _earlier = _attempts(client, world.student)
+    assert "Refused to talk" in newest
+    # Reached at last: the notice, above the attempts.
+    client.post(_url(world.student), data=_form(submission="e" * 32, at="2026-09-14T09:55"))
+    timeline = _timeline(client, world.student)
+    assert timeline.index("Guardian notified") < timeline.index("Tried to reach the guardian")
+    assert timeline.count("Tried to reach the guardian") == 2
+    db.session.expire_all()
+    assert not _guardian_owed(warning)
+
+
+def test_a_call_not_reached_when_no_notice_is_owed_adds_nothing_to_the_timeline(world, login):
+    phq9_signal(world.student, 13)  # yellow: the guardian is not to be told
+    client = login(world.dept_counsellor)
+    client.post(_url(world.student), data=_form(outcome="not_reached"))
+    assert _count() == 1
+    assert "Tried to reach the guardian" not in _timeline(client, world.student)
+
+
 def test_a_guardian_notice_sent_twice_from_the_warning_page_is_one_contact(world, login):
     phq9_signal(world.student, 22)
     client = login(world.dept_counsellor)
