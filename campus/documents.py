@@ -26,6 +26,7 @@ from flask import current_app
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from jinja2 import Template
 from sqlalchemy.orm import Session
 
@@ -38,6 +39,8 @@ PDF_TYPE = "application/pdf"
 # The languages a document can be printed in, each named in itself: a choice of language is read
 # by someone looking for their own.
 PRINT_LANGUAGES = {"zh_CN": "中文", "en": "English"}
+# The same, named in the reader's language, where a sentence says which one a document is in.
+LANGUAGE_WORDS = {"zh_CN": _l("Chinese"), "en": _l("English")}
 
 
 def institution_language() -> str:
@@ -49,6 +52,11 @@ def print_language(chosen: str | None) -> str:
     """The language of a document addressed to a guardian, a hospital or a student: `chosen` when
     it is one of `PRINT_LANGUAGES`, else the institution's; never the printer's own language."""
     return chosen if chosen in PRINT_LANGUAGES else institution_language()
+
+
+def institution_language_words() -> str:
+    """The institution's language, named in the reader's ("Chinese", 中文)."""
+    return str(LANGUAGE_WORDS[institution_language()])
 
 
 def other_print_languages() -> list[tuple[str, str]]:

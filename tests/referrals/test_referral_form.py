@@ -162,6 +162,7 @@ def test_the_referral_pages_offer_the_form_in_english_beside_the_default(world, 
     referral = _sent(world)
     page = login(world.counsellor).get(f"/referrals/{referral.id}").get_data(as_text=True)
     assert f'href="/referrals/{referral.id}/referral-form.pdf"' in page
+    assert "Printed in Chinese, the institution’s language." in page
     assert f'href="/referrals/{referral.id}/referral-form.pdf?language=en" lang="en"' in page
     page = login(world.liaison).get(f"/hospital/referrals/{referral.id}").get_data(as_text=True)
     assert f"/hospital/referrals/{referral.id}/referral-form.pdf?language=en" in page
