@@ -10,6 +10,7 @@ from campus import activation
 from campus import activation_views
 from campus import admin
 from campus import channel_views
+from campus import documents
 from campus import export_rights
 from campus import first_week
 from campus import forms
@@ -68,6 +69,9 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["digest_line"] = notifications.digest_line
     app.jinja_env.globals["export_notice"] = export_rights.tier_notice
     app.jinja_env.globals["may_export_rows"] = export_rights.may_export_rows
+    app.jinja_env.globals["print_languages"] = documents.PRINT_LANGUAGES
+    app.jinja_env.globals["other_print_languages"] = documents.other_print_languages
+    app.jinja_env.globals["institution_language_words"] = documents.institution_language_words
     app.cli.add_command(campus_cli)
     app.cli.add_command(scheduler.scheduler_cli)
     nav.register(app, views.roster_title, "campus.students", ROSTER_VIEWERS, 20)

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from campus import audit
 from campus import clock
+from campus.documents import PRINT_LANGUAGES
 from campus.extensions import rows_changed
 from campus.i18n import N_
 from campus.i18n import Message
@@ -506,11 +507,20 @@ def document_kinds(session: Session, institution_id: int) -> list[CrisisDocument
 
 
 def generate_document(
-    session: Session, actor: User, record: CrisisRecord, kind: str, now: datetime
+    session: Session,
+    actor: User,
+    record: CrisisRecord,
+    kind: str,
+    now: datetime,
+    language: str,
 ) -> CrisisDocument:
-    """A new tracked copy of a hand-over document, unsigned; audits and commits."""
+    """A new tracked copy of a hand-over document in `language` (one of
+    `campus.documents.PRINT_LANGUAGES`, the copy prints in it whoever downloads it), unsigned;
+    audits and commits."""
     if kind not in document_kinds(session, record.institution_id):
         raise CrisisError(Message(N_("This institution does not use that document.")))
+    if language not in PRINT_LANGUAGES:
+        raise CrisisError(Message(N_("Choose the language.")))
     document = CrisisDocument(
         record_id=record.id,
         institution_id=record.institution_id,
@@ -518,10 +528,18 @@ def generate_document(
         kind=CrisisDocumentKind(kind),
         generated_at=now,
         generated_by_id=actor.id,
+        language=language,
     )
     session.add(document)
     session.flush()
-    audit.record_on(session, document, actor=actor, action="generate", record_type=f"crisis_{kind}")
+    audit.record_on(
+        session,
+        document,
+        actor=actor,
+        action="generate",
+        record_type=f"crisis_{kind}",
+        detail=f"language={language}",
+    )
     session.commit()
     return document
 

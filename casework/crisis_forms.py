@@ -17,6 +17,8 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
 
+from campus.documents import PRINT_LANGUAGES
+from campus.documents import institution_language
 from campus.fields import DayField
 from campus.fields import DayTimeField
 from campus.fields import labelled_choices
@@ -124,6 +126,14 @@ class EntryForm(OnceForm):
 
 class GenerateDocumentForm(FlaskForm):
     kind = SelectField(_l("Document"), validators=[DataRequired(_l("Choose the document."))])
+    # The family's or the student's language, not the counsellor's: the institution's unless
+    # changed, and kept with the copy (`CrisisDocument.language`).
+    language = SelectField(
+        _l("Language"),
+        choices=list(PRINT_LANGUAGES.items()),
+        default=institution_language,
+        validators=[DataRequired(_l("Choose the language."))],
+    )
     submit = SubmitField(_l("Generate a copy"))
 
 

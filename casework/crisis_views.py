@@ -375,7 +375,7 @@ def generate(record_id: int):
     if not form.validate():
         return _record_page(found, 400, generate_form=form)
     document = crisis.generate_document(
-        db.session, current_user, found, filled(form.kind), clock.now()
+        db.session, current_user, found, filled(form.kind), clock.now(), filled(form.language)
     )
     flash(_("A copy was generated: download it, print it and have it signed."), "success")
     return redirect(url_for("crisis.record", record_id=found.id, _anchor=f"doc-{document.id}"))
@@ -385,6 +385,12 @@ def generate(record_id: int):
 @require_roles(*CRISIS_ROLES)
 def document_pdf(document_id: int):
     document = _document_or_404(document_id)
+    # In the language the copy was generated in, whoever downloads it.
+    with documents.printed_in(document.language):
+        return _document_download(document)
+
+
+def _document_download(document: CrisisDocument):
     found = document.record
     student = found.student
     entries = list(found.entries)
@@ -398,6 +404,7 @@ def document_pdf(document_id: int):
         document=f"crisis_{document.kind.value}",
         filename=f"{title}-{student.name}-{document.id}.pdf",
         template=DOCUMENT_TEMPLATES[document.kind],
+        language=document.language,
         institution=institution,
         generated_by=db.session.get_one(User, document.generated_by_id),
         generated_at=document.generated_at,

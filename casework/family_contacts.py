@@ -233,14 +233,13 @@ def do_log_family_contact(
     session.add(entry)
     session.flush()
     audit.record_on(session, entry, actor=actor, action="create", record_type="family_contact")
+    named = _guardian_named(entry.guardian_name, entry.guardian_relation)
     if tells_guardian(session, data):
-        actions.guardian_reached(
-            session,
-            actor,
-            student,
-            data.channel.value,
-            _guardian_named(entry.guardian_name, entry.guardian_relation),
-            at,
+        actions.guardian_reached(session, actor, student, data.channel.value, named, at)
+    elif data.outcome is not ContactOutcome.REACHED and data.corrects_id is None:
+        # The attempt is part of the response; a correction of one is not another attempt.
+        actions.guardian_not_reached(
+            session, actor, student, data.channel.value, named, data.outcome.value, at
         )
     return entry
 

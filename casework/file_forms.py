@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
 from wtforms import HiddenField
-from wtforms import SelectField
 from wtforms import StringField
 from wtforms import SubmitField
 from wtforms import TextAreaField
@@ -17,6 +16,7 @@ from wtforms.validators import Regexp
 
 from campus.fields import DayField
 from campus.fields import DayTimeField
+from campus.fields import choose_one
 from campus.fields import labelled_choices
 from campus.forms import MultiCheckboxField
 from campus.forms import OnceForm
@@ -54,7 +54,10 @@ assert tuple(AGREEMENT_LABELS) == AGREEMENTS, "every agreement needs its words, 
 
 
 class FamilyContactForm(OnceForm):
-    """One contact with a guardian; sent twice, it stores one entry."""
+    """One contact with a guardian; sent twice, it stores one entry. Its three choices open on
+    "Choose…": with "we called, by phone, reached" chosen in advance, a form sent in a hurry
+    recorded a guardian told who was never reached, and met the red warning's deadline to tell
+    her."""
 
     corrects = HiddenField(validators=[Optional(), Regexp(r"^\d{1,9}$")])
     at = DayTimeField(
@@ -62,7 +65,11 @@ class FamilyContactForm(OnceForm):
         format="%Y-%m-%dT%H:%M",
         validators=[InputRequired(_l("Give the date and time of the contact."))],
     )
-    direction = SelectField(_l("Who contacted whom"), choices=labelled_choices(DIRECTION_LABELS))
+    direction = choose_one(
+        _l("Who contacted whom"),
+        labelled_choices(DIRECTION_LABELS),
+        _l("Choose who contacted whom."),
+    )
     guardian_name = StringField(
         _l("Guardian's name"),
         validators=[DataRequired(_l("Give the guardian's name.")), Length(max=100)],
@@ -70,12 +77,18 @@ class FamilyContactForm(OnceForm):
     guardian_relation = StringField(
         _l("Relation to the student (e.g. mother)"), validators=[Optional(), Length(max=50)]
     )
-    channel = SelectField(_l("Channel"), choices=labelled_choices(CHANNEL_LABELS))
+    channel = choose_one(
+        _l("Channel"), labelled_choices(CHANNEL_LABELS), _l("Choose how you were in touch.")
+    )
     summary = TextAreaField(
         _l("What was said"),
         validators=[DataRequired(_l("Write what was said.")), Length(max=4000)],
     )
-    outcome = SelectField(_l("Outcome"), choices=labelled_choices(OUTCOME_LABELS))
+    outcome = choose_one(
+        _l("Outcome"),
+        labelled_choices(OUTCOME_LABELS),
+        _l("Choose the outcome: whether the guardian was reached."),
+    )
     agreements = MultiCheckboxField(
         _l("Agreements"), choices=list(AGREEMENT_LABELS.items()), validators=[Optional()]
     )

@@ -21,6 +21,8 @@ from campus import audit
 from campus import clock
 from campus.centre_phone import on_duty_phone
 from campus.documents import pdf_download
+from campus.documents import print_language
+from campus.documents import printed_in
 from campus.extensions import db
 from campus.forms import filled
 from campus.i18n import refusal_text
@@ -149,16 +151,14 @@ FROM_WARNING = "warning"
 
 
 def _blank_form(student: Student) -> FamilyContactForm:
-    """A new form with its one-time token: now, the guardian on file, a call of ours that
-    reached them."""
+    """A new form with its one-time token: now and the guardian on file. Who called, how and
+    whether she was reached are left to choose (`FamilyContactForm`)."""
     form = FamilyContactForm(formdata=None).issued()
     form.at.data = clock.to_local(clock.now(), clock.viewer_zone()).replace(second=0, microsecond=0)
     form.guardian_name.data = student.guardian_name or ""
     form.guardian_relation.data = family_contacts.known_relation(
         db.session, student, form.guardian_name.data
     )
-    form.direction.data = ContactDirection.WE_CALLED.value
-    form.outcome.data = ContactOutcome.REACHED.value
     return form
 
 
@@ -304,18 +304,23 @@ def this_month() -> ResponseReturnValue:
 @bp.route("/<int:student_id>/screening-report/<int:campaign_id>.pdf")
 @require_roles(Role.SCHOOL_COUNSELLOR, Role.DIRECTOR)
 def screening_report_pdf(student_id: int, campaign_id: int) -> ResponseReturnValue:
-    """A student's individual report of one screening round, for the centre (CLINICAL)."""
+    """A student's individual report of one screening round, printed by the centre to give her
+    (CLINICAL): in the institution's language, or the one `?language=` chooses, not the
+    printer's."""
     student, capability = _file_student(student_id, "print")
     if capability < Capability.CLINICAL:
         audit.record_denied(db.session, current_user, "print", "screening_report", student_id)
         abort(404)
-    return _report_download(student, campaign_id)
+    language = print_language(request.args.get("language"))
+    with printed_in(language):
+        return _report_download(student, campaign_id, language)
 
 
 @reports_bp.route("/<int:campaign_id>.pdf")
 @require_roles(Role.STUDENT)
 def own_report(campaign_id: int) -> ResponseReturnValue:
-    """The student's own report of a round, only where the campaign lets students see it."""
+    """The student's own report of a round, only where the campaign lets students see it; in her
+    own language, as she reads her pages."""
     student = db.session.scalar(select(Student).where(Student.user_id == current_user.id))
     if student is None:
         abort(404)
@@ -326,7 +331,10 @@ def own_report(campaign_id: int) -> ResponseReturnValue:
     return _report_download(student, campaign_id)
 
 
-def _report_download(student: Student, campaign_id: int) -> ResponseReturnValue:
+def _report_download(
+    student: Student, campaign_id: int, language: str | None = None
+) -> ResponseReturnValue:
+    """The report's PDF, in `language` when given (else the reader's)."""
     report = screening_report.report_of(db.session, student, campaign_id, viewer_locale())
     if report is None:
         audit.record_denied(db.session, current_user, "print", "screening_report", campaign_id)
@@ -340,6 +348,7 @@ def _report_download(student: Student, campaign_id: int) -> ResponseReturnValue:
         document="screening_report",
         filename=_("Screening report %(name)s.pdf", name=student.name),
         template="casework/file/screening_report.html",
+        language=language,
         report=report,
         student=student,
         on_duty=on_duty,

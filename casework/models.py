@@ -325,6 +325,9 @@ class CrisisDocument(Model):
     )
     generated_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     generated_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    # The language the copy is printed in (`campus.documents.PRINT_LANGUAGES`): chosen when it is
+    # generated, the institution's by default, never the language of whoever downloads it.
+    language: Mapped[str] = mapped_column(String(10), default="zh_CN", server_default="zh_CN")
     signed_on: Mapped[date | None] = mapped_column(Date)
     signed_by_name: Mapped[str | None] = mapped_column(String(100))
     signed_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

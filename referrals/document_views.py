@@ -1,5 +1,9 @@
 """Printed recovery documents: the referral form (转介单) for the centre and the hospital's
-liaison, and the return-to-school assessment opinion (复学评估意见书)."""
+liaison, and the return-to-school assessment opinion (复学评估意见书).
+
+Both are read outside the centre (the hospital, the department, the student), so both print in the
+institution's language whatever the printer reads, or in the one `?language=` chooses
+(`campus.documents.print_language`)."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any, TypeVar
 from flask import Blueprint
 from flask import flash
 from flask import redirect
+from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -17,6 +22,8 @@ from sqlalchemy import ColumnElement
 from campus import clock
 from campus.access import load_or_404
 from campus.documents import pdf_download
+from campus.documents import print_language
+from campus.documents import printed_in
 from campus.extensions import db
 from campus.models import Institution
 from campus.models import Role
@@ -56,13 +63,16 @@ def _referral_form_download(referral_id: int, scope) -> ResponseReturnValue:
     """The form of the referral `referral_id` if `scope` (the reader's clause) reaches it, else a
     404 with an audit row."""
     referral = _load_to_print(Referral, referral_id, scope, "referral_form")
-    return _print(
-        referral,
-        "referral_form",
-        _("Referral form %(number)s.pdf", number=referral.id),
-        "documents/referral_form.html",
-        form=referral_form(referral),
-    )
+    language = _language()
+    with printed_in(language):
+        return _print(
+            referral,
+            "referral_form",
+            _("Referral form %(number)s.pdf", number=referral.id),
+            "documents/referral_form.html",
+            language,
+            form=referral_form(referral),
+        )
 
 
 @bp.route("/leave/<int:leave_id>/return-opinion.pdf")
@@ -74,17 +84,26 @@ def return_opinion_pdf(leave_id: int) -> ResponseReturnValue:
     )
     assessor = db.session.get(User, leave.assessment_by_id) if leave.assessment_by_id else None
     owners = leave_rules.owner_roles(db.session, leave)
-    opinion = return_opinion(leave, assessor.name if assessor else "", owners)
+    language = _language()
+    with printed_in(language):
+        opinion = return_opinion(leave, assessor.name if assessor else "", owners)
     if opinion is None:
         flash(_("The opinion can be printed once the centre has assessed the return."), "error")
         return redirect(url_for("leave.detail", leave_id=leave.id))
-    return _print(
-        leave,
-        "return_opinion",
-        _("Return-to-school assessment opinion %(name)s.pdf", name=opinion.student_name),
-        "documents/return_opinion.html",
-        opinion=opinion,
-    )
+    with printed_in(language):
+        return _print(
+            leave,
+            "return_opinion",
+            _("Return-to-school assessment opinion %(name)s.pdf", name=opinion.student_name),
+            "documents/return_opinion.html",
+            language,
+            opinion=opinion,
+        )
+
+
+def _language() -> str:
+    """The language the document is printed in: the institution's, or the one chosen."""
+    return print_language(request.args.get("language"))
 
 
 def _load_to_print(
@@ -102,11 +121,16 @@ def _load_to_print(
 
 
 def _print(
-    record: Printed, document: str, filename: str, template: str, **content: Any
+    record: Printed,
+    document: str,
+    filename: str,
+    template: str,
+    language: str,
+    **content: Any,
 ) -> ResponseReturnValue:
     """`document` of `record` as a PDF download named `filename` (the print audited): `template`
-    given `content` and what every printed recovery document states, the record's institution,
-    who generated it and when."""
+    in `language`, given `content` and what every printed recovery document states, the record's
+    institution, who generated it and when."""
     return pdf_download(
         db.session,
         record,
@@ -114,6 +138,7 @@ def _print(
         document=document,
         filename=filename,
         template=template,
+        language=language,
         institution=db.session.get(Institution, record.institution_id),
         generated_by=current_user,
         generated_at=clock.now(),

@@ -346,20 +346,64 @@ def guardian_reached(
     logs a family contact (`casework.family_contacts`), so one call is one record, in the
     student's family contacts and the month's figure as well as on the warning. False when there
     is nothing it meets (no open warning, no notice owed, or not the actor's to give)."""
+    warning = _guardian_step_of(session, actor, student)
+    if warning is None or not response.meet(session, warning, ["guardian_notified"], now):
+        return False
+    _event(session, warning, actor, "guardian_notified", now, method=_method(method), note=who)
+    flag_modified(warning, "owner_tier")  # a racing action on the version it was read at loses
+    audit.record_on(session, warning, actor=actor, action="warning.guardian", record_type="warning")
+    return True
+
+
+def guardian_not_reached(
+    session: Session,
+    actor: User,
+    student: Student,
+    method: str,
+    who: str,
+    outcome: str,
+    now: datetime,
+) -> bool:
+    """A family contact that did not tell the guardian (`outcome`: not reached, or she would not
+    talk) while the open warning owes the notice: an attempt on its timeline, as an unanswered
+    call to the student is, and the notice still owed; in the caller's unit of work. Before, the
+    attempt was in the student's family contacts only, and the warning read as if no one had
+    tried. False when there is nothing it belongs to (no open warning, no notice owed, or not
+    the actor's to give)."""
+    warning = _guardian_step_of(session, actor, student)
+    if warning is None or not any(
+        deadline.kind == "guardian_notified" for deadline in response.still_owed(session, warning)
+    ):
+        return False
+    _event(
+        session,
+        warning,
+        actor,
+        "guardian_attempt",
+        now,
+        method=_method(method),
+        outcome=outcome,
+        note=who,
+    )
+    return True
+
+
+def _guardian_step_of(session: Session, actor: User, student: Student) -> EarlyWarning | None:
+    """The student's open warning, if telling her guardian is `actor`'s to do on it."""
     warning = session.scalar(
         select(EarlyWarning).where(
             EarlyWarning.student_id == student.id, EarlyWarning.status == WarningStatus.OPEN
         )
     )
     if warning is None or not permissions.can_act_on(actor, warning, "guardian"):
-        return False
-    if not response.meet(session, warning, ["guardian_notified"], now):
-        return False
-    shown = method if method in CONTACT_METHODS else "message"
-    _event(session, warning, actor, "guardian_notified", now, method=shown, note=who)
-    flag_modified(warning, "owner_tier")  # a racing action on the version it was read at loses
-    audit.record_on(session, warning, actor=actor, action="warning.guardian", record_type="warning")
-    return True
+        return None
+    return warning
+
+
+def _method(channel: str) -> str:
+    """A family contact's channel as the warning's ways of contact name it (WeChat and text
+    messages are both a message)."""
+    return channel if channel in CONTACT_METHODS else "message"
 
 
 def record_assessment(

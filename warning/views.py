@@ -265,6 +265,7 @@ def timeline_words() -> dict:
         "peer_work_done": _peer_work_done(),
         "level_names": _level_names(),
         "contact_outcomes": CONTACT_OUTCOMES,
+        "guardian_outcomes": _guardian_outcomes(),
         "methods": METHOD_LABELS,
     }
 
@@ -276,6 +277,12 @@ def _peer_work_done() -> dict[str, str]:
         "peer_watch": _("kept the student company"),
         "check_in": _("checked in with the student"),
     }
+
+
+def _guardian_outcomes() -> dict[str, str]:
+    """What came of a call to the guardian that did not tell her (`actions.guardian_not_reached`;
+    the family log's words)."""
+    return {"not_reached": _("Not reached"), "refused": _("Refused to talk")}
 
 
 def _level_names() -> dict[int, str]:
@@ -292,6 +299,7 @@ def _event_labels() -> dict[str, str]:
         "contact_attempt": _("Tried to reach the student"),
         "task_done": _("Done by the class or dorm"),
         "guardian_notified": _("Guardian notified"),
+        "guardian_attempt": _("Tried to reach the guardian"),
         "assessment": _("Assessment"),
         "interview_held": _("Post-screening interview held"),
         "peer_watch_assigned": _("Peer watch arranged"),

@@ -95,14 +95,56 @@ def test_the_safety_pledge_in_chinese_and_the_notice_in_english(app, world):
     text = pdf_text(client.get(f"/crisis/documents/{copy.id}.pdf").data)
     assert "安全承诺书" in text
     assert "学生签名" in text
-    world.counsellor.locale = "en"
-    db.session.commit()
-    client = as_(app, world.counsellor)
-    client.post(f"/crisis/{record.id}/documents", data={"kind": "guardian_notice"})
+    client.post(
+        f"/crisis/{record.id}/documents", data={"kind": "guardian_notice", "language": "en"}
+    )
     notice = db.session.scalars(select(CrisisDocument).order_by(CrisisDocument.id.desc())).first()
+    assert notice.language == "en"
     text = pdf_text(client.get(f"/crisis/documents/{notice.id}.pdf").data)
     assert "Guardian informed notice" in text
     assert "Guardian's signature" in text
+
+
+@needs_poppler
+def test_a_counsellor_reading_english_gives_the_family_a_chinese_notice(app, world):
+    """After sc01 switched to English the notice printed "Guardian informed notice … Dear 曾博,"
+    for a Chinese family: the copy is in the institution's language unless chosen otherwise, and
+    prints in it whoever downloads it."""
+    world.counsellor.locale = "en"
+    db.session.commit()
+    client, record, copy = _record_with_copy(app, world)
+    assert copy.language == "zh_CN"
+    page = client.get(f"/crisis/{record.id}").get_data(as_text=True)
+    assert '<option selected value="zh_CN">中文</option>' in page
+    text = pdf_text(client.get(f"/crisis/documents/{copy.id}.pdf").data)
+    for words in ("家长知情告知书", "监护人签名", "李建国"):
+        assert words in text, words
+    assert "Guardian" not in text
+    # Chosen in English, it stays English for a reader of Chinese.
+    client.post(
+        f"/crisis/{record.id}/documents", data={"kind": "guardian_notice", "language": "en"}
+    )
+    english = db.session.scalars(select(CrisisDocument).order_by(CrisisDocument.id.desc())).first()
+    world.director.locale = "zh_CN"
+    db.session.commit()
+    text = pdf_text(as_(app, world.director).get(f"/crisis/documents/{english.id}.pdf").data)
+    assert "Guardian informed notice" in text
+    assert "家长知情告知书" not in text
+    generated = db.session.scalars(
+        select(AuditEvent.detail).where(AuditEvent.action == "generate").order_by(AuditEvent.id)
+    ).all()
+    assert generated == ["language=zh_CN", "language=en"]
+
+
+def test_a_copy_in_a_language_the_app_does_not_print_is_refused(app, world):
+    client = as_(app, world.counsellor)
+    client.post(f"/crisis/warnings/{world.warning.id}", data=ENTRY)
+    record = db.session.scalars(select(CrisisRecord)).one()
+    response = client.post(
+        f"/crisis/{record.id}/documents", data={"kind": "guardian_notice", "language": "fr"}
+    )
+    assert response.status_code == 400
+    assert db.session.scalar(select(func.count(CrisisDocument.id))) == 0
 
 
 def test_a_centre_that_does_not_use_the_safety_pledge_cannot_generate_one(app, world):

@@ -90,6 +90,37 @@ def test_the_screening_report_is_neutral_and_shows_crisis_resources_after_a_safe
     assert len(_printed("screening_report")) == 1
 
 
+def test_a_counsellor_reading_english_prints_a_students_report_in_chinese_unless_she_chooses(
+    world, login
+):
+    """The report is handed to the student: it printed in the language of the counsellor who
+    downloaded it."""
+    round_ = campaign(world.institution, "2026春季复查", datetime(2026, 3, 10))
+    screened(world.student, round_, datetime(2026, 3, 12), phq9=3)
+    client = login(world.school_counsellor)  # reads the pages in English
+    url = f"/casework/students/{world.student.id}/screening-report/{round_.id}.pdf"
+    file = client.get(f"/casework/students/{world.student.id}").get_data(as_text=True)
+    assert f'href="{url}?language=en" lang="en"' in file
+    text = pdf_text(client.get(url).data)
+    assert "个人心理测评报告" in text
+    assert "在常见范围内" in text
+    text = pdf_text(client.get(f"{url}?language=en").data)
+    assert "个人心理测评报告" not in text
+    assert "usual range" in text
+    assert [row.detail for row in _printed("screening_report")] == ["language=zh_CN", "language=en"]
+
+
+def test_a_student_reading_english_gets_her_own_report_in_english(world, login):
+    """She is the one it is addressed to: her own download follows her language."""
+    shown = campaign(
+        world.institution, "Spring check", datetime(2026, 3, 10), students_see_report=True
+    )
+    screened(world.student, shown, datetime(2026, 3, 12), phq9=3)
+    text = pdf_text(login(world.student.user).get(f"/casework/my-reports/{shown.id}.pdf").data)
+    assert "usual range" in text
+    assert "个人心理测评报告" not in text
+
+
 def test_a_student_downloads_their_report_only_where_the_campaign_allows_it(world, login):
     shown = campaign(world.institution, "允许查看", datetime(2026, 3, 10), students_see_report=True)
     hidden = campaign(world.institution, "不允许查看", datetime(2026, 4, 10))

@@ -73,6 +73,46 @@ def test_the_form_starts_from_a_call_script_and_the_guardian_on_file(world, logi
     assert re.search(r'<input [^>]*\bchecked\b[^>]*value="accompany_to_hospital"', html)
 
 
+def test_the_form_opens_with_nothing_chosen_for_who_how_and_whether_reached(world, login):
+    """It opened on 学校联系家长 / 电话 / 已联系上: sent in a hurry, it recorded a guardian told."""
+    client = login(world.dept_counsellor)
+    client.post("/language/zh_CN", data={"next": "/"})
+    for page in (
+        client.get(_url(world.student)).get_data(as_text=True),
+        client.get(_url(world.student) + "?back=warning").get_data(as_text=True),
+    ):
+        for name in ("direction", "channel", "outcome"):
+            select_ = page.split(f'name="{name}"', 1)[1].split("</select>", 1)[0]
+            assert '><option value="">请选择…</option>' in select_, name  # first, shown
+            assert "selected" not in select_, name
+
+
+def test_a_form_sent_without_its_outcome_is_refused_and_writes_nothing(world, login):
+    """From the warning page too: the guardian's notice stays owed, the form says what is
+    missing."""
+    warning = phq9_signal(world.student, 22)  # red: the guardian is to be told
+    client = login(world.dept_counsellor)
+    unchosen = {"direction": "", "channel": "", "outcome": ""}
+    for url in (_url(world.student), _url(world.student) + "?back=warning"):
+        response = client.post(url, data=_form(**unchosen))
+        assert response.status_code == 400
+        page = response.get_data(as_text=True)
+        for words in (
+            "Choose who contacted whom.",
+            "Choose how you were in touch.",
+            "Choose the outcome: whether the guardian was reached.",
+        ):
+            assert words in page, words
+        response = client.post(url, data={k: v for k, v in _form().items() if k != "outcome"})
+        assert response.status_code == 400
+    db.session.expire_all()
+    assert _count() == 0
+    assert _guardian_owed(warning)
+    assert not db.session.scalars(
+        select(AuditEvent).where(AuditEvent.record_type == "family_contact")
+    ).all()
+
+
 def test_a_contact_in_the_future_is_refused_and_nothing_is_written(world, login):
     response = login(world.dept_counsellor).post(
         _url(world.student), data=_form(at="2026-09-14T11:30")
@@ -258,6 +298,53 @@ def test_a_guardian_not_reached_from_the_warning_page_is_logged_and_the_notice_s
     page = client.get(response.location).get_data(as_text=True)
     assert "The guardian was not reached, so the notice is still owed." in page
     assert 'id="action-guardian"' in page  # still offered
+
+
+def _timeline(client, student) -> str:
+    page = client.get(f"/warnings/students/{student.id}").get_data(as_text=True)
+    return page.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
+
+
+def _attempts(client, student) -> list[str]:
+    """The timeline's lines of attempts to reach the guardian, newest first."""
+    lines = _timeline(client, student).split("<li>")
+    return [line for line in lines if "Tried to reach the guardian" in line]
+
+
+def test_a_guardian_not_reached_is_an_attempt_on_the_warnings_timeline(world, login):
+    """The unanswered call was in the student file only: the warning read as if no one had
+    tried to tell her family."""
+    warning = phq9_signal(world.student, 22)
+    client = login(world.dept_counsellor)
+    assert _from_warning(client, world.student, outcome="not_reached").status_code == 302
+    (line,) = _attempts(client, world.student)
+    for words in ("Tried to reach the guardian", "Phone", "Not reached", "张父（父亲）"):
+        assert words in line, words
+    assert "Guardian notified" not in _timeline(client, world.student)
+    db.session.expire_all()
+    assert _guardian_owed(warning)  # the step stays owed
+    # The guardian who would not talk, logged in the file's own form, is an attempt too.
+    client.post(
+        _url(world.student),
+        data=_form(submission="f" * 32, at="2026-09-14T09:45", outcome="refused"),
+    )
+    newest, _earlier = _attempts(client, world.student)
+    assert "Refused to talk" in newest
+    # Reached at last: the notice, above the attempts.
+    client.post(_url(world.student), data=_form(submission="e" * 32, at="2026-09-14T09:55"))
+    timeline = _timeline(client, world.student)
+    assert timeline.index("Guardian notified") < timeline.index("Tried to reach the guardian")
+    assert timeline.count("Tried to reach the guardian") == 2
+    db.session.expire_all()
+    assert not _guardian_owed(warning)
+
+
+def test_a_call_not_reached_when_no_notice_is_owed_adds_nothing_to_the_timeline(world, login):
+    phq9_signal(world.student, 13)  # yellow: the guardian is not to be told
+    client = login(world.dept_counsellor)
+    client.post(_url(world.student), data=_form(outcome="not_reached"))
+    assert _count() == 1
+    assert "Tried to reach the guardian" not in _timeline(client, world.student)
 
 
 def test_a_guardian_notice_sent_twice_from_the_warning_page_is_one_contact(world, login):

@@ -122,7 +122,16 @@ def test_counsellor_works_the_red_warning_and_the_class_committee_sees_only_the_
 
     _act(page, "acknowledge")
     _act(page, "contact", {"#contact-method": "in_person", "input[value=reached]": "check"})
-    _notify_guardian(page, {"#guardian_name": "母亲", "#summary": "电话告知，今晚到校"})
+    _notify_guardian(
+        page,
+        {
+            "#direction": "we_called",
+            "#channel": "phone",
+            "#guardian_name": "母亲",
+            "#outcome": "reached",
+            "#summary": "电话告知，今晚到校",
+        },
+    )
     # The professional assessment a red warning needs before it can be closed (last journey).
     _act(page, "assessment", {"#assessment-outcome": "High risk; referred to hospital"})
     _act(page, "peer_watch", {"#peer_watch-days": "7"})

@@ -137,11 +137,35 @@ def test_the_hospitals_liaison_prints_the_same_disclosed_form(world, login):
     assert row.actor_id == world.liaison.id
 
 
-def test_an_english_reader_gets_the_form_in_english(world, login):
+def test_a_reader_of_english_prints_the_form_in_chinese_unless_she_chooses_english(world, login):
+    """The hospital files the form: it printed "Referral form" for a counsellor or a liaison who
+    read the pages in English."""
     referral = _sent(world)
-    text = pdf_text(login(world.counsellor).get(f"/referrals/{referral.id}/referral-form.pdf").data)
-    for words in ("Referral form", "Receiving hospital", "Referring unit", "Li Lei"):
-        assert words in text, words
+    for reader, url in (
+        (world.counsellor, f"/referrals/{referral.id}/referral-form.pdf"),
+        (world.liaison, f"/hospital/referrals/{referral.id}/referral-form.pdf"),
+    ):
+        client = login(reader)
+        text = pdf_text(client.get(url).data)
+        for words in ("转介单", "接收医院", "转出单位", "Li Lei"):
+            assert words in text, words
+        assert "Referral form" not in text
+        text = pdf_text(client.get(f"{url}?language=en").data)
+        for words in ("Referral form", "Receiving hospital", "Referring unit", "Li Lei"):
+            assert words in text, words
+        assert "转介单" not in text
+    details = [row.detail for row in _prints(referral.id)]
+    assert details == ["language=zh_CN", "language=en"] * 2
+
+
+def test_the_referral_pages_offer_the_form_in_english_beside_the_default(world, login):
+    referral = _sent(world)
+    page = login(world.counsellor).get(f"/referrals/{referral.id}").get_data(as_text=True)
+    assert f'href="/referrals/{referral.id}/referral-form.pdf"' in page
+    assert "Printed in Chinese, the institution’s language." in page
+    assert f'href="/referrals/{referral.id}/referral-form.pdf?language=en" lang="en"' in page
+    page = login(world.liaison).get(f"/hospital/referrals/{referral.id}").get_data(as_text=True)
+    assert f"/hospital/referrals/{referral.id}/referral-form.pdf?language=en" in page
 
 
 def _denied(referral_id) -> list[AuditEvent]:

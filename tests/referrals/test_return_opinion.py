@@ -115,13 +115,25 @@ def test_a_deferred_return_ticks_deferral_and_continued_treatment(world, login):
         assert words in text, words
 
 
-def test_an_english_reader_gets_the_opinion_in_english(world, login):
+def test_a_counsellor_reading_english_prints_the_opinion_in_chinese_unless_she_chooses_english(
+    world, login
+):
+    """The opinion goes to the department and the student: it printed in the language of
+    whoever downloaded it, "Return-to-school assessment opinion" for a Chinese department."""
     leave = _assessed(world)
-    text = pdf_text(
-        login(world.counsellor).get(f"/referrals/leave/{leave.id}/return-opinion.pdf").data
-    )
+    client = login(world.counsellor)  # reads the pages in English
+    page = client.get(f"/referrals/leave/{leave.id}").get_data(as_text=True)
+    assert f"/referrals/leave/{leave.id}/return-opinion.pdf?language=en" in page
+    text = pdf_text(client.get(f"/referrals/leave/{leave.id}/return-opinion.pdf").data)
+    for words in ("复学评估意见书", "同意复学", "心理中心主任"):
+        assert words in text, words
+    assert "Return approved" not in text
+    chosen = client.get(f"/referrals/leave/{leave.id}/return-opinion.pdf?language=en")
+    text = pdf_text(chosen.data)
     for words in ("Return-to-school assessment opinion", "Return approved", "Centre director"):
         assert words in text, words
+    assert "复学评估意见书" not in text
+    assert [row.detail for row in _prints(leave.id)] == ["language=zh_CN", "language=en"]
 
 
 def test_before_the_assessment_the_reader_is_told_why_and_nothing_is_printed(world, login):
@@ -153,6 +165,8 @@ def test_the_printed_plan_names_each_owner_with_their_role(world, login):
     leave = _assessed(world)
     meals_with_the_informant(world, leave, date(2026, 10, 1))
     text = pdf_text(
-        login(world.counsellor).get(f"/referrals/leave/{leave.id}/return-opinion.pdf").data
+        login(world.counsellor)
+        .get(f"/referrals/leave/{leave.id}/return-opinion.pdf?language=en")
+        .data
     )
     assert f"{world.informant.name} (Dorm informant)" in " ".join(text.split())
