@@ -43,7 +43,10 @@ def test_class_committee_member_files_a_concern_report_on_a_phone(world: World, 
     world.shot(page, "7-concern-report-search-phone")
     picker.get_by_label("王明", exact=False).check()
     refused.locator("button[type=submit]").click()
-    expect(page.locator("main .flash.success")).to_be_visible()
+    expect(page.locator("main .flash.success", has_text="谢谢，你的报告已收到")).to_be_visible()
+    # The concern is the week's report: "all is well" is no longer offered beside it.
+    expect(page.locator("main .flash.success", has_text="本周报告已提交")).to_be_visible()
+    expect(page.get_by_role("button", name="本周一切正常")).to_have_count(0)
     with live_app.app_context():
         report = db.session.scalar(select(ConcernReport))
         assert report.student.name == "王明"
@@ -83,7 +86,7 @@ def test_back_after_sending_a_concern_report_shows_a_blank_form(world: World, li
     form.locator("select#category").select_option("isolation")
     form.locator("#text").fill("这周几乎没来上课。")
     form.locator("button[type=submit]").click()
-    expect(page.locator("main .flash.success")).to_be_visible()
+    expect(page.locator("main .flash.success", has_text="谢谢，你的报告已收到")).to_be_visible()
 
     page.go_back()
     again = page.locator("form[action$='/concern']")

@@ -93,6 +93,8 @@ def test_a_counsellor_opens_the_file_logs_a_family_call_and_prints_it(history: W
     page.locator("#family a", has_text=words["log"]).click()
     page.locator("main .call-scripts a", has_text=words["script"]).click()
     expect(page.locator("#summary")).not_to_be_empty()
+    page.select_option("#direction", "we_called")
+    page.select_option("#outcome", "reached")
     page.fill("#guardian_relation", words["relation"])
     history.shot(page, "17-family-contact-form")
     page.locator("main form button[type=submit]").click()
