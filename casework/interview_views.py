@@ -154,6 +154,7 @@ def _list_page(
         can_assign=can_assign,
         form=form,
         coverage=coverage,
+        deadline_days=interviews.campaign_deadline_days(db.session, {r.campaign_id for r in rows}),
         now=now,
     )
     return page, status
@@ -267,6 +268,7 @@ def _detail_page(entry: InterviewEntry, schedule_form, outcome_form, status: int
         can_conduct=permissions.can_conduct(current_user, entry),
         schedule_form=schedule_form,
         outcome_form=outcome_form,
+        deadline_days=interviews.campaign_deadline_days(db.session, [entry.campaign_id]),
         now=clock.now(),
     )
     audit.record_read_on(
