@@ -196,6 +196,16 @@ def assign():
         return back
     interviewer = _interviewer(form.interviewer.data)
     entries = _chosen_entries(form, campaign)
+    if not entries and not form.entries.data and (form.department.data or "").isdigit():
+        # "Tick at least one student" would answer someone who chose a department instead.
+        flash(
+            _(
+                "Nothing was assigned: nobody of that department is still waiting for an "
+                "interviewer."
+            ),
+            "error",
+        )
+        return back
     try:
         count = interviews.assign(db.session, current_user, entries, interviewer, clock.now())
     except InterviewError as exc:

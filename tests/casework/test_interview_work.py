@@ -179,6 +179,35 @@ def test_a_school_tier_entry_cannot_go_to_a_department_counsellor(client, world,
     assert red.interviewer_id is None
 
 
+def _flashes(client, response) -> list[str]:
+    page = client.get(response.headers["Location"]).text
+    return re.findall(r'<p class="flash error"[^>]*>([^<]*)</p>', page)
+
+
+def test_assign_with_nobody_ticked_says_to_tick_someone_and_assigns_nobody(client, world, listed):
+    made, yellow, red = listed
+    world.director.locale = "zh_CN"
+    db.session.commit()
+    sign_in(client, world.director)
+    response = _assign(client, made, [], world.counsellor)
+    assert _flashes(client, response) == ["未分配任何学生：请至少勾选名单中的一名学生。"]
+    response = client.post("/interviews/assign", data={"campaign": made.id, "interviewer": ""})
+    assert _flashes(client, response) == ["未分配任何学生：请勾选学生并选择约谈人。"]
+    db.session.expire_all()
+    assert yellow.interviewer_id is None
+    assert red.interviewer_id is None
+
+
+def test_a_department_with_nobody_left_to_assign_says_so_not_tick_someone(client, world, listed):
+    made, yellow, red = listed
+    sign_in(client, world.director)
+    _assign(client, made, [], world.counsellor, department=str(world.maths.id))
+    response = _assign(client, made, [], world.counsellor, department=str(world.maths.id))
+    assert _flashes(client, response) == [
+        "Nothing was assigned: nobody of that department is still waiting for an interviewer."
+    ]
+
+
 def test_a_forged_entry_in_a_bulk_assignment_is_a_404(client, world, listed):
     made, yellow, red = listed
     sign_in(client, world.director)
