@@ -24,6 +24,7 @@ from campus import audit
 from campus import clock
 from campus.i18n import N_
 from campus.i18n import Message
+from campus.local_time import Moment
 from campus.models import Institution
 from campus.models import User
 from campus.outcomes import Refused
@@ -140,8 +141,8 @@ def check_shift(
             Message(
                 N_("%(name)s is already on duty from %(start)s to %(end)s."),
                 name=person.name,
-                start=clock.to_local(clash.starts_at, zone).strftime("%Y-%m-%d %H:%M"),
-                end=clock.to_local(clash.ends_at, zone).strftime("%Y-%m-%d %H:%M"),
+                start=Moment(clash.starts_at, zone),
+                end=Moment(clash.ends_at, zone),
             )
         )
     return person

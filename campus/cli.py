@@ -158,7 +158,7 @@ def import_roster(
     for note in report.unused:
         click.echo(note, err=True)
     for error in report.errors:
-        click.echo(f"{error.where()}: {error.reason}", err=True)
+        click.echo(f"{error.where()}: {roster.on_the_command_line(error.reason)}", err=True)
     if report.grade_missing:
         rows = ", ".join(map(str, report.grade_missing))
         click.echo(f"rows {rows} have no grade and none can be derived; give --grade.", err=True)

@@ -200,6 +200,23 @@ class Day(str):
         return day_words(date.fromisoformat(self))
 
 
+class Moment(str):
+    """A time a refusal names (a clash with a shift already planned): ISO to the minute on the
+    institution's clock as text (2026-12-07 08:00, what the English, a log or the command line
+    keep), said on a page as it is planned by (`due_words`: 今天 08:00, 12月8日 周二 09:00) by its
+    `shown()`, as a `Message` value."""
+
+    utc: datetime
+
+    def __new__(cls, utc: datetime, zone: ZoneInfo) -> Moment:
+        moment = super().__new__(cls, clock.to_local(utc, zone).strftime("%Y-%m-%d %H:%M"))
+        moment.utc = utc
+        return moment
+
+    def shown(self) -> str:
+        return due_words(self.utc)
+
+
 def stored_day(value: Any) -> Any:
     """A value stored with a message (a note's, a task's) as a page says it: a day kept as ISO
     text is a `Day`, any other value is as it is."""

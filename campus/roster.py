@@ -110,6 +110,10 @@ PEER_ROLES = {
 # The import page's box that creates what a file names and the campus lacks; a row naming a unit
 # that does not exist says to tick it (or to add the unit on the structure page).
 CREATE_UNITS = Message(N_("Create departments, classes and dorm rooms that do not exist yet"))
+TICK_CREATE_UNITS = Message(N_("tick “%(option)s” and import again"), option=CREATE_UNITS)
+# The same way out on `flask campus import-roster`, whose output is English: its option, since
+# the command has no box to tick.
+GIVE_CREATE_UNITS = "import again with --create-units"
 POSITIONS = re.compile(r"[、,，;；/]")
 DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?|(\d{4})(\d{2})(\d{2})")
 # 东2栋-410, 东2栋410室, 12-305: the building is everything before the room's digits.
@@ -365,11 +369,11 @@ def _unit_errors(row: pd.Series, units: _Units, create_units: bool) -> list[tupl
                 "department",
                 Message(
                     N_(
-                        "unknown department '%(department)s': tick “%(create)s” and import "
-                        "again, or add it on the Structure page"
+                        "unknown department '%(department)s': %(create)s, or add it on the "
+                        "Structure page"
                     ),
                     department=department,
-                    create=CREATE_UNITS,
+                    create=TICK_CREATE_UNITS,
                 ),
             )
         )
@@ -379,12 +383,12 @@ def _unit_errors(row: pd.Series, units: _Units, create_units: bool) -> list[tupl
                 "class",
                 Message(
                     N_(
-                        "unknown class '%(class_name)s' in %(department)s: tick “%(create)s” "
-                        "and import again, or add it on the Structure page"
+                        "unknown class '%(class_name)s' in %(department)s: %(create)s, or add it "
+                        "on the Structure page"
                     ),
                     class_name=class_name,
                     department=department,
-                    create=CREATE_UNITS,
+                    create=TICK_CREATE_UNITS,
                 ),
             )
         )
@@ -394,16 +398,24 @@ def _unit_errors(row: pd.Series, units: _Units, create_units: bool) -> list[tupl
                 "dorm" if row["dorm"] else "dorm_building",
                 Message(
                     N_(
-                        "unknown dorm room %(building)s-%(room)s: tick “%(create)s” and import "
-                        "again, or add the room on the Structure page"
+                        "unknown dorm room %(building)s-%(room)s: %(create)s, or add the room on "
+                        "the Structure page"
                     ),
                     building=row["dorm_building"],
                     room=row["room"],
-                    create=CREATE_UNITS,
+                    create=TICK_CREATE_UNITS,
                 ),
             )
         )
     return reasons
+
+
+def on_the_command_line(reason: str) -> str:
+    """A row's problem as `flask campus import-roster` prints it: a unit the campus lacks names
+    the command's `--create-units`, not the import page's box."""
+    if isinstance(reason, Message) and reason.params.get("create") == TICK_CREATE_UNITS:
+        return str(Message(reason.key, **{**reason.params, "create": GIVE_CREATE_UNITS}))
+    return str(reason)
 
 
 def validate(

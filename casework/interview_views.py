@@ -154,6 +154,7 @@ def _list_page(
         can_assign=can_assign,
         form=form,
         coverage=coverage,
+        deadline_days=interviews.campaign_deadline_days(db.session, {r.campaign_id for r in rows}),
         now=now,
     )
     return page, status
@@ -195,6 +196,16 @@ def assign():
         return back
     interviewer = _interviewer(form.interviewer.data)
     entries = _chosen_entries(form, campaign)
+    if not entries and not form.entries.data and (form.department.data or "").isdigit():
+        # "Tick at least one student" would answer someone who chose a department instead.
+        flash(
+            _(
+                "Nothing was assigned: nobody of that department is still waiting for an "
+                "interviewer."
+            ),
+            "error",
+        )
+        return back
     try:
         count = interviews.assign(db.session, current_user, entries, interviewer, clock.now())
     except InterviewError as exc:
@@ -267,6 +278,7 @@ def _detail_page(entry: InterviewEntry, schedule_form, outcome_form, status: int
         can_conduct=permissions.can_conduct(current_user, entry),
         schedule_form=schedule_form,
         outcome_form=outcome_form,
+        deadline_days=interviews.campaign_deadline_days(db.session, [entry.campaign_id]),
         now=clock.now(),
     )
     audit.record_read_on(

@@ -14,6 +14,7 @@ public function commits once, or rolls all of it back.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
@@ -224,6 +225,22 @@ def _deadline(
 # --------------------------------------------------------------------------------------------------
 # Reading the list
 # --------------------------------------------------------------------------------------------------
+
+
+def campaign_deadline_days(session: Session, campaign_ids: Iterable[int]) -> dict[int, int]:
+    """How many days after its close each campaign's interviews are due, by campaign id: the
+    `deadline_days` of the rule set the campaign pinned. The list and an entry's page say it
+    beside a campaign's deadline, which otherwise read as a bare date weeks after the yellow
+    warning's own contact deadline."""
+    ids = set(campaign_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(InterviewRound.campaign_id, InterviewRound.rule_set_text).where(
+            InterviewRound.campaign_id.in_(ids)
+        )
+    ).tuples()
+    return {campaign: interview_rules.stored(text).deadline_days for campaign, text in rows}
 
 
 def reasons_shown(entry: InterviewEntry) -> list[str]:

@@ -28,6 +28,7 @@ from campus.forms import MultiCheckboxField
 from campus.forms import OnceForm
 from campus.forms import RecordForm
 from campus.forms import VersionedForm
+from campus.local_time import day_words
 from campus.models import Role
 from referrals.disclosure import DEFAULT_DISCLOSED
 from referrals.disclosure import DISCLOSABLE
@@ -74,7 +75,7 @@ def leave_status_text(leave: LeaveOfAbsence, today: date) -> str:
     """The leave's status as its pages say it: a return approved ahead of its date is not yet
     a return, and "returned" read as if the student were back in class already."""
     if leave.status is LeaveStatus.RETURNED and leave.returned_on and leave.returned_on > today:
-        return str(_l("Return approved for %(day)s", day=leave.returned_on.isoformat()))
+        return str(_l("Return approved for %(day)s", day=day_words(leave.returned_on)))
     return str(LEAVE_STATUS_LABELS[leave.status])
 
 

@@ -171,6 +171,7 @@ def index():
     return render_template(
         "referrals/index.html",
         referrals=rows,
+        stalled_days=settings().stalled_days,
         stalled=stalled,
         overdue=overdue,
         stalled_only=stalled_only,

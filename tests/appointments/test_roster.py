@@ -236,6 +236,20 @@ def test_a_bad_shift_on_the_page_says_why_and_plans_nothing(centre, login):
     assert not db.session.scalar(select(func.count()).select_from(DutyShift))
 
 
+def test_a_clash_names_the_shift_already_planned_in_words(centre, login):
+    """The refusal read 2026-09-16 10:00 while the roster above it said the day in words."""
+    on_duty(centre.first, starts=NOW + timedelta(days=2), hours=12)  # Wed 16 Sep, 10:00 to 22:00
+    centre.director.locale = "zh_CN"
+    db.session.commit()
+    response = login(centre.director).post(
+        "/appointments/duty/shifts",
+        data=shift_form(centre.first, starts="2026-09-16T08:00", ends="2026-09-16T20:00"),
+    )
+    assert response.status_code == 400
+    said = f"{centre.first.name} 在 9月16日 周三 10:00 至 9月16日 周三 22:00 已有值班安排。"
+    assert said in response.get_data(as_text=True)
+
+
 def test_only_the_director_plans_shifts(centre, login):
     response = login(centre.first).post("/appointments/duty/shifts", data=shift_form(centre.first))
     assert response.status_code == 403

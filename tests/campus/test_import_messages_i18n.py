@@ -147,3 +147,31 @@ def test_an_unknown_dorm_names_the_two_ways_out(login, admin, locale, said):
     status, page = _upload(_as(login, admin, locale), HEADER + row)
     assert status == 422
     assert said in page
+
+
+def test_the_command_line_names_its_create_units_option_for_a_unit_the_campus_lacks(
+    app, admin, tmp_path
+):
+    """The command printed the page's "tick “Create departments…”", a box it does not have."""
+    path = tmp_path / "rows.csv"
+    path.write_text(
+        HEADER
+        + "2026003,王五,男,2007-01-01,数学学院,数学2601班,2026,,\n"
+        + "2026004,赵六,女,2007-01-01,计算机学院,计科2601班,2026,桃园1栋,305\n",
+        encoding="utf-8",
+    )
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["campus", "import-roster", "XJU", str(path)])
+    assert result.exit_code != 0
+    assert (
+        "unknown department '数学学院': import again with --create-units, or add it on the "
+        "Structure page" in result.output
+    )
+    assert (
+        "unknown dorm room 桃园1栋-305: import again with --create-units, or add the room on the "
+        "Structure page" in result.output
+    )
+    assert "tick" not in result.output
+    result = runner.invoke(args=["campus", "import-roster", "XJU", str(path), "--create-units"])
+    assert result.exit_code == 0
+    assert "imported: 2 created" in result.output

@@ -83,6 +83,44 @@ def test_the_list_says_each_deadline_as_a_day_to_plan_by_then_as_today(client, w
     assert "<dd>今天 10:00" in client.get(f"/interviews/{yellow.id}").text
 
 
+def _row(html: str, name: str) -> str:
+    (row,) = [r.split("</tr>")[0] for r in html.split("<tr")[1:] if name in r]
+    return row
+
+
+def test_a_campaigns_deadline_says_whose_it_is_as_a_red_deadline_does(client, world, listed):
+    """The yellow's interview, due two weeks after the screening closes, read as a bare date
+    beside the red's 红色预警时限: later than the yellow warning's own 72-hour contact, with
+    nothing to say why."""
+    made, yellow, red = listed
+    sign_in(client, world.director)
+    html = client.get(f"/interviews?campaign={made.id}").text
+    campaigns = "within 14 days of the screening"
+    assert campaigns in _row(html, "Wang Fang")
+    assert "red deadline" not in _row(html, "Wang Fang")
+    assert "red deadline" in _row(html, "Zhao Min")
+    assert campaigns not in _row(html, "Zhao Min")
+    assert campaigns in client.get(f"/interviews/{yellow.id}").text
+
+
+def test_a_campaigns_deadline_is_said_from_the_rule_set_it_was_judged_by(
+    client, world, tmp_path, app, monkeypatch
+):
+    (tmp_path / "XJU.yaml").write_text(
+        'version: "xju-2026"\ndeadline_days: 10\nrules:\n'
+        "  - {name: any_yellow, when: {level: yellow}, tier: department}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setitem(app.config, "INTERVIEW_RULES_DIR", str(tmp_path))
+    made = w.campaign(world, "phq9")
+    w.submit(made, world.student, "phq9", w.phq9_total(12))
+    (entry,) = w.entries(made)
+    sign_in(client, world.director)
+    html = client.get(f"/interviews?campaign={made.id}").text
+    assert "within 10 days of the screening" in _row(html, "Wang Fang")
+    assert "within 10 days" in client.get(f"/interviews/{entry.id}").text
+
+
 def test_a_department_counsellor_sees_only_entries_assigned_to_them(client, world, listed):
     made, yellow, red = listed
     sign_in(client, world.computing_counsellor)
@@ -139,6 +177,35 @@ def test_a_school_tier_entry_cannot_go_to_a_department_counsellor(client, world,
     db.session.expire_all()
     assert yellow.interviewer_id is None
     assert red.interviewer_id is None
+
+
+def _flashes(client, response) -> list[str]:
+    page = client.get(response.headers["Location"]).text
+    return re.findall(r'<p class="flash error"[^>]*>([^<]*)</p>', page)
+
+
+def test_assign_with_nobody_ticked_says_to_tick_someone_and_assigns_nobody(client, world, listed):
+    made, yellow, red = listed
+    world.director.locale = "zh_CN"
+    db.session.commit()
+    sign_in(client, world.director)
+    response = _assign(client, made, [], world.counsellor)
+    assert _flashes(client, response) == ["未分配任何学生：请至少勾选名单中的一名学生。"]
+    response = client.post("/interviews/assign", data={"campaign": made.id, "interviewer": ""})
+    assert _flashes(client, response) == ["未分配任何学生：请勾选学生并选择约谈人。"]
+    db.session.expire_all()
+    assert yellow.interviewer_id is None
+    assert red.interviewer_id is None
+
+
+def test_a_department_with_nobody_left_to_assign_says_so_not_tick_someone(client, world, listed):
+    made, yellow, red = listed
+    sign_in(client, world.director)
+    _assign(client, made, [], world.counsellor, department=str(world.maths.id))
+    response = _assign(client, made, [], world.counsellor, department=str(world.maths.id))
+    assert _flashes(client, response) == [
+        "Nothing was assigned: nobody of that department is still waiting for an interviewer."
+    ]
 
 
 def test_a_forged_entry_in_a_bulk_assignment_is_a_404(client, world, listed):

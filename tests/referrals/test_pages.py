@@ -299,6 +299,16 @@ def test_counsellor_list_marks_stalled_referrals(world, login):
     assert "Stalled" in html
 
 
+def test_the_list_says_the_stalled_days_in_force(world, login, app, monkeypatch):
+    """The list said "14 days" in fixed words, whatever REFERRAL_STALLED_DAYS marked stalled."""
+    monkeypatch.setitem(app.config, "REFERRAL_STALLED_DAYS", 21)
+    referral_in(world, S.SENT)
+    clock.advance(timedelta(days=14))
+    html = login(world.counsellor).get("/referrals/").get_data(as_text=True)
+    assert "A referral with no update for 21 days is marked stalled." in html
+    assert "Stalled</span>" not in html
+
+
 def test_admin_adds_a_hospital(world, login):
     client = login(world.admin)
     response = client.post(
