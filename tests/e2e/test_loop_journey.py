@@ -104,7 +104,7 @@ def test_the_hospital_sees_the_referring_counsellors_own_phone(world: World, liv
     counsellor.goto("/account")
     counsellor.fill("#phone", COUNSELLOR_PHONE)
     counsellor.locator("main form [type=submit]").click()
-    expect(counsellor.locator(".flash.success")).to_have_text("你的工作电话已保存。")
+    expect(counsellor.locator(".flash.success")).to_have_text("您的工作电话已保存。")
     world.shot(counsellor, "12-account-phone")
 
     with live_app.app_context():
