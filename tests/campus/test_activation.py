@@ -188,7 +188,7 @@ def test_issuing_again_replaces_the_unused_codes(app, login, school):
     second = _codes(_issue(client, school["freshmen"]))
     old = _activate(app.test_client(), "202603", first["202603"])
     assert old.status_code == 401
-    assert "已为您重新发放了激活码" in old.get_data(as_text=True)
+    assert "已为你重新发放了激活码" in old.get_data(as_text=True)
     assert _activate(app.test_client(), "202603", second["202603"]).status_code == 302
 
 
