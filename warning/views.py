@@ -630,32 +630,16 @@ def _report_weeks() -> tuple[date, date]:
 @require_roles(*permissions.WEEKLY_REPORT_READERS)
 def weekly_reports():
     department_id = _int_arg("department", 1, 2**31)
-    newest, current = _report_weeks()
     units = weekly_reading.units_in_reach(db.session, current_user, department_id)
-    weeks = weekly_reading.weeks_of(
-        db.session, current_user, units, newest, current, weekly_reading.WEEKS_SHOWN
-    )
-    body = render_template(
-        "warning/weekly_reports.html",
-        weeks=weeks,
+    return _weekly_page(
+        units,
+        weekly_reading.WEEKS_SHOWN,
+        institution_id=current_user.institution_id,
+        detail=f"department={department_id}",
         unit=None,
         departments=queue.departments(db.session, current_user),
         department_id=department_id,
-        newest=newest,
-        earlier=newest - timedelta(weeks=weekly_reading.WEEKS_SHOWN),
-        later=newest + timedelta(weeks=weekly_reading.WEEKS_SHOWN) if newest < current else None,
-        concern_labels=CONCERN_LABELS,
     )
-    audit.record_list_read(
-        db.session,
-        actor=current_user,
-        action="weekly_reports",
-        record_type="weekly_report",
-        student_ids=weekly_reading.students_shown(db.session, weeks),
-        institution_id=current_user.institution_id,
-        detail=f"week={newest.isoformat()} department={department_id}",
-    )
-    return body
 
 
 @bp.route("/weekly-reports/<any(class, room):kind>/<int:unit_id>")
@@ -665,18 +649,28 @@ def unit_reports(kind: str, unit_id: int):
     if found is None:
         audit.record_denied(db.session, current_user, "weekly_reports", "weekly_report", unit_id)
         abort(404)
-    newest, current = _report_weeks()
-    weeks = weekly_reading.weeks_of(
-        db.session, current_user, [found], newest, current, weekly_reading.UNIT_WEEKS
+    return _weekly_page(
+        [found],
+        weekly_reading.UNIT_WEEKS,
+        institution_id=found.institution_id,
+        detail=f"{kind}={unit_id}",
+        unit=found,
     )
+
+
+def _weekly_page(units, shown: int, *, institution_id: int, detail: str, **page) -> str:
+    """The weekly reports of `units`, `shown` weeks back from the one asked for, each student
+    shown audited as read (the department's page and one unit's alike)."""
+    newest, current = _report_weeks()
+    weeks = weekly_reading.weeks_of(db.session, current_user, units, newest, current, shown)
     body = render_template(
         "warning/weekly_reports.html",
         weeks=weeks,
-        unit=found,
         newest=newest,
-        earlier=newest - timedelta(weeks=weekly_reading.UNIT_WEEKS),
-        later=newest + timedelta(weeks=weekly_reading.UNIT_WEEKS) if newest < current else None,
+        earlier=newest - timedelta(weeks=shown),
+        later=newest + timedelta(weeks=shown) if newest < current else None,
         concern_labels=CONCERN_LABELS,
+        **page,
     )
     audit.record_list_read(
         db.session,
@@ -684,8 +678,8 @@ def unit_reports(kind: str, unit_id: int):
         action="weekly_reports",
         record_type="weekly_report",
         student_ids=weekly_reading.students_shown(db.session, weeks),
-        institution_id=found.institution_id,
-        detail=f"{kind}={unit_id} week={newest.isoformat()}",
+        institution_id=institution_id,
+        detail=f"{detail} week={newest.isoformat()}",
     )
     return body
 
