@@ -16,6 +16,7 @@ from campus.models import Role
 from campus.notifications import Notification
 from campus.notifications import OutboxMail
 from warning.models import ConcernReport
+from warning.models import Signal
 from warning.models import WeeklyReport
 
 NOTE = "宿舍最近有人整晚不睡"
@@ -155,6 +156,7 @@ def test_a_note_tells_the_rooms_departments_counsellors_once_with_no_words_leavi
         [network.dept_counsellor.id, physics_counsellor.id]
     )  # not History's, whose students live elsewhere; once, though the form was sent twice
     assert all(len(n.detail["items"]) == 1 and not n.urgent for n in told)
+    assert _count(Signal) == 0  # a note is not a warning: nothing on any student's record
     sent = db.session.scalars(select(OutboxMail)).all()
     assert [m.recipient for m in sent if m.channel_id is None] == ["counsellor@xju.test"]
     assert any(m.channel_id is not None for m in sent)
