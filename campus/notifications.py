@@ -228,7 +228,7 @@ def notify_digest(
 
     Each item is ``{"text": N_ message, "params": {...}}``, rendered in the reader's language
     (`digest_line`); ``"moments": {name: naive-UTC ISO time}`` adds values said in words when
-    read (today 14:00).
+    read (today 14:00); ``"link"``, a path in the app, makes the item open its own page.
     The note's detail lists them (``{"digest": key, "items": [...]}``); the inbox shows it as
     one line with a count that opens to the list, and the mail only says `text`. A recipient who
     already has the key's note gets the new items added to it (and sees it unread again), with no

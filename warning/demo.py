@@ -3,7 +3,10 @@ queue shows red, yellow and blue warnings with their reasons."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
 from datetime import datetime
+from datetime import time
 from datetime import timedelta
 
 from sqlalchemy import func
@@ -29,6 +32,7 @@ from warning.models import EarlyWarning
 from warning.models import LifeEventKind
 from warning.models import SignalSource
 from warning.models import WarningStatus
+from warning.models import WeeklyReport
 from warning.policy import Level
 from warning.services import record_signal
 
@@ -185,8 +189,21 @@ def _screenings(
     return screened
 
 
+# The weeks before this one the demo's reporters owed and filed: the weekly-reports page's four
+# weeks (`weekly_reading.WEEKS_SHOWN`) and the oversight rate have weeks to read.
+PAST_WEEKS = 3
+# One unit in this many did not file a past week's report, so the page has "missing" weeks and
+# the rate is not a perfect one.
+MISSED_EVERY = 13
+# Notes naming no one, about the room or the class as a whole, by how many weeks back: the
+# printed informant's room and the printed committee member's class each wrote one.
+ROOM_NOTE = (2, "宿舍最近有人整晚不睡，白天也没什么精神。")
+CLASS_NOTE = (1, "临近期中考试，班里不少同学说压力大、睡得少。")
+
+
 def _weekly(session: Session, institution: Institution, now) -> None:
-    """Zero reports from half the reporters, so the missing-report view has both kinds."""
+    """The past weeks' reports (`_past_weeks`), then zero reports from half the reporters this
+    week, so the missing-report view has both kinds."""
     week = reports.week_start(now.date())
     reporters = (
         session.scalars(
@@ -200,6 +217,7 @@ def _weekly(session: Session, institution: Institution, now) -> None:
         .unique()
         .all()
     )
+    _past_weeks(session, institution, reporters, now)
     for user in reporters[::2]:
         for unit in reports.units_of(session, user)[:1]:
             try:
@@ -208,6 +226,70 @@ def _weekly(session: Session, institution: Institution, now) -> None:
                 )
             except reports.ReportError:
                 continue
+
+
+def _past_weeks(session: Session, institution: Institution, reporters: Sequence[User], now) -> None:
+    """The campus went live, and its reporters were appointed, on the Monday `PAST_WEEKS` weeks
+    before this one, so those weeks were owed (`reports.weekly_report_status`): each unit filed
+    "all is well" on the week's Friday evening but one in `MISSED_EVERY`, and the printed
+    informant's room and the printed committee member's class a note naming no one
+    (`ROOM_NOTE`, `CLASS_NOTE`; no signal, and told to nobody now: read on the page long ago)."""
+    zone = clock.institution_zone(institution)
+    this_week = reports.week_start(clock.local_date(now, zone))
+    first = this_week - timedelta(weeks=PAST_WEEKS)
+    went_live = clock.to_utc(datetime.combine(first, time()), zone)
+    institution.live_since = min(institution.live_since or went_live, went_live)
+    units: list[tuple[User, reports.ReportingUnit]] = []
+    for user in reporters:
+        for assignment in user.assignments(Role.CLASS_COMMITTEE, Role.DORM_INFORMANT):
+            assignment.since = min(assignment.since or went_live, went_live)
+        units += [(user, unit) for unit in reports.units_of(session, user)]
+    notes: dict[tuple[str, int | None, int], str] = {}
+    informant = printed_informant(session, institution.id)
+    if informant is not None:
+        notes["room", informant.room_id, ROOM_NOTE[0]] = ROOM_NOTE[1]
+    committee = session.scalar(
+        select(RoleAssignment.class_id)
+        .where(
+            RoleAssignment.institution_id == institution.id,
+            RoleAssignment.role == Role.CLASS_COMMITTEE,
+        )
+        .order_by(RoleAssignment.user_id)
+        .limit(1)
+    )
+    notes["class", committee, CLASS_NOTE[0]] = CLASS_NOTE[1]
+    filed: set[tuple[int | None, int | None, date]] = {
+        (class_id, room_id, week)
+        for class_id, room_id, week in session.execute(
+            select(WeeklyReport.class_id, WeeklyReport.room_id, WeeklyReport.week_start).where(
+                WeeklyReport.institution_id == institution.id
+            )
+        )
+    }
+    for back in range(1, PAST_WEEKS + 1):
+        week = this_week - timedelta(weeks=back)
+        friday = clock.to_utc(datetime.combine(week + timedelta(days=4), time(20)), zone)
+        for n, (user, unit) in enumerate(units):
+            class_id = unit.id if unit.kind == "class" else None
+            room_id = unit.id if unit.kind == "room" else None
+            note = notes.get((unit.kind, unit.id, back))
+            missed = note is None and (n + back) % MISSED_EVERY == 0
+            if missed or (class_id, room_id, week) in filed:
+                continue
+            session.add(
+                WeeklyReport(
+                    institution_id=institution.id,
+                    class_id=class_id,
+                    room_id=room_id,
+                    week_start=week,
+                    zero_report=note is None,
+                    note=note,
+                    filed_by_id=user.id,
+                    filed_at=friday + timedelta(minutes=7 * (n % 60)),
+                )
+            )
+            filed.add((class_id, room_id, week))
+    session.commit()
 
 
 def work_reds(session: Session, institution: Institution, now: datetime) -> None:

@@ -41,6 +41,7 @@ from campus.models import Role
 from campus.models import RoleAssignment
 from campus.models import Student
 from campus.models import User
+from campus.notifications import notify_digest
 from campus.notifications import notify_many
 from campus.scope import Capability
 from campus.scope import student_filter
@@ -141,6 +142,8 @@ def file_weekly_report(
 
     Each of ``students`` (already checked to be in the unit) becomes a weekly-report signal in the
     same commit; a double submit fails on the unique week and writes neither report nor signals.
+    A note (naming someone or no one) is told to the unit's department counsellors
+    (`tell_note`) in the same commit, so a refused second report tells no one again.
     """
     note = (note or "").strip() or None
     if not zero_report and note is None:
@@ -169,6 +172,8 @@ def file_weekly_report(
             session.rollback()
             raced = this_weeks_report(session, unit, week)
             raise ReportError(_refusal(session, raced, zero_report=zero_report)) from None
+    if report.note:
+        tell_note(session, report, unit, now)
     for student in {s.id: s for s in students}.values():
         services.record_signal(
             session,
@@ -183,6 +188,66 @@ def file_weekly_report(
         )
     session.commit()
     return report
+
+
+NOTE_DIGEST_TEXT = N_("A weekly report in your department has a note for you to read")
+NOTE_ITEM_TEXT = {
+    "class": N_("Class %(unit)s wrote a note in its weekly report for the week of %(week)s"),
+    "room": N_("Dorm room %(unit)s wrote a note in its weekly report for the week of %(week)s"),
+}
+
+
+def note_readers(session: Session, unit: ReportingUnit) -> dict[int, list[int]]:
+    """department id -> its active department counsellors, for every department with a student
+    in the class or the room: a room is each of its students' departments', as the
+    weekly-reports page reaches it (`weekly_reading.units_in_reach`) and as a missing report is
+    escalated (`escalation.sweep_missing_reports`), so the link opens for each of them. An
+    ended role is not among them."""
+    departments = select(Student.department_id).where(
+        _unit_clause(unit), Student.institution_id == unit.institution_id
+    )
+    readers: dict[int, list[int]] = {}
+    for department_id, user_id in session.execute(
+        select(RoleAssignment.department_id, RoleAssignment.user_id)
+        .join(User, User.id == RoleAssignment.user_id)
+        .where(
+            RoleAssignment.role == Role.DEPT_COUNSELLOR,
+            RoleAssignment.institution_id == unit.institution_id,
+            RoleAssignment.department_id.in_(departments),
+            User.active.is_(True),
+        )
+        .distinct()
+        .order_by(RoleAssignment.department_id, RoleAssignment.user_id)
+    ):
+        readers.setdefault(department_id, []).append(user_id)
+    return readers
+
+
+def tell_note(session: Session, report: WeeklyReport, unit: ReportingUnit, now: datetime) -> None:
+    """Tell the unit's department counsellors that its weekly report came with a note: one note
+    a day per department, gathering that day's notes (a digest, as the day's missing reports
+    are: `escalation.sweep_missing_reports`), each unit linked to its page of the report's week.
+    A note is not a warning: not urgent, no signal, no task. Neither the note's words nor who
+    filed it are in the notification: the counsellor reads them on the weekly-reports page,
+    whose read is audited; mail says only that a report has a note, a channel only that
+    something is new. In the caller's transaction."""
+    institution = session.get_one(Institution, unit.institution_id)
+    today = clock.local_date(now, clock.institution_zone(institution)).isoformat()
+    week = report.week_start.isoformat()
+    item: dict[str, object] = {
+        "text": NOTE_ITEM_TEXT[unit.kind],
+        "params": {"unit": unit.label, "week": week},
+        "link": f"/warnings/weekly-reports/{unit.kind}/{unit.id}?week={week}",
+    }
+    for department_id, counsellors in note_readers(session, unit).items():
+        notify_digest(
+            session,
+            counsellors,
+            f"weekly_note:department:{department_id}:{today}",
+            NOTE_DIGEST_TEXT,
+            f"/warnings/weekly-reports?department={department_id}&week={week}",
+            [item],
+        )
 
 
 CONCERN_COUNTS_TEXT = N_(

@@ -4,7 +4,8 @@ A class committee member and a dorm informant file a weekly report (a zero repor
 well, or a note, naming anyone it is about) and concern reports; a concern report counts as the
 week's report (`warning.reports`). Named students and concerns become signals on each student's
 record, but a note about the room or class as a whole names no one: this page is where the
-department reads it. Department counsellors and leaders see their department's units, the school
+department reads it (its counsellors are told a note came in, never its words:
+`reports.tell_note`). Department counsellors and leaders see their department's units, the school
 centre's counsellors and the director the institution's (`permissions.WEEKLY_REPORT_READERS`).
 
 A unit is in the viewer's reach when a student the viewer may see at the warning tier is in it

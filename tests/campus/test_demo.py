@@ -23,6 +23,9 @@ from tests.conftest import FIRST_MORNING
 from tests.conftest import _empty_tables
 from warning.models import Signal
 from warning.models import SignalSource
+from warning.models import WeeklyReport
+from warning.reports import week_start
+from warning.reports import weekly_report_status
 
 
 @pytest.fixture(scope="module")
@@ -387,3 +390,18 @@ def test_each_demo_referral_step_comes_days_after_the_one_before_but_a_green_cha
     assert green_booked
     assert treated_for_weeks
     assert discharged
+
+
+def test_the_weeks_before_this_one_were_owed_and_mostly_filed_two_with_a_note(demo_university):
+    """The weekly-reports page and the oversight rate have past weeks to read: the demo went
+    live three weeks before this one, and its reporters filed all but a few of those weeks."""
+    inst = _xju()
+    this_week = week_start(clock.local_date(clock.now(), clock.institution_zone(inst)))
+    missing = filed = 0
+    for back in (1, 2, 3):
+        status = weekly_report_status(db.session, inst.id, this_week - timedelta(weeks=back))
+        filed += len(status.classes_reported) + len(status.rooms_reported)
+        missing += len(status.classes_missing) + len(status.rooms_missing)
+    assert 0 < missing < filed / 5
+    notes = db.session.scalars(select(WeeklyReport.note).where(WeeklyReport.note.is_not(None)))
+    assert len(notes.all()) == 2

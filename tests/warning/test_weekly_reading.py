@@ -11,8 +11,12 @@ from sqlalchemy import select
 
 from campus.audit import AuditEvent
 from campus.extensions import db
+from campus.models import NotificationChannel
 from campus.models import Role
+from campus.notifications import Notification
+from campus.notifications import OutboxMail
 from warning.models import ConcernReport
+from warning.models import Signal
 from warning.models import WeeklyReport
 
 NOTE = "宿舍最近有人整晚不睡"
@@ -87,6 +91,8 @@ def test_a_note_can_follow_a_concern_in_the_same_week(network, login):
     _concern(client, url, network.student.id, category="withdrawal")
     assert client.post(f"{url}/weekly-report", data={"note": NOTE}).status_code == 302
     assert db.session.scalar(select(WeeklyReport.note)) == NOTE
+    told = select(Notification.user_id).where(Notification.digest_key.like("weekly_note:%"))
+    assert db.session.scalars(told).all() == [network.dept_counsellor.id]  # the note, told
     again = client.post(f"{url}/weekly-report", data={"note": "again"}, follow_redirects=True)
     assert "already been filed" in again.get_data(as_text=True)
     assert db.session.scalar(select(WeeklyReport.note)) == NOTE
@@ -116,6 +122,56 @@ def test_the_counsellor_reads_her_departments_reports_with_a_note_naming_no_one(
     ).all()
     assert {a.record_type for a in read} == {"weekly_report"}
     assert len(read) == 2  # the list and the room's page
+
+
+def test_a_note_tells_the_rooms_departments_counsellors_once_with_no_words_leaving_the_app(
+    network, login, campus
+):
+    """A room is every department's whose students live in it; a note reaches their counsellors'
+    inboxes as a day's digest linking to the room's week, never its words or who filed it, and
+    neither mail nor a chat robot carries more than that something is new."""
+    physics = campus.department(network.institution, "Physics")
+    physics_counsellor = campus.staff(network.institution, Role.DEPT_COUNSELLOR, department=physics)
+    campus.student(campus.class_group(physics, "PH-2026-1"), network.room, name="王五")
+    db.session.add(
+        NotificationChannel(
+            institution_id=network.institution.id,
+            kind="wecom",
+            role=Role.DEPT_COUNSELLOR,
+            label="wecom",
+            target_url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k",
+        )
+    )
+    campus.commit()
+    reporter, url = _unit(network, "room")
+    login(network.class_committee).post(f"/warnings/units/class/{network.group.id}/zero-report")
+    assert _count(Notification) == 0  # all is well: nothing to tell
+    client = login(reporter)
+    assert client.post(f"{url}/weekly-report", data={"note": NOTE}).status_code == 302
+    again = client.post(f"{url}/weekly-report", data={"note": NOTE}, follow_redirects=True)
+    assert "already been filed" in again.get_data(as_text=True)
+
+    told = db.session.scalars(select(Notification)).all()
+    assert sorted(n.user_id for n in told) == sorted(
+        [network.dept_counsellor.id, physics_counsellor.id]
+    )  # not History's, whose students live elsewhere; once, though the form was sent twice
+    assert all(len(n.detail["items"]) == 1 and not n.urgent for n in told)
+    assert _count(Signal) == 0  # a note is not a warning: nothing on any student's record
+    sent = db.session.scalars(select(OutboxMail)).all()
+    assert [m.recipient for m in sent if m.channel_id is None] == ["counsellor@xju.test"]
+    assert any(m.channel_id is not None for m in sent)
+    for text in [m.body for m in sent] + [m.subject for m in sent]:
+        for secret in (NOTE, reporter.name, network.room.label):
+            assert secret not in text
+
+    inbox = login(network.dept_counsellor).get("/inbox/").get_data(as_text=True)
+    week = db.session.scalar(select(WeeklyReport.week_start)).isoformat()
+    link = f"/warnings/weekly-reports/room/{network.room.id}?week={week}"
+    assert f'href="{link}"' in inbox
+    assert network.room.label in inbox
+    assert NOTE not in inbox
+    assert reporter.name not in inbox
+    assert NOTE in login(physics_counsellor).get(link).get_data(as_text=True)
 
 
 def test_another_departments_units_are_not_found_and_not_listed(network, login):
