@@ -214,7 +214,9 @@ def save_campaign(
     session.flush()
     added, removed = sync_assignments(session, campaign)
     moved = 0
-    if closed_before is not None and closed_before != campaign.closes_at:
+    if closed_before is not None and _to_the_minute(closed_before) != _to_the_minute(
+        campaign.closes_at
+    ):
         moved = _close_moved(session, actor, campaign, closed_before)
     audit.record_on(
         session,
@@ -228,6 +230,12 @@ def save_campaign(
     )
     session.commit()
     return campaign
+
+
+def _to_the_minute(moment: datetime) -> datetime:
+    """The form gives times to the minute: a close stored with seconds (a seeded or imported
+    campaign) saved unchanged has not moved."""
+    return moment.replace(second=0, microsecond=0)
 
 
 def _close_moved(session: Session, actor: User, campaign: Campaign, closed_before: datetime) -> int:

@@ -648,12 +648,20 @@ def test_moving_the_close_moves_the_deadlines_still_owed_and_says_why(client, wo
     assert done.status_code == 302
     red_due, held_due = red.due_at, held.due_at
     sign_in(client, world.admin)
+    # A close stored with seconds (a seeded campaign), its interview due from it, saved as shown.
+    made.closes_at += timedelta(seconds=30)
+    yellow.due_at += timedelta(seconds=30)
+    db.session.commit()
+    _move_close(client, made, "2026-09-13T08:00", "2026-09-21T10:00")
+    assert not db.session.scalars(
+        select(InterviewEntry).where(InterviewEntry.due_moved_at.is_not(None))
+    ).all()
     page = _move_close(client, made, "2026-09-13T08:00", "2026-09-28T10:00")
     assert "The deadline of 1 interview still owed moved with the close" in page.text
     db.session.expire_all()
     assert yellow.due_at == datetime(2026, 10, 12, 2, 0)  # 14 days after the new close
     assert (yellow.due_moved_from, yellow.due_moved_at) == (
-        datetime(2026, 10, 5, 2, 0),
+        datetime(2026, 10, 5, 2, 0, 30),
         clock.now(),
     )
     assert (red.due_at, red.due_moved_from) == (red_due, None)  # the red warning's deadline
@@ -666,7 +674,7 @@ def test_moving_the_close_moves_the_deadlines_still_owed_and_says_why(client, wo
         world.student.id,
         world.admin.id,
     )
-    assert "due_from=2026-10-05T02:00:00" in moved.detail
+    assert "due_from=2026-10-05T02:00:30" in moved.detail
     assert [n.text for n in _notes(world.counsellor)][-1] == interviews.DUE_MOVED_TEXT
     sign_in(client, world.counsellor)
     entry_page = client.get(f"/interviews/{yellow.id}").text
