@@ -867,6 +867,12 @@ def _held_seats(session: Session, slot: Slot, student: Student) -> set[int]:
     return {seat for seat in session.scalars(held) if seat is not None}
 
 
+def booked_with_token(session: Session, token: str | None) -> Appointment | None:
+    """The appointment a form with this one-time token already booked, if any: a second submit
+    of it books nothing (`book` returns this one)."""
+    return _by_token(session, token) if token else None
+
+
 def _by_token(session: Session, token: str) -> Appointment | None:
     return session.scalar(select(Appointment).where(Appointment.submission_token == token))
 

@@ -307,34 +307,16 @@ def _bookable_student(student_id: int) -> Student:
     return student
 
 
-@bp.route("/for/<int:student_id>", methods=["GET", "POST"])
+@bp.route("/for/<int:student_id>")
 @require_roles(*STAFF_ROLES)
-def book_for(student_id: int) -> str | Response | tuple[str, int]:
-    """Free times for a student (first visits and follow-ups), and booking one of them. A
-    booking made leads back here with `?booked=<id>`: the page opens on what was booked. For a
-    student whose professional assessment is owed, the page says whether a free time comes
-    before it, and when none does, leads to the counsellor on duty."""
+def book_for(student_id: int) -> str:
+    """Free times for a student (first visits and follow-ups), each leading to its confirm step
+    (`confirm_for`): tapping a time books nothing. A booking made leads back here with
+    `?booked=<id>`: the page opens on what was booked. For a student whose professional
+    assessment is owed, the page says whether a free time comes before it, and when none does,
+    leads to the counsellor on duty."""
     student = _bookable_student(student_id)
     now = clock.now()
-    form = TokenForm()
-    next_free: list[Slot] = []
-    status = 200
-    if form.validate_on_submit():
-        slot = _slot_or_404(request.form.get("slot_id", type=int), student.institution_id)
-        try:
-            appointment = booking.book(
-                db.session,
-                student=student,
-                slot=slot,
-                booked_by=current_user,
-                kind=slot.kind,
-                submission_token=form.token.data or None,
-            )
-        except booking.BookingError as refused:
-            flash(_(refused.message, **refused.params), "error")
-            next_free, status = refused.next_free, 409
-        else:
-            return redirect(url_for(".book_for", student_id=student.id, booked=appointment.id))
     slots = booking.free_slots(
         db.session,
         student.institution_id,
@@ -345,19 +327,77 @@ def book_for(student_id: int) -> str | Response | tuple[str, int]:
     upcoming = booking.upcoming(db.session, student, now)
     booked_id = request.args.get("booked", type=int)
     just_booked = next((a for a in upcoming if a.id == booked_id), None)
-    form.token.data = secrets.token_urlsafe(24)
-    page = render_template(
+    return render_template(
         "appointments/book_for.html",
         student=student,
-        form=form,
         days=_by_day(slots),
-        next_free=next_free,
         upcoming=upcoming,
         just_booked=just_booked,
         others=[a for a in upcoming if a is not just_booked],
         **_assessment_timing(student, just_booked or (upcoming[0] if upcoming else None), slots),
     )
-    return (page, status) if status != 200 else page
+
+
+@bp.route("/for/<int:student_id>/book/<int:slot_id>", methods=["GET", "POST"])
+@require_roles(*STAFF_ROLES)
+def confirm_for(student_id: int, slot_id: int) -> str | Response | tuple[str, int]:
+    """The confirm step of booking a time for a student: what will be booked (the student, the
+    time in words, the place, the counsellor, the kind of session), a button that books it and
+    a way back to the other times. Only the button writes. What booking would be told (the time
+    taken meanwhile or passed, a booking the student already holds) is said at once, with the
+    next free times, each leading to its own confirm step. The form's one-time token makes a
+    second submit of it the booking the first one made (`booking.book`), said so: nothing is
+    booked twice."""
+    student = _bookable_student(student_id)
+    slot = _slot_or_404(slot_id, student.institution_id)
+    form = TokenForm()
+    refusal: booking.BookingError | None = None
+    if form.validate_on_submit():
+        token = form.token.data or None
+        sent_before = booking.booked_with_token(db.session, token)
+        try:
+            appointment = booking.book(
+                db.session,
+                student=student,
+                slot=slot,
+                booked_by=current_user,
+                kind=slot.kind,
+                submission_token=token,
+            )
+        except booking.BookingError as refused:
+            refusal = refused
+        else:
+            if sent_before is not None:
+                flash(
+                    _(
+                        "This booking was already made when the form was first sent: nothing was "
+                        "booked twice."
+                    ),
+                    "info",
+                )
+            return redirect(url_for(".book_for", student_id=student.id, booked=appointment.id))
+    else:
+        try:
+            booking.check_book(
+                db.session,
+                student=student,
+                slot=slot,
+                booked_by=current_user,
+                kind=slot.kind,
+                now=clock.now(),
+            )
+        except booking.BookingError as refused:
+            refusal = refused
+    form.token.data = secrets.token_urlsafe(24)
+    page = render_template(
+        "appointments/confirm_for.html",
+        student=student,
+        slot=slot,
+        form=form,
+        refusal=_(refusal.message, **refusal.params) if refusal else None,
+        next_free=refusal.next_free if refusal else [],
+    )
+    return (page, 409) if refusal is not None and form.is_submitted() else page
 
 
 def _assessment_timing(

@@ -223,6 +223,73 @@ def _deadline(
 
 
 # --------------------------------------------------------------------------------------------------
+# The screening's close moved
+# --------------------------------------------------------------------------------------------------
+
+DUE_MOVED_TEXT = N_(
+    "A screening's close was moved: the deadlines of your interviews from it moved with it."
+)
+
+
+def follow_close(
+    session: Session, actor: User, campaign: Campaign, closed_before: datetime, now: datetime
+) -> int:
+    """The administrator moved `campaign`'s close from `closed_before`: every interview still
+    owed (to assign, assigned or invited) whose deadline is the campaign's is due the rule set's
+    `deadline_days` after the new close, in the caller's transaction (the campaign's save); how
+    many moved. An interview held or closed unreachable keeps the deadline it was judged by, and
+    one due at a red warning's deadline keeps the warning's.
+
+    A new deadline already past would make the interview overdue, and the directors told it was
+    missed, the moment the close moved, though nobody could have met it: it is due at the end of
+    today instead, and missed only if today passes. Each moved entry keeps the date it was due
+    before and when it moved (its page says so), has its own audit row, and is reminded and
+    escalated again by the new date; each interviewer is told once."""
+    if campaign.closes_at == closed_before:
+        return 0
+    text = session.scalar(
+        select(InterviewRound.rule_set_text).where(InterviewRound.campaign_id == campaign.id)
+    )
+    if text is None:  # nobody is listed yet: the first entry is due from the close as it is
+        return 0
+    due = campaign.closes_at + timedelta(days=interview_rules.stored(text).deadline_days)
+    if due <= now:
+        zone = clock.institution_zone(session.get(Institution, campaign.institution_id))
+        tomorrow = clock.local_date(now, zone) + timedelta(days=1)
+        due = max(clock.day_start(tomorrow, zone) - timedelta(minutes=1), now)
+    owed = session.scalars(
+        select(InterviewEntry)
+        .where(
+            InterviewEntry.campaign_id == campaign.id,
+            InterviewEntry.state.in_(OPEN_STATES),
+            InterviewEntry.due_from_warning.is_(False),
+            InterviewEntry.due_at != due,
+        )
+        .order_by(InterviewEntry.id)
+    ).all()
+    for entry in owed:
+        before = entry.due_at
+        entry.due_moved_from, entry.due_moved_at = before, now
+        entry.due_at = due
+        # The reminder and the escalation were of the old date: the new one has its own.
+        entry.reminded_at = entry.escalated_at = None
+        audit.record_on(
+            session,
+            entry,
+            actor=actor,
+            action="interview.due_moved",
+            record_type="interview",
+            detail=f"due_from={before.isoformat()} due_to={due.isoformat()} "
+            f"close_from={closed_before.isoformat()}",
+        )
+    interviewers = sorted({e.interviewer_id for e in owed if e.interviewer_id is not None})
+    if interviewers:
+        notifications.notify(session, interviewers, DUE_MOVED_TEXT, MINE_TO_HOLD)
+    session.flush()
+    return len(owed)
+
+
+# --------------------------------------------------------------------------------------------------
 # Reading the list
 # --------------------------------------------------------------------------------------------------
 

@@ -154,6 +154,10 @@ class InterviewEntry(Model):
     due_at: Mapped[datetime] = mapped_column(DateTime)
     # True when the deadline is the red warning's (a safety answer), not the campaign's.
     due_from_warning: Mapped[bool] = mapped_column(default=False)
+    # The deadline before the screening's close was last moved, and when it was moved
+    # (`interviews.follow_close`): the entry's page says why its date is not the one first given.
+    due_moved_from: Mapped[datetime | None] = mapped_column(DateTime)
+    due_moved_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     interviewer_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     assigned_at: Mapped[datetime | None] = mapped_column(DateTime)

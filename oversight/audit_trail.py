@@ -107,6 +107,9 @@ ACTION_LABELS = {
     "institution.local_passwords": _lp("audit action", "Changed local password sign-in"),
     "institution.settings": _lp("audit action", "Changed the institution's settings"),
     "interview.assign": _lp("audit action", "Assigned an interview"),
+    "interview.due_moved": _lp(
+        "audit action", "Interview deadline moved with the screening's close"
+    ),
     "interview.held_by_assessment": _lp(
         "audit action", "Interview held as the professional assessment"
     ),

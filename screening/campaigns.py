@@ -196,6 +196,7 @@ def save_campaign(
         problems.append(N_("The window has already closed: choose a closing time to come."))
     if problems:
         raise CampaignError(problems)
+    closed_before = campaign.closes_at if campaign is not None else None
     if campaign is None:
         campaign = Campaign(institution_id=institution.id, created_by_id=actor.id)
         session.add(campaign)
@@ -212,6 +213,11 @@ def save_campaign(
     campaign.students_see_report = spec.students_see_report
     session.flush()
     added, removed = sync_assignments(session, campaign)
+    moved = 0
+    if closed_before is not None and _to_the_minute(closed_before) != _to_the_minute(
+        campaign.closes_at
+    ):
+        moved = _close_moved(session, actor, campaign, closed_before)
     audit.record_on(
         session,
         campaign,
@@ -219,10 +225,41 @@ def save_campaign(
         action="save_campaign",
         record_type="campaign",
         detail=f"instruments={','.join(campaign.instruments)} added={added} removed={removed}"
-        + (f" overlaps={','.join(str(o.campaign.id) for o in overlapping)}" if overlapping else ""),
+        + (f" overlaps={','.join(str(o.campaign.id) for o in overlapping)}" if overlapping else "")
+        + (f" close_from={closed_before} interviews_moved={moved}" if moved else ""),
     )
     session.commit()
     return campaign
+
+
+def _to_the_minute(moment: datetime) -> datetime:
+    """The form gives times to the minute: a close stored with seconds (a seeded or imported
+    campaign) saved unchanged has not moved."""
+    return moment.replace(second=0, microsecond=0)
+
+
+def _close_moved(session: Session, actor: User, campaign: Campaign, closed_before: datetime) -> int:
+    """The interviews still owed move with the close, in the save's transaction
+    (`casework.interviews.follow_close`); how many. Imported here, as intake's hand-off is, so
+    screening's models load without casework."""
+    from casework import interviews
+
+    return interviews.follow_close(session, actor, campaign, closed_before, clock.now())
+
+
+def interviews_moved_since(session: Session, campaign: Campaign, since: datetime) -> int:
+    """How many of the campaign's interview deadlines moved with its close at or after `since`:
+    what the administrator is told after saving."""
+    from casework.models import InterviewEntry
+
+    return (
+        session.scalar(
+            select(func.count(InterviewEntry.id)).where(
+                InterviewEntry.campaign_id == campaign.id, InterviewEntry.due_moved_at >= since
+            )
+        )
+        or 0
+    )
 
 
 def cohort_query(campaign: Campaign):

@@ -16,6 +16,7 @@ from flask import request
 from flask import url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -419,6 +420,8 @@ def _edit_campaign(institution: Institution, campaign: Campaign | None):
                 campaign=campaign,
                 overlapping=overlapping,
             )
+        started = clock.now()
+        closed_before = campaign.closes_at if campaign is not None else None
         try:
             saved = campaigns.save_campaign(
                 db.session,
@@ -430,6 +433,19 @@ def _edit_campaign(institution: Institution, campaign: Campaign | None):
                 overlapping=overlapping,
             )
             flash(_("Campaign saved."), "success")
+            if closed_before is not None and closed_before != saved.closes_at:
+                moved = campaigns.interviews_moved_since(db.session, saved, started)
+                if moved:
+                    flash(
+                        ngettext(
+                            "The deadline of %(num)d interview still owed moved with the close; "
+                            "its page says why.",
+                            "The deadlines of %(num)d interviews still owed moved with the close; "
+                            "each one's page says why.",
+                            moved,
+                        ),
+                        "info",
+                    )
             if not campaigns.cohort_size(db.session, saved):
                 # Saved all the same: a campaign may be set up before its roster is imported.
                 flash(

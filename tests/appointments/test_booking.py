@@ -621,14 +621,81 @@ def test_staff_book_from_the_student_file_and_out_of_reach_is_not_found(
     campus.commit()
     client = login(fudaoyuan)
     assert client.get(f"/appointments/for/{outsider.id}").status_code == 404
+    assert client.get(f"/appointments/for/{outsider.id}/book/{slot.id}").status_code == 404
+    assert client.get(f"/appointments/for/{student.id}/book/999999").status_code == 404
     page = client.get(f"/appointments/for/{student.id}")
     assert page.status_code == 200
-    assert f'value="{slot.id}"'.encode() in page.data
-    done = client.post(f"/appointments/for/{student.id}", data={"token": "s1", "slot_id": slot.id})
+    confirm = f"/appointments/for/{student.id}/book/{slot.id}"
+    assert f'href="{confirm}"'.encode() in page.data
+    done = client.post(confirm, data={"token": "s1"})
     assert done.status_code == 302
     reads = select(AuditEvent.student_id).where(AuditEvent.actor_id == fudaoyuan.id)
     assert set(db.session.scalars(reads)) >= {student.id, None}  # the page, the denied probe
     assert _count(Appointment, Appointment.student_id == student.id) == 1
+
+
+def test_staff_see_what_a_time_books_before_booking_it_and_a_second_submit_books_once(
+    campus: Campus, centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    """Before: tapping a time on the page booked it there and then, for a student the
+    counsellor might have mistaken, with nothing said first of when, where or with whom."""
+    counsellor = centre.counsellor()
+    slot = centre.slot(counsellor, hours=26)
+    student = centre.student()
+    school = campus.staff(centre.institution, Role.SCHOOL_COUNSELLOR)
+    campus.commit()
+    client = login(school)
+    confirm = f"/appointments/for/{student.id}/book/{slot.id}"
+
+    page = client.get(confirm)
+    assert page.status_code == 200
+    shown = page.get_data(as_text=True).split("<main", 1)[1]
+    assert f"Book this time for {student.name}?" in shown
+    assert student.student_number in shown
+    assert counsellor.name in shown
+    assert slot.room in shown
+    assert "tomorrow 12:00" in shown  # 04:00 UTC is noon in China
+    assert "First visit" in shown
+    assert '<button type="submit" class="primary">Book this time</button>' in shown
+    assert f'href="/appointments/for/{student.id}"' in shown  # the way back
+    assert _count(Appointment) == 0  # looking books nothing
+
+    done = client.post(confirm, data={"token": "once"})
+    again = client.post(confirm, data={"token": "once"})  # the button pressed twice
+    assert done.status_code == again.status_code == 302
+    assert again.location == done.location
+    assert _count(Appointment) == 1
+    told = select(func.count()).where(Notification.user_id == counsellor.id)
+    assert db.session.scalar(told) == 1
+    page = client.get(again.location).get_data(as_text=True)
+    assert "nothing was booked twice" in page
+    assert f"Booked for {student.name}" in page
+
+
+def test_a_time_taken_while_staff_confirm_it_is_said_with_the_next_times_and_books_nothing(
+    campus: Campus, centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    counsellor = centre.counsellor()
+    slot, later = centre.slot(counsellor, hours=26), centre.slot(counsellor, hours=50)
+    student, quicker = centre.student(), centre.student()
+    school = campus.staff(centre.institution, Role.SCHOOL_COUNSELLOR)
+    campus.commit()
+    client = login(school)
+    confirm = f"/appointments/for/{student.id}/book/{slot.id}"
+    assert "Book this time" in client.get(confirm).get_data(as_text=True)
+
+    _book(quicker, slot, precheck=CALM)  # another student takes it meanwhile
+    refused = client.post(confirm, data={"token": "late"})
+    assert refused.status_code == 409
+    page = refused.get_data(as_text=True)
+    assert "This time has just been taken. Here are the next free times." in page
+    assert f'href="/appointments/for/{student.id}/book/{later.id}"' in page
+    assert "Book this time</button>" not in page
+    assert _count(Appointment, Appointment.student_id == student.id) == 0
+    # Opened again, the step says so at once rather than offering the button.
+    page = client.get(confirm).get_data(as_text=True)
+    assert "This time has just been taken" in page
+    assert "Book this time</button>" not in page
 
 
 def test_the_booking_confirmation_leads_back_to_the_warning_page_and_the_file(
@@ -639,7 +706,7 @@ def test_the_booking_confirmation_leads_back_to_the_warning_page_and_the_file(
     fudaoyuan = campus.staff(centre.institution, Role.DEPT_COUNSELLOR, department=centre.department)
     campus.commit()
     client = login(fudaoyuan)
-    done = client.post(f"/appointments/for/{student.id}", data={"token": "s1", "slot_id": slot.id})
+    done = client.post(f"/appointments/for/{student.id}/book/{slot.id}", data={"token": "s1"})
     page = client.get(done.headers["Location"]).get_data(as_text=True)
     booked = page.split('id="done-h"', 1)[1].split("</section>", 1)[0]
     assert f'href="/warnings/students/{student.id}"' in booked
@@ -668,12 +735,12 @@ def test_a_student_already_booked_is_said_so_first_with_the_way_to_move_it_not_o
     assert counsellor.name in first
     assert f'href="/appointments/changes/{booked.id}"' in first
     assert f'href="/appointments/changes/{booked.id}/reschedule"' in first
-    assert f'value="{other_time.id}"' not in page
+    assert f'/book/{other_time.id}"' not in page
 
     page = login(fudaoyuan).get(url).get_data(as_text=True)
     assert "ask the centre" in page
     assert f"/appointments/changes/{booked.id}" not in page  # not hers to open or move
-    assert f'value="{other_time.id}"' not in page
+    assert f'/book/{other_time.id}"' not in page
 
 
 def test_a_student_with_no_upcoming_appointment_is_offered_the_free_times(
@@ -685,7 +752,7 @@ def test_a_student_with_no_upcoming_appointment_is_offered_the_free_times(
     campus.commit()
     page = login(school).get(f"/appointments/for/{student.id}").get_data(as_text=True)
     assert 'id="booked-h"' not in page
-    assert f'value="{slot.id}"' in page
+    assert f'href="/appointments/for/{student.id}/book/{slot.id}"' in page
 
 
 def test_the_pre_check_is_read_by_the_sessions_counsellor_and_the_read_is_audited(

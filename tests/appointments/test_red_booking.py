@@ -130,7 +130,7 @@ def test_staff_read_that_no_free_time_comes_before_the_assessment_and_who_is_on_
     assert 'href="tel:0731-1234-5678"' in due
     assert 'href="/appointments/duty/"' in due
     assert 'href="tel:120"' in due
-    assert f'value="{after_due.id}"' in page  # still bookable, after it
+    assert f'/appointments/for/{student.id}/book/{after_due.id}"' in page  # bookable, after it
 
 
 def test_staff_are_given_the_earliest_free_time_when_it_comes_before_the_assessment(
@@ -148,7 +148,7 @@ def test_staff_are_given_the_earliest_free_time_when_it_comes_before_the_assessm
     page = client.get(f"/appointments/for/{student.id}").get_data(as_text=True)
     due = page.split('id="due-h"', 1)[1].split("</section>", 1)[0]
     assert "The earliest free time comes before it" in due
-    assert f'form="book-times" class="primary" name="slot_id" value="{in_time.id}"' in due
+    assert f'class="button primary" href="/appointments/for/{student.id}/book/{in_time.id}"' in due
     assert "No free time comes before it" not in due
     assert 'href="tel:120"' not in due
     assert 'id="due-h"' not in client.get(f"/appointments/for/{calm.id}").get_data(as_text=True)
@@ -167,7 +167,7 @@ def test_after_staff_book_the_confirmation_comes_first_with_no_already_booked_bo
     campus.commit()
 
     client = login(fudaoyuan)
-    done = client.post(f"/appointments/for/{student.id}", data={"token": "t1", "slot_id": slot.id})
+    done = client.post(f"/appointments/for/{student.id}/book/{slot.id}", data={"token": "t1"})
     assert done.status_code == 302
     page = client.get(done.location).get_data(as_text=True)
     main = page.split("<main", 1)[1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from datetime import datetime
 from datetime import timedelta
 
 import pytest
@@ -621,3 +622,70 @@ def test_the_home_pages_count_of_interviews_to_hold_opens_on_exactly_those(clien
         interviews.MINE_TO_HOLD
     }
     assert link.replace("&amp;", "&") == interviews.MINE_TO_HOLD
+
+
+def _move_close(client, made, opens_at, closes_at):
+    """The administrator saves the campaign's form with a new window (times in Beijing)."""
+    data = {"name": made.name, "instruments": made.instruments}
+    return client.post(
+        f"/screening/campaigns/{made.id}/edit",
+        data=data | {"opens_at": opens_at, "closes_at": closes_at},
+        follow_redirects=True,
+    )
+
+
+def test_moving_the_close_moves_the_deadlines_still_owed_and_says_why(client, world, listed):
+    """Before, the administrator moved a campaign's close and every interview kept the deadline
+    of the old close: 14 days after a date that no longer was the screening's."""
+    made, yellow, red = listed  # Wang Fang's due 5 Oct 10:00 (Beijing), Zhao Min's the red's
+    w.submit(made, world.classmate, "phq9", w.phq9_total(12))
+    (held,) = [e for e in w.entries(made) if e.student_id == world.classmate.id]
+    _scheduled(world, held)
+    interviews.assign(db.session, world.director, [yellow], world.counsellor, clock.now())
+    clock.advance(timedelta(days=1))
+    sign_in(client, world.counsellor)
+    done = _outcome(client, held, conclusion="no_concern", level_decision="confirm")
+    assert done.status_code == 302
+    red_due, held_due = red.due_at, held.due_at
+    sign_in(client, world.admin)
+    # A close stored with seconds (a seeded campaign), its interview due from it, saved as shown.
+    made.closes_at += timedelta(seconds=30)
+    yellow.due_at += timedelta(seconds=30)
+    db.session.commit()
+    _move_close(client, made, "2026-09-13T08:00", "2026-09-21T10:00")
+    assert not db.session.scalars(
+        select(InterviewEntry).where(InterviewEntry.due_moved_at.is_not(None))
+    ).all()
+    page = _move_close(client, made, "2026-09-13T08:00", "2026-09-28T10:00")
+    assert "The deadline of 1 interview still owed moved with the close" in page.text
+    db.session.expire_all()
+    assert yellow.due_at == datetime(2026, 10, 12, 2, 0)  # 14 days after the new close
+    assert (yellow.due_moved_from, yellow.due_moved_at) == (
+        datetime(2026, 10, 5, 2, 0, 30),
+        clock.now(),
+    )
+    assert (red.due_at, red.due_moved_from) == (red_due, None)  # the red warning's deadline
+    assert (held.state, held.due_at, held.due_moved_from) == (InterviewState.DONE, held_due, None)
+    (moved,) = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "interview.due_moved")
+    ).all()
+    assert (moved.record_id, moved.student_id, moved.actor_id) == (
+        str(yellow.id),
+        world.student.id,
+        world.admin.id,
+    )
+    assert "due_from=2026-10-05T02:00:30" in moved.detail
+    assert [n.text for n in _notes(world.counsellor)][-1] == interviews.DUE_MOVED_TEXT
+    sign_in(client, world.counsellor)
+    entry_page = client.get(f"/interviews/{yellow.id}").text
+    assert "Was due Mon 5 Oct 10:00; moved on Tue 15 Sep, when the screening" in entry_page
+
+    # Moved back to a close whose 14 days are long past: due at the end of today, not missed
+    # the moment it moved (the directors told of a deadline nobody could have met).
+    sign_in(client, world.admin)
+    _move_close(client, made, "2026-08-01T08:00", "2026-08-20T10:00")
+    db.session.expire_all()
+    assert yellow.due_at == datetime(2026, 9, 15, 15, 59)  # 23:59 in Beijing
+    assert yellow.due_moved_from == datetime(2026, 10, 12, 2, 0)
+    interviews.escalation_sweep(db.session, clock.now())
+    assert yellow.escalated_at is None

@@ -102,7 +102,17 @@ def test_the_department_counsellor_books_for_a_student_from_the_student_file(
     page.get_by_role("link", name="为该生预约咨询").click()
     page.wait_for_url(f"**/appointments/for/{student_id}")
     world.shot(page, "18-booking-for-student")
-    page.locator(".slot-list button").first.click()
+    # Tapping a time books nothing yet: its confirm step says what will be booked.
+    page.locator(".slot-list a").first.click()
+    page.wait_for_url(f"**/appointments/for/{student_id}/book/*")
+    assert page.get_by_role("heading", name="为王明预约这个时段？").is_visible()
+    with live_app.app_context():
+        assert (
+            db.session.scalar(select(Appointment).where(Appointment.student_id == student_id))
+            is None
+        )
+    world.shot(page, "18-booking-for-student-confirm")
+    page.get_by_role("button", name="预约这个时段").click()
     page.wait_for_url(f"**/appointments/for/{student_id}?booked=*")
     # The booking made is what the page opens on, not an "already booked" box beside it.
     booked = page.inner_text("main")

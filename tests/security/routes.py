@@ -216,6 +216,8 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "booking.confirmed": frozenset({Role.STUDENT}),
     "booking.mine": frozenset({Role.STUDENT}),
     "booking.book_for": frozenset({Role.SCHOOL_COUNSELLOR, Role.DIRECTOR, Role.DEPT_COUNSELLOR}),
+    # Its confirm step for one time: the security world has no slot, a 404 for these roles.
+    "booking.confirm_for": frozenset({Role.SCHOOL_COUNSELLOR, Role.DIRECTOR, Role.DEPT_COUNSELLOR}),
     "booking.booked": CLINICAL_READERS,
     "booking.precheck_detail": CLINICAL_READERS,
     # Printed documents (referrals/document_views.py, casework/report_views.py). The security
@@ -342,6 +344,7 @@ ENDPOINT_PARAMS: dict[str, dict[str, object]] = {
     "appointment_changes.leave": {"entry_id": 99999},
     "appointment_changes.lift": {"student_id": 99999},
     "booking.precheck": {"slot_id": 99999},
+    "booking.confirm_for": {"slot_id": 99999},
     "booking.confirmed": {"appointment_id": 99999},
     "booking.precheck_detail": {"precheck_id": 99999},
 }
