@@ -51,14 +51,23 @@ def _register_calendar(app: Flask) -> None:
         "availability.counsellors",
         set(CENTRE_MANAGERS),
         31,
+        section="centre",
     )
-    nav.register(app, lambda: _("Duty roster"), "duty.index", set(ON_DUTY_VIEWERS), order=46)
+    nav.register(
+        app,
+        lambda: _("Duty roster"),
+        "duty.index",
+        set(ON_DUTY_VIEWERS),
+        order=46,
+        section="centre",
+    )
     nav.register(
         app,
         lambda: _("Academic calendar"),
         "availability.academic_calendar",
         set(CALENDAR_KEEPERS),
         88,
+        section="settings",
     )
     workbench.register(app, duty_views.workbench_items, set(ON_DUTY_VIEWERS), order=5)
     workbench.register(app, availability_views.workbench_items, set(COUNSELLOR_ROLES), order=6)
@@ -114,7 +123,12 @@ def _register_changes(app: Flask) -> None:
     app.add_template_global(change_views.current_student_panel, "appointment_changes_panel")
     app.add_template_global(change_views.session_kind_label, "session_kind_label")
     nav.register(
-        app, lambda: _("Booking by the centre"), "appointment_changes.barred", set(LIFT_ROLES), 47
+        app,
+        lambda: _("Booking by the centre"),
+        "appointment_changes.barred",
+        set(LIFT_ROLES),
+        47,
+        section="centre",
     )
     workbench.register(app, change_views.student_workbench_items, set(STUDENT_ROLES), order=5)
     scheduler.register_sweep(app, "appointments.reminders", reminders.reminder_sweep)

@@ -173,7 +173,7 @@ def _init_templates(app: Flask) -> None:
 
     @app.context_processor
     def inject_navigation() -> dict[str, object]:
-        entries = nav.entries_for(app, current_user) if current_user.is_authenticated else []
+        entries = nav.menu_for(app, current_user) if current_user.is_authenticated else []
         return {"nav_entries": entries, "current_locale": _select_locale()}
 
 

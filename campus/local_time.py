@@ -179,6 +179,28 @@ def _day_text(day: date, *, with_year: bool) -> str:
     return str(format_date(day, other_year if with_year else this_year))
 
 
+# A calendar month (an oversight period, a table's month row): 2026年11月, November 2026.
+MONTH_PATTERNS = {"zh": "y年M月", "en": "MMMM y"}
+
+
+def _month_day(value: Any) -> Any:
+    """A month kept as ISO text (2026-11) as its first day; any other value as it is."""
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}", value):
+        return date.fromisoformat(f"{value}-01")
+    return value
+
+
+def month_words(value: Any) -> str:
+    """A calendar month in words (2026年11月, "November 2026"): `value` is a day of it or the
+    month as ISO text (2026-11, as a dashboard's table and its export keep it); "" for nothing,
+    and text that is not a month as it is."""
+    moment = _moment(_month_day(value))
+    if moment is None:
+        return "" if value is None or value == "" else str(value)
+    pattern = MONTH_PATTERNS.get(viewer_locale().split("_")[0], MONTH_PATTERNS["en"])
+    return str(format_date(moment, pattern))
+
+
 def span_words(first: Any, last: Any) -> str:
     """Which of `WORDS` says both ends of a period from `first` to `last`: "day" when they fall
     in one year, else "dated", so that neither end loses its year."""
@@ -270,8 +292,15 @@ def machine_time(value: Any) -> str:
 
 # How `timed` says a time, by the name a template gives: a record of when something happened
 # ("moment": 12月5日 周六 07:34), a deadline or a note's time read as it is planned by ("due":
-# 今天 14:00), a day ("day": 12月7日 周一), a day with its year ("dated": 2026年12月7日 周一).
-WORDS = {"moment": moment_words, "due": due_words, "day": day_words, "dated": dated_words}
+# 今天 14:00), a day ("day": 12月7日 周一), a day with its year ("dated": 2026年12月7日 周一), a
+# calendar month ("month": 2026年11月).
+WORDS = {
+    "moment": moment_words,
+    "due": due_words,
+    "day": day_words,
+    "dated": dated_words,
+    "month": month_words,
+}
 
 
 @pass_context
@@ -280,9 +309,14 @@ def timed(context: Context, value: Any, words: str = "moment") -> str:
     holding it for programs (`machine_time`); on a printed page (the template's `printing` is
     true) the ISO time a document keeps instead (2026-12-05 07:34, or the day for "day").
     "" for nothing."""
-    moment = _moment(value)
+    moment = _moment(_month_day(value) if words == "month" else value)
     if moment is None:
         return ""
+    if words == "month":  # a month is its calendar's: no zone, no day (<time datetime="2026-11">)
+        held = f"{moment:%Y-%m}"
+        if context.get("printing"):
+            return held
+        return Markup('<time datetime="{}">{}</time>').format(held, month_words(moment))
     if context.get("printing"):
         return local_date(moment) if words in ("day", "dated") else local_time(moment)
     return Markup('<time datetime="{}">{}</time>').format(

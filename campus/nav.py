@@ -1,6 +1,10 @@
 """Navigation by role: each domain registers its entries when it is set up.
 
 Keeping the list here, filled by the domains, means the kernel never imports a domain's views.
+An entry for running the institution (its structure, policies, settings, oversight) names its
+`SECTIONS` key: two or more of one section that a person sees are one menu under the section's
+name (an administrator's 24 entries read as eight), one alone stays a plain link. Daily work
+(the warning queue, tasks, the roster, the inbox) names none and is always one click away.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask
+from flask_babel import lazy_pgettext as _lp
 
 from campus.models import Role
 from campus.models import User
@@ -20,13 +25,48 @@ class NavEntry:
     endpoint: str
     roles: frozenset[Role]
     order: int = 50
+    section: str | None = None  # a `SECTIONS` key: shown in that section's menu
+
+
+# The menus an institution is run from, by key: where each sits among the plain entries (as an
+# entry's `order`) and its name.
+SECTIONS = {
+    "people": (21, _lp("menu", "People and structure")),
+    "screening": (30, _lp("menu", "Screening")),
+    "centre": (31, _lp("menu", "Counselling centre")),
+    "response": (41, _lp("menu", "Warnings and response")),
+    "oversight": (80, _lp("menu", "Oversight and audit")),
+    "settings": (85, _lp("menu", "Settings")),
+}
+
+
+@dataclass(frozen=True)
+class NavSection:
+    """One menu of the navigation: its entries, in their order."""
+
+    key: str
+    name: object  # lazily translated
+    entries: list[NavEntry]
+
+    def label(self) -> str:
+        return str(self.name)
+
+    def holds(self, endpoint: str | None) -> bool:
+        return any(e.endpoint == endpoint for e in self.entries)
 
 
 def register(
-    app: Flask, label: Callable[[], str], endpoint: str, roles: set[Role], order: int = 50
+    app: Flask,
+    label: Callable[[], str],
+    endpoint: str,
+    roles: set[Role],
+    order: int = 50,
+    section: str | None = None,
 ) -> None:
+    if section is not None and section not in SECTIONS:
+        raise ValueError(f"unknown navigation section {section!r}")
     app.extensions.setdefault("xinqiao_nav", []).append(
-        NavEntry(label, endpoint, frozenset(roles), order)
+        NavEntry(label, endpoint, frozenset(roles), order, section)
     )
 
 
@@ -46,3 +86,22 @@ def entries_for(app: Flask, user: User) -> list[NavEntry]:
     held = {a.role for a in user.roles}
     entries = [e for e in app.extensions.get("xinqiao_nav", []) if e.roles & held]
     return sorted(entries, key=lambda e: (e.order, e.endpoint))
+
+
+def menu_for(app: Flask, user: User) -> list[NavEntry | NavSection]:
+    """`user`'s navigation as the header shows it: plain entries and, where they see two or
+    more of one section's entries, that section's menu in its place."""
+    entries = entries_for(app, user)
+    by_section: dict[str, list[NavEntry]] = {}
+    for entry in entries:
+        if entry.section is not None:
+            by_section.setdefault(entry.section, []).append(entry)
+    placed: list[tuple[tuple[int, str], NavEntry | NavSection]] = []
+    for entry in entries:
+        if entry.section is None or len(by_section[entry.section]) < 2:
+            placed.append(((entry.order, entry.endpoint), entry))
+    for key, held in by_section.items():
+        if len(held) > 1:
+            order, label = SECTIONS[key]
+            placed.append(((order, ""), NavSection(key, label, held)))
+    return [item for _key, item in sorted(placed, key=lambda p: p[0])]

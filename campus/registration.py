@@ -77,22 +77,76 @@ def register(app: Flask) -> None:
     nav.register(app, views.roster_title, "campus.students", ROSTER_VIEWERS, 20)
     settings_roles = set(settings_views.SETTINGS_ROLES)
     nav.register(
-        app, lambda: _("Institution settings"), "institution_settings.index", settings_roles, 79
+        app,
+        lambda: _("Institution settings"),
+        "institution_settings.index",
+        settings_roles,
+        79,
+        section="settings",
     )
-    nav.register(app, lambda: _("Structure"), "campus.structure", {Role.ADMIN}, order=80)
+    nav.register(
+        app, lambda: _("Structure"), "campus.structure", {Role.ADMIN}, order=80, section="people"
+    )
     appointers = set(network.APPOINTERS)
-    nav.register(app, lambda: _("Response network"), "network.index", appointers, order=80)
-    nav.register(app, lambda: _("Staff accounts"), "campus.users", {Role.ADMIN}, order=81)
-    nav.register(app, lambda: _("Roster import"), "campus.roster_import", {Role.ADMIN}, order=82)
-    nav.register(app, lambda: _("Campus sign-on"), "signon_admin.settings", {Role.ADMIN}, order=86)
     nav.register(
-        app, lambda: _("Activation slips"), "activation.index", set(activation.ISSUER_ROLES), 83
+        app,
+        lambda: _("Response network"),
+        "network.index",
+        appointers,
+        order=80,
+        section="response",
     )
     nav.register(
-        app, lambda: _("Two-factor sign-in"), "two_factor_admin.settings", {Role.ADMIN}, order=87
+        app, lambda: _("Staff accounts"), "campus.users", {Role.ADMIN}, order=81, section="people"
     )
-    nav.register(app, lambda: _("Notification channels"), "channels.index", {Role.ADMIN}, 84)
-    nav.register(app, lambda: _("Staffing register"), "staffing.index", {Role.ADMIN}, order=85)
+    nav.register(
+        app,
+        lambda: _("Roster import"),
+        "campus.roster_import",
+        {Role.ADMIN},
+        order=82,
+        section="people",
+    )
+    nav.register(
+        app,
+        lambda: _("Campus sign-on"),
+        "signon_admin.settings",
+        {Role.ADMIN},
+        order=86,
+        section="settings",
+    )
+    nav.register(
+        app,
+        lambda: _("Activation slips"),
+        "activation.index",
+        set(activation.ISSUER_ROLES),
+        83,
+        section="people",
+    )
+    nav.register(
+        app,
+        lambda: _("Two-factor sign-in"),
+        "two_factor_admin.settings",
+        {Role.ADMIN},
+        order=87,
+        section="settings",
+    )
+    nav.register(
+        app,
+        lambda: _("Notification channels"),
+        "channels.index",
+        {Role.ADMIN},
+        84,
+        section="settings",
+    )
+    nav.register(
+        app,
+        lambda: _("Staffing register"),
+        "staffing.index",
+        {Role.ADMIN},
+        order=85,
+        section="people",
+    )
     nav.register(app, inbox_views.nav_label, "inbox.index", set(Role), order=90)
     workbench.register(app, network_views.workbench_items, appointers, order=60)
     # First of all: a student in crisis at a campus without it is given no number at its centre.

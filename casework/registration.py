@@ -117,5 +117,10 @@ def _register_crisis(app: Flask) -> None:
         app, lambda: _("Crisis follow-up"), "crisis.follow_ups", set(FOLLOW_UP_ROLES), order=45
     )
     nav.register(
-        app, lambda: _("Crisis documents"), "crisis.settings", set(SETTINGS_ROLES), order=86
+        app,
+        lambda: _("Crisis documents"),
+        "crisis.settings",
+        set(SETTINGS_ROLES),
+        order=86,
+        section="settings",
     )

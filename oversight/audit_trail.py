@@ -231,6 +231,123 @@ ACTION_LABELS = {
 }
 
 
+# The filter's actions by domain, in the order an administrator looks for them (`action_choices`
+# shows each group as an <optgroup>): what was read of a student first, then each step of the
+# work, then accounts, structure, settings and oversight. An action in no group is offered under
+# "Other" (tests/oversight/test_audit_labels.py asks each labelled action to have its group).
+def _codes(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+ACTION_GROUPS: tuple[tuple[object, tuple[str, ...]], ...] = (
+    (
+        _lp("audit action group", "Student files and records"),
+        _codes(
+            "read list read_file print create family_contact_form scan read_scan "
+            "caseload_joined caseload_ended life_event record_life_event break_glass "
+            "break_glass_form"
+        ),
+    ),
+    (
+        _lp("audit action group", "Screening"),
+        _codes(
+            "save_campaign import_results read_screening_results screening_progress_read "
+            "read_own_feedback safety_signal_recovered batch_report_names"
+        ),
+    ),
+    (
+        _lp("audit action group", "Warnings and response"),
+        _codes(
+            "read_warning act judgement override override_level task.done "
+            "warning.acknowledge warning.assessment warning.case_returned warning.close "
+            "warning.contact warning.counsellor warning.escalate warning.follow_up "
+            "warning.guardian warning.level warning.peer_watch contagion.add "
+            "contagion.cleared contagion.close contagion.escalated weekly_reports "
+            "import_academic activate_policy"
+        ),
+    ),
+    (
+        _lp("audit action group", "Crisis"),
+        _codes("crisis.open crisis.entry crisis.settings generate signed"),
+    ),
+    (
+        _lp("audit action group", "Interviews"),
+        _codes(
+            "interview_list_read interview_read interview.assign "
+            "interview.held_by_assessment interview.interviewer_gone interview.invite "
+            "interview.no_show interview.outcome interview.reschedule interview.unreachable"
+        ),
+    ),
+    (
+        _lp("audit action group", "Counselling and appointments"),
+        _codes(
+            "appointment_read appointment.cancel appointment.reschedule book_for "
+            "booking_bar.lift booking_bars_read list_booked list_to_rearrange "
+            "list_away_clashes list_notes_to_co_sign list_sessions read_session "
+            "read_session_note session_note_draft session_note_signed "
+            "session_note_co_signed session_note_addendum session_outcome waitlist_read "
+            "waitlist.join waitlist.leave waitlist.offer waitlist.accept waitlist.decline "
+            "waitlist.expire availability availability_template_add "
+            "availability_template_remove availability_exception_add "
+            "availability_exception_remove academic_break_add academic_break_remove "
+            "duty_shift_add duty_shift_remove counsellor_profile_save "
+            "read_appointment_figures"
+        ),
+    ),
+    (
+        _lp("audit action group", "Referrals, leave and return"),
+        _codes(
+            "referral_list referral_read referral_create_form referral_created "
+            "referral_draft_edited referral_transition referral_status_read "
+            "referral_disclosed referral_disclosed_list green_channel_escalated "
+            "closure_drill_down closure_export_csv closure_export_xlsx create_hospital "
+            "leave_list leave_read leave_started return_approved return_assessed "
+            "return_case_closed return_plan_item_added return_plan_item_handed_over "
+            "return_statement_recorded return_task_done"
+        ),
+    ),
+    (
+        _lp("audit action group", "Privacy and consent"),
+        _codes(
+            "withdraw_consent reinstate_consent produce_own_copy download_own_copy "
+            "erasure_requested erasure_list erasure_review erasure_decided erasure_purge "
+            "legal_hold_list legal_hold_placed legal_hold_lifted retention_purge"
+        ),
+    ),
+    (
+        _lp("audit action group", "Accounts and sign-in"),
+        _codes(
+            "sign_in sign_in_code sign_on single_logout change_password "
+            "request_password_reset use_password_reset reset_password mfa_enrol "
+            "mfa_recovery_codes mfa_reset phone_changed create_user activate "
+            "issue_activation_codes assign_role set_role_end remove_role"
+        ),
+    ),
+    (
+        _lp("audit action group", "Structure and roster"),
+        _codes(
+            "import_roster correct_student remove_student create_department "
+            "create_class_group create_dorm_building add_rooms rename_unit remove_unit"
+        ),
+    ),
+    (
+        _lp("audit action group", "Settings"),
+        _codes(
+            "institution.settings institution.go_live institution.local_passwords "
+            "channel_added channel_enabled channel_disabled configure_sign_on test_sign_on "
+            "mfa_policy staffing_added staffing_ended rotate_keys"
+        ),
+    ),
+    (
+        _lp("audit action group", "Oversight and audit"),
+        _codes(
+            "drill_down export read_audit_trail open_access_review access_review_confirmed "
+            "access_review_ended"
+        ),
+    ),
+)
+
+
 def _worded(labels: Mapping[str, object], code: str) -> str:
     """`code` in the reader's language from `labels`; a code without words as itself, never
     hidden."""
@@ -379,19 +496,24 @@ def record_label(code: str) -> str:
     return pgettext("audit record", "%(figure)s, %(grouping)s", **words)
 
 
-def action_choices(chosen: str | None, everything: str) -> list[tuple[str, str]]:
-    """The filter's actions in the reader's words, each wording once, in their order, after
-    `everything` (no filter); an action chosen by a link that has no words is offered as its
-    code. Before, a wording shared by several codes was offered once per code, and each of
-    those options found only its own code's rows."""
+def action_choices(chosen: str | None, everything: str) -> dict[str, list[tuple[str, str]]]:
+    """The filter's actions in the reader's words, grouped by domain (`ACTION_GROUPS`, each an
+    <optgroup> in its order, sorted by words inside it), each wording once, after `everything`
+    (no filter) under the group "" that the select shows outside any group; an action chosen by
+    a link that has no words is offered there as its code. Before, a wording shared by several
+    codes was offered once per code, and each of those options found only its own code's rows."""
     by_words: dict[str, str] = {}
     for code in sorted(ACTION_LABELS):
         by_words.setdefault(action_label(code), code)
     if chosen in ACTION_LABELS:  # a link naming another code of a shared wording keeps it
         by_words[action_label(chosen)] = chosen
-    worded = sorted(((code, said) for said, code in by_words.items()), key=lambda c: c[1])
+    group_of = {code: str(label) for label, codes in ACTION_GROUPS for code in codes}
+    other = pgettext("audit action group", "Other")
+    grouped: dict[str, list[tuple[str, str]]] = {str(label): [] for label, _codes in ACTION_GROUPS}
+    for said, code in sorted(by_words.items()):
+        grouped.setdefault(group_of.get(code, other), []).append((code, said))
     unknown = [(chosen, chosen)] if chosen and chosen not in ACTION_LABELS else []
-    return [("", everything), *unknown, *worded]
+    return {"": [("", everything), *unknown], **{k: v for k, v in grouped.items() if v}}
 
 
 class UnknownPerson(ValueError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import BooleanField
 from wtforms import SelectField
 from wtforms import StringField
@@ -11,6 +12,8 @@ from wtforms.validators import Length
 from wtforms.validators import Optional
 from wtforms.validators import Regexp
 from wtforms.validators import ValidationError
+from wtforms.widgets import Select
+from wtforms.widgets import html_params
 
 from campus.fields import DayField
 from oversight import periods
@@ -75,6 +78,24 @@ def _months_between(first: str, last: str) -> int:
     return (b.year - a.year) * 12 + b.month - a.month + 1
 
 
+class LeadingGroupSelect(Select):
+    """A select of <optgroup>s whose group labelled "" is no group: its options ("All actions")
+    come first, outside any heading. WTForms' own select puts every option of grouped choices
+    under one."""
+
+    def __call__(self, field, **kwargs) -> Markup:
+        kwargs.setdefault("id", field.id)
+        html = [f"<select {html_params(name=field.name, **kwargs)}>"]
+        for group, choices in field.iter_groups():
+            options = [self.render_option(v, label, sel, **kw) for v, label, sel, kw in choices]
+            if group:
+                html += [f"<optgroup {html_params(label=group)}>", *options, "</optgroup>"]
+            else:
+                html += options
+        html.append("</select>")
+        return Markup("".join(html))  # noqa: S704  # each part escaped as WTForms does
+
+
 class AuditTrailForm(FlaskForm):
     """The audit trail's filter: a GET form, so a narrowed trail is a link one can share."""
 
@@ -86,10 +107,13 @@ class AuditTrailForm(FlaskForm):
         _l("Login of the person who acted"), validators=[Optional(), Length(max=64)]
     )
     denied = BooleanField(_l("Refused reads only"))
-    # Choices are the worded actions (`audit_trail.action_choices`); a code from a shared link
-    # that has no words yet still filters.
+    # Choices are the worded actions by domain (`audit_trail.action_choices`); a code from a
+    # shared link that has no words yet still filters.
     action = SelectField(
-        _l("Action"), validators=[Optional(), Length(max=50)], validate_choice=False
+        _l("Action"),
+        validators=[Optional(), Length(max=50)],
+        validate_choice=False,
+        widget=LeadingGroupSelect(),
     )
     day_from = DayField(_l("From"), validators=[Optional()])
     day_to = DayField(_l("To"), validators=[Optional()])

@@ -12,6 +12,8 @@ from datetime import date
 
 from flask_babel import gettext as _
 
+from campus.local_time import month_words
+
 AUTUMN, SPRING = "autumn", "spring"
 
 
@@ -24,7 +26,7 @@ class Period:
 
     def label(self) -> str:
         if self.kind == "month":
-            return f"{self.first:%Y-%m}"
+            return month_words(self.first)  # 2026年11月, November 2026
         if self.kind == "year":
             return _("School year %(start)s–%(end)s", start=self.first.year, end=self.last.year)
         if self.first.month == 9:

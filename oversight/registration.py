@@ -24,11 +24,27 @@ def register(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(access_views.bp)
     app.register_blueprint(audit_views.bp)
-    nav.register(app, lambda: _("Access review"), "access_review.index", {Role.ADMIN}, order=83)
-    nav.register(app, lambda: _("Audit trail"), "audit_trail.index", {Role.ADMIN}, order=84)
+    nav.register(
+        app,
+        lambda: _("Access review"),
+        "access_review.index",
+        {Role.ADMIN},
+        order=83,
+        section="oversight",
+    )
+    nav.register(
+        app,
+        lambda: _("Audit trail"),
+        "audit_trail.index",
+        {Role.ADMIN},
+        order=84,
+        section="oversight",
+    )
     workbench.register(app, oversight_workbench.access_review_items, {Role.ADMIN}, order=70)
     dashboard = set(views.DASHBOARD_ROLES)
-    nav.register(app, lambda: _("Oversight"), "oversight.dashboard", dashboard, order=80)
+    nav.register(
+        app, lambda: _("Oversight"), "oversight.dashboard", dashboard, order=80, section="oversight"
+    )
     nav.register(
         app, lambda: _("Province view"), "oversight.province", {Role.PROVINCE_AUDITOR}, order=80
     )

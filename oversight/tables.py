@@ -35,6 +35,7 @@ class Cell:
     value: object
     drill: dict | None = None  # drill-down arguments, when the viewer may open the list
     number: float | None = None  # a rate or figure shown as text, as the number it reads
+    words: str | None = None  # how a page says `value` (`|timed(words)`): "month" for 2026年11月
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,8 @@ def build(
     for record in frame.to_dict("records"):
         if protection is not None:
             record = protect(kpi.key, formats, record, protection)
-        row = [Cell(record[key]) for key, _label in keys]
+        # A month row reads in words on the page (2026年11月); its file keeps 2026-11.
+        row = [Cell(record[key], words="month" if key == "month" else None) for key, _l in keys]
         for column, _label, fmt in kpi.columns:
             if protection is not None and record[column] == protection.mark:
                 # "< 10" is true of a count; beside a rate or days it read as "under 10 %".

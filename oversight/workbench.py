@@ -9,6 +9,7 @@ from datetime import datetime
 from flask import current_app
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import pgettext
 from sqlalchemy.orm import Session
 
@@ -90,7 +91,12 @@ def access_review_items(session: Session, user: User, now: datetime) -> list[Ite
         url = url_for("access_review.index", institution=institution.id)
         deadline = day_words(review.deadline)
         if not access_review.overdue(review, admin.local_today(institution, now)):
-            text = _("%(count)s roles to review (due %(deadline)s)", count=count, deadline=deadline)
+            text = ngettext(
+                "%(num)s role to review (due %(deadline)s)",
+                "%(num)s roles to review (due %(deadline)s)",
+                count,
+                deadline=deadline,
+            )
             found.append(Item(count, text, url, Urgency.THIS_WEEK))
             continue
         late = access_review.pending(session, review, limit=OVERDUE_NAMED)
@@ -99,9 +105,10 @@ def access_review_items(session: Session, user: User, now: datetime) -> list[Ite
         )
         if count > len(late):
             named = _("%(names)s and %(more)s more", names=named, more=count - len(late))
-        text = _(
-            "%(count)s roles not reviewed by the deadline (%(deadline)s)",
-            count=count,
+        text = ngettext(
+            "%(num)s role not reviewed by the deadline (%(deadline)s)",
+            "%(num)s roles not reviewed by the deadline (%(deadline)s)",
+            count,
             deadline=deadline,
         )
         found.append(Item(count, text, url, Urgency.OVERDUE, named))

@@ -61,7 +61,14 @@ def _register_retention(app: Flask) -> None:
         group = AppGroup("privacy", help="The data's life cycle: retention, erasure, consent.")
         app.cli.add_command(group)
     group.add_command(retention_cli.purge_command)
-    nav.register(app, lambda: _("Erasure requests"), "erasure.index", set(REVIEW_ROLES), order=80)
+    nav.register(
+        app,
+        lambda: _("Erasure requests"),
+        "erasure.index",
+        set(REVIEW_ROLES),
+        order=80,
+        section="oversight",
+    )
     scheduler.register_sweep(app, "privacy.retention", purge.sweep)
 
 
@@ -92,6 +99,7 @@ def register_consent(app: Flask) -> None:
         "privacy_records.index_records",
         {Role.DIRECTOR},
         88,
+        section="oversight",
     )
     register_section(
         app,

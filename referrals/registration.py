@@ -74,8 +74,12 @@ def _register_nav(app: Flask) -> None:
     nav.register(app, lambda: _("Leave and return"), "leave.index", readers, order=41)
     nav.register(app, lambda: _("Hospital referrals"), "liaison.index", liaison, order=40)
     auditors = set(closure_views.AUDITORS)
-    nav.register(app, lambda: _("Referral closure"), "closure.index", auditors, order=70)
-    nav.register(app, lambda: _("Hospitals"), "hospitals.index", {Role.ADMIN}, order=83)
+    nav.register(
+        app, lambda: _("Referral closure"), "closure.index", auditors, order=82, section="oversight"
+    )
+    nav.register(
+        app, lambda: _("Hospitals"), "hospitals.index", {Role.ADMIN}, order=85, section="response"
+    )
     register_step(
         app,
         FirstStep(

@@ -36,7 +36,14 @@ def register(app: Flask) -> None:
     app.cli.add_command(campaign_cli)
     campaigners = set(views.CAMPAIGN_ROLES)
     nav.register(app, lambda: _("My screenings"), "screening.mine", {Role.STUDENT}, order=10)
-    nav.register(app, lambda: _("Campaigns"), "screening.campaign_list", campaigners, order=30)
+    nav.register(
+        app,
+        lambda: _("Campaigns"),
+        "screening.campaign_list",
+        campaigners,
+        order=30,
+        section="screening",
+    )
     workbench.register(app, screening_workbench.student_items, {Role.STUDENT}, order=10)
     workbench.register(app, screening_workbench.campaign_items, campaigners, order=30)
     workbench.register(

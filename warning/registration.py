@@ -86,9 +86,25 @@ def _register_nav(app: Flask) -> None:
     nav.register(app, lambda: _("Tasks"), "response.tasks", set(permissions.TASK_ROLES), order=15)
     nav.register(app, lambda: _("Ask for help"), "help.index", {Role.STUDENT}, order=9)
     nav.register_help(app, lambda: _("Ask a teacher to contact me"), "help.index")
-    nav.register(app, lambda: _("Triage policy"), "warning.policy", admin, order=83)
-    nav.register(app, lambda: _("Response policy"), "warning.response_policy", admin, order=83)
-    nav.register(app, lambda: _("Academic data import"), "warning.academic_import", admin, 84)
+    nav.register(
+        app, lambda: _("Triage policy"), "warning.policy", admin, order=83, section="response"
+    )
+    nav.register(
+        app,
+        lambda: _("Response policy"),
+        "warning.response_policy",
+        admin,
+        order=83,
+        section="response",
+    )
+    nav.register(
+        app,
+        lambda: _("Academic data import"),
+        "warning.academic_import",
+        admin,
+        84,
+        section="response",
+    )
 
 
 def _register_workbench(app: Flask) -> None:

@@ -25,6 +25,7 @@ from campus.models import ReviewOutcome
 from campus.structure import RECORD_TYPES
 from casework.models import CrisisDocumentKind
 from config import BASE_DIR
+from oversight.audit_trail import ACTION_GROUPS
 from oversight.audit_trail import ACTION_LABELS
 from oversight.audit_trail import OUTCOME_LABELS
 from oversight.audit_trail import record_label
@@ -344,6 +345,17 @@ def test_every_action_the_code_base_writes_has_words_on_the_audit_log():
         f"audit actions without words on the audit log: {missing}; add them to ACTION_LABELS "
         "in oversight/audit_trail.py and translate them (make messages)"
     )
+
+
+def test_every_worded_action_has_one_group_in_the_audit_trails_filter():
+    grouped = [code for _label, codes in ACTION_GROUPS for code in codes]
+    assert sorted(grouped) == sorted(set(grouped)), "an action in two groups of ACTION_GROUPS"
+    missing = sorted(ACTION_LABELS.keys() - set(grouped))
+    assert not missing, (
+        f"audit actions the filter offers under Other: {missing}; add each to its group in "
+        "ACTION_GROUPS in oversight/audit_trail.py"
+    )
+    assert not set(grouped) - ACTION_LABELS.keys(), "ACTION_GROUPS names an action without words"
 
 
 def test_every_kind_of_record_the_code_base_audits_has_words_on_the_audit_log(app):

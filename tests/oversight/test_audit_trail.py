@@ -3,6 +3,7 @@ narrowed to a student, a person, refusals or some days; the reading is itself au
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import pytest
@@ -151,6 +152,13 @@ def test_narrowed_to_one_action_chosen_by_its_words(trail, login):
     page = client.get("/admin/audit").get_data(as_text=True)
     assert '<option value="read_warning">Viewed a warning</option>' in page
     assert '<option value="break_glass">Emergency access (break-glass)</option>' in page
+    # ~180 actions grouped by domain, "All actions" first and in no group.
+    first = '<option value="">All actions</option><optgroup label="Student files and records">'
+    assert first in page
+    groups = dict(re.findall(r'<optgroup label="([^"]+)">(.*?)</optgroup>', page))
+    assert len(groups) == 12
+    assert 'value="read_warning"' in groups["Warnings and response"]
+    assert 'value="break_glass"' in groups["Student files and records"]
 
     def names(action: str) -> list[str]:
         body = client.get("/admin/audit", query_string={"action": action}).get_data(as_text=True)

@@ -20,33 +20,44 @@ def admin(campus):
     return user
 
 
+def _text(html: str) -> str:
+    return re.sub(r"<[^>]+>", "", html)
+
+
 @pytest.mark.parametrize(
     ("period", "shown", "compared"),
     [
-        ("term:2026-autumn", "2026-09 to 2027-01", "2026-02 to 2026-07"),
-        ("term:2027-spring", "2027-02 to 2027-07", "2026-09 to 2027-01"),
-        ("year:2026", "2026-09 to 2027-08", "2025-09 to 2026-08"),
-        ("month:2026-09", "2026-09 to 2026-09", "2026-08 to 2026-08"),
+        ("term:2026-autumn", "September 2026 to January 2027", "February 2026 to July 2026"),
+        ("term:2027-spring", "February 2027 to July 2027", "September 2026 to January 2027"),
+        ("year:2026", "September 2026 to August 2027", "September 2025 to August 2026"),
+        ("month:2026-09", "September 2026", "August 2026"),
     ],
 )
-def test_a_picked_period_shows_its_months_and_compares_with_the_one_before(
+def test_a_picked_period_shows_its_months_in_words_and_compares_with_the_one_before(
     admin, login, period, shown, compared
 ):
     page = login(admin).get("/oversight/", query_string={"period": period})
-    html = page.get_data(as_text=True)
+    text = _text(page.get_data(as_text=True))
     assert page.status_code == 200
-    assert f"Period: {shown}." in html
-    assert f"Change compared with {compared}." in html
+    assert f"Period: {shown}." in text
+    assert f"Change compared with {compared}." in text
+
+
+def test_the_picker_and_the_period_read_in_chinese_words(admin, login):
+    admin.locale = "zh_CN"
+    html = login(admin).get("/oversight/", query_string={"period": "month:2026-09"}).get_data(True)
+    assert '<option selected value="month:2026-09">2026年9月</option>' in html
+    assert "统计期间：2026年9月。" in _text(html)
+    page = _text(re.sub(r"<svg.*?</svg>", "", html, flags=re.S))  # the chart's axis keeps 2026-09
+    assert "2026-09" not in page
 
 
 def test_old_month_links_keep_working(admin, login):
     client = login(admin)
-    assert "Period: 2026-03 to 2026-05." in client.get(
-        "/oversight/?month_from=2026-03&month_to=2026-05"
-    ).get_data(as_text=True)
-    assert "Period: 2026-07 to 2026-07." in client.get("/oversight/?month=2026-07").get_data(
-        as_text=True
+    assert "Period: March 2026 to May 2026." in _text(
+        client.get("/oversight/?month_from=2026-03&month_to=2026-05").get_data(as_text=True)
     )
+    assert "Period: July 2026." in _text(client.get("/oversight/?month=2026-07").get_data(True))
 
 
 def test_a_forged_period_is_a_clear_400(admin, login):

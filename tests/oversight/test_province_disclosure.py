@@ -69,16 +69,24 @@ def _query(by: str, first: str, last: str) -> dict:
 
 
 def page_tables(client, by: str, first: str, last: str) -> dict[str, list[dict[str, str]]]:
-    """Every table of the page, by KPI key, as rows of {header: text shown}."""
+    """Every table of the page, by KPI key, as rows of {header: text shown}; a month (shown in
+    words) as the month its <time> holds (2026-08)."""
     body = client.get("/oversight/province", query_string=_query(by, first, last)).get_data(True)
     tables = {}
     for kpi, section in re.findall(r'id="kpi-(\w+)".*?<table>(.*?)</table>', body, re.S):
         rows = [
-            [html.unescape(cell).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)]
+            [
+                html.unescape(_held(cell)).strip()
+                for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)
+            ]
             for row in re.findall(r"<tr>(.*?)</tr>", section, re.S)
         ]
         tables[kpi] = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
     return tables
+
+
+def _held(cell: str) -> str:
+    return re.sub(r'<time datetime="([^"]+)">[^<]*</time>', r"\1", cell)
 
 
 def export_table(client, kpi: str, fmt: str, by: str, first: str, last: str) -> list[dict]:
