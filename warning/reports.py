@@ -48,6 +48,7 @@ from campus.submissions import stored_once
 from warning import labels
 from warning import response
 from warning import services
+from warning.models import DANGER_CONCERNS
 from warning.models import ConcernCategory
 from warning.models import ConcernReport
 from warning.models import EarlyWarning
@@ -287,9 +288,10 @@ def file_concern_report(
     returns the report it filed and writes nothing, because two reports within 30 days raise the
     student to yellow and one tap must not count twice."""
     text = (text or "").strip()
-    if not text:
-        raise ReportError(N_("Describe what you noticed."))
     category = ConcernCategory(category)
+    if not text and category not in DANGER_CONCERNS:
+        # Someone in danger now is reported without words rather than a minute later.
+        raise ReportError(N_("Describe what you noticed."))
 
     def file() -> ConcernReport:
         report = ConcernReport(

@@ -585,7 +585,7 @@ def concern(kind: str, unit_id: int):
             unit=found,
             student=target,
             category=form.category.data,
-            text=filled(form.text),
+            text=form.text.data or "",  # may be empty when someone is in danger now
             now=clock.now(),
             submission=filled(form.submission),
         )
