@@ -15,7 +15,9 @@ without the report a reporter owed is `missing`, this week's `due`. A unit with 
 nothing and is listed only if something was filed.
 
 What the page shows is what the department may see: who filed, the note, whom the note named and
-whom a concern was about (with its category), each student only when in the viewer's scope. Never
+whom a concern was about (with its category), each student only when in the viewer's scope (one
+outside it is counted, so a note naming a student of another department never reads as naming
+no one: a room is shared by departments). Never
 a concern's own words (clinical free text, read on the student's record by those who may), levels
 or scores.
 """
@@ -83,6 +85,7 @@ class UnitWeek:
     report: WeeklyReport | None = None
     filed_by: str | None = None
     named: list[Student] = field(default_factory=list)  # students the note named, in scope
+    named_elsewhere: int = 0  # named by the note, outside the viewer's scope: counted, not named
     concerns: list[ConcernReport] = field(default_factory=list)  # about students in scope
     concerns_elsewhere: int = 0  # about students outside the viewer's scope: counted, not named
 
@@ -185,6 +188,13 @@ def weeks_of(
     ).all():
         if student not in named[report_id]:
             named[report_id].append(student)
+    named_all: dict[int, int] = defaultdict(int)
+    for report_id, students in session.execute(
+        select(Signal.evidence_id, func.count(func.distinct(Signal.student_id)))
+        .where(Signal.evidence_type == "weekly_report", Signal.evidence_id.in_(ids))
+        .group_by(Signal.evidence_id)
+    ).all():
+        named_all[report_id] = students
     concerns: dict[int, list[ConcernReport]] = defaultdict(list)
     for concern in session.scalars(
         select(ConcernReport)
@@ -229,6 +239,7 @@ def weeks_of(
                     report=report,
                     filed_by=filers.get(report.filed_by_id),
                     named=named.get(report.id, []),
+                    named_elsewhere=named_all[report.id] - len(named.get(report.id, [])),
                     concerns=mine,
                     concerns_elsewhere=all_concerns[report.id] - len(mine),
                 )

@@ -118,6 +118,26 @@ def test_the_counsellor_reads_her_departments_reports_with_a_note_naming_no_one(
     assert len(read) == 2  # the list and the room's page
 
 
+def test_a_note_naming_a_roommate_of_another_department_says_so_not_names_no_one(
+    network, login, campus
+):
+    """Before: a room shared by two departments, its note naming a History student read "names
+    no one" to the Computing counsellor, who may not see that student."""
+    roommate = campus.student(network.other_student.class_group, network.room, name="孙玉萍")
+    campus.commit()
+    reporter, url = _unit(network, "room")
+    note = {"note": NOTE, "students": [roommate.id]}
+    assert login(reporter).post(f"{url}/weekly-report", data=note).status_code == 302
+    mine = login(network.dept_counsellor).get("/warnings/weekly-reports").get_data(as_text=True)
+    assert NOTE in mine
+    assert "The note names 1 student outside your reach." in mine
+    assert "The note names no one" not in mine
+    assert "孙玉萍" not in mine
+    theirs = login(network.other_counsellor).get("/warnings/weekly-reports").get_data(as_text=True)
+    assert "孙玉萍" in theirs
+    assert "outside your reach" not in theirs
+
+
 def test_another_departments_units_are_not_found_and_not_listed(network, login):
     reporter, url = _unit(network, "room")
     login(reporter).post(f"{url}/weekly-report", data={"note": NOTE})
