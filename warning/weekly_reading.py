@@ -37,10 +37,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import contains_eager
 
+from campus import clock
 from campus.models import ClassGroup
 from campus.models import Department
 from campus.models import DormBuilding
 from campus.models import DormRoom
+from campus.models import Institution
 from campus.models import Student
 from campus.models import User
 from campus.scope import Capability
@@ -48,6 +50,7 @@ from campus.scope import student_filter
 from warning.models import ConcernReport
 from warning.models import Signal
 from warning.models import WeeklyReport
+from warning.reports import week_start
 from warning.reports import weekly_report_status
 
 WEEKS_SHOWN = 4  # the overview: this week and the three before it
@@ -247,6 +250,20 @@ def weeks_of(
         rows.sort(key=lambda r: STATE_ORDER.index(r.state))  # stable: by kind and name within
         shown.append(ReportWeek(week, week == current, rows))
     return shown
+
+
+def first_week(session: Session, institution_id: int, current: date) -> date:
+    """The Monday of the earliest week there is anything to read: the institution's first week
+    live, or an earlier week a report was filed for (imported history), never after ``current``.
+    The pages go back no further: before it every week is empty."""
+    institution = session.get_one(Institution, institution_id)
+    live = week_start(clock.local_date(institution.live_since, clock.institution_zone(institution)))
+    filed = session.scalar(
+        select(func.min(WeeklyReport.week_start)).where(
+            WeeklyReport.institution_id == institution_id
+        )
+    )
+    return min(live, filed or live, current)
 
 
 def _owed(session: Session, units: list[UnitRef], weeks: list[date]) -> dict[date, set]:

@@ -138,6 +138,22 @@ def test_a_note_naming_a_roommate_of_another_department_says_so_not_names_no_one
     assert "outside your reach" not in theirs
 
 
+def test_the_weeks_go_back_to_the_first_week_live_and_no_further(network, login):
+    """Before: ?week=1900-01-01 paged into empty weeks back to 1899, each saying "no reports
+    were owed or filed this week"."""
+    client = login(network.other_counsellor)  # History: a class, but no reporter in it
+    page = client.get("/warnings/weekly-reports").get_data(as_text=True)
+    assert "No reports were owed or filed this week." in page  # this week
+    assert "No reports were owed or filed that week." in page  # the weeks before it
+    for asked in ("1900-01-01", "2026-08-26"):
+        page = client.get(f"/warnings/weekly-reports?week={asked}").get_data(as_text=True)
+        # The first week live (tests.factories.TERM_START), named by its first day, and none before.
+        assert 'Week beginning <time datetime="2026-08-24">Monday 24 August</time>' in page
+        assert 'id="week-2026-08-17"' not in page
+        assert "Earlier weeks" not in page
+        assert "Later weeks" in page
+
+
 def test_another_departments_units_are_not_found_and_not_listed(network, login):
     reporter, url = _unit(network, "room")
     login(reporter).post(f"{url}/weekly-report", data={"note": NOTE})
