@@ -13,6 +13,7 @@ from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.models import Role
 from warning.models import ConcernReport
+from warning.models import Signal
 from warning.models import WeeklyReport
 
 NOTE = "宿舍最近有人整晚不睡"
@@ -90,6 +91,30 @@ def test_a_note_can_follow_a_concern_in_the_same_week(network, login):
     again = client.post(f"{url}/weekly-report", data={"note": "again"}, follow_redirects=True)
     assert "already been filed" in again.get_data(as_text=True)
     assert db.session.scalar(select(WeeklyReport.note)) == NOTE
+
+
+def test_a_note_can_follow_all_is_well_and_the_week_reads_as_a_note_everywhere(network, login):
+    """Before: after "all is well" the informant could add nothing to the week. The note makes
+    it a note report: the reporter's page, the student's record and the department read it."""
+    reporter, url = _unit(network, "room")
+    client = login(reporter)
+    assert client.post(f"{url}/zero-report").status_code == 302
+    assert "Add the note" in client.get(url).get_data(as_text=True)
+    note = {"note": NOTE, "students": [network.student.id]}
+    assert client.post(f"{url}/weekly-report", data=note).status_code == 302
+    week = db.session.scalar(select(WeeklyReport))
+    assert (week.zero_report, week.note, _count(WeeklyReport)) == (False, NOTE, 1)
+    assert db.session.scalar(select(Signal.evidence_id)) == week.id  # on the student's record
+    page = client.get(url).get_data(as_text=True)
+    assert "(All is well)" not in page
+    assert "Add the note" not in page
+    assert page.count(NOTE) == 2  # this week's report and the list of what was filed
+    again = client.post(f"{url}/weekly-report", data={"note": "again"}, follow_redirects=True)
+    assert "already been filed" in again.get_data(as_text=True)
+    read = login(network.dept_counsellor).get("/warnings/weekly-reports").get_data(as_text=True)
+    row = read.split(network.room.label)[1].split("</tr>")[0]
+    assert "Note filed" in row
+    assert NOTE in row
 
 
 def test_the_counsellor_reads_her_departments_reports_with_a_note_naming_no_one(network, login):
