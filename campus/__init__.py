@@ -183,6 +183,8 @@ _DEFAULTS = {403: Forbidden.description}
 
 
 def _init_errors(app: Flask) -> None:
+    from campus import nav
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
         return render_template("errors.html", code=400, error=error), 400
@@ -194,7 +196,11 @@ def _init_errors(app: Flask) -> None:
         if error.code >= 500:
             _as_signed_out()
         page = render_template(
-            "errors.html", code=error.code, error=error, default_descriptions=_DEFAULTS
+            "errors.html",
+            code=error.code,
+            error=error,
+            default_descriptions=_DEFAULTS,
+            to_staff=nav.addressed_as_staff(current_user),
         )
         return page, error.code
 

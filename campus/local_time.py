@@ -165,6 +165,26 @@ def day_words(value: Any, now: datetime | None = None) -> str:
     return _day_text(day, with_year=day.year != today.year)
 
 
+# A week named by its first day, the weekday set off as people write it: 12月7日（周一）,
+# Monday 7 December (another year's with its year).
+WEEK_PATTERNS = {
+    "zh": ("M月d日（EEE）", "y年M月d日（EEE）"),
+    "en": ("EEEE d MMMM", "EEEE d MMMM y"),
+}
+
+
+def week_words(value: Any, now: datetime | None = None) -> str:
+    """The first day of a week as a heading names the week by it ("%(day)s起的一周",
+    "Week beginning %(day)s"): 12月7日（周一）, Monday 7 December; "" for nothing."""
+    moment = _moment(value)
+    if moment is None:
+        return ""
+    day = local_day(moment) if isinstance(moment, datetime) else moment
+    this_year, other_year = WEEK_PATTERNS.get(viewer_locale().split("_")[0], WEEK_PATTERNS["en"])
+    pattern = this_year if day.year == local_day(now or clock.now()).year else other_year
+    return str(format_date(day, pattern))
+
+
 def dated_words(value: Any, now: datetime | None = None) -> str:
     """A day with its year whatever the year (2026年12月7日 周一): each end of a period that
     crosses a new year says its own, or "2025年12月1日 至 12月7日" reads as one week."""
@@ -293,13 +313,14 @@ def machine_time(value: Any) -> str:
 # How `timed` says a time, by the name a template gives: a record of when something happened
 # ("moment": 12月5日 周六 07:34), a deadline or a note's time read as it is planned by ("due":
 # 今天 14:00), a day ("day": 12月7日 周一), a day with its year ("dated": 2026年12月7日 周一), a
-# calendar month ("month": 2026年11月).
+# calendar month ("month": 2026年11月), a week's first day ("week": 12月7日（周一）).
 WORDS = {
     "moment": moment_words,
     "due": due_words,
     "day": day_words,
     "dated": dated_words,
     "month": month_words,
+    "week": week_words,
 }
 
 
@@ -318,7 +339,7 @@ def timed(context: Context, value: Any, words: str = "moment") -> str:
             return held
         return Markup('<time datetime="{}">{}</time>').format(held, month_words(moment))
     if context.get("printing"):
-        return local_date(moment) if words in ("day", "dated") else local_time(moment)
+        return local_date(moment) if words in ("day", "dated", "week") else local_time(moment)
     return Markup('<time datetime="{}">{}</time>').format(
         machine_time(moment), WORDS[words](moment)
     )

@@ -18,6 +18,15 @@ from flask_babel import lazy_pgettext as _lp
 from campus.models import Role
 from campus.models import User
 
+# A student's roles: who holds no other is a student, addressed 你 (staff are addressed 您).
+PEER_ROLES = frozenset({Role.STUDENT, Role.CLASS_COMMITTEE, Role.DORM_INFORMANT})
+
+
+def addressed_as_staff(user: User) -> bool:
+    """Whether ``user`` is addressed as staff (您) rather than as a student (你): signed in and
+    holding a role beyond the student's and the peer roles (docs/architecture.md)."""
+    return bool(user.is_authenticated) and not {a.role for a in user.roles} <= PEER_ROLES
+
 
 @dataclass(frozen=True)
 class NavEntry:

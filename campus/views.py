@@ -287,7 +287,7 @@ def _students_on_duty_phone(institution_id: int) -> str | None:
     return on_duty_phone(db.session.get(Institution, institution_id))
 
 
-PEER_ROLES = frozenset({Role.STUDENT, Role.CLASS_COMMITTEE, Role.DORM_INFORMANT})
+PEER_ROLES = nav.PEER_ROLES
 
 
 def home_title() -> str:

@@ -63,7 +63,12 @@ SCRIPTS_FILE = Path(__file__).with_name("call_scripts.yaml")
 
 
 class FamilyContactError(ValueError):
-    """A family contact that cannot be logged as given; the message says what to change."""
+    """A family contact that cannot be logged as given; the message says what to change, and
+    `field` names the form's field it is about (None: the contact as a whole)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -141,9 +146,13 @@ def check_family_contact(
         raise PermissionError("not a family-contact writer for this student")
     at = clock.to_utc(data.at, _zone(session, student))
     if at > now:
-        raise FamilyContactError(N_("A contact cannot be logged before it has happened."))
+        raise FamilyContactError(
+            N_("A contact cannot be logged before it has happened."), field="at"
+        )
     if data.follow_up_on is not None and data.follow_up_on < data.at.date():
-        raise FamilyContactError(N_("The follow-up date cannot come before the contact."))
+        raise FamilyContactError(
+            N_("The follow-up date cannot come before the contact."), field="follow_up_on"
+        )
     if not set(data.agreements) <= set(AGREEMENTS):
         raise FamilyContactError(N_("Choose the agreements from the list."))
     if not data.summary.strip() or not data.guardian_name.strip():

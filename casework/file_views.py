@@ -24,6 +24,7 @@ from campus.documents import pdf_download
 from campus.documents import print_language
 from campus.documents import printed_in
 from campus.extensions import db
+from campus.forms import add_error
 from campus.forms import filled
 from campus.i18n import refusal_text
 from campus.i18n import viewer_locale
@@ -238,7 +239,11 @@ def new_family_contact(student_id: int) -> ResponseReturnValue:
                     db.session, current_user, student, contact, clock.now()
                 )
             except family_contacts.FamilyContactError as error:
-                form.form_errors.append(refusal_text(error))
+                # Beside the field it is about (the follow-up date), else at the form's head.
+                if error.field is not None:
+                    add_error(form[error.field], refusal_text(error))
+                else:
+                    form.form_errors.append(refusal_text(error))
             except Refused as refused:
                 form.form_errors.append(refused.message.shown())
             else:

@@ -273,7 +273,7 @@ ACTION_GROUPS: tuple[tuple[object, tuple[str, ...]], ...] = (
     (
         _lp("audit action group", "Interviews"),
         _codes(
-            "interview_list_read interview_read interview.assign "
+            "interview_list_read interview_read interview.assign interview.due_moved "
             "interview.held_by_assessment interview.interviewer_gone interview.invite "
             "interview.no_show interview.outcome interview.reschedule interview.unreachable"
         ),

@@ -146,11 +146,49 @@ def department_campaign(
     return DepartmentProgress(campaign, department, cover)
 
 
-def still_to_complete(
+@dataclass(frozen=True)
+class ClassToComplete:
+    """A class of the department with students still to complete the campaign: the list's
+    class filter."""
+
+    id: int
+    name: str
+    remaining: int
+
+
+def _owing(user: User, found: DepartmentProgress) -> list[ColumnElement[bool]]:
+    """The department's assignments still owed, of the students `user` may see."""
+    return [
+        CampaignAssignment.campaign_id == found.campaign.id,
+        Student.department_id == found.department.id,
+        student_filter(user, Capability.ROSTER),
+        campaigns.still_owed(),
+    ]
+
+
+def classes_to_complete(
     session: Session, user: User, found: DepartmentProgress
+) -> list[ClassToComplete]:
+    """The department's classes with a student still owing the campaign, by name, each with
+    how many (one query)."""
+    rows = session.execute(
+        select(ClassGroup.id, ClassGroup.name, func.count())
+        .select_from(CampaignAssignment)
+        .join(Student, CampaignAssignment.student_id == Student.id)
+        .join(ClassGroup, Student.class_id == ClassGroup.id)
+        .where(*_owing(user, found))
+        .group_by(ClassGroup.id, ClassGroup.name)
+        .order_by(ClassGroup.name, ClassGroup.id)
+    ).all()
+    return [ClassToComplete(class_id, name, count) for class_id, name, count in rows]
+
+
+def still_to_complete(
+    session: Session, user: User, found: DepartmentProgress, class_id: int | None = None
 ) -> list[StillToComplete]:
-    """The department's students who still owe the campaign, by class then name: the same
-    students the counts call started and not started (or, once it closed, expired)."""
+    """The department's students who still owe the campaign (of class `class_id` only, when
+    given), by class then name: the same students the counts call started and not started
+    (or, once it closed, expired)."""
     saved = (
         select(func.max(InstrumentResponse.updated_at))
         .where(InstrumentResponse.assignment_id == CampaignAssignment.id)
@@ -176,10 +214,8 @@ def still_to_complete(
         .join(Student, CampaignAssignment.student_id == Student.id)
         .join(ClassGroup, Student.class_id == ClassGroup.id)
         .where(
-            CampaignAssignment.campaign_id == found.campaign.id,
-            Student.department_id == found.department.id,
-            student_filter(user, Capability.ROSTER),
-            campaigns.still_owed(),
+            *_owing(user, found),
+            *([Student.class_id == class_id] if class_id is not None else []),
         )
         .order_by(ClassGroup.name, Student.name, Student.student_number)
     ).all()

@@ -618,13 +618,21 @@ def department_progress(campaign_id: int, department_id: int):
     if found is None:
         audit.record_denied(db.session, current_user, PROGRESS_READ, "campaign", campaign_id)
         abort(404)
-    rows = progress.still_to_complete(db.session, current_user, found)
+    # A class of the department narrows the list (156 cards on a phone); another's is a 404.
+    class_id = request.args.get("class", type=int)
+    chosen = db.session.get(ClassGroup, class_id) if class_id is not None else None
+    if class_id is not None and (chosen is None or chosen.department_id != department_id):
+        audit.record_denied(db.session, current_user, PROGRESS_READ, "campaign", campaign_id)
+        abort(404)
+    rows = progress.still_to_complete(db.session, current_user, found, class_id)
     page = render_template(
         "screening/department_progress.html",
         found=found,
         campaign=found.campaign,
         cover=found.coverage,
         rows=rows,
+        classes=progress.classes_to_complete(db.session, current_user, found),
+        chosen=chosen,
         is_open=found.campaign.is_open(now),
     )
     # Rendered first, as the interview list is: the audit's commit would expire what it shows.
@@ -635,7 +643,8 @@ def department_progress(campaign_id: int, department_id: int):
         record_type="campaign",
         student_ids=[r.student_id for r in rows],
         institution_id=found.campaign.institution_id,
-        detail=f"rows={len(rows)} campaign={campaign_id} department={department_id}",
+        detail=f"rows={len(rows)} campaign={campaign_id} department={department_id}"
+        + (f" class={class_id}" if class_id is not None else ""),
     )
     return page
 

@@ -23,6 +23,7 @@ from campus.fields import spreadsheet_file
 from campus.forms import MultiCheckboxField
 from campus.forms import OnceForm
 from warning.help import CONTACT_WAYS
+from warning.models import DANGER_CONCERNS
 from warning.models import ConcernCategory
 from warning.models import LifeEventKind
 
@@ -86,10 +87,20 @@ class ConcernReportForm(OnceForm):
         labelled_choices(CONCERN_LABELS),
         _l("Choose what worries you about the student."),
     )
-    text = required_text(
-        _l("What happened, in your words"), _l("Say what happened, in your words."), 2000
+    # Required, except when someone may be in danger now: that report must not wait for words.
+    text = TextAreaField(
+        _l("What happened, in your words"),
+        validators=[Length(max=2000)],
+        description=_l(
+            "If someone may be in danger now (suicidal talk, self-harm, crisis), you may send "
+            "the report without this; add what you can."
+        ),
     )
     submit = SubmitField(_l("Send concern report"))
+
+    def validate_text(self, field) -> None:
+        if not (field.data or "").strip() and self.category.data not in DANGER_CONCERNS:
+            raise ValidationError(_l("Say what happened, in your words."))
 
 
 class LifeEventForm(OnceForm):

@@ -387,6 +387,23 @@ def labelled(
     return render(key, params, fallback, printed=bool(context.get("printing")))
 
 
+LEVEL_CODES = {0: "none", 1: "blue", 2: "yellow", 3: "red"}
+
+
+def without_level(text: str, level: int | None) -> str:
+    """A reason or change shown after a badge or words that already name ``level``: the level
+    it opens with ("红色：", "red: ") left out, so the level is said once ("红色 医院报告…", not
+    "红色 红色：医院报告…"). A text opening with any other level keeps it: that says more."""
+    code = LEVEL_CODES.get(level) if level is not None else None
+    if code is None:
+        return text
+    for word in (gettext(LEVEL_WORDS[code]), code):
+        for separator in ("：", ": "):
+            if text.startswith(word + separator):
+                return text[len(word + separator) :]
+    return text
+
+
 def english(key: str, params: Mapping[str, Any]) -> str:
     """The English text of a stored key and parameters (what ``label``/``reason`` store)."""
     return _render(key, params, _identity)

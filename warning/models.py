@@ -420,6 +420,13 @@ class ConcernCategory(enum.StrEnum):
     OTHER = "other"
 
 
+# The concerns of someone who may be in danger now: the report goes through without a
+# description (one is asked for, not required), so typing never delays the alarm it raises.
+DANGER_CONCERNS = frozenset(
+    {ConcernCategory.SUICIDAL_TALK, ConcernCategory.SELF_HARM, ConcernCategory.CRISIS_BEHAVIOUR}
+)
+
+
 class WeeklyReport(Model):
     """A class's or a dorm room's report for one ISO week; a zero report says all is well.
 

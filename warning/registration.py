@@ -49,6 +49,7 @@ def register(app: Flask) -> None:
 def _register_template_globals(app: Flask) -> None:
     # Reasons and signal labels are stored as message ids: every template shows them through this.
     app.add_template_global(labels.labelled, "labelled")
+    app.add_template_filter(labels.without_level, "without_level")
     app.add_template_global(labels.policy_name, "policy_name")
     app.add_template_global(labels.flag_names, "flag_names")
     app.add_template_global(vocabulary.instrument_abbreviation, "instrument_abbreviation")

@@ -5,7 +5,8 @@ see their own roster and what they filed, never levels or signals. A concern rep
 signal (the policy makes suicidal talk, self-harm and crisis behaviour red at once). A weekly report
 is about the unit; a reporter who is worried about someone names them in it, and each named student
 gets a ``weekly_report`` signal in the same commit, so the note reaches the department on that
-student's timeline instead of sitting unread. A zero report counts as the week's report.
+student's timeline instead of sitting unread. A zero report counts as the week's report; its
+reporter may add a note to it later in the week, which makes it a note report.
 
 The loop is closed for whoever filed a concern report: an inbox note at once that it was received,
 and another when it has been followed up, which is when a staff member first acts on the warning
@@ -49,6 +50,7 @@ from campus.submissions import stored_once
 from warning import labels
 from warning import response
 from warning import services
+from warning.models import DANGER_CONCERNS
 from warning.models import ConcernCategory
 from warning.models import ConcernReport
 from warning.models import EarlyWarning
@@ -278,21 +280,19 @@ def has_concern(session: Session, report: WeeklyReport) -> bool:
 def _add_note(
     session: Session, report: WeeklyReport, *, user: User, zero_report: bool, note: str | None
 ) -> WeeklyReport:
-    """The week's report is in already. What a concern report made can still take the week's
-    note from the one who filed it (what worries them about the room or class as a whole); any
+    """The week's report is in already: an "all is well" or what a concern report made. It can
+    still take the week's note from the one who filed it (a remark on a good week, or what
+    worries them about the room or class as a whole); the note makes it a note report
+    (`zero_report` false), so it reads as one everywhere, the department's page included. Any
     other second report is refused, a zero report with the reason when the week has a concern.
     The note is written by a conditional UPDATE, so a double submit writes it once."""
-    if zero_report or report.filed_by_id != user.id or report.zero_report or report.note:
+    if zero_report or report.filed_by_id != user.id or report.note:
         raise ReportError(_refusal(session, report, zero_report=zero_report))
     written = rows_changed(
         session,
         update(WeeklyReport)
-        .where(
-            WeeklyReport.id == report.id,
-            WeeklyReport.note.is_(None),
-            WeeklyReport.zero_report.is_(False),
-        )
-        .values(note=note)
+        .where(WeeklyReport.id == report.id, WeeklyReport.note.is_(None))
+        .values(note=note, zero_report=False)
         .execution_options(synchronize_session=False),
     )
     if not written:
@@ -352,9 +352,10 @@ def file_concern_report(
     returns the report it filed and writes nothing, because two reports within 30 days raise the
     student to yellow and one tap must not count twice."""
     text = (text or "").strip()
-    if not text:
-        raise ReportError(N_("Describe what you noticed."))
     category = ConcernCategory(category)
+    if not text and category not in DANGER_CONCERNS:
+        # Someone in danger now is reported without words rather than a minute later.
+        raise ReportError(N_("Describe what you noticed."))
 
     def file() -> ConcernReport:
         report = ConcernReport(

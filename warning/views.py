@@ -585,7 +585,7 @@ def concern(kind: str, unit_id: int):
             unit=found,
             student=target,
             category=form.category.data,
-            text=filled(form.text),
+            text=form.text.data or "",  # may be empty when someone is in danger now
             now=clock.now(),
             submission=filled(form.submission),
         )
@@ -614,16 +614,18 @@ def concern(kind: str, unit_id: int):
 # --------------------------------------------------------------------------------------------------
 
 
-def _report_weeks() -> tuple[date, date]:
-    """(newest week shown, this week): Mondays by the viewer's institution's calendar; `?week=`
-    (a day, ISO) moves the newest back, never past this week."""
+def _report_weeks(institution_id: int) -> tuple[date, date, date]:
+    """(newest week shown, this week, first week): Mondays by the viewer's institution's
+    calendar; `?week=` (a day, ISO) moves the newest back, never past this week nor before the
+    first week there is anything to read (`weekly_reading.first_week`)."""
     zone = clock.institution_zone(current_user.institution)
     current = reports.week_start(clock.local_date(clock.now(), zone))
+    first = weekly_reading.first_week(db.session, institution_id, current)
     try:
         asked = date.fromisoformat(request.args.get("week", ""))
     except ValueError:
-        return current, current
-    return min(reports.week_start(asked), current), current
+        return current, current, first
+    return max(min(reports.week_start(asked), current), first), current, first
 
 
 @bp.route("/weekly-reports")
@@ -661,14 +663,18 @@ def unit_reports(kind: str, unit_id: int):
 def _weekly_page(units, shown: int, *, institution_id: int, detail: str, **page) -> str:
     """The weekly reports of `units`, `shown` weeks back from the one asked for, each student
     shown audited as read (the department's page and one unit's alike)."""
-    newest, current = _report_weeks()
-    weeks = weekly_reading.weeks_of(db.session, current_user, units, newest, current, shown)
+    newest, current, first = _report_weeks(institution_id)
+    # No week before the first with anything to read (?week=1900-01-01 paged into empty weeks
+    # back to 1899), and no link to one.
+    shown_now = min(shown, (newest - first).days // 7 + 1)
+    weeks = weekly_reading.weeks_of(db.session, current_user, units, newest, current, shown_now)
+    earlier = newest - timedelta(weeks=shown)
     body = render_template(
         "warning/weekly_reports.html",
         weeks=weeks,
         newest=newest,
-        earlier=newest - timedelta(weeks=shown),
-        later=newest + timedelta(weeks=shown) if newest < current else None,
+        earlier=earlier if earlier >= first else None,
+        later=min(newest + timedelta(weeks=shown), current) if newest < current else None,
         concern_labels=CONCERN_LABELS,
         **page,
     )

@@ -16,7 +16,9 @@ without the report a reporter owed is `missing`, this week's `due`. A unit with 
 nothing and is listed only if something was filed.
 
 What the page shows is what the department may see: who filed, the note, whom the note named and
-whom a concern was about (with its category), each student only when in the viewer's scope. Never
+whom a concern was about (with its category), each student only when in the viewer's scope (one
+outside it is counted, so a note naming a student of another department never reads as naming
+no one: a room is shared by departments). Never
 a concern's own words (clinical free text, read on the student's record by those who may), levels
 or scores.
 """
@@ -36,10 +38,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import contains_eager
 
+from campus import clock
 from campus.models import ClassGroup
 from campus.models import Department
 from campus.models import DormBuilding
 from campus.models import DormRoom
+from campus.models import Institution
 from campus.models import Student
 from campus.models import User
 from campus.scope import Capability
@@ -47,6 +51,7 @@ from campus.scope import student_filter
 from warning.models import ConcernReport
 from warning.models import Signal
 from warning.models import WeeklyReport
+from warning.reports import week_start
 from warning.reports import weekly_report_status
 
 WEEKS_SHOWN = 4  # the overview: this week and the three before it
@@ -84,6 +89,7 @@ class UnitWeek:
     report: WeeklyReport | None = None
     filed_by: str | None = None
     named: list[Student] = field(default_factory=list)  # students the note named, in scope
+    named_elsewhere: int = 0  # named by the note, outside the viewer's scope: counted, not named
     concerns: list[ConcernReport] = field(default_factory=list)  # about students in scope
     concerns_elsewhere: int = 0  # about students outside the viewer's scope: counted, not named
 
@@ -186,6 +192,13 @@ def weeks_of(
     ).all():
         if student not in named[report_id]:
             named[report_id].append(student)
+    named_all: dict[int, int] = defaultdict(int)
+    for report_id, students in session.execute(
+        select(Signal.evidence_id, func.count(func.distinct(Signal.student_id)))
+        .where(Signal.evidence_type == "weekly_report", Signal.evidence_id.in_(ids))
+        .group_by(Signal.evidence_id)
+    ).all():
+        named_all[report_id] = students
     concerns: dict[int, list[ConcernReport]] = defaultdict(list)
     for concern in session.scalars(
         select(ConcernReport)
@@ -230,6 +243,7 @@ def weeks_of(
                     report=report,
                     filed_by=filers.get(report.filed_by_id),
                     named=named.get(report.id, []),
+                    named_elsewhere=named_all[report.id] - len(named.get(report.id, [])),
                     concerns=mine,
                     concerns_elsewhere=all_concerns[report.id] - len(mine),
                 )
@@ -237,6 +251,20 @@ def weeks_of(
         rows.sort(key=lambda r: STATE_ORDER.index(r.state))  # stable: by kind and name within
         shown.append(ReportWeek(week, week == current, rows))
     return shown
+
+
+def first_week(session: Session, institution_id: int, current: date) -> date:
+    """The Monday of the earliest week there is anything to read: the institution's first week
+    live, or an earlier week a report was filed for (imported history), never after ``current``.
+    The pages go back no further: before it every week is empty."""
+    institution = session.get_one(Institution, institution_id)
+    live = week_start(clock.local_date(institution.live_since, clock.institution_zone(institution)))
+    filed = session.scalar(
+        select(func.min(WeeklyReport.week_start)).where(
+            WeeklyReport.institution_id == institution_id
+        )
+    )
+    return min(live, filed or live, current)
 
 
 def _owed(session: Session, units: list[UnitRef], weeks: list[date]) -> dict[date, set]:

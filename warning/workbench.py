@@ -30,6 +30,7 @@ from warning import actions
 from warning import permissions
 from warning import queue
 from warning import reports
+from warning.forms import ALL_IS_WELL
 from warning.labels import tier_label
 from warning.models import Deadline
 from warning.models import EarlyWarning
@@ -360,6 +361,7 @@ def reporter_items(session: Session, user: User, now: datetime) -> list[Item]:
             if kind == "class"
             else _("This week's dorm report is not filed yet")
         )
-        detail = _("A zero report is enough when all is well.")
+        # The button's own words, so the card and the page it leads to say the same.
+        detail = _("When all is well, just tap “%(button)s”.", button=ALL_IS_WELL)
         items.append(Item(len(units), text, url_for(endpoint), Urgency.THIS_WEEK, detail))
     return items

@@ -86,3 +86,24 @@ def test_the_forgotten_password_page_says_ni(client, school):
     _chinese(client)
     text = _main(client.get("/password/reset"))
     assert "您" not in text
+
+
+def test_the_not_found_page_says_nin_to_staff_and_ni_to_a_student(client, campus):
+    """Before: it said 未找到，或你无权查看 to a counsellor too."""
+    inst = campus.institution("ABC")
+    group = campus.class_group(campus.department(inst), "CS2602", grade=2026)
+    readers = {
+        "counsellor": campus.staff(inst, Role.DEPT_COUNSELLOR, login="dc09"),
+        "student": campus.student(group, number="202699").user,
+    }
+    campus.commit()
+    shown = {}
+    for who, person in readers.items():
+        client.get("/logout")
+        sign_in(client, person)
+        _chinese(client)
+        response = client.get("/no-such-page")
+        assert response.status_code == 404
+        shown[who] = _main(response)
+    assert "未找到，或你无权查看" in shown["student"]
+    assert "你无权" not in shown["counsellor"]  # 您 (or, before the catalog has it, English)

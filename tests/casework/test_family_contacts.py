@@ -7,6 +7,7 @@ import re
 from datetime import date
 from datetime import datetime
 
+import lxml.html
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -119,6 +120,19 @@ def test_a_contact_in_the_future_is_refused_and_nothing_is_written(world, login)
     )
     assert response.status_code == 400
     assert "before it has happened" in response.get_data(as_text=True)
+    assert _count() == 0
+
+
+def test_a_follow_up_before_the_contact_is_refused_beside_its_field(world, login):
+    """Before: the refusal stood at the head of the form, far from the date to change."""
+    response = login(world.dept_counsellor).post(
+        _url(world.student), data=_form(follow_up_on="2026-09-13")
+    )
+    assert response.status_code == 400
+    field = lxml.html.fromstring(response.get_data(as_text=True)).get_element_by_id(
+        "follow_up_on-err"
+    )
+    assert field.text_content() == "The follow-up date cannot come before the contact."
     assert _count() == 0
 
 

@@ -74,7 +74,7 @@ def test_class_committee_files_the_weekly_report_from_the_workbench_on_a_phone(
     page = red_this_morning.page_for("committee", PHONE)
     page.goto("/")
     report = page.locator("main .workbench-item", has_text="本周班级心理周报尚未提交")
-    expect(report).to_contain_text("零报告")
+    expect(report).to_contain_text("本周一切正常")  # the button's own words
     expect(page.locator("main")).not_to_contain_text("红色")  # never a level for the class tier
     # A red's peer watch is the department counsellor's to arrange: nothing reaches the class
     # the minute a classmate's answers raised it.

@@ -85,6 +85,26 @@ def test_counsellor_sees_her_departments_counts_and_exactly_who_has_not_complete
     assert school.minor.student_number in rows[2]
     assert "Adult Freshman" not in page  # completed
     assert "Mathematician" not in page  # another department's
+    assert '<a href="/">← Workbench</a>' in page  # the way back (there was none on a phone)
+
+    # One class at a time (156 cards on a phone): the filter offers the classes still owing.
+    assert "All classes (3)" in page
+    assert f'<option value="{school.freshmen.id}">CS2601 (2)</option>' in page
+    one_class = client.get(_list_url(campaign, school.computing) + f"?class={school.freshmen.id}")
+    rows = _rows_of(one_class.get_data(as_text=True))
+    assert [r.split("</td>")[1].removeprefix("\n      <td>") for r in rows] == [
+        "Classmate",
+        "Minor Freshman",
+    ]
+    read = db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "screening_progress_read",
+            AuditEvent.detail.contains(f"class={school.freshmen.id}"),
+        )
+    ).all()
+    assert {r.student_id for r in read} == {school.classmate.id, school.minor.id}
+    another = _list_url(campaign, school.computing) + f"?class={school.maths_freshmen.id}"
+    assert client.get(another).status_code == 404
 
 
 def test_a_student_who_completes_leaves_the_list_and_the_counts_follow(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+import lxml.html
 from flask_babel import force_locale
 from sqlalchemy import select
 
@@ -69,6 +70,15 @@ def test_student_page_timeline_and_signal_read_in_chinese(unit, campus, login):
 
     assert page.count("PHQ-9 安全条目阳性") >= 3  # reason, signal, timeline entries
     assert "safety item positive" not in page
+    # The badge and the timeline's level name the level: the reason beside them does not repeat
+    # it (it read "红色 红色：医院报告近期出院").
+    current = lxml.html.fromstring(page).get_element_by_id("current-h").getparent()
+    assert "红色 PHQ-9 安全条目阳性" in " ".join(current.text_content().split())
+    assert "红色：" not in current.text_content()
+    client.post("/language/en", data={"next": "/"})
+    english = _page(client, f"/warnings/students/{unit.student.id}")
+    assert "Red PHQ-9 safety item positive" in " ".join(english.split()).replace("</span> ", " ")
+    assert "red: PHQ-9" not in english
 
 
 def test_warning_recorded_before_label_keys_shows_its_stored_english(unit, campus, login):

@@ -256,6 +256,28 @@ def test_another_persons_concern_token_is_refused_without_showing_their_report(c
     assert mine.id
 
 
+def test_a_report_of_danger_now_goes_through_without_words_and_raises_red_at_once(
+    campus, unit, login
+):
+    """Before: a crisis report was refused until the informant typed what happened. Any other
+    concern still needs its words."""
+    informant = campus.staff(unit.institution, Role.DORM_INFORMANT, room=unit.room)
+    campus.commit()
+    client = login(informant)
+    url = f"/warnings/units/room/{unit.room.id}/concern"
+    data = {"student_id": unit.student.id, "text": "  "}
+    low = client.post(url, data=data | {"submission": uuid.uuid4().hex, "category": "low_mood"})
+    assert low.status_code == 400
+    assert "Say what happened, in your words." in low.get_data(as_text=True)
+    assert (_count(ConcernReport), _count(Signal)) == (0, 0)
+    crisis = {"submission": uuid.uuid4().hex, "category": "crisis_behaviour"}
+    assert client.post(url, data=data | crisis).status_code == 302
+    report = db.session.scalar(select(ConcernReport))
+    assert (report.category, report.text) == ("crisis_behaviour", "")
+    warning = db.session.scalar(select(EarlyWarning))
+    assert (warning.student_id, warning.level) == (unit.student.id, Level.RED)
+
+
 def test_a_concern_sent_without_choosing_what_worries_them_is_refused_and_keeps_the_text(
     campus, unit, login
 ):

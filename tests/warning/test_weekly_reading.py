@@ -98,6 +98,30 @@ def test_a_note_can_follow_a_concern_in_the_same_week(network, login):
     assert db.session.scalar(select(WeeklyReport.note)) == NOTE
 
 
+def test_a_note_can_follow_all_is_well_and_the_week_reads_as_a_note_everywhere(network, login):
+    """Before: after "all is well" the informant could add nothing to the week. The note makes
+    it a note report: the reporter's page, the student's record and the department read it."""
+    reporter, url = _unit(network, "room")
+    client = login(reporter)
+    assert client.post(f"{url}/zero-report").status_code == 302
+    assert "Add the note" in client.get(url).get_data(as_text=True)
+    note = {"note": NOTE, "students": [network.student.id]}
+    assert client.post(f"{url}/weekly-report", data=note).status_code == 302
+    week = db.session.scalar(select(WeeklyReport))
+    assert (week.zero_report, week.note, _count(WeeklyReport)) == (False, NOTE, 1)
+    assert db.session.scalar(select(Signal.evidence_id)) == week.id  # on the student's record
+    page = client.get(url).get_data(as_text=True)
+    assert "(All is well)" not in page
+    assert "Add the note" not in page
+    assert page.count(NOTE) == 2  # this week's report and the list of what was filed
+    again = client.post(f"{url}/weekly-report", data={"note": "again"}, follow_redirects=True)
+    assert "already been filed" in again.get_data(as_text=True)
+    read = login(network.dept_counsellor).get("/warnings/weekly-reports").get_data(as_text=True)
+    row = read.split(network.room.label)[1].split("</tr>")[0]
+    assert "Note filed" in row
+    assert NOTE in row
+
+
 def test_the_counsellor_reads_her_departments_reports_with_a_note_naming_no_one(network, login):
     reporter, url = _unit(network, "room")
     login(reporter).post(f"{url}/weekly-report", data={"note": NOTE})
@@ -172,6 +196,42 @@ def test_a_note_tells_the_rooms_departments_counsellors_once_with_no_words_leavi
     assert NOTE not in inbox
     assert reporter.name not in inbox
     assert NOTE in login(physics_counsellor).get(link).get_data(as_text=True)
+
+
+def test_a_note_naming_a_roommate_of_another_department_says_so_not_names_no_one(
+    network, login, campus
+):
+    """Before: a room shared by two departments, its note naming a History student read "names
+    no one" to the Computing counsellor, who may not see that student."""
+    roommate = campus.student(network.other_student.class_group, network.room, name="孙玉萍")
+    campus.commit()
+    reporter, url = _unit(network, "room")
+    note = {"note": NOTE, "students": [roommate.id]}
+    assert login(reporter).post(f"{url}/weekly-report", data=note).status_code == 302
+    mine = login(network.dept_counsellor).get("/warnings/weekly-reports").get_data(as_text=True)
+    assert NOTE in mine
+    assert "The note names 1 student outside your reach." in mine
+    assert "The note names no one" not in mine
+    assert "孙玉萍" not in mine
+    theirs = login(network.other_counsellor).get("/warnings/weekly-reports").get_data(as_text=True)
+    assert "孙玉萍" in theirs
+    assert "outside your reach" not in theirs
+
+
+def test_the_weeks_go_back_to_the_first_week_live_and_no_further(network, login):
+    """Before: ?week=1900-01-01 paged into empty weeks back to 1899, each saying "no reports
+    were owed or filed this week"."""
+    client = login(network.other_counsellor)  # History: a class, but no reporter in it
+    page = client.get("/warnings/weekly-reports").get_data(as_text=True)
+    assert "No reports were owed or filed this week." in page  # this week
+    assert "No reports were owed or filed that week." in page  # the weeks before it
+    for asked in ("1900-01-01", "2026-08-26"):
+        page = client.get(f"/warnings/weekly-reports?week={asked}").get_data(as_text=True)
+        # The first week live (tests.factories.TERM_START), named by its first day, and none before.
+        assert 'Week beginning <time datetime="2026-08-24">Monday 24 August</time>' in page
+        assert 'id="week-2026-08-17"' not in page
+        assert "Earlier weeks" not in page
+        assert "Later weeks" in page
 
 
 def test_another_departments_units_are_not_found_and_not_listed(network, login):

@@ -78,9 +78,12 @@ def test_class_committee_sees_this_weeks_report_until_it_is_filed(network, login
     client = login(network.class_committee)
     home = client.get("/").get_data(as_text=True)
     assert "This week&#39;s class report is not filed yet" in home
+    # The card names the button the page has (it said "a zero report", a word on no button).
+    assert "When all is well, just tap “All is well this week”." in home
 
     unit = client.get(_link(home, "This week&#39;s class report"), follow_redirects=True)
     assert network.group.name in unit.get_data(as_text=True)
+    assert ">All is well this week</button>" in unit.get_data(as_text=True)
     path = f"/warnings/units/class/{network.group.id}/zero-report"
     assert client.post(path, follow_redirects=True).status_code == 200
 
