@@ -23,6 +23,7 @@ from tests.casework.crisis_world import crisis_world
 from tests.casework.test_crisis_records import as_
 from tests.pdf import needs_poppler
 from tests.pdf import pdf_info
+from tests.pdf import pdf_pages
 from tests.pdf import pdf_text
 
 
@@ -89,6 +90,8 @@ def test_the_guardian_notice_is_an_a4_pdf_in_chinese_filled_from_the_record(app,
 
 @needs_poppler
 def test_the_safety_pledge_in_chinese_and_the_notice_in_english(app, world):
+    """The English notice keeps its signature lines on its one page (they printed alone on a
+    second)."""
     world.counsellor.locale = "zh_CN"
     db.session.commit()
     client, record, copy = _record_with_copy(app, world, "safety_pledge")
@@ -100,9 +103,11 @@ def test_the_safety_pledge_in_chinese_and_the_notice_in_english(app, world):
     )
     notice = db.session.scalars(select(CrisisDocument).order_by(CrisisDocument.id.desc())).first()
     assert notice.language == "en"
-    text = pdf_text(client.get(f"/crisis/documents/{notice.id}.pdf").data)
+    pdf = client.get(f"/crisis/documents/{notice.id}.pdf").data
+    text = pdf_text(pdf)
     assert "Guardian informed notice" in text
     assert "Guardian's signature" in text
+    assert pdf_pages(pdf) == 1
 
 
 @needs_poppler
