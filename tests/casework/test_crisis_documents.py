@@ -80,8 +80,11 @@ def test_the_guardian_notice_is_an_a4_pdf_in_chinese_filled_from_the_record(app,
         "湖南省脑科医院",
         "监护人签名",
         "0731-8888-0000",
+        # When, as a parent writes it (it printed "2026-09-14 08:30，学校在…").
+        "2026年9月14日 8:30，学校在宿舍 305",
     ):
         assert expected in text, expected
+    assert "2026-09-14" not in text
     # Neutral words only: the narrative stays in the record.
     assert "balcony" not in text
     row = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "print")).one()
@@ -90,8 +93,8 @@ def test_the_guardian_notice_is_an_a4_pdf_in_chinese_filled_from_the_record(app,
 
 @needs_poppler
 def test_the_safety_pledge_in_chinese_and_the_notice_in_english(app, world):
-    """The English notice keeps its signature lines on its one page (they printed alone on a
-    second)."""
+    """The English notice says the day in English and keeps its signature lines on its one page
+    (they printed alone on a second)."""
     world.counsellor.locale = "zh_CN"
     db.session.commit()
     client, record, copy = _record_with_copy(app, world, "safety_pledge")
@@ -107,6 +110,7 @@ def test_the_safety_pledge_in_chinese_and_the_notice_in_english(app, world):
     text = pdf_text(pdf)
     assert "Guardian informed notice" in text
     assert "Guardian's signature" in text
+    assert "On 14 September 2026, 08:30, at 宿舍 305" in text
     assert pdf_pages(pdf) == 1
 
 

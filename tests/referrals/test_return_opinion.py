@@ -94,8 +94,8 @@ def test_the_opinion_holds_the_statement_the_conclusion_the_plan_and_the_follow_
         "■ 同意复学",
         "□ 暂缓复学",
         "本学期减修两门课程",
-        "2026-10-20",  # the 1-month follow-up after the return
-        "2027-03-20",  # the 6-month one
+        "2026年10月20日",  # the 1-month follow-up after the return, in words
+        "2027年3月20日",  # the 6-month one
         "中心评估人",
         "中心主任",
         "院系",
