@@ -92,10 +92,12 @@ def test_the_guardian_notice_is_an_a4_pdf_in_chinese_filled_from_the_record(app,
 
 
 @needs_poppler
-def test_the_safety_pledge_in_chinese_and_the_notice_in_english(app, world):
-    """The English notice says the day in English and keeps its signature lines on its one page
-    (they printed alone on a second)."""
+def test_the_safety_pledge_in_chinese_and_the_notice_in_english(app, world, campus):
+    """The English notice says the day in English, names the partner hospital by its English
+    name as the referral form does, and keeps its signature lines on its one page (they printed
+    alone on a second)."""
     world.counsellor.locale = "zh_CN"
+    campus.hospital(world.student.institution, "湖南省脑科医院").name_en = "Hunan Brain Hospital"
     db.session.commit()
     client, record, copy = _record_with_copy(app, world, "safety_pledge")
     text = pdf_text(client.get(f"/crisis/documents/{copy.id}.pdf").data)
@@ -111,6 +113,8 @@ def test_the_safety_pledge_in_chinese_and_the_notice_in_english(app, world):
     assert "Guardian informed notice" in text
     assert "Guardian's signature" in text
     assert "On 14 September 2026, 08:30, at 宿舍 305" in text
+    assert "Hospital: Hunan Brain Hospital" in " ".join(text.split())
+    assert "湖南省脑科医院" not in text
     assert pdf_pages(pdf) == 1
 
 

@@ -162,6 +162,9 @@ def test_readers_outside_the_leaves_scope_and_forged_ids_get_404_with_an_audit_r
 
 
 def test_the_printed_plan_names_each_owner_with_their_role(world, login):
+    """In English, each owner with their role, and the statement's hospital, typed in Chinese,
+    by the partner hospital's English name, as the referral form names it."""
+    world.hospital.name, world.hospital.name_en = "湖南省脑科医院", "Hunan Brain Hospital"
     leave = _assessed(world)
     meals_with_the_informant(world, leave, date(2026, 10, 1))
     text = pdf_text(
@@ -170,3 +173,5 @@ def test_the_printed_plan_names_each_owner_with_their_role(world, login):
         .data
     )
     assert f"{world.informant.name} (Dorm informant)" in " ".join(text.split())
+    assert "Hunan Brain Hospital" in " ".join(text.split())
+    assert "湖南省脑科医院" not in text
