@@ -168,6 +168,8 @@ def _init_templates(app: Flask) -> None:
     app.add_template_filter(clock_display.day_words, "day_words")
     app.add_template_filter(clock_display.due_words, "due_words")
     app.add_template_filter(clock_display.timed, "timed")
+    app.add_template_filter(clock_display.written_day, "written_day")
+    app.add_template_filter(clock_display.written_time, "written_time")
     app.add_template_global(clock_display.span_words, "span_words")
     app.add_template_test(clock_display.is_moment, "moment")
 

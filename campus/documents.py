@@ -16,6 +16,7 @@ batch report), and what a student prints for herself, is in the reader's own lan
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,10 +29,14 @@ from flask_babel import force_locale
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from jinja2 import Template
+from sqlalchemy import or_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import audit
 from campus.downloads import send_download
+from campus.i18n import shown_name
+from campus.models import Hospital
 from campus.models import User
 
 PDF_TYPE = "application/pdf"
@@ -72,6 +77,24 @@ def printed_in(language: str) -> Iterator[None]:
     language the person printing it reads the pages in."""
     with force_locale(language):
         yield
+
+
+def hospital_names(session: Session, institution_id: int, typed: Iterable[str]) -> list[str]:
+    """Hospitals a record names as typed (a crisis entry's, a leave's statement), as the document
+    being printed names them: a partner hospital of the institution, typed in either of its
+    names, by its name in the document's language (the English name where it has one, as the
+    referral form prints it); any other as typed. Sorted, each once."""
+    wanted = {name.strip() for name in typed if name and name.strip()}
+    if not wanted:
+        return []
+    partners = session.scalars(
+        select(Hospital).where(
+            Hospital.institution_id == institution_id,
+            or_(Hospital.name.in_(wanted), Hospital.name_en.in_(wanted)),
+        )
+    ).all()
+    known = {typed_as: h for h in partners for typed_as in (h.name, h.name_en) if typed_as}
+    return sorted({shown_name(known[n]) if n in known else n for n in wanted})
 
 
 def render_pdf(template: str | Template, **context: Any) -> bytes:

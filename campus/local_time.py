@@ -7,8 +7,12 @@ for them all: what happened with its day and weekday (`|with_weekday`: 12月5日
 year only when it is not this one), what a person plans by (a deadline, an appointment, a duty
 shift, an inbox note) today or tomorrow where it is (`|due_words`: "today 18:00", "tomorrow
 09:00", else as `|with_weekday`), a day alone with its weekday (`|day_words`); `|timed` says one
-of them inside `<time datetime="…">`. Printed documents (`|localtime`, `|local_date`) and exports
-(`localise_frame`) keep ISO times (2026-12-05 07:34), and so does `<time datetime>`.
+of them inside `<time datetime="…">`. A document handed to a family, a hospital or a student
+writes its days and times as a letter does, with the year, in the document's language and on
+its institution's clock (`|written_day`: 2026年12月7日, "7 December 2026"; `|written_time`:
+2026年12月7日 6:44). Exports (`localise_frame`) keep ISO times (2026-12-05 07:34), and so do
+`<time datetime>` and the tables of a staff record printed for the staff (`|localtime`,
+`|local_date`, `timed` when `printing`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pandas as pd
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_time as babel_format_time
 from babel.dates import get_timezone_name
 from flask_babel import format_date
 from flask_babel import format_datetime
@@ -227,6 +233,53 @@ def span_words(first: Any, last: Any) -> str:
     ends = [_moment(first), _moment(last)]
     years = {(local_day(m) if isinstance(m, datetime) else m).year for m in ends if m is not None}
     return "day" if len(years) <= 1 else "dated"
+
+
+# A day and a time as a letter writes them, by the document's language: the year always (a
+# document is kept), no weekday; the hour as a Chinese reader writes it (6:44, not 06:44).
+WRITTEN_PATTERNS = {
+    "zh": ("y年M月d日", "H:mm", "{day} {time}"),  # 2026年12月7日 6:44
+    "en": ("d MMMM y", "HH:mm", "{day}, {time}"),  # 7 December 2026, 06:44
+}
+
+
+def _written(value: Any, zone: ZoneInfo | None, *, with_time: bool) -> str:
+    moment = _moment(value)
+    if moment is None:
+        return ""
+    locale = viewer_locale()
+    day_pattern, time_pattern, joined = WRITTEN_PATTERNS.get(
+        locale.split("_")[0], WRITTEN_PATTERNS["en"]
+    )
+    if not isinstance(moment, datetime):
+        return str(babel_format_date(moment, day_pattern, locale=locale))
+    local = clock.to_local(moment, zone or clock.viewer_zone()).replace(tzinfo=None)
+    day = str(babel_format_date(local.date(), day_pattern, locale=locale))
+    if not with_time:
+        return day
+    return joined.format(day=day, time=babel_format_time(local.time(), time_pattern, locale=locale))
+
+
+def _document_zone(context: Context) -> ZoneInfo:
+    """The clock a document's times are read on: its institution's (the template's
+    `institution`), whoever prints it."""
+    return clock.institution_zone(context.get("institution"))
+
+
+@pass_context
+def written_day(context: Context, value: Any) -> str:
+    """A day as a printed document writes it, in the language it is printed in (the locale
+    `campus.documents.printed_in` forces) and with its year: 2026年12月7日, "7 December 2026".
+    `value` is a local calendar date or a naive-UTC time, whose day is read on the document's
+    institution's clock; "" for nothing."""
+    return _written(value, _document_zone(context), with_time=False)
+
+
+@pass_context
+def written_time(context: Context, value: Any) -> str:
+    """A time as a printed document writes it, to the minute on its institution's clock:
+    "2026年12月7日 6:44", "7 December 2026, 06:44"; a plain date is its day alone."""
+    return _written(value, _document_zone(context), with_time=True)
 
 
 # A day as a message stores it (2026-12-07).

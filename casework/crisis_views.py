@@ -412,7 +412,9 @@ def _document_download(document: CrisisDocument):
         student=student,
         first=entries[0] if entries else None,
         done=[ACTION_LABELS[a] for a in ACTION_LABELS if a.value in done],
-        hospitals=sorted({e.hospital for e in entries if e.hospital}),
+        hospitals=documents.hospital_names(
+            db.session, found.institution_id, (e.hospital or "" for e in entries)
+        ),
         hotline=current_app.config["CRISIS_HOTLINE"],
         on_duty=on_duty_phone(institution),
     )

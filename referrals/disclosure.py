@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
@@ -18,13 +19,13 @@ from referrals.models import Referral
 @dataclass(frozen=True)
 class Disclosable:
     label: str  # a lazy translation (`_l`)
-    value: Callable[[Referral], str]
+    value: Callable[[Referral], str | date]  # a date is written in words by the printed form
 
 
 DISCLOSABLE: dict[str, Disclosable] = {
     "name": Disclosable(_l("Name"), lambda r: r.student.name),
     "gender": Disclosable(_l("Gender"), lambda r: _gender(r.student.gender)),
-    "birth_date": Disclosable(_l("Birth date"), lambda r: r.student.birth_date.isoformat()),
+    "birth_date": Disclosable(_l("Birth date"), lambda r: r.student.birth_date),
     "student_number": Disclosable(_l("Student number"), lambda r: r.student.student_number),
     "department": Disclosable(_l("Department"), lambda r: r.student.department.name),
     "guardian_contact": Disclosable(
@@ -45,7 +46,7 @@ def _gender(code: str | None) -> str:
 DEFAULT_DISCLOSED: tuple[str, ...] = ("name", "gender", "birth_date", "referral_reason")
 
 
-def disclosed_view(referral: Referral) -> list[tuple[object, str]]:
+def disclosed_view(referral: Referral) -> list[tuple[object, str | date]]:
     """(label, value) for each field the counsellor chose to disclose, in allow-list order."""
     chosen = referral.disclosed
     return [

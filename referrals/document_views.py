@@ -7,6 +7,7 @@ institution's language whatever the printer reads, or in the one `?language=` ch
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from flask import Blueprint
@@ -21,6 +22,7 @@ from sqlalchemy import ColumnElement
 
 from campus import clock
 from campus.access import load_or_404
+from campus.documents import hospital_names
 from campus.documents import pdf_download
 from campus.documents import print_language
 from campus.documents import printed_in
@@ -87,6 +89,10 @@ def return_opinion_pdf(leave_id: int) -> ResponseReturnValue:
     language = _language()
     with printed_in(language):
         opinion = return_opinion(leave, assessor.name if assessor else "", owners)
+        if opinion is not None and opinion.statement_hospital:
+            # A partner hospital typed into the statement, named as the referral form names it.
+            named = hospital_names(db.session, leave.institution_id, [opinion.statement_hospital])
+            opinion = replace(opinion, statement_hospital=named[0])
     if opinion is None:
         flash(_("The opinion can be printed once the centre has assessed the return."), "error")
         return redirect(url_for("leave.detail", leave_id=leave.id))

@@ -41,7 +41,7 @@ class ReferralForm:
     urgency: Urgency
     sent_at: datetime | None
     referrer: ReferrerContact
-    fields: list[tuple[object, str]]
+    fields: list[tuple[object, str | date]]
 
 
 def referral_form(referral: Referral) -> ReferralForm:

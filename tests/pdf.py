@@ -25,6 +25,12 @@ def pdf_text(pdf: bytes) -> str:
     return done.stdout.decode("utf-8")
 
 
+def pdf_pages(pdf: bytes) -> int:
+    """How many pages the PDF prints on (pdfinfo's "Pages:")."""
+    line = next(n for n in pdf_info(pdf).splitlines() if n.startswith("Pages:"))
+    return int(line.split(":")[1])
+
+
 def pdf_info(pdf: bytes) -> str:
     """pdfinfo's report: pages, page size (e.g. '595.276 x 841.89 pts (A4)')."""
     done = subprocess.run(  # noqa: S603 - our own PDF bytes into poppler

@@ -23,6 +23,7 @@ from tests.casework.crisis_world import crisis_world
 from tests.casework.test_crisis_records import as_
 from tests.pdf import needs_poppler
 from tests.pdf import pdf_info
+from tests.pdf import pdf_pages
 from tests.pdf import pdf_text
 
 
@@ -79,8 +80,11 @@ def test_the_guardian_notice_is_an_a4_pdf_in_chinese_filled_from_the_record(app,
         "湖南省脑科医院",
         "监护人签名",
         "0731-8888-0000",
+        # When, as a parent writes it (it printed "2026-09-14 08:30，学校在…").
+        "2026年9月14日 8:30，学校在宿舍 305",
     ):
         assert expected in text, expected
+    assert "2026-09-14" not in text
     # Neutral words only: the narrative stays in the record.
     assert "balcony" not in text
     row = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "print")).one()
@@ -88,8 +92,12 @@ def test_the_guardian_notice_is_an_a4_pdf_in_chinese_filled_from_the_record(app,
 
 
 @needs_poppler
-def test_the_safety_pledge_in_chinese_and_the_notice_in_english(app, world):
+def test_the_safety_pledge_in_chinese_and_the_notice_in_english(app, world, campus):
+    """The English notice says the day in English, names the partner hospital by its English
+    name as the referral form does, and keeps its signature lines on its one page (they printed
+    alone on a second)."""
     world.counsellor.locale = "zh_CN"
+    campus.hospital(world.student.institution, "湖南省脑科医院").name_en = "Hunan Brain Hospital"
     db.session.commit()
     client, record, copy = _record_with_copy(app, world, "safety_pledge")
     text = pdf_text(client.get(f"/crisis/documents/{copy.id}.pdf").data)
@@ -100,9 +108,14 @@ def test_the_safety_pledge_in_chinese_and_the_notice_in_english(app, world):
     )
     notice = db.session.scalars(select(CrisisDocument).order_by(CrisisDocument.id.desc())).first()
     assert notice.language == "en"
-    text = pdf_text(client.get(f"/crisis/documents/{notice.id}.pdf").data)
+    pdf = client.get(f"/crisis/documents/{notice.id}.pdf").data
+    text = pdf_text(pdf)
     assert "Guardian informed notice" in text
     assert "Guardian's signature" in text
+    assert "On 14 September 2026, 08:30, at 宿舍 305" in text
+    assert "Hospital: Hunan Brain Hospital" in " ".join(text.split())
+    assert "湖南省脑科医院" not in text
+    assert pdf_pages(pdf) == 1
 
 
 @needs_poppler

@@ -89,15 +89,17 @@ def test_the_referral_form_holds_the_disclosed_fields_the_referrer_and_signature
     assert (row.student_id, row.actor_id) == (world.student.id, world.counsellor.id)
 
 
-def test_the_page_says_when_to_book_in_words_and_the_printed_form_keeps_the_date(world, login):
-    """A person plans by "明天 10:00"; a form printed and filed keeps the formal time."""
+def test_the_page_says_when_to_book_as_planned_and_the_form_as_a_letter_writes_it(world, login):
+    """A person plans by "明天 10:00"; a form printed and filed writes the day in full, in its
+    language, never ISO (it printed "日期 2026-12-06")."""
     _chinese(world)
     referral = _sent(world)  # green channel, sent 10:00 on 14 September: book within 24 hours
     client = login(world.counsellor)
     page = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
     assert "<dd>明天 10:00" in page
     text = pdf_text(client.get(f"/referrals/{referral.id}/referral-form.pdf").data)
-    assert "2026-09-15 10:00" in text
+    assert "2026年9月15日 10:00" in text
+    assert "2026-09-1" not in text
     assert "明天" not in text
 
 

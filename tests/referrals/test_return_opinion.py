@@ -94,8 +94,8 @@ def test_the_opinion_holds_the_statement_the_conclusion_the_plan_and_the_follow_
         "■ 同意复学",
         "□ 暂缓复学",
         "本学期减修两门课程",
-        "2026-10-20",  # the 1-month follow-up after the return
-        "2027-03-20",  # the 6-month one
+        "2026年10月20日",  # the 1-month follow-up after the return, in words
+        "2027年3月20日",  # the 6-month one
         "中心评估人",
         "中心主任",
         "院系",
@@ -162,6 +162,9 @@ def test_readers_outside_the_leaves_scope_and_forged_ids_get_404_with_an_audit_r
 
 
 def test_the_printed_plan_names_each_owner_with_their_role(world, login):
+    """In English, each owner with their role, and the statement's hospital, typed in Chinese,
+    by the partner hospital's English name, as the referral form names it."""
+    world.hospital.name, world.hospital.name_en = "湖南省脑科医院", "Hunan Brain Hospital"
     leave = _assessed(world)
     meals_with_the_informant(world, leave, date(2026, 10, 1))
     text = pdf_text(
@@ -170,3 +173,5 @@ def test_the_printed_plan_names_each_owner_with_their_role(world, login):
         .data
     )
     assert f"{world.informant.name} (Dorm informant)" in " ".join(text.split())
+    assert "Hunan Brain Hospital" in " ".join(text.split())
+    assert "湖南省脑科医院" not in text
