@@ -86,7 +86,7 @@ GENDERS = {
     "female": "F",
 }
 STATUSES = {
-    **{s.value: s for s in EnrolmentStatus},
+    **{s.value: s for s in EnrolmentStatus if s is not EnrolmentStatus.REMOVED},
     "在读": EnrolmentStatus.ENROLLED,
     "在籍": EnrolmentStatus.ENROLLED,
     "在校": EnrolmentStatus.ENROLLED,
