@@ -61,6 +61,7 @@ from campus.models import User
 from campus.notifications import Notification
 from campus.notifications import OutboxMail
 from campus.outcomes import Refused
+from campus.roster import number_problem
 from campus.spreadsheets import FORMULA_START
 
 # Rows of one table, chosen by a condition on it.
@@ -369,7 +370,8 @@ def check_correction(
     session: Session, institution: Institution, student: Student, number: str, name: str
 ) -> tuple[str, str]:
     """The corrected number and name, trimmed, checked as the roster import checks them: both
-    given, neither starting like a spreadsheet formula, the number nobody else's at
+    given, neither starting like a spreadsheet formula, the number one a student may have
+    (`campus.roster.number_problem`) and nobody else's at
     `institution` (as a student number or as another account's sign-in). Raises `StudentKept`."""
     number, name = number.strip(), name.strip()
     if not number:
@@ -380,6 +382,9 @@ def check_correction(
         raise StudentKept(Message(N_("The student number or name is too long.")))
     if number.startswith(FORMULA_START) or name.startswith(FORMULA_START):
         raise StudentKept(Message(N_("A student number or name cannot start with =, +, - or @.")))
+    problem = number_problem(number)
+    if problem is not None:
+        raise StudentKept(problem)
     taken = session.scalar(
         select(Student.id).where(
             Student.institution_id == institution.id,

@@ -296,11 +296,24 @@ def test_a_number_already_someones_is_refused_and_nothing_changes(school, campus
         f"/admin/students/{student.id}/correct",
         data={"student_number": "=1+1", "name": "王小红"},
     )
+    not_numbers = [
+        client.post(
+            f"/admin/students/{student.id}/correct",
+            data={"student_number": number, "name": "王小红"},
+        )
+        for number in ("abc123", " 2026 01718 ", "2026-01718")
+    ]
 
     assert taken.status_code == 422
     assert "Student number 2026001 is already someone else&#39;s." in taken.get_data(as_text=True)
     assert formula.status_code == 422
     assert "cannot start with =, +, - or @" in formula.get_data(as_text=True)
+    for refused, number in zip(not_numbers, ("abc123", "2026 01718", "2026-01718"), strict=True):
+        assert refused.status_code == 422
+        assert (
+            f"&#39;{number}&#39; is not a student number: use digits and capital letters only"
+            in refused.get_data(as_text=True)
+        )
     db.session.refresh(student)
     assert student.student_number == "2026099"
     assert student.user.login == "2026099"
