@@ -127,6 +127,10 @@ class EnrolmentStatus(enum.StrEnum):
     ON_LEAVE = "on_leave"
     GRADUATED = "graduated"
     WITHDRAWN = "withdrawn"
+    # Entered in error and removed (`campus.roster_corrections`): not a student, never was. The
+    # row stays only so the audit trail can still name who was looked at; no read sees it unless
+    # it asks for `WITH_REMOVED_STUDENTS`.
+    REMOVED = "removed"
 
 
 class Institution(BilingualName, Model):
@@ -357,10 +361,41 @@ def _only_live_roles(state: ORMExecuteState) -> None:
     )
 
 
+# The execution option that lets a read see students removed as entered in error (the audit
+# trail, which still names them; the removal itself).
+WITH_REMOVED_STUDENTS = "with_removed_students"
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _no_removed_students(state: ORMExecuteState) -> None:
+    """Every ORM SELECT that touches `Student` (as entity, column, join, subquery or
+    relationship load) leaves out the students removed as entered in error, unless it asks for
+    `WITH_REMOVED_STUDENTS`: the one place where such a student stops being anyone's student,
+    in every cohort, roster, list, count, search and export."""
+    if not state.is_select or state.execution_options.get(WITH_REMOVED_STUDENTS):
+        return
+    state.statement = state.statement.options(
+        with_loader_criteria(
+            Student,
+            lambda cls: cls.enrolment_status != EnrolmentStatus.REMOVED,
+            include_aliases=True,
+        )
+    )
+
+
 class Student(Model):
     __tablename__ = "student"
     __table_args__ = (
-        UniqueConstraint("institution_id", "student_number"),
+        # A number is one student's among those not removed: a number entered in error is free
+        # for the student it really is.
+        Index(
+            "uq_student_number_live",
+            "institution_id",
+            "student_number",
+            unique=True,
+            sqlite_where=text("enrolment_status != 'REMOVED'"),
+            postgresql_where=text("enrolment_status != 'REMOVED'"),
+        ),
         Index("ix_student_scope", "institution_id", "department_id", "class_id"),
     )
 
@@ -369,10 +404,15 @@ class Student(Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), unique=True)
     student_number: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(100))
-    gender: Mapped[str] = mapped_column(String(10))
-    birth_date: Mapped[date] = mapped_column(Date)
-    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
-    class_id: Mapped[int] = mapped_column(ForeignKey("class_group.id"), index=True)
+    # Empty only on a student removed as entered in error (`EnrolmentStatus.REMOVED`), whom no
+    # read but the audit trail's sees: she keeps no personal detail, and names no unit, which
+    # may then be removed in turn.
+    gender: Mapped[str] = mapped_column(String(10), nullable=True)
+    birth_date: Mapped[date] = mapped_column(Date, nullable=True)
+    department_id: Mapped[int] = mapped_column(
+        ForeignKey("department.id"), index=True, nullable=True
+    )
+    class_id: Mapped[int] = mapped_column(ForeignKey("class_group.id"), index=True, nullable=True)
     room_id: Mapped[int | None] = mapped_column(ForeignKey("dorm_room.id"), index=True)
     guardian_name: Mapped[str | None] = mapped_column(String(100))
     guardian_phone: Mapped[str | None] = mapped_column(String(40))

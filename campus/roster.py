@@ -86,7 +86,7 @@ GENDERS = {
     "female": "F",
 }
 STATUSES = {
-    **{s.value: s for s in EnrolmentStatus},
+    **{s.value: s for s in EnrolmentStatus if s is not EnrolmentStatus.REMOVED},
     "在读": EnrolmentStatus.ENROLLED,
     "在籍": EnrolmentStatus.ENROLLED,
     "在校": EnrolmentStatus.ENROLLED,
@@ -96,6 +96,23 @@ STATUSES = {
     "退学": EnrolmentStatus.WITHDRAWN,
     "已退学": EnrolmentStatus.WITHDRAWN,
 }
+# What a student number may be, in the roster import and in a correction alike: digits and
+# capital Latin letters (「2026001718」, 「S2026001」, 「19S003001」), at least one digit, nothing
+# else: no space inside, no lower case (「abc123」 is a typo, not a number), no - or _, which no
+# number of the schools using Xinqiao has. It is also the student's sign-in.
+STUDENT_NUMBER = re.compile(r"(?=[A-Z]*[0-9])[A-Z0-9]+")
+
+
+def number_problem(number: str) -> Message | None:
+    """Why `number` (trimmed) cannot be a student number; None when it can."""
+    if STUDENT_NUMBER.fullmatch(number):
+        return None
+    return Message(
+        N_("'%(value)s' is not a student number: use digits and capital letters only, no spaces"),
+        value=number,
+    )
+
+
 # The words of the 职务 column that name a peer of the response network; other positions pass.
 PEER_ROLES = {
     "心理委员": Role.CLASS_COMMITTEE,
@@ -272,6 +289,8 @@ def _row_errors(
                 Message(N_("'%(value)s' is not 男 or 女 (or M/F)"), value=row["gender"]),
             )
         )
+    if row["student_number"] and (problem := number_problem(row["student_number"])):
+        reasons.append(("student_number", problem))
     reasons.extend(("birth_date", r) for r in _birth_errors(row["birth_date"], today))
     if row["grade"] and not (row["grade"].isdigit() and 1990 <= int(row["grade"]) <= 2100):
         reasons.append(

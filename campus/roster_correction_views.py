@@ -32,8 +32,26 @@ bp = Blueprint("roster_corrections", __name__, url_prefix="/admin/students")
 
 
 def _student(institution: Institution, student_id: int) -> Student:
-    """Student `student_id` of the administrator's institution; 404 for a forged or foreign id."""
+    """Student `student_id` of the administrator's institution; 404 for a forged or foreign id.
+    One removed as entered in error is gone: `_removed` says so where her old links lead."""
     return roster_corrections.find_student(db.session, institution, student_id) or abort(404)
+
+
+def _removed(institution: Institution, student_id: int) -> ResponseReturnValue | None:
+    """The student list, saying she was removed, for a page of student `student_id` removed as
+    entered in error; None for anyone else."""
+    removed = roster_corrections.find_removed(db.session, institution, student_id)
+    if removed is None:
+        return None
+    flash(
+        _(
+            "%(name)s (%(number)s) was removed as entered in error.",
+            name=removed.name,
+            number=removed.student_number,
+        ),
+        "info",
+    )
+    return redirect(url_for("campus.students"))
 
 
 def _back(student: Student) -> str:
@@ -56,7 +74,7 @@ def remove(student_id: int) -> ResponseReturnValue:
         ):  # a second click, or a second tab, after the first removed her
             flash(_("This student was removed already."), "info")
             return redirect(url_for("campus.students"))
-        abort(404)
+        return _removed(institution, student_id) or abort(404)
     form = RemoveStudentForm()
     also = roster_corrections.leaving(current_app)
     if form.validate_on_submit():
@@ -78,6 +96,7 @@ def remove(student_id: int) -> ResponseReturnValue:
         student=student,
         form=form,
         kept=roster_corrections.what_keeps(db.session, student, also),
+        looked_at=roster_corrections.times_looked_at(db.session, student),
         back=_back(student),
     ), (422 if form.errors else 200)
 
@@ -87,6 +106,9 @@ def remove(student_id: int) -> ResponseReturnValue:
 def correct(student_id: int) -> ResponseReturnValue:
     """A mistyped student number or name, corrected (her sign-in with her number)."""
     institution = acting_for.admin_institution()
+    removed = _removed(institution, student_id)
+    if removed is not None:
+        return removed
     student = _student(institution, student_id)
     form = CorrectStudentForm(
         data={"student_number": student.student_number, "name": student.name}

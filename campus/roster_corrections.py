@@ -1,17 +1,24 @@
 """A student added by mistake, or with a typo: her number and name corrected, or she is removed
-while nothing is recorded about her.
+while nothing is recorded about her but that somebody looked at her.
 
 A roster import, or a row typed twice, can add someone who is not a student here: a mistyped
 student number, a duplicate row, the wrong person. Such a student is removed, with her account,
 only while no row of any table names her (found from the metadata's foreign keys, as
 `campus.structure` finds what holds a unit): no screening answer or result, warning, signal,
-contact, interview, appointment, referral, leave, consent, peer report, document, audit trail
-entry, sign-in... What goes with her is what only set her up: her own role rows, her unused
-activation codes (and a lost-slip batch printed for her alone), the notes addressed to her account
-and, declared by a domain with `register_leaves_with`, rows that only list her as due (a
-screening she has not started). A student about whom anything is recorded stays; her
-enrolment is ended instead, by the roster import's 学籍状态 column (毕业, 退学, 休学), and her
-records are kept.
+contact, interview, appointment, referral, leave, consent, peer report, document, sign-in...
+That she was looked at or corrected does not keep her: the audit trail names every student
+listed on a page (the screening's "not completed yet" list names exactly the students added by
+mistake), and it is never rewritten. So a removed student's row stays as a tombstone, enrolment
+status `REMOVED`: her name and number only (no account, personal detail or unit), in no list,
+count or search (see `campus.models.WITH_REMOVED_STUDENTS`), her number free for the student it
+really is, named only by the audit trail, which says she was removed as entered in error. A
+student nothing names is made a tombstone the same way rather than deleted: her id is never
+given to another student (SQLite reuses the highest id), and the removal's own audit row names
+her. What goes with her is what only set her up: her own role rows, her unused activation codes
+(and a lost-slip batch printed for her alone), the notes addressed to her account and, declared
+by a domain with `register_leaves_with`, rows that only list her as due (a screening she has not
+started). A student about whom anything is recorded stays; her enrolment is ended instead, by
+the roster import's 学籍状态 column (毕业, 退学, 休学), and her records are kept.
 
 Writes check first, raise a `campus.outcomes.Refused` having written nothing, then make the
 change with its audit row in one commit.
@@ -32,6 +39,7 @@ from sqlalchemy import func
 from sqlalchemy import not_
 from sqlalchemy import or_
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,8 +50,10 @@ from campus.extensions import rows_changed
 from campus.i18n import N_
 from campus.i18n import Message
 from campus.models import WITH_ENDED_ROLES
+from campus.models import WITH_REMOVED_STUDENTS
 from campus.models import ActivationBatch
 from campus.models import ActivationCode
+from campus.models import EnrolmentStatus
 from campus.models import Institution
 from campus.models import RoleAssignment
 from campus.models import Student
@@ -51,6 +61,7 @@ from campus.models import User
 from campus.notifications import Notification
 from campus.notifications import OutboxMail
 from campus.outcomes import Refused
+from campus.roster import number_problem
 from campus.spreadsheets import FORMULA_START
 
 # Rows of one table, chosen by a condition on it.
@@ -61,6 +72,20 @@ REMOVED_ACTION = "remove_student"
 NUMBER_MAX = 32  # `Student.student_number`
 NAME_MAX = 100  # `Student.name`, `User.name`
 REASON_MAX = 500  # `AuditEvent.reason`
+# The audit trail's column naming the student a row is about: such rows say she was looked at or
+# corrected, which does not keep her (they stay, naming her tombstone).
+# What a removed student's tombstone no longer holds: her account, personal details and units.
+TOMBSTONE_EMPTY = (
+    "user_id",
+    "gender",
+    "birth_date",
+    "department_id",
+    "class_id",
+    "room_id",
+    "guardian_name",
+    "guardian_phone",
+)
+LOOKED_AT = AuditEvent.__table__.c.student_id
 
 
 class StudentKept(Refused):
@@ -141,19 +166,29 @@ def find_student(session: Session, institution: Institution, student_id: int) ->
     )
 
 
+def find_removed(session: Session, institution: Institution, student_id: int) -> Student | None:
+    """Student `student_id` of `institution` if she was removed as entered in error: her
+    tombstone, for her old pages to say so."""
+    return session.scalar(
+        select(Student)
+        .where(
+            Student.id == student_id,
+            Student.institution_id == institution.id,
+            Student.enrolment_status == EnrolmentStatus.REMOVED,
+        )
+        .execution_options(**{WITH_REMOVED_STUDENTS: True})
+    )
+
+
 def was_removed(session: Session, institution: Institution, student_id: int) -> bool:
     """Whether student `student_id` of `institution` was removed (by a first click of two)."""
-    found = session.scalar(
-        select(AuditEvent.id)
-        .where(
-            AuditEvent.action == REMOVED_ACTION,
-            AuditEvent.record_type == "student",
-            AuditEvent.record_id == str(student_id),
-            AuditEvent.institution_id == institution.id,
-        )
-        .limit(1)
-    )
-    return found is not None
+    return find_removed(session, institution, student_id) is not None
+
+
+def times_looked_at(session: Session, student: Student) -> int:
+    """How many audit trail rows name `student`: they stay, naming her once she is removed."""
+    counted = select(func.count(AuditEvent.id)).where(AuditEvent.student_id == student.id)
+    return int(session.scalar(counted) or 0)
 
 
 def _table(model: type[Model]) -> Table:
@@ -193,15 +228,15 @@ def _going(student: Student, also: Sequence[Leaves]) -> dict[str, Rows]:
 
 def recorded(session: Session, student: Student, also: Sequence[Leaves] = ()) -> dict[str, int]:
     """How many rows of each table name `student`, her account or what would go with them,
-    other than those that go too, by table name; tables without any are left out. One
-    statement, a count a table."""
+    other than those that go too and audit rows saying she was looked at (`LOOKED_AT`), by table
+    name; tables without any are left out. One statement, a count a table."""
     going = _going(student, also)
     counts = []
     for table in Model.metadata.sorted_tables:
         naming = []
         for key in table.foreign_keys:
             target = going.get(key.column.table.name)
-            if target is None:
+            if target is None or key.parent is LOOKED_AT:
                 continue
             target_table, rows = target
             naming.append(key.parent.in_(select(key.column).select_from(target_table).where(rows)))
@@ -249,7 +284,8 @@ def check_remove(
     session: Session, student: Student, reason: str, also: Sequence[Leaves] = ()
 ) -> str:
     """The reason, trimmed, once `student` may be removed: a reason is given and nothing is
-    recorded about her. Raises `StudentKept` saying which, and writes nothing."""
+    recorded about her (but that she was looked at). Raises `StudentKept` saying which, and
+    writes nothing."""
     reason = reason.strip()
     if not reason:
         raise StudentKept(Message(N_("Say why this student is removed.")))
@@ -268,22 +304,48 @@ def remove(
     reason: str,
     also: Sequence[Leaves] = (),
 ) -> None:
-    """Delete `student` (found with `find_student`), her account and what only set them up, once
-    `check_remove` lets it; audited with who, why, her number and name (the row it names will
-    be gone), in one commit. A second request for the same student raises `AlreadyRemoved`;
-    a record written about her meanwhile refuses it, leaving everything as it was."""
+    """Remove `student` (found with `find_student`) as entered in error once `check_remove`
+    lets it: her account and what only set them up are deleted, and her row becomes a tombstone
+    (status `REMOVED`, her name and number only) that only the audit trail sees; audited
+    with who, why, her number and name, in one commit. A second request for the same student
+    raises `AlreadyRemoved`; a record written about her meanwhile refuses it, leaving everything
+    as it was."""
+    student_id = student.id
+    # Locked first (PostgreSQL): a record about her being written waits for the removal to end,
+    # and one written just before is seen by the check.
+    locked = session.scalar(
+        select(Student.enrolment_status)
+        .where(Student.id == student_id)
+        .with_for_update()
+        .execution_options(**{WITH_REMOVED_STUDENTS: True})
+    )
+    if locked is None or locked is EnrolmentStatus.REMOVED:
+        session.rollback()
+        raise AlreadyRemoved(Message(N_("%(name)s was removed already."), name=student.name))
     reason = check_remove(session, student, reason, also)
-    number, name, student_id = student.student_number, student.name, student.id
+    number, name = student.student_number, student.name
     going = _going(student, also)
+    students = _table(Student)
     try:
-        # Rows that name another before it: what only set her up, then her, then her account.
+        left = rows_changed(
+            session,
+            update(students)
+            .where(
+                students.c.id == student_id,
+                students.c.enrolment_status != EnrolmentStatus.REMOVED,
+            )
+            .values(
+                {name: None for name in TOMBSTONE_EMPTY}
+                | {"enrolment_status": EnrolmentStatus.REMOVED}
+            ),
+        )
+        if not left:
+            raise AlreadyRemoved(Message(N_("%(name)s was removed already."), name=name))
+        # Rows that name another before it: what only set her up, then her account.
         for table in reversed(Model.metadata.sorted_tables):
-            if table.name not in going:
-                continue
-            statement = delete(table).where(going[table.name][1])
-            removed = rows_changed(session, statement.execution_options(**{WITH_ENDED_ROLES: True}))
-            if table.name == "student" and not removed:
-                raise AlreadyRemoved(Message(N_("%(name)s was removed already."), name=name))
+            if table.name in going and table.name != "student":
+                statement = delete(table).where(going[table.name][1])
+                session.execute(statement.execution_options(**{WITH_ENDED_ROLES: True}))
         audit.record(
             session,
             actor=admin,
@@ -291,6 +353,7 @@ def remove(
             record_type="student",
             record_id=student_id,
             institution_id=institution.id,
+            student_id=student_id,
             reason=reason,
             detail=f"{number} {name}",
         )
@@ -298,7 +361,7 @@ def remove(
     except AlreadyRemoved:
         session.rollback()
         raise
-    except IntegrityError:  # a record about her was written while she was being removed
+    except IntegrityError:  # a record about her account was written while she was removed
         session.rollback()
         raise StudentKept(Message(KEPT, name=name)) from None
 
@@ -307,7 +370,8 @@ def check_correction(
     session: Session, institution: Institution, student: Student, number: str, name: str
 ) -> tuple[str, str]:
     """The corrected number and name, trimmed, checked as the roster import checks them: both
-    given, neither starting like a spreadsheet formula, the number nobody else's at
+    given, neither starting like a spreadsheet formula, the number one a student may have
+    (`campus.roster.number_problem`) and nobody else's at
     `institution` (as a student number or as another account's sign-in). Raises `StudentKept`."""
     number, name = number.strip(), name.strip()
     if not number:
@@ -318,6 +382,9 @@ def check_correction(
         raise StudentKept(Message(N_("The student number or name is too long.")))
     if number.startswith(FORMULA_START) or name.startswith(FORMULA_START):
         raise StudentKept(Message(N_("A student number or name cannot start with =, +, - or @.")))
+    problem = number_problem(number)
+    if problem is not None:
+        raise StudentKept(problem)
     taken = session.scalar(
         select(Student.id).where(
             Student.institution_id == institution.id,

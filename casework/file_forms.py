@@ -103,6 +103,7 @@ ENROLMENT_LABELS = {
     EnrolmentStatus.ON_LEAVE: _l("On leave"),
     EnrolmentStatus.GRADUATED: _l("Graduated"),
     EnrolmentStatus.WITHDRAWN: _l("Withdrawn"),
+    EnrolmentStatus.REMOVED: _l("Removed: entered in error"),
 }
 
 

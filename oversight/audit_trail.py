@@ -10,6 +10,7 @@ audited in turn, with the filter asked.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
@@ -27,6 +28,8 @@ from campus import clock
 from campus.audit import AuditEvent
 from campus.i18n import N_
 from campus.i18n import Message
+from campus.models import WITH_REMOVED_STUDENTS
+from campus.models import EnrolmentStatus
 from campus.models import Institution
 from campus.models import Student
 from campus.models import User
@@ -569,6 +572,11 @@ class TrailRow:
             return None
         return self.event.record_id
 
+    @property
+    def removed(self) -> bool:
+        """Whether the student the row names was removed as entered in error since."""
+        return self.student is not None and self.student.enrolment_status is EnrolmentStatus.REMOVED
+
 
 @dataclass(frozen=True)
 class TrailPage:
@@ -597,15 +605,17 @@ def read_trail(
 def _filtered(
     session: Session, institution: Institution, flt: TrailFilter
 ) -> Select[tuple[AuditEvent, User, Student]]:
-    """The institution's rows under `flt` (actor and student outer-joined: None where absent)."""
+    """The institution's rows under `flt` (actor and student outer-joined: None where absent;
+    a student removed as entered in error is still named)."""
     query = (
         select(AuditEvent, User, Student)
         .outerjoin(User, User.id == AuditEvent.actor_id)
         .outerjoin(Student, Student.id == AuditEvent.student_id)
         .where(AuditEvent.institution_id == institution.id)
+        .execution_options(**{WITH_REMOVED_STUDENTS: True})
     )
     if flt.student_number:
-        query = query.where(AuditEvent.student_id == _student_id(session, institution, flt))
+        query = query.where(AuditEvent.student_id.in_(_student_ids(session, institution, flt)))
     if flt.login:
         query = query.where(AuditEvent.actor_id == _user_id(session, institution, flt))
     if flt.denied_only:
@@ -623,14 +633,18 @@ def _filtered(
     return query
 
 
-def _student_id(session: Session, institution: Institution, flt: TrailFilter) -> int:
-    found = session.scalar(
-        select(Student.id).where(
+def _student_ids(session: Session, institution: Institution, flt: TrailFilter) -> Sequence[int]:
+    """The students with the number asked for: one, and any removed as entered in error who
+    had it before."""
+    found = session.scalars(
+        select(Student.id)
+        .where(
             Student.institution_id == institution.id,
             Student.student_number == (flt.student_number or "").strip(),
         )
-    )
-    if found is None:
+        .execution_options(**{WITH_REMOVED_STUDENTS: True})
+    ).all()
+    if not found:
         message = N_("No student of this institution has that student number.")
         raise UnknownPerson("student_number", Message(message))
     return found

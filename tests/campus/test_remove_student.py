@@ -1,6 +1,6 @@
-"""A student added by mistake: removed with her account while nothing is recorded about her,
-kept (and the page says what keeps her) once anything is; and a mistyped number or name
-corrected."""
+"""A student added by mistake: removed with her account while nothing is recorded about her
+(that staff looked at her is not a record: she stays in the audit trail, marked removed), kept
+(and the page says what keeps her) once anything is; and a mistyped number or name corrected."""
 
 from __future__ import annotations
 
@@ -11,12 +11,15 @@ from sqlalchemy import select
 
 from campus import clock
 from campus import roster_corrections
+from campus import structure
 from campus.audit import AuditEvent
 from campus.extensions import Model
 from campus.extensions import db
 from campus.models import WITH_ENDED_ROLES
+from campus.models import WITH_REMOVED_STUDENTS
 from campus.models import ActivationBatch
 from campus.models import ActivationCode
+from campus.models import EnrolmentStatus
 from campus.models import Role
 from campus.models import RoleAssignment
 from campus.models import Student
@@ -41,6 +44,16 @@ def school(campus):
 
 def _removal_rows() -> list[AuditEvent]:
     return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == "remove_student")))
+
+
+def _tombstone(student_id: int) -> Student | None:
+    """What is left of a removed student: her row, seen only by a read that asks for it."""
+    assert db.session.scalar(select(Student).where(Student.id == student_id)) is None
+    return db.session.scalar(
+        select(Student)
+        .where(Student.id == student_id)
+        .execution_options(**{WITH_REMOVED_STUDENTS: True})
+    )
 
 
 def _campaign(inst) -> Campaign:
@@ -78,18 +91,23 @@ def test_a_student_with_nothing_recorded_is_removed_with_her_account_and_audited
     )
 
     assert "王小红 (2026099) and their account were removed." in response.get_data(as_text=True)
-    assert db.session.get(Student, student_id) is None
+    left = _tombstone(student_id)
+    assert left is not None
+    assert (left.enrolment_status, left.user_id) == (EnrolmentStatus.REMOVED, None)
     assert db.session.get(User, user_id) is None
     roles = select(RoleAssignment).where(RoleAssignment.user_id == user_id)
     assert db.session.scalars(roles.execution_options(**{WITH_ENDED_ROLES: True})).all() == []
     assert db.session.scalars(select(CampaignAssignment)).all() == []
     [row] = _removal_rows()
     assert (row.actor_id, row.record_type, row.record_id) == (boss.id, "student", str(student_id))
+    assert row.student_id == student_id
     assert row.institution_id == inst.id
     assert row.reason == "A duplicate of 2026009 in the roster import"
     assert row.detail == "2026099 王小红"
     trail = client.get("/admin/audit").get_data(as_text=True)
-    assert "2026099 王小红" in trail
+    assert (
+        '王小红 <span class="muted">2026099</span> <span class="muted">(removed: entered' in trail
+    )
 
 
 def test_a_second_click_removes_once_and_says_so(school, login):
@@ -112,6 +130,7 @@ def test_a_removal_without_a_reason_is_refused_and_nothing_is_removed(school, lo
 
     assert response.status_code == 422
     assert "Say why this student is removed." in response.get_data(as_text=True)
+    db.session.expire_all()
     assert db.session.get(Student, mistaken.id) is not None
     assert _removal_rows() == []
 
@@ -161,6 +180,7 @@ def test_a_student_with_a_screening_result_is_kept_and_the_page_counts_what_keep
         follow_redirects=True,
     )
     assert "records about this student are kept" in refused.get_data(as_text=True)
+    db.session.expire_all()
     assert db.session.get(Student, student.id) is not None
     assert _removal_rows() == []
 
@@ -276,11 +296,24 @@ def test_a_number_already_someones_is_refused_and_nothing_changes(school, campus
         f"/admin/students/{student.id}/correct",
         data={"student_number": "=1+1", "name": "王小红"},
     )
+    not_numbers = [
+        client.post(
+            f"/admin/students/{student.id}/correct",
+            data={"student_number": number, "name": "王小红"},
+        )
+        for number in ("abc123", " 2026 01718 ", "2026-01718")
+    ]
 
     assert taken.status_code == 422
     assert "Student number 2026001 is already someone else&#39;s." in taken.get_data(as_text=True)
     assert formula.status_code == 422
     assert "cannot start with =, +, - or @" in formula.get_data(as_text=True)
+    for refused, number in zip(not_numbers, ("abc123", "2026 01718", "2026-01718"), strict=True):
+        assert refused.status_code == 422
+        assert (
+            f"&#39;{number}&#39; is not a student number: use digits and capital letters only"
+            in refused.get_data(as_text=True)
+        )
     db.session.refresh(student)
     assert student.student_number == "2026099"
     assert student.user.login == "2026099"
@@ -290,12 +323,63 @@ def test_a_number_already_someones_is_refused_and_nothing_changes(school, campus
     )
 
 
-def test_a_student_whose_file_was_opened_is_kept_as_the_audit_trail_names_her(school, login):
+def test_a_student_only_looked_at_is_removed_out_of_every_list_and_stays_named_in_the_trail(
+    school, campus, login
+):
+    inst, boss, group, student = school
+    # She is due to take a screening she never started, so her department's counsellor sees her
+    # on the list of those yet to complete it; the administrator opens her file and corrects her
+    # number: each read or change names her in the audit trail, which is never rewritten.
+    campaign = _campaign(inst)
+    db.session.add(CampaignAssignment(campaign_id=campaign.id, student_id=student.id))
+    counsellor = campus.staff(inst, Role.DEPT_COUNSELLOR, department=group.department)
+    campus.commit()
+    chaser = login(counsellor)
+    progress = f"/screening/campaigns/{campaign.id}/departments/{group.department_id}"
+    assert "王小红" in chaser.get(progress).get_data(as_text=True)
+    client = login(boss)
+    assert client.get(f"/casework/students/{student.id}").status_code == 200
+    client.post(
+        f"/admin/students/{student.id}/correct",
+        data={"student_number": "2026098", "name": "王小红"},
+    )
+    page = client.get(f"/admin/students/{student.id}/remove").get_data(as_text=True)
+    assert "Nothing is recorded about this student" in page
+    assert "Staff opened pages naming this student 3 times." in page
+
+    removal = client.post(
+        f"/admin/students/{student.id}/remove",
+        data={"reason": "Not our student"},
+        follow_redirects=True,
+    )
+    assert "王小红 (2026098) and their account were removed." in removal.get_data(as_text=True)
+
+    assert _tombstone(student.id).enrolment_status is EnrolmentStatus.REMOVED
+    assert "王小红" not in login(counsellor).get(progress).get_data(as_text=True)
+    client = login(boss)
+    assert "王小红" not in client.get("/students?q=2026098").get_data(as_text=True)
+    assert client.get(f"/casework/students/{student.id}").status_code == 404
+    old_link = client.get(f"/admin/students/{student.id}/remove", follow_redirects=True)
+    assert "王小红 (2026098) was removed as entered in error." in old_link.get_data(as_text=True)
+    trail = client.get("/admin/audit?student_number=2026098").get_data(as_text=True)
+    named = '王小红 <span class="muted">2026098</span> <span class="muted">(removed: entered'
+    assert trail.count(named) == 4  # the list, the file, the correction, the removal
+    # The class she alone was in may go, and her number, a mistake, is free for the student it
+    # really is.
+    assert structure.removable(db.session, group) is None
+    campus.student(group, number="2026098")
+    campus.commit()
+
+
+def test_a_student_looked_at_with_a_warning_is_kept(school, login):
     _inst, boss, _group, student = school
+    phq9_signal(student, 12)
     client = login(boss)
     assert client.get(f"/casework/students/{student.id}").status_code == 200
 
-    page = client.get(f"/admin/students/{student.id}/remove").get_data(as_text=True)
+    refused = client.post(f"/admin/students/{student.id}/remove", data={"reason": "Mistake"})
 
-    assert "records were opened or changed)</td><td>1</td>" in page
-    assert 'name="reason"' not in page
+    assert refused.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Student, student.id).enrolment_status is EnrolmentStatus.ENROLLED
+    assert _removal_rows() == []

@@ -94,6 +94,8 @@ def test_broken_file_reports_every_bad_row_and_imports_nothing(school):
             "2026004,赵六,女,2007-01-01,计算机学院,不存在班,2026,,\n"  # unknown class
             "2026001,重复,女,2007-01-01,计算机学院,计科2601班,2026,,\n"  # duplicate number
             "2026005,钱七,X,2007-01-01,计算机学院,计科2601班,twenty,,\n"  # gender and grade
+            " 2026 006 ,孙八,男,2007-01-01,计算机学院,计科2601班,2026,,\n"  # a space inside
+            "abc123,周九,女,2007-01-01,计算机学院,计科2601班,2026,,\n"  # not a student number
         )
     )
     users_before = _count(User)
@@ -104,12 +106,14 @@ def test_broken_file_reports_every_bad_row_and_imports_nothing(school):
     by_line: dict[int, dict[str, str]] = {}
     for error in report.errors:
         by_line.setdefault(error.line, {})[error.column] = error.reason
-    assert set(by_line) == {2, 4, 5, 6, 7}
+    assert set(by_line) == {2, 4, 5, 6, 7, 8, 9}
     assert "not a day of the calendar" in by_line[4]["birth_date"]
     assert "unknown class" in by_line[5]["class"]
     assert "also on row(s) 6" in by_line[2]["student_number"]
     assert "also on row(s) 2" in by_line[6]["student_number"]
     assert set(by_line[7]) == {"gender", "grade"}
+    assert "'2026 006' is not a student number" in by_line[8]["student_number"]
+    assert "'abc123' is not a student number" in by_line[9]["student_number"]
     assert _count(Student) == 0
     assert _count(User) == users_before
 
