@@ -1,7 +1,7 @@
 """student: a student number is unique among the students not removed as entered in error
 
 Revision ID: 0044_student_removed_in_error
-Revises: 0042_document_language
+Revises: 0043_interview_due_moved
 Create Date: 2026-12-07 19:15:00
 
 A student added by mistake whom somebody looked at (the audit trail names her, and audit rows
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0044_student_removed_in_error"
-down_revision = "0042_document_language"
+down_revision = "0043_interview_due_moved"
 branch_labels = None
 depends_on = None
 
