@@ -9,6 +9,7 @@ Each locale gets its own freshly seeded university; the journeys of one locale s
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -182,6 +183,19 @@ def sign_in(page: Page, institution: str, login: str, locale: str) -> None:
     page.fill("#password", PASSWORD)
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(lambda url: "/login" not in url)
+
+
+def follow_menu(page: Page, name: str) -> None:
+    """Follow the header's link named `name` as a person does: a page of a section with several
+    folds into that section's menu, opened first."""
+    named = re.compile(rf"^\s*{re.escape(name)}\s*$")
+    link = page.locator("header nav a").filter(has_text=named).first
+    if not link.is_visible():
+        menu = page.locator("header nav details.nav-menu").filter(
+            has=page.locator("a").filter(has_text=named)
+        )
+        menu.first.locator("summary").click()
+    link.click()
 
 
 @pytest.fixture(scope="module", params=["zh_CN", "en"])

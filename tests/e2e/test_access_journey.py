@@ -23,6 +23,7 @@ from tests.conftest import Campus
 from tests.e2e.conftest import PHONE
 from tests.e2e.conftest import START
 from tests.e2e.conftest import World
+from tests.e2e.conftest import follow_menu
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("world", ["zh_CN"], indirect=True)]
 
@@ -73,7 +74,7 @@ def test_administrator_sets_a_last_day_on_the_committee_members_role(staffed: Wo
 def test_administrator_reviews_this_terms_access_and_the_home_count_falls(staffed: World):
     page = staffed.page_for("admin")
     page.goto("/")
-    page.locator("header nav a", has_text="权限复核").click()
+    follow_menu(page, "权限复核")
     page.get_by_role("button", name="开启本学期复核").click()
     expect(page.locator(".flash.success")).to_contain_text("本学期权限复核已开启")
     expect(page.locator(".review-count")).to_contain_text("尚有 8 项权限待复核")

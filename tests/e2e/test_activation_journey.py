@@ -15,6 +15,7 @@ from campus.models import ClassGroup
 from tests.conftest import Campus
 from tests.e2e.conftest import PHONE
 from tests.e2e.conftest import World
+from tests.e2e.conftest import follow_menu
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("world", ["zh_CN"], indirect=True)]
 A4 = {"width": 794, "height": 1123}  # an A4 page at 96 dpi
@@ -40,7 +41,7 @@ def test_administrator_prints_slips_and_a_freshman_signs_in_with_a_code(
 ):
     _freshmen(live_app)
     admin = world.page_for("admin")
-    admin.get_by_role("link", name="账号激活单").click()
+    follow_menu(admin, "账号激活单")
     expect(admin.locator("h1")).to_have_text("账号激活单")
     admin.get_by_label("学生").select_option(label="计算机学院 CS2601（2026级）")
     expect(admin.get_by_label("激活码有效天数")).to_have_value("14")

@@ -14,6 +14,7 @@ from campus.extensions import db
 from campus.models import Student
 from tests.e2e.conftest import PHONE
 from tests.e2e.conftest import World
+from tests.e2e.conftest import follow_menu
 from tests.factories import open_warning
 from warning.policy import Level
 
@@ -46,7 +47,7 @@ def test_a_student_asks_for_erasure_and_the_director_decides(world: World, live_
 
     director = world.page_for("director")
     director.goto("/")
-    director.get_by_role("link", name="数据删除申请").first.click()
+    follow_menu(director, "数据删除申请")
     director.get_by_role("link", name=world.student_name).first.click()
     main = director.locator("main")
     expect(main).to_contain_text("预警尚未解除")

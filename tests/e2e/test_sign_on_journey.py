@@ -16,6 +16,7 @@ from campus.models import SignOn
 from campus.models import SignOnProtocol
 from tests.e2e.conftest import PHONE
 from tests.e2e.conftest import World
+from tests.e2e.conftest import follow_menu
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("world", ["zh_CN"], indirect=True)]
 CAS_PASSWORD = "campus-pass-1"
@@ -119,7 +120,7 @@ def test_administrator_sets_up_cas_and_tests_the_connection(
 ):
     page = world.page_for("admin")
     page.goto("/")
-    page.get_by_role("link", name="统一身份认证").click()
+    follow_menu(page, "统一身份认证")
     page.select_option("#protocol", "cas")
     page.fill("#server_url", cas_server.url)
     page.select_option("#cas_version", "3")

@@ -18,6 +18,7 @@ from tests.e2e.conftest import DESKTOP
 from tests.e2e.conftest import DOWNLOAD_WAIT
 from tests.e2e.conftest import PHONE
 from tests.e2e.conftest import World
+from tests.e2e.conftest import follow_menu
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("world", ["zh_CN"], indirect=True)]
 
@@ -32,7 +33,7 @@ def _password_step(world: World, page: Page, login: str) -> None:
 
 def test_a_school_counsellor_sets_up_two_factor_sign_in_and_signs_in_with_a_code(world: World):
     admin = world.page_for("admin")
-    admin.get_by_role("link", name="两步验证").click()
+    follow_menu(admin, "两步验证")
     expect(admin.locator("h1")).to_have_text("两步验证")
     expect(admin.locator(".banner.warning")).to_contain_text("均未开启两步验证")
     admin.get_by_label("心理中心专职教师").check()

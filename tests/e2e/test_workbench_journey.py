@@ -97,7 +97,7 @@ def test_director_picks_a_term_and_reads_the_cards_before_the_tables(red_this_mo
     glance.locator("a").click()
     expect(page).to_have_url(re.compile(r"period=term%3A2026-autumn|period=term:2026-autumn"))
     main = page.locator("main")
-    expect(main).to_contain_text("统计期间：2026-09 至 2027-01。")
+    expect(main).to_contain_text("统计期间：2026年9月 至 2027年1月。")
     expect(main).to_contain_text("秋季学期：9 月至次年 1 月")
     expect(page.locator("#card-crisis .figure")).to_have_text("1")
     expect(page.locator("#kpi-crisis tbody")).to_be_hidden()
@@ -106,7 +106,7 @@ def test_director_picks_a_term_and_reads_the_cards_before_the_tables(red_this_mo
     page.select_option("#period", "year:2026")
     with page.expect_navigation():
         page.locator("main form.filters button[type=submit]").click()
-    expect(main).to_contain_text("统计期间：2026-09 至 2027-08。")
+    expect(main).to_contain_text("统计期间：2026年9月 至 2027年8月。")
     page.locator("#card-crisis a").click()  # a card opens its table
     expect(page.locator("#kpi-crisis tbody")).to_be_visible()
     expect(page.locator("#kpi-screening tbody")).to_be_hidden()
