@@ -1,6 +1,6 @@
 """Times a person reads on the warning pages say the day in words, as the warnings list and the
 tasks do: a warning's timeline (Mon 14 Sep 10:00, its follow-up's time too), the week a class or
-dorm reports on (the week of Mon 14 Sep), and an inbox note's time (today 10:00, yesterday 10:00,
+dorm reports on (the week beginning Monday 14 September), and an inbox note's time (today 10:00, yesterday 10:00,
 else the day and its weekday); each also held for programs as `<time datetime>`. Before, they
 read ISO times (2026-09-14 10:00, "2026-09-14 当周报告")."""
 
@@ -19,16 +19,16 @@ from tests.pages import visible_text
 WORDS = {
     "en": {
         "opened": "Mon 14 Sep 10:00 · Warning opened",
-        "week": "Report for the week of Mon 14 Sep",
-        "filed": "Week of Mon 14 Sep · All is well",
+        "week": "Report for the week beginning Monday 14 September",
+        "filed": "Week beginning Monday 14 September · All is well",
         "today": "today 10:00",
         "yesterday": "yesterday 10:00",
         "earlier": "Mon 14 Sep 10:00",
     },
     "zh_CN": {
         "opened": "9月14日 周一 10:00 · 预警开启",
-        "week": "9月14日 周一",
-        "filed": "9月14日 周一 这一周 · 一切正常",
+        "week": "9月14日（周一） 起这一周的报告",
+        "filed": "9月14日（周一） 起的一周 · 一切正常",
         "today": "今天 10:00",
         "yesterday": "昨天 10:00",
         "earlier": "9月14日 周一 10:00",
