@@ -339,7 +339,11 @@ def students() -> ResponseReturnValue:
         show = "caseload" if caseload else "all"
     stmt = select(Student, Caseload.since).where(student_filter(current_user, Capability.ROSTER))
     if query:
-        stmt = stmt.where((Student.name.contains(query)) | (Student.student_number == query))
+        # Part of a name or of a number: an administrator types the first digits she remembers.
+        stmt = stmt.where(
+            Student.name.contains(query, autoescape=True)
+            | Student.student_number.contains(query, autoescape=True)
+        )
     caseload_join = and_(
         Caseload.student_id == Student.id, Caseload.counsellor_id == current_user.id
     )

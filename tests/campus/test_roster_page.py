@@ -55,6 +55,11 @@ def test_a_school_counsellor_opens_on_their_caseload_newest_first(campus, login)
     searched = client.get("/students?show=all&q=赵三").get_data(as_text=True)
     assert _names(searched, "王一", "李二", "赵三") == ["赵三"]
     assert _names(client.get("/students?q=赵三").get_data(as_text=True), "赵三") == []
+    by_digits = client.get("/students?show=all&q=S0000").get_data(as_text=True)
+    assert _names(by_digits, "王一", "李二", "赵三") == ["王一", "李二", "赵三"]
+    by_tail = client.get(f"/students?show=all&q={other.student_number[1:]}").get_data(as_text=True)
+    assert _names(by_tail, "王一", "李二", "赵三") == ["赵三"]
+    assert _names(client.get("/students?show=all&q=%25").get_data(as_text=True), "赵三") == []
     forged = client.get("/students?show=everything").get_data(as_text=True)
     assert _names(forged, "王一", "李二", "赵三") == ["李二", "王一"]
 
