@@ -54,7 +54,7 @@ def test_all_is_well_is_refused_after_a_concern_in_the_same_week_and_nothing_is_
     assert _concern(client, url, network.student.id).status_code == 302
     assert _count(WeeklyReport) == 1  # the concern is the week's report: the unit is not missing
     page = client.get(url).get_data(as_text=True)
-    assert "the concern report filed this week counts as it" in page
+    assert "the concern report filed this week counts as this week's report" in page
     assert "All is well this week" not in page  # the button is not offered again
 
     # A double tap, or the form of a page loaded before the concern: refused, and said why.
@@ -64,6 +64,12 @@ def test_all_is_well_is_refused_after_a_concern_in_the_same_week_and_nothing_is_
     week = db.session.scalar(select(WeeklyReport))
     assert week.zero_report is False
     assert _count(WeeklyReport) == 1
+
+    # A note after the concern: the page names both, not the concern alone.
+    assert client.post(f"{url}/weekly-report", data={"note": NOTE}).status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert "the note below and the concern report filed this week" in page
+    assert NOTE in page
 
 
 def test_a_concern_after_all_is_well_stands_and_the_week_reads_as_a_concern(network, login):
