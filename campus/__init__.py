@@ -29,6 +29,7 @@ from campus import clean_input
 from campus import clock
 from campus import encryption
 from campus import export_rights
+from campus import i18n
 from campus import local_time as clock_display
 from campus import redirects
 from campus import replica
@@ -171,6 +172,7 @@ def _init_templates(app: Flask) -> None:
     app.add_template_filter(clock_display.written_day, "written_day")
     app.add_template_filter(clock_display.written_time, "written_time")
     app.add_template_global(clock_display.span_words, "span_words")
+    app.add_template_filter(i18n.aside, "aside")
     app.add_template_test(clock_display.is_moment, "moment")
 
     @app.context_processor

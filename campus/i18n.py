@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from flask import has_request_context
 from flask_babel import get_locale
 from flask_babel import gettext
+from markupsafe import Markup
 from sqlalchemy import ColumnElement
 from sqlalchemy import func
 
@@ -86,3 +87,12 @@ def name_column(model: Any) -> ColumnElement[str]:
         return func.coalesce(model.name_en, model.name)
     chinese: ColumnElement[str] = model.name
     return chinese
+
+
+def aside(text: str) -> Markup:
+    """A parenthetical after what it qualifies, muted. Chinese full-width brackets carry their
+    own spacing, so only a Western one gets a space before it (起的一周（本周）, "the week
+    (this week)"); a walk read 「起的一周 （本周）」 with a gap in it."""
+    text = str(text)
+    gap = "" if text.startswith("（") else " "
+    return Markup('{}<span class="muted">{}</span>').format(gap, text)

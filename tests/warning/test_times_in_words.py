@@ -1,8 +1,8 @@
 """Times a person reads on the warning pages say the day in words, as the warnings list and the
 tasks do: a warning's timeline (Mon 14 Sep 10:00, its follow-up's time too), the week a class or
-dorm reports on (the week beginning Monday 14 September), and an inbox note's time (today 10:00, yesterday 10:00,
-else the day and its weekday); each also held for programs as `<time datetime>`. Before, they
-read ISO times (2026-09-14 10:00, "2026-09-14 当周报告")."""
+dorm reports on (the week beginning Monday 14 September), and an inbox note's time (today 10:00,
+yesterday 10:00, else the day and its weekday); each also held for programs as `<time datetime>`.
+Before, they read ISO times (2026-09-14 10:00, "2026-09-14 当周报告")."""
 
 from __future__ import annotations
 
