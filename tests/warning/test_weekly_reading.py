@@ -240,13 +240,13 @@ def test_the_weeks_go_back_to_the_first_week_live_and_no_further(network, login)
         assert "Later weeks" in page
 
     # This week's heading: a Western bracket after a space, a Chinese one with none before it.
-    assert "</time> <span class=\"muted\">(this week)</span>" in client.get(
+    assert '</time> <span class="muted">(this week)</span>' in client.get(
         "/warnings/weekly-reports"
     ).get_data(as_text=True)
     network.other_counsellor.locale = "zh_CN"
     db.session.commit()
     chinese = client.get("/warnings/weekly-reports").get_data(as_text=True)
-    assert "起的一周<span class=\"muted\">（本周）</span>" in chinese
+    assert '起的一周<span class="muted">（本周）</span>' in chinese
 
 
 def test_another_departments_units_are_not_found_and_not_listed(network, login):
