@@ -178,7 +178,11 @@ def _init_templates(app: Flask) -> None:
     @app.context_processor
     def inject_navigation() -> dict[str, object]:
         entries = nav.menu_for(app, current_user) if current_user.is_authenticated else []
-        return {"nav_entries": entries, "current_locale": _select_locale()}
+        return {
+            "nav_entries": entries,
+            "nav_current": nav.current_endpoint(entries, request.path),
+            "current_locale": _select_locale(),
+        }
 
 
 # Werkzeug's own English descriptions: a page shows ours instead, and shows a description only

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask
+from flask import url_for
 from flask_babel import lazy_pgettext as _lp
 
 from campus.models import Role
@@ -114,3 +115,19 @@ def menu_for(app: Flask, user: User) -> list[NavEntry | NavSection]:
             order, label = SECTIONS[key]
             placed.append(((order, ""), NavSection(key, label, held)))
     return [item for _key, item in sorted(placed, key=lambda p: p[0])]
+
+
+def current_endpoint(menu: list[NavEntry | NavSection], path: str) -> str | None:
+    """The entry a page at `path` belongs to: its own, or the entry whose address is the
+    longest one `path` lies under (a student's account page, /admin/users/5, is under the
+    people entry's /admin/users), so the header still says where one is; None for none."""
+    best: tuple[int, str] | None = None
+    for item in menu:
+        for entry in item.entries if isinstance(item, NavSection) else [item]:
+            address = url_for(entry.endpoint)
+            under = path == address or (
+                address != "/" and path.startswith(address.rstrip("/") + "/")
+            )
+            if under and (best is None or len(address) > best[0]):
+                best = (len(address), entry.endpoint)
+    return best[1] if best else None

@@ -34,6 +34,11 @@ def test_an_administrators_pages_fold_into_named_menus_and_a_counsellors_stay_pl
     # The page open is marked in its menu, and the menu is marked as holding it.
     assert 'aria-current="page">Audit trail</a>' in menus["Oversight and audit"]
     assert '<summary class="current">Oversight and audit</summary>' in nav
+    # A page under an entry's address (one account of the list) is marked as within it.
+    nav_user = _nav(login(admin).get(f"/admin/users/{counsellor.id}").get_data(as_text=True))
+    assert '<summary class="current">People and structure</summary>' in nav_user
+    assert 'aria-current="true">Staff accounts</a>' in nav_user
+    assert nav_user.count("aria-current") == 1
     outside = re.sub(r"<details.*?</details>", "", nav, flags=re.S)
     assert re.findall(r">([^<>]+)</a>", outside) == ["Warnings", "Students", "Campaigns", "Inbox"]
 
