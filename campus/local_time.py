@@ -18,6 +18,7 @@ its institution's clock (`|written_day`: 2026年12月7日, "7 December 2026"; `|
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
@@ -225,6 +226,27 @@ def month_words(value: Any) -> str:
         return "" if value is None or value == "" else str(value)
     pattern = MONTH_PATTERNS.get(viewer_locale().split("_")[0], MONTH_PATTERNS["en"])
     return str(format_date(moment, pattern))
+
+
+SHORT_MONTH_PATTERNS = {"zh": ("M月", "y年"), "en": ("MMM", "y")}
+
+
+def month_axis(months: Sequence[Any]) -> list[tuple[str, str]]:
+    """Labels under a chart's months, short enough for a school year side by side: each
+    month's short name, and under the first and under each January its year (7月 / 2026年,
+    8月, … 1月 / 2027年); the full words stay in the chart's tooltips and its table."""
+    month_pattern, year_pattern = SHORT_MONTH_PATTERNS.get(
+        viewer_locale().split("_")[0], SHORT_MONTH_PATTERNS["en"]
+    )
+    labels = []
+    for i, value in enumerate(months):
+        moment = _moment(_month_day(value))
+        if moment is None:
+            labels.append((str(value), ""))
+            continue
+        year = format_date(moment, year_pattern) if i == 0 or moment.month == 1 else ""
+        labels.append((str(format_date(moment, month_pattern)), str(year)))
+    return labels
 
 
 def span_words(first: Any, last: Any) -> str:

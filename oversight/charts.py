@@ -41,10 +41,13 @@ def stacked_bars(
     series: dict[str, Sequence[int]],
     desc: str,
     names: dict[str, str] | None = None,
+    axis: Sequence[tuple[str, str]] = (),
 ) -> Markup:
     """Vertical bars per label, stacked by series (e.g. warnings per month by level); `names`
     gives each series' name for the reader, its key picks the colour. With names, a legend under
-    the labels says which colour is which (a tooltip alone is no legend on a phone or paper)."""
+    the labels says which colour is which (a tooltip alone is no legend on a phone or paper).
+    `axis`, where given, is what stands under each bar instead of its label, in two lines (a
+    short month, and its year where it changes): the label itself stays in the tooltip."""
     totals = [sum(values[i] for values in series.values()) for i in range(len(labels))]
     top = _nice_max(max(totals, default=0))
     plot_h = HEIGHT - BOTTOM - TOP
@@ -67,10 +70,16 @@ def stacked_bars(
                 f'fill="{fill}"><title>{escape(label)} {escape((names or {}).get(name, name))}: '
                 f"{values[i]}</title></rect>"
             )
+        under, second = axis[i] if axis else (label, "")
         body.append(
             f'<text x="{x + slot * 0.35:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
-            f'font-size="11">{escape(label)}</text>'
+            f'font-size="11">{escape(under)}</text>'
         )
+        if second:
+            body.append(
+                f'<text x="{x + slot * 0.35:.1f}" y="{HEIGHT - BOTTOM + 30}" '
+                f'text-anchor="middle" font-size="10">{escape(second)}</text>'
+            )
     if not names:
         return _svg(key, title, desc, body)
     body += _legend([(COLOURS.get(name, COLOURS["bar"]), names.get(name, name)) for name in series])

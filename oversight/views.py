@@ -508,7 +508,16 @@ def _charts(view: kpis.View, frames: dict[str, pd.DataFrame]) -> dict:
     title = _("Warnings opened per month, by level")
     desc = _("Stacked bars: red, yellow and blue warnings opened in each month.")
     series = {name: levels[name].tolist() for name in ("red", "yellow", "blue")}
-    by_month = charts.stacked_bars("levels", title, levels["month"].tolist(), series, desc, names)
+    months = levels["month"].tolist()
+    by_month = charts.stacked_bars(
+        "levels",
+        title,
+        [local_time.month_words(m) for m in months],
+        series,
+        desc,
+        names,
+        axis=local_time.month_axis(months),
+    )
     levels_chart = Chart(title, desc, by_month)
     title = _("Response deadlines met on time")
     desc = _("Share of deadlines met on time for each level; a dash means none fell due.")

@@ -475,3 +475,8 @@ def test_each_chart_says_what_it_counts_and_which_colour_is_which(world, login):
     levels = body[body.index('aria-labelledby="levels-t') : body.index("</svg>")]
     legend = re.findall(r'font-size="12">([^<]+)</text>', levels)
     assert legend == ["Red", "Yellow", "Blue"]
+    # Under the bars each month's short name with its year, not ISO (2026-09); in full in its
+    # tooltip.
+    assert re.findall(r'font-size="1[01]">([^<]+)</text>', levels)[2:4] == ["Sep", "2026"]
+    assert "<title>September 2026 Red: " in levels
+    assert "2026-09" not in levels
