@@ -142,6 +142,10 @@ def test_the_counsellor_reads_her_departments_reports_with_a_note_naming_no_one(
     assert "The note names no one" in page
     assert reporter.name in page  # who filed it
     assert "Missing" in page  # the class's earlier weeks
+    assert "No report was filed for that week." in page
+    # This week's is not late: folded below the note, not a row above it.
+    assert "Not in yet: 1 class or room (due by the end of the week)" in page
+    assert page.index(NOTE) < page.index("Not in yet: 1 class")
     unit_page = client.get(f"/warnings/weekly-reports/room/{network.room.id}")
     assert unit_page.status_code == 200
     assert NOTE in unit_page.get_data(as_text=True)
