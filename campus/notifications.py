@@ -232,8 +232,9 @@ def notify_digest(
     The note's detail lists them (``{"digest": key, "items": [...]}``); the inbox shows it as
     one line with a count that opens to the list, and the mail only says `text`. A recipient who
     already has the key's note gets the new items added to it (and sees it unread again), with no
-    second note and no second mail; items already listed change nothing. Nothing is committed
-    here.
+    second note and no second mail; items already listed change nothing. An item with a
+    ``"same"`` key takes the place of a listed item with that key (a deadline moved again today:
+    its latest date, not one line per move). Nothing is committed here.
     """
     ids = sorted(set(user_ids))
     existing = {
@@ -249,6 +250,8 @@ def notify_digest(
         listed: list[dict[str, object]] = list(previous) if isinstance(previous, list) else []
         added = [item for item in items if item not in listed]
         if added:
+            replaced = {item["same"] for item in added if item.get("same") is not None}
+            listed = [item for item in listed if item.get("same") not in replaced]
             note.detail = {"digest": key, "items": listed + added}
             note.read_at = None
     new = [i for i in ids if i not in existing]

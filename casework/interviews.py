@@ -226,9 +226,52 @@ def _deadline(
 # The screening's close moved
 # --------------------------------------------------------------------------------------------------
 
-DUE_MOVED_TEXT = N_(
-    "A screening's close was moved: the deadlines of your interviews from it moved with it."
+DUE_MOVED_TEXT = N_("A screening's close was moved: your interview deadlines moved with it.")
+DUE_MOVED_ITEM = N_(
+    "%(campaign)s: its close was moved, and your interviews from it are now due %(date)s"
 )
+
+
+def close_move_due(
+    session: Session, campaign: Campaign, closes_at: datetime, now: datetime
+) -> datetime | None:
+    """When the campaign's interviews still owed would be due were it to close at `closes_at`:
+    the rule set's `deadline_days` after it, or the end of today when that is already past; None
+    while nobody is listed (the first entry is due from the close as it then is)."""
+    text = session.scalar(
+        select(InterviewRound.rule_set_text).where(InterviewRound.campaign_id == campaign.id)
+    )
+    if text is None:
+        return None
+    due = closes_at + timedelta(days=interview_rules.stored(text).deadline_days)
+    if due <= now:
+        zone = clock.institution_zone(session.get(Institution, campaign.institution_id))
+        tomorrow = clock.local_date(now, zone) + timedelta(days=1)
+        due = max(clock.day_start(tomorrow, zone) - timedelta(minutes=1), now)
+    return due
+
+
+def _owed_moving(campaign: Campaign, due: datetime):
+    """The campaign's interviews still owed whose deadline is the campaign's and not `due`."""
+    return select(InterviewEntry).where(
+        InterviewEntry.campaign_id == campaign.id,
+        InterviewEntry.state.in_(OPEN_STATES),
+        InterviewEntry.due_from_warning.is_(False),
+        InterviewEntry.due_at != due,
+    )
+
+
+def close_move_preview(
+    session: Session, campaign: Campaign, closes_at: datetime, now: datetime
+) -> tuple[int, datetime | None]:
+    """How many interviews `follow_close` would move were the campaign to close at `closes_at`
+    instead, and to when: what the administrator is asked to confirm before saving."""
+    due = close_move_due(session, campaign, closes_at, now)
+    if due is None or closes_at == campaign.closes_at:
+        return 0, None
+    moving = _owed_moving(campaign, due).subquery()
+    count = session.scalar(select(func.count()).select_from(moving)) or 0
+    return count, due if count else None
 
 
 def follow_close(
@@ -242,34 +285,23 @@ def follow_close(
 
     A new deadline already past would make the interview overdue, and the directors told it was
     missed, the moment the close moved, though nobody could have met it: it is due at the end of
-    today instead, and missed only if today passes. Each moved entry keeps the date it was due
-    before and when it moved (its page says so), has its own audit row, and is reminded and
-    escalated again by the new date; each interviewer is told once."""
+    today instead, and missed only if today passes (`close_move_due`). Each moved entry keeps the
+    date it was first given (moved twice, its page still names the original) and when it last
+    moved, has its own audit row, and is reminded and escalated again by the new date. Each
+    interviewer is told in one note a day (a digest per person and day), a line per campaign
+    naming it and its new deadline; moved again that day, the line is replaced by the latest
+    date, so three moves are one note with one line, not three identical copies."""
     if campaign.closes_at == closed_before:
         return 0
-    text = session.scalar(
-        select(InterviewRound.rule_set_text).where(InterviewRound.campaign_id == campaign.id)
-    )
-    if text is None:  # nobody is listed yet: the first entry is due from the close as it is
+    due = close_move_due(session, campaign, campaign.closes_at, now)
+    if due is None:
         return 0
-    due = campaign.closes_at + timedelta(days=interview_rules.stored(text).deadline_days)
-    if due <= now:
-        zone = clock.institution_zone(session.get(Institution, campaign.institution_id))
-        tomorrow = clock.local_date(now, zone) + timedelta(days=1)
-        due = max(clock.day_start(tomorrow, zone) - timedelta(minutes=1), now)
-    owed = session.scalars(
-        select(InterviewEntry)
-        .where(
-            InterviewEntry.campaign_id == campaign.id,
-            InterviewEntry.state.in_(OPEN_STATES),
-            InterviewEntry.due_from_warning.is_(False),
-            InterviewEntry.due_at != due,
-        )
-        .order_by(InterviewEntry.id)
-    ).all()
+    owed = session.scalars(_owed_moving(campaign, due).order_by(InterviewEntry.id)).all()
     for entry in owed:
         before = entry.due_at
-        entry.due_moved_from, entry.due_moved_at = before, now
+        if entry.due_moved_from is None:
+            entry.due_moved_from = before
+        entry.due_moved_at = now
         entry.due_at = due
         # The reminder and the escalation were of the old date: the new one has its own.
         entry.reminded_at = entry.escalated_at = None
@@ -283,8 +315,23 @@ def follow_close(
             f"close_from={closed_before.isoformat()}",
         )
     interviewers = sorted({e.interviewer_id for e in owed if e.interviewer_id is not None})
-    if interviewers:
-        notifications.notify(session, interviewers, DUE_MOVED_TEXT, MINE_TO_HOLD)
+    today = clock.local_date(now, clock.institution_zone(campaign.institution))
+    item: dict[str, object] = {
+        "text": DUE_MOVED_ITEM,
+        "params": {"campaign": campaign.name},
+        "moments": {"date": due.isoformat()},
+        "link": f"{MINE_TO_HOLD}&campaign={campaign.id}",
+        "same": f"campaign:{campaign.id}",  # moved again today: the line says the latest date
+    }
+    for user_id in interviewers:
+        notifications.notify_digest(
+            session,
+            [user_id],
+            f"interview_due_moved:user:{user_id}:{today}",
+            DUE_MOVED_TEXT,
+            MINE_TO_HOLD,
+            [item],
+        )
     session.flush()
     return len(owed)
 

@@ -21,6 +21,7 @@ from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from campus import audit
@@ -51,6 +52,10 @@ class CampaignError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))
         self.problems = problems
+
+
+class CloseChanged(Exception):
+    """The campaign's close is no longer the one the administrator confirmed moving from."""
 
 
 @dataclass
@@ -187,9 +192,13 @@ def save_campaign(
     campaign: Campaign | None = None,
     licensed_dir: Path | None = None,
     overlapping: Sequence[Overlap] = (),
+    close_from: datetime | None = None,
 ) -> Campaign:
     """Create or update a campaign and sync its assignments, in one transaction; `overlapping`
-    names the campaigns (see `overlaps`) the actor saw and saved it all the same, for the audit."""
+    names the campaigns (see `overlaps`) the actor saw and saved it all the same, for the audit.
+    `close_from` is the close the actor confirmed moving from (`close_move`): the close is
+    claimed from it with a conditional update, so of two submits of one confirmation (or of two
+    administrators) only the first moves it; the others raise `CloseChanged` and write nothing."""
     problems = validate_spec(session, institution, spec, licensed_dir)
     if campaign is None and spec.closes_at <= clock.now():
         # Its students would only ever see it as ended, and a campaign is never deleted.
@@ -197,6 +206,16 @@ def save_campaign(
     if problems:
         raise CampaignError(problems)
     closed_before = campaign.closes_at if campaign is not None else None
+    if campaign is not None and close_from is not None:
+        claimed = rows_changed(
+            session,
+            update(Campaign)
+            .where(Campaign.id == campaign.id, Campaign.closes_at == close_from)
+            .values(closes_at=spec.closes_at)
+            .execution_options(synchronize_session=False),
+        )
+        if not claimed:
+            raise CloseChanged
     if campaign is None:
         campaign = Campaign(institution_id=institution.id, created_by_id=actor.id)
         session.add(campaign)
@@ -230,6 +249,55 @@ def save_campaign(
     )
     session.commit()
     return campaign
+
+
+def close_moves(campaign: Campaign, closes_at: datetime) -> bool:
+    """Whether saving `closes_at` moves the campaign's close (the form gives minutes)."""
+    return _to_the_minute(campaign.closes_at) != _to_the_minute(closes_at)
+
+
+@dataclass(frozen=True)
+class CloseMove:
+    """What moving a campaign's close would do, told the administrator before it is saved."""
+
+    before: datetime
+    after: datetime
+    days: int  # calendar days between the two closes, local; positive when later
+    was_open: bool  # students could take it when asked
+    not_completed: int  # assigned students who have not completed it
+    interviews: int  # interview deadlines still owed that would move
+    interviews_due: datetime | None  # to when
+
+    @property
+    def earlier(self) -> bool:
+        return self.after < self.before
+
+
+def close_move(
+    session: Session, campaign: Campaign, closes_at: datetime, now: datetime
+) -> CloseMove | None:
+    """What saving `closes_at` would do, when it moves the close of a campaign open now or moves
+    interview deadlines (the administrator confirms it first); None otherwise."""
+    if not close_moves(campaign, closes_at):
+        return None
+    from casework import interviews
+
+    moving, due = interviews.close_move_preview(session, campaign, closes_at, now)
+    was_open = campaign.is_open(now)
+    if not was_open and not moving:
+        return None
+    zone = clock.institution_zone(campaign.institution)
+    days = (clock.local_date(closes_at, zone) - clock.local_date(campaign.closes_at, zone)).days
+    not_completed = (
+        session.scalar(
+            select(func.count(CampaignAssignment.id)).where(
+                CampaignAssignment.campaign_id == campaign.id,
+                CampaignAssignment.completed_at.is_(None),
+            )
+        )
+        or 0
+    )
+    return CloseMove(campaign.closes_at, closes_at, days, was_open, not_completed, moving, due)
 
 
 def _to_the_minute(moment: datetime) -> datetime:

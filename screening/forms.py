@@ -68,6 +68,8 @@ class CampaignForm(FlaskForm):
     overlaps_confirmed = BooleanField(
         _l("I know these students are in both campaigns: save this one all the same")
     )
+    # The confirm step of a moved close (`views._close_token`): the move and the values confirmed.
+    close_seen = HiddenField()
     submit = SubmitField(_l("Save campaign"))
 
     def validate_closes_at(self, field) -> None:

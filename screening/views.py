@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import datetime
 from pathlib import Path
@@ -407,6 +408,10 @@ def _edit_campaign(institution: Institution, campaign: Campaign | None):
     form = CampaignForm(obj=_form_data(campaign) if campaign else None)
     _cohort_choices(form, institution, campaign.instruments if campaign else [])
     status = 200
+    if request.method == "POST" and request.form.get("close_action") == "back":
+        # 返回修改 on the close's confirm step: the form again, as filled, nothing saved.
+        form.close_seen.data = ""
+        return render_template("screening/campaign_form.html", form=form, campaign=campaign)
     if form.validate_on_submit():
         spec = _spec(form)
         overlapping = campaigns.overlaps(db.session, institution, spec, editing=campaign)
@@ -421,6 +426,19 @@ def _edit_campaign(institution: Institution, campaign: Campaign | None):
                 overlapping=overlapping,
             )
         started = clock.now()
+        close_from = None
+        if campaign is not None:
+            seen = form.close_seen.data or ""
+            already = seen and not campaigns.close_moves(campaign, spec.closes_at)
+            if already and seen.split("|")[0] == _close_key(spec.closes_at):
+                # A second submit of a confirmation already saved: it writes nothing again.
+                return redirect(url_for(".campaign_detail", campaign_id=campaign.id))
+            move = campaigns.close_move(db.session, campaign, spec.closes_at, started)
+            if move is not None:
+                token = _close_token(campaign.closes_at, spec.closes_at)
+                if seen != token:
+                    return _close_confirm(campaign, move, token)
+                close_from = campaign.closes_at
         closed_before = campaign.closes_at if campaign is not None else None
         try:
             saved = campaigns.save_campaign(
@@ -431,6 +449,7 @@ def _edit_campaign(institution: Institution, campaign: Campaign | None):
                 campaign=campaign,
                 licensed_dir=_licensed_dir(),
                 overlapping=overlapping,
+                close_from=close_from,
             )
             flash(_("Campaign saved."), "success")
             if closed_before is not None and closed_before != saved.closes_at:
@@ -456,6 +475,16 @@ def _edit_campaign(institution: Institution, campaign: Campaign | None):
                     "warning",
                 )
             return redirect(url_for(".campaign_detail", campaign_id=saved.id))
+        except campaigns.CloseChanged:
+            # Moved by someone else since it was confirmed: asked again, with today's figures.
+            db.session.rollback()
+            assert campaign is not None
+            db.session.refresh(campaign)
+            move = campaigns.close_move(db.session, campaign, spec.closes_at, clock.now())
+            if move is None:
+                return redirect(url_for(".campaign_detail", campaign_id=campaign.id))
+            token = _close_token(campaign.closes_at, spec.closes_at)
+            return _close_confirm(campaign, move, token)
         except campaigns.CampaignError as exc:
             db.session.rollback()
             form.instruments.errors = list(form.instruments.errors) + [
@@ -464,6 +493,42 @@ def _edit_campaign(institution: Institution, campaign: Campaign | None):
     if form.is_submitted():
         status = 422
     return render_template("screening/campaign_form.html", form=form, campaign=campaign), status
+
+
+# Not the form's values: the page's own fields and the two buttons of the close's confirm step.
+_NOT_VALUES = {"csrf_token", "close_seen", "close_action", "submit"}
+
+
+def _close_key(after: datetime) -> str:
+    """The form's values and the close they confirm, as one fingerprint: a confirmation is of
+    exactly these values, moving the close to `after`."""
+    values = sorted(
+        (name, value) for name, value in request.form.items(multi=True) if name not in _NOT_VALUES
+    )
+    digest = hashlib.sha256(repr(values).encode()).hexdigest()[:24]
+    return f"{digest}:{after.isoformat()}"
+
+
+def _close_token(before: datetime, after: datetime) -> str:
+    """What the confirm step carries: the fingerprint, and the close it moves from (a close moved
+    by someone else since makes it stale, and the step is shown again)."""
+    return f"{_close_key(after)}|{before.isoformat()}"
+
+
+def _close_confirm(campaign: Campaign, move: campaigns.CloseMove, token: str):
+    """The close's confirm step: what saving would do, in words, before anything is written;
+    the form's values ride along in hidden fields for 确认保存 and 返回修改."""
+    values = [
+        (name, value) for name, value in request.form.items(multi=True) if name not in _NOT_VALUES
+    ]
+    return render_template(
+        "screening/campaign_close_confirm.html",
+        campaign=campaign,
+        move=move,
+        values=values,
+        token=token,
+        now=clock.now(),
+    )
 
 
 def _overlaps_confirmed(form: CampaignForm, overlapping: list[campaigns.Overlap]) -> bool:

@@ -3,15 +3,18 @@ decision, reminders and escalation, and the coverage figures."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from campus import clock
+from campus import notifications
 from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.notifications import Notification
@@ -624,14 +627,26 @@ def test_the_home_pages_count_of_interviews_to_hold_opens_on_exactly_those(clien
     assert link.replace("&amp;", "&") == interviews.MINE_TO_HOLD
 
 
-def _move_close(client, made, opens_at, closes_at):
-    """The administrator saves the campaign's form with a new window (times in Beijing)."""
+def _move_close(client, made, opens_at, closes_at, *, confirm=True, twice=False):
+    """The administrator saves the campaign's form with a new window (times in Beijing); a moved
+    close is asked about first, and confirmed with the values the confirm step carries (`twice`:
+    the confirmation submitted again, as a double click does; the first answer is returned)."""
+    url = f"/screening/campaigns/{made.id}/edit"
     data = {"name": made.name, "instruments": made.instruments}
-    return client.post(
-        f"/screening/campaigns/{made.id}/edit",
-        data=data | {"opens_at": opens_at, "closes_at": closes_at},
-        follow_redirects=True,
-    )
+    data |= {"opens_at": opens_at, "closes_at": closes_at}
+    asked = client.post(url, data=data)
+    if asked.status_code == 302 or not confirm:
+        return asked
+    assert asked.status_code == 200
+    assert "Nothing is saved yet." in asked.text
+    token = re.search(r'name="close_seen" value="([^"]+)"', asked.text)
+    assert token is not None
+    confirmed = data | {"close_seen": html.unescape(token[1]), "close_action": "confirm"}
+    done = client.post(url, data=confirmed, follow_redirects=True)
+    if twice:
+        again = client.post(url, data=confirmed)
+        assert again.status_code == 302
+    return done
 
 
 def test_moving_the_close_moves_the_deadlines_still_owed_and_says_why(client, world, listed):
@@ -652,11 +667,21 @@ def test_moving_the_close_moves_the_deadlines_still_owed_and_says_why(client, wo
     made.closes_at += timedelta(seconds=30)
     yellow.due_at += timedelta(seconds=30)
     db.session.commit()
-    _move_close(client, made, "2026-09-13T08:00", "2026-09-21T10:00")
+    # Saved with the close as it was: no question, nothing moves.
+    assert _move_close(client, made, "2026-09-13T08:00", "2026-09-21T10:00").status_code == 302
     assert not db.session.scalars(
         select(InterviewEntry).where(InterviewEntry.due_moved_at.is_not(None))
     ).all()
-    page = _move_close(client, made, "2026-09-13T08:00", "2026-09-28T10:00")
+    # A moved close is asked about first, in words, and nothing is written until confirmed.
+    asked = _move_close(client, made, "2026-09-13T08:00", "2026-09-28T10:00", confirm=False)
+    assert "would close Mon 28 Sep 10:00 instead of Mon 21 Sep 10:00: 7 days later." in asked.text
+    assert "The deadline of 1 interview still owed would move to Mon 12 Oct 10:00" in asked.text
+    db.session.expire_all()
+    assert (made.closes_at, yellow.due_moved_at) == (datetime(2026, 9, 21, 2, 0), None)
+    saves = select(AuditEvent).where(AuditEvent.action == "save_campaign")
+    saved_before = len(db.session.scalars(saves).all())
+    page = _move_close(client, made, "2026-09-13T08:00", "2026-09-28T10:00", twice=True)
+    assert len(db.session.scalars(saves).all()) == saved_before + 1  # the double click wrote once
     assert "The deadline of 1 interview still owed moved with the close" in page.text
     db.session.expire_all()
     assert yellow.due_at == datetime(2026, 10, 12, 2, 0)  # 14 days after the new close
@@ -675,17 +700,31 @@ def test_moving_the_close_moves_the_deadlines_still_owed_and_says_why(client, wo
         world.admin.id,
     )
     assert "due_from=2026-10-05T02:00:30" in moved.detail
-    assert [n.text for n in _notes(world.counsellor)][-1] == interviews.DUE_MOVED_TEXT
+    # The interviewer's note names the screening and the new deadline, and opens its list.
+    note = _notes(world.counsellor)[-1]
+    assert note.text == interviews.DUE_MOVED_TEXT
+    (item,) = note.detail["items"]
+    with force_locale("en"):
+        assert notifications.digest_line(item) == (
+            f"{made.name}: its close was moved, and your interviews from it are now due "
+            "Mon 12 Oct 10:00"
+        )
+    assert item["link"] == f"{interviews.MINE_TO_HOLD}&campaign={made.id}"
     sign_in(client, world.counsellor)
     entry_page = client.get(f"/interviews/{yellow.id}").text
     assert "Was due Mon 5 Oct 10:00; moved on Tue 15 Sep, when the screening" in entry_page
 
     # Moved back to a close whose 14 days are long past: due at the end of today, not missed
-    # the moment it moved (the directors told of a deadline nobody could have met).
+    # the moment it moved (the directors told of a deadline nobody could have met). The entry
+    # still names the date first given, and the day's two moves are one note with one line.
     sign_in(client, world.admin)
+    notes_before = len(_notes(world.counsellor))
     _move_close(client, made, "2026-08-01T08:00", "2026-08-20T10:00")
     db.session.expire_all()
     assert yellow.due_at == datetime(2026, 9, 15, 15, 59)  # 23:59 in Beijing
-    assert yellow.due_moved_from == datetime(2026, 10, 12, 2, 0)
+    assert yellow.due_moved_from == datetime(2026, 10, 5, 2, 0, 30)
+    assert len(_notes(world.counsellor)) == notes_before
+    (item,) = _notes(world.counsellor)[-1].detail["items"]  # the latest date, not two lines
+    assert item["moments"] == {"date": "2026-09-15T15:59:00"}
     interviews.escalation_sweep(db.session, clock.now())
     assert yellow.escalated_at is None
