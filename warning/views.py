@@ -565,7 +565,16 @@ def _file_weekly(found: reports.ReportingUnit, *, zero: bool, note: str | None, 
     except reports.ReportError as exc:
         flash(refusal_text(exc), "error")
     else:
-        flash(_("Thank you. This week's report is filed."), "success")
+        if zero:
+            flash(_("Thank you. This week's report is filed."), "success")
+        else:  # the reporter should know whose eyes a note reaches (`reports.tell_note`)
+            flash(
+                _(
+                    "Thank you. This week's report is filed; the counsellors responsible are told "
+                    "there is a note to read."
+                ),
+                "success",
+            )
 
 
 @bp.route("/units/<any(class, room):kind>/<int:unit_id>/concern", methods=["POST"])

@@ -130,7 +130,8 @@ def test_a_note_can_follow_all_is_well_and_the_week_reads_as_a_note_everywhere(n
 
 def test_the_counsellor_reads_her_departments_reports_with_a_note_naming_no_one(network, login):
     reporter, url = _unit(network, "room")
-    login(reporter).post(f"{url}/weekly-report", data={"note": NOTE})
+    filed = login(reporter).post(f"{url}/weekly-report", data={"note": NOTE}, follow_redirects=True)
+    assert "the counsellors responsible are told there is a note to read" in filed.get_data(True)
     login(network.class_committee)  # the class files nothing: its past weeks are missing
     counsellor = network.dept_counsellor
     client = login(counsellor)
