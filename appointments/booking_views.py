@@ -56,6 +56,7 @@ from campus.models import Role
 from campus.models import Student
 from campus.models import User
 from campus.permissions import require_roles
+from casework.file_permissions import may_open_file
 from screening.scoring import load_instrument
 
 bp = Blueprint("booking", __name__, url_prefix="/appointments")
@@ -307,6 +308,25 @@ def _bookable_student(student_id: int) -> Student:
     return student
 
 
+def _came_from(student: Student) -> tuple[dict[str, str], tuple[str, str] | None]:
+    """Where the staff booking pages lead back to: the page the booking link was followed from
+    (`?back=` "warning", "file" or "interview-<id>", carried through the confirm step), else the
+    student's warning page. The query arguments that carry it on, and the back link (address,
+    words); no back link but an interview's for staff who may not open the student's file."""
+    raw = request.args.get("back", "")
+    if raw.startswith("interview-") and raw[len("interview-") :].isdigit():
+        entry_id = int(raw[len("interview-") :])
+        url = url_for("interviews.detail", entry_id=entry_id)
+        return {"back": raw}, (url, _("Back to the interview"))
+    if not may_open_file(current_user, student):
+        return {}, None
+    if raw == "file":
+        url = url_for("casework_file.page", student_id=student.id)
+        return {"back": raw}, (url, _("Back to the student file"))
+    url = url_for("warning.student", student_id=student.id)
+    return ({"back": raw} if raw == "warning" else {}), (url, _("Back to the warning page"))
+
+
 @bp.route("/for/<int:student_id>")
 @require_roles(*STAFF_ROLES)
 def book_for(student_id: int) -> str:
@@ -327,9 +347,12 @@ def book_for(student_id: int) -> str:
     upcoming = booking.upcoming(db.session, student, now)
     booked_id = request.args.get("booked", type=int)
     just_booked = next((a for a in upcoming if a.id == booked_id), None)
+    back_args, back_link = _came_from(student)
     return render_template(
         "appointments/book_for.html",
         student=student,
+        back_args=back_args,
+        back_link=back_link,
         days=_by_day(slots),
         upcoming=upcoming,
         just_booked=just_booked,
@@ -350,6 +373,7 @@ def confirm_for(student_id: int, slot_id: int) -> str | Response | tuple[str, in
     booked twice."""
     student = _bookable_student(student_id)
     slot = _slot_or_404(slot_id, student.institution_id)
+    back_args, _back_link = _came_from(student)
     form = TokenForm()
     refusal: booking.BookingError | None = None
     if form.validate_on_submit():
@@ -375,7 +399,14 @@ def confirm_for(student_id: int, slot_id: int) -> str | Response | tuple[str, in
                     ),
                     "info",
                 )
-            return redirect(url_for(".book_for", student_id=student.id, booked=appointment.id))
+            return redirect(
+                url_for(
+                    ".book_for",
+                    student_id=student.id,
+                    booked=appointment.id,
+                    back=back_args.get("back"),
+                )
+            )
     else:
         try:
             booking.check_book(
@@ -389,13 +420,20 @@ def confirm_for(student_id: int, slot_id: int) -> str | Response | tuple[str, in
         except booking.BookingError as refused:
             refusal = refused
     form.token.data = secrets.token_urlsafe(24)
+    # Refused for a booking the student holds (this very time, pressed Back after booking it, or
+    # another): the step says which, with its page and its change of time, as the booking page does.
+    held = booking.upcoming(db.session, student, clock.now()) if refusal else []
+    this_one = next((a for a in held if a.slot_id == slot.id), None)
     page = render_template(
         "appointments/confirm_for.html",
         student=student,
         slot=slot,
         form=form,
-        refusal=_(refusal.message, **refusal.params) if refusal else None,
-        next_free=refusal.next_free if refusal else [],
+        back_args=back_args,
+        this_one=this_one,
+        held=[a for a in held if a is not this_one] if refusal and refusal.code == "limit" else [],
+        refusal=_(refusal.message, **refusal.params) if refusal and not this_one else None,
+        next_free=refusal.next_free if refusal and not this_one else [],
     )
     return (page, 409) if refusal is not None and form.is_submitted() else page
 

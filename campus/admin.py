@@ -181,6 +181,7 @@ def create_hospital(
     *,
     name_en: str | None = None,
     department: str | None = None,
+    department_en: str | None = None,
     green_channel_contact: str | None = None,
 ) -> Hospital:
     """A partner hospital of `institution`, where its referrals go and its liaisons work."""
@@ -189,6 +190,7 @@ def create_hospital(
         name=name.strip(),
         name_en=(name_en or "").strip() or None,
         department=(department or "").strip() or None,
+        department_en=(department_en or "").strip() or None,
         green_channel_contact=(green_channel_contact or "").strip() or None,
     )
     _add_unique(session, admin, institution, hospital, "hospital")

@@ -250,6 +250,7 @@ def _demo_staff(
         name="湖南省脑科医院",
         name_en="Hunan Brain Hospital",
         department="心理科",
+        department_en="Department of Psychology",
         green_channel_contact="0731-8500-0000",
     )
     session.add(hospital)

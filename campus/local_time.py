@@ -201,6 +201,21 @@ def dated_words(value: Any, now: datetime | None = None) -> str:
     return _day_text(local_day(moment) if isinstance(moment, datetime) else moment, with_year=True)
 
 
+# A calendar day said with its year and no weekday, as a birth date is: 2008年8月7日, 7 August 2008.
+CALENDAR_PATTERNS = {"zh": "y年M月d日", "en": "d MMMM y"}
+
+
+def calendar_words(value: Any, now: datetime | None = None) -> str:
+    """A calendar day that names no moment (a birth date) in words, with its year and without a
+    weekday nobody plans by (2008年8月7日, 7 August 2008); "" for nothing."""
+    moment = _moment(value)
+    if moment is None:
+        return ""
+    day = local_day(moment) if isinstance(moment, datetime) else moment
+    pattern = CALENDAR_PATTERNS.get(viewer_locale().split("_")[0], CALENDAR_PATTERNS["en"])
+    return str(format_date(day, pattern))
+
+
 def _day_text(day: date, *, with_year: bool) -> str:
     this_year, other_year = DAY_PATTERNS.get(viewer_locale().split("_")[0], DAY_PATTERNS["en"])
     return str(format_date(day, other_year if with_year else this_year))
@@ -388,7 +403,8 @@ def machine_time(value: Any) -> str:
 # How `timed` says a time, by the name a template gives: a record of when something happened
 # ("moment": 12月5日 周六 07:34), a deadline or a note's time read as it is planned by ("due":
 # 今天 14:00), a day ("day": 12月7日 周一), a day with its year ("dated": 2026年12月7日 周一), a
-# calendar month ("month": 2026年11月), a week's first day ("week": 12月7日（周一）).
+# calendar month ("month": 2026年11月), a week's first day ("week": 12月7日（周一）), a calendar
+# day that names no moment, such as a birth date ("calendar": 2008年8月7日).
 WORDS = {
     "moment": moment_words,
     "due": due_words,
@@ -396,6 +412,7 @@ WORDS = {
     "dated": dated_words,
     "month": month_words,
     "week": week_words,
+    "calendar": calendar_words,
 }
 
 
@@ -414,7 +431,9 @@ def timed(context: Context, value: Any, words: str = "moment") -> str:
             return held
         return Markup('<time datetime="{}">{}</time>').format(held, month_words(moment))
     if context.get("printing"):
-        return local_date(moment) if words in ("day", "dated", "week") else local_time(moment)
+        if words in ("day", "dated", "week", "calendar"):
+            return local_date(moment)
+        return local_time(moment)
     return Markup('<time datetime="{}">{}</time>').format(
         machine_time(moment), WORDS[words](moment)
     )

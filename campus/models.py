@@ -208,11 +208,19 @@ class DormRoom(Model):
 class Hospital(BilingualName, InstitutionRecord, Model):
     """A partner hospital of an institution; part of the campus so liaison roles can be scoped."""
 
+    def department_in(self, locale: str) -> str | None:
+        """The department in `locale`'s language, as `name_in` gives the hospital's name."""
+        if not (self.department or self.department_en):
+            return None
+        return name_for(self.department or "", self.department_en, locale)
+
     __tablename__ = "hospital"
     __table_args__ = (UniqueConstraint("institution_id", "name"),)
 
     name: Mapped[str] = mapped_column(String(200))
     department: Mapped[str | None] = mapped_column(String(200))
+    # The department in English (optional), for documents printed in English.
+    department_en: Mapped[str | None] = mapped_column(String(200))
     green_channel_contact: Mapped[str | None] = mapped_column(String(200))
 
 

@@ -1059,18 +1059,18 @@ def coverage_by_department(
 
 
 CONCLUSION_WORDS = {
-    "no_concern": N_("no concern"),
-    "watch": N_("watch"),
-    "follow_up": N_("follow-up"),
-    "refer": N_("refer"),
-    HELD_AS_ASSESSMENT: N_("held as the professional assessment"),
+    "no_concern": N_("No concern"),
+    "watch": N_("Watch"),
+    "follow_up": N_("Follow-up"),
+    "refer": N_("Refer"),
+    HELD_AS_ASSESSMENT: N_("Held as the professional assessment"),
 }
 STATE_WORDS = {
-    InterviewState.TO_ASSIGN: N_("to assign"),
-    InterviewState.ASSIGNED: N_("assigned"),
-    InterviewState.SCHEDULED: N_("invited"),
-    InterviewState.DONE: N_("interviewed"),
-    InterviewState.UNREACHABLE: N_("unreachable"),
+    InterviewState.TO_ASSIGN: N_("To assign"),
+    InterviewState.ASSIGNED: N_("Assigned"),
+    InterviewState.SCHEDULED: N_("Invited"),
+    InterviewState.DONE: N_("Interviewed"),
+    InterviewState.UNREACHABLE: N_("Unreachable"),
 }
 
 

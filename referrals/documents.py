@@ -15,6 +15,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 
 from campus.i18n import shown_name
+from campus.i18n import viewer_locale
 from campus.models import Role
 from referrals.disclosure import ReferrerContact
 from referrals.disclosure import disclosed_view
@@ -49,7 +50,7 @@ def referral_form(referral: Referral) -> ReferralForm:
     return ReferralForm(
         number=referral.id,
         hospital=shown_name(referral.hospital),
-        hospital_department=referral.hospital.department,
+        hospital_department=referral.hospital.department_in(viewer_locale()),
         green_channel=referral.green_channel,
         booking_due_at=referral.booking_due_at if referral.green_channel else None,
         urgency=referral.urgency,

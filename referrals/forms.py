@@ -106,6 +106,9 @@ class HospitalForm(FlaskForm):
     )
     name_en = StringField(_l("Name in English (optional)"), validators=[Length(max=200)])
     department = StringField(_l("Department (e.g. psychiatry)"), validators=[Length(max=200)])
+    department_en = StringField(
+        _l("Department in English (optional)"), validators=[Length(max=200)]
+    )
     green_channel_contact = StringField(_l("Green-channel contact"), validators=[Length(max=200)])
     submit = SubmitField(_l("Add hospital"))
 

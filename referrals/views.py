@@ -541,6 +541,7 @@ def hospitals():
                 filled(form.name),
                 name_en=form.name_en.data,
                 department=form.department.data,
+                department_en=form.department_en.data,
                 green_channel_contact=form.green_channel_contact.data,
             )
         except admin.AdminError:

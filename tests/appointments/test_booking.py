@@ -671,6 +671,15 @@ def test_staff_see_what_a_time_books_before_booking_it_and_a_second_submit_books
     assert "nothing was booked twice" in page
     assert f"Booked for {student.name}" in page
 
+    # Back pressed after booking: the step says this time is booked, with the appointment.
+    (made,) = db.session.scalars(select(Appointment))
+    back = client.get(confirm).get_data(as_text=True).split("<main", 1)[1]
+    assert f"Booked for {student.name}" in back
+    assert "This time is booked for the student." in back
+    assert f'href="/appointments/changes/{made.id}"' in back
+    assert "already has an upcoming appointment" not in back
+    assert "Book this time</button>" not in back
+
 
 def test_a_time_taken_while_staff_confirm_it_is_said_with_the_next_times_and_books_nothing(
     campus: Campus, centre: Centre, login: Callable[[User], FlaskClient]
@@ -708,6 +717,8 @@ def test_the_booking_confirmation_leads_back_to_the_warning_page_and_the_file(
     client = login(fudaoyuan)
     done = client.post(f"/appointments/for/{student.id}/book/{slot.id}", data={"token": "s1"})
     page = client.get(done.headers["Location"]).get_data(as_text=True)
+    top = page.split("<main", 1)[1].split("<h1", 1)[0]
+    assert f'href="/warnings/students/{student.id}"' in top  # the back link, above the heading
     booked = page.split('id="done-h"', 1)[1].split("</section>", 1)[0]
     assert f'href="/warnings/students/{student.id}"' in booked
     assert f'href="/casework/students/{student.id}"' in booked

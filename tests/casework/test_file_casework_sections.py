@@ -61,7 +61,7 @@ def test_the_file_lists_the_students_interview_with_its_state(app, campus):
     html = _page(app, world.director, world.student)
     assert 'id="interviews"' in html
     assert f"/interviews/{entry.id}" in html
-    assert "to assign" in html
+    assert "To assign" in html  # a state label, capitalised in English
     assert 'id="interviews"' not in _page(app, world.computing_counsellor, world.student)
 
 

@@ -114,7 +114,7 @@ def test_the_students_file_shows_it_held_once_and_the_timeline_the_assessment_on
     sign_in(client, world.counsellor)
     page = client.get(f"/casework/students/{world.mathematician.id}").get_data(as_text=True)
     section = page.split("Post-screening interviews", 1)[1]
-    assert section.count("held as the professional assessment") == 1
+    assert section.count("Held as the professional assessment") == 1
     assert "Post-screening interview held" not in page  # no second line on the timeline
     detail = client.get(f"/interviews/{red.id}").get_data(as_text=True)
     assert (

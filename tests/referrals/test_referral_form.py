@@ -142,6 +142,7 @@ def test_the_hospitals_liaison_prints_the_same_disclosed_form(world, login):
 def test_a_reader_of_english_prints_the_form_in_chinese_unless_she_chooses_english(world, login):
     """The hospital files the form: it printed "Referral form" for a counsellor or a liaison who
     read the pages in English."""
+    world.hospital.department, world.hospital.department_en = "心理科", "Department of Psychology"
     referral = _sent(world)
     for reader, url in (
         (world.counsellor, f"/referrals/{referral.id}/referral-form.pdf"),
@@ -149,13 +150,15 @@ def test_a_reader_of_english_prints_the_form_in_chinese_unless_she_chooses_engli
     ):
         client = login(reader)
         text = pdf_text(client.get(url).data)
-        for words in ("转介单", "接收医院", "转出单位", "Li Lei"):
+        for words in ("转介单", "接收医院", "转出单位", "Li Lei", "心理科"):
             assert words in text, words
         assert "Referral form" not in text
         text = pdf_text(client.get(f"{url}?language=en").data)
         for words in ("Referral form", "Receiving hospital", "Referring unit", "Li Lei"):
             assert words in text, words
+        assert "Department of Psychology" in " ".join(text.split())  # the department in English
         assert "转介单" not in text
+        assert "心理科" not in text
     details = [row.detail for row in _prints(referral.id)]
     assert details == ["language=zh_CN", "language=en"] * 2
 

@@ -26,12 +26,14 @@ WORDS = {
         "booked": "Tue 15 Sep 14:00",
         "appointment": "Sun 20 Sep 17:00",
         "tomorrow": "tomorrow 17:00",
+        "birth": "1 March 2007",
     },
     "zh_CN": {
         "sent": "9月14日 周一 11:00",
         "booked": "9月15日 周二 14:00",
         "appointment": "9月20日 周日 17:00",
         "tomorrow": "明天 17:00",
+        "birth": "2007年3月1日",
     },
 }
 
@@ -68,6 +70,8 @@ def test_the_referral_list_and_history_say_their_times_in_words(world, login, lo
     assert words["booked"] in history
     assert words["appointment"] in page
     assert '<time datetime="2026-09-14T11:00+08:00">' in html
+    assert words["birth"] in page  # a birth date in words, as the other days (not 2007-03-01)
+    assert "2007-03-01" not in page
     for shown in (listed, page):
         assert "2026-09-1" not in visible_text(shown)
 
@@ -86,5 +90,6 @@ def test_the_hospital_reads_the_appointment_as_it_plans_by_it(world, login, loca
     page = visible_text(client.get(f"/hospital/referrals/{referral.id}").get_data(as_text=True))
     assert words["tomorrow"] in page
     assert words["booked"] in page  # the history's step
+    assert words["birth"] in page
     for shown in (listed, page):
         assert "2026-09-1" not in shown
