@@ -215,19 +215,9 @@ def precheck(slot_id: int) -> str | Response:
     messages = [_(problem, **kept.params) for problem in kept.problems] if kept else []
     # Say at once what submitting would be told (taken, passed, a booking already held), with
     # the next free times, rather than after the student has answered every question.
-    refusal = None
-    try:
-        booking.check_book(
-            db.session,
-            student=student,
-            slot=slot,
-            booked_by=current_user,
-            kind=slot.kind,
-            now=clock.now(),
-        )
-    except booking.BookingError as refused:
-        refusal = refused
-        messages.append(_(refused.message, **refused.params))
+    refusal = _refusal(student, slot)
+    if refusal is not None:
+        messages.append(_(refusal.message, **refusal.params))
     safety = bool(kept and kept.safety)
     return render_template(
         "appointments/precheck.html",
@@ -408,17 +398,7 @@ def confirm_for(student_id: int, slot_id: int) -> str | Response | tuple[str, in
                 )
             )
     else:
-        try:
-            booking.check_book(
-                db.session,
-                student=student,
-                slot=slot,
-                booked_by=current_user,
-                kind=slot.kind,
-                now=clock.now(),
-            )
-        except booking.BookingError as refused:
-            refusal = refused
+        refusal = _refusal(student, slot)
     form.token.data = secrets.token_urlsafe(24)
     # Refused for a booking the student holds (this very time, pressed Back after booking it, or
     # another): the step says which, with its page and its change of time, as the booking page does.
@@ -523,6 +503,23 @@ def precheck_detail(precheck_id: int) -> str:
 
 
 # --- helpers --------------------------------------------------------------------------------
+
+
+def _refusal(student: Student, slot: Slot) -> booking.BookingError | None:
+    """What booking `slot` for `student` now would be told (the time taken or passed, a booking
+    already held), said before the form is sent rather than after; None when it would book."""
+    try:
+        booking.check_book(
+            db.session,
+            student=student,
+            slot=slot,
+            booked_by=current_user,
+            kind=slot.kind,
+            now=clock.now(),
+        )
+    except booking.BookingError as refused:
+        return refused
+    return None
 
 
 def _slot_or_404(slot_id: int | None, institution_id: int) -> Slot:
