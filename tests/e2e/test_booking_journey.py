@@ -3,6 +3,7 @@ time", the pre-check (预检) and the confirmation; and the time shows in "my ap
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -100,11 +101,12 @@ def test_the_department_counsellor_books_for_a_student_from_the_student_file(
     page = world.page_for("dept_counsellor")
     page.goto(f"/casework/students/{student_id}")
     page.get_by_role("link", name="为该生预约咨询").click()
-    page.wait_for_url(f"**/appointments/for/{student_id}")
+    # The page remembers where it was opened from (?back=…), to lead back there.
+    page.wait_for_url(re.compile(rf"/appointments/for/{student_id}(\?.*)?$"))
     world.shot(page, "18-booking-for-student")
     # Tapping a time books nothing yet: its confirm step says what will be booked.
     page.locator(".slot-list a").first.click()
-    page.wait_for_url(f"**/appointments/for/{student_id}/book/*")
+    page.wait_for_url(re.compile(rf"/appointments/for/{student_id}/book/\d+"))
     assert page.get_by_role("heading", name="为王明预约这个时段？").is_visible()
     with live_app.app_context():
         assert (
@@ -113,7 +115,7 @@ def test_the_department_counsellor_books_for_a_student_from_the_student_file(
         )
     world.shot(page, "18-booking-for-student-confirm")
     page.get_by_role("button", name="预约这个时段").click()
-    page.wait_for_url(f"**/appointments/for/{student_id}?booked=*")
+    page.wait_for_url(re.compile(rf"/appointments/for/{student_id}\?.*booked="))
     # The booking made is what the page opens on, not an "already booked" box beside it.
     booked = page.inner_text("main")
     assert "已为" in booked
