@@ -48,10 +48,12 @@ from campus import clock
 from campus.extensions import Model
 from campus.extensions import rows_changed
 from campus.i18n import shown
+from campus.i18n import viewer_locale
 from campus.local_time import due_words
 from campus.local_time import stored_day
 from campus.models import NotificationChannel
 from campus.models import User
+from campus.models import name_for
 
 
 class Notification(Model):
@@ -228,7 +230,9 @@ def notify_digest(
 
     Each item is ``{"text": N_ message, "params": {...}}``, rendered in the reader's language
     (`digest_line`); ``"moments": {name: naive-UTC ISO time}`` adds values said in words when
-    read (today 14:00); ``"link"``, a path in the app, makes the item open its own page.
+    read (today 14:00); ``"names": {name: [Chinese, English or None]}`` a name entered in both
+    languages (a campaign's), said in the reader's; ``"link"``, a path in the app, makes the
+    item open its own page.
     The note's detail lists them (``{"digest": key, "items": [...]}``); the inbox shows it as
     one line with a count that opens to the list, and the mail only says `text`. A recipient who
     already has the key's note gets the new items added to it (and sees it unread again), with no
@@ -261,12 +265,15 @@ def notify_digest(
 
 def digest_line(item: Mapping[str, Any]) -> str:
     """One item of a digest in the reader's language: its message with its `params` (a day
-    among them, stored ISO, in words: 12月7日 周一), and its `moments` (naive-UTC ISO times) as
+    among them, stored ISO, in words: 12月7日 周一), its `names` in the reader's language, and
+    its `moments` (naive-UTC ISO times) as
     a person plans by them (`local_time.due_words`: "today 14:00", 9月22日 周二 14:00), said
     when the note is read, so a note read the next day does not say "today" of yesterday."""
     moments = item.get("moments") or {}
     params = {k: shown(stored_day(v)) for k, v in (item.get("params") or {}).items()}
     params |= {k: due_words(v) for k, v in moments.items()}
+    locale = viewer_locale()
+    params |= {k: name_for(zh, en, locale) for k, (zh, en) in (item.get("names") or {}).items()}
     return gettext(str(item["text"]), **params)
 
 

@@ -318,7 +318,7 @@ def follow_close(
     today = clock.local_date(now, clock.institution_zone(campaign.institution))
     item: dict[str, object] = {
         "text": DUE_MOVED_ITEM,
-        "params": {"campaign": campaign.name},
+        "names": {"campaign": [campaign.name, campaign.name_en]},
         "moments": {"date": due.isoformat()},
         "link": f"{MINE_TO_HOLD}&campaign={campaign.id}",
         "same": f"campaign:{campaign.id}",  # moved again today: the line says the latest date

@@ -10,6 +10,7 @@ from datetime import datetime
 from datetime import timedelta
 
 import pytest
+from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import select
 
@@ -632,7 +633,7 @@ def _move_close(client, made, opens_at, closes_at, *, confirm=True, twice=False)
     close is asked about first, and confirmed with the values the confirm step carries (`twice`:
     the confirmation submitted again, as a double click does; the first answer is returned)."""
     url = f"/screening/campaigns/{made.id}/edit"
-    data = {"name": made.name, "instruments": made.instruments}
+    data = {"name": made.name, "name_en": made.name_en or "", "instruments": made.instruments}
     data |= {"opens_at": opens_at, "closes_at": closes_at}
     asked = client.post(url, data=data)
     if asked.status_code == 302 or not confirm:
@@ -666,6 +667,7 @@ def test_moving_the_close_moves_the_deadlines_still_owed_and_says_why(client, wo
     # A close stored with seconds (a seeded campaign), its interview due from it, saved as shown.
     made.closes_at += timedelta(seconds=30)
     yellow.due_at += timedelta(seconds=30)
+    made.name_en = "Autumn intake"
     db.session.commit()
     # Saved with the close as it was: no question, nothing moves.
     assert _move_close(client, made, "2026-09-13T08:00", "2026-09-21T10:00").status_code == 302
@@ -704,11 +706,13 @@ def test_moving_the_close_moves_the_deadlines_still_owed_and_says_why(client, wo
     note = _notes(world.counsellor)[-1]
     assert note.text == interviews.DUE_MOVED_TEXT
     (item,) = note.detail["items"]
-    with force_locale("en"):
+    with force_locale("en"):  # the campaign by its name in the reader's language
         assert notifications.digest_line(item) == (
-            f"{made.name}: its close was moved, and your interviews from it are now due "
+            "Autumn intake: its close was moved, and your interviews from it are now due "
             "Mon 12 Oct 10:00"
         )
+    with current_app.test_request_context(), force_locale("zh_CN"):
+        assert notifications.digest_line(item).startswith(f"{made.name}：")
     assert item["link"] == f"{interviews.MINE_TO_HOLD}&campaign={made.id}"
     sign_in(client, world.counsellor)
     entry_page = client.get(f"/interviews/{yellow.id}").text
