@@ -43,7 +43,8 @@ def _crisis_page(client, school, campaign) -> str:
 
 
 def _numbers(page: str) -> list[str]:
-    return re.findall(r'href="tel:([^"]*)"', page)
+    """The numbers the page itself gives, to call with a tap (the footer's hotline aside)."""
+    return re.findall(r'href="tel:([^"]*)"', page.split('<footer class="foot">')[0])
 
 
 def test_a_safety_answer_on_a_campus_without_a_number_gives_the_hotline_and_120_110_alone(
@@ -86,6 +87,8 @@ def test_her_home_and_the_help_page_without_a_number_still_say_where_to_get_help
     help_page = client.get("/help").get_data(as_text=True)
     assert _numbers(help_page) == [HOTLINE, "120", "110"]
     for page in (home, help_page):
+        # The hotline under every page is a number a tap calls too.
+        assert f'<a href="tel:{HOTLINE}">{HOTLINE}</a>' in page.split('<footer class="foot">')[1]
         assert "on-duty phone" not in page
         for placeholder in PLACEHOLDERS:
             assert placeholder not in page, placeholder
