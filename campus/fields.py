@@ -65,10 +65,18 @@ def choose_one(label: str, choices: Sequence[tuple[str, Any]], missing: str) -> 
 
 def required_text(label: str, missing: str, max_length: int, min_length: int = -1) -> TextAreaField:
     """A text a person must write, refused with `missing` (what to write, in the form's own
-    words) rather than WTForms' "This field is required."."""
-    return TextAreaField(
-        label, validators=[DataRequired(missing), Length(min=min_length, max=max_length)]
-    )
+    words) rather than WTForms' "This field is required.", and its length said as a person
+    would ("Write at least 10 characters"), not "Field must be between 10 and 500 characters
+    long."."""
+    if min_length > 0:
+        length = Length(
+            min=min_length,
+            max=max_length,
+            message=_l("Write at least %(min)d and at most %(max)d characters."),
+        )
+    else:
+        length = Length(max=max_length, message=_l("Write at most %(max)d characters."))
+    return TextAreaField(label, validators=[DataRequired(missing), length])
 
 
 class _ReadInOurWords(Field):

@@ -104,6 +104,15 @@ def test_closing_a_warning_unconfirmed_is_refused_inline_and_writes_nothing(logi
     assert events(warning, "closed") == 0
     assert open_deadlines(warning)
 
+    # Too short an outcome is said as a person would, not as WTForms' "Field must be between…".
+    short = client.post(
+        f"/warnings/{warning.id}/actions/close",
+        data={"close-version": warning.version, "close-outcome": "Stable", "close-confirm": "y"},
+    ).get_data(as_text=True)
+    assert "Write at least 10 and at most 500 characters." in short
+    assert "Field must be between" not in short
+    assert events(warning, "closed") == 0
+
 
 def test_the_close_form_says_what_will_happen_and_uses_a_warning_colour(login, network):
     open_warning(network.student, Level.RED)
