@@ -478,6 +478,31 @@ def result_for(
     )
 
 
+def holds_safety_answer(session: Session, assignment: CampaignAssignment) -> bool:
+    """Whether any part of the assignment's screening carries a safety answer (its finished page
+    then shows the crisis resources again)."""
+    results = session.scalars(
+        select(ScreeningResult).where(ScreeningResult.assignment_id == assignment.id)
+    )
+    return any(has_safety_flag(result) for result in results)
+
+
+def safety_values(inst: Instrument) -> dict[int, tuple[int, ...]]:
+    """For each item, the answers that are a safety answer on their own, as the instrument's
+    safety flags decide (PHQ-9 item 9: 1-3; ASQ 1-5: yes or declined; UPI 25: yes): the page
+    shows the crisis resources the moment one is chosen. Items without any are left out."""
+    found: dict[int, tuple[int, ...]] = {}
+    for item in inst.items:
+        values = tuple(
+            option.value
+            for option in item.options.options
+            if safety_flags(inst, {item.number: option.value})
+        )
+        if values:
+            found[item.number] = values
+    return found
+
+
 def next_instrument(session: Session, assignment: CampaignAssignment) -> str | None:
     """The first instrument of the campaign without a result, in the campaign's order."""
     done = set(

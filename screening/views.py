@@ -125,7 +125,12 @@ def resume(assignment_id: int):
         return redirect(url_for(".consent", assignment_id=assignment.id))
     code = intake.next_instrument(db.session, assignment)
     if code is None:
-        return render_template("screening/finished.html", assignment=assignment)
+        return render_template(
+            "screening/finished.html",
+            assignment=assignment,
+            safety=intake.holds_safety_answer(db.session, assignment),
+            on_duty=_on_duty(assignment),
+        )
     return redirect(url_for(".take", assignment_id=assignment.id, code=code))
 
 
@@ -225,7 +230,15 @@ def take(assignment_id: int, code: str):
     inst = intake.instrument(code, _licensed_dir())
     draft = intake.draft_for(db.session, assignment, code)
     form.token.data = secrets.token_urlsafe(24)
-    return _render_page(assignment, inst, form, draft.answer_map() if draft else {}, [])
+    # A draft kept with a safety answer (its warning raised) opens with the crisis resources.
+    return _render_page(
+        assignment,
+        inst,
+        form,
+        draft.answer_map() if draft else {},
+        [],
+        safety=draft is not None and draft.safety_signal_id is not None,
+    )
 
 
 def _post_answers(assignment: CampaignAssignment, inst, form: InstrumentPageForm):
@@ -323,6 +336,7 @@ def _render_page(
         position=codes.index(inst.code) + 1,
         count=len(codes),
         safety=safety,
+        safety_values=intake.safety_values(inst),
         on_duty=_on_duty(assignment),
     )
 

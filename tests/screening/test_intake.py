@@ -89,6 +89,7 @@ def test_student_completes_the_freshman_campaign_in_the_browser(
         assert _post(client, assignment, code, answers, token=code).status_code == 302
     finished = client.get(f"/screening/a/{assignment.id}")
     assert finished.status_code == 200
+    assert 'class="card crisis"' not in finished.get_data(as_text=True)  # no safety answer
     db.session.refresh(assignment)
     assert assignment.completed_at is not None
     assert _results(assignment) == 4

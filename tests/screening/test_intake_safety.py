@@ -74,6 +74,9 @@ def test_a_safety_answer_saved_for_later_raises_a_red_warning_with_the_draft(
     assert "24-hour psychological assistance hotline" in page
     assert '<h1 id="crisis-title">' in page
     assert f"/screening/a/{assignment.id}/i/phq9" in page  # the way back to the questions
+    back = client.get(f"/screening/a/{assignment.id}/i/phq9").get_data(as_text=True)
+    assert 'class="card crisis" role="alert"' in back  # shown, her warning raised with the draft
+    assert "data-crisis-live" not in back
     [signal] = _signals()
     draft = db.session.scalar(select(InstrumentResponse))
     assert draft.answer_map() == {1: 1, 9: 3}
@@ -126,7 +129,14 @@ def test_an_incomplete_submit_without_a_safety_answer_shows_no_crisis_resources(
     assignment = _start(client, school, make_campaign())
     response = _post(client, assignment, {"item_1": "1", "item_9": "0"})
     assert response.status_code == 422
-    assert 'class="card crisis"' not in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert 'class="card crisis" role="alert"' not in page
+    # Held hidden after item 9, for static/screening.js to show when a safety answer is chosen:
+    # the answers that are one come from the PHQ-9's definition.
+    assert '<section class="card crisis" hidden data-crisis-live role="alert"' in page
+    assert page.count("data-safety-values=") == 1
+    assert 'id="q9" data-safety-values="1 2 3"' in page
+    assert "/static/screening.js" in page
     assert _signals() == []
 
 
@@ -149,6 +159,12 @@ def test_completing_an_unfinished_page_keeps_its_safety_signal_as_the_results_on
     [early] = _signals()
     done = _post(client, assignment, {**PHQ9_CALM, "item_1": "1", "item_9": "1"}, token="page-2")
     assert client.get(done.headers["Location"]).status_code == 200
+    # The screening's last page shows the crisis numbers again, each a tap to call.
+    finished = client.get(f"/screening/a/{assignment.id}").get_data(as_text=True)
+    assert "Screening complete" in finished
+    assert 'class="card crisis"' in finished
+    for number in (HOTLINE, ON_DUTY, "120", "110"):
+        assert f'href="tel:{number}"' in finished
     [signal] = _signals()  # one answer, one signal: the counsellor reads it once
     result = db.session.scalar(select(ScreeningResult))
     assert signal.id == early.id
