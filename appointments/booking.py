@@ -587,11 +587,12 @@ def check_precheck(answers: PreCheckAnswers) -> list[str]:
         problems.append(N_("Say in a few words what you would like to talk about."))
     elif len(answers.reason.strip()) > REASON_MAX:
         problems.append(N_("Keep the reason under 200 characters."))
-    for code, given in ((PHQ2, answers.phq2), (GAD2, answers.gad2)):
-        if not _valid_items(code, given):
-            problems.append(N_("Answer every question of the short check."))
-            break
-    if _safety_value(answers.safety) is None:
+    # One message for what is unanswered: "every question" covers the last one too.
+    if not all(
+        _valid_items(code, given) for code, given in ((PHQ2, answers.phq2), (GAD2, answers.gad2))
+    ):
+        problems.append(N_("Answer every question of the short check."))
+    elif _safety_value(answers.safety) is None:
         problems.append(N_("Answer the last question."))
     return problems
 
@@ -920,7 +921,7 @@ def tell(session: Session, appointment: Appointment, student: Student) -> None:
                 [student.user_id],
                 N_(
                     "Your counselling appointment is booked. "
-                    "Open Xinqiao to see the time and place."
+                    "The time and place are in your appointment details."
                 ),
                 STUDENT_PAGE,
             )

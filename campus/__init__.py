@@ -168,6 +168,7 @@ def _init_templates(app: Flask) -> None:
     app.add_template_filter(clock_display.moment_words, "with_weekday")
     app.add_template_filter(clock_display.day_words, "day_words")
     app.add_template_filter(clock_display.due_words, "due_words")
+    app.add_template_filter(clock_display.due_words_start, "due_words_start")
     app.add_template_filter(clock_display.timed, "timed")
     app.add_template_filter(clock_display.written_day, "written_day")
     app.add_template_filter(clock_display.written_time, "written_time")

@@ -388,6 +388,13 @@ def due_words(value: Any, now: datetime | None = None) -> str:
     return relative.get(day) or moment_words(moment, now)
 
 
+def due_words_start(value: Any, now: datetime | None = None) -> str:
+    """`due_words` where the time begins a line or a sentence: "Tomorrow 10:00", "Today 04:12"
+    in English (a Chinese 明天 has no case); mid-sentence uses keep "tomorrow 10:00"."""
+    words = due_words(value, now)
+    return words[:1].upper() + words[1:]
+
+
 def machine_time(value: Any) -> str:
     """A time for a program to read, as a page's `<time datetime>` gives it: the reader's local
     wall-clock time to the minute with its offset from UTC (2026-12-07T09:12+08:00), a plain date
@@ -408,6 +415,7 @@ def machine_time(value: Any) -> str:
 WORDS = {
     "moment": moment_words,
     "due": due_words,
+    "due_start": due_words_start,  # the same, beginning a line ("Today 14:00")
     "day": day_words,
     "dated": dated_words,
     "month": month_words,

@@ -178,9 +178,10 @@ def gather(
 
 
 def _json_value(value: Value, copy: OwnCopy) -> str | None:
-    """Times as ISO 8601 local times with their offset (the institution's zone), dates as ISO."""
+    """Times as ISO 8601 local times to the second with their offset (the institution's zone),
+    dates as ISO."""
     if isinstance(value, datetime):
-        return clock.to_local(value, ZoneInfo(copy.zone)).isoformat()
+        return clock.to_local(value, ZoneInfo(copy.zone)).isoformat(timespec="seconds")
     if isinstance(value, date):
         return value.isoformat()
     return value

@@ -1,7 +1,8 @@
 """The parts of a student's own copy that the chain's domains hold: consents and questionnaires
-(screening), what each round's results mean (casework's individual report), concern reports the
-student wrote (warning), conversations they were invited to (casework) and appointments they
-booked (appointments).
+(screening), consents withdrawn and requests to erase (privacy), what each round's results mean
+(casework's individual report), her requests for a teacher to contact her and concern reports she
+wrote (warning), conversations they were invited to (casework), appointments they booked and the
+pre-checks answered then (appointments).
 
 Each loader reads only the student's own rows, by the student's id, and turns them into words
 the student already saw; the columns it leaves out are the staff-only list of
@@ -25,12 +26,16 @@ from campus.models import Student
 from campus.models import User
 from casework import screening_report
 from casework.models import InterviewEntry
+from privacy.erasure import STATE_WORDS as ERASURE_STATE_WORDS
+from privacy.file_section import SCOPE_LABELS
+from privacy.models import ConsentWithdrawal
 from privacy.own_copy import Answer
 from privacy.own_copy import CopyContext
 from privacy.own_copy import Entry
 from privacy.own_copy import Fact
 from privacy.own_copy import PartSource
 from privacy.own_copy import register_part
+from privacy.retention_models import ErasureRequest
 from screening import intake
 from screening.instruments import Instrument
 from screening.instruments import UnknownInstrument
@@ -40,7 +45,11 @@ from screening.models import Consent
 from screening.models import InstrumentResponse
 from screening.models import ScreeningResult
 from warning.forms import CONCERN_LABELS
+from warning.forms import CONTACT_WAY_LABELS
+from warning.labels import CONTACT_WAY_WORDS
 from warning.models import ConcernReport
+from warning.models import Signal
+from warning.models import SignalSource
 
 
 def _yes(flag: bool) -> str:
@@ -212,6 +221,94 @@ def concern_reports_written(context: CopyContext) -> list[Entry]:
     ]
 
 
+# The stored label says how she asked to be reached as the staff read it ("by phone"); the copy
+# gives it back in the words she chose from ("Phone call").
+_WAY_OF_WORD = {msgid: way for way, msgid in CONTACT_WAY_WORDS.items()}
+
+
+def help_requests(context: CopyContext) -> list[Entry]:
+    """Each time she asked a teacher to contact her (`warning.help`): when, how and when best to
+    reach her, and what she was told (received). Never the level it raised or what staff did."""
+    signals = context.session.scalars(
+        select(Signal)
+        .where(
+            Signal.student_id == context.student.id,
+            Signal.source == SignalSource.SELF_REFERRAL,
+        )
+        .order_by(Signal.observed_at, Signal.id)
+    )
+    entries = []
+    for signal in signals:
+        params = signal.label_params or {}
+        way = params.get("way")
+        said = way.get("word") if isinstance(way, dict) else None
+        key = _WAY_OF_WORD.get(said) if isinstance(said, str) else None
+        good_time = params.get("time")
+        entries.append(
+            Entry(
+                _("Request for a teacher to contact you"),
+                (
+                    Fact("asked_at", _("Asked"), signal.observed_at),
+                    Fact(
+                        "contact_by",
+                        _("How to reach you"),
+                        str(CONTACT_WAY_LABELS[key]) if key else None,
+                    ),
+                    Fact(
+                        "good_time",
+                        _("When suits you"),
+                        good_time if isinstance(good_time, str) else None,
+                    ),
+                    Fact("status", _("Status"), _("Received")),
+                ),
+            )
+        )
+    return entries
+
+
+def consent_withdrawals(context: CopyContext) -> list[Entry]:
+    """Each consent she withdrew: which, when, the explanation exactly as she read it, and
+    whether and when she gave it again (with the text she agreed to then)."""
+    rows = context.session.scalars(
+        select(ConsentWithdrawal)
+        .where(ConsentWithdrawal.student_id == context.student.id)
+        .order_by(ConsentWithdrawal.withdrawn_at, ConsentWithdrawal.id)
+    )
+    entries = []
+    for row in rows:
+        scope = str(SCOPE_LABELS[row.scope])
+        facts = [
+            Fact("consent", _("Consent"), scope),
+            Fact("withdrawn_at", _("Withdrawn"), row.withdrawn_at),
+            Fact("explanation", _("What you read"), row.explanation),
+        ]
+        if row.reinstated_at is not None:
+            facts.append(Fact("given_again_at", _("Given again"), row.reinstated_at))
+            facts.append(Fact("given_again_text", _("Text agreed to"), row.reinstatement_text))
+        entries.append(Entry(scope, tuple(facts)))
+    return entries
+
+
+def erasure_requests(context: CopyContext) -> list[Entry]:
+    """Each request to erase her data: when, her own note, and its state as her page shows it."""
+    rows = context.session.scalars(
+        select(ErasureRequest)
+        .where(ErasureRequest.student_id == context.student.id)
+        .order_by(ErasureRequest.requested_at, ErasureRequest.id)
+    )
+    return [
+        Entry(
+            _("Request to erase your data"),
+            (
+                Fact("requested_at", _("Asked"), row.requested_at),
+                Fact("note", _("What you wrote"), row.student_note or None),
+                Fact("state", _("State"), _(ERASURE_STATE_WORDS[row.state])),
+            ),
+        )
+        for row in rows
+    ]
+
+
 def interviews(context: CopyContext) -> list[Entry]:
     """Conversations after a screening the student was invited to: time, place, with whom and
     whether it took place. Not why they were invited, nor what was concluded."""
@@ -350,6 +447,20 @@ def register(app: Flask) -> None:
             lambda: _("No results yet."),
         ),
         PartSource(
+            "consent_withdrawals",
+            lambda: _("Consents you withdrew"),
+            15,
+            consent_withdrawals,
+            lambda: _("None."),
+        ),
+        PartSource(
+            "help_requests",
+            lambda: _("Requests for a teacher to contact you"),
+            35,
+            help_requests,
+            lambda: _("None."),
+        ),
+        PartSource(
             "concern_reports",
             lambda: _("Concern reports you wrote"),
             40,
@@ -375,6 +486,13 @@ def register(app: Flask) -> None:
             lambda: _("Questions answered when booking"),
             61,
             pre_checks,
+            lambda: _("None."),
+        ),
+        PartSource(
+            "erasure_requests",
+            lambda: _("Requests to erase your data"),
+            90,
+            erasure_requests,
             lambda: _("None."),
         ),
     ):

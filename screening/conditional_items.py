@@ -20,7 +20,7 @@ from screening.instruments.model import ItemCount
 
 def when_to_answer(inst: Instrument, item: Item, locale: str) -> str | None:
     """The hint for `item`, e.g. 'Answer this if your answer to any question above was "Yes" or
-    "Declined to answer".'; None for a question every student answers."""
+    "Prefer not to answer".'; None for a question every student answers."""
     if item.asked_if is None:
         return None
     condition = _condition(inst, item, item.asked_if, locale)

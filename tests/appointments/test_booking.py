@@ -902,8 +902,8 @@ def test_an_appointment_today_reads_today_wherever_the_student_and_counsellor_pl
 
     booked = client.post(f"/appointments/book/{slot.id}", data=_precheck_form(CALM))
     confirmation = client.get(booked.headers["Location"]).get_data(as_text=True)
-    assert "<strong>today 14:00</strong>–14:50" in confirmation
-    assert "today 14:00" in client.get("/appointments/mine").get_data(as_text=True)
+    assert "<strong>Today 14:00</strong>–14:50" in confirmation  # a line starts with it
+    assert "Today 14:00" in client.get("/appointments/mine").get_data(as_text=True)
     assert "Your next counselling session: today 14:00" in client.get("/").get_data(as_text=True)
 
     staff = login(counsellor)

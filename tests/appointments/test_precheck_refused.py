@@ -269,3 +269,11 @@ def test_a_refusal_of_another_student_raises_her_own_signal(
     assert "/confirmed" in done.headers["Location"]
     assert len(_safety_signals(other)) == 1
     assert len(_safety_signals(student)) == 1
+
+
+def test_an_unanswered_pre_check_is_told_once_not_again_for_its_last_question() -> None:
+    """ "Answer every question" covers the last one: the two together repeated themselves."""
+    blank = booking.PreCheckAnswers(reason="睡不好")
+    assert booking.check_precheck(blank) == ["Answer every question of the short check."]
+    all_but_last = booking.PreCheckAnswers(reason="睡不好", phq2={1: 0, 2: 0}, gad2={1: 0, 2: 0})
+    assert booking.check_precheck(all_but_last) == ["Answer the last question."]

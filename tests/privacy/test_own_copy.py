@@ -25,6 +25,9 @@ from campus.notifications import Notification
 from casework.models import FamilyContact
 from casework.models import InterviewEntry
 from casework.models import InterviewState
+from privacy.models import ConsentScope
+from privacy.models import ConsentWithdrawal
+from privacy.retention_models import ErasureRequest
 from screening.models import Campaign
 from screening.models import CampaignAssignment
 from screening.models import Consent
@@ -34,8 +37,11 @@ from screening.scoring import load_instrument
 from tests.factories import open_warning
 from tests.pdf import needs_poppler
 from tests.pdf import pdf_text
+from warning import labels
 from warning.models import ConcernCategory
 from warning.models import ConcernReport
+from warning.models import Signal
+from warning.models import SignalSource
 from warning.models import WarningEvent
 
 CONSENT_TEXT = "本次普查仅用于心理健康服务，你的回答只有心理中心可以查看。"
@@ -258,8 +264,11 @@ def test_the_students_pdf_holds_their_answers_with_the_questions_and_nothing_sta
         "心理中心302室",
         "周老师",
         "已预约",
+        "2026年9月2日",  # dates as a document writes them, not 2026-09-02
     ):
         assert words in flat, words
+    assert "2026-09-02" not in flat
+    assert "心理咨询档案" not in flat  # the footer speaks to her, not to a records office
     for what, words in STAFF_ONLY.items():
         assert words not in flat, what
     (row,) = _audit("download_own_copy")
@@ -512,3 +521,60 @@ def test_a_negative_asq_reads_as_the_usual_range_in_the_students_copy(world, log
     meanings = {r["questionnaire"]: r["meaning"] for r in copy["parts"]["results"]["records"]}
     assert meanings[asq.student_title.zh_CN] == "你的回答在常见范围内。"
     assert "压力" not in meanings[asq.student_title.zh_CN]
+
+
+def test_her_help_requests_withdrawals_and_erasure_requests_are_in_the_copy(world, login):
+    student = world.student
+    asked = labels.self_referral("phone", "18:00以后")
+    db.session.add_all(
+        [
+            Signal(
+                institution_id=world.institution.id,
+                student_id=student.id,
+                source=SignalSource.SELF_REFERRAL,
+                implied_level=2,
+                policy_version="default-1",
+                label=asked.english(),
+                label_key=asked.key,
+                label_params=asked.params,
+                observed_at=datetime(2026, 9, 13, 2),
+                recorded_by_id=student.user.id,
+            ),
+            ConsentWithdrawal(
+                student_id=student.id,
+                institution_id=world.institution.id,
+                scope=ConsentScope.SCREENING,
+                withdrawn_at=datetime(2026, 9, 13, 3),
+                withdrawn_by_id=student.user.id,
+                explanation="撤回后你将不再收到普查邀请。",
+                locale="zh_CN",
+            ),
+            ErasureRequest(
+                institution_id=world.institution.id,
+                student_id=student.id,
+                requested_at=datetime(2026, 9, 13, 4),
+                student_note="请删除我的问卷",
+            ),
+        ]
+    )
+    db.session.commit()
+    response = login(student.user).get("/privacy/my-copy.json")
+    copy = _json(response)
+    (request,) = copy["parts"]["help_requests"]["records"]
+    assert set(request) == {"heading", "asked_at", "contact_by", "good_time", "status"}
+    assert (request["asked_at"], request["contact_by"], request["good_time"]) == (
+        "2026-09-13T10:00:00+08:00",
+        "打电话",  # the words she chose from, not the staff's "by phone"
+        "18:00以后",
+    )
+    (withdrawn,) = copy["parts"]["consent_withdrawals"]["records"]
+    assert withdrawn["explanation"] == "撤回后你将不再收到普查邀请。"
+    assert "given_again_at" not in withdrawn
+    (erasure,) = copy["parts"]["erasure_requests"]["records"]
+    assert (erasure["note"], erasure["requested_at"]) == (
+        "请删除我的问卷",
+        "2026-09-13T12:00:00+08:00",
+    )
+    raw = response.data.decode("utf-8")
+    assert asked.english() not in raw  # the staff's line about her request, and its level
+    assert "implied_level" not in raw

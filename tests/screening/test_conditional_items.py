@@ -18,7 +18,7 @@ from tests.screening.test_intake import _assignment
 from tests.screening.test_intake import _consent
 from tests.screening.test_intake import _post
 
-ASQ_HINT = 'Answer this if your answer to any question above was "Yes" or "Declined to answer".'
+ASQ_HINT = 'Answer this if your answer to any question above was "Yes" or "Prefer not to answer".'
 
 
 def _asked_if_items():
