@@ -52,7 +52,7 @@ def test_student_reads_that_the_red_warning_stays_and_withdraws(at_risk: World):
     page.locator("nav a", has_text="我的数据与同意").first.click()
     expect(page.locator("main h1")).to_have_text("我的数据与同意")
     screening = page.locator("#scope-screening")
-    expect(screening).to_contain_text("有效")
+    expect(screening).to_contain_text("生效中")
     screening.get_by_role("link", name="撤回这项同意").click()
 
     safety = page.locator("main section.safety-duty")
