@@ -20,6 +20,7 @@ from warning import permissions
 from warning import policy_words
 from warning import response_views
 from warning import retriage
+from warning import review
 from warning import views
 from warning import workbench as warning_workbench
 from warning.cli import warning_cli
@@ -40,6 +41,7 @@ def register(app: Flask) -> None:
     scheduler.register_sweep(app, "warning.escalation", escalation.sweep_deadlines)
     scheduler.register_sweep(app, "warning.follow_ups", escalation.sweep_follow_ups)
     scheduler.register_sweep(app, "warning.missing_reports", escalation.sweep_missing_reports)
+    scheduler.register_sweep(app, "warning.reviews", review.sweep_reviews)
     scheduler.register_sweep(app, "warning.cases_returned", handover.return_cases_sweep)
     scheduler.register_sweep(app, "warning.caseloads_ended", handover.end_caseloads_sweep)
     holdings.register(app, handover.holding, order=10)

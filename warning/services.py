@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from datetime import datetime
 from functools import lru_cache
 
@@ -763,6 +764,8 @@ class TimelineItem:
     # or a guardian's notice: whether the department or the centre called is the case's history.
     actor: str | None = None
     method: str | None = None
+    # The review date a closing set (复查日期), a calendar day of the institution.
+    review_on: date | None = None
     # The order it was written in, for lines of one time: a signal (0) before the warning events
     # it caused (1), each kind in the order of its ids (`_cause_order`).
     written: tuple[int, int] = (0, 0)
@@ -825,8 +828,15 @@ def _event_item(event: WarningEvent, actor: str | None, capability: Capability) 
         note=None if clinical_note and capability < Capability.CLINICAL else event.note,
         actor=None if event.kind in TRIAGE_EVENT_KINDS else actor,
         method=event.method,
+        review_on=_review_on(event),
         written=(1, event.id),
     )
+
+
+def _review_on(event: WarningEvent) -> date | None:
+    """The review date a closing event recorded (older closings recorded none)."""
+    day = (event.outcome_params or {}).get("review_date") if event.kind == "closed" else None
+    return date.fromisoformat(day) if day else None
 
 
 def _report_texts(session: Session, signals: list[Signal]) -> dict[int, str]:

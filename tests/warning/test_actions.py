@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func
@@ -15,9 +16,11 @@ from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.models import Role
+from campus.notifications import Notification
 from tests.factories import open_warning
 from tests.pages import without_tokens
 from warning import actions
+from warning import review
 from warning.models import EarlyWarning
 from warning.models import OwnerTier
 from warning.models import Task
@@ -216,10 +219,28 @@ def test_closing_ends_deadlines_and_tasks_and_a_new_signal_opens_a_new_warning(l
     assert closed.status == "closed"
     assert closed.review_date == date(2026, 12, 1)
     assert open_deadlines(closed) == {}
-    open_tasks = db.session.scalar(
-        select(func.count(Task.id)).where(Task.warning_id == warning.id, Task.done_at.is_(None))
-    )
-    assert open_tasks == 0
+    open_tasks = db.session.scalars(
+        select(Task).where(Task.warning_id == warning.id, Task.done_at.is_(None))
+    ).all()
+    # What was owed ended; the one task left is the closer's review, due on the review day.
+    assert [(t.kind, t.assignee_user_id) for t in open_tasks] == [
+        (review.REVIEW_KIND, network.school_counsellor.id)
+    ]
+    assert clock.local_date(open_tasks[0].due_at, ZoneInfo("Asia/Shanghai")) == date(2026, 12, 1)
+    for area in ("warnings", "casework"):
+        page = f"/{area}/students/{network.student.id}"
+        assert "review on Tue 1 Dec" in client.get(page).get_data(as_text=True)
+    # On the morning of the day she is told once, however often the sweep runs.
+    morning = open_tasks[0].due_at - review.REMIND_BEFORE
+    assert review.sweep_reviews(db.session, morning - timedelta(minutes=1)) == 0
+    assert review.sweep_reviews(db.session, morning) == 1
+    assert review.sweep_reviews(db.session, morning + timedelta(hours=1)) == 0
+    notes = db.session.scalars(
+        select(Notification).where(Notification.text == review.REVIEW_NOTE_TEXT)
+    ).all()
+    assert [(n.user_id, n.link) for n in notes] == [
+        (network.school_counsellor.id, f"/casework/students/{network.student.id}")
+    ]
     again = open_warning(network.student, Level.BLUE)
     assert again.id != warning.id
 
