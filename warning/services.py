@@ -441,8 +441,19 @@ def retriage_student(
         if created:
             _attach(session, warning, new_signal, actor, now)
             response.plan_response(session, warning, None, now)
+            _after_discharge(session, warning, new_signal, now)
             return Outcome(warning, opened=True)
-    return _apply(session, warning, tri, now, actor, new_signal, may_lower)
+    outcome = _apply(session, warning, tri, now, actor, new_signal, may_lower)
+    _after_discharge(session, warning, new_signal, now)
+    return outcome
+
+
+def _after_discharge(
+    session: Session, warning: EarlyWarning, new_signal: Signal | None, now: datetime
+) -> None:
+    """A hospital's discharge brings the follow-up contact forward (`response`)."""
+    if new_signal is not None and response.DISCHARGE_FLAG in new_signal.flag_set:
+        response.follow_up_after_discharge(session, warning, now)
 
 
 def _open(
