@@ -56,6 +56,7 @@ def _register_template_globals(app: Flask) -> None:
     app.add_template_global(labels.flag_names, "flag_names")
     app.add_template_global(vocabulary.instrument_abbreviation, "instrument_abbreviation")
     app.jinja_env.globals["warning_action_forms"] = response_views.warning_action_forms
+    app.jinja_env.globals["escalation_target"] = response_views.escalation_target
     app.jinja_env.globals["task_text"] = response_views.task_text
     app.jinja_env.globals["open_new_tasks"] = response_views.open_new_tasks
     app.jinja_env.globals["tier_label"] = labels.tier_label

@@ -21,6 +21,7 @@ from tests.factories import open_warning
 from tests.pages import without_tokens
 from warning import actions
 from warning import review
+from warning.labels import tier_label
 from warning.models import EarlyWarning
 from warning.models import OwnerTier
 from warning.models import Task
@@ -366,8 +367,12 @@ def test_follow_up_later_than_the_cadence_is_refused(network):
     assert events(warning, "follow_up_scheduled") == 0
 
 
-def test_manual_escalation_moves_one_tier_up_and_notifies(network):
+def test_manual_escalation_moves_one_tier_up_and_notifies(network, login):
     warning = open_warning(network.student, Level.YELLOW)
+    # The form says to whom it goes before it is sent: the next tier and who holds it.
+    page = login(network.dept_counsellor).get(f"/warnings/students/{network.student.id}")
+    hint = f"It goes to {tier_label(OwnerTier.SCHOOL)}: {network.school_counsellor.name}."
+    assert hint in page.get_data(as_text=True)
     actions.escalate_manually(
         db.session,
         network.dept_counsellor,
