@@ -131,7 +131,8 @@ BUDGETS = {
     # counsellors, whom the case may be given to: 21. Whose acknowledgement the level owes (the
     # institution's response policy), so a department counsellor is not offered a red's: 22.
     # The guardian's relation as the family log last wrote it, for the guardian step's form: 23.
-    ("counsellor", "timeline"): 23,
+    # Whom escalating hands the warning to (the next tier's holders, their names): 25.
+    ("counsellor", "timeline"): 25,
     # The student file (issue #17): the student, the CLINICAL check, each section's reads
     # (warnings, family contacts, screening: results and one trajectory per instrument,
     # referrals and leave, interviews, crisis records, counselling appointments and the notes the

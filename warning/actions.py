@@ -54,6 +54,7 @@ from warning import escalation
 from warning import permissions
 from warning import reports
 from warning import response
+from warning import review
 from warning.models import Deadline
 from warning.models import EarlyWarning
 from warning.models import OwnerTier
@@ -829,7 +830,16 @@ def do_close(
     warning.closed_by_id = actor.id
     warning.close_outcome = outcome.strip()[:500]
     warning.review_date = review_date
-    _event(session, warning, actor, "closed", now, outcome=outcome.strip()[:200])
+    _event(
+        session,
+        warning,
+        actor,
+        "closed",
+        now,
+        outcome=outcome.strip()[:200],
+        outcome_params={"review_date": review_date.isoformat()},
+    )
+    review.plan_review(session, actor, warning, warning.student, review_date)
     reports.mark_followed_up(session, warning, now)
 
 

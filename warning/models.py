@@ -352,6 +352,8 @@ class Task(InstitutionRecord, Model):
     closed_reason: Mapped[TaskClosed | None] = mapped_column(
         db.Enum(TaskClosed, native_enum=False, length=20)
     )
+    # When its assignee was reminded of it on its day (a warning's review, `warning.review`).
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     student: Mapped[Student | None] = relationship()
 

@@ -20,6 +20,7 @@ from warning import permissions
 from warning import policy_words
 from warning import response_views
 from warning import retriage
+from warning import review
 from warning import views
 from warning import workbench as warning_workbench
 from warning.cli import warning_cli
@@ -40,6 +41,7 @@ def register(app: Flask) -> None:
     scheduler.register_sweep(app, "warning.escalation", escalation.sweep_deadlines)
     scheduler.register_sweep(app, "warning.follow_ups", escalation.sweep_follow_ups)
     scheduler.register_sweep(app, "warning.missing_reports", escalation.sweep_missing_reports)
+    scheduler.register_sweep(app, "warning.reviews", review.sweep_reviews)
     scheduler.register_sweep(app, "warning.cases_returned", handover.return_cases_sweep)
     scheduler.register_sweep(app, "warning.caseloads_ended", handover.end_caseloads_sweep)
     holdings.register(app, handover.holding, order=10)
@@ -54,6 +56,7 @@ def _register_template_globals(app: Flask) -> None:
     app.add_template_global(labels.flag_names, "flag_names")
     app.add_template_global(vocabulary.instrument_abbreviation, "instrument_abbreviation")
     app.jinja_env.globals["warning_action_forms"] = response_views.warning_action_forms
+    app.jinja_env.globals["escalation_target"] = response_views.escalation_target
     app.jinja_env.globals["task_text"] = response_views.task_text
     app.jinja_env.globals["open_new_tasks"] = response_views.open_new_tasks
     app.jinja_env.globals["tier_label"] = labels.tier_label

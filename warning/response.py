@@ -120,6 +120,8 @@ CENTRE_MISSED_TEXT = {
 ON_DUTY_TEXT = N_("A red warning was raised while you are on duty: please look at it now")
 # New crisis evidence on a warning that is already red: nothing is re-planned, but the centre hears.
 RED_EVIDENCE_TEXT = N_("New crisis information arrived on a red warning: please look at it now")
+# A red warning's unread evidence note raised again by more evidence is mailed again this late.
+RED_EVIDENCE_MAIL_EVERY = timedelta(hours=1)
 
 
 def follow_up_every(session: Session, warning: EarlyWarning) -> timedelta:
@@ -889,13 +891,36 @@ def notify_red_evidence(session: Session, warning: EarlyWarning, now: datetime) 
     """Tell the centre (its counsellors and whoever is on duty) that a warning already red got
     new crisis evidence: its deadlines stand, so `plan_response` tells no one, yet a peer's report
     that a classmate spoke of suicide tonight must not wait for the next look at the queue. One
-    urgent note each, the in-app detail for those whose scope covers the student."""
+    urgent note each, the in-app detail for those whose scope covers the student.
+
+    Two pieces at once (a hospital recording the inpatient assessment and the discharge in one
+    sitting) made two identical urgent lines: a recipient whose note of this warning is still
+    unread has it raised again instead (unread, its detail renewed), mailed again only after
+    `RED_EVIDENCE_MAIL_EVERY`; one who has read it gets a new note."""
     told = set(owners_many(session, [warning], OwnerTier.SCHOOL)[warning.id])
     told.update(_on_duty(session, warning, now))
     ids = sorted(told)
     detail = notice_details(session, [(warning, ids, OwnerTier.SCHOOL)])
     told_detail = detail.get((warning.id, OwnerTier.SCHOOL), {})
-    notify_many(session, [(ids, RED_EVIDENCE_TEXT, TASKS_LINK, told_detail, True)])
+    key = f"red_evidence:{warning.id}"
+    unread = set(
+        session.scalars(
+            select(Notification.user_id).where(
+                Notification.digest_key == key,
+                Notification.user_id.in_(ids),
+                Notification.read_at.is_(None),
+            )
+        )
+    )
+    notes = [
+        Standing(users, key, RED_EVIDENCE_TEXT, TASKS_LINK, told_detail, urgent=True, again=again)
+        for users, again in (
+            ([i for i in ids if i in unread], True),
+            ([i for i in ids if i not in unread], False),
+        )
+        if users
+    ]
+    notify_standing(session, notes, now, remind_every=RED_EVIDENCE_MAIL_EVERY)
 
 
 def notice_details(
@@ -994,6 +1019,25 @@ def meet(
             now,
         )
     return len(met)
+
+
+DISCHARGE_FLAG = "hospital:recent_discharge"
+
+
+def follow_up_after_discharge(session: Session, warning: EarlyWarning, now: datetime) -> None:
+    """The hospital reported a discharge, when the risk is highest: the follow-up contact is due
+    within the policy's `discharge_follow_up_hours` (48 by default), unless it was due sooner."""
+    policy = active_response_policy(session, warning.institution_id)
+    due = now + policy.discharge_follow_up_within
+    soonest = session.scalar(
+        select(func.min(Deadline.due_at)).where(
+            Deadline.warning_id == warning.id,
+            Deadline.kind == "follow_up",
+            Deadline.still_owed(),
+        )
+    )
+    if soonest is None or soonest > due:
+        plan_follow_up(session, warning, due, now)
 
 
 def plan_follow_up(

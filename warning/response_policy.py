@@ -62,7 +62,9 @@ DEADLINE_NAMES = {
     "follow_up": N_("Follow-up contact"),
 }
 LEVELS = (Level.RED, Level.YELLOW, Level.BLUE)
-_TOP_KEYS = frozenset({"version", "levels", "leadership_reminder_hours"})
+_TOP_KEYS = frozenset(
+    {"version", "levels", "leadership_reminder_hours", "discharge_follow_up_hours"}
+)
 _LEVEL_KEYS = frozenset(
     {"owner", "deadlines", "follow_up_days", "notify", "notify_department_leader"}
 )
@@ -81,6 +83,11 @@ DEFAULT_LEADERSHIP_REMINDER_HOURS = 4
 # at the top is never left unmailed overnight and through the next day.
 MIN_LEADERSHIP_REMINDER_HOURS = 1
 MAX_LEADERSHIP_REMINDER_HOURS = 24
+# After a hospital discharge the risk is highest: the centre's follow-up contact is brought
+# forward to within this many hours (a policy without the key: 48), never later than planned.
+DEFAULT_DISCHARGE_FOLLOW_UP_HOURS = 48
+MIN_DISCHARGE_FOLLOW_UP_HOURS = 1
+MAX_DISCHARGE_FOLLOW_UP_HOURS = 168
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,8 @@ class ResponsePolicy:
     levels: Mapping[Level, LevelResponse] = field(hash=False)
     # How often school leadership is mailed again about a warning still waiting at the top.
     leadership_reminder_every: timedelta = timedelta(hours=DEFAULT_LEADERSHIP_REMINDER_HOURS)
+    # How soon the follow-up contact is due after the hospital reports a discharge.
+    discharge_follow_up_within: timedelta = timedelta(hours=DEFAULT_DISCHARGE_FOLLOW_UP_HOURS)
 
     def for_level(self, level: int) -> LevelResponse:
         """The response owed at `level`; levels outside blue..red take the nearest one."""
@@ -144,14 +153,25 @@ def response_policy_from_yaml_text(text: str) -> ResponsePolicy:
         MIN_LEADERSHIP_REMINDER_HOURS,
         MAX_LEADERSHIP_REMINDER_HOURS,
     )
+    discharge = parse_int(
+        data.get("discharge_follow_up_hours", DEFAULT_DISCHARGE_FOLLOW_UP_HOURS),
+        "discharge_follow_up_hours",
+        problems,
+        MIN_DISCHARGE_FOLLOW_UP_HOURS,
+        MAX_DISCHARGE_FOLLOW_UP_HOURS,
+    )
     if problems:
         raise PolicyError(problems)
     # A level's parser gives None only with a problem, refused above: every level is here.
     complete = {level: response for level, response in parsed.items() if response is not None}
     assert len(complete) == len(LEVELS)
-    assert reminder is not None  # refused above when missing or out of range
+    assert reminder is not None  # refused above when out of range
+    assert discharge is not None
     return ResponsePolicy(
-        version=version, levels=complete, leadership_reminder_every=timedelta(hours=reminder)
+        version=version,
+        levels=complete,
+        leadership_reminder_every=timedelta(hours=reminder),
+        discharge_follow_up_within=timedelta(hours=discharge),
     )
 
 

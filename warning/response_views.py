@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from flask_babel import pgettext
 from flask_login import current_user
 from flask_login import login_required
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import contains_eager
 
@@ -33,6 +34,7 @@ from campus.extensions import db
 from campus.i18n import refusal_text
 from campus.i18n import shown
 from campus.local_time import due_words
+from campus.models import User
 from campus.notifications import Notification
 from campus.scope import Capability
 from campus.scope import student_filter
@@ -47,6 +49,7 @@ from warning import task_texts
 from warning.labels import tier_label
 from warning.models import Deadline
 from warning.models import EarlyWarning
+from warning.models import OwnerTier
 from warning.models import Task
 from warning.models import TaskClosed
 from warning.models import WarningStatus
@@ -72,6 +75,15 @@ class RefusedAction:
     name: str
     form: ActionForm
     message: str | None = None
+
+
+def escalation_target(warning: EarlyWarning) -> dict[str, Any]:
+    """Whom 升级至上一级 hands the warning to, for its form: the next tier and the names of the
+    people who hold it for this student (none: it waits there until someone does)."""
+    tier = OwnerTier(min(warning.owner_tier + 1, OwnerTier.LEADERSHIP))
+    ids = response.owners_many(db.session, [warning], tier)[warning.id]
+    names = db.session.scalars(select(User.name).where(User.id.in_(ids)).order_by(User.name))
+    return {"tier": tier, "names": list(names)}
 
 
 def warning_action_forms(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from datetime import datetime
 from functools import lru_cache
 
@@ -440,8 +441,19 @@ def retriage_student(
         if created:
             _attach(session, warning, new_signal, actor, now)
             response.plan_response(session, warning, None, now)
+            _after_discharge(session, warning, new_signal, now)
             return Outcome(warning, opened=True)
-    return _apply(session, warning, tri, now, actor, new_signal, may_lower)
+    outcome = _apply(session, warning, tri, now, actor, new_signal, may_lower)
+    _after_discharge(session, warning, new_signal, now)
+    return outcome
+
+
+def _after_discharge(
+    session: Session, warning: EarlyWarning, new_signal: Signal | None, now: datetime
+) -> None:
+    """A hospital's discharge brings the follow-up contact forward (`response`)."""
+    if new_signal is not None and response.DISCHARGE_FLAG in new_signal.flag_set:
+        response.follow_up_after_discharge(session, warning, now)
 
 
 def _open(
@@ -763,6 +775,8 @@ class TimelineItem:
     # or a guardian's notice: whether the department or the centre called is the case's history.
     actor: str | None = None
     method: str | None = None
+    # The review date a closing set (复查日期), a calendar day of the institution.
+    review_on: date | None = None
     # The order it was written in, for lines of one time: a signal (0) before the warning events
     # it caused (1), each kind in the order of its ids (`_cause_order`).
     written: tuple[int, int] = (0, 0)
@@ -825,8 +839,15 @@ def _event_item(event: WarningEvent, actor: str | None, capability: Capability) 
         note=None if clinical_note and capability < Capability.CLINICAL else event.note,
         actor=None if event.kind in TRIAGE_EVENT_KINDS else actor,
         method=event.method,
+        review_on=_review_on(event),
         written=(1, event.id),
     )
+
+
+def _review_on(event: WarningEvent) -> date | None:
+    """The review date a closing event recorded (older closings recorded none)."""
+    day = (event.outcome_params or {}).get("review_date") if event.kind == "closed" else None
+    return date.fromisoformat(day) if day else None
 
 
 def _report_texts(session: Session, signals: list[Signal]) -> dict[int, str]:

@@ -34,8 +34,11 @@ from tests.referrals.conftest import new_referral
 from tests.referrals.conftest import referral_in
 from tests.referrals.conftest import step
 from tests.referrals.conftest import walk
+from warning import response
+from warning.models import Deadline
 from warning.models import EarlyWarning
 from warning.models import Signal
+from warning.policy import Level
 
 S = ReferralStatus
 
@@ -91,15 +94,35 @@ def test_a_concurrent_commit_in_between_is_detected_by_the_version_column(world)
 
 
 def test_inpatient_assessment_and_discharge_reach_the_warning_stage_as_hospital_signals(world):
+    warning = world.warning
+    warning.level = Level.RED  # red already (a screening), as in a user's walk through
+    db.session.flush()
+    response.plan_follow_up(db.session, warning, clock.now() + timedelta(days=6), clock.now())
     referral = referral_in(world, S.ASSESSED, AssessmentOutcome.INPATIENT)
     walk(world, referral, [S.IN_TREATMENT, S.DISCHARGED])
-    signals = db.session.scalars(select(Signal).where(Signal.student_id == world.student.id)).all()
+    signals = db.session.scalars(
+        select(Signal).where(Signal.student_id == world.student.id, Signal.source == "hospital")
+    ).all()
     assert sorted(s.flags for s in signals) == [
         "hospital:recent_discharge",
         "hospital:severe_disorder",
     ]
-    assert {s.source.value for s in signals} == {"hospital"}
     assert all(s.implied_level == 3 for s in signals)  # red by the default policy
+    # After a discharge the follow-up contact is due within 48 hours, not in six days.
+    follow_up = db.session.scalar(
+        select(func.min(Deadline.due_at)).where(
+            Deadline.warning_id == warning.id, Deadline.kind == "follow_up", Deadline.still_owed()
+        )
+    )
+    assert follow_up == clock.now() + timedelta(hours=48)
+    # Two pieces of crisis evidence before anyone looked: one urgent line each, not two.
+    told = db.session.execute(
+        select(Notification.user_id, func.count())
+        .where(Notification.text == response.RED_EVIDENCE_TEXT)
+        .group_by(Notification.user_id)
+    ).all()
+    assert told
+    assert {count for _user, count in told} == {1}
 
 
 def test_outpatient_assessment_sends_no_signal(world):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func
@@ -15,9 +16,12 @@ from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.models import Role
+from campus.notifications import Notification
 from tests.factories import open_warning
 from tests.pages import without_tokens
 from warning import actions
+from warning import review
+from warning.labels import tier_label
 from warning.models import EarlyWarning
 from warning.models import OwnerTier
 from warning.models import Task
@@ -216,10 +220,28 @@ def test_closing_ends_deadlines_and_tasks_and_a_new_signal_opens_a_new_warning(l
     assert closed.status == "closed"
     assert closed.review_date == date(2026, 12, 1)
     assert open_deadlines(closed) == {}
-    open_tasks = db.session.scalar(
-        select(func.count(Task.id)).where(Task.warning_id == warning.id, Task.done_at.is_(None))
-    )
-    assert open_tasks == 0
+    open_tasks = db.session.scalars(
+        select(Task).where(Task.warning_id == warning.id, Task.done_at.is_(None))
+    ).all()
+    # What was owed ended; the one task left is the closer's review, due on the review day.
+    assert [(t.kind, t.assignee_user_id) for t in open_tasks] == [
+        (review.REVIEW_KIND, network.school_counsellor.id)
+    ]
+    assert clock.local_date(open_tasks[0].due_at, ZoneInfo("Asia/Shanghai")) == date(2026, 12, 1)
+    for area in ("warnings", "casework"):
+        page = f"/{area}/students/{network.student.id}"
+        assert "review on Tue 1 Dec" in client.get(page).get_data(as_text=True)
+    # On the morning of the day she is told once, however often the sweep runs.
+    morning = open_tasks[0].due_at - review.REMIND_BEFORE
+    assert review.sweep_reviews(db.session, morning - timedelta(minutes=1)) == 0
+    assert review.sweep_reviews(db.session, morning) == 1
+    assert review.sweep_reviews(db.session, morning + timedelta(hours=1)) == 0
+    notes = db.session.scalars(
+        select(Notification).where(Notification.text == review.REVIEW_NOTE_TEXT)
+    ).all()
+    assert [(n.user_id, n.link) for n in notes] == [
+        (network.school_counsellor.id, f"/casework/students/{network.student.id}")
+    ]
     again = open_warning(network.student, Level.BLUE)
     assert again.id != warning.id
 
@@ -345,8 +367,12 @@ def test_follow_up_later_than_the_cadence_is_refused(network):
     assert events(warning, "follow_up_scheduled") == 0
 
 
-def test_manual_escalation_moves_one_tier_up_and_notifies(network):
+def test_manual_escalation_moves_one_tier_up_and_notifies(network, login):
     warning = open_warning(network.student, Level.YELLOW)
+    # The form says to whom it goes before it is sent: the next tier and who holds it.
+    page = login(network.dept_counsellor).get(f"/warnings/students/{network.student.id}")
+    hint = f"It goes to {tier_label(OwnerTier.SCHOOL)}: {network.school_counsellor.name}."
+    assert hint in page.get_data(as_text=True)
     actions.escalate_manually(
         db.session,
         network.dept_counsellor,
