@@ -79,6 +79,8 @@ def test_the_liaison_records_the_end_of_outpatient_treatment_and_the_inbox_names
     assert "Record the end of treatment" in page
     assert "If treatment has ended, record that instead." in page  # said by lost to follow-up
     factories.step(referral, S.DISCHARGED, world.liaison)
+    page = login(world.liaison).get(f"/hospital/referrals/{referral.id}").get_data(as_text=True)
+    assert 'id="school-closes"' in page
     assert _notes(world.counsellor)[-1] == (
         "The hospital reports that outpatient treatment has ended for your referral: check in "
         "with the student, plan the follow-up and close the referral.",
