@@ -209,6 +209,25 @@ MOVE_VERBS = {
 }
 # The button of an appointment booked again, from "appointment booked".
 REBOOK_VERB = _l("Change the appointment time")
+# The button of "discharged" for outpatient care: its treatment ends, nobody leaves a ward.
+TREATMENT_ENDED_VERB = _l("Record the end of treatment")
+# What the liaison's recording of the end of treatment leads to, said on its form.
+LIAISON_END_HINTS = {
+    AssessmentOutcome.OUTPATIENT: _l(
+        "When the student's outpatient treatment has ended, record it here: the school's "
+        "counsellor is told, follows up with the student and closes the referral."
+    ),
+    AssessmentOutcome.INPATIENT: _l(
+        "When the student leaves hospital, record the discharge here: the school's counsellor is "
+        "told, plans the return and follow-up, and closes the referral."
+    ),
+}
+# "Lost to follow-up" as the liaison reads it: the last resort, not the way to end treatment.
+LIAISON_LOST_CONSEQUENCE = _l(
+    "Only when the student has stopped coming and cannot be reached. Marking the referral lost "
+    "to follow-up ends it for good: it can no longer be updated, and it counts as an open loop in "
+    "the school's referral closure audit. If treatment has ended, record that instead."
+)
 # What a move that cannot be undone does, said before it is confirmed: sending hands personal
 # data to the hospital; the final states end the referral. %(hospital)s and %(fields)s are the
 # referral's hospital and the fields ticked for disclosure.
@@ -340,7 +359,7 @@ STATUS_LABELS = {
     ReferralStatus.APPOINTMENT_BOOKED: _l("Appointment booked"),
     ReferralStatus.ASSESSED: _l("Assessed"),
     ReferralStatus.IN_TREATMENT: _l("In treatment"),
-    ReferralStatus.DISCHARGED: _l("Discharged"),
+    ReferralStatus.DISCHARGED: _l("Discharged / treatment ended"),
     ReferralStatus.CLOSED: _l("Closed"),
     ReferralStatus.DECLINED: _l("Declined"),
     ReferralStatus.LOST_TO_FOLLOW_UP: _l("Lost to follow-up"),

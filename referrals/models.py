@@ -156,6 +156,8 @@ class ReferralTransition(Model):
     by_role: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     note: Mapped[str | None] = mapped_column(EncryptedText)
+    # The appointment time a booking set (UTC): a rebooking's history says from when to when.
+    appointment_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     referral: Mapped[Referral] = relationship(back_populates="transitions")
     by: Mapped[User] = relationship()

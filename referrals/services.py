@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from sqlalchemy import ColumnElement
 from sqlalchemy import and_
+from sqlalchemy import case
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
@@ -34,6 +35,7 @@ from campus.models import RoleAssignment
 from campus.models import Student
 from campus.models import User
 from campus.notifications import notify
+from campus.notifications import notify_many
 from campus.submissions import stored_once
 from config import Config
 from referrals import disclosure
@@ -445,11 +447,12 @@ def do_transition(
         by_role=actor.value,
         at=now,
         note=(change.note or "").strip()[:1000] or None,
+        appointment_at=change.appointment_at if target is S.APPOINTMENT_BOOKED else None,
     )
     session.add(step)
     _audit_change(session, user, referral, "referral_transition", f"{previous}->{target}")
     _tell_the_other_side(session, referral, target, rebooked=previous is target)
-    flag = _hospital_flag(target, change.outcome)
+    flag = _hospital_flag(target, change.outcome, referral.outcome)
     if flag is not None:
         hand_to_warning_stage(session, user, referral, flag, now)
     return step
@@ -497,17 +500,34 @@ NOTICES: dict[ReferralStatus, Notice] = {
 
 # An appointment booked again (moved, or brought forward to when the student was seen).
 REBOOKED = Notice(to_liaisons=False, text=N_("The appointment for your referral has been changed."))
+# Outpatient treatment ended ("discharged" for outpatient care): the counsellor closes the loop.
+TREATMENT_ENDED = Notice(
+    to_liaisons=False,
+    text=N_(
+        "The hospital reports that outpatient treatment has ended for your referral: check in "
+        "with the student, plan the follow-up and close the referral."
+    ),
+)
 
 
 def _tell_the_other_side(
     session: Session, referral: Referral, target: ReferralStatus, *, rebooked: bool = False
 ) -> None:
-    """Queue the notice of `target` (see `NOTICES`) in this unit of work; it names no student."""
+    """Queue the notice of `target` (see `NOTICES`) in this unit of work. Its text names no
+    student (it also goes by mail); the referrer's inbox note carries the student's name as
+    in-app detail while the student is in their clinical scope (`referrer_detail`)."""
     notice = REBOOKED if rebooked else NOTICES.get(target)
+    if target is S.DISCHARGED and referral.outcome is AssessmentOutcome.OUTPATIENT:
+        notice = TREATMENT_ENDED
     if notice is None:
         return
     if not notice.to_liaisons:
-        notify(session, [referral.created_by_id], notice.text, f"/referrals/{referral.id}")
+        told = referral.created_by_id
+        detail = referrer_detail(session, referral)
+        notify_many(
+            session,
+            [([told], notice.text, f"/referrals/{referral.id}", {told: detail} if detail else {})],
+        )
         return
     text = (referral.green_channel and notice.green_channel_text) or notice.text
     notify(
@@ -517,6 +537,23 @@ def _tell_the_other_side(
         f"/hospital/referrals/{referral.id}",
         urgent=referral.green_channel,
     )
+
+
+def referrer_detail(session: Session, referral: Referral) -> dict[str, object] | None:
+    """The in-app detail of a notice to the referring counsellor (the student's name, shown as
+    in the warning notices), or None when the student has left their clinical scope."""
+    referrer = session.get(User, referral.created_by_id)
+    if referrer is None or not session.scalar(
+        select(Student.id).where(
+            Student.id == referral.student_id, permissions.counsellor_clause(referrer)
+        )
+    ):
+        return None
+    return {
+        "referral_id": referral.id,
+        "student_id": referral.student_id,
+        "name": referral.student.name,
+    }
 
 
 def _liaisons_of(session: Session, referral: Referral) -> list[int]:
@@ -554,10 +591,14 @@ def liaisons_per_hospital(session: Session, institution_id: int) -> dict[int, in
     return {hospital_id: number for hospital_id, number in counted if hospital_id is not None}
 
 
-def _hospital_flag(target: ReferralStatus, outcome: AssessmentOutcome | None) -> str | None:
+def _hospital_flag(
+    target: ReferralStatus, outcome: AssessmentOutcome | None, assessed: AssessmentOutcome | None
+) -> str | None:
+    """The warning-stage signal of a move: an inpatient assessment, a discharge from hospital
+    (the end of outpatient treatment is no "recent discharge")."""
     if target is S.ASSESSED and outcome is AssessmentOutcome.INPATIENT:
         return "hospital:severe_disorder"
-    if target is S.DISCHARGED:
+    if target is S.DISCHARGED and assessed is AssessmentOutcome.INPATIENT:
         return "hospital:recent_discharge"
     return None
 
@@ -656,6 +697,22 @@ def booking_overdue(referral: Referral, now: datetime) -> bool:
         referral.status == S.SENT
         and referral.booking_due_at is not None
         and referral.booking_due_at <= now
+    )
+
+
+def liaison_order(now: datetime) -> tuple[ColumnElement, ...]:
+    """The liaison's list, most pressing first: a booking deadline passed, then those still to
+    book, then those under way; within each the most urgent, the green channel, the newest."""
+    return (
+        case((and_(Referral.status == S.SENT, Referral.booking_due_at <= now), 0), else_=1),
+        case((Referral.status == S.SENT, 0), (Referral.status.in_(states.ACTIVE), 1), else_=2),
+        case(
+            (Referral.urgency == Urgency.EMERGENCY, 0),
+            (Referral.urgency == Urgency.URGENT, 1),
+            else_=2,
+        ),
+        Referral.green_channel.desc(),
+        Referral.sent_at.desc(),
     )
 
 

@@ -2,8 +2,10 @@
 
 Two actors move a referral: the school counsellor who owns the case (`COUNSELLOR`, needing CLINICAL
 capability over the student) and the liaison of the hospital it was sent to (`LIAISON`). A move
-may also depend on the assessment outcome: "no disorder" closes straight after the assessment,
-outpatient care ends with the counsellor closing it, inpatient care ends with a discharge.
+may also depend on the assessment outcome: "no disorder" closes straight after the assessment.
+Treatment, outpatient or inpatient, ends with the liaison recording its end ("discharged": worded
+"treatment ended" for outpatient care), after which the counsellor closes the referral; the
+counsellor may also close outpatient care directly, having heard from the student.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ TRANSITIONS: dict[tuple[ReferralStatus, ReferralStatus], Move] = {
     (S.ASSESSED, S.IN_TREATMENT): Move(frozenset({L}), TREATED),
     (S.ASSESSED, S.DECLINED): Move(BOTH, TREATED),
     (S.ASSESSED, S.LOST_TO_FOLLOW_UP): Move(frozenset({C}), TREATED),
-    (S.IN_TREATMENT, S.DISCHARGED): Move(frozenset({L}), frozenset({O.INPATIENT})),
+    (S.IN_TREATMENT, S.DISCHARGED): Move(frozenset({L}), TREATED),
     (S.IN_TREATMENT, S.CLOSED): Move(frozenset({C}), frozenset({O.OUTPATIENT})),
     (S.IN_TREATMENT, S.LOST_TO_FOLLOW_UP): Move(BOTH),
     (S.DISCHARGED, S.CLOSED): Move(frozenset({C})),

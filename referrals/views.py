@@ -47,9 +47,12 @@ from referrals import states
 from referrals.disclosure import DISCLOSABLE
 from referrals.disclosure import disclosed_view
 from referrals.disclosure import referrer_contact
+from referrals.forms import LIAISON_END_HINTS
+from referrals.forms import LIAISON_LOST_CONSEQUENCE
 from referrals.forms import MOVE_CONSEQUENCES
 from referrals.forms import MOVE_VERBS
 from referrals.forms import REBOOK_VERB
+from referrals.forms import TREATMENT_ENDED_VERB
 from referrals.forms import DraftForm
 from referrals.forms import HospitalForm
 from referrals.forms import ReferralFields
@@ -193,6 +196,9 @@ def new(warning_id: int):
     form.hospital_id.choices = _hospital_choices(warning.institution_id)
     if not form.is_submitted():
         form.issued()
+        # Consent is mostly taken in the conversation that leads to the referral: now, to correct.
+        now = clock.to_local(clock.now(), clock.viewer_zone())
+        form.consent_at.data = now.replace(tzinfo=None, second=0, microsecond=0)
     if form.validate_on_submit():
         try:
             referral = services.create_referral(
@@ -331,7 +337,10 @@ def _detail_page(referral: Referral, refused: RefusedMove | None = None) -> str:
         moves=moves,
         forms=move_forms(referral, moves, refused),
         move_texts=move_texts(
-            referral.hospital.name, [str(label) for label, _ in disclosed], referral.status
+            referral.hospital.name,
+            [str(label) for label, _ in disclosed],
+            referral.status,
+            referral.outcome,
         ),
         refused=refused,
         disclosed=disclosed,
@@ -377,19 +386,34 @@ def _open_moves(referral: Referral) -> list[ReferralStatus]:
 
 
 def move_texts(
-    hospital: str, fields: list[str], current: ReferralStatus
-) -> dict[ReferralStatus, tuple[str, str | None]]:
-    """Each move's button verb from `current` and, for a move that cannot be undone, what it
-    will do."""
+    hospital: str,
+    fields: list[str],
+    current: ReferralStatus,
+    outcome: AssessmentOutcome | None = None,
+    *,
+    liaison: bool = False,
+) -> dict[ReferralStatus, tuple[str, str | None, str | None]]:
+    """Each move's button verb from `current`, for a move that cannot be undone what it will do,
+    and for the liaison's end of treatment what follows it."""
     listed = pgettext("list separator", ", ").join(str(f) for f in fields)
+    verbs = dict(MOVE_VERBS)
+    if outcome is AssessmentOutcome.OUTPATIENT:
+        verbs[ReferralStatus.DISCHARGED] = TREATMENT_ENDED_VERB
+    consequences = dict(MOVE_CONSEQUENCES)
+    hints: dict[ReferralStatus, str] = {}
+    if liaison:
+        consequences[ReferralStatus.LOST_TO_FOLLOW_UP] = LIAISON_LOST_CONSEQUENCE
+        if outcome in LIAISON_END_HINTS:
+            hints[ReferralStatus.DISCHARGED] = str(LIAISON_END_HINTS[outcome])
     return {
         target: (
             str(REBOOK_VERB if target is current else verb),
-            str(MOVE_CONSEQUENCES[target]) % {"hospital": hospital, "fields": listed}
-            if target in MOVE_CONSEQUENCES
+            str(consequences[target]) % {"hospital": hospital, "fields": listed}
+            if target in consequences
             else None,
+            hints.get(target),
         )
-        for target, verb in MOVE_VERBS.items()
+        for target, verb in verbs.items()
     }
 
 
@@ -432,7 +456,12 @@ def _move(referral: Referral, back: str, page: Callable[..., str]):
     except services.ReferralError as error:
         db.session.rollback()
         return page(referral, RefusedMove(target, form, refusal_text(error))), 400
-    flash(_("Referral updated."), "success")
+    if target is ReferralStatus.SENT:
+        flash(
+            _("Referral sent to %(hospital)s.", hospital=shown_name(referral.hospital)), "success"
+        )
+    else:
+        flash(_("Referral updated."), "success")
     return redirect(url_for(back, referral_id=referral.id))
 
 
@@ -449,7 +478,7 @@ def liaison_index():
             permissions.liaison_clause(current_user),
             Referral.status == ReferralStatus.SENT if new_only else true(),
         ),
-        (Referral.green_channel.desc(), Referral.sent_at.desc()),
+        services.liaison_order(clock.now()),
         action="referral_disclosed_list",
         record_type="referral",
     )
@@ -480,7 +509,9 @@ def _liaison_page(referral: Referral, refused: RefusedMove | None = None) -> str
         referrer=referrer_contact(referral),
         moves=moves,
         forms=move_forms(referral, moves, refused),
-        move_texts=move_texts(referral.hospital.name, [], referral.status),
+        move_texts=move_texts(
+            referral.hospital.name, [], referral.status, referral.outcome, liaison=True
+        ),
         refused=refused,
         assess_from=referral.appointment_at if assess_later else None,
     )
@@ -514,7 +545,13 @@ def _liaison_card(referral: Referral) -> dict:
         "name": referral.student.name if "name" in referral.disclosed else None,
         # The hospital's own notes come back to it; the centre's (a withdrawal's reason) do not.
         "history": [
-            (t.to_status, t.at, t.note if t.by_role == states.Actor.LIAISON else None)
+            (
+                t.from_status,
+                t.to_status,
+                t.at,
+                t.note if t.by_role == states.Actor.LIAISON else None,
+                t.appointment_at,
+            )
             for t in referral.transitions
             if t.from_status
         ],

@@ -207,7 +207,7 @@ def test_green_channel_referral_leave_and_return_are_followed_until_closed(
 
     liaison = world.page_for("liaison")
     liaison.goto("/hospital/referrals/")
-    liaison.locator(f"main a[href$='/hospital/referrals/{world.referral_id}']").click()
+    liaison.locator(f"main a[href$='/hospital/referrals/{world.referral_id}']").first.click()
     expect(liaison.locator("main")).not_to_contain_text(INTERNAL_NOTE)
     # Green channel: seen at once (the clock's 10:00); an assessment waits for its appointment.
     _move(liaison, "appointment_booked", {"#appointment_booked-appointment_at": "2026-09-14T10:00"})

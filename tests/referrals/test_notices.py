@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from campus.extensions import db
 from campus.notifications import Notification
+from referrals.models import AssessmentOutcome
 from referrals.models import ReferralStatus
 from tests import factories
 from tests.referrals.conftest import referral_in
@@ -65,6 +66,30 @@ def test_referring_counsellor_hears_when_treatment_begins_and_of_the_discharge(w
             link,
         ),
     ]
+
+
+def test_the_liaison_records_the_end_of_outpatient_treatment_and_the_inbox_names_the_student(
+    world, login
+):
+    """Before: in outpatient treatment the liaison's only move was the red "lost to follow-up",
+    which breaks the loop; and the counsellor's notices never said which student they were
+    about. The name is in-app detail only: the text, which also goes by mail, names nobody."""
+    referral = referral_in(world, S.IN_TREATMENT, AssessmentOutcome.OUTPATIENT)
+    page = login(world.liaison).get(f"/hospital/referrals/{referral.id}").get_data(as_text=True)
+    assert "Record the end of treatment" in page
+    assert "If treatment has ended, record that instead." in page  # said by lost to follow-up
+    factories.step(referral, S.DISCHARGED, world.liaison)
+    page = login(world.liaison).get(f"/hospital/referrals/{referral.id}").get_data(as_text=True)
+    assert 'id="school-closes"' in page
+    assert _notes(world.counsellor)[-1] == (
+        "The hospital reports that outpatient treatment has ended for your referral: check in "
+        "with the student, plan the follow-up and close the referral.",
+        f"/referrals/{referral.id}",
+    )
+    inbox = login(world.counsellor).get("/inbox/").get_data(as_text=True)
+    assert (
+        f"<strong>{world.student.name}</strong>" in inbox.split("outpatient treatment has ended")[1]
+    )
 
 
 def test_a_referral_to_a_hospital_nobody_receives_in_xinqiao_says_so(world, login, campus):

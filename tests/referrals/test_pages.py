@@ -18,13 +18,17 @@ from werkzeug.http import parse_options_header
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
+from campus.models import Caseload
 from referrals.models import Referral
 from referrals.models import ReferralStatus
+from referrals.models import Urgency
 from tests import factories
 from tests.pages import without_tokens
 from tests.referrals.conftest import new_referral
 from tests.referrals.conftest import referral_in
+from tests.referrals.conftest import step
 from tests.referrals.conftest import walk
+from warning.policy import Level
 
 S = ReferralStatus
 CANARIES = {
@@ -173,7 +177,10 @@ def test_stale_version_on_the_page_gets_409(world, login):
 
 def test_counsellor_refers_from_a_warning_through_the_form(world, login):
     client = login(world.counsellor)
-    assert client.get(f"/referrals/new/{world.warning.id}").status_code == 200
+    form = client.get(f"/referrals/new/{world.warning.id}").get_data(as_text=True)
+    # Back to the warning it came from; consent taken now, as the family-contact form's time.
+    assert f'href="/warnings/students/{world.student.id}"' in form
+    assert re.search(r'<input [^>]*name="consent_at"[^>]*value="2026-09-14T10:00"', form)
     response = client.post(
         f"/referrals/new/{world.warning.id}",
         data={
@@ -535,3 +542,45 @@ def test_the_liaisons_list_gives_a_booked_appointment_its_weekday(world, login):
     listed = login(world.liaison).get("/hospital/referrals/").get_data(as_text=True)
     row = listed.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     assert re.search(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} [A-Z][a-z]{2} \d\d:\d\d", row)
+
+
+def test_the_liaisons_list_puts_an_overdue_emergency_above_a_newer_case(world, login, campus):
+    """Before: newest first, so a 危急 green channel whose booking deadline had passed sat under
+    a 紧急 one sent after it; and only the "#" column linked to the referral."""
+    overdue = referral_in(world, S.SENT, green_channel=True, urgency=Urgency.EMERGENCY)
+    clock.advance(timedelta(days=2))
+    other = campus.student(campus.class_group(world.department), campus.room(world.institution))
+    db.session.add(Caseload(counsellor_id=world.counsellor.id, student_id=other.id))
+    warning = factories.open_warning(other, Level.RED, planned=False, reason="red")
+    newer = factories.referral_in(
+        S.SENT, warning, world.counsellor, world.hospital, green_channel=True
+    )
+    listed = login(world.liaison).get("/hospital/referrals/?status=sent").get_data(as_text=True)
+    links = re.findall(r'<td><a href="/hospital/referrals/(\d+)">([^<]+)</a></td>', listed)
+    names = [(i, text) for i, text in links if text != i]  # not the "#" column's
+    assert names == [(str(overdue.id), world.student.name), (str(newer.id), other.name)]
+
+
+def test_the_counsellors_page_says_what_was_sent_where_and_each_booked_time(world, login):
+    """Before: a draft's fields were headed "disclosed to the hospital"; sending said only
+    "referral updated"; the booking deadline stayed on the page once booked; and a rebooking
+    read as a second "appointment booked" with no time."""
+    referral = referral_in(world, S.DRAFT, green_channel=True)
+    client = login(world.counsellor)
+    page = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    assert "To be disclosed to the hospital when sent" in page
+    sent = client.post(
+        f"/referrals/{referral.id}/move?target=sent",
+        data={"sent-version": referral.version, "sent-confirm": "y"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Referral sent to Brain Hospital." in sent
+    assert "Appointment to be booked by" in sent
+    first = clock.now() + timedelta(hours=2)
+    step(world, referral, S.APPOINTMENT_BOOKED, appointment_at=first)
+    step(world, referral, S.APPOINTMENT_BOOKED, appointment_at=first + timedelta(days=1))
+    page = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    assert "Appointment to be booked by" not in page
+    history = re.sub(r"<[^>]+>", "", page.split("<h2>History</h2>")[1])
+    assert "Appointment booked: Mon 14 Sep 12:00 ·" in history
+    assert "Appointment changed: Mon 14 Sep 12:00 → Tue 15 Sep 12:00 ·" in history

@@ -125,8 +125,9 @@ def test_inpatient_assessment_and_discharge_reach_the_warning_stage_as_hospital_
     assert {count for _user, count in told} == {1}
 
 
-def test_outpatient_assessment_sends_no_signal(world):
-    referral_in(world, S.ASSESSED, AssessmentOutcome.OUTPATIENT)
+def test_outpatient_care_sends_no_signal_even_when_its_treatment_ends(world):
+    """The end of outpatient treatment is recorded as "discharged": no "recent discharge"."""
+    referral_in(world, S.DISCHARGED, AssessmentOutcome.OUTPATIENT)
     assert db.session.scalars(select(Signal)).all() == []
 
 

@@ -46,8 +46,10 @@ EXPECTED: dict[tuple[S, O | None], dict[S, str]] = {
     (S.ASSESSED, O.NO_DISORDER): {S.CLOSED: "C"},
     (S.ASSESSED, O.OUTPATIENT): {S.IN_TREATMENT: "L", S.DECLINED: "CL", S.LOST_TO_FOLLOW_UP: "C"},
     (S.ASSESSED, O.INPATIENT): {S.IN_TREATMENT: "L", S.DECLINED: "CL", S.LOST_TO_FOLLOW_UP: "C"},
-    (S.IN_TREATMENT, O.OUTPATIENT): {S.CLOSED: "C", S.LOST_TO_FOLLOW_UP: "CL"},
+    # Outpatient care ends as inpatient care does (the liaison records it), or the school closes it.
+    (S.IN_TREATMENT, O.OUTPATIENT): {S.DISCHARGED: "L", S.CLOSED: "C", S.LOST_TO_FOLLOW_UP: "CL"},
     (S.IN_TREATMENT, O.INPATIENT): {S.DISCHARGED: "L", S.LOST_TO_FOLLOW_UP: "CL"},
+    (S.DISCHARGED, O.OUTPATIENT): {S.CLOSED: "C", S.LOST_TO_FOLLOW_UP: "C"},
     (S.DISCHARGED, O.INPATIENT): {S.CLOSED: "C", S.LOST_TO_FOLLOW_UP: "C"},
     (S.CLOSED, O.NO_DISORDER): {},
     (S.DECLINED, None): {},
