@@ -1,7 +1,7 @@
 """referral_transition: the appointment time a booking set
 
-Revision ID: 0046_transition_appointment
-Revises: 0045_hospital_department_en
+Revision ID: 0047_transition_appointment
+Revises: 0046_task_reminded_at
 Create Date: 2026-12-07 20:20:00
 
 A referral's history listed "appointment booked" twice when the appointment was moved, with no
@@ -12,8 +12,8 @@ Bookings made before have none and are listed as before.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0046_transition_appointment"
-down_revision = "0045_hospital_department_en"
+revision = "0047_transition_appointment"
+down_revision = "0046_task_reminded_at"
 branch_labels = None
 depends_on = None
 
