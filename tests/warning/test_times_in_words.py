@@ -21,8 +21,8 @@ WORDS = {
         "opened": "Mon 14 Sep 10:00 · Warning opened",
         "week": "Report for the week beginning Monday 14 September",
         "filed": "Week beginning Monday 14 September · All is well",
-        "today": "today 10:00",
-        "yesterday": "yesterday 10:00",
+        "today": "Today 10:00",  # an inbox line starts with it
+        "yesterday": "Yesterday 10:00",
         "earlier": "Mon 14 Sep 10:00",
     },
     "zh_CN": {
