@@ -57,6 +57,7 @@ from campus.models import Student
 from campus.models import User
 from campus.permissions import require_roles
 from casework.file_permissions import may_open_file
+from screening import intake
 from screening.scoring import load_instrument
 
 bp = Blueprint("booking", __name__, url_prefix="/appointments")
@@ -227,7 +228,7 @@ def precheck(slot_id: int) -> str | Response:
         next_free=refusal.next_free if refusal else [],
         answers=kept.answers if kept else None,
         safety=safety,
-        on_duty=_on_duty(slot.institution_id) if safety else None,
+        on_duty=_on_duty(slot.institution_id),
         **_questions(),
     )
 
@@ -552,6 +553,11 @@ def _questions() -> dict[str, object]:
         "phq2": load_instrument(booking.PHQ2),
         "gad2": load_instrument(booking.GAD2),
         "safety_item": load_instrument(booking.SAFETY_INSTRUMENT).item(booking.SAFETY_ITEM),
+        # The answers that are a safety answer, as the instrument decides: choosing one shows the
+        # crisis resources at once (static/screening.js), as on a screening's page.
+        "safety_values": intake.safety_values(load_instrument(booking.SAFETY_INSTRUMENT)).get(
+            booking.SAFETY_ITEM, ()
+        ),
         "locale": str(get_locale() or "zh_CN"),
         "reason_max": booking.REASON_MAX,
     }

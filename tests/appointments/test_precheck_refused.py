@@ -58,6 +58,11 @@ def _student_at_a_free_time(centre: Centre, login: Callable[[User], FlaskClient]
     return login(student.user), slot, student
 
 
+def _crisis_shown(text: str) -> bool:
+    """The crisis resources stand on the page, not held hidden for a safety answer chosen."""
+    return '<section class="card crisis" role="alert"' in text
+
+
 def test_a_refused_pre_check_redirects_to_a_page_with_its_errors_and_the_answers_kept(
     centre: Centre, login: Callable[[User], FlaskClient]
 ) -> None:
@@ -73,7 +78,10 @@ def test_a_refused_pre_check_redirects_to_a_page_with_its_errors_and_the_answers
     assert _checked(text, "gad2_1", "3")
     assert _checked(text, "safety", "0")
     assert 'name="token" type="hidden" value="form-1"' in text  # the same form, sent again
-    assert CRISIS not in text
+    assert not _crisis_shown(text)
+    # Held hidden, shown by the page's script the moment an answer of 1-3 is chosen.
+    assert 'id="safety" data-safety-values="1 2 3"' in text
+    assert "hidden data-crisis-live" in text
     # Back (or a reload) loads the same page again: a GET, nothing resent, nothing written.
     again = client.get(refused.headers["Location"]).get_data(as_text=True)
     assert without_tokens(again) == without_tokens(text)
@@ -111,7 +119,7 @@ def test_the_kept_answers_show_only_on_their_own_time_and_only_after_a_refusal(
     for url in (f"/appointments/book/{other.id}?refused=1", f"/appointments/book/{slot.id}"):
         text = client.get(url).get_data(as_text=True)
         assert NO_REASON not in text
-        assert CRISIS not in text
+        assert not _crisis_shown(text)
         assert not _checked(text, "phq2_2", "2")
 
 
