@@ -51,6 +51,7 @@ from referrals.states import Actor
 from warning import caseload
 from warning import labels
 from warning.models import EarlyWarning
+from warning.response import DISCHARGE_FLAG
 from warning.services import record_signal
 
 S = ReferralStatus
@@ -599,7 +600,7 @@ def _hospital_flag(
     if target is S.ASSESSED and outcome is AssessmentOutcome.INPATIENT:
         return "hospital:severe_disorder"
     if target is S.DISCHARGED and assessed is AssessmentOutcome.INPATIENT:
-        return "hospital:recent_discharge"
+        return DISCHARGE_FLAG
     return None
 
 

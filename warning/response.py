@@ -1021,6 +1021,8 @@ def meet(
     return len(met)
 
 
+# The flag of a hospital's discharge signal: the referral raises it (`referrals.services`), the
+# triage policy makes it red and the follow-up comes forward for it.
 DISCHARGE_FLAG = "hospital:recent_discharge"
 
 
