@@ -201,19 +201,11 @@ def dated_words(value: Any, now: datetime | None = None) -> str:
     return _day_text(local_day(moment) if isinstance(moment, datetime) else moment, with_year=True)
 
 
-# A calendar day said with its year and no weekday, as a birth date is: 2008年8月7日, 7 August 2008.
-CALENDAR_PATTERNS = {"zh": "y年M月d日", "en": "d MMMM y"}
-
-
 def calendar_words(value: Any, now: datetime | None = None) -> str:
     """A calendar day that names no moment (a birth date) in words, with its year and without a
-    weekday nobody plans by (2008年8月7日, 7 August 2008); "" for nothing."""
-    moment = _moment(value)
-    if moment is None:
-        return ""
-    day = local_day(moment) if isinstance(moment, datetime) else moment
-    pattern = CALENDAR_PATTERNS.get(viewer_locale().split("_")[0], CALENDAR_PATTERNS["en"])
-    return str(format_date(day, pattern))
+    weekday nobody plans by (2008年8月7日, 7 August 2008), as a letter writes a day (`_written`)
+    on the reader's clock; "" for nothing."""
+    return _written(value, None, with_time=False)
 
 
 def _day_text(day: date, *, with_year: bool) -> str:
