@@ -156,15 +156,8 @@ def file_weekly_report(
     if existing is not None:
         report = _add_note(session, existing, user=user, zero_report=zero_report, note=note)
     else:
-        report = WeeklyReport(
-            institution_id=unit.institution_id,
-            class_id=unit.id if unit.kind == "class" else None,
-            room_id=unit.id if unit.kind == "room" else None,
-            week_start=week,
-            zero_report=zero_report,
-            note=None if zero_report else note,
-            filed_by_id=user.id,
-            filed_at=now,
+        report = _new_report(
+            unit, week, user, now, zero_report=zero_report, note=None if zero_report else note
         )
         session.add(report)
         try:
@@ -302,6 +295,29 @@ def _add_note(
     return report
 
 
+def _new_report(
+    unit: ReportingUnit,
+    week: date,
+    user: User,
+    now: datetime,
+    *,
+    zero_report: bool = False,
+    note: str | None = None,
+) -> WeeklyReport:
+    """The unit's report row for ``week``: a class's report is keyed by its class, a room's by
+    its room, so the unique week holds per unit."""
+    return WeeklyReport(
+        institution_id=unit.institution_id,
+        class_id=unit.id if unit.kind == "class" else None,
+        room_id=unit.id if unit.kind == "room" else None,
+        week_start=week,
+        zero_report=zero_report,
+        note=note,
+        filed_by_id=user.id,
+        filed_at=now,
+    )
+
+
 def _week_of_report(
     session: Session, unit: ReportingUnit, user: User, now: datetime
 ) -> WeeklyReport:
@@ -315,16 +331,7 @@ def _week_of_report(
     found = this_weeks_report(session, unit, week)
     if found is not None:
         return found
-    report = WeeklyReport(
-        institution_id=unit.institution_id,
-        class_id=unit.id if unit.kind == "class" else None,
-        room_id=unit.id if unit.kind == "room" else None,
-        week_start=week,
-        zero_report=False,
-        note=None,
-        filed_by_id=user.id,
-        filed_at=now,
-    )
+    report = _new_report(unit, week, user, now)
     try:
         with session.begin_nested():
             session.add(report)
