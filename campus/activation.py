@@ -29,7 +29,7 @@ from sqlalchemy.orm import joinedload
 from campus import audit
 from campus import auth
 from campus import clock
-from campus.extensions import rows_changed
+from campus.extensions import set_once
 from campus.i18n import N_
 from campus.i18n import Message
 from campus.models import ROLE_SCOPE
@@ -462,16 +462,7 @@ def _refusal(row: ActivationCode | None, now: datetime) -> Refusal | None:
 
 def _use(session: Session, row: ActivationCode, now: datetime) -> bool:
     """Mark the code used unless a concurrent request did first; True when this one did."""
-    return (
-        rows_changed(
-            session,
-            update(ActivationCode)
-            .where(ActivationCode.id == row.id, ActivationCode.used_at.is_(None))
-            .values(used_at=now)
-            .execution_options(synchronize_session=False),
-        )
-        == 1
-    )
+    return set_once(session, ActivationCode.used_at, row.id, used_at=now)
 
 
 REFUSAL_TEXTS = {

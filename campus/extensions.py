@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -13,7 +13,9 @@ from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
 from sqlalchemy import CursorResult
 from sqlalchemy import MetaData
+from sqlalchemy import update
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import scoped_session
 from sqlalchemy.sql.dml import UpdateBase
@@ -66,3 +68,23 @@ def rows_changed(session: Session, statement: UpdateBase) -> int:
     result = session.execute(statement)
     assert isinstance(result, CursorResult)  # an UPDATE or DELETE without RETURNING
     return result.rowcount
+
+
+def set_once(
+    session: Session, marker: InstrumentedAttribute[Any], row_id: int, **values: Any
+) -> bool:
+    """Write `values` on row `row_id` of `marker`'s table only while `marker` is still empty;
+    True when this request wrote them.
+
+    The one way a thing done once is claimed (a code used, a task done, a reminder sent, a copy
+    signed): two requests at once both see the row empty, the database lets one UPDATE match.
+    Objects already loaded are left as they are (their view may be stale); refresh what you read.
+    """
+    model = marker.class_
+    statement = (
+        update(model)
+        .where(model.id == row_id, marker.is_(None))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return rows_changed(session, statement) == 1

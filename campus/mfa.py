@@ -32,6 +32,7 @@ from campus import auth
 from campus import encryption
 from campus.encryption import UnreadableField
 from campus.extensions import rows_changed
+from campus.extensions import set_once
 from campus.i18n import N_
 from campus.i18n import Message
 from campus.models import Institution
@@ -318,14 +319,7 @@ def use_recovery_code(session: Session, user: User, code: str, now: datetime) ->
     rows = session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id)).all()
     for row in rows:
         if typed and auth.matches_hash(row.code_hash, typed):
-            claimed = rows_changed(
-                session,
-                update(RecoveryCode)
-                .where(RecoveryCode.id == row.id, RecoveryCode.used_at.is_(None))
-                .values(used_at=now)
-                .execution_options(synchronize_session=False),
-            )
-            if not claimed:
+            if not set_once(session, RecoveryCode.used_at, row.id, used_at=now):
                 raise CodeRefused(Problem.USED_RECOVERY)
             return sum(1 for other in rows if other.used_at is None and other.id != row.id)
     raise CodeRefused(Problem.WRONG)

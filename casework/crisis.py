@@ -29,14 +29,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campus import audit
 from campus import clock
 from campus.documents import PRINT_LANGUAGES
-from campus.extensions import rows_changed
+from campus.extensions import set_once
 from campus.i18n import N_
 from campus.i18n import Message
 from campus.models import Institution
@@ -585,14 +584,7 @@ def record_signature(
         }
         if scan is not None:
             values |= _scan_values(scan, now)
-        claimed = rows_changed(
-            session,
-            update(CrisisDocument)
-            .where(CrisisDocument.id == document.id, CrisisDocument.signed_on.is_(None))
-            .values(**values)
-            .execution_options(synchronize_session=False),
-        )
-        if not claimed:
+        if not set_once(session, CrisisDocument.signed_on, document.id, **values):
             raise CrisisError(Message(N_("This copy is already recorded as signed.")))
         audit.record_on(
             session,
@@ -625,14 +617,7 @@ def attach_scan(
     try:
         if document.signed_on is None:
             raise CrisisError(Message(N_("Record the signature first.")))
-        claimed = rows_changed(
-            session,
-            update(CrisisDocument)
-            .where(CrisisDocument.id == document.id, CrisisDocument.scan_file.is_(None))
-            .values(**_scan_values(scan, now))
-            .execution_options(synchronize_session=False),
-        )
-        if not claimed:
+        if not set_once(session, CrisisDocument.scan_file, document.id, **_scan_values(scan, now)):
             raise CrisisError(Message(N_("This copy already has its scan.")))
         audit.record_on(
             session,

@@ -35,12 +35,11 @@ from sqlalchemy import delete
 from sqlalchemy import exists
 from sqlalchemy import insert
 from sqlalchemy import select
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campus import audit
-from campus.extensions import rows_changed
+from campus.extensions import set_once
 from campus.i18n import shown_name
 from campus.models import EnrolmentStatus
 from campus.models import Student
@@ -348,14 +347,16 @@ def do_reinstate(
     """End the withdrawal (a conditional update: a double submit ends it once) and, when no
     other withdrawal still stops screening, put the student back into the open campaigns whose
     cohort they are in. Returns the assignments added; the caller commits."""
-    ended = rows_changed(
+    ended = set_once(
         session,
-        update(ConsentWithdrawal)
-        .where(ConsentWithdrawal.id == row.id, ConsentWithdrawal.reinstated_at.is_(None))
-        .values(reinstated_at=now, reinstatement_text=consent_text),
+        ConsentWithdrawal.reinstated_at,
+        row.id,
+        reinstated_at=now,
+        reinstatement_text=consent_text,
     )
     if not ended:
         raise WithdrawalError(_l("This consent is in force: there is nothing to give again."))
+    session.expire(row, ["reinstated_at", "reinstatement_text"])
     added = 0
     if screening_withdrawal(session, student.id) is None:
         added = _assign_open_campaigns(session, student, now)

@@ -20,13 +20,12 @@ from sqlalchemy import and_
 from sqlalchemy import case
 from sqlalchemy import func
 from sqlalchemy import select
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from campus import audit
 from campus import clock
-from campus.extensions import rows_changed
+from campus.extensions import set_once
 from campus.i18n import N_
 from campus.models import Caseload
 from campus.models import Hospital
@@ -760,14 +759,7 @@ def escalate_green_channel(session: Session, referral_ids: list[int], now: datet
     """
     escalated = 0
     for referral_id in referral_ids:
-        claimed = rows_changed(
-            session,
-            update(Referral)
-            .where(Referral.id == referral_id, Referral.escalated_at.is_(None))
-            .values(escalated_at=now)
-            .execution_options(synchronize_session=False),
-        )
-        if not claimed:
+        if not set_once(session, Referral.escalated_at, referral_id, escalated_at=now):
             continue
         escalated += 1
         # The claim just matched the row; referrals are never deleted.

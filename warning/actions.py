@@ -29,7 +29,6 @@ from sqlalchemy import false
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import flag_modified
@@ -38,7 +37,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from campus import audit
 from campus import clock
 from campus import network
-from campus.extensions import rows_changed
+from campus.extensions import set_once
 from campus.i18n import N_
 from campus.i18n import Message
 from campus.models import Institution
@@ -870,12 +869,8 @@ def claim_task(session: Session, actor: User, task: Task, now: datetime, note: s
     open: of two ticks at one moment (two tabs, two people) exactly one is recorded. The other
     is rolled back, writes nothing, and raises `TaskAlreadyDone` naming who was first. Setting
     `done_at` on the loaded object let both through, the second's note over the first's."""
-    claimed = rows_changed(
-        session,
-        update(Task)
-        .where(Task.id == task.id, Task.done_at.is_(None))
-        .values(done_at=now, done_by_id=actor.id, done_note=note)
-        .execution_options(synchronize_session=False),
+    claimed = set_once(
+        session, Task.done_at, task.id, done_at=now, done_by_id=actor.id, done_note=note
     )
     if not claimed:
         session.rollback()  # expires `task`: who did it is read afresh

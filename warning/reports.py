@@ -27,12 +27,11 @@ from typing import Any
 
 from sqlalchemy import or_
 from sqlalchemy import select
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campus import clock
-from campus.extensions import rows_changed
+from campus.extensions import set_once
 from campus.i18n import N_
 from campus.models import WITH_ENDED_ROLES
 from campus.models import ClassGroup
@@ -281,14 +280,7 @@ def _add_note(
     The note is written by a conditional UPDATE, so a double submit writes it once."""
     if zero_report or report.filed_by_id != user.id or report.note:
         raise ReportError(_refusal(session, report, zero_report=zero_report))
-    written = rows_changed(
-        session,
-        update(WeeklyReport)
-        .where(WeeklyReport.id == report.id, WeeklyReport.note.is_(None))
-        .values(note=note, zero_report=False)
-        .execution_options(synchronize_session=False),
-    )
-    if not written:
+    if not set_once(session, WeeklyReport.note, report.id, note=note, zero_report=False):
         session.rollback()
         raise ReportError(ALREADY_FILED_TEXT)
     session.refresh(report)
