@@ -41,10 +41,13 @@ def register(app: Flask) -> None:
     scheduler.register_sweep(app, "warning.escalation", escalation.sweep_deadlines)
     scheduler.register_sweep(app, "warning.follow_ups", escalation.sweep_follow_ups)
     scheduler.register_sweep(app, "warning.missing_reports", escalation.sweep_missing_reports)
+    # Before the reminders: a review handed to the centre is told to its directors that morning.
+    scheduler.register_sweep(app, "warning.reviews_returned", handover.return_reviews_sweep)
     scheduler.register_sweep(app, "warning.reviews", review.sweep_reviews)
     scheduler.register_sweep(app, "warning.cases_returned", handover.return_cases_sweep)
     scheduler.register_sweep(app, "warning.caseloads_ended", handover.end_caseloads_sweep)
     holdings.register(app, handover.holding, order=10)
+    holdings.register(app, handover.review_holding, order=12)
     holdings.register(app, handover.caseload_holding, order=15)
 
 

@@ -310,6 +310,10 @@ def _event_labels() -> dict[str, str]:
         "case_returned": _(
             "The case counsellor's role has ended; the case went back to the centre to be assigned"
         ),
+        "review_returned": _(
+            "The counsellor's role ended before the review she set; the review went to the "
+            "centre's director"
+        ),
         "closed": pgettext("warning", "Closed"),
         "reopened": _("Reopened"),
     }
