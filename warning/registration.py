@@ -76,6 +76,8 @@ def _register_template_globals(app: Flask) -> None:
     app.jinja_env.globals["concern_rule_words"] = policy_words.concern_rule_words
     app.jinja_env.globals["key_group_words"] = policy_words.key_group_words
     app.jinja_env.globals["expiry_words"] = policy_words.expiry_words
+    app.jinja_env.globals["setting_name"] = policy_words.setting_name
+    app.jinja_env.globals["setting_words"] = policy_words.setting_words
 
 
 def _register_nav(app: Flask) -> None:
