@@ -21,6 +21,7 @@ from warning import policy_words
 from warning import response_views
 from warning import retriage
 from warning import review
+from warning import task_texts
 from warning import views
 from warning import workbench as warning_workbench
 from warning.cli import warning_cli
@@ -61,6 +62,7 @@ def _register_template_globals(app: Flask) -> None:
     app.jinja_env.globals["warning_action_forms"] = response_views.warning_action_forms
     app.jinja_env.globals["escalation_target"] = response_views.escalation_target
     app.jinja_env.globals["task_text"] = response_views.task_text
+    app.jinja_env.globals["task_when"] = task_texts.task_when
     app.jinja_env.globals["open_new_tasks"] = response_views.open_new_tasks
     app.jinja_env.globals["tier_label"] = labels.tier_label
     app.jinja_env.globals["deadline_label"] = response_views.deadline_label
