@@ -223,6 +223,9 @@ ACTION_LABELS = {
         "audit action", "Case returned to the centre: its counsellor's role ended"
     ),
     "warning.close": _lp("audit action", "Closed a warning"),
+    "warning.review_returned": _lp(
+        "audit action", "Review handed to the centre: its counsellor's role ended"
+    ),
     "warning.contact": _lp("audit action", "Recorded a contact"),
     "warning.counsellor": _lp("audit action", "Handed to a counsellor"),
     "warning.escalate": _lp("audit action", "Escalated a warning"),
@@ -264,7 +267,8 @@ ACTION_GROUPS: tuple[tuple[object, tuple[str, ...]], ...] = (
             "read_warning act judgement override override_level task.done "
             "warning.acknowledge warning.assessment warning.case_returned warning.close "
             "warning.contact warning.counsellor warning.escalate warning.follow_up "
-            "warning.guardian warning.level warning.peer_watch contagion.add "
+            "warning.guardian warning.level warning.peer_watch warning.review_returned "
+            "contagion.add "
             "contagion.cleared contagion.close contagion.escalated weekly_reports "
             "import_academic activate_policy"
         ),

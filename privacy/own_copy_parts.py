@@ -1,8 +1,8 @@
 """The parts of a student's own copy that the chain's domains hold: consents and questionnaires
 (screening), consents withdrawn and requests to erase (privacy), what each round's results mean
 (casework's individual report), her requests for a teacher to contact her and concern reports she
-wrote (warning), conversations they were invited to (casework), appointments they booked and the
-pre-checks answered then (appointments).
+wrote (warning), conversations they were invited to (casework), appointments they booked, the
+pre-checks answered then and their places on the waitlist (appointments).
 
 Each loader reads only the student's own rows, by the student's id, and turns them into words
 the student already saw; the columns it leaves out are the staff-only list of
@@ -17,10 +17,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from appointments import booking
+from appointments.change_forms import COUNSELLOR_GENDER_CHOICES
+from appointments.change_forms import KIND_LABELS
 from appointments.models import Appointment
 from appointments.models import AppointmentState
 from appointments.models import PreCheck
 from appointments.models import SessionKind
+from appointments.models import WaitlistEntry
+from appointments.models import WaitlistState
 from campus.i18n import shown_name
 from campus.models import Student
 from campus.models import User
@@ -415,6 +419,53 @@ def pre_checks(context: CopyContext) -> list[Entry]:
     return entries
 
 
+WAITLIST_STATE_WORDS = {
+    WaitlistState.WAITING: lambda: _("waiting"),
+    WaitlistState.OFFERED: lambda: _("a freed time was held for you"),
+    WaitlistState.ACCEPTED: lambda: _("you took the time offered"),
+    WaitlistState.EXPIRED: lambda: _("the time offered lapsed unanswered"),
+    WaitlistState.WITHDRAWN: lambda: _("you left the waitlist"),
+}
+_GENDER_WORDS = dict(COUNSELLOR_GENDER_CHOICES)
+
+
+def waitlist_entries(context: CopyContext) -> list[Entry]:
+    """Each time she joined the waitlist: when, the wishes she gave (kind of session, the
+    counsellor's gender or a particular counsellor, the days she could come), what became of
+    it and, for a time held for her, until when."""
+    rows = context.session.execute(
+        select(WaitlistEntry, User.name)
+        .outerjoin(User, User.id == WaitlistEntry.counsellor_id)
+        .where(WaitlistEntry.student_id == context.student.id)
+        .order_by(WaitlistEntry.joined_at, WaitlistEntry.id)
+    ).tuples()
+    entries = []
+    for entry, counsellor in rows:
+        facts = [
+            Fact("joined_at", _("Joined"), entry.joined_at),
+            Fact(
+                "kind",
+                _("Kind of session"),
+                str(KIND_LABELS[entry.kind]) if entry.kind else _("Any"),
+            ),
+            Fact(
+                "counsellor_gender",
+                _("Counsellor's gender"),
+                str(_GENDER_WORDS.get(entry.counsellor_gender or "", entry.counsellor_gender)),
+            ),
+            Fact("counsellor", _("A particular counsellor"), counsellor),
+            Fact("earliest_on", _("First day you can come"), entry.earliest_on),
+            Fact("latest_on", _("Last day you can come"), entry.latest_on),
+            Fact("state", _("State"), WAITLIST_STATE_WORDS[entry.state]()),
+        ]
+        if entry.state is WaitlistState.OFFERED:
+            facts.append(Fact("held_until", _("Held for you until"), entry.offer_expires_at))
+        elif entry.closed_at is not None:
+            facts.append(Fact("closed_at", _("Ended"), entry.closed_at))
+        entries.append(Entry(_("Place on the waitlist"), tuple(facts)))
+    return entries
+
+
 def register(app: Flask) -> None:
     """Declare the parts above, in the order the copy reads."""
     for part in (
@@ -487,6 +538,13 @@ def register(app: Flask) -> None:
             61,
             pre_checks,
             lambda: _("None."),
+        ),
+        PartSource(
+            "waitlist",
+            lambda: _("Waitlist for a counselling appointment"),
+            62,
+            waitlist_entries,
+            lambda: _("You have not joined the waitlist."),
         ),
         PartSource(
             "erasure_requests",

@@ -515,7 +515,8 @@ def _tell_the_other_side(
 ) -> None:
     """Queue the notice of `target` (see `NOTICES`) in this unit of work. Its text names no
     student (it also goes by mail); the referrer's inbox note carries the student's name as
-    in-app detail while the student is in their clinical scope (`referrer_detail`)."""
+    in-app detail while the student is in their clinical scope (`referrer_detail`), the
+    liaisons' the name the referral discloses to the hospital (`liaison_detail`)."""
     notice = REBOOKED if rebooked else NOTICES.get(target)
     if target is S.DISCHARGED and referral.outcome is AssessmentOutcome.OUTPATIENT:
         notice = TREATMENT_ENDED
@@ -530,13 +531,29 @@ def _tell_the_other_side(
         )
         return
     text = (referral.green_channel and notice.green_channel_text) or notice.text
-    notify(
+    liaisons = _liaisons_of(session, referral)
+    detail = liaison_detail(referral)
+    notify_many(
         session,
-        _liaisons_of(session, referral),
-        text,
-        f"/hospital/referrals/{referral.id}",
-        urgent=referral.green_channel,
+        [
+            (
+                liaisons,
+                text,
+                f"/hospital/referrals/{referral.id}",
+                dict.fromkeys(liaisons, detail) if detail else {},
+                referral.green_channel,
+            )
+        ],
     )
+
+
+def liaison_detail(referral: Referral) -> dict[str, object] | None:
+    """The in-app detail of a notice to the hospital's liaisons: the student's name, which the
+    referral discloses to the hospital (their page shows it), linked to their page of it; None
+    when the name is not among the disclosed fields."""
+    if "name" not in referral.disclosed:
+        return None
+    return {"referral_id": referral.id, "name": referral.student.name, "hospital": True}
 
 
 def referrer_detail(session: Session, referral: Referral) -> dict[str, object] | None:

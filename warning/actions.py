@@ -991,7 +991,9 @@ def _addressed_to(actor: User):
 
 def _addressee_clause(actor: User, task: Any) -> ColumnElement[bool]:
     """`task` (the Task entity or an alias of it) is addressed to `actor`: by name, or to a
-    class, room or department they hold a peer's or the department's role for."""
+    class, room or department they hold a peer's or the department's role for, or to no one
+    (the centre's: a review whose counsellor has left, `warning.handover`) at an institution
+    whose centre they direct."""
     clauses = [task.assignee_user_id == actor.id]
     for a in actor.roles:
         if a.role == Role.CLASS_COMMITTEE:
@@ -1000,6 +1002,16 @@ def _addressee_clause(actor: User, task: Any) -> ColumnElement[bool]:
             clauses.append(task.assignee_room_id == a.room_id)
         elif a.role in permissions.DEPARTMENT_ROLES:
             clauses.append(task.assignee_department_id == a.department_id)
+        elif a.role == Role.DIRECTOR:
+            clauses.append(
+                and_(
+                    task.institution_id == a.institution_id,
+                    task.assignee_user_id.is_(None),
+                    task.assignee_class_id.is_(None),
+                    task.assignee_room_id.is_(None),
+                    task.assignee_department_id.is_(None),
+                )
+            )
     return or_(*clauses)
 
 

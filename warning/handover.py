@@ -11,6 +11,12 @@ Her caseload (`warning.caseload`: whose full record she opens without break-glas
 same test in a sibling sweep: it covers every student she ever took on, closed cases included,
 not only the open warnings, and the rows would otherwise open those records to her again the day
 a school-counsellor role is given back to her.
+
+A review she set when closing a warning (`warning.review`) and has not done goes, by the same
+test, to the centre: a closed warning is on no list of open cases, so the review, addressed to
+her alone, would otherwise wait unseen past its day. It is addressed to no one person, so that
+every director of the centre sees it on their task list, says whose review it was, and puts a
+line on the warning's timeline.
 """
 
 from __future__ import annotations
@@ -36,7 +42,9 @@ from campus.models import RoleAssignment
 from campus.models import Student
 from campus.models import User
 from campus.notifications import notify_digest
+from warning import review
 from warning.models import EarlyWarning
+from warning.models import Task
 from warning.models import WarningEvent
 from warning.models import WarningStatus
 
@@ -44,6 +52,11 @@ CASES_RETURNED_TEXT = N_("Cases came back to the centre: their counsellor's role
 CASE_RETURNED_ITEM = N_("%(student)s: was %(counsellor)s's case")
 # The warnings list, showing only the open cases no counsellor of the centre has yet.
 UNASSIGNED_LINK = "/warnings/?unassigned=1"
+REVIEWS_RETURNED_TEXT = N_(
+    "Reviews of closed warnings came to the centre: their counsellor's role has ended"
+)
+REVIEW_RETURNED_ITEM = N_("%(student)s: review due %(day)s, was %(counsellor)s's")
+TASKS_LINK = "/tasks"
 
 
 def _holds_centre_role(user_id, institution_id, now: datetime):
@@ -102,6 +115,71 @@ def return_cases_sweep(session: Session, now: datetime) -> int:
         )
     for institution_id, items in returned.items():
         _tell_the_centre(session, institution_id, items, now)
+    session.commit()
+    return sum(len(items) for items in returned.values())
+
+
+def return_reviews_sweep(session: Session, now: datetime) -> int:
+    """The scheduler's sweep: every review not yet done (`warning.review`) whose counsellor no
+    longer holds a working school-counsellor role at its institution (or whose account is off)
+    goes to the centre (`review.hand_to_centre`), with a line on its warning's timeline and an
+    audit row; the centre's directors get one note each per institution and day listing them.
+    Idempotent: a review handed over has no one person as its addressee, so a second run finds
+    nothing. Commits; how many reviews went to the centre."""
+    rows = session.execute(
+        select(Task, User)
+        .join(User, User.id == Task.assignee_user_id)
+        .where(
+            Task.kind == review.REVIEW_KIND,
+            Task.done_at.is_(None),
+            or_(
+                User.active.is_(False),
+                ~_holds_centre_role(User.id, Task.institution_id, now),
+            ),
+        )
+        .order_by(Task.institution_id, Task.id)
+        # The criterion above decides at the sweep's `now`, not at the clock's.
+        .execution_options(**{WITH_ENDED_ROLES: True})
+    ).tuples()
+    returned: dict[int, list[dict[str, object]]] = {}
+    for task, counsellor in rows:
+        review.hand_to_centre(session, task, counsellor)
+        warning = session.get(EarlyWarning, task.warning_id) if task.warning_id else None
+        if warning is not None:
+            session.add(
+                WarningEvent.of(
+                    warning, None, "review_returned", now, outcome=counsellor.name[:200]
+                )
+            )
+        audit.record_on(
+            session,
+            task,
+            actor=None,
+            action="warning.review_returned",
+            record_type="task",
+            detail=f"counsellor={counsellor.id}",
+        )
+        params = task.text_params or {}
+        returned.setdefault(task.institution_id, []).append(
+            {
+                "text": REVIEW_RETURNED_ITEM,
+                "params": {
+                    "student": params.get("name", ""),
+                    "day": params.get("day", ""),
+                    "counsellor": counsellor.name,
+                },
+            }
+        )
+    today = clock.local_date(now, clock.institution_zone(None))
+    for institution_id, items in returned.items():
+        notify_digest(
+            session,
+            review.directors(session, institution_id, now),
+            f"reviews_returned:institution:{institution_id}:{today.isoformat()}",
+            REVIEWS_RETURNED_TEXT,
+            TASKS_LINK,
+            items,
+        )
     session.commit()
     return sum(len(items) for items in returned.values())
 
@@ -184,6 +262,33 @@ def holding(session: Session, assignment: RoleAssignment, now: datetime) -> Hold
         cases,
         ngettext("%(num)d open warning case", "%(num)d open warning cases", cases),
         _("the cases go back to the centre to be assigned"),
+    )
+
+
+def review_holding(session: Session, assignment: RoleAssignment, now: datetime) -> Holding | None:
+    """The reviews of closed warnings not yet done that ending a school-counsellor role hands to
+    the centre (`campus.holdings`; `return_reviews_sweep`)."""
+    if assignment.role is not Role.SCHOOL_COUNSELLOR:
+        return None
+    reviews = int(
+        session.scalar(
+            select(func.count(Task.id)).where(
+                Task.assignee_user_id == assignment.user_id,
+                Task.institution_id == assignment.institution_id,
+                Task.kind == review.REVIEW_KIND,
+                Task.done_at.is_(None),
+            )
+        )
+        or 0
+    )
+    return Holding(
+        reviews,
+        ngettext(
+            "%(num)d review of a closed warning not yet done",
+            "%(num)d reviews of closed warnings not yet done",
+            reviews,
+        ),
+        _("the reviews go to the centre's director"),
     )
 
 

@@ -338,7 +338,8 @@ class Task(InstitutionRecord, Model):
     text: Mapped[str] = mapped_column(String(500))
     text_key: Mapped[str | None] = mapped_column(String(200))
     text_params: Mapped[dict | None] = mapped_column(JSON)
-    # Addressed to exactly one of: a user, a class, a room, a department.
+    # Addressed to exactly one of: a user, a class, a room, a department; or to none of them:
+    # the centre's, which its directors see and do (a review whose counsellor left its role).
     assignee_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     assignee_class_id: Mapped[int | None] = mapped_column(ForeignKey("class_group.id"), index=True)
     assignee_room_id: Mapped[int | None] = mapped_column(ForeignKey("dorm_room.id"), index=True)

@@ -147,7 +147,8 @@ def can_override_level(actor: User, warning: EarlyWarning, level: int) -> bool:
 
 def can_complete_task(actor: User, task: Task) -> bool:
     """Whether the task is addressed to `actor`: by name, or through the class, room or
-    department they hold a role for in the task's institution; never one about the actor."""
+    department they hold a role for in the task's institution, or, addressed to no one, the
+    centre's that they direct; never one about the actor."""
 
     def holds(role: Role, **scope: int) -> bool:
         return any(
@@ -169,7 +170,8 @@ def can_complete_task(actor: User, task: Task) -> bool:
         return any(
             holds(role, department_id=task.assignee_department_id) for role in DEPARTMENT_ROLES
         )
-    return False
+    # Addressed to no one: the centre's (a review whose counsellor has left), its directors'.
+    return holds(Role.DIRECTOR)
 
 
 def is_about(task: Task, user: User) -> bool:

@@ -19,10 +19,14 @@ from flask_babel import pgettext
 from campus.i18n import N_
 from screening.vocabulary import instrument_abbreviation
 from warning import labels
+from warning.models import OwnerTier
 from warning.policy import ConcernRule
 from warning.policy import Condition
 from warning.policy import Level
 from warning.policy import Policy
+from warning.response_policy import DEADLINE_NAMES
+from warning.response_policy import DeadlineRule
+from warning.response_policy import SettingChange
 
 # Where a signal came from, as a rule's `source` test names it.
 SOURCE_WORDS = {
@@ -131,3 +135,58 @@ def expiry_words(policy: Policy, level: str) -> str:
     if days is None:
         return gettext("until a school counsellor closes the warning")
     return window_words(timedelta(days=days))
+
+
+# Each setting of the response policy (a field of `ResponsePolicy` or `LevelResponse`) in words,
+# for the draft's list of the settings it changes (`response_policy.setting_changes`); a field
+# not named here is still listed, by its name.
+SETTING_NAMES = {
+    "owner": N_("Owned by"),
+    "deadlines": N_("First response"),
+    "follow_up_every": N_("Follow-up interval"),
+    "notify_tiers": N_("Told when the level is set"),
+    "notify_department_leader": N_("Department leader told when the level is set"),
+    "leadership_reminder_every": N_(
+        "Reminders to school leadership of a warning still waiting there"
+    ),
+    "discharge_follow_up_within": N_("Follow-up contact after a hospital discharge, within"),
+}
+
+
+def setting_name(change: SettingChange) -> str:
+    """The changed setting in words, with its level when it is one level's."""
+    known = SETTING_NAMES.get(change.setting)
+    name = gettext(known) if known else change.setting
+    if change.level is None:
+        return name
+    level = {
+        Level.RED: gettext("Red"),
+        Level.YELLOW: gettext("Yellow"),
+        Level.BLUE: gettext("Blue"),
+    }
+    return pgettext(
+        "a level's setting", "%(level)s: %(setting)s", level=level[change.level], setting=name
+    )
+
+
+def setting_words(value: object) -> str:
+    """A setting's value in words: a window exactly, a tier by its name, a first-response step
+    as the policy summary says it, a list joined; anything else as written."""
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if isinstance(value, timedelta):
+        return window_words(value)
+    if isinstance(value, OwnerTier):
+        return labels.tier_label(value)
+    if isinstance(value, DeadlineRule):
+        step = DEADLINE_NAMES.get(value.kind)
+        return gettext(
+            "%(step)s: %(tier)s, within %(window)s",
+            step=gettext(step) if step else value.kind,
+            tier=labels.tier_label(value.tier),
+            window=window_words(value.within),
+        )
+    if isinstance(value, tuple):
+        words = [setting_words(item) for item in value]
+        return pgettext("list separator", "; ").join(words) if words else gettext("None")
+    return str(value)

@@ -21,6 +21,7 @@ from warning import policy_words
 from warning import response_views
 from warning import retriage
 from warning import review
+from warning import task_texts
 from warning import views
 from warning import workbench as warning_workbench
 from warning.cli import warning_cli
@@ -41,10 +42,13 @@ def register(app: Flask) -> None:
     scheduler.register_sweep(app, "warning.escalation", escalation.sweep_deadlines)
     scheduler.register_sweep(app, "warning.follow_ups", escalation.sweep_follow_ups)
     scheduler.register_sweep(app, "warning.missing_reports", escalation.sweep_missing_reports)
+    # Before the reminders: a review handed to the centre is told to its directors that morning.
+    scheduler.register_sweep(app, "warning.reviews_returned", handover.return_reviews_sweep)
     scheduler.register_sweep(app, "warning.reviews", review.sweep_reviews)
     scheduler.register_sweep(app, "warning.cases_returned", handover.return_cases_sweep)
     scheduler.register_sweep(app, "warning.caseloads_ended", handover.end_caseloads_sweep)
     holdings.register(app, handover.holding, order=10)
+    holdings.register(app, handover.review_holding, order=12)
     holdings.register(app, handover.caseload_holding, order=15)
 
 
@@ -58,6 +62,7 @@ def _register_template_globals(app: Flask) -> None:
     app.jinja_env.globals["warning_action_forms"] = response_views.warning_action_forms
     app.jinja_env.globals["escalation_target"] = response_views.escalation_target
     app.jinja_env.globals["task_text"] = response_views.task_text
+    app.jinja_env.globals["task_when"] = task_texts.task_when
     app.jinja_env.globals["open_new_tasks"] = response_views.open_new_tasks
     app.jinja_env.globals["tier_label"] = labels.tier_label
     app.jinja_env.globals["deadline_label"] = response_views.deadline_label
@@ -73,6 +78,8 @@ def _register_template_globals(app: Flask) -> None:
     app.jinja_env.globals["concern_rule_words"] = policy_words.concern_rule_words
     app.jinja_env.globals["key_group_words"] = policy_words.key_group_words
     app.jinja_env.globals["expiry_words"] = policy_words.expiry_words
+    app.jinja_env.globals["setting_name"] = policy_words.setting_name
+    app.jinja_env.globals["setting_words"] = policy_words.setting_words
 
 
 def _register_nav(app: Flask) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import fields
+from dataclasses import is_dataclass
 from datetime import timedelta
 from functools import cache
 from functools import lru_cache
@@ -129,6 +131,38 @@ class ResponsePolicy:
     def first_response_levels(self) -> dict[str, Level]:
         """Each first-response deadline kind and the (highest) level whose response owes it."""
         return {rule.kind: level for level in LEVELS[::-1] for rule in self.levels[level].deadlines}
+
+
+@dataclass(frozen=True)
+class SettingChange:
+    """One setting a draft changes: `setting` is the field's name (of `ResponsePolicy`, or of a
+    level's `LevelResponse` when `level` is set), `now` and `draft` its two values."""
+
+    level: Level | None
+    setting: str
+    now: object
+    draft: object
+
+
+def setting_changes(active: ResponsePolicy, draft: ResponsePolicy) -> list[SettingChange]:
+    """Every setting `draft` changes from `active`, whole policy first, then red to blue: the two
+    parsed policies are compared field by field (all but the version), so a setting added to the
+    policy later is compared as soon as it is parsed, without being named here."""
+    found: list[SettingChange] = []
+
+    def compare(now: object, then: object, level: Level | None, setting: str) -> None:
+        if is_dataclass(now) and not isinstance(now, type):
+            for f in fields(now):
+                if f.name != "version":
+                    compare(getattr(now, f.name), getattr(then, f.name), level, f.name)
+        elif isinstance(now, Mapping) and isinstance(then, Mapping):
+            for key in sorted(now.keys() | then.keys(), reverse=True):
+                compare(now.get(key), then.get(key), key, setting)
+        elif now != then:
+            found.append(SettingChange(level, setting, now, then))
+
+    compare(active, draft, None, "")
+    return sorted(found, key=lambda c: (c.level is not None, -(c.level or 0)))
 
 
 def response_policy_from_yaml_text(text: str) -> ResponsePolicy:

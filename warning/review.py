@@ -5,6 +5,10 @@ institution's calendar), so it shows on her task list and workbench as due that 
 marked done like any task; its line links to the student's file, where she reopens a warning
 if she judges so. On the morning of the day the sweep tells her once: the task's `reminded_at`
 is claimed with a conditional UPDATE, so two sweeps, or one run twice, remind exactly once.
+
+If her school-counsellor role ends (or her account is switched off) before she has done it, the
+review goes to the centre (`warning.handover.return_reviews_sweep`): the task is then addressed
+to no one person, its directors see and do it, and its text says whose review it was.
 """
 
 from __future__ import annotations
@@ -22,7 +26,10 @@ from campus import clock
 from campus.extensions import rows_changed
 from campus.i18n import N_
 from campus.i18n import Message
+from campus.models import WITH_ENDED_ROLES
 from campus.models import Institution
+from campus.models import Role
+from campus.models import RoleAssignment
 from campus.models import Student
 from campus.models import User
 from campus.notifications import notify
@@ -32,6 +39,11 @@ from warning.models import Task
 REVIEW_KIND = "warning_review"
 REVIEW_TASK_TEXT = N_("Review %(name)s (warning closed with a review on %(day)s)")
 REVIEW_NOTE_TEXT = N_("A review you set when closing a warning is due today")
+CENTRE_REVIEW_TASK_TEXT = N_(
+    "Review %(name)s (warning closed with a review on %(day)s; it was %(counsellor)s's review, "
+    "whose role has ended)"
+)
+CENTRE_REVIEW_NOTE_TEXT = N_("A review of a closed warning, now the centre's, is due today")
 # Due at the end of the review day; the reminder comes at 08:00 that day (16 hours before).
 DUE_AT = time(23, 59)
 REMIND_BEFORE = timedelta(hours=15, minutes=59)
@@ -57,10 +69,45 @@ def plan_review(
     return task
 
 
+def hand_to_centre(session: Session, task: Task, counsellor: User) -> None:
+    """Address `task`, `counsellor`'s review, to the centre: to no one person (its directors see
+    it, `warning.actions`), worded to say whose review it was."""
+    day = (task.text_params or {}).get("day")
+    student = task.student
+    worded = Message(
+        CENTRE_REVIEW_TASK_TEXT,
+        name=student.name if student is not None else "",
+        day=day if isinstance(day, str) else "",
+        counsellor=counsellor.name,
+    )
+    task.text, task.text_key, task.text_params = worded[:500], worded.key, worded.params
+    task.assignee_user_id = None
+
+
+def directors(session: Session, institution_id: int, now: datetime) -> list[int]:
+    """The working directors of the centre of `institution_id`, whose a centre's review is."""
+    return list(
+        session.scalars(
+            select(RoleAssignment.user_id)
+            .distinct()
+            .join(User, User.id == RoleAssignment.user_id)
+            .where(
+                RoleAssignment.institution_id == institution_id,
+                RoleAssignment.role == Role.DIRECTOR,
+                RoleAssignment.working_at(now),
+                User.active.is_(True),
+            )
+            .order_by(RoleAssignment.user_id)
+            .execution_options(**{WITH_ENDED_ROLES: True})
+        )
+    )
+
+
 def sweep_reviews(session: Session, now: datetime) -> int:
-    """Tell each counsellor, on the morning of the day, of a review due that day, once."""
+    """Tell each counsellor (for a review now the centre's: its directors), on the morning of the
+    day, of a review due that day, once."""
     due = session.execute(
-        select(Task.id, Task.assignee_user_id, Task.student_id)
+        select(Task.id, Task.assignee_user_id, Task.student_id, Task.institution_id)
         .where(
             Task.kind == REVIEW_KIND,
             Task.done_at.is_(None),
@@ -71,7 +118,7 @@ def sweep_reviews(session: Session, now: datetime) -> int:
         .limit(BATCH_SIZE)
     ).all()
     told = 0
-    for task_id, user_id, student_id in due:
+    for task_id, user_id, student_id, institution_id in due:
         claimed = rows_changed(
             session,
             update(Task)
@@ -79,8 +126,13 @@ def sweep_reviews(session: Session, now: datetime) -> int:
             .values(reminded_at=now)
             .execution_options(synchronize_session=False),
         )
-        if claimed and user_id is not None:
-            notify(session, [user_id], REVIEW_NOTE_TEXT, f"/casework/students/{student_id}")
-            told += 1
+        if not claimed:
+            continue
+        link = f"/casework/students/{student_id}"
+        if user_id is not None:
+            notify(session, [user_id], REVIEW_NOTE_TEXT, link)
+        else:
+            notify(session, directors(session, institution_id, now), CENTRE_REVIEW_NOTE_TEXT, link)
+        told += 1
     session.flush()
     return told

@@ -17,7 +17,6 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_babel import pgettext
@@ -78,6 +77,7 @@ from warning.response_forms import METHOD_LABELS
 from warning.response_forms import ShareOutForm
 from warning.response_policy import ResponsePolicy
 from warning.response_policy import active_response_policy
+from warning.response_policy import setting_changes
 
 bp = Blueprint("warning", __name__, url_prefix="/warnings")
 
@@ -309,6 +309,10 @@ def _event_labels() -> dict[str, str]:
         "counsellor_assigned": _("Case given to"),
         "case_returned": _(
             "The case counsellor's role has ended; the case went back to the centre to be assigned"
+        ),
+        "review_returned": _(
+            "The counsellor's role ended before the review she set; the review went to the "
+            "centre's director"
         ),
         "closed": pgettext("warning", "Closed"),
         "reopened": _("Reopened"),
@@ -848,7 +852,7 @@ def _render_version(version: PolicyVersion, form: PolicyDraftForm, **simulation)
             "errors": [],
             "moves": None,
             "response_moves": None,
-            "reminder_every": None,
+            "setting_changes": [],
             **simulation,
         },
     )
@@ -902,16 +906,9 @@ def policy_simulate(version_id: int):
             "response_moves": retriage.simulate_response(
                 db.session, institution_id=_institution_id(), draft=draft
             ),
-            # The interval now and under the draft, when the draft changes how often school
-            # leadership is mailed again about a warning still waiting there.
-            "reminder_every": (
-                (
-                    format_timedelta(active.leadership_reminder_every, threshold=2),
-                    format_timedelta(draft.leadership_reminder_every, threshold=2),
-                )
-                if active.leadership_reminder_every != draft.leadership_reminder_every
-                else None
-            ),
+            # Every setting the draft changes, now and under the draft: those no open warning
+            # shows (a reminder interval, the follow-up after a discharge) as well as the rest.
+            "setting_changes": setting_changes(active, draft),
         }
     else:
         simulation = {

@@ -164,8 +164,9 @@ def test_the_red_peer_watch_is_due_at_the_watchs_end_as_a_blue_check_in_is(app, 
     assert red["what"].replace(world.student.name, "X") == blue["what"].replace(
         world.roommates[0].name, "X"
     )
-    # 7 days from 10:00 in Changsha on 14 September, in plain words, for both.
-    assert red["when"] == blue["when"] == "due Mon 21 Sep 10:00"
+    # 7 days from 10:00 in Changsha on 14 September, in plain words, for both: the end of the
+    # company asked for, not a one-off deadline.
+    assert red["when"] == blue["when"] == "until Mon 21 Sep 10:00"
 
 
 def test_two_classmates_of_one_name_are_told_apart_by_their_student_numbers(app, world, campus):

@@ -6,6 +6,7 @@ and staff produce the same for a request received on paper, with its reference a
 from __future__ import annotations
 
 import json
+from datetime import date
 from datetime import datetime
 from datetime import timedelta
 
@@ -17,6 +18,8 @@ from appointments.models import AppointmentState
 from appointments.models import PreCheck
 from appointments.models import SessionKind
 from appointments.models import Slot
+from appointments.models import WaitlistEntry
+from appointments.models import WaitlistState
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
@@ -578,3 +581,60 @@ def test_her_help_requests_withdrawals_and_erasure_requests_are_in_the_copy(worl
     raw = response.data.decode("utf-8")
     assert asked.english() not in raw  # the staff's line about her request, and its level
     assert "implied_level" not in raw
+
+
+def test_her_places_on_the_waitlist_are_in_the_copy_with_her_wishes(world, login):
+    """She joined the waitlist twice: once asking for 周老师 on some days, then left it; now
+    waiting for any first visit with a woman counsellor. Both are hers, in her words."""
+    db.session.add_all(
+        [
+            WaitlistEntry(
+                institution_id=world.institution.id,
+                student_id=world.student.id,
+                counsellor_id=world.counsellor.id,
+                earliest_on=date(2026, 9, 21),
+                latest_on=date(2026, 9, 25),
+                state=WaitlistState.WITHDRAWN,
+                joined_at=datetime(2026, 9, 14, 2),
+                queued_at=datetime(2026, 9, 14, 2),
+                closed_at=datetime(2026, 9, 15, 2),
+            ),
+            WaitlistEntry(
+                institution_id=world.institution.id,
+                student_id=world.student.id,
+                kind=SessionKind.FIRST_VISIT,
+                counsellor_gender="F",
+                joined_at=datetime(2026, 9, 16, 2),
+                queued_at=datetime(2026, 9, 16, 2),
+            ),
+        ]
+    )
+    db.session.commit()
+
+    copy = _json(login(world.student.user).get("/privacy/my-copy.json"))
+
+    left, waiting = copy["parts"]["waitlist"]["records"]
+    assert (left["counsellor"], left["earliest_on"], left["latest_on"]) == (
+        "周老师",
+        "2026-09-21",
+        "2026-09-25",
+    )
+    assert left["closed_at"] == "2026-09-15T10:00:00+08:00"
+    assert left["state"] != waiting["state"]
+    assert waiting["joined_at"] == "2026-09-16T10:00:00+08:00"
+    assert waiting["counsellor"] is None
+    assert waiting["counsellor_gender"] not in ("F", "")
+    assert waiting["kind"] not in ("first_visit", "")
+    assert set(waiting) >= {"heading", "joined_at", "kind", "counsellor_gender", "state"}
+    # Another student's entry is not hers.
+    db.session.add(
+        WaitlistEntry(
+            institution_id=world.institution.id,
+            student_id=world.classmate.id,
+            joined_at=datetime(2026, 9, 17, 2),
+            queued_at=datetime(2026, 9, 17, 2),
+        )
+    )
+    db.session.commit()
+    again = _json(login(world.student.user).get("/privacy/my-copy.json"))
+    assert len(again["parts"]["waitlist"]["records"]) == 2

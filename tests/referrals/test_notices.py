@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from campus.extensions import db
 from campus.notifications import Notification
+from campus.notifications import OutboxMail
 from referrals.models import AssessmentOutcome
 from referrals.models import ReferralStatus
 from tests import factories
@@ -30,6 +31,26 @@ def test_liaison_is_told_when_a_referral_arrives_and_no_other_hospital_is(world)
         ("A new referral has arrived for your hospital.", f"/hospital/referrals/{referral.id}")
     ]
     assert _notes(world.other_liaison) == []
+
+
+def test_the_liaisons_inbox_names_the_arriving_student_and_the_mail_does_not(world, login):
+    """As the counsellor's notices do: the student the hospital's page already shows is named
+    in the inbox, linked to that page; the mail (and any channel) carries the text alone."""
+    world.liaison.email = "liaison@hospital.test"
+    db.session.commit()
+    referral = referral_in(world, S.SENT, green_channel=True)
+
+    inbox = login(world.liaison).get("/inbox/").get_data(as_text=True)
+    named = inbox.split("green-channel referral has arrived")[1]
+    assert (
+        f'<a href="/hospital/referrals/{referral.id}"><strong>{world.student.name}</strong></a>'
+        in named
+    )
+    mails = db.session.scalars(
+        select(OutboxMail).where(OutboxMail.recipient == "liaison@hospital.test")
+    ).all()
+    assert len(mails) == 1
+    assert world.student.name not in mails[0].subject + mails[0].body
 
 
 def test_a_green_channel_referral_reaches_the_liaison_as_urgent(world):

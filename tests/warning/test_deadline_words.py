@@ -24,7 +24,7 @@ WORDS = {
     "en": {
         "acknowledge": "Acknowledge (counselling centre) due today 23:30",
         "assessment": "Professional assessment (counselling centre) due tomorrow 22:30",
-        "peer": "due tomorrow 22:30",
+        "peer": "until tomorrow 22:30",
         "next_year": "due Sun 3 Jan 2027 22:30",
         "this_year": "due Thu 17 Sep 10:00",
         "yesterday": "due yesterday 23:30",
@@ -36,7 +36,7 @@ WORDS = {
     "zh_CN": {
         "acknowledge": "期限 今天 23:30",
         "assessment": "期限 明天 22:30",
-        "peer": "期限 明天 22:30",
+        "peer": "关注至 明天 22:30",
         "next_year": "期限 2027年1月3日 周日 22:30",
         "this_year": "期限 9月17日 周四 10:00",
         "yesterday": "期限 昨天 23:30",

@@ -147,6 +147,8 @@ def test_a_peer_cannot_tell_a_reds_week_of_company_from_a_blues_check_in(campus,
             line = line.replace(student.name, "X").replace(student.student_number, "N")
         anonymised.add(line)
     (line,) = anonymised  # the two lines are one line once the names are out
+    assert "关注至" in line  # company until the day, not a one-off deadline
+    assert "期限" not in line
     assert "明天" not in line
     assert "周" in line  # a day a week away, with its weekday, as any week-long task
 

@@ -7,6 +7,7 @@ deadline names the version that set it.
 from __future__ import annotations
 
 import html
+from dataclasses import fields
 from datetime import timedelta
 
 import pytest
@@ -31,6 +32,9 @@ from warning.models import PolicyKind
 from warning.models import PolicyStatus
 from warning.models import PolicyVersion
 from warning.policy import Level
+from warning.policy_words import SETTING_NAMES
+from warning.response_policy import LevelResponse
+from warning.response_policy import ResponsePolicy
 from warning.response_policy import default_response_policy
 from warning.response_policy import response_policy_from_yaml_text
 
@@ -346,11 +350,41 @@ def test_simulation_says_when_a_draft_changes_the_reminder_interval(network, cam
 
     # Said in the simulation's card, among its findings, not after it between two cards.
     card = page.split('aria-labelledby="sim-h">', 1)[1].split("</section>", 1)[0]
+    assert "This draft changes 1 setting:" in card
     assert (
-        "Reminders to school leadership of a warning still waiting there: every 4 hours now, "
-        "every 8 hours under this draft."
+        "<tr><td>Reminders to school leadership of a warning still waiting there</td>"
+        "<td>4 hours</td><td>8 hours</td></tr>"
     ) in card
-    assert card.index("every 8 hours under this draft") < card.index("Nothing was written.")
+    assert card.index("8 hours") < card.index("Nothing was written.")
+
+
+def test_simulation_lists_every_setting_a_draft_changes_with_no_open_warning(
+    network, campus, login
+):
+    """A change no open warning would show (the follow-up after a hospital discharge, who is
+    told of a level) is still listed: the two parsed policies are compared field by field."""
+    admin = campus.staff(network.institution, Role.ADMIN)
+    campus.commit()
+    client = login(admin)
+    text = DEFAULT.replace(DEFAULT_VERSION, 'version: "campus-24h-discharge"').replace(
+        "discharge_follow_up_hours: 48", "discharge_follow_up_hours: 24"
+    )
+    text = text.replace("    notify_department_leader: true\n", "")
+    client.post("/warnings/response-policy", data={"yaml_text": text})
+    draft = db.session.scalar(select(PolicyVersion))
+
+    page = client.post(f"/warnings/policy/{draft.id}/simulate").get_data(as_text=True)
+
+    card = page.split('aria-labelledby="sim-h">', 1)[1].split("</section>", 1)[0]
+    assert "No open warning would change owner" in card
+    assert "This draft changes 2 settings:" in card
+    assert (
+        "<tr><td>Follow-up contact after a hospital discharge, within</td>"
+        "<td>2 days</td><td>24 hours</td></tr>"
+    ) in card
+    assert (
+        "<tr><td>Red: Department leader told when the level is set</td><td>Yes</td><td>No</td>"
+    ) in card
 
 
 # --- windows shorter than an hour ---------------------------------------------------------------
@@ -396,3 +430,10 @@ def test_a_window_too_short_or_not_in_minutes_is_refused(network, campus, login,
     assert response.status_code == 400
     assert problem in html.unescape(response.get_data(as_text=True))
     assert db.session.scalar(select(func.count()).select_from(PolicyVersion)) == 0
+
+
+def test_every_setting_of_the_response_policy_has_words_for_the_draft_comparison():
+    """A setting added to the policy is compared by itself; this asks for its name in words."""
+    settings = {f.name for f in fields(ResponsePolicy)} - {"version", "levels"}
+    settings |= {f.name for f in fields(LevelResponse)}
+    assert settings <= set(SETTING_NAMES)
