@@ -19,11 +19,10 @@ from datetime import time
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from campus import clock
-from campus.extensions import rows_changed
+from campus.extensions import set_once
 from campus.i18n import N_
 from campus.i18n import Message
 from campus.models import WITH_ENDED_ROLES
@@ -119,14 +118,7 @@ def sweep_reviews(session: Session, now: datetime) -> int:
     ).all()
     told = 0
     for task_id, user_id, student_id, institution_id in due:
-        claimed = rows_changed(
-            session,
-            update(Task)
-            .where(Task.id == task_id, Task.reminded_at.is_(None))
-            .values(reminded_at=now)
-            .execution_options(synchronize_session=False),
-        )
-        if not claimed:
+        if not set_once(session, Task.reminded_at, task_id, reminded_at=now):
             continue
         link = f"/casework/students/{student_id}"
         if user_id is not None:
