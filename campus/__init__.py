@@ -183,6 +183,7 @@ def _init_templates(app: Flask) -> None:
             "nav_entries": entries,
             "nav_current": nav.current_endpoint(entries, request.path),
             "current_locale": _select_locale(),
+            "page_of_refused_form": redirects.page_of_refused_form(),
         }
 
 

@@ -11,6 +11,10 @@ from __future__ import annotations
 from urllib.parse import unquote
 from urllib.parse import urlsplit
 
+from flask import current_app
+from flask import request
+from werkzeug.exceptions import HTTPException
+
 
 def safe_next(target: str | None) -> str | None:
     """`target` if it is a relative path on this site (`/…`, never `//…`), else None."""
@@ -44,3 +48,30 @@ def return_after_sign_in(
     if parts.netloc != host or parts.scheme not in ("http", "https"):
         return None
     return safe_next(f"{parts.path}?{parts.query}" if parts.query else parts.path)
+
+
+def page_of_refused_form() -> str | None:
+    """The address a page answering a POST stands for in the browser's history: the address
+    itself when it opens the page, else (an action's address, `/warnings/7/actions/close`) the
+    page whose form was sent. A form sent back with its errors then reads, on Back or reload, as
+    that page instead of Chromium's 确认重新提交表单 (static/history.js replaces the entry).
+    None for a GET, or where neither address can be opened here."""
+    if request.method != "POST":
+        return None
+    query = request.query_string.decode("latin-1")
+    candidates = [f"{request.path}?{query}" if query else request.path]
+    if request.referrer:
+        referrer = urlsplit(request.referrer)
+        if referrer.netloc == request.host:
+            candidates.append(referrer.path + (f"?{referrer.query}" if referrer.query else ""))
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for candidate in candidates:
+        address = safe_next(candidate)
+        if address is None:
+            continue
+        try:
+            adapter.match(urlsplit(address).path, method="GET")
+        except HTTPException:
+            continue
+        return address
+    return None

@@ -129,3 +129,23 @@ def test_back_after_logging_a_contact_shows_a_blank_contact_form(world: World, l
     expect(form.locator("#contact-note")).to_have_value("")
     expect(form.locator("#contact-method")).to_have_value("")
     expect(form.locator("input[value=reached]")).not_to_be_checked()
+
+
+def test_back_after_a_refused_then_accepted_report_opens_the_page(world: World, live_app: Flask):
+    """A walk found Back after fixing a refused form landed on Chromium's 确认重新提交表单 page
+    (ERR_CACHE_MISS): the refused answer stood in the history as a POST to the action's address."""
+    page = world.page_for("committee", PHONE)
+    page.goto("/warnings/my-class")
+    unit_page = page.url
+    weekly = page.locator("form[action$='/weekly-report']")
+    weekly.locator("textarea[name=note]").fill("这周大家都挺好")
+    weekly.get_by_role("button", name="本周一切正常").click()
+    refused = page.locator("form[action$='/weekly-report']")
+    expect(refused.locator("#note-err")).to_contain_text("你已经写了内容")
+    expect(page).to_have_url(unit_page)  # the refused answer stands for the page itself
+    refused.locator("textarea[name=note]").fill("")
+    refused.get_by_role("button", name="本周一切正常").click()
+    expect(page.locator("main .flash.success", has_text="谢谢，本周报告已提交")).to_be_visible()
+    page.go_back()
+    expect(page).to_have_url(unit_page)
+    expect(page.locator("main h1")).to_be_visible()
