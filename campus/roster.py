@@ -14,7 +14,9 @@ enrolment, since a peer sees a unit's names and tasks only as one of its members
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
@@ -366,6 +368,24 @@ def _unit_errors(row: pd.Series, units: _Units, create_units: bool) -> list[tupl
     department, class_name = row["department"], row["class"]
     if not department or not class_name:
         return []
+    if (
+        not create_units
+        and department not in units.departments
+        and (like := lookalike(department, units.departments))
+    ):
+        return [
+            (
+                "department",
+                Message(
+                    N_(
+                        "unknown department '%(department)s': did you mean '%(like)s'? Correct "
+                        "the file and import again"
+                    ),
+                    department=department,
+                    like=like,
+                ),
+            )
+        ]
     elsewhere = units.class_department.get(class_name, set()) - {department}
     if elsewhere and (department, class_name) not in units.classes:
         return [
@@ -397,10 +417,21 @@ def _unit_errors(row: pd.Series, units: _Units, create_units: bool) -> list[tupl
             )
         )
     elif (department, class_name) not in units.classes:
+        like = lookalike(class_name, (c for d, c in units.classes if d == department))
         reasons.append(
             (
                 "class",
                 Message(
+                    N_(
+                        "unknown class '%(class_name)s' in %(department)s: did you mean "
+                        "'%(like)s'? Correct the file and import again"
+                    ),
+                    class_name=class_name,
+                    department=department,
+                    like=like,
+                )
+                if like
+                else Message(
                     N_(
                         "unknown class '%(class_name)s' in %(department)s: %(create)s, or add it "
                         "on the Structure page"
@@ -411,22 +442,54 @@ def _unit_errors(row: pd.Series, units: _Units, create_units: bool) -> list[tupl
                 ),
             )
         )
-    if row["dorm_building"] and (row["dorm_building"], row["room"]) not in units.rooms:
+    building, room = row["dorm_building"], row["room"]
+    if building and (building, room) not in units.rooms:
+        # A new room of a known building is common (rooms are added as they fill); a building
+        # the campus lacks but one of its names resembles is a typo.
+        like = None if building in units.buildings else lookalike(building, units.buildings)
         reasons.append(
             (
                 "dorm" if row["dorm"] else "dorm_building",
                 Message(
                     N_(
+                        "unknown dorm building '%(building)s': did you mean '%(like)s'? Correct "
+                        "the file and import again"
+                    ),
+                    building=building,
+                    like=like,
+                )
+                if like
+                else Message(
+                    N_(
                         "unknown dorm room %(building)s-%(room)s: %(create)s, or add the room on "
                         "the Structure page"
                     ),
-                    building=row["dorm_building"],
-                    room=row["room"],
+                    building=building,
+                    room=room,
                     create=TICK_CREATE_UNITS,
                 ),
             )
         )
     return reasons
+
+
+def _digits(name: str) -> list[str]:
+    return re.findall(r"\d+", name)
+
+
+def lookalike(name: str, known: Iterable[str]) -> str | None:
+    """The existing unit name that `name` most likely mistypes, or None when it looks new.
+
+    Numbers tell units apart (计科2601班 and 计科2602班 are two classes, 6栋 and 16栋 two
+    buildings), so only a name with the same numbers is a candidate: the only such one, or the
+    one whose words are a close match (计算机2601班 for 计算2601班, 计算机学员 for 计算机学院)."""
+    digits = _digits(name)
+    same = [k for k in known if k != name and _digits(k) == digits]
+    if digits and len(same) == 1:
+        return same[0]
+    words = {re.sub(r"\d+", "", k): k for k in same}
+    close = difflib.get_close_matches(re.sub(r"\d+", "", name), list(words), n=1, cutoff=0.6)
+    return words[close[0]] if close else None
 
 
 def on_the_command_line(reason: str) -> str:
