@@ -16,13 +16,17 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
+from datetime import datetime
 from typing import Literal
 
 import pandas as pd
+from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import selectinload
@@ -31,6 +35,7 @@ from campus import admin
 from campus import clock
 from campus.i18n import N_
 from campus.i18n import Message
+from campus.i18n import Named
 from campus.models import ClassGroup
 from campus.models import Department
 from campus.models import DormBuilding
@@ -141,6 +146,31 @@ MOBILE = re.compile(r"(\+?86)?1[3-9]\d{9}")
 LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}(-\d{1,6})?")
 
 
+@dataclass(frozen=True)
+class Joined:
+    """What the imported students joined at once in another domain, for the import's page: `what`
+    (a message id: "screening under way") named `named`, by `students` of them."""
+
+    what: str
+    named: Named
+    students: int
+
+
+# A domain's rule that takes the imported students in at once, in the import's own commit (an
+# unclosed screening's cohort): `fn(session, institution, now)`, what they joined.
+Joining = Callable[[Session, Institution, datetime], list[Joined]]
+
+
+def register_joining(app: Flask, joining: Joining) -> None:
+    """Declare, in a domain's `registration.py`, a rule the roster import runs before its commit
+    (the kernel does not import the domains)."""
+    app.extensions.setdefault("xinqiao_roster_joining", []).append(joining)
+
+
+def joining(app: Flask) -> list[Joining]:
+    return list(app.extensions.get("xinqiao_roster_joining", []))
+
+
 @dataclass
 class RosterImport(ImportReport):
     audit_action = "import_roster"
@@ -152,6 +182,7 @@ class RosterImport(ImportReport):
     peers_ended: int = 0  # committee or informant roles over a unit the student left
     units_created: list[str] = field(default_factory=list)
     grade_missing: list[int] = field(default_factory=list)
+    joined: list[Joined] = field(default_factory=list)
 
     @property
     def clean_rows(self) -> int:
@@ -548,12 +579,14 @@ def import_roster(
     clean_rows_only: bool = False,
     grade: int | None = None,
     today: date,
+    joining: Sequence[Joining] = (),
 ) -> RosterImport:
     """Validate the whole file; write all of it, the clean rows if asked, or nothing.
 
     `grade` is this import's answer for rows without a year of entry that neither the class name
     nor the student number gives unambiguously; while such rows remain nothing is written (the
-    question is asked once for the file, never guessed per row)."""
+    question is asked once for the file, never guessed per row). Each of `joining` (the domains'
+    `register_joining` rules) takes the students in before the commit."""
     frame = table.frame
     report = RosterImport(rows=len(frame), unused=table.unused_notes())
     report.grade_missing = prepare(table, grade, today)
@@ -584,10 +617,12 @@ def import_roster(
         session,
         [(sorted(u.id for u in users), APPOINTED_TEXT[r], "/") for r, users in appointed.items()],
     )
+    now = clock.now()
+    report.joined = [joined for join in joining for joined in join(session, institution, now)]
     counts = (
         f"rows={report.rows} created={report.created} updated={report.updated} "
         f"peers={report.peers_appointed} peers_ended={report.peers_ended} "
-        f"skipped={len(bad_lines)}"
+        f"skipped={len(bad_lines)} joined={sum(j.students for j in report.joined)}"
     )
     return commit_import(session, report, actor, institution.id, counts)
 
@@ -602,6 +637,7 @@ def import_file(
     create_units: bool,
     clean_rows_only: bool,
     grade: int | None,
+    joining: Sequence[Joining] = (),
 ) -> RosterImport:
     """Read a roster file and import it, as the roster page and `flask campus import-roster` do:
     birth dates and years of entry are judged by the institution's own calendar day."""
@@ -614,6 +650,7 @@ def import_file(
         clean_rows_only=clean_rows_only,
         grade=grade,
         today=admin.local_today(institution, clock.now()),
+        joining=joining,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import io
 from datetime import datetime
 from datetime import timedelta
 
@@ -11,6 +13,7 @@ from sqlalchemy import select
 
 from campus import clock
 from campus.extensions import db
+from campus.models import Student
 from campus.notifications import Notification
 from screening import campaigns
 from screening.models import CampaignAssignment
@@ -85,6 +88,39 @@ def test_students_who_join_the_cohort_later_are_assigned_while_the_campaign_is_o
     assert campaigns.late_students_sweep(db.session, clock.now()) == 1
     assert late.id in _assigned(running)
     assert late.id not in _assigned(ended)
+    assert campaigns.late_students_sweep(db.session, clock.now()) == 0
+
+
+def test_freshmen_imported_during_a_campaign_join_it_at_once_and_the_import_page_says_so(
+    school, make_campaign, login
+):
+    """Before: they joined only at the scheduler's next sweep, and until then the campaign's
+    coverage left them out without a word to the administrator."""
+    intake = make_campaign("intake")
+    later = make_campaign(
+        "second round",
+        opens=clock.now() + timedelta(days=30),
+        closes=clock.now() + timedelta(days=40),
+    )
+    client = login(school.admin)
+    roster_file = (
+        "student_number,name,gender,birth_date,department,class\n"
+        "2026901,New One,男,2008-01-01,Computing,CS2601\n"
+        "2026902,New Two,女,2008-02-02,Mathematics,MA2601\n"
+        "2025901,Transfer,女,2007-02-02,Computing,CS2501\n"
+    )
+    response = client.post(
+        "/admin/roster",
+        data={"file": (io.BytesIO(roster_file.encode()), "roster.csv")},
+        content_type="multipart/form-data",
+    )
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 200, page
+    new = set(db.session.scalars(select(Student.id).where(Student.student_number.like("20269%"))))
+    assert new <= _assigned(intake)
+    assert new <= _assigned(later)
+    assert "2 students joined the screening under way “intake”." in page
+    assert "2 students joined the upcoming screening “second round”." in page
     assert campaigns.late_students_sweep(db.session, clock.now()) == 0
 
 
