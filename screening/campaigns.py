@@ -103,6 +103,14 @@ class Coverage:
     def percent_completed(self) -> float:
         return round(100 * self.completed / self.total, 1) if self.total else 0.0
 
+    def __add__(self, other: Coverage) -> Coverage:
+        return Coverage(
+            self.due + other.due,
+            self.started + other.started,
+            self.completed + other.completed,
+            self.expired + other.expired,
+        )
+
 
 def validate_spec(
     session: Session, institution: Institution, spec: CampaignSpec, licensed_dir: Path | None
@@ -491,15 +499,32 @@ def coverage(session: Session, campaign: Campaign, viewer: User, now: datetime) 
 
 def coverage_by_department(
     session: Session, campaign: Campaign, viewer: User, now: datetime
-) -> list[tuple[str, Coverage]]:
-    """Counts by status per department, departments by name."""
+) -> list[tuple[int, str, Coverage]]:
+    """Counts by status per department (its id, to drill down, and name), departments by name."""
     counts = tally(
         session,
         viewer,
         now,
         CampaignAssignment.campaign_id == campaign.id,
-        keys=(Department.name,),
+        keys=(Department.name, Department.id),
         joined=(Department, Student.department_id == Department.id),
+    )
+    return [(department_id, name, cover) for (name, department_id), cover in counts.items()]
+
+
+def coverage_by_class(
+    session: Session, campaign: Campaign, viewer: User, now: datetime, department: Department
+) -> list[tuple[str, Coverage]]:
+    """Counts by status per class of `department`, classes by name: the drill-down behind a row
+    of `coverage_by_department`, counts only (who they are is the department's own list)."""
+    counts = tally(
+        session,
+        viewer,
+        now,
+        CampaignAssignment.campaign_id == campaign.id,
+        Student.department_id == department.id,
+        keys=(ClassGroup.name,),
+        joined=(ClassGroup, Student.class_id == ClassGroup.id),
     )
     return [(name, cover) for (name,), cover in counts.items()]
 

@@ -12,6 +12,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from campus import clock
+from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.models import Student
 from campus.notifications import Notification
@@ -158,9 +159,12 @@ def test_statuses_move_from_due_to_started_to_completed_and_coverage_counts_them
     db.session.commit()
     cover = campaigns.coverage(db.session, campaign, school.admin, clock.now())
     assert (cover.due, cover.started, cover.completed, cover.expired) == (2, 1, 1, 0)
-    by_department = dict(
-        campaigns.coverage_by_department(db.session, campaign, school.admin, clock.now())
-    )
+    by_department = {
+        name: cover
+        for _, name, cover in campaigns.coverage_by_department(
+            db.session, campaign, school.admin, clock.now()
+        )
+    }
     assert by_department["Computing"].completed == 1
     assert by_department["Mathematics"].due == 1
 
@@ -202,6 +206,43 @@ def test_admin_creates_a_campaign_in_the_browser_and_sees_its_coverage(client, s
     assert b"0 of 4 students completed" in detail.data
     listing = client.get("/screening/campaigns")
     assert b"2026 freshman intake" in listing.data
+
+
+def test_the_administrator_drills_from_a_department_row_to_its_classes_counts_only_audited(
+    client, school, campus, make_campaign
+):
+    campaign = make_campaign()
+    other = campus.department(campus.institution("OTHER"), "Elsewhere")
+    assignment = db.session.scalar(
+        select(CampaignAssignment).where(
+            CampaignAssignment.campaign_id == campaign.id,
+            CampaignAssignment.student_id == school.minor.id,
+        )
+    )
+    assignment.started_at = assignment.completed_at = clock.now()
+    campus.commit()
+    sign_in(client, school.admin)
+    page = client.get(f"/screening/campaigns/{campaign.id}").get_data(as_text=True)
+    link = f"/screening/campaigns/{campaign.id}/coverage/{school.computing.id}"
+    assert f'href="{link}"' in page
+    drill = client.get(link)
+    text = drill.get_data(as_text=True)
+    assert drill.status_code == 200
+    assert "CS2601" in text
+    assert "1 of 3 students completed" in text
+    assert "MA2601" not in text
+    assert "Minor Freshman" not in text
+    assert "Classmate" not in text
+    read = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "campaign_coverage_drill_down")
+    )
+    assert (read.actor_id, read.record_id, read.student_id) == (
+        school.admin.id,
+        str(campaign.id),
+        None,
+    )
+    assert read.detail.startswith(f"department={school.computing.id}")
+    assert client.get(f"/screening/campaigns/{campaign.id}/coverage/{other.id}").status_code == 404
 
 
 def test_campaign_form_names_unknown_instruments_and_a_reversed_window(client, school):
