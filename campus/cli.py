@@ -152,6 +152,7 @@ def import_roster(
             create_units=create_units,
             clean_rows_only=clean_rows_only,
             grade=grade,
+            joining=roster.joining(current_app),
         )
     except ImportFileError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -171,6 +172,9 @@ def import_roster(
         f"{report.peers_ended} such role(s) ended (the student left the unit or school), "
         f"{len(report.errors)} row problem(s) skipped"
     )
+    for joined in report.joined:
+        name = joined.named.name_in("en")
+        click.echo(f"{joined.students} student(s) joined the {joined.what} {name}")
 
 
 @campus_cli.command("seed-demo")

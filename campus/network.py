@@ -12,6 +12,7 @@ picks each class's psychology committee member, reaches the classes of their own
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -379,6 +380,97 @@ def _rooms(session: Session, institution: Institution) -> tuple[list[Unit], int]
         for room_id, building, number, students in rows
     ]
     return unheld, total
+
+
+# The rooms a page lists at once; a building or a search narrows the rest (a campus has thousands).
+ROOMS_LISTED = 200
+# What may stand between a building and its room in a search (6栋-303, 6栋 303, 6栋303室).
+ROOM_SEPARATORS = re.compile(r"[\s\-－—_/]+")
+
+
+@dataclass(frozen=True)
+class RoomSearch:
+    """The rooms list narrowed to a building, or to rooms whose label holds `text` (6栋-303,
+    6栋, 303), or both."""
+
+    building_id: int | None = None
+    text: str = ""
+
+    @property
+    def given(self) -> bool:
+        return self.building_id is not None or bool(self.compact)
+
+    @property
+    def compact(self) -> str:
+        return ROOM_SEPARATORS.sub("", self.text).removesuffix("室")
+
+
+def buildings(session: Session, institution: Institution) -> list[tuple[int, str]]:
+    """The institution's dorm buildings with enrolled students, by name: the rooms filter's
+    choices."""
+    return list(
+        session.execute(
+            select(DormBuilding.id, DormBuilding.name)
+            .where(
+                DormBuilding.institution_id == institution.id,
+                select(Student.id)
+                .join(DormRoom, DormRoom.id == Student.room_id)
+                .where(_enrolled(institution), DormRoom.building_id == DormBuilding.id)
+                .exists(),
+            )
+            .order_by(DormBuilding.name)
+        ).tuples()
+    )
+
+
+def find_rooms(
+    session: Session, institution: Institution, search: RoomSearch
+) -> tuple[list[Unit], int]:
+    """The rooms with enrolled students that `search` names, held or not, with their informants,
+    by building and number: the first `ROOMS_LISTED`, and how many match. Three statements."""
+    occupied = (
+        select(Student.room_id, func.count().label("students"))
+        .where(_enrolled(institution), Student.room_id.is_not(None))
+        .group_by(Student.room_id)
+        .subquery()
+    )
+    matching = [DormBuilding.institution_id == institution.id]
+    if search.building_id is not None:
+        matching.append(DormBuilding.id == search.building_id)
+    if search.compact:
+        # The label as typed without its dash, whatever the building's name holds.
+        label = func.replace(func.replace(DormBuilding.name, "-", ""), " ", "") + DormRoom.number
+        matching.append(label.icontains(search.compact, autoescape=True))
+    rooms = (
+        select(DormRoom.id, DormBuilding.name, DormRoom.number, occupied.c.students)
+        .join(occupied, occupied.c.room_id == DormRoom.id)
+        .join(DormBuilding, DormBuilding.id == DormRoom.building_id)
+        .where(*matching)
+    )
+    total = session.scalar(select(func.count()).select_from(rooms.subquery())) or 0
+    rows = (
+        session.execute(rooms.order_by(DormBuilding.name, DormRoom.number).limit(ROOMS_LISTED))
+        .tuples()
+        .all()
+    )
+    holders: dict[int | None, tuple[Holder, ...]] = defaultdict(tuple)
+    informants = session.execute(
+        select(RoleAssignment.room_id, User.id, User.name)
+        .join(User, User.id == RoleAssignment.user_id)
+        .where(
+            RoleAssignment.role == Role.DORM_INFORMANT,
+            RoleAssignment.room_id.in_([row[0] for row in rows]),
+            User.active.is_(True),
+        )
+        .order_by(User.name, User.id)
+    ).tuples()
+    for room_id, user_id, name in informants:
+        holders[room_id] += (Holder(user_id, name),)
+    found = [
+        Unit(ScopeKind.ROOM, room, DormRoom.label_of(building, number), students, holders[room])
+        for room, building, number, students in rows
+    ]
+    return found, total
 
 
 def no_peer_for_student() -> ColumnElement[bool]:

@@ -10,6 +10,7 @@ from flask import Blueprint
 from flask import abort
 from flask import redirect
 from flask import render_template
+from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -74,11 +75,25 @@ def _reach() -> network.Reach:
 @require_roles(*network.APPOINTERS)
 def index() -> ResponseReturnValue:
     reach = _reach()
+    # The rooms list's GET form: a building, and a room as people write it (6栋-303).
+    search = network.RoomSearch(
+        request.args.get("building", type=int), request.args.get("room", "").strip()[:40]
+    )
+    found, matching = (
+        network.find_rooms(db.session, reach.institution, search)
+        if reach.whole and search.given
+        else ([], 0)
+    )
     return render_template(
         "campus/network/index.html",
         coverage=network.coverage(db.session, reach),
         gaps=network.gaps(db.session, reach),
         kinds={kind: key for key, kind in UNIT_KINDS.items()},
+        search=search,
+        buildings=network.buildings(db.session, reach.institution) if reach.whole else [],
+        found=found,
+        matching=matching,
+        listed=network.ROOMS_LISTED,
     )
 
 

@@ -14,13 +14,19 @@ enrolment, since a peer sees a unit's names and tasks only as one of its members
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
+from datetime import datetime
 from typing import Literal
 
 import pandas as pd
+from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import selectinload
@@ -29,6 +35,7 @@ from campus import admin
 from campus import clock
 from campus.i18n import N_
 from campus.i18n import Message
+from campus.i18n import Named
 from campus.models import ClassGroup
 from campus.models import Department
 from campus.models import DormBuilding
@@ -139,6 +146,31 @@ MOBILE = re.compile(r"(\+?86)?1[3-9]\d{9}")
 LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}(-\d{1,6})?")
 
 
+@dataclass(frozen=True)
+class Joined:
+    """What the imported students joined at once in another domain, for the import's page: `what`
+    (a message id: "screening under way") named `named`, by `students` of them."""
+
+    what: str
+    named: Named
+    students: int
+
+
+# A domain's rule that takes the imported students in at once, in the import's own commit (an
+# unclosed screening's cohort): `fn(session, institution, now)`, what they joined.
+Joining = Callable[[Session, Institution, datetime], list[Joined]]
+
+
+def register_joining(app: Flask, joining: Joining) -> None:
+    """Declare, in a domain's `registration.py`, a rule the roster import runs before its commit
+    (the kernel does not import the domains)."""
+    app.extensions.setdefault("xinqiao_roster_joining", []).append(joining)
+
+
+def joining(app: Flask) -> list[Joining]:
+    return list(app.extensions.get("xinqiao_roster_joining", []))
+
+
 @dataclass
 class RosterImport(ImportReport):
     audit_action = "import_roster"
@@ -150,6 +182,7 @@ class RosterImport(ImportReport):
     peers_ended: int = 0  # committee or informant roles over a unit the student left
     units_created: list[str] = field(default_factory=list)
     grade_missing: list[int] = field(default_factory=list)
+    joined: list[Joined] = field(default_factory=list)
 
     @property
     def clean_rows(self) -> int:
@@ -366,6 +399,24 @@ def _unit_errors(row: pd.Series, units: _Units, create_units: bool) -> list[tupl
     department, class_name = row["department"], row["class"]
     if not department or not class_name:
         return []
+    if (
+        not create_units
+        and department not in units.departments
+        and (like := lookalike(department, units.departments))
+    ):
+        return [
+            (
+                "department",
+                Message(
+                    N_(
+                        "unknown department '%(department)s': did you mean '%(like)s'? Correct "
+                        "the file and import again"
+                    ),
+                    department=department,
+                    like=like,
+                ),
+            )
+        ]
     elsewhere = units.class_department.get(class_name, set()) - {department}
     if elsewhere and (department, class_name) not in units.classes:
         return [
@@ -397,10 +448,21 @@ def _unit_errors(row: pd.Series, units: _Units, create_units: bool) -> list[tupl
             )
         )
     elif (department, class_name) not in units.classes:
+        like = lookalike(class_name, (c for d, c in units.classes if d == department))
         reasons.append(
             (
                 "class",
                 Message(
+                    N_(
+                        "unknown class '%(class_name)s' in %(department)s: did you mean "
+                        "'%(like)s'? Correct the file and import again"
+                    ),
+                    class_name=class_name,
+                    department=department,
+                    like=like,
+                )
+                if like
+                else Message(
                     N_(
                         "unknown class '%(class_name)s' in %(department)s: %(create)s, or add it "
                         "on the Structure page"
@@ -411,22 +473,54 @@ def _unit_errors(row: pd.Series, units: _Units, create_units: bool) -> list[tupl
                 ),
             )
         )
-    if row["dorm_building"] and (row["dorm_building"], row["room"]) not in units.rooms:
+    building, room = row["dorm_building"], row["room"]
+    if building and (building, room) not in units.rooms:
+        # A new room of a known building is common (rooms are added as they fill); a building
+        # the campus lacks but one of its names resembles is a typo.
+        like = None if building in units.buildings else lookalike(building, units.buildings)
         reasons.append(
             (
                 "dorm" if row["dorm"] else "dorm_building",
                 Message(
                     N_(
+                        "unknown dorm building '%(building)s': did you mean '%(like)s'? Correct "
+                        "the file and import again"
+                    ),
+                    building=building,
+                    like=like,
+                )
+                if like
+                else Message(
+                    N_(
                         "unknown dorm room %(building)s-%(room)s: %(create)s, or add the room on "
                         "the Structure page"
                     ),
-                    building=row["dorm_building"],
-                    room=row["room"],
+                    building=building,
+                    room=room,
                     create=TICK_CREATE_UNITS,
                 ),
             )
         )
     return reasons
+
+
+def _digits(name: str) -> list[str]:
+    return re.findall(r"\d+", name)
+
+
+def lookalike(name: str, known: Iterable[str]) -> str | None:
+    """The existing unit name that `name` most likely mistypes, or None when it looks new.
+
+    Numbers tell units apart (计科2601班 and 计科2602班 are two classes, 6栋 and 16栋 two
+    buildings), so only a name with the same numbers is a candidate: the only such one, or the
+    one whose words are a close match (计算机2601班 for 计算2601班, 计算机学员 for 计算机学院)."""
+    digits = _digits(name)
+    same = [k for k in known if k != name and _digits(k) == digits]
+    if digits and len(same) == 1:
+        return same[0]
+    words = {re.sub(r"\d+", "", k): k for k in same}
+    close = difflib.get_close_matches(re.sub(r"\d+", "", name), list(words), n=1, cutoff=0.6)
+    return words[close[0]] if close else None
 
 
 def on_the_command_line(reason: str) -> str:
@@ -485,12 +579,14 @@ def import_roster(
     clean_rows_only: bool = False,
     grade: int | None = None,
     today: date,
+    joining: Sequence[Joining] = (),
 ) -> RosterImport:
     """Validate the whole file; write all of it, the clean rows if asked, or nothing.
 
     `grade` is this import's answer for rows without a year of entry that neither the class name
     nor the student number gives unambiguously; while such rows remain nothing is written (the
-    question is asked once for the file, never guessed per row)."""
+    question is asked once for the file, never guessed per row). Each of `joining` (the domains'
+    `register_joining` rules) takes the students in before the commit."""
     frame = table.frame
     report = RosterImport(rows=len(frame), unused=table.unused_notes())
     report.grade_missing = prepare(table, grade, today)
@@ -521,10 +617,12 @@ def import_roster(
         session,
         [(sorted(u.id for u in users), APPOINTED_TEXT[r], "/") for r, users in appointed.items()],
     )
+    now = clock.now()
+    report.joined = [joined for join in joining for joined in join(session, institution, now)]
     counts = (
         f"rows={report.rows} created={report.created} updated={report.updated} "
         f"peers={report.peers_appointed} peers_ended={report.peers_ended} "
-        f"skipped={len(bad_lines)}"
+        f"skipped={len(bad_lines)} joined={sum(j.students for j in report.joined)}"
     )
     return commit_import(session, report, actor, institution.id, counts)
 
@@ -539,6 +637,7 @@ def import_file(
     create_units: bool,
     clean_rows_only: bool,
     grade: int | None,
+    joining: Sequence[Joining] = (),
 ) -> RosterImport:
     """Read a roster file and import it, as the roster page and `flask campus import-roster` do:
     birth dates and years of entry are judged by the institution's own calendar day."""
@@ -551,6 +650,7 @@ def import_file(
         clean_rows_only=clean_rows_only,
         grade=grade,
         today=admin.local_today(institution, clock.now()),
+        joining=joining,
     )
 
 

@@ -779,6 +779,7 @@ def roster_import() -> ResponseReturnValue:
                 create_units=request.form.get("create_units") == "y",
                 clean_rows_only=form.clean_rows_only.data,
                 grade=form.grade.data,
+                joining=roster.joining(current_app),
             )
         except ImportFileError as exc:
             file_error = refusal_text(exc)

@@ -65,6 +65,9 @@ ACTION_LABELS = {
     "booking_bars_read": _lp("audit action", "Viewed booking bars"),
     "break_glass": _lp("audit action", "Emergency access (break-glass)"),
     "break_glass_form": _lp("audit action", "Opened the emergency access form"),
+    "campaign_coverage_drill_down": _lp(
+        "audit action", "Viewed a department's screening coverage by class"
+    ),
     "caseload_ended": _lp("audit action", "Caseload access ended: the counsellor's role ended"),
     "caseload_joined": _lp("audit action", "Took on a student's case"),
     "change_password": _lp("audit action", "Changed a password"),
@@ -258,6 +261,7 @@ ACTION_GROUPS: tuple[tuple[object, tuple[str, ...]], ...] = (
         _lp("audit action group", "Screening"),
         _codes(
             "save_campaign import_results read_screening_results screening_progress_read "
+            "campaign_coverage_drill_down "
             "read_own_feedback safety_signal_recovered batch_report_names"
         ),
     ),

@@ -36,6 +36,7 @@ from campus.models import EnrolmentStatus
 from campus.models import Institution
 from campus.models import Student
 from campus.models import User
+from campus.roster import Joined
 from campus.scope import Capability
 from campus.scope import student_filter
 from privacy.consent import screening_allowed_clause
@@ -101,6 +102,14 @@ class Coverage:
     @property
     def percent_completed(self) -> float:
         return round(100 * self.completed / self.total, 1) if self.total else 0.0
+
+    def __add__(self, other: Coverage) -> Coverage:
+        return Coverage(
+            self.due + other.due,
+            self.started + other.started,
+            self.completed + other.completed,
+            self.expired + other.expired,
+        )
 
 
 def validate_spec(
@@ -433,12 +442,18 @@ def sync_assignments(session: Session, campaign: Campaign) -> tuple[int, int]:
     return len(new), removed
 
 
-def late_students_sweep(session: Session, now: datetime) -> int:
-    """The scheduler's sweep: students who joined a campaign's cohort after it was saved (a
-    roster imported in the first week, a transfer) are assigned to it while it has not closed,
-    committed together. Only additions: who leaves a cohort is the campaign editor's to drop."""
-    added = 0
-    for campaign in session.scalars(select(Campaign).where(Campaign.closes_at > now)).all():
+def assign_late_students(
+    session: Session, now: datetime, institution: Institution | None = None
+) -> list[tuple[Campaign, int]]:
+    """Assign the students who joined a campaign's cohort after it was saved (a roster imported
+    in the first week, a transfer) to each campaign that has not closed (of `institution`, or
+    of every institution), uncommitted; the campaigns that gained students, with how many. Only
+    additions: who leaves a cohort is the campaign editor's to drop."""
+    unclosed = select(Campaign).where(Campaign.closes_at > now)
+    if institution is not None:
+        unclosed = unclosed.where(Campaign.institution_id == institution.id)
+    joined = []
+    for campaign in session.scalars(unclosed.order_by(Campaign.opens_at, Campaign.id)).all():
         assigned = select(CampaignAssignment.student_id).where(
             CampaignAssignment.campaign_id == campaign.id
         )
@@ -448,9 +463,32 @@ def late_students_sweep(session: Session, now: datetime) -> int:
                 insert(CampaignAssignment),
                 [{"campaign_id": campaign.id, "student_id": s} for s in late],
             )
-            added += len(late)
+            joined.append((campaign, len(late)))
+    return joined
+
+
+def late_students_sweep(session: Session, now: datetime) -> int:
+    """The scheduler's sweep: `assign_late_students` over every institution, committed together
+    (for students a roster import did not assign itself: a transfer, a class moved into a
+    cohort by hand)."""
+    added = sum(count for _, count in assign_late_students(session, now))
     session.commit()
     return added
+
+
+# What the import's page calls a campaign its students joined (N 名学生已加入进行中的筛查「…」).
+UNDER_WAY = N_("screening under way")
+UPCOMING = N_("upcoming screening")
+
+
+def joined_on_import(session: Session, institution: Institution, now: datetime) -> list[Joined]:
+    """The roster import's hook (`roster.register_joining`): the imported students join the
+    unclosed campaigns whose cohort they belong to in the import's own commit, so a campaign's
+    coverage counts them at once and the import's page says so."""
+    return [
+        Joined(UNDER_WAY if campaign.is_open(now) else UPCOMING, campaign, count)
+        for campaign, count in assign_late_students(session, now, institution)
+    ]
 
 
 def coverage(session: Session, campaign: Campaign, viewer: User, now: datetime) -> Coverage:
@@ -461,15 +499,32 @@ def coverage(session: Session, campaign: Campaign, viewer: User, now: datetime) 
 
 def coverage_by_department(
     session: Session, campaign: Campaign, viewer: User, now: datetime
-) -> list[tuple[str, Coverage]]:
-    """Counts by status per department, departments by name."""
+) -> list[tuple[int, str, Coverage]]:
+    """Counts by status per department (its id, to drill down, and name), departments by name."""
     counts = tally(
         session,
         viewer,
         now,
         CampaignAssignment.campaign_id == campaign.id,
-        keys=(Department.name,),
+        keys=(Department.name, Department.id),
         joined=(Department, Student.department_id == Department.id),
+    )
+    return [(department_id, name, cover) for (name, department_id), cover in counts.items()]
+
+
+def coverage_by_class(
+    session: Session, campaign: Campaign, viewer: User, now: datetime, department: Department
+) -> list[tuple[str, Coverage]]:
+    """Counts by status per class of `department`, classes by name: the drill-down behind a row
+    of `coverage_by_department`, counts only (who they are is the department's own list)."""
+    counts = tally(
+        session,
+        viewer,
+        now,
+        CampaignAssignment.campaign_id == campaign.id,
+        Student.department_id == department.id,
+        keys=(ClassGroup.name,),
+        joined=(ClassGroup, Student.class_id == ClassGroup.id),
     )
     return [(name, cover) for (name,), cover in counts.items()]
 

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from campus import nav
+from campus import roster
 from campus import roster_corrections
 from campus import scheduler
 from campus import structure
@@ -66,6 +67,7 @@ def register(app: Flask) -> None:
     )
     structure.register_use(app, campaigns.naming_unit)
     roster_corrections.register_leaves_with(app, campaigns.not_started_by)
+    roster.register_joining(app, campaigns.joined_on_import)
     scheduler.register_sweep(app, "screening.reminders", campaigns.reminder_sweep)
     scheduler.register_sweep(app, "screening.late_students", campaigns.late_students_sweep)
     scheduler.register_sweep(app, "screening.unsignalled_safety", sweep_unsignalled_safety)

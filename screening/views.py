@@ -640,6 +640,40 @@ def campaign_detail(campaign_id: int):
     )
 
 
+COVERAGE_DRILL_DOWN = "campaign_coverage_drill_down"
+
+
+@bp.route("/campaigns/<int:campaign_id>/coverage/<int:department_id>")
+@require_roles(*CAMPAIGN_ROLES)
+def department_coverage(campaign_id: int, department_id: int):
+    """A department's row of the campaign's coverage, class by class: counts only, never a name
+    or a result (those are the department counsellor's list); audited as a drill-down."""
+    campaign = _campaign(campaign_id)
+    department = db.session.get(Department, department_id)
+    if department is None or department.institution_id != campaign.institution_id:
+        audit.record_denied(db.session, current_user, COVERAGE_DRILL_DOWN, "campaign", campaign_id)
+        abort(404)
+    now = clock.now()
+    classes = campaigns.coverage_by_class(db.session, campaign, current_user, now, department)
+    page = render_template(
+        "screening/department_coverage.html",
+        campaign=campaign,
+        department=department,
+        classes=classes,
+        total=sum((cover for _, cover in classes), campaigns.Coverage()),
+    )
+    audit.record_read(
+        db.session,
+        actor=current_user,
+        action=COVERAGE_DRILL_DOWN,
+        record_type="campaign",
+        record_id=campaign.id,
+        institution_id=campaign.institution_id,
+        detail=f"department={department.id} classes={len(classes)}",
+    )
+    return page
+
+
 @bp.route("/campaigns/<int:campaign_id>/import", methods=["GET", "POST"])
 @require_roles(*CAMPAIGN_ROLES)
 def campaign_import(campaign_id: int):

@@ -14,6 +14,8 @@ from campus import admin as admin_service
 from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
+from campus.models import DormBuilding
+from campus.models import DormRoom
 from campus.models import EnrolmentStatus
 from campus.models import Role
 from campus.models import RoleAssignment
@@ -250,3 +252,52 @@ def test_a_department_without_a_counsellor_names_it_with_a_link_to_its_section(
     assert "1 department without a counsellor" in gaps
     assert f'<a href="#dept-{dept.id}">Computing</a>' in gaps
     assert "department leader" not in gaps
+
+
+def test_the_administrator_finds_any_room_by_building_or_as_written_past_the_first_200(
+    campus, login
+):
+    """Before: only the first 200 rooms without an informant were listed, with no way to reach
+    the others (or a room whose informant is to be replaced)."""
+    inst = campus.institution("XJU")
+    group = campus.class_group(campus.department(inst, "Computing"), "CS2601")
+    six = DormBuilding(institution_id=inst.id, name="6栋")
+    sixteen = DormBuilding(institution_id=inst.id, name="16栋")
+    rooms = {}
+    for building in (six, sixteen):
+        for floor in range(1, 7):
+            for number in range(1, 41):
+                room = DormRoom(building=building, number=f"{floor}{number:02d}")
+                rooms[room.label] = room
+    db.session.add_all(rooms.values())
+    db.session.flush()
+    for label in ("6栋-303", "16栋-303", "16栋-640"):
+        campus.student(group, rooms[label], name=f"Resident {label}")
+    held = campus.student(group, rooms["6栋-101"], name="Informant Zhao")
+    campus.staff(inst, Role.DORM_INFORMANT, room=rooms["6栋-101"], user=held.user)
+    for index in range(220):  # a full building of freshmen, one a room, none yet appointed
+        campus.student(group, list(rooms.values())[240 + index], name=f"Freshman {index}")
+    admin = campus.staff(inst, Role.ADMIN)
+    campus.commit()
+    client = login(admin)
+
+    page = client.get("/network/").get_data(as_text=True)
+    assert "16栋-640" not in page  # past the first 200
+    assert "choose a building, or search for a room" in page
+
+    found = client.get("/network/", query_string={"room": "6栋-303"}).get_data(as_text=True)
+    assert "2 rooms with students found" in found  # 6栋-303 and 16栋-303
+    assert f'/network/room/{rooms["6栋-303"].id}"' in found
+
+    in_six = client.get("/network/", query_string={"building": six.id, "room": "303室"}).get_data(
+        as_text=True
+    )
+    assert "1 room with students found" in in_six
+    assert "16栋-303" not in in_six
+
+    informant = client.get("/network/", query_string={"room": "6栋 101"}).get_data(as_text=True)
+    assert "Informant Zhao" in informant
+    assert "Appoint another" in informant
+
+    tail = client.get("/network/", query_string={"room": "16栋-640"}).get_data(as_text=True)
+    assert f'/network/room/{rooms["16栋-640"].id}"' in tail

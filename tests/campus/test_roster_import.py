@@ -267,3 +267,28 @@ def test_a_peer_who_moves_out_of_the_room_or_goes_on_leave_loses_the_role(school
     assert [(a.end_reason, a.ended_by_id) for a in ended] == [(RoleEnd.LEFT_UNIT, admin.id)] * 2
     page = login(admin).get(f"/admin/users/{ended[0].user_id}").get_data(as_text=True)
     assert "Ended when a roster import moved the student out of this class or room" in page
+
+
+def test_a_mistyped_unit_name_suggests_the_existing_one_instead_of_creating_it(school):
+    inst, admin = school
+    text = HEADER + (
+        "2026001,张三,男,2007-05-01,计算机学院,计算机2601班,2026,1栋,101\n"  # 计科2601班
+        "2026002,李四,女,2007-06-02,计算机学员,计科2601班,2026,1栋,102\n"  # 计算机学院
+        "2026003,王五,男,2007-06-02,计算机学院,计科2601班,2026,1幢,101\n"  # 1栋
+        "2026004,赵六,女,2007-06-02,计算机学院,计科2602班,2026,1栋,103\n"  # really new
+    )
+    report = roster.import_roster(
+        db.session, inst, admin, _frame(text), create_units=False, today=TODAY
+    )
+    reasons: dict[int, str] = {}
+    for error in report.errors:
+        reasons[error.line] = reasons.get(error.line, "") + error.reason + "\n"
+    assert "did you mean '计科2601班'? Correct the file and import again" in reasons[2]
+    assert "unknown department '计算机学员': did you mean '计算机学院'?" in reasons[3]
+    assert "unknown dorm building '1幢': did you mean '1栋'?" in reasons[4]
+    assert "tick" not in reasons[2] + reasons[3] + reasons[4]
+    # A class with another number is a new class: creating it is the remedy, and a new room of
+    # a known building too.
+    assert "unknown class '计科2602班' in 计算机学院: tick" in reasons[5]
+    assert "unknown dorm room 1栋-103: tick" in reasons[5]
+    assert _count(Student) == 0

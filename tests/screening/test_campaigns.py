@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import io
 from datetime import datetime
 from datetime import timedelta
 
@@ -10,7 +12,9 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from campus import clock
+from campus.audit import AuditEvent
 from campus.extensions import db
+from campus.models import Student
 from campus.notifications import Notification
 from screening import campaigns
 from screening.models import CampaignAssignment
@@ -88,6 +92,39 @@ def test_students_who_join_the_cohort_later_are_assigned_while_the_campaign_is_o
     assert campaigns.late_students_sweep(db.session, clock.now()) == 0
 
 
+def test_freshmen_imported_during_a_campaign_join_it_at_once_and_the_import_page_says_so(
+    school, make_campaign, login
+):
+    """Before: they joined only at the scheduler's next sweep, and until then the campaign's
+    coverage left them out without a word to the administrator."""
+    intake = make_campaign("intake")
+    later = make_campaign(
+        "second round",
+        opens=clock.now() + timedelta(days=30),
+        closes=clock.now() + timedelta(days=40),
+    )
+    client = login(school.admin)
+    roster_file = (
+        "student_number,name,gender,birth_date,department,class\n"
+        "2026901,New One,男,2008-01-01,Computing,CS2601\n"
+        "2026902,New Two,女,2008-02-02,Mathematics,MA2601\n"
+        "2025901,Transfer,女,2007-02-02,Computing,CS2501\n"
+    )
+    response = client.post(
+        "/admin/roster",
+        data={"file": (io.BytesIO(roster_file.encode()), "roster.csv")},
+        content_type="multipart/form-data",
+    )
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 200, page
+    new = set(db.session.scalars(select(Student.id).where(Student.student_number.like("20269%"))))
+    assert new <= _assigned(intake)
+    assert new <= _assigned(later)
+    assert "2 students joined the screening under way “intake”." in page
+    assert "2 students joined the upcoming screening “second round”." in page
+    assert campaigns.late_students_sweep(db.session, clock.now()) == 0
+
+
 def test_campaign_targets_the_enrolled_students_of_its_grade_and_departments(school, make_campaign):
     all_freshmen = make_campaign("all freshmen", grades=(2026,))
     computing_freshmen = make_campaign(
@@ -122,9 +159,12 @@ def test_statuses_move_from_due_to_started_to_completed_and_coverage_counts_them
     db.session.commit()
     cover = campaigns.coverage(db.session, campaign, school.admin, clock.now())
     assert (cover.due, cover.started, cover.completed, cover.expired) == (2, 1, 1, 0)
-    by_department = dict(
-        campaigns.coverage_by_department(db.session, campaign, school.admin, clock.now())
-    )
+    by_department = {
+        name: cover
+        for _, name, cover in campaigns.coverage_by_department(
+            db.session, campaign, school.admin, clock.now()
+        )
+    }
     assert by_department["Computing"].completed == 1
     assert by_department["Mathematics"].due == 1
 
@@ -166,6 +206,43 @@ def test_admin_creates_a_campaign_in_the_browser_and_sees_its_coverage(client, s
     assert b"0 of 4 students completed" in detail.data
     listing = client.get("/screening/campaigns")
     assert b"2026 freshman intake" in listing.data
+
+
+def test_the_administrator_drills_from_a_department_row_to_its_classes_counts_only_audited(
+    client, school, campus, make_campaign
+):
+    campaign = make_campaign()
+    other = campus.department(campus.institution("OTHER"), "Elsewhere")
+    assignment = db.session.scalar(
+        select(CampaignAssignment).where(
+            CampaignAssignment.campaign_id == campaign.id,
+            CampaignAssignment.student_id == school.minor.id,
+        )
+    )
+    assignment.started_at = assignment.completed_at = clock.now()
+    campus.commit()
+    sign_in(client, school.admin)
+    page = client.get(f"/screening/campaigns/{campaign.id}").get_data(as_text=True)
+    link = f"/screening/campaigns/{campaign.id}/coverage/{school.computing.id}"
+    assert f'href="{link}"' in page
+    drill = client.get(link)
+    text = drill.get_data(as_text=True)
+    assert drill.status_code == 200
+    assert "CS2601" in text
+    assert "1 of 3 students completed" in text
+    assert "MA2601" not in text
+    assert "Minor Freshman" not in text
+    assert "Classmate" not in text
+    read = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "campaign_coverage_drill_down")
+    )
+    assert (read.actor_id, read.record_id, read.student_id) == (
+        school.admin.id,
+        str(campaign.id),
+        None,
+    )
+    assert read.detail.startswith(f"department={school.computing.id}")
+    assert client.get(f"/screening/campaigns/{campaign.id}/coverage/{other.id}").status_code == 404
 
 
 def test_campaign_form_names_unknown_instruments_and_a_reversed_window(client, school):
