@@ -29,6 +29,7 @@ from campus.centre_phone import on_duty_phone
 from campus.extensions import db
 from campus.forms import filled
 from campus.i18n import Message
+from campus.i18n import choose_language
 from campus.i18n import refusal_text
 from campus.i18n import shown
 from campus.models import ClassGroup
@@ -270,6 +271,61 @@ def _post_answers(assignment: CampaignAssignment, inst, form: InstrumentPageForm
     if result.submission_token != form.token.data:
         flash(_("You had already submitted this part; your first answers are kept."), "info")
     return redirect(url_for(".feedback", assignment_id=assignment_id, code=inst.code))
+
+
+@bp.route("/a/<int:assignment_id>/i/<code>/language/<lang>", methods=["POST"])
+@require_roles(Role.STUDENT)
+def switch_language(assignment_id: int, code: str, lang: str):
+    """The language switch of a questionnaire page, which posts the page's form: the answers
+    ticked but not saved yet are kept as a draft first, with the warning a safety answer among
+    them raises, exactly as "Save and continue later" keeps them; then the page opens again in the
+    other language, ticks and all."""
+    assignment = _own(assignment_id)
+    if code not in assignment.campaign.instruments or lang not in current_app.config["LANGUAGES"]:
+        abort(404)
+    form = InstrumentPageForm()
+    if assignment.consent is None or not form.validate_on_submit():
+        choose_language(lang)
+        return redirect(url_for(".take", assignment_id=assignment_id, code=code))
+    inst = intake.instrument(code, _licensed_dir())
+    answers = intake.parse_answers(inst, request.form)
+    now = clock.now()
+    drafting = (
+        assignment.campaign.is_open(now) and intake.result_for(db.session, assignment, code) is None
+    )
+    try:
+        if answers and drafting:
+            intake.save_draft(db.session, assignment, inst, answers, locale=_locale(), now=now)
+        elif answers:
+            # After the window closed, or after a result: kept (or their safety answer told) as
+            # a submit keeps them.
+            intake.submit(
+                db.session,
+                assignment,
+                inst,
+                answers,
+                token=form.token.data,
+                locale=_locale(),
+                now=now,
+            )
+    except intake.AnswersRejected as exc:
+        return _render_page(assignment, inst, form, answers, exc.problems, exc.safety), 422
+    except intake.WindowClosed as exc:
+        choose_language(lang)
+        return _closed_page(assignment, now, safety=exc.safety), 409
+    except intake.SubmissionFailed:
+        flash(
+            _(
+                "Your answers could not be saved, so the language was not switched; they are "
+                "still on this page. Please try again."
+            ),
+            "error",
+        )
+        return _render_page(assignment, inst, form, answers, []), 503
+    choose_language(lang)
+    if answers and drafting:
+        flash(_("Your answers so far are saved."), "success")
+    return redirect(url_for(".take", assignment_id=assignment_id, code=code))
 
 
 def _saved(assignment: CampaignAssignment, inst, answers: dict, now: datetime):
