@@ -19,6 +19,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from markupsafe import Markup
+from markupsafe import escape
 from sqlalchemy import select
 
 from campus import acting_for
@@ -147,6 +149,7 @@ def consent(assignment_id: int):
     minor = assignment.student.is_minor(assignment.campaign.local_today(now))
     text = assignment.campaign.consent_text(_locale()) or _default_consent_text()
     who_sees = visibility.lines()
+    in_short = _in_short(assignment)
     form = ConsentForm()
     roster_guardian = assignment.student.guardian_name or ""
     if minor and not form.is_submitted():
@@ -159,7 +162,14 @@ def consent(assignment_id: int):
                 db.session,
                 assignment,
                 _consent_answers(form),
-                text=f"{text}\n\n{visibility.as_text(who_sees)}",
+                # Everything the page shows her, in its order: the short points, then in full.
+                text="\n\n".join(
+                    (
+                        "\n".join(point.striptags() for point in in_short),
+                        text,
+                        visibility.as_text(who_sees),
+                    )
+                ),
                 locale=_locale(),
                 ip=request.remote_addr,
                 now=now,
@@ -176,7 +186,58 @@ def consent(assignment_id: int):
         roster_guardian=roster_guardian,
         text=text,
         who_sees=who_sees,
+        in_short=in_short,
     ), status
+
+
+def _in_short(assignment: CampaignAssignment) -> list[Markup]:
+    """The consent's essentials, read on a phone before anything else: what the screening is,
+    that it is her choice, what happens after a worrying answer, who sees her results (from the
+    same rules as the full statement) and the numbers to call now."""
+    count = len(assignment.campaign.instruments)
+    withdraw = Markup('<a href="{}">{}</a>').format(
+        url_for("my_data.index"), _("My data and consent")
+    )
+    hotline = current_app.config["CRISIS_HOTLINE"]
+    duty = _on_duty(assignment)
+    phones = {
+        "hotline": Markup('<a href="tel:{0}">{0}</a>').format(hotline),
+        "duty": Markup('<a href="tel:{0}">{0}</a>').format(duty or ""),
+    }
+    # Translated text escaped, then the links put in (gettext without values leaves the
+    # placeholders for `%` to fill).
+    crisis = escape(
+        _(
+            "Need help now? You do not have to wait for the questionnaires: call the 24-hour "
+            "hotline %(hotline)s or the centre's on-duty phone %(duty)s."
+        )
+        if duty
+        else _(
+            "Need help now? You do not have to wait for the questionnaires: call the 24-hour "
+            "hotline %(hotline)s."
+        )
+    )
+    return [
+        escape(
+            ngettext(
+                "What this is: %(num)d short questionnaire, so that the university's mental "
+                "health centre can offer you support early.",
+                "What this is: %(num)d short questionnaires, so that the university's mental "
+                "health centre can offer you support early.",
+                count,
+            )
+        ),
+        escape(
+            _(
+                "It is your choice: you may stop at any time and continue later, and withdraw "
+                "your consent later under %(page)s."
+            )
+        )
+        % {"page": withdraw},
+        escape(_("If your answers suggest you may be at risk, a counsellor will contact you.")),
+        *(escape(line) for line in visibility.in_short()),
+        crisis % phones,
+    ]
 
 
 def _consent_answers(form: ConsentForm) -> intake.ConsentAnswers:
