@@ -201,7 +201,7 @@ def in_short() -> list[str]:
     if caseload:
         readers.append(
             _(
-                "%(roles)s who support you (or open your record with a logged reason)",
+                "the %(roles)s supporting you (or opening your record with a logged reason)",
                 roles=_roles(caseload),
             )
         )
