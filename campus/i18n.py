@@ -10,11 +10,16 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from flask import has_request_context
+from flask import session
 from flask_babel import get_locale
 from flask_babel import gettext
+from flask_babel import refresh
+from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import ColumnElement
 from sqlalchemy import func
+
+from campus.extensions import db
 
 
 def viewer_locale() -> str:
@@ -22,6 +27,16 @@ def viewer_locale() -> str:
     if not has_request_context():
         return "en"
     return str(get_locale() or "zh_CN")
+
+
+def choose_language(code: str) -> None:
+    """The reader's choice of language, kept for the browser session and on their account; the
+    rest of this request speaks it too."""
+    session["lang"] = code
+    if current_user.is_authenticated:
+        current_user.locale = code
+        db.session.commit()
+    refresh()
 
 
 def N_(message: str) -> str:  # noqa: N802 -- the gettext convention extractors look for

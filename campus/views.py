@@ -65,6 +65,7 @@ from campus.forms import add_error
 from campus.forms import filled
 from campus.forms import role_choices
 from campus.i18n import N_
+from campus.i18n import choose_language
 from campus.i18n import refusal_text
 from campus.models import ROLE_SCOPE
 from campus.models import Caseload
@@ -257,10 +258,7 @@ def change_password() -> ResponseReturnValue:
 def set_language(code: str) -> ResponseReturnValue:
     if code not in current_app.config["LANGUAGES"]:
         abort(404)
-    session["lang"] = code
-    if current_user.is_authenticated:
-        current_user.locale = code
-        db.session.commit()
+    choose_language(code)
     return redirect(safe_next(request.form.get("next")) or url_for("campus.home"))
 
 

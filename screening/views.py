@@ -19,6 +19,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from markupsafe import Markup
+from markupsafe import escape
 from sqlalchemy import select
 
 from campus import acting_for
@@ -29,6 +31,7 @@ from campus.centre_phone import on_duty_phone
 from campus.extensions import db
 from campus.forms import filled
 from campus.i18n import Message
+from campus.i18n import choose_language
 from campus.i18n import refusal_text
 from campus.i18n import shown
 from campus.models import ClassGroup
@@ -146,6 +149,7 @@ def consent(assignment_id: int):
     minor = assignment.student.is_minor(assignment.campaign.local_today(now))
     text = assignment.campaign.consent_text(_locale()) or _default_consent_text()
     who_sees = visibility.lines()
+    in_short = _in_short(assignment)
     form = ConsentForm()
     roster_guardian = assignment.student.guardian_name or ""
     if minor and not form.is_submitted():
@@ -158,7 +162,14 @@ def consent(assignment_id: int):
                 db.session,
                 assignment,
                 _consent_answers(form),
-                text=f"{text}\n\n{visibility.as_text(who_sees)}",
+                # Everything the page shows her, in its order: the short points, then in full.
+                text="\n\n".join(
+                    (
+                        "\n".join(point.striptags() for point in in_short),
+                        text,
+                        visibility.as_text(who_sees),
+                    )
+                ),
                 locale=_locale(),
                 ip=request.remote_addr,
                 now=now,
@@ -175,7 +186,58 @@ def consent(assignment_id: int):
         roster_guardian=roster_guardian,
         text=text,
         who_sees=who_sees,
+        in_short=in_short,
     ), status
+
+
+def _in_short(assignment: CampaignAssignment) -> list[Markup]:
+    """The consent's essentials, read on a phone before anything else: what the screening is,
+    that it is her choice, what happens after a worrying answer, who sees her results (from the
+    same rules as the full statement) and the numbers to call now."""
+    count = len(assignment.campaign.instruments)
+    withdraw = Markup('<a href="{}">{}</a>').format(
+        url_for("my_data.index"), _("My data and consent")
+    )
+    hotline = current_app.config["CRISIS_HOTLINE"]
+    duty = _on_duty(assignment)
+    phones = {
+        "hotline": Markup('<a href="tel:{0}">{0}</a>').format(hotline),
+        "duty": Markup('<a href="tel:{0}">{0}</a>').format(duty or ""),
+    }
+    # Translated text escaped, then the links put in (gettext without values leaves the
+    # placeholders for `%` to fill).
+    crisis = escape(
+        _(
+            "Need help now? You do not have to wait for the questionnaires: call the 24-hour "
+            "hotline %(hotline)s or the centre's on-duty phone %(duty)s."
+        )
+        if duty
+        else _(
+            "Need help now? You do not have to wait for the questionnaires: call the 24-hour "
+            "hotline %(hotline)s."
+        )
+    )
+    return [
+        escape(
+            ngettext(
+                "What this is: %(num)d short questionnaire, so that the university's mental "
+                "health centre can offer you support early.",
+                "What this is: %(num)d short questionnaires, so that the university's mental "
+                "health centre can offer you support early.",
+                count,
+            )
+        ),
+        escape(
+            _(
+                "It is your choice: you may stop at any time and continue later, and withdraw "
+                "your consent later under %(page)s."
+            )
+        )
+        % {"page": withdraw},
+        escape(_("If your answers suggest you may be at risk, a counsellor will contact you.")),
+        *(escape(line) for line in visibility.in_short()),
+        crisis % phones,
+    ]
 
 
 def _consent_answers(form: ConsentForm) -> intake.ConsentAnswers:
@@ -270,6 +332,61 @@ def _post_answers(assignment: CampaignAssignment, inst, form: InstrumentPageForm
     if result.submission_token != form.token.data:
         flash(_("You had already submitted this part; your first answers are kept."), "info")
     return redirect(url_for(".feedback", assignment_id=assignment_id, code=inst.code))
+
+
+@bp.route("/a/<int:assignment_id>/i/<code>/language/<lang>", methods=["POST"])
+@require_roles(Role.STUDENT)
+def switch_language(assignment_id: int, code: str, lang: str):
+    """The language switch of a questionnaire page, which posts the page's form: the answers
+    ticked but not saved yet are kept as a draft first, with the warning a safety answer among
+    them raises, exactly as "Save and continue later" keeps them; then the page opens again in the
+    other language, ticks and all."""
+    assignment = _own(assignment_id)
+    if code not in assignment.campaign.instruments or lang not in current_app.config["LANGUAGES"]:
+        abort(404)
+    form = InstrumentPageForm()
+    if assignment.consent is None or not form.validate_on_submit():
+        choose_language(lang)
+        return redirect(url_for(".take", assignment_id=assignment_id, code=code))
+    inst = intake.instrument(code, _licensed_dir())
+    answers = intake.parse_answers(inst, request.form)
+    now = clock.now()
+    drafting = (
+        assignment.campaign.is_open(now) and intake.result_for(db.session, assignment, code) is None
+    )
+    try:
+        if answers and drafting:
+            intake.save_draft(db.session, assignment, inst, answers, locale=_locale(), now=now)
+        elif answers:
+            # After the window closed, or after a result: kept (or their safety answer told) as
+            # a submit keeps them.
+            intake.submit(
+                db.session,
+                assignment,
+                inst,
+                answers,
+                token=form.token.data,
+                locale=_locale(),
+                now=now,
+            )
+    except intake.AnswersRejected as exc:
+        return _render_page(assignment, inst, form, answers, exc.problems, exc.safety), 422
+    except intake.WindowClosed as exc:
+        choose_language(lang)
+        return _closed_page(assignment, now, safety=exc.safety), 409
+    except intake.SubmissionFailed:
+        flash(
+            _(
+                "Your answers could not be saved, so the language was not switched; they are "
+                "still on this page. Please try again."
+            ),
+            "error",
+        )
+        return _render_page(assignment, inst, form, answers, []), 503
+    choose_language(lang)
+    if answers and drafting:
+        flash(_("Your answers so far are saved."), "success")
+    return redirect(url_for(".take", assignment_id=assignment_id, code=code))
 
 
 def _saved(assignment: CampaignAssignment, inst, answers: dict, now: datetime):

@@ -3,10 +3,10 @@
 The consent must not promise more privacy than the system keeps. So its "who sees what" section
 is not written by hand: for each role it is derived from the tables that decide access —
 `campus.scope` (each role's capability and the unit of the institution it reaches, the caseload
-rule), `warning.permissions` (who is handed tasks that name a student) and
-`referrals.permissions` / `referrals.disclosure` (what a hospital is told). Change a rule there
-and the consent changes with it; tests/screening/test_consent_visibility.py compares the
-statement with what each role really sees.
+rule), `warning.permissions` (who is handed tasks that name a student, who acts on a warning
+rather than oversees it) and `referrals.permissions` / `referrals.disclosure` (what a hospital is
+told). Change a rule there and the consent changes with it; tests/screening/
+test_consent_visibility.py compares the statement with what each role really sees.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from campus.scope import Capability
 from referrals.disclosure import DEFAULT_DISCLOSED
 from referrals.disclosure import DISCLOSABLE
 from referrals.permissions import HOSPITAL_ROLES
+from warning.permissions import ACTION_ROLES
 from warning.permissions import STAFF_ROLES
 from warning.permissions import TASK_ROLES
 
@@ -61,6 +62,12 @@ class Audience:
         answers = {Seen.ANSWERS, Seen.CASELOAD_ANSWERS}
         missing = [] if answers & set(self.seen) else [Seen.ANSWERS]
         return tuple(missing + ([] if Seen.WARNING in self.seen else [Seen.WARNING]))
+
+    @property
+    def oversees(self) -> bool:
+        """Sees warnings without acting on any (the administrator): the statement says why."""
+        acting = frozenset().union(*ACTION_ROLES.values())
+        return Seen.WARNING in self.seen and not acting & set(self.roles)
 
 
 def seen_by(role: Role) -> tuple[Seen, ...]:
@@ -130,6 +137,12 @@ NEVER_LABELS = {
 }
 
 
+OVERSEES_NOTE = _l(
+    "They see it to manage the system and check that warnings are followed up; they do not "
+    "handle your warning themselves, and every look is logged."
+)
+
+
 @dataclass(frozen=True)
 class Line:
     """One audience as the student reads it."""
@@ -138,6 +151,7 @@ class Line:
     scope: str
     sees: str
     never: str
+    note: str = ""  # why an audience that does not act on warnings sees them
 
 
 def _joined(parts: list[str]) -> str:
@@ -165,9 +179,73 @@ def lines() -> list[Line]:
                 if a.never
                 else ""
             ),
+            note=str(OVERSEES_NOTE) if a.oversees else "",
         )
         for a in audiences()
     ]
+
+
+def _roles(groups: list[Audience]) -> str:
+    return pgettext("list separator", ", ").join(
+        str(ROLE_LABELS[r]) for a in groups for r in a.roles
+    )
+
+
+def in_short() -> list[str]:
+    """Who sees her results, in three or four short lines for the top of the consent page, read
+    off the same audiences as the full statement (which stays below them, word for word)."""
+    groups = audiences()
+    answers = [a for a in groups if Seen.ANSWERS in a.seen and Seen.REFERRAL not in a.seen]
+    caseload = [a for a in groups if Seen.CASELOAD_ANSWERS in a.seen]
+    readers = [_roles(answers)] if answers else []
+    if caseload:
+        readers.append(
+            _(
+                "the %(roles)s supporting you (or opening your record with a logged reason)",
+                roles=_roles(caseload),
+            )
+        )
+    acting = [a for a in groups if Seen.WARNING in a.seen and not a.oversees]
+    overseeing = [a for a in groups if a.oversees]
+    peers = [
+        a for a in groups if Seen.ROSTER in a.seen and set(a.never) >= {Seen.ANSWERS, Seen.WARNING}
+    ]
+    said = []
+    if readers:
+        said.append(
+            _(
+                "Your answers and scores: in the university, only %(who)s see them.",
+                who=pgettext("list separator", ", ").join(readers),
+            )
+        )
+    if acting:
+        said.append(
+            _(
+                "Whether you have a warning, its level and why: %(who)s, who follow it up.",
+                who=_roles(acting),
+            )
+        )
+    for a in overseeing:
+        if Seen.ANSWERS in a.never:
+            line = _(
+                "%(who)s: sees whether you have a warning, its level and why, not to handle it "
+                "but to manage the system and check that warnings are followed up; never your "
+                "answers or scores. Every look is logged.",
+                who=_roles([a]),
+            )
+        else:
+            line = _(
+                "%(who)s: sees whether you have a warning, its level and why, not to handle it "
+                "but to manage the system and check that warnings are followed up. Every look is "
+                "logged.",
+                who=_roles([a]),
+            )
+        said.append(line)
+    if peers:
+        said.append(
+            _("%(who)s never see your answers, scores or warning level.", who=_roles(peers))
+        )
+    return said
 
 
 def as_text(statement: list[Line]) -> str:
@@ -175,7 +253,13 @@ def as_text(statement: list[Line]) -> str:
     return "\n".join(
         " ".join(
             part
-            for part in (line.who, f"({line.scope})" if line.scope else "", line.sees, line.never)
+            for part in (
+                line.who,
+                f"({line.scope})" if line.scope else "",
+                line.sees,
+                line.never,
+                line.note,
+            )
             if part
         )
         for line in statement

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+import lxml.html
 import pytest
 from sqlalchemy import select
 
@@ -32,7 +33,9 @@ from tests.screening.test_intake import _assignment
 from tests.screening.test_intake import _consent
 from warning import actions
 from warning import services
+from warning.models import EarlyWarning
 from warning.models import Task
+from warning.permissions import allowed_actions
 from warning.permissions import can_complete_task
 
 
@@ -159,3 +162,42 @@ def test_nothing_is_promised_of_a_hospital_that_may_be_sent_a_screening_summary(
     assert "screening_summary" in DISCLOSABLE
     (hospital,) = [a for a in visibility.audiences() if Role.HOSPITAL_LIAISON in a.roles]
     assert hospital.never == ()
+
+
+def test_the_administrator_is_said_to_oversee_warnings_and_can_act_on_none(world):
+    warning = db.session.scalar(
+        select(EarlyWarning).where(EarlyWarning.student_id == world.student.id)
+    )
+    assert allowed_actions(world.staff[Role.ADMIN], warning) == []
+    assert allowed_actions(world.staff[Role.DEPT_COUNSELLOR], warning) != []
+    (admin,) = [a for a in visibility.audiences() if Role.ADMIN in a.roles]
+    assert admin.oversees
+    assert Seen.ANSWERS in admin.never
+    assert not any(a.oversees for a in visibility.audiences() if Role.DEPT_COUNSELLOR in a.roles)
+
+
+def test_a_phone_reads_the_essentials_first_and_the_record_keeps_them(world, client, make_campaign):
+    assignment = _assignment(make_campaign(), world.student)
+    sign_in(client, world.student.user)
+    client.post("/language/en", data={"next": "/"})
+    page = client.get(f"/screening/a/{assignment.id}/consent").get_data(as_text=True)
+    doc = lxml.html.fromstring(page)
+    [short] = doc.xpath("//section[@aria-labelledby='in-short-h']")
+    said = short.text_content()
+    assert "Administrator: sees whether you have a warning" in said
+    assert "never your answers or scores. Every look is logged." in said
+    assert "Dorm informant, Class psychology committee member never see your answers" in said
+    assert "400-161-9995" in said
+    # The full statement is all there, folded under the essentials, before the form.
+    [full] = doc.xpath("//details[contains(@class, 'consent-full')]")
+    assert full.xpath(".//section[@aria-labelledby='who-sees-h']//dl[@class='who-sees']")
+    assert "do not handle your warning themselves" in full.text_content()
+    assert page.index("in-short-h") < page.index("consent-full") < page.index("consent-form")
+
+    assert _consent(client, assignment).status_code == 302
+    stored = db.session.scalar(select(Consent.consent_text))
+    assert stored.startswith("What this is: 1 short questionnaire")
+    assert "Administrator: sees whether you have a warning" in stored
+    assert "do not handle your warning themselves" in stored
+    assert "withdraw your consent later under My data and consent." in stored
+    assert "<a" not in stored
