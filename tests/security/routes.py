@@ -119,6 +119,8 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "screening.student_results": frozenset({Role.SCHOOL_COUNSELLOR, Role.DIRECTOR}),
     # A department's students yet to complete a campaign: its counsellor and leader.
     "screening.department_progress": frozenset({Role.DEPT_COUNSELLOR, Role.DEPT_LEADER}),
+    # The campaign page's drill-down by class: counts only, for those who see the campaign.
+    "screening.department_coverage": frozenset({Role.ADMIN, Role.SCHOOL_COUNSELLOR}),
     "warning.queue": WARNING_STAFF | ADMIN,
     "warning.student": WARNING_STAFF | ADMIN,
     "warning.override": WARNING_STAFF,
