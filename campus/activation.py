@@ -481,5 +481,24 @@ REFUSAL_TEXTS = {
 }
 
 
+# What a freshman can do about a refusal whose words do not already say it: a wrong answer is
+# the same for a mistyped code and an unknown account (so accounts cannot be probed), and both are
+# mended the same way, by checking the slip and, failing that, by a new slip from the department
+# counsellor, who issues one for a single student (`student_cohort`).
+NEXT_STEPS = {
+    Refusal.WRONG: N_(
+        "Check each against your slip: codes never use 0, O, 1, I or L, which are easily misread. "
+        "If it still does not work, ask your department counsellor (辅导员) for a new slip; its "
+        "code replaces the old one."
+    ),
+}
+
+
 def refusal_message(error: ActivationRefused, expired_on: str = "") -> Message:
     return Message(REFUSAL_TEXTS[error.reason], date=expired_on)
+
+
+def next_step(error: ActivationRefused) -> Message | None:
+    """What to do next after `error`, when its message does not say it; None otherwise."""
+    text = NEXT_STEPS.get(error.reason)
+    return None if text is None else Message(text)

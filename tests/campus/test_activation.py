@@ -283,6 +283,18 @@ def test_a_wrong_code_and_an_unknown_account_get_the_same_answer_and_no_session(
     )
 
 
+def test_a_wrong_code_tells_the_freshman_what_to_do_next(app, login, school):
+    """It said only that something was wrong, and a freshman had no one to turn to."""
+    _issue(login(school["admin"]), school["freshmen"])
+    client = app.test_client()
+    client.post("/language/en")
+    page = _activate(client, "202601", "ABCD-EFGH-JKMN").get_data(as_text=True)
+    alert = page.split('role="alert">', 1)[1].split("</p>", 1)[0]
+    assert "Institution, number or activation code is wrong." in alert
+    assert "Check each against your slip" in alert
+    assert "ask your department counsellor (辅导员) for a new slip" in alert
+
+
 def test_a_department_counsellor_issues_for_own_classes_only(app, login, school):
     client = login(school["counsellor"])
     page = client.get("/activation").get_data(as_text=True)
