@@ -221,6 +221,7 @@ def _slip_texts() -> dict[str, str]:
         "title": _("Xinqiao account activation"),
         "institution": _("Institution code"),
         "name": _("Name"),
+        "unit": _("Department and class"),
         "login": _("Student number"),
         "code": _("Activation code"),
         "valid": _("Valid through"),

@@ -315,6 +315,29 @@ def test_a_whole_grade_reaches_every_department_for_the_administrator(login, sch
     assert set(_codes(response)) == {"202601", "202602", "202603", "2026501"}
 
 
+def test_a_grades_slips_name_the_class_and_come_class_by_class(login, school, campus):
+    """They came by student number alone, so whoever handed them out sorted them by class."""
+    second = campus.class_group(school["freshmen"].department, "CS2602", grade=2026)
+    campus.student(second, number="202600").user.password_hash = None  # before CS2601's numbers
+    campus.commit()
+    client = login(school["admin"])
+    inst = school["freshmen"].department.institution_id
+    page = _post(client, {"cohort": f"grade:{inst}:0:0:2026", "valid_days": 7}).text
+    slips = page.split('<article class="slip">')[1:]
+    number, unit = re.compile(r"<dd>(\d{6,})</dd>"), re.compile(r'class="unit"[^>]*>([^<]*)<')
+    printed = [(number.search(slip)[1], unit.search(slip)[1]) for slip in slips]
+    assert printed == [
+        ("202601", "Computing CS2601"),
+        ("202602", "Computing CS2601"),
+        ("202603", "Computing CS2601"),
+        ("202600", "Computing CS2602"),
+        ("2026501", "History HI2601"),
+    ]
+    # A stack per class, each headed on screen (and started on a new sheet when printed).
+    assert page.count('<section class="slip-stack"') == 3
+    assert "Computing, class CS2602: 1 slip<" in page
+
+
 @pytest.mark.parametrize("days", ["0", "61", "many", ""])
 def test_a_validity_out_of_range_is_refused_and_issues_nothing(login, school, days):
     response = _post(
