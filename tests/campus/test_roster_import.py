@@ -267,3 +267,24 @@ def test_a_peer_who_moves_out_of_the_room_or_goes_on_leave_loses_the_role(school
     assert [(a.end_reason, a.ended_by_id) for a in ended] == [(RoleEnd.LEFT_UNIT, admin.id)] * 2
     page = login(admin).get(f"/admin/users/{ended[0].user_id}").get_data(as_text=True)
     assert "Ended when a roster import moved the student out of this class or room" in page
+
+
+def test_a_file_without_the_guardian_columns_keeps_the_guardians_on_record(school):
+    """A second file (a dorm update) without 监护人/监护人电话 erased every guardian's number, the
+    one a counsellor must call within 24 hours of a red warning."""
+    inst, admin = school
+    with_guardians = (
+        HEADER.rstrip("\n")
+        + ",监护人,监护人电话\n"
+        + GOOD.replace("101\n", "101,张父,13912345678\n")
+    )
+    roster.import_roster(db.session, inst, admin, _frame(with_guardians), today=TODAY)
+    moved = GOOD.replace("1栋,101", "1栋,102")
+    roster.import_roster(db.session, inst, admin, _frame(HEADER + moved), today=TODAY)
+    student = db.session.scalar(select(Student).where(Student.student_number == "2026001"))
+    assert student.room.label == "1栋-102"  # the file's word on what it gives
+    assert (student.guardian_name, student.guardian_phone) == ("张父", "13912345678")
+    corrected = with_guardians.replace("张父,13912345678", "张母,13800000000")
+    roster.import_roster(db.session, inst, admin, _frame(corrected), today=TODAY)
+    db.session.refresh(student)
+    assert (student.guardian_name, student.guardian_phone) == ("张母", "13800000000")
