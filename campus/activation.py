@@ -18,6 +18,7 @@ from datetime import date
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
+from itertools import groupby
 
 from argon2 import PasswordHasher
 from sqlalchemy import ColumnElement
@@ -96,17 +97,38 @@ class Cohort:
 
 @dataclass(frozen=True)
 class Slip:
-    """One student's slip, as printed once."""
+    """One student's slip, as printed once, with the department and class it is handed out in."""
 
     name: str
     login: str
     code: str
+    department: str
+    class_name: str
+
+
+@dataclass(frozen=True)
+class SlipStack:
+    """The slips of one class, in the order they are printed: a stack to hand out."""
+
+    department: str
+    class_name: str
+    slips: list[Slip]
 
 
 @dataclass(frozen=True)
 class IssuedBatch:
     batch: ActivationBatch
-    slips: list[Slip]
+    slips: list[Slip]  # by department, class, then student number
+
+    @property
+    def stacks(self) -> list[SlipStack]:
+        """The slips class by class, as whoever hands them out takes them to each class."""
+        return [
+            SlipStack(department, class_name, list(slips))
+            for (department, class_name), slips in groupby(
+                self.slips, key=lambda slip: (slip.department, slip.class_name)
+            )
+        ]
 
 
 class NothingToIssue(Exception):
@@ -270,22 +292,28 @@ def _write_batch(
     submission: str | None,
 ) -> IssuedBatch:
     institution = session.get_one(Institution, cohort.institution_id)
+    # In the order they are handed out: a grade's slips class by class, as the cohort list orders
+    # the classes, each class by student number.
     students = session.execute(
-        select(Student, User)
+        select(Student, User, Department.name, ClassGroup.name)
         .join(User, User.id == Student.user_id)
+        .join(ClassGroup, ClassGroup.id == Student.class_id)
+        .join(Department, Department.id == ClassGroup.department_id)
         .where(
             _in_cohort(cohort),
             student_filter(issuer, Capability.ROSTER),
             Student.enrolment_status == EnrolmentStatus.ENROLLED,
             User.active.is_(True),
         )
-        .order_by(Student.student_number)
+        .order_by(
+            Department.name, Department.id, ClassGroup.name, ClassGroup.id, Student.student_number
+        )
     ).tuples()
-    waiting: list[tuple[Student, User]] = []
+    waiting: list[tuple[Student, User, str, str]] = []
     skipped = 0
-    for student, user in students:
+    for student, user, department, class_name in students:
         if user.password_hash is None:
-            waiting.append((student, user))
+            waiting.append((student, user, department, class_name))
         else:
             skipped += 1
     if not waiting:
@@ -307,7 +335,7 @@ def _write_batch(
     )
     session.add(batch)
     session.flush()
-    user_ids = [user.id for _, user in waiting]
+    user_ids = [user.id for _, user, _, _ in waiting]
     for chunk in range(0, len(user_ids), 500):
         session.execute(
             update(ActivationCode)
@@ -320,7 +348,7 @@ def _write_batch(
             .execution_options(synchronize_session=False)
         )
     slips = []
-    for student, user in waiting:
+    for student, user, department, class_name in waiting:
         code = new_code()
         session.add(
             ActivationCode(
@@ -330,7 +358,15 @@ def _write_batch(
                 expires_at=expires_at,
             )
         )
-        slips.append(Slip(name=student.name, login=user.login, code=code))
+        slips.append(
+            Slip(
+                name=student.name,
+                login=user.login,
+                code=code,
+                department=department,
+                class_name=class_name,
+            )
+        )
     audit.record_on(
         session,
         batch,
@@ -481,5 +517,24 @@ REFUSAL_TEXTS = {
 }
 
 
+# What a freshman can do about a refusal whose words do not already say it: a wrong answer is
+# the same for a mistyped code and an unknown account (so accounts cannot be probed), and both are
+# mended the same way, by checking the slip and, failing that, by a new slip from the department
+# counsellor, who issues one for a single student (`student_cohort`).
+NEXT_STEPS = {
+    Refusal.WRONG: N_(
+        "Check each against your slip: codes never use 0, O, 1, I or L, which are easily misread. "
+        "If it still does not work, ask your department counsellor (辅导员) for a new slip; its "
+        "code replaces the old one."
+    ),
+}
+
+
 def refusal_message(error: ActivationRefused, expired_on: str = "") -> Message:
     return Message(REFUSAL_TEXTS[error.reason], date=expired_on)
+
+
+def next_step(error: ActivationRefused) -> Message | None:
+    """What to do next after `error`, when its message does not say it; None otherwise."""
+    text = NEXT_STEPS.get(error.reason)
+    return None if text is None else Message(text)

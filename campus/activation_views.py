@@ -221,6 +221,7 @@ def _slip_texts() -> dict[str, str]:
         "title": _("Xinqiao account activation"),
         "institution": _("Institution code"),
         "name": _("Name"),
+        "unit": _("Department and class"),
         "login": _("Student number"),
         "code": _("Activation code"),
         "valid": _("Valid through"),
@@ -256,7 +257,13 @@ def first_sign_in() -> ResponseReturnValue:
                     clock.local_date(refused.expired_at - timedelta(seconds=1), zone).isoformat()
                 )
             message = activation.refusal_message(refused, expired_on).shown()
-            return render_template("campus/first_sign_in.html", form=form, refusal=message), 401
+            then = activation.next_step(refused)
+            return render_template(
+                "campus/first_sign_in.html",
+                form=form,
+                refusal=message,
+                next_step=then.shown() if then else None,
+            ), 401
         browser_signed_in(user)  # nothing from the anonymous session survives sign-in
         return redirect(url_for("campus.change_password"))
     return render_template("campus/first_sign_in.html", form=form, refusal=None), (

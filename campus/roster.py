@@ -68,6 +68,7 @@ OPTIONAL_COLUMNS = (
     "enrolment_status",
     "peer_role",
 )
+GUARDIAN_COLUMNS = ("guardian_name", "guardian_phone")
 # Columns of names and words: a cell there starting with = + - @ is a formula, never a value.
 TEXT_COLUMNS = (
     "student_number",
@@ -605,8 +606,13 @@ def import_roster(
     )
     existing = {s.student_number: s for s in session.scalars(known)}
     appointed: dict[Role, list[User]] = {}
+    # A file without the guardian's columns (a dorm update, a class list) says nothing of them: it
+    # keeps the guardian on record, whose number a counsellor must call on a red warning.
+    guardian_given = any(c in table.headers for c in GUARDIAN_COLUMNS)
     for _, row in clean.iterrows():
-        student = _upsert_student(session, institution, row, units, existing, report)
+        student = _upsert_student(
+            session, institution, row, units, existing, report, guardian_given=guardian_given
+        )
         report.peers_ended += end_peer_roles_left_behind(session, institution, actor, student)
         roles = peer_roles(row["peer_role"])
         for role in _appoint_peer(session, institution, actor, student, roles, report):
@@ -692,6 +698,8 @@ def _upsert_student(
     units: _Units,
     existing: dict[str, Student],
     report: RosterImport,
+    *,
+    guardian_given: bool = True,
 ) -> Student:
     department, group, room = _unit(session, institution, row, units, report)
     student = existing.get(row["student_number"])
@@ -721,8 +729,9 @@ def _upsert_student(
     student.department = department
     student.class_group = group
     student.room = room
-    student.guardian_name = row["guardian_name"] or None
-    student.guardian_phone = row["guardian_phone"] or None
+    if guardian_given:
+        student.guardian_name = row["guardian_name"] or None
+        student.guardian_phone = row["guardian_phone"] or None
     student.enrolment_status = STATUSES[(row["enrolment_status"] or "enrolled").lower()]
     return student
 

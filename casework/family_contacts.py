@@ -185,6 +185,44 @@ def known_relation(session: Session, student: Student, guardian_name: str) -> st
     )
 
 
+@dataclass(frozen=True)
+class GuardianOnFile:
+    """The guardian the roster names and the number to call them on, for whoever must call, as
+    the roster import stored them (None when the roster gave none)."""
+
+    name: str | None
+    phone: str | None
+
+    @property
+    def dial(self) -> str:
+        """The number as a `tel:` link dials it: digits (and a leading +) only."""
+        phone = (self.phone or "").strip()
+        digits = "".join(ch for ch in phone if ch.isdigit())
+        return "+" + digits if phone.startswith("+") else digits
+
+    @property
+    def shown_phone(self) -> str:
+        """The number as read aloud: a mainland mobile in groups (139 1234 5678), any other
+        number as the roster gave it."""
+        compact = self.dial
+        if len(compact) == 11 and compact.startswith("1") and compact == (self.phone or "").strip():
+            return f"{compact[:3]} {compact[3:7]} {compact[7:]}"
+        return (self.phone or "").strip()
+
+
+def guardian_to_call(viewer: User, student: Student) -> GuardianOnFile | None:
+    """The guardian on the roster with their phone number, for a viewer whose job is to call the
+    family (the family log's writers: the department's counsellors, the school centre); None for
+    anyone else, who never sees the number (a class or dorm peer, a department leader, an
+    administrator outside the roster's own pages)."""
+    if not can_log_family_contact(viewer, student):
+        return None
+    return GuardianOnFile(
+        name=(student.guardian_name or "").strip() or None,
+        phone=(student.guardian_phone or "").strip() or None,
+    )
+
+
 def tells_guardian(session: Session, data: NewFamilyContact) -> bool:
     """Whether the contact is the guardian told, meeting an open warning's "notify the guardian"
     step (`warning.actions.guardian_reached`): only one that reached them. An unanswered call

@@ -256,17 +256,25 @@ def new_family_contact(student_id: int) -> ResponseReturnValue:
                 )
                 return redirect(url_for("casework_file.page", student_id=student.id) + "#family")
         status = 400
-    return (
-        render_template(
-            "casework/family/form.html",
-            form=form,
-            student=student,
-            scripts=family_contacts.viewer_scripts(),
-            correcting=form.corrects.data,
-            back=back,
-        ),
-        status,
+    # Rendered before the audit commit (which expires the rows), returned only after it: the form
+    # shows the guardian's phone number, so opening it is an audited read of the student.
+    body = render_template(
+        "casework/family/form.html",
+        form=form,
+        student=student,
+        scripts=family_contacts.viewer_scripts(),
+        correcting=form.corrects.data,
+        back=back,
     )
+    audit.record_read_on(
+        db.session,
+        student,
+        actor=current_user,
+        action="family_contact_form",
+        record_type="student_file",
+        detail="guardian_phone=" + ("shown" if student.guardian_phone else "none on roster"),
+    )
+    return body, status
 
 
 def _flash_guardian_step(contact: family_contacts.NewFamilyContact, created: bool) -> None:

@@ -24,6 +24,7 @@ def register(app: Flask) -> None:
 
 def _register_student_file(app: Flask) -> None:
     from campus import workbench
+    from casework import family_contacts
     from casework import file_sections
     from casework import file_views
     from casework import file_workbench
@@ -44,6 +45,8 @@ def _register_student_file(app: Flask) -> None:
     app.jinja_env.globals.update(
         may_open_file=lambda student: may_open_file(current_user, student),
         guardian_step_form=file_views.guardian_step_form,
+        # The guardian's name and number, for who must call them (`_guardian_phone.html`).
+        guardian_to_call=lambda student: family_contacts.guardian_to_call(current_user, student),
         agreement_words=agreement_words,
         gender_labels=GENDER_LABELS,
         enrolment_labels=ENROLMENT_LABELS,

@@ -283,6 +283,18 @@ def test_a_wrong_code_and_an_unknown_account_get_the_same_answer_and_no_session(
     )
 
 
+def test_a_wrong_code_tells_the_freshman_what_to_do_next(app, login, school):
+    """It said only that something was wrong, and a freshman had no one to turn to."""
+    _issue(login(school["admin"]), school["freshmen"])
+    client = app.test_client()
+    client.post("/language/en")
+    page = _activate(client, "202601", "ABCD-EFGH-JKMN").get_data(as_text=True)
+    alert = page.split('role="alert">', 1)[1].split("</p>", 1)[0]
+    assert "Institution, number or activation code is wrong." in alert
+    assert "Check each against your slip" in alert
+    assert "ask your department counsellor (辅导员) for a new slip" in alert
+
+
 def test_a_department_counsellor_issues_for_own_classes_only(app, login, school):
     client = login(school["counsellor"])
     page = client.get("/activation").get_data(as_text=True)
@@ -301,6 +313,29 @@ def test_a_whole_grade_reaches_every_department_for_the_administrator(login, sch
     inst = school["freshmen"].department.institution_id
     response = _post(client, {"cohort": f"grade:{inst}:0:0:2026", "valid_days": 7})
     assert set(_codes(response)) == {"202601", "202602", "202603", "2026501"}
+
+
+def test_a_grades_slips_name_the_class_and_come_class_by_class(login, school, campus):
+    """They came by student number alone, so whoever handed them out sorted them by class."""
+    second = campus.class_group(school["freshmen"].department, "CS2602", grade=2026)
+    campus.student(second, number="202600").user.password_hash = None  # before CS2601's numbers
+    campus.commit()
+    client = login(school["admin"])
+    inst = school["freshmen"].department.institution_id
+    page = _post(client, {"cohort": f"grade:{inst}:0:0:2026", "valid_days": 7}).text
+    slips = page.split('<article class="slip">')[1:]
+    number, unit = re.compile(r"<dd>(\d{6,})</dd>"), re.compile(r'class="unit"[^>]*>([^<]*)<')
+    printed = [(number.search(slip)[1], unit.search(slip)[1]) for slip in slips]
+    assert printed == [
+        ("202601", "Computing CS2601"),
+        ("202602", "Computing CS2601"),
+        ("202603", "Computing CS2601"),
+        ("202600", "Computing CS2602"),
+        ("2026501", "History HI2601"),
+    ]
+    # A stack per class, each headed on screen (and started on a new sheet when printed).
+    assert page.count('<section class="slip-stack"') == 3
+    assert "Computing, class CS2602: 1 slip<" in page
 
 
 @pytest.mark.parametrize("days", ["0", "61", "many", ""])

@@ -292,3 +292,24 @@ def test_a_mistyped_unit_name_suggests_the_existing_one_instead_of_creating_it(s
     assert "unknown class '计科2602班' in 计算机学院: tick" in reasons[5]
     assert "unknown dorm room 1栋-103: tick" in reasons[5]
     assert _count(Student) == 0
+
+
+def test_a_file_without_the_guardian_columns_keeps_the_guardians_on_record(school):
+    """A second file (a dorm update) without 监护人/监护人电话 erased every guardian's number, the
+    one a counsellor must call within 24 hours of a red warning."""
+    inst, admin = school
+    with_guardians = (
+        HEADER.rstrip("\n")
+        + ",监护人,监护人电话\n"
+        + GOOD.replace("101\n", "101,张父,13912345678\n")
+    )
+    roster.import_roster(db.session, inst, admin, _frame(with_guardians), today=TODAY)
+    moved = GOOD.replace("1栋,101", "1栋,102")
+    roster.import_roster(db.session, inst, admin, _frame(HEADER + moved), today=TODAY)
+    student = db.session.scalar(select(Student).where(Student.student_number == "2026001"))
+    assert student.room.label == "1栋-102"  # the file's word on what it gives
+    assert (student.guardian_name, student.guardian_phone) == ("张父", "13912345678")
+    corrected = with_guardians.replace("张父,13912345678", "张母,13800000000")
+    roster.import_roster(db.session, inst, admin, _frame(corrected), today=TODAY)
+    db.session.refresh(student)
+    assert (student.guardian_name, student.guardian_phone) == ("张母", "13800000000")
