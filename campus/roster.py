@@ -68,7 +68,14 @@ OPTIONAL_COLUMNS = (
     "enrolment_status",
     "peer_role",
 )
-GUARDIAN_COLUMNS = ("guardian_name", "guardian_phone")
+# What a column the file does not have keeps for a student already on record: a second file (a
+# dorm update, a class list) says nothing of the guardian, whose number a counsellor must call
+# on a red warning, nor of a leave recorded since, nor of the room.
+KEPT_UNLESS_GIVEN = {
+    "guardian": ("guardian_name", "guardian_phone"),
+    "enrolment_status": ("enrolment_status",),
+    "room": ("dorm", "dorm_building", "room"),
+}
 # Columns of names and words: a cell there starting with = + - @ is a formula, never a value.
 TEXT_COLUMNS = (
     "student_number",
@@ -606,13 +613,11 @@ def import_roster(
     )
     existing = {s.student_number: s for s in session.scalars(known)}
     appointed: dict[Role, list[User]] = {}
-    # A file without the guardian's columns (a dorm update, a class list) says nothing of them: it
-    # keeps the guardian on record, whose number a counsellor must call on a red warning.
-    guardian_given = any(c in table.headers for c in GUARDIAN_COLUMNS)
+    given = {
+        field for field, columns in KEPT_UNLESS_GIVEN.items() if set(columns) & table.headers.keys()
+    }
     for _, row in clean.iterrows():
-        student = _upsert_student(
-            session, institution, row, units, existing, report, guardian_given=guardian_given
-        )
+        student = _upsert_student(session, institution, row, units, existing, report, given=given)
         report.peers_ended += end_peer_roles_left_behind(session, institution, actor, student)
         roles = peer_roles(row["peer_role"])
         for role in _appoint_peer(session, institution, actor, student, roles, report):
@@ -699,10 +704,13 @@ def _upsert_student(
     existing: dict[str, Student],
     report: RosterImport,
     *,
-    guardian_given: bool = True,
+    given: set[str] | None = None,
 ) -> Student:
+    """Add or update the row's student; for one on record, a field whose columns the file lacks
+    (`KEPT_UNLESS_GIVEN`) stays as it is (`given`: the fields the file has; None, all)."""
     department, group, room = _unit(session, institution, row, units, report)
     student = existing.get(row["student_number"])
+    kept = set() if student is None or given is None else KEPT_UNLESS_GIVEN.keys() - given
     if student is None:
         user = User(
             institution_id=institution.id,
@@ -728,11 +736,13 @@ def _upsert_student(
     student.birth_date = birth
     student.department = department
     student.class_group = group
-    student.room = room
-    if guardian_given:
+    if "room" not in kept:
+        student.room = room
+    if "guardian" not in kept:
         student.guardian_name = row["guardian_name"] or None
         student.guardian_phone = row["guardian_phone"] or None
-    student.enrolment_status = STATUSES[(row["enrolment_status"] or "enrolled").lower()]
+    if "enrolment_status" not in kept:
+        student.enrolment_status = STATUSES[(row["enrolment_status"] or "enrolled").lower()]
     return student
 
 

@@ -15,6 +15,7 @@ from campus.extensions import db
 from campus.models import ClassGroup
 from campus.models import DormBuilding
 from campus.models import DormRoom
+from campus.models import EnrolmentStatus
 from campus.models import Role
 from campus.models import RoleAssignment
 from campus.models import RoleEnd
@@ -313,3 +314,21 @@ def test_a_file_without_the_guardian_columns_keeps_the_guardians_on_record(schoo
     roster.import_roster(db.session, inst, admin, _frame(corrected), today=TODAY)
     db.session.refresh(student)
     assert (student.guardian_name, student.guardian_phone) == ("张母", "13800000000")
+
+
+def test_a_class_list_without_status_or_dorm_columns_keeps_a_leave_and_the_rooms(school):
+    """A file of names and classes alone put every student on leave back to enrolled (back into
+    screenings and peer roles) and emptied every room."""
+    inst, admin = school
+    roster.import_roster(db.session, inst, admin, _frame(HEADER + GOOD), today=TODAY)
+    on_leave = db.session.scalar(select(Student).where(Student.student_number == "2026002"))
+    on_leave.enrolment_status = EnrolmentStatus.ON_LEAVE
+    db.session.commit()
+    class_list = "student_number,name,gender,birth_date,department,class\n" + "".join(
+        line.rsplit(",", 3)[0] + "\n" for line in GOOD.splitlines()
+    )
+    roster.import_roster(db.session, inst, admin, _frame(class_list), today=TODAY)
+    students = {s.student_number: s for s in db.session.scalars(select(Student)).all()}
+    assert students["2026002"].enrolment_status is EnrolmentStatus.ON_LEAVE
+    assert students["2026001"].enrolment_status is EnrolmentStatus.ENROLLED
+    assert [students[n].room.label for n in ("2026001", "2026002")] == ["1栋-101", "1栋-102"]
