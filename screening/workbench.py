@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from campus.i18n import shown_name
 from campus.models import User
+from campus.workbench import Figure
+from campus.workbench import Group
 from campus.workbench import Item
 from campus.workbench import Urgency
 from screening import campaigns
@@ -129,3 +131,36 @@ def department_items(session: Session, user: User, now: datetime) -> list[Item]:
         urgency = Urgency.THIS_WEEK if found.remaining else Urgency.INFO
         items.append(Item(found.remaining, text, url, urgency, detail))
     return items
+
+
+def department_overview(
+    session: Session, user: User, now: datetime, department_ids: list[int]
+) -> list[Group]:
+    """On a department's overview card: per open campaign, how many of the department's students
+    due have not completed it yet, linking to who (`screening.progress`)."""
+    figures: dict[int, list[Figure]] = {}
+    for found in progress.open_progress(session, user, now):
+        if found.department.id not in department_ids:
+            continue
+        cover = found.coverage
+        figures.setdefault(found.department.id, []).append(
+            Figure(
+                found.remaining,
+                _("%(campaign)s: not completed yet", campaign=shown_name(found.campaign)),
+                url_for(
+                    "screening.department_progress",
+                    campaign_id=found.campaign.id,
+                    department_id=found.department.id,
+                ),
+                detail=_(
+                    "%(done)s of %(total)s completed (%(pct)s%%).",
+                    done=cover.completed,
+                    total=cover.total,
+                    pct=cover.percent_completed,
+                ),
+            )
+        )
+    return [
+        Group(department_id, _("Screening"), tuple(shown), order=2)
+        for department_id, shown in figures.items()
+    ]
