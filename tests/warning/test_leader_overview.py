@@ -10,7 +10,9 @@ from datetime import timedelta
 
 from campus import clock
 from campus.models import Role
+from referrals.models import ReferralStatus
 from tests.factories import phq9_signal
+from tests.factories import referral_in
 
 FIGURE = re.compile(
     r'<li class="figure[^"]*">\s*(?:<a href="(?P<url>[^"]*)">|<span>)<strong>(?P<count>\d+)'
@@ -100,3 +102,20 @@ def test_a_leader_of_two_departments_sees_each_apart(network, campus, login):
 def test_a_department_counsellor_has_no_overview_card(network, login):
     phq9_signal(network.student, 22)
     assert _cards(login(network.dept_counsellor).get("/").get_data(as_text=True)) == {}
+
+
+def test_referrals_are_counted_for_the_department_without_a_link_to_the_clinical_record(
+    network, campus, login
+):
+    hospital = campus.hospital(network.institution, "Brain Hospital")
+    for student in (network.student, network.other_student):
+        warning = phq9_signal(student, 22)
+        assert warning is not None
+        referral_in(ReferralStatus.SENT, warning, network.school_counsellor, hospital)
+    campus.commit()
+
+    page = login(network.dept_leader).get("/").get_data(as_text=True)
+    count, url, _ = _cards(page)["Computing at a glance"]["Students referred to a hospital"]
+    assert count == 1  # Computing's; History's is not the leader's
+    assert url is None
+    assert "/referrals/" not in page
