@@ -1,6 +1,7 @@
 """What the screening domain puts on the workbench: a student's own screening to do (or done),
 the coverage of the open campaigns a staff member set up, from the campaign pages' counts, and a
-department's progress in them for its counsellor and leader (`screening.progress`)."""
+department's progress in them for its counsellor (a line) and leader (a figure on the
+department's overview card), from `screening.progress`."""
 
 from __future__ import annotations
 
@@ -101,8 +102,9 @@ def campaign_items(session: Session, user: User, now: datetime) -> list[Item]:
 
 
 def department_items(session: Session, user: User, now: datetime) -> list[Item]:
-    """For a department counsellor or leader: one line per open campaign and department of
-    theirs, how many of its students due have completed it, linking to who has not."""
+    """For a department counsellor: one line per open campaign and department of theirs, how
+    many of its students due have completed it, linking to who has not (a leader reads it on the
+    department's overview card, `department_overview`)."""
     items = []
     for found in progress.open_progress(session, user, now):
         cover = found.coverage
