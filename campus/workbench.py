@@ -92,6 +92,7 @@ class Figure:
     url: str | None = None  # None where the viewer has no list of them (a clinical record)
     tone: str = ""  # "red", "yellow", "blue" (a warning level's colour) or "late"
     detail: str = ""  # a second line: a breakdown, e.g. which steps are overdue
+    wide: bool = False  # the whole row, for a long label (a campaign's name)
 
 
 @dataclass(frozen=True)

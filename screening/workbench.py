@@ -160,6 +160,7 @@ def department_overview(
                     total=cover.total,
                     pct=cover.percent_completed,
                 ),
+                wide=True,
             )
         )
     return [

@@ -196,6 +196,7 @@ def overview_groups(
                             _("Not in yet this week"),
                             url_for("warning.weekly_reports", department=department_id),
                             detail=_("%(num)s classes and dorm rooms report weekly.", num=owed),
+                            wide=True,
                         ),
                     ),
                     order=1,
