@@ -266,11 +266,13 @@ def set_language(code: str) -> ResponseReturnValue:
 def home() -> ResponseReturnValue:
     if not current_user.is_authenticated:
         return redirect(url_for("campus.login"))
-    items = workbench.items_for(current_app, db.session, current_user, clock.now())
+    now = clock.now()
+    items = workbench.items_for(current_app, db.session, current_user, now)
     held = current_user.assignments(Role.STUDENT)
     return render_template(
         "campus/home.html",
         items=items,
+        overview=workbench.overview_for(current_app, db.session, current_user, now),
         student_help=bool(held),
         on_duty=_students_on_duty_phone(held[0].institution_id) if held else None,
         help_entries=nav.help_entries(current_app),

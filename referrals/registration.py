@@ -55,6 +55,9 @@ def register(app: Flask) -> None:
     _register_nav(app)
     workbench.register(app, referrals_workbench.centre_items, set(CLINICAL_READERS), order=40)
     liaison = {Role.HOSPITAL_LIAISON}
+    workbench.register_overview(
+        app, referrals_workbench.department_overview, {Role.DEPT_LEADER}, order=40
+    )
     workbench.register(app, referrals_workbench.liaison_items, liaison, order=40)
     scheduler.register_sweep(app, "referrals.plan_owner_gone", leave.owner_gone_sweep)
     holdings.register(app, leave.holding, order=30)

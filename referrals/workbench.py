@@ -7,6 +7,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask import url_for
+from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func
 from sqlalchemy import select
@@ -15,12 +16,18 @@ from sqlalchemy.orm import Session
 from campus import clock
 from campus.models import Student
 from campus.models import User
+from campus.scope import Capability
+from campus.scope import student_filter
+from campus.workbench import Figure
+from campus.workbench import Group
 from campus.workbench import Item
 from campus.workbench import Urgency
 from referrals import leave
 from referrals import permissions
 from referrals import services
+from referrals import states
 from referrals.models import LeaveOfAbsence
+from referrals.models import LeaveStatus
 from referrals.models import Referral
 from referrals.models import ReferralStatus
 from referrals.services import ReferralSettings
@@ -119,3 +126,51 @@ def centre_items(session: Session, user: User, now: datetime) -> list[Item]:
         )
         items.append(Item(count, text, url_for("referrals.index", stalled=1), Urgency.THIS_WEEK))
     return items
+
+
+def department_overview(
+    session: Session, user: User, now: datetime, department_ids: list[int]
+) -> list[Group]:
+    """On a department's overview card: how many of its students have a referral in progress
+    (sent, not yet ended), are on leave, or are back at school with their follow-ups still
+    running. Counts only, without a link: referrals and leaves are clinical records the
+    department does not read (`permissions.CLINICAL_READERS`); how many there are is what it
+    needs to plan for, as the administrator's referral KPIs are per department."""
+    in_department = (
+        student_filter(user, Capability.WARNING),
+        Student.department_id.in_(department_ids),
+    )
+    referred: dict[int, int] = {
+        department_id: count
+        for department_id, count in session.execute(
+            select(Student.department_id, func.count(Referral.student_id.distinct()))
+            .join(Student, Student.id == Referral.student_id)
+            .where(*in_department, Referral.status.in_(states.ACTIVE))
+            .group_by(Student.department_id)
+        ).all()
+    }
+    leaves: dict[tuple[int, LeaveStatus], int] = {
+        (department_id, LeaveStatus(status)): count
+        for department_id, status, count in session.execute(
+            select(Student.department_id, LeaveOfAbsence.status, func.count())
+            .join(Student, Student.id == LeaveOfAbsence.student_id)
+            .where(
+                *in_department,
+                LeaveOfAbsence.status.in_((LeaveStatus.ON_LEAVE, LeaveStatus.RETURNED)),
+            )
+            .group_by(Student.department_id, LeaveOfAbsence.status)
+        ).all()
+    }
+    groups = []
+    for department_id in department_ids:
+        figures = (
+            Figure(referred.get(department_id, 0), _("Students referred to a hospital")),
+            Figure(leaves.get((department_id, LeaveStatus.ON_LEAVE), 0), _("Students on leave")),
+            Figure(
+                leaves.get((department_id, LeaveStatus.RETURNED), 0),
+                _("Back from leave, follow-ups running"),
+            ),
+        )
+        if any(f.count for f in figures):
+            groups.append(Group(department_id, _("Referrals and leave"), figures, order=3))
+    return groups

@@ -16,7 +16,6 @@ from campus.first_week import FirstStep
 from campus.first_week import register_step
 from campus.models import Role
 from screening import campaigns
-from screening import progress
 from screening import views
 from screening import vocabulary
 from screening import workbench as screening_workbench
@@ -47,8 +46,11 @@ def register(app: Flask) -> None:
     )
     workbench.register(app, screening_workbench.student_items, {Role.STUDENT}, order=10)
     workbench.register(app, screening_workbench.campaign_items, campaigners, order=30)
-    workbench.register(
-        app, screening_workbench.department_items, set(progress.DEPARTMENT_ROLES), order=30
+    # The counsellor chases the students to screen; the leader reads the same figure on the
+    # department's overview card (once, not again as a line of the workbench).
+    workbench.register(app, screening_workbench.department_items, {Role.DEPT_COUNSELLOR}, order=30)
+    workbench.register_overview(
+        app, screening_workbench.department_overview, {Role.DEPT_LEADER}, order=30
     )
     register_step(
         app,

@@ -1,6 +1,7 @@
 """What the screening domain puts on the workbench: a student's own screening to do (or done),
 the coverage of the open campaigns a staff member set up, from the campaign pages' counts, and a
-department's progress in them for its counsellor and leader (`screening.progress`)."""
+department's progress in them for its counsellor (a line) and leader (a figure on the
+department's overview card), from `screening.progress`."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from campus.i18n import shown_name
 from campus.models import User
+from campus.workbench import Figure
+from campus.workbench import Group
 from campus.workbench import Item
 from campus.workbench import Urgency
 from screening import campaigns
@@ -99,8 +102,9 @@ def campaign_items(session: Session, user: User, now: datetime) -> list[Item]:
 
 
 def department_items(session: Session, user: User, now: datetime) -> list[Item]:
-    """For a department counsellor or leader: one line per open campaign and department of
-    theirs, how many of its students due have completed it, linking to who has not."""
+    """For a department counsellor: one line per open campaign and department of theirs, how
+    many of its students due have completed it, linking to who has not (a leader reads it on the
+    department's overview card, `department_overview`)."""
     items = []
     for found in progress.open_progress(session, user, now):
         cover = found.coverage
@@ -129,3 +133,37 @@ def department_items(session: Session, user: User, now: datetime) -> list[Item]:
         urgency = Urgency.THIS_WEEK if found.remaining else Urgency.INFO
         items.append(Item(found.remaining, text, url, urgency, detail))
     return items
+
+
+def department_overview(
+    session: Session, user: User, now: datetime, department_ids: list[int]
+) -> list[Group]:
+    """On a department's overview card: per open campaign, how many of the department's students
+    due have not completed it yet, linking to who (`screening.progress`)."""
+    figures: dict[int, list[Figure]] = {}
+    for found in progress.open_progress(session, user, now):
+        if found.department.id not in department_ids:
+            continue
+        cover = found.coverage
+        figures.setdefault(found.department.id, []).append(
+            Figure(
+                found.remaining,
+                _("%(campaign)s: not completed yet", campaign=shown_name(found.campaign)),
+                url_for(
+                    "screening.department_progress",
+                    campaign_id=found.campaign.id,
+                    department_id=found.department.id,
+                ),
+                detail=_(
+                    "%(done)s of %(total)s completed (%(pct)s%%).",
+                    done=cover.completed,
+                    total=cover.total,
+                    pct=cover.percent_completed,
+                ),
+                wide=True,
+            )
+        )
+    return [
+        Group(department_id, _("Screening"), tuple(shown), order=2)
+        for department_id, shown in figures.items()
+    ]

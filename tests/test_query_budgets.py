@@ -50,6 +50,7 @@ class Campus:
     counsellor: User
     director: User
     committee: User
+    leader: User
     students: list[Student] = field(default_factory=list)
 
 
@@ -65,6 +66,7 @@ def school(campus) -> Campus:
         counsellor=campus.staff(inst, Role.SCHOOL_COUNSELLOR),
         director=campus.staff(inst, Role.DIRECTOR),
         committee=campus.staff(inst, Role.CLASS_COMMITTEE, group=group),
+        leader=campus.staff(inst, Role.DEPT_LEADER, department=dept),
     )
     campus.commit()
     return school
@@ -150,6 +152,13 @@ BUDGETS = {
     ("counsellor", "/"): 15,
     # Only this week's reports and the task list; class members work from no deadline.
     ("committee", "/"): 4,
+    # The department leader: her workbench lines as a counsellor's (the user, the unread count,
+    # reds and yellows, overdue, tasks, deadlines, the month's family contacts, who is on duty: 8),
+    # then her departments' overview card, whatever the number of departments: open warnings by
+    # level, missed deadlines by step, the department's classes and rooms and this week's reports
+    # (4: the filed ones, the class and dorm reporters), the open campaigns' counts, referrals,
+    # leaves, the departments' names (10).
+    ("leader", "/"): 18,
     # As the counsellor's, plus this term's glance: deadlines and screening KPI tables (4, and
     # 1 for the response policies that set the deadlines, which place each at its level), the
     # month's key students whose family was contacted (1) and the interview list's count (1).

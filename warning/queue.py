@@ -75,14 +75,14 @@ class QueuePage:
     counsellors: dict[int, str] = field(default_factory=dict)  # warning id -> its case counsellor
 
 
-def _missed(now: datetime):
+def missed(now: datetime):
     """A deadline that passed and whose work is still not done. An escalated deadline stays
     missed until the work is done; a superseded one (level changed, warning closed) never is."""
     return and_(Deadline.due_at < now, Deadline.met_at.is_(None), Deadline.superseded_at.is_(None))
 
 
 def _overdue(now: datetime):
-    return exists().where(Deadline.warning_id == EarlyWarning.id, _missed(now))
+    return exists().where(Deadline.warning_id == EarlyWarning.id, missed(now))
 
 
 def _unacknowledged_red():
@@ -109,8 +109,8 @@ def queue(session: Session, user: User, flt: QueueFilter, now: datetime) -> Queu
     total = session.scalar(select(func.count()).select_from(narrow.subquery())) or 0
     rows = _page_rows(session, user, flt, now)
     ids = [warning.id for warning, _, _ in rows]
-    missed = _missed_among(session, ids, now)
-    shown = [(w, s, d, w.id in missed) for w, s, d in rows]
+    late = _missed_among(session, ids, now)
+    shown = [(w, s, d, w.id in late) for w, s, d in rows]
     next_due = _next_due(session, ids)
     return QueuePage(
         shown,
@@ -119,7 +119,7 @@ def queue(session: Session, user: User, flt: QueueFilter, now: datetime) -> Queu
         next_due=next_due,
         escalated={
             warning_id: first
-            for warning_id, first in missed.items()
+            for warning_id, first in late.items()
             if (after := next_due.get(warning_id)) is None or after.due_at >= now
         },
         counsellors=_counsellors(session, [warning for warning, _, _ in rows]),
@@ -197,13 +197,13 @@ def filtered(query, user: User, flt: QueueFilter, now: datetime):
 def _missed_among(
     session: Session, warning_ids: list[int], now: datetime
 ) -> dict[int, tuple[datetime, str]]:
-    """Which of these warnings have a missed deadline (see `_missed`), each with the earliest's
+    """Which of these warnings have a missed deadline (see `missed`), each with the earliest's
     time and kind (of several due at that moment, the first written)."""
     if not warning_ids:
         return {}
     earliest = (
         select(Deadline.warning_id, func.min(Deadline.due_at).label("due_at"))
-        .where(Deadline.warning_id.in_(warning_ids), _missed(now))
+        .where(Deadline.warning_id.in_(warning_ids), missed(now))
         .group_by(Deadline.warning_id)
         .subquery()
     )
@@ -215,7 +215,7 @@ def _missed_among(
                 Deadline.warning_id == earliest.c.warning_id, Deadline.due_at == earliest.c.due_at
             ),
         )
-        .where(_missed(now))
+        .where(missed(now))
         .order_by(Deadline.id)
     )
     first: dict[int, tuple[datetime, str]] = {}

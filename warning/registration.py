@@ -16,6 +16,7 @@ from warning import escalation
 from warning import handover
 from warning import help_views
 from warning import labels
+from warning import overview
 from warning import permissions
 from warning import policy_words
 from warning import response_views
@@ -123,3 +124,4 @@ def _register_workbench(app: Flask) -> None:
     workbench.register(app, warning_workbench.staff_items, set(views.QUEUE_ROLES), order=10)
     workbench.register(app, warning_workbench.task_items, set(permissions.TASK_ROLES), order=15)
     workbench.register(app, warning_workbench.reporter_items, reporters, order=12)
+    workbench.register_overview(app, overview.overview_groups, {Role.DEPT_LEADER}, order=10)

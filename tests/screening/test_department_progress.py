@@ -273,15 +273,22 @@ def test_a_part_submitted_shows_as_started_and_never_its_score(
     assert "0 completed, 1 started but not finished, 2 not started." in home
 
 
-def test_the_department_leader_sees_the_same_line_and_list(campus, school, make_campaign, login):
+def test_the_department_leader_sees_the_count_on_the_departments_card_and_the_list(
+    campus, school, make_campaign, login
+):
     leader = campus.staff(school.institution, Role.DEPT_LEADER, department=school.computing)
     campus.commit()
     campaign = make_campaign()
     client = login(leader)
 
-    assert "2026 freshman intake, Computing: 0 of 3 screened" in client.get("/").get_data(
-        as_text=True
-    )
+    home = client.get("/").get_data(as_text=True)
+    card = home.split('<section class="card overview"', 1)[1].split("</section>", 1)[0]
+    assert "Computing at a glance" in card
+    assert f'<a href="{_list_url(campaign, school.computing)}"><strong>3</strong>' in card
+    assert "2026 freshman intake: not completed yet" in card
+    assert "0 of 3 completed (0.0%)." in card
+    # Once on the card, not again as a line of the workbench (the counsellor's).
+    assert "0 of 3 screened" not in home
     page = client.get(_list_url(campaign, school.computing)).get_data(as_text=True)
     assert "Classmate" in page
     assert "Mathematician" not in page
