@@ -345,14 +345,33 @@ def guardian_reached(
     unit of work. It is the only way the step is met: the warning page's "Guardian notified" form
     logs a family contact (`casework.family_contacts`), so one call is one record, in the
     student's family contacts and the month's figure as well as on the warning. False when there
-    is nothing it meets (no open warning, no notice owed, or not the actor's to give)."""
+    is nothing it meets (no open warning, no notice owed, or not the actor's to give): where no
+    notice is owed (a yellow warning, or a guardian told already) the contact is still on the
+    timeline, as the guardian spoken with (`guardian_contacted`), so the warning's story holds
+    every call to the family whatever its level."""
     warning = _guardian_step_of(session, actor, student)
-    if warning is None or not response.meet(session, warning, ["guardian_notified"], now):
+    if warning is None:
+        return False
+    if not response.meet(session, warning, ["guardian_notified"], now):
+        _event(session, warning, actor, "guardian_contacted", now, method=_method(method), note=who)
         return False
     _event(session, warning, actor, "guardian_notified", now, method=_method(method), note=who)
     flag_modified(warning, "owner_tier")  # a racing action on the version it was read at loses
     audit.record_on(session, warning, actor=actor, action="warning.guardian", record_type="warning")
     return True
+
+
+def guardian_notice_owed(session: Session, student: Student) -> bool:
+    """Whether the student's open warning still owes the guardian's notice (a red, by default):
+    what a call that did not reach the family leaves to do, and only then."""
+    warning = session.scalar(
+        select(EarlyWarning).where(
+            EarlyWarning.student_id == student.id, EarlyWarning.status == WarningStatus.OPEN
+        )
+    )
+    return warning is not None and any(
+        deadline.kind == "guardian_notified" for deadline in response.still_owed(session, warning)
+    )
 
 
 def guardian_not_reached(
@@ -364,16 +383,13 @@ def guardian_not_reached(
     outcome: str,
     now: datetime,
 ) -> bool:
-    """A family contact that did not tell the guardian (`outcome`: not reached, or she would not
-    talk) while the open warning owes the notice: an attempt on its timeline, as an unanswered
-    call to the student is, and the notice still owed; in the caller's unit of work. Before, the
-    attempt was in the student's family contacts only, and the warning read as if no one had
-    tried. False when there is nothing it belongs to (no open warning, no notice owed, or not
-    the actor's to give)."""
+    """A family contact that did not reach the guardian (`outcome`: not reached, or she would not
+    talk): an attempt on the open warning's timeline, at every level, as an unanswered call to
+    the student is, and a notice owed still owed; in the caller's unit of work. Before, the
+    attempt was on a red's timeline only, and a yellow's read as if no one had tried. False when
+    there is nothing it belongs to (no open warning, or not the actor's to contact)."""
     warning = _guardian_step_of(session, actor, student)
-    if warning is None or not any(
-        deadline.kind == "guardian_notified" for deadline in response.still_owed(session, warning)
-    ):
+    if warning is None:
         return False
     _event(
         session,

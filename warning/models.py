@@ -212,8 +212,9 @@ class WarningEvent(Model):
     at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     # opened, signal_attached, level_changed, override, acknowledged, contact, guardian_notified,
-    # guardian_attempt, assessment, peer_watch_assigned, follow_up_scheduled, escalated,
-    # superseded (a step a rise took off the old level's plan), closed, reopened
+    # guardian_attempt, guardian_contacted (no notice owed), assessment, peer_watch_assigned,
+    # follow_up_scheduled, escalated, superseded (a step a rise took off the old level's plan),
+    # closed, reopened
     kind: Mapped[str] = mapped_column(String(30))
     from_level: Mapped[int | None] = mapped_column(Integer)
     to_level: Mapped[int | None] = mapped_column(Integer)

@@ -300,6 +300,7 @@ def _event_labels() -> dict[str, str]:
         "task_done": _("Done by the class or dorm"),
         "guardian_notified": _("Guardian notified"),
         "guardian_attempt": _("Tried to reach the guardian"),
+        "guardian_contacted": _("Spoke with the guardian"),
         "assessment": _("Assessment"),
         "interview_held": _("Post-screening interview held"),
         "peer_watch_assigned": _("Peer watch arranged"),
