@@ -918,6 +918,60 @@ def complete_task(
     return task
 
 
+# The peer watch's check-in on the counsellor's timeline: the watch goes on until its end.
+WATCH_GOES_ON = N_("the watch goes on until %(day)s")
+
+
+def watch_goes_on(session: Session, task: Task, now: datetime) -> bool:
+    """Whether a tap on `task` today is a check-in that keeps it open, not its end: a peer watch
+    of an open warning before its last day (the institution's calendar). A week's watch ended by
+    one tap on its first day, and the counsellor's timeline read the watch as done. Its last day
+    (or after, when no one tapped) the tap ends it, as any peer task."""
+    if task.kind != "peer_watch" or task.warning_id is None or task.done_at is not None:
+        return False
+    warning = session.get(EarlyWarning, task.warning_id)
+    if warning is None or warning.status != WarningStatus.OPEN:
+        return False
+    zone = clock.institution_zone(session.get(Institution, task.institution_id))
+    return clock.local_date(now, zone) < clock.local_date(task.due_at, zone)
+
+
+def check_in_on_watch(
+    session: Session, actor: User, task: Task, now: datetime, *, note: str | None = None
+) -> bool:
+    """A peer's check-in on the peer watch `task` (`watch_goes_on`): on the warning's timeline
+    with what she wrote, the latest on the task for her list, the watch still open until its
+    end; a class-owed watch deadline is met (she keeps company, as a tick did). False, writing
+    nothing, when she already checked in today (a second tap from a page loaded before). The
+    peer is told nothing a blue's check-in would not tell her. Commits."""
+    if not permissions.can_complete_task(actor, task):
+        raise ActionNotAllowed("task")
+    warning = session.get_one(EarlyWarning, task.warning_id)
+    zone = clock.institution_zone(session.get(Institution, task.institution_id))
+    if task.checked_in_at is not None and clock.local_date(
+        task.checked_in_at, zone
+    ) == clock.local_date(now, zone):
+        return False
+    task.checked_in_at = now
+    done_note = (note or "").strip()[:500] or None
+    end = clock.local_date(task.due_at, zone).isoformat()
+    _event(
+        session,
+        warning,
+        actor,
+        "peer_check_in",
+        now,
+        outcome=WATCH_GOES_ON % {"day": end},
+        outcome_key=WATCH_GOES_ON,
+        outcome_params={"day": end},
+        note=done_note,
+    )
+    response.meet(session, warning, ["peer_watch"], now, owed_up_to=OwnerTier.CLASS)
+    audit.record_on(session, task, actor=actor, action="task.check_in", record_type="task")
+    session.commit()
+    return True
+
+
 def _close_own_copies(session: Session, actor: User, task: Task, now: datetime) -> None:
     """Close the same request reaching `actor` by her other role (a dorm informant who is also
     her class's committee member is asked by the class and by the room, and sees it once): she

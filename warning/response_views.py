@@ -448,6 +448,21 @@ def task_done(task_id: int):
     leave = leave_rules.leave_of_task(db.session, task)
     now = clock.now()
     try:
+        if leave is None and actions.watch_goes_on(db.session, task, now):
+            # Before its last day a peer watch's tap is a day's company, not its end.
+            if actions.check_in_on_watch(db.session, current_user, task, now, note=note):
+                flash(
+                    _(
+                        "Thank you. Today's check-in is recorded. Please keep %(name)s company "
+                        "until %(when)s.",
+                        name=task.student.name if task.student else "",
+                        when=due_words(task.due_at, now),
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("You already checked in today. Thank you."), "info")
+            return redirect(url_for("response.tasks"))
         if leave is not None:
             leave_rules.complete_task(db.session, current_user, leave, task, note, now)
         else:

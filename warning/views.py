@@ -298,6 +298,7 @@ def _event_labels() -> dict[str, str]:
         "contact": _("Contact"),
         "contact_attempt": _("Tried to reach the student"),
         "task_done": _("Done by the class or dorm"),
+        "peer_check_in": _("Checked in by the class or dorm"),
         "guardian_notified": _("Guardian notified"),
         "guardian_attempt": _("Tried to reach the guardian"),
         "guardian_contacted": _("Spoke with the guardian"),
