@@ -301,9 +301,14 @@ def test_dorm_informant_completes_the_peer_watch_and_meets_the_deadline(login, n
     assert response.status_code == 302
     db.session.expire_all()
     assert "peer_watch" not in open_deadlines(warning)
+    # Before its last day the tap was a day's company: the watch goes on, once a day.
     again = client.post(f"/tasks/{task.id}/done", data={"note": "twice"})
     assert again.status_code == 302
-    assert db.session.get(Task, task.id).done_note == "We eat together"
+    assert db.session.get(Task, task.id).done_at is None
+    notes = db.session.scalars(
+        select(WarningEvent.note).where(WarningEvent.kind == "peer_check_in")
+    ).all()
+    assert notes == ["We eat together"]
 
 
 def test_what_the_peer_wrote_reaches_the_staff_on_the_timeline(login, network):
@@ -312,6 +317,7 @@ def test_what_the_peer_wrote_reaches_the_staff_on_the_timeline(login, network):
     when she asked for it: what the informant writes at the end of the watch still reaches her."""
     warning = open_warning(network.student, Level.RED)
     _class_task, task = arrange_peer_watch(warning, network.dept_counsellor)
+    clock.set_now(task.due_at - timedelta(hours=1))  # the watch's last day: the tap ends it
     login(network.dorm_informant).post(
         f"/tasks/{task.id}/done", data={"note": "She cannot sleep even with pills"}
     )
