@@ -42,10 +42,12 @@ from campus.i18n import N_
 from campus.i18n import Message
 from campus.models import Institution
 from campus.models import Role
+from campus.models import RoleAssignment
 from campus.models import Student
 from campus.models import User
 from campus.notifications import Notification
 from campus.notifications import notify
+from campus.notifications import notify_many
 from campus.scope import Capability
 from campus.scope import student_filter
 from warning import caseload
@@ -856,6 +858,49 @@ def do_close(
     )
     review.plan_review(session, actor, warning, warning.student, review_date)
     reports.mark_followed_up(session, warning, now)
+    _tell_department_closed(session, warning)
+
+
+# What the student's department counsellor reads when the centre closes the warning: no outcome,
+# no clinical word; the inbox names the student in-app (never in the mail).
+CLOSED_FOR_DEPARTMENT_TEXT = N_(
+    "The mental health centre has closed a warning for a student of your department. The "
+    "review date is on the student's warning page."
+)
+
+
+def _tell_department_closed(session: Session, warning: EarlyWarning) -> None:
+    """Tell the student's department counsellors that the centre closed the warning (解除预警),
+    in the caller's unit of work: they follow the student, and learned of it only by finding
+    the warning gone from their queue."""
+    counsellors = sorted(
+        set(
+            session.scalars(
+                select(RoleAssignment.user_id)
+                .join(User, User.id == RoleAssignment.user_id)
+                .where(
+                    RoleAssignment.role == Role.DEPT_COUNSELLOR,
+                    RoleAssignment.institution_id == warning.institution_id,
+                    RoleAssignment.department_id == warning.department_id,
+                    User.active.is_(True),
+                )
+            )
+        )
+    )
+    if not counsellors:
+        return
+    detail = response.notice_details(session, [(warning, counsellors, OwnerTier.DEPARTMENT)])
+    notify_many(
+        session,
+        [
+            (
+                counsellors,
+                CLOSED_FOR_DEPARTMENT_TEXT,
+                f"/warnings/students/{warning.student_id}",
+                detail.get((warning.id, OwnerTier.DEPARTMENT), {}),
+            )
+        ],
+    )
 
 
 # --------------------------------------------------------------------------------------------------
