@@ -809,6 +809,15 @@ def check_close(
     professional assessment is on its timeline."""
     if len(outcome.strip()) < 10:
         raise InvalidAction(N_("Describe the outcome (at least 10 characters)."))
+    check_closable(session, warning)
+    zone = clock.institution_zone(session.get(Institution, warning.institution_id))
+    if review_date <= clock.local_date(now, zone):
+        raise InvalidAction(N_("The review date must be in the future."))
+
+
+def check_closable(session: Session, warning: EarlyWarning) -> None:
+    """Raises `InvalidAction` where the warning itself may not close yet, whatever the form
+    says: a red with no professional assessment on its timeline."""
     if warning.level >= Level.RED and not _assessed(session, warning):
         raise InvalidAction(
             N_(
@@ -816,9 +825,6 @@ def check_close(
                 "record the assessment first."
             )
         )
-    zone = clock.institution_zone(session.get(Institution, warning.institution_id))
-    if review_date <= clock.local_date(now, zone):
-        raise InvalidAction(N_("The review date must be in the future."))
 
 
 def _assessed(session: Session, warning: EarlyWarning) -> bool:
