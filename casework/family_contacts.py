@@ -22,6 +22,7 @@ import yaml
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import aliased
 
 from campus import audit
 from campus import clock
@@ -343,10 +344,31 @@ def month_bounds(now: datetime, zone) -> tuple[datetime, datetime]:
     )
 
 
+def _counts_in_month(start: datetime, end: datetime, *, reached: bool):
+    """This month's entries of the warning's student that reached the family (`reached`), or
+    that tried and did not (not reached, refused). An entry a later one corrects counts as the
+    correction says, not as itself: a call logged as answered and corrected to unanswered is an
+    attempt."""
+    correcting = aliased(FamilyContact)
+    outcome = (
+        FamilyContact.outcome == ContactOutcome.REACHED
+        if reached
+        else FamilyContact.outcome != ContactOutcome.REACHED
+    )
+    return (
+        FamilyContact.student_id == EarlyWarning.student_id,
+        FamilyContact.at >= start,
+        FamilyContact.at < end,
+        outcome,
+        ~select(correcting.id).where(correcting.corrects_id == FamilyContact.id).exists(),
+    )
+
+
 @dataclass(frozen=True)
 class MonthFigure:
     """Key students (open red or yellow warning) in the viewer's scope, and how many of them had
-    their family contacted this month."""
+    their family reached this month (an unanswered call or a guardian who would not talk is an
+    attempt, not a contact)."""
 
     key_students: int
     contacted: int
@@ -355,17 +377,10 @@ class MonthFigure:
 def key_students_contacted(session: Session, user: User, now: datetime) -> MonthFigure:
     """The month's figure for `user`'s scope, in one query: this calendar month's contacts
     only, the month's round of calls (the oversight KPI `family` counts any contact since the
-    warning opened instead, and each page says which it counts)."""
+    warning opened instead, and each page says which it counts). Only a contact that reached
+    the family counts: an unanswered call had the student listed as her family contacted."""
     start, end = month_bounds(now, clock.viewer_zone())
-    contacted = (
-        select(FamilyContact.id)
-        .where(
-            FamilyContact.student_id == EarlyWarning.student_id,
-            FamilyContact.at >= start,
-            FamilyContact.at < end,
-        )
-        .exists()
-    )
+    contacted = select(FamilyContact.id).where(*_counts_in_month(start, end, reached=True)).exists()
     row = session.execute(
         select(
             func.count(EarlyWarning.id),
@@ -389,27 +404,28 @@ def viewer_scripts() -> list[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class KeyStudent:
-    """A key student of the month's figure and their family's latest contact this month."""
+    """A key student of the month's figure, their family's latest contact this month that
+    reached them, and the latest attempt this month that did not (shown while none reached)."""
 
     student: Student
     level: int
     contacted_at: datetime | None
+    attempted_at: datetime | None = None
 
 
 def key_students_this_month(session: Session, user: User, now: datetime) -> list[KeyStudent]:
     """The students the figure counts (at most 500), not yet contacted first, then by level."""
     start, end = month_bounds(now, clock.viewer_zone())
-    latest = (
-        select(func.max(FamilyContact.at))
-        .where(
-            FamilyContact.student_id == EarlyWarning.student_id,
-            FamilyContact.at >= start,
-            FamilyContact.at < end,
+
+    def latest(*, reached: bool):
+        return (
+            select(func.max(FamilyContact.at))
+            .where(*_counts_in_month(start, end, reached=reached))
+            .scalar_subquery()
         )
-        .scalar_subquery()
-    )
+
     rows = session.execute(
-        select(Student, EarlyWarning.level, latest)
+        select(Student, EarlyWarning.level, latest(reached=True), latest(reached=False))
         .join(EarlyWarning, EarlyWarning.student_id == Student.id)
         .where(
             EarlyWarning.status == WarningStatus.OPEN,
@@ -419,5 +435,5 @@ def key_students_this_month(session: Session, user: User, now: datetime) -> list
         .order_by(EarlyWarning.level.desc(), Student.student_number)
         .limit(500)
     ).tuples()
-    found = [KeyStudent(student, level, at) for student, level, at in rows]
+    found = [KeyStudent(*row) for row in rows]
     return sorted(found, key=lambda k: k.contacted_at is not None)

@@ -47,6 +47,7 @@ from casework.models import ContactDirection
 from casework.models import ContactOutcome
 from casework.models import FamilyContact
 from screening.models import Campaign
+from warning import actions
 from warning.models import EarlyWarning
 from warning.models import WarningStatus
 
@@ -234,6 +235,7 @@ def new_family_contact(student_id: int) -> ResponseReturnValue:
     if request.method == "POST":
         if form.validate():
             contact = _new_contact(form)
+            owed = actions.guardian_notice_owed(db.session, student)
             try:
                 _entry, created = family_contacts.log_family_contact(
                     db.session, current_user, student, contact, clock.now()
@@ -248,7 +250,7 @@ def new_family_contact(student_id: int) -> ResponseReturnValue:
                 form.form_errors.append(refused.message.shown())
             else:
                 if back == FROM_WARNING:
-                    _flash_guardian_step(contact, created)
+                    _flash_guardian_step(contact, created, owed)
                     return redirect(url_for("warning.student", student_id=student.id))
                 flash(
                     _("Family contact saved.") if created else _("This contact was already saved."),
@@ -277,20 +279,34 @@ def new_family_contact(student_id: int) -> ResponseReturnValue:
     return body, status
 
 
-def _flash_guardian_step(contact: family_contacts.NewFamilyContact, created: bool) -> None:
-    """What the warning page says of a guardian's notice logged from it: told (and in the family
-    contacts), or logged but still owed because no one was reached."""
+def _flash_guardian_step(
+    contact: family_contacts.NewFamilyContact, created: bool, owed: bool
+) -> None:
+    """What the warning page says of a family contact logged from it (`owed`: the warning owed
+    the guardian's notice before it): the guardian told; or logged, and the notice still owed
+    because no one was reached; or, where no notice was owed (a yellow warning), only saved, and
+    whether the family was reached. A yellow's unanswered call was told the notice was owed."""
     if not created:
         flash(_("This contact was already saved."), "info")
-    elif family_contacts.tells_guardian(db.session, contact):
+    elif owed and family_contacts.tells_guardian(db.session, contact):
         flash(_("Guardian notified: saved in the student's family contacts."), "success")
-    else:
+    elif owed:
         flash(
             _(
                 "Saved in the student's family contacts. The guardian was not reached, so the "
                 "notice is still owed."
             ),
             "warning",
+        )
+    elif contact.outcome is ContactOutcome.REACHED:
+        flash(_("Family contact saved."), "success")
+    else:
+        flash(
+            _(
+                "Saved in the student's family contacts. The guardian was not reached: it counts "
+                "as an attempt, not as a contact."
+            ),
+            "info",
         )
 
 

@@ -210,6 +210,7 @@ ACTION_LABELS = {
     "single_logout": _lp("audit action", "Signed out through single sign-on"),
     "staffing_added": _lp("audit action", "Added a full-time teacher"),
     "staffing_ended": _lp("audit action", "Ended a full-time teacher's post"),
+    "task.check_in": _lp("audit action", "Checked in on a peer watch"),
     "task.done": _lp("audit action", "Completed a task"),
     "test_sign_on": _lp("audit action", "Tested single sign-on"),
     "use_password_reset": _lp("audit action", "Reset a password with a reset link"),
@@ -268,7 +269,7 @@ ACTION_GROUPS: tuple[tuple[object, tuple[str, ...]], ...] = (
     (
         _lp("audit action group", "Warnings and response"),
         _codes(
-            "read_warning act judgement override override_level task.done "
+            "read_warning act judgement override override_level task.done task.check_in "
             "warning.acknowledge warning.assessment warning.case_returned warning.close "
             "warning.contact warning.counsellor warning.escalate warning.follow_up "
             "warning.guardian warning.level warning.peer_watch warning.review_returned "

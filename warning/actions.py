@@ -42,10 +42,12 @@ from campus.i18n import N_
 from campus.i18n import Message
 from campus.models import Institution
 from campus.models import Role
+from campus.models import RoleAssignment
 from campus.models import Student
 from campus.models import User
 from campus.notifications import Notification
 from campus.notifications import notify
+from campus.notifications import notify_many
 from campus.scope import Capability
 from campus.scope import student_filter
 from warning import caseload
@@ -345,14 +347,33 @@ def guardian_reached(
     unit of work. It is the only way the step is met: the warning page's "Guardian notified" form
     logs a family contact (`casework.family_contacts`), so one call is one record, in the
     student's family contacts and the month's figure as well as on the warning. False when there
-    is nothing it meets (no open warning, no notice owed, or not the actor's to give)."""
+    is nothing it meets (no open warning, no notice owed, or not the actor's to give): where no
+    notice is owed (a yellow warning, or a guardian told already) the contact is still on the
+    timeline, as the guardian spoken with (`guardian_contacted`), so the warning's story holds
+    every call to the family whatever its level."""
     warning = _guardian_step_of(session, actor, student)
-    if warning is None or not response.meet(session, warning, ["guardian_notified"], now):
+    if warning is None:
+        return False
+    if not response.meet(session, warning, ["guardian_notified"], now):
+        _event(session, warning, actor, "guardian_contacted", now, method=_method(method), note=who)
         return False
     _event(session, warning, actor, "guardian_notified", now, method=_method(method), note=who)
     flag_modified(warning, "owner_tier")  # a racing action on the version it was read at loses
     audit.record_on(session, warning, actor=actor, action="warning.guardian", record_type="warning")
     return True
+
+
+def guardian_notice_owed(session: Session, student: Student) -> bool:
+    """Whether the student's open warning still owes the guardian's notice (a red, by default):
+    what a call that did not reach the family leaves to do, and only then."""
+    warning = session.scalar(
+        select(EarlyWarning).where(
+            EarlyWarning.student_id == student.id, EarlyWarning.status == WarningStatus.OPEN
+        )
+    )
+    return warning is not None and any(
+        deadline.kind == "guardian_notified" for deadline in response.still_owed(session, warning)
+    )
 
 
 def guardian_not_reached(
@@ -364,16 +385,13 @@ def guardian_not_reached(
     outcome: str,
     now: datetime,
 ) -> bool:
-    """A family contact that did not tell the guardian (`outcome`: not reached, or she would not
-    talk) while the open warning owes the notice: an attempt on its timeline, as an unanswered
-    call to the student is, and the notice still owed; in the caller's unit of work. Before, the
-    attempt was in the student's family contacts only, and the warning read as if no one had
-    tried. False when there is nothing it belongs to (no open warning, no notice owed, or not
-    the actor's to give)."""
+    """A family contact that did not reach the guardian (`outcome`: not reached, or she would not
+    talk): an attempt on the open warning's timeline, at every level, as an unanswered call to
+    the student is, and a notice owed still owed; in the caller's unit of work. Before, the
+    attempt was on a red's timeline only, and a yellow's read as if no one had tried. False when
+    there is nothing it belongs to (no open warning, or not the actor's to contact)."""
     warning = _guardian_step_of(session, actor, student)
-    if warning is None or not any(
-        deadline.kind == "guardian_notified" for deadline in response.still_owed(session, warning)
-    ):
+    if warning is None:
         return False
     _event(
         session,
@@ -791,6 +809,15 @@ def check_close(
     professional assessment is on its timeline."""
     if len(outcome.strip()) < 10:
         raise InvalidAction(N_("Describe the outcome (at least 10 characters)."))
+    check_closable(session, warning)
+    zone = clock.institution_zone(session.get(Institution, warning.institution_id))
+    if review_date <= clock.local_date(now, zone):
+        raise InvalidAction(N_("The review date must be in the future."))
+
+
+def check_closable(session: Session, warning: EarlyWarning) -> None:
+    """Raises `InvalidAction` where the warning itself may not close yet, whatever the form
+    says: a red with no professional assessment on its timeline."""
     if warning.level >= Level.RED and not _assessed(session, warning):
         raise InvalidAction(
             N_(
@@ -798,9 +825,6 @@ def check_close(
                 "record the assessment first."
             )
         )
-    zone = clock.institution_zone(session.get(Institution, warning.institution_id))
-    if review_date <= clock.local_date(now, zone):
-        raise InvalidAction(N_("The review date must be in the future."))
 
 
 def _assessed(session: Session, warning: EarlyWarning) -> bool:
@@ -840,6 +864,49 @@ def do_close(
     )
     review.plan_review(session, actor, warning, warning.student, review_date)
     reports.mark_followed_up(session, warning, now)
+    _tell_department_closed(session, warning)
+
+
+# What the student's department counsellor reads when the centre closes the warning: no outcome,
+# no clinical word; the inbox names the student in-app (never in the mail).
+CLOSED_FOR_DEPARTMENT_TEXT = N_(
+    "The mental health centre has closed a warning for a student of your department. The "
+    "review date is on the student's warning page."
+)
+
+
+def _tell_department_closed(session: Session, warning: EarlyWarning) -> None:
+    """Tell the student's department counsellors that the centre closed the warning (解除预警),
+    in the caller's unit of work: they follow the student, and learned of it only by finding
+    the warning gone from their queue."""
+    counsellors = sorted(
+        set(
+            session.scalars(
+                select(RoleAssignment.user_id)
+                .join(User, User.id == RoleAssignment.user_id)
+                .where(
+                    RoleAssignment.role == Role.DEPT_COUNSELLOR,
+                    RoleAssignment.institution_id == warning.institution_id,
+                    RoleAssignment.department_id == warning.department_id,
+                    User.active.is_(True),
+                )
+            )
+        )
+    )
+    if not counsellors:
+        return
+    detail = response.notice_details(session, [(warning, counsellors, OwnerTier.DEPARTMENT)])
+    notify_many(
+        session,
+        [
+            (
+                counsellors,
+                CLOSED_FOR_DEPARTMENT_TEXT,
+                f"/warnings/students/{warning.student_id}",
+                detail.get((warning.id, OwnerTier.DEPARTMENT), {}),
+            )
+        ],
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -900,6 +967,60 @@ def complete_task(
     session.commit()
     session.refresh(task)
     return task
+
+
+# The peer watch's check-in on the counsellor's timeline: the watch goes on until its end.
+WATCH_GOES_ON = N_("the watch goes on until %(day)s")
+
+
+def watch_goes_on(session: Session, task: Task, now: datetime) -> bool:
+    """Whether a tap on `task` today is a check-in that keeps it open, not its end: a peer watch
+    of an open warning before its last day (the institution's calendar). A week's watch ended by
+    one tap on its first day, and the counsellor's timeline read the watch as done. Its last day
+    (or after, when no one tapped) the tap ends it, as any peer task."""
+    if task.kind != "peer_watch" or task.warning_id is None or task.done_at is not None:
+        return False
+    warning = session.get(EarlyWarning, task.warning_id)
+    if warning is None or warning.status != WarningStatus.OPEN:
+        return False
+    zone = clock.institution_zone(session.get(Institution, task.institution_id))
+    return clock.local_date(now, zone) < clock.local_date(task.due_at, zone)
+
+
+def check_in_on_watch(
+    session: Session, actor: User, task: Task, now: datetime, *, note: str | None = None
+) -> bool:
+    """A peer's check-in on the peer watch `task` (`watch_goes_on`): on the warning's timeline
+    with what she wrote, the latest on the task for her list, the watch still open until its
+    end; a class-owed watch deadline is met (she keeps company, as a tick did). False, writing
+    nothing, when she already checked in today (a second tap from a page loaded before). The
+    peer is told nothing a blue's check-in would not tell her. Commits."""
+    if not permissions.can_complete_task(actor, task):
+        raise ActionNotAllowed("task")
+    warning = session.get_one(EarlyWarning, task.warning_id)
+    zone = clock.institution_zone(session.get(Institution, task.institution_id))
+    if task.checked_in_at is not None and clock.local_date(
+        task.checked_in_at, zone
+    ) == clock.local_date(now, zone):
+        return False
+    task.checked_in_at = now
+    done_note = (note or "").strip()[:500] or None
+    end = clock.local_date(task.due_at, zone).isoformat()
+    _event(
+        session,
+        warning,
+        actor,
+        "peer_check_in",
+        now,
+        outcome=WATCH_GOES_ON % {"day": end},
+        outcome_key=WATCH_GOES_ON,
+        outcome_params={"day": end},
+        note=done_note,
+    )
+    response.meet(session, warning, ["peer_watch"], now, owed_up_to=OwnerTier.CLASS)
+    audit.record_on(session, task, actor=actor, action="task.check_in", record_type="task")
+    session.commit()
+    return True
 
 
 def _close_own_copies(session: Session, actor: User, task: Task, now: datetime) -> None:

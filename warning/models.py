@@ -212,8 +212,10 @@ class WarningEvent(Model):
     at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     # opened, signal_attached, level_changed, override, acknowledged, contact, guardian_notified,
-    # guardian_attempt, assessment, peer_watch_assigned, follow_up_scheduled, escalated,
-    # superseded (a step a rise took off the old level's plan), closed, reopened
+    # guardian_attempt, guardian_contacted (no notice owed), assessment, peer_watch_assigned,
+    # peer_check_in (a peer watch's day of company, the watch open),
+    # follow_up_scheduled, escalated, superseded (a step a rise took off the old level's plan),
+    # closed, reopened
     kind: Mapped[str] = mapped_column(String(30))
     from_level: Mapped[int | None] = mapped_column(Integer)
     to_level: Mapped[int | None] = mapped_column(Integer)
@@ -355,6 +357,9 @@ class Task(InstitutionRecord, Model):
     )
     # When its assignee was reminded of it on its day (a warning's review, `warning.review`).
     reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A peer watch's latest check-in by its peer (`warning.actions.check_in_on_watch`): the watch
+    # stays open until its end, each day's company on the warning's timeline.
+    checked_in_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     student: Mapped[Student | None] = relationship()
 

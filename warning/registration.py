@@ -64,6 +64,7 @@ def _register_template_globals(app: Flask) -> None:
     app.jinja_env.globals["escalation_target"] = response_views.escalation_target
     app.jinja_env.globals["task_text"] = response_views.task_text
     app.jinja_env.globals["task_when"] = task_texts.task_when
+    app.jinja_env.globals["peer_request"] = task_texts.is_peer_request
     app.jinja_env.globals["open_new_tasks"] = response_views.open_new_tasks
     app.jinja_env.globals["tier_label"] = labels.tier_label
     app.jinja_env.globals["deadline_label"] = response_views.deadline_label

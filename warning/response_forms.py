@@ -16,7 +16,9 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
+from wtforms.validators import ValidationError
 
+from campus import clock
 from campus.fields import DayField
 from campus.fields import DayTimeField
 from campus.fields import WholeNumberField
@@ -144,6 +146,15 @@ class CloseForm(ActionForm):
         ],
     )
     submit = SubmitField(_l("Close warning"))
+
+    def validate_review_date(self, field: DayField) -> None:
+        """A review day after today, said beside the field with the form's other errors: a
+        past day was refused only by the rules, after the outcome and the tick were fixed, one
+        round later (`actions.check_close` still refuses it)."""
+        if field.data is not None and field.data <= clock.local_date(
+            clock.now(), clock.viewer_zone()
+        ):
+            raise ValidationError(_l("The review date must be in the future."))
 
 
 class TaskDoneForm(FlaskForm):

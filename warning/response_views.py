@@ -360,7 +360,7 @@ def act(warning_id: int, name: str):
     if not form.is_submitted():
         return render_template("response/action.html", warning=warning, name=name, form=form)
     if not form.validate():
-        return _refused(warning, RefusedAction(name, form)), 400
+        return _refused(warning, RefusedAction(name, form, _unmet_rule(name, warning))), 400
     try:
         _perform(name, form, warning, clock.now())
     except actions.StaleWarning:
@@ -375,6 +375,18 @@ def act(warning_id: int, name: str):
         return _refused(warning, RefusedAction(name, form, refusal_text(error))), 400
     flash(_("%(action)s: saved.", action=form.submit.label.text), "success")
     return redirect(url_for("warning.student", student_id=warning.student_id))
+
+
+def _unmet_rule(name: str, warning: EarlyWarning) -> str | None:
+    """A rule of the warning itself that refuses the action whatever the form says (a red closed
+    before its assessment), said with the form's own errors rather than a round later."""
+    if name != "close":
+        return None
+    try:
+        actions.check_closable(db.session, warning)
+    except actions.InvalidAction as error:
+        return refusal_text(error)
+    return None
 
 
 def _refused(warning: EarlyWarning, refused: RefusedAction):
@@ -448,6 +460,21 @@ def task_done(task_id: int):
     leave = leave_rules.leave_of_task(db.session, task)
     now = clock.now()
     try:
+        if leave is None and actions.watch_goes_on(db.session, task, now):
+            # Before its last day a peer watch's tap is a day's company, not its end.
+            if actions.check_in_on_watch(db.session, current_user, task, now, note=note):
+                flash(
+                    _(
+                        "Thank you. Today's check-in is recorded. Please keep %(name)s company "
+                        "until %(when)s.",
+                        name=task.student.name if task.student else "",
+                        when=due_words(task.due_at, now),
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("You already checked in today. Thank you."), "info")
+            return redirect(url_for("response.tasks"))
         if leave is not None:
             leave_rules.complete_task(db.session, current_user, leave, task, note, now)
         else:

@@ -353,12 +353,53 @@ def test_a_guardian_not_reached_is_an_attempt_on_the_warnings_timeline(world, lo
     assert not _guardian_owed(warning)
 
 
-def test_a_call_not_reached_when_no_notice_is_owed_adds_nothing_to_the_timeline(world, login):
-    phq9_signal(world.student, 13)  # yellow: the guardian is not to be told
+def test_a_yellow_familys_unanswered_call_is_an_attempt_not_a_contact(world, login):
+    """A yellow's call logged 未联系上 counted her family as contacted on the home card and
+    the month's list, was missing from the warning's timeline, came from a button labelled
+    已通知监护人 and was told the guardian's notice was owed, which a yellow does not owe."""
+    phq9_signal(world.student, 13)  # yellow: a key student, no guardian notice owed
     client = login(world.dept_counsellor)
-    client.post(_url(world.student), data=_form(outcome="not_reached"))
-    assert _count() == 1
-    assert "Tried to reach the guardian" not in _timeline(client, world.student)
+    page = client.get(f"/warnings/students/{world.student.id}").get_data(as_text=True)
+    step = page.split('id="action-guardian"', 1)[1].split("</details>", 1)[0]
+    assert "Record a family contact" in step
+    assert "Guardian notified" not in step
+    assert "counts as the guardian notified" not in step  # no notice owed at yellow
+    response = _from_warning(client, world.student, outcome="not_reached")
+    page = client.get(response.location).get_data(as_text=True)
+    assert "notice is still owed" not in page
+    assert "counts as an attempt, not as a contact" in page
+    (line,) = _attempts(client, world.student)
+    assert "Not reached" in line
+    assert "Families contacted this month: 0 of 1 key students" in client.get("/").get_data(
+        as_text=True
+    )
+    listed = client.get("/casework/family/this-month").get_data(as_text=True)
+    row = listed[listed.index("张三") :].split("</tr>", 1)[0]
+    assert "Not yet" in row
+    assert "not reached" in row  # the attempt is shown beside it
+    # Reached at last: a contact, on the timeline as the guardian spoken with (not "notified").
+    client.post(_url(world.student), data=_form(submission="e" * 32, at="2026-09-14T09:55"))
+    timeline = _timeline(client, world.student)
+    assert timeline.index("Spoke with the guardian") < timeline.index("Tried to reach the guardian")
+    assert "Guardian notified" not in timeline
+    assert "Families contacted this month: 1 of 1 key students" in client.get("/").get_data(
+        as_text=True
+    )
+
+
+def test_a_reached_call_corrected_to_unanswered_no_longer_counts_as_contact(world, login):
+    phq9_signal(world.student, 13)
+    client = login(world.dept_counsellor)
+    client.post(_url(world.student), data=_form())
+    first = db.session.scalars(select(FamilyContact)).one()
+    assert "1 of 1 key students" in client.get("/").get_data(as_text=True)
+    client.post(
+        _url(world.student),
+        data=_form(submission="f" * 32, corrects=str(first.id), outcome="not_reached"),
+    )
+    assert "Families contacted this month: 0 of 1 key students" in client.get("/").get_data(
+        as_text=True
+    )
 
 
 def test_a_guardian_notice_sent_twice_from_the_warning_page_is_one_contact(world, login):

@@ -165,7 +165,7 @@ def _act(page: Page, name: str, fields: dict[str, str] | None = None) -> None:
 
 
 def _notify_guardian(page: Page, fields: dict[str, str]) -> None:
-    """The student page's "Guardian notified" step: a family contact logged from there."""
+    """The student page's family contact (the guardian's notice on a red), logged from there."""
     details = page.locator("details#action-guardian")
     if details.get_attribute("open") is None:
         details.locator("summary").click()

@@ -114,6 +114,33 @@ def test_closing_a_warning_unconfirmed_is_refused_inline_and_writes_nothing(logi
     assert events(warning, "closed") == 0
 
 
+def test_the_close_form_says_every_error_at_once(login, network):
+    """A short outcome and a past review date first showed the outcome's and the tick's
+    errors; 复查日期必须在将来。 came only after those were fixed, and a red's missing
+    assessment a round after that."""
+    warning = open_warning(network.student, Level.RED)  # and not yet assessed
+    client = login(network.school_counsellor)
+    response = client.post(
+        f"/warnings/{warning.id}/actions/close",
+        data={
+            "close-version": warning.version,
+            "close-outcome": "Stable",
+            "close-review_date": "2026-01-01",
+        },
+    )
+    assert response.status_code == 400
+    form = response.get_data(as_text=True).split('id="action-close"', 1)[1]
+    form = form.split("</details>", 1)[0]
+    for error in (
+        "Write at least 10 and at most 500 characters.",
+        "The review date must be in the future.",
+        "Tick the box to confirm that you mean to close the warning.",
+        "A red warning can be closed only after a professional assessment is recorded",
+    ):
+        assert error in form, error
+    assert events(warning, "closed") == 0
+
+
 def test_the_close_form_says_what_will_happen_and_uses_a_warning_colour(login, network):
     open_warning(network.student, Level.RED)
     client = login(network.school_counsellor)

@@ -17,6 +17,7 @@ from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.models import Role
 from campus.notifications import Notification
+from campus.notifications import OutboxMail
 from tests.factories import open_warning
 from tests.pages import without_tokens
 from warning import actions
@@ -246,6 +247,41 @@ def test_closing_ends_deadlines_and_tasks_and_a_new_signal_opens_a_new_warning(l
     assert again.id != warning.id
 
 
+def test_a_closed_warning_lists_when_it_closed_and_its_review_and_the_department_is_told(
+    login, network
+):
+    """The closed list's card read an empty 下一处置时限： with no close date nor review date,
+    and the student's department counsellor learned of the closure by finding her gone."""
+    warning = open_warning(network.student, Level.YELLOW)
+    actions.close(
+        db.session,
+        network.school_counsellor,
+        warning,
+        warning.version,
+        clock.now(),
+        outcome="Doing well again, no concerns",
+        review_date=date(2026, 12, 1),
+    )
+    client = login(network.dept_counsellor)
+    page = client.get("/warnings/?status=closed").get_data(as_text=True)
+    row = page[page.index(network.student.name) :].split("</tr>", 1)[0]
+    assert "Closed on Mon 14 Sep" in row
+    assert "review on Tue 1 Dec" in row
+    assert 'data-label="Next deadline"' not in row
+    (note,) = db.session.scalars(
+        select(Notification).where(Notification.text == actions.CLOSED_FOR_DEPARTMENT_TEXT)
+    ).all()
+    assert note.user_id == network.dept_counsellor.id  # not the leader, not the centre
+    assert note.link == f"/warnings/students/{network.student.id}"
+    inbox = client.get("/inbox/").get_data(as_text=True)
+    line = inbox[inbox.index("has closed a warning") :].split("</li>", 1)[0]
+    assert network.student.name in line  # named in the app
+    assert "Doing well again" not in inbox  # the outcome is the centre's
+    mails = db.session.scalars(select(OutboxMail).where(OutboxMail.notification_id == note.id))
+    for mail in mails:
+        assert network.student.name not in mail.subject + mail.body
+
+
 def test_closing_with_a_past_review_date_is_refused_and_writes_nothing(login, network):
     warning = open_warning(network.student, Level.YELLOW)
     client = login(network.school_counsellor)
@@ -301,9 +337,14 @@ def test_dorm_informant_completes_the_peer_watch_and_meets_the_deadline(login, n
     assert response.status_code == 302
     db.session.expire_all()
     assert "peer_watch" not in open_deadlines(warning)
+    # Before its last day the tap was a day's company: the watch goes on, once a day.
     again = client.post(f"/tasks/{task.id}/done", data={"note": "twice"})
     assert again.status_code == 302
-    assert db.session.get(Task, task.id).done_note == "We eat together"
+    assert db.session.get(Task, task.id).done_at is None
+    notes = db.session.scalars(
+        select(WarningEvent.note).where(WarningEvent.kind == "peer_check_in")
+    ).all()
+    assert notes == ["We eat together"]
 
 
 def test_what_the_peer_wrote_reaches_the_staff_on_the_timeline(login, network):
@@ -312,6 +353,7 @@ def test_what_the_peer_wrote_reaches_the_staff_on_the_timeline(login, network):
     when she asked for it: what the informant writes at the end of the watch still reaches her."""
     warning = open_warning(network.student, Level.RED)
     _class_task, task = arrange_peer_watch(warning, network.dept_counsellor)
+    clock.set_now(task.due_at - timedelta(hours=1))  # the watch's last day: the tap ends it
     login(network.dorm_informant).post(
         f"/tasks/{task.id}/done", data={"note": "She cannot sleep even with pills"}
     )

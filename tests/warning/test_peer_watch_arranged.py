@@ -147,10 +147,52 @@ def test_a_peer_cannot_tell_a_reds_week_of_company_from_a_blues_check_in(campus,
             line = line.replace(student.name, "X").replace(student.student_number, "N")
         anonymised.add(line)
     (line,) = anonymised  # the two lines are one line once the names are out
+    # The same button on both: a day's company, whether a week's watch or a one-off check-in.
+    assert page.count(">今天已关心</button>") == 2 or page.count(">Checked in today</button>") == 2
     assert "关注至" in line  # company until the day, not a one-off deadline
     assert "期限" not in line
     assert "明天" not in line
     assert "周" in line  # a day a week away, with its weekday, as any week-long task
+
+
+def _timeline(client, student) -> str:
+    page = client.get(f"/warnings/students/{student.id}").get_data(as_text=True)
+    return page_text(page.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0])
+
+
+def test_a_peers_tap_on_a_weeks_watch_is_a_days_company_and_the_watch_goes_on(network, login):
+    """A dorm informant's one tap on 标记为完成 on the watch's first day ended a red's week of
+    company, and the counsellor's timeline read the watch as done."""
+    warning = _safety_answer(network.student)
+    _arrange(login(network.dept_counsellor), warning)
+    task = db.session.scalars(
+        select(Task).where(Task.assignee_room_id == network.room.id, Task.kind == "peer_watch")
+    ).one()
+    client = login(network.dorm_informant)
+    response = client.post(f"/tasks/{task.id}/done", data={"note": "一起吃了晚饭"})
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Today's check-in is recorded" in page_text(page)
+    db.session.refresh(task)
+    assert task.done_at is None  # the watch goes on
+    assert network.student.name in page.split('id="h-upcoming"', 1)[1]
+    assert "Your last check-in" in page
+    # A second tap the same day (a page loaded before) records nothing more.
+    again = client.post(f"/tasks/{task.id}/done", data={"note": ""}, follow_redirects=True)
+    assert "You already checked in today" in again.get_data(as_text=True)
+    assert events(warning, "peer_check_in") == 1
+    # The counsellor reads the day's company and that the watch goes on, not that it is done.
+    timeline = _timeline(login(network.dept_counsellor), network.student)
+    assert "Checked in by the class or dorm" in timeline
+    assert "the watch goes on until" in timeline
+    assert "一起吃了晚饭" in timeline
+    assert "Done by the class or dorm" not in timeline
+    # Its last day the tap ends it, as any peer task.
+    clock.set_now(task.due_at - timedelta(hours=1))
+    client = login(network.dorm_informant)
+    client.post(f"/tasks/{task.id}/done", data={"note": ""})
+    db.session.refresh(task)
+    assert task.done_at is not None
+    assert "Done by the class or dorm" in _timeline(login(network.dept_counsellor), network.student)
 
 
 def test_a_missed_peer_watch_goes_up_to_the_centre_and_still_tells_no_peer(network, login):
