@@ -33,6 +33,7 @@ from casework.interview_forms import AssignForm
 from casework.interview_forms import OutcomeForm
 from casework.interview_forms import ScheduleForm
 from casework.interviews import FollowUpDateError
+from casework.interviews import HeldTimeError
 from casework.interviews import InterviewError
 from casework.interviews import Outcome
 from casework.interviews import StaleInterview
@@ -329,6 +330,9 @@ def outcome(entry_id: int):
             reason=form.reason.data or "",
             next_step=form.next_step.data or "none",
             follow_up_on=form.follow_up_on.data,
+            held_at=clock.to_utc(form.held_at.data, clock.viewer_zone())
+            if form.held_at.data
+            else None,
         )
         try:
             interviews.record_outcome(
@@ -336,6 +340,8 @@ def outcome(entry_id: int):
             )
         except FollowUpDateError as exc:
             add_error(form.follow_up_on, refusal_text(exc))
+        except HeldTimeError as exc:
+            add_error(form.held_at, refusal_text(exc))
         except (InterviewError, OverrideError) as exc:
             add_error(form.attendance, refusal_text(exc))
         except StaleInterview:

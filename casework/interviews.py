@@ -41,6 +41,8 @@ from campus import clock
 from campus import notifications
 from campus.holdings import Holding
 from campus.i18n import N_
+from campus.i18n import Message
+from campus.local_time import Moment
 from campus.models import WITH_ENDED_ROLES
 from campus.models import Department
 from campus.models import Institution
@@ -91,6 +93,10 @@ class InterviewError(ValueError):
 class FollowUpDateError(InterviewError):
     """The outcome's follow-up date falls outside the warning's follow-up cadence: said under
     that date."""
+
+
+class HeldTimeError(InterviewError):
+    """The time the interview is said to have taken place cannot be: said under that time."""
 
 
 class StaleInterview(Exception):
@@ -626,10 +632,78 @@ class Outcome:
     reason: str = ""
     next_step: str = "none"
     follow_up_on: date | None = None
+    # When the interview really took place (naive UTC), if not at the invited time: a student who
+    # came by before it. None: at the invited time.
+    held_at: datetime | None = None
+
+
+def _moment(entry: InterviewEntry, at: datetime) -> Moment:
+    return Moment(at, clock.institution_zone(entry.student.institution))
+
+
+def check_attendance(entry: InterviewEntry, outcome: Outcome, now: datetime) -> datetime | None:
+    """When an attended interview took place (the time given, else the invited time); None for
+    any other attendance. Raises `InterviewError` when whether the student came cannot be known
+    yet: an attended or missed interview is recorded once its time has come, so the on-time
+    figure and the student's own page read a time that happened. One that took place before its
+    invited time (the student came by) needs that time, not in the future and not before the
+    invitation (before the student was listed, when none was sent)."""
+    invited = entry.scheduled_for if entry.state == InterviewState.SCHEDULED else None
+    if outcome.attendance == "no_show":
+        if invited is None:
+            raise InterviewError(
+                N_("The student has not been invited: invite them before recording a no-show.")
+            )
+        if invited > now:
+            raise InterviewError(
+                Message(
+                    N_(
+                        "The student is invited for %(when)s: whether they came can be recorded "
+                        "from then."
+                    ),
+                    when=_moment(entry, invited),
+                )
+            )
+        return None
+    if outcome.attendance != "attended":
+        return None
+    held = outcome.held_at
+    if held is None:
+        if invited is None:
+            raise HeldTimeError(N_("Give the time the interview took place."))
+        if invited > now:
+            raise InterviewError(
+                Message(
+                    N_(
+                        "The interview is set for %(when)s: its outcome can be recorded from "
+                        "then. If the student came earlier, give the time it took place."
+                    ),
+                    when=_moment(entry, invited),
+                )
+            )
+        return invited
+    if held > now:
+        raise HeldTimeError(N_("The time it took place cannot be in the future."))
+    if entry.invited_at is not None and invited is not None:
+        if held < entry.invited_at:
+            raise HeldTimeError(
+                Message(
+                    N_("It cannot have taken place before the invitation was sent (%(when)s)."),
+                    when=_moment(entry, entry.invited_at),
+                )
+            )
+    elif held < entry.created_at:
+        raise HeldTimeError(
+            Message(
+                N_("It cannot have taken place before the student was listed (%(when)s)."),
+                when=_moment(entry, entry.created_at),
+            )
+        )
+    return held
 
 
 def check_outcome(
-    session: Session, actor: User, entry: InterviewEntry, outcome: Outcome
+    session: Session, actor: User, entry: InterviewEntry, outcome: Outcome, now: datetime
 ) -> EarlyWarning | None:
     """The student's open warning (when the outcome changes it), if the outcome may be recorded;
     raises `InterviewError` (or the warning service's `OverrideError`) otherwise."""
@@ -642,6 +716,7 @@ def check_outcome(
         raise InterviewError(N_("This interview is not open."))
     if outcome.attendance not in ATTENDANCE:
         raise InterviewError(N_("Say whether the student came."))
+    check_attendance(entry, outcome, now)
     if outcome.attendance != "attended":
         return None
     if outcome.conclusion not in CONCLUSIONS:
@@ -695,9 +770,11 @@ def do_record_outcome(
         entry.closed_at, entry.closed_by_id = now, actor.id
         _audit(session, actor, entry, "interview.unreachable")
         return
-    entry.held_at = now
+    held = outcome.held_at or entry.scheduled_for
+    assert held is not None  # check_attendance refuses an interview with no time
+    entry.held_at = held
     if warning is not None:
-        warning_actions.interview_held(session, actor, warning, now)
+        warning_actions.interview_held(session, actor, warning, held)
     entry.conclusion = outcome.conclusion
     entry.level_decision = outcome.level_decision
     entry.level_before = warning.level if warning else None
@@ -745,7 +822,7 @@ def record_outcome(
 ) -> None:
     """Record what came of the interview (and the level decision) in one commit."""
     _same_version(entry, expected_version)
-    warning = check_outcome(session, actor, entry, outcome)
+    warning = check_outcome(session, actor, entry, outcome, now)
     _commit(session, lambda: do_record_outcome(session, actor, entry, outcome, warning, now))
 
 

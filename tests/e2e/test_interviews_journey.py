@@ -5,11 +5,14 @@ campaign page shows the coverage. In Chinese, the language the centre works in."
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from flask import Flask
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from campus import clock
 from campus.extensions import db
 from campus.models import Student
 from screening.models import Campaign
@@ -74,6 +77,8 @@ def test_a_counsellor_runs_the_interview_list_after_a_campaign(world: World, liv
     expect(main).not_to_contain_text("PHQ")
     world.shot(student, "17-interview-invitation-phone")
 
+    # The next morning, the conversation held at 10:00: its outcome can be recorded now.
+    clock.set_now(datetime(2026, 9, 15, 2, 50))
     counsellor.reload()
     counsellor.check("#attendance-0")
     counsellor.check("input[name=conclusion][value=follow_up]")
