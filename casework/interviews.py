@@ -62,6 +62,7 @@ from screening.models import Campaign
 from screening.models import CampaignAssignment
 from screening.models import InstrumentResponse
 from screening.models import ScreeningResult
+from warning import caseload
 from warning import labels
 from warning.models import Deadline
 from warning.models import EarlyWarning
@@ -433,6 +434,21 @@ def do_assign(
             record_type="interview",
             detail=f"interviewer={interviewer.id}",
         )
+        # The student's file (screening results, warning, earlier interviews) is what the
+        # interview is about: a school counsellor holding it has her on the caseload, as the
+        # counsellor of her case does (`warning.caseload`), until her role ends
+        # (`warning.handover.end_caseloads_sweep`). Audited, since it opens the clinical record.
+        if permissions.joins_caseload(interviewer, entry) and caseload.join(
+            session, interviewer, entry.student, now
+        ):
+            audit.record_on(
+                session,
+                entry,
+                actor=actor,
+                action="caseload_joined",
+                record_type="interview",
+                detail=f"counsellor={interviewer.id}",
+            )
     notifications.notify(
         session,
         [interviewer.id],

@@ -18,6 +18,8 @@ from campus import clock
 from campus import notifications
 from campus.audit import AuditEvent
 from campus.extensions import db
+from campus.models import Caseload
+from campus.models import Role
 from campus.notifications import Notification
 from casework import interviews
 from casework.models import InterviewEntry
@@ -26,6 +28,7 @@ from tests.casework import interview_world as w
 from tests.conftest import sign_in
 from tests.pages import without_tokens
 from warning import actions
+from warning import handover
 from warning import services as warnings
 from warning.models import EarlyWarning
 from warning.models import WarningEvent
@@ -170,6 +173,43 @@ def test_the_director_assigns_a_department_in_bulk_and_the_interviewer_is_told(
     assert [n.text for n in _notes(world.counsellor) if "interview" in n.text] == [
         "You have post-screening interviews to hold: see the interview list."
     ]
+
+
+def test_the_school_counsellor_given_an_interview_opens_the_students_file_until_her_role_ends(
+    client, campus, world, listed
+):
+    """Before: the counsellor who held Zhao Min's interview read "not on your caseload" on her
+    file, its screening results hidden, and needed a break-glass to see the scores behind it."""
+    made, yellow, red = listed
+    sc02 = campus.staff(world.institution, Role.SCHOOL_COUNSELLOR, login="sc02")
+    campus.commit()
+    sign_in(client, sc02)
+    file_page = f"/casework/students/{world.mathematician.id}"
+    assert "Open the full record with a logged reason" in client.get(file_page).text
+    sign_in(client, world.director)
+    assert _assign(client, made, [red.id], sc02).status_code == 302
+    assert _assign(client, made, [yellow.id], world.computing_counsellor).status_code == 302
+    sign_in(client, sc02)
+    page = client.get(file_page).text
+    assert "Not shown to you" not in page
+    screening = page.split('id="screening"', 1)[1].split("</section>", 1)[0]
+    assert "PHQ-9" in screening
+    (joined,) = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "caseload_joined")
+    ).all()
+    assert (joined.actor_id, joined.student_id, joined.record_type) == (
+        world.director.id,
+        world.mathematician.id,
+        "interview",
+    )
+    # A department counsellor has no caseload: nothing more opens to her.
+    assert set(db.session.execute(select(Caseload.counsellor_id, Caseload.student_id))) == {
+        (sc02.id, world.mathematician.id)
+    }
+    (role,) = [a for a in sc02.roles if a.role == Role.SCHOOL_COUNSELLOR]
+    role.ends_at = clock.now()
+    db.session.commit()
+    assert handover.end_caseloads_sweep(db.session, clock.now() + timedelta(minutes=1)) == 1
 
 
 def test_a_school_tier_entry_cannot_go_to_a_department_counsellor(client, world, listed):
