@@ -88,16 +88,29 @@ STUDENT_PAGE = "/interviews/mine"
 
 
 class InterviewError(ValueError):
-    """A step that breaks a rule; the message (an `N_` text or a `Message`) says which."""
+    """A step that breaks a rule; the message (an `N_` text or a `Message`) says which, and
+    `field` names the outcome form's field it is said under (whether the student came, unless
+    the rule is about another answer)."""
+
+    field = "attendance"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        if field is not None:
+            self.field = field
 
 
 class FollowUpDateError(InterviewError):
-    """The outcome's follow-up date falls outside the warning's follow-up cadence: said under
-    that date."""
+    """The outcome's follow-up date is missing or falls outside the warning's follow-up
+    cadence: said under that date."""
+
+    field = "follow_up_on"
 
 
 class HeldTimeError(InterviewError):
     """The time the interview is said to have taken place cannot be: said under that time."""
+
+    field = "held_at"
 
 
 class StaleInterview(Exception):
@@ -722,7 +735,8 @@ def check_outcome(
     session: Session, actor: User, entry: InterviewEntry, outcome: Outcome, now: datetime
 ) -> EarlyWarning | None:
     """The student's open warning (when the outcome changes it), if the outcome may be recorded;
-    raises `InterviewError` (or the warning service's `OverrideError`) otherwise."""
+    raises `InterviewError` naming the field it is about otherwise (the warning service's
+    `check_override` refusals included: a missing reason is the reason's)."""
     from warning import permissions as warning_permissions
     from warning import services as warning_services
 
@@ -736,29 +750,39 @@ def check_outcome(
     if outcome.attendance != "attended":
         return None
     if outcome.conclusion not in CONCLUSIONS:
-        raise InterviewError(N_("Choose the interview's conclusion."))
+        raise InterviewError(N_("Choose the interview's conclusion."), "conclusion")
     if outcome.level_decision not in LEVEL_DECISIONS:
-        raise InterviewError(N_("Say whether the warning level is confirmed, lowered or raised."))
+        raise InterviewError(
+            N_("Say whether the warning level is confirmed, lowered or raised."), "level_decision"
+        )
     if outcome.next_step not in NEXT_STEPS:
-        raise InterviewError(N_("Choose the next step."))
+        raise InterviewError(N_("Choose the next step."), "next_step")
     if outcome.next_step == "follow_up" and outcome.follow_up_on is None:
-        raise InterviewError(N_("Give the follow-up date."))
+        raise FollowUpDateError(N_("Give the follow-up date."))
     warning = warning_services.open_warning(session, entry.student_id)
     if outcome.level_decision == "confirm":
         return warning
     if warning is None:
         raise InterviewError(
-            N_("The student has no open warning: confirm, or open one from the student's page.")
+            N_("The student has no open warning: confirm, or open one from the student's page."),
+            "level_decision",
         )
     if outcome.level is None:
-        raise InterviewError(N_("Choose the level to set."))
+        raise InterviewError(N_("Choose the level to set."), "level")
     if outcome.level_decision == "lower" and outcome.level >= warning.level:
-        raise InterviewError(N_("To lower the level, choose one below the current level."))
+        raise InterviewError(N_("To lower the level, choose one below the current level."), "level")
     if outcome.level_decision == "raise" and outcome.level <= warning.level:
-        raise InterviewError(N_("To raise the level, choose one above the current level."))
+        raise InterviewError(N_("To raise the level, choose one above the current level."), "level")
     if not warning_permissions.can_act_on(actor, warning, "level"):
-        raise InterviewError(N_("You may not change this student's warning level."))
-    warning_services.check_override(actor, warning, outcome.level, outcome.reason)
+        raise InterviewError(
+            N_("You may not change this student's warning level."), "level_decision"
+        )
+    try:
+        warning_services.check_override(actor, warning, outcome.level, outcome.reason)
+    except warning_services.OverrideReasonError as exc:
+        raise InterviewError(exc.args[0], "reason") from None
+    except warning_services.OverrideError as exc:
+        raise InterviewError(exc.args[0], "level") from None
     return warning
 
 

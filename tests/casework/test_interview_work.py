@@ -440,6 +440,28 @@ def test_lowering_without_a_reason_is_refused_and_writes_nothing(client, world, 
     assert yellow.conclusion is None
 
 
+def test_a_missing_reason_is_said_under_the_reason_and_the_invitation_keeps_its_time_and_place(
+    client, world, listed
+):
+    """Before: the refusal stood under "Did the student come?" and the "Change the time or
+    place" boxes came back empty."""
+    made, yellow, red = listed
+    _scheduled(world, yellow)  # 15 Sep 10:00 (Beijing), Room 203
+    clock.advance(timedelta(days=1, hours=1))
+    world.counsellor.locale = "zh_CN"
+    db.session.commit()
+    sign_in(client, world.counsellor)
+    response = _outcome(client, yellow, conclusion="watch", level_decision="lower", level="1")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    said = re.search(r'id="reason-err"[^>]*>([^<]*)<', page)
+    assert said
+    assert said.group(1) == "人工调整需要填写至少 10 个字符的原因。"
+    assert 'id="attendance-err"' not in page
+    assert re.search(r'<input[^>]*id="when"[^>]*value="2026-09-15T10:00"', page)
+    assert re.search(r'<input[^>]*id="place"[^>]*value="Room 203"', page)
+
+
 def test_a_department_counsellor_may_raise_but_not_lower(client, world, listed):
     made, yellow, red = listed
     _scheduled(world, yellow, world.computing_counsellor)
