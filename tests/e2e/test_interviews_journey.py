@@ -52,6 +52,12 @@ def test_a_counsellor_runs_the_interview_list_after_a_campaign(world: World, liv
     rows = director.locator("table.interview-list tbody tr")
     expect(rows).to_have_count(2)
     expect(rows.first).to_contain_text("PHQ-9 黄色")
+    # The tier is one line at a laptop's width, not 院/系 a character a line.
+    one_line = (
+        "e => { const r = document.createRange(); r.selectNodeContents(e);"
+        " return r.getClientRects().length; }"
+    )
+    assert rows.first.locator("td.tier").evaluate(one_line) == 1
     director.check(f"input[aria-label='{world.student_name}']")
     director.select_option("#interviewer", index=1)  # the school counsellor comes first
     world.shot(director, "17-interview-list-director")
