@@ -714,7 +714,8 @@ def check_attendance(entry: InterviewEntry, outcome: Outcome, now: datetime) -> 
     if held > now:
         raise HeldTimeError(N_("The time it took place cannot be in the future."))
     if entry.invited_at is not None and invited is not None:
-        if held < entry.invited_at:
+        # To the minute, as the time is typed: sent at 06:30:21, 06:30 is not before it.
+        if held < entry.invited_at.replace(second=0, microsecond=0):
             raise HeldTimeError(
                 Message(
                     N_("It cannot have taken place before the invitation was sent (%(when)s)."),
