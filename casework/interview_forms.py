@@ -80,6 +80,15 @@ class OutcomeForm(VersionedForm):
         choices=ATTENDANCE_CHOICES,
         validators=[InputRequired(_l("Say whether the student came."))],
     )
+    held_at = DayTimeField(
+        _l("When it took place"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[Optional()],
+        description=_l(
+            "Leave empty if it took place at the invited time; give the time if the student "
+            "came earlier or later."
+        ),
+    )
     conclusion = RadioField(_l("Conclusion"), choices=CONCLUSION_CHOICES, validators=[Optional()])
     level_decision = RadioField(
         _l("Warning level"),

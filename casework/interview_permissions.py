@@ -15,6 +15,7 @@ from sqlalchemy import or_
 
 from campus.models import Role
 from campus.models import User
+from campus.scope import CASELOAD_ROLES
 from campus.scope import Capability
 from campus.scope import institution_ids
 from campus.scope import student_filter
@@ -75,3 +76,13 @@ def may_interview(user: User, entry: InterviewEntry) -> bool:
         ):
             return True
     return False
+
+
+def joins_caseload(interviewer: User, entry: InterviewEntry) -> bool:
+    """Whether being handed `entry` puts its student on `interviewer`'s caseload: a school
+    counsellor of its institution holds the interview as she would the case, and needs the
+    screening scores behind it without a break-glass (a department counsellor has no caseload)."""
+    return any(
+        a.institution_id == entry.institution_id and a.role in CASELOAD_ROLES
+        for a in interviewer.roles
+    )

@@ -32,7 +32,6 @@ from casework import interviews
 from casework.interview_forms import AssignForm
 from casework.interview_forms import OutcomeForm
 from casework.interview_forms import ScheduleForm
-from casework.interviews import FollowUpDateError
 from casework.interviews import InterviewError
 from casework.interviews import Outcome
 from casework.interviews import StaleInterview
@@ -40,7 +39,6 @@ from casework.models import InterviewEntry
 from casework.models import InterviewState
 from screening.models import Campaign
 from warning import services as warning_services
-from warning.services import OverrideError
 
 bp = Blueprint("interviews", __name__, url_prefix="/interviews")
 LIST_LIMIT = 500
@@ -253,18 +251,25 @@ def _chosen_entries(form: AssignForm, campaign: Campaign | None) -> list[Intervi
 @require_roles(*permissions.LIST_ROLES)
 def detail(entry_id: int):
     entry = _entry(entry_id)
-    return _detail_page(entry, ScheduleForm(), OutcomeForm())
+    return _detail_page(entry, _invitation_form(entry), OutcomeForm())
+
+
+def _invitation_form(entry: InterviewEntry) -> ScheduleForm:
+    """The invitation's form as it stands: the time and place the student was given, whatever
+    the request sent (the outcome form's answers, when that one is sent back)."""
+    form = ScheduleForm(formdata=None)
+    if entry.scheduled_for:
+        form.when.data = clock.to_local(entry.scheduled_for, clock.viewer_zone()).replace(
+            tzinfo=None
+        )
+        form.place.data = entry.place
+    return form
 
 
 def _detail_page(entry: InterviewEntry, schedule_form, outcome_form, status: int = 200):
     warning = warning_services.open_warning(db.session, entry.student_id)
     schedule_form.version.data = entry.version
     outcome_form.version.data = entry.version
-    if entry.scheduled_for and not schedule_form.is_submitted():
-        schedule_form.when.data = clock.to_local(entry.scheduled_for, clock.viewer_zone()).replace(
-            tzinfo=None
-        )
-        schedule_form.place.data = entry.place
     campaign = db.session.get_one(Campaign, entry.campaign_id)
     page = render_template(
         "casework/interviews/detail.html",
@@ -311,7 +316,7 @@ def schedule(entry_id: int):
         else:
             flash(_("The invitation was sent to the student."))
             return redirect(url_for(".detail", entry_id=entry.id))
-    return _detail_page(entry, form, OutcomeForm(), 422)
+    return _detail_page(entry, form, OutcomeForm(formdata=None), 422)
 
 
 @bp.route("/<int:entry_id>/outcome", methods=["POST"])
@@ -329,15 +334,16 @@ def outcome(entry_id: int):
             reason=form.reason.data or "",
             next_step=form.next_step.data or "none",
             follow_up_on=form.follow_up_on.data,
+            held_at=clock.to_utc(form.held_at.data, clock.viewer_zone())
+            if form.held_at.data
+            else None,
         )
         try:
             interviews.record_outcome(
                 db.session, current_user, entry, int(form.version.data or 0), clock.now(), recorded
             )
-        except FollowUpDateError as exc:
-            add_error(form.follow_up_on, refusal_text(exc))
-        except (InterviewError, OverrideError) as exc:
-            add_error(form.attendance, refusal_text(exc))
+        except InterviewError as exc:  # said under the answer it is about
+            add_error(getattr(form, exc.field, form.attendance), refusal_text(exc))
         except StaleInterview:
             abort(409, description=_("Someone else changed this interview; reload and try again."))
         else:
@@ -345,7 +351,7 @@ def outcome(entry_id: int):
             if entry.next_step == "refer" and (w := _open_warning_id(entry)) is not None:
                 return redirect(url_for("referrals.new", warning_id=w))
             return redirect(url_for(".detail", entry_id=entry.id))
-    return _detail_page(entry, ScheduleForm(), form, 422)
+    return _detail_page(entry, _invitation_form(entry), form, 422)
 
 
 def _open_warning_id(entry: InterviewEntry) -> int | None:

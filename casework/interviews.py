@@ -41,6 +41,8 @@ from campus import clock
 from campus import notifications
 from campus.holdings import Holding
 from campus.i18n import N_
+from campus.i18n import Message
+from campus.local_time import Moment
 from campus.models import WITH_ENDED_ROLES
 from campus.models import Department
 from campus.models import Institution
@@ -60,6 +62,7 @@ from screening.models import Campaign
 from screening.models import CampaignAssignment
 from screening.models import InstrumentResponse
 from screening.models import ScreeningResult
+from warning import caseload
 from warning import labels
 from warning.models import Deadline
 from warning.models import EarlyWarning
@@ -85,12 +88,29 @@ STUDENT_PAGE = "/interviews/mine"
 
 
 class InterviewError(ValueError):
-    """A step that breaks a rule; the message (an `N_` text or a `Message`) says which."""
+    """A step that breaks a rule; the message (an `N_` text or a `Message`) says which, and
+    `field` names the outcome form's field it is said under (whether the student came, unless
+    the rule is about another answer)."""
+
+    field = "attendance"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        if field is not None:
+            self.field = field
 
 
 class FollowUpDateError(InterviewError):
-    """The outcome's follow-up date falls outside the warning's follow-up cadence: said under
-    that date."""
+    """The outcome's follow-up date is missing or falls outside the warning's follow-up
+    cadence: said under that date."""
+
+    field = "follow_up_on"
+
+
+class HeldTimeError(InterviewError):
+    """The time the interview is said to have taken place cannot be: said under that time."""
+
+    field = "held_at"
 
 
 class StaleInterview(Exception):
@@ -427,6 +447,21 @@ def do_assign(
             record_type="interview",
             detail=f"interviewer={interviewer.id}",
         )
+        # The student's file (screening results, warning, earlier interviews) is what the
+        # interview is about: a school counsellor holding it has her on the caseload, as the
+        # counsellor of her case does (`warning.caseload`), until her role ends
+        # (`warning.handover.end_caseloads_sweep`). Audited, since it opens the clinical record.
+        if permissions.joins_caseload(interviewer, entry) and caseload.join(
+            session, interviewer, entry.student, now
+        ):
+            audit.record_on(
+                session,
+                entry,
+                actor=actor,
+                action="caseload_joined",
+                record_type="interview",
+                detail=f"counsellor={interviewer.id}",
+            )
     notifications.notify(
         session,
         [interviewer.id],
@@ -626,13 +661,83 @@ class Outcome:
     reason: str = ""
     next_step: str = "none"
     follow_up_on: date | None = None
+    # When the interview really took place (naive UTC), if not at the invited time: a student who
+    # came by before it. None: at the invited time.
+    held_at: datetime | None = None
+
+
+def _moment(entry: InterviewEntry, at: datetime) -> Moment:
+    return Moment(at, clock.institution_zone(entry.student.institution))
+
+
+def check_attendance(entry: InterviewEntry, outcome: Outcome, now: datetime) -> datetime | None:
+    """When an attended interview took place (the time given, else the invited time); None for
+    any other attendance. Raises `InterviewError` when whether the student came cannot be known
+    yet: an attended or missed interview is recorded once its time has come, so the on-time
+    figure and the student's own page read a time that happened. One that took place before its
+    invited time (the student came by) needs that time, not in the future and not before the
+    invitation (before the student was listed, when none was sent)."""
+    invited = entry.scheduled_for if entry.state == InterviewState.SCHEDULED else None
+    if outcome.attendance == "no_show":
+        if invited is None:
+            raise InterviewError(
+                N_("The student has not been invited: invite them before recording a no-show.")
+            )
+        if invited > now:
+            raise InterviewError(
+                Message(
+                    N_(
+                        "The student is invited for %(when)s: whether they came can be recorded "
+                        "from then."
+                    ),
+                    when=_moment(entry, invited),
+                )
+            )
+        return None
+    if outcome.attendance != "attended":
+        return None
+    held = outcome.held_at
+    if held is None:
+        if invited is None:
+            raise HeldTimeError(N_("Give the time the interview took place."))
+        if invited > now:
+            raise InterviewError(
+                Message(
+                    N_(
+                        "The interview is set for %(when)s: its outcome can be recorded from "
+                        "then. If the student came earlier, give the time it took place."
+                    ),
+                    when=_moment(entry, invited),
+                )
+            )
+        return invited
+    if held > now:
+        raise HeldTimeError(N_("The time it took place cannot be in the future."))
+    if entry.invited_at is not None and invited is not None:
+        # To the minute, as the time is typed: sent at 06:30:21, 06:30 is not before it.
+        if held < entry.invited_at.replace(second=0, microsecond=0):
+            raise HeldTimeError(
+                Message(
+                    N_("It cannot have taken place before the invitation was sent (%(when)s)."),
+                    when=_moment(entry, entry.invited_at),
+                )
+            )
+    elif held < entry.created_at:
+        raise HeldTimeError(
+            Message(
+                N_("It cannot have taken place before the student was listed (%(when)s)."),
+                when=_moment(entry, entry.created_at),
+            )
+        )
+    return held
 
 
 def check_outcome(
-    session: Session, actor: User, entry: InterviewEntry, outcome: Outcome
+    session: Session, actor: User, entry: InterviewEntry, outcome: Outcome, now: datetime
 ) -> EarlyWarning | None:
     """The student's open warning (when the outcome changes it), if the outcome may be recorded;
-    raises `InterviewError` (or the warning service's `OverrideError`) otherwise."""
+    raises `InterviewError` naming the field it is about otherwise (the warning service's
+    `check_override` refusals included: a missing reason is the reason's)."""
     from warning import permissions as warning_permissions
     from warning import services as warning_services
 
@@ -642,32 +747,43 @@ def check_outcome(
         raise InterviewError(N_("This interview is not open."))
     if outcome.attendance not in ATTENDANCE:
         raise InterviewError(N_("Say whether the student came."))
+    check_attendance(entry, outcome, now)
     if outcome.attendance != "attended":
         return None
     if outcome.conclusion not in CONCLUSIONS:
-        raise InterviewError(N_("Choose the interview's conclusion."))
+        raise InterviewError(N_("Choose the interview's conclusion."), "conclusion")
     if outcome.level_decision not in LEVEL_DECISIONS:
-        raise InterviewError(N_("Say whether the warning level is confirmed, lowered or raised."))
+        raise InterviewError(
+            N_("Say whether the warning level is confirmed, lowered or raised."), "level_decision"
+        )
     if outcome.next_step not in NEXT_STEPS:
-        raise InterviewError(N_("Choose the next step."))
+        raise InterviewError(N_("Choose the next step."), "next_step")
     if outcome.next_step == "follow_up" and outcome.follow_up_on is None:
-        raise InterviewError(N_("Give the follow-up date."))
+        raise FollowUpDateError(N_("Give the follow-up date."))
     warning = warning_services.open_warning(session, entry.student_id)
     if outcome.level_decision == "confirm":
         return warning
     if warning is None:
         raise InterviewError(
-            N_("The student has no open warning: confirm, or open one from the student's page.")
+            N_("The student has no open warning: confirm, or open one from the student's page."),
+            "level_decision",
         )
     if outcome.level is None:
-        raise InterviewError(N_("Choose the level to set."))
+        raise InterviewError(N_("Choose the level to set."), "level")
     if outcome.level_decision == "lower" and outcome.level >= warning.level:
-        raise InterviewError(N_("To lower the level, choose one below the current level."))
+        raise InterviewError(N_("To lower the level, choose one below the current level."), "level")
     if outcome.level_decision == "raise" and outcome.level <= warning.level:
-        raise InterviewError(N_("To raise the level, choose one above the current level."))
+        raise InterviewError(N_("To raise the level, choose one above the current level."), "level")
     if not warning_permissions.can_act_on(actor, warning, "level"):
-        raise InterviewError(N_("You may not change this student's warning level."))
-    warning_services.check_override(actor, warning, outcome.level, outcome.reason)
+        raise InterviewError(
+            N_("You may not change this student's warning level."), "level_decision"
+        )
+    try:
+        warning_services.check_override(actor, warning, outcome.level, outcome.reason)
+    except warning_services.OverrideReasonError as exc:
+        raise InterviewError(exc.args[0], "reason") from None
+    except warning_services.OverrideError as exc:
+        raise InterviewError(exc.args[0], "level") from None
     return warning
 
 
@@ -695,9 +811,11 @@ def do_record_outcome(
         entry.closed_at, entry.closed_by_id = now, actor.id
         _audit(session, actor, entry, "interview.unreachable")
         return
-    entry.held_at = now
+    held = outcome.held_at or entry.scheduled_for
+    assert held is not None  # check_attendance refuses an interview with no time
+    entry.held_at = held
     if warning is not None:
-        warning_actions.interview_held(session, actor, warning, now)
+        warning_actions.interview_held(session, actor, warning, held)
     entry.conclusion = outcome.conclusion
     entry.level_decision = outcome.level_decision
     entry.level_before = warning.level if warning else None
@@ -745,7 +863,7 @@ def record_outcome(
 ) -> None:
     """Record what came of the interview (and the level decision) in one commit."""
     _same_version(entry, expected_version)
-    warning = check_outcome(session, actor, entry, outcome)
+    warning = check_outcome(session, actor, entry, outcome, now)
     _commit(session, lambda: do_record_outcome(session, actor, entry, outcome, warning, now))
 
 

@@ -249,3 +249,49 @@ def test_an_interview_whose_warning_was_assessed_after_it_was_listed_is_held_by_
     assert (other, interviews.HELD_ELSEWHERE_TEXT, f"/warnings/students/{ids['zhao']}") in notes
     assert [(r.record_id, r.actor_id) for r in audited] == [(str(ids["red"]), None)]
     assert f"interviewer={other}" in audited[0].detail
+
+
+def test_a_school_counsellor_handed_an_interview_before_0048_has_its_student_on_her_caseload(
+    fresh_database_url,
+):
+    """Stored before 0048: the director handed Zhao Min's interview to sc01 and Wang Fang's to
+    her department's counsellor, and nobody's caseload changed. After it, Zhao Min is on sc01's
+    caseload, with an audit row; a department counsellor has no caseload."""
+    from campus import clock
+    from casework import interviews
+    from tests.casework import interview_world as w
+    from tests.conftest import Campus
+
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=fresh_database_url)
+    clock.set_now(w.NOW)
+    try:
+        with app.app_context():
+            upgrade()
+            world = w.build(Campus())
+            made, yellow, red = w.listed(world)
+            interviews.assign(db.session, world.director, [red], world.counsellor, clock.now())
+            interviews.assign(
+                db.session, world.director, [yellow], world.computing_counsellor, clock.now()
+            )
+            ids = (red.id, world.counsellor.id, world.mathematician.id)
+            db.session.remove()
+            downgrade(revision="0047_transition_appointment")
+            with db.engine.begin() as conn:  # as stored before: no caseload from an interview
+                conn.execute(text("DELETE FROM caseload"))
+            upgrade()
+            with db.engine.connect() as conn:
+                caseload = conn.execute(
+                    text("SELECT counsellor_id, student_id FROM caseload")
+                ).all()
+                audited = conn.execute(
+                    text(
+                        "SELECT record_type, record_id, student_id FROM audit_event "
+                        "WHERE action = 'caseload_joined' AND actor_id IS NULL"
+                    )
+                ).all()
+            db.engine.dispose()
+    finally:
+        clock.set_now(None)
+    entry_id, counsellor, student = ids
+    assert [tuple(row) for row in caseload] == [(counsellor, student)]
+    assert [tuple(row) for row in audited] == [("interview", str(entry_id), student)]

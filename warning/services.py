@@ -73,6 +73,10 @@ class OverrideError(ValueError):
     """An override the actor may not make, or without a reason; the message says why."""
 
 
+class OverrideReasonError(OverrideError):
+    """An override whose reason is missing or too short: a form says it under the reason."""
+
+
 # --------------------------------------------------------------------------------------------------
 # The active policy
 # --------------------------------------------------------------------------------------------------
@@ -679,7 +683,7 @@ def check_override(actor: User, warning: EarlyWarning, level: int, reason: str) 
     `OverrideError` saying why not otherwise. Writes nothing."""
     reason = (reason or "").strip()
     if len(reason) < 10:
-        raise OverrideError(N_("An override needs a reason of at least 10 characters."))
+        raise OverrideReasonError(N_("An override needs a reason of at least 10 characters."))
     if level not in (Level.BLUE, Level.YELLOW, Level.RED):
         raise OverrideError(N_("Choose blue, yellow or red; to end a warning, close it."))
     if level == warning.level:

@@ -18,6 +18,8 @@ from campus import clock
 from campus import notifications
 from campus.audit import AuditEvent
 from campus.extensions import db
+from campus.models import Caseload
+from campus.models import Role
 from campus.notifications import Notification
 from casework import interviews
 from casework.models import InterviewEntry
@@ -26,6 +28,7 @@ from tests.casework import interview_world as w
 from tests.conftest import sign_in
 from tests.pages import without_tokens
 from warning import actions
+from warning import handover
 from warning import services as warnings
 from warning.models import EarlyWarning
 from warning.models import WarningEvent
@@ -170,6 +173,43 @@ def test_the_director_assigns_a_department_in_bulk_and_the_interviewer_is_told(
     assert [n.text for n in _notes(world.counsellor) if "interview" in n.text] == [
         "You have post-screening interviews to hold: see the interview list."
     ]
+
+
+def test_the_school_counsellor_given_an_interview_opens_the_students_file_until_her_role_ends(
+    client, campus, world, listed
+):
+    """Before: the counsellor who held Zhao Min's interview read "not on your caseload" on her
+    file, its screening results hidden, and needed a break-glass to see the scores behind it."""
+    made, yellow, red = listed
+    sc02 = campus.staff(world.institution, Role.SCHOOL_COUNSELLOR, login="sc02")
+    campus.commit()
+    sign_in(client, sc02)
+    file_page = f"/casework/students/{world.mathematician.id}"
+    assert "Open the full record with a logged reason" in client.get(file_page).text
+    sign_in(client, world.director)
+    assert _assign(client, made, [red.id], sc02).status_code == 302
+    assert _assign(client, made, [yellow.id], world.computing_counsellor).status_code == 302
+    sign_in(client, sc02)
+    page = client.get(file_page).text
+    assert "Not shown to you" not in page
+    screening = page.split('id="screening"', 1)[1].split("</section>", 1)[0]
+    assert "PHQ-9" in screening
+    (joined,) = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "caseload_joined")
+    ).all()
+    assert (joined.actor_id, joined.student_id, joined.record_type) == (
+        world.director.id,
+        world.mathematician.id,
+        "interview",
+    )
+    # A department counsellor has no caseload: nothing more opens to her.
+    assert set(db.session.execute(select(Caseload.counsellor_id, Caseload.student_id))) == {
+        (sc02.id, world.mathematician.id)
+    }
+    (role,) = [a for a in sc02.roles if a.role == Role.SCHOOL_COUNSELLOR]
+    role.ends_at = clock.now()
+    db.session.commit()
+    assert handover.end_caseloads_sweep(db.session, clock.now() + timedelta(minutes=1)) == 1
 
 
 def test_a_school_tier_entry_cannot_go_to_a_department_counsellor(client, world, listed):
@@ -387,6 +427,7 @@ def test_an_interview_held_is_the_students_last_contact_on_her_warnings_timeline
 def test_lowering_without_a_reason_is_refused_and_writes_nothing(client, world, listed):
     made, yellow, red = listed
     _scheduled(world, yellow)
+    clock.advance(timedelta(days=1))
     sign_in(client, world.counsellor)
     response = _outcome(
         client, yellow, conclusion="watch", level_decision="lower", level="1", reason="ok"
@@ -399,9 +440,32 @@ def test_lowering_without_a_reason_is_refused_and_writes_nothing(client, world, 
     assert yellow.conclusion is None
 
 
+def test_a_missing_reason_is_said_under_the_reason_and_the_invitation_keeps_its_time_and_place(
+    client, world, listed
+):
+    """Before: the refusal stood under "Did the student come?" and the "Change the time or
+    place" boxes came back empty."""
+    made, yellow, red = listed
+    _scheduled(world, yellow)  # 15 Sep 10:00 (Beijing), Room 203
+    clock.advance(timedelta(days=1, hours=1))
+    world.counsellor.locale = "zh_CN"
+    db.session.commit()
+    sign_in(client, world.counsellor)
+    response = _outcome(client, yellow, conclusion="watch", level_decision="lower", level="1")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    said = re.search(r'id="reason-err"[^>]*>([^<]*)<', page)
+    assert said
+    assert said.group(1) == "人工调整需要填写至少 10 个字符的原因。"
+    assert 'id="attendance-err"' not in page
+    assert re.search(r'<input[^>]*id="when"[^>]*value="2026-09-15T10:00"', page)
+    assert re.search(r'<input[^>]*id="place"[^>]*value="Room 203"', page)
+
+
 def test_a_department_counsellor_may_raise_but_not_lower(client, world, listed):
     made, yellow, red = listed
     _scheduled(world, yellow, world.computing_counsellor)
+    clock.advance(timedelta(days=1))
     sign_in(client, world.computing_counsellor)
     reason = "Talked about hopelessness at length; needs the centre now."
     lowered = _outcome(
@@ -426,6 +490,7 @@ def test_a_department_counsellor_may_raise_but_not_lower(client, world, listed):
 def test_a_no_show_goes_back_to_be_rescheduled_and_counts(client, world, listed):
     made, yellow, red = listed
     _scheduled(world, yellow)
+    clock.advance(timedelta(days=1))
     sign_in(client, world.counsellor)
     assert _outcome(client, yellow, attendance="no_show").status_code == 302
     db.session.expire_all()
@@ -434,6 +499,84 @@ def test_a_no_show_goes_back_to_be_rescheduled_and_counts(client, world, listed)
     total, _departments = interviews.coverage_by_department(db.session, made, clock.now())
     assert total.no_shows == 1
     assert total.interviewed == 0
+
+
+def test_an_outcome_before_the_invited_time_is_refused_saying_when(client, world, listed):
+    """Before: invited for tomorrow 10:00, the student was recorded as come (held "on time" at
+    the moment it was typed) or as a no-show at once, and her invitation vanished from her page."""
+    made, yellow, red = listed
+    _scheduled(world, yellow)  # tomorrow 10:00 (Beijing)
+    sign_in(client, world.counsellor)
+    came = _outcome(client, yellow, conclusion="watch", level_decision="lower", level="1")
+    assert came.status_code == 422
+    assert "The interview is set for tomorrow 10:00: its outcome can be recorded from then." in (
+        html.unescape(came.get_data(as_text=True))
+    )
+    missed = _outcome(client, yellow, attendance="no_show")
+    assert missed.status_code == 422
+    assert "The student is invited for tomorrow 10:00: whether they came can be recorded" in (
+        html.unescape(missed.get_data(as_text=True))
+    )
+    db.session.expire_all()
+    assert (yellow.state, yellow.held_at, yellow.no_shows) == (InterviewState.SCHEDULED, None, 0)
+    assert warnings.open_warning(db.session, world.student.id).level == Level.YELLOW
+    client.post("/logout")
+    sign_in(client, world.student.user)
+    assert "Room 203" in client.get("/interviews/mine").get_data(as_text=True)
+
+
+def test_an_interview_written_up_later_is_held_at_its_invited_time_and_on_time(
+    client, world, listed
+):
+    made, yellow, red = listed
+    _scheduled(world, yellow)
+    invited_for = yellow.scheduled_for
+    clock.set_now(yellow.due_at + timedelta(days=2))  # written up after the deadline
+    sign_in(client, world.counsellor)
+    assert _outcome(client, yellow, conclusion="watch").status_code == 302
+    db.session.expire_all()
+    assert (yellow.held_at, yellow.closed_at) == (invited_for, clock.now())
+    assert yellow.on_time()
+    total, _departments = interviews.coverage_by_department(db.session, made, clock.now())
+    assert (total.interviewed, total.on_time) == (1, 1)
+    warning = warnings.open_warning(db.session, world.student.id)
+    assert warning.last_contact_at == invited_for
+
+
+@pytest.mark.parametrize(
+    ("held_at", "said"),
+    [
+        ("2026-09-14T12:00", "The time it took place cannot be in the future."),
+        ("2026-09-14T09:30", "It cannot have taken place before the invitation was sent"),
+    ],
+)
+def test_a_time_she_came_by_in_the_future_or_before_the_invitation_is_refused(
+    client, world, listed, held_at, said
+):
+    made, yellow, red = listed
+    _scheduled(world, yellow)  # invited at 10:00 today for tomorrow 10:00 (Beijing)
+    clock.advance(timedelta(hours=1))  # 11:00
+    sign_in(client, world.counsellor)
+    response = _outcome(client, yellow, conclusion="watch", held_at=held_at)
+    assert response.status_code == 422
+    error = re.search(r'id="held_at-err"[^>]*>([^<]*)<', response.get_data(as_text=True))
+    assert error
+    assert html.unescape(error.group(1)).startswith(said)
+    db.session.expire_all()
+    assert yellow.state == InterviewState.SCHEDULED
+
+
+def test_a_student_who_came_by_early_is_held_at_the_time_given(client, world, listed):
+    made, yellow, red = listed
+    _scheduled(world, yellow)
+    clock.advance(timedelta(hours=1))  # 11:00, the invitation is for tomorrow 10:00
+    sign_in(client, world.counsellor)
+    assert _outcome(client, yellow, conclusion="watch", held_at="2026-09-14T10:40").status_code == (
+        302
+    )
+    db.session.expire_all()
+    assert yellow.state == InterviewState.DONE
+    assert yellow.held_at == datetime(2026, 9, 14, 2, 40)
 
 
 def test_a_stale_form_is_refused_with_409(client, world, listed):
@@ -558,6 +701,7 @@ def test_the_oversight_kpi_counts_interviews_per_department(client, world, liste
 
     made, yellow, red = listed
     _scheduled(world, yellow)
+    clock.advance(timedelta(days=1))
     interviews.record_outcome(
         db.session,
         world.counsellor,

@@ -3,6 +3,7 @@ told once, and nobody reminds a person who has gone."""
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
 
 import pytest
@@ -59,9 +60,11 @@ def test_an_interview_whose_interviewer_left_goes_back_to_the_list_to_assign(cli
     role = role_assignment(world.counsellor, Role.SCHOOL_COUNSELLOR)
     sign_in(client, world.admin)
     confirm = client.get(f"/admin/users/{world.counsellor.id}/roles/{role.id}/remove")
+    # Handed the interview, the school counsellor has its student on her caseload too.
     assert (
-        "This person currently holds 1 interview not yet held. Once the role ends, the interviews "
-        "go back to the list to assign." in confirm.get_data(as_text=True)
+        "This person currently holds 1 student on their caseload, 1 interview not yet held. Once "
+        "the role ends, their access to those students' full records ends; the interviews go back "
+        "to the list to assign." in html.unescape(confirm.get_data(as_text=True))
     )
     _end_role(world, world.counsellor, Role.SCHOOL_COUNSELLOR)
 

@@ -5,11 +5,14 @@ campaign page shows the coverage. In Chinese, the language the centre works in."
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from flask import Flask
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from campus import clock
 from campus.extensions import db
 from campus.models import Student
 from screening.models import Campaign
@@ -49,6 +52,12 @@ def test_a_counsellor_runs_the_interview_list_after_a_campaign(world: World, liv
     rows = director.locator("table.interview-list tbody tr")
     expect(rows).to_have_count(2)
     expect(rows.first).to_contain_text("PHQ-9 黄色")
+    # The tier is one line at a laptop's width, not 院/系 a character a line.
+    one_line = (
+        "e => { const r = document.createRange(); r.selectNodeContents(e);"
+        " return r.getClientRects().length; }"
+    )
+    assert rows.first.locator("td.tier").evaluate(one_line) == 1
     director.check(f"input[aria-label='{world.student_name}']")
     director.select_option("#interviewer", index=1)  # the school counsellor comes first
     world.shot(director, "17-interview-list-director")
@@ -74,6 +83,8 @@ def test_a_counsellor_runs_the_interview_list_after_a_campaign(world: World, liv
     expect(main).not_to_contain_text("PHQ")
     world.shot(student, "17-interview-invitation-phone")
 
+    # The next morning, the conversation held at 10:00: its outcome can be recorded now.
+    clock.set_now(datetime(2026, 9, 15, 2, 50))
     counsellor.reload()
     counsellor.check("#attendance-0")
     counsellor.check("input[name=conclusion][value=follow_up]")
