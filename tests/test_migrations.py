@@ -251,10 +251,10 @@ def test_an_interview_whose_warning_was_assessed_after_it_was_listed_is_held_by_
     assert f"interviewer={other}" in audited[0].detail
 
 
-def test_a_school_counsellor_handed_an_interview_before_0048_has_its_student_on_her_caseload(
+def test_a_school_counsellor_handed_an_interview_before_0049_has_its_student_on_her_caseload(
     fresh_database_url,
 ):
-    """Stored before 0048: the director handed Zhao Min's interview to sc01 and Wang Fang's to
+    """Stored before 0049: the director handed Zhao Min's interview to sc01 and Wang Fang's to
     her department's counsellor, and nobody's caseload changed. After it, Zhao Min is on sc01's
     caseload, with an audit row; a department counsellor has no caseload."""
     from campus import clock
@@ -275,7 +275,7 @@ def test_a_school_counsellor_handed_an_interview_before_0048_has_its_student_on_
             )
             ids = (red.id, world.counsellor.id, world.mathematician.id)
             db.session.remove()
-            downgrade(revision="0047_transition_appointment")
+            downgrade(revision="0048_task_checked_in_at")
             with db.engine.begin() as conn:  # as stored before: no caseload from an interview
                 conn.execute(text("DELETE FROM caseload"))
             upgrade()

@@ -1,7 +1,7 @@
 """caseload: a school counsellor handed a post-screening interview has its student on her caseload
 
-Revision ID: 0048_interview_caseload
-Revises: 0047_transition_appointment
+Revision ID: 0049_interview_caseload
+Revises: 0048_task_checked_in_at
 Create Date: 2026-12-07 22:30:00
 
 Before, the school counsellor assigned an interview could not open the student's file: it said
@@ -25,8 +25,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0048_interview_caseload"
-down_revision = "0047_transition_appointment"
+revision = "0049_interview_caseload"
+down_revision = "0048_task_checked_in_at"
 branch_labels = None
 depends_on = None
 
