@@ -39,6 +39,7 @@ from warning.models import Task
 from warning.models import WeeklyReport
 from warning.policy import Level
 from warning.task_list import CHORE_KINDS
+from warning.task_list import later_from
 
 # --- counts (plain functions over a session) ---------------------------------------------------
 
@@ -132,27 +133,33 @@ def overdue_warnings(session: Session, user: User, now: datetime) -> int:
 class TaskCounts:
     due_today: int  # tasks and deadlines on the task list under "overdue" and "due today"
     overdue: int
-    upcoming: int  # the rest of the list, under "upcoming"
+    upcoming: int  # under "upcoming": due within a week after today (`task_list.later_from`)
+    later: int  # under "later", after that
+    later_earliest: datetime | None  # when the first of those falls due
     reports_missing: int  # open missing-report chores
 
 
 def task_counts(session: Session, user: User, now: datetime, end_of_today: datetime) -> TaskCounts:
-    """What the viewer's task list shows as overdue or due today, and its missing-report chores,
-    from the same queries as the list (`open_tasks_query`, `open_deadlines_query`): the
+    """What the viewer's task list shows as overdue or due today, upcoming and later, and its
+    missing-report chores, from the same queries as the list (`open_tasks_query`,
+    `open_deadlines_query`) and the same split into sections (`task_list.later_from`): the
     viewer's own deadlines (`permissions.owned_deadline_clause`), not those set apart as another
     tier's."""
     chore = Task.kind.in_(CHORE_KINDS)
+    later = later_from(end_of_today)
     task_row = session.execute(
         actions.open_tasks_query(user)
         .order_by(None)
         .with_only_columns(
             _count_where(and_(~chore, Task.due_at < end_of_today)),
             _count_where(and_(~chore, Task.due_at < now)),
-            _count_where(and_(~chore, Task.due_at >= end_of_today)),
+            _count_where(and_(~chore, Task.due_at >= end_of_today, Task.due_at < later)),
+            _count_where(and_(~chore, Task.due_at >= later)),
+            func.min(case((and_(~chore, Task.due_at >= later), Task.due_at))),
             _count_where(chore),
         )
     ).one()
-    deadline_row: tuple = (0, 0, 0)
+    deadline_row: tuple = (0, 0, 0, 0, None)
     if user.has_role(*permissions.STAFF_ROLES):  # no one else works from deadlines
         deadline_row = tuple(
             session.execute(
@@ -162,15 +169,20 @@ def task_counts(session: Session, user: User, now: datetime, end_of_today: datet
                 .with_only_columns(
                     _count_where(Deadline.due_at < end_of_today),
                     _count_where(Deadline.due_at < now),
-                    _count_where(Deadline.due_at >= end_of_today),
+                    _count_where(and_(Deadline.due_at >= end_of_today, Deadline.due_at < later)),
+                    _count_where(Deadline.due_at >= later),
+                    func.min(case((Deadline.due_at >= later, Deadline.due_at))),
                 )
             ).one()
         )
+    earliest = [when for when in (task_row[4], deadline_row[4]) if when is not None]
     return TaskCounts(
         due_today=(task_row[0] or 0) + (deadline_row[0] or 0),
         overdue=(task_row[1] or 0) + (deadline_row[1] or 0),
         upcoming=(task_row[2] or 0) + (deadline_row[2] or 0),
-        reports_missing=task_row[3] or 0,
+        later=(task_row[3] or 0) + (deadline_row[3] or 0),
+        later_earliest=min(earliest) if earliest else None,
+        reports_missing=task_row[5] or 0,
     )
 
 
@@ -330,12 +342,17 @@ def task_items(session: Session, user: User, now: datetime) -> list[Item]:
         )
         urgency = Urgency.OVERDUE if counts.overdue else Urgency.TODAY
         items.append(Item(counts.due_today, text, url_for("response.tasks"), urgency, detail))
+    # Each count is one section of the task list, and the card leads to it: "upcoming" said
+    # two when the list's upcoming section was empty and both were under "later".
     if counts.upcoming:
-        text = ngettext(
-            "%(num)s task coming up later", "%(num)s tasks coming up later", counts.upcoming
-        )
+        text = ngettext("Upcoming: %(num)s task", "Upcoming: %(num)s tasks", counts.upcoming)
         url = url_for("response.tasks", _anchor="h-upcoming")
         items.append(Item(counts.upcoming, text, url, Urgency.THIS_WEEK))
+    if counts.later and counts.later_earliest is not None:
+        text = ngettext("Later: %(num)s task", "Later: %(num)s tasks", counts.later)
+        url = url_for("response.tasks", _anchor="h-later")
+        detail = _("earliest due %(when)s", when=due_words(counts.later_earliest, now))
+        items.append(Item(counts.later, text, url, Urgency.INFO, detail))
     if counts.reports_missing:
         text = ngettext(
             "Weekly report missing: %(num)s class or dorm room",

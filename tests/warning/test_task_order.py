@@ -89,3 +89,40 @@ def test_work_due_more_than_a_week_after_today_is_set_apart_under_later():
         (None, deadline[:3]),
         (next_month, None),
     ]
+
+
+def _own_task(unit, user, due_in: timedelta) -> None:
+    text = Message(escalation.REPORT_DIGEST_TEXT)
+    db.session.add(
+        Task(
+            institution_id=unit.institution.id,
+            kind="plan_item",
+            text=text,
+            text_key=text.key,
+            text_params=text.params,
+            assignee_user_id=user.id,
+            due_at=clock.now() + due_in,
+        )
+    )
+    db.session.commit()
+
+
+def test_the_home_page_counts_each_task_list_section_and_leads_to_that_section(campus, unit, login):
+    """The home page said "2 upcoming" and led to an empty "Upcoming": both were due in nine
+    days, under "Later". Each card counts the section it leads to."""
+    counsellor = campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=unit.department)
+    campus.commit()
+    _own_task(unit, counsellor, timedelta(days=9))
+    _own_task(unit, counsellor, timedelta(days=10))
+    client = login(counsellor)
+    home = client.get("/").get_data(as_text=True)
+    assert "Upcoming:" not in home
+    assert 'href="/tasks#h-later">Later: 2 tasks</a>' in home
+    listed = client.get("/tasks").get_data(as_text=True)
+    upcoming = listed[listed.index('id="h-upcoming"') : listed.index('id="h-later"')]
+    assert "Nothing here." in upcoming
+
+    _own_task(unit, counsellor, timedelta(days=3))
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/tasks#h-upcoming">Upcoming: 1 task</a>' in home
+    assert "Later: 2 tasks" in home
