@@ -23,6 +23,7 @@ from sqlalchemy.orm import aliased
 
 from campus import clock
 from campus.local_time import due_words
+from campus.local_time import week_words
 from campus.models import User
 from campus.workbench import Item
 from campus.workbench import Urgency
@@ -137,6 +138,7 @@ class TaskCounts:
     later: int  # under "later", after that
     later_earliest: datetime | None  # when the first of those falls due
     reports_missing: int  # open missing-report chores
+    reports_missing_weeks: frozenset[date] = frozenset()  # the weeks (Mondays) they are for
 
 
 def task_counts(session: Session, user: User, now: datetime, end_of_today: datetime) -> TaskCounts:
@@ -176,6 +178,14 @@ def task_counts(session: Session, user: User, now: datetime, end_of_today: datet
             ).one()
         )
     earliest = [when for when in (task_row[4], deadline_row[4]) if when is not None]
+    weeks: frozenset[date] = frozenset()
+    if task_row[5]:
+        # Each chore is one unit's missed week, named in its text (as the inbox and the list say).
+        chores = actions.open_tasks_query(user).where(chore).order_by(None)
+        params = session.scalars(chores.with_only_columns(Task.text_params)).all()
+        weeks = frozenset(
+            date.fromisoformat(p["week"]) for p in params if p and isinstance(p.get("week"), str)
+        )
     return TaskCounts(
         due_today=(task_row[0] or 0) + (deadline_row[0] or 0),
         overdue=(task_row[1] or 0) + (deadline_row[1] or 0),
@@ -183,6 +193,7 @@ def task_counts(session: Session, user: User, now: datetime, end_of_today: datet
         later=(task_row[3] or 0) + (deadline_row[3] or 0),
         later_earliest=min(earliest) if earliest else None,
         reports_missing=task_row[5] or 0,
+        reports_missing_weeks=weeks,
     )
 
 
@@ -354,14 +365,33 @@ def task_items(session: Session, user: User, now: datetime) -> list[Item]:
         detail = _("earliest due %(when)s", when=due_words(counts.later_earliest, now))
         items.append(Item(counts.later, text, url, Urgency.INFO, detail))
     if counts.reports_missing:
+        url = url_for("response.tasks", _anchor="h-chores")
+        items.append(_missing_reports_item(counts, now, url))
+    return items
+
+
+def _missing_reports_item(counts: TaskCounts, now: datetime, url: str) -> Item:
+    """The missed weekly reports escalated to the department, said as the weeks they missed: the
+    card read "this week's reports missing: 5" for last week's, while this week's were still
+    open to file."""
+    this_week = reports.week_start(clock.local_date(now, clock.institution_zone(None)))
+    last_week = this_week - timedelta(days=7)
+    weeks = sorted(counts.reports_missing_weeks)
+    if weeks == [last_week] or not weeks:
         text = ngettext(
-            "Weekly report missing: %(num)s class or dorm room",
-            "Weekly reports missing: %(num)s classes and dorm rooms",
+            "Last week's report missing: %(num)s class or dorm room",
+            "Last week's reports missing: %(num)s classes and dorm rooms",
             counts.reports_missing,
         )
-        url = url_for("response.tasks", _anchor="h-chores")
-        items.append(Item(counts.reports_missing, text, url, Urgency.THIS_WEEK))
-    return items
+        detail = _("Week beginning %(day)s", day=week_words(last_week, now))
+    else:
+        text = ngettext(
+            "Weekly report missing from past weeks: %(num)s",
+            "Weekly reports missing from past weeks: %(num)s",
+            counts.reports_missing,
+        )
+        detail = _("The earliest for the week beginning %(day)s", day=week_words(weeks[0], now))
+    return Item(counts.reports_missing, text, url, Urgency.THIS_WEEK, detail)
 
 
 def reporter_items(session: Session, user: User, now: datetime) -> list[Item]:
