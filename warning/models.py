@@ -458,6 +458,9 @@ class WeeklyReport(Model):
     note: Mapped[str | None] = mapped_column(String(1000))  # non-clinical observations
     filed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     filed_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    # When it was last added to after `filed_at`: the week's note after an "all is well", a
+    # concern report filed through the unit that week. Empty while it is as first filed.
+    added_to_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class ConcernReport(StudentRecord, Model):

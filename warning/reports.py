@@ -153,7 +153,9 @@ def file_weekly_report(
         raise ReportError(N_("A zero report names no one; describe what worries you instead."))
     existing = this_weeks_report(session, unit, week)
     if existing is not None:
-        report = _add_note(session, existing, user=user, zero_report=zero_report, note=note)
+        report = _add_note(
+            session, existing, user=user, zero_report=zero_report, note=note, now=now
+        )
     else:
         report = _new_report(
             unit, week, user, now, zero_report=zero_report, note=None if zero_report else note
@@ -270,7 +272,13 @@ def has_concern(session: Session, report: WeeklyReport) -> bool:
 
 
 def _add_note(
-    session: Session, report: WeeklyReport, *, user: User, zero_report: bool, note: str | None
+    session: Session,
+    report: WeeklyReport,
+    *,
+    user: User,
+    zero_report: bool,
+    note: str | None,
+    now: datetime,
 ) -> WeeklyReport:
     """The week's report is in already: an "all is well" or what a concern report made. It can
     still take the week's note from the one who filed it (a remark on a good week, or what
@@ -280,7 +288,9 @@ def _add_note(
     The note is written by a conditional UPDATE, so a double submit writes it once."""
     if zero_report or report.filed_by_id != user.id or report.note:
         raise ReportError(_refusal(session, report, zero_report=zero_report))
-    if not set_once(session, WeeklyReport.note, report.id, note=note, zero_report=False):
+    if not set_once(
+        session, WeeklyReport.note, report.id, note=note, zero_report=False, added_to_at=now
+    ):
         session.rollback()
         raise ReportError(ALREADY_FILED_TEXT)
     session.refresh(report)
@@ -322,6 +332,7 @@ def _week_of_report(
     week = week_start(clock.local_date(now, clock.institution_zone(institution)))
     found = this_weeks_report(session, unit, week)
     if found is not None:
+        found.added_to_at = now
         return found
     report = _new_report(unit, week, user, now)
     try:
@@ -330,6 +341,7 @@ def _week_of_report(
     except IntegrityError:
         found = this_weeks_report(session, unit, week)
         assert found is not None  # the unique week that refused it is this row
+        found.added_to_at = now
         return found
     return report
 

@@ -374,7 +374,9 @@ def act(warning_id: int, name: str):
     except ValueError as error:  # InvalidAction, the early-warning OverrideError
         return _refused(warning, RefusedAction(name, form, refusal_text(error))), 400
     flash(_("%(action)s: saved.", action=form.submit.label.text), "success")
-    return redirect(url_for("warning.student", student_id=warning.student_id))
+    # The form was sent to #action-<name>, and a redirect without a fragment keeps it: the page
+    # opened at the form with its "saved" message above the screen. Land on the message.
+    return redirect(url_for("warning.student", student_id=warning.student_id, _anchor="main"))
 
 
 def _unmet_rule(name: str, warning: EarlyWarning) -> str | None:

@@ -787,10 +787,14 @@ class TimelineItem:
 
 
 def _cause_order(item: TimelineItem) -> tuple[datetime, tuple[int, int]]:
-    """Time, then the order written: lines of one minute, or one instant (a signal and the
-    level change it caused, an interview held and the contact logged with it, share `now`),
-    read as they happened on any database, which returns rows in no promised order."""
-    return item.at, item.written
+    """The minute a line shows, then the order written: lines of one minute, or one instant (a
+    signal and the level change it caused, an interview held and the contact logged with it,
+    share `now`), read as they happened on any database, which returns rows in no promised order.
+
+    Not the full time: a guardian's notice carries the minute typed on the family-contact form
+    (05:47:00), a call logged with the warning's own form the second it was saved (05:47:20), so
+    the notice saved 13 seconds after the call read below it, in the same minute."""
+    return item.at.replace(second=0, microsecond=0), item.written
 
 
 def student_timeline(

@@ -58,12 +58,18 @@ class TaskList:
     later: list[Entry]  # the reader's own work due after `LATER_AFTER`, soonest first
 
 
+def later_from(end_of_today: datetime) -> datetime:
+    """Where "upcoming" ends and "later" begins: the list's sections and the home page's counts
+    of them (`warning.workbench.task_counts`) both split here."""
+    return end_of_today + LATER_AFTER
+
+
 def bucket_of(due_at: datetime, now: datetime, end_of_today: datetime) -> str:
     if due_at < now:
         return "overdue"
     if due_at < end_of_today:
         return "today"
-    return "upcoming" if due_at < end_of_today + LATER_AFTER else "later"
+    return "upcoming" if due_at < later_from(end_of_today) else "later"
 
 
 def build(

@@ -351,7 +351,8 @@ def _page_form(
             if message is None:
                 return student(found.id, bound={name: form}), 400
             flash(message, "success")
-            return redirect(url_for("warning.student", student_id=found.id))
+            # Not back at the form's #anchor, which the redirect would keep: at the message.
+            return redirect(url_for("warning.student", student_id=found.id, _anchor="main"))
 
         return view
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import aliased
 
 from campus import clock
 from campus.local_time import due_words
+from campus.local_time import week_words
 from campus.models import User
 from campus.workbench import Item
 from campus.workbench import Urgency
@@ -39,6 +40,7 @@ from warning.models import Task
 from warning.models import WeeklyReport
 from warning.policy import Level
 from warning.task_list import CHORE_KINDS
+from warning.task_list import later_from
 
 # --- counts (plain functions over a session) ---------------------------------------------------
 
@@ -132,27 +134,34 @@ def overdue_warnings(session: Session, user: User, now: datetime) -> int:
 class TaskCounts:
     due_today: int  # tasks and deadlines on the task list under "overdue" and "due today"
     overdue: int
-    upcoming: int  # the rest of the list, under "upcoming"
+    upcoming: int  # under "upcoming": due within a week after today (`task_list.later_from`)
+    later: int  # under "later", after that
+    later_earliest: datetime | None  # when the first of those falls due
     reports_missing: int  # open missing-report chores
+    reports_missing_weeks: frozenset[date] = frozenset()  # the weeks (Mondays) they are for
 
 
 def task_counts(session: Session, user: User, now: datetime, end_of_today: datetime) -> TaskCounts:
-    """What the viewer's task list shows as overdue or due today, and its missing-report chores,
-    from the same queries as the list (`open_tasks_query`, `open_deadlines_query`): the
+    """What the viewer's task list shows as overdue or due today, upcoming and later, and its
+    missing-report chores, from the same queries as the list (`open_tasks_query`,
+    `open_deadlines_query`) and the same split into sections (`task_list.later_from`): the
     viewer's own deadlines (`permissions.owned_deadline_clause`), not those set apart as another
     tier's."""
     chore = Task.kind.in_(CHORE_KINDS)
+    later = later_from(end_of_today)
     task_row = session.execute(
         actions.open_tasks_query(user)
         .order_by(None)
         .with_only_columns(
             _count_where(and_(~chore, Task.due_at < end_of_today)),
             _count_where(and_(~chore, Task.due_at < now)),
-            _count_where(and_(~chore, Task.due_at >= end_of_today)),
+            _count_where(and_(~chore, Task.due_at >= end_of_today, Task.due_at < later)),
+            _count_where(and_(~chore, Task.due_at >= later)),
+            func.min(case((and_(~chore, Task.due_at >= later), Task.due_at))),
             _count_where(chore),
         )
     ).one()
-    deadline_row: tuple = (0, 0, 0)
+    deadline_row: tuple = (0, 0, 0, 0, None)
     if user.has_role(*permissions.STAFF_ROLES):  # no one else works from deadlines
         deadline_row = tuple(
             session.execute(
@@ -162,15 +171,29 @@ def task_counts(session: Session, user: User, now: datetime, end_of_today: datet
                 .with_only_columns(
                     _count_where(Deadline.due_at < end_of_today),
                     _count_where(Deadline.due_at < now),
-                    _count_where(Deadline.due_at >= end_of_today),
+                    _count_where(and_(Deadline.due_at >= end_of_today, Deadline.due_at < later)),
+                    _count_where(Deadline.due_at >= later),
+                    func.min(case((Deadline.due_at >= later, Deadline.due_at))),
                 )
             ).one()
+        )
+    earliest = [when for when in (task_row[4], deadline_row[4]) if when is not None]
+    weeks: frozenset[date] = frozenset()
+    if task_row[5]:
+        # Each chore is one unit's missed week, named in its text (as the inbox and the list say).
+        chores = actions.open_tasks_query(user).where(chore).order_by(None)
+        params = session.scalars(chores.with_only_columns(Task.text_params)).all()
+        weeks = frozenset(
+            date.fromisoformat(p["week"]) for p in params if p and isinstance(p.get("week"), str)
         )
     return TaskCounts(
         due_today=(task_row[0] or 0) + (deadline_row[0] or 0),
         overdue=(task_row[1] or 0) + (deadline_row[1] or 0),
         upcoming=(task_row[2] or 0) + (deadline_row[2] or 0),
-        reports_missing=task_row[3] or 0,
+        later=(task_row[3] or 0) + (deadline_row[3] or 0),
+        later_earliest=min(earliest) if earliest else None,
+        reports_missing=task_row[5] or 0,
+        reports_missing_weeks=weeks,
     )
 
 
@@ -330,21 +353,45 @@ def task_items(session: Session, user: User, now: datetime) -> list[Item]:
         )
         urgency = Urgency.OVERDUE if counts.overdue else Urgency.TODAY
         items.append(Item(counts.due_today, text, url_for("response.tasks"), urgency, detail))
+    # Each count is one section of the task list, and the card leads to it: "upcoming" said
+    # two when the list's upcoming section was empty and both were under "later".
     if counts.upcoming:
-        text = ngettext(
-            "%(num)s task coming up later", "%(num)s tasks coming up later", counts.upcoming
-        )
+        text = ngettext("Upcoming: %(num)s task", "Upcoming: %(num)s tasks", counts.upcoming)
         url = url_for("response.tasks", _anchor="h-upcoming")
         items.append(Item(counts.upcoming, text, url, Urgency.THIS_WEEK))
+    if counts.later and counts.later_earliest is not None:
+        text = ngettext("Later: %(num)s task", "Later: %(num)s tasks", counts.later)
+        url = url_for("response.tasks", _anchor="h-later")
+        detail = _("earliest due %(when)s", when=due_words(counts.later_earliest, now))
+        items.append(Item(counts.later, text, url, Urgency.INFO, detail))
     if counts.reports_missing:
+        url = url_for("response.tasks", _anchor="h-chores")
+        items.append(_missing_reports_item(counts, now, url))
+    return items
+
+
+def _missing_reports_item(counts: TaskCounts, now: datetime, url: str) -> Item:
+    """The missed weekly reports escalated to the department, said as the weeks they missed: the
+    card read "this week's reports missing: 5" for last week's, while this week's were still
+    open to file."""
+    this_week = reports.week_start(clock.local_date(now, clock.institution_zone(None)))
+    last_week = this_week - timedelta(days=7)
+    weeks = sorted(counts.reports_missing_weeks)
+    if weeks == [last_week] or not weeks:
         text = ngettext(
-            "Weekly report missing: %(num)s class or dorm room",
-            "Weekly reports missing: %(num)s classes and dorm rooms",
+            "Last week's report missing: %(num)s class or dorm room",
+            "Last week's reports missing: %(num)s classes and dorm rooms",
             counts.reports_missing,
         )
-        url = url_for("response.tasks", _anchor="h-chores")
-        items.append(Item(counts.reports_missing, text, url, Urgency.THIS_WEEK))
-    return items
+        detail = _("Week beginning %(day)s", day=week_words(last_week, now))
+    else:
+        text = ngettext(
+            "Weekly report missing from past weeks: %(num)s",
+            "Weekly reports missing from past weeks: %(num)s",
+            counts.reports_missing,
+        )
+        detail = _("The earliest for the week beginning %(day)s", day=week_words(weeks[0], now))
+    return Item(counts.reports_missing, text, url, Urgency.THIS_WEEK, detail)
 
 
 def reporter_items(session: Session, user: User, now: datetime) -> list[Item]:

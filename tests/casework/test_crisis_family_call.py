@@ -207,7 +207,7 @@ def _family_log(client, world: CrisisWorld) -> tuple[list[str], list[str]]:
     """The family log on the student's file: its rows as the counsellor reads them, those that
     stand and those marked corrected."""
     page = client.get(f"/casework/students/{world.student.id}").get_data(as_text=True)
-    table = page.split('class="doc-list family-log"', 1)[1].split("</table>", 1)[0]
+    table = page.split('class="doc-list family-log stacked one-head"', 1)[1].split("</table>", 1)[0]
     rows = table.split("<tbody>", 1)[1].split("</tr>")[:-1]
     standing = [r for r in rows if 'class="corrected"' not in r]
     return standing, [r for r in rows if 'class="corrected"' in r]

@@ -63,6 +63,22 @@ def test_a_department_counsellor_logs_a_call_and_the_file_shows_it(world, login)
     assert (audit.action, audit.student_id) == ("create", world.student.id)
 
 
+def test_on_a_phone_each_logged_contact_reads_as_a_card_with_every_part_named(world, login):
+    # A phone shows `table.stacked` rows as cards, each cell on its own line after its label
+    # (static/app.css); the file's identity block reads one label and value a line.
+    client = login(world.dept_counsellor)
+    client.post(_url(world.student), data=_form())
+    page = lxml.html.fromstring(client.get(f"/casework/students/{world.student.id}").data)
+    (log,) = page.xpath("//table[contains(@class, 'family-log')]")
+    assert "stacked" in log.classes
+    (row,) = log.xpath("./tbody/tr")
+    labels = [td.get("data-label") for td in row.xpath("./td")]
+    assert labels == [None, "Who", "What was said", "Outcome"]
+    (identity,) = page.xpath("//table[contains(@class, 'file-identity')]")
+    assert "key-values" in identity.classes
+    assert world.student.student_number in identity.text_content()
+
+
 def test_the_form_starts_from_a_call_script_and_the_guardian_on_file(world, login):
     html = (
         login(world.dept_counsellor)

@@ -35,6 +35,31 @@ def test_contact_without_an_outcome_comes_back_on_the_students_page_and_writes_n
     assert "contact" in open_deadlines(warning)
 
 
+def test_a_saved_action_lands_on_its_saved_message_not_back_at_the_form(login, network):
+    """The form is sent to #action-contact and a redirect without a fragment keeps it: the page
+    opened at the form, its "saved" message above the screen. It lands on the message."""
+    warning = open_warning(network.student, Level.YELLOW)
+    client = login(network.dept_counsellor)
+    response = client.post(
+        f"/warnings/{warning.id}/actions/contact",
+        data={
+            "contact-version": warning.version,
+            "contact-method": "phone",
+            "contact-outcome": "reached",
+        },
+    )
+    assert response.status_code == 302
+    assert response.location.endswith(f"/warnings/students/{network.student.id}#main")
+    page = client.get(response.location).get_data(as_text=True)
+    main = page.split('<main id="main">', 1)[1]
+    assert main.lstrip().startswith('<p class="flash success" role="status">Log contact: saved.')
+    judged = client.post(
+        f"/warnings/students/{network.student.id}/judgement",
+        data={"level": "1", "label": "Seen in class, quiet", "submission": "judgement-token-1"},
+    )
+    assert judged.location.endswith("#main")
+
+
 def test_the_action_page_without_scripts_shows_no_version_field(login, network):
     warning = open_warning(network.student, Level.YELLOW)
     page = login(network.dept_counsellor).get(f"/warnings/{warning.id}/actions/contact")

@@ -19,12 +19,10 @@ def _red(student) -> None:
     factories.phq9_signal(student, 22, label="PHQ-9 item 9")
 
 
-def _missing_reports(unit, count: int) -> None:
+def _missing_reports(unit, count: int, week: str = "2026-09-07") -> None:
     """`count` classes' weekly reports missed last week, each a task for the department."""
     for number in range(count):
-        text = Message(
-            escalation.REPORT_MISSING_TEXT["class"], unit=f"CS-{number:02}", week="2026-09-07"
-        )
+        text = Message(escalation.REPORT_MISSING_TEXT["class"], unit=f"CS-{number:02}", week=week)
         db.session.add(
             Task(
                 institution_id=unit.institution.id,
@@ -89,3 +87,59 @@ def test_work_due_more_than_a_week_after_today_is_set_apart_under_later():
         (None, deadline[:3]),
         (next_month, None),
     ]
+
+
+def _own_task(unit, user, due_in: timedelta) -> None:
+    text = Message(escalation.REPORT_DIGEST_TEXT)
+    db.session.add(
+        Task(
+            institution_id=unit.institution.id,
+            kind="plan_item",
+            text=text,
+            text_key=text.key,
+            text_params=text.params,
+            assignee_user_id=user.id,
+            due_at=clock.now() + due_in,
+        )
+    )
+    db.session.commit()
+
+
+def test_the_home_page_counts_each_task_list_section_and_leads_to_that_section(campus, unit, login):
+    """The home page said "2 upcoming" and led to an empty "Upcoming": both were due in nine
+    days, under "Later". Each card counts the section it leads to."""
+    counsellor = campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=unit.department)
+    campus.commit()
+    _own_task(unit, counsellor, timedelta(days=9))
+    _own_task(unit, counsellor, timedelta(days=10))
+    client = login(counsellor)
+    home = client.get("/").get_data(as_text=True)
+    assert "Upcoming:" not in home
+    assert 'href="/tasks#h-later">Later: 2 tasks</a>' in home
+    listed = client.get("/tasks").get_data(as_text=True)
+    upcoming = listed[listed.index('id="h-upcoming"') : listed.index('id="h-later"')]
+    assert "Nothing here." in upcoming
+
+    _own_task(unit, counsellor, timedelta(days=3))
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/tasks#h-upcoming">Upcoming: 1 task</a>' in home
+    assert "Later: 2 tasks" in home
+
+
+def test_the_home_page_says_which_weeks_missing_reports_are_for(campus, unit, login):
+    """It said "this week's reports missing: 5" for last week's, on a Monday when this week's
+    were all still open to file."""
+    counsellor = campus.staff(unit.institution, Role.DEPT_COUNSELLOR, department=unit.department)
+    campus.commit()
+    _missing_reports(unit, 3)  # the week of Monday 7 September; the clock is Monday the 14th
+    client = login(counsellor)
+    home = client.get("/").get_data(as_text=True)
+    assert (
+        'href="/tasks#h-chores">Last week&#39;s reports missing: 3 classes and dorm rooms' in home
+    )
+    assert "Week beginning Monday 7 September" in home
+
+    _missing_reports(unit, 1, week="2026-08-31")
+    home = client.get("/").get_data(as_text=True)
+    assert "Weekly reports missing from past weeks: 4" in home
+    assert "The earliest for the week beginning Monday 31 August" in home

@@ -46,3 +46,31 @@ def test_a_contact_logged_with_an_interview_held_reads_above_it(network, login):
     assert _first(lines, "Contact") < _first(lines, "Post-screening interview held")
     assert _first(lines, "Post-screening interview held") < _first(lines, "Warning opened")
     assert _first(lines, "Warning opened") < _first(lines, "Signal")
+
+
+def test_a_guardian_told_seconds_after_a_call_in_the_same_minute_reads_above_it(network, login):
+    """The guardian's notice carries the minute typed on the family-contact form (10:00:00), the
+    call the second it was saved (10:00:20): by the full time the notice, saved 13 seconds
+    later, read below the call."""
+    warning = phq9_signal(network.student, 22)  # red: the guardian is to be told
+    clock.advance(timedelta(seconds=20))
+    department_contact(network, warning)
+    clock.advance(timedelta(seconds=13))
+    client = login(network.dept_counsellor)
+    sent = client.post(
+        f"/casework/students/{network.student.id}/family-contacts/new?back=warning",
+        data={
+            "submission": "0123456789abcdef0123456789abcdef",
+            "at": "2026-09-14T10:00",  # the clock is 10:00:33 in Beijing
+            "direction": "we_called",
+            "guardian_name": "张父",
+            "guardian_relation": "父亲",
+            "channel": "phone",
+            "summary": "告知预警情况。",
+            "outcome": "reached",
+        },
+    )
+    assert sent.status_code == 302
+
+    lines = _timeline(login, network)
+    assert _first(lines, "Guardian notified") < _first(lines, "Contact")

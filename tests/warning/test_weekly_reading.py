@@ -3,12 +3,15 @@ classes' and rooms' weekly reports, a note naming no one included, and nothing b
 
 from __future__ import annotations
 
+import re
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
+from campus import clock
 from campus.audit import AuditEvent
 from campus.extensions import db
 from campus.models import NotificationChannel
@@ -126,6 +129,24 @@ def test_a_note_can_follow_all_is_well_and_the_week_reads_as_a_note_everywhere(n
     row = read.split(network.room.label)[1].split("</tr>")[0]
     assert "Note filed" in row
     assert NOTE in row
+
+
+def test_the_department_reads_when_a_report_was_last_added_to_not_only_its_first_time(
+    network, login
+):
+    """The list showed a class's "all is well" time (05:42) though a note (05:47) and a concern
+    (05:48) came after it: it reads "filed 05:42, added to 05:48"."""
+    reporter, url = _unit(network, "class")
+    client = login(reporter)
+    assert client.post(f"{url}/zero-report").status_code == 302  # 10:00 in Beijing
+    clock.advance(timedelta(minutes=5))
+    assert client.post(f"{url}/weekly-report", data={"note": NOTE}).status_code == 302
+    clock.advance(timedelta(minutes=1))
+    _concern(client, url, network.student.id)
+    read = login(network.dept_counsellor).get("/warnings/weekly-reports").get_data(as_text=True)
+    row = read.split(network.group.name)[1].split("</tr>")[0]
+    filed = row.split('data-label="Filed by">', 1)[1].split("</td>", 1)[0]
+    assert re.sub(r"<[^>]+>", "", filed).endswith("filed Mon 14 Sep 10:00, added to 10:06")
 
 
 def test_the_counsellor_reads_her_departments_reports_with_a_note_naming_no_one(network, login):

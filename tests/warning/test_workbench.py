@@ -58,7 +58,7 @@ def test_a_missed_deadline_leads_the_workbench_and_links_to_the_overdue_queue(ne
     assert "The earliest was due 1 hour ago (today 11:00)." in home
     # The missed acknowledgement is the centre's; the counsellor's own call to the guardian and
     # peer watch are next.
-    assert home.index("1 warning has a missed deadline") < home.index("2 tasks coming up later")
+    assert home.index("1 warning has a missed deadline") < home.index("Upcoming: 2 tasks")
     overdue = client.get(_link(home, "warning has a missed deadline")).get_data(as_text=True)
     assert "1 in all" in overdue
 
@@ -107,7 +107,7 @@ def test_other_departments_counsellor_has_nothing_to_do(campus, network, login):
 def test_class_committee_sees_the_peer_watch_task_of_a_red_without_any_level(network, login):
     warning = phq9_signal(network.student, 22)
     client = login(network.class_committee)
-    tasks = r'<a href="(/tasks[^"]*)">(\d+) tasks? (due today or overdue|coming up)'
+    tasks = r'<a href="(/tasks[^"]*)">(\d+ tasks? due today or overdue|Upcoming: \d+ tasks?)'
     assert not re.search(tasks, client.get("/").get_data(as_text=True)), "not before it is asked"
     arrange_peer_watch(warning, network.dept_counsellor)
     home = client.get("/").get_data(as_text=True)
@@ -132,7 +132,7 @@ def test_a_department_counsellor_counts_their_own_tiers_deadlines_and_watches_th
     # (tomorrow); the centre's acknowledgement due within the hour is not counted as the
     # counsellor's task.
     assert "due today or overdue" not in home
-    assert "2 tasks coming up later" in home
+    assert "Upcoming: 2 tasks" in home
     assert (
         "1 red warning awaits the counselling centre&#39;s acknowledgement" in home
     )  # as the queue
@@ -155,7 +155,7 @@ def test_the_centre_works_the_acknowledgement_and_watches_the_departments_guardi
 
     home = client.get("/").get_data(as_text=True)
     assert "1 task due today or overdue" in home  # the acknowledgement, within the hour
-    assert "1 task coming up later" in home  # the assessment, within 24 hours
+    assert "Upcoming: 1 task" in home  # the assessment, within 24 hours
 
     own, others = _sections(client.get("/tasks").get_data(as_text=True))
     assert "Acknowledge" in own
@@ -189,7 +189,7 @@ def test_a_peer_watch_no_one_can_receive_is_the_department_counsellors_own(campu
     assert "no committee member or informant to receive it: yours to arrange" in own
     assert "Arrange the peer watch" not in others
     home = client.get("/").get_data(as_text=True)
-    assert "2 tasks coming up later" in home  # the guardian call and the peer watch
+    assert "Upcoming: 2 tasks" in home  # the guardian call and the peer watch
 
     # The centre's list is unchanged: the class tier is not the school's to arrange.
     own, others = _sections(login(network.school_counsellor).get("/tasks").get_data(as_text=True))
@@ -207,7 +207,7 @@ def test_a_department_leader_watches_the_guardian_call_and_arranges_the_peer_wat
     assert "Arrange the peer watch" in own
     assert "Notify the guardian" not in own
     assert "Notify the guardian" in others
-    assert "1 task coming up later" in client.get("/").get_data(as_text=True)
+    assert "Upcoming: 1 task" in client.get("/").get_data(as_text=True)
 
     # The counsellor beside her still owns the call, and it leads to the family-contact form
     # that gives it (before, to a warning action that is no more: a 404).
