@@ -1,7 +1,7 @@
 """weekly_report: when it was last added to (a note after an "all is well", a concern report)
 
-Revision ID: 0048_weekly_report_added_to_at
-Revises: 0047_transition_appointment
+Revision ID: 0050_weekly_report_added_to_at
+Revises: 0049_interview_caseload
 Create Date: 2026-12-07 22:40:00
 
 The department's list showed a class's report at the time of its first "all is well" (05:42)
@@ -13,8 +13,8 @@ time was not kept).
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0048_weekly_report_added_to_at"
-down_revision = "0047_transition_appointment"
+revision = "0050_weekly_report_added_to_at"
+down_revision = "0049_interview_caseload"
 branch_labels = None
 depends_on = None
 
