@@ -478,7 +478,15 @@ def booked() -> str:
 def precheck_detail(precheck_id: int) -> str:
     """One pre-check, for the counsellor of its appointment or at screening results' scope;
     the read is audited."""
-    check = access.load_or_404(
+    check = load_precheck(precheck_id)
+    return render_template("appointments/precheck_detail.html", **precheck_facts(check))
+
+
+def load_precheck(precheck_id: int) -> PreCheck:
+    """The pre-check if the signed-in user may read it (`booking_permissions.precheck_clause`),
+    the read audited; 404 (the denial audited) otherwise. Every page that shows a pre-check
+    loads it here."""
+    return access.load_or_404(
         PreCheck,
         precheck_id,
         booking_permissions.precheck_clause(current_user),
@@ -486,21 +494,57 @@ def precheck_detail(precheck_id: int) -> str:
         record_type="appointment_precheck",
         audit_read=True,
     )
+
+
+def precheck_of(appointment: Appointment) -> tuple[PreCheck | None, bool]:
+    """The appointment's pre-check as `load_precheck` gives it when the signed-in user may read
+    it, and whether there is one at all (a check out of the user's reach is neither shown nor
+    counted as a denied read: the page that asks shows something else)."""
+    readable = db.session.scalar(
+        select(PreCheck.id).where(
+            PreCheck.appointment_id == appointment.id,
+            booking_permissions.precheck_clause(current_user),
+        )
+    )
+    if readable is not None:
+        return load_precheck(readable), True
+    exists = db.session.scalar(
+        select(PreCheck.id).where(PreCheck.appointment_id == appointment.id).limit(1)
+    )
+    return None, exists is not None
+
+
+def precheck_facts(check: PreCheck) -> dict[str, object]:
+    """What `appointments/_precheck_facts.html` shows of a pre-check: the instruments' own
+    questions and band labels in the page's language, and where its red warning is, for a
+    reader who may open it."""
     locale = str(get_locale() or "zh_CN")
     phq2, gad2 = load_instrument(booking.PHQ2), load_instrument(booking.GAD2)
     band_labels = {
         inst.code: next((b.label.get(locale) for b in inst.bands if b.code == code), code)
         for inst, code in ((phq2, check.phq2_band), (gad2, check.gad2_band))
     }
-    return render_template(
-        "appointments/precheck_detail.html",
-        check=check,
-        phq2=phq2,
-        gad2=gad2,
-        band_labels=band_labels,
-        locale=locale,
-        safety_item=load_instrument(booking.SAFETY_INSTRUMENT).item(booking.SAFETY_ITEM),
+    warning_url = (
+        url_for("warning.student", student_id=check.student_id)
+        if check.safety_signal_id and may_open_file(current_user, check.student)
+        else None
     )
+    safety_instrument = load_instrument(booking.SAFETY_INSTRUMENT)
+    safety_answer = (
+        check.safety_signal_id is not None
+        or check.safety_answer
+        in intake.safety_values(safety_instrument).get(booking.SAFETY_ITEM, ())
+    )
+    return {
+        "check": check,
+        "safety_answer": safety_answer,
+        "phq2": phq2,
+        "gad2": gad2,
+        "band_labels": band_labels,
+        "locale": locale,
+        "safety_item": safety_instrument.item(booking.SAFETY_ITEM),
+        "warning_url": warning_url,
+    }
 
 
 # --- helpers --------------------------------------------------------------------------------

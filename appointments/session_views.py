@@ -28,6 +28,8 @@ from sqlalchemy.orm import selectinload
 from appointments import counsellor_day
 from appointments import figures
 from appointments import sessions
+from appointments.booking_views import precheck_facts
+from appointments.booking_views import precheck_of
 from appointments.models import Appointment
 from appointments.models import AppointmentState
 from appointments.models import SessionNote
@@ -178,6 +180,7 @@ def _render_session(
         )
     )
     writer = can_record_session(current_user, appointment)
+    check, has_check = precheck_of(appointment)
     booking = STAFF_BOOKING_ENDPOINT in current_app.view_functions
     return render_template(
         "appointments/sessions/session.html",
@@ -202,6 +205,8 @@ def _render_session(
         risk_labels=RISK_LABELS,
         attendance_labels=ATTENDANCE_LABELS,
         begun=sessions.has_begun(appointment, clock.now()),
+        precheck=precheck_facts(check) if check is not None else None,
+        precheck_out_of_reach=has_check and check is None,
     ), status
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from appointments import booking
 from appointments.models import Appointment
 from appointments.models import AppointmentState
+from appointments.models import CounsellorProfile
 from appointments.models import PreCheck
 from appointments.models import SessionKind
 from appointments.models import Slot
@@ -788,6 +789,56 @@ def test_the_pre_check_is_read_by_the_sessions_counsellor_and_the_read_is_audite
     )
     client.get("/logout")
     assert login(colleague).get(f"/appointments/precheck/{check_id}").status_code == 404
+
+
+def test_the_session_page_shows_the_pre_check_with_the_safety_answer_first(
+    campus: Campus, centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    counsellor = centre.counsellor()
+    student = centre.student()
+    appointment = _book(student, centre.slot(counsellor), precheck=SAFETY)
+    director = campus.staff(centre.institution, Role.DIRECTOR)
+    campus.commit()
+    for reader in (counsellor, director):
+        client = login(reader)
+        page = client.get(f"/appointments/sessions/{appointment.id}").get_data(as_text=True)
+        card = page.split('id="precheck"', 1)[1].split("</section>", 1)[0]
+        assert "not sleeping" in card
+        # The safety answer leads, marked, with the red warning it raised.
+        assert card.index('id="precheck-safety"') < card.index("not sleeping")
+        assert "Safety answer" in card
+        assert "A red warning was raised with this answer." in card
+        if reader is director:
+            assert f'href="/warnings/students/{student.id}"' in card
+        assert _count(
+            AuditEvent,
+            AuditEvent.record_type == "appointment_precheck",
+            AuditEvent.action == "read",
+            AuditEvent.actor_id == reader.id,
+        )
+        client.get("/logout")
+
+
+def test_the_session_page_hides_a_pre_check_its_reader_may_not_read(
+    campus: Campus, centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    trainee, supervisor = centre.counsellor(), centre.counsellor()
+    profile = db.session.scalar(
+        select(CounsellorProfile).where(CounsellorProfile.user_id == trainee.id)
+    )
+    assert profile is not None
+    profile.is_trainee, profile.supervisor_id = True, supervisor.id
+    appointment = _book(centre.student(), centre.slot(trainee), precheck=CALM)
+    page = login(supervisor).get(f"/appointments/sessions/{appointment.id}")
+    assert page.status_code == 200
+    card = page.get_data(as_text=True).split('id="precheck"', 1)[1].split("</section>", 1)[0]
+    assert "exam stress" not in card
+    assert "read by the session's counsellor" in card
+    assert not _count(
+        AuditEvent,
+        AuditEvent.record_type == "appointment_precheck",
+        AuditEvent.actor_id == supervisor.id,
+    )
 
 
 # --- demo -------------------------------------------------------------------------------------
