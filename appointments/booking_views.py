@@ -14,6 +14,7 @@ from datetime import date
 from datetime import datetime
 from datetime import timedelta
 from itertools import groupby
+from typing import Any
 
 from flask import Blueprint
 from flask import abort
@@ -40,8 +41,10 @@ from appointments import urgency
 from appointments import waitlist
 from appointments.models import Appointment
 from appointments.models import AppointmentState
+from appointments.models import CounsellorProfile
 from appointments.models import PreCheck
 from appointments.models import Slot
+from appointments.session_permissions import SESSION_ROLES
 from campus import access
 from campus import audit
 from campus import clock
@@ -299,12 +302,21 @@ def _bookable_student(student_id: int) -> Student:
     return student
 
 
-def _came_from(student: Student) -> tuple[dict[str, str], tuple[str, str] | None]:
+def _came_from(student: Student) -> tuple[dict[str, Any], tuple[str, str] | None]:
     """Where the staff booking pages lead back to: the page the booking link was followed from
     (`?back=` "warning", "file" or "interview-<id>", carried through the confirm step), else the
     student's warning page. The query arguments that carry it on, and the back link (address,
-    words); no back link but an interview's for staff who may not open the student's file."""
+    words); no back link but an interview's for staff who may not open the student's file.
+    From a session page ("session-<id>") the counsellor asked for (`?counsellor=`) is carried
+    on too, so "other times" keeps preferring their times."""
     raw = request.args.get("back", "")
+    if (
+        raw.startswith("session-")
+        and raw[len("session-") :].isdigit()
+        and current_user.has_role(*SESSION_ROLES)
+    ):
+        url = url_for("counselling_sessions.session", appointment_id=int(raw[len("session-") :]))
+        return {"back": raw, **_preferred_args()}, (url, _("Back to the session"))
     if raw.startswith("interview-") and raw[len("interview-") :].isdigit():
         entry_id = int(raw[len("interview-") :])
         url = url_for("interviews.detail", entry_id=entry_id)
@@ -328,13 +340,14 @@ def book_for(student_id: int) -> str:
     leads to the counsellor on duty."""
     student = _bookable_student(student_id)
     now = clock.now()
+    until = now + timedelta(days=current_app.config["BOOKING_DAYS_AHEAD"])
     slots = booking.free_slots(
-        db.session,
-        student.institution_id,
-        after=now,
-        until=now + timedelta(days=current_app.config["BOOKING_DAYS_AHEAD"]),
-        kinds=booking.INDIVIDUAL,
+        db.session, student.institution_id, after=now, until=until, kinds=booking.INDIVIDUAL
     )
+    # A counsellor booking the student's next session from its page sees their own times first;
+    # every counsellor's times are one link away (and shown when they have none free).
+    preferred = _preferred_counsellor(student)
+    own_slots = [s for s in slots if preferred is not None and s.counsellor_id == preferred.id]
     upcoming = booking.upcoming(db.session, student, now)
     booked_id = request.args.get("booked", type=int)
     just_booked = next((a for a in upcoming if a.id == booked_id), None)
@@ -344,7 +357,14 @@ def book_for(student_id: int) -> str:
         student=student,
         back_args=back_args,
         back_link=back_link,
-        days=_by_day(slots),
+        days=_by_day(own_slots or slots),
+        preferred=preferred,
+        preferred_free=bool(own_slots),
+        every_url=url_for(
+            ".book_for",
+            student_id=student.id,
+            **{k: v for k, v in back_args.items() if k != "counsellor"},
+        ),
         upcoming=upcoming,
         just_booked=just_booked,
         others=[a for a in upcoming if a is not just_booked],
@@ -395,7 +415,7 @@ def confirm_for(student_id: int, slot_id: int) -> str | Response | tuple[str, in
                     ".book_for",
                     student_id=student.id,
                     booked=appointment.id,
-                    back=back_args.get("back"),
+                    **back_args,
                 )
             )
     else:
@@ -417,6 +437,25 @@ def confirm_for(student_id: int, slot_id: int) -> str | Response | tuple[str, in
         next_free=refusal.next_free if refusal and not this_one else [],
     )
     return (page, 409) if refusal is not None and form.is_submitted() else page
+
+
+def _preferred_args() -> dict[str, Any]:
+    """The `?counsellor=` asked for, to carry on from page to page."""
+    raw = request.args.get("counsellor", "")
+    return {"counsellor": raw} if raw.isdigit() else {}
+
+
+def _preferred_counsellor(student: Student) -> User | None:
+    """The counsellor whose times the staff booking page lists first (`?counsellor=`): one of
+    the student's institution's counsellors, else none."""
+    counsellor_id = request.args.get("counsellor", type=int)
+    if counsellor_id is None:
+        return None
+    return db.session.scalar(
+        select(User)
+        .join(CounsellorProfile, CounsellorProfile.user_id == User.id)
+        .where(User.id == counsellor_id, CounsellorProfile.institution_id == student.institution_id)
+    )
 
 
 def _assessment_timing(

@@ -7,6 +7,7 @@ import re
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -839,6 +840,44 @@ def test_the_session_page_hides_a_pre_check_its_reader_may_not_read(
         AuditEvent.record_type == "appointment_precheck",
         AuditEvent.actor_id == supervisor.id,
     )
+
+
+def test_after_a_session_its_counsellor_books_the_next_one_from_the_session_page(
+    campus: Campus, centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    """Before: the session page's 下次预约 card said only that none was booked, with no way to
+    book one."""
+    counsellor, colleague = centre.counsellor(), centre.counsellor()
+    student = centre.student()
+    held = _book(student, centre.slot(counsellor, hours=1))
+    held.starts_at = held.slot.starts_at = clock.now() - timedelta(hours=3)  # held this morning
+    held.state = AppointmentState.ATTENDED
+    sooner = centre.slot(colleague, hours=30)  # another counsellor's time comes first
+    mine = centre.slot(counsellor, hours=24 * 13, kind=SessionKind.FOLLOW_UP)
+    campus.commit()
+    client = login(counsellor)
+    session_url = f"/appointments/sessions/{held.id}"
+    page = client.get(session_url).get_data(as_text=True)
+    card = page.split('id="next-h"', 1)[1].split("</section>", 1)[0]
+    found = re.search(r'id="book-next" href="([^"]+)"', card)
+    assert found is not None
+    listing = client.get(found.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert f'href="{session_url}"' in listing  # its way back
+    times = listing.split('id="book-times"', 1)[1]
+    assert f"/book/{mine.id}?" in times
+    assert f"/book/{sooner.id}?" not in times  # every counsellor's times are one link away
+    assert "Every counsellor's free times" in listing.replace("&#39;", "'")
+    confirm = f"/appointments/for/{student.id}/book/{mine.id}"
+    done = client.post(
+        f"{confirm}?back=session-{held.id}&counsellor={counsellor.id}", data={"token": "n1"}
+    )
+    assert done.status_code == 302
+    booked = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert f'href="{session_url}"' in booked
+    page = client.get(session_url).get_data(as_text=True)
+    card = page.split('id="next-h"', 1)[1].split("</section>", 1)[0]
+    assert 'id="book-next"' not in card
+    assert counsellor.name in card
 
 
 # --- demo -------------------------------------------------------------------------------------
