@@ -429,7 +429,10 @@ def check_book(
     limit = _max_open()
     if _open_count(session, student, now) >= limit:
         raise BookingError(
-            N_("You already have an upcoming appointment. Cancel it first to book another time.")
+            N_(
+                "You already have an upcoming appointment. To come at another time, change its "
+                "time or cancel it."
+            )
             if own
             else N_("This student already has an upcoming appointment."),
             code="limit",

@@ -220,7 +220,14 @@ def precheck(slot_id: int) -> str | Response:
     # Say at once what submitting would be told (taken, passed, a booking already held), with
     # the next free times, rather than after the student has answered every question.
     refusal = _refusal(student, slot)
-    if refusal is not None:
+    # Back after booking, or another time while one is booked: the page shows the booking she
+    # holds, with its change of time and its cancelling, instead of a form she cannot send.
+    held = (
+        booking.upcoming(db.session, student, clock.now())
+        if refusal is not None and refusal.code == "limit"
+        else []
+    )
+    if refusal is not None and not held:
         messages.append(_(refusal.message, **refusal.params))
     safety = bool(kept and kept.safety)
     return render_template(
@@ -230,6 +237,8 @@ def precheck(slot_id: int) -> str | Response:
         messages=messages,
         next_free=refusal.next_free if refusal else [],
         answers=kept.answers if kept else None,
+        held=held,
+        this_one=next((a for a in held if a.slot_id == slot.id), None),
         safety=safety,
         on_duty=_on_duty(slot.institution_id),
         **_questions(),
@@ -278,6 +287,10 @@ def mine() -> str:
         "appointments/mine.html",
         upcoming=sorted(upcoming, key=lambda a: a.starts_at),
         past=past,
+        # A move cancels the old time: it reads "moved → the new time", not "cancelled".
+        moved=changes.moves(
+            db.session, [a.id for a in past if a.state == AppointmentState.CANCELLED]
+        ),
         state_words=STATE_WORDS,
     )
 

@@ -12,6 +12,7 @@ waitlist in the same transaction, before anybody else can see it free.
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
@@ -296,6 +297,32 @@ def reschedules_left(session: Session, appointment: Appointment) -> int:
         )
     )
     return max(0, _setting("BOOKING_RESCHEDULES_MAX") - (used or 0))
+
+
+def moves(session: Session, appointment_ids: Collection[int]) -> dict[int, Appointment]:
+    """For each of `appointment_ids` that was moved, the appointment it was moved to."""
+    if not appointment_ids:
+        return {}
+    rows = session.execute(
+        select(AppointmentReschedule.old_appointment_id, Appointment)
+        .join(Appointment, Appointment.id == AppointmentReschedule.new_appointment_id)
+        .where(AppointmentReschedule.old_appointment_id.in_(list(appointment_ids)))
+    ).tuples()
+    return dict(rows.all())
+
+
+def moved_to(session: Session, appointment: Appointment) -> Appointment | None:
+    """Where a moved appointment lives now: the last of its chain of moves (moved again and
+    again, the latest); None when it was never moved."""
+    found: Appointment | None = None
+    seen = {appointment.id}
+    while True:
+        later = moves(session, [found.id if found else appointment.id])
+        nxt = next(iter(later.values()), None)
+        if nxt is None or nxt.id in seen:
+            return found
+        seen.add(nxt.id)
+        found = nxt
 
 
 def check_reschedule(

@@ -650,3 +650,61 @@ def test_the_counsellor_hears_when_the_student_cancels(centre: Centre) -> None:
     appointment = centre.book(centre.student, centre.slot(48))
     changes.cancel(db.session, centre.student.user, appointment, clock.now())
     assert _notes(centre.counsellor.id) == [changes.CANCELLED_TEXT]
+
+
+# --------------------------------------------------------------------------------------------------
+# After a move: the old time reads as moved, and its old pages say where the booking is now
+# --------------------------------------------------------------------------------------------------
+
+
+def test_after_a_move_her_history_reads_moved_and_the_old_cancel_page_leads_to_the_new_time(
+    centre: Centre, login
+) -> None:
+    """Before: her history read "… · cancelled" for a time she had moved, and Back to the old
+    time's cancel page offered to cancel it again."""
+    appointment = centre.book(centre.student, centre.slot(48))
+    wanted = centre.slot(72)
+    client = login(centre.student.user)
+    assert (
+        client.post(
+            f"/appointments/changes/{appointment.id}/reschedule", data={"slot": str(wanted.id)}
+        ).status_code
+        == 302
+    )
+    new = db.session.scalar(
+        select(Appointment).where(
+            Appointment.slot_id == wanted.id, Appointment.state == AppointmentState.BOOKED
+        )
+    )
+    assert new is not None
+
+    history = (
+        client.get("/appointments/mine")
+        .get_data(as_text=True)
+        .split("Past and cancelled</h2>", 1)[1]
+    )
+    assert "moved" in history
+    assert f'href="/appointments/changes/{new.id}"' in history
+    assert "cancelled" not in history
+
+    for page in ("cancel", "reschedule"):
+        gone = client.get(f"/appointments/changes/{appointment.id}/{page}").get_data(as_text=True)
+        assert "This appointment was moved to another time" in gone
+        assert f'href="/appointments/changes/{new.id}"' in gone
+        assert "<form" not in gone.split("<main", 1)[1]
+    sent = client.post(f"/appointments/changes/{appointment.id}/cancel", data={})
+    assert sent.status_code == 409
+    db.session.expire_all()
+    assert new.state == AppointmentState.BOOKED
+
+
+def test_back_to_a_booked_time_offers_its_change_of_time_not_a_new_booking(
+    centre: Centre, login
+) -> None:
+    slot = centre.slot(48)
+    appointment = centre.book(centre.student, slot)
+    page = login(centre.student.user).get(f"/appointments/book/{slot.id}").get_data(as_text=True)
+    held = page.split('id="held"', 1)[1].split("</section>", 1)[0]
+    assert "This time is booked for you" in held
+    assert f'href="/appointments/changes/{appointment.id}/reschedule"' in held
+    assert "Book this time" not in page
