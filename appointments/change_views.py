@@ -256,7 +256,7 @@ def reschedule(appointment_id: int) -> str | Response | tuple[str, int]:
         appointment.institution_id,
         now,
         for_student_id=appointment.student_id,
-        where=Slot.kind == appointment.kind,
+        where=Slot.kind == appointment.slot.kind,
     )
     free = [f for f in free if f.slot.id != appointment.slot_id]
     form.slot.choices = [(f.slot.id, "") for f in free]

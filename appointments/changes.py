@@ -331,8 +331,9 @@ def check_reschedule(
     """Validate moving `appointment` to `slot` (the booking's own checks follow when it is
     booked, in the same transaction). The student moves
     their own within the limits (in time, number of moves, the no-show policy); the centre
-    moves any of its appointments. A move keeps the kind of session: a first visit moved into
-    a group session's seat was no longer the visit the student asked for."""
+    moves any of its appointments. A move keeps the kind of time booked (the slot's, as the
+    counsellor published it): a first visit moved into a group session's seat was no longer the
+    visit the student asked for."""
     own = permissions.is_own(actor, appointment)
     if not own and not permissions.acts_for_centre(actor, appointment.institution_id):
         raise ChangeError(N_("You may not change this appointment."))
@@ -365,7 +366,7 @@ def check_reschedule(
         slot is None
         or slot.institution_id != appointment.institution_id
         or slot.id == appointment.slot_id
-        or slot.kind != appointment.kind
+        or slot.kind != appointment.slot.kind
     ):
         raise ChangeError(N_("Choose one of the free times listed."))
     if seats.free_seat_in(session, slot, now, for_student_id=appointment.student_id) is None:

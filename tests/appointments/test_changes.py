@@ -708,3 +708,39 @@ def test_back_to_a_booked_time_offers_its_change_of_time_not_a_new_booking(
     assert "This time is booked for you" in held
     assert f'href="/appointments/changes/{appointment.id}/reschedule"' in held
     assert "Book this time" not in page
+
+
+def test_a_returning_students_booking_and_its_move_are_stored_as_the_follow_up_she_is_shown(
+    centre: Centre, login
+) -> None:
+    """Before: the move page listed first-visit times as 后续咨询 to a student who had come before,
+    and the booking it made was stored as a first visit."""
+    earlier = centre.book(centre.student, centre.slot(-48))
+    earlier.state = AppointmentState.ATTENDED
+    db.session.commit()
+    appointment = booking.book(
+        db.session,
+        student=centre.student,
+        slot=centre.slot(48),
+        booked_by=centre.student.user,
+        kind=SessionKind.FIRST_VISIT,
+    )
+    assert appointment.kind is SessionKind.FOLLOW_UP
+    wanted = centre.slot(72)  # published as a first-visit time
+    client = login(centre.student.user)
+    url = f"/appointments/changes/{appointment.id}/reschedule"
+    option = client.get(url).get_data(as_text=True).split(f'id="slot-{wanted.id}"', 1)[1]
+    assert option.split("</li>", 1)[0].endswith("Follow-up session</label>")
+    assert client.post(url, data={"slot": str(wanted.id)}).status_code == 302
+    moved = changes.moved_to(db.session, appointment)
+    assert moved is not None
+    assert (moved.slot.kind, moved.kind) == (SessionKind.FIRST_VISIT, SessionKind.FOLLOW_UP)
+    # A newcomer's booking of the same kind of time stays her first visit.
+    first = booking.book(
+        db.session,
+        student=centre.classmate,
+        slot=centre.slot(96),
+        booked_by=centre.classmate.user,
+        kind=SessionKind.FIRST_VISIT,
+    )
+    assert first.kind is SessionKind.FIRST_VISIT
