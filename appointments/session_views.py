@@ -212,6 +212,7 @@ def _render_session(
         addendum_form=addendum_form or AddendumForm().issued(),
         co_sign_form=CoSignForm(),
         may_co_sign=note is not None and sessions.may_co_sign(current_user, note),
+        note_reader=sessions.note_reader(db.session, current_user, appointment, note),
         may_add=note is not None and note.signed and can_add_addendum(current_user, note),
         next_appointment=next_appointment,
         booking_url=_next_booking_url(appointment)
