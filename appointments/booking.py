@@ -429,7 +429,10 @@ def check_book(
     limit = _max_open()
     if _open_count(session, student, now) >= limit:
         raise BookingError(
-            N_("You already have an upcoming appointment. Cancel it first to book another time.")
+            N_(
+                "You already have an upcoming appointment. To come at another time, change its "
+                "time or cancel it."
+            )
             if own
             else N_("This student already has an upcoming appointment."),
             code="limit",
@@ -455,7 +458,12 @@ def do_book(
 ) -> Appointment:
     """Insert the appointment into the first free seat of `slot`, each try in its own savepoint;
     does not commit. A seat taken under our feet makes the next seat's try; when none is left,
-    `BookingError` "taken". Nothing of a failed try stays in the session."""
+    `BookingError` "taken". Nothing of a failed try stays in the session.
+
+    `kind` is the kind of time asked for (the slot's, `check_book`); the appointment keeps what
+    the session is for this student (`visit_kind_for`): a first-visit time taken by a student
+    who came before is stored as her follow-up, as every page shows it."""
+    stored_kind = visit_kind_for(session, student.id, slot) if kind == slot.kind else kind
     taken = _taken_seats(session, slot) | _held_seats(session, slot, student)
     for seat in range(1, slot.capacity + 1):
         if seat in taken:
@@ -467,7 +475,7 @@ def do_book(
             student_id=student.id,
             counsellor_id=slot.counsellor_id,
             starts_at=slot.starts_at,
-            kind=kind,
+            kind=stored_kind,
             state=AppointmentState.BOOKED,
             booked_by_id=booked_by.id,
             booked_at=now,

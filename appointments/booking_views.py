@@ -14,6 +14,7 @@ from datetime import date
 from datetime import datetime
 from datetime import timedelta
 from itertools import groupby
+from typing import Any
 
 from flask import Blueprint
 from flask import abort
@@ -40,8 +41,10 @@ from appointments import urgency
 from appointments import waitlist
 from appointments.models import Appointment
 from appointments.models import AppointmentState
+from appointments.models import CounsellorProfile
 from appointments.models import PreCheck
 from appointments.models import Slot
+from appointments.session_permissions import SESSION_ROLES
 from campus import access
 from campus import audit
 from campus import clock
@@ -217,7 +220,14 @@ def precheck(slot_id: int) -> str | Response:
     # Say at once what submitting would be told (taken, passed, a booking already held), with
     # the next free times, rather than after the student has answered every question.
     refusal = _refusal(student, slot)
-    if refusal is not None:
+    # Back after booking, or another time while one is booked: the page shows the booking she
+    # holds, with its change of time and its cancelling, instead of a form she cannot send.
+    held = (
+        booking.upcoming(db.session, student, clock.now())
+        if refusal is not None and refusal.code == "limit"
+        else []
+    )
+    if refusal is not None and not held:
         messages.append(_(refusal.message, **refusal.params))
     safety = bool(kept and kept.safety)
     return render_template(
@@ -227,6 +237,8 @@ def precheck(slot_id: int) -> str | Response:
         messages=messages,
         next_free=refusal.next_free if refusal else [],
         answers=kept.answers if kept else None,
+        held=held,
+        this_one=next((a for a in held if a.slot_id == slot.id), None),
         safety=safety,
         on_duty=_on_duty(slot.institution_id),
         **_questions(),
@@ -275,6 +287,10 @@ def mine() -> str:
         "appointments/mine.html",
         upcoming=sorted(upcoming, key=lambda a: a.starts_at),
         past=past,
+        # A move cancels the old time: it reads "moved → the new time", not "cancelled".
+        moved=changes.moves(
+            db.session, [a.id for a in past if a.state == AppointmentState.CANCELLED]
+        ),
         state_words=STATE_WORDS,
     )
 
@@ -299,12 +315,21 @@ def _bookable_student(student_id: int) -> Student:
     return student
 
 
-def _came_from(student: Student) -> tuple[dict[str, str], tuple[str, str] | None]:
+def _came_from(student: Student) -> tuple[dict[str, Any], tuple[str, str] | None]:
     """Where the staff booking pages lead back to: the page the booking link was followed from
     (`?back=` "warning", "file" or "interview-<id>", carried through the confirm step), else the
     student's warning page. The query arguments that carry it on, and the back link (address,
-    words); no back link but an interview's for staff who may not open the student's file."""
+    words); no back link but an interview's for staff who may not open the student's file.
+    From a session page ("session-<id>") the counsellor asked for (`?counsellor=`) is carried
+    on too, so "other times" keeps preferring their times."""
     raw = request.args.get("back", "")
+    if (
+        raw.startswith("session-")
+        and raw[len("session-") :].isdigit()
+        and current_user.has_role(*SESSION_ROLES)
+    ):
+        url = url_for("counselling_sessions.session", appointment_id=int(raw[len("session-") :]))
+        return {"back": raw, **_preferred_args()}, (url, _("Back to the session"))
     if raw.startswith("interview-") and raw[len("interview-") :].isdigit():
         entry_id = int(raw[len("interview-") :])
         url = url_for("interviews.detail", entry_id=entry_id)
@@ -328,13 +353,14 @@ def book_for(student_id: int) -> str:
     leads to the counsellor on duty."""
     student = _bookable_student(student_id)
     now = clock.now()
+    until = now + timedelta(days=current_app.config["BOOKING_DAYS_AHEAD"])
     slots = booking.free_slots(
-        db.session,
-        student.institution_id,
-        after=now,
-        until=now + timedelta(days=current_app.config["BOOKING_DAYS_AHEAD"]),
-        kinds=booking.INDIVIDUAL,
+        db.session, student.institution_id, after=now, until=until, kinds=booking.INDIVIDUAL
     )
+    # A counsellor booking the student's next session from its page sees their own times first;
+    # every counsellor's times are one link away (and shown when they have none free).
+    preferred = _preferred_counsellor(student)
+    own_slots = [s for s in slots if preferred is not None and s.counsellor_id == preferred.id]
     upcoming = booking.upcoming(db.session, student, now)
     booked_id = request.args.get("booked", type=int)
     just_booked = next((a for a in upcoming if a.id == booked_id), None)
@@ -344,7 +370,14 @@ def book_for(student_id: int) -> str:
         student=student,
         back_args=back_args,
         back_link=back_link,
-        days=_by_day(slots),
+        days=_by_day(own_slots or slots),
+        preferred=preferred,
+        preferred_free=bool(own_slots),
+        every_url=url_for(
+            ".book_for",
+            student_id=student.id,
+            **{k: v for k, v in back_args.items() if k != "counsellor"},
+        ),
         upcoming=upcoming,
         just_booked=just_booked,
         others=[a for a in upcoming if a is not just_booked],
@@ -395,7 +428,7 @@ def confirm_for(student_id: int, slot_id: int) -> str | Response | tuple[str, in
                     ".book_for",
                     student_id=student.id,
                     booked=appointment.id,
-                    back=back_args.get("back"),
+                    **back_args,
                 )
             )
     else:
@@ -417,6 +450,25 @@ def confirm_for(student_id: int, slot_id: int) -> str | Response | tuple[str, in
         next_free=refusal.next_free if refusal and not this_one else [],
     )
     return (page, 409) if refusal is not None and form.is_submitted() else page
+
+
+def _preferred_args() -> dict[str, Any]:
+    """The `?counsellor=` asked for, to carry on from page to page."""
+    raw = request.args.get("counsellor", "")
+    return {"counsellor": raw} if raw.isdigit() else {}
+
+
+def _preferred_counsellor(student: Student) -> User | None:
+    """The counsellor whose times the staff booking page lists first (`?counsellor=`): one of
+    the student's institution's counsellors, else none."""
+    counsellor_id = request.args.get("counsellor", type=int)
+    if counsellor_id is None:
+        return None
+    return db.session.scalar(
+        select(User)
+        .join(CounsellorProfile, CounsellorProfile.user_id == User.id)
+        .where(User.id == counsellor_id, CounsellorProfile.institution_id == student.institution_id)
+    )
 
 
 def _assessment_timing(
@@ -478,7 +530,15 @@ def booked() -> str:
 def precheck_detail(precheck_id: int) -> str:
     """One pre-check, for the counsellor of its appointment or at screening results' scope;
     the read is audited."""
-    check = access.load_or_404(
+    check = load_precheck(precheck_id)
+    return render_template("appointments/precheck_detail.html", **precheck_facts(check))
+
+
+def load_precheck(precheck_id: int) -> PreCheck:
+    """The pre-check if the signed-in user may read it (`booking_permissions.precheck_clause`),
+    the read audited; 404 (the denial audited) otherwise. Every page that shows a pre-check
+    loads it here."""
+    return access.load_or_404(
         PreCheck,
         precheck_id,
         booking_permissions.precheck_clause(current_user),
@@ -486,21 +546,57 @@ def precheck_detail(precheck_id: int) -> str:
         record_type="appointment_precheck",
         audit_read=True,
     )
+
+
+def precheck_of(appointment: Appointment) -> tuple[PreCheck | None, bool]:
+    """The appointment's pre-check as `load_precheck` gives it when the signed-in user may read
+    it, and whether there is one at all (a check out of the user's reach is neither shown nor
+    counted as a denied read: the page that asks shows something else)."""
+    readable = db.session.scalar(
+        select(PreCheck.id).where(
+            PreCheck.appointment_id == appointment.id,
+            booking_permissions.precheck_clause(current_user),
+        )
+    )
+    if readable is not None:
+        return load_precheck(readable), True
+    exists = db.session.scalar(
+        select(PreCheck.id).where(PreCheck.appointment_id == appointment.id).limit(1)
+    )
+    return None, exists is not None
+
+
+def precheck_facts(check: PreCheck) -> dict[str, object]:
+    """What `appointments/_precheck_facts.html` shows of a pre-check: the instruments' own
+    questions and band labels in the page's language, and where its red warning is, for a
+    reader who may open it."""
     locale = str(get_locale() or "zh_CN")
     phq2, gad2 = load_instrument(booking.PHQ2), load_instrument(booking.GAD2)
     band_labels = {
         inst.code: next((b.label.get(locale) for b in inst.bands if b.code == code), code)
         for inst, code in ((phq2, check.phq2_band), (gad2, check.gad2_band))
     }
-    return render_template(
-        "appointments/precheck_detail.html",
-        check=check,
-        phq2=phq2,
-        gad2=gad2,
-        band_labels=band_labels,
-        locale=locale,
-        safety_item=load_instrument(booking.SAFETY_INSTRUMENT).item(booking.SAFETY_ITEM),
+    warning_url = (
+        url_for("warning.student", student_id=check.student_id)
+        if check.safety_signal_id and may_open_file(current_user, check.student)
+        else None
     )
+    safety_instrument = load_instrument(booking.SAFETY_INSTRUMENT)
+    safety_answer = (
+        check.safety_signal_id is not None
+        or check.safety_answer
+        in intake.safety_values(safety_instrument).get(booking.SAFETY_ITEM, ())
+    )
+    return {
+        "check": check,
+        "safety_answer": safety_answer,
+        "phq2": phq2,
+        "gad2": gad2,
+        "band_labels": band_labels,
+        "locale": locale,
+        "safety_item": safety_instrument.item(booking.SAFETY_ITEM),
+        "warning_url": warning_url,
+    }
 
 
 # --- helpers --------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from appointments import rearrange
 from appointments import seats
 from appointments import waitlist
 from appointments.availability_forms import REASON_LABELS
+from appointments.booking_views import STATE_WORDS
 from appointments.change_forms import KIND_LABELS
 from appointments.change_forms import CentreCancelForm
 from appointments.change_forms import LiftForm
@@ -38,6 +39,7 @@ from appointments.changes import ChangeError
 from appointments.changes import LateCancellationUnconfirmed
 from appointments.models import Appointment
 from appointments.models import AppointmentCancellation
+from appointments.models import AppointmentState
 from appointments.models import CounsellorProfile
 from appointments.models import SessionKind
 from appointments.models import Slot
@@ -167,6 +169,7 @@ def show(appointment_id: int) -> str:
         "appointments/changes/show.html",
         appointment=appointment,
         cancellation=cancellation,
+        moved=changes.moved_to(db.session, appointment) if cancellation else None,
         own=permissions.is_own(current_user, appointment),
         late=changes.is_late(appointment, clock.now()),
     )
@@ -174,9 +177,11 @@ def show(appointment_id: int) -> str:
 
 @bp.route("/<int:appointment_id>/cancel", methods=["GET", "POST"])
 @require_roles(*permissions.CHANGE_ROLES)
-def cancel(appointment_id: int) -> str | Response:
+def cancel(appointment_id: int) -> str | Response | tuple[str, int]:
     appointment = _appointment(appointment_id)
     own = permissions.is_own(current_user, appointment)
+    if appointment.state != AppointmentState.BOOKED:
+        return _gone(appointment, own, _("Cancel the appointment"))
     now = clock.now()
     form: StudentCancelForm | CentreCancelForm = StudentCancelForm() if own else CentreCancelForm()
     late = own and changes.is_late(appointment, now)
@@ -218,15 +223,32 @@ def cancel(appointment_id: int) -> str | Response:
     )
 
 
+def _gone(appointment: Appointment, own: bool, title: str) -> tuple[str, int]:
+    """The cancel or move page of an appointment no longer booked (Back to an old page, a second
+    tab): what became of it — moved (to which time, now), cancelled, or held — and a link to the
+    booking that stands instead of a form. A form sent here changes nothing (409)."""
+    page = render_template(
+        "appointments/changes/gone.html",
+        appointment=appointment,
+        own=own,
+        title=title,
+        moved=changes.moved_to(db.session, appointment),
+        state_words=STATE_WORDS,
+    )
+    return page, 409 if request.method == "POST" else 200
+
+
 def _back(appointment: Appointment, own: bool) -> str:
     return url_for(".mine") if own else url_for(".show", appointment_id=appointment.id)
 
 
 @bp.route("/<int:appointment_id>/reschedule", methods=["GET", "POST"])
 @require_roles(*permissions.CHANGE_ROLES)
-def reschedule(appointment_id: int) -> str | Response:
+def reschedule(appointment_id: int) -> str | Response | tuple[str, int]:
     appointment = _appointment(appointment_id)
     own = permissions.is_own(current_user, appointment)
+    if appointment.state != AppointmentState.BOOKED:
+        return _gone(appointment, own, _("Change the time"))
     now = clock.now()
     form = RescheduleForm()
     free = seats.free_seats(
@@ -234,7 +256,7 @@ def reschedule(appointment_id: int) -> str | Response:
         appointment.institution_id,
         now,
         for_student_id=appointment.student_id,
-        where=Slot.kind == appointment.kind,
+        where=Slot.kind == appointment.slot.kind,
     )
     free = [f for f in free if f.slot.id != appointment.slot_id]
     form.slot.choices = [(f.slot.id, "") for f in free]

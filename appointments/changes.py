@@ -12,6 +12,7 @@ waitlist in the same transaction, before anybody else can see it free.
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
@@ -298,14 +299,41 @@ def reschedules_left(session: Session, appointment: Appointment) -> int:
     return max(0, _setting("BOOKING_RESCHEDULES_MAX") - (used or 0))
 
 
+def moves(session: Session, appointment_ids: Collection[int]) -> dict[int, Appointment]:
+    """For each of `appointment_ids` that was moved, the appointment it was moved to."""
+    if not appointment_ids:
+        return {}
+    rows = session.execute(
+        select(AppointmentReschedule.old_appointment_id, Appointment)
+        .join(Appointment, Appointment.id == AppointmentReschedule.new_appointment_id)
+        .where(AppointmentReschedule.old_appointment_id.in_(list(appointment_ids)))
+    ).tuples()
+    return dict(rows.all())
+
+
+def moved_to(session: Session, appointment: Appointment) -> Appointment | None:
+    """Where a moved appointment lives now: the last of its chain of moves (moved again and
+    again, the latest); None when it was never moved."""
+    found: Appointment | None = None
+    seen = {appointment.id}
+    while True:
+        later = moves(session, [found.id if found else appointment.id])
+        nxt = next(iter(later.values()), None)
+        if nxt is None or nxt.id in seen:
+            return found
+        seen.add(nxt.id)
+        found = nxt
+
+
 def check_reschedule(
     session: Session, actor: User, appointment: Appointment, slot: Slot | None, now: datetime
 ) -> None:
     """Validate moving `appointment` to `slot` (the booking's own checks follow when it is
     booked, in the same transaction). The student moves
     their own within the limits (in time, number of moves, the no-show policy); the centre
-    moves any of its appointments. A move keeps the kind of session: a first visit moved into
-    a group session's seat was no longer the visit the student asked for."""
+    moves any of its appointments. A move keeps the kind of time booked (the slot's, as the
+    counsellor published it): a first visit moved into a group session's seat was no longer the
+    visit the student asked for."""
     own = permissions.is_own(actor, appointment)
     if not own and not permissions.acts_for_centre(actor, appointment.institution_id):
         raise ChangeError(N_("You may not change this appointment."))
@@ -338,7 +366,7 @@ def check_reschedule(
         slot is None
         or slot.institution_id != appointment.institution_id
         or slot.id == appointment.slot_id
-        or slot.kind != appointment.kind
+        or slot.kind != appointment.slot.kind
     ):
         raise ChangeError(N_("Choose one of the free times listed."))
     if seats.free_seat_in(session, slot, now, for_student_id=appointment.student_id) is None:

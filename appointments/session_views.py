@@ -12,7 +12,6 @@ from datetime import timedelta
 
 from flask import Blueprint
 from flask import abort
-from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -28,6 +27,9 @@ from sqlalchemy.orm import selectinload
 from appointments import counsellor_day
 from appointments import figures
 from appointments import sessions
+from appointments.booking_permissions import book_for_clause
+from appointments.booking_views import precheck_facts
+from appointments.booking_views import precheck_of
 from appointments.models import Appointment
 from appointments.models import AppointmentState
 from appointments.models import SessionNote
@@ -53,14 +55,12 @@ from campus.access import load_or_404
 from campus.extensions import db
 from campus.i18n import shown
 from campus.local_time import local_time
+from campus.models import Student
 from campus.models import User
 from campus.permissions import require_roles
 from oversight import periods
 
 bp = Blueprint("counselling_sessions", __name__, url_prefix="/appointments/sessions")
-
-# Where the booking helper's staff booking page will live; linked only once it is registered.
-STAFF_BOOKING_ENDPOINT = "booking.staff_book"
 
 
 def _appointment(appointment_id: int) -> Appointment:
@@ -137,6 +137,25 @@ def _next_appointment(appointment: Appointment) -> Appointment | None:
     )
 
 
+def _next_booking_url(appointment: Appointment) -> str | None:
+    """Where the viewer books the student's next session, if they book for this student
+    (`booking_permissions.book_for_clause`): the staff booking page, this session's counsellor's
+    times first, leading back here."""
+    reachable = db.session.scalar(
+        select(Student.id).where(
+            Student.id == appointment.student_id, book_for_clause(current_user)
+        )
+    )
+    if reachable is None:
+        return None
+    return url_for(
+        "booking.book_for",
+        student_id=appointment.student_id,
+        counsellor=appointment.counsellor_id,
+        back=f"session-{appointment.id}",
+    )
+
+
 def _render_session(
     appointment: Appointment,
     *,
@@ -178,7 +197,8 @@ def _render_session(
         )
     )
     writer = can_record_session(current_user, appointment)
-    booking = STAFF_BOOKING_ENDPOINT in current_app.view_functions
+    check, has_check = precheck_of(appointment)
+    next_appointment = _next_appointment(appointment)
     return render_template(
         "appointments/sessions/session.html",
         appointment=appointment,
@@ -192,16 +212,19 @@ def _render_session(
         addendum_form=addendum_form or AddendumForm().issued(),
         co_sign_form=CoSignForm(),
         may_co_sign=note is not None and sessions.may_co_sign(current_user, note),
+        note_reader=sessions.note_reader(db.session, current_user, appointment, note),
         may_add=note is not None and note.signed and can_add_addendum(current_user, note),
-        next_appointment=_next_appointment(appointment),
-        booking_url=url_for(STAFF_BOOKING_ENDPOINT, student_id=appointment.student_id)
-        if booking and writer
+        next_appointment=next_appointment,
+        booking_url=_next_booking_url(appointment)
+        if next_appointment is None and appointment.state != AppointmentState.BOOKED
         else None,
         state_labels=STATE_LABELS,
         note_state_labels=NOTE_STATE_LABELS,
         risk_labels=RISK_LABELS,
         attendance_labels=ATTENDANCE_LABELS,
         begun=sessions.has_begun(appointment, clock.now()),
+        precheck=precheck_facts(check) if check is not None else None,
+        precheck_out_of_reach=has_check and check is None,
     ), status
 
 

@@ -26,6 +26,7 @@ from appointments.models import SessionOutcome
 from campus import audit
 from campus.i18n import N_
 from campus.i18n import Message
+from campus.models import Role
 from campus.models import User
 from campus.outcomes import Refused
 from warning.labels import Label
@@ -319,6 +320,41 @@ def add_addendum(
         session.rollback()
         return None
     return row
+
+
+# How a viewer stands to an appointment's note: the page says who reads it in these terms.
+AUTHOR, TRAINEE_AUTHOR, SUPERVISOR, DIRECTOR, OTHER = (
+    "author",
+    "trainee_author",
+    "supervisor",
+    "director",
+    "other",
+)
+
+
+def note_reader(
+    session: Session, viewer: User, appointment: Appointment, note: SessionNote | None
+) -> str:
+    """Whether `viewer` writes the note (its author, or the session's counsellor before there
+    is one; a trainee's is co-signed), co-signs it as the supervisor named on it, reads it as
+    the director, or none of these (`note` is the one `readable_note` gave, None if none)."""
+    writes = (
+        note.author_id == viewer.id
+        if note is not None
+        else permissions.can_record_session(viewer, appointment)
+    )
+    if writes:
+        supervised = (
+            note.supervisor_id if note is not None else _supervisor_of(session, viewer)
+        ) is not None
+        return TRAINEE_AUTHOR if supervised else AUTHOR
+    if note is not None and note.supervisor_id == viewer.id:
+        return SUPERVISOR
+    if any(
+        a.institution_id == appointment.institution_id for a in viewer.assignments(Role.DIRECTOR)
+    ):
+        return DIRECTOR
+    return OTHER
 
 
 def note_of(session: Session, appointment: Appointment) -> SessionNote | None:

@@ -7,6 +7,7 @@ import re
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from appointments import booking
 from appointments.models import Appointment
 from appointments.models import AppointmentState
+from appointments.models import CounsellorProfile
 from appointments.models import PreCheck
 from appointments.models import SessionKind
 from appointments.models import Slot
@@ -788,6 +790,94 @@ def test_the_pre_check_is_read_by_the_sessions_counsellor_and_the_read_is_audite
     )
     client.get("/logout")
     assert login(colleague).get(f"/appointments/precheck/{check_id}").status_code == 404
+
+
+def test_the_session_page_shows_the_pre_check_with_the_safety_answer_first(
+    campus: Campus, centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    counsellor = centre.counsellor()
+    student = centre.student()
+    appointment = _book(student, centre.slot(counsellor), precheck=SAFETY)
+    director = campus.staff(centre.institution, Role.DIRECTOR)
+    campus.commit()
+    for reader in (counsellor, director):
+        client = login(reader)
+        page = client.get(f"/appointments/sessions/{appointment.id}").get_data(as_text=True)
+        card = page.split('id="precheck"', 1)[1].split("</section>", 1)[0]
+        assert "not sleeping" in card
+        # The safety answer leads, marked, with the red warning it raised.
+        assert card.index('id="precheck-safety"') < card.index("not sleeping")
+        assert "Safety answer" in card
+        assert "A red warning was raised with this answer." in card
+        if reader is director:
+            assert f'href="/warnings/students/{student.id}"' in card
+        assert _count(
+            AuditEvent,
+            AuditEvent.record_type == "appointment_precheck",
+            AuditEvent.action == "read",
+            AuditEvent.actor_id == reader.id,
+        )
+        client.get("/logout")
+
+
+def test_the_session_page_hides_a_pre_check_its_reader_may_not_read(
+    campus: Campus, centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    trainee, supervisor = centre.counsellor(), centre.counsellor()
+    profile = db.session.scalar(
+        select(CounsellorProfile).where(CounsellorProfile.user_id == trainee.id)
+    )
+    assert profile is not None
+    profile.is_trainee, profile.supervisor_id = True, supervisor.id
+    appointment = _book(centre.student(), centre.slot(trainee), precheck=CALM)
+    page = login(supervisor).get(f"/appointments/sessions/{appointment.id}")
+    assert page.status_code == 200
+    card = page.get_data(as_text=True).split('id="precheck"', 1)[1].split("</section>", 1)[0]
+    assert "exam stress" not in card
+    assert "read by the session's counsellor" in card
+    assert not _count(
+        AuditEvent,
+        AuditEvent.record_type == "appointment_precheck",
+        AuditEvent.actor_id == supervisor.id,
+    )
+
+
+def test_after_a_session_its_counsellor_books_the_next_one_from_the_session_page(
+    campus: Campus, centre: Centre, login: Callable[[User], FlaskClient]
+) -> None:
+    """Before: the session page's 下次预约 card said only that none was booked, with no way to
+    book one."""
+    counsellor, colleague = centre.counsellor(), centre.counsellor()
+    student = centre.student()
+    held = _book(student, centre.slot(counsellor, hours=1))
+    held.starts_at = held.slot.starts_at = clock.now() - timedelta(hours=3)  # held this morning
+    held.state = AppointmentState.ATTENDED
+    sooner = centre.slot(colleague, hours=30)  # another counsellor's time comes first
+    mine = centre.slot(counsellor, hours=24 * 13, kind=SessionKind.FOLLOW_UP)
+    campus.commit()
+    client = login(counsellor)
+    session_url = f"/appointments/sessions/{held.id}"
+    page = client.get(session_url).get_data(as_text=True)
+    card = page.split('id="next-h"', 1)[1].split("</section>", 1)[0]
+    found = re.search(r'id="book-next" href="([^"]+)"', card)
+    assert found is not None
+    listing = client.get(found.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert f'href="{session_url}"' in listing  # its way back
+    times = listing.split('id="book-times"', 1)[1]
+    assert f"/book/{mine.id}?" in times
+    assert f"/book/{sooner.id}?" not in times  # every counsellor's times are one link away
+    assert "Every counsellor's free times" in listing.replace("&#39;", "'")
+    confirm = f"/appointments/for/{student.id}/book/{mine.id}"
+    done = client.post(
+        f"{confirm}?back=session-{held.id}&counsellor={counsellor.id}", data={"token": "n1"}
+    )
+    assert done.status_code == 302
+    booked = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert f'href="{session_url}"' in booked
+    page = client.get(session_url).get_data(as_text=True)
+    card = page.split('id="next-h"', 1)[1].split("</section>", 1)[0]
+    assert 'id="book-next"' not in card
+    assert counsellor.name in card
 
 
 # --- demo -------------------------------------------------------------------------------------

@@ -650,3 +650,97 @@ def test_the_counsellor_hears_when_the_student_cancels(centre: Centre) -> None:
     appointment = centre.book(centre.student, centre.slot(48))
     changes.cancel(db.session, centre.student.user, appointment, clock.now())
     assert _notes(centre.counsellor.id) == [changes.CANCELLED_TEXT]
+
+
+# --------------------------------------------------------------------------------------------------
+# After a move: the old time reads as moved, and its old pages say where the booking is now
+# --------------------------------------------------------------------------------------------------
+
+
+def test_after_a_move_her_history_reads_moved_and_the_old_cancel_page_leads_to_the_new_time(
+    centre: Centre, login
+) -> None:
+    """Before: her history read "… · cancelled" for a time she had moved, and Back to the old
+    time's cancel page offered to cancel it again."""
+    appointment = centre.book(centre.student, centre.slot(48))
+    wanted = centre.slot(72)
+    client = login(centre.student.user)
+    assert (
+        client.post(
+            f"/appointments/changes/{appointment.id}/reschedule", data={"slot": str(wanted.id)}
+        ).status_code
+        == 302
+    )
+    new = db.session.scalar(
+        select(Appointment).where(
+            Appointment.slot_id == wanted.id, Appointment.state == AppointmentState.BOOKED
+        )
+    )
+    assert new is not None
+
+    history = (
+        client.get("/appointments/mine")
+        .get_data(as_text=True)
+        .split("Past and cancelled</h2>", 1)[1]
+    )
+    assert "moved" in history
+    assert f'href="/appointments/changes/{new.id}"' in history
+    assert "cancelled" not in history
+
+    for page in ("cancel", "reschedule"):
+        gone = client.get(f"/appointments/changes/{appointment.id}/{page}").get_data(as_text=True)
+        assert "This appointment was moved to another time" in gone
+        assert f'href="/appointments/changes/{new.id}"' in gone
+        assert "<form" not in gone.split("<main", 1)[1]
+    sent = client.post(f"/appointments/changes/{appointment.id}/cancel", data={})
+    assert sent.status_code == 409
+    db.session.expire_all()
+    assert new.state == AppointmentState.BOOKED
+
+
+def test_back_to_a_booked_time_offers_its_change_of_time_not_a_new_booking(
+    centre: Centre, login
+) -> None:
+    slot = centre.slot(48)
+    appointment = centre.book(centre.student, slot)
+    page = login(centre.student.user).get(f"/appointments/book/{slot.id}").get_data(as_text=True)
+    held = page.split('id="held"', 1)[1].split("</section>", 1)[0]
+    assert "This time is booked for you" in held
+    assert f'href="/appointments/changes/{appointment.id}/reschedule"' in held
+    assert "Book this time" not in page
+
+
+def test_a_returning_students_booking_and_its_move_are_stored_as_the_follow_up_she_is_shown(
+    centre: Centre, login
+) -> None:
+    """Before: the move page listed first-visit times as 后续咨询 to a student who had come before,
+    and the booking it made was stored as a first visit."""
+    earlier = centre.book(centre.student, centre.slot(-48))
+    earlier.state = AppointmentState.ATTENDED
+    db.session.commit()
+    appointment = booking.book(
+        db.session,
+        student=centre.student,
+        slot=centre.slot(48),
+        booked_by=centre.student.user,
+        kind=SessionKind.FIRST_VISIT,
+    )
+    assert appointment.kind is SessionKind.FOLLOW_UP
+    wanted = centre.slot(72)  # published as a first-visit time
+    client = login(centre.student.user)
+    url = f"/appointments/changes/{appointment.id}/reschedule"
+    option = client.get(url).get_data(as_text=True).split(f'id="slot-{wanted.id}"', 1)[1]
+    assert option.split("</li>", 1)[0].endswith("Follow-up session</label>")
+    assert client.post(url, data={"slot": str(wanted.id)}).status_code == 302
+    moved = changes.moved_to(db.session, appointment)
+    assert moved is not None
+    assert (moved.slot.kind, moved.kind) == (SessionKind.FIRST_VISIT, SessionKind.FOLLOW_UP)
+    # A newcomer's booking of the same kind of time stays her first visit.
+    first = booking.book(
+        db.session,
+        student=centre.classmate,
+        slot=centre.slot(96),
+        booked_by=centre.classmate.user,
+        kind=SessionKind.FIRST_VISIT,
+    )
+    assert first.kind is SessionKind.FIRST_VISIT

@@ -610,3 +610,29 @@ def test_a_forged_appointment_id_is_a_404(world, login):
     assert client.get("/appointments/sessions/99999").status_code == 404
     assert client.post("/appointments/sessions/99999/note", data={"body": "x"}).status_code == 404
     assert [r.record_id for r in _audit_rows("read_session", "denied")] == ["99999", "99999"]
+
+
+def test_the_note_says_who_reads_it_in_words_true_for_each_reader(world, login):
+    """Before: the director and the supervisor were told 'only you … can read this note'."""
+
+    def readers_line(user, appt) -> str:
+        page = login(user).get(f"/appointments/sessions/{appt.id}").get_data(as_text=True)
+        line = page.split('id="note-readers"', 1)[1].split("</p>", 1)[0]
+        login(user).get("/logout")
+        return line.replace("&#39;", "'")
+
+    draft, _note = _held(world, sign=False)
+    line = readers_line(world.counsellor, draft)
+    assert "Only you can read this note while it is a draft" in line
+    assert "supervisor" not in line
+    trainees, _note = _held(world, world.trainee)
+    line = readers_line(world.trainee, trainees)
+    assert "Only you, the centre director and your supervisor, who co-signs it, can read" in line
+    own = draft
+    sessions.save_draft(db.session, world.counsellor, own, "签署。", clock.now(), sign=True)
+    line = readers_line(world.supervisor, trainees)
+    assert "You read this note as the supervisor who co-signs it" in line
+    assert "Only you" not in line
+    line = readers_line(world.director, own)
+    assert "You read this signed note as the centre director" in line
+    assert "Only you" not in line
