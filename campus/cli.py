@@ -172,6 +172,11 @@ def import_roster(
         f"{report.peers_ended} such role(s) ended (the student left the unit or school), "
         f"{len(report.errors)} row problem(s) skipped"
     )
+    if report.guardians_kept:
+        click.echo(
+            f"{len(report.guardians_kept)} guardian(s) kept as a counsellor corrected them "
+            f"(the file gives another): {', '.join(report.guardians_kept)}"
+        )
     for joined in report.joined:
         name = joined.named.name_in("en")
         click.echo(f"{joined.students} student(s) joined the {joined.what} {name}")

@@ -247,7 +247,9 @@ class User(UserMixin, InstitutionRecord, Model):
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="user", cascade="all, delete-orphan", foreign_keys="RoleAssignment.user_id"
     )
-    student: Mapped[Student | None] = relationship(back_populates="user")
+    student: Mapped[Student | None] = relationship(
+        back_populates="user", foreign_keys="Student.user_id"
+    )
 
     # Set by the session loader: Flask-Login's id is the server-side session token, so a
     # logout or idle timeout ends the session even if someone kept the cookie. Not a column (so
@@ -424,15 +426,23 @@ class Student(Model):
     room_id: Mapped[int | None] = mapped_column(ForeignKey("dorm_room.id"), index=True)
     guardian_name: Mapped[str | None] = mapped_column(String(100))
     guardian_phone: Mapped[str | None] = mapped_column(String(40))
+    # Who corrected the guardian on file from the family-contact side, and when (None: as the
+    # roster gave it). A roster import keeps such a correction against a file that differs
+    # (`campus.roster`); the audit trail keeps each correction's old and new values.
+    guardian_corrected_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    guardian_corrected_at: Mapped[datetime | None] = mapped_column(DateTime)
     enrolment_status: Mapped[EnrolmentStatus] = mapped_column(
         db.Enum(EnrolmentStatus, native_enum=False, length=20), default=EnrolmentStatus.ENROLLED
     )
 
     institution: Mapped[Institution] = relationship()
-    user: Mapped[User | None] = relationship(back_populates="student")
+    user: Mapped[User | None] = relationship(back_populates="student", foreign_keys=[user_id])
     department: Mapped[Department] = relationship()
     class_group: Mapped[ClassGroup] = relationship()
     room: Mapped[DormRoom | None] = relationship()
+    guardian_corrected_by: Mapped[User | None] = relationship(
+        foreign_keys=[guardian_corrected_by_id]
+    )
 
     def is_minor(self, today: date) -> bool:
         """Under 18 on `today`: guardian consent is needed for screening and for a hospital

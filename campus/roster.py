@@ -188,6 +188,9 @@ class RosterImport(ImportReport):
     updated: int = 0
     peers_appointed: int = 0
     peers_ended: int = 0  # committee or informant roles over a unit the student left
+    # Students whose guardian a counsellor corrected and the file gives otherwise: the
+    # correction is kept (`_upsert_guardian`), and the page names them for the registry's source.
+    guardians_kept: list[str] = field(default_factory=list)
     units_created: list[str] = field(default_factory=list)
     grade_missing: list[int] = field(default_factory=list)
     joined: list[Joined] = field(default_factory=list)
@@ -250,9 +253,16 @@ def derive_grade(class_name: str, student_number: str, today: date) -> int | Non
     return found.pop() if len(found) == 1 else None
 
 
-def _is_phone(text: str) -> bool:
+def phone_problem(text: str) -> Message | None:
+    """Why `text` cannot be a guardian's phone number, in the roster import and in a
+    counsellor's correction alike (a mobile, or an area code and number; spaces and brackets
+    allowed); None when it can."""
     compact = re.sub(r"[\s()（）]", "", text)
-    return bool(MOBILE.fullmatch(compact) or LANDLINE.fullmatch(compact))
+    if MOBILE.fullmatch(compact) or LANDLINE.fullmatch(compact):
+        return None
+    return Message(
+        N_("'%(value)s' is not a phone number (a mobile or an area code and number)"), value=text
+    )
 
 
 def prepare(table: Table, grade: int | None, today: date) -> list[int]:
@@ -348,16 +358,8 @@ def _row_errors(
                 ),
             )
         )
-    if row["guardian_phone"] and not _is_phone(row["guardian_phone"]):
-        reasons.append(
-            (
-                "guardian_phone",
-                Message(
-                    N_("'%(value)s' is not a phone number (a mobile or an area code and number)"),
-                    value=row["guardian_phone"],
-                ),
-            )
-        )
+    if row["guardian_phone"] and (bad_phone := phone_problem(row["guardian_phone"])):
+        reasons.append(("guardian_phone", bad_phone))
     if row["dorm"] and not row["dorm_building"]:
         reasons.append(
             (
@@ -633,7 +635,8 @@ def import_roster(
     counts = (
         f"rows={report.rows} created={report.created} updated={report.updated} "
         f"peers={report.peers_appointed} peers_ended={report.peers_ended} "
-        f"skipped={len(bad_lines)} joined={sum(j.students for j in report.joined)}"
+        f"skipped={len(bad_lines)} joined={sum(j.students for j in report.joined)} "
+        f"guardians_kept={len(report.guardians_kept)}"
     )
     return commit_import(session, report, actor, institution.id, counts)
 
@@ -739,11 +742,40 @@ def _upsert_student(
     if "room" not in kept:
         student.room = room
     if "guardian" not in kept:
-        student.guardian_name = row["guardian_name"] or None
-        student.guardian_phone = row["guardian_phone"] or None
+        _upsert_guardian(
+            student, row["guardian_name"] or None, row["guardian_phone"] or None, report
+        )
     if "enrolment_status" not in kept:
         student.enrolment_status = STATUSES[(row["enrolment_status"] or "enrolled").lower()]
     return student
+
+
+def _same_guardian(a: tuple[str | None, str | None], b: tuple[str | None, str | None]) -> bool:
+    """Whether two (name, phone) pairs are one guardian, as written differently (spaces,
+    brackets, dashes in the number)."""
+
+    def compact(text: str | None) -> str:
+        return re.sub(r"[\s()（）-]", "", text or "")
+
+    return (a[0] or "").strip() == (b[0] or "").strip() and compact(a[1]) == compact(b[1])
+
+
+def _upsert_guardian(
+    student: Student, name: str | None, phone: str | None, report: RosterImport
+) -> None:
+    """Store the file's guardian, unless a counsellor corrected the one on file and the file
+    gives another: the person who called the family learnt the number from it, and the registry's
+    file, exported again each term, keeps the number that was wrong. That correction stays (and
+    the report names the student); a file that gives the corrected guardian has caught up, and
+    the roster is again the source."""
+    if student.guardian_corrected_at is not None:
+        if not _same_guardian((name, phone), (student.guardian_name, student.guardian_phone)):
+            report.guardians_kept.append(student.student_number)
+            return
+        student.guardian_corrected_at = None
+        student.guardian_corrected_by_id = None
+    student.guardian_name = name
+    student.guardian_phone = phone
 
 
 def end_peer_roles_left_behind(

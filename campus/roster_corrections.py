@@ -84,6 +84,8 @@ TOMBSTONE_EMPTY = (
     "room_id",
     "guardian_name",
     "guardian_phone",
+    "guardian_corrected_by_id",
+    "guardian_corrected_at",
 )
 LOOKED_AT = AuditEvent.__table__.c.student_id
 

@@ -193,6 +193,9 @@ class GuardianOnFile:
 
     name: str | None
     phone: str | None
+    # Who corrected them on the file, and when (UTC); None while they are as the roster gave them.
+    corrected_by: str | None = None
+    corrected_at: datetime | None = None
 
     @property
     def dial(self) -> str:
@@ -218,9 +221,12 @@ def guardian_to_call(viewer: User, student: Student) -> GuardianOnFile | None:
     administrator outside the roster's own pages)."""
     if not can_log_family_contact(viewer, student):
         return None
+    corrector = student.guardian_corrected_by if student.guardian_corrected_at else None
     return GuardianOnFile(
         name=(student.guardian_name or "").strip() or None,
         phone=(student.guardian_phone or "").strip() or None,
+        corrected_by=corrector.name if corrector is not None else None,
+        corrected_at=student.guardian_corrected_at if corrector is not None else None,
     )
 
 

@@ -20,6 +20,7 @@ from campus.fields import choose_one
 from campus.fields import labelled_choices
 from campus.forms import MultiCheckboxField
 from campus.forms import OnceForm
+from campus.forms import RecordForm
 from campus.models import EnrolmentStatus
 from casework.family_contacts import AGREEMENTS
 from casework.models import ContactChannel
@@ -111,3 +112,22 @@ def agreement_words(agreements: list[str], other: str) -> str:
     """An entry's agreements in the reader's words, the free "other" one last."""
     words = [str(AGREEMENT_LABELS[a]) for a in agreements if a in AGREEMENT_LABELS]
     return pgettext("list separator", ", ").join(words + ([other] if other else []))
+
+
+class GuardianForm(RecordForm):
+    """The guardian on file corrected (`casework.guardian_corrections`). `was_name` and
+    `was_phone` are the guardian as the page showed it: sent twice, the second finds the
+    correction made; sent after someone else's, it is refused."""
+
+    was_name = HiddenField(validators=[Length(max=100)])
+    was_phone = HiddenField(validators=[Length(max=40)])
+    name = StringField(_l("Guardian's name"), validators=[Optional(), Length(max=100)])
+    phone = StringField(
+        _l("Guardian's phone"),
+        validators=[
+            DataRequired(_l("Give the guardian's phone number.")),
+            Length(max=40, message=_l("The phone number is too long.")),
+        ],
+        render_kw={"type": "tel", "inputmode": "tel"},
+    )
+    submit = SubmitField(_l("Save the correction"))

@@ -33,12 +33,15 @@ from campus.models import Role
 from campus.models import Student
 from campus.outcomes import Refused
 from campus.permissions import require_roles
+from campus.redirects import safe_next
 from campus.scope import Capability
 from campus.scope import student_filter
 from casework import family_contacts
+from casework import guardian_corrections
 from casework import screening_report
 from casework import student_file
 from casework.file_forms import FamilyContactForm
+from casework.file_forms import GuardianForm
 from casework.file_permissions import FAMILY_FIGURE_ROLES
 from casework.file_permissions import FILE_ROLES
 from casework.file_permissions import can_log_family_contact
@@ -308,6 +311,77 @@ def _flash_guardian_step(
             ),
             "info",
         )
+
+
+# --- the guardian on file -----------------------------------------------------------------------
+
+GUARDIAN_FORM_ACTION = "correct_guardian_form"
+
+
+def _guardian_form(student: Student) -> GuardianForm:
+    """A form showing the guardian on file, which it also carries as the correction's base."""
+    form = GuardianForm(formdata=None)
+    form.was_name.data, form.was_phone.data = guardian_corrections.on_file(student)
+    form.name.data, form.phone.data = form.was_name.data, form.was_phone.data
+    return form
+
+
+@bp.route("/<int:student_id>/guardian", methods=["GET", "POST"])
+@require_roles(Role.DEPT_COUNSELLOR, Role.SCHOOL_COUNSELLOR, Role.DIRECTOR)
+def correct_guardian(student_id: int) -> ResponseReturnValue:
+    """Correct the guardian's name and phone on file: for whoever calls the family and sees the
+    number (`can_log_family_contact`); a student out of scope is a 404, the denial audited."""
+    student, _capability = _file_student(student_id, "correct_guardian")
+    if not can_log_family_contact(current_user, student):
+        abort(403)
+    back = safe_next(request.args.get("next")) or url_for(
+        "casework_file.page", student_id=student.id
+    )
+    form = GuardianForm() if request.method == "POST" else _guardian_form(student)
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            change = guardian_corrections.GuardianChange(
+                was_name=form.was_name.data or "",
+                was_phone=form.was_phone.data or "",
+                name=form.name.data or "",
+                phone=filled(form.phone),
+            )
+            try:
+                done = guardian_corrections.correct_guardian(
+                    db.session, current_user, student, change, clock.now()
+                )
+            except guardian_corrections.GuardianError as error:
+                add_error(form[error.field], refusal_text(error))
+            except Refused as refused:
+                form.form_errors.append(refused.message.shown())
+                # The page shows the guardian on file now, the base of a correction sent again.
+                form.was_name.data, form.was_phone.data = guardian_corrections.on_file(student)
+            else:
+                if done is guardian_corrections.Corrected.NOW:
+                    flash(_("The guardian's name and phone on file are corrected."), "success")
+                else:
+                    flash(_("This correction was already saved."), "info")
+                return redirect(back)
+        status = 400
+    # Rendered before the audit commit (which expires the rows), returned only after it: the form
+    # shows the guardian's phone number, so opening it is an audited read of the student.
+    body = render_template(
+        "casework/family/guardian_form.html",
+        form=form,
+        student=student,
+        guardian=family_contacts.guardian_to_call(current_user, student),
+        back=back,
+    )
+    audit.record_read_on(
+        db.session,
+        student,
+        actor=current_user,
+        action=GUARDIAN_FORM_ACTION,
+        record_type="student_file",
+        detail="guardian_phone=" + ("shown" if student.guardian_phone else "none on file"),
+    )
+    return body, status
 
 
 @family_bp.route("/this-month")

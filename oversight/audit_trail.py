@@ -82,6 +82,8 @@ ACTION_LABELS = {
     "contagion.cleared": _lp("audit action", "Contagion follow-up: cleared"),
     "contagion.close": _lp("audit action", "Closed a contagion follow-up"),
     "contagion.escalated": _lp("audit action", "Contagion follow-up: escalated"),
+    "correct_guardian": _lp("audit action", "Corrected a guardian's name or phone"),
+    "correct_guardian_form": _lp("audit action", "Opened the guardian correction form"),
     "correct_student": _lp("audit action", "Corrected a student's number or name"),
     "counsellor_profile_save": _lp("audit action", "Saved a counsellor profile"),
     "create": _lp("audit action", "Added a family contact"),
@@ -255,7 +257,7 @@ ACTION_GROUPS: tuple[tuple[object, tuple[str, ...]], ...] = (
         _codes(
             "read list read_file print create family_contact_form scan read_scan "
             "caseload_joined caseload_ended life_event record_life_event break_glass "
-            "break_glass_form"
+            "break_glass_form correct_guardian correct_guardian_form"
         ),
     ),
     (

@@ -326,6 +326,8 @@ def _anonymise_identity(session: Session, ids: list[int]) -> int:
             gender="",
             guardian_name=None,
             guardian_phone=None,
+            guardian_corrected_by_id=None,
+            guardian_corrected_at=None,
             room_id=None,
             birth_date=date(1900, 1, 1),
         ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from datetime import datetime
 
 import pandas as pd
 import pytest
@@ -23,6 +24,7 @@ from campus.models import Student
 from campus.models import User
 from campus.notifications import Notification
 from campus.spreadsheets import ImportFileError
+from casework import guardian_corrections
 
 HEADER = "student_number,name,gender,birth_date,department,class,grade,dorm_building,room\n"
 GOOD = (
@@ -314,6 +316,47 @@ def test_a_file_without_the_guardian_columns_keeps_the_guardians_on_record(schoo
     roster.import_roster(db.session, inst, admin, _frame(corrected), today=TODAY)
     db.session.refresh(student)
     assert (student.guardian_name, student.guardian_phone) == ("张母", "13800000000")
+
+
+def test_a_counsellors_correction_of_the_guardian_outlives_a_file_that_still_has_the_old_one(
+    school, campus
+):
+    """The registry's file, exported again each term, carries the number a counsellor found
+    wrong: the import keeps her correction and names the student, until a file agrees with it."""
+    inst, admin = school
+    with_guardians = (
+        HEADER.rstrip("\n")
+        + ",监护人,监护人电话\n"
+        + GOOD.replace("101\n", "101,张父,13912345678\n")
+    )
+    roster.import_roster(db.session, inst, admin, _frame(with_guardians), today=TODAY)
+    student = db.session.scalar(select(Student).where(Student.student_number == "2026001"))
+    counsellor = campus.staff(inst, Role.SCHOOL_COUNSELLOR)
+    campus.commit()
+    guardian_corrections.correct_guardian(
+        db.session,
+        counsellor,
+        student,
+        guardian_corrections.GuardianChange("张父", "13912345678", "张母", "13800000000"),
+        datetime(2026, 9, 20, 8, 0),
+    )
+
+    report = roster.import_roster(db.session, inst, admin, _frame(with_guardians), today=TODAY)
+    db.session.refresh(student)
+    assert report.guardians_kept == ["2026001"]
+    assert (student.guardian_name, student.guardian_phone) == ("张母", "13800000000")
+    assert student.guardian_corrected_by_id == counsellor.id
+
+    # The registry caught up: the roster is the source again, and its next number is taken.
+    caught_up = with_guardians.replace("张父,13912345678", "张母,138 0000 0000")
+    report = roster.import_roster(db.session, inst, admin, _frame(caught_up), today=TODAY)
+    db.session.refresh(student)
+    assert report.guardians_kept == []
+    assert student.guardian_corrected_at is None
+    moved_on = with_guardians.replace("张父,13912345678", "张母,13811112222")
+    roster.import_roster(db.session, inst, admin, _frame(moved_on), today=TODAY)
+    db.session.refresh(student)
+    assert student.guardian_phone == "13811112222"
 
 
 def test_a_class_list_without_status_or_dorm_columns_keeps_a_leave_and_the_rooms(school):

@@ -80,7 +80,7 @@ def test_no_number_on_the_roster_says_so_and_who_can_add_it(app, campus, world):
         html = client.get(url).get_data(as_text=True)
         assert "tel:" not in html.split("<footer", 1)[0], page
         assert "No guardian phone number is on the roster." in html, page
-        assert "ask the administrator to import the roster again" in html, page
+        assert f"/casework/students/{world.student.id}/guardian?next=" in html, page
 
 
 def test_opening_the_family_contact_form_that_shows_the_number_is_audited(app, world):

@@ -65,7 +65,7 @@ def _the_only_time_taken(live_app: Flask, world: World) -> int:
     with live_app.app_context():
         counsellor = db.session.scalar(select(User).where(User.login == "sc01"))
         committee = db.session.scalar(
-            select(Student).join(User).where(User.login == world.logins["committee"])
+            select(Student).join(Student.user).where(User.login == world.logins["committee"])
         )
         assert counsellor is not None
         assert committee is not None

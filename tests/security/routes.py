@@ -174,6 +174,10 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "casework_file.new_family_contact": frozenset(
         {Role.DEPT_COUNSELLOR, Role.SCHOOL_COUNSELLOR, Role.DIRECTOR}
     ),
+    # Who calls the family corrects the guardian's number: the family-contact form's writers.
+    "casework_file.correct_guardian": frozenset(
+        {Role.DEPT_COUNSELLOR, Role.SCHOOL_COUNSELLOR, Role.DIRECTOR}
+    ),
     "casework_file.screening_report_pdf": CLINICAL_READERS,
     "family.this_month": frozenset({Role.DEPT_COUNSELLOR, Role.DEPT_LEADER, Role.DIRECTOR}),
     # The security world's campaign does not let students download the report: a 404.
