@@ -1,7 +1,7 @@
 """student: who corrected the guardian on file, and when
 
-Revision ID: 0048_guardian_corrected
-Revises: 0047_transition_appointment
+Revision ID: 0052_guardian_corrected
+Revises: 0051_appointment_visit_kind
 Create Date: 2026-12-07 22:45:00
 
 The guardian's name and number came only from the roster import. Whoever calls the family (the
@@ -13,8 +13,8 @@ correction against a file that still carries the old number.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0048_guardian_corrected"
-down_revision = "0047_transition_appointment"
+revision = "0052_guardian_corrected"
+down_revision = "0051_appointment_visit_kind"
 branch_labels = None
 depends_on = None
 
