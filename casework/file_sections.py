@@ -122,6 +122,7 @@ def load_screening(
             marked_name=_("Reliable worsening"),
             top=_top(code),
             axis=day_axis([p.completed_at for p in points]),
+            colon=pgettext("between a label and its value", ": "),
         )
         trends.append({"code": code, "name": name, "points": points, "chart": chart})
     campaigns = list({r.campaign_id: r.campaign for r in results}.values())

@@ -158,6 +158,7 @@ def trend_line(
     marked_name: str = "",
     top: float | None = None,
     axis: Sequence[tuple[str, str]] = (),
+    colon: str = ": ",
 ) -> Markup:
     """One score over time (a student's results on one instrument, oldest first): a line through
     the points, points in `marked` (a reliable worsening) drawn larger in red and named
@@ -166,7 +167,8 @@ def trend_line(
     tooltips; `axis` (default: the labels) is what stands under them, in two lines (a short day,
     and its year where it changes), thinned where the points stand too close. While the points
     have room each carries its score above it; a score of 0, which lies on the axis, always
-    does, and is drawn as a ring that stands out from the axis line."""
+    does, and is drawn as a ring that stands out from the axis line. `colon` stands between a
+    point's label and its score in its tooltip, as the reader's language writes it (：)."""
     known = [v for v in values if v is not None]
     top = top or _nice_max(max(known, default=0))
     width, height, font = TREND_WIDTH, TREND_HEIGHT, TREND_FONT
@@ -220,7 +222,7 @@ def trend_line(
             continue
         colour, radius = (COLOURS["red"], 6) if flag else (COLOURS["bar"], 4)
         note = f" · {escape(marked_name)}" if flag else ""
-        tip = f"<title>{escape(label)}: {value:g}{note}</title>"
+        tip = f"<title>{escape(label)}{escape(colon)}{value:g}{note}</title>"
         if value == 0:
             # On the axis line a dot is lost in it: a ring, white inside, stands out.
             body.append(

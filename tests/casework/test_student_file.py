@@ -168,7 +168,7 @@ def test_a_trend_chart_says_its_days_in_words_and_shows_a_score_of_zero(world, l
     # each score above its point.
     assert texts == ["27", "0", "9月12日", "2025年", "3月12日", "2026年", "0", "13"]
     assert "2025-09-12" not in svg
-    assert "<title>2025年9月12日: 0</title>" in svg
+    assert "<title>2025年9月12日：0</title>" in svg  # its tooltip
     assert re.search(r'<circle [^>]*fill="#ffffff" stroke=', svg)  # the 0 stands out
     assert min(int(size) for size in re.findall(r'font-size="(\d+)"', svg)) >= 13
 
