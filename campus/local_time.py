@@ -256,6 +256,32 @@ def month_axis(months: Sequence[Any]) -> list[tuple[str, str]]:
     return labels
 
 
+# A day under a chart's point: 12月6日 / 6 Dec, its year on a second line where it starts.
+SHORT_DAY_PATTERNS = {"zh": ("M月d日", "y年"), "en": ("d MMM", "y")}
+
+
+def day_axis(values: Sequence[Any]) -> list[tuple[str, str]]:
+    """Labels under a chart's points in time (naive-UTC times or local days, oldest first), as
+    `month_axis` says months: each local day short and without its weekday (12月6日, "6 Dec"),
+    and under the first and under each that begins a new year its year (2026年, 2027年); the
+    full day stays in the chart's tooltips and its table. Nothing is ("", "")."""
+    day_pattern, year_pattern = SHORT_DAY_PATTERNS.get(
+        viewer_locale().split("_")[0], SHORT_DAY_PATTERNS["en"]
+    )
+    labels: list[tuple[str, str]] = []
+    year = None
+    for value in values:
+        moment = _moment(value)
+        if moment is None:
+            labels.append(("", ""))
+            continue
+        day = local_day(moment) if isinstance(moment, datetime) else moment
+        shown_year = str(format_date(day, year_pattern)) if day.year != year else ""
+        year = day.year
+        labels.append((str(format_date(day, day_pattern)), shown_year))
+    return labels
+
+
 def span_words(first: Any, last: Any) -> str:
     """Which of `WORDS` says both ends of a period from `first` to `last`: "day" when they fall
     in one year, else "dated", so that neither end loses its year."""

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import selectinload
 
 from campus import clock
-from campus.local_time import local_date
+from campus.local_time import calendar_words
+from campus.local_time import day_axis
 from campus.models import Student
 from campus.models import User
 from campus.scope import Capability
@@ -108,18 +109,20 @@ def load_screening(
         chart = trend_line(
             f"trend-{code}",
             _("%(instrument)s over time", instrument=name),
-            [local_date(p.completed_at) for p in points],
+            [calendar_words(p.completed_at) for p in points],
             [p.total for p in points],
             _(
                 "%(count)s results from %(first)s to %(last)s; %(marked)s reliable worsening(s).",
                 count=len(points),
-                first=local_date(points[0].completed_at),
-                last=local_date(points[-1].completed_at),
+                first=calendar_words(points[0].completed_at),
+                last=calendar_words(points[-1].completed_at),
                 marked=sum(p.reliable_worsening for p in points),
             ),
             marked=[p.reliable_worsening for p in points],
             marked_name=_("Reliable worsening"),
             top=_top(code),
+            axis=day_axis([p.completed_at for p in points]),
+            colon=pgettext("between a label and its value", ": "),
         )
         trends.append({"code": code, "name": name, "points": points, "chart": chart})
     campaigns = list({r.campaign_id: r.campaign for r in results}.values())

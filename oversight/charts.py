@@ -17,10 +17,12 @@ WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 260, 48, 40, 16
 LEGEND_HEIGHT = 22
 
 
-def _svg(key: str, title: str, desc: str, body: list[str], height: int = HEIGHT) -> Markup:
+def _svg(
+    key: str, title: str, desc: str, body: list[str], height: int = HEIGHT, width: int = WIDTH
+) -> Markup:
     # Every piece of text in `body` went through `escape`, so the whole is safe markup.
     return Markup(  # noqa: S704
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="{key}-t {key}-d" focusable="false">'
         f'<title id="{key}-t">{escape(title)}</title>'
         f'<desc id="{key}-d">{escape(desc)}</desc>{"".join(body)}</svg>'
@@ -124,6 +126,27 @@ def percent_bars(
     return _svg(key, title, desc, body, height)
 
 
+# A student's trend is drawn narrower than a dashboard's chart, so that its words stay readable
+# where the page shrinks it (a phone shows it about 350 pixels wide).
+TREND_WIDTH, TREND_HEIGHT, TREND_BOTTOM = 480, 240, 50
+TREND_FONT = 16
+# Room one day's label needs under the axis ("12月6日", "6 Dec"); closer points show fewer.
+DAY_LABEL_ROOM = 76
+
+
+def _labelled_points(count: int, slot: float) -> list[int]:
+    """Which points of `count`, `slot` apart, get a day under them: every one where there is
+    room, else every n-th, always the first and the last (dropping the one before the last
+    where the two would run into each other)."""
+    every = max(1, math.ceil(DAY_LABEL_ROOM / slot)) if count > 1 else 1
+    shown = list(range(0, count, every))
+    if shown and shown[-1] != count - 1:
+        if len(shown) > 1 and (count - 1 - shown[-1]) < every:
+            shown.pop()
+        shown.append(count - 1)
+    return shown
+
+
 def trend_line(
     key: str,
     title: str,
@@ -134,38 +157,54 @@ def trend_line(
     marked: Sequence[bool] = (),
     marked_name: str = "",
     top: float | None = None,
+    axis: Sequence[tuple[str, str]] = (),
+    colon: str = ": ",
 ) -> Markup:
     """One score over time (a student's results on one instrument, oldest first): a line through
     the points, points in `marked` (a reliable worsening) drawn larger in red and named
     `marked_name` in their tooltip. A missing value leaves a gap. `top` is the scale's maximum
-    (the instrument's highest score), else the data's."""
+    (the instrument's highest score), else the data's. `labels` name the points in their
+    tooltips; `axis` (default: the labels) is what stands under them, in two lines (a short day,
+    and its year where it changes), thinned where the points stand too close. While the points
+    have room each carries its score above it; a score of 0, which lies on the axis, always
+    does, and is drawn as a ring that stands out from the axis line. `colon` stands between a
+    point's label and its score in its tooltip, as the reader's language writes it (：)."""
     known = [v for v in values if v is not None]
     top = top or _nice_max(max(known, default=0))
-    plot_h = HEIGHT - BOTTOM - TOP
-    slot = (WIDTH - LEFT - 16) / max(len(values) - 1, 1)
-    axis_y = TOP + plot_h
+    width, height, font = TREND_WIDTH, TREND_HEIGHT, TREND_FONT
+    left, right = LEFT, 28
+    plot_h = height - TREND_BOTTOM - TOP - 6
+    slot = (width - left - right) / max(len(values) - 1, 1)
+    axis_y = TOP + 6 + plot_h
     body = [
-        f'<line x1="{LEFT}" y1="{axis_y}" x2="{WIDTH}" y2="{axis_y}" stroke="#5b6878"/>',
-        f'<text x="{LEFT - 6}" y="{TOP + 4}" text-anchor="end" font-size="11">{top:g}</text>',
-        f'<text x="{LEFT - 6}" y="{TOP + plot_h}" text-anchor="end" font-size="11">0</text>',
+        f'<line x1="{left}" y1="{axis_y}" x2="{width - 8}" y2="{axis_y}" stroke="#5b6878"/>',
+        f'<text x="{left - 8}" y="{TOP + 6 + 5}" text-anchor="end" font-size="{font}">'
+        f"{top:g}</text>",
+        f'<text x="{left - 8}" y="{axis_y + 5}" text-anchor="end" font-size="{font}">0</text>',
     ]
+    under = list(axis) if axis else [(label, "") for label in labels]
+    shown = set(_labelled_points(len(values), slot))
+    roomy = len(shown) == len(values)
     points: list[tuple[float, float]] = []
-    # At most about ten dates under the axis, however long the history.
-    every = max(1, math.ceil(len(labels) / 10))
-    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
-        x = LEFT + 8 + i * slot
-        last = i == len(labels) - 1
-        if i % every == 0 or last:
-            # The last date ends at the right edge instead of running off it.
-            anchor = "end" if last and i else "middle"
-            body.append(
-                f'<text x="{x + (8 if anchor == "end" else 0):.1f}" y="{HEIGHT - BOTTOM + 16}" '
-                f'text-anchor="{anchor}" font-size="10">{escape(label)}</text>'
-            )
+    year = ""
+    for i, value in enumerate(values):
+        x = left + 12 + i * slot
+        day, year = under[i][0], under[i][1] or year  # a year a thinned-out day began shows
+        if i in shown:
+            last = i == len(values) - 1 and i > 0
+            anchor = "end" if last else "middle"
+            at = f'x="{x + (14 if last else 0):.1f}" text-anchor="{anchor}"'
+            body.append(f'<text {at} y="{axis_y + 24}" font-size="{font}">{escape(day)}</text>')
+            if year:
+                body.append(
+                    f'<text {at} y="{axis_y + 43}" font-size="{font - 1}" fill="#5b6878">'
+                    f"{escape(year)}</text>"
+                )
+            year = ""
         if value is None:
             points.append((x, math.nan))
             continue
-        points.append((x, TOP + plot_h * (1 - min(value, top) / top)))
+        points.append((x, TOP + 6 + plot_h * (1 - min(value, top) / top)))
     run: list[str] = []
     for x, y in [*points, (0.0, math.nan)]:
         if math.isnan(y):
@@ -181,10 +220,22 @@ def trend_line(
     for (x, y), label, value, flag in zip(points, labels, values, flags, strict=True):
         if value is None:
             continue
-        fill, radius = (COLOURS["red"], 6) if flag else (COLOURS["bar"], 3.5)
+        colour, radius = (COLOURS["red"], 6) if flag else (COLOURS["bar"], 4)
         note = f" · {escape(marked_name)}" if flag else ""
-        body.append(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius}" fill="{fill}">'
-            f"<title>{escape(label)}: {value:g}{note}</title></circle>"
-        )
-    return _svg(key, title, desc, body)
+        tip = f"<title>{escape(label)}{escape(colon)}{value:g}{note}</title>"
+        if value == 0:
+            # On the axis line a dot is lost in it: a ring, white inside, stands out.
+            body.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius + 1.5}" fill="#ffffff" '
+                f'stroke="{colour}" stroke-width="2.5">{tip}</circle>'
+            )
+        else:
+            body.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius}" fill="{colour}">{tip}</circle>'
+            )
+        if roomy or value == 0:
+            body.append(
+                f'<text x="{x:.1f}" y="{y - radius - 6:.1f}" text-anchor="middle" '
+                f'font-size="{font - 1}" fill="{colour}">{value:g}</text>'
+            )
+    return _svg(key, title, desc, body, height, width)

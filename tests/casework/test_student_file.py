@@ -142,3 +142,36 @@ def test_the_page_shows_the_latest_timeline_entries_and_links_to_the_whole_timel
     assert timeline[: timeline.index("</ol>")].count("<li>") == 1
     assert "The latest 1 of 2 entries." in html
     assert f"/warnings/students/{world.student.id}#timeline-h" in html
+
+
+def _chart_texts(html: str, code: str) -> tuple[str, list[str]]:
+    """One instrument's trend chart on the file, and the words it shows, in order."""
+    svg = html.split(f'aria-labelledby="trend-{code}-t', 1)[1].split("</svg>", 1)[0]
+    return svg, re.findall(r"<text [^>]*>([^<]*)</text>", svg)
+
+
+def test_a_trend_chart_says_its_days_in_words_and_shows_a_score_of_zero(world, login):
+    """The chart read 「2025-09-12」 in tiny type under its points, and a PHQ-9 of 0 was a dot lost
+    in the axis line: now each point's day reads as the page says days, the year where it
+    starts, and a 0 is a ring on the axis with its score above it."""
+    autumn = campaign(world.institution, "2025秋季普查", datetime(2025, 9, 10))
+    spring = campaign(world.institution, "2026春季复查", datetime(2026, 3, 10))
+    screened(world.student, autumn, datetime(2025, 9, 12, 2), phq9=0)
+    screened(world.student, spring, datetime(2026, 3, 12, 2), phq9=13)
+    client = login(world.school_counsellor)
+    client.post("/language/zh_CN", data={"next": "/"})
+    page = f"/casework/students/{world.student.id}"
+
+    svg, texts = _chart_texts(client.get(page).get_data(as_text=True), "phq9")
+
+    # The scale (27 … 0), then each point's day (its year under the first of each year), then
+    # each score above its point.
+    assert texts == ["27", "0", "9月12日", "2025年", "3月12日", "2026年", "0", "13"]
+    assert "2025-09-12" not in svg
+    assert "<title>2025年9月12日：0</title>" in svg  # its tooltip
+    assert re.search(r'<circle [^>]*fill="#ffffff" stroke=', svg)  # the 0 stands out
+    assert min(int(size) for size in re.findall(r'font-size="(\d+)"', svg)) >= 13
+
+    client.post("/language/en", data={"next": "/"})
+    _svg, texts = _chart_texts(client.get(page).get_data(as_text=True), "phq9")
+    assert texts[2:6] == ["12 Sep", "2025", "12 Mar", "2026"]

@@ -124,7 +124,7 @@ def test_the_kpi_counts_the_closed_early_the_closed_late_and_the_overdue(audit):
 
 def test_a_referral_closed_this_very_instant_is_closed_not_also_overdue(audit):
     """The journeys' frozen clock closed a late referral at the audit's own moment: it read as
-    closed and overdue at once (due 2, closed 1, 50 %)."""
+    closed and overdue at once (due 2, closed 1, 50%)."""
     overdue = audit.referrals["overdue"]
     overdue.status, overdue.ended_at = S.CLOSED, clock.now()
     db.session.commit()
@@ -170,7 +170,28 @@ def test_the_page_shows_the_month_the_referral_closed_in(audit, login):
     overall = re.search(r"<tr><td>All</td>(.*?)</tr>", body, re.S)
     assert overall is not None
     # Due, closed, rate, closed late, lost, overdue, median, p90, stalled now.
-    assert _cells(overall.group(1)) == ["3", "2", "67 %", "1", "0", "1", "67.5", "103.9", "1"]
+    assert _cells(overall.group(1)) == ["3", "2", "67%", "1", "0", "1", "67.5", "103.9", "1"]
+
+
+def test_a_chinese_director_reads_the_rate_and_the_months_as_chinese_writes_them(audit, login):
+    """The audit read 「67 %」 and 「2026-09」: a percentage takes no space before its sign, and a
+    month row says its month in words, as the other oversight pages do."""
+    audit.director.locale = "zh_CN"
+    db.session.commit()
+    client = login(audit.director)
+
+    body = client.get("/referrals/closure?first=2026-08-01&last=2026-09-30").get_data(True)
+    month_rows = dict(
+        (cells[0], cells[1:])
+        for cells in (_cells(row) for row in re.findall(r"<tr>(<td>.*?)</tr>", body, re.S))
+        if cells[0].startswith("2026")
+    )
+
+    assert list(month_rows) == ["2026年8月", "2026年9月"]
+    assert month_rows["2026年9月"][2] == "67%"
+    assert " %" not in visible_text(body)
+    # The month still opens its own list.
+    assert "month=2026-09" in body
 
 
 def test_the_list_says_how_each_ended_by_whom_and_against_which_date(audit, login):

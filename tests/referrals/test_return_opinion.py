@@ -175,3 +175,19 @@ def test_the_printed_plan_names_each_owner_with_their_role(world, login):
     assert f"{world.informant.name} (Dorm informant)" in " ".join(text.split())
     assert "Hunan Brain Hospital" in " ".join(text.split())
     assert "湖南省脑科医院" not in text
+
+
+def test_the_follow_up_dates_are_bracketed_as_each_language_writes_them(world, login):
+    """The Chinese opinion read 「1 个月 (2026年10月20日)」, an English bracket after a space in
+    Chinese text: now 「1 个月（2026年10月20日）」, and "1 month (20 October 2026)" in English."""
+    leave = _assessed(world)
+    rules.approve_return(db.session, world.counsellor, leave, date(2026, 9, 20))
+    client = login(world.counsellor)
+    url = f"/referrals/leave/{leave.id}/return-opinion.pdf"
+
+    chinese = pdf_text(client.get(url).data)
+    english = pdf_text(client.get(f"{url}?language=en").data)
+
+    assert "1 个月（2026年10月20日）、3 个月（2026年12月20日）" in chinese
+    assert "(" not in chinese.split("复学后随访", 1)[1].split("\n", 1)[0]
+    assert "1 month (20 October 2026), 3 months (20 December 2026)" in english

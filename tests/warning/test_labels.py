@@ -183,3 +183,34 @@ def test_academic_reasons_are_joined_with_the_chinese_list_mark(app):
     assert chinese == "2025-2026-2 学业困难：不及格 14 学分、学业预警"
     english = "Academic difficulty in 2025-2026-2: 14 failed credits, academic warning"
     assert label.english() == english
+
+
+def _timeline_signal(page: str) -> str:
+    """The timeline's screening signal as it reads, its spacing as a reader sees it."""
+    (entry,) = [
+        " ".join(li.text_content().split())
+        for li in lxml.html.fromstring(page).xpath("//ol[@class='timeline']/li")
+        if "PHQ-9 =" in li.text_content()
+    ]
+    return entry
+
+
+def test_a_signals_score_is_bracketed_as_the_readers_language_writes_it(unit, campus, login):
+    """The timeline read 「…9月12日 周六） (PHQ-9 = 12; PHQ-9 第 9 题…)」: English brackets and
+    semicolon, after a space, in Chinese. Now the Chinese reads with full-width ones."""
+    _safety_answer(unit)
+    director = campus.staff(unit.institution, Role.DIRECTOR)  # sees scores
+    director.locale = "zh_CN"
+    campus.commit()
+    client = login(director)
+
+    chinese = _timeline_signal(_page(client, f"/warnings/students/{unit.student.id}"))
+    client.post("/language/en", data={"next": "/"})
+    english = _timeline_signal(_page(client, f"/warnings/students/{unit.student.id}"))
+
+    assert chinese.endswith(
+        "9月12日 周六）（PHQ-9 = 12；PHQ-9 第 9 题（有死亡或自伤念头）、安全条目阳性）"
+    )
+    assert english.endswith(
+        "Sat 12 Sep (PHQ-9 = 12; PHQ-9 item 9 (thoughts of death or self-harm), safety answer)"
+    )
