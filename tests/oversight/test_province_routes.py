@@ -92,6 +92,7 @@ def _candidates() -> dict[str, list[object]]:
         "unit_id": sorted(set(_ids(ClassGroup)) | set(_ids(DormRoom))),
         "kind": ["class", "room"],
         "code": ["phq9"],
+        "lang": ["en", "zh_CN"],
         "name": ["acknowledge", "contact"],
         "which": list(drill.LISTS),
         "fmt": ["csv", "xlsx"],
