@@ -307,19 +307,10 @@ def _post_answers(assignment: CampaignAssignment, inst, form: InstrumentPageForm
     answers = intake.parse_answers(inst, request.form)
     assignment_id = assignment.id  # the submission's commits expire `assignment`
     now = clock.now()
-    saving = request.form.get("action") == "save" and assignment.campaign.is_open(now)
     try:
-        if saving and intake.result_for(db.session, assignment, inst.code) is None:
+        if request.form.get("action") == "save" and _may_draft(assignment, inst.code, now):
             return _saved(assignment, inst, answers, now)
-        result = intake.submit(
-            db.session,
-            assignment,
-            inst,
-            answers,
-            token=form.token.data,
-            locale=_locale(),
-            now=now,
-        )
+        result = _submit(assignment, inst, answers, form, now)
     except intake.AnswersRejected as exc:
         return _render_page(assignment, inst, form, answers, exc.problems, exc.safety), 422
     except intake.WindowClosed as exc:
@@ -351,24 +342,14 @@ def switch_language(assignment_id: int, code: str, lang: str):
     inst = intake.instrument(code, _licensed_dir())
     answers = intake.parse_answers(inst, request.form)
     now = clock.now()
-    drafting = (
-        assignment.campaign.is_open(now) and intake.result_for(db.session, assignment, code) is None
-    )
+    drafting = _may_draft(assignment, code, now)
     try:
         if answers and drafting:
             intake.save_draft(db.session, assignment, inst, answers, locale=_locale(), now=now)
         elif answers:
             # After the window closed, or after a result: kept (or their safety answer told) as
             # a submit keeps them.
-            intake.submit(
-                db.session,
-                assignment,
-                inst,
-                answers,
-                token=form.token.data,
-                locale=_locale(),
-                now=now,
-            )
+            _submit(assignment, inst, answers, form, now)
     except intake.AnswersRejected as exc:
         return _render_page(assignment, inst, form, answers, exc.problems, exc.safety), 422
     except intake.WindowClosed as exc:
@@ -387,6 +368,20 @@ def switch_language(assignment_id: int, code: str, lang: str):
     if answers and drafting:
         flash(_("Your answers so far are saved."), "success")
     return redirect(url_for(".take", assignment_id=assignment_id, code=code))
+
+
+def _may_draft(assignment: CampaignAssignment, code: str, now: datetime) -> bool:
+    """Answers are kept as a draft while she may still change them: the window open and no
+    result for the part yet; otherwise they go as a submit, which keeps or refuses them."""
+    return (
+        assignment.campaign.is_open(now) and intake.result_for(db.session, assignment, code) is None
+    )
+
+
+def _submit(assignment: CampaignAssignment, inst, answers: dict, form, now: datetime):
+    return intake.submit(
+        db.session, assignment, inst, answers, token=form.token.data, locale=_locale(), now=now
+    )
 
 
 def _saved(assignment: CampaignAssignment, inst, answers: dict, now: datetime):
