@@ -59,18 +59,20 @@ REVIEW_RETURNED_ITEM = N_("%(student)s: review due %(day)s, was %(counsellor)s's
 TASKS_LINK = "/tasks"
 
 
-def _holds_centre_role(user_id, institution_id, now: datetime):
-    """SQL: `user_id` holds a school-counsellor role at `institution_id` working at `now`."""
-    return (
+def _gone_from_centre(institution_id, now: datetime):
+    """SQL: the joined `User` no longer works at the centre of `institution_id` at `now`: the
+    account is switched off, or holds no working school-counsellor role there."""
+    holds_role = (
         select(RoleAssignment.id)
         .where(
-            RoleAssignment.user_id == user_id,
+            RoleAssignment.user_id == User.id,
             RoleAssignment.institution_id == institution_id,
             RoleAssignment.role == Role.SCHOOL_COUNSELLOR,
             RoleAssignment.working_at(now),
         )
         .exists()
     )
+    return or_(User.active.is_(False), ~holds_role)
 
 
 def return_cases_sweep(session: Session, now: datetime) -> int:
@@ -84,10 +86,7 @@ def return_cases_sweep(session: Session, now: datetime) -> int:
         .join(User, User.id == EarlyWarning.assigned_counsellor_id)
         .where(
             EarlyWarning.status == WarningStatus.OPEN,
-            or_(
-                User.active.is_(False),
-                ~_holds_centre_role(User.id, EarlyWarning.institution_id, now),
-            ),
+            _gone_from_centre(EarlyWarning.institution_id, now),
         )
         .order_by(EarlyWarning.institution_id, EarlyWarning.id)
         # The criterion above decides at the sweep's `now`, not at the clock's.
@@ -132,10 +131,7 @@ def return_reviews_sweep(session: Session, now: datetime) -> int:
         .where(
             Task.kind == review.REVIEW_KIND,
             Task.done_at.is_(None),
-            or_(
-                User.active.is_(False),
-                ~_holds_centre_role(User.id, Task.institution_id, now),
-            ),
+            _gone_from_centre(Task.institution_id, now),
         )
         .order_by(Task.institution_id, Task.id)
         # The criterion above decides at the sweep's `now`, not at the clock's.
@@ -196,12 +192,7 @@ def end_caseloads_sweep(session: Session, now: datetime) -> int:
         select(Caseload.id, Caseload.counsellor_id, Student.id, Student.institution_id)
         .join(Student, Student.id == Caseload.student_id)
         .join(User, User.id == Caseload.counsellor_id)
-        .where(
-            or_(
-                User.active.is_(False),
-                ~_holds_centre_role(User.id, Student.institution_id, now),
-            )
-        )
+        .where(_gone_from_centre(Student.institution_id, now))
         .order_by(Caseload.id)
         # The criterion above decides at the sweep's `now`, not at the clock's.
         .execution_options(**{WITH_ENDED_ROLES: True})
