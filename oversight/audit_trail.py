@@ -188,6 +188,7 @@ ACTION_LABELS = {
     "return_case_closed": _lp("audit action", "Closed a return-to-school case"),
     "return_plan_item_added": _lp("audit action", "Added to a return plan"),
     "return_plan_item_handed_over": _lp("audit action", "Handed on a return-plan item"),
+    "return_plan_item_withdrawn": _lp("audit action", "Withdrew a return-plan item"),
     "return_statement_recorded": _lp("audit action", "Recorded a return statement"),
     "return_task_done": _lp("audit action", "Completed a return task"),
     "rotate_keys": _lp("audit action", "Rotated encryption keys"),
@@ -314,6 +315,7 @@ ACTION_GROUPS: tuple[tuple[object, tuple[str, ...]], ...] = (
             "closure_drill_down closure_export_csv closure_export_xlsx create_hospital "
             "leave_list leave_read leave_started return_approved return_assessed "
             "return_case_closed return_plan_item_added return_plan_item_handed_over "
+            "return_plan_item_withdrawn "
             "return_statement_recorded return_task_done"
         ),
     ),

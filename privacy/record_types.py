@@ -207,7 +207,9 @@ def _anonymise_referrals(session: Session, ids: list[int]) -> int:
     )
     leaves = select(LeaveOfAbsence.id).where(LeaveOfAbsence.referral_id.in_(ids))
     session.execute(
-        update(ReturnPlanItem).where(ReturnPlanItem.leave_id.in_(leaves)).values(text="")
+        update(ReturnPlanItem)
+        .where(ReturnPlanItem.leave_id.in_(leaves))
+        .values(text="", withdrawn_reason=None)
     )
     session.execute(
         update(LeaveOfAbsence)
@@ -342,7 +344,11 @@ def _anonymise_signals(session: Session, ids: list[int]) -> int:
 
 
 def _anonymise_leaves(session: Session, ids: list[int]) -> int:
-    session.execute(update(ReturnPlanItem).where(ReturnPlanItem.leave_id.in_(ids)).values(text=""))
+    session.execute(
+        update(ReturnPlanItem)
+        .where(ReturnPlanItem.leave_id.in_(ids))
+        .values(text="", withdrawn_reason=None)
+    )
     return _count(
         session,
         update(LeaveOfAbsence)

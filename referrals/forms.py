@@ -334,6 +334,13 @@ class HandOverForm(FlaskForm):
     submit = SubmitField(_l("Hand over"))
 
 
+class WithdrawItemForm(FlaskForm):
+    """A mistaken plan item withdrawn: kept in the plan as withdrawn, with this reason."""
+
+    reason = required_text(_l("Why it is withdrawn"), _l("Say why the item is withdrawn."), 500)
+    submit = SubmitField(_l("Withdraw the item"))
+
+
 class PlanTaskDoneForm(FlaskForm):
     """Ticking a plan item or follow-up: its owner needs no note, anyone else says what was done
     (`referrals.leave.check_task_done` decides; the page asks only those who must)."""

@@ -28,6 +28,7 @@ from campus.holdings import Holding
 from campus.i18n import N_
 from campus.i18n import Message
 from campus.i18n import shown
+from campus.local_time import Day
 from campus.models import EnrolmentStatus
 from campus.models import Institution
 from campus.models import Role
@@ -51,6 +52,7 @@ from warning import actions
 from warning import response
 from warning.models import EarlyWarning
 from warning.models import Task
+from warning.models import TaskClosed
 from warning.models import WarningStatus
 
 FOLLOW_UP_MONTHS = (1, 3, 6)
@@ -496,6 +498,7 @@ def add_plan_item(
     """Add a plan item and the owner's task (its text is all the owner sees). Commits. The same
     form sent again (`submission`, its one-time token) returns the item it added."""
     owner = check_plan_item(session, leave, text, owner_id)
+    check_due_date(leave, due)
 
     def add() -> ReturnPlanItem:
         item = do_add_plan_item(session, user, leave, section, text, owner, due, submission)
@@ -516,6 +519,28 @@ def check_plan_item(session: Session, leave: LeaveOfAbsence, text: str, owner_id
     if owner is None:
         raise LeaveError(N_("Choose an owner from the people around this student."))
     return owner.user
+
+
+def earliest_due(leave: LeaveOfAbsence) -> date:
+    """The first day a plan item may be due: the return once it is approved, else the day the
+    leave started. The plan supports the leave and the return; a day before it is a slip."""
+    return leave.returned_on or leave.start_date
+
+
+def check_due_date(leave: LeaveOfAbsence, due: date) -> None:
+    """Raises `LeaveError`, naming the first day allowed, when `due` comes before it (a
+    "fortnightly counselling" item due five weeks before the leave started printed on the
+    return opinion without a word)."""
+    first = earliest_due(leave)
+    if due >= first:
+        return
+    if leave.returned_on is not None:
+        text = N_("The due date cannot come before the return (%(day)s): choose that day or later.")
+    else:
+        text = N_(
+            "The due date cannot come before the leave started (%(day)s): choose that day or later."
+        )
+    raise LeaveError(Message(text, day=Day(first.isoformat())))
 
 
 def do_add_plan_item(
@@ -579,6 +604,8 @@ def check_hand_over(
     the student; raises `LeaveError` otherwise. Writes nothing."""
     if item.leave_id != leave.id:
         raise LeaveError(N_("This item is not part of this case."))
+    if item.withdrawn:
+        raise LeaveError(N_("This item was withdrawn: nothing to hand over."))
     if item.task.done_at is not None:
         raise LeaveError(N_("This item is done: nothing to hand over."))
     if owner_id == item.owner_id:
@@ -599,6 +626,62 @@ def do_hand_over(
     actions.claim_task(session, user, item.task, now, note.shown())
     _audit(session, user, leave, "return_plan_item_handed_over", f"{item.owner_id} to {owner.id}")
     return do_add_plan_item(session, user, leave, item.section, item.text, owner, item.due_date)
+
+
+WITHDRAW_REASON_MAX = 500
+
+
+def withdraw_plan_item(
+    session: Session,
+    user: User,
+    leave: LeaveOfAbsence,
+    item: ReturnPlanItem,
+    reason: str,
+    now: datetime,
+) -> None:
+    """Withdraw a mistaken plan item (a wrong date, the wrong student's item): it stays in the
+    plan, marked withdrawn with who, when and why, and its owner's task is closed; it no longer
+    prints on the return opinion nor holds up the closure. Commits."""
+    check_withdraw(user, leave, item, reason)
+    do_withdraw(session, user, leave, item, reason, now)
+    session.commit()
+
+
+def check_withdraw(user: User, leave: LeaveOfAbsence, item: ReturnPlanItem, reason: str) -> None:
+    """Raises `LeaveError` unless `item` is an open item of this open case and the reason is
+    given (and fits); `PermissionError` unless `user` is a school counsellor. Writes nothing."""
+    if not user.has_role(Role.SCHOOL_COUNSELLOR):
+        raise PermissionError("only a school counsellor withdraws a plan item")
+    if item.leave_id != leave.id:
+        raise LeaveError(N_("This item is not part of this case."))
+    if leave.status is LeaveStatus.CLOSED:
+        raise LeaveError(N_("This case is closed."))
+    if item.withdrawn:
+        raise LeaveError(N_("This item was already withdrawn."))
+    if item.task.done_at is not None:
+        raise LeaveError(N_("This item is done: it stays in the plan as done."))
+    if not reason.strip():
+        raise LeaveError(N_("Say why the item is withdrawn."))
+    if len(reason.strip()) > WITHDRAW_REASON_MAX:
+        raise LeaveError(N_("Keep the reason to 500 characters."))
+
+
+def do_withdraw(
+    session: Session,
+    user: User,
+    leave: LeaveOfAbsence,
+    item: ReturnPlanItem,
+    reason: str,
+    now: datetime,
+) -> None:
+    """Write the withdrawal `check_withdraw` allowed, in the caller's unit of work: the item
+    marked, its owner's task closed (kept, as no longer needed), an audit row."""
+    item.withdrawn_at = now
+    item.withdrawn_by_id = user.id
+    item.withdrawn_reason = reason.strip()
+    response.close_tasks(session, [Task.id == item.task_id], TaskClosed.ENDED, now)
+    session.expire(item.task)
+    _audit(session, user, leave, "return_plan_item_withdrawn", str(item.id))
 
 
 def _task(
@@ -686,6 +769,8 @@ def check_task_done(
     mine = {i.task_id for i in leave.plan_items} | {f.task_id for f in leave.follow_ups}
     if task.id not in mine:
         raise LeaveError(N_("This task is not part of this case."))
+    if any(i.task_id == task.id and i.withdrawn for i in leave.plan_items):
+        raise LeaveError(N_("This item was withdrawn: there is nothing to mark done."))
     if not owns(user, task) and not user.has_role(Role.SCHOOL_COUNSELLOR):
         raise PermissionError("not your task")
     if task.done_at is not None:
@@ -728,8 +813,10 @@ def do_complete_task(
 
 
 def outstanding(leave: LeaveOfAbsence) -> list[Task]:
-    """Plan items and follow-ups not yet done: what still stands between the case and closure."""
-    tasks = [i.task for i in leave.plan_items] + [f.task for f in leave.follow_ups]
+    """Plan items and follow-ups not yet done: what still stands between the case and closure
+    (a withdrawn item does not)."""
+    items = [i.task for i in leave.plan_items if not i.withdrawn]
+    tasks = items + [f.task for f in leave.follow_ups]
     return [t for t in tasks if t.done_at is None]
 
 

@@ -48,6 +48,7 @@ from referrals.forms import LeaveForm
 from referrals.forms import PlanItemForm
 from referrals.forms import PlanTaskDoneForm
 from referrals.forms import StatementForm
+from referrals.forms import WithdrawItemForm
 from referrals.forms import leave_status_text
 from referrals.forms import owner_label
 from referrals.models import LeaveOfAbsence
@@ -149,10 +150,15 @@ def _detail_page(leave: LeaveOfAbsence, refused: tuple[str, FlaskForm] | None = 
         "plan_form": plan_form,
         "done_form": PlanTaskDoneForm(formdata=None),
         "hand_over_form": _hand_over_form(leave, submitted=False),
+        "withdraw_form": WithdrawItemForm(prefix="wd", formdata=None),
     }
     if refused is not None:
         name, form = refused
         forms[name] = form
+    earliest_due = leave_rules.earliest_due(leave)
+    shown_plan_form = forms["plan_form"]
+    assert isinstance(shown_plan_form, PlanItemForm)
+    shown_plan_form.due_date.render_kw = {"min": earliest_due.isoformat()}
     return render_template(
         "referrals/leave_detail.html",
         leave=leave,
@@ -166,6 +172,8 @@ def _detail_page(leave: LeaveOfAbsence, refused: tuple[str, FlaskForm] | None = 
         owners_gone=leave_rules.owners_gone(db.session, leave),
         owns=leave_rules.owns,
         refused_task=g.get("refused_task"),
+        refused_item=g.get("refused_item"),
+        earliest_due=earliest_due,
         **forms,
     )
 
@@ -180,6 +188,7 @@ def _people(leave: LeaveOfAbsence) -> dict[int, str]:
     """Names of whoever owns or ticked the case's tasks: the plan says who did it, for whom."""
     tasks = [i.task for i in leave.plan_items] + [f.task for f in leave.follow_ups]
     ids = {t.assignee_user_id for t in tasks} | {t.done_by_id for t in tasks}
+    ids |= {i.withdrawn_by_id for i in leave.plan_items}
     ids.discard(None)
     if not ids:
         return {}
@@ -355,6 +364,21 @@ def hand_over(leave: LeaveOfAbsence, item_id: int) -> str:
         db.session, current_user, leave, item, form.owner_id.data, clock.now()
     )
     return _("Handed over to %(name)s; they see it among their tasks.", name=handed.owner.name)
+
+
+@bp.route("/<int:leave_id>/items/<int:item_id>/withdraw", methods=["POST"])
+@require_roles(Role.SCHOOL_COUNSELLOR)
+@_leave_step
+def withdraw_item(leave: LeaveOfAbsence, item_id: int) -> str:
+    item = next((i for i in leave.plan_items if i.id == item_id), None)
+    if item is None:  # another case's item, or none: as if it did not exist
+        abort(404)
+    g.refused_item = item_id  # a refused reason box opens again on this item, as typed
+    form = _validated("withdraw_form", WithdrawItemForm(prefix="wd"))
+    leave_rules.withdraw_plan_item(
+        db.session, current_user, leave, item, filled(form.reason), clock.now()
+    )
+    return _("Item withdrawn; it stays in the plan, marked withdrawn, and no longer prints.")
 
 
 @bp.route("/<int:leave_id>/close", methods=["POST"])
