@@ -214,7 +214,12 @@ def _anonymise_referrals(session: Session, ids: list[int]) -> int:
     session.execute(
         update(LeaveOfAbsence)
         .where(LeaveOfAbsence.referral_id.in_(ids))
-        .values(statement_summary=None, assessment_note=None, statement_hospital=None)
+        .values(
+            statement_summary=None,
+            assessment_note=None,
+            statement_hospital=None,
+            return_inpatient_note=None,
+        )
     )
     return _count(
         session,
@@ -353,7 +358,12 @@ def _anonymise_leaves(session: Session, ids: list[int]) -> int:
         session,
         update(LeaveOfAbsence)
         .where(LeaveOfAbsence.id.in_(ids))
-        .values(statement_summary=None, assessment_note=None, statement_hospital=None),
+        .values(
+            statement_summary=None,
+            assessment_note=None,
+            statement_hospital=None,
+            return_inpatient_note=None,
+        ),
     )
 
 

@@ -309,6 +309,15 @@ class ApproveReturnForm(FlaskForm):
     returned_on = DayField(
         _l("Return date"), validators=[InputRequired(_l("Choose the day the student returns."))]
     )
+    # Asked only while a referral of the student records no discharge from inpatient care
+    # (`referrals.leave.check_return` decides; the page shows them only then).
+    inpatient_confirmed = BooleanField(
+        _l("I have checked that the student has left inpatient care and approve the return")
+    )
+    inpatient_reason = TextAreaField(
+        _l("Why the return is approved with no discharge recorded"),
+        validators=[Length(max=500, message=_l("Write at most %(max)d characters."))],
+    )
     submit = SubmitField(_l("Approve return"))
 
 

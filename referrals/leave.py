@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from flask_babel import pgettext
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -40,10 +41,13 @@ from campus.notifications import notify_digest
 from campus.scope import Capability
 from campus.scope import student_filter
 from campus.submissions import stored_once
+from referrals.models import AssessmentOutcome
 from referrals.models import LeaveOfAbsence
 from referrals.models import LeaveReason
 from referrals.models import LeaveStatus
 from referrals.models import PlanSection
+from referrals.models import Referral
+from referrals.models import ReferralStatus
 from referrals.models import ReturnAssessment
 from referrals.models import ReturnFollowUp
 from referrals.models import ReturnPlanItem
@@ -223,23 +227,72 @@ def do_record_assessment(
     _audit(session, user, leave, "return_assessed", outcome.value)
 
 
+@dataclass(frozen=True)
+class InpatientConfirmation:
+    """The counsellor's explicit word that the student may return although a referral still
+    records her as an inpatient: the box ticked and why (the hospital's statement says she has
+    been discharged and the liaison has not recorded it yet, say)."""
+
+    confirmed: bool = False
+    reason: str = ""
+
+
+def inpatient_referrals(session: Session, leave: LeaveOfAbsence) -> list[Referral]:
+    """The student's referrals whose hospital assessed her for inpatient care and that record no
+    discharge yet (assessed, or in treatment): a return approved now may send back to class a
+    student who is still on a ward."""
+    return list(
+        session.scalars(
+            select(Referral)
+            .where(
+                Referral.student_id == leave.student_id,
+                Referral.outcome == AssessmentOutcome.INPATIENT,
+                Referral.status.in_(NOT_DISCHARGED),
+            )
+            .order_by(Referral.id)
+        )
+    )
+
+
+NOT_DISCHARGED = (ReferralStatus.ASSESSED, ReferralStatus.IN_TREATMENT)
+# How the refusal names each referral still open as an inpatient: its number, hospital and state.
+INPATIENT_REFERRAL = N_("referral no. %(number)s to %(hospital)s (%(state)s)")
+INPATIENT_STATES = {
+    ReferralStatus.ASSESSED: N_("assessed for inpatient treatment, not yet admitted"),
+    ReferralStatus.IN_TREATMENT: N_("in treatment as an inpatient"),
+}
+
+
 def approve_return(
-    session: Session, user: User, leave: LeaveOfAbsence, returned_on: date
+    session: Session,
+    user: User,
+    leave: LeaveOfAbsence,
+    returned_on: date,
+    inpatient: InpatientConfirmation | None = None,
 ) -> list[ReturnFollowUp]:
-    """Approve the return: needs the statement and a "fit to return" assessment. Commits.
+    """Approve the return: needs the statement and a "fit to return" assessment, and, while a
+    referral of the student records no discharge from inpatient care, the counsellor's
+    confirmation with a reason (`inpatient`). Commits.
 
     The student is enrolled again and follow-ups are scheduled 1, 3 and 6 months after
     `returned_on`, each a task for the approving school counsellor.
     """
-    check_return(leave, returned_on)
-    follow_ups = do_approve_return(session, user, leave, returned_on)
+    in_hospital = inpatient_referrals(session, leave)
+    check_return(leave, returned_on, in_hospital, inpatient or InpatientConfirmation())
+    follow_ups = do_approve_return(session, user, leave, returned_on, in_hospital, inpatient)
     session.commit()
     return follow_ups
 
 
-def check_return(leave: LeaveOfAbsence, returned_on: date) -> None:
+def check_return(
+    leave: LeaveOfAbsence,
+    returned_on: date,
+    in_hospital: list[Referral] | None = None,
+    inpatient: InpatientConfirmation | None = None,
+) -> None:
     """Raises `LeaveError` unless the leave is on, has the hospital's statement and a "fit to
-    return" assessment, and `returned_on` is not before it started."""
+    return" assessment, `returned_on` is not before it started, and, if any referral in
+    `in_hospital` records no discharge, the counsellor confirmed the return with a reason."""
     _require_status(leave, LeaveStatus.ON_LEAVE)
     if leave.statement_received_on is None:
         raise LeaveError(N_("The return needs the hospital's statement first."))
@@ -247,18 +300,78 @@ def check_return(leave: LeaveOfAbsence, returned_on: date) -> None:
         raise LeaveError(N_('The return needs a centre assessment of "fit to return" first.'))
     if returned_on < leave.start_date:
         raise LeaveError(N_("The return cannot come before the leave started."))
+    if not in_hospital:
+        return
+    confirmation = inpatient or InpatientConfirmation()
+    if not confirmation.confirmed or not confirmation.reason.strip():
+        raise LeaveError(
+            Message(
+                N_(
+                    "%(student)s's %(referrals)s records no discharge. Check with the hospital "
+                    "that the student has left inpatient care; to approve the return all the same, "
+                    "tick the confirmation and say why."
+                ),
+                student=leave.student.name,
+                referrals=_listed_referrals(in_hospital),
+            )
+        )
+    if len(confirmation.reason.strip()) > INPATIENT_NOTE_MAX:
+        raise LeaveError(N_("Keep the reason to 500 characters."))
+
+
+INPATIENT_NOTE_MAX = 500
+
+
+class _Joined(str):
+    """Referrals named one after another, each in the reader's language when shown."""
+
+    parts: list[Message]
+
+    def __new__(cls, parts: list[Message]) -> _Joined:
+        joined = super().__new__(cls, "; ".join(parts))
+        joined.parts = parts
+        return joined
+
+    def shown(self) -> str:
+        return pgettext("list separator", "; ").join(part.shown() for part in self.parts)
+
+
+def _listed_referrals(referrals: list[Referral]) -> _Joined:
+    return _Joined(
+        [
+            Message(
+                INPATIENT_REFERRAL,
+                number=r.id,
+                hospital=r.hospital.name,
+                state=Message(INPATIENT_STATES[r.status]),
+            )
+            for r in referrals
+        ]
+    )
 
 
 def do_approve_return(
-    session: Session, user: User, leave: LeaveOfAbsence, returned_on: date
+    session: Session,
+    user: User,
+    leave: LeaveOfAbsence,
+    returned_on: date,
+    in_hospital: list[Referral] | None = None,
+    inpatient: InpatientConfirmation | None = None,
 ) -> list[ReturnFollowUp]:
-    """Write the return `check_return` allowed and its follow-ups, in the caller's unit of work."""
+    """Write the return `check_return` allowed and its follow-ups, in the caller's unit of work;
+    a return confirmed despite a referral with no discharge keeps the counsellor's reason, and
+    the audit names the referrals."""
     leave.status = LeaveStatus.RETURNED
     leave.returned_on = returned_on
     leave.return_approved_by_id = user.id
     leave.student.enrolment_status = EnrolmentStatus.ENROLLED
     follow_ups = [_follow_up(session, user, leave, months) for months in FOLLOW_UP_MONTHS]
-    _audit(session, user, leave, "return_approved", returned_on.isoformat())
+    detail = returned_on.isoformat()
+    if in_hospital and inpatient is not None:
+        leave.return_inpatient_note = inpatient.reason.strip()
+        numbers = ",".join(str(r.id) for r in in_hospital)
+        detail += f"; confirmed with referral(s) {numbers} not discharged"
+    _audit(session, user, leave, "return_approved", detail)
     return follow_ups
 
 

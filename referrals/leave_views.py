@@ -53,6 +53,7 @@ from referrals.forms import leave_status_text
 from referrals.forms import owner_label
 from referrals.models import LeaveOfAbsence
 from referrals.models import LeaveReason
+from referrals.models import LeaveStatus
 from referrals.models import PlanSection
 from referrals.models import ReturnAssessment
 from referrals.permissions import CLINICAL_READERS
@@ -173,6 +174,12 @@ def _detail_page(leave: LeaveOfAbsence, refused: tuple[str, FlaskForm] | None = 
         owns=leave_rules.owns,
         refused_task=g.get("refused_task"),
         refused_item=g.get("refused_item"),
+        in_hospital=(
+            leave_rules.inpatient_referrals(db.session, leave)
+            if leave.status is LeaveStatus.ON_LEAVE
+            else []
+        ),
+        inpatient_states=leave_rules.INPATIENT_STATES,
         earliest_due=earliest_due,
         **forms,
     )
@@ -312,7 +319,10 @@ def assessment(leave: LeaveOfAbsence) -> str:
 @_leave_step
 def approve(leave: LeaveOfAbsence) -> str:
     form = _validated("approve_form", ApproveReturnForm(prefix="ap"))
-    leave_rules.approve_return(db.session, current_user, leave, filled(form.returned_on))
+    inpatient = leave_rules.InpatientConfirmation(
+        bool(form.inpatient_confirmed.data), form.inpatient_reason.data or ""
+    )
+    leave_rules.approve_return(db.session, current_user, leave, filled(form.returned_on), inpatient)
     return _("Return approved; follow-ups at 1, 3 and 6 months are scheduled.")
 
 

@@ -228,6 +228,9 @@ class LeaveOfAbsence(StudentRecord, Model):
     assessment_note: Mapped[str | None] = mapped_column(EncryptedText)
     returned_on: Mapped[date | None] = mapped_column(Date)
     return_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Why the return was approved while a referral of the student was still recorded as
+    # inpatient with no discharge (`referrals.leave.inpatient_referrals`): the counsellor's word.
+    return_inpatient_note: Mapped[str | None] = mapped_column(EncryptedText)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
