@@ -343,6 +343,17 @@ class HandOverForm(FlaskForm):
     submit = SubmitField(_l("Hand over"))
 
 
+class CancelAppointmentsForm(FlaskForm):
+    """The appointments a student on leave still has booked, cancelled at once by the centre."""
+
+    reason = required_text(
+        _l("What the student reads"),
+        _l("Write what the student reads about the cancellation."),
+        300,
+    )
+    submit = SubmitField(_l("Cancel these appointments"))
+
+
 class WithdrawItemForm(FlaskForm):
     """A mistaken plan item withdrawn: kept in the plan as withdrawn, with this reason."""
 

@@ -22,6 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from appointments import booking
+from appointments import changes
+from appointments.models import Appointment
 from campus import audit
 from campus import clock
 from campus import roster
@@ -142,6 +145,73 @@ def do_start_leave(
     session.flush()
     _audit(session, user, leave, "leave_started")
     return leave
+
+
+def booked_appointments(
+    session: Session, leave: LeaveOfAbsence, now: datetime
+) -> list[Appointment]:
+    """The counselling appointments the student still has booked, while she is on leave: the
+    leave page lists them and offers to cancel them (nothing is cancelled by itself: a student
+    on leave may still come to the centre)."""
+    if leave.status is not LeaveStatus.ON_LEAVE:
+        return []
+    return booking.upcoming(session, leave.student, now)
+
+
+# What the student reads as the centre's reason, unless the counsellor writes other words: it
+# says nothing of the leave, its cause or who decided (a shared phone, a parent reading along).
+LEAVE_CANCEL_REASON = N_(
+    "Your upcoming counselling appointments have been cancelled. Whenever you would like to "
+    "talk, you can book again or call the centre."
+)
+
+
+def cancel_appointments(
+    session: Session, user: User, leave: LeaveOfAbsence, reason: str, now: datetime
+) -> int:
+    """Cancel, as the centre, every appointment the student still has booked (one confirmation
+    on the leave page), each with `reason`, which the student reads; each counsellor is told
+    and each freed seat offered to the waitlist as for any cancellation by the centre. All or
+    nothing. Commits; how many were cancelled."""
+    appointments = check_cancel_appointments(session, user, leave, reason, now)
+    do_cancel_appointments(session, user, leave, appointments, now)
+    session.commit()
+    return len(appointments)
+
+
+def check_cancel_appointments(
+    session: Session, user: User, leave: LeaveOfAbsence, reason: str, now: datetime
+) -> list[tuple[Appointment, changes.Cancellation]]:
+    """Each booked appointment with its cancellation as `appointments.changes.check_cancel`
+    allows it; raises `LeaveError` with its words when it refuses one, or when there is none."""
+    _require_status(leave, LeaveStatus.ON_LEAVE)
+    appointments = booked_appointments(session, leave, now)
+    if not appointments:
+        raise LeaveError(N_("The student has no booked appointments left to cancel."))
+    try:
+        return [
+            (a, changes.check_cancel(session, user, a, now, reason=reason)) for a in appointments
+        ]
+    except changes.ChangeError as refused:
+        raise LeaveError(refused.args[0]) from None
+
+
+def do_cancel_appointments(
+    session: Session,
+    user: User,
+    leave: LeaveOfAbsence,
+    appointments: list[tuple[Appointment, changes.Cancellation]],
+    now: datetime,
+) -> None:
+    """Write the cancellations `check_cancel_appointments` allowed, in the caller's unit of
+    work; an appointment cancelled meanwhile (another tab) refuses the whole."""
+    try:
+        for appointment, what in appointments:
+            changes.do_cancel(session, user, appointment, now, what)
+    except changes.ChangeError as refused:
+        session.rollback()
+        raise LeaveError(refused.args[0]) from None
+    _audit(session, user, leave, "leave_appointments_cancelled", str(len(appointments)))
 
 
 def record_statement(

@@ -16,6 +16,7 @@ from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import pgettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -43,6 +44,7 @@ from referrals.forms import REASON_LABELS
 from referrals.forms import SECTION_LABELS
 from referrals.forms import ApproveReturnForm
 from referrals.forms import AssessmentForm
+from referrals.forms import CancelAppointmentsForm
 from referrals.forms import HandOverForm
 from referrals.forms import LeaveForm
 from referrals.forms import PlanItemForm
@@ -118,6 +120,18 @@ def _start(form: LeaveForm, student: Student):
         flash(error.shown(), "error")
         return redirect(url_for("leave.index"))
     flash(_("Leave recorded for %(name)s.", name=student.name), "success")
+    booked = leave_rules.booked_appointments(db.session, leave, clock.now())
+    if booked:
+        flash(
+            ngettext(
+                "The student still has %(num)d counselling appointment booked: see below to "
+                "cancel it.",
+                "The student still has %(num)d counselling appointments booked: see below to "
+                "cancel them.",
+                len(booked),
+            ),
+            "warning",
+        )
     return redirect(url_for("leave.detail", leave_id=leave.id))
 
 
@@ -152,6 +166,9 @@ def _detail_page(leave: LeaveOfAbsence, refused: tuple[str, FlaskForm] | None = 
         "done_form": PlanTaskDoneForm(formdata=None),
         "hand_over_form": _hand_over_form(leave, submitted=False),
         "withdraw_form": WithdrawItemForm(prefix="wd", formdata=None),
+        "cancel_form": CancelAppointmentsForm(
+            prefix="ca", formdata=None, data={"reason": _(leave_rules.LEAVE_CANCEL_REASON)}
+        ),
     }
     if refused is not None:
         name, form = refused
@@ -180,6 +197,7 @@ def _detail_page(leave: LeaveOfAbsence, refused: tuple[str, FlaskForm] | None = 
             else []
         ),
         inpatient_states=leave_rules.INPATIENT_STATES,
+        booked=leave_rules.booked_appointments(db.session, leave, clock.now()),
         earliest_due=earliest_due,
         **forms,
     )
@@ -389,6 +407,21 @@ def withdraw_item(leave: LeaveOfAbsence, item_id: int) -> str:
         db.session, current_user, leave, item, filled(form.reason), clock.now()
     )
     return _("Item withdrawn; it stays in the plan, marked withdrawn, and no longer prints.")
+
+
+@bp.route("/<int:leave_id>/appointments/cancel", methods=["POST"])
+@require_roles(Role.SCHOOL_COUNSELLOR)
+@_leave_step
+def cancel_appointments(leave: LeaveOfAbsence) -> str:
+    form = _validated("cancel_form", CancelAppointmentsForm(prefix="ca"))
+    count = leave_rules.cancel_appointments(
+        db.session, current_user, leave, filled(form.reason), clock.now()
+    )
+    return ngettext(
+        "%(num)d appointment cancelled; the student and the counsellor are told.",
+        "%(num)d appointments cancelled; the student and the counsellors are told.",
+        count,
+    )
 
 
 @bp.route("/<int:leave_id>/close", methods=["POST"])
