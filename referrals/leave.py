@@ -66,6 +66,13 @@ FOLLOW_UP_MONTHS = (1, 3, 6)
 
 
 class LeaveError(ReferralError):
+    """A refused step; `field`, when given, names the form field the refusal is about (the
+    expected return before the start), so the form shows it there, as typed."""
+
+    def __init__(self, text: str, field: str | None = None) -> None:
+        super().__init__(text)
+        self.field = field
+
     def shown(self) -> str:
         """The refusal in the reader's language, with its values (who ticked a task first)."""
         text = self.args[0]
@@ -111,7 +118,10 @@ def start_leave(
 def check_start_leave(session: Session, student: Student, data: NewLeave) -> None:
     """Raises `LeaveError` unless the dates are in order and the student has no open leave."""
     if data.expected_return_date <= data.start_date:
-        raise LeaveError(N_("The expected return must come after the start of the leave."))
+        raise LeaveError(
+            N_("The expected return must come after the start of the leave."),
+            field="expected_return_date",
+        )
     open_leave = session.scalar(
         select(LeaveOfAbsence.id).where(
             LeaveOfAbsence.student_id == student.id,
@@ -119,7 +129,7 @@ def check_start_leave(session: Session, student: Student, data: NewLeave) -> Non
         )
     )
     if open_leave is not None:
-        raise LeaveError(N_("This student already has an open leave."))
+        raise LeaveError(N_("This student already has an open leave."), field="student_number")
 
 
 def do_start_leave(

@@ -83,7 +83,9 @@ def index():
                 _("No student with this number on your caseload (use break-glass if needed)."),
             )
         else:
-            return _start(form, student)
+            started = _start(form, student)
+            if started is not None:
+                return started
     due_only = request.args.get("follow_ups") == "due"
     today = clock.local_date(clock.now(), clock.institution_zone(None))
     rows = list_in_scope(
@@ -97,7 +99,7 @@ def index():
         record_type="leave_of_absence",
         filter_note="follow_ups_due" if due_only else "",
     )
-    return render_template(
+    page = render_template(
         "referrals/leaves.html",
         leaves=rows,
         form=form,
@@ -105,9 +107,12 @@ def index():
         status_text=lambda leave: leave_status_text(leave, today),
         due_only=due_only,
     )
+    # A refused form comes back as typed, its error beside the field, not blank after a redirect.
+    return (page, 400) if form.errors else page
 
 
-def _start(form: LeaveForm, student: Student):
+def _start(form: LeaveForm, student: Student) -> ResponseReturnValue | None:
+    """Start the leave and go to its page; None when refused, the refusal added to the form."""
     data = leave_rules.NewLeave(
         start_date=filled(form.start_date),
         expected_return_date=filled(form.expected_return_date),
@@ -117,8 +122,8 @@ def _start(form: LeaveForm, student: Student):
         leave = leave_rules.start_leave(db.session, current_user, student, data, clock.now())
     except leave_rules.LeaveError as error:
         db.session.rollback()
-        flash(error.shown(), "error")
-        return redirect(url_for("leave.index"))
+        add_error(getattr(form, error.field or "student_number"), error.shown())
+        return None
     flash(_("Leave recorded for %(name)s.", name=student.name), "success")
     booked = leave_rules.booked_appointments(db.session, leave, clock.now())
     if booked:
