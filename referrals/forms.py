@@ -226,8 +226,14 @@ LIAISON_END_HINTS = {
 LIAISON_LOST_CONSEQUENCE = _l(
     "Only when the student has stopped coming and cannot be reached. Marking the referral lost "
     "to follow-up ends it for good: it can no longer be updated, and it counts as an open loop in "
-    "the school's referral closure audit. If treatment has ended, record that instead."
+    "the school's referral closure audit."
 )
+# ...and, in treatment, the way to end it instead, named by its button (`%(end)s`: the verb of
+# "discharged" for the outcome, 登记出院 or 登记结束治疗), so the words match what she can press.
+LIAISON_LOST_INSTEAD = {
+    AssessmentOutcome.OUTPATIENT: _l("If the treatment has ended, press “%(end)s” instead."),
+    AssessmentOutcome.INPATIENT: _l("If the student has left hospital, press “%(end)s” instead."),
+}
 # What a move that cannot be undone does, said before it is confirmed: sending hands personal
 # data to the hospital; the final states end the referral. %(hospital)s and %(fields)s are the
 # referral's hospital and the fields ticked for disclosure.
