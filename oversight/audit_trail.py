@@ -134,6 +134,9 @@ ACTION_LABELS = {
     "issue_activation_codes": _lp("audit action", "Issued activation codes"),
     "judgement": _lp("audit action", "Recorded a counsellor's judgement"),
     "leave_list": _lp("audit action", "Viewed leaves of absence"),
+    "leave_appointments_cancelled": _lp(
+        "audit action", "Cancelled the appointments of a student on leave"
+    ),
     "leave_read": _lp("audit action", "Viewed a leave of absence"),
     "leave_started": _lp("audit action", "Started a leave of absence"),
     "legal_hold_lifted": _lp("audit action", "Lifted a legal hold"),
@@ -190,6 +193,7 @@ ACTION_LABELS = {
     "return_case_closed": _lp("audit action", "Closed a return-to-school case"),
     "return_plan_item_added": _lp("audit action", "Added to a return plan"),
     "return_plan_item_handed_over": _lp("audit action", "Handed on a return-plan item"),
+    "return_plan_item_withdrawn": _lp("audit action", "Withdrew a return-plan item"),
     "return_statement_recorded": _lp("audit action", "Recorded a return statement"),
     "return_task_done": _lp("audit action", "Completed a return task"),
     "rotate_keys": _lp("audit action", "Rotated encryption keys"),
@@ -315,8 +319,10 @@ ACTION_GROUPS: tuple[tuple[object, tuple[str, ...]], ...] = (
             "referral_draft_edited referral_transition referral_status_read "
             "referral_disclosed referral_disclosed_list green_channel_escalated "
             "closure_drill_down closure_export_csv closure_export_xlsx create_hospital "
-            "leave_list leave_read leave_started return_approved return_assessed "
+            "leave_list leave_read leave_started leave_appointments_cancelled return_approved "
+            "return_assessed "
             "return_case_closed return_plan_item_added return_plan_item_handed_over "
+            "return_plan_item_withdrawn "
             "return_statement_recorded return_task_done"
         ),
     ),

@@ -207,12 +207,19 @@ def _anonymise_referrals(session: Session, ids: list[int]) -> int:
     )
     leaves = select(LeaveOfAbsence.id).where(LeaveOfAbsence.referral_id.in_(ids))
     session.execute(
-        update(ReturnPlanItem).where(ReturnPlanItem.leave_id.in_(leaves)).values(text="")
+        update(ReturnPlanItem)
+        .where(ReturnPlanItem.leave_id.in_(leaves))
+        .values(text="", withdrawn_reason=None)
     )
     session.execute(
         update(LeaveOfAbsence)
         .where(LeaveOfAbsence.referral_id.in_(ids))
-        .values(statement_summary=None, assessment_note=None, statement_hospital=None)
+        .values(
+            statement_summary=None,
+            assessment_note=None,
+            statement_hospital=None,
+            return_inpatient_note=None,
+        )
     )
     return _count(
         session,
@@ -344,12 +351,21 @@ def _anonymise_signals(session: Session, ids: list[int]) -> int:
 
 
 def _anonymise_leaves(session: Session, ids: list[int]) -> int:
-    session.execute(update(ReturnPlanItem).where(ReturnPlanItem.leave_id.in_(ids)).values(text=""))
+    session.execute(
+        update(ReturnPlanItem)
+        .where(ReturnPlanItem.leave_id.in_(ids))
+        .values(text="", withdrawn_reason=None)
+    )
     return _count(
         session,
         update(LeaveOfAbsence)
         .where(LeaveOfAbsence.id.in_(ids))
-        .values(statement_summary=None, assessment_note=None, statement_hospital=None),
+        .values(
+            statement_summary=None,
+            assessment_note=None,
+            statement_hospital=None,
+            return_inpatient_note=None,
+        ),
     )
 
 

@@ -221,6 +221,9 @@ ENCRYPTED_FIELD_WORDS = {
     "family_contact.summary": _l("Family contact: what was said"),
     "interview_entry.level_reason": _l("Post-screening interview: the reason for the level"),
     "leave_of_absence.assessment_note": _l("Return to school: the centre's assessment"),
+    "leave_of_absence.return_inpatient_note": _l(
+        "Return to school: why it was approved with no discharge recorded"
+    ),
     "leave_of_absence.statement_summary": _l("Return to school: the hospital statement"),
     "legal_hold.reason": _l("Legal hold: the reason"),
     "life_event.note": _l("Life event: note"),

@@ -133,6 +133,7 @@ def return_opinion(
                 i.due_date,
             )
             for i in leave.plan_items
+            if not i.withdrawn
         ],
         returned_on=leave.returned_on,
         follow_ups=[

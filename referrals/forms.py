@@ -226,8 +226,14 @@ LIAISON_END_HINTS = {
 LIAISON_LOST_CONSEQUENCE = _l(
     "Only when the student has stopped coming and cannot be reached. Marking the referral lost "
     "to follow-up ends it for good: it can no longer be updated, and it counts as an open loop in "
-    "the school's referral closure audit. If treatment has ended, record that instead."
+    "the school's referral closure audit."
 )
+# ...and, in treatment, the way to end it instead, named by its button (`%(end)s`: the verb of
+# "discharged" for the outcome, 登记出院 or 登记结束治疗), so the words match what she can press.
+LIAISON_LOST_INSTEAD = {
+    AssessmentOutcome.OUTPATIENT: _l("If the treatment has ended, press “%(end)s” instead."),
+    AssessmentOutcome.INPATIENT: _l("If the student has left hospital, press “%(end)s” instead."),
+}
 # What a move that cannot be undone does, said before it is confirmed: sending hands personal
 # data to the hospital; the final states end the referral. %(hospital)s and %(fields)s are the
 # referral's hospital and the fields ticked for disclosure.
@@ -309,6 +315,15 @@ class ApproveReturnForm(FlaskForm):
     returned_on = DayField(
         _l("Return date"), validators=[InputRequired(_l("Choose the day the student returns."))]
     )
+    # Asked only while a referral of the student records no discharge from inpatient care
+    # (`referrals.leave.check_return` decides; the page shows them only then).
+    inpatient_confirmed = BooleanField(
+        _l("I have checked that the student has left inpatient care and approve the return")
+    )
+    inpatient_reason = TextAreaField(
+        _l("Why the return is approved with no discharge recorded"),
+        validators=[Length(max=500, message=_l("Write at most %(max)d characters."))],
+    )
     submit = SubmitField(_l("Approve return"))
 
 
@@ -332,6 +347,24 @@ class HandOverForm(FlaskForm):
         _l("New owner"), coerce=int, validators=[InputRequired(_l("Choose the new owner."))]
     )
     submit = SubmitField(_l("Hand over"))
+
+
+class CancelAppointmentsForm(FlaskForm):
+    """The appointments a student on leave still has booked, cancelled at once by the centre."""
+
+    reason = required_text(
+        _l("What the student reads"),
+        _l("Write what the student reads about the cancellation."),
+        300,
+    )
+    submit = SubmitField(_l("Cancel these appointments"))
+
+
+class WithdrawItemForm(FlaskForm):
+    """A mistaken plan item withdrawn: kept in the plan as withdrawn, with this reason."""
+
+    reason = required_text(_l("Why it is withdrawn"), _l("Say why the item is withdrawn."), 500)
+    submit = SubmitField(_l("Withdraw the item"))
 
 
 class PlanTaskDoneForm(FlaskForm):

@@ -16,11 +16,15 @@ from datetime import timedelta
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from flask_babel import pgettext
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from appointments import booking
+from appointments import changes
+from appointments.models import Appointment
 from campus import audit
 from campus import clock
 from campus import roster
@@ -28,6 +32,7 @@ from campus.holdings import Holding
 from campus.i18n import N_
 from campus.i18n import Message
 from campus.i18n import shown
+from campus.local_time import Day
 from campus.models import EnrolmentStatus
 from campus.models import Institution
 from campus.models import Role
@@ -39,10 +44,13 @@ from campus.notifications import notify_digest
 from campus.scope import Capability
 from campus.scope import student_filter
 from campus.submissions import stored_once
+from referrals.models import AssessmentOutcome
 from referrals.models import LeaveOfAbsence
 from referrals.models import LeaveReason
 from referrals.models import LeaveStatus
 from referrals.models import PlanSection
+from referrals.models import Referral
+from referrals.models import ReferralStatus
 from referrals.models import ReturnAssessment
 from referrals.models import ReturnFollowUp
 from referrals.models import ReturnPlanItem
@@ -51,12 +59,20 @@ from warning import actions
 from warning import response
 from warning.models import EarlyWarning
 from warning.models import Task
+from warning.models import TaskClosed
 from warning.models import WarningStatus
 
 FOLLOW_UP_MONTHS = (1, 3, 6)
 
 
 class LeaveError(ReferralError):
+    """A refused step; `field`, when given, names the form field the refusal is about (the
+    expected return before the start), so the form shows it there, as typed."""
+
+    def __init__(self, text: str, field: str | None = None) -> None:
+        super().__init__(text)
+        self.field = field
+
     def shown(self) -> str:
         """The refusal in the reader's language, with its values (who ticked a task first)."""
         text = self.args[0]
@@ -102,7 +118,10 @@ def start_leave(
 def check_start_leave(session: Session, student: Student, data: NewLeave) -> None:
     """Raises `LeaveError` unless the dates are in order and the student has no open leave."""
     if data.expected_return_date <= data.start_date:
-        raise LeaveError(N_("The expected return must come after the start of the leave."))
+        raise LeaveError(
+            N_("The expected return must come after the start of the leave."),
+            field="expected_return_date",
+        )
     open_leave = session.scalar(
         select(LeaveOfAbsence.id).where(
             LeaveOfAbsence.student_id == student.id,
@@ -110,7 +129,7 @@ def check_start_leave(session: Session, student: Student, data: NewLeave) -> Non
         )
     )
     if open_leave is not None:
-        raise LeaveError(N_("This student already has an open leave."))
+        raise LeaveError(N_("This student already has an open leave."), field="student_number")
 
 
 def do_start_leave(
@@ -136,6 +155,73 @@ def do_start_leave(
     session.flush()
     _audit(session, user, leave, "leave_started")
     return leave
+
+
+def booked_appointments(
+    session: Session, leave: LeaveOfAbsence, now: datetime
+) -> list[Appointment]:
+    """The counselling appointments the student still has booked, while she is on leave: the
+    leave page lists them and offers to cancel them (nothing is cancelled by itself: a student
+    on leave may still come to the centre)."""
+    if leave.status is not LeaveStatus.ON_LEAVE:
+        return []
+    return booking.upcoming(session, leave.student, now)
+
+
+# What the student reads as the centre's reason, unless the counsellor writes other words: it
+# says nothing of the leave, its cause or who decided (a shared phone, a parent reading along).
+LEAVE_CANCEL_REASON = N_(
+    "Your upcoming counselling appointments have been cancelled. Whenever you would like to "
+    "talk, you can book again or call the centre."
+)
+
+
+def cancel_appointments(
+    session: Session, user: User, leave: LeaveOfAbsence, reason: str, now: datetime
+) -> int:
+    """Cancel, as the centre, every appointment the student still has booked (one confirmation
+    on the leave page), each with `reason`, which the student reads; each counsellor is told
+    and each freed seat offered to the waitlist as for any cancellation by the centre. All or
+    nothing. Commits; how many were cancelled."""
+    appointments = check_cancel_appointments(session, user, leave, reason, now)
+    do_cancel_appointments(session, user, leave, appointments, now)
+    session.commit()
+    return len(appointments)
+
+
+def check_cancel_appointments(
+    session: Session, user: User, leave: LeaveOfAbsence, reason: str, now: datetime
+) -> list[tuple[Appointment, changes.Cancellation]]:
+    """Each booked appointment with its cancellation as `appointments.changes.check_cancel`
+    allows it; raises `LeaveError` with its words when it refuses one, or when there is none."""
+    _require_status(leave, LeaveStatus.ON_LEAVE)
+    appointments = booked_appointments(session, leave, now)
+    if not appointments:
+        raise LeaveError(N_("The student has no booked appointments left to cancel."))
+    try:
+        return [
+            (a, changes.check_cancel(session, user, a, now, reason=reason)) for a in appointments
+        ]
+    except changes.ChangeError as refused:
+        raise LeaveError(refused.args[0]) from None
+
+
+def do_cancel_appointments(
+    session: Session,
+    user: User,
+    leave: LeaveOfAbsence,
+    appointments: list[tuple[Appointment, changes.Cancellation]],
+    now: datetime,
+) -> None:
+    """Write the cancellations `check_cancel_appointments` allowed, in the caller's unit of
+    work; an appointment cancelled meanwhile (another tab) refuses the whole."""
+    try:
+        for appointment, what in appointments:
+            changes.do_cancel(session, user, appointment, now, what)
+    except changes.ChangeError as refused:
+        session.rollback()
+        raise LeaveError(refused.args[0]) from None
+    _audit(session, user, leave, "leave_appointments_cancelled", str(len(appointments)))
 
 
 def record_statement(
@@ -221,23 +307,72 @@ def do_record_assessment(
     _audit(session, user, leave, "return_assessed", outcome.value)
 
 
+@dataclass(frozen=True)
+class InpatientConfirmation:
+    """The counsellor's explicit word that the student may return although a referral still
+    records her as an inpatient: the box ticked and why (the hospital's statement says she has
+    been discharged and the liaison has not recorded it yet, say)."""
+
+    confirmed: bool = False
+    reason: str = ""
+
+
+def inpatient_referrals(session: Session, leave: LeaveOfAbsence) -> list[Referral]:
+    """The student's referrals whose hospital assessed her for inpatient care and that record no
+    discharge yet (assessed, or in treatment): a return approved now may send back to class a
+    student who is still on a ward."""
+    return list(
+        session.scalars(
+            select(Referral)
+            .where(
+                Referral.student_id == leave.student_id,
+                Referral.outcome == AssessmentOutcome.INPATIENT,
+                Referral.status.in_(NOT_DISCHARGED),
+            )
+            .order_by(Referral.id)
+        )
+    )
+
+
+NOT_DISCHARGED = (ReferralStatus.ASSESSED, ReferralStatus.IN_TREATMENT)
+# How the refusal names each referral still open as an inpatient: its number, hospital and state.
+INPATIENT_REFERRAL = N_("referral no. %(number)s to %(hospital)s (%(state)s)")
+INPATIENT_STATES = {
+    ReferralStatus.ASSESSED: N_("assessed for inpatient treatment, not yet admitted"),
+    ReferralStatus.IN_TREATMENT: N_("in treatment as an inpatient"),
+}
+
+
 def approve_return(
-    session: Session, user: User, leave: LeaveOfAbsence, returned_on: date
+    session: Session,
+    user: User,
+    leave: LeaveOfAbsence,
+    returned_on: date,
+    inpatient: InpatientConfirmation | None = None,
 ) -> list[ReturnFollowUp]:
-    """Approve the return: needs the statement and a "fit to return" assessment. Commits.
+    """Approve the return: needs the statement and a "fit to return" assessment, and, while a
+    referral of the student records no discharge from inpatient care, the counsellor's
+    confirmation with a reason (`inpatient`). Commits.
 
     The student is enrolled again and follow-ups are scheduled 1, 3 and 6 months after
     `returned_on`, each a task for the approving school counsellor.
     """
-    check_return(leave, returned_on)
-    follow_ups = do_approve_return(session, user, leave, returned_on)
+    in_hospital = inpatient_referrals(session, leave)
+    check_return(leave, returned_on, in_hospital, inpatient or InpatientConfirmation())
+    follow_ups = do_approve_return(session, user, leave, returned_on, in_hospital, inpatient)
     session.commit()
     return follow_ups
 
 
-def check_return(leave: LeaveOfAbsence, returned_on: date) -> None:
+def check_return(
+    leave: LeaveOfAbsence,
+    returned_on: date,
+    in_hospital: list[Referral] | None = None,
+    inpatient: InpatientConfirmation | None = None,
+) -> None:
     """Raises `LeaveError` unless the leave is on, has the hospital's statement and a "fit to
-    return" assessment, and `returned_on` is not before it started."""
+    return" assessment, `returned_on` is not before it started, and, if any referral in
+    `in_hospital` records no discharge, the counsellor confirmed the return with a reason."""
     _require_status(leave, LeaveStatus.ON_LEAVE)
     if leave.statement_received_on is None:
         raise LeaveError(N_("The return needs the hospital's statement first."))
@@ -245,18 +380,78 @@ def check_return(leave: LeaveOfAbsence, returned_on: date) -> None:
         raise LeaveError(N_('The return needs a centre assessment of "fit to return" first.'))
     if returned_on < leave.start_date:
         raise LeaveError(N_("The return cannot come before the leave started."))
+    if not in_hospital:
+        return
+    confirmation = inpatient or InpatientConfirmation()
+    if not confirmation.confirmed or not confirmation.reason.strip():
+        raise LeaveError(
+            Message(
+                N_(
+                    "%(student)s's %(referrals)s records no discharge. Check with the hospital "
+                    "that the student has left inpatient care; to approve the return all the same, "
+                    "tick the confirmation and say why."
+                ),
+                student=leave.student.name,
+                referrals=_listed_referrals(in_hospital),
+            )
+        )
+    if len(confirmation.reason.strip()) > INPATIENT_NOTE_MAX:
+        raise LeaveError(N_("Keep the reason to 500 characters."))
+
+
+INPATIENT_NOTE_MAX = 500
+
+
+class _Joined(str):
+    """Referrals named one after another, each in the reader's language when shown."""
+
+    parts: list[Message]
+
+    def __new__(cls, parts: list[Message]) -> _Joined:
+        joined = super().__new__(cls, "; ".join(parts))
+        joined.parts = parts
+        return joined
+
+    def shown(self) -> str:
+        return pgettext("list separator", "; ").join(part.shown() for part in self.parts)
+
+
+def _listed_referrals(referrals: list[Referral]) -> _Joined:
+    return _Joined(
+        [
+            Message(
+                INPATIENT_REFERRAL,
+                number=r.id,
+                hospital=r.hospital.name,
+                state=Message(INPATIENT_STATES[r.status]),
+            )
+            for r in referrals
+        ]
+    )
 
 
 def do_approve_return(
-    session: Session, user: User, leave: LeaveOfAbsence, returned_on: date
+    session: Session,
+    user: User,
+    leave: LeaveOfAbsence,
+    returned_on: date,
+    in_hospital: list[Referral] | None = None,
+    inpatient: InpatientConfirmation | None = None,
 ) -> list[ReturnFollowUp]:
-    """Write the return `check_return` allowed and its follow-ups, in the caller's unit of work."""
+    """Write the return `check_return` allowed and its follow-ups, in the caller's unit of work;
+    a return confirmed despite a referral with no discharge keeps the counsellor's reason, and
+    the audit names the referrals."""
     leave.status = LeaveStatus.RETURNED
     leave.returned_on = returned_on
     leave.return_approved_by_id = user.id
     leave.student.enrolment_status = EnrolmentStatus.ENROLLED
     follow_ups = [_follow_up(session, user, leave, months) for months in FOLLOW_UP_MONTHS]
-    _audit(session, user, leave, "return_approved", returned_on.isoformat())
+    detail = returned_on.isoformat()
+    if in_hospital and inpatient is not None:
+        leave.return_inpatient_note = inpatient.reason.strip()
+        numbers = ",".join(str(r.id) for r in in_hospital)
+        detail += f"; confirmed with referral(s) {numbers} not discharged"
+    _audit(session, user, leave, "return_approved", detail)
     return follow_ups
 
 
@@ -496,6 +691,7 @@ def add_plan_item(
     """Add a plan item and the owner's task (its text is all the owner sees). Commits. The same
     form sent again (`submission`, its one-time token) returns the item it added."""
     owner = check_plan_item(session, leave, text, owner_id)
+    check_due_date(leave, due)
 
     def add() -> ReturnPlanItem:
         item = do_add_plan_item(session, user, leave, section, text, owner, due, submission)
@@ -516,6 +712,28 @@ def check_plan_item(session: Session, leave: LeaveOfAbsence, text: str, owner_id
     if owner is None:
         raise LeaveError(N_("Choose an owner from the people around this student."))
     return owner.user
+
+
+def earliest_due(leave: LeaveOfAbsence) -> date:
+    """The first day a plan item may be due: the return once it is approved, else the day the
+    leave started. The plan supports the leave and the return; a day before it is a slip."""
+    return leave.returned_on or leave.start_date
+
+
+def check_due_date(leave: LeaveOfAbsence, due: date) -> None:
+    """Raises `LeaveError`, naming the first day allowed, when `due` comes before it (a
+    "fortnightly counselling" item due five weeks before the leave started printed on the
+    return opinion without a word)."""
+    first = earliest_due(leave)
+    if due >= first:
+        return
+    if leave.returned_on is not None:
+        text = N_("The due date cannot come before the return (%(day)s): choose that day or later.")
+    else:
+        text = N_(
+            "The due date cannot come before the leave started (%(day)s): choose that day or later."
+        )
+    raise LeaveError(Message(text, day=Day(first.isoformat())))
 
 
 def do_add_plan_item(
@@ -579,6 +797,8 @@ def check_hand_over(
     the student; raises `LeaveError` otherwise. Writes nothing."""
     if item.leave_id != leave.id:
         raise LeaveError(N_("This item is not part of this case."))
+    if item.withdrawn:
+        raise LeaveError(N_("This item was withdrawn: nothing to hand over."))
     if item.task.done_at is not None:
         raise LeaveError(N_("This item is done: nothing to hand over."))
     if owner_id == item.owner_id:
@@ -599,6 +819,62 @@ def do_hand_over(
     actions.claim_task(session, user, item.task, now, note.shown())
     _audit(session, user, leave, "return_plan_item_handed_over", f"{item.owner_id} to {owner.id}")
     return do_add_plan_item(session, user, leave, item.section, item.text, owner, item.due_date)
+
+
+WITHDRAW_REASON_MAX = 500
+
+
+def withdraw_plan_item(
+    session: Session,
+    user: User,
+    leave: LeaveOfAbsence,
+    item: ReturnPlanItem,
+    reason: str,
+    now: datetime,
+) -> None:
+    """Withdraw a mistaken plan item (a wrong date, the wrong student's item): it stays in the
+    plan, marked withdrawn with who, when and why, and its owner's task is closed; it no longer
+    prints on the return opinion nor holds up the closure. Commits."""
+    check_withdraw(user, leave, item, reason)
+    do_withdraw(session, user, leave, item, reason, now)
+    session.commit()
+
+
+def check_withdraw(user: User, leave: LeaveOfAbsence, item: ReturnPlanItem, reason: str) -> None:
+    """Raises `LeaveError` unless `item` is an open item of this open case and the reason is
+    given (and fits); `PermissionError` unless `user` is a school counsellor. Writes nothing."""
+    if not user.has_role(Role.SCHOOL_COUNSELLOR):
+        raise PermissionError("only a school counsellor withdraws a plan item")
+    if item.leave_id != leave.id:
+        raise LeaveError(N_("This item is not part of this case."))
+    if leave.status is LeaveStatus.CLOSED:
+        raise LeaveError(N_("This case is closed."))
+    if item.withdrawn:
+        raise LeaveError(N_("This item was already withdrawn."))
+    if item.task.done_at is not None:
+        raise LeaveError(N_("This item is done: it stays in the plan as done."))
+    if not reason.strip():
+        raise LeaveError(N_("Say why the item is withdrawn."))
+    if len(reason.strip()) > WITHDRAW_REASON_MAX:
+        raise LeaveError(N_("Keep the reason to 500 characters."))
+
+
+def do_withdraw(
+    session: Session,
+    user: User,
+    leave: LeaveOfAbsence,
+    item: ReturnPlanItem,
+    reason: str,
+    now: datetime,
+) -> None:
+    """Write the withdrawal `check_withdraw` allowed, in the caller's unit of work: the item
+    marked, its owner's task closed (kept, as no longer needed), an audit row."""
+    item.withdrawn_at = now
+    item.withdrawn_by_id = user.id
+    item.withdrawn_reason = reason.strip()
+    response.close_tasks(session, [Task.id == item.task_id], TaskClosed.ENDED, now)
+    session.expire(item.task)
+    _audit(session, user, leave, "return_plan_item_withdrawn", str(item.id))
 
 
 def _task(
@@ -686,6 +962,8 @@ def check_task_done(
     mine = {i.task_id for i in leave.plan_items} | {f.task_id for f in leave.follow_ups}
     if task.id not in mine:
         raise LeaveError(N_("This task is not part of this case."))
+    if any(i.task_id == task.id and i.withdrawn for i in leave.plan_items):
+        raise LeaveError(N_("This item was withdrawn: there is nothing to mark done."))
     if not owns(user, task) and not user.has_role(Role.SCHOOL_COUNSELLOR):
         raise PermissionError("not your task")
     if task.done_at is not None:
@@ -728,8 +1006,10 @@ def do_complete_task(
 
 
 def outstanding(leave: LeaveOfAbsence) -> list[Task]:
-    """Plan items and follow-ups not yet done: what still stands between the case and closure."""
-    tasks = [i.task for i in leave.plan_items] + [f.task for f in leave.follow_ups]
+    """Plan items and follow-ups not yet done: what still stands between the case and closure
+    (a withdrawn item does not)."""
+    items = [i.task for i in leave.plan_items if not i.withdrawn]
+    tasks = items + [f.task for f in leave.follow_ups]
     return [t for t in tasks if t.done_at is None]
 
 

@@ -16,6 +16,7 @@ from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import pgettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -43,15 +44,18 @@ from referrals.forms import REASON_LABELS
 from referrals.forms import SECTION_LABELS
 from referrals.forms import ApproveReturnForm
 from referrals.forms import AssessmentForm
+from referrals.forms import CancelAppointmentsForm
 from referrals.forms import HandOverForm
 from referrals.forms import LeaveForm
 from referrals.forms import PlanItemForm
 from referrals.forms import PlanTaskDoneForm
 from referrals.forms import StatementForm
+from referrals.forms import WithdrawItemForm
 from referrals.forms import leave_status_text
 from referrals.forms import owner_label
 from referrals.models import LeaveOfAbsence
 from referrals.models import LeaveReason
+from referrals.models import LeaveStatus
 from referrals.models import PlanSection
 from referrals.models import ReturnAssessment
 from referrals.permissions import CLINICAL_READERS
@@ -79,7 +83,9 @@ def index():
                 _("No student with this number on your caseload (use break-glass if needed)."),
             )
         else:
-            return _start(form, student)
+            started = _start(form, student)
+            if started is not None:
+                return started
     due_only = request.args.get("follow_ups") == "due"
     today = clock.local_date(clock.now(), clock.institution_zone(None))
     rows = list_in_scope(
@@ -93,7 +99,7 @@ def index():
         record_type="leave_of_absence",
         filter_note="follow_ups_due" if due_only else "",
     )
-    return render_template(
+    page = render_template(
         "referrals/leaves.html",
         leaves=rows,
         form=form,
@@ -101,9 +107,12 @@ def index():
         status_text=lambda leave: leave_status_text(leave, today),
         due_only=due_only,
     )
+    # A refused form comes back as typed, its error beside the field, not blank after a redirect.
+    return (page, 400) if form.errors else page
 
 
-def _start(form: LeaveForm, student: Student):
+def _start(form: LeaveForm, student: Student) -> ResponseReturnValue | None:
+    """Start the leave and go to its page; None when refused, the refusal added to the form."""
     data = leave_rules.NewLeave(
         start_date=filled(form.start_date),
         expected_return_date=filled(form.expected_return_date),
@@ -113,9 +122,21 @@ def _start(form: LeaveForm, student: Student):
         leave = leave_rules.start_leave(db.session, current_user, student, data, clock.now())
     except leave_rules.LeaveError as error:
         db.session.rollback()
-        flash(error.shown(), "error")
-        return redirect(url_for("leave.index"))
+        add_error(getattr(form, error.field or "student_number"), error.shown())
+        return None
     flash(_("Leave recorded for %(name)s.", name=student.name), "success")
+    booked = leave_rules.booked_appointments(db.session, leave, clock.now())
+    if booked:
+        flash(
+            ngettext(
+                "The student still has %(num)d counselling appointment booked: see below to "
+                "cancel it.",
+                "The student still has %(num)d counselling appointments booked: see below to "
+                "cancel them.",
+                len(booked),
+            ),
+            "warning",
+        )
     return redirect(url_for("leave.detail", leave_id=leave.id))
 
 
@@ -149,10 +170,18 @@ def _detail_page(leave: LeaveOfAbsence, refused: tuple[str, FlaskForm] | None = 
         "plan_form": plan_form,
         "done_form": PlanTaskDoneForm(formdata=None),
         "hand_over_form": _hand_over_form(leave, submitted=False),
+        "withdraw_form": WithdrawItemForm(prefix="wd", formdata=None),
+        "cancel_form": CancelAppointmentsForm(
+            prefix="ca", formdata=None, data={"reason": _(leave_rules.LEAVE_CANCEL_REASON)}
+        ),
     }
     if refused is not None:
         name, form = refused
         forms[name] = form
+    earliest_due = leave_rules.earliest_due(leave)
+    shown_plan_form = forms["plan_form"]
+    assert isinstance(shown_plan_form, PlanItemForm)
+    shown_plan_form.due_date.render_kw = {"min": earliest_due.isoformat()}
     return render_template(
         "referrals/leave_detail.html",
         leave=leave,
@@ -166,6 +195,15 @@ def _detail_page(leave: LeaveOfAbsence, refused: tuple[str, FlaskForm] | None = 
         owners_gone=leave_rules.owners_gone(db.session, leave),
         owns=leave_rules.owns,
         refused_task=g.get("refused_task"),
+        refused_item=g.get("refused_item"),
+        in_hospital=(
+            leave_rules.inpatient_referrals(db.session, leave)
+            if leave.status is LeaveStatus.ON_LEAVE
+            else []
+        ),
+        inpatient_states=leave_rules.INPATIENT_STATES,
+        booked=leave_rules.booked_appointments(db.session, leave, clock.now()),
+        earliest_due=earliest_due,
         **forms,
     )
 
@@ -180,6 +218,7 @@ def _people(leave: LeaveOfAbsence) -> dict[int, str]:
     """Names of whoever owns or ticked the case's tasks: the plan says who did it, for whom."""
     tasks = [i.task for i in leave.plan_items] + [f.task for f in leave.follow_ups]
     ids = {t.assignee_user_id for t in tasks} | {t.done_by_id for t in tasks}
+    ids |= {i.withdrawn_by_id for i in leave.plan_items}
     ids.discard(None)
     if not ids:
         return {}
@@ -303,7 +342,10 @@ def assessment(leave: LeaveOfAbsence) -> str:
 @_leave_step
 def approve(leave: LeaveOfAbsence) -> str:
     form = _validated("approve_form", ApproveReturnForm(prefix="ap"))
-    leave_rules.approve_return(db.session, current_user, leave, filled(form.returned_on))
+    inpatient = leave_rules.InpatientConfirmation(
+        bool(form.inpatient_confirmed.data), form.inpatient_reason.data or ""
+    )
+    leave_rules.approve_return(db.session, current_user, leave, filled(form.returned_on), inpatient)
     return _("Return approved; follow-ups at 1, 3 and 6 months are scheduled.")
 
 
@@ -355,6 +397,36 @@ def hand_over(leave: LeaveOfAbsence, item_id: int) -> str:
         db.session, current_user, leave, item, form.owner_id.data, clock.now()
     )
     return _("Handed over to %(name)s; they see it among their tasks.", name=handed.owner.name)
+
+
+@bp.route("/<int:leave_id>/items/<int:item_id>/withdraw", methods=["POST"])
+@require_roles(Role.SCHOOL_COUNSELLOR)
+@_leave_step
+def withdraw_item(leave: LeaveOfAbsence, item_id: int) -> str:
+    item = next((i for i in leave.plan_items if i.id == item_id), None)
+    if item is None:  # another case's item, or none: as if it did not exist
+        abort(404)
+    g.refused_item = item_id  # a refused reason box opens again on this item, as typed
+    form = _validated("withdraw_form", WithdrawItemForm(prefix="wd"))
+    leave_rules.withdraw_plan_item(
+        db.session, current_user, leave, item, filled(form.reason), clock.now()
+    )
+    return _("Item withdrawn; it stays in the plan, marked withdrawn, and no longer prints.")
+
+
+@bp.route("/<int:leave_id>/appointments/cancel", methods=["POST"])
+@require_roles(Role.SCHOOL_COUNSELLOR)
+@_leave_step
+def cancel_appointments(leave: LeaveOfAbsence) -> str:
+    form = _validated("cancel_form", CancelAppointmentsForm(prefix="ca"))
+    count = leave_rules.cancel_appointments(
+        db.session, current_user, leave, filled(form.reason), clock.now()
+    )
+    return ngettext(
+        "%(num)d appointment cancelled; the student and the counsellor are told.",
+        "%(num)d appointments cancelled; the student and the counsellors are told.",
+        count,
+    )
 
 
 @bp.route("/<int:leave_id>/close", methods=["POST"])

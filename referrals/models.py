@@ -228,6 +228,9 @@ class LeaveOfAbsence(StudentRecord, Model):
     assessment_note: Mapped[str | None] = mapped_column(EncryptedText)
     returned_on: Mapped[date | None] = mapped_column(Date)
     return_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Why the return was approved while a referral of the student was still recorded as
+    # inpatient with no discharge (`referrals.leave.inpatient_referrals`): the counsellor's word.
+    return_inpatient_note: Mapped[str | None] = mapped_column(EncryptedText)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
@@ -258,10 +261,20 @@ class ReturnPlanItem(Model):
     # The plan form's one-time token (`campus.forms.OnceForm`): sent twice, one item and one task
     # for its owner. Empty for items added before it and for the demo's.
     submission: Mapped[str | None] = mapped_column(String(40), unique=True)
+    # A mistaken item is withdrawn, never deleted: kept with who withdrew it, when and why; its
+    # owner's task is closed, it no longer prints on the return opinion nor holds up closure.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    withdrawn_reason: Mapped[str | None] = mapped_column(String(500))
 
     leave: Mapped[LeaveOfAbsence] = relationship(back_populates="plan_items")
-    owner: Mapped[User] = relationship()
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id])
+    withdrawn_by: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by_id])
     task: Mapped[Task] = relationship()
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
 
 class ReturnFollowUp(Model):

@@ -49,6 +49,7 @@ from referrals.disclosure import disclosed_view
 from referrals.disclosure import referrer_contact
 from referrals.forms import LIAISON_END_HINTS
 from referrals.forms import LIAISON_LOST_CONSEQUENCE
+from referrals.forms import LIAISON_LOST_INSTEAD
 from referrals.forms import MOVE_CONSEQUENCES
 from referrals.forms import MOVE_VERBS
 from referrals.forms import REBOOK_VERB
@@ -402,7 +403,13 @@ def move_texts(
     consequences = dict(MOVE_CONSEQUENCES)
     hints: dict[ReferralStatus, str] = {}
     if liaison:
-        consequences[ReferralStatus.LOST_TO_FOLLOW_UP] = LIAISON_LOST_CONSEQUENCE
+        lost = str(LIAISON_LOST_CONSEQUENCE)
+        if outcome in LIAISON_LOST_INSTEAD and current is ReferralStatus.IN_TREATMENT:
+            end = str(verbs[ReferralStatus.DISCHARGED])
+            # A % in the verb would be read as a placeholder when the consequence is filled in.
+            instead = str(LIAISON_LOST_INSTEAD[outcome]) % {"end": end.replace("%", "%%")}
+            lost = pgettext("two sentences", "%(first)s %(second)s", first=lost, second=instead)
+        consequences[ReferralStatus.LOST_TO_FOLLOW_UP] = lost
         if outcome in LIAISON_END_HINTS:
             hints[ReferralStatus.DISCHARGED] = str(LIAISON_END_HINTS[outcome])
     return {

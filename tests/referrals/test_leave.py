@@ -700,3 +700,28 @@ def test_a_student_going_on_leave_is_no_longer_her_rooms_informant(world, login)
         select(AuditEvent.action).where(AuditEvent.record_type == "user")
     ).all()
     assert "remove_role" in audited
+
+
+def test_a_refused_leave_form_comes_back_as_typed_with_the_error_beside_the_date(world, login):
+    """Before: a return before the start redirected to a blank form; the student number and both
+    dates had to be typed again."""
+    client = login(world.counsellor)
+    refused = client.post(
+        "/referrals/leave",
+        data={
+            "student_number": world.student.student_number,
+            "start_date": "2026-09-14",
+            "expected_return_date": "2026-09-01",
+            "reason_category": "physical_health",
+        },
+    )
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    form = page[page.index('<form method="post" novalidate>') :]
+    assert f'value="{world.student.student_number}"' in form
+    assert 'value="2026-09-14"' in form
+    assert 'value="2026-09-01"' in form
+    assert '<option selected value="physical_health">' in form
+    after_return = form[form.index('id="expected_return_date"') :]
+    assert "The expected return must come after the start of the leave." in after_return
+    assert db.session.scalars(select(LeaveOfAbsence)).all() == []

@@ -98,7 +98,8 @@ def test_the_liaison_records_the_end_of_outpatient_treatment_and_the_inbox_names
     referral = referral_in(world, S.IN_TREATMENT, AssessmentOutcome.OUTPATIENT)
     page = login(world.liaison).get(f"/hospital/referrals/{referral.id}").get_data(as_text=True)
     assert "Record the end of treatment" in page
-    assert "If treatment has ended, record that instead." in page  # said by lost to follow-up
+    # said by lost to follow-up, naming the button she has
+    assert "If the treatment has ended, press “Record the end of treatment” instead." in page
     factories.step(referral, S.DISCHARGED, world.liaison)
     page = login(world.liaison).get(f"/hospital/referrals/{referral.id}").get_data(as_text=True)
     assert 'id="school-closes"' in page
@@ -158,3 +159,13 @@ def test_liaison_reads_the_arrival_notice_in_chinese(world, login):
     page = login(world.liaison).get("/inbox/").get_data(as_text=True)
     assert "绿色通道" in page
     assert "Urgent" not in page
+
+
+def test_the_liaisons_lost_to_follow_up_names_the_discharge_button_for_an_inpatient(world, login):
+    """Before: "if treatment has ended, record the end of treatment instead" beside a button
+    called "Record the discharge"."""
+    referral = referral_in(world, S.IN_TREATMENT, AssessmentOutcome.INPATIENT)
+    page = login(world.liaison).get(f"/hospital/referrals/{referral.id}").get_data(as_text=True)
+    assert "Record the discharge" in page
+    assert "Record the end of treatment" not in page
+    assert "If the student has left hospital, press “Record the discharge” instead." in page
