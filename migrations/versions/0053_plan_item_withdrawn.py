@@ -1,7 +1,7 @@
 """return_plan_item: withdrawn, with who, when and why
 
-Revision ID: 0048_plan_item_withdrawn
-Revises: 0047_transition_appointment
+Revision ID: 0053_plan_item_withdrawn
+Revises: 0052_guardian_corrected
 Create Date: 2026-12-07 22:30:00
 
 A mistaken return-plan item could only be marked done or handed on: it printed on the return
@@ -12,8 +12,8 @@ record, marked withdrawn, and its owner's task is closed.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0048_plan_item_withdrawn"
-down_revision = "0047_transition_appointment"
+revision = "0053_plan_item_withdrawn"
+down_revision = "0052_guardian_corrected"
 branch_labels = None
 depends_on = None
 

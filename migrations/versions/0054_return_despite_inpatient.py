@@ -1,7 +1,7 @@
 """leave_of_absence: why a return was approved while a referral recorded no discharge
 
-Revision ID: 0049_return_despite_inpatient
-Revises: 0048_plan_item_withdrawn
+Revision ID: 0054_return_despite_inpatient
+Revises: 0053_plan_item_withdrawn
 Create Date: 2026-12-07 22:40:00
 
 A return was approved the same day for a student whose referral was still "in treatment"
@@ -12,8 +12,8 @@ with a reason, kept with the leave (encrypted, as the assessment note).
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0049_return_despite_inpatient"
-down_revision = "0048_plan_item_withdrawn"
+revision = "0054_return_despite_inpatient"
+down_revision = "0053_plan_item_withdrawn"
 branch_labels = None
 depends_on = None
 
