@@ -85,7 +85,9 @@ def test_a_counsellor_runs_the_interview_list_after_a_campaign(world: World, liv
 
     # The next morning, the conversation held at 10:00: its outcome can be recorded now.
     clock.set_now(datetime(2026, 9, 15, 2, 50))
-    counsellor.reload()
+    entry_page = counsellor.url
+    counsellor = world.page_for("counsellor")  # a new day, a new sign-in: the old one timed out
+    counsellor.goto(entry_page)
     counsellor.check("#attendance-0")
     counsellor.check("input[name=conclusion][value=follow_up]")
     counsellor.check("input[name=level_decision][value=lower]")
