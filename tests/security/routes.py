@@ -166,6 +166,8 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "leave.plan_item": SCHOOL_COUNSELLOR,
     "leave.task_done": SCHOOL_COUNSELLOR,
     "leave.hand_over": SCHOOL_COUNSELLOR,
+    "leave.withdraw_item": SCHOOL_COUNSELLOR,
+    "leave.cancel_appointments": SCHOOL_COUNSELLOR,
     "leave.close": SCHOOL_COUNSELLOR,
     # The student file (casework): class and dorm tiers pass the guard and get the 404 of a
     # student out of their (WARNING) scope.
