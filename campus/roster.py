@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Sequence
@@ -150,7 +151,7 @@ POSITIONS = re.compile(r"[、,，;；/]")
 DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?|(\d{4})(\d{2})(\d{2})")
 # 东2栋-410, 东2栋410室, 12-305: the building is everything before the room's digits.
 DORM = re.compile(r"(?P<building>.*\D)[\s\-－—_/]*(?P<room>\d{2,4}[A-Za-z]?)室?")
-MOBILE = re.compile(r"(\+?86)?1[3-9]\d{9}")
+MOBILE = re.compile(r"(\+?86|0086)?1[3-9]\d{9}")
 LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}(-\d{1,6})?")
 
 
@@ -253,12 +254,19 @@ def derive_grade(class_name: str, student_number: str, today: date) -> int | Non
     return found.pop() if len(found) == 1 else None
 
 
+def written_phone(text: str) -> str:
+    """A phone number as typed, in half-width characters and single spaces: full-width digits
+    (a Chinese keyboard's full-width mode) and a full-width hyphen become the ones a `tel:` link
+    dials."""
+    return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
 def phone_problem(text: str) -> Message | None:
     """Why `text` cannot be a guardian's phone number, in the roster import and in a
-    counsellor's correction alike (a mobile, or an area code and number; spaces and brackets
-    allowed); None when it can."""
-    compact = re.sub(r"[\s()（）]", "", text)
-    if MOBILE.fullmatch(compact) or LANDLINE.fullmatch(compact):
+    counsellor's correction alike (a mobile, with or without +86 or 0086, or an area code and
+    number; spaces, hyphens, brackets and full-width digits allowed); None when it can."""
+    compact = re.sub(r"[\s()]", "", written_phone(text))
+    if MOBILE.fullmatch(compact.replace("-", "")) or LANDLINE.fullmatch(compact):
         return None
     return Message(
         N_("'%(value)s' is not a phone number (a mobile or an area code and number)"), value=text
@@ -743,7 +751,10 @@ def _upsert_student(
         student.room = room
     if "guardian" not in kept:
         _upsert_guardian(
-            student, row["guardian_name"] or None, row["guardian_phone"] or None, report
+            student,
+            row["guardian_name"] or None,
+            written_phone(row["guardian_phone"]) or None,
+            report,
         )
     if "enrolment_status" not in kept:
         student.enrolment_status = STATUSES[(row["enrolment_status"] or "enrolled").lower()]

@@ -33,6 +33,7 @@ from campus.models import Student
 from campus.models import User
 from campus.outcomes import Refused
 from campus.roster import phone_problem
+from campus.roster import written_phone
 from casework.file_permissions import can_log_family_contact
 
 ACTION = "correct_guardian"
@@ -76,12 +77,13 @@ def check_guardian_correction(actor: User, student: Student, change: GuardianCha
     someone who does not call this family, `GuardianError` for a value the roster would refuse."""
     if not can_log_family_contact(actor, student):
         raise PermissionError("not a family-contact writer for this student")
-    if not change.phone.strip():
+    phone = written_phone(change.phone)
+    if not phone:
         raise GuardianError(N_("Give the guardian's phone number."), field="phone")
     # One rule for a guardian's number, the roster import's.
-    if problem := phone_problem(change.phone.strip()):
+    if problem := phone_problem(phone):
         raise GuardianError(problem, field="phone")
-    if len(change.phone.strip()) > PHONE_MAX:
+    if len(phone) > PHONE_MAX:
         raise GuardianError(N_("The phone number is too long."), field="phone")
     if len(change.name.strip()) > NAME_MAX:
         raise GuardianError(N_("The name is too long."), field="name")
@@ -96,7 +98,7 @@ def correct_guardian(
     form showed (another correction came first); a second send of a correction already made
     writes nothing and says so."""
     check_guardian_correction(actor, student, change)
-    name, phone = change.name.strip(), change.phone.strip()
+    name, phone = change.name.strip(), written_phone(change.phone)
     new = (name, phone)
     if (change.was_name, change.was_phone) == new:
         raise Refused(Message(N_("That is the guardian on file already: nothing was changed.")))

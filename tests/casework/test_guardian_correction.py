@@ -140,3 +140,23 @@ def test_back_returns_to_the_warning_page_the_link_was_on(app, world):
     # Never another site.
     response = _send(client, world, "13807312345", query="?next=//evil.example")
     assert response.headers["Location"] == f"/casework/students/{world.student.id}"
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored", "dialled"),
+    [
+        ("+86 139-3400-4632", "+86 139-3400-4632", "+8613934004632"),  # copied from WeChat
+        ("１３９３４００４６３２", "13934004632", "13934004632"),  # a full-width keyboard
+        ("０７３１－８８８８１２３４", "0731-88881234", "073188881234"),
+    ],
+)
+def test_a_number_written_as_phones_and_keyboards_write_it_is_taken_and_dialled(
+    app, world, typed, stored, dialled
+):
+    """A walk found the correction refused '+86 139-3400-4632' and full-width digits while a red
+    warning's guardian notice was due."""
+    client = _client(app, world.dept_counsellor)
+    assert _send(client, world, typed).status_code == 302
+    assert _on_file(world) == ("李建国", stored)
+    html = client.get(f"/warnings/students/{world.student.id}").text
+    assert f'href="tel:{dialled}"' in html
