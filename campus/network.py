@@ -13,6 +13,7 @@ picks each class's psychology committee member, reaches the classes of their own
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -401,8 +402,15 @@ class RoomSearch:
         return self.building_id is not None or bool(self.compact)
 
     @property
+    def parts(self) -> list[str]:
+        """The search as typed, half-width (a full-width keyboard's １０４), split where a
+        separator stands: ["1", "104"] for 1-104, a building's number and a room."""
+        written = unicodedata.normalize("NFKC", self.text).strip().removesuffix("室")
+        return [part for part in ROOM_SEPARATORS.split(written) if part]
+
+    @property
     def compact(self) -> str:
-        return ROOM_SEPARATORS.sub("", self.text).removesuffix("室")
+        return "".join(self.parts)
 
 
 def buildings(session: Session, institution: Institution) -> list[tuple[int, str]]:
@@ -440,7 +448,17 @@ def find_rooms(
     if search.compact:
         # The label as typed without its dash, whatever the building's name holds.
         label = func.replace(func.replace(DormBuilding.name, "-", ""), " ", "") + DormRoom.number
-        matching.append(label.icontains(search.compact, autoescape=True))
+        named = label.icontains(search.compact, autoescape=True)
+        if len(search.parts) == 2:  # 1-104: a building whose name holds 1, its room 104
+            building, number = search.parts
+            named = or_(
+                named,
+                and_(
+                    DormBuilding.name.icontains(building, autoescape=True),
+                    DormRoom.number.icontains(number, autoescape=True),
+                ),
+            )
+        matching.append(named)
     rooms = (
         select(DormRoom.id, DormBuilding.name, DormRoom.number, occupied.c.students)
         .join(occupied, occupied.c.room_id == DormRoom.id)

@@ -301,3 +301,8 @@ def test_the_administrator_finds_any_room_by_building_or_as_written_past_the_fir
 
     tail = client.get("/network/", query_string={"room": "16栋-640"}).get_data(as_text=True)
     assert f'/network/room/{rooms["16栋-640"].id}"' in tail
+    # As people type it: a building's number without 栋, a full-width keyboard's digits.
+    for typed in ("16-640", "１６栋－６４０"):
+        page = client.get("/network/", query_string={"room": typed}).get_data(as_text=True)
+        assert "1 room with students found" in page, typed
+        assert f'/network/room/{rooms["16栋-640"].id}"' in page, typed
