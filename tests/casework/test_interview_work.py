@@ -577,6 +577,10 @@ def test_a_student_who_came_by_early_is_held_at_the_time_given(client, world, li
     db.session.expire_all()
     assert yellow.state == InterviewState.DONE
     assert yellow.held_at == datetime(2026, 9, 14, 2, 40)
+    # The entry says it was held before the invited time, and "on time" means by its deadline.
+    page = client.get(f"/interviews/{yellow.id}").get_data(as_text=True)
+    assert "earlier than invited:" in page
+    assert "within its deadline" in page
 
 
 def test_a_stale_form_is_refused_with_409(client, world, listed):
