@@ -465,15 +465,7 @@ def task_done(task_id: int):
         if leave is None and actions.watch_goes_on(db.session, task, now):
             # Before its last day a peer watch's tap is a day's company, not its end.
             if actions.check_in_on_watch(db.session, current_user, task, now, note=note):
-                flash(
-                    _(
-                        "Thank you. Today's check-in is recorded. Please keep %(name)s company "
-                        "until %(when)s.",
-                        name=task.student.name if task.student else "",
-                        when=due_words(task.due_at, now),
-                    ),
-                    "success",
-                )
+                flash(_done_text(task, now), "success")
             else:
                 flash(_("You already checked in today. Thank you."), "info")
             return redirect(url_for("response.tasks"))
@@ -504,7 +496,11 @@ def _done_text(task: Task, now: datetime) -> str:
     the same student is due (a blue's check-in plans the next for next month), and where it
     waits. A committee member who saw the classmate's task again right under the one she
     ticked took her tap for one that did not work. Nothing of why, nor of a level: the date is
-    the one her list shows."""
+    the one her list shows. A peer's request (a red's watch, a blue's check-in) is told the
+    same few words whatever it was: a one-off's next date or a watch's "keep her company" told
+    a peer which classmate was red."""
+    if task_texts.is_peer_request(task):
+        return _("Thank you. It is recorded.")
     done = _("Thank you. The task is marked done.")
     student = task.student
     if student is None:

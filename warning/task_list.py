@@ -7,6 +7,9 @@ another tier owes for the reader's students (the class's check-ins on a departme
 list) are set apart too: the buckets hold only the reader's own work. So is what is due more than
 a week ahead (`LATER_AFTER`): a committee member who ticks a blue's check-in gets the next one a
 month out, and seeing it right under "upcoming" she took her tap for one that did not work.
+Never a peer's request (`task_texts.is_peer_request`): it reads "until" its date (关注至), a
+period already begun, and a peer who found one classmate's folded and another's not would
+tell a blue's check-in from a red's watch; hers are all listed as current.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from campus.models import Student
 from warning.models import Deadline
 from warning.models import EarlyWarning
 from warning.models import Task
+from warning.task_texts import is_peer_request
 
 # Task kinds that recur by the dozen and need no one's judgement first: listed collapsed.
 CHORE_KINDS = ("report_missing",)
@@ -94,7 +98,10 @@ def build(
             entries.append(Entry(task.due_at, task=task))
     buckets: dict[str, list[Entry]] = {key: [] for key in (*BUCKETS, "later")}
     for entry in sorted(entries, key=lambda e: (e.due_at, -e.level)):
-        buckets[bucket_of(entry.due_at, now, end_of_today)].append(entry)
+        bucket = bucket_of(entry.due_at, now, end_of_today)
+        if bucket == "later" and entry.task is not None and is_peer_request(entry.task):
+            bucket = "upcoming"  # a peer's request is current until its end, never folded
+        buckets[bucket].append(entry)
     later = buckets.pop("later")
     for group in chores.values():
         group.tasks.sort(key=lambda t: (t.due_at, t.id))

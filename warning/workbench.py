@@ -17,6 +17,7 @@ from flask_babel import ngettext
 from sqlalchemy import and_
 from sqlalchemy import case
 from sqlalchemy import func
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import aliased
@@ -31,6 +32,7 @@ from warning import actions
 from warning import permissions
 from warning import queue
 from warning import reports
+from warning import response
 from warning.forms import ALL_IS_WELL
 from warning.labels import tier_label
 from warning.models import Deadline
@@ -149,15 +151,25 @@ def task_counts(session: Session, user: User, now: datetime, end_of_today: datet
     tier's."""
     chore = Task.kind.in_(CHORE_KINDS)
     later = later_from(end_of_today)
+    # A peer's request is never under "later" (`task_list.build`), as `is_peer_request` reads it.
+    peer = or_(
+        func.coalesce(Task.text_key, "") == response.PEER_TASK_TEXT,  # NULL would count nowhere
+        and_(
+            Task.text_key.is_(None),
+            Task.kind.in_(response.PEER_TASK_KINDS),
+            Task.student_id.is_not(None),
+        ),
+    )
+    folded = and_(~chore, ~peer, Task.due_at >= later)
     task_row = session.execute(
         actions.open_tasks_query(user)
         .order_by(None)
         .with_only_columns(
             _count_where(and_(~chore, Task.due_at < end_of_today)),
             _count_where(and_(~chore, Task.due_at < now)),
-            _count_where(and_(~chore, Task.due_at >= end_of_today, Task.due_at < later)),
-            _count_where(and_(~chore, Task.due_at >= later)),
-            func.min(case((and_(~chore, Task.due_at >= later), Task.due_at))),
+            _count_where(and_(~chore, Task.due_at >= end_of_today, ~folded)),
+            _count_where(folded),
+            func.min(case((folded, Task.due_at))),
             _count_where(chore),
         )
     ).one()

@@ -334,13 +334,15 @@ def test_the_note_counts_the_new_tasks_still_open_as_the_tasks_page_lists_them(a
             assert "Your new tasks have all been done or have ended." in line
 
 
-def test_a_peer_who_ticks_a_check_in_is_told_when_the_next_one_is_due_and_finds_it_folded(
+def test_a_peer_who_ticks_a_check_in_is_thanked_and_finds_the_next_one_listed_as_current(
     app, world
 ):
     """Found on a committee member's phone: ticking a blue's check-in said "marked done" and the
     same task stood right below, due next month, so he took his tap for one that did not work.
-    He is now told when his next one for that classmate is due, and it waits folded under Later,
-    with no level, score or reason anywhere."""
+    He was then told when the next one was due and found it folded under Later, which a red's
+    watch never said nor did: that told him which classmate was red. He is now thanked in the
+    words a watch's tap is, and the next one is listed among the current ones, reading 关注至 as
+    the watch does, with no level, score or reason anywhere."""
     classmate = world.roommates[0]
     blue = open_warning(classmate, Level.BLUE)
     task = db.session.scalars(
@@ -349,8 +351,6 @@ def test_a_peer_who_ticks_a_check_in_is_told_when_the_next_one_is_due_and_finds_
         )
     ).one()
     client = as_(app, world.committee)
-    assert 'id="h-later"' not in client.get("/tasks").get_data(as_text=True), "due in a week"
-
     page = client.post(f"/tasks/{task.id}/done", data={"note": ""}, follow_redirects=True)
     text = html.unescape(page.get_data(as_text=True))
     following = db.session.scalars(
@@ -358,14 +358,14 @@ def test_a_peer_who_ticks_a_check_in_is_told_when_the_next_one_is_due_and_finds_
     ).one()
     assert following.id != task.id
     assert following.due_at > clock.now() + timedelta(days=8)
-    when = due_words(following.due_at)
-    assert (
-        f"The next one for {classmate.name} is due {when}: it waits under Later on your task "
-        "list until the week it is due." in text
-    )
-    lists, later = text.split('id="h-later"', 1)
-    assert classmate.student_number not in lists, "not right under the one just ticked"
-    assert '<details class="later-group">' in later
-    assert classmate.student_number in later
+    assert "Thank you. It is recorded." in text
+    assert "marked done" not in text
+    assert "next one" not in text
+    assert 'id="h-later"' not in text, "a peer's request is never folded under Later"
+    upcoming = text.split('id="h-upcoming"', 1)[1]
+    assert classmate.student_number in upcoming
+    assert f"until {due_words(following.due_at)}" in upcoming
+    home = html.unescape(client.get("/").get_data(as_text=True))
+    assert "Later:" not in home
     for word in LEVEL_WORDS:
         assert word not in without_tokens(text)

@@ -154,6 +154,33 @@ def test_a_peer_cannot_tell_a_reds_week_of_company_from_a_blues_check_in(campus,
     assert "明天" not in line
     assert "周" in line  # a day a week away, with its weekday, as any week-long task
 
+    # Her tap on each is thanked in the same words: nothing of a next date, nor of keeping one
+    # classmate company on. And after it both are still listed as current, neither folded
+    # under 以后 (the blue's next check-in is due a month out, the red's watch in a week).
+    tasks = db.session.scalars(
+        select(Task).where(Task.assignee_class_id == network.group.id).order_by(Task.id)
+    ).all()
+    flashes = set()
+    client = login(committee)
+    for task in tasks:
+        response = client.post(f"/tasks/{task.id}/done", data={"note": ""})
+        page = client.get(response.location).get_data(as_text=True)
+        (flash,) = re.findall(r'<p class="flash success"[^>]*>(.*?)</p>', page, re.S)
+        flashes.add(flash.replace(task.student.name, "X"))
+    (flash,) = flashes
+    for student in (network.student, roommate):
+        assert student.name not in flash
+    assert not re.search(r"\d", flash), "no date"
+    assert "继续陪伴" not in flash
+    assert "keep" not in flash
+    assert 'id="h-later"' not in page
+    upcoming = page.split('id="h-upcoming"', 1)[1]
+    for student in (network.student, roommate):
+        assert student.student_number in upcoming
+    lines = _task_lines(page)
+    assert len(lines) == 2
+    assert all("关注至" in line or "until" in line for line in lines)
+
 
 def _timeline(client, student) -> str:
     page = client.get(f"/warnings/students/{student.id}").get_data(as_text=True)
@@ -171,7 +198,7 @@ def test_a_peers_tap_on_a_weeks_watch_is_a_days_company_and_the_watch_goes_on(ne
     client = login(network.dorm_informant)
     response = client.post(f"/tasks/{task.id}/done", data={"note": "一起吃了晚饭"})
     page = client.get(response.location).get_data(as_text=True)
-    assert "Today's check-in is recorded" in page_text(page)
+    assert "Thank you. It is recorded." in page_text(page)
     db.session.refresh(task)
     assert task.done_at is None  # the watch goes on
     assert network.student.name in page.split('id="h-upcoming"', 1)[1]

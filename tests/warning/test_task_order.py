@@ -53,7 +53,9 @@ def test_a_red_deadline_comes_before_forty_collapsed_missing_report_chores(campu
 
 def _entry(due_at, level=None, kind="plan_item", task_id=1):
     if level is None:
-        return SimpleNamespace(due_at=due_at, kind=kind, id=task_id)
+        return SimpleNamespace(
+            due_at=due_at, kind=kind, id=task_id, text_key=None, text="", student=None
+        )
     return (SimpleNamespace(due_at=due_at), SimpleNamespace(level=level), SimpleNamespace(), True)
 
 
