@@ -359,7 +359,7 @@ def correct_guardian(student_id: int) -> ResponseReturnValue:
                 form.was_name.data, form.was_phone.data = guardian_corrections.on_file(student)
             else:
                 if done is guardian_corrections.Corrected.NOW:
-                    flash(_("The guardian's name and phone on file are corrected."), "success")
+                    flash(_("The guardian's details on file are corrected."), "success")
                 else:
                     flash(_("This correction was already saved."), "info")
                 return redirect(back)

@@ -172,5 +172,6 @@ def department_overview(
             ),
         )
         if any(f.count for f in figures):
-            groups.append(Group(department_id, _("Referrals and leave"), figures, order=3))
+            heading = _("Referrals and leave (counts only: the records are the centre's)")
+            groups.append(Group(department_id, heading, figures, order=3))
     return groups
