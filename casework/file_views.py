@@ -257,7 +257,7 @@ def new_family_contact(student_id: int) -> ResponseReturnValue:
                     return redirect(url_for("warning.student", student_id=student.id))
                 flash(
                     _("Family contact saved.") if created else _("This contact was already saved."),
-                    "info",
+                    "info at-family",
                 )
                 return redirect(url_for("casework_file.page", student_id=student.id) + "#family")
         status = 400

@@ -63,6 +63,16 @@ def test_a_department_counsellor_logs_a_call_and_the_file_shows_it(world, login)
     assert (audit.action, audit.student_id) == ("create", world.student.id)
 
 
+def test_the_saved_message_stands_in_the_family_section_where_the_page_lands(world, login):
+    client = login(world.dept_counsellor)
+    response = client.post(_url(world.student), data=_form())
+    assert response.headers["Location"].endswith("#family")
+    page = lxml.html.fromstring(client.get(response.headers["Location"]).get_data(as_text=True))
+    in_family = page.xpath('//section[@id="family"]//p[contains(@class, "flash")]')
+    assert [p.text_content() for p in in_family] == ["Family contact saved."]
+    assert len(page.xpath('//p[contains(@class, "flash")]')) == 1
+
+
 def test_on_a_phone_each_logged_contact_reads_as_a_card_with_every_part_named(world, login):
     # A phone shows `table.stacked` rows as cards, each cell on its own line after its label
     # (static/app.css); the file's identity block reads one label and value a line.
