@@ -309,7 +309,7 @@ def work_reds(session: Session, institution: Institution, now: datetime) -> None
         )
         .order_by(EarlyWarning.id)
     ).all()
-    centre = _holder(session, institution, Role.SCHOOL_COUNSELLOR)
+    centre = holder(session, institution, Role.SCHOOL_COUNSELLOR)
     if centre is None:
         return
     for warning in reds:
@@ -336,9 +336,7 @@ def _work_red(
         session, centre, warning, watched, now + timedelta(days=3), arranged
     )
     told = min(start + GUARDIAN_AFTER, now)
-    counsellor = (
-        _holder(session, institution, Role.DEPT_COUNSELLOR, student.department_id) or centre
-    )
+    counsellor = holder(session, institution, Role.DEPT_COUNSELLOR, student.department_id) or centre
     family_contacts.do_log_family_contact(
         session, counsellor, student, _guardian_told(institution, student, told), told
     )
@@ -403,7 +401,7 @@ def keep_in_touch_with(
             Deadline.kind != "follow_up",
         )
     )
-    counsellor = _holder(session, institution, Role.DEPT_COUNSELLOR, warning.student.department_id)
+    counsellor = holder(session, institution, Role.DEPT_COUNSELLOR, warning.student.department_id)
     if due is None or counsellor is None:
         return
     contact = warning.owner_since + (due - warning.owner_since) / 2
@@ -439,9 +437,11 @@ def _guardian_told(
     )
 
 
-def _holder(
+def holder(
     session: Session, institution: Institution, role: Role, department_id: int | None = None
 ) -> User | None:
+    """Who the demo has act as `role` at `institution` (in the department `department_id`,
+    given one): the first holder by login, so every demo module picks the same person."""
     scope = [] if department_id is None else [RoleAssignment.department_id == department_id]
     return session.scalar(
         select(User)
