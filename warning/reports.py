@@ -75,7 +75,8 @@ def week_start(day: date) -> date:
 
 @dataclass(frozen=True)
 class ReportingUnit:
-    """A class or a room the user reports for."""
+    """A class or a dorm room, the unit a weekly report is filed for: one its reporter files for
+    (`units_of`), or one whose reports the department reads (`weekly_reading.units_in_reach`)."""
 
     kind: str  # "class" or "room"
     id: int
