@@ -270,25 +270,20 @@ def _past_weeks(session: Session, institution: Institution, reporters: Sequence[
         week = this_week - timedelta(weeks=back)
         friday = clock.to_utc(datetime.combine(week + timedelta(days=4), time(20)), zone)
         for n, (user, unit) in enumerate(units):
-            class_id = unit.id if unit.kind == "class" else None
-            room_id = unit.id if unit.kind == "room" else None
             note = notes.get((unit.kind, unit.id, back))
             missed = note is None and (n + back) % MISSED_EVERY == 0
-            if missed or (class_id, room_id, week) in filed:
-                continue
-            session.add(
-                WeeklyReport(
-                    institution_id=institution.id,
-                    class_id=class_id,
-                    room_id=room_id,
-                    week_start=week,
-                    zero_report=note is None,
-                    note=note,
-                    filed_by_id=user.id,
-                    filed_at=friday + timedelta(minutes=7 * (n % 60)),
-                )
+            report = reports.new_report(
+                unit,
+                week,
+                user,
+                friday + timedelta(minutes=7 * (n % 60)),
+                zero_report=note is None,
+                note=note,
             )
-            filed.add((class_id, room_id, week))
+            if missed or (report.class_id, report.room_id, week) in filed:
+                continue
+            session.add(report)
+            filed.add((report.class_id, report.room_id, week))
     session.commit()
 
 

@@ -158,7 +158,7 @@ def file_weekly_report(
             session, existing, user=user, zero_report=zero_report, note=note, now=now
         )
     else:
-        report = _new_report(
+        report = new_report(
             unit, week, user, now, zero_report=zero_report, note=None if zero_report else note
         )
         session.add(report)
@@ -298,7 +298,7 @@ def _add_note(
     return report
 
 
-def _new_report(
+def new_report(
     unit: ReportingUnit,
     week: date,
     user: User,
@@ -308,7 +308,8 @@ def _new_report(
     note: str | None = None,
 ) -> WeeklyReport:
     """The unit's report row for ``week``: a class's report is keyed by its class, a room's by
-    its room, so the unique week holds per unit."""
+    its room, so the unique week holds per unit. The report, a concern's week and the demo's
+    past weeks make their rows here."""
     return WeeklyReport(
         institution_id=unit.institution_id,
         class_id=unit.id if unit.kind == "class" else None,
@@ -335,7 +336,7 @@ def _week_of_report(
     if found is not None:
         found.added_to_at = now
         return found
-    report = _new_report(unit, week, user, now)
+    report = new_report(unit, week, user, now)
     try:
         with session.begin_nested():
             session.add(report)
