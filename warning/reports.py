@@ -105,6 +105,12 @@ def _unit_clause(unit: ReportingUnit):
     return Student.class_id == unit.id if unit.kind == "class" else Student.room_id == unit.id
 
 
+def _reports_of(unit: ReportingUnit):
+    """SQL: the unit's weekly reports, keyed by its class or its room as `new_report` keys them."""
+    column = WeeklyReport.class_id if unit.kind == "class" else WeeklyReport.room_id
+    return column == unit.id
+
+
 def roster(session: Session, user: User, unit: ReportingUnit) -> list[Student]:
     """The unit's students (names only are shown), through the viewer's roster scope."""
     return list(
@@ -488,10 +494,9 @@ def mark_followed_up(session: Session, warning: EarlyWarning, now: datetime) -> 
 def filed_by(session: Session, user: User, unit: ReportingUnit) -> dict[str, Any]:
     """What ``user`` filed for the unit: weekly reports and concern reports, newest first, and
     the ids of the weekly reports with a concern report in their week."""
-    column = WeeklyReport.class_id if unit.kind == "class" else WeeklyReport.room_id
     weekly = session.scalars(
         select(WeeklyReport)
-        .where(WeeklyReport.filed_by_id == user.id, column == unit.id)
+        .where(WeeklyReport.filed_by_id == user.id, _reports_of(unit))
         .order_by(WeeklyReport.week_start.desc())
         .limit(20)
     ).all()
@@ -518,9 +523,8 @@ def filed_by(session: Session, user: User, unit: ReportingUnit) -> dict[str, Any
 
 
 def this_weeks_report(session: Session, unit: ReportingUnit, week: date) -> WeeklyReport | None:
-    column = WeeklyReport.class_id if unit.kind == "class" else WeeklyReport.room_id
     return session.scalar(
-        select(WeeklyReport).where(column == unit.id, WeeklyReport.week_start == week)
+        select(WeeklyReport).where(_reports_of(unit), WeeklyReport.week_start == week)
     )
 
 
