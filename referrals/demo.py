@@ -31,7 +31,6 @@ from campus.models import ClassGroup
 from campus.models import Hospital
 from campus.models import Institution
 from campus.models import Role
-from campus.models import RoleAssignment
 from campus.models import Student
 from campus.models import User
 from referrals import leave as leave_rules
@@ -45,6 +44,7 @@ from referrals.models import ReferralStatus
 from referrals.models import ReturnAssessment
 from referrals.models import Urgency
 from warning import labels
+from warning.demo import holder
 from warning.models import EarlyWarning
 from warning.models import SignalSource
 from warning.models import WarningStatus
@@ -239,8 +239,8 @@ STORIES = (
 def seed(session: Session, institution: Institution) -> None:
     """Tell every story (each once, on its own student) and work the reds they raised."""
     hospital = session.scalar(select(Hospital).where(Hospital.institution_id == institution.id))
-    counsellor = _holder(session, institution, Role.SCHOOL_COUNSELLOR)
-    liaison = _holder(session, institution, Role.HOSPITAL_LIAISON)
+    counsellor = holder(session, institution, Role.SCHOOL_COUNSELLOR)
+    liaison = holder(session, institution, Role.HOSPITAL_LIAISON)
     if hospital is None or counsellor is None or liaison is None:
         return
     if session.scalar(select(Referral.id).where(Referral.institution_id == institution.id)):
@@ -480,21 +480,4 @@ class _Teller:
             )
 
     def _department_counsellor(self, student: Student) -> User | None:
-        return self.session.scalar(
-            select(User)
-            .join(RoleAssignment, RoleAssignment.user_id == User.id)
-            .where(
-                RoleAssignment.role == Role.DEPT_COUNSELLOR,
-                RoleAssignment.department_id == student.department_id,
-            )
-            .order_by(User.login)
-        )
-
-
-def _holder(session: Session, institution: Institution, role: Role) -> User | None:
-    return session.scalar(
-        select(User)
-        .join(RoleAssignment, RoleAssignment.user_id == User.id)
-        .where(RoleAssignment.role == role, RoleAssignment.institution_id == institution.id)
-        .order_by(User.login)
-    )
+        return holder(self.session, self.institution, Role.DEPT_COUNSELLOR, student.department_id)

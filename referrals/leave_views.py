@@ -58,6 +58,7 @@ from referrals.models import LeaveReason
 from referrals.models import LeaveStatus
 from referrals.models import PlanSection
 from referrals.models import ReturnAssessment
+from referrals.models import ReturnPlanItem
 from referrals.permissions import CLINICAL_READERS
 from warning.models import Task
 
@@ -253,34 +254,45 @@ Params = ParamSpec("Params")
 
 
 def _leave_step(
-    action: Callable[Concatenate[LeaveOfAbsence, Params], str],
-) -> Callable[Concatenate[int, Params], ResponseReturnValue]:
-    """The view of one counsellor step on a leave: the leave is read (scoped, audited), `action`
-    takes it and returns what to tell the user, who is sent back to the leave's page. A refused
-    step is shown and never half-written: a step with a form shows the page again with that form
-    as filled in (400), one without (a task, the closure) goes back to the page."""
+    path: str,
+) -> Callable[
+    [Callable[Concatenate[LeaveOfAbsence, Params], str]],
+    Callable[Concatenate[int, Params], ResponseReturnValue],
+]:
+    """The view of one counsellor step on a leave, routed at `path` below the leave's own: a
+    step is a POST that only a school counsellor may send, said here once for every step rather
+    than by a guard each route must remember. The leave is read (scoped, audited), the step's
+    action takes it and returns what to tell the user, who is sent back to the leave's page. A
+    refused step is shown and never half-written: a step with a form shows the page again with
+    that form as filled in (400), one without (a task, the closure) goes back to the page."""
 
-    @wraps(action)
-    def view(leave_id: int, *args: Params.args, **kwargs: Params.kwargs) -> ResponseReturnValue:
-        leave = _load(leave_id)  # each step's route is guarded for school counsellors
-        g.leave_form = None
-        try:
-            message = action(leave, *args, **kwargs)
-        except leave_rules.LeaveError as error:
-            db.session.rollback()
-            flash(error.shown(), "error")
-            if g.leave_form is not None:
-                return _detail_page(leave, g.leave_form), 400
-        except Refused as refusal:  # a token that is not this person's form
-            flash(refusal.message.shown(), "error")
-        except PermissionError:
-            db.session.rollback()
-            abort(403)
-        else:
-            flash(message, "success")
-        return redirect(url_for("leave.detail", leave_id=leave_id))
+    def decorate(
+        action: Callable[Concatenate[LeaveOfAbsence, Params], str],
+    ) -> Callable[Concatenate[int, Params], ResponseReturnValue]:
+        @wraps(action)
+        def view(leave_id: int, *args: Params.args, **kwargs: Params.kwargs) -> ResponseReturnValue:
+            leave = _load(leave_id)
+            g.leave_form = None
+            try:
+                message = action(leave, *args, **kwargs)
+            except leave_rules.LeaveError as error:
+                db.session.rollback()
+                flash(error.shown(), "error")
+                if g.leave_form is not None:
+                    return _detail_page(leave, g.leave_form), 400
+            except Refused as refusal:  # a token that is not this person's form
+                flash(refusal.message.shown(), "error")
+            except PermissionError:
+                db.session.rollback()
+                abort(403)
+            else:
+                flash(message, "success")
+            return redirect(url_for("leave.detail", leave_id=leave_id))
 
-    return view
+        guarded = require_roles(Role.SCHOOL_COUNSELLOR)(view)
+        return bp.route(f"/<int:leave_id>{path}", methods=["POST"])(guarded)
+
+    return decorate
 
 
 SubmittedForm = TypeVar("SubmittedForm", bound=FlaskForm)
@@ -304,9 +316,16 @@ def _validated(name: str, form: SubmittedForm) -> SubmittedForm:
     )
 
 
-@bp.route("/<int:leave_id>/statement", methods=["POST"])
-@require_roles(Role.SCHOOL_COUNSELLOR)
-@_leave_step
+def _plan_item(leave: LeaveOfAbsence, item_id: int) -> ReturnPlanItem:
+    """The item `item_id` of this leave's plan, else a 404: the id in a step's address is trusted
+    only as one of the plan's own items (another case's item, or none, as if it did not exist)."""
+    item = next((i for i in leave.plan_items if i.id == item_id), None)
+    if item is None:
+        abort(404)
+    return item
+
+
+@_leave_step("/statement")
 def statement(leave: LeaveOfAbsence) -> str:
     form = _validated("statement_form", StatementForm(prefix="st"))
     leave_rules.record_statement(
@@ -321,9 +340,7 @@ def statement(leave: LeaveOfAbsence) -> str:
     return _("Hospital statement recorded.")
 
 
-@bp.route("/<int:leave_id>/assessment", methods=["POST"])
-@require_roles(Role.SCHOOL_COUNSELLOR)
-@_leave_step
+@_leave_step("/assessment")
 def assessment(leave: LeaveOfAbsence) -> str:
     form = _validated("assessment_form", AssessmentForm(prefix="as"))
     leave_rules.record_assessment(
@@ -337,9 +354,7 @@ def assessment(leave: LeaveOfAbsence) -> str:
     return _("Centre assessment recorded.")
 
 
-@bp.route("/<int:leave_id>/approve", methods=["POST"])
-@require_roles(Role.SCHOOL_COUNSELLOR)
-@_leave_step
+@_leave_step("/approve")
 def approve(leave: LeaveOfAbsence) -> str:
     form = _validated("approve_form", ApproveReturnForm(prefix="ap"))
     inpatient = leave_rules.InpatientConfirmation(
@@ -349,9 +364,7 @@ def approve(leave: LeaveOfAbsence) -> str:
     return _("Return approved; follow-ups at 1, 3 and 6 months are scheduled.")
 
 
-@bp.route("/<int:leave_id>/plan", methods=["POST"])
-@require_roles(Role.SCHOOL_COUNSELLOR)
-@_leave_step
+@_leave_step("/plan")
 def plan_item(leave: LeaveOfAbsence) -> str:
     form = PlanItemForm(prefix="plan")
     form.owner_id.choices = _owner_choices(leave)
@@ -369,9 +382,7 @@ def plan_item(leave: LeaveOfAbsence) -> str:
     return _("Plan item added; its owner sees it among their tasks.")
 
 
-@bp.route("/<int:leave_id>/tasks/<int:task_id>/done", methods=["POST"])
-@require_roles(Role.SCHOOL_COUNSELLOR)
-@_leave_step
+@_leave_step("/tasks/<int:task_id>/done")
 def task_done(leave: LeaveOfAbsence, task_id: int) -> str:
     task = db.session.get(Task, task_id)
     if task is None:
@@ -385,13 +396,9 @@ def task_done(leave: LeaveOfAbsence, task_id: int) -> str:
     return _("Marked done for its owner, with your note.")
 
 
-@bp.route("/<int:leave_id>/items/<int:item_id>/hand-over", methods=["POST"])
-@require_roles(Role.SCHOOL_COUNSELLOR)
-@_leave_step
+@_leave_step("/items/<int:item_id>/hand-over")
 def hand_over(leave: LeaveOfAbsence, item_id: int) -> str:
-    item = next((i for i in leave.plan_items if i.id == item_id), None)
-    if item is None:  # another case's item, or none: as if it did not exist
-        abort(404)
+    item = _plan_item(leave, item_id)
     form = _validated("hand_over_form", _hand_over_form(leave))
     handed = leave_rules.hand_over_plan_item(
         db.session, current_user, leave, item, form.owner_id.data, clock.now()
@@ -399,13 +406,9 @@ def hand_over(leave: LeaveOfAbsence, item_id: int) -> str:
     return _("Handed over to %(name)s; they see it among their tasks.", name=handed.owner.name)
 
 
-@bp.route("/<int:leave_id>/items/<int:item_id>/withdraw", methods=["POST"])
-@require_roles(Role.SCHOOL_COUNSELLOR)
-@_leave_step
+@_leave_step("/items/<int:item_id>/withdraw")
 def withdraw_item(leave: LeaveOfAbsence, item_id: int) -> str:
-    item = next((i for i in leave.plan_items if i.id == item_id), None)
-    if item is None:  # another case's item, or none: as if it did not exist
-        abort(404)
+    item = _plan_item(leave, item_id)
     g.refused_item = item_id  # a refused reason box opens again on this item, as typed
     form = _validated("withdraw_form", WithdrawItemForm(prefix="wd"))
     leave_rules.withdraw_plan_item(
@@ -414,9 +417,7 @@ def withdraw_item(leave: LeaveOfAbsence, item_id: int) -> str:
     return _("Item withdrawn; it stays in the plan, marked withdrawn, and no longer prints.")
 
 
-@bp.route("/<int:leave_id>/appointments/cancel", methods=["POST"])
-@require_roles(Role.SCHOOL_COUNSELLOR)
-@_leave_step
+@_leave_step("/appointments/cancel")
 def cancel_appointments(leave: LeaveOfAbsence) -> str:
     form = _validated("cancel_form", CancelAppointmentsForm(prefix="ca"))
     count = leave_rules.cancel_appointments(
@@ -429,9 +430,7 @@ def cancel_appointments(leave: LeaveOfAbsence) -> str:
     )
 
 
-@bp.route("/<int:leave_id>/close", methods=["POST"])
-@require_roles(Role.SCHOOL_COUNSELLOR)
-@_leave_step
+@_leave_step("/close")
 def close(leave: LeaveOfAbsence) -> str:
     leave_rules.close_case(db.session, current_user, leave, clock.now())
     return _("Return case closed.")

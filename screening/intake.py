@@ -628,10 +628,24 @@ def _store(
         .where(InstrumentResponse.id == draft.id)
         .execution_options(synchronize_session=False)
     )
+    finish_instrument(session, assignment, result, now, raised_id=draft.safety_signal_id)
+    return result
+
+
+def finish_instrument(
+    session: Session,
+    assignment: CampaignAssignment,
+    result: ScreeningResult,
+    now: datetime,
+    *,
+    raised_id: int | None = None,
+) -> None:
+    """What follows a stored (flushed) result, submitted or imported alike: the assignment is
+    complete once no instrument of the campaign is left without a result, and the result goes to
+    the warning stage (`hand_off`, with `raised_id` as it says)."""
     if next_instrument(session, assignment) is None:
         assignment.completed_at = now
-    hand_off(session, assignment.student, result, raised_id=draft.safety_signal_id)
-    return result
+    hand_off(session, assignment.student, result, raised_id=raised_id)
 
 
 def new_result(

@@ -36,9 +36,8 @@ from screening.bulk_scoring import item_columns
 from screening.bulk_scoring import score_frame
 from screening.instruments import Instrument
 from screening.intake import Scores
-from screening.intake import hand_off
+from screening.intake import finish_instrument
 from screening.intake import new_result
-from screening.intake import next_instrument
 from screening.models import Campaign
 from screening.models import CampaignAssignment
 from screening.models import ResultSource
@@ -281,9 +280,7 @@ def _store(
     session.add(result)
     session.flush()
     assignment.started_at = assignment.started_at or now
-    if next_instrument(session, assignment) is None:
-        assignment.completed_at = now
-    hand_off(session, assignment.student, result)
+    finish_instrument(session, assignment, result, now)
     return result
 
 

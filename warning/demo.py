@@ -270,25 +270,20 @@ def _past_weeks(session: Session, institution: Institution, reporters: Sequence[
         week = this_week - timedelta(weeks=back)
         friday = clock.to_utc(datetime.combine(week + timedelta(days=4), time(20)), zone)
         for n, (user, unit) in enumerate(units):
-            class_id = unit.id if unit.kind == "class" else None
-            room_id = unit.id if unit.kind == "room" else None
             note = notes.get((unit.kind, unit.id, back))
             missed = note is None and (n + back) % MISSED_EVERY == 0
-            if missed or (class_id, room_id, week) in filed:
-                continue
-            session.add(
-                WeeklyReport(
-                    institution_id=institution.id,
-                    class_id=class_id,
-                    room_id=room_id,
-                    week_start=week,
-                    zero_report=note is None,
-                    note=note,
-                    filed_by_id=user.id,
-                    filed_at=friday + timedelta(minutes=7 * (n % 60)),
-                )
+            report = reports.new_report(
+                unit,
+                week,
+                user,
+                friday + timedelta(minutes=7 * (n % 60)),
+                zero_report=note is None,
+                note=note,
             )
-            filed.add((class_id, room_id, week))
+            if missed or (report.class_id, report.room_id, week) in filed:
+                continue
+            session.add(report)
+            filed.add((report.class_id, report.room_id, week))
     session.commit()
 
 
@@ -309,7 +304,7 @@ def work_reds(session: Session, institution: Institution, now: datetime) -> None
         )
         .order_by(EarlyWarning.id)
     ).all()
-    centre = _holder(session, institution, Role.SCHOOL_COUNSELLOR)
+    centre = holder(session, institution, Role.SCHOOL_COUNSELLOR)
     if centre is None:
         return
     for warning in reds:
@@ -336,9 +331,7 @@ def _work_red(
         session, centre, warning, watched, now + timedelta(days=3), arranged
     )
     told = min(start + GUARDIAN_AFTER, now)
-    counsellor = (
-        _holder(session, institution, Role.DEPT_COUNSELLOR, student.department_id) or centre
-    )
+    counsellor = holder(session, institution, Role.DEPT_COUNSELLOR, student.department_id) or centre
     family_contacts.do_log_family_contact(
         session, counsellor, student, _guardian_told(institution, student, told), told
     )
@@ -403,7 +396,7 @@ def keep_in_touch_with(
             Deadline.kind != "follow_up",
         )
     )
-    counsellor = _holder(session, institution, Role.DEPT_COUNSELLOR, warning.student.department_id)
+    counsellor = holder(session, institution, Role.DEPT_COUNSELLOR, warning.student.department_id)
     if due is None or counsellor is None:
         return
     contact = warning.owner_since + (due - warning.owner_since) / 2
@@ -439,9 +432,11 @@ def _guardian_told(
     )
 
 
-def _holder(
+def holder(
     session: Session, institution: Institution, role: Role, department_id: int | None = None
 ) -> User | None:
+    """Who the demo has act as `role` at `institution` (in the department `department_id`,
+    given one): the first holder by login, so every demo module picks the same person."""
     scope = [] if department_id is None else [RoleAssignment.department_id == department_id]
     return session.scalar(
         select(User)

@@ -22,9 +22,11 @@ line on the warning's timeline.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, TypeVar
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from sqlalchemy import Select
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import or_
@@ -58,6 +60,8 @@ REVIEWS_RETURNED_TEXT = N_(
 REVIEW_RETURNED_ITEM = N_("%(student)s: review due %(day)s, was %(counsellor)s's")
 TASKS_LINK = "/tasks"
 
+RowTuple = TypeVar("RowTuple", bound=tuple[Any, ...])
+
 
 def _gone_from_centre(institution_id, now: datetime):
     """SQL: the joined `User` no longer works at the centre of `institution_id` at `now`: the
@@ -75,6 +79,20 @@ def _gone_from_centre(institution_id, now: datetime):
     return or_(User.active.is_(False), ~holds_role)
 
 
+def _counsellor_gone(
+    stmt: Select[RowTuple], counsellor_id, institution_id, now: datetime
+) -> Select[RowTuple]:
+    """`stmt` kept to the rows whose counsellor (the user `counsellor_id` names, joined as
+    `User`) is gone from the centre of `institution_id` at `now` (`_gone_from_centre`): the one
+    test of the three sweeps. It reads ended roles (`WITH_ENDED_ROLES`), so that the criterion
+    decides at the sweep's `now`, not at the clock's."""
+    return (
+        stmt.join(User, User.id == counsellor_id)
+        .where(_gone_from_centre(institution_id, now))
+        .execution_options(**{WITH_ENDED_ROLES: True})
+    )
+
+
 def return_cases_sweep(session: Session, now: datetime) -> int:
     """The scheduler's sweep: every open warning whose case counsellor's school-counsellor role
     at its institution has ended (or whose account is off) loses its counsellor, with a timeline
@@ -82,15 +100,12 @@ def return_cases_sweep(session: Session, now: datetime) -> int:
     institution and day listing the cases. Idempotent: a returned case has no counsellor, so a
     second run finds nothing. Commits; how many cases came back."""
     rows = session.execute(
-        select(EarlyWarning, User)
-        .join(User, User.id == EarlyWarning.assigned_counsellor_id)
-        .where(
-            EarlyWarning.status == WarningStatus.OPEN,
-            _gone_from_centre(EarlyWarning.institution_id, now),
-        )
-        .order_by(EarlyWarning.institution_id, EarlyWarning.id)
-        # The criterion above decides at the sweep's `now`, not at the clock's.
-        .execution_options(**{WITH_ENDED_ROLES: True})
+        _counsellor_gone(
+            select(EarlyWarning, User).where(EarlyWarning.status == WarningStatus.OPEN),
+            EarlyWarning.assigned_counsellor_id,
+            EarlyWarning.institution_id,
+            now,
+        ).order_by(EarlyWarning.institution_id, EarlyWarning.id)
     ).tuples()
     returned: dict[int, list[dict[str, object]]] = {}
     for warning, counsellor in rows:
@@ -126,16 +141,12 @@ def return_reviews_sweep(session: Session, now: datetime) -> int:
     Idempotent: a review handed over has no one person as its addressee, so a second run finds
     nothing. Commits; how many reviews went to the centre."""
     rows = session.execute(
-        select(Task, User)
-        .join(User, User.id == Task.assignee_user_id)
-        .where(
-            Task.kind == review.REVIEW_KIND,
-            Task.done_at.is_(None),
-            _gone_from_centre(Task.institution_id, now),
-        )
-        .order_by(Task.institution_id, Task.id)
-        # The criterion above decides at the sweep's `now`, not at the clock's.
-        .execution_options(**{WITH_ENDED_ROLES: True})
+        _counsellor_gone(
+            select(Task, User).where(Task.kind == review.REVIEW_KIND, Task.done_at.is_(None)),
+            Task.assignee_user_id,
+            Task.institution_id,
+            now,
+        ).order_by(Task.institution_id, Task.id)
     ).tuples()
     returned: dict[int, list[dict[str, object]]] = {}
     for task, counsellor in rows:
@@ -189,13 +200,14 @@ def end_caseloads_sweep(session: Session, now: datetime) -> int:
     `caseload_joined` row that opened the access. Idempotent: a removed row is not found again.
     Commits; how many rows ended."""
     rows = session.execute(
-        select(Caseload.id, Caseload.counsellor_id, Student.id, Student.institution_id)
-        .join(Student, Student.id == Caseload.student_id)
-        .join(User, User.id == Caseload.counsellor_id)
-        .where(_gone_from_centre(Student.institution_id, now))
-        .order_by(Caseload.id)
-        # The criterion above decides at the sweep's `now`, not at the clock's.
-        .execution_options(**{WITH_ENDED_ROLES: True})
+        _counsellor_gone(
+            select(Caseload.id, Caseload.counsellor_id, Student.id, Student.institution_id).join(
+                Student, Student.id == Caseload.student_id
+            ),
+            Caseload.counsellor_id,
+            Student.institution_id,
+            now,
+        ).order_by(Caseload.id)
     ).all()
     if not rows:
         return 0

@@ -75,7 +75,8 @@ def week_start(day: date) -> date:
 
 @dataclass(frozen=True)
 class ReportingUnit:
-    """A class or a room the user reports for."""
+    """A class or a dorm room, the unit a weekly report is filed for: one its reporter files for
+    (`units_of`), or one whose reports the department reads (`weekly_reading.units_in_reach`)."""
 
     kind: str  # "class" or "room"
     id: int
@@ -102,6 +103,12 @@ def unit_of(session: Session, user: User, kind: str, unit_id: int) -> ReportingU
 
 def _unit_clause(unit: ReportingUnit):
     return Student.class_id == unit.id if unit.kind == "class" else Student.room_id == unit.id
+
+
+def _reports_of(unit: ReportingUnit):
+    """SQL: the unit's weekly reports, keyed by its class or its room as `new_report` keys them."""
+    column = WeeklyReport.class_id if unit.kind == "class" else WeeklyReport.room_id
+    return column == unit.id
 
 
 def roster(session: Session, user: User, unit: ReportingUnit) -> list[Student]:
@@ -157,7 +164,7 @@ def file_weekly_report(
             session, existing, user=user, zero_report=zero_report, note=note, now=now
         )
     else:
-        report = _new_report(
+        report = new_report(
             unit, week, user, now, zero_report=zero_report, note=None if zero_report else note
         )
         session.add(report)
@@ -297,7 +304,7 @@ def _add_note(
     return report
 
 
-def _new_report(
+def new_report(
     unit: ReportingUnit,
     week: date,
     user: User,
@@ -307,7 +314,8 @@ def _new_report(
     note: str | None = None,
 ) -> WeeklyReport:
     """The unit's report row for ``week``: a class's report is keyed by its class, a room's by
-    its room, so the unique week holds per unit."""
+    its room, so the unique week holds per unit. The report, a concern's week and the demo's
+    past weeks make their rows here."""
     return WeeklyReport(
         institution_id=unit.institution_id,
         class_id=unit.id if unit.kind == "class" else None,
@@ -334,7 +342,7 @@ def _week_of_report(
     if found is not None:
         found.added_to_at = now
         return found
-    report = _new_report(unit, week, user, now)
+    report = new_report(unit, week, user, now)
     try:
         with session.begin_nested():
             session.add(report)
@@ -486,10 +494,9 @@ def mark_followed_up(session: Session, warning: EarlyWarning, now: datetime) -> 
 def filed_by(session: Session, user: User, unit: ReportingUnit) -> dict[str, Any]:
     """What ``user`` filed for the unit: weekly reports and concern reports, newest first, and
     the ids of the weekly reports with a concern report in their week."""
-    column = WeeklyReport.class_id if unit.kind == "class" else WeeklyReport.room_id
     weekly = session.scalars(
         select(WeeklyReport)
-        .where(WeeklyReport.filed_by_id == user.id, column == unit.id)
+        .where(WeeklyReport.filed_by_id == user.id, _reports_of(unit))
         .order_by(WeeklyReport.week_start.desc())
         .limit(20)
     ).all()
@@ -516,9 +523,8 @@ def filed_by(session: Session, user: User, unit: ReportingUnit) -> dict[str, Any
 
 
 def this_weeks_report(session: Session, unit: ReportingUnit, week: date) -> WeeklyReport | None:
-    column = WeeklyReport.class_id if unit.kind == "class" else WeeklyReport.room_id
     return session.scalar(
-        select(WeeklyReport).where(column == unit.id, WeeklyReport.week_start == week)
+        select(WeeklyReport).where(_reports_of(unit), WeeklyReport.week_start == week)
     )
 
 

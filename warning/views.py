@@ -325,10 +325,12 @@ PageForm = TypeVar("PageForm", bound=FlaskForm)
 
 
 def _page_form(
-    name: str, form_class: type[PageForm]
+    path: str, name: str, form_class: type[PageForm]
 ) -> Callable[[Callable[[Student, PageForm], str | None]], Callable[[int], ResponseReturnValue]]:
-    """The view of the student page's own form `name` (a key of `_page_forms`), made of `action`:
-    the student is read for an act called `name` (scoped and audited by `get_student`), then
+    """The view of the student page's own form `name` (a key of `_page_forms`), made of `action`
+    and routed at `path` below the student's page: a POST that department staff send, the same
+    who see the forms there (`may_act`), guarded here once for every form. The student is read
+    for an act called `name` (scoped and audited by `get_student`), then
     `action` returns what to tell the user when it is done, or None when it refused the form (the
     reason on the form; a send-once form's `Refused` token is put on the form here). Done: back
     to the student's page; refused: the page again with the form as typed, 400."""
@@ -354,14 +356,13 @@ def _page_form(
             # Not back at the form's #anchor, which the redirect would keep: at the message.
             return redirect(url_for("warning.student", student_id=found.id, _anchor="main"))
 
-        return view
+        guarded = require_roles(*DEPARTMENT_STAFF)(view)
+        return bp.route(f"/students/<int:student_id>{path}", methods=["POST"])(guarded)
 
     return decorate
 
 
-@bp.route("/students/<int:student_id>/override", methods=["POST"])
-@require_roles(*DEPARTMENT_STAFF)
-@_page_form("override", OverrideForm)
+@_page_form("/override", "override", OverrideForm)
 def override(found: Student, form: OverrideForm) -> str | None:
     warning = services.open_warning(db.session, found.id)
     if warning is None:
@@ -390,9 +391,7 @@ def override(found: Student, form: OverrideForm) -> str | None:
     return _("The level was overridden.")
 
 
-@bp.route("/students/<int:student_id>/judgement", methods=["POST"])
-@require_roles(*DEPARTMENT_STAFF)
-@_page_form("judgement", JudgementForm)
+@_page_form("/judgement", "judgement", JudgementForm)
 def judgement(found: Student, form: JudgementForm) -> str | None:
     """A counsellor's own judgement is a new signal with an explicit level (never an edit)."""
     if not form.validate_on_submit():
@@ -409,9 +408,7 @@ def judgement(found: Student, form: JudgementForm) -> str | None:
     return _("Your judgement was recorded.")
 
 
-@bp.route("/students/<int:student_id>/life-event", methods=["POST"])
-@require_roles(*DEPARTMENT_STAFF)
-@_page_form("life_event", LifeEventForm)
+@_page_form("/life-event", "life_event", LifeEventForm)
 def life_event(found: Student, form: LifeEventForm) -> str | None:
     if not form.validate_on_submit():
         return None

@@ -51,6 +51,7 @@ from campus.scope import student_filter
 from warning.models import ConcernReport
 from warning.models import Signal
 from warning.models import WeeklyReport
+from warning.reports import ReportingUnit
 from warning.reports import week_start
 from warning.reports import weekly_report_status
 
@@ -70,21 +71,11 @@ class WeekState(enum.StrEnum):
 STATE_ORDER = list(WeekState)
 
 
-@dataclass(frozen=True)
-class UnitRef:
-    """A class or dorm room in the viewer's reach."""
-
-    kind: str  # "class" or "room"
-    id: int
-    institution_id: int
-    label: str
-
-
 @dataclass
 class UnitWeek:
     """One unit's report for one week, as the viewer may read it."""
 
-    unit: UnitRef
+    unit: ReportingUnit
     state: WeekState
     report: WeeklyReport | None = None
     filed_by: str | None = None
@@ -118,7 +109,9 @@ class ReportWeek:
         return [u for u in self.units if u.state == WeekState.ZERO]
 
 
-def units_in_reach(session: Session, user: User, department_id: int | None = None) -> list[UnitRef]:
+def units_in_reach(
+    session: Session, user: User, department_id: int | None = None
+) -> list[ReportingUnit]:
     """The classes and rooms holding a student ``user`` may see at the warning tier (of
     ``department_id`` only, when given), classes first, each by name."""
     seen = [student_filter(user, Capability.WARNING)]
@@ -136,13 +129,13 @@ def units_in_reach(session: Session, user: User, department_id: int | None = Non
         .where(DormRoom.id.in_(select(Student.room_id).where(*seen, Student.room_id.is_not(None))))
         .order_by(DormBuilding.name, DormRoom.number, DormRoom.id)
     ).all()
-    return [UnitRef("class", i, inst, name) for i, inst, name in classes] + [
-        UnitRef("room", i, inst, DormRoom.label_of(building, number))
+    return [ReportingUnit("class", i, inst, name) for i, inst, name in classes] + [
+        ReportingUnit("room", i, inst, DormRoom.label_of(building, number))
         for i, inst, building, number in rooms
     ]
 
 
-def unit_in_reach(session: Session, user: User, kind: str, unit_id: int) -> UnitRef | None:
+def unit_in_reach(session: Session, user: User, kind: str, unit_id: int) -> ReportingUnit | None:
     """One class or room in ``user``'s reach; None for a forged id or another department's."""
     seen = student_filter(user, Capability.WARNING)
     column = Student.class_id if kind == "class" else Student.room_id
@@ -150,13 +143,18 @@ def unit_in_reach(session: Session, user: User, kind: str, unit_id: int) -> Unit
         return None
     if kind == "class":
         group = session.get_one(ClassGroup, unit_id)
-        return UnitRef("class", group.id, group.department.institution_id, group.name)
+        return ReportingUnit("class", group.id, group.department.institution_id, group.name)
     room = session.get_one(DormRoom, unit_id)
-    return UnitRef("room", room.id, room.building.institution_id, room.label)
+    return ReportingUnit("room", room.id, room.building.institution_id, room.label)
 
 
 def weeks_of(
-    session: Session, user: User, units: list[UnitRef], newest: date, current: date, count: int
+    session: Session,
+    user: User,
+    units: list[ReportingUnit],
+    newest: date,
+    current: date,
+    count: int,
 ) -> list[ReportWeek]:
     """``count`` weeks of the units' reports, newest first, from the week of Monday ``newest``;
     ``current`` is this week's Monday (its absent reports are due, not missing)."""
@@ -267,7 +265,7 @@ def first_week(session: Session, institution_id: int, current: date) -> date:
     return min(live, filed or live, current)
 
 
-def _owed(session: Session, units: list[UnitRef], weeks: list[date]) -> dict[date, set]:
+def _owed(session: Session, units: list[ReportingUnit], weeks: list[date]) -> dict[date, set]:
     """(kind, id) of the units that owed each week's report (a reporter held the unit then)."""
     owed: dict[date, set] = {}
     for week in weeks:
