@@ -43,7 +43,7 @@ def test_the_page_loads_the_script_that_saves_before_a_link_is_followed(
     assert save.get("formnovalidate") is not None
     script = client.get("/static/keep_answers.js")
     assert script.status_code == 200
-    assert 'button[name=action][value=save]' in script.get_data(as_text=True)
+    assert "button[name=action][value=save]" in script.get_data(as_text=True)
 
 
 def test_a_link_tapped_with_answers_ticked_saves_them_then_opens_the_page_she_tapped(
