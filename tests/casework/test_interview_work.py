@@ -9,6 +9,7 @@ from datetime import date
 from datetime import datetime
 from datetime import timedelta
 
+import lxml.html
 import pytest
 from flask import current_app
 from flask_babel import force_locale
@@ -89,6 +90,28 @@ def test_the_list_says_each_deadline_as_a_day_to_plan_by_then_as_today(client, w
     sign_in(client, world.director)
     assert "<td>今天 10:00" in client.get(f"/interviews?campaign={made.id}").text
     assert "<dd>今天 10:00" in client.get(f"/interviews/{yellow.id}").text
+
+
+def test_on_a_phone_each_interview_reads_as_a_card_with_every_part_named(client, world, listed):
+    """At 390 px the list scrolled sideways past its deadline and state columns. A phone shows
+    `table.stacked` rows as cards (static/app.css): the tick-box and the student head each, then
+    every cell on its own line after its column's name; the deadline says whose it is."""
+    made, yellow, red = listed
+    interviews.assign(db.session, world.director, [yellow], world.computing_counsellor, clock.now())
+    for reader, head in ((world.director, ["entries"]), (world.computing_counsellor, [])):
+        sign_in(client, reader)
+        page = lxml.html.fromstring(client.get(f"/interviews?campaign={made.id}").data)
+        (table,) = page.xpath("//table[contains(@class, 'interview-list')]")
+        assert "stacked" in table.classes
+        # Nothing to tick: the student alone heads the card.
+        assert ("one-head" in table.classes) is (not head)
+        row = next(r for r in table.xpath("./tbody/tr") if "Wang Fang" in r.text_content())
+        cells = row.xpath("./td")
+        assert [c.get("name") for c in cells[0].xpath(".//input")] == head
+        named = cells[len(head) + 1 :]
+        labels = [c.get("data-label") for c in named]
+        assert labels == ["Reasons", "Tier", None, "Interviewer", "State"]
+        assert "within 14 days of the screening" in named[2].text_content()
 
 
 def _row(html: str, name: str) -> str:
