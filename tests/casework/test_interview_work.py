@@ -28,6 +28,8 @@ from casework.models import InterviewState
 from tests.casework import interview_world as w
 from tests.conftest import sign_in
 from tests.pages import without_tokens
+from tests.pdf import needs_poppler
+from tests.pdf import pdf_text
 from warning import actions
 from warning import handover
 from warning import services as warnings
@@ -112,6 +114,18 @@ def test_on_a_phone_each_interview_reads_as_a_card_with_every_part_named(client,
         labels = [c.get("data-label") for c in named]
         assert labels == ["Reasons", "Tier", None, "Interviewer", "State"]
         assert "within 14 days of the screening" in named[2].text_content()
+
+
+@needs_poppler
+def test_the_printed_file_writes_the_interviews_deadline_as_a_document_does(client, world, listed):
+    """It read 2026-10-05 in the PDF while every other date of a document reads 2026年10月5日."""
+    made, yellow, red = listed  # due three weeks from Monday 14 September, 10:00 in Shanghai
+    world.director.locale = "zh_CN"
+    db.session.commit()
+    sign_in(client, world.director)
+    printed = pdf_text(client.get(f"/casework/students/{world.student.id}/file.pdf").data)
+    assert "2026年10月5日" in printed
+    assert "2026-10-05" not in printed
 
 
 def _row(html: str, name: str) -> str:
