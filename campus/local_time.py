@@ -10,9 +10,9 @@ shift, an inbox note) today or tomorrow where it is (`|due_words`: "today 18:00"
 of them inside `<time datetime="…">`. A document handed to a family, a hospital or a student
 writes its days and times as a letter does, with the year, in the document's language and on
 its institution's clock (`|written_day`: 2026年12月7日, "7 December 2026"; `|written_time`:
-2026年12月7日 6:44). Exports (`localise_frame`) keep ISO times (2026-12-05 07:34), and so do
-`<time datetime>` and the tables of a staff record printed for the staff (`|localtime`,
-`|local_date`, `timed` when `printing`).
+2026年12月7日 6:44), and so does the printed student file (`timed` when `printing`). Exports
+(`localise_frame`) keep ISO times (2026-12-05 07:34), and so does `<time datetime>`
+(`|localtime`, `|local_date`).
 """
 
 from __future__ import annotations
@@ -330,6 +330,12 @@ def written_day(context: Context, value: Any) -> str:
     return _written(value, _document_zone(context), with_time=False)
 
 
+def written_iso_day(value: str) -> str:
+    """A day kept as ISO text (2026-12-07, a label's parameter) as a document writes it:
+    2026年12月7日, "7 December 2026"."""
+    return _written(date.fromisoformat(value), None, with_time=False)
+
+
 @pass_context
 def written_time(context: Context, value: Any) -> str:
     """A time as a printed document writes it, to the minute on its institution's clock:
@@ -446,20 +452,21 @@ WORDS = {
 def timed(context: Context, value: Any, words: str = "moment") -> str:
     """A time where a person reads it: in words (`WORDS[words]`) inside `<time datetime="…">`
     holding it for programs (`machine_time`); on a printed page (the template's `printing` is
-    true) the ISO time a document keeps instead (2026-12-05 07:34, or the day for "day").
-    "" for nothing."""
+    true) as a document writes it, with its year and no weekday, in the language it is printed
+    in (`written_time`: 2026年12月5日 7:34, "5 December 2026, 07:34"; `written_day` for a day:
+    2026年12月5日; a month as `month_words`), kept on one line. "" for nothing."""
     moment = _moment(_month_day(value) if words == "month" else value)
     if moment is None:
         return ""
     if words == "month":  # a month is its calendar's: no zone, no day (<time datetime="2026-11">)
         held = f"{moment:%Y-%m}"
         if context.get("printing"):
-            return held
+            return month_words(moment)
         return Markup('<time datetime="{}">{}</time>').format(held, month_words(moment))
     if context.get("printing"):
-        if words in ("day", "dated", "week", "calendar"):
-            return local_date(moment)
-        return local_time(moment)
+        # On one line (static/documents.css), not 2026年11月27 over 日 in a narrow column.
+        written = written_day if words in ("day", "dated", "week", "calendar") else written_time
+        return Markup('<span class="doc-date">{}</span>').format(written(context, moment))
     return Markup('<time datetime="{}">{}</time>').format(
         machine_time(moment), WORDS[words](moment)
     )

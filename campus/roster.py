@@ -541,6 +541,37 @@ def lookalike(name: str, known: Iterable[str]) -> str | None:
     return words[close[0]] if close else None
 
 
+def _names_on_record(session: Session, institution: Institution) -> dict[str, str]:
+    """The institution's student numbers on record, each with its student's name."""
+    rows = session.execute(
+        select(Student.student_number, Student.name).where(Student.institution_id == institution.id)
+    )
+    return {number: name for number, name in rows}
+
+
+def swapped_neighbours(number: str) -> list[str]:
+    """`number` with two adjacent characters swapped, each way it can be (2024010132 →
+    0224010132, …, 2024010123): the commonest slip in typing a long number."""
+    return [
+        number[:i] + number[i + 1] + number[i] + number[i + 2 :]
+        for i in range(len(number) - 1)
+        if number[i] != number[i + 1]
+    ]
+
+
+def mistyped_number(number: str, name: str, on_record: dict[str, str]) -> str | None:
+    """The number on record that `number` most likely mistypes, or None when it looks new.
+
+    A roster's numbers run in sequence, so a new number one slip away from one on record is
+    usually another student (2024010124 after 2024010123); `difflib` finds them all alike. A new
+    number is a typo when the student it names is on record under the number with two adjacent
+    digits the other way round (张三 as 2024010132, on record as 2024010123): importing it would
+    add her a second time."""
+    if not number or number in on_record:
+        return None
+    return next((n for n in swapped_neighbours(number) if on_record.get(n) == name), None)
+
+
 def on_the_command_line(reason: str) -> str:
     """A row's problem as `flask campus import-roster` prints it: a unit the campus lacks names
     the command's `--create-units`, not the import page's box."""
@@ -563,9 +594,25 @@ def validate(
     errors: list[RowError] = []
     numbers = frame["student_number"]
     duplicated = numbers[numbers.duplicated(keep=False) & (numbers != "")]
+    on_record = _names_on_record(session, institution)
     for index, row in frame.iterrows():
         line = int(index) + 2
         reasons = _row_errors(row, units, create_units, today)
+        if (like := mistyped_number(row["student_number"], row["name"], on_record)) is not None:
+            reasons.append(
+                (
+                    "student_number",
+                    Message(
+                        N_(
+                            "student number %(number)s is not on record, but %(name)s is, as "
+                            "%(like)s: did you mean '%(like)s'? Correct the file and import again"
+                        ),
+                        number=row["student_number"],
+                        name=row["name"],
+                        like=like,
+                    ),
+                )
+            )
         if index in duplicated.index:
             others = [
                 int(i) + 2

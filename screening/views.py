@@ -40,6 +40,7 @@ from campus.models import Institution
 from campus.models import Role
 from campus.models import Student
 from campus.permissions import require_roles
+from campus.redirects import safe_next
 from campus.scope import Capability
 from campus.scope import get_student
 from campus.scope import institution_ids
@@ -309,7 +310,7 @@ def _post_answers(assignment: CampaignAssignment, inst, form: InstrumentPageForm
     now = clock.now()
     try:
         if request.form.get("action") == "save" and _may_draft(assignment, inst.code, now):
-            return _saved(assignment, inst, answers, now)
+            return _saved(assignment, inst, answers, now, safe_next(request.form.get("next")))
         result = _submit(assignment, inst, answers, form, now)
     except intake.AnswersRejected as exc:
         return _render_page(assignment, inst, form, answers, exc.problems, exc.safety), 422
@@ -384,14 +385,23 @@ def _submit(assignment: CampaignAssignment, inst, answers: dict, form, now: date
     )
 
 
-def _saved(assignment: CampaignAssignment, inst, answers: dict, now: datetime):
-    """Keep the draft; a safety answer in it leads to the crisis resources, not the list."""
+def _saved(
+    assignment: CampaignAssignment, inst, answers: dict, now: datetime, next_page: str | None
+):
+    """Keep the draft; a safety answer in it leads to the crisis resources, not the list.
+
+    `next_page` (a page of this site, `campus.redirects.safe_next`) is where a link of the page
+    she tapped leads (static/keep_answers.js saves first): she goes there once the draft is kept,
+    unless a safety answer in it leads to the crisis resources as saving does; nothing ticked
+    writes no draft."""
+    if next_page is not None and not answers:
+        return redirect(next_page)
     assignment_id = assignment.id  # saving commits, which expires `assignment`
     draft = intake.save_draft(db.session, assignment, inst, answers, locale=_locale(), now=now)
     flash(_("Your answers are saved. You can continue later."), "success")
     if draft.safety_signal_id is not None:
         return redirect(url_for(".support", assignment_id=assignment_id, code=inst.code))
-    return redirect(url_for(".mine"))
+    return redirect(next_page or url_for(".mine"))
 
 
 def _closed_page(assignment: CampaignAssignment, now: datetime, *, safety: bool = False):

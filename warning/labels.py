@@ -6,7 +6,8 @@ viewer reads it in their own language. Rows stored before the ids existed keep t
 
 Parameters are JSON values: text and numbers are shown as they are (instrument abbreviations),
 except a day (ISO, as `day` writes it), which a page says as it says every day (11月26日 周四,
-`local_time.day_words`) while a printed page and the stored English keep it ISO;
+`local_time.day_words`) and a printed page as a document writes it (2026年11月26日), while the
+stored English keeps it ISO;
 ``{"name": …, "name_en": …}`` is a name people entered in two languages (a campaign's), shown in
 the viewer's; ``{"word": msgid}`` is a word translated for the viewer (levels, concern
 categories, life events, bands); ``{"key": …, "params": …}`` is a nested label (the signal behind
@@ -37,6 +38,7 @@ from campus.i18n import N_
 from campus.i18n import viewer_locale
 from campus.local_time import ISO_DAY
 from campus.local_time import Day
+from campus.local_time import written_iso_day
 from campus.models import BilingualName
 from campus.models import name_for
 from warning.models import OwnerTier
@@ -360,15 +362,16 @@ def policy_name(version: str, kind: str = "triage") -> str:
 def render(
     key: str | None, params: Mapping[str, Any] | None, fallback: str = "", *, printed: bool = False
 ) -> str:
-    """The label in the viewer's language, its days in words (11月26日 周四) or, `printed`, ISO
-    as a printed document keeps them; ``fallback`` (the stored English) when there is no key.
+    """The label in the viewer's language, its days in words (11月26日 周四) or, `printed`, as
+    a printed document writes them (2026年11月26日); ``fallback`` (the stored English) when
+    there is no key.
 
     A catalog entry whose placeholders do not match is logged and shown in English rather than
     breaking the page a counsellor needs.
     """
     if not key:
         return fallback
-    said = _identity if printed else _day_words
+    said = written_iso_day if printed else _day_words
     try:
         return _render(key, params or {}, gettext, said)
     except (KeyError, ValueError, TypeError):
@@ -383,7 +386,8 @@ def render(
 def labelled(
     context: Context, key: str | None, params: Mapping[str, Any] | None, fallback: str = ""
 ) -> str:
-    """`render` for a template: a printed one (its `printing` is true) keeps days ISO."""
+    """`render` for a template: a printed one (its `printing` is true) writes its days as a
+    document does."""
     return render(key, params, fallback, printed=bool(context.get("printing")))
 
 

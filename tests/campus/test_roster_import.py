@@ -375,3 +375,45 @@ def test_a_class_list_without_status_or_dorm_columns_keeps_a_leave_and_the_rooms
     assert students["2026002"].enrolment_status is EnrolmentStatus.ON_LEAVE
     assert students["2026001"].enrolment_status is EnrolmentStatus.ENROLLED
     assert [students[n].room.label for n in ("2026001", "2026002")] == ["1栋-101", "1栋-102"]
+
+
+def test_a_student_number_with_two_adjacent_digits_swapped_suggests_the_one_on_record(school):
+    """张三 on record as 2024010123, typed 2024010132 in a later file: the import added her a
+    second time, with no word of the number she has."""
+    inst, admin = school
+    first = HEADER + (
+        "2024010123,张三,男,2007-05-01,计算机学院,计科2601班,2026,1栋,101\n"
+        "2024010124,李四,女,2007-06-02,计算机学院,计科2601班,2026,1栋,102\n"
+    )
+    roster.import_roster(db.session, inst, admin, _frame(first), today=TODAY)
+    later = HEADER + (
+        "2024010132,张三,男,2007-05-01,计算机学院,计科2601班,2026,1栋,101\n"  # 2024010123
+        "2024010134,李四,女,2007-06-02,计算机学院,计科2601班,2026,1栋,102\n"  # one digit off
+        "2024010125,王五,男,2007-06-02,计算机学院,计科2601班,2026,1栋,101\n"  # new, no one's
+    )
+    report = roster.import_roster(db.session, inst, admin, _frame(later), today=TODAY)
+    by_line = {e.line: e for e in report.errors}
+    assert set(by_line) == {2}
+    assert by_line[2].reason == (
+        "student number 2024010132 is not on record, but 张三 is, as 2024010123: did you mean "
+        "'2024010123'? Correct the file and import again"
+    )
+    assert by_line[2].column == "student_number"
+    assert not report.imported
+    assert _count(Student) == 2
+
+
+def test_a_new_number_next_to_another_students_is_no_typo(school):
+    """Numbers run in sequence: 2024010132 beside 王五's 2024010123 is another student."""
+    inst, admin = school
+    first = HEADER + "2024010123,王五,男,2007-05-01,计算机学院,计科2601班,2026,1栋,101\n"
+    roster.import_roster(db.session, inst, admin, _frame(first), today=TODAY)
+    later = HEADER + "2024010132,张三,男,2007-05-01,计算机学院,计科2601班,2026,1栋,101\n"
+    report = roster.import_roster(db.session, inst, admin, _frame(later), today=TODAY)
+    assert report.imported, [e.shown_reason() for e in report.errors]
+    assert _count(Student) == 2
+
+
+def test_swapped_neighbours_are_each_adjacent_pair_the_other_way_round():
+    assert roster.swapped_neighbours("1123") == ["1213", "1132"]
+    assert "2024010123" in roster.swapped_neighbours("2024010132")

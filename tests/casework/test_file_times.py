@@ -1,6 +1,7 @@
 """The student file says its times in words on the page (the warning's timeline, the day in a
-signal's label: 9月12日 周六 10:00), and the printed file keeps them ISO (2026-09-12 10:00), as
-every printed document and export does."""
+signal's label: 9月12日 周六 10:00), and the printed file writes them as a document does, with the
+year and in the language it is printed in (2026年9月12日 10:00, "12 September 2026, 10:00"), as
+the other printed documents do; it read them ISO (2026-09-12 10:00)."""
 
 from __future__ import annotations
 
@@ -38,12 +39,25 @@ def test_the_file_page_says_the_timeline_and_the_labels_days_in_words(world, log
 
 
 @needs_poppler
-def test_the_printed_file_keeps_iso_times(world, login):
+def test_the_printed_file_writes_its_times_as_a_document_does(world, login):
     _red_safety_answer(world)
     client = login(_in_chinese(world.school_counsellor))
     printed = pdf_text(client.get(f"/casework/students/{world.student.id}/file.pdf").data)
-    assert "2026-09-14 10:00" in printed
-    assert "2026-09-12 10:00" in printed
-    assert "2026 freshman intake，2026-09-12" in printed
+    assert "2026年9月14日 10:00 · 预警开启" in printed
+    assert "2026年9月12日 10:00 · 风险信号" in printed
+    assert "2026 freshman intake，2026年9月12日" in printed  # the signal's label
+    assert "2026-09-1" not in printed
     assert "周一" not in printed
     assert "周六" not in printed
+
+
+@needs_poppler
+def test_the_printed_file_in_english_writes_its_times_as_an_english_document_does(world, login):
+    _red_safety_answer(world)
+    client = login(world.school_counsellor)
+    client.post("/language/en", data={"next": "/"})
+    printed = pdf_text(client.get(f"/casework/students/{world.student.id}/file.pdf").data)
+    assert "14 September 2026, 10:00 · Warning opened" in printed
+    assert "12 September 2026, 10:00 · Signal" in printed
+    assert "2026 freshman intake, 12 September 2026" in printed
+    assert "2026-09-1" not in printed

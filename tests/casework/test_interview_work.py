@@ -9,6 +9,7 @@ from datetime import date
 from datetime import datetime
 from datetime import timedelta
 
+import lxml.html
 import pytest
 from flask import current_app
 from flask_babel import force_locale
@@ -27,6 +28,8 @@ from casework.models import InterviewState
 from tests.casework import interview_world as w
 from tests.conftest import sign_in
 from tests.pages import without_tokens
+from tests.pdf import needs_poppler
+from tests.pdf import pdf_text
 from warning import actions
 from warning import handover
 from warning import services as warnings
@@ -89,6 +92,40 @@ def test_the_list_says_each_deadline_as_a_day_to_plan_by_then_as_today(client, w
     sign_in(client, world.director)
     assert "<td>今天 10:00" in client.get(f"/interviews?campaign={made.id}").text
     assert "<dd>今天 10:00" in client.get(f"/interviews/{yellow.id}").text
+
+
+def test_on_a_phone_each_interview_reads_as_a_card_with_every_part_named(client, world, listed):
+    """At 390 px the list scrolled sideways past its deadline and state columns. A phone shows
+    `table.stacked` rows as cards (static/app.css): the tick-box and the student head each, then
+    every cell on its own line after its column's name; the deadline says whose it is."""
+    made, yellow, red = listed
+    interviews.assign(db.session, world.director, [yellow], world.computing_counsellor, clock.now())
+    for reader, head in ((world.director, ["entries"]), (world.computing_counsellor, [])):
+        sign_in(client, reader)
+        page = lxml.html.fromstring(client.get(f"/interviews?campaign={made.id}").data)
+        (table,) = page.xpath("//table[contains(@class, 'interview-list')]")
+        assert "stacked" in table.classes
+        # Nothing to tick: the student alone heads the card.
+        assert ("one-head" in table.classes) is (not head)
+        row = next(r for r in table.xpath("./tbody/tr") if "Wang Fang" in r.text_content())
+        cells = row.xpath("./td")
+        assert [c.get("name") for c in cells[0].xpath(".//input")] == head
+        named = cells[len(head) + 1 :]
+        labels = [c.get("data-label") for c in named]
+        assert labels == ["Reasons", "Tier", None, "Interviewer", "State"]
+        assert "within 14 days of the screening" in named[2].text_content()
+
+
+@needs_poppler
+def test_the_printed_file_writes_the_interviews_deadline_as_a_document_does(client, world, listed):
+    """It read 2026-10-05 in the PDF while every other date of a document reads 2026年10月5日."""
+    made, yellow, red = listed  # due three weeks from Monday 14 September, 10:00 in Shanghai
+    world.director.locale = "zh_CN"
+    db.session.commit()
+    sign_in(client, world.director)
+    printed = pdf_text(client.get(f"/casework/students/{world.student.id}/file.pdf").data)
+    assert "2026年10月5日" in printed
+    assert "2026-10-05" not in printed
 
 
 def _row(html: str, name: str) -> str:
