@@ -10,6 +10,7 @@ name (an administrator's 24 entries read as eight), one alone stays a plain link
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import Flask
@@ -73,11 +74,16 @@ def register(
     order: int = 50,
     section: str | None = None,
 ) -> None:
-    if section is not None and section not in SECTIONS:
-        raise ValueError(f"unknown navigation section {section!r}")
-    app.extensions.setdefault("xinqiao_nav", []).append(
-        NavEntry(label, endpoint, frozenset(roles), order, section)
-    )
+    register_entries(app, [NavEntry(label, endpoint, frozenset(roles), order, section)])
+
+
+def register_entries(app: Flask, entries: Iterable[NavEntry]) -> None:
+    """Add a domain's entries, declared as one table of `NavEntry` rows (label, endpoint, roles,
+    order, section), so a package's menu reads as a list rather than a call per entry."""
+    for entry in entries:
+        if entry.section is not None and entry.section not in SECTIONS:
+            raise ValueError(f"unknown navigation section {entry.section!r}")
+        app.extensions.setdefault("xinqiao_nav", []).append(entry)
 
 
 def register_help(app: Flask, label: Callable[[], str], endpoint: str) -> None:

@@ -36,8 +36,36 @@ from campus.cli import campus_cli
 from campus.first_week import FirstStep
 from campus.forms import ROLE_LABELS
 from campus.models import Role
+from campus.nav import NavEntry
 
-ROSTER_VIEWERS = set(Role) - {Role.STUDENT, Role.HOSPITAL_LIAISON, Role.PROVINCE_AUDITOR}
+ROSTER_VIEWERS = frozenset(Role) - {Role.STUDENT, Role.HOSPITAL_LIAISON, Role.PROVINCE_AUDITOR}
+ADMIN = frozenset({Role.ADMIN})
+SETTINGS_ROLES = frozenset(settings_views.SETTINGS_ROLES)
+APPOINTERS = frozenset(network.APPOINTERS)
+
+# The kernel's menu: label, endpoint, who sees it, order, section (`campus.nav.SECTIONS`).
+NAV_ENTRIES = (
+    NavEntry(views.roster_title, "campus.students", ROSTER_VIEWERS, 20),
+    NavEntry(
+        lambda: _("Institution settings"),
+        "institution_settings.index",
+        SETTINGS_ROLES,
+        79,
+        "settings",
+    ),
+    NavEntry(lambda: _("Structure"), "campus.structure", ADMIN, 80, "people"),
+    NavEntry(lambda: _("Response network"), "network.index", APPOINTERS, 80, "response"),
+    NavEntry(lambda: _("Staff accounts"), "campus.users", ADMIN, 81, "people"),
+    NavEntry(lambda: _("Roster import"), "campus.roster_import", ADMIN, 82, "people"),
+    NavEntry(
+        lambda: _("Activation slips"), "activation.index", activation.ISSUER_ROLES, 83, "people"
+    ),
+    NavEntry(lambda: _("Notification channels"), "channels.index", ADMIN, 84, "settings"),
+    NavEntry(lambda: _("Staffing register"), "staffing.index", ADMIN, 85, "people"),
+    NavEntry(lambda: _("Campus sign-on"), "signon_admin.settings", ADMIN, 86, "settings"),
+    NavEntry(lambda: _("Two-factor sign-in"), "two_factor_admin.settings", ADMIN, 87, "settings"),
+    NavEntry(inbox_views.nav_label, "inbox.index", frozenset(Role), 90),
+)
 
 
 def register(app: Flask) -> None:
@@ -74,84 +102,11 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["institution_language_words"] = documents.institution_language_words
     app.cli.add_command(campus_cli)
     app.cli.add_command(scheduler.scheduler_cli)
-    nav.register(app, views.roster_title, "campus.students", ROSTER_VIEWERS, 20)
-    settings_roles = set(settings_views.SETTINGS_ROLES)
-    nav.register(
-        app,
-        lambda: _("Institution settings"),
-        "institution_settings.index",
-        settings_roles,
-        79,
-        section="settings",
-    )
-    nav.register(
-        app, lambda: _("Structure"), "campus.structure", {Role.ADMIN}, order=80, section="people"
-    )
-    appointers = set(network.APPOINTERS)
-    nav.register(
-        app,
-        lambda: _("Response network"),
-        "network.index",
-        appointers,
-        order=80,
-        section="response",
-    )
-    nav.register(
-        app, lambda: _("Staff accounts"), "campus.users", {Role.ADMIN}, order=81, section="people"
-    )
-    nav.register(
-        app,
-        lambda: _("Roster import"),
-        "campus.roster_import",
-        {Role.ADMIN},
-        order=82,
-        section="people",
-    )
-    nav.register(
-        app,
-        lambda: _("Campus sign-on"),
-        "signon_admin.settings",
-        {Role.ADMIN},
-        order=86,
-        section="settings",
-    )
-    nav.register(
-        app,
-        lambda: _("Activation slips"),
-        "activation.index",
-        set(activation.ISSUER_ROLES),
-        83,
-        section="people",
-    )
-    nav.register(
-        app,
-        lambda: _("Two-factor sign-in"),
-        "two_factor_admin.settings",
-        {Role.ADMIN},
-        order=87,
-        section="settings",
-    )
-    nav.register(
-        app,
-        lambda: _("Notification channels"),
-        "channels.index",
-        {Role.ADMIN},
-        84,
-        section="settings",
-    )
-    nav.register(
-        app,
-        lambda: _("Staffing register"),
-        "staffing.index",
-        {Role.ADMIN},
-        order=85,
-        section="people",
-    )
-    nav.register(app, inbox_views.nav_label, "inbox.index", set(Role), order=90)
-    workbench.register(app, network_views.workbench_items, appointers, order=60)
+    nav.register_entries(app, NAV_ENTRIES)
+    workbench.register(app, network_views.workbench_items, APPOINTERS, order=60)
     # First of all: a student in crisis at a campus without it is given no number at its centre.
-    workbench.register(app, settings_views.workbench_items, settings_roles, order=1)
-    workbench.register(app, staffing_views.workbench_items, {Role.ADMIN}, order=65)
+    workbench.register(app, settings_views.workbench_items, SETTINGS_ROLES, order=1)
+    workbench.register(app, staffing_views.workbench_items, ADMIN, order=65)
     _first_steps(app)
     scheduler.register_sweep(app, "notifications.deliver", notifications.deliver_sweep)
     scheduler.register_sweep(

@@ -20,12 +20,12 @@ from campus import roster_corrections
 from campus.extensions import db
 from campus.forms import CorrectStudentForm
 from campus.forms import RemoveStudentForm
-from campus.forms import add_error
 from campus.forms import filled
 from campus.models import Institution
 from campus.models import Role
 from campus.models import Student
 from campus.outcomes import Refused
+from campus.outcomes import made_or_refused_under
 from campus.permissions import require_roles
 
 bp = Blueprint("roster_corrections", __name__, url_prefix="/admin/students")
@@ -116,18 +116,17 @@ def correct(student_id: int) -> ResponseReturnValue:
         else None
     )
     if form.validate_on_submit():
-        try:
-            changed = roster_corrections.correct(
-                db.session,
-                current_user,
-                institution,
-                student,
-                filled(form.student_number),
-                filled(form.name),
-            )
-        except Refused as refusal:
-            add_error(form.student_number, refusal.message.shown())
-        else:
+        changed = made_or_refused_under(
+            form.student_number,
+            roster_corrections.correct,
+            db.session,
+            current_user,
+            institution,
+            student,
+            filled(form.student_number),
+            filled(form.name),
+        )
+        if changed is not None:
             flash(_("Corrected.") if changed else _("Nothing was changed."), "success")
             return redirect(_back(student))
     return render_template(

@@ -80,6 +80,7 @@ from campus.models import Student
 from campus.models import User
 from campus.outcomes import Refused
 from campus.outcomes import flash_outcome
+from campus.outcomes import made_or_refused_under
 from campus.permissions import require_roles
 from campus.redirects import safe_next
 from campus.scope import Capability
@@ -449,17 +450,16 @@ def structure() -> ResponseReturnValue:
         _saved(admin.create_class, institution, data["department_id"], data["name"], data["grade"])
         return redirect(url_for("campus.structure"))
     if dorm_form.submit.data and dorm_form.validate_on_submit():
-        try:
-            added = structure_rules.add_rooms(
-                db.session,
-                current_user,
-                institution,
-                filled(dorm_form.building),
-                filled(dorm_form.rooms),
-            )
-        except Refused as refusal:
-            add_error(dorm_form.rooms, refusal.message.shown())
-        else:
+        added = made_or_refused_under(
+            dorm_form.rooms,
+            structure_rules.add_rooms,
+            db.session,
+            current_user,
+            institution,
+            filled(dorm_form.building),
+            filled(dorm_form.rooms),
+        )
+        if added is not None:
             flash(_rooms_added(added), "success" if added.added else "warning")
             return redirect(url_for("campus.structure") + "#dorms")
     return render_template(

@@ -8,6 +8,7 @@ signed-in user now; an item links to the list that shows the same number, scoped
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
@@ -52,7 +53,7 @@ class Source:
     order: int = 50
 
 
-def register(app: Flask, compute: Compute, roles: set[Role], order: int = 50) -> None:
+def register(app: Flask, compute: Compute, roles: AbstractSet[Role], order: int = 50) -> None:
     """Declare that `compute(session, user, now)` adds items to the home page of `roles`."""
     app.extensions.setdefault("xinqiao_workbench", []).append(
         Source(compute, frozenset(roles), order)
