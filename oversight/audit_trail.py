@@ -115,6 +115,9 @@ ACTION_LABELS = {
     "institution.local_passwords": _lp("audit action", "Changed local password sign-in"),
     "institution.settings": _lp("audit action", "Changed the institution's settings"),
     "interview.assign": _lp("audit action", "Assigned an interview"),
+    "interview.caseload_ended": _lp(
+        "audit action", "Caseload access ended: the interview went to another counsellor"
+    ),
     "interview.due_moved": _lp(
         "audit action", "Interview deadline moved with the screening's close"
     ),
@@ -291,7 +294,8 @@ ACTION_GROUPS: tuple[tuple[object, tuple[str, ...]], ...] = (
     (
         _lp("audit action group", "Interviews"),
         _codes(
-            "interview_list_read interview_read interview.assign interview.due_moved "
+            "interview_list_read interview_read interview.assign interview.caseload_ended "
+            "interview.due_moved "
             "interview.held_by_assessment interview.interviewer_gone interview.invite "
             "interview.no_show interview.outcome interview.reschedule interview.unreachable"
         ),
