@@ -29,7 +29,6 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import and_
 from sqlalchemy import case
-from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -530,12 +529,13 @@ def _leave_caseload(session: Session, actor: User, entry: InterviewEntry, former
     reason too (`_came_only_from`)."""
     if not _came_only_from(session, entry, former_id):
         return
-    ended = session.execute(
-        delete(Caseload).where(
+    ended = session.scalar(
+        select(Caseload).where(
             Caseload.counsellor_id == former_id, Caseload.student_id == entry.student_id
         )
     )
-    if ended.rowcount:
+    if ended is not None:
+        session.delete(ended)
         audit.record_on(
             session,
             entry,

@@ -105,6 +105,9 @@ ACTION_LABELS = {
     "erasure_requested": _lp("audit action", "Requested erasure"),
     "erasure_review": _lp("audit action", "Reviewed an erasure request"),
     "export": _lp("audit action", "Exported data"),
+    "family_follow_up_handed_over": _lp(
+        "audit action", "Family follow-up handed on: its author no longer answers for the student"
+    ),
     "family_contact_form": _lp("audit action", "Opened the family contact form"),
     "generate": _lp("audit action", "Generated a crisis document"),
     "green_channel_escalated": _lp("audit action", "Green-channel referral escalated"),
@@ -262,7 +265,8 @@ ACTION_GROUPS: tuple[tuple[object, tuple[str, ...]], ...] = (
     (
         _lp("audit action group", "Student files and records"),
         _codes(
-            "read list read_file print create family_contact_form scan read_scan "
+            "read list read_file print create family_contact_form family_follow_up_handed_over "
+            "scan read_scan "
             "caseload_joined caseload_ended life_event record_life_event break_glass "
             "break_glass_form correct_guardian correct_guardian_form"
         ),
