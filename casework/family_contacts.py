@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
+from sqlalchemy import ColumnElement
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -350,11 +351,11 @@ def month_bounds(now: datetime, zone) -> tuple[datetime, datetime]:
     )
 
 
-def _counts_in_month(start: datetime, end: datetime, *, reached: bool):
-    """This month's entries of the warning's student that reached the family (`reached`), or
-    that tried and did not (not reached, refused). An entry a later one corrects counts as the
+def as_it_stands(*, reached: bool) -> tuple[ColumnElement[bool], ...]:
+    """SQL: the `FamilyContact` reached the family (`reached`), or tried and did not (not
+    reached, refused), as the log now says. An entry a later one corrects counts as the
     correction says, not as itself: a call logged as answered and corrected to unanswered is an
-    attempt."""
+    attempt. What the month's figure and the oversight KPI `family` both count."""
     correcting = aliased(FamilyContact)
     outcome = (
         FamilyContact.outcome == ContactOutcome.REACHED
@@ -362,11 +363,19 @@ def _counts_in_month(start: datetime, end: datetime, *, reached: bool):
         else FamilyContact.outcome != ContactOutcome.REACHED
     )
     return (
+        outcome,
+        ~select(correcting.id).where(correcting.corrects_id == FamilyContact.id).exists(),
+    )
+
+
+def _counts_in_month(start: datetime, end: datetime, *, reached: bool):
+    """This month's entries of the warning's student that reached the family (`reached`), or
+    that tried and did not, as they stand (`as_it_stands`)."""
+    return (
         FamilyContact.student_id == EarlyWarning.student_id,
         FamilyContact.at >= start,
         FamilyContact.at < end,
-        outcome,
-        ~select(correcting.id).where(correcting.corrects_id == FamilyContact.id).exists(),
+        *as_it_stands(reached=reached),
     )
 
 
@@ -382,9 +391,10 @@ class MonthFigure:
 
 def key_students_contacted(session: Session, user: User, now: datetime) -> MonthFigure:
     """The month's figure for `user`'s scope, in one query: this calendar month's contacts
-    only, the month's round of calls (the oversight KPI `family` counts any contact since the
-    warning opened instead, and each page says which it counts). Only a contact that reached
-    the family counts: an unanswered call had the student listed as her family contacted."""
+    only, the month's round of calls (the oversight KPI `family` counts a contact that reached
+    the family at any time since the warning opened instead, and each page says which it
+    counts). Only a contact that reached the family counts: an unanswered call had the student
+    listed as her family contacted."""
     start, end = month_bounds(now, clock.viewer_zone())
     contacted = select(FamilyContact.id).where(*_counts_in_month(start, end, reached=True)).exists()
     row = session.execute(

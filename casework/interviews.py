@@ -39,11 +39,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from campus import audit
 from campus import clock
 from campus import notifications
+from campus.audit import AuditEvent
 from campus.holdings import Holding
 from campus.i18n import N_
 from campus.i18n import Message
 from campus.local_time import Moment
 from campus.models import WITH_ENDED_ROLES
+from campus.models import Caseload
 from campus.models import Department
 from campus.models import Institution
 from campus.models import Role
@@ -58,6 +60,7 @@ from casework.interview_rules import RuleSet
 from casework.models import InterviewEntry
 from casework.models import InterviewRound
 from casework.models import InterviewState
+from referrals.models import Referral
 from screening.models import Campaign
 from screening.models import CampaignAssignment
 from screening.models import InstrumentResponse
@@ -67,6 +70,7 @@ from warning import labels
 from warning.models import Deadline
 from warning.models import EarlyWarning
 from warning.models import Signal
+from warning.models import WarningEvent
 from warning.models import WarningStatus
 from warning.policy import Level
 
@@ -435,6 +439,8 @@ def do_assign(
     now: datetime,
 ) -> None:
     for entry in entries:
+        if entry.interviewer_id is not None and entry.interviewer_id != interviewer.id:
+            _leave_caseload(session, actor, entry, entry.interviewer_id)
         entry.interviewer_id = interviewer.id
         entry.assigned_at, entry.assigned_by_id = now, actor.id
         if entry.state == InterviewState.TO_ASSIGN:
@@ -468,6 +474,76 @@ def do_assign(
         N_("You have post-screening interviews to hold: see the interview list."),
         MINE_TO_HOLD,
     )
+
+
+# What a school counsellor does on a warning that takes its case on (`warning.actions._took_up`):
+# acknowledging it, a contact (or an attempt) and the professional assessment.
+TAKE_UP_EVENTS = ("acknowledged", "contact", "contact_attempt", "assessment")
+
+
+def _came_only_from(session: Session, entry: InterviewEntry, counsellor_id: int) -> bool:
+    """Whether `counsellor_id`'s caseload row for the entry's student came from being handed this
+    interview and from nothing else: its assignment put the student on her caseload (the
+    interview's `caseload_joined` audit row names her; none when she had the student already),
+    and she holds no other reason to: another interview of the student, a warning of the
+    student whose counsellor she is or that she took up, or a referral she made."""
+    mine = f"counsellor={counsellor_id}"
+    joined_here = session.scalar(
+        select(AuditEvent.id)
+        .where(
+            AuditEvent.action == "caseload_joined",
+            AuditEvent.record_type == "interview",
+            AuditEvent.record_id == str(entry.id),
+            or_(AuditEvent.detail == mine, AuditEvent.detail.like(f"{mine} %")),
+        )
+        .limit(1)
+    )
+    if joined_here is None:
+        return False
+    warnings = select(EarlyWarning.id).where(EarlyWarning.student_id == entry.student_id)
+    other_reasons = (
+        select(InterviewEntry.id).where(
+            InterviewEntry.student_id == entry.student_id,
+            InterviewEntry.interviewer_id == counsellor_id,
+            InterviewEntry.id != entry.id,
+        ),
+        select(EarlyWarning.id).where(
+            EarlyWarning.student_id == entry.student_id,
+            EarlyWarning.assigned_counsellor_id == counsellor_id,
+        ),
+        select(WarningEvent.id).where(
+            WarningEvent.warning_id.in_(warnings),
+            WarningEvent.actor_id == counsellor_id,
+            WarningEvent.kind.in_(TAKE_UP_EVENTS),
+        ),
+        select(Referral.id).where(
+            Referral.student_id == entry.student_id, Referral.created_by_id == counsellor_id
+        ),
+    )
+    return not any(session.scalar(query.limit(1)) is not None for query in other_reasons)
+
+
+def _leave_caseload(session: Session, actor: User, entry: InterviewEntry, former_id: int) -> None:
+    """The interview goes from `former_id` to another interviewer: the caseload row it gave her
+    ends, audited on the interview, unless she has the student on her caseload for another
+    reason too (`_came_only_from`)."""
+    if not _came_only_from(session, entry, former_id):
+        return
+    ended = session.scalar(
+        select(Caseload).where(
+            Caseload.counsellor_id == former_id, Caseload.student_id == entry.student_id
+        )
+    )
+    if ended is not None:
+        session.delete(ended)
+        audit.record_on(
+            session,
+            entry,
+            actor=actor,
+            action="interview.caseload_ended",
+            record_type="interview",
+            detail=f"counsellor={former_id}",
+        )
 
 
 def case_counsellor_sweep(session: Session, now: datetime) -> int:

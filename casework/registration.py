@@ -23,8 +23,11 @@ def register(app: Flask) -> None:
 
 
 def _register_student_file(app: Flask) -> None:
+    from campus import holdings
+    from campus import scheduler
     from campus import workbench
     from casework import family_contacts
+    from casework import family_handover
     from casework import file_sections
     from casework import file_views
     from casework import file_workbench
@@ -52,6 +55,11 @@ def _register_student_file(app: Flask) -> None:
         enrolment_labels=ENROLMENT_LABELS,
     )
     workbench.register(app, file_workbench.family_figure, set(FAMILY_FIGURE_ROLES), order=45)
+    # A family follow-up whose author no longer answers for the student goes to who does.
+    scheduler.register_sweep(
+        app, "casework.family_follow_ups_handed", family_handover.handover_sweep
+    )
+    holdings.register(app, family_handover.holding, order=17)
 
 
 # ==================================================================================================

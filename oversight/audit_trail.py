@@ -105,6 +105,9 @@ ACTION_LABELS = {
     "erasure_requested": _lp("audit action", "Requested erasure"),
     "erasure_review": _lp("audit action", "Reviewed an erasure request"),
     "export": _lp("audit action", "Exported data"),
+    "family_follow_up_handed_over": _lp(
+        "audit action", "Family follow-up handed on: its author no longer answers for the student"
+    ),
     "family_contact_form": _lp("audit action", "Opened the family contact form"),
     "generate": _lp("audit action", "Generated a crisis document"),
     "green_channel_escalated": _lp("audit action", "Green-channel referral escalated"),
@@ -115,6 +118,9 @@ ACTION_LABELS = {
     "institution.local_passwords": _lp("audit action", "Changed local password sign-in"),
     "institution.settings": _lp("audit action", "Changed the institution's settings"),
     "interview.assign": _lp("audit action", "Assigned an interview"),
+    "interview.caseload_ended": _lp(
+        "audit action", "Caseload access ended: the interview went to another counsellor"
+    ),
     "interview.due_moved": _lp(
         "audit action", "Interview deadline moved with the screening's close"
     ),
@@ -259,7 +265,8 @@ ACTION_GROUPS: tuple[tuple[object, tuple[str, ...]], ...] = (
     (
         _lp("audit action group", "Student files and records"),
         _codes(
-            "read list read_file print create family_contact_form scan read_scan "
+            "read list read_file print create family_contact_form family_follow_up_handed_over "
+            "scan read_scan "
             "caseload_joined caseload_ended life_event record_life_event break_glass "
             "break_glass_form correct_guardian correct_guardian_form"
         ),
@@ -291,7 +298,8 @@ ACTION_GROUPS: tuple[tuple[object, tuple[str, ...]], ...] = (
     (
         _lp("audit action group", "Interviews"),
         _codes(
-            "interview_list_read interview_read interview.assign interview.due_moved "
+            "interview_list_read interview_read interview.assign interview.caseload_ended "
+            "interview.due_moved "
             "interview.held_by_assessment interview.interviewer_gone interview.invite "
             "interview.no_show interview.outcome interview.reschedule interview.unreachable"
         ),

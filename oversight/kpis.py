@@ -63,6 +63,7 @@ from campus.models import StaffingEntry
 from campus.models import Student
 from campus.staffing import MINIMUM_TEACHERS
 from campus.staffing import STUDENTS_PER_TEACHER
+from casework import family_contacts
 from casework.models import FamilyContact
 from casework.models import InterviewEntry
 from casework.models import InterviewState
@@ -393,15 +394,19 @@ def service_coverage(session: Session, view: View, now: datetime) -> pd.DataFram
 
 
 def family_contact(session: Session, view: View, now: datetime) -> pd.DataFrame:
-    """Key students (a red or yellow warning opened in the period) whose family was contacted
-    since the warning opened ÷ key students: whether each warning's family was ever reached out
-    to. The home page's figure (`casework.family_contacts.key_students_contacted`) is the
-    month's round instead: open warnings, this calendar month's contacts only."""
+    """Key students (a red or yellow warning opened in the period) whose family was reached
+    since the warning opened ÷ key students: whether each warning's family was ever reached.
+    Only a contact that reached the family counts, as the log now stands
+    (`casework.family_contacts.as_it_stands`): an unanswered call or a guardian who would not
+    talk is an attempt, not a contact, and an entry corrected since counts as its correction
+    says. The home page's figure (`casework.family_contacts.key_students_contacted`) counts the
+    same contacts over the month's round instead: open warnings, this calendar month only."""
     contacted = (
         select(FamilyContact.id)
         .where(
             FamilyContact.student_id == EarlyWarning.student_id,
             FamilyContact.at >= EarlyWarning.opened_at,
+            *family_contacts.as_it_stands(reached=True),
         )
         .exists()
     )
@@ -1023,9 +1028,11 @@ KPIS: tuple[Kpi, ...] = (
             "Key students whose family was contacted ÷ key students. Key students: students with "
             "a warning opened in the period whose level is red or yellow now, open or closed. "
             "Contacted: an entry in the family-contact log since the warning opened, in any "
-            "month, whether or not the guardian was reached. Month: the month the warning "
-            "opened. Not the home page's monthly figure, which counts the key students with a "
-            "warning open now whose family was contacted in the current calendar month."
+            "month, that reached the family; a call no one answered or a guardian who would not "
+            "talk is an attempt and does not count, and a corrected entry counts as corrected. "
+            "Month: the month the warning opened. Not the home page's monthly figure, which "
+            "counts the key students with a warning open now whose family was reached in the "
+            "current calendar month."
         ),
         family_contact,
         (

@@ -917,3 +917,59 @@ def test_moving_the_close_moves_the_deadlines_still_owed_and_says_why(client, wo
     assert item["moments"] == {"date": "2026-09-15T15:59:00"}
     interviews.escalation_sweep(db.session, clock.now())
     assert yellow.escalated_at is None
+
+
+def _caseloads() -> set[tuple[int, int]]:
+    return set(db.session.execute(select(Caseload.counsellor_id, Caseload.student_id)).tuples())
+
+
+def test_an_interview_handed_to_another_counsellor_takes_its_caseload_with_it(
+    campus, world, listed
+):
+    """Before, the first counsellor kept the student on her caseload (her full record open
+    without break-glass) after the interview went to someone else."""
+    made, yellow, red = listed
+    sc02 = campus.staff(world.institution, Role.SCHOOL_COUNSELLOR, login="sc02")
+    sc03 = campus.staff(world.institution, Role.SCHOOL_COUNSELLOR, login="sc03")
+    campus.commit()
+    student = world.mathematician.id
+    interviews.assign(db.session, world.director, [red], sc02, clock.now())
+    assert _caseloads() == {(sc02.id, student)}
+    interviews.assign(db.session, world.director, [red], sc03, clock.now())
+    db.session.expire_all()
+    assert _caseloads() == {(sc03.id, student)}
+    ended = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "interview.caseload_ended")
+    ).all()
+    assert [(e.actor_id, e.student_id, e.record_id, e.detail) for e in ended] == [
+        (world.director.id, student, str(red.id), f"counsellor={sc02.id}")
+    ]
+
+
+def test_a_caseload_held_for_another_reason_stays_when_the_interview_moves_on(
+    campus, world, listed
+):
+    made, yellow, red = listed
+    had_it = campus.staff(world.institution, Role.SCHOOL_COUNSELLOR, login="sc02")
+    took_up = campus.staff(world.institution, Role.SCHOOL_COUNSELLOR, login="sc03")
+    after = campus.staff(world.institution, Role.SCHOOL_COUNSELLOR, login="sc04")
+    campus.commit()
+    student = world.mathematician
+    # Already on her caseload before the interview: the interview gave her nothing to take back.
+    db.session.add(Caseload(counsellor_id=had_it.id, student_id=student.id))
+    db.session.commit()
+    interviews.assign(db.session, world.director, [red], had_it, clock.now())
+    interviews.assign(db.session, world.director, [red], took_up, clock.now())
+    # The interview gave it to her, but she has since taken up the student's warning.
+    warning = db.session.scalars(
+        select(EarlyWarning).where(EarlyWarning.student_id == student.id)
+    ).one()
+    db.session.add(WarningEvent.of(warning, took_up, "acknowledged", clock.now()))
+    db.session.commit()
+    interviews.assign(db.session, world.director, [red], after, clock.now())
+    db.session.expire_all()
+    assert _caseloads() == {
+        (had_it.id, student.id),
+        (took_up.id, student.id),
+        (after.id, student.id),
+    }
