@@ -17,6 +17,7 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement
@@ -35,6 +36,7 @@ from campus import admin
 from campus import clock
 from campus.i18n import N_
 from campus.i18n import Message
+from campus.models import WITH_ENDED_ROLES
 from campus.models import ClassGroup
 from campus.models import Department
 from campus.models import DormBuilding
@@ -191,6 +193,36 @@ class Gaps:
         return bool(
             self.departments or self.leaderless or self.classes or self.rooms or self.no_centre
         )
+
+
+def holders(
+    session: Session,
+    institution_id: int,
+    role: Role,
+    now: datetime,
+    *,
+    department_id: int | None = None,
+) -> list[int]:
+    """Who holds `role` at `institution_id` (in `department_id`, for a department's role) at
+    `now` with a working account, by id: whom a unit's note or handed-on task goes to. It
+    decides at `now` itself, so a sweep reads who held the role at its own moment; a switched-off
+    account is nobody to tell."""
+    held = (
+        select(RoleAssignment.user_id)
+        .distinct()
+        .join(User, User.id == RoleAssignment.user_id)
+        .where(
+            RoleAssignment.institution_id == institution_id,
+            RoleAssignment.role == role,
+            RoleAssignment.working_at(now),
+            User.active.is_(True),
+        )
+        .order_by(RoleAssignment.user_id)
+        .execution_options(**{WITH_ENDED_ROLES: True})
+    )
+    if department_id is not None:
+        held = held.where(RoleAssignment.department_id == department_id)
+    return list(session.scalars(held))
 
 
 def reaches(session: Session, user: User) -> list[Reach]:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from campus import audit
 from campus import clock
+from campus import network
 from campus.holdings import Holding
 from campus.i18n import N_
 from campus.i18n import Message
@@ -38,7 +39,6 @@ from campus.models import User
 from campus.notifications import notify_digest
 from casework.family_contacts import FOLLOW_UP_KIND
 from casework.file_permissions import FAMILY_WRITERS
-from warning import review
 from warning.models import Task
 
 HANDED_TASK_TEXT = N_(
@@ -76,28 +76,6 @@ def _reaches(user_id, now: datetime, *, other_than: int | None = None):
     return role.exists()
 
 
-def _department_counsellors(
-    session: Session, institution_id: int, department_id: int, now: datetime
-) -> list[int]:
-    """The working department counsellors of `department_id`, whose a department's task is."""
-    return list(
-        session.scalars(
-            select(RoleAssignment.user_id)
-            .distinct()
-            .join(User, User.id == RoleAssignment.user_id)
-            .where(
-                RoleAssignment.institution_id == institution_id,
-                RoleAssignment.department_id == department_id,
-                RoleAssignment.role == Role.DEPT_COUNSELLOR,
-                RoleAssignment.working_at(now),
-                User.active.is_(True),
-            )
-            .order_by(RoleAssignment.user_id)
-            .execution_options(**{WITH_ENDED_ROLES: True})
-        )
-    )
-
-
 def handover_sweep(session: Session, now: datetime) -> int:
     """The scheduler's sweep: every family follow-up not yet done whose addressee no longer
     answers for its student (account off, or no role `_reaches` it) goes to the student's
@@ -121,8 +99,12 @@ def handover_sweep(session: Session, now: datetime) -> int:
     ).tuples()
     handed: dict[tuple[int, int | None], list[dict[str, object]]] = {}
     for task, author, student in rows:
-        counsellors = _department_counsellors(
-            session, student.institution_id, student.department_id, now
+        counsellors = network.holders(
+            session,
+            student.institution_id,
+            Role.DEPT_COUNSELLOR,
+            now,
+            department_id=student.department_id,
         )
         department = student.department_id if counsellors else None
         worded = Message(HANDED_TASK_TEXT, name=student.name, author=author.name)
@@ -151,10 +133,12 @@ def handover_sweep(session: Session, now: datetime) -> int:
     today = clock.local_date(now, clock.institution_zone(None)).isoformat()
     for (institution_id, department_id), items in handed.items():
         if department_id is not None:
-            to = _department_counsellors(session, institution_id, department_id, now)
+            to = network.holders(
+                session, institution_id, Role.DEPT_COUNSELLOR, now, department_id=department_id
+            )
             key = f"family_follow_ups_handed:department:{department_id}:{today}"
         else:
-            to = review.directors(session, institution_id, now)
+            to = network.holders(session, institution_id, Role.DIRECTOR, now)
             key = f"family_follow_ups_handed:institution:{institution_id}:{today}"
         notify_digest(session, to, key, HANDED_NOTE_TEXT, TASKS_LINK, items)
     session.commit()

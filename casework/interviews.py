@@ -38,6 +38,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from campus import audit
 from campus import clock
+from campus import network
 from campus import notifications
 from campus.audit import AuditEvent
 from campus.holdings import Holding
@@ -636,7 +637,7 @@ def interviewer_gone_sweep(session: Session, now: datetime) -> int:
         )
         notifications.notify_digest(
             session,
-            _directors(session, entry.institution_id),
+            network.holders(session, entry.institution_id, Role.DIRECTOR, now),
             f"interview_returned:institution:{entry.institution_id}:{today}",
             INTERVIEWS_RETURNED_TEXT,
             f"/interviews?state={InterviewState.TO_ASSIGN.value}",
@@ -1092,17 +1093,6 @@ def _commit(session: Session, work) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
-def _directors(session: Session, institution_id: int) -> list[int]:
-    return list(
-        session.scalars(
-            select(RoleAssignment.user_id).where(
-                RoleAssignment.institution_id == institution_id,
-                RoleAssignment.role == Role.DIRECTOR,
-            )
-        )
-    )
-
-
 def _item(entry: InterviewEntry, text: str) -> dict[str, object]:
     return {
         "text": text,
@@ -1149,7 +1139,7 @@ def reminder_sweep(session: Session, now: datetime) -> int:
             recipients = (
                 [interviewer]
                 if interviewer is not None
-                else _directors(session, entry.institution_id)
+                else network.holders(session, entry.institution_id, Role.DIRECTOR, now)
             )
             for user_id in recipients:
                 notifications.notify_digest(
@@ -1179,7 +1169,7 @@ def escalation_sweep(session: Session, now: datetime) -> int:
     for entry in overdue:
         notifications.notify_digest(
             session,
-            _directors(session, entry.institution_id),
+            network.holders(session, entry.institution_id, Role.DIRECTOR, now),
             f"interview_overdue:institution:{entry.institution_id}:"
             f"{clock.local_date(now, clock.institution_zone(None))}",
             N_("Post-screening interviews missed their deadline."),

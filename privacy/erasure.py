@@ -22,12 +22,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campus import audit
+from campus import network
 from campus import notifications
 from campus.i18n import N_
 from campus.i18n import Message
 from campus.models import Institution
 from campus.models import Role
-from campus.models import RoleAssignment
 from campus.models import Student
 from campus.models import User
 from privacy import holds
@@ -149,23 +149,12 @@ def request_erasure(session: Session, student: Student, note: str, now: datetime
     )
     notifications.notify(
         session,
-        _directors(session, student.institution_id),
+        network.holders(session, student.institution_id, Role.DIRECTOR, now),
         N_("A student asked for their data to be erased: please review the request."),
         f"{REVIEW_PAGE}/{request.id}",
     )
     session.commit()
     return request
-
-
-def _directors(session: Session, institution_id: int) -> list[int]:
-    return list(
-        session.scalars(
-            select(RoleAssignment.user_id).where(
-                RoleAssignment.role == Role.DIRECTOR,
-                RoleAssignment.institution_id == institution_id,
-            )
-        )
-    )
 
 
 def start_review(session: Session, actor: User, request: ErasureRequest, now: datetime) -> None:

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from campus import audit
 from campus import clock
+from campus import network
 from campus.holdings import Holding
 from campus.i18n import N_
 from campus.models import WITH_ENDED_ROLES
@@ -181,7 +182,7 @@ def return_reviews_sweep(session: Session, now: datetime) -> int:
     for institution_id, items in returned.items():
         notify_digest(
             session,
-            review.directors(session, institution_id, now),
+            network.holders(session, institution_id, Role.DIRECTOR, now),
             f"reviews_returned:institution:{institution_id}:{today.isoformat()}",
             REVIEWS_RETURNED_TEXT,
             TASKS_LINK,

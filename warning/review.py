@@ -22,13 +22,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import clock
+from campus import network
 from campus.extensions import set_once
 from campus.i18n import N_
 from campus.i18n import Message
-from campus.models import WITH_ENDED_ROLES
 from campus.models import Institution
 from campus.models import Role
-from campus.models import RoleAssignment
 from campus.models import Student
 from campus.models import User
 from campus.notifications import notify
@@ -83,25 +82,6 @@ def hand_to_centre(session: Session, task: Task, counsellor: User) -> None:
     task.assignee_user_id = None
 
 
-def directors(session: Session, institution_id: int, now: datetime) -> list[int]:
-    """The working directors of the centre of `institution_id`, whose a centre's review is."""
-    return list(
-        session.scalars(
-            select(RoleAssignment.user_id)
-            .distinct()
-            .join(User, User.id == RoleAssignment.user_id)
-            .where(
-                RoleAssignment.institution_id == institution_id,
-                RoleAssignment.role == Role.DIRECTOR,
-                RoleAssignment.working_at(now),
-                User.active.is_(True),
-            )
-            .order_by(RoleAssignment.user_id)
-            .execution_options(**{WITH_ENDED_ROLES: True})
-        )
-    )
-
-
 def sweep_reviews(session: Session, now: datetime) -> int:
     """Tell each counsellor (for a review now the centre's: its directors), on the morning of the
     day, of a review due that day, once."""
@@ -124,7 +104,8 @@ def sweep_reviews(session: Session, now: datetime) -> int:
         if user_id is not None:
             notify(session, [user_id], REVIEW_NOTE_TEXT, link)
         else:
-            notify(session, directors(session, institution_id, now), CENTRE_REVIEW_NOTE_TEXT, link)
+            directors = network.holders(session, institution_id, Role.DIRECTOR, now)
+            notify(session, directors, CENTRE_REVIEW_NOTE_TEXT, link)
         told += 1
     session.flush()
     return told
