@@ -158,7 +158,7 @@ def _session_row(
             counsellor_id=counsellor.id,
             starts_at=starts_at,
             ends_at=starts_at + timedelta(minutes=50),
-            room="心理健康教育中心 咨询室 2",
+            room="心理中心 咨询室 2",
             kind=kind,
         )
         session.add(slot)

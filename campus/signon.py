@@ -96,7 +96,7 @@ FAILURES = {
     "unknown_user": N_(
         "You are signed in at the campus service, but no active Xinqiao account at your "
         "institution has that number. Accounts are not created at sign-in: please ask your "
-        "counsellor or the mental-health centre to add yours."
+        "counsellor or the mental health centre to add yours."
     ),
 }
 # A ticket that has already started a session is refused before the CAS server is asked.

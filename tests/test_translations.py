@@ -105,6 +105,17 @@ def test_chinese_catalog_has_no_fuzzy_or_leftover_entries():
     assert _keys(zh) - _keys(template) == set(), f"strings no longer in the code: {FIX}"
 
 
+def test_the_centre_has_one_chinese_name_in_every_text():
+    """The student's home and booking pages said 心理健康教育中心 where the consent and crisis
+    texts say 心理健康教育与咨询中心, and a menu 咨询中心: the centre is 心理健康教育与咨询中心 in
+    full and 心理中心 for short, in every text."""
+    other_names = re.compile(r"心理健康教育中心|(?<![与理])咨询中心")
+    named_otherwise = [
+        m.id for m in _read(ZH_PO) if m.id and any(other_names.search(s) for s in _forms(m.string))
+    ]
+    assert named_otherwise == []
+
+
 def test_message_template_is_up_to_date_with_the_code(tmp_path, monkeypatch):
     fresh = tmp_path / "messages.pot"
     monkeypatch.chdir(BASE_DIR)  # the same command, from the same place, as `make messages`

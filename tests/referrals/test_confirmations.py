@@ -129,3 +129,24 @@ def test_an_appointment_dated_before_the_referral_was_sent_is_refused(world, log
     assert response.status_code == 400
     assert "cannot be before the referral was sent" in response.get_data(as_text=True)
     assert _status(referral) == S.SENT
+
+
+def test_a_refused_step_marks_its_field_for_the_script_that_brings_it_into_view(world, login):
+    """The step forms are far down the referral's page, which a refused step reopens at its top:
+    static/refused.js, loaded only on a page answering a form, scrolls to the first field marked
+    invalid and focuses it. Without scripts the page is as it was."""
+    referral = new_referral(world)
+    client = login(world.counsellor)
+    opened = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    assert "refused.js" not in opened
+    assert 'aria-invalid="true"' not in opened
+    page = client.post(
+        f"/referrals/{referral.id}/move?target=sent",
+        data={"sent-version": referral.version},
+    ).get_data(as_text=True)
+    assert '<script src="/static/refused.js" defer></script>' in page
+    assert (
+        '<input aria-describedby="sent-confirm-err" aria-invalid="true" id="sent-confirm"'
+        ' name="sent-confirm" required type="checkbox" value="y">' in page
+    )
+    assert '<p class="error" id="sent-confirm-err" role="alert">' in page
