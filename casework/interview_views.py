@@ -40,6 +40,8 @@ from casework.models import InterviewEntry
 from casework.models import InterviewState
 from screening.models import Campaign
 from warning import services as warning_services
+from warning.models import EarlyWarning
+from warning.models import WarningStatus
 
 bp = Blueprint("interviews", __name__, url_prefix="/interviews")
 LIST_LIMIT = 500
@@ -136,6 +138,16 @@ def _list_page(
         )
     }
     coverage = interviews.coverage_by_department(db.session, campaign, now) if campaign else None
+    # Each student's open warning: its line (the most serious reason first) heads the reasons.
+    warnings = {
+        w.student_id: w
+        for w in db.session.scalars(
+            select(EarlyWarning).where(
+                EarlyWarning.student_id.in_({r.student_id for r in rows}),
+                EarlyWarning.status == WarningStatus.OPEN,
+            )
+        )
+    }
     page = render_template(
         "casework/interviews/index.html",
         rows=rows,
@@ -150,6 +162,7 @@ def _list_page(
         held_as_assessment=interviews.HELD_AS_ASSESSMENT,
         open_state=interviews.OPEN,
         interviewers=interviewers,
+        warnings=warnings,
         can_assign=can_assign,
         form=form,
         coverage=coverage,
@@ -294,6 +307,7 @@ def _detail_page(entry: InterviewEntry, schedule_form, outcome_form, status: int
         campaign=campaign,
         warning=warning,
         reasons=interviews.reasons_shown(entry),
+        warning_reasons=interviews.warning_reasons(db.session, warning, clock.now()),
         states=interviews.STATE_WORDS,
         conclusions=interviews.CONCLUSION_WORDS,
         held_as_assessment=interviews.HELD_AS_ASSESSMENT,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from campus import clock
 from campus.extensions import db
@@ -14,6 +15,7 @@ from casework import interviews
 from casework.models import InterviewState
 from tests.casework import interview_world as w
 from tests.conftest import sign_in
+from warning.models import EarlyWarning
 
 
 @pytest.fixture
@@ -121,3 +123,43 @@ def test_a_forged_filter_never_leads_off_the_list(client, world, listed, forged)
         },
     )
     assert response.headers["Location"] == "/interviews"
+
+
+def _phq9_then_acute_asq(world):
+    """Zhao Min answers PHQ-9 item 9 (red, listed for it), then an acute ASQ (red too, and met
+    no rule the PHQ-9 had not already met)."""
+    made = w.campaign(world, "phq9", "asq")
+    w.submit(made, world.mathematician, "phq9", w.phq9_total(22, item9=2))
+    clock.set_now(clock.now() + timedelta(minutes=5))
+    w.submit(made, world.mathematician, "asq", {1: 1, 5: 1})
+    (entry,) = w.entries(made)
+    return made, entry
+
+
+def test_the_interview_shows_the_warnings_reasons_the_acute_asq_first(client, world):
+    made, entry = _phq9_then_acute_asq(world)
+    assert [r["rule"] for r in entry.reasons] == ["red_result", "safety_answer"]
+    assert all("ASQ" not in str(r["params"]) for r in entry.reasons)  # why it was missed
+    sign_in(client, world.counsellor)
+    html = client.get(f"/interviews/{entry.id}").get_data(as_text=True)
+    shown = html.split('<ul class="warning-reasons">', 1)[1].split("</ul>", 1)[0]
+    items = shown.split("<li>")[1:]
+    assert len(items) == 2
+    assert items[0].startswith("ASQ safety item positive")
+    assert items[1].startswith("PHQ-9 safety item positive")
+    assert "Listed by the screening for: PHQ-9 result at red level" in html
+    # The list heads the reasons with the warning's own line: the ASQ, and one more.
+    listed = client.get(f"/interviews?campaign={made.id}").get_data(as_text=True)
+    assert "red: ASQ safety item positive" in listed
+    assert "(+1 more)" in listed
+
+
+def test_the_warning_line_counts_the_reasons_at_its_level_not_every_signal(world):
+    made = w.campaign(world, "phq9", "asq", "gad7")
+    w.submit(made, world.mathematician, "phq9", w.phq9_total(22, item9=2))
+    w.submit(made, world.mathematician, "gad7", {1: 2, 2: 2, 3: 1})  # mild: no say in the level
+    w.submit(made, world.mathematician, "asq", {1: 1, 5: 1})
+    warning = db.session.scalars(select(EarlyWarning)).one()
+    assert len(warning.signals) == 3
+    assert warning.reason_params is not None
+    assert warning.reason_params["more"] == 1  # the PHQ-9's red; the mild GAD-7 decides nothing
