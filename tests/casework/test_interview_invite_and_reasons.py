@@ -62,6 +62,8 @@ def test_an_invitation_after_the_deadline_is_saved_and_said_to_be_late(client, w
     assert "later than its deadline" in html
     db.session.refresh(red)
     assert red.state == InterviewState.SCHEDULED  # saved, not refused
+    listed = client.get(f"/interviews?campaign={made.id}").get_data(as_text=True)
+    assert listed.count("later than its deadline") == 1  # the red one, not the yellow
 
 
 def test_an_invitation_before_the_deadline_is_not_called_late(client, world, listed):
