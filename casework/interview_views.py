@@ -22,6 +22,7 @@ from campus.centre_phone import on_duty_phone
 from campus.extensions import db
 from campus.forms import add_error
 from campus.i18n import refusal_text
+from campus.local_time import due_words
 from campus.models import Department
 from campus.models import Role
 from campus.models import Student
@@ -39,6 +40,8 @@ from casework.models import InterviewEntry
 from casework.models import InterviewState
 from screening.models import Campaign
 from warning import services as warning_services
+from warning.models import EarlyWarning
+from warning.models import WarningStatus
 
 bp = Blueprint("interviews", __name__, url_prefix="/interviews")
 LIST_LIMIT = 500
@@ -135,6 +138,16 @@ def _list_page(
         )
     }
     coverage = interviews.coverage_by_department(db.session, campaign, now) if campaign else None
+    # Each student's open warning: its line (the most serious reason first) heads the reasons.
+    warnings = {
+        w.student_id: w
+        for w in db.session.scalars(
+            select(EarlyWarning).where(
+                EarlyWarning.student_id.in_({r.student_id for r in rows}),
+                EarlyWarning.status == WarningStatus.OPEN,
+            )
+        )
+    }
     page = render_template(
         "casework/interviews/index.html",
         rows=rows,
@@ -149,6 +162,7 @@ def _list_page(
         held_as_assessment=interviews.HELD_AS_ASSESSMENT,
         open_state=interviews.OPEN,
         interviewers=interviewers,
+        warnings=warnings,
         can_assign=can_assign,
         form=form,
         coverage=coverage,
@@ -188,7 +202,7 @@ def assign():
     # The choices were offered on the list page; here only their values are parsed.
     form.department.choices = [(form.department.data or "", "")]
     form.interviewer.choices = [(form.interviewer.data or "", "")]
-    back = redirect(url_for(".index", campaign=campaign_id) if campaign else url_for(".index"))
+    back = redirect(_list_url(campaign))
     if not form.validate_on_submit():
         flash(_("Nothing was assigned: choose the students and an interviewer."), "error")
         return back
@@ -213,6 +227,22 @@ def assign():
     else:
         flash(_("%(count)s students assigned.", count=count))
     return back
+
+
+def _list_url(campaign: Campaign | None) -> str:
+    """The list the assignment was made from, its filters kept: rebuilt from the values the list
+    itself understands (never a URL taken from the request), so it stays on this site."""
+    department = request.form.get("list_department", type=int)
+    state = request.form.get("list_state", "")
+    known = state == interviews.OPEN or state in InterviewState.__members__.values()
+    return url_for(
+        ".index",
+        campaign=campaign.id if campaign else None,
+        department=department or None,
+        state=state if known else None,
+        mine="1" if request.form.get("list_mine") == "1" else None,
+        overdue="1" if request.form.get("list_overdue") == "1" else None,
+    )
 
 
 def _interviewer(value: str | None) -> User | None:
@@ -277,6 +307,7 @@ def _detail_page(entry: InterviewEntry, schedule_form, outcome_form, status: int
         campaign=campaign,
         warning=warning,
         reasons=interviews.reasons_shown(entry),
+        warning_reasons=interviews.warning_reasons(db.session, warning, clock.now()),
         states=interviews.STATE_WORDS,
         conclusions=interviews.CONCLUSION_WORDS,
         held_as_assessment=interviews.HELD_AS_ASSESSMENT,
@@ -314,7 +345,18 @@ def schedule(entry_id: int):
         except StaleInterview:
             abort(409, description=_("Someone else changed this interview; reload and try again."))
         else:
-            flash(_("The invitation was sent to the student."))
+            if when is not None and when > entry.due_at:
+                # Saved all the same: the student's own time may leave no earlier one.
+                flash(
+                    _(
+                        "The invitation was sent to the student, but the time is later than the "
+                        "interview's deadline (%(due)s).",
+                        due=due_words(entry.due_at),
+                    ),
+                    "warning",
+                )
+            else:
+                flash(_("The invitation was sent to the student."))
             return redirect(url_for(".detail", entry_id=entry.id))
     return _detail_page(entry, form, OutcomeForm(formdata=None), 422)
 

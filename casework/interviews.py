@@ -382,6 +382,37 @@ def campaign_deadline_days(session: Session, campaign_ids: Iterable[int]) -> dic
     return {campaign: interview_rules.stored(text).deadline_days for campaign, text in rows}
 
 
+@dataclass(frozen=True)
+class ShownReason:
+    """One reason of the student's warning as a page shows it: `labelled(key, params, text)`."""
+
+    key: str | None
+    params: dict[str, Any] | None
+    text: str
+
+
+def warning_reasons(
+    session: Session, warning: EarlyWarning | None, now: datetime
+) -> list[ShownReason]:
+    """The open warning's reasons as they stand now, every one deciding its level, in the order
+    the warning's page names them (its line says the first and counts the rest). An interview's
+    own reasons are the rules its screening met as it was listed, one per rule: a second safety
+    answer (an acute ASQ after a PHQ-9 item 9) met no new rule and was never added there, so the
+    interview shows these first. Where the level stands apart from what the evidence now says
+    (red held after its signals lapsed), the warning's own line is all there is to say."""
+    from warning import services as warning_services
+
+    if warning is None:
+        return []
+    tri = warning_services.current_triage(session, warning.student, now)
+    if int(tri.level) != warning.level or not tri.reasons:
+        return [ShownReason(warning.reason_key, warning.reason_params, warning.reason)]
+    return [
+        ShownReason(label.key if label else None, label.params if label else None, text)
+        for label, text in warning_services.reason_labels(session, tri, warning)
+    ]
+
+
 def reasons_shown(entry: InterviewEntry) -> list[str]:
     """The rules met, in the viewer's language."""
     return [labels.render(r["key"], r.get("params")) for r in entry.reasons]

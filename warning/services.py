@@ -601,6 +601,15 @@ def reason_label(session: Session, tri: Triage, warning: EarlyWarning | None) ->
     return None if first is None else labels.with_more(first, len(tri.reasons) - 1)
 
 
+def reason_labels(
+    session: Session, tri: Triage, warning: EarlyWarning | None
+) -> list[tuple[Label | None, str]]:
+    """Every reason deciding the level, in ``tri``'s order (the warning's own line names the
+    first and counts the rest): each as a message id and parameters (None for a reason it cannot
+    word) with its English text."""
+    return [(_reason_of(session, tri, r, warning), r.text) for r in tri.reasons]
+
+
 def _reason_of(
     session: Session, tri: Triage, reason: Reason, warning: EarlyWarning | None
 ) -> Label | None:
