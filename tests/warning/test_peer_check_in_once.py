@@ -16,6 +16,7 @@ from sqlalchemy import select
 from campus import clock
 from campus.extensions import db
 from tests.factories import open_warning
+from warning import workbench
 from warning.models import Task
 from warning.policy import Level
 
@@ -47,7 +48,8 @@ def test_a_second_tap_the_same_day_completes_no_other_task(login, network):
     _tap(client, check_in)
     done, following = _class_tasks(warning)
     assert done.done_by_id == network.class_committee.id
-    assert following.kind == "follow_up" and following.done_at is None
+    assert following.kind == "follow_up"
+    assert following.done_at is None
     # Her second tap that day (a page of hers that still offered it) records nothing more.
     page = _tap(client, following)
     tasks = _class_tasks(warning)
@@ -72,9 +74,22 @@ def test_the_next_check_in_is_listed_only_when_its_period_begins(login, network)
     assert following.due_at == start + timedelta(days=30)
     clock.set_now(start + timedelta(days=22))
     page = page_text(login(network.class_committee).get("/tasks").get_data(as_text=True))
-    assert "Tasks" in page and KEEP_COMPANY not in page
+    assert "Tasks" in page
+    assert KEEP_COMPANY not in page
     # A week before it is due, as a blue's first check-in is asked within a week.
     clock.set_now(start + timedelta(days=24))
     page = page_text(login(network.class_committee).get("/tasks").get_data(as_text=True))
     assert page.count(KEEP_COMPANY) == 1
     assert "Later" not in page
+
+
+def test_the_home_page_counts_no_check_in_before_its_period(login, network):
+    warning = open_warning(network.student, Level.BLUE)
+    (check_in,) = _class_tasks(warning)
+    client = login(network.class_committee)
+    _tap(client, check_in)
+    assert _class_tasks(warning)[1].done_at is None  # the month's follow-up, waiting
+    counts = workbench.task_counts(
+        db.session, network.class_committee, clock.now(), clock.now() + timedelta(hours=1)
+    )
+    assert (counts.due_today, counts.upcoming, counts.later) == (0, 0, 0)
