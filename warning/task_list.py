@@ -48,6 +48,9 @@ class Entry:
     level: int = 0  # a task shows no level (class and dorm tiers read them); it sorts last
     task: Task | None = None
     deadline: tuple[Deadline, EarlyWarning, Student] | None = None
+    # A peer watch she checked in on today (`actions.check_in_on_watch`): done for today, its
+    # button shown spent until tomorrow rather than offered for a tap that records nothing.
+    checked_in_today: bool = False
 
 
 @dataclass
@@ -85,6 +88,13 @@ def not_begun(task: Task, end_of_today: datetime) -> bool:
     )
 
 
+def checked_in_today(task: Task, end_of_today: datetime) -> bool:
+    """Whether the day's company on `task` is recorded: a check-in since the start of the
+    reader's day (a day before `end_of_today`; the campus's zone keeps no summer time)."""
+    checked = task.checked_in_at
+    return checked is not None and checked >= end_of_today - timedelta(days=1)
+
+
 def bucket_of(due_at: datetime, now: datetime, end_of_today: datetime) -> str:
     if due_at < now:
         return "overdue"
@@ -114,7 +124,8 @@ def build(
         if task.kind in CHORE_KINDS:
             chores.setdefault(task.kind, ChoreGroup(task.kind)).tasks.append(task)
         else:
-            entries.append(Entry(task.due_at, task=task))
+            today = task.kind == "peer_watch" and checked_in_today(task, end_of_today)
+            entries.append(Entry(task.due_at, task=task, checked_in_today=today))
     buckets: dict[str, list[Entry]] = {key: [] for key in (*BUCKETS, "later")}
     for entry in sorted(entries, key=lambda e: (e.due_at, -e.level)):
         bucket = bucket_of(entry.due_at, now, end_of_today)

@@ -20,6 +20,7 @@ from warning import workbench
 from warning.models import Task
 from warning.policy import Level
 
+from .response_helpers import arrange_peer_watch
 from .response_helpers import page_text
 
 KEEP_COMPANY = "Please keep company with 张三 and see how they are doing"
@@ -93,3 +94,22 @@ def test_the_home_page_counts_no_check_in_before_its_period(login, network):
         db.session, network.class_committee, clock.now(), clock.now() + timedelta(hours=1)
     )
     assert (counts.due_today, counts.upcoming, counts.later) == (0, 0, 0)
+
+
+def test_a_watch_checked_in_today_shows_its_button_spent_until_tomorrow(login, network):
+    """The watch goes on as before, a check-in a day; the day's is shown done, not offered."""
+    warning = open_warning(network.student, Level.RED)
+    class_task, _room_task = arrange_peer_watch(warning, network.dept_counsellor)
+    client = login(network.class_committee)
+    page = _tap(client, class_task)
+    assert "Thank you. It is recorded." in page
+    assert f'action="/tasks/{class_task.id}/done"' not in page
+    assert '<button type="button" disabled>Checked in today ✓</button>' in page
+    db.session.refresh(class_task)
+    assert class_task.done_at is None
+    assert class_task.checked_in_at == clock.now()
+    # Tomorrow it is hers to tap again.
+    clock.set_now(clock.now() + timedelta(days=1))
+    page = login(network.class_committee).get("/tasks").get_data(as_text=True)
+    assert f'action="/tasks/{class_task.id}/done"' in page
+    assert "disabled" not in page
