@@ -952,6 +952,9 @@ def complete_task(
     of the same kind (the check-in, the peer watch) and, for a check-in, plans the next one."""
     if not permissions.can_complete_task(actor, task):
         raise ActionNotAllowed("task")
+    first = _company_recorded_today(session, task, now)
+    if first is not None:
+        raise already_done(session, first)
     claim_task(session, actor, task, now, (note or "").strip()[:500] or None)
     _close_own_copies(session, actor, task, now)
     warning = session.get(EarlyWarning, task.warning_id) if task.warning_id else None
@@ -1021,6 +1024,36 @@ def check_in_on_watch(
     audit.record_on(session, task, actor=actor, action="task.check_in", record_type="task")
     session.commit()
     return True
+
+
+def _company_recorded_today(session: Session, task: Task, now: datetime) -> Task | None:
+    """The peer task about `task`'s warning, to the same class, room or person, that someone
+    completed earlier today (the institution's day), when `task` is a peer's request: that day's
+    company is recorded once. A tick on a blue's check-in plans the next follow-up, a new task to
+    the same peers; a second tap the same day (a page loaded before, two peers of one class)
+    completed it too and planned yet another a month on."""
+    if task.kind not in response.PEER_TASK_KINDS or task.warning_id is None:
+        return None
+    zone = clock.institution_zone(session.get(Institution, task.institution_id))
+    today = clock.local_date(now, zone)
+    earlier = session.scalars(
+        select(Task)
+        .where(
+            Task.warning_id == task.warning_id,
+            Task.id != task.id,
+            Task.kind.in_(sorted(response.PEER_TASK_KINDS)),
+            Task.done_by_id.is_not(None),
+            Task.done_at <= now,
+            Task.assignee_user_id.is_not_distinct_from(task.assignee_user_id),
+            Task.assignee_class_id.is_not_distinct_from(task.assignee_class_id),
+            Task.assignee_room_id.is_not_distinct_from(task.assignee_room_id),
+        )
+        .order_by(Task.done_at.desc(), Task.id.desc())
+        .limit(1)
+    ).first()
+    if earlier is None or earlier.done_at is None:
+        return None
+    return earlier if clock.local_date(earlier.done_at, zone) == today else None
 
 
 def _close_own_copies(session: Session, actor: User, task: Task, now: datetime) -> None:

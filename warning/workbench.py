@@ -42,6 +42,7 @@ from warning.models import Task
 from warning.models import WeeklyReport
 from warning.policy import Level
 from warning.task_list import CHORE_KINDS
+from warning.task_list import RECURRING_PEER_KINDS
 from warning.task_list import later_from
 
 # --- counts (plain functions over a session) ---------------------------------------------------
@@ -161,8 +162,12 @@ def task_counts(session: Session, user: User, now: datetime, end_of_today: datet
         ),
     )
     folded = and_(~chore, ~peer, Task.due_at >= later)
+    # Nor is a peer's next follow-up counted before its week: the list leaves it out
+    # (`task_list.not_begun`).
+    not_begun = and_(peer, Task.kind.in_(RECURRING_PEER_KINDS), Task.due_at >= later)
     task_row = session.execute(
         actions.open_tasks_query(user)
+        .where(~not_begun)
         .order_by(None)
         .with_only_columns(
             _count_where(and_(~chore, Task.due_at < end_of_today)),

@@ -89,7 +89,8 @@ def _every_task_kind(app, world: CrisisWorld, campus) -> Student:
     open_warning(world.roommates[0], Level.BLUE)
     blue = open_warning(world.roommates[1], Level.BLUE)
     response.meet(db.session, blue, ["check_in"], clock.now())
-    response.plan_follow_up(db.session, blue, clock.now() + timedelta(days=30), clock.now())
+    # Due within the week: a follow-up a month out is not listed before its week begins.
+    response.plan_follow_up(db.session, blue, clock.now() + timedelta(days=6), clock.now())
     db.session.commit()
     counsellor = as_(app, world.counsellor)
     counsellor.post(f"/crisis/warnings/{world.warning.id}", data=ENTRY)
@@ -342,7 +343,9 @@ def test_a_peer_who_ticks_a_check_in_is_thanked_and_finds_the_next_one_listed_as
     He was then told when the next one was due and found it folded under Later, which a red's
     watch never said nor did: that told him which classmate was red. He is now thanked in the
     words a watch's tap is, and the next one is listed among the current ones, reading 关注至 as
-    the watch does, with no level, score or reason anywhere."""
+    the watch does, with no level, score or reason anywhere. But not the day he ticked it: listed
+    at once, a second tap that day completed it and planned another; it is listed from the week
+    it is due (`task_list.not_begun`), as a blue's first check-in is asked within a week."""
     classmate = world.roommates[0]
     blue = open_warning(classmate, Level.BLUE)
     task = db.session.scalars(
@@ -361,6 +364,11 @@ def test_a_peer_who_ticks_a_check_in_is_thanked_and_finds_the_next_one_listed_as
     assert "Thank you. It is recorded." in text
     assert "marked done" not in text
     assert "next one" not in text
+    assert 'id="h-later"' not in text, "a peer's request is never folded under Later"
+    assert classmate.student_number not in text  # done for now: not offered again today
+    clock.set_now(following.due_at - timedelta(days=6))
+    client = as_(app, world.committee)
+    text = html.unescape(client.get("/tasks").get_data(as_text=True))
     assert 'id="h-later"' not in text, "a peer's request is never folded under Later"
     upcoming = text.split('id="h-upcoming"', 1)[1]
     assert classmate.student_number in upcoming

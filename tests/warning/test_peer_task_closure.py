@@ -66,7 +66,8 @@ def test_a_check_in_met_by_the_counsellors_call_leaves_the_peers_lists(login, ne
     }
     clock.set_now(start + timedelta(days=2))
     department_contact(network, warning)
-    clock.set_now(start + timedelta(days=20))
+    # The follow-up planned after the call (due day 32) is listed from the week it is due.
+    clock.set_now(start + timedelta(days=26))
     closed = {t.id: t for t in _tasks(warning)}
     for task in check_ins:
         assert closed[task.id].closed_reason is TaskClosed.MET
@@ -86,13 +87,16 @@ def test_the_other_peers_check_in_closes_when_one_peer_has_done_it(login, networ
     class_check_in = next(t for t in tasks if t.kind == "check_in" and t.assignee_class_id)
     assert class_check_in.closed_reason is TaskClosed.MET
     assert next(t for t in tasks if t.id == room_task.id).done_by_id == network.dorm_informant.id
-    # The committee member has the month's follow-up, once.
-    assert _listed(login, network.class_committee).count(KEEP_COMPANY) == 1
+    # The committee member's list offers nothing a month away (`task_list.not_begun`).
+    assert KEEP_COMPANY not in _listed(login, network.class_committee)
     # Her old page's tick is told the work is taken care of, not that she did it twice.
     client = login(network.class_committee)
     client.post(f"/tasks/{class_check_in.id}/done", data={})
     page = client.get("/tasks").get_data(as_text=True)
     assert "Someone has already taken care of this." in page
+    # The committee member has the month's follow-up, once, from the week it is due.
+    clock.set_now(room_task.done_at + timedelta(days=24))
+    assert _listed(login, network.class_committee).count(KEEP_COMPANY) == 1
 
 
 def test_a_check_in_the_class_let_pass_leaves_them_when_it_reaches_the_department(login, network):
@@ -210,4 +214,6 @@ def test_a_peer_holding_both_roles_sees_the_request_once_and_one_tick_closes_bot
     assert len(listed) == 1
     login(both).post(f"/tasks/{listed[0].id}/done", data={"note": "一起吃饭"})
     assert [t.kind for t in _open(warning)] == ["follow_up", "follow_up"]
+    assert KEEP_COMPANY not in page_text(login(both).get("/tasks").get_data(as_text=True))
+    clock.set_now(clock.now() + timedelta(days=24))  # the follow-up's week
     assert page_text(login(both).get("/tasks").get_data(as_text=True)).count(KEEP_COMPANY) == 1
