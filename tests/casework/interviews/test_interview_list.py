@@ -21,11 +21,6 @@ from warning import services as warnings
 from warning.models import Deadline
 
 
-@pytest.fixture
-def world(campus) -> w.World:
-    return w.build(campus)
-
-
 def _rules(entry) -> set[str]:
     return {r["rule"] for r in entry.reasons}
 

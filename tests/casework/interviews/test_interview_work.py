@@ -38,16 +38,6 @@ from warning.models import WarningEvent
 from warning.policy import Level
 
 
-@pytest.fixture
-def world(campus) -> w.World:
-    return w.build(campus)
-
-
-@pytest.fixture
-def listed(world):
-    return w.listed(world)
-
-
 def _notes(user) -> list[Notification]:
     return list(db.session.scalars(select(Notification).where(Notification.user_id == user.id)))
 

@@ -18,16 +18,6 @@ from tests.conftest import sign_in
 from warning.models import EarlyWarning
 
 
-@pytest.fixture
-def world(campus) -> w.World:
-    return w.build(campus)
-
-
-@pytest.fixture
-def listed(world):
-    return w.listed(world)
-
-
 def _local(moment) -> str:
     """`moment` as the time field takes it, in the viewer's (the institution's) zone."""
     return clock.to_local(moment, clock.viewer_zone()).strftime("%Y-%m-%dT%H:%M")

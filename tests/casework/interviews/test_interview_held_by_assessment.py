@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import date
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from campus import clock
@@ -32,16 +31,6 @@ from warning.models import WarningEvent
 from warning.policy import Level
 
 HELD_NOTE = "(held as the professional assessment)"
-
-
-@pytest.fixture
-def world(campus) -> w.World:
-    return w.build(campus)
-
-
-@pytest.fixture
-def listed(world):
-    return w.listed(world)
 
 
 def _notes(user) -> list[Notification]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from campus import admin
@@ -20,16 +19,6 @@ from casework.models import InterviewState
 from tests.casework import interview_world as w
 from tests.conftest import sign_in
 from tests.factories import role_assignment
-
-
-@pytest.fixture
-def world(campus) -> w.World:
-    return w.build(campus)
-
-
-@pytest.fixture
-def listed(world):
-    return w.listed(world)
 
 
 def _end_role(world: w.World, user, role: Role) -> None:
